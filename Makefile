@@ -1,0 +1,102 @@
+# virtbus - one non-recursive Makefile for every daemon, library and test.
+#   make            build everything into build/
+#   make check      install what is missing, build, run every test
+#   make demo       install what is missing, build, boot the test guest on a private bus
+#   make install    PREFIX=/usr/local DESTDIR=...
+#   make bench      the benchmarks (installs libvirt for the side-by-side figures)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+UNITDIR ?= /lib/systemd/system
+DBUSDIR ?= $(DATADIR)/dbus-1
+
+B := build
+CC ?= cc
+PKGS := libsystemd libxml-2.0 json-c
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Werror=implicit-function-declaration -Werror=return-type -Werror=incompatible-pointer-types \
+	-fno-strict-aliasing -D_GNU_SOURCE
+CPPFLAGS += -Icommon -Icommon/conf $(PKG_CFLAGS) -MMD -MP
+LDLIBS += $(PKG_LIBS)
+
+DAEMONS := qemud
+COMMON_SRC := $(wildcard common/*.c common/conf/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+COMMON_LIB := $(B)/libvirtbus-common.a
+
+all: $(foreach d,$(DAEMONS),$(B)/virtbus-$(d)) unit-tests
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(COMMON_LIB): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# Each daemon: every .c in its folder; main.c stays out of the library that the
+# unit tests link against.
+define DAEMON_RULES
+$(1)_SRC := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
+$(1)_OBJ := $$($(1)_SRC:%.c=$(B)/%.o)
+$(B)/lib$(1).a: $$($(1)_OBJ)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(B)/virtbus-$(1): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
+	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
+$(B)/$(1)/%.o: CPPFLAGS += -I$(1)
+endef
+$(foreach d,$(DAEMONS),$(eval $(call DAEMON_RULES,$(d))))
+
+# Unit tests: tests/unit/test-<name>.c, linked against every daemon library.
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+unit-tests: $(UNIT_BIN)
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(foreach d,$(DAEMONS),$(B)/lib$(d).a) $(COMMON_LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(foreach d,$(DAEMONS),-I$(d)) -Itests/unit $(CFLAGS) -o $@ $< \
+		$(foreach d,$(DAEMONS),$(B)/lib$(d).a) $(COMMON_LIB) $(LDLIBS)
+
+deps:
+	sh scripts/install-deps.sh check
+
+check: deps
+	$(MAKE) all
+	sh tests/run-all.sh
+
+check-unit: all
+	sh tests/run-all.sh unit
+
+demo:
+	sh scripts/install-deps.sh demo
+	$(MAKE) all
+	sh scripts/demo.sh
+
+bench:
+	sh scripts/install-deps.sh bench
+	$(MAKE) all
+	sh bench/run-all.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSDIR)/system-services \
+		$(DESTDIR)$(DATADIR)/dbus-1/system.d
+	for d in $(DAEMONS); do install -m 0755 $(B)/virtbus-$$d $(DESTDIR)$(BINDIR)/; done
+	for f in units/*.service; do \
+		case $$f in units/org.virtbus.*) ;; *) sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f);; esac; done
+	for f in units/org.virtbus.*.service; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(DBUSDIR)/system-services/$$(basename $$f); done
+	install -m 0644 units/*.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check check-unit deps demo bench install clean unit-tests
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-util.h"
+#include "uuid.h"
+
+char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]) {
+        char buf[UUID_STRING_MAX];
+        char *r;
+
+        uuid_format(uuid, buf);
+        for (char *c = buf; *c; c++)
+                if (*c == '-')
+                        *c = '_';
+        if (asprintf(&r, "%s/%s/_%s", root, kind, buf) < 0)
+                return NULL;
+        return r;
+}
+
+int bus_path_to_uuid(const char *path, const char *prefix, uint8_t uuid[16]) {
+        size_t n = strlen(prefix);
+        char buf[UUID_STRING_MAX];
+
+        if (strncmp(path, prefix, n) != 0 || path[n] != '/' || path[n + 1] != '_')
+                return -EINVAL;
+        path += n + 2;
+        if (strlen(path) != 36)
+                return -EINVAL;
+        for (size_t i = 0; i < 36; i++)
+                buf[i] = path[i] == '_' ? '-' : path[i];
+        buf[36] = 0;
+        return uuid_parse(buf, uuid);
+}
+
+static bool is_alnum(unsigned char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+char *bus_label_escape(const char *s) {
+        static const char hex[] = "0123456789abcdef";
+        char *r = malloc(strlen(s) * 3 + 1), *p = r;
+
+        if (!r)
+                return NULL;
+        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+                if (is_alnum(*c)) {
+                        *p++ = (char) *c;
+                        continue;
+                }
+                *p++ = '_';
+                *p++ = hex[*c >> 4];
+                *p++ = hex[*c & 15];
+        }
+        *p = 0;
+        return r;
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+char *bus_label_unescape(const char *s) {
+        char *r = malloc(strlen(s) + 1), *p = r;
+
+        if (!r)
+                return NULL;
+        while (*s) {
+                int hi, lo;
+
+                /* A '_' without two hex digits after it stands for itself. */
+                if (*s == '_' && (hi = hexval(s[1])) >= 0 && (lo = hexval(s[2])) >= 0) {
+                        *p++ = (char) (hi << 4 | lo);
+                        s += 3;
+                } else
+                        *p++ = *s++;
+        }
+        *p = 0;
+        return r;
+}
+
+int bus_add_object_kind(sd_bus *bus, const char *root, const char *kind, const char *interface,
+                        const sd_bus_vtable *vtable, sd_bus_object_find_t find,
+                        sd_bus_node_enumerator_t enumerate, void *userdata) {
+        _cleanup_free_ char *prefix = NULL;
+        int r;
+
+        if (asprintf(&prefix, "%s/%s", root, kind) < 0)
+                return -ENOMEM;
+        r = sd_bus_add_fallback_vtable(bus, NULL, prefix, interface, vtable, find, userdata);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(bus, NULL, prefix, enumerate, userdata);
+}
+
+int bus_reply_object_path(sd_bus_message *m, const char *path) {
+        return sd_bus_reply_method_return(m, "o", path);
+}

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The domain definition: libvirt's domain XML as a C structure.
+ *
+ * domain-conf.c parses and formats it, domain-validate.c holds the semantic
+ * checks. Sizes are kept in KiB (as libvirt does); every enum has a string
+ * table (see DOMAIN_ENUM_TABLES) used by both parser and formatter.
+ * Fields marked "live" are filled in by the driver while the guest runs and
+ * are formatted only in the live XML. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+
+typedef enum DomainVirtType {
+        DOMAIN_VIRT_QEMU,
+        DOMAIN_VIRT_KVM,
+        _DOMAIN_VIRT_MAX,
+} DomainVirtType;
+
+typedef enum DomainLifecycleAction {
+        DOMAIN_ACTION_DEFAULT, /* not given: on_poweroff destroy, on_reboot restart, on_crash destroy */
+        DOMAIN_ACTION_DESTROY,
+        DOMAIN_ACTION_RESTART,
+        DOMAIN_ACTION_PRESERVE,
+        DOMAIN_ACTION_RENAME_RESTART,
+        DOMAIN_ACTION_COREDUMP_DESTROY,
+        DOMAIN_ACTION_COREDUMP_RESTART,
+        _DOMAIN_ACTION_MAX,
+} DomainLifecycleAction;
+
+typedef enum DomainBootDev {
+        DOMAIN_BOOT_HD,
+        DOMAIN_BOOT_CDROM,
+        DOMAIN_BOOT_NETWORK,
+        DOMAIN_BOOT_FD,
+        _DOMAIN_BOOT_MAX,
+} DomainBootDev;
+
+typedef enum DomainLoaderType {
+        DOMAIN_LOADER_DEFAULT,
+        DOMAIN_LOADER_ROM,
+        DOMAIN_LOADER_PFLASH,
+        _DOMAIN_LOADER_MAX,
+} DomainLoaderType;
+
+/* Tri-state for on/off attributes: not given, on, off. */
+typedef enum Tristate {
+        TRISTATE_ABSENT,
+        TRISTATE_ON,
+        TRISTATE_OFF,
+        _TRISTATE_MAX,
+} Tristate;
+
+typedef struct DomainOsDef {
+        char *type;    /* "hvm" */
+        char *arch;    /* "x86_64"; NULL = host arch */
+        char *machine; /* "q35", "pc", "pc-q35-7.2"; NULL = emulator's default */
+        char *kernel, *initrd, *cmdline;
+        DomainBootDev boot[_DOMAIN_BOOT_MAX];
+        size_t n_boot;
+        Tristate bootmenu;
+        char *loader;  /* path */
+        DomainLoaderType loader_type;
+        Tristate loader_readonly;
+        char *nvram;
+} DomainOsDef;
+
+typedef struct DomainFeaturesDef {
+        bool acpi, apic, pae;
+        Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
+} DomainFeaturesDef;
+
+typedef enum DomainCpuMode {
+        DOMAIN_CPU_MODE_NONE, /* no <cpu> or <cpu> without mode and model */
+        DOMAIN_CPU_MODE_CUSTOM,
+        DOMAIN_CPU_MODE_HOST_MODEL,
+        DOMAIN_CPU_MODE_HOST_PASSTHROUGH,
+        DOMAIN_CPU_MODE_MAXIMUM,
+        _DOMAIN_CPU_MODE_MAX,
+} DomainCpuMode;
+
+typedef enum DomainCpuFeaturePolicy {
+        DOMAIN_CPU_FEATURE_FORCE,
+        DOMAIN_CPU_FEATURE_REQUIRE,
+        DOMAIN_CPU_FEATURE_OPTIONAL,
+        DOMAIN_CPU_FEATURE_DISABLE,
+        DOMAIN_CPU_FEATURE_FORBID,
+        _DOMAIN_CPU_FEATURE_MAX,
+} DomainCpuFeaturePolicy;
+
+typedef struct DomainCpuFeature {
+        char *name;
+        DomainCpuFeaturePolicy policy;
+} DomainCpuFeature;
+
+typedef struct DomainCpuDef {
+        bool present;         /* a <cpu> element was given */
+        DomainCpuMode mode;
+        char *match;          /* "exact", "minimum", "strict" or NULL */
+        char *check;          /* "none", "partial", "full" or NULL */
+        char *model;
+        char *model_fallback; /* "allow", "forbid" or NULL */
+        char *vendor;
+        unsigned sockets, dies, cores, threads; /* 0 = no <topology> */
+        DomainCpuFeature *features;
+        size_t n_features;
+} DomainCpuDef;
+
+typedef enum DomainClockOffset {
+        DOMAIN_CLOCK_UTC,
+        DOMAIN_CLOCK_LOCALTIME,
+        DOMAIN_CLOCK_VARIABLE,
+        _DOMAIN_CLOCK_MAX,
+} DomainClockOffset;
+
+typedef enum DomainClockBasis {
+        DOMAIN_CLOCK_BASIS_UTC,
+        DOMAIN_CLOCK_BASIS_LOCALTIME,
+        _DOMAIN_CLOCK_BASIS_MAX,
+} DomainClockBasis;
+
+typedef struct DomainClockDef {
+        DomainClockOffset offset;
+        /* offset='variable' only */
+        int64_t adjustment;       /* seconds */
+        DomainClockBasis basis;
+        /* live: when a localtime basis is started it is turned into a utc
+         * adjustment, so that the guest's offset survives migration and DST. */
+} DomainClockDef;
+
+typedef enum DomainDiskType {
+        DOMAIN_DISK_TYPE_FILE,
+        DOMAIN_DISK_TYPE_BLOCK,
+        DOMAIN_DISK_TYPE_VOLUME,  /* <source pool='' volume=''/>, resolved by storaged */
+        _DOMAIN_DISK_TYPE_MAX,
+} DomainDiskType;
+
+typedef enum DomainDiskDevice {
+        DOMAIN_DISK_DEVICE_DISK,
+        DOMAIN_DISK_DEVICE_CDROM,
+        _DOMAIN_DISK_DEVICE_MAX,
+} DomainDiskDevice;
+
+typedef enum DomainDiskBus {
+        DOMAIN_DISK_BUS_VIRTIO,
+        DOMAIN_DISK_BUS_SATA,
+        DOMAIN_DISK_BUS_SCSI,
+        DOMAIN_DISK_BUS_IDE,
+        _DOMAIN_DISK_BUS_MAX,
+} DomainDiskBus;
+
+typedef enum DomainDiskFormat {
+        DOMAIN_DISK_FORMAT_NONE, /* not given: raw */
+        DOMAIN_DISK_FORMAT_RAW,
+        DOMAIN_DISK_FORMAT_QCOW2,
+        _DOMAIN_DISK_FORMAT_MAX,
+} DomainDiskFormat;
+
+typedef enum DomainDiskCache {
+        DOMAIN_DISK_CACHE_DEFAULT,
+        DOMAIN_DISK_CACHE_NONE,
+        DOMAIN_DISK_CACHE_WRITETHROUGH,
+        DOMAIN_DISK_CACHE_WRITEBACK,
+        DOMAIN_DISK_CACHE_DIRECTSYNC,
+        DOMAIN_DISK_CACHE_UNSAFE,
+        _DOMAIN_DISK_CACHE_MAX,
+} DomainDiskCache;
+
+typedef enum DomainDiskIo {
+        DOMAIN_DISK_IO_DEFAULT,
+        DOMAIN_DISK_IO_THREADS,
+        DOMAIN_DISK_IO_NATIVE,
+        DOMAIN_DISK_IO_URING,
+        _DOMAIN_DISK_IO_MAX,
+} DomainDiskIo;
+
+/* <iotune>: 0 means not set. Values are checked against LLONG_MAX. */
+typedef struct DomainDiskIotune {
+        uint64_t total_bytes_sec, read_bytes_sec, write_bytes_sec;
+        uint64_t total_iops_sec, read_iops_sec, write_iops_sec;
+        uint64_t total_bytes_sec_max, read_bytes_sec_max, write_bytes_sec_max;
+        uint64_t total_iops_sec_max, read_iops_sec_max, write_iops_sec_max;
+        uint64_t size_iops_sec;
+        char *group_name;
+} DomainDiskIotune;
+
+typedef struct DomainDiskDef {
+        DomainDiskType type;
+        DomainDiskDevice device;
+        DomainDiskFormat format;
+        DomainDiskCache cache;
+        DomainDiskIo io;
+        char *src;             /* file or block device path; live: resolved volume path */
+        char *src_pool, *src_volume; /* type=volume */
+        char *dst;             /* target dev: "vda", "sda", "hdc" */
+        DomainDiskBus bus;
+        bool bus_given;        /* bus attribute present (else derived from dst) */
+        bool readonly, shareable;
+        char *serial;
+        unsigned boot_order;   /* 0 = none */
+        bool has_iotune;
+        DomainDiskIotune iotune;
+        char *alias;           /* live: "virtio-disk0" */
+} DomainDiskDef;
+
+typedef enum DomainControllerType {
+        DOMAIN_CONTROLLER_PCI,
+        DOMAIN_CONTROLLER_USB,
+        DOMAIN_CONTROLLER_SCSI,
+        DOMAIN_CONTROLLER_SATA,
+        DOMAIN_CONTROLLER_IDE,
+        DOMAIN_CONTROLLER_VIRTIO_SERIAL,
+        _DOMAIN_CONTROLLER_MAX,
+} DomainControllerType;
+
+typedef struct DomainControllerDef {
+        DomainControllerType type;
+        unsigned index;
+        char *model;           /* pci: pcie-root, pci-root, pcie-root-port; usb: qemu-xhci, ...;
+                                  scsi: virtio-scsi; NULL = default */
+        unsigned queues;       /* <driver queues=''/>, 0 = not set */
+        unsigned cmd_per_lun;  /* virtio-scsi <driver cmd_per_lun=''/> */
+        unsigned max_sectors;  /* virtio-scsi <driver max_sectors=''/> */
+        unsigned ports;        /* usb/virtio-serial ports, 0 = not set */
+} DomainControllerDef;
+
+typedef enum DomainNetType {
+        DOMAIN_NET_USER,
+        DOMAIN_NET_NETWORK,    /* port from networkd */
+        DOMAIN_NET_BRIDGE,     /* tap from networkd on an existing bridge */
+        _DOMAIN_NET_MAX,
+} DomainNetType;
+
+typedef struct DomainNetDef {
+        DomainNetType type;
+        uint8_t mac[6];
+        bool mac_given;        /* else generated at define time and stored */
+        char *model;           /* "virtio", "e1000", "rtl8139"; NULL = rtl8139-like default */
+        char *source;          /* network name or bridge name */
+        char *portgroup;
+        unsigned boot_order;
+        char *ifname;          /* live: tap name */
+        char *alias;           /* live */
+} DomainNetDef;
+
+typedef enum DomainChrType {
+        DOMAIN_CHR_PTY,
+        DOMAIN_CHR_FILE,
+        DOMAIN_CHR_UNIX,
+        _DOMAIN_CHR_MAX,
+} DomainChrType;
+
+typedef enum DomainChrKind {
+        DOMAIN_CHR_SERIAL,
+        DOMAIN_CHR_CONSOLE,
+        _DOMAIN_CHR_KIND_MAX,
+} DomainChrKind;
+
+typedef struct DomainChrDef {
+        DomainChrKind kind;
+        DomainChrType type;
+        char *path;            /* file/unix: source path; pty live: the allocated /dev/pts/N */
+        bool listen;           /* unix: mode='bind' */
+        char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio" */
+        unsigned port;
+        char *log_file;        /* <log file=''/> */
+        char *alias;           /* live */
+} DomainChrDef;
+
+typedef enum DomainGraphicsType {
+        DOMAIN_GRAPHICS_VNC,
+        DOMAIN_GRAPHICS_SPICE,
+        _DOMAIN_GRAPHICS_MAX,
+} DomainGraphicsType;
+
+typedef struct DomainGraphicsDef {
+        DomainGraphicsType type;
+        int port;              /* -1 = autoport; live: the allocated port */
+        bool autoport;
+        char *listen;          /* address; NULL = 127.0.0.1 */
+        char *passwd;
+        char *keymap;
+} DomainGraphicsDef;
+
+typedef struct DomainVideoDef {
+        char *model;           /* vga, cirrus, virtio, qxl, bochs, ramfb, none */
+        unsigned vram;         /* KiB, 0 = default */
+        unsigned heads;
+        bool primary;
+} DomainVideoDef;
+
+typedef struct DomainInputDef {
+        char *type;            /* mouse, keyboard, tablet */
+        char *bus;             /* ps2, usb, virtio */
+} DomainInputDef;
+
+typedef struct DomainMemballoonDef {
+        bool present;
+        char *model;           /* virtio, none */
+        unsigned stats_period; /* seconds, 0 = off */
+} DomainMemballoonDef;
+
+typedef struct DomainRngDef {
+        char *model;           /* virtio */
+        char *backend_model;   /* random, builtin */
+        char *backend_path;    /* /dev/urandom for backend random */
+        unsigned rate_bytes, rate_period;
+        char *alias;           /* live */
+} DomainRngDef;
+
+typedef struct DomainVcpuPin {
+        unsigned vcpu;
+        char *cpuset;
+} DomainVcpuPin;
+
+typedef struct DomainCputuneDef {
+        bool present;
+        uint64_t shares;        /* 0 = not set */
+        uint64_t period;
+        int64_t quota;          /* 0 = not set */
+        DomainVcpuPin *vcpupin;
+        size_t n_vcpupin;
+        char *emulatorpin;
+} DomainCputuneDef;
+
+typedef struct DomainNumatuneDef {
+        bool present;
+        char *mode;             /* strict, preferred, interleave, restrictive */
+        char *placement;        /* static, auto */
+        char *nodeset;
+} DomainNumatuneDef;
+
+typedef struct DomainHugepage {
+        uint64_t size_kib;      /* 0 = default size */
+        char *nodeset;
+} DomainHugepage;
+
+typedef struct DomainMemoryBackingDef {
+        bool hugepages;
+        DomainHugepage *pages;
+        size_t n_pages;
+        bool nosharepages, locked;
+} DomainMemoryBackingDef;
+
+typedef struct DomainDef {
+        DomainVirtType virt_type;
+        int id;                 /* live: -1 when inactive */
+        char *name;
+        uint8_t uuid[16];
+        char *title, *description;
+
+        uint64_t memory_kib;         /* <memory> */
+        uint64_t current_memory_kib; /* <currentMemory>, 0 = same as memory */
+        uint64_t max_memory_kib;     /* <maxMemory>, 0 = none */
+        unsigned max_memory_slots;
+
+        unsigned vcpus;              /* <vcpu> */
+        unsigned vcpus_current;      /* current='' attribute, 0 = all */
+        char *vcpu_placement;
+        char *vcpu_cpuset;
+
+        DomainOsDef os;
+        DomainFeaturesDef features;
+        DomainCpuDef cpu;
+        DomainClockDef clock;
+        DomainLifecycleAction on_poweroff, on_reboot, on_crash;
+
+        DomainCputuneDef cputune;
+        DomainNumatuneDef numatune;
+        DomainMemoryBackingDef memory_backing;
+
+        char *emulator;
+        DomainDiskDef *disks;
+        size_t n_disks;
+        DomainControllerDef *controllers;
+        size_t n_controllers;
+        DomainNetDef *nets;
+        size_t n_nets;
+        DomainChrDef *chrs;          /* serials and consoles, in document order */
+        size_t n_chrs;
+        DomainGraphicsDef *graphics;
+        size_t n_graphics;
+        DomainVideoDef *videos;
+        size_t n_videos;
+        DomainInputDef *inputs;
+        size_t n_inputs;
+        DomainMemballoonDef memballoon;
+        DomainRngDef *rngs;
+        size_t n_rngs;
+} DomainDef;
+
+/* Flags for domain_def_format(). */
+enum {
+        DOMAIN_FORMAT_INACTIVE = 1 << 0, /* leave out live fields (id, aliases, ports, ...) */
+        DOMAIN_FORMAT_SECURE   = 1 << 1, /* include passwords */
+};
+
+/* Where a parse or validation failure is reported: the error name (one of
+ * the org.virtbus.Error.* names from error.h) and a message naming the
+ * element or value that was wrong. */
+typedef struct ConfError {
+        const char *name;
+        char message[512];
+} ConfError;
+
+DomainDef *domain_def_new(void);
+DomainDef *domain_def_free(DomainDef *def);
+DEFINE_TRIVIAL_CLEANUP_FUNC(DomainDef *, domain_def_free);
+
+/* Parses a document. Any element or attribute of domain.rng we do not model
+ * fails with NotSupported naming it; malformed XML fails with XMLError;
+ * out-of-range numbers with InvalidArg. A uuid is generated when missing.
+ * Returns 0 or -errno with *err filled. */
+int domain_def_parse(const char *xml, size_t len, DomainDef **ret, ConfError *err);
+
+/* Formats into a newly allocated NUL-terminated string; flags DOMAIN_FORMAT_*. */
+int domain_def_format(const DomainDef *def, unsigned flags, char **ret);
+
+/* Semantic checks beyond the parser (aio=native needs cache=none, readonly IDE
+ * disk, iotune above LLONG_MAX, duplicate targets...). */
+int domain_def_validate(const DomainDef *def, ConfError *err);
+
+/* Deep copy, for turning a persistent definition into a live one. */
+int domain_def_copy(const DomainDef *def, DomainDef **ret);
+
+void conf_error_set(ConfError *err, const char *name, const char *fmt, ...) _printf_(3, 4);
+
+const char *domain_virt_type_to_string(DomainVirtType t);
+const char *domain_lifecycle_action_to_string(DomainLifecycleAction a);
+const char *domain_disk_bus_to_string(DomainDiskBus b);
+const char *domain_disk_format_to_string(DomainDiskFormat f);
+const char *domain_disk_cache_to_string(DomainDiskCache c);
+const char *domain_disk_io_to_string(DomainDiskIo io);
+const char *domain_controller_type_to_string(DomainControllerType t);
+const char *domain_chr_type_to_string(DomainChrType t);
+const char *domain_cpu_mode_to_string(DomainCpuMode m);

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <getopt.h>
+#include <signal.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#define VIRTBUS_VERSION "0.1.0"
+
+static void help(const char *name) {
+        printf("virtbus-%s [OPTIONS...]\n\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "     --root DIR         Keep configuration, state and logs below DIR\n"
+               "                        (default: $VIRTBUS_ROOT, else the system layout)\n"
+               "     --timeout SECONDS  Exit after SECONDS idle with nothing running\n",
+               name);
+}
+
+int daemon_parse_argv(int argc, char *argv[], DaemonOptions *o) {
+        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_TIMEOUT };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "root", required_argument, NULL, ARG_ROOT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help(o->name);
+                        return 0;
+                case ARG_VERSION:
+                        printf("virtbus-%s %s\n", o->name, VIRTBUS_VERSION);
+                        return 0;
+                case ARG_ROOT:
+                        if (optarg[0] != '/') {
+                                log_error("--root needs an absolute path, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        o->root = optarg;
+                        break;
+                case ARG_TIMEOUT: {
+                        uint64_t s;
+                        if (safe_atou64(optarg, &s) < 0 || s > UINT32_MAX) {
+                                log_error("--timeout needs a number of seconds, not '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        o->idle_timeout_usec = s * 1000000ULL;
+                        break;
+                }
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'.", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int daemon_open(sd_event **ret_event, sd_bus **ret_bus) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sigset_t mask;
+        int r;
+
+        log_parse_environment();
+        (void) vb_error_register_map();
+        /* A peer that goes away while we write must not kill us. */
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = sd_event_default(&e);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
+        (void) sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        r = sd_bus_attach_event(bus, e, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        *ret_event = TAKE_PTR(e);
+        *ret_bus = TAKE_PTR(bus);
+        return 0;
+}
+
+int daemon_ready(sd_bus *bus, const char *bus_name) {
+        int r = sd_bus_request_name(bus, bus_name, 0);
+
+        if (r < 0)
+                return log_error_errno(r, "Cannot own the bus name %s: %m", bus_name);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+typedef struct IdleExit {
+        uint64_t usec;
+        daemon_busy_fn is_busy;
+        void *userdata;
+        sd_bus *bus;
+} IdleExit;
+
+static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        IdleExit *ie = userdata;
+
+        /* Busy or a call being handled right now: look again later. */
+        if (ie->is_busy(ie->userdata) || sd_bus_get_current_message(ie->bus)) {
+                sd_event_source_set_time(s, usec + ie->usec);
+                sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        log_info("Idle for %llu s, exiting.", (unsigned long long) (ie->usec / 1000000));
+        return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+int daemon_setup_idle_exit(sd_event *e, sd_bus *bus, uint64_t usec, daemon_busy_fn is_busy, void *userdata) {
+        static IdleExit ie;
+        uint64_t now;
+
+        if (usec == 0)
+                return 0;
+        ie = (IdleExit) { .usec = usec, .is_busy = is_busy, .userdata = userdata, .bus = bus };
+        sd_event_now(e, CLOCK_MONOTONIC, &now);
+        return sd_event_add_time(e, NULL, CLOCK_MONOTONIC, now + usec, 0, on_idle_timer, &ie);
+}

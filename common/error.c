@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "error.h"
+
+static const VbErrorInfo table[] = {
+        { VB_ERROR_INTERNAL,            EPROTO,      1 },
+        { VB_ERROR_NO_MEMORY,           ENOMEM,      2 },
+        { VB_ERROR_NOT_SUPPORTED,       EOPNOTSUPP,  67 }, /* CONFIG_UNSUPPORTED: what the XML asks is not implemented */
+        { VB_ERROR_INVALID_ARG,         EINVAL,      8 },
+        { VB_ERROR_OPERATION_FAILED,    EIO,         9 },
+        { VB_ERROR_XML,                 EBADMSG,     27 },
+        { VB_ERROR_DOMAIN_EXISTS,       EEXIST,      28 },
+        { VB_ERROR_OPERATION_DENIED,    EPERM,       29 },
+        { VB_ERROR_NETWORK_EXISTS,      EEXIST,      37 },
+        { VB_ERROR_SYSTEM,              EIO,         38 },
+        { VB_ERROR_NO_DOMAIN,           ENOENT,      42 },
+        { VB_ERROR_NO_NETWORK,          ENOENT,      43 },
+        { VB_ERROR_INVALID_MAC,         EINVAL,      44 },
+        { VB_ERROR_NO_STORAGE_POOL,     ENOENT,      49 },
+        { VB_ERROR_NO_STORAGE_VOL,      ENOENT,      50 },
+        { VB_ERROR_OPERATION_INVALID,   EBADFD,      55 },
+        { VB_ERROR_CONFIG_UNSUPPORTED,  EOPNOTSUPP,  67 },
+        { VB_ERROR_OPERATION_TIMEOUT,   ETIMEDOUT,   68 },
+        { VB_ERROR_OPERATION_ABORTED,   ECANCELED,   78 },
+        { VB_ERROR_OVERFLOW,            ERANGE,      82 },
+        { VB_ERROR_RESOURCE_BUSY,       EBUSY,       87 },
+        { VB_ERROR_ACCESS_DENIED,       EACCES,      88 },
+        { VB_ERROR_STORAGE_POOL_EXISTS, EEXIST,      9 },  /* libvirt says OPERATION_FAILED "pool already exists" */
+        { VB_ERROR_STORAGE_VOL_EXISTS,  EEXIST,      90 },
+        { VB_ERROR_NO_LEASE,            ENOENT,      9 },
+        { VB_ERROR_NO_LOG,              ENOENT,      9 },
+};
+
+const VbErrorInfo *vb_error_table(size_t *n) {
+        *n = ELEMENTSOF(table);
+        return table;
+}
+
+const VbErrorInfo *vb_error_lookup(const char *name) {
+        if (!name)
+                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(table[i].name, name))
+                        return &table[i];
+        return NULL;
+}
+
+int vb_error_domain_for_daemon(const char *bus_name) {
+        static const struct {
+                const char *name;
+                int domain;
+        } map[] = {
+                { "org.virtbus.qemud", LIBVIRT_FROM_QEMU },
+                { "org.virtbus.lxcd", LIBVIRT_FROM_LXC },
+                { "org.virtbus.storaged", LIBVIRT_FROM_STORAGE },
+                { "org.virtbus.networkd", LIBVIRT_FROM_NETWORK },
+                { "org.virtbus.lockd", LIBVIRT_FROM_LOCKING },
+                { "org.virtbus.logd", LIBVIRT_FROM_LOGGING },
+        };
+        for (size_t i = 0; bus_name && i < ELEMENTSOF(map); i++)
+                if (streq(map[i].name, bus_name))
+                        return map[i].domain;
+        return LIBVIRT_FROM_NONE;
+}
+
+int vb_error_register_map(void) {
+        static sd_bus_error_map map[ELEMENTSOF(table) + 1];
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                map[i] = (sd_bus_error_map) SD_BUS_ERROR_MAP(table[i].name, table[i].errnum);
+        map[ELEMENTSOF(table)] = (sd_bus_error_map) SD_BUS_ERROR_MAP_END;
+        return sd_bus_error_add_map(map);
+}
+
+int vb_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) {
+        const VbErrorInfo *info = vb_error_lookup(name);
+        char buf[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        sd_bus_error_set(e, name, buf);
+        return -(info ? info->errnum : EIO);
+}

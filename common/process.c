@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "process.h"
+#include "util.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+int pidfd_open_pid(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        return fd < 0 ? -errno : fd;
+}
+
+static void reset_signals(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t all;
+
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void) sigaction(s, &sa, NULL);
+        sigemptyset(&all);
+        (void) sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static bool is_target(const ProcessFd *map, size_t n, int fd) {
+        for (size_t i = 0; i < n; i++)
+                if (map[i].target == fd)
+                        return true;
+        return false;
+}
+
+/* In the child: move every source fd out of the way first, so that one
+ * mapping cannot clobber the source of another, then put each in place. */
+static int child_map_fds(const ProcessFd *map, size_t n, unsigned flags) {
+        int tmp[n ? n : 1], max_target = 2;
+
+        for (size_t i = 0; i < n; i++) {
+                tmp[i] = fcntl(map[i].fd, F_DUPFD_CLOEXEC, 1024);
+                if (tmp[i] < 0)
+                        return -errno;
+                max_target = MAX(max_target, map[i].target);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (dup2(tmp[i], map[i].target) < 0)
+                        return -errno;
+        if (!is_target(map, n, 0)) {
+                int null = open("/dev/null", O_RDWR);
+                if (null < 0)
+                        return -errno;
+                if (null != 0) {
+                        dup2(null, 0);
+                        close(null);
+                }
+        }
+        for (int fd = 3; fd <= max_target; fd++)
+                if (!is_target(map, n, fd))
+                        close(fd);
+        /* Mark the rest close-on-exec rather than closing it, so the error
+         * pipe still works should exec fail. */
+        if (syscall(SYS_close_range, (unsigned) max_target + 1, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) < 0)
+                for (int fd = max_target + 1; fd < 65536; fd++)
+                        (void) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return 0;
+}
+
+int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
+                  pid_t *ret_pid, int *ret_pidfd) {
+        int errpipe[2];
+        pid_t pid;
+        int child_errno = 0;
+        ssize_t n;
+
+        if (pipe2(errpipe, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(errpipe[0]);
+                close(errpipe[1]);
+                return r;
+        }
+        if (pid == 0) {
+                int r, wfd;
+
+                reset_signals();
+                if (flags & PROCESS_NEW_SESSION)
+                        setsid();
+                /* Keep the error pipe above every target fd. */
+                wfd = fcntl(errpipe[1], F_DUPFD_CLOEXEC, 2048);
+                r = child_map_fds(map, n_map, flags);
+                if (r >= 0) {
+                        execv(argv[0], argv);
+                        r = -errno;
+                }
+                r = -r;
+                (void) !write(wfd < 0 ? errpipe[1] : wfd, &r, sizeof(r));
+                _exit(127);
+        }
+        close(errpipe[1]);
+        do
+                n = read(errpipe[0], &child_errno, sizeof(child_errno));
+        while (n < 0 && errno == EINTR);
+        close(errpipe[0]);
+        if (n == sizeof(child_errno)) {
+                (void) waitpid(pid, NULL, 0);
+                return -child_errno;
+        }
+        if (ret_pidfd) {
+                int fd = pidfd_open_pid(pid);
+                if (fd < 0) {
+                        kill(pid, SIGKILL);
+                        (void) waitpid(pid, NULL, 0);
+                        return fd;
+                }
+                *ret_pidfd = fd;
+        }
+        if (ret_pid)
+                *ret_pid = pid;
+        return 0;
+}
+
+static int read_proc_stat_fields(pid_t pid, char *state, uint64_t *utime, uint64_t *stime,
+                                 uint64_t *start) {
+        char path[64], buf[1024];
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+        char *p;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = 0;
+        /* The command name may contain anything: start after its closing ')'. */
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        unsigned long long ut = 0, st = 0, stt = 0;
+        char s = 0;
+        if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu",
+                   &s, &ut, &st, &stt) != 4)
+                return -EIO;
+        if (state)
+                *state = s;
+        if (utime)
+                *utime = ut;
+        if (stime)
+                *stime = st;
+        if (start)
+                *start = stt;
+        return 0;
+}
+
+int pid_is_alive(pid_t pid) {
+        char state;
+        int r;
+
+        if (pid <= 0)
+                return 0;
+        r = read_proc_stat_fields(pid, &state, NULL, NULL, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return state != 'Z' && state != 'X';
+}
+
+int pid_start_time(pid_t pid, uint64_t *ret) {
+        return read_proc_stat_fields(pid, NULL, NULL, NULL, ret);
+}
+
+int pid_cpu_time_ns(pid_t pid, uint64_t *ret) {
+        uint64_t ut, st;
+        long hz = sysconf(_SC_CLK_TCK);
+        int r = read_proc_stat_fields(pid, NULL, &ut, &st, NULL);
+
+        if (r < 0)
+                return r;
+        *ret = (ut + st) * (1000000000ULL / (uint64_t) (hz > 0 ? hz : 100));
+        return 0;
+}
+
+typedef struct ProcessWatch {
+        pid_t pid;
+        process_exit_fn cb;
+        void *userdata;
+} ProcessWatch;
+
+static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ProcessWatch *w = userdata;
+        siginfo_t si = {};
+        int code = -1, status = -1;
+
+        /* Reaps our own children; for adopted processes waitid fails with ECHILD. */
+        if (waitid((idtype_t) P_PIDFD, (id_t) fd, &si, WEXITED | WNOHANG) == 0 && si.si_pid > 0) {
+                code = si.si_code;
+                status = si.si_status;
+        }
+        sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        w->cb(w->pid, code, status, w->userdata);
+        return 0;
+}
+
+static void watch_destroy(void *userdata) {
+        free(userdata);
+}
+
+int process_watch(sd_event *e, pid_t pid, int pidfd, process_exit_fn cb, void *userdata,
+                  sd_event_source **ret) {
+        ProcessWatch *w = calloc(1, sizeof(*w));
+        sd_event_source *s = NULL;
+        int r;
+
+        if (!w)
+                return -ENOMEM;
+        *w = (ProcessWatch) { .pid = pid, .cb = cb, .userdata = userdata };
+        r = sd_event_add_io(e, &s, pidfd, EPOLLIN, on_pidfd, w);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
+        sd_event_source_set_destroy_callback(s, watch_destroy);
+        /* The source owns the pidfd from now on. */
+        sd_event_source_set_io_fd_own(s, true);
+        *ret = s;
+        return 0;
+}
+
+int process_run(char *const argv[], char **ret_stdout, int *ret_exit_status) {
+        int pipefd[2];
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        pid_t pid;
+        int status, r;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        ProcessFd map[] = { { pipefd[1], 1 } };
+        r = process_spawn(argv, map, 1, 0, &pid, NULL);
+        close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
+                return r;
+        }
+        for (;;) {
+                char buf[4096];
+                ssize_t n = read(pipefd[0], buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                char *nb = realloc(out, size + (size_t) n + 1);
+                if (!nb)
+                        break;
+                out = nb;
+                memcpy(out + size, buf, (size_t) n);
+                size += (size_t) n;
+                out[size] = 0;
+        }
+        close(pipefd[0]);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (ret_exit_status)
+                *ret_exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (ret_stdout)
+                *ret_stdout = out ? TAKE_PTR(out) : strdup("");
+        return 0;
+}

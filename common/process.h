@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Child processes: spawn with an explicit fd map, and watch any process (our
+ * child or one we adopted after a restart) through a pidfd. */
+
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct ProcessFd {
+        int fd;     /* in the parent */
+        int target; /* number in the child; 0, 1, 2 for stdio */
+} ProcessFd;
+
+enum {
+        PROCESS_NEW_SESSION = 1 << 0, /* setsid(): the child outlives the daemon's session */
+        PROCESS_DEVNULL_STDIN = 1 << 1,
+};
+
+/* Starts argv[0] (a path) with exactly the fds in map open (plus stdin from
+ * /dev/null when no map entry targets 0). Everything else is closed and signal
+ * dispositions are reset. An exec failure is reported as its -errno. Returns
+ * the pid, and a pidfd when ret_pidfd is not NULL. */
+int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
+                  pid_t *ret_pid, int *ret_pidfd);
+
+int pidfd_open_pid(pid_t pid);
+/* 1 if alive, 0 if gone (or a zombie), -errno on error. */
+int pid_is_alive(pid_t pid);
+/* Process start time in clock ticks since boot (field 22 of /proc/PID/stat),
+ * to tell a pid from a recycled one after a restart. */
+int pid_start_time(pid_t pid, uint64_t *ret);
+/* utime + stime in nanoseconds. */
+int pid_cpu_time_ns(pid_t pid, uint64_t *ret);
+
+/* Calls cb once when the process behind pidfd exits. For our own children the
+ * exit status is collected (si_code/si_status as from waitid); for adopted
+ * processes *status is -1. */
+typedef void (*process_exit_fn)(pid_t pid, int code, int status, void *userdata);
+int process_watch(sd_event *e, pid_t pid, int pidfd, process_exit_fn cb, void *userdata,
+                  sd_event_source **ret);
+
+/* Runs a short helper synchronously and collects its stdout (for tests and
+ * tools, never on a daemon's event loop). */
+int process_run(char *const argv[], char **ret_stdout, int *ret_exit_status);

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+        _cleanup_close_ int fd = -1;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash)
+                return 0;
+        if (slash == dir)
+                slash[1] = 0;
+        else
+                *slash = 0;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *p = data;
+
+        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        int r = -errno;
+                        unlink(tmp);
+                        return r;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+                int r = -errno;
+                unlink(tmp);
+                return r;
+        }
+        return fsync_directory_of(path);
+}
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 0;
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (max > 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size > max)
+                return -EFBIG;
+        alloc = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+        for (;;) {
+                ssize_t n;
+
+                if (size + 1 >= alloc || !buf) {
+                        char *nb;
+                        if (buf)
+                                alloc *= 2;
+                        nb = realloc(buf, alloc);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                n = read(fd, buf + size, alloc - size - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (max > 0 && size > max)
+                        return -EFBIG;
+        }
+        buf[size] = 0;
+        if (ret_len)
+                *ret_len = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int unlink_if_exists(const char *path) {
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+char *path_join(const char *a, const char *b) {
+        char *r;
+        size_t la = strlen(a);
+
+        while (la > 1 && a[la - 1] == '/')
+                la--;
+        while (*b == '/')
+                b++;
+        if (asprintf(&r, "%.*s/%s", (int) la, a, b) < 0)
+                return NULL;
+        return r;
+}
+
+bool path_is_normalized_absolute(const char *p) {
+        if (!p || p[0] != '/')
+                return false;
+        if (streq(p, "/"))
+                return true;
+        for (const char *c = p; *c;) {
+                const char *next;
+                size_t n;
+
+                c++; /* skip '/' */
+                next = strchrnul(c, '/');
+                n = (size_t) (next - c);
+                if (n == 0)
+                        return false; /* "//" or trailing '/' */
+                if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c = next;
+        }
+        return strlen(p) < PATH_MAX;
+}
+
+bool object_name_is_valid(const char *name) {
+        size_t n;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n == 0 || n > 255 || streq(name, ".") || streq(name, ".."))
+                return false;
+        for (const unsigned char *c = (const unsigned char *) name; *c; c++)
+                if (*c == '/' || *c < 0x20 || *c == 0x7f)
+                        return false;
+        return true;
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+        char **nl;
+
+        if (!s)
+                return -ENOMEM;
+        nl = realloc(*l, sizeof(char *) * (n + 2));
+        if (!nl) {
+                free(s);
+                return -ENOMEM;
+        }
+        nl[n] = s;
+        nl[n + 1] = NULL;
+        *l = nl;
+        return 0;
+}
+
+int strv_extend(char ***l, const char *s) {
+        return strv_consume(l, strdup(s));
+}
+
+int strv_extendf(char ***l, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        return strv_consume(l, s);
+}
+
+char *strv_join(char *const *l, const char *sep) {
+        size_t len = 1, sl = strlen(sep);
+        char *r, *p;
+
+        for (char *const *i = l; i && *i; i++)
+                len += strlen(*i) + sl;
+        r = p = malloc(len);
+        if (!r)
+                return NULL;
+        *p = 0;
+        for (char *const *i = l; i && *i; i++) {
+                if (i != l)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, *i);
+        }
+        return r;
+}
+
+int safe_atou64(const char *s, uint64_t *ret) {
+        char *end;
+        unsigned long long v;
+
+        if (!s || !*s || *s == '-' || *s == ' ')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int safe_atoi(const char *s, int *ret) {
+        char *end;
+        long v;
+
+        if (!s || !*s)
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno == ERANGE || v > INT_MAX || v < INT_MIN)
+                return -ERANGE;
+        if (*end)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int fd_nonblock(int fd, bool nonblock) {
+        int flags = fcntl(fd, F_GETFL);
+
+        if (flags < 0)
+                return -errno;
+        flags = nonblock ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        return fcntl(fd, F_SETFL, flags) < 0 ? -errno : 0;
+}
+
+int fd_cloexec(int fd, bool cloexec) {
+        int flags = fcntl(fd, F_GETFD);
+
+        if (flags < 0)
+                return -errno;
+        flags = cloexec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+        return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
+}
+
+uint64_t now_usec(int clock) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}

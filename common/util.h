@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Files, paths, names and string lists: the small things every daemon needs. */
+
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Writes through a temporary file in the same directory, fsyncs it, renames it
+ * over path and fsyncs the directory, so a reader sees the old or the new
+ * content and never a mix, even after a crash. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Reads a whole file, NUL-terminated; *ret_len may be NULL. Files over max bytes
+ * give -EFBIG (max 0 = no limit). */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+int mkdir_p(const char *path, mode_t mode);
+/* Removes a file; a missing one is not an error. */
+int unlink_if_exists(const char *path);
+
+/* Joins with exactly one '/'; NULL on OOM. */
+char *path_join(const char *a, const char *b);
+/* Absolute, no "." or ".." component, no "//", no trailing '/' (but "/"). */
+bool path_is_normalized_absolute(const char *p);
+
+/* An object name: 1..255 bytes, no '/', no control characters, not "." or "..". */
+bool object_name_is_valid(const char *name);
+
+size_t strv_length(char *const *l);
+/* Appends a copy (strv_extend) or takes ownership (strv_consume). */
+int strv_extend(char ***l, const char *s);
+int strv_consume(char ***l, char *s);
+int strv_extendf(char ***l, const char *fmt, ...) _printf_(2, 3);
+char *strv_join(char *const *l, const char *sep);
+
+int safe_atou64(const char *s, uint64_t *ret);
+int safe_atoi(const char *s, int *ret);
+
+int fd_nonblock(int fd, bool nonblock);
+int fd_cloexec(int fd, bool cloexec);
+
+/* Microseconds on CLOCK_MONOTONIC / CLOCK_REALTIME. */
+uint64_t now_usec(int clock);

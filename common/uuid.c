@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <systemd/sd-id128.h>
+
+#include "uuid.h"
+
+char *uuid_format(const uint8_t uuid[16], char buf[UUID_STRING_MAX]) {
+        static const char hex[] = "0123456789abcdef";
+        char *p = buf;
+
+        for (int i = 0; i < 16; i++) {
+                if (i == 4 || i == 6 || i == 8 || i == 10)
+                        *p++ = '-';
+                *p++ = hex[uuid[i] >> 4];
+                *p++ = hex[uuid[i] & 15];
+        }
+        *p = 0;
+        return buf;
+}
+
+static int unhex(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+int uuid_parse(const char *s, uint8_t uuid[16]) {
+        size_t len = strlen(s);
+        bool dashed = len == 36;
+
+        if (len != 36 && len != 32)
+                return -EINVAL;
+        for (int i = 0; i < 16; i++) {
+                int hi, lo;
+
+                if (dashed && (i == 4 || i == 6 || i == 8 || i == 10)) {
+                        if (*s != '-')
+                                return -EINVAL;
+                        s++;
+                }
+                hi = unhex(s[0]);
+                lo = hi < 0 ? -1 : unhex(s[1]);
+                if (lo < 0)
+                        return -EINVAL;
+                uuid[i] = (uint8_t) (hi << 4 | lo);
+                s += 2;
+        }
+        return 0;
+}
+
+int uuid_generate(uint8_t uuid[16]) {
+        sd_id128_t id;
+        int r = sd_id128_randomize(&id);
+
+        if (r < 0)
+                return r;
+        memcpy(uuid, id.bytes, 16);
+        return 0;
+}
+
+bool uuid_is_null(const uint8_t uuid[16]) {
+        for (int i = 0; i < 16; i++)
+                if (uuid[i])
+                        return false;
+        return true;
+}

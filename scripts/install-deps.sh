@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages virtbus needs to build, test and run the demo.
+# Usage: scripts/install-deps.sh [build|check|demo|bench]
+# Only what is missing is installed; apt-get update runs first when something is.
+set -eu
+
+BUILD="gcc make pkg-config libsystemd-dev libxml2-dev libxml2-utils libjson-c-dev
+libnl-3-dev libnl-route-3-dev libselinux1-dev libapparmor-dev"
+RUN="dbus dbus-daemon systemd qemu-system-x86 qemu-utils busybox-static cpio gzip
+python3 python3-dbus python3-pytest kmod"
+BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dbus
+python3-libvirt hyperfine"
+
+case "${1:-check}" in
+	build) want="$BUILD" ;;
+	check|demo) want="$BUILD $RUN" ;;
+	bench) want="$BUILD $RUN $BENCH" ;;
+	*) echo "usage: $0 [build|check|demo|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends $missing

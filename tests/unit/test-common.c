@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "bus-util.h"
+#include "error.h"
+#include "paths.h"
+#include "process.h"
+#include "unit.h"
+#include "util.h"
+#include "uuid.h"
+
+static void test_uuid(void) {
+        uint8_t u[16], v[16];
+        char buf[UUID_STRING_MAX];
+
+        CHECK(uuid_parse("6695eb01-f6a4-8304-79aa-97f2502e193f", u) == 0);
+        CHECK_STREQ(uuid_format(u, buf), "6695eb01-f6a4-8304-79aa-97f2502e193f");
+        CHECK(uuid_parse("6695EB01F6A4830479AA97F2502E193F", v) == 0);
+        CHECK(memcmp(u, v, 16) == 0);
+        CHECK(uuid_parse("6695eb01-f6a4-8304-79aa-97f2502e193", u) == -EINVAL);
+        CHECK(uuid_parse("6695eb01xf6a4-8304-79aa-97f2502e193f", u) == -EINVAL);
+        CHECK(uuid_generate(u) == 0);
+        CHECK(!uuid_is_null(u));
+}
+
+static void test_bus_paths(void) {
+        uint8_t u[16], v[16];
+        _cleanup_free_ char *p = NULL;
+
+        uuid_parse("6695eb01-f6a4-8304-79aa-97f2502e193f", u);
+        p = bus_path_from_uuid("/org/virtbus/qemud", "domain", u);
+        CHECK_STREQ(p, "/org/virtbus/qemud/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f");
+        CHECK(bus_path_to_uuid(p, "/org/virtbus/qemud/domain", v) == 0);
+        CHECK(memcmp(u, v, 16) == 0);
+        CHECK(bus_path_to_uuid(p, "/org/virtbus/qemud/network", v) < 0);
+        CHECK(bus_path_to_uuid("/org/virtbus/qemud/domain/_zz", "/org/virtbus/qemud/domain", v) < 0);
+}
+
+static void test_bus_label(void) {
+        /* The vectors libvirt-dbus's own tests use. */
+        static const char *const vec[][2] = {
+                { "foobar", "foobar" },
+                { "_", "_5f" },
+                { "/path/to/some/file.img", "_2fpath_2fto_2fsome_2ffile_2eimg" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(vec); i++) {
+                _cleanup_free_ char *e = bus_label_escape(vec[i][0]);
+                _cleanup_free_ char *d = bus_label_unescape(vec[i][1]);
+                CHECK_STREQ(e, vec[i][1]);
+                CHECK_STREQ(d, vec[i][0]);
+        }
+        _cleanup_free_ char *lit = bus_label_unescape("a_");
+        CHECK_STREQ(lit, "a_");
+}
+
+static void test_names_and_paths(void) {
+        CHECK(object_name_is_valid("vm1"));
+        CHECK(object_name_is_valid("a b-c.d"));
+        CHECK(!object_name_is_valid(""));
+        CHECK(!object_name_is_valid("a/b"));
+        CHECK(!object_name_is_valid(".."));
+        CHECK(!object_name_is_valid("a\nb"));
+        CHECK(path_is_normalized_absolute("/var/lib/x.img"));
+        CHECK(!path_is_normalized_absolute("var/lib"));
+        CHECK(!path_is_normalized_absolute("/var/../etc"));
+        CHECK(!path_is_normalized_absolute("/var//lib"));
+        CHECK(!path_is_normalized_absolute("/var/lib/"));
+}
+
+static void test_error_table(void) {
+        size_t n;
+        const VbErrorInfo *t = vb_error_table(&n);
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        CHECK(n > 10);
+        for (size_t i = 0; i < n; i++) {
+                CHECK(strncmp(t[i].name, VB_ERROR_PREFIX, strlen(VB_ERROR_PREFIX)) == 0);
+                CHECK(t[i].errnum > 0);
+                CHECK(t[i].libvirt_code > 0);
+                for (size_t j = i + 1; j < n; j++)
+                        CHECK(!streq(t[i].name, t[j].name));
+        }
+        CHECK_INTEQ(vb_error_lookup(VB_ERROR_NO_DOMAIN)->libvirt_code, 42);
+        CHECK_INTEQ(vb_error_setf(&e, VB_ERROR_RESOURCE_BUSY, "disk %s busy", "/x"), -EBUSY);
+        CHECK_STREQ(e.name, VB_ERROR_RESOURCE_BUSY);
+        CHECK_STREQ(e.message, "disk /x busy");
+        CHECK_INTEQ(vb_error_domain_for_daemon("org.virtbus.qemud"), 10);
+        sd_bus_error_free(&e);
+}
+
+static void test_atomic_write(void) {
+        char dir[] = "/tmp/virtbus-unit-XXXXXX";
+        _cleanup_free_ char *p = NULL, *data = NULL;
+        size_t len;
+
+        CHECK(mkdtemp(dir) != NULL);
+        p = path_join(dir, "a/b/c.xml");
+        CHECK(mkdir_p(dir, 0755) == 0);
+        _cleanup_free_ char *sub = path_join(dir, "a/b");
+        CHECK(mkdir_p(sub, 0755) == 0);
+        CHECK(write_file_atomic(p, "hello", 5, 0600) == 0);
+        CHECK(write_file_atomic(p, "world!", 6, 0600) == 0);
+        CHECK(read_full_file(p, 0, &data, &len) == 0);
+        CHECK_STREQ(data, "world!");
+        CHECK_INTEQ(len, 6);
+        free(data);
+        data = NULL;
+        CHECK(read_full_file(p, 3, &data, &len) == -EFBIG);
+        unlink(p);
+        rmdir(sub);
+        _cleanup_free_ char *a = path_join(dir, "a");
+        rmdir(a);
+        rmdir(dir);
+}
+
+static void test_paths_root(void) {
+        VbPaths p;
+
+        CHECK(vb_paths_init(&p, "/tmp/r") == 0);
+        CHECK_STREQ(p.confdir, "/tmp/r/etc/virtbus");
+        CHECK_STREQ(p.rundir, "/tmp/r/run/virtbus");
+        CHECK_STREQ(p.statedir, "/tmp/r/var/lib/virtbus");
+        CHECK_STREQ(p.logdir, "/tmp/r/var/log/virtbus");
+        vb_paths_done(&p);
+        unsetenv("VIRTBUS_ROOT");
+        CHECK(vb_paths_init(&p, NULL) == 0);
+        CHECK_STREQ(p.confdir, "/etc/virtbus");
+        vb_paths_done(&p);
+        CHECK(vb_paths_init(&p, "relative") == -EINVAL);
+}
+
+static void test_spawn_fd_map(void) {
+        int a[2], b[2];
+        pid_t pid;
+        int pidfd = -1, status;
+        char buf[64] = {};
+
+        /* The child writes to fd 4 and fd 3: swapped sources must not clobber each other. */
+        CHECK(pipe2(a, O_CLOEXEC) == 0);
+        CHECK(pipe2(b, O_CLOEXEC) == 0);
+        char *argv[] = { "/bin/sh", "-c", "echo three >&3; echo four >&4", NULL };
+        ProcessFd map[] = { { a[1], 4 }, { b[1], 3 } };
+        CHECK(process_spawn(argv, map, 2, PROCESS_NEW_SESSION, &pid, &pidfd) == 0);
+        close(a[1]);
+        close(b[1]);
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(read(a[0], buf, sizeof(buf) - 1) > 0);
+        CHECK_STREQ(buf, "four\n");
+        memset(buf, 0, sizeof(buf));
+        CHECK(read(b[0], buf, sizeof(buf) - 1) > 0);
+        CHECK_STREQ(buf, "three\n");
+        close(a[0]);
+        close(b[0]);
+        close(pidfd);
+
+        char *bad[] = { "/nonexistent/binary", NULL };
+        CHECK(process_spawn(bad, NULL, 0, 0, &pid, NULL) == -ENOENT);
+
+        _cleanup_free_ char *out = NULL;
+        int ex;
+        char *echo[] = { "/bin/echo", "hi", NULL };
+        CHECK(process_run(echo, &out, &ex) == 0);
+        CHECK_STREQ(out, "hi\n");
+        CHECK_INTEQ(ex, 0);
+}
+
+static void test_strv(void) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *j = NULL;
+
+        CHECK(strv_extend(&l, "a") == 0);
+        CHECK(strv_extendf(&l, "b%d", 2) == 0);
+        CHECK_INTEQ(strv_length(l), 2);
+        j = strv_join(l, ",");
+        CHECK_STREQ(j, "a,b2");
+        uint64_t v;
+        CHECK(safe_atou64("18446744073709551615", &v) == 0);
+        CHECK(safe_atou64("18446744073709551616", &v) == -ERANGE);
+        CHECK(safe_atou64("-1", &v) == -EINVAL);
+}
+
+UNIT_TESTS(test_uuid, test_bus_paths, test_bus_label, test_names_and_paths, test_error_table,
+           test_atomic_write, test_paths_root, test_spawn_fd_map, test_strv)
