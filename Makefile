@@ -25,7 +25,8 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-init
 CPPFLAGS += -Icommon -Icommon/conf $(PKG_CFLAGS) -MMD -MP
 LDLIBS += $(PKG_LIBS)
 
-DAEMONS := qemud
+# Every folder with a main.c is a daemon: virtbus-<folder>.
+DAEMONS := $(patsubst %/main.c,%,$(wildcard */main.c))
 COMMON_SRC := $(wildcard common/*.c common/conf/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_LIB := $(B)/libvirtbus-common.a
@@ -55,15 +56,20 @@ $(B)/$(1)/%.o: CPPFLAGS += -I$(1)
 endef
 $(foreach d,$(DAEMONS),$(eval $(call DAEMON_RULES,$(d))))
 
-# Unit tests: tests/unit/test-<name>.c, linked against every daemon library.
+# Unit tests: tests/unit/test-<name>.c. A test whose name starts with a
+# daemon's stem (qemu-, lock-, log-, storage-, network-) links that daemon's
+# library; every test links the common library.
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 unit-tests: $(UNIT_BIN)
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(foreach d,$(DAEMONS),$(B)/lib$(d).a) $(COMMON_LIB)
-	@mkdir -p $(dir $@)
-	@echo "  CCLD    $@"
-	@$(CC) $(CPPFLAGS) $(foreach d,$(DAEMONS),-I$(d)) -Itests/unit $(CFLAGS) -o $@ $< \
-		$(foreach d,$(DAEMONS),$(B)/lib$(d).a) $(COMMON_LIB) $(LDLIBS)
+test_daemon = $(firstword $(foreach d,$(DAEMONS),$(if $(filter $(patsubst %d,%,$(d))%,$(1)),$(d))))
+define UNIT_RULES
+$(B)/tests/test-$(1): tests/unit/test-$(1).c tests/unit/unit.h $(if $(2),$(B)/lib$(2).a) $(COMMON_LIB)
+	@mkdir -p $$(dir $$@)
+	@echo "  CCLD    $$@"
+	@$$(CC) $$(CPPFLAGS) $(if $(2),-I$(2)) -Itests/unit $$(CFLAGS) -o $$@ $$< $(if $(2),$(B)/lib$(2).a) $(COMMON_LIB) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRC:tests/unit/test-%.c=%),$(eval $(call UNIT_RULES,$(t),$(call test_daemon,$(t)))))
 
 deps:
 	sh scripts/install-deps.sh check

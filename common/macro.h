@@ -41,6 +41,12 @@
                         func(*p);                       \
         }
 
+/* Frees and returns NULL: "p = mfree(p);". */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }

@@ -173,6 +173,14 @@ bool object_name_is_valid(const char *name) {
         return true;
 }
 
+const char *strrstr(const char *haystack, const char *needle) {
+        const char *last = NULL;
+
+        for (const char *p = haystack; (p = strstr(p, needle)); p++)
+                last = p;
+        return last;
+}
+
 size_t strv_length(char *const *l) {
         size_t n = 0;
         while (l && l[n])

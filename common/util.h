@@ -3,6 +3,7 @@
 
 /* Files, paths, names and string lists: the small things every daemon needs. */
 
+#include <dirent.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -26,6 +27,9 @@ bool path_is_normalized_absolute(const char *p);
 /* An object name: 1..255 bytes, no '/', no control characters, not "." or "..". */
 bool object_name_is_valid(const char *name);
 
+/* The last occurrence of needle in haystack, or NULL. */
+const char *strrstr(const char *haystack, const char *needle);
+
 size_t strv_length(char *const *l);
 /* Appends a copy (strv_extend) or takes ownership (strv_consume). */
 int strv_extend(char ***l, const char *s);
@@ -38,6 +42,11 @@ int safe_atoi(const char *s, int *ret);
 
 int fd_nonblock(int fd, bool nonblock);
 int fd_cloexec(int fd, bool cloexec);
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
 
 /* Microseconds on CLOCK_MONOTONIC / CLOCK_REALTIME. */
 uint64_t now_usec(int clock);

@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+
+#include "bus-util.h"
+#include "connect-dbus.h"
+#include "domain-dbus.h"
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "qemu-capabilities.h"
+#include "qemu-process.h"
+#include "util.h"
+#include "uuid.h"
+
+/* The libvirt version whose API we answer as (9.0.0), for clients that check it. */
+#define LIBVIRT_API_VERSION 9000000ULL
+
+static bool domain_matches_flags(const Domain *d, uint32_t flags) {
+        bool active = domain_is_active(d);
+
+        if ((flags & (LIST_DOMAINS_ACTIVE | LIST_DOMAINS_INACTIVE)) &&
+            !((flags & LIST_DOMAINS_ACTIVE && active) || (flags & LIST_DOMAINS_INACTIVE && !active)))
+                return false;
+        if ((flags & (LIST_DOMAINS_PERSISTENT | LIST_DOMAINS_TRANSIENT)) &&
+            !((flags & LIST_DOMAINS_PERSISTENT && d->persistent) || (flags & LIST_DOMAINS_TRANSIENT && !d->persistent)))
+                return false;
+        if (flags & (LIST_DOMAINS_RUNNING | LIST_DOMAINS_PAUSED | LIST_DOMAINS_SHUTOFF | LIST_DOMAINS_OTHER)) {
+                bool ok = (flags & LIST_DOMAINS_RUNNING && d->state == DOMAIN_RUNNING) ||
+                          (flags & LIST_DOMAINS_PAUSED && d->state == DOMAIN_PAUSED) ||
+                          (flags & LIST_DOMAINS_SHUTOFF && d->state == DOMAIN_SHUTOFF) ||
+                          (flags & LIST_DOMAINS_OTHER && d->state != DOMAIN_RUNNING &&
+                           d->state != DOMAIN_PAUSED && d->state != DOMAIN_SHUTOFF);
+                if (!ok)
+                        return false;
+        }
+        if ((flags & (LIST_DOMAINS_AUTOSTART | LIST_DOMAINS_NO_AUTOSTART)) &&
+            !((flags & LIST_DOMAINS_AUTOSTART && d->autostart) || (flags & LIST_DOMAINS_NO_AUTOSTART && !d->autostart)))
+                return false;
+        return true;
+}
+
+static int method_list_domains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        uint32_t flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &flags);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (domain_matches_flags(m->domains[i], flags)) {
+                        r = sd_bus_message_append_basic(reply, 'o', m->domains[i]->path);
+                        if (r < 0)
+                                return r;
+                }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *name;
+        Domain *d;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        d = manager_find_by_name(userdata, name);
+        if (!d)
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "Domain not found: no domain with matching name '%s'",
+                                     name);
+        return bus_reply_object_path(msg, d->path);
+}
+
+static int method_lookup_by_uuid(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *s;
+        uint8_t uuid[16];
+        Domain *d;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &s);
+        if (r < 0)
+                return r;
+        if (uuid_parse(s, uuid) < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid UUID '%s'", s);
+        d = manager_find_by_uuid(userdata, uuid);
+        if (!d)
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "Domain not found: no domain with matching uuid '%s'",
+                                     s);
+        return bus_reply_object_path(msg, d->path);
+}
+
+static int method_lookup_by_id(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int32_t id;
+        Domain *d;
+        int r;
+
+        r = sd_bus_message_read(msg, "i", &id);
+        if (r < 0)
+                return r;
+        d = id > 0 ? manager_find_by_id(userdata, id) : NULL;
+        if (!d)
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "Domain not found: no domain with matching id %d", id);
+        return bus_reply_object_path(msg, d->path);
+}
+
+/* Parses and checks a definition from a caller. */
+static int parse_definition(const char *xml, DomainDef **ret, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        int r;
+
+        r = domain_def_parse(xml, strlen(xml), &def, &err);
+        if (r >= 0)
+                r = domain_def_validate(def, &err);
+        if (r < 0)
+                return vb_error_setf(error, err.name ? err.name : VB_ERROR_XML, "%s",
+                                     err.message[0] ? err.message : strerror(-r));
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+/* A new definition may replace one with the same name and uuid; a clash of
+ * only one of the two is refused, naming both. */
+static int check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_bus_error *error) {
+        Domain *by_name = manager_find_by_name(m, def->name);
+        Domain *by_uuid = manager_find_by_uuid(m, def->uuid);
+        if (by_uuid && by_uuid != by_name)
+                return vb_error_setf(error, VB_ERROR_DOMAIN_EXISTS,
+                                     "domain '%s' is already defined with uuid %s", by_uuid->def->name,
+                                     by_uuid->uuid_str);
+        if (by_name && by_name != by_uuid)
+                return vb_error_setf(error, VB_ERROR_DOMAIN_EXISTS, "domain '%s' already exists with uuid %s",
+                                     def->name, by_name->uuid_str);
+        *ret = by_name;
+        return 0;
+}
+
+static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const char *xml;
+        Domain *d;
+        bool added = false;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &xml);
+        if (r < 0)
+                return r;
+        r = parse_definition(xml, &def, error);
+        if (r < 0)
+                return r;
+        r = check_duplicates(m, def, &d, error);
+        if (r < 0)
+                return r;
+
+        if (!d) {
+                r = domain_new(m, TAKE_PTR(def), &d);
+                if (r < 0)
+                        return r;
+                d->persistent = true;
+                r = domain_save_config(d);
+                if (r < 0 || (r = manager_add_domain(m, d)) < 0) {
+                        (void) domain_remove_config(d);
+                        domain_free(d);
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition: %s",
+                                             strerror(-r));
+                }
+                added = true;
+        } else {
+                DomainDef **slot = domain_is_active(d) ? &d->newdef : &d->def;
+                DomainDef *old = *slot;
+                bool was_persistent = d->persistent;
+
+                *slot = TAKE_PTR(def);
+                d->persistent = true;
+                r = domain_save_config(d);
+                if (r < 0) {
+                        /* Put everything back as it was. */
+                        def = *slot;
+                        *slot = old;
+                        d->persistent = was_persistent;
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition: %s",
+                                             strerror(-r));
+                }
+                domain_def_free(old);
+                added = !was_persistent;
+        }
+        domain_emit_event(d, DOMAIN_EVENT_DEFINED, added ? DOMAIN_EVENT_DEFINED_ADDED : DOMAIN_EVENT_DEFINED_UPDATED);
+        return bus_reply_object_path(msg, d->path);
+}
+
+static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const char *xml;
+        uint32_t flags;
+        Domain *d;
+        int r;
+
+        r = sd_bus_message_read(msg, "su", &xml, &flags);
+        if (r < 0)
+                return r;
+        r = parse_definition(xml, &def, error);
+        if (r < 0)
+                return r;
+        r = check_duplicates(m, def, &d, error);
+        if (r < 0)
+                return r;
+        if (d && domain_is_active(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running", def->name);
+        if (d)
+                return vb_error_setf(error, VB_ERROR_DOMAIN_EXISTS,
+                                     "domain '%s' is already defined: start it with Create", def->name);
+        r = domain_new(m, TAKE_PTR(def), &d);
+        if (r < 0)
+                return r;
+        r = manager_add_domain(m, d);
+        if (r < 0) {
+                domain_free(d);
+                return r;
+        }
+        r = qemu_process_start(d, flags, msg, error);
+        if (r < 0) {
+                manager_remove_domain(m, d);
+                domain_free(d);
+                return r;
+        }
+        return 1; /* answered when it runs */
+}
+
+static void capabilities_reply(Manager *m, int r, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+        _cleanup_free_ char *xml = NULL;
+
+        if (r >= 0)
+                r = qemu_capabilities_format(m->caps, &xml);
+        if (r < 0) {
+                (void) sd_bus_reply_method_errorf(msg, VB_ERROR_OPERATION_FAILED, "cannot get the capabilities of %s: %s",
+                                                  m->emulator, strerror(-r));
+                return;
+        }
+        (void) sd_bus_reply_method_return(msg, "s", xml);
+}
+
+static int method_get_capabilities(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        int r = manager_with_caps(userdata, capabilities_reply, sd_bus_message_ref(msg));
+
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return r;
+        }
+        return 1;
+}
+
+typedef struct DomcapsCall {
+        sd_bus_message *msg;
+        char *emulator, *arch, *machine, *virttype;
+} DomcapsCall;
+
+static void domcaps_call_free(DomcapsCall *c) {
+        sd_bus_message_unref(c->msg);
+        free(c->emulator);
+        free(c->arch);
+        free(c->machine);
+        free(c->virttype);
+        free(c);
+}
+
+static void domcaps_reply(Manager *m, int r, void *userdata) {
+        DomcapsCall *c = userdata;
+        _cleanup_free_ char *xml = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (r < 0)
+                (void) vb_error_setf(&e, VB_ERROR_OPERATION_FAILED, "cannot probe %s: %s", m->emulator, strerror(-r));
+        else if (qemu_domain_capabilities_format(m->caps, c->emulator, c->arch, c->machine, c->virttype, &xml, &e) >= 0)
+                (void) sd_bus_reply_method_return(c->msg, "s", xml);
+        if (sd_bus_error_is_set(&e))
+                (void) sd_bus_reply_method_error(c->msg, &e);
+        sd_bus_error_free(&e);
+        domcaps_call_free(c);
+}
+
+static int method_get_domain_capabilities(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *emu, *arch, *machine, *virttype;
+        DomcapsCall *c;
+        uint32_t flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "ssssu", &emu, &arch, &machine, &virttype, &flags);
+        if (r < 0)
+                return r;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->msg = sd_bus_message_ref(msg);
+        c->emulator = strdup(emu);
+        c->arch = strdup(arch);
+        c->machine = strdup(machine);
+        c->virttype = strdup(virttype);
+        if (!c->emulator || !c->arch || !c->machine || !c->virttype) {
+                domcaps_call_free(c);
+                return -ENOMEM;
+        }
+        r = manager_with_caps(userdata, domcaps_reply, c);
+        if (r < 0) {
+                domcaps_call_free(c);
+                return r;
+        }
+        return 1;
+}
+
+static int property_hostname(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char host[HOST_NAME_MAX + 1] = "";
+
+        (void) gethostname(host, sizeof(host) - 1);
+        return sd_bus_message_append(reply, "s", host);
+}
+
+static int property_lib_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", (uint64_t) LIBVIRT_API_VERSION);
+}
+
+static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "t", (uint64_t) (m->caps ? m->caps->version : 0));
+}
+
+static int property_false(sd_bus *bus, const char *path, const char *interface, const char *property,
+                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", 0);
+}
+
+static int property_true(sd_bus *bus, const char *path, const char *interface, const char *property,
+                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", 1);
+}
+
+#define READ SD_BUS_VTABLE_UNPRIVILEGED
+
+static const sd_bus_vtable connect_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Encrypted", "b", property_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Hostname", "s", property_hostname, 0, 0),
+        SD_BUS_PROPERTY("LibVersion", "t", property_lib_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* A local socket: as libvirt-dbus says of a local connection. */
+        SD_BUS_PROPERTY("Secure", "b", property_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Version", "t", property_version, 0, 0),
+        SD_BUS_METHOD_WITH_NAMES("ListDomains", "u", SD_BUS_PARAM(flags), "ao", SD_BUS_PARAM(domains),
+                                 method_list_domains, READ),
+        SD_BUS_METHOD_WITH_NAMES("DomainLookupByName", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(domain),
+                                 method_lookup_by_name, READ),
+        SD_BUS_METHOD_WITH_NAMES("DomainLookupByUUID", "s", SD_BUS_PARAM(uuid), "o", SD_BUS_PARAM(domain),
+                                 method_lookup_by_uuid, READ),
+        SD_BUS_METHOD_WITH_NAMES("DomainLookupByID", "i", SD_BUS_PARAM(id), "o", SD_BUS_PARAM(domain),
+                                 method_lookup_by_id, READ),
+        SD_BUS_METHOD_WITH_NAMES("DomainDefineXML", "s", SD_BUS_PARAM(xml), "o", SD_BUS_PARAM(domain),
+                                 method_define_xml, 0),
+        SD_BUS_METHOD_WITH_NAMES("DomainCreateXML", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), "o",
+                                 SD_BUS_PARAM(domain), method_create_xml, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetCapabilities", NULL, , "s", SD_BUS_PARAM(capabilities),
+                                 method_get_capabilities, READ),
+        SD_BUS_METHOD_WITH_NAMES("GetDomainCapabilities", "ssssu",
+                                 SD_BUS_PARAM(emulatorbin) SD_BUS_PARAM(arch) SD_BUS_PARAM(machine)
+                                 SD_BUS_PARAM(virttype) SD_BUS_PARAM(flags),
+                                 "s", SD_BUS_PARAM(domCapabilities), method_get_domain_capabilities, READ),
+        SD_BUS_SIGNAL_WITH_NAMES("DomainEvent", "oii", SD_BUS_PARAM(domain) SD_BUS_PARAM(event) SD_BUS_PARAM(detail), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int connect_dbus_register(Manager *m) {
+        return sd_bus_add_object_vtable(m->bus, NULL, QEMUD_ROOT, "org.libvirt.Connect", connect_vtable, m);
+}

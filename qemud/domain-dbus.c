@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-util.h"
+#include "domain-dbus.h"
+#include "error.h"
+#include "log.h"
+#include "process.h"
+#include "qemu-process.h"
+#include "util.h"
+
+static int check_flags(uint32_t flags, uint32_t allowed, sd_bus_error *error) {
+        if (flags & ~allowed)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
+        return 0;
+}
+
+/* Reads the "u flags" argument most methods take and checks it. */
+static int read_flags(sd_bus_message *msg, uint32_t allowed, uint32_t *ret, sd_bus_error *error) {
+        int r = sd_bus_message_read(msg, "u", ret);
+
+        if (r < 0)
+                return r;
+        return check_flags(*ret, allowed, error);
+}
+
+/* Methods whose work ends later reply themselves (return 1); the others
+ * reply here. */
+static int reply_done(sd_bus_message *msg, int r) {
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return 1;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t flags;
+        int r = read_flags(msg, DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
+                                        DOMAIN_START_FORCE_BOOT,
+                           &flags, error);
+        if (r < 0)
+                return r;
+        r = qemu_process_start(userdata, flags, msg, error);
+        return r < 0 ? r : 1;
+}
+
+static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t flags;
+        int r = read_flags(msg, DOMAIN_DESTROY_GRACEFUL, &flags, error);
+
+        if (r < 0)
+                return r;
+        return reply_done(msg, qemu_process_destroy(userdata, msg, error));
+}
+
+static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t flags;
+        int r = read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN, &flags, error);
+
+        if (r < 0)
+                return r;
+        r = qemu_process_shutdown(userdata, error);
+        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t flags;
+        int r = read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN, &flags, error);
+
+        if (r < 0)
+                return r;
+        r = qemu_process_reboot(userdata, error);
+        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        uint32_t flags;
+        int r = read_flags(msg, 0, &flags, error);
+
+        if (r < 0)
+                return r;
+        return reply_done(msg, qemu_process_reset(userdata, msg, error));
+}
+
+static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_done(msg, qemu_process_suspend(userdata, msg, error));
+}
+
+static int method_resume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return reply_done(msg, qemu_process_resume(userdata, msg, error));
+}
+
+static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        Manager *m = d->manager;
+        uint32_t flags;
+        int r = sd_bus_message_read(msg, "u", &flags);
+
+        if (r < 0)
+                return r;
+        /* No managed save, snapshots, checkpoints or nvram to keep or drop:
+         * every flag that asks about them is fine. */
+        if (!d->persistent)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "cannot undefine transient domain '%s'",
+                                     d->def->name);
+        r = domain_remove_config(d);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot remove the definition of '%s': %s",
+                                     d->def->name, strerror(-r));
+        d->persistent = false;
+        d->autostart = false;
+        d->newdef = domain_def_free(d->newdef);
+        domain_emit_event(d, DOMAIN_EVENT_UNDEFINED, DOMAIN_EVENT_UNDEFINED_REMOVED);
+        r = sd_bus_reply_method_return(msg, NULL);
+        /* A running domain goes on, as a transient one. */
+        if (!domain_is_active(d)) {
+                manager_remove_domain(m, d);
+                domain_free(d);
+        }
+        return r;
+}
+
+static bool sender_is_root(sd_bus_message *msg) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+
+        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) < 0 ||
+            sd_bus_creds_get_euid(creds, &uid) < 0)
+                return false;
+        return uid == 0;
+}
+
+static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        _cleanup_free_ char *xml = NULL;
+        unsigned fmt = 0;
+        uint32_t flags;
+        int r = read_flags(msg, DOMAIN_XML_SECURE | DOMAIN_XML_INACTIVE | DOMAIN_XML_UPDATE_CPU | DOMAIN_XML_MIGRATABLE,
+                           &flags, error);
+
+        if (r < 0)
+                return r;
+        if (flags & DOMAIN_XML_SECURE) {
+                if (!sender_is_root(msg))
+                        return vb_error_setf(error, VB_ERROR_ACCESS_DENIED,
+                                             "the SECURE flag (passwords) is for root only");
+                fmt |= DOMAIN_FORMAT_SECURE;
+        }
+        if (flags & (DOMAIN_XML_INACTIVE | DOMAIN_XML_MIGRATABLE) || !domain_is_active(d))
+                fmt |= DOMAIN_FORMAT_INACTIVE;
+        r = domain_def_format(domain_current_def(d, flags & DOMAIN_XML_INACTIVE), fmt, &xml);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot format '%s': %s", d->def->name, strerror(-r));
+        return sd_bus_reply_method_return(msg, "s", xml);
+}
+
+static int method_get_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        uint32_t flags;
+        int r = read_flags(msg, 0, &flags, error);
+
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "(ii)", (int32_t) d->state, (int32_t) d->reason);
+}
+
+static int append_stat(sd_bus_message *reply, const char *key, char type, const void *value) {
+        char sig[2] = { type, 0 };
+        int r = sd_bus_message_open_container(reply, 'e', "sv");
+
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, 's', key);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', sig);
+        if (r >= 0)
+                r = sd_bus_message_append_basic(reply, type, value);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int append_stats(Domain *d, uint32_t stats, sd_bus_message *reply) {
+        const DomainDef *def = domain_current_def(d, false);
+        int r = 0;
+
+        if (stats & DOMAIN_STATS_STATE) {
+                int32_t state = d->state, reason = d->reason;
+                if ((r = append_stat(reply, "state.state", 'i', &state)) < 0 ||
+                    (r = append_stat(reply, "state.reason", 'i', &reason)) < 0)
+                        return r;
+        }
+        if (stats & DOMAIN_STATS_CPU_TOTAL && d->pid > 0) {
+                uint64_t ns;
+                if (pid_cpu_time_ns(d->pid, &ns) >= 0 && (r = append_stat(reply, "cpu.time", 't', &ns)) < 0)
+                        return r;
+        }
+        if (stats & DOMAIN_STATS_BALLOON) {
+                uint64_t max = def->memory_kib;
+                uint64_t cur = def->current_memory_kib ? def->current_memory_kib : def->memory_kib;
+                if ((r = append_stat(reply, "balloon.current", 't', &cur)) < 0 ||
+                    (r = append_stat(reply, "balloon.maximum", 't', &max)) < 0)
+                        return r;
+        }
+        if (stats & DOMAIN_STATS_VCPU) {
+                uint32_t cur = def->vcpus_current ? def->vcpus_current : def->vcpus, max = def->vcpus;
+                if ((r = append_stat(reply, "vcpu.current", 'u', &cur)) < 0 ||
+                    (r = append_stat(reply, "vcpu.maximum", 'u', &max)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int method_get_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint32_t stats, flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "uu", &stats, &flags);
+        if (r < 0)
+                return r;
+        /* 0 means every group we know. */
+        if (stats == 0)
+                stats = DOMAIN_STATS_STATE | DOMAIN_STATS_CPU_TOTAL | DOMAIN_STATS_BALLOON | DOMAIN_STATS_VCPU;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = append_stats(userdata, stats, reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+
+        if (streq(property, "Name"))
+                return sd_bus_message_append(reply, "s", d->def->name);
+        if (streq(property, "UUID"))
+                return sd_bus_message_append(reply, "s", d->uuid_str);
+        if (streq(property, "Id"))
+                return sd_bus_message_append(reply, "u", (uint32_t) (domain_is_active(d) && d->id > 0 ? d->id : 0));
+        if (streq(property, "Active"))
+                return sd_bus_message_append(reply, "b", domain_is_active(d));
+        if (streq(property, "Persistent"))
+                return sd_bus_message_append(reply, "b", d->persistent);
+        if (streq(property, "Autostart"))
+                return sd_bus_message_append(reply, "b", d->autostart);
+        if (streq(property, "OSType"))
+                return sd_bus_message_append(reply, "s", d->def->os.type ? d->def->os.type : "hvm");
+        if (streq(property, "Updated"))
+                return sd_bus_message_append(reply, "b", d->newdef != NULL);
+        if (streq(property, "SchedulerType"))
+                return sd_bus_message_append(reply, "(si)", "posix", 3);
+        return -ENOENT;
+}
+
+static int property_set_autostart(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *value, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        int b, r;
+
+        r = sd_bus_message_read(value, "b", &b);
+        if (r < 0)
+                return r;
+        if (!d->persistent)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "cannot set autostart for transient domain '%s'",
+                                     d->def->name);
+        r = domain_set_autostart(d, b);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot change autostart of '%s': %s",
+                                     d->def->name, strerror(-r));
+        return 0;
+}
+
+#define READ SD_BUS_VTABLE_UNPRIVILEGED
+
+static const sd_bus_vtable domain_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Active", "b", property_get, 0, 0),
+        SD_BUS_WRITABLE_PROPERTY("Autostart", "b", property_get, property_set_autostart, 0, 0),
+        SD_BUS_PROPERTY("Id", "u", property_get, 0, 0),
+        SD_BUS_PROPERTY("Name", "s", property_get, 0, 0),
+        SD_BUS_PROPERTY("OSType", "s", property_get, 0, 0),
+        SD_BUS_PROPERTY("Persistent", "b", property_get, 0, 0),
+        SD_BUS_PROPERTY("SchedulerType", "(si)", property_get, 0, 0),
+        SD_BUS_PROPERTY("Updated", "b", property_get, 0, 0),
+        SD_BUS_PROPERTY("UUID", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_NAMES("Create", "u", SD_BUS_PARAM(flags), NULL, , method_create, 0),
+        SD_BUS_METHOD_WITH_NAMES("Destroy", "u", SD_BUS_PARAM(flags), NULL, , method_destroy, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetState", "u", SD_BUS_PARAM(flags), "(ii)", SD_BUS_PARAM(state),
+                                 method_get_state, READ),
+        SD_BUS_METHOD_WITH_NAMES("GetStats", "uu", SD_BUS_PARAM(stats) SD_BUS_PARAM(flags), "a{sv}",
+                                 SD_BUS_PARAM(records), method_get_stats, READ),
+        SD_BUS_METHOD_WITH_NAMES("GetXMLDesc", "u", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(xml),
+                                 method_get_xml_desc, READ),
+        SD_BUS_METHOD_WITH_NAMES("Reboot", "u", SD_BUS_PARAM(flags), NULL, , method_reboot, 0),
+        SD_BUS_METHOD_WITH_NAMES("Reset", "u", SD_BUS_PARAM(flags), NULL, , method_reset, 0),
+        SD_BUS_METHOD("Resume", NULL, NULL, method_resume, 0),
+        SD_BUS_METHOD_WITH_NAMES("Shutdown", "u", SD_BUS_PARAM(flags), NULL, , method_shutdown, 0),
+        SD_BUS_METHOD("Suspend", NULL, NULL, method_suspend, 0),
+        SD_BUS_METHOD_WITH_NAMES("Undefine", "u", SD_BUS_PARAM(flags), NULL, , method_undefine, 0),
+        SD_BUS_SIGNAL("Reboot", NULL, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int domain_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        Manager *m = userdata;
+        uint8_t uuid[16];
+        Domain *d;
+
+        if (bus_path_to_uuid(path, QEMUD_ROOT "/domain", uuid) < 0)
+                return 0;
+        d = manager_find_by_uuid(m, uuid);
+        if (!d)
+                return 0;
+        *found = d;
+        return 1;
+}
+
+static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **l = calloc(m->n_domains + 1, sizeof(char *));
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_domains; i++) {
+                l[i] = strdup(m->domains[i]->path);
+                if (!l[i])
+                        return -ENOMEM;
+        }
+        *nodes = TAKE_PTR(l);
+        return 0;
+}
+
+int domain_dbus_register(Manager *m) {
+        return bus_add_object_kind(m->bus, QEMUD_ROOT, "domain", "org.libvirt.Domain", domain_vtable, domain_find,
+                                   domain_enumerate, m);
+}

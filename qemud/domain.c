@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/stat.h>
+
+#include "bus-util.h"
+#include "domain.h"
+#include "log.h"
+#include "manager.h"
+#include "qemu-monitor.h"
+#include "util.h"
+#include "uuid.h"
+
+int domain_new(Manager *m, DomainDef *def, Domain **ret) {
+        Domain *d = calloc(1, sizeof(*d));
+
+        if (!d)
+                return -ENOMEM;
+        d->manager = m;
+        d->def = def;
+        d->id = -1;
+        d->state = DOMAIN_SHUTOFF;
+        d->reason = DOMAIN_SHUTOFF_UNKNOWN;
+        uuid_format(def->uuid, d->uuid_str);
+        d->path = bus_path_from_uuid(QEMUD_ROOT, "domain", def->uuid);
+        if (!d->path) {
+                free(d);
+                return -ENOMEM;
+        }
+        *ret = d;
+        return 0;
+}
+
+Domain *domain_free(Domain *d) {
+        if (!d)
+                return NULL;
+        domain_def_free(d->def);
+        domain_def_free(d->newdef);
+        domain_def_free(d->live);
+        free(d->path);
+        sd_event_source_disable_unref(d->pid_watch);
+        sd_event_source_disable_unref(d->kill_timer);
+        qemu_monitor_free(d->mon);
+        free(d->monitor_path);
+        sd_bus_message_unref(d->start_call);
+        for (size_t i = 0; i < d->n_stop_calls; i++)
+                sd_bus_message_unref(d->stop_calls[i]);
+        free(d->stop_calls);
+        free(d->autodestroy_owner);
+        sd_bus_slot_unref(d->autodestroy_slot);
+        free(d);
+        return NULL;
+}
+
+bool domain_is_active(const Domain *d) {
+        return d->state != DOMAIN_SHUTOFF;
+}
+
+const DomainDef *domain_current_def(const Domain *d, bool inactive) {
+        if (inactive)
+                return d->newdef ? d->newdef : d->def;
+        return d->live ? d->live : d->def;
+}
+
+static char *config_path(const Domain *d, const char *dir, const char *name) {
+        char *p;
+        if (asprintf(&p, "%s/%s.xml", dir, name) < 0)
+                return NULL;
+        return p;
+}
+
+int domain_save_config(Domain *d) {
+        const DomainDef *def = d->newdef ? d->newdef : d->def;
+        _cleanup_free_ char *xml = NULL, *path = config_path(d, d->manager->confdir, def->name);
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = domain_def_format(def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE, &xml);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, xml, strlen(xml), 0600);
+}
+
+int domain_remove_config(Domain *d) {
+        _cleanup_free_ char *path = config_path(d, d->manager->confdir, d->def->name);
+        _cleanup_free_ char *link = config_path(d, d->manager->autostartdir, d->def->name);
+
+        if (!path || !link)
+                return -ENOMEM;
+        (void) unlink_if_exists(link);
+        return unlink_if_exists(path);
+}
+
+int domain_set_autostart(Domain *d, bool autostart) {
+        _cleanup_free_ char *link = config_path(d, d->manager->autostartdir, d->def->name);
+        _cleanup_free_ char *target = NULL;
+
+        if (!link)
+                return -ENOMEM;
+        if (!autostart) {
+                int r = unlink_if_exists(link);
+                if (r < 0)
+                        return r;
+        } else {
+                if (asprintf(&target, "../%s.xml", d->def->name) < 0)
+                        return -ENOMEM;
+                (void) unlink_if_exists(link);
+                if (symlink(target, link) < 0)
+                        return -errno;
+        }
+        d->autostart = autostart;
+        return 0;
+}
+
+void domain_set_state(Domain *d, DomainState state, int reason) {
+        if (d->state != state || d->reason != reason)
+                log_debug("Domain %s: state %s (%d) -> %s (%d)", d->def->name,
+                          domain_state_to_string(d->state), d->reason,
+                          domain_state_to_string(state), reason);
+        d->state = state;
+        d->reason = reason;
+}
+
+void domain_emit_event(Domain *d, int event, int detail) {
+        int r = sd_bus_emit_signal(d->manager->bus, QEMUD_ROOT, "org.libvirt.Connect", "DomainEvent",
+                                   "oii", d->path, event, detail);
+        if (r < 0)
+                log_warning_errno(r, "Cannot emit DomainEvent for %s: %m", d->def->name);
+}
+
+static const char *const state_names[] = {
+        [DOMAIN_NOSTATE] = "nostate",   [DOMAIN_RUNNING] = "running", [DOMAIN_BLOCKED] = "blocked",
+        [DOMAIN_PAUSED] = "paused",     [DOMAIN_SHUTDOWN] = "shutdown", [DOMAIN_SHUTOFF] = "shutoff",
+        [DOMAIN_CRASHED] = "crashed",   [DOMAIN_PMSUSPENDED] = "pmsuspended",
+};
+
+const char *domain_state_to_string(DomainState s) {
+        if ((size_t) s >= ELEMENTSOF(state_names))
+                return "unknown";
+        return state_names[s];
+}
+
+int domain_state_from_string(const char *s) {
+        for (size_t i = 0; i < ELEMENTSOF(state_names); i++)
+                if (streq(state_names[i], s))
+                        return (int) i;
+        return -EINVAL;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One domain known to qemud: its definition(s), lifecycle state and, while it
+ * runs, its QEMU process and monitor. */
+
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "domain-conf.h"
+#include "domain-state.h"
+
+typedef struct Manager Manager;
+typedef struct QemuMonitor QemuMonitor;
+
+typedef struct Domain {
+        Manager *manager;
+        DomainDef *def;      /* the definition (persistent, or the transient one) */
+        DomainDef *newdef;   /* redefined while running: becomes def when it stops */
+        DomainDef *live;     /* while active: what runs */
+        char *path;          /* bus object path */
+        char uuid_str[37];
+
+        bool persistent;
+        bool autostart;
+        DomainState state;
+        int reason;
+        int id;              /* -1 when inactive */
+
+        /* The QEMU process. */
+        pid_t pid;
+        uint64_t pid_starttime;
+        sd_event_source *pid_watch;
+        QemuMonitor *mon;
+        char *monitor_path;
+
+        /* What is going on. */
+        bool starting;            /* between exec and the first "cont" */
+        bool start_paused;
+        bool destroying;          /* we asked it to die */
+        bool got_shutdown;        /* QEMU said SHUTDOWN */
+        bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
+        sd_event_source *kill_timer;
+        sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
+        sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
+        size_t n_stop_calls;
+
+        /* Autodestroy: the bus client that started it. */
+        char *autodestroy_owner;
+        sd_bus_slot *autodestroy_slot;
+} Domain;
+
+int domain_new(Manager *m, DomainDef *def, Domain **ret);
+Domain *domain_free(Domain *d);
+
+bool domain_is_active(const Domain *d);
+/* The definition to show: live when running (unless inactive is asked). */
+const DomainDef *domain_current_def(const Domain *d, bool inactive);
+
+/* Persistent configuration: <confdir>/qemu/<name>.xml and the autostart link. */
+int domain_save_config(Domain *d);
+int domain_remove_config(Domain *d);
+int domain_set_autostart(Domain *d, bool autostart);
+
+void domain_set_state(Domain *d, DomainState state, int reason);
+void domain_emit_event(Domain *d, int event, int detail);

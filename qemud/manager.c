@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "qemu-process.h"
+#include "util.h"
+
+struct CapsWaiter {
+        manager_caps_fn done;
+        void *userdata;
+        CapsWaiter *next;
+};
+
+static int make_dir(const char *base, const char *sub, char **ret) {
+        int r;
+
+        *ret = path_join(base, sub);
+        if (!*ret)
+                return -ENOMEM;
+        r = mkdir_p(*ret, 0755);
+        return r < 0 ? log_error_errno(r, "Cannot create %s: %m", *ret) : 0;
+}
+
+int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
+        Manager *m = calloc(1, sizeof(*m));
+        const char *emu = getenv("VIRTBUS_QEMU");
+        int r;
+
+        if (!m)
+                return -ENOMEM;
+        m->event = sd_event_ref(event);
+        m->bus = sd_bus_ref(bus);
+        m->next_id = 1;
+        m->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
+        r = vb_paths_init(&m->paths, root);
+        if (r < 0)
+                goto fail;
+        if ((r = make_dir(m->paths.confdir, "qemu", &m->confdir)) < 0 ||
+            (r = make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
+            (r = make_dir(m->paths.rundir, "qemu", &m->rundir)) < 0 ||
+            (r = make_dir(m->paths.logdir, "qemu", &m->logdir)) < 0 ||
+            (r = make_dir(m->paths.statedir, "qemu/capabilities", &m->cachedir)) < 0)
+                goto fail;
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n_domains; i++)
+                domain_free(m->domains[i]);
+        free(m->domains);
+        while (m->caps_waiters) {
+                CapsWaiter *w = m->caps_waiters;
+                m->caps_waiters = w->next;
+                free(w);
+        }
+        qemu_caps_free(m->caps);
+        free(m->confdir);
+        free(m->autostartdir);
+        free(m->rundir);
+        free(m->logdir);
+        free(m->cachedir);
+        vb_paths_done(&m->paths);
+        sd_bus_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}
+
+int manager_add_domain(Manager *m, Domain *d) {
+        if (m->n_domains == m->n_allocated) {
+                size_t n = m->n_allocated ? m->n_allocated * 2 : 64;
+                Domain **nd = realloc(m->domains, n * sizeof(*nd));
+                if (!nd)
+                        return -ENOMEM;
+                m->domains = nd;
+                m->n_allocated = n;
+        }
+        m->domains[m->n_domains++] = d;
+        return 0;
+}
+
+void manager_remove_domain(Manager *m, Domain *d) {
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (m->domains[i] == d) {
+                        memmove(m->domains + i, m->domains + i + 1, (m->n_domains - i - 1) * sizeof(Domain *));
+                        m->n_domains--;
+                        return;
+                }
+}
+
+Domain *manager_find_by_name(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (streq(m->domains[i]->def->name, name))
+                        return m->domains[i];
+        return NULL;
+}
+
+Domain *manager_find_by_uuid(Manager *m, const uint8_t uuid[16]) {
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (memcmp(m->domains[i]->def->uuid, uuid, 16) == 0)
+                        return m->domains[i];
+        return NULL;
+}
+
+Domain *manager_find_by_id(Manager *m, int id) {
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (domain_is_active(m->domains[i]) && m->domains[i]->id == id)
+                        return m->domains[i];
+        return NULL;
+}
+
+Domain *manager_find_by_path(Manager *m, const char *path) {
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (streq(m->domains[i]->path, path))
+                        return m->domains[i];
+        return NULL;
+}
+
+int manager_allocate_id(Manager *m) {
+        int id = m->next_id++;
+
+        if (m->next_id <= 0)
+                m->next_id = 1;
+        return id;
+}
+
+bool manager_is_busy(void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (domain_is_active(m->domains[i]))
+                        return true;
+        return m->caps_probing;
+}
+
+static void caps_done(int r, QemuCaps *caps, void *userdata) {
+        Manager *m = userdata;
+        CapsWaiter *w;
+
+        m->caps_probing = false;
+        if (r >= 0) {
+                qemu_caps_free(m->caps);
+                m->caps = caps;
+                log_debug("QEMU %s: version %u, kvm %s", caps->binary, caps->version,
+                          caps->kvm_available ? "yes" : "no");
+        } else
+                log_error_errno(r, "Cannot probe %s: %m", m->emulator);
+        /* Waiters may start domains that add waiters: take the list first. */
+        w = TAKE_PTR(m->caps_waiters);
+        while (w) {
+                CapsWaiter *next = w->next;
+                w->done(m, r, w->userdata);
+                free(w);
+                w = next;
+        }
+}
+
+int manager_with_caps(Manager *m, manager_caps_fn done, void *userdata) {
+        CapsWaiter *w;
+        int r;
+
+        if (m->caps) {
+                done(m, 0, userdata);
+                return 0;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (CapsWaiter) { .done = done, .userdata = userdata, .next = m->caps_waiters };
+        m->caps_waiters = w;
+        if (m->caps_probing)
+                return 0;
+        m->caps_probing = true;
+        r = qemu_caps_get_async(m->event, m->emulator, m->cachedir, m->rundir, caps_done, m);
+        if (r < 0)
+                caps_done(r, NULL, m); /* the waiters learn it the usual way */
+        return 0;
+}
+
+static int load_config(Manager *m, const char *file) {
+        _cleanup_free_ char *path = path_join(m->confdir, file), *xml = NULL, *link = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        Domain *d;
+        size_t len;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, 0, &xml, &len);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot read %s: %m", path);
+        r = domain_def_parse(xml, len, &def, &err);
+        if (r < 0)
+                return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
+        if (manager_find_by_name(m, def->name) || manager_find_by_uuid(m, def->uuid))
+                return log_warning_errno(EEXIST, "Ignoring %s: name or uuid already defined", path);
+        r = domain_new(m, TAKE_PTR(def), &d);
+        if (r < 0)
+                return r;
+        d->persistent = true;
+        if (asprintf(&link, "%s/%s.xml", m->autostartdir, d->def->name) < 0) {
+                domain_free(d);
+                return -ENOMEM;
+        }
+        d->autostart = access(link, F_OK) == 0;
+        r = manager_add_domain(m, d);
+        if (r < 0)
+                domain_free(d);
+        return r;
+}
+
+static int load_configs(Manager *m) {
+        _cleanup_(closedirp) DIR *dir = opendir(m->confdir);
+        struct dirent *de;
+
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir))) {
+                size_t n = strlen(de->d_name);
+
+                if (n < 5 || !streq(de->d_name + n - 4, ".xml") || de->d_type == DT_DIR)
+                        continue;
+                if (load_config(m, de->d_name) == -ENOMEM)
+                        return log_oom();
+        }
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        int r;
+
+        r = load_configs(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s: %m", m->confdir);
+        r = qemu_status_load_all(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s: %m", m->rundir);
+        for (size_t i = 0; i < m->n_domains; i++) {
+                Domain *d = m->domains[i];
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                if (!d->autostart || domain_is_active(d))
+                        continue;
+                log_info("Autostarting %s.", d->def->name);
+                if (qemu_process_start(d, 0, NULL, &e) < 0)
+                        log_warning("Cannot autostart %s: %s", d->def->name, e.message);
+                sd_bus_error_free(&e);
+        }
+        return 0;
+}

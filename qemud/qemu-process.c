@@ -1,0 +1,804 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "process.h"
+#include "qemu-command.h"
+#include "qemu-monitor.h"
+#include "qemu-process.h"
+#include "util.h"
+
+#define MONITOR_TIMEOUT_USEC (30ULL * 1000000ULL)
+#define KILL_TIMEOUT_USEC (5ULL * 1000000ULL)
+
+static const QemuMonitorCallbacks monitor_callbacks;
+
+static void process_finish(Domain *d, int shutoff_reason, int stopped_detail);
+
+static bool domain_accel_is_kvm(const Domain *d) {
+        return d->live->virt_type == DOMAIN_VIRT_KVM;
+}
+
+static int monitor_socket_listen(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        (void) unlink(path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* Opens the guest's QEMU log for appending and writes the start line and the
+ * command line, as libvirt does, so a failed start can be explained. */
+static int open_log(Domain *d, char *const *argv) {
+        _cleanup_free_ char *path = NULL, *cmd = strv_join(argv, " ");
+        char stamp[64];
+        time_t t = time(NULL);
+        struct tm tm;
+        int fd;
+
+        if (!cmd || asprintf(&path, "%s/%s.log", d->manager->logdir, d->def->name) < 0)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+        strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+        dprintf(fd, "%s: starting up\n%s\n", stamp, cmd);
+        return fd;
+}
+
+/* The last bytes of the QEMU log, to explain a failed start. */
+static char *log_tail(Domain *d) {
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        size_t len;
+        const char *p;
+
+        if (asprintf(&path, "%s/%s.log", d->manager->logdir, d->def->name) < 0)
+                return NULL;
+        if (read_full_file(path, 0, &data, &len) < 0)
+                return NULL;
+        /* Only what QEMU printed after our command line. */
+        p = strrstr(data, "starting up\n");
+        p = p ? strchr(p + strlen("starting up\n"), '\n') : NULL;
+        p = p ? p + 1 : data;
+        while (len > 0 && (data[len - 1] == '\n'))
+                data[--len] = 0;
+        if (strlen(p) > 1024)
+                p += strlen(p) - 1024;
+        return strdup(p);
+}
+
+/* Turns a localtime basis into a utc adjustment: the guest keeps its offset
+ * when it moves to a host in another time zone or when DST changes. */
+static void clock_fix_basis(DomainDef *def, time_t now) {
+        struct tm tm;
+
+        if (def->clock.offset != DOMAIN_CLOCK_VARIABLE || def->clock.basis != DOMAIN_CLOCK_BASIS_LOCALTIME)
+                return;
+        localtime_r(&now, &tm);
+        def->clock.adjustment += tm.tm_gmtoff;
+        def->clock.basis = DOMAIN_CLOCK_BASIS_UTC;
+}
+
+static bool port_is_free(int port, const Manager *m) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        for (size_t i = 0; i < m->n_domains; i++) {
+                const DomainDef *live = m->domains[i]->live;
+                for (size_t g = 0; live && g < live->n_graphics; g++)
+                        if (live->graphics[g].port == port)
+                                return false;
+        }
+        if (fd < 0)
+                return false;
+        sa.sin_addr.s_addr = htonl(INADDR_ANY);
+        return bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+}
+
+static int allocate_graphics_ports(Domain *d) {
+        for (size_t i = 0; i < d->live->n_graphics; i++) {
+                DomainGraphicsDef *g = &d->live->graphics[i];
+                int port;
+
+                if (!g->autoport && g->port > 0)
+                        continue;
+                for (port = 5900; port < 65535; port++)
+                        if (port_is_free(port, d->manager))
+                                break;
+                if (port >= 65535)
+                        return -EADDRINUSE;
+                g->port = port;
+        }
+        return 0;
+}
+
+static void reply_start(Domain *d, int r, const char *name, const char *msg) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(d->start_call);
+
+        if (!call)
+                return;
+        if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainCreateXML"))
+                (void) sd_bus_reply_method_return(call, "o", d->path);
+        else if (r >= 0)
+                (void) sd_bus_reply_method_return(call, NULL);
+        else
+                (void) sd_bus_reply_method_errorf(call, name, "%s", msg);
+}
+
+static void reply_start_failure(Domain *d, const char *what) {
+        _cleanup_free_ char *tail = log_tail(d);
+        char msg[2048];
+
+        snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
+                 tail && *tail ? ": " : "", tail ? tail : "");
+        log_error("%s", msg);
+        reply_start(d, -EIO, VB_ERROR_OPERATION_FAILED, msg);
+}
+
+/* A start that failed once QEMU was running: it must go. */
+static void fail_start(Domain *d, const char *what) {
+        reply_start_failure(d, what);
+        d->destroying = true;
+        if (d->pid > 0)
+                kill(d->pid, SIGKILL);
+        else
+                process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+}
+
+static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
+        Domain *d = userdata;
+
+        log_debug("QEMU of %s (pid %d) exited, code %d status %d", d->def->name, (int) pid, code, status);
+        d->pid = 0;
+        if (d->starting) {
+                d->starting = false;
+                reply_start_failure(d, "QEMU exited while starting");
+                process_finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED);
+        } else if (d->destroying)
+                process_finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
+        else if (d->got_shutdown)
+                process_finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
+        else if (d->state == DOMAIN_CRASHED)
+                process_finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_CRASHED);
+        else
+                /* Gone without saying why: libvirt calls this a crash. */
+                process_finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_FAILED);
+}
+
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Domain *d = userdata;
+
+        if (d->pid > 0) {
+                log_warning("QEMU of %s did not exit in time, sending SIGKILL.", d->def->name);
+                kill(d->pid, SIGKILL);
+        }
+        return 0;
+}
+
+/* Asks QEMU to go: SIGTERM now, SIGKILL if it is still there after a while. */
+static void process_kill(Domain *d) {
+        if (d->pid <= 0)
+                return;
+        kill(d->pid, SIGTERM);
+        if (!d->kill_timer)
+                (void) sd_event_add_time_relative(d->manager->event, &d->kill_timer, CLOCK_MONOTONIC,
+                                                  KILL_TIMEOUT_USEC, 0, on_kill_timer, d);
+}
+
+static int status_path(const Domain *d, const char *suffix, char **ret) {
+        return asprintf(ret, "%s/%s%s", d->manager->rundir, d->def->name, suffix) < 0 ? -ENOMEM : 0;
+}
+
+/* Everything that happens when QEMU is gone, whatever the cause. A negative
+ * stopped_detail sends no event (QEMU never ran). */
+static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
+        Manager *m = d->manager;
+        _cleanup_free_ char *status = NULL;
+
+        d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
+        d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
+        d->mon = qemu_monitor_free(d->mon);
+        if (d->monitor_path) {
+                (void) unlink(d->monitor_path);
+                d->monitor_path = mfree(d->monitor_path);
+        }
+        if (status_path(d, ".xml", &status) >= 0)
+                (void) unlink(status);
+        d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
+        d->autodestroy_owner = mfree(d->autodestroy_owner);
+        d->live = domain_def_free(d->live);
+        d->id = -1;
+        d->pid = 0;
+        d->starting = d->destroying = d->got_shutdown = d->fake_reboot = false;
+        domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
+        if (stopped_detail >= 0)
+                domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);
+
+        for (size_t i = 0; i < d->n_stop_calls; i++) {
+                (void) sd_bus_reply_method_return(d->stop_calls[i], NULL);
+                sd_bus_message_unref(d->stop_calls[i]);
+        }
+        d->n_stop_calls = 0;
+        d->stop_calls = mfree(d->stop_calls);
+
+        if (d->newdef) {
+                domain_def_free(d->def);
+                d->def = TAKE_PTR(d->newdef);
+        }
+        if (!d->persistent) {
+                manager_remove_domain(m, d);
+                domain_free(d);
+        }
+}
+
+static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class,
+                          const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+
+        if (error_class) {
+                fail_start(d, error_desc);
+                return;
+        }
+        d->starting = false;
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        (void) qemu_status_save(d);
+        reply_start(d, 0, NULL, NULL);
+}
+
+static void start_finish(Domain *d) {
+        if (d->start_paused) {
+                d->starting = false;
+                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+                domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+                domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
+                (void) qemu_status_save(d);
+                reply_start(d, 0, NULL, NULL);
+                return;
+        }
+        if (qemu_monitor_command(d->mon, "cont", NULL, on_cont_reply, d) < 0)
+                fail_start(d, "cannot talk to QEMU's monitor");
+}
+
+/* Records the pty each pty chardev got, for the live XML (the console). */
+static void on_query_chardev(QemuMonitor *mon, json_object *result, const char *error_class,
+                             const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(result, i), *label, *filename;
+                const char *fn;
+
+                if (!json_object_object_get_ex(e, "label", &label) ||
+                    !json_object_object_get_ex(e, "filename", &filename))
+                        continue;
+                fn = json_object_get_string(filename);
+                if (strncmp(fn, "pty:", 4) != 0)
+                        continue;
+                for (size_t c = 0; c < d->live->n_chrs; c++) {
+                        DomainChrDef *chr = &d->live->chrs[c];
+                        char want[128];
+
+                        snprintf(want, sizeof(want), "char%s", chr->alias ? chr->alias : "");
+                        if (chr->type == DOMAIN_CHR_PTY && streq(want, json_object_get_string(label)))
+                                free_and_replace_str(&chr->path, strdup(fn + 4));
+                }
+        }
+        /* A console that mirrors the first serial shows the same pty. */
+        for (size_t c = 0; c < d->live->n_chrs; c++) {
+                DomainChrDef *con = &d->live->chrs[c];
+                if (con->kind != DOMAIN_CHR_CONSOLE || con->type != DOMAIN_CHR_PTY || con->path)
+                        continue;
+                for (size_t s = 0; s < d->live->n_chrs; s++)
+                        if (d->live->chrs[s].kind == DOMAIN_CHR_SERIAL && d->live->chrs[s].path) {
+                                con->path = strdup(d->live->chrs[s].path);
+                                break;
+                        }
+        }
+        if (d->starting)
+                start_finish(d);
+}
+
+static bool has_pty(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].type == DOMAIN_CHR_PTY)
+                        return true;
+        return false;
+}
+
+static void on_monitor_ready(QemuMonitor *mon, void *userdata) {
+        Domain *d = userdata;
+
+        if (!d->starting)
+                return; /* reconnect: handled by qemu-status.c's query-status */
+        if (has_pty(d->live)) {
+                if (qemu_monitor_command(mon, "query-chardev", NULL, on_query_chardev, d) < 0)
+                        fail_start(d, "cannot talk to QEMU's monitor");
+                return;
+        }
+        start_finish(d);
+}
+
+static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
+        Domain *d = userdata;
+
+        d->mon = qemu_monitor_free(d->mon);
+        if (error < 0 && d->starting && d->start_call) {
+                fail_start(d, error == -ETIMEDOUT ? "QEMU's monitor did not answer in time"
+                                                  : "QEMU's monitor failed");
+                return;
+        }
+        /* QEMU hung up: the pidfd tells when it is gone. If it stays, it is
+         * of no use without a monitor. */
+        if (d->pid > 0 && !d->destroying && !d->got_shutdown) {
+                log_warning("Lost the monitor of %s, stopping it.", d->def->name);
+                process_kill(d);
+        }
+}
+
+static void quit_or_restart(Domain *d, bool restart);
+
+static void on_reset_for_restart(QemuMonitor *mon, json_object *result, const char *error_class,
+                                 const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+
+        if (error_class) {
+                quit_or_restart(d, false);
+                return;
+        }
+        d->got_shutdown = false;
+        d->fake_reboot = false;
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_UNPAUSED);
+        (void) qemu_status_save(d);
+}
+
+/* After the guest powered off (QEMU runs with -no-shutdown, so it waits):
+ * a reset and cont for a reboot or on_poweroff='restart', else quit. */
+static void quit_or_restart(Domain *d, bool restart) {
+        if (restart && d->mon) {
+                if (qemu_monitor_command(d->mon, "system_reset", NULL, NULL, NULL) >= 0 &&
+                    qemu_monitor_command(d->mon, "cont", NULL, on_reset_for_restart, d) >= 0)
+                        return;
+        }
+        if (!d->mon || qemu_monitor_command(d->mon, "quit", NULL, NULL, NULL) < 0)
+                process_kill(d);
+        else if (!d->kill_timer)
+                (void) sd_event_add_time_relative(d->manager->event, &d->kill_timer, CLOCK_MONOTONIC,
+                                                  KILL_TIMEOUT_USEC, 0, on_kill_timer, d);
+}
+
+static void handle_shutdown(Domain *d, json_object *data) {
+        json_object *guest = NULL, *reason = NULL;
+        const char *why = "";
+        bool by_guest;
+
+        if (data) {
+                json_object_object_get_ex(data, "guest", &guest);
+                if (json_object_object_get_ex(data, "reason", &reason))
+                        why = json_object_get_string(reason);
+        }
+        /* Our own quit or kill: the exit tells the rest. */
+        if (d->destroying || streq(why, "host-qmp-quit") || streq(why, "host-signal"))
+                return;
+        by_guest = guest && json_object_get_boolean(guest);
+        d->got_shutdown = true;
+        domain_set_state(d, DOMAIN_SHUTDOWN, DOMAIN_SHUTDOWN_USER);
+        domain_emit_event(d, DOMAIN_EVENT_SHUTDOWN,
+                          by_guest ? DOMAIN_EVENT_SHUTDOWN_GUEST : DOMAIN_EVENT_SHUTDOWN_HOST);
+        if (streq(why, "guest-reset"))
+                /* Only seen with -no-reboot, that is on_reboot='destroy'. */
+                quit_or_restart(d, false);
+        else
+                quit_or_restart(d, d->fake_reboot || d->live->on_poweroff == DOMAIN_ACTION_RESTART);
+}
+
+static void handle_panic(Domain *d) {
+        DomainLifecycleAction a = d->live->on_crash;
+
+        domain_set_state(d, DOMAIN_CRASHED, DOMAIN_CRASHED_PANICKED);
+        domain_emit_event(d, DOMAIN_EVENT_CRASHED, DOMAIN_EVENT_CRASHED_PANICKED);
+        if (a == DOMAIN_ACTION_PRESERVE)
+                return;
+        quit_or_restart(d, a == DOMAIN_ACTION_RESTART || a == DOMAIN_ACTION_COREDUMP_RESTART);
+}
+
+static void on_monitor_event(QemuMonitor *mon, const char *event, json_object *data,
+                             uint64_t timestamp_usec, void *userdata) {
+        Domain *d = userdata;
+
+        log_debug("Domain %s: QMP event %s", d->def->name, event);
+        if (d->starting)
+                return;
+        if (streq(event, "SHUTDOWN"))
+                handle_shutdown(d, data);
+        else if (streq(event, "STOP")) {
+                if (d->state == DOMAIN_RUNNING) {
+                        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+                        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
+                        (void) qemu_status_save(d);
+                }
+        } else if (streq(event, "RESUME")) {
+                if (d->state == DOMAIN_PAUSED) {
+                        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_UNPAUSED);
+                        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_UNPAUSED);
+                        (void) qemu_status_save(d);
+                }
+        } else if (streq(event, "RESET")) {
+                (void) sd_bus_emit_signal(d->manager->bus, d->path, "org.libvirt.Domain", "Reboot", NULL);
+        } else if (streq(event, "GUEST_PANICKED"))
+                handle_panic(d);
+}
+
+static const QemuMonitorCallbacks monitor_callbacks = {
+        .on_ready = on_monitor_ready,
+        .on_event = on_monitor_event,
+        .on_closed = on_monitor_closed,
+};
+
+static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
+        int r;
+
+        d->pid = pid;
+        (void) pid_start_time(pid, &d->pid_starttime);
+        r = process_watch(d->manager->event, pid, pidfd, on_process_exit, d, &d->pid_watch);
+        if (r < 0)
+                return r;
+        return qemu_monitor_new(d->manager->event, -1, d->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &monitor_callbacks, d, &d->mon);
+}
+
+static int on_autodestroy_owner_gone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        Domain *d = userdata;
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !streq_ptr(name, d->autodestroy_owner))
+                return 0;
+        if (*new)
+                return 0;
+        log_info("Client %s that started %s with autodestroy went away: destroying it.", name, d->def->name);
+        d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
+        (void) qemu_process_destroy(d, NULL, NULL);
+        return 0;
+}
+
+int qemu_process_watch_autodestroy(Domain *d, const char *owner) {
+        _cleanup_free_ char *match = NULL;
+        int r;
+
+        if (asprintf(&match,
+                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'", owner) < 0)
+                return -ENOMEM;
+        free_and_replace_str(&d->autodestroy_owner, strdup(owner));
+        if (!d->autodestroy_owner)
+                return -ENOMEM;
+        r = sd_bus_add_match_async(d->manager->bus, &d->autodestroy_slot, match,
+                                   on_autodestroy_owner_gone, NULL, d);
+        return r;
+}
+
+static int on_owner_lookup(sd_bus_message *reply, void *userdata, sd_bus_error *e) {
+        Domain *d = userdata;
+
+        if (sd_bus_message_is_method_error(reply, NULL) && domain_is_active(d) && d->autodestroy_owner) {
+                log_info("Client %s that started %s with autodestroy is gone: destroying it.",
+                         d->autodestroy_owner, d->def->name);
+                (void) qemu_process_destroy(d, NULL, NULL);
+        }
+        return 0;
+}
+
+int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner) {
+        int r = qemu_process_watch_autodestroy(d, owner);
+
+        if (r < 0)
+                return r;
+        /* The watch is in place: ask whether the owner still exists. */
+        return sd_bus_call_method_async(d->manager->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                        "org.freedesktop.DBus", "GetNameOwner", on_owner_lookup, d, "s", owner);
+}
+
+static int prepare_live(Domain *d, ConfError *err) {
+        int r = domain_def_copy(d->def, &d->live);
+
+        if (r < 0)
+                return r;
+        d->id = manager_allocate_id(d->manager);
+        d->live->id = d->id;
+        clock_fix_basis(d->live, time(NULL));
+        r = qemu_command_assign_aliases(d->live);
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s'", d->def->name);
+        return r;
+}
+
+static int spawn_qemu(Domain *d, ConfError *err) {
+        Manager *m = d->manager;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ int *fds = NULL;
+        _cleanup_close_ int listen_fd = -1, log_fd = -1;
+        size_t n_fds = 0;
+        pid_t pid;
+        int pidfd, r;
+
+        QemuCommandParams params = {
+                .accel = domain_accel_is_kvm(d) ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
+                .monitor_fd = 3,
+                .run_dir = m->rundir,
+                .now = (int64_t) time(NULL),
+        };
+        _cleanup_free_ int *ports = calloc(d->live->n_graphics + 1, sizeof(int));
+        if (!ports)
+                return -ENOMEM;
+        r = allocate_graphics_ports(d);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "no free port for the graphics of '%s'", d->def->name);
+                return r;
+        }
+        for (size_t i = 0; i < d->live->n_graphics; i++)
+                ports[i] = d->live->graphics[i].port;
+        params.graphics_ports = ports;
+        params.n_graphics_ports = d->live->n_graphics;
+
+        r = qemu_command_build(d->live, m->caps, &params, &argv, &fds, &n_fds, err);
+        if (r < 0)
+                return r;
+
+        if (status_path(d, ".monitor", &d->monitor_path) < 0)
+                return -ENOMEM;
+        listen_fd = monitor_socket_listen(d->monitor_path);
+        if (listen_fd < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot create the monitor socket %s: %s",
+                               d->monitor_path, strerror(-listen_fd));
+                return listen_fd;
+        }
+        log_fd = open_log(d, argv);
+        if (log_fd < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s",
+                               d->def->name, strerror(-log_fd));
+                return log_fd;
+        }
+        ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { listen_fd, 3 } };
+        r = process_spawn(argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION, &pid, &pidfd);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", argv[0], strerror(-r));
+                return r;
+        }
+        log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
+        r = qemu_process_attach(d, pid, pidfd);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
+                               d->def->name, strerror(-r));
+                kill(pid, SIGKILL);
+        }
+        return r;
+}
+
+static void start_with_caps(Manager *m, int r, void *userdata) {
+        Domain *d = userdata;
+        ConfError err = {};
+
+        if (r < 0) {
+                snprintf(err.message, sizeof(err.message), "cannot probe %s: %s", m->emulator, strerror(-r));
+                err.name = VB_ERROR_OPERATION_FAILED;
+                goto fail;
+        }
+        if (d->def->virt_type == DOMAIN_VIRT_KVM && !m->caps->kvm_available) {
+                r = -EOPNOTSUPP;
+                conf_error_set(&err, VB_ERROR_NOT_SUPPORTED,
+                               "domain type 'kvm' is not available on this host: use type 'qemu'");
+                goto fail;
+        }
+        r = prepare_live(d, &err);
+        if (r >= 0)
+                r = spawn_qemu(d, &err);
+        if (r >= 0) {
+                (void) qemu_status_save(d);
+                return;
+        }
+fail:
+        reply_start(d, r, err.name ? err.name : VB_ERROR_OPERATION_FAILED,
+                    err.message[0] ? err.message : strerror(-r));
+        d->starting = false;
+        if (d->pid > 0) {
+                d->destroying = true;
+                return; /* the exit finishes it */
+        }
+        process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+}
+
+int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
+        int r;
+
+        if (domain_is_active(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running",
+                                     d->def->name);
+        if (flags & ~(unsigned) (DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
+                                 DOMAIN_START_FORCE_BOOT | DOMAIN_START_VALIDATE))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags 0x%x", flags);
+        if (flags & DOMAIN_START_AUTODESTROY) {
+                const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
+                if (!sender)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "autodestroy needs a bus client");
+                r = qemu_process_watch_autodestroy(d, sender);
+                if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot watch %s: %s", sender,
+                                             strerror(-r));
+        }
+        d->starting = true;
+        d->start_paused = flags & DOMAIN_START_PAUSED;
+        d->start_call = sd_bus_message_ref(call);
+        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_STARTING_UP);
+        return manager_with_caps(d->manager, start_with_caps, d);
+}
+
+static int require_running(Domain *d, sd_bus_error *error) {
+        if (!domain_is_active(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        if (d->starting || !d->mon)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "domain '%s' is still starting or has no monitor", d->def->name);
+        return 0;
+}
+
+int qemu_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+        if (!domain_is_active(d) || d->pid <= 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        if (call) {
+                sd_bus_message **n = realloc(d->stop_calls, sizeof(*n) * (d->n_stop_calls + 1));
+                if (!n)
+                        return -ENOMEM;
+                d->stop_calls = n;
+                d->stop_calls[d->n_stop_calls++] = sd_bus_message_ref(call);
+        }
+        if (d->start_call)
+                reply_start(d, -ECANCELED, VB_ERROR_OPERATION_ABORTED, "domain destroyed while starting");
+        d->destroying = true;
+        process_kill(d);
+        return 1;
+}
+
+/* Answers a method call when QEMU answered the command. */
+static void on_simple_reply(QemuMonitor *mon, json_object *result, const char *error_class,
+                            const char *error_desc, void *userdata) {
+        sd_bus_message *call = userdata;
+
+        if (error_class)
+                (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "QEMU refused: %s",
+                                                  error_desc && *error_desc ? error_desc : error_class);
+        else
+                (void) sd_bus_reply_method_return(call, NULL);
+        sd_bus_message_unref(call);
+}
+
+static int simple_command(Domain *d, const char *command, sd_bus_message *call, sd_bus_error *error) {
+        int r = qemu_monitor_command(d->mon, command, NULL, call ? on_simple_reply : NULL,
+                                     call ? sd_bus_message_ref(call) : NULL);
+        if (r < 0) {
+                sd_bus_message_unref(call);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send %s to QEMU: %s", command,
+                                     strerror(-r));
+        }
+        return 1;
+}
+
+int qemu_process_shutdown(Domain *d, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        return simple_command(d, "system_powerdown", NULL, error);
+}
+
+int qemu_process_reboot(Domain *d, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        /* The guest may power off rather than reboot: turn that into a reset. */
+        d->fake_reboot = true;
+        return simple_command(d, "system_powerdown", NULL, error);
+}
+
+int qemu_process_reset(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        return simple_command(d, "system_reset", call, error);
+}
+
+int qemu_process_suspend(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        if (d->state == DOMAIN_PAUSED)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already paused",
+                                     d->def->name);
+        return simple_command(d, "stop", call, error);
+}
+
+int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        if (d->state != DOMAIN_PAUSED)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not paused",
+                                     d->def->name);
+        return simple_command(d, "cont", call, error);
+}
+
+/* After a restart: QEMU kept running, we ask where it stands. */
+static void on_reconnect_status(QemuMonitor *mon, json_object *result, const char *error_class,
+                                const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        json_object *status;
+        const char *s;
+
+        if (error_class || !json_object_object_get_ex(result, "status", &status))
+                return;
+        s = json_object_get_string(status);
+        if (streq(s, "shutdown")) {
+                /* The guest powered off while we were away. */
+                d->got_shutdown = true;
+                domain_set_state(d, DOMAIN_SHUTDOWN, DOMAIN_SHUTDOWN_USER);
+                quit_or_restart(d, d->live->on_poweroff == DOMAIN_ACTION_RESTART);
+        } else if (streq(s, "running") && d->state != DOMAIN_RUNNING)
+                domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_UNPAUSED);
+        else if (streq(s, "paused") && d->state != DOMAIN_PAUSED)
+                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_UNKNOWN);
+        else if (streq(s, "guest-panicked"))
+                handle_panic(d);
+        (void) qemu_status_save(d);
+}
+
+static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
+        Domain *d = userdata;
+        (void) qemu_monitor_command(mon, "query-status", NULL, on_reconnect_status, d);
+}
+
+static const QemuMonitorCallbacks reconnect_callbacks = {
+        .on_ready = on_reconnect_ready,
+        .on_event = on_monitor_event,
+        .on_closed = on_monitor_closed,
+};
+
+int qemu_process_adopt(Domain *d, pid_t pid) {
+        int pidfd = pidfd_open_pid(pid), r;
+
+        if (pidfd < 0)
+                return pidfd;
+        d->pid = pid;
+        r = process_watch(d->manager->event, pid, pidfd, on_process_exit, d, &d->pid_watch);
+        if (r < 0) {
+                close(pidfd);
+                return r;
+        }
+        return qemu_monitor_new(d->manager->event, -1, d->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &reconnect_callbacks, d, &d->mon);
+}
+
+void qemu_process_lost(Domain *d) {
+        /* QEMU ran with -no-shutdown: had the guest powered off, QEMU would
+         * still be there, paused. Gone means it was killed or crashed. */
+        process_finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_FAILED);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Running a domain's QEMU: start, stop, the monitor's events, the live state
+ * file <rundir>/qemu/<name>.xml, and reconnecting to it after a restart. */
+
+#include <systemd/sd-bus.h>
+
+#include "domain.h"
+
+/* Starts the domain; call (may be NULL) is answered once the guest runs or
+ * the start failed. flags: DOMAIN_START_*. */
+int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
+/* Kills QEMU; call (may be NULL) is answered when the process is gone. */
+int qemu_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error);
+/* ACPI power button; answered at once, as libvirt does. */
+int qemu_process_shutdown(Domain *d, sd_bus_error *error);
+int qemu_process_reboot(Domain *d, sd_bus_error *error);
+int qemu_process_reset(Domain *d, sd_bus_message *call, sd_bus_error *error);
+int qemu_process_suspend(Domain *d, sd_bus_message *call, sd_bus_error *error);
+int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error);
+
+/* After a restart: watch the QEMU still running as pid and reconnect to its
+ * monitor; or report a guest whose QEMU went away while we were down. */
+int qemu_process_adopt(Domain *d, pid_t pid);
+void qemu_process_lost(Domain *d);
+/* Destroys the domain when the bus client owner goes away. */
+int qemu_process_watch_autodestroy(Domain *d, const char *owner);
+/* The same after a restart, destroying at once if owner already went away. */
+int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner);
+
+/* The live state file <rundir>/qemu/<name>.xml (qemu-status.c). */
+int qemu_status_save(Domain *d);
+/* Reads every live state file back, adopting the QEMUs still running. */
+int qemu_status_load_all(Manager *m);

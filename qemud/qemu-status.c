@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "log.h"
+#include "manager.h"
+#include "process.h"
+#include "qemu-process.h"
+#include "util.h"
+
+/* The live state of a running domain, enough to pick it up again after a
+ * restart (SIGKILL included):
+ *
+ *   <domstatus state='running' reason='1' pid='123' starttime='456' id='1'
+ *              persistent='yes' autodestroy=':1.42'>
+ *     <monitor path='.../NAME.monitor'/>
+ *     <domain ...>the live definition</domain>
+ *   </domstatus>
+ */
+
+int qemu_status_save(Domain *d) {
+        _cleanup_free_ char *xml = NULL, *doc = NULL, *path = NULL;
+        int r;
+
+        if (!d->live)
+                return 0;
+        r = domain_def_format(d->live, DOMAIN_FORMAT_SECURE, &xml);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot format the live state of %s: %m", d->def->name);
+        if (asprintf(&doc,
+                     "<domstatus state='%s' reason='%d' pid='%d' starttime='%llu' id='%d' persistent='%s'"
+                     "%s%s%s>\n  <monitor path='%s'/>\n%s</domstatus>\n",
+                     domain_state_to_string(d->state), d->reason, (int) d->pid,
+                     (unsigned long long) d->pid_starttime, d->id, d->persistent ? "yes" : "no",
+                     d->autodestroy_owner ? " autodestroy='" : "",
+                     d->autodestroy_owner ? d->autodestroy_owner : "", d->autodestroy_owner ? "'" : "",
+                     d->monitor_path ? d->monitor_path : "", xml) < 0)
+                return -ENOMEM;
+        if (asprintf(&path, "%s/%s.xml", d->manager->rundir, d->def->name) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(path, doc, strlen(doc), 0600);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot write %s: %m", path);
+        return 0;
+}
+
+static char *attr(xmlNodePtr n, const char *name) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
+        char *r = v ? strdup((const char *) v) : NULL;
+        xmlFree(v);
+        return r;
+}
+
+typedef struct Status {
+        int state, reason, id;
+        pid_t pid;
+        uint64_t starttime;
+        bool persistent;
+        char *autodestroy, *monitor;
+        DomainDef *live;
+} Status;
+
+static void status_done(Status *s) {
+        free(s->autodestroy);
+        free(s->monitor);
+        domain_def_free(s->live);
+}
+
+static int status_parse(const char *path, Status *s) {
+        _cleanup_free_ char *data = NULL, *state = NULL, *reason = NULL, *pid = NULL, *start = NULL,
+                            *id = NULL, *persistent = NULL;
+        xmlDocPtr doc;
+        xmlNodePtr root;
+        size_t len;
+        int r;
+
+        r = read_full_file(path, 16 * 1024 * 1024, &data, &len);
+        if (r < 0)
+                return r;
+        doc = xmlReadMemory(data, (int) len, path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc)
+                return -EBADMSG;
+        r = -EBADMSG;
+        root = xmlDocGetRootElement(doc);
+        if (!root || !xmlStrEqual(root->name, (const xmlChar *) "domstatus"))
+                goto out;
+        state = attr(root, "state");
+        reason = attr(root, "reason");
+        pid = attr(root, "pid");
+        start = attr(root, "starttime");
+        id = attr(root, "id");
+        persistent = attr(root, "persistent");
+        s->autodestroy = attr(root, "autodestroy");
+        if (!state || (s->state = domain_state_from_string(state)) < 0 || safe_atoi(reason, &s->reason) < 0 ||
+            safe_atoi(pid, &s->pid) < 0 || safe_atou64(start, &s->starttime) < 0 || safe_atoi(id, &s->id) < 0)
+                goto out;
+        s->persistent = streq_ptr(persistent, "yes");
+        for (xmlNodePtr c = root->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (xmlStrEqual(c->name, (const xmlChar *) "monitor"))
+                        s->monitor = attr(c, "path");
+                else if (xmlStrEqual(c->name, (const xmlChar *) "domain")) {
+                        xmlBufferPtr buf = xmlBufferCreate();
+                        ConfError err = {};
+                        if (!buf)
+                                goto out;
+                        xmlNodeDump(buf, doc, c, 0, 0);
+                        r = domain_def_parse((const char *) xmlBufferContent(buf), (size_t) xmlBufferLength(buf),
+                                             &s->live, &err);
+                        xmlBufferFree(buf);
+                        if (r < 0) {
+                                log_warning("Cannot parse the live definition in %s: %s", path, err.message);
+                                goto out;
+                        }
+                }
+        }
+        r = s->live && s->monitor ? 0 : -EBADMSG;
+out:
+        xmlFreeDoc(doc);
+        return r;
+}
+
+/* The domain this state belongs to: the persistent one of that name, or a
+ * transient one made from the live definition. */
+static int status_domain(Manager *m, Status *s, Domain **ret) {
+        Domain *d = manager_find_by_uuid(m, s->live->uuid);
+        DomainDef *def;
+        int r;
+
+        if (d) {
+                *ret = d;
+                return 0;
+        }
+        r = domain_def_copy(s->live, &def);
+        if (r < 0)
+                return r;
+        r = domain_new(m, def, &d);
+        if (r < 0) {
+                domain_def_free(def);
+                return r;
+        }
+        r = manager_add_domain(m, d);
+        if (r < 0) {
+                domain_free(d);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
+static bool process_matches(const Status *s) {
+        uint64_t start;
+
+        if (pid_is_alive(s->pid) <= 0)
+                return false;
+        /* The pid may have been recycled by another process since. */
+        return s->starttime == 0 || (pid_start_time(s->pid, &start) >= 0 && start == s->starttime);
+}
+
+static int status_load_one(Manager *m, const char *path) {
+        Status s = {};
+        Domain *d;
+        int r;
+
+        r = status_parse(path, &s);
+        if (r < 0) {
+                log_warning_errno(r, "Ignoring unreadable live state %s: %m", path);
+                status_done(&s);
+                return 0;
+        }
+        r = status_domain(m, &s, &d);
+        if (r < 0) {
+                status_done(&s);
+                return r;
+        }
+        d->live = TAKE_PTR(s.live);
+        d->monitor_path = TAKE_PTR(s.monitor);
+        d->id = s.id;
+        d->pid = s.pid;
+        d->pid_starttime = s.starttime;
+        d->persistent = d->persistent || s.persistent;
+        m->next_id = MAX(m->next_id, s.id + 1);
+        domain_set_state(d, s.state, s.reason);
+
+        if (!process_matches(&s)) {
+                log_info("QEMU of %s (pid %d) went away while we were down.", d->def->name, (int) s.pid);
+                d->pid = 0;
+                qemu_process_lost(d);
+        } else {
+                log_info("Reconnecting to %s (pid %d).", d->def->name, (int) s.pid);
+                r = qemu_process_adopt(d, s.pid);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot reconnect to %s: %m", d->def->name);
+                else if (s.autodestroy)
+                        (void) qemu_process_watch_autodestroy_recheck(d, s.autodestroy);
+        }
+        status_done(&s);
+        return 0;
+}
+
+int qemu_status_load_all(Manager *m) {
+        _cleanup_(closedirp) DIR *dir = opendir(m->rundir);
+        struct dirent *de;
+
+        if (!dir)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(dir))) {
+                _cleanup_free_ char *path = NULL;
+                size_t n = strlen(de->d_name);
+
+                if (n < 5 || !streq(de->d_name + n - 4, ".xml"))
+                        continue;
+                path = path_join(m->rundir, de->d_name);
+                if (!path)
+                        return -ENOMEM;
+                (void) status_load_one(m, path);
+        }
+        return 0;
+}
