@@ -46,14 +46,20 @@ int qemu_caps_to_json(const QemuCaps *caps, char **ret);
 int qemu_caps_from_json(const char *json, QemuCaps **ret);
 
 /* Loads <cachedir>/<hash of path>.json when it still matches the binary's
- * size and mtime. Returns 0 and *ret, -ENOENT/-ESTALE when it must be probed. */
+ * path, size and mtime (and the cache format, and whether /dev/kvm is
+ * usable, which decides kvm_available). Returns 0 and *ret, -ENOENT/-ESTALE
+ * when it must be probed (a corrupt file is -ESTALE too). save_cache creates
+ * cachedir and writes atomically. */
 int qemu_caps_load_cache(const char *cachedir, const char *binary, QemuCaps **ret);
 int qemu_caps_save_cache(const char *cachedir, const QemuCaps *caps);
 
-/* Asynchronous probe: starts the binary with -machine none and a QMP socket
- * in rundir, asks query-version, query-machines, query-cpu-definitions,
- * query-kvm (a second short run with accel=kvm when /dev/kvm opens) and
- * qom-list-types; calls done() on the event loop when finished. */
+/* Asynchronous probe: starts the binary with -machine none,accel=kvm:tcg and
+ * its QMP monitor on one end of a socketpair (rundir is not needed for that
+ * and may be NULL), asks query-version, query-target, query-machines,
+ * query-cpu-definitions, query-kvm (one run is enough: with kvm:tcg QEMU
+ * reports KVM enabled only when it could use it) and qom-list-types, then
+ * quits and reaps it; calls done() on the event loop when finished, never
+ * from inside this call. Gives up after 30 s (-ETIMEDOUT, QEMU killed). */
 typedef void (*qemu_caps_done_t)(int r, QemuCaps *caps /* owned by callee */, void *userdata);
 int qemu_caps_probe_async(sd_event *event, const char *binary, const char *rundir,
                           qemu_caps_done_t done, void *userdata);
@@ -62,3 +68,14 @@ int qemu_caps_probe_async(sd_event *event, const char *binary, const char *rundi
  * before this returns, when the cache hit). */
 int qemu_caps_get_async(sd_event *event, const char *binary, const char *cachedir,
                         const char *rundir, qemu_caps_done_t done, void *userdata);
+
+/* The cache file of a binary: <cachedir>/<FNV-1a hash of the path>.json. */
+char *qemu_caps_cache_path(const char *cachedir, const char *binary);
+/* Stores the reply to one probe command ("query-version", "query-machines",
+ * ...) in caps: how the probe fills caps, exposed for tests on canned
+ * replies. -EOPNOTSUPP for a command the probe does not send. */
+struct json_object;
+int qemu_caps_apply_reply(QemuCaps *caps, const char *command, struct json_object *result);
+/* Sorts machines, CPU models and device types by name (the probe does this,
+ * so the cache file is stable). */
+void qemu_caps_sort(QemuCaps *caps);

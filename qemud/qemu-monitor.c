@@ -1,0 +1,858 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "log.h"
+#include "qemu-monitor.h"
+
+/* How long to wait between two connect() attempts while QEMU has not created
+ * or not started listening on its socket: short, because every millisecond
+ * here is start-up latency; a little longer once it is clearly slow. */
+#define CONNECT_RETRY_FAST_USEC 1000ULL
+#define CONNECT_RETRY_SLOW_USEC 5000ULL
+#define CONNECT_RETRY_FAST_COUNT 100U
+
+/* How many reads one wake-up may do before yielding to the other sources
+ * (epoll is level-triggered: the rest comes on the next iteration). */
+#define READS_PER_DISPATCH 16
+#define READ_CHUNK (64U * 1024U)
+
+/* ---- line buffer ---- */
+
+int qmp_line_buffer_reserve(QmpLineBuffer *b, size_t min, char **ret, size_t *ret_size) {
+        size_t used, want;
+        char *p;
+
+        /* Drop what was handed out already before growing. */
+        if (b->start > 0) {
+                used = b->end - b->start;
+                memmove(b->data, b->data + b->start, used);
+                b->start = 0;
+                b->end = used;
+        }
+
+        if (b->allocated - b->end < min) {
+                want = MAX(b->end + min, b->allocated * 2);
+                /* +1 so qmp_line_buffer_next() can always NUL-terminate */
+                p = realloc(b->data, want + 1);
+                if (!p)
+                        return -ENOMEM;
+                b->data = p;
+                b->allocated = want;
+        }
+
+        *ret = b->data + b->end;
+        *ret_size = b->allocated - b->end;
+        return 0;
+}
+
+void qmp_line_buffer_commit(QmpLineBuffer *b, size_t n) {
+        b->end += n;
+}
+
+int qmp_line_buffer_append(QmpLineBuffer *b, const void *data, size_t n) {
+        size_t size;
+        char *p;
+        int r;
+
+        r = qmp_line_buffer_reserve(b, n, &p, &size);
+        if (r < 0)
+                return r;
+        memcpy(p, data, n);
+        qmp_line_buffer_commit(b, n);
+        return 0;
+}
+
+int qmp_line_buffer_next(QmpLineBuffer *b, char **ret, size_t *ret_len) {
+        char *line, *nl;
+        size_t len;
+
+        line = b->data + b->start;
+        /* Only look at bytes not scanned before: a long reply arriving in many
+         * reads is then searched once, not once per read. */
+        nl = memchr(line + b->scanned, '\n', b->end - b->start - b->scanned);
+        if (!nl) {
+                b->scanned = b->end - b->start;
+                if (b->scanned > QMP_LINE_MAX)
+                        return -ENOBUFS;
+                return 0;
+        }
+
+        len = nl - line;
+        b->start += len + 1;
+        b->scanned = 0;
+        if (len > 0 && line[len - 1] == '\r')
+                len--;
+        line[len] = 0;
+
+        *ret = line;
+        *ret_len = len;
+        return 1;
+}
+
+size_t qmp_line_buffer_pending(const QmpLineBuffer *b) {
+        return b->end - b->start;
+}
+
+void qmp_line_buffer_done(QmpLineBuffer *b) {
+        free(b->data);
+        *b = (QmpLineBuffer) {};
+}
+
+/* ---- message parser ---- */
+
+void qmp_message_done(QmpMessage *msg) {
+        if (!msg)
+                return;
+        json_object_put(msg->root);
+        *msg = (QmpMessage) {};
+}
+
+static const char *json_get_string(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static uint64_t parse_timestamp(json_object *root) {
+        json_object *ts, *sec, *usec;
+        int64_t s, u;
+
+        if (!json_object_object_get_ex(root, "timestamp", &ts) ||
+            !json_object_object_get_ex(ts, "seconds", &sec) ||
+            !json_object_object_get_ex(ts, "microseconds", &usec))
+                return 0;
+        s = json_object_get_int64(sec);
+        u = json_object_get_int64(usec);
+        /* QEMU sends -1/-1 when it could not read the clock. */
+        if (s < 0 || u < 0)
+                return 0;
+        return (uint64_t) s * 1000000ULL + (uint64_t) u;
+}
+
+static int classify_message(json_object *root, QmpMessage *m) {
+        json_object *v, *id;
+
+        if (json_object_object_get_ex(root, "QMP", &v)) {
+                m->type = QMP_MESSAGE_GREETING;
+                m->value = v;
+                return 0;
+        }
+
+        if (json_object_object_get_ex(root, "event", &v)) {
+                if (!json_object_is_type(v, json_type_string))
+                        return -EBADMSG;
+                m->type = QMP_MESSAGE_EVENT;
+                m->event = json_object_get_string(v);
+                if (!json_object_object_get_ex(root, "data", &m->value))
+                        m->value = NULL;
+                m->timestamp_usec = parse_timestamp(root);
+                return 0;
+        }
+
+        if (json_object_object_get_ex(root, "id", &id) && json_object_is_type(id, json_type_int) &&
+            json_object_get_int64(id) >= 0) {
+                m->has_id = true;
+                m->id = (uint64_t) json_object_get_int64(id);
+        }
+
+        if (json_object_object_get_ex(root, "return", &v)) {
+                m->type = QMP_MESSAGE_RETURN;
+                m->value = v;
+                return 0;
+        }
+
+        if (json_object_object_get_ex(root, "error", &v)) {
+                m->type = QMP_MESSAGE_ERROR;
+                m->error_class = json_get_string(v, "class");
+                if (!m->error_class)
+                        return -EBADMSG;
+                m->error_desc = json_get_string(v, "desc") ?: "";
+                return 0;
+        }
+
+        return -EBADMSG;
+}
+
+int qmp_parse_message(const char *line, size_t len, QmpMessage *ret) {
+        json_tokener *tok;
+        json_object *root;
+        QmpMessage m = {};
+        size_t end;
+        int r;
+
+        if (len > INT32_MAX)
+                return -EBADMSG;
+
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        root = json_tokener_parse_ex(tok, line, (int) len);
+        r = json_tokener_get_error(tok) == json_tokener_success ? 0 : -EBADMSG;
+        end = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (r < 0 || !root) {
+                json_object_put(root);
+                return -EBADMSG;
+        }
+
+        /* One message per line: anything but blanks after it is garbage. */
+        for (; end < len; end++)
+                if (!strchr(" \t\r\n", line[end])) {
+                        json_object_put(root);
+                        return -EBADMSG;
+                }
+
+        if (!json_object_is_type(root, json_type_object)) {
+                json_object_put(root);
+                return -EBADMSG;
+        }
+
+        m.root = root;
+        r = classify_message(root, &m);
+        if (r < 0) {
+                json_object_put(root);
+                return r;
+        }
+
+        *ret = m;
+        return 0;
+}
+
+/* ---- the monitor ---- */
+
+typedef enum MonitorState {
+        MONITOR_CONNECTING,  /* waiting for the socket to appear or connect */
+        MONITOR_GREETING,    /* connected, nothing sent until the greeting */
+        MONITOR_NEGOTIATING, /* qmp_capabilities (and what was queued) sent */
+        MONITOR_READY,
+        MONITOR_CLOSED,
+} MonitorState;
+
+typedef struct PendingCommand PendingCommand;
+struct PendingCommand {
+        uint64_t id;
+        QemuMonitorReplyFn cb;
+        void *userdata;
+        PendingCommand *next;
+};
+
+struct QemuMonitor {
+        unsigned n_ref;
+        bool freed;
+
+        sd_event *event;
+        int fd;
+        char *socket_path;
+        MonitorState state;
+
+        sd_event_source *io_source;
+        sd_event_source *retry_source;
+        sd_event_source *timeout_source;
+        unsigned n_connect_attempts;
+
+        QemuMonitorCallbacks cb;
+        void *userdata;
+
+        QmpLineBuffer in;
+        char *out;              /* bytes not written yet */
+        size_t out_size, out_allocated;
+
+        /* Commands sent or queued, oldest first: replies normally come in
+         * this order, so the lookup by id ends at the head. */
+        PendingCommand *pending_head, *pending_tail;
+        uint64_t next_id;
+
+        json_object *greeting;
+};
+
+static QemuMonitor *monitor_ref(QemuMonitor *m) {
+        m->n_ref++;
+        return m;
+}
+
+static void monitor_drop_io(QemuMonitor *m) {
+        m->io_source = sd_event_source_disable_unref(m->io_source);
+        m->retry_source = sd_event_source_disable_unref(m->retry_source);
+        m->timeout_source = sd_event_source_disable_unref(m->timeout_source);
+        if (m->fd >= 0) {
+                close(m->fd);
+                m->fd = -1;
+        }
+}
+
+static void monitor_unref(QemuMonitor *m) {
+        if (!m)
+                return;
+        if (--m->n_ref > 0)
+                return;
+
+        monitor_drop_io(m);
+        for (PendingCommand *p = m->pending_head, *next; p; p = next) {
+                next = p->next;
+                free(p);
+        }
+        qmp_line_buffer_done(&m->in);
+        free(m->out);
+        free(m->socket_path);
+        json_object_put(m->greeting);
+        sd_event_unref(m->event);
+        free(m);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(QemuMonitor *, monitor_unref);
+
+/* True when the owner is gone or the connection is down: whoever just
+ * called back into the owner must stop touching the monitor. */
+static bool monitor_done(const QemuMonitor *m) {
+        return m->freed || m->state == MONITOR_CLOSED;
+}
+
+static PendingCommand *pending_take(QemuMonitor *m, bool has_id, uint64_t id) {
+        PendingCommand *prev = NULL;
+
+        for (PendingCommand *p = m->pending_head; p; prev = p, p = p->next) {
+                /* A reply without an id (QEMU could not even parse the
+                 * request) answers the oldest request: replies come in order. */
+                if (has_id && p->id != id)
+                        continue;
+                if (prev)
+                        prev->next = p->next;
+                else
+                        m->pending_head = p->next;
+                if (m->pending_tail == p)
+                        m->pending_tail = prev;
+                p->next = NULL;
+                return p;
+        }
+        return NULL;
+}
+
+/* Ends the connection. Commands in flight are failed (unless the owner freed
+ * the monitor); on_closed is called only when notify is set. The caller
+ * holds a reference. */
+static void monitor_disconnect(QemuMonitor *m, int error, bool notify) {
+        PendingCommand *list;
+
+        if (m->state == MONITOR_CLOSED)
+                return;
+        m->state = MONITOR_CLOSED;
+
+        monitor_drop_io(m);
+        qmp_line_buffer_done(&m->in);
+        m->out_size = 0;
+
+        list = m->pending_head;
+        m->pending_head = m->pending_tail = NULL;
+        while (list) {
+                PendingCommand *p = list;
+
+                list = p->next;
+                if (!m->freed && p->cb)
+                        p->cb(m, NULL, QEMU_MONITOR_ERROR_DISCONNECTED,
+                              error < 0 ? "The monitor connection failed" : "QEMU closed the monitor connection",
+                              p->userdata);
+                free(p);
+        }
+
+        if (notify && !m->freed && m->cb.on_closed)
+                m->cb.on_closed(m, error, m->userdata);
+}
+
+static int monitor_set_io_events(QemuMonitor *m, uint32_t events) {
+        if (!m->io_source)
+                return 0;
+        return sd_event_source_set_io_events(m->io_source, events);
+}
+
+/* Writes what is buffered. Returns 0 when all of it or part of it went out
+ * (EPOLLOUT then brings the rest), -errno when the connection is broken. */
+static int monitor_flush(QemuMonitor *m) {
+        ssize_t n;
+
+        /* Nothing may precede qmp_capabilities, which waits for the greeting. */
+        if (m->state != MONITOR_NEGOTIATING && m->state != MONITOR_READY)
+                return 0;
+
+        while (m->out_size > 0) {
+                n = send(m->fd, m->out, m->out_size, MSG_NOSIGNAL | MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                break;
+                        return -errno;
+                }
+                memmove(m->out, m->out + n, m->out_size - n);
+                m->out_size -= n;
+        }
+
+        return monitor_set_io_events(m, m->out_size > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+static int monitor_queue_bytes(QemuMonitor *m, const char *data, size_t n) {
+        if (m->out_allocated - m->out_size < n) {
+                size_t want = MAX(m->out_size + n, m->out_allocated * 2);
+                char *p = realloc(m->out, want);
+
+                if (!p)
+                        return -ENOMEM;
+                m->out = p;
+                m->out_allocated = want;
+        }
+        memcpy(m->out + m->out_size, data, n);
+        m->out_size += n;
+        return 0;
+}
+
+static char *format_request(const char *command, json_object *arguments, uint64_t id) {
+        json_object *req;
+        char *line = NULL;
+        int r;
+
+        req = json_object_new_object();
+        if (!req) {
+                json_object_put(arguments);
+                return NULL;
+        }
+        r = json_object_object_add(req, "execute", json_object_new_string(command));
+        if (arguments && json_object_object_add(req, "arguments", arguments) < 0) {
+                json_object_put(arguments);
+                r = -ENOMEM;
+        }
+        if (r >= 0)
+                r = json_object_object_add(req, "id", json_object_new_int64((int64_t) id));
+        if (r >= 0) {
+                const char *text = json_object_to_json_string_ext(
+                        req, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+                if (text && asprintf(&line, "%s\n", text) < 0)
+                        line = NULL;
+        }
+        json_object_put(req);
+        return line;
+}
+
+static int monitor_queue_command(QemuMonitor *m, const char *command, json_object *arguments,
+                                 QemuMonitorReplyFn cb, void *userdata) {
+        _cleanup_free_ PendingCommand *p = NULL;
+        _cleanup_free_ char *line = NULL;
+        int r;
+
+        line = format_request(command, arguments, m->next_id);
+        if (!line)
+                return -ENOMEM;
+
+        p = malloc(sizeof(PendingCommand));
+        if (!p)
+                return -ENOMEM;
+        *p = (PendingCommand) { .id = m->next_id, .cb = cb, .userdata = userdata };
+
+        r = monitor_queue_bytes(m, line, strlen(line));
+        if (r < 0)
+                return r;
+
+        log_debug("QMP: queued %s (id %" PRIu64 ")", command, m->next_id);
+        m->next_id++;
+        if (m->pending_tail)
+                m->pending_tail->next = p;
+        else
+                m->pending_head = p;
+        m->pending_tail = TAKE_PTR(p);
+        return 0;
+}
+
+static void on_capabilities_reply(QemuMonitor *m, json_object *result, const char *error_class,
+                                  const char *error_desc, void *userdata) {
+        if (m->state == MONITOR_CLOSED)
+                return;
+        if (error_class) {
+                log_debug("QMP: qmp_capabilities failed: %s: %s", error_class, error_desc);
+                monitor_disconnect(m, -EPROTO, true);
+                return;
+        }
+
+        m->state = MONITOR_READY;
+        m->timeout_source = sd_event_source_disable_unref(m->timeout_source);
+        if (m->cb.on_ready)
+                m->cb.on_ready(m, m->userdata);
+}
+
+static int monitor_handle_greeting(QemuMonitor *m, QmpMessage *msg) {
+        if (m->state != MONITOR_GREETING) {
+                log_debug("QMP: unexpected second greeting, ignored.");
+                return 0;
+        }
+
+        m->greeting = json_object_get(msg->value);
+        m->state = MONITOR_NEGOTIATING;
+        /* qmp_capabilities is first in the queue; what the owner issued
+         * meanwhile follows in the same write. */
+        return monitor_flush(m);
+}
+
+static void monitor_handle_reply(QemuMonitor *m, QmpMessage *msg) {
+        _cleanup_free_ PendingCommand *p = NULL;
+
+        p = pending_take(m, msg->has_id, msg->id);
+        if (!p) {
+                log_debug("QMP: reply to unknown id %" PRIu64 " ignored.", msg->id);
+                return;
+        }
+
+        if (!p->cb)
+                return;
+        if (msg->type == QMP_MESSAGE_RETURN)
+                p->cb(m, msg->value, NULL, NULL, p->userdata);
+        else
+                p->cb(m, NULL, msg->error_class, msg->error_desc, p->userdata);
+}
+
+/* Returns < 0 when the connection must be dropped. */
+static int monitor_handle_line(QemuMonitor *m, const char *line, size_t len) {
+        QmpMessage msg;
+        int r;
+
+        r = qmp_parse_message(line, len, &msg);
+        if (r < 0) {
+                log_debug("QMP: cannot parse \"%.*s\"", (int) MIN(len, 200U), line);
+                return -EPROTO;
+        }
+
+        switch (msg.type) {
+        case QMP_MESSAGE_GREETING:
+                r = monitor_handle_greeting(m, &msg);
+                break;
+        case QMP_MESSAGE_RETURN:
+        case QMP_MESSAGE_ERROR:
+                monitor_handle_reply(m, &msg);
+                break;
+        case QMP_MESSAGE_EVENT:
+                log_debug("QMP: event %s", msg.event);
+                if (m->cb.on_event)
+                        m->cb.on_event(m, msg.event, msg.value, msg.timestamp_usec, m->userdata);
+                break;
+        }
+
+        qmp_message_done(&msg);
+        return r;
+}
+
+/* Handles every complete line buffered; stops as soon as a callback freed or
+ * closed the monitor. */
+static int monitor_process_lines(QemuMonitor *m) {
+        char *line;
+        size_t len;
+        int r;
+
+        while (!monitor_done(m)) {
+                r = qmp_line_buffer_next(&m->in, &line, &len);
+                if (r <= 0)
+                        return r;
+                if (len == 0)
+                        continue;
+                r = monitor_handle_line(m, line, len);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Reads what is there. Returns 1 on EOF, 0 when the socket is drained (or
+ * enough was read for one wake-up), -errno on failure. */
+static int monitor_read(QemuMonitor *m) {
+        for (unsigned i = 0; i < READS_PER_DISPATCH; i++) {
+                size_t size;
+                ssize_t n;
+                char *p;
+                int r;
+
+                r = qmp_line_buffer_reserve(&m->in, READ_CHUNK, &p, &size);
+                if (r < 0)
+                        return r;
+
+                n = recv(m->fd, p, size, MSG_DONTWAIT);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EAGAIN)
+                                return 0;
+                        /* QEMU exiting with our last request unread resets
+                         * the connection: that is a hang-up too. */
+                        if (errno == ECONNRESET)
+                                return 1;
+                        return -errno;
+                }
+                if (n == 0)
+                        return 1;
+
+                qmp_line_buffer_commit(&m->in, n);
+                r = monitor_process_lines(m);
+                if (r < 0)
+                        return r;
+                if (monitor_done(m))
+                        return 0;
+        }
+        return 0;
+}
+
+static int monitor_connected(QemuMonitor *m);
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(monitor_unrefp) QemuMonitor *m = monitor_ref(userdata);
+        int r, write_error = 0;
+
+        if (m->state == MONITOR_CONNECTING) {
+                int error = 0;
+                socklen_t sl = sizeof(error);
+
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &sl) < 0)
+                        error = errno;
+                if (error != 0) {
+                        monitor_disconnect(m, -error, true);
+                        return 0;
+                }
+                r = monitor_connected(m);
+                if (r < 0)
+                        monitor_disconnect(m, r, true);
+                return 0;
+        }
+
+        if (revents & EPOLLOUT) {
+                r = monitor_flush(m);
+                if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
+                        log_debug_errno(r, "QMP: write failed: %m");
+                        monitor_disconnect(m, r, true);
+                        return 0;
+                }
+                /* A broken pipe: first read what QEMU said before it went
+                 * away, the read below then finds the end of the stream. */
+                write_error = r;
+        }
+
+        if (write_error < 0 || (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+                r = monitor_read(m);
+                if (monitor_done(m))
+                        return 0;
+                if (r > 0) {
+                        log_debug("QMP: connection closed by QEMU.");
+                        monitor_disconnect(m, 0, true);
+                } else if (r < 0 || write_error < 0) {
+                        r = r < 0 ? r : write_error;
+                        log_debug_errno(r, "QMP: connection failed: %m");
+                        monitor_disconnect(m, r, true);
+                }
+        }
+        return 0;
+}
+
+static int monitor_connected(QemuMonitor *m) {
+        m->state = MONITOR_GREETING;
+        m->n_connect_attempts = 0;
+        if (m->io_source)
+                return sd_event_source_set_io_events(m->io_source, EPOLLIN);
+        return sd_event_add_io(m->event, &m->io_source, m->fd, EPOLLIN, on_io, m);
+}
+
+static int on_connect_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int monitor_schedule_retry(QemuMonitor *m) {
+        uint64_t delay = m->n_connect_attempts < CONNECT_RETRY_FAST_COUNT ? CONNECT_RETRY_FAST_USEC
+                                                                          : CONNECT_RETRY_SLOW_USEC;
+
+        if (m->retry_source) {
+                int r = sd_event_source_set_time_relative(m->retry_source, delay);
+                if (r < 0)
+                        return r;
+                return sd_event_source_set_enabled(m->retry_source, SD_EVENT_ONESHOT);
+        }
+        /* An accuracy of 1 µs: the default (250 ms) would let sd-event
+         * postpone the retry far beyond what we asked for. */
+        return sd_event_add_time_relative(m->event, &m->retry_source, CLOCK_MONOTONIC, delay, 1,
+                                          on_connect_retry, m);
+}
+
+/* One non-blocking connect() attempt. */
+static int monitor_try_connect(QemuMonitor *m) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        m->n_connect_attempts++;
+        strncpy(sa.sun_path, m->socket_path, sizeof(sa.sun_path) - 1);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int r = -errno;
+
+                if (r == -EINPROGRESS) {
+                        /* Finishes when the socket turns writable. */
+                        m->fd = fd;
+                        return sd_event_add_io(m->event, &m->io_source, fd, EPOLLOUT, on_io, m);
+                }
+                close(fd);
+                /* Not created yet, not listening yet, or its backlog is full. */
+                if (r == -ENOENT || r == -ECONNREFUSED || r == -EAGAIN)
+                        return monitor_schedule_retry(m);
+                return r;
+        }
+
+        m->fd = fd;
+        log_debug("QMP: connected to %s after %u attempt(s).", m->socket_path, m->n_connect_attempts);
+        return monitor_connected(m);
+}
+
+static int on_connect_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(monitor_unrefp) QemuMonitor *m = monitor_ref(userdata);
+        int r;
+
+        r = monitor_try_connect(m);
+        if (r < 0) {
+                log_debug_errno(r, "QMP: cannot connect to %s: %m", m->socket_path);
+                monitor_disconnect(m, r, true);
+        }
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        _cleanup_(monitor_unrefp) QemuMonitor *m = monitor_ref(userdata);
+
+        log_debug("QMP: %s not ready in time.", m->socket_path ?: "monitor");
+        monitor_disconnect(m, -ETIMEDOUT, true);
+        return 0;
+}
+
+int qemu_monitor_new(sd_event *event, int fd, const char *socket_path, uint64_t timeout_usec,
+                     const QemuMonitorCallbacks *cb, void *userdata, QemuMonitor **ret) {
+        _cleanup_(monitor_unrefp) QemuMonitor *m = NULL;
+        int r;
+
+        if (!event || !ret || (fd < 0 && !socket_path))
+                return -EINVAL;
+        if (fd < 0 && strlen(socket_path) >= sizeof(((struct sockaddr_un *) NULL)->sun_path))
+                return -ENAMETOOLONG;
+
+        m = calloc(1, sizeof(QemuMonitor));
+        if (!m)
+                return -ENOMEM;
+        m->n_ref = 1;
+        m->fd = -1;
+        m->event = sd_event_ref(event);
+        m->userdata = userdata;
+        if (cb)
+                m->cb = *cb;
+        if (socket_path) {
+                m->socket_path = strdup(socket_path);
+                if (!m->socket_path)
+                        return -ENOMEM;
+        }
+
+        /* qmp_capabilities goes first, whatever the owner queues before the
+         * greeting comes after it. */
+        r = monitor_queue_command(m, "qmp_capabilities", NULL, on_capabilities_reply, NULL);
+        if (r < 0)
+                return r;
+
+        if (timeout_usec > 0) {
+                r = sd_event_add_time_relative(event, &m->timeout_source, CLOCK_MONOTONIC, timeout_usec,
+                                               1000, on_timeout, m);
+                if (r < 0)
+                        return r;
+        }
+
+        if (fd >= 0) {
+                int flags = fcntl(fd, F_GETFL);
+
+                if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                        return -errno;
+                m->fd = fd;
+                r = monitor_connected(m);
+                if (r < 0) {
+                        m->fd = -1; /* still the caller's */
+                        return r;
+                }
+        } else {
+                m->state = MONITOR_CONNECTING;
+                r = monitor_try_connect(m);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+QemuMonitor *qemu_monitor_free(QemuMonitor *m) {
+        if (!m)
+                return NULL;
+
+        /* Stop every callback now; the memory lives on while a dispatch
+         * further up the stack still holds a reference. */
+        m->freed = true;
+        m->cb = (QemuMonitorCallbacks) {};
+        monitor_disconnect(m, 0, false);
+        monitor_unref(m);
+        return NULL;
+}
+
+void qemu_monitor_close(QemuMonitor *m) {
+        if (!m)
+                return;
+        monitor_ref(m);
+        monitor_disconnect(m, 0, false);
+        monitor_unref(m);
+}
+
+int qemu_monitor_command(QemuMonitor *m, const char *command, json_object *arguments,
+                         QemuMonitorReplyFn cb, void *userdata) {
+        int r;
+
+        if (!m || !command) {
+                json_object_put(arguments);
+                return -EINVAL;
+        }
+        if (m->state == MONITOR_CLOSED) {
+                json_object_put(arguments);
+                return -ENOTCONN;
+        }
+
+        r = monitor_queue_command(m, command, arguments, cb, userdata);
+        if (r < 0)
+                return r;
+
+        /* Try right away: one write per command in the common case. A broken
+         * connection is not reported from here (the owner would get callbacks
+         * from inside its own call): EPOLLHUP/EPOLLOUT lets on_io find it. */
+        r = monitor_flush(m);
+        if (r < 0) {
+                log_debug_errno(r, "QMP: write failed, closing on the next iteration: %m");
+                (void) monitor_set_io_events(m, EPOLLIN | EPOLLOUT);
+        }
+        return 0;
+}
+
+bool qemu_monitor_is_ready(const QemuMonitor *m) {
+        return m && m->state == MONITOR_READY;
+}
+
+bool qemu_monitor_is_closed(const QemuMonitor *m) {
+        return !m || m->state == MONITOR_CLOSED;
+}
+
+json_object *qemu_monitor_get_greeting(const QemuMonitor *m) {
+        return m ? m->greeting : NULL;
+}
+
+void *qemu_monitor_get_userdata(const QemuMonitor *m) {
+        return m ? m->userdata : NULL;
+}
+
+void qemu_monitor_set_userdata(QemuMonitor *m, void *userdata) {
+        if (m)
+                m->userdata = userdata;
+}
