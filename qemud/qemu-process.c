@@ -523,6 +523,17 @@ static int prepare_live(Domain *d, ConfError *err) {
         d->id = manager_allocate_id(d->manager);
         d->live->id = d->id;
         clock_fix_basis(d->live, time(NULL));
+        /* The live XML names the machine QEMU really runs, and the device
+         * aliases depend on it. */
+        const char *machine = qemu_caps_canonical_machine(d->manager->caps, d->live->os.machine);
+        if (!machine) {
+                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: machine type '%s' is not known to %s",
+                               d->live->os.machine ? d->live->os.machine : "(default)", d->manager->caps->binary);
+                return -EOPNOTSUPP;
+        }
+        free_and_replace_str(&d->live->os.machine, strdup(machine));
+        if (!d->live->os.machine)
+                return -ENOMEM;
         r = qemu_command_assign_aliases(d->live);
         if (r < 0)
                 conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s'", d->def->name);

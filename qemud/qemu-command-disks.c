@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Disks on the QEMU command line: their addresses and aliases (from the
+ * target name), the -blockdev nodes (protocol, format, throttle filter), the
+ * throttle groups of <iotune>, and the -device on the right bus.
+ * Pure: see qemu-command.h. */
+
+#include <inttypes.h>
+
+#include "qemu-command-internal.h"
+
+/* ---- disk addresses and aliases ---- */
+
+DomainDiskBus qemu_disk_bus(const DomainDiskDef *disk) {
+        if (disk->bus_given || !disk->dst)
+                return disk->bus;
+        if (startswith(disk->dst, "vd"))
+                return DOMAIN_DISK_BUS_VIRTIO;
+        if (startswith(disk->dst, "sd"))
+                return DOMAIN_DISK_BUS_SCSI;
+        if (startswith(disk->dst, "hd"))
+                return DOMAIN_DISK_BUS_IDE;
+        return disk->bus;
+}
+
+/* "vda" = 0, "vdz" = 25, "vdaa" = 26 (libvirt's numbering). */
+static int disk_target_index(const char *dst, unsigned *ret) {
+        const char *p;
+        unsigned long idx = 0;
+        size_t n;
+
+        if (!dst)
+                return -EINVAL;
+        if (startswith(dst, "vd") || startswith(dst, "sd") || startswith(dst, "hd"))
+                p = dst + 2;
+        else
+                return -EINVAL;
+        n = strlen(p);
+        if (n == 0 || n > 4)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                if (p[i] < 'a' || p[i] > 'z')
+                        return -EINVAL;
+                idx = (i == 0 ? 0 : (idx + 1) * 26) + (unsigned long) (p[i] - 'a');
+        }
+        *ret = (unsigned) idx;
+        return 0;
+}
+
+/* NULL model means lsilogic, as for libvirt on x86. */
+const char *qemu_scsi_controller_model(const DomainDef *def, unsigned index) {
+        const DomainControllerDef *ctrl = qemu_find_controller(def, DOMAIN_CONTROLLER_SCSI, index);
+
+        return ctrl && ctrl->model ? ctrl->model : "lsilogic";
+}
+
+int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskAddr *ret) {
+        QemuDiskAddr a = { .bus = qemu_disk_bus(disk) };
+        int r;
+
+        r = disk_target_index(disk->dst, &a.index);
+        if (r < 0)
+                return r;
+        switch (a.bus) {
+        case DOMAIN_DISK_BUS_VIRTIO:
+                a.unit = a.index;
+                break;
+        case DOMAIN_DISK_BUS_SATA:      /* AHCI: 6 ports per controller */
+                a.controller = a.index / 6;
+                a.unit = a.index % 6;
+                break;
+        case DOMAIN_DISK_BUS_IDE:       /* 2 buses x 2 units */
+                a.controller = a.index / 4;
+                a.bus_nr = (a.index % 4) / 2;
+                a.unit = a.index % 2;
+                break;
+        case DOMAIN_DISK_BUS_SCSI:
+                /* virtio-scsi: LUNs of target 0 of controller 0; lsilogic:
+                 * 7 targets per controller, LUN 0 each */
+                if (streq(qemu_scsi_controller_model(def, 0), "virtio-scsi"))
+                        a.unit = a.index;
+                else {
+                        a.controller = a.index / 7;
+                        a.unit = a.index % 7;
+                }
+                break;
+        default:
+                return -EINVAL;
+        }
+        *ret = a;
+        return 0;
+}
+
+static char *disk_alias_of(const QemuDiskAddr *a) {
+        char *s = NULL;
+        int r = -1;
+
+        switch (a->bus) {
+        case DOMAIN_DISK_BUS_VIRTIO:
+                r = asprintf(&s, "virtio-disk%u", a->index);
+                break;
+        case DOMAIN_DISK_BUS_SATA:
+                r = asprintf(&s, "sata%u-0-%u", a->controller, a->unit);
+                break;
+        case DOMAIN_DISK_BUS_IDE:
+                r = asprintf(&s, "ide%u-%u-%u", a->controller, a->bus_nr, a->unit);
+                break;
+        case DOMAIN_DISK_BUS_SCSI:
+                r = asprintf(&s, "scsi%u-0-%u-%u", a->controller, a->target, a->unit);
+                break;
+        default:
+                break;
+        }
+        return r < 0 ? NULL : s;
+}
+
+int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, char **ret) {
+        QemuDiskAddr a;
+        char *s;
+        int r;
+
+        r = qemu_disk_address(def, disk, &a);
+        if (r < 0)
+                return r;
+        s = disk_alias_of(&a);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* ---- disks ---- */
+
+static void opt_add_cache(OptBuf *b, DomainDiskCache cache) {
+        switch (cache) {
+        case DOMAIN_DISK_CACHE_NONE:
+        case DOMAIN_DISK_CACHE_DIRECTSYNC:
+                opt_add(b, "cache.direct=on,cache.no-flush=off");
+                break;
+        case DOMAIN_DISK_CACHE_WRITETHROUGH:
+        case DOMAIN_DISK_CACHE_WRITEBACK:
+                opt_add(b, "cache.direct=off,cache.no-flush=off");
+                break;
+        case DOMAIN_DISK_CACHE_UNSAFE:
+                opt_add(b, "cache.direct=off,cache.no-flush=on");
+                break;
+        default:
+                break;
+        }
+}
+
+/* The guest-visible half of the cache mode. */
+static const char *cache_write_cache(DomainDiskCache cache) {
+        switch (cache) {
+        case DOMAIN_DISK_CACHE_NONE:
+        case DOMAIN_DISK_CACHE_WRITEBACK:
+        case DOMAIN_DISK_CACHE_UNSAFE:
+                return "on";
+        case DOMAIN_DISK_CACHE_WRITETHROUGH:
+        case DOMAIN_DISK_CACHE_DIRECTSYNC:
+                return "off";
+        default:
+                return NULL;
+        }
+}
+
+static const char *disk_protocol(const DomainDiskDef *disk) {
+        bool dev = disk->type == DOMAIN_DISK_TYPE_BLOCK ||
+                   (disk->type == DOMAIN_DISK_TYPE_VOLUME && startswith(disk->src, "/dev/"));
+
+        if (!dev)
+                return "file";
+        return disk->device == DOMAIN_DISK_DEVICE_CDROM ? "host_cdrom" : "host_device";
+}
+
+static bool disk_readonly(const DomainDiskDef *disk) {
+        return disk->readonly || disk->device == DOMAIN_DISK_DEVICE_CDROM;
+}
+
+static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *alias) {
+        static const char *const aio[_DOMAIN_DISK_IO_MAX] = {
+                [DOMAIN_DISK_IO_THREADS] = "threads",
+                [DOMAIN_DISK_IO_NATIVE] = "native",
+                [DOMAIN_DISK_IO_URING] = "io_uring",
+        };
+        OptBuf b = {};
+        int r;
+
+        opt_add(&b, "driver=%s", disk_protocol(disk));
+        opt_add_str(&b, "filename", disk->src);
+        opt_add(&b, "node-name=%s-file", alias);
+        opt_add_cache(&b, disk->cache);
+        if ((unsigned) disk->io < _DOMAIN_DISK_IO_MAX && aio[disk->io])
+                opt_add(&b, "aio=%s", aio[disk->io]);
+        if (disk_readonly(disk))
+                opt_add(&b, "read-only=on");
+        r = cmd_opt(c, "-blockdev", &b);
+        if (r < 0)
+                return r;
+
+        opt_add(&b, "driver=%s", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        opt_add(&b, "node-name=%s-fmt,file=%s-file", alias, alias);
+        opt_add_cache(&b, disk->cache);
+        if (disk_readonly(disk))
+                opt_add(&b, "read-only=on");
+        return cmd_opt(c, "-blockdev", &b);
+}
+
+static bool group_name_is_valid(const char *s) {
+        if (!s || !*s || strlen(s) > 100 || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", *s))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
+                        return false;
+        return true;
+}
+
+static int check_iotune(QemuCmd *c, const DomainDiskDef *disk) {
+        const DomainDiskIotune *t = &disk->iotune;
+
+        if ((t->total_bytes_sec && (t->read_bytes_sec || t->write_bytes_sec)) ||
+            (t->total_iops_sec && (t->read_iops_sec || t->write_iops_sec)) ||
+            (t->total_bytes_sec_max && (t->read_bytes_sec_max || t->write_bytes_sec_max)) ||
+            (t->total_iops_sec_max && (t->read_iops_sec_max || t->write_iops_sec_max)))
+                return cmd_fail(c, -EINVAL, "disk %s: total and read/write iotune limits exclude each other",
+                                disk->dst);
+        if ((t->total_bytes_sec_max && !t->total_bytes_sec) || (t->read_bytes_sec_max && !t->read_bytes_sec) ||
+            (t->write_bytes_sec_max && !t->write_bytes_sec) || (t->total_iops_sec_max && !t->total_iops_sec) ||
+            (t->read_iops_sec_max && !t->read_iops_sec) || (t->write_iops_sec_max && !t->write_iops_sec))
+                return cmd_fail(c, -EINVAL, "disk %s: an iotune *_max limit needs its base limit", disk->dst);
+        if (t->group_name && !group_name_is_valid(t->group_name))
+                return cmd_fail(c, -EINVAL, "disk %s: invalid iotune group name '%s' (letters, digits, "
+                                "'-', '_', '.', starting with a letter)", disk->dst, t->group_name);
+        return 0;
+}
+
+/* A group's limits come from its first disk, like libvirt's throttle groups. */
+static bool throttle_group_seen(const DomainDef *def, size_t i) {
+        const char *g = def->disks[i].iotune.group_name;
+
+        for (size_t j = 0; g && j < i; j++)
+                if (def->disks[j].has_iotune && streq_ptr(def->disks[j].iotune.group_name, g))
+                        return true;
+        return false;
+}
+
+static int build_throttle(QemuCmd *c, size_t i, const char *alias) {
+        const DomainDiskDef *disk = &c->def->disks[i];
+        const DomainDiskIotune *t = &disk->iotune;
+        const struct {
+                const char *name;
+                uint64_t v;
+        } limits[] = {
+                { "bps-total", t->total_bytes_sec },   { "bps-read", t->read_bytes_sec },
+                { "bps-write", t->write_bytes_sec },   { "iops-total", t->total_iops_sec },
+                { "iops-read", t->read_iops_sec },     { "iops-write", t->write_iops_sec },
+                { "bps-total-max", t->total_bytes_sec_max }, { "bps-read-max", t->read_bytes_sec_max },
+                { "bps-write-max", t->write_bytes_sec_max }, { "iops-total-max", t->total_iops_sec_max },
+                { "iops-read-max", t->read_iops_sec_max },   { "iops-write-max", t->write_iops_sec_max },
+                { "iops-size", t->size_iops_sec },
+        };
+        const char *group = t->group_name ?: alias;
+        OptBuf b = {};
+        int r;
+
+        r = check_iotune(c, disk);
+        if (r < 0)
+                return r;
+        if (!throttle_group_seen(c->def, i)) {
+                opt_add(&b, "throttle-group,id=throttle-%s", group);
+                for (size_t k = 0; k < ELEMENTSOF(limits); k++)
+                        if (limits[k].v > 0)
+                                opt_add(&b, "x-%s=%" PRIu64, limits[k].name, limits[k].v);
+                r = cmd_opt(c, "-object", &b);
+                if (r < 0)
+                        return r;
+        }
+        opt_add(&b, "driver=throttle,node-name=%s-throttle,throttle-group=throttle-%s,file=%s-fmt",
+                alias, group, alias);
+        return cmd_opt(c, "-blockdev", &b);
+}
+
+static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDiskAddr *a, OptBuf *b) {
+        bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
+
+        switch (a->bus) {
+        case DOMAIN_DISK_BUS_VIRTIO:
+                if (cd)
+                        return cmd_fail(c, -EINVAL, "disk %s: a CD-ROM cannot be on the virtio bus", disk->dst);
+                opt_add(b, "virtio-blk-pci,bus=%s", root_bus(c));
+                return 0;
+        case DOMAIN_DISK_BUS_SATA:
+                opt_add(b, "%s", cd ? "ide-cd" : "ide-hd");
+                if (c->q35 && a->controller == 0)
+                        opt_add(b, "bus=ide.%u", a->unit);
+                else
+                        opt_add(b, "bus=sata%u.%u", a->controller, a->unit);
+                return 0;
+        case DOMAIN_DISK_BUS_IDE:
+                if (c->q35)
+                        return cmd_fail(c, -EOPNOTSUPP, "disk %s: the q35 machine has no IDE bus, use sata",
+                                        disk->dst);
+                if (a->controller > 0)
+                        return cmd_fail(c, -EINVAL, "disk %s: IDE has only 4 units (hda..hdd)", disk->dst);
+                opt_add(b, "%s,bus=ide.%u,unit=%u", cd ? "ide-cd" : "ide-hd", a->bus_nr, a->unit);
+                return 0;
+        case DOMAIN_DISK_BUS_SCSI:
+                opt_add(b, "%s,bus=scsi%u.0", cd ? "scsi-cd" : "scsi-hd", a->controller);
+                if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi"))
+                        opt_add(b, "channel=0,scsi-id=%u,lun=%u", a->target, a->unit);
+                else
+                        opt_add(b, "scsi-id=%u", a->unit);
+                return 0;
+        default:
+                return cmd_fail(c, -EOPNOTSUPP, "disk %s: bus %d is not supported", disk->dst, (int) a->bus);
+        }
+}
+
+static int build_disk(QemuCmd *c, size_t i) {
+        const DomainDiskDef *disk = &c->def->disks[i];
+        _cleanup_free_ char *alias = NULL;
+        const char *wc = cache_write_cache(disk->cache);
+        QemuDiskAddr a;
+        OptBuf b = {};
+        int r;
+
+        if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
+                return cmd_fail(c, -EINVAL, "disk target '%s' is not valid for its bus", disk->dst ?: "");
+        if (!disk->src && disk->device != DOMAIN_DISK_DEVICE_CDROM)
+                return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
+                                disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
+        if (disk->src) {
+                r = build_disk_nodes(c, disk, alias);
+                if (r >= 0 && disk->has_iotune)
+                        r = build_throttle(c, i, alias);
+                if (r < 0)
+                        return r;
+        }
+        r = disk_device_bus(c, disk, &a, &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
+        if (disk->src)
+                opt_add(&b, "drive=%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
+        opt_add(&b, "id=%s", alias);
+        if (disk->serial)
+                opt_add_str(&b, "serial", disk->serial);
+        if (disk->boot_order > 0)
+                opt_add(&b, "bootindex=%u", disk->boot_order);
+        if (wc && disk->src)
+                opt_add(&b, "write-cache=%s", wc);
+        if (disk->shareable)
+                opt_add(&b, "share-rw=on");
+        return cmd_device(c, &b);
+}
+
+int qemu_build_disks(QemuCmd *c) {
+        for (size_t i = 0; i < c->def->n_disks; i++) {
+                int r = build_disk(c, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The QEMU command line of a domain: a pure function from a DomainDef, the
+ * capabilities of the QEMU binary and a few decisions the driver takes at
+ * start time, to an argv. No I/O, no globals, no clock, no randomness: the
+ * same input always gives the same argv (tests/data/qemu-command/ holds the
+ * golden files).
+ *
+ * What the argv looks like (QEMU 7.2, key=value syntax, commas in values
+ * doubled; argv[0] is caps->binary: def->emulator is not read, the driver
+ * probes the caps of that binary):
+ *   -name guest=NAME,debug-threads=on -S  (always paused: the driver sends "cont")
+ *   -machine CANONICAL,usb=off,dump-guest-core=off[,acpi=off without <acpi/>]
+ *   -accel kvm|tcg   -cpu host|max|MODEL[,FEATURE=on|off]   -smp CUR,maxcpus=...
+ *   -chardev socket,id=charmonitor,fd=N,server=on,wait=off  (QEMU accepts on
+ *   -mon chardev=charmonitor,id=monitor,mode=control         the listening fd)
+ *   -nodefaults -no-user-config -msg timestamp=on, -display none without graphics
+ *   disks as two -blockdev nodes (protocol, format), plus a throttle filter
+ *   node and a throttle-group object when <iotune> is given, then -device;
+ *   guest RAM as -object memory-backend-file|ram,id=pc.ram with hugepages or
+ *   a numatune nodeset; a pflash <loader> as -blockdev pflash0-fmt/pflash1-fmt.
+ *
+ * Names the driver can rely on at run time (ALIAS is the live alias that
+ * qemu_command_assign_aliases() stores in the definition, e.g. "virtio-disk0",
+ * "sata0-0-0", "scsi0-0-0-1", "ide0-1-0", "net0", "serial0", "console1", "rng0"):
+ *   - qdev id of every device                  ALIAS
+ *   - chardev of a serial/console              "char" ALIAS    (query-chardev gives the pty path)
+ *   - disk protocol / format node              ALIAS "-file" / ALIAS "-fmt"
+ *   - disk throttle filter node (iotune)       ALIAS "-throttle"
+ *   - throttle-group object (qom-set "limits") "throttle-" ALIAS, or "throttle-" GROUP
+ *                                              when <group_name> is set (shared by the group)
+ *   - netdev                                   "host" ALIAS    ("hostnet0")
+ *   - rng backend object                       "obj" ALIAS     ("objrng0")
+ *   - memballoon / video / input               "balloon0" / "videoN" / "inputN"
+ *   - USB bus of input devices                 "usb.0"
+ *
+ * What stays with the driver (not in argv):
+ *   - VNC/SPICE passwords: argv never carries secrets. A VNC display with a
+ *     password gets "password=on", a SPICE one keeps ticketing enabled; the
+ *     driver calls QMP set_password before "cont".
+ *   - <currentMemory> (balloon target) and the balloon stats period
+ *     (qom-set guest-stats-polling-interval), both through QMP.
+ *   - <cputune>, <vcpupin>, <emulatorpin>: cgroups and affinity. <numatune>
+ *     with placement='auto' or mode='restrictive' too; other numatune modes
+ *     bind the guest RAM backend (host-nodes=, policy=).
+ *   - <vcpu cpuset>, the CPU vendor (used only for checks).
+ *
+ * Machine layout: every PCI device is placed by QEMU on the root bus in argv
+ * order; pcie-root-port controllers are created as given (for hotplug). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain-conf.h"
+#include "qemu-caps.h"
+
+typedef enum QemuAccel {
+        QEMU_ACCEL_TCG,
+        QEMU_ACCEL_KVM,
+        _QEMU_ACCEL_MAX,
+} QemuAccel;
+
+/* Decisions the driver takes at start time. File descriptor numbers are the
+ * numbers the fds will have in the QEMU process; the driver arranges that
+ * (qemu_command_build() lists them in *ret_fds). */
+typedef struct QemuCommandParams {
+        QemuAccel accel;             /* kvm or tcg; kvm needs caps->kvm_available */
+        int monitor_fd;              /* an already listening QMP socket */
+
+        /* Per def->nets[i]: the tap fd for type network/bridge (from networkd);
+         * ignored for type user. Missing or negative for a tap: -EINVAL. */
+        const int *tap_fds;
+        size_t n_tap_fds;
+
+        /* Per def->graphics[i]: the port the driver allocated for an autoport
+         * display. A display with autoport='no' uses its own port. */
+        const int *graphics_ports;
+        size_t n_graphics_ports;
+
+        /* Where a <serial type='unix' mode='bind'> without a source path gets
+         * its socket: RUN_DIR/ALIAS.sock. May be NULL otherwise. */
+        const char *run_dir;
+        const char *pidfile;         /* NULL: no -pidfile */
+        /* hugetlbfs mount point for the page size <hugepages> asks for
+         * (a directory: QEMU creates an unlinked file in it). Needed only
+         * with <memoryBacking><hugepages/>. */
+        const char *hugepages_dir;
+
+        /* <clock offset='variable'>: the start time in seconds since the epoch
+         * (UTC). The builder reads def->clock.adjustment and requires
+         * def->clock.basis == DOMAIN_CLOCK_BASIS_UTC: the driver turns a
+         * localtime basis into a utc adjustment before calling (and stores it
+         * in the live definition). QEMU gets -rtc base=<now + adjustment>. */
+        int64_t now;
+} QemuCommandParams;
+
+/* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with
+ * strv_free()) and, when ret_fds is not NULL, the fd numbers the child must
+ * inherit (the monitor first, then the taps in interface order; free()).
+ * Returns 0, or -EINVAL (the definition or params cannot be honoured),
+ * -EOPNOTSUPP (QEMU or this builder lacks what the definition asks),
+ * -ENOMEM. err, when not NULL, names the error (org.virtbus.Error.*) and says
+ * what was wrong, with which value. */
+int qemu_command_build(
+                const DomainDef *def,
+                const QemuCaps *caps,
+                const QemuCommandParams *params,
+                char ***ret_argv,
+                int **ret_fds,
+                size_t *ret_n_fds,
+                ConfError *err);
+
+/* Fills the live alias fields (disks, controllers, interfaces,
+ * serials/consoles, videos, inputs, memballoon, rngs) of a definition the
+ * driver is about to start, with exactly the ids the argv uses. Replaces any
+ * alias already there. Controller aliases follow libvirt ("pcie.0", "pci.1",
+ * "usb", "scsi0", "ide" for the q35 SATA, "virtio-serial0"); they depend on
+ * the machine, read from def->os.machine: store the canonical machine name in
+ * the live definition first (NULL is taken as pc). ps2 inputs get an alias
+ * too, as in libvirt, though they are no -device. 0, -EINVAL (a disk target
+ * that names no index, e.g. "vd1") or -ENOMEM. */
+int qemu_command_assign_aliases(DomainDef *def);
+
+/* The alias of one disk of def (which need not be in def->disks yet, for
+ * hotplug), as qemu_command_assign_aliases() sets it. 0, -EINVAL, -ENOMEM. */
+int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, char **ret);

@@ -1,0 +1,993 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The QEMU command line builder: tests/data/qemu-command/NAME.xml must give
+ * NAME.args (one argument per line; REGENERATE=1 rewrites them), and the
+ * real qemu-system-x86_64, when installed, must accept every golden argv
+ * (with TCG instead of KVM when /dev/kvm does not open, or when
+ * QEMU_COMMAND_TEST_TCG is set). */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "domain-conf.h"
+#include "error.h"
+#include "qemu-caps.h"
+#include "qemu-command.h"
+#include "unit.h"
+#include "util.h"
+
+/* ---- fixed inputs ---- */
+
+static QemuMachine fake_machines[] = {
+        { .name = (char *) "pc-i440fx-7.2", .alias = (char *) "pc", .is_default = true, .max_cpus = 255 },
+        { .name = (char *) "pc-q35-7.2", .alias = (char *) "q35", .max_cpus = 288 },
+};
+
+static char *fake_cpu_models[] = {
+        (char *) "qemu64", (char *) "Haswell-noTSX", (char *) "Skylake-Client", (char *) "EPYC",
+        (char *) "max", (char *) "host", NULL,
+};
+
+static char *fake_devices[] = {
+        (char *) "virtio-blk-pci", (char *) "scsi-hd", (char *) "scsi-cd", (char *) "ide-hd",
+        (char *) "ide-cd", (char *) "ahci", (char *) "virtio-scsi-pci", (char *) "lsi53c895a",
+        (char *) "qemu-xhci", (char *) "nec-usb-xhci", (char *) "piix3-usb-uhci", (char *) "piix4-usb-uhci",
+        (char *) "usb-ehci", (char *) "ich9-usb-ehci1", (char *) "ich9-usb-uhci1", (char *) "ich9-usb-uhci2",
+        (char *) "ich9-usb-uhci3", (char *) "pcie-root-port", (char *) "pci-bridge",
+        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "isa-serial", (char *) "pci-serial",
+        (char *) "virtio-net-pci", (char *) "e1000", (char *) "e1000e", (char *) "rtl8139", (char *) "VGA",
+        (char *) "cirrus-vga", (char *) "virtio-vga", (char *) "virtio-gpu-pci", (char *) "qxl-vga",
+        (char *) "qxl", (char *) "bochs-display", (char *) "ramfb", (char *) "usb-tablet",
+        (char *) "usb-mouse", (char *) "usb-kbd", (char *) "virtio-keyboard-pci", (char *) "virtio-mouse-pci",
+        (char *) "virtio-tablet-pci", (char *) "virtio-balloon-pci", (char *) "virtio-rng-pci", NULL,
+};
+
+static const QemuCaps fake_caps = {
+        .binary = (char *) "/usr/bin/qemu-system-x86_64",
+        .version = 7002000,
+        .package = (char *) "Debian 1:7.2+dfsg-7",
+        .arch = (char *) "x86_64",
+        .kvm_available = true,
+        .machines = fake_machines,
+        .n_machines = ELEMENTSOF(fake_machines),
+        .cpu_models = fake_cpu_models,
+        .device_types = fake_devices,
+};
+
+#define TEST_ROOT "/srv/vbtest"
+#define TEST_MONITOR_FD 3
+
+static const int fake_tap_fds[] = { 20, 21, 22, 23 };
+static const int fake_graphics_ports[] = { 5901, 5902 };
+
+/* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
+ * (which the QEMU test below swaps for a temporary directory). */
+static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuCommandParams *ret) {
+        snprintf(pidfile, n, TEST_ROOT "/run/%s.pid", def->name);
+        *ret = (QemuCommandParams) {
+                .accel = def->virt_type == DOMAIN_VIRT_KVM ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
+                .monitor_fd = TEST_MONITOR_FD,
+                .tap_fds = fake_tap_fds,
+                .n_tap_fds = ELEMENTSOF(fake_tap_fds),
+                .graphics_ports = fake_graphics_ports,
+                .n_graphics_ports = ELEMENTSOF(fake_graphics_ports),
+                .run_dir = TEST_ROOT "/run",
+                .pidfile = pidfile,
+                .hugepages_dir = TEST_ROOT "/hugepages",
+                .now = 1700000000, /* 2023-11-14T22:13:20Z */
+        };
+}
+
+/* ---- helpers ---- */
+
+static const char *data_dir(void) {
+        static char buf[4096 + 64];
+        char exe[4096];
+        ssize_t n;
+
+        if (access("tests/data/qemu-command", F_OK) == 0)
+                return "tests/data/qemu-command";
+        /* build/tests/test-qemu-command -> ../../tests/data/qemu-command */
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0)
+                return "tests/data/qemu-command";
+        exe[n] = 0;
+        for (int i = 0; i < 3; i++) {
+                char *s = strrchr(exe, '/');
+                if (s)
+                        *s = 0;
+        }
+        snprintf(buf, sizeof(buf), "%s/tests/data/qemu-command", exe);
+        return buf;
+}
+
+static int list_files(const char *dir, const char *suffix, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        struct dirent **names = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &names, NULL, alphasort);
+        if (n < 0)
+                return -errno;
+        for (int i = 0; i < n; i++) {
+                size_t len = strlen(names[i]->d_name), sl = strlen(suffix);
+
+                if (r >= 0 && len > sl && streq(names[i]->d_name + len - sl, suffix))
+                        r = strv_extend(&l, names[i]->d_name);
+                free(names[i]);
+        }
+        free(names);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int parse_xml_file(const char *path, DomainDef **ret) {
+        _cleanup_free_ char *xml = NULL;
+        ConfError err = {};
+        size_t len;
+        int r;
+
+        r = read_full_file(path, 0, &xml, &len);
+        if (r < 0) {
+                fprintf(stderr, "  cannot read %s: %s\n", path, strerror(-r));
+                return r;
+        }
+        r = domain_def_parse(xml, len, ret, &err);
+        if (r < 0)
+                fprintf(stderr, "  %s: parse failed: %s: %s\n", path, err.name ?: "?", err.message);
+        return r;
+}
+
+static int parse_xml_string(const char *xml, DomainDef **ret) {
+        ConfError err = {};
+        int r = domain_def_parse(xml, strlen(xml), ret, &err);
+
+        if (r < 0)
+                fprintf(stderr, "  parse failed: %s: %s\n", err.name ?: "?", err.message);
+        return r;
+}
+
+static int build(const DomainDef *def, char ***ret_argv, ConfError *err) {
+        QemuCommandParams params;
+        char pidfile[512];
+
+        fake_params(def, pidfile, sizeof(pidfile), &params);
+        return qemu_command_build(def, &fake_caps, &params, ret_argv, NULL, NULL, err);
+}
+
+static char *join_lines(char **argv) {
+        _cleanup_free_ char *s = strv_join(argv, "\n");
+        char *t;
+
+        if (!s || asprintf(&t, "%s\n", s) < 0)
+                return NULL;
+        return t;
+}
+
+static bool strv_has(char **l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+/* The argument right after option opt whose text starts with prefix. */
+static const char *find_opt(char **argv, const char *opt, const char *prefix) {
+        for (size_t i = 0; argv && argv[i] && argv[i + 1]; i++)
+                if (streq(argv[i], opt) && strncmp(argv[i + 1], prefix, strlen(prefix)) == 0)
+                        return argv[i + 1];
+        return NULL;
+}
+
+static void report_first_difference(const char *name, const char *got, const char *want) {
+        size_t line = 1, start = 0;
+
+        for (size_t i = 0; got[i] && got[i] == want[i]; i++)
+                if (got[i] == '\n') {
+                        line++;
+                        start = i + 1;
+                }
+        fprintf(stderr, "  %s: differs from the golden file at line %zu:\n    got:  %.*s\n    want: %.*s\n",
+                name, line, (int) strcspn(got + start, "\n"), got + start,
+                (int) strcspn(want + start, "\n"), want + start);
+}
+
+/* ---- golden files ---- */
+
+static void check_golden(const char *dir, const char *xml_name, bool regenerate) {
+        _cleanup_free_ char *path = NULL, *args_path = NULL, *got = NULL, *want = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        size_t stem = strlen(xml_name) - strlen(".xml");
+        ConfError err = {};
+        int r;
+
+        CHECK(asprintf(&path, "%s/%s", dir, xml_name) >= 0);
+        CHECK(asprintf(&args_path, "%s/%.*s.args", dir, (int) stem, xml_name) >= 0);
+        if (!path || !args_path)
+                return;
+        r = parse_xml_file(path, &def);
+        CHECK(r == 0);
+        if (r < 0)
+                return;
+        r = build(def, &argv, &err);
+        if (r < 0)
+                fprintf(stderr, "  %s: build failed: %s: %s\n", xml_name, err.name ?: "?", err.message);
+        CHECK(r == 0);
+        if (r < 0)
+                return;
+        got = join_lines(argv);
+        CHECK(got);
+        if (!got)
+                return;
+        if (regenerate) {
+                r = write_file_atomic(args_path, got, strlen(got), 0644);
+                CHECK(r == 0);
+                return;
+        }
+        r = read_full_file(args_path, 0, &want, NULL);
+        if (r < 0)
+                fprintf(stderr, "  %s: missing golden file (run with REGENERATE=1)\n", args_path);
+        CHECK(r == 0);
+        if (r < 0)
+                return;
+        if (!streq(got, want))
+                report_first_difference(xml_name, got, want);
+        CHECK(streq(got, want));
+}
+
+static void test_golden_files(void) {
+        const char *dir = data_dir();
+        bool regenerate = getenv("REGENERATE") && streq(getenv("REGENERATE"), "1");
+        _cleanup_strv_free_ char **xmls = NULL, **args = NULL;
+
+        CHECK(list_files(dir, ".xml", &xmls) == 0);
+        CHECK(list_files(dir, ".args", &args) == 0);
+        CHECK(strv_length(xmls) >= 9);
+        for (char **x = xmls; x && *x; x++)
+                check_golden(dir, *x, regenerate);
+        /* an .args without its .xml tests nothing: an orphan */
+        for (char **a = args; a && *a; a++) {
+                _cleanup_free_ char *x = NULL;
+
+                CHECK(asprintf(&x, "%.*s.xml", (int) (strlen(*a) - 5), *a) >= 0);
+                if (x && !strv_has(xmls, x)) {
+                        fprintf(stderr, "  orphan golden file %s/%s\n", dir, *a);
+                        CHECK(!"orphan .args file");
+                }
+        }
+}
+
+/* ---- specific properties ---- */
+
+static void test_aliases(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        CHECK(asprintf(&path, "%s/uefi-custom.xml", data_dir()) >= 0);
+        if (!path || parse_xml_file(path, &def) < 0) {
+                CHECK(!"uefi-custom.xml parses");
+                return;
+        }
+        CHECK(qemu_command_assign_aliases(def) == 0);
+        CHECK(def->n_disks == 2 && def->n_nets == 1 && def->n_chrs == 4 && def->n_rngs == 1 &&
+              def->n_controllers == 5 && def->n_inputs == 3 && def->n_videos == 1);
+        if (unit_failed_checks)
+                return;
+        CHECK_STREQ(def->disks[0].alias, "virtio-disk0");
+        CHECK_STREQ(def->disks[1].alias, "sata0-0-0");
+        CHECK_STREQ(def->nets[0].alias, "net0");
+        CHECK_STREQ(def->chrs[0].alias, "serial0");
+        CHECK_STREQ(def->chrs[1].alias, "serial1");
+        CHECK_STREQ(def->chrs[2].alias, "serial0"); /* the serial console is serial0 */
+        CHECK_STREQ(def->chrs[3].alias, "console1");
+        CHECK_STREQ(def->rngs[0].alias, "rng0");
+        CHECK_STREQ(def->controllers[0].alias, "usb");
+        CHECK_STREQ(def->controllers[3].alias, "usb"); /* the companions share the EHCI's */
+        CHECK_STREQ(def->controllers[4].alias, "virtio-serial0");
+        CHECK_STREQ(def->inputs[2].alias, "input2");
+        CHECK_STREQ(def->videos[0].alias, "video0");
+        CHECK(!def->memballoon.alias);          /* model none */
+
+        /* every alias is a device id in the argv, with its chardev */
+        CHECK(build(def, &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-device", "virtio-blk-pci,bus=pcie.0,drive=virtio-disk0-fmt,id=virtio-disk0,"));
+        CHECK(find_opt(argv, "-device", "ide-cd,bus=ide.0,id=sata0-0-0"));
+        CHECK(find_opt(argv, "-device", "isa-serial,chardev=charserial1,id=serial1,index=1"));
+        CHECK(find_opt(argv, "-device", "virtconsole,chardev=charconsole1,id=console1"));
+        CHECK(find_opt(argv, "-chardev", "socket,id=charserial1,path=" TEST_ROOT "/run/uefi-custom.serial1,server=on,wait=off"));
+        CHECK(find_opt(argv, "-device", "virtio-rng-pci,bus=pcie.0,rng=objrng0,id=rng0"));
+        /* assigning twice changes nothing */
+        CHECK(qemu_command_assign_aliases(def) == 0);
+        CHECK_STREQ(def->chrs[3].alias, "console1");
+}
+
+static void test_disk_alias_numbering(void) {
+        static const struct {
+                const char *dst;
+                DomainDiskBus bus;
+                const char *alias;
+        } vec[] = {
+                { "vda", DOMAIN_DISK_BUS_VIRTIO, "virtio-disk0" },
+                { "vdz", DOMAIN_DISK_BUS_VIRTIO, "virtio-disk25" },
+                { "vdaa", DOMAIN_DISK_BUS_VIRTIO, "virtio-disk26" },
+                { "sdc", DOMAIN_DISK_BUS_SATA, "sata0-0-2" },
+                { "sdg", DOMAIN_DISK_BUS_SATA, "sata1-0-0" },
+                { "hdc", DOMAIN_DISK_BUS_IDE, "ide0-1-0" },
+                { "hdb", DOMAIN_DISK_BUS_IDE, "ide0-0-1" },
+                { "sdb", DOMAIN_DISK_BUS_SCSI, "scsi0-0-0-1" },
+                { "sdi", DOMAIN_DISK_BUS_SCSI, "scsi1-0-0-1" }, /* lsilogic: 7 per controller */
+        };
+        DomainDef def = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(vec); i++) {
+                DomainDiskDef disk = { .dst = (char *) vec[i].dst, .bus = vec[i].bus, .bus_given = true };
+                _cleanup_free_ char *alias = NULL;
+
+                CHECK(qemu_command_disk_alias(&def, &disk, &alias) == 0);
+                CHECK_STREQ(alias, vec[i].alias);
+        }
+        DomainDiskDef bad = { .dst = (char *) "vd1", .bus_given = true };
+        char *alias = NULL;
+        CHECK(qemu_command_disk_alias(&def, &bad, &alias) == -EINVAL);
+        CHECK(!alias);
+}
+
+static void test_fds_and_purity(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **a = NULL, **b = NULL;
+        _cleanup_free_ char *path = NULL, *ja = NULL, *jb = NULL;
+        _cleanup_free_ int *fds = NULL;
+        QemuCommandParams params;
+        char pidfile[256];
+        size_t n_fds = 0;
+
+        CHECK(asprintf(&path, "%s/pc-legacy.xml", data_dir()) >= 0);
+        if (!path || parse_xml_file(path, &def) < 0) {
+                CHECK(!"pc-legacy.xml parses");
+                return;
+        }
+        fake_params(def, pidfile, sizeof(pidfile), &params);
+        CHECK(qemu_command_build(def, &fake_caps, &params, &a, &fds, &n_fds, NULL) == 0);
+        /* monitor first, then the taps of interfaces 0 (bridge) and 1 (network) */
+        CHECK_INTEQ(n_fds, 3);
+        if (n_fds == 3) {
+                CHECK_INTEQ(fds[0], TEST_MONITOR_FD);
+                CHECK_INTEQ(fds[1], 20);
+                CHECK_INTEQ(fds[2], 21);
+        }
+        CHECK(find_opt(a, "-netdev", "tap,fd=20,id=hostnet0"));
+        CHECK(find_opt(a, "-netdev", "tap,fd=21,id=hostnet1"));
+        /* the same input gives the same argv */
+        CHECK(qemu_command_build(def, &fake_caps, &params, &b, NULL, NULL, NULL) == 0);
+        ja = join_lines(a);
+        jb = join_lines(b);
+        CHECK(ja && jb && streq(ja, jb));
+}
+
+static const char *const xml_head =
+        "<domain type='qemu'><name>%s</name><uuid>11111111-2222-4333-8444-555555555555</uuid>"
+        "<memory unit='MiB'>128</memory><vcpu>%s</vcpu>"
+        "<os><type arch='x86_64' machine='%s'>hvm</type></os>%s<devices>%s</devices></domain>";
+
+static int build_snippet(const char *name, const char *vcpu, const char *machine, const char *extra,
+                         const char *devices, char ***ret_argv, ConfError *err) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *xml = NULL;
+
+        if (asprintf(&xml, xml_head, name, vcpu, machine, extra, devices) < 0)
+                return -ENOMEM;
+        if (parse_xml_string(xml, &def) < 0)
+                return -EBADMSG;
+        return build(def, ret_argv, err);
+}
+
+static void test_escaping(void) {
+        _cleanup_strv_free_ char **argv = NULL;
+
+        CHECK(build_snippet("a,b", "1", "q35", "",
+                            "<disk type='file' device='disk'><source file='/img/x,y.raw'/>"
+                            "<target dev='vda' bus='virtio'/></disk>", &argv, NULL) == 0);
+        CHECK(strv_has(argv, "guest=a,,b,debug-threads=on"));
+        CHECK(find_opt(argv, "-blockdev", "driver=file,filename=/img/x,,y.raw,node-name=virtio-disk0-file"));
+        strv_free(argv);
+        argv = NULL;
+
+        /* an IPv6 VNC address goes in brackets */
+        CHECK(build_snippet("v6", "1", "q35", "",
+                            "<graphics type='vnc' port='5903' autoport='no'>"
+                            "<listen type='address' address='::1'/></graphics>", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-vnc", "[::1]:3"));
+}
+
+static void test_errors(void) {
+        static const struct {
+                const char *what, *vcpu, *machine, *extra, *devices;
+                int r;
+                const char *name;
+        } vec[] = {
+                { "unknown machine", "1", "pc-q35-1.0", "", "", -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "IDE on q35", "1", "q35", "",
+                  "<disk type='file' device='disk'><source file='/a'/><target dev='hda' bus='ide'/></disk>",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "virtio cdrom", "1", "q35", "",
+                  "<disk type='file' device='cdrom'><source file='/a'/><target dev='vda' bus='virtio'/></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "topology", "3", "q35", "<cpu><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>", "",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "unknown CPU model", "1", "q35", "<cpu mode='custom'><model>Nehalem-9000</model></cpu>", "",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "localtime basis", "1", "q35", "<clock offset='variable' adjustment='10' basis='localtime'/>", "",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "tablet without USB", "1", "q35", "",
+                  "<controller type='usb' index='0' model='none'/><input type='tablet' bus='usb'/>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "second console as serial", "1", "q35", "",
+                  "<console type='pty'><target type='serial'/></console>"
+                  "<console type='pty'><target type='serial'/></console>",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "two VNC", "1", "q35", "",
+                  "<graphics type='vnc' port='5900' autoport='no'/><graphics type='vnc' port='5901' autoport='no'/>",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "iotune total with read", "1", "q35", "",
+                  "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/>"
+                  "<iotune><total_bytes_sec>10</total_bytes_sec><read_bytes_sec>5</read_bytes_sec></iotune></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(vec); i++) {
+                _cleanup_strv_free_ char **argv = NULL;
+                ConfError err = {};
+                int r;
+
+                r = build_snippet("bad", vec[i].vcpu, vec[i].machine, vec[i].extra, vec[i].devices, &argv, &err);
+                if (r != vec[i].r)
+                        fprintf(stderr, "  case '%s': got %d (%s), expected %d\n", vec[i].what, r,
+                                err.message, vec[i].r);
+                CHECK(r == vec[i].r);
+                CHECK(!argv);
+                if (r == vec[i].r) {
+                        CHECK_STREQ(err.name, vec[i].name);
+                        CHECK(err.message[0] != 0);
+                }
+        }
+}
+
+static void test_missing_device_type(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL;
+        QemuCaps caps = fake_caps;
+        char *devices[] = { (char *) "usb-tablet", NULL };
+        QemuCommandParams params;
+        char pidfile[256];
+        ConfError err = {};
+
+        CHECK(asprintf(&path, "%s/desktop.xml", data_dir()) >= 0);
+        if (!path || parse_xml_file(path, &def) < 0) {
+                CHECK(!"desktop.xml parses");
+                return;
+        }
+        caps.device_types = devices;
+        fake_params(def, pidfile, sizeof(pidfile), &params);
+        CHECK(qemu_command_build(def, &caps, &params, &argv, NULL, NULL, &err) == -EOPNOTSUPP);
+        CHECK(strstr(err.message, "qemu-xhci"));
+        /* KVM asked of a QEMU without it */
+        caps = fake_caps;
+        caps.kvm_available = false;
+        CHECK(qemu_command_build(def, &caps, &params, &argv, NULL, NULL, &err) == -EOPNOTSUPP);
+        /* TCG instead: host-model becomes max */
+        params.accel = QEMU_ACCEL_TCG;
+        CHECK(qemu_command_build(def, &caps, &params, &argv, NULL, NULL, &err) == 0);
+        CHECK(find_opt(argv, "-cpu", "max"));
+        CHECK(find_opt(argv, "-accel", "tcg"));
+}
+
+/* ---- the real QEMU accepts every golden argv ---- */
+
+static char *find_qemu(void) {
+        const char *path = getenv("PATH") ?: "/usr/bin:/bin";
+        _cleanup_free_ char *copy = strdup(path);
+        char *save = NULL;
+
+        if (!copy)
+                return NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                char *p;
+
+                if (asprintf(&p, "%s/qemu-system-x86_64", d) < 0)
+                        return NULL;
+                if (access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return NULL;
+}
+
+static bool kvm_usable(void) {
+        int fd;
+
+        if (getenv("QEMU_COMMAND_TEST_TCG"))
+                return false;
+        fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        close(fd);
+        return true;
+}
+
+static char *replace_all(const char *s, const char *from, const char *to) {
+        size_t fl = strlen(from), n = 0;
+        const char *p;
+        char *out, *o;
+
+        for (p = s; (p = strstr(p, from)); p += fl)
+                n++;
+        out = malloc(strlen(s) + n * strlen(to) + 1);  /* an upper bound */
+        if (!out)
+                return NULL;
+        for (o = out, p = s;;) {
+                const char *m = strstr(p, from);
+                if (!m) {
+                        strcpy(o, p);
+                        break;
+                }
+                memcpy(o, p, (size_t) (m - p));
+                o += m - p;
+                strcpy(o, to);
+                o += strlen(to);
+                p = m + fl;
+        }
+        return out;
+}
+
+static int write_bytes(const char *path, const void *data, size_t len, off_t size) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return -errno;
+        if (len > 0 && write(fd, data, len) != (ssize_t) len)
+                return -EIO;
+        if (size > 0 && ftruncate(fd, size) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Just enough of a bzImage header (boot protocol 2.15) for QEMU's loader. */
+static int write_fake_kernel(const char *path) {
+        static uint8_t k[16384];
+
+        memset(k, 0, sizeof(k));
+        k[0x1f1] = 4;                           /* setup sectors */
+        k[0x1fe] = 0x55, k[0x1ff] = 0xaa;
+        memcpy(k + 0x202, "HdrS", 4);
+        k[0x206] = 0x0f, k[0x207] = 0x02;       /* protocol 2.15 */
+        k[0x211] = 0x01;                        /* loaded high */
+        k[0x22c] = 0xff, k[0x22d] = 0xff, k[0x22e] = 0xff, k[0x22f] = 0x37; /* initrd_addr_max */
+        k[0x238] = 0x00, k[0x239] = 0x08;       /* cmdline_size 2048 */
+        return write_bytes(path, k, sizeof(k), 0);
+}
+
+static int run_wait(char **argv) {
+        int status;
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 1);
+                dup2(null, 2);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static char *subst_root(const char *s, const char *root) {
+        return s ? replace_all(s, TEST_ROOT, root) : NULL;
+}
+
+/* Creates the files the domain refers to, under the temporary root. */
+static int make_guest_files(const DomainDef *def, const char *root) {
+        static const char *const dirs[] = { "boot", "images", "run", "log", "dev", "hugepages" };
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *d = NULL;
+                if (asprintf(&d, "%s/%s", root, dirs[i]) < 0 || mkdir(d, 0755) < 0)
+                        return -errno ?: -ENOMEM;
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++) {
+                const DomainDiskDef *disk = &def->disks[i];
+                _cleanup_free_ char *p = subst_root(disk->src, root);
+
+                if (!p)
+                        continue;
+                if (disk->type == DOMAIN_DISK_TYPE_BLOCK)
+                        /* any character device passes QEMU's host_device checks */
+                        r = symlink("/dev/null", p) < 0 ? -errno : 0;
+                else if (disk->format == DOMAIN_DISK_FORMAT_QCOW2) {
+                        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
+                                         (char *) "qcow2", p, (char *) "16M", NULL };
+                        r = run_wait(argv);
+                } else
+                        r = write_bytes(p, NULL, 0, 16 << 20);
+        }
+        if (r >= 0 && def->os.kernel) {
+                _cleanup_free_ char *p = subst_root(def->os.kernel, root);
+                r = p ? write_fake_kernel(p) : -ENOMEM;
+        }
+        if (r >= 0 && def->os.initrd) {
+                _cleanup_free_ char *p = subst_root(def->os.initrd, root);
+                r = p ? write_bytes(p, "initrd", 6, 0) : -ENOMEM;
+        }
+        if (r >= 0 && def->os.loader) {
+                _cleanup_free_ char *p = subst_root(def->os.loader, root);
+                r = p ? write_bytes(p, NULL, 0, 2 << 20) : -ENOMEM;
+        }
+        if (r >= 0 && def->os.nvram) {
+                _cleanup_free_ char *p = subst_root(def->os.nvram, root);
+                r = p ? write_bytes(p, NULL, 0, 128 << 10) : -ENOMEM;
+        }
+        return r;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) remove(path);
+        return 0;
+}
+
+static int open_tap(void) {
+        struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+        int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+typedef struct FdMap {
+        int from, to;
+} FdMap;
+
+static void child_exec(char **argv, const FdMap *map, size_t n, const char *log) {
+        int tmp[16];
+        int null = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+        /* a test that dies must not leave a paused QEMU behind */
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* move everything out of the way first: a source may sit on a target */
+        for (size_t i = 0; i < n && i < 16; i++)
+                tmp[i] = fcntl(map[i].from, F_DUPFD, 100);
+        null = fcntl(null, F_DUPFD, 100);
+        out = fcntl(out, F_DUPFD, 100);
+        for (size_t i = 0; i < n && i < 16; i++)
+                dup2(tmp[i], map[i].to);        /* dup2 leaves the copy inheritable */
+        dup2(null, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        execv(argv[0], argv);
+        _exit(127);
+}
+
+static int fd_wait(int fd, short events, int timeout_ms) {
+        struct pollfd p = { .fd = fd, .events = events };
+        int r = poll(&p, 1, timeout_ms);
+
+        return r < 0 ? -errno : r == 0 ? -ETIMEDOUT : 0;
+}
+
+/* Reads QMP lines until one holds "return" or "error"; events are skipped. */
+static int qmp_read_reply(int fd, char *buf, size_t size) {
+        size_t len = 0;
+
+        for (;;) {
+                char *nl;
+                ssize_t n;
+                int r;
+
+                while ((nl = memchr(buf, '\n', len))) {
+                        size_t line = (size_t) (nl - buf) + 1;
+                        bool reply;
+
+                        *nl = 0;
+                        reply = strstr(buf, "\"return\"") || strstr(buf, "\"error\"") || strstr(buf, "\"QMP\"");
+                        if (reply)
+                                return strstr(buf, "\"error\"") ? -EIO : 0;
+                        memmove(buf, buf + line, len - line);
+                        len -= line;
+                }
+                if (len + 1 >= size)
+                        return -E2BIG;
+                r = fd_wait(fd, POLLIN, 10000);
+                if (r < 0)
+                        return r;
+                n = read(fd, buf + len, size - len - 1);
+                if (n <= 0)
+                        return n == 0 ? -ECONNRESET : -errno;
+                len += (size_t) n;
+                buf[len] = 0;
+        }
+}
+
+static int qmp_command(int fd, const char *json, char *buf, size_t size) {
+        char line[256];
+        int n = snprintf(line, sizeof(line), "%s\n", json);
+
+        /* one write: QEMU may act on "quit" and hang up before a second one */
+        if (send(fd, line, (size_t) n, MSG_NOSIGNAL) != n)
+                return -errno;
+        return qmp_read_reply(fd, buf, size);
+}
+
+static int wait_exit(pid_t pid, int timeout_ms, int *status) {
+        for (int t = 0; t < timeout_ms; t += 20) {
+                pid_t r = waitpid(pid, status, WNOHANG);
+                if (r == pid)
+                        return 0;
+                usleep(20000);
+        }
+        return -ETIMEDOUT;
+}
+
+/* Talks to the QEMU started with -S through the listening socket it was
+ * given (as the driver does): greeting, qmp_capabilities, still up a moment
+ * later and paused, then quit and exit status 0. */
+static int qmp_session(const char *sock, pid_t pid, const char *name) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        char buf[65536];
+        int r, status;
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        /* the greeting comes once QEMU has built the machine */
+        for (int t = 0; (r = fd_wait(fd, POLLIN, 100)) == -ETIMEDOUT; t += 100)
+                if (waitpid(pid, &status, WNOHANG) == pid || t > 20000) {
+                        fprintf(stderr, "  %s: no QMP greeting\n", name);
+                        return -ECHILD;
+                }
+        r = qmp_read_reply(fd, buf, sizeof(buf));
+        if (r >= 0)
+                r = qmp_command(fd, "{\"execute\":\"qmp_capabilities\"}", buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        usleep(300000);
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+                fprintf(stderr, "  %s: QEMU went away after qmp_capabilities\n", name);
+                return -ECHILD;
+        }
+        r = qmp_command(fd, "{\"execute\":\"query-status\"}", buf, sizeof(buf));
+        if (r < 0 || !strstr(buf, "\"prelaunch\"")) {
+                fprintf(stderr, "  %s: query-status: %s\n", name, buf);
+                return r < 0 ? r : -EBADMSG;
+        }
+        /* the reply to quit may be lost when QEMU hangs up first: its exit status says it all */
+        (void) qmp_command(fd, "{\"execute\":\"quit\"}", buf, sizeof(buf));
+        if (wait_exit(pid, 10000, &status) < 0)
+                return -ETIMEDOUT;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static void print_file(const char *path) {
+        _cleanup_free_ char *s = NULL;
+
+        if (read_full_file(path, 65536, &s, NULL) >= 0)
+                fprintf(stderr, "  --- QEMU said:\n%s  ---\n", s);
+}
+
+/* argv from the golden file, with TEST_ROOT moved to root and, when KVM
+ * cannot be opened here, TCG instead. */
+static int golden_argv(const char *args_path, const char *root, const char *qemu, bool kvm,
+                       char ***ret) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        char *save = NULL;
+        int r;
+
+        r = read_full_file(args_path, 0, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *a = argv ? subst_root(l, root) : strdup(qemu);
+
+                if (!a)
+                        return -ENOMEM;
+                if (!kvm && streq(a, "kvm") && strv_length(argv) > 0 && streq(argv[strv_length(argv) - 1], "-accel"))
+                        free_and_replace_str(&a, strdup("tcg"));
+                else if (!kvm && strncmp(a, "host", 4) == 0 && (a[4] == 0 || a[4] == ',') &&
+                         streq(argv[strv_length(argv) - 1], "-cpu")) {
+                        char *m;
+                        if (asprintf(&m, "max%s", a + 4) < 0)
+                                m = NULL;
+                        free_and_replace_str(&a, m);
+                }
+                if (!a)
+                        return -ENOMEM;
+                r = strv_consume(&argv, a);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+static int free_tcp_port(int from) {
+        for (int port = from; port < 65000; port++) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+                _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                if (fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                        return port;
+        }
+        return -EADDRINUSE;
+}
+
+/* The golden ports (5901, 5905...) may be taken on this host, by another
+ * test or a real guest: move -vnc and -spice to free ones. */
+static int move_display_ports(char **argv) {
+        int base = 20000 + (int) (getpid() % 20000);
+
+        for (size_t i = 1; argv[i] && argv[i + 1]; i++) {
+                char *a = argv[i + 1], *n = NULL;
+                int port = free_tcp_port(base);
+
+                if (!streq(argv[i], "-vnc") && !(streq(argv[i], "-spice") && strncmp(a, "port=", 5) == 0))
+                        continue;
+                if (port < 0)
+                        return port;
+                base = port + 1;
+                if (streq(argv[i], "-vnc")) {
+                        size_t host = strcspn(a, ",");
+                        while (host > 0 && a[host - 1] != ':')
+                                host--;
+                        if (asprintf(&n, "%.*s%d%s", (int) host, a, port - 5900, a + host + strcspn(a + host, ",")) < 0)
+                                return -ENOMEM;
+                } else if (asprintf(&n, "port=%d%s", port, a + 5 + strcspn(a + 5, ",")) < 0)
+                        return -ENOMEM;
+                free_and_replace_str(&argv[i + 1], n);
+        }
+        return 0;
+}
+
+/* The fds the golden argv names: the monitor and "tap,fd=N". */
+static int map_fds(char **argv, int monitor, FdMap *map, size_t *n, int *taps, size_t *n_taps) {
+        *n = 0;
+        *n_taps = 0;
+        for (size_t i = 1; argv[i]; i++) {
+                const char *a = argv[i], *p;
+
+                if ((p = strstr(a, "id=charmonitor,fd=")) && *n < 8)
+                        map[(*n)++] = (FdMap) { monitor, atoi(p + 18) };
+                else if (strncmp(a, "tap,fd=", 7) == 0 && *n < 8) {
+                        int fd = open_tap();
+                        if (fd < 0)
+                                return fd;
+                        taps[(*n_taps)++] = fd;
+                        map[(*n)++] = (FdMap) { fd, atoi(a + 7) };
+                }
+        }
+        return 0;
+}
+
+static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu, bool kvm) {
+        _cleanup_free_ char *xml_path = NULL, *args_path = NULL, *sock = NULL, *log = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_close_ int listen_fd = -1;
+        char root[] = "/tmp/vbtest-qemu-command-XXXXXX";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t stem = strlen(xml_name) - 4, n_map = 0, n_taps = 0;
+        int taps[8], r;
+        FdMap map[8];
+        pid_t pid;
+
+        if (asprintf(&xml_path, "%s/%s", dir, xml_name) < 0 ||
+            asprintf(&args_path, "%s/%.*s.args", dir, (int) stem, xml_name) < 0)
+                return -ENOMEM;
+        r = parse_xml_file(xml_path, &def);
+        if (r < 0)
+                return r;
+        if (!mkdtemp(root))
+                return -errno;
+        r = make_guest_files(def, root);
+        if (r >= 0)
+                r = golden_argv(args_path, root, qemu, kvm, &argv);
+        if (r >= 0)
+                r = move_display_ports(argv);
+        if (r >= 0 && (asprintf(&sock, "%s/monitor.sock", root) < 0 || asprintf(&log, "%s/qemu.log", root) < 0))
+                r = -ENOMEM;
+        if (r >= 0) {
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+                listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+                    listen(listen_fd, 1) < 0)
+                        r = -errno;
+        }
+        if (r >= 0) {
+                r = map_fds(argv, listen_fd, map, &n_map, taps, &n_taps);
+                if (r < 0) {
+                        /* creating a tap needs CAP_NET_ADMIN: not a failure of the argv */
+                        fprintf(stderr, "  %s: not run, cannot create a tap device: %s\n", xml_name,
+                                strerror(-r));
+                        r = 1;
+                }
+        }
+        if (r == 0) {
+                pid = fork();
+                if (pid < 0)
+                        r = -errno;
+                else if (pid == 0)
+                        child_exec(argv, map, n_map, log);
+                else {
+                        r = qmp_session(sock, pid, xml_name);
+                        if (r < 0) {
+                                int status;
+                                kill(pid, SIGKILL);
+                                waitpid(pid, &status, 0);
+                                fprintf(stderr, "  %s: QEMU refused the command line: %s\n", xml_name,
+                                        strerror(-r));
+                                print_file(log);
+                        }
+                }
+        }
+        for (size_t i = 0; i < n_taps; i++)
+                close(taps[i]);
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        return r;
+}
+
+static void test_qemu_accepts_golden_argv(void) {
+        _cleanup_free_ char *qemu = find_qemu();
+        _cleanup_strv_free_ char **xmls = NULL;
+        const char *dir = data_dir();
+        bool kvm = kvm_usable();
+
+        size_t ran = 0;
+
+        if (!qemu)
+                UNIT_SKIP("qemu-system-x86_64 is not installed");
+        CHECK(list_files(dir, ".xml", &xmls) == 0);
+        for (char **x = xmls; x && *x; x++) {
+                int r = run_qemu_with(dir, *x, qemu, kvm);
+                if (r < 0)
+                        fprintf(stderr, "  %s: %s\n", *x, strerror(-r));
+                CHECK(r >= 0);
+                ran += r == 0;
+        }
+        fprintf(stderr, "  QEMU (%s) accepted %zu of %zu command lines%s\n", kvm ? "kvm" : "tcg", ran,
+               strv_length(xmls), ran < strv_length(xmls) ? " (see above for those not run)" : "");
+}
+
+UNIT_TESTS(test_golden_files,
+           test_aliases,
+           test_disk_alias_numbering,
+           test_fds_and_purity,
+           test_escaping,
+           test_errors,
+           test_missing_device_type,
+           test_qemu_accepts_golden_argv)
