@@ -84,7 +84,7 @@ check-unit: all
 demo:
 	sh scripts/install-deps.sh demo
 	$(MAKE) all
-	sh scripts/demo.sh
+	bash scripts/demo.sh
 
 bench:
 	sh scripts/install-deps.sh bench

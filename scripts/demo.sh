@@ -27,7 +27,7 @@ trap cleanup EXIT
 
 say "Building the test guest (Debian's kernel + a busybox initramfs)"
 sh tests/guest/build-guest.sh tests/.guest >/dev/null
-KERNEL=$(ls "$REPO"/tests/.guest/vmlinuz)
+KERNEL="$REPO/tests/.guest/vmlinux"
 INITRD="$REPO/tests/.guest/initrd.gz"
 
 say "Starting a private system bus and virtbus-qemud (--root $WORK/root)"
@@ -85,7 +85,7 @@ say "Pausing and resuming"
 run $Q call $DEST "$DOM" org.libvirt.Domain Suspend
 run $Q call $DEST "$DOM" org.libvirt.Domain GetState u 0
 run $Q call $DEST "$DOM" org.libvirt.Domain Resume
-run $Q call $DEST "$DOM" org.libvirt.Domain GetStats u 0 u 0
+run $Q call $DEST "$DOM" org.libvirt.Domain GetStats uu 0 0
 
 say "Shutting it down cleanly (ACPI power button)"
 run $Q call $DEST "$DOM" org.libvirt.Domain Shutdown u 0
