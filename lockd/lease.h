@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Leases on resources (disk paths), held for owners (guests).
+ *
+ * Every lease is one open file description carrying an OFD lock
+ * (F_OFD_SETLK) on byte 0 of its lock file: the lease file named by the
+ * SHA-256 of the resource path in the lockspace directory, or the resource
+ * itself for a direct lease. Byte 0 only, as virtlockd does, so QEMU's own
+ * image locks (bytes 100 and up) never collide with ours. The kernel is the
+ * single arbiter: two owners in this lockd, two lockd instances, or two
+ * hosts sharing the lockspace directory all meet on the same lock.
+ *
+ * The lock belongs to the open file description, so it survives an exec as
+ * long as the fd stays open (see lock-state.c), and vanishes with it when
+ * lockd dies. */
+
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+#include "uuid.h"
+
+enum {
+        LEASE_SHARED = 1 << 0, /* a <shareable/> disk: readers share it */
+        LEASE_DIRECT = 1 << 1, /* lock the resource file itself, not a lockspace file */
+        _LEASE_FLAGS_ALL = LEASE_SHARED | LEASE_DIRECT,
+};
+
+typedef struct Owner Owner;
+typedef struct Resource Resource;
+typedef struct Lease Lease;
+typedef struct LeaseTable LeaseTable;
+
+struct Lease {
+        Resource *resource;
+        Owner *owner;
+        int fd;
+        bool shared;
+        Lease *owner_next, *owner_prev; /* the owner's leases */
+        Lease *res_next, *res_prev;     /* this lockd's holders of the resource */
+};
+
+struct Owner {
+        LeaseTable *table;
+        char uuid[UUID_STRING_MAX];
+        char *name;
+        pid_t pid;
+        int pidfd;
+        sd_event_source *pid_source;
+        Lease *leases;
+        unsigned n_leases;
+};
+
+struct Resource {
+        bool direct;
+        Lease *holders;
+        unsigned n_holders;
+        char path[]; /* canonical */
+};
+
+struct LeaseTable {
+        char *lockspace_dir;
+        int lockspace_fd;
+        sd_event *event; /* NULL: owners' pids are not watched (unit tests) */
+        void *owners;    /* tsearch trees */
+        void *resources;
+        unsigned n_owners, n_resources, n_leases;
+        char hostname[256];
+};
+
+typedef struct LeaseRequest {
+        const char *path;
+        const char *owner_uuid;
+        const char *owner_name;
+        uint32_t owner_pid;
+        uint32_t flags;
+} LeaseRequest;
+
+/* Creates the lockspace directory if needed. event may be NULL. */
+int lease_table_new(const char *lockspace_dir, sd_event *event, LeaseTable **ret);
+/* Releases every lease and frees the table. */
+void lease_table_free(LeaseTable *t);
+/* Frees the memory but leaves every fd open (the fds were handed over to a
+ * new process image or a new table). */
+void lease_table_forget(LeaseTable *t);
+
+/* Named errors (InvalidArg, ResourceBusy, OperationInvalid) go to error,
+ * which may be NULL. Acquiring what the owner already holds in the same mode
+ * succeeds and changes nothing. */
+int lease_acquire(LeaseTable *t, const LeaseRequest *req, sd_bus_error *error);
+/* NoLease when the owner holds no lease on path. */
+int lease_release(LeaseTable *t, const char *path, const char *owner_uuid, sd_bus_error *error);
+/* Releases all of an owner's leases; *ret_n gets how many (0 for an unknown owner). */
+int lease_release_owner(LeaseTable *t, const char *owner_uuid, unsigned *ret_n, sd_bus_error *error);
+
+Owner *lease_table_find_owner(LeaseTable *t, const char *uuid);
+Resource *lease_table_find_resource(LeaseTable *t, const char *path);
+
+/* Calls fn for every owner / every lease, in path (uuid) order. */
+typedef void (*lease_visit_fn)(Lease *l, void *userdata);
+typedef void (*owner_visit_fn)(Owner *o, void *userdata);
+void lease_table_foreach_lease(LeaseTable *t, lease_visit_fn fn, void *userdata);
+void lease_table_foreach_owner(LeaseTable *t, owner_visit_fn fn, void *userdata);
+
+/* The file that carries the lock of a resource: <lockspace>/<sha256 of path>,
+ * or the path itself for a direct lease. */
+char *lease_file_path(LeaseTable *t, const Resource *r);
+
+/* Used when a state is restored after re-exec: takes ownership of the fds. */
+int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd);
+int lease_table_adopt_lease(LeaseTable *t, const char *owner_uuid, const char *path, uint32_t flags, int fd);
+
+/* Checks done before anything changes, exposed for the unit tests. */
+int lease_check_path(const char *path, sd_bus_error *error);

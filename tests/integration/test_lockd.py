@@ -1,0 +1,319 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtbus-lockd on a private bus: leases, busy errors, owner death, a second
+instance sharing the lockspace, re-exec with a checker, bad input, policy."""
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import uuid as uuidlib
+from pathlib import Path
+
+import pytest
+
+import virtbus_harness as harness
+from virtbus_harness import expect_dbus_error, wait_until
+
+LOCK1 = "org.virtbus.Lock1"
+BUSY = "org.virtbus.Error.ResourceBusy"
+INVALID = "org.virtbus.Error.InvalidArg"
+
+
+class Owner:
+    """A process standing in for a guest: its pid is the lease owner."""
+
+    def __init__(self, name):
+        self.name = name
+        self.uuid = str(uuidlib.uuid4())
+        self.proc = harness.spawn(["sleep", "3600"])
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def owners():
+    made = []
+
+    def make(name):
+        o = Owner(name)
+        made.append(o)
+        return o
+    yield make
+    for o in made:
+        o.kill()
+
+
+@pytest.fixture
+def lockd(daemon):
+    return daemon("lockd")
+
+
+def call(d, method, *args, **kw):
+    return d.call(method, *args, interface=LOCK1, **kw)
+
+
+def acquire(d, path, owner, flags=0):
+    return call(d, "Acquire", str(path), owner.uuid, owner.name, owner.pid, flags)
+
+
+def leases(d):
+    return sorted(call(d, "ListLeases"))
+
+
+def lockspace_of(root):
+    return Path(root) / "var/lib/virtbus/lockd/lockspace"
+
+
+def try_ofd_lock(path):
+    """True if this process could take byte 0 of path exclusively (then drops it)."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fl = struct.pack("@hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0)
+        try:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, fl)
+            return True
+        except OSError:
+            return False
+    finally:
+        os.close(fd)
+
+
+def test_acquire_busy_release(lockd, owners, vroot):
+    a, b = owners("vm1"), owners("vm2")
+    disk = "/images/disk-a.qcow2"
+    assert acquire(lockd, disk, a) is None
+    assert acquire(lockd, disk, a) is None          # idempotent
+    with expect_dbus_error(BUSY) as e:
+        acquire(lockd, disk, b)
+    assert disk in e.message and "'vm1'" in e.message and a.uuid in e.message
+    got = leases(lockd)
+    assert len(got) == 1
+    path, ouuid, oname, opid, flags, file = got[0]
+    assert (path, ouuid, oname, opid, flags) == (disk, a.uuid, "vm1", a.pid, 0)
+    assert Path(file).parent == lockspace_of(vroot)
+    assert not try_ofd_lock(file)
+    assert "owner_name=vm1" in Path(file).read_text()
+    assert call(lockd, "ListOwners") == [(a.uuid, "vm1", a.pid, 1)]
+
+    assert call(lockd, "Release", disk, a.uuid, 0) is None
+    with expect_dbus_error("org.virtbus.Error.NoLease"):
+        call(lockd, "Release", disk, a.uuid, 0)
+    assert try_ofd_lock(file)
+    assert acquire(lockd, disk, b) is None
+    assert call(lockd, "ReleaseOwner", b.uuid) == 1
+    assert leases(lockd) == [] and call(lockd, "ListOwners") == []
+
+
+def test_shared_leases(lockd, owners):
+    a, b, c = owners("vm1"), owners("vm2"), owners("vm3")
+    disk = "/images/shared.raw"
+    acquire(lockd, disk, a, 1)
+    acquire(lockd, disk, b, 1)
+    with expect_dbus_error(BUSY) as e:
+        acquire(lockd, disk, c, 0)
+    assert disk in e.message
+    assert [l[4] for l in leases(lockd)] == [1, 1]
+    call(lockd, "Release", disk, a.uuid, 0)
+    call(lockd, "Release", disk, b.uuid, 0)
+    acquire(lockd, disk, c, 0)
+
+
+def test_direct_lease(lockd, owners, vroot):
+    a, b = owners("vm1"), owners("vm2")
+    disk = Path(vroot) / "direct.img"
+    disk.write_bytes(b"\0" * 4096)
+    acquire(lockd, disk, a, 2)
+    assert not try_ofd_lock(disk)
+    with expect_dbus_error(BUSY):
+        acquire(lockd, disk, b, 2)
+    assert leases(lockd)[0][5] == str(disk)
+    call(lockd, "ReleaseOwner", a.uuid)
+    assert try_ofd_lock(disk)
+
+
+def test_owner_death_drops_leases(lockd, owners):
+    a, b = owners("vm1"), owners("vm2")
+    for i in range(3):
+        acquire(lockd, f"/images/d{i}.img", a)
+    acquire(lockd, "/images/other.img", b)
+    a.kill()
+    wait_until(lambda: [l[0] for l in leases(lockd)] == ["/images/other.img"], 10,
+               what="vm1's leases to go")
+    acquire(lockd, "/images/d0.img", b)
+    assert call(lockd, "ListOwners") == [(b.uuid, "vm2", b.pid, 2)]
+
+
+def test_sigkill_releases_and_reacquire(daemon, owners):
+    d = daemon("lockd")
+    a = owners("vm1")
+    acquire(d, "/images/k.img", a)
+    file = leases(d)[0][5]
+    assert not try_ofd_lock(file)
+    d.kill()
+    assert try_ofd_lock(file)
+    d.start()
+    assert leases(d) == []
+    acquire(d, "/images/k.img", a)      # what qemud does when the name comes back
+    acquire(d, "/images/k.img", a)
+    assert len(leases(d)) == 1
+
+
+def test_bad_input(lockd, owners):
+    a = owners("vm1")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    cases = [
+        (("", a.uuid, "vm1", a.pid, 0), "empty"),
+        (("images/rel.img", a.uuid, "vm1", a.pid, 0), "'images/rel.img'"),
+        (("/images/../x.img", a.uuid, "vm1", a.pid, 0), "'/images/../x.img'"),
+        (("/images/x.img", "nope", "vm1", a.pid, 0), "'nope'"),
+        (("/images/x.img", a.uuid, "vm/1", a.pid, 0), "'vm/1'"),
+        (("/images/x.img", a.uuid, "vm1", gone.pid, 0), f"pid {gone.pid}"),
+        (("/images/x.img", a.uuid, "vm1", a.pid, 64), "0x40"),
+    ]
+    for args, needle in cases:
+        with expect_dbus_error(INVALID) as e:
+            call(lockd, "Acquire", *args)
+        assert needle in e.message, (args, e.message)
+    with expect_dbus_error(INVALID):
+        call(lockd, "Release", "", a.uuid, 0)
+    with expect_dbus_error(INVALID):
+        call(lockd, "ReleaseOwner", "x")
+    assert leases(lockd) == [] and call(lockd, "ListOwners") == []
+    assert list(lockspace_of(lockd.root).iterdir()) == []
+
+
+def test_second_instance_shares_lockspace(lockd, owners, vroot):
+    """Another --root (its own bus: one name per bus) configured with the first
+    instance's lockspace directory is refused with ResourceBusy."""
+    a, b = owners("vm1"), owners("vm2")
+    acquire(lockd, "/shared/images/vm.img", a)
+    root2 = harness.Root(prefix="vb-lockd2-")
+    bus2 = d2 = None
+    try:
+        conf = root2.path / "etc/virtbus"
+        conf.mkdir(parents=True)
+        (conf / "lockd.conf").write_text(f'lockspace_dir = "{lockspace_of(vroot)}"\n')
+        bus2 = harness.TestBus(root2, activation=False).start()
+        d2 = harness.Daemon("lockd", bus2, root2).start()
+        assert d2.get_property(d2.path, LOCK1, "LockspaceDirectory") == str(lockspace_of(vroot))
+        with expect_dbus_error(BUSY) as e:
+            call(d2, "Acquire", "/shared/images/vm.img", b.uuid, "vm2", b.pid, 0)
+        assert "/shared/images/vm.img" in e.message and "'vm1'" in e.message
+        # The other way round too.
+        call(d2, "Acquire", "/shared/images/other.img", b.uuid, "vm2", b.pid, 0)
+        with expect_dbus_error(BUSY) as e:
+            acquire(lockd, "/shared/images/other.img", a)
+        assert "'vm2'" in e.message
+        d2.kill()
+        acquire(lockd, "/shared/images/other.img", a)
+    finally:
+        if d2:
+            d2.stop()
+        if bus2:
+            bus2.stop()
+        root2.cleanup()
+
+
+CHECKER = r"""
+import fcntl, os, struct, sys
+d, stop = sys.argv[1], sys.argv[2]
+fds = [os.open(os.path.join(d, n), os.O_RDWR) for n in sorted(os.listdir(d))]
+fl = struct.pack("@hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 1, 0)
+unl = struct.pack("@hhqqi", fcntl.F_UNLCK, os.SEEK_SET, 0, 1, 0)
+rounds = won = 0
+print("ready", len(fds), flush=True)
+while not os.path.exists(stop):
+    for fd in fds:
+        try:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, fl)
+            won += 1
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, unl)
+        except OSError:
+            pass
+    rounds += 1
+print(rounds, won, flush=True)
+"""
+
+
+def reexec_and_wait(d, how):
+    bus = d.bus
+    before = bus.conn.get_name_owner(d.bus_name)
+    if how == "method":
+        call(d, "ReExec")
+    else:
+        os.kill(d.pid, signal.SIGUSR1)
+
+    def new_owner():
+        try:
+            return bus.conn.get_name_owner(d.bus_name) != before
+        except Exception:       # noqa: BLE001 - the name is away during the exec
+            return False
+    wait_until(new_owner, 10, what="lockd back on the bus")
+
+
+@pytest.mark.parametrize("how", ["method", "sigusr1"])
+def test_reexec_keeps_leases(lockd, owners, vroot, how):
+    a, b = owners("vm1"), owners("vm2")
+    for i in range(100):
+        acquire(lockd, f"/images/r{i}.img", a if i % 2 else b, 1 if i % 10 == 0 else 0)
+    before = leases(lockd)
+    stop = Path(vroot) / "checker.stop"
+    checker = harness.spawn([sys.executable, "-c", CHECKER, lockspace_of(vroot), stop],
+                            stdout=subprocess.PIPE, text=True)
+    assert checker.stdout.readline().split() == ["ready", "100"]
+    pid = lockd.pid
+    reexec_and_wait(lockd, how)
+    reexec_and_wait(lockd, how)
+    time.sleep(0.2)
+    stop.touch()
+    rounds, won = map(int, checker.stdout.readline().split())
+    checker.wait()
+    assert won == 0, f"the checker took {won} lease(s) during the re-exec"
+    assert rounds > 0
+    assert lockd.pid == pid and lockd.alive()
+    assert leases(lockd) == before
+    assert "Re-executed: 100 lease(s) of 2 owner(s) kept." in lockd.log()
+    # Still fully working: busy, owner death, release.
+    c = owners("vm3")
+    with expect_dbus_error(BUSY):
+        acquire(lockd, "/images/r1.img", c)
+    a.kill()
+    wait_until(lambda: all(l[1] == b.uuid for l in leases(lockd)), 10, what="vm1's leases to go")
+    acquire(lockd, "/images/r1.img", c)
+
+
+def test_non_root_is_denied(lockd, owners):
+    a = owners("vm1")
+    r = lockd.call_as("nobody", "Acquire", "sssuu", "/images/x.img", a.uuid, "vm1", a.pid, 0,
+                      interface=LOCK1)
+    assert r.denied, r.stderr
+    for m, sig, args in [("Release", "ssu", ("/images/x.img", a.uuid, 0)),
+                         ("ReleaseOwner", "s", (a.uuid,)), ("ReExec", "", ())]:
+        r = lockd.call_as("nobody", m, sig, *args, interface=LOCK1)
+        assert r.denied, (m, r.stderr)
+    for m in ("ListLeases", "ListOwners"):
+        r = lockd.call_as("nobody", m, interface=LOCK1)
+        assert r.returncode == 0, (m, r.stderr)
+    r = lockd.bus.busctl("get-property", lockd.bus_name, lockd.path, LOCK1, "LockspaceDirectory",
+                         user="nobody")
+    assert r.returncode == 0 and "lockspace" in r.stdout
+    assert leases(lockd) == []
+
+
+def test_dbus_activation(bus, vroot):
+    """A call to the name starts lockd through units/org.virtbus.lockd.service."""
+    assert not bus.name_has_owner("org.virtbus.lockd")
+    assert bus.call("org.virtbus.lockd", "/org/virtbus/lockd", LOCK1, "ListLeases") == []
+    assert bus.get_property("org.virtbus.lockd", "/org/virtbus/lockd", LOCK1,
+                            "LockspaceDirectory") == str(lockspace_of(vroot))

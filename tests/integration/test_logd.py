@@ -1,0 +1,200 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtbus-logd on a private bus: Open/write/Tail/Append, rotation, a writer
+through two re-execs losing nothing, bad input, policy."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import virtbus_harness as harness
+from virtbus_harness import expect_dbus_error, wait_until
+
+LOG1 = "org.virtbus.Log1"
+INVALID = "org.virtbus.Error.InvalidArg"
+
+
+def write_conf(root, text):
+    conf = Path(root) / "etc/virtbus"
+    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "logd.conf").write_text(text)
+
+
+def call(d, method, *args, **kw):
+    return d.call(method, *args, interface=LOG1, **kw)
+
+
+def open_log(d, driver, name):
+    """Open -> (fd, path); the fd is ours to close."""
+    fd, path = call(d, "Open", driver, name, 0)
+    return (fd.take() if hasattr(fd, "take") else fd), str(path)
+
+
+def tail(d, driver, name, n):
+    return bytes(call(d, "Tail", driver, name, n))
+
+
+def write_all(fd, data):
+    while data:
+        data = data[os.write(fd, data):]
+
+
+@pytest.fixture
+def logd(daemon):
+    return daemon("logd")
+
+
+def test_open_write_tail_append(logd, vroot):
+    fd, path = open_log(logd, "qemu", "vm1")
+    try:
+        assert path == str(Path(vroot) / "var/log/virtbus/qemu/vm1.log")
+        write_all(fd, b"booting\n")
+        call(logd, "Append", "qemu", "vm1", "qemu-system-x86_64 -name vm1")
+        write_all(fd, b"running\n")
+        want = b"booting\nqemu-system-x86_64 -name vm1\nrunning\n"
+        assert tail(logd, "qemu", "vm1", 1000) == want
+        assert tail(logd, "qemu", "vm1", 8) == b"running\n"
+        assert Path(path).read_bytes() == want
+        assert oct(Path(path).stat().st_mode & 0o777) == "0o600"
+        props = logd.bus.get_all_properties(logd.bus_name, logd.path, LOG1)
+        assert props["OpenPipes"] == 1 and props["MaxSize"] == 2 * 1024 * 1024
+        assert props["MaxBackups"] == 3
+    finally:
+        os.close(fd)
+    wait_until(lambda: logd.get_property(logd.path, LOG1, "OpenPipes") == 0, 10,
+               what="the pipe to close")
+    # Append and Tail work without an open pipe.
+    call(logd, "Append", "qemu", "vm1", "stopped")
+    assert tail(logd, "qemu", "vm1", 8) == b"stopped\n"
+
+
+def pattern(start, n):
+    """Position-derived bytes: any window of the stream can be checked."""
+    return bytes((i * 7 + i // 251) % 256 for i in range(start, start + n))
+
+
+def test_rotation(daemon, vroot):
+    write_conf(vroot, "max_size = 4096\nmax_backups = 2\n")
+    d = daemon("logd")
+    fd, path = open_log(d, "qemu", "rot")
+    total = 4096 * 5 + 1000
+    write_all(fd, pattern(0, total))
+    os.close(fd)
+    wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == 0, 10, what="drained")
+    p = Path(path)
+    assert p.stat().st_size == 1000
+    assert Path(path + ".1").stat().st_size == 4096
+    assert Path(path + ".2").stat().st_size == 4096
+    assert not Path(path + ".3").exists()
+    kept = Path(path + ".2").read_bytes() + Path(path + ".1").read_bytes() + p.read_bytes()
+    assert kept == pattern(total - len(kept), len(kept))
+    # Tail crosses the rotated files.
+    assert tail(d, "qemu", "rot", 6000) == pattern(total - 6000, 6000)
+    assert tail(d, "qemu", "rot", 100000) == kept
+
+
+WRITER = r"""
+import os, sys
+fd, stop = int(sys.argv[1]), sys.argv[2]
+n = 0
+while not os.path.exists(stop):
+    buf = b"".join(b"%09d\n" % i for i in range(n, n + 100))
+    while buf:
+        buf = buf[os.write(fd, buf):]
+    n += 100
+os.close(fd)
+print(n, flush=True)
+"""
+
+
+def test_reexec_loses_nothing(daemon, vroot):
+    # Keep every rotated file, to check the whole stream.
+    write_conf(vroot, "max_size = 256K\nmax_backups = 1000\n")
+    d = daemon("logd")
+    fd, path = open_log(d, "qemu", "busy")
+    stop = Path(vroot) / "writer.stop"
+    w = harness.spawn([sys.executable, "-c", WRITER, str(fd), stop], pass_fds=[fd],
+                      stdout=subprocess.PIPE, text=True)
+    os.close(fd)
+    pid = d.pid
+    time.sleep(0.3)
+    for how in ("method", "sigusr1", "method"):
+        before = d.bus.conn.get_name_owner(d.bus_name)
+        if how == "method":
+            call(d, "ReExec")
+        else:
+            os.kill(d.pid, signal.SIGUSR1)
+
+        def back():
+            try:
+                return d.bus.conn.get_name_owner(d.bus_name) != before
+            except Exception:       # noqa: BLE001
+                return False
+        wait_until(back, 10, what="logd back on the bus")
+        time.sleep(0.2)
+    stop.touch()
+    n = int(w.stdout.readline())
+    w.wait()
+    assert d.pid == pid
+    wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == 0, 20, what="drained")
+    files = sorted(Path(path).parent.glob("busy.log.*"), key=lambda f: -int(f.suffix[1:]))
+    data = b"".join(f.read_bytes() for f in files) + Path(path).read_bytes()
+    assert len(files) > 2, "the test should cross several rotations"
+    assert len(data) == n * 10
+    assert data == b"".join(b"%09d\n" % i for i in range(n))
+    assert d.log().count("Re-executed: 1 log(s) with 1 pipe(s) kept.") == 3
+
+
+def test_bad_input(logd, vroot):
+    for args, needle in [(("", "vm", 0), "empty"), (("qemu", "a/b", 0), "'a/b'"),
+                         (("qe/mu", "vm", 0), "'qe/mu'"), (("qemu", "..", 0), "'..'"),
+                         (("qemu", "vm", 3), "0x3")]:
+        with expect_dbus_error(INVALID) as e:
+            call(logd, "Open", *args)
+        assert needle in e.message, (args, e.message)
+    with expect_dbus_error(INVALID):
+        call(logd, "Append", "qemu", "x/y", "line")
+    with expect_dbus_error(INVALID):
+        call(logd, "Tail", "", "vm", 10)
+    with expect_dbus_error(INVALID):
+        call(logd, "Tail", "qemu", "vm", 1 << 30)
+    with expect_dbus_error("org.virtbus.Error.NoLog"):
+        call(logd, "Tail", "qemu", "never", 10)
+    logdir = Path(vroot) / "var/log/virtbus"
+    assert [p for p in logdir.rglob("*")] == []
+    assert logd.get_property(logd.path, LOG1, "OpenLogs") == 0
+
+
+def test_many_writers(logd, vroot):
+    pipes = []
+    for i in range(20):
+        fd, path = open_log(logd, "lxc", f"ct{i}")
+        pipes.append((fd, path, pattern(i, 20000)))
+    for fd, _, data in pipes:
+        write_all(fd, data)
+        os.close(fd)
+    wait_until(lambda: logd.get_property(logd.path, LOG1, "OpenPipes") == 0, 20, what="drained")
+    for _, path, data in pipes:
+        assert Path(path).read_bytes() == data
+
+
+def test_non_root_is_denied(logd):
+    call(logd, "Append", "qemu", "vm1", "hello")
+    for m, sig, args in [("Open", "ssu", ("qemu", "vm1", 0)),
+                         ("Append", "sss", ("qemu", "vm1", "x")), ("ReExec", "", ())]:
+        r = logd.call_as("nobody", m, sig, *args, interface=LOG1)
+        assert r.denied, (m, r.stderr)
+    r = logd.call_as("nobody", "Tail", "sst", "qemu", "vm1", 100, interface=LOG1)
+    assert r.returncode == 0, r.stderr
+    assert tail(logd, "qemu", "vm1", 100) == b"hello\n"
+
+
+def test_dbus_activation(bus, vroot):
+    """A call to the name starts logd through units/org.virtbus.logd.service."""
+    assert not bus.name_has_owner("org.virtbus.logd")
+    bus.call("org.virtbus.logd", "/org/virtbus/logd", LOG1, "Append", "qemu", "act", "hi")
+    assert (Path(vroot) / "var/log/virtbus/qemu/act.log").read_bytes() == b"hi\n"
