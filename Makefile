@@ -27,6 +27,10 @@ LDLIBS += $(PKG_LIBS)
 
 # Every folder with a main.c is a daemon: virtbus-<folder>.
 DAEMONS := $(patsubst %/main.c,%,$(wildcard */main.c))
+# Libraries only some daemons link (and their unit tests).
+networkd_PKGS := libnl-3.0 libnl-route-3.0
+pkg_cflags = $(if $(1),$(shell pkg-config --cflags $(1) 2>/dev/null))
+pkg_libs = $(if $(1),$(shell pkg-config --libs $(1) 2>/dev/null))
 COMMON_SRC := $(wildcard common/*.c common/conf/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_LIB := $(B)/libvirtbus-common.a
@@ -51,8 +55,9 @@ $(B)/lib$(1).a: $$($(1)_OBJ)
 	@rm -f $$@
 	ar rcs $$@ $$^
 $(B)/virtbus-$(1): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
-	$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS)
-$(B)/$(1)/%.o: CPPFLAGS += -I$(1)
+	@echo "  CCLD    $$@"
+	@$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS) $$(call pkg_libs,$$($(1)_PKGS))
+$(B)/$(1)/%.o: CPPFLAGS += -I$(1) $$(call pkg_cflags,$$($(1)_PKGS))
 endef
 $(foreach d,$(DAEMONS),$(eval $(call DAEMON_RULES,$(d))))
 
@@ -67,7 +72,8 @@ define UNIT_RULES
 $(B)/tests/test-$(1): tests/unit/test-$(1).c tests/unit/unit.h $(if $(2),$(B)/lib$(2).a) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@echo "  CCLD    $$@"
-	@$$(CC) $$(CPPFLAGS) $(if $(2),-I$(2)) -Itests/unit $$(CFLAGS) -o $$@ $$< $(if $(2),$(B)/lib$(2).a) $(COMMON_LIB) $$(LDLIBS)
+	@$$(CC) $$(CPPFLAGS) $(if $(2),-I$(2) $$(call pkg_cflags,$$($(2)_PKGS))) -Itests/unit $$(CFLAGS) -o $$@ $$< \
+		$(if $(2),$(B)/lib$(2).a) $(COMMON_LIB) $$(LDLIBS) $(if $(2),$$(call pkg_libs,$$($(2)_PKGS)))
 endef
 $(foreach t,$(UNIT_SRC:tests/unit/test-%.c=%),$(eval $(call UNIT_RULES,$(t),$(call test_daemon,$(t)))))
 
