@@ -74,6 +74,10 @@ static inline void strv_free(char **l) {
                 free(*i);
         free(l);
 }
+static inline char **strv_free_null(char **l) {
+        strv_free(l);
+        return NULL;
+}
 static inline void strv_freep(char ***l) {
         strv_free(*l);
 }

@@ -41,6 +41,7 @@ Domain *domain_free(Domain *d) {
         qemu_monitor_free(d->mon);
         free(d->monitor_path);
         sd_bus_message_unref(d->start_call);
+        strv_free(d->start_argv);
         for (size_t i = 0; i < d->n_stop_calls; i++)
                 sd_bus_message_unref(d->stop_calls[i]);
         free(d->stop_calls);

@@ -44,6 +44,9 @@ typedef struct Domain {
         bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
+        char **start_argv;            /* kept while the log is being opened */
+        unsigned start_gate;          /* monitor ready + leases held: then "cont" */
+        void *lock_job;               /* a pending lease request (qemu-lock.c) */
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
         size_t n_stop_calls;
 

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-lock.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -239,6 +240,9 @@ static int load_configs(Manager *m) {
 int manager_startup(Manager *m) {
         int r;
 
+        r = qemu_lock_watch_lockd(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for lockd: %m");
         r = load_configs(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);

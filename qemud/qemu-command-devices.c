@@ -468,6 +468,9 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         if (chr->log_file) {
                 opt_add_str(&b, "logfile", chr->log_file);
                 opt_add(&b, "logappend=on");   /* keep what earlier runs logged */
+        } else if (chr->kind == DOMAIN_CHR_SERIAL && c->params->serial_log) {
+                opt_add_str(&b, "logfile", c->params->serial_log);
+                opt_add(&b, "logappend=on");
         }
         return cmd_opt(c, "-chardev", &b);
 }

@@ -83,6 +83,10 @@ typedef struct QemuCommandParams {
          * its socket: RUN_DIR/ALIAS.sock. May be NULL otherwise. */
         const char *run_dir;
         const char *pidfile;         /* NULL: no -pidfile */
+        /* Where a serial without its own <log file=''/> also logs what the
+         * guest prints (e.g. "/proc/self/fd/1": QEMU's stdout, which the
+         * driver points at the guest's log). NULL: nowhere. */
+        const char *serial_log;
         /* hugetlbfs mount point for the page size <hugepages> asks for
          * (a directory: QEMU creates an unlinked file in it). Needed only
          * with <memoryBacking><hugepages/>. */

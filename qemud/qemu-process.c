@@ -12,6 +12,8 @@
 #include "process.h"
 #include "qemu-command.h"
 #include "qemu-monitor.h"
+#include "qemu-lock.h"
+#include "qemu-log.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -40,46 +42,6 @@ static int monitor_socket_listen(const char *path) {
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
                 return -errno;
         return TAKE_FD(fd);
-}
-
-/* Opens the guest's QEMU log for appending and writes the start line and the
- * command line, as libvirt does, so a failed start can be explained. */
-static int open_log(Domain *d, char *const *argv) {
-        _cleanup_free_ char *path = NULL, *cmd = strv_join(argv, " ");
-        char stamp[64];
-        time_t t = time(NULL);
-        struct tm tm;
-        int fd;
-
-        if (!cmd || asprintf(&path, "%s/%s.log", d->manager->logdir, d->def->name) < 0)
-                return -ENOMEM;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd < 0)
-                return -errno;
-        strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
-        dprintf(fd, "%s: starting up\n%s\n", stamp, cmd);
-        return fd;
-}
-
-/* The last bytes of the QEMU log, to explain a failed start. */
-static char *log_tail(Domain *d) {
-        _cleanup_free_ char *path = NULL, *data = NULL;
-        size_t len;
-        const char *p;
-
-        if (asprintf(&path, "%s/%s.log", d->manager->logdir, d->def->name) < 0)
-                return NULL;
-        if (read_full_file(path, 0, &data, &len) < 0)
-                return NULL;
-        /* Only what QEMU printed after our command line. */
-        p = strrstr(data, "starting up\n");
-        p = p ? strchr(p + strlen("starting up\n"), '\n') : NULL;
-        p = p ? p + 1 : data;
-        while (len > 0 && (data[len - 1] == '\n'))
-                data[--len] = 0;
-        if (strlen(p) > 1024)
-                p += strlen(p) - 1024;
-        return strdup(p);
 }
 
 /* Turns a localtime basis into a utc adjustment: the guest keeps its offset
@@ -140,24 +102,29 @@ static void reply_start(Domain *d, int r, const char *name, const char *msg) {
                 (void) sd_bus_reply_method_errorf(call, name, "%s", msg);
 }
 
-static void reply_start_failure(Domain *d, const char *what) {
-        _cleanup_free_ char *tail = log_tail(d);
+static void reply_start_failure(Domain *d, const char *name, const char *what) {
+        _cleanup_free_ char *tail = name ? NULL : qemu_log_tail(d);
         char msg[2048];
 
         snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
                  tail && *tail ? ": " : "", tail ? tail : "");
         log_error("%s", msg);
-        reply_start(d, -EIO, VB_ERROR_OPERATION_FAILED, msg);
+        reply_start(d, -EIO, name ? name : VB_ERROR_OPERATION_FAILED, msg);
 }
 
-/* A start that failed once QEMU was running: it must go. */
-static void fail_start(Domain *d, const char *what) {
-        reply_start_failure(d, what);
+/* A start that failed once QEMU was running: it must go. name NULL means
+ * QEMU's fault, and its last words are added to the message. */
+static void fail_start_with(Domain *d, const char *name, const char *what) {
+        reply_start_failure(d, name, what);
         d->destroying = true;
         if (d->pid > 0)
                 kill(d->pid, SIGKILL);
         else
                 process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+}
+
+static void fail_start(Domain *d, const char *what) {
+        fail_start_with(d, NULL, what);
 }
 
 static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
@@ -167,7 +134,7 @@ static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
         d->pid = 0;
         if (d->starting) {
                 d->starting = false;
-                reply_start_failure(d, "QEMU exited while starting");
+                reply_start_failure(d, NULL, "QEMU exited while starting");
                 process_finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED);
         } else if (d->destroying)
                 process_finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
@@ -210,6 +177,8 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         Manager *m = d->manager;
         _cleanup_free_ char *status = NULL;
 
+        qemu_lock_cancel(d);
+        d->start_argv = strv_free_null(d->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
         d->mon = qemu_monitor_free(d->mon);
@@ -322,17 +291,30 @@ static bool has_pty(const DomainDef *def) {
         return false;
 }
 
-static void on_monitor_ready(QemuMonitor *mon, void *userdata) {
-        Domain *d = userdata;
-
-        if (!d->starting)
-                return; /* reconnect: handled by qemu-status.c's query-status */
+/* QEMU runs paused: once its monitor answers and the disk leases are held,
+ * the guest may run. */
+static void start_gate_pass(Domain *d) {
+        if (!d->starting || d->start_gate == 0 || --d->start_gate > 0)
+                return;
         if (has_pty(d->live)) {
-                if (qemu_monitor_command(mon, "query-chardev", NULL, on_query_chardev, d) < 0)
+                if (qemu_monitor_command(d->mon, "query-chardev", NULL, on_query_chardev, d) < 0)
                         fail_start(d, "cannot talk to QEMU's monitor");
                 return;
         }
         start_finish(d);
+}
+
+static void on_monitor_ready(QemuMonitor *mon, void *userdata) {
+        start_gate_pass(userdata);
+}
+
+static void on_locks(Domain *d, int r, const sd_bus_error *error) {
+        if (r < 0) {
+                fail_start_with(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                                error && error->message ? error->message : strerror(-r));
+                return;
+        }
+        start_gate_pass(d);
 }
 
 static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
@@ -540,19 +522,18 @@ static int prepare_live(Domain *d, ConfError *err) {
         return r;
 }
 
-static int spawn_qemu(Domain *d, ConfError *err) {
+static int build_argv(Domain *d, ConfError *err) {
         Manager *m = d->manager;
-        _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ int *fds = NULL;
-        _cleanup_close_ int listen_fd = -1, log_fd = -1;
         size_t n_fds = 0;
-        pid_t pid;
-        int pidfd, r;
+        int r;
 
         QemuCommandParams params = {
                 .accel = domain_accel_is_kvm(d) ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
                 .monitor_fd = 3,
                 .run_dir = m->rundir,
+                /* The guest's console goes to QEMU's stdout, that is the log. */
+                .serial_log = "/proc/self/fd/1",
                 .now = (int64_t) time(NULL),
         };
         _cleanup_free_ int *ports = calloc(d->live->n_graphics + 1, sizeof(int));
@@ -567,10 +548,13 @@ static int spawn_qemu(Domain *d, ConfError *err) {
                 ports[i] = d->live->graphics[i].port;
         params.graphics_ports = ports;
         params.n_graphics_ports = d->live->n_graphics;
+        return qemu_command_build(d->live, m->caps, &params, &d->start_argv, &fds, &n_fds, err);
+}
 
-        r = qemu_command_build(d->live, m->caps, &params, &argv, &fds, &n_fds, err);
-        if (r < 0)
-                return r;
+static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
+        _cleanup_close_ int listen_fd = -1;
+        pid_t pid;
+        int pidfd, r;
 
         if (status_path(d, ".monitor", &d->monitor_path) < 0)
                 return -ENOMEM;
@@ -580,19 +564,14 @@ static int spawn_qemu(Domain *d, ConfError *err) {
                                d->monitor_path, strerror(-listen_fd));
                 return listen_fd;
         }
-        log_fd = open_log(d, argv);
-        if (log_fd < 0) {
-                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s",
-                               d->def->name, strerror(-log_fd));
-                return log_fd;
-        }
         ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { listen_fd, 3 } };
-        r = process_spawn(argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION, &pid, &pidfd);
+        r = process_spawn(d->start_argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION, &pid, &pidfd);
         if (r < 0) {
-                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", argv[0], strerror(-r));
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", d->start_argv[0], strerror(-r));
                 return r;
         }
         log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
+        d->start_argv = strv_free_null(d->start_argv);
         r = qemu_process_attach(d, pid, pidfd);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
@@ -602,13 +581,44 @@ static int spawn_qemu(Domain *d, ConfError *err) {
         return r;
 }
 
+static void start_failed(Domain *d, int r, ConfError *err) {
+        reply_start(d, r, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
+                    err->message[0] ? err->message : strerror(-r));
+        d->starting = false;
+        if (d->pid > 0) {
+                d->destroying = true;
+                return; /* the exit finishes it */
+        }
+        process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+}
+
+static void on_log_ready(Domain *d, int log_fd, void *userdata) {
+        _cleanup_close_ int fd = log_fd;
+        ConfError err = {};
+        int r = fd;
+
+        if (fd < 0)
+                conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s", d->def->name,
+                               strerror(-fd));
+        else
+                r = spawn_qemu(d, fd, &err);
+        if (r < 0) {
+                start_failed(d, r, &err);
+                return;
+        }
+        (void) qemu_status_save(d);
+        d->start_gate = 2; /* the monitor, and the leases */
+        r = qemu_lock_acquire(d, on_locks);
+        if (r < 0)
+                fail_start(d, "cannot ask lockd for the disk leases");
+}
+
 static void start_with_caps(Manager *m, int r, void *userdata) {
         Domain *d = userdata;
         ConfError err = {};
 
         if (r < 0) {
-                snprintf(err.message, sizeof(err.message), "cannot probe %s: %s", m->emulator, strerror(-r));
-                err.name = VB_ERROR_OPERATION_FAILED;
+                conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot probe %s: %s", m->emulator, strerror(-r));
                 goto fail;
         }
         if (d->def->virt_type == DOMAIN_VIRT_KVM && !m->caps->kvm_available) {
@@ -619,20 +629,13 @@ static void start_with_caps(Manager *m, int r, void *userdata) {
         }
         r = prepare_live(d, &err);
         if (r >= 0)
-                r = spawn_qemu(d, &err);
-        if (r >= 0) {
-                (void) qemu_status_save(d);
+                r = build_argv(d, &err);
+        if (r >= 0)
+                r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
+        if (r >= 0)
                 return;
-        }
 fail:
-        reply_start(d, r, err.name ? err.name : VB_ERROR_OPERATION_FAILED,
-                    err.message[0] ? err.message : strerror(-r));
-        d->starting = false;
-        if (d->pid > 0) {
-                d->destroying = true;
-                return; /* the exit finishes it */
-        }
-        process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+        start_failed(d, r, &err);
 }
 
 int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {

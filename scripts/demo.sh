@@ -11,9 +11,10 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 WORK=$(mktemp -d /tmp/virtbus-demo.XXXXXX)
-BUS_PID="" QEMUD_PID=""
+BUS_PID="" QEMUD_PID="" LOGD_PID=""
 cleanup() {
 	[ -n "$QEMUD_PID" ] && kill "$QEMUD_PID" 2>/dev/null || true
+	[ -n "$LOGD_PID" ] && kill "$LOGD_PID" 2>/dev/null || true
 	[ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null || true
 	# A guest left behind by a failed demo: its pid is in qemud's live state.
 	for f in "$WORK"/root/run/virtbus/qemu/*.xml; do
@@ -30,12 +31,15 @@ sh tests/guest/build-guest.sh tests/.guest >/dev/null
 KERNEL="$REPO/tests/.guest/vmlinux"
 INITRD="$REPO/tests/.guest/initrd.gz"
 
-say "Starting a private system bus and virtbus-qemud (--root $WORK/root)"
+say "Starting a private system bus, virtbus-logd and virtbus-qemud (--root $WORK/root)"
 dbus-daemon --config-file="$REPO/scripts/dbus-test-bus.conf" --address="unix:path=$WORK/bus" \
 	--nofork --nopidfile >"$WORK/dbus.log" 2>&1 &
 BUS_PID=$!
 for _ in $(seq 100); do [ -S "$WORK/bus" ] && break; sleep 0.05; done
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$WORK/bus"
+build/virtbus-logd --root "$WORK/root" 2>"$WORK/logd.log" &
+LOGD_PID=$!
+for _ in $(seq 100); do busctl --system status org.virtbus.logd >/dev/null 2>&1 && break; sleep 0.05; done
 build/virtbus-qemud --root "$WORK/root" 2>"$WORK/qemud.log" &
 QEMUD_PID=$!
 for _ in $(seq 100); do busctl --system status org.virtbus.qemud >/dev/null 2>&1 && break; sleep 0.05; done
@@ -97,6 +101,11 @@ done
 grep -E 'VIRTBUS-GUEST-POWEROFF|reboot: Power down' "$WORK/serial.log" | sed 's/^/  serial| /' || true
 run $Q call $DEST "$DOM" org.libvirt.Domain GetState u 0
 [ "$state" = 5 ] || { echo "the guest did not shut down"; cat "$WORK/qemud.log"; exit 1; }
+
+say "The guest's log, kept by virtbus-logd (QEMU's output and the serial console)"
+LOG="$WORK/root/var/log/virtbus/qemu/demo.log"
+run $Q get-property org.virtbus.logd /org/virtbus/logd org.virtbus.Log1 OpenLogs
+grep -E 'starting up|VIRTBUS-GUEST|Power down' "$LOG" | sed 's/^/  log| /'
 
 say "Undefining it"
 run $Q call $DEST "$DOM" org.libvirt.Domain Undefine u 0

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "error.h"
+#include "lockd-client.h"
+#include "log.h"
+#include "manager.h"
+#include "qemu-lock.h"
+
+typedef struct LockJob {
+        Domain *d;              /* NULL once the domain stopped meanwhile */
+        char name[256];
+        qemu_lock_fn done;
+        unsigned pending;
+        int r;
+        sd_bus_error error;
+} LockJob;
+
+static bool disk_needs_lease(const DomainDiskDef *disk) {
+        return !disk->readonly && disk->src && disk->device == DOMAIN_DISK_DEVICE_DISK;
+}
+
+/* No lock manager on this bus: guests run without leases, as with libvirt's
+ * default "nop" lock driver. */
+static bool no_lock_manager(const sd_bus_error *e) {
+        return e && (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                     sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER));
+}
+
+static void job_finish(LockJob *job) {
+        if (job->d && job->d->lock_job == job)
+                job->d->lock_job = NULL;
+        if (job->d && job->done)
+                job->done(job->d, job->r, &job->error);
+        else if (job->r < 0)
+                log_warning("Cannot take the leases of %s: %s", job->name,
+                            job->error.message ? job->error.message : strerror(-job->r));
+        sd_bus_error_free(&job->error);
+        free(job);
+}
+
+static void on_acquired(int r, const sd_bus_error *error, void *userdata) {
+        LockJob *job = userdata;
+
+        if (r < 0 && no_lock_manager(error))
+                r = 0;
+        if (r < 0 && job->r >= 0) {
+                job->r = r;
+                sd_bus_error_copy(&job->error, error);
+        }
+        if (--job->pending == 0)
+                job_finish(job);
+}
+
+static int acquire_all(Domain *d, qemu_lock_fn done) {
+        const DomainDef *def = d->live;
+        LockJob *job = calloc(1, sizeof(*job));
+
+        if (!job)
+                return -ENOMEM;
+        *job = (LockJob) { .d = d, .done = done, .pending = 1, .error = SD_BUS_ERROR_NULL };
+        snprintf(job->name, sizeof(job->name), "%s", def->name);
+        if (done) {
+                qemu_lock_cancel(d);
+                d->lock_job = job;
+        }
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *disk = &def->disks[i];
+                int r;
+
+                if (!disk_needs_lease(disk))
+                        continue;
+                r = lockd_acquire_async(d->manager->bus, disk->src, d->uuid_str, def->name, d->pid,
+                                        disk->shareable ? LOCKD_LEASE_SHARED : 0, on_acquired, job, NULL);
+                if (r < 0) {
+                        job->r = r;
+                        (void) vb_error_setf(&job->error, VB_ERROR_OPERATION_FAILED,
+                                             "cannot ask for a lease on %s: %s", disk->src, strerror(-r));
+                        break;
+                }
+                job->pending++;
+        }
+        on_acquired(0, NULL, job); /* the initial reference */
+        return 0;
+}
+
+int qemu_lock_acquire(Domain *d, qemu_lock_fn done) {
+        return acquire_all(d, done);
+}
+
+void qemu_lock_cancel(Domain *d) {
+        LockJob *job = d->lock_job;
+
+        if (job)
+                job->d = NULL;
+        d->lock_job = NULL;
+}
+
+void qemu_lock_reacquire_all(Manager *m) {
+        for (size_t i = 0; i < m->n_domains; i++) {
+                Domain *d = m->domains[i];
+                if (d->live && d->pid > 0 && !d->starting)
+                        (void) acquire_all(d, NULL); /* failures are logged */
+        }
+}
+
+static int on_lockd_owner(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !*new)
+                return 0;
+        log_info("lockd is (back) on the bus: taking the leases of running guests again.");
+        qemu_lock_reacquire_all(userdata);
+        return 0;
+}
+
+int qemu_lock_watch_lockd(Manager *m) {
+        return sd_bus_add_match_async(m->bus, NULL,
+                                      "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                                      "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                      "arg0='" LOCKD_SERVICE "'",
+                                      on_lockd_owner, NULL, m);
+}

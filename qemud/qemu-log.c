@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <time.h>
+
+#include "log.h"
+#include "logd-client.h"
+#include "manager.h"
+#include "qemu-log.h"
+#include "util.h"
+
+#define START_MARK "starting up"
+
+typedef struct LogOpen {
+        Domain *d;
+        char *cmdline;
+        qemu_log_fn done;
+        void *userdata;
+} LogOpen;
+
+static void log_open_free(LogOpen *lo) {
+        free(lo->cmdline);
+        free(lo);
+}
+
+static char *log_path(Domain *d) {
+        char *p;
+        if (asprintf(&p, "%s/%s.log", d->manager->logdir, d->def->name) < 0)
+                return NULL;
+        return p;
+}
+
+static void start_line(char *buf, size_t size) {
+        time_t t = time(NULL);
+        struct tm tm;
+
+        strftime(buf, size, "%Y-%m-%d %H:%M:%S: " START_MARK, gmtime_r(&t, &tm));
+}
+
+/* Without logd: append to the file ourselves; QEMU writes to it directly. */
+static int open_log_file(Domain *d, const char *cmdline) {
+        _cleanup_free_ char *path = log_path(d);
+        char stamp[64];
+        int fd;
+
+        if (!path)
+                return -ENOMEM;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+        start_line(stamp, sizeof(stamp));
+        dprintf(fd, "%s\n%s\n", stamp, cmdline);
+        return fd;
+}
+
+static void fallback(LogOpen *lo, const char *why) {
+        int fd;
+
+        log_debug("logd not used for %s (%s): writing the log directly.", lo->d->def->name, why);
+        fd = open_log_file(lo->d, lo->cmdline);
+        lo->done(lo->d, fd, lo->userdata);
+        log_open_free(lo);
+}
+
+static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *path, void *userdata) {
+        LogOpen *lo = userdata;
+        char stamp[64];
+        _cleanup_free_ char *line = NULL;
+
+        if (r < 0) {
+                fallback(lo, error && error->message ? error->message : strerror(-r));
+                return;
+        }
+        /* Append goes straight to the file, ahead of anything QEMU will
+         * write into the pipe. */
+        start_line(stamp, sizeof(stamp));
+        if (asprintf(&line, "%s\n%s", stamp, lo->cmdline) >= 0)
+                (void) logd_append_async(lo->d->manager->bus, "qemu", lo->d->def->name, line, NULL, NULL, NULL);
+        lo->done(lo->d, fd, lo->userdata);
+        log_open_free(lo);
+}
+
+int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata) {
+        LogOpen *lo = calloc(1, sizeof(*lo));
+        int r;
+
+        if (!lo)
+                return -ENOMEM;
+        *lo = (LogOpen) { .d = d, .done = done, .userdata = userdata, .cmdline = strv_join(argv, " ") };
+        if (!lo->cmdline) {
+                log_open_free(lo);
+                return -ENOMEM;
+        }
+        if (getenv("VIRTBUS_NO_LOGD")) {
+                fallback(lo, "VIRTBUS_NO_LOGD is set");
+                return 0;
+        }
+        r = logd_open_async(d->manager->bus, "qemu", d->def->name, on_logd_open, lo, NULL);
+        if (r < 0)
+                fallback(lo, strerror(-r));
+        return 0;
+}
+
+char *qemu_log_tail(Domain *d) {
+        _cleanup_free_ char *path = log_path(d), *data = NULL;
+        size_t len;
+        const char *p;
+
+        if (!path || read_full_file(path, 0, &data, &len) < 0)
+                return NULL;
+        /* Only what came after our last start line and command line. */
+        p = strrstr(data, START_MARK "\n");
+        p = p ? strchr(p + strlen(START_MARK "\n"), '\n') : NULL;
+        p = p ? p + 1 : data;
+        while (len > 0 && data[len - 1] == '\n')
+                data[--len] = 0;
+        if (strlen(p) > 1024)
+                p += strlen(p) - 1024;
+        return strdup(p);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Where QEMU's stdout and stderr (and the guest's serial output) go: a pipe
+ * from logd, which writes <logdir>/qemu/<name>.log and rotates it; or the
+ * same file opened directly when logd cannot be reached. */
+
+#include "domain.h"
+
+/* Calls done(d, fd) with a writable fd (owned by the callee), or -errno. The
+ * command line is written to the log first, as libvirt does. */
+typedef void (*qemu_log_fn)(Domain *d, int fd, void *userdata);
+int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata);
+
+/* The last bytes QEMU wrote, to explain a failed start. */
+char *qemu_log_tail(Domain *d);
