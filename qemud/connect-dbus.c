@@ -122,8 +122,6 @@ static int parse_definition(const char *xml, DomainDef **ret, sd_bus_error *erro
         r = domain_def_parse(xml, strlen(xml), &def, &err);
         if (r >= 0)
                 r = domain_def_validate(def, &err);
-        if (r >= 0 && domain_def_assign_macs(def) < 0)
-                return -ENOMEM;
         if (r < 0)
                 return vb_error_setf(error, err.name ? err.name : VB_ERROR_XML, "%s",
                                      err.message[0] ? err.message : strerror(-r));

@@ -112,27 +112,6 @@ int domain_set_autostart(Domain *d, bool autostart) {
         return 0;
 }
 
-int domain_def_assign_macs(DomainDef *def) {
-        for (size_t i = 0; i < def->n_nets; i++) {
-                DomainNetDef *net = &def->nets[i];
-                uint8_t rnd[16];
-                int r;
-
-                if (net->mac_given)
-                        continue;
-                r = uuid_generate(rnd);
-                if (r < 0)
-                        return r;
-                /* QEMU's locally administered prefix, as libvirt uses. */
-                net->mac[0] = 0x52;
-                net->mac[1] = 0x54;
-                net->mac[2] = 0x00;
-                memcpy(net->mac + 3, rnd, 3);
-                net->mac_given = true;
-        }
-        return 0;
-}
-
 void domain_set_state(Domain *d, DomainState state, int reason) {
         if (d->state != state || d->reason != reason)
                 log_debug("Domain %s: state %s (%d) -> %s (%d)", d->def->name,

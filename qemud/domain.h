@@ -67,9 +67,5 @@ int domain_save_config(Domain *d);
 int domain_remove_config(Domain *d);
 int domain_set_autostart(Domain *d, bool autostart);
 
-/* Gives every interface without a MAC one (52:54:00:xx:xx:xx), so that it
- * is stored and stays the same across starts, as libvirt does. */
-int domain_def_assign_macs(DomainDef *def);
-
 void domain_set_state(Domain *d, DomainState state, int reason);
 void domain_emit_event(Domain *d, int event, int detail);

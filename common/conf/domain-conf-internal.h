@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Shared by the files implementing domain-conf.h; not for other users.
+ *
+ * Each element family lives in one file with its parse, format, clear and
+ * own functions side by side:
+ *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
+ *   domain-resources.c   memory, vcpu, cputune, numatune, memoryBacking
+ *   domain-os.c          os, features, cpu, clock
+ *   domain-disk.c        disk
+ *   domain-net.c         interface
+ *   domain-chr.c         serial, console
+ *   domain-graphics.c    graphics, video, input
+ *   domain-devices.c     controller, memballoon, rng
+ *   domain-validate.c    domain_def_validate()
+ *
+ * Parse functions have one shape: they get the element and its path
+ * ("devices/disk") and fill the definition; the device ones append to
+ * their array first, so that a half-parsed device is freed with the
+ * definition. "own" functions are for copying: after a shallow copy the
+ * struct borrows the source's pointers, own() replaces each by a copy of
+ * its own (NULL when out of memory, so freeing stays safe) and returns
+ * false if any copy failed. */
+
+#include "domain-conf.h"
+#include "xml-util.h"
+
+typedef int (*DomainParseFn)(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+
+/* Enum attribute through the X(prefix) tables of domain-conf.h. */
+int domain_attr_enum(xmlNodePtr n, const char *path, const char *attr,
+                     int (*from_string)(const char *), int *ret, ConfError *err);
+#define DOMAIN_ATTR_ENUM(n, path, attr, prefix, ret, err)                                       \
+        ({                                                                                      \
+                int _v_ = 0;                                                                    \
+                int _r_ = domain_attr_enum(n, path, attr, prefix##_from_string, &_v_, err);     \
+                if (_r_ > 0)                                                                    \
+                        *(ret) = (__typeof__(*(ret))) _v_;                                      \
+                _r_;                                                                            \
+        })
+/* The same for an element's text (<on_reboot>restart</on_reboot>). */
+int domain_text_enum(xmlNodePtr n, const char *path, int (*from_string)(const char *),
+                     int *ret, ConfError *err);
+
+int domain_attr_tristate(xmlNodePtr n, const char *path, const char *attr,
+                         const char *on, const char *off, Tristate *ret, ConfError *err);
+static inline const char *tristate_word(Tristate t, const char *on, const char *off) {
+        return t == TRISTATE_ON ? on : t == TRISTATE_OFF ? off : NULL;
+}
+
+/* Children every device may have. */
+int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *err);
+void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags);
+int domain_parse_boot_order(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err);
+void domain_format_boot_order(XmlWriter *w, unsigned order);
+
+/* Checks on string values whose schema type has a pattern: what we accept
+ * we can format back valid. */
+int domain_check_abs_path(const char *value, const char *what, const char *path, ConfError *err);
+int domain_check_charset(const char *value, const char *charset, const char *what,
+                         const char *path, ConfError *err);
+int domain_check_cpuset(const char *value, const char *what, const char *path, ConfError *err);
+#define CHARSET_ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+/* Grows a list by one zeroed element, counted at once, and points *ret at
+ * it. Lists are capped at DOMAIN_LIST_MAX entries: a few hundred devices
+ * is already a huge guest, and the cap keeps every check over a list cheap
+ * however large the document. */
+#define DOMAIN_LIST_MAX 4096
+/* Only for lists grown by LIST_APPEND (or copied by OWN_ARRAY), whose
+ * capacity is the next power of two of their count. */
+int domain_list_append(void **array, size_t *n, size_t size, void **ret, const char *path, ConfError *err);
+#define LIST_APPEND(array, n, ret, path, err)                                                   \
+        domain_list_append((void **) &(array), &(n), sizeof((array)[0]), (void **) (ret), path, err)
+/* For own(): replaces a borrowed string/array by a copy. */
+bool own_str(char **p);
+bool own_array(void **p, size_t *n, size_t size);
+#define OWN_ARRAY(array, n) own_array((void **) &(array), &(n), sizeof((array)[0]))
+
+/* Root level families. */
+int domain_parse_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_current_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_max_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_vcpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_memory_backing(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_memory(XmlWriter *w, const DomainDef *def);
+void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb);
+void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
+void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
+void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);
+void domain_resources_clear(DomainDef *def);
+bool domain_resources_own(DomainDef *def);
+
+int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os(XmlWriter *w, const DomainOsDef *os);
+void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f);
+void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
+void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
+void domain_os_clear(DomainDef *def);
+bool domain_os_own(DomainDef *def);
+
+/* Devices. */
+int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
+void domain_disk_clear(DomainDiskDef *d);
+bool domain_disk_own(DomainDiskDef *d);
+
+int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags);
+void domain_net_clear(DomainNetDef *net);
+bool domain_net_own(DomainNetDef *net);
+
+int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags);
+void domain_chr_clear(DomainChrDef *chr);
+bool domain_chr_own(DomainChrDef *chr);
+
+int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned flags);
+void domain_graphics_clear(DomainGraphicsDef *g);
+bool domain_graphics_own(DomainGraphicsDef *g);
+int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags);
+void domain_video_clear(DomainVideoDef *v);
+bool domain_video_own(DomainVideoDef *v);
+int domain_parse_input(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_input(XmlWriter *w, const DomainInputDef *in, unsigned flags);
+void domain_input_clear(DomainInputDef *in);
+bool domain_input_own(DomainInputDef *in);
+
+int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsigned flags);
+void domain_controller_clear(DomainControllerDef *c);
+bool domain_controller_own(DomainControllerDef *c);
+int domain_parse_memballoon(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_memballoon(XmlWriter *w, const DomainMemballoonDef *m, unsigned flags);
+void domain_memballoon_clear(DomainMemballoonDef *m);
+bool domain_memballoon_own(DomainMemballoonDef *m);
+int domain_parse_rng(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_rng(XmlWriter *w, const DomainRngDef *rng, unsigned flags);
+void domain_rng_clear(DomainRngDef *rng);
+bool domain_rng_own(DomainRngDef *rng);

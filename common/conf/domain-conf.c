@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <systemd/sd-id128.h>
+
+#include "domain-conf-internal.h"
+#include "error.h"
+
+/* ---- string tables: one per enum, for parser and formatter ---------------- */
+
+static const char *const domain_virt_type_table[_DOMAIN_VIRT_MAX] = {
+        [DOMAIN_VIRT_QEMU] = "qemu",
+        [DOMAIN_VIRT_KVM] = "kvm",
+};
+
+static const char *const domain_lifecycle_action_table[_DOMAIN_ACTION_MAX] = {
+        [DOMAIN_ACTION_DESTROY] = "destroy",
+        [DOMAIN_ACTION_RESTART] = "restart",
+        [DOMAIN_ACTION_PRESERVE] = "preserve",
+        [DOMAIN_ACTION_RENAME_RESTART] = "rename-restart",
+        [DOMAIN_ACTION_COREDUMP_DESTROY] = "coredump-destroy",
+        [DOMAIN_ACTION_COREDUMP_RESTART] = "coredump-restart",
+};
+
+static const char *const domain_boot_dev_table[_DOMAIN_BOOT_MAX] = {
+        [DOMAIN_BOOT_HD] = "hd",
+        [DOMAIN_BOOT_CDROM] = "cdrom",
+        [DOMAIN_BOOT_NETWORK] = "network",
+        [DOMAIN_BOOT_FD] = "fd",
+};
+
+static const char *const domain_loader_type_table[_DOMAIN_LOADER_MAX] = {
+        [DOMAIN_LOADER_ROM] = "rom",
+        [DOMAIN_LOADER_PFLASH] = "pflash",
+};
+
+static const char *const domain_cpu_mode_table[_DOMAIN_CPU_MODE_MAX] = {
+        [DOMAIN_CPU_MODE_CUSTOM] = "custom",
+        [DOMAIN_CPU_MODE_HOST_MODEL] = "host-model",
+        [DOMAIN_CPU_MODE_HOST_PASSTHROUGH] = "host-passthrough",
+        [DOMAIN_CPU_MODE_MAXIMUM] = "maximum",
+};
+
+static const char *const domain_cpu_feature_policy_table[_DOMAIN_CPU_FEATURE_MAX] = {
+        [DOMAIN_CPU_FEATURE_FORCE] = "force",
+        [DOMAIN_CPU_FEATURE_REQUIRE] = "require",
+        [DOMAIN_CPU_FEATURE_OPTIONAL] = "optional",
+        [DOMAIN_CPU_FEATURE_DISABLE] = "disable",
+        [DOMAIN_CPU_FEATURE_FORBID] = "forbid",
+};
+
+static const char *const domain_clock_offset_table[_DOMAIN_CLOCK_MAX] = {
+        [DOMAIN_CLOCK_UTC] = "utc",
+        [DOMAIN_CLOCK_LOCALTIME] = "localtime",
+        [DOMAIN_CLOCK_VARIABLE] = "variable",
+};
+
+static const char *const domain_clock_basis_table[_DOMAIN_CLOCK_BASIS_MAX] = {
+        [DOMAIN_CLOCK_BASIS_UTC] = "utc",
+        [DOMAIN_CLOCK_BASIS_LOCALTIME] = "localtime",
+};
+
+static const char *const domain_disk_type_table[_DOMAIN_DISK_TYPE_MAX] = {
+        [DOMAIN_DISK_TYPE_FILE] = "file",
+        [DOMAIN_DISK_TYPE_BLOCK] = "block",
+        [DOMAIN_DISK_TYPE_VOLUME] = "volume",
+};
+
+static const char *const domain_disk_device_table[_DOMAIN_DISK_DEVICE_MAX] = {
+        [DOMAIN_DISK_DEVICE_DISK] = "disk",
+        [DOMAIN_DISK_DEVICE_CDROM] = "cdrom",
+};
+
+static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
+        [DOMAIN_DISK_BUS_VIRTIO] = "virtio",
+        [DOMAIN_DISK_BUS_SATA] = "sata",
+        [DOMAIN_DISK_BUS_SCSI] = "scsi",
+        [DOMAIN_DISK_BUS_IDE] = "ide",
+};
+
+static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {
+        [DOMAIN_DISK_FORMAT_RAW] = "raw",
+        [DOMAIN_DISK_FORMAT_QCOW2] = "qcow2",
+};
+
+/* cache='default' is accepted and means "not given" (never formatted). */
+static const char *const domain_disk_cache_table[_DOMAIN_DISK_CACHE_MAX] = {
+        [DOMAIN_DISK_CACHE_DEFAULT] = "default",
+        [DOMAIN_DISK_CACHE_NONE] = "none",
+        [DOMAIN_DISK_CACHE_WRITETHROUGH] = "writethrough",
+        [DOMAIN_DISK_CACHE_WRITEBACK] = "writeback",
+        [DOMAIN_DISK_CACHE_DIRECTSYNC] = "directsync",
+        [DOMAIN_DISK_CACHE_UNSAFE] = "unsafe",
+};
+
+static const char *const domain_disk_io_table[_DOMAIN_DISK_IO_MAX] = {
+        [DOMAIN_DISK_IO_THREADS] = "threads",
+        [DOMAIN_DISK_IO_NATIVE] = "native",
+        [DOMAIN_DISK_IO_URING] = "io_uring",
+};
+
+static const char *const domain_controller_type_table[_DOMAIN_CONTROLLER_MAX] = {
+        [DOMAIN_CONTROLLER_PCI] = "pci",
+        [DOMAIN_CONTROLLER_USB] = "usb",
+        [DOMAIN_CONTROLLER_SCSI] = "scsi",
+        [DOMAIN_CONTROLLER_SATA] = "sata",
+        [DOMAIN_CONTROLLER_IDE] = "ide",
+        [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = "virtio-serial",
+};
+
+static const char *const domain_net_type_table[_DOMAIN_NET_MAX] = {
+        [DOMAIN_NET_USER] = "user",
+        [DOMAIN_NET_NETWORK] = "network",
+        [DOMAIN_NET_BRIDGE] = "bridge",
+};
+
+static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
+        [DOMAIN_CHR_PTY] = "pty",
+        [DOMAIN_CHR_FILE] = "file",
+        [DOMAIN_CHR_UNIX] = "unix",
+};
+
+static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
+        [DOMAIN_CHR_SERIAL] = "serial",
+        [DOMAIN_CHR_CONSOLE] = "console",
+};
+
+static const char *const domain_graphics_type_table[_DOMAIN_GRAPHICS_MAX] = {
+        [DOMAIN_GRAPHICS_VNC] = "vnc",
+        [DOMAIN_GRAPHICS_SPICE] = "spice",
+};
+
+#define DOMAIN_ENUM_DEFINE_(prefix, type)                                               \
+        const char *prefix##_to_string(type v) {                                        \
+                return (size_t) v < ELEMENTSOF(prefix##_table) ? prefix##_table[v] : NULL; \
+        }                                                                               \
+        int prefix##_from_string(const char *s) {                                       \
+                return table_lookup(prefix##_table, ELEMENTSOF(prefix##_table), s);     \
+        }
+DOMAIN_ENUM_TABLES(DOMAIN_ENUM_DEFINE_)
+
+/* ---- helpers shared by the family files --------------------------------- */
+
+static int enum_error(ConfError *err, const char *value, const char *attr, const char *path) {
+        if (attr)
+                return xml_err_unsupported(err, "value '%s' of attribute '%s' of <%s> is not supported",
+                                           value, attr, path);
+        return xml_err_unsupported(err, "value '%s' of <%s> is not supported", value, path);
+}
+
+int domain_attr_enum(xmlNodePtr n, const char *path, const char *attr,
+                     int (*from_string)(const char *), int *ret, ConfError *err) {
+        _cleanup_free_ char *v = NULL;
+        int r, i;
+
+        r = xml_attr_str(n, path, attr, &v, err);
+        if (r <= 0)
+                return r;
+        i = from_string(v);
+        if (i < 0)
+                return enum_error(err, v, attr, path);
+        *ret = i;
+        return 1;
+}
+
+int domain_text_enum(xmlNodePtr n, const char *path, int (*from_string)(const char *), int *ret, ConfError *err) {
+        _cleanup_free_ char *v = NULL;
+        int r, i;
+
+        r = xml_text(n, path, &v, err);
+        if (r < 0)
+                return r;
+        /* the schema compares <value>s as tokens: surrounding blanks are fine */
+        i = from_string(str_strip(v));
+        if (i < 0)
+                return enum_error(err, v, NULL, path);
+        *ret = i;
+        return 1;
+}
+
+int domain_attr_tristate(xmlNodePtr n, const char *path, const char *attr,
+                         const char *on, const char *off, Tristate *ret, ConfError *err) {
+        bool b;
+        int r;
+
+        r = xml_attr_bool(n, path, attr, on, off, &b, err);
+        if (r > 0)
+                *ret = b ? TRISTATE_ON : TRISTATE_OFF;
+        return r;
+}
+
+int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "name");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "name", alias, err);
+        if (r < 0)
+                return r;
+        return domain_check_charset(*alias, CHARSET_ALNUM "_-.", "attribute 'name' of", path, err);
+}
+
+/* Aliases are assigned by the driver when the guest starts: live only. */
+void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags) {
+        if (!alias || (flags & DOMAIN_FORMAT_INACTIVE))
+                return;
+        xw_start(w, "alias");
+        xw_attr(w, "name", alias);
+        xw_end(w);
+}
+
+int domain_parse_boot_order(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err) {
+        unsigned order = 0;
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "order");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "order", &order, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'order' of <%s>", path);
+        if (order == 0)
+                return xml_err_invalid(err, "value '0' of attribute 'order' of <%s> must be 1 or more", path);
+        *ret = order;
+        return 0;
+}
+
+void domain_format_boot_order(XmlWriter *w, unsigned order) {
+        if (order == 0)
+                return;
+        xw_start(w, "boot");
+        xw_attrf(w, "order", "%u", order);
+        xw_end(w);
+}
+
+int domain_check_abs_path(const char *value, const char *what, const char *path, ConfError *err) {
+        if (!str_is_abs_path(value))
+                return xml_err_invalid(err, "%s <%s> must be an absolute path, not '%s'", what, path, value);
+        return 0;
+}
+
+int domain_check_charset(const char *value, const char *charset, const char *what,
+                         const char *path, ConfError *err) {
+        if (!str_in_charset(value, charset))
+                return xml_err_invalid(err, "invalid value '%s' of %s <%s>", value, what, path);
+        return 0;
+}
+
+int domain_check_cpuset(const char *value, const char *what, const char *path, ConfError *err) {
+        if (!str_is_cpuset(value))
+                return xml_err_invalid(err, "invalid CPU/node set '%s' of %s <%s>", value, what, path);
+        return 0;
+}
+
+int domain_list_append(void **array, size_t *n, size_t size, void **ret, const char *path, ConfError *err) {
+        char *a = *array;
+
+        if (*n >= DOMAIN_LIST_MAX)
+                return xml_err_invalid(err, "too many <%s> elements: at most %d", path, DOMAIN_LIST_MAX);
+        /* capacity doubles: it is the next power of two of the count */
+        if ((*n & (*n - 1)) == 0) {
+                a = reallocarray(*array, *n ? *n * 2 : 1, size);
+                if (!a)
+                        return xml_err_oom(err);
+                *array = a;
+        }
+        memset(a + *n * size, 0, size);
+        *ret = a + (*n)++ * size;
+        return 0;
+}
+
+bool own_str(char **p) {
+        if (!*p)
+                return true;
+        *p = strdup(*p);
+        return *p != NULL;
+}
+
+bool own_array(void **p, size_t *n, size_t size) {
+        size_t capacity = 1;
+        void *a;
+
+        if (!*p || *n == 0) {
+                *p = NULL;
+                *n = 0;
+                return true;
+        }
+        /* the capacity LIST_APPEND expects: the next power of two */
+        while (capacity < *n)
+                capacity *= 2;
+        a = calloc(capacity, size);
+        if (!a) {
+                *p = NULL;
+                *n = 0;
+                return false;
+        }
+        memcpy(a, *p, *n * size);
+        *p = a;
+        return true;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+DomainDef *domain_def_new(void) {
+        DomainDef *def = calloc(1, sizeof(*def));
+
+        if (!def)
+                return NULL;
+        def->id = -1;
+        def->virt_type = DOMAIN_VIRT_KVM;
+        return def;
+}
+
+#define CLEAR_ARRAY(array, n, clear)                    \
+        do {                                            \
+                for (size_t _i = 0; _i < (n); _i++)     \
+                        clear(&(array)[_i]);            \
+                free(array);                            \
+        } while (0)
+
+DomainDef *domain_def_free(DomainDef *def) {
+        if (!def)
+                return NULL;
+        free(def->name);
+        free(def->title);
+        free(def->description);
+        domain_resources_clear(def);
+        domain_os_clear(def);
+        free(def->emulator);
+        CLEAR_ARRAY(def->disks, def->n_disks, domain_disk_clear);
+        CLEAR_ARRAY(def->controllers, def->n_controllers, domain_controller_clear);
+        CLEAR_ARRAY(def->nets, def->n_nets, domain_net_clear);
+        CLEAR_ARRAY(def->chrs, def->n_chrs, domain_chr_clear);
+        CLEAR_ARRAY(def->graphics, def->n_graphics, domain_graphics_clear);
+        CLEAR_ARRAY(def->videos, def->n_videos, domain_video_clear);
+        CLEAR_ARRAY(def->inputs, def->n_inputs, domain_input_clear);
+        domain_memballoon_clear(&def->memballoon);
+        CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
+        free(def);
+        return NULL;
+}
+
+/* Each element is own()ed even after a failure, so that every pointer in
+ * the copy is its own (or NULL) and domain_def_free() is safe on it. */
+#define OWN_DEVICES(ok, array, n, own)                          \
+        do {                                                    \
+                ok = OWN_ARRAY(array, n) && ok;                 \
+                for (size_t _i = 0; _i < (n); _i++)             \
+                        ok = own(&(array)[_i]) && ok;           \
+        } while (0)
+
+int domain_def_copy(const DomainDef *def, DomainDef **ret) {
+        _cleanup_(domain_def_freep) DomainDef *copy = NULL;
+        bool ok = true;
+
+        if (!def || !ret)
+                return -EINVAL;
+        copy = malloc(sizeof(*copy));
+        if (!copy)
+                return -ENOMEM;
+        *copy = *def;
+
+        ok = own_str(&copy->name) && ok;
+        ok = own_str(&copy->title) && ok;
+        ok = own_str(&copy->description) && ok;
+        ok = own_str(&copy->emulator) && ok;
+        ok = domain_resources_own(copy) && ok;
+        ok = domain_os_own(copy) && ok;
+        OWN_DEVICES(ok, copy->disks, copy->n_disks, domain_disk_own);
+        OWN_DEVICES(ok, copy->controllers, copy->n_controllers, domain_controller_own);
+        OWN_DEVICES(ok, copy->nets, copy->n_nets, domain_net_own);
+        OWN_DEVICES(ok, copy->chrs, copy->n_chrs, domain_chr_own);
+        OWN_DEVICES(ok, copy->graphics, copy->n_graphics, domain_graphics_own);
+        OWN_DEVICES(ok, copy->videos, copy->n_videos, domain_video_own);
+        OWN_DEVICES(ok, copy->inputs, copy->n_inputs, domain_input_own);
+        ok = domain_memballoon_own(&copy->memballoon) && ok;
+        OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
+        if (!ok)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(copy);
+        return 0;
+}
+
+/* ---- identity: name, uuid, title, description -------------------------- */
+
+static int parse_name(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &def->name, err);
+        if (r < 0)
+                return r;
+        if (!*def->name)
+                return xml_err_invalid(err, "empty <name>");
+        /* the name is a file name under confdir and part of object paths */
+        if (strchr(def->name, '/'))
+                return xml_err_invalid(err, "<name> '%s' must not contain '/'", def->name);
+        if (str_has_newline(def->name))
+                return xml_err_invalid(err, "<name> must not contain a line break");
+        return 0;
+}
+
+static int unhex(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* 32 hex digits, bare or as 8-4-4-4-12 (the two forms of the schema). */
+static int uuid_parse(const char *s, uint8_t uuid[16]) {
+        static const int dashes[] = { 8, 13, 18, 23 };
+        size_t len = strlen(s), j = 0;
+        bool dashed = len == 36;
+
+        if (len != 32 && len != 36)
+                return -EINVAL;
+        for (size_t i = 0; i < len;) {
+                int hi, lo;
+
+                if (dashed && j < ELEMENTSOF(dashes) && (int) i == dashes[j]) {
+                        if (s[i] != '-')
+                                return -EINVAL;
+                        i++, j++;
+                        continue;
+                }
+                hi = unhex(s[i]);
+                lo = i + 1 < len ? unhex(s[i + 1]) : -1;
+                if (hi < 0 || lo < 0)
+                        return -EINVAL;
+                uuid[(i - j) / 2] = (uint8_t) (hi << 4 | lo);
+                i += 2;
+        }
+        return 0;
+}
+
+static int parse_uuid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &s, err);
+        if (r < 0)
+                return r;
+        if (uuid_parse(s, def->uuid) < 0)
+                return xml_err_invalid(err, "invalid <uuid> '%s': expected 32 hex digits, "
+                                       "optionally as xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", s);
+        return 0;
+}
+
+static int parse_title(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &def->title, err);
+        if (r < 0)
+                return r;
+        if (str_has_newline(def->title))
+                return xml_err_invalid(err, "<title> must not contain a line break");
+        if (!*def->title)
+                def->title = (free(def->title), NULL);
+        return 0;
+}
+
+static int parse_description(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &def->description, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_lifecycle(DomainLifecycleAction *action, bool crash, xmlNodePtr n, const char *path,
+                           ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = domain_text_enum(n, path, domain_lifecycle_action_from_string, (int *) action, err);
+        if (r < 0)
+                return r;
+        if (!crash && (*action == DOMAIN_ACTION_COREDUMP_DESTROY || *action == DOMAIN_ACTION_COREDUMP_RESTART))
+                return xml_err_invalid(err, "<%s> cannot be '%s': only <on_crash> can dump core",
+                                       path, domain_lifecycle_action_to_string(*action));
+        return 0;
+}
+
+static int parse_on_poweroff(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        return parse_lifecycle(&def->on_poweroff, false, n, path, err);
+}
+
+static int parse_on_reboot(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        return parse_lifecycle(&def->on_reboot, false, n, path, err);
+}
+
+static int parse_on_crash(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        return parse_lifecycle(&def->on_crash, true, n, path, err);
+}
+
+/* ---- <devices> ------------------------------------------------------------ */
+
+static int parse_emulator(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &def->emulator, err);
+        if (r < 0)
+                return r;
+        return domain_check_abs_path(def->emulator, "", path, err);
+}
+
+typedef struct ChildParser {
+        const char *name;
+        DomainParseFn parse;
+        bool unique;
+} ChildParser;
+
+/* Calls the parser the table has for each child element; anything the
+ * table does not list is refused, naming it. */
+static int parse_children(DomainDef *def, xmlNodePtr n, const char *path,
+                          const ChildParser *table, size_t n_table, ConfError *err) {
+        int r;
+
+        r = xml_check_no_text(n, *path ? path : "domain", err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                const ChildParser *p = NULL;
+
+                for (size_t i = 0; i < n_table && !p; i++)
+                        if (xml_is(c, table[i].name))
+                                p = &table[i];
+                if (!p)
+                        return xml_unsupported_element(c, path, err);
+
+                XML_SUBPATH(sub, path, p->name);
+                if (p->unique) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r < 0)
+                                return r;
+                }
+                r = p->parse(def, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_devices(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        static const ChildParser table[] = {
+                { "emulator", parse_emulator, true },
+                { "disk", domain_parse_disk },
+                { "controller", domain_parse_controller },
+                { "interface", domain_parse_net },
+                { "serial", domain_parse_serial },
+                { "console", domain_parse_console },
+                { "input", domain_parse_input },
+                { "graphics", domain_parse_graphics },
+                { "video", domain_parse_video },
+                { "memballoon", domain_parse_memballoon, true },
+                { "rng", domain_parse_rng },
+        };
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        return parse_children(def, n, path, table, ELEMENTSOF(table), err);
+}
+
+/* ---- the root ------------------------------------------------------------ */
+
+static int parse_root_attrs(DomainDef *def, xmlNodePtr root, ConfError *err) {
+        int r, id;
+
+        r = XML_CHECK_ATTRS(root, "domain", err, "type", "id");
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(root, "domain", "type", domain_virt_type, &def->virt_type, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <domain>");
+        r = xml_attr_int(root, "domain", "id", &id, err);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (id < 0)
+                        return xml_err_invalid(err, "value '%d' of attribute 'id' of <domain> is out of range", id);
+                def->id = id;
+        }
+        return 0;
+}
+
+static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
+        static const ChildParser table[] = {
+                { "name", parse_name, true },
+                { "uuid", parse_uuid, true },
+                { "title", parse_title, true },
+                { "description", parse_description, true },
+                { "maxMemory", domain_parse_max_memory, true },
+                { "memory", domain_parse_memory, true },
+                { "currentMemory", domain_parse_current_memory, true },
+                { "memoryBacking", domain_parse_memory_backing, true },
+                { "vcpu", domain_parse_vcpu, true },
+                { "cputune", domain_parse_cputune, true },
+                { "numatune", domain_parse_numatune, true },
+                { "os", domain_parse_os, true },
+                { "features", domain_parse_features, true },
+                { "cpu", domain_parse_cpu, true },
+                { "clock", domain_parse_clock, true },
+                { "on_poweroff", parse_on_poweroff, true },
+                { "on_reboot", parse_on_reboot, true },
+                { "on_crash", parse_on_crash, true },
+                { "devices", parse_devices, true },
+        };
+        bool has_uuid = false;
+        int r;
+
+        r = parse_root_attrs(def, root, err);
+        if (r < 0)
+                return r;
+
+        def->vcpus = 1; /* libvirt's default when <vcpu> is left out */
+        r = parse_children(def, root, "", table, ELEMENTSOF(table), err);
+        if (r < 0)
+                return r;
+
+        if (!def->name)
+                return xml_err_xml(err, "missing element <name>");
+        if (!def->os.type)
+                return xml_err_xml(err, "missing element <os/type>");
+
+        XML_FOREACH_ELEMENT(c, root)
+                if (xml_is(c, "uuid"))
+                        has_uuid = true;
+        if (!has_uuid) {
+                sd_id128_t id;
+
+                r = sd_id128_randomize(&id);
+                if (r < 0)
+                        return conf_fail(err, VB_ERROR_INTERNAL,
+                                         "cannot generate a uuid: %s", strerror(-r));
+                memcpy(def->uuid, id.bytes, 16);
+        }
+        return 0;
+}
+
+int domain_def_parse(const char *xml, size_t len, DomainDef **ret, ConfError *err) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_xmldoc_ xmlDocPtr doc = NULL;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = xml_read_document(xml, len, "domain", &doc, err);
+        if (r < 0)
+                return r;
+
+        def = domain_def_new();
+        if (!def)
+                return xml_err_oom(err);
+
+        r = parse_root(def, xmlDocGetRootElement(doc), err);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+/* ---- format ------------------------------------------------------------ */
+
+static void format_uuid(XmlWriter *w, const uint8_t u[16]) {
+        xw_elementf(w, "uuid",
+                    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                    u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
+                    u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleAction a) {
+        xw_element(w, name, domain_lifecycle_action_to_string(a));
+}
+
+/* libvirt's device order: disks, controllers, interfaces, serials,
+ * consoles, inputs, graphics, videos, memballoon, rngs. */
+static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
+        xw_start(w, "devices");
+        xw_element(w, "emulator", def->emulator);
+        for (size_t i = 0; i < def->n_disks; i++)
+                domain_format_disk(w, &def->disks[i], flags);
+        for (size_t i = 0; i < def->n_controllers; i++)
+                domain_format_controller(w, &def->controllers[i], flags);
+        for (size_t i = 0; i < def->n_nets; i++)
+                domain_format_net(w, &def->nets[i], flags);
+        for (DomainChrKind k = 0; k < _DOMAIN_CHR_KIND_MAX; k++)
+                for (size_t i = 0; i < def->n_chrs; i++)
+                        if (def->chrs[i].kind == k)
+                                domain_format_chr(w, &def->chrs[i], flags);
+        for (size_t i = 0; i < def->n_inputs; i++)
+                domain_format_input(w, &def->inputs[i], flags);
+        for (size_t i = 0; i < def->n_graphics; i++)
+                domain_format_graphics(w, &def->graphics[i], flags);
+        for (size_t i = 0; i < def->n_videos; i++)
+                domain_format_video(w, &def->videos[i], flags);
+        domain_format_memballoon(w, &def->memballoon, flags);
+        for (size_t i = 0; i < def->n_rngs; i++)
+                domain_format_rng(w, &def->rngs[i], flags);
+        xw_end(w);
+}
+
+int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
+        XmlWriter w = {};
+
+        if (!def || !ret)
+                return -EINVAL;
+        xw_start(&w, "domain");
+        xw_attr(&w, "type", domain_virt_type_to_string(def->virt_type));
+        if (def->id >= 0 && !(flags & DOMAIN_FORMAT_INACTIVE))
+                xw_attrf(&w, "id", "%d", def->id);
+
+        xw_element(&w, "name", def->name);
+        format_uuid(&w, def->uuid);
+        xw_element(&w, "title", def->title);
+        xw_element(&w, "description", def->description);
+        domain_format_memory(&w, def);
+        domain_format_memory_backing(&w, &def->memory_backing);
+        domain_format_vcpu(&w, def);
+        domain_format_cputune(&w, &def->cputune);
+        domain_format_numatune(&w, &def->numatune);
+        domain_format_os(&w, &def->os);
+        domain_format_features(&w, &def->features);
+        domain_format_cpu(&w, &def->cpu);
+        domain_format_clock(&w, &def->clock);
+        format_lifecycle(&w, "on_poweroff", def->on_poweroff);
+        format_lifecycle(&w, "on_reboot", def->on_reboot);
+        format_lifecycle(&w, "on_crash", def->on_crash);
+        format_devices(&w, def, flags);
+        xw_end(&w);
+
+        return xw_finish(&w, ret);
+}

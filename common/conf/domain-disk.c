@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <disk>: file, block device or storaged volume, with its <iotune>. */
+#include <inttypes.h>
+#include <stddef.h>
+
+#include "domain-conf-internal.h"
+
+/* libvirt's <iotune> order; each is an unsigned number, 0 = not set. */
+static const struct {
+        const char *name;
+        size_t offset;
+} iotune_fields[] = {
+#define IOTUNE_FIELD(f) { #f, offsetof(DomainDiskIotune, f) }
+        IOTUNE_FIELD(total_bytes_sec),
+        IOTUNE_FIELD(read_bytes_sec),
+        IOTUNE_FIELD(write_bytes_sec),
+        IOTUNE_FIELD(total_iops_sec),
+        IOTUNE_FIELD(read_iops_sec),
+        IOTUNE_FIELD(write_iops_sec),
+        IOTUNE_FIELD(total_bytes_sec_max),
+        IOTUNE_FIELD(read_bytes_sec_max),
+        IOTUNE_FIELD(write_bytes_sec_max),
+        IOTUNE_FIELD(total_iops_sec_max),
+        IOTUNE_FIELD(read_iops_sec_max),
+        IOTUNE_FIELD(write_iops_sec_max),
+        IOTUNE_FIELD(size_iops_sec),
+#undef IOTUNE_FIELD
+};
+
+static uint64_t *iotune_field(DomainDiskIotune *t, size_t i) {
+        return (uint64_t *) ((char *) t + iotune_fields[i].offset);
+}
+
+static int parse_iotune(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        d->has_iotune = true;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                size_t i;
+
+                for (i = 0; i < ELEMENTSOF(iotune_fields); i++)
+                        if (xml_is(c, iotune_fields[i].name))
+                                break;
+                if (i == ELEMENTSOF(iotune_fields) && !xml_is(c, "group_name"))
+                        return xml_unsupported_element(c, path, err);
+
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                r = XML_CHECK_ATTRS(c, sub, err, NULL);
+                if (r < 0)
+                        return r;
+                if (i < ELEMENTSOF(iotune_fields))
+                        /* values above LLONG_MAX are kept for domain_def_validate() to name */
+                        r = xml_text_ullong(c, sub, iotune_field(&d->iotune, i), err);
+                else {
+                        r = xml_text(c, sub, &d->iotune.group_name, err);
+                        if (r >= 0 && (!*d->iotune.group_name || str_has_newline(d->iotune.group_name)))
+                                r = xml_err_invalid(err, "invalid value '%s' of <%s>", d->iotune.group_name, sub);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void format_iotune(XmlWriter *w, const DomainDiskDef *d) {
+        if (!d->has_iotune)
+                return;
+        xw_start(w, "iotune");
+        for (size_t i = 0; i < ELEMENTSOF(iotune_fields); i++) {
+                uint64_t v = *iotune_field((DomainDiskIotune *) &d->iotune, i);
+
+                if (v)
+                        xw_elementf(w, iotune_fields[i].name, "%" PRIu64, v);
+        }
+        xw_element(w, "group_name", d->iotune.group_name);
+        xw_end(w);
+}
+
+static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "name", &name, err);
+        if (r < 0)
+                return r;
+        if (name && !streq(name, "qemu"))
+                return xml_err_unsupported(err, "disk driver '%s' in <%s> is not supported, only 'qemu'", name, path);
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_format, &d->format, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "cache", domain_disk_cache, &d->cache, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "io", domain_disk_io, &d->io, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_source_volume(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_attr_str_required(n, path, "pool", &d->src_pool, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "volume", &d->src_volume, err);
+        if (r < 0)
+                return r;
+        if (!*d->src_pool || strpbrk(d->src_pool, "/\n"))
+                return xml_err_invalid(err, "invalid pool name '%s' in <%s>", d->src_pool, path);
+        if (!*d->src_volume || strchr(d->src_volume, '/') ||
+            streq(d->src_volume, ".") || streq(d->src_volume, ".."))
+                return xml_err_invalid(err, "invalid volume name '%s' in <%s>", d->src_volume, path);
+        return 0;
+}
+
+static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        const char *attr;
+        int r;
+
+        switch (d->type) {
+        case DOMAIN_DISK_TYPE_VOLUME:
+                r = XML_CHECK_ATTRS(n, path, err, "pool", "volume");
+                attr = NULL;
+                break;
+        case DOMAIN_DISK_TYPE_BLOCK:
+                r = XML_CHECK_ATTRS(n, path, err, "dev");
+                attr = "dev";
+                break;
+        default:
+                r = XML_CHECK_ATTRS(n, path, err, "file");
+                attr = "file";
+                break;
+        }
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        if (!attr)
+                return parse_source_volume(d, n, path, err);
+
+        r = xml_attr_str(n, path, attr, &d->src, err);
+        if (r > 0) {
+                char what[64];
+
+                snprintf(what, sizeof(what), "attribute '%s' of", attr);
+                r = domain_check_abs_path(d->src, what, path, err);
+        }
+        return r < 0 ? r : 0;
+}
+
+/* The bus a target name implies when no bus is given, as libvirt does. */
+static int bus_from_target(const char *dst, DomainDiskBus *ret) {
+        if (strncmp(dst, "vd", 2) == 0)
+                *ret = DOMAIN_DISK_BUS_VIRTIO;
+        else if (strncmp(dst, "sd", 2) == 0)
+                *ret = DOMAIN_DISK_BUS_SCSI;
+        else if (strncmp(dst, "hd", 2) == 0)
+                *ret = DOMAIN_DISK_BUS_IDE;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static int parse_target(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "dev", "bus");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "dev", &d->dst, err);
+        if (r < 0)
+                return r;
+        if (bus_from_target(d->dst, &d->bus) < 0)
+                return xml_err_unsupported(err, "target dev '%s' of <%s> is not supported: "
+                                           "use vdX, sdX or hdX", d->dst, path);
+        if (!str_in_charset(d->dst + 2, CHARSET_ALNUM "_"))
+                return xml_err_invalid(err, "invalid target dev '%s' of <%s>", d->dst, path);
+        r = DOMAIN_ATTR_ENUM(n, path, "bus", domain_disk_bus, &d->bus, err);
+        if (r < 0)
+                return r;
+        d->bus_given = r > 0;
+        return 0;
+}
+
+static int parse_empty_flag(bool *flag, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        *flag = true;
+        return 0;
+}
+
+static int parse_serial(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &d->serial, err);
+        if (r < 0)
+                return r;
+        return domain_check_charset(d->serial, CHARSET_ALNUM "_.+- ", "", path, err);
+}
+
+static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(c, path, err);
+        if (r < 0)
+                return r;
+        if (xml_is(c, "driver"))
+                return parse_driver(d, c, path, err);
+        if (xml_is(c, "source"))
+                return parse_source(d, c, path, err);
+        if (xml_is(c, "target"))
+                return parse_target(d, c, path, err);
+        if (xml_is(c, "iotune"))
+                return parse_iotune(d, c, path, err);
+        if (xml_is(c, "readonly"))
+                return parse_empty_flag(&d->readonly, c, path, err);
+        if (xml_is(c, "shareable"))
+                return parse_empty_flag(&d->shareable, c, path, err);
+        if (xml_is(c, "serial"))
+                return parse_serial(d, c, path, err);
+        if (xml_is(c, "boot"))
+                return domain_parse_boot_order(c, path, &d->boot_order, err);
+        return domain_parse_alias(c, path, &d->alias, err);
+}
+
+int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const children[] = {
+                "driver", "source", "target", "iotune", "readonly", "shareable", "serial", "boot", "alias",
+        };
+        DomainDiskDef *d;
+        bool has_target = false;
+        int r;
+
+        r = LIST_APPEND(def->disks, def->n_disks, &d, path, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_type, &d->type, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "device", domain_disk_device, &d->device, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "type", "device");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is_any(c, children, ELEMENTSOF(children)))
+                        return xml_unsupported_element(c, path, err);
+
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = parse_disk_child(d, c, sub, err);
+                if (r < 0)
+                        return r;
+                has_target = has_target || xml_is(c, "target");
+        }
+        if (!has_target)
+                return xml_err_xml(err, "missing element <%s/target>", path);
+        if (d->type == DOMAIN_DISK_TYPE_VOLUME && !d->src_pool)
+                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'volume'", path, d->dst);
+        return 0;
+}
+
+static void format_source(XmlWriter *w, const DomainDiskDef *d) {
+        switch (d->type) {
+        case DOMAIN_DISK_TYPE_VOLUME:
+                /* src is the path storaged resolved: internal, not XML */
+                if (!d->src_pool && !d->src_volume)
+                        return;
+                xw_start(w, "source");
+                xw_attr(w, "pool", d->src_pool);
+                xw_attr(w, "volume", d->src_volume);
+                break;
+        case DOMAIN_DISK_TYPE_BLOCK:
+                if (!d->src)
+                        return;
+                xw_start(w, "source");
+                xw_attr(w, "dev", d->src);
+                break;
+        default:
+                if (!d->src)
+                        return;
+                xw_start(w, "source");
+                xw_attr(w, "file", d->src);
+                break;
+        }
+        xw_end(w);
+}
+
+void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
+        xw_start(w, "disk");
+        xw_attr(w, "type", domain_disk_type_to_string(d->type));
+        xw_attr(w, "device", domain_disk_device_to_string(d->device));
+
+        if (d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
+            d->io != DOMAIN_DISK_IO_DEFAULT) {
+                xw_start(w, "driver");
+                xw_attr(w, "name", "qemu");
+                xw_attr(w, "type", domain_disk_format_to_string(d->format));
+                if (d->cache != DOMAIN_DISK_CACHE_DEFAULT)
+                        xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
+                xw_attr(w, "io", domain_disk_io_to_string(d->io));
+                xw_end(w);
+        }
+        format_source(w, d);
+        xw_start(w, "target");
+        xw_attr(w, "dev", d->dst);
+        xw_attr(w, "bus", domain_disk_bus_to_string(d->bus));
+        xw_end(w);
+        format_iotune(w, d);
+        if (d->readonly)
+                xw_empty(w, "readonly");
+        if (d->shareable)
+                xw_empty(w, "shareable");
+        xw_element(w, "serial", d->serial);
+        domain_format_boot_order(w, d->boot_order);
+        domain_format_alias(w, d->alias, flags);
+        xw_end(w);
+}
+
+void domain_disk_clear(DomainDiskDef *d) {
+        free(d->src);
+        free(d->src_pool);
+        free(d->src_volume);
+        free(d->dst);
+        free(d->serial);
+        free(d->iotune.group_name);
+        free(d->alias);
+}
+
+bool domain_disk_own(DomainDiskDef *d) {
+        bool ok = true;
+
+        ok = own_str(&d->src) && ok;
+        ok = own_str(&d->src_pool) && ok;
+        ok = own_str(&d->src_volume) && ok;
+        ok = own_str(&d->dst) && ok;
+        ok = own_str(&d->serial) && ok;
+        ok = own_str(&d->iotune.group_name) && ok;
+        ok = own_str(&d->alias) && ok;
+        return ok;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <graphics>, <video>, <input>: what a desktop guest shows and is driven by. */
+#include "domain-conf-internal.h"
+
+/* ---- graphics -------------------------------------------------------------- */
+
+static int parse_listen_attr(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_attr_str(n, path, "listen", &g->listen, err);
+        if (r > 0 && !str_is_host_address(g->listen))
+                return xml_err_invalid(err, "invalid listen address '%s' in <%s>", g->listen, path);
+        return r < 0 ? r : 0;
+}
+
+/* Only <listen type='address'/> is modelled; its address and the older
+ * listen='' attribute must agree, as libvirt requires. */
+static int parse_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *type = NULL, *address = NULL;
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return xml_err_unsupported(err, "more than one <%s> is not supported", path);
+        r = xml_attr_str_required(n, path, "type", &type, err);
+        if (r < 0)
+                return r;
+        if (!streq(type, "address"))
+                return xml_err_unsupported(err, "listen type '%s' of <%s> is not supported, only 'address'",
+                                           type, path);
+        r = XML_CHECK_ATTRS(n, path, err, "type", "address");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "address", &address, err);
+        if (r <= 0)
+                return r;
+        if (!str_is_host_address(address))
+                return xml_err_invalid(err, "invalid listen address '%s' in <%s>", address, path);
+        if (g->listen && !streq(g->listen, address))
+                return xml_err_invalid(err, "listen address '%s' of <%s> does not match the graphics "
+                                       "listen attribute '%s'", address, path, g->listen);
+        free_and_replace_str(&g->listen, TAKE_PTR(address));
+        return 0;
+}
+
+static int parse_port(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
+        bool autoport = false;
+        int r, r_auto;
+
+        g->port = -1;
+        r = xml_attr_int(n, path, "port", &g->port, err);
+        if (r < 0)
+                return r;
+        if (g->port < -1 || g->port > 65535)
+                return xml_err_invalid(err, "value '%d' of attribute 'port' of <%s> is out of range", g->port, path);
+        r_auto = xml_attr_bool(n, path, "autoport", "yes", "no", &autoport, err);
+        if (r_auto < 0)
+                return r_auto;
+        /* No port (or -1) means "pick one"; a port with autoport='yes' is the
+         * one picked for the running guest. */
+        g->autoport = g->port == -1 || (r_auto > 0 && autoport);
+        return 0;
+}
+
+int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainGraphicsDef *g;
+        int r;
+
+        r = LIST_APPEND(def->graphics, def->n_graphics, &g, path, err);
+        if (r < 0)
+                return r;
+        /* the type first: it decides which attributes make sense */
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_graphics_type, &g->type, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        r = parse_port(g, n, path, err);
+        if (r < 0)
+                return r;
+        r = parse_listen_attr(g, n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "passwd", &g->passwd, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "keymap", &g->keymap, err);
+        if (r < 0)
+                return r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "listen"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "listen");
+                r = parse_listen(g, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned flags) {
+        bool live = !(flags & DOMAIN_FORMAT_INACTIVE);
+
+        xw_start(w, "graphics");
+        xw_attr(w, "type", domain_graphics_type_to_string(g->type));
+        if (g->autoport)
+                /* the port picked at start belongs to the running guest only */
+                xw_attrf(w, "port", "%d", live && g->port > 0 ? g->port : -1);
+        else
+                xw_attrf(w, "port", "%d", g->port);
+        xw_attr(w, "autoport", g->autoport ? "yes" : "no");
+        xw_attr(w, "listen", g->listen);
+        xw_attr(w, "keymap", g->keymap);
+        if (flags & DOMAIN_FORMAT_SECURE)
+                xw_attr(w, "passwd", g->passwd);
+        if (g->listen) {
+                xw_start(w, "listen");
+                xw_attr(w, "type", "address");
+                xw_attr(w, "address", g->listen);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+void domain_graphics_clear(DomainGraphicsDef *g) {
+        free(g->listen);
+        /* the password must not linger in freed memory */
+        if (g->passwd)
+                explicit_bzero(g->passwd, strlen(g->passwd));
+        free(g->passwd);
+        free(g->keymap);
+}
+
+bool domain_graphics_own(DomainGraphicsDef *g) {
+        bool ok = true;
+
+        ok = own_str(&g->listen) && ok;
+        ok = own_str(&g->passwd) && ok;
+        ok = own_str(&g->keymap) && ok;
+        return ok;
+}
+
+/* ---- video --------------------------------------------------------------- */
+
+static const char *const video_model_values[] = {
+        "vga", "cirrus", "vmvga", "virtio", "qxl", "bochs", "ramfb", "none",
+};
+
+static int parse_video_model(DomainVideoDef *v, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "vram", "heads", "primary");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "type", video_model_values, ELEMENTSOF(video_model_values), &v->model, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        r = xml_attr_uint(n, path, "vram", &v->vram, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "heads", &v->heads, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_bool(n, path, "primary", "yes", "no", &v->primary, err);
+        return r < 0 ? r : 0;
+}
+
+int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainVideoDef *v;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        r = LIST_APPEND(def->videos, def->n_videos, &v, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "model") && !xml_is(c, "alias"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                if (xml_is(c, "model"))
+                        r = parse_video_model(v, c, sub, err);
+                else
+                        r = domain_parse_alias(c, sub, &v->alias, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags) {
+        xw_start(w, "video");
+        if (v->model) {
+                xw_start(w, "model");
+                xw_attr(w, "type", v->model);
+                if (v->vram)
+                        xw_attrf(w, "vram", "%u", v->vram);
+                if (v->heads)
+                        xw_attrf(w, "heads", "%u", v->heads);
+                if (v->primary)
+                        xw_attr(w, "primary", "yes");
+                xw_end(w);
+        }
+        domain_format_alias(w, v->alias, flags);
+        xw_end(w);
+}
+
+void domain_video_clear(DomainVideoDef *v) {
+        free(v->model);
+        free(v->alias);
+}
+
+bool domain_video_own(DomainVideoDef *v) {
+        bool ok = true;
+
+        ok = own_str(&v->model) && ok;
+        ok = own_str(&v->alias) && ok;
+        return ok;
+}
+
+/* ---- input --------------------------------------------------------------- */
+
+static const char *const input_type_values[] = { "mouse", "keyboard", "tablet" };
+static const char *const input_bus_values[] = { "ps2", "usb", "virtio" };
+
+int domain_parse_input(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainInputDef *in;
+        int r;
+
+        r = LIST_APPEND(def->inputs, def->n_inputs, &in, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "type", input_type_values, ELEMENTSOF(input_type_values), &in->type, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        r = XML_CHECK_ATTRS(n, path, err, "type", "bus");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "bus", input_bus_values, ELEMENTSOF(input_bus_values), &in->bus, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "alias"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "alias");
+                r = domain_parse_alias(c, sub, &in->alias, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_input(XmlWriter *w, const DomainInputDef *in, unsigned flags) {
+        xw_start(w, "input");
+        xw_attr(w, "type", in->type);
+        xw_attr(w, "bus", in->bus);
+        domain_format_alias(w, in->alias, flags);
+        xw_end(w);
+}
+
+void domain_input_clear(DomainInputDef *in) {
+        free(in->type);
+        free(in->bus);
+        free(in->alias);
+}
+
+bool domain_input_own(DomainInputDef *in) {
+        bool ok = true;
+
+        ok = own_str(&in->type) && ok;
+        ok = own_str(&in->bus) && ok;
+        ok = own_str(&in->alias) && ok;
+        return ok;
+}

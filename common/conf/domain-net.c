@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <interface>: user networking, a port on a virtbus network, or a tap on a
+ * host bridge. */
+#include <systemd/sd-id128.h>
+
+#include "domain-conf-internal.h"
+#include "error.h"
+
+static int parse_mac(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *s = NULL;
+        unsigned b[6];
+        int r, end = 0;
+
+        r = XML_CHECK_ATTRS(n, path, err, "address");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "address", &s, err);
+        if (r < 0)
+                return r;
+        if (strlen(s) != 17 ||
+            sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6 ||
+            end != 17 || !str_in_charset(s, "0123456789abcdefABCDEF:"))
+                return conf_fail(err, VB_ERROR_INVALID_MAC, "invalid MAC address: '%s' in <%s>", s, path);
+        /* a guest NIC needs a unicast address (the schema's uniMacAddr) */
+        if (b[0] & 1)
+                return conf_fail(err, VB_ERROR_INVALID_MAC,
+                                 "invalid MAC address: '%s' in <%s> is a multicast address", s, path);
+        for (size_t i = 0; i < 6; i++)
+                net->mac[i] = (uint8_t) b[i];
+        net->mac_given = true;
+        return 0;
+}
+
+/* 52:54:00 is the prefix QEMU and libvirt use for generated addresses. */
+static int generate_mac(DomainNetDef *net, ConfError *err) {
+        sd_id128_t id;
+        int r;
+
+        r = sd_id128_randomize(&id);
+        if (r < 0)
+                return conf_fail(err, VB_ERROR_INTERNAL, "cannot generate a MAC address: %s", strerror(-r));
+        net->mac[0] = 0x52;
+        net->mac[1] = 0x54;
+        net->mac[2] = 0x00;
+        memcpy(net->mac + 3, id.bytes, 3);
+        net->mac_given = false;
+        return 0;
+}
+
+static int parse_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        switch (net->type) {
+        case DOMAIN_NET_NETWORK:
+                r = XML_CHECK_ATTRS(n, path, err, "network", "portgroup");
+                if (r >= 0)
+                        r = xml_check_empty(n, path, err);
+                if (r >= 0)
+                        r = xml_attr_str_required(n, path, "network", &net->source, err);
+                if (r >= 0 && (!*net->source || str_has_newline(net->source)))
+                        r = xml_err_invalid(err, "invalid network name '%s' in <%s>", net->source, path);
+                if (r >= 0)
+                        r = xml_attr_str(n, path, "portgroup", &net->portgroup, err);
+                if (r > 0)
+                        r = domain_check_charset(net->portgroup, CHARSET_ALNUM "_.-\\:/",
+                                                 "attribute 'portgroup' of", path, err);
+                return r < 0 ? r : 0;
+        case DOMAIN_NET_BRIDGE:
+                r = XML_CHECK_ATTRS(n, path, err, "bridge");
+                if (r >= 0)
+                        r = xml_check_empty(n, path, err);
+                if (r >= 0)
+                        r = xml_attr_str_required(n, path, "bridge", &net->source, err);
+                if (r >= 0)
+                        r = domain_check_charset(net->source, CHARSET_ALNUM "_.-\\:/",
+                                                 "attribute 'bridge' of", path, err);
+                return r < 0 ? r : 0;
+        default: /* user networking: refused by the caller */
+                return -EINVAL;
+        }
+}
+
+static int parse_model(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "type", &net->model, err);
+        if (r >= 0)
+                r = domain_check_charset(net->model, CHARSET_ALNUM "-_", "attribute 'type' of", path, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_target(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "dev");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "dev", &net->ifname, err);
+        if (r >= 0)
+                r = domain_check_charset(net->ifname, CHARSET_ALNUM "_.-\\:/", "attribute 'dev' of", path, err);
+        return r < 0 ? r : 0;
+}
+
+int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const children[] = { "mac", "source", "model", "target", "boot", "alias" };
+        DomainNetDef *net;
+        int r;
+
+        r = LIST_APPEND(def->nets, def->n_nets, &net, path, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_net_type, &net->type, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        r = XML_CHECK_ATTRS(n, path, err, "type");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is_any(c, children, ELEMENTSOF(children)))
+                        return xml_unsupported_element(c, path, err);
+
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                if (xml_is(c, "mac"))
+                        r = parse_mac(net, c, sub, err);
+                else if (xml_is(c, "source"))
+                        r = net->type == DOMAIN_NET_USER ? xml_unsupported_element(c, path, err)
+                                                         : parse_source(net, c, sub, err);
+                else if (xml_is(c, "model"))
+                        r = parse_model(net, c, sub, err);
+                else if (xml_is(c, "target"))
+                        r = parse_target(net, c, sub, err);
+                else if (xml_is(c, "boot"))
+                        r = domain_parse_boot_order(c, sub, &net->boot_order, err);
+                else
+                        r = domain_parse_alias(c, sub, &net->alias, err);
+                if (r < 0)
+                        return r;
+        }
+
+        if (net->type != DOMAIN_NET_USER && !net->source)
+                return xml_err_xml(err, "missing element <%s/source> for an interface of type '%s'",
+                                   path, domain_net_type_to_string(net->type));
+        if (!net->mac_given)
+                return generate_mac(net, err);
+        return 0;
+}
+
+void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
+        static const uint8_t zero[6] = {};
+
+        xw_start(w, "interface");
+        xw_attr(w, "type", domain_net_type_to_string(net->type));
+        if (net->mac_given || memcmp(net->mac, zero, 6) != 0) {
+                xw_start(w, "mac");
+                xw_attrf(w, "address", "%02x:%02x:%02x:%02x:%02x:%02x",
+                         net->mac[0], net->mac[1], net->mac[2], net->mac[3], net->mac[4], net->mac[5]);
+                xw_end(w);
+        }
+        if (net->type == DOMAIN_NET_NETWORK && net->source) {
+                xw_start(w, "source");
+                xw_attr(w, "network", net->source);
+                xw_attr(w, "portgroup", net->portgroup);
+                xw_end(w);
+        } else if (net->type == DOMAIN_NET_BRIDGE && net->source) {
+                xw_start(w, "source");
+                xw_attr(w, "bridge", net->source);
+                xw_end(w);
+        }
+        /* the tap device exists only while the guest runs */
+        if (net->ifname && !(flags & DOMAIN_FORMAT_INACTIVE)) {
+                xw_start(w, "target");
+                xw_attr(w, "dev", net->ifname);
+                xw_end(w);
+        }
+        if (net->model) {
+                xw_start(w, "model");
+                xw_attr(w, "type", net->model);
+                xw_end(w);
+        }
+        domain_format_boot_order(w, net->boot_order);
+        domain_format_alias(w, net->alias, flags);
+        xw_end(w);
+}
+
+void domain_net_clear(DomainNetDef *net) {
+        free(net->model);
+        free(net->source);
+        free(net->portgroup);
+        free(net->ifname);
+        free(net->alias);
+}
+
+bool domain_net_own(DomainNetDef *net) {
+        bool ok = true;
+
+        ok = own_str(&net->model) && ok;
+        ok = own_str(&net->source) && ok;
+        ok = own_str(&net->portgroup) && ok;
+        ok = own_str(&net->ifname) && ok;
+        ok = own_str(&net->alias) && ok;
+        return ok;
+}

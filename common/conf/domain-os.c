@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <os>, <features>, <cpu>, <clock>: what the guest boots and sees. */
+#include <inttypes.h>
+
+#include "domain-conf-internal.h"
+
+/* ---- os ------------------------------------------------------------------ */
+
+/* The schema's archnames. */
+static const char *const arch_values[] = {
+        "aarch64", "alpha", "armv6l", "armv7l", "cris", "i686", "ia64", "lm32", "m68k",
+        "microblaze", "microblazeel", "mips", "mipsel", "mips64", "mips64el", "openrisc",
+        "parisc", "parisc64", "ppc", "ppc64", "ppc64le", "ppcemb", "riscv32", "riscv64",
+        "s390", "s390x", "sh4", "sh4eb", "sparc", "sparc64", "unicore32", "x86_64",
+        "xtensa", "xtensaeb",
+};
+
+static int parse_os_type(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "arch", "machine");
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "arch", arch_values, ELEMENTSOF(arch_values), &os->arch, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "machine", &os->machine, err);
+        if (r > 0)
+                r = domain_check_charset(os->machine, CHARSET_ALNUM "_.-", "attribute 'machine' of", path, err);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &os->type, err);
+        if (r < 0)
+                return r;
+        str_strip(os->type); /* a token for the schema */
+        /* QEMU/KVM guests are full machines: no xen/linux/exe OS types */
+        if (!streq(os->type, "hvm"))
+                return xml_err_unsupported(err, "OS type '%s' in <%s> is not supported, only 'hvm'", os->type, path);
+        return 0;
+}
+
+/* <kernel>, <initrd>, <loader>, <nvram>: a path as text; empty means none. */
+static int parse_os_path(char **ret, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_text(n, path, ret, err);
+        if (r < 0)
+                return r;
+        if (!**ret) {
+                *ret = (free(*ret), NULL);
+                return 0;
+        }
+        return domain_check_abs_path(*ret, "", path, err);
+}
+
+static int parse_os_loader(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "readonly", "type");
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(n, path, "readonly", "yes", "no", &os->loader_readonly, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_loader_type, &os->loader_type, err);
+        if (r < 0)
+                return r;
+        return parse_os_path(&os->loader, n, path, err);
+}
+
+static int parse_os_boot(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainBootDev dev;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "dev");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "dev", domain_boot_dev, &dev, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'dev' of <%s>", path);
+        if (os->n_boot >= ELEMENTSOF(os->boot))
+                return xml_err_invalid(err, "too many <%s> elements: at most %zu", path, ELEMENTSOF(os->boot));
+        os->boot[os->n_boot++] = dev;
+        return 0;
+}
+
+static int parse_os_bootmenu(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "enable");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(n, path, "enable", "yes", "no", &os->bootmenu, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'enable' of <%s>", path);
+        return r < 0 ? r : 0;
+}
+
+static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfError *err) {
+        int r;
+
+        if (xml_is(c, "boot"))
+                return parse_os_boot(os, c, path, err);
+
+        r = xml_check_unique(c, path, err);
+        if (r < 0)
+                return r;
+        if (xml_is(c, "type"))
+                return parse_os_type(os, c, path, err);
+        if (xml_is(c, "loader"))
+                return parse_os_loader(os, c, path, err);
+        if (xml_is(c, "bootmenu"))
+                return parse_os_bootmenu(os, c, path, err);
+
+        /* the rest are plain text elements */
+        r = XML_CHECK_ATTRS(c, path, err, NULL);
+        if (r < 0)
+                return r;
+        if (xml_is(c, "nvram"))
+                return parse_os_path(&os->nvram, c, path, err);
+        if (xml_is(c, "kernel"))
+                return parse_os_path(&os->kernel, c, path, err);
+        if (xml_is(c, "initrd"))
+                return parse_os_path(&os->initrd, c, path, err);
+        r = xml_text(c, path, &os->cmdline, err); /* cmdline */
+        return r < 0 ? r : 0;
+}
+
+int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const children[] = {
+                "type", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
+        };
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is_any(c, children, ELEMENTSOF(children)))
+                        return xml_unsupported_element(c, path, err);
+
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = parse_os_child(&def->os, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!def->os.type)
+                return xml_err_xml(err, "missing element <%s/type>", path);
+        return 0;
+}
+
+void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
+        xw_start(w, "os");
+
+        xw_start(w, "type");
+        xw_attr(w, "arch", os->arch);
+        xw_attr(w, "machine", os->machine);
+        xw_text(w, os->type ?: "hvm");
+        xw_end(w);
+
+        if (os->loader || os->loader_type != DOMAIN_LOADER_DEFAULT || os->loader_readonly != TRISTATE_ABSENT) {
+                xw_start(w, "loader");
+                xw_attr(w, "readonly", tristate_word(os->loader_readonly, "yes", "no"));
+                xw_attr(w, "type", domain_loader_type_to_string(os->loader_type));
+                if (os->loader)
+                        xw_text(w, os->loader);
+                xw_end(w);
+        }
+        xw_element(w, "nvram", os->nvram);
+        xw_element(w, "kernel", os->kernel);
+        xw_element(w, "initrd", os->initrd);
+        xw_element(w, "cmdline", os->cmdline);
+        for (size_t i = 0; i < os->n_boot; i++) {
+                xw_start(w, "boot");
+                xw_attr(w, "dev", domain_boot_dev_to_string(os->boot[i]));
+                xw_end(w);
+        }
+        if (os->bootmenu != TRISTATE_ABSENT) {
+                xw_start(w, "bootmenu");
+                xw_attr(w, "enable", tristate_word(os->bootmenu, "yes", "no"));
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+/* ---- features ------------------------------------------------------------ */
+
+static int parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "hidden"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "hidden");
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                r = XML_CHECK_ATTRS(c, sub, err, "state");
+                if (r < 0)
+                        return r;
+                r = xml_check_empty(c, sub, err);
+                if (r < 0)
+                        return r;
+                r = domain_attr_tristate(c, sub, "state", "on", "off", &f->kvm_hidden, err);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return xml_err_xml(err, "missing attribute 'state' of <%s>", sub);
+        }
+        return 0;
+}
+
+int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainFeaturesDef *f = &def->features;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                bool *flag = xml_is(c, "acpi") ? &f->acpi : xml_is(c, "apic") ? &f->apic :
+                             xml_is(c, "pae") ? &f->pae : NULL;
+
+                if (!flag && !xml_is(c, "kvm"))
+                        return xml_unsupported_element(c, path, err);
+
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                if (!flag) {
+                        r = parse_kvm_features(f, c, sub, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = XML_CHECK_ATTRS(c, sub, err, NULL);
+                if (r < 0)
+                        return r;
+                r = xml_check_empty(c, sub, err);
+                if (r < 0)
+                        return r;
+                *flag = true;
+        }
+        return 0;
+}
+
+void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
+        if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT)
+                return;
+        xw_start(w, "features");
+        if (f->acpi)
+                xw_empty(w, "acpi");
+        if (f->apic)
+                xw_empty(w, "apic");
+        if (f->pae)
+                xw_empty(w, "pae");
+        if (f->kvm_hidden != TRISTATE_ABSENT) {
+                xw_start(w, "kvm");
+                xw_start(w, "hidden");
+                xw_attr(w, "state", tristate_word(f->kvm_hidden, "on", "off"));
+                xw_end(w);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+/* ---- cpu ----------------------------------------------------------------- */
+
+static const char *const cpu_match_values[] = { "minimum", "exact", "strict" };
+static const char *const cpu_check_values[] = { "none", "partial", "full" };
+static const char *const cpu_fallback_values[] = { "allow", "forbid" };
+
+static int parse_cpu_model(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "fallback");
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "fallback", cpu_fallback_values, ELEMENTSOF(cpu_fallback_values),
+                            &cpu->model_fallback, err);
+        if (r < 0)
+                return r;
+        r = xml_text(n, path, &cpu->model, err);
+        if (r < 0)
+                return r;
+        if (!*cpu->model)
+                cpu->model = (free(cpu->model), NULL);
+        else if (str_has_newline(cpu->model))
+                return xml_err_invalid(err, "<%s> must not contain a line break", path);
+        return 0;
+}
+
+static int parse_topology_count(xmlNodePtr n, const char *path, const char *attr, bool required,
+                                unsigned *ret, ConfError *err) {
+        int r;
+
+        r = xml_attr_uint(n, path, attr, ret, err);
+        if (r < 0)
+                return r;
+        if (r == 0 && required)
+                return xml_err_xml(err, "missing attribute '%s' of <%s>", attr, path);
+        if (r > 0 && *ret == 0)
+                return xml_err_invalid(err, "value '0' of attribute '%s' of <%s> must be 1 or more", attr, path);
+        return 0;
+}
+
+static int parse_cpu_topology(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "sockets", "dies", "cores", "threads");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = parse_topology_count(n, path, "sockets", true, &cpu->sockets, err);
+        if (r >= 0)
+                r = parse_topology_count(n, path, "dies", false, &cpu->dies, err);
+        if (r >= 0)
+                r = parse_topology_count(n, path, "cores", true, &cpu->cores, err);
+        if (r >= 0)
+                r = parse_topology_count(n, path, "threads", true, &cpu->threads, err);
+        return r;
+}
+
+static int parse_cpu_feature(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainCpuFeature *f;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "policy", "name");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = LIST_APPEND(cpu->features, cpu->n_features, &f, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "name", &f->name, err);
+        if (r < 0)
+                return r;
+        r = domain_check_charset(f->name, CHARSET_ALNUM "-_.", "attribute 'name' of", path, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i + 1 < cpu->n_features; i++)
+                if (streq(cpu->features[i].name, f->name))
+                        return xml_err_invalid(err, "CPU feature '%s' is given more than once in <%s>",
+                                               f->name, path);
+        r = DOMAIN_ATTR_ENUM(n, path, "policy", domain_cpu_feature_policy, &f->policy, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'policy' of <%s>", path);
+        return r < 0 ? r : 0;
+}
+
+static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, ConfError *err) {
+        int r;
+
+        if (xml_is(c, "feature"))
+                return parse_cpu_feature(cpu, c, path, err);
+        r = xml_check_unique(c, path, err);
+        if (r < 0)
+                return r;
+        if (xml_is(c, "model"))
+                return parse_cpu_model(cpu, c, path, err);
+        if (xml_is(c, "topology"))
+                return parse_cpu_topology(cpu, c, path, err);
+        r = XML_CHECK_ATTRS(c, path, err, NULL); /* vendor */
+        if (r < 0)
+                return r;
+        r = xml_text(c, path, &cpu->vendor, err);
+        if (r < 0)
+                return r;
+        if (!*cpu->vendor || str_has_newline(cpu->vendor))
+                return xml_err_invalid(err, "invalid value '%s' of <%s>", cpu->vendor, path);
+        return 0;
+}
+
+int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainCpuDef *cpu = &def->cpu;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "mode", "match", "check");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        cpu->present = true;
+        r = DOMAIN_ATTR_ENUM(n, path, "mode", domain_cpu_mode, &cpu->mode, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "match", cpu_match_values, ELEMENTSOF(cpu_match_values), &cpu->match, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "check", cpu_check_values, ELEMENTSOF(cpu_check_values), &cpu->check, err);
+        if (r < 0)
+                return r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "model") && !xml_is(c, "vendor") && !xml_is(c, "topology") && !xml_is(c, "feature"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = parse_cpu_child(cpu, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+
+        /* libvirt's default mode is custom, which is what a bare model means */
+        if (cpu->mode == DOMAIN_CPU_MODE_NONE && cpu->model)
+                cpu->mode = DOMAIN_CPU_MODE_CUSTOM;
+        if (cpu->vendor && !cpu->model)
+                return xml_err_invalid(err, "<%s/vendor> needs a <%s/model>", path, path);
+        return 0;
+}
+
+void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
+        if (!cpu->present)
+                return;
+        xw_start(w, "cpu");
+        xw_attr(w, "mode", domain_cpu_mode_to_string(cpu->mode));
+        xw_attr(w, "match", cpu->match);
+        xw_attr(w, "check", cpu->check);
+        if (cpu->model || cpu->model_fallback) {
+                xw_start(w, "model");
+                xw_attr(w, "fallback", cpu->model_fallback);
+                if (cpu->model)
+                        xw_text(w, cpu->model);
+                xw_end(w);
+        }
+        xw_element(w, "vendor", cpu->vendor);
+        if (cpu->sockets) {
+                xw_start(w, "topology");
+                xw_attrf(w, "sockets", "%u", cpu->sockets);
+                if (cpu->dies)
+                        xw_attrf(w, "dies", "%u", cpu->dies);
+                xw_attrf(w, "cores", "%u", cpu->cores);
+                xw_attrf(w, "threads", "%u", cpu->threads);
+                xw_end(w);
+        }
+        for (size_t i = 0; i < cpu->n_features; i++) {
+                xw_start(w, "feature");
+                xw_attr(w, "policy", domain_cpu_feature_policy_to_string(cpu->features[i].policy));
+                xw_attr(w, "name", cpu->features[i].name);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+/* ---- clock --------------------------------------------------------------- */
+
+int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainClockDef *clock = &def->clock;
+        int r, r_adj, r_basis;
+
+        r = XML_CHECK_ATTRS(n, path, err, "offset", "adjustment", "basis");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err); /* <timer> is not modelled */
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "offset", domain_clock_offset, &clock->offset, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'offset' of <%s>", path);
+        r_adj = xml_attr_llong(n, path, "adjustment", &clock->adjustment, err);
+        if (r_adj < 0)
+                return r_adj;
+        r_basis = DOMAIN_ATTR_ENUM(n, path, "basis", domain_clock_basis, &clock->basis, err);
+        if (r_basis < 0)
+                return r_basis;
+        if (clock->offset != DOMAIN_CLOCK_VARIABLE) {
+                if (r_adj > 0)
+                        return xml_err_unsupported(err, "attribute 'adjustment' of <%s> is only supported "
+                                                   "with offset='variable'", path);
+                if (r_basis > 0)
+                        return xml_err_invalid(err, "attribute 'basis' of <%s> needs offset='variable'", path);
+        }
+        return 0;
+}
+
+void domain_format_clock(XmlWriter *w, const DomainClockDef *clock) {
+        xw_start(w, "clock");
+        xw_attr(w, "offset", domain_clock_offset_to_string(clock->offset));
+        if (clock->offset == DOMAIN_CLOCK_VARIABLE) {
+                xw_attrf(w, "adjustment", "%" PRId64, clock->adjustment);
+                xw_attr(w, "basis", domain_clock_basis_to_string(clock->basis));
+        }
+        xw_end(w);
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+void domain_os_clear(DomainDef *def) {
+        DomainOsDef *os = &def->os;
+
+        free(os->type);
+        free(os->arch);
+        free(os->machine);
+        free(os->kernel);
+        free(os->initrd);
+        free(os->cmdline);
+        free(os->loader);
+        free(os->nvram);
+        free(def->cpu.match);
+        free(def->cpu.check);
+        free(def->cpu.model);
+        free(def->cpu.model_fallback);
+        free(def->cpu.vendor);
+        for (size_t i = 0; i < def->cpu.n_features; i++)
+                free(def->cpu.features[i].name);
+        free(def->cpu.features);
+}
+
+bool domain_os_own(DomainDef *def) {
+        DomainOsDef *os = &def->os;
+        bool ok = true;
+
+        ok = own_str(&os->type) && ok;
+        ok = own_str(&os->arch) && ok;
+        ok = own_str(&os->machine) && ok;
+        ok = own_str(&os->kernel) && ok;
+        ok = own_str(&os->initrd) && ok;
+        ok = own_str(&os->cmdline) && ok;
+        ok = own_str(&os->loader) && ok;
+        ok = own_str(&os->nvram) && ok;
+        ok = own_str(&def->cpu.match) && ok;
+        ok = own_str(&def->cpu.check) && ok;
+        ok = own_str(&def->cpu.model) && ok;
+        ok = own_str(&def->cpu.model_fallback) && ok;
+        ok = own_str(&def->cpu.vendor) && ok;
+        ok = OWN_ARRAY(def->cpu.features, def->cpu.n_features) && ok;
+        for (size_t i = 0; i < def->cpu.n_features; i++)
+                ok = own_str(&def->cpu.features[i].name) && ok;
+        return ok;
+}

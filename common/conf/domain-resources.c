@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <memory>, <currentMemory>, <maxMemory>, <vcpu>, <cputune>, <numatune>,
+ * <memoryBacking>: what the guest gets from the host and how it is placed. */
+#include <inttypes.h>
+
+#include "domain-conf-internal.h"
+
+/* ---- memory ---------------------------------------------------------------- */
+
+int domain_parse_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, "unit");
+        return r < 0 ? r : xml_text_scaled_kib(n, path, &def->memory_kib, err);
+}
+
+int domain_parse_current_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, "unit");
+        return r < 0 ? r : xml_text_scaled_kib(n, path, &def->current_memory_kib, err);
+}
+
+int domain_parse_max_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "unit", "slots");
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "slots", &def->max_memory_slots, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'slots' of <%s>", path);
+        return xml_text_scaled_kib(n, path, &def->max_memory_kib, err);
+}
+
+/* Sizes are always written in KiB, the unit they are kept in. */
+static void format_kib(XmlWriter *w, const char *name, uint64_t kib, unsigned slots) {
+        xw_start(w, name);
+        if (slots)
+                xw_attrf(w, "slots", "%u", slots);
+        xw_attr(w, "unit", "KiB");
+        xw_textf(w, "%" PRIu64, kib);
+        xw_end(w);
+}
+
+void domain_format_memory(XmlWriter *w, const DomainDef *def) {
+        if (def->max_memory_kib)
+                format_kib(w, "maxMemory", def->max_memory_kib, def->max_memory_slots);
+        if (def->memory_kib)
+                format_kib(w, "memory", def->memory_kib, 0);
+        if (def->current_memory_kib)
+                format_kib(w, "currentMemory", def->current_memory_kib, 0);
+}
+
+/* ---- memoryBacking ----------------------------------------------------- */
+
+static int parse_hugepage(DomainMemoryBackingDef *mb, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainHugepage *p;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "size", "unit", "nodeset");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = LIST_APPEND(mb->pages, mb->n_pages, &p, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_scaled_kib(n, path, "size", &p->size_kib, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'size' of <%s>", path);
+        if (p->size_kib == 0)
+                return xml_err_invalid(err, "page size of <%s> must be more than 0", path);
+        r = xml_attr_str(n, path, "nodeset", &p->nodeset, err);
+        if (r > 0)
+                r = domain_check_cpuset(p->nodeset, "attribute 'nodeset' of", path, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_hugepages(DomainMemoryBackingDef *mb, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        mb->hugepages = true;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "page"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "page");
+                r = parse_hugepage(mb, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_flag(bool *flag, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        *flag = true;
+        return 0;
+}
+
+int domain_parse_memory_backing(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainMemoryBackingDef *mb = &def->memory_backing;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "hugepages") && !xml_is(c, "nosharepages") && !xml_is(c, "locked"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                if (xml_is(c, "hugepages"))
+                        r = parse_hugepages(mb, c, sub, err);
+                else
+                        r = parse_flag(xml_is(c, "locked") ? &mb->locked : &mb->nosharepages, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb) {
+        if (!mb->hugepages && !mb->nosharepages && !mb->locked)
+                return;
+        xw_start(w, "memoryBacking");
+        if (mb->hugepages) {
+                xw_start(w, "hugepages");
+                for (size_t i = 0; i < mb->n_pages; i++) {
+                        xw_start(w, "page");
+                        xw_attrf(w, "size", "%" PRIu64, mb->pages[i].size_kib);
+                        xw_attr(w, "unit", "KiB");
+                        xw_attr(w, "nodeset", mb->pages[i].nodeset);
+                        xw_end(w);
+                }
+                xw_end(w);
+        }
+        if (mb->nosharepages)
+                xw_empty(w, "nosharepages");
+        if (mb->locked)
+                xw_empty(w, "locked");
+        xw_end(w);
+}
+
+/* ---- vcpu ---------------------------------------------------------------- */
+
+static const char *const placement_values[] = { "static", "auto" };
+
+int domain_parse_vcpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "placement", "cpuset", "current");
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "placement", placement_values, ELEMENTSOF(placement_values),
+                            &def->vcpu_placement, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "cpuset", &def->vcpu_cpuset, err);
+        if (r > 0)
+                r = domain_check_cpuset(def->vcpu_cpuset, "attribute 'cpuset' of", path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "current", &def->vcpus_current, err);
+        if (r < 0)
+                return r;
+        return xml_text_uint(n, path, &def->vcpus, err);
+}
+
+void domain_format_vcpu(XmlWriter *w, const DomainDef *def) {
+        xw_start(w, "vcpu");
+        xw_attr(w, "placement", def->vcpu_placement);
+        xw_attr(w, "cpuset", def->vcpu_cpuset);
+        if (def->vcpus_current)
+                xw_attrf(w, "current", "%u", def->vcpus_current);
+        xw_textf(w, "%u", def->vcpus);
+        xw_end(w);
+}
+
+/* ---- cputune ----------------------------------------------------------- */
+
+/* Ranges are the schema's (cpuperiod, cpuquota, cpushares). */
+#define CPU_PERIOD_MIN 1000
+#define CPU_PERIOD_MAX 1000000
+#define CPU_QUOTA_MAX INT64_C(17592186044415)
+
+static int parse_cputune_number(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        if (xml_is(n, "quota")) {
+                r = xml_text_llong(n, path, &ct->quota, err);
+                if (r < 0)
+                        return r;
+                if (ct->quota < -1 || ct->quota > CPU_QUOTA_MAX)
+                        return xml_err_invalid(err, "value '%" PRId64 "' of <%s> is out of range: "
+                                               "-1 (unlimited) or up to %" PRId64,
+                                               ct->quota, path, CPU_QUOTA_MAX);
+                return 0;
+        }
+        if (xml_is(n, "period")) {
+                r = xml_text_ullong(n, path, &ct->period, err);
+                if (r < 0)
+                        return r;
+                if (ct->period < CPU_PERIOD_MIN || ct->period > CPU_PERIOD_MAX)
+                        return xml_err_invalid(err, "value '%" PRIu64 "' of <%s> is out of range: %d to %d",
+                                               ct->period, path, CPU_PERIOD_MIN, CPU_PERIOD_MAX);
+                return 0;
+        }
+        r = xml_text_ullong(n, path, &ct->shares, err);
+        if (r < 0)
+                return r;
+        if (ct->shares > UINT32_MAX)
+                return xml_err_invalid(err, "value '%" PRIu64 "' of <%s> is out of range", ct->shares, path);
+        return 0;
+}
+
+static int parse_vcpupin(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainVcpuPin *pin;
+        unsigned vcpu;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "vcpu", "cpuset");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "vcpu", &vcpu, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'vcpu' of <%s>", path);
+        for (size_t i = 0; i < ct->n_vcpupin; i++)
+                if (ct->vcpupin[i].vcpu == vcpu)
+                        return xml_err_invalid(err, "vcpu %u is pinned twice in <%s>", vcpu, path);
+        r = LIST_APPEND(ct->vcpupin, ct->n_vcpupin, &pin, path, err);
+        if (r < 0)
+                return r;
+        pin->vcpu = vcpu;
+        r = xml_attr_str_required(n, path, "cpuset", &pin->cpuset, err);
+        if (r < 0)
+                return r;
+        return domain_check_cpuset(pin->cpuset, "attribute 'cpuset' of", path, err);
+}
+
+static int parse_emulatorpin(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "cpuset");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "cpuset", &ct->emulatorpin, err);
+        if (r < 0)
+                return r;
+        return domain_check_cpuset(ct->emulatorpin, "attribute 'cpuset' of", path, err);
+}
+
+int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainCputuneDef *ct = &def->cputune;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        ct->present = true;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (xml_is(c, "shares") || xml_is(c, "period") || xml_is(c, "quota")) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r >= 0)
+                                r = parse_cputune_number(ct, c, sub, err);
+                } else if (xml_is(c, "vcpupin"))
+                        r = parse_vcpupin(ct, c, sub, err);
+                else if (xml_is(c, "emulatorpin")) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r >= 0)
+                                r = parse_emulatorpin(ct, c, sub, err);
+                } else
+                        r = xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct) {
+        if (!ct->present)
+                return;
+        xw_start(w, "cputune");
+        if (ct->shares)
+                xw_elementf(w, "shares", "%" PRIu64, ct->shares);
+        if (ct->period)
+                xw_elementf(w, "period", "%" PRIu64, ct->period);
+        if (ct->quota)
+                xw_elementf(w, "quota", "%" PRId64, ct->quota);
+        for (size_t i = 0; i < ct->n_vcpupin; i++) {
+                xw_start(w, "vcpupin");
+                xw_attrf(w, "vcpu", "%u", ct->vcpupin[i].vcpu);
+                xw_attr(w, "cpuset", ct->vcpupin[i].cpuset);
+                xw_end(w);
+        }
+        if (ct->emulatorpin) {
+                xw_start(w, "emulatorpin");
+                xw_attr(w, "cpuset", ct->emulatorpin);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+/* ---- numatune ---------------------------------------------------------- */
+
+static const char *const numa_mode_values[] = { "strict", "preferred", "interleave", "restrictive" };
+
+static int parse_numatune_memory(DomainNumatuneDef *nt, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "mode", "placement", "nodeset");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "mode", numa_mode_values, ELEMENTSOF(numa_mode_values), &nt->mode, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "placement", placement_values, ELEMENTSOF(placement_values),
+                            &nt->placement, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "nodeset", &nt->nodeset, err);
+        if (r > 0)
+                r = domain_check_cpuset(nt->nodeset, "attribute 'nodeset' of", path, err);
+        if (r < 0)
+                return r;
+        /* with automatic placement numad picks the nodes */
+        if (nt->nodeset && streq_ptr(nt->placement, "auto"))
+                return xml_err_invalid(err, "<%s> cannot have both placement='auto' and a nodeset", path);
+        return 0;
+}
+
+int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        def->numatune.present = true;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "memory"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "memory");
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                r = parse_numatune_memory(&def->numatune, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt) {
+        if (!nt->present)
+                return;
+        xw_start(w, "numatune");
+        if (nt->mode || nt->placement || nt->nodeset) {
+                xw_start(w, "memory");
+                xw_attr(w, "mode", nt->mode);
+                xw_attr(w, "placement", nt->placement);
+                xw_attr(w, "nodeset", nt->nodeset);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+void domain_resources_clear(DomainDef *def) {
+        free(def->vcpu_placement);
+        free(def->vcpu_cpuset);
+        for (size_t i = 0; i < def->cputune.n_vcpupin; i++)
+                free(def->cputune.vcpupin[i].cpuset);
+        free(def->cputune.vcpupin);
+        free(def->cputune.emulatorpin);
+        free(def->numatune.mode);
+        free(def->numatune.placement);
+        free(def->numatune.nodeset);
+        for (size_t i = 0; i < def->memory_backing.n_pages; i++)
+                free(def->memory_backing.pages[i].nodeset);
+        free(def->memory_backing.pages);
+}
+
+bool domain_resources_own(DomainDef *def) {
+        bool ok = true;
+
+        ok = own_str(&def->vcpu_placement) && ok;
+        ok = own_str(&def->vcpu_cpuset) && ok;
+        ok = OWN_ARRAY(def->cputune.vcpupin, def->cputune.n_vcpupin) && ok;
+        for (size_t i = 0; i < def->cputune.n_vcpupin; i++)
+                ok = own_str(&def->cputune.vcpupin[i].cpuset) && ok;
+        ok = own_str(&def->cputune.emulatorpin) && ok;
+        ok = own_str(&def->numatune.mode) && ok;
+        ok = own_str(&def->numatune.placement) && ok;
+        ok = own_str(&def->numatune.nodeset) && ok;
+        ok = OWN_ARRAY(def->memory_backing.pages, def->memory_backing.n_pages) && ok;
+        for (size_t i = 0; i < def->memory_backing.n_pages; i++)
+                ok = own_str(&def->memory_backing.pages[i].nodeset) && ok;
+        return ok;
+}
