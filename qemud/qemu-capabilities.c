@@ -1,57 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <stdarg.h>
+#include <strings.h>
 #include <sys/utsname.h>
 
 #include "error.h"
 #include "qemu-capabilities.h"
 #include "util.h"
-
-/* A growing string for the XML we write by hand. */
-typedef struct Buf {
-        char *data;
-        size_t len, alloc;
-        bool oom;
-} Buf;
-
-static void buf_printf(Buf *b, const char *fmt, ...) _printf_(2, 3);
-static void buf_printf(Buf *b, const char *fmt, ...) {
-        va_list ap;
-        int n;
-
-        if (b->oom)
-                return;
-        for (;;) {
-                size_t room = b->alloc - b->len;
-                va_start(ap, fmt);
-                n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
-                va_end(ap);
-                if (n < 0) {
-                        b->oom = true;
-                        return;
-                }
-                if ((size_t) n < room) {
-                        b->len += (size_t) n;
-                        return;
-                }
-                size_t na = MAX(b->alloc * 2, b->len + (size_t) n + 256);
-                char *nd = realloc(b->data, na);
-                if (!nd) {
-                        b->oom = true;
-                        return;
-                }
-                b->data = nd;
-                b->alloc = na;
-        }
-}
-
-static int buf_finish(Buf *b, char **ret) {
-        if (b->oom || !b->data) {
-                free(b->data);
-                return -ENOMEM;
-        }
-        *ret = b->data;
-        return 0;
-}
+#include "xml-util.h"
 
 static const char *host_arch(void) {
         static struct utsname u;
@@ -66,54 +20,155 @@ static int host_cpu_count(void) {
         return n > 0 ? (int) n : 1;
 }
 
-static void format_machines(Buf *b, const QemuCaps *caps, const char *indent) {
-        for (size_t i = 0; i < caps->n_machines; i++) {
-                const QemuMachine *mc = &caps->machines[i];
-                if (mc->alias)
-                        buf_printf(b, "%s<machine maxCpus='%u' canonical='%s'>%s</machine>\n", indent,
-                                   mc->max_cpus ? mc->max_cpus : 1, mc->name, mc->alias);
-                buf_printf(b, "%s<machine maxCpus='%u'>%s</machine>\n", indent, mc->max_cpus ? mc->max_cpus : 1,
-                           mc->name);
-        }
+static void format_machine(XmlWriter *w, const char *name, const char *canonical, unsigned max_cpus) {
+        xw_start(w, "machine");
+        xw_attrf(w, "maxCpus", "%u", max_cpus ? max_cpus : 1);
+        xw_attr(w, "canonical", canonical);
+        xw_text(w, name);
+        xw_end(w);
+}
+
+static void format_host(XmlWriter *w) {
+        xw_start(w, "host");
+        xw_start(w, "cpu");
+        xw_element(w, "arch", host_arch());
+        xw_start(w, "topology");
+        xw_attr(w, "sockets", "1");
+        xw_attr(w, "dies", "1");
+        xw_attrf(w, "cores", "%d", host_cpu_count());
+        xw_attr(w, "threads", "1");
+        xw_end(w);
+        xw_end(w);
+        xw_empty(w, "power_management");
+        xw_start(w, "migration_features");
+        xw_empty(w, "live");
+        xw_start(w, "uri_transports");
+        xw_element(w, "uri_transport", "tcp");
+        xw_end(w);
+        xw_end(w);
+        /* No SELinux or AppArmor driver is active: say so, as libvirt does. */
+        xw_start(w, "secmodel");
+        xw_element(w, "model", "none");
+        xw_element(w, "doi", "0");
+        xw_end(w);
+        xw_end(w);
+}
+
+static void format_guest_feature(XmlWriter *w, const char *name, const char *def, const char *toggle) {
+        xw_start(w, name);
+        xw_attr(w, "default", def);
+        xw_attr(w, "toggle", toggle);
+        xw_end(w);
 }
 
 int qemu_capabilities_format(const QemuCaps *caps, char **ret) {
         const char *arch = caps->arch ? caps->arch : host_arch();
-        Buf b = {};
+        XmlWriter w = {};
 
-        buf_printf(&b, "<capabilities>\n\n  <host>\n    <cpu>\n      <arch>%s</arch>\n", host_arch());
-        buf_printf(&b, "      <topology sockets='1' dies='1' cores='%d' threads='1'/>\n    </cpu>\n", host_cpu_count());
-        buf_printf(&b, "    <power_management/>\n    <migration_features>\n      <live/>\n"
-                       "      <uri_transports>\n        <uri_transport>tcp</uri_transport>\n"
-                       "      </uri_transports>\n    </migration_features>\n");
-        buf_printf(&b, "    <secmodel>\n      <model>none</model>\n      <doi>0</doi>\n    </secmodel>\n"
-                       "  </host>\n\n");
-        buf_printf(&b, "  <guest>\n    <os_type>hvm</os_type>\n    <arch name='%s'>\n      <wordsize>%d</wordsize>\n"
-                       "      <emulator>%s</emulator>\n",
-                   arch, strstr(arch, "64") ? 64 : 32, caps->binary);
-        format_machines(&b, caps, "      ");
-        buf_printf(&b, "      <domain type='qemu'/>\n");
-        if (caps->kvm_available)
-                buf_printf(&b, "      <domain type='kvm'/>\n");
-        buf_printf(&b, "    </arch>\n    <features>\n      <acpi default='on' toggle='yes'/>\n"
-                       "      <apic default='on' toggle='no'/>\n      <cpuselection/>\n"
-                       "      <deviceboot/>\n      <disksnapshot default='on' toggle='no'/>\n"
-                       "    </features>\n  </guest>\n\n</capabilities>\n");
-        return buf_finish(&b, ret);
+        xw_start(&w, "capabilities");
+        format_host(&w);
+        xw_start(&w, "guest");
+        xw_element(&w, "os_type", "hvm");
+        xw_start(&w, "arch");
+        xw_attr(&w, "name", arch);
+        xw_elementf(&w, "wordsize", "%d", strstr(arch, "64") ? 64 : 32);
+        xw_element(&w, "emulator", caps->binary);
+        for (size_t i = 0; i < caps->n_machines; i++) {
+                const QemuMachine *mc = &caps->machines[i];
+                if (mc->alias)
+                        format_machine(&w, mc->alias, mc->name, mc->max_cpus);
+                format_machine(&w, mc->name, NULL, mc->max_cpus);
+        }
+        xw_start(&w, "domain");
+        xw_attr(&w, "type", "qemu");
+        xw_end(&w);
+        if (caps->kvm_available) {
+                xw_start(&w, "domain");
+                xw_attr(&w, "type", "kvm");
+                xw_end(&w);
+        }
+        xw_end(&w); /* arch */
+        xw_start(&w, "features");
+        format_guest_feature(&w, "acpi", "on", "yes");
+        format_guest_feature(&w, "apic", "on", "no");
+        xw_empty(&w, "cpuselection");
+        xw_empty(&w, "deviceboot");
+        format_guest_feature(&w, "disksnapshot", "on", "no");
+        xw_end(&w);
+        xw_end(&w); /* guest */
+        xw_end(&w);
+        return xw_finish(&w, ret);
 }
 
-static const char *bool_yes(bool b) {
-        return b ? "yes" : "no";
-}
-
-static void format_enum(Buf *b, const char *indent, const char *name, const char *const *values) {
-        buf_printf(b, "%s<enum name='%s'>\n", indent, name);
+static void format_enum(XmlWriter *w, const char *name, const char *const *values) {
+        xw_start(w, "enum");
+        xw_attr(w, "name", name);
         for (const char *const *v = values; *v; v++)
-                buf_printf(b, "%s  <value>%s</value>\n", indent, *v);
-        buf_printf(b, "%s</enum>\n", indent);
+                xw_element(w, "value", *v);
+        xw_end(w);
 }
 
-static void format_devices(Buf *b) {
+static void start_supported(XmlWriter *w, const char *name, bool supported) {
+        xw_start(w, name);
+        xw_attr(w, "supported", supported ? "yes" : "no");
+}
+
+static void format_os(XmlWriter *w) {
+        static const char *const firmware[] = { "bios", NULL };
+        static const char *const loader_type[] = { "rom", "pflash", NULL };
+        static const char *const readonly[] = { "yes", "no", NULL };
+
+        start_supported(w, "os", true);
+        format_enum(w, "firmware", firmware);
+        start_supported(w, "loader", true);
+        format_enum(w, "type", loader_type);
+        format_enum(w, "readonly", readonly);
+        xw_end(w);
+        xw_end(w);
+}
+
+/* QEMU does not say who makes a model; its name does. */
+static const char *cpu_model_vendor(const char *model) {
+        static const char *const amd[] = { "EPYC", "Opteron", "phenom", "athlon", "Dhyana" };
+
+        for (size_t i = 0; i < ELEMENTSOF(amd); i++)
+                if (strncasecmp(model, amd[i], strlen(amd[i])) == 0)
+                        return "AMD";
+        if (strncmp(model, "qemu", 4) == 0 || strncmp(model, "kvm", 3) == 0 || streq(model, "max") ||
+            streq(model, "base") || streq(model, "host"))
+                return "unknown";
+        return "Intel";
+}
+
+static void format_cpu(XmlWriter *w, const QemuCaps *caps, bool kvm) {
+        xw_start(w, "cpu");
+        xw_start(w, "mode");
+        xw_attr(w, "name", "host-passthrough");
+        xw_attr(w, "supported", kvm ? "yes" : "no");
+        xw_end(w);
+        xw_start(w, "mode");
+        xw_attr(w, "name", "maximum");
+        xw_attr(w, "supported", "yes");
+        xw_end(w);
+        xw_start(w, "mode");
+        xw_attr(w, "name", "host-model");
+        xw_attr(w, "supported", kvm ? "yes" : "no");
+        xw_end(w);
+        xw_start(w, "mode");
+        xw_attr(w, "name", "custom");
+        xw_attr(w, "supported", "yes");
+        for (char **c = caps->cpu_models; c && *c; c++) {
+                xw_start(w, "model");
+                xw_attr(w, "usable", "unknown");
+                xw_attr(w, "vendor", cpu_model_vendor(*c));
+                xw_text(w, *c);
+                xw_end(w);
+        }
+        xw_end(w);
+        xw_end(w);
+}
+
+static void format_devices(XmlWriter *w) {
         static const char *const disk_device[] = { "disk", "cdrom", NULL };
         static const char *const disk_bus[] = { "ide", "scsi", "virtio", "sata", NULL };
         static const char *const graphics[] = { "vnc", "spice", NULL };
@@ -121,24 +176,41 @@ static void format_devices(Buf *b) {
         static const char *const rng_model[] = { "virtio", NULL };
         static const char *const rng_backend[] = { "random", "builtin", NULL };
 
-        buf_printf(b, "  <devices>\n    <disk supported='yes'>\n");
-        format_enum(b, "      ", "diskDevice", disk_device);
-        format_enum(b, "      ", "bus", disk_bus);
-        buf_printf(b, "    </disk>\n    <graphics supported='yes'>\n");
-        format_enum(b, "      ", "type", graphics);
-        buf_printf(b, "    </graphics>\n    <video supported='yes'>\n");
-        format_enum(b, "      ", "modelType", video);
-        buf_printf(b, "    </video>\n    <rng supported='yes'>\n");
-        format_enum(b, "      ", "model", rng_model);
-        format_enum(b, "      ", "backendModel", rng_backend);
-        buf_printf(b, "    </rng>\n  </devices>\n");
+        xw_start(w, "devices");
+        start_supported(w, "disk", true);
+        format_enum(w, "diskDevice", disk_device);
+        format_enum(w, "bus", disk_bus);
+        xw_end(w);
+        start_supported(w, "graphics", true);
+        format_enum(w, "type", graphics);
+        xw_end(w);
+        start_supported(w, "video", true);
+        format_enum(w, "modelType", video);
+        xw_end(w);
+        start_supported(w, "rng", true);
+        format_enum(w, "model", rng_model);
+        format_enum(w, "backendModel", rng_backend);
+        xw_end(w);
+        xw_end(w);
+}
+
+static void format_features(XmlWriter *w) {
+        static const char *const features[] = { "gic", "vmcoreinfo", "genid", "sev" };
+        static const bool supported[] = { false, true, true, false };
+
+        xw_start(w, "features");
+        for (size_t i = 0; i < ELEMENTSOF(features); i++) {
+                start_supported(w, features[i], supported[i]);
+                xw_end(w);
+        }
+        xw_end(w);
 }
 
 int qemu_domain_capabilities_format(const QemuCaps *caps, const char *emulator, const char *arch,
                                     const char *machine, const char *virttype, char **ret, sd_bus_error *error) {
         const char *our_arch = caps->arch ? caps->arch : host_arch();
         const char *canonical;
-        Buf b = {};
+        XmlWriter w = {};
 
         if (*emulator && !streq(emulator, caps->binary))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unknown emulator '%s' (qemud runs %s)", emulator,
@@ -156,31 +228,20 @@ int qemu_domain_capabilities_format(const QemuCaps *caps, const char *emulator, 
         if (!canonical)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unknown machine type '%s'", machine);
 
-        buf_printf(&b, "<domainCapabilities>\n  <path>%s</path>\n  <domain>%s</domain>\n  <machine>%s</machine>\n"
-                       "  <arch>%s</arch>\n  <vcpu max='%d'/>\n  <iothreads supported='yes'/>\n",
-                   caps->binary, virttype, canonical, our_arch, 255);
-        buf_printf(&b, "  <os supported='yes'>\n");
-        {
-                static const char *const firmware[] = { "bios", NULL };
-                static const char *const loader_type[] = { "rom", "pflash", NULL };
-                static const char *const readonly[] = { "yes", "no", NULL };
-                format_enum(&b, "    ", "firmware", firmware);
-                buf_printf(&b, "    <loader supported='yes'>\n");
-                format_enum(&b, "      ", "type", loader_type);
-                format_enum(&b, "      ", "readonly", readonly);
-                buf_printf(&b, "    </loader>\n");
-        }
-        buf_printf(&b, "  </os>\n  <cpu>\n    <mode name='host-passthrough' supported='%s'/>\n"
-                       "    <mode name='maximum' supported='yes'/>\n"
-                       "    <mode name='host-model' supported='%s'/>\n"
-                       "    <mode name='custom' supported='yes'>\n",
-                   bool_yes(streq(virttype, "kvm")), bool_yes(streq(virttype, "kvm")));
-        for (char **c = caps->cpu_models; c && *c; c++)
-                buf_printf(&b, "      <model usable='unknown'>%s</model>\n", *c);
-        buf_printf(&b, "    </mode>\n  </cpu>\n");
-        format_devices(&b);
-        buf_printf(&b, "  <features>\n    <gic supported='no'/>\n    <vmcoreinfo supported='yes'/>\n"
-                       "    <genid supported='yes'/>\n    <sev supported='no'/>\n  </features>\n"
-                       "</domainCapabilities>\n");
-        return buf_finish(&b, ret);
+        xw_start(&w, "domainCapabilities");
+        xw_element(&w, "path", caps->binary);
+        xw_element(&w, "domain", virttype);
+        xw_element(&w, "machine", canonical);
+        xw_element(&w, "arch", our_arch);
+        xw_start(&w, "vcpu");
+        xw_attr(&w, "max", "255");
+        xw_end(&w);
+        start_supported(&w, "iothreads", true);
+        xw_end(&w);
+        format_os(&w);
+        format_cpu(&w, caps, streq(virttype, "kvm"));
+        format_devices(&w);
+        format_features(&w);
+        xw_end(&w);
+        return xw_finish(&w, ret);
 }

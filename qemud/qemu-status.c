@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 
+#include <libxml/entities.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -20,8 +21,26 @@
  *   </domstatus>
  */
 
+/* Attribute values are ours, but a path may hold any character: escape
+ * what would end a single-quoted attribute too. */
+static char *escape(const char *s) {
+        xmlChar *e = xmlEncodeSpecialChars(NULL, (const xmlChar *) (s ? s : ""));
+        char *r = malloc(e ? xmlStrlen(e) * 6 + 1 : 1), *p = r;
+
+        if (!e || !r) {
+                xmlFree(e);
+                free(r);
+                return NULL;
+        }
+        for (const xmlChar *c = e; *c; c++)
+                p = *c == '\'' ? stpcpy(p, "&apos;") : (*p = (char) *c, p + 1);
+        *p = 0;
+        xmlFree(e);
+        return r;
+}
+
 int qemu_status_save(Domain *d) {
-        _cleanup_free_ char *xml = NULL, *doc = NULL, *path = NULL;
+        _cleanup_free_ char *xml = NULL, *doc = NULL, *path = NULL, *monitor = NULL, *owner = NULL;
         int r;
 
         if (!d->live)
@@ -29,14 +48,17 @@ int qemu_status_save(Domain *d) {
         r = domain_def_format(d->live, DOMAIN_FORMAT_SECURE, &xml);
         if (r < 0)
                 return log_warning_errno(r, "Cannot format the live state of %s: %m", d->def->name);
+        monitor = escape(d->monitor_path);
+        owner = escape(d->autodestroy_owner);
+        if (!monitor || !owner)
+                return -ENOMEM;
         if (asprintf(&doc,
-                     "<domstatus state='%s' reason='%d' pid='%d' starttime='%llu' id='%d' persistent='%s'"
-                     "%s%s%s>\n  <monitor path='%s'/>\n%s</domstatus>\n",
+                     "<domstatus state='%s' reason='%d' pid='%d' starttime='%llu' id='%d' "
+                     "persistent='%s'%s%s%s>\n  <monitor path='%s'/>\n%s</domstatus>\n",
                      domain_state_to_string(d->state), d->reason, (int) d->pid,
                      (unsigned long long) d->pid_starttime, d->id, d->persistent ? "yes" : "no",
-                     d->autodestroy_owner ? " autodestroy='" : "",
-                     d->autodestroy_owner ? d->autodestroy_owner : "", d->autodestroy_owner ? "'" : "",
-                     d->monitor_path ? d->monitor_path : "", xml) < 0)
+                     d->autodestroy_owner ? " autodestroy='" : "", d->autodestroy_owner ? owner : "",
+                     d->autodestroy_owner ? "'" : "", monitor, xml) < 0)
                 return -ENOMEM;
         if (asprintf(&path, "%s/%s.xml", d->manager->rundir, d->def->name) < 0)
                 return -ENOMEM;
