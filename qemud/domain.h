@@ -47,6 +47,8 @@ typedef struct Domain {
         char **start_argv;            /* kept while the log is being opened */
         unsigned start_gate;          /* monitor ready + leases held: then "cont" */
         void *lock_job;               /* a pending lease request (qemu-lock.c) */
+        int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
+        size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
         size_t n_stop_calls;
 

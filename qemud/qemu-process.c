@@ -12,6 +12,7 @@
 #include "process.h"
 #include "qemu-command.h"
 #include "qemu-monitor.h"
+#include "qemu-prepare.h"
 #include "qemu-lock.h"
 #include "qemu-log.h"
 #include "qemu-process.h"
@@ -178,6 +179,8 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         _cleanup_free_ char *status = NULL;
 
         qemu_lock_cancel(d);
+        qemu_network_release(d);
+        qemu_storage_release(d);
         d->start_argv = strv_free_null(d->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
@@ -548,6 +551,14 @@ static int build_argv(Domain *d, ConfError *err) {
                 ports[i] = d->live->graphics[i].port;
         params.graphics_ports = ports;
         params.n_graphics_ports = d->live->n_graphics;
+        /* Taps follow the monitor (fd 3) in QEMU, in interface order. */
+        _cleanup_free_ int *taps = calloc(d->n_tap_fds + 1, sizeof(int));
+        if (!taps)
+                return -ENOMEM;
+        for (size_t i = 0, next = 4; i < d->n_tap_fds; i++)
+                taps[i] = d->tap_fds[i] >= 0 ? (int) next++ : -1;
+        params.tap_fds = taps;
+        params.n_tap_fds = d->n_tap_fds;
         return qemu_command_build(d->live, m->caps, &params, &d->start_argv, &fds, &n_fds, err);
 }
 
@@ -564,8 +575,18 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                                d->monitor_path, strerror(-listen_fd));
                 return listen_fd;
         }
-        ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { listen_fd, 3 } };
-        r = process_spawn(d->start_argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION, &pid, &pidfd);
+        _cleanup_free_ ProcessFd *map = calloc(3 + d->n_tap_fds, sizeof(ProcessFd));
+        size_t n_map = 0;
+        if (!map)
+                return -ENOMEM;
+        map[n_map++] = (ProcessFd) { log_fd, 1 };
+        map[n_map++] = (ProcessFd) { log_fd, 2 };
+        map[n_map++] = (ProcessFd) { listen_fd, 3 };
+        for (size_t i = 0, target = 4; i < d->n_tap_fds; i++)
+                if (d->tap_fds[i] >= 0)
+                        map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
+        r = process_spawn(d->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
+        qemu_network_close_taps(d);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", d->start_argv[0], strerror(-r));
                 return r;
@@ -613,6 +634,35 @@ static void on_log_ready(Domain *d, int log_fd, void *userdata) {
                 fail_start(d, "cannot ask lockd for the disk leases");
 }
 
+static void start_failed_bus(Domain *d, int r, const sd_bus_error *error) {
+        ConfError err = {};
+
+        conf_error_set(&err, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED, "%s",
+                       error && error->message ? error->message : strerror(-r));
+        start_failed(d, r, &err);
+}
+
+static void on_network_ready(Domain *d, int r, const sd_bus_error *error) {
+        ConfError err = {};
+
+        if (r < 0) {
+                start_failed_bus(d, r, error);
+                return;
+        }
+        r = build_argv(d, &err);
+        if (r >= 0)
+                r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
+        if (r < 0)
+                start_failed(d, r, &err);
+}
+
+static void on_storage_ready(Domain *d, int r, const sd_bus_error *error) {
+        if (r >= 0)
+                r = qemu_network_prepare(d, on_network_ready);
+        if (r < 0)
+                start_failed_bus(d, r, error);
+}
+
 static void start_with_caps(Manager *m, int r, void *userdata) {
         Domain *d = userdata;
         ConfError err = {};
@@ -629,9 +679,7 @@ static void start_with_caps(Manager *m, int r, void *userdata) {
         }
         r = prepare_live(d, &err);
         if (r >= 0)
-                r = build_argv(d, &err);
-        if (r >= 0)
-                r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
+                r = qemu_storage_prepare(d, on_storage_ready);
         if (r >= 0)
                 return;
 fail:

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <interface type='network'> and <interface type='bridge'>: networkd makes
+ * the tap, plugs it into the bridge and hands us its fd for QEMU. */
+
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "networkd-client.h"
+#include "qemu-prepare.h"
+
+typedef struct PortRequest {
+        PrepareJob *job;
+        size_t index;
+} PortRequest;
+
+static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifname, const char *port_uuid,
+                    void *userdata) {
+        PortRequest *req = userdata;
+        PrepareJob *job = req->job;
+        Domain *d = job->d;
+        DomainNetDef *net = &d->live->nets[req->index];
+
+        if (r >= 0) {
+                d->tap_fds[req->index] = tapfd;
+                free(net->ifname);
+                net->ifname = strdup(ifname);
+                if (!net->ifname)
+                        r = -ENOMEM;
+                log_debug("Interface %zu of %s: tap %s (port %s)", req->index, d->def->name, ifname, port_uuid);
+        }
+        free(req);
+        prepare_job_release(job, r, error);
+}
+
+static int ask_port(PrepareJob *job, size_t i) {
+        Domain *d = job->d;
+        const DomainNetDef *net = &d->live->nets[i];
+        NetworkdPortRequest preq = {
+                .network = net->type == DOMAIN_NET_NETWORK ? net->source : NULL,
+                .bridge = net->type == DOMAIN_NET_BRIDGE ? net->source : NULL,
+                .owner_uuid = d->uuid_str,
+                .owner_name = d->def->name,
+                .portgroup = net->portgroup,
+                .vnet_hdr = streq_ptr(net->model, "virtio"),
+        };
+        PortRequest *req = calloc(1, sizeof(*req));
+        int r;
+
+        if (!req)
+                return -ENOMEM;
+        memcpy(preq.mac, net->mac, sizeof(preq.mac));
+        *req = (PortRequest) { .job = job, .index = i };
+        prepare_job_hold(job);
+        r = networkd_allocate_port_async(d->manager->bus, &preq, on_port, req, NULL);
+        if (r < 0) {
+                free(req);
+                prepare_job_release(job, 0, NULL);
+        }
+        return r;
+}
+
+int qemu_network_prepare(Domain *d, qemu_prepare_fn done) {
+        PrepareJob *job = prepare_job_new(d, done);
+
+        if (!job)
+                return -ENOMEM;
+        d->tap_fds = calloc(d->live->n_nets + 1, sizeof(int));
+        if (!d->tap_fds) {
+                free(job);
+                return -ENOMEM;
+        }
+        d->n_tap_fds = d->live->n_nets;
+        for (size_t i = 0; i < d->n_tap_fds; i++)
+                d->tap_fds[i] = -1;
+        for (size_t i = 0; i < d->live->n_nets; i++) {
+                int r;
+
+                if (d->live->nets[i].type == DOMAIN_NET_USER)
+                        continue;
+                r = ask_port(job, i);
+                if (r < 0) {
+                        prepare_job_fail(job, r, VB_ERROR_OPERATION_FAILED, "cannot ask networkd for a port on '%s': %s",
+                                         d->live->nets[i].source, strerror(-r));
+                        break;
+                }
+        }
+        prepare_job_release(job, 0, NULL);
+        return 0;
+}
+
+void qemu_network_close_taps(Domain *d) {
+        for (size_t i = 0; i < d->n_tap_fds; i++)
+                if (d->tap_fds[i] >= 0)
+                        close(d->tap_fds[i]);
+        d->tap_fds = mfree(d->tap_fds);
+        d->n_tap_fds = 0;
+}
+
+static bool uses_ports(const DomainDef *def) {
+        for (size_t i = 0; def && i < def->n_nets; i++)
+                if (def->nets[i].type != DOMAIN_NET_USER)
+                        return true;
+        return false;
+}
+
+void qemu_network_release(Domain *d) {
+        qemu_network_close_taps(d);
+        if (uses_ports(d->live))
+                (void) networkd_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "error.h"
+#include "qemu-prepare.h"
+
+PrepareJob *prepare_job_new(Domain *d, qemu_prepare_fn done) {
+        PrepareJob *job = calloc(1, sizeof(*job));
+
+        if (!job)
+                return NULL;
+        *job = (PrepareJob) { .d = d, .done = done, .pending = 1, .error = SD_BUS_ERROR_NULL };
+        return job;
+}
+
+void prepare_job_hold(PrepareJob *job) {
+        job->pending++;
+}
+
+void prepare_job_release(PrepareJob *job, int r, const sd_bus_error *error) {
+        if (r < 0 && job->r >= 0) {
+                job->r = r;
+                if (error && sd_bus_error_is_set(error))
+                        sd_bus_error_copy(&job->error, error);
+                else
+                        (void) vb_error_setf(&job->error, VB_ERROR_OPERATION_FAILED, "%s", strerror(-r));
+        }
+        if (--job->pending > 0)
+                return;
+        job->done(job->d, job->r, &job->error);
+        sd_bus_error_free(&job->error);
+        free(job);
+}
+
+void prepare_job_fail(PrepareJob *job, int r, const char *name, const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+
+        if (job->r < 0)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        job->r = r;
+        (void) vb_error_setf(&job->error, name, "%s", msg);
+}
