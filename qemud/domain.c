@@ -42,6 +42,8 @@ Domain *domain_free(Domain *d) {
         free(d->monitor_path);
         sd_bus_message_unref(d->start_call);
         strv_free(d->start_argv);
+        free(d->start_error_name);
+        free(d->start_error);
         for (size_t i = 0; i < d->n_tap_fds; i++)
                 if (d->tap_fds[i] >= 0)
                         close(d->tap_fds[i]);

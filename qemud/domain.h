@@ -45,6 +45,8 @@ typedef struct Domain {
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
         char **start_argv;            /* kept while the log is being opened */
+        char *start_error_name;       /* a failed start, answered once QEMU is gone */
+        char *start_error;
         unsigned start_gate;          /* monitor ready + leases held: then "cont" */
         void *lock_job;               /* a pending lease request (qemu-lock.c) */
         int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */

@@ -103,25 +103,44 @@ static void reply_start(Domain *d, int r, const char *name, const char *msg) {
                 (void) sd_bus_reply_method_errorf(call, name, "%s", msg);
 }
 
-static void reply_start_failure(Domain *d, const char *name, const char *what) {
+/* Answers the caller of a failed start, after the cleanup: what it reads
+ * right after the error must be a shut off domain it can start again. */
+static void start_finish_failed(Domain *d) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(d->start_call);
+        _cleanup_free_ char *name = TAKE_PTR(d->start_error_name), *msg = TAKE_PTR(d->start_error);
+
+        d->starting = false;
+        process_finish(d, DOMAIN_SHUTOFF_FAILED, -1); /* may free d */
+        if (call)
+                (void) sd_bus_reply_method_errorf(call, name ? name : VB_ERROR_OPERATION_FAILED, "%s",
+                                                  msg ? msg : "cannot start the domain");
+}
+
+/* Ends a failed start; the first error is the one reported. A QEMU that is
+ * already there is killed first, and its exit finishes the job. */
+static void start_abort(Domain *d, const char *name, const char *msg) {
+        log_error("%s", msg);
+        d->starting = false;
+        if (!d->start_error_name) {
+                d->start_error_name = strdup(name);
+                d->start_error = strdup(msg);
+        }
+        if (d->pid > 0) {
+                d->destroying = true;
+                kill(d->pid, SIGKILL);
+                return;
+        }
+        start_finish_failed(d);
+}
+
+/* name NULL means QEMU's fault: its last words are added to the message. */
+static void fail_start_with(Domain *d, const char *name, const char *what) {
         _cleanup_free_ char *tail = name ? NULL : qemu_log_tail(d);
         char msg[2048];
 
         snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
                  tail && *tail ? ": " : "", tail ? tail : "");
-        log_error("%s", msg);
-        reply_start(d, -EIO, name ? name : VB_ERROR_OPERATION_FAILED, msg);
-}
-
-/* A start that failed once QEMU was running: it must go. name NULL means
- * QEMU's fault, and its last words are added to the message. */
-static void fail_start_with(Domain *d, const char *name, const char *what) {
-        reply_start_failure(d, name, what);
-        d->destroying = true;
-        if (d->pid > 0)
-                kill(d->pid, SIGKILL);
-        else
-                process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+        start_abort(d, name ? name : VB_ERROR_OPERATION_FAILED, msg);
 }
 
 static void fail_start(Domain *d, const char *what) {
@@ -133,10 +152,12 @@ static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
 
         log_debug("QEMU of %s (pid %d) exited, code %d status %d", d->def->name, (int) pid, code, status);
         d->pid = 0;
-        if (d->starting) {
-                d->starting = false;
-                reply_start_failure(d, NULL, "QEMU exited while starting");
-                process_finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED);
+        if (d->starting || d->start_error_name) {
+                /* Never ran: no STOPPED event, as libvirt does. */
+                if (!d->start_error_name)
+                        fail_start(d, "QEMU exited while starting");
+                else
+                        start_finish_failed(d);
         } else if (d->destroying)
                 process_finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
         else if (d->got_shutdown)
@@ -603,14 +624,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
 }
 
 static void start_failed(Domain *d, int r, ConfError *err) {
-        reply_start(d, r, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
+        start_abort(d, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
                     err->message[0] ? err->message : strerror(-r));
-        d->starting = false;
-        if (d->pid > 0) {
-                d->destroying = true;
-                return; /* the exit finishes it */
-        }
-        process_finish(d, DOMAIN_SHUTOFF_FAILED, -1);
 }
 
 static void on_log_ready(Domain *d, int log_fd, void *userdata) {
