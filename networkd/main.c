@@ -2,6 +2,7 @@
 /* virtbus-networkd: virtual networks and the ports guests plug into. */
 #include "log.h"
 #include "manager.h"
+#include "memory-trim.h"
 
 int main(int argc, char *argv[]) {
         DaemonOptions o = { .name = "networkd" };
@@ -30,6 +31,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return 1;
         (void) daemon_setup_idle_exit(m->event, m->bus, o.idle_timeout_usec, manager_is_busy, m);
+        (void) memory_trim_periodic(m->event, 10ULL * 1000000ULL);
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m"), 1;

@@ -6,6 +6,7 @@
 #include "domain-dbus.h"
 #include "log.h"
 #include "manager.h"
+#include "memory-trim.h"
 
 int main(int argc, char *argv[]) {
         DaemonOptions opts = { .name = "qemud" };
@@ -37,6 +38,7 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 goto out;
         (void) daemon_setup_idle_exit(event, bus, opts.idle_timeout_usec, manager_is_busy, m);
+        (void) memory_trim_periodic(event, 10ULL * 1000000ULL);
         r = sd_event_loop(event);
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
