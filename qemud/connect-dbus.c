@@ -36,6 +36,15 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
         if ((flags & (LIST_DOMAINS_AUTOSTART | LIST_DOMAINS_NO_AUTOSTART)) &&
             !((flags & LIST_DOMAINS_AUTOSTART && d->autostart) || (flags & LIST_DOMAINS_NO_AUTOSTART && !d->autostart)))
                 return false;
+        /* No domain has a managed save, a snapshot or a checkpoint. */
+        static const uint32_t never[][2] = {
+                { LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE },
+                { LIST_DOMAINS_HAS_SNAPSHOT, LIST_DOMAINS_NO_SNAPSHOT },
+                { LIST_DOMAINS_HAS_CHECKPOINT, LIST_DOMAINS_NO_CHECKPOINT },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(never); i++)
+                if ((flags & never[i][0]) && !(flags & never[i][1]))
+                        return false;
         return true;
 }
 
@@ -48,6 +57,9 @@ static int method_list_domains(sd_bus_message *msg, void *userdata, sd_bus_error
         r = sd_bus_message_read(msg, "u", &flags);
         if (r < 0)
                 return r;
+        if (flags & ~(uint32_t) LIST_DOMAINS_ALL_FLAGS)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)",
+                                     flags & ~(uint32_t) LIST_DOMAINS_ALL_FLAGS);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
@@ -300,6 +312,8 @@ static int method_get_domain_capabilities(sd_bus_message *msg, void *userdata, s
         r = sd_bus_message_read(msg, "ssssu", &emu, &arch, &machine, &virttype, &flags);
         if (r < 0)
                 return r;
+        if (flags != 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;

@@ -93,12 +93,10 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
         Domain *d = userdata;
         Manager *m = d->manager;
         uint32_t flags;
-        int r = sd_bus_message_read(msg, "u", &flags);
+        int r = read_flags(msg, DOMAIN_UNDEFINE_ALL_FLAGS, &flags, error);
 
         if (r < 0)
                 return r;
-        /* No managed save, snapshots, checkpoints or nvram to keep or drop:
-         * every flag that asks about them is fine. */
         if (!d->persistent)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "cannot undefine transient domain '%s'",
                                      d->def->name);
@@ -217,6 +215,9 @@ static int method_get_stats(sd_bus_message *msg, void *userdata, sd_bus_error *e
         int r;
 
         r = sd_bus_message_read(msg, "uu", &stats, &flags);
+        if (r < 0)
+                return r;
+        r = check_flags(flags, DOMAIN_STATS_ALL_FLAGS, error);
         if (r < 0)
                 return r;
         /* 0 means every group we know. */

@@ -109,8 +109,23 @@ enum {
         LIST_DOMAINS_PAUSED = 1 << 5,
         LIST_DOMAINS_SHUTOFF = 1 << 6,
         LIST_DOMAINS_OTHER = 1 << 7,
+        LIST_DOMAINS_MANAGEDSAVE = 1 << 8,
+        LIST_DOMAINS_NO_MANAGEDSAVE = 1 << 9,
         LIST_DOMAINS_AUTOSTART = 1 << 10,
         LIST_DOMAINS_NO_AUTOSTART = 1 << 11,
+        LIST_DOMAINS_HAS_SNAPSHOT = 1 << 12,
+        LIST_DOMAINS_NO_SNAPSHOT = 1 << 13,
+        LIST_DOMAINS_HAS_CHECKPOINT = 1 << 14,
+        LIST_DOMAINS_NO_CHECKPOINT = 1 << 15,
+        LIST_DOMAINS_ALL_FLAGS = 0xffff,
+
+        /* virDomainUndefineFlags: managed save, snapshots, nvram, checkpoints,
+         * TPM state. None of them exists here, so each is fine to ask for. */
+        DOMAIN_UNDEFINE_ALL_FLAGS = 0x7f,
+
+        /* virConnectGetAllDomainStatsFlags: the state filters, NOWAIT,
+         * BACKING and ENFORCE_STATS. */
+        DOMAIN_STATS_ALL_FLAGS = 0xff | 1u << 29 | 1u << 30 | 1u << 31,
 };
 
 const char *domain_state_to_string(DomainState s);
