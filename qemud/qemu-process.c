@@ -807,9 +807,9 @@ int qemu_process_suspend(Domain *d, sd_bus_message *call, sd_bus_error *error) {
 
         if (r < 0)
                 return r;
+        /* Already paused: nothing to do, as libvirt answers. */
         if (d->state == DOMAIN_PAUSED)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already paused",
-                                     d->def->name);
+                return 0;
         return simple_command(d, "stop", call, error);
 }
 
@@ -818,9 +818,11 @@ int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error) {
 
         if (r < 0)
                 return r;
-        if (d->state != DOMAIN_PAUSED)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not paused",
-                                     d->def->name);
+        if (d->state == DOMAIN_RUNNING)
+                return 0; /* as libvirt: resuming a running guest changes nothing */
+        if (d->state != DOMAIN_PAUSED && d->state != DOMAIN_CRASHED)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' cannot be resumed in state %s",
+                                     d->def->name, domain_state_to_string(d->state));
         return simple_command(d, "cont", call, error);
 }
 
