@@ -230,9 +230,15 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         if (d && domain_is_active(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running", def->name);
-        if (d)
-                return vb_error_setf(error, VB_ERROR_DOMAIN_EXISTS,
-                                     "domain '%s' is already defined: start it with Create", def->name);
+        if (d) {
+                /* A defined domain runs this once with the given XML, as in
+                 * libvirt; its definition stays as it is. */
+                d->start_def = TAKE_PTR(def);
+                r = qemu_process_start(d, flags, msg, error);
+                if (r < 0)
+                        d->start_def = domain_def_free(d->start_def);
+                return r < 0 ? r : 1;
+        }
         r = domain_new(m, TAKE_PTR(def), &d);
         if (r < 0)
                 return r;

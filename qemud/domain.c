@@ -35,6 +35,7 @@ Domain *domain_free(Domain *d) {
         domain_def_free(d->def);
         domain_def_free(d->newdef);
         domain_def_free(d->live);
+        domain_def_free(d->start_def);
         free(d->path);
         sd_event_source_disable_unref(d->pid_watch);
         sd_event_source_disable_unref(d->kill_timer);

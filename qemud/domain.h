@@ -20,6 +20,7 @@ typedef struct Domain {
         DomainDef *def;      /* the definition (persistent, or the transient one) */
         DomainDef *newdef;   /* redefined while running: becomes def when it stops */
         DomainDef *live;     /* while active: what runs */
+        DomainDef *start_def; /* DomainCreateXML of a defined domain: run this instead, once */
         char *path;          /* bus object path */
         char uuid_str[37];
 

@@ -41,6 +41,8 @@ static int ask_port(PrepareJob *job, size_t i) {
                 .owner_uuid = d->uuid_str,
                 .owner_name = d->def->name,
                 .portgroup = net->portgroup,
+                /* A name of the user's; networkd picks one otherwise. */
+                .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
         };
         PortRequest *req = calloc(1, sizeof(*req));

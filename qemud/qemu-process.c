@@ -200,6 +200,7 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         _cleanup_free_ char *status = NULL;
 
         qemu_lock_cancel(d);
+        d->start_def = domain_def_free(d->start_def);
         qemu_network_release(d);
         qemu_storage_release(d);
         d->start_argv = strv_free_null(d->start_argv);
@@ -522,8 +523,12 @@ int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner) {
 }
 
 static int prepare_live(Domain *d, ConfError *err) {
-        int r = domain_def_copy(d->def, &d->live);
+        int r = 0;
 
+        if (d->start_def)
+                d->live = TAKE_PTR(d->start_def);
+        else
+                r = domain_def_copy(d->def, &d->live);
         if (r < 0)
                 return r;
         d->id = manager_allocate_id(d->manager);

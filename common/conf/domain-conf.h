@@ -436,6 +436,10 @@ int domain_def_validate(const DomainDef *def, ConfError *err);
 /* Deep copy, for turning a persistent definition into a live one. */
 int domain_def_copy(const DomainDef *def, DomainDef **ret);
 
+/* Whether a tap name is one the driver makes up ("vnet3", "vif1.0"), not
+ * one the user asked for. */
+bool domain_net_ifname_is_generated(const char *ifname);
+
 void conf_error_set(ConfError *err, const char *name, const char *fmt, ...) _printf_(3, 4);
 
 const char *domain_virt_type_to_string(DomainVirtType t);

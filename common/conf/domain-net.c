@@ -183,8 +183,10 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_attr(w, "bridge", net->source);
                 xw_end(w);
         }
-        /* the tap device exists only while the guest runs */
-        if (net->ifname && !(flags & DOMAIN_FORMAT_INACTIVE)) {
+        /* A name the user chose is part of the definition; one given by the
+         * driver (libvirt's reserved "vnet"/"vif" prefixes) lives only while
+         * the guest runs. */
+        if (net->ifname && (!(flags & DOMAIN_FORMAT_INACTIVE) || !domain_net_ifname_is_generated(net->ifname))) {
                 xw_start(w, "target");
                 xw_attr(w, "dev", net->ifname);
                 xw_end(w);
@@ -216,4 +218,8 @@ bool domain_net_own(DomainNetDef *net) {
         ok = own_str(&net->ifname) && ok;
         ok = own_str(&net->alias) && ok;
         return ok;
+}
+
+bool domain_net_ifname_is_generated(const char *ifname) {
+        return strncmp(ifname, "vnet", 4) == 0 || strncmp(ifname, "vif", 3) == 0;
 }

@@ -300,7 +300,7 @@ static int parse_port(NetworkDef *def, xmlNodePtr n, const char *path, ConfError
 }
 
 static int parse_portgroup_child(NetworkDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        NetworkPortgroup *pg;
+        NetworkPortgroup *pg = NULL;
         int r = NET_LIST_APPEND(def->portgroups, def->n_portgroups, NETWORK_LIST_MAX, &pg, path, err);
 
         return r < 0 ? r : network_parse_portgroup(n, path, pg, err);
