@@ -44,7 +44,7 @@ $(B)/%.o: %.c
 
 $(COMMON_LIB): $(COMMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 # Each daemon: every .c in its folder; main.c stays out of the library that the
 # unit tests link against.
@@ -53,7 +53,7 @@ $(1)_SRC := $$(filter-out $(1)/main.c,$$(wildcard $(1)/*.c))
 $(1)_OBJ := $$($(1)_SRC:%.c=$(B)/%.o)
 $(B)/lib$(1).a: $$($(1)_OBJ)
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@ar rcs $$@ $$^
 $(B)/virtbus-$(1): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
 	@echo "  CCLD    $$@"
 	@$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS) $$(call pkg_libs,$$($(1)_PKGS))

@@ -120,7 +120,8 @@ static int method_list_owners(sd_bus_message *msg, void *userdata, sd_bus_error 
 }
 
 static int method_reexec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        int r = manager_schedule_reexec(userdata);
+        Manager *m = userdata;
+        int r = reexec_schedule(m->reexec);
 
         if (r < 0)
                 return r;

@@ -1,64 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
-#include <sys/mman.h>
-
 #include "lock-state.h"
 #include "log.h"
+#include "state-text.h"
 #include "util.h"
-
-#define STATE_MAGIC "virtbus-lockd-state 1"
-
-char *state_escape(const char *s) {
-        static const char hex[] = "0123456789abcdef";
-        char *r = malloc(strlen(s) * 4 + 1), *p = r;
-
-        if (!r)
-                return NULL;
-        for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
-                if (*c > ' ' && *c != 0x7f && *c != '\\') {
-                        *p++ = (char) *c;
-                        continue;
-                }
-                *p++ = '\\';
-                *p++ = 'x';
-                *p++ = hex[*c >> 4];
-                *p++ = hex[*c & 15];
-        }
-        *p = 0;
-        return r;
-}
-
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        return -1;
-}
-
-int state_unescape(const char *s, char **ret) {
-        char *r = malloc(strlen(s) + 1), *p = r;
-
-        if (!r)
-                return -ENOMEM;
-        while (*s) {
-                int hi, lo;
-
-                if (*s != '\\') {
-                        *p++ = *s++;
-                        continue;
-                }
-                if (s[1] != 'x' || (hi = unhex(s[2])) < 0 || (lo = unhex(s[3])) < 0 || (hi == 0 && lo == 0)) {
-                        free(r);
-                        return -EINVAL;
-                }
-                *p++ = (char) (hi << 4 | lo);
-                s += 4;
-        }
-        *p = 0;
-        *ret = r;
-        return 0;
-}
 
 typedef struct Writer {
         FILE *f;
@@ -86,41 +30,26 @@ static void write_lease(Lease *l, void *userdata) {
                 fprintf(w->f, "lease %s %d %u %s\n", l->owner->uuid, l->fd, flags, path);
 }
 
+static int write_items(FILE *f, void *userdata) {
+        Writer w = { .f = f };
+
+        lease_table_foreach_owner(userdata, write_owner, &w);
+        lease_table_foreach_lease(userdata, write_lease, &w);
+        return w.r;
+}
+
 int lock_state_format(LeaseTable *t, char **ret, size_t *ret_len) {
-        char *buf = NULL;
-        size_t len = 0;
-        Writer w = { .f = open_memstream(&buf, &len) };
-
-        if (!w.f)
-                return -ENOMEM;
-        fprintf(w.f, STATE_MAGIC "\n");
-        lease_table_foreach_owner(t, write_owner, &w);
-        lease_table_foreach_lease(t, write_lease, &w);
-        fprintf(w.f, "end\n");
-        if (fclose(w.f) != 0 && w.r == 0)
-                w.r = -ENOMEM;
-        if (w.r < 0) {
-                free(buf);
-                return w.r;
-        }
-        *ret = buf;
-        if (ret_len)
-                *ret_len = len;
-        return 0;
+        return state_format("lockd", write_items, t, ret, ret_len);
 }
 
-static bool fd_is_open(int fd) {
-        return fd > 2 && fcntl(fd, F_GETFD) >= 0;
-}
-
-static int parse_owner(LeaseTable *t, char *args) {
+static int parse_owner(LeaseTable *t, const char *args) {
         char uuid[64], name[1024];
         _cleanup_free_ char *uname = NULL;
         int pid, pidfd, r;
 
         if (sscanf(args, "%63s %d %d %1023s", uuid, &pid, &pidfd, name) != 4 || pid <= 0)
                 return -EINVAL;
-        if (!fd_is_open(pidfd)) {
+        if (!state_fd_is_open(pidfd)) {
                 log_warning("State names owner %s with pidfd %d, which is not open; dropping it.", uuid, pidfd);
                 return 0;
         }
@@ -134,7 +63,7 @@ static int parse_owner(LeaseTable *t, char *args) {
         return 0;
 }
 
-static int parse_lease(LeaseTable *t, char *args) {
+static int parse_lease(LeaseTable *t, const char *args) {
         char uuid[64];
         _cleanup_free_ char *path = NULL;
         unsigned flags;
@@ -142,7 +71,7 @@ static int parse_lease(LeaseTable *t, char *args) {
 
         if (sscanf(args, "%63s %d %u %n", uuid, &fd, &flags, &n) != 3 || n == 0)
                 return -EINVAL;
-        if (!fd_is_open(fd)) {
+        if (!state_fd_is_open(fd)) {
                 log_warning("State names a lease fd %d that is not open; dropping it.", fd);
                 return 0;
         }
@@ -156,75 +85,16 @@ static int parse_lease(LeaseTable *t, char *args) {
         return 0;
 }
 
+static int parse_item(const char *keyword, const char *args, void *userdata) {
+        if (streq(keyword, "owner"))
+                return parse_owner(userdata, args);
+        if (streq(keyword, "lease"))
+                return parse_lease(userdata, args);
+        return -EINVAL;
+}
+
 int lock_state_parse(LeaseTable *t, const char *text) {
-        _cleanup_free_ char *copy = strdup(text);
-        char *line, *next;
-        bool ended = false;
-
-        if (!copy)
-                return -ENOMEM;
-        next = strchr(copy, '\n');
-        if (!next || strncmp(copy, STATE_MAGIC "\n", strlen(STATE_MAGIC) + 1) != 0)
-                return log_error_errno(EINVAL, "Not a lockd state.");
-        for (line = next + 1; *line; line = next) {
-                int r = 0;
-
-                next = strchrnul(line, '\n');
-                if (*next)
-                        *next++ = 0;
-                if (strncmp(line, "owner ", 6) == 0)
-                        r = parse_owner(t, line + 6);
-                else if (strncmp(line, "lease ", 6) == 0)
-                        r = parse_lease(t, line + 6);
-                else if (streq(line, "end"))
-                        ended = true;
-                else
-                        r = -EINVAL;
-                if (r < 0)
-                        log_warning("Bad lockd state line '%s', skipped.", line);
-        }
-        if (!ended)
-                log_warning("The lockd state has no end marker: it may be truncated.");
-        return 0;
-}
-
-int lock_state_serialize(LeaseTable *t, int *ret_fd) {
-        _cleanup_free_ char *text = NULL;
-        _cleanup_close_ int fd = -1;
-        size_t len, done = 0;
-        int r;
-
-        r = lock_state_format(t, &text, &len);
-        if (r < 0)
-                return r;
-        fd = memfd_create("virtbus-lockd-state", 0);
-        if (fd < 0)
-                return -errno;
-        while (done < len) {
-                ssize_t n = write(fd, text + done, len - done);
-                if (n < 0)
-                        return -errno;
-                done += (size_t) n;
-        }
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-int lock_state_deserialize(LeaseTable *t, int fd) {
-        _cleanup_free_ char *text = NULL, *path = NULL;
-        int r;
-
-        if (asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
-                close(fd);
-                return -ENOMEM;
-        }
-        r = read_full_file(path, 0, &text, NULL);
-        close(fd);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read the lockd state: %m");
-        return lock_state_parse(t, text);
+        return state_parse("lockd", text, parse_item, t);
 }
 
 typedef struct CloexecCtx {
@@ -248,10 +118,34 @@ static void cloexec_lease(Lease *l, void *userdata) {
                 c->r = r;
 }
 
-int lock_state_set_cloexec(LeaseTable *t, bool cloexec) {
+static int set_cloexec(void *userdata, bool cloexec) {
         CloexecCtx c = { .cloexec = cloexec };
 
-        lease_table_foreach_owner(t, cloexec_owner, &c);
-        lease_table_foreach_lease(t, cloexec_lease, &c);
+        lease_table_foreach_owner(userdata, cloexec_owner, &c);
+        lease_table_foreach_lease(userdata, cloexec_lease, &c);
         return c.r;
 }
+
+static int format(void *userdata, char **ret, size_t *ret_len) {
+        return lock_state_format(userdata, ret, ret_len);
+}
+
+static int parse(void *userdata, const char *text) {
+        return lock_state_parse(userdata, text);
+}
+
+static char *describe(void *userdata) {
+        LeaseTable *t = userdata;
+        char *s;
+
+        if (asprintf(&s, "%u lease(s) of %u owner(s)", t->n_leases, t->n_owners) < 0)
+                return NULL;
+        return s;
+}
+
+const ReexecOps lock_state_reexec_ops = {
+        .format = format,
+        .parse = parse,
+        .set_cloexec = set_cloexec,
+        .describe = describe,
+};

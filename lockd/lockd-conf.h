@@ -2,7 +2,7 @@
 #pragma once
 
 /* <confdir>/lockd.conf, in the "key = value" syntax of libvirt's daemon
- * configuration files:
+ * configuration files (common/conf-file.h):
  *
  *   # several hosts sharing this directory exclude each other
  *   lockspace_dir = "/srv/shared/virtbus-lockspace"
@@ -22,8 +22,3 @@ void lockd_config_done(LockdConfig *c);
 int lockd_config_parse(LockdConfig *c, const char *text, unsigned *ret_line);
 /* Defaults from paths, then <confdir>/lockd.conf if it exists. */
 int lockd_config_load(LockdConfig *c, const VbPaths *paths);
-
-/* The "key = value" line splitter both lockd.conf and logd.conf use: strips
- * comments and blanks; a value may be "quoted" (with \" and \\ escapes).
- * Returns 1 with key/value pointing into line, 0 for an empty line, -EINVAL. */
-int conf_split_line(char *line, char **ret_key, char **ret_value);

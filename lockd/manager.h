@@ -11,6 +11,7 @@
 #include "lease.h"
 #include "lockd-conf.h"
 #include "paths.h"
+#include "reexec.h"
 
 #define LOCKD_BUS_NAME "org.virtbus.lockd"
 #define LOCKD_OBJECT_PATH "/org/virtbus/lockd"
@@ -23,10 +24,7 @@ typedef struct Manager {
         VbPaths paths;
         LockdConfig config;
         LeaseTable *leases;
-        char *exe;   /* what to exec on re-exec: our own binary, by path */
-        char **argv; /* our command line, for the re-exec */
-        sd_event_source *reexec_source;
-        bool restored; /* started from a re-exec'd state */
+        Reexec *reexec;
 } Manager;
 
 int manager_new(const DaemonOptions *o, char **argv, Manager **ret);
@@ -35,8 +33,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 /* Config, state (after a re-exec), bus objects, bus name, readiness. */
 int manager_start(Manager *m);
 int manager_run(Manager *m);
-/* Re-exec from the event loop, once the current call is answered. */
-int manager_schedule_reexec(Manager *m);
 
 /* lock-dbus.c */
 int lock_dbus_register(Manager *m);

@@ -63,7 +63,8 @@ static int method_tail(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 }
 
 static int method_reexec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        int r = manager_schedule_reexec(userdata);
+        Manager *m = userdata;
+        int r = reexec_schedule(m->reexec);
 
         if (r < 0)
                 return r;

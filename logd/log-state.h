@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* logd's state across a re-exec. The pipe read ends and the open log files
- * stay open across exec (FD_CLOEXEC cleared); a writer keeps writing into
- * the pipe meanwhile (or blocks when it is full), so no byte is lost. The
- * text names the fds and the write offsets:
+/* logd's state across a re-exec (common/reexec.h). The pipe read ends and
+ * the open log files stay open across exec (FD_CLOEXEC cleared); a writer
+ * keeps writing into the pipe meanwhile (or blocks when it is full), so no
+ * byte is lost. The text names the fds and the write offsets, in the syntax
+ * of common/state-text.h:
  *
  *   virtbus-logd-state 1
  *   file <driver> <name> <fd> <size>
  *   stream <driver> <name> <fd>
  *   end
  *
- * Names escape bytes <= 0x20, 0x7f and '\' as \xHH. */
+ * Names escaped with state_escape(). */
 
 #include "log-file.h"
+#include "reexec.h"
 
 #define LOGD_STATE_FD_ENV "VIRTBUS_LOGD_STATE_FD"
 
@@ -21,9 +23,7 @@ int log_state_format(LogTable *t, char **ret, size_t *ret_len);
 /* Adopts the fds named; an fd not open is skipped with a warning, an fd
  * named but not adopted is closed. */
 int log_state_parse(LogTable *t, const char *text);
-int log_state_serialize(LogTable *t, int *ret_fd);
-int log_state_deserialize(LogTable *t, int fd);
-int log_state_set_cloexec(LogTable *t, bool cloexec);
 
-char *log_state_escape(const char *s);
-int log_state_unescape(const char *s, char **ret);
+/* The above for reexec_start(), with the LogTable as userdata; the fds whose
+ * FD_CLOEXEC it clears are every log file and pipe. */
+extern const ReexecOps log_state_reexec_ops;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "conf-file.h"
 #include "log-file.h"
-#include "log.h"
 #include "logd-conf.h"
 #include "util.h"
 
@@ -38,38 +38,8 @@ int parse_size(const char *s, uint64_t *ret) {
         return -EINVAL;
 }
 
-/* Like lockd.conf's splitter: key = value, value maybe "quoted", # comments. */
-static int split_line(char *line, char **ret_key, char **ret_value) {
-        char *p = line + strspn(line, " \t"), *eq, *v, *end;
-
-        if (*p == 0 || *p == '#' || *p == '\r')
-                return 0;
-        eq = strchr(p, '=');
-        if (!eq || eq == p)
-                return -EINVAL;
-        for (end = eq; end > p && (end[-1] == ' ' || end[-1] == '\t'); end--)
-                ;
-        *end = 0;
-        v = eq + 1 + strspn(eq + 1, " \t");
-        end = strchrnul(v, '#');
-        while (end > v && strchr(" \t\r", end[-1]))
-                end--;
-        *end = 0;
-        if (*v == '"') {
-                size_t n = strlen(v);
-                if (n < 2 || v[n - 1] != '"')
-                        return -EINVAL;
-                v[n - 1] = 0;
-                v++;
-        }
-        if (*v == 0 || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(p))
-                return -EINVAL;
-        *ret_key = p;
-        *ret_value = v;
-        return 1;
-}
-
-static int apply(LogdConfig *c, const char *key, const char *value) {
+static int apply(void *userdata, const char *key, const char *value) {
+        LogdConfig *c = userdata;
         uint64_t v;
 
         if (streq(key, "max_size")) {
@@ -88,47 +58,10 @@ static int apply(LogdConfig *c, const char *key, const char *value) {
 }
 
 int logd_config_parse(LogdConfig *c, const char *text, unsigned *ret_line) {
-        _cleanup_free_ char *copy = strdup(text);
-        unsigned n = 0;
-
-        if (!copy)
-                return -ENOMEM;
-        for (char *line = copy, *next; line; line = next) {
-                char *key, *value, *nl = strchr(line, '\n');
-                int r;
-
-                next = nl ? nl + 1 : NULL;
-                if (nl)
-                        *nl = 0;
-                n++;
-                r = split_line(line, &key, &value);
-                if (r > 0)
-                        r = apply(c, key, value);
-                if (r < 0) {
-                        if (ret_line)
-                                *ret_line = n;
-                        return r;
-                }
-        }
-        return 0;
+        return conf_parse_text(text, apply, c, ret_line);
 }
 
 int logd_config_load(LogdConfig *c, const VbPaths *paths) {
-        _cleanup_free_ char *file = path_join(paths->confdir, "logd.conf");
-        _cleanup_free_ char *text = NULL;
-        unsigned line = 0;
-        int r;
-
         logd_config_defaults(c);
-        if (!file)
-                return -ENOMEM;
-        r = read_full_file(file, 1024 * 1024, &text, NULL);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return log_error_errno(r, "Cannot read %s: %m", file);
-        r = logd_config_parse(c, text, &line);
-        if (r == -EINVAL)
-                return log_error_errno(r, "%s:%u: unknown key or bad value.", file, line);
-        return r;
+        return conf_load_file(paths->confdir, "logd.conf", apply, c);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* <confdir>/logd.conf, "key = value" like libvirt's virtlogd.conf:
+/* <confdir>/logd.conf, "key = value" like libvirt's virtlogd.conf
+ * (common/conf-file.h):
  *
  *   max_size = 2M      # rotate a log at this size (bytes, or K/M/G); 0 never
  *   max_backups = 3    # rotated files kept: name.log.1 .. name.log.3

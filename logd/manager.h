@@ -11,6 +11,7 @@
 #include "log-file.h"
 #include "logd-conf.h"
 #include "paths.h"
+#include "reexec.h"
 
 #define LOGD_BUS_NAME "org.virtbus.logd"
 #define LOGD_OBJECT_PATH "/org/virtbus/logd"
@@ -23,10 +24,7 @@ typedef struct Manager {
         VbPaths paths;
         LogdConfig config;
         LogTable *logs;
-        char *exe;
-        char **argv;
-        sd_event_source *reexec_source;
-        bool restored;
+        Reexec *reexec;
 } Manager;
 
 int manager_new(const DaemonOptions *o, char **argv, Manager **ret);
@@ -34,7 +32,6 @@ void manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 int manager_start(Manager *m);
 int manager_run(Manager *m);
-int manager_schedule_reexec(Manager *m);
 
 /* log-dbus.c */
 int log_dbus_register(Manager *m);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+
+#include "bus-client.h"
+
+static void *pending_dup(const void *pending, size_t size) {
+        void *p = malloc(size > 0 ? size : 1);
+
+        if (p && size > 0)
+                memcpy(p, pending, size);
+        return p;
+}
+
+/* The copy goes with the slot: freed by its destroy callback. */
+static int finish_call(int r, sd_bus_slot *slot, void *p, sd_bus_slot **ret_slot) {
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        sd_bus_slot_set_destroy_callback(slot, free);
+        if (ret_slot)
+                *ret_slot = slot;
+        else {
+                sd_bus_slot_set_floating(slot, 1);
+                sd_bus_slot_unref(slot);
+        }
+        return 0;
+}
+
+int bus_call_async(sd_bus *bus, const BusTarget *target, const char *method, sd_bus_message_handler_t handler,
+                   const void *pending, size_t size, sd_bus_slot **ret_slot, const char *types, ...) {
+        void *p = pending_dup(pending, size);
+        sd_bus_slot *slot = NULL;
+        va_list ap;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        va_start(ap, types);
+        r = sd_bus_call_method_asyncv(bus, &slot, target->service, target->path, target->interface, method, handler,
+                                      p, types, ap);
+        va_end(ap);
+        return finish_call(r, slot, p, ret_slot);
+}
+
+int bus_send_call_async(sd_bus *bus, sd_bus_message *call, sd_bus_message_handler_t handler, const void *pending,
+                        size_t size, sd_bus_slot **ret_slot) {
+        void *p = pending_dup(pending, size);
+        sd_bus_slot *slot = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        r = sd_bus_call_async(bus, &slot, call, handler, p, 0);
+        return finish_call(r, slot, p, ret_slot);
+}
+
+int bus_reply_errno(sd_bus_message *reply, const sd_bus_error **ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        *ret_error = e;
+        if (!e)
+                return 0;
+        return -sd_bus_error_get_errno(e) ?: -EIO;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The plumbing of the asynchronous client helpers (lockd-client.c,
+ * logd-client.c): a method call whose reply handler gets a small struct of
+ * the helper's own, typically the caller's callback and userdata:
+ *
+ *   typedef struct Pending { lockd_reply_fn cb; void *userdata; } Pending;
+ *   static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+ *           Pending *p = userdata;
+ *           const sd_bus_error *e;
+ *           int r = bus_reply_errno(m, &e);
+ *           ...
+ *   }
+ *   Pending p = { .cb = cb, .userdata = userdata };
+ *   return bus_call_async(bus, &lockd_target, "Release", on_reply, &p, sizeof(p), ret_slot, "s", uuid);
+ *
+ * The copy of the struct lives as long as the call's slot: it is freed after
+ * the reply was handled, when the slot is unreferenced (which cancels the
+ * call: the handler does not run) or when the connection goes away. With
+ * ret_slot NULL the call is fire-and-forget and the handler always runs. */
+
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+
+/* The object a helper talks to. */
+typedef struct BusTarget {
+        const char *service;
+        const char *path;
+        const char *interface;
+} BusTarget;
+
+/* Calls target's method with the arguments of types, as sd_bus_call_method_async()
+ * does; handler gets a copy of the size bytes at pending as its userdata. */
+int bus_call_async(sd_bus *bus, const BusTarget *target, const char *method, sd_bus_message_handler_t handler,
+                   const void *pending, size_t size, sd_bus_slot **ret_slot, const char *types, ...);
+/* The same for a call message built by the caller. */
+int bus_send_call_async(sd_bus *bus, sd_bus_message *call, sd_bus_message_handler_t handler, const void *pending,
+                        size_t size, sd_bus_slot **ret_slot);
+
+/* 0 for a method return. For an error reply, the errno of the D-Bus error as
+ * -errno (from the error table: -EBUSY for ResourceBusy ...; -EIO if it maps
+ * to none), with the error itself in *ret_error (NULL for a method return). */
+int bus_reply_errno(sd_bus_message *reply, const sd_bus_error **ret_error);

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtbus-storaged: storage pools and volumes on D-Bus. */
+#include <malloc.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "manager.h"
+#include "memory-trim.h"
+
+int main(int argc, char *argv[]) {
+        DaemonOptions opts = { .name = "storaged" };
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        Manager *m = NULL;
+        int r;
+
+        log_set_ident("virtbus-storaged");
+        r = daemon_parse_argv(argc, argv, &opts);
+        if (r <= 0)
+                return r < 0 ? 1 : 0;
+        /* Worker threads would each get a malloc arena; two are plenty. The
+         * helpers' output is parsed in the C locale; lvm keeps quiet about
+         * the fds it inherits (none: they are closed). */
+        mallopt(M_ARENA_MAX, 2);
+        setenv("LC_ALL", "C", 1);
+        setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
+        r = daemon_open(&event, &bus);
+        if (r < 0)
+                return 1;
+        r = manager_new(event, bus, opts.root, &m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up: %m");
+                return 1;
+        }
+        if ((r = connect_dbus_register(m)) < 0 || (r = pool_dbus_register(m)) < 0 ||
+            (r = volume_dbus_register(m)) < 0) {
+                log_error_errno(r, "Cannot register the bus objects: %m");
+                goto out;
+        }
+        /* Takes the bus name (daemon_ready) once the active pools are back. */
+        r = manager_startup(m);
+        if (r < 0)
+                goto out;
+        (void) daemon_setup_idle_exit(event, bus, opts.idle_timeout_usec, manager_is_busy, m);
+        (void) memory_trim_periodic(event, 10ULL * 1000000ULL);
+        r = sd_event_loop(event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+out:
+        manager_free(m);
+        return r != 0 ? 1 : 0;
+}

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Volume operations: create, clone, delete, resize, wipe, upload, download.
+ * Each runs as a job; delete, wipe and shrink first make sure no running
+ * guest uses the volume (qemud's in-use table, then lockd's leases). */
+#include <fcntl.h>
+#include <inttypes.h>
+
+#include "backend.h"
+#include "command.h"
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "transfer.h"
+#include "vol-file.h"
+#include "wipe.h"
+
+typedef enum VolOp {
+        VOL_OP_CREATE,
+        VOL_OP_CLONE,
+        VOL_OP_DELETE,
+        VOL_OP_RESIZE,
+        VOL_OP_WIPE,
+        VOL_OP_UPLOAD,
+        VOL_OP_DOWNLOAD,
+} VolOp;
+
+static const char *const op_names[] = {
+        [VOL_OP_CREATE] = "create", [VOL_OP_CLONE] = "clone",   [VOL_OP_DELETE] = "delete",
+        [VOL_OP_RESIZE] = "resize", [VOL_OP_WIPE] = "wipe",     [VOL_OP_UPLOAD] = "upload",
+        [VOL_OP_DOWNLOAD] = "download",
+};
+
+typedef struct VolCall {
+        Volume *vol;
+        Volume *src;                /* clone: the source, kept busy meanwhile */
+        VolOp op;
+        VolRequest *req;
+        StoragePoolDef *pool_def;   /* the worker's copy */
+        const WipeAlgorithm *alg;
+        TransferRequest transfer;
+        bool refreshed;             /* req->info holds the volume as it is now */
+        sd_bus_message *msg;
+} VolCall;
+
+static void vol_call_free(VolCall *c) {
+        vol_request_free(c->req);
+        storage_pool_def_free(c->pool_def);
+        if (c->transfer.client_fd >= 0)
+                close(c->transfer.client_fd);
+        sd_bus_message_unref(c->msg);
+        free(c);
+}
+
+static VolCall *vol_call_new(Volume *v, VolOp op, sd_bus_message *msg) {
+        VolCall *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->vol = v;
+        c->op = op;
+        c->msg = sd_bus_message_ref(msg);
+        c->transfer.client_fd = -1;
+        c->req = calloc(1, sizeof(*c->req));
+        if (!c->req || storage_pool_def_copy(v->pool->def, &c->pool_def) < 0) {
+                vol_call_free(c);
+                return NULL;
+        }
+        c->req->name = strdup(v->name);
+        c->req->path = strdup(v->path);
+        c->req->lvm_no_dm = v->pool->manager->lvm_no_dm;
+        if (!c->req->name || !c->req->path || vol_info_copy(&v->info, &c->req->cur) < 0) {
+                vol_call_free(c);
+                return NULL;
+        }
+        return c;
+}
+
+/* ---- the worker ------------------------------------------------------------- */
+
+static void refresh_after(Job *j, VolCall *c, const PoolBackend *b) {
+        ConfError ignored = {};
+
+        /* Also after a failure: what the volume looks like now is the truth. */
+        c->refreshed = b->vol_refresh(j, c->pool_def, c->req, &ignored) >= 0;
+}
+
+static int transfer_work(Job *j, VolCall *c, const PoolBackend *b) {
+        bool upload = c->op == VOL_OP_UPLOAD;
+        int fd = open(c->req->path, (upload ? O_WRONLY : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW);
+        int r;
+
+        if (fd < 0)
+                return conf_fail(&j->error, VB_ERROR_SYSTEM, "cannot open volume '%s': %m", c->req->path);
+        c->transfer.volume_fd = fd;
+        r = upload ? transfer_upload(j, &c->transfer, &j->error) : transfer_download(j, &c->transfer, &j->error);
+        close(fd);
+        if (upload)
+                refresh_after(j, c, b);
+        return r;
+}
+
+static int wipe_work(Job *j, VolCall *c, const PoolBackend *b) {
+        int r = wipe_run(j, c->req->path, c->alg, &j->error);
+
+        /* A wiped qcow2 volume is an empty qcow2 image again, not garbage. */
+        if (r >= 0 && c->req->cur.type == STORAGE_VOL_FILE && c->req->cur.format == STORAGE_FORMAT_QCOW2)
+                r = vol_file_reformat(j, c->req, &j->error);
+        refresh_after(j, c, b);
+        return r;
+}
+
+static int vol_work(Job *j, void *userdata) {
+        VolCall *c = userdata;
+        const PoolBackend *b = backend_for(c->pool_def->type);
+        int r;
+
+        switch (c->op) {
+        case VOL_OP_CREATE:
+                return b->vol_create(j, c->pool_def, c->req, &j->error);
+        case VOL_OP_CLONE:
+                return b->vol_clone(j, c->pool_def, c->req, &j->error);
+        case VOL_OP_DELETE:
+                if (c->alg && (r = wipe_run(j, c->req->path, c->alg, &j->error)) < 0)
+                        return r;
+                return b->vol_delete(j, c->pool_def, c->req, &j->error);
+        case VOL_OP_RESIZE:
+                r = b->vol_resize(j, c->pool_def, c->req, &j->error);
+                if (r < 0)
+                        refresh_after(j, c, b);
+                else
+                        c->refreshed = true;
+                return r;
+        case VOL_OP_WIPE:
+                return wipe_work(j, c, b);
+        case VOL_OP_UPLOAD:
+        case VOL_OP_DOWNLOAD:
+                return transfer_work(j, c, b);
+        }
+        return -EINVAL;
+}
+
+/* ---- the end, on the loop ------------------------------------------------------ */
+
+/* The pool's figures follow its volumes (as libvirt's do) until the next
+ * refresh measures them again. */
+static void account(Pool *p, uint64_t old_alloc, uint64_t new_alloc) {
+        if (new_alloc >= old_alloc) {
+                uint64_t d = new_alloc - old_alloc;
+                p->allocation += d;
+                p->available = p->available > d ? p->available - d : 0;
+        } else {
+                uint64_t d = old_alloc - new_alloc;
+                p->allocation = p->allocation > d ? p->allocation - d : 0;
+                p->available = MIN(p->available + d, p->capacity);
+        }
+}
+
+static void update_info(Volume *v, VolCall *c) {
+        if (!c->refreshed)
+                return;
+        account(v->pool, v->info.allocation, c->req->info.allocation);
+        vol_info_done(&v->info);
+        v->info = c->req->info;
+        c->req->info = (VolInfo) {};
+}
+
+static void done_create(Volume *v, VolCall *c, Job *j, int r) {
+        Pool *p = v->pool;
+
+        pool_remove_volume(p, v);
+        if (r >= 0) {
+                r = volume_set_key(v, c->req->key);
+                if (r >= 0)
+                        r = pool_add_volume(p, v);
+                if (r < 0)
+                        conf_error_set(&j->error, VB_ERROR_NO_MEMORY, "out of memory");
+        }
+        if (r < 0) {
+                (void) reply_job_error(c->msg, &j->error, r, "cannot %s volume '%s'", op_names[c->op], v->name);
+                volume_free(v);
+                return;
+        }
+        v->info = c->req->info;
+        c->req->info = (VolInfo) {};
+        v->building = false;
+        account(p, 0, v->info.allocation);
+        (void) sd_bus_reply_method_return(c->msg, "o", v->bus_path);
+}
+
+static void vol_done(Job *j, int r, void *userdata) {
+        VolCall *c = userdata;
+        Volume *v = c->vol;
+
+        v->busy = NULL;
+        v->job = NULL;
+        if (c->src)
+                c->src->busy = NULL;
+        if (c->op == VOL_OP_CREATE || c->op == VOL_OP_CLONE)
+                done_create(v, c, j, r);
+        else if (r < 0) {
+                update_info(v, c);
+                (void) reply_job_error(c->msg, &j->error, r, "cannot %s volume '%s'", op_names[c->op], v->name);
+        } else if (c->op == VOL_OP_DELETE) {
+                Manager *m = v->pool->manager;
+                if (v->key)
+                        inuse_forget_key(&m->inuse, v->key);
+                account(v->pool, v->info.allocation, 0);
+                pool_remove_volume(v->pool, v);
+                volume_free(v);
+                (void) sd_bus_reply_method_return(c->msg, NULL);
+        } else {
+                update_info(v, c);
+                if (c->op == VOL_OP_UPLOAD || c->op == VOL_OP_DOWNLOAD)
+                        (void) sd_bus_reply_method_return(c->msg, "t", c->transfer.done);
+                else
+                        (void) sd_bus_reply_method_return(c->msg, NULL);
+        }
+        vol_call_free(c);
+}
+
+static int launch(VolCall *c) {
+        Volume *v = c->vol;
+        int r = job_start(&v->pool->manager->jobs, op_names[c->op], v->bus_path ? v->bus_path : v->pool->path,
+                          vol_work, vol_done, c, &v->job);
+
+        if (r < 0)
+                return r;
+        v->busy = op_names[c->op];
+        return 1;
+}
+
+/* ---- guests using the volume ------------------------------------------------------ */
+
+static int busy_error(sd_bus_error *error, const Volume *v, const char *what, const char *holder) {
+        return vb_error_setf(error, VB_ERROR_RESOURCE_BUSY, "cannot %s volume '%s' (%s): it is in use by %s", what,
+                             v->name, v->path, holder);
+}
+
+static void after_lease_check(const char *holder, void *userdata) {
+        VolCall *c = userdata;
+        Volume *v = c->vol;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        v->busy = NULL;
+        if (holder)
+                r = busy_error(&e, v, op_names[c->op], holder);
+        else
+                r = launch(c);
+        if (r >= 0)
+                return;
+        if (!sd_bus_error_is_set(&e))
+                (void) vb_error_setf(&e, VB_ERROR_INTERNAL, "cannot start the %s job: %s", op_names[c->op],
+                                     strerror(-r));
+        (void) sd_bus_reply_method_error(c->msg, &e);
+        sd_bus_error_free(&e);
+        vol_call_free(c);
+}
+
+/* The local table answers at once; lockd is asked, then the job starts. */
+static int launch_unless_in_use(VolCall *c, sd_bus_error *error) {
+        Volume *v = c->vol;
+        Manager *m = v->pool->manager;
+        const char *owner = inuse_owner_of(&m->inuse, v->key);
+        int r;
+
+        if (owner) {
+                _cleanup_free_ char *who = NULL;
+                if (asprintf(&who, "'%s'", owner) < 0)
+                        return -ENOMEM;
+                return busy_error(error, v, op_names[c->op], who);
+        }
+        r = lease_holder_async(m->bus, v->path, after_lease_check, c);
+        if (r < 0)
+                return r;
+        v->busy = "checking";
+        return 1;
+}
+
+/* Runs c: at once, or after the in-use check; frees c on failure. */
+static int run_call(VolCall *c, bool check_in_use, sd_bus_error *error) {
+        int r = check_in_use ? launch_unless_in_use(c, error) : launch(c);
+
+        if (r < 0)
+                vol_call_free(c);
+        return r;
+}
+
+/* ---- create and clone ------------------------------------------------------------ */
+
+static int check_pool_usable(Pool *p, sd_bus_error *error) {
+        if (!p->active)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "storage pool '%s' is not active", p->def->name);
+        if (p->busy && !streq(p->busy, "refreshing"))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "pool '%s' is busy: it is %s", p->def->name,
+                                     p->busy);
+        return 0;
+}
+
+static int parse_new_volume(Pool *p, const char *xml, Volume *src, StorageVolDef **ret, sd_bus_error *error) {
+        _cleanup_(storage_vol_def_freep) StorageVolDef *def = NULL;
+        const PoolBackend *b = backend_for(p->def->type);
+        ConfError err = {};
+        int r;
+
+        r = storage_vol_def_parse(xml, strlen(xml), &def, &err);
+        if (r >= 0)
+                r = b->vol_check(p->def, def, src != NULL, &err);
+        if (r < 0)
+                return vb_error_setf(error, err.name ? err.name : VB_ERROR_XML, "%s", err.message);
+        if (pool_find_volume(p, def->name))
+                return vb_error_setf(error, VB_ERROR_STORAGE_VOL_EXISTS, "storage volume '%s' exists already in pool '%s'",
+                                     def->name, p->def->name);
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *src, sd_bus_message *msg,
+                        sd_bus_error *error) {
+        const PoolBackend *b = backend_for(p->def->type);
+        _cleanup_(storage_vol_def_freep) StorageVolDef *def = NULL;
+        _cleanup_free_ char *path = NULL;
+        Volume *v = NULL;
+        VolCall *c;
+        int r;
+
+        unsigned allowed = VOL_CREATE_PREALLOC_METADATA | VOL_CREATE_VALIDATE | (src ? VOL_CREATE_REFLINK : 0);
+        if (flags & ~allowed)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
+        if ((r = check_pool_usable(p, error)) < 0 || (r = parse_new_volume(p, xml, src, &def, error)) < 0)
+                return r;
+        if (src && (r = volume_check_idle(src, "clone", error)) < 0)
+                return r;
+        path = b->vol_path(p->def, def->name);
+        if (!path)
+                return -ENOMEM;
+        r = volume_new(p, def->name, path, &v);
+        if (r < 0)
+                return r;
+        v->building = true;
+        r = pool_add_volume(p, v);
+        if (r < 0) {
+                volume_free(v);
+                return r;
+        }
+        c = vol_call_new(v, src ? VOL_OP_CLONE : VOL_OP_CREATE, msg);
+        if (!c) {
+                pool_remove_volume(p, v);
+                volume_free(v);
+                return -ENOMEM;
+        }
+        c->req->def = TAKE_PTR(def);
+        c->req->flags = flags;
+        if (src) {
+                c->req->src_path = strdup(src->path);
+                c->req->src_format = src->info.format;
+                c->req->src_capacity = src->info.capacity;
+        }
+        if ((src && !c->req->src_path) || (r = launch(c)) < 0) {
+                vol_call_free(c);
+                pool_remove_volume(p, v);
+                volume_free(v);
+                return r < 0 ? r : -ENOMEM;
+        }
+        /* The source must stay as it is (and where it is) while it is read. */
+        if (src) {
+                c->src = src;
+                src->busy = "clone source";
+        }
+        return 1;
+}
+
+/* ---- delete, resize, wipe ------------------------------------------------------------ */
+
+int volume_delete_async(Volume *v, unsigned flags, sd_bus_message *msg, sd_bus_error *error) {
+        VolCall *c;
+        int r;
+
+        if (flags & VOL_DELETE_WITH_SNAPSHOTS)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "deleting with snapshots is not supported");
+        if (flags & ~VOL_DELETE_ZEROED)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+        if ((r = volume_check_idle(v, "delete", error)) < 0)
+                return r;
+        c = vol_call_new(v, VOL_OP_DELETE, msg);
+        if (!c)
+                return -ENOMEM;
+        if (flags & VOL_DELETE_ZEROED)
+                c->alg = wipe_algorithm(WIPE_ALG_ZERO);
+        return run_call(c, true, error);
+}
+
+/* libvirt's rules for the new capacity. */
+static int resize_target(const Volume *v, uint64_t arg, unsigned flags, uint64_t *ret, sd_bus_error *error) {
+        uint64_t cur = v->info.capacity, want;
+
+        if (flags & VOL_RESIZE_DELTA) {
+                if (flags & VOL_RESIZE_SHRINK) {
+                        if (arg > cur)
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "cannot shrink volume '%s' by %" PRIu64 " bytes: its capacity is %" PRIu64,
+                                                     v->name, arg, cur);
+                        want = cur - arg;
+                } else {
+                        if (arg > STORAGE_SIZE_MAX - cur)
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "capacity %" PRIu64 " + %" PRIu64 " overflows (at most %" PRIu64 " bytes)",
+                                                     cur, arg, STORAGE_SIZE_MAX);
+                        want = cur + arg;
+                }
+        } else
+                want = arg;
+        if (want > STORAGE_SIZE_MAX)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "capacity %" PRIu64 " overflows (at most %" PRIu64 " bytes)",
+                                     want, STORAGE_SIZE_MAX);
+        if (want == 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "capacity of volume '%s' cannot be 0", v->name);
+        if (want < cur && !(flags & VOL_RESIZE_SHRINK))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "cannot shrink volume '%s' from %" PRIu64 " to %" PRIu64
+                                     " bytes without the shrink flag", v->name, cur, want);
+        if (want > cur && (flags & VOL_RESIZE_SHRINK))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "cannot grow volume '%s' from %" PRIu64 " to %" PRIu64 " bytes with the shrink flag",
+                                     v->name, cur, want);
+        *ret = want;
+        return 0;
+}
+
+int volume_resize_async(Volume *v, uint64_t capacity, unsigned flags, sd_bus_message *msg, sd_bus_error *error) {
+        Pool *p = v->pool;
+        uint64_t want = 0;
+        VolCall *c;
+        int r;
+
+        if (flags & ~(VOL_RESIZE_ALLOCATE | VOL_RESIZE_DELTA | VOL_RESIZE_SHRINK))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+        if ((r = volume_check_idle(v, "resize", error)) < 0 || (r = resize_target(v, capacity, flags, &want, error)) < 0)
+                return r;
+        if ((flags & VOL_RESIZE_ALLOCATE) && want > v->info.allocation && want - v->info.allocation > p->available)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
+                                     "not enough space left in pool '%s': %" PRIu64 " bytes needed, %" PRIu64 " available",
+                                     p->def->name, want - v->info.allocation, p->available);
+        c = vol_call_new(v, VOL_OP_RESIZE, msg);
+        if (!c)
+                return -ENOMEM;
+        c->req->capacity = want;
+        c->req->flags = flags;
+        /* Only shrinking hurts a guest that uses the volume. */
+        return run_call(c, want < v->info.capacity, error);
+}
+
+int volume_wipe_async(Volume *v, unsigned algorithm, unsigned flags, sd_bus_message *msg, sd_bus_error *error) {
+        const WipeAlgorithm *alg = wipe_algorithm(algorithm);
+        VolCall *c;
+        int r;
+
+        if (!alg)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "wiping algorithm %u is not supported (0 to %d)",
+                                     algorithm, _WIPE_ALG_MAX - 1);
+        if (flags != 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+        if (alg->method == WIPE_METHOD_SCRUB && !command_find("scrub"))
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "wiping with '%s' needs scrub, which is not installed",
+                                     alg->name);
+        if ((r = volume_check_idle(v, "wipe", error)) < 0)
+                return r;
+        c = vol_call_new(v, VOL_OP_WIPE, msg);
+        if (!c)
+                return -ENOMEM;
+        c->alg = alg;
+        return run_call(c, true, error);
+}
+
+/* ---- upload, download -------------------------------------------------------------- */
+
+static int check_fd_access(int fd, bool upload, sd_bus_error *error) {
+        int fl = fcntl(fd, F_GETFL);
+
+        if (fl < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "bad file descriptor: %m");
+        if (upload && (fl & O_ACCMODE) == O_WRONLY)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "the file descriptor is not open for reading");
+        if (!upload && (fl & O_ACCMODE) == O_RDONLY)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "the file descriptor is not open for writing");
+        return 0;
+}
+
+int volume_transfer_async(Volume *v, bool upload, int fd, uint64_t offset, uint64_t length, unsigned flags,
+                          sd_bus_message *msg, sd_bus_error *error) {
+        ConfError err = {};
+        uint64_t len;
+        VolCall *c;
+        int r;
+
+        if (flags & ~VOL_TRANSFER_SPARSE)
+                r = vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~VOL_TRANSFER_SPARSE);
+        else if ((r = volume_check_idle(v, upload ? "upload to" : "download from", error)) >= 0 &&
+                 (r = check_fd_access(fd, upload, error)) >= 0 &&
+                 transfer_check_range(v->name, offset, length, volume_transfer_limit(v), &len, &err) < 0)
+                r = vb_error_setf(error, err.name, "%s", err.message);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        c = vol_call_new(v, upload ? VOL_OP_UPLOAD : VOL_OP_DOWNLOAD, msg);
+        if (!c) {
+                close(fd);
+                return -ENOMEM;
+        }
+        c->transfer = (TransferRequest) {
+                .client_fd = fd,
+                .volume_fd = -1,
+                .offset = offset,
+                .length = len,
+                .to_end = length == 0 || (int64_t) length < 0,
+                .fsync = upload,
+        };
+        return run_call(c, false, error);
+}
