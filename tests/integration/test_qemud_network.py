@@ -348,7 +348,7 @@ def test_bridge_interfaces(env):
 
 def test_target_dev_names_the_tap(env):
     """<target dev='NAME'/> of an <interface type='network'> is the tap's
-    name (NetworkdPortRequest.ifname, docs/networkd.md)."""
+    name (NetworkdPortRequest.ifname, README.md, networkd)."""
     name, uuid, mac = "tgtvm", "6b1f0d33-6a0e-4c5e-9d6e-000000000003", "52:54:00:5a:00:04"
     path = env.define(name, uuid, nic=None,
                       extra_devices=iface_xml("network", NET, mac, target="vbguest0"))
