@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-prepare.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -173,6 +174,14 @@ static int status_domain(Manager *m, Status *s, Domain **ret) {
         return 0;
 }
 
+/* The live state keeps a volume disk as pool and volume; its path, which
+ * the leases are taken on, is asked of storaged again. */
+static void on_volumes_resolved(Domain *d, int r, const sd_bus_error *error) {
+        if (r < 0)
+                log_warning("Cannot resolve the volumes of running guest %s again: %s", d->def->name,
+                            error && error->message ? error->message : strerror(-r));
+}
+
 static bool process_matches(const Status *s) {
         uint64_t start;
 
@@ -216,8 +225,11 @@ static int status_load_one(Manager *m, const char *path) {
                 r = qemu_process_adopt(d, s.pid);
                 if (r < 0)
                         log_warning_errno(r, "Cannot reconnect to %s: %m", d->def->name);
-                else if (s.autodestroy)
-                        (void) qemu_process_watch_autodestroy_recheck(d, s.autodestroy);
+                else {
+                        if (s.autodestroy)
+                                (void) qemu_process_watch_autodestroy_recheck(d, s.autodestroy);
+                        (void) qemu_storage_prepare(d, on_volumes_resolved);
+                }
         }
         status_done(&s);
         return 0;
