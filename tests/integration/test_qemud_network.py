@@ -395,8 +395,14 @@ def test_missing_or_inactive_network(env):
         assert env.state(path) == (S.SHUTOFF, 6)       # failed
         assert_nothing_left(env, path, name, uuid, links_before)
         # qemud did ask networkd (and the port on NET was made, then released)
-        calls = [x.get("member") for x in env.net.mon.messages[m:]
-                 if x.get("type") == "method_call" and x.get("interface") == "org.virtbus.NetworkPort1"]
+        # (the bus monitor may lag behind the reply: give it a moment)
+        def port_calls():
+            return [x.get("member") for x in env.net.mon.messages[m:]
+                    if x.get("type") == "method_call" and x.get("interface") == "org.virtbus.NetworkPort1"]
+        deadline = time.monotonic() + 5
+        while "ReleaseOwner" not in port_calls() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        calls = port_calls()
         assert calls.count("AllocatePort") == 2 and "ReleaseOwner" in calls, calls
 
         # a network that exists but does not run
