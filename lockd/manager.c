@@ -3,6 +3,7 @@
 #include "lock-state.h"
 #include "log.h"
 #include "manager.h"
+#include "memory-trim.h"
 
 int manager_new(const DaemonOptions *o, char **argv, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
@@ -66,6 +67,7 @@ int manager_start(Manager *m) {
 }
 
 int manager_run(Manager *m) {
+        (void) memory_trim_periodic(m->event, 10ULL * 1000000ULL);
         int r = sd_event_loop(m->event);
 
         if (r < 0)

@@ -3,6 +3,7 @@
 #include "log-state.h"
 #include "log.h"
 #include "manager.h"
+#include "memory-trim.h"
 #include "util.h"
 
 int manager_new(const DaemonOptions *o, char **argv, Manager **ret) {
@@ -68,6 +69,7 @@ int manager_start(Manager *m) {
 }
 
 int manager_run(Manager *m) {
+        (void) memory_trim_periodic(m->event, 10ULL * 1000000ULL);
         int r = sd_event_loop(m->event);
 
         if (r < 0)
