@@ -16,6 +16,7 @@
 #include "qemu-lock.h"
 #include "qemu-log.h"
 #include "qemu-process.h"
+#include "qemu-tune.h"
 #include "util.h"
 
 #define MONITOR_TIMEOUT_USEC (30ULL * 1000000ULL)
@@ -203,6 +204,7 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         d->start_def = domain_def_free(d->start_def);
         qemu_network_release(d);
         qemu_storage_release(d);
+        qemu_tune_cleanup(d);
         d->start_argv = strv_free_null(d->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
@@ -318,15 +320,26 @@ static bool has_pty(const DomainDef *def) {
 
 /* QEMU runs paused: once its monitor answers and the disk leases are held,
  * the guest may run. */
-static void start_gate_pass(Domain *d) {
-        if (!d->starting || d->start_gate == 0 || --d->start_gate > 0)
+static void on_tuned(Domain *d, int r, const char *message) {
+        if (!d->starting)
                 return;
+        if (r < 0) {
+                fail_start_with(d, VB_ERROR_OPERATION_FAILED, message && *message ? message : strerror(-r));
+                return;
+        }
         if (has_pty(d->live)) {
                 if (qemu_monitor_command(d->mon, "query-chardev", NULL, on_query_chardev, d) < 0)
                         fail_start(d, "cannot talk to QEMU's monitor");
                 return;
         }
         start_finish(d);
+}
+
+static void start_gate_pass(Domain *d) {
+        if (!d->starting || d->start_gate == 0 || --d->start_gate > 0)
+                return;
+        if (qemu_tune_apply(d, on_tuned) < 0)
+                fail_start(d, "cannot talk to QEMU's monitor");
 }
 
 static void on_monitor_ready(QemuMonitor *mon, void *userdata) {

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include "bus-util.h"
+#include "cpuset.h"
 #include "error.h"
 #include "paths.h"
 #include "process.h"
@@ -182,5 +183,22 @@ static void test_strv(void) {
         CHECK(safe_atou64("-1", &v) == -EINVAL);
 }
 
-UNIT_TESTS(test_uuid, test_bus_paths, test_bus_label, test_names_and_paths, test_error_table,
+static void test_cpuset(void) {
+        cpu_set_t s;
+
+        CHECK(cpuset_parse("0-3,^2,6", &s) == 0);
+        CHECK_INTEQ(CPU_COUNT(&s), 4);
+        CHECK(CPU_ISSET(0, &s) && CPU_ISSET(1, &s) && !CPU_ISSET(2, &s) && CPU_ISSET(3, &s) && CPU_ISSET(6, &s));
+        CHECK(cpuset_parse("^1,0-1", &s) == 0); /* an exclusion applies wherever it stands */
+        CHECK_INTEQ(CPU_COUNT(&s), 1);
+        CHECK(cpuset_parse("5", &s) == 0 && CPU_ISSET(5, &s));
+        CHECK(cpuset_parse("", &s) == -EINVAL);
+        CHECK(cpuset_parse("3-1", &s) == -EINVAL);
+        CHECK(cpuset_parse("1,", &s) == -EINVAL);
+        CHECK(cpuset_parse("a", &s) == -EINVAL);
+        CHECK(cpuset_parse("^0", &s) == -EINVAL); /* nothing left */
+        CHECK(cpuset_parse("4000", &s) == -ERANGE);
+}
+
+UNIT_TESTS(test_cpuset, test_uuid, test_bus_paths, test_bus_label, test_names_and_paths, test_error_table,
            test_atomic_write, test_paths_root, test_spawn_fd_map, test_strv)

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""<cputune> and <vcpu cpuset>: the cpu cgroup of the guest and the CPU
+affinity of QEMU's threads, applied while QEMU waits paused and undone when
+it stops."""
+
+import os
+import re
+
+import pytest
+
+import virtbus_harness as h
+
+pytestmark = pytest.mark.timeout(120)
+
+CGROUP_V2 = "/sys/fs/cgroup/cgroup.controllers"
+
+
+def domain_xml(name, virt):
+    return f"""<domain type='{virt}'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu cpuset='0-1'>2</vcpu>
+  <cputune>
+    <shares>512</shares>
+    <period>100000</period>
+    <quota>50000</quota>
+    <vcpupin vcpu='0' cpuset='0'/>
+    <vcpupin vcpu='1' cpuset='1'/>
+    <emulatorpin cpuset='1'/>
+  </cputune>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+</domain>"""
+
+
+def qemu_pid(vroot, name):
+    text = (vroot / "run" / "virtbus" / "qemu" / f"{name}.xml").read_text()
+    return int(re.search(r"<domstatus [^>]*\bpid='(\d+)'", text).group(1))
+
+
+def cgroup_dir(uuid):
+    if os.path.exists(CGROUP_V2):
+        return f"/sys/fs/cgroup/virtbus/qemu-{uuid}"
+    return f"/sys/fs/cgroup/cpu/virtbus/qemu-{uuid}"
+
+
+def threads(pid):
+    """{thread name: allowed CPU list} of every thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            status = open(f"/proc/{pid}/task/{tid}/status").read()
+        except FileNotFoundError:
+            continue
+        out.setdefault(comm, set()).add(re.search(r"Cpus_allowed_list:\s*(\S+)", status).group(1))
+    return out
+
+
+@pytest.mark.skipif(os.cpu_count() < 2, reason="needs two CPUs to pin to")
+def test_cputune_applied_and_undone(qemud, vroot):
+    virt = "kvm" if h.kvm_available() else "qemu"
+    path = qemud.call("DomainDefineXML", domain_xml("tuned", virt))
+    uuid = qemud.domain_call(path, "Get", "org.libvirt.Domain", "UUID",
+                             interface="org.freedesktop.DBus.Properties")
+    qemud.domain_call(path, "Create", 0)
+    pid = qemu_pid(vroot, "tuned")
+
+    # Each vCPU on its own CPU, every other thread on the emulator's.
+    t = threads(pid)
+    vcpus = {k: v for k, v in t.items() if k.startswith("CPU ")}
+    assert len(vcpus) == 2, t
+    assert vcpus["CPU 0/KVM" if virt == "kvm" else "CPU 0/TCG"] == {"0"}, t
+    assert vcpus["CPU 1/KVM" if virt == "kvm" else "CPU 1/TCG"] == {"1"}, t
+    for name, cpus in t.items():
+        if not name.startswith("CPU "):
+            assert cpus == {"1"}, (name, t)
+
+    # The cgroup holds QEMU with the shares and quota asked for.
+    cg = cgroup_dir(uuid)
+    assert str(pid) in open(f"{cg}/cgroup.procs").read().split()
+    if os.path.exists(CGROUP_V2):
+        assert open(f"{cg}/cpu.weight").read().strip() == "512"
+        assert open(f"{cg}/cpu.max").read().split() == ["50000", "100000"]
+    else:
+        assert open(f"{cg}/cpu.shares").read().strip() == "512"
+        assert open(f"{cg}/cpu.cfs_quota_us").read().strip() == "50000"
+        assert open(f"{cg}/cpu.cfs_period_us").read().strip() == "100000"
+
+    qemud.domain_call(path, "Destroy", 0)
+    h.wait_until(lambda: not os.path.exists(cg), timeout=10, what="the guest's cgroup to go")
+
+
+def test_bad_cpuset_fails_the_start_cleanly(qemud, vroot):
+    virt = "kvm" if h.kvm_available() else "qemu"
+    xml = domain_xml("badpin", virt).replace("<vcpupin vcpu='1' cpuset='1'/>",
+                                             "<vcpupin vcpu='1' cpuset='4000'/>")
+    path = qemud.call("DomainDefineXML", xml)
+    with h.expect_dbus_error("org.virtbus.Error.OperationFailed") as e:
+        qemud.domain_call(path, "Create", 0)
+    assert "4000" in e.message, e.message
+    assert qemud.domain_call(path, "GetState", 0) == (5, 6)
+    assert not (vroot / "run" / "virtbus" / "qemu" / "badpin.xml").exists()
