@@ -13,6 +13,7 @@
 #include "qemu-command.h"
 #include "qemu-monitor.h"
 #include "qemu-prepare.h"
+#include "qemu-hugepages.h"
 #include "qemu-lock.h"
 #include "qemu-log.h"
 #include "qemu-process.h"
@@ -598,6 +599,18 @@ static int build_argv(Domain *d, ConfError *err) {
                 taps[i] = d->tap_fds[i] >= 0 ? (int) next++ : -1;
         params.tap_fds = taps;
         params.n_tap_fds = d->n_tap_fds;
+        _cleanup_free_ char *hugepages = NULL;
+        if (d->live->memory_backing.hugepages) {
+                uint64_t size = d->live->memory_backing.n_pages ? d->live->memory_backing.pages[0].size_kib : 0;
+                hugepages = qemu_hugepages_dir(size);
+                if (!hugepages) {
+                        conf_error_set(err, VB_ERROR_NOT_SUPPORTED,
+                                       "unsupported configuration: no hugetlbfs is mounted for %s huge pages",
+                                       size ? "the <page size> asked for" : "the default");
+                        return -EOPNOTSUPP;
+                }
+                params.hugepages_dir = hugepages;
+        }
         return qemu_command_build(d->live, m->caps, &params, &d->start_argv, &fds, &n_fds, err);
 }
 

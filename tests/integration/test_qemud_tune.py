@@ -5,6 +5,7 @@ it stops."""
 
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -101,3 +102,45 @@ def test_bad_cpuset_fails_the_start_cleanly(qemud, vroot):
     assert "4000" in e.message, e.message
     assert qemud.domain_call(path, "GetState", 0) == (5, 6)
     assert not (vroot / "run" / "virtbus" / "qemu" / "badpin.xml").exists()
+
+
+def hugepage_domain(name, virt):
+    return f"""<domain type='{virt}'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <memoryBacking><hugepages/></memoryBacking>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+</domain>"""
+
+
+def hugetlbfs_mounted():
+    return any(" - hugetlbfs " in line for line in open("/proc/self/mountinfo"))
+
+
+def test_hugepages_need_a_hugetlbfs(qemud, vroot):
+    """Without a hugetlbfs the start is refused, naming the reason; with one,
+    QEMU gets its guest RAM from it (mem-path on its command line)."""
+    if hugetlbfs_mounted():
+        pytest.skip("a hugetlbfs is mounted on this host already")
+    virt = "kvm" if h.kvm_available() else "qemu"
+    path = qemud.call("DomainDefineXML", hugepage_domain("huge", virt))
+    with h.expect_dbus_error("org.virtbus.Error.NotSupported") as e:
+        qemud.domain_call(path, "Create", 0)
+    assert "hugetlbfs" in e.message
+    assert qemud.domain_call(path, "GetState", 0) == (5, 6)
+
+    mnt = vroot / "hugepages"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "hugetlbfs", "none", str(mnt)], check=True)
+    vroot.add_cleanup(subprocess.run, ["umount", "-l", str(mnt)])
+    # With no huge pages reserved QEMU cannot get its RAM: it fails, but the
+    # command line shows where qemud told it to take it from.
+    try:
+        qemud.domain_call(path, "Create", 0)
+        qemud.domain_call(path, "Destroy", 0)
+    except Exception:   # noqa: BLE001 - either outcome shows the mem-path
+        pass
+    log = (vroot / "var" / "log" / "virtbus" / "qemu" / "huge.log").read_text()
+    assert f"mem-path={mnt}" in log.replace("\\,", ","), log[-2000:]
