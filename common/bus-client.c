@@ -63,3 +63,18 @@ int bus_reply_errno(sd_bus_message *reply, const sd_bus_error **ret_error) {
                 return 0;
         return -sd_bus_error_get_errno(e) ?: -EIO;
 }
+
+int bus_on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        BusReply *p = userdata;
+        const sd_bus_error *e;
+        unsigned count = 0;
+        int r = bus_reply_errno(reply, &e);
+
+        if (r == 0 && p->count_cb && sd_bus_message_read(reply, "u", &count) < 0)
+                r = -EBADMSG;
+        if (p->count_cb)
+                p->count_cb(r, e, count, p->userdata);
+        else if (p->cb)
+                p->cb(r, e, p->userdata);
+        return 1;
+}

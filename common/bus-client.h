@@ -5,15 +5,18 @@
  * logd-client.c): a method call whose reply handler gets a small struct of
  * the helper's own, typically the caller's callback and userdata:
  *
- *   typedef struct Pending { lockd_reply_fn cb; void *userdata; } Pending;
- *   static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+ *   typedef struct Pending { logd_tail_fn cb; void *userdata; } Pending;
+ *   static int on_tail_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
  *           Pending *p = userdata;
  *           const sd_bus_error *e;
  *           int r = bus_reply_errno(m, &e);
  *           ...
  *   }
  *   Pending p = { .cb = cb, .userdata = userdata };
- *   return bus_call_async(bus, &lockd_target, "Release", on_reply, &p, sizeof(p), ret_slot, "s", uuid);
+ *   return bus_call_async(bus, &logd, "Tail", on_tail_reply, &p, sizeof(p), ret_slot, "sst", driver, name, max);
+ *
+ * A reply with nothing in it, or just a count, needs no handler of its own:
+ * see BusReply and bus_on_reply() below.
  *
  * The copy of the struct lives as long as the call's slot: it is freed after
  * the reply was handled, when the slot is unreferenced (which cancels the
@@ -43,3 +46,21 @@ int bus_send_call_async(sd_bus *bus, sd_bus_message *call, sd_bus_message_handle
  * -errno (from the error table: -EBUSY for ResourceBusy ...; -EIO if it maps
  * to none), with the error itself in *ret_error (NULL for a method return). */
 int bus_reply_errno(sd_bus_message *reply, const sd_bus_error **ret_error);
+
+/* The callbacks for the two commonest replies: none, or one unsigned count
+ * (0 on failure). r and the error are as bus_reply_errno() gives them. */
+typedef void (*bus_reply_fn)(int r, const sd_bus_error *error, void *userdata);
+typedef void (*bus_count_fn)(int r, const sd_bus_error *error, unsigned count, void *userdata);
+
+/* The pending struct of bus_on_reply(): count_cb, if set, reads a "u" from
+ * the reply; else cb (which may be NULL) is called. */
+typedef struct BusReply {
+        bus_reply_fn cb;
+        bus_count_fn count_cb;
+        void *userdata;
+} BusReply;
+
+/* A handler for bus_call_async() with a BusReply as pending:
+ *   BusReply p = { .count_cb = cb, .userdata = userdata };
+ *   return bus_call_async(bus, &target, "ReleaseOwner", bus_on_reply, &p, sizeof(p), ret_slot, "s", owner); */
+int bus_on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-util.h"
+#include "error.h"
+#include "util.h"
 #include "uuid.h"
 
 char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]) {
@@ -53,16 +55,6 @@ char *bus_label_escape(const char *s) {
         return r;
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 char *bus_label_unescape(const char *s) {
         char *r = malloc(strlen(s) + 1), *p = r;
 
@@ -72,7 +64,7 @@ char *bus_label_unescape(const char *s) {
                 int hi, lo;
 
                 /* A '_' without two hex digits after it stands for itself. */
-                if (*s == '_' && (hi = hexval(s[1])) >= 0 && (lo = hexval(s[2])) >= 0) {
+                if (*s == '_' && (hi = unhexchar(s[1])) >= 0 && (lo = unhexchar(s[2])) >= 0) {
                         *p++ = (char) (hi << 4 | lo);
                         s += 3;
                 } else
@@ -98,4 +90,48 @@ int bus_add_object_kind(sd_bus *bus, const char *root, const char *kind, const c
 
 int bus_reply_object_path(sd_bus_message *m, const char *path) {
         return sd_bus_reply_method_return(m, "o", path);
+}
+
+int bus_check_flags(uint32_t flags, uint32_t allowed, sd_bus_error *error) {
+        if (flags & ~allowed)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
+        return 0;
+}
+
+int bus_read_flags(sd_bus_message *m, uint32_t allowed, uint32_t *ret, sd_bus_error *error) {
+        int r = sd_bus_message_read(m, "u", ret);
+
+        if (r < 0)
+                return r;
+        return bus_check_flags(*ret, allowed, error);
+}
+
+int bus_read_uuid(sd_bus_message *m, const char **ret_str, uint8_t uuid[16], sd_bus_error *error) {
+        int r = sd_bus_message_read(m, "s", ret_str);
+
+        if (r < 0)
+                return r;
+        if (uuid_parse(*ret_str, uuid) < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid UUID '%s'", *ret_str);
+        return 0;
+}
+
+int bus_reply_object_list(sd_bus_message *m, void *const *items, size_t n, bus_list_fn listed, uint32_t flags) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const char *path = listed(items[i], flags);
+
+                if (path)
+                        r = sd_bus_message_append_basic(reply, 'o', path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }

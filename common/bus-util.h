@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Object paths with libvirt-dbus's encodings, and registration of one kind of
- * child object (a fallback vtable plus a node enumerator under <root>/<kind>). */
+/* Object paths with libvirt-dbus's encodings, registration of one kind of
+ * child object (a fallback vtable plus a node enumerator under <root>/<kind>),
+ * and the arguments and replies most methods share. */
 
 #include <systemd/sd-bus.h>
 
@@ -24,5 +25,20 @@ int bus_add_object_kind(sd_bus *bus, const char *root, const char *kind, const c
                         const sd_bus_vtable *vtable, sd_bus_object_find_t find,
                         sd_bus_node_enumerator_t enumerate, void *userdata);
 
+/* Argument helpers. A bad argument sets an InvalidArg error and returns its
+ * -errno. */
+/* Flags outside allowed: "unsupported flags (0x<the bits outside allowed>)". */
+int bus_check_flags(uint32_t flags, uint32_t allowed, sd_bus_error *error);
+/* Reads a "u" flags argument and checks it as bus_check_flags() does. */
+int bus_read_flags(sd_bus_message *m, uint32_t allowed, uint32_t *ret, sd_bus_error *error);
+/* Reads a "s" argument that must be a UUID ("invalid UUID '<s>'"): the
+ * string as given in *ret_str, for messages, and its value in uuid. */
+int bus_read_uuid(sd_bus_message *m, const char **ret_str, uint8_t uuid[16], sd_bus_error *error);
+
 /* Reply helpers for the common shapes. */
 int bus_reply_object_path(sd_bus_message *m, const char *path);
+/* For the List* methods: replies with an "ao" of the object path that
+ * listed() gives for each of items[0..n), in order, leaving out the items it
+ * gives NULL for. */
+typedef const char *(*bus_list_fn)(const void *item, uint32_t flags);
+int bus_reply_object_list(sd_bus_message *m, void *const *items, size_t n, bus_list_fn listed, uint32_t flags);

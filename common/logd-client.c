@@ -8,7 +8,6 @@ static const BusTarget logd = { LOGD_SERVICE, LOGD_PATH, LOGD_IFACE };
 
 typedef struct Pending {
         logd_open_fn open_cb;
-        logd_reply_fn reply_cb;
         logd_tail_fn tail_cb;
         void *userdata;
 } Pending;
@@ -25,16 +24,6 @@ static int on_open_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         if (r == 0 && (fd = fcntl(mfd, F_DUPFD_CLOEXEC, 3)) < 0)
                 r = -errno;
         p->open_cb(r, e, fd, path, p->userdata);
-        return 1;
-}
-
-static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Pending *p = userdata;
-        const sd_bus_error *e;
-        int r = bus_reply_errno(m, &e);
-
-        if (p->reply_cb)
-                p->reply_cb(r, e, p->userdata);
         return 1;
 }
 
@@ -61,9 +50,10 @@ int logd_open_async(sd_bus *bus, const char *driver, const char *name, logd_open
 
 int logd_append_async(sd_bus *bus, const char *driver, const char *name, const char *line, logd_reply_fn cb,
                       void *userdata, sd_bus_slot **ret_slot) {
-        Pending p = { .reply_cb = cb, .userdata = userdata };
+        BusReply p = { .cb = cb, .userdata = userdata };
 
-        return bus_call_async(bus, &logd, "Append", on_reply, &p, sizeof(p), ret_slot, "sss", driver, name, line);
+        return bus_call_async(bus, &logd, "Append", bus_on_reply, &p, sizeof(p), ret_slot, "sss", driver, name,
+                              line);
 }
 
 int logd_tail_async(sd_bus *bus, const char *driver, const char *name, uint64_t max_bytes, logd_tail_fn cb,

@@ -1,33 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 
+#include "bus-client.h"
 #include "networkd-client.h"
+
+static const BusTarget networkd = { NETWORKD_SERVICE, NETWORKD_PATH, NETWORKD_PORT_INTERFACE };
 
 typedef struct Pending {
         networkd_port_fn port_cb;
-        networkd_reply_fn cb;
-        networkd_count_fn count_cb;
         void *userdata;
 } Pending;
-
-static void pending_free(void *p) {
-        free(p);
-}
-
-static int error_errno(sd_bus_message *m, const sd_bus_error **ret) {
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-
-        *ret = e;
-        if (!e)
-                return 0;
-        return -sd_bus_error_get_errno(e) ?: -EIO;
-}
 
 static int on_port_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Pending *p = userdata;
         const sd_bus_error *e;
         const char *ifname = NULL, *uuid = NULL;
-        int r = error_errno(m, &e), fd = -1, copy = -1;
+        int r = bus_reply_errno(m, &e), fd = -1, copy = -1;
 
         if (r >= 0 && sd_bus_message_read(m, "hss", &fd, &ifname, &uuid) < 0)
                 r = -EBADMSG;
@@ -39,37 +27,6 @@ static int on_port_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         }
         p->port_cb(r, e, copy, r >= 0 ? ifname : NULL, r >= 0 ? uuid : NULL, p->userdata);
         return 1;
-}
-
-static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Pending *p = userdata;
-        const sd_bus_error *e;
-        unsigned count = 0;
-        int r = error_errno(m, &e);
-
-        if (r >= 0 && p->count_cb && sd_bus_message_read(m, "u", &count) < 0)
-                r = -EBADMSG;
-        if (p->count_cb)
-                p->count_cb(r, e, count, p->userdata);
-        else if (p->cb)
-                p->cb(r, e, p->userdata);
-        return 1;
-}
-
-/* The Pending lives as long as the slot (freed by its destroy callback). */
-static int finish_call(int r, sd_bus_slot *slot, Pending *p, sd_bus_slot **ret_slot) {
-        if (r < 0) {
-                free(p);
-                return r;
-        }
-        sd_bus_slot_set_destroy_callback(slot, pending_free);
-        if (ret_slot)
-                *ret_slot = slot;
-        else {
-                sd_bus_slot_set_floating(slot, 1);
-                sd_bus_slot_unref(slot);
-        }
-        return 0;
 }
 
 static int append_option(sd_bus_message *m, const char *key, const char *value) {
@@ -85,7 +42,7 @@ static int build_allocate(sd_bus *bus, const NetworkdPortRequest *req, sd_bus_me
 
         snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", req->mac[0], req->mac[1], req->mac[2],
                  req->mac[3], req->mac[4], req->mac[5]);
-        r = sd_bus_message_new_method_call(bus, &m, NETWORKD_SERVICE, NETWORKD_PATH, NETWORKD_PORT_INTERFACE,
+        r = sd_bus_message_new_method_call(bus, &m, networkd.service, networkd.path, networkd.interface,
                                            "AllocatePort");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ssss", req->network ? req->network : "", req->owner_uuid, mac,
@@ -115,8 +72,7 @@ static int build_allocate(sd_bus *bus, const NetworkdPortRequest *req, sd_bus_me
 int networkd_allocate_port_async(sd_bus *bus, const NetworkdPortRequest *req, networkd_port_fn cb, void *userdata,
                                  sd_bus_slot **ret_slot) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        Pending *p;
-        sd_bus_slot *slot = NULL;
+        Pending p = { .port_cb = cb, .userdata = userdata };
         int r;
 
         if (!req->owner_uuid || !cb)
@@ -124,38 +80,20 @@ int networkd_allocate_port_async(sd_bus *bus, const NetworkdPortRequest *req, ne
         r = build_allocate(bus, req, &m);
         if (r < 0)
                 return r;
-        p = calloc(1, sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        *p = (Pending) { .port_cb = cb, .userdata = userdata };
-        r = sd_bus_call_async(bus, &slot, m, on_port_reply, p, 0);
-        return finish_call(r, slot, p, ret_slot);
+        return bus_send_call_async(bus, m, on_port_reply, &p, sizeof(p), ret_slot);
 }
 
 int networkd_release_port_async(sd_bus *bus, const char *port_uuid, networkd_reply_fn cb, void *userdata,
                                 sd_bus_slot **ret_slot) {
-        Pending *p = calloc(1, sizeof(*p));
-        sd_bus_slot *slot = NULL;
-        int r;
+        BusReply p = { .cb = cb, .userdata = userdata };
 
-        if (!p)
-                return -ENOMEM;
-        *p = (Pending) { .cb = cb, .userdata = userdata };
-        r = sd_bus_call_method_async(bus, &slot, NETWORKD_SERVICE, NETWORKD_PATH, NETWORKD_PORT_INTERFACE,
-                                     "ReleasePort", on_reply, p, "s", port_uuid);
-        return finish_call(r, slot, p, ret_slot);
+        return bus_call_async(bus, &networkd, "ReleasePort", bus_on_reply, &p, sizeof(p), ret_slot, "s", port_uuid);
 }
 
 int networkd_release_owner_async(sd_bus *bus, const char *owner_uuid, networkd_count_fn cb, void *userdata,
                                  sd_bus_slot **ret_slot) {
-        Pending *p = calloc(1, sizeof(*p));
-        sd_bus_slot *slot = NULL;
-        int r;
+        BusReply p = { .count_cb = cb, .userdata = userdata };
 
-        if (!p)
-                return -ENOMEM;
-        *p = (Pending) { .count_cb = cb, .userdata = userdata };
-        r = sd_bus_call_method_async(bus, &slot, NETWORKD_SERVICE, NETWORKD_PATH, NETWORKD_PORT_INTERFACE,
-                                     "ReleaseOwner", on_reply, p, "s", owner_uuid);
-        return finish_call(r, slot, p, ret_slot);
+        return bus_call_async(bus, &networkd, "ReleaseOwner", bus_on_reply, &p, sizeof(p), ret_slot, "s",
+                              owner_uuid);
 }

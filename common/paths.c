@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "log.h"
 #include "paths.h"
 #include "util.h"
 
@@ -42,22 +43,16 @@ void vb_paths_done(VbPaths *p) {
         *p = (VbPaths) {};
 }
 
-int vb_paths_make_driver_dirs(const VbPaths *p, const char *driver) {
-        const char *bases[] = { p->confdir, p->rundir, p->statedir, p->logdir };
+int vb_paths_make_dir(const char *base, const char *sub, char **ret) {
+        _cleanup_free_ char *d = path_join(base, sub);
+        int r;
 
-        for (size_t i = 0; i < ELEMENTSOF(bases); i++) {
-                _cleanup_free_ char *d = path_join(bases[i], driver);
-                int r;
-
-                if (!d)
-                        return -ENOMEM;
-                r = mkdir_p(d, 0755);
-                if (r < 0)
-                        return r;
-        }
-        _cleanup_free_ char *conf = path_join(p->confdir, driver);
-        _cleanup_free_ char *autostart = conf ? path_join(conf, "autostart") : NULL;
-        if (!autostart)
+        *ret = NULL;
+        if (!d)
                 return -ENOMEM;
-        return mkdir_p(autostart, 0755);
+        r = mkdir_p(d, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create %s: %m", d);
+        *ret = TAKE_PTR(d);
+        return 0;
 }

@@ -18,5 +18,8 @@ typedef struct VbPaths {
 /* root may be NULL: then VIRTBUS_ROOT, then the system layout. */
 int vb_paths_init(VbPaths *p, const char *root);
 void vb_paths_done(VbPaths *p);
-/* Creates <confdir|rundir|statedir|logdir>/<driver> (and confdir's autostart/). */
-int vb_paths_make_driver_dirs(const VbPaths *p, const char *driver);
+/* Creates <base>/<sub> with its missing parents (0755), for a daemon's own
+ * directories below the layout's ("<confdir>/qemu", "<confdir>/qemu/autostart"),
+ * and gives its path in *ret. A failure is logged ("Cannot create <path>: ...")
+ * and leaves *ret NULL. */
+int vb_paths_make_dir(const char *base, const char *sub, char **ret);

@@ -5,21 +5,9 @@
 static const BusTarget storaged = { STORAGED_SERVICE, STORAGED_PATH, STORAGED_IFACE };
 
 typedef struct Pending {
-        storaged_reply_fn cb;
         storaged_resolve_fn resolve_cb;
-        storaged_count_fn count_cb;
         void *userdata;
 } Pending;
-
-static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Pending *p = userdata;
-        const sd_bus_error *e;
-        int r = bus_reply_errno(m, &e);
-
-        if (p->cb)
-                p->cb(r, e, p->userdata);
-        return 1;
-}
 
 static int on_resolve(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Pending *p = userdata;
@@ -34,19 +22,6 @@ static int on_resolve(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         return 1;
 }
 
-static int on_count(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Pending *p = userdata;
-        const sd_bus_error *e;
-        unsigned count = 0;
-        int r = bus_reply_errno(m, &e);
-
-        if (r == 0 && sd_bus_message_read(m, "u", &count) < 0)
-                r = -EBADMSG;
-        if (p->count_cb)
-                p->count_cb(r, e, count, p->userdata);
-        return 1;
-}
-
 int storaged_resolve_volume_async(sd_bus *bus, const char *pool, const char *volume, storaged_resolve_fn cb,
                                   void *userdata, sd_bus_slot **ret_slot) {
         Pending p = { .resolve_cb = cb, .userdata = userdata };
@@ -57,15 +32,15 @@ int storaged_resolve_volume_async(sd_bus *bus, const char *pool, const char *vol
 
 int storaged_set_in_use_async(sd_bus *bus, const char *pool, const char *volume, const char *owner, bool inuse,
                               storaged_reply_fn cb, void *userdata, sd_bus_slot **ret_slot) {
-        Pending p = { .cb = cb, .userdata = userdata };
+        BusReply p = { .cb = cb, .userdata = userdata };
 
-        return bus_call_async(bus, &storaged, "SetVolumeInUse", on_reply, &p, sizeof(p), ret_slot, "sssb", pool,
+        return bus_call_async(bus, &storaged, "SetVolumeInUse", bus_on_reply, &p, sizeof(p), ret_slot, "sssb", pool,
                               volume, owner, (int) inuse);
 }
 
 int storaged_release_owner_async(sd_bus *bus, const char *owner, storaged_count_fn cb, void *userdata,
                                  sd_bus_slot **ret_slot) {
-        Pending p = { .count_cb = cb, .userdata = userdata };
+        BusReply p = { .count_cb = cb, .userdata = userdata };
 
-        return bus_call_async(bus, &storaged, "ReleaseOwner", on_count, &p, sizeof(p), ret_slot, "s", owner);
+        return bus_call_async(bus, &storaged, "ReleaseOwner", bus_on_reply, &p, sizeof(p), ret_slot, "s", owner);
 }

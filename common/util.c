@@ -173,6 +173,16 @@ bool object_name_is_valid(const char *name) {
         return true;
 }
 
+int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
 const char *strrstr(const char *haystack, const char *needle) {
         const char *last = NULL;
 

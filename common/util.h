@@ -27,6 +27,9 @@ bool path_is_normalized_absolute(const char *p);
 /* An object name: 1..255 bytes, no '/', no control characters, not "." or "..". */
 bool object_name_is_valid(const char *name);
 
+/* The value of a hex digit (either case), or -1. */
+int unhexchar(char c);
+
 /* The last occurrence of needle in haystack, or NULL. */
 const char *strrstr(const char *haystack, const char *needle);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <systemd/sd-id128.h>
 
+#include "util.h"
 #include "uuid.h"
 
 char *uuid_format(const uint8_t uuid[16], char buf[UUID_STRING_MAX]) {
@@ -17,16 +18,6 @@ char *uuid_format(const uint8_t uuid[16], char buf[UUID_STRING_MAX]) {
         return buf;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int uuid_parse(const char *s, uint8_t uuid[16]) {
         size_t len = strlen(s);
         bool dashed = len == 36;
@@ -41,8 +32,8 @@ int uuid_parse(const char *s, uint8_t uuid[16]) {
                                 return -EINVAL;
                         s++;
                 }
-                hi = unhex(s[0]);
-                lo = hi < 0 ? -1 : unhex(s[1]);
+                hi = unhexchar(s[0]);
+                lo = hi < 0 ? -1 : unhexchar(s[1]);
                 if (lo < 0)
                         return -EINVAL;
                 uuid[i] = (uint8_t) (hi << 4 | lo);

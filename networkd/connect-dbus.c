@@ -1,48 +1,28 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.libvirt.Connect on networkd's root: the network part of it. */
+#include "bus-connect.h"
 #include "bus-util.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
-#include "uuid.h"
 
-static bool matches_flags(const Network *n, uint32_t flags) {
-        bool active = network_is_active(n);
+static const char *network_listed(const void *item, uint32_t flags) {
+        const Network *n = item;
+        bool match = list_flags_match(flags, LIST_NETWORKS_ACTIVE, LIST_NETWORKS_INACTIVE, network_is_active(n)) &&
+                     list_flags_match(flags, LIST_NETWORKS_PERSISTENT, LIST_NETWORKS_TRANSIENT, n->persistent) &&
+                     list_flags_match(flags, LIST_NETWORKS_AUTOSTART, LIST_NETWORKS_NO_AUTOSTART, n->autostart);
 
-        if ((flags & (LIST_NETWORKS_ACTIVE | LIST_NETWORKS_INACTIVE)) &&
-            !((flags & LIST_NETWORKS_ACTIVE && active) || (flags & LIST_NETWORKS_INACTIVE && !active)))
-                return false;
-        if ((flags & (LIST_NETWORKS_PERSISTENT | LIST_NETWORKS_TRANSIENT)) &&
-            !((flags & LIST_NETWORKS_PERSISTENT && n->persistent) || (flags & LIST_NETWORKS_TRANSIENT && !n->persistent)))
-                return false;
-        if ((flags & (LIST_NETWORKS_AUTOSTART | LIST_NETWORKS_NO_AUTOSTART)) &&
-            !((flags & LIST_NETWORKS_AUTOSTART && n->autostart) || (flags & LIST_NETWORKS_NO_AUTOSTART && !n->autostart)))
-                return false;
-        return true;
+        return match ? n->path : NULL;
 }
 
 static int method_list_networks(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         uint32_t flags;
-        int r;
+        int r = bus_read_flags(msg, 63, &flags, error);
 
-        r = sd_bus_message_read(msg, "u", &flags);
         if (r < 0)
                 return r;
-        if (flags & ~(uint32_t) 63)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~63U);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "o");
-        for (size_t i = 0; r >= 0 && i < m->n_networks; i++)
-                if (matches_flags(m->networks[i], flags))
-                        r = sd_bus_message_append_basic(reply, 'o', m->networks[i]->path);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_object_list(msg, (void *const *) m->networks, m->n_networks, network_listed, flags);
 }
 
 static int method_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -63,12 +43,10 @@ static int method_lookup_by_uuid(sd_bus_message *msg, void *userdata, sd_bus_err
         const char *s;
         uint8_t uuid[16];
         Network *n;
-        int r = sd_bus_message_read(msg, "s", &s);
+        int r = bus_read_uuid(msg, &s, uuid, error);
 
         if (r < 0)
                 return r;
-        if (uuid_parse(s, uuid) < 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid UUID '%s'", s);
         n = manager_find_network_by_uuid(userdata, uuid);
         if (!n)
                 return vb_error_setf(error, VB_ERROR_NO_NETWORK,

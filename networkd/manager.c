@@ -1,24 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <net/if.h>
 
+#include "def-dir.h"
 #include "log.h"
 #include "manager.h"
 #include "netlink.h"
+#include "ptr-array.h"
 #include "util.h"
 
 #define DEFAULT_DNSMASQ "/usr/sbin/dnsmasq"
 #define DEFAULT_NFT "/usr/sbin/nft"
-
-static int make_dir(const char *base, const char *sub, char **ret) {
-        int r;
-
-        *ret = path_join(base, sub);
-        if (!*ret)
-                return -ENOMEM;
-        r = mkdir_p(*ret, 0755);
-        return r < 0 ? log_error_errno(r, "Cannot create %s: %m", *ret) : 0;
-}
 
 static const char *env_or(const char *name, const char *def) {
         const char *v = getenv(name);
@@ -39,11 +30,11 @@ int manager_new(const DaemonOptions *o, Manager **ret) {
         r = vb_paths_init(&m->paths, o->root);
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the directory layout: %m");
-        if ((r = make_dir(m->paths.confdir, "network", &m->confdir)) < 0 ||
-            (r = make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
-            (r = make_dir(m->paths.rundir, "network", &m->rundir)) < 0 ||
-            (r = make_dir(m->rundir, "ports", &m->portdir)) < 0 ||
-            (r = make_dir(m->paths.statedir, "network", &m->statedir)) < 0)
+        if ((r = vb_paths_make_dir(m->paths.confdir, "network", &m->confdir)) < 0 ||
+            (r = vb_paths_make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.rundir, "network", &m->rundir)) < 0 ||
+            (r = vb_paths_make_dir(m->rundir, "ports", &m->portdir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.statedir, "network", &m->statedir)) < 0)
                 return r;
         r = nl_route_open(&m->nl);
         if (r < 0)
@@ -78,19 +69,8 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-static int grow(void **array, size_t n, size_t size) {
-        /* capacity: the next power of two */
-        if (n & (n - 1))
-                return 0;
-        void *a = realloc(*array, (n ? n * 2 : 4) * size);
-        if (!a)
-                return -ENOMEM;
-        *array = a;
-        return 0;
-}
-
 int manager_add_network(Manager *m, Network *n) {
-        int r = grow((void **) &m->networks, m->n_networks, sizeof(Network *));
+        int r = ptr_array_grow((void ***) &m->networks, m->n_networks, &m->n_networks_allocated);
 
         if (r < 0)
                 return r;
@@ -99,13 +79,7 @@ int manager_add_network(Manager *m, Network *n) {
 }
 
 void manager_remove_network(Manager *m, Network *n) {
-        for (size_t i = 0; i < m->n_networks; i++)
-                if (m->networks[i] == n) {
-                        memmove(m->networks + i, m->networks + i + 1, (m->n_networks - i - 1) * sizeof(Network *));
-                        m->n_networks--;
-                        /* keep the capacity rule of grow(): a power of two above n */
-                        return;
-                }
+        (void) ptr_array_remove((void **) m->networks, &m->n_networks, n);
 }
 
 Network *manager_find_network_by_name(Manager *m, const char *name) {
@@ -123,7 +97,7 @@ Network *manager_find_network_by_uuid(Manager *m, const uint8_t uuid[16]) {
 }
 
 int manager_add_port(Manager *m, Port *p) {
-        int r = grow((void **) &m->ports, m->n_ports, sizeof(Port *));
+        int r = ptr_array_grow((void ***) &m->ports, m->n_ports, &m->n_ports_allocated);
 
         if (r < 0)
                 return r;
@@ -132,12 +106,7 @@ int manager_add_port(Manager *m, Port *p) {
 }
 
 void manager_remove_port(Manager *m, Port *p) {
-        for (size_t i = 0; i < m->n_ports; i++)
-                if (m->ports[i] == p) {
-                        memmove(m->ports + i, m->ports + i + 1, (m->n_ports - i - 1) * sizeof(Port *));
-                        m->n_ports--;
-                        return;
-                }
+        (void) ptr_array_remove((void **) m->ports, &m->n_ports, p);
 }
 
 Port *manager_find_port(Manager *m, const char *uuid) {
@@ -181,31 +150,24 @@ bool manager_is_busy(void *userdata) {
 
 /* ---- loading at start ------------------------------------------------------------- */
 
-static bool is_xml_file(const struct dirent *de) {
-        size_t n = strlen(de->d_name);
-        return n > 4 && streq(de->d_name + n - 4, ".xml") && de->d_type != DT_DIR;
-}
-
 static int read_def(const char *dir, const char *file, NetworkDef **ret) {
-        _cleanup_free_ char *path = path_join(dir, file), *xml = NULL;
+        _cleanup_free_ char *path = NULL, *xml = NULL;
         ConfError err = {};
         size_t len;
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file(path, 0, &xml, &len);
+        r = def_dir_read(dir, file, &path, &xml, &len);
         if (r < 0)
-                return log_warning_errno(r, "Cannot read %s: %m", path);
+                return r;
         r = network_def_parse(xml, len, ret, &err);
         if (r < 0)
                 return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
         return 0;
 }
 
-static int load_config(Manager *m, const char *file) {
+static int load_config(void *userdata, const char *file) {
         _cleanup_(network_def_freep) NetworkDef *def = NULL;
-        _cleanup_free_ char *link = NULL;
+        Manager *m = userdata;
         Network *n;
         int r;
 
@@ -218,16 +180,18 @@ static int load_config(Manager *m, const char *file) {
         if (r < 0)
                 return r;
         n->persistent = true;
-        if (asprintf(&link, "%s/%s.xml", m->autostartdir, n->def->name) < 0 || manager_add_network(m, n) < 0) {
+        r = def_dir_has(m->autostartdir, n->def->name);
+        if (r < 0 || manager_add_network(m, n) < 0) {
                 network_free(n);
                 return -ENOMEM;
         }
-        n->autostart = access(link, F_OK) == 0;
+        n->autostart = r > 0;
         return 0;
 }
 
-static int load_state(Manager *m, const char *file) {
+static int load_state(void *userdata, const char *file) {
         _cleanup_(network_def_freep) NetworkDef *live = NULL;
+        Manager *m = userdata;
         Network *n;
         int r;
 
@@ -260,18 +224,6 @@ static int load_state(Manager *m, const char *file) {
         return 0;
 }
 
-static int load_dir(Manager *m, const char *dir, int (*load)(Manager *m, const char *file)) {
-        _cleanup_(closedirp) DIR *d = opendir(dir);
-        struct dirent *de;
-
-        if (!d)
-                return -errno;
-        while ((de = readdir(d)))
-                if (is_xml_file(de) && load(m, de->d_name) == -ENOMEM)
-                        return log_oom();
-        return 0;
-}
-
 static void on_startup_firewall(Manager *m, int r, const char *errmsg, void *userdata) {
         if (r < 0)
                 log_error("Cannot restore the firewall table: %s", errmsg);
@@ -287,10 +239,10 @@ int manager_startup(Manager *m) {
         r = link_monitor_start(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the links: %m");
-        r = load_dir(m, m->confdir, load_config);
+        r = def_dir_load(m->confdir, load_config, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);
-        r = load_dir(m, m->rundir, load_state);
+        r = def_dir_load(m->rundir, load_state, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->rundir);
         r = port_load_all(m);

@@ -40,9 +40,9 @@ typedef struct Manager {
         LinkReaper *reaper;          /* deletes links off the event loop */
 
         Network **networks;
-        size_t n_networks;
+        size_t n_networks, n_networks_allocated;
         Port **ports;
-        size_t n_ports;
+        size_t n_ports, n_ports_allocated;
 
         /* One nft run at a time; requests made meanwhile share the next run. */
         pid_t nft_pid;

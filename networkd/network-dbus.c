@@ -56,12 +56,9 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
         uint32_t flags;
         int r;
 
-        r = sd_bus_message_read(msg, "u", &flags);
+        r = bus_read_flags(msg, NETWORK_XML_INACTIVE, &flags, error);
         if (r < 0)
                 return r;
-        if (flags & ~(uint32_t) NETWORK_XML_INACTIVE)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)",
-                                     flags & ~(uint32_t) NETWORK_XML_INACTIVE);
         def = network_current_def(n, flags & NETWORK_XML_INACTIVE);
         if (n->live && def == n->live)
                 n->live->connections = network_count_ports(n);
@@ -91,10 +88,8 @@ static int method_get_dhcp_leases(sd_bus_message *msg, void *userdata, sd_bus_er
         int r;
 
         r = sd_bus_message_read(msg, "su", &mac, &flags);
-        if (r < 0)
+        if (r < 0 || (r = bus_check_flags(flags, 0, error)) < 0)
                 return r;
-        if (flags)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         if (*mac && mac_parse(mac, want) < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_MAC, "invalid MAC address '%s'", mac);
         if (!network_is_active(n))

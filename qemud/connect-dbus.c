@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <limits.h>
-
+#include "bus-connect.h"
 #include "bus-util.h"
 #include "connect-dbus.h"
 #include "domain-dbus.h"
@@ -10,19 +9,11 @@
 #include "qemu-capabilities.h"
 #include "qemu-process.h"
 #include "util.h"
-#include "uuid.h"
-
-/* The libvirt version whose API we answer as (9.0.0), for clients that check it. */
-#define LIBVIRT_API_VERSION 9000000ULL
 
 static bool domain_matches_flags(const Domain *d, uint32_t flags) {
-        bool active = domain_is_active(d);
-
-        if ((flags & (LIST_DOMAINS_ACTIVE | LIST_DOMAINS_INACTIVE)) &&
-            !((flags & LIST_DOMAINS_ACTIVE && active) || (flags & LIST_DOMAINS_INACTIVE && !active)))
-                return false;
-        if ((flags & (LIST_DOMAINS_PERSISTENT | LIST_DOMAINS_TRANSIENT)) &&
-            !((flags & LIST_DOMAINS_PERSISTENT && d->persistent) || (flags & LIST_DOMAINS_TRANSIENT && !d->persistent)))
+        if (!list_flags_match(flags, LIST_DOMAINS_ACTIVE, LIST_DOMAINS_INACTIVE, domain_is_active(d)) ||
+            !list_flags_match(flags, LIST_DOMAINS_PERSISTENT, LIST_DOMAINS_TRANSIENT, d->persistent) ||
+            !list_flags_match(flags, LIST_DOMAINS_AUTOSTART, LIST_DOMAINS_NO_AUTOSTART, d->autostart))
                 return false;
         if (flags & (LIST_DOMAINS_RUNNING | LIST_DOMAINS_PAUSED | LIST_DOMAINS_SHUTOFF | LIST_DOMAINS_OTHER)) {
                 bool ok = (flags & LIST_DOMAINS_RUNNING && d->state == DOMAIN_RUNNING) ||
@@ -33,9 +24,6 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
                 if (!ok)
                         return false;
         }
-        if ((flags & (LIST_DOMAINS_AUTOSTART | LIST_DOMAINS_NO_AUTOSTART)) &&
-            !((flags & LIST_DOMAINS_AUTOSTART && d->autostart) || (flags & LIST_DOMAINS_NO_AUTOSTART && !d->autostart)))
-                return false;
         /* No domain has a managed save, a snapshot or a checkpoint. */
         static const uint32_t never[][2] = {
                 { LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE },
@@ -48,34 +36,20 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
         return true;
 }
 
+static const char *domain_listed(const void *item, uint32_t flags) {
+        const Domain *d = item;
+
+        return domain_matches_flags(d, flags) ? d->path : NULL;
+}
+
 static int method_list_domains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         uint32_t flags;
-        int r;
+        int r = bus_read_flags(msg, LIST_DOMAINS_ALL_FLAGS, &flags, error);
 
-        r = sd_bus_message_read(msg, "u", &flags);
         if (r < 0)
                 return r;
-        if (flags & ~(uint32_t) LIST_DOMAINS_ALL_FLAGS)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)",
-                                     flags & ~(uint32_t) LIST_DOMAINS_ALL_FLAGS);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < m->n_domains; i++)
-                if (domain_matches_flags(m->domains[i], flags)) {
-                        r = sd_bus_message_append_basic(reply, 'o', m->domains[i]->path);
-                        if (r < 0)
-                                return r;
-                }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_object_list(msg, (void *const *) m->domains, m->n_domains, domain_listed, flags);
 }
 
 static int method_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -99,11 +73,9 @@ static int method_lookup_by_uuid(sd_bus_message *msg, void *userdata, sd_bus_err
         Domain *d;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &s);
+        r = bus_read_uuid(msg, &s, uuid, error);
         if (r < 0)
                 return r;
-        if (uuid_parse(s, uuid) < 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid UUID '%s'", s);
         d = manager_find_by_uuid(userdata, uuid);
         if (!d)
                 return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "Domain not found: no domain with matching uuid '%s'",
@@ -316,10 +288,8 @@ static int method_get_domain_capabilities(sd_bus_message *msg, void *userdata, s
         int r;
 
         r = sd_bus_message_read(msg, "ssssu", &emu, &arch, &machine, &virttype, &flags);
-        if (r < 0)
+        if (r < 0 || (r = bus_check_flags(flags, 0, error)) < 0)
                 return r;
-        if (flags != 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
@@ -340,44 +310,17 @@ static int method_get_domain_capabilities(sd_bus_message *msg, void *userdata, s
         return 1;
 }
 
-static int property_hostname(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        char host[HOST_NAME_MAX + 1] = "";
-
-        (void) gethostname(host, sizeof(host) - 1);
-        return sd_bus_message_append(reply, "s", host);
-}
-
-static int property_lib_version(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "t", (uint64_t) LIBVIRT_API_VERSION);
-}
-
 static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         return sd_bus_message_append(reply, "t", (uint64_t) (m->caps ? m->caps->version : 0));
 }
 
-static int property_false(sd_bus *bus, const char *path, const char *interface, const char *property,
-                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "b", 0);
-}
-
-static int property_true(sd_bus *bus, const char *path, const char *interface, const char *property,
-                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "b", 1);
-}
-
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable connect_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Encrypted", "b", property_false, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Hostname", "s", property_hostname, 0, 0),
-        SD_BUS_PROPERTY("LibVersion", "t", property_lib_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        /* A local socket: as libvirt-dbus says of a local connection. */
-        SD_BUS_PROPERTY("Secure", "b", property_true, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        BUS_CONNECT_PROPERTIES,
         SD_BUS_PROPERTY("Version", "t", property_version, 0, 0),
         SD_BUS_METHOD_WITH_NAMES("ListDomains", "u", SD_BUS_PARAM(flags), "ao", SD_BUS_PARAM(domains),
                                  method_list_domains, READ),

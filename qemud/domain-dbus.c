@@ -7,21 +7,6 @@
 #include "qemu-process.h"
 #include "util.h"
 
-static int check_flags(uint32_t flags, uint32_t allowed, sd_bus_error *error) {
-        if (flags & ~allowed)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
-        return 0;
-}
-
-/* Reads the "u flags" argument most methods take and checks it. */
-static int read_flags(sd_bus_message *msg, uint32_t allowed, uint32_t *ret, sd_bus_error *error) {
-        int r = sd_bus_message_read(msg, "u", ret);
-
-        if (r < 0)
-                return r;
-        return check_flags(*ret, allowed, error);
-}
-
 /* Methods whose work ends later reply themselves (return 1); the others
  * reply here. */
 static int reply_done(sd_bus_message *msg, int r) {
@@ -34,9 +19,9 @@ static int reply_done(sd_bus_message *msg, int r) {
 
 static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
-                                        DOMAIN_START_FORCE_BOOT,
-                           &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
+                                            DOMAIN_START_FORCE_BOOT,
+                               &flags, error);
         if (r < 0)
                 return r;
         r = qemu_process_start(userdata, flags, msg, error);
@@ -45,7 +30,7 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
 static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, DOMAIN_DESTROY_GRACEFUL, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_DESTROY_GRACEFUL, &flags, error);
 
         if (r < 0)
                 return r;
@@ -54,7 +39,7 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN, &flags, error);
 
         if (r < 0)
                 return r;
@@ -64,7 +49,7 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN, &flags, error);
 
         if (r < 0)
                 return r;
@@ -74,7 +59,7 @@ static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
 static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 0, &flags, error);
 
         if (r < 0)
                 return r;
@@ -93,7 +78,7 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
         Domain *d = userdata;
         Manager *m = d->manager;
         uint32_t flags;
-        int r = read_flags(msg, DOMAIN_UNDEFINE_ALL_FLAGS, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_UNDEFINE_ALL_FLAGS, &flags, error);
 
         if (r < 0)
                 return r;
@@ -132,8 +117,9 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
         _cleanup_free_ char *xml = NULL;
         unsigned fmt = 0;
         uint32_t flags;
-        int r = read_flags(msg, DOMAIN_XML_SECURE | DOMAIN_XML_INACTIVE | DOMAIN_XML_UPDATE_CPU | DOMAIN_XML_MIGRATABLE,
-                           &flags, error);
+        int r = bus_read_flags(msg,
+                               DOMAIN_XML_SECURE | DOMAIN_XML_INACTIVE | DOMAIN_XML_UPDATE_CPU | DOMAIN_XML_MIGRATABLE,
+                               &flags, error);
 
         if (r < 0)
                 return r;
@@ -154,7 +140,7 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
 static int method_get_state(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
         uint32_t flags;
-        int r = read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 0, &flags, error);
 
         if (r < 0)
                 return r;
@@ -217,7 +203,7 @@ static int method_get_stats(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = sd_bus_message_read(msg, "uu", &stats, &flags);
         if (r < 0)
                 return r;
-        r = check_flags(flags, DOMAIN_STATS_ALL_FLAGS, error);
+        r = bus_check_flags(flags, DOMAIN_STATS_ALL_FLAGS, error);
         if (r < 0)
                 return r;
         /* 0 means every group we know. */

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
-#include <sys/stat.h>
-
+#include "def-dir.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "ptr-array.h"
 #include "qemu-lock.h"
 #include "qemu-process.h"
 #include "util.h"
@@ -14,16 +13,6 @@ struct CapsWaiter {
         void *userdata;
         CapsWaiter *next;
 };
-
-static int make_dir(const char *base, const char *sub, char **ret) {
-        int r;
-
-        *ret = path_join(base, sub);
-        if (!*ret)
-                return -ENOMEM;
-        r = mkdir_p(*ret, 0755);
-        return r < 0 ? log_error_errno(r, "Cannot create %s: %m", *ret) : 0;
-}
 
 int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
@@ -39,11 +28,11 @@ int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
         r = vb_paths_init(&m->paths, root);
         if (r < 0)
                 goto fail;
-        if ((r = make_dir(m->paths.confdir, "qemu", &m->confdir)) < 0 ||
-            (r = make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
-            (r = make_dir(m->paths.rundir, "qemu", &m->rundir)) < 0 ||
-            (r = make_dir(m->paths.logdir, "qemu", &m->logdir)) < 0 ||
-            (r = make_dir(m->paths.statedir, "qemu/capabilities", &m->cachedir)) < 0)
+        if ((r = vb_paths_make_dir(m->paths.confdir, "qemu", &m->confdir)) < 0 ||
+            (r = vb_paths_make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.rundir, "qemu", &m->rundir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.logdir, "qemu", &m->logdir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &m->cachedir)) < 0)
                 goto fail;
         *ret = m;
         return 0;
@@ -77,25 +66,16 @@ Manager *manager_free(Manager *m) {
 }
 
 int manager_add_domain(Manager *m, Domain *d) {
-        if (m->n_domains == m->n_allocated) {
-                size_t n = m->n_allocated ? m->n_allocated * 2 : 64;
-                Domain **nd = realloc(m->domains, n * sizeof(*nd));
-                if (!nd)
-                        return -ENOMEM;
-                m->domains = nd;
-                m->n_allocated = n;
-        }
+        int r = ptr_array_grow((void ***) &m->domains, m->n_domains, &m->n_allocated);
+
+        if (r < 0)
+                return r;
         m->domains[m->n_domains++] = d;
         return 0;
 }
 
 void manager_remove_domain(Manager *m, Domain *d) {
-        for (size_t i = 0; i < m->n_domains; i++)
-                if (m->domains[i] == d) {
-                        memmove(m->domains + i, m->domains + i + 1, (m->n_domains - i - 1) * sizeof(Domain *));
-                        m->n_domains--;
-                        return;
-                }
+        (void) ptr_array_remove((void **) m->domains, &m->n_domains, d);
 }
 
 Domain *manager_find_by_name(Manager *m, const char *name) {
@@ -187,19 +167,18 @@ int manager_with_caps(Manager *m, manager_caps_fn done, void *userdata) {
         return 0;
 }
 
-static int load_config(Manager *m, const char *file) {
-        _cleanup_free_ char *path = path_join(m->confdir, file), *xml = NULL, *link = NULL;
+static int load_config(void *userdata, const char *file) {
+        _cleanup_free_ char *path = NULL, *xml = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        Manager *m = userdata;
         ConfError err = {};
         Domain *d;
         size_t len;
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file(path, 0, &xml, &len);
+        r = def_dir_read(m->confdir, file, &path, &xml, &len);
         if (r < 0)
-                return log_warning_errno(r, "Cannot read %s: %m", path);
+                return r;
         r = domain_def_parse(xml, len, &def, &err);
         if (r < 0)
                 return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
@@ -209,32 +188,16 @@ static int load_config(Manager *m, const char *file) {
         if (r < 0)
                 return r;
         d->persistent = true;
-        if (asprintf(&link, "%s/%s.xml", m->autostartdir, d->def->name) < 0) {
+        r = def_dir_has(m->autostartdir, d->def->name);
+        if (r < 0) {
                 domain_free(d);
-                return -ENOMEM;
+                return r;
         }
-        d->autostart = access(link, F_OK) == 0;
+        d->autostart = r > 0;
         r = manager_add_domain(m, d);
         if (r < 0)
                 domain_free(d);
         return r;
-}
-
-static int load_configs(Manager *m) {
-        _cleanup_(closedirp) DIR *dir = opendir(m->confdir);
-        struct dirent *de;
-
-        if (!dir)
-                return -errno;
-        while ((de = readdir(dir))) {
-                size_t n = strlen(de->d_name);
-
-                if (n < 5 || !streq(de->d_name + n - 4, ".xml") || de->d_type == DT_DIR)
-                        continue;
-                if (load_config(m, de->d_name) == -ENOMEM)
-                        return log_oom();
-        }
-        return 0;
 }
 
 int manager_startup(Manager *m) {
@@ -243,7 +206,7 @@ int manager_startup(Manager *m) {
         r = qemu_lock_watch_lockd(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for lockd: %m");
-        r = load_configs(m);
+        r = def_dir_load(m->confdir, load_config, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);
         r = qemu_status_load_all(m);

@@ -4,13 +4,12 @@
 #include <limits.h>
 
 #include "backend.h"
+#include "bus-connect.h"
+#include "bus-util.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
 #include "storage-caps.h"
-#include "uuid.h"
-
-#define LIBVIRT_API_VERSION 9000000ULL
 
 enum {
         LIST_POOLS_INACTIVE = 1 << 0,
@@ -23,23 +22,22 @@ enum {
 };
 #define LIST_POOLS_ALL_TYPES (((1U << _STORAGE_POOL_TYPE_MAX) - 1) << LIST_POOLS_TYPE_SHIFT)
 
-static bool pick(uint32_t flags, uint32_t a, uint32_t b, bool is_a) {
-        if (!(flags & (a | b)))
-                return true;
-        return is_a ? flags & a : flags & b;
-}
-
 static bool pool_matches(const Pool *p, uint32_t flags) {
         uint32_t types = flags & LIST_POOLS_ALL_TYPES;
 
-        return pick(flags, LIST_POOLS_ACTIVE, LIST_POOLS_INACTIVE, p->active) &&
-               pick(flags, LIST_POOLS_PERSISTENT, LIST_POOLS_TRANSIENT, p->persistent) &&
-               pick(flags, LIST_POOLS_AUTOSTART, LIST_POOLS_NO_AUTOSTART, p->autostart) &&
+        return list_flags_match(flags, LIST_POOLS_ACTIVE, LIST_POOLS_INACTIVE, p->active) &&
+               list_flags_match(flags, LIST_POOLS_PERSISTENT, LIST_POOLS_TRANSIENT, p->persistent) &&
+               list_flags_match(flags, LIST_POOLS_AUTOSTART, LIST_POOLS_NO_AUTOSTART, p->autostart) &&
                (!types || (types & (1U << (LIST_POOLS_TYPE_SHIFT + p->def->type))));
 }
 
+static const char *pool_listed(const void *item, uint32_t flags) {
+        const Pool *p = item;
+
+        return pool_matches(p, flags) ? p->path : NULL;
+}
+
 static int method_list_pools(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         uint32_t flags;
         int r;
@@ -49,17 +47,7 @@ static int method_list_pools(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         if (flags & ~(0x3fU | LIST_POOLS_ALL_TYPES))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "o");
-        for (size_t i = 0; r >= 0 && i < m->n_pools; i++)
-                if (pool_matches(m->pools[i], flags))
-                        r = sd_bus_message_append_basic(reply, 'o', m->pools[i]->path);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_object_list(msg, (void *const *) m->pools, m->n_pools, pool_listed, flags);
 }
 
 static int parse_pool(const char *xml, StoragePoolDef **ret, sd_bus_error *error) {
@@ -173,7 +161,7 @@ static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
                 storage_pool_def_free(old);
         }
         pool_emit_event(p, POOL_EVENT_DEFINED);
-        return sd_bus_reply_method_return(msg, "o", p->path);
+        return bus_reply_object_path(msg, p->path);
 }
 
 static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -220,24 +208,22 @@ static int method_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus_err
         if (!p)
                 return vb_error_setf(error, VB_ERROR_NO_STORAGE_POOL,
                                      "Storage pool not found: no storage pool with matching name '%s'", name);
-        return sd_bus_reply_method_return(msg, "o", p->path);
+        return bus_reply_object_path(msg, p->path);
 }
 
 static int method_lookup_by_uuid(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         const char *s;
         uint8_t uuid[16];
         Pool *p;
-        int r = sd_bus_message_read(msg, "s", &s);
+        int r = bus_read_uuid(msg, &s, uuid, error);
 
         if (r < 0)
                 return r;
-        if (uuid_parse(s, uuid) < 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid UUID '%s'", s);
         p = manager_find_pool_by_uuid(userdata, uuid);
         if (!p)
                 return vb_error_setf(error, VB_ERROR_NO_STORAGE_POOL,
                                      "Storage pool not found: no storage pool with matching uuid '%s'", s);
-        return sd_bus_reply_method_return(msg, "o", p->path);
+        return bus_reply_object_path(msg, p->path);
 }
 
 static int method_vol_lookup_by_key(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -251,7 +237,7 @@ static int method_vol_lookup_by_key(sd_bus_message *msg, void *userdata, sd_bus_
         if (!v)
                 return vb_error_setf(error, VB_ERROR_NO_STORAGE_VOL,
                                      "Storage volume not found: no storage vol with matching key '%s'", key);
-        return sd_bus_reply_method_return(msg, "o", v->bus_path);
+        return bus_reply_object_path(msg, v->bus_path);
 }
 
 static int method_vol_lookup_by_path(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -269,18 +255,16 @@ static int method_vol_lookup_by_path(sd_bus_message *msg, void *userdata, sd_bus
         if (!v)
                 return vb_error_setf(error, VB_ERROR_NO_STORAGE_VOL,
                                      "Storage volume not found: no storage vol with matching path '%s'", path);
-        return sd_bus_reply_method_return(msg, "o", v->bus_path);
+        return bus_reply_object_path(msg, v->bus_path);
 }
 
 static int method_pool_caps(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *xml = NULL;
         uint32_t flags;
-        int r = sd_bus_message_read(msg, "u", &flags);
+        int r = bus_read_flags(msg, 0, &flags, error);
 
         if (r < 0)
                 return r;
-        if (flags)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         r = storage_pool_caps_format(&xml);
         if (r < 0)
                 return r;
@@ -292,40 +276,16 @@ static int method_find_sources(sd_bus_message *msg, void *userdata, sd_bus_error
         uint32_t flags;
         int r = sd_bus_message_read(msg, "ssu", &type, &spec, &flags);
 
-        if (r < 0)
+        if (r < 0 || (r = bus_check_flags(flags, 0, error)) < 0)
                 return r;
-        if (flags)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         return storage_find_sources_async(userdata, type, spec, msg, error);
-}
-
-static int property_hostname(sd_bus *bus, const char *path, const char *interface, const char *property,
-                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        char host[HOST_NAME_MAX + 1] = "";
-
-        (void) gethostname(host, sizeof(host) - 1);
-        return sd_bus_message_append(reply, "s", host);
-}
-
-static int property_lib_version(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "t", (uint64_t) LIBVIRT_API_VERSION);
-}
-
-static int property_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
-                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        /* A local connection: not encrypted, but secure (as libvirt-dbus says). */
-        return sd_bus_message_append(reply, "b", streq(property, "Secure"));
 }
 
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable connect_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Encrypted", "b", property_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Hostname", "s", property_hostname, 0, 0),
-        SD_BUS_PROPERTY("LibVersion", "t", property_lib_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Secure", "b", property_bool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        BUS_CONNECT_PROPERTIES,
         SD_BUS_METHOD_WITH_NAMES("ListStoragePools", "u", SD_BUS_PARAM(flags), "ao", SD_BUS_PARAM(storagePools),
                                  method_list_pools, READ),
         SD_BUS_METHOD_WITH_NAMES("StoragePoolCreateXML", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), "o",

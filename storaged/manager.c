@@ -1,25 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 
 #include "backend.h"
 #include "bus-util.h"
 #include "daemon.h"
+#include "def-dir.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "ptr-array.h"
 #include "util.h"
-
-static int make_dir(const char *base, const char *sub, char **ret) {
-        int r;
-
-        *ret = path_join(base, sub);
-        if (!*ret)
-                return -ENOMEM;
-        r = mkdir_p(*ret, 0755);
-        return r < 0 ? log_error_errno(r, "Cannot create %s: %m", *ret) : 0;
-}
 
 int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
         _cleanup_free_ char *inuse = NULL;
@@ -39,9 +30,9 @@ int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
         r = vb_paths_init(&m->paths, root);
         if (r < 0)
                 goto fail;
-        if ((r = make_dir(m->paths.confdir, STORAGED_DRIVER, &m->confdir)) < 0 ||
-            (r = make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
-            (r = make_dir(m->paths.rundir, STORAGED_DRIVER, &m->rundir)) < 0)
+        if ((r = vb_paths_make_dir(m->paths.confdir, STORAGED_DRIVER, &m->confdir)) < 0 ||
+            (r = vb_paths_make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.rundir, STORAGED_DRIVER, &m->rundir)) < 0)
                 goto fail;
         r = job_queue_init(&m->jobs, event);
         if (r < 0)
@@ -95,25 +86,16 @@ bool manager_is_busy(void *userdata) {
 }
 
 int manager_add_pool(Manager *m, Pool *p) {
-        if (m->n_pools == m->n_allocated) {
-                size_t n = m->n_allocated ? m->n_allocated * 2 : 16;
-                Pool **a = realloc(m->pools, n * sizeof(*a));
-                if (!a)
-                        return -ENOMEM;
-                m->pools = a;
-                m->n_allocated = n;
-        }
+        int r = ptr_array_grow((void ***) &m->pools, m->n_pools, &m->n_allocated);
+
+        if (r < 0)
+                return r;
         m->pools[m->n_pools++] = p;
         return 0;
 }
 
 void manager_remove_pool(Manager *m, Pool *p) {
-        for (size_t i = 0; i < m->n_pools; i++)
-                if (m->pools[i] == p) {
-                        memmove(m->pools + i, m->pools + i + 1, (m->n_pools - i - 1) * sizeof(Pool *));
-                        m->n_pools--;
-                        return;
-                }
+        (void) ptr_array_remove((void **) m->pools, &m->n_pools, p);
 }
 
 Pool *manager_find_pool_by_name(Manager *m, const char *name) {
@@ -172,63 +154,64 @@ int reply_job_error(sd_bus_message *msg, const ConfError *err, int r, const char
 /* ---- loading definitions and state -------------------------------------------------- */
 
 static int read_def(const char *dir, const char *file, StoragePoolDef **ret) {
-        _cleanup_free_ char *path = path_join(dir, file), *xml = NULL;
+        _cleanup_free_ char *path = NULL, *xml = NULL;
         ConfError err = {};
         size_t len;
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file(path, 0, &xml, &len);
+        r = def_dir_read(dir, file, &path, &xml, &len);
         if (r < 0)
-                return log_warning_errno(r, "Cannot read %s: %m", path);
+                return r;
         r = storage_pool_def_parse(xml, len, ret, &err);
         if (r < 0)
                 return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
         return 0;
 }
 
-static void load_config(Manager *m, const char *file) {
+/* A pool that cannot be loaded is left out, and the others loaded (even
+ * when out of memory). */
+static int load_config(void *userdata, const char *file) {
         _cleanup_(storage_pool_def_freep) StoragePoolDef *def = NULL;
-        _cleanup_free_ char *link = NULL;
+        Manager *m = userdata;
         Pool *p;
 
         if (read_def(m->confdir, file, &def) < 0)
-                return;
+                return 0;
         if (manager_find_pool_by_name(m, def->name) || manager_find_pool_by_uuid(m, def->uuid)) {
                 log_warning("Ignoring %s: name or uuid defined already.", file);
-                return;
+                return 0;
         }
         if (pool_new(m, def, &p) < 0)
-                return;
+                return 0;
         def = NULL;
         p->persistent = true;
-        if (asprintf(&link, "%s/%s.xml", m->autostartdir, p->def->name) >= 0)
-                p->autostart = access(link, F_OK) == 0;
+        p->autostart = def_dir_has(m->autostartdir, p->def->name) > 0;
         if (manager_add_pool(m, p) < 0)
                 pool_free(p);
+        return 0;
 }
 
 /* An active pool's live definition; the persistent one, if it differs,
  * is what it becomes when it stops. */
-static void load_state(Manager *m, const char *file) {
+static int load_state(void *userdata, const char *file) {
         _cleanup_(storage_pool_def_freep) StoragePoolDef *def = NULL;
+        Manager *m = userdata;
         Pool *p;
 
         if (read_def(m->rundir, file, &def) < 0)
-                return;
+                return 0;
         p = manager_find_pool_by_uuid(m, def->uuid);
         if (p && !streq(p->def->name, def->name)) {
                 log_warning("Ignoring state %s: its uuid belongs to pool %s.", file, p->def->name);
-                return;
+                return 0;
         }
         if (!p) {
                 if (manager_find_pool_by_name(m, def->name) || pool_new(m, def, &p) < 0)
-                        return;
+                        return 0;
                 def = NULL;
                 if (manager_add_pool(m, p) < 0) {
                         pool_free(p);
-                        return;
+                        return 0;
                 }
         } else {
                 p->newdef = p->def;
@@ -238,20 +221,6 @@ static void load_state(Manager *m, const char *file) {
         p->capacity = p->def->capacity;
         p->allocation = p->def->allocation;
         p->available = p->def->available;
-}
-
-static int for_each_xml(Manager *m, const char *dir, void (*fn)(Manager *m, const char *file)) {
-        _cleanup_(closedirp) DIR *d = opendir(dir);
-        struct dirent *de;
-
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                size_t n = strlen(de->d_name);
-
-                if (n > 4 && streq(de->d_name + n - 4, ".xml") && de->d_type != DT_DIR)
-                        fn(m, de->d_name);
-        }
         return 0;
 }
 
@@ -293,10 +262,10 @@ void manager_startup_step_done(Manager *m) {
 int manager_startup(Manager *m) {
         int r;
 
-        r = for_each_xml(m, m->confdir, load_config);
+        r = def_dir_load(m->confdir, load_config, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);
-        r = for_each_xml(m, m->rundir, load_state);
+        r = def_dir_load(m->rundir, load_state, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->rundir);
         /* The bus name is taken once every active pool is known again and

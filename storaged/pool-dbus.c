@@ -7,33 +7,23 @@
 
 #define POOL_XML_INACTIVE 1
 
-static int read_flags(sd_bus_message *msg, uint32_t allowed, uint32_t *ret, sd_bus_error *error) {
-        int r = sd_bus_message_read(msg, "u", ret);
-
-        if (r < 0)
-                return r;
-        if (*ret & ~allowed)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", *ret & ~allowed);
-        return 0;
-}
-
 static int method_build(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, 0xf, &flags, error);
+        int r = bus_read_flags(msg, 0xf, &flags, error);
 
         return r < 0 ? r : pool_build_async(userdata, flags, msg, error);
 }
 
 static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, 0x7, &flags, error);
+        int r = bus_read_flags(msg, 0x7, &flags, error);
 
         return r < 0 ? r : pool_start_async(userdata, flags, false, msg, error);
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, 0x1, &flags, error);
+        int r = bus_read_flags(msg, 0x1, &flags, error);
 
         return r < 0 ? r : pool_delete_async(userdata, flags, msg, error);
 }
@@ -44,7 +34,7 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_refresh(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 0, &flags, error);
 
         return r < 0 ? r : pool_refresh_async(userdata, msg, error);
 }
@@ -63,7 +53,7 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
         _cleanup_free_ char *xml = NULL;
         StoragePoolDef *def;
         uint32_t flags;
-        int r = read_flags(msg, POOL_XML_INACTIVE, &flags, error);
+        int r = bus_read_flags(msg, POOL_XML_INACTIVE, &flags, error);
 
         if (r < 0)
                 return r;
@@ -85,25 +75,21 @@ static int check_active(Pool *p, sd_bus_error *error) {
         return 0;
 }
 
+/* A volume being built is not there yet. */
+static const char *volume_listed(const void *item, uint32_t flags) {
+        const Volume *v = item;
+
+        return v->building ? NULL : v->bus_path;
+}
+
 static int method_list_volumes(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Pool *p = userdata;
         uint32_t flags;
-        int r = read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 0, &flags, error);
 
         if (r < 0 || (r = check_active(p, error)) < 0)
                 return r;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "o");
-        for (size_t i = 0; r >= 0 && i < p->n_vols; i++)
-                if (!p->vols[i]->building)
-                        r = sd_bus_message_append_basic(reply, 'o', p->vols[i]->bus_path);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_object_list(msg, (void *const *) p->vols, p->n_vols, volume_listed, flags);
 }
 
 static int method_vol_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -142,7 +128,7 @@ static int method_vol_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus
         if (!v || v->building)
                 return vb_error_setf(error, VB_ERROR_NO_STORAGE_VOL,
                                      "Storage volume not found: no storage vol with matching name '%s'", name);
-        return sd_bus_reply_method_return(msg, "o", v->bus_path);
+        return bus_reply_object_path(msg, v->bus_path);
 }
 
 static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

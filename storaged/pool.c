@@ -5,6 +5,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "manager.h"
+#include "ptr-array.h"
 #include "util.h"
 
 int pool_new(Manager *m, StoragePoolDef *def, Pool **ret) {
@@ -159,14 +160,9 @@ static void unindex_volume(Pool *p, Volume *v) {
 int pool_add_volume(Pool *p, Volume *v) {
         int r;
 
-        if (p->n_vols == p->n_allocated) {
-                size_t n = p->n_allocated ? p->n_allocated * 2 : 16;
-                Volume **a = realloc(p->vols, n * sizeof(*a));
-                if (!a)
-                        return -ENOMEM;
-                p->vols = a;
-                p->n_allocated = n;
-        }
+        r = ptr_array_grow((void ***) &p->vols, p->n_vols, &p->n_allocated);
+        if (r < 0)
+                return r;
         r = hashmap_put(p->vols_by_name, v->name, v);
         if (r < 0)
                 return r;

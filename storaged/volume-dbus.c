@@ -8,16 +8,6 @@
 #include "error.h"
 #include "manager.h"
 
-static int read_flags(sd_bus_message *msg, uint32_t allowed, uint32_t *ret, sd_bus_error *error) {
-        int r = sd_bus_message_read(msg, "u", ret);
-
-        if (r < 0)
-                return r;
-        if (*ret & ~allowed)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", *ret & ~allowed);
-        return 0;
-}
-
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
         int r = sd_bus_message_read(msg, "u", &flags);
@@ -28,7 +18,7 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 static int method_get_info(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Volume *v = userdata;
         uint32_t flags;
-        int r = read_flags(msg, VOL_GET_PHYSICAL, &flags, error);
+        int r = bus_read_flags(msg, VOL_GET_PHYSICAL, &flags, error);
 
         if (r < 0)
                 return r;
@@ -39,7 +29,7 @@ static int method_get_info(sd_bus_message *msg, void *userdata, sd_bus_error *er
 static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *xml = NULL;
         uint32_t flags;
-        int r = read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 0, &flags, error);
 
         if (r < 0)
                 return r;

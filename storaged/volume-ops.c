@@ -6,6 +6,7 @@
 #include <inttypes.h>
 
 #include "backend.h"
+#include "bus-util.h"
 #include "command.h"
 #include "error.h"
 #include "log.h"
@@ -324,10 +325,9 @@ int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *src, s
         VolCall *c;
         int r;
 
-        unsigned allowed = VOL_CREATE_PREALLOC_METADATA | VOL_CREATE_VALIDATE | (src ? VOL_CREATE_REFLINK : 0);
-        if (flags & ~allowed)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~allowed);
-        if ((r = check_pool_usable(p, error)) < 0 || (r = parse_new_volume(p, xml, src, &def, error)) < 0)
+        r = bus_check_flags(flags, VOL_CREATE_PREALLOC_METADATA | VOL_CREATE_VALIDATE | (src ? VOL_CREATE_REFLINK : 0),
+                            error);
+        if (r < 0 || (r = check_pool_usable(p, error)) < 0 || (r = parse_new_volume(p, xml, src, &def, error)) < 0)
                 return r;
         if (src && (r = volume_check_idle(src, "clone", error)) < 0)
                 return r;
@@ -458,8 +458,8 @@ int volume_wipe_async(Volume *v, unsigned algorithm, unsigned flags, sd_bus_mess
         if (!alg)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "wiping algorithm %u is not supported (0 to %d)",
                                      algorithm, _WIPE_ALG_MAX - 1);
-        if (flags != 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
+        if ((r = bus_check_flags(flags, 0, error)) < 0)
+                return r;
         if (alg->method == WIPE_METHOD_SCRUB && !command_find("scrub"))
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "wiping with '%s' needs scrub, which is not installed",
                                      alg->name);
@@ -493,11 +493,10 @@ int volume_transfer_async(Volume *v, bool upload, int fd, uint64_t offset, uint6
         VolCall *c;
         int r;
 
-        if (flags & ~VOL_TRANSFER_SPARSE)
-                r = vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags & ~VOL_TRANSFER_SPARSE);
-        else if ((r = volume_check_idle(v, upload ? "upload to" : "download from", error)) >= 0 &&
-                 (r = check_fd_access(fd, upload, error)) >= 0 &&
-                 transfer_check_range(v->name, offset, length, volume_transfer_limit(v), &len, &err) < 0)
+        if ((r = bus_check_flags(flags, VOL_TRANSFER_SPARSE, error)) >= 0 &&
+            (r = volume_check_idle(v, upload ? "upload to" : "download from", error)) >= 0 &&
+            (r = check_fd_access(fd, upload, error)) >= 0 &&
+            transfer_check_range(v->name, offset, length, volume_transfer_limit(v), &len, &err) < 0)
                 r = vb_error_setf(error, err.name, "%s", err.message);
         if (r < 0) {
                 close(fd);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The directories of XML files a daemon loads back at start: its definitions
+ * in <confdir>/<driver> (with the autostart links in its autostart/), its
+ * live state in <rundir>/<driver>. What a file holds is the caller's. */
+
+#include "macro.h"
+
+/* Calls load(userdata, file) for every "*.xml" entry of dir that is not a
+ * directory. A file that cannot be loaded does not stop the others: load
+ * logs its own errors, and only -ENOMEM ends the walk (logged here, and
+ * returned). -errno if dir cannot be read. */
+typedef int (*def_dir_load_fn)(void *userdata, const char *file);
+int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata);
+
+/* Reads <dir>/<file> whole: its path in *ret_path (also on a read error, for
+ * the caller's messages), its text in *ret_xml and *ret_len. A read error is
+ * logged as a warning: "Cannot read <path>: ...". */
+int def_dir_read(const char *dir, const char *file, char **ret_path, char **ret_xml, size_t *ret_len);
+
+/* Whether <dir>/<name>.xml exists (an autostart link): 1 or 0, or -ENOMEM. */
+int def_dir_has(const char *dir, const char *name);
