@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
-#include <systemd/sd-id128.h>
 
 #include "domain-conf-internal.h"
 #include "error.h"
+#include "uuid.h"
 
 /* ---- string tables: one per enum, for parser and formatter ---------------- */
 
@@ -417,43 +417,6 @@ static int parse_name(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         return 0;
 }
 
-static int unhex(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-/* 32 hex digits, bare or as 8-4-4-4-12 (the two forms of the schema). */
-static int uuid_parse(const char *s, uint8_t uuid[16]) {
-        static const int dashes[] = { 8, 13, 18, 23 };
-        size_t len = strlen(s), j = 0;
-        bool dashed = len == 36;
-
-        if (len != 32 && len != 36)
-                return -EINVAL;
-        for (size_t i = 0; i < len;) {
-                int hi, lo;
-
-                if (dashed && j < ELEMENTSOF(dashes) && (int) i == dashes[j]) {
-                        if (s[i] != '-')
-                                return -EINVAL;
-                        i++, j++;
-                        continue;
-                }
-                hi = unhex(s[i]);
-                lo = i + 1 < len ? unhex(s[i + 1]) : -1;
-                if (hi < 0 || lo < 0)
-                        return -EINVAL;
-                uuid[(i - j) / 2] = (uint8_t) (hi << 4 | lo);
-                i += 2;
-        }
-        return 0;
-}
-
 static int parse_uuid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         _cleanup_free_ char *s = NULL;
         int r;
@@ -664,13 +627,10 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 if (xml_is(c, "uuid"))
                         has_uuid = true;
         if (!has_uuid) {
-                sd_id128_t id;
-
-                r = sd_id128_randomize(&id);
+                r = uuid_generate(def->uuid);
                 if (r < 0)
                         return conf_fail(err, VB_ERROR_INTERNAL,
                                          "cannot generate a uuid: %s", strerror(-r));
-                memcpy(def->uuid, id.bytes, 16);
         }
         return 0;
 }

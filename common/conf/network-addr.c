@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 
 #include "network-addr.h"
+#include "util.h"
 #include "uuid.h"
 
 int net_addr_parse(const char *s, NetAddr *ret) {
@@ -129,23 +130,13 @@ void net_addr_add(const NetAddr *a, uint64_t n, NetAddr *ret) {
         *ret = r;
 }
 
-static int hexdigit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int mac_parse(const char *s, uint8_t mac[6]) {
         uint8_t m[6];
 
         if (!s || strlen(s) != 17)
                 return -EINVAL;
         for (size_t i = 0; i < 6; i++) {
-                int hi = hexdigit(s[i * 3]), lo = hexdigit(s[i * 3 + 1]);
+                int hi = unhexchar(s[i * 3]), lo = unhexchar(s[i * 3 + 1]);
 
                 if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
                         return -EINVAL;
