@@ -321,11 +321,49 @@ static bool has_pty(const DomainDef *def) {
 
 /* QEMU runs paused: once its monitor answers and the disk leases are held,
  * the guest may run. */
+static void on_password_set(QemuMonitor *mon, json_object *result, const char *error_class,
+                            const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        char msg[512];
+
+        if (!error_class || !d->starting)
+                return;
+        snprintf(msg, sizeof(msg), "cannot set the display password of '%s': %s", d->def->name, error_desc);
+        fail_start_with(d, VB_ERROR_OPERATION_FAILED, msg);
+}
+
+/* Passwords never go on the command line (ps shows it): QMP sets them
+ * before the guest runs, ahead of "cont" in the monitor's queue. */
+static int set_display_passwords(Domain *d) {
+        for (size_t i = 0; i < d->live->n_graphics; i++) {
+                const DomainGraphicsDef *g = &d->live->graphics[i];
+                json_object *args;
+                int r;
+
+                if (!g->passwd)
+                        continue;
+                args = json_object_new_object();
+                if (!args)
+                        return -ENOMEM;
+                json_object_object_add(args, "protocol",
+                                       json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
+                json_object_object_add(args, "password", json_object_new_string(g->passwd));
+                r = qemu_monitor_command(d->mon, "set_password", args, on_password_set, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static void on_tuned(Domain *d, int r, const char *message) {
         if (!d->starting)
                 return;
         if (r < 0) {
                 fail_start_with(d, VB_ERROR_OPERATION_FAILED, message && *message ? message : strerror(-r));
+                return;
+        }
+        if (set_display_passwords(d) < 0) {
+                fail_start(d, "cannot talk to QEMU's monitor");
                 return;
         }
         if (has_pty(d->live)) {
