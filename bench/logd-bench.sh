@@ -9,56 +9,8 @@
 # Throughput counts from the first write to the moment logd has drained and
 # closed every pipe. Usage: bench/logd-bench.sh [SINGLE_GIB]
 
-# ---- a private system bus and the daemon under a temporary --root, both
-# stopped (by pid) on exit
 set -eu
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${VIRTBUS_BUILD:-$REPO/build}
-WORK=$(mktemp -d /tmp/virtbus-bench.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	for p in $PIDS; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-# bench_cc NAME [extra cc args]: builds bench/NAME.c into build/bench/NAME.
-bench_cc() {
-	name=$1; shift
-	mkdir -p "$BUILD/bench"
-	cc -O2 -Wall -o "$BUILD/bench/$name" "$REPO/bench/$name.c" "$@" $(pkg-config --cflags --libs libsystemd)
-}
-
-start_bus() {
-	dbus-daemon --config-file="$REPO/scripts/dbus-test-bus.conf" --address="unix:path=$WORK/bus" \
-		--nofork --nopidfile --print-address=1 >"$WORK/bus.addr" 2>"$WORK/bus.log" &
-	PIDS="$PIDS $!"
-	while [ ! -s "$WORK/bus.addr" ]; do sleep 0.02; done
-	export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$WORK/bus"
-}
-
-# start_daemon NAME: build/virtbus-NAME --root $WORK/root; sets DAEMON_PID.
-start_daemon() {
-	"$BUILD/virtbus-$1" --root "$WORK/root" >"$WORK/$1.log" 2>&1 &
-	DAEMON_PID=$!
-	PIDS="$PIDS $DAEMON_PID"
-	until busctl --system status "org.virtbus.$1" >/dev/null 2>&1; do
-		kill -0 "$DAEMON_PID" || { cat "$WORK/$1.log"; exit 1; }
-		sleep 0.02
-	done
-}
-
-rss_kib() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
-}
-
-# verdict VALUE OP TARGET: "ok" or "MISSED" (OP is ge or le).
-verdict() {
-	awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { ok = (op == "ge") ? v >= t : v <= t; print ok ? "ok" : "MISSED" }'
-}
-# ----
+. "$(dirname "$0")/lib.sh"
 
 GIB=${1:-4}
 bench_cc logd-bench -pthread
