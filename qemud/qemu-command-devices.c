@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The device part of the QEMU command line: controllers, interfaces,
- * serials and consoles, graphics, video, input, balloon, rng; and the
- * aliases of all devices. Disks are in qemu-command-disks.c.
- * Pure: see qemu-command.h. */
+ * graphics, video, input, balloon, rng; and the aliases of all devices.
+ * Disks are in qemu-command-disks.c, serials, consoles and channels in
+ * qemu-command-chr.c. Pure: see qemu-command.h. */
 
 #include <inttypes.h>
 
@@ -19,47 +19,11 @@ const DomainControllerDef *qemu_find_controller(const DomainDef *def, DomainCont
         return NULL;
 }
 
-static bool has_controller_type(const DomainDef *def, DomainControllerType type) {
+bool qemu_has_controller_type(const DomainDef *def, DomainControllerType type) {
         for (size_t i = 0; i < def->n_controllers; i++)
                 if (def->controllers[i].type == type)
                         return true;
         return false;
-}
-
-/* ---- serial/console aliases ---- */
-
-static bool console_is_serial(const DomainChrDef *chr) {
-        return !chr->target_type || streq(chr->target_type, "serial");
-}
-
-static size_t chr_ordinal(const DomainDef *def, size_t i) {
-        size_t n = 0;
-
-        for (size_t j = 0; j < i; j++)
-                if (def->chrs[j].kind == def->chrs[i].kind)
-                        n++;
-        return n;
-}
-
-static bool has_serial(const DomainDef *def) {
-        for (size_t i = 0; i < def->n_chrs; i++)
-                if (def->chrs[i].kind == DOMAIN_CHR_SERIAL)
-                        return true;
-        return false;
-}
-
-/* The first console, when of target type serial, is the first serial port
- * (libvirt's rule): it shares its alias, or becomes it when there is none. */
-char *qemu_chr_alias(const DomainDef *def, size_t i) {
-        const DomainChrDef *chr = &def->chrs[i];
-        size_t n = chr_ordinal(def, i);
-        char *s;
-
-        if (chr->kind == DOMAIN_CHR_SERIAL)
-                return asprintf(&s, "serial%zu", n) < 0 ? NULL : s;
-        if (n == 0 && console_is_serial(chr))
-                return strdup("serial0");
-        return asprintf(&s, "console%zu", n) < 0 ? NULL : s;
 }
 
 /* Without caps the machine is known only by name: the live definition
@@ -162,29 +126,50 @@ int qemu_command_assign_aliases(DomainDef *def) {
 
 /* ---- controllers ---- */
 
-static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
-        const char *model = ctrl->model;
-        OptBuf b = {};
+/* Names a controller in errors: "controller 'usb' index 0". */
+static const char *controller_what(const DomainControllerDef *ctrl, char buf[static 64]) {
+        snprintf(buf, 64, "controller '%s' index %u", domain_controller_type_to_string(ctrl->type) ?: "?",
+                 ctrl->index);
+        return buf;
+}
 
-        if (!model)
-                model = ctrl->index == 0 ? (c->q35 ? "pcie-root" : "pci-root") :
-                                           (c->q35 ? "pcie-root-port" : "pci-bridge");
+static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
+        const char *model = qemu_pci_controller_model(c, ctrl);
+        char what[64];
+        OptBuf b = {};
+        int r;
+
         if (streq(model, "pcie-root") || streq(model, "pci-root")) {
                 if (ctrl->index != 0 || streq(model, "pcie-root") != c->q35)
                         return cmd_fail(c, -EINVAL, "PCI controller '%s' index %u does not fit machine %s",
                                         model, ctrl->index, c->q35 ? "q35" : "pc");
+                if (ctrl->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "PCI controller '%s' is the root bus: it has no <address>", model);
                 return 0;       /* built into the machine */
         }
         if (ctrl->index == 0)
                 return cmd_fail(c, -EINVAL, "PCI controller index 0 must be the root");
-        if (streq(model, "pcie-root-port") && c->q35)
-                opt_add(&b, "pcie-root-port,port=0x%x,chassis=%u,id=pci.%u,bus=pcie.0",
-                        ctrl->index, ctrl->index, ctrl->index);
-        else if (streq(model, "pci-bridge") && !c->q35)
-                opt_add(&b, "pci-bridge,chassis_nr=%u,id=pci.%u,bus=pci.0", ctrl->index, ctrl->index);
+        if (ctrl->index > 255)
+                return cmd_fail(c, -EINVAL, "PCI controller index %u is more than 255", ctrl->index);
+        /* the chassis and port of a root port, the chassis of a bridge: the
+         * definition's, else the index (unique, as QEMU needs them) */
+        if (streq(model, "pcie-root-port") && c->q35) {
+                opt_add(&b, "%s,port=0x%x,chassis=%u,id=pci.%u", ctrl->model_name ?: "pcie-root-port",
+                        ctrl->has_target_port ? ctrl->target_port : ctrl->index,
+                        ctrl->has_target_chassis ? ctrl->target_chassis : ctrl->index, ctrl->index);
+        } else if (streq(model, "pci-bridge") && !c->q35)
+                opt_add(&b, "pci-bridge,chassis_nr=%u,id=pci.%u",
+                        ctrl->has_target_chassis_nr ? ctrl->target_chassis_nr : ctrl->index, ctrl->index);
         else
                 return cmd_fail(c, -EOPNOTSUPP, "PCI controller model '%s' is not supported on %s",
                                 model, c->q35 ? "q35" : "pc");
+        r = qemu_pci_bus_opts(c, &ctrl->addr, controller_what(ctrl, what), &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
+        if (ctrl->target_hotplug != TRISTATE_ABSENT)
+                opt_add_bool(&b, "hotplug", ctrl->target_hotplug == TRISTATE_ON);
         return cmd_device(c, &b);
 }
 
@@ -207,21 +192,32 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 { "ich9-ehci1", "ich9-usb-ehci1" },
         };
         const char *model = ctrl->model ?: (c->q35 ? "qemu-xhci" : "piix3-uhci");
-        char buf[16];
+        char buf[16], what[64], type[32];
         OptBuf b = {};
+        int r;
 
-        if (streq(model, "none"))
+        if (streq(model, "none")) {
+                if (ctrl->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "USB controller model 'none' has no <address>");
                 return 0;
+        }
+        controller_what(ctrl, what);
         /* EHCI companions: no id of their own, their ports join the EHCI bus */
         if (startswith(model, "ich9-uhci") && model[9] >= '1' && model[9] <= '3' && !model[10]) {
-                opt_add(&b, "ich9-usb-uhci%c,bus=%s", model[9], root_bus(c));
+                snprintf(type, sizeof(type), "ich9-usb-uhci%c", model[9]);
+                r = qemu_pci_device_start(c, &b, &ctrl->addr, what, type);
+                if (r < 0)
+                        return r;
                 opt_add(&b, "masterbus=%s.0,firstport=%d", usb_id(ctrl->index, buf), (model[9] - '1') * 2);
                 return cmd_device(c, &b);
         }
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 if (!streq(model, table[i].model))
                         continue;
-                opt_add(&b, "%s,bus=%s,id=%s", table[i].type, root_bus(c), usb_id(ctrl->index, buf));
+                r = qemu_pci_device_start(c, &b, &ctrl->addr, what, table[i].type);
+                if (r < 0)
+                        return r;
+                opt_add(&b, "id=%s", usb_id(ctrl->index, buf));
                 if (ctrl->ports > 0 && strstr(model, "xhci"))
                         opt_add(&b, "p2=%u,p3=%u", ctrl->ports, ctrl->ports);
                 return cmd_device(c, &b);
@@ -231,10 +227,16 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
 
 static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, unsigned index) {
         const char *model = ctrl && ctrl->model ? ctrl->model : "lsilogic";
+        char what[64];
         OptBuf b = {};
+        int r;
 
+        snprintf(what, sizeof(what), "controller 'scsi' index %u", index);
         if (streq(model, "virtio-scsi")) {
-                opt_add(&b, "virtio-scsi-pci,bus=%s,id=scsi%u", root_bus(c), index);
+                r = qemu_pci_device_start(c, &b, ctrl ? &ctrl->addr : NULL, what, "virtio-scsi-pci");
+                if (r < 0)
+                        return r;
+                opt_add(&b, "id=scsi%u", index);
                 if (ctrl && ctrl->queues > 0)
                         opt_add(&b, "num_queues=%u", ctrl->queues);
                 if (ctrl && ctrl->cmd_per_lun > 0)
@@ -247,22 +249,33 @@ static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
                 return cmd_fail(c, -EOPNOTSUPP, "SCSI controller model '%s' is not supported", model);
         if (ctrl && (ctrl->queues || ctrl->cmd_per_lun || ctrl->max_sectors))
                 return cmd_fail(c, -EINVAL, "queues, cmd_per_lun and max_sectors need model 'virtio-scsi'");
-        opt_add(&b, "lsi53c895a,bus=%s,id=scsi%u", root_bus(c), index);
+        r = qemu_pci_device_start(c, &b, ctrl ? &ctrl->addr : NULL, what, "lsi53c895a");
+        if (r < 0)
+                return r;
+        opt_add(&b, "id=scsi%u", index);
         return cmd_device(c, &b);
 }
 
 /* The q35 machine has its AHCI (ICH9) built in as controller 0, id "ide". */
-static int build_sata_controller(QemuCmd *c, unsigned index) {
+static int build_sata_controller(QemuCmd *c, const DomainControllerDef *ctrl, unsigned index) {
+        char what[64];
         OptBuf b = {};
+        int r;
 
         if (c->q35 && index == 0)
-                return 0;
-        opt_add(&b, "ahci,bus=%s,id=sata%u", root_bus(c), index);
+                return ctrl ? qemu_pci_check_builtin(c, ctrl) : 0;
+        snprintf(what, sizeof(what), "controller 'sata' index %u", index);
+        r = qemu_pci_device_start(c, &b, ctrl ? &ctrl->addr : NULL, what, "ahci");
+        if (r < 0)
+                return r;
+        opt_add(&b, "id=sata%u", index);
         return cmd_device(c, &b);
 }
 
 static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
+        char what[64];
         OptBuf b = {};
+        int r;
 
         switch (ctrl->type) {
         case DOMAIN_CONTROLLER_PCI:
@@ -272,15 +285,18 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         case DOMAIN_CONTROLLER_SCSI:
                 return build_scsi_controller(c, ctrl, ctrl->index);
         case DOMAIN_CONTROLLER_SATA:
-                return build_sata_controller(c, ctrl->index);
+                return build_sata_controller(c, ctrl, ctrl->index);
         case DOMAIN_CONTROLLER_IDE:
                 /* PIIX IDE is part of the pc machine, q35 has none */
                 if (c->q35 || ctrl->index > 0)
                         return cmd_fail(c, -EOPNOTSUPP, "IDE controller %u is not available on %s",
                                         ctrl->index, c->q35 ? "q35" : "pc");
-                return 0;
+                return qemu_pci_check_builtin(c, ctrl);
         case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-                opt_add(&b, "virtio-serial-pci,bus=%s,id=virtio-serial%u", root_bus(c), ctrl->index);
+                r = qemu_pci_device_start(c, &b, &ctrl->addr, controller_what(ctrl, what), "virtio-serial-pci");
+                if (r < 0)
+                        return r;
+                opt_add(&b, "id=virtio-serial%u", ctrl->index);
                 if (ctrl->ports > 0)
                         opt_add(&b, "max_ports=%u", ctrl->ports);
                 return cmd_device(c, &b);
@@ -299,7 +315,8 @@ static bool needs_usb(const DomainDef *def) {
 
 static bool needs_virtio_serial(const DomainDef *def) {
         for (size_t i = 0; i < def->n_chrs; i++)
-                if (def->chrs[i].kind == DOMAIN_CHR_CONSOLE && !console_is_serial(&def->chrs[i]))
+                if ((def->chrs[i].kind == DOMAIN_CHR_CONSOLE && !qemu_console_is_serial(&def->chrs[i])) ||
+                    def->chrs[i].kind == DOMAIN_CHR_CHANNEL)
                         return true;
         return false;
 }
@@ -334,7 +351,7 @@ static int build_implicit_disk_controllers(QemuCmd *c) {
                 if (seen)
                         continue;
                 r = type == DOMAIN_CONTROLLER_SCSI ? build_scsi_controller(c, NULL, a.controller) :
-                                                     build_sata_controller(c, a.controller);
+                                                     build_sata_controller(c, NULL, a.controller);
                 if (r < 0)
                         return r;
         }
@@ -369,7 +386,7 @@ int qemu_build_controllers(QemuCmd *c) {
                                 return r;
                 }
         }
-        if (needs_virtio_serial(def) && !has_controller_type(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL)) {
+        if (needs_virtio_serial(def) && !qemu_has_controller_type(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL)) {
                 DomainControllerDef dflt = { .type = DOMAIN_CONTROLLER_VIRTIO_SERIAL };
 
                 r = build_controller(c, &dflt);
@@ -395,6 +412,7 @@ static int build_net(QemuCmd *c, size_t i) {
         const DomainNetDef *net = &c->def->nets[i];
         const char *type = net_device_type(net->model);
         const uint8_t *m = net->mac;
+        char what[64];
         OptBuf b = {};
         int r, fd;
 
@@ -420,7 +438,11 @@ static int build_net(QemuCmd *c, size_t i) {
         r = cmd_opt(c, "-netdev", &b);
         if (r < 0)
                 return r;
-        opt_add(&b, "%s,bus=%s,netdev=hostnet%zu,id=net%zu", type, root_bus(c), i, i);
+        snprintf(what, sizeof(what), "interface %zu", i);
+        r = qemu_pci_device_start(c, &b, &net->addr, what, type);
+        if (r < 0)
+                return r;
+        opt_add(&b, "netdev=hostnet%zu,id=net%zu", i, i);
         opt_add(&b, "mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
         if (net->boot_order > 0)
                 opt_add(&b, "bootindex=%u", net->boot_order);
@@ -430,104 +452,6 @@ static int build_net(QemuCmd *c, size_t i) {
 int qemu_build_nets(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_nets; i++) {
                 int r = build_net(c, i);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* ---- serials and consoles ---- */
-
-static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
-        _cleanup_free_ char *path = NULL;
-        OptBuf b = {};
-
-        switch (chr->type) {
-        case DOMAIN_CHR_PTY:
-                opt_add(&b, "pty,id=char%s", alias);
-                break;
-        case DOMAIN_CHR_FILE:
-                if (!chr->path)
-                        return cmd_fail(c, -EINVAL, "%s: a file chardev needs a path", alias);
-                opt_add(&b, "file,id=char%s", alias);
-                opt_add_str(&b, "path", chr->path);
-                break;
-        case DOMAIN_CHR_UNIX:
-                if (!chr->path && (!chr->listen || !c->params->run_dir))
-                        return cmd_fail(c, -EINVAL, "%s: a unix chardev needs a path", alias);
-                if (!chr->path && asprintf(&path, "%s/%s.sock", c->params->run_dir, alias) < 0)
-                        return -ENOMEM;
-                opt_add(&b, "socket,id=char%s", alias);
-                opt_add_str(&b, "path", chr->path ?: path);
-                if (chr->listen)
-                        opt_add(&b, "server=on,wait=off");
-                break;
-        default:
-                return cmd_fail(c, -EOPNOTSUPP, "%s: chardev type %d is not supported", alias, (int) chr->type);
-        }
-        if (chr->log_file) {
-                opt_add_str(&b, "logfile", chr->log_file);
-                opt_add(&b, "logappend=on");   /* keep what earlier runs logged */
-        } else if (chr->kind == DOMAIN_CHR_SERIAL && c->params->serial_log) {
-                opt_add_str(&b, "logfile", c->params->serial_log);
-                opt_add(&b, "logappend=on");
-        }
-        return cmd_opt(c, "-chardev", &b);
-}
-
-static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
-        OptBuf b = {};
-        int r;
-
-        if (chr->target_type && !streq(chr->target_type, "isa-serial") &&
-            !streq(chr->target_type, "pci-serial") && !streq(chr->target_type, "serial"))
-                return cmd_fail(c, -EOPNOTSUPP, "serial target type '%s' is not supported", chr->target_type);
-        r = build_chardev(c, chr, alias);
-        if (r < 0)
-                return r;
-        if (streq_ptr(chr->target_type, "pci-serial")) {
-                opt_add(&b, "pci-serial,bus=%s,chardev=char%s,id=%s", root_bus(c), alias, alias);
-                return cmd_device(c, &b);
-        }
-        if (chr->port > 3)
-                return cmd_fail(c, -EINVAL, "%s: ISA serial port %u does not exist (0..3)", alias, chr->port);
-        opt_add(&b, "isa-serial,chardev=char%s,id=%s,index=%u", alias, alias, chr->port);
-        return cmd_device(c, &b);
-}
-
-static int build_console(QemuCmd *c, size_t i, const char *alias) {
-        const DomainChrDef *chr = &c->def->chrs[i];
-        OptBuf b = {};
-        int r;
-
-        if (console_is_serial(chr)) {
-                if (chr_ordinal(c->def, i) > 0)
-                        return cmd_fail(c, -EOPNOTSUPP, "only the first console can be a serial port");
-                if (has_serial(c->def))
-                        return 0;       /* it shows the first serial port */
-                return build_serial(c, chr, alias);
-        }
-        if (!streq(chr->target_type, "virtio"))
-                return cmd_fail(c, -EOPNOTSUPP, "console target type '%s' is not supported", chr->target_type);
-        r = build_chardev(c, chr, alias);
-        if (r < 0)
-                return r;
-        opt_add(&b, "virtconsole,chardev=char%s,id=%s", alias, alias);
-        return cmd_device(c, &b);
-}
-
-int qemu_build_chrs(QemuCmd *c) {
-        for (size_t i = 0; i < c->def->n_chrs; i++) {
-                _cleanup_free_ char *alias = qemu_chr_alias(c->def, i);
-                const DomainChrDef *chr = &c->def->chrs[i];
-                int r;
-
-                if (!alias)
-                        return -ENOMEM;
-                if (chr->kind == DOMAIN_CHR_SERIAL)
-                        r = build_serial(c, chr, alias);
-                else
-                        r = build_console(c, i, alias);
                 if (r < 0)
                         return r;
         }
@@ -612,33 +536,42 @@ int qemu_build_graphics(QemuCmd *c) {
 
 static int build_video(QemuCmd *c, size_t i, bool primary) {
         const DomainVideoDef *v = &c->def->videos[i];
-        const char *model = v->model ?: "vga";
+        const char *model = v->model ?: "vga", *type;
+        char what[32];
         OptBuf b = {};
+        int r;
 
         if (streq(model, "none"))
                 return 0;
         if (!primary && (streq(model, "vga") || streq(model, "cirrus")))
                 return cmd_fail(c, -EOPNOTSUPP, "video model '%s' can only be the primary one", model);
-        if (streq(model, "vga") || streq(model, "cirrus")) {
-                opt_add(&b, "%s,bus=%s,id=video%zu", streq(model, "vga") ? "VGA" : "cirrus-vga", root_bus(c), i);
-                if (v->vram > 0)
-                        opt_add(&b, "vgamem_mb=%u", MAX(v->vram / 1024, 1u));
-        } else if (streq(model, "virtio")) {
-                opt_add(&b, "%s,bus=%s,id=video%zu", primary ? "virtio-vga" : "virtio-gpu-pci", root_bus(c), i);
-                if (v->heads > 0)
-                        opt_add(&b, "max_outputs=%u", v->heads);
-        } else if (streq(model, "qxl")) {
-                opt_add(&b, "%s,bus=%s,id=video%zu", primary ? "qxl-vga" : "qxl", root_bus(c), i);
-                if (v->vram > 0)
-                        opt_add(&b, "vram_size=%" PRIu64, (uint64_t) v->vram * 1024);
-                if (v->heads > 0)
-                        opt_add(&b, "max_outputs=%u", v->heads);
-        } else if (streq(model, "bochs"))
-                opt_add(&b, "bochs-display,bus=%s,id=video%zu", root_bus(c), i);
-        else if (streq(model, "ramfb"))
+        snprintf(what, sizeof(what), "video%zu", i);
+        if (streq(model, "ramfb")) {
+                if (v->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "video model 'ramfb' is no PCI device: it has no <address>");
                 opt_add(&b, "ramfb,id=video%zu", i);
+                return cmd_device(c, &b);
+        }
+        if (streq(model, "vga") || streq(model, "cirrus"))
+                type = streq(model, "vga") ? "VGA" : "cirrus-vga";
+        else if (streq(model, "virtio"))
+                type = primary ? "virtio-vga" : "virtio-gpu-pci";
+        else if (streq(model, "qxl"))
+                type = primary ? "qxl-vga" : "qxl";
+        else if (streq(model, "bochs"))
+                type = "bochs-display";
         else
                 return cmd_fail(c, -EOPNOTSUPP, "video model '%s' is not supported", model);
+        r = qemu_pci_device_start(c, &b, &v->addr, what, type);
+        if (r < 0)
+                return r;
+        opt_add(&b, "id=video%zu", i);
+        if ((streq(model, "vga") || streq(model, "cirrus")) && v->vram > 0)
+                opt_add(&b, "vgamem_mb=%u", MAX(v->vram / 1024, 1u));
+        if (streq(model, "qxl") && v->vram > 0)
+                opt_add(&b, "vram_size=%" PRIu64, (uint64_t) v->vram * 1024);
+        if ((streq(model, "virtio") || streq(model, "qxl")) && v->heads > 0)
+                opt_add(&b, "max_outputs=%u", v->heads);
         return cmd_device(c, &b);
 }
 
@@ -664,25 +597,66 @@ int qemu_build_videos(QemuCmd *c) {
 
 /* ---- input ---- */
 
+/* "bus=usb.0[,port=1.2]": the bus of USB controller N is "usb.0" for 0,
+ * "usbN.0" else (see usb_id()). */
+static int usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b) {
+        const DomainControllerDef *usb;
+        char buf[16];
+
+        if (a->type == DOMAIN_ADDRESS_NONE) {
+                opt_add(b, "bus=usb.0");
+                return 0;
+        }
+        if (a->type != DOMAIN_ADDRESS_USB)
+                return cmd_fail(c, -EINVAL, "%s is a USB device: an <address> of type '%s' does not fit it", what,
+                                domain_address_type_to_string(a->type) ?: "?");
+        usb = qemu_find_controller(c->def, DOMAIN_CONTROLLER_USB, a->bus);
+        /* controller 0 is added when USB devices need it (qemu_build_controllers()) */
+        if ((!usb && a->bus != 0) || (usb && streq_ptr(usb->model, "none")))
+                return cmd_fail(c, -EINVAL, "%s: its <address> names USB bus %u, which has no controller", what,
+                                a->bus);
+        opt_add(b, "bus=%s.0", usb_id(a->bus, buf));
+        if (a->n_usb_port > 0) {
+                opt_add(b, "port=%u", a->usb_port[0]);
+                for (size_t k = 1; k < a->n_usb_port && k < DOMAIN_USB_PORT_DEPTH; k++)
+                        opt_append(b, ".%u", a->usb_port[k]);
+        }
+        return 0;
+}
+
 static int build_input(QemuCmd *c, size_t i) {
         const DomainInputDef *in = &c->def->inputs[i];
         const char *type = in->type ?: "";
         const char *bus = in->bus ?: (streq(type, "tablet") ? "usb" : "ps2");
+        char what[32], dev[32];
         OptBuf b = {};
+        int r;
 
         if (!streq(type, "mouse") && !streq(type, "keyboard") && !streq(type, "tablet"))
                 return cmd_fail(c, -EOPNOTSUPP, "input type '%s' is not supported", type);
+        snprintf(what, sizeof(what), "input%zu", i);
         if (streq(bus, "ps2")) {
                 if (streq(type, "tablet"))
                         return cmd_fail(c, -EINVAL, "a tablet cannot be on the ps2 bus");
+                if (in->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "%s: a ps2 device has no <address>", what);
                 return 0;       /* the i8042 of pc and q35 provides both */
         }
-        if (streq(bus, "usb"))
-                opt_add(&b, "usb-%s,bus=usb.0,id=input%zu",
-                        streq(type, "keyboard") ? "kbd" : type, i);
-        else if (streq(bus, "virtio"))
-                opt_add(&b, "virtio-%s-pci,bus=%s,id=input%zu", type, root_bus(c), i);
-        else
+        if (streq(bus, "usb")) {
+                opt_add(&b, "usb-%s", streq(type, "keyboard") ? "kbd" : type);
+                r = usb_bus_opts(c, &in->addr, what, &b);
+                if (r < 0) {
+                        opt_done(&b);
+                        return r;
+                }
+                opt_add(&b, "id=input%zu", i);
+        } else if (streq(bus, "virtio")) {
+                snprintf(dev, sizeof(dev), "virtio-%s-pci", type);
+                r = qemu_pci_device_start(c, &b, &in->addr, what, dev);
+                if (r < 0)
+                        return r;
+                opt_add(&b, "id=input%zu", i);
+        } else
                 return cmd_fail(c, -EOPNOTSUPP, "input bus '%s' is not supported", bus);
         return cmd_device(c, &b);
 }
@@ -702,17 +676,26 @@ int qemu_build_memballoon(QemuCmd *c) {
         const DomainMemballoonDef *m = &c->def->memballoon;
         OptBuf b = {};
 
-        if (!m->present || streq_ptr(m->model, "none"))
+        if (!m->present || streq_ptr(m->model, "none")) {
+                if (m->present && m->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "memballoon model 'none' has no <address>");
                 return 0;
+        }
+        int r;
+
         if (m->model && !streq(m->model, "virtio"))
                 return cmd_fail(c, -EOPNOTSUPP, "memballoon model '%s' is not supported", m->model);
-        opt_add(&b, "virtio-balloon-pci,bus=%s,id=balloon0", root_bus(c));
+        r = qemu_pci_device_start(c, &b, &m->addr, "memballoon", "virtio-balloon-pci");
+        if (r < 0)
+                return r;
+        opt_add(&b, "id=balloon0");
         return cmd_device(c, &b);
 }
 
 static int build_rng(QemuCmd *c, size_t i) {
         const DomainRngDef *rng = &c->def->rngs[i];
         const char *backend = rng->backend_model ?: "random";
+        char what[32];
         OptBuf b = {};
         int r;
 
@@ -728,7 +711,11 @@ static int build_rng(QemuCmd *c, size_t i) {
         r = cmd_opt(c, "-object", &b);
         if (r < 0)
                 return r;
-        opt_add(&b, "virtio-rng-pci,bus=%s,rng=objrng%zu,id=rng%zu", root_bus(c), i, i);
+        snprintf(what, sizeof(what), "rng%zu", i);
+        r = qemu_pci_device_start(c, &b, &rng->addr, what, "virtio-rng-pci");
+        if (r < 0)
+                return r;
+        opt_add(&b, "rng=objrng%zu,id=rng%zu", i, i);
         if (rng->rate_bytes > 0)
                 opt_add(&b, "max-bytes=%u", rng->rate_bytes);
         if (rng->rate_period > 0)

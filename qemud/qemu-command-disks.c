@@ -53,6 +53,30 @@ const char *qemu_scsi_controller_model(const DomainDef *def, unsigned index) {
         return ctrl && ctrl->model ? ctrl->model : "lsilogic";
 }
 
+/* An <address type='drive'/> places the disk itself: controller, bus (the
+ * IDE bus, the SCSI channel), target (the SCSI id) and unit (the AHCI port,
+ * IDE unit or SCSI LUN; for lsilogic the SCSI id, one LUN per target). */
+static int drive_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskAddr *a) {
+        const DomainDeviceAddress *d = &disk->addr;
+
+        a->controller = d->controller;
+        a->bus_nr = d->bus;
+        a->target = d->target;
+        a->unit = d->unit;
+        switch (a->bus) {
+        case DOMAIN_DISK_BUS_SATA:
+                return d->bus == 0 && d->target == 0 && d->unit < 6 ? 0 : -EINVAL;
+        case DOMAIN_DISK_BUS_IDE:
+                return d->bus <= 1 && d->target == 0 && d->unit <= 1 ? 0 : -EINVAL;
+        case DOMAIN_DISK_BUS_SCSI:
+                if (streq(qemu_scsi_controller_model(def, d->controller), "virtio-scsi"))
+                        return d->target <= 255 && d->unit <= 16383 ? 0 : -EINVAL;
+                return d->bus == 0 && d->target == 0 && d->unit < 7 ? 0 : -EINVAL;
+        default:
+                return -EINVAL;
+        }
+}
+
 int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskAddr *ret) {
         QemuDiskAddr a = { .bus = qemu_disk_bus(disk) };
         int r;
@@ -60,6 +84,15 @@ int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskA
         r = disk_target_index(disk->dst, &a.index);
         if (r < 0)
                 return r;
+        if (disk->addr.type == DOMAIN_ADDRESS_DRIVE) {
+                r = drive_address(def, disk, &a);
+                if (r < 0)
+                        return r;
+                *ret = a;
+                return 0;
+        }
+        if (disk->addr.type != DOMAIN_ADDRESS_NONE && a.bus != DOMAIN_DISK_BUS_VIRTIO)
+                return -EINVAL;         /* a PCI address on a drive bus */
         switch (a.bus) {
         case DOMAIN_DISK_BUS_VIRTIO:
                 a.unit = a.index;
@@ -105,7 +138,7 @@ static char *disk_alias_of(const QemuDiskAddr *a) {
                 r = asprintf(&s, "ide%u-%u-%u", a->controller, a->bus_nr, a->unit);
                 break;
         case DOMAIN_DISK_BUS_SCSI:
-                r = asprintf(&s, "scsi%u-0-%u-%u", a->controller, a->target, a->unit);
+                r = asprintf(&s, "scsi%u-%u-%u-%u", a->controller, a->bus_nr, a->target, a->unit);
                 break;
         default:
                 break;
@@ -182,6 +215,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 [DOMAIN_DISK_IO_NATIVE] = "native",
                 [DOMAIN_DISK_IO_URING] = "io_uring",
         };
+        const char *discard = domain_disk_discard_to_string(disk->discard);
         OptBuf b = {};
         int r;
 
@@ -193,6 +227,9 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 opt_add(&b, "aio=%s", aio[disk->io]);
         if (disk_readonly(disk))
                 opt_add(&b, "read-only=on");
+        /* the guest's TRIM goes down to the file only if both nodes pass it on */
+        if (discard)
+                opt_add(&b, "discard=%s", discard);
         r = cmd_opt(c, "-blockdev", &b);
         if (r < 0)
                 return r;
@@ -202,6 +239,8 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         opt_add_cache(&b, disk->cache);
         if (disk_readonly(disk))
                 opt_add(&b, "read-only=on");
+        if (discard)
+                opt_add(&b, "discard=%s", discard);
         return cmd_opt(c, "-blockdev", &b);
 }
 
@@ -283,11 +322,15 @@ static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
 
         switch (a->bus) {
-        case DOMAIN_DISK_BUS_VIRTIO:
+        case DOMAIN_DISK_BUS_VIRTIO: {
+                char what[64];
+
                 if (cd)
                         return cmd_fail(c, -EINVAL, "disk %s: a CD-ROM cannot be on the virtio bus", disk->dst);
-                opt_add(b, "virtio-blk-pci,bus=%s", root_bus(c));
-                return 0;
+                snprintf(what, sizeof(what), "disk %s", disk->dst);
+                opt_add(b, "virtio-blk-pci");
+                return qemu_pci_bus_opts(c, &disk->addr, what, b);
+        }
         case DOMAIN_DISK_BUS_SATA:
                 opt_add(b, "%s", cd ? "ide-cd" : "ide-hd");
                 if (c->q35 && a->controller == 0)
@@ -306,7 +349,7 @@ static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
         case DOMAIN_DISK_BUS_SCSI:
                 opt_add(b, "%s,bus=scsi%u.0", cd ? "scsi-cd" : "scsi-hd", a->controller);
                 if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi"))
-                        opt_add(b, "channel=0,scsi-id=%u,lun=%u", a->target, a->unit);
+                        opt_add(b, "channel=%u,scsi-id=%u,lun=%u", a->bus_nr, a->target, a->unit);
                 else
                         opt_add(b, "scsi-id=%u", a->unit);
                 return 0;
@@ -324,7 +367,8 @@ static int build_disk(QemuCmd *c, size_t i) {
         int r;
 
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
-                return cmd_fail(c, -EINVAL, "disk target '%s' is not valid for its bus", disk->dst ?: "");
+                return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
+                                disk->dst ?: "");
         if (!disk->src && disk->device != DOMAIN_DISK_DEVICE_CDROM)
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
@@ -354,9 +398,44 @@ static int build_disk(QemuCmd *c, size_t i) {
         return cmd_device(c, &b);
 }
 
+/* Two disks in one place (one given by its <address>, one by its target
+ * name, say) would be refused by QEMU with a less clear message. */
+static int check_disk_places(QemuCmd *c) {
+        const DomainDef *def = c->def;
+        _cleanup_free_ QemuDiskAddr *addrs = calloc(def->n_disks + 1, sizeof(QemuDiskAddr));
+
+        if (!addrs)
+                return -ENOMEM;
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (qemu_disk_address(def, &def->disks[i], &addrs[i]) < 0)
+                        addrs[i].bus = DOMAIN_DISK_BUS_VIRTIO; /* reported by build_disk() */
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const QemuDiskAddr a = addrs[i];
+
+                if (a.bus == DOMAIN_DISK_BUS_VIRTIO)
+                        continue;       /* a PCI device: placed by qemu_pci_bus_opts() */
+                for (size_t j = 0; j < i; j++) {
+                        const QemuDiskAddr *b = &addrs[j];
+
+                        if (b->bus != a.bus || b->controller != a.controller || b->bus_nr != a.bus_nr ||
+                            b->target != a.target || b->unit != a.unit)
+                                continue;
+                        return cmd_fail(c, -EINVAL, "disks %s and %s are both at %s controller %u, bus %u, "
+                                        "target %u, unit %u", def->disks[j].dst, def->disks[i].dst,
+                                        domain_disk_bus_to_string(a.bus), a.controller, a.bus_nr, a.target,
+                                        a.unit);
+                }
+        }
+        return 0;
+}
+
 int qemu_build_disks(QemuCmd *c) {
+        int r = check_disk_places(c);
+
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < c->def->n_disks; i++) {
-                int r = build_disk(c, i);
+                r = build_disk(c, i);
                 if (r < 0)
                         return r;
         }

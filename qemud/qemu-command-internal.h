@@ -2,8 +2,9 @@
 #pragma once
 
 /* Shared between qemu-command.c (machine, CPU, memory, clock, boot),
- * qemu-command-disks.c and qemu-command-devices.c (everything else given with
- * -device). Not for other users. */
+ * qemu-command-disks.c, qemu-command-chr.c (serials, consoles, channels),
+ * qemu-command-devices.c (everything else given with -device) and
+ * qemu-command-pci.c (bus= and addr= of PCI devices). Not for other users. */
 
 #include "qemu-command.h"
 
@@ -34,6 +35,8 @@ typedef struct QemuCmd {
         const QemuCommandParams *params;
         ConfError *err;
         bool q35;               /* else i440fx */
+        bool pci_pin_root;      /* some device has its root-bus slot given: the builder places the rest */
+        uint32_t root_slots;    /* root-bus slots taken: the machine's, given, or placed so far */
 
         char **argv;
         size_t n_argv, n_alloc;
@@ -65,13 +68,27 @@ static inline const char *root_bus(const QemuCmd *c) {
         return c->q35 ? "pcie.0" : "pci.0";
 }
 
+/* PCI placement (qemu-command-pci.c). qemu_pci_plan() notes the slots the
+ * definition gives, before any device is built; qemu_pci_bus_opts() then
+ * appends "bus=B[,addr=0xS[.0xF]][,multifunction=on|off]" for a device with
+ * that address (NULL or none: the root bus). what names the device in errors. */
+void qemu_pci_plan(QemuCmd *c);
+int qemu_pci_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b);
+/* A controller the machine has built in may repeat its fixed address, no other. */
+int qemu_pci_check_builtin(QemuCmd *c, const DomainControllerDef *ctrl);
+/* The model of a PCI controller, with the machine's defaults. */
+const char *qemu_pci_controller_model(const QemuCmd *c, const DomainControllerDef *ctrl);
+
 const DomainControllerDef *qemu_find_controller(const DomainDef *def, DomainControllerType type, unsigned index);
+bool qemu_has_controller_type(const DomainDef *def, DomainControllerType type);
+/* "TYPE,bus=...[,addr=...]": the start of every PCI -device; b is emptied on failure. */
+int qemu_pci_device_start(QemuCmd *c, OptBuf *b, const DomainDeviceAddress *a, const char *what, const char *type);
 
 /* Disk addressing (qemu-command-disks.c). */
 typedef struct QemuDiskAddr {
         DomainDiskBus bus;
         unsigned controller;    /* sata/scsi/ide controller index */
-        unsigned bus_nr;        /* ide: 0/1 */
+        unsigned bus_nr;        /* ide: 0/1; scsi: the channel */
         unsigned target;        /* scsi */
         unsigned unit;
         unsigned index;         /* from the target name: vda = 0 */
@@ -80,7 +97,11 @@ typedef struct QemuDiskAddr {
 DomainDiskBus qemu_disk_bus(const DomainDiskDef *disk);
 int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskAddr *ret);
 const char *qemu_scsi_controller_model(const DomainDef *def, unsigned index);
+/* Serials, consoles, channels (qemu-command-chr.c). */
+bool qemu_console_is_serial(const DomainChrDef *chr);
 char *qemu_chr_alias(const DomainDef *def, size_t i);
+/* The socket path of a unix chardev without one (a <channel> the driver places). */
+int qemu_chr_auto_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
 
 int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);

@@ -225,8 +225,17 @@ static bool need_ram_backend(const DomainDef *def) {
                !streq_ptr(n->mode, "restrictive");
 }
 
+static const DomainTimerDef *find_timer(const DomainDef *def, DomainTimerName name) {
+        for (size_t i = 0; i < def->clock.n_timers && i < _DOMAIN_TIMER_MAX; i++)
+                if (def->clock.timers[i].name == name)
+                        return &def->clock.timers[i];
+        return NULL;
+}
+
 static int build_machine(QemuCmd *c, const char *machine) {
         const DomainDef *def = c->def;
+        const DomainTimerDef *hpet = find_timer(def, DOMAIN_TIMER_HPET);
+        const DomainTimerDef *pit = find_timer(def, DOMAIN_TIMER_PIT);
         OptBuf b = {};
 
         opt_add_str(&b, NULL, machine);
@@ -235,6 +244,16 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add(&b, "mem-merge=off");
         if (!def->features.acpi)
                 opt_add(&b, "acpi=off");
+        /* the VMware I/O port (vmmouse), System Management Mode */
+        if (def->features.vmport != TRISTATE_ABSENT)
+                opt_add_bool(&b, "vmport", def->features.vmport == TRISTATE_ON);
+        if (def->features.smm != TRISTATE_ABSENT)
+                opt_add_bool(&b, "smm", def->features.smm == TRISTATE_ON);
+        /* <timer present=''/> of the machine's own timers */
+        if (hpet && hpet->present != TRISTATE_ABSENT)
+                opt_add_bool(&b, "hpet", hpet->present == TRISTATE_ON);
+        if (pit && pit->present != TRISTATE_ABSENT)
+                opt_add_bool(&b, "pit", pit->present == TRISTATE_ON);
         if (need_ram_backend(def))
                 opt_add(&b, "memory-backend=pc.ram");
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
@@ -329,6 +348,13 @@ static bool cpu_feature_name_is_valid(const char *s) {
         return true;
 }
 
+/* kvmclock (<timer name='kvmclock' present=''/>) is a CPU flag. */
+static Tristate kvmclock_present(const DomainDef *def) {
+        const DomainTimerDef *t = find_timer(def, DOMAIN_TIMER_KVMCLOCK);
+
+        return t ? t->present : TRISTATE_ABSENT;
+}
+
 static int cpu_model(QemuCmd *c, const char **ret) {
         const DomainCpuDef *cpu = &c->def->cpu;
         bool kvm = c->params->accel == QEMU_ACCEL_KVM;
@@ -340,7 +366,8 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                         if (cpu->mode == DOMAIN_CPU_MODE_CUSTOM || cpu->n_features > 0)
                                 return cmd_fail(c, -EINVAL, "<cpu mode='custom'> and CPU features need a <model>");
                         /* QEMU's own default; named only when something is added to it */
-                        *ret = c->def->features.kvm_hidden == TRISTATE_ON ? "qemu64" : NULL;
+                        *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
+                               kvmclock_present(c->def) != TRISTATE_ABSENT ? "qemu64" : NULL;
                         return 0;
                 }
                 if (!qemu_caps_has_cpu_model(c->caps, cpu->model))
@@ -371,6 +398,15 @@ static int build_cpu(QemuCmd *c) {
         if (r < 0 || !model)
                 return r;
         opt_add_str(&b, NULL, model);
+        /* host and max leave out, or not, what cannot be migrated */
+        if (cpu->migratable != TRISTATE_ABSENT) {
+                if (!streq(model, "host") && !streq(model, "max")) {
+                        opt_done(&b);
+                        return cmd_fail(c, -EINVAL, "<cpu migratable=''> needs mode 'host-passthrough' or "
+                                        "'maximum'");
+                }
+                opt_add_bool(&b, "migratable", cpu->migratable == TRISTATE_ON);
+        }
         for (size_t i = 0; i < cpu->n_features; i++) {
                 const DomainCpuFeature *f = &cpu->features[i];
 
@@ -387,6 +423,8 @@ static int build_cpu(QemuCmd *c) {
         }
         if (c->def->features.kvm_hidden == TRISTATE_ON)
                 opt_add(&b, "kvm=off");
+        if (kvmclock_present(c->def) != TRISTATE_ABSENT)
+                opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
         return cmd_opt(c, "-cpu", &b);
 }
 
@@ -610,34 +648,122 @@ static int build_monitor(QemuCmd *c) {
                cmd_arg(c, "chardev=charmonitor,id=monitor,mode=control");
 }
 
-static int build_clock(QemuCmd *c) {
+/* What the RTC follows (track='') and how it makes up for lost ticks
+ * (tickpolicy='catchup': QEMU slews; 'delay' is QEMU's default). */
+static int add_rtc_timer(QemuCmd *c, OptBuf *b) {
+        const DomainTimerDef *rtc = find_timer(c->def, DOMAIN_TIMER_RTC);
+
+        if (!rtc)
+                return 0;
+        switch (rtc->track) {
+        case DOMAIN_TIMER_TRACK_DEFAULT:
+                break;
+        case DOMAIN_TIMER_TRACK_GUEST:
+                opt_add(b, "clock=vm");
+                break;
+        case DOMAIN_TIMER_TRACK_WALL:
+                opt_add(b, "clock=host");
+                break;
+        case DOMAIN_TIMER_TRACK_REALTIME:
+                opt_add(b, "clock=rt");
+                break;
+        default:
+                return cmd_fail(c, -EOPNOTSUPP, "track '%s' of timer 'rtc' is not supported",
+                                domain_timer_track_to_string(rtc->track) ?: "?");
+        }
+        switch (rtc->tickpolicy) {
+        case DOMAIN_TIMER_TICKPOLICY_DEFAULT:
+        case DOMAIN_TIMER_TICKPOLICY_DELAY:
+                break;
+        case DOMAIN_TIMER_TICKPOLICY_CATCHUP:
+                opt_add(b, "driftfix=slew");
+                break;
+        default:
+                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'rtc' is not supported",
+                                domain_timer_tickpolicy_to_string(rtc->tickpolicy) ?: "?");
+        }
+        if (rtc->present == TRISTATE_OFF)
+                return cmd_fail(c, -EOPNOTSUPP, "timer 'rtc' cannot be left out");
+        return 0;
+}
+
+static int build_rtc(QemuCmd *c) {
         const DomainClockDef *clock = &c->def->clock;
+        OptBuf b = {};
         struct tm tm;
         time_t t;
+        int r;
 
         switch (clock->offset) {
         case DOMAIN_CLOCK_UTC:
-                return cmd_arg(c, "-rtc") ?: cmd_arg(c, "base=utc");
+                opt_add(&b, "base=utc");
+                break;
         case DOMAIN_CLOCK_LOCALTIME:
-                return cmd_arg(c, "-rtc") ?: cmd_arg(c, "base=localtime");
+                opt_add(&b, "base=localtime");
+                break;
         case DOMAIN_CLOCK_VARIABLE:
+                if (clock->basis != DOMAIN_CLOCK_BASIS_UTC)
+                        return cmd_fail(c, -EINVAL, "clock basis 'localtime' must be turned into a utc "
+                                        "adjustment before the command line is built");
+                if (c->params->now <= 0)
+                        return cmd_fail(c, -EINVAL, "clock offset 'variable' needs the start time");
+                /* QEMU takes no adjustment, only the guest's date at start */
+                t = (time_t) (c->params->now + clock->adjustment);
+                if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1900 || tm.tm_year + 1900 > 9999)
+                        return cmd_fail(c, -EINVAL, "clock adjustment %" PRId64 " is out of range",
+                                        clock->adjustment);
+                opt_add(&b, "base=%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
                 break;
         default:
                 return cmd_fail(c, -EINVAL, "unknown clock offset %d", (int) clock->offset);
         }
-        if (clock->basis != DOMAIN_CLOCK_BASIS_UTC)
-                return cmd_fail(c, -EINVAL, "clock basis 'localtime' must be turned into a utc "
-                                "adjustment before the command line is built");
-        if (c->params->now <= 0)
-                return cmd_fail(c, -EINVAL, "clock offset 'variable' needs the start time");
-        /* QEMU takes no adjustment, only the guest's date at start */
-        t = (time_t) (c->params->now + clock->adjustment);
-        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1900 || tm.tm_year + 1900 > 9999)
-                return cmd_fail(c, -EINVAL, "clock adjustment %" PRId64 " is out of range",
-                                clock->adjustment);
-        return cmd_arg(c, "-rtc") ?:
-               cmd_argf(c, "base=%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        r = add_rtc_timer(c, &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
+        return cmd_opt(c, "-rtc", &b);
+}
+
+/* The PIT's lost tick policy is a property of KVM's in-kernel PIT; QEMU's
+ * own (TCG) PIT delays ticks and knows no other way. */
+static int build_pit(QemuCmd *c) {
+        const DomainTimerDef *pit = find_timer(c->def, DOMAIN_TIMER_PIT);
+        const char *policy;
+
+        if (!pit || pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DEFAULT)
+                return 0;
+        policy = domain_timer_tickpolicy_to_string(pit->tickpolicy);
+        if (pit->tickpolicy != DOMAIN_TIMER_TICKPOLICY_DELAY && pit->tickpolicy != DOMAIN_TIMER_TICKPOLICY_DISCARD)
+                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'pit' is not supported", policy ?: "?");
+        if (pit->present == TRISTATE_OFF)
+                return cmd_fail(c, -EINVAL, "timer 'pit' has a tickpolicy but present='no'");
+        if (c->params->accel != QEMU_ACCEL_KVM) {
+                if (pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DELAY)
+                        return 0;
+                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'pit' needs KVM", policy);
+        }
+        return cmd_arg(c, "-global") ?: cmd_argf(c, "kvm-pit.lost_tick_policy=%s", policy);
+}
+
+static int build_clock(QemuCmd *c) {
+        return build_rtc(c) ?: build_pit(c);
+}
+
+/* <pm>: S3 and S4 are properties of the ACPI PM device of the chipset. */
+static int build_pm(QemuCmd *c) {
+        const DomainPmDef *pm = &c->def->pm;
+        const char *dev = c->q35 ? "ICH9-LPC" : "PIIX4_PM";
+        int r = 0;
+
+        if (pm->suspend_to_mem != TRISTATE_ABSENT)
+                r = cmd_arg(c, "-global") ?:
+                    cmd_argf(c, "%s.disable_s3=%d", dev, pm->suspend_to_mem == TRISTATE_OFF);
+        if (r >= 0 && pm->suspend_to_disk != TRISTATE_ABSENT)
+                r = cmd_arg(c, "-global") ?:
+                    cmd_argf(c, "%s.disable_s4=%d", dev, pm->suspend_to_disk == TRISTATE_OFF);
+        return r;
 }
 
 static int build_lifecycle(QemuCmd *c) {
@@ -746,10 +872,12 @@ static int build_all(QemuCmd *c) {
             build_monitor(c) ?:
             build_clock(c) ?:
             build_lifecycle(c) ?:
+            build_pm(c) ?:
             build_kernel(c) ?:
             build_boot(c);
         if (r < 0)
                 return r;
+        qemu_pci_plan(c);
         r = qemu_build_controllers(c) ?:
             qemu_build_disks(c) ?:
             qemu_build_nets(c) ?:

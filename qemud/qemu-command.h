@@ -25,7 +25,9 @@
  * qemu_command_assign_aliases() stores in the definition, e.g. "virtio-disk0",
  * "sata0-0-0", "scsi0-0-0-1", "ide0-1-0", "net0", "serial0", "console1", "rng0"):
  *   - qdev id of every device                  ALIAS
- *   - chardev of a serial/console              "char" ALIAS    (query-chardev gives the pty path)
+ *   - chardev of a serial/console/channel      "char" ALIAS    (query-chardev gives the pty path)
+ *   - socket of a unix <channel> without a path RUN_DIR/NAME.ALIAS.sock ("vm1.channel0.sock"),
+ *                                              listening (see qemu_command_assign_paths())
  *   - disk protocol / format node              ALIAS "-file" / ALIAS "-fmt"
  *   - disk throttle filter node (iotune)       ALIAS "-throttle"
  *   - throttle-group object (qom-set "limits") "throttle-" ALIAS, or "throttle-" GROUP
@@ -46,8 +48,22 @@
  *     bind the guest RAM backend (host-nodes=, policy=).
  *   - <vcpu cpuset>, the CPU vendor (used only for checks).
  *
- * Machine layout: every PCI device is placed by QEMU on the root bus in argv
- * order; pcie-root-port controllers are created as given (for hotplug). */
+ * Machine layout: a device with an <address type='pci'/> gets it (bus= the
+ * root bus or the alias of the pcie-root-port/pci-bridge with that index,
+ * addr=0xSLOT[.0xFN], multifunction=); <address type='drive'/> places a
+ * sata/scsi/ide disk (controller, bus, target, unit), <address type='usb'/>
+ * a USB input (bus=usbN.0,port=), <address type='virtio-serial'/> a console
+ * or channel (bus=virtio-serialC.0,nr=). A PCI device without an address goes
+ * on the root bus: where QEMU puts it (argv order) when no device has its
+ * root-bus slot given, else in the lowest slot that is neither given nor the
+ * machine's (pc: 0, 1; q35: 0, 0x1f). pcie-root-port controllers are created
+ * as given (for hotplug), with their <target chassis='' port=''/>.
+ *
+ * Timers and power management: <timer name='rtc'> gives -rtc clock=/driftfix=,
+ * 'pit' -global kvm-pit.lost_tick_policy= (KVM) or -machine pit=, 'hpet'
+ * -machine hpet=, 'kvmclock' -cpu ...,kvmclock=; <pm> gives -global
+ * ICH9-LPC.disable_s3/s4 (q35) or PIIX4_PM.disable_s3/s4 (pc); <vmport/> and
+ * <smm/> -machine vmport=/smm=. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -126,6 +142,15 @@ int qemu_command_build(
  * too, as in libvirt, though they are no -device. 0, -EINVAL (a disk target
  * that names no index, e.g. "vd1") or -ENOMEM. */
 int qemu_command_assign_aliases(DomainDef *def);
+
+/* Sets the live path (path_auto) of every unix character device the driver
+ * places, a <channel> without <source path=''/>: RUN_DIR/NAME.ALIAS.sock, the
+ * socket qemu_command_build() makes QEMU listen on with run_dir RUN_DIR. Call
+ * after qemu_command_assign_aliases(), with the run_dir the build will get,
+ * so that the live XML shows the path (the inactive XML leaves it out).
+ * 0, -EINVAL (no run_dir or no name), -ENAMETOOLONG (more than a unix socket
+ * path can hold), -ENOMEM. */
+int qemu_command_assign_paths(DomainDef *def, const char *run_dir);
 
 /* The alias of one disk of def (which need not be in def->disks yet, for
  * hotplug), as qemu_command_assign_aliases() sets it. 0, -EINVAL, -ENOMEM. */

@@ -598,8 +598,11 @@ static int prepare_live(Domain *d, ConfError *err) {
         if (!d->live->os.machine)
                 return -ENOMEM;
         r = qemu_command_assign_aliases(d->live);
+        if (r >= 0)
+                r = qemu_command_assign_paths(d->live, d->manager->rundir);
         if (r < 0)
-                conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s'", d->def->name);
+                conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s': %s", d->def->name,
+                               strerror(-r));
         return r;
 }
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <serial> and <console>: character devices backed by a pty, a file or a
- * unix socket. */
+/* <serial>, <console> and <channel>: character devices backed by a pty, a
+ * file or a unix socket. */
 #include "domain-conf-internal.h"
 
 static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial" };
 static const char *const console_target_values[] = { "serial", "virtio" };
+static const char *const channel_target_values[] = { "virtio" };
+/* <target><model name=''/> of a serial: each goes with the target type of
+ * the same name. */
+static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial" };
+static const char *const channel_state_values[] = { "connected", "disconnected" };
 
 static int parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         _cleanup_free_ char *mode = NULL;
@@ -31,17 +36,65 @@ static int parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
         if (mode && !streq(mode, "bind") && !streq(mode, "connect"))
                 return xml_err_invalid(err, "value '%s' of attribute 'mode' of <%s> must be 'bind' or 'connect'",
                                        mode, path);
-        chr->listen = streq_ptr(mode, "bind");
+        /* a channel's socket without a mode is one the guest's host side
+         * listens on (libvirt's qemu-ga channel) */
+        chr->listen = mode ? streq(mode, "bind") : chr->kind == DOMAIN_CHR_CHANNEL && !chr->path;
         return 0;
+}
+
+static int parse_target_model(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "name");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "name", serial_model_values, ELEMENTSOF(serial_model_values),
+                            &chr->target_model, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'name' of <%s>", path);
+        return r < 0 ? r : 0;
+}
+
+static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_attr_choice(n, path, "type", channel_target_values, ELEMENTSOF(channel_target_values),
+                            &chr->target_type, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        r = XML_CHECK_ATTRS(n, path, err, "type", "name", "state");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "name", &chr->target_name, err);
+        if (r > 0 && (!*chr->target_name || str_has_newline(chr->target_name)))
+                return xml_err_invalid(err, "invalid value '%s' of attribute 'name' of <%s>", chr->target_name, path);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "state", channel_state_values, ELEMENTSOF(channel_state_values),
+                            &chr->target_state, err);
+        return r < 0 ? r : 0;
 }
 
 static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
+        if (chr->kind == DOMAIN_CHR_CHANNEL)
+                return parse_channel_target(chr, n, path, err);
         r = XML_CHECK_ATTRS(n, path, err, "type", "port");
         if (r < 0)
                 return r;
-        r = xml_check_empty(n, path, err);
+        r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
         if (chr->kind == DOMAIN_CHR_SERIAL)
@@ -53,7 +106,30 @@ static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
         if (r < 0)
                 return r;
         r = xml_attr_uint(n, path, "port", &chr->port, err);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        chr->port_given = r > 0;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                /* only a serial port has a model */
+                if (!xml_is(c, "model") || chr->kind != DOMAIN_CHR_SERIAL)
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "model");
+                r = parse_target_model(chr, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        if (chr->target_model) {
+                /* the model implies the target type, as in libvirt */
+                if (!chr->target_type) {
+                        chr->target_type = strdup(chr->target_model);
+                        if (!chr->target_type)
+                                return xml_err_oom(err);
+                } else if (!streq(chr->target_type, chr->target_model))
+                        return xml_err_invalid(err, "serial model '%s' of <%s/model> does not fit target type '%s'",
+                                               chr->target_model, path, chr->target_type);
+        }
+        return 0;
 }
 
 static int parse_log(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
@@ -71,9 +147,25 @@ static int parse_log(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfErro
         return domain_check_abs_path(chr->log_file, "attribute 'file' of", path, err);
 }
 
+/* The address a character device can have depends on its target: a
+ * pci-serial sits on PCI, a virtio console or a channel on a virtio-serial
+ * bus; an ISA serial port or a serial console has none we model. */
+static unsigned chr_address_types(const DomainChrDef *chr) {
+        if (chr->kind == DOMAIN_CHR_CHANNEL ||
+            (chr->kind == DOMAIN_CHR_CONSOLE && streq_ptr(chr->target_type, "virtio")))
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_VIRTIO_SERIAL);
+        if (chr->kind == DOMAIN_CHR_SERIAL && streq_ptr(chr->target_type, "pci-serial"))
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI);
+        if (chr->kind == DOMAIN_CHR_SERIAL && streq_ptr(chr->target_type, "usb-serial"))
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
+        return 0;
+}
+
 static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "source", "target", "log", "alias" };
+        static const char *const children[] = { "source", "target", "log", "alias", "address" };
         _cleanup_free_ char *tty = NULL;
+        xmlNodePtr address = NULL;
+        bool has_target = false, has_source = false;
         DomainChrDef *chr;
         int r;
 
@@ -85,7 +177,7 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
         r = DOMAIN_ATTR_ENUM(n, path, "type", domain_chr_type, &chr->type, err);
         if (r < 0)
                 return r;
-        if (r == 0 && kind == DOMAIN_CHR_SERIAL)
+        if (r == 0 && kind != DOMAIN_CHR_CONSOLE)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
         r = XML_CHECK_ATTRS(n, path, err, "type", "tty");
         if (r < 0)
@@ -102,14 +194,24 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                 r = xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
-                if (xml_is(c, "source"))
+                if (xml_is(c, "source")) {
                         r = parse_source(chr, c, sub, err);
-                else if (xml_is(c, "target"))
+                        has_source = true;
+                } else if (xml_is(c, "target")) {
                         r = parse_target(chr, c, sub, err);
-                else if (xml_is(c, "log"))
+                        has_target = true;
+                } else if (xml_is(c, "log"))
                         r = parse_log(chr, c, sub, err);
+                else if (xml_is(c, "address"))
+                        address = c;    /* once the target type is known */
                 else
                         r = domain_parse_alias(c, sub, &chr->alias, err);
+                if (r < 0)
+                        return r;
+        }
+        if (address) {
+                XML_SUBPATH(sub, path, "address");
+                r = domain_parse_address(address, sub, chr_address_types(chr), &chr->addr, err);
                 if (r < 0)
                         return r;
         }
@@ -125,6 +227,18 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
         if (tty && !chr->path)
                 chr->path = TAKE_PTR(tty);
 
+        if (kind == DOMAIN_CHR_CHANNEL) {
+                if (!has_target)
+                        return xml_err_xml(err, "missing element <%s/target>", path);
+                /* a unix channel without a path listens on a socket the driver places */
+                if (chr->type == DOMAIN_CHR_UNIX && !chr->path) {
+                        if (has_source && !chr->listen)
+                                return xml_err_xml(err, "missing attribute 'path' of <%s/source> with mode 'connect'",
+                                                   path);
+                        chr->listen = true;
+                        return 0;
+                }
+        }
         if (chr->type != DOMAIN_CHR_PTY && !chr->path)
                 return xml_err_xml(err, "missing attribute 'path' of <%s/source> for type '%s'",
                                    path, domain_chr_type_to_string(chr->type));
@@ -139,20 +253,47 @@ int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
         return parse_chr(def, DOMAIN_CHR_CONSOLE, n, path, err);
 }
 
+int domain_parse_channel(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        return parse_chr(def, DOMAIN_CHR_CHANNEL, n, path, err);
+}
+
+static void format_target(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
+        xw_start(w, "target");
+        xw_attr(w, "type", chr->target_type);
+        if (chr->kind == DOMAIN_CHR_CHANNEL) {
+                xw_attr(w, "name", chr->target_name);
+                /* whether the guest listens: known only while it runs */
+                if (!(flags & DOMAIN_FORMAT_INACTIVE))
+                        xw_attr(w, "state", chr->target_state);
+                xw_end(w);
+                return;
+        }
+        xw_attrf(w, "port", "%u", chr->port);
+        if (chr->target_model) {
+                xw_start(w, "model");
+                xw_attr(w, "name", chr->target_model);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
 void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
+        bool inactive = flags & DOMAIN_FORMAT_INACTIVE;
         /* a pty's path is allocated by QEMU when the guest starts */
-        bool live_pty = chr->type == DOMAIN_CHR_PTY && chr->path && !(flags & DOMAIN_FORMAT_INACTIVE);
+        bool live_pty = chr->type == DOMAIN_CHR_PTY && chr->path && !inactive;
+        /* so is the socket of a channel the driver placed */
+        const char *path = chr->path_auto && inactive ? NULL : chr->path;
 
         xw_start(w, domain_chr_kind_to_string(chr->kind));
         xw_attr(w, "type", domain_chr_type_to_string(chr->type));
         if (live_pty)
                 xw_attr(w, "tty", chr->path);
 
-        if (chr->type != DOMAIN_CHR_PTY || live_pty) {
+        if ((chr->type != DOMAIN_CHR_PTY || live_pty) && (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
                 xw_start(w, "source");
                 if (chr->type == DOMAIN_CHR_UNIX)
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
-                xw_attr(w, "path", chr->path);
+                xw_attr(w, "path", path);
                 xw_end(w);
         }
         if (chr->log_file) {
@@ -160,17 +301,18 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
                 xw_attr(w, "file", chr->log_file);
                 xw_end(w);
         }
-        xw_start(w, "target");
-        xw_attr(w, "type", chr->target_type);
-        xw_attrf(w, "port", "%u", chr->port);
-        xw_end(w);
+        format_target(w, chr, flags);
         domain_format_alias(w, chr->alias, flags);
+        domain_format_address(w, &chr->addr);
         xw_end(w);
 }
 
 void domain_chr_clear(DomainChrDef *chr) {
         free(chr->path);
         free(chr->target_type);
+        free(chr->target_model);
+        free(chr->target_name);
+        free(chr->target_state);
         free(chr->log_file);
         free(chr->alias);
 }
@@ -180,6 +322,9 @@ bool domain_chr_own(DomainChrDef *chr) {
 
         ok = own_str(&chr->path) && ok;
         ok = own_str(&chr->target_type) && ok;
+        ok = own_str(&chr->target_model) && ok;
+        ok = own_str(&chr->target_name) && ok;
+        ok = own_str(&chr->target_state) && ok;
         ok = own_str(&chr->log_file) && ok;
         ok = own_str(&chr->alias) && ok;
         return ok;

@@ -7,12 +7,13 @@
  * own functions side by side:
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune, memoryBacking
- *   domain-os.c          os, features, cpu, clock
+ *   domain-os.c          os, features, cpu, clock, pm
  *   domain-disk.c        disk
  *   domain-net.c         interface
- *   domain-chr.c         serial, console
+ *   domain-chr.c         serial, console, channel
  *   domain-graphics.c    graphics, video, input
  *   domain-devices.c     controller, memballoon, rng
+ *   domain-address.c     <address/> of every device
  *   domain-validate.c    domain_def_validate()
  *
  * Parse functions have one shape: they get the element and its path
@@ -54,6 +55,13 @@ int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *
 void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags);
 int domain_parse_boot_order(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err);
 void domain_format_boot_order(XmlWriter *w, unsigned order);
+
+/* <address/>: allowed is a mask of DOMAIN_ADDRESS_ALLOW(type) for the
+ * types the device can have; others are refused (NotSupported), naming them. */
+#define DOMAIN_ADDRESS_ALLOW(t) (1u << (t))
+int domain_parse_address(xmlNodePtr n, const char *path, unsigned allowed, DomainDeviceAddress *ret,
+                         ConfError *err);
+void domain_format_address(XmlWriter *w, const DomainDeviceAddress *a);
 
 /* Checks on string values whose schema type has a pattern: what we accept
  * we can format back valid. */
@@ -98,10 +106,12 @@ int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
 int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_pm(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os(XmlWriter *w, const DomainOsDef *os);
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f);
 void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
+void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
 bool domain_os_own(DomainDef *def);
 
@@ -118,6 +128,7 @@ bool domain_net_own(DomainNetDef *net);
 
 int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_channel(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags);
 void domain_chr_clear(DomainChrDef *chr);
 bool domain_chr_own(DomainChrDef *chr);

@@ -98,6 +98,11 @@ static const char *const domain_disk_io_table[_DOMAIN_DISK_IO_MAX] = {
         [DOMAIN_DISK_IO_URING] = "io_uring",
 };
 
+static const char *const domain_disk_discard_table[_DOMAIN_DISK_DISCARD_MAX] = {
+        [DOMAIN_DISK_DISCARD_UNMAP] = "unmap",
+        [DOMAIN_DISK_DISCARD_IGNORE] = "ignore",
+};
+
 static const char *const domain_controller_type_table[_DOMAIN_CONTROLLER_MAX] = {
         [DOMAIN_CONTROLLER_PCI] = "pci",
         [DOMAIN_CONTROLLER_USB] = "usb",
@@ -122,11 +127,40 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
         [DOMAIN_CHR_SERIAL] = "serial",
         [DOMAIN_CHR_CONSOLE] = "console",
+        [DOMAIN_CHR_CHANNEL] = "channel",
 };
 
 static const char *const domain_graphics_type_table[_DOMAIN_GRAPHICS_MAX] = {
         [DOMAIN_GRAPHICS_VNC] = "vnc",
         [DOMAIN_GRAPHICS_SPICE] = "spice",
+};
+
+static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
+        [DOMAIN_TIMER_RTC] = "rtc",
+        [DOMAIN_TIMER_PIT] = "pit",
+        [DOMAIN_TIMER_HPET] = "hpet",
+        [DOMAIN_TIMER_KVMCLOCK] = "kvmclock",
+};
+
+static const char *const domain_timer_tickpolicy_table[_DOMAIN_TIMER_TICKPOLICY_MAX] = {
+        [DOMAIN_TIMER_TICKPOLICY_DELAY] = "delay",
+        [DOMAIN_TIMER_TICKPOLICY_CATCHUP] = "catchup",
+        [DOMAIN_TIMER_TICKPOLICY_MERGE] = "merge",
+        [DOMAIN_TIMER_TICKPOLICY_DISCARD] = "discard",
+};
+
+static const char *const domain_timer_track_table[_DOMAIN_TIMER_TRACK_MAX] = {
+        [DOMAIN_TIMER_TRACK_BOOT] = "boot",
+        [DOMAIN_TIMER_TRACK_GUEST] = "guest",
+        [DOMAIN_TIMER_TRACK_WALL] = "wall",
+        [DOMAIN_TIMER_TRACK_REALTIME] = "realtime",
+};
+
+static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
+        [DOMAIN_ADDRESS_PCI] = "pci",
+        [DOMAIN_ADDRESS_DRIVE] = "drive",
+        [DOMAIN_ADDRESS_VIRTIO_SERIAL] = "virtio-serial",
+        [DOMAIN_ADDRESS_USB] = "usb",
 };
 
 #define DOMAIN_ENUM_DEFINE_(prefix, type)                                               \
@@ -546,6 +580,7 @@ static int parse_devices(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                 { "interface", domain_parse_net },
                 { "serial", domain_parse_serial },
                 { "console", domain_parse_console },
+                { "channel", domain_parse_channel },
                 { "input", domain_parse_input },
                 { "graphics", domain_parse_graphics },
                 { "video", domain_parse_video },
@@ -604,6 +639,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "on_poweroff", parse_on_poweroff, true },
                 { "on_reboot", parse_on_reboot, true },
                 { "on_crash", parse_on_crash, true },
+                { "pm", domain_parse_pm, true },
                 { "devices", parse_devices, true },
         };
         bool has_uuid = false;
@@ -672,7 +708,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
 }
 
 /* libvirt's device order: disks, controllers, interfaces, serials,
- * consoles, inputs, graphics, videos, memballoon, rngs. */
+ * consoles, channels, inputs, graphics, videos, memballoon, rngs. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         xw_start(w, "devices");
         xw_element(w, "emulator", def->emulator);
@@ -724,6 +760,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         format_lifecycle(&w, "on_poweroff", def->on_poweroff);
         format_lifecycle(&w, "on_reboot", def->on_reboot);
         format_lifecycle(&w, "on_crash", def->on_crash);
+        domain_format_pm(&w, &def->pm);
         format_devices(&w, def, flags);
         xw_end(&w);
 

@@ -72,7 +72,15 @@ typedef struct DomainOsDef {
 typedef struct DomainFeaturesDef {
         bool acpi, apic, pae;
         Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
+        Tristate vmport;     /* <vmport state='on|off'/> (no state: on) */
+        Tristate smm;        /* <smm state='on|off'/> (no state: on) */
 } DomainFeaturesDef;
+
+/* <pm>: whether the guest may suspend to RAM (S3) or to disk (S4). */
+typedef struct DomainPmDef {
+        Tristate suspend_to_mem;  /* enabled='yes|no' */
+        Tristate suspend_to_disk;
+} DomainPmDef;
 
 typedef enum DomainCpuMode {
         DOMAIN_CPU_MODE_NONE, /* no <cpu> or <cpu> without mode and model */
@@ -102,6 +110,7 @@ typedef struct DomainCpuDef {
         DomainCpuMode mode;
         char *match;          /* "exact", "minimum", "strict" or NULL */
         char *check;          /* "none", "partial", "full" or NULL */
+        Tristate migratable;  /* migratable='on|off': host-passthrough and maximum only */
         char *model;
         char *model_fallback; /* "allow", "forbid" or NULL */
         char *vendor;
@@ -123,6 +132,46 @@ typedef enum DomainClockBasis {
         _DOMAIN_CLOCK_BASIS_MAX,
 } DomainClockBasis;
 
+/* <clock><timer name=''/>: the timers we model. platform, tsc, hypervclock
+ * and armvtimer are refused by the parser. */
+typedef enum DomainTimerName {
+        DOMAIN_TIMER_RTC,
+        DOMAIN_TIMER_PIT,
+        DOMAIN_TIMER_HPET,
+        DOMAIN_TIMER_KVMCLOCK,
+        _DOMAIN_TIMER_MAX,
+} DomainTimerName;
+
+typedef enum DomainTimerTickpolicy {
+        DOMAIN_TIMER_TICKPOLICY_DEFAULT, /* not given */
+        DOMAIN_TIMER_TICKPOLICY_DELAY,
+        DOMAIN_TIMER_TICKPOLICY_CATCHUP,
+        DOMAIN_TIMER_TICKPOLICY_MERGE,
+        DOMAIN_TIMER_TICKPOLICY_DISCARD,
+        _DOMAIN_TIMER_TICKPOLICY_MAX,
+} DomainTimerTickpolicy;
+
+typedef enum DomainTimerTrack {
+        DOMAIN_TIMER_TRACK_DEFAULT, /* not given */
+        DOMAIN_TIMER_TRACK_BOOT,
+        DOMAIN_TIMER_TRACK_GUEST,
+        DOMAIN_TIMER_TRACK_WALL,
+        DOMAIN_TIMER_TRACK_REALTIME,
+        _DOMAIN_TIMER_TRACK_MAX,
+} DomainTimerTrack;
+
+/* What the parser lets through (the rest is NotSupported):
+ *   rtc       tickpolicy delay|catchup, track guest|wall|realtime, present='yes'
+ *   pit       tickpolicy delay|discard, present
+ *   hpet      present
+ *   kvmclock  present */
+typedef struct DomainTimerDef {
+        DomainTimerName name;
+        Tristate present;             /* present='yes|no' */
+        DomainTimerTickpolicy tickpolicy;
+        DomainTimerTrack track;       /* rtc only */
+} DomainTimerDef;
+
 typedef struct DomainClockDef {
         DomainClockOffset offset;
         /* offset='variable' only */
@@ -130,7 +179,37 @@ typedef struct DomainClockDef {
         DomainClockBasis basis;
         /* live: when a localtime basis is started it is turned into a utc
          * adjustment, so that the guest's offset survives migration and DST. */
+        DomainTimerDef timers[_DOMAIN_TIMER_MAX]; /* in document order, each name once */
+        size_t n_timers;
 } DomainClockDef;
+
+/* <address/> of a device: where it sits on its bus. NONE: not given, the
+ * driver (or QEMU) picks. */
+typedef enum DomainAddressType {
+        DOMAIN_ADDRESS_NONE,
+        DOMAIN_ADDRESS_PCI,
+        DOMAIN_ADDRESS_DRIVE,
+        DOMAIN_ADDRESS_VIRTIO_SERIAL,
+        DOMAIN_ADDRESS_USB,
+        _DOMAIN_ADDRESS_MAX,
+} DomainAddressType;
+
+#define DOMAIN_USB_PORT_DEPTH 4 /* a port on up to three hubs: "1.2.3.4" */
+
+typedef struct DomainDeviceAddress {
+        DomainAddressType type;
+        /* pci: domain:bus:slot.function. All zero (<address type='pci'/>)
+         * means "some PCI address": see domain_address_pci_is_empty(). */
+        unsigned domain, bus, slot, function;
+        Tristate multifunction;
+        /* drive: controller, bus, target, unit;
+         * virtio-serial: controller, bus, port (has_port: else the next free);
+         * usb: bus and usb_port[0..n_usb_port) ("1.2" = port 2 of the hub on port 1). */
+        unsigned controller, target, unit, port;
+        bool has_port;
+        unsigned usb_port[DOMAIN_USB_PORT_DEPTH];
+        size_t n_usb_port;
+} DomainDeviceAddress;
 
 typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_FILE,
@@ -170,6 +249,14 @@ typedef enum DomainDiskCache {
         _DOMAIN_DISK_CACHE_MAX,
 } DomainDiskCache;
 
+/* <driver discard=''/>: what a guest's TRIM does to the image. */
+typedef enum DomainDiskDiscard {
+        DOMAIN_DISK_DISCARD_DEFAULT, /* not given: QEMU's default, ignore */
+        DOMAIN_DISK_DISCARD_UNMAP,
+        DOMAIN_DISK_DISCARD_IGNORE,
+        _DOMAIN_DISK_DISCARD_MAX,
+} DomainDiskDiscard;
+
 typedef enum DomainDiskIo {
         DOMAIN_DISK_IO_DEFAULT,
         DOMAIN_DISK_IO_THREADS,
@@ -194,6 +281,7 @@ typedef struct DomainDiskDef {
         DomainDiskFormat format;
         DomainDiskCache cache;
         DomainDiskIo io;
+        DomainDiskDiscard discard;
         char *src;             /* file or block device path; live: resolved volume path */
         char *src_pool, *src_volume; /* type=volume */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
@@ -204,6 +292,7 @@ typedef struct DomainDiskDef {
         unsigned boot_order;   /* 0 = none */
         bool has_iotune;
         DomainDiskIotune iotune;
+        DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
         char *alias;           /* live: "virtio-disk0" */
 } DomainDiskDef;
 
@@ -226,6 +315,14 @@ typedef struct DomainControllerDef {
         unsigned cmd_per_lun;  /* virtio-scsi <driver cmd_per_lun=''/> */
         unsigned max_sectors;  /* virtio-scsi <driver max_sectors=''/> */
         unsigned ports;        /* usb/virtio-serial ports, 0 = not set */
+        /* pci only: <model name=''/> (the QEMU device: "pcie-root-port",
+         * "ioh3420", "pci-bridge") and <target chassisNr='' chassis='' port=''
+         * hotplug=''/>, each 0..255 when its has_ flag is set. */
+        char *model_name;
+        unsigned target_chassis_nr, target_chassis, target_port;
+        bool has_target_chassis_nr, has_target_chassis, has_target_port;
+        Tristate target_hotplug;
+        DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainControllerDef;
 
@@ -245,6 +342,7 @@ typedef struct DomainNetDef {
         char *source;          /* network name or bridge name */
         char *portgroup;
         unsigned boot_order;
+        DomainDeviceAddress addr;
         char *ifname;          /* live: tap name */
         char *alias;           /* live */
 } DomainNetDef;
@@ -259,17 +357,26 @@ typedef enum DomainChrType {
 typedef enum DomainChrKind {
         DOMAIN_CHR_SERIAL,
         DOMAIN_CHR_CONSOLE,
+        DOMAIN_CHR_CHANNEL,    /* <channel>: a virtio-serial port (target type 'virtio') */
         _DOMAIN_CHR_KIND_MAX,
 } DomainChrKind;
 
 typedef struct DomainChrDef {
         DomainChrKind kind;
         DomainChrType type;
-        char *path;            /* file/unix: source path; pty live: the allocated /dev/pts/N */
+        char *path;            /* file/unix: source path; pty live: the allocated /dev/pts/N;
+                                  channel unix: NULL = a socket the driver places (live: its path) */
+        bool path_auto;        /* live: path was chosen by the driver, not the user */
         bool listen;           /* unix: mode='bind' */
-        char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio" */
+        char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
+                                  channel: "virtio" */
+        char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
+        char *target_name;     /* channel: the port name, "org.qemu.guest_agent.0" */
+        char *target_state;    /* channel, live: "connected" or "disconnected" */
         unsigned port;
+        bool port_given;       /* channel/console: target port='' given */
         char *log_file;        /* <log file=''/> */
+        DomainDeviceAddress addr; /* pci-serial: pci; virtio console, channel: virtio-serial */
         char *alias;           /* live */
 } DomainChrDef;
 
@@ -293,12 +400,14 @@ typedef struct DomainVideoDef {
         unsigned vram;         /* KiB, 0 = default */
         unsigned heads;
         bool primary;
+        DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainVideoDef;
 
 typedef struct DomainInputDef {
         char *type;            /* mouse, keyboard, tablet */
         char *bus;             /* ps2, usb, virtio */
+        DomainDeviceAddress addr; /* usb: usb; virtio: pci */
         char *alias;           /* live */
 } DomainInputDef;
 
@@ -306,6 +415,7 @@ typedef struct DomainMemballoonDef {
         bool present;
         char *model;           /* virtio, none */
         unsigned stats_period; /* seconds, 0 = off */
+        DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainMemballoonDef;
 
@@ -314,6 +424,7 @@ typedef struct DomainRngDef {
         char *backend_model;   /* random, builtin */
         char *backend_path;    /* /dev/urandom for backend random */
         unsigned rate_bytes, rate_period;
+        DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainRngDef;
 
@@ -373,6 +484,7 @@ typedef struct DomainDef {
         DomainCpuDef cpu;
         DomainClockDef clock;
         DomainLifecycleAction on_poweroff, on_reboot, on_crash;
+        DomainPmDef pm;
 
         DomainCputuneDef cputune;
         DomainNumatuneDef numatune;
@@ -385,7 +497,7 @@ typedef struct DomainDef {
         size_t n_controllers;
         DomainNetDef *nets;
         size_t n_nets;
-        DomainChrDef *chrs;          /* serials and consoles, in document order */
+        DomainChrDef *chrs;          /* serials, consoles and channels, in document order */
         size_t n_chrs;
         DomainGraphicsDef *graphics;
         size_t n_graphics;
@@ -433,6 +545,12 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret);
  * disk, iotune above LLONG_MAX, duplicate targets...). */
 int domain_def_validate(const DomainDef *def, ConfError *err);
 
+/* An <address type='pci'/> with every number 0: libvirt's "put it on PCI,
+ * anywhere". */
+bool domain_address_pci_is_empty(const DomainDeviceAddress *a);
+/* "0000:00:05.0", "drive 0:0:0:1", "virtio-serial 0:0:1", "usb 0:1.2". */
+void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t size);
+
 /* Deep copy, for turning a persistent definition into a live one. */
 int domain_def_copy(const DomainDef *def, DomainDef **ret);
 
@@ -473,11 +591,16 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_disk_format, DomainDiskFormat)                 \
         X(domain_disk_cache, DomainDiskCache)                   \
         X(domain_disk_io, DomainDiskIo)                         \
+        X(domain_disk_discard, DomainDiskDiscard)               \
         X(domain_controller_type, DomainControllerType)         \
         X(domain_net_type, DomainNetType)                       \
         X(domain_chr_type, DomainChrType)                       \
         X(domain_chr_kind, DomainChrKind)                       \
-        X(domain_graphics_type, DomainGraphicsType)
+        X(domain_graphics_type, DomainGraphicsType)             \
+        X(domain_timer_name, DomainTimerName)                   \
+        X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
+        X(domain_timer_track, DomainTimerTrack)                 \
+        X(domain_address_type, DomainAddressType)
 
 #define DOMAIN_ENUM_DECLARE_(prefix, type)      \
         const char *prefix##_to_string(type v); \

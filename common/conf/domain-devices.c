@@ -84,6 +84,97 @@ static int parse_controller_driver(DomainControllerDef *c, xmlNodePtr n, const c
         return r < 0 ? r : 0;
 }
 
+/* <model name=''/> of a pci controller: the QEMU device implementing its
+ * model. Only the ones the builder can create are taken. */
+static const struct {
+        const char *model, *name;
+} pci_model_names[] = {
+        { "pcie-root-port", "pcie-root-port" },
+        { "pcie-root-port", "ioh3420" },
+        { "pci-bridge", "pci-bridge" },
+};
+
+static int parse_controller_model(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "name");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "name", &name, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(pci_model_names); i++)
+                if (streq(name, pci_model_names[i].name)) {
+                        if (!streq_ptr(c->model, pci_model_names[i].model))
+                                return xml_err_invalid(err, "<%s> name '%s' does not implement a PCI controller "
+                                                       "of model '%s'", path, name, c->model ?: "");
+                        c->model_name = TAKE_PTR(name);
+                        return 0;
+                }
+        return xml_err_unsupported(err, "value '%s' of attribute 'name' of <%s> is not supported", name, path);
+}
+
+static int parse_target_uint8(xmlNodePtr n, const char *path, const char *attr, unsigned *ret, bool *has,
+                              ConfError *err) {
+        _cleanup_free_ char *s = NULL;
+        unsigned long v;
+        char *end;
+        int r;
+
+        r = xml_attr_str(n, path, attr, &s, err);
+        if (r <= 0)
+                return r;
+        /* the schema's uint8: 0x.. or decimal */
+        errno = 0;
+        v = strtoul(s, &end, strncmp(s, "0x", 2) == 0 ? 16 : 10);
+        if (!*s || *end || errno || v > 255 || *s == '-' || *s == '+' || *s == ' ')
+                return xml_err_invalid(err, "value '%s' of attribute '%s' of <%s> must be 0 to 255", s, attr, path);
+        *ret = (unsigned) v;
+        *has = true;
+        return 1;
+}
+
+static int parse_controller_target(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "chassisNr", "chassis", "port", "hotplug");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err); /* <node> is for expander buses */
+        if (r < 0)
+                return r;
+        r = parse_target_uint8(n, path, "chassisNr", &c->target_chassis_nr, &c->has_target_chassis_nr, err);
+        if (r >= 0)
+                r = parse_target_uint8(n, path, "chassis", &c->target_chassis, &c->has_target_chassis, err);
+        if (r >= 0)
+                r = parse_target_uint8(n, path, "port", &c->target_port, &c->has_target_port, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "hotplug", "on", "off", &c->target_hotplug, err);
+        if (r < 0)
+                return r;
+        /* what each QEMU device has: chassis_nr on a bridge, chassis/port/hotplug on a root port */
+        if (streq_ptr(c->model, "pci-bridge") && (c->has_target_chassis || c->has_target_port ||
+                                                  c->target_hotplug != TRISTATE_ABSENT))
+                return xml_err_unsupported(err, "<%s> of a pci-bridge takes only chassisNr", path);
+        if (streq_ptr(c->model, "pcie-root-port") && c->has_target_chassis_nr)
+                return xml_err_unsupported(err, "attribute 'chassisNr' of <%s> is not supported for a "
+                                           "pcie-root-port: use chassis and port", path);
+        if (!streq_ptr(c->model, "pci-bridge") && !streq_ptr(c->model, "pcie-root-port"))
+                return xml_err_unsupported(err, "<%s> is not supported for a PCI controller of model '%s'",
+                                           path, c->model ?: "");
+        return 0;
+}
+
 /* Without an index a controller takes the lowest one its type has free,
  * as libvirt does. The controller being parsed is the last one. */
 static int next_controller_index(const DomainDef *def, DomainControllerType type, unsigned *ret, ConfError *err) {
@@ -130,11 +221,24 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
         }
 
         XML_FOREACH_ELEMENT(ch, n) {
-                if (!xml_is(ch, "driver") && !xml_is(ch, "alias"))
+                bool pci = c->type == DOMAIN_CONTROLLER_PCI;
+                bool root = pci && (streq_ptr(c->model, "pci-root") || streq_ptr(c->model, "pcie-root"));
+
+                /* <model> and <target> belong to pci controllers only */
+                if (!xml_is(ch, "driver") && !xml_is(ch, "alias") && !xml_is(ch, "address") &&
+                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target"))))
                         return xml_unsupported_element(ch, path, err);
                 XML_SUBPATH(sub, path, (const char *) ch->name);
                 if (xml_is(ch, "driver"))
                         r = parse_controller_driver(c, ch, sub, err);
+                else if (xml_is(ch, "model"))
+                        r = parse_controller_model(c, ch, sub, err);
+                else if (xml_is(ch, "target"))
+                        r = parse_controller_target(c, ch, sub, err);
+                else if (xml_is(ch, "address"))
+                        /* a root bus is the machine's own: it has no address */
+                        r = domain_parse_address(ch, sub, root ? 0 : DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI),
+                                                 &c->addr, err);
                 else
                         r = domain_parse_alias(ch, sub, &c->alias, err);
                 if (r < 0)
@@ -160,12 +264,31 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                         xw_attrf(w, "max_sectors", "%u", c->max_sectors);
                 xw_end(w);
         }
+        if (c->model_name) {
+                xw_start(w, "model");
+                xw_attr(w, "name", c->model_name);
+                xw_end(w);
+        }
+        if (c->has_target_chassis_nr || c->has_target_chassis || c->has_target_port ||
+            c->target_hotplug != TRISTATE_ABSENT) {
+                xw_start(w, "target");
+                if (c->has_target_chassis_nr)
+                        xw_attrf(w, "chassisNr", "%u", c->target_chassis_nr);
+                if (c->has_target_chassis)
+                        xw_attrf(w, "chassis", "%u", c->target_chassis);
+                if (c->has_target_port)
+                        xw_attrf(w, "port", "0x%x", c->target_port);
+                xw_attr(w, "hotplug", tristate_word(c->target_hotplug, "on", "off"));
+                xw_end(w);
+        }
         domain_format_alias(w, c->alias, flags);
+        domain_format_address(w, &c->addr);
         xw_end(w);
 }
 
 void domain_controller_clear(DomainControllerDef *c) {
         free(c->model);
+        free(c->model_name);
         free(c->alias);
 }
 
@@ -173,6 +296,7 @@ bool domain_controller_own(DomainControllerDef *c) {
         bool ok = true;
 
         ok = own_str(&c->model) && ok;
+        ok = own_str(&c->model_name) && ok;
         ok = own_str(&c->alias) && ok;
         return ok;
 }
@@ -221,11 +345,13 @@ int domain_parse_memballoon(DomainDef *def, xmlNodePtr n, const char *path, Conf
                 return xml_err_xml(err, "missing attribute 'model' of <%s>", path);
 
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "stats") && !xml_is(c, "alias"))
+                if (!xml_is(c, "stats") && !xml_is(c, "alias") && !xml_is(c, "address"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 if (xml_is(c, "stats"))
                         r = parse_stats(m, c, sub, err);
+                else if (xml_is(c, "address"))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &m->addr, err);
                 else
                         r = domain_parse_alias(c, sub, &m->alias, err);
                 if (r < 0)
@@ -245,6 +371,7 @@ void domain_format_memballoon(XmlWriter *w, const DomainMemballoonDef *m, unsign
                 xw_end(w);
         }
         domain_format_alias(w, m->alias, flags);
+        domain_format_address(w, &m->addr);
         xw_end(w);
 }
 
@@ -339,13 +466,15 @@ int domain_parse_rng(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                 return xml_err_xml(err, "missing attribute 'model' of <%s>", path);
 
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "backend") && !xml_is(c, "rate") && !xml_is(c, "alias"))
+                if (!xml_is(c, "backend") && !xml_is(c, "rate") && !xml_is(c, "alias") && !xml_is(c, "address"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 if (xml_is(c, "backend"))
                         r = parse_backend(rng, c, sub, err);
                 else if (xml_is(c, "rate"))
                         r = parse_rate(rng, c, sub, err);
+                else if (xml_is(c, "address"))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &rng->addr, err);
                 else
                         r = domain_parse_alias(c, sub, &rng->alias, err);
                 if (r < 0)
@@ -372,6 +501,7 @@ void domain_format_rng(XmlWriter *w, const DomainRngDef *rng, unsigned flags) {
                 xw_text(w, rng->backend_path);
         xw_end(w);
         domain_format_alias(w, rng->alias, flags);
+        domain_format_address(w, &rng->addr);
         xw_end(w);
 }
 

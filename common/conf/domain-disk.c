@@ -89,7 +89,7 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         _cleanup_free_ char *name = NULL;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io");
+        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "discard");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -105,6 +105,8 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 r = DOMAIN_ATTR_ENUM(n, path, "cache", domain_disk_cache, &d->cache, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "io", domain_disk_io, &d->io, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "discard", domain_disk_discard, &d->discard, err);
         return r < 0 ? r : 0;
 }
 
@@ -244,12 +246,18 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
                 return parse_serial(d, c, path, err);
         if (xml_is(c, "boot"))
                 return domain_parse_boot_order(c, path, &d->boot_order, err);
+        if (xml_is(c, "address"))
+                /* which one fits the bus is checked by domain_def_validate() */
+                return domain_parse_address(c, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
+                                                     DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_DRIVE),
+                                            &d->addr, err);
         return domain_parse_alias(c, path, &d->alias, err);
 }
 
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = {
                 "driver", "source", "target", "iotune", "readonly", "shareable", "serial", "boot", "alias",
+                "address",
         };
         DomainDiskDef *d;
         bool has_target = false;
@@ -320,13 +328,14 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_attr(w, "device", domain_disk_device_to_string(d->device));
 
         if (d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
-            d->io != DOMAIN_DISK_IO_DEFAULT) {
+            d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT) {
                 xw_start(w, "driver");
                 xw_attr(w, "name", "qemu");
                 xw_attr(w, "type", domain_disk_format_to_string(d->format));
                 if (d->cache != DOMAIN_DISK_CACHE_DEFAULT)
                         xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
                 xw_attr(w, "io", domain_disk_io_to_string(d->io));
+                xw_attr(w, "discard", domain_disk_discard_to_string(d->discard));
                 xw_end(w);
         }
         format_source(w, d);
@@ -342,6 +351,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_element(w, "serial", d->serial);
         domain_format_boot_order(w, d->boot_order);
         domain_format_alias(w, d->alias, flags);
+        domain_format_address(w, &d->addr);
         xw_end(w);
 }
 

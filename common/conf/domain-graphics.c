@@ -194,7 +194,7 @@ int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "model") && !xml_is(c, "alias"))
+                if (!xml_is(c, "model") && !xml_is(c, "alias") && !xml_is(c, "address"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_check_unique(c, sub, err);
@@ -202,6 +202,8 @@ int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError
                         return r;
                 if (xml_is(c, "model"))
                         r = parse_video_model(v, c, sub, err);
+                else if (xml_is(c, "address"))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &v->addr, err);
                 else
                         r = domain_parse_alias(c, sub, &v->alias, err);
                 if (r < 0)
@@ -224,6 +226,7 @@ void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags) 
                 xw_end(w);
         }
         domain_format_alias(w, v->alias, flags);
+        domain_format_address(w, &v->addr);
         xw_end(w);
 }
 
@@ -267,10 +270,17 @@ int domain_parse_input(DomainDef *def, xmlNodePtr n, const char *path, ConfError
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "alias"))
+                if (!xml_is(c, "alias") && !xml_is(c, "address"))
                         return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "alias");
-                r = domain_parse_alias(c, sub, &in->alias, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                if (xml_is(c, "alias"))
+                        r = domain_parse_alias(c, sub, &in->alias, err);
+                else if (streq_ptr(in->bus, "usb") || (!in->bus && streq(in->type, "tablet")))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &in->addr, err);
+                else if (streq_ptr(in->bus, "virtio"))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &in->addr, err);
+                else    /* the i8042 of a PC: no bus address */
+                        r = domain_parse_address(c, sub, 0, &in->addr, err);
                 if (r < 0)
                         return r;
         }
@@ -282,6 +292,7 @@ void domain_format_input(XmlWriter *w, const DomainInputDef *in, unsigned flags)
         xw_attr(w, "type", in->type);
         xw_attr(w, "bus", in->bus);
         domain_format_alias(w, in->alias, flags);
+        domain_format_address(w, &in->addr);
         xw_end(w);
 }
 

@@ -110,7 +110,7 @@ static int parse_target(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
 }
 
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "mac", "source", "model", "target", "boot", "alias" };
+        static const char *const children[] = { "mac", "source", "model", "target", "boot", "alias", "address" };
         DomainNetDef *net;
         int r;
 
@@ -148,6 +148,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = parse_target(net, c, sub, err);
                 else if (xml_is(c, "boot"))
                         r = domain_parse_boot_order(c, sub, &net->boot_order, err);
+                else if (xml_is(c, "address"))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &net->addr, err);
                 else
                         r = domain_parse_alias(c, sub, &net->alias, err);
                 if (r < 0)
@@ -198,6 +200,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
         }
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
+        domain_format_address(w, &net->addr);
         xw_end(w);
 }
 

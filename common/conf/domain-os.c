@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <os>, <features>, <cpu>, <clock>: what the guest boots and sees. */
+/* <os>, <features>, <cpu>, <clock>, <pm>: what the guest boots and sees. */
 #include <inttypes.h>
 
 #include "domain-conf-internal.h"
@@ -227,6 +227,22 @@ static int parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *pa
         return 0;
 }
 
+/* <vmport state=''/>, <smm state=''/>: no state means on, as in libvirt. */
+static int parse_feature_state(Tristate *state, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "state");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err); /* <smm><tseg/></smm> is not modelled */
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(n, path, "state", "on", "off", state, err);
+        if (r == 0)
+                *state = TRISTATE_ON;
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         DomainFeaturesDef *f = &def->features;
         int r;
@@ -240,14 +256,21 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) {
                 bool *flag = xml_is(c, "acpi") ? &f->acpi : xml_is(c, "apic") ? &f->apic :
                              xml_is(c, "pae") ? &f->pae : NULL;
+                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm : NULL;
 
-                if (!flag && !xml_is(c, "kvm"))
+                if (!flag && !state && !xml_is(c, "kvm"))
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
+                if (state) {
+                        r = parse_feature_state(state, c, sub, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (!flag) {
                         r = parse_kvm_features(f, c, sub, err);
                         if (r < 0)
@@ -266,7 +289,8 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 }
 
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
-        if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT)
+        if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT &&
+            f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT)
                 return;
         xw_start(w, "features");
         if (f->acpi)
@@ -280,6 +304,16 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
                 xw_start(w, "hidden");
                 xw_attr(w, "state", tristate_word(f->kvm_hidden, "on", "off"));
                 xw_end(w);
+                xw_end(w);
+        }
+        if (f->vmport != TRISTATE_ABSENT) {
+                xw_start(w, "vmport");
+                xw_attr(w, "state", tristate_word(f->vmport, "on", "off"));
+                xw_end(w);
+        }
+        if (f->smm != TRISTATE_ABSENT) {
+                xw_start(w, "smm");
+                xw_attr(w, "state", tristate_word(f->smm, "on", "off"));
                 xw_end(w);
         }
         xw_end(w);
@@ -400,7 +434,7 @@ int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
         DomainCpuDef *cpu = &def->cpu;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "mode", "match", "check");
+        r = XML_CHECK_ATTRS(n, path, err, "mode", "match", "check", "migratable");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -416,6 +450,13 @@ int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
         r = xml_attr_choice(n, path, "check", cpu_check_values, ELEMENTSOF(cpu_check_values), &cpu->check, err);
         if (r < 0)
                 return r;
+        r = domain_attr_tristate(n, path, "migratable", "on", "off", &cpu->migratable, err);
+        if (r < 0)
+                return r;
+        /* only a CPU taken from the host (or QEMU's maximum) can hide what does not migrate */
+        if (r > 0 && cpu->mode != DOMAIN_CPU_MODE_HOST_PASSTHROUGH && cpu->mode != DOMAIN_CPU_MODE_MAXIMUM)
+                return xml_err_unsupported(err, "attribute 'migratable' of <%s> is only supported with "
+                                           "mode 'host-passthrough' or 'maximum'", path);
 
         XML_FOREACH_ELEMENT(c, n) {
                 if (!xml_is(c, "model") && !xml_is(c, "vendor") && !xml_is(c, "topology") && !xml_is(c, "feature"))
@@ -441,6 +482,7 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
         xw_attr(w, "mode", domain_cpu_mode_to_string(cpu->mode));
         xw_attr(w, "match", cpu->match);
         xw_attr(w, "check", cpu->check);
+        xw_attr(w, "migratable", tristate_word(cpu->migratable, "on", "off"));
         if (cpu->model || cpu->model_fallback) {
                 xw_start(w, "model");
                 xw_attr(w, "fallback", cpu->model_fallback);
@@ -469,6 +511,79 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
 
 /* ---- clock --------------------------------------------------------------- */
 
+/* Which timer attributes and values QEMU (and this driver) can honour. */
+static int check_timer(const DomainTimerDef *t, const char *name, const char *path, bool has_track,
+                       ConfError *err) {
+        const char *tp = domain_timer_tickpolicy_to_string(t->tickpolicy);
+
+        if (has_track && t->name != DOMAIN_TIMER_RTC)
+                return xml_err_unsupported(err, "attribute 'track' of <%s> is not supported for timer '%s'",
+                                           path, name);
+        switch (t->name) {
+        case DOMAIN_TIMER_RTC:
+                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE ||
+                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DISCARD)
+                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'rtc' in <%s> is not supported, "
+                                                   "only 'delay' or 'catchup'", tp, path);
+                if (t->track == DOMAIN_TIMER_TRACK_BOOT)
+                        return xml_err_unsupported(err, "track 'boot' of timer 'rtc' in <%s> is not supported, "
+                                                   "only 'guest', 'wall' or 'realtime'", path);
+                if (t->present == TRISTATE_OFF)
+                        return xml_err_unsupported(err, "present='no' of timer 'rtc' in <%s> is not supported: "
+                                                   "a PC always has its RTC", path);
+                return 0;
+        case DOMAIN_TIMER_PIT:
+                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP ||
+                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE)
+                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'pit' in <%s> is not supported, "
+                                                   "only 'delay' or 'discard'", tp, path);
+                if (t->present == TRISTATE_OFF && tp)
+                        return xml_err_invalid(err, "timer 'pit' in <%s> has a tickpolicy but present='no'", path);
+                return 0;
+        default: /* hpet, kvmclock: only present */
+                if (tp)
+                        return xml_err_unsupported(err, "attribute 'tickpolicy' of <%s> is not supported for "
+                                                   "timer '%s'", path, name);
+                return 0;
+        }
+}
+
+static int parse_timer(DomainClockDef *clock, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *name = NULL;
+        DomainTimerDef t = {};
+        int r, r_track, i;
+
+        r = xml_attr_str_required(n, path, "name", &name, err);
+        if (r < 0)
+                return r;
+        i = domain_timer_name_from_string(name);
+        if (i < 0)
+                return xml_err_unsupported(err, "timer '%s' in <%s> is not supported", name, path);
+        t.name = (DomainTimerName) i;
+        r = XML_CHECK_ATTRS(n, path, err, "name", "present", "tickpolicy", "track");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err); /* <catchup/> is not modelled */
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(n, path, "present", "yes", "no", &t.present, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "tickpolicy", domain_timer_tickpolicy, &t.tickpolicy, err);
+        if (r < 0)
+                return r;
+        r_track = DOMAIN_ATTR_ENUM(n, path, "track", domain_timer_track, &t.track, err);
+        if (r_track < 0)
+                return r_track;
+        r = check_timer(&t, name, path, r_track > 0, err);
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < clock->n_timers; j++)
+                if (clock->timers[j].name == t.name)
+                        return xml_err_invalid(err, "timer '%s' is given more than once in <%s>", name, path);
+        clock->timers[clock->n_timers++] = t; /* each name at most once: it fits */
+        return 0;
+}
+
 int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         DomainClockDef *clock = &def->clock;
         int r, r_adj, r_basis;
@@ -476,7 +591,7 @@ int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError
         r = XML_CHECK_ATTRS(n, path, err, "offset", "adjustment", "basis");
         if (r < 0)
                 return r;
-        r = xml_check_empty(n, path, err); /* <timer> is not modelled */
+        r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
         r = DOMAIN_ATTR_ENUM(n, path, "offset", domain_clock_offset, &clock->offset, err);
@@ -497,6 +612,14 @@ int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError
                 if (r_basis > 0)
                         return xml_err_invalid(err, "attribute 'basis' of <%s> needs offset='variable'", path);
         }
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "timer"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "timer");
+                r = parse_timer(clock, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -506,6 +629,75 @@ void domain_format_clock(XmlWriter *w, const DomainClockDef *clock) {
         if (clock->offset == DOMAIN_CLOCK_VARIABLE) {
                 xw_attrf(w, "adjustment", "%" PRId64, clock->adjustment);
                 xw_attr(w, "basis", domain_clock_basis_to_string(clock->basis));
+        }
+        for (size_t i = 0; i < clock->n_timers && i < _DOMAIN_TIMER_MAX; i++) {
+                const DomainTimerDef *t = &clock->timers[i];
+
+                xw_start(w, "timer");
+                xw_attr(w, "name", domain_timer_name_to_string(t->name));
+                xw_attr(w, "track", domain_timer_track_to_string(t->track));
+                xw_attr(w, "tickpolicy", domain_timer_tickpolicy_to_string(t->tickpolicy));
+                xw_attr(w, "present", tristate_word(t->present, "yes", "no"));
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+/* ---- pm ------------------------------------------------------------------ */
+
+static int parse_suspend(Tristate *enabled, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "enabled");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        /* without 'enabled' the element says nothing: the hypervisor's default */
+        r = domain_attr_tristate(n, path, "enabled", "yes", "no", enabled, err);
+        return r < 0 ? r : 0;
+}
+
+int domain_parse_pm(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                Tristate *t = xml_is(c, "suspend-to-mem") ? &def->pm.suspend_to_mem :
+                              xml_is(c, "suspend-to-disk") ? &def->pm.suspend_to_disk : NULL;
+
+                if (!t)
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = parse_suspend(t, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_pm(XmlWriter *w, const DomainPmDef *pm) {
+        if (pm->suspend_to_mem == TRISTATE_ABSENT && pm->suspend_to_disk == TRISTATE_ABSENT)
+                return;
+        xw_start(w, "pm");
+        if (pm->suspend_to_mem != TRISTATE_ABSENT) {
+                xw_start(w, "suspend-to-mem");
+                xw_attr(w, "enabled", tristate_word(pm->suspend_to_mem, "yes", "no"));
+                xw_end(w);
+        }
+        if (pm->suspend_to_disk != TRISTATE_ABSENT) {
+                xw_start(w, "suspend-to-disk");
+                xw_attr(w, "enabled", tristate_word(pm->suspend_to_disk, "yes", "no"));
+                xw_end(w);
         }
         xw_end(w);
 }

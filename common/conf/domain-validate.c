@@ -4,6 +4,7 @@
  * names the element and the device it is about. */
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 
 #include "domain-conf-internal.h"
 
@@ -90,6 +91,31 @@ static int validate_iotune(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* A virtio disk is a PCI device; the others sit on a drive bus: SATA has
+ * one bus per port (unit), IDE two buses of two units. */
+static int validate_disk_address(const DomainDiskDef *d, ConfError *err) {
+        const DomainDeviceAddress *a = &d->addr;
+        const char *bus = domain_disk_bus_to_string(d->bus);
+        bool virtio = d->bus == DOMAIN_DISK_BUS_VIRTIO;
+
+        if (a->type == DOMAIN_ADDRESS_NONE)
+                return 0;
+        if (virtio != (a->type == DOMAIN_ADDRESS_PCI))
+                return xml_err_invalid(err, "disk '%s': <devices/disk/address> of type '%s' does not fit bus '%s' "
+                                       "(%s)", d->dst, domain_address_type_to_string(a->type), bus,
+                                       virtio ? "use type 'pci'" : "use type 'drive'");
+        if (d->bus == DOMAIN_DISK_BUS_SATA && (a->bus != 0 || a->target != 0 || a->unit >= 6))
+                return xml_err_invalid(err, "disk '%s': a SATA <devices/disk/address> has bus 0, target 0 and "
+                                       "unit 0 to 5 (the AHCI port)", d->dst);
+        if (d->bus == DOMAIN_DISK_BUS_IDE && (a->bus > 1 || a->target != 0 || a->unit > 1))
+                return xml_err_invalid(err, "disk '%s': an IDE <devices/disk/address> has bus 0 or 1, target 0 "
+                                       "and unit 0 or 1", d->dst);
+        if (d->bus == DOMAIN_DISK_BUS_SCSI && a->unit > 16383)
+                return xml_err_invalid(err, "disk '%s': SCSI unit (LUN) %u of <devices/disk/address> is more "
+                                       "than 16383", d->dst, a->unit);
+        return 0;
+}
+
 static int validate_disk(const DomainDef *def, size_t idx, ConfError *err) {
         const DomainDiskDef *d = &def->disks[idx];
         int r;
@@ -115,7 +141,7 @@ static int validate_disk(const DomainDef *def, size_t idx, ConfError *err) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return validate_disk_address(d, err);
 }
 
 static int validate_controllers(const DomainDef *def, ConfError *err) {
@@ -200,6 +226,143 @@ static int validate_videos(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* ---- addresses: no two devices in one place ---- */
+
+typedef struct AddrUser {
+        unsigned key[8];        /* address type first, then what places it */
+        const DomainDeviceAddress *addr;
+        char what[96];
+} AddrUser;
+
+static int addr_user_cmp(const void *a, const void *b) {
+        const AddrUser *x = a, *y = b;
+
+        for (size_t i = 0; i < ELEMENTSOF(x->key); i++)
+                if (x->key[i] != y->key[i])
+                        return x->key[i] < y->key[i] ? -1 : 1;
+        return 0;
+}
+
+/* Adds a device whose address pins it down (an empty PCI address, a
+ * virtio-serial port or USB address without a port do not). */
+static void add_user(AddrUser *users, size_t *n, const DomainDeviceAddress *a, unsigned drive_bus,
+                     const char *fmt, ...) _printf_(5, 6);
+static void add_user(AddrUser *users, size_t *n, const DomainDeviceAddress *a, unsigned drive_bus,
+                     const char *fmt, ...) {
+        AddrUser *u = &users[*n];
+        va_list ap;
+
+        switch (a->type) {
+        case DOMAIN_ADDRESS_PCI:
+                if (domain_address_pci_is_empty(a))
+                        return;
+                *u = (AddrUser) { .key = { a->type, a->domain, a->bus, a->slot, a->function } };
+                break;
+        case DOMAIN_ADDRESS_DRIVE:
+                *u = (AddrUser) { .key = { a->type, drive_bus, a->controller, a->bus, a->target, a->unit } };
+                break;
+        case DOMAIN_ADDRESS_VIRTIO_SERIAL:
+                if (!a->has_port)
+                        return;
+                *u = (AddrUser) { .key = { a->type, a->controller, a->bus, a->port } };
+                break;
+        case DOMAIN_ADDRESS_USB:
+                if (a->n_usb_port == 0)
+                        return;
+                *u = (AddrUser) { .key = { a->type, a->bus, (unsigned) a->n_usb_port } };
+                for (size_t i = 0; i < a->n_usb_port && i < DOMAIN_USB_PORT_DEPTH; i++)
+                        u->key[3 + i] = a->usb_port[i];
+                break;
+        default:
+                return;
+        }
+        u->addr = a;
+        va_start(ap, fmt);
+        vsnprintf(u->what, sizeof(u->what), fmt, ap);
+        va_end(ap);
+        (*n)++;
+}
+
+static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < def->n_disks; i++)
+                add_user(users, &n, &def->disks[i].addr, def->disks[i].bus, "disk '%s'", def->disks[i].dst);
+        for (size_t i = 0; i < def->n_controllers; i++)
+                add_user(users, &n, &def->controllers[i].addr, 0, "controller '%s' index %u",
+                         domain_controller_type_to_string(def->controllers[i].type), def->controllers[i].index);
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const uint8_t *m = def->nets[i].mac;
+
+                add_user(users, &n, &def->nets[i].addr, 0, "interface %02x:%02x:%02x:%02x:%02x:%02x",
+                         m[0], m[1], m[2], m[3], m[4], m[5]);
+        }
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                const DomainChrDef *c = &def->chrs[i];
+
+                if (c->kind == DOMAIN_CHR_CHANNEL)
+                        add_user(users, &n, &c->addr, 0, "channel '%s'", c->target_name ?: "");
+                else
+                        add_user(users, &n, &c->addr, 0, "%s %u", domain_chr_kind_to_string(c->kind), c->port);
+        }
+        for (size_t i = 0; i < def->n_videos; i++)
+                add_user(users, &n, &def->videos[i].addr, 0, "video %zu", i);
+        for (size_t i = 0; i < def->n_inputs; i++)
+                add_user(users, &n, &def->inputs[i].addr, 0, "input %zu ('%s')", i, def->inputs[i].type ?: "");
+        add_user(users, &n, &def->memballoon.addr, 0, "memballoon");
+        for (size_t i = 0; i < def->n_rngs; i++)
+                add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
+        return n;
+}
+
+static int validate_addresses(const DomainDef *def, ConfError *err) {
+        size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
+                     def->n_inputs + def->n_rngs + 1, n;
+        _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
+        char where[64];
+
+        if (!users)
+                return xml_err_oom(err);
+        /* sorted, the same places are neighbours: no quadratic walk over a big document */
+        n = collect_addresses(def, users);
+        qsort(users, n, sizeof(AddrUser), addr_user_cmp);
+        for (size_t i = 1; i < n; i++)
+                if (addr_user_cmp(&users[i - 1], &users[i]) == 0) {
+                        domain_address_to_string(users[i].addr, where, sizeof(where));
+                        return xml_err_invalid(err, "address %s is used twice, by %s and by %s (<address/>)",
+                                               where, users[i - 1].what, users[i].what);
+                }
+        /* functions of a PCI slot besides 0 need function 0 to say multifunction='on' */
+        for (size_t i = 0; i + 1 < n; i++) {
+                const AddrUser *u = &users[i], *next = &users[i + 1];
+
+                if (u->key[0] != DOMAIN_ADDRESS_PCI || next->key[0] != DOMAIN_ADDRESS_PCI ||
+                    u->addr->function != 0 || u->addr->multifunction == TRISTATE_ON ||
+                    u->addr->bus != next->addr->bus || u->addr->slot != next->addr->slot)
+                        continue;
+                return xml_err_invalid(err, "PCI slot %04x:%02x:%02x has more than one function, but function 0 "
+                                       "(%s) has no multifunction='on' in its <address/>",
+                                       u->addr->domain, u->addr->bus, u->addr->slot, u->what);
+        }
+        return 0;
+}
+
+/* Two virtio-serial ports cannot have one name (the guest finds them by it). */
+static int validate_channels(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                const DomainChrDef *c = &def->chrs[i];
+
+                if (c->kind != DOMAIN_CHR_CHANNEL || !c->target_name)
+                        continue;
+                /* quadratic, but over at most DOMAIN_LIST_MAX short names */
+                for (size_t j = 0; j < i; j++)
+                        if (def->chrs[j].kind == DOMAIN_CHR_CHANNEL && streq_ptr(def->chrs[j].target_name, c->target_name))
+                                return xml_err_invalid(err, "two <devices/channel> have the target name '%s'",
+                                                       c->target_name);
+        }
+        return 0;
+}
+
 int domain_def_validate(const DomainDef *def, ConfError *err) {
         int r;
 
@@ -220,6 +383,12 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = validate_boot(def, err);
+        if (r < 0)
+                return r;
+        r = validate_addresses(def, err);
+        if (r < 0)
+                return r;
+        r = validate_channels(def, err);
         if (r < 0)
                 return r;
         return validate_videos(def, err);

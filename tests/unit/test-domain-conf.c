@@ -647,16 +647,24 @@ static void test_refuse_unmodelled(void) {
         REFUSED(NULL, "<filesystem type='mount'/>", VB_ERROR_NOT_SUPPORTED, "<devices/filesystem>");
         REFUSED(NULL, "<sound model='ich9'/>", VB_ERROR_NOT_SUPPORTED, "<devices/sound>");
         REFUSED(NULL, "<watchdog model='i6300esb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/watchdog>");
-        REFUSED(NULL, "<channel type='unix'/>", VB_ERROR_NOT_SUPPORTED, "<devices/channel>");
+        REFUSED(NULL, "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "'spicevmc' of attribute 'type' of <devices/channel>");
+        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/tpm>");
         REFUSED("<seclabel type='dynamic'/>", NULL, VB_ERROR_NOT_SUPPORTED, "element <seclabel>");
         REFUSED("<metadata><x:y xmlns:x='urn:x'/></metadata>", NULL, VB_ERROR_NOT_SUPPORTED, "element <metadata>");
         REFUSED("<iothreads>2</iothreads>", NULL, VB_ERROR_NOT_SUPPORTED, "<iothreads>");
-        REFUSED("<pm><suspend-to-mem enabled='no'/></pm>", NULL, VB_ERROR_NOT_SUPPORTED, "<pm>");
+        REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-ram/></pm>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "<pm/suspend-to-ram>");
         REFUSED("<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<qemu:commandline>");
-        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'/></clock>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<clock/timer>");
+        REFUSED("<clock offset='utc'><timer name='tsc' frequency='3000000000'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
+        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
+                NULL, VB_ERROR_NOT_SUPPORTED, "<clock/timer/catchup>");
+        REFUSED("<features><smm state='on'><tseg unit='MiB'>48</tseg></smm></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/smm/tseg>");
         REFUSED("<features><hyperv/></features>", NULL, VB_ERROR_NOT_SUPPORTED, "<features/hyperv>");
         REFUSED("<features><kvm><hint-dedicated state='on'/></kvm></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
@@ -666,8 +674,12 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<numatune/memnode>");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
-                "<address type='pci' domain='0' bus='0' slot='4' function='0'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/disk/address>");
+                "<address type='ccw' cssid='0xfe' ssid='0x0' devno='0x0001'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'ccw' of <devices/disk/address>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
+                "<address type='pci' domain='0' bus='0' slot='4' function='0'><zpci uid='1'/></address></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/address/zpci>");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/><backingStore/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/backingStore>");
@@ -675,8 +687,14 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/source>");
-        REFUSED(NULL, "<serial type='pty'><target port='0'><model name='isa-serial'/></target></serial>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/serial/target/model>");
+        REFUSED(NULL, "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/console/target/model>");
+        REFUSED(NULL, "<serial type='pty'><target port='0'/><address type='isa' iobase='0x3f8' irq='4'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/serial/address>");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target busNr='5'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
+        REFUSED(NULL, "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/controller/master>");
         REFUSED(NULL, "<graphics type='spice'><image compression='off'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/image>");
         REFUSED(NULL, "<video><model type='qxl'><acceleration accel3d='yes'/></model></video>",
@@ -687,9 +705,13 @@ static void test_refuse_unmodelled_attributes(void) {
         REFUSED(NULL, "<disk type='file' device='disk' snapshot='no'><source file='/a'/><target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'snapshot' of <devices/disk> is not supported");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><driver name='qemu' discard='unmap'/><source file='/a'/>"
+                "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='unmap'/><source file='/a'/>"
                 "<target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'discard' of <devices/disk/driver>");
+                VB_ERROR_NOT_SUPPORTED, "attribute 'detect_zeroes' of <devices/disk/driver>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><driver name='qemu' discard='trim'/><source file='/a'/>"
+                "<target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'trim' of attribute 'discard' of <devices/disk/driver>");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><source file='/a' startupPolicy='optional'/>"
                 "<target dev='vda'/></disk>",
@@ -697,8 +719,9 @@ static void test_refuse_unmodelled_attributes(void) {
         check_refused("<domain type='kvm'><name>x</name><memory dumpCore='off'>1024</memory>"
                       "<os><type>hvm</type></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "attribute 'dumpCore' of <memory>");
-        REFUSED("<cpu mode='host-passthrough' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
-                "attribute 'migratable' of <cpu>");
+        REFUSED("<cpu mode='host-model' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "attribute 'migratable' of <cpu> is only supported with mode 'host-passthrough'");
+        REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
         REFUSED(NULL, "<graphics type='vnc' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'websocket' of <devices/graphics>");
         REFUSED(NULL, "<memballoon model='virtio' autodeflate='on'/>", VB_ERROR_NOT_SUPPORTED,
@@ -914,6 +937,290 @@ static void test_validate(void) {
                 VB_ERROR_INVALID_ARG, "primary");
 }
 
+/* ---- what virt-install and virsh dumpxml write ------------------------------ */
+
+static void test_virt_install(void) {
+        _cleanup_free_ char *path = NULL, *xml = NULL, *live = NULL, *inactive = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const DomainChrDef *serial, *channel;
+
+        CHECK(asprintf(&path, "%s/virt-install.xml", data_dir()) > 0);
+        xml = read_file(path);
+        if (!xml || !(def = parse_ok(xml, path)))
+                return;
+        CHECK_INTEQ(def->clock.n_timers, 3);
+        CHECK_INTEQ(def->clock.timers[0].name, DOMAIN_TIMER_RTC);
+        CHECK_INTEQ(def->clock.timers[0].tickpolicy, DOMAIN_TIMER_TICKPOLICY_CATCHUP);
+        CHECK_INTEQ(def->clock.timers[1].name, DOMAIN_TIMER_PIT);
+        CHECK_INTEQ(def->clock.timers[1].tickpolicy, DOMAIN_TIMER_TICKPOLICY_DELAY);
+        CHECK_INTEQ(def->clock.timers[2].name, DOMAIN_TIMER_HPET);
+        CHECK_INTEQ(def->clock.timers[2].present, TRISTATE_OFF);
+        CHECK_INTEQ(def->pm.suspend_to_mem, TRISTATE_OFF);
+        CHECK_INTEQ(def->pm.suspend_to_disk, TRISTATE_OFF);
+        CHECK_INTEQ(def->features.vmport, TRISTATE_OFF);
+        CHECK_INTEQ(def->features.smm, TRISTATE_ABSENT);
+        CHECK_INTEQ(def->cpu.migratable, TRISTATE_ON);
+        CHECK_INTEQ(def->disks[0].discard, DOMAIN_DISK_DISCARD_UNMAP);
+        CHECK_INTEQ(def->disks[0].addr.type, DOMAIN_ADDRESS_PCI);
+        CHECK_INTEQ(def->disks[0].addr.bus, 4);
+        CHECK_INTEQ(def->disks[1].addr.type, DOMAIN_ADDRESS_DRIVE);
+        CHECK_INTEQ(def->n_controllers, 18);
+        if (def->n_controllers == 18) {
+                const DomainControllerDef *rp = &def->controllers[2];
+
+                CHECK_STREQ(rp->model_name, "pcie-root-port");
+                CHECK(rp->has_target_chassis && rp->target_chassis == 1);
+                CHECK(rp->has_target_port && rp->target_port == 0x10);
+                CHECK_INTEQ(rp->addr.slot, 2);
+                CHECK_INTEQ(rp->addr.multifunction, TRISTATE_ON);
+                CHECK_INTEQ(def->controllers[16].addr.slot, 0x1f);
+                CHECK_INTEQ(def->controllers[16].addr.function, 2);
+        }
+        CHECK_INTEQ(def->n_chrs, 3);
+        if (def->n_chrs != 3)
+                return;
+        serial = &def->chrs[0];
+        channel = &def->chrs[2];
+        CHECK_STREQ(serial->target_model, "isa-serial");
+        CHECK_INTEQ(channel->kind, DOMAIN_CHR_CHANNEL);
+        CHECK_STREQ(channel->target_name, "org.qemu.guest_agent.0");
+        CHECK(channel->listen && !channel->path);
+        CHECK_INTEQ(channel->addr.type, DOMAIN_ADDRESS_VIRTIO_SERIAL);
+        CHECK(channel->addr.has_port && channel->addr.port == 1);
+        CHECK_INTEQ(def->inputs[0].addr.type, DOMAIN_ADDRESS_USB);
+        CHECK(def->inputs[0].addr.n_usb_port == 1 && def->inputs[0].addr.usb_port[0] == 1);
+
+        inactive = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(inactive, "<timer name='rtc' tickpolicy='catchup'/>");
+        CHECK_CONTAINS(inactive, "<timer name='hpet' present='no'/>");
+        CHECK_CONTAINS(inactive, "<suspend-to-disk enabled='no'/>");
+        CHECK_CONTAINS(inactive, "<vmport state='off'/>");
+        CHECK_CONTAINS(inactive, "<address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>");
+        CHECK_CONTAINS(inactive, "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0' "
+                                 "multifunction='on'/>");
+        CHECK_CONTAINS(inactive, "<target chassis='14' port='0x1d'/>");
+        CHECK_CONTAINS(inactive, "<address type='drive' controller='0' bus='0' target='0' unit='0'/>");
+        CHECK_CONTAINS(inactive, "<model name='isa-serial'/>");
+        CHECK_CONTAINS(inactive, "<channel type='unix'>\n      <target type='virtio' name='org.qemu.guest_agent.0'/>");
+        CHECK_CONTAINS(inactive, "<address type='virtio-serial' controller='0' bus='0' port='1'/>");
+        CHECK_CONTAINS(inactive, "<address type='usb' bus='0' port='1'/>");
+
+        /* the socket the driver places and the agent's state belong to the running guest */
+        def->chrs[2].path = strdup("/run/virtbus/qemu/debian12.channel0.sock");
+        def->chrs[2].path_auto = true;
+        def->chrs[2].target_state = strdup("connected");
+        def->chrs[2].alias = strdup("channel0");
+        free(inactive);
+        inactive = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        live = format_ok(def, 0);
+        CHECK_NOT_CONTAINS(inactive, "channel0.sock");
+        CHECK_NOT_CONTAINS(inactive, "state='connected'");
+        CHECK_CONTAINS(live, "<source mode='bind' path='/run/virtbus/qemu/debian12.channel0.sock'/>");
+        CHECK_CONTAINS(live, "<target type='virtio' name='org.qemu.guest_agent.0' state='connected'/>");
+        CHECK_CONTAINS(live, "<alias name='channel0'/>");
+}
+
+static void test_addresses(void) {
+        {
+                _cleanup_free_ char *xml = domain_with(NULL,
+                        "<interface type='user'><mac address='52:54:00:00:00:01'/>"
+                        "<address type='pci' bus='4' slot='0x1F' function='7' multifunction='off'/></interface>"
+                        "<input type='tablet' bus='usb'><address type='usb' bus='1' port='1.2.3'/></input>"
+                        "<console type='pty'><target type='virtio'/><address type='virtio-serial' controller='1'/></console>");
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "addresses");
+                _cleanup_free_ char *out = def ? format_ok(def, 0) : NULL;
+
+                if (def) {
+                        CHECK_INTEQ(def->nets[0].addr.bus, 4);
+                        CHECK_INTEQ(def->nets[0].addr.slot, 31);
+                        CHECK_INTEQ(def->nets[0].addr.function, 7);
+                        CHECK_INTEQ(def->inputs[0].addr.n_usb_port, 3);
+                        CHECK(!def->chrs[0].addr.has_port);
+                }
+                CHECK_CONTAINS(out, "<address type='pci' domain='0x0000' bus='0x04' slot='0x1f' function='0x7' "
+                                    "multifunction='off'/>");
+                CHECK_CONTAINS(out, "<address type='usb' bus='1' port='1.2.3'/>");
+                CHECK_CONTAINS(out, "<address type='virtio-serial' controller='1' bus='0'/>");
+        }
+        REFUSED(NULL, "<interface type='user'><address type='pci' slot='32'/></interface>", VB_ERROR_INVALID_ARG,
+                "'32' of attribute 'slot' of <devices/interface/address> is out of range");
+        REFUSED(NULL, "<interface type='user'><address type='pci' slot='5' function='8'/></interface>",
+                VB_ERROR_INVALID_ARG, "'function'");
+        REFUSED(NULL, "<interface type='user'><address type='pci' bus='0x100' slot='5'/></interface>",
+                VB_ERROR_INVALID_ARG, "'bus'");
+        REFUSED(NULL, "<interface type='user'><address type='pci' slot='08'/></interface>", VB_ERROR_INVALID_ARG,
+                "'08' of attribute 'slot'");
+        REFUSED(NULL, "<interface type='user'><address type='pci' slot='0x'/></interface>", VB_ERROR_INVALID_ARG,
+                "'0x'");
+        REFUSED(NULL, "<interface type='user'><address type='pci' domain='0x0001' slot='5'/></interface>",
+                VB_ERROR_NOT_SUPPORTED, "PCI domain 0x0001");
+        REFUSED(NULL, "<interface type='user'><address type='pci' slot='5'/><address type='pci' slot='6'/></interface>",
+                VB_ERROR_XML, "<devices/interface/address> is given more than once");
+        REFUSED(NULL, "<interface type='user'><address type='drive' unit='1'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'drive' of <devices/interface/address> is not supported for this device");
+        REFUSED(NULL, "<interface type='user'><address slot='1'/></interface>", VB_ERROR_XML, "'type'");
+        REFUSED(NULL, "<input type='mouse' bus='ps2'><address type='usb' bus='0' port='1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'usb' of <devices/input/address>");
+        REFUSED(NULL, "<input type='tablet' bus='usb'><address type='usb' port='1'/></input>", VB_ERROR_XML,
+                "'bus' of <devices/input/address>");
+        REFUSED(NULL, "<input type='tablet' bus='usb'><address type='usb' bus='0' port='1..2'/></input>",
+                VB_ERROR_INVALID_ARG, "'1..2'");
+        REFUSED(NULL, "<input type='tablet' bus='usb'><address type='usb' bus='0' port='1.2.3.4.5'/></input>",
+                VB_ERROR_INVALID_ARG, "'1.2.3.4.5'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='sda' bus='sata'/>"
+                      "<address type='drive' controller='100'/></disk>", VB_ERROR_INVALID_ARG, "'controller'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda'/>"
+                      "<address type='virtio-serial' controller='0'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'virtio-serial'");
+        REFUSED(NULL, "<controller type='pci' index='0' model='pcie-root'><address type='pci' slot='1'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/controller/address>");
+        REFUSED(NULL, "<serial type='pty'><target type='isa-serial'/><address type='pci' slot='5'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'pci' of <devices/serial/address>");
+
+        /* the address fits the bus */
+        INVALID(NULL, DISK("", "<target dev='vda'/>", "<address type='drive' unit='1'/>"), VB_ERROR_INVALID_ARG,
+                "disk 'vda': <devices/disk/address> of type 'drive' does not fit bus 'virtio'");
+        INVALID(NULL, DISK("", "<target dev='sda' bus='sata'/>", "<address type='pci' slot='5'/>"),
+                VB_ERROR_INVALID_ARG, "use type 'drive'");
+        INVALID(NULL, DISK("", "<target dev='sda' bus='sata'/>", "<address type='drive' unit='6'/>"),
+                VB_ERROR_INVALID_ARG, "SATA");
+        INVALID(NULL, DISK("", "<target dev='hda' bus='ide'/>", "<address type='drive' bus='2'/>"),
+                VB_ERROR_INVALID_ARG, "IDE");
+        /* no two devices in one place, naming both */
+        INVALID(NULL,
+                DISK("", "<target dev='vda'/>", "<address type='pci' bus='0' slot='5' function='0'/>")
+                "<interface type='user'><mac address='52:54:00:00:00:01'/>"
+                "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/></interface>",
+                VB_ERROR_INVALID_ARG, "address 0000:00:05.0 is used twice, by disk 'vda' and by interface "
+                                      "52:54:00:00:00:01");
+        INVALID(NULL,
+                DISK("", "<target dev='sda' bus='sata'/>", "<address type='drive' unit='1'/>")
+                DISK("", "<target dev='sdb' bus='sata'/>", "<address type='drive' unit='1'/>"),
+                VB_ERROR_INVALID_ARG, "by disk 'sda' and by disk 'sdb'");
+        INVALID(NULL,
+                "<channel type='pty'><target type='virtio' name='a'/><address type='virtio-serial' controller='0' port='1'/></channel>"
+                "<channel type='pty'><target type='virtio' name='b'/><address type='virtio-serial' controller='0' port='1'/></channel>",
+                VB_ERROR_INVALID_ARG, "by channel 'a' and by channel 'b'");
+        INVALID(NULL,
+                "<input type='tablet' bus='usb'><address type='usb' bus='0' port='1'/></input>"
+                "<input type='mouse' bus='usb'><address type='usb' bus='0' port='1'/></input>",
+                VB_ERROR_INVALID_ARG, "usb 0:1");
+        INVALID(NULL,
+                "<channel type='pty'><target type='virtio' name='a'/></channel>"
+                "<channel type='pty'><target type='virtio' name='a'/></channel>",
+                VB_ERROR_INVALID_ARG, "target name 'a'");
+        INVALID(NULL,
+                "<controller type='pci' index='1' model='pcie-root-port'><address type='pci' slot='2'/></controller>"
+                "<controller type='pci' index='2' model='pcie-root-port'><address type='pci' slot='2' function='1'/></controller>",
+                VB_ERROR_INVALID_ARG, "function 0 (controller 'pci' index 1) has no multifunction='on'");
+        /* <address type='pci'/> means "anywhere on PCI": two of them do not clash */
+        {
+                _cleanup_free_ char *xml = domain_with(NULL,
+                        "<interface type='user'><address type='pci'/></interface>"
+                        "<interface type='user'><address type='pci'/></interface>");
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "empty PCI addresses");
+                ConfError err = {};
+
+                CHECK(def && domain_def_validate(def, &err) == 0);
+                CHECK(def && domain_address_pci_is_empty(&def->nets[0].addr));
+        }
+
+        /* PCI controllers' <model name=''/> and <target/> */
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><model name='pci-bridge'/></controller>",
+                VB_ERROR_INVALID_ARG, "'pci-bridge' does not implement");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-switch-upstream-port'><model name='x3130-upstream'/>"
+                      "</controller>", VB_ERROR_NOT_SUPPORTED, "'x3130-upstream'");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target port='300'/></controller>",
+                VB_ERROR_INVALID_ARG, "'300'");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pci-bridge'><target chassis='1'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "chassisNr");
+        REFUSED(NULL, "<controller type='usb' index='0'><model name='pcie-root-port'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/controller/model>");
+}
+
+static void test_timers_pm_features(void) {
+        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='merge'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "tickpolicy 'merge' of timer 'rtc'");
+        REFUSED("<clock offset='utc'><timer name='rtc' track='boot'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "track 'boot'");
+        REFUSED("<clock offset='utc'><timer name='rtc' present='no'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "present='no' of timer 'rtc'");
+        REFUSED("<clock offset='utc'><timer name='pit' tickpolicy='catchup'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "tickpolicy 'catchup' of timer 'pit'");
+        REFUSED("<clock offset='utc'><timer name='pit' track='wall'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "attribute 'track' of <clock/timer> is not supported for timer 'pit'");
+        REFUSED("<clock offset='utc'><timer name='pit' tickpolicy='delay' present='no'/></clock>", NULL,
+                VB_ERROR_INVALID_ARG, "present='no'");
+        REFUSED("<clock offset='utc'><timer name='hpet' tickpolicy='delay'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "attribute 'tickpolicy' of <clock/timer> is not supported for timer 'hpet'");
+        REFUSED("<clock offset='utc'><timer name='hpet' present='no'/><timer name='hpet' present='yes'/></clock>",
+                NULL, VB_ERROR_INVALID_ARG, "timer 'hpet' is given more than once");
+        REFUSED("<clock offset='utc'><timer name='hypervclock' present='yes'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "timer 'hypervclock'");
+        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='fast'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "'fast'");
+        REFUSED("<clock offset='utc'><timer name='kvmclock' present='maybe'/></clock>", NULL, VB_ERROR_INVALID_ARG,
+                "'maybe'");
+        REFUSED("<clock offset='utc'><timer present='yes'/></clock>", NULL, VB_ERROR_XML, "'name'");
+        REFUSED("<pm><suspend-to-mem enabled='maybe'/></pm>", NULL, VB_ERROR_INVALID_ARG, "'maybe'");
+        REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-mem enabled='yes'/></pm>", NULL, VB_ERROR_XML,
+                "<pm/suspend-to-mem> is given more than once");
+        REFUSED("<features><vmport state='auto'/></features>", NULL, VB_ERROR_INVALID_ARG, "'auto'");
+        {
+                _cleanup_free_ char *xml = domain_with(
+                        "<features><vmport/><smm/></features>"
+                        "<clock offset='localtime'><timer name='kvmclock' present='no'/>"
+                        "<timer name='rtc' track='realtime' tickpolicy='delay' present='yes'/></clock>"
+                        "<pm><suspend-to-disk/></pm>", NULL);
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "features");
+                _cleanup_free_ char *out = def ? format_ok(def, 0) : NULL;
+
+                if (def) {
+                        CHECK_INTEQ(def->features.vmport, TRISTATE_ON);
+                        CHECK_INTEQ(def->features.smm, TRISTATE_ON);
+                        CHECK_INTEQ(def->clock.timers[1].track, DOMAIN_TIMER_TRACK_REALTIME);
+                        CHECK_INTEQ(def->pm.suspend_to_disk, TRISTATE_ABSENT);
+                }
+                CHECK_CONTAINS(out, "<vmport state='on'/>");
+                CHECK_CONTAINS(out, "<smm state='on'/>");
+                CHECK_CONTAINS(out, "<clock offset='localtime'>\n    <timer name='kvmclock' present='no'/>\n"
+                                    "    <timer name='rtc' track='realtime' tickpolicy='delay' present='yes'/>");
+                CHECK_NOT_CONTAINS(out, "<pm>");
+        }
+}
+
+static void test_serial_and_channel(void) {
+        REFUSED(NULL, "<serial type='pty'><target type='isa-serial'><model name='pci-serial'/></target></serial>",
+                VB_ERROR_INVALID_ARG, "serial model 'pci-serial'");
+        REFUSED(NULL, "<serial type='pty'><target type='isa-serial'><model name='16550a'/></target></serial>",
+                VB_ERROR_NOT_SUPPORTED, "'16550a'");
+        REFUSED(NULL, "<channel type='unix'/>", VB_ERROR_XML, "<devices/channel/target>");
+        REFUSED(NULL, "<channel type='unix'><source mode='connect'/><target type='virtio' name='x'/></channel>",
+                VB_ERROR_XML, "'path'");
+        REFUSED(NULL, "<channel type='unix'><target type='virtio' name='x' port='1'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'port' of <devices/channel/target>");
+        REFUSED(NULL, "<channel type='unix'><target type='virtio' state='asleep'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "'asleep'");
+        REFUSED(NULL, "<channel><target type='virtio'/></channel>", VB_ERROR_XML, "'type' of <devices/channel>");
+        {
+                /* a serial model alone says its target type */
+                _cleanup_free_ char *xml = domain_with(NULL,
+                        "<serial type='pty'><target port='1'><model name='isa-serial'/></target></serial>"
+                        "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+                        "<channel type='unix'><source path='/run/x.sock'/><target type='virtio'/></channel>");
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "serial model");
+                _cleanup_free_ char *out = def ? format_ok(def, DOMAIN_FORMAT_INACTIVE) : NULL;
+
+                if (def) {
+                        CHECK_STREQ(def->chrs[0].target_type, "isa-serial");
+                        CHECK(def->chrs[1].listen && !def->chrs[1].path);
+                        CHECK(!def->chrs[2].listen);
+                }
+                CHECK_CONTAINS(out, "<target type='isa-serial' port='1'>\n        <model name='isa-serial'/>");
+                CHECK_CONTAINS(out, "<source mode='connect' path='/run/x.sock'/>\n      <target type='virtio'/>");
+        }
+}
+
 /* ---- live, secure and defaults ---------------------------------------------- */
 
 static void test_live_fields(void) {
@@ -1091,11 +1398,16 @@ static void test_string_tables(void) {
         CHECK_TABLE(domain_disk_format, _DOMAIN_DISK_FORMAT_MAX, 1);
         CHECK_TABLE(domain_disk_cache, _DOMAIN_DISK_CACHE_MAX, 0);
         CHECK_TABLE(domain_disk_io, _DOMAIN_DISK_IO_MAX, 1);
+        CHECK_TABLE(domain_disk_discard, _DOMAIN_DISK_DISCARD_MAX, 1);
         CHECK_TABLE(domain_controller_type, _DOMAIN_CONTROLLER_MAX, 0);
         CHECK_TABLE(domain_net_type, _DOMAIN_NET_MAX, 0);
         CHECK_TABLE(domain_chr_type, _DOMAIN_CHR_MAX, 0);
         CHECK_TABLE(domain_chr_kind, _DOMAIN_CHR_KIND_MAX, 0);
         CHECK_TABLE(domain_graphics_type, _DOMAIN_GRAPHICS_MAX, 0);
+        CHECK_TABLE(domain_timer_name, _DOMAIN_TIMER_MAX, 0);
+        CHECK_TABLE(domain_timer_tickpolicy, _DOMAIN_TIMER_TICKPOLICY_MAX, 1);
+        CHECK_TABLE(domain_timer_track, _DOMAIN_TIMER_TRACK_MAX, 1);
+        CHECK_TABLE(domain_address_type, _DOMAIN_ADDRESS_MAX, 1);
 
         CHECK_STREQ(domain_disk_bus_to_string(DOMAIN_DISK_BUS_VIRTIO), "virtio");
         CHECK_STREQ(domain_disk_io_to_string(DOMAIN_DISK_IO_URING), "io_uring");
@@ -1122,5 +1434,6 @@ static void test_conf_error_set(void) {
 
 UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_schema_valid, test_units, test_numbers,
            test_overflow, test_big_documents, test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large, test_refuse_unmodelled,
-           test_refuse_unmodelled_attributes, test_refuse_values, test_validate, test_live_fields,
+           test_refuse_unmodelled_attributes, test_refuse_values, test_validate, test_virt_install,
+           test_addresses, test_timers_pm_features, test_serial_and_channel, test_live_fields,
            test_defaults, test_escaping, test_copy_is_deep, test_string_tables, test_conf_error_set)

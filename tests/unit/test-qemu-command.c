@@ -45,7 +45,7 @@ static char *fake_devices[] = {
         (char *) "qemu-xhci", (char *) "nec-usb-xhci", (char *) "piix3-usb-uhci", (char *) "piix4-usb-uhci",
         (char *) "usb-ehci", (char *) "ich9-usb-ehci1", (char *) "ich9-usb-uhci1", (char *) "ich9-usb-uhci2",
         (char *) "ich9-usb-uhci3", (char *) "pcie-root-port", (char *) "pci-bridge",
-        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "isa-serial", (char *) "pci-serial",
+        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "virtserialport", (char *) "isa-serial", (char *) "pci-serial",
         (char *) "virtio-net-pci", (char *) "e1000", (char *) "e1000e", (char *) "rtl8139", (char *) "VGA",
         (char *) "cirrus-vga", (char *) "virtio-vga", (char *) "virtio-gpu-pci", (char *) "qxl-vga",
         (char *) "qxl", (char *) "bochs-display", (char *) "ramfb", (char *) "usb-tablet",
@@ -447,6 +447,44 @@ static void test_errors(void) {
                   "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/>"
                   "<iotune><total_bytes_sec>10</total_bytes_sec><read_bytes_sec>5</read_bytes_sec></iotune></disk>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
+                { "PCI bus without its controller", "1", "q35", "",
+                  "<interface type='user'><address type='pci' bus='3' slot='0'/></interface>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "root port slot", "1", "q35", "",
+                  "<controller type='pci' index='1' model='pcie-root-port'/>"
+                  "<interface type='user'><address type='pci' bus='1' slot='2'/></interface>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "host bridge slot", "1", "q35", "",
+                  "<interface type='user'><address type='pci' bus='0' slot='0' function='1'/></interface>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "q35 SATA moved", "1", "q35", "",
+                  "<controller type='sata' index='0'><address type='pci' slot='5'/></controller>",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "pc IDE moved", "1", "pc", "",
+                  "<controller type='ide' index='0'><address type='pci' slot='1' function='2'/></controller>",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "PIT discard without KVM", "1", "q35",
+                  "<clock offset='utc'><timer name='pit' tickpolicy='discard'/></clock>", "",
+                  -EOPNOTSUPP, VB_ERROR_CONFIG_UNSUPPORTED },
+                { "USB bus without controller", "1", "q35", "",
+                  "<input type='tablet' bus='usb'><address type='usb' bus='1' port='1'/></input>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "virtio-serial controller missing", "1", "q35", "",
+                  "<controller type='virtio-serial' index='0'/><channel type='pty'><target type='virtio' name='a'/>"
+                  "<address type='virtio-serial' controller='1'/></channel>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "drive address taken by a target name", "1", "q35", "",
+                  "<disk type='file'><source file='/a'/><target dev='sda' bus='sata'/>"
+                  "<address type='drive' unit='1'/></disk>"
+                  "<disk type='file'><source file='/b'/><target dev='sdb' bus='sata'/></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "drive address on a virtio disk", "1", "q35", "",
+                  "<disk type='file'><source file='/a'/><target dev='vda'/><address type='drive' unit='1'/></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "lsilogic target", "1", "q35", "",
+                  "<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/>"
+                  "<address type='drive' target='1'/></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(vec); i++) {
@@ -465,6 +503,105 @@ static void test_errors(void) {
                         CHECK(err.message[0] != 0);
                 }
         }
+}
+
+/* Devices without an address are placed around those with one: never on a
+ * slot given to a later device, never on the machine's own. */
+static void test_pci_placement(void) {
+        _cleanup_strv_free_ char **argv = NULL;
+
+        CHECK(build_snippet("pin", "1", "q35", "",
+                            "<controller type='usb' index='0' model='qemu-xhci'>"
+                            "<address type='pci' bus='0' slot='2'/></controller>"
+                            "<interface type='user'><mac address='52:54:00:00:00:01'/></interface>"
+                            "<memballoon model='virtio'><address type='pci'/></memballoon>"
+                            "<rng model='virtio'><backend model='builtin'/>"
+                            "<address type='pci' bus='0' slot='3' function='0'/></rng>", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-device", "qemu-xhci,bus=pcie.0,addr=0x2,id=usb"));
+        CHECK(find_opt(argv, "-device", "e1000e,bus=pcie.0,addr=0x1,netdev=hostnet0,id=net0") ||
+              find_opt(argv, "-device", "rtl8139,bus=pcie.0,addr=0x1,netdev=hostnet0,id=net0"));
+        CHECK(find_opt(argv, "-device", "virtio-balloon-pci,bus=pcie.0,addr=0x4,id=balloon0"));
+        CHECK(find_opt(argv, "-device", "virtio-rng-pci,bus=pcie.0,addr=0x3,rng=objrng0,id=rng0"));
+        strv_free(argv);
+        argv = NULL;
+
+        /* on pc, slot 1 is the PIIX3's: the first free one is 2 */
+        CHECK(build_snippet("pin", "1", "pc", "",
+                            "<interface type='user'><mac address='52:54:00:00:00:01'/></interface>"
+                            "<video><model type='vga'/><address type='pci' slot='3'/></video>", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-device", "rtl8139,bus=pci.0,addr=0x2,netdev=hostnet0"));
+        CHECK(find_opt(argv, "-device", "VGA,bus=pci.0,addr=0x3,id=video0"));
+        strv_free(argv);
+        argv = NULL;
+
+        /* addresses behind root ports only: the root bus is QEMU's to fill */
+        CHECK(build_snippet("ports", "1", "q35", "",
+                            "<controller type='pci' index='1' model='pcie-root-port'><target hotplug='off'/></controller>"
+                            "<interface type='user'><mac address='52:54:00:00:00:01'/>"
+                            "<address type='pci' bus='1' slot='0'/></interface>"
+                            "<memballoon model='virtio'/>", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-device", "pcie-root-port,port=0x1,chassis=1,id=pci.1,bus=pcie.0,hotplug=off"));
+        CHECK(find_opt(argv, "-device", "rtl8139,bus=pci.1,addr=0x0,netdev=hostnet0,id=net0"));
+        CHECK(find_opt(argv, "-device", "virtio-balloon-pci,bus=pcie.0,id=balloon0"));
+        strv_free(argv);
+        argv = NULL;
+
+        /* SMM and the PM of q35 */
+        CHECK(build_snippet("smm", "1", "q35",
+                            "<features><acpi/><smm state='on'/></features><pm><suspend-to-mem enabled='yes'/></pm>"
+                            "<clock offset='utc'><timer name='kvmclock' present='yes'/>"
+                            "<timer name='pit' tickpolicy='delay'/><timer name='rtc' track='wall'/></clock>",
+                            "", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-machine", "pc-q35-7.2,usb=off,dump-guest-core=off,smm=on"));
+        CHECK(strv_has(argv, "ICH9-LPC.disable_s3=0"));
+        CHECK(!strv_has(argv, "ICH9-LPC.disable_s4=1"));
+        CHECK(find_opt(argv, "-cpu", "qemu64,kvmclock=on"));
+        CHECK(find_opt(argv, "-rtc", "base=utc,clock=host"));
+        /* TCG's own PIT delays ticks: nothing to say */
+        CHECK(!strv_has(argv, "kvm-pit.lost_tick_policy=delay"));
+}
+
+/* A guest agent channel without a path gets a socket in the run directory,
+ * shown in the live XML once the driver has assigned it. */
+static void test_channel_paths(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL, *live = NULL, *inactive = NULL, *want = NULL;
+        char longdir[200];
+
+        CHECK(asprintf(&path, "%s/virt-install.xml", data_dir()) >= 0);
+        if (!path || parse_xml_file(path, &def) < 0) {
+                CHECK(!"virt-install.xml parses");
+                return;
+        }
+        CHECK(def->n_chrs == 3 && def->chrs[2].kind == DOMAIN_CHR_CHANNEL);
+        if (unit_failed_checks)
+                return;
+        CHECK(qemu_command_assign_aliases(def) == 0);
+        CHECK_STREQ(def->chrs[2].alias, "channel0");
+        CHECK_STREQ(def->controllers[2].alias, "pci.1");
+        memset(longdir, 'x', sizeof(longdir) - 1);
+        longdir[0] = '/';
+        longdir[sizeof(longdir) - 1] = 0;
+        CHECK(qemu_command_assign_paths(def, longdir) == -ENAMETOOLONG);
+        CHECK(!def->chrs[2].path);
+        CHECK(qemu_command_assign_paths(def, NULL) == -EINVAL);
+        CHECK(qemu_command_assign_paths(def, TEST_ROOT "/run") == 0);
+        CHECK_STREQ(def->chrs[2].path, TEST_ROOT "/run/virt-install.channel0.sock");
+        CHECK(def->chrs[2].path_auto && def->chrs[2].listen);
+        /* assigning again keeps it */
+        CHECK(qemu_command_assign_paths(def, TEST_ROOT "/run") == 0);
+        CHECK_STREQ(def->chrs[2].path, TEST_ROOT "/run/virt-install.channel0.sock");
+
+        CHECK(build(def, &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-chardev", "socket,id=charchannel0,path=" TEST_ROOT "/run/virt-install.channel0.sock,"
+                                         "server=on,wait=off"));
+        CHECK(find_opt(argv, "-device", "virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel0,id=channel0,"
+                                        "name=org.qemu.guest_agent.0"));
+        CHECK(domain_def_format(def, 0, &live) == 0);
+        CHECK(domain_def_format(def, DOMAIN_FORMAT_INACTIVE, &inactive) == 0);
+        CHECK(live && strstr(live, "<source mode='bind' path='" TEST_ROOT "/run/virt-install.channel0.sock'/>"));
+        CHECK(inactive && !strstr(inactive, "channel0.sock"));
 }
 
 static void test_missing_device_type(void) {
@@ -989,5 +1126,7 @@ UNIT_TESTS(test_golden_files,
            test_fds_and_purity,
            test_escaping,
            test_errors,
+           test_pci_placement,
+           test_channel_paths,
            test_missing_device_type,
            test_qemu_accepts_golden_argv)

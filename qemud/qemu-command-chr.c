@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Serials, consoles and channels on the QEMU command line: their chardevs
+ * (pty, file, unix socket), the ISA/PCI serial ports, virtio consoles and
+ * virtio-serial ports, with their aliases and the sockets the driver places.
+ * Pure: see qemu-command.h. */
+
+#include "qemu-command-internal.h"
+#include "util.h"
+
+/* ---- aliases and socket paths ---- */
+
+bool qemu_console_is_serial(const DomainChrDef *chr) {
+        return !chr->target_type || streq(chr->target_type, "serial");
+}
+
+static size_t chr_ordinal(const DomainDef *def, size_t i) {
+        size_t n = 0;
+
+        for (size_t j = 0; j < i; j++)
+                if (def->chrs[j].kind == def->chrs[i].kind)
+                        n++;
+        return n;
+}
+
+static bool has_serial(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_SERIAL)
+                        return true;
+        return false;
+}
+
+/* The first console, when of target type serial, is the first serial port
+ * (libvirt's rule): it shares its alias, or becomes it when there is none. */
+char *qemu_chr_alias(const DomainDef *def, size_t i) {
+        const DomainChrDef *chr = &def->chrs[i];
+        size_t n = chr_ordinal(def, i);
+        char *s;
+
+        if (chr->kind == DOMAIN_CHR_SERIAL)
+                return asprintf(&s, "serial%zu", n) < 0 ? NULL : s;
+        if (chr->kind == DOMAIN_CHR_CHANNEL)
+                return asprintf(&s, "channel%zu", n) < 0 ? NULL : s;
+        if (n == 0 && qemu_console_is_serial(chr))
+                return strdup("serial0");
+        return asprintf(&s, "console%zu", n) < 0 ? NULL : s;
+}
+
+/* A unix socket the driver places: RUN_DIR/NAME.ALIAS.sock (the run
+ * directory is shared by all guests, hence the name). */
+int qemu_chr_auto_path(const DomainDef *def, size_t i, const char *run_dir, char **ret) {
+        _cleanup_free_ char *alias = NULL;
+        char *s;
+
+        if (!run_dir || !def->name)
+                return -EINVAL;
+        alias = qemu_chr_alias(def, i);
+        if (!alias || asprintf(&s, "%s/%s.%s.sock", run_dir, def->name, alias) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int qemu_command_assign_paths(DomainDef *def, const char *run_dir) {
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                DomainChrDef *chr = &def->chrs[i];
+                char *s;
+                int r;
+
+                if (chr->type != DOMAIN_CHR_UNIX || (chr->path && !chr->path_auto))
+                        continue;
+                r = qemu_chr_auto_path(def, i, run_dir, &s);
+                if (r < 0)
+                        return r;
+                /* sockaddr_un.sun_path: 108 bytes with the NUL */
+                if (strlen(s) >= 108) {
+                        free(s);
+                        return -ENAMETOOLONG;
+                }
+                free_and_replace_str(&chr->path, s);
+                chr->path_auto = true;
+                chr->listen = true;
+        }
+        return 0;
+}
+
+/* ---- serials, consoles and channels ---- */
+
+static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        _cleanup_free_ char *path = NULL;
+        OptBuf b = {};
+        int r;
+
+        switch (chr->type) {
+        case DOMAIN_CHR_PTY:
+                opt_add(&b, "pty,id=char%s", alias);
+                break;
+        case DOMAIN_CHR_FILE:
+                if (!chr->path)
+                        return cmd_fail(c, -EINVAL, "%s: a file chardev needs a path", alias);
+                opt_add(&b, "file,id=char%s", alias);
+                opt_add_str(&b, "path", chr->path);
+                break;
+        case DOMAIN_CHR_UNIX:
+                if (!chr->path && (!chr->listen || !c->params->run_dir))
+                        return cmd_fail(c, -EINVAL, "%s: a unix chardev needs a path", alias);
+                if (!chr->path) {
+                        r = qemu_chr_auto_path(c->def, (size_t) (chr - c->def->chrs), c->params->run_dir, &path);
+                        if (r < 0)
+                                return r == -ENOMEM ? r : cmd_fail(c, r, "%s: no socket path", alias);
+                        if (strlen(path) >= 108)
+                                return cmd_fail(c, -EINVAL, "%s: socket path %s is too long for a unix socket",
+                                                alias, path);
+                }
+                opt_add(&b, "socket,id=char%s", alias);
+                opt_add_str(&b, "path", chr->path ?: path);
+                if (chr->listen)
+                        opt_add(&b, "server=on,wait=off");
+                break;
+        default:
+                return cmd_fail(c, -EOPNOTSUPP, "%s: chardev type %d is not supported", alias, (int) chr->type);
+        }
+        if (chr->log_file) {
+                opt_add_str(&b, "logfile", chr->log_file);
+                opt_add(&b, "logappend=on");   /* keep what earlier runs logged */
+        } else if (chr->kind == DOMAIN_CHR_SERIAL && c->params->serial_log) {
+                opt_add_str(&b, "logfile", c->params->serial_log);
+                opt_add(&b, "logappend=on");
+        }
+        return cmd_opt(c, "-chardev", &b);
+}
+
+static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        OptBuf b = {};
+        int r;
+
+        if (chr->target_type && !streq(chr->target_type, "isa-serial") &&
+            !streq(chr->target_type, "pci-serial") && !streq(chr->target_type, "serial"))
+                return cmd_fail(c, -EOPNOTSUPP, "serial target type '%s' is not supported", chr->target_type);
+        if (chr->target_model && !streq_ptr(chr->target_model, chr->target_type))
+                return cmd_fail(c, -EINVAL, "%s: serial model '%s' does not fit target type '%s'", alias,
+                                chr->target_model, chr->target_type ?: "isa-serial");
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        if (streq_ptr(chr->target_type, "pci-serial")) {
+                r = qemu_pci_device_start(c, &b, &chr->addr, alias, "pci-serial");
+                if (r < 0)
+                        return r;
+                opt_add(&b, "chardev=char%s,id=%s", alias, alias);
+                return cmd_device(c, &b);
+        }
+        if (chr->addr.type != DOMAIN_ADDRESS_NONE)
+                return cmd_fail(c, -EINVAL, "%s: an ISA serial port has no <address> of type '%s'", alias,
+                                domain_address_type_to_string(chr->addr.type) ?: "?");
+        if (chr->port > 3)
+                return cmd_fail(c, -EINVAL, "%s: ISA serial port %u does not exist (0..3)", alias, chr->port);
+        opt_add(&b, "isa-serial,chardev=char%s,id=%s,index=%u", alias, alias, chr->port);
+        return cmd_device(c, &b);
+}
+
+/* "bus=virtio-serialC.B[,nr=P]" of a port with an address; without one
+ * QEMU takes the first virtio-serial bus and its next free port. */
+static int virtio_serial_bus_opts(QemuCmd *c, const DomainChrDef *chr, const char *alias, OptBuf *b) {
+        const DomainDeviceAddress *a = &chr->addr;
+
+        if (a->type == DOMAIN_ADDRESS_NONE)
+                return 0;
+        if (a->type != DOMAIN_ADDRESS_VIRTIO_SERIAL)
+                return cmd_fail(c, -EINVAL, "%s: a virtio-serial port has no <address> of type '%s'", alias,
+                                domain_address_type_to_string(a->type) ?: "?");
+        /* controller 0 is there even when not listed (see qemu_build_controllers()) */
+        if (!qemu_find_controller(c->def, DOMAIN_CONTROLLER_VIRTIO_SERIAL, a->controller) &&
+            (a->controller != 0 || qemu_has_controller_type(c->def, DOMAIN_CONTROLLER_VIRTIO_SERIAL)))
+                return cmd_fail(c, -EINVAL, "%s: its <address> names virtio-serial controller %u, which the "
+                                "domain does not have", alias, a->controller);
+        if (a->bus != 0)
+                return cmd_fail(c, -EINVAL, "%s: a virtio-serial controller has only bus 0, not %u", alias, a->bus);
+        opt_add(b, "bus=virtio-serial%u.%u", a->controller, a->bus);
+        if (a->has_port)
+                opt_add(b, "nr=%u", a->port);
+        return 0;
+}
+
+static int build_console(QemuCmd *c, size_t i, const char *alias) {
+        const DomainChrDef *chr = &c->def->chrs[i];
+        OptBuf b = {};
+        int r;
+
+        if (qemu_console_is_serial(chr)) {
+                if (chr_ordinal(c->def, i) > 0)
+                        return cmd_fail(c, -EOPNOTSUPP, "only the first console can be a serial port");
+                if (has_serial(c->def))
+                        return 0;       /* it shows the first serial port */
+                return build_serial(c, chr, alias);
+        }
+        if (!streq(chr->target_type, "virtio"))
+                return cmd_fail(c, -EOPNOTSUPP, "console target type '%s' is not supported", chr->target_type);
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        opt_add(&b, "virtconsole");
+        r = virtio_serial_bus_opts(c, chr, alias, &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
+        opt_add(&b, "chardev=char%s,id=%s", alias, alias);
+        return cmd_device(c, &b);
+}
+
+/* A <channel>: a named virtio-serial port, e.g. the guest agent's. */
+static int build_channel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        OptBuf b = {};
+        int r;
+
+        if (!streq_ptr(chr->target_type, "virtio"))
+                return cmd_fail(c, -EOPNOTSUPP, "channel target type '%s' is not supported",
+                                chr->target_type ?: "");
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        opt_add(&b, "virtserialport");
+        r = virtio_serial_bus_opts(c, chr, alias, &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
+        opt_add(&b, "chardev=char%s,id=%s", alias, alias);
+        if (chr->target_name)
+                opt_add_str(&b, "name", chr->target_name);
+        return cmd_device(c, &b);
+}
+
+int qemu_build_chrs(QemuCmd *c) {
+        for (size_t i = 0; i < c->def->n_chrs; i++) {
+                _cleanup_free_ char *alias = qemu_chr_alias(c->def, i);
+                const DomainChrDef *chr = &c->def->chrs[i];
+                int r;
+
+                if (!alias)
+                        return -ENOMEM;
+                if (chr->kind == DOMAIN_CHR_SERIAL)
+                        r = build_serial(c, chr, alias);
+                else if (chr->kind == DOMAIN_CHR_CHANNEL)
+                        r = build_channel(c, chr, alias);
+                else
+                        r = build_console(c, i, alias);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
