@@ -3,6 +3,7 @@
 
 #include "domain-conf-internal.h"
 #include "error.h"
+#include "util.h"
 #include "uuid.h"
 
 /* ---- string tables: one per enum, for parser and formatter ---------------- */
@@ -324,6 +325,20 @@ bool own_str(char **p) {
         return *p != NULL;
 }
 
+/* A copy of a NULL-terminated string list; on failure *p is NULL. */
+static bool own_strv(char ***p) {
+        char **copy = NULL;
+
+        for (char **i = *p; i && *i; i++)
+                if (strv_extend(&copy, *i) < 0) {
+                        strv_free(copy);
+                        *p = NULL;
+                        return false;
+                }
+        *p = copy;
+        return true;
+}
+
 bool own_array(void **p, size_t *n, size_t size) {
         size_t capacity = 1;
         void *a;
@@ -372,6 +387,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         free(def->name);
         free(def->title);
         free(def->description);
+        strv_free(def->metadata);
         domain_resources_clear(def);
         domain_os_clear(def);
         free(def->emulator);
@@ -411,6 +427,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = own_str(&copy->name) && ok;
         ok = own_str(&copy->title) && ok;
         ok = own_str(&copy->description) && ok;
+        ok = own_strv(&copy->metadata) && ok;
         ok = own_str(&copy->emulator) && ok;
         ok = domain_resources_own(copy) && ok;
         ok = domain_os_own(copy) && ok;
@@ -491,6 +508,30 @@ static int parse_description(DomainDef *def, xmlNodePtr n, const char *path, Con
                 return r;
         r = xml_text(n, path, &def->description, err);
         return r < 0 ? r : 0;
+}
+
+/* <metadata> belongs to applications (libosinfo, virt-manager...): each
+ * child element is kept as XML text, with its namespaces, and given back
+ * as it came. */
+static int parse_metadata(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                _cleanup_(xml_buffer_freep) xmlBufferPtr buf = xmlBufferCreate();
+
+                if (!c->ns)
+                        return xml_err_invalid(err, "element <metadata/%s> needs a namespace of its own",
+                                               (const char *) c->name);
+                /* Namespaces declared higher up must travel with the element. */
+                xmlReconciliateNs(n->doc, c);
+                if (!buf || xmlNodeDump(buf, n->doc, c, 0, 0) < 0 ||
+                    strv_extend(&def->metadata, (const char *) xmlBufferContent(buf)) < 0)
+                        return xml_err_oom(err);
+        }
+        return 0;
 }
 
 static int parse_lifecycle(DomainLifecycleAction *action, bool crash, xmlNodePtr n, const char *path,
@@ -625,6 +666,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "uuid", parse_uuid, true },
                 { "title", parse_title, true },
                 { "description", parse_description, true },
+                { "metadata", parse_metadata, true },
                 { "maxMemory", domain_parse_max_memory, true },
                 { "memory", domain_parse_memory, true },
                 { "currentMemory", domain_parse_current_memory, true },
@@ -748,6 +790,8 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         format_uuid(&w, def->uuid);
         xw_element(&w, "title", def->title);
         xw_element(&w, "description", def->description);
+        if (def->metadata)
+                xw_raw_element(&w, "metadata", def->metadata);
         domain_format_memory(&w, def);
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);

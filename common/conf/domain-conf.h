@@ -468,6 +468,7 @@ typedef struct DomainDef {
         char *name;
         uint8_t uuid[16];
         char *title, *description;
+        char **metadata;             /* <metadata>'s child elements, each as XML text, kept as given */
 
         uint64_t memory_kib;         /* <memory> */
         uint64_t current_memory_kib; /* <currentMemory>, 0 = same as memory */

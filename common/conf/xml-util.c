@@ -853,6 +853,19 @@ void xw_empty(XmlWriter *w, const char *name) {
         xw_end(w);
 }
 
+void xw_raw_element(XmlWriter *w, const char *name, char *const *items) {
+        xw_start(w, name);
+        xw_open_parent(w, false);
+        /* Only the line an item starts on is indented: inside it, every
+         * byte is the application's. */
+        for (char *const *i = items; i && *i; i++) {
+                xw_indent(w, w->depth);
+                xw_puts(w, *i);
+                xw_puts(w, "\n");
+        }
+        xw_end(w);
+}
+
 int xw_finish(XmlWriter *w, char **ret) {
         int r = w->oom ? -ENOMEM : w->depth != 0 ? -EINVAL : 0; /* unbalanced: a bug of ours */
 

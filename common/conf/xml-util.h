@@ -40,6 +40,11 @@ static inline void xml_char_freep(xmlChar **p) {
 }
 #define _cleanup_xmlchar_ _cleanup_(xml_char_freep)
 
+static inline void xml_buffer_freep(xmlBufferPtr *p) {
+        if (*p)
+                xmlBufferFree(*p);
+}
+
 static inline void xml_parser_ctxt_freep(xmlParserCtxtPtr *p) {
         if (*p)
                 xmlFreeParserCtxt(*p);
@@ -161,6 +166,8 @@ void xw_element(XmlWriter *w, const char *name, const char *text);
 void xw_elementf(XmlWriter *w, const char *name, const char *fmt, ...) _printf_(3, 4);
 /* <name/> */
 void xw_empty(XmlWriter *w, const char *name);
+/* <name> with each of items, well-formed XML text, as a child, verbatim. */
+void xw_raw_element(XmlWriter *w, const char *name, char *const *items);
 /* Hands over the text; -ENOMEM if an allocation failed on the way. */
 int xw_finish(XmlWriter *w, char **ret);
 void xw_done(XmlWriter *w);
