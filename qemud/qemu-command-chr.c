@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Serials, consoles and channels on the QEMU command line: their chardevs
- * (pty, file, unix socket), the ISA/PCI serial ports, virtio consoles and
- * virtio-serial ports, with their aliases and the sockets the driver places.
+ * (pty, file, unix socket, SPICE's spicevmc), the ISA/PCI serial ports,
+ * virtio consoles and virtio-serial ports, with their aliases and the
+ * sockets the driver places; and USB redirection over SPICE (redirdev).
  * Pure: see qemu-command.h. */
 
 #include "qemu-command-internal.h"
@@ -115,6 +116,14 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 opt_add_str(&b, "path", chr->path ?: path);
                 if (chr->listen)
                         opt_add(&b, "server=on,wait=off");
+                break;
+        case DOMAIN_CHR_SPICEVMC:
+                /* the SPICE agent's channel: only a channel is parsed with this type */
+                if (chr->kind != DOMAIN_CHR_CHANNEL)
+                        return cmd_fail(c, -EOPNOTSUPP, "%s: a spicevmc chardev can only back a <channel>", alias);
+                if (!qemu_has_spice(c->def))
+                        return cmd_fail(c, -EINVAL, "%s: a spicevmc channel needs a <graphics type='spice'>", alias);
+                opt_add(&b, "spicevmc,id=char%s,name=vdagent", alias);
                 break;
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "%s: chardev type %d is not supported", alias, (int) chr->type);
@@ -245,6 +254,48 @@ int qemu_build_chrs(QemuCmd *c) {
                         r = build_channel(c, chr, alias);
                 else
                         r = build_console(c, i, alias);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- USB redirection ---- */
+
+/* <redirdev bus='usb' type='spicevmc'/>: a usb-redir device whose other
+ * end is the SPICE client's "usbredir" channel. */
+static int build_redirdev(QemuCmd *c, size_t i) {
+        const DomainRedirdevDef *rd = &c->def->redirdevs[i];
+        char what[32];
+        OptBuf b = {};
+        int r;
+
+        snprintf(what, sizeof(what), "redir%zu", i);
+        if (rd->type != DOMAIN_CHR_SPICEVMC)
+                return cmd_fail(c, -EOPNOTSUPP, "%s: redirdev type '%s' is not supported, only 'spicevmc'", what,
+                                domain_chr_type_to_string(rd->type) ?: "?");
+        if (!qemu_has_spice(c->def))
+                return cmd_fail(c, -EINVAL, "%s: a spicevmc redirdev needs a <graphics type='spice'>", what);
+        r = cmd_need_device(c, "usb-redir");
+        if (r < 0)
+                return r;
+        opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
+        r = cmd_opt(c, "-chardev", &b);
+        if (r < 0)
+                return r;
+        opt_add(&b, "usb-redir");
+        r = qemu_usb_bus_opts(c, &rd->addr, what, &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
+        opt_add(&b, "chardev=char%s,id=%s", what, what);
+        return cmd_device(c, &b);
+}
+
+int qemu_build_redirdevs(QemuCmd *c) {
+        for (size_t i = 0; i < c->def->n_redirdevs; i++) {
+                int r = build_redirdev(c, i);
                 if (r < 0)
                         return r;
         }

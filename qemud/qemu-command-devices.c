@@ -115,6 +115,16 @@ int qemu_command_assign_aliases(DomainDef *def) {
                         return -ENOMEM;
                 free_and_replace_str(&def->inputs[i].alias, s);
         }
+        for (size_t i = 0; i < def->n_sounds; i++) {
+                if (asprintf(&s, "sound%zu", i) < 0)
+                        return -ENOMEM;
+                free_and_replace_str(&def->sounds[i].alias, s);
+        }
+        for (size_t i = 0; i < def->n_redirdevs; i++) {
+                if (asprintf(&s, "redir%zu", i) < 0)
+                        return -ENOMEM;
+                free_and_replace_str(&def->redirdevs[i].alias, s);
+        }
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {
                 s = strdup("balloon0");
                 if (!s)
@@ -305,12 +315,16 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         }
 }
 
+/* USB inputs, a USB sound card, redirected USB devices. */
 static bool needs_usb(const DomainDef *def) {
         for (size_t i = 0; i < def->n_inputs; i++)
                 if (streq_ptr(def->inputs[i].bus, "usb") ||
                     (!def->inputs[i].bus && streq_ptr(def->inputs[i].type, "tablet")))
                         return true;
-        return false;
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i].model == DOMAIN_SOUND_USB)
+                        return true;
+        return def->n_redirdevs > 0;
 }
 
 static bool needs_virtio_serial(const DomainDef *def) {
@@ -379,7 +393,8 @@ int qemu_build_controllers(QemuCmd *c) {
                 DomainControllerDef dflt = { .type = DOMAIN_CONTROLLER_USB };
 
                 if (usb && streq_ptr(usb->model, "none"))
-                        return cmd_fail(c, -EINVAL, "USB input devices need a USB controller, not model 'none'");
+                        return cmd_fail(c, -EINVAL, "USB devices (input, sound, redirdev) need a USB controller, "
+                                        "not model 'none'");
                 if (!usb) {
                         r = build_usb_controller(c, &dflt);
                         if (r < 0)
@@ -509,8 +524,37 @@ static int build_spice(QemuCmd *c, size_t i) {
         /* with a password, ticketing stays on and the driver sets the ticket */
         if (!g->passwd)
                 opt_add(&b, "disable-ticketing=on");
+        /* the words of <image>, <jpeg>, <zlib>, <streaming> are QEMU's */
+        if (g->image_compression)
+                opt_add_str(&b, "image-compression", g->image_compression);
+        if (g->jpeg_compression)
+                opt_add_str(&b, "jpeg-wan-compression", g->jpeg_compression);
+        if (g->zlib_compression)
+                opt_add_str(&b, "zlib-glz-wan-compression", g->zlib_compression);
+        if (g->playback_compression != TRISTATE_ABSENT)
+                opt_add_bool(&b, "playback-compression", g->playback_compression == TRISTATE_ON);
+        if (g->streaming_mode)
+                opt_add_str(&b, "streaming-video", g->streaming_mode);
+        /* client mode: the agent reports the client's pointer */
+        if (g->mouse_mode)
+                opt_add_bool(&b, "agent-mouse", streq(g->mouse_mode, "client"));
+        if (g->clipboard_copypaste == TRISTATE_OFF)
+                opt_add(&b, "disable-copy-paste=on");
+        if (g->filetransfer == TRISTATE_OFF)
+                opt_add(&b, "disable-agent-file-xfer=on");
+        if (g->gl == TRISTATE_ON) {
+                opt_done(&b);
+                return cmd_fail(c, -EOPNOTSUPP, "graphics %zu: SPICE OpenGL (<gl enable='yes'/>) is not supported", i);
+        }
         opt_add(&b, "seamless-migration=on");
         return cmd_opt(c, "-spice", &b);
+}
+
+bool qemu_has_spice(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_graphics; i++)
+                if (def->graphics[i].type == DOMAIN_GRAPHICS_SPICE)
+                        return true;
+        return false;
 }
 
 int qemu_build_graphics(QemuCmd *c) {
@@ -568,8 +612,17 @@ static int build_video(QemuCmd *c, size_t i, bool primary) {
         opt_add(&b, "id=video%zu", i);
         if ((streq(model, "vga") || streq(model, "cirrus")) && v->vram > 0)
                 opt_add(&b, "vgamem_mb=%u", MAX(v->vram / 1024, 1u));
+        if (!streq(model, "qxl") && (v->ram > 0 || v->vgamem > 0)) {
+                opt_done(&b);
+                return cmd_fail(c, -EINVAL, "%s: ram and vgamem are for video model 'qxl' only", what);
+        }
+        /* QXL's memory bars: ram (with the VGA framebuffer), vram (surfaces) */
+        if (streq(model, "qxl") && v->ram > 0)
+                opt_add(&b, "ram_size=%" PRIu64, (uint64_t) v->ram * 1024);
         if (streq(model, "qxl") && v->vram > 0)
                 opt_add(&b, "vram_size=%" PRIu64, (uint64_t) v->vram * 1024);
+        if (streq(model, "qxl") && v->vgamem > 0)
+                opt_add(&b, "vgamem_mb=%u", MAX(v->vgamem / 1024, 1u));
         if ((streq(model, "virtio") || streq(model, "qxl")) && v->heads > 0)
                 opt_add(&b, "max_outputs=%u", v->heads);
         return cmd_device(c, &b);
@@ -599,7 +652,7 @@ int qemu_build_videos(QemuCmd *c) {
 
 /* "bus=usb.0[,port=1.2]": the bus of USB controller N is "usb.0" for 0,
  * "usbN.0" else (see usb_id()). */
-static int usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b) {
+int qemu_usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b) {
         const DomainControllerDef *usb;
         char buf[16];
 
@@ -644,7 +697,7 @@ static int build_input(QemuCmd *c, size_t i) {
         }
         if (streq(bus, "usb")) {
                 opt_add(&b, "usb-%s", streq(type, "keyboard") ? "kbd" : type);
-                r = usb_bus_opts(c, &in->addr, what, &b);
+                r = qemu_usb_bus_opts(c, &in->addr, what, &b);
                 if (r < 0) {
                         opt_done(&b);
                         return r;

@@ -2,7 +2,8 @@
 #pragma once
 
 /* Shared between qemu-command.c (machine, CPU, memory, clock, boot),
- * qemu-command-disks.c, qemu-command-chr.c (serials, consoles, channels),
+ * qemu-command-disks.c, qemu-command-chr.c (serials, consoles, channels,
+ * redirdevs), qemu-command-sound.c (audiodevs, sound cards),
  * qemu-command-devices.c (everything else given with -device) and
  * qemu-command-pci.c (bus= and addr= of PCI devices). Not for other users. */
 
@@ -103,6 +104,11 @@ char *qemu_chr_alias(const DomainDef *def, size_t i);
 /* The socket path of a unix chardev without one (a <channel> the driver places). */
 int qemu_chr_auto_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
 
+/* "bus=usbN.0[,port=P]" of a USB device; no address: controller 0. */
+int qemu_usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b);
+/* Whether the domain has a SPICE display (spicevmc and the spice audiodev need one). */
+bool qemu_has_spice(const DomainDef *def);
+
 int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);
 int qemu_build_nets(QemuCmd *c);
@@ -110,5 +116,8 @@ int qemu_build_chrs(QemuCmd *c);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);
 int qemu_build_inputs(QemuCmd *c);
+int qemu_build_audios(QemuCmd *c);
+int qemu_build_sounds(QemuCmd *c);
+int qemu_build_redirdevs(QemuCmd *c);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);

@@ -83,6 +83,8 @@ void qemu_pci_plan(QemuCmd *c) {
                 plan_one(c, &def->videos[i].addr);
         for (size_t i = 0; i < def->n_inputs; i++)
                 plan_one(c, &def->inputs[i].addr);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                plan_one(c, &def->sounds[i].addr);
         plan_one(c, &def->memballoon.addr);
         for (size_t i = 0; i < def->n_rngs; i++)
                 plan_one(c, &def->rngs[i].addr);

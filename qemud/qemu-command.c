@@ -883,8 +883,11 @@ static int build_all(QemuCmd *c) {
             qemu_build_nets(c) ?:
             qemu_build_chrs(c) ?:
             qemu_build_graphics(c) ?:
+            qemu_build_audios(c) ?:
             qemu_build_videos(c) ?:
+            qemu_build_sounds(c) ?:
             qemu_build_inputs(c) ?:
+            qemu_build_redirdevs(c) ?:
             qemu_build_memballoon(c) ?:
             qemu_build_rngs(c) ?:
             build_display(c);

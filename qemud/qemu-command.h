@@ -36,6 +36,12 @@
  *   - rng backend object                       "obj" ALIAS     ("objrng0")
  *   - memballoon / video / input               "balloon0" / "videoN" / "inputN"
  *   - USB bus of input devices                 "usb.0"
+ *   - sound card / its HDA codecs              "soundN" / "soundN-codecK"
+ *   - audio backend (-audiodev)                "audio" ID ("audio1"); a sound card without
+ *                                              <audio> gets an implicit "audio1": spice
+ *                                              with a SPICE display, else none (as libvirt)
+ *   - redirdev (usb-redir) and its chardev     "redirN" / "charredirN" (spicevmc, usbredir)
+ *   - spicevmc channel chardev                 "char" ALIAS, name=vdagent
  *
  * What stays with the driver (not in argv):
  *   - VNC/SPICE passwords: argv never carries secrets. A VNC display with a
@@ -133,7 +139,8 @@ int qemu_command_build(
                 ConfError *err);
 
 /* Fills the live alias fields (disks, controllers, interfaces,
- * serials/consoles, videos, inputs, memballoon, rngs) of a definition the
+ * serials/consoles/channels, videos, inputs, sounds, redirdevs, memballoon,
+ * rngs) of a definition the
  * driver is about to start, with exactly the ids the argv uses. Replaces any
  * alias already there. Controller aliases follow libvirt ("pcie.0", "pci.1",
  * "usb", "scsi0", "ide" for the q35 SATA, "virtio-serial0"); they depend on

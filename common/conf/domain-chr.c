@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <serial>, <console> and <channel>: character devices backed by a pty, a
- * file or a unix socket. */
+ * file or a unix socket, or (a <channel> only) SPICE's vdagent channel;
+ * <redirdev>: a USB device of the SPICE client, through a spicevmc channel. */
 #include "domain-conf-internal.h"
 
 static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial" };
@@ -10,6 +11,8 @@ static const char *const channel_target_values[] = { "virtio" };
  * the same name. */
 static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial" };
 static const char *const channel_state_values[] = { "connected", "disconnected" };
+/* The one port name a spicevmc channel can have: the SPICE agent's. */
+#define SPICE_AGENT_PORT "com.redhat.spice.0"
 
 static int parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         _cleanup_free_ char *mode = NULL;
@@ -179,7 +182,14 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                 return r;
         if (r == 0 && kind != DOMAIN_CHR_CONSOLE)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        r = XML_CHECK_ATTRS(n, path, err, "type", "tty");
+        /* SPICE's channel is the agent's port: a <channel> only */
+        if (chr->type == DOMAIN_CHR_SPICEVMC && kind != DOMAIN_CHR_CHANNEL)
+                return xml_err_unsupported(err, "value 'spicevmc' of attribute 'type' of <%s> is not supported: "
+                                           "only a <channel> can be one", path);
+        if (chr->type == DOMAIN_CHR_SPICEVMC)
+                r = XML_CHECK_ATTRS(n, path, err, "type");
+        else
+                r = XML_CHECK_ATTRS(n, path, err, "type", "tty");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -188,6 +198,9 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
 
         XML_FOREACH_ELEMENT(c, n) {
                 if (!xml_is_any(c, children, ELEMENTSOF(children)))
+                        return xml_unsupported_element(c, path, err);
+                /* the SPICE client is its other end: no host source, no log */
+                if (chr->type == DOMAIN_CHR_SPICEVMC && (xml_is(c, "source") || xml_is(c, "log")))
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
@@ -230,6 +243,16 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
         if (kind == DOMAIN_CHR_CHANNEL) {
                 if (!has_target)
                         return xml_err_xml(err, "missing element <%s/target>", path);
+                if (chr->type == DOMAIN_CHR_SPICEVMC) {
+                        /* libvirt names it when the name is left out */
+                        if (!chr->target_name && !(chr->target_name = strdup(SPICE_AGENT_PORT)))
+                                return xml_err_oom(err);
+                        if (!streq(chr->target_name, SPICE_AGENT_PORT))
+                                return xml_err_unsupported(err, "target name '%s' of a spicevmc <%s> is not "
+                                                           "supported, only '" SPICE_AGENT_PORT "'",
+                                                           chr->target_name, path);
+                        return 0;
+                }
                 /* a unix channel without a path listens on a socket the driver places */
                 if (chr->type == DOMAIN_CHR_UNIX && !chr->path) {
                         if (has_source && !chr->listen)
@@ -289,7 +312,8 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
         if (live_pty)
                 xw_attr(w, "tty", chr->path);
 
-        if ((chr->type != DOMAIN_CHR_PTY || live_pty) && (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
+        if ((chr->type != DOMAIN_CHR_PTY || live_pty) && chr->type != DOMAIN_CHR_SPICEVMC &&
+            (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
                 xw_start(w, "source");
                 if (chr->type == DOMAIN_CHR_UNIX)
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
@@ -328,4 +352,70 @@ bool domain_chr_own(DomainChrDef *chr) {
         ok = own_str(&chr->log_file) && ok;
         ok = own_str(&chr->alias) && ok;
         return ok;
+}
+
+/* ---- redirdev ------------------------------------------------------------- */
+
+int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *bus = NULL;
+        DomainRedirdevDef *rd;
+        int r;
+
+        r = LIST_APPEND(def->redirdevs, def->n_redirdevs, &rd, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str(n, path, "bus", &bus, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'bus' of <%s>", path);
+        if (!streq(bus, "usb"))
+                return xml_err_unsupported(err, "value '%s' of attribute 'bus' of <%s> is not supported", bus, path);
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_chr_type, &rd->type, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        /* a USB device of a SPICE client; the ones of a TCP usbredir server are not modelled */
+        if (rd->type != DOMAIN_CHR_SPICEVMC)
+                return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported, "
+                                           "only 'spicevmc'", domain_chr_type_to_string(rd->type), path);
+        r = XML_CHECK_ATTRS(n, path, err, "bus", "type");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "alias") && !xml_is(c, "address"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                if (xml_is(c, "address")) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r >= 0)
+                                r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB),
+                                                         &rd->addr, err);
+                } else
+                        r = domain_parse_alias(c, sub, &rd->alias, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags) {
+        xw_start(w, "redirdev");
+        xw_attr(w, "bus", "usb");
+        xw_attr(w, "type", domain_chr_type_to_string(rd->type));
+        domain_format_alias(w, rd->alias, flags);
+        domain_format_address(w, &rd->addr);
+        xw_end(w);
+}
+
+void domain_redirdev_clear(DomainRedirdevDef *rd) {
+        free(rd->alias);
+}
+
+bool domain_redirdev_own(DomainRedirdevDef *rd) {
+        return own_str(&rd->alias);
 }

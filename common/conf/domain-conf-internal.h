@@ -10,8 +10,9 @@
  *   domain-os.c          os, features, cpu, clock, pm
  *   domain-disk.c        disk
  *   domain-net.c         interface
- *   domain-chr.c         serial, console, channel
+ *   domain-chr.c         serial, console, channel, redirdev
  *   domain-graphics.c    graphics, video, input
+ *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
  *   domain-address.c     <address/> of every device
  *   domain-validate.c    domain_def_validate()
@@ -132,6 +133,17 @@ int domain_parse_channel(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags);
 void domain_chr_clear(DomainChrDef *chr);
 bool domain_chr_own(DomainChrDef *chr);
+int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags);
+void domain_redirdev_clear(DomainRedirdevDef *rd);
+bool domain_redirdev_own(DomainRedirdevDef *rd);
+
+int domain_parse_sound(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_sound(XmlWriter *w, const DomainSoundDef *s, unsigned flags);
+void domain_sound_clear(DomainSoundDef *s);
+bool domain_sound_own(DomainSoundDef *s);
+int domain_parse_audio(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_audio(XmlWriter *w, const DomainAudioDef *a);
 
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned flags);

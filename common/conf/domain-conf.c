@@ -123,6 +123,7 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_PTY] = "pty",
         [DOMAIN_CHR_FILE] = "file",
         [DOMAIN_CHR_UNIX] = "unix",
+        [DOMAIN_CHR_SPICEVMC] = "spicevmc",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
@@ -134,6 +135,26 @@ static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
 static const char *const domain_graphics_type_table[_DOMAIN_GRAPHICS_MAX] = {
         [DOMAIN_GRAPHICS_VNC] = "vnc",
         [DOMAIN_GRAPHICS_SPICE] = "spice",
+};
+
+static const char *const domain_sound_model_table[_DOMAIN_SOUND_MAX] = {
+        [DOMAIN_SOUND_SB16] = "sb16",
+        [DOMAIN_SOUND_ES1370] = "es1370",
+        [DOMAIN_SOUND_AC97] = "ac97",
+        [DOMAIN_SOUND_ICH6] = "ich6",
+        [DOMAIN_SOUND_ICH9] = "ich9",
+        [DOMAIN_SOUND_USB] = "usb",
+};
+
+static const char *const domain_sound_codec_table[_DOMAIN_SOUND_CODEC_MAX] = {
+        [DOMAIN_SOUND_CODEC_DUPLEX] = "duplex",
+        [DOMAIN_SOUND_CODEC_MICRO] = "micro",
+        [DOMAIN_SOUND_CODEC_OUTPUT] = "output",
+};
+
+static const char *const domain_audio_type_table[_DOMAIN_AUDIO_MAX] = {
+        [DOMAIN_AUDIO_NONE] = "none",
+        [DOMAIN_AUDIO_SPICE] = "spice",
 };
 
 static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
@@ -398,6 +419,9 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->graphics, def->n_graphics, domain_graphics_clear);
         CLEAR_ARRAY(def->videos, def->n_videos, domain_video_clear);
         CLEAR_ARRAY(def->inputs, def->n_inputs, domain_input_clear);
+        CLEAR_ARRAY(def->sounds, def->n_sounds, domain_sound_clear);
+        free(def->audios);
+        CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
         free(def);
@@ -438,6 +462,9 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->graphics, copy->n_graphics, domain_graphics_own);
         OWN_DEVICES(ok, copy->videos, copy->n_videos, domain_video_own);
         OWN_DEVICES(ok, copy->inputs, copy->n_inputs, domain_input_own);
+        OWN_DEVICES(ok, copy->sounds, copy->n_sounds, domain_sound_own);
+        ok = OWN_ARRAY(copy->audios, copy->n_audios) && ok;
+        OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
         if (!ok)
@@ -625,6 +652,9 @@ static int parse_devices(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                 { "input", domain_parse_input },
                 { "graphics", domain_parse_graphics },
                 { "video", domain_parse_video },
+                { "sound", domain_parse_sound },
+                { "audio", domain_parse_audio },
+                { "redirdev", domain_parse_redirdev },
                 { "memballoon", domain_parse_memballoon, true },
                 { "rng", domain_parse_rng },
         };
@@ -750,7 +780,8 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
 }
 
 /* libvirt's device order: disks, controllers, interfaces, serials,
- * consoles, channels, inputs, graphics, videos, memballoon, rngs. */
+ * consoles, channels, inputs, graphics, sounds, audios, videos, redirdevs,
+ * memballoon, rngs. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         xw_start(w, "devices");
         xw_element(w, "emulator", def->emulator);
@@ -768,8 +799,14 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_input(w, &def->inputs[i], flags);
         for (size_t i = 0; i < def->n_graphics; i++)
                 domain_format_graphics(w, &def->graphics[i], flags);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                domain_format_sound(w, &def->sounds[i], flags);
+        for (size_t i = 0; i < def->n_audios; i++)
+                domain_format_audio(w, &def->audios[i]);
         for (size_t i = 0; i < def->n_videos; i++)
                 domain_format_video(w, &def->videos[i], flags);
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                domain_format_redirdev(w, &def->redirdevs[i], flags);
         domain_format_memballoon(w, &def->memballoon, flags);
         for (size_t i = 0; i < def->n_rngs; i++)
                 domain_format_rng(w, &def->rngs[i], flags);

@@ -351,6 +351,7 @@ typedef enum DomainChrType {
         DOMAIN_CHR_PTY,
         DOMAIN_CHR_FILE,
         DOMAIN_CHR_UNIX,
+        DOMAIN_CHR_SPICEVMC,   /* SPICE's own channel: <channel> (the vdagent) and <redirdev> only */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 
@@ -393,11 +394,22 @@ typedef struct DomainGraphicsDef {
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
         char *keymap;
+        /* SPICE only; NULL / ABSENT = not given (QEMU's default) */
+        char *image_compression;   /* <image compression=''/>: auto_glz, auto_lz, quic, glz, lz, off */
+        char *jpeg_compression;    /* <jpeg compression=''/>: auto, never, always */
+        char *zlib_compression;    /* <zlib compression=''/>: auto, never, always */
+        Tristate playback_compression; /* <playback compression='on|off'/> */
+        char *streaming_mode;      /* <streaming mode=''/>: filter, all, off */
+        Tristate clipboard_copypaste;  /* <clipboard copypaste='yes|no'/> */
+        char *mouse_mode;          /* <mouse mode=''/>: server, client */
+        Tristate filetransfer;     /* <filetransfer enable='yes|no'/> */
+        Tristate gl;               /* <gl enable='no'/>: only 'no' (no host GPU rendering) */
 } DomainGraphicsDef;
 
 typedef struct DomainVideoDef {
         char *model;           /* vga, cirrus, virtio, qxl, bochs, ramfb, none */
         unsigned vram;         /* KiB, 0 = default */
+        unsigned ram, vgamem;  /* qxl only: KiB, 0 = default */
         unsigned heads;
         bool primary;
         DomainDeviceAddress addr;
@@ -410,6 +422,53 @@ typedef struct DomainInputDef {
         DomainDeviceAddress addr; /* usb: usb; virtio: pci */
         char *alias;           /* live */
 } DomainInputDef;
+
+typedef enum DomainSoundModel {
+        DOMAIN_SOUND_SB16,
+        DOMAIN_SOUND_ES1370,
+        DOMAIN_SOUND_AC97,
+        DOMAIN_SOUND_ICH6,
+        DOMAIN_SOUND_ICH9,
+        DOMAIN_SOUND_USB,
+        _DOMAIN_SOUND_MAX,
+} DomainSoundModel;
+
+/* <codec type=''/> of an HDA controller (ich6, ich9). */
+typedef enum DomainSoundCodec {
+        DOMAIN_SOUND_CODEC_DUPLEX,
+        DOMAIN_SOUND_CODEC_MICRO,
+        DOMAIN_SOUND_CODEC_OUTPUT,
+        _DOMAIN_SOUND_CODEC_MAX,
+} DomainSoundCodec;
+
+typedef struct DomainSoundDef {
+        DomainSoundModel model;
+        DomainSoundCodec *codecs; /* ich6/ich9; none given: one duplex codec, as libvirt */
+        size_t n_codecs;
+        unsigned audio_id;     /* <audio id=''/>: the backend; 0 = the first <audio> */
+        DomainDeviceAddress addr; /* pci; usb for model usb; none for sb16 (ISA) */
+        char *alias;           /* live */
+} DomainSoundDef;
+
+/* <audio>: a host audio backend (QEMU -audiodev) the sound devices play on. */
+typedef enum DomainAudioType {
+        DOMAIN_AUDIO_NONE,
+        DOMAIN_AUDIO_SPICE,
+        _DOMAIN_AUDIO_MAX,
+} DomainAudioType;
+
+typedef struct DomainAudioDef {
+        unsigned id;           /* 1..255 */
+        DomainAudioType type;
+        unsigned timer_period; /* timerPeriod='' microseconds, 0 = not set */
+} DomainAudioDef;
+
+/* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client. */
+typedef struct DomainRedirdevDef {
+        DomainChrType type;    /* spicevmc */
+        DomainDeviceAddress addr; /* usb */
+        char *alias;           /* live */
+} DomainRedirdevDef;
 
 typedef struct DomainMemballoonDef {
         bool present;
@@ -506,6 +565,12 @@ typedef struct DomainDef {
         size_t n_videos;
         DomainInputDef *inputs;
         size_t n_inputs;
+        DomainSoundDef *sounds;
+        size_t n_sounds;
+        DomainAudioDef *audios;
+        size_t n_audios;
+        DomainRedirdevDef *redirdevs;
+        size_t n_redirdevs;
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;
@@ -598,6 +663,9 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_chr_type, DomainChrType)                       \
         X(domain_chr_kind, DomainChrKind)                       \
         X(domain_graphics_type, DomainGraphicsType)             \
+        X(domain_sound_model, DomainSoundModel)                 \
+        X(domain_sound_codec, DomainSoundCodec)                 \
+        X(domain_audio_type, DomainAudioType)                   \
         X(domain_timer_name, DomainTimerName)                   \
         X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
         X(domain_timer_track, DomainTimerTrack)                 \

@@ -65,6 +65,138 @@ static int parse_port(DomainGraphicsDef *g, xmlNodePtr n, const char *path, Conf
         return 0;
 }
 
+/* ---- SPICE's own children: each an empty element with one attribute ---- */
+
+static const char *const image_compression_values[] = { "auto_glz", "auto_lz", "quic", "glz", "lz", "off" };
+static const char *const wan_compression_values[] = { "auto", "never", "always" };
+static const char *const streaming_mode_values[] = { "filter", "all", "off" };
+static const char *const mouse_mode_values[] = { "server", "client" };
+
+static int spice_child_start(xmlNodePtr n, const char *path, const char *attr, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, attr);
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        if (!xmlHasProp(n, BAD_CAST attr))
+                return xml_err_xml(err, "missing attribute '%s' of <%s>", attr, path);
+        return 0;
+}
+
+static int spice_child_choice(xmlNodePtr n, const char *path, const char *attr, const char *const *values,
+                              size_t n_values, char **ret, ConfError *err) {
+        int r;
+
+        r = spice_child_start(n, path, attr, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, attr, values, n_values, ret, err);
+        return r < 0 ? r : 0;
+}
+
+static int spice_child_tristate(xmlNodePtr n, const char *path, const char *attr, const char *on,
+                                const char *off, Tristate *ret, ConfError *err) {
+        int r;
+
+        r = spice_child_start(n, path, attr, err);
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(n, path, attr, on, off, ret, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_spice_child(DomainGraphicsDef *g, xmlNodePtr c, const char *path, ConfError *err) {
+        XML_SUBPATH(sub, path, (const char *) c->name);
+        int r;
+
+        if (xml_is(c, "image"))
+                return spice_child_choice(c, sub, "compression", image_compression_values,
+                                          ELEMENTSOF(image_compression_values), &g->image_compression, err);
+        if (xml_is(c, "jpeg"))
+                return spice_child_choice(c, sub, "compression", wan_compression_values,
+                                          ELEMENTSOF(wan_compression_values), &g->jpeg_compression, err);
+        if (xml_is(c, "zlib"))
+                return spice_child_choice(c, sub, "compression", wan_compression_values,
+                                          ELEMENTSOF(wan_compression_values), &g->zlib_compression, err);
+        if (xml_is(c, "playback"))
+                return spice_child_tristate(c, sub, "compression", "on", "off", &g->playback_compression, err);
+        if (xml_is(c, "streaming"))
+                return spice_child_choice(c, sub, "mode", streaming_mode_values, ELEMENTSOF(streaming_mode_values),
+                                          &g->streaming_mode, err);
+        if (xml_is(c, "clipboard"))
+                return spice_child_tristate(c, sub, "copypaste", "yes", "no", &g->clipboard_copypaste, err);
+        if (xml_is(c, "mouse"))
+                return spice_child_choice(c, sub, "mode", mouse_mode_values, ELEMENTSOF(mouse_mode_values),
+                                          &g->mouse_mode, err);
+        if (xml_is(c, "filetransfer"))
+                return spice_child_tristate(c, sub, "enable", "yes", "no", &g->filetransfer, err);
+        if (xml_is(c, "gl")) {
+                /* rendernode='' is for rendering on a host GPU: refused by the attribute check */
+                r = spice_child_tristate(c, sub, "enable", "yes", "no", &g->gl, err);
+                if (r < 0)
+                        return r;
+                if (g->gl == TRISTATE_ON)
+                        return xml_err_unsupported(err, "<%s enable='yes'/> is not supported: OpenGL needs a "
+                                                   "host GPU, which virtbus does not provide", sub);
+                return 0;
+        }
+        return xml_unsupported_element(c, path, err);
+}
+
+static void format_spice_children(XmlWriter *w, const DomainGraphicsDef *g) {
+        if (g->image_compression) {
+                xw_start(w, "image");
+                xw_attr(w, "compression", g->image_compression);
+                xw_end(w);
+        }
+        if (g->jpeg_compression) {
+                xw_start(w, "jpeg");
+                xw_attr(w, "compression", g->jpeg_compression);
+                xw_end(w);
+        }
+        if (g->zlib_compression) {
+                xw_start(w, "zlib");
+                xw_attr(w, "compression", g->zlib_compression);
+                xw_end(w);
+        }
+        if (g->playback_compression != TRISTATE_ABSENT) {
+                xw_start(w, "playback");
+                xw_attr(w, "compression", tristate_word(g->playback_compression, "on", "off"));
+                xw_end(w);
+        }
+        if (g->streaming_mode) {
+                xw_start(w, "streaming");
+                xw_attr(w, "mode", g->streaming_mode);
+                xw_end(w);
+        }
+        if (g->mouse_mode) {
+                xw_start(w, "mouse");
+                xw_attr(w, "mode", g->mouse_mode);
+                xw_end(w);
+        }
+        if (g->clipboard_copypaste != TRISTATE_ABSENT) {
+                xw_start(w, "clipboard");
+                xw_attr(w, "copypaste", tristate_word(g->clipboard_copypaste, "yes", "no"));
+                xw_end(w);
+        }
+        if (g->filetransfer != TRISTATE_ABSENT) {
+                xw_start(w, "filetransfer");
+                xw_attr(w, "enable", tristate_word(g->filetransfer, "yes", "no"));
+                xw_end(w);
+        }
+        if (g->gl != TRISTATE_ABSENT) {
+                xw_start(w, "gl");
+                xw_attr(w, "enable", tristate_word(g->gl, "yes", "no"));
+                xw_end(w);
+        }
+}
+
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         DomainGraphicsDef *g;
         int r;
@@ -98,10 +230,13 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return r;
 
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "listen"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "listen");
-                r = parse_listen(g, c, sub, err);
+                if (xml_is(c, "listen")) {
+                        XML_SUBPATH(sub, path, "listen");
+                        r = parse_listen(g, c, sub, err);
+                } else if (g->type == DOMAIN_GRAPHICS_SPICE)
+                        r = parse_spice_child(g, c, path, err);
+                else
+                        r = xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
         }
@@ -129,6 +264,8 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
                 xw_attr(w, "address", g->listen);
                 xw_end(w);
         }
+        if (g->type == DOMAIN_GRAPHICS_SPICE)
+                format_spice_children(w, g);
         xw_end(w);
 }
 
@@ -139,6 +276,11 @@ void domain_graphics_clear(DomainGraphicsDef *g) {
                 explicit_bzero(g->passwd, strlen(g->passwd));
         free(g->passwd);
         free(g->keymap);
+        free(g->image_compression);
+        free(g->jpeg_compression);
+        free(g->zlib_compression);
+        free(g->streaming_mode);
+        free(g->mouse_mode);
 }
 
 bool domain_graphics_own(DomainGraphicsDef *g) {
@@ -147,6 +289,11 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->listen) && ok;
         ok = own_str(&g->passwd) && ok;
         ok = own_str(&g->keymap) && ok;
+        ok = own_str(&g->image_compression) && ok;
+        ok = own_str(&g->jpeg_compression) && ok;
+        ok = own_str(&g->zlib_compression) && ok;
+        ok = own_str(&g->streaming_mode) && ok;
+        ok = own_str(&g->mouse_mode) && ok;
         return ok;
 }
 
@@ -159,7 +306,7 @@ static const char *const video_model_values[] = {
 static int parse_video_model(DomainVideoDef *v, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "type", "vram", "heads", "primary");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "vram", "ram", "vgamem", "heads", "primary");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -171,6 +318,16 @@ static int parse_video_model(DomainVideoDef *v, xmlNodePtr n, const char *path, 
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
         r = xml_attr_uint(n, path, "vram", &v->vram, err);
+        if (r < 0)
+                return r;
+        /* the QXL device's own memory bars */
+        if (!streq(v->model, "qxl") && (xmlHasProp(n, BAD_CAST "ram") || xmlHasProp(n, BAD_CAST "vgamem")))
+                return xml_err_unsupported(err, "attributes 'ram' and 'vgamem' of <%s> are only supported for "
+                                           "type 'qxl', not '%s'", path, v->model);
+        r = xml_attr_uint(n, path, "ram", &v->ram, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "vgamem", &v->vgamem, err);
         if (r < 0)
                 return r;
         r = xml_attr_uint(n, path, "heads", &v->heads, err);
@@ -217,8 +374,12 @@ void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags) 
         if (v->model) {
                 xw_start(w, "model");
                 xw_attr(w, "type", v->model);
+                if (v->ram)
+                        xw_attrf(w, "ram", "%u", v->ram);
                 if (v->vram)
                         xw_attrf(w, "vram", "%u", v->vram);
+                if (v->vgamem)
+                        xw_attrf(w, "vgamem", "%u", v->vgamem);
                 if (v->heads)
                         xw_attrf(w, "heads", "%u", v->heads);
                 if (v->primary)

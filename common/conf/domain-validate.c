@@ -219,8 +219,20 @@ static int validate_boot(const DomainDef *def, ConfError *err) {
 static int validate_videos(const DomainDef *def, ConfError *err) {
         size_t primaries = 0;
 
-        for (size_t i = 0; i < def->n_videos; i++)
-                primaries += def->videos[i].primary;
+        for (size_t i = 0; i < def->n_videos; i++) {
+                const DomainVideoDef *v = &def->videos[i];
+
+                primaries += v->primary;
+                if (!streq_ptr(v->model, "qxl"))
+                        continue;
+                /* libvirt's limits for the QXL memory bars */
+                if ((v->ram && v->ram < 1024) || (v->vram && v->vram < 1024) || (v->vgamem && v->vgamem < 1024))
+                        return xml_err_invalid(err, "video %zu: ram, vram and vgamem of <devices/video/model> "
+                                               "must be at least 1024 KiB (1 MiB)", i);
+                if (v->vgamem & (v->vgamem - 1))
+                        return xml_err_invalid(err, "video %zu: vgamem '%u' of <devices/video/model> must be a "
+                                               "power of two", i, v->vgamem);
+        }
         if (primaries > 1)
                 return xml_err_invalid(err, "only one <devices/video/model> may have primary='yes'");
         return 0;
@@ -309,6 +321,11 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
                 add_user(users, &n, &def->videos[i].addr, 0, "video %zu", i);
         for (size_t i = 0; i < def->n_inputs; i++)
                 add_user(users, &n, &def->inputs[i].addr, 0, "input %zu ('%s')", i, def->inputs[i].type ?: "");
+        for (size_t i = 0; i < def->n_sounds; i++)
+                add_user(users, &n, &def->sounds[i].addr, 0, "sound %zu ('%s')", i,
+                         domain_sound_model_to_string(def->sounds[i].model) ?: "");
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                add_user(users, &n, &def->redirdevs[i].addr, 0, "redirdev %zu", i);
         add_user(users, &n, &def->memballoon.addr, 0, "memballoon");
         for (size_t i = 0; i < def->n_rngs; i++)
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
@@ -317,7 +334,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_rngs + 1, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + 1, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 
@@ -363,6 +380,29 @@ static int validate_channels(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* Each <audio> has its own id; a <sound> names one that exists. */
+static int validate_audio(const DomainDef *def, ConfError *err) {
+        bool seen[256] = {};
+
+        for (size_t i = 0; i < def->n_audios; i++) {
+                unsigned id = def->audios[i].id;
+
+                if (id == 0 || id > 255)
+                        return xml_err_invalid(err, "<devices/audio> id %u is out of range: 1 to 255", id);
+                if (seen[id])
+                        return xml_err_invalid(err, "two <devices/audio> have the id %u", id);
+                seen[id] = true;
+        }
+        for (size_t i = 0; i < def->n_sounds; i++) {
+                unsigned id = def->sounds[i].audio_id;
+
+                if (id && (id > 255 || !seen[id]))
+                        return xml_err_invalid(err, "sound %zu: <devices/sound/audio id='%u'/> names no "
+                                               "<devices/audio> of the domain", i, id);
+        }
+        return 0;
+}
+
 int domain_def_validate(const DomainDef *def, ConfError *err) {
         int r;
 
@@ -389,6 +429,9 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = validate_channels(def, err);
+        if (r < 0)
+                return r;
+        r = validate_audio(def, err);
         if (r < 0)
                 return r;
         return validate_videos(def, err);

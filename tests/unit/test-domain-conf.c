@@ -650,10 +650,39 @@ static void test_refuse_unmodelled(void) {
         REFUSED(NULL, "<hostdev mode='subsystem' type='pci'/>", VB_ERROR_NOT_SUPPORTED,
                 "unsupported configuration: element <devices/hostdev> is not supported");
         REFUSED(NULL, "<filesystem type='mount'/>", VB_ERROR_NOT_SUPPORTED, "<devices/filesystem>");
-        REFUSED(NULL, "<sound model='ich9'/>", VB_ERROR_NOT_SUPPORTED, "<devices/sound>");
+        REFUSED(NULL, "<sound model='pcspk'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'pcspk' of attribute 'model' of <devices/sound>");
+        REFUSED(NULL, "<sound model='ich7'/>", VB_ERROR_NOT_SUPPORTED, "'ich7'");
+        REFUSED(NULL, "<sound model='ich9'><acpi index='1'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/sound/acpi>");
+        REFUSED(NULL, "<sound model='ac97'><codec type='duplex'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/sound/codec> is only supported for sound models 'ich6' and 'ich9', not 'ac97'");
+        REFUSED(NULL, "<sound model='sb16'><address type='isa' iobase='0x220' irq='5'/></sound>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/sound/address>");
+        REFUSED(NULL, "<sound model='usb'><address type='pci' slot='3'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'pci' of <devices/sound/address>");
+        REFUSED(NULL, "<audio id='1' type='pulseaudio'/>", VB_ERROR_NOT_SUPPORTED,
+                "'pulseaudio' of attribute 'type' of <devices/audio>");
+        REFUSED(NULL, "<audio id='1' type='none'><input mixingEngine='no'/></audio>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/audio/input>");
         REFUSED(NULL, "<watchdog model='i6300esb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/watchdog>");
-        REFUSED(NULL, "<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>",
-                VB_ERROR_NOT_SUPPORTED, "'spicevmc' of attribute 'type' of <devices/channel>");
+        REFUSED(NULL, "<channel type='spicevmc'><source path='/x'/><target type='virtio'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/channel/source>");
+        REFUSED(NULL, "<channel type='spicevmc'><target type='virtio' name='org.spice-space.webdav.0'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "target name 'org.spice-space.webdav.0' of a spicevmc <devices/channel>");
+        REFUSED(NULL, "<serial type='spicevmc'><target port='0'/></serial>", VB_ERROR_NOT_SUPPORTED,
+                "'spicevmc' of attribute 'type' of <devices/serial>");
+        REFUSED(NULL, "<channel type='spiceport'><source channel='org.qemu.console.serial.0'/>"
+                "<target type='virtio' name='org.qemu.console.serial.0'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "'spiceport' of attribute 'type' of <devices/channel>");
+        REFUSED(NULL, "<redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='4000'/>"
+                "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'tcp' of attribute 'type' of <devices/redirdev>");
+        REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><boot order='1'/></redirdev>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/redirdev/boot>");
+        REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><address type='pci' slot='3'/></redirdev>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'pci' of <devices/redirdev/address>");
+        REFUSED(NULL, "<redirfilter><usbdev allow='yes'/></redirfilter>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/redirfilter>");
         REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
                 VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/tpm>");
@@ -700,8 +729,20 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
         REFUSED(NULL, "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/controller/master>");
-        REFUSED(NULL, "<graphics type='spice'><image compression='off'/></graphics>",
+        REFUSED(NULL, "<graphics type='spice'><channel name='main' mode='secure'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/graphics/channel>");
+        REFUSED(NULL, "<graphics type='spice'><gl enable='yes'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/graphics/gl enable='yes'/> is not supported");
+        REFUSED(NULL, "<graphics type='spice'><gl enable='no' rendernode='/dev/dri/renderD128'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'rendernode' of <devices/graphics/gl>");
+        REFUSED(NULL, "<graphics type='vnc'><image compression='off'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/image>");
+        REFUSED(NULL, "<graphics type='spice' tlsPort='5902'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'tlsPort' of <devices/graphics>");
+        REFUSED(NULL, "<video><model type='qxl' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'vram64' of <devices/video/model>");
+        REFUSED(NULL, "<video><model type='virtio' vgamem='16384'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "'vgamem' of <devices/video/model> are only supported for type 'qxl'");
         REFUSED(NULL, "<video><model type='qxl'><acceleration accel3d='yes'/></model></video>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/video/model/acceleration>");
 }
@@ -832,6 +873,25 @@ static void test_refuse_values(void) {
                 VB_ERROR_INVALID_ARG, "'0.0.0.0'");
         REFUSED(NULL, "<graphics type='vnc' listen='not an address'/>", VB_ERROR_INVALID_ARG, "'not an address'");
         REFUSED(NULL, "<video><model type='xen'/></video>", VB_ERROR_NOT_SUPPORTED, "'xen'");
+        REFUSED(NULL, "<sound/>", VB_ERROR_XML, "'model' of <devices/sound>");
+        REFUSED(NULL, "<sound model='ich9'><codec/></sound>", VB_ERROR_XML, "'type' of <devices/sound/codec>");
+        REFUSED(NULL, "<sound model='ich9'><codec type='line'/></sound>", VB_ERROR_NOT_SUPPORTED, "'line'");
+        REFUSED(NULL, "<sound model='ich9'><audio id='0'/></sound>", VB_ERROR_INVALID_ARG,
+                "'id' of <devices/sound/audio> is out of range");
+        REFUSED(NULL, "<sound model='ich9'><audio id='1'/><audio id='2'/></sound>", VB_ERROR_XML,
+                "<devices/sound/audio>");
+        REFUSED(NULL, "<audio id='256' type='none'/>", VB_ERROR_INVALID_ARG, "'256'");
+        REFUSED(NULL, "<audio type='none'/>", VB_ERROR_XML, "'id' of <devices/audio>");
+        REFUSED(NULL, "<audio id='1' type='none' timerPeriod='0'/>", VB_ERROR_INVALID_ARG, "'timerPeriod'");
+        REFUSED(NULL, "<redirdev type='spicevmc'/>", VB_ERROR_XML, "'bus' of <devices/redirdev>");
+        REFUSED(NULL, "<graphics type='spice'><image compression='zip'/></graphics>", VB_ERROR_NOT_SUPPORTED,
+                "'zip' of attribute 'compression' of <devices/graphics/image>");
+        REFUSED(NULL, "<graphics type='spice'><mouse/></graphics>", VB_ERROR_XML,
+                "'mode' of <devices/graphics/mouse>");
+        REFUSED(NULL, "<graphics type='spice'><clipboard copypaste='on'/></graphics>", VB_ERROR_INVALID_ARG,
+                "'on'");
+        REFUSED(NULL, "<graphics type='spice'><image compression='off'/><image compression='lz'/></graphics>",
+                VB_ERROR_XML, "<devices/graphics/image>");
         REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_NOT_SUPPORTED, "'passthrough'");
         REFUSED(NULL, "<memballoon model='virtio'/><memballoon model='virtio'/>", VB_ERROR_XML, "<devices/memballoon>");
         REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_NOT_SUPPORTED, "'egd'");
@@ -940,6 +1000,22 @@ static void test_validate(void) {
         INVALID(NULL,
                 "<video><model type='virtio' primary='yes'/></video><video><model type='vga' primary='yes'/></video>",
                 VB_ERROR_INVALID_ARG, "primary");
+        INVALID(NULL, "<video><model type='qxl' vgamem='12288'/></video>", VB_ERROR_INVALID_ARG,
+                "vgamem '12288' of <devices/video/model> must be a power of two");
+        INVALID(NULL, "<video><model type='qxl' ram='512'/></video>", VB_ERROR_INVALID_ARG, "at least 1024 KiB");
+        INVALID(NULL, "<sound model='ich9'><audio id='2'/></sound><audio id='1' type='none'/>",
+                VB_ERROR_INVALID_ARG, "<devices/sound/audio id='2'/> names no <devices/audio>");
+        INVALID(NULL, "<sound model='ac97'><audio id='1'/></sound>", VB_ERROR_INVALID_ARG, "id='1'");
+        INVALID(NULL, "<audio id='1' type='none'/><audio id='1' type='spice'/>", VB_ERROR_INVALID_ARG,
+                "two <devices/audio> have the id 1");
+        INVALID(NULL,
+                "<redirdev bus='usb' type='spicevmc'><address type='usb' bus='0' port='2'/></redirdev>"
+                "<sound model='usb'><address type='usb' bus='0' port='2'/></sound>",
+                VB_ERROR_INVALID_ARG, "used twice, by sound 0 ('usb') and by redirdev 0");
+        INVALID(NULL,
+                "<sound model='ich9'><address type='pci' slot='0x1b'/></sound>"
+                "<rng model='virtio'><backend model='builtin'/><address type='pci' slot='0x1b'/></rng>",
+                VB_ERROR_INVALID_ARG, "sound 0 ('ich9')");
 }
 
 /* ---- what virt-install and virsh dumpxml write ------------------------------ */
@@ -1023,6 +1099,54 @@ static void test_virt_install(void) {
         CHECK_CONTAINS(live, "<source mode='bind' path='/run/virtbus/qemu/debian12.channel0.sock'/>");
         CHECK_CONTAINS(live, "<target type='virtio' name='org.qemu.guest_agent.0' state='connected'/>");
         CHECK_CONTAINS(live, "<alias name='channel0'/>");
+}
+
+/* What virt-manager writes for a desktop guest with SPICE. */
+static void test_virt_manager_desktop(void) {
+        _cleanup_free_ char *path = NULL, *xml = NULL, *inactive = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const DomainGraphicsDef *g;
+        const DomainVideoDef *v;
+
+        CHECK(asprintf(&path, "%s/virt-manager-desktop.xml", data_dir()) > 0);
+        xml = read_file(path);
+        if (!xml || !(def = parse_ok(xml, path)))
+                return;
+        CHECK(def->n_sounds == 1 && def->n_audios == 1 && def->n_redirdevs == 2 && def->n_graphics == 1 &&
+              def->n_videos == 1 && def->n_chrs == 4);
+        if (unit_failed_checks)
+                return;
+        CHECK_INTEQ(def->sounds[0].model, DOMAIN_SOUND_ICH9);
+        CHECK_INTEQ(def->sounds[0].n_codecs, 0);
+        CHECK_INTEQ(def->sounds[0].addr.slot, 0x1b);
+        CHECK_INTEQ(def->audios[0].id, 1);
+        CHECK_INTEQ(def->audios[0].type, DOMAIN_AUDIO_SPICE);
+        CHECK_INTEQ(def->redirdevs[1].type, DOMAIN_CHR_SPICEVMC);
+        CHECK_INTEQ(def->redirdevs[1].addr.usb_port[0], 3);
+        CHECK_INTEQ(def->chrs[3].type, DOMAIN_CHR_SPICEVMC);
+        CHECK_STREQ(def->chrs[3].target_name, "com.redhat.spice.0");
+        g = &def->graphics[0];
+        CHECK_STREQ(g->image_compression, "off");
+        CHECK_INTEQ(g->gl, TRISTATE_OFF);
+        v = &def->videos[0];
+        CHECK(v->ram == 65536 && v->vram == 65536 && v->vgamem == 16384 && v->heads == 1 && v->primary);
+        CHECK_INTEQ(domain_def_validate(def, &(ConfError) {}), 0);
+
+        inactive = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(inactive, "<channel type='spicevmc'>\n      <target type='virtio' name='com.redhat.spice.0'/>");
+        CHECK_CONTAINS(inactive, "<image compression='off'/>\n      <gl enable='no'/>\n    </graphics>");
+        CHECK_CONTAINS(inactive, "<sound model='ich9'>\n      <address type='pci'");
+        CHECK_CONTAINS(inactive, "<audio id='1' type='spice'/>");
+        CHECK_CONTAINS(inactive, "<model type='qxl' ram='65536' vram='65536' vgamem='16384' heads='1' primary='yes'/>");
+        CHECK_CONTAINS(inactive, "<redirdev bus='usb' type='spicevmc'>\n      <address type='usb' bus='0' port='3'/>");
+
+        /* a spicevmc channel without a name is the agent's, as in libvirt */
+        {
+                _cleanup_free_ char *x = domain_with(NULL, "<channel type='spicevmc'><target type='virtio'/></channel>");
+                _cleanup_(domain_def_freep) DomainDef *d = parse_ok(x, "spicevmc without name");
+
+                CHECK(d && d->n_chrs == 1 && streq_ptr(d->chrs[0].target_name, "com.redhat.spice.0"));
+        }
 }
 
 static void test_addresses(void) {
@@ -1440,5 +1564,6 @@ static void test_conf_error_set(void) {
 UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_schema_valid, test_units, test_numbers,
            test_overflow, test_big_documents, test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large, test_refuse_unmodelled,
            test_refuse_unmodelled_attributes, test_refuse_values, test_validate, test_virt_install,
+           test_virt_manager_desktop,
            test_addresses, test_timers_pm_features, test_serial_and_channel, test_live_fields,
            test_defaults, test_escaping, test_copy_is_deep, test_string_tables, test_conf_error_set)

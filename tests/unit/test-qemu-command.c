@@ -50,7 +50,10 @@ static char *fake_devices[] = {
         (char *) "cirrus-vga", (char *) "virtio-vga", (char *) "virtio-gpu-pci", (char *) "qxl-vga",
         (char *) "qxl", (char *) "bochs-display", (char *) "ramfb", (char *) "usb-tablet",
         (char *) "usb-mouse", (char *) "usb-kbd", (char *) "virtio-keyboard-pci", (char *) "virtio-mouse-pci",
-        (char *) "virtio-tablet-pci", (char *) "virtio-balloon-pci", (char *) "virtio-rng-pci", NULL,
+        (char *) "virtio-tablet-pci", (char *) "virtio-balloon-pci", (char *) "virtio-rng-pci",
+        (char *) "ich9-intel-hda", (char *) "intel-hda", (char *) "hda-duplex", (char *) "hda-micro",
+        (char *) "hda-output", (char *) "AC97", (char *) "ES1370", (char *) "sb16", (char *) "usb-audio",
+        (char *) "usb-redir", NULL,
 };
 
 static const QemuCaps fake_caps = {
@@ -481,6 +484,21 @@ static void test_errors(void) {
                 { "drive address on a virtio disk", "1", "q35", "",
                   "<disk type='file'><source file='/a'/><target dev='vda'/><address type='drive' unit='1'/></disk>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
+                { "spicevmc channel without SPICE", "1", "q35", "",
+                  "<channel type='spicevmc'><target type='virtio'/></channel>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "redirdev without SPICE", "1", "q35", "",
+                  "<graphics type='vnc' port='5900' autoport='no'/><redirdev bus='usb' type='spicevmc'/>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "spice audio without SPICE", "1", "q35", "", "<audio id='1' type='spice'/>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "sound naming a missing audio", "1", "q35", "",
+                  "<sound model='ich9'><audio id='3'/></sound><audio id='1' type='none'/>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
+                { "redirdev without USB", "1", "q35", "",
+                  "<graphics type='spice' port='5900' autoport='no'/><controller type='usb' index='0' model='none'/>"
+                  "<redirdev bus='usb' type='spicevmc'/>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
                 { "lsilogic target", "1", "q35", "",
                   "<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/>"
                   "<address type='drive' target='1'/></disk>",
@@ -559,6 +577,51 @@ static void test_pci_placement(void) {
         CHECK(find_opt(argv, "-rtc", "base=utc,clock=host"));
         /* TCG's own PIT delays ticks: nothing to say */
         CHECK(!strv_has(argv, "kvm-pit.lost_tick_policy=delay"));
+}
+
+/* A sound card without <audio> gets libvirt's implicit backend: spice with
+ * a SPICE display, else none; USB redirection adds the USB controller. */
+static void test_sound_and_redir(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        CHECK(build_snippet("snd", "1", "q35", "", "<sound model='ich9'/>", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-audiodev", "none,id=audio1"));
+        CHECK(find_opt(argv, "-device", "ich9-intel-hda,bus=pcie.0,id=sound0"));
+        CHECK(find_opt(argv, "-device", "hda-duplex,bus=sound0.0,cad=0,id=sound0-codec0,audiodev=audio1"));
+        strv_free(argv);
+        argv = NULL;
+
+        CHECK(build_snippet("snd", "1", "q35", "",
+                            "<graphics type='spice' port='5900' autoport='no'/><sound model='usb'/>"
+                            "<redirdev bus='usb' type='spicevmc'/>", &argv, NULL) == 0);
+        CHECK(find_opt(argv, "-audiodev", "spice,id=audio1"));
+        CHECK(find_opt(argv, "-device", "qemu-xhci,bus=pcie.0,id=usb"));
+        CHECK(find_opt(argv, "-device", "usb-audio,bus=usb.0,id=sound0,audiodev=audio1"));
+        CHECK(find_opt(argv, "-chardev", "spicevmc,id=charredir0,name=usbredir"));
+        CHECK(find_opt(argv, "-device", "usb-redir,bus=usb.0,chardev=charredir0,id=redir0"));
+        strv_free(argv);
+        argv = NULL;
+
+        /* no sound card: no backend is made up */
+        CHECK(build_snippet("snd", "1", "q35", "", "<graphics type='spice' port='5900' autoport='no'/>",
+                            &argv, NULL) == 0);
+        CHECK(!find_opt(argv, "-audiodev", ""));
+
+        /* the live aliases are the ids of the argv */
+        CHECK(asprintf(&path, "%s/virt-manager-desktop.xml", data_dir()) >= 0);
+        if (!path || parse_xml_file(path, &def) < 0) {
+                CHECK(!"virt-manager-desktop.xml parses");
+                return;
+        }
+        CHECK(qemu_command_assign_aliases(def) == 0);
+        CHECK(def->n_sounds == 1 && def->n_redirdevs == 2 && def->n_chrs == 4);
+        if (unit_failed_checks)
+                return;
+        CHECK_STREQ(def->sounds[0].alias, "sound0");
+        CHECK_STREQ(def->redirdevs[1].alias, "redir1");
+        CHECK_STREQ(def->chrs[3].alias, "channel1");
 }
 
 /* A guest agent channel without a path gets a socket in the run directory,
@@ -1128,5 +1191,6 @@ UNIT_TESTS(test_golden_files,
            test_errors,
            test_pci_placement,
            test_channel_paths,
+           test_sound_and_redir,
            test_missing_device_type,
            test_qemu_accepts_golden_argv)

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Sound on the QEMU command line: the host backends (-audiodev, one per
+ * <audio>, "audioID") and the sound cards (-device, "soundN", with their
+ * HDA codecs "soundN-codecK" on bus "soundN.0"), each card naming its
+ * backend with audiodev=. As libvirt does, a domain with a sound card and
+ * no <audio> gets one: 'spice' when it has a SPICE display (the client
+ * plays the sound), else 'none'. Pure: see qemu-command.h. */
+
+#include "qemu-command-internal.h"
+#include "util.h"
+
+/* The id of the implicit backend, as libvirt numbers it. */
+#define IMPLICIT_AUDIO_ID 1u
+
+static int build_audiodev(QemuCmd *c, DomainAudioType type, unsigned id, unsigned timer_period) {
+        OptBuf b = {};
+
+        switch (type) {
+        case DOMAIN_AUDIO_NONE:
+                opt_add(&b, "none,id=audio%u", id);
+                break;
+        case DOMAIN_AUDIO_SPICE:
+                if (!qemu_has_spice(c->def))
+                        return cmd_fail(c, -EINVAL, "<audio id='%u' type='spice'> needs a <graphics type='spice'>",
+                                        id);
+                opt_add(&b, "spice,id=audio%u", id);
+                break;
+        default:
+                return cmd_fail(c, -EOPNOTSUPP, "audio %u: type %d is not supported", id, (int) type);
+        }
+        if (timer_period > 0)
+                opt_add(&b, "timer-period=%u", timer_period);
+        return cmd_opt(c, "-audiodev", &b);
+}
+
+int qemu_build_audios(QemuCmd *c) {
+        const DomainDef *def = c->def;
+
+        if (def->n_audios == 0 && def->n_sounds > 0)
+                return build_audiodev(c, qemu_has_spice(def) ? DOMAIN_AUDIO_SPICE : DOMAIN_AUDIO_NONE,
+                                      IMPLICIT_AUDIO_ID, 0);
+        for (size_t i = 0; i < def->n_audios; i++) {
+                const DomainAudioDef *a = &def->audios[i];
+                int r;
+
+                if (a->id == 0 || a->id > 255)
+                        return cmd_fail(c, -EINVAL, "audio %zu: id %u is out of range: 1 to 255", i, a->id);
+                for (size_t j = 0; j < i; j++)
+                        if (def->audios[j].id == a->id)
+                                return cmd_fail(c, -EINVAL, "two <audio> have the id %u", a->id);
+                r = build_audiodev(c, a->type, a->id, a->timer_period);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The backend a card plays on: the one it names, else the first. */
+static int sound_audio_id(QemuCmd *c, const DomainSoundDef *s, const char *what, unsigned *ret) {
+        const DomainDef *def = c->def;
+
+        if (s->audio_id == 0) {
+                *ret = def->n_audios > 0 ? def->audios[0].id : IMPLICIT_AUDIO_ID;
+                return 0;
+        }
+        for (size_t i = 0; i < def->n_audios; i++)
+                if (def->audios[i].id == s->audio_id) {
+                        *ret = s->audio_id;
+                        return 0;
+                }
+        return cmd_fail(c, -EINVAL, "%s: <audio id='%u'/> names no <audio> of the domain", what, s->audio_id);
+}
+
+static const char *const codec_types[_DOMAIN_SOUND_CODEC_MAX] = {
+        [DOMAIN_SOUND_CODEC_DUPLEX] = "hda-duplex",
+        [DOMAIN_SOUND_CODEC_MICRO] = "hda-micro",
+        [DOMAIN_SOUND_CODEC_OUTPUT] = "hda-output",
+};
+
+/* The codecs of an HDA controller, at codec addresses 0, 1...; none
+ * given: one duplex codec (libvirt's old default). */
+static int build_codecs(QemuCmd *c, const DomainSoundDef *s, const char *what, unsigned audio) {
+        static const DomainSoundCodec dflt = DOMAIN_SOUND_CODEC_DUPLEX;
+        const DomainSoundCodec *codecs = s->n_codecs > 0 ? s->codecs : &dflt;
+        size_t n = s->n_codecs > 0 ? s->n_codecs : 1;
+
+        if (n > 15)
+                return cmd_fail(c, -EINVAL, "%s: %zu codecs, an HDA link has at most 15", what, n);
+        for (size_t k = 0; k < n; k++) {
+                OptBuf b = {};
+                int r;
+
+                if ((unsigned) codecs[k] >= _DOMAIN_SOUND_CODEC_MAX)
+                        return cmd_fail(c, -EOPNOTSUPP, "%s: codec type %d is not supported", what, (int) codecs[k]);
+                opt_add(&b, "%s,bus=%s.0,cad=%zu,id=%s-codec%zu,audiodev=audio%u", codec_types[codecs[k]], what, k,
+                        what, k, audio);
+                r = cmd_device(c, &b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int build_sound(QemuCmd *c, size_t i) {
+        const DomainSoundDef *s = &c->def->sounds[i];
+        const char *type;
+        unsigned audio = 0;
+        char what[32];
+        OptBuf b = {};
+        int r;
+
+        snprintf(what, sizeof(what), "sound%zu", i);
+        r = sound_audio_id(c, s, what, &audio);
+        if (r < 0)
+                return r;
+        if (s->n_codecs > 0 && s->model != DOMAIN_SOUND_ICH6 && s->model != DOMAIN_SOUND_ICH9)
+                return cmd_fail(c, -EINVAL, "%s: only models ich6 and ich9 have codecs", what);
+        switch (s->model) {
+        case DOMAIN_SOUND_ICH6:
+        case DOMAIN_SOUND_ICH9:
+                type = s->model == DOMAIN_SOUND_ICH9 ? "ich9-intel-hda" : "intel-hda";
+                r = qemu_pci_device_start(c, &b, &s->addr, what, type);
+                if (r < 0)
+                        return r;
+                opt_add(&b, "id=%s", what);
+                r = cmd_device(c, &b);
+                return r < 0 ? r : build_codecs(c, s, what, audio);
+        case DOMAIN_SOUND_AC97:
+        case DOMAIN_SOUND_ES1370:
+                type = s->model == DOMAIN_SOUND_AC97 ? "AC97" : "ES1370";
+                r = qemu_pci_device_start(c, &b, &s->addr, what, type);
+                if (r < 0)
+                        return r;
+                break;
+        case DOMAIN_SOUND_SB16:
+                if (s->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "%s: an ISA sound card (sb16) has no <address> of type '%s'", what,
+                                        domain_address_type_to_string(s->addr.type) ?: "?");
+                opt_add(&b, "sb16");
+                break;
+        case DOMAIN_SOUND_USB:
+                opt_add(&b, "usb-audio");
+                r = qemu_usb_bus_opts(c, &s->addr, what, &b);
+                if (r < 0) {
+                        opt_done(&b);
+                        return r;
+                }
+                break;
+        default:
+                return cmd_fail(c, -EOPNOTSUPP, "%s: sound model %d is not supported", what, (int) s->model);
+        }
+        opt_add(&b, "id=%s,audiodev=audio%u", what, audio);
+        return cmd_device(c, &b);
+}
+
+int qemu_build_sounds(QemuCmd *c) {
+        for (size_t i = 0; i < c->def->n_sounds; i++) {
+                int r = build_sound(c, i);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
