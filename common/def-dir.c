@@ -6,9 +6,7 @@
 #include "util.h"
 
 static bool is_xml_file(const struct dirent *de) {
-        size_t n = strlen(de->d_name);
-
-        return n > 4 && streq(de->d_name + n - 4, ".xml") && de->d_type != DT_DIR;
+        return strlen(de->d_name) > 4 && endswith(de->d_name, ".xml") && de->d_type != DT_DIR;
 }
 
 int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata) {

@@ -183,6 +183,11 @@ int unhexchar(char c) {
         return -1;
 }
 
+bool endswith(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+        return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
 const char *strrstr(const char *haystack, const char *needle) {
         const char *last = NULL;
 

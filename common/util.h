@@ -30,6 +30,9 @@ bool object_name_is_valid(const char *name);
 /* The value of a hex digit (either case), or -1. */
 int unhexchar(char c);
 
+/* Whether s ends with suffix. */
+bool endswith(const char *s, const char *suffix);
+
 /* The last occurrence of needle in haystack, or NULL. */
 const char *strrstr(const char *haystack, const char *needle);
 

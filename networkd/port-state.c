@@ -174,7 +174,8 @@ int port_load_all(Manager *m) {
                 Port *p;
                 int r;
 
-                if (!strstr(de->d_name, ".port"))
+                /* Not a write that a crash left half done (".port.tmp.PID"). */
+                if (!endswith(de->d_name, ".port"))
                         continue;
                 path = path_join(m->portdir, de->d_name);
                 if (!path)

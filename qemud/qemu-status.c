@@ -243,9 +243,7 @@ int qemu_status_load_all(Manager *m) {
                 return errno == ENOENT ? 0 : -errno;
         while ((de = readdir(dir))) {
                 _cleanup_free_ char *path = NULL;
-                size_t n = strlen(de->d_name);
-
-                if (n < 5 || !streq(de->d_name + n - 4, ".xml"))
+                if (!endswith(de->d_name, ".xml"))
                         continue;
                 path = path_join(m->rundir, de->d_name);
                 if (!path)
