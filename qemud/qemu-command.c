@@ -322,9 +322,24 @@ static int build_loader(QemuCmd *c) {
         int r;
 
         if (!os->loader) {
+                /* the driver resolves firmware='efi' (qemu-firmware.c) before building */
+                if (os->firmware == DOMAIN_FIRMWARE_EFI)
+                        return cmd_fail(c, -EINVAL, "<os firmware='efi'> has not been resolved to a firmware file");
+                if (os->loader_secure == TRISTATE_ON)
+                        return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs a firmware");
                 if (os->nvram)
                         return cmd_fail(c, -EINVAL, "<nvram> needs a <loader type='pflash'>");
                 return 0;
+        }
+        if (os->loader_secure == TRISTATE_ON) {
+                /* only SMM code may then write the variables store */
+                if (os->loader_type != DOMAIN_LOADER_PFLASH)
+                        return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs type='pflash'");
+                if (c->def->features.smm != TRISTATE_ON)
+                        return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs <features><smm state='on'/>");
+                r = cmd_arg(c, "-global") ?: cmd_arg(c, "driver=cfi.pflash01,property=secure,value=on");
+                if (r < 0)
+                        return r;
         }
         if (os->loader_type != DOMAIN_LOADER_PFLASH) {
                 if (os->nvram)
@@ -355,6 +370,63 @@ static Tristate kvmclock_present(const DomainDef *def) {
         return t ? t->present : TRISTATE_ABSENT;
 }
 
+static Tristate hypervclock_present(const DomainDef *def) {
+        const DomainTimerDef *t = find_timer(def, DOMAIN_TIMER_HYPERVCLOCK);
+
+        return t ? t->present : TRISTATE_ABSENT;
+}
+
+/* <features><hyperv> and <timer name='hypervclock'/>: QEMU's hv-* CPU
+ * properties. Features given state='off' are named off; spinlocks and
+ * vendor_id off are simply left out (they have no off value). */
+static int add_hyperv(QemuCmd *c, OptBuf *b) {
+        const DomainFeaturesDef *f = &c->def->features;
+
+        if (hypervclock_present(c->def) != TRISTATE_ABSENT)
+                opt_add_bool(b, "hv-time", hypervclock_present(c->def) == TRISTATE_ON);
+        switch (f->hyperv_mode) {
+        case DOMAIN_HYPERV_MODE_NONE:
+                return 0;
+        case DOMAIN_HYPERV_MODE_PASSTHROUGH:
+                if (c->params->accel != QEMU_ACCEL_KVM)
+                        return -EOPNOTSUPP;
+                opt_add(b, "hv-passthrough=on");
+                return 0;
+        case DOMAIN_HYPERV_MODE_CUSTOM:
+                break;
+        default:
+                return -EINVAL;
+        }
+        for (int i = 0; i < _DOMAIN_HYPERV_MAX; i++) {
+                const char *name = domain_hyperv_feature_to_string((DomainHypervFeature) i);
+                Tristate t = f->hyperv[i];
+
+                switch (i) {
+                case DOMAIN_HYPERV_SPINLOCKS:
+                        if (t == TRISTATE_ON) {
+                                if (f->hyperv_spinlocks < DOMAIN_HYPERV_SPINLOCKS_MIN)
+                                        return -EINVAL;
+                                opt_add(b, "hv-spinlocks=0x%x", f->hyperv_spinlocks);
+                        }
+                        break;
+                case DOMAIN_HYPERV_VENDOR_ID:
+                        if (t == TRISTATE_ON) {
+                                const char *v = f->hyperv_vendor_id;
+                                if (!v || !*v || strlen(v) > DOMAIN_HYPERV_VENDOR_ID_MAX || strchr(v, ','))
+                                        return -EINVAL;
+                                opt_add(b, "hv-vendor-id=%s", v);
+                        }
+                        break;
+                default:
+                        if (t != TRISTATE_ABSENT)
+                                opt_add(b, "hv-%s=%s", name, t == TRISTATE_ON ? "on" : "off");
+                        if (i == DOMAIN_HYPERV_STIMER && f->hyperv_stimer_direct != TRISTATE_ABSENT)
+                                opt_add_bool(b, "hv-stimer-direct", f->hyperv_stimer_direct == TRISTATE_ON);
+                }
+        }
+        return 0;
+}
+
 static int cpu_model(QemuCmd *c, const char **ret) {
         const DomainCpuDef *cpu = &c->def->cpu;
         bool kvm = c->params->accel == QEMU_ACCEL_KVM;
@@ -367,7 +439,9 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                                 return cmd_fail(c, -EINVAL, "<cpu mode='custom'> and CPU features need a <model>");
                         /* QEMU's own default; named only when something is added to it */
                         *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
-                               kvmclock_present(c->def) != TRISTATE_ABSENT ? "qemu64" : NULL;
+                               kvmclock_present(c->def) != TRISTATE_ABSENT ||
+                               hypervclock_present(c->def) != TRISTATE_ABSENT ||
+                               c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ? "qemu64" : NULL;
                         return 0;
                 }
                 if (!qemu_caps_has_cpu_model(c->caps, cpu->model))
@@ -425,6 +499,17 @@ static int build_cpu(QemuCmd *c) {
                 opt_add(&b, "kvm=off");
         if (kvmclock_present(c->def) != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
+        r = add_hyperv(c, &b);
+        if (r == -EOPNOTSUPP) {
+                opt_done(&b);
+                return cmd_fail(c, r, "<features><hyperv mode='passthrough'> needs KVM (domain type 'kvm')");
+        }
+        if (r < 0) {
+                opt_done(&b);
+                return cmd_fail(c, r, "invalid <features><hyperv>: spinlocks need retries >= %u, "
+                                "vendor_id a value of 1 to %d characters without ','",
+                                DOMAIN_HYPERV_SPINLOCKS_MIN, DOMAIN_HYPERV_VENDOR_ID_MAX);
+        }
         return cmd_opt(c, "-cpu", &b);
 }
 

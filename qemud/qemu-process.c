@@ -13,6 +13,7 @@
 #include "qemu-command.h"
 #include "qemu-monitor.h"
 #include "qemu-prepare.h"
+#include "qemu-firmware.h"
 #include "qemu-hugepages.h"
 #include "qemu-lock.h"
 #include "qemu-log.h"
@@ -597,6 +598,15 @@ static int prepare_live(Domain *d, ConfError *err) {
         free_and_replace_str(&d->live->os.machine, strdup(machine));
         if (!d->live->os.machine)
                 return -ENOMEM;
+        /* <os firmware='efi'>: loader and NVRAM from QEMU's firmware descriptors */
+        r = qemu_firmware_prepare(d->live, qemu_firmware_default_dirs, d->manager->paths.statedir,
+                                  d->manager->caps->arch, err);
+        if (r < 0) {
+                if (!err->name)
+                        conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot pick the firmware of '%s': %s",
+                                       d->def->name, strerror(-r));
+                return r;
+        }
         r = qemu_command_assign_aliases(d->live);
         if (r >= 0)
                 r = qemu_command_assign_paths(d->live, d->manager->rundir);

@@ -8,6 +8,7 @@
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune, memoryBacking
  *   domain-os.c          os, features, cpu, clock, pm
+ *   domain-hyperv.c      features/hyperv
  *   domain-disk.c        disk
  *   domain-net.c         interface
  *   domain-chr.c         serial, console, channel, redirdev
@@ -114,6 +115,9 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <features><hyperv>, called by domain_parse_features()/domain_format_features(). */
+int domain_parse_hyperv(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_hyperv(XmlWriter *w, const DomainFeaturesDef *f);
 bool domain_os_own(DomainDef *def);
 
 /* Devices. */

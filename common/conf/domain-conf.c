@@ -162,6 +162,35 @@ static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
         [DOMAIN_TIMER_PIT] = "pit",
         [DOMAIN_TIMER_HPET] = "hpet",
         [DOMAIN_TIMER_KVMCLOCK] = "kvmclock",
+        [DOMAIN_TIMER_HYPERVCLOCK] = "hypervclock",
+};
+
+static const char *const domain_firmware_table[_DOMAIN_FIRMWARE_MAX] = {
+        [DOMAIN_FIRMWARE_BIOS] = "bios",
+        [DOMAIN_FIRMWARE_EFI] = "efi",
+};
+
+static const char *const domain_hyperv_mode_table[_DOMAIN_HYPERV_MODE_MAX] = {
+        [DOMAIN_HYPERV_MODE_CUSTOM] = "custom",
+        [DOMAIN_HYPERV_MODE_PASSTHROUGH] = "passthrough",
+};
+
+static const char *const domain_hyperv_feature_table[_DOMAIN_HYPERV_MAX] = {
+        [DOMAIN_HYPERV_RELAXED] = "relaxed",
+        [DOMAIN_HYPERV_VAPIC] = "vapic",
+        [DOMAIN_HYPERV_SPINLOCKS] = "spinlocks",
+        [DOMAIN_HYPERV_VPINDEX] = "vpindex",
+        [DOMAIN_HYPERV_RUNTIME] = "runtime",
+        [DOMAIN_HYPERV_SYNIC] = "synic",
+        [DOMAIN_HYPERV_STIMER] = "stimer",
+        [DOMAIN_HYPERV_RESET] = "reset",
+        [DOMAIN_HYPERV_VENDOR_ID] = "vendor_id",
+        [DOMAIN_HYPERV_FREQUENCIES] = "frequencies",
+        [DOMAIN_HYPERV_REENLIGHTENMENT] = "reenlightenment",
+        [DOMAIN_HYPERV_TLBFLUSH] = "tlbflush",
+        [DOMAIN_HYPERV_IPI] = "ipi",
+        [DOMAIN_HYPERV_EVMCS] = "evmcs",
+        [DOMAIN_HYPERV_AVIC] = "avic",
 };
 
 static const char *const domain_timer_tickpolicy_table[_DOMAIN_TIMER_TICKPOLICY_MAX] = {

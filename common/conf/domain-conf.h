@@ -47,6 +47,16 @@ typedef enum DomainLoaderType {
         _DOMAIN_LOADER_MAX,
 } DomainLoaderType;
 
+/* <os firmware=''>: libvirt's firmware auto-selection. EFI without a
+ * <loader> path is resolved by the driver when the guest starts (the live
+ * definition then has loader and nvram filled in). */
+typedef enum DomainFirmware {
+        DOMAIN_FIRMWARE_NONE, /* not given */
+        DOMAIN_FIRMWARE_BIOS,
+        DOMAIN_FIRMWARE_EFI,
+        _DOMAIN_FIRMWARE_MAX,
+} DomainFirmware;
+
 /* Tri-state for on/off attributes: not given, on, off. */
 typedef enum Tristate {
         TRISTATE_ABSENT,
@@ -63,14 +73,53 @@ typedef struct DomainOsDef {
         DomainBootDev boot[_DOMAIN_BOOT_MAX];
         size_t n_boot;
         Tristate bootmenu;
+        DomainFirmware firmware;
         char *loader;  /* path */
         DomainLoaderType loader_type;
         Tristate loader_readonly;
+        Tristate loader_secure; /* secure='yes|no': Secure Boot firmware (needs <smm state='on'/>) */
         char *nvram;
 } DomainOsDef;
 
+/* <features><hyperv mode=''>: the Hyper-V enlightenments a Windows guest uses. */
+typedef enum DomainHypervMode {
+        DOMAIN_HYPERV_MODE_NONE,        /* no <hyperv> */
+        DOMAIN_HYPERV_MODE_CUSTOM,      /* mode='custom' (the default): the listed features */
+        DOMAIN_HYPERV_MODE_PASSTHROUGH, /* mode='passthrough': all the host's (hv-passthrough) */
+        _DOMAIN_HYPERV_MODE_MAX,
+} DomainHypervMode;
+
+/* The children of <hyperv mode='custom'>, in the schema's order; each maps
+ * to QEMU's -cpu hv-<name> property (vendor_id: hv-vendor-id). */
+typedef enum DomainHypervFeature {
+        DOMAIN_HYPERV_RELAXED,
+        DOMAIN_HYPERV_VAPIC,
+        DOMAIN_HYPERV_SPINLOCKS,   /* on: retries in hyperv_spinlocks */
+        DOMAIN_HYPERV_VPINDEX,
+        DOMAIN_HYPERV_RUNTIME,
+        DOMAIN_HYPERV_SYNIC,
+        DOMAIN_HYPERV_STIMER,      /* <direct state=''/> in hyperv_stimer_direct */
+        DOMAIN_HYPERV_RESET,
+        DOMAIN_HYPERV_VENDOR_ID,   /* on: value in hyperv_vendor_id */
+        DOMAIN_HYPERV_FREQUENCIES,
+        DOMAIN_HYPERV_REENLIGHTENMENT,
+        DOMAIN_HYPERV_TLBFLUSH,
+        DOMAIN_HYPERV_IPI,
+        DOMAIN_HYPERV_EVMCS,
+        DOMAIN_HYPERV_AVIC,
+        _DOMAIN_HYPERV_MAX,
+} DomainHypervFeature;
+
+#define DOMAIN_HYPERV_SPINLOCKS_MIN 4095u   /* libvirt's (and Hyper-V's) lowest retry count */
+#define DOMAIN_HYPERV_VENDOR_ID_MAX 12      /* characters */
+
 typedef struct DomainFeaturesDef {
         bool acpi, apic, pae;
+        DomainHypervMode hyperv_mode;
+        Tristate hyperv[_DOMAIN_HYPERV_MAX]; /* custom: state='on|off' of each child given */
+        unsigned hyperv_spinlocks;           /* retries='' (state on), 0 = not given */
+        Tristate hyperv_stimer_direct;       /* <stimer><direct state=''/></stimer> */
+        char *hyperv_vendor_id;              /* <vendor_id value=''/> */
         Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
         Tristate vmport;     /* <vmport state='on|off'/> (no state: on) */
         Tristate smm;        /* <smm state='on|off'/> (no state: on) */
@@ -132,13 +181,14 @@ typedef enum DomainClockBasis {
         _DOMAIN_CLOCK_BASIS_MAX,
 } DomainClockBasis;
 
-/* <clock><timer name=''/>: the timers we model. platform, tsc, hypervclock
- * and armvtimer are refused by the parser. */
+/* <clock><timer name=''/>: the timers we model. platform, tsc and armvtimer
+ * are refused by the parser. */
 typedef enum DomainTimerName {
         DOMAIN_TIMER_RTC,
         DOMAIN_TIMER_PIT,
         DOMAIN_TIMER_HPET,
         DOMAIN_TIMER_KVMCLOCK,
+        DOMAIN_TIMER_HYPERVCLOCK, /* the Hyper-V reference TSC page: -cpu hv-time */
         _DOMAIN_TIMER_MAX,
 } DomainTimerName;
 
@@ -164,7 +214,7 @@ typedef enum DomainTimerTrack {
  *   rtc       tickpolicy delay|catchup, track guest|wall|realtime, present='yes'
  *   pit       tickpolicy delay|discard, present
  *   hpet      present
- *   kvmclock  present */
+ *   kvmclock, hypervclock  present */
 typedef struct DomainTimerDef {
         DomainTimerName name;
         Tristate present;             /* present='yes|no' */
@@ -647,6 +697,7 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_lifecycle_action, DomainLifecycleAction)       \
         X(domain_boot_dev, DomainBootDev)                       \
         X(domain_loader_type, DomainLoaderType)                 \
+        X(domain_firmware, DomainFirmware)                      \
         X(domain_cpu_mode, DomainCpuMode)                       \
         X(domain_cpu_feature_policy, DomainCpuFeaturePolicy)    \
         X(domain_clock_offset, DomainClockOffset)               \
@@ -667,6 +718,8 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_sound_codec, DomainSoundCodec)                 \
         X(domain_audio_type, DomainAudioType)                   \
         X(domain_timer_name, DomainTimerName)                   \
+        X(domain_hyperv_mode, DomainHypervMode)                 \
+        X(domain_hyperv_feature, DomainHypervFeature)           \
         X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
         X(domain_timer_track, DomainTimerTrack)                 \
         X(domain_address_type, DomainAddressType)

@@ -56,10 +56,13 @@ static int parse_os_path(char **ret, xmlNodePtr n, const char *path, ConfError *
 static int parse_os_loader(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "readonly", "type");
+        r = XML_CHECK_ATTRS(n, path, err, "readonly", "secure", "type");
         if (r < 0)
                 return r;
         r = domain_attr_tristate(n, path, "readonly", "yes", "no", &os->loader_readonly, err);
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(n, path, "secure", "yes", "no", &os->loader_secure, err);
         if (r < 0)
                 return r;
         r = DOMAIN_ATTR_ENUM(n, path, "type", domain_loader_type, &os->loader_type, err);
@@ -138,9 +141,13 @@ int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
         static const char *const children[] = {
                 "type", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
         };
+        DomainOsDef *os = &def->os;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        r = XML_CHECK_ATTRS(n, path, err, "firmware");
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "firmware", domain_firmware, &os->firmware, err);
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -157,11 +164,17 @@ int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
         }
         if (!def->os.type)
                 return xml_err_xml(err, "missing element <%s/type>", path);
+        /* UEFI lives in flash; a ROM is what SeaBIOS is */
+        if (os->firmware == DOMAIN_FIRMWARE_EFI && os->loader_type == DOMAIN_LOADER_ROM)
+                return xml_err_invalid(err, "<%s firmware='efi'> needs a <loader type='pflash'>, not 'rom'", path);
+        if (os->firmware == DOMAIN_FIRMWARE_BIOS && os->loader_secure == TRISTATE_ON)
+                return xml_err_invalid(err, "<%s/loader secure='yes'> needs firmware='efi', not 'bios'", path);
         return 0;
 }
 
 void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         xw_start(w, "os");
+        xw_attr(w, "firmware", domain_firmware_to_string(os->firmware));
 
         xw_start(w, "type");
         xw_attr(w, "arch", os->arch);
@@ -169,9 +182,11 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         xw_text(w, os->type ?: "hvm");
         xw_end(w);
 
-        if (os->loader || os->loader_type != DOMAIN_LOADER_DEFAULT || os->loader_readonly != TRISTATE_ABSENT) {
+        if (os->loader || os->loader_type != DOMAIN_LOADER_DEFAULT || os->loader_readonly != TRISTATE_ABSENT ||
+            os->loader_secure != TRISTATE_ABSENT) {
                 xw_start(w, "loader");
                 xw_attr(w, "readonly", tristate_word(os->loader_readonly, "yes", "no"));
+                xw_attr(w, "secure", tristate_word(os->loader_secure, "yes", "no"));
                 xw_attr(w, "type", domain_loader_type_to_string(os->loader_type));
                 if (os->loader)
                         xw_text(w, os->loader);
@@ -258,13 +273,19 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                              xml_is(c, "pae") ? &f->pae : NULL;
                 Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm : NULL;
 
-                if (!flag && !state && !xml_is(c, "kvm"))
+                if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv"))
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
+                if (xml_is(c, "hyperv")) {
+                        r = domain_parse_hyperv(f, c, sub, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (state) {
                         r = parse_feature_state(state, c, sub, err);
                         if (r < 0)
@@ -290,7 +311,7 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT &&
-            f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT)
+            f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT && f->hyperv_mode == DOMAIN_HYPERV_MODE_NONE)
                 return;
         xw_start(w, "features");
         if (f->acpi)
@@ -299,6 +320,7 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
                 xw_empty(w, "apic");
         if (f->pae)
                 xw_empty(w, "pae");
+        domain_format_hyperv(w, f);
         if (f->kvm_hidden != TRISTATE_ABSENT) {
                 xw_start(w, "kvm");
                 xw_start(w, "hidden");
@@ -715,6 +737,7 @@ void domain_os_clear(DomainDef *def) {
         free(os->cmdline);
         free(os->loader);
         free(os->nvram);
+        free(def->features.hyperv_vendor_id);
         free(def->cpu.match);
         free(def->cpu.check);
         free(def->cpu.model);
@@ -737,6 +760,7 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->cmdline) && ok;
         ok = own_str(&os->loader) && ok;
         ok = own_str(&os->nvram) && ok;
+        ok = own_str(&def->features.hyperv_vendor_id) && ok;
         ok = own_str(&def->cpu.match) && ok;
         ok = own_str(&def->cpu.check) && ok;
         ok = own_str(&def->cpu.model) && ok;

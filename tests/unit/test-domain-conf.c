@@ -699,7 +699,8 @@ static void test_refuse_unmodelled(void) {
                 NULL, VB_ERROR_NOT_SUPPORTED, "<clock/timer/catchup>");
         REFUSED("<features><smm state='on'><tseg unit='MiB'>48</tseg></smm></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/smm/tseg>");
-        REFUSED("<features><hyperv/></features>", NULL, VB_ERROR_NOT_SUPPORTED, "<features/hyperv>");
+        REFUSED("<features><hyperv><relaxed state='on'/><crash state='on'/></hyperv></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
         REFUSED("<features><kvm><hint-dedicated state='on'/></kvm></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
         REFUSED("<cpu mode='host-passthrough'><cache mode='passthrough'/></cpu>", NULL,
@@ -778,8 +779,8 @@ static void test_refuse_unmodelled_attributes(void) {
                 "attribute 'mode' of <devices/serial/source>");
         REFUSED(NULL, "<controller type='sata' model='ahci'/>", VB_ERROR_NOT_SUPPORTED, "'model'");
         REFUSED(NULL, "<controller type='scsi' ports='4'/>", VB_ERROR_NOT_SUPPORTED, "'ports'");
-        check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "attribute 'firmware' of <os>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><loader stateless='yes'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'stateless' of <os/loader>");
         REFUSED(NULL, "<rng model='virtio' xmlns:x='urn:x' x:y='1'><backend model='builtin'/></rng>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'x:y' of <devices/rng>");
         check_refused("<domain type='kvm' foo='bar'><name>x</name><os><type>hvm</type></os></domain>",
@@ -1284,8 +1285,10 @@ static void test_timers_pm_features(void) {
                 "attribute 'tickpolicy' of <clock/timer> is not supported for timer 'hpet'");
         REFUSED("<clock offset='utc'><timer name='hpet' present='no'/><timer name='hpet' present='yes'/></clock>",
                 NULL, VB_ERROR_INVALID_ARG, "timer 'hpet' is given more than once");
-        REFUSED("<clock offset='utc'><timer name='hypervclock' present='yes'/></clock>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "timer 'hypervclock'");
+        REFUSED("<clock offset='utc'><timer name='hypervclock' tickpolicy='delay'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "attribute 'tickpolicy' of <clock/timer> is not supported for timer 'hypervclock'");
+        REFUSED("<clock offset='utc'><timer name='platform'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "timer 'platform'");
         REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='fast'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "'fast'");
         REFUSED("<clock offset='utc'><timer name='kvmclock' present='maybe'/></clock>", NULL, VB_ERROR_INVALID_ARG,
@@ -1315,6 +1318,128 @@ static void test_timers_pm_features(void) {
                 CHECK_CONTAINS(out, "<clock offset='localtime'>\n    <timer name='kvmclock' present='no'/>\n"
                                     "    <timer name='rtc' track='realtime' tickpolicy='delay' present='yes'/>");
                 CHECK_NOT_CONTAINS(out, "<pm>");
+        }
+}
+
+static void test_hyperv(void) {
+        REFUSED("<features><hyperv mode='passthrough'><relaxed state='on'/></hyperv></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/hyperv/relaxed> in <features/hyperv mode='passthrough'>");
+        REFUSED("<features><hyperv mode='auto'/></features>", NULL, VB_ERROR_NOT_SUPPORTED, "'auto'");
+        REFUSED("<features><hyperv><relaxed/></hyperv></features>", NULL, VB_ERROR_XML,
+                "missing attribute 'state' of <features/hyperv/relaxed>");
+        REFUSED("<features><hyperv><relaxed state='yes'/></hyperv></features>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
+        REFUSED("<features><hyperv><relaxed state='on'/><relaxed state='off'/></hyperv></features>", NULL,
+                VB_ERROR_XML, "<features/hyperv/relaxed> is given more than once");
+        REFUSED("<features><hyperv><relaxed state='on'>x</relaxed></hyperv></features>", NULL, VB_ERROR_XML,
+                "<features/hyperv/relaxed>");
+        REFUSED("<features><hyperv><vapic state='on' retries='9000'/></hyperv></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "retries");
+        REFUSED("<features><hyperv><spinlocks state='on'/></hyperv></features>", NULL, VB_ERROR_XML,
+                "missing attribute 'retries'");
+        REFUSED("<features><hyperv><spinlocks state='on' retries='4094'/></hyperv></features>", NULL,
+                VB_ERROR_INVALID_ARG, "at least 4095");
+        REFUSED("<features><hyperv><spinlocks state='on' retries='-1'/></hyperv></features>", NULL,
+                VB_ERROR_INVALID_ARG, "retries");
+        REFUSED("<features><hyperv><vendor_id state='on'/></hyperv></features>", NULL, VB_ERROR_XML,
+                "missing attribute 'value'");
+        REFUSED("<features><hyperv><vendor_id state='on' value='0123456789abc'/></hyperv></features>", NULL,
+                VB_ERROR_INVALID_ARG, "1 to 12 characters");
+        REFUSED("<features><hyperv><vendor_id state='off' value='a,b'/></hyperv></features>", NULL,
+                VB_ERROR_INVALID_ARG, "'value'");
+        REFUSED("<features><hyperv><stimer/></hyperv></features>", NULL, VB_ERROR_XML, "missing attribute 'state'");
+        REFUSED("<features><hyperv><stimer state='on'><direct/></stimer></hyperv></features>", NULL, VB_ERROR_XML,
+                "missing attribute 'state' of <features/hyperv/stimer/direct>");
+        REFUSED("<features><hyperv><stimer state='on'><indirect state='on'/></stimer></hyperv></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/hyperv/stimer/indirect>");
+        {
+                _cleanup_free_ char *path = NULL, *out = NULL;
+                _cleanup_free_ char *xml = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                const DomainFeaturesDef *f;
+
+                CHECK(asprintf(&path, "%s/windows.xml", data_dir()) > 0);
+                xml = read_file(path);
+                def = xml ? parse_ok(xml, "windows.xml") : NULL;
+                out = def ? format_ok(def, DOMAIN_FORMAT_INACTIVE) : NULL;
+                CHECK(def != NULL);
+                if (!def)
+                        return;
+                f = &def->features;
+                CHECK_INTEQ(f->hyperv_mode, DOMAIN_HYPERV_MODE_CUSTOM);
+                CHECK_INTEQ(f->hyperv[DOMAIN_HYPERV_RELAXED], TRISTATE_ON);
+                CHECK_INTEQ(f->hyperv[DOMAIN_HYPERV_RESET], TRISTATE_OFF);
+                CHECK_INTEQ(f->hyperv[DOMAIN_HYPERV_EVMCS], TRISTATE_OFF);
+                CHECK_INTEQ(f->hyperv[DOMAIN_HYPERV_AVIC], TRISTATE_ON);
+                CHECK_INTEQ(f->hyperv_spinlocks, 8191);
+                CHECK_INTEQ(f->hyperv_stimer_direct, TRISTATE_ON);
+                CHECK_STREQ(f->hyperv_vendor_id, "KVM Hv");
+                CHECK_INTEQ(f->kvm_hidden, TRISTATE_ON);
+                CHECK_INTEQ(def->clock.timers[3].name, DOMAIN_TIMER_HYPERVCLOCK);
+                CHECK_INTEQ(def->clock.timers[3].present, TRISTATE_ON);
+                CHECK_CONTAINS(out, "<hyperv mode='custom'>\n      <relaxed state='on'/>");
+                CHECK_CONTAINS(out, "<spinlocks state='on' retries='8191'/>");
+                CHECK_CONTAINS(out, "<stimer state='on'>\n        <direct state='on'/>\n      </stimer>");
+                CHECK_CONTAINS(out, "<vendor_id state='on' value='KVM Hv'/>");
+                CHECK_CONTAINS(out, "<avic state='on'/>\n    </hyperv>\n    <kvm>");
+                CHECK_CONTAINS(out, "<timer name='hypervclock' present='yes'/>");
+        }
+        {
+                _cleanup_free_ char *xml = domain_with(
+                        "<features><hyperv mode='passthrough'/></features>"
+                        "<clock offset='utc'><timer name='hypervclock' present='no'/></clock>", NULL);
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "passthrough");
+                _cleanup_free_ char *out = def ? format_ok(def, 0) : NULL;
+
+                if (def)
+                        CHECK_INTEQ(def->features.hyperv_mode, DOMAIN_HYPERV_MODE_PASSTHROUGH);
+                CHECK_CONTAINS(out, "<features>\n    <hyperv mode='passthrough'/>\n  </features>");
+                CHECK_CONTAINS(out, "<timer name='hypervclock' present='no'/>");
+        }
+        {
+                /* no mode is custom; <stimer> with only <direct/> is valid */
+                _cleanup_free_ char *xml = domain_with(
+                        "<features><hyperv><stimer><direct state='off'/></stimer>"
+                        "<vendor_id state='off'/><spinlocks state='off'/></hyperv></features>", NULL);
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "custom");
+                _cleanup_free_ char *out = def ? format_ok(def, 0) : NULL;
+
+                CHECK_CONTAINS(out, "<hyperv mode='custom'>\n      <spinlocks state='off'/>\n"
+                                    "      <stimer>\n        <direct state='off'/>\n      </stimer>\n"
+                                    "      <vendor_id state='off'/>\n    </hyperv>");
+                if (out && load_schema())
+                        CHECK(schema_valid(load_schema(), out));
+        }
+}
+
+static void test_firmware(void) {
+        check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
+                      "<firmware><feature enabled='yes' name='secure-boot'/></firmware></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "<os/firmware>");
+        check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
+                      "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'template' of <os/nvram>");
+        check_refused("<domain type='kvm'><name>x</name><os firmware='uefi'><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "'uefi'");
+        check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
+                      "<loader type='rom'/></os></domain>", VB_ERROR_INVALID_ARG, "not 'rom'");
+        check_refused("<domain type='kvm'><name>x</name><os firmware='bios'><type>hvm</type>"
+                      "<loader secure='yes'/></os></domain>", VB_ERROR_INVALID_ARG, "needs firmware='efi'");
+        {
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(
+                        "<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
+                        "<loader readonly='yes' secure='yes' type='pflash'/></os>"
+                        "<features><smm state='on'/></features></domain>", "efi");
+                _cleanup_free_ char *out = def ? format_ok(def, 0) : NULL;
+
+                if (def) {
+                        CHECK_INTEQ(def->os.firmware, DOMAIN_FIRMWARE_EFI);
+                        CHECK_INTEQ(def->os.loader_secure, TRISTATE_ON);
+                        CHECK(def->os.loader == NULL);
+                }
+                CHECK_CONTAINS(out, "<os firmware='efi'>\n    <type>hvm</type>\n"
+                                    "    <loader readonly='yes' secure='yes' type='pflash'/>\n  </os>");
+                if (out && load_schema())
+                        CHECK(schema_valid(load_schema(), out));
         }
 }
 
@@ -1534,6 +1659,9 @@ static void test_string_tables(void) {
         CHECK_TABLE(domain_chr_kind, _DOMAIN_CHR_KIND_MAX, 0);
         CHECK_TABLE(domain_graphics_type, _DOMAIN_GRAPHICS_MAX, 0);
         CHECK_TABLE(domain_timer_name, _DOMAIN_TIMER_MAX, 0);
+        CHECK_TABLE(domain_firmware, _DOMAIN_FIRMWARE_MAX, 1);
+        CHECK_TABLE(domain_hyperv_mode, _DOMAIN_HYPERV_MODE_MAX, 1);
+        CHECK_TABLE(domain_hyperv_feature, _DOMAIN_HYPERV_MAX, 0);
         CHECK_TABLE(domain_timer_tickpolicy, _DOMAIN_TIMER_TICKPOLICY_MAX, 1);
         CHECK_TABLE(domain_timer_track, _DOMAIN_TIMER_TRACK_MAX, 1);
         CHECK_TABLE(domain_address_type, _DOMAIN_ADDRESS_MAX, 1);
@@ -1565,5 +1693,5 @@ UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_schema_valid, tes
            test_overflow, test_big_documents, test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large, test_refuse_unmodelled,
            test_refuse_unmodelled_attributes, test_refuse_values, test_validate, test_virt_install,
            test_virt_manager_desktop,
-           test_addresses, test_timers_pm_features, test_serial_and_channel, test_live_fields,
+           test_addresses, test_timers_pm_features, test_hyperv, test_firmware, test_serial_and_channel, test_live_fields,
            test_defaults, test_escaping, test_copy_is_deep, test_string_tables, test_conf_error_set)
