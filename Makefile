@@ -69,7 +69,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 unit-tests: $(UNIT_BIN)
 test_daemon = $(firstword $(foreach d,$(DAEMONS),$(if $(filter $(patsubst %d,%,$(d))%,$(1)),$(d))))
 define UNIT_RULES
-$(B)/tests/test-$(1): tests/unit/test-$(1).c tests/unit/unit.h $(if $(2),$(B)/lib$(2).a) $(COMMON_LIB)
+$(B)/tests/test-$(1): tests/unit/test-$(1).c tests/unit/unit.h $(wildcard tests/unit/*-test.h) $(if $(2),$(B)/lib$(2).a) $(COMMON_LIB)
 	@mkdir -p $$(dir $$@)
 	@echo "  CCLD    $$@"
 	@$$(CC) $$(CPPFLAGS) $(if $(2),-I$(2) $$(call pkg_cflags,$$($(2)_PKGS))) -Itests/unit $$(CFLAGS) -o $$@ $$< \

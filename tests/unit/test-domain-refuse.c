@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The domain XML model refuses what it does not model, and what makes no
+ * sense, naming the element, attribute or value every time. */
+
+#include "domain-test.h"
+
+static void node_path(xmlNodePtr n, char *buf, size_t size) {
+        const char *names[32];
+        size_t depth = 0, len = 0;
+
+        for (; n->parent && n->parent->type == XML_ELEMENT_NODE && depth < ELEMENTSOF(names); n = n->parent)
+                names[depth++] = (const char *) n->name;
+        snprintf(buf, size, "%s", depth ? "" : "domain");
+        while (depth > 0 && len < size) {
+                depth--;
+                len += (size_t) snprintf(buf + len, size - len, "%s%s", names[depth], depth ? "/" : "");
+        }
+}
+
+static xmlNodePtr nth_element(xmlNodePtr n, size_t *i) {
+        if (*i == 0)
+                return n;
+        for (xmlNodePtr c = n->children; c; c = c->next) {
+                xmlNodePtr r;
+
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                (*i)--;
+                r = nth_element(c, i);
+                if (r)
+                        return r;
+        }
+        return NULL;
+}
+
+static void inject_one(const char *xml, size_t index, bool attribute) {
+        xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), NULL, NULL, XML_PARSE_NONET);
+        xmlChar *out = NULL;
+        char path[512], needle[600];
+        size_t i = index;
+        xmlNodePtr n;
+        int len = 0;
+
+        n = doc ? nth_element(xmlDocGetRootElement(doc), &i) : NULL;
+        if (!n) {
+                xmlFreeDoc(doc);
+                return;
+        }
+        node_path(n, path, sizeof(path));
+        /* What is inside <metadata> is the application's, kept as it is. */
+        if (strncmp(path, "metadata", strlen("metadata")) == 0) {
+                xmlFreeDoc(doc);
+                return;
+        }
+        if (attribute) {
+                xmlNewProp(n, BAD_CAST "zzz", BAD_CAST "1");
+                snprintf(needle, sizeof(needle), "attribute 'zzz' of <%s> is not supported", path);
+        } else {
+                xmlNewChild(n, NULL, BAD_CAST "zzz", NULL);
+                snprintf(needle, sizeof(needle), "element <%s%szzz> is not supported",
+                         streq(path, "domain") ? "" : path, streq(path, "domain") ? "" : "/");
+        }
+        xmlDocDumpMemory(doc, &out, &len);
+        check_refused_((const char *) out, (size_t) len, VB_ERROR_NOT_SUPPORTED, needle, __LINE__);
+        xmlFree(out);
+        xmlFreeDoc(doc);
+}
+
+/* Nothing is ever dropped silently: an unknown attribute or child anywhere
+ * in any fixture is refused, naming its path. */
+static void test_refuse_unknown_everywhere(void) {
+        char **l = list_fixtures();
+
+        for (char **p = l; p && *p; p++) {
+                _cleanup_free_ char *xml = read_file(*p);
+                xmlDocPtr doc = xml ? xmlReadMemory(xml, (int) strlen(xml), NULL, NULL, XML_PARSE_NONET) : NULL;
+                size_t count = 0;
+
+                for (size_t i = 0; doc; i++) {
+                        size_t j = i;
+
+                        if (!nth_element(xmlDocGetRootElement(doc), &j))
+                                break;
+                        count++;
+                }
+                xmlFreeDoc(doc);
+                CHECK(count >= 5);
+                for (size_t i = 0; i < count; i++) {
+                        inject_one(xml, i, true);
+                        inject_one(xml, i, false);
+                }
+        }
+        strv_free(l);
+}
+
+static void test_refuse_malformed(void) {
+        check_refused("<domain type='kvm'><name>x</name>", VB_ERROR_XML, "line 1");
+        check_refused("<domain type='kvm'>\n<name>x</nam>\n</domain>", VB_ERROR_XML, "line 2");
+        check_refused("", VB_ERROR_XML, "malformed");
+        check_refused("<domain type='kvm'>text<name>x</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_XML, "unexpected text in <domain>");
+        check_refused("<network><name>x</name></network>", VB_ERROR_XML, "<domain>");
+        check_refused("<x:domain xmlns:x='urn:x' type='kvm'/>", VB_ERROR_XML, "namespace ('urn:x')");
+        check_refused("<domain xmlns='urn:y' type='kvm'/>", VB_ERROR_XML, "namespace ('urn:y')");
+        /* entity tricks never get as far as expansion */
+        check_refused("<?xml version='1.0'?>\n<!DOCTYPE domain [<!ENTITY a 'aaaa'>]>\n"
+                      "<domain type='kvm'><name>&a;</name></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "DOCTYPE");
+        check_refused("<?xml version='1.0'?>\n<!DOCTYPE domain SYSTEM 'http://example.com/x.dtd'>\n"
+                      "<domain type='kvm'><name>x</name></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "DOCTYPE");
+}
+
+static void test_refuse_too_large(void) {
+        size_t size = 10 * 1024 * 1024;
+        _cleanup_free_ char *xml = malloc(size + 1);
+        const char *head = "<domain type='kvm'><name>big</name><description>";
+
+        CHECK(xml != NULL);
+        if (!xml)
+                return;
+        memset(xml, 'x', size);
+        memcpy(xml, head, strlen(head));
+        xml[size] = 0;
+        check_refused_(xml, size, VB_ERROR_INVALID_ARG, "XML document too large: 10485760 bytes, at most 4194304",
+                       __LINE__);
+        /* NUL-terminated with len 0 too */
+        check_refused_(xml, 0, VB_ERROR_INVALID_ARG, "XML document too large", __LINE__);
+}
+
+static void test_refuse_unmodelled(void) {
+        REFUSED(NULL, "<hostdev mode='subsystem' type='pci'/>", VB_ERROR_NOT_SUPPORTED,
+                "unsupported configuration: element <devices/hostdev> is not supported");
+        REFUSED(NULL, "<filesystem type='mount'/>", VB_ERROR_NOT_SUPPORTED, "<devices/filesystem>");
+        REFUSED(NULL, "<sound model='pcspk'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'pcspk' of attribute 'model' of <devices/sound>");
+        REFUSED(NULL, "<sound model='ich7'/>", VB_ERROR_NOT_SUPPORTED, "'ich7'");
+        REFUSED(NULL, "<sound model='ich9'><acpi index='1'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/sound/acpi>");
+        REFUSED(NULL, "<sound model='ac97'><codec type='duplex'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/sound/codec> is only supported for sound models 'ich6' and 'ich9', not 'ac97'");
+        REFUSED(NULL, "<sound model='sb16'><address type='isa' iobase='0x220' irq='5'/></sound>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/sound/address>");
+        REFUSED(NULL, "<sound model='usb'><address type='pci' slot='3'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'pci' of <devices/sound/address>");
+        REFUSED(NULL, "<audio id='1' type='pulseaudio'/>", VB_ERROR_NOT_SUPPORTED,
+                "'pulseaudio' of attribute 'type' of <devices/audio>");
+        REFUSED(NULL, "<audio id='1' type='none'><input mixingEngine='no'/></audio>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/audio/input>");
+        REFUSED(NULL, "<watchdog model='i6300esb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/watchdog>");
+        REFUSED(NULL, "<channel type='spicevmc'><source path='/x'/><target type='virtio'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/channel/source>");
+        REFUSED(NULL, "<channel type='spicevmc'><target type='virtio' name='org.spice-space.webdav.0'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "target name 'org.spice-space.webdav.0' of a spicevmc <devices/channel>");
+        REFUSED(NULL, "<serial type='spicevmc'><target port='0'/></serial>", VB_ERROR_NOT_SUPPORTED,
+                "'spicevmc' of attribute 'type' of <devices/serial>");
+        REFUSED(NULL, "<channel type='spiceport'><source channel='org.qemu.console.serial.0'/>"
+                "<target type='virtio' name='org.qemu.console.serial.0'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "'spiceport' of attribute 'type' of <devices/channel>");
+        REFUSED(NULL, "<redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='4000'/>"
+                "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'tcp' of attribute 'type' of <devices/redirdev>");
+        REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><boot order='1'/></redirdev>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/redirdev/boot>");
+        REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><address type='pci' slot='3'/></redirdev>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'pci' of <devices/redirdev/address>");
+        REFUSED(NULL, "<redirfilter><usbdev allow='yes'/></redirfilter>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/redirfilter>");
+        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
+                VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
+        REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/tpm>");
+        REFUSED("<seclabel type='dynamic'/>", NULL, VB_ERROR_NOT_SUPPORTED, "element <seclabel>");
+        REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
+        REFUSED("<iothreads>2</iothreads>", NULL, VB_ERROR_NOT_SUPPORTED, "<iothreads>");
+        REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-ram/></pm>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "<pm/suspend-to-ram>");
+        REFUSED("<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<qemu:commandline>");
+        REFUSED("<clock offset='utc'><timer name='tsc' frequency='3000000000'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
+        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
+                NULL, VB_ERROR_NOT_SUPPORTED, "<clock/timer/catchup>");
+        REFUSED("<features><smm state='on'><tseg unit='MiB'>48</tseg></smm></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/smm/tseg>");
+        REFUSED("<features><hyperv><relaxed state='on'/><crash state='on'/></hyperv></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
+        REFUSED("<features><kvm><hint-dedicated state='on'/></kvm></features>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
+        REFUSED("<cpu mode='host-passthrough'><cache mode='passthrough'/></cpu>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<cpu/cache>");
+        REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "<numatune/memnode>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
+                "<address type='ccw' cssid='0xfe' ssid='0x0' devno='0x0001'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'ccw' of <devices/disk/address>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
+                "<address type='pci' domain='0' bus='0' slot='4' function='0'><zpci uid='1'/></address></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/address/zpci>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/><backingStore/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/backingStore>");
+        REFUSED(NULL, "<interface type='user'><link state='down'/></interface>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
+        REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/interface/source>");
+        REFUSED(NULL, "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/console/target/model>");
+        REFUSED(NULL, "<serial type='pty'><target port='0'/><address type='isa' iobase='0x3f8' irq='4'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/serial/address>");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target busNr='5'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
+        REFUSED(NULL, "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/controller/master>");
+        REFUSED(NULL, "<graphics type='spice'><channel name='main' mode='secure'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/graphics/channel>");
+        REFUSED(NULL, "<graphics type='spice'><gl enable='yes'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/graphics/gl enable='yes'/> is not supported");
+        REFUSED(NULL, "<graphics type='spice'><gl enable='no' rendernode='/dev/dri/renderD128'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'rendernode' of <devices/graphics/gl>");
+        REFUSED(NULL, "<graphics type='vnc'><image compression='off'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/graphics/image>");
+        REFUSED(NULL, "<graphics type='spice' tlsPort='5902'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'tlsPort' of <devices/graphics>");
+        REFUSED(NULL, "<video><model type='qxl' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'vram64' of <devices/video/model>");
+        REFUSED(NULL, "<video><model type='virtio' vgamem='16384'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "'vgamem' of <devices/video/model> are only supported for type 'qxl'");
+        REFUSED(NULL, "<video><model type='qxl'><acceleration accel3d='yes'/></model></video>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/video/model/acceleration>");
+}
+
+static void test_refuse_unmodelled_attributes(void) {
+        REFUSED(NULL, "<disk type='file' device='disk' snapshot='no'><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'snapshot' of <devices/disk> is not supported");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='unmap'/><source file='/a'/>"
+                "<target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'detect_zeroes' of <devices/disk/driver>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><driver name='qemu' discard='trim'/><source file='/a'/>"
+                "<target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'trim' of attribute 'discard' of <devices/disk/driver>");
+        REFUSED(NULL,
+                "<disk type='file' device='disk'><source file='/a' startupPolicy='optional'/>"
+                "<target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'startupPolicy' of <devices/disk/source>");
+        check_refused("<domain type='kvm'><name>x</name><memory dumpCore='off'>1024</memory>"
+                      "<os><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'dumpCore' of <memory>");
+        REFUSED("<cpu mode='host-model' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "attribute 'migratable' of <cpu> is only supported with mode 'host-passthrough'");
+        REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
+        REFUSED(NULL, "<graphics type='vnc' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'websocket' of <devices/graphics>");
+        REFUSED(NULL, "<memballoon model='virtio' autodeflate='on'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'autodeflate' of <devices/memballoon>");
+        REFUSED(NULL, "<serial type='file'><source path='/tmp/x' append='on'/></serial>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'append' of <devices/serial/source>");
+        REFUSED(NULL, "<serial type='pty'><source mode='bind'/></serial>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'mode' of <devices/serial/source>");
+        REFUSED(NULL, "<controller type='sata' model='ahci'/>", VB_ERROR_NOT_SUPPORTED, "'model'");
+        REFUSED(NULL, "<controller type='scsi' ports='4'/>", VB_ERROR_NOT_SUPPORTED, "'ports'");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><loader stateless='yes'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'stateless' of <os/loader>");
+        REFUSED(NULL, "<rng model='virtio' xmlns:x='urn:x' x:y='1'><backend model='builtin'/></rng>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'x:y' of <devices/rng>");
+        check_refused("<domain type='kvm' foo='bar'><name>x</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'foo' of <domain>");
+}
+
+static void test_refuse_values(void) {
+        check_refused("<domain type='xen'><name>x</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "'xen'");
+        check_refused("<domain><name>x</name><os><type>hvm</type></os></domain>", VB_ERROR_XML, "'type' of <domain>");
+        check_refused("<domain type='kvm'><os><type>hvm</type></os></domain>", VB_ERROR_XML, "<name>");
+        check_refused("<domain type='kvm'><name>a/b</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_INVALID_ARG, "'a/b'");
+        check_refused("<domain type='kvm'><name></name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_INVALID_ARG, "<name>");
+        check_refused("<domain type='kvm'><name>x</name><name>y</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_XML, "<name> is given more than once");
+        check_refused("<domain type='kvm'><name>x</name></domain>", VB_ERROR_XML, "<os/type>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>linux</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "'linux'");
+        check_refused("<domain type='kvm' id='-3'><name>x</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_INVALID_ARG, "'id'");
+        REFUSED("<uuid>not-a-uuid</uuid>", NULL, VB_ERROR_INVALID_ARG, "<uuid> 'not-a-uuid'");
+        REFUSED("<uuid>0f6a3a5e-8d7c-4b1a-a2f4-9d8e7c6b5a4</uuid>", NULL, VB_ERROR_INVALID_ARG, "<uuid>");
+        REFUSED("<uuid>0f6a3a5e8d7c4b1aa2f49d8e7c6b5a4g</uuid>", NULL, VB_ERROR_INVALID_ARG, "<uuid>");
+        check_refused("<domain type='kvm'><name>x</name><memory>abc</memory><os><type>hvm</type></os></domain>",
+                      VB_ERROR_INVALID_ARG, "'abc' of <memory> is not a valid number");
+        check_refused("<domain type='kvm'><name>x</name><memory>-5</memory><os><type>hvm</type></os></domain>",
+                      VB_ERROR_INVALID_ARG, "'-5' of <memory>");
+        REFUSED(NULL, "<graphics type='sdl' display=':0'/>", VB_ERROR_NOT_SUPPORTED, "'sdl'");
+        REFUSED("<vcpu>two</vcpu>", NULL, VB_ERROR_INVALID_ARG, "'two' of <vcpu>");
+        REFUSED("<vcpu cpuset='0-a'>2</vcpu>", NULL, VB_ERROR_INVALID_ARG, "'0-a'");
+        REFUSED("<title>two\nlines</title>", NULL, VB_ERROR_INVALID_ARG, "<title>");
+        REFUSED("<on_poweroff>coredump-destroy</on_poweroff>", NULL, VB_ERROR_INVALID_ARG, "<on_poweroff>");
+        REFUSED("<on_reboot>explode</on_reboot>", NULL, VB_ERROR_NOT_SUPPORTED, "'explode' of <on_reboot>");
+        {
+                _cleanup_free_ char *x = domain_with("<on_reboot>\n    preserve\n  </on_reboot>", NULL);
+                _cleanup_(domain_def_freep) DomainDef *d = parse_ok(x, "blank token");
+
+                CHECK(d && d->on_reboot == DOMAIN_ACTION_PRESERVE);
+        }
+        REFUSED("<clock offset='timezone' timezone='Europe/Paris'/>", NULL, VB_ERROR_NOT_SUPPORTED, "'timezone'");
+        REFUSED("<clock offset='utc' adjustment='reset'/>", NULL, VB_ERROR_INVALID_ARG, "'reset'");
+        REFUSED("<clock offset='utc' adjustment='10'/>", NULL, VB_ERROR_NOT_SUPPORTED, "offset='variable'");
+        REFUSED("<cpu mode='host-passthrough'><topology sockets='1' cores='0' threads='1'/></cpu>", NULL,
+                VB_ERROR_INVALID_ARG, "'cores' of <cpu/topology>");
+        REFUSED("<cpu><topology sockets='1' threads='1'/></cpu>", NULL, VB_ERROR_XML, "'cores' of <cpu/topology>");
+        REFUSED("<cpu><model>x</model><feature policy='require' name='a'/><feature policy='disable' name='a'/></cpu>",
+                NULL, VB_ERROR_INVALID_ARG, "'a'");
+        REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
+        REFUSED("<numatune><memory placement='auto' nodeset='0'/></numatune>", NULL, VB_ERROR_INVALID_ARG,
+                "<numatune/memory>");
+        REFUSED(NULL, "<disk type='file' device='floppy'><target dev='fda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'floppy'");
+        REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'network'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='usb'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'usb' of attribute 'bus' of <devices/disk/target>");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='xvda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'xvda'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/></disk>", VB_ERROR_XML, "<devices/disk/target>");
+        REFUSED(NULL, "<disk type='file'><source file='relative.img'/><target dev='vda'/></disk>",
+                VB_ERROR_INVALID_ARG, "'relative.img'");
+        REFUSED(NULL, "<disk type='file'><driver name='tap'/><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'tap'");
+        REFUSED(NULL, "<disk type='file'><driver type='vmdk'/><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'vmdk'");
+        REFUSED(NULL, "<disk type='volume'><source pool='p' volume='..'/><target dev='vda'/></disk>",
+                VB_ERROR_INVALID_ARG, "'..'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda'/><boot order='0'/></disk>",
+                VB_ERROR_INVALID_ARG, "'order'");
+        REFUSED(NULL, "<interface type='user'><mac address='52:54:00:zz:00:01'/></interface>",
+                VB_ERROR_INVALID_MAC, "'52:54:00:zz:00:01'");
+        REFUSED(NULL, "<interface type='user'><mac address='01:00:5e:00:00:01'/></interface>",
+                VB_ERROR_INVALID_MAC, "multicast");
+        REFUSED(NULL, "<interface type='direct'><source dev='eth0'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                "'direct'");
+        REFUSED(NULL, "<interface type='network'><model type='virtio'/></interface>", VB_ERROR_XML,
+                "<devices/interface/source>");
+        REFUSED(NULL, "<interface type='network'><source network='default' portgroup='a b'/></interface>",
+                VB_ERROR_INVALID_ARG, "'a b'");
+        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "'tcp'");
+        REFUSED(NULL, "<serial type='unix'><target port='0'/></serial>", VB_ERROR_XML, "'path'");
+        REFUSED(NULL, "<serial type='pty'><target type='virtio'/></serial>", VB_ERROR_NOT_SUPPORTED, "'virtio'");
+        REFUSED(NULL, "<graphics type='sdl'/>", VB_ERROR_NOT_SUPPORTED, "'sdl'");
+        REFUSED(NULL, "<graphics type='vnc'><listen type='network' network='default'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "listen type 'network'");
+        REFUSED(NULL,
+                "<graphics type='vnc' listen='127.0.0.1'><listen type='address' address='0.0.0.0'/></graphics>",
+                VB_ERROR_INVALID_ARG, "'0.0.0.0'");
+        REFUSED(NULL, "<graphics type='vnc' listen='not an address'/>", VB_ERROR_INVALID_ARG, "'not an address'");
+        REFUSED(NULL, "<video><model type='xen'/></video>", VB_ERROR_NOT_SUPPORTED, "'xen'");
+        REFUSED(NULL, "<sound/>", VB_ERROR_XML, "'model' of <devices/sound>");
+        REFUSED(NULL, "<sound model='ich9'><codec/></sound>", VB_ERROR_XML, "'type' of <devices/sound/codec>");
+        REFUSED(NULL, "<sound model='ich9'><codec type='line'/></sound>", VB_ERROR_NOT_SUPPORTED, "'line'");
+        REFUSED(NULL, "<sound model='ich9'><audio id='0'/></sound>", VB_ERROR_INVALID_ARG,
+                "'id' of <devices/sound/audio> is out of range");
+        REFUSED(NULL, "<sound model='ich9'><audio id='1'/><audio id='2'/></sound>", VB_ERROR_XML,
+                "<devices/sound/audio>");
+        REFUSED(NULL, "<audio id='256' type='none'/>", VB_ERROR_INVALID_ARG, "'256'");
+        REFUSED(NULL, "<audio type='none'/>", VB_ERROR_XML, "'id' of <devices/audio>");
+        REFUSED(NULL, "<audio id='1' type='none' timerPeriod='0'/>", VB_ERROR_INVALID_ARG, "'timerPeriod'");
+        REFUSED(NULL, "<redirdev type='spicevmc'/>", VB_ERROR_XML, "'bus' of <devices/redirdev>");
+        REFUSED(NULL, "<graphics type='spice'><image compression='zip'/></graphics>", VB_ERROR_NOT_SUPPORTED,
+                "'zip' of attribute 'compression' of <devices/graphics/image>");
+        REFUSED(NULL, "<graphics type='spice'><mouse/></graphics>", VB_ERROR_XML,
+                "'mode' of <devices/graphics/mouse>");
+        REFUSED(NULL, "<graphics type='spice'><clipboard copypaste='on'/></graphics>", VB_ERROR_INVALID_ARG,
+                "'on'");
+        REFUSED(NULL, "<graphics type='spice'><image compression='off'/><image compression='lz'/></graphics>",
+                VB_ERROR_XML, "<devices/graphics/image>");
+        REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_NOT_SUPPORTED, "'passthrough'");
+        REFUSED(NULL, "<memballoon model='virtio'/><memballoon model='virtio'/>", VB_ERROR_XML, "<devices/memballoon>");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_NOT_SUPPORTED, "'egd'");
+        REFUSED(NULL, "<rng model='virtio'/>", VB_ERROR_XML, "<devices/rng/backend>");
+        REFUSED(NULL, "<rng model='virtio'><backend model='builtin'>/dev/random</backend></rng>",
+                VB_ERROR_INVALID_ARG, "builtin");
+        REFUSED(NULL, "<controller type='pci' index='0'/>", VB_ERROR_XML, "'model'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda'/>junk</disk>", VB_ERROR_XML,
+                "<devices/disk>");
+        REFUSED(NULL, "<emulator>qemu-kvm</emulator>", VB_ERROR_INVALID_ARG, "'qemu-kvm'");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda'/><alias name='a b'/></disk>",
+                VB_ERROR_INVALID_ARG, "'a b'");
+}
+
+/* ---- validation ------------------------------------------------------------- */
+
+
+static void test_validate(void) {
+        INVALID(NULL, DISK("<driver name='qemu' io='native'/>", "<target dev='vda'/>", ""),
+                VB_ERROR_NOT_SUPPORTED, "disk 'vda': io='native'");
+        INVALID(NULL, DISK("<driver name='qemu' cache='writeback' io='native'/>", "<target dev='vdb'/>", ""),
+                VB_ERROR_NOT_SUPPORTED, "cache='none'");
+        INVALID(NULL, DISK("", "<target dev='hda' bus='ide'/>", "<readonly/>"), VB_ERROR_NOT_SUPPORTED,
+                "disk 'hda'");
+        INVALID(NULL, DISK("", "<target dev='hdb'/>", "<readonly/>"), VB_ERROR_NOT_SUPPORTED, "IDE");
+        INVALID(NULL,
+                DISK("", "<target dev='vda'/>",
+                     "<iotune><write_iops_sec>9223372036854775808</write_iops_sec></iotune>"),
+                VB_ERROR_INVALID_ARG, "<devices/disk/iotune/write_iops_sec> value 9223372036854775808");
+        INVALID(NULL,
+                DISK("", "<target dev='vda'/>",
+                     "<iotune><total_iops_sec>18446744073709551615</total_iops_sec></iotune>"),
+                VB_ERROR_INVALID_ARG, "18446744073709551615");
+        INVALID(NULL,
+                DISK("", "<target dev='vda'/>",
+                     "<iotune><total_bytes_sec>1</total_bytes_sec><read_bytes_sec>1</read_bytes_sec></iotune>"),
+                VB_ERROR_INVALID_ARG, "total_bytes_sec");
+        INVALID(NULL, DISK("", "<target dev='vda'/>", "<iotune><read_iops_sec_max>5</read_iops_sec_max></iotune>"),
+                VB_ERROR_INVALID_ARG, "read_iops_sec_max> needs read_iops_sec");
+        INVALID(NULL, DISK("", "<target dev='vda'/>", "") DISK("", "<target dev='vda'/>", ""),
+                VB_ERROR_INVALID_ARG, "duplicate disk target 'vda'");
+        INVALID(NULL, "<disk type='file' device='cdrom'><target dev='vdc'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'vdc'");
+        INVALID(NULL, "<disk type='file' device='disk'><target dev='vdc'/></disk>", VB_ERROR_INVALID_ARG,
+                "no <devices/disk/source>");
+
+        {
+                static const char xml[] = "<domain type='kvm'><name>m</name><memory>0</memory>"
+                                          "<os><type>hvm</type></os></domain>";
+                check_invalid_(xml, VB_ERROR_INVALID_ARG, "<memory> must be more than 0", __LINE__);
+        }
+        {
+                static const char xml[] = "<domain type='kvm'><name>m</name><memory unit='TiB'>17</memory>"
+                                          "<os><type>hvm</type></os></domain>";
+                check_invalid_(xml, VB_ERROR_INVALID_ARG, "18253611008 KiB is more than the 16 TiB", __LINE__);
+        }
+        {
+                static const char xml[] = "<domain type='kvm'><name>m</name><os><type>hvm</type></os></domain>";
+                check_invalid_(xml, VB_ERROR_INVALID_ARG, "<memory>", __LINE__);
+        }
+        INVALID("<currentMemory unit='MiB'>512</currentMemory>", NULL, VB_ERROR_INVALID_ARG,
+                "<currentMemory> of 524288 KiB is more than <memory> of 262144 KiB");
+        INVALID("<maxMemory slots='4' unit='MiB'>128</maxMemory>", NULL, VB_ERROR_INVALID_ARG, "<maxMemory>");
+        INVALID("<vcpu>0</vcpu>", NULL, VB_ERROR_INVALID_ARG, "<vcpu> count 0");
+        INVALID("<vcpu>4097</vcpu>", NULL, VB_ERROR_INVALID_ARG, "<vcpu> count 4097");
+        INVALID("<vcpu current='3'>2</vcpu>", NULL, VB_ERROR_INVALID_ARG, "'current'");
+        INVALID("<vcpu>2</vcpu><cpu><topology sockets='1' cores='4' threads='1'/></cpu>", NULL,
+                VB_ERROR_INVALID_ARG, "<cpu/topology>");
+        INVALID("<vcpu>2</vcpu><cputune><vcpupin vcpu='2' cpuset='1'/></cputune>", NULL, VB_ERROR_INVALID_ARG,
+                "vcpupin");
+
+        INVALID(NULL,
+                DISK("", "<target dev='vda'/>", "<boot order='1'/>")
+                "<interface type='user'><mac address='52:54:00:00:00:02'/><boot order='1'/></interface>",
+                VB_ERROR_INVALID_ARG, "boot order 1 is used twice: by disk 'vda' and interface 52:54:00:00:00:02");
+        INVALID(NULL, DISK("", "<target dev='vda'/>", "<boot order='3'/>") DISK("", "<target dev='vdb'/>", "<boot order='3'/>"),
+                VB_ERROR_INVALID_ARG, "boot order 3");
+        {
+                static const char xml[] =
+                        "<domain type='kvm'><name>b</name><memory>1024</memory>"
+                        "<os><type>hvm</type><boot dev='hd'/></os><devices>"
+                        "<disk type='file'><source file='/a'/><target dev='vda'/><boot order='1'/></disk>"
+                        "</devices></domain>";
+                check_invalid_(xml, VB_ERROR_NOT_SUPPORTED, "disk 'vda'", __LINE__);
+                check_invalid_(xml, VB_ERROR_NOT_SUPPORTED, "<os/boot>", __LINE__);
+        }
+        {
+                static const char xml[] =
+                        "<domain type='kvm'><name>b</name><memory>1024</memory>"
+                        "<os><type>hvm</type><boot dev='hd'/><boot dev='hd'/></os></domain>";
+                check_invalid_(xml, VB_ERROR_INVALID_ARG, "boot device 'hd' is listed twice", __LINE__);
+        }
+        {
+                static const char xml[] =
+                        "<domain type='kvm'><name>b</name><memory>1024</memory><os><type>hvm</type>"
+                        "<boot dev='hd'/><boot dev='cdrom'/><boot dev='network'/><boot dev='fd'/><boot dev='hd'/>"
+                        "</os></domain>";
+                check_refused(xml, VB_ERROR_INVALID_ARG, "<os/boot>");
+        }
+        INVALID(NULL, "<controller type='scsi' index='0'/><controller type='scsi' index='0'/>",
+                VB_ERROR_INVALID_ARG, "index 0");
+        INVALID(NULL, "<controller type='scsi' model='lsilogic'><driver cmd_per_lun='4'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "virtio-scsi");
+        INVALID(NULL,
+                "<video><model type='virtio' primary='yes'/></video><video><model type='vga' primary='yes'/></video>",
+                VB_ERROR_INVALID_ARG, "primary");
+        INVALID(NULL, "<video><model type='qxl' vgamem='12288'/></video>", VB_ERROR_INVALID_ARG,
+                "vgamem '12288' of <devices/video/model> must be a power of two");
+        INVALID(NULL, "<video><model type='qxl' ram='512'/></video>", VB_ERROR_INVALID_ARG, "at least 1024 KiB");
+        INVALID(NULL, "<sound model='ich9'><audio id='2'/></sound><audio id='1' type='none'/>",
+                VB_ERROR_INVALID_ARG, "<devices/sound/audio id='2'/> names no <devices/audio>");
+        INVALID(NULL, "<sound model='ac97'><audio id='1'/></sound>", VB_ERROR_INVALID_ARG, "id='1'");
+        INVALID(NULL, "<audio id='1' type='none'/><audio id='1' type='spice'/>", VB_ERROR_INVALID_ARG,
+                "two <devices/audio> have the id 1");
+        INVALID(NULL,
+                "<redirdev bus='usb' type='spicevmc'><address type='usb' bus='0' port='2'/></redirdev>"
+                "<sound model='usb'><address type='usb' bus='0' port='2'/></sound>",
+                VB_ERROR_INVALID_ARG, "used twice, by sound 0 ('usb') and by redirdev 0");
+        INVALID(NULL,
+                "<sound model='ich9'><address type='pci' slot='0x1b'/></sound>"
+                "<rng model='virtio'><backend model='builtin'/><address type='pci' slot='0x1b'/></rng>",
+                VB_ERROR_INVALID_ARG, "sound 0 ('ich9')");
+}
+
+/* ---- what virt-install and virsh dumpxml write ------------------------------ */
+
+
+UNIT_TESTS(test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large,
+           test_refuse_unmodelled, test_refuse_unmodelled_attributes, test_refuse_values, test_validate)
