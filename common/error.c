@@ -6,7 +6,7 @@
 static const VbErrorInfo table[] = {
         { VB_ERROR_INTERNAL,            EPROTO,      1 },
         { VB_ERROR_NO_MEMORY,           ENOMEM,      2 },
-        { VB_ERROR_NOT_SUPPORTED,       EOPNOTSUPP,  67 }, /* CONFIG_UNSUPPORTED: what the XML asks is not implemented */
+        { VB_ERROR_NOT_SUPPORTED,       EOPNOTSUPP,  67 }, /* CONFIG_UNSUPPORTED: the XML asks for what we do not model */
         { VB_ERROR_INVALID_ARG,         EINVAL,      8 },
         { VB_ERROR_OPERATION_FAILED,    EIO,         9 },
         { VB_ERROR_XML,                 EBADMSG,     27 },

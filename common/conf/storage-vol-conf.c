@@ -171,7 +171,7 @@ static int parse_target_timestamps(void *obj, xmlNodePtr n, const char *path, Co
 }
 
 static int parse_encryption(void *obj, xmlNodePtr n, const char *path, ConfError *err) {
-        return xml_err_unsupported(err, "element <%s> is not supported: encrypted volumes are not implemented", path);
+        return xml_err_unsupported(err, "element <%s> is not supported: virtbus does not encrypt volumes", path);
 }
 
 static int parse_compat(void *obj, xmlNodePtr n, const char *path, ConfError *err) {

@@ -466,9 +466,9 @@ int xml_text_scaled_kib(xmlNodePtr n, const char *path, uint64_t *ret_kib, ConfE
 
 /* ---- numbers and units ------------------------------------------------- */
 
-/* Shared by the parsers: strips blanks, checks the digits, hands the
- * trimmed text to strtoull/strtoll. */
-static int number_span(const char *s, bool allow_sign, const char **start, size_t *len) {
+/* Shared by the parsers: strips blanks, checks that only digits (and a sign
+ * where allowed) are left, and copies them NUL-terminated into buf. */
+static int number_text(const char *s, bool allow_sign, char buf[static 64]) {
         const char *b, *e, *d;
 
         if (!s)
@@ -485,51 +485,39 @@ static int number_span(const char *s, bool allow_sign, const char **start, size_
         for (const char *p = d; p < e; p++)
                 if (!isdigit((unsigned char) *p))
                         return -EINVAL;
-        *start = b;
-        *len = (size_t) (e - b);
+        if ((size_t) (e - b) >= 64)
+                return -ERANGE;
+        memcpy(buf, b, (size_t) (e - b));
+        buf[e - b] = 0;
         return 0;
 }
 
 int parse_ullong(const char *s, uint64_t *ret) {
-        char buf[64], *end;
-        const char *b;
+        char buf[64];
         unsigned long long v;
-        size_t len;
+        int r = number_text(s, false, buf);
 
-        if (number_span(s, false, &b, &len) < 0)
-                return -EINVAL;
-        if (len >= sizeof(buf))
-                return -ERANGE;
-        memcpy(buf, b, len);
-        buf[len] = 0;
+        if (r < 0)
+                return r;
         errno = 0;
-        v = strtoull(buf, &end, 10);
+        v = strtoull(buf, NULL, 10);
         if (errno == ERANGE)
                 return -ERANGE;
-        if (*end)
-                return -EINVAL;
         *ret = v;
         return 0;
 }
 
 int parse_llong(const char *s, int64_t *ret) {
-        char buf[64], *end;
-        const char *b;
+        char buf[64];
         long long v;
-        size_t len;
+        int r = number_text(s, true, buf);
 
-        if (number_span(s, true, &b, &len) < 0)
-                return -EINVAL;
-        if (len >= sizeof(buf))
-                return -ERANGE;
-        memcpy(buf, b, len);
-        buf[len] = 0;
+        if (r < 0)
+                return r;
         errno = 0;
-        v = strtoll(buf, &end, 10);
+        v = strtoll(buf, NULL, 10);
         if (errno == ERANGE)
                 return -ERANGE;
-        if (*end)
-                return -EINVAL;
         *ret = v;
         return 0;
 }
