@@ -6,6 +6,7 @@
 #include "log.h"
 #include "manager.h"
 #include "qemu-monitor.h"
+#include "qemu-prepare.h"
 #include "util.h"
 #include "uuid.h"
 
@@ -54,6 +55,8 @@ Domain *domain_free(Domain *d) {
         free(d->stop_calls);
         free(d->autodestroy_owner);
         sd_bus_slot_unref(d->autodestroy_slot);
+        sd_bus_slot_unref(d->owner_lookup_slot);
+        prepare_job_cancel(d);
         free(d);
         return NULL;
 }

@@ -50,6 +50,7 @@ typedef struct Domain {
         char *start_error;
         unsigned start_gate;          /* monitor ready + leases held: then "cont" */
         void *lock_job;               /* a pending lease request (qemu-lock.c) */
+        void *prepare_job;            /* pending requests to storaged/networkd (qemu-prepare.c) */
         int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
         size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
@@ -58,6 +59,7 @@ typedef struct Domain {
         /* Autodestroy: the bus client that started it. */
         char *autodestroy_owner;
         sd_bus_slot *autodestroy_slot;
+        sd_bus_slot *owner_lookup_slot; /* after a restart: is the owner still there? */
 } Domain;
 
 int domain_new(Manager *m, DomainDef *def, Domain **ret);

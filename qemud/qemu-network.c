@@ -18,8 +18,15 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
         PortRequest *req = userdata;
         PrepareJob *job = req->job;
         Domain *d = job->d;
-        DomainNetDef *net = &d->live->nets[req->index];
+        DomainNetDef *net = d ? &d->live->nets[req->index] : NULL;
 
+        if (!d) {
+                if (r >= 0)
+                        close(tapfd); /* the guest stopped meanwhile */
+                free(req);
+                prepare_job_release(job, 0, NULL);
+                return;
+        }
         if (r >= 0) {
                 d->tap_fds[req->index] = tapfd;
                 free(net->ifname);

@@ -10,7 +10,17 @@ PrepareJob *prepare_job_new(Domain *d, qemu_prepare_fn done) {
         if (!job)
                 return NULL;
         *job = (PrepareJob) { .d = d, .done = done, .pending = 1, .error = SD_BUS_ERROR_NULL };
+        prepare_job_cancel(d);
+        d->prepare_job = job;
         return job;
+}
+
+void prepare_job_cancel(Domain *d) {
+        PrepareJob *job = d->prepare_job;
+
+        if (job)
+                job->d = NULL;
+        d->prepare_job = NULL;
 }
 
 void prepare_job_hold(PrepareJob *job) {
@@ -27,7 +37,10 @@ void prepare_job_release(PrepareJob *job, int r, const sd_bus_error *error) {
         }
         if (--job->pending > 0)
                 return;
-        job->done(job->d, job->r, &job->error);
+        if (job->d) {
+                job->d->prepare_job = NULL;
+                job->done(job->d, job->r, &job->error);
+        }
         sd_bus_error_free(&job->error);
         free(job);
 }

@@ -24,6 +24,9 @@ typedef struct PrepareJob {
  * prepare_job_hold(), and drop the creator's with prepare_job_release(job, 0,
  * NULL) once every request is sent. done() runs when the last one is dropped. */
 PrepareJob *prepare_job_new(Domain *d, qemu_prepare_fn done);
+/* The domain stopped or went away: replies still to come touch nothing of
+ * it and done() is not called. */
+void prepare_job_cancel(Domain *d);
 void prepare_job_hold(PrepareJob *job);
 void prepare_job_release(PrepareJob *job, int r, const sd_bus_error *error);
 /* Records a failure found before any request went out. */

@@ -203,6 +203,8 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         _cleanup_free_ char *status = NULL;
 
         qemu_lock_cancel(d);
+        prepare_job_cancel(d);
+        d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
         qemu_network_release(d);
         qemu_storage_release(d);
@@ -571,7 +573,8 @@ int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner) {
         if (r < 0)
                 return r;
         /* The watch is in place: ask whether the owner still exists. */
-        return sd_bus_call_method_async(d->manager->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+        return sd_bus_call_method_async(d->manager->bus, &d->owner_lookup_slot, "org.freedesktop.DBus",
+                                        "/org/freedesktop/DBus",
                                         "org.freedesktop.DBus", "GetNameOwner", on_owner_lookup, d, "s", owner);
 }
 

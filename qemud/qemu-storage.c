@@ -25,6 +25,10 @@ static void on_resolved(int r, const sd_bus_error *error, const char *path, cons
         Domain *d = job->d;
 
         free(req);
+        if (!d) {
+                prepare_job_release(job, 0, NULL);
+                return;
+        }
         if (r >= 0) {
                 free(disk->src);
                 disk->src = strdup(path);
