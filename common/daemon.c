@@ -6,7 +6,10 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "fd-limit.h"
+#include "instance-lock.h"
 #include "log.h"
+#include "paths.h"
 #include "util.h"
 
 #define VIRTBUS_VERSION "0.1.0"
@@ -66,6 +69,42 @@ int daemon_parse_argv(int argc, char *argv[], DaemonOptions *o) {
         return 1;
 }
 
+int daemon_prepare(const DaemonOptions *o) {
+        VbPaths p;
+        int r;
+
+        /* As systemd does for its services: every daemon may hold an fd per
+         * object, and the soft limit of 1024 is only there for select(). */
+        fd_limit_raise();
+        r = vb_paths_init(&p, o->root);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the directory layout: %m");
+        r = instance_lock_take(p.rundir, o->name);
+        if (r >= 0) {
+                /* Safe now that no other instance of us runs: a temporary
+                 * whose writer is gone will never be renamed into place. */
+                const char *dirs[] = { p.confdir, p.rundir, p.statedir };
+                int n = 0;
+
+                for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+                        n += MAX(remove_stale_temporaries(dirs[i], 3), 0);
+                if (n > 0)
+                        log_info("Removed %d temporary file(s) left by a writer that was killed.", n);
+        }
+        vb_paths_done(&p);
+        return r;
+}
+
+/* The bus connection is how we are reached and how we own our name: without
+ * it we serve nobody, and an instance started on a new bus would run beside
+ * us. Exit, with a failure status so that systemd restarts us. */
+static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        sd_event *e = userdata;
+
+        log_error("Lost the connection to the system bus; exiting.");
+        return sd_event_exit(e, -ENOTCONN);
+}
+
 int daemon_open(sd_event **ret_event, sd_bus **ret_bus) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -93,6 +132,11 @@ int daemon_open(sd_event **ret_event, sd_bus **ret_bus) {
         r = sd_bus_attach_event(bus, e, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+        /* A local match: sd-bus synthesizes this signal itself. */
+        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, e);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the bus connection: %m");
         *ret_event = TAKE_PTR(e);
         *ret_bus = TAKE_PTR(bus);
         return 0;

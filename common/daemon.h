@@ -19,8 +19,14 @@ typedef struct DaemonOptions {
  * --version), -EINVAL on a bad option (already reported). */
 int daemon_parse_argv(int argc, char *argv[], DaemonOptions *o);
 
+/* Before a daemon touches its state: raises the soft RLIMIT_NOFILE to the
+ * hard one, takes <rundir>/<name>.lock (-EBUSY, logged, when another instance
+ * runs on the same state) and removes temporaries that killed writers left. */
+int daemon_prepare(const DaemonOptions *o);
+
 /* The default event loop with SIGTERM/SIGINT ending it, and the system bus
- * (DBUS_SYSTEM_BUS_ADDRESS is honoured) attached to it. */
+ * (DBUS_SYSTEM_BUS_ADDRESS is honoured) attached to it. Losing the bus
+ * connection ends the loop with -ENOTCONN. */
 int daemon_open(sd_event **ret_event, sd_bus **ret_bus);
 
 /* Takes the well-known name and tells systemd we are ready. */

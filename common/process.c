@@ -35,16 +35,26 @@ static bool is_target(const ProcessFd *map, size_t n, int fd) {
         return false;
 }
 
-/* In the child: move every source fd out of the way first, so that one
- * mapping cannot clobber the source of another, then put each in place. */
+static int max_target_of(const ProcessFd *map, size_t n) {
+        int max_target = 2;
+
+        for (size_t i = 0; i < n; i++)
+                max_target = MAX(max_target, map[i].target);
+        return max_target;
+}
+
+/* In the child: move every source fd above the highest target first, so that
+ * one mapping cannot clobber the source of another, then put each in place.
+ * Nothing here depends on a fixed fd number, so it works with any
+ * RLIMIT_NOFILE that leaves room for the targets and one copy of each. */
 static int child_map_fds(const ProcessFd *map, size_t n, unsigned flags) {
-        int tmp[n ? n : 1], max_target = 2;
+        int tmp[n ? n : 1], max_target = max_target_of(map, n);
 
         for (size_t i = 0; i < n; i++) {
-                tmp[i] = fcntl(map[i].fd, F_DUPFD_CLOEXEC, 1024);
+                tmp[i] = fcntl(map[i].fd, F_DUPFD_CLOEXEC, max_target + 1);
+                /* EINVAL here means the limit leaves no room above the targets. */
                 if (tmp[i] < 0)
-                        return -errno;
-                max_target = MAX(max_target, map[i].target);
+                        return errno == EINVAL ? -EMFILE : -errno;
         }
         for (size_t i = 0; i < n; i++)
                 if (dup2(tmp[i], map[i].target) < 0)
@@ -92,7 +102,7 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
                 if (flags & PROCESS_NEW_SESSION)
                         setsid();
                 /* Keep the error pipe above every target fd. */
-                wfd = fcntl(errpipe[1], F_DUPFD_CLOEXEC, 2048);
+                wfd = fcntl(errpipe[1], F_DUPFD_CLOEXEC, max_target_of(map, n_map) + 1);
                 r = child_map_fds(map, n_map, flags);
                 if (r >= 0) {
                         execv(argv[0], argv);

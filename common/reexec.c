@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "instance-lock.h"
 #include "reexec.h"
 #include "util.h"
 
@@ -129,6 +130,7 @@ static void reexec_now(Reexec *x) {
         }
         snprintf(num, sizeof(num), "%d", fd);
         setenv(x->env, num, 1);
+        instance_lock_pass_on(true);
         what = x->ops->describe(x->userdata);
         log_info("Re-executing %s, keeping %s.", x->exe, what ?: "the state");
         (void) sd_notify(false, "RELOADING=1");
@@ -138,6 +140,7 @@ static void reexec_now(Reexec *x) {
         /* Still here: keep serving with what we have. */
         log_error_errno(errno, "Cannot re-execute %s: %m", x->exe);
         unsetenv(x->env);
+        instance_lock_pass_on(false);
         (void) x->ops->set_cloexec(x->userdata, true);
         (void) sd_notify(false, "READY=1");
 }

@@ -165,12 +165,66 @@ bool object_name_is_valid(const char *name) {
         if (!name)
                 return false;
         n = strlen(name);
-        if (n == 0 || n > 255 || streq(name, ".") || streq(name, ".."))
+        if (n == 0 || n > OBJECT_NAME_MAX || streq(name, ".") || streq(name, ".."))
                 return false;
         for (const unsigned char *c = (const unsigned char *) name; *c; c++)
                 if (*c == '/' || *c < 0x20 || *c == 0x7f)
                         return false;
         return true;
+}
+
+/* The pid of a write_file_atomic() temporary ("<file>.tmp.<pid>"), or 0. */
+static pid_t temporary_writer(const char *file) {
+        const char *t = strrstr(file, ".tmp.");
+        uint64_t pid;
+
+        if (!t || t == file || safe_atou64(t + 5, &pid) < 0 || pid == 0 || pid > INT_MAX)
+                return 0;
+        return (pid_t) pid;
+}
+
+/* Whether pid is a virtbus daemon that may still be writing. A pid reused by
+ * any other program does not keep a stale file alive. */
+static bool writer_is_running(pid_t pid) {
+        _cleanup_free_ char *comm = NULL;
+        char path[64];
+
+        if (pid == getpid())
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        if (read_full_file(path, 4096, &comm, NULL) < 0)
+                return false;
+        return strncmp(comm, "virtbus-", 8) == 0;
+}
+
+int remove_stale_temporaries(const char *dir, unsigned depth) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                unsigned type = de->d_type;
+                struct stat st;
+                pid_t pid;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+                if (type == DT_DIR) {
+                        _cleanup_free_ char *sub = depth > 0 ? path_join(dir, de->d_name) : NULL;
+                        int k = sub ? remove_stale_temporaries(sub, depth - 1) : 0;
+                        n += MAX(k, 0);
+                        continue;
+                }
+                if (type != DT_REG || !(pid = temporary_writer(de->d_name)) || writer_is_running(pid))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        }
+        return n;
 }
 
 int unhexchar(char c) {

@@ -24,8 +24,18 @@ char *path_join(const char *a, const char *b);
 /* Absolute, no "." or ".." component, no "//", no trailing '/' (but "/"). */
 bool path_is_normalized_absolute(const char *p);
 
-/* An object name: 1..255 bytes, no '/', no control characters, not "." or "..". */
+/* The longest object name. Files are named after objects with suffixes
+ * ("<name>.xml.tmp.<pid>", "<name>.log.9", "<name>_VARS.fd"), and each must
+ * still fit in a file name's 255 bytes. */
+#define OBJECT_NAME_MAX 200
+/* An object name: 1..OBJECT_NAME_MAX bytes, no '/', no control characters,
+ * not "." or "..". */
 bool object_name_is_valid(const char *name);
+
+/* Removes what write_file_atomic() left behind when its writer was killed:
+ * "*.tmp.<pid>" files in dir and up to depth levels of folders below it,
+ * whose writer is no longer a running virtbus daemon. Returns how many. */
+int remove_stale_temporaries(const char *dir, unsigned depth);
 
 /* The value of a hex digit (either case), or -1. */
 int unhexchar(char c);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* virtbus-logd: guest logs, fed by pipes, rotated by size. */
+#include "daemon.h"
 #include "log.h"
 #include "manager.h"
 
@@ -12,6 +13,8 @@ int main(int argc, char *argv[]) {
         r = daemon_parse_argv(argc, argv, &o);
         if (r <= 0)
                 return r < 0 ? 1 : 0;
+        if (daemon_prepare(&o) < 0)
+                return 1;
         r = manager_new(&o, argv, &m);
         if (r < 0)
                 return 1;

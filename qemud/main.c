@@ -19,6 +19,8 @@ int main(int argc, char *argv[]) {
         r = daemon_parse_argv(argc, argv, &opts);
         if (r <= 0)
                 return r < 0 ? 1 : 0;
+        if (daemon_prepare(&opts) < 0)
+                return 1;
         r = daemon_open(&event, &bus);
         if (r < 0)
                 return 1;

@@ -18,6 +18,8 @@ int main(int argc, char *argv[]) {
         r = daemon_parse_argv(argc, argv, &opts);
         if (r <= 0)
                 return r < 0 ? 1 : 0;
+        if (daemon_prepare(&opts) < 0)
+                return 1;
         /* Worker threads would each get a malloc arena; two are plenty. The
          * helpers' output is parsed in the C locale; lvm keeps quiet about
          * the fds it inherits (none: they are closed). */

@@ -521,6 +521,9 @@ static int parse_name(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
                 return xml_err_invalid(err, "<name> '%s' must not contain '/'", def->name);
         if (str_has_newline(def->name))
                 return xml_err_invalid(err, "<name> must not contain a line break");
+        if (strlen(def->name) > OBJECT_NAME_MAX)
+                return xml_err_invalid(err, "<name> is %zu bytes long, at most %d", strlen(def->name),
+                                       OBJECT_NAME_MAX);
         return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "domain-conf.h"
 #include "error.h"
+#include "xml-bounds.h"
 #include "xml-util.h"
 
 #define strcaseeq(a, b) (strcasecmp((a), (b)) == 0)
@@ -84,6 +85,7 @@ int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDoc
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
         bool doctype_seen = false;
         xmlNodePtr root;
+        int r;
 
         if (!xml)
                 return xml_err_invalid(err, "no XML document given");
@@ -94,6 +96,9 @@ int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDoc
         if (len > XML_DOCUMENT_MAX_SIZE)
                 return xml_err_invalid(err, "XML document too large: %zu bytes, at most %zu",
                                        len, XML_DOCUMENT_MAX_SIZE);
+        r = xml_check_bounds(xml, len, err);
+        if (r < 0)
+                return r;
 
         ctxt = xmlNewParserCtxt();
         if (!ctxt)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "bus-util.h"
 #include "cpuset.h"
 #include "error.h"
+#include "instance-lock.h"
 #include "paths.h"
 #include "process.h"
 #include "unit.h"
@@ -63,6 +65,15 @@ static void test_names_and_paths(void) {
         CHECK(!object_name_is_valid("a/b"));
         CHECK(!object_name_is_valid(".."));
         CHECK(!object_name_is_valid("a\nb"));
+        /* "<name>.xml.tmp.<pid>" must still be a valid file name */
+        char longest[OBJECT_NAME_MAX + 2];
+        memset(longest, 'n', sizeof(longest));
+        longest[OBJECT_NAME_MAX] = 0;
+        CHECK(object_name_is_valid(longest));
+        CHECK(strlen(longest) + strlen(".xml.tmp.4194304") <= 255);
+        longest[OBJECT_NAME_MAX] = 'n';
+        longest[OBJECT_NAME_MAX + 1] = 0;
+        CHECK(!object_name_is_valid(longest));
         CHECK(path_is_normalized_absolute("/var/lib/x.img"));
         CHECK(!path_is_normalized_absolute("var/lib"));
         CHECK(!path_is_normalized_absolute("/var/../etc"));
@@ -182,6 +193,110 @@ static void test_strv(void) {
         CHECK(safe_atou64("18446744073709551616", &v) == -ERANGE);
         CHECK(safe_atou64("-1", &v) == -EINVAL);
 }
+/* Below a soft RLIMIT_NOFILE of 1024 children used to fail with EINVAL:
+ * their fds were moved to a fixed number, 1024. */
+static void test_spawn_low_fd_limit(void) {
+        struct rlimit old, low = { 64, 64 };
+        int p[2], pidfd = -1, status;
+        char buf[16] = {};
+        pid_t pid;
+
+        CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+        CHECK(pipe2(p, O_CLOEXEC) == 0);
+        low.rlim_max = old.rlim_max;
+        CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+        char *argv[] = { "/bin/sh", "-c", "echo low >&5", NULL };
+        ProcessFd map[] = { { p[1], 5 } };
+        CHECK_INTEQ(process_spawn(argv, map, 1, 0, &pid, &pidfd), 0);
+        CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+        close(p[1]);
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(read(p[0], buf, sizeof(buf) - 1) > 0);
+        CHECK_STREQ(buf, "low\n");
+        close(p[0]);
+        close(pidfd);
+}
+
+static char *touch(const char *dir, const char *name) {
+        char *p = path_join(dir, name);
+        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+        CHECK(fd >= 0);
+        close(fd);
+        return p;
+}
+
+static void test_stale_temporaries(void) {
+        char dir[] = "/tmp/virtbus-unit-XXXXXX", name[64];
+        _cleanup_free_ char *sub = NULL, *dead = NULL, *deep = NULL, *ours = NULL, *keep = NULL,
+                            *other = NULL;
+        pid_t gone = fork();
+
+        if (gone == 0)
+                _exit(0);
+        CHECK(waitpid(gone, NULL, 0) == gone);
+        CHECK(mkdtemp(dir) != NULL);
+        sub = path_join(dir, "qemu");
+        CHECK(mkdir_p(sub, 0755) == 0);
+        snprintf(name, sizeof(name), "vm1.xml.tmp.%d", (int) gone);
+        dead = touch(dir, name);
+        deep = touch(sub, name);
+        /* a writer still running (here: this very process) keeps its file */
+        snprintf(name, sizeof(name), "vm2.xml.tmp.%d", (int) getpid());
+        ours = touch(sub, name);
+        keep = touch(sub, "vm1.xml");
+        other = touch(sub, "notes.tmp.x");
+        CHECK_INTEQ(remove_stale_temporaries(dir, 3), 2);
+        CHECK(access(dead, F_OK) < 0 && access(deep, F_OK) < 0);
+        CHECK(access(ours, F_OK) == 0 && access(keep, F_OK) == 0 && access(other, F_OK) == 0);
+        CHECK_INTEQ(remove_stale_temporaries("/nonexistent/virtbus", 3), 0);
+        unlink(ours);
+        unlink(keep);
+        unlink(other);
+        rmdir(sub);
+        rmdir(dir);
+}
+
+/* A second instance on the same run directory is refused; the lock goes
+ * with the process that held it. */
+static void test_instance_lock(void) {
+        char dir[] = "/tmp/virtbus-unit-XXXXXX";
+        int status;
+        pid_t holder;
+        int ready[2];
+        char c;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK(pipe2(ready, O_CLOEXEC) == 0);
+        holder = fork();
+        if (holder == 0) {
+                int r = instance_lock_take(dir, "testd");
+                (void) !write(ready[1], "x", 1);
+                if (r < 0)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
+        close(ready[1]);
+        CHECK(read(ready[0], &c, 1) == 1);
+        close(ready[0]);
+        pid_t second = fork();
+        if (second == 0)
+                _exit(instance_lock_take(dir, "testd") == -EBUSY ? 0 : 1);
+        CHECK(waitpid(second, &status, 0) == second);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        kill(holder, SIGKILL);
+        CHECK(waitpid(holder, NULL, 0) == holder);
+        second = fork();
+        if (second == 0)
+                _exit(instance_lock_take(dir, "testd") == 0 ? 0 : 1);
+        CHECK(waitpid(second, &status, 0) == second);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        _cleanup_free_ char *lock = path_join(dir, "testd.lock");
+        unlink(lock);
+        rmdir(dir);
+}
 
 static void test_cpuset(void) {
         cpu_set_t s;
@@ -201,4 +316,5 @@ static void test_cpuset(void) {
 }
 
 UNIT_TESTS(test_cpuset, test_uuid, test_bus_paths, test_bus_label, test_names_and_paths, test_error_table,
-           test_atomic_write, test_paths_root, test_spawn_fd_map, test_strv)
+           test_atomic_write, test_paths_root, test_spawn_fd_map, test_strv, test_spawn_low_fd_limit,
+           test_stale_temporaries, test_instance_lock)

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""What every daemon does about the faults around it: the bus going away, a
+second instance started on the same state, temporaries left by a killed
+writer, and a low RLIMIT_NOFILE. Each test runs every daemon it can."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+import virtbus_harness as harness
+from test_networkd_common import delete_netns, new_netns
+from test_storaged_common import dir_pool_xml, vol_xml
+
+DAEMONS = ["qemud", "storaged", "networkd", "lockd", "logd"]
+
+
+@pytest.fixture
+def start_daemon(vroot, bus):
+    """start_daemon(name, wrap=[...]) -> a started harness.Daemon; networkd
+    runs in a network namespace of its own; `wrap` goes before the binary."""
+    made = []
+
+    def start(name, wrap=(), wait=True):
+        binary = harness.BUILD / f"virtbus-{name}"
+        prefix = list(wrap)
+        if name == "networkd":
+            ns = new_netns("vbf")
+            vroot.add_cleanup(delete_netns, ns)
+            prefix = ["ip", "netns", "exec", ns] + prefix
+        if prefix:
+            wrapper = vroot / f"{name}-wrapper"
+            # exec all the way down: the pid the harness watches is the daemon's
+            wrapper.write_text("#!/bin/sh\nexec " + " ".join(prefix) + f" {binary} \"$@\"\n")
+            wrapper.chmod(0o755)
+            binary = wrapper
+        d = harness.Daemon(name, bus, vroot, binary=binary)
+        made.append(d)
+        return d.start(wait=wait)
+
+    yield start
+    for d in made:
+        d.stop()
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_bus_loss_ends_the_daemon(name, start_daemon, bus):
+    """A daemon that lost its bus connection used to stay up off the bus,
+    silently, forever."""
+    d = start_daemon(name)
+    bus.stop()
+    try:
+        rc = d.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"virtbus-{name} still runs 15 s after the bus went away")
+    assert rc != 0, f"virtbus-{name} exited with status 0 after losing the bus"
+    assert "Lost the connection to the system bus" in d.log()
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_second_instance_is_refused(name, start_daemon, vroot):
+    first = start_daemon(name)
+    second = harness.Daemon(name, first.bus, vroot, binary=first.binary)
+    second.log_path = vroot / "test-logs" / f"virtbus-{name}-second.log"
+    second.start(wait=False)
+    try:
+        rc = second.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        second.stop()
+        pytest.fail(f"a second virtbus-{name} on the same state kept running")
+    assert rc != 0
+    assert f"(pid {first.pid}) already runs on this state" in second.log()
+    assert first.alive() and first.bus.name_owner_pid(first.bus_name) == first.pid
+
+
+def dead_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def test_stale_temporaries_removed_at_start(start_daemon, vroot):
+    """A SIGKILL during write_file_atomic() leaves "<file>.tmp.<pid>"; those
+    used to stay for good."""
+    conf = vroot / "etc" / "virtbus" / "qemu"
+    run = vroot / "run" / "virtbus" / "qemu"
+    for d in (conf, run):
+        d.mkdir(parents=True, exist_ok=True)
+    stale = [conf / f"vm1.xml.tmp.{dead_pid()}", run / f"vm2.xml.tmp.{dead_pid()}",
+             vroot / "etc" / "virtbus" / "storage" / f"p.xml.tmp.{dead_pid()}"]
+    stale[2].parent.mkdir(parents=True, exist_ok=True)
+    # one that a live virtbus daemon could still be writing: ours, as the writer
+    for f in stale:
+        f.write_text("<domain>half")
+    start_daemon("qemud")
+    for f in stale[:2]:
+        assert not f.exists(), f"{f} was left behind"
+    # storaged's folder is in the layout too: any daemon's start clears it,
+    # as the writer is no running virtbus daemon
+    assert not stale[2].exists()
+
+
+def test_children_start_with_a_low_fd_limit(start_daemon, vroot, bus):
+    """With RLIMIT_NOFILE at 256 (hard), no child could start: fds were moved
+    to 1024 before exec, and qemu-img failed with "Invalid argument"."""
+    d = start_daemon("storaged", wrap=["prlimit", "--nofile=256:256", "--"])
+    limits = (f"/proc/{d.pid}/limits")
+    with open(limits) as f:
+        assert any(line.startswith("Max open files") and " 256 " in line for line in f)
+    pool_dir = vroot / "pool"
+    pool_dir.mkdir()
+    pool = d.call("StoragePoolCreateXML", dir_pool_xml("lowfd", str(pool_dir)), 0,
+                  interface="org.libvirt.Connect")
+    vol = d.bus.call(d.bus_name, str(pool), "org.libvirt.StoragePool", "StorageVolCreateXML",
+                     vol_xml("disk.qcow2", 1 << 20, fmt="qcow2"), 0)
+    assert vol
+    with open(pool_dir / "disk.qcow2", "rb") as f:
+        assert f.read(4) == b"QFI\xfb"
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_units_restart_and_limit_fds(name):
+    """Each service is restarted after it exits on a fault (losing the bus,
+    for one) and names its fd limit."""
+    text = (harness.UNITS / f"virtbus-{name}.service").read_text()
+    keys = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    assert keys.get("Restart") == "on-failure"
+    assert int(keys.get("LimitNOFILE", "0")) >= 65536
