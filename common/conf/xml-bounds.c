@@ -7,7 +7,7 @@
 
 typedef struct Scan {
         const char *p, *end;
-        unsigned depth, elements;
+        unsigned depth, elements, attributes;
         unsigned children[XML_MAX_DEPTH + 1]; /* of the open element at each depth */
 } Scan;
 
@@ -51,8 +51,13 @@ static int scan_start_tag(Scan *s, ConfError *err) {
                                 quote = 0;
                 } else if (c == '"' || c == '\'')
                         quote = c;
-                else if (c == '=' && ++attrs > XML_MAX_ATTRIBUTES)
-                        return too_many(err, name, s->end, "more attributes", XML_MAX_ATTRIBUTES);
+                else if (c == '=') {
+                        if (++attrs > XML_MAX_ATTRIBUTES)
+                                return too_many(err, name, s->end, "more attributes", XML_MAX_ATTRIBUTES);
+                        if (++s->attributes > XML_MAX_ATTRIBUTES_TOTAL)
+                                return too_many(err, name, s->end, "more attributes in the document",
+                                                XML_MAX_ATTRIBUTES_TOTAL);
+                }
                 else if (c == '>') {
                         s->p++;
                         return s->p - 2 >= name && s->p[-2] == '/';

@@ -15,6 +15,7 @@ typedef struct ConfError ConfError;
 #define XML_MAX_ATTRIBUTES 64      /* per element */
 #define XML_MAX_CHILDREN 10000     /* child elements of one element */
 #define XML_MAX_ELEMENTS 100000    /* in the whole document */
+#define XML_MAX_ATTRIBUTES_TOTAL 100000 /* in the whole document */
 #define XML_MAX_DEPTH 64           /* elements nested in one another */
 
 /* 0 when the document keeps within the bounds; otherwise -EINVAL with err

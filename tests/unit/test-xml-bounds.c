@@ -113,6 +113,20 @@ static void test_children_and_elements(void) {
         free(b.s);
 }
 
+static void test_attributes_in_document(void) {
+        Buf b = {};
+
+        put(&b, "<domain>");
+        for (int i = 0; i <= XML_MAX_ATTRIBUTES_TOTAL / 50; i++)
+                put(&b, "<x a0='' a1='' a2='' a3='' a4='' a5='' a6='' a7='' a8='' a9='' a10='' a11='' a12='' "
+                        "a13='' a14='' a15='' a16='' a17='' a18='' a19='' a20='' a21='' a22='' a23='' a24='' "
+                        "a25='' a26='' a27='' a28='' a29='' a30='' a31='' a32='' a33='' a34='' a35='' a36='' "
+                        "a37='' a38='' a39='' a40='' a41='' a42='' a43='' a44='' a45='' a46='' a47='' a48='' "
+                        "a49=''/>");
+        put(&b, "</domain>");
+        check_refused(&b, "attributes in the document");
+}
+
 static void test_depth(void) {
         Buf b = {};
         ConfError err;
@@ -151,4 +165,4 @@ static void test_domain_refused(void) {
         free(b.s);
 }
 
-UNIT_TESTS(test_attributes_per_element, test_children_and_elements, test_depth, test_domain_refused)
+UNIT_TESTS(test_attributes_per_element, test_attributes_in_document, test_children_and_elements, test_depth, test_domain_refused)
