@@ -9,28 +9,26 @@
 #include "xml-bounds.h"
 #include "xml-util.h"
 
-/* A growing text buffer for building documents. */
+/* A document under construction: put() appends with printf formatting; the
+ * text is in s, len bytes, once finish() has flushed it. */
 typedef struct Buf {
+        FILE *f;
         char *s;
-        size_t len, alloc;
+        size_t len;
 } Buf;
 
-static void put(Buf *b, const char *fmt, ...) {
-        va_list ap;
-        int n;
+#define put(b, ...) fprintf(buf_file(b), __VA_ARGS__)
 
-        for (;;) {
-                va_start(ap, fmt);
-                n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->alloc - b->len : 0, fmt, ap);
-                va_end(ap);
-                if (b->s && (size_t) n < b->alloc - b->len)
-                        break;
-                b->alloc = (b->alloc + (size_t) n + 1) * 2;
-                b->s = realloc(b->s, b->alloc);
-                if (!b->s)
-                        abort();
-        }
-        b->len += (size_t) n;
+static FILE *buf_file(Buf *b) {
+        if (!b->f && !(b->f = open_memstream(&b->s, &b->len)))
+                abort();
+        return b->f;
+}
+
+static void finish(Buf *b) {
+        if (b->f)
+                fclose(b->f);
+        b->f = NULL;
 }
 
 static double seconds_since(const struct timespec *t0) {
@@ -45,6 +43,7 @@ static int read_doc(Buf *b, ConfError *err) {
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
 
         *err = (ConfError) {};
+        finish(b);
         return xml_read_document(b->s, b->len, "domain", &doc, err);
 }
 
@@ -159,6 +158,7 @@ static void test_domain_refused(void) {
         for (int i = 0; i <= XML_MAX_CHILDREN; i++)
                 put(&b, "<controller type='usb' index='%d'/>", i);
         put(&b, "</devices></domain>");
+        finish(&b);
         CHECK(domain_def_parse(b.s, b.len, &def, &err) == -EINVAL);
         CHECK(def == NULL);
         CHECK(strstr(err.message, "at most 10000") != NULL);
