@@ -86,6 +86,10 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         return sd_bus_message_append(reply, "u", m->logs->n_streams);
 }
 
+/* Every method is root's (sd-bus checks the sender when a method lacks
+ * SD_BUS_VTABLE_UNPRIVILEGED), whatever the bus policy says: Open and Append
+ * write a guest's log, ReExec restarts the daemon, and Tail reads a log file
+ * that is root's alone (0600). Only the properties stay open to all. */
 static const sd_bus_vtable log_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("LogDirectory", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -94,13 +98,12 @@ static const sd_bus_vtable log_vtable[] = {
         SD_BUS_PROPERTY("OpenLogs", "u", property_get, 0, 0),
         SD_BUS_PROPERTY("OpenPipes", "u", property_get, 0, 0),
         SD_BUS_METHOD_WITH_NAMES("Open", "ssu", SD_BUS_PARAM(driver) SD_BUS_PARAM(name) SD_BUS_PARAM(flags),
-                                 "hs", SD_BUS_PARAM(fd) SD_BUS_PARAM(path), method_open,
-                                 SD_BUS_VTABLE_UNPRIVILEGED),
+                                 "hs", SD_BUS_PARAM(fd) SD_BUS_PARAM(path), method_open, 0),
         SD_BUS_METHOD_WITH_NAMES("Append", "sss", SD_BUS_PARAM(driver) SD_BUS_PARAM(name) SD_BUS_PARAM(line),
-                                 "", , method_append, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 "", , method_append, 0),
         SD_BUS_METHOD_WITH_NAMES("Tail", "sst", SD_BUS_PARAM(driver) SD_BUS_PARAM(name) SD_BUS_PARAM(max_bytes),
-                                 "ay", SD_BUS_PARAM(data), method_tail, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("ReExec", "", "", method_reexec, SD_BUS_VTABLE_UNPRIVILEGED),
+                                 "ay", SD_BUS_PARAM(data), method_tail, 0),
+        SD_BUS_METHOD("ReExec", "", "", method_reexec, 0),
         SD_BUS_VTABLE_END,
 };
 

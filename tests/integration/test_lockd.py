@@ -3,6 +3,7 @@
 instance sharing the lockspace, re-exec with a checker, bad input, policy."""
 
 import fcntl
+import json
 import os
 import signal
 import struct
@@ -309,6 +310,74 @@ def test_non_root_is_denied(lockd, owners):
                          user="nobody")
     assert r.returncode == 0 and "lockspace" in r.stdout
     assert leases(lockd) == []
+
+
+AS_USER = r"""
+import json, os, sys, dbus
+bus = dbus.bus.BusConnection(os.environ["DBUS_SYSTEM_BUS_ADDRESS"])
+dest, path, iface = sys.argv[1:4]
+out = []
+for method, sig, args in json.load(sys.stdin):
+    try:
+        obj = bus.get_object(dest, path, introspect=False)
+        r = obj.get_dbus_method(method, iface)(*args, signature=sig, timeout=60)
+        out.append({"ok": True, "value": json.loads(json.dumps(r, default=str))})
+    except dbus.exceptions.DBusException as e:
+        out.append({"ok": False, "name": e.get_dbus_name(), "message": e.get_dbus_message()})
+print(json.dumps(out))
+"""
+
+
+def open_bus_policy(bus, dest):
+    """Lets everybody send to dest, as on a bus without virtbus's policy
+    files: what is refused now is refused by the daemon itself."""
+    conf = bus.dir / "bus.conf"
+    conf.write_text(conf.read_text().replace(
+        "</busconfig>",
+        '  <policy context="mandatory">\n'
+        f'    <allow send_destination="{dest}"/>\n'
+        "  </policy>\n</busconfig>"))
+    bus.conn.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", "ReloadConfig", "", ())
+
+
+def calls_as_nobody(d, interface, calls):
+    """Runs [(method, signature, args)] on d as nobody (python3-dbus, one
+    connection); returns one {"ok", "value"|"name","message"} each."""
+    script = Path(d.root) / "as-nobody.py"
+    script.write_text(AS_USER)
+    script.chmod(0o644)
+    r = subprocess.run(harness.setpriv_argv("nobody") +
+                       [sys.executable, script, d.bus_name, d.path, interface],
+                       input=json.dumps(calls), capture_output=True, text=True,
+                       timeout=120, env=d.bus.env)
+    assert r.returncode == 0, f"client as nobody failed: {r.stderr}"
+    return json.loads(r.stdout)
+
+
+def test_daemon_checks_privileges_itself(lockd, owners):
+    """With a bus policy that lets everybody through, lockd itself refuses
+    every call that changes something from another user; the lists stay open."""
+    a = owners("vm1")
+    acquire(lockd, "/images/root.img", a)
+    before = leases(lockd)
+    open_bus_policy(lockd.bus, lockd.bus_name)
+    b_uuid = str(uuidlib.uuid4())
+    writes = [("Acquire", "sssuu", ["/images/other.img", b_uuid, "intruder", a.pid, 0]),
+              ("Release", "ssu", ["/images/root.img", a.uuid, 0]),
+              ("ReleaseOwner", "s", [a.uuid]),
+              ("ReExec", "", [])]
+    reads = [("ListLeases", "", []), ("ListOwners", "", [])]
+    pid = lockd.pid
+    got = calls_as_nobody(lockd, LOCK1, writes + reads)
+    for (m, _, _), r in zip(writes, got):
+        assert not r["ok"], f"{m} as nobody succeeded: lockd does not check the caller"
+        assert r["name"].endswith("AccessDenied"), (m, r)
+    for (m, _, _), r in zip(reads, got[len(writes):]):
+        assert r["ok"], (m, r)
+    assert len(got[len(writes)]["value"]) == 1
+    assert leases(lockd) == before
+    assert lockd.pid == pid and "Re-executed" not in lockd.log()
 
 
 def test_dbus_activation(bus, vroot):

@@ -13,6 +13,7 @@ import pytest
 
 import virtbus_harness as harness
 from virtbus_harness import expect_dbus_error, wait_until
+from test_lockd import calls_as_nobody, open_bus_policy
 
 LOG1 = "org.virtbus.Log1"
 INVALID = "org.virtbus.Error.InvalidArg"
@@ -188,9 +189,30 @@ def test_non_root_is_denied(logd):
                          ("Append", "sss", ("qemu", "vm1", "x")), ("ReExec", "", ())]:
         r = logd.call_as("nobody", m, sig, *args, interface=LOG1)
         assert r.denied, (m, r.stderr)
-    r = logd.call_as("nobody", "Tail", "sst", "qemu", "vm1", 100, interface=LOG1)
-    assert r.returncode == 0, r.stderr
+    # The log file is root's (0600): its text is too, whatever the bus allows.
+    got = calls_as_nobody(logd, LOG1, [("Tail", "sst", ["qemu", "vm1", 100])])[0]
+    assert not got["ok"] and got["name"].endswith("AccessDenied"), got
     assert tail(logd, "qemu", "vm1", 100) == b"hello\n"
+
+
+def test_daemon_checks_privileges_itself(logd, vroot):
+    """With a bus policy that lets everybody through, logd itself refuses
+    every method to another user; the properties stay readable."""
+    call(logd, "Append", "qemu", "vm1", "root's line")
+    open_bus_policy(logd.bus, logd.bus_name)
+    calls = [("Open", "ssu", ["qemu", "vm1", 0]), ("Open", "ssu", ["qemu", "new", 0]),
+             ("Append", "sss", ["qemu", "vm1", "forged line"]),
+             ("Tail", "sst", ["qemu", "vm1", 100]), ("ReExec", "", [])]
+    pid = logd.pid
+    got = calls_as_nobody(logd, LOG1, calls)
+    for (m, _, _), r in zip(calls, got):
+        assert not r["ok"], f"{m} as nobody succeeded: logd does not check the caller"
+        assert r["name"].endswith("AccessDenied"), (m, r)
+    r = logd.bus.busctl("get-property", logd.bus_name, logd.path, LOG1, "OpenPipes", user="nobody")
+    assert r.returncode == 0 and r.stdout.strip() == "u 0", r
+    assert tail(logd, "qemu", "vm1", 100) == b"root's line\n"
+    assert not (Path(vroot) / "var/log/virtbus/qemu/new.log").exists()
+    assert logd.pid == pid and "Re-executed" not in logd.log()
 
 
 def test_dbus_activation(bus, vroot):
