@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <search.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -79,6 +80,25 @@ char *lease_file_path(LeaseTable *t, const Resource *r) {
         if (r->direct)
                 return strdup(r->path);
         return path_join(t->lockspace_dir, sha256_hex(r->path, hex));
+}
+
+/* The text of a failed syscall for a reply. Out of fds names whose limit
+ * it is: a bare "Too many open files" reads like the caller's fault, and an
+ * EMFILE taken for a missing process ("pid N does not exist") hides it. */
+const char *lease_errno_text(int err, char buf[static LEASE_ERRNO_TEXT_MAX]) {
+        struct rlimit rl;
+
+        err = abs(err);
+        if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                snprintf(buf, LEASE_ERRNO_TEXT_MAX,
+                         "too many open files: lockd has reached its limit of %llu (RLIMIT_NOFILE; "
+                         "every lease and every owner holds one)",
+                         (unsigned long long) rl.rlim_cur);
+        else if (err == ENFILE)
+                snprintf(buf, LEASE_ERRNO_TEXT_MAX, "too many open files in the system (ENFILE, fs.file-max)");
+        else
+                snprintf(buf, LEASE_ERRNO_TEXT_MAX, "%s", strerror(err));
+        return buf;
 }
 
 /* ---- lock files ---- */
@@ -404,6 +424,7 @@ static bool reap_dead_holders(LeaseTable *t, const char *path) {
 }
 
 static int lock_resource(LeaseTable *t, const char *path, bool direct, bool shared, sd_bus_error *error) {
+        char text[LEASE_ERRNO_TEXT_MAX];
         _cleanup_close_ int fd = -1;
         int r;
 
@@ -412,28 +433,34 @@ static int lock_resource(LeaseTable *t, const char *path, bool direct, bool shar
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Resource '%s' does not exist.", path);
         if (fd < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot open the lock file of '%s': %s", path,
-                                     strerror(-fd));
+                                     lease_errno_text(fd, text));
         r = ofd_lock(fd, shared ? F_RDLCK : F_WRLCK);
         if (r == -EAGAIN && reap_dead_holders(t, path))
                 r = ofd_lock(fd, shared ? F_RDLCK : F_WRLCK);
         if (r == -EAGAIN)
                 return busy_error(t, path, lease_table_find_resource(t, path), fd, error);
         if (r < 0)
-                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot lock '%s': %s", path, strerror(-r));
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot lock '%s': %s", path,
+                                     lease_errno_text(r, text));
         return TAKE_FD(fd);
 }
 
 /* The pidfd of a new owner, taken before anything changes: a pid that is
- * gone (or a zombie) is refused. */
+ * gone (or a zombie) is refused; any other failure (out of fds) is ours
+ * and said as such. */
 static int open_owner_pidfd(uint32_t pid, sd_bus_error *error) {
+        char text[LEASE_ERRNO_TEXT_MAX];
         int fd = pidfd_open_pid((pid_t) pid);
 
         if (fd >= 0 && !pidfd_is_alive(fd)) {
                 close(fd);
                 fd = -ESRCH;
         }
-        if (fd < 0)
+        if (fd == -ESRCH)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Owner pid %u does not exist.", pid);
+        if (fd < 0)
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot watch owner pid %u: %s", pid,
+                                     lease_errno_text(fd, text));
         return fd;
 }
 
@@ -481,8 +508,11 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
         /* Reaping dead holders while locking never takes this owner: it is alive. */
         if (!o) {
                 r = owner_new(t, uuid, q->owner_name, (pid_t) q->owner_pid, pidfd, &o);
-                if (r < 0)
-                        return r;
+                if (r < 0) {
+                        char text[LEASE_ERRNO_TEXT_MAX];
+                        return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot watch owner pid %u: %s",
+                                             q->owner_pid, lease_errno_text(r, text));
+                }
                 TAKE_FD(pidfd);
         }
         r = lease_link(t, o, path, direct, shared, fd);

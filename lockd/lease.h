@@ -113,5 +113,9 @@ char *lease_file_path(LeaseTable *t, const Resource *r);
 int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd);
 int lease_table_adopt_lease(LeaseTable *t, const char *owner_uuid, const char *path, uint32_t flags, int fd);
 
+/* strerror() of a -errno or errno, but EMFILE names lockd's fd limit. */
+#define LEASE_ERRNO_TEXT_MAX 256
+const char *lease_errno_text(int err, char buf[static LEASE_ERRNO_TEXT_MAX]);
+
 /* Checks done before anything changes, exposed for the unit tests. */
 int lease_check_path(const char *path, sd_bus_error *error);

@@ -13,6 +13,7 @@ import time
 import uuid as uuidlib
 from pathlib import Path
 
+import dbus
 import pytest
 
 import virtbus_harness as harness
@@ -378,6 +379,51 @@ def test_daemon_checks_privileges_itself(lockd, owners):
     assert len(got[len(writes)]["value"]) == 1
     assert leases(lockd) == before
     assert lockd.pid == pid and "Re-executed" not in lockd.log()
+
+
+def start_with_fd_limit(name, bus, root, limit):
+    """build/virtbus-<name> on bus with RLIMIT_NOFILE limit:limit (the daemon
+    may raise its soft limit only up to the hard one)."""
+    wrapper = Path(root) / f"{name}-nofile.sh"
+    wrapper.write_text(f"#!/bin/sh\nexec prlimit --nofile={limit}:{limit} "
+                       f"{harness.BUILD / ('virtbus-' + name)} \"$@\"\n")
+    wrapper.chmod(0o755)
+    return harness.Daemon(name, bus, root, binary=wrapper).start()
+
+
+def test_out_of_fds_says_so(bus, bus_monitor, vroot, owners):
+    """A lockd out of fds says so, naming its limit: not 'pid N does not
+    exist' for a live owner, nor a bare errno."""
+    limit = 40
+    d = start_with_fd_limit("lockd", bus, vroot, limit)
+    try:
+        a, b = owners("vm1"), owners("vm2")
+        err = None
+        for i in range(limit):
+            try:
+                acquire(d, f"/images/fd{i}.img", a)
+            except dbus.exceptions.DBusException as e:
+                err = e
+                break
+        assert err is not None, f"{limit} leases fit in {limit} fds"
+        assert err.get_dbus_name() == "org.virtbus.Error.SystemError", err
+        msg = err.get_dbus_message()
+        assert "too many open files" in msg and f"limit of {limit}" in msg, msg
+        assert f"/images/fd{i}.img" in msg, msg
+        held = len(leases(d))
+        assert held == i
+        # A new owner needs a pidfd: that fails for the same reason, not
+        # because vm2's pid would be gone.
+        with expect_dbus_error("org.virtbus.Error.SystemError") as e:
+            acquire(d, "/images/new.img", b)
+        assert "too many open files" in e.message and f"limit of {limit}" in e.message, e.message
+        assert "does not exist" not in e.message and str(b.pid) in e.message, e.message
+        assert len(leases(d)) == held and call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, held)]
+        # Room again: the same calls work.
+        call(d, "ReleaseOwner", a.uuid)
+        acquire(d, "/images/new.img", b)
+    finally:
+        d.stop()
 
 
 def test_dbus_activation(bus, vroot):
