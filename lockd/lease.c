@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "error.h"
+#include "lease-record.h"
 #include "lease.h"
 #include "log.h"
 #include "process.h"
@@ -70,6 +71,7 @@ int lease_table_new(const char *lockspace_dir, sd_event *event, LeaseTable **ret
         if (gethostname(t->hostname, sizeof(t->hostname) - 1) < 0)
                 strcpy(t->hostname, "unknown");
         t->event = event ? sd_event_ref(event) : NULL;
+        t->record_dir_fd = -1;
         *ret = t;
         return 0;
 }
@@ -230,13 +232,14 @@ static int on_owner_exit(sd_event_source *s, int fd, uint32_t revents, void *use
         return 0;
 }
 
-static int owner_new(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd, Owner **ret) {
+static int owner_new(LeaseTable *t, const char *uuid, const char *name, pid_t pid, uint64_t start_time, int pidfd,
+                     Owner **ret) {
         Owner *o = calloc(1, sizeof(*o));
         int r;
 
         if (!o)
                 return -ENOMEM;
-        *o = (Owner) { .table = t, .pid = pid, .pidfd = -1, .name = strdup(name) };
+        *o = (Owner) { .table = t, .pid = pid, .start_time = start_time, .pidfd = -1, .name = strdup(name) };
         snprintf(o->uuid, sizeof(o->uuid), "%s", uuid);
         if (!o->name) {
                 free(o);
@@ -269,6 +272,8 @@ static void lease_free(Lease *l, bool keep_fd) {
         Owner *o = l->owner;
         LeaseTable *t = o->table;
 
+        if (!t->closing)
+                lease_record_remove(t, l);
         if (l->fd >= 0 && !keep_fd)
                 close(l->fd);
         if (l->owner_prev)
@@ -317,7 +322,7 @@ static int resource_get(LeaseTable *t, const char *path, bool direct, Resource *
         return 0;
 }
 
-static int lease_link(LeaseTable *t, Owner *o, const char *path, bool direct, bool shared, int fd) {
+static int lease_link(LeaseTable *t, Owner *o, const char *path, bool direct, bool shared, int fd, Lease **ret) {
         Resource *res;
         Lease *l = calloc(1, sizeof(*l));
         int r;
@@ -341,6 +346,8 @@ static int lease_link(LeaseTable *t, Owner *o, const char *path, bool direct, bo
         res->holders = l;
         res->n_holders++;
         t->n_leases++;
+        if (ret)
+                *ret = l;
         return 0;
 }
 
@@ -445,22 +452,39 @@ static int lock_resource(LeaseTable *t, const char *path, bool direct, bool shar
         return TAKE_FD(fd);
 }
 
+int lease_owner_pidfd(pid_t pid, uint64_t start_time, int *ret_pidfd, uint64_t *ret_start_time) {
+        _cleanup_close_ int fd = pidfd_open_pid(pid);
+        uint64_t st;
+        int r;
+
+        if (fd < 0)
+                return fd;
+        /* Read between opening the pidfd and seeing it alive: the pid named
+         * the pidfd's process all along, so the start time is its own. */
+        r = pid_start_time(pid, &st);
+        if (r == -ENOENT)
+                return -ESRCH;
+        if (r < 0)
+                return r;
+        if (!pidfd_is_alive(fd) || (start_time != 0 && st != start_time))
+                return -ESRCH;
+        *ret_pidfd = TAKE_FD(fd);
+        *ret_start_time = st;
+        return 0;
+}
+
 /* The pidfd of a new owner, taken before anything changes: a pid that is
  * gone (or a zombie) is refused; any other failure (out of fds) is ours
  * and said as such. */
-static int open_owner_pidfd(uint32_t pid, sd_bus_error *error) {
+static int open_owner_pidfd(uint32_t pid, uint64_t *ret_start_time, sd_bus_error *error) {
         char text[LEASE_ERRNO_TEXT_MAX];
-        int fd = pidfd_open_pid((pid_t) pid);
+        int fd = -1, r = lease_owner_pidfd((pid_t) pid, 0, &fd, ret_start_time);
 
-        if (fd >= 0 && !pidfd_is_alive(fd)) {
-                close(fd);
-                fd = -ESRCH;
-        }
-        if (fd == -ESRCH)
+        if (r == -ESRCH)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Owner pid %u does not exist.", pid);
-        if (fd < 0)
+        if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot watch owner pid %u: %s", pid,
-                                     lease_errno_text(fd, text));
+                                     lease_errno_text(r, text));
         return fd;
 }
 
@@ -469,7 +493,10 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1, pidfd = -1;
         bool shared = q->flags & LEASE_SHARED, direct = q->flags & LEASE_DIRECT;
+        char text[LEASE_ERRNO_TEXT_MAX];
+        uint64_t start_time = 0;
         Resource *res;
+        Lease *l;
         Owner *o;
         int r;
 
@@ -486,7 +513,7 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
         if (o && !owner_is_alive(o))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Owner pid %u does not exist.", q->owner_pid);
         if (!o) {
-                pidfd = open_owner_pidfd(q->owner_pid, error);
+                pidfd = open_owner_pidfd(q->owner_pid, &start_time, error);
                 if (pidfd < 0)
                         return pidfd;
         }
@@ -507,23 +534,51 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
                 return fd;
         /* Reaping dead holders while locking never takes this owner: it is alive. */
         if (!o) {
-                r = owner_new(t, uuid, q->owner_name, (pid_t) q->owner_pid, pidfd, &o);
-                if (r < 0) {
-                        char text[LEASE_ERRNO_TEXT_MAX];
+                r = owner_new(t, uuid, q->owner_name, (pid_t) q->owner_pid, start_time, pidfd, &o);
+                if (r < 0)
                         return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot watch owner pid %u: %s",
                                              q->owner_pid, lease_errno_text(r, text));
-                }
                 TAKE_FD(pidfd);
         }
-        r = lease_link(t, o, path, direct, shared, fd);
+        r = lease_link(t, o, path, direct, shared, fd, &l);
         if (r < 0) {
                 if (o->n_leases == 0)
                         owner_free(o, false);
                 return r;
         }
+        TAKE_FD(fd);
+        if (!direct)
+                write_holder_info(t, l->fd, path, o, shared);
+        /* Recorded before the caller hears of it: a lease granted is a lease
+         * that a restarted lockd takes back. */
+        r = lease_record_save(t, l);
+        if (r < 0) {
+                lease_free(l, false);
+                if (o->n_leases == 0)
+                        owner_free(o, false);
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot record the lease of '%s' in %s: %s", path,
+                                     t->record_dir, lease_errno_text(r, text));
+        }
+        return 0;
+}
+
+int lease_table_retake(LeaseTable *t, Owner *o, const char *path, uint32_t flags, sd_bus_error *error) {
+        bool shared = flags & LEASE_SHARED, direct = flags & LEASE_DIRECT;
+        Resource *res = lease_table_find_resource(t, path);
+        int fd, r;
+
+        if (res && (res->direct != direct || owner_find_lease(o, res)))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "Resource '%s' is recorded twice.", path);
+        fd = lock_resource(t, path, direct, shared, error);
+        if (fd < 0)
+                return fd;
+        r = lease_link(t, o, path, direct, shared, fd, NULL);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
         if (!direct)
                 write_holder_info(t, fd, path, o, shared);
-        TAKE_FD(fd);
         return 0;
 }
 
@@ -611,11 +666,17 @@ void lease_table_foreach_owner(LeaseTable *t, owner_visit_fn fn, void *userdata)
 static void table_free(LeaseTable *t, bool keep_fds) {
         if (!t)
                 return;
+        /* The leases go with this process, their records stay: a lockd
+         * started later takes back those whose owners still run. */
+        t->closing = true;
         /* owner_free removes the owner from the tree, so take the root each time. */
         while (t->owners)
                 owner_free(*(Owner **) t->owners, keep_fds);
         if (t->lockspace_fd >= 0)
                 close(t->lockspace_fd);
+        if (t->record_dir_fd >= 0)
+                close(t->record_dir_fd);
+        free(t->record_dir);
         sd_event_unref(t->event);
         free(t->lockspace_dir);
         free(t);
@@ -632,9 +693,13 @@ void lease_table_forget(LeaseTable *t) {
 int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd) {
         Owner *o;
 
+        uint64_t start_time = 0;
+
         if (lease_table_find_owner(t, uuid))
                 return -EEXIST;
-        return owner_new(t, uuid, name, pid, pidfd, &o);
+        /* Best effort: a pid that died meanwhile is dropped by its pidfd's event. */
+        (void) pid_start_time(pid, &start_time);
+        return owner_new(t, uuid, name, pid, start_time, pidfd, &o);
 }
 
 int lease_table_adopt_lease(LeaseTable *t, const char *owner_uuid, const char *path, uint32_t flags, int fd) {
@@ -645,5 +710,5 @@ int lease_table_adopt_lease(LeaseTable *t, const char *owner_uuid, const char *p
                 return -ENOENT;
         if (res && (res->direct != !!(flags & LEASE_DIRECT) || owner_find_lease(o, res)))
                 return -EEXIST;
-        return lease_link(t, o, path, flags & LEASE_DIRECT, flags & LEASE_SHARED, fd);
+        return lease_link(t, o, path, flags & LEASE_DIRECT, flags & LEASE_SHARED, fd, NULL);
 }

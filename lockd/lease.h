@@ -48,6 +48,7 @@ struct Owner {
         char uuid[UUID_STRING_MAX];
         char *name;
         pid_t pid;
+        uint64_t start_time; /* of pid, from /proc: tells it from a reused pid after a restart */
         int pidfd;
         sd_event_source *pid_source;
         Lease *leases;
@@ -69,6 +70,9 @@ struct LeaseTable {
         void *resources;
         unsigned n_owners, n_resources, n_leases;
         char hostname[256];
+        char *record_dir;     /* NULL: leases are not recorded (unit tests); see lease-record.h */
+        int record_dir_fd;
+        bool closing;         /* the table goes, the leases stay recorded */
 };
 
 typedef struct LeaseRequest {
@@ -108,6 +112,15 @@ void lease_table_foreach_owner(LeaseTable *t, owner_visit_fn fn, void *userdata)
 /* The file that carries the lock of a resource: <lockspace>/<sha256 of path>,
  * or the path itself for a direct lease. */
 char *lease_file_path(LeaseTable *t, const Resource *r);
+
+/* The pidfd of a live pid, and its start time: -ESRCH when the pid is gone
+ * (or a zombie), or when start_time is not 0 and the pid now names another
+ * process; another -errno when the pidfd cannot be had (out of fds). */
+int lease_owner_pidfd(pid_t pid, uint64_t start_time, int *ret_pidfd, uint64_t *ret_start_time);
+/* Takes a lease back for an owner already in the table (from a record):
+ * locks the file and links the lease, without recording it again. Named
+ * errors as for lease_acquire. */
+int lease_table_retake(LeaseTable *t, Owner *o, const char *path, uint32_t flags, sd_bus_error *error);
 
 /* Used when a state is restored after re-exec: takes ownership of the fds. */
 int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "fd-limit.h"
+#include "lease-record.h"
 #include "lock-state.h"
 #include "log.h"
 #include "manager.h"
 #include "memory-trim.h"
+#include "util.h"
 
 int manager_new(const DaemonOptions *o, char **argv, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = calloc(1, sizeof(*m));
@@ -41,6 +43,7 @@ static bool manager_is_busy(void *userdata) {
 }
 
 int manager_start(Manager *m) {
+        _cleanup_free_ char *records = NULL;
         int r;
 
         /* Each lease is an open fd: make room for tens of thousands. */
@@ -54,9 +57,23 @@ int manager_start(Manager *m) {
         r = lease_table_new(m->config.lockspace_dir, m->event, &m->leases);
         if (r < 0)
                 return r;
+        records = path_join(m->paths.rundir, "lockd/leases");
+        if (!records)
+                return log_oom();
+        r = lease_records_open(m->leases, records);
+        if (r < 0)
+                return r;
         r = reexec_start(m->reexec, m->event, m->bus, &lock_state_reexec_ops, m->leases);
         if (r < 0)
                 return r;
+        /* A fresh start after a crash, a kill or a stop: the leases of owners
+         * that still run are taken back before the name is, so no Acquire
+         * can get in between. (After a re-exec they were never let go.) */
+        if (r == 0) {
+                r = lease_records_restore(m->leases);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot take back the recorded leases: %m");
+        }
         r = lock_dbus_register(m);
         if (r < 0)
                 return r;

@@ -3,6 +3,7 @@
 instance sharing the lockspace, re-exec with a checker, bad input, policy."""
 
 import fcntl
+import hashlib
 import json
 import os
 import signal
@@ -155,19 +156,72 @@ def test_owner_death_drops_leases(lockd, owners):
     assert call(lockd, "ListOwners") == [(b.uuid, "vm2", b.pid, 2)]
 
 
-def test_sigkill_releases_and_reacquire(daemon, owners):
+def records_of(root):
+    return Path(root) / "run/virtbus/lockd/leases"
+
+
+def test_sigkill_restart_takes_leases_back(daemon, owners, vroot):
+    """lockd SIGKILLed (its locks die with it) and started again takes back,
+    before it owns its name, every lease whose owner still runs; another
+    owner's Acquire is refused as before. Leases of owners that died while
+    lockd was down, and records naming a pid that is now another process,
+    are dropped."""
     d = daemon("lockd")
-    a = owners("vm1")
+    a, b, c = owners("vm1"), owners("vm2"), owners("vm3")
+    img = Path(vroot) / "direct.img"
+    img.write_bytes(b"\0" * 4096)
     acquire(d, "/images/k.img", a)
-    file = leases(d)[0][5]
-    assert not try_ofd_lock(file)
+    acquire(d, "/images/shared.img", a, 1)
+    acquire(d, img, a, 2)
+    acquire(d, "/images/c.img", c)
+    held = [l for l in leases(d) if l[1] == a.uuid]
+    files = {l[0]: l[5] for l in leases(d)}
+    for round_ in range(3):
+        d.kill()
+        assert try_ofd_lock(files["/images/k.img"])     # the locks died with lockd
+        if round_ == 0:
+            c.kill()
+            # A record naming a live pid that is not the process recorded
+            # (pid reused): its start time differs, it must be dropped.
+            records_of(vroot).mkdir(parents=True, exist_ok=True)
+            forged = records_of(vroot) / f"{b.uuid}-{hashlib.sha256(b'/images/forged.img').hexdigest()}"
+            forged.write_text(f"virtbus-lockd-lease 1\nowner_uuid={b.uuid}\nowner_pid={b.pid}\n"
+                              f"owner_start=1\nowner_name=vm2\nflags=0\n"
+                              f"lockspace={lockspace_of(vroot)}\nresource=/images/forged.img\nend\n")
+        d.start()
+        assert leases(d) == held, f"round {round_}"
+        assert not try_ofd_lock(files["/images/k.img"]) and not try_ofd_lock(img)
+        with expect_dbus_error(BUSY) as e:
+            acquire(d, "/images/k.img", b)
+        assert "'vm1'" in e.message
+        with expect_dbus_error(BUSY):
+            acquire(d, img, b, 2)
+        with expect_dbus_error(BUSY):
+            acquire(d, "/images/shared.img", b, 0)
+        acquire(d, "/images/shared.img", b, 1)          # shared stays shared
+        call(d, "Release", "/images/shared.img", b.uuid, 0)
+        assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 3)]
+        # qemud asking again for what it holds (it does when lockd returns).
+        acquire(d, "/images/k.img", a)
+        acquire(d, "/images/shared.img", a, 1)
+        assert leases(d) == held
+    assert "Took back 3 recorded lease(s) of 1 running owner(s)." in d.log()
+    acquire(d, "/images/c.img", b)                      # c died: its lease went
+    acquire(d, "/images/forged.img", b)
+    names = sorted(p.name for p in records_of(vroot).iterdir())
+    assert len(names) == 5 and not any(n.startswith(".") for n in names), names
+    # Released leases are not taken back; an owner's death drops its records.
+    call(d, "ReleaseOwner", b.uuid)
+    call(d, "Release", "/images/k.img", a.uuid, 0)
     d.kill()
-    assert try_ofd_lock(file)
+    d.start()
+    assert sorted(l[0] for l in leases(d)) == sorted(["/images/shared.img", str(img)])
+    a.kill()
+    wait_until(lambda: leases(d) == [], 10, what="vm1's leases to go")
+    assert list(records_of(vroot).iterdir()) == []
+    d.kill()
     d.start()
     assert leases(d) == []
-    acquire(d, "/images/k.img", a)      # what qemud does when the name comes back
-    acquire(d, "/images/k.img", a)
-    assert len(leases(d)) == 1
 
 
 def test_bad_input(lockd, owners):

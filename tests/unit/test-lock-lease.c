@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "error.h"
+#include "lease-record.h"
 #include "lease.h"
 #include "lock-state.h"
 #include "lockd-conf.h"
@@ -303,6 +304,52 @@ static void test_conf_load(void) {
         vb_paths_done(&p);
 }
 
+/* A table freed without releasing (lockd killed, stopped) leaves its lease
+ * records; the next table takes back the leases of owners still running, a
+ * torn record is dropped, and a release removes the record. */
+static void test_records(void) {
+        _cleanup_free_ char *dir = path_join(tmpdir, "records"), *torn = NULL;
+        static const char torn_text[] = "virtbus-lockd-lease 1\nowner_uuid=" U2 "\n";
+        LeaseTable *a = NULL, *b = NULL, *probe = NULL;
+        int pidfd = -1, pidfd2 = -1;
+        uint64_t start = 0;
+        unsigned n = 0;
+
+        setup();
+        CHECK(lease_table_new(lockspace, NULL, &a) == 0);
+        CHECK(lease_records_open(a, dir) == 0);
+        CHECK(acquire(a, req("/images/r1.img", U1, "vm1", 0), NULL, NULL) == 0);
+        CHECK(acquire(a, req("/images/r2.img", U1, "vm1", LEASE_SHARED), NULL, NULL) == 0);
+        CHECK(lease_owner_pidfd(getpid(), 0, &pidfd, &start) == 0);
+        CHECK(start > 0 && lease_table_find_owner(a, U1)->start_time == start);
+        CHECK(lease_owner_pidfd(getpid(), start + 1, &pidfd2, &start) == -ESRCH); /* another process */
+        close(pidfd);
+        lease_table_free(a);
+
+        /* A record cut short: no end marker. */
+        torn = path_join(dir, U2 "-0000");
+        CHECK(write_file_atomic(torn, torn_text, strlen(torn_text), 0600) == 0);
+
+        CHECK(lease_table_new(lockspace, NULL, &b) == 0);
+        CHECK(lease_records_open(b, dir) == 0);
+        CHECK_INTEQ(lease_records_restore(b), 2);
+        CHECK_INTEQ(b->n_leases, 2);
+        CHECK(access(torn, F_OK) < 0 && errno == ENOENT);
+        /* Held again: another table (another lockd) cannot take them. */
+        CHECK(lease_table_new(lockspace, NULL, &probe) == 0);
+        CHECK(acquire(probe, req("/images/r1.img", U2, "vm2", 0), NULL, NULL) == -EBUSY);
+        CHECK(acquire(probe, req("/images/r2.img", U2, "vm2", 0), NULL, NULL) == -EBUSY);
+        /* Asking again for what is held changes nothing. */
+        CHECK(acquire(b, req("/images/r1.img", U1, "vm1", 0), NULL, NULL) == 0);
+        CHECK_INTEQ(b->n_leases, 2);
+        CHECK(lease_release_owner(b, U1, &n, NULL) == 0);
+        CHECK_INTEQ(n, 2);
+        lease_table_free(b);
+        CHECK(rmdir(dir) == 0); /* every record went with its lease */
+        CHECK(acquire(probe, req("/images/r1.img", U2, "vm2", 0), NULL, NULL) == 0);
+        lease_table_free(probe);
+}
+
 static void test_cleanup(void) {
         _cleanup_free_ char *cmd = NULL;
 
@@ -313,4 +360,4 @@ static void test_cleanup(void) {
 
 UNIT_TESTS(test_sha256_vectors, test_sha256_incremental, test_lease_file_name, test_exclusive_and_shared,
            test_two_instances, test_direct, test_bad_input, test_state_round_trip, test_state_bad_fds, test_conf,
-           test_conf_load, test_cleanup)
+           test_conf_load, test_records, test_cleanup)
