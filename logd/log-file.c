@@ -4,14 +4,19 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <search.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "error.h"
 #include "log-file.h"
 #include "log.h"
+#include "state-text.h"
 #include "util.h"
+#include "uuid.h"
 
-#define PIPE_SIZE (1024 * 1024)
+#define PIPE_SIZE (1024 * 1024) /* see log-file.h for what it bounds */
+#define PIPES_STATE "streams"
+#define PIPES_STATE_MAX (16U * 1024 * 1024)
 #define SPLICE_CHUNK (1024 * 1024)
 /* How much one wakeup of one pipe may move, so 100 busy writers take turns. */
 #define DRAIN_BUDGET (4ULL * 1024 * 1024)
@@ -46,9 +51,28 @@ int log_table_new(const char *logdir, uint64_t max_size, unsigned max_backups, s
         }
         t->max_size = max_size;
         t->max_backups = max_backups;
+        t->pipes_dir_fd = -1;
         t->event = event ? sd_event_ref(event) : NULL;
         *ret = t;
         return 0;
+}
+
+/* Out of fds names whose limit it is: a bare "Too many open files" reads
+ * like the caller's fault. */
+const char *log_errno_text(int err, char buf[static LOG_ERRNO_TEXT_MAX]) {
+        struct rlimit rl;
+
+        err = abs(err);
+        if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                snprintf(buf, LOG_ERRNO_TEXT_MAX,
+                         "too many open files: logd has reached its limit of %llu (RLIMIT_NOFILE; "
+                         "every open log and every pipe holds one)",
+                         (unsigned long long) rl.rlim_cur);
+        else if (err == ENFILE)
+                snprintf(buf, LOG_ERRNO_TEXT_MAX, "too many open files in the system (ENFILE, fs.file-max)");
+        else
+                snprintf(buf, LOG_ERRNO_TEXT_MAX, "%s", strerror(err));
+        return buf;
 }
 
 int log_check_names(const char *driver, const char *name, sd_bus_error *error) {
@@ -217,10 +241,16 @@ static int file_room(LogFile *f, int pipe_fd, uint64_t *ret) {
 
 static void stream_free(LogStream *s, bool keep_fd) {
         LogFile *f = s->file;
+        LogTable *t = f->table;
 
         sd_event_source_disable_unref(s->source);
         if (!keep_fd)
                 close(s->fd);
+        /* A pipe that ended goes; one that a stopping logd leaves is opened
+         * again by the next. */
+        if (s->fifo && !t->closing && unlinkat(t->pipes_dir_fd, s->fifo, 0) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove %s/%s: %m", t->pipes_dir, s->fifo);
+        free(s->fifo);
         if (s->prev)
                 s->prev->next = s->next;
         else
@@ -290,9 +320,13 @@ int log_stream_drain(LogStream *s, uint64_t budget) {
         return 0;
 }
 
+static int pipes_save(LogTable *t);
+
 static int on_stream_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         LogStream *s = userdata;
         LogFile *f = s->file;
+        LogTable *t = f->table;
+        bool fifo = s->fifo;
         int r = log_stream_drain(s, DRAIN_BUDGET);
 
         if (r == 0)
@@ -302,10 +336,15 @@ static int on_stream_io(sd_event_source *src, int fd, uint32_t revents, void *us
         stream_free(s, false);
         if (f->n_streams == 0)
                 log_file_free(f, false);
+        if (fifo) {
+                r = pipes_save(t);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot record the open pipes in %s: %m", t->pipes_dir);
+        }
         return 0;
 }
 
-static int stream_new(LogFile *f, int fd) {
+static int stream_new(LogFile *f, int fd, const char *fifo) {
         LogTable *t = f->table;
         LogStream *s = calloc(1, sizeof(*s));
         int r;
@@ -313,9 +352,17 @@ static int stream_new(LogFile *f, int fd) {
         if (!s)
                 return -ENOMEM;
         *s = (LogStream) { .file = f, .fd = fd };
+        if (fifo) {
+                s->fifo = strdup(fifo);
+                if (!s->fifo) {
+                        free(s);
+                        return -ENOMEM;
+                }
+        }
         if (t->event) {
                 r = sd_event_add_io(t->event, &s->source, fd, EPOLLIN, on_stream_io, s);
                 if (r < 0) {
+                        free(s->fifo);
                         free(s);
                         return r;
                 }
@@ -356,6 +403,7 @@ static void log_file_free(LogFile *f, bool keep_fds) {
 static void table_free(LogTable *t, bool keep_fds) {
         if (!t)
                 return;
+        t->closing = true;
         while (t->files) {
                 LogFile *f = *(LogFile **) t->files;
                 if (!keep_fds)
@@ -363,6 +411,9 @@ static void table_free(LogTable *t, bool keep_fds) {
                 log_file_free(f, keep_fds);
         }
         sd_event_unref(t->event);
+        if (t->pipes_dir_fd >= 0)
+                close(t->pipes_dir_fd);
+        free(t->pipes_dir);
         free(t->logdir);
         free(t);
 }
@@ -375,12 +426,237 @@ void log_table_forget(LogTable *t) {
         table_free(t, true);
 }
 
+/* ---- pipes that outlive logd ---- */
+
+int log_table_open_pipes_dir(LogTable *t, const char *dir) {
+        int fd, r;
+
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create %s: %m", dir);
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open %s: %m", dir);
+        free(t->pipes_dir);
+        t->pipes_dir = strdup(dir);
+        if (!t->pipes_dir) {
+                close(fd);
+                return -ENOMEM;
+        }
+        if (t->pipes_dir_fd >= 0)
+                close(t->pipes_dir_fd);
+        t->pipes_dir_fd = fd;
+        return 0;
+}
+
+static void walk_pipes(const void *node, VISIT which, void *closure) {
+        FILE *out = closure;
+        LogFile *f = *(LogFile *const *) node;
+        _cleanup_free_ char *d = NULL, *n = NULL;
+
+        if (which != postorder && which != leaf)
+                return;
+        d = state_escape(f->driver);
+        n = state_escape(f->name);
+        for (LogStream *s = f->streams; s; s = s->next)
+                if (s->fifo)
+                        fprintf(out, "pipe %s %s %s\n", s->fifo, d ?: "?", n ?: "?");
+}
+
+static int write_pipes(FILE *f, void *userdata) {
+        LogTable *t = userdata;
+
+        twalk_r(t->files, walk_pipes, f);
+        return 0;
+}
+
+/* <pipes dir>/streams: which FIFO feeds which log, for the next logd. */
+static int pipes_save(LogTable *t) {
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        size_t len;
+        int r;
+
+        if (!t->pipes_dir)
+                return 0;
+        path = path_join(t->pipes_dir, PIPES_STATE);
+        if (!path)
+                return -ENOMEM;
+        r = state_format("logd-pipes", write_pipes, t, &text, &len);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, text, len, 0600);
+}
+
+/* The read end of a FIFO, non-blocking. The kernel tells a FIFO's reader
+ * that the writers are gone (POLLHUP) only if a writer opened it after the
+ * reader did: a writer opened and closed at once makes sure of that, also
+ * for a FIFO opened again after a restart, whose writer came long before. */
+static int fifo_open_reader(LogTable *t, const char *name) {
+        _cleanup_close_ int fd = -1, w = -1;
+
+        fd = openat(t->pipes_dir_fd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        w = openat(t->pipes_dir_fd, name, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (w < 0)
+                return -errno;
+        /* A bigger pipe: fewer wakeups, and a writer rarely waits on us. */
+        (void) fcntl(fd, F_SETPIPE_SZ, PIPE_SIZE);
+        return TAKE_FD(fd);
+}
+
+/* A new pipe: its read end (ours, non-blocking) and write end (the
+ * caller's); *ret_fifo gets the FIFO's name, NULL for an anonymous pipe. */
+static int pipe_new(LogTable *t, int *ret_read, int *ret_write, char **ret_fifo) {
+        char name[UUID_STRING_MAX + 8];
+        uint8_t u[16];
+        int p[2], r;
+
+        *ret_fifo = NULL;
+        if (!t->pipes_dir) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                (void) fcntl(p[0], F_SETPIPE_SZ, PIPE_SIZE);
+                r = fd_nonblock(p[0], true);
+                if (r < 0) {
+                        close(p[0]);
+                        close(p[1]);
+                        return r;
+                }
+                *ret_read = p[0];
+                *ret_write = p[1];
+                return 0;
+        }
+        r = uuid_generate(u);
+        if (r < 0)
+                return r;
+        uuid_format(u, name);
+        strcat(name, ".fifo");
+        if (mkfifoat(t->pipes_dir_fd, name, 0600) < 0)
+                return -errno;
+        p[0] = fifo_open_reader(t, name);
+        /* O_RDWR: the writer holds a read end too, see log-file.h. */
+        p[1] = p[0] < 0 ? -1 : openat(t->pipes_dir_fd, name, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (p[0] < 0 || p[1] < 0) {
+                r = p[0] < 0 ? p[0] : -errno;
+                if (p[0] >= 0)
+                        close(p[0]);
+                (void) unlinkat(t->pipes_dir_fd, name, 0);
+                return r;
+        }
+        *ret_fifo = strdup(name);
+        if (!*ret_fifo) {
+                close(p[0]);
+                close(p[1]);
+                (void) unlinkat(t->pipes_dir_fd, name, 0);
+                return -ENOMEM;
+        }
+        *ret_read = p[0];
+        *ret_write = p[1];
+        return 0;
+}
+
+static bool fifo_name_is_valid(const char *name) {
+        return object_name_is_valid(name) && name[0] != '.' && endswith(name, ".fifo");
+}
+
+static int restore_pipe(const char *keyword, const char *args, void *userdata) {
+        LogTable *t = userdata;
+        char fifo[256], de[1100], ne[1100], text[LOG_ERRNO_TEXT_MAX];
+        _cleanup_free_ char *driver = NULL, *name = NULL;
+        LogFile *f;
+        int fd, r;
+
+        if (!streq(keyword, "pipe") || sscanf(args, "%255s %1099s %1099s", fifo, de, ne) != 3 ||
+            !fifo_name_is_valid(fifo) || state_unescape(de, &driver) < 0 || state_unescape(ne, &name) < 0 ||
+            log_check_names(driver, name, NULL) < 0)
+                return -EINVAL;
+        fd = fifo_open_reader(t, fifo);
+        if (fd < 0) {
+                log_warning("Cannot open the pipe %s/%s of %s/%s again: %s", t->pipes_dir, fifo, driver, name,
+                            log_errno_text(fd, text));
+                return 0;
+        }
+        r = log_file_get(t, driver, name, &f);
+        if (r >= 0) {
+                r = stream_new(f, fd, fifo);
+                if (r < 0 && f->n_streams == 0)
+                        log_file_free(f, false);
+        }
+        if (r < 0) {
+                close(fd);
+                log_warning("Cannot drain the pipe %s/%s into the log of %s/%s: %s", t->pipes_dir, fifo, driver,
+                            name, log_errno_text(r, text));
+        }
+        return 0;
+}
+
+static bool fifo_is_used(LogTable *t, const char *name);
+
+int log_table_restore_pipes(LogTable *t) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        unsigned before = t->n_streams;
+        struct dirent *de;
+        int fd, r;
+
+        if (!t->pipes_dir)
+                return 0;
+        path = path_join(t->pipes_dir, PIPES_STATE);
+        if (!path)
+                return -ENOMEM;
+        r = read_full_file(path, PIPES_STATE_MAX, &text, NULL);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Cannot read %s, the pipes it names are lost: %m", path);
+        if (r >= 0)
+                (void) state_parse("logd-pipes", text, restore_pipe, t);
+        /* A FIFO nobody records was never handed out (logd died before Open
+         * answered). */
+        fd = openat(t->pipes_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d && fd >= 0)
+                close(fd);
+        while (d && (de = readdir(d)))
+                if (endswith(de->d_name, ".fifo") && !fifo_is_used(t, de->d_name))
+                        (void) unlinkat(t->pipes_dir_fd, de->d_name, 0);
+        r = pipes_save(t);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record the open pipes in %s: %m", t->pipes_dir);
+        if (t->n_streams > before)
+                log_info("Opened %u pipe(s) left by the previous logd again.", t->n_streams - before);
+        return (int) (t->n_streams - before);
+}
+
+typedef struct FindFifo {
+        const char *name;
+        bool found;
+} FindFifo;
+
+static void walk_find_fifo(const void *node, VISIT which, void *closure) {
+        FindFifo *c = closure;
+        LogFile *f = *(LogFile *const *) node;
+
+        if (which != postorder && which != leaf)
+                return;
+        for (LogStream *s = f->streams; s; s = s->next)
+                if (s->fifo && streq(s->fifo, c->name))
+                        c->found = true;
+}
+
+static bool fifo_is_used(LogTable *t, const char *name) {
+        FindFifo c = { .name = name };
+
+        twalk_r(t->files, walk_find_fifo, &c);
+        return c.found;
+}
+
 /* ---- operations ---- */
 
 int log_open(LogTable *t, const char *driver, const char *name, uint32_t flags, int *ret_fd, char **ret_path,
              sd_bus_error *error) {
-        _cleanup_free_ char *path = NULL;
-        int p[2], r;
+        char text[LOG_ERRNO_TEXT_MAX];
+        _cleanup_free_ char *path = NULL, *fifo = NULL;
+        int rfd = -1, wfd = -1, r;
         LogFile *f;
 
         r = log_check_names(driver, name, error);
@@ -391,32 +667,41 @@ int log_open(LogTable *t, const char *driver, const char *name, uint32_t flags, 
         r = log_file_get(t, driver, name, &f);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot open the log of %s/%s: %s", driver, name,
-                                     strerror(-r));
+                                     log_errno_text(r, text));
         path = strdup(f->path);
-        if (!path || pipe2(p, O_CLOEXEC) < 0) {
-                r = path ? -errno : -ENOMEM;
-                goto fail;
+        r = path ? pipe_new(t, &rfd, &wfd, &fifo) : -ENOMEM;
+        if (r >= 0) {
+                r = stream_new(f, rfd, fifo);
+                if (r < 0) {
+                        close(rfd);
+                        if (fifo)
+                                (void) unlinkat(t->pipes_dir_fd, fifo, 0);
+                }
         }
-        /* A bigger pipe: fewer wakeups, and a writer rarely waits on us. */
-        (void) fcntl(p[0], F_SETPIPE_SZ, PIPE_SIZE);
-        r = fd_nonblock(p[0], true);
-        if (r >= 0)
-                r = stream_new(f, p[0]);
+        /* Recorded before the caller has the fd: a pipe handed out is a pipe
+         * that a restarted logd drains. */
+        if (r >= 0 && fifo) {
+                r = pipes_save(t);
+                if (r < 0)
+                        stream_free(f->streams, false);
+        }
         if (r < 0) {
-                close(p[0]);
-                close(p[1]);
-                goto fail;
+                if (wfd >= 0)
+                        close(wfd);
+                if (f->n_streams == 0)
+                        log_file_free(f, false);
+                if (r == -ENOMEM)
+                        return r;
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot make a pipe into the log of %s/%s: %s",
+                                     driver, name, log_errno_text(r, text));
         }
-        *ret_fd = p[1];
+        *ret_fd = wfd;
         *ret_path = TAKE_PTR(path);
         return 0;
-fail:
-        if (f->n_streams == 0)
-                log_file_free(f, false);
-        return r;
 }
 
 int log_append(LogTable *t, const char *driver, const char *name, const char *line, sd_bus_error *error) {
+        char text[LOG_ERRNO_TEXT_MAX];
         _cleanup_free_ char *buf = NULL;
         size_t len;
         LogFile *f;
@@ -435,7 +720,7 @@ int log_append(LogTable *t, const char *driver, const char *name, const char *li
         r = log_file_get(t, driver, name, &f);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot open the log of %s/%s: %s", driver, name,
-                                     strerror(-r));
+                                     log_errno_text(r, text));
         /* What the guest wrote before this call comes first. */
         log_file_flush(f);
         /* A line stays whole in one file. */
@@ -454,7 +739,7 @@ int log_append(LogTable *t, const char *driver, const char *name, const char *li
                 log_file_free(f, false);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot write the log of %s/%s: %s", driver, name,
-                                     strerror(-r));
+                                     log_errno_text(r, text));
         return 0;
 }
 
@@ -501,6 +786,7 @@ int log_tail(LogTable *t, const char *driver, const char *name, uint64_t max_byt
              sd_bus_error *error) {
         _cleanup_free_ char *path = NULL, *dir = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
+        char text[LOG_ERRNO_TEXT_MAX];
         LogFile *f;
         size_t filled = 0;
         int r;
@@ -522,7 +808,7 @@ int log_tail(LogTable *t, const char *driver, const char *name, uint64_t max_byt
         if (r == -ENOENT)
                 return vb_error_setf(error, VB_ERROR_NO_LOG, "No log for %s/%s.", driver, name);
         if (r < 0)
-                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot read %s: %s", path, strerror(-r));
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot read %s: %s", path, log_errno_text(r, text));
         memmove(buf, buf + max_bytes - filled, filled);
         *ret = TAKE_PTR(buf);
         *ret_len = filled;
@@ -537,14 +823,16 @@ int log_table_adopt_file(LogTable *t, const char *driver, const char *name, int 
         return log_file_new(t, driver, name, fd, size, &f);
 }
 
-int log_table_adopt_stream(LogTable *t, const char *driver, const char *name, int fd) {
+int log_table_adopt_stream(LogTable *t, const char *driver, const char *name, int fd, const char *fifo) {
         LogFile *f = log_table_find(t, driver, name);
         int r;
 
         if (!f)
                 return -ENOENT;
+        if (fifo && (!t->pipes_dir || !fifo_name_is_valid(fifo)))
+                return -EINVAL;
         r = fd_nonblock(fd, true);
         if (r < 0)
                 return r;
-        return stream_new(f, fd);
+        return stream_new(f, fd, fifo);
 }

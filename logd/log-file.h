@@ -12,7 +12,27 @@
  *
  * One LogFile per guest log, shared by all the pipes opened on it (a guest
  * restarted while the old QEMU's pipe still drains); it lives while a pipe
- * is open, and Append/Tail work on a log with no pipe too. */
+ * is open, and Append/Tail work on a log with no pipe too.
+ *
+ * The pipes outlive logd. Each is a FIFO in logd's run directory
+ * (<rundir>/logd/pipes/<uuid>.fifo), and the file "streams" there records
+ * which FIFO feeds which log (written before Open answers, rewritten when a
+ * pipe ends). The write end is handed out opened O_RDWR: the writer is a
+ * reader too, so the pipe never loses its last reader when logd dies, the
+ * writer never gets EPIPE, and what it writes meanwhile waits in the pipe.
+ * A logd started afresh opens every recorded FIFO again and drains it; a
+ * FIFO whose writers are all gone is drained and removed. What a SIGKILL of
+ * logd can lose, exactly:
+ *  - nothing while the writer keeps running: every byte is in the log file
+ *    (splice moved it, and the page cache is not the process's) or in the
+ *    pipe, and a pipe is drained from where the file ends;
+ *  - while logd is down the pipe holds at most its size (1 MiB, PIPE_SIZE):
+ *    a writer with a blocking fd then waits (QEMU's stdout/stderr are), one
+ *    with O_NONBLOCK gets EAGAIN and drops what it could not write;
+ *  - what sits in the pipe when its last writer exits while logd is down:
+ *    the kernel frees a FIFO's buffer once nobody holds it open (at most
+ *    1 MiB).
+ * A re-exec loses nothing: the read ends stay open across it. */
 
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
@@ -32,6 +52,7 @@ typedef struct LogStream LogStream;
 struct LogStream {
         LogFile *file;
         int fd; /* read end of the pipe, non-blocking */
+        char *fifo; /* its name in the pipes directory; NULL: an anonymous pipe */
         sd_event_source *source;
         LogStream *next, *prev;
 };
@@ -56,6 +77,9 @@ struct LogTable {
         void *files;          /* tsearch tree by key */
         unsigned n_files, n_streams;
         uint64_t bytes;       /* moved since start, for the curious */
+        char *pipes_dir;      /* NULL: anonymous pipes that die with logd (unit tests) */
+        int pipes_dir_fd;
+        bool closing;         /* the table goes, the FIFOs and their record stay */
 };
 
 int log_table_new(const char *logdir, uint64_t max_size, unsigned max_backups, sd_event *event, LogTable **ret);
@@ -63,6 +87,17 @@ int log_table_new(const char *logdir, uint64_t max_size, unsigned max_backups, s
 void log_table_free(LogTable *t);
 /* Frees the memory, leaves the fds open (handed to a new process image). */
 void log_table_forget(LogTable *t);
+
+/* Pipes are FIFOs in dir from now on (created if needed). */
+int log_table_open_pipes_dir(LogTable *t, const char *dir);
+/* On a fresh start: opens again every FIFO the streams file names and
+ * drains it from the event loop; removes FIFOs nobody records. Returns how
+ * many pipes were taken back. */
+int log_table_restore_pipes(LogTable *t);
+
+/* strerror() of a -errno or errno, but EMFILE names logd's fd limit. */
+#define LOG_ERRNO_TEXT_MAX 256
+const char *log_errno_text(int err, char buf[static LOG_ERRNO_TEXT_MAX]);
 
 LogFile *log_table_find(LogTable *t, const char *driver, const char *name);
 
@@ -89,4 +124,5 @@ int log_file_rotate(LogFile *f);
 
 /* For a state restored after re-exec: adopts the fds. */
 int log_table_adopt_file(LogTable *t, const char *driver, const char *name, int fd, uint64_t size);
-int log_table_adopt_stream(LogTable *t, const char *driver, const char *name, int fd);
+/* fifo: the FIFO's name in the pipes directory, NULL for an anonymous pipe. */
+int log_table_adopt_stream(LogTable *t, const char *driver, const char *name, int fd, const char *fifo);

@@ -28,7 +28,10 @@ static void walk_format(const void *node, VISIT which, void *closure) {
         }
         fprintf(w->f, "file %s %s %d %llu\n", d, n, f->fd, (unsigned long long) f->size);
         for (LogStream *s = f->streams; s; s = s->next)
-                fprintf(w->f, "stream %s %s %d\n", d, n, s->fd);
+                if (s->fifo)
+                        fprintf(w->f, "stream %s %s %d %s\n", d, n, s->fd, s->fifo);
+                else
+                        fprintf(w->f, "stream %s %s %d\n", d, n, s->fd);
 }
 
 static int write_items(FILE *f, void *userdata) {
@@ -45,7 +48,7 @@ int log_state_format(LogTable *t, char **ret, size_t *ret_len) {
 
 static int parse_item(const char *kind, const char *args, void *userdata) {
         LogTable *t = userdata;
-        char de[1100], ne[1100];
+        char de[1100], ne[1100], fifo[256] = "";
         _cleanup_free_ char *driver = NULL, *name = NULL;
         unsigned long long size = 0;
         bool file = streq(kind, "file");
@@ -54,7 +57,7 @@ static int parse_item(const char *kind, const char *args, void *userdata) {
         if (!file && !streq(kind, "stream"))
                 return -EINVAL;
         if (file ? sscanf(args, "%1099s %1099s %d %llu", de, ne, &fd, &size) != 4
-                 : sscanf(args, "%1099s %1099s %d", de, ne, &fd) != 3)
+                 : sscanf(args, "%1099s %1099s %d %255s", de, ne, &fd, fifo) < 3)
                 return -EINVAL;
         if (!state_fd_is_open(fd)) {
                 log_warning("State names %s fd %d for %s/%s, which is not open; dropped.", kind, fd, de, ne);
@@ -65,7 +68,7 @@ static int parse_item(const char *kind, const char *args, void *userdata) {
                 r = state_unescape(ne, &name);
         if (r >= 0)
                 r = file ? log_table_adopt_file(t, driver, name, fd, size)
-                         : log_table_adopt_stream(t, driver, name, fd);
+                         : log_table_adopt_stream(t, driver, name, fd, fifo[0] ? fifo : NULL);
         if (r < 0) {
                 log_warning_errno(r, "Cannot restore the %s fd %d of %s/%s: %m", kind, fd, de, ne);
                 close(fd);

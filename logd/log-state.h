@@ -9,8 +9,11 @@
  *
  *   virtbus-logd-state 1
  *   file <driver> <name> <fd> <size>
- *   stream <driver> <name> <fd>
+ *   stream <driver> <name> <fd> [<fifo>]
  *   end
+ *
+ * <fifo> names the stream's FIFO in the pipes directory (log-file.h); an
+ * image from before FIFOs wrote none, for an anonymous pipe.
  *
  * Names escaped with state_escape(). */
 

@@ -41,6 +41,7 @@ static bool manager_is_busy(void *userdata) {
 }
 
 int manager_start(Manager *m) {
+        _cleanup_free_ char *pipes = NULL;
         int r;
 
         fd_limit_raise();
@@ -56,9 +57,23 @@ int manager_start(Manager *m) {
         r = log_table_new(m->paths.logdir, m->config.max_size, m->config.max_backups, m->event, &m->logs);
         if (r < 0)
                 return r;
+        pipes = path_join(m->paths.rundir, "logd/pipes");
+        if (!pipes)
+                return log_oom();
+        r = log_table_open_pipes_dir(m->logs, pipes);
+        if (r < 0)
+                return r;
         r = reexec_start(m->reexec, m->event, m->bus, &log_state_reexec_ops, m->logs);
         if (r < 0)
                 return r;
+        /* A fresh start after a crash, a kill or a stop: the pipes of guests
+         * that still run wait in their FIFOs, drain them again. (After a
+         * re-exec they were never let go.) */
+        if (r == 0) {
+                r = log_table_restore_pipes(m->logs);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot open the pipes left by the previous logd: %m");
+        }
         r = log_dbus_register(m);
         if (r < 0)
                 return r;

@@ -2,10 +2,13 @@
 """virtbus-logd on a private bus: Open/write/Tail/Append, rotation, a writer
 through two re-execs losing nothing, bad input, policy."""
 
+import fcntl
 import os
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -148,6 +151,91 @@ def test_reexec_loses_nothing(daemon, vroot):
     assert len(data) == n * 10
     assert data == b"".join(b"%09d\n" % i for i in range(n))
     assert d.log().count("Re-executed: 1 log(s) with 1 pipe(s) kept.") == 3
+
+
+def pipes_dir(root):
+    return Path(root) / "run/virtbus/logd/pipes"
+
+
+def pipe_bytes(fd):
+    """Bytes waiting in the pipe behind fd (FIONREAD)."""
+    buf = fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0")
+    return struct.unpack("i", buf)[0]
+
+
+def whole_log(path):
+    files = sorted(Path(path).parent.glob(Path(path).name + ".*"), key=lambda f: -int(f.suffix[1:]))
+    return b"".join(f.read_bytes() for f in files) + Path(path).read_bytes()
+
+
+def test_sigkill_loses_nothing(daemon, vroot):
+    """logd SIGKILLed and started again while a writer keeps writing: the
+    pipe outlives logd, the writer never sees EPIPE, what it wrote while
+    logd was down waits in the pipe, and the log ends up whole."""
+    write_conf(vroot, "max_size = 256K\nmax_backups = 1000\n")
+    d = daemon("logd")
+    fd, path = open_log(d, "qemu", "busy")
+    stop = Path(vroot) / "writer.stop"
+    w = harness.spawn([sys.executable, "-c", WRITER, str(fd), stop], pass_fds=[fd],
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiting = []
+    try:
+        for _ in range(3):
+            time.sleep(0.3)
+            d.kill()
+            time.sleep(0.3)
+            assert w.poll() is None, f"the writer died with logd: {w.stderr.read()}"
+            waiting.append(pipe_bytes(fd))      # written while logd was down
+            d.start()
+            assert d.get_property(d.path, LOG1, "OpenPipes") == 1
+        stop.touch()
+        n = int(w.stdout.readline())
+        w.wait()
+    finally:
+        os.close(fd)
+    assert all(b > 0 for b in waiting), waiting
+    wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == 0, 20, what="drained")
+    data = whole_log(path)
+    assert len(data) == n * 10
+    assert data == b"".join(b"%09d\n" % i for i in range(n))
+    assert d.log().count("Opened 1 pipe(s) left by the previous logd again.") == 3
+    # The pipe ended: its FIFO and its record went.
+    assert [p.name for p in pipes_dir(vroot).iterdir()] == ["streams"]
+    assert "pipe " not in (pipes_dir(vroot) / "streams").read_text()
+
+
+def test_pipe_whose_writer_left_while_logd_was_down(daemon, vroot):
+    """A writer gone while logd is down: the next logd drains its FIFO and
+    removes it. (What it wrote while logd was down went with the pipe: the
+    kernel frees a FIFO nobody holds open.) Other pipes go on."""
+    d = daemon("logd")
+    gone, _ = open_log(d, "qemu", "gone")
+    stays, path = open_log(d, "qemu", "stays")
+    write_all(gone, b"before\n")
+    write_all(stays, b"one\n")
+    tail(d, "qemu", "gone", 100)                    # drained into the file
+    d.kill()
+    write_all(gone, b"lost\n")
+    os.close(gone)
+    write_all(stays, b"two\n")
+    d.start()
+    try:
+        wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == 1, 10,
+                   what="the pipe of the writer that left to go")
+        assert len(list(pipes_dir(vroot).glob("*.fifo"))) == 1
+        call(d, "Append", "qemu", "stays", "three")
+        write_all(stays, b"four\n")
+        assert tail(d, "qemu", "stays", 100) == b"one\ntwo\nthree\nfour\n"
+        assert tail(d, "qemu", "gone", 100) == b"before\n"
+        # A stop (SIGTERM) leaves the pipe for the next logd too.
+        d.stop()
+        write_all(stays, b"five\n")
+        d.start()
+        assert tail(d, "qemu", "stays", 100) == b"one\ntwo\nthree\nfour\nfive\n"
+    finally:
+        os.close(stays)
+    wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == 0, 10, what="drained")
+    assert list(pipes_dir(vroot).glob("*.fifo")) == []
 
 
 def test_bad_input(logd, vroot):
