@@ -20,8 +20,14 @@ static int method_open(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return r;
         /* sd-bus sends a dup; ours closes on return, so the reader sees EOF
-         * once the guest's copies are gone. */
-        return sd_bus_reply_method_return(msg, "hs", fd, path);
+         * once the guest's copies are gone (and at once when the dup fails). */
+        r = sd_bus_reply_method_return(msg, "hs", fd, path);
+        if (r == -EMFILE || r == -ENFILE) {
+                char text[LOG_ERRNO_TEXT_MAX];
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot pass the pipe into the log of %s/%s: %s",
+                                     driver, name, log_errno_text(r, text));
+        }
+        return r;
 }
 
 static int method_append(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -12,11 +12,12 @@ import termios
 import time
 from pathlib import Path
 
+import dbus
 import pytest
 
 import virtbus_harness as harness
 from virtbus_harness import expect_dbus_error, wait_until
-from test_lockd import calls_as_nobody, open_bus_policy
+from test_lockd import calls_as_nobody, open_bus_policy, start_with_fd_limit
 
 LOG1 = "org.virtbus.Log1"
 INVALID = "org.virtbus.Error.InvalidArg"
@@ -236,6 +237,38 @@ def test_pipe_whose_writer_left_while_logd_was_down(daemon, vroot):
         os.close(stays)
     wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == 0, 10, what="drained")
     assert list(pipes_dir(vroot).glob("*.fifo")) == []
+
+
+@pytest.mark.parametrize("limit", [40, 41, 42])
+def test_out_of_fds_says_so(bus, bus_monitor, vroot, limit):
+    """A logd out of fds says so, naming its limit, and keeps what it has.
+    (Several limits: the fd that runs out differs.)"""
+    d = start_with_fd_limit("logd", bus, vroot, limit)
+    fds = []
+    try:
+        err = None
+        for i in range(limit):
+            try:
+                fds.append(open_log(d, "qemu", f"vm{i}")[0])
+            except dbus.exceptions.DBusException as e:
+                err = e
+                break
+        assert err is not None, f"{limit} logs fit in {limit} fds"
+        assert err.get_dbus_name() == "org.virtbus.Error.SystemError", err
+        msg = err.get_dbus_message()
+        assert "too many open files" in msg and f"limit of {limit}" in msg, msg
+        assert f"qemu/vm{i}" in msg, msg
+        wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == i, 10,
+                   what="only the pipes handed out to stay")
+        for j, fd in enumerate(fds):
+            write_all(fd, b"line %d\n" % j)
+        os.close(fds.pop())
+        wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == i - 1, 10, what="a pipe to end")
+        assert tail(d, "qemu", "vm0", 100) == b"line 0\n"
+    finally:
+        for fd in fds:
+            os.close(fd)
+        d.stop()
 
 
 def test_bad_input(logd, vroot):

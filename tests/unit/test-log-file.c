@@ -227,6 +227,55 @@ static void test_state_round_trip(void) {
         log_table_free(b);
 }
 
+/* With a pipes directory, a pipe is a FIFO that outlives its table (logd
+ * killed or stopped): the next table opens it again from the record, drains
+ * what waited, sees the writer go, and carries the FIFO's name across an
+ * exec. */
+static void test_pipes_outlive_table(void) {
+        _cleanup_free_ char *dir = NULL, *pipes = NULL, *path = NULL, *content = NULL, *rec = NULL,
+                            *state = NULL, *streams = NULL;
+        LogTable *a = NULL, *b = NULL, *c = NULL;
+        LogFile *f;
+        int fd = -1;
+
+        setup();
+        dir = path_join(tmpdir, "fifo-logs");
+        pipes = path_join(tmpdir, "pipes");
+        streams = path_join(pipes, "streams");
+        CHECK(log_table_new(dir, 0, 3, NULL, &a) == 0);
+        CHECK(log_table_open_pipes_dir(a, pipes) == 0);
+        CHECK(log_open(a, "qemu", "vm 1", 0, &fd, &path, NULL) == 0);
+        CHECK(read_full_file(streams, 0, &rec, NULL) == 0);
+        CHECK(rec && strstr(rec, ".fifo qemu vm\\x201\n"));
+        CHECK(write(fd, "one\n", 4) == 4);
+        log_table_free(a); /* drains what it can and lets go */
+
+        /* No reader but the writer itself: no EPIPE, the bytes wait. */
+        CHECK(write(fd, "two\n", 4) == 4);
+        CHECK(log_table_new(dir, 0, 3, NULL, &b) == 0);
+        CHECK(log_table_open_pipes_dir(b, pipes) == 0);
+        CHECK_INTEQ(log_table_restore_pipes(b), 1);
+        CHECK(write(fd, "three\n", 6) == 6);
+        drain_all(b, "qemu", "vm 1");
+        CHECK(read_full_file(path, 0, &content, NULL) == 0);
+        CHECK_STREQ(content, "one\ntwo\nthree\n");
+        /* Across an exec the stream keeps its FIFO's name. */
+        CHECK(log_state_format(b, &state, NULL) == 0);
+        CHECK(state && strstr(state, ".fifo\n"));
+        close(fd);
+        f = log_table_find(b, "qemu", "vm 1");
+        CHECK(f && f->streams && log_stream_drain(f->streams, 1024) == 1); /* the writer is gone */
+        log_table_free(b);
+
+        /* A recorded FIFO whose writers are gone is opened and found ended. */
+        CHECK(log_table_new(dir, 0, 3, NULL, &c) == 0);
+        CHECK(log_table_open_pipes_dir(c, pipes) == 0);
+        CHECK_INTEQ(log_table_restore_pipes(c), 1);
+        f = log_table_find(c, "qemu", "vm 1");
+        CHECK(f && f->streams && log_stream_drain(f->streams, 1024) == 1);
+        log_table_free(c);
+}
+
 static void test_parse_size(void) {
         uint64_t v = 0;
 
@@ -271,5 +320,6 @@ static void test_cleanup(void) {
                 CHECK(system(cmd) == 0);
 }
 
-UNIT_TESTS(test_rotated_path, test_rotation, test_append, test_bad_input, test_state_round_trip, test_parse_size,
+UNIT_TESTS(test_rotated_path, test_rotation, test_append, test_bad_input, test_state_round_trip,
+           test_pipes_outlive_table, test_parse_size,
            test_conf, test_cleanup)
