@@ -462,7 +462,7 @@ int lease_owner_pidfd(pid_t pid, uint64_t start_time, int *ret_pidfd, uint64_t *
         /* Read between opening the pidfd and seeing it alive: the pid named
          * the pidfd's process all along, so the start time is its own. */
         r = pid_start_time(pid, &st);
-        if (r == -ENOENT)
+        if (r == -ENOENT || r == -ESRCH)
                 return -ESRCH;
         if (r < 0)
                 return r;
@@ -691,9 +691,8 @@ void lease_table_forget(LeaseTable *t) {
 }
 
 int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd) {
-        Owner *o;
-
         uint64_t start_time = 0;
+        Owner *o;
 
         if (lease_table_find_owner(t, uuid))
                 return -EEXIST;
