@@ -1,114 +1,177 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <dirent.h>
 #include <fcntl.h>
+#include <search.h>
 #include <sys/stat.h>
 
 #include "error.h"
 #include "lease-record.h"
 #include "log.h"
-#include "sha256.h"
 #include "state-text.h"
 #include "util.h"
 #include "uuid.h"
 
-#define RECORD_MAGIC "virtbus-lockd-lease 1\n"
-#define RECORD_MAX (64 * 1024)
-/* <uuid>-<sha256 hex>, and a temporary name no record has. */
-#define RECORD_NAME_MAX (UUID_STRING_MAX + SHA256_HEX_SIZE + 8)
+#define JOURNAL_NAME "journal"
+#define JOURNAL_MAGIC "virtbus-lockd-leases 1\n"
+/* Rewritten once the lines outnumber twice the leases and this many more:
+ * a rewrite costs O(leases), so every change stays O(1) on average. */
+#define JOURNAL_SLACK 4096U
 
-static char *record_name(const char *owner_uuid, const char *path, char buf[RECORD_NAME_MAX]) {
-        char hex[SHA256_HEX_SIZE];
+static int journal_open_append(LeaseTable *t) {
+        struct stat st;
+        int fd = open(t->journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
-        snprintf(buf, RECORD_NAME_MAX, "%s-%s", owner_uuid, sha256_hex(path, hex));
-        return buf;
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        if (st.st_size == 0) {
+                ssize_t n = write(fd, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC));
+                if (n != (ssize_t) strlen(JOURNAL_MAGIC)) {
+                        int r = n < 0 ? -errno : -ENOSPC;
+                        close(fd);
+                        return r;
+                }
+        }
+        if (t->journal_fd >= 0)
+                close(t->journal_fd);
+        t->journal_fd = fd;
+        t->journal_size = st.st_size > 0 ? (uint64_t) st.st_size : strlen(JOURNAL_MAGIC);
+        return 0;
 }
 
 int lease_records_open(LeaseTable *t, const char *dir) {
-        int fd, r;
+        int r;
 
         r = mkdir_p(dir, 0700);
         if (r < 0)
                 return log_error_errno(r, "Cannot create %s: %m", dir);
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return log_error_errno(errno, "Cannot open %s: %m", dir);
-        free(t->record_dir);
-        t->record_dir = strdup(dir);
-        if (!t->record_dir) {
-                close(fd);
+        free(t->journal_path);
+        t->journal_path = path_join(dir, JOURNAL_NAME);
+        if (!t->journal_path)
                 return -ENOMEM;
-        }
-        if (t->record_dir_fd >= 0)
-                close(t->record_dir_fd);
-        t->record_dir_fd = fd;
+        r = journal_open_append(t);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open %s: %m", t->journal_path);
         return 0;
 }
 
-static int format_record(LeaseTable *t, const Lease *l, char **ret, size_t *ret_len) {
+static int format_acquired(LeaseTable *t, const Lease *l, FILE *f) {
         const Owner *o = l->owner;
         _cleanup_free_ char *name = state_escape(o->name), *lockspace = state_escape(t->lockspace_dir),
                             *path = state_escape(l->resource->path);
         unsigned flags = (l->shared ? LEASE_SHARED : 0) | (l->resource->direct ? LEASE_DIRECT : 0);
-        int n;
 
         if (!name || !lockspace || !path)
                 return -ENOMEM;
-        n = asprintf(ret,
-                     RECORD_MAGIC "owner_uuid=%s\nowner_pid=%d\nowner_start=%llu\nowner_name=%s\nflags=%u\n"
-                     "lockspace=%s\nresource=%s\nend\n",
-                     o->uuid, (int) o->pid, (unsigned long long) o->start_time, name, flags, lockspace, path);
-        if (n < 0)
-                return -ENOMEM;
-        *ret_len = (size_t) n;
+        fprintf(f, "+ %s %d %llu %u %s %s %s\n", o->uuid, (int) o->pid, (unsigned long long) o->start_time, flags,
+                name, lockspace, path);
         return 0;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, buf, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                buf += n;
-                len -= (size_t) n;
+/* One line, one write(2): whole or, after a crash in the middle, cut short
+ * without its newline. A short write that we see is taken back, so the
+ * next line starts a line. */
+static int journal_append(LeaseTable *t, const char *line, size_t len) {
+        ssize_t n;
+
+        do
+                n = write(t->journal_fd, line, len);
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t) len) {
+                t->journal_size += len;
+                t->journal_lines++;
+                return 0;
         }
-        return 0;
+        if (n >= 0)
+                (void) ftruncate(t->journal_fd, (off_t) t->journal_size);
+        return n < 0 ? -errno : -ENOSPC;
+}
+
+typedef struct Rewrite {
+        LeaseTable *t;
+        FILE *f;
+        int r;
+} Rewrite;
+
+static void rewrite_lease(Lease *l, void *userdata) {
+        Rewrite *w = userdata;
+        int r = format_acquired(w->t, l, w->f);
+
+        if (r < 0)
+                w->r = r;
+}
+
+/* The journal replaced by the leases held now. */
+static int journal_rewrite(LeaseTable *t) {
+        _cleanup_free_ char *text = NULL;
+        Rewrite w = { .t = t };
+        size_t len = 0;
+        int r;
+
+        w.f = open_memstream(&text, &len);
+        if (!w.f)
+                return -ENOMEM;
+        fputs(JOURNAL_MAGIC, w.f);
+        lease_table_foreach_lease(t, rewrite_lease, &w);
+        if (fclose(w.f) != 0 && w.r == 0)
+                w.r = -ENOMEM;
+        if (w.r < 0)
+                return w.r;
+        /* write_file_atomic's fsyncs are not needed here (see the header),
+         * but this runs once per many thousand changes. */
+        r = write_file_atomic(t->journal_path, text, len, 0600);
+        if (r < 0)
+                return r;
+        t->journal_lines = t->n_leases;
+        return journal_open_append(t);
+}
+
+static void journal_maybe_rewrite(LeaseTable *t) {
+        int r;
+
+        if (t->journal_lines <= 2 * t->n_leases + JOURNAL_SLACK)
+                return;
+        r = journal_rewrite(t);
+        if (r < 0)
+                /* The journal as it is still tells the truth, only longer. */
+                log_warning_errno(r, "Cannot rewrite %s: %m", t->journal_path);
 }
 
 int lease_record_save(LeaseTable *t, const Lease *l) {
-        char name[RECORD_NAME_MAX], tmp[RECORD_NAME_MAX + 8];
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        int fd, r;
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r;
 
-        if (t->record_dir_fd < 0)
+        if (t->journal_fd < 0)
                 return 0;
-        r = format_record(t, l, &text, &len);
+        journal_maybe_rewrite(t);
+        f = open_memstream(&line, &len);
+        if (!f)
+                return -ENOMEM;
+        r = format_acquired(t, l, f);
+        if (fclose(f) != 0 && r == 0)
+                r = -ENOMEM;
         if (r < 0)
                 return r;
-        record_name(l->owner->uuid, l->resource->path, name);
-        snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-        fd = openat(t->record_dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        r = write_all_fd(fd, text, len);
-        close(fd);
-        if (r >= 0 && renameat(t->record_dir_fd, tmp, t->record_dir_fd, name) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlinkat(t->record_dir_fd, tmp, 0);
-        return r;
+        return journal_append(t, line, len);
 }
 
 void lease_record_remove(LeaseTable *t, const Lease *l) {
-        char name[RECORD_NAME_MAX];
+        _cleanup_free_ char *path = NULL, *line = NULL;
+        int n, r;
 
-        if (t->record_dir_fd < 0)
+        if (t->journal_fd < 0)
                 return;
-        record_name(l->owner->uuid, l->resource->path, name);
-        if (unlinkat(t->record_dir_fd, name, 0) < 0 && errno != ENOENT)
-                log_warning_errno(errno, "Cannot remove the record %s/%s: %m", t->record_dir, name);
+        path = state_escape(l->resource->path);
+        n = path ? asprintf(&line, "- %s %s\n", l->owner->uuid, path) : -1;
+        r = n < 0 ? -ENOMEM : journal_append(t, line, (size_t) n);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record in %s that the lease of %s on %s went: %m", t->journal_path,
+                                  l->owner->uuid, l->resource->path);
 }
 
 /* ---- restore ---- */
@@ -119,68 +182,128 @@ typedef struct Record {
         unsigned long long start;
         unsigned flags;
         char *name, *lockspace, *path;
+        char key[]; /* "<uuid> <escaped path>" */
 } Record;
 
-static void record_done(Record *r) {
+static int cmp_record(const void *a, const void *b) {
+        return strcmp(((const Record *) a)->key, ((const Record *) b)->key);
+}
+
+static void record_free(void *p) {
+        Record *r = p;
+
         free(r->name);
         free(r->lockspace);
         free(r->path);
+        free(r);
 }
 
-static int parse_line(Record *rec, char *line) {
-        char *eq = strchr(line, '=');
-        const char *v;
+static Record *record_new(const char *uuid, const char *path_escaped) {
+        size_t n = strlen(uuid) + 1 + strlen(path_escaped) + 1;
+        Record *r = calloc(1, sizeof(*r) + n);
 
-        if (!eq)
-                return -EINVAL;
-        *eq = 0;
-        v = eq + 1;
-        if (streq(line, "owner_uuid"))
-                return snprintf(rec->uuid, sizeof(rec->uuid), "%s", v) < (int) sizeof(rec->uuid) ? 0 : -EINVAL;
-        if (streq(line, "owner_pid"))
-                return safe_atoi(v, &rec->pid);
-        if (streq(line, "owner_start"))
-                return sscanf(v, "%llu", &rec->start) == 1 ? 0 : -EINVAL;
-        if (streq(line, "flags"))
-                return sscanf(v, "%u", &rec->flags) == 1 && !(rec->flags & ~_LEASE_FLAGS_ALL) ? 0 : -EINVAL;
-        if (streq(line, "owner_name") && !rec->name)
-                return state_unescape(v, &rec->name);
-        if (streq(line, "lockspace") && !rec->lockspace)
-                return state_unescape(v, &rec->lockspace);
-        if (streq(line, "resource") && !rec->path)
-                return state_unescape(v, &rec->path);
-        return -EINVAL;
+        if (r)
+                snprintf(r->key, n, "%s %s", uuid, path_escaped);
+        return r;
 }
 
-/* A record is whole (it ends with "end") and names everything, or it is
- * refused. */
-static int parse_record(char *text, Record *rec) {
-        char *save = NULL, *line;
-        bool ended = false;
+static int parse_acquired(const char *args, Record **ret) {
+        char uuid[64], name[1100], lockspace[PATH_MAX * 4 + 1], path[PATH_MAX * 4 + 1];
+        unsigned long long start;
+        unsigned flags;
         uint8_t u[16];
-        int r;
+        Record *r;
+        int pid;
 
-        if (strncmp(text, RECORD_MAGIC, strlen(RECORD_MAGIC)) != 0)
+        if (sscanf(args, "%63s %d %llu %u %1099s %16384s %16384s", uuid, &pid, &start, &flags, name, lockspace,
+                   path) != 7 ||
+            uuid_parse(uuid, u) < 0 || pid <= 0 || start == 0 || (flags & ~_LEASE_FLAGS_ALL))
                 return -EINVAL;
-        for (line = strtok_r(text + strlen(RECORD_MAGIC), "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                if (ended)
-                        return -EINVAL;
-                if (streq(line, "end")) {
-                        ended = true;
-                        continue;
-                }
-                r = parse_line(rec, line);
-                if (r < 0)
-                        return r;
+        r = record_new(uuid, path);
+        if (!r)
+                return -ENOMEM;
+        uuid_format(u, r->uuid);
+        r->pid = pid;
+        r->start = start;
+        r->flags = flags;
+        if (state_unescape(name, &r->name) < 0 || state_unescape(lockspace, &r->lockspace) < 0 ||
+            state_unescape(path, &r->path) < 0) {
+                record_free(r);
+                return -EINVAL;
         }
-        if (!ended || rec->pid <= 0 || rec->start == 0 || !rec->name || !rec->lockspace || !rec->path ||
-            uuid_parse(rec->uuid, u) < 0)
-                return -EINVAL;
+        *ret = r;
         return 0;
 }
 
-/* The owner of a record, in the table already or found alive now: NULL
- * (and -ESRCH) when its process is gone or the pid names another one. */
+/* "+" adds a record (replacing one of the same owner and resource), "-"
+ * drops it. */
+static int replay_line(void **records, char *line) {
+        char uuid[64], path[PATH_MAX * 4 + 1];
+        Record *rec, **found;
+        int r;
+
+        if (line[0] == '+' && line[1] == ' ') {
+                r = parse_acquired(line + 2, &rec);
+                if (r < 0)
+                        return r;
+                found = tfind(rec, records, cmp_record);
+                if (found) {
+                        Record *old = *found;
+                        tdelete(old, records, cmp_record);
+                        record_free(old);
+                }
+                if (!tsearch(rec, records, cmp_record)) {
+                        record_free(rec);
+                        return -ENOMEM;
+                }
+                return 0;
+        }
+        if (line[0] == '-' && line[1] == ' ' && sscanf(line + 2, "%63s %16384s", uuid, path) == 2) {
+                _cleanup_free_ Record *key = record_new(uuid, path);
+
+                if (!key)
+                        return -ENOMEM;
+                found = tfind(key, records, cmp_record);
+                if (found) {
+                        rec = *found;
+                        tdelete(rec, records, cmp_record);
+                        record_free(rec);
+                }
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int replay(const char *path, void **records) {
+        _cleanup_free_ char *text = NULL;
+        char *line, *nl;
+        int r;
+
+        r = read_full_file(path, 0, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s: %m", path);
+        if (strncmp(text, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC)) != 0) {
+                if (*text)
+                        log_warning("%s is not a lease journal; its leases are not taken back.", path);
+                return 0;
+        }
+        for (line = text + strlen(JOURNAL_MAGIC); (nl = strchr(line, '\n')); line = nl + 1) {
+                *nl = 0;
+                r = replay_line(records, line);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        log_warning("Bad line in %s, skipped: %s", path, line);
+        }
+        if (*line)
+                log_info("%s ends with a change cut short, never answered: ignored.", path);
+        return 0;
+}
+
+/* The owner of a record, in the table already or found alive now; -ESRCH
+ * when its process is gone or the pid names another one. */
 static int record_owner(LeaseTable *t, const Record *rec, Owner **ret) {
         Owner *o = lease_table_find_owner(t, rec->uuid);
         uint64_t start;
@@ -202,88 +325,71 @@ static int record_owner(LeaseTable *t, const Record *rec, Owner **ret) {
         return 0;
 }
 
-enum { RECORD_DROP, RECORD_TAKEN, RECORD_KEEP };
+typedef struct Restore {
+        LeaseTable *t;
+        unsigned taken;
+        int r;
+} Restore;
 
-/* What became of a record: RECORD_* or -ENOMEM. */
-static int restore_one(LeaseTable *t, const char *name) {
-        char text_buf[LEASE_ERRNO_TEXT_MAX], want[RECORD_NAME_MAX];
+static void restore_one(const void *node, VISIT which, void *closure) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(record_done) Record rec = {};
-        _cleanup_free_ char *text = NULL, *path = path_join(t->record_dir, name);
+        const Record *rec = *(Record *const *) node;
+        char text[LEASE_ERRNO_TEXT_MAX];
+        Restore *c = closure;
+        LeaseTable *t = c->t;
+        unsigned n = 0;
         Owner *o;
         int r;
 
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file(path, RECORD_MAX, &text, NULL);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot read the lease record %s, dropped: %m", path);
-                return RECORD_DROP;
-        }
-        if (parse_record(text, &rec) < 0 || !streq(name, record_name(rec.uuid, rec.path, want))) {
-                log_warning("%s is not a whole lease record, dropped.", path);
-                return RECORD_DROP;
-        }
-        if (!(rec.flags & LEASE_DIRECT) && !streq(rec.lockspace, t->lockspace_dir)) {
+        if ((which != postorder && which != leaf) || c->r < 0)
+                return;
+        if (!(rec->flags & LEASE_DIRECT) && !streq(rec->lockspace, t->lockspace_dir)) {
                 log_warning("The lease of owner '%s' on %s was taken in the lockspace %s, not %s: not taken back.",
-                            rec.name, rec.path, rec.lockspace, t->lockspace_dir);
-                return RECORD_DROP;
+                            rec->name, rec->path, rec->lockspace, t->lockspace_dir);
+                return;
         }
-        r = record_owner(t, &rec, &o);
+        r = record_owner(t, rec, &o);
         if (r == -ESRCH) {
-                log_info("Owner '%s' (uuid %s, pid %d) is gone: its lease on %s is dropped.", rec.name, rec.uuid,
-                         rec.pid, rec.path);
-                return RECORD_DROP;
+                log_info("Owner '%s' (uuid %s, pid %d) is gone: its lease on %s is dropped.", rec->name, rec->uuid,
+                         rec->pid, rec->path);
+                return;
         }
         if (r < 0) {
-                /* Out of fds, most likely: keep the record for the next start. */
-                log_error("Cannot take back the lease of owner '%s' (pid %d) on %s: %s", rec.name, rec.pid, rec.path,
-                          lease_errno_text(r, text_buf));
-                return RECORD_KEEP;
+                log_error("Cannot take back the lease of owner '%s' (pid %d) on %s: %s", rec->name, rec->pid,
+                          rec->path, lease_errno_text(r, text));
+                return;
         }
-        r = lease_table_retake(t, o, rec.path, rec.flags, &e);
+        r = lease_table_retake(t, o, rec->path, rec->flags, &e);
         if (r < 0 && o->n_leases == 0)
-                (void) lease_release_owner(t, o->uuid, &(unsigned) { 0 }, NULL);
+                (void) lease_release_owner(t, o->uuid, &n, NULL);
         if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                log_error("Cannot take back the lease of owner '%s' (pid %d) on %s: %s", rec.name, rec.pid,
-                          rec.path, e.message ?: strerror(-r));
-                return RECORD_DROP;
-        }
-        return RECORD_TAKEN;
+                c->r = r;
+        else if (r < 0)
+                log_error("Cannot take back the lease of owner '%s' (pid %d) on %s: %s", rec->name, rec->pid,
+                          rec->path, e.message ?: strerror(-r));
+        else
+                c->taken++;
 }
 
 int lease_records_restore(LeaseTable *t) {
-        _cleanup_(closedirp) DIR *d = NULL;
-        struct dirent *de;
-        int fd, n = 0, r;
+        void *records = NULL;
+        Restore c = { .t = t };
+        int r;
 
-        if (t->record_dir_fd < 0)
+        if (t->journal_fd < 0)
                 return 0;
-        fd = openat(t->record_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
+        r = replay(t->journal_path, &records);
+        if (r >= 0) {
+                twalk_r(records, restore_one, &c);
+                r = c.r;
         }
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.') {
-                        /* A temporary file of a save that did not finish. */
-                        if (endswith(de->d_name, ".tmp"))
-                                (void) unlinkat(t->record_dir_fd, de->d_name, 0);
-                        continue;
-                }
-                r = restore_one(t, de->d_name);
-                if (r < 0)
-                        return r;
-                if (r == RECORD_DROP)
-                        (void) unlinkat(t->record_dir_fd, de->d_name, 0);
-                n += r == RECORD_TAKEN;
-        }
-        if (n > 0)
-                log_info("Took back %d recorded lease(s) of %u running owner(s).", n, t->n_owners);
-        return n;
+        tdestroy(records, record_free);
+        if (r < 0)
+                return r;
+        r = journal_rewrite(t);
+        if (r < 0)
+                return log_error_errno(r, "Cannot rewrite %s: %m", t->journal_path);
+        if (c.taken > 0)
+                log_info("Took back %u recorded lease(s) of %u running owner(s).", c.taken, t->n_owners);
+        return (int) c.taken;
 }

@@ -6,35 +6,36 @@
  * owner still running before it takes its bus name: nobody else can take a
  * running guest's disk, whichever of lockd and qemud comes back first.
  *
- * One file per lease, <rundir>/lockd/leases/<owner uuid>-<sha256 of path>,
- * written (temporary file, then rename) before Acquire answers and removed
- * when the lease goes. One file a lease keeps every change O(1) however many
- * leases an owner holds. A file is only ever whole: renamed into place
- * complete, never rewritten. No fsync: the records only matter while their
- * owners live, and a host crash ends them too.
+ * The record is a journal, <rundir>/lockd/leases/journal: one line appended
+ * (one write(2)) for every lease granted, before Acquire answers, and one
+ * for every lease that goes. A line is one change, whole or absent: a line
+ * cut short by a crash (no newline at its end) is ignored, and it can only
+ * be the last one, of a call never answered. When the lines outnumber the
+ * leases held by far, and on every fresh start, the journal is rewritten
+ * with just the leases held (a temporary file renamed over it). An append
+ * costs a few microseconds, against a file created and renamed per change
+ * that would cost lockd most of its call rate on a disk-backed run
+ * directory. No fsync: the records only matter while their owners live,
+ * and a host crash ends them too.
  *
- *   virtbus-lockd-lease 1
- *   owner_uuid=<uuid>
- *   owner_pid=<pid>
- *   owner_start=<start time of the pid, clock ticks since boot>
- *   owner_name=<escaped>
- *   flags=<LEASE_* flags>
- *   lockspace=<escaped lockspace directory>
- *   resource=<escaped canonical path>
- *   end
+ *   virtbus-lockd-leases 1
+ *   + <owner uuid> <pid> <pid's start time> <flags> <owner name> <lockspace> <resource>
+ *   - <owner uuid> <resource>
  *
- * Values escaped with state_escape(). An owner is the same process when the
- * pid AND its start time (/proc/PID/stat) match: a pid reused since is not. */
+ * Names and paths escaped with state_escape(). An owner is the same process
+ * when the pid AND its start time (/proc/PID/stat, clock ticks since boot)
+ * match: a pid reused since is not. */
 
 #include "lease.h"
 
-/* Records go to dir from now on (created if needed). */
+/* Records go to <dir>/journal from now on (dir created if needed). */
 int lease_records_open(LeaseTable *t, const char *dir);
-/* Writes l's record; 0 or -errno. No-op without a record directory. */
+/* Records that l was granted; 0 or -errno. No-op without a journal. */
 int lease_record_save(LeaseTable *t, const Lease *l);
-/* Removes l's record (a missing one is fine). */
+/* Records that l went (a failure is logged: the lease would only be taken
+ * back for a live owner that let it go, never for another). */
 void lease_record_remove(LeaseTable *t, const Lease *l);
 /* On a fresh start: takes back every recorded lease whose owner still runs,
- * and removes the records of owners that are gone and of leases that cannot
- * be taken back (logged). Returns how many leases were taken back. */
+ * logs those that cannot be, and rewrites the journal with what is held.
+ * Returns how many leases were taken back. */
 int lease_records_restore(LeaseTable *t);

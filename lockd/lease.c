@@ -71,7 +71,7 @@ int lease_table_new(const char *lockspace_dir, sd_event *event, LeaseTable **ret
         if (gethostname(t->hostname, sizeof(t->hostname) - 1) < 0)
                 strcpy(t->hostname, "unknown");
         t->event = event ? sd_event_ref(event) : NULL;
-        t->record_dir_fd = -1;
+        t->journal_fd = -1;
         *ret = t;
         return 0;
 }
@@ -557,7 +557,7 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
                 if (o->n_leases == 0)
                         owner_free(o, false);
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot record the lease of '%s' in %s: %s", path,
-                                     t->record_dir, lease_errno_text(r, text));
+                                     t->journal_path, lease_errno_text(r, text));
         }
         return 0;
 }
@@ -674,9 +674,9 @@ static void table_free(LeaseTable *t, bool keep_fds) {
                 owner_free(*(Owner **) t->owners, keep_fds);
         if (t->lockspace_fd >= 0)
                 close(t->lockspace_fd);
-        if (t->record_dir_fd >= 0)
-                close(t->record_dir_fd);
-        free(t->record_dir);
+        if (t->journal_fd >= 0)
+                close(t->journal_fd);
+        free(t->journal_path);
         sd_event_unref(t->event);
         free(t->lockspace_dir);
         free(t);

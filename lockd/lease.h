@@ -70,8 +70,11 @@ struct LeaseTable {
         void *resources;
         unsigned n_owners, n_resources, n_leases;
         char hostname[256];
-        char *record_dir;     /* NULL: leases are not recorded (unit tests); see lease-record.h */
-        int record_dir_fd;
+        /* The journal of leases (lease-record.h); -1: not recorded (unit tests). */
+        char *journal_path;
+        int journal_fd;       /* O_APPEND */
+        uint64_t journal_size;
+        unsigned journal_lines;
         bool closing;         /* the table goes, the leases stay recorded */
 };
 

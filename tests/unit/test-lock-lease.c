@@ -305,13 +305,13 @@ static void test_conf_load(void) {
 }
 
 /* A table freed without releasing (lockd killed, stopped) leaves its lease
- * records; the next table takes back the leases of owners still running, a
- * torn record is dropped, and a release removes the record. */
+ * journal; the next table takes back the leases of owners still running,
+ * ignores a line cut short, and records what goes. */
 static void test_records(void) {
-        _cleanup_free_ char *dir = path_join(tmpdir, "records"), *torn = NULL;
-        static const char torn_text[] = "virtbus-lockd-lease 1\nowner_uuid=" U2 "\n";
+        _cleanup_free_ char *dir = path_join(tmpdir, "records"), *journal = path_join(dir, "journal"),
+                            *torn = NULL, *text = NULL;
         LeaseTable *a = NULL, *b = NULL, *probe = NULL;
-        int pidfd = -1, pidfd2 = -1;
+        int pidfd = -1, pidfd2 = -1, fd;
         uint64_t start = 0;
         unsigned n = 0;
 
@@ -320,34 +320,48 @@ static void test_records(void) {
         CHECK(lease_records_open(a, dir) == 0);
         CHECK(acquire(a, req("/images/r1.img", U1, "vm1", 0), NULL, NULL) == 0);
         CHECK(acquire(a, req("/images/r2.img", U1, "vm1", LEASE_SHARED), NULL, NULL) == 0);
+        CHECK(acquire(a, req("/images/r3.img", U1, "vm1", 0), NULL, NULL) == 0);
+        CHECK(lease_release(a, "/images/r3.img", U1, NULL) == 0);
         CHECK(lease_owner_pidfd(getpid(), 0, &pidfd, &start) == 0);
         CHECK(start > 0 && lease_table_find_owner(a, U1)->start_time == start);
         CHECK(lease_owner_pidfd(getpid(), start + 1, &pidfd2, &start) == -ESRCH); /* another process */
         close(pidfd);
         lease_table_free(a);
 
-        /* A record cut short: no end marker. */
-        torn = path_join(dir, U2 "-0000");
-        CHECK(write_file_atomic(torn, torn_text, strlen(torn_text), 0600) == 0);
+        /* A change cut short by a crash: no newline. */
+        CHECK(asprintf(&torn, "+ %s %d %llu 0 vm2 %s /images/torn.img", U2, (int) getpid(),
+                       (unsigned long long) start, lockspace) > 0);
+        fd = open(journal, O_WRONLY | O_APPEND | O_CLOEXEC);
+        CHECK(fd >= 0 && write(fd, torn, strlen(torn)) == (ssize_t) strlen(torn));
+        close(fd);
 
         CHECK(lease_table_new(lockspace, NULL, &b) == 0);
         CHECK(lease_records_open(b, dir) == 0);
         CHECK_INTEQ(lease_records_restore(b), 2);
         CHECK_INTEQ(b->n_leases, 2);
-        CHECK(access(torn, F_OK) < 0 && errno == ENOENT);
         /* Held again: another table (another lockd) cannot take them. */
         CHECK(lease_table_new(lockspace, NULL, &probe) == 0);
         CHECK(acquire(probe, req("/images/r1.img", U2, "vm2", 0), NULL, NULL) == -EBUSY);
         CHECK(acquire(probe, req("/images/r2.img", U2, "vm2", 0), NULL, NULL) == -EBUSY);
+        CHECK(acquire(probe, req("/images/r3.img", U2, "vm2", 0), NULL, NULL) == 0);
+        CHECK(acquire(probe, req("/images/torn.img", U2, "vm2", 0), NULL, NULL) == 0);
+        /* Rewritten at the start: just the leases held. */
+        CHECK(read_full_file(journal, 0, &text, NULL) == 0);
+        CHECK(text && strstr(text, "/images/r1.img\n") && strstr(text, "/images/r2.img\n") &&
+              !strstr(text, "r3.img") && !strstr(text, "torn.img"));
         /* Asking again for what is held changes nothing. */
         CHECK(acquire(b, req("/images/r1.img", U1, "vm1", 0), NULL, NULL) == 0);
         CHECK_INTEQ(b->n_leases, 2);
         CHECK(lease_release_owner(b, U1, &n, NULL) == 0);
         CHECK_INTEQ(n, 2);
         lease_table_free(b);
-        CHECK(rmdir(dir) == 0); /* every record went with its lease */
-        CHECK(acquire(probe, req("/images/r1.img", U2, "vm2", 0), NULL, NULL) == 0);
         lease_table_free(probe);
+
+        /* Every lease went: the next table takes nothing back. */
+        CHECK(lease_table_new(lockspace, NULL, &b) == 0);
+        CHECK(lease_records_open(b, dir) == 0);
+        CHECK_INTEQ(lease_records_restore(b), 0);
+        lease_table_free(b);
 }
 
 static void test_cleanup(void) {
