@@ -183,6 +183,7 @@ def test_sigkill_restart_takes_leases_back(daemon, owners, vroot):
             c.kill()
             # A record naming a live pid that is not the process recorded
             # (pid reused): its start time differs, it must be dropped.
+            records_of(vroot).mkdir(parents=True, exist_ok=True)
             with open(records_of(vroot) / "journal", "a") as j:
                 j.write(f"+ {b.uuid} {b.pid} 1 0 vm2 {lockspace_of(vroot)} /images/forged.img\n")
         d.start()

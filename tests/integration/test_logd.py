@@ -263,7 +263,8 @@ def test_out_of_fds_says_so(bus, bus_monitor, vroot, limit):
         for j, fd in enumerate(fds):
             write_all(fd, b"line %d\n" % j)
         os.close(fds.pop())
-        wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == i - 1, 10, what="a pipe to end")
+        wait_until(lambda: d.get_property(d.path, LOG1, "OpenPipes") == i - 1, 10,
+                   what="a pipe to end")
         assert tail(d, "qemu", "vm0", 100) == b"line 0\n"
     finally:
         for fd in fds:
