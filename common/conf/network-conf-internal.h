@@ -26,6 +26,9 @@ static inline const char *network_tristate_word(Tristate t, const char *on, cons
 /* A string attribute that must match the schema's character set. */
 int network_attr_charset(xmlNodePtr n, const char *path, const char *attr, const char *charset, bool required,
                          char **ret, ConfError *err);
+/* A DNS name attribute (network_dns_name_is_valid, no '_'). */
+int network_attr_dns_name(xmlNodePtr n, const char *path, const char *attr, bool required, char **ret,
+                          ConfError *err);
 int network_attr_addr(xmlNodePtr n, const char *path, const char *attr, bool required, NetAddr *ret,
                       ConfError *err);
 int network_attr_mac(xmlNodePtr n, const char *path, const char *attr, uint8_t mac[6], ConfError *err);

@@ -31,6 +31,73 @@ int network_forward_mode_from_string(const char *s) {
         return -EINVAL;
 }
 
+/* ---- names ------------------------------------------------------------------ */
+
+/* Not isalnum(): the locale must not widen what reaches other programs. */
+static bool ascii_isalnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool network_name_is_valid(const char *name) {
+        size_t n;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        if (n == 0 || n > NETWORK_NAME_MAX || streq(name, ".") || streq(name, ".."))
+                return false;
+        for (const unsigned char *c = (const unsigned char *) name; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || strchr("/\\\"'#", *c))
+                        return false;
+        return true;
+}
+
+bool network_dns_name_is_valid(const char *name, bool underscore) {
+        size_t total, label = 0;
+
+        if (!name)
+                return false;
+        total = strlen(name);
+        if (total == 0 || total > 253)
+                return false;
+        for (const char *c = name; *c; c++) {
+                if (*c == '.') {
+                        if (label == 0)
+                                return false; /* an empty label: "a..b", ".a" */
+                        label = 0;
+                        continue;
+                }
+                if (!ascii_isalnum(*c) && *c != '-' && !(underscore && *c == '_'))
+                        return false;
+                if (++label > 63)
+                        return false;
+        }
+        return label > 0; /* no trailing dot */
+}
+
+bool network_ifname_is_valid(const char *name) {
+        size_t n = name ? strlen(name) : 0;
+
+        if (n == 0 || n >= 16 || streq(name, ".") || streq(name, ".."))
+                return false;
+        for (const char *c = name; *c; c++)
+                if (!ascii_isalnum(*c) && !strchr("-_.", *c))
+                        return false;
+        return true;
+}
+
+int network_attr_dns_name(xmlNodePtr n, const char *path, const char *attr, bool required, char **ret,
+                          ConfError *err) {
+        int r = required ? xml_attr_str_required(n, path, attr, ret, err) : xml_attr_str(n, path, attr, ret, err);
+
+        if (r > 0 && !network_dns_name_is_valid(*ret, false))
+                return xml_err_invalid(err,
+                                       "invalid DNS name '%s' in attribute '%s' of <%s>: labels of 1 to 63 letters, "
+                                       "digits or '-', at most 253 characters in all",
+                                       *ret, attr, path);
+        return r;
+}
+
 /* ---- shared helpers ------------------------------------------------------- */
 
 int network_list_append(void **array, size_t *n, size_t size, size_t max, void **ret, const char *path,
@@ -146,8 +213,11 @@ static int parse_name(NetworkDef *def, xmlNodePtr n, const char *path, ConfError
                 r = xml_text(n, path, &def->name, err);
         if (r < 0)
                 return r;
-        if (!object_name_is_valid(def->name))
-                return xml_err_invalid(err, "invalid network name '%s': 1 to 255 characters, no '/'", def->name);
+        if (!network_name_is_valid(def->name))
+                return xml_err_invalid(err,
+                                       "invalid network name '%s': 1 to %d characters, not '.' or '..', without "
+                                       "'/', '\\', quotes, '#' or control characters",
+                                       def->name, NETWORK_NAME_MAX);
         return 0;
 }
 
@@ -175,6 +245,8 @@ static int parse_bridge(NetworkDef *def, xmlNodePtr n, const char *path, ConfErr
                 r = network_attr_charset(n, path, "name", CHARSET_DEVICE, false, &def->bridge, err);
         if (r >= 0 && def->bridge && strlen(def->bridge) >= 16)
                 r = xml_err_invalid(err, "bridge name '%s' is too long: at most 15 characters", def->bridge);
+        if (r >= 0 && def->bridge && !network_ifname_is_valid(def->bridge))
+                r = xml_err_invalid(err, "invalid bridge name '%s': letters, digits, '-', '_' or '.'", def->bridge);
         if (r >= 0)
                 r = network_attr_charset(n, path, "zone", CHARSET_DNS "_", false, &def->zone, err);
         if (r > 0)
@@ -274,6 +346,10 @@ static int parse_forward(NetworkDef *def, xmlNodePtr n, const char *path, ConfEr
         def->has_forward = true;
         def->forward = (NetworkForwardMode) m;
         r = network_attr_charset(n, path, "dev", CHARSET_DEVICE, false, &def->forward_dev, err);
+        if (r > 0 && !network_ifname_is_valid(def->forward_dev))
+                r = xml_err_invalid(err, "invalid interface name '%s' in attribute 'dev' of <%s>: 1 to 15 letters, "
+                                         "digits, '-', '_' or '.'",
+                                    def->forward_dev, path);
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {

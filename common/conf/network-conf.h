@@ -172,6 +172,21 @@ enum {
 #define NETWORK_LIST_MAX 1024
 #define NETWORK_HOSTS_MAX 65536
 
+/* A network's name becomes part of file names (<name>.hostsfile.tmp.<pid>
+ * must fit NAME_MAX) and of dnsmasq's configuration lines. */
+#define NETWORK_NAME_MAX 200
+
+/* What a network name may be: 1 to NETWORK_NAME_MAX bytes, not "." or "..",
+ * no '/', no control character, and none of '"', '\'', '\\', '#' (which
+ * dnsmasq's configuration syntax reads as quoting, escaping or comments). */
+bool network_name_is_valid(const char *name);
+/* A DNS name as dnsmasq takes it: 1 to 253 characters in dot-separated
+ * labels of 1 to 63 letters, digits and '-' (and '_' when underscore). */
+bool network_dns_name_is_valid(const char *name, bool underscore);
+/* A Linux interface name we may hand to netlink, nft and dnsmasq: 1 to 15
+ * letters, digits, '-', '_' or '.', not "." or "..". */
+bool network_ifname_is_valid(const char *name);
+
 NetworkDef *network_def_new(void);
 NetworkDef *network_def_free(NetworkDef *def);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkDef *, network_def_free);

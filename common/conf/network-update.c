@@ -191,6 +191,10 @@ static int update_dns_host(NetworkDef *def, unsigned command, const char *xml, C
                 return op_invalid(err, "couldn't locate a DNS host record for %s in network '%s'", a, def->name);
         network_dns_host_clear(&dns->hosts[found]);
         list_remove(dns->hosts, &dns->n_hosts, sizeof(h), (size_t) found);
+        /* the last record gone from a <dns> that says nothing else: it goes
+         * too, as adding the record made it (an empty <dns/> means nothing) */
+        if (!dns->n_hosts && !dns->n_txts && !dns->n_forwarders && !dns->enable && !dns->forward_plain_names)
+                dns->present = false;
         return 0;
 }
 
