@@ -11,6 +11,10 @@
 #define CHARSET_DNS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
 #define CHARSET_DEVICE CHARSET_DNS "_\\:/"
 
+/* A value in a message: long ones are cut (the message has room for 512). */
+#define VALUE_FMT "'%.*s%s'"
+#define VALUE_ARG(s) (int) MIN(strlen(s), 120), (s), strlen(s) > 120 ? "..." : ""
+
 /* Grows a list by one zeroed element (realloc by doubling). */
 int network_list_append(void **array, size_t *n, size_t size, size_t max, void **ret, const char *path,
                         ConfError *err);

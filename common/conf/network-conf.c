@@ -92,9 +92,9 @@ int network_attr_dns_name(xmlNodePtr n, const char *path, const char *attr, bool
 
         if (r > 0 && !network_dns_name_is_valid(*ret, false))
                 return xml_err_invalid(err,
-                                       "invalid DNS name '%s' in attribute '%s' of <%s>: labels of 1 to 63 letters, "
+                                       "invalid DNS name " VALUE_FMT " in attribute '%s' of <%s>: labels of 1 to 63 letters, "
                                        "digits or '-', at most 253 characters in all",
-                                       *ret, attr, path);
+                                       VALUE_ARG(*ret), attr, path);
         return r;
 }
 
@@ -136,7 +136,7 @@ int network_attr_charset(xmlNodePtr n, const char *path, const char *attr, const
         int r = required ? xml_attr_str_required(n, path, attr, ret, err) : xml_attr_str(n, path, attr, ret, err);
 
         if (r > 0 && !str_in_charset(*ret, charset))
-                return xml_err_invalid(err, "invalid value '%s' of attribute '%s' of <%s>", *ret, attr, path);
+                return xml_err_invalid(err, "invalid value " VALUE_FMT " of attribute '%s' of <%s>", VALUE_ARG(*ret), attr, path);
         return r;
 }
 
@@ -215,9 +215,9 @@ static int parse_name(NetworkDef *def, xmlNodePtr n, const char *path, ConfError
                 return r;
         if (!network_name_is_valid(def->name))
                 return xml_err_invalid(err,
-                                       "invalid network name '%s': 1 to %d characters, not '.' or '..', without "
+                                       "invalid network name " VALUE_FMT ": 1 to %d characters, not '.' or '..', without "
                                        "'/', '\\', quotes, '#' or control characters",
-                                       def->name, NETWORK_NAME_MAX);
+                                       VALUE_ARG(def->name), NETWORK_NAME_MAX);
         return 0;
 }
 

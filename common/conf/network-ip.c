@@ -143,9 +143,9 @@ int network_parse_dhcp_host(xmlNodePtr n, const char *path, NetworkDhcpHost *h, 
                 r = xml_attr_str(n, path, "name", &h->name, err);
         if (r >= 0 && h->name && (!network_dns_name_is_valid(h->name, true) || dhcp_name_is_other_field(h->name)))
                 r = xml_err_invalid(err,
-                                    "invalid host name '%s' in <%s>: labels of 1 to 63 letters, digits, '-' or '_', "
+                                    "invalid host name " VALUE_FMT " in <%s>: labels of 1 to 63 letters, digits, '-' or '_', "
                                     "at most 253 characters, not a number, an address or a keyword",
-                                    h->name, path);
+                                    VALUE_ARG(h->name), path);
         if (r >= 0)
                 r = network_attr_addr(n, path, "ip", true, &h->ip, err);
         if (r >= 0)
@@ -169,9 +169,9 @@ static int parse_bootp(NetworkIp *ip, xmlNodePtr n, const char *path, ConfError 
         if (r > 0 && (!*ip->bootp_file || strlen(ip->bootp_file) > FILE_NAME_MAX ||
                       !str_in_charset(ip->bootp_file, CHARSET_FILE ":=?&")))
                 return xml_err_invalid(err,
-                                       "invalid boot file '%s' in attribute 'file' of <%s>: 1 to %d letters, digits "
+                                       "invalid boot file " VALUE_FMT " in attribute 'file' of <%s>: 1 to %d letters, digits "
                                        "or any of _.+-/%%~@:=?&",
-                                       ip->bootp_file, path, FILE_NAME_MAX);
+                                       VALUE_ARG(ip->bootp_file), path, FILE_NAME_MAX);
         /* dnsmasq reads a leading "tag:" or "net:" as a tag, not a file */
         if (r > 0 && (strncasecmp(ip->bootp_file, "tag:", 4) == 0 || strncasecmp(ip->bootp_file, "net:", 4) == 0))
                 return xml_err_invalid(err, "invalid boot file '%s' in <%s>: it may not start with 'tag:' or 'net:'",
@@ -287,13 +287,13 @@ int network_parse_ip(NetworkDef *def, xmlNodePtr n, const char *path, ConfError 
                         if (r >= 0)
                                 r = xml_attr_str_required(c, sub, "root", &ip->tftp_root, err);
                         if (r > 0 && !str_is_abs_path(ip->tftp_root))
-                                r = xml_err_invalid(err, "tftp root '%s' is not an absolute path", ip->tftp_root);
+                                r = xml_err_invalid(err, "tftp root " VALUE_FMT " is not an absolute path", VALUE_ARG(ip->tftp_root));
                         else if (r > 0 && (strlen(ip->tftp_root) > FILE_NAME_MAX ||
                                            !str_in_charset(ip->tftp_root, CHARSET_FILE)))
                                 r = xml_err_invalid(err,
-                                                    "invalid tftp root '%s' in <%s>: at most %d letters, digits or "
+                                                    "invalid tftp root " VALUE_FMT " in <%s>: at most %d letters, digits or "
                                                     "any of _.+-/%%~@",
-                                                    ip->tftp_root, sub, FILE_NAME_MAX);
+                                                    VALUE_ARG(ip->tftp_root), sub, FILE_NAME_MAX);
                 } else
                         r = xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -353,9 +353,9 @@ int network_parse_dns_host(xmlNodePtr n, const char *path, NetworkDnsHost *h, Co
                         return r;
                 if (!network_dns_name_is_valid(name, false))
                         return xml_err_invalid(err,
-                                               "invalid host name '%s' in <%s>: labels of 1 to 63 letters, digits "
+                                               "invalid host name " VALUE_FMT " in <%s>: labels of 1 to 63 letters, digits "
                                                "or '-', at most 253 characters in all",
-                                               name, sub);
+                                               VALUE_ARG(name), sub);
                 if (count >= NETWORK_LIST_MAX)
                         return xml_err_invalid(err, "too many <%s>: at most %d", sub, NETWORK_LIST_MAX);
                 r = strv_push_counted(&h->hostnames, &count, TAKE_PTR(name));
@@ -411,9 +411,9 @@ static int parse_txt(NetworkDns *dns, xmlNodePtr n, const char *path, ConfError 
                 r = xml_attr_str_required(n, path, "value", &t->value, err);
         if (r > 0 && !txt_value_is_valid(t->value))
                 r = xml_err_invalid(err,
-                                    "invalid TXT value '%s' in <%s>: at most 255 characters, without quotes, "
+                                    "invalid TXT value " VALUE_FMT " in <%s>: at most 255 characters, without quotes, "
                                     "backslashes or control characters",
-                                    t->value, path);
+                                    VALUE_ARG(t->value), path);
         return r < 0 ? r : 0;
 }
 
