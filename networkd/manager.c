@@ -252,6 +252,7 @@ int manager_startup(Manager *m) {
          * atomic and changes nothing, but heals a table someone flushed, and
          * drops the rules of a start or a stop that networkd's death cut
          * short (with no network running, the table goes) */
+        firewall_stop_previous_nft(m);
         (void) firewall_apply(m, on_startup_firewall, NULL);
         for (size_t i = 0; i < m->n_networks; i++) {
                 Network *n = m->networks[i];
