@@ -195,7 +195,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkDef *, network_def_free);
  * checked by network_def_validate() too. */
 int network_def_parse(const char *xml, size_t len, NetworkDef **ret, ConfError *err);
 int network_def_format(const NetworkDef *def, unsigned flags, char **ret);
-/* Deep copy (through the XML: the model has one source of truth). */
+/* Deep copy, field by field (cheap for networks of many hosts). */
 int network_def_copy(const NetworkDef *def, NetworkDef **ret);
 
 /* Semantic checks on one definition: addresses and prefixes, ranges and
