@@ -251,7 +251,8 @@ static void test_ten_thousand_hosts(void) {
         for (unsigned i = 0; i < 10000; i++)
                 fprintf(f, "<host ip='10.%u.%u.%u'><hostname>d%u</hostname></host>", 1 + i / 65536, (i / 256) % 256,
                         i % 256 + 0, i);
-        fputs("</dns><ip address='10.0.0.1' prefix='8'><dhcp><range start='10.200.0.1' end='10.200.0.200'/>", f);
+        /* no range: an element has at most 10,000 children */
+        fputs("</dns><ip address='10.0.0.1' prefix='8'><dhcp>", f);
         for (unsigned i = 0; i < 10000; i++)
                 fprintf(f, "<host mac='52:54:00:%02x:%02x:%02x' name='h%u' ip='10.100.%u.%u'/>", (i >> 16) & 0xff,
                         (i >> 8) & 0xff, i & 0xff, i, i / 250, i % 250 + 1);
