@@ -39,17 +39,9 @@ static bool ascii_isalnum(char c) {
 }
 
 bool network_name_is_valid(const char *name) {
-        size_t n;
-
-        if (!name)
-                return false;
-        n = strlen(name);
-        if (n == 0 || n > NETWORK_NAME_MAX || streq(name, ".") || streq(name, ".."))
-                return false;
-        for (const unsigned char *c = (const unsigned char *) name; *c; c++)
-                if (*c < 0x20 || *c == 0x7f || strchr("/\\\"'#", *c))
-                        return false;
-        return true;
+        /* dnsmasq's lines carry the name in file names: no quoting, escapes
+         * or comments */
+        return object_name_is_valid(name) && !strpbrk(name, "\\\"'#");
 }
 
 bool network_dns_name_is_valid(const char *name, bool underscore) {

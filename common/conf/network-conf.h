@@ -172,13 +172,12 @@ enum {
 #define NETWORK_LIST_MAX 1024
 #define NETWORK_HOSTS_MAX 65536
 
-/* A network's name becomes part of file names (<name>.hostsfile.tmp.<pid>
- * must fit NAME_MAX) and of dnsmasq's configuration lines. */
-#define NETWORK_NAME_MAX 200
+/* A network's name becomes part of file names and of dnsmasq's lines. */
+#define NETWORK_NAME_MAX OBJECT_NAME_MAX
 
-/* What a network name may be: 1 to NETWORK_NAME_MAX bytes, not "." or "..",
- * no '/', no control character, and none of '"', '\'', '\\', '#' (which
- * dnsmasq's configuration syntax reads as quoting, escaping or comments). */
+/* What a network name may be: an object name (object_name_is_valid()) with
+ * none of '"', '\'', '\\', '#' (which dnsmasq's configuration syntax reads as
+ * quoting, escaping or comments). */
 bool network_name_is_valid(const char *name);
 /* A DNS name as dnsmasq takes it: 1 to 253 characters in dot-separated
  * labels of 1 to 63 letters, digits and '-' (and '_' when underscore). */

@@ -161,6 +161,21 @@ def test_long_dns_names_and_emptied_dns(env):
         env.remove(path)
 
 
+def test_port_interface_names_are_checked(env):
+    # they go into the port's state file, a line each
+    path = env.define(nat_xml("ports", "192.168.126"))
+    try:
+        for name in ("a\nnetwork=x", "a b", "a:b"):
+            with expect_dbus_error(ERR + "InvalidArg") as e:
+                env.allocate_veth("ports", "52:54:00:00:00:31", ifname=name)
+            assert "interface name" in e.message
+            with expect_dbus_error(ERR + "InvalidArg"):
+                env.allocate_veth("ports", "52:54:00:00:00:31", peer_ifname=name)
+        assert env.port_call("ListPorts", "") == []
+    finally:
+        env.remove(path)
+
+
 def test_failed_start_leaves_nothing(env):
     # dnsmasq comes up but its pid file names nothing: the start fails, and
     # the dnsmasq that runs must not stay behind
