@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "network-conf-internal.h"
+#include "xml-bounds.h"
 
 #define op_invalid(err, ...) conf_fail(err, VB_ERROR_OPERATION_INVALID, __VA_ARGS__)
 
@@ -364,6 +365,22 @@ static int apply(NetworkDef *def, unsigned command, unsigned section, int parent
         }
 }
 
+/* What an Update adds must leave a definition the parser still reads: the
+ * stored file is read back at every start of the daemon, through the same
+ * bounds on the document's size. */
+static int check_still_readable(const NetworkDef *def, ConfError *err) {
+        _cleanup_free_ char *xml = NULL;
+        ConfError bounds = {};
+        int r = network_def_format(def, 0, &xml);
+
+        if (r < 0)
+                return xml_err_oom(err);
+        r = xml_check_bounds(xml, strlen(xml), &bounds);
+        if (r < 0)
+                return xml_err_invalid(err, "network '%s' cannot take more: %s", def->name, bounds.message);
+        return 0;
+}
+
 int network_def_update(NetworkDef *def, unsigned command, unsigned section, int parent_index, const char *xml,
                        ConfError *err) {
         Change c = {};
@@ -377,6 +394,8 @@ int network_def_update(NetworkDef *def, unsigned command, unsigned section, int 
         r = apply(def, command, section, parent_index, xml, &c, err);
         if (r >= 0)
                 r = network_def_validate(def, err);
+        if (r >= 0 && is_add(command))
+                r = check_still_readable(def, err);
         change_end(&c, r >= 0);
         return r;
 }

@@ -22,8 +22,8 @@ import pytest
 
 import virtbus_harness as h
 from virtbus_harness import expect_dbus_error, wait_until
-from test_networkd_common import (AFFECT_CONFIG, AFFECT_LIVE, CMD_ADD_LAST, CMD_DELETE, NETWORK_IFACE,
-                                  NETWORKD, SEC_DNS_HOST, SEC_IP_DHCP_HOST, module_env, nat_xml)
+from test_networkd_common import (AFFECT_CONFIG, AFFECT_LIVE, CMD_ADD_LAST, CMD_DELETE, CMD_MODIFY,
+                                  NETWORK_IFACE, NETWORKD, SEC_DNS_HOST, SEC_IP_DHCP_HOST, module_env, nat_xml)
 
 ERR = "org.virtbus.Error."
 DNSMASQ = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
@@ -299,16 +299,28 @@ def test_ten_thousand_hosts(env):
         env.net_call(path, "Create")
         t2 = time.monotonic()
         wait_until(lambda: env.dnsmasq_pid("big"), 10, what="dnsmasq")
-        host = "<host mac='52:54:00:ff:00:01' name='new' ip='10.150.0.1'/>"
-        env.net_call(path, "Update", CMD_ADD_LAST, SEC_IP_DHCP_HOST, -1, host, AFFECT_LIVE | AFFECT_CONFIG)
-        env.net_call(path, "Update", CMD_DELETE, SEC_IP_DHCP_HOST, -1, host, AFFECT_LIVE | AFFECT_CONFIG)
-        dns = "<host ip='10.160.0.1'><hostname>n</hostname></host>"
-        env.net_call(path, "Update", CMD_ADD_LAST, SEC_DNS_HOST, -1, dns, AFFECT_LIVE | AFFECT_CONFIG)
+        # at the parser's bound of 10,000 children: hosts go and come back
+        both = AFFECT_LIVE | AFFECT_CONFIG
+        host = "<host mac='52:54:00:00:00:05' name='h5' ip='10.100.0.6'/>"
+        env.net_call(path, "Update", CMD_DELETE, SEC_IP_DHCP_HOST, -1, host, both)
+        env.net_call(path, "Update", CMD_ADD_LAST, SEC_IP_DHCP_HOST, -1, host, both)
+        env.net_call(path, "Update", CMD_MODIFY, SEC_IP_DHCP_HOST, -1,
+                     "<host mac='52:54:00:00:00:05' name='renamed' ip='10.100.0.6'/>", both)
+        dns = "<host ip='10.1.0.9'><hostname>d9</hostname></host>"
+        env.net_call(path, "Update", CMD_DELETE, SEC_DNS_HOST, -1, dns, both)
+        env.net_call(path, "Update", CMD_ADD_LAST, SEC_DNS_HOST, -1,
+                     "<host ip='10.160.0.1'><hostname>n</hostname></host>", both)
         t3 = time.monotonic()
+        # and no more: the stored definition must stay readable
+        with expect_dbus_error(ERR + "InvalidArg") as e:
+            env.net_call(path, "Update", CMD_ADD_LAST, SEC_IP_DHCP_HOST, -1,
+                         "<host mac='52:54:00:ff:00:01' name='new' ip='10.150.0.1'/>", both)
+        assert "cannot take more" in e.message
         hostsfile = (rundir(env) / "big.hostsfile").read_text()
-        assert hostsfile.count("\n") == 10000
-        assert "10.160.0.1\tn" in (rundir(env) / "big.addnhosts").read_text()
-        print(f"10,000 hosts: define {t1 - t0:.3f} s, create {t2 - t1:.3f} s, 3 updates {t3 - t2:.3f} s")
+        assert hostsfile.count("\n") == 10000 and ",renamed" in hostsfile
+        addn = (rundir(env) / "big.addnhosts").read_text()
+        assert "10.160.0.1\tn" in addn and "\td9\n" not in addn
+        print(f"10,000 hosts: define {t1 - t0:.3f} s, create {t2 - t1:.3f} s, 5 updates {t3 - t2:.3f} s")
         # a guard against quadratic work only (it took tens of seconds)
         assert t1 - t0 < 5 and t2 - t1 < 5 and t3 - t2 < 5
     finally:

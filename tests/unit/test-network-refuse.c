@@ -271,25 +271,38 @@ static void test_ten_thousand_hosts(void) {
         CHECK_INTEQ(def->dns.n_hosts, 10000);
         CHECK(build_all(def) == 0);
         t1 = now();
-        /* ten updates, each checking the whole network again */
+        /* updates, each checking the whole network again: at the parser's
+         * bound of 10,000 children, a host goes and comes back */
         for (unsigned i = 0; i < 5; i++) {
                 char host[128], dns[128];
-                snprintf(host, sizeof(host), "<host mac='52:54:00:ff:00:%02x' name='new%u' ip='10.150.0.%u'/>", i, i,
+                snprintf(host, sizeof(host), "<host mac='52:54:00:00:00:%02x' name='h%u' ip='10.100.0.%u'/>", i, i,
                          i + 1);
-                snprintf(dns, sizeof(dns), "<host ip='10.160.0.%u'><hostname>n%u</hostname></host>", i + 1, i);
+                snprintf(dns, sizeof(dns), "<host ip='10.1.0.%u'><hostname>d%u</hostname></host>", i, i);
+                CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_DELETE, NETWORK_SECTION_IP_DHCP_HOST, -1, host,
+                                         &err) == 0);
                 CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_ADD_LAST, NETWORK_SECTION_IP_DHCP_HOST, -1, host,
+                                         &err) == 0);
+                CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_DELETE, NETWORK_SECTION_DNS_HOST, -1, dns,
                                          &err) == 0);
                 CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_ADD_FIRST, NETWORK_SECTION_DNS_HOST, -1, dns,
                                          &err) == 0);
         }
+        CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_MODIFY, NETWORK_SECTION_IP_DHCP_HOST, -1,
+                                 "<host mac='52:54:00:00:00:07' name='renamed' ip='10.100.0.8'/>", &err) == 0);
         /* a duplicate among them all is still found */
-        CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_ADD_LAST, NETWORK_SECTION_IP_DHCP_HOST, -1,
-                                 "<host mac='52:54:00:fe:00:01' name='x' ip='10.100.39.250'/>", &err) < 0);
+        CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_MODIFY, NETWORK_SECTION_IP_DHCP_HOST, -1,
+                                 "<host mac='52:54:00:00:00:07' name='x' ip='10.100.39.250'/>", &err) < 0);
         CHECK(strstr(err.message, "10.100.39.250"));
-        CHECK_INTEQ(def->ips[0].n_hosts, 10005);
+        /* no more than the parser reads back: the stored file is read at
+         * every start of the daemon */
+        CHECK(network_def_update(def, NETWORK_UPDATE_COMMAND_ADD_LAST, NETWORK_SECTION_IP_DHCP_HOST, -1,
+                                 "<host mac='52:54:00:fe:00:02' name='y' ip='10.150.1.2'/>", &err) == -EINVAL);
+        CHECK(strstr(err.message, "cannot take more"));
+        CHECK_INTEQ(def->ips[0].n_hosts, 10000);
+        CHECK_INTEQ(def->dns.n_hosts, 10000);
         CHECK(build_all(def) == 0);
         t2 = now();
-        fprintf(stderr, "  10,000 hosts: parse+validate+build %.3f s, 11 updates+build %.3f s\n", t1 - t0, t2 - t1);
+        fprintf(stderr, "  10,000 hosts: parse+validate+build %.3f s, 21 updates+build %.3f s\n", t1 - t0, t2 - t1);
         /* (not under valgrind, which runs everything some fifty times slower) */
         if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "vgpreload"))
                 CHECK(t2 - t0 < 5.0);
