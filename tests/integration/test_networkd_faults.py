@@ -20,7 +20,6 @@ import time
 
 import pytest
 
-import virtbus_harness as h
 from virtbus_harness import expect_dbus_error, wait_until
 from test_networkd_common import (AFFECT_CONFIG, AFFECT_LIVE, CMD_ADD_LAST, CMD_DELETE, CMD_MODIFY,
                                   NETWORK_IFACE, NETWORKD, SEC_DNS_HOST, SEC_IP_DHCP_HOST, module_env, nat_xml)
