@@ -365,9 +365,9 @@ static int apply(NetworkDef *def, unsigned command, unsigned section, int parent
         }
 }
 
-/* What an Update adds must leave a definition the parser still reads: the
- * stored file is read back at every start of the daemon, through the same
- * bounds on the document's size. */
+/* What an Update adds or changes must leave a definition the parser still
+ * reads: the stored file is read back at every start of the daemon, through
+ * the same bounds on the document's size. */
 static int check_still_readable(const NetworkDef *def, ConfError *err) {
         _cleanup_free_ char *xml = NULL;
         ConfError bounds = {};
@@ -394,7 +394,7 @@ int network_def_update(NetworkDef *def, unsigned command, unsigned section, int 
         r = apply(def, command, section, parent_index, xml, &c, err);
         if (r >= 0)
                 r = network_def_validate(def, err);
-        if (r >= 0 && is_add(command))
+        if (r >= 0 && command != NETWORK_UPDATE_COMMAND_DELETE)
                 r = check_still_readable(def, err);
         change_end(&c, r >= 0);
         return r;
