@@ -66,8 +66,8 @@ _printf_(2, 3) static void part(Text *t, const char *fmt, ...) {
 }
 
 /* What may be in a line: printable ASCII and bytes above it; no quote, no
- * backslash, no '#' (but in a comment line). quoted: the value between the
- * first and the last '"' is the one quoted string of the line. */
+ * backslash, no '#' (but in a comment line, or quoted). quoted: the value
+ * between the first and the last '"' is the one quoted string of the line. */
 static bool line_ok(const char *l, bool comment, bool quoted, bool tabs) {
         const char *q1 = quoted ? strchr(l, '"') : NULL, *q2 = quoted ? strrchr(l, '"') : NULL;
 
@@ -79,7 +79,8 @@ static bool line_ok(const char *l, bool comment, bool quoted, bool tabs) {
                         return false;
                 if (*c == '"' && c != q1 && c != q2)
                         return false;
-                if (*c == '#' && !comment)
+                /* between the quotes '#' is a character like any other */
+                if (*c == '#' && !comment && !(q1 && c > q1 && c < q2))
                         return false;
         }
         return true;

@@ -185,6 +185,13 @@ static void test_builders_refuse(void) {
         if (!def || !huge)
                 return;
         CHECK(build_all(def) == 0);
+        /* quoted, '#' is no comment: accepted */
+        {
+                char *saved = def->dns.txts[0].value;
+                def->dns.txts[0].value = (char *) "a #b, c";
+                CHECK(build_all(def) == 0);
+                def->dns.txts[0].value = saved;
+        }
 
 #define TRY(field, value)                                    \
         do {                                                 \
