@@ -4,9 +4,12 @@
  * whether it could start), so it is nobody's child and outlives networkd.
  * We find it by its pid file, check that it is ours by its command line,
  * and watch it through a pidfd: after a networkd restart too. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "dnsmasq-conf.h"
@@ -41,11 +44,77 @@ int dnsmasq_write_files(Network *n) {
         return write_text(conf, text, 0644);
 }
 
+/* Whether the process runs with --conf-file=conf among its arguments. */
+static bool runs_conf(pid_t pid, const char *conf) {
+        _cleanup_free_ char *path = NULL, *cmdline = NULL;
+        size_t len;
+
+        if (asprintf(&path, "/proc/%d/cmdline", (int) pid) < 0 || read_full_file(path, 65536, &cmdline, &len) < 0)
+                return false;
+        /* argv is NUL-separated */
+        for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
+                if (strncmp(cmdline + i, "--conf-file=", 12) == 0 && streq(cmdline + i + 12, conf))
+                        return true;
+        return false;
+}
+
+#define KILL_WAIT_MSEC 2000
+
+/* Kills one process through a pidfd (no recycled pid is hit), if it still
+ * runs our configuration; returns the pidfd to wait on, or -1. */
+static int kill_verified(pid_t pid, const char *conf) {
+        int fd = pidfd_open_pid(pid);
+
+        if (fd < 0)
+                return -1;
+        /* checked after the pidfd is open: the pidfd is that process */
+        if (!runs_conf(pid, conf) || syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+int dnsmasq_kill_by_conf(const char *conf) {
+        _cleanup_(closedirp) DIR *d = opendir("/proc");
+        int fds[64], n_fds = 0, killed = 0;
+        pid_t pids[64];
+        struct dirent *de;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                int pid, fd;
+
+                if (safe_atoi(de->d_name, &pid) < 0 || pid <= 1 || pid == getpid())
+                        continue;
+                fd = kill_verified(pid, conf);
+                if (fd < 0)
+                        continue;
+                log_warning("Killed dnsmasq pid %d left running with %s.", pid, conf);
+                killed++;
+                if (n_fds < (int) ELEMENTSOF(fds)) {
+                        pids[n_fds] = pid;
+                        fds[n_fds++] = fd;
+                } else
+                        close(fd);
+        }
+        /* its sockets are free once it is gone: a start right after must be
+         * able to bind them */
+        for (int i = 0; i < n_fds; i++) {
+                struct pollfd p = { .fd = fds[i], .events = POLLIN };
+                (void) poll(&p, 1, KILL_WAIT_MSEC);
+                close(fds[i]);
+                /* a launcher may be our child: reap it (others: ECHILD) */
+                (void) waitpid(pids[i], NULL, WNOHANG);
+        }
+        return killed;
+}
+
 /* The pid in the pid file, if that process is a dnsmasq running our config. */
 static pid_t find_running(Network *n) {
         _cleanup_free_ char *pidfile = network_file(n, ".pid"), *conf = network_file(n, ".conf");
-        _cleanup_free_ char *text = NULL, *cmdline = NULL, *path = NULL;
-        size_t len;
+        _cleanup_free_ char *text = NULL;
         int pid;
 
         if (!pidfile || !conf || read_full_file(pidfile, 64, &text, NULL) < 0)
@@ -53,13 +122,7 @@ static pid_t find_running(Network *n) {
         text[strcspn(text, "\n")] = 0;
         if (safe_atoi(text, &pid) < 0 || pid <= 1 || pid_is_alive(pid) <= 0)
                 return 0;
-        if (asprintf(&path, "/proc/%d/cmdline", pid) < 0 || read_full_file(path, 65536, &cmdline, &len) < 0)
-                return 0;
-        /* argv is NUL-separated: look for our --conf-file= among them */
-        for (size_t i = 0; i < len; i += strlen(cmdline + i) + 1)
-                if (strncmp(cmdline + i, "--conf-file=", 12) == 0 && streq(cmdline + i + 12, conf))
-                        return pid;
-        return 0;
+        return runs_conf(pid, conf) ? pid : 0;
 }
 
 static void finish(Network *n, int r, const char *errmsg) {

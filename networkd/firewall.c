@@ -3,7 +3,11 @@
  * stderr collected in another, its exit watched on the event loop. Requests
  * that arrive while one runs share the next run, which is built from the
  * state of that moment. */
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "log.h"
@@ -76,6 +80,52 @@ static void notify(Manager *m, FirewallWaiter *w, int r, const char *errmsg) {
         }
 }
 
+/* <rundir>/nft.pid: "pid starttime" of the nft that runs. An nft that
+ * outlived a killed networkd would replace the table after the new networkd
+ * rebuilt it, with rules of networks that no longer run: the new one stops
+ * it first (the kernel applies a table whole or not at all). */
+static char *nft_pid_file(Manager *m) {
+        return path_join(m->rundir, "nft.pid");
+}
+
+static void record_nft(Manager *m, pid_t pid) {
+        _cleanup_free_ char *path = nft_pid_file(m);
+        uint64_t start;
+        char text[64];
+
+        if (!path || pid_start_time(pid, &start) < 0)
+                return;
+        snprintf(text, sizeof(text), "%d %" PRIu64 "\n", (int) pid, start);
+        (void) write_file_atomic(path, text, strlen(text), 0600);
+}
+
+static void forget_nft(Manager *m) {
+        _cleanup_free_ char *path = nft_pid_file(m);
+
+        if (path)
+                (void) unlink_if_exists(path);
+}
+
+void firewall_stop_previous_nft(Manager *m) {
+        _cleanup_free_ char *path = nft_pid_file(m), *text = NULL;
+        uint64_t want, start;
+        int pid, fd;
+
+        if (!path || read_full_file(path, 128, &text, NULL) < 0)
+                return;
+        if (sscanf(text, "%d %" SCNu64, &pid, &want) == 2 && pid > 1 && (fd = pidfd_open_pid(pid)) >= 0) {
+                /* the same process (not a recycled pid): started when recorded */
+                if (pid_start_time(pid, &start) >= 0 && start == want &&
+                    syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) >= 0) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        log_warning("Stopped nft (pid %d) left by the previous networkd.", pid);
+                        (void) poll(&p, 1, 2000);
+                }
+                close(fd);
+        }
+        (void) unlink_if_exists(path);
+}
+
 static int run_nft(Manager *m);
 
 static void on_nft_exit(pid_t pid, int code, int status, void *userdata) {
@@ -87,6 +137,7 @@ static void on_nft_exit(pid_t pid, int code, int status, void *userdata) {
         m->nft_watch = sd_event_source_disable_unref(m->nft_watch);
         m->nft_errfd = (closep(&m->nft_errfd), -1);
         m->nft_pid = 0;
+        forget_nft(m);
         if (r < 0)
                 log_error("nft failed (%s %d): %s", code == CLD_EXITED ? "status" : "signal", status,
                           err ? err : "");
@@ -126,6 +177,7 @@ static int run_nft(Manager *m) {
                 return r;
         }
         TAKE_FD(pidfd);
+        record_nft(m, m->nft_pid);
         m->nft_errfd = TAKE_FD(err);
         /* everyone who asked so far is served by this run */
         m->fw_running = TAKE_PTR(m->fw_pending);

@@ -230,7 +230,6 @@ static void on_startup_firewall(Manager *m, int r, const char *errmsg, void *use
 }
 
 int manager_startup(Manager *m) {
-        bool any_active = false;
         int r;
 
         r = link_reaper_start(m);
@@ -245,15 +244,16 @@ int manager_startup(Manager *m) {
         r = def_dir_load(m->rundir, load_state, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->rundir);
+        network_recover_unfinished_starts(m);
         r = port_load_all(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->portdir);
-        for (size_t i = 0; i < m->n_networks; i++)
-                any_active |= network_is_active(m->networks[i]);
         /* the table is still in the kernel: applying the same rules again is
-         * atomic and changes nothing, but heals a table someone flushed */
-        if (any_active)
-                (void) firewall_apply(m, on_startup_firewall, NULL);
+         * atomic and changes nothing, but heals a table someone flushed, and
+         * drops the rules of a start or a stop that networkd's death cut
+         * short (with no network running, the table goes) */
+        firewall_stop_previous_nft(m);
+        (void) firewall_apply(m, on_startup_firewall, NULL);
         for (size_t i = 0; i < m->n_networks; i++) {
                 Network *n = m->networks[i];
                 sd_bus_error e = SD_BUS_ERROR_NULL;

@@ -74,6 +74,8 @@ Port *manager_find_port(Manager *m, const char *uuid);
 typedef void (*firewall_done_fn)(Manager *m, int r, const char *errmsg, void *userdata);
 int firewall_apply(Manager *m, firewall_done_fn cb, void *userdata);
 void firewall_done(Manager *m);
+/* At startup: an nft run by a networkd that was killed is stopped. */
+void firewall_stop_previous_nft(Manager *m);
 
 /* link-reaper.c: deletes a link in the background (the kernel's deletion
  * waits for RCU grace periods); without the thread, at once. */

@@ -164,12 +164,28 @@ static int method_update(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                                              err.message[0] ? err.message : strerror(-r));
         }
         if (live) {
-                r = network_def_update(n->live, command, section, parent, xml, &err);
+                /* on a copy: if dnsmasq cannot take it, the live definition
+                 * stays as it was */
+                NetworkDef *old = n->live, *newlive = NULL;
+
+                r = network_def_copy(old, &newlive);
                 if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot copy the network: %s", strerror(-r));
+                r = network_def_update(newlive, command, section, parent, xml, &err);
+                if (r < 0) {
+                        network_def_free(newlive);
                         return vb_error_setf(error, err.name ? err.name : VB_ERROR_INTERNAL, "%s", err.message);
+                }
+                n->live = newlive;
                 r = network_apply_live_update(n, section, error);
-                if (r < 0)
+                if (r < 0) {
+                        n->live = old;
+                        network_def_free(newlive);
+                        if (dnsmasq_needed(n->live))
+                                (void) dnsmasq_write_files(n);
                         return r;
+                }
+                network_def_free(old);
                 (void) network_save_state(n);
         }
         if (config) {

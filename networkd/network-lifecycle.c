@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Starting and stopping a network.
  *
- * start: checks (nothing changed yet) -> bridge, addresses, bridge QoS
- *        (netlink) -> firewall table (nft, async) -> dnsmasq (async) ->
- *        live state saved, STARTED, reply.
- *        A failure at any step undoes the steps before it.
+ * start: checks (nothing changed yet) -> start record -> bridge, addresses,
+ *        bridge QoS (netlink) -> firewall table (nft, async) -> dnsmasq
+ *        (async) -> live state saved, start record removed, STARTED, reply.
+ *        A failure at any step undoes the steps before it; a start cut short
+ *        by networkd's death is undone from its record at the next start
+ *        (network-recover.c).
  * stop:  dnsmasq (SIGTERM, async) -> bridge deleted -> firewall table
  *        without it (async) -> live state removed, STOPPED, reply. */
 #include <net/if.h>
@@ -134,18 +136,32 @@ static int setup_bridge(Network *n, sd_bus_error *error) {
 
 /* ---- start -------------------------------------------------------------------------- */
 
-static void start_fail(Network *n, const char *fmt, const char *what) {
+/* Undoes a start, whichever step it reached: dnsmasq however far it got
+ * (the launcher, a daemon whose pid file we never read), the bridge if this
+ * start made it, the firewall rules, the run files, the start record last. */
+static void start_undo(Network *n) {
+        _cleanup_free_ char *conf = network_file(n, ".conf");
         Manager *m = n->manager;
 
-        log_error(fmt, n->def->name, what);
         dnsmasq_forget(n);
-        teardown_bridge(n);
+        if (conf)
+                (void) dnsmasq_kill_by_conf(conf);
+        if (n->created_bridge)
+                teardown_bridge(n);
         if (n->fw_included) {
                 n->fw_included = false;
                 (void) firewall_apply(m, NULL, NULL);
         }
+        (void) network_remove_state(n);
         n->live = network_def_free(n->live);
         n->state = NETWORK_INACTIVE;
+}
+
+static void start_fail(Network *n, const char *fmt, const char *what) {
+        Manager *m = n->manager;
+
+        log_error(fmt, n->def->name, what);
+        start_undo(n);
         reply_error(&n->start_call, VB_ERROR_OPERATION_FAILED, fmt, n->def->name, what);
         if (n->remove_when_stopped) {
                 manager_remove_network(m, n);
@@ -156,10 +172,15 @@ static void start_fail(Network *n, const char *fmt, const char *what) {
 static void start_finish(Network *n) {
         int r;
 
-        n->state = NETWORK_ACTIVE;
+        /* without its live state, a restart would not know the network: it
+         * would undo it from the start record */
         r = network_save_state(n);
-        if (r < 0)
-                log_warning_errno(r, "Cannot save the live state of '%s': %m", n->def->name);
+        if (r < 0) {
+                start_fail(n, "cannot save the live state of network '%s': %s", strerror(-r));
+                return;
+        }
+        (void) network_remove_start_record(n);
+        n->state = NETWORK_ACTIVE;
         /* ports still registered on this network (it was destroyed and started
          * again): plug them back in */
         for (size_t i = 0; i < n->manager->n_ports; i++)
@@ -216,11 +237,17 @@ int network_start(Network *n, sd_bus_message *msg, bool reply_path, sd_bus_error
                 return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot copy the definition of '%s': %s",
                                      n->def->name, strerror(-r));
         n->floor_sum = 0;
+        n->created_bridge = false;
+        r = network_save_start_record(n);
+        if (r < 0) {
+                n->live = network_def_free(n->live);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot record the start of '%s': %s",
+                                     n->def->name, strerror(-r));
+        }
         if (network_def_is_managed_bridge(n->live)) {
                 r = setup_bridge(n, error);
                 if (r < 0) {
-                        teardown_bridge(n);
-                        n->live = network_def_free(n->live);
+                        start_undo(n);
                         return r;
                 }
         }
@@ -231,10 +258,8 @@ int network_start(Network *n, sd_bus_message *msg, bool reply_path, sd_bus_error
         r = firewall_apply(m, on_start_firewall, n);
         if (r < 0) {
                 n->start_call = sd_bus_message_unref(n->start_call);
-                n->fw_included = false;
-                teardown_bridge(n);
-                n->live = network_def_free(n->live);
-                n->state = NETWORK_INACTIVE;
+                n->fw_included = false; /* nft did not run */
+                start_undo(n);
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot run nft for network '%s': %s",
                                      n->def->name, strerror(-r));
         }

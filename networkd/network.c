@@ -64,6 +64,10 @@ static char *dir_file(const char *dir, const char *name, const char *suffix) {
         return p;
 }
 
+char *network_run_file(Manager *m, const char *name, const char *suffix) {
+        return dir_file(m->rundir, name, suffix);
+}
+
 char *network_file(const Network *n, const char *suffix) {
         return dir_file(n->manager->rundir, n->def->name, suffix);
 }
@@ -130,8 +134,27 @@ int network_save_state(Network *n) {
         return write_file_atomic(path, xml, strlen(xml), 0600);
 }
 
+int network_save_start_record(Network *n) {
+        _cleanup_free_ char *xml = NULL, *path = network_file(n, NETWORK_START_SUFFIX);
+        int r;
+
+        if (!path || !n->live)
+                return -ENOMEM;
+        r = network_def_format(n->live, NETWORK_FORMAT_INACTIVE, &xml);
+        if (r < 0)
+                return r;
+        return write_file_atomic(path, xml, strlen(xml), 0600);
+}
+
+int network_remove_start_record(Network *n) {
+        _cleanup_free_ char *path = network_file(n, NETWORK_START_SUFFIX);
+
+        return path ? unlink_if_exists(path) : -ENOMEM;
+}
+
 int network_remove_state(Network *n) {
-        static const char *const suffixes[] = { ".xml", ".conf", ".pid", ".hostsfile", ".addnhosts" };
+        static const char *const suffixes[] = { ".xml", ".conf", ".pid", ".hostsfile", ".addnhosts",
+                                                NETWORK_START_SUFFIX };
 
         for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
                 _cleanup_free_ char *path = network_file(n, suffixes[i]);

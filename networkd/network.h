@@ -84,7 +84,16 @@ int network_remove_config(Network *n);
 int network_set_autostart(Network *n, bool autostart);
 /* Live state: <rundir>/network/<name>.xml. */
 int network_save_state(Network *n);
+/* Removes the live state and every run file of the network (dnsmasq's
+ * files, the start record). */
 int network_remove_state(Network *n);
+/* <rundir>/network/<name>.starting: written (atomically) before a start
+ * creates anything, removed once the start finished or was undone. Found
+ * after a restart, it says what to clean up (network-recover.c). */
+#define NETWORK_START_SUFFIX ".starting"
+int network_save_start_record(Network *n);
+int network_remove_start_record(Network *n);
+char *network_run_file(Manager *m, const char *name, const char *suffix);
 /* dnsmasq's files: <rundir>/network/<name>.{conf,pid,hostsfile,addnhosts};
  * leases in <statedir>/network/<name>.leases. */
 char *network_file(const Network *n, const char *suffix);
@@ -108,3 +117,12 @@ int dnsmasq_adopt(Network *n);
 int dnsmasq_reload(Network *n);
 int dnsmasq_stop(Network *n, dnsmasq_done_fn cb);
 void dnsmasq_forget(Network *n);
+/* Kills (SIGKILL, and waits a little for) every process that runs with
+ * --conf-file=conf: what a start that failed or never finished left. Returns
+ * how many. */
+int dnsmasq_kill_by_conf(const char *conf);
+
+/* network-recover.c: after a restart, undoes the starts that never finished
+ * (their start records): bridge, dnsmasq, files. The caller then rebuilds
+ * the firewall table. */
+void network_recover_unfinished_starts(Manager *m);

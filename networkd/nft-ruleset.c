@@ -148,8 +148,17 @@ int nft_build_ruleset(const NetworkDef *const *defs, size_t n, char **ret) {
          * same instant the new ones arrive */
         fputs("table " NFT_TABLE_FAMILY " " NFT_TABLE_NAME "\n", f);
         fputs("delete table " NFT_TABLE_FAMILY " " NFT_TABLE_NAME "\n", f);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 any |= has_rules(defs[i]);
+                /* names go between quotes: nothing that could end them (the
+                 * XML validation refuses these already) */
+                if (has_rules(defs[i]) && (!network_ifname_is_valid(defs[i]->bridge) ||
+                                           (defs[i]->forward_dev && !network_ifname_is_valid(defs[i]->forward_dev)))) {
+                        fclose(f);
+                        free(buf);
+                        return -EINVAL;
+                }
+        }
         if (any) {
                 fputs("table " NFT_TABLE_FAMILY " " NFT_TABLE_NAME " {\n", f);
                 write_forward(f, defs, n);

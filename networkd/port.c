@@ -92,6 +92,16 @@ static int resolve_qos(Port *p, const NetworkDef *net, const PortRequest *req, s
         return 0;
 }
 
+/* An interface name the kernel may take (a "%d" template for taps too). */
+static bool port_ifname_ok(const char *name) {
+        if (strlen(name) >= IFNAMSIZ || streq(name, ".") || streq(name, ".."))
+                return false;
+        for (const unsigned char *c = (const unsigned char *) name; *c; c++)
+                if (*c <= ' ' || *c == 0x7f || *c == '/' || *c == ':')
+                        return false;
+        return true;
+}
+
 static int check_request(Manager *m, const PortRequest *req, Port *p, Network **ret_net, sd_bus_error *error) {
         uint8_t uuid[16];
         Network *n = NULL;
@@ -103,8 +113,11 @@ static int check_request(Manager *m, const PortRequest *req, Port *p, Network **
         if (!mac_is_unicast(p->mac) || mac_is_null(p->mac))
                 return vb_error_setf(error, VB_ERROR_INVALID_MAC, "invalid MAC address '%s': not a unicast address",
                                      req->mac);
-        if (req->ifname && *req->ifname && (strlen(req->ifname) >= IFNAMSIZ || strchr(req->ifname, '/')))
+        /* names go into the port's state file, a line each: no line breaks */
+        if (req->ifname && *req->ifname && !port_ifname_ok(req->ifname))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid interface name '%s'", req->ifname);
+        if (req->peer_ifname && *req->peer_ifname && !port_ifname_ok(req->peer_ifname))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid interface name '%s'", req->peer_ifname);
         if (req->network && *req->network) {
                 n = manager_find_network_by_name(m, req->network);
                 if (!n)

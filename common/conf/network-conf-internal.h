@@ -11,6 +11,10 @@
 #define CHARSET_DNS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
 #define CHARSET_DEVICE CHARSET_DNS "_\\:/"
 
+/* A value in a message: long ones are cut (the message has room for 512). */
+#define VALUE_FMT "'%.*s%s'"
+#define VALUE_ARG(s) (int) MIN(strlen(s), 120), (s), strlen(s) > 120 ? "..." : ""
+
 /* Grows a list by one zeroed element (realloc by doubling). */
 int network_list_append(void **array, size_t *n, size_t size, size_t max, void **ret, const char *path,
                         ConfError *err);
@@ -26,6 +30,9 @@ static inline const char *network_tristate_word(Tristate t, const char *on, cons
 /* A string attribute that must match the schema's character set. */
 int network_attr_charset(xmlNodePtr n, const char *path, const char *attr, const char *charset, bool required,
                          char **ret, ConfError *err);
+/* A DNS name attribute (network_dns_name_is_valid, no '_'). */
+int network_attr_dns_name(xmlNodePtr n, const char *path, const char *attr, bool required, char **ret,
+                          ConfError *err);
 int network_attr_addr(xmlNodePtr n, const char *path, const char *attr, bool required, NetAddr *ret,
                       ConfError *err);
 int network_attr_mac(xmlNodePtr n, const char *path, const char *attr, uint8_t mac[6], ConfError *err);

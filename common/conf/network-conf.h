@@ -172,6 +172,20 @@ enum {
 #define NETWORK_LIST_MAX 1024
 #define NETWORK_HOSTS_MAX 65536
 
+/* A network's name becomes part of file names and of dnsmasq's lines. */
+#define NETWORK_NAME_MAX OBJECT_NAME_MAX
+
+/* What a network name may be: an object name (object_name_is_valid()) with
+ * none of '"', '\'', '\\', '#' (which dnsmasq's configuration syntax reads as
+ * quoting, escaping or comments). */
+bool network_name_is_valid(const char *name);
+/* A DNS name as dnsmasq takes it: 1 to 253 characters in dot-separated
+ * labels of 1 to 63 letters, digits and '-' (and '_' when underscore). */
+bool network_dns_name_is_valid(const char *name, bool underscore);
+/* A Linux interface name we may hand to netlink, nft and dnsmasq: 1 to 15
+ * letters, digits, '-', '_' or '.', not "." or "..". */
+bool network_ifname_is_valid(const char *name);
+
 NetworkDef *network_def_new(void);
 NetworkDef *network_def_free(NetworkDef *def);
 DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkDef *, network_def_free);
@@ -180,7 +194,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(NetworkDef *, network_def_free);
  * checked by network_def_validate() too. */
 int network_def_parse(const char *xml, size_t len, NetworkDef **ret, ConfError *err);
 int network_def_format(const NetworkDef *def, unsigned flags, char **ret);
-/* Deep copy (through the XML: the model has one source of truth). */
+/* Deep copy, field by field (cheap for networks of many hosts). */
 int network_def_copy(const NetworkDef *def, NetworkDef **ret);
 
 /* Semantic checks on one definition: addresses and prefixes, ranges and

@@ -2,12 +2,32 @@
 /* <ip> with its DHCP server, <domain> and <dns>. */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <strings.h>
 
 #include "error.h"
 #include "network-conf-internal.h"
 #include "util.h"
 
 static const char *const lease_units[] = { "seconds", "minutes", "hours" };
+
+/* File names handed to dnsmasq (dhcp-boot=, tftp-root=): no separators
+ * (',' splits dnsmasq's arguments), no quoting, comments or whitespace. */
+#define CHARSET_FILE "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-/%~@"
+#define FILE_NAME_MAX 255
+
+/* dnsmasq reads the fields of a dhcp-host line by their look: a lease time
+ * ("45", "2h", "infinite"), an address or a keyword is never a name. */
+static bool dhcp_name_is_other_field(const char *name) {
+        size_t digits = strspn(name, "0123456789");
+        NetAddr a;
+
+        if (digits > 0 && (name[digits] == 0 || (strchr("smhdwSMHDW", name[digits]) && name[digits + 1] == 0)))
+                return true;
+        if (net_addr_parse(name, &a) == 0)
+                return true;
+        return strcasecmp(name, "infinite") == 0 || strcasecmp(name, "ignore") == 0 ||
+               strcasecmp(name, "deprecated") == 0;
+}
 
 static int parse_lease(xmlNodePtr n, const char *path, NetworkLease *l, ConfError *err) {
         int r = XML_CHECK_ATTRS(n, path, err, "expiry", "unit");
@@ -121,8 +141,11 @@ int network_parse_dhcp_host(xmlNodePtr n, const char *path, NetworkDhcpHost *h, 
                 r = xml_err_invalid(err, "invalid DUID '%s' in <%s>", h->id, path);
         if (r >= 0)
                 r = xml_attr_str(n, path, "name", &h->name, err);
-        if (r >= 0 && h->name && (!*h->name || !str_in_charset(h->name, CHARSET_DNS "_")))
-                r = xml_err_invalid(err, "invalid host name '%s' in <%s>", h->name, path);
+        if (r >= 0 && h->name && (!network_dns_name_is_valid(h->name, true) || dhcp_name_is_other_field(h->name)))
+                r = xml_err_invalid(err,
+                                    "invalid host name " VALUE_FMT " in <%s>: labels of 1 to 63 letters, digits, '-' or '_', "
+                                    "at most 253 characters, not a number, an address or a keyword",
+                                    VALUE_ARG(h->name), path);
         if (r >= 0)
                 r = network_attr_addr(n, path, "ip", true, &h->ip, err);
         if (r >= 0)
@@ -143,8 +166,18 @@ static int parse_bootp(NetworkIp *ip, xmlNodePtr n, const char *path, ConfError 
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
                 r = xml_attr_str_required(n, path, "file", &ip->bootp_file, err);
+        if (r > 0 && (!*ip->bootp_file || strlen(ip->bootp_file) > FILE_NAME_MAX ||
+                      !str_in_charset(ip->bootp_file, CHARSET_FILE ":=?&")))
+                return xml_err_invalid(err,
+                                       "invalid boot file " VALUE_FMT " in attribute 'file' of <%s>: 1 to %d letters, digits "
+                                       "or any of _.+-/%%~@:=?&",
+                                       VALUE_ARG(ip->bootp_file), path, FILE_NAME_MAX);
+        /* dnsmasq reads a leading "tag:" or "net:" as a tag, not a file */
+        if (r > 0 && (strncasecmp(ip->bootp_file, "tag:", 4) == 0 || strncasecmp(ip->bootp_file, "net:", 4) == 0))
+                return xml_err_invalid(err, "invalid boot file '%s' in <%s>: it may not start with 'tag:' or 'net:'",
+                                       ip->bootp_file, path);
         if (r >= 0)
-                r = network_attr_charset(n, path, "server", CHARSET_DNS, false, &ip->bootp_server, err);
+                r = network_attr_dns_name(n, path, "server", false, &ip->bootp_server, err);
         return r < 0 ? r : 0;
 }
 
@@ -254,7 +287,13 @@ int network_parse_ip(NetworkDef *def, xmlNodePtr n, const char *path, ConfError 
                         if (r >= 0)
                                 r = xml_attr_str_required(c, sub, "root", &ip->tftp_root, err);
                         if (r > 0 && !str_is_abs_path(ip->tftp_root))
-                                r = xml_err_invalid(err, "tftp root '%s' is not an absolute path", ip->tftp_root);
+                                r = xml_err_invalid(err, "tftp root " VALUE_FMT " is not an absolute path", VALUE_ARG(ip->tftp_root));
+                        else if (r > 0 && (strlen(ip->tftp_root) > FILE_NAME_MAX ||
+                                           !str_in_charset(ip->tftp_root, CHARSET_FILE)))
+                                r = xml_err_invalid(err,
+                                                    "invalid tftp root " VALUE_FMT " in <%s>: at most %d letters, digits or "
+                                                    "any of _.+-/%%~@",
+                                                    VALUE_ARG(ip->tftp_root), sub, FILE_NAME_MAX);
                 } else
                         r = xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -269,13 +308,30 @@ int network_parse_domain(NetworkDef *def, xmlNodePtr n, const char *path, ConfEr
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
-                r = network_attr_charset(n, path, "name", CHARSET_DNS, true, &def->domain, err);
+                r = network_attr_dns_name(n, path, "name", true, &def->domain, err);
         if (r >= 0)
                 r = network_attr_tristate(n, path, "localOnly", "yes", "no", &def->domain_local_only, err);
         return r < 0 ? r : 0;
 }
 
+/* Appends to a NULL-terminated list of *n entries, taking s; the capacity
+ * doubles, so that a thousand names cost no more than a thousand copies. */
+static int strv_push_counted(char ***l, size_t *n, char *s) {
+        if (((*n + 1) & *n) == 0) {
+                char **nl = realloc(*l, (*n + 1) * 2 * sizeof(char *));
+                if (!nl) {
+                        free(s);
+                        return -ENOMEM;
+                }
+                *l = nl;
+        }
+        (*l)[(*n)++] = s;
+        (*l)[*n] = NULL;
+        return 0;
+}
+
 int network_parse_dns_host(xmlNodePtr n, const char *path, NetworkDnsHost *h, ConfError *err) {
+        size_t count = 0;
         int r = XML_CHECK_ATTRS(n, path, err, "ip");
 
         if (r >= 0)
@@ -295,11 +351,15 @@ int network_parse_dns_host(xmlNodePtr n, const char *path, NetworkDnsHost *h, Co
                         r = xml_text(c, sub, &name, err);
                 if (r < 0)
                         return r;
-                if (!str_in_charset(name, CHARSET_DNS))
-                        return xml_err_invalid(err, "invalid host name '%s' in <%s>", name, sub);
-                if (strv_length(h->hostnames) >= NETWORK_LIST_MAX)
-                        return xml_err_invalid(err, "too many <%s>", sub);
-                if (strv_consume(&h->hostnames, TAKE_PTR(name)) < 0)
+                if (!network_dns_name_is_valid(name, false))
+                        return xml_err_invalid(err,
+                                               "invalid host name " VALUE_FMT " in <%s>: labels of 1 to 63 letters, digits "
+                                               "or '-', at most 253 characters in all",
+                                               VALUE_ARG(name), sub);
+                if (count >= NETWORK_LIST_MAX)
+                        return xml_err_invalid(err, "too many <%s>: at most %d", sub, NETWORK_LIST_MAX);
+                r = strv_push_counted(&h->hostnames, &count, TAKE_PTR(name));
+                if (r < 0)
                         return xml_err_oom(err);
         }
         if (!h->hostnames)
@@ -321,10 +381,20 @@ static int parse_forwarder(NetworkDns *dns, xmlNodePtr n, const char *path, Conf
         if (r > 0 && net_addr_parse(f->addr, &a) < 0)
                 r = xml_err_invalid(err, "invalid address '%s' in <%s>", f->addr, path);
         if (r >= 0)
-                r = network_attr_charset(n, path, "domain", CHARSET_DNS, false, &f->domain, err);
+                r = network_attr_dns_name(n, path, "domain", false, &f->domain, err);
         if (r >= 0 && !f->addr && !f->domain)
                 r = xml_err_xml(err, "<%s> needs 'addr' or 'domain'", path);
         return r < 0 ? r : 0;
+}
+
+/* dnsmasq gets the value in quotes, where '"' ends it and '\\' escapes. */
+static bool txt_value_is_valid(const char *v) {
+        if (strlen(v) > 255)
+                return false;
+        for (const unsigned char *c = (const unsigned char *) v; *c; c++)
+                if (*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+                        return false;
+        return true;
 }
 
 static int parse_txt(NetworkDns *dns, xmlNodePtr n, const char *path, ConfError *err) {
@@ -336,11 +406,14 @@ static int parse_txt(NetworkDns *dns, xmlNodePtr n, const char *path, ConfError 
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
-                r = network_attr_charset(n, path, "name", CHARSET_DNS, true, &t->name, err);
+                r = network_attr_dns_name(n, path, "name", true, &t->name, err);
         if (r >= 0)
                 r = xml_attr_str_required(n, path, "value", &t->value, err);
-        if (r > 0 && (str_has_newline(t->value) || strchr(t->value, '"')))
-                r = xml_err_invalid(err, "invalid TXT value in <%s>: no quotes or line breaks", path);
+        if (r > 0 && !txt_value_is_valid(t->value))
+                r = xml_err_invalid(err,
+                                    "invalid TXT value " VALUE_FMT " in <%s>: at most 255 characters, without quotes, "
+                                    "backslashes or control characters",
+                                    VALUE_ARG(t->value), path);
         return r < 0 ? r : 0;
 }
 

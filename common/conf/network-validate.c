@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "network-conf-internal.h"
+#include "util.h"
 
 static const char *subnet_str(const NetAddr *a, unsigned prefix, char *buf, size_t size) {
         char s[NET_ADDR_STRING_MAX];
@@ -76,24 +77,101 @@ static int check_host(const NetworkIp *ip, const NetworkDhcpHost *h, ConfError *
         return 0;
 }
 
-/* Also used by Update before adding a host. */
-static int check_host_duplicates(const NetworkIp *ip, ConfError *err) {
-        char a[NET_ADDR_STRING_MAX], m[MAC_STRING_MAX];
+/* Duplicates are found by sorting (indices, so that the first of equals
+ * stays first): a network may have tens of thousands of static hosts. */
+typedef enum HostKey { HOST_KEY_MAC, HOST_KEY_ADDR, HOST_KEY_NAME } HostKey;
+
+typedef struct HostSort {
+        const NetworkDhcpHost *hosts;
+        HostKey key;
+} HostSort;
+
+static int host_cmp(const void *a, const void *b, void *userdata) {
+        const HostSort *hs = userdata;
+        size_t i = *(const size_t *) a, j = *(const size_t *) b;
+        const NetworkDhcpHost *x = &hs->hosts[i], *y = &hs->hosts[j];
+        int c = 0;
+
+        switch (hs->key) {
+        case HOST_KEY_MAC:
+                c = memcmp(x->mac, y->mac, 6);
+                break;
+        case HOST_KEY_ADDR:
+                c = net_addr_cmp(&x->ip, &y->ip);
+                break;
+        case HOST_KEY_NAME:
+                c = strcmp(x->name, y->name);
+                break;
+        }
+        return c ? c : i < j ? -1 : i > j;
+}
+
+static bool host_has_key(const NetworkDhcpHost *h, HostKey key) {
+        return key == HOST_KEY_ADDR || (key == HOST_KEY_MAC ? h->has_mac : h->name != NULL);
+}
+
+static bool host_key_equal(const NetworkDhcpHost *x, const NetworkDhcpHost *y, HostKey key) {
+        switch (key) {
+        case HOST_KEY_MAC:
+                return memcmp(x->mac, y->mac, 6) == 0;
+        case HOST_KEY_ADDR:
+                return net_addr_equal(&x->ip, &y->ip);
+        default:
+                return streq(x->name, y->name);
+        }
+}
+
+/* The lowest index of a host that repeats the key of an earlier one, or
+ * SIZE_MAX. A repeated name counts only on a host without MAC and DUID. */
+static size_t find_duplicate(const NetworkIp *ip, HostKey key, size_t *idx) {
+        HostSort hs = { ip->hosts, key };
+        size_t n = 0, found = SIZE_MAX;
 
         for (size_t i = 0; i < ip->n_hosts; i++)
-                for (size_t j = 0; j < i; j++) {
-                        const NetworkDhcpHost *x = &ip->hosts[i], *y = &ip->hosts[j];
+                if (host_has_key(&ip->hosts[i], key))
+                        idx[n++] = i;
+        qsort_r(idx, n, sizeof(size_t), host_cmp, &hs);
+        for (size_t k = 1; k < n; k++) {
+                const NetworkDhcpHost *h = &ip->hosts[idx[k]];
 
-                        if (x->has_mac && y->has_mac && memcmp(x->mac, y->mac, 6) == 0)
-                                return xml_err_invalid(err, "DHCP host MAC %s is given twice",
-                                                       mac_format(x->mac, m));
-                        if (net_addr_equal(&x->ip, &y->ip))
-                                return xml_err_invalid(err, "DHCP host address %s is given twice",
-                                                       net_addr_format(&x->ip, a));
-                        if (x->name && y->name && streq(x->name, y->name) && !x->has_mac && !x->id)
-                                return xml_err_invalid(err, "DHCP host name '%s' is given twice", x->name);
+                if (!host_key_equal(h, &ip->hosts[idx[k - 1]], key))
+                        continue;
+                if (key == HOST_KEY_NAME && (h->has_mac || h->id))
+                        continue;
+                found = MIN(found, idx[k]);
+        }
+        return found;
+}
+
+static int check_host_duplicates(const NetworkIp *ip, ConfError *err) {
+        _cleanup_free_ size_t *idx = NULL;
+        char a[NET_ADDR_STRING_MAX], m[MAC_STRING_MAX];
+        size_t first = SIZE_MAX;
+        HostKey which = HOST_KEY_MAC;
+
+        if (ip->n_hosts < 2)
+                return 0;
+        idx = malloc(ip->n_hosts * sizeof(size_t));
+        if (!idx)
+                return xml_err_oom(err);
+        for (HostKey key = HOST_KEY_MAC; key <= HOST_KEY_NAME; key++) {
+                size_t i = find_duplicate(ip, key, idx);
+                if (i < first) {
+                        first = i;
+                        which = key;
                 }
-        return 0;
+        }
+        if (first == SIZE_MAX)
+                return 0;
+        switch (which) {
+        case HOST_KEY_MAC:
+                return xml_err_invalid(err, "DHCP host MAC %s is given twice", mac_format(ip->hosts[first].mac, m));
+        case HOST_KEY_ADDR:
+                return xml_err_invalid(err, "DHCP host address %s is given twice",
+                                       net_addr_format(&ip->hosts[first].ip, a));
+        default:
+                return xml_err_invalid(err, "DHCP host name '%s' is given twice", ip->hosts[first].name);
+        }
 }
 
 static int check_ip(const NetworkDef *def, const NetworkIp *ip, ConfError *err) {

@@ -92,7 +92,7 @@ class NetworkdEnv:
     """A namespace, a root directory, a private bus with a monitor, and
     virtbus-networkd in the namespace; shared by the tests of one module."""
 
-    def __init__(self):
+    def __init__(self, daemon_env=None):
         binary = h.BUILD / "virtbus-networkd"
         if not binary.exists():
             pytest.fail(f"{binary} is not built (run make)")
@@ -105,7 +105,8 @@ class NetworkdEnv:
         self.wrapper.chmod(0o755)
         self.bus = h.TestBus(self.root).start()
         self.mon = h.BusMonitor(self.bus).start()
-        self.daemon = h.Daemon("networkd", self.bus, self.root, binary=self.wrapper)
+        self.daemon = h.Daemon("networkd", self.bus, self.root, binary=self.wrapper,
+                               env=daemon_env(self.root) if daemon_env else None)
         self.daemon.start()
 
     def close(self):
@@ -227,15 +228,18 @@ class Client:
         delete_netns(self.ns)
 
 
-def module_env():
+def module_env(daemon_env=None):
     """The module's fixtures: `env`, one NetworkdEnv for all its tests, and an
     autouse one that shows the daemon's log in a failing test's report.
 
         env, env_logs = module_env()
+
+    daemon_env(root), if given, returns extra environment for the daemon
+    (VIRTBUS_DNSMASQ, VIRTBUS_NFT), with root the test's root directory.
     """
     @pytest.fixture(scope="module")
     def env():
-        e = NetworkdEnv()
+        e = NetworkdEnv(daemon_env)
         try:
             yield e
         finally:
