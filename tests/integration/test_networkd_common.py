@@ -104,6 +104,8 @@ class NetworkdEnv:
         self.wrapper.write_text(f"#!/bin/sh\nexec ip netns exec {self.ns} {binary} \"$@\"\n")
         self.wrapper.chmod(0o755)
         self.bus = h.TestBus(self.root).start()
+        # D-Bus activation of networkd: never in the host's namespace.
+        self.bus.install_service("org.virtbus.networkd", [self.wrapper, "--root", self.root.path])
         self.mon = h.BusMonitor(self.bus).start()
         self.daemon = h.Daemon("networkd", self.bus, self.root, binary=self.wrapper,
                                env=daemon_env(self.root) if daemon_env else None)

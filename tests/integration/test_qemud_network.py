@@ -17,7 +17,7 @@ networks.
 networkd runs in a network namespace of its own (test_networkd_common's
 NetworkdEnv: bridges, dnsmasq and taps live there); qemud and QEMU run in the
 host's namespace on the same private bus (a tap fd works wherever QEMU runs).
-The bus's D-Bus activation file for networkd is replaced by one that starts
+NetworkdEnv installs a D-Bus activation file for networkd that starts
 it in that namespace too, so that networkd can never come up in the host's.
 """
 
@@ -52,9 +52,6 @@ class Env:
         self.root = self.net.root
         self.bus = self.net.bus
         self.ns = self.net.ns
-        # D-Bus activation of networkd: never in the host's namespace.
-        self.bus.install_service("org.virtbus.networkd",
-                                 [self.net.wrapper, "--root", self.root.path])
         self.qemud = None
         self.serials = {}
         try:
