@@ -293,10 +293,18 @@ def expect_rolled_back(env, dom, mark):
 
 
 def test_killed_while_qemu_has_not_answered(env):
+    """QEMU runs (paused, -S) and holds the leases, its monitor has not
+    answered: the start waits, as long as the test wants."""
     dom = Dom(env, "rb-early")
+    lockd = env.bus.name_owner_pid(LOCKD)
+    env.hold(lockd)                      # the start waits for the leases...
     client = dom.create_in_background()
     qemu = dom.wait_qemu()
-    env.hold(qemu)                       # the start cannot get further
+    env.hold(qemu)                       # ...and then for QEMU's monitor
+    env.release(lockd)
+    wait_until(lambda: len(env.leases(dom.uuid)) == 2, 15, what="lockd to give QEMU the leases")
+    time.sleep(0.5)
+    assert dom.state() == (S.PAUSED, 11)
     m = env.restart_qemud()
     client.wait(timeout=30)
     assert client.returncode != 0, "Create succeeded though qemud was killed"
@@ -363,6 +371,7 @@ def test_killed_while_waiting_for(env, daemon):
     env.hold(held)
     try:
         client = dom.create_in_background()
+        wait_until(lambda: dom.state() == (S.PAUSED, 11), 15, what=f"{dom.name} to start")
         if daemon == "lockd":
             dom.wait_qemu()              # spawned: the leases are asked for next
         time.sleep(1.0)                  # the request is on its way to the held daemon
