@@ -400,3 +400,26 @@ def test_started_paused_is_not_a_half_done_start(env):
     assert dom.state() == (S.RUNNING, 5)
     dom.call("Destroy", 0)
     wait_until(lambda: not qemu_pids_of(dom.uuid), 15, what="QEMU to exit")
+
+
+def test_transient_start_cut_short_leaves_no_domain(env):
+    """DomainCreateXML cut short: the transient domain goes with its start."""
+    dom = Dom(env, "rb-transient")
+    dom.call("Undefine", 0)
+    lockd = env.bus.name_owner_pid(LOCKD)
+    env.hold(lockd)
+    client = h.spawn(["busctl", f"--address={env.bus.address}", "--timeout=120", "call",
+                      QEMUD, QEMUD_PATH, "org.libvirt.Connect", "DomainCreateXML", "su", dom.xml, "0"],
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env.bus.env)
+    qemu = dom.wait_qemu()
+    m = env.restart_qemud()
+    env.release(lockd)
+    client.wait(timeout=30)
+    env.mon.wait_domain_event(dom.path, E.STOPPED, E.STOPPED_FAILED, since=m, timeout=30,
+                              root_path=QEMUD_PATH)
+    wait_until(lambda: dom.path not in env.qemud.call("ListDomains", 0), 15,
+               what="the transient domain to go")
+    wait_until(lambda: not pid_alive(qemu), 15, what="its QEMU to be killed")
+    wait_until(lambda: not env.leases(dom.uuid) and not env.ports(dom.uuid) and not env.taps()
+               and not env.in_use(dom.uuid), 15, what="its leases, ports and in-use marks to go")
+    assert not (env.run_dir / "rb-transient.xml").exists()
