@@ -43,6 +43,7 @@ typedef struct Domain {
         bool destroying;          /* we asked it to die */
         bool got_shutdown;        /* QEMU said SHUTDOWN */
         bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
+        bool rolling_back;        /* after a restart: undoing a start that was cut short */
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
         char **start_argv;            /* kept while the log is being opened */

@@ -86,6 +86,15 @@ int qemu_lock_acquire(Domain *d, qemu_lock_fn done) {
         return acquire_all(d, done);
 }
 
+void qemu_lock_release(Domain *d) {
+        bool any = false;
+
+        for (size_t i = 0; d->live && i < d->live->n_disks; i++)
+                any = any || disk_needs_lease(&d->live->disks[i]);
+        if (any)
+                (void) lockd_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
+}
+
 void qemu_lock_cancel(Domain *d) {
         LockJob *job = d->lock_job;
 
@@ -97,7 +106,7 @@ void qemu_lock_cancel(Domain *d) {
 void qemu_lock_reacquire_all(Manager *m) {
         for (size_t i = 0; i < m->n_domains; i++) {
                 Domain *d = m->domains[i];
-                if (d->live && d->pid > 0 && !d->starting)
+                if (d->live && d->pid > 0 && !d->starting && !d->rolling_back)
                         (void) acquire_all(d, NULL); /* failures are logged */
         }
 }

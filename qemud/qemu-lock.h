@@ -15,6 +15,10 @@
 typedef void (*qemu_lock_fn)(Domain *d, int r, const sd_bus_error *error);
 int qemu_lock_acquire(Domain *d, qemu_lock_fn done);
 
+/* Asks lockd to drop every lease of the domain (when it has disks with
+ * leases): for a start rolled back after a restart. */
+void qemu_lock_release(Domain *d);
+
 /* The domain stopped: a pending acquire must not call back. */
 void qemu_lock_cancel(Domain *d);
 

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 
@@ -155,7 +156,9 @@ static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
 
         log_debug("QEMU of %s (pid %d) exited, code %d status %d", d->def->name, (int) pid, code, status);
         d->pid = 0;
-        if (d->starting || d->start_error_name) {
+        if (d->rolling_back)
+                process_finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED);
+        else if (d->starting || d->start_error_name) {
                 /* Never ran: no STOPPED event, as libvirt does. */
                 if (!d->start_error_name)
                         fail_start(d, "QEMU exited while starting");
@@ -200,9 +203,13 @@ static int status_path(const Domain *d, const char *suffix, char **ret) {
  * stopped_detail sends no event (QEMU never ran). */
 static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         Manager *m = d->manager;
-        _cleanup_free_ char *status = NULL;
+        _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
         qemu_lock_cancel(d);
+        if (d->rolling_back)
+                /* QEMU, the leases' owner, is gone and lockd drops them with
+                 * it; asking is for a lockd that has not noticed yet. */
+                qemu_lock_release(d);
         prepare_job_cancel(d);
         d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
@@ -219,12 +226,14 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         }
         if (status_path(d, ".xml", &status) >= 0)
                 (void) unlink(status);
+        if (status_path(d, ".pid", &pidfile) >= 0)
+                (void) unlink(pidfile);
         d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
         d->autodestroy_owner = mfree(d->autodestroy_owner);
         d->live = domain_def_free(d->live);
         d->id = -1;
         d->pid = 0;
-        d->starting = d->destroying = d->got_shutdown = d->fake_reboot = false;
+        d->starting = d->destroying = d->got_shutdown = d->fake_reboot = d->rolling_back = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         if (stopped_detail >= 0)
                 domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);
@@ -589,6 +598,8 @@ static int prepare_live(Domain *d, ConfError *err) {
                 return r;
         d->id = manager_allocate_id(d->manager);
         d->live->id = d->id;
+        if (status_path(d, ".monitor", &d->monitor_path) < 0)
+                return -ENOMEM;
         clock_fix_basis(d->live, time(NULL));
         /* The live XML names the machine QEMU really runs, and the device
          * aliases depend on it. */
@@ -634,8 +645,12 @@ static int build_argv(Domain *d, ConfError *err) {
                 .now = (int64_t) time(NULL),
         };
         _cleanup_free_ int *ports = calloc(d->live->n_graphics + 1, sizeof(int));
-        if (!ports)
+        _cleanup_free_ char *pidfile = NULL;
+        if (!ports || status_path(d, ".pid", &pidfile) < 0)
                 return -ENOMEM;
+        /* Finds QEMU after a restart even if the fork was the last thing
+         * we did (see qemu-status.c). */
+        params.pidfile = pidfile;
         r = allocate_graphics_ports(d);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "no free port for the graphics of '%s'", d->def->name);
@@ -673,8 +688,6 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         pid_t pid;
         int pidfd, r;
 
-        if (status_path(d, ".monitor", &d->monitor_path) < 0)
-                return -ENOMEM;
         listen_fd = monitor_socket_listen(d->monitor_path);
         if (listen_fd < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot create the monitor socket %s: %s",
@@ -708,6 +721,18 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         return r;
 }
 
+/* The live state says "starting" before each step that leaves something
+ * behind (volumes marked in use, taps, QEMU and its leases): a qemud killed
+ * in the middle finds it on restart and rolls the start back. */
+static int record_start(Domain *d, ConfError *err) {
+        int r = qemu_status_save(d);
+
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot record the start of '%s' in %s: %s",
+                               d->def->name, d->manager->rundir, strerror(-r));
+        return r;
+}
+
 static void start_failed(Domain *d, int r, ConfError *err) {
         start_abort(d, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
                     err->message[0] ? err->message : strerror(-r));
@@ -722,6 +747,8 @@ static void on_log_ready(Domain *d, int log_fd, void *userdata) {
                 conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s", d->def->name,
                                strerror(-fd));
         else
+                r = record_start(d, &err);
+        if (r >= 0)
                 r = spawn_qemu(d, fd, &err);
         if (r < 0) {
                 start_failed(d, r, &err);
@@ -778,6 +805,8 @@ static void start_with_caps(Manager *m, int r, void *userdata) {
                 goto fail;
         }
         r = prepare_live(d, &err);
+        if (r >= 0)
+                r = record_start(d, &err);
         if (r >= 0)
                 r = qemu_storage_prepare(d, on_storage_ready);
         if (r >= 0)
@@ -965,4 +994,29 @@ void qemu_process_lost(Domain *d) {
         /* QEMU ran with -no-shutdown: had the guest powered off, QEMU would
          * still be there, paused. Gone means it was killed or crashed. */
         process_finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_FAILED);
+}
+
+/* After a restart: a start that was cut short. QEMU (pid, if one was found
+ * and is ours) is killed; its exit, or at once without one, releases what
+ * the start took and leaves the domain shut off (failed). */
+int qemu_process_rollback(Domain *d, pid_t pid) {
+        int pidfd = pid > 0 ? pidfd_open_pid(pid) : -ESRCH;
+
+        log_warning("The start of %s was cut short when qemud stopped: rolling it back%s.", d->def->name,
+                    pidfd >= 0 ? ", killing its QEMU" : "");
+        d->starting = false;
+        d->rolling_back = true;
+        d->pid = 0;
+        if (pidfd >= 0) {
+                /* Through the pidfd: never a process that took the pid since. */
+                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                if (process_watch(d->manager->event, pid, pidfd, on_process_exit, d, &d->pid_watch) >= 0) {
+                        d->pid = pid;
+                        d->destroying = true;
+                        return 0;
+                }
+                close(pidfd);
+        }
+        process_finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED); /* may free d */
+        return 0;
 }

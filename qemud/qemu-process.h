@@ -24,6 +24,9 @@ int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error);
  * monitor; or report a guest whose QEMU went away while we were down. */
 int qemu_process_adopt(Domain *d, pid_t pid);
 void qemu_process_lost(Domain *d);
+/* Or undo a start that a restart cut short: kill its QEMU (pid, 0 for none
+ * found), release what it took, shut off (failed). May free d. */
+int qemu_process_rollback(Domain *d, pid_t pid);
 /* Destroys the domain when the bus client owner goes away. */
 int qemu_process_watch_autodestroy(Domain *d, const char *owner);
 /* The same after a restart, destroying at once if owner already went away. */

@@ -16,10 +16,17 @@
  * restart (SIGKILL included):
  *
  *   <domstatus state='running' reason='1' pid='123' starttime='456' id='1'
- *              persistent='yes' autodestroy=':1.42'>
+ *              persistent='yes' autodestroy=':1.42' phase='running'>
  *     <monitor path='.../NAME.monitor'/>
  *     <domain ...>the live definition</domain>
  *   </domstatus>
+ *
+ * phase='starting' is written before each step of a start that leaves
+ * something behind (storaged's in-use marks, networkd's taps, QEMU and its
+ * leases), phase='running' once the guest runs (or is paused as asked). A
+ * qemud that finds a start cut short rolls it back: QEMU may not even be in
+ * pid='' yet, so it is found by the -pidfile NAME.pid its command line names
+ * (the file, or a search of /proc while QEMU has not written it yet).
  */
 
 /* Attribute values are ours, but a path may hold any character: escape
@@ -55,11 +62,11 @@ int qemu_status_save(Domain *d) {
                 return -ENOMEM;
         if (asprintf(&doc,
                      "<domstatus state='%s' reason='%d' pid='%d' starttime='%llu' id='%d' "
-                     "persistent='%s'%s%s%s>\n  <monitor path='%s'/>\n%s</domstatus>\n",
+                     "persistent='%s'%s%s%s phase='%s'>\n  <monitor path='%s'/>\n%s</domstatus>\n",
                      domain_state_to_string(d->state), d->reason, (int) d->pid,
                      (unsigned long long) d->pid_starttime, d->id, d->persistent ? "yes" : "no",
                      d->autodestroy_owner ? " autodestroy='" : "", d->autodestroy_owner ? owner : "",
-                     d->autodestroy_owner ? "'" : "", monitor, xml) < 0)
+                     d->autodestroy_owner ? "'" : "", d->starting ? "starting" : "running", monitor, xml) < 0)
                 return -ENOMEM;
         if (asprintf(&path, "%s/%s.xml", d->manager->rundir, d->def->name) < 0)
                 return -ENOMEM;
@@ -81,6 +88,7 @@ typedef struct Status {
         pid_t pid;
         uint64_t starttime;
         bool persistent;
+        bool half_started;   /* a start cut short */
         char *autodestroy, *monitor;
         DomainDef *live;
 } Status;
@@ -93,7 +101,7 @@ static void status_done(Status *s) {
 
 static int status_parse(const char *path, Status *s) {
         _cleanup_free_ char *data = NULL, *state = NULL, *reason = NULL, *pid = NULL, *start = NULL,
-                            *id = NULL, *persistent = NULL;
+                            *id = NULL, *persistent = NULL, *phase = NULL;
         xmlDocPtr doc;
         xmlNodePtr root;
         size_t len;
@@ -120,6 +128,11 @@ static int status_parse(const char *path, Status *s) {
             safe_atoi(pid, &s->pid) < 0 || safe_atou64(start, &s->starttime) < 0 || safe_atoi(id, &s->id) < 0)
                 goto out;
         s->persistent = streq_ptr(persistent, "yes");
+        phase = attr(root, "phase");
+        /* Files from before the phase was written: a guest still paused for
+         * its start was not started; one paused by the user was. */
+        s->half_started = phase ? streq(phase, "starting")
+                                : s->state == DOMAIN_PAUSED && s->reason == DOMAIN_PAUSED_STARTING_UP;
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
@@ -191,6 +204,52 @@ static bool process_matches(const Status *s) {
         return s->starttime == 0 || (pid_start_time(s->pid, &start) >= 0 && start == s->starttime);
 }
 
+/* Whether pid runs a command line with "-pidfile PIDFILE": the QEMU of this
+ * domain in this run directory, nobody else's. */
+static bool runs_with_pidfile(pid_t pid, const char *pidfile) {
+        _cleanup_free_ char *cmdline = NULL, *needle = NULL;
+        char path[64];
+        size_t len;
+        int n;
+
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
+        if (read_full_file(path, 1024 * 1024, &cmdline, &len) < 0 || pid_is_alive(pid) <= 0)
+                return false;
+        n = asprintf(&needle, "%c-pidfile%c%s%c", 0, 0, pidfile, 0);
+        return n > 0 && memmem(cmdline, len, needle, (size_t) n) != NULL;
+}
+
+static pid_t pid_from_pidfile(const char *pidfile) {
+        _cleanup_free_ char *text = NULL;
+        int pid;
+
+        if (read_full_file(pidfile, 64, &text, NULL) < 0)
+                return 0;
+        text[strcspn(text, "\n")] = 0;
+        return safe_atoi(text, &pid) >= 0 && pid > 0 ? pid : 0;
+}
+
+/* The QEMU of a start cut short, or 0: the pid recorded (when the kill came
+ * after the spawn was recorded; its start time tells it from a recycled
+ * pid), the pidfile QEMU writes early, or else a search of /proc, for a kill
+ * right after the fork, before QEMU wrote its pidfile. */
+static pid_t find_started_qemu(const Status *s, const char *pidfile) {
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+        pid_t pid;
+
+        if (s->pid > 0 && (s->starttime > 0 ? process_matches(s) : runs_with_pidfile(s->pid, pidfile)))
+                return s->pid;
+        pid = pid_from_pidfile(pidfile);
+        if (pid > 0 && runs_with_pidfile(pid, pidfile))
+                return pid;
+        dir = opendir("/proc");
+        while (dir && (de = readdir(dir)))
+                if (safe_atoi(de->d_name, &pid) >= 0 && pid > 0 && runs_with_pidfile(pid, pidfile))
+                        return pid;
+        return 0;
+}
+
 static int status_load_one(Manager *m, const char *path) {
         Status s = {};
         Domain *d;
@@ -216,7 +275,17 @@ static int status_load_one(Manager *m, const char *path) {
         m->next_id = MAX(m->next_id, s.id + 1);
         domain_set_state(d, s.state, s.reason);
 
-        if (!process_matches(&s)) {
+        if (s.half_started) {
+                _cleanup_free_ char *pidfile = NULL;
+                pid_t pid = 0;
+
+                if (endswith(path, ".xml") &&
+                    asprintf(&pidfile, "%.*s.pid", (int) (strlen(path) - 4), path) >= 0)
+                        pid = find_started_qemu(&s, pidfile);
+                else
+                        log_oom();
+                (void) qemu_process_rollback(d, pid);
+        } else if (!process_matches(&s)) {
                 log_info("QEMU of %s (pid %d) went away while we were down.", d->def->name, (int) s.pid);
                 d->pid = 0;
                 qemu_process_lost(d);

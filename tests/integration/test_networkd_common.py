@@ -66,6 +66,40 @@ def delete_netns(name):
     run("ip", "netns", "del", name, check=False)
 
 
+_host_limit = []
+
+
+def host_network_limit():
+    """Why this host cannot run networkd's networks (None when it can): the
+    tools, a bridge, and nftables NAT (nat networks masquerade), tried once
+    in a namespace of the probe's own."""
+    if not _host_limit:
+        import shutil
+        why = next((f"{t} is not installed" for t in ("ip", "nft", "dnsmasq") if not shutil.which(t)),
+                   None)
+        if why is None:
+            ns = None
+            try:
+                ns = new_netns("vbtprobe")
+                r = run("ip", "-n", ns, "link", "add", "vbtbrprobe", "type", "bridge", check=False)
+                if r.returncode != 0:
+                    why = f"cannot create a bridge (bridge module?): {r.stderr.strip()}"
+                else:
+                    r = subprocess.run(
+                        ["ip", "netns", "exec", ns, "nft", "-f", "-"], capture_output=True, text=True,
+                        timeout=30, input="table ip vbtprobe {\n chain post {\n  type nat hook postrouting "
+                                          "priority 100;\n  masquerade\n }\n}\n")
+                    if r.returncode != 0:
+                        why = f"nftables NAT does not work in this kernel: {r.stderr.strip()}"
+            except RuntimeError as e:
+                why = f"cannot create a network namespace: {e}"
+            finally:
+                if ns:
+                    delete_netns(ns)
+        _host_limit.append(why)
+    return _host_limit[0]
+
+
 def kernel_has_vlan_filtering(ns):
     r = run("ip", "-n", ns, "link", "add", "vbtvlanprobe", "type", "bridge", "vlan_filtering", "1",
             check=False)
@@ -96,6 +130,9 @@ class NetworkdEnv:
         binary = h.BUILD / "virtbus-networkd"
         if not binary.exists():
             pytest.fail(f"{binary} is not built (run make)")
+        why = host_network_limit()
+        if why:
+            pytest.skip(f"this host cannot run networkd's networks: {why}")
         self.root = h.Root(prefix="vbn-")
         self.ns = new_netns()
         self.clients = []

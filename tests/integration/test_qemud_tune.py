@@ -58,7 +58,24 @@ def threads(pid):
     return out
 
 
-@pytest.mark.skipif(os.cpu_count() < 2, reason="needs two CPUs to pin to")
+def cpu_cgroup_unusable():
+    """Why this host gives no cpu cgroup to create (None when it does)."""
+    if os.path.exists(CGROUP_V2):
+        if "cpu" not in open(CGROUP_V2).read().split():
+            return "the cgroup v2 root offers no cpu controller"
+        top = "/sys/fs/cgroup"
+    else:
+        top = "/sys/fs/cgroup/cpu"
+        if not os.path.isdir(top):
+            return "no cgroup v2 and no cgroup v1 cpu hierarchy at /sys/fs/cgroup/cpu"
+    if not os.access(top, os.W_OK):
+        return f"{top} is not writable here (read-only cgroup mount?)"
+    return None
+
+
+@pytest.mark.skipif(not {0, 1} <= os.sched_getaffinity(0),
+                    reason="needs CPUs 0 and 1 to pin to (not both in this process's affinity)")
+@pytest.mark.skipif(cpu_cgroup_unusable() is not None, reason=str(cpu_cgroup_unusable()))
 def test_cputune_applied_and_undone(qemud, vroot):
     virt = "kvm" if h.kvm_available() else "qemu"
     path = qemud.call("DomainDefineXML", domain_xml("tuned", virt))
@@ -94,6 +111,9 @@ def test_cputune_applied_and_undone(qemud, vroot):
     h.wait_until(lambda: not os.path.exists(cg), timeout=10, what="the guest's cgroup to go")
 
 
+@pytest.mark.skipif(not {0, 1} <= os.sched_getaffinity(0),
+                    reason="needs CPUs 0 and 1 to pin to (not both in this process's affinity)")
+@pytest.mark.skipif(cpu_cgroup_unusable() is not None, reason=str(cpu_cgroup_unusable()))
 def test_bad_cpuset_fails_the_start_cleanly(qemud, vroot):
     virt = "kvm" if h.kvm_available() else "qemu"
     xml = domain_xml("badpin", virt).replace("<vcpupin vcpu='1' cpuset='1'/>",
@@ -126,6 +146,8 @@ def test_hugepages_need_a_hugetlbfs(qemud, vroot):
     QEMU gets its guest RAM from it (mem-path on its command line)."""
     if hugetlbfs_mounted():
         pytest.skip("a hugetlbfs is mounted on this host already")
+    if not any(line.split()[-1] == "hugetlbfs" for line in open("/proc/filesystems")):
+        pytest.skip("this kernel has no hugetlbfs (CONFIG_HUGETLBFS)")
     virt = "kvm" if h.kvm_available() else "qemu"
     path = qemud.call("DomainDefineXML", hugepage_domain("huge", virt))
     with h.expect_dbus_error("org.virtbus.Error.NotSupported") as e:

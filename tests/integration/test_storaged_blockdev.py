@@ -7,6 +7,7 @@ runs out of space half way."""
 import array
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 
@@ -38,6 +39,7 @@ def mounted_source(target):
 @pytest.mark.parametrize("fmt", ["ext4", "xfs"])
 def test_fs_pool_on_loop_device(storaged, loops, vroot, fmt):
     s = storaged
+    loops.filesystem(fmt, 320 if fmt == "xfs" else 64)
     dev = loops.make(320 if fmt == "xfs" else 64)
     target = vroot / f"mnt-{fmt}"
     m = s.mon.mark()
@@ -76,6 +78,7 @@ def test_fs_pool_on_loop_device(storaged, loops, vroot, fmt):
 def test_fs_pool_mount_gone_after_restart(storaged, loops, vroot):
     """A pool whose mount went away while storaged was down comes back inactive."""
     s = storaged
+    loops.filesystem("ext4", 32)
     dev = loops.make(32)
     target = vroot / "gone"
     p = s.connect("StoragePoolCreateXML", fs_pool_xml("gone", dev, target, "ext4"), 2)  # build, overwrite
@@ -95,6 +98,7 @@ def test_fs_pool_mount_gone_after_restart(storaged, loops, vroot):
 
 def test_upload_out_of_space_half_way(storaged, loops, vroot):
     s = storaged
+    loops.filesystem("ext4", 32)
     dev = loops.make(32)
     target = vroot / "small"
     p = s.connect("StoragePoolCreateXML", fs_pool_xml("small", dev, target, "ext4"), 2)
@@ -123,6 +127,11 @@ def test_upload_out_of_space_half_way(storaged, loops, vroot):
 
 def test_logical_pool_on_loop_devices(storaged, loops, vroot):
     s = storaged
+    for tool in ("pvcreate", "vgcreate", "vgs", "lvcreate"):
+        if not shutil.which(tool):
+            pytest.skip(f"LVM's {tool} is not installed")
+    if not os.path.exists("/dev/mapper/control"):
+        pytest.skip("no device mapper here (/dev/mapper/control): LVM cannot make volumes")
     devs = [loops.make(64), loops.make(64)]
     vg = f"vbtest_{suffix()}"
     xml = (f"<pool type='logical'><name>lvm1</name><source><name>{vg}</name>"
@@ -187,6 +196,7 @@ def nocow(path):
 
 def test_btrfs_nocow(storaged, loops, vroot):
     s = storaged
+    loops.filesystem("btrfs", 128)
     dev = loops.make(128)
     sh("mkfs.btrfs", "-q", "-f", dev)
     mnt = vroot / "btrfs"

@@ -151,9 +151,31 @@ class LoopDevices:
         f = self.root / (name or f"loop-{suffix()}.img")
         with open(f, "wb") as fh:
             fh.truncate(size_mib << 20)
-        dev = sh("losetup", "-f", "--show", f).stdout.strip()
+        r = sh("losetup", "-f", "--show", f, check=False)
+        if r.returncode != 0:
+            # no loop driver, no free device, or no /dev/loop-control (a container)
+            pytest.skip(f"no loop device here: losetup: {r.stderr.strip()}")
+        dev = r.stdout.strip()
         self.devs.append(dev)
         return dev
+
+    def filesystem(self, fmt, size_mib=64):
+        """Skips the test unless this host can make and mount `fmt` (its
+        mkfs, and the kernel's file system, built in or as a module)."""
+        import shutil
+        import tempfile
+        if not shutil.which(f"mkfs.{fmt}"):
+            pytest.skip(f"mkfs.{fmt} is not installed")
+        dev = self.make(size_mib)
+        r = sh(f"mkfs.{fmt}", "-q", "-f" if fmt in ("xfs", "btrfs") else "-F", dev, check=False)
+        if r.returncode != 0:
+            pytest.skip(f"mkfs.{fmt} cannot make a {size_mib} MiB file system here: {r.stderr.strip()}")
+        mnt = tempfile.mkdtemp(dir=self.root, prefix=f"probe-{fmt}-")
+        r = sh("mount", "-t", fmt, dev, mnt, check=False)
+        if r.returncode != 0:
+            pytest.skip(f"this kernel cannot mount {fmt}: {r.stderr.strip()}")
+        sh("umount", mnt, check=False)
+        os.rmdir(mnt)
 
     def cleanup(self):
         for d in reversed(self.devs):

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -1094,21 +1095,29 @@ _kvm_cache = None
 def kvm_available():
     """True when QEMU can start a VM with accel=kvm (QMP query-kvm enabled).
     That is enough for lifecycle tests; it does NOT mean a Linux guest boots
-    under KVM here (see notes/test-guest.md: it hangs; boot guests with TCG)."""
+    under KVM here (see notes/test-guest.md: it hangs; boot guests with TCG).
+    The probe is a real q35 machine with a vCPU of QEMU's default model, as
+    the tests' idle guests: some hosts open /dev/kvm but refuse what a vCPU
+    needs (MSRs, nested KVM); those run the tests with TCG, saying so."""
     global _kvm_cache
     if _kvm_cache is None:
         _kvm_cache = False
+        why = "no /dev/kvm"
         if os.path.exists("/dev/kvm"):
             try:
                 r = subprocess.run(
-                    [QEMU, "-machine", "none,accel=kvm", "-nodefaults", "-display", "none",
-                     "-S", "-qmp", "stdio"],
+                    [QEMU, "-machine", "q35,accel=kvm", "-m", "64", "-nodefaults",
+                     "-display", "none", "-S", "-qmp", "stdio"],
                     input='{"execute":"qmp_capabilities"}\n{"execute":"query-kvm"}\n'
                           '{"execute":"quit"}\n',
                     capture_output=True, text=True, timeout=30)
                 _kvm_cache = '"enabled": true' in r.stdout
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+                why = (r.stderr.strip().splitlines() or ["query-kvm says disabled"])[-1]
+            except (OSError, subprocess.TimeoutExpired) as e:
+                why = str(e)
+        if not _kvm_cache:
+            sys.stderr.write(f"virtbus_harness: KVM cannot run a VM here ({why}): "
+                             "tests use TCG instead\n")
     return _kvm_cache
 
 
