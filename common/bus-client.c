@@ -78,3 +78,42 @@ int bus_on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
                 p->cb(r, e, p->userdata);
         return 1;
 }
+
+typedef struct OwnerWatch {
+        bus_owner_fn cb;
+        void *userdata;
+} OwnerWatch;
+
+static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        OwnerWatch *w = userdata;
+        const char *name, *old, *new;
+
+        if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0)
+                w->cb(w->userdata, new);
+        return 0;
+}
+
+int bus_watch_name_owner(sd_bus *bus, const char *name, bus_owner_fn cb, void *userdata) {
+        _cleanup_free_ char *match = NULL;
+        sd_bus_slot *slot = NULL;
+        OwnerWatch *w;
+        int r;
+
+        if (asprintf(&match,
+                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
+                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'", name) < 0)
+                return -ENOMEM;
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (OwnerWatch) { .cb = cb, .userdata = userdata };
+        r = sd_bus_add_match_async(bus, &slot, match, on_name_owner_changed, NULL, w);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
+        /* The slot floats with the bus and frees w with it. */
+        (void) sd_bus_slot_set_destroy_callback(slot, free);
+        (void) sd_bus_slot_set_floating(slot, true);
+        return 0;
+}

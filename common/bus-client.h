@@ -64,3 +64,10 @@ typedef struct BusReply {
  *   BusReply p = { .count_cb = cb, .userdata = userdata };
  *   return bus_call_async(bus, &target, "ReleaseOwner", bus_on_reply, &p, sizeof(p), ret_slot, "s", owner); */
 int bus_on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error);
+
+/* Calls cb(userdata, owner) each time the well-known name changes hands:
+ * owner is the new unique name, or "" when the name left the bus. For the
+ * daemons a client depends on (lockd's leases taken again when it is back,
+ * logd activated again when it went away). The match lives as long as bus. */
+typedef void (*bus_owner_fn)(void *userdata, const char *owner);
+int bus_watch_name_owner(sd_bus *bus, const char *name, bus_owner_fn cb, void *userdata);

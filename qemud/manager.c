@@ -5,6 +5,7 @@
 #include "manager.h"
 #include "ptr-array.h"
 #include "qemu-lock.h"
+#include "qemu-log.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -206,6 +207,9 @@ int manager_startup(Manager *m) {
         r = qemu_lock_watch_lockd(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for lockd: %m");
+        r = qemu_log_watch_logd(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch for logd: %m");
         r = def_dir_load(m->confdir, load_config, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-client.h"
 #include "error.h"
 #include "lockd-client.h"
 #include "log.h"
@@ -111,20 +112,13 @@ void qemu_lock_reacquire_all(Manager *m) {
         }
 }
 
-static int on_lockd_owner(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        const char *name, *old, *new;
-
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !*new)
-                return 0;
+static void on_lockd_owner(void *userdata, const char *owner) {
+        if (!*owner)
+                return;
         log_info("lockd is (back) on the bus: taking the leases of running guests again.");
         qemu_lock_reacquire_all(userdata);
-        return 0;
 }
 
 int qemu_lock_watch_lockd(Manager *m) {
-        return sd_bus_add_match_async(m->bus, NULL,
-                                      "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                                      "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
-                                      "arg0='" LOCKD_SERVICE "'",
-                                      on_lockd_owner, NULL, m);
+        return bus_watch_name_owner(m->bus, LOCKD_SERVICE, on_lockd_owner, m);
 }

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "bus-client.h"
 #include "log.h"
 #include "logd-client.h"
 #include "manager.h"
@@ -116,4 +117,29 @@ char *qemu_log_tail(Domain *d) {
         if (strlen(p) > 1024)
                 p += strlen(p) - 1024;
         return strdup(p);
+}
+
+static bool any_guest_runs(Manager *m) {
+        for (size_t i = 0; i < m->n_domains; i++)
+                if (m->domains[i]->live && m->domains[i]->pid > 0)
+                        return true;
+        return false;
+}
+
+static void on_logd_owner(void *userdata, const char *owner) {
+        Manager *m = userdata;
+        int r;
+
+        if (*owner || !any_guest_runs(m))
+                return;
+        log_info("logd left the bus while guests run: starting it again for their logs.");
+        /* Any call activates it; Ping needs nothing of logd itself. */
+        r = sd_bus_call_method_async(m->bus, NULL, LOGD_SERVICE, LOGD_PATH, "org.freedesktop.DBus.Peer", "Ping",
+                                     NULL, NULL, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask for logd: %m");
+}
+
+int qemu_log_watch_logd(Manager *m) {
+        return bus_watch_name_owner(m->bus, LOGD_SERVICE, on_logd_owner, m);
 }

@@ -14,3 +14,9 @@ int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata
 
 /* The last bytes QEMU wrote, to explain a failed start. */
 char *qemu_log_tail(Domain *d);
+
+/* Watches logd leave the bus. Its FIFOs keep running guests' output in the
+ * kernel until it is back, but only while they hold less than the pipe's
+ * buffer: when a guest runs, logd is started again at once by D-Bus
+ * activation (systemd restarts it too, after a second). */
+int qemu_log_watch_logd(Manager *m);

@@ -614,6 +614,33 @@ def test_log_survives_qemud_sigkill_and_logd_reexec(host, guest, vroot):
     assert ticks(tail)[-1] >= ticks(serial)[-1]
 
 
+def test_log_survives_logd_sigkill(host, guest, vroot):
+    """logd SIGKILLed while a guest runs: the console used to be lost until
+    the guest restarted. Now the FIFO keeps the bytes, qemud has logd
+    activated again at once, and no tick is missing."""
+    dom = host.define(booting_xml(guest, vroot, "logged2", tick=True)).start()
+    wait_in(dom.log_text, rb"VIRTBUS-GUEST-TICK 1\b", BOOT_TIMEOUT, "ticks in the log")
+    def logd_pid():
+        try:
+            return host.bus.name_owner_pid(LOGD)
+        except dbus.DBusException:      # between two owners
+            return None
+
+    for _ in range(3):
+        old = wait_until(logd_pid, 15, what="logd on the bus")
+        os.kill(old, signal.SIGKILL)
+        # Nobody calls logd here: qemud brings it back for its running guest.
+        wait_until(lambda: logd_pid() not in (None, old), 15, what="logd back on the bus")
+        last = ticks(dom.log_text())[-1]
+        wait_in(dom.log_text, rb"VIRTBUS-GUEST-TICK %d\b" % (last + 2), 15,
+                "ticks in the log after a logd SIGKILL")
+    dom.destroy()
+    tail = host.tail("logged2")
+    assert_consecutive(ticks(tail), f"{host.log_file('logged2')} (3 logd SIGKILLs)")
+    serial = dom.serial_text()
+    assert ticks(tail)[-1] >= ticks(serial)[-1]
+
+
 # ---------------------------------------------------------------------------
 # without logd
 
