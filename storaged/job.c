@@ -110,6 +110,7 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
                         q->n_running--;
                 }
                 unlink_job(q, j);
+                q->fds_promised -= j->fds;
                 j->finish(j, j->result, j->userdata);
                 job_free(j);
         }
@@ -164,10 +165,17 @@ int job_queue_done(JobQueue *q) {
         return 0;
 }
 
-int job_start(JobQueue *q, const char *kind, const char *object, job_work_fn work, job_done_fn finish,
-              void *userdata, Job **ret) {
-        Job *j = calloc(1, sizeof(*j));
+int job_queue_check_fds(const JobQueue *q, unsigned fds, ConfError *err) {
+        return fd_budget_check(q->fds_promised, fds, err);
+}
 
+int job_start(JobQueue *q, const char *kind, const char *object, unsigned fds, job_work_fn work,
+              job_done_fn finish, void *userdata, Job **ret) {
+        Job *j;
+
+        if (job_queue_check_fds(q, fds, NULL) < 0)
+                return -EMFILE;
+        j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
         j->queue = q;
@@ -180,6 +188,8 @@ int job_start(JobQueue *q, const char *kind, const char *object, job_work_fn wor
         j->work = work;
         j->finish = finish;
         j->userdata = userdata;
+        j->fds = fds;
+        q->fds_promised += fds;
         /* Appended: waiting jobs start in the order they came. */
         if (!q->jobs)
                 q->jobs = j;

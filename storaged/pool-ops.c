@@ -22,6 +22,11 @@ static const char *const op_busy[] = {
         [POOL_OP_REFRESH] = "refreshing", [POOL_OP_RECOVER] = "recovering",
 };
 
+static const char *const op_verb[] = {
+        [POOL_OP_START] = "start",     [POOL_OP_STOP] = "stop",       [POOL_OP_BUILD] = "build",
+        [POOL_OP_DELETE] = "delete",   [POOL_OP_REFRESH] = "refresh", [POOL_OP_RECOVER] = "recover",
+};
+
 typedef struct PoolCall {
         Pool *pool;
         PoolOp op;
@@ -95,7 +100,7 @@ static void reply_ok(PoolCall *c) {
 
 static void reply_error(PoolCall *c, Job *j, int r) {
         if (c->msg)
-                (void) reply_job_error(c->msg, &j->error, r, "cannot %s pool '%s'", op_busy[c->op], c->def->name);
+                (void) reply_job_error(c->msg, &j->error, r, "cannot %s pool '%s'", op_verb[c->op], c->def->name);
         else
                 log_warning("Pool %s: %s", c->def->name, j->error.message);
 }
@@ -196,9 +201,14 @@ static int check_not_busy(Pool *p, sd_bus_error *error) {
 
 static int launch(Pool *p, PoolOp op, unsigned flags, bool build, sd_bus_message *msg, sd_bus_error *error,
                   PoolCall **ret) {
-        PoolCall *c = calloc(1, sizeof(*c));
+        ConfError err = {};
+        PoolCall *c;
         int r;
 
+        if (job_queue_check_fds(&p->manager->jobs, FD_COST_HELPER, &err) < 0)
+                return vb_error_setf(error, err.name, "cannot %s pool '%s': %s", op_verb[op], p->def->name,
+                                     err.message);
+        c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         *c = (PoolCall) { .pool = p, .op = op, .flags = flags, .build = build, .msg = sd_bus_message_ref(msg) };
@@ -207,7 +217,7 @@ static int launch(Pool *p, PoolOp op, unsigned flags, bool build, sd_bus_message
                 pool_call_free(c);
                 return r;
         }
-        r = job_start(&p->manager->jobs, op_busy[op], p->path, pool_work, pool_done, c, NULL);
+        r = job_start(&p->manager->jobs, op_busy[op], p->path, FD_COST_HELPER, pool_work, pool_done, c, NULL);
         if (r < 0) {
                 pool_call_free(c);
                 return r;

@@ -2,8 +2,6 @@
 /* org.libvirt.StorageVol and org.virtbus.StorageVol1 on
  * <root>/storagevol/<escaped key>: the bus surface of volume.c and
  * volume-ops.c. */
-#include <fcntl.h>
-
 #include "bus-util.h"
 #include "error.h"
 #include "manager.h"
@@ -62,10 +60,8 @@ static int method_transfer(sd_bus_message *msg, Volume *v, bool upload, sd_bus_e
         r = sd_bus_message_read(msg, "httu", &fd, &offset, &length, &flags);
         if (r < 0)
                 return r;
-        /* The message owns fd: ours lives as long as the job. */
-        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot duplicate the file descriptor: %m");
+        /* The message owns fd, and the job holds the message until it
+         * answers: no copy, which would take a second fd per transfer. */
         return volume_transfer_async(v, upload, fd, offset, length, flags, msg, error);
 }
 
