@@ -111,3 +111,135 @@ def test_out_of_fds_refuses_uploads_and_stays_on_the_bus(bus, bus_monitor, vroot
         assert on_bus()
     finally:
         d.stop()
+
+
+def pool_names(s):
+    return sorted(s.prop(p, POOL, "Name") for p in s.connect("ListStoragePools", 0))
+
+
+def state_dir(vroot):
+    return vroot / "run/virtbus/storage"
+
+
+@pytest.mark.parametrize("length", [250, 255])
+def test_long_pool_name_is_refused_or_survives_a_restart(storaged, vroot, length):
+    """A transient pool whose state file cannot be written (or a persistent
+    one whose definition cannot) is not created; one that is created comes
+    back after a restart. (A common limit on names may refuse them at
+    parse time: either way, never a pool that silently vanishes.)"""
+    s = storaged
+    name = "p" * length
+    target = vroot / "long"
+    for what, call in (("transient", lambda: s.connect("StoragePoolCreateXML", dir_pool_xml(name, target), 1)),
+                       ("persistent", lambda: s.define(dir_pool_xml(name, target)))):
+        try:
+            p = call()
+        except dbus.exceptions.DBusException as e:
+            assert e.get_dbus_name() in (ERR + "InvalidArg", ERR + "OperationFailed"), (what, e)
+            assert pool_names(s) == [], what
+            assert not any(f.name.startswith(name[:200]) for f in state_dir(vroot).iterdir()), what
+            continue
+        s.d.kill()
+        s.d.start()
+        assert pool_names(s) == [name], f"the {what} pool is gone after a restart"
+        if what == "transient":
+            assert s.prop(p, POOL, "Active") is True
+            s.pool(p, "Destroy")
+        else:
+            s.pool(p, "Undefine")
+        assert pool_names(s) == []
+
+
+def test_state_write_failure_fails_the_call(storaged, vroot):
+    """The state file of an active pool cannot be written (a directory is
+    in its place): starting the pool fails with the reason, the pool is not
+    active (a transient one is not created), and a refresh says so too."""
+    s = storaged
+    target = vroot / "st"
+    target.mkdir()
+    blocker = state_dir(vroot) / "st.xml"
+    blocker.mkdir()
+    (blocker / "x").write_text("in the way")
+
+    with expect_dbus_error(ERR + "OperationFailed") as e:
+        s.connect("StoragePoolCreateXML", dir_pool_xml("st", target), 0)
+    assert "cannot save the state of pool 'st'" in e.message and str(blocker) in e.message
+    assert pool_names(s) == []
+
+    p = s.define(dir_pool_xml("st", target))
+    with expect_dbus_error(ERR + "OperationFailed") as e:
+        s.pool(p, "Create", 0)
+    assert "cannot save the state of pool 'st'" in e.message
+    assert s.prop(p, POOL, "Active") is False
+
+    shutil.rmtree(blocker)
+    s.pool(p, "Create", 0)
+    assert s.prop(p, POOL, "Active") is True and (state_dir(vroot) / "st.xml").is_file()
+
+    # a refresh rewrites it: that failing is an error too
+    (state_dir(vroot) / "st.xml").unlink()
+    blocker.mkdir()
+    (blocker / "x").write_text("in the way")
+    with expect_dbus_error(ERR + "OperationFailed") as e:
+        s.pool(p, "Refresh", 0)
+    assert "state" in e.message and "'st'" in e.message
+    shutil.rmtree(blocker)
+    s.pool(p, "Refresh", 0)
+    assert (state_dir(vroot) / "st.xml").is_file()
+    s.pool(p, "Destroy")
+    s.pool(p, "Undefine")
+
+
+def test_volume_names_that_cannot_be_files(storaged, vroot):
+    """A volume name is a file name: 255 bytes is fine, 256 is refused with
+    InvalidArg naming it, and so is one whose path would pass PATH_MAX;
+    nothing is created either way."""
+    s = storaged
+    p = s.start_dir_pool("names", vroot / "names")
+    ok = "v" * 255
+    v = s.create_vol(p, vol_xml(ok, MiB, "raw"))
+    assert (vroot / "names" / ok).is_file()
+    s.vol(v, "Delete", 0)
+
+    long = "w" * 256
+    with expect_dbus_error(ERR + "InvalidArg") as e:
+        s.create_vol(p, vol_xml(long, MiB, "raw"))
+    assert long in e.message and "255" in e.message
+
+    # a pool deep enough that target/name passes PATH_MAX (4096)
+    deep = vroot / "deep"
+    for _ in range(20):
+        deep = deep / ("d" * 200)
+    dp = s.start_dir_pool("deep", deep)
+    name = "x" * 200
+    with expect_dbus_error(ERR + "InvalidArg") as e:
+        s.create_vol(dp, vol_xml(name, MiB, "raw"))
+    assert name in e.message and "4095" in e.message
+    assert s.pool(dp, "ListStorageVolumes", 0) == [] and s.pool(p, "ListStorageVolumes", 0) == []
+    assert os.listdir(vroot / "names") == []
+    s.pool(dp, "Destroy")
+    shutil.rmtree(vroot / "deep")
+
+
+def test_volume_group_name_never_becomes_an_option(daemon, bus, bus_monitor, vroot):
+    """A logical pool's VG name reaches vgs, vgchange and vgremove: one
+    that starts with '-' is refused, also in a definition read back from a
+    file (written by hand), which is then ignored with a warning."""
+    from test_storaged_common import Storaged
+    conf = vroot / "etc/virtbus/storage"
+    conf.mkdir(parents=True)
+    (conf / "evil.xml").write_text(
+        "<pool type='logical'><name>evil</name><source><name>-ffoo</name></source>"
+        "<target><path>/dev/evil</path></target></pool>")
+    s = Storaged(daemon("storaged"), bus, bus_monitor)
+    assert pool_names(s) == []
+    assert "-ffoo" in s.d.log()
+    for vg in ("-ffoo", "--version", "a" * 128):
+        with expect_dbus_error(ERR + "InvalidArg") as e:
+            s.define("<pool type='logical'><name>lv</name>"
+                     f"<source><name>{vg}</name></source><target><path>/dev/x</path></target></pool>")
+        assert vg in e.message
+    with expect_dbus_error(ERR + "InvalidArg") as e:
+        s.define("<pool type='logical'><name>-x</name><source/><target><path>/dev/x</path></target></pool>")
+    assert "'-x'" in e.message
+    assert pool_names(s) == []
