@@ -195,7 +195,8 @@ static char *logical_vol_path(const StoragePoolDef *def, const char *name) {
 static int logical_vol_check(const StoragePoolDef *def, const StorageVolDef *vdef, bool clone, ConfError *err) {
         if (!lvm_lv_name_is_valid(vdef->name))
                 return conf_fail(err, VB_ERROR_INVALID_ARG,
-                                 "volume name '%s' is not a valid LV name ([a-zA-Z0-9+_.-], not starting with '-')",
+                                 "volume name '%s' is not a valid LV name (at most 127 characters of [a-zA-Z0-9+_.-], "
+                                 "not starting with '-', not 'snapshot*' or 'pvmove*')",
                                  vdef->name);
         if (vdef->format != STORAGE_FORMAT_NONE && vdef->format != STORAGE_FORMAT_RAW)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "volume format '%s' is not supported in logical pools",

@@ -37,12 +37,14 @@ typedef struct PoolCall {
         bool still_active;     /* recover: the pool was found */
         bool startup;          /* autostart: the manager waits for it to take the bus name */
         StoragePoolDef *def;   /* the worker's copy */
+        char *state_file;      /* start: the worker writes it */
         PoolScan scan;
         sd_bus_message *msg;
 } PoolCall;
 
 static void pool_call_free(PoolCall *c) {
         storage_pool_def_free(c->def);
+        free(c->state_file);
         pool_scan_done(&c->scan);
         sd_bus_message_unref(c->msg);
         free(c);
@@ -58,6 +60,12 @@ static int start_work(Job *j, PoolCall *c, const PoolBackend *b) {
         if (r < 0)
                 return r;
         r = b->refresh(j, c->def, &c->scan, &j->error);
+        /* Active means "found again after a restart": without its state
+         * file the pool is not started. */
+        if (r >= 0 && (r = pool_write_state(c->state_file, c->def, c->scan.capacity, c->scan.allocation,
+                                            c->scan.available)) < 0)
+                r = conf_fail(&j->error, VB_ERROR_OPERATION_FAILED, "cannot save the state of pool '%s' in %s: %s",
+                              c->def->name, c->state_file, strerror(-r));
         if (r < 0)
                 (void) b->stop(j, c->def, &ignored); /* a half-started pool is stopped again */
         return r;
@@ -106,8 +114,8 @@ static void reply_error(PoolCall *c, Job *j, int r) {
 }
 
 static void done_start(Pool *p, PoolCall *c, Job *j, int r) {
-        if (r >= 0)
-                r = pool_apply_scan(p, &c->scan);
+        if (r >= 0 && (r = pool_apply_scan(p, &c->scan)) < 0)
+                (void) pool_remove_state(p); /* not active after a restart either */
         if (r < 0) {
                 reply_error(c, j, r);
                 if (c->transient_new) {
@@ -117,8 +125,10 @@ static void done_start(Pool *p, PoolCall *c, Job *j, int r) {
                 return;
         }
         p->active = true;
-        if (pool_save_state(p) < 0)
-                log_warning("Cannot save the state of pool %s.", p->def->name);
+        p->def->has_sizes = true; /* as the state file has them */
+        p->def->capacity = p->capacity;
+        p->def->allocation = p->allocation;
+        p->def->available = p->available;
         if (c->build)
                 pool_emit_event(p, POOL_EVENT_CREATED);
         pool_emit_event(p, POOL_EVENT_STARTED);
@@ -132,7 +142,9 @@ static void done_recover(Pool *p, PoolCall *c, Job *j, int r) {
                 r = pool_apply_scan(p, &c->scan);
         if (r >= 0 && c->still_active) {
                 log_info("Pool %s is active, with %zu volume(s).", p->def->name, p->n_vols);
-                (void) pool_save_state(p);
+                /* The state file read at start stays if this fails: only the sizes are old. */
+                if ((r = pool_save_state(p)) < 0)
+                        log_warning_errno(r, "Cannot update the state of pool %s: %m", p->def->name);
         } else {
                 log_warning("Pool %s was active but is gone (%s): now inactive.", p->def->name,
                             r < 0 ? j->error.message : "not mounted or not found");
@@ -178,11 +190,14 @@ static void pool_done(Job *j, int r, void *userdata) {
         case POOL_OP_REFRESH:
                 if (r >= 0)
                         r = pool_apply_scan(p, &c->scan);
+                if (r >= 0 && (r = pool_save_state(p)) < 0)
+                        conf_error_set(&j->error, VB_ERROR_OPERATION_FAILED,
+                                       "pool '%s' was refreshed but its state could not be saved: %s", c->def->name,
+                                       strerror(-r));
                 if (r < 0) {
                         reply_error(c, j, r);
                         break;
                 }
-                (void) pool_save_state(p);
                 pool_emit_refresh(p);
                 reply_ok(c);
                 break;
@@ -213,6 +228,8 @@ static int launch(Pool *p, PoolOp op, unsigned flags, bool build, sd_bus_message
                 return -ENOMEM;
         *c = (PoolCall) { .pool = p, .op = op, .flags = flags, .build = build, .msg = sd_bus_message_ref(msg) };
         r = storage_pool_def_copy(p->def, &c->def);
+        if (r >= 0 && op == POOL_OP_START && !(c->state_file = pool_state_file(p)))
+                r = -ENOMEM;
         if (r < 0) {
                 pool_call_free(c);
                 return r;
