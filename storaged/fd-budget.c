@@ -51,7 +51,7 @@ int fd_count_open(unsigned *ret) {
         return 0;
 }
 
-int fd_budget_check(unsigned promised, unsigned cost, ConfError *err) {
+int fd_budget_check(unsigned more, ConfError *err) {
         uint64_t limit = fd_limit_get(), used;
         unsigned open = 0;
         int r;
@@ -63,13 +63,13 @@ int fd_budget_check(unsigned promised, unsigned cost, ConfError *err) {
                 open = (unsigned) MIN(limit, (uint64_t) UINT_MAX);
         else if (r < 0)
                 return 0; /* cannot tell: the kernel's EMFILE will say it */
-        used = (uint64_t) open + promised + cost;
+        used = (uint64_t) open + more;
         if (used + FD_RESERVE <= limit)
                 return 0;
         conf_error_set(err, VB_ERROR_RESOURCE_BUSY,
-                         "too many open files: %u are open and %u more are promised to jobs under way, this needs %u, "
+                         "too many open files: %u are open, %u more are promised to running jobs or needed, "
                          "and %u of the limit of %" PRIu64 " (RLIMIT_NOFILE) are kept free for the bus connection; "
                          "try again when other transfers or jobs have ended",
-                         open, promised, cost, FD_RESERVE, limit);
+                         open, more, FD_RESERVE, limit);
         return -EMFILE;
 }

@@ -9,9 +9,13 @@
  * few for what the loop opens itself (a state file, the in-use table).
  *
  * Work that holds fds (a job: a transfer, a helper's pipes, a scan) is
- * admitted only when the fds open now, plus those promised to the jobs
- * admitted before, plus its own, leave the reserve free. A running job's
- * fds are counted twice (open and promised): on the safe side. */
+ * promised the most it holds at once, while it runs. A job is admitted
+ * (job.h) when the fds open now (among them those of the messages that
+ * wait for their jobs) leave the reserve free beside what the running jobs
+ * are promised, and beside its own promise (then it can run at the latest
+ * when the others have ended); it starts when its promise fits beside the
+ * running ones'. A running job's fds are counted twice (open and
+ * promised): on the safe side. */
 
 #include <stdint.h>
 
@@ -19,11 +23,13 @@
 
 #define FD_RESERVE 24U
 
-/* The most fds a job holds at once, by kind of work. A transfer: the
- * volume (the caller's fd is in the message, already counted). A helper
- * (qemu-img, mkfs, mount, lvm, scrub): its pipes and the error pipe of the
- * spawn, and the files the job opens beside it; a pool scan opens as few. */
-#define FD_COST_TRANSFER 1U
+/* The most fds a job holds at once, by kind of work. A transfer to or from
+ * a file: the volume, then (upload) its refresh, which opens it and a
+ * backing file (the caller's fd is in the message, already counted). A
+ * helper (qemu-img, mkfs, mount, lvm, scrub): its pipes and the error pipe
+ * of the spawn, and the files the job opens beside it; a pool scan opens as
+ * few. An upload to a logical volume is refreshed with lvs: a helper. */
+#define FD_COST_TRANSFER 2U
 #define FD_COST_HELPER 8U
 
 /* Open fds of this process, those numbered below the soft limit (the slots
@@ -33,6 +39,6 @@ int fd_count_open(unsigned *ret);
 /* The soft RLIMIT_NOFILE (UINT64_MAX when unlimited). */
 uint64_t fd_limit_get(void);
 
-/* Whether `cost` more fds fit beside `promised`: 0, or -EMFILE with err
- * naming "too many open files", the numbers and the limit. */
-int fd_budget_check(unsigned promised, unsigned cost, ConfError *err);
+/* Whether `more` fds fit beside those open and the reserve: 0, or -EMFILE
+ * with err naming "too many open files", the numbers and the limit. */
+int fd_budget_check(unsigned more, ConfError *err);

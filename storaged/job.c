@@ -30,14 +30,13 @@ static void *worker(void *arg) {
         return NULL;
 }
 
-/* A job that could not get a thread ends like any other, from the loop, so
- * that done() never runs inside job_start(). */
-static void fail_early(Job *j, int r) {
+/* A job that could not start ends like any other, from the loop, so that
+ * done() never runs inside job_start(). */
+static void fail_early(Job *j, int r, const ConfError *err) {
         JobQueue *q = j->queue;
         uint64_t one = 1;
 
-        conf_error_set(&j->error, "org.virtbus.Error.InternalError", "cannot start a worker thread: %s",
-                       strerror(-r));
+        j->error = *err;
         j->result = r;
         j->started = true;
         pthread_mutex_lock(&q->lock);
@@ -77,18 +76,32 @@ static void unlink_job(JobQueue *q, Job *j) {
         j->next = j->prev = NULL;
 }
 
+/* Waiting jobs start in order, each when a worker is free and its fds fit;
+ * one that does not fit lets the next ones go first. With nothing running
+ * it would wait forever: it ends with the reason. */
 static void start_waiting(JobQueue *q) {
         for (Job *j = q->jobs; j && q->n_running < JOB_MAX_RUNNING; j = j->next) {
+                ConfError err = {};
                 int r;
 
                 if (j->started)
                         continue;
+                if (fd_budget_check(q->fds_running + j->fds, &err) < 0) {
+                        if (q->n_running == 0)
+                                fail_early(j, -EMFILE, &err);
+                        continue;
+                }
                 j->started = true;
                 r = spawn_worker(j);
                 if (r < 0) {
                         log_error_errno(r, "Cannot start a worker thread: %m");
-                        fail_early(j, r);
+                        conf_error_set(&err, "org.virtbus.Error.InternalError", "cannot start a worker thread: %s",
+                                       strerror(-r));
+                        fail_early(j, r, &err);
+                        continue;
                 }
+                j->promised = true;
+                q->fds_running += j->fds;
         }
 }
 
@@ -110,7 +123,8 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
                         q->n_running--;
                 }
                 unlink_job(q, j);
-                q->fds_promised -= j->fds;
+                if (j->promised)
+                        q->fds_running -= j->fds;
                 j->finish(j, j->result, j->userdata);
                 job_free(j);
         }
@@ -166,7 +180,7 @@ int job_queue_done(JobQueue *q) {
 }
 
 int job_queue_check_fds(const JobQueue *q, unsigned fds, ConfError *err) {
-        return fd_budget_check(q->fds_promised, fds, err);
+        return fd_budget_check(MAX(q->fds_running, fds), err);
 }
 
 int job_start(JobQueue *q, const char *kind, const char *object, unsigned fds, job_work_fn work,
@@ -189,7 +203,6 @@ int job_start(JobQueue *q, const char *kind, const char *object, unsigned fds, j
         j->finish = finish;
         j->userdata = userdata;
         j->fds = fds;
-        q->fds_promised += fds;
         /* Appended: waiting jobs start in the order they came. */
         if (!q->jobs)
                 q->jobs = j;

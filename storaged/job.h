@@ -11,9 +11,10 @@
  * order. Blocking calls (a child process such as qemu-img or lvcreate, a
  * copy, fsync) are fine in work().
  *
- * Each job is promised the fds its work() may hold at once, from the job's
- * start to its end, and is refused when they would eat into the reserve
- * kept for the bus connection (fd-budget.h). */
+ * Each job is promised the fds its work() may hold at once, while it runs.
+ * It is refused when it would eat into the reserve kept for the bus
+ * connection, and waits (others may start before it) until its promise
+ * fits beside the running jobs' (fd-budget.h). */
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -47,7 +48,8 @@ struct Job {
         job_done_fn finish;
         void *userdata;
         int result;
-        unsigned fds;           /* promised to it: fd-budget.h */
+        unsigned fds;           /* promised to it while it runs: fd-budget.h */
+        bool promised;          /* fds counted in the queue's fds_running */
         bool started;           /* given to a worker (or failed to be) */
         bool running;           /* has a thread (to join) */
         pthread_t thread;
@@ -63,7 +65,7 @@ struct JobQueue {
         Job *finished;
         Job *jobs;              /* running and waiting, oldest first; loop only */
         unsigned n_running;
-        unsigned fds_promised;  /* sum of the jobs' fds */
+        unsigned fds_running;   /* sum of the running jobs' fds */
 };
 
 int job_queue_init(JobQueue *q, sd_event *e);

@@ -219,8 +219,10 @@ static void vol_done(Job *j, int r, void *userdata) {
 }
 
 /* The fds a job holds at most (fd-budget.h). */
-static unsigned op_fds(VolOp op) {
-        return op == VOL_OP_UPLOAD || op == VOL_OP_DOWNLOAD ? FD_COST_TRANSFER : FD_COST_HELPER;
+static unsigned op_fds(const VolCall *c) {
+        if (c->op == VOL_OP_DOWNLOAD || (c->op == VOL_OP_UPLOAD && c->pool_def->type != STORAGE_POOL_LOGICAL))
+                return FD_COST_TRANSFER;
+        return FD_COST_HELPER;
 }
 
 static const char *op_phrase(VolOp op) {
@@ -233,10 +235,10 @@ static int launch(VolCall *c, sd_bus_error *error) {
         ConfError err = {};
         int r;
 
-        if (job_queue_check_fds(q, op_fds(c->op), &err) < 0)
+        if (job_queue_check_fds(q, op_fds(c), &err) < 0)
                 return vb_error_setf(error, err.name, "cannot %s volume '%s': %s", op_phrase(c->op), v->name,
                                      err.message);
-        r = job_start(q, op_names[c->op], v->bus_path ? v->bus_path : v->pool->path, op_fds(c->op), vol_work,
+        r = job_start(q, op_names[c->op], v->bus_path ? v->bus_path : v->pool->path, op_fds(c), vol_work,
                       vol_done, c, &v->job);
         if (r < 0)
                 return r;

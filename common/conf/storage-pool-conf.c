@@ -67,8 +67,8 @@ static int parse_name(void *obj, xmlNodePtr n, const char *path, ConfError *err)
                 return r;
         /* The name is a file name under confdir. */
         if (!object_name_is_valid(def->name) || str_has_newline(def->name))
-                return xml_err_invalid(err, "invalid pool name '%s': 1 to 255 bytes, no '/', no control "
-                                       "characters, not '.' or '..'", def->name);
+                return xml_err_invalid(err, "invalid pool name '%s': 1 to %d bytes, no '/', no control "
+                                       "characters, not '.' or '..'", def->name, OBJECT_NAME_MAX);
         return 0;
 }
 

@@ -109,6 +109,14 @@ def test_out_of_fds_refuses_uploads_and_stays_on_the_bus(bus, bus_monitor, vroot
                 assert s.upload(vols[i], f.fileno()) == 8192
             assert read_all(vroot / "fds" / f"v{i}.img")[:8192] == b"\xa5" * 8192
         assert on_bus()
+
+        # more active pools than jobs fit at once: after a restart their
+        # checks wait their turn, none is refused
+        pools = [s.start_dir_pool(f"many{i}", vroot / f"many{i}") for i in range(12)]
+        d.kill()
+        d.start()
+        assert all(s.prop(x, POOL, "Active") is True for x in pools + [p])
+        assert len(s.pool(p, "ListStorageVolumes", 0)) == UPLOADS
     finally:
         d.stop()
 
