@@ -203,8 +203,10 @@ void inuse_forget_key(InUseTable *t, const char *key) {
                         remove_at(t, i);
                         changed = true;
                 }
+        /* The volume is gone already: nothing to undo, and no caller to tell. */
         if (changed && save(t) < 0)
-                log_warning("Cannot save %s.", t->file);
+                log_error("Cannot save %s: the deleted volume's users stay listed until it is saved again.",
+                          t->file);
 }
 
 /* ---- lockd ------------------------------------------------------------------ */

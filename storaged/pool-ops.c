@@ -148,7 +148,8 @@ static void done_recover(Pool *p, PoolCall *c, Job *j, int r) {
         } else {
                 log_warning("Pool %s was active but is gone (%s): now inactive.", p->def->name,
                             r < 0 ? j->error.message : "not mounted or not found");
-                (void) pool_remove_state(p);
+                if ((r = pool_remove_state(p)) < 0)
+                        log_error_errno(r, "Cannot remove the state of pool %s: %m", p->def->name);
                 (void) pool_finish_stop(p);
         }
         manager_startup_step_done(m);
@@ -173,9 +174,15 @@ static void pool_done(Job *j, int r, void *userdata) {
                         reply_error(c, j, r);
                         break;
                 }
-                (void) pool_remove_state(p);
                 pool_emit_event(p, POOL_EVENT_STOPPED);
-                reply_ok(c);
+                if ((r = pool_remove_state(p)) < 0) {
+                        /* Stopped, but a restart would find it active again: say so. */
+                        conf_error_set(&j->error, VB_ERROR_OPERATION_FAILED,
+                                       "pool '%s' is stopped, but its state file cannot be removed (%s): it "
+                                       "would be found active after a restart", c->def->name, strerror(-r));
+                        reply_error(c, j, r);
+                } else
+                        reply_ok(c);
                 (void) pool_finish_stop(p);
                 break;
         case POOL_OP_BUILD:

@@ -161,7 +161,8 @@ def test_long_pool_name_is_refused_or_survives_a_restart(storaged, vroot, length
 def test_state_write_failure_fails_the_call(storaged, vroot):
     """The state file of an active pool cannot be written (a directory is
     in its place): starting the pool fails with the reason, the pool is not
-    active (a transient one is not created), and a refresh says so too."""
+    active (a transient one is not created), and a refresh says so too; a
+    Destroy that cannot remove it says so."""
     s = storaged
     target = vroot / "st"
     target.mkdir()
@@ -194,7 +195,16 @@ def test_state_write_failure_fails_the_call(storaged, vroot):
     shutil.rmtree(blocker)
     s.pool(p, "Refresh", 0)
     assert (state_dir(vroot) / "st.xml").is_file()
-    s.pool(p, "Destroy")
+
+    # stopped, but the state file that says "active" cannot go: the call says so
+    (state_dir(vroot) / "st.xml").unlink()
+    blocker.mkdir()
+    (blocker / "x").write_text("in the way")
+    with expect_dbus_error(ERR + "OperationFailed") as e:
+        s.pool(p, "Destroy")
+    assert "'st' is stopped" in e.message and "state file" in e.message
+    assert s.prop(p, POOL, "Active") is False
+    shutil.rmtree(blocker)
     s.pool(p, "Undefine")
 
 
