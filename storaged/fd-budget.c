@@ -67,9 +67,9 @@ int fd_budget_check(unsigned more, ConfError *err) {
         if (used + FD_RESERVE <= limit)
                 return 0;
         conf_error_set(err, VB_ERROR_RESOURCE_BUSY,
-                         "too many open files: %u are open, %u more are promised to running jobs or needed, "
-                         "and %u of the limit of %" PRIu64 " (RLIMIT_NOFILE) are kept free for the bus connection; "
-                         "try again when other transfers or jobs have ended",
-                         open, more, FD_RESERVE, limit);
+                       "too many open files: %u are open, %u more are promised to running jobs or needed, "
+                       "and %u of the limit of %" PRIu64 " (RLIMIT_NOFILE) are kept free for the bus connection; "
+                       "try again when other transfers or jobs have ended",
+                       open, more, FD_RESERVE, limit);
         return -EMFILE;
 }

@@ -8,8 +8,8 @@
  * that is where the state is changed and the D-Bus reply sent.
  *
  * At most JOB_MAX_RUNNING workers run at once; later jobs wait their turn in
- * order. Blocking calls (a child process such as qemu-img or lvcreate, a
- * copy, fsync) are fine in work().
+ * order (but for fds, below). Blocking calls (a child process such as
+ * qemu-img or lvcreate, a copy, fsync) are fine in work().
  *
  * Each job is promised the fds its work() may hold at once, while it runs.
  * It is refused when it would eat into the reserve kept for the bus
