@@ -69,11 +69,13 @@ int pool_save_config(Pool *p) {
 int pool_remove_config(Pool *p) {
         _cleanup_free_ char *file = file_in(p->manager->confdir, p->def->name);
         _cleanup_free_ char *link = file_in(p->manager->autostartdir, p->def->name);
+        int r;
 
         if (!file || !link)
                 return -ENOMEM;
-        (void) unlink_if_exists(link);
-        return unlink_if_exists(file);
+        /* The link first: a definition left behind is still whole. */
+        r = unlink_if_exists(link);
+        return r < 0 ? r : unlink_if_exists(file);
 }
 
 int pool_set_autostart(Pool *p, bool autostart) {
