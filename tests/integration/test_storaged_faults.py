@@ -261,3 +261,20 @@ def test_volume_group_name_never_becomes_an_option(daemon, bus, bus_monitor, vro
         s.define("<pool type='logical'><name>-x</name><source/><target><path>/dev/x</path></target></pool>")
     assert "'-x'" in e.message
     assert pool_names(s) == []
+
+
+def test_undefine_that_cannot_remove_the_autostart_link_changes_nothing(storaged, vroot):
+    s = storaged
+    p = s.define(dir_pool_xml("auto", vroot / "auto"))
+    s.bus.call(D, p, "org.freedesktop.DBus.Properties", "Set", POOL, "Autostart", True, signature="ssv")
+    link = vroot / "etc/virtbus/storage/autostart/auto.xml"
+    link.unlink()
+    link.mkdir()
+    (link / "x").write_text("in the way")
+    with expect_dbus_error(ERR + "OperationFailed") as e:
+        s.pool(p, "Undefine")
+    assert "'auto'" in e.message
+    assert pool_names(s) == ["auto"] and (vroot / "etc/virtbus/storage/auto.xml").is_file()
+    shutil.rmtree(link)
+    s.pool(p, "Undefine")
+    assert pool_names(s) == []
