@@ -55,14 +55,24 @@ static int wipe_check(Job *j, const char *dev, ConfError *err) {
 }
 
 static int logical_build(Job *j, const StoragePoolDef *def, unsigned flags, ConfError *err) {
-        const char *vgcreate[64] = { "vgcreate", "-q", def->source_name };
+        _cleanup_free_ const char **vgcreate = NULL;
         size_t n = 3;
         int r;
 
         if (!def->source_devices)
                 return conf_fail(err, VB_ERROR_INVALID_ARG, "pool '%s' needs <source><device path=''/> to be built",
                                  def->name);
-        for (char **d = def->source_devices; *d && n < ELEMENTSOF(vgcreate) - 1; d++) {
+        /* Every device, or none: a list cut short would build another VG. */
+        if (n + strv_length(def->source_devices) >= COMMAND_ARGS_MAX)
+                return conf_fail(err, VB_ERROR_INVALID_ARG, "pool '%s' has more than %d source devices", def->name,
+                                 COMMAND_ARGS_MAX - 4);
+        vgcreate = calloc(n + strv_length(def->source_devices) + 1, sizeof(*vgcreate));
+        if (!vgcreate)
+                return conf_fail(err, VB_ERROR_NO_MEMORY, "out of memory");
+        vgcreate[0] = "vgcreate";
+        vgcreate[1] = "-q";
+        vgcreate[2] = def->source_name;
+        for (char **d = def->source_devices; *d; d++) {
                 const char *plain[] = { "pvcreate", "-q", *d, NULL };
                 const char *force[] = { "pvcreate", "-q", "-y", "-ff", *d, NULL };
 

@@ -278,3 +278,16 @@ def test_undefine_that_cannot_remove_the_autostart_link_changes_nothing(storaged
     shutil.rmtree(link)
     s.pool(p, "Undefine")
     assert pool_names(s) == []
+
+
+def test_vgcreate_never_gets_a_device_list_cut_short(storaged, vroot):
+    """A helper's argv is never cut short: a logical pool with more source
+    devices than a vgcreate can take is refused before any pvcreate."""
+    s = storaged
+    devs = "".join(f"<device path='/dev/vbtest-none-{i}'/>" for i in range(61))
+    p = s.define(f"<pool type='logical'><name>many</name><source><name>vbtestmany</name>{devs}"
+                 "<format type='lvm2'/></source><target><path>/dev/vbtestmany</path></target></pool>")
+    with expect_dbus_error(ERR + "InvalidArg") as e:
+        s.pool(p, "Build", 0)
+    assert "more than 60 source devices" in e.message
+    s.pool(p, "Undefine")
