@@ -10,8 +10,8 @@ import threading
 import dbus
 import pytest
 
-from test_storaged_common import (D, ERR, POOL, VOL1, dir_pool_xml, read_all, storaged,  # noqa: F401
-                                  vol_xml)
+from test_storaged_common import (D, ERR, POOL, VOL1, Storaged, dir_pool_xml, read_all,  # noqa: F401
+                                  storaged, vol_xml)
 from virtbus_harness import BUILD, Daemon, expect_dbus_error, wait_until
 
 MiB = 1 << 20
@@ -43,15 +43,15 @@ def test_out_of_fds_refuses_uploads_and_stays_on_the_bus(bus, bus_monitor, vroot
     """60 concurrent Uploads with RLIMIT_NOFILE 64: storaged keeps its bus
     name, refuses some with a clear error, completes the others, and takes
     new uploads once they are done."""
-    from test_storaged_common import Storaged
     d = limited_storaged(bus, vroot, NOFILE)
+    pipes, conns = [], []
     try:
         d.start()
         s = Storaged(d, bus, bus_monitor)
         p = s.start_dir_pool("fds", vroot / "fds")
         vols = [s.create_vol(p, vol_xml(f"v{i}.img", MiB, "raw")) for i in range(UPLOADS)]
-        pipes = [os.pipe() for _ in range(UPLOADS)]
-        conns = [bus.new_connection() for _ in range(UPLOADS)]
+        pipes += [list(os.pipe()) for _ in range(UPLOADS)]
+        conns += [bus.new_connection() for _ in range(UPLOADS)]
         results = [None] * UPLOADS
 
         def upload(i):
@@ -62,7 +62,7 @@ def test_out_of_fds_refuses_uploads_and_stays_on_the_bus(bus, bus_monitor, vroot
             except dbus.exceptions.DBusException as e:
                 results[i] = e
 
-        threads = [threading.Thread(target=upload, args=(i,)) for i in range(UPLOADS)]
+        threads = [threading.Thread(target=upload, args=(i,), daemon=True) for i in range(UPLOADS)]
         for t in threads:
             t.start()
 
@@ -89,17 +89,16 @@ def test_out_of_fds_refuses_uploads_and_stays_on_the_bus(bus, bus_monitor, vroot
 
         payload = b"\x5a" * 4096
         for i in range(UPLOADS):
-            os.close(pipes[i][0])
             if i in accepted:
                 os.write(pipes[i][1], payload)
-            os.close(pipes[i][1])
+            for k in (0, 1):
+                os.close(pipes[i][k])
+                pipes[i][k] = -1
         for t in threads:
             t.join(120)
         for i in accepted:
             assert results[i] == len(payload), (i, results[i])
             assert read_all(vroot / "fds" / f"v{i}.img")[:len(payload)] == payload
-        for c in conns:
-            c.close()
 
         # the transfers are done: new ones succeed again
         src = vroot / "src.img"
@@ -119,6 +118,10 @@ def test_out_of_fds_refuses_uploads_and_stays_on_the_bus(bus, bus_monitor, vroot
         assert len(s.pool(p, "ListStorageVolumes", 0)) == UPLOADS
     finally:
         d.stop()
+        for fd in (fd for pair in pipes for fd in pair if fd >= 0):
+            os.close(fd)
+        for c in conns:
+            c.close()
 
 
 def pool_names(s):
@@ -243,7 +246,6 @@ def test_volume_group_name_never_becomes_an_option(daemon, bus, bus_monitor, vro
     """A logical pool's VG name reaches vgs, vgchange and vgremove: one
     that starts with '-' is refused, also in a definition read back from a
     file (written by hand), which is then ignored with a warning."""
-    from test_storaged_common import Storaged
     conf = vroot / "etc/virtbus/storage"
     conf.mkdir(parents=True)
     (conf / "evil.xml").write_text(
