@@ -51,6 +51,21 @@ int fd_count_open(unsigned *ret) {
         return 0;
 }
 
+unsigned fd_budget_room(void) {
+        uint64_t limit = fd_limit_get();
+        unsigned open = 0;
+        int r;
+
+        if (limit == UINT64_MAX)
+                return UINT_MAX;
+        r = fd_count_open(&open);
+        if (r == -EMFILE)
+                return 0;
+        if (r < 0)
+                return UINT_MAX; /* cannot tell: the kernel's EMFILE will say it */
+        return open + FD_RESERVE < limit ? (unsigned) MIN(limit - open - FD_RESERVE, (uint64_t) UINT_MAX) : 0;
+}
+
 int fd_budget_check(unsigned more, ConfError *err) {
         uint64_t limit = fd_limit_get(), used;
         unsigned open = 0;

@@ -42,3 +42,7 @@ uint64_t fd_limit_get(void);
 /* Whether `more` fds fit beside those open and the reserve: 0, or -EMFILE
  * with err naming "too many open files", the numbers and the limit. */
 int fd_budget_check(unsigned more, ConfError *err);
+
+/* The same for several checks in a row (nothing opened in between): the
+ * fds that can still be given to work, counted once. */
+unsigned fd_budget_room(void);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -80,16 +81,27 @@ static void unlink_job(JobQueue *q, Job *j) {
  * one that does not fit lets the next ones go first. With nothing running
  * it would wait forever: it ends with the reason. */
 static void start_waiting(JobQueue *q) {
+        unsigned room = UINT_MAX;
+        bool counted = false;
+
         for (Job *j = q->jobs; j && q->n_running < JOB_MAX_RUNNING; j = j->next) {
                 ConfError err = {};
                 int r;
 
                 if (j->started)
                         continue;
-                if (fd_budget_check(q->fds_running + j->fds, &err) < 0) {
-                        if (q->n_running == 0)
+                /* Workers only open what they were promised: one count will do. */
+                if (!counted) {
+                        room = fd_budget_room();
+                        counted = true;
+                }
+                if ((uint64_t) q->fds_running + j->fds > room) {
+                        if (q->n_running > 0)
+                                continue;
+                        if (fd_budget_check(j->fds, &err) < 0) {
                                 fail_early(j, -EMFILE, &err);
-                        continue;
+                                continue;
+                        }
                 }
                 j->started = true;
                 r = spawn_worker(j);

@@ -87,6 +87,15 @@ static void done_count(Job *j, int r, void *userdata) {
         (*(int *) userdata)++;
 }
 
+static int last_result;
+static char last_message[512];
+
+static void done_keep(Job *j, int r, void *userdata) {
+        last_result = r;
+        snprintf(last_message, sizeof(last_message), "%s", j->error.message);
+        (*(int *) userdata)++;
+}
+
 static void run_until(sd_event *e, int *done, int n) {
         for (int i = 0; i < 500 && *done < n; i++)
                 CHECK(sd_event_run(e, 10 * 1000) >= 0);
@@ -125,8 +134,35 @@ static void test_job_promise(void) {
         CHECK_INTEQ(job_queue_done(&q), 0);
 }
 
+/* A waiting job whose fds were taken meanwhile by something else, with
+ * nothing running that could give them back: it ends with the reason
+ * instead of waiting forever. */
+static void test_job_never_fits(void) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        JobQueue q;
+        int done = 0, fds[8], n = 0;
+
+        CHECK(sd_event_new(&e) >= 0);
+        CHECK(job_queue_init(&q, e) == 0);
+        set_room(FD_RESERVE + 10);
+        atomic_store(&release, false);
+        CHECK_INTEQ(job_start(&q, "a", NULL, 6, work_wait, done_count, &done, NULL), 0);
+        CHECK_INTEQ(job_start(&q, "b", NULL, 5, work_wait, done_keep, &done, NULL), 0);
+        while (n < (int) ELEMENTSOF(fds) && (fds[n] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+                n++;
+        CHECK_INTEQ(n, 8);
+        atomic_store(&release, true);
+        run_until(e, &done, 2);
+        CHECK_INTEQ(last_result, -EMFILE);
+        CHECK(strstr(last_message, "too many open files") != NULL);
+        while (n > 0)
+                close(fds[--n]);
+        CHECK(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+        CHECK_INTEQ(job_queue_done(&q), 0);
+}
+
 static void test_setup(void) {
         CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
 }
 
-UNIT_TESTS(test_setup, test_count, test_check, test_check_when_full, test_job_promise)
+UNIT_TESTS(test_setup, test_count, test_check, test_check_when_full, test_job_promise, test_job_never_fits)
