@@ -3,6 +3,7 @@
  * target directory): volumes are the regular files in the directory. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -117,6 +118,11 @@ static char *dir_vol_path(const StoragePoolDef *def, const char *name) {
 }
 
 static int dir_vol_check(const StoragePoolDef *def, const StorageVolDef *vdef, bool clone, ConfError *err) {
+        /* The name fits a file name (the parser saw to it); the path must fit too. */
+        if (strlen(def->target_path) + 1 + strlen(vdef->name) >= PATH_MAX)
+                return conf_fail(err, VB_ERROR_INVALID_ARG,
+                                 "volume name '%s' is too long for pool '%s': its path would be longer than %d bytes",
+                                 vdef->name, def->name, PATH_MAX - 1);
         return vol_file_check(vdef, clone, err);
 }
 
@@ -261,8 +267,8 @@ static int fs_mkfs(Job *j, const StoragePoolDef *def, unsigned flags, ConfError 
         /* -F (ext*) and -f (xfs, btrfs): the flags asked for it. */
         const char *force = strncmp(fmt, "ext", 3) == 0 ? "-F" : "-f";
         const char *argv[] = { mkfs, "-q", force, dev, NULL };
-        if (streq(fmt, "vfat"))
-                argv[1] = argv[2] = dev, argv[3] = NULL;
+        if (streq(fmt, "vfat")) /* mkfs.vfat DEVICE: no -q, no force */
+                argv[1] = dev, argv[2] = NULL;
         return command_run(j, argv, NULL, err);
 }
 

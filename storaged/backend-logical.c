@@ -55,14 +55,24 @@ static int wipe_check(Job *j, const char *dev, ConfError *err) {
 }
 
 static int logical_build(Job *j, const StoragePoolDef *def, unsigned flags, ConfError *err) {
-        const char *vgcreate[64] = { "vgcreate", "-q", def->source_name };
+        _cleanup_free_ const char **vgcreate = NULL;
         size_t n = 3;
         int r;
 
         if (!def->source_devices)
                 return conf_fail(err, VB_ERROR_INVALID_ARG, "pool '%s' needs <source><device path=''/> to be built",
                                  def->name);
-        for (char **d = def->source_devices; *d && n < ELEMENTSOF(vgcreate) - 1; d++) {
+        /* Every device, or none: a list cut short would build another VG. */
+        if (n + strv_length(def->source_devices) >= COMMAND_ARGS_MAX)
+                return conf_fail(err, VB_ERROR_INVALID_ARG, "pool '%s' has more than %d source devices", def->name,
+                                 COMMAND_ARGS_MAX - 4);
+        vgcreate = calloc(n + strv_length(def->source_devices) + 1, sizeof(*vgcreate));
+        if (!vgcreate)
+                return conf_fail(err, VB_ERROR_NO_MEMORY, "out of memory");
+        vgcreate[0] = "vgcreate";
+        vgcreate[1] = "-q";
+        vgcreate[2] = def->source_name;
+        for (char **d = def->source_devices; *d; d++) {
                 const char *plain[] = { "pvcreate", "-q", *d, NULL };
                 const char *force[] = { "pvcreate", "-q", "-y", "-ff", *d, NULL };
 
@@ -195,7 +205,8 @@ static char *logical_vol_path(const StoragePoolDef *def, const char *name) {
 static int logical_vol_check(const StoragePoolDef *def, const StorageVolDef *vdef, bool clone, ConfError *err) {
         if (!lvm_lv_name_is_valid(vdef->name))
                 return conf_fail(err, VB_ERROR_INVALID_ARG,
-                                 "volume name '%s' is not a valid LV name ([a-zA-Z0-9+_.-], not starting with '-')",
+                                 "volume name '%s' is not a valid LV name (at most 127 characters of [a-zA-Z0-9+_.-], "
+                                 "not starting with '-', not 'snapshot*' or 'pvmove*')",
                                  vdef->name);
         if (vdef->format != STORAGE_FORMAT_NONE && vdef->format != STORAGE_FORMAT_RAW)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "volume format '%s' is not supported in logical pools",

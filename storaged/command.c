@@ -129,6 +129,9 @@ int command_run_full(Job *j, const char *const argv[], command_output_fn on_outp
 
         if (!exe)
                 return conf_fail(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: it is not installed", argv[0]);
+        if (strv_length((char **) argv) >= COMMAND_ARGS_MAX)
+                return conf_fail(err, VB_ERROR_INVALID_ARG, "cannot run %s: more than %d arguments", argv[0],
+                                 COMMAND_ARGS_MAX - 1);
         snprintf(exe_buf, sizeof(exe_buf), "%s", exe);
         if (pipe2(outp, O_CLOEXEC) < 0)
                 return conf_fail(err, VB_ERROR_SYSTEM, "cannot create a pipe: %m");
@@ -140,10 +143,10 @@ int command_run_full(Job *j, const char *const argv[], command_output_fn on_outp
         log_debug("Running %s", cmdline ? cmdline : argv[0]);
 
         /* argv[0] as given (the program's messages use it), the path to exec. */
-        const char *args[64];
+        const char *args[COMMAND_ARGS_MAX];
         size_t n = 0;
         args[n++] = exe_buf;
-        for (size_t i = 1; argv[i] && n < ELEMENTSOF(args) - 1; i++)
+        for (size_t i = 1; argv[i]; i++)
                 args[n++] = argv[i];
         args[n] = NULL;
         ProcessFd map[] = { { outp[1], 1 }, { errp[1], 2 } };

@@ -11,6 +11,10 @@
 /* Called with each chunk of stdout as it arrives (progress parsing). */
 typedef void (*command_output_fn)(Job *j, const char *chunk, size_t n, void *userdata);
 
+/* The most entries of an argv, its NULL included: more are refused, never
+ * cut short. */
+#define COMMAND_ARGS_MAX 64
+
 /* argv[0] is a program name looked up in the usual bin and sbin
  * directories, or a path. *ret_stdout (may be NULL) gets the output. */
 int command_run(Job *j, const char *const argv[], char **ret_stdout, ConfError *err);

@@ -281,29 +281,28 @@ static int method_find_sources(sd_bus_message *msg, void *userdata, sd_bus_error
         return storage_find_sources_async(userdata, type, spec, msg, error);
 }
 
-#define READ SD_BUS_VTABLE_UNPRIVILEGED
-
 static const sd_bus_vtable connect_vtable[] = {
         SD_BUS_VTABLE_START(0),
         BUS_CONNECT_PROPERTIES,
         SD_BUS_METHOD_WITH_NAMES("ListStoragePools", "u", SD_BUS_PARAM(flags), "ao", SD_BUS_PARAM(storagePools),
-                                 method_list_pools, READ),
+                                 method_list_pools, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("StoragePoolCreateXML", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), "o",
-                                 SD_BUS_PARAM(storagePool), method_create_xml, 0),
+                                 SD_BUS_PARAM(storagePool), method_create_xml, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("StoragePoolDefineXML", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), "o",
-                                 SD_BUS_PARAM(storagePool), method_define_xml, 0),
+                                 SD_BUS_PARAM(storagePool), method_define_xml, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("StoragePoolLookupByName", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(storagePool),
-                                 method_lookup_by_name, READ),
+                                 method_lookup_by_name, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("StoragePoolLookupByUUID", "s", SD_BUS_PARAM(uuid), "o", SD_BUS_PARAM(storagePool),
-                                 method_lookup_by_uuid, READ),
+                                 method_lookup_by_uuid, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("StorageVolLookupByKey", "s", SD_BUS_PARAM(key), "o", SD_BUS_PARAM(storageVol),
-                                 method_vol_lookup_by_key, READ),
+                                 method_vol_lookup_by_key, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("StorageVolLookupByPath", "s", SD_BUS_PARAM(path), "o", SD_BUS_PARAM(storageVol),
-                                 method_vol_lookup_by_path, READ),
+                                 method_vol_lookup_by_path, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("FindStoragePoolSources", "ssu", SD_BUS_PARAM(type) SD_BUS_PARAM(srcSpec)
-                                 SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(storagePoolSources), method_find_sources, 0),
+                                 SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(storagePoolSources), method_find_sources,
+                                 BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("GetStoragePoolCapabilities", "u", SD_BUS_PARAM(flags), "s",
-                                 SD_BUS_PARAM(capabilities), method_pool_caps, READ),
+                                 SD_BUS_PARAM(capabilities), method_pool_caps, BUS_READ),
         SD_BUS_SIGNAL_WITH_NAMES("StoragePoolEvent", "oii",
                                  SD_BUS_PARAM(storagePool) SD_BUS_PARAM(event) SD_BUS_PARAM(detail), 0),
         SD_BUS_VTABLE_END,

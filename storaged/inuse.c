@@ -112,33 +112,57 @@ static ssize_t find(const InUseTable *t, const char *owner, const char *key) {
         return -1;
 }
 
-static void remove_at(InUseTable *t, size_t i) {
-        free(t->entries[i].owner);
-        free(t->entries[i].key);
+/* Takes entry i out of the table; the caller owns its strings. */
+static InUseEntry take_at(InUseTable *t, size_t i) {
+        InUseEntry e = t->entries[i];
+
         memmove(t->entries + i, t->entries + i + 1, (t->n - i - 1) * sizeof(*t->entries));
         t->n--;
+        return e;
+}
+
+static void remove_at(InUseTable *t, size_t i) {
+        InUseEntry e = take_at(t, i);
+
+        free(e.owner);
+        free(e.key);
+}
+
+/* Puts taken entries back, in place of a change that could not be saved
+ * (the table in memory stays what the file says). The table had room for
+ * them: this cannot fail. */
+static void put_back(InUseTable *t, InUseEntry *taken, size_t n) {
+        memcpy(t->entries + t->n, taken, n * sizeof(*taken));
+        t->n += n;
 }
 
 int inuse_set(InUseTable *t, const char *owner, const char *key, bool inuse) {
         ssize_t i = find(t, owner, key);
+        InUseEntry old;
         int r;
 
         if ((i >= 0) == inuse)
                 return 0;
-        if (inuse) {
-                char *o = strdup(owner), *k = strdup(key);
-                if (!o || !k) {
-                        free(o);
-                        free(k);
-                        return -ENOMEM;
-                }
-                r = add(t, o, k);
-        } else {
-                remove_at(t, (size_t) i);
-                r = 0;
-        }
-        if (r >= 0)
+        if (!inuse) {
+                old = take_at(t, (size_t) i);
                 r = save(t);
+                if (r < 0) {
+                        put_back(t, &old, 1);
+                        return r;
+                }
+                free(old.owner);
+                free(old.key);
+                return 1;
+        }
+        char *o = strdup(owner), *k = strdup(key);
+        if (!o || !k) {
+                free(o);
+                free(k);
+                return -ENOMEM;
+        }
+        r = add(t, o, k);
+        if (r >= 0 && (r = save(t)) < 0)
+                remove_at(t, t->n - 1);
         return r < 0 ? r : 1;
 }
 
@@ -147,17 +171,28 @@ const char *inuse_owner_of(const InUseTable *t, const char *key) {
         return i >= 0 ? t->entries[i].owner : NULL;
 }
 
-unsigned inuse_release_owner(InUseTable *t, const char *owner) {
-        unsigned n = 0;
+int inuse_release_owner(InUseTable *t, const char *owner) {
+        _cleanup_free_ InUseEntry *taken = calloc(t->n + 1, sizeof(*taken));
+        size_t n = 0;
+        int r;
 
+        if (!taken)
+                return -ENOMEM;
         for (size_t i = t->n; i-- > 0;)
-                if (streq(t->entries[i].owner, owner)) {
-                        remove_at(t, i);
-                        n++;
-                }
-        if (n > 0 && save(t) < 0)
-                log_warning("Cannot save %s.", t->file);
-        return n;
+                if (streq(t->entries[i].owner, owner))
+                        taken[n++] = take_at(t, i);
+        if (n == 0)
+                return 0;
+        r = save(t);
+        if (r < 0) {
+                put_back(t, taken, n);
+                return r;
+        }
+        for (size_t i = 0; i < n; i++) {
+                free(taken[i].owner);
+                free(taken[i].key);
+        }
+        return (int) MIN(n, (size_t) INT_MAX);
 }
 
 void inuse_forget_key(InUseTable *t, const char *key) {
@@ -168,8 +203,10 @@ void inuse_forget_key(InUseTable *t, const char *key) {
                         remove_at(t, i);
                         changed = true;
                 }
+        /* The volume is gone already: nothing to undo, and no caller to tell. */
         if (changed && save(t) < 0)
-                log_warning("Cannot save %s.", t->file);
+                log_error("Cannot save %s: the deleted volume's users stay listed until it is saved again.",
+                          t->file);
 }
 
 /* ---- lockd ------------------------------------------------------------------ */

@@ -27,12 +27,14 @@ typedef struct InUseTable {
 /* Loads file if it exists. */
 int inuse_init(InUseTable *t, const char *file);
 void inuse_done(InUseTable *t);
-/* 1 when it changed (and was saved), 0 when it was so already. */
+/* 1 when it changed (and was saved), 0 when it was so already. A change
+ * that cannot be saved is not made: the table stays what its file says. */
 int inuse_set(InUseTable *t, const char *owner, const char *key, bool inuse);
 /* The first owner using key, or NULL. */
 const char *inuse_owner_of(const InUseTable *t, const char *key);
-/* Drops all of owner's entries; returns how many there were. */
-unsigned inuse_release_owner(InUseTable *t, const char *owner);
+/* Drops all of owner's entries; returns how many there were, or -errno
+ * (nothing dropped) when the table cannot be saved. */
+int inuse_release_owner(InUseTable *t, const char *owner);
 /* Drops every entry of a key (the volume is gone). */
 void inuse_forget_key(InUseTable *t, const char *key);
 bool inuse_owner_is_valid(const char *owner);

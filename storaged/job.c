@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -30,14 +31,13 @@ static void *worker(void *arg) {
         return NULL;
 }
 
-/* A job that could not get a thread ends like any other, from the loop, so
- * that done() never runs inside job_start(). */
-static void fail_early(Job *j, int r) {
+/* A job that could not start ends like any other, from the loop, so that
+ * done() never runs inside job_start(). */
+static void fail_early(Job *j, int r, const ConfError *err) {
         JobQueue *q = j->queue;
         uint64_t one = 1;
 
-        conf_error_set(&j->error, "org.virtbus.Error.InternalError", "cannot start a worker thread: %s",
-                       strerror(-r));
+        j->error = *err;
         j->result = r;
         j->started = true;
         pthread_mutex_lock(&q->lock);
@@ -77,18 +77,43 @@ static void unlink_job(JobQueue *q, Job *j) {
         j->next = j->prev = NULL;
 }
 
+/* Waiting jobs start in order, each when a worker is free and its fds fit;
+ * one that does not fit lets the next ones go first. With nothing running
+ * it would wait forever: it ends with the reason. */
 static void start_waiting(JobQueue *q) {
+        unsigned room = UINT_MAX;
+        bool counted = false;
+
         for (Job *j = q->jobs; j && q->n_running < JOB_MAX_RUNNING; j = j->next) {
+                ConfError err = {};
                 int r;
 
                 if (j->started)
                         continue;
+                /* Workers only open what they were promised: one count will do. */
+                if (!counted) {
+                        room = fd_budget_room();
+                        counted = true;
+                }
+                if ((uint64_t) q->fds_running + j->fds > room) {
+                        if (q->n_running > 0)
+                                continue;
+                        if (fd_budget_check(j->fds, &err) < 0) {
+                                fail_early(j, -EMFILE, &err);
+                                continue;
+                        }
+                }
                 j->started = true;
                 r = spawn_worker(j);
                 if (r < 0) {
                         log_error_errno(r, "Cannot start a worker thread: %m");
-                        fail_early(j, r);
+                        conf_error_set(&err, "org.virtbus.Error.InternalError", "cannot start a worker thread: %s",
+                                       strerror(-r));
+                        fail_early(j, r, &err);
+                        continue;
                 }
+                j->promised = true;
+                q->fds_running += j->fds;
         }
 }
 
@@ -110,6 +135,8 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
                         q->n_running--;
                 }
                 unlink_job(q, j);
+                if (j->promised)
+                        q->fds_running -= j->fds;
                 j->finish(j, j->result, j->userdata);
                 job_free(j);
         }
@@ -164,10 +191,17 @@ int job_queue_done(JobQueue *q) {
         return 0;
 }
 
-int job_start(JobQueue *q, const char *kind, const char *object, job_work_fn work, job_done_fn finish,
-              void *userdata, Job **ret) {
-        Job *j = calloc(1, sizeof(*j));
+int job_queue_check_fds(const JobQueue *q, unsigned fds, ConfError *err) {
+        return fd_budget_check(MAX(q->fds_running, fds), err);
+}
 
+int job_start(JobQueue *q, const char *kind, const char *object, unsigned fds, job_work_fn work,
+              job_done_fn finish, void *userdata, Job **ret) {
+        Job *j;
+
+        if (job_queue_check_fds(q, fds, NULL) < 0)
+                return -EMFILE;
+        j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
         j->queue = q;
@@ -180,6 +214,7 @@ int job_start(JobQueue *q, const char *kind, const char *object, job_work_fn wor
         j->work = work;
         j->finish = finish;
         j->userdata = userdata;
+        j->fds = fds;
         /* Appended: waiting jobs start in the order they came. */
         if (!q->jobs)
                 q->jobs = j;

@@ -8,8 +8,13 @@
  * that is where the state is changed and the D-Bus reply sent.
  *
  * At most JOB_MAX_RUNNING workers run at once; later jobs wait their turn in
- * order. Blocking calls (a child process such as qemu-img or lvcreate, a
- * copy, fsync) are fine in work(). */
+ * order (but for fds, below). Blocking calls (a child process such as
+ * qemu-img or lvcreate, a copy, fsync) are fine in work().
+ *
+ * Each job is promised the fds its work() may hold at once, while it runs.
+ * It is refused when it would eat into the reserve kept for the bus
+ * connection, and waits (others may start before it) until its promise
+ * fits beside the running jobs' (fd-budget.h). */
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +22,7 @@
 #include <systemd/sd-event.h>
 
 #include "domain-conf.h" /* ConfError */
+#include "fd-budget.h"
 #include "xml-util.h"    /* conf_fail() */
 #include "macro.h"
 
@@ -42,6 +48,8 @@ struct Job {
         job_done_fn finish;
         void *userdata;
         int result;
+        unsigned fds;           /* promised to it while it runs: fd-budget.h */
+        bool promised;          /* fds counted in the queue's fds_running */
         bool started;           /* given to a worker (or failed to be) */
         bool running;           /* has a thread (to join) */
         pthread_t thread;
@@ -57,6 +65,7 @@ struct JobQueue {
         Job *finished;
         Job *jobs;              /* running and waiting, oldest first; loop only */
         unsigned n_running;
+        unsigned fds_running;   /* sum of the running jobs' fds */
 };
 
 int job_queue_init(JobQueue *q, sd_event *e);
@@ -65,8 +74,13 @@ int job_queue_init(JobQueue *q, sd_event *e);
  * the queue (and what they use) must not be freed. */
 int job_queue_done(JobQueue *q);
 
-int job_start(JobQueue *q, const char *kind, const char *object, job_work_fn work, job_done_fn finish,
-              void *userdata, Job **ret);
+/* Whether a job holding `fds` fds would be admitted now: 0, or -EMFILE
+ * with err saying why (too many open files, and the limit). */
+int job_queue_check_fds(const JobQueue *q, unsigned fds, ConfError *err);
+/* -EMFILE when job_queue_check_fds() refuses: check that first, for the
+ * message. */
+int job_start(JobQueue *q, const char *kind, const char *object, unsigned fds, job_work_fn work,
+              job_done_fn finish, void *userdata, Job **ret);
 unsigned job_queue_count(const JobQueue *q);
 
 /* From work(): progress, and whether to stop. */

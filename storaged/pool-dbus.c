@@ -191,32 +191,31 @@ static int property_set_autostart(sd_bus *bus, const char *path, const char *int
         return 0;
 }
 
-#define READ SD_BUS_VTABLE_UNPRIVILEGED
-
 static const sd_bus_vtable pool_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Active", "b", property_get, 0, 0),
-        SD_BUS_WRITABLE_PROPERTY("Autostart", "b", property_get, property_set_autostart, 0, 0),
+        SD_BUS_WRITABLE_PROPERTY("Autostart", "b", property_get, property_set_autostart, 0, BUS_ROOT),
         SD_BUS_PROPERTY("Name", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Persistent", "b", property_get, 0, 0),
         SD_BUS_PROPERTY("UUID", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD_WITH_NAMES("Build", "u", SD_BUS_PARAM(flags), NULL, , method_build, 0),
-        SD_BUS_METHOD_WITH_NAMES("Create", "u", SD_BUS_PARAM(flags), NULL, , method_create, 0),
-        SD_BUS_METHOD_WITH_NAMES("Delete", "u", SD_BUS_PARAM(flags), NULL, , method_delete, 0),
-        SD_BUS_METHOD("Destroy", NULL, NULL, method_destroy, 0),
-        SD_BUS_METHOD_WITH_NAMES("GetInfo", NULL, , "(ittt)", SD_BUS_PARAM(info), method_get_info, READ),
+        SD_BUS_METHOD_WITH_NAMES("Build", "u", SD_BUS_PARAM(flags), NULL, , method_build, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("Create", "u", SD_BUS_PARAM(flags), NULL, , method_create, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("Delete", "u", SD_BUS_PARAM(flags), NULL, , method_delete, BUS_ROOT),
+        SD_BUS_METHOD("Destroy", NULL, NULL, method_destroy, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("GetInfo", NULL, , "(ittt)", SD_BUS_PARAM(info), method_get_info, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("GetXMLDesc", "u", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(xml), method_get_xml_desc,
-                                 READ),
+                                 BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("ListStorageVolumes", "u", SD_BUS_PARAM(flags), "ao", SD_BUS_PARAM(storageVols),
-                                 method_list_volumes, READ),
-        SD_BUS_METHOD_WITH_NAMES("Refresh", "u", SD_BUS_PARAM(flags), NULL, , method_refresh, 0),
+                                 method_list_volumes, BUS_READ),
+        SD_BUS_METHOD_WITH_NAMES("Refresh", "u", SD_BUS_PARAM(flags), NULL, , method_refresh, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("StorageVolCreateXML", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), "o",
-                                 SD_BUS_PARAM(storageVol), method_vol_create_xml, 0),
+                                 SD_BUS_PARAM(storageVol), method_vol_create_xml, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("StorageVolCreateXMLFrom", "ssu", SD_BUS_PARAM(xml) SD_BUS_PARAM(key)
-                                 SD_BUS_PARAM(flags), "o", SD_BUS_PARAM(storageVol), method_vol_create_xml_from, 0),
+                                 SD_BUS_PARAM(flags), "o", SD_BUS_PARAM(storageVol), method_vol_create_xml_from,
+                                 BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("StorageVolLookupByName", "s", SD_BUS_PARAM(name), "o", SD_BUS_PARAM(storageVol),
-                                 method_vol_lookup_by_name, READ),
-        SD_BUS_METHOD("Undefine", NULL, NULL, method_undefine, 0),
+                                 method_vol_lookup_by_name, BUS_READ),
+        SD_BUS_METHOD("Undefine", NULL, NULL, method_undefine, BUS_ROOT),
         SD_BUS_SIGNAL("Refresh", NULL, 0),
         SD_BUS_VTABLE_END,
 };

@@ -22,6 +22,11 @@ static const char *const op_busy[] = {
         [POOL_OP_REFRESH] = "refreshing", [POOL_OP_RECOVER] = "recovering",
 };
 
+static const char *const op_verb[] = {
+        [POOL_OP_START] = "start",     [POOL_OP_STOP] = "stop",       [POOL_OP_BUILD] = "build",
+        [POOL_OP_DELETE] = "delete",   [POOL_OP_REFRESH] = "refresh", [POOL_OP_RECOVER] = "recover",
+};
+
 typedef struct PoolCall {
         Pool *pool;
         PoolOp op;
@@ -32,12 +37,14 @@ typedef struct PoolCall {
         bool still_active;     /* recover: the pool was found */
         bool startup;          /* autostart: the manager waits for it to take the bus name */
         StoragePoolDef *def;   /* the worker's copy */
+        char *state_file;      /* start: the worker writes it */
         PoolScan scan;
         sd_bus_message *msg;
 } PoolCall;
 
 static void pool_call_free(PoolCall *c) {
         storage_pool_def_free(c->def);
+        free(c->state_file);
         pool_scan_done(&c->scan);
         sd_bus_message_unref(c->msg);
         free(c);
@@ -53,6 +60,12 @@ static int start_work(Job *j, PoolCall *c, const PoolBackend *b) {
         if (r < 0)
                 return r;
         r = b->refresh(j, c->def, &c->scan, &j->error);
+        /* Active means "found again after a restart": without its state
+         * file the pool is not started. */
+        if (r >= 0 && (r = pool_write_state(c->state_file, c->def, c->scan.capacity, c->scan.allocation,
+                                            c->scan.available)) < 0)
+                r = conf_fail(&j->error, VB_ERROR_OPERATION_FAILED, "cannot save the state of pool '%s' in %s: %s",
+                              c->def->name, c->state_file, strerror(-r));
         if (r < 0)
                 (void) b->stop(j, c->def, &ignored); /* a half-started pool is stopped again */
         return r;
@@ -95,14 +108,14 @@ static void reply_ok(PoolCall *c) {
 
 static void reply_error(PoolCall *c, Job *j, int r) {
         if (c->msg)
-                (void) reply_job_error(c->msg, &j->error, r, "cannot %s pool '%s'", op_busy[c->op], c->def->name);
+                (void) reply_job_error(c->msg, &j->error, r, "cannot %s pool '%s'", op_verb[c->op], c->def->name);
         else
                 log_warning("Pool %s: %s", c->def->name, j->error.message);
 }
 
 static void done_start(Pool *p, PoolCall *c, Job *j, int r) {
-        if (r >= 0)
-                r = pool_apply_scan(p, &c->scan);
+        if (r >= 0 && (r = pool_apply_scan(p, &c->scan)) < 0)
+                (void) pool_remove_state(p); /* not active after a restart either */
         if (r < 0) {
                 reply_error(c, j, r);
                 if (c->transient_new) {
@@ -112,8 +125,10 @@ static void done_start(Pool *p, PoolCall *c, Job *j, int r) {
                 return;
         }
         p->active = true;
-        if (pool_save_state(p) < 0)
-                log_warning("Cannot save the state of pool %s.", p->def->name);
+        p->def->has_sizes = true; /* as the state file has them */
+        p->def->capacity = p->capacity;
+        p->def->allocation = p->allocation;
+        p->def->available = p->available;
         if (c->build)
                 pool_emit_event(p, POOL_EVENT_CREATED);
         pool_emit_event(p, POOL_EVENT_STARTED);
@@ -127,11 +142,14 @@ static void done_recover(Pool *p, PoolCall *c, Job *j, int r) {
                 r = pool_apply_scan(p, &c->scan);
         if (r >= 0 && c->still_active) {
                 log_info("Pool %s is active, with %zu volume(s).", p->def->name, p->n_vols);
-                (void) pool_save_state(p);
+                /* The state file read at start stays if this fails: only the sizes are old. */
+                if ((r = pool_save_state(p)) < 0)
+                        log_warning_errno(r, "Cannot update the state of pool %s: %m", p->def->name);
         } else {
                 log_warning("Pool %s was active but is gone (%s): now inactive.", p->def->name,
                             r < 0 ? j->error.message : "not mounted or not found");
-                (void) pool_remove_state(p);
+                if ((r = pool_remove_state(p)) < 0)
+                        log_error_errno(r, "Cannot remove the state of pool %s: %m", p->def->name);
                 (void) pool_finish_stop(p);
         }
         manager_startup_step_done(m);
@@ -156,9 +174,15 @@ static void pool_done(Job *j, int r, void *userdata) {
                         reply_error(c, j, r);
                         break;
                 }
-                (void) pool_remove_state(p);
                 pool_emit_event(p, POOL_EVENT_STOPPED);
-                reply_ok(c);
+                if ((r = pool_remove_state(p)) < 0) {
+                        /* Stopped, but a restart would find it active again: say so. */
+                        conf_error_set(&j->error, VB_ERROR_OPERATION_FAILED,
+                                       "pool '%s' is stopped, but its state file cannot be removed (%s): it "
+                                       "would be found active after a restart", c->def->name, strerror(-r));
+                        reply_error(c, j, r);
+                } else
+                        reply_ok(c);
                 (void) pool_finish_stop(p);
                 break;
         case POOL_OP_BUILD:
@@ -173,11 +197,14 @@ static void pool_done(Job *j, int r, void *userdata) {
         case POOL_OP_REFRESH:
                 if (r >= 0)
                         r = pool_apply_scan(p, &c->scan);
+                if (r >= 0 && (r = pool_save_state(p)) < 0)
+                        conf_error_set(&j->error, VB_ERROR_OPERATION_FAILED,
+                                       "pool '%s' was refreshed but its state could not be saved: %s", c->def->name,
+                                       strerror(-r));
                 if (r < 0) {
                         reply_error(c, j, r);
                         break;
                 }
-                (void) pool_save_state(p);
                 pool_emit_refresh(p);
                 reply_ok(c);
                 break;
@@ -196,18 +223,25 @@ static int check_not_busy(Pool *p, sd_bus_error *error) {
 
 static int launch(Pool *p, PoolOp op, unsigned flags, bool build, sd_bus_message *msg, sd_bus_error *error,
                   PoolCall **ret) {
-        PoolCall *c = calloc(1, sizeof(*c));
+        ConfError err = {};
+        PoolCall *c;
         int r;
 
+        if (job_queue_check_fds(&p->manager->jobs, FD_COST_HELPER, &err) < 0)
+                return vb_error_setf(error, err.name, "cannot %s pool '%s': %s", op_verb[op], p->def->name,
+                                     err.message);
+        c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         *c = (PoolCall) { .pool = p, .op = op, .flags = flags, .build = build, .msg = sd_bus_message_ref(msg) };
         r = storage_pool_def_copy(p->def, &c->def);
+        if (r >= 0 && op == POOL_OP_START && !(c->state_file = pool_state_file(p)))
+                r = -ENOMEM;
         if (r < 0) {
                 pool_call_free(c);
                 return r;
         }
-        r = job_start(&p->manager->jobs, op_busy[op], p->path, pool_work, pool_done, c, NULL);
+        r = job_start(&p->manager->jobs, op_busy[op], p->path, FD_COST_HELPER, pool_work, pool_done, c, NULL);
         if (r < 0) {
                 pool_call_free(c);
                 return r;

@@ -69,11 +69,13 @@ int pool_save_config(Pool *p) {
 int pool_remove_config(Pool *p) {
         _cleanup_free_ char *file = file_in(p->manager->confdir, p->def->name);
         _cleanup_free_ char *link = file_in(p->manager->autostartdir, p->def->name);
+        int r;
 
         if (!file || !link)
                 return -ENOMEM;
-        (void) unlink_if_exists(link);
-        return unlink_if_exists(file);
+        /* The link first: a definition left behind is still whole. */
+        r = unlink_if_exists(link);
+        return r < 0 ? r : unlink_if_exists(file);
 }
 
 int pool_set_autostart(Pool *p, bool autostart) {
@@ -96,22 +98,31 @@ int pool_set_autostart(Pool *p, bool autostart) {
         return 0;
 }
 
-/* The live state: the definition in force (with the sizes), and whether
- * the pool is persistent, so a transient pool is found again too. */
-int pool_save_state(Pool *p) {
-        _cleanup_free_ char *xml = NULL, *file = file_in(p->manager->rundir, p->def->name);
+char *pool_state_file(Pool *p) {
+        return file_in(p->manager->rundir, p->def->name);
+}
+
+int pool_write_state(const char *file, StoragePoolDef *def, uint64_t capacity, uint64_t allocation,
+                     uint64_t available) {
+        _cleanup_free_ char *xml = NULL;
         int r;
 
-        if (!file)
-                return -ENOMEM;
-        p->def->has_sizes = true;
-        p->def->capacity = p->capacity;
-        p->def->allocation = p->allocation;
-        p->def->available = p->available;
-        r = storage_pool_def_format(p->def, 0, &xml);
+        def->has_sizes = true;
+        def->capacity = capacity;
+        def->allocation = allocation;
+        def->available = available;
+        r = storage_pool_def_format(def, 0, &xml);
         if (r < 0)
                 return r;
         return write_file_atomic(file, xml, strlen(xml), 0600);
+}
+
+int pool_save_state(Pool *p) {
+        _cleanup_free_ char *file = pool_state_file(p);
+
+        if (!file)
+                return -ENOMEM;
+        return pool_write_state(file, p->def, p->capacity, p->allocation, p->available);
 }
 
 int pool_remove_state(Pool *p) {

@@ -59,6 +59,14 @@ const StoragePoolDef *pool_current_def(const Pool *p, bool inactive);
 int pool_save_config(Pool *p);
 int pool_remove_config(Pool *p);
 int pool_set_autostart(Pool *p, bool autostart);
+/* The live state: the definition in force (with the sizes), so that an
+ * active pool, transient ones too, is found again after a restart. A
+ * pool is active only once its state is written: a failure is the
+ * caller's failure, never only a warning. pool_write_state() is the part a
+ * start job's worker runs, on its copy of the definition. */
+char *pool_state_file(Pool *p);
+int pool_write_state(const char *file, StoragePoolDef *def, uint64_t capacity, uint64_t allocation,
+                     uint64_t available);
 int pool_save_state(Pool *p);
 int pool_remove_state(Pool *p);
 

@@ -138,6 +138,7 @@ static void find_done(Job *j, int r, void *userdata) {
 int storage_find_sources_async(Manager *m, const char *type, const char *spec, sd_bus_message *msg,
                                sd_bus_error *error) {
         int t = storage_pool_type_from_string(type);
+        ConfError err = {};
         FindCall *c;
         int r;
 
@@ -146,11 +147,13 @@ int storage_find_sources_async(Manager *m, const char *type, const char *spec, s
         if (t != STORAGE_POOL_LOGICAL)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "finding sources of storage pool type '%s' is not supported (logical only)", type);
+        if (job_queue_check_fds(&m->jobs, FD_COST_HELPER, &err) < 0)
+                return vb_error_setf(error, err.name, "cannot find storage pool sources: %s", err.message);
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         c->msg = sd_bus_message_ref(msg);
-        r = job_start(&m->jobs, "find-sources", STORAGED_ROOT, find_work, find_done, c, NULL);
+        r = job_start(&m->jobs, "find-sources", STORAGED_ROOT, FD_COST_HELPER, find_work, find_done, c, NULL);
         if (r < 0) {
                 sd_bus_message_unref(c->msg);
                 free(c);

@@ -62,7 +62,11 @@ static int method_release_owner(sd_bus_message *msg, void *userdata, sd_bus_erro
 
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(msg, "u", inuse_release_owner(&m->inuse, owner));
+        r = inuse_release_owner(&m->inuse, owner);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the in-use table %s: %s",
+                                     m->inuse.file, strerror(-r));
+        return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
 }
 
 static int method_list_in_use(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -100,19 +104,17 @@ static int method_list_jobs(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_send(NULL, reply, NULL);
 }
 
-#define READ SD_BUS_VTABLE_UNPRIVILEGED
-
 static const sd_bus_vtable storage1_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("ResolveVolume", "ss", SD_BUS_PARAM(pool) SD_BUS_PARAM(volume), "osss",
                                  SD_BUS_PARAM(storageVol) SD_BUS_PARAM(path) SD_BUS_PARAM(format) SD_BUS_PARAM(type),
-                                 method_resolve, READ),
+                                 method_resolve, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("SetVolumeInUse", "sssb", SD_BUS_PARAM(pool) SD_BUS_PARAM(volume)
-                                 SD_BUS_PARAM(owner) SD_BUS_PARAM(inuse), NULL, , method_set_in_use, 0),
+                                 SD_BUS_PARAM(owner) SD_BUS_PARAM(inuse), NULL, , method_set_in_use, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("ReleaseOwner", "s", SD_BUS_PARAM(owner), "u", SD_BUS_PARAM(released),
-                                 method_release_owner, 0),
-        SD_BUS_METHOD_WITH_NAMES("ListVolumesInUse", NULL, , "a(ss)", SD_BUS_PARAM(uses), method_list_in_use, READ),
-        SD_BUS_METHOD_WITH_NAMES("ListJobs", NULL, , "a(ostt)", SD_BUS_PARAM(jobs), method_list_jobs, READ),
+                                 method_release_owner, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("ListVolumesInUse", NULL, , "a(ss)", SD_BUS_PARAM(uses), method_list_in_use, BUS_READ),
+        SD_BUS_METHOD_WITH_NAMES("ListJobs", NULL, , "a(ostt)", SD_BUS_PARAM(jobs), method_list_jobs, BUS_READ),
         SD_BUS_VTABLE_END,
 };
 

@@ -2,8 +2,6 @@
 /* org.libvirt.StorageVol and org.virtbus.StorageVol1 on
  * <root>/storagevol/<escaped key>: the bus surface of volume.c and
  * volume-ops.c. */
-#include <fcntl.h>
-
 #include "bus-util.h"
 #include "error.h"
 #include "manager.h"
@@ -62,10 +60,8 @@ static int method_transfer(sd_bus_message *msg, Volume *v, bool upload, sd_bus_e
         r = sd_bus_message_read(msg, "httu", &fd, &offset, &length, &flags);
         if (r < 0)
                 return r;
-        /* The message owns fd: ours lives as long as the job. */
-        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot duplicate the file descriptor: %m");
+        /* The message owns fd, and the job holds the message until it
+         * answers: no copy, which would take a second fd per transfer. */
         return volume_transfer_async(v, upload, fd, offset, length, flags, msg, error);
 }
 
@@ -130,20 +126,18 @@ static int property_get1(sd_bus *bus, const char *path, const char *interface, c
         return -ENOENT;
 }
 
-#define READ SD_BUS_VTABLE_UNPRIVILEGED
-
 static const sd_bus_vtable vol_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Key", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Path", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD_WITH_NAMES("Delete", "u", SD_BUS_PARAM(flags), NULL, , method_delete, 0),
+        SD_BUS_METHOD_WITH_NAMES("Delete", "u", SD_BUS_PARAM(flags), NULL, , method_delete, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("GetInfo", "u", SD_BUS_PARAM(flags), "(itt)", SD_BUS_PARAM(info), method_get_info,
-                                 READ),
+                                 BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("GetXMLDesc", "u", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(xml), method_get_xml_desc,
-                                 READ),
-        SD_BUS_METHOD_WITH_NAMES("Resize", "tu", SD_BUS_PARAM(capacity) SD_BUS_PARAM(flags), NULL, , method_resize, 0),
-        SD_BUS_METHOD_WITH_NAMES("Wipe", "uu", SD_BUS_PARAM(pattern) SD_BUS_PARAM(flags), NULL, , method_wipe, 0),
+                                 BUS_READ),
+        SD_BUS_METHOD_WITH_NAMES("Resize", "tu", SD_BUS_PARAM(capacity) SD_BUS_PARAM(flags), NULL, , method_resize, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("Wipe", "uu", SD_BUS_PARAM(pattern) SD_BUS_PARAM(flags), NULL, , method_wipe, BUS_ROOT),
         SD_BUS_VTABLE_END,
 };
 
@@ -154,11 +148,11 @@ static const sd_bus_vtable vol1_vtable[] = {
         SD_BUS_PROPERTY("JobProgress", "(tt)", property_get1, 0, 0),
         SD_BUS_PROPERTY("Users", "as", property_get1, 0, 0),
         SD_BUS_METHOD_WITH_NAMES("Upload", "httu", SD_BUS_PARAM(fd) SD_BUS_PARAM(offset) SD_BUS_PARAM(length)
-                                 SD_BUS_PARAM(flags), "t", SD_BUS_PARAM(bytes), method_upload, 0),
+                                 SD_BUS_PARAM(flags), "t", SD_BUS_PARAM(bytes), method_upload, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("Download", "httu", SD_BUS_PARAM(fd) SD_BUS_PARAM(offset) SD_BUS_PARAM(length)
-                                 SD_BUS_PARAM(flags), "t", SD_BUS_PARAM(bytes), method_download, 0),
+                                 SD_BUS_PARAM(flags), "t", SD_BUS_PARAM(bytes), method_download, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("SetInUse", "sb", SD_BUS_PARAM(owner) SD_BUS_PARAM(inuse), NULL, ,
-                                 method_set_in_use, 0),
+                                 method_set_in_use, BUS_ROOT),
         SD_BUS_VTABLE_END,
 };
 

@@ -46,8 +46,7 @@ typedef struct VolCall {
 static void vol_call_free(VolCall *c) {
         vol_request_free(c->req);
         storage_pool_def_free(c->pool_def);
-        if (c->transfer.client_fd >= 0)
-                close(c->transfer.client_fd);
+        /* transfer.client_fd belongs to msg */
         sd_bus_message_unref(c->msg);
         free(c);
 }
@@ -219,11 +218,28 @@ static void vol_done(Job *j, int r, void *userdata) {
         vol_call_free(c);
 }
 
-static int launch(VolCall *c) {
-        Volume *v = c->vol;
-        int r = job_start(&v->pool->manager->jobs, op_names[c->op], v->bus_path ? v->bus_path : v->pool->path,
-                          vol_work, vol_done, c, &v->job);
+/* The fds a job holds at most (fd-budget.h). */
+static unsigned op_fds(const VolCall *c) {
+        if (c->op == VOL_OP_DOWNLOAD || (c->op == VOL_OP_UPLOAD && c->pool_def->type != STORAGE_POOL_LOGICAL))
+                return FD_COST_TRANSFER;
+        return FD_COST_HELPER;
+}
 
+static const char *op_phrase(VolOp op) {
+        return op == VOL_OP_UPLOAD ? "upload to" : op == VOL_OP_DOWNLOAD ? "download from" : op_names[op];
+}
+
+static int launch(VolCall *c, sd_bus_error *error) {
+        Volume *v = c->vol;
+        JobQueue *q = &v->pool->manager->jobs;
+        ConfError err = {};
+        int r;
+
+        if (job_queue_check_fds(q, op_fds(c), &err) < 0)
+                return vb_error_setf(error, err.name, "cannot %s volume '%s': %s", op_phrase(c->op), v->name,
+                                     err.message);
+        r = job_start(q, op_names[c->op], v->bus_path ? v->bus_path : v->pool->path, op_fds(c), vol_work,
+                      vol_done, c, &v->job);
         if (r < 0)
                 return r;
         v->busy = op_names[c->op];
@@ -247,7 +263,7 @@ static void after_lease_check(const char *holder, void *userdata) {
         if (holder)
                 r = busy_error(&e, v, op_names[c->op], holder);
         else
-                r = launch(c);
+                r = launch(c, &e);
         if (r >= 0)
                 return;
         if (!sd_bus_error_is_set(&e))
@@ -280,7 +296,7 @@ static int launch_unless_in_use(VolCall *c, sd_bus_error *error) {
 
 /* Runs c: at once, or after the in-use check; frees c on failure. */
 static int run_call(VolCall *c, bool check_in_use, sd_bus_error *error) {
-        int r = check_in_use ? launch_unless_in_use(c, error) : launch(c);
+        int r = check_in_use ? launch_unless_in_use(c, error) : launch(c, error);
 
         if (r < 0)
                 vol_call_free(c);
@@ -356,7 +372,7 @@ int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *src, s
                 c->req->src_format = src->info.format;
                 c->req->src_capacity = src->info.capacity;
         }
-        if ((src && !c->req->src_path) || (r = launch(c)) < 0) {
+        if ((src && !c->req->src_path) || (r = launch(c, error)) < 0) {
                 vol_call_free(c);
                 pool_remove_volume(p, v);
                 volume_free(v);
@@ -498,15 +514,11 @@ int volume_transfer_async(Volume *v, bool upload, int fd, uint64_t offset, uint6
             (r = check_fd_access(fd, upload, error)) >= 0 &&
             transfer_check_range(v->name, offset, length, volume_transfer_limit(v), &len, &err) < 0)
                 r = vb_error_setf(error, err.name, "%s", err.message);
-        if (r < 0) {
-                close(fd);
+        if (r < 0)
                 return r;
-        }
         c = vol_call_new(v, upload ? VOL_OP_UPLOAD : VOL_OP_DOWNLOAD, msg);
-        if (!c) {
-                close(fd);
+        if (!c)
                 return -ENOMEM;
-        }
         c->transfer = (TransferRequest) {
                 .client_fd = fd,
                 .volume_fd = -1,

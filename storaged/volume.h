@@ -60,6 +60,6 @@ int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *clone_
 int volume_delete_async(Volume *v, unsigned flags, sd_bus_message *msg, sd_bus_error *error);
 int volume_resize_async(Volume *v, uint64_t capacity, unsigned flags, sd_bus_message *msg, sd_bus_error *error);
 int volume_wipe_async(Volume *v, unsigned algorithm, unsigned flags, sd_bus_message *msg, sd_bus_error *error);
-/* transfer-ops in volume-ops.c: fd is ours (a dup of the caller's). */
+/* transfer-ops in volume-ops.c: fd belongs to msg, which the job holds. */
 int volume_transfer_async(Volume *v, bool upload, int fd, uint64_t offset, uint64_t length, unsigned flags,
                           sd_bus_message *msg, sd_bus_error *error);

@@ -67,8 +67,8 @@ static int parse_name(void *obj, xmlNodePtr n, const char *path, ConfError *err)
                 return r;
         /* The name is a file name under confdir. */
         if (!object_name_is_valid(def->name) || str_has_newline(def->name))
-                return xml_err_invalid(err, "invalid pool name '%s': 1 to 255 bytes, no '/', no control "
-                                       "characters, not '.' or '..'", def->name);
+                return xml_err_invalid(err, "invalid pool name '%s': 1 to %d bytes, no '/', no control "
+                                       "characters, not '.' or '..'", def->name, OBJECT_NAME_MAX);
         return 0;
 }
 
@@ -260,6 +260,17 @@ static int has_child(xmlNodePtr n, const char *name) {
         return false;
 }
 
+/* An LVM volume group name (LVM's rules: at most 127 of [a-zA-Z0-9+_.-],
+ * not starting with '-'). It becomes an argument of vgs, vgchange and
+ * vgremove: checked here, so that a definition read back from a file
+ * cannot pass an option to them either. */
+static bool vg_name_is_valid(const char *s) {
+        size_t n = strlen(s);
+
+        return n > 0 && n <= 127 && s[0] != '-' && !streq(s, ".") && !streq(s, "..") &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+_.-") == n;
+}
+
 /* What the schema requires per type, and libvirt's defaults. */
 static int check_required(StoragePoolDef *def, xmlNodePtr root, ConfError *err) {
         size_t n_dev = strv_length(def->source_devices);
@@ -271,6 +282,11 @@ static int check_required(StoragePoolDef *def, xmlNodePtr root, ConfError *err) 
                         return xml_err_oom(err);
                 if (!def->source_name && !(def->source_name = strdup(def->name)))
                         return xml_err_oom(err);
+                if (!vg_name_is_valid(def->source_name))
+                        return xml_err_invalid(err,
+                                               "invalid volume group name '%s': at most 127 characters of "
+                                               "[a-zA-Z0-9+_.-], not starting with '-'",
+                                               def->source_name);
                 if (!def->target_path && asprintf(&def->target_path, "/dev/%s", def->source_name) < 0)
                         return xml_err_oom(err);
                 if (!has_child(root, "source"))

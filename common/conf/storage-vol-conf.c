@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <limits.h>
 
 #include "error.h"
 #include "storage-vol-conf.h"
@@ -37,16 +38,23 @@ StorageVolDef *storage_vol_def_free(StorageVolDef *def) {
         return NULL;
 }
 
+/* Not object_name_is_valid(): that one keeps room for the files named
+ * after a pool or a domain; a volume is one file name, nothing more. */
 int storage_vol_name_check(const char *name, ConfError *err) {
-        if (!name || !*name)
+        size_t n = name ? strlen(name) : 0;
+
+        if (n == 0)
                 return xml_err_invalid(err, "volume name must not be empty");
         if (strchr(name, '/'))
                 return xml_err_invalid(err, "volume name '%s' cannot contain '/'", name);
         if (streq(name, ".") || streq(name, ".."))
                 return xml_err_invalid(err, "volume name '%s' is not allowed", name);
-        if (!object_name_is_valid(name))
-                return xml_err_invalid(err, "volume name '%s' is invalid: at most 255 bytes, no control characters",
-                                       name);
+        if (n > NAME_MAX)
+                return xml_err_invalid(err, "volume name '%s' is too long: %zu bytes, a file name has at most %d",
+                                       name, n, NAME_MAX);
+        for (const unsigned char *c = (const unsigned char *) name; *c; c++)
+                if (*c < 0x20 || *c == 0x7f)
+                        return xml_err_invalid(err, "volume name '%s' contains a control character", name);
         return 0;
 }
 

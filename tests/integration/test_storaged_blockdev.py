@@ -161,6 +161,9 @@ def test_logical_pool_on_loop_devices(storaged, loops, vroot):
         with expect_dbus_error(ERR + "InvalidArg") as e:
             s.create_vol(p, "<volume><name>-bad</name><capacity>1</capacity></volume>")
         assert "'-bad'" in e.message
+        with expect_dbus_error(ERR + "InvalidArg") as e:     # LVM's limit: 127 characters
+            s.create_vol(p, f"<volume><name>{'l' * 128}</name><capacity>1</capacity></volume>")
+        assert "'" + "l" * 128 + "'" in e.message and "127" in e.message
         with expect_dbus_error(ERR + "NotSupported"):
             s.create_vol(p, vol_xml("q", MiB, "qcow2"))
         s.vol(v, "Resize", 12 * MiB, 0)

@@ -204,6 +204,36 @@ static void test_pool_refusals(void) {
                      "<target><path>/a</path></target></pool>", VB_ERROR_INVALID_ARG, "overflows");
         refused_pool("<pool type='dir'><name>a</name><target><path>/a</path></target>", VB_ERROR_XML, "line");
         refused_pool("<domain/>", VB_ERROR_XML, "<pool>");
+        /* a VG name reaches vgs/vgchange/vgremove: never an option, and LVM's rules */
+        refused_pool("<pool type='logical'><name>a</name><source><name>-ffoo</name></source>"
+                     "<target><path>/dev/x</path></target></pool>", VB_ERROR_INVALID_ARG, "'-ffoo'");
+        refused_pool("<pool type='logical'><name>-x</name><source/><target><path>/dev/x</path></target></pool>",
+                     VB_ERROR_INVALID_ARG, "'-x'");
+        refused_pool("<pool type='logical'><name>a</name><source><name>a:b</name></source>"
+                     "<target><path>/dev/x</path></target></pool>", VB_ERROR_INVALID_ARG, "'a:b'");
+}
+
+static void test_long_names(void) {
+        char name[300], xml[600];
+        StorageVolDef *def = NULL;
+        ConfError err = {};
+
+        /* a volume is one file name: 255 bytes, not one more */
+        memset(name, 'v', 255);
+        name[255] = 0;
+        snprintf(xml, sizeof(xml), "<volume><name>%s</name></volume>", name);
+        CHECK(storage_vol_def_parse(xml, strlen(xml), &def, &err) == 0);
+        def = storage_vol_def_free(def);
+        memset(name, 'v', 256);
+        name[256] = 0;
+        CHECK(storage_vol_name_check(name, &err) < 0);
+        CHECK_STREQ(err.name, VB_ERROR_INVALID_ARG);
+        CHECK(strstr(err.message, "too long: 256 bytes") != NULL);
+        CHECK(storage_vol_name_check("a\x01" "b", &err) < 0);
+        CHECK(strstr(err.message, "control character") != NULL);
+        CHECK(storage_vol_name_check("a\x7f", &err) < 0);
+        /* a file name: the path given to a helper is absolute, never an option */
+        CHECK(storage_vol_name_check("-starts-with-a-dash", &err) == 0);
 }
 
 static void test_vol_refusals(void) {
@@ -285,4 +315,4 @@ static void test_sources(void) {
 }
 
 UNIT_TESTS(test_pool_round_trip, test_vol_round_trip, test_pool_defaults, test_vol_values, test_pool_refusals,
-           test_vol_refusals, test_scale_bytes, test_pool_caps, test_sources)
+           test_vol_refusals, test_long_names, test_scale_bytes, test_pool_caps, test_sources)

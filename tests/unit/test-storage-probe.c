@@ -244,6 +244,14 @@ static void test_lvs(void) {
         CHECK(!lvm_lv_name_is_valid("a/b"));
         CHECK(!lvm_lv_name_is_valid("snapshot1"));
         CHECK(!lvm_lv_name_is_valid("x_tmeta"));
+        /* LVM's length: 127 characters */
+        char lv[130];
+        memset(lv, 'l', 127);
+        lv[127] = 0;
+        CHECK(lvm_lv_name_is_valid(lv));
+        lv[127] = 'l';
+        lv[128] = 0;
+        CHECK(!lvm_lv_name_is_valid(lv));
 }
 
 static void test_mountinfo(void) {
