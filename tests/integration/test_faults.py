@@ -106,7 +106,7 @@ def domain_memory_mib(xml):
 
 
 def test_qemud_define_undefine_loop(fenv, guest):
-    f = Faults("qemud-define", default_rounds=5)
+    f = Faults("qemud-define", default_rounds=12)
     qemud = fenv.start("qemud")
     conf_dir = Path(fenv.root) / "etc/virtbus/qemu"
     kind = "kvm" if h.kvm_available() else "qemu"
@@ -239,7 +239,7 @@ def lease_free(env, disk, f, rnd):
 
 
 def test_qemud_create(fenv, guest):
-    f = Faults("qemud-create", default_rounds=4)
+    f = Faults("qemud-create", default_rounds=10)
     fenv.start("lockd")
     fenv.start("logd")
     qemud = fenv.start("qemud")
@@ -290,6 +290,10 @@ def test_qemud_create(fenv, guest):
             if len(pids) != 1:
                 problems.append(f"reported running, but the QEMU processes of the guest are "
                                 f"{pids}")
+            held = leases_on(fenv, disk)
+            if not any(l[3] in pids for l in held):
+                problems.append(f"reported running (QEMU {pids}), but no lease on {disk} is "
+                                f"held for it: {held}")
             problems += destroy_and_check("reported running after the restart")
         elif state[0] == S.SHUTOFF:
             if ok:
@@ -378,7 +382,7 @@ class Feeder(threading.Thread):
 
 
 def test_storaged_upload(fenv):
-    f = Faults("storaged-upload", default_rounds=5)
+    f = Faults("storaged-upload", default_rounds=8)
     sd = fenv.start("storaged")
     target = Path(fenv.root) / "pool"
 
@@ -475,7 +479,7 @@ def test_storaged_upload(fenv):
 # lockd: leases taken in a loop
 
 def test_lockd_leases(fenv):
-    f = Faults("lockd-leases", default_rounds=5)
+    f = Faults("lockd-leases", default_rounds=10)
     lockd = fenv.start("lockd")
     lockspace = Path(fenv.root) / "var/lib/virtbus/lockd/lockspace"
 
@@ -594,7 +598,7 @@ print("OK %d" % n, flush=True)
 
 
 def test_logd_streaming(fenv):
-    f = Faults("logd-stream", default_rounds=4)
+    f = Faults("logd-stream", default_rounds=8)
     conf = Path(fenv.root) / "etc/virtbus"
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "logd.conf").write_text("max_size = 256K\nmax_backups = 1000\n")
@@ -674,7 +678,7 @@ BRIDGE = "vbfault0"
 
 def test_networkd_create(fenv):
     from test_networkd_common import delete_netns, nat_xml, new_netns, run
-    f = Faults("networkd-create", default_rounds=4)
+    f = Faults("networkd-create", default_rounds=8)
     binary = h.BUILD / "virtbus-networkd"
     ns = new_netns("vbf")
     fenv.root.add_cleanup(delete_netns, ns)
@@ -714,17 +718,19 @@ def test_networkd_create(fenv):
         return settle(left, 5)
 
     def running(what):
-        link, procs, nft = what_runs()
-        out = []
-        if not link:
-            out.append(f"{what}: reported active, but there is no bridge {BRIDGE}")
-        dns = [p for p in procs if "dnsmasq" in (p[1] or "")]
-        if len(dns) != 1 or len(procs) != 1:
-            out.append(f"{what}: reported active; processes in the namespace: {procs} "
-                       f"(want one dnsmasq)")
-        if not nft:
-            out.append(f"{what}: reported active, but no nftables rule names {BRIDGE}")
-        return out
+        def missing():
+            link, procs, nft = what_runs()
+            out = []
+            if not link:
+                out.append(f"{what}: reported active, but there is no bridge {BRIDGE}")
+            dns = [p for p in procs if "dnsmasq" in (p[1] or "")]
+            if len(dns) != 1 or len(procs) != 1:
+                out.append(f"{what}: reported active; processes in the namespace: {procs} "
+                           f"(want one dnsmasq)")
+            if not nft:
+                out.append(f"{what}: reported active, but no nftables rule names {BRIDGE}")
+            return out
+        return settle(missing, 5)
 
     t0 = time.monotonic()
     ncall("Create")
