@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid as uuid_mod
 import zlib
 from pathlib import Path
 
@@ -62,6 +63,9 @@ class Faults:
 
     def choice(self, seq):
         return self.rng.choice(seq)
+
+    def uuid(self):
+        return str(uuid_mod.UUID(int=self.rng.getrandbits(128), version=4))
 
     def sample(self, seq, k):
         return self.rng.sample(list(seq), k)
