@@ -73,7 +73,9 @@ class Faults:
     def report(self, where, problems):
         """Keeps a round's problems (printed at once); verdict() fails with
         all of them, so one run shows every round."""
-        if problems:
+        if not problems:
+            print(where + ": ok", flush=True)
+        else:
             shown = problems[:12] + ([f"... and {len(problems) - 12} more"]
                                      if len(problems) > 12 else [])
             text = where + ":\n  - " + "\n  - ".join(shown)
