@@ -288,7 +288,7 @@ def test_qemud_create(fenv, guest):
         fenv.kill("qemud")
         where = f.where(rnd, delay=delay)
         ok, failed, _ = loop.finish()
-        told = "answered OK" if ok else (loop.error_of(0) or "no answer")
+        told = "answered OK" if ok else (loop.error_of(0) or "no answer:").split(":")[0]
         stale = plant(fenv, "etc/virtbus/qemu", "run/virtbus/qemu", stem="crash.xml")
         fenv.restart("qemud")
         problems = []
@@ -772,7 +772,7 @@ def test_networkd_create(fenv):
         fenv.kill("networkd")
         where = f.where(rnd, delay=delay)
         ok, _, _ = loop.finish()
-        told = "answered OK" if ok else (loop.error_of(0) or "no answer")
+        told = "answered OK" if ok else (loop.error_of(0) or "no answer:").split(":")[0]
         stale = plant(fenv, "etc/virtbus/network", "run/virtbus/network", stem="fnet.xml")
         fenv.restart("networkd")
         problems = []
