@@ -31,7 +31,9 @@ from virtbus_harness import DomainState as S
 from faults_common import (CallLoop, FaultEnv, Faults, alive, children_of, foreign_processes, op,
                            plant_stale_tmp, proc_cmdline, qemu_pids, settle, stray_tmp_files)
 
-pytestmark = pytest.mark.timeout(240)
+# More rounds (VIRTBUS_FAULT_ROUNDS) need more time: a Create round takes a few
+# seconds on a loaded 2-core host.
+pytestmark = pytest.mark.timeout(max(240, 20 * int(os.environ.get("VIRTBUS_FAULT_ROUNDS") or 0)))
 
 MiB = 1 << 20
 QEMUD_ROOT = "/org/virtbus/qemud"
