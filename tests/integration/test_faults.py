@@ -72,8 +72,9 @@ def plant(env, *dirs, stem):
 
 def tmp_problems(env, planted=()):
     """Temp files still there after the restart: the planted ones, and those
-    the kill itself left."""
-    left = stray_tmp_files(env.root)
+    the kill itself left. (A running daemon may be between a write and its
+    rename: only what stays counts.)"""
+    left = settle(lambda: stray_tmp_files(env.root), 3)
     planted = {str(p) for p in planted}
     out = []
     mine = [p for p in left if p in planted]
@@ -274,16 +275,21 @@ def test_qemud_create(fenv, guest):
             out.append(f"{what}: the lease on {disk} is still held after Destroy: {held}")
         return out
 
-    # How long a Create takes here: the kills are spread over it.
-    t0 = time.monotonic()
-    qemud.domain_call(path, "Create", 0)
-    span = time.monotonic() - t0
-    assert qemud.domain_call(path, "GetState", 0)[0] == S.RUNNING
-    check(destroy_and_check("the first Create"), "before any kill")
-    print(f"[qemud-create] a Create takes {span:.3f}s ({kind})", flush=True)
+    # How long a Create takes here: the kills are spread over it. The first
+    # one pays for what is done once (the QEMU binary read, caches): the
+    # shorter of two is the span.
+    spans = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        qemud.domain_call(path, "Create", 0)
+        spans.append(time.monotonic() - t0)
+        assert qemud.domain_call(path, "GetState", 0)[0] == S.RUNNING
+        check(destroy_and_check("a Create before any kill"), "before any kill")
+    span = min(spans)
+    print(f"[qemud-create] a Create takes {span:.3f}s ({kind}; {spans})", flush=True)
 
     for rnd in f.rounds():
-        delay = f.uniform(0, span * 1.3)
+        delay = f.uniform(0, span * 1.1)
         loop = CallLoop(fenv, fenv.unique_name("qemud"), [op(path, DOMAIN, "Create", "u", 0)])
         h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
         time.sleep(delay)
@@ -570,7 +576,7 @@ def test_lockd_leases(fenv):
             elif i in dead:
                 problems.append(f"{res}: ResourceBusy for another owner, but its owner "
                                 f"{o['name']} died while lockd was away")
-        stray = stray_tmp_files(fenv.root)
+        stray = settle(lambda: stray_tmp_files(fenv.root), 3)
         if stray:
             problems.append(f"temp files after the restart: {stray}")
         f.report(where + f" ({len(ok)} Acquire answered OK, in flight: {maybe})", problems)
@@ -680,7 +686,7 @@ def test_logd_streaming(fenv):
                         f"(10 bytes each); missing record ranges: {gaps[:10]}"
                         + (f" ... ({len(gaps)} gaps)" if len(gaps) > 10 else "")
                         + (f"; {dups} duplicated" if dups else ""))
-    stray = stray_tmp_files(fenv.root)
+    stray = settle(lambda: stray_tmp_files(fenv.root), 3)
     if stray:
         problems.append(f"temp files after the restarts: {stray}")
     f.report(where, problems)
@@ -756,16 +762,20 @@ def test_networkd_create(fenv):
             return out
         return settle(missing, 5)
 
-    t0 = time.monotonic()
-    ncall("Create")
-    span = time.monotonic() - t0
-    check(running("the first Create"), "before any kill")
-    ncall("Destroy")
-    check(clean("the first Destroy"), "before any kill")
-    print(f"[networkd-create] a Network.Create takes {span:.3f}s", flush=True)
+    # the shorter of two Creates is the span the kills are spread over
+    spans = []
+    for _ in range(2):
+        t0 = time.monotonic()
+        ncall("Create")
+        spans.append(time.monotonic() - t0)
+        check(running("a Create before any kill"), "before any kill")
+        ncall("Destroy")
+        check(clean("a Destroy before any kill"), "before any kill")
+    span = min(spans)
+    print(f"[networkd-create] a Network.Create takes {span:.3f}s ({spans})", flush=True)
 
     for rnd in f.rounds():
-        delay = f.uniform(0, span * 1.3)
+        delay = f.uniform(0, span * 1.1)
         loop = CallLoop(fenv, fenv.unique_name("networkd"), [op(path, NETWORK, "Create", "")])
         h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
         time.sleep(delay)
