@@ -62,7 +62,9 @@ def clear_tmp(env):
     """Removes the temp files a round reported, so that the next round
     reports only its own."""
     for p in stray_tmp_files(env.root):
-        Path(p).unlink(missing_ok=True)
+        pid = p.rsplit(".tmp.", 1)[1]
+        if not (pid.isdigit() and alive(int(pid))):      # never a write in progress
+            Path(p).unlink(missing_ok=True)
 
 
 def plant(env, *dirs, stem):
