@@ -776,16 +776,19 @@ def test_networkd_create(fenv):
             return out
         return settle(missing, 5)
 
-    # the shorter of two Creates is the span the kills are spread over
+    # The span the kills are spread over: a Create on a freshly started
+    # networkd, as in the rounds.
     spans = []
     for _ in range(2):
+        fenv.kill("networkd")
+        fenv.restart("networkd")
         t0 = time.monotonic()
         ncall("Create")
         spans.append(time.monotonic() - t0)
         check(running("a Create before any kill"), "before any kill")
         ncall("Destroy")
         check(clean("a Destroy before any kill"), "before any kill")
-    span = min(spans)
+    span = sum(spans) / len(spans)
     print(f"[networkd-create] a Network.Create takes {span:.3f}s ({spans})", flush=True)
 
     for rnd in f.rounds():
