@@ -296,7 +296,7 @@ def test_qemud_create(fenv, guest):
 
     for rnd in f.rounds():
         span = sum(spans[-3:]) / len(spans[-3:])
-        delay = f.uniform(0, span * 1.1)
+        delay = f.uniform(0, span * 1.4)
         loop = CallLoop(fenv, fenv.unique_name("qemud"), [op(path, DOMAIN, "Create", "u", 0)])
         h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
         time.sleep(delay)
@@ -799,7 +799,7 @@ def test_networkd_create(fenv):
 
     for rnd in f.rounds():
         span = sum(spans[-3:]) / len(spans[-3:])
-        delay = f.uniform(0, span * 1.1)
+        delay = f.uniform(0, span * 1.4)
         loop = CallLoop(fenv, fenv.unique_name("networkd"), [op(path, NETWORK, "Create", "")])
         h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
         time.sleep(delay)
