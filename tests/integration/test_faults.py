@@ -175,7 +175,10 @@ def test_qemud_define_undefine_loop(fenv, guest):
             xml = qemud.domain_call(path, "GetXMLDesc", 0)
             try:
                 got[name] = domain_memory_mib(xml)
-            except (ET.ParseError, AttributeError, KeyError, ValueError) as e:
+                if ET.fromstring(xml).findtext("uuid") != uuids[name]:
+                    problems.append(f"{name}: the XML read back has uuid "
+                                    f"{ET.fromstring(xml).findtext('uuid')}, not {uuids[name]}")
+            except (ET.ParseError, AttributeError, KeyError, ValueError, TypeError) as e:
                 problems.append(f"{name}: the XML read back is broken ({e}): {xml[:200]!r}")
             cf = conf_dir / f"{name}.xml"
             try:
