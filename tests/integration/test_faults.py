@@ -115,7 +115,7 @@ def test_qemud_define_undefine_loop(fenv, guest):
     killed after a random number of answers. Every answered define is there
     with the XML of its last answered version, every answered undefine is
     gone, each definition file parses, no temp file is left."""
-    f = Faults("qemud-define", default_rounds=12)
+    f = Faults("qemud-define", default_rounds=20)
     qemud = fenv.start("qemud")
     conf_dir = Path(fenv.root) / "etc/virtbus/qemu"
     kind = "kvm" if h.kvm_available() else "qemu"
@@ -255,7 +255,7 @@ def test_qemud_create(fenv, guest):
     random point of it. After the restart the guest is running (one QEMU, its
     lease held; Destroy leaves nothing) or shut off (no QEMU, lease free), and
     Create works again."""
-    f = Faults("qemud-create", default_rounds=10)
+    f = Faults("qemud-create", default_rounds=16)
     fenv.start("lockd")
     fenv.start("logd")
     qemud = fenv.start("qemud")
@@ -424,7 +424,7 @@ def test_storaged_upload(fenv):
     transfer. After the restart the pool and its volumes are listed with
     their capacity and no job, the pool's directory holds only the volumes,
     storaged has no children and left no process, a new Upload works."""
-    f = Faults("storaged-upload", default_rounds=8)
+    f = Faults("storaged-upload", default_rounds=10)
     sd = fenv.start("storaged")
     target = Path(fenv.root) / "pool"
 
@@ -525,7 +525,7 @@ def test_lockd_leases(fenv):
     a random number of answers and some owners die while it is away. After
     the restart every answered lease of a live owner is listed and refused
     to another owner (ResourceBusy); none of a dead owner is held."""
-    f = Faults("lockd-leases", default_rounds=10)
+    f = Faults("lockd-leases", default_rounds=16)
     lockd = fenv.start("lockd")
 
     def lcall(method, *args):
@@ -645,7 +645,7 @@ def test_logd_streaming(fenv):
     """A writer streams numbered records through the pipe from Log1.Open
     while logd is killed and started again several times: the writer never
     fails and the log (rotated files together) holds every record once."""
-    f = Faults("logd-stream", default_rounds=8)
+    f = Faults("logd-stream", default_rounds=10)
     conf = Path(fenv.root) / "etc/virtbus"
     conf.mkdir(parents=True, exist_ok=True)
     (conf / "logd.conf").write_text("max_size = 256K\nmax_backups = 1000\n")
@@ -711,7 +711,7 @@ def test_logd_streaming(fenv):
     stray = settle(lambda: stray_tmp_files(fenv.root), 3)
     if stray:
         problems.append(f"temp files after the restarts: {stray}")
-    f.report(where, problems)
+    f.report(where + f" ({n} records written)", problems)
     f.verdict()
 
 
@@ -730,7 +730,7 @@ def test_networkd_create(fenv):
     removes them) or inactive with no bridge, dnsmasq or rule left, and it
     starts and stops again."""
     from test_networkd_common import delete_netns, nat_xml, new_netns, run
-    f = Faults("networkd-create", default_rounds=8)
+    f = Faults("networkd-create", default_rounds=12)
     binary = h.BUILD / "virtbus-networkd"
     ns = new_netns("vbf")
     fenv.root.add_cleanup(delete_netns, ns)
