@@ -25,8 +25,10 @@ int daemon_parse_argv(int argc, char *argv[], DaemonOptions *o);
 int daemon_prepare(const DaemonOptions *o);
 
 /* The default event loop with SIGTERM/SIGINT ending it, and the system bus
- * (DBUS_SYSTEM_BUS_ADDRESS is honoured) attached to it. Losing the bus
- * connection ends the loop with -ENOTCONN. */
+ * (DBUS_SYSTEM_BUS_ADDRESS is honoured) attached to it, with the daemon's
+ * access policy (common/bus-policy.c; the daemon is the one daemon_prepare()
+ * was given) checked on every call. Losing the bus connection ends the loop
+ * with -ENOTCONN. */
 int daemon_open(sd_event **ret_event, sd_bus **ret_bus);
 
 /* Takes the well-known name and tells systemd we are ready. */

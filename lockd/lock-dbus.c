@@ -6,58 +6,15 @@
 #include "manager.h"
 
 /* Whatever changes a lease or the daemon is root's, whatever the bus policy
- * says. sd-bus would check that itself (a method without
- * SD_BUS_VTABLE_UNPRIVILEGED), but on dbus-daemon each check is a
- * synchronous GetConnectionCredentials call to the bus: most of the cost of
- * an Acquire, and lockd serves tens of thousands a second. The uid of a
- * connection never changes and a bus never reuses a unique name, so the
- * answer for the last few senders (qemud, mostly) is kept. */
-#define SENDER_CACHE_SIZE 8
-
-typedef struct SenderCache {
-        char name[32]; /* a unique name, ":1.42" */
-        bool root;
-} SenderCache;
-
-static SenderCache sender_cache[SENDER_CACHE_SIZE];
-static unsigned sender_cache_next;
-
-static bool sender_is_root(sd_bus_message *msg) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const char *sender = sd_bus_message_get_sender(msg);
-        bool cacheable = sender && strlen(sender) < sizeof(sender_cache[0].name);
-        bool root;
-        uid_t uid;
-
-        for (unsigned i = 0; cacheable && i < SENDER_CACHE_SIZE; i++)
-                if (streq(sender_cache[i].name, sender))
-                        return sender_cache[i].root;
-        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) < 0 ||
-            sd_bus_creds_get_euid(creds, &uid) < 0)
-                return false; /* not remembered: it may work next time */
-        root = uid == 0 || uid == geteuid();
-        if (cacheable) {
-                SenderCache *c = &sender_cache[sender_cache_next++ % SENDER_CACHE_SIZE];
-                strcpy(c->name, sender);
-                c->root = root;
-        }
-        return root;
-}
-
-static int check_root(sd_bus_message *msg, sd_bus_error *error) {
-        if (sender_is_root(msg))
-                return 0;
-        return vb_error_setf(error, VB_ERROR_ACCESS_DENIED, "%s is for root only.", sd_bus_message_get_member(msg));
-}
+ * says: common/bus-access.c refuses other users before a method runs, with
+ * each connection's uid asked of the bus once (lockd serves tens of thousands
+ * of calls a second). ListLeases and ListOwners are open to all. */
 
 static int method_acquire(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         LeaseRequest q = {};
         int r;
 
-        r = check_root(msg, error);
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(msg, "sssuu", &q.path, &q.owner_uuid, &q.owner_name, &q.owner_pid, &q.flags);
         if (r < 0)
                 return r;
@@ -73,9 +30,6 @@ static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *err
         uint32_t flags;
         int r;
 
-        r = check_root(msg, error);
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(msg, "ssu", &path, &uuid, &flags);
         if (r < 0)
                 return r;
@@ -93,9 +47,6 @@ static int method_release_owner(sd_bus_message *msg, void *userdata, sd_bus_erro
         unsigned n;
         int r;
 
-        r = check_root(msg, error);
-        if (r < 0)
-                return r;
         r = sd_bus_message_read(msg, "s", &uuid);
         if (r < 0)
                 return r;
@@ -175,11 +126,8 @@ static int method_list_owners(sd_bus_message *msg, void *userdata, sd_bus_error 
 
 static int method_reexec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        int r = check_root(msg, error);
+        int r = reexec_schedule(m->reexec);
 
-        if (r < 0)
-                return r;
-        r = reexec_schedule(m->reexec);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, NULL);
@@ -200,10 +148,8 @@ static int property_get_count(sd_bus *bus, const char *path, const char *interfa
                                                                             : m->leases->n_owners);
 }
 
-/* Every method reaches its handler (see check_root() for why lockd checks
- * the caller itself); the lists only read and are open to all. The bus
- * policy in units/ says the same, but lockd must not rely on a bus
- * configured with it. */
+/* Who may call what is common/bus-access.c's business (see the top of this
+ * file); these flags only say which methods are open, as a reader's aid. */
 #define OPEN SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable lock_vtable[] = {

@@ -92,10 +92,10 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         return sd_bus_message_append(reply, "u", m->logs->n_streams);
 }
 
-/* Every method is root's (sd-bus checks the sender when a method lacks
- * SD_BUS_VTABLE_UNPRIVILEGED), whatever the bus policy says: Open and Append
- * write a guest's log, ReExec restarts the daemon, and Tail reads a log file
- * that is root's alone (0600). Only the properties stay open to all. */
+/* Every method is root's, whatever the bus policy says (common/bus-access.c
+ * checks, see logd's entry in common/bus-policy.c): Open and Append write a
+ * guest's log, ReExec restarts the daemon, and Tail reads a log file that is
+ * root's alone (0600). Only the properties stay open to all. */
 static const sd_bus_vtable log_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("LogDirectory", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),

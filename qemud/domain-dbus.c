@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-access.h"
 #include "bus-util.h"
 #include "domain-dbus.h"
 #include "error.h"
@@ -102,16 +103,6 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return r;
 }
 
-static bool sender_is_root(sd_bus_message *msg) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        uid_t uid;
-
-        if (sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID, &creds) < 0 ||
-            sd_bus_creds_get_euid(creds, &uid) < 0)
-                return false;
-        return uid == 0;
-}
-
 static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
         _cleanup_free_ char *xml = NULL;
@@ -124,7 +115,7 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
         if (r < 0)
                 return r;
         if (flags & DOMAIN_XML_SECURE) {
-                if (!sender_is_root(msg))
+                if (!bus_access_caller_is_root(msg))
                         return vb_error_setf(error, VB_ERROR_ACCESS_DENIED,
                                              "the SECURE flag (passwords) is for root only");
                 fmt |= DOMAIN_FORMAT_SECURE;

@@ -127,3 +127,52 @@ def test_units_restart_and_limit_fds(name):
     keys = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
     assert keys.get("Restart") == "on-failure"
     assert int(keys.get("LimitNOFILE", "0")) >= 65536
+
+
+# What only root may call, and what anybody may, per daemon: (path, interface,
+# method, signature, args). The calls need not succeed for root either: what
+# counts is whether the daemon lets the caller in.
+ACCESS = {
+    "qemud": (("/org/virtbus/qemud", "org.libvirt.Connect", "DomainDefineXML", "su", "<domain/>", 0),
+              ("/org/virtbus/qemud", "org.libvirt.Connect", "ListDomains", "u", 0)),
+    "storaged": (("/org/virtbus/storaged", "org.libvirt.Connect", "StoragePoolCreateXML", "su", "<pool/>", 0),
+                 ("/org/virtbus/storaged", "org.libvirt.Connect", "ListStoragePools", "u", 0)),
+    "networkd": (("/org/virtbus/networkd", "org.libvirt.Connect", "NetworkDefineXML", "s", "<network/>"),
+                 ("/org/virtbus/networkd", "org.libvirt.Connect", "ListNetworks", "u", 0)),
+    "lockd": (("/org/virtbus/lockd", "org.virtbus.Lock1", "ReleaseOwner", "s", "x"),
+              ("/org/virtbus/lockd", "org.virtbus.Lock1", "ListOwners", "")),
+    "logd": (("/org/virtbus/logd", "org.virtbus.Log1", "Tail", "sst", "qemu", "vm", 10),
+             ("/org/virtbus/logd", "org.freedesktop.DBus.Peer", "Ping", "")),
+}
+
+
+def open_bus_policy_to_all(bus, name):
+    conf = bus.dir / "bus.conf"
+    conf.write_text(conf.read_text().replace(
+        "</busconfig>",
+        '  <policy context="mandatory">\n'
+        f'    <allow send_destination="org.virtbus.{name}"/>\n'
+        "  </policy>\n</busconfig>"))
+    bus.conn.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
+                           "org.freedesktop.DBus", "ReloadConfig", "", ())
+
+
+@pytest.mark.parametrize("name", DAEMONS)
+def test_daemon_checks_the_caller_itself(name, start_daemon, bus):
+    """On a bus whose policy lets everybody through, each daemon still
+    refuses other users what is root's, and still answers what is open."""
+    d = start_daemon(name)
+    open_bus_policy_to_all(bus, name)
+    closed, open_ = ACCESS[name]
+    r = bus.call_as("nobody", d.bus_name, *closed)
+    assert r.denied, (closed, r.stderr)
+    r = bus.call_as("nobody", d.bus_name, *open_)
+    assert not r.denied, (open_, r.stderr)
+    # many callers at once, each asked about once: all answered, none let in
+    procs = [harness.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl",
+                            "--system", "call", d.bus_name, *[str(a) for a in closed]],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=bus.env) for _ in range(8)]
+    for p in procs:
+        out, err = p.communicate(timeout=30)
+        assert p.returncode != 0 and (b"root only" in err or b"Access denied" in err), err
+    assert d.alive()

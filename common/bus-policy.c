@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "bus-policy.h"
+#include "util.h"
+
+static const BusMethod qemud_open[] = {
+        { "org.libvirt.Connect", "ListDomains" },
+        { "org.libvirt.Connect", "DomainLookupByName" },
+        { "org.libvirt.Connect", "DomainLookupByUUID" },
+        { "org.libvirt.Connect", "DomainLookupByID" },
+        { "org.libvirt.Connect", "GetCapabilities" },
+        { "org.libvirt.Connect", "GetDomainCapabilities" },
+        /* with the secure flag, root's only: checked by the method */
+        { "org.libvirt.Domain", "GetXMLDesc" },
+        { "org.libvirt.Domain", "GetState" },
+        { "org.libvirt.Domain", "GetStats" },
+};
+
+static const BusMethod storaged_open[] = {
+        { "org.libvirt.Connect", "ListStoragePools" },
+        { "org.libvirt.Connect", "StoragePoolLookupByName" },
+        { "org.libvirt.Connect", "StoragePoolLookupByUUID" },
+        { "org.libvirt.Connect", "StorageVolLookupByKey" },
+        { "org.libvirt.Connect", "StorageVolLookupByPath" },
+        { "org.libvirt.Connect", "GetStoragePoolCapabilities" },
+        { "org.libvirt.StoragePool", "GetInfo" },
+        { "org.libvirt.StoragePool", "GetXMLDesc" },
+        { "org.libvirt.StoragePool", "ListStorageVolumes" },
+        { "org.libvirt.StoragePool", "StorageVolLookupByName" },
+        { "org.libvirt.StorageVol", "GetInfo" },
+        { "org.libvirt.StorageVol", "GetXMLDesc" },
+        { "org.virtbus.Storage1", "ResolveVolume" },
+        { "org.virtbus.Storage1", "ListVolumesInUse" },
+        { "org.virtbus.Storage1", "ListJobs" },
+};
+
+static const BusMethod networkd_open[] = {
+        { "org.libvirt.Connect", "ListNetworks" },
+        { "org.libvirt.Connect", "NetworkLookupByName" },
+        { "org.libvirt.Connect", "NetworkLookupByUUID" },
+        { "org.libvirt.Network", "GetXMLDesc" },
+        { "org.libvirt.Network", "GetDHCPLeases" },
+        { "org.virtbus.NetworkPort1", "ListPorts" },
+};
+
+static const BusMethod lockd_open[] = {
+        { "org.virtbus.Lock1", "ListLeases" },
+        { "org.virtbus.Lock1", "ListOwners" },
+};
+
+static const BusPolicy policies[] = {
+        { "qemud", qemud_open, ELEMENTSOF(qemud_open) },
+        { "storaged", storaged_open, ELEMENTSOF(storaged_open) },
+        { "networkd", networkd_open, ELEMENTSOF(networkd_open) },
+        { "lockd", lockd_open, ELEMENTSOF(lockd_open) },
+        /* guest logs are root's, Tail included */
+        { "logd", NULL, 0 },
+};
+
+const BusPolicy *bus_policy_find(const char *daemon) {
+        for (size_t i = 0; i < ELEMENTSOF(policies); i++)
+                if (streq(policies[i].daemon, daemon))
+                        return &policies[i];
+        return NULL;
+}
