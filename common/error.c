@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/resource.h>
 #include <stdarg.h>
 
 #include "error.h"
@@ -83,4 +84,21 @@ int vb_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) {
         va_end(ap);
         sd_bus_error_set(e, name, buf);
         return -(info ? info->errnum : EIO);
+}
+
+const char *errno_text(int err, const char *holders, char buf[static ERRNO_TEXT_MAX]) {
+        const char *who = program_invocation_short_name;
+        struct rlimit rl;
+
+        if (strncmp(who, "virtbus-", 8) == 0)
+                who += 8;
+        err = abs(err);
+        if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                snprintf(buf, ERRNO_TEXT_MAX, "too many open files: %s has reached its limit of %llu (RLIMIT_NOFILE; %s)",
+                         who, (unsigned long long) rl.rlim_cur, holders);
+        else if (err == ENFILE)
+                snprintf(buf, ERRNO_TEXT_MAX, "too many open files in the system (ENFILE, fs.file-max)");
+        else
+                snprintf(buf, ERRNO_TEXT_MAX, "%s", strerror(err));
+        return buf;
 }

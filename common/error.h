@@ -71,3 +71,10 @@ int vb_error_register_map(void);
 
 /* Sets a named error with a formatted message; returns -errno from the table. */
 int vb_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) _printf_(3, 4);
+
+/* The text of an errno for a reply. Out of fds names whose limit it is, as a
+ * bare "Too many open files" reads like the caller's fault: "too many open
+ * files: lockd has reached its limit of 1024 (RLIMIT_NOFILE; <holders>)",
+ * where holders says what holds the daemon's fds. */
+#define ERRNO_TEXT_MAX 256
+const char *errno_text(int err, const char *holders, char buf[static ERRNO_TEXT_MAX]);

@@ -334,7 +334,7 @@ typedef struct Restore {
 static void restore_one(const void *node, VISIT which, void *closure) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const Record *rec = *(Record *const *) node;
-        char text[LEASE_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         Restore *c = closure;
         LeaseTable *t = c->t;
         unsigned n = 0;
@@ -356,7 +356,7 @@ static void restore_one(const void *node, VISIT which, void *closure) {
         }
         if (r < 0) {
                 log_error("Cannot take back the lease of owner '%s' (pid %d) on %s: %s", rec->name, rec->pid,
-                          rec->path, lease_errno_text(r, text));
+                          rec->path, errno_text(r, LEASE_FD_HOLDERS, text));
                 return;
         }
         r = lease_table_retake(t, o, rec->path, rec->flags, &e);

@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <search.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -82,25 +81,6 @@ char *lease_file_path(LeaseTable *t, const Resource *r) {
         if (r->direct)
                 return strdup(r->path);
         return path_join(t->lockspace_dir, sha256_hex(r->path, hex));
-}
-
-/* The text of a failed syscall for a reply. Out of fds names whose limit
- * it is: a bare "Too many open files" reads like the caller's fault, and an
- * EMFILE taken for a missing process ("pid N does not exist") hides it. */
-const char *lease_errno_text(int err, char buf[static LEASE_ERRNO_TEXT_MAX]) {
-        struct rlimit rl;
-
-        err = abs(err);
-        if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
-                snprintf(buf, LEASE_ERRNO_TEXT_MAX,
-                         "too many open files: lockd has reached its limit of %llu (RLIMIT_NOFILE; "
-                         "every lease and every owner holds one)",
-                         (unsigned long long) rl.rlim_cur);
-        else if (err == ENFILE)
-                snprintf(buf, LEASE_ERRNO_TEXT_MAX, "too many open files in the system (ENFILE, fs.file-max)");
-        else
-                snprintf(buf, LEASE_ERRNO_TEXT_MAX, "%s", strerror(err));
-        return buf;
 }
 
 /* ---- lock files ---- */
@@ -431,7 +411,7 @@ static bool reap_dead_holders(LeaseTable *t, const char *path) {
 }
 
 static int lock_resource(LeaseTable *t, const char *path, bool direct, bool shared, sd_bus_error *error) {
-        char text[LEASE_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         _cleanup_close_ int fd = -1;
         int r;
 
@@ -440,7 +420,7 @@ static int lock_resource(LeaseTable *t, const char *path, bool direct, bool shar
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Resource '%s' does not exist.", path);
         if (fd < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot open the lock file of '%s': %s", path,
-                                     lease_errno_text(fd, text));
+                                     errno_text(fd, LEASE_FD_HOLDERS, text));
         r = ofd_lock(fd, shared ? F_RDLCK : F_WRLCK);
         if (r == -EAGAIN && reap_dead_holders(t, path))
                 r = ofd_lock(fd, shared ? F_RDLCK : F_WRLCK);
@@ -448,7 +428,7 @@ static int lock_resource(LeaseTable *t, const char *path, bool direct, bool shar
                 return busy_error(t, path, lease_table_find_resource(t, path), fd, error);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot lock '%s': %s", path,
-                                     lease_errno_text(r, text));
+                                     errno_text(r, LEASE_FD_HOLDERS, text));
         return TAKE_FD(fd);
 }
 
@@ -477,14 +457,14 @@ int lease_owner_pidfd(pid_t pid, uint64_t start_time, int *ret_pidfd, uint64_t *
  * gone (or a zombie) is refused; any other failure (out of fds) is ours
  * and said as such. */
 static int open_owner_pidfd(uint32_t pid, uint64_t *ret_start_time, sd_bus_error *error) {
-        char text[LEASE_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         int fd = -1, r = lease_owner_pidfd((pid_t) pid, 0, &fd, ret_start_time);
 
         if (r == -ESRCH)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Owner pid %u does not exist.", pid);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot watch owner pid %u: %s", pid,
-                                     lease_errno_text(r, text));
+                                     errno_text(r, LEASE_FD_HOLDERS, text));
         return fd;
 }
 
@@ -493,7 +473,7 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1, pidfd = -1;
         bool shared = q->flags & LEASE_SHARED, direct = q->flags & LEASE_DIRECT;
-        char text[LEASE_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         uint64_t start_time = 0;
         Resource *res;
         Lease *l;
@@ -537,7 +517,7 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
                 r = owner_new(t, uuid, q->owner_name, (pid_t) q->owner_pid, start_time, pidfd, &o);
                 if (r < 0)
                         return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot watch owner pid %u: %s",
-                                             q->owner_pid, lease_errno_text(r, text));
+                                             q->owner_pid, errno_text(r, LEASE_FD_HOLDERS, text));
                 TAKE_FD(pidfd);
         }
         r = lease_link(t, o, path, direct, shared, fd, &l);
@@ -557,7 +537,7 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
                 if (o->n_leases == 0)
                         owner_free(o, false);
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot record the lease of '%s' in %s: %s", path,
-                                     t->journal_path, lease_errno_text(r, text));
+                                     t->journal_path, errno_text(r, LEASE_FD_HOLDERS, text));
         }
         return 0;
 }

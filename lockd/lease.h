@@ -129,9 +129,8 @@ int lease_table_retake(LeaseTable *t, Owner *o, const char *path, uint32_t flags
 int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd);
 int lease_table_adopt_lease(LeaseTable *t, const char *owner_uuid, const char *path, uint32_t flags, int fd);
 
-/* strerror() of a -errno or errno, but EMFILE names lockd's fd limit. */
-#define LEASE_ERRNO_TEXT_MAX 256
-const char *lease_errno_text(int err, char buf[static LEASE_ERRNO_TEXT_MAX]);
+/* What holds lockd's fds, for errno_text(). */
+#define LEASE_FD_HOLDERS "every lease and every owner holds one"
 
 /* Checks done before anything changes, exposed for the unit tests. */
 int lease_check_path(const char *path, sd_bus_error *error);

@@ -23,9 +23,9 @@ static int method_open(sd_bus_message *msg, void *userdata, sd_bus_error *error)
          * once the guest's copies are gone (and at once when the dup fails). */
         r = sd_bus_reply_method_return(msg, "hs", fd, path);
         if (r == -EMFILE || r == -ENFILE) {
-                char text[LOG_ERRNO_TEXT_MAX];
+                char text[ERRNO_TEXT_MAX];
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot pass the pipe into the log of %s/%s: %s",
-                                     driver, name, log_errno_text(r, text));
+                                     driver, name, errno_text(r, LOG_FD_HOLDERS, text));
         }
         return r;
 }

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <search.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -57,23 +56,6 @@ int log_table_new(const char *logdir, uint64_t max_size, unsigned max_backups, s
         return 0;
 }
 
-/* Out of fds names whose limit it is: a bare "Too many open files" reads
- * like the caller's fault. */
-const char *log_errno_text(int err, char buf[static LOG_ERRNO_TEXT_MAX]) {
-        struct rlimit rl;
-
-        err = abs(err);
-        if (err == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
-                snprintf(buf, LOG_ERRNO_TEXT_MAX,
-                         "too many open files: logd has reached its limit of %llu (RLIMIT_NOFILE; "
-                         "every open log and every pipe holds one)",
-                         (unsigned long long) rl.rlim_cur);
-        else if (err == ENFILE)
-                snprintf(buf, LOG_ERRNO_TEXT_MAX, "too many open files in the system (ENFILE, fs.file-max)");
-        else
-                snprintf(buf, LOG_ERRNO_TEXT_MAX, "%s", strerror(err));
-        return buf;
-}
 
 int log_check_names(const char *driver, const char *name, sd_bus_error *error) {
         if (!driver || !*driver)
@@ -562,7 +544,7 @@ static bool fifo_name_is_valid(const char *name) {
 
 static int restore_pipe(const char *keyword, const char *args, void *userdata) {
         LogTable *t = userdata;
-        char fifo[256], de[1100], ne[1100], text[LOG_ERRNO_TEXT_MAX];
+        char fifo[256], de[1100], ne[1100], text[ERRNO_TEXT_MAX];
         _cleanup_free_ char *driver = NULL, *name = NULL;
         LogFile *f;
         int fd, r;
@@ -574,7 +556,7 @@ static int restore_pipe(const char *keyword, const char *args, void *userdata) {
         fd = fifo_open_reader(t, fifo);
         if (fd < 0) {
                 log_warning("Cannot open the pipe %s/%s of %s/%s again: %s", t->pipes_dir, fifo, driver, name,
-                            log_errno_text(fd, text));
+                            errno_text(fd, LOG_FD_HOLDERS, text));
                 return 0;
         }
         r = log_file_get(t, driver, name, &f);
@@ -586,7 +568,7 @@ static int restore_pipe(const char *keyword, const char *args, void *userdata) {
         if (r < 0) {
                 close(fd);
                 log_warning("Cannot drain the pipe %s/%s into the log of %s/%s: %s", t->pipes_dir, fifo, driver,
-                            name, log_errno_text(r, text));
+                            name, errno_text(r, LOG_FD_HOLDERS, text));
         }
         return 0;
 }
@@ -654,7 +636,7 @@ static bool fifo_is_used(LogTable *t, const char *name) {
 
 int log_open(LogTable *t, const char *driver, const char *name, uint32_t flags, int *ret_fd, char **ret_path,
              sd_bus_error *error) {
-        char text[LOG_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         _cleanup_free_ char *path = NULL, *fifo = NULL;
         int rfd = -1, wfd = -1, r;
         LogFile *f;
@@ -667,7 +649,7 @@ int log_open(LogTable *t, const char *driver, const char *name, uint32_t flags, 
         r = log_file_get(t, driver, name, &f);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot open the log of %s/%s: %s", driver, name,
-                                     log_errno_text(r, text));
+                                     errno_text(r, LOG_FD_HOLDERS, text));
         path = strdup(f->path);
         r = path ? pipe_new(t, &rfd, &wfd, &fifo) : -ENOMEM;
         if (r >= 0) {
@@ -693,7 +675,7 @@ int log_open(LogTable *t, const char *driver, const char *name, uint32_t flags, 
                 if (r == -ENOMEM)
                         return r;
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot make a pipe into the log of %s/%s: %s",
-                                     driver, name, log_errno_text(r, text));
+                                     driver, name, errno_text(r, LOG_FD_HOLDERS, text));
         }
         *ret_fd = wfd;
         *ret_path = TAKE_PTR(path);
@@ -701,7 +683,7 @@ int log_open(LogTable *t, const char *driver, const char *name, uint32_t flags, 
 }
 
 int log_append(LogTable *t, const char *driver, const char *name, const char *line, sd_bus_error *error) {
-        char text[LOG_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         _cleanup_free_ char *buf = NULL;
         size_t len;
         LogFile *f;
@@ -720,7 +702,7 @@ int log_append(LogTable *t, const char *driver, const char *name, const char *li
         r = log_file_get(t, driver, name, &f);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot open the log of %s/%s: %s", driver, name,
-                                     log_errno_text(r, text));
+                                     errno_text(r, LOG_FD_HOLDERS, text));
         /* What the guest wrote before this call comes first. */
         log_file_flush(f);
         /* A line stays whole in one file. */
@@ -739,7 +721,7 @@ int log_append(LogTable *t, const char *driver, const char *name, const char *li
                 log_file_free(f, false);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot write the log of %s/%s: %s", driver, name,
-                                     log_errno_text(r, text));
+                                     errno_text(r, LOG_FD_HOLDERS, text));
         return 0;
 }
 
@@ -786,7 +768,7 @@ int log_tail(LogTable *t, const char *driver, const char *name, uint64_t max_byt
              sd_bus_error *error) {
         _cleanup_free_ char *path = NULL, *dir = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
-        char text[LOG_ERRNO_TEXT_MAX];
+        char text[ERRNO_TEXT_MAX];
         LogFile *f;
         size_t filled = 0;
         int r;
@@ -808,7 +790,7 @@ int log_tail(LogTable *t, const char *driver, const char *name, uint64_t max_byt
         if (r == -ENOENT)
                 return vb_error_setf(error, VB_ERROR_NO_LOG, "No log for %s/%s.", driver, name);
         if (r < 0)
-                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot read %s: %s", path, log_errno_text(r, text));
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot read %s: %s", path, errno_text(r, LOG_FD_HOLDERS, text));
         memmove(buf, buf + max_bytes - filled, filled);
         *ret = TAKE_PTR(buf);
         *ret_len = filled;

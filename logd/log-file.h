@@ -95,9 +95,8 @@ int log_table_open_pipes_dir(LogTable *t, const char *dir);
  * many pipes were taken back. */
 int log_table_restore_pipes(LogTable *t);
 
-/* strerror() of a -errno or errno, but EMFILE names logd's fd limit. */
-#define LOG_ERRNO_TEXT_MAX 256
-const char *log_errno_text(int err, char buf[static LOG_ERRNO_TEXT_MAX]);
+/* What holds logd's fds, for errno_text(). */
+#define LOG_FD_HOLDERS "every open log and every pipe holds one"
 
 LogFile *log_table_find(LogTable *t, const char *driver, const char *name);
 
