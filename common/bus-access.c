@@ -5,7 +5,8 @@
 #include "util.h"
 
 /* Unique names are never reused on a bus, so a remembered uid never goes
- * wrong; past this many the table is emptied and callers are asked again. */
+ * wrong; past this many the table is emptied (but for the callers being
+ * asked about) and callers are asked again. */
 #define CALLERS_MAX 1024
 #define BUCKETS 256
 
@@ -60,12 +61,12 @@ static void caller_free(Caller *c) {
         free(c);
 }
 
-/* Forgets every caller whose uid is known; those being asked about stay. */
+/* Forgets every caller but those being asked about (their calls wait). */
 static void forget_known(Access *a) {
         for (size_t b = 0; b < BUCKETS; b++)
                 for (Caller **p = &a->buckets[b]; *p;) {
                         Caller *c = *p;
-                        if (!c->known) {
+                        if (c->query || c->n_parked > 0) {
                                 p = &c->next;
                                 continue;
                         }
@@ -150,12 +151,17 @@ static int park(Access *a, Caller *c, sd_bus_message *m) {
         if (!p)
                 return -ENOMEM;
         c->parked = p;
+        if (!c->query) {
+                int r = sd_bus_call_method_async(sd_bus_message_get_bus(m), &c->query, "org.freedesktop.DBus",
+                                                 "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                                 "GetConnectionUnixUser", on_uid, c, "s", c->name);
+                /* Not parked then: the caller refuses it, and it must not
+                 * run later with the calls of a query that works. */
+                if (r < 0)
+                        return r;
+        }
         c->parked[c->n_parked++] = sd_bus_message_ref(m);
-        if (c->query)
-                return 1;
-        return sd_bus_call_method_async(sd_bus_message_get_bus(m), &c->query, "org.freedesktop.DBus",
-                                        "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetConnectionUnixUser",
-                                        on_uid, c, "s", c->name) < 0 ? -EIO : 1;
+        return 1;
 }
 
 static int access_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {

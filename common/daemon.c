@@ -72,6 +72,21 @@ int daemon_parse_argv(int argc, char *argv[], DaemonOptions *o) {
 
 static const char *daemon_name;
 
+/* Safe once no other instance of us runs: a temporary whose writer is gone
+ * will never be renamed into place. Only in our own folders: files of the
+ * same shape elsewhere (a volume in a pool below statedir) are not ours. */
+static void remove_own_temporaries(const VbPaths *p, const char *state_dir) {
+        const char *bases[] = { p->confdir, p->rundir, p->statedir };
+        int n = 0;
+
+        for (size_t i = 0; state_dir && i < ELEMENTSOF(bases); i++) {
+                _cleanup_free_ char *dir = path_join(bases[i], state_dir);
+                n += dir ? MAX(remove_stale_temporaries(dir, 2), 0) : 0;
+        }
+        if (n > 0)
+                log_info("Removed %d temporary file(s) left by a writer that was killed.", n);
+}
+
 int daemon_prepare(const DaemonOptions *o) {
         VbPaths p;
         int r;
@@ -84,17 +99,8 @@ int daemon_prepare(const DaemonOptions *o) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up the directory layout: %m");
         r = instance_lock_take(p.rundir, o->name);
-        if (r >= 0) {
-                /* Safe now that no other instance of us runs: a temporary
-                 * whose writer is gone will never be renamed into place. */
-                const char *dirs[] = { p.confdir, p.rundir, p.statedir };
-                int n = 0;
-
-                for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
-                        n += MAX(remove_stale_temporaries(dirs[i], 3), 0);
-                if (n > 0)
-                        log_info("Removed %d temporary file(s) left by a writer that was killed.", n);
-        }
+        if (r >= 0)
+                remove_own_temporaries(&p, o->state_dir);
         vb_paths_done(&p);
         return r;
 }

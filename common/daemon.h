@@ -11,6 +11,7 @@
 
 typedef struct DaemonOptions {
         const char *name;        /* "qemud" */
+        const char *state_dir;   /* its folder below confdir, rundir and statedir: "qemu" */
         const char *root;        /* --root DIR, or NULL */
         uint64_t idle_timeout_usec; /* --timeout SECONDS, 0 = never exit when idle */
 } DaemonOptions;

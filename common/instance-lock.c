@@ -20,9 +20,13 @@ static int adopt_passed_fd(const char *path) {
         if (!e)
                 return -ENOENT;
         unsetenv(LOCK_FD_ENV);
-        if (safe_atoi(e, &fd) < 0 || fd < 3 || fstat(fd, &a) < 0 || stat(path, &b) < 0 ||
-            a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        if (safe_atoi(e, &fd) < 0 || fd < 3 || fstat(fd, &a) < 0)
                 return -EBADF;
+        if (stat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+                /* not ours to keep: it would leak into every child */
+                close(fd);
+                return -EBADF;
+        }
         (void) fd_cloexec(fd, true);
         return fd;
 }

@@ -101,15 +101,21 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
                 reset_signals();
                 if (flags & PROCESS_NEW_SESSION)
                         setsid();
-                /* Keep the error pipe above every target fd. */
+                /* Keep the error pipe above every target fd: the moves
+                 * below could clobber it where it is. */
                 wfd = fcntl(errpipe[1], F_DUPFD_CLOEXEC, max_target_of(map, n_map) + 1);
+                if (wfd < 0) {
+                        r = errno == EINVAL ? EMFILE : errno;
+                        (void) !write(errpipe[1], &r, sizeof(r));
+                        _exit(127);
+                }
                 r = child_map_fds(map, n_map, flags);
                 if (r >= 0) {
                         execv(argv[0], argv);
                         r = -errno;
                 }
                 r = -r;
-                (void) !write(wfd < 0 ? errpipe[1] : wfd, &r, sizeof(r));
+                (void) !write(wfd, &r, sizeof(r));
                 _exit(127);
         }
         close(errpipe[1]);

@@ -5,7 +5,7 @@
 #include "manager.h"
 
 int main(int argc, char *argv[]) {
-        DaemonOptions o = { .name = "lockd" };
+        DaemonOptions o = { .name = "lockd", .state_dir = "lockd" };
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 

@@ -5,7 +5,7 @@
 #include "manager.h"
 
 int main(int argc, char *argv[]) {
-        DaemonOptions o = { .name = "logd" };
+        DaemonOptions o = { .name = "logd", .state_dir = "logd" };
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 

@@ -6,7 +6,7 @@
 #include "memory-trim.h"
 
 int main(int argc, char *argv[]) {
-        DaemonOptions o = { .name = "networkd" };
+        DaemonOptions o = { .name = "networkd", .state_dir = "network" };
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 

@@ -9,7 +9,7 @@
 #include "memory-trim.h"
 
 int main(int argc, char *argv[]) {
-        DaemonOptions opts = { .name = "qemud" };
+        DaemonOptions opts = { .name = "qemud", .state_dir = "qemu" };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Manager *m = NULL;

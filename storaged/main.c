@@ -8,7 +8,7 @@
 #include "memory-trim.h"
 
 int main(int argc, char *argv[]) {
-        DaemonOptions opts = { .name = "storaged" };
+        DaemonOptions opts = { .name = "storaged", .state_dir = "storage" };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Manager *m = NULL;

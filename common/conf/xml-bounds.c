@@ -21,10 +21,10 @@ static void skip_past(Scan *s, const char *what) {
 
 /* The element's name, for messages: "<name>" cut at 64 bytes. */
 static void tag_name(const char *start, const char *end, char *buf, size_t size) {
-        size_t n = strcspn(start, " \t\r\n/>");
+        size_t n = 0;
 
-        n = MIN(n, (size_t) (end - start));
-        n = MIN(n, size - 1);
+        while (start + n < end && n < size - 1 && !strchr(" \t\r\n/>", start[n]))
+                n++;
         memcpy(buf, start, n);
         buf[n] = 0;
 }

@@ -82,23 +82,24 @@ def dead_pid():
 
 def test_stale_temporaries_removed_at_start(start_daemon, vroot):
     """A SIGKILL during write_file_atomic() leaves "<file>.tmp.<pid>"; those
-    used to stay for good."""
-    conf = vroot / "etc" / "virtbus" / "qemu"
-    run = vroot / "run" / "virtbus" / "qemu"
-    for d in (conf, run):
-        d.mkdir(parents=True, exist_ok=True)
-    stale = [conf / f"vm1.xml.tmp.{dead_pid()}", run / f"vm2.xml.tmp.{dead_pid()}",
-             vroot / "etc" / "virtbus" / "storage" / f"p.xml.tmp.{dead_pid()}"]
-    stale[2].parent.mkdir(parents=True, exist_ok=True)
-    # one that a live virtbus daemon could still be writing: ours, as the writer
-    for f in stale:
+    used to stay for good. Each daemon removes those in its own folders, and
+    only there: a file of that shape elsewhere (a volume) is not its own."""
+    etc, run, lib = (vroot / "etc" / "virtbus", vroot / "run" / "virtbus", vroot / "var" / "lib" / "virtbus")
+    stale = {"qemud": [etc / "qemu" / f"vm1.xml.tmp.{dead_pid()}", run / "qemu" / f"vm2.xml.tmp.{dead_pid()}",
+                       lib / "qemu" / "nvram" / f"vm1_VARS.fd.tmp.{dead_pid()}"],
+             "storaged": [etc / "storage" / f"p.xml.tmp.{dead_pid()}"]}
+    foreign = [lib / "images" / f"backup.tmp.{dead_pid()}", etc / f"notes.tmp.{dead_pid()}"]
+    for f in [f for files in stale.values() for f in files] + foreign:
+        f.parent.mkdir(parents=True, exist_ok=True)
         f.write_text("<domain>half")
     start_daemon("qemud")
-    for f in stale[:2]:
+    for f in stale["qemud"]:
         assert not f.exists(), f"{f} was left behind"
-    # storaged's folder is in the layout too: any daemon's start clears it,
-    # as the writer is no running virtbus daemon
-    assert not stale[2].exists()
+    assert stale["storaged"][0].exists(), "qemud removed a file in storaged's folder"
+    start_daemon("storaged")
+    assert not stale["storaged"][0].exists()
+    for f in foreign:
+        assert f.exists(), f"{f} is not a daemon's, yet it was removed"
 
 
 def test_children_start_with_a_low_fd_limit(start_daemon, vroot, bus):
