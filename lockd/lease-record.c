@@ -126,7 +126,28 @@ static int journal_rewrite(LeaseTable *t) {
         if (r < 0)
                 return r;
         t->journal_lines = t->n_leases;
-        return journal_open_append(t);
+        r = journal_open_append(t);
+        if (r < 0) {
+                /* The old fd now writes into a file that is gone: drop it,
+                 * and open the new one before the next change is recorded. */
+                close(t->journal_fd);
+                t->journal_fd = -1;
+                t->journal_lost = true;
+        }
+        return r;
+}
+
+/* Whether changes are recorded: after a lost journal, only once it opens again. */
+static int journal_ready(LeaseTable *t) {
+        int r;
+
+        if (t->journal_fd >= 0 || !t->journal_lost)
+                return t->journal_fd >= 0;
+        r = journal_open_append(t);
+        if (r < 0)
+                return r;
+        t->journal_lost = false;
+        return 1;
 }
 
 static void journal_maybe_rewrite(LeaseTable *t) {
@@ -146,9 +167,13 @@ int lease_record_save(LeaseTable *t, const Lease *l) {
         FILE *f;
         int r;
 
-        if (t->journal_fd < 0)
-                return 0;
+        r = journal_ready(t);
+        if (r <= 0)
+                return r; /* < 0: the lease cannot be recorded, so it is refused */
         journal_maybe_rewrite(t);
+        r = journal_ready(t);
+        if (r <= 0)
+                return r < 0 ? r : -EIO;
         f = open_memstream(&line, &len);
         if (!f)
                 return -ENOMEM;
@@ -164,8 +189,13 @@ void lease_record_remove(LeaseTable *t, const Lease *l) {
         _cleanup_free_ char *path = NULL, *line = NULL;
         int n, r;
 
-        if (t->journal_fd < 0)
+        r = journal_ready(t);
+        if (r <= 0) {
+                if (r < 0)
+                        log_warning_errno(r, "Cannot record in %s that the lease of %s on %s went: %m",
+                                          t->journal_path, l->owner->uuid, l->resource->path);
                 return;
+        }
         path = state_escape(l->resource->path);
         n = path ? asprintf(&line, "- %s %s\n", l->owner->uuid, path) : -1;
         r = n < 0 ? -ENOMEM : journal_append(t, line, (size_t) n);
@@ -316,7 +346,7 @@ static int record_owner(LeaseTable *t, const Record *rec, Owner **ret) {
         r = lease_owner_pidfd(rec->pid, rec->start, &pidfd, &start);
         if (r < 0)
                 return r;
-        r = lease_table_adopt_owner(t, rec->uuid, rec->name, rec->pid, pidfd);
+        r = lease_table_adopt_owner(t, rec->uuid, rec->name, rec->pid, start, pidfd);
         if (r < 0) {
                 close(pidfd);
                 return r;

@@ -670,14 +670,18 @@ void lease_table_forget(LeaseTable *t) {
         table_free(t, true);
 }
 
-int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd) {
-        uint64_t start_time = 0;
+int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, uint64_t start_time,
+                            int pidfd) {
         Owner *o;
+        int r;
 
         if (lease_table_find_owner(t, uuid))
                 return -EEXIST;
-        /* Best effort: a pid that died meanwhile is dropped by its pidfd's event. */
-        (void) pid_start_time(pid, &start_time);
+        /* The start time goes into every record of the owner's leases: one
+         * without it could not be taken back after a restart. A pid that
+         * died meanwhile is dropped by its pidfd's event. */
+        if (start_time == 0 && (r = pid_start_time(pid, &start_time)) < 0)
+                return r;
         return owner_new(t, uuid, name, pid, start_time, pidfd, &o);
 }
 

@@ -75,6 +75,7 @@ struct LeaseTable {
         int journal_fd;       /* O_APPEND */
         uint64_t journal_size;
         unsigned journal_lines;
+        bool journal_lost;    /* a rewrite replaced it and could not open the new one */
         bool closing;         /* the table goes, the leases stay recorded */
 };
 
@@ -126,7 +127,9 @@ int lease_owner_pidfd(pid_t pid, uint64_t start_time, int *ret_pidfd, uint64_t *
 int lease_table_retake(LeaseTable *t, Owner *o, const char *path, uint32_t flags, sd_bus_error *error);
 
 /* Used when a state is restored after re-exec: takes ownership of the fds. */
-int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, int pidfd);
+/* start_time 0: read it now (-errno when that fails). */
+int lease_table_adopt_owner(LeaseTable *t, const char *uuid, const char *name, pid_t pid, uint64_t start_time,
+                            int pidfd);
 int lease_table_adopt_lease(LeaseTable *t, const char *owner_uuid, const char *path, uint32_t flags, int fd);
 
 /* What holds lockd's fds, for errno_text(). */

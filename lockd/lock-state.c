@@ -55,7 +55,7 @@ static int parse_owner(LeaseTable *t, const char *args) {
         }
         r = state_unescape(name, &uname);
         if (r >= 0)
-                r = lease_table_adopt_owner(t, uuid, uname, pid, pidfd);
+                r = lease_table_adopt_owner(t, uuid, uname, pid, 0, pidfd);
         if (r < 0) {
                 close(pidfd);
                 return log_warning_errno(r, "Cannot restore owner %s: %m", uuid);
