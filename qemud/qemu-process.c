@@ -255,6 +255,24 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         }
 }
 
+/* The start is done once the live state says so: a guest whose state still
+ * read phase='starting' would be taken for a start cut short, and killed, by
+ * the next qemud. So a state that cannot be written fails the start. */
+static int record_started(Domain *d, DomainState state, int reason) {
+        char what[256];
+        int r;
+
+        d->starting = false;
+        domain_set_state(d, state, reason);
+        r = qemu_status_save(d);
+        if (r < 0) {
+                d->starting = true;
+                snprintf(what, sizeof(what), "cannot record its live state: %s", strerror(-r));
+                fail_start_with(d, VB_ERROR_OPERATION_FAILED, what);
+        }
+        return r;
+}
+
 static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class,
                           const char *error_desc, void *userdata) {
         Domain *d = userdata;
@@ -263,20 +281,18 @@ static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *err
                 fail_start(d, error_desc);
                 return;
         }
-        d->starting = false;
-        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+        if (record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED) < 0)
+                return;
         domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
-        (void) qemu_status_save(d);
         reply_start(d, 0, NULL, NULL);
 }
 
 static void start_finish(Domain *d) {
         if (d->start_paused) {
-                d->starting = false;
-                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+                if (record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER) < 0)
+                        return;
                 domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
                 domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
-                (void) qemu_status_save(d);
                 reply_start(d, 0, NULL, NULL);
                 return;
         }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <sys/stat.h>
 #include <dirent.h>
 
 #include <libxml/entities.h>
@@ -205,13 +206,18 @@ static bool process_matches(const Status *s) {
 }
 
 /* Whether pid runs a command line with "-pidfile PIDFILE": the QEMU of this
- * domain in this run directory, nobody else's. */
+ * domain in this run directory, nobody else's. Only a process of ours (our
+ * uid) counts: another user's with that command line is a decoy. */
 static bool runs_with_pidfile(pid_t pid, const char *pidfile) {
         _cleanup_free_ char *cmdline = NULL, *needle = NULL;
         char path[64];
+        struct stat st;
         size_t len;
         int n;
 
+        snprintf(path, sizeof(path), "/proc/%d", (int) pid);
+        if (stat(path, &st) < 0 || st.st_uid != geteuid())
+                return false;
         snprintf(path, sizeof(path), "/proc/%d/cmdline", (int) pid);
         if (read_full_file(path, 1024 * 1024, &cmdline, &len) < 0 || pid_is_alive(pid) <= 0)
                 return false;

@@ -16,6 +16,7 @@
 
 #include "domain-conf.h" /* ConfError, Tristate */
 #include "network-addr.h"
+#include "xml-bounds.h"
 
 typedef enum NetworkForwardMode {
         NETWORK_FORWARD_NONE, /* no <forward>: isolated */
@@ -168,9 +169,10 @@ enum {
 };
 
 /* Lists are capped: a network never needs thousands of <ip> or ranges. The
- * static hosts of a DHCP server may be many. */
+ * static hosts of a DHCP server may be many, up to what one element of a
+ * document may hold (xml-bounds.h). */
 #define NETWORK_LIST_MAX 1024
-#define NETWORK_HOSTS_MAX 65536
+#define NETWORK_HOSTS_MAX XML_MAX_CHILDREN
 
 /* A network's name becomes part of file names and of dnsmasq's lines. */
 #define NETWORK_NAME_MAX OBJECT_NAME_MAX

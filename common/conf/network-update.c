@@ -375,6 +375,9 @@ static int check_still_readable(const NetworkDef *def, ConfError *err) {
 
         if (r < 0)
                 return xml_err_oom(err);
+        if (strlen(xml) > XML_DOCUMENT_MAX_SIZE)
+                return xml_err_invalid(err, "network '%s' cannot take more: its definition would be %zu bytes, "
+                                       "at most %zu", def->name, strlen(xml), XML_DOCUMENT_MAX_SIZE);
         r = xml_check_bounds(xml, strlen(xml), &bounds);
         if (r < 0)
                 return xml_err_invalid(err, "network '%s' cannot take more: %s", def->name, bounds.message);
