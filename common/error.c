@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "error.h"
+#include "util.h"
 
 static const VbErrorInfo table[] = {
         { VB_ERROR_INTERNAL,            EPROTO,      1 },
@@ -82,6 +83,8 @@ int vb_error_setf(sd_bus_error *e, const char *name, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
+        /* A value cut short in the message must not cost the reply. */
+        utf8_sanitize(buf);
         sd_bus_error_set(e, name, buf);
         return -(info ? info->errnum : EIO);
 }

@@ -227,6 +227,34 @@ int remove_stale_temporaries(const char *dir, unsigned depth) {
         return n;
 }
 
+/* The length of the well-formed UTF-8 sequence at s, or 0. */
+static size_t utf8_sequence_length(const unsigned char *s) {
+        unsigned char c = s[0];
+        size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+        for (size_t i = 1; i < n; i++)
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+        /* overlong forms, surrogates and past U+10FFFF */
+        if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) || (c == 0xf0 && s[1] < 0x90) ||
+            (c == 0xf4 && s[1] >= 0x90))
+                return 0;
+        return n;
+}
+
+void utf8_sanitize(char *s) {
+        unsigned char *p = (unsigned char *) s;
+
+        while (*p) {
+                size_t n = utf8_sequence_length(p);
+                if (n == 0) {
+                        *p++ = '?';
+                        continue;
+                }
+                p += n;
+        }
+}
+
 int unhexchar(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';

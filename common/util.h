@@ -37,6 +37,11 @@ bool object_name_is_valid(const char *name);
  * whose writer is no longer a running virtbus daemon. Returns how many. */
 int remove_stale_temporaries(const char *dir, unsigned depth);
 
+/* Replaces, in place, every byte that does not belong to a well-formed UTF-8
+ * sequence with '?': sd-bus refuses to send a string that is not UTF-8, and
+ * a message cut at a byte count may end inside a character. */
+void utf8_sanitize(char *s);
+
 /* The value of a hex digit (either case), or -1. */
 int unhexchar(char c);
 

@@ -100,6 +100,16 @@ static void test_error_table(void) {
         CHECK_STREQ(e.message, "disk /x busy");
         CHECK_INTEQ(vb_error_domain_for_daemon("org.virtbus.qemud"), 10);
         sd_bus_error_free(&e);
+        /* a value cut inside a character: the reply must still be sendable */
+        CHECK_INTEQ(vb_error_setf(&e, VB_ERROR_INVALID_ARG, "name '%.4s'", "ab\xc3\xa9\xc3\xa9"), -EINVAL);
+        CHECK_STREQ(e.message, "name 'ab\xc3\xa9'");
+        sd_bus_error_free(&e);
+        CHECK_INTEQ(vb_error_setf(&e, VB_ERROR_INVALID_ARG, "name '%.3s'", "ab\xc3\xa9"), -EINVAL);
+        CHECK_STREQ(e.message, "name 'ab?'");
+        sd_bus_error_free(&e);
+        char bad[] = "\xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 ok \xe2\x82\xac";
+        utf8_sanitize(bad);
+        CHECK_STREQ(bad, "?? ??? ???? ok \xe2\x82\xac");
 }
 
 static void test_atomic_write(void) {
