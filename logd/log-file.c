@@ -408,6 +408,33 @@ void log_table_forget(LogTable *t) {
         table_free(t, true);
 }
 
+/* ---- walking the files ---- */
+
+typedef struct ForEach {
+        LogFileFn fn;
+        void *userdata;
+} ForEach;
+
+static void walk_files(const void *node, VISIT which, void *closure) {
+        ForEach *e = closure;
+
+        if (which != postorder && which != leaf)
+                return;
+        e->fn(*(LogFile *const *) node, e->userdata);
+}
+
+void log_table_foreach(LogTable *t, LogFileFn fn, void *userdata) {
+        ForEach e = { .fn = fn, .userdata = userdata };
+
+        twalk_r(t->files, walk_files, &e);
+}
+
+int log_file_escaped_names(const LogFile *f, char **ret_driver, char **ret_name) {
+        *ret_driver = state_escape(f->driver);
+        *ret_name = state_escape(f->name);
+        return *ret_driver && *ret_name ? 0 : -ENOMEM;
+}
+
 /* ---- pipes that outlive logd ---- */
 
 int log_table_open_pipes_dir(LogTable *t, const char *dir) {
@@ -431,24 +458,18 @@ int log_table_open_pipes_dir(LogTable *t, const char *dir) {
         return 0;
 }
 
-static void walk_pipes(const void *node, VISIT which, void *closure) {
-        FILE *out = closure;
-        LogFile *f = *(LogFile *const *) node;
+static void pipe_lines(LogFile *f, void *userdata) {
+        FILE *out = userdata;
         _cleanup_free_ char *d = NULL, *n = NULL;
 
-        if (which != postorder && which != leaf)
-                return;
-        d = state_escape(f->driver);
-        n = state_escape(f->name);
+        (void) log_file_escaped_names(f, &d, &n);     /* "?" for a name out of memory */
         for (LogStream *s = f->streams; s; s = s->next)
                 if (s->fifo)
                         fprintf(out, "pipe %s %s %s\n", s->fifo, d ?: "?", n ?: "?");
 }
 
 static int write_pipes(FILE *f, void *userdata) {
-        LogTable *t = userdata;
-
-        twalk_r(t->files, walk_pipes, f);
+        log_table_foreach(userdata, pipe_lines, f);
         return 0;
 }
 
@@ -614,12 +635,9 @@ typedef struct FindFifo {
         bool found;
 } FindFifo;
 
-static void walk_find_fifo(const void *node, VISIT which, void *closure) {
-        FindFifo *c = closure;
-        LogFile *f = *(LogFile *const *) node;
+static void find_fifo(LogFile *f, void *userdata) {
+        FindFifo *c = userdata;
 
-        if (which != postorder && which != leaf)
-                return;
         for (LogStream *s = f->streams; s; s = s->next)
                 if (s->fifo && streq(s->fifo, c->name))
                         c->found = true;
@@ -628,7 +646,7 @@ static void walk_find_fifo(const void *node, VISIT which, void *closure) {
 static bool fifo_is_used(LogTable *t, const char *name) {
         FindFifo c = { .name = name };
 
-        twalk_r(t->files, walk_find_fifo, &c);
+        log_table_foreach(t, find_fifo, &c);
         return c.found;
 }
 

@@ -100,6 +100,14 @@ int log_table_restore_pipes(LogTable *t);
 
 LogFile *log_table_find(LogTable *t, const char *driver, const char *name);
 
+typedef void (*LogFileFn)(LogFile *f, void *userdata);
+/* Calls fn for every log file, in the order of their keys. */
+void log_table_foreach(LogTable *t, LogFileFn fn, void *userdata);
+/* f's driver and name escaped with state_escape() (the syntax of the state
+ * and pipes records); -ENOMEM if either is NULL (the other may be set: the
+ * caller frees both). */
+int log_file_escaped_names(const LogFile *f, char **ret_driver, char **ret_name);
+
 /* InvalidArg for a bad driver or name. */
 int log_check_names(const char *driver, const char *name, sd_bus_error *error);
 /* Returns the pipe's write end (the caller owns it) and the file path. */

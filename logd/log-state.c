@@ -1,29 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <search.h>
 
 #include "log-state.h"
 #include "log.h"
 #include "state-text.h"
 #include "util.h"
 
-/* twalk_r visits files; the callbacks write or flip flags. */
+/* log_table_foreach() visits files; the callbacks write or flip flags. */
 typedef struct Walk {
         FILE *f;
         bool cloexec;
         int r;
 } Walk;
 
-static void walk_format(const void *node, VISIT which, void *closure) {
-        Walk *w = closure;
-        LogFile *f = *(LogFile *const *) node;
+static void format_file(LogFile *f, void *userdata) {
+        Walk *w = userdata;
         _cleanup_free_ char *d = NULL, *n = NULL;
+        int r;
 
-        if (which != postorder && which != leaf)
-                return;
-        d = state_escape(f->driver);
-        n = state_escape(f->name);
-        if (!d || !n) {
-                w->r = -ENOMEM;
+        r = log_file_escaped_names(f, &d, &n);
+        if (r < 0) {
+                w->r = r;
                 return;
         }
         fprintf(w->f, "file %s %s %d %llu\n", d, n, f->fd, (unsigned long long) f->size);
@@ -38,7 +34,7 @@ static int write_items(FILE *f, void *userdata) {
         LogTable *t = userdata;
         Walk w = { .f = f };
 
-        twalk_r(t->files, walk_format, &w);
+        log_table_foreach(t, format_file, &w);
         return w.r;
 }
 
@@ -80,13 +76,10 @@ int log_state_parse(LogTable *t, const char *text) {
         return state_parse("logd", text, parse_item, t);
 }
 
-static void walk_cloexec(const void *node, VISIT which, void *closure) {
-        Walk *w = closure;
-        LogFile *f = *(LogFile *const *) node;
+static void cloexec_file(LogFile *f, void *userdata) {
+        Walk *w = userdata;
         int r;
 
-        if (which != postorder && which != leaf)
-                return;
         r = fd_cloexec(f->fd, w->cloexec);
         for (LogStream *s = f->streams; s && r >= 0; s = s->next)
                 r = fd_cloexec(s->fd, w->cloexec);
@@ -98,7 +91,7 @@ static int set_cloexec(void *userdata, bool cloexec) {
         LogTable *t = userdata;
         Walk w = { .cloexec = cloexec };
 
-        twalk_r(t->files, walk_cloexec, &w);
+        log_table_foreach(t, cloexec_file, &w);
         return w.r;
 }
 

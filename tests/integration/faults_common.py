@@ -28,6 +28,7 @@ import zlib
 from pathlib import Path
 
 import virtbus_harness as h
+from test_qemud_common import QemudEnv, pid_alive as alive
 
 SEED_ENV = "VIRTBUS_FAULT_SEED"
 ROUNDS_ENV = "VIRTBUS_FAULT_ROUNDS"
@@ -108,13 +109,8 @@ class FaultEnv:
         self.bus = h.TestBus(self.root, activation=False).start()
         self.daemons = {}
 
-    def _register_root(self):
-        try:
-            import conftest
-            conftest._ROOTS.append(self.root)
-            self._conftest = conftest
-        except (ImportError, AttributeError):
-            self._conftest = None
+    # conftest cleans up the root even if the session ends before close()
+    _register_root = QemudEnv._register_root
 
     def start(self, name, args=(), binary=None, env=None):
         d = h.Daemon(name, self.bus, self.root, args, binary=binary, env=env)
@@ -311,10 +307,6 @@ def proc_exe(pid):
         return os.readlink(f"/proc/{pid}/exe")
     except OSError:
         return ""
-
-
-def alive(pid):
-    return pid is not None and not h._is_zombie_or_gone(pid)
 
 
 def qemu_pids(needle):

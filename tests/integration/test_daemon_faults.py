@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 import virtbus_harness as harness
+from test_lockd import open_bus_policy
 from test_networkd_common import delete_netns, new_netns
 from test_storaged_common import dir_pool_xml, vol_xml
 
@@ -147,23 +148,12 @@ ACCESS = {
 }
 
 
-def open_bus_policy_to_all(bus, name):
-    conf = bus.dir / "bus.conf"
-    conf.write_text(conf.read_text().replace(
-        "</busconfig>",
-        '  <policy context="mandatory">\n'
-        f'    <allow send_destination="org.virtbus.{name}"/>\n'
-        "  </policy>\n</busconfig>"))
-    bus.conn.call_blocking("org.freedesktop.DBus", "/org/freedesktop/DBus",
-                           "org.freedesktop.DBus", "ReloadConfig", "", ())
-
-
 @pytest.mark.parametrize("name", DAEMONS)
 def test_daemon_checks_the_caller_itself(name, start_daemon, bus):
     """On a bus whose policy lets everybody through, each daemon still
     refuses other users what is root's, and still answers what is open."""
     d = start_daemon(name)
-    open_bus_policy_to_all(bus, name)
+    open_bus_policy(bus, d.bus_name)
     closed, open_ = ACCESS[name]
     r = bus.call_as("nobody", d.bus_name, *closed)
     assert r.denied, (closed, r.stderr)

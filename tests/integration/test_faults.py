@@ -100,6 +100,59 @@ def loop_outcome(loop, f, where):
     return ok, (cut[0] if cut else None)
 
 
+def kill_after_calls(fenv, f, name, ops, most_calls, most_jitter):
+    """A call loop running ops against `name`, the daemon SIGKILLed once a
+    random number of calls (1 to most_calls) were answered and a random
+    jitter (up to most_jitter s) later. Returns (loop, calls, jitter)."""
+    loop = CallLoop(fenv, fenv.unique_name(name), ops)
+    k = f.randint(1, most_calls)
+    jitter = f.uniform(0, most_jitter)
+    loop.wait_answered(k)
+    time.sleep(jitter)
+    fenv.kill(name)
+    return loop, k, jitter
+
+def timed(spans, call):
+    """call(), its duration appended to spans."""
+    t0 = time.monotonic()
+    call()
+    spans.append(time.monotonic() - t0)
+
+
+def create_spans(fenv, name, create, after):
+    """How long a Create takes on a freshly started `name` (the rounds kill
+    within such a span): twice the daemon killed and started again, create()
+    timed, then after() (its checks and a Destroy). Returns the spans."""
+    spans = []
+    for _ in range(2):
+        fenv.kill(name)
+        fenv.restart(name)
+        timed(spans, create)
+        after()
+    return spans
+
+
+def kill_during_create(fenv, f, rnd, spans, name, create_op, plant_dirs, stem):
+    """A round's kill: create_op sent to `name` by a call loop, the daemon
+    SIGKILLed after a random delay of up to 1.4 times the mean of the last
+    three spans, a stale temp file planted in each of plant_dirs, the daemon
+    started again. Returns (where, ok, told, stale): the head of the round's
+    messages, the calls answered OK, what the caller was told, the planted
+    files."""
+    span = sum(spans[-3:]) / len(spans[-3:])
+    delay = f.uniform(0, span * 1.4)
+    loop = CallLoop(fenv, fenv.unique_name(name), [create_op])
+    h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
+    time.sleep(delay)
+    fenv.kill(name)
+    where = f.where(rnd, delay=delay, create_takes=span)
+    ok, _, _ = loop.finish()
+    told = "answered OK" if ok else (loop.error_of(0) or "no answer:").split(":")[0]
+    stale = plant(fenv, *plant_dirs, stem=stem)
+    fenv.restart(name)
+    return where, ok, told, stale
+
+
 # ---------------------------------------------------------------------------
 # qemud: DomainDefineXML / Undefine in a loop
 
@@ -135,12 +188,7 @@ def test_qemud_define_undefine_loop(fenv, guest):
                                          domain_type=kind)
                 ops.append(op(QEMUD_ROOT, CONNECT, "DomainDefineXML", "s", xml))
                 effects.append((n, mem))
-        loop = CallLoop(fenv, fenv.unique_name("qemud"), ops)
-        k = f.randint(1, 30)
-        jitter = f.uniform(0, 0.02)
-        loop.wait_answered(k)
-        time.sleep(jitter)
-        fenv.kill("qemud")
+        loop, k, jitter = kill_after_calls(fenv, f, "qemud", ops, 30, 0.02)
         where = f.where(rnd, after_calls=k, delay=jitter)
         # An Undefine of a name not defined yet is refused (NoDomain): that is
         # an answer too, with no effect.
@@ -285,30 +333,21 @@ def test_qemud_create(fenv, guest):
     # the next ones: so is each one measured here, and so is the Create of
     # each round after the restart. The mean of the last three follows the
     # load of the host.
-    spans = []
-    for _ in range(2):
-        fenv.kill("qemud")
-        fenv.restart("qemud")
-        t0 = time.monotonic()
+    def create():
         qemud.domain_call(path, "Create", 0)
-        spans.append(time.monotonic() - t0)
+
+    def running_then_destroy():
         assert qemud.domain_call(path, "GetState", 0)[0] == S.RUNNING
         check(destroy_and_check("a Create before any kill"), "before any kill")
+
+    spans = create_spans(fenv, "qemud", create, running_then_destroy)
     span = sum(spans) / len(spans)
     print(f"[qemud-create] a Create takes {span:.3f}s ({kind}; {spans})", flush=True)
 
     for rnd in f.rounds():
-        span = sum(spans[-3:]) / len(spans[-3:])
-        delay = f.uniform(0, span * 1.4)
-        loop = CallLoop(fenv, fenv.unique_name("qemud"), [op(path, DOMAIN, "Create", "u", 0)])
-        h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
-        time.sleep(delay)
-        fenv.kill("qemud")
-        where = f.where(rnd, delay=delay, create_takes=span)
-        ok, failed, _ = loop.finish()
-        told = "answered OK" if ok else (loop.error_of(0) or "no answer:").split(":")[0]
-        stale = plant(fenv, "etc/virtbus/qemu", "run/virtbus/qemu", stem="crash.xml")
-        fenv.restart("qemud")
+        where, ok, told, stale = kill_during_create(
+            fenv, f, rnd, spans, "qemud", op(path, DOMAIN, "Create", "u", 0),
+            ("etc/virtbus/qemu", "run/virtbus/qemu"), "crash.xml")
         problems = []
         # A start cut short may be rolled back (or finished) after the
         # restart, not before: what counts is where the guest settles.
@@ -355,9 +394,7 @@ def test_qemud_create(fenv, guest):
                                 f"{e.get_dbus_message()}")
         # Create works again, and stops cleanly.
         try:
-            t0 = time.monotonic()
-            qemud.domain_call(path, "Create", 0)
-            spans.append(time.monotonic() - t0)    # the first Create of this qemud
+            timed(spans, create)                   # the first Create of this qemud
             st = tuple(qemud.domain_call(path, "GetState", 0))
             if st[0] != S.RUNNING:
                 problems.append(f"Create after the restart left the state at {st}")
@@ -547,12 +584,7 @@ def test_lockd_leases(fenv):
             acq.append((res, i))
             ops.append(op("/org/virtbus/lockd", LOCK1, "Acquire", "sssuu", res, o["uuid"],
                           o["name"], o["proc"].pid, 0, pause=0.004))
-        loop = CallLoop(fenv, fenv.unique_name("lockd"), ops)
-        k = f.randint(1, 12)
-        jitter = f.uniform(0, 0.01)
-        loop.wait_answered(k)
-        time.sleep(jitter)
-        fenv.kill("lockd")
+        loop, k, jitter = kill_after_calls(fenv, f, "lockd", ops, 12, 0.01)
         ok, maybe = loop_outcome(loop, f, f.where(rnd, after_calls=k, delay=jitter))
         # Some owners die while lockd is away: their leases must not come back.
         dead = set(f.sample(range(len(owners)), f.randint(1, 2)))
@@ -787,31 +819,19 @@ def test_networkd_create(fenv):
     # The span the kills are spread over: a Create on a freshly started
     # networkd, as in the rounds (the mean of the last three, the rounds'
     # own Creates after the restart included).
-    spans = []
-    for _ in range(2):
-        fenv.kill("networkd")
-        fenv.restart("networkd")
-        t0 = time.monotonic()
-        ncall("Create")
-        spans.append(time.monotonic() - t0)
+    def running_then_destroy():
         check(running("a Create before any kill"), "before any kill")
         ncall("Destroy")
         check(clean("a Destroy before any kill"), "before any kill")
+
+    spans = create_spans(fenv, "networkd", lambda: ncall("Create"), running_then_destroy)
     span = sum(spans) / len(spans)
     print(f"[networkd-create] a Network.Create takes {span:.3f}s ({spans})", flush=True)
 
     for rnd in f.rounds():
-        span = sum(spans[-3:]) / len(spans[-3:])
-        delay = f.uniform(0, span * 1.4)
-        loop = CallLoop(fenv, fenv.unique_name("networkd"), [op(path, NETWORK, "Create", "")])
-        h.wait_until(lambda: loop.entries(), 30, 0.002, "the Create to be sent")
-        time.sleep(delay)
-        fenv.kill("networkd")
-        where = f.where(rnd, delay=delay, create_takes=span)
-        ok, _, _ = loop.finish()
-        told = "answered OK" if ok else (loop.error_of(0) or "no answer:").split(":")[0]
-        stale = plant(fenv, "etc/virtbus/network", "run/virtbus/network", stem="fnet.xml")
-        fenv.restart("networkd")
+        where, ok, told, stale = kill_during_create(
+            fenv, f, rnd, spans, "networkd", op(path, NETWORK, "Create", ""),
+            ("etc/virtbus/network", "run/virtbus/network"), "fnet.xml")
         problems = []
         active = fenv.bus.get_property(NETWORKD, path, NETWORK, "Active")
         if active:
@@ -829,9 +849,7 @@ def test_networkd_create(fenv):
             problems += clean("reported inactive after the restart")
         # it starts and stops again, cleanly
         try:
-            t0 = time.monotonic()
-            ncall("Create")
-            spans.append(time.monotonic() - t0)    # the first Create of this networkd
+            timed(spans, lambda: ncall("Create"))  # the first Create of this networkd
             problems += running("the Create after the restart")
             ncall("Destroy")
             problems += clean("the Destroy after the restart")

@@ -441,6 +441,21 @@ def start_with_fd_limit(name, bus, root, limit):
     return harness.Daemon(name, bus, root, binary=wrapper).start()
 
 
+def until_out_of_fds(limit, attempt, what):
+    """Calls attempt(i) for i = 0, 1, ... until it fails, which must be a
+    SystemError that says the daemon is out of fds and names its limit.
+    Returns (i, the error's message); `what` names what attempt() opens."""
+    for i in range(limit):
+        try:
+            attempt(i)
+        except dbus.exceptions.DBusException as err:
+            assert err.get_dbus_name() == "org.virtbus.Error.SystemError", err
+            msg = err.get_dbus_message()
+            assert "too many open files" in msg and f"limit of {limit}" in msg, msg
+            return i, msg
+    raise AssertionError(f"{limit} {what} fit in {limit} fds")
+
+
 def test_out_of_fds_says_so(bus, bus_monitor, vroot, owners):
     """A lockd out of fds says so, naming its limit: not 'pid N does not
     exist' for a live owner, nor a bare errno."""
@@ -448,17 +463,7 @@ def test_out_of_fds_says_so(bus, bus_monitor, vroot, owners):
     d = start_with_fd_limit("lockd", bus, vroot, limit)
     try:
         a, b = owners("vm1"), owners("vm2")
-        err = None
-        for i in range(limit):
-            try:
-                acquire(d, f"/images/fd{i}.img", a)
-            except dbus.exceptions.DBusException as e:
-                err = e
-                break
-        assert err is not None, f"{limit} leases fit in {limit} fds"
-        assert err.get_dbus_name() == "org.virtbus.Error.SystemError", err
-        msg = err.get_dbus_message()
-        assert "too many open files" in msg and f"limit of {limit}" in msg, msg
+        i, msg = until_out_of_fds(limit, lambda i: acquire(d, f"/images/fd{i}.img", a), "leases")
         assert f"/images/fd{i}.img" in msg, msg
         held = len(leases(d))
         assert held == i

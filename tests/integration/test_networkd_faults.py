@@ -197,20 +197,26 @@ def test_failed_start_leaves_nothing(env):
         env.remove(path)
 
 
-def create_async(env, path):
+def call_async(env, path, iface, method, *sig_and_args):
     # never --auto-start: a call that arrives after the kill must not have the
     # bus start a networkd outside the test's namespace
     return subprocess.Popen(["busctl", f"--address={env.bus.address}", "--auto-start=no", "call", NETWORKD, path,
-                             NETWORK_IFACE, "Create"], env=env.bus.env, stdout=subprocess.DEVNULL,
+                             iface, method, *sig_and_args], env=env.bus.env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
 
-def kill_during_create(env, path, delay):
-    call = create_async(env, path)
+def kill_during(env, delay, path, iface, method, *sig_and_args):
+    """SIGKILLs networkd `delay` s after the call was sent; starts it again
+    once the caller has its answer."""
+    call = call_async(env, path, iface, method, *sig_and_args)
     time.sleep(delay)
     env.daemon.kill(signal.SIGKILL)
     call.wait(timeout=30)
     env.daemon.start()
+
+
+def kill_during_create(env, path, delay):
+    kill_during(env, delay, path, NETWORK_IFACE, "Create")
 
 
 def check_recovered(env, path, name, bridge):
@@ -258,14 +264,8 @@ def test_killed_at_random_times_during_create(env):
             check_recovered(env, path, "rand", bridge)
         print(f"{env.daemon.log().count('a start did not finish') - undone} of 6 kills cut a start short")
         # transient networks: the unfinished one is gone, the name is free
-        kill_during_create_xml = subprocess.Popen(
-            ["busctl", f"--address={env.bus.address}", "--auto-start=no", "call", NETWORKD, "/org/virtbus/networkd",
-             "org.libvirt.Connect", "NetworkCreateXML", "s", nat_xml("trans", "192.168.125", bridge="vbtrans0")],
-            env=env.bus.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.02)
-        env.daemon.kill(signal.SIGKILL)
-        kill_during_create_xml.wait(timeout=30)
-        env.daemon.start()
+        kill_during(env, 0.02, "/org/virtbus/networkd", "org.libvirt.Connect", "NetworkCreateXML", "s",
+                    nat_xml("trans", "192.168.125", bridge="vbtrans0"))
         names = [env.prop(p, "Name") for p in env.call("ListNetworks", 0)]
         if "trans" in names:
             env.net_call(env.call("NetworkLookupByName", "trans"), "Destroy")

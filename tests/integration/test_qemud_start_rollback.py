@@ -40,6 +40,8 @@ from virtbus_harness import DomainEvent as E
 from virtbus_harness import DomainState as S
 from virtbus_harness import wait_until
 from test_networkd_common import NetworkdEnv
+from test_qemud_common import pid_alive
+from test_qemud_leases_logs import qemu_pids_of
 from test_storaged_common import Storaged, vol_xml
 
 pytestmark = pytest.mark.timeout(300)
@@ -53,26 +55,6 @@ PAUSED_USER = 1
 
 def idle_type():
     return "kvm" if h.kvm_available() else "qemu"
-
-
-def pid_alive(pid):
-    return pid is not None and not h._is_zombie_or_gone(pid)
-
-
-def qemu_pids_of(uuid):
-    """Live processes whose command line carries `-uuid <uuid>`."""
-    needle = b"\0-uuid\0" + str(uuid).encode() + b"\0"
-    found = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                if needle in f.read() and pid_alive(int(d)):
-                    found.append(int(d))
-        except OSError:
-            pass
-    return found
 
 
 class Env:
