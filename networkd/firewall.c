@@ -146,8 +146,9 @@ static void on_nft_exit(pid_t pid, int code, int status, void *userdata) {
         notify(m, w, r, err ? err : "");
         if (m->fw_pending) {
                 r = run_nft(m);
+                /* run_nft() takes the waiters only once nft runs */
                 if (r < 0)
-                        notify(m, TAKE_PTR(m->fw_running), r, strerror(-r));
+                        notify(m, TAKE_PTR(m->fw_pending), r, strerror(-r));
         }
 }
 

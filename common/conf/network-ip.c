@@ -29,6 +29,15 @@ static bool dhcp_name_is_other_field(const char *name) {
                strcasecmp(name, "deprecated") == 0;
 }
 
+/* dnsmasq refuses a DHCP host name with a label that starts with '-' or '_'
+ * ("bad DHCP host name"), and the host would silently get no lease. */
+static bool dhcp_name_labels_start_well(const char *name) {
+        for (const char *label = name; label; label = strchr(label, '.') ? strchr(label, '.') + 1 : NULL)
+                if (*label == '-' || *label == '_')
+                        return false;
+        return true;
+}
+
 static int parse_lease(xmlNodePtr n, const char *path, NetworkLease *l, ConfError *err) {
         int r = XML_CHECK_ATTRS(n, path, err, "expiry", "unit");
 
@@ -141,10 +150,13 @@ int network_parse_dhcp_host(xmlNodePtr n, const char *path, NetworkDhcpHost *h, 
                 r = xml_err_invalid(err, "invalid DUID '%s' in <%s>", h->id, path);
         if (r >= 0)
                 r = xml_attr_str(n, path, "name", &h->name, err);
-        if (r >= 0 && h->name && (!network_dns_name_is_valid(h->name, true) || dhcp_name_is_other_field(h->name)))
+        if (r >= 0 && h->name &&
+            (!network_dns_name_is_valid(h->name, true) || dhcp_name_is_other_field(h->name) ||
+             !dhcp_name_labels_start_well(h->name)))
                 r = xml_err_invalid(err,
                                     "invalid host name " VALUE_FMT " in <%s>: labels of 1 to 63 letters, digits, '-' or '_', "
-                                    "at most 253 characters, not a number, an address or a keyword",
+                                    "each starting with a letter or digit, at most 253 characters, not a number, "
+                                    "an address or a keyword",
                                     VALUE_ARG(h->name), path);
         if (r >= 0)
                 r = network_attr_addr(n, path, "ip", true, &h->ip, err);

@@ -46,8 +46,10 @@ static int change_begin(Change *c, void **array, size_t *n, size_t size, void (*
         if (*n == 0)
                 return 0;
         c->before = malloc(*n * size);
-        if (!c->before)
+        if (!c->before) {
+                *c = (Change) {}; /* nothing begun: change_end() has nothing to undo */
                 return xml_err_oom(err);
+        }
         memcpy(c->before, *array, *n * size);
         return 0;
 }

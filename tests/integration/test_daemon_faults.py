@@ -3,9 +3,8 @@
 second instance started on the same state, temporaries left by a killed
 writer, and a low RLIMIT_NOFILE. Each test runs every daemon it can."""
 
-import os
-import signal
 import subprocess
+import time
 
 import pytest
 
@@ -167,3 +166,16 @@ def test_daemon_checks_the_caller_itself(name, start_daemon, bus):
         out, err = p.communicate(timeout=30)
         assert p.returncode != 0 and (b"root only" in err or b"Access denied" in err), err
     assert d.alive()
+
+
+def test_error_reply_with_a_value_cut_inside_a_character(start_daemon, bus):
+    """Messages cut long values at a byte count; cut inside a UTF-8
+    character, sd-bus refused to send the reply and the caller waited for
+    its timeout."""
+    d = start_daemon("networkd")
+    name = "a#x" + "é" * 140   # cut at 120 bytes: inside an é
+    t0 = time.monotonic()
+    with harness.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+        d.call("NetworkDefineXML", f"<network><name>{name}</name></network>", timeout=20)
+    assert time.monotonic() - t0 < 10
+    assert "network name" in e.message

@@ -54,6 +54,16 @@ static const struct {
         { NET("a", IP("<host mac='52:54:00:00:00:01' name='3600' ip='10.0.0.5'/>")), "3600" },
         { NET("a", IP("<host mac='52:54:00:00:00:01' name='2h' ip='10.0.0.5'/>")), "2h" },
         { NET("a", IP("<host mac='52:54:00:00:00:01' name='10.0.0.9' ip='10.0.0.5'/>")), "10.0.0.9" },
+        /* dnsmasq refuses these ("bad DHCP host name"): the host got no lease */
+        { NET("a", IP("<host mac='52:54:00:00:00:01' name='-foo' ip='10.0.0.5'/>")), "-foo" },
+        { NET("a", IP("<host mac='52:54:00:00:00:01' name='a._b' ip='10.0.0.5'/>")), "a._b" },
+        /* a value cut in the message inside a character: still a clean reply */
+        { NET("a#\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+              "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", ""), "network name" },
         /* interface names go between quotes in nft and into interface= */
         { NET("a", "<bridge name='br\\x'/>"), "br\\x" },
         { NET("a", "<bridge name='br:0'/>"), "br:0" },
