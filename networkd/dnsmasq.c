@@ -307,13 +307,16 @@ int dnsmasq_stop(Network *n, dnsmasq_done_fn cb) {
 
         n->dnsmasq_timer = sd_event_source_disable_unref(n->dnsmasq_timer);
         if (n->dnsmasq_pid <= 0 || !n->dnsmasq_watch) {
-                /* a launcher still starting: let it go, it is our child */
+                _cleanup_free_ char *conf = network_file(n, ".conf");
+
                 if (n->dnsmasq_watch && n->dnsmasq_cb)
                         finish(n, -ECANCELED, "stopped while starting");
                 dnsmasq_forget(n);
-                pid_t pid = find_running(n);
-                if (pid > 0)
-                        (void) kill(pid, SIGTERM);
+                /* A launcher still starting would daemonize a dnsmasq after
+                 * its bridge is gone: it and what it started are killed by
+                 * their configuration, and the launcher (our child) reaped. */
+                if (conf)
+                        (void) dnsmasq_kill_by_conf(conf);
                 cb(n, 0, NULL);
                 return 0;
         }
