@@ -396,6 +396,7 @@ static void table_free(LogTable *t, bool keep_fds) {
         if (t->pipes_dir_fd >= 0)
                 close(t->pipes_dir_fd);
         free(t->pipes_dir);
+        strv_free(t->unrestored);
         free(t->logdir);
         free(t);
 }
@@ -469,7 +470,12 @@ static void pipe_lines(LogFile *f, void *userdata) {
 }
 
 static int write_pipes(FILE *f, void *userdata) {
-        log_table_foreach(userdata, pipe_lines, f);
+        LogTable *t = userdata;
+
+        log_table_foreach(t, pipe_lines, f);
+        /* kept for the next logd: their guests may still write */
+        for (char **l = t->unrestored; l && *l; l++)
+                fprintf(f, "pipe %s\n", *l);
         return 0;
 }
 
@@ -563,6 +569,15 @@ static bool fifo_name_is_valid(const char *name) {
         return object_name_is_valid(name) && name[0] != '.' && endswith(name, ".fifo");
 }
 
+/* A recorded pipe that could not be taken back (out of fds, say) stays
+ * recorded and its FIFO stays: its guest may still write, and a later logd
+ * takes it back. */
+static int keep_unrestored(LogTable *t, const char *args) {
+        if (strv_extend(&t->unrestored, args) < 0)
+                log_oom();
+        return 0;
+}
+
 static int restore_pipe(const char *keyword, const char *args, void *userdata) {
         LogTable *t = userdata;
         char fifo[256], de[1100], ne[1100], text[ERRNO_TEXT_MAX];
@@ -578,7 +593,7 @@ static int restore_pipe(const char *keyword, const char *args, void *userdata) {
         if (fd < 0) {
                 log_warning("Cannot open the pipe %s/%s of %s/%s again: %s", t->pipes_dir, fifo, driver, name,
                             errno_text(fd, LOG_FD_HOLDERS, text));
-                return 0;
+                return fd == -ENOENT ? 0 : keep_unrestored(t, args);
         }
         r = log_file_get(t, driver, name, &f);
         if (r >= 0) {
@@ -590,6 +605,7 @@ static int restore_pipe(const char *keyword, const char *args, void *userdata) {
                 close(fd);
                 log_warning("Cannot drain the pipe %s/%s into the log of %s/%s: %s", t->pipes_dir, fifo, driver,
                             name, errno_text(r, LOG_FD_HOLDERS, text));
+                return keep_unrestored(t, args);
         }
         return 0;
 }
@@ -610,7 +626,9 @@ int log_table_restore_pipes(LogTable *t) {
                 return -ENOMEM;
         r = read_full_file(path, PIPES_STATE_MAX, &text, NULL);
         if (r < 0 && r != -ENOENT)
-                log_warning_errno(r, "Cannot read %s, the pipes it names are lost: %m", path);
+                /* Neither the FIFOs nor their record are touched: a later
+                 * logd that can read it takes them back. */
+                return log_warning_errno(r, "Cannot read %s, the pipes it names are not taken back: %m", path);
         if (r >= 0)
                 (void) state_parse("logd-pipes", text, restore_pipe, t);
         /* A FIFO nobody records was never handed out (logd died before Open
@@ -645,8 +663,11 @@ static void find_fifo(LogFile *f, void *userdata) {
 
 static bool fifo_is_used(LogTable *t, const char *name) {
         FindFifo c = { .name = name };
+        size_t n = strlen(name);
 
         log_table_foreach(t, find_fifo, &c);
+        for (char **l = t->unrestored; !c.found && l && *l; l++)
+                c.found = strncmp(*l, name, n) == 0 && (*l)[n] == ' ';
         return c.found;
 }
 

@@ -79,6 +79,7 @@ struct LogTable {
         uint64_t bytes;       /* moved since start, for the curious */
         char *pipes_dir;      /* NULL: anonymous pipes that die with logd (unit tests) */
         int pipes_dir_fd;
+        char **unrestored;    /* "<fifo> <driver> <name>" records a restart could not take back */
         bool closing;         /* the table goes, the FIFOs and their record stay */
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* logd: rotation naming and logic, Append and Tail across rotation, bad
  * input, conf parsing, state round trip with bytes in flight. */
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -276,6 +277,57 @@ static void test_pipes_outlive_table(void) {
         log_table_free(c);
 }
 
+/* A restart that cannot take a recorded pipe back (out of fds) keeps the
+ * FIFO and its record: its guest still writes, and a later logd drains it.
+ * They used to be deleted, and the guest blocked on a full pipe for good. */
+static void test_pipes_kept_when_not_taken_back(void) {
+        _cleanup_free_ char *dir = NULL, *pipes = NULL, *path = NULL, *content = NULL, *rec = NULL, *fifo = NULL;
+        struct rlimit old, low;
+        LogTable *a = NULL, *b = NULL, *c = NULL;
+        int fd = -1, probe, taken;
+
+        setup();
+        dir = path_join(tmpdir, "kept-logs");
+        pipes = path_join(tmpdir, "kept-pipes");
+        CHECK(log_table_new(dir, 0, 3, NULL, &a) == 0);
+        CHECK(log_table_open_pipes_dir(a, pipes) == 0);
+        CHECK(log_open(a, "qemu", "vm2", 0, &fd, &path, NULL) == 0);
+        log_table_free(a);
+        CHECK(write(fd, "while down\n", 11) == 11);
+
+        CHECK(log_table_new(dir, 0, 3, NULL, &b) == 0);
+        CHECK(log_table_open_pipes_dir(b, pipes) == 0);
+        /* room for reading the record, not for opening the FIFO too */
+        probe = dup(0);
+        close(probe);
+        CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0);
+        low = (struct rlimit) { (rlim_t) probe + 1, old.rlim_max };
+        CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+        taken = log_table_restore_pipes(b);
+        CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+        CHECK_INTEQ(taken, 0);
+        log_table_free(b);
+        rec = path_join(pipes, "streams");
+        CHECK(read_full_file(rec, 0, &content, NULL) == 0);
+        CHECK(content && strstr(content, " qemu vm2\n"));
+        if (content && strstr(content, "pipe ")) {
+                fifo = strndup(strstr(content, "pipe ") + 5, strcspn(strstr(content, "pipe ") + 5, " "));
+                _cleanup_free_ char *fp = path_join(pipes, fifo);
+                CHECK(access(fp, F_OK) == 0);
+        }
+        free(content);
+        content = NULL;
+
+        CHECK(log_table_new(dir, 0, 3, NULL, &c) == 0);
+        CHECK(log_table_open_pipes_dir(c, pipes) == 0);
+        CHECK_INTEQ(log_table_restore_pipes(c), 1);
+        drain_all(c, "qemu", "vm2");
+        CHECK(read_full_file(path, 0, &content, NULL) == 0);
+        CHECK(content && strstr(content, "while down\n"));
+        close(fd);
+        log_table_free(c);
+}
+
 static void test_parse_size(void) {
         uint64_t v = 0;
 
@@ -321,5 +373,5 @@ static void test_cleanup(void) {
 }
 
 UNIT_TESTS(test_rotated_path, test_rotation, test_append, test_bad_input, test_state_round_trip,
-           test_pipes_outlive_table, test_parse_size,
+           test_pipes_outlive_table, test_pipes_kept_when_not_taken_back, test_parse_size,
            test_conf, test_cleanup)
