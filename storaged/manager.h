@@ -21,15 +21,14 @@
 #define STORAGED_VOL_PREFIX STORAGED_ROOT "/storagevol"
 #define STORAGED_DRIVER "storage"
 
-/* Who may call what is the bus policy's (units/org.virtbus.storaged.conf:
- * root everything, other users the members that only read; without that
- * file the system bus lets no one call storaged, nor storaged own its name).
- * sd-bus's own check of a privileged member would ask the bus for the
- * caller's credentials with a synchronous call, reading meanwhile every
- * message that arrives, with the fds it carries: a burst of Uploads would
- * take fds past any reserve (fd-budget.h) and the connection would drop.
- * So no member is privileged for sd-bus; the tables still say which are
- * root's. */
+/* Who may call what is decided before any method runs, by common/bus-access.c
+ * with storaged's open list in common/bus-policy.c (the same as the bus
+ * policy, units/org.virtbus.storaged.conf): root everything, other users the
+ * members that only read. It asks the bus for a caller's uid asynchronously,
+ * once per connection; sd-bus's own check, synchronous, read every queued
+ * message with its fds meanwhile, and a burst of Uploads took fds past any
+ * reserve (fd-budget.h). These flags decide nothing then: they only say, to
+ * the reader, which members are root's. */
 #define BUS_READ SD_BUS_VTABLE_UNPRIVILEGED
 #define BUS_ROOT SD_BUS_VTABLE_UNPRIVILEGED
 
