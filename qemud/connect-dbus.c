@@ -6,6 +6,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-address.h"
 #include "qemu-capabilities.h"
 #include "qemu-process.h"
 #include "util.h"
@@ -104,6 +105,12 @@ static int parse_definition(const char *xml, DomainDef **ret, sd_bus_error *erro
         int r;
 
         r = domain_def_parse(xml, strlen(xml), &def, &err);
+        if (r >= 0)
+                r = domain_def_validate(def, &err);
+        /* every device gets its place now, as libvirt does: the saved
+         * definition shows it and the guest's hardware stays where it is */
+        if (r >= 0)
+                r = qemu_domain_assign_addresses(def, &err);
         if (r >= 0)
                 r = domain_def_validate(def, &err);
         if (r < 0)

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "manager.h"
 #include "ptr-array.h"
+#include "qemu-address.h"
 #include "qemu-lock.h"
 #include "qemu-log.h"
 #include "qemu-process.h"
@@ -183,6 +184,10 @@ static int load_config(void *userdata, const char *file) {
         r = domain_def_parse(xml, len, &def, &err);
         if (r < 0)
                 return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
+        /* a definition saved before addresses were assigned at define time */
+        r = qemu_domain_assign_addresses(def, &err);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot assign device addresses: %s", path, err.message);
         if (manager_find_by_name(m, def->name) || manager_find_by_uuid(m, def->uuid))
                 return log_warning_errno(EEXIST, "Ignoring %s: name or uuid already defined", path);
         r = domain_new(m, TAKE_PTR(def), &d);

@@ -22,6 +22,7 @@
 
 #include "domain-conf.h"
 #include "error.h"
+#include "qemu-address.h"
 #include "qemu-caps.h"
 #include "qemu-command.h"
 #include "unit.h"
@@ -223,6 +224,13 @@ static void check_golden(const char *dir, const char *xml_name, bool regenerate)
         if (!path || !args_path)
                 return;
         r = parse_xml_file(path, &def);
+        CHECK(r == 0);
+        if (r < 0)
+                return;
+        /* as qemud defines it: the addresses written in first */
+        r = qemu_domain_assign_addresses(def, &err);
+        if (r < 0)
+                fprintf(stderr, "  %s: address assignment failed: %s\n", xml_name, err.message);
         CHECK(r == 0);
         if (r < 0)
                 return;

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Addresses, implied controllers and ports written into a definition at
+ * define time: see qemu-address.h. */
+
+#include <stdarg.h>
+
+#include "error.h"
+#include "qemu-address.h"
+#include "qemu-command-internal.h"
+#include "util.h"
+
+#define N_BUSES 256
+#define N_SLOTS 32
+
+typedef struct Assign {
+        DomainDef *def;
+        ConfError *err;
+        bool q35;
+        uint8_t used[N_BUSES][N_SLOTS]; /* bit f: function f of bus:slot is taken */
+} Assign;
+
+static bool machine_q35(const char *m) {
+        return m && (streq(m, "q35") || startswith(m, "pc-q35-"));
+}
+
+static bool machine_pc(const char *m) {
+        return !m || streq(m, "pc") || startswith(m, "pc-i440fx-");
+}
+
+static int fail(Assign *a, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(Assign *a, int r, const char *fmt, ...) {
+        va_list ap;
+        int n;
+
+        a->err->name = r == -ENOMEM ? VB_ERROR_NO_MEMORY : VB_ERROR_NOT_SUPPORTED;
+        n = snprintf(a->err->message, sizeof(a->err->message), "unsupported configuration: ");
+        va_start(ap, fmt);
+        vsnprintf(a->err->message + n, sizeof(a->err->message) - (size_t) n, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* ---- controllers ---- */
+
+/* Inserts a controller after the last one of its type (libvirt keeps them
+ * grouped), keeping the array's capacity a power of two (see LIST_APPEND).
+ * Returns its position, or -ENOMEM. */
+static ssize_t add_controller(DomainDef *def, DomainControllerType type, unsigned index, const char *model) {
+        size_t cap = 1, pos = def->n_controllers;
+        DomainControllerDef *list, c = { .type = type, .index = index };
+
+        if (model) {
+                c.model = strdup(model);
+                if (!c.model)
+                        return -ENOMEM;
+        }
+        while (cap < def->n_controllers + 1)
+                cap <<= 1;
+        list = realloc(def->controllers, cap * sizeof(*list));
+        if (!list) {
+                free(c.model);
+                return -ENOMEM;
+        }
+        def->controllers = list;
+        for (size_t i = def->n_controllers; i > 0; i--)
+                if (list[i - 1].type == type) {
+                        pos = i;
+                        break;
+                }
+        memmove(list + pos + 1, list + pos, (def->n_controllers - pos) * sizeof(*list));
+        list[pos] = c;
+        def->n_controllers++;
+        return (ssize_t) pos;
+}
+
+static ssize_t find_controller(const DomainDef *def, DomainControllerType type, unsigned index) {
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == type && def->controllers[i].index == index)
+                        return (ssize_t) i;
+        return -1;
+}
+
+static int ensure_controller(DomainDef *def, DomainControllerType type, unsigned index, const char *model) {
+        ssize_t r;
+
+        if (find_controller(def, type, index) >= 0)
+                return 0;
+        r = add_controller(def, type, index, model);
+        return r < 0 ? (int) r : 0;
+}
+
+static bool is_usb_input(const DomainInputDef *in) {
+        return streq_ptr(in->bus, "usb") || (!in->bus && streq_ptr(in->type, "tablet"));
+}
+
+static bool needs_usb(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_inputs; i++)
+                if (is_usb_input(&def->inputs[i]))
+                        return true;
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i].model == DOMAIN_SOUND_USB)
+                        return true;
+        return def->n_redirdevs > 0;
+}
+
+static bool is_virtio_serial_port(const DomainChrDef *chr) {
+        return chr->kind == DOMAIN_CHR_CHANNEL || (chr->kind == DOMAIN_CHR_CONSOLE && !qemu_console_is_serial(chr));
+}
+
+static bool needs_virtio_serial(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (is_virtio_serial_port(&def->chrs[i]))
+                        return true;
+        return false;
+}
+
+/* Disks on a drive bus get their drive address (and bus) written, and the
+ * controller they sit on. */
+static int assign_drives(Assign *a) {
+        DomainDef *def = a->def;
+
+        for (size_t i = 0; i < def->n_disks; i++) {
+                DomainDiskDef *disk = &def->disks[i];
+                DomainControllerType type;
+                QemuDiskAddr q;
+                int r;
+
+                if (qemu_disk_address(def, disk, &q) < 0)
+                        continue;       /* the start reports it */
+                disk->bus = q.bus;
+                disk->bus_given = true;
+                if (q.bus == DOMAIN_DISK_BUS_VIRTIO)
+                        continue;
+                if (disk->addr.type == DOMAIN_ADDRESS_NONE)
+                        disk->addr = (DomainDeviceAddress) {
+                                .type = DOMAIN_ADDRESS_DRIVE,
+                                .controller = q.controller, .bus = q.bus_nr, .target = q.target, .unit = q.unit,
+                        };
+                if (q.bus == DOMAIN_DISK_BUS_SATA)
+                        type = DOMAIN_CONTROLLER_SATA;
+                else if (q.bus == DOMAIN_DISK_BUS_SCSI)
+                        type = DOMAIN_CONTROLLER_SCSI;
+                else if (!a->q35)
+                        type = DOMAIN_CONTROLLER_IDE;
+                else
+                        continue;       /* q35 has no IDE: the start says so */
+                r = ensure_controller(def, type, q.controller, type == DOMAIN_CONTROLLER_SCSI ? "lsilogic" : NULL);
+                if (r < 0)
+                        return fail(a, r, "out of memory");
+        }
+        return 0;
+}
+
+static int add_implied_controllers(Assign *a) {
+        DomainDef *def = a->def;
+        int r;
+
+        r = ensure_controller(def, DOMAIN_CONTROLLER_PCI, 0, a->q35 ? "pcie-root" : "pci-root");
+        /* the machine's own disk controller */
+        if (r >= 0)
+                r = ensure_controller(def, a->q35 ? DOMAIN_CONTROLLER_SATA : DOMAIN_CONTROLLER_IDE, 0, NULL);
+        if (r >= 0 && needs_usb(def))
+                r = ensure_controller(def, DOMAIN_CONTROLLER_USB, 0, a->q35 ? "qemu-xhci" : "piix3-uhci");
+        if (r >= 0 && needs_virtio_serial(def) && !qemu_has_controller_type(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL))
+                r = ensure_controller(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL, 0, NULL);
+        if (r < 0)
+                return fail(a, r, "out of memory");
+        /* the default models, written out (as libvirt does) */
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                DomainControllerDef *c = &def->controllers[i];
+                const char *model = NULL;
+
+                if (c->model)
+                        continue;
+                if (c->type == DOMAIN_CONTROLLER_PCI)
+                        model = c->index == 0 ? (a->q35 ? "pcie-root" : "pci-root") :
+                                                (a->q35 ? "pcie-root-port" : "pci-bridge");
+                else if (c->type == DOMAIN_CONTROLLER_USB)
+                        model = a->q35 ? "qemu-xhci" : "piix3-uhci";
+                else if (c->type == DOMAIN_CONTROLLER_SCSI)
+                        model = "lsilogic";
+                if (model && !(c->model = strdup(model)))
+                        return fail(a, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+/* ---- virtio-serial and USB ports ---- */
+
+static int assign_virtio_serial_ports(Assign *a) {
+        DomainDef *def = a->def;
+        uint32_t used[100] = {};        /* per controller: ports 0..31 */
+
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                const DomainDeviceAddress *d = &def->chrs[i].addr;
+
+                if (d->type == DOMAIN_ADDRESS_VIRTIO_SERIAL && d->has_port && d->bus == 0 && d->port < 32 &&
+                    d->controller < ELEMENTSOF(used))
+                        used[d->controller] |= UINT32_C(1) << d->port;
+        }
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                DomainChrDef *chr = &def->chrs[i];
+                DomainDeviceAddress *d = &chr->addr;
+                unsigned ctrl;
+                /* QEMU keeps port 0 for a virtconsole */
+                unsigned first = chr->kind == DOMAIN_CHR_CONSOLE ? 0 : 1;
+
+                if (!is_virtio_serial_port(chr) || (d->type != DOMAIN_ADDRESS_NONE &&
+                                                    (d->type != DOMAIN_ADDRESS_VIRTIO_SERIAL || d->has_port)))
+                        continue;
+                ctrl = d->type == DOMAIN_ADDRESS_VIRTIO_SERIAL ? d->controller : 0;
+                if (d->type == DOMAIN_ADDRESS_VIRTIO_SERIAL && d->bus != 0)
+                        continue;       /* a bus the start refuses */
+                if (ctrl >= ELEMENTSOF(used))
+                        continue;
+                for (unsigned p = first; p < 32; p++)
+                        if (!(used[ctrl] & (UINT32_C(1) << p))) {
+                                used[ctrl] |= UINT32_C(1) << p;
+                                *d = (DomainDeviceAddress) {
+                                        .type = DOMAIN_ADDRESS_VIRTIO_SERIAL,
+                                        .controller = ctrl, .port = p, .has_port = true,
+                                };
+                                break;
+                        }
+        }
+        return 0;
+}
+
+/* The ports of a USB controller without ports='' (libvirt's numbers). */
+static unsigned usb_ports(const DomainControllerDef *c) {
+        if (c->ports)
+                return c->ports;
+        if (strstr(c->model ?: "", "xhci"))
+                return 4;
+        if (streq_ptr(c->model, "ehci") || streq_ptr(c->model, "ich9-ehci1"))
+                return 6;
+        return 2;
+}
+
+static void usb_assign_one(const DomainDef *def, DomainDeviceAddress *d, uint32_t *used) {
+        ssize_t c;
+        unsigned n;
+
+        if (d->type != DOMAIN_ADDRESS_NONE)
+                return;
+        c = find_controller(def, DOMAIN_CONTROLLER_USB, 0);
+        if (c < 0 || streq_ptr(def->controllers[c].model, "none"))
+                return;
+        n = MIN(usb_ports(&def->controllers[c]), 31u);
+        for (unsigned p = 1; p <= n; p++)
+                if (!(*used & (UINT32_C(1) << p))) {
+                        *used |= UINT32_C(1) << p;
+                        *d = (DomainDeviceAddress) { .type = DOMAIN_ADDRESS_USB, .usb_port = { p }, .n_usb_port = 1 };
+                        return;
+                }
+        /* no free port: left to QEMU (libvirt would add a hub) */
+}
+
+static void usb_mark(const DomainDeviceAddress *d, uint32_t *used) {
+        if (d->type == DOMAIN_ADDRESS_USB && d->bus == 0 && d->n_usb_port >= 1 && d->usb_port[0] < 32)
+                *used |= UINT32_C(1) << d->usb_port[0];
+}
+
+static int assign_usb_ports(Assign *a) {
+        DomainDef *def = a->def;
+        uint32_t used = 0;
+
+        for (size_t i = 0; i < def->n_inputs; i++)
+                if (is_usb_input(&def->inputs[i]))
+                        usb_mark(&def->inputs[i].addr, &used);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i].model == DOMAIN_SOUND_USB)
+                        usb_mark(&def->sounds[i].addr, &used);
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                usb_mark(&def->redirdevs[i].addr, &used);
+
+        for (size_t i = 0; i < def->n_inputs; i++) {
+                DomainInputDef *in = &def->inputs[i];
+
+                if (!is_usb_input(in))
+                        continue;
+                if (!in->bus && !(in->bus = strdup("usb")))
+                        return fail(a, -ENOMEM, "out of memory");
+                usb_assign_one(def, &in->addr, &used);
+        }
+        for (size_t i = 0; i < def->n_sounds; i++)
+                if (def->sounds[i].model == DOMAIN_SOUND_USB)
+                        usb_assign_one(def, &def->sounds[i].addr, &used);
+        for (size_t i = 0; i < def->n_redirdevs; i++)
+                usb_assign_one(def, &def->redirdevs[i].addr, &used);
+        return 0;
+}
+
+/* ---- PCI ---- */
+
+typedef enum PciKind {
+        PCI_NONE,       /* not on PCI, or fixed by the machine */
+        PCI_PCIE,       /* a PCIe endpoint: on a pcie-root-port of its own on q35 */
+        PCI_LEGACY,     /* a conventional PCI device: on the root bus */
+} PciKind;
+
+static bool wants_pci(const DomainDeviceAddress *d) {
+        return d->type == DOMAIN_ADDRESS_NONE || domain_address_pci_is_empty(d);
+}
+
+static void mark(Assign *a, const DomainDeviceAddress *d) {
+        if (d->type == DOMAIN_ADDRESS_PCI && !domain_address_pci_is_empty(d) && d->bus < N_BUSES &&
+            d->slot < N_SLOTS && d->function < 8)
+                a->used[d->bus][d->slot] |= (uint8_t) (1u << d->function);
+}
+
+static void set_pci(Assign *a, DomainDeviceAddress *d, unsigned bus, unsigned slot, unsigned fn, Tristate mf) {
+        *d = (DomainDeviceAddress) {
+                .type = DOMAIN_ADDRESS_PCI, .bus = bus, .slot = slot, .function = fn, .multifunction = mf,
+        };
+        a->used[bus][slot] |= (uint8_t) (1u << fn);
+}
+
+/* The lowest root-bus slot with no function taken. */
+static int free_root_slot(Assign *a, const char *what, unsigned *ret) {
+        for (unsigned s = 1; s < N_SLOTS; s++)
+                if (!a->used[0][s]) {
+                        *ret = s;
+                        return 0;
+                }
+        return fail(a, -ENOSPC, "%s: no free slot is left on the PCI root bus", what);
+}
+
+static int place_on_root(Assign *a, DomainDeviceAddress *d, const char *what) {
+        unsigned slot = 0;
+        int r = free_root_slot(a, what, &slot);
+
+        if (r < 0)
+                return r;
+        set_pci(a, d, 0, slot, 0, TRISTATE_ABSENT);
+        return 0;
+}
+
+static bool is_root_port(const DomainControllerDef *c) {
+        return c->type == DOMAIN_CONTROLLER_PCI && streq_ptr(c->model, "pcie-root-port");
+}
+
+/* A root port for a PCIe device: a free one given in the definition, else
+ * a new one with the next index (its own address comes later). */
+static int root_port_bus(Assign *a, const char *what, unsigned *ret) {
+        DomainDef *def = a->def;
+        unsigned next = 1;
+        ssize_t pos;
+
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type == DOMAIN_CONTROLLER_PCI && c->index >= next)
+                        next = c->index + 1;
+                if (is_root_port(c) && c->index < N_BUSES && !a->used[c->index][0]) {
+                        *ret = c->index;
+                        return 0;
+                }
+        }
+        if (next >= N_BUSES)
+                return fail(a, -ENOSPC, "%s: no PCI bus is left for another pcie-root-port", what);
+        pos = add_controller(def, DOMAIN_CONTROLLER_PCI, next, "pcie-root-port");
+        if (pos < 0)
+                return fail(a, (int) pos, "out of memory");
+        def->controllers[pos].model_name = strdup("pcie-root-port");
+        if (!def->controllers[pos].model_name)
+                return fail(a, -ENOMEM, "out of memory");
+        *ret = next;
+        return 0;
+}
+
+static int place(Assign *a, DomainDeviceAddress *d, PciKind kind, const char *what) {
+        unsigned bus = 0;
+        int r;
+
+        if (kind == PCI_NONE || !wants_pci(d))
+                return 0;
+        if (!a->q35 || kind == PCI_LEGACY)
+                return place_on_root(a, d, what);
+        r = root_port_bus(a, what, &bus);
+        if (r < 0)
+                return r;
+        set_pci(a, d, bus, 0, 0, TRISTATE_ABSENT);
+        return 0;
+}
+
+/* Root ports without an address: packed eight to a root-bus slot, function
+ * 0 with multifunction='on', filling the slots earlier root ports opened;
+ * each with libvirt's chassis (its index) and port (slot << 3 | function). */
+static int place_root_ports(Assign *a) {
+        DomainDef *def = a->def;
+
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                DomainControllerDef *c = &def->controllers[i];
+                unsigned slot = 0, fn = 0;
+                bool found = false;
+                int r;
+
+                if (!is_root_port(c) || !wants_pci(&c->addr))
+                        continue;
+                for (size_t j = 0; j < def->n_controllers && !found; j++) {
+                        const DomainDeviceAddress *o = &def->controllers[j].addr;
+
+                        if (!is_root_port(&def->controllers[j]) || o->type != DOMAIN_ADDRESS_PCI || o->bus != 0 ||
+                            o->function != 0 || o->multifunction != TRISTATE_ON || o->slot >= N_SLOTS ||
+                            a->used[0][o->slot] == 0xff)
+                                continue;
+                        slot = o->slot;
+                        for (fn = 1; a->used[0][slot] & (1u << fn); fn++)
+                                ;
+                        found = true;
+                }
+                if (!found) {
+                        r = free_root_slot(a, "pcie-root-port", &slot);
+                        if (r < 0)
+                                return r;
+                }
+                set_pci(a, &c->addr, 0, slot, fn, fn == 0 ? TRISTATE_ON : TRISTATE_ABSENT);
+                if (!c->model_name && !(c->model_name = strdup("pcie-root-port")))
+                        return fail(a, -ENOMEM, "out of memory");
+                if (!c->has_target_chassis)
+                        c->target_chassis = c->index, c->has_target_chassis = true;
+                if (!c->has_target_port)
+                        c->target_port = slot << 3 | fn, c->has_target_port = true;
+        }
+        return 0;
+}
+
+static PciKind net_kind(const DomainNetDef *n) {
+        return streq_ptr(n->model, "virtio") || streq_ptr(n->model, "e1000e") ? PCI_PCIE : PCI_LEGACY;
+}
+
+static PciKind controller_kind(const Assign *a, const DomainControllerDef *c) {
+        switch (c->type) {
+        case DOMAIN_CONTROLLER_PCI:
+                return PCI_NONE;        /* root ports are placed last, bridges first */
+        case DOMAIN_CONTROLLER_USB:
+                if (streq_ptr(c->model, "none"))
+                        return PCI_NONE;
+                return strstr(c->model ?: "", "xhci") ? PCI_PCIE : PCI_LEGACY;
+        case DOMAIN_CONTROLLER_SCSI:
+                return streq_ptr(c->model, "virtio-scsi") ? PCI_PCIE : PCI_LEGACY;
+        case DOMAIN_CONTROLLER_SATA:
+                return a->q35 && c->index == 0 ? PCI_NONE : PCI_LEGACY;
+        case DOMAIN_CONTROLLER_IDE:
+                return PCI_NONE;        /* pc's IDE is PIIX3's, fixed below */
+        case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
+                return PCI_PCIE;
+        default:
+                return PCI_NONE;
+        }
+}
+
+static PciKind video_kind(const DomainVideoDef *v) {
+        const char *m = v->model ?: "vga";
+
+        if (streq(m, "none") || streq(m, "ramfb"))
+                return PCI_NONE;
+        return streq(m, "virtio") ? PCI_PCIE : PCI_LEGACY;
+}
+
+static size_t primary_video(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_videos; i++)
+                if (def->videos[i].primary)
+                        return i;
+        return 0;
+}
+
+static void mark_all(Assign *a) {
+        const DomainDef *def = a->def;
+
+        for (size_t i = 0; i < def->n_disks; i++)
+                mark(a, &def->disks[i].addr);
+        for (size_t i = 0; i < def->n_controllers; i++)
+                mark(a, &def->controllers[i].addr);
+        for (size_t i = 0; i < def->n_nets; i++)
+                mark(a, &def->nets[i].addr);
+        for (size_t i = 0; i < def->n_chrs; i++)
+                mark(a, &def->chrs[i].addr);
+        for (size_t i = 0; i < def->n_videos; i++)
+                mark(a, &def->videos[i].addr);
+        for (size_t i = 0; i < def->n_inputs; i++)
+                mark(a, &def->inputs[i].addr);
+        for (size_t i = 0; i < def->n_sounds; i++)
+                mark(a, &def->sounds[i].addr);
+        mark(a, &def->memballoon.addr);
+        for (size_t i = 0; i < def->n_rngs; i++)
+                mark(a, &def->rngs[i].addr);
+}
+
+/* Fixed places: the host bridge, the chipset's functions, and the primary
+ * video's slot (00:01.0 on q35, 00:02.0 on pc), kept free for it even
+ * without one, as libvirt does. */
+static int place_fixed(Assign *a) {
+        DomainDef *def = a->def;
+        unsigned video_slot = a->q35 ? 1 : 2;
+
+        a->used[0][0] = 0xff;
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                DomainControllerDef *c = &def->controllers[i];
+
+                if (c->index != 0 || !wants_pci(&c->addr))
+                        continue;
+                if (a->q35 && c->type == DOMAIN_CONTROLLER_SATA)
+                        set_pci(a, &c->addr, 0, 0x1f, 2, TRISTATE_ABSENT);
+                else if (!a->q35 && c->type == DOMAIN_CONTROLLER_IDE)
+                        set_pci(a, &c->addr, 0, 1, 1, TRISTATE_ABSENT);
+                else if (!a->q35 && c->type == DOMAIN_CONTROLLER_USB && streq_ptr(c->model, "piix3-uhci") &&
+                         !(a->used[0][1] & 0x04))
+                        set_pci(a, &c->addr, 0, 1, 2, TRISTATE_ABSENT);
+        }
+        /* the rest of the chipset: ISA bridge, PM (pc); LPC, SMBus (q35) */
+        a->used[0][a->q35 ? 0x1f : 1] = 0xff;
+        if (def->n_videos > 0) {
+                DomainVideoDef *v = &def->videos[primary_video(def)];
+
+                if (video_kind(v) != PCI_NONE && wants_pci(&v->addr) && !a->used[0][video_slot]) {
+                        set_pci(a, &v->addr, 0, video_slot, 0, TRISTATE_ABSENT);
+                        return 0;
+                }
+        }
+        a->used[0][video_slot] |= 0x01;
+        return 0;
+}
+
+/* A new root port goes into def->controllers, which moves them all: each
+ * controller is found again by type and index. */
+static int place_controllers(Assign *a) {
+        DomainDef *def = a->def;
+        size_t n = def->n_controllers;
+        _cleanup_free_ DomainControllerDef *ids = calloc(n ?: 1, sizeof(*ids));
+        char what[64];
+
+        if (!ids)
+                return fail(a, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++)
+                ids[i] = (DomainControllerDef) { .type = def->controllers[i].type,
+                                                 .index = def->controllers[i].index };
+        for (size_t i = 0; i < n; i++) {
+                ssize_t pos = find_controller(def, ids[i].type, ids[i].index);
+                PciKind kind;
+                unsigned bus = 0;
+                int r;
+
+                if (pos < 0)
+                        continue;
+                kind = controller_kind(a, &def->controllers[pos]);
+                if (kind == PCI_NONE || !wants_pci(&def->controllers[pos].addr))
+                        continue;
+                snprintf(what, sizeof(what), "controller '%s' index %u",
+                         domain_controller_type_to_string(ids[i].type) ?: "?", ids[i].index);
+                if (!a->q35 || kind == PCI_LEGACY) {
+                        r = place_on_root(a, &def->controllers[pos].addr, what);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = root_port_bus(a, what, &bus);
+                if (r < 0)
+                        return r;
+                pos = find_controller(def, ids[i].type, ids[i].index);
+                set_pci(a, &def->controllers[pos].addr, bus, 0, 0, TRISTATE_ABSENT);
+        }
+        return 0;
+}
+
+/* libvirt's order: PCI bridges, interfaces, sound, the other controllers,
+ * disks, balloon, rng, videos, inputs, serials; root ports last. */
+static int place_devices(Assign *a) {
+        DomainDef *def = a->def;
+        char what[64];
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < def->n_controllers; i++) {
+                DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type == DOMAIN_CONTROLLER_PCI && c->index > 0 && streq_ptr(c->model, "pci-bridge") && !a->q35)
+                        r = place(a, &c->addr, PCI_LEGACY, "pci-bridge");
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_nets; i++) {
+                snprintf(what, sizeof(what), "interface %zu", i);
+                r = place(a, &def->nets[i].addr, net_kind(&def->nets[i]), what);
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_sounds; i++) {
+                DomainSoundModel m = def->sounds[i].model;
+
+                snprintf(what, sizeof(what), "sound %zu", i);
+                r = place(a, &def->sounds[i].addr,
+                          m == DOMAIN_SOUND_SB16 || m == DOMAIN_SOUND_USB ? PCI_NONE : PCI_LEGACY, what);
+        }
+        r = r < 0 ? r : place_controllers(a);
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++) {
+                snprintf(what, sizeof(what), "disk '%s'", def->disks[i].dst ?: "");
+                r = place(a, &def->disks[i].addr, def->disks[i].bus == DOMAIN_DISK_BUS_VIRTIO ? PCI_PCIE : PCI_NONE,
+                          what);
+        }
+        if (r >= 0 && def->memballoon.present && !streq_ptr(def->memballoon.model, "none"))
+                r = place(a, &def->memballoon.addr, PCI_PCIE, "memballoon");
+        for (size_t i = 0; r >= 0 && i < def->n_rngs; i++) {
+                snprintf(what, sizeof(what), "rng %zu", i);
+                r = place(a, &def->rngs[i].addr, PCI_PCIE, what);
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_videos; i++) {
+                snprintf(what, sizeof(what), "video %zu", i);
+                r = place(a, &def->videos[i].addr, video_kind(&def->videos[i]), what);
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_inputs; i++) {
+                snprintf(what, sizeof(what), "input %zu", i);
+                r = place(a, &def->inputs[i].addr, streq_ptr(def->inputs[i].bus, "virtio") ? PCI_PCIE : PCI_NONE,
+                          what);
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_chrs; i++) {
+                DomainChrDef *chr = &def->chrs[i];
+
+                snprintf(what, sizeof(what), "serial %zu", i);
+                r = place(a, &chr->addr, chr->kind == DOMAIN_CHR_SERIAL && streq_ptr(chr->target_type, "pci-serial") ?
+                          PCI_LEGACY : PCI_NONE, what);
+        }
+        if (r >= 0 && a->q35)
+                r = place_root_ports(a);
+        return r;
+}
+
+int qemu_domain_assign_addresses(DomainDef *def, ConfError *err) {
+        _cleanup_free_ Assign *a = NULL;
+        int r;
+
+        if (!def || !err)
+                return -EINVAL;
+        if (!machine_q35(def->os.machine) && !machine_pc(def->os.machine))
+                return 0;
+        a = calloc(1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        a->def = def;
+        a->err = err;
+        a->q35 = machine_q35(def->os.machine);
+
+        r = assign_drives(a);
+        if (r >= 0)
+                r = add_implied_controllers(a);
+        if (r >= 0)
+                r = assign_virtio_serial_ports(a);
+        if (r >= 0)
+                r = assign_usb_ports(a);
+        if (r < 0)
+                return r;
+        mark_all(a);
+        r = place_fixed(a);
+        if (r >= 0)
+                r = place_devices(a);
+        return r;
+}
