@@ -384,6 +384,18 @@ static int place(Assign *a, DomainDeviceAddress *d, PciKind kind, const char *wh
         return 0;
 }
 
+/* libvirt's <model name=''/> and <target chassis='' port=''/> of a root
+ * port: its index, and its slot and function on the root bus. */
+static int root_port_target(DomainControllerDef *c, unsigned slot, unsigned fn) {
+        if (!c->model_name && !(c->model_name = strdup("pcie-root-port")))
+                return -ENOMEM;
+        if (!c->has_target_chassis && c->index <= 255)
+                c->target_chassis = c->index, c->has_target_chassis = true;
+        if (!c->has_target_port)
+                c->target_port = slot << 3 | fn, c->has_target_port = true;
+        return 0;
+}
+
 /* Root ports without an address: packed eight to a root-bus slot, function
  * 0 with multifunction='on', filling the slots earlier root ports opened;
  * each with libvirt's chassis (its index) and port (slot << 3 | function). */
@@ -396,8 +408,18 @@ static int place_root_ports(Assign *a) {
                 bool found = false;
                 int r;
 
-                if (!is_root_port(c) || !wants_pci(&c->addr))
+                if (!is_root_port(c))
                         continue;
+                if (!wants_pci(&c->addr)) {
+                        /* placed by the user: chassis and port as libvirt fills them in */
+                        if (c->addr.type == DOMAIN_ADDRESS_PCI && c->addr.bus == 0)
+                                r = root_port_target(c, c->addr.slot, c->addr.function);
+                        else
+                                r = 0;
+                        if (r < 0)
+                                return fail(a, r, "out of memory");
+                        continue;
+                }
                 for (size_t j = 0; j < def->n_controllers && !found; j++) {
                         const DomainDeviceAddress *o = &def->controllers[j].addr;
 
@@ -416,12 +438,8 @@ static int place_root_ports(Assign *a) {
                                 return r;
                 }
                 set_pci(a, &c->addr, 0, slot, fn, fn == 0 ? TRISTATE_ON : TRISTATE_ABSENT);
-                if (!c->model_name && !(c->model_name = strdup("pcie-root-port")))
+                if (root_port_target(c, slot, fn) < 0)
                         return fail(a, -ENOMEM, "out of memory");
-                if (!c->has_target_chassis)
-                        c->target_chassis = c->index, c->has_target_chassis = true;
-                if (!c->has_target_port)
-                        c->target_port = slot << 3 | fn, c->has_target_port = true;
         }
         return 0;
 }

@@ -190,6 +190,19 @@ static void test_given_kept(void) {
         CHECK(has(xml, "<target chassis='2' port='0x19'/>" PCI("0x00", "0x03", "0x1") "/>"));
         check_stable(xml);
 
+        /* a root port placed by the user gets libvirt's chassis and port */
+        free(xml);
+        xml = NULL;
+        CHECK(define("q35", "<controller type='pci' index='3' model='pcie-root-port'>"
+                     "<address type='pci' bus='0' slot='5' function='1'/></controller>"
+                     "<controller type='pci' index='4' model='pcie-root-port'>"
+                     "<address type='pci' bus='0' slot='5' function='0' multifunction='on'/></controller>",
+                     &xml, &err) == 0);
+        CHECK(has(xml, "<controller type='pci' index='3' model='pcie-root-port'><model name='pcie-root-port'/>"
+                       "<target chassis='3' port='0x29'/>" PCI("0x00", "0x05", "0x1") "/>"));
+        if (xml)
+                check_stable(xml);
+
         /* pc: the video's slot kept free even without a video */
         CHECK(define("pc", "<interface type='user'><mac address='52:54:00:00:00:01'/>"
                      "<address type='pci' bus='0' slot='3'/></interface>"
