@@ -33,7 +33,8 @@ static int fail(Assign *a, int r, const char *fmt, ...) {
         int n;
 
         a->err->name = r == -ENOMEM ? VB_ERROR_NO_MEMORY : VB_ERROR_NOT_SUPPORTED;
-        n = snprintf(a->err->message, sizeof(a->err->message), "unsupported configuration: ");
+        n = snprintf(a->err->message, sizeof(a->err->message), "%s",
+                     r == -ENOMEM ? "" : "unsupported configuration: ");
         va_start(ap, fmt);
         vsnprintf(a->err->message + n, sizeof(a->err->message) - (size_t) n, fmt, ap);
         va_end(ap);

@@ -248,6 +248,20 @@ static void test_clash_refused(void) {
         CHECK(strstr(err.message, "used twice"));
 }
 
+/* pc: 29 slots are free on the root bus (no bridge is added): the 30th
+ * device is refused, naming it. */
+static void test_root_bus_full(void) {
+        _cleanup_free_ char *xml = NULL;
+        char devs[4096] = "";
+        ConfError err = {};
+
+        for (int i = 0; i < 30; i++)
+                strncat(devs, "<rng model='virtio'><backend model='builtin'/></rng>", sizeof(devs) - strlen(devs) - 1);
+        CHECK(define("pc", devs, &xml, &err) == -ENOSPC);
+        CHECK(strstr(err.message, "rng 29: no free slot is left on the PCI root bus"));
+        CHECK_STREQ(err.name, "org.virtbus.Error.NotSupported");
+}
+
 /* Other machines are left alone (the start refuses them). */
 static void test_other_machine(void) {
         _cleanup_free_ char *xml = NULL;
@@ -263,4 +277,5 @@ UNIT_TESTS(test_q35_disk_net_rng,
            test_given_kept,
            test_added_later,
            test_clash_refused,
+           test_root_bus_full,
            test_other_machine)
