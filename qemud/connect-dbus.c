@@ -136,6 +136,8 @@ static int check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_b
         return 0;
 }
 
+static int redefine(Domain *d, DomainDef **def, bool *added, sd_bus_error *error);
+
 static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -168,27 +170,43 @@ static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
                 }
                 added = true;
         } else {
-                DomainDef **slot = domain_is_active(d) ? &d->newdef : &d->def;
-                DomainDef *old = *slot;
-                bool was_persistent = d->persistent;
-
-                *slot = TAKE_PTR(def);
-                d->persistent = true;
-                r = domain_save_config(d);
-                if (r < 0) {
-                        /* Put everything back as it was. */
-                        def = *slot;
-                        *slot = old;
-                        d->persistent = was_persistent;
-                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition: %s",
-                                             strerror(-r));
-                }
-                domain_def_free(old);
-                added = !was_persistent;
+                r = domain_job_begin(d->jobs, DOMAIN_JOB_DEFINE, msg, method_define_xml, m, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                r = redefine(d, &def, &added, error);
+                domain_job_end(d->jobs);
+                if (r < 0)
+                        return r;
         }
         domain_emit_event(d, DOMAIN_EVENT_DEFINED, added ? DOMAIN_EVENT_DEFINED_ADDED : DOMAIN_EVENT_DEFINED_UPDATED);
         return bus_reply_object_path(msg, d->path);
 }
+
+/* A new definition for a known domain; a running one keeps its own until it
+ * stops. */
+static int redefine(Domain *d, DomainDef **def, bool *added, sd_bus_error *error) {
+        DomainDef **slot = domain_is_active(d) ? &d->newdef : &d->def;
+        DomainDef *old = *slot;
+        bool was_persistent = d->persistent;
+        int r;
+
+        *slot = TAKE_PTR(*def);
+        d->persistent = true;
+        r = domain_save_config(d);
+        if (r < 0) {
+                /* Put everything back as it was. */
+                *def = *slot;
+                *slot = old;
+                d->persistent = was_persistent;
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition: %s",
+                                     strerror(-r));
+        }
+        domain_def_free(old);
+        *added = !was_persistent;
+        return 0;
+}
+
+static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 
 static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -212,6 +230,9 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (d) {
                 /* A defined domain runs this once with the given XML, as in
                  * libvirt; its definition stays as it is. */
+                r = domain_job_begin(d->jobs, DOMAIN_JOB_START, msg, method_create_xml, m, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
                 d->start_def = TAKE_PTR(def);
                 r = qemu_process_start(d, flags, msg, error);
                 if (r < 0)

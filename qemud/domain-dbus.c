@@ -18,14 +18,33 @@ static int reply_done(sd_bus_message *msg, int r) {
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* Runs work as the domain's job for msg. A call that must wait returns 1
+ * now: self(msg) runs again when its turn comes. */
+static int run_job(sd_bus_message *msg, Domain *d, DomainJobKind kind, sd_bus_message_handler_t self,
+                   int (*work)(Domain *d, sd_bus_error *error), sd_bus_error *error) {
+        int r = domain_job_begin(d->jobs, kind, msg, self, d, error);
+
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = work(d, error);
+        if (r > 0)
+                return 1; /* the job answers when QEMU did */
+        domain_job_end(d->jobs);
+        return reply_done(msg, r);
+}
+
 static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
         uint32_t flags;
         int r = bus_read_flags(msg, DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
                                             DOMAIN_START_FORCE_BOOT,
                                &flags, error);
         if (r < 0)
                 return r;
-        r = qemu_process_start(userdata, flags, msg, error);
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_START, msg, method_create, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = qemu_process_start(d, flags, msg, error);
         return r < 0 ? r : 1;
 }
 
@@ -35,6 +54,7 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
         if (r < 0)
                 return r;
+        /* No job: Destroy breaks in. */
         return reply_done(msg, qemu_process_destroy(userdata, msg, error));
 }
 
@@ -44,8 +64,7 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         if (r < 0)
                 return r;
-        r = qemu_process_shutdown(userdata, error);
-        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+        return run_job(msg, userdata, DOMAIN_JOB_SHUTDOWN, method_shutdown, qemu_process_shutdown, error);
 }
 
 static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -54,8 +73,7 @@ static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         if (r < 0)
                 return r;
-        r = qemu_process_reboot(userdata, error);
-        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+        return run_job(msg, userdata, DOMAIN_JOB_REBOOT, method_reboot, qemu_process_reboot, error);
 }
 
 static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -64,16 +82,18 @@ static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         if (r < 0)
                 return r;
-        return reply_done(msg, qemu_process_reset(userdata, msg, error));
+        return run_job(msg, userdata, DOMAIN_JOB_RESET, method_reset, qemu_process_reset, error);
 }
 
 static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return reply_done(msg, qemu_process_suspend(userdata, msg, error));
+        return run_job(msg, userdata, DOMAIN_JOB_SUSPEND, method_suspend, qemu_process_suspend, error);
 }
 
 static int method_resume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return reply_done(msg, qemu_process_resume(userdata, msg, error));
+        return run_job(msg, userdata, DOMAIN_JOB_RESUME, method_resume, qemu_process_resume, error);
 }
+
+static int undefine(Domain *d, sd_bus_error *error);
 
 static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
@@ -83,6 +103,25 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         if (r < 0)
                 return r;
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_UNDEFINE, msg, method_undefine, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = undefine(d, error);
+        domain_job_end(d->jobs);
+        if (r < 0)
+                return r;
+        r = sd_bus_reply_method_return(msg, NULL);
+        /* A running domain goes on, as a transient one. */
+        if (!domain_is_active(d)) {
+                manager_remove_domain(m, d);
+                domain_free(d);
+        }
+        return r;
+}
+
+static int undefine(Domain *d, sd_bus_error *error) {
+        int r;
+
         if (!d->persistent)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "cannot undefine transient domain '%s'",
                                      d->def->name);
@@ -94,13 +133,7 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
         d->autostart = false;
         d->newdef = domain_def_free(d->newdef);
         domain_emit_event(d, DOMAIN_EVENT_UNDEFINED, DOMAIN_EVENT_UNDEFINED_REMOVED);
-        r = sd_bus_reply_method_return(msg, NULL);
-        /* A running domain goes on, as a transient one. */
-        if (!domain_is_active(d)) {
-                manager_remove_domain(m, d);
-                domain_free(d);
-        }
-        return r;
+        return 0;
 }
 
 static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -2,13 +2,24 @@
 #include <sys/stat.h>
 
 #include "bus-util.h"
+#include "error.h"
 #include "domain.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-log.h"
 #include "qemu-monitor.h"
 #include "qemu-prepare.h"
+#include "qemu-process.h"
 #include "util.h"
 #include "uuid.h"
+
+/* The live state names the job under way: a restarted qemud knows it. */
+static void on_job_changed(void *owner) {
+        Domain *d = owner;
+
+        if (d->live)
+                (void) qemu_status_save(d);
+}
 
 int domain_new(Manager *m, DomainDef *def, Domain **ret) {
         Domain *d = calloc(1, sizeof(*d));
@@ -22,17 +33,26 @@ int domain_new(Manager *m, DomainDef *def, Domain **ret) {
         d->reason = DOMAIN_SHUTOFF_UNKNOWN;
         uuid_format(def->uuid, d->uuid_str);
         d->path = bus_path_from_uuid(QEMUD_ROOT, "domain", def->uuid);
-        if (!d->path) {
+        d->jobs = domain_jobs_new(m->event, d, m->job_timeout_usec);
+        if (!d->path || !d->jobs) {
+                free(d->path);
+                domain_jobs_close(d->jobs, VB_ERROR_NO_DOMAIN, "out of memory");
                 free(d);
                 return -ENOMEM;
         }
+        d->jobs->changed = on_job_changed;
         *ret = d;
         return 0;
 }
 
 Domain *domain_free(Domain *d) {
+        char why[512];
+
         if (!d)
                 return NULL;
+        snprintf(why, sizeof(why), "domain '%s' no longer exists", d->def->name);
+        d->jobs = domain_jobs_close(d->jobs, VB_ERROR_NO_DOMAIN, why);
+        qemu_log_cancel(d);
         domain_def_free(d->def);
         domain_def_free(d->newdef);
         domain_def_free(d->live);

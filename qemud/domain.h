@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "domain-conf.h"
+#include "domain-job.h"
 #include "domain-state.h"
 
 typedef struct Manager Manager;
@@ -38,6 +39,7 @@ typedef struct Domain {
         char *monitor_path;
 
         /* What is going on. */
+        DomainJobs *jobs;         /* the one modify job and the calls waiting for it (domain-job.h) */
         bool starting;            /* between exec and the first "cont" */
         bool start_paused;
         bool destroying;          /* we asked it to die */
@@ -52,6 +54,7 @@ typedef struct Domain {
         unsigned start_gate;          /* monitor ready + leases held: then "cont" */
         void *lock_job;               /* a pending lease request (qemu-lock.c) */
         void *prepare_job;            /* pending requests to storaged/networkd (qemu-prepare.c) */
+        void *log_job;                /* a pending log open (qemu-log.c) */
         int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
         size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */

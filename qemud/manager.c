@@ -26,6 +26,7 @@ int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
         m->event = sd_event_ref(event);
         m->bus = sd_bus_ref(bus);
         m->next_id = 1;
+        m->job_timeout_usec = domain_job_timeout_from_env();
         m->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
         r = vb_paths_init(&m->paths, root);
         if (r < 0)

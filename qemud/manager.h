@@ -30,6 +30,7 @@ typedef struct Manager {
         Domain **domains;
         size_t n_domains, n_allocated;
         int next_id;
+        uint64_t job_timeout_usec; /* how long a call waits for a domain's job */
 
         QemuCaps *caps;   /* of QEMUD_DEFAULT_EMULATOR (or $VIRTBUS_QEMU), once known */
         bool caps_probing;

@@ -12,13 +12,15 @@
 #define START_MARK "starting up"
 
 typedef struct LogOpen {
-        Domain *d;
+        Domain *d;           /* NULL once cancelled: the reply is dropped */
         char *cmdline;
         qemu_log_fn done;
         void *userdata;
 } LogOpen;
 
 static void log_open_free(LogOpen *lo) {
+        if (lo->d && lo->d->log_job == lo)
+                lo->d->log_job = NULL;
         free(lo->cmdline);
         free(lo);
 }
@@ -53,13 +55,32 @@ static int open_log_file(Domain *d, const char *cmdline) {
         return fd;
 }
 
+/* Hands the fd over, unless the start was cancelled meanwhile. */
+static void log_open_done(LogOpen *lo, int fd) {
+        Domain *d = lo->d;
+        qemu_log_fn done = lo->done;
+        void *userdata = lo->userdata;
+
+        log_open_free(lo);
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        done(d, fd, userdata);
+}
+
 static void fallback(LogOpen *lo, const char *why) {
         int fd;
 
+        if (!lo->d) {
+                log_open_done(lo, -ECANCELED);
+                return;
+        }
+
         log_debug("logd not used for %s (%s): writing the log directly.", lo->d->def->name, why);
         fd = open_log_file(lo->d, lo->cmdline);
-        lo->done(lo->d, fd, lo->userdata);
-        log_open_free(lo);
+        log_open_done(lo, fd);
 }
 
 static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *path, void *userdata) {
@@ -71,13 +92,16 @@ static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *p
                 fallback(lo, error && error->message ? error->message : strerror(-r));
                 return;
         }
+        if (!lo->d) {
+                log_open_done(lo, fd);
+                return;
+        }
         /* Append goes straight to the file, ahead of anything QEMU will
          * write into the pipe. */
         start_line(stamp, sizeof(stamp));
         if (asprintf(&line, "%s\n%s", stamp, lo->cmdline) >= 0)
                 (void) logd_append_async(lo->d->manager->bus, "qemu", lo->d->def->name, line, NULL, NULL, NULL);
-        lo->done(lo->d, fd, lo->userdata);
-        log_open_free(lo);
+        log_open_done(lo, fd);
 }
 
 int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata) {
@@ -91,6 +115,7 @@ int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata
                 log_open_free(lo);
                 return -ENOMEM;
         }
+        d->log_job = lo;
         if (getenv("VIRTBUS_NO_LOGD")) {
                 fallback(lo, "VIRTBUS_NO_LOGD is set");
                 return 0;
@@ -99,6 +124,14 @@ int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata
         if (r < 0)
                 fallback(lo, strerror(-r));
         return 0;
+}
+
+void qemu_log_cancel(Domain *d) {
+        LogOpen *lo = d->log_job;
+
+        if (lo)
+                lo->d = NULL;
+        d->log_job = NULL;
 }
 
 char *qemu_log_tail(Domain *d) {

@@ -12,6 +12,9 @@
 typedef void (*qemu_log_fn)(Domain *d, int fd, void *userdata);
 int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata);
 
+/* The start stopped: a pending open must not call back (its fd is closed). */
+void qemu_log_cancel(Domain *d);
+
 /* The last bytes QEMU wrote, to explain a failed start. */
 char *qemu_log_tail(Domain *d);
 

@@ -28,6 +28,7 @@
 static const QemuMonitorCallbacks monitor_callbacks;
 
 static void process_finish(Domain *d, int shutoff_reason, int stopped_detail);
+static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
 
 static bool domain_accel_is_kvm(const Domain *d) {
         return d->live->virt_type == DOMAIN_VIRT_KVM;
@@ -97,6 +98,8 @@ static int allocate_graphics_ports(Domain *d) {
 static void reply_start(Domain *d, int r, const char *name, const char *msg) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(d->start_call);
 
+        if (r >= 0 && domain_job_is(d->jobs, DOMAIN_JOB_START))
+                domain_job_end(d->jobs);
         if (!call)
                 return;
         if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainCreateXML"))
@@ -199,6 +202,18 @@ static int status_path(const Domain *d, const char *suffix, char **ret) {
         return asprintf(ret, "%s/%s%s", d->manager->rundir, d->def->name, suffix) < 0 ? -ENOMEM : 0;
 }
 
+/* The guest is gone under a job (Destroy broke in, QEMU died): the job
+ * ends, its call answered with an error if nobody answered it yet. */
+static void end_job_stopped(Domain *d) {
+        char msg[512];
+
+        if (!d->jobs->active)
+                return;
+        snprintf(msg, sizeof(msg), "domain '%s' stopped during the job %s", d->def->name,
+                 domain_job_kind_to_string(d->jobs->active->kind));
+        domain_job_fail(d->jobs, VB_ERROR_OPERATION_ABORTED, msg);
+}
+
 /* Everything that happens when QEMU is gone, whatever the cause. A negative
  * stopped_detail sends no event (QEMU never ran). */
 static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
@@ -206,6 +221,7 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
         qemu_lock_cancel(d);
+        qemu_log_cancel(d);
         if (d->rolling_back)
                 /* QEMU, the leases' owner, is gone and lockd drops them with
                  * it; asking is for a lockd that has not noticed yet. */
@@ -244,6 +260,7 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         }
         d->n_stop_calls = 0;
         d->stop_calls = mfree(d->stop_calls);
+        end_job_stopped(d);
 
         if (d->newdef) {
                 domain_def_free(d->def);
@@ -770,6 +787,7 @@ static void on_log_ready(Domain *d, int log_fd, void *userdata) {
                 start_failed(d, r, &err);
                 return;
         }
+        domain_job_set_phase(d->jobs, "boot");
         (void) qemu_status_save(d);
         d->start_gate = 2; /* the monitor, and the leases */
         r = qemu_lock_acquire(d, on_locks);
@@ -793,6 +811,7 @@ static void on_network_ready(Domain *d, int r, const sd_bus_error *error) {
                 return;
         }
         r = build_argv(d, &err);
+        domain_job_set_phase(d->jobs, "log");
         if (r >= 0)
                 r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
         if (r < 0)
@@ -800,6 +819,7 @@ static void on_network_ready(Domain *d, int r, const sd_bus_error *error) {
 }
 
 static void on_storage_ready(Domain *d, int r, const sd_bus_error *error) {
+        domain_job_set_phase(d->jobs, "network");
         if (r >= 0)
                 r = qemu_network_prepare(d, on_network_ready);
         if (r < 0)
@@ -807,8 +827,14 @@ static void on_storage_ready(Domain *d, int r, const sd_bus_error *error) {
 }
 
 static void start_with_caps(Manager *m, int r, void *userdata) {
-        Domain *d = userdata;
+        DomainJob *job = userdata;
+        Domain *d = job->owner;
         ConfError err = {};
+
+        /* Destroy may have ended the start while QEMU was being probed. */
+        domain_job_unref(job);
+        if (!d)
+                return;
 
         if (r < 0) {
                 conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot probe %s: %s", m->emulator, strerror(-r));
@@ -823,6 +849,7 @@ static void start_with_caps(Manager *m, int r, void *userdata) {
         r = prepare_live(d, &err);
         if (r >= 0)
                 r = record_start(d, &err);
+        domain_job_set_phase(d->jobs, "storage");
         if (r >= 0)
                 r = qemu_storage_prepare(d, on_storage_ready);
         if (r >= 0)
@@ -831,7 +858,23 @@ fail:
         start_failed(d, r, &err);
 }
 
+/* The caller holds the domain's start job, or none is active (autostart):
+ * then it is taken here. An error ends it. */
 int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
+        int r;
+
+        if (!d->jobs->active) {
+                r = domain_job_begin(d->jobs, DOMAIN_JOB_START, NULL, NULL, NULL, error);
+                if (r < 0)
+                        return r;
+        }
+        r = start_begin(d, flags, call, error);
+        if (r < 0 && domain_job_is(d->jobs, DOMAIN_JOB_START))
+                domain_job_end(d->jobs);
+        return r;
+}
+
+static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
         int r;
 
         if (domain_is_active(d))
@@ -851,9 +894,12 @@ int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
         }
         d->starting = true;
         d->start_paused = flags & DOMAIN_START_PAUSED;
+        /* start_call answers it, as before jobs existed. */
+        sd_bus_message_unref(domain_job_take_call(d->jobs));
         d->start_call = sd_bus_message_ref(call);
         domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_STARTING_UP);
-        return manager_with_caps(d->manager, start_with_caps, d);
+        domain_job_set_phase(d->jobs, "capabilities");
+        return manager_with_caps(d->manager, start_with_caps, domain_job_ref(d->jobs->active));
 }
 
 static int require_running(Domain *d, sd_bus_error *error) {
@@ -865,8 +911,12 @@ static int require_running(Domain *d, sd_bus_error *error) {
         return 0;
 }
 
+/* Never waits for the domain's job: it breaks in. A start still preparing
+ * (no QEMU yet) is cancelled at once; else QEMU's exit ends the job. */
 int qemu_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
-        if (!domain_is_active(d) || d->pid <= 0)
+        bool preparing = d->starting && d->pid <= 0 && !d->start_error_name;
+
+        if (!domain_is_active(d) || (d->pid <= 0 && !preparing))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
         if (call) {
                 sd_bus_message **n = realloc(d->stop_calls, sizeof(*n) * (d->n_stop_calls + 1));
@@ -878,32 +928,38 @@ int qemu_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
         if (d->start_call)
                 reply_start(d, -ECANCELED, VB_ERROR_OPERATION_ABORTED, "domain destroyed while starting");
         d->destroying = true;
+        if (preparing) {
+                start_abort(d, VB_ERROR_OPERATION_ABORTED, "domain destroyed while starting"); /* may free d */
+                return 1;
+        }
         process_kill(d);
         return 1;
 }
 
 /* Answers a method call when QEMU answered the command. */
+/* Ends the job when QEMU answered its command. The monitor calls back
+ * only while the domain lives: it is freed with the process. */
 static void on_simple_reply(QemuMonitor *mon, json_object *result, const char *error_class,
                             const char *error_desc, void *userdata) {
-        sd_bus_message *call = userdata;
+        Domain *d = userdata;
+        char msg[512];
 
-        if (error_class)
-                (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "QEMU refused: %s",
-                                                  error_desc && *error_desc ? error_desc : error_class);
-        else
-                (void) sd_bus_reply_method_return(call, NULL);
-        sd_bus_message_unref(call);
+        if (!error_class) {
+                domain_job_succeed(d->jobs);
+                return;
+        }
+        snprintf(msg, sizeof(msg), "QEMU refused: %s", error_desc && *error_desc ? error_desc : error_class);
+        domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, msg);
 }
 
-static int simple_command(Domain *d, const char *command, sd_bus_message *call, sd_bus_error *error) {
-        int r = qemu_monitor_command(d->mon, command, NULL, call ? on_simple_reply : NULL,
-                                     call ? sd_bus_message_ref(call) : NULL);
-        if (r < 0) {
-                sd_bus_message_unref(call);
+/* Returns 1 when the job ends with QEMU's answer, 0 when it is done now. */
+static int simple_command(Domain *d, const char *command, bool wait, sd_bus_error *error) {
+        int r = qemu_monitor_command(d->mon, command, NULL, wait ? on_simple_reply : NULL, wait ? d : NULL);
+
+        if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send %s to QEMU: %s", command,
                                      strerror(-r));
-        }
-        return 1;
+        return wait ? 1 : 0;
 }
 
 int qemu_process_shutdown(Domain *d, sd_bus_error *error) {
@@ -911,7 +967,7 @@ int qemu_process_shutdown(Domain *d, sd_bus_error *error) {
 
         if (r < 0)
                 return r;
-        return simple_command(d, "system_powerdown", NULL, error);
+        return simple_command(d, "system_powerdown", false, error);
 }
 
 int qemu_process_reboot(Domain *d, sd_bus_error *error) {
@@ -921,18 +977,18 @@ int qemu_process_reboot(Domain *d, sd_bus_error *error) {
                 return r;
         /* The guest may power off rather than reboot: turn that into a reset. */
         d->fake_reboot = true;
-        return simple_command(d, "system_powerdown", NULL, error);
+        return simple_command(d, "system_powerdown", false, error);
 }
 
-int qemu_process_reset(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+int qemu_process_reset(Domain *d, sd_bus_error *error) {
         int r = require_running(d, error);
 
         if (r < 0)
                 return r;
-        return simple_command(d, "system_reset", call, error);
+        return simple_command(d, "system_reset", true, error);
 }
 
-int qemu_process_suspend(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+int qemu_process_suspend(Domain *d, sd_bus_error *error) {
         int r = require_running(d, error);
 
         if (r < 0)
@@ -940,10 +996,10 @@ int qemu_process_suspend(Domain *d, sd_bus_message *call, sd_bus_error *error) {
         /* Already paused: nothing to do, as libvirt answers. */
         if (d->state == DOMAIN_PAUSED)
                 return 0;
-        return simple_command(d, "stop", call, error);
+        return simple_command(d, "stop", true, error);
 }
 
-int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+int qemu_process_resume(Domain *d, sd_bus_error *error) {
         int r = require_running(d, error);
 
         if (r < 0)
@@ -953,7 +1009,7 @@ int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error) {
         if (d->state != DOMAIN_PAUSED && d->state != DOMAIN_CRASHED)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' cannot be resumed in state %s",
                                      d->def->name, domain_state_to_string(d->state));
-        return simple_command(d, "cont", call, error);
+        return simple_command(d, "cont", true, error);
 }
 
 /* After a restart: QEMU kept running, we ask where it stands. */

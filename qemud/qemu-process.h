@@ -9,16 +9,21 @@
 #include "domain.h"
 
 /* Starts the domain; call (may be NULL) is answered once the guest runs or
- * the start failed. flags: DOMAIN_START_*. */
+ * the start failed. flags: DOMAIN_START_*. The caller holds the domain's
+ * start job (or none is active: it is taken here); it ends with the start. */
 int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
-/* Kills QEMU; call (may be NULL) is answered when the process is gone. */
+/* Kills QEMU, or cancels a start still preparing; call (may be NULL) is
+ * answered when the process is gone. Needs no job: it breaks in. */
 int qemu_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error);
-/* ACPI power button; answered at once, as libvirt does. */
+/* These run under the domain's job (domain-job.h). They return 0 when done
+ * (the caller ends the job), 1 when QEMU's answer ends the job and answers
+ * its call, or -errno with error set. Shutdown and Reboot press the ACPI
+ * power button and are done at once, as libvirt does. */
 int qemu_process_shutdown(Domain *d, sd_bus_error *error);
 int qemu_process_reboot(Domain *d, sd_bus_error *error);
-int qemu_process_reset(Domain *d, sd_bus_message *call, sd_bus_error *error);
-int qemu_process_suspend(Domain *d, sd_bus_message *call, sd_bus_error *error);
-int qemu_process_resume(Domain *d, sd_bus_message *call, sd_bus_error *error);
+int qemu_process_reset(Domain *d, sd_bus_error *error);
+int qemu_process_suspend(Domain *d, sd_bus_error *error);
+int qemu_process_resume(Domain *d, sd_bus_error *error);
 
 /* After a restart: watch the QEMU still running as pid and reconnect to its
  * monitor; or report a guest whose QEMU went away while we were down. */

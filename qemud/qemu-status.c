@@ -17,7 +17,8 @@
  * restart (SIGKILL included):
  *
  *   <domstatus state='running' reason='1' pid='123' starttime='456' id='1'
- *              persistent='yes' autodestroy=':1.42' phase='running'>
+ *              persistent='yes' autodestroy=':1.42' phase='running'
+ *              job='suspend' job-phase='...'>
  *     <monitor path='.../NAME.monitor'/>
  *     <domain ...>the live definition</domain>
  *   </domstatus>
@@ -28,6 +29,12 @@
  * qemud that finds a start cut short rolls it back: QEMU may not even be in
  * pid='' yet, so it is found by the -pidfile NAME.pid its command line names
  * (the file, or a search of /proc while QEMU has not written it yet).
+ *
+ * job and job-phase name the domain's job under way (domain-job.h), if any;
+ * phase alone decides a rollback (a start writes phase='running' just before
+ * its job ends). Other jobs need no undoing (QEMU
+ * did the command or not, and query-status tells which): a restarted qemud
+ * only says what was cut short.
  */
 
 /* Attribute values are ours, but a path may hold any character: escape
@@ -48,8 +55,21 @@ static char *escape(const char *s) {
         return r;
 }
 
+/* " job='start' job-phase='storage'", or "" without a job. */
+static char *job_attrs(const Domain *d) {
+        const DomainJob *job = d->jobs ? d->jobs->active : NULL;
+        char *s;
+
+        if (!job)
+                return strdup("");
+        if (asprintf(&s, " job='%s'%s%s%s", domain_job_kind_to_string(job->kind), job->phase ? " job-phase='" : "",
+                     job->phase ? job->phase : "", job->phase ? "'" : "") < 0)
+                return NULL;
+        return s;
+}
+
 int qemu_status_save(Domain *d) {
-        _cleanup_free_ char *xml = NULL, *doc = NULL, *path = NULL, *monitor = NULL, *owner = NULL;
+        _cleanup_free_ char *xml = NULL, *doc = NULL, *path = NULL, *monitor = NULL, *owner = NULL, *job = NULL;
         int r;
 
         if (!d->live)
@@ -59,15 +79,16 @@ int qemu_status_save(Domain *d) {
                 return log_warning_errno(r, "Cannot format the live state of %s: %m", d->def->name);
         monitor = escape(d->monitor_path);
         owner = escape(d->autodestroy_owner);
-        if (!monitor || !owner)
+        job = job_attrs(d);
+        if (!monitor || !owner || !job)
                 return -ENOMEM;
         if (asprintf(&doc,
                      "<domstatus state='%s' reason='%d' pid='%d' starttime='%llu' id='%d' "
-                     "persistent='%s'%s%s%s phase='%s'>\n  <monitor path='%s'/>\n%s</domstatus>\n",
+                     "persistent='%s'%s%s%s phase='%s'%s>\n  <monitor path='%s'/>\n%s</domstatus>\n",
                      domain_state_to_string(d->state), d->reason, (int) d->pid,
                      (unsigned long long) d->pid_starttime, d->id, d->persistent ? "yes" : "no",
                      d->autodestroy_owner ? " autodestroy='" : "", d->autodestroy_owner ? owner : "",
-                     d->autodestroy_owner ? "'" : "", d->starting ? "starting" : "running", monitor, xml) < 0)
+                     d->autodestroy_owner ? "'" : "", d->starting ? "starting" : "running", job, monitor, xml) < 0)
                 return -ENOMEM;
         if (asprintf(&path, "%s/%s.xml", d->manager->rundir, d->def->name) < 0)
                 return -ENOMEM;
@@ -91,12 +112,15 @@ typedef struct Status {
         bool persistent;
         bool half_started;   /* a start cut short */
         char *autodestroy, *monitor;
+        char *job, *job_phase; /* the job under way */
         DomainDef *live;
 } Status;
 
 static void status_done(Status *s) {
         free(s->autodestroy);
         free(s->monitor);
+        free(s->job);
+        free(s->job_phase);
         domain_def_free(s->live);
 }
 
@@ -134,6 +158,8 @@ static int status_parse(const char *path, Status *s) {
          * its start was not started; one paused by the user was. */
         s->half_started = phase ? streq(phase, "starting")
                                 : s->state == DOMAIN_PAUSED && s->reason == DOMAIN_PAUSED_STARTING_UP;
+        s->job = attr(root, "job");
+        s->job_phase = attr(root, "job-phase");
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
@@ -280,6 +306,9 @@ static int status_load_one(Manager *m, const char *path) {
         d->persistent = d->persistent || s.persistent;
         m->next_id = MAX(m->next_id, s.id + 1);
         domain_set_state(d, s.state, s.reason);
+        if (s.job)
+                log_warning("The job %s%s%s of %s was cut short when qemud stopped.", s.job,
+                            s.job_phase ? " in its phase " : "", s.job_phase ? s.job_phase : "", d->def->name);
 
         if (s.half_started) {
                 _cleanup_free_ char *pidfile = NULL;
