@@ -266,8 +266,8 @@ bool domain_job_is(const DomainJobs *jobs, DomainJobKind kind) {
 DomainJobs *domain_jobs_close(DomainJobs *jobs, const char *error_name, const char *message) {
         if (!jobs)
                 return NULL;
+        jobs->closed = true; /* no more notifications: the owner is being freed */
         domain_job_fail(jobs, error_name, message);
-        jobs->closed = true;
         jobs->next_source = sd_event_source_disable_unref(jobs->next_source);
         jobs->next_call = sd_bus_message_unref(jobs->next_call);
         while (jobs->head) {
