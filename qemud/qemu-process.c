@@ -948,6 +948,10 @@ static void on_simple_reply(QemuMonitor *mon, json_object *result, const char *e
                 domain_job_succeed(d->jobs);
                 return;
         }
+        if (streq(error_class, QEMU_MONITOR_ERROR_DISCONNECTED)) {
+                end_job_stopped(d); /* QEMU is going away: Destroy, or a crash */
+                return;
+        }
         snprintf(msg, sizeof(msg), "QEMU refused: %s", error_desc && *error_desc ? error_desc : error_class);
         domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, msg);
 }

@@ -7,6 +7,8 @@ Destroy always breaks in.
 - Destroy while Create is still preparing (storaged, networkd or lockd held
   with SIGSTOP): the guest ends shut off, Create gets a clear error, no QEMU,
   lease, port, tap or in-use mark is left, and the next Create works;
+- Destroy while a Suspend waits for a QEMU that does not answer: the
+  Suspend gets a clear error once QEMU is gone;
 - Suspend and Shutdown sent together on one connection: both answered, in
   order, the guest paused;
 - Undefine during Create: it waits for the start, then the running domain
@@ -187,6 +189,29 @@ def test_suspend_and_shutdown_together(env):
     assert dom.state() == (S.RUNNING, 5)
     dom.call("Destroy", 0)
     wait_until(lambda: not qemu_pids_of(dom.uuid), 15, what="QEMU to exit")
+
+
+def test_destroy_breaks_into_a_suspend(env):
+    """QEMU held with SIGSTOP never answers "stop": Destroy does not wait for
+    the Suspend job, and the Suspend gets a clear error once QEMU is gone."""
+    dom = Dom(env, "jb-hung")
+    dom.call("Create", 0)
+    qemu = qemu_pids_of(dom.uuid)[0]
+    os.kill(qemu, signal.SIGSTOP)
+    try:
+        p = Pipeline(env, [[dom.path, "Suspend", "", []]])
+        time.sleep(0.5)
+        assert p.proc.poll() is None, "Suspend was answered by a stopped QEMU"
+        dom.call("Destroy", 0)               # SIGTERM waits; SIGKILL after a few seconds
+    finally:
+        if qemu in qemu_pids_of(dom.uuid):
+            os.kill(qemu, signal.SIGCONT)
+    replies = p.replies()
+    assert replies[0][1] == "org.virtbus.Error.OperationAborted", replies
+    assert "stopped during the job suspend" in replies[0][2], replies
+    assert dom.state()[0] == S.SHUTOFF
+    dom.assert_nothing_left()
+    dom.start_and_destroy()
 
 
 def test_undefine_during_create(env):
