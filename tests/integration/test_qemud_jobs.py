@@ -9,6 +9,8 @@ Destroy always breaks in.
   lease, port, tap or in-use mark is left, and the next Create works;
 - Destroy while a Suspend waits for a QEMU that does not answer: the
   Suspend gets a clear error once QEMU is gone;
+- qemud SIGKILLed during a Suspend: restarted, it tells the job was cut
+  short and takes new jobs;
 - Suspend and Shutdown sent together on one connection: both answered, in
   order, the guest paused;
 - Undefine during Create: it waits for the start, then the running domain
@@ -212,6 +214,33 @@ def test_destroy_breaks_into_a_suspend(env):
     assert dom.state()[0] == S.SHUTOFF
     dom.assert_nothing_left()
     dom.start_and_destroy()
+
+
+def test_restart_knows_the_job_cut_short(env):
+    """qemud SIGKILLed while a Suspend waits for QEMU: the live state named
+    the job, the restarted qemud says it was cut short, picks the guest up
+    again and takes new jobs."""
+    dom = Dom(env, "jb-restart")
+    dom.call("Create", 0)
+    qemu = qemu_pids_of(dom.uuid)[0]
+    os.kill(qemu, signal.SIGSTOP)
+    try:
+        p = Pipeline(env, [[dom.path, "Suspend", "", []]])
+        wait_until(lambda: "job='suspend'" in status_attrs(env, dom.name), 15,
+                   what=f"the live state to name the suspend: {status_attrs(env, dom.name)}")
+        env.restart_qemud()
+    finally:
+        os.kill(qemu, signal.SIGCONT)
+    assert p.replies()[0][1] != "", "the Suspend was answered as done by a killed qemud"
+    wait_until(lambda: "was cut short" in env.qemud.log_path.read_text(), 15,
+               what="qemud to tell the job was cut short")
+    assert "The job suspend of jb-restart was cut short" in env.qemud.log_path.read_text()
+    assert qemu_pids_of(dom.uuid) == [qemu]
+    wait_until(lambda: dom.state()[0] in (S.RUNNING, S.PAUSED), 15, what="the guest to be picked up")
+    dom.call("Suspend")
+    assert dom.state() == (S.PAUSED, 1)
+    dom.call("Destroy", 0)
+    dom.assert_nothing_left()
 
 
 def test_undefine_during_create(env):
