@@ -46,8 +46,8 @@ typedef enum DomainJobKind {
 /* For GetJobInfo later: plain counters the job's steps update. */
 typedef struct DomainJobProgress {
         uint64_t started_usec;  /* CLOCK_MONOTONIC */
-        unsigned steps_done;
-        unsigned steps_total;
+        unsigned steps_done;    /* phases begun (domain_job_set_phase) */
+        unsigned steps_total;   /* phases in all, when known */
 } DomainJobProgress;
 
 typedef struct DomainJob {

@@ -898,6 +898,8 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
         sd_bus_message_unref(domain_job_take_call(d->jobs));
         d->start_call = sd_bus_message_ref(call);
         domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_STARTING_UP);
+        /* capabilities, storage, network, log, boot */
+        d->jobs->active->progress.steps_total = 5;
         domain_job_set_phase(d->jobs, "capabilities");
         return manager_with_caps(d->manager, start_with_caps, domain_job_ref(d->jobs->active));
 }
