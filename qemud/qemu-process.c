@@ -19,6 +19,7 @@
 #include "qemu-lock.h"
 #include "qemu-log.h"
 #include "qemu-process.h"
+#include "qemu-start.h"
 #include "qemu-tune.h"
 #include "util.h"
 
@@ -28,7 +29,27 @@
 static const QemuMonitorCallbacks monitor_callbacks;
 
 static void process_finish(Domain *d, int shutoff_reason, int stopped_detail);
+static void process_finish_undone(Domain *d, int shutoff_reason, int stopped_detail);
 static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
+
+/* The start's steps, in order (the table is further down). */
+enum {
+        STEP_CAPS,
+        STEP_PREPARE,
+        STEP_STORAGE,
+        STEP_NETWORK,
+        STEP_COMMAND,
+        STEP_SPAWN,
+        STEP_LEASES,
+        STEP_MONITOR,
+        STEP_TUNE,
+        STEP_PASSWORDS,
+        STEP_PTYS,
+        _STEP_MAX,
+};
+static const StartStep start_steps[_STEP_MAX];
+static const StartPlan *start_plan(const Domain *d);
+static void start_step_done(Domain *d, int r);
 
 static bool domain_accel_is_kvm(const Domain *d) {
         return d->live->virt_type == DOMAIN_VIRT_KVM;
@@ -110,6 +131,36 @@ static void reply_start(Domain *d, int r, const char *name, const char *msg) {
                 (void) sd_bus_reply_method_errorf(call, name, "%s", msg);
 }
 
+/* Notes why the start failed and logs it; the first reason is the one
+ * reported, once the start is settled. */
+static void start_note_error(Domain *d, const char *name, const char *msg) {
+        log_error("%s", msg);
+        if (!d->start_error_name) {
+                d->start_error_name = strdup(name);
+                d->start_error = strdup(msg);
+        }
+}
+
+/* name NULL means QEMU's fault: its last words are added to the message. */
+static void start_note_failure(Domain *d, const char *name, const char *what) {
+        _cleanup_free_ char *tail = name ? NULL : qemu_log_tail(d);
+        char msg[2048];
+
+        snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
+                 tail && *tail ? ": " : "", tail ? tail : "");
+        start_note_error(d, name ? name : VB_ERROR_OPERATION_FAILED, msg);
+}
+
+static void start_note_conf_error(Domain *d, int r, const ConfError *err) {
+        start_note_error(d, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
+                         err->message[0] ? err->message : strerror(-r));
+}
+
+static void start_note_bus_error(Domain *d, int r, const sd_bus_error *error) {
+        start_note_error(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                         error && error->message ? error->message : strerror(-r));
+}
+
 /* Answers the caller of a failed start, after the cleanup: what it reads
  * right after the error must be a shut off domain it can start again. */
 static void start_finish_failed(Domain *d) {
@@ -117,21 +168,18 @@ static void start_finish_failed(Domain *d) {
         _cleanup_free_ char *name = TAKE_PTR(d->start_error_name), *msg = TAKE_PTR(d->start_error);
 
         d->starting = false;
-        process_finish(d, DOMAIN_SHUTOFF_FAILED, -1); /* may free d */
+        /* The steps begun release what they took, last first. */
+        start_plan_undo(start_plan(d), d, &d->start_gate);
+        process_finish_undone(d, DOMAIN_SHUTOFF_FAILED, -1); /* may free d */
         if (call)
                 (void) sd_bus_reply_method_errorf(call, name ? name : VB_ERROR_OPERATION_FAILED, "%s",
                                                   msg ? msg : "cannot start the domain");
 }
 
-/* Ends a failed start; the first error is the one reported. A QEMU that is
- * already there is killed first, and its exit finishes the job. */
-static void start_abort(Domain *d, const char *name, const char *msg) {
-        log_error("%s", msg);
+/* Ends a failed start whose reason is noted. A QEMU that is already there
+ * is killed first, and its exit finishes the job. May free d. */
+static void start_settle(Domain *d) {
         d->starting = false;
-        if (!d->start_error_name) {
-                d->start_error_name = strdup(name);
-                d->start_error = strdup(msg);
-        }
         if (d->pid > 0) {
                 d->destroying = true;
                 kill(d->pid, SIGKILL);
@@ -140,14 +188,16 @@ static void start_abort(Domain *d, const char *name, const char *msg) {
         start_finish_failed(d);
 }
 
-/* name NULL means QEMU's fault: its last words are added to the message. */
-static void fail_start_with(Domain *d, const char *name, const char *what) {
-        _cleanup_free_ char *tail = name ? NULL : qemu_log_tail(d);
-        char msg[2048];
+static void start_abort(Domain *d, const char *name, const char *msg) {
+        start_note_error(d, name, msg);
+        start_settle(d);
+}
 
-        snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
-                 tail && *tail ? ": " : "", tail ? tail : "");
-        start_abort(d, name ? name : VB_ERROR_OPERATION_FAILED, msg);
+/* For what breaks in from outside the steps (QEMU exits, its monitor
+ * fails, QEMU refuses a password). */
+static void fail_start_with(Domain *d, const char *name, const char *what) {
+        start_note_failure(d, name, what);
+        start_settle(d);
 }
 
 static void fail_start(Domain *d, const char *what) {
@@ -216,22 +266,26 @@ static void end_job_stopped(Domain *d) {
 
 /* Everything that happens when QEMU is gone, whatever the cause. A negative
  * stopped_detail sends no event (QEMU never ran). */
-static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
+static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bool release) {
         Manager *m = d->manager;
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
-        qemu_lock_cancel(d);
-        qemu_log_cancel(d);
-        if (d->rolling_back)
-                /* QEMU, the leases' owner, is gone and lockd drops them with
-                 * it; asking is for a lockd that has not noticed yet. */
-                qemu_lock_release(d);
-        prepare_job_cancel(d);
+        if (release) {
+                qemu_lock_cancel(d);
+                qemu_log_cancel(d);
+                if (d->rolling_back)
+                        /* QEMU, the leases' owner, is gone and lockd drops them with
+                         * it; asking is for a lockd that has not noticed yet. */
+                        qemu_lock_release(d);
+                prepare_job_cancel(d);
+        }
         d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
-        qemu_network_release(d);
-        qemu_storage_release(d);
-        qemu_tune_cleanup(d);
+        if (release) {
+                qemu_network_release(d);
+                qemu_storage_release(d);
+                qemu_tune_cleanup(d);
+        }
         d->start_argv = strv_free_null(d->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
@@ -272,6 +326,15 @@ static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
         }
 }
 
+static void process_finish(Domain *d, int shutoff_reason, int stopped_detail) {
+        finish_process(d, shutoff_reason, stopped_detail, true);
+}
+
+/* A failed start: its steps undid what they took (start_plan_undo). */
+static void process_finish_undone(Domain *d, int shutoff_reason, int stopped_detail) {
+        finish_process(d, shutoff_reason, stopped_detail, false);
+}
+
 /* The start is done once the live state says so: a guest whose state still
  * read phase='starting' would be taken for a start cut short, and killed, by
  * the next qemud. So a state that cannot be written fails the start. */
@@ -285,7 +348,7 @@ static int record_started(Domain *d, DomainState state, int reason) {
         if (r < 0) {
                 d->starting = true;
                 snprintf(what, sizeof(what), "cannot record its live state: %s", strerror(-r));
-                fail_start_with(d, VB_ERROR_OPERATION_FAILED, what);
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, what);
         }
         return r;
 }
@@ -294,27 +357,11 @@ static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *err
                           const char *error_desc, void *userdata) {
         Domain *d = userdata;
 
-        if (error_class) {
-                fail_start(d, error_desc);
+        if (!d->starting)
                 return;
-        }
-        if (record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED) < 0)
-                return;
-        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
-        reply_start(d, 0, NULL, NULL);
-}
-
-static void start_finish(Domain *d) {
-        if (d->start_paused) {
-                if (record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER) < 0)
-                        return;
-                domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
-                domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
-                reply_start(d, 0, NULL, NULL);
-                return;
-        }
-        if (qemu_monitor_command(d->mon, "cont", NULL, on_cont_reply, d) < 0)
-                fail_start(d, "cannot talk to QEMU's monitor");
+        if (error_class)
+                start_note_failure(d, NULL, error_desc);
+        start_step_done(d, error_class ? -EIO : 0);
 }
 
 /* Records the pty each pty chardev got, for the live XML (the console). */
@@ -354,7 +401,7 @@ static void on_query_chardev(QemuMonitor *mon, json_object *result, const char *
                         }
         }
         if (d->starting)
-                start_finish(d);
+                start_step_done(d, 0);
 }
 
 static bool has_pty(const DomainDef *def) {
@@ -364,8 +411,8 @@ static bool has_pty(const DomainDef *def) {
         return false;
 }
 
-/* QEMU runs paused: once its monitor answers and the disk leases are held,
- * the guest may run. */
+/* A refused password fails the start from outside the steps: its answer
+ * comes while later steps (the ptys, "cont") are under way. */
 static void on_password_set(QemuMonitor *mon, json_object *result, const char *error_class,
                             const char *error_desc, void *userdata) {
         Domain *d = userdata;
@@ -403,40 +450,26 @@ static int set_display_passwords(Domain *d) {
 static void on_tuned(Domain *d, int r, const char *message) {
         if (!d->starting)
                 return;
-        if (r < 0) {
-                fail_start_with(d, VB_ERROR_OPERATION_FAILED, message && *message ? message : strerror(-r));
-                return;
-        }
-        if (set_display_passwords(d) < 0) {
-                fail_start(d, "cannot talk to QEMU's monitor");
-                return;
-        }
-        if (has_pty(d->live)) {
-                if (qemu_monitor_command(d->mon, "query-chardev", NULL, on_query_chardev, d) < 0)
-                        fail_start(d, "cannot talk to QEMU's monitor");
-                return;
-        }
-        start_finish(d);
-}
-
-static void start_gate_pass(Domain *d) {
-        if (!d->starting || d->start_gate == 0 || --d->start_gate > 0)
-                return;
-        if (qemu_tune_apply(d, on_tuned) < 0)
-                fail_start(d, "cannot talk to QEMU's monitor");
+        if (r < 0)
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, message && *message ? message : strerror(-r));
+        start_step_done(d, r);
 }
 
 static void on_monitor_ready(QemuMonitor *mon, void *userdata) {
-        start_gate_pass(userdata);
+        Domain *d = userdata;
+
+        /* Ready before the leases are held: the monitor step finds it so. */
+        if (d->starting && start_plan_current(start_plan(d), d->start_gate) == &start_steps[STEP_MONITOR])
+                start_step_done(d, 0);
 }
 
 static void on_locks(Domain *d, int r, const sd_bus_error *error) {
-        if (r < 0) {
-                fail_start_with(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
-                                error && error->message ? error->message : strerror(-r));
+        if (!d->starting)
                 return;
-        }
-        start_gate_pass(d);
+        if (r < 0)
+                start_note_failure(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                                   error && error->message ? error->message : strerror(-r));
+        start_step_done(d, r);
 }
 
 static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
@@ -766,11 +799,6 @@ static int record_start(Domain *d, ConfError *err) {
         return r;
 }
 
-static void start_failed(Domain *d, int r, ConfError *err) {
-        start_abort(d, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
-                    err->message[0] ? err->message : strerror(-r));
-}
-
 static void on_log_ready(Domain *d, int log_fd, void *userdata) {
         _cleanup_close_ int fd = log_fd;
         ConfError err = {};
@@ -781,55 +809,29 @@ static void on_log_ready(Domain *d, int log_fd, void *userdata) {
                                strerror(-fd));
         else
                 r = record_start(d, &err);
+        /* The log is QEMU's stdout: it is spawned as soon as the log is open. */
         if (r >= 0)
                 r = spawn_qemu(d, fd, &err);
-        if (r < 0) {
-                start_failed(d, r, &err);
-                return;
-        }
-        domain_job_set_phase(d->jobs, "boot");
-        (void) qemu_status_save(d);
-        d->start_gate = 2; /* the monitor, and the leases */
-        r = qemu_lock_acquire(d, on_locks);
         if (r < 0)
-                fail_start(d, "cannot ask lockd for the disk leases");
-}
-
-static void start_failed_bus(Domain *d, int r, const sd_bus_error *error) {
-        ConfError err = {};
-
-        conf_error_set(&err, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED, "%s",
-                       error && error->message ? error->message : strerror(-r));
-        start_failed(d, r, &err);
+                start_note_conf_error(d, r, &err);
+        start_step_done(d, r);
 }
 
 static void on_network_ready(Domain *d, int r, const sd_bus_error *error) {
-        ConfError err = {};
-
-        if (r < 0) {
-                start_failed_bus(d, r, error);
-                return;
-        }
-        r = build_argv(d, &err);
-        domain_job_set_phase(d->jobs, "log");
-        if (r >= 0)
-                r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
         if (r < 0)
-                start_failed(d, r, &err);
+                start_note_bus_error(d, r, error);
+        start_step_done(d, r);
 }
 
 static void on_storage_ready(Domain *d, int r, const sd_bus_error *error) {
-        domain_job_set_phase(d->jobs, "network");
-        if (r >= 0)
-                r = qemu_network_prepare(d, on_network_ready);
         if (r < 0)
-                start_failed_bus(d, r, error);
+                start_note_bus_error(d, r, error);
+        start_step_done(d, r);
 }
 
-static void start_with_caps(Manager *m, int r, void *userdata) {
+static void on_caps(Manager *m, int r, void *userdata) {
         DomainJob *job = userdata;
         Domain *d = job->owner;
-        ConfError err = {};
 
         /* Destroy may have ended the start while QEMU was being probed. */
         domain_job_unref(job);
@@ -837,25 +839,256 @@ static void start_with_caps(Manager *m, int r, void *userdata) {
                 return;
 
         if (r < 0) {
-                conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot probe %s: %s", m->emulator, strerror(-r));
-                goto fail;
-        }
-        if (d->def->virt_type == DOMAIN_VIRT_KVM && !m->caps->kvm_available) {
+                char msg[512];
+
+                snprintf(msg, sizeof(msg), "cannot probe %s: %s", m->emulator, strerror(-r));
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, msg);
+        } else if (d->def->virt_type == DOMAIN_VIRT_KVM && !m->caps->kvm_available) {
                 r = -EOPNOTSUPP;
-                conf_error_set(&err, VB_ERROR_NOT_SUPPORTED,
-                               "domain type 'kvm' is not available on this host: use type 'qemu'");
-                goto fail;
+                start_note_error(d, VB_ERROR_NOT_SUPPORTED,
+                                 "domain type 'kvm' is not available on this host: use type 'qemu'");
         }
-        r = prepare_live(d, &err);
+        start_step_done(d, r);
+}
+
+/* The steps. Each returns 0 when done, 1 when its callback goes on, or
+ * -errno with the reason noted (qemu-start.h). */
+
+static int step_caps(void *ctx) {
+        Domain *d = ctx;
+        DomainJob *job = domain_job_ref(d->jobs->active);
+        int r = manager_with_caps(d->manager, on_caps, job);
+
+        if (r < 0) {
+                domain_job_unref(job);
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static int step_prepare(void *ctx) {
+        Domain *d = ctx;
+        ConfError err = {};
+        int r = prepare_live(d, &err);
+
         if (r >= 0)
                 r = record_start(d, &err);
-        domain_job_set_phase(d->jobs, "storage");
-        if (r >= 0)
-                r = qemu_storage_prepare(d, on_storage_ready);
-        if (r >= 0)
-                return;
-fail:
-        start_failed(d, r, &err);
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
+static int step_storage(void *ctx) {
+        Domain *d = ctx;
+        int r = qemu_storage_prepare(d, on_storage_ready);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_storage(void *ctx) {
+        Domain *d = ctx;
+
+        prepare_job_cancel(d);
+        qemu_storage_release(d);
+}
+
+static int step_network(void *ctx) {
+        Domain *d = ctx;
+        int r = qemu_network_prepare(d, on_network_ready);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_network(void *ctx) {
+        Domain *d = ctx;
+
+        prepare_job_cancel(d);
+        qemu_network_release(d);
+}
+
+static int step_command(void *ctx) {
+        Domain *d = ctx;
+        ConfError err = {};
+        int r = build_argv(d, &err);
+
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
+/* Opens the log, then spawns QEMU (on_log_ready): its QEMU is killed when
+ * the start settles (start_settle), before any undo. */
+static int step_spawn(void *ctx) {
+        Domain *d = ctx;
+        int r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_spawn(void *ctx) {
+        qemu_log_cancel(ctx);
+}
+
+/* QEMU runs paused: once the disk leases are held and its monitor
+ * answers, it is tuned, and the guest may run. */
+static int step_leases(void *ctx) {
+        Domain *d = ctx;
+
+        (void) qemu_status_save(d);
+        if (qemu_lock_acquire(d, on_locks) < 0) {
+                start_note_failure(d, NULL, "cannot ask lockd for the disk leases");
+                return -EIO;
+        }
+        return 1;
+}
+
+static void undo_leases(void *ctx) {
+        /* QEMU, the leases' owner, is gone and lockd drops them with it. */
+        qemu_lock_cancel(ctx);
+}
+
+static int step_monitor(void *ctx) {
+        Domain *d = ctx;
+
+        return qemu_monitor_is_ready(d->mon) ? 0 : 1; /* else on_monitor_ready */
+}
+
+static int step_tune(void *ctx) {
+        Domain *d = ctx;
+
+        if (qemu_tune_apply(d, on_tuned) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static void undo_tune(void *ctx) {
+        qemu_tune_cleanup(ctx);
+}
+
+static int step_passwords(void *ctx) {
+        Domain *d = ctx;
+
+        if (set_display_passwords(d) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 0;
+}
+
+static int step_ptys(void *ctx) {
+        Domain *d = ctx;
+
+        if (!has_pty(d->live))
+                return 0;
+        if (qemu_monitor_command(d->mon, "query-chardev", NULL, on_query_chardev, d) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static int finish_cont(void *ctx) {
+        Domain *d = ctx;
+
+        if (qemu_monitor_command(d->mon, "cont", NULL, on_cont_reply, d) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static int finish_mark_running(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+
+        if (r < 0)
+                return r;
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        return 0;
+}
+
+static int finish_mark_paused(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+
+        if (r < 0)
+                return r;
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
+        return 0;
+}
+
+/* The phases are those the live state has always named (job-phase). */
+static const StartStep start_steps[] = {
+        [STEP_CAPS] = { "caps", "capabilities", step_caps, NULL },
+        [STEP_PREPARE] = { "prepare", NULL, step_prepare, NULL }, /* the live definition: freed at the end */
+        [STEP_STORAGE] = { "storage", "storage", step_storage, undo_storage },
+        [STEP_NETWORK] = { "network", "network", step_network, undo_network },
+        [STEP_COMMAND] = { "command", NULL, step_command, NULL },
+        [STEP_SPAWN] = { "spawn", "log", step_spawn, undo_spawn },
+        [STEP_LEASES] = { "leases", "boot", step_leases, undo_leases },
+        [STEP_MONITOR] = { "monitor", NULL, step_monitor, NULL },
+        [STEP_TUNE] = { "tune", NULL, step_tune, undo_tune },
+        [STEP_PASSWORDS] = { "passwords", NULL, step_passwords, NULL },
+        [STEP_PTYS] = { "ptys", NULL, step_ptys, NULL },
+};
+
+static const StartStep finish_run[] = {
+        { "cont", NULL, finish_cont, NULL },
+        { "mark-running", NULL, finish_mark_running, NULL },
+};
+
+static const StartStep finish_paused[] = {
+        { "mark-paused", NULL, finish_mark_paused, NULL },
+};
+
+static void plan_set_phase(void *ctx, const char *phase) {
+        Domain *d = ctx;
+
+        domain_job_set_phase(d->jobs, phase);
+}
+
+static void plan_succeeded(void *ctx) {
+        reply_start(ctx, 0, NULL, NULL);
+}
+
+static void plan_failed(void *ctx, int r) {
+        Domain *d = ctx;
+
+        if (!d->start_error_name)
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+        start_settle(d); /* may free d */
+}
+
+#define START_PLAN(finish) { start_steps, ELEMENTSOF(start_steps), finish, ELEMENTSOF(finish), \
+                             plan_set_phase, plan_succeeded, plan_failed }
+
+static const StartPlan plan_run = START_PLAN(finish_run);
+static const StartPlan plan_paused = START_PLAN(finish_paused);
+
+/* The finisher is the caller's choice; a restore or an incoming migration
+ * would bring its own plan here. */
+static const StartPlan *start_plan(const Domain *d) {
+        return d->start_paused ? &plan_paused : &plan_run;
+}
+
+static void start_step_done(Domain *d, int r) {
+        start_plan_step_done(start_plan(d), d, &d->start_gate, r);
 }
 
 /* The caller holds the domain's start job, or none is active (autostart):
@@ -898,10 +1131,9 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
         sd_bus_message_unref(domain_job_take_call(d->jobs));
         d->start_call = sd_bus_message_ref(call);
         domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_STARTING_UP);
-        /* capabilities, storage, network, log, boot */
-        d->jobs->active->progress.steps_total = 5;
-        domain_job_set_phase(d->jobs, "capabilities");
-        return manager_with_caps(d->manager, start_with_caps, domain_job_ref(d->jobs->active));
+        d->jobs->active->progress.steps_total = start_plan_n_phases(start_plan(d));
+        start_plan_run(start_plan(d), d, &d->start_gate); /* may free d */
+        return 0;
 }
 
 static int require_running(Domain *d, sd_bus_error *error) {
