@@ -265,7 +265,9 @@ static void end_job_stopped(Domain *d) {
 }
 
 /* Everything that happens when QEMU is gone, whatever the cause. A negative
- * stopped_detail sends no event (QEMU never ran). */
+ * stopped_detail sends no event (QEMU never ran). release: give back what
+ * a start took (storage, network, leases, log, cgroup); a failed start's
+ * steps have undone that themselves. */
 static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bool release) {
         Manager *m = d->manager;
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
