@@ -51,7 +51,7 @@ typedef struct Domain {
         char **start_argv;            /* kept while the log is being opened */
         char *start_error_name;       /* a failed start, answered once QEMU is gone */
         char *start_error;
-        unsigned start_gate;          /* monitor ready + leases held: then "cont" */
+        unsigned start_gate;          /* start steps begun (qemu-start.h) */
         void *lock_job;               /* a pending lease request (qemu-lock.c) */
         void *prepare_job;            /* pending requests to storaged/networkd (qemu-prepare.c) */
         void *log_job;                /* a pending log open (qemu-log.c) */
