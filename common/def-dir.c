@@ -21,6 +21,49 @@ int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata) {
         return 0;
 }
 
+static int cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int def_dir_list_names(const char *dir, char ***ret) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **names = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+
+                if (len <= 4 || !endswith(de->d_name, ".xml"))
+                        continue;
+                if (n + 2 > allocated) {
+                        size_t a = MAX(allocated * 2, (size_t) 16);
+                        char **nl = reallocarray(names, a, sizeof(char *));
+
+                        if (!nl)
+                                return -ENOMEM;
+                        names = nl;
+                        allocated = a;
+                }
+                names[n] = strndup(de->d_name, len - 4);
+                if (!names[n])
+                        return -ENOMEM;
+                names[++n] = NULL;
+        }
+        if (n > 0)
+                qsort(names, n, sizeof(char *), cmp_names);
+        else if (!names && !(names = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(names);
+        return 0;
+}
+
+bool def_dir_listed(char *const *names, size_t n, const char *name) {
+        return n > 0 && bsearch(&name, names, n, sizeof(char *), cmp_names);
+}
+
 int def_dir_read(const char *dir, const char *file, char **ret_path, char **ret_xml, size_t *ret_len) {
         int r;
 

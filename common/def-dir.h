@@ -21,3 +21,10 @@ int def_dir_read(const char *dir, const char *file, char **ret_path, char **ret_
 
 /* Whether <dir>/<name>.xml exists (an autostart link): 1 or 0, or -ENOMEM. */
 int def_dir_has(const char *dir, const char *name);
+
+/* The names <name> of dir's "<name>.xml" entries, sorted (strcmp), NULL
+ * terminated, for def_dir_listed(): a start with many definitions asks once
+ * instead of once per definition. -errno if dir cannot be read. */
+int def_dir_list_names(const char *dir, char ***ret);
+/* Whether name is among the sorted names of def_dir_list_names(). */
+bool def_dir_listed(char *const *names, size_t n, const char *name);

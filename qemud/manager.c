@@ -170,10 +170,86 @@ int manager_with_caps(Manager *m, manager_caps_fn done, void *userdata) {
         return 0;
 }
 
+/* Loading: a hash index of the definitions loaded so far, by name and by
+ * uuid, so that the duplicate check is not a scan of every domain before
+ * it (1,000 definitions: half a million compares), and the autostart
+ * directory read once instead of one access() per definition. */
+typedef struct LoadIndex {
+        Manager *m;
+        Domain **by_name, **by_uuid; /* open addressing, capacity mask + 1 */
+        size_t mask, n;
+        char **autostart;  /* sorted names, or NULL: ask def_dir_has() */
+        size_t n_autostart;
+} LoadIndex;
+
+static uint64_t hash_bytes(const void *p, size_t len) {
+        const uint8_t *b = p;
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ b[i]) * 1099511628211ULL;
+        return h;
+}
+
+static Domain **slot_by_name(LoadIndex *x, const char *name) {
+        size_t i = hash_bytes(name, strlen(name)) & x->mask;
+
+        while (x->by_name[i] && !streq(x->by_name[i]->def->name, name))
+                i = (i + 1) & x->mask;
+        return &x->by_name[i];
+}
+
+static Domain **slot_by_uuid(LoadIndex *x, const uint8_t uuid[16]) {
+        size_t i = hash_bytes(uuid, 16) & x->mask;
+
+        while (x->by_uuid[i] && memcmp(x->by_uuid[i]->def->uuid, uuid, 16) != 0)
+                i = (i + 1) & x->mask;
+        return &x->by_uuid[i];
+}
+
+/* Makes room for one more: kept at most half full. */
+static int load_index_reserve(LoadIndex *x) {
+        _cleanup_free_ Domain **old_name = NULL, **old_uuid = NULL;
+        size_t old_size = x->by_name ? x->mask + 1 : 0, size;
+
+        if ((x->n + 1) * 2 <= old_size)
+                return 0;
+        size = MAX(old_size * 2, (size_t) 256);
+        old_name = TAKE_PTR(x->by_name);
+        old_uuid = TAKE_PTR(x->by_uuid);
+        x->by_name = calloc(size, sizeof(Domain *));
+        x->by_uuid = calloc(size, sizeof(Domain *));
+        if (!x->by_name || !x->by_uuid)
+                return -ENOMEM;
+        x->mask = size - 1;
+        for (size_t i = 0; i < old_size; i++) {
+                if (old_name[i])
+                        *slot_by_name(x, old_name[i]->def->name) = old_name[i];
+                if (old_uuid[i])
+                        *slot_by_uuid(x, old_uuid[i]->def->uuid) = old_uuid[i];
+        }
+        return 0;
+}
+
+static void load_index_done(LoadIndex *x) {
+        free(x->by_name);
+        free(x->by_uuid);
+        strv_free(x->autostart);
+}
+
+static int load_autostart(LoadIndex *x, const char *name) {
+        /* A listed name is still asked: a dangling link is not autostart. */
+        if (x->autostart && !def_dir_listed(x->autostart, x->n_autostart, name))
+                return 0;
+        return def_dir_has(x->m->autostartdir, name);
+}
+
 static int load_config(void *userdata, const char *file) {
         _cleanup_free_ char *path = NULL, *xml = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
-        Manager *m = userdata;
+        LoadIndex *x = userdata;
+        Manager *m = x->m;
+        Domain **name_slot, **uuid_slot;
         ConfError err = {};
         Domain *d;
         size_t len;
@@ -189,21 +265,54 @@ static int load_config(void *userdata, const char *file) {
         r = qemu_domain_assign_addresses(def, &err);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot assign device addresses: %s", path, err.message);
-        if (manager_find_by_name(m, def->name) || manager_find_by_uuid(m, def->uuid))
+        r = load_index_reserve(x);
+        if (r < 0)
+                return r;
+        name_slot = slot_by_name(x, def->name);
+        uuid_slot = slot_by_uuid(x, def->uuid);
+        if (*name_slot || *uuid_slot)
                 return log_warning_errno(EEXIST, "Ignoring %s: name or uuid already defined", path);
         r = domain_new(m, TAKE_PTR(def), &d);
         if (r < 0)
                 return r;
         d->persistent = true;
-        r = def_dir_has(m->autostartdir, d->def->name);
+        r = load_autostart(x, d->def->name);
         if (r < 0) {
                 domain_free(d);
                 return r;
         }
         d->autostart = r > 0;
         r = manager_add_domain(m, d);
-        if (r < 0)
+        if (r < 0) {
                 domain_free(d);
+                return r;
+        }
+        *name_slot = *uuid_slot = d;
+        x->n++;
+        return 0;
+}
+
+/* Every definition of confdir, as domains. */
+static int load_configs(Manager *m) {
+        LoadIndex x = { .m = m };
+        int r;
+
+        /* Without the listing, each definition asks the directory itself. */
+        if (def_dir_list_names(m->autostartdir, &x.autostart) == -ENOMEM)
+                return log_oom();
+        x.n_autostart = strv_length(x.autostart);
+        /* Domains already in the table (none at start) are in the index too. */
+        for (size_t i = 0; i < m->n_domains; i++) {
+                if ((r = load_index_reserve(&x)) < 0) {
+                        load_index_done(&x);
+                        return log_oom();
+                }
+                *slot_by_name(&x, m->domains[i]->def->name) = m->domains[i];
+                *slot_by_uuid(&x, m->domains[i]->def->uuid) = m->domains[i];
+                x.n++;
+        }
+        r = def_dir_load(m->confdir, load_config, &x);
+        load_index_done(&x);
         return r;
 }
 
@@ -216,7 +325,7 @@ int manager_startup(Manager *m) {
         r = qemu_log_watch_logd(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for logd: %m");
-        r = def_dir_load(m->confdir, load_config, m);
+        r = load_configs(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);
         r = qemu_status_load_all(m);
