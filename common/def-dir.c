@@ -65,12 +65,20 @@ bool def_dir_listed(char *const *names, size_t n, const char *name) {
 }
 
 int def_dir_read(const char *dir, const char *file, char **ret_path, char **ret_xml, size_t *ret_len) {
+        return def_dir_read_at(-1, dir, file, ret_path, ret_xml, ret_len);
+}
+
+int def_dir_read_at(int dfd, const char *dir, const char *file, char **ret_path, char **ret_xml,
+                    size_t *ret_len) {
         int r;
 
         *ret_path = path_join(dir, file);
         if (!*ret_path)
                 return -ENOMEM;
-        r = read_full_file(*ret_path, 0, ret_xml, ret_len);
+        if (dfd >= 0)
+                r = read_full_file_at(dfd, file, 0, ret_xml, ret_len);
+        else
+                r = read_full_file(*ret_path, 0, ret_xml, ret_len);
         if (r < 0)
                 return log_warning_errno(r, "Cannot read %s: %m", *ret_path);
         return 0;

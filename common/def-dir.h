@@ -18,6 +18,10 @@ int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata);
  * the caller's messages), its text in *ret_xml and *ret_len. A read error is
  * logged as a warning: "Cannot read <path>: ...". */
 int def_dir_read(const char *dir, const char *file, char **ret_path, char **ret_xml, size_t *ret_len);
+/* The same, dir also open as dfd (or -1): many files of one directory are
+ * read without walking its path each time. */
+int def_dir_read_at(int dfd, const char *dir, const char *file, char **ret_path, char **ret_xml,
+                    size_t *ret_len);
 
 /* Whether <dir>/<name>.xml exists (an autostart link): 1 or 0, or -ENOMEM. */
 int def_dir_has(const char *dir, const char *name);

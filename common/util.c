@@ -58,7 +58,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 }
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return read_full_file_at(AT_FDCWD, path, max, ret, ret_len);
+}
+
+int read_full_file_at(int dfd, const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, alloc = 0;
         struct stat st;
@@ -69,7 +73,9 @@ int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {
                 return -errno;
         if (max > 0 && S_ISREG(st.st_mode) && (uint64_t) st.st_size > max)
                 return -EFBIG;
-        alloc = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+        /* +2: room for the read that finds the end, so that a whole file
+         * takes one allocation, not a doubling just to learn it ended */
+        alloc = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t) st.st_size + 2 : 4096;
         for (;;) {
                 ssize_t n;
 

@@ -15,6 +15,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 /* Reads a whole file, NUL-terminated; *ret_len may be NULL. Files over max bytes
  * give -EFBIG (max 0 = no limit). */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same, path relative to the directory dfd (or AT_FDCWD). */
+int read_full_file_at(int dfd, const char *path, size_t max, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a file; a missing one is not an error. */
 int unlink_if_exists(const char *path);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+
 #include "def-dir.h"
 #include "error.h"
 #include "log.h"
@@ -178,6 +180,7 @@ typedef struct LoadIndex {
         Manager *m;
         Domain **by_name, **by_uuid; /* open addressing, capacity mask + 1 */
         size_t mask, n;
+        int confdir_fd;    /* or -1: open by path */
         char **autostart;  /* sorted names, or NULL: ask def_dir_has() */
         size_t n_autostart;
 } LoadIndex;
@@ -235,6 +238,8 @@ static void load_index_done(LoadIndex *x) {
         free(x->by_name);
         free(x->by_uuid);
         strv_free(x->autostart);
+        if (x->confdir_fd >= 0)
+                close(x->confdir_fd);
 }
 
 static int load_autostart(LoadIndex *x, const char *name) {
@@ -255,7 +260,7 @@ static int load_config(void *userdata, const char *file) {
         size_t len;
         int r;
 
-        r = def_dir_read(m->confdir, file, &path, &xml, &len);
+        r = def_dir_read_at(x->confdir_fd, m->confdir, file, &path, &xml, &len);
         if (r < 0)
                 return r;
         r = domain_def_parse(xml, len, &def, &err);
@@ -294,7 +299,7 @@ static int load_config(void *userdata, const char *file) {
 
 /* Every definition of confdir, as domains. */
 static int load_configs(Manager *m) {
-        LoadIndex x = { .m = m };
+        LoadIndex x = { .m = m, .confdir_fd = open(m->confdir, O_PATH | O_DIRECTORY | O_CLOEXEC) };
         int r;
 
         /* Without the listing, each definition asks the directory itself. */
