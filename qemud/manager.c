@@ -11,6 +11,7 @@
 #include "qemu-log.h"
 #include "qemu-process.h"
 #include "util.h"
+#include "xml-util.h"
 
 struct CapsWaiter {
         manager_caps_fn done;
@@ -316,7 +317,9 @@ static int load_configs(Manager *m) {
                 *slot_by_uuid(&x, m->domains[i]->def->uuid) = m->domains[i];
                 x.n++;
         }
+        xml_read_batch_begin();
         r = def_dir_load(m->confdir, load_config, &x);
+        xml_read_batch_end();
         load_index_done(&x);
         return r;
 }

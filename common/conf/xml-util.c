@@ -80,6 +80,41 @@ static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *extern
         xmlStopParser(ctxt);
 }
 
+/* The shared context of a batch: NULL outside one, and also inside one
+ * until a document needs it. Only a context whose last document parsed
+ * cleanly is kept; any failure gets the next document a fresh one. */
+static _Thread_local bool batch;
+static _Thread_local xmlParserCtxtPtr batch_ctxt;
+
+void xml_read_batch_begin(void) {
+        batch = true;
+}
+
+void xml_read_batch_end(void) {
+        batch = false;
+        if (batch_ctxt)
+                xmlFreeParserCtxt(TAKE_PTR(batch_ctxt));
+}
+
+static xmlParserCtxtPtr parser_ctxt_new(void) {
+        xmlParserCtxtPtr ctxt = batch_ctxt ? TAKE_PTR(batch_ctxt) : xmlNewParserCtxt();
+
+        if (ctxt)
+                ctxt->sax->internalSubset = refuse_doctype;
+        return ctxt;
+}
+
+/* Keeps ctxt for the batch's next document, or frees it. */
+static void parser_ctxt_done(xmlParserCtxtPtr ctxt) {
+        if (!ctxt)
+                return;
+        ctxt->_private = NULL;
+        if (batch && !batch_ctxt)
+                batch_ctxt = ctxt;
+        else
+                xmlFreeParserCtxt(ctxt);
+}
+
 int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDocPtr *ret, ConfError *err) {
         _cleanup_(xml_parser_ctxt_freep) xmlParserCtxtPtr ctxt = NULL;
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
@@ -100,10 +135,9 @@ int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDoc
         if (r < 0)
                 return r;
 
-        ctxt = xmlNewParserCtxt();
+        ctxt = parser_ctxt_new();
         if (!ctxt)
                 return xml_err_oom(err);
-        ctxt->sax->internalSubset = refuse_doctype;
         ctxt->_private = &doctype_seen;
 
         /* No XML_PARSE_NOENT (entities stay unexpanded), no DTD loading,
@@ -126,6 +160,8 @@ int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDoc
                 return xml_err_xml(err, "malformed document: line %d: %s", e->line, msg);
         }
 
+        /* parsed cleanly: the context can serve the batch's next document */
+        parser_ctxt_done(TAKE_PTR(ctxt));
         if (doc->intSubset || doc->extSubset) /* never, given refuse_doctype() */
                 return xml_err_unsupported(err, "DOCTYPE declarations are not supported");
 

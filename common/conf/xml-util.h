@@ -61,6 +61,11 @@ int xml_err_oom(ConfError *err);
 
 /* Parses xml (len bytes) and checks the root element is <root_name>. */
 int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDocPtr *ret, ConfError *err);
+/* Between begin and end, this thread's xml_read_document() calls share one
+ * libxml2 parser context instead of setting one up per document: for a
+ * daemon loading many definitions at start. The result is the same. */
+void xml_read_batch_begin(void);
+void xml_read_batch_end(void);
 
 /* Element paths: "" + "devices" = "devices"; "devices" + "disk" = "devices/disk". */
 void xml_path_join(char *buf, size_t size, const char *parent, const char *name);
