@@ -183,11 +183,28 @@ int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDoc
 
 /* ---- walking ----------------------------------------------------------- */
 
+/* Appends s at *n, cut to fit size with its NUL, as snprintf would. */
+static void path_append(char *buf, size_t size, size_t *n, const char *s) {
+        size_t len = strlen(s), room = size - 1 - *n;
+
+        if (len > room)
+                len = room;
+        memcpy(buf + *n, s, len);
+        *n += len;
+}
+
+/* Called for every element of every document: by hand, not snprintf. */
 void xml_path_join(char *buf, size_t size, const char *parent, const char *name) {
-        if (!parent || !*parent)
-                snprintf(buf, size, "%s", name);
-        else
-                snprintf(buf, size, "%s/%s", parent, name);
+        size_t n = 0;
+
+        if (size == 0)
+                return;
+        if (parent && *parent) {
+                path_append(buf, size, &n, parent);
+                path_append(buf, size, &n, "/");
+        }
+        path_append(buf, size, &n, name);
+        buf[n] = 0;
 }
 
 bool xml_is_any(xmlNodePtr n, const char *const *names, size_t n_names) {

@@ -135,4 +135,25 @@ static void test_read_at(void) {
         CHECK(rmdir(dir) == 0);
 }
 
-UNIT_TESTS(test_batch_same_outcomes, test_list_names, test_read_at)
+/* xml_path_join() gives what snprintf gives, cut included. */
+static void test_path_join(void) {
+        const char *parents[] = { NULL, "", "devices", "devices/controller" };
+        const char *names[] = { "", "disk", "address" };
+        size_t sizes[] = { 1, 2, 5, 8, 9, 12, 20, 64 };
+
+        for (size_t p = 0; p < 4; p++)
+                for (size_t n = 0; n < 3; n++)
+                        for (size_t z = 0; z < 8; z++) {
+                                char got[64], want[64];
+
+                                memset(got, 'x', sizeof(got));
+                                xml_path_join(got, sizes[z], parents[p], names[n]);
+                                if (!parents[p] || !*parents[p])
+                                        snprintf(want, sizes[z], "%s", names[n]);
+                                else
+                                        snprintf(want, sizes[z], "%s/%s", parents[p], names[n]);
+                                CHECK_STREQ(got, want);
+                        }
+}
+
+UNIT_TESTS(test_batch_same_outcomes, test_list_names, test_read_at, test_path_join)
