@@ -304,8 +304,10 @@ static int load_configs(Manager *m) {
         int r;
 
         /* Without the listing, each definition asks the directory itself. */
-        if (def_dir_list_names(m->autostartdir, &x.autostart) == -ENOMEM)
+        if (def_dir_list_names(m->autostartdir, &x.autostart) == -ENOMEM) {
+                load_index_done(&x);
                 return log_oom();
+        }
         x.n_autostart = strv_length(x.autostart);
         /* Domains already in the table (none at start) are in the index too. */
         for (size_t i = 0; i < m->n_domains; i++) {
