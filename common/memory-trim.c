@@ -44,6 +44,8 @@ void memory_trim(void) {
         flush(&m);
 }
 
+#define FIRST_TRIM_USEC (100 * 1000ULL)
+
 static int on_trim(sd_event_source *s, uint64_t usec, void *userdata) {
         uint64_t interval = (uint64_t) (uintptr_t) userdata;
 
@@ -56,11 +58,13 @@ int memory_trim_periodic(sd_event *e, uint64_t interval_usec) {
         uint64_t now;
         int r;
 
-        memory_trim();
         r = sd_event_now(e, CLOCK_MONOTONIC, &now);
         if (r < 0)
                 return r;
-        /* Low accuracy on purpose: this can wait for other wake-ups. */
-        return sd_event_add_time(e, NULL, CLOCK_MONOTONIC, now + interval_usec, interval_usec / 4, on_trim,
+        /* The first trim comes right after start, once the loop has answered
+         * the calls already waiting (it reads /proc/self/smaps: ~1 ms that
+         * the first caller need not wait for). Low accuracy on purpose: this
+         * can wait for other wake-ups. */
+        return sd_event_add_time(e, NULL, CLOCK_MONOTONIC, now + FIRST_TRIM_USEC, interval_usec / 4, on_trim,
                                  (void *) (uintptr_t) interval_usec);
 }

@@ -13,5 +13,5 @@
  * read-only file pages (never a page we changed: those hold relocations). */
 void memory_trim(void);
 
-/* Trims now and then every interval_usec while the loop runs. */
+/* Trims shortly after start, then every interval_usec while the loop runs. */
 int memory_trim_periodic(sd_event *e, uint64_t interval_usec);
