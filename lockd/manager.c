@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "fd-limit.h"
 #include "lease-record.h"
 #include "lock-state.h"
 #include "log.h"
@@ -46,8 +45,6 @@ int manager_start(Manager *m) {
         _cleanup_free_ char *records = NULL;
         int r;
 
-        /* Each lease is an open fd: make room for tens of thousands. */
-        fd_limit_raise();
         r = daemon_open(&m->event, &m->bus);
         if (r < 0)
                 return r;

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "fd-limit.h"
 #include "log-state.h"
 #include "log.h"
 #include "manager.h"
@@ -44,7 +43,6 @@ int manager_start(Manager *m) {
         _cleanup_free_ char *pipes = NULL;
         int r;
 
-        fd_limit_raise();
         r = daemon_open(&m->event, &m->bus);
         if (r < 0)
                 return r;

@@ -2,12 +2,12 @@
 /* Addresses, implied controllers and ports written into a definition at
  * define time: see qemu-address.h. */
 
-#include <stdarg.h>
 
 #include "error.h"
 #include "qemu-address.h"
 #include "qemu-command-internal.h"
 #include "util.h"
+#include "xml-util.h"
 
 #define N_BUSES 256
 #define N_SLOTS 32
@@ -25,20 +25,6 @@ static bool machine_q35(const char *m) {
 
 static bool machine_pc(const char *m) {
         return !m || streq(m, "pc") || startswith(m, "pc-i440fx-");
-}
-
-static int fail(Assign *a, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(Assign *a, int r, const char *fmt, ...) {
-        va_list ap;
-        int n;
-
-        a->err->name = r == -ENOMEM ? VB_ERROR_NO_MEMORY : VB_ERROR_NOT_SUPPORTED;
-        n = snprintf(a->err->message, sizeof(a->err->message), "%s",
-                     r == -ENOMEM ? "" : "unsupported configuration: ");
-        va_start(ap, fmt);
-        vsnprintf(a->err->message + n, sizeof(a->err->message) - (size_t) n, fmt, ap);
-        va_end(ap);
-        return r;
 }
 
 /* ---- controllers ---- */
@@ -147,7 +133,7 @@ static int assign_drives(Assign *a) {
                         continue;       /* q35 has no IDE: the start says so */
                 r = ensure_controller(def, type, q.controller, type == DOMAIN_CONTROLLER_SCSI ? "lsilogic" : NULL);
                 if (r < 0)
-                        return fail(a, r, "out of memory");
+                        return xml_err_oom(a->err);
         }
         return 0;
 }
@@ -165,7 +151,7 @@ static int add_implied_controllers(Assign *a) {
         if (r >= 0 && needs_virtio_serial(def) && !qemu_has_controller_type(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL))
                 r = ensure_controller(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL, 0, NULL);
         if (r < 0)
-                return fail(a, r, "out of memory");
+                return xml_err_oom(a->err);
         /* the default models, written out (as libvirt does) */
         for (size_t i = 0; i < def->n_controllers; i++) {
                 DomainControllerDef *c = &def->controllers[i];
@@ -181,7 +167,7 @@ static int add_implied_controllers(Assign *a) {
                 else if (c->type == DOMAIN_CONTROLLER_SCSI)
                         model = "lsilogic";
                 if (model && !(c->model = strdup(model)))
-                        return fail(a, -ENOMEM, "out of memory");
+                        return xml_err_oom(a->err);
         }
         return 0;
 }
@@ -281,7 +267,7 @@ static int assign_usb_ports(Assign *a) {
                 if (!is_usb_input(in))
                         continue;
                 if (!in->bus && !(in->bus = strdup("usb")))
-                        return fail(a, -ENOMEM, "out of memory");
+                        return xml_err_oom(a->err);
                 usb_assign_one(def, &in->addr, &used);
         }
         for (size_t i = 0; i < def->n_sounds; i++)
@@ -324,7 +310,7 @@ static int free_root_slot(Assign *a, const char *what, unsigned *ret) {
                         *ret = s;
                         return 0;
                 }
-        return fail(a, -ENOSPC, "%s: no free slot is left on the PCI root bus", what);
+        return xml_err_unsupported(a->err, "%s: no free slot is left on the PCI root bus", what);
 }
 
 static int place_on_root(Assign *a, DomainDeviceAddress *d, const char *what) {
@@ -359,13 +345,13 @@ static int root_port_bus(Assign *a, const char *what, unsigned *ret) {
                 }
         }
         if (next >= N_BUSES)
-                return fail(a, -ENOSPC, "%s: no PCI bus is left for another pcie-root-port", what);
+                return xml_err_unsupported(a->err, "%s: no PCI bus is left for another pcie-root-port", what);
         pos = add_controller(def, DOMAIN_CONTROLLER_PCI, next, "pcie-root-port");
         if (pos < 0)
-                return fail(a, (int) pos, "out of memory");
+                return xml_err_oom(a->err);
         def->controllers[pos].model_name = strdup("pcie-root-port");
         if (!def->controllers[pos].model_name)
-                return fail(a, -ENOMEM, "out of memory");
+                return xml_err_oom(a->err);
         *ret = next;
         return 0;
 }
@@ -418,7 +404,7 @@ static int place_root_ports(Assign *a) {
                         else
                                 r = 0;
                         if (r < 0)
-                                return fail(a, r, "out of memory");
+                                return xml_err_oom(a->err);
                         continue;
                 }
                 for (size_t j = 0; j < def->n_controllers && !found; j++) {
@@ -440,7 +426,7 @@ static int place_root_ports(Assign *a) {
                 }
                 set_pci(a, &c->addr, 0, slot, fn, fn == 0 ? TRISTATE_ON : TRISTATE_ABSENT);
                 if (root_port_target(c, slot, fn) < 0)
-                        return fail(a, -ENOMEM, "out of memory");
+                        return xml_err_oom(a->err);
         }
         return 0;
 }
@@ -551,7 +537,7 @@ static int place_controllers(Assign *a) {
         char what[64];
 
         if (!ids)
-                return fail(a, -ENOMEM, "out of memory");
+                return xml_err_oom(a->err);
         for (size_t i = 0; i < n; i++)
                 ids[i] = (DomainControllerDef) { .type = def->controllers[i].type,
                                                  .index = def->controllers[i].index };
