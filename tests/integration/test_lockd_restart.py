@@ -10,7 +10,6 @@ import signal
 
 import pytest
 
-import virtbus_harness as h
 from test_lockd import Owner
 from test_qemud_leases_logs import (BUSY, LOCK1, LOCKD, LOCKD_PATH, Host, expected_leases, idle_xml,
                                     leases_of, make_disk, refuse)

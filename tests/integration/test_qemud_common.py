@@ -409,6 +409,18 @@ def pid_alive(pid):
     return pid is not None and not h._is_zombie_or_gone(pid)
 
 
+def destroy_active(qemud):
+    """At a test's end: every running guest of a live qemud destroyed,
+    whatever fails on the way."""
+    if not qemud or not qemud.alive():
+        return
+    for p in qemud.call("ListDomains", 2):      # active
+        try:
+            qemud.domain_call(p, "Destroy", 0)
+        except Exception:                       # noqa: BLE001
+            pass
+
+
 # ---------------------------------------------------------------------------
 # a separate bus client (its own process and connection)
 

@@ -27,7 +27,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 
@@ -37,7 +36,7 @@ import virtbus_harness as h
 from virtbus_harness import DomainState as S
 from virtbus_harness import wait_until
 from test_qemud_leases_logs import qemu_pids_of
-from test_qemud_start_rollback import Dom, Env, QEMUD, QEMUD_PATH
+from test_qemud_start_rollback import Dom, Env, QEMUD
 
 pytestmark = pytest.mark.timeout(300)
 

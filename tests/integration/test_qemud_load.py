@@ -13,8 +13,7 @@ import uuid
 
 import pytest
 
-from test_qemud_common import (_env_logs, module_env, Client,  # noqa: F401
-                               E, S)
+from test_qemud_common import _env_logs, module_env  # noqa: F401
 
 pytestmark = pytest.mark.timeout(150)
 

@@ -31,7 +31,7 @@ import pytest
 import virtbus_harness as h
 from virtbus_harness import DomainState as S
 from test_networkd_common import NetworkdEnv, nat_xml
-from test_qemud_common import BOOT_TIMEOUT, dbus_error, xmllint_relaxng
+from test_qemud_common import BOOT_TIMEOUT, dbus_error, destroy_active, xmllint_relaxng
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -64,12 +64,8 @@ class Env:
 
     def close(self):
         try:
-            if self.qemud and self.qemud.alive():
-                for p in self.qemud.call("ListDomains", 2):     # active
-                    try:
-                        self.qemud.domain_call(p, "Destroy", 0)
-                    except Exception:                           # noqa: BLE001
-                        pass
+            destroy_active(self.qemud)
+            if self.qemud:
                 self.qemud.stop()
         finally:
             self.net.close()

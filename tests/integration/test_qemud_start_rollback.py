@@ -40,7 +40,7 @@ from virtbus_harness import DomainEvent as E
 from virtbus_harness import DomainState as S
 from virtbus_harness import wait_until
 from test_networkd_common import NetworkdEnv
-from test_qemud_common import pid_alive
+from test_qemud_common import destroy_active, pid_alive
 from test_qemud_leases_logs import qemu_pids_of
 from test_storaged_common import Storaged, vol_xml
 
@@ -85,12 +85,7 @@ class Env:
         for pid in self.stopped_pids():
             os.kill(pid, signal.SIGCONT)
         try:
-            if self.qemud and self.qemud.alive():
-                for p in self.qemud.call("ListDomains", 2):     # active
-                    try:
-                        self.qemud.domain_call(p, "Destroy", 0)
-                    except Exception:                           # noqa: BLE001
-                        pass
+            destroy_active(self.qemud)
         finally:
             for d in (self.qemud, self.storaged):
                 if d is not None:

@@ -51,7 +51,7 @@ import pytest
 import virtbus_harness as h
 from virtbus_harness import DomainState as S
 from virtbus_harness import unwrap, wait_until
-from test_qemud_common import dbus_error, xmllint_relaxng
+from test_qemud_common import dbus_error, destroy_active, xmllint_relaxng
 from test_storaged_common import VOL1, Storaged, dir_pool_xml, vol_xml
 
 pytestmark = pytest.mark.timeout(150)
@@ -103,12 +103,7 @@ class Env:
 
     def close(self):
         try:
-            if self.qemud and self.qemud.alive():
-                for p in self.qemud.call("ListDomains", 2):       # active
-                    try:
-                        self.qemud.domain_call(p, "Destroy", 0)
-                    except Exception:                             # noqa: BLE001
-                        pass
+            destroy_active(self.qemud)
         finally:
             for x in (self.mon, self.qemud, self.storaged_daemon, self.bus):
                 if x is not None:
