@@ -6,9 +6,9 @@
 #include "domain.h"
 #include "log.h"
 #include "manager.h"
-#include "qemu-log.h"
+#include "domain-log.h"
 #include "qemu-monitor.h"
-#include "qemu-prepare.h"
+#include "domain-prepare.h"
 #include "qemu-process.h"
 #include "util.h"
 #include "uuid.h"
@@ -52,7 +52,7 @@ Domain *domain_free(Domain *d) {
                 return NULL;
         snprintf(why, sizeof(why), "domain '%s' no longer exists", d->def->name);
         d->jobs = domain_jobs_close(d->jobs, VB_ERROR_NO_DOMAIN, why);
-        qemu_log_cancel(d);
+        domain_log_cancel(d);
         domain_def_free(d->def);
         domain_def_free(d->newdef);
         domain_def_free(d->live);

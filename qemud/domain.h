@@ -51,10 +51,10 @@ typedef struct Domain {
         char **start_argv;            /* kept while the log is being opened */
         char *start_error_name;       /* a failed start, answered once QEMU is gone */
         char *start_error;
-        unsigned start_gate;          /* start steps begun (qemu-start.h) */
-        void *lock_job;               /* a pending lease request (qemu-lock.c) */
-        void *prepare_job;            /* pending requests to storaged/networkd (qemu-prepare.c) */
-        void *log_job;                /* a pending log open (qemu-log.c) */
+        unsigned start_gate;          /* start steps begun (start-plan.h) */
+        void *lock_job;               /* a pending lease request (domain-lock.c) */
+        void *prepare_job;            /* pending requests to storaged/networkd (domain-prepare.c) */
+        void *log_job;                /* a pending log open (domain-log.c) */
         int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
         size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */

@@ -7,8 +7,8 @@
 #include "manager.h"
 #include "ptr-array.h"
 #include "qemu-address.h"
-#include "qemu-lock.h"
-#include "qemu-log.h"
+#include "domain-lock.h"
+#include "domain-log.h"
 #include "qemu-process.h"
 #include "util.h"
 #include "xml-util.h"
@@ -329,10 +329,10 @@ static int load_configs(Manager *m) {
 int manager_startup(Manager *m) {
         int r;
 
-        r = qemu_lock_watch_lockd(m);
+        r = domain_lock_watch_lockd(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for lockd: %m");
-        r = qemu_log_watch_logd(m);
+        r = domain_log_watch_logd(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch for logd: %m");
         r = load_configs(m);

@@ -13,13 +13,13 @@
 #include "process.h"
 #include "qemu-command.h"
 #include "qemu-monitor.h"
-#include "qemu-prepare.h"
+#include "domain-prepare.h"
 #include "qemu-firmware.h"
 #include "qemu-hugepages.h"
-#include "qemu-lock.h"
-#include "qemu-log.h"
+#include "domain-lock.h"
+#include "domain-log.h"
 #include "qemu-process.h"
-#include "qemu-start.h"
+#include "start-plan.h"
 #include "qemu-tune.h"
 #include "util.h"
 
@@ -143,7 +143,7 @@ static void start_note_error(Domain *d, const char *name, const char *msg) {
 
 /* name NULL means QEMU's fault: its last words are added to the message. */
 static void start_note_failure(Domain *d, const char *name, const char *what) {
-        _cleanup_free_ char *tail = name ? NULL : qemu_log_tail(d);
+        _cleanup_free_ char *tail = name ? NULL : domain_log_tail(d);
         char msg[2048];
 
         snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
@@ -273,19 +273,19 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
         if (release) {
-                qemu_lock_cancel(d);
-                qemu_log_cancel(d);
+                domain_lock_cancel(d);
+                domain_log_cancel(d);
                 if (d->rolling_back)
                         /* QEMU, the leases' owner, is gone and lockd drops them with
                          * it; asking is for a lockd that has not noticed yet. */
-                        qemu_lock_release(d);
+                        domain_lock_release(d);
                 prepare_job_cancel(d);
         }
         d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
         if (release) {
-                qemu_network_release(d);
-                qemu_storage_release(d);
+                domain_network_release(d);
+                domain_storage_release(d);
                 qemu_tune_cleanup(d);
         }
         d->start_argv = strv_free_null(d->start_argv);
@@ -773,7 +773,7 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 if (d->tap_fds[i] >= 0)
                         map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
         r = process_spawn(d->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
-        qemu_network_close_taps(d);
+        domain_network_close_taps(d);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", d->start_argv[0], strerror(-r));
                 return r;
@@ -854,7 +854,7 @@ static void on_caps(Manager *m, int r, void *userdata) {
 }
 
 /* The steps. Each returns 0 when done, 1 when its callback goes on, or
- * -errno with the reason noted (qemu-start.h). */
+ * -errno with the reason noted (start-plan.h). */
 
 static int step_caps(void *ctx) {
         Domain *d = ctx;
@@ -883,7 +883,7 @@ static int step_prepare(void *ctx) {
 
 static int step_storage(void *ctx) {
         Domain *d = ctx;
-        int r = qemu_storage_prepare(d, on_storage_ready);
+        int r = domain_storage_prepare(d, on_storage_ready);
 
         if (r < 0) {
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
@@ -896,12 +896,12 @@ static void undo_storage(void *ctx) {
         Domain *d = ctx;
 
         prepare_job_cancel(d);
-        qemu_storage_release(d);
+        domain_storage_release(d);
 }
 
 static int step_network(void *ctx) {
         Domain *d = ctx;
-        int r = qemu_network_prepare(d, on_network_ready);
+        int r = domain_network_prepare(d, on_network_ready);
 
         if (r < 0) {
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
@@ -914,7 +914,7 @@ static void undo_network(void *ctx) {
         Domain *d = ctx;
 
         prepare_job_cancel(d);
-        qemu_network_release(d);
+        domain_network_release(d);
 }
 
 static int step_command(void *ctx) {
@@ -931,7 +931,7 @@ static int step_command(void *ctx) {
  * the start settles (start_settle), before any undo. */
 static int step_spawn(void *ctx) {
         Domain *d = ctx;
-        int r = qemu_log_open(d, d->start_argv, on_log_ready, NULL);
+        int r = domain_log_open(d, d->start_argv, on_log_ready, NULL);
 
         if (r < 0) {
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
@@ -941,7 +941,7 @@ static int step_spawn(void *ctx) {
 }
 
 static void undo_spawn(void *ctx) {
-        qemu_log_cancel(ctx);
+        domain_log_cancel(ctx);
 }
 
 /* QEMU runs paused: once the disk leases are held and its monitor
@@ -950,7 +950,7 @@ static int step_leases(void *ctx) {
         Domain *d = ctx;
 
         (void) qemu_status_save(d);
-        if (qemu_lock_acquire(d, on_locks) < 0) {
+        if (domain_lock_acquire(d, on_locks) < 0) {
                 start_note_failure(d, NULL, "cannot ask lockd for the disk leases");
                 return -EIO;
         }
@@ -959,7 +959,7 @@ static int step_leases(void *ctx) {
 
 static void undo_leases(void *ctx) {
         /* QEMU, the leases' owner, is gone and lockd drops them with it. */
-        qemu_lock_cancel(ctx);
+        domain_lock_cancel(ctx);
 }
 
 static int step_monitor(void *ctx) {

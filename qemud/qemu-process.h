@@ -3,7 +3,7 @@
 
 /* Running a domain's QEMU: start, stop, the monitor's events, the live state
  * file <rundir>/qemu/<name>.xml, and reconnecting to it after a restart.
- * The start is a table of steps and a finisher (qemu-start.h), in
+ * The start is a table of steps and a finisher (start-plan.h), in
  * qemu-process.c next to the callbacks the steps wait for. */
 
 #include <systemd/sd-bus.h>

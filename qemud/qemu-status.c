@@ -9,7 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
-#include "qemu-prepare.h"
+#include "domain-prepare.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -332,7 +332,7 @@ static int status_load_one(Manager *m, const char *path) {
                 else {
                         if (s.autodestroy)
                                 (void) qemu_process_watch_autodestroy_recheck(d, s.autodestroy);
-                        (void) qemu_storage_prepare(d, on_volumes_resolved);
+                        (void) domain_storage_prepare(d, on_volumes_resolved);
                 }
         }
         status_done(&s);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The start runner (qemud/qemu-start.c) without QEMU: steps run in order
+/* The start runner (common/domain/start-plan.c) without QEMU: steps run in order
  * with their phases, one may complete later (even from inside its run),
  * a failure undoes the steps begun in reverse, the finisher is swapped. */
 #include <errno.h>
 #include <string.h>
 
-#include "qemu-start.h"
+#include "start-plan.h"
 #include "unit.h"
 
 typedef struct Ctx {

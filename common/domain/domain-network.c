@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <interface type='network'> and <interface type='bridge'>: networkd makes
- * the tap, plugs it into the bridge and hands us its fd for QEMU. */
+ * the tap, plugs it into the bridge and hands us its fd for the
+ * guest process. */
 
 #include "error.h"
 #include "log.h"
 #include "manager.h"
 #include "networkd-client.h"
-#include "qemu-prepare.h"
+#include "domain-prepare.h"
 
 typedef struct PortRequest {
         PrepareJob *job;
@@ -68,7 +69,7 @@ static int ask_port(PrepareJob *job, size_t i) {
         return r;
 }
 
-int qemu_network_prepare(Domain *d, qemu_prepare_fn done) {
+int domain_network_prepare(Domain *d, domain_prepare_fn done) {
         PrepareJob *job = prepare_job_new(d, done);
 
         if (!job)
@@ -97,7 +98,7 @@ int qemu_network_prepare(Domain *d, qemu_prepare_fn done) {
         return 0;
 }
 
-void qemu_network_close_taps(Domain *d) {
+void domain_network_close_taps(Domain *d) {
         for (size_t i = 0; i < d->n_tap_fds; i++)
                 if (d->tap_fds[i] >= 0)
                         close(d->tap_fds[i]);
@@ -112,8 +113,8 @@ static bool uses_ports(const DomainDef *def) {
         return false;
 }
 
-void qemu_network_release(Domain *d) {
-        qemu_network_close_taps(d);
+void domain_network_release(Domain *d) {
+        domain_network_close_taps(d);
         if (uses_ports(d->live))
                 (void) networkd_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
 }

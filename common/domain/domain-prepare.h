@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What a domain needs from the other daemons before QEMU can start: its
- * volumes resolved by storaged (qemu-storage.c) and its network ports from
- * networkd (qemu-network.c). Each asks for everything at once and reports
- * once, with the first error met. */
+/* What a domain needs from the other daemons before its process can start:
+ * its volumes resolved by storaged (domain-storage.c) and its network ports
+ * from networkd (domain-network.c). Each asks for everything at once and
+ * reports once, with the first error met. */
 
 #include <systemd/sd-bus.h>
 
 #include "domain.h"
 
-typedef void (*qemu_prepare_fn)(Domain *d, int r, const sd_bus_error *error);
+typedef void (*domain_prepare_fn)(Domain *d, int r, const sd_bus_error *error);
 
 typedef struct PrepareJob {
         Domain *d;
-        qemu_prepare_fn done;
+        domain_prepare_fn done;
         unsigned pending;
         int r;
         sd_bus_error error;
@@ -23,7 +23,7 @@ typedef struct PrepareJob {
 /* A job holding one reference for its creator: add one per request with
  * prepare_job_hold(), and drop the creator's with prepare_job_release(job, 0,
  * NULL) once every request is sent. done() runs when the last one is dropped. */
-PrepareJob *prepare_job_new(Domain *d, qemu_prepare_fn done);
+PrepareJob *prepare_job_new(Domain *d, domain_prepare_fn done);
 /* The domain stopped or went away: replies still to come touch nothing of
  * it and done() is not called. */
 void prepare_job_cancel(Domain *d);
@@ -32,10 +32,11 @@ void prepare_job_release(PrepareJob *job, int r, const sd_bus_error *error);
 /* Records a failure found before any request went out. */
 void prepare_job_fail(PrepareJob *job, int r, const char *name, const char *fmt, ...) _printf_(4, 5);
 
-int qemu_storage_prepare(Domain *d, qemu_prepare_fn done);
-void qemu_storage_release(Domain *d);
+int domain_storage_prepare(Domain *d, domain_prepare_fn done);
+void domain_storage_release(Domain *d);
 
-int qemu_network_prepare(Domain *d, qemu_prepare_fn done);
-/* Closes our copies of the tap fds (QEMU has its own once started). */
-void qemu_network_close_taps(Domain *d);
-void qemu_network_release(Domain *d);
+int domain_network_prepare(Domain *d, domain_prepare_fn done);
+/* Closes our copies of the tap fds (the guest process has its own once
+ * started). */
+void domain_network_close_taps(Domain *d);
+void domain_network_release(Domain *d);

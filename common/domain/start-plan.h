@@ -2,9 +2,10 @@
 #pragma once
 
 /* A start as data: a plan is a list of steps run in order, then a
- * "finisher" list the caller picks (qemu-process.c: "cont" for a normal
- * start, only marking the guest paused for DOMAIN_START_PAUSED; later a
- * restore, an incoming migration or a snapshot revert bring their own).
+ * "finisher" list the caller picks (for qemud, qemu-process.c: "cont" for
+ * a normal start, only marking the guest paused for DOMAIN_START_PAUSED;
+ * later a restore, an incoming migration or a snapshot revert bring their
+ * own).
  *
  * A step's run(ctx) returns 0 when done, 1 when it completes later (its
  * callback then calls start_plan_step_done(), possibly before run even
@@ -15,11 +16,12 @@
  *
  * The cursor (steps begun) lives with the owner, so the runner holds no
  * memory of its own. A failure ends the run: failed() settles it (kills
- * QEMU, waits for it) and then calls start_plan_undo(), which undoes every
- * step begun, the failing one included, in reverse: an undo copes with a
- * step that ran only in part. failed() and succeeded() may free ctx.
+ * the guest process, waits for it) and then calls start_plan_undo(), which
+ * undoes every step begun, the failing one included, in reverse: an undo
+ * copes with a step that ran only in part. failed() and succeeded() may
+ * free ctx.
  *
- * Nothing here knows QEMU or the bus: tests/unit/test-qemu-start.c. */
+ * Nothing here knows a driver or the bus: tests/unit/test-start-plan.c. */
 
 #include <stddef.h>
 

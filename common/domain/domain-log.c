@@ -6,7 +6,7 @@
 #include "log.h"
 #include "logd-client.h"
 #include "manager.h"
-#include "qemu-log.h"
+#include "domain-log.h"
 #include "util.h"
 
 #define START_MARK "starting up"
@@ -14,7 +14,7 @@
 typedef struct LogOpen {
         Domain *d;           /* NULL once cancelled: the reply is dropped */
         char *cmdline;
-        qemu_log_fn done;
+        domain_log_fn done;
         void *userdata;
 } LogOpen;
 
@@ -23,6 +23,13 @@ static void log_open_free(LogOpen *lo) {
                 lo->d->log_job = NULL;
         free(lo->cmdline);
         free(lo);
+}
+
+/* logd keeps each driver's logs apart: "qemu" for <logdir>/qemu. */
+static const char *driver_name(const Domain *d) {
+        const char *slash = strrchr(d->manager->logdir, '/');
+
+        return slash ? slash + 1 : d->manager->logdir;
 }
 
 static char *log_path(Domain *d) {
@@ -39,7 +46,8 @@ static void start_line(char *buf, size_t size) {
         strftime(buf, size, "%Y-%m-%d %H:%M:%S: " START_MARK, gmtime_r(&t, &tm));
 }
 
-/* Without logd: append to the file ourselves; QEMU writes to it directly. */
+/* Without logd: append to the file ourselves; the guest process writes to
+ * it directly. */
 static int open_log_file(Domain *d, const char *cmdline) {
         _cleanup_free_ char *path = log_path(d);
         char stamp[64];
@@ -58,7 +66,7 @@ static int open_log_file(Domain *d, const char *cmdline) {
 /* Hands the fd over, unless the start was cancelled meanwhile. */
 static void log_open_done(LogOpen *lo, int fd) {
         Domain *d = lo->d;
-        qemu_log_fn done = lo->done;
+        domain_log_fn done = lo->done;
         void *userdata = lo->userdata;
 
         log_open_free(lo);
@@ -96,15 +104,15 @@ static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *p
                 log_open_done(lo, fd);
                 return;
         }
-        /* Append goes straight to the file, ahead of anything QEMU will
-         * write into the pipe. */
+        /* Append goes straight to the file, ahead of anything the guest
+         * process will write into the pipe. */
         start_line(stamp, sizeof(stamp));
         if (asprintf(&line, "%s\n%s", stamp, lo->cmdline) >= 0)
-                (void) logd_append_async(lo->d->manager->bus, "qemu", lo->d->def->name, line, NULL, NULL, NULL);
+                (void) logd_append_async(lo->d->manager->bus, driver_name(lo->d), lo->d->def->name, line, NULL, NULL, NULL);
         log_open_done(lo, fd);
 }
 
-int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata) {
+int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *userdata) {
         LogOpen *lo = calloc(1, sizeof(*lo));
         int r;
 
@@ -120,13 +128,13 @@ int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata
                 fallback(lo, "VIRTBUS_NO_LOGD is set");
                 return 0;
         }
-        r = logd_open_async(d->manager->bus, "qemu", d->def->name, on_logd_open, lo, NULL);
+        r = logd_open_async(d->manager->bus, driver_name(d), d->def->name, on_logd_open, lo, NULL);
         if (r < 0)
                 fallback(lo, strerror(-r));
         return 0;
 }
 
-void qemu_log_cancel(Domain *d) {
+void domain_log_cancel(Domain *d) {
         LogOpen *lo = d->log_job;
 
         if (lo)
@@ -134,7 +142,7 @@ void qemu_log_cancel(Domain *d) {
         d->log_job = NULL;
 }
 
-char *qemu_log_tail(Domain *d) {
+char *domain_log_tail(Domain *d) {
         _cleanup_free_ char *path = log_path(d), *data = NULL;
         size_t len;
         const char *p;
@@ -173,6 +181,6 @@ static void on_logd_owner(void *userdata, const char *owner) {
                 log_warning_errno(r, "Cannot ask for logd: %m");
 }
 
-int qemu_log_watch_logd(Manager *m) {
+int domain_log_watch_logd(Manager *m) {
         return bus_watch_name_owner(m->bus, LOGD_SERVICE, on_logd_owner, m);
 }

@@ -1,25 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Where QEMU's stdout and stderr (and the guest's serial output) go: a pipe
- * from logd, which writes <logdir>/qemu/<name>.log and rotates it; or the
- * same file opened directly when logd cannot be reached. */
+/* Where the guest process's stdout and stderr (and its serial output) go: a
+ * pipe from logd, which writes <logdir>/<driver>/<name>.log and rotates it;
+ * or the same file opened directly when logd cannot be reached. */
 
 #include "domain.h"
 
 /* Calls done(d, fd) with a writable fd (owned by the callee), or -errno. The
  * command line is written to the log first, as libvirt does. */
-typedef void (*qemu_log_fn)(Domain *d, int fd, void *userdata);
-int qemu_log_open(Domain *d, char *const *argv, qemu_log_fn done, void *userdata);
+typedef void (*domain_log_fn)(Domain *d, int fd, void *userdata);
+int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *userdata);
 
 /* The start stopped: a pending open must not call back (its fd is closed). */
-void qemu_log_cancel(Domain *d);
+void domain_log_cancel(Domain *d);
 
-/* The last bytes QEMU wrote, to explain a failed start. */
-char *qemu_log_tail(Domain *d);
+/* The last bytes the guest process wrote, to explain a failed start. */
+char *domain_log_tail(Domain *d);
 
 /* Watches logd leave the bus. Its FIFOs keep running guests' output in the
  * kernel until it is back, but only while they hold less than the pipe's
  * buffer: when a guest runs, logd is started again at once by D-Bus
  * activation (systemd restarts it too, after a second). */
-int qemu_log_watch_logd(Manager *m);
+int domain_log_watch_logd(Manager *m);

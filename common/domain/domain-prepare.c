@@ -2,9 +2,9 @@
 #include <stdarg.h>
 
 #include "error.h"
-#include "qemu-prepare.h"
+#include "domain-prepare.h"
 
-PrepareJob *prepare_job_new(Domain *d, qemu_prepare_fn done) {
+PrepareJob *prepare_job_new(Domain *d, domain_prepare_fn done) {
         PrepareJob *job = calloc(1, sizeof(*job));
 
         if (!job)

@@ -4,12 +4,12 @@
 #include "lockd-client.h"
 #include "log.h"
 #include "manager.h"
-#include "qemu-lock.h"
+#include "domain-lock.h"
 
 typedef struct LockJob {
         Domain *d;              /* NULL once the domain stopped meanwhile */
         char name[256];
-        qemu_lock_fn done;
+        domain_lock_fn done;
         unsigned pending;
         int r;
         sd_bus_error error;
@@ -51,7 +51,7 @@ static void on_acquired(int r, const sd_bus_error *error, void *userdata) {
                 job_finish(job);
 }
 
-static int acquire_all(Domain *d, qemu_lock_fn done) {
+static int acquire_all(Domain *d, domain_lock_fn done) {
         const DomainDef *def = d->live;
         LockJob *job = calloc(1, sizeof(*job));
 
@@ -60,7 +60,7 @@ static int acquire_all(Domain *d, qemu_lock_fn done) {
         *job = (LockJob) { .d = d, .done = done, .pending = 1, .error = SD_BUS_ERROR_NULL };
         snprintf(job->name, sizeof(job->name), "%s", def->name);
         if (done) {
-                qemu_lock_cancel(d);
+                domain_lock_cancel(d);
                 d->lock_job = job;
         }
         for (size_t i = 0; i < def->n_disks; i++) {
@@ -83,11 +83,11 @@ static int acquire_all(Domain *d, qemu_lock_fn done) {
         return 0;
 }
 
-int qemu_lock_acquire(Domain *d, qemu_lock_fn done) {
+int domain_lock_acquire(Domain *d, domain_lock_fn done) {
         return acquire_all(d, done);
 }
 
-void qemu_lock_release(Domain *d) {
+void domain_lock_release(Domain *d) {
         bool any = false;
 
         for (size_t i = 0; d->live && i < d->live->n_disks; i++)
@@ -96,7 +96,7 @@ void qemu_lock_release(Domain *d) {
                 (void) lockd_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
 }
 
-void qemu_lock_cancel(Domain *d) {
+void domain_lock_cancel(Domain *d) {
         LockJob *job = d->lock_job;
 
         if (job)
@@ -104,7 +104,7 @@ void qemu_lock_cancel(Domain *d) {
         d->lock_job = NULL;
 }
 
-void qemu_lock_reacquire_all(Manager *m) {
+void domain_lock_reacquire_all(Manager *m) {
         for (size_t i = 0; i < m->n_domains; i++) {
                 Domain *d = m->domains[i];
                 if (d->live && d->pid > 0 && !d->starting && !d->rolling_back)
@@ -116,9 +116,9 @@ static void on_lockd_owner(void *userdata, const char *owner) {
         if (!*owner)
                 return;
         log_info("lockd is (back) on the bus: taking the leases of running guests again.");
-        qemu_lock_reacquire_all(userdata);
+        domain_lock_reacquire_all(userdata);
 }
 
-int qemu_lock_watch_lockd(Manager *m) {
+int domain_lock_watch_lockd(Manager *m) {
         return bus_watch_name_owner(m->bus, LOCKD_SERVICE, on_lockd_owner, m);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "qemu-start.h"
+#include "start-plan.h"
 
 static size_t plan_length(const StartPlan *p) {
         return p->n_steps + p->n_finish;

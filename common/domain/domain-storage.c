@@ -5,7 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
-#include "qemu-prepare.h"
+#include "domain-prepare.h"
 #include "storaged-client.h"
 
 typedef struct VolumeRequest {
@@ -57,7 +57,7 @@ static void on_resolved(int r, const sd_bus_error *error, const char *path, cons
         prepare_job_release(job, r, error);
 }
 
-int qemu_storage_prepare(Domain *d, qemu_prepare_fn done) {
+int domain_storage_prepare(Domain *d, domain_prepare_fn done) {
         PrepareJob *job = prepare_job_new(d, done);
 
         if (!job)
@@ -97,7 +97,7 @@ static bool uses_volumes(const DomainDef *def) {
         return false;
 }
 
-void qemu_storage_release(Domain *d) {
+void domain_storage_release(Domain *d) {
         if (uses_volumes(d->live))
                 (void) storaged_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
 }
