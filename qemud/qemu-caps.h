@@ -2,7 +2,12 @@
 #pragma once
 
 /* What a QEMU binary supports, probed once through QMP and cached on disk,
- * keyed by the binary itself (path, size, mtime) - never by the host CPU. */
+ * keyed by the binary itself (path, size, mtime) - never by the host CPU.
+ *
+ * Three files, one job each: qemu-caps.c the model (QemuCaps, its queries,
+ * its JSON form), qemu-caps-cache.c the cache on disk and the lookup that
+ * tries it before probing, qemu-caps-probe.c the probe (QEMU with
+ * -machine none, the QMP exchange, the timeout). */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +38,8 @@ typedef struct QemuCaps {
         char **device_types;    /* NULL-terminated, from qom-list-types implements=device */
 } QemuCaps;
 
+/* ---- The model (qemu-caps.c). ---- */
+
 QemuCaps *qemu_caps_free(QemuCaps *caps);
 DEFINE_TRIVIAL_CLEANUP_FUNC(QemuCaps *, qemu_caps_free);
 
@@ -45,6 +52,15 @@ bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model);
 int qemu_caps_to_json(const QemuCaps *caps, char **ret);
 int qemu_caps_from_json(const char *json, QemuCaps **ret);
 
+/* Sorts machines, CPU models and device types by name (the probe does this,
+ * so the cache file is stable). */
+void qemu_caps_sort(QemuCaps *caps);
+
+/* ---- The cache (qemu-caps-cache.c). ---- */
+
+/* The cache file of a binary: <cachedir>/<FNV-1a hash of the path>.json. */
+char *qemu_caps_cache_path(const char *cachedir, const char *binary);
+
 /* Loads <cachedir>/<hash of path>.json when it still matches the binary's
  * path, size and mtime (and the cache format, and whether /dev/kvm is
  * usable, which decides kvm_available). Returns 0 and *ret, -ENOENT/-ESTALE
@@ -53,6 +69,15 @@ int qemu_caps_from_json(const char *json, QemuCaps **ret);
 int qemu_caps_load_cache(const char *cachedir, const char *binary, QemuCaps **ret);
 int qemu_caps_save_cache(const char *cachedir, const QemuCaps *caps);
 
+typedef void (*qemu_caps_done_t)(int r, QemuCaps *caps /* owned by callee */, void *userdata);
+
+/* Cache lookup first, then probe (and save what it found); done() is called
+ * exactly once (maybe before this returns, when the cache hit). */
+int qemu_caps_get_async(sd_event *event, const char *binary, const char *cachedir,
+                        const char *rundir, qemu_caps_done_t done, void *userdata);
+
+/* ---- The probe (qemu-caps-probe.c). ---- */
+
 /* Asynchronous probe: starts the binary with -machine none,accel=kvm:tcg and
  * its QMP monitor on one end of a socketpair (rundir is not needed for that
  * and may be NULL), asks query-version, query-target, query-machines,
@@ -60,22 +85,11 @@ int qemu_caps_save_cache(const char *cachedir, const QemuCaps *caps);
  * reports KVM enabled only when it could use it) and qom-list-types, then
  * quits and reaps it; calls done() on the event loop when finished, never
  * from inside this call. Gives up after 30 s (-ETIMEDOUT, QEMU killed). */
-typedef void (*qemu_caps_done_t)(int r, QemuCaps *caps /* owned by callee */, void *userdata);
 int qemu_caps_probe_async(sd_event *event, const char *binary, const char *rundir,
                           qemu_caps_done_t done, void *userdata);
 
-/* Cache lookup first, then probe; done() is called exactly once (maybe
- * before this returns, when the cache hit). */
-int qemu_caps_get_async(sd_event *event, const char *binary, const char *cachedir,
-                        const char *rundir, qemu_caps_done_t done, void *userdata);
-
-/* The cache file of a binary: <cachedir>/<FNV-1a hash of the path>.json. */
-char *qemu_caps_cache_path(const char *cachedir, const char *binary);
 /* Stores the reply to one probe command ("query-version", "query-machines",
  * ...) in caps: how the probe fills caps, exposed for tests on canned
  * replies. -EOPNOTSUPP for a command the probe does not send. */
 struct json_object;
 int qemu_caps_apply_reply(QemuCaps *caps, const char *command, struct json_object *result);
-/* Sorts machines, CPU models and device types by name (the probe does this,
- * so the cache file is stable). */
-void qemu_caps_sort(QemuCaps *caps);

@@ -12,6 +12,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-command.h"
+#include "qemu-events.h"
 #include "qemu-monitor.h"
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
@@ -243,6 +244,16 @@ static void process_kill(Domain *d) {
         if (d->pid <= 0)
                 return;
         kill(d->pid, SIGTERM);
+        if (!d->kill_timer)
+                (void) sd_event_add_time_relative(d->manager->event, &d->kill_timer, CLOCK_MONOTONIC,
+                                                  KILL_TIMEOUT_USEC, 0, on_kill_timer, d);
+}
+
+void qemu_process_kill(Domain *d) {
+        process_kill(d);
+}
+
+void qemu_process_kill_later(Domain *d) {
         if (!d->kill_timer)
                 (void) sd_event_add_time_relative(d->manager->event, &d->kill_timer, CLOCK_MONOTONIC,
                                                   KILL_TIMEOUT_USEC, 0, on_kill_timer, d);
@@ -491,103 +502,9 @@ static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
         }
 }
 
-static void quit_or_restart(Domain *d, bool restart);
-
-static void on_reset_for_restart(QemuMonitor *mon, json_object *result, const char *error_class,
-                                 const char *error_desc, void *userdata) {
-        Domain *d = userdata;
-
-        if (error_class) {
-                quit_or_restart(d, false);
-                return;
-        }
-        d->got_shutdown = false;
-        d->fake_reboot = false;
-        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
-        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_UNPAUSED);
-        (void) qemu_status_save(d);
-}
-
-/* After the guest powered off (QEMU runs with -no-shutdown, so it waits):
- * a reset and cont for a reboot or on_poweroff='restart', else quit. */
-static void quit_or_restart(Domain *d, bool restart) {
-        if (restart && d->mon) {
-                if (qemu_monitor_command(d->mon, "system_reset", NULL, NULL, NULL) >= 0 &&
-                    qemu_monitor_command(d->mon, "cont", NULL, on_reset_for_restart, d) >= 0)
-                        return;
-        }
-        if (!d->mon || qemu_monitor_command(d->mon, "quit", NULL, NULL, NULL) < 0)
-                process_kill(d);
-        else if (!d->kill_timer)
-                (void) sd_event_add_time_relative(d->manager->event, &d->kill_timer, CLOCK_MONOTONIC,
-                                                  KILL_TIMEOUT_USEC, 0, on_kill_timer, d);
-}
-
-static void handle_shutdown(Domain *d, json_object *data) {
-        json_object *guest = NULL, *reason = NULL;
-        const char *why = "";
-        bool by_guest;
-
-        if (data) {
-                json_object_object_get_ex(data, "guest", &guest);
-                if (json_object_object_get_ex(data, "reason", &reason))
-                        why = json_object_get_string(reason);
-        }
-        /* Our own quit or kill: the exit tells the rest. */
-        if (d->destroying || streq(why, "host-qmp-quit") || streq(why, "host-signal"))
-                return;
-        by_guest = guest && json_object_get_boolean(guest);
-        d->got_shutdown = true;
-        domain_set_state(d, DOMAIN_SHUTDOWN, DOMAIN_SHUTDOWN_USER);
-        domain_emit_event(d, DOMAIN_EVENT_SHUTDOWN,
-                          by_guest ? DOMAIN_EVENT_SHUTDOWN_GUEST : DOMAIN_EVENT_SHUTDOWN_HOST);
-        if (streq(why, "guest-reset"))
-                /* Only seen with -no-reboot, that is on_reboot='destroy'. */
-                quit_or_restart(d, false);
-        else
-                quit_or_restart(d, d->fake_reboot || d->live->on_poweroff == DOMAIN_ACTION_RESTART);
-}
-
-static void handle_panic(Domain *d) {
-        DomainLifecycleAction a = d->live->on_crash;
-
-        domain_set_state(d, DOMAIN_CRASHED, DOMAIN_CRASHED_PANICKED);
-        domain_emit_event(d, DOMAIN_EVENT_CRASHED, DOMAIN_EVENT_CRASHED_PANICKED);
-        if (a == DOMAIN_ACTION_PRESERVE)
-                return;
-        quit_or_restart(d, a == DOMAIN_ACTION_RESTART || a == DOMAIN_ACTION_COREDUMP_RESTART);
-}
-
-static void on_monitor_event(QemuMonitor *mon, const char *event, json_object *data,
-                             uint64_t timestamp_usec, void *userdata) {
-        Domain *d = userdata;
-
-        log_debug("Domain %s: QMP event %s", d->def->name, event);
-        if (d->starting)
-                return;
-        if (streq(event, "SHUTDOWN"))
-                handle_shutdown(d, data);
-        else if (streq(event, "STOP")) {
-                if (d->state == DOMAIN_RUNNING) {
-                        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
-                        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
-                        (void) qemu_status_save(d);
-                }
-        } else if (streq(event, "RESUME")) {
-                if (d->state == DOMAIN_PAUSED) {
-                        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_UNPAUSED);
-                        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_UNPAUSED);
-                        (void) qemu_status_save(d);
-                }
-        } else if (streq(event, "RESET")) {
-                (void) sd_bus_emit_signal(d->manager->bus, d->path, "org.libvirt.Domain", "Reboot", NULL);
-        } else if (streq(event, "GUEST_PANICKED"))
-                handle_panic(d);
-}
-
 static const QemuMonitorCallbacks monitor_callbacks = {
         .on_ready = on_monitor_ready,
-        .on_event = on_monitor_event,
+        .on_event = qemu_event_dispatch,
         .on_closed = on_monitor_closed,
 };
 
@@ -1252,38 +1169,15 @@ int qemu_process_resume(Domain *d, sd_bus_error *error) {
         return simple_command(d, "cont", true, error);
 }
 
-/* After a restart: QEMU kept running, we ask where it stands. */
-static void on_reconnect_status(QemuMonitor *mon, json_object *result, const char *error_class,
-                                const char *error_desc, void *userdata) {
-        Domain *d = userdata;
-        json_object *status;
-        const char *s;
-
-        if (error_class || !json_object_object_get_ex(result, "status", &status))
-                return;
-        s = json_object_get_string(status);
-        if (streq(s, "shutdown")) {
-                /* The guest powered off while we were away. */
-                d->got_shutdown = true;
-                domain_set_state(d, DOMAIN_SHUTDOWN, DOMAIN_SHUTDOWN_USER);
-                quit_or_restart(d, d->live->on_poweroff == DOMAIN_ACTION_RESTART);
-        } else if (streq(s, "running") && d->state != DOMAIN_RUNNING)
-                domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_UNPAUSED);
-        else if (streq(s, "paused") && d->state != DOMAIN_PAUSED)
-                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_UNKNOWN);
-        else if (streq(s, "guest-panicked"))
-                handle_panic(d);
-        (void) qemu_status_save(d);
-}
-
 static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
         Domain *d = userdata;
-        (void) qemu_monitor_command(mon, "query-status", NULL, on_reconnect_status, d);
+        /* After a restart: QEMU kept running, we ask where it stands. */
+        (void) qemu_monitor_command(mon, "query-status", NULL, qemu_event_on_status, d);
 }
 
 static const QemuMonitorCallbacks reconnect_callbacks = {
         .on_ready = on_reconnect_ready,
-        .on_event = on_monitor_event,
+        .on_event = qemu_event_dispatch,
         .on_closed = on_monitor_closed,
 };
 

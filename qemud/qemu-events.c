@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* QEMU's QMP events (and, after a restart, its run state) and what they do
+ * to a running domain: the tables, the pure functions that read them, and
+ * the code that applies their answer. */
+#include <errno.h>
+
+#include "log.h"
+#include "manager.h"
+#include "qemu-events.h"
+#include "qemu-monitor.h"
+#include "qemu-process.h"
+#include "util.h"
+
+/* What the domain's settings decide once the event's state and signal are
+ * done (resolved into a QemuEventAction by qemu_event_effect()). */
+typedef enum EventThen {
+        THEN_NOTHING,
+        /* The guest powered off; QEMU runs with -no-shutdown, so it waits.
+         * A reset and cont for a Reboot() or on_poweroff='restart', else
+         * quit. "guest-reset" is only seen with -no-reboot, that is
+         * on_reboot='destroy': quit. */
+        THEN_POWEROFF,
+        /* on_crash: preserve leaves it crashed, restart and
+         * coredump-restart boot it again, the rest quit. */
+        THEN_CRASH,
+        /* on_poweroff alone: a Reboot() asked before a restart of qemud
+         * was forgotten with it. */
+        THEN_ON_POWEROFF,
+        THEN_REBOOT_SIGNAL,
+} EventThen;
+
+typedef struct EventRow {
+        const char *name;
+        DomainState only_from;   /* acts only in this state; DOMAIN_NOSTATE: any */
+        DomainState unless_in;   /* acts only outside this state; DOMAIN_NOSTATE: any */
+        bool skip_our_quit;      /* left alone when it answers our own quit or kill */
+        bool marks_shutdown;
+        DomainState state;       /* DOMAIN_NOSTATE: the state stays */
+        int reason;
+        int event;               /* QEMU_EVENT_NO_SIGNAL: none */
+        int detail;
+        bool detail_by_guest;    /* data.guest true: guest_detail instead of detail */
+        int guest_detail;
+        bool save_status;
+        EventThen then;
+        const char *why;
+} EventRow;
+
+/* An event QEMU sends that changes nothing here (yet), and why. */
+#define IGNORED(n, w) { .name = n, .event = QEMU_EVENT_NO_SIGNAL, .why = w }
+
+static const EventRow event_table[] = {
+        /* The events that change the domain. */
+        { .name = "SHUTDOWN", .skip_our_quit = true, .marks_shutdown = true,
+          .state = DOMAIN_SHUTDOWN, .reason = DOMAIN_SHUTDOWN_USER,
+          .event = DOMAIN_EVENT_SHUTDOWN, .detail = DOMAIN_EVENT_SHUTDOWN_HOST,
+          .detail_by_guest = true, .guest_detail = DOMAIN_EVENT_SHUTDOWN_GUEST,
+          .then = THEN_POWEROFF,
+          .why = "the guest powered off (or was asked to): shutting down" },
+        { .name = "STOP", .only_from = DOMAIN_RUNNING,
+          .state = DOMAIN_PAUSED, .reason = DOMAIN_PAUSED_USER,
+          .event = DOMAIN_EVENT_SUSPENDED, .detail = DOMAIN_EVENT_SUSPENDED_PAUSED,
+          .save_status = true, .why = "the vCPUs stopped: paused" },
+        { .name = "RESUME", .only_from = DOMAIN_PAUSED,
+          .state = DOMAIN_RUNNING, .reason = DOMAIN_RUNNING_UNPAUSED,
+          .event = DOMAIN_EVENT_RESUMED, .detail = DOMAIN_EVENT_RESUMED_UNPAUSED,
+          .save_status = true, .why = "the vCPUs run again: running" },
+        { .name = "RESET", .event = QEMU_EVENT_NO_SIGNAL, .then = THEN_REBOOT_SIGNAL,
+          .why = "the guest rebooted: the Reboot signal, no state change" },
+        { .name = "GUEST_PANICKED",
+          .state = DOMAIN_CRASHED, .reason = DOMAIN_CRASHED_PANICKED,
+          .event = DOMAIN_EVENT_CRASHED, .detail = DOMAIN_EVENT_CRASHED_PANICKED,
+          .then = THEN_CRASH, .why = "the guest panicked: crashed, then on_crash" },
+
+        /* Events QEMU sends that we leave alone, each with the reason. */
+        IGNORED("POWERDOWN", "the ACPI power button was pressed; the SHUTDOWN that may follow tells the result"),
+        IGNORED("RTC_CHANGE", "the guest set its clock; the clock offset is not tracked"),
+        IGNORED("WATCHDOG", "no watchdog device is offered yet"),
+        IGNORED("SUSPEND", "guest power management (pmsuspended) is not modelled yet"),
+        IGNORED("SUSPEND_DISK", "guest power management (pmsuspended) is not modelled yet"),
+        IGNORED("WAKEUP", "guest power management (pmsuspended) is not modelled yet"),
+        IGNORED("GUEST_CRASHLOADED", "a crash kernel took over; the guest keeps running"),
+        IGNORED("BALLOON_CHANGE", "the balloon size is queried when asked for"),
+        IGNORED("DEVICE_DELETED", "no hot-unplug yet"),
+        IGNORED("ACPI_DEVICE_OST", "no hot-unplug yet"),
+        IGNORED("MEMORY_DEVICE_SIZE_CHANGE", "no memory devices yet"),
+        IGNORED("NIC_RX_FILTER_CHANGED", "the guest's receive filters are not mirrored"),
+        IGNORED("VSERPORT_CHANGE", "guest agent channels are not tracked"),
+        IGNORED("DEVICE_TRAY_MOVED", "removable media are not tracked"),
+        IGNORED("BLOCK_IO_ERROR", "no I/O error signal yet; a STOP that follows pauses the domain"),
+        IGNORED("BLOCK_IMAGE_CORRUPTED", "no I/O error signal yet"),
+        IGNORED("BLOCK_WRITE_THRESHOLD", "no write thresholds are set"),
+        IGNORED("BLOCK_JOB_COMPLETED", "no block jobs yet"),
+        IGNORED("BLOCK_JOB_CANCELLED", "no block jobs yet"),
+        IGNORED("BLOCK_JOB_ERROR", "no block jobs yet"),
+        IGNORED("BLOCK_JOB_READY", "no block jobs yet"),
+        IGNORED("BLOCK_JOB_PENDING", "no block jobs yet"),
+        IGNORED("JOB_STATUS_CHANGE", "no block jobs yet"),
+        IGNORED("MIGRATION", "no migration yet"),
+        IGNORED("MIGRATION_PASS", "no migration yet"),
+        IGNORED("DUMP_COMPLETED", "no memory dumps yet"),
+        IGNORED("VNC_CONNECTED", "graphics clients are not published"),
+        IGNORED("VNC_INITIALIZED", "graphics clients are not published"),
+        IGNORED("VNC_DISCONNECTED", "graphics clients are not published"),
+        IGNORED("SPICE_CONNECTED", "graphics clients are not published"),
+        IGNORED("SPICE_INITIALIZED", "graphics clients are not published"),
+        IGNORED("SPICE_DISCONNECTED", "graphics clients are not published"),
+        IGNORED("SPICE_MIGRATE_COMPLETED", "no migration yet"),
+        IGNORED("PR_MANAGER_STATUS_CHANGED", "no persistent reservations"),
+        IGNORED("MEMORY_FAILURE", "not reported to clients"),
+};
+
+/* QMP's run states (query-status), asked once after qemud restarted and
+ * found QEMU still running: what changed while we were away. No signal is
+ * sent for them (no one was listening), except for a panic; the live state
+ * file is written after every answer. */
+static const EventRow status_table[] = {
+        { .name = "running", .unless_in = DOMAIN_RUNNING,
+          .state = DOMAIN_RUNNING, .reason = DOMAIN_RUNNING_UNPAUSED, .event = QEMU_EVENT_NO_SIGNAL,
+          .why = "running" },
+        { .name = "paused", .unless_in = DOMAIN_PAUSED,
+          .state = DOMAIN_PAUSED, .reason = DOMAIN_PAUSED_UNKNOWN, .event = QEMU_EVENT_NO_SIGNAL,
+          .why = "paused, for a reason unknown" },
+        { .name = "shutdown", .marks_shutdown = true,
+          .state = DOMAIN_SHUTDOWN, .reason = DOMAIN_SHUTDOWN_USER, .event = QEMU_EVENT_NO_SIGNAL,
+          .then = THEN_ON_POWEROFF, .why = "the guest powered off while we were away" },
+        { .name = "guest-panicked",
+          .state = DOMAIN_CRASHED, .reason = DOMAIN_CRASHED_PANICKED,
+          .event = DOMAIN_EVENT_CRASHED, .detail = DOMAIN_EVENT_CRASHED_PANICKED,
+          .then = THEN_CRASH, .why = "the guest panicked while we were away" },
+
+        IGNORED("prelaunch", "not seen after a start that finished"),
+        IGNORED("debug", "stopped by a debugger: the state stays"),
+        IGNORED("inmigrate", "no migration yet"),
+        IGNORED("postmigrate", "no migration yet"),
+        IGNORED("finish-migrate", "no migration yet"),
+        IGNORED("colo", "no migration yet"),
+        IGNORED("save-vm", "no snapshots yet"),
+        IGNORED("restore-vm", "no snapshots yet"),
+        IGNORED("internal-error", "the state stays; QEMU will not run the guest on"),
+        IGNORED("io-error", "the state stays; no I/O error signal yet"),
+        IGNORED("watchdog", "no watchdog device is offered yet"),
+        IGNORED("suspended", "guest power management (pmsuspended) is not modelled yet"),
+};
+
+const QemuEventEffect qemu_event_restarted = {
+        .why = "the guest booted again after a reset",
+        .known = true,
+        .state = DOMAIN_RUNNING,
+        .reason = DOMAIN_RUNNING_BOOTED,
+        .event = DOMAIN_EVENT_RESUMED,
+        .detail = DOMAIN_EVENT_RESUMED_UNPAUSED,
+        .save_status = true,
+};
+
+static const char *const action_names[_QEMU_EVENT_ACTION_MAX] = {
+        [QEMU_EVENT_ACTION_NONE] = "none",
+        [QEMU_EVENT_ACTION_QUIT] = "quit",
+        [QEMU_EVENT_ACTION_RESTART] = "restart",
+        [QEMU_EVENT_ACTION_REBOOT_SIGNAL] = "reboot-signal",
+};
+
+const char *qemu_event_action_to_string(QemuEventAction a) {
+        return a >= 0 && a < _QEMU_EVENT_ACTION_MAX ? action_names[a] : NULL;
+}
+
+const char *qemu_event_table_name(size_t i) {
+        return i < ELEMENTSOF(event_table) ? event_table[i].name : NULL;
+}
+
+const char *qemu_status_table_name(size_t i) {
+        return i < ELEMENTSOF(status_table) ? status_table[i].name : NULL;
+}
+
+static const EventRow *find_row(const EventRow *table, size_t n, const char *name) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(table[i].name, name))
+                        return &table[i];
+        return NULL;
+}
+
+static const char *data_string(json_object *data, const char *key) {
+        json_object *v;
+
+        if (!data || !json_object_object_get_ex(data, key, &v))
+                return "";
+        return json_object_get_string(v) ?: "";
+}
+
+static bool data_bool(json_object *data, const char *key) {
+        json_object *v;
+
+        return data && json_object_object_get_ex(data, key, &v) && json_object_get_boolean(v);
+}
+
+static QemuEventAction resolve_then(EventThen then, json_object *data, const QemuEventSituation *s) {
+        switch (then) {
+        case THEN_POWEROFF:
+                if (streq(data_string(data, "reason"), "guest-reset"))
+                        return QEMU_EVENT_ACTION_QUIT;
+                return s->fake_reboot || s->on_poweroff == DOMAIN_ACTION_RESTART ? QEMU_EVENT_ACTION_RESTART
+                                                                                 : QEMU_EVENT_ACTION_QUIT;
+        case THEN_CRASH:
+                if (s->on_crash == DOMAIN_ACTION_PRESERVE)
+                        return QEMU_EVENT_ACTION_NONE;
+                return s->on_crash == DOMAIN_ACTION_RESTART || s->on_crash == DOMAIN_ACTION_COREDUMP_RESTART
+                               ? QEMU_EVENT_ACTION_RESTART
+                               : QEMU_EVENT_ACTION_QUIT;
+        case THEN_ON_POWEROFF:
+                return s->on_poweroff == DOMAIN_ACTION_RESTART ? QEMU_EVENT_ACTION_RESTART : QEMU_EVENT_ACTION_QUIT;
+        case THEN_REBOOT_SIGNAL:
+                return QEMU_EVENT_ACTION_REBOOT_SIGNAL;
+        case THEN_NOTHING:
+        default:
+                return QEMU_EVENT_ACTION_NONE;
+        }
+}
+
+/* The SHUTDOWN that QEMU sends on our own quit or kill: the exit tells the rest. */
+static bool is_our_quit(json_object *data, const QemuEventSituation *s) {
+        const char *why = data_string(data, "reason");
+
+        return s->destroying || streq(why, "host-qmp-quit") || streq(why, "host-signal");
+}
+
+/* The row's effect in situation s, ret set to no effect before. */
+static void row_effect(const EventRow *row, json_object *data, const QemuEventSituation *s,
+                       QemuEventEffect *ret) {
+        if (row->only_from != DOMAIN_NOSTATE && s->state != row->only_from) {
+                ret->why = "not in the state this acts on";
+                return;
+        }
+        if (row->unless_in != DOMAIN_NOSTATE && s->state == row->unless_in) {
+                ret->why = "already in that state";
+                return;
+        }
+        if (row->skip_our_quit && is_our_quit(data, s)) {
+                ret->why = "our own quit or kill";
+                return;
+        }
+        ret->marks_shutdown = row->marks_shutdown;
+        ret->state = row->state;
+        ret->reason = row->reason;
+        ret->event = row->event;
+        ret->detail = row->detail_by_guest && data_bool(data, "guest") ? row->guest_detail : row->detail;
+        ret->save_status = row->save_status;
+        ret->action = resolve_then(row->then, data, s);
+}
+
+void qemu_event_effect(const char *event, json_object *data, const QemuEventSituation *s,
+                       QemuEventEffect *ret) {
+        const EventRow *row = find_row(event_table, ELEMENTSOF(event_table), event);
+
+        *ret = (QemuEventEffect) {
+                .why = row ? row->why : "unknown event",
+                .known = row,
+                .event = QEMU_EVENT_NO_SIGNAL,
+        };
+        if (!row)
+                return;
+        if (s->starting) {
+                /* The start sequence owns the domain until its first "cont". */
+                ret->why = "the domain is starting";
+                return;
+        }
+        row_effect(row, data, s, ret);
+}
+
+void qemu_status_effect(const char *status, const QemuEventSituation *s, QemuEventEffect *ret) {
+        const EventRow *row = find_row(status_table, ELEMENTSOF(status_table), status);
+
+        *ret = (QemuEventEffect) {
+                .why = row ? row->why : "unknown run state",
+                .known = row,
+                .event = QEMU_EVENT_NO_SIGNAL,
+        };
+        if (row)
+                row_effect(row, NULL, s, ret);
+        ret->save_status = true;
+}
+
+/* ---- Applying an effect to the domain. ---- */
+
+static void apply(Domain *d, const QemuEventEffect *e);
+
+static void on_reset_for_restart(QemuMonitor *mon, json_object *result, const char *error_class,
+                                 const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+
+        if (error_class) {
+                apply(d, &(const QemuEventEffect) { .event = QEMU_EVENT_NO_SIGNAL,
+                                                    .action = QEMU_EVENT_ACTION_QUIT });
+                return;
+        }
+        d->got_shutdown = false;
+        d->fake_reboot = false;
+        apply(d, &qemu_event_restarted);
+}
+
+static void quit(Domain *d) {
+        if (!d->mon || qemu_monitor_command(d->mon, "quit", NULL, NULL, NULL) < 0)
+                qemu_process_kill(d);
+        else
+                qemu_process_kill_later(d);
+}
+
+static void restart(Domain *d) {
+        if (d->mon && qemu_monitor_command(d->mon, "system_reset", NULL, NULL, NULL) >= 0 &&
+            qemu_monitor_command(d->mon, "cont", NULL, on_reset_for_restart, d) >= 0)
+                return;
+        quit(d);
+}
+
+static void apply(Domain *d, const QemuEventEffect *e) {
+        if (e->marks_shutdown)
+                d->got_shutdown = true;
+        if (e->state != DOMAIN_NOSTATE)
+                domain_set_state(d, e->state, e->reason);
+        if (e->event != QEMU_EVENT_NO_SIGNAL)
+                domain_emit_event(d, e->event, e->detail);
+        if (e->save_status)
+                (void) qemu_status_save(d);
+
+        switch (e->action) {
+        case QEMU_EVENT_ACTION_QUIT:
+                quit(d);
+                break;
+        case QEMU_EVENT_ACTION_RESTART:
+                restart(d);
+                break;
+        case QEMU_EVENT_ACTION_REBOOT_SIGNAL:
+                (void) sd_bus_emit_signal(d->manager->bus, d->path, "org.libvirt.Domain", "Reboot", NULL);
+                break;
+        case QEMU_EVENT_ACTION_NONE:
+        default:
+                break;
+        }
+}
+
+static void domain_situation(const Domain *d, QemuEventSituation *ret) {
+        *ret = (QemuEventSituation) {
+                .state = d->state,
+                .starting = d->starting,
+                .destroying = d->destroying,
+                .fake_reboot = d->fake_reboot,
+                .on_poweroff = d->live ? d->live->on_poweroff : DOMAIN_ACTION_DEFAULT,
+                .on_crash = d->live ? d->live->on_crash : DOMAIN_ACTION_DEFAULT,
+        };
+}
+
+void qemu_event_dispatch(QemuMonitor *mon, const char *event, json_object *data,
+                         uint64_t timestamp_usec, void *userdata) {
+        Domain *d = userdata;
+        QemuEventSituation s;
+        QemuEventEffect e;
+
+        domain_situation(d, &s);
+        qemu_event_effect(event, data, &s, &e);
+        if (!e.known)
+                log_debug("Domain %s: QMP event %s is unknown, ignored", d->def->name, event);
+        else
+                log_debug("Domain %s: QMP event %s: %s", d->def->name, event, e.why);
+        apply(d, &e);
+}
+
+void qemu_event_on_status(QemuMonitor *mon, json_object *result, const char *error_class,
+                          const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        QemuEventSituation s;
+        QemuEventEffect e;
+        json_object *status;
+        const char *name;
+
+        if (error_class || !json_object_object_get_ex(result, "status", &status))
+                return;
+        name = json_object_get_string(status) ?: "";
+        domain_situation(d, &s);
+        qemu_status_effect(name, &s, &e);
+        log_debug("Domain %s: QEMU's run state %s: %s", d->def->name, name, e.why);
+        apply(d, &e);
+}
