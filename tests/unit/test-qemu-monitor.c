@@ -305,6 +305,37 @@ static void test_concatenated_reads(void) {
         qmp_line_buffer_done(&b);
 }
 
+/* ---- requests ---- */
+
+static void test_format_request(void) {
+        _cleanup_free_ char *plain = NULL, *with_args = NULL, *odd = NULL;
+        json_object *args, *req, *v;
+
+        /* No arguments: none in the request; one line, ending in "\n". */
+        plain = qmp_format_request("query-status", NULL, 0);
+        CHECK_STREQ(plain, "{\"execute\":\"query-status\",\"id\":0}\n");
+
+        args = json_object_new_object();
+        json_object_object_add(args, "implements", json_object_new_string("device"));
+        json_object_object_add(args, "abstract", json_object_new_boolean(false));
+        with_args = qmp_format_request("qom-list-types", args, 18446744073709551615ULL / 2);
+        CHECK_STREQ(with_args, "{\"execute\":\"qom-list-types\",\"arguments\":{\"implements\":\"device\","
+                               "\"abstract\":false},\"id\":9223372036854775807}\n");
+
+        /* What needs escaping stays on the one line; "/" is not escaped. */
+        args = json_object_new_object();
+        json_object_object_add(args, "path", json_object_new_string("/dev/x\n\"y\""));
+        odd = qmp_format_request("x/y", args, 7);
+        CHECK(odd && strchr(odd, '\n') == odd + strlen(odd) - 1);
+        CHECK(odd && !strstr(odd, "\\/"));
+        req = odd ? json_tokener_parse(odd) : NULL;
+        CHECK(req);
+        CHECK(req && json_object_object_get_ex(req, "execute", &v) && streq(json_object_get_string(v), "x/y"));
+        CHECK(req && (v = get_path(req, "arguments", "path")) && streq(json_object_get_string(v), "/dev/x\n\"y\""));
+        CHECK(req && json_object_object_get_ex(req, "id", &v) && json_object_get_int64(v) == 7);
+        json_object_put(req);
+}
+
 /* ---- a fake QEMU on the event loop ---- */
 
 typedef struct Fake Fake;
@@ -1030,7 +1061,7 @@ static void setup(void) {
 }
 
 UNIT_TESTS(test_parse_greeting, test_parse_return, test_parse_error, test_parse_events, test_parse_malformed,
-           test_split_reads, test_concatenated_reads, test_monitor_queue_before_greeting,
+           test_split_reads, test_concatenated_reads, test_format_request, test_monitor_queue_before_greeting,
            test_monitor_close_in_flight, test_monitor_free_in_callback, test_monitor_large_command, test_monitor_connect_retry,
            test_monitor_connect_timeout, test_monitor_protocol_error, test_monitor_real_qemu,
            test_monitor_real_qemu_fails)
