@@ -253,7 +253,7 @@ void qemu_event_effect(const char *event, json_object *data, const QemuEventSitu
 
         *ret = (QemuEventEffect) {
                 .why = row ? row->why : "unknown event",
-                .known = row,
+                .known = row != NULL,
                 .event = QEMU_EVENT_NO_SIGNAL,
         };
         if (!row)
@@ -271,7 +271,7 @@ void qemu_status_effect(const char *status, const QemuEventSituation *s, QemuEve
 
         *ret = (QemuEventEffect) {
                 .why = row ? row->why : "unknown run state",
-                .known = row,
+                .known = row != NULL,
                 .event = QEMU_EVENT_NO_SIGNAL,
         };
         if (row)
