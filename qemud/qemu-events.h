@@ -16,7 +16,8 @@
  * asked once when qemud reconnects to a QEMU that kept running.
  *
  * To handle a new event, add (or change) its row; only a new kind of
- * follow-up needs code, in qemu_event_apply(). */
+ * follow-up needs code: a QemuEventAction, resolved in resolve_then() and
+ * carried out in apply() (qemu-events.c). */
 
 #include <stdbool.h>
 #include <stdint.h>
