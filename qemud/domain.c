@@ -6,9 +6,7 @@
 #include "domain.h"
 #include "log.h"
 #include "manager.h"
-#include "domain-log.h"
 #include "qemu-monitor.h"
-#include "domain-prepare.h"
 #include "qemu-process.h"
 #include "util.h"
 #include "uuid.h"
@@ -52,7 +50,7 @@ Domain *domain_free(Domain *d) {
                 return NULL;
         snprintf(why, sizeof(why), "domain '%s' no longer exists", d->def->name);
         d->jobs = domain_jobs_close(d->jobs, VB_ERROR_NO_DOMAIN, why);
-        domain_log_cancel(d);
+        domain_handle_cancel(&d->handle);
         domain_def_free(d->def);
         domain_def_free(d->newdef);
         domain_def_free(d->live);
@@ -76,7 +74,6 @@ Domain *domain_free(Domain *d) {
         free(d->autodestroy_owner);
         sd_bus_slot_unref(d->autodestroy_slot);
         sd_bus_slot_unref(d->owner_lookup_slot);
-        prepare_job_cancel(d);
         free(d);
         return NULL;
 }

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "domain-conf.h"
+#include "domain-handle.h"
 #include "domain-job.h"
 #include "domain-state.h"
 
@@ -52,9 +53,7 @@ typedef struct Domain {
         char *start_error_name;       /* a failed start, answered once QEMU is gone */
         char *start_error;
         unsigned start_gate;          /* start steps begun (start-plan.h) */
-        void *lock_job;               /* a pending lease request (domain-lock.c) */
-        void *prepare_job;            /* pending requests to storaged/networkd (domain-prepare.c) */
-        void *log_job;                /* a pending log open (domain-log.c) */
+        DomainHandle *handle;         /* held by pending requests of this run (domain-handle.h) */
         int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
         size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */

@@ -283,15 +283,13 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         Manager *m = d->manager;
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
-        if (release) {
-                domain_lock_cancel(d);
-                domain_log_cancel(d);
-                if (d->rolling_back)
-                        /* QEMU, the leases' owner, is gone and lockd drops them with
-                         * it; asking is for a lockd that has not noticed yet. */
-                        domain_lock_release(d);
-                prepare_job_cancel(d);
-        }
+        /* Replies still to come (storaged, networkd, lockd, logd, the
+         * monitor) find the domain gone. */
+        domain_handle_cancel(&d->handle);
+        if (release && d->rolling_back)
+                /* QEMU, the leases' owner, is gone and lockd drops them with
+                 * it; asking is for a lockd that has not noticed yet. */
+                domain_lock_release(d);
         d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
         if (release) {
@@ -302,6 +300,9 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         d->start_argv = strv_free_null(d->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
+        /* Closed first: commands in flight get their callback, whose owners
+         * free what they hold (qemu-monitor.h). */
+        qemu_monitor_close(d->mon);
         d->mon = qemu_monitor_free(d->mon);
         if (d->monitor_path) {
                 (void) unlink(d->monitor_path);
@@ -812,7 +813,7 @@ static int step_storage(void *ctx) {
 static void undo_storage(void *ctx) {
         Domain *d = ctx;
 
-        prepare_job_cancel(d);
+        domain_handle_cancel(&d->handle);
         domain_storage_release(d);
 }
 
@@ -830,7 +831,7 @@ static int step_network(void *ctx) {
 static void undo_network(void *ctx) {
         Domain *d = ctx;
 
-        prepare_job_cancel(d);
+        domain_handle_cancel(&d->handle);
         domain_network_release(d);
 }
 
@@ -858,7 +859,9 @@ static int step_spawn(void *ctx) {
 }
 
 static void undo_spawn(void *ctx) {
-        domain_log_cancel(ctx);
+        Domain *d = ctx;
+
+        domain_handle_cancel(&d->handle);
 }
 
 /* QEMU runs paused: once the disk leases are held and its monitor
@@ -875,8 +878,10 @@ static int step_leases(void *ctx) {
 }
 
 static void undo_leases(void *ctx) {
+        Domain *d = ctx;
+
         /* QEMU, the leases' owner, is gone and lockd drops them with it. */
-        domain_lock_cancel(ctx);
+        domain_handle_cancel(&d->handle);
 }
 
 static int step_monitor(void *ctx) {

@@ -145,20 +145,34 @@ static int pin_emulator(Domain *d, const pid_t *vcpu_tids, size_t n, char *msg, 
         return 0;
 }
 
+/* A pending query-cpus-fast. Like every request of a domain it holds the
+ * domain's handle (domain-handle.h), not the domain: the monitor fails it
+ * ("Disconnected") when the guest stops, by then the handle is cancelled. */
 typedef struct TuneJob {
-        Domain *d;
+        DomainHandle *handle;
         qemu_tune_fn done;
 } TuneJob;
+
+static void tune_job_free(TuneJob *job) {
+        domain_handle_unref(job->handle);
+        free(job);
+}
 
 static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                     void *userdata) {
         TuneJob *job = userdata;
-        Domain *d = job->d;
+        Domain *d = job->handle->owner;
         size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
-        _cleanup_free_ pid_t *tids = calloc(n + 1, sizeof(pid_t));
+        _cleanup_free_ pid_t *tids = NULL;
         char msg[512] = "";
-        int r = error_class ? -EIO : tids ? 0 : -ENOMEM;
+        int r;
 
+        if (!d) {
+                tune_job_free(job);
+                return;
+        }
+        tids = calloc(n + 1, sizeof(pid_t));
+        r = error_class ? -EIO : tids ? 0 : -ENOMEM;
         if (error_class)
                 snprintf(msg, sizeof(msg), "cannot list the vCPUs of '%s': %s", d->def->name, error_desc);
         for (size_t i = 0; r >= 0 && i < n; i++) {
@@ -178,7 +192,7 @@ static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_cla
         if (r >= 0)
                 r = pin_emulator(d, tids, n, msg, sizeof(msg));
         job->done(d, r, msg);
-        free(job);
+        tune_job_free(job);
 }
 
 static bool wants_affinity(const DomainDef *def) {
@@ -204,10 +218,14 @@ int qemu_tune_apply(Domain *d, qemu_tune_fn done) {
         job = calloc(1, sizeof(*job));
         if (!job)
                 return -ENOMEM;
-        *job = (TuneJob) { .d = d, .done = done };
+        *job = (TuneJob) { .handle = domain_handle_get(&d->handle, d), .done = done };
+        if (!job->handle) {
+                free(job);
+                return -ENOMEM;
+        }
         r = qemu_monitor_command(d->mon, "query-cpus-fast", NULL, on_cpus, job);
         if (r < 0)
-                free(job);
+                tune_job_free(job);
         return r;
 }
 

@@ -6,8 +6,10 @@
 #include "manager.h"
 #include "domain-lock.h"
 
+/* The leases asked for one domain at once: a start's (done is set), or
+ * those taken again after lockd came back (done is NULL). */
 typedef struct LockJob {
-        Domain *d;              /* NULL once the domain stopped meanwhile */
+        DomainHandle *handle;   /* its owner is NULL once the domain stopped or went away */
         char name[256];
         domain_lock_fn done;
         unsigned pending;
@@ -27,13 +29,14 @@ static bool no_lock_manager(const sd_bus_error *e) {
 }
 
 static void job_finish(LockJob *job) {
-        if (job->d && job->d->lock_job == job)
-                job->d->lock_job = NULL;
-        if (job->d && job->done)
-                job->done(job->d, job->r, &job->error);
+        Domain *d = job->handle->owner;
+
+        if (d && job->done)
+                job->done(d, job->r, &job->error);
         else if (job->r < 0)
                 log_warning("Cannot take the leases of %s: %s", job->name,
                             job->error.message ? job->error.message : strerror(-job->r));
+        domain_handle_unref(job->handle);
         sd_bus_error_free(&job->error);
         free(job);
 }
@@ -57,12 +60,13 @@ static int acquire_all(Domain *d, domain_lock_fn done) {
 
         if (!job)
                 return -ENOMEM;
-        *job = (LockJob) { .d = d, .done = done, .pending = 1, .error = SD_BUS_ERROR_NULL };
-        snprintf(job->name, sizeof(job->name), "%s", def->name);
-        if (done) {
-                domain_lock_cancel(d);
-                d->lock_job = job;
+        *job = (LockJob) { .handle = domain_handle_get(&d->handle, d), .done = done, .pending = 1,
+                           .error = SD_BUS_ERROR_NULL };
+        if (!job->handle) {
+                free(job);
+                return -ENOMEM;
         }
+        snprintf(job->name, sizeof(job->name), "%s", def->name);
         for (size_t i = 0; i < def->n_disks; i++) {
                 const DomainDiskDef *disk = &def->disks[i];
                 int r;
@@ -94,14 +98,6 @@ void domain_lock_release(Domain *d) {
                 any = any || disk_needs_lease(&d->live->disks[i]);
         if (any)
                 (void) lockd_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
-}
-
-void domain_lock_cancel(Domain *d) {
-        LockJob *job = d->lock_job;
-
-        if (job)
-                job->d = NULL;
-        d->lock_job = NULL;
 }
 
 void domain_lock_reacquire_all(Manager *m) {

@@ -11,16 +11,14 @@
 
 /* Calls done() once: 0 when every lease is held (or no lock manager runs
  * here), else -errno with the error lockd gave (ResourceBusy names the disk
- * and its holder). */
+ * and its holder). Not once the domain cancelled its handle (it stopped:
+ * domain-handle.h). */
 typedef void (*domain_lock_fn)(Domain *d, int r, const sd_bus_error *error);
 int domain_lock_acquire(Domain *d, domain_lock_fn done);
 
 /* Asks lockd to drop every lease of the domain (when it has disks with
  * leases): for a start rolled back after a restart. */
 void domain_lock_release(Domain *d);
-
-/* The domain stopped: a pending acquire must not call back. */
-void domain_lock_cancel(Domain *d);
 
 /* lockd came back after a restart: take the leases of every running guest again. */
 void domain_lock_reacquire_all(Manager *m);

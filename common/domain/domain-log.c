@@ -12,15 +12,14 @@
 #define START_MARK "starting up"
 
 typedef struct LogOpen {
-        Domain *d;           /* NULL once cancelled: the reply is dropped */
+        DomainHandle *handle;   /* its owner is NULL once cancelled: the reply is dropped */
         char *cmdline;
         domain_log_fn done;
         void *userdata;
 } LogOpen;
 
 static void log_open_free(LogOpen *lo) {
-        if (lo->d && lo->d->log_job == lo)
-                lo->d->log_job = NULL;
+        domain_handle_unref(lo->handle);
         free(lo->cmdline);
         free(lo);
 }
@@ -65,7 +64,7 @@ static int open_log_file(Domain *d, const char *cmdline) {
 
 /* Hands the fd over, unless the start was cancelled meanwhile. */
 static void log_open_done(LogOpen *lo, int fd) {
-        Domain *d = lo->d;
+        Domain *d = lo->handle->owner;
         domain_log_fn done = lo->done;
         void *userdata = lo->userdata;
 
@@ -79,20 +78,22 @@ static void log_open_done(LogOpen *lo, int fd) {
 }
 
 static void fallback(LogOpen *lo, const char *why) {
+        Domain *d = lo->handle->owner;
         int fd;
 
-        if (!lo->d) {
+        if (!d) {
                 log_open_done(lo, -ECANCELED);
                 return;
         }
 
-        log_debug("logd not used for %s (%s): writing the log directly.", lo->d->def->name, why);
-        fd = open_log_file(lo->d, lo->cmdline);
+        log_debug("logd not used for %s (%s): writing the log directly.", d->def->name, why);
+        fd = open_log_file(d, lo->cmdline);
         log_open_done(lo, fd);
 }
 
 static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *path, void *userdata) {
         LogOpen *lo = userdata;
+        Domain *d = lo->handle->owner;
         char stamp[64];
         _cleanup_free_ char *line = NULL;
 
@@ -100,7 +101,7 @@ static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *p
                 fallback(lo, error && error->message ? error->message : strerror(-r));
                 return;
         }
-        if (!lo->d) {
+        if (!d) {
                 log_open_done(lo, fd);
                 return;
         }
@@ -108,7 +109,7 @@ static void on_logd_open(int r, const sd_bus_error *error, int fd, const char *p
          * process will write into the pipe. */
         start_line(stamp, sizeof(stamp));
         if (asprintf(&line, "%s\n%s", stamp, lo->cmdline) >= 0)
-                (void) logd_append_async(lo->d->manager->bus, driver_name(lo->d), lo->d->def->name, line, NULL, NULL, NULL);
+                (void) logd_append_async(d->manager->bus, driver_name(d), d->def->name, line, NULL, NULL, NULL);
         log_open_done(lo, fd);
 }
 
@@ -118,12 +119,12 @@ int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *user
 
         if (!lo)
                 return -ENOMEM;
-        *lo = (LogOpen) { .d = d, .done = done, .userdata = userdata, .cmdline = strv_join(argv, " ") };
-        if (!lo->cmdline) {
+        *lo = (LogOpen) { .handle = domain_handle_get(&d->handle, d), .done = done, .userdata = userdata,
+                          .cmdline = strv_join(argv, " ") };
+        if (!lo->handle || !lo->cmdline) {
                 log_open_free(lo);
                 return -ENOMEM;
         }
-        d->log_job = lo;
         if (getenv("VIRTBUS_NO_LOGD")) {
                 fallback(lo, "VIRTBUS_NO_LOGD is set");
                 return 0;
@@ -132,14 +133,6 @@ int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *user
         if (r < 0)
                 fallback(lo, strerror(-r));
         return 0;
-}
-
-void domain_log_cancel(Domain *d) {
-        LogOpen *lo = d->log_job;
-
-        if (lo)
-                lo->d = NULL;
-        d->log_job = NULL;
 }
 
 char *domain_log_tail(Domain *d) {

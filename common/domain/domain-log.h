@@ -8,12 +8,11 @@
 #include "domain.h"
 
 /* Calls done(d, fd) with a writable fd (owned by the callee), or -errno. The
- * command line is written to the log first, as libvirt does. */
+ * command line is written to the log first, as libvirt does. Once the domain
+ * cancelled its handle (domain-handle.h), done() is not called and the fd
+ * is closed. */
 typedef void (*domain_log_fn)(Domain *d, int fd, void *userdata);
 int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *userdata);
-
-/* The start stopped: a pending open must not call back (its fd is closed). */
-void domain_log_cancel(Domain *d);
 
 /* The last bytes the guest process wrote, to explain a failed start. */
 char *domain_log_tail(Domain *d);

@@ -18,7 +18,7 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
                     void *userdata) {
         PortRequest *req = userdata;
         PrepareJob *job = req->job;
-        Domain *d = job->d;
+        Domain *d = prepare_job_domain(job);
         DomainNetDef *net = d ? &d->live->nets[req->index] : NULL;
 
         if (!d) {
@@ -41,7 +41,7 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
 }
 
 static int ask_port(PrepareJob *job, size_t i) {
-        Domain *d = job->d;
+        Domain *d = prepare_job_domain(job);
         const DomainNetDef *net = &d->live->nets[i];
         NetworkdPortRequest preq = {
                 .network = net->type == DOMAIN_NET_NETWORK ? net->source : NULL,
@@ -70,18 +70,17 @@ static int ask_port(PrepareJob *job, size_t i) {
 }
 
 int domain_network_prepare(Domain *d, domain_prepare_fn done) {
-        PrepareJob *job = prepare_job_new(d, done);
+        PrepareJob *job;
 
-        if (!job)
-                return -ENOMEM;
         d->tap_fds = calloc(d->live->n_nets + 1, sizeof(int));
-        if (!d->tap_fds) {
-                free(job);
+        if (!d->tap_fds)
                 return -ENOMEM;
-        }
         d->n_tap_fds = d->live->n_nets;
         for (size_t i = 0; i < d->n_tap_fds; i++)
                 d->tap_fds[i] = -1;
+        job = prepare_job_new(d, done);
+        if (!job)
+                return -ENOMEM;
         for (size_t i = 0; i < d->live->n_nets; i++) {
                 int r;
 

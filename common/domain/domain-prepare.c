@@ -9,18 +9,15 @@ PrepareJob *prepare_job_new(Domain *d, domain_prepare_fn done) {
 
         if (!job)
                 return NULL;
-        *job = (PrepareJob) { .d = d, .done = done, .pending = 1, .error = SD_BUS_ERROR_NULL };
-        prepare_job_cancel(d);
-        d->prepare_job = job;
+        *job = (PrepareJob) { .handle = domain_handle_get(&d->handle, d), .done = done, .pending = 1,
+                              .error = SD_BUS_ERROR_NULL };
+        if (!job->handle)
+                return mfree(job);
         return job;
 }
 
-void prepare_job_cancel(Domain *d) {
-        PrepareJob *job = d->prepare_job;
-
-        if (job)
-                job->d = NULL;
-        d->prepare_job = NULL;
+Domain *prepare_job_domain(const PrepareJob *job) {
+        return job->handle->owner;
 }
 
 void prepare_job_hold(PrepareJob *job) {
@@ -37,10 +34,9 @@ void prepare_job_release(PrepareJob *job, int r, const sd_bus_error *error) {
         }
         if (--job->pending > 0)
                 return;
-        if (job->d) {
-                job->d->prepare_job = NULL;
-                job->done(job->d, job->r, &job->error);
-        }
+        if (prepare_job_domain(job))
+                job->done(prepare_job_domain(job), job->r, &job->error);
+        domain_handle_unref(job->handle);
         sd_bus_error_free(&job->error);
         free(job);
 }

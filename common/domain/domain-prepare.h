@@ -13,7 +13,7 @@
 typedef void (*domain_prepare_fn)(Domain *d, int r, const sd_bus_error *error);
 
 typedef struct PrepareJob {
-        Domain *d;
+        DomainHandle *handle;   /* its owner is NULL once the domain stopped or went away */
         domain_prepare_fn done;
         unsigned pending;
         int r;
@@ -22,11 +22,12 @@ typedef struct PrepareJob {
 
 /* A job holding one reference for its creator: add one per request with
  * prepare_job_hold(), and drop the creator's with prepare_job_release(job, 0,
- * NULL) once every request is sent. done() runs when the last one is dropped. */
+ * NULL) once every request is sent. done() runs when the last one is dropped,
+ * unless the domain cancelled its handle meanwhile (domain-handle.h): then
+ * the replies still to come touch nothing of it. */
 PrepareJob *prepare_job_new(Domain *d, domain_prepare_fn done);
-/* The domain stopped or went away: replies still to come touch nothing of
- * it and done() is not called. */
-void prepare_job_cancel(Domain *d);
+/* The domain of the job, NULL once it stopped or went away. */
+Domain *prepare_job_domain(const PrepareJob *job);
 void prepare_job_hold(PrepareJob *job);
 void prepare_job_release(PrepareJob *job, int r, const sd_bus_error *error);
 /* Records a failure found before any request went out. */

@@ -22,7 +22,7 @@ static void on_resolved(int r, const sd_bus_error *error, const char *path, cons
         VolumeRequest *req = userdata;
         PrepareJob *job = req->job;
         DomainDiskDef *disk = req->disk;
-        Domain *d = job->d;
+        Domain *d = prepare_job_domain(job);
 
         free(req);
         if (!d) {
