@@ -318,8 +318,11 @@ static int build_throttle(QemuCmd *c, size_t i, const char *alias) {
         return cmd_opt(c, "-blockdev", &b);
 }
 
-static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDiskAddr *a, OptBuf *b) {
+/* The device of a disk on its bus: {"driver", "id", "bus"...}. */
+static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDiskAddr *a, const char *alias,
+                           json_object **ret) {
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
+        json_object *o;
 
         switch (a->bus) {
         case DOMAIN_DISK_BUS_VIRTIO: {
@@ -328,42 +331,50 @@ static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 if (cd)
                         return cmd_fail(c, -EINVAL, "disk %s: a CD-ROM cannot be on the virtio bus", disk->dst);
                 snprintf(what, sizeof(what), "disk %s", disk->dst);
-                opt_add(b, "virtio-blk-pci");
-                return qemu_pci_bus_opts(c, &disk->addr, what, b);
+                return qemu_pci_device_new(c, &disk->addr, what, "virtio-blk-pci", alias, ret);
         }
         case DOMAIN_DISK_BUS_SATA:
-                opt_add(b, "%s", cd ? "ide-cd" : "ide-hd");
+                o = dev_new(cd ? "ide-cd" : "ide-hd", alias);
                 if (c->q35 && a->controller == 0)
-                        opt_add(b, "bus=ide.%u", a->unit);
+                        prop_strf(&o, "bus", "ide.%u", a->unit);
                 else
-                        opt_add(b, "bus=sata%u.%u", a->controller, a->unit);
-                return 0;
+                        prop_strf(&o, "bus", "sata%u.%u", a->controller, a->unit);
+                break;
         case DOMAIN_DISK_BUS_IDE:
                 if (c->q35)
                         return cmd_fail(c, -EOPNOTSUPP, "disk %s: the q35 machine has no IDE bus, use sata",
                                         disk->dst);
                 if (a->controller > 0)
                         return cmd_fail(c, -EINVAL, "disk %s: IDE has only 4 units (hda..hdd)", disk->dst);
-                opt_add(b, "%s,bus=ide.%u,unit=%u", cd ? "ide-cd" : "ide-hd", a->bus_nr, a->unit);
-                return 0;
+                o = dev_new(cd ? "ide-cd" : "ide-hd", alias);
+                prop_strf(&o, "bus", "ide.%u", a->bus_nr);
+                prop_int(&o, "unit", a->unit);
+                break;
         case DOMAIN_DISK_BUS_SCSI:
-                opt_add(b, "%s,bus=scsi%u.0", cd ? "scsi-cd" : "scsi-hd", a->controller);
-                if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi"))
-                        opt_add(b, "channel=%u,scsi-id=%u,lun=%u", a->bus_nr, a->target, a->unit);
-                else
-                        opt_add(b, "scsi-id=%u", a->unit);
-                return 0;
+                o = dev_new(cd ? "scsi-cd" : "scsi-hd", alias);
+                prop_strf(&o, "bus", "scsi%u.0", a->controller);
+                if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi")) {
+                        prop_int(&o, "channel", a->bus_nr);
+                        prop_int(&o, "scsi-id", a->target);
+                        prop_int(&o, "lun", a->unit);
+                } else
+                        prop_int(&o, "scsi-id", a->unit);
+                break;
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "disk %s: bus %d is not supported", disk->dst, (int) a->bus);
         }
+        if (!o)
+                return -ENOMEM;
+        *ret = o;
+        return 0;
 }
 
 static int build_disk(QemuCmd *c, size_t i) {
         const DomainDiskDef *disk = &c->def->disks[i];
         _cleanup_free_ char *alias = NULL;
         const char *wc = cache_write_cache(disk->cache);
+        json_object *o = NULL;
         QemuDiskAddr a;
-        OptBuf b = {};
         int r;
 
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
@@ -379,23 +390,21 @@ static int build_disk(QemuCmd *c, size_t i) {
                 if (r < 0)
                         return r;
         }
-        r = disk_device_bus(c, disk, &a, &b);
-        if (r < 0) {
-                opt_done(&b);
+        r = disk_device_new(c, disk, &a, alias, &o);
+        if (r < 0)
                 return r;
-        }
         if (disk->src)
-                opt_add(&b, "drive=%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
-        opt_add(&b, "id=%s", alias);
+                prop_strf(&o, "drive", "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
         if (disk->serial)
-                opt_add_str(&b, "serial", disk->serial);
+                prop_str(&o, "serial", disk->serial);
         if (disk->boot_order > 0)
-                opt_add(&b, "bootindex=%u", disk->boot_order);
+                prop_int(&o, "bootindex", disk->boot_order);
+        /* an OnOffAuto: a string */
         if (wc && disk->src)
-                opt_add(&b, "write-cache=%s", wc);
+                prop_str(&o, "write-cache", wc);
         if (disk->shareable)
-                opt_add(&b, "share-rw=on");
-        return cmd_device(c, &b);
+                prop_bool(&o, "share-rw", true);
+        return cmd_device(c, o);
 }
 
 /* Two disks in one place (one given by its <address>, one by its target

@@ -86,6 +86,75 @@ void opt_done(OptBuf *b) {
         b->oom = false;
 }
 
+/* ---- properties as data ---- */
+
+/* The setters leave a NULL *o as it is; out of memory, they drop the
+ * object and leave *o NULL, which its consumer reports as -ENOMEM. */
+static void prop_set(json_object **o, const char *key, json_object *v) {
+        if (!*o) {
+                json_object_put(v);
+                return;
+        }
+        if (!v || json_object_object_add(*o, key, v) < 0) {
+                json_object_put(v);
+                json_object_put(*o);
+                *o = NULL;
+        }
+}
+
+json_object *props_new(const char *key, const char *value) {
+        json_object *o = json_object_new_object();
+
+        if (value)
+                prop_str(&o, key, value);
+        return o;
+}
+
+json_object *dev_new(const char *driver, const char *id) {
+        json_object *o = props_new("driver", driver);
+
+        if (id)
+                prop_str(&o, "id", id);
+        return o;
+}
+
+void prop_str(json_object **o, const char *key, const char *value) {
+        if (*o)
+                prop_set(o, key, json_object_new_string(value));
+}
+
+void prop_strf(json_object **o, const char *key, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        if (!*o)
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                s = NULL;
+                prop_set(o, key, NULL);
+                return;
+        }
+        prop_str(o, key, s);
+}
+
+void prop_int(json_object **o, const char *key, int64_t v) {
+        if (*o)
+                prop_set(o, key, json_object_new_int64(v));
+}
+
+void prop_bool(json_object **o, const char *key, bool v) {
+        if (*o)
+                prop_set(o, key, json_object_new_boolean(v));
+}
+
+void prop_take(json_object **o, const char *key, json_object *v) {
+        prop_set(o, key, v);
+}
+
 /* ---- the argv ---- */
 
 static int cmd_take(QemuCmd *c, char *arg) {
@@ -147,25 +216,38 @@ int cmd_need_device(QemuCmd *c, const char *type) {
         return 0;
 }
 
-int cmd_device(QemuCmd *c, OptBuf *b) {
-        _cleanup_free_ char *type = NULL;
+/* Compact JSON, as QEMU's own parser reads it (no escaped slashes: paths
+ * stay readable). */
+static int cmd_json(QemuCmd *c, const char *option, json_object *o) {
+        const char *s;
         int r;
 
-        if (b->oom || !b->s) {
-                opt_done(b);
+        if (!o)
                 return -ENOMEM;
-        }
-        type = strndup(b->s, strcspn(b->s, ","));
-        if (!type) {
-                opt_done(b);
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = s ? cmd_arg(c, option) : -ENOMEM;
+        if (r >= 0)
+                r = cmd_arg(c, s);
+        json_object_put(o);
+        return r;
+}
+
+int cmd_device(QemuCmd *c, json_object *dev) {
+        json_object *driver;
+        int r;
+
+        if (!dev)
                 return -ENOMEM;
+        if (!json_object_object_get_ex(dev, "driver", &driver)) {
+                json_object_put(dev);
+                return cmd_fail(c, -EINVAL, "a device without a driver");
         }
-        r = cmd_need_device(c, type);
+        r = cmd_need_device(c, json_object_get_string(driver));
         if (r < 0) {
-                opt_done(b);
+                json_object_put(dev);
                 return r;
         }
-        return cmd_opt(c, "-device", b);
+        return cmd_json(c, "-device", dev);
 }
 
 int cmd_add_fd(QemuCmd *c, int fd) {

@@ -20,6 +20,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <json-c/json.h>
+
 #include "domain-conf.h"
 #include "error.h"
 #include "qemu-address.h"
@@ -188,6 +190,39 @@ static bool strv_has(char **l, const char *s) {
         return false;
 }
 
+/* Whether some -device of argv (JSON) has exactly the properties of the
+ * JSON object want (all of them, and no more unless subset). */
+static bool json_subset(json_object *want, json_object *have) {
+        json_object_object_foreach(want, k, v) {
+                json_object *h;
+                if (!json_object_object_get_ex(have, k, &h) || !json_object_equal(v, h))
+                        return false;
+        }
+        return true;
+}
+
+static bool has_device_json(char **argv, const char *want_json, bool subset) {
+        json_object *want = json_tokener_parse(want_json);
+        bool found = false;
+
+        if (!want) {
+                fprintf(stderr, "  not JSON: %s\n", want_json);
+                return false;
+        }
+        for (size_t i = 0; !found && argv && argv[i] && argv[i + 1]; i++) {
+                json_object *have;
+
+                if (!streq(argv[i], "-device") || !(have = json_tokener_parse(argv[i + 1])))
+                        continue;
+                found = subset ? json_subset(want, have) : json_object_equal(want, have);
+                json_object_put(have);
+        }
+        json_object_put(want);
+        return found;
+}
+#define has_device(argv, json) has_device_json(argv, json, false)
+#define has_device_with(argv, json) has_device_json(argv, json, true)
+
 /* The argument right after option opt whose text starts with prefix. */
 static const char *find_opt(char **argv, const char *opt, const char *prefix) {
         for (size_t i = 0; argv && argv[i] && argv[i + 1]; i++)
@@ -316,12 +351,12 @@ static void test_aliases(void) {
 
         /* every alias is a device id in the argv, with its chardev */
         CHECK(build(def, &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "virtio-blk-pci,bus=pcie.0,drive=virtio-disk0-fmt,id=virtio-disk0,"));
-        CHECK(find_opt(argv, "-device", "ide-cd,bus=ide.0,id=sata0-0-0"));
-        CHECK(find_opt(argv, "-device", "isa-serial,chardev=charserial1,id=serial1,index=1"));
-        CHECK(find_opt(argv, "-device", "virtconsole,chardev=charconsole1,id=console1"));
+        CHECK(has_device_with(argv, "{\"driver\":\"virtio-blk-pci\",\"id\":\"virtio-disk0\",\"bus\":\"pcie.0\",\"drive\":\"virtio-disk0-fmt\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"ide-cd\",\"id\":\"sata0-0-0\",\"bus\":\"ide.0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"isa-serial\",\"id\":\"serial1\",\"chardev\":\"charserial1\",\"index\":1}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtconsole\",\"id\":\"console1\",\"chardev\":\"charconsole1\"}"));
         CHECK(find_opt(argv, "-chardev", "socket,id=charserial1,path=" TEST_ROOT "/run/uefi-custom.serial1,server=on,wait=off"));
-        CHECK(find_opt(argv, "-device", "virtio-rng-pci,bus=pcie.0,rng=objrng0,id=rng0"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-rng-pci\",\"id\":\"rng0\",\"bus\":\"pcie.0\",\"rng\":\"objrng0\"}"));
         /* assigning twice changes nothing */
         CHECK(qemu_command_assign_aliases(def) == 0);
         CHECK_STREQ(def->chrs[3].alias, "console1");
@@ -594,11 +629,11 @@ static void test_pci_placement(void) {
                             "<memballoon model='virtio'><address type='pci'/></memballoon>"
                             "<rng model='virtio'><backend model='builtin'/>"
                             "<address type='pci' bus='0' slot='3' function='0'/></rng>", &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "qemu-xhci,bus=pcie.0,addr=0x2,id=usb"));
-        CHECK(find_opt(argv, "-device", "e1000e,bus=pcie.0,addr=0x1,netdev=hostnet0,id=net0") ||
-              find_opt(argv, "-device", "rtl8139,bus=pcie.0,addr=0x1,netdev=hostnet0,id=net0"));
-        CHECK(find_opt(argv, "-device", "virtio-balloon-pci,bus=pcie.0,addr=0x4,id=balloon0"));
-        CHECK(find_opt(argv, "-device", "virtio-rng-pci,bus=pcie.0,addr=0x3,rng=objrng0,id=rng0"));
+        CHECK(has_device(argv, "{\"driver\":\"qemu-xhci\",\"id\":\"usb\",\"bus\":\"pcie.0\",\"addr\":\"0x2\"}"));
+        CHECK(has_device_with(argv, "{\"driver\":\"e1000e\",\"id\":\"net0\",\"bus\":\"pcie.0\",\"addr\":\"0x1\",\"netdev\":\"hostnet0\"}") ||
+              has_device_with(argv, "{\"driver\":\"rtl8139\",\"id\":\"net0\",\"bus\":\"pcie.0\",\"addr\":\"0x1\",\"netdev\":\"hostnet0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-balloon-pci\",\"id\":\"balloon0\",\"bus\":\"pcie.0\",\"addr\":\"0x4\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-rng-pci\",\"id\":\"rng0\",\"bus\":\"pcie.0\",\"addr\":\"0x3\",\"rng\":\"objrng0\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -606,8 +641,8 @@ static void test_pci_placement(void) {
         CHECK(build_snippet("pin", "1", "pc", "",
                             "<interface type='user'><mac address='52:54:00:00:00:01'/></interface>"
                             "<video><model type='vga'/><address type='pci' slot='3'/></video>", &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "rtl8139,bus=pci.0,addr=0x2,netdev=hostnet0"));
-        CHECK(find_opt(argv, "-device", "VGA,bus=pci.0,addr=0x3,id=video0"));
+        CHECK(has_device_with(argv, "{\"driver\":\"rtl8139\",\"bus\":\"pci.0\",\"addr\":\"0x2\",\"netdev\":\"hostnet0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"VGA\",\"id\":\"video0\",\"bus\":\"pci.0\",\"addr\":\"0x3\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -617,9 +652,9 @@ static void test_pci_placement(void) {
                             "<interface type='user'><mac address='52:54:00:00:00:01'/>"
                             "<address type='pci' bus='1' slot='0'/></interface>"
                             "<memballoon model='virtio'/>", &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "pcie-root-port,port=0x1,chassis=1,id=pci.1,bus=pcie.0,hotplug=off"));
-        CHECK(find_opt(argv, "-device", "rtl8139,bus=pci.1,addr=0x0,netdev=hostnet0,id=net0"));
-        CHECK(find_opt(argv, "-device", "virtio-balloon-pci,bus=pcie.0,id=balloon0"));
+        CHECK(has_device(argv, "{\"driver\":\"pcie-root-port\",\"id\":\"pci.1\",\"bus\":\"pcie.0\",\"port\":1,\"chassis\":1,\"hotplug\":false}"));
+        CHECK(has_device_with(argv, "{\"driver\":\"rtl8139\",\"id\":\"net0\",\"bus\":\"pci.1\",\"addr\":\"0x0\",\"netdev\":\"hostnet0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-balloon-pci\",\"id\":\"balloon0\",\"bus\":\"pcie.0\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -647,8 +682,8 @@ static void test_sound_and_redir(void) {
 
         CHECK(build_snippet("snd", "1", "q35", "", "<sound model='ich9'/>", &argv, NULL) == 0);
         CHECK(find_opt(argv, "-audiodev", "none,id=audio1"));
-        CHECK(find_opt(argv, "-device", "ich9-intel-hda,bus=pcie.0,id=sound0"));
-        CHECK(find_opt(argv, "-device", "hda-duplex,bus=sound0.0,cad=0,id=sound0-codec0,audiodev=audio1"));
+        CHECK(has_device(argv, "{\"driver\":\"ich9-intel-hda\",\"id\":\"sound0\",\"bus\":\"pcie.0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"hda-duplex\",\"id\":\"sound0-codec0\",\"bus\":\"sound0.0\",\"cad\":0,\"audiodev\":\"audio1\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -656,10 +691,10 @@ static void test_sound_and_redir(void) {
                             "<graphics type='spice' port='5900' autoport='no'/><sound model='usb'/>"
                             "<redirdev bus='usb' type='spicevmc'/>", &argv, NULL) == 0);
         CHECK(find_opt(argv, "-audiodev", "spice,id=audio1"));
-        CHECK(find_opt(argv, "-device", "qemu-xhci,bus=pcie.0,id=usb"));
-        CHECK(find_opt(argv, "-device", "usb-audio,bus=usb.0,id=sound0,audiodev=audio1"));
+        CHECK(has_device(argv, "{\"driver\":\"qemu-xhci\",\"id\":\"usb\",\"bus\":\"pcie.0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"usb-audio\",\"id\":\"sound0\",\"bus\":\"usb.0\",\"audiodev\":\"audio1\"}"));
         CHECK(find_opt(argv, "-chardev", "spicevmc,id=charredir0,name=usbredir"));
-        CHECK(find_opt(argv, "-device", "usb-redir,bus=usb.0,chardev=charredir0,id=redir0"));
+        CHECK(has_device(argv, "{\"driver\":\"usb-redir\",\"id\":\"redir0\",\"bus\":\"usb.0\",\"chardev\":\"charredir0\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -718,8 +753,7 @@ static void test_channel_paths(void) {
         CHECK(build(def, &argv, NULL) == 0);
         CHECK(find_opt(argv, "-chardev", "socket,id=charchannel0,path=" TEST_ROOT "/run/virt-install.channel0.sock,"
                                          "server=on,wait=off"));
-        CHECK(find_opt(argv, "-device", "virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel0,id=channel0,"
-                                        "name=org.qemu.guest_agent.0"));
+        CHECK(has_device(argv, "{\"driver\":\"virtserialport\",\"id\":\"channel0\",\"bus\":\"virtio-serial0.0\",\"nr\":1,\"chardev\":\"charchannel0\",\"name\":\"org.qemu.guest_agent.0\"}"));
         CHECK(domain_def_format(def, 0, &live) == 0);
         CHECK(domain_def_format(def, DOMAIN_FORMAT_INACTIVE, &inactive) == 0);
         CHECK(live && strstr(live, "<source mode='bind' path='" TEST_ROOT "/run/virt-install.channel0.sock'/>"));
