@@ -748,27 +748,29 @@ static int build_rng(QemuCmd *c, size_t i) {
         const DomainRngDef *rng = &c->def->rngs[i];
         const char *backend = rng->backend_model ?: "random";
         json_object *o = NULL;
-        char what[32];
-        OptBuf b = {};
+        char what[32], obj[48];
         int r;
 
         if (rng->model && !streq(rng->model, "virtio"))
                 return cmd_fail(c, -EOPNOTSUPP, "rng model '%s' is not supported", rng->model);
+        snprintf(what, sizeof(what), "rng%zu", i);
+        snprintf(obj, sizeof(obj), "obj%s", what);
         if (streq(backend, "random")) {
-                opt_add(&b, "rng-random,id=objrng%zu", i);
-                opt_add_str(&b, "filename", rng->backend_path ?: "/dev/urandom");
-        } else if (streq(backend, "builtin"))
-                opt_add(&b, "rng-builtin,id=objrng%zu", i);
-        else
+                o = props_new("qom-type", "rng-random");
+                prop_str(&o, "id", obj);
+                prop_str(&o, "filename", rng->backend_path ?: "/dev/urandom");
+        } else if (streq(backend, "builtin")) {
+                o = props_new("qom-type", "rng-builtin");
+                prop_str(&o, "id", obj);
+        } else
                 return cmd_fail(c, -EOPNOTSUPP, "rng backend '%s' is not supported", backend);
-        r = cmd_opt(c, "-object", &b);
+        r = cmd_object(c, o);
         if (r < 0)
                 return r;
-        snprintf(what, sizeof(what), "rng%zu", i);
         r = qemu_pci_device_new(c, &rng->addr, what, "virtio-rng-pci", what, &o);
         if (r < 0)
                 return r;
-        prop_strf(&o, "rng", "objrng%zu", i);
+        prop_str(&o, "rng", obj);
         if (rng->rate_bytes > 0)
                 prop_int(&o, "max-bytes", rng->rate_bytes);
         if (rng->rate_period > 0)

@@ -163,22 +163,30 @@ int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, cha
 
 /* ---- disks ---- */
 
-static void opt_add_cache(OptBuf *b, DomainDiskCache cache) {
+/* The host-side half of the cache mode: BlockdevCacheOptions. */
+static void prop_cache(json_object **o, DomainDiskCache cache) {
+        json_object *cc;
+        bool direct, no_flush;
+
         switch (cache) {
         case DOMAIN_DISK_CACHE_NONE:
         case DOMAIN_DISK_CACHE_DIRECTSYNC:
-                opt_add(b, "cache.direct=on,cache.no-flush=off");
+                direct = true, no_flush = false;
                 break;
         case DOMAIN_DISK_CACHE_WRITETHROUGH:
         case DOMAIN_DISK_CACHE_WRITEBACK:
-                opt_add(b, "cache.direct=off,cache.no-flush=off");
+                direct = false, no_flush = false;
                 break;
         case DOMAIN_DISK_CACHE_UNSAFE:
-                opt_add(b, "cache.direct=off,cache.no-flush=on");
+                direct = false, no_flush = true;
                 break;
         default:
-                break;
+                return;
         }
+        cc = json_object_new_object();
+        prop_bool(&cc, "direct", direct);
+        prop_bool(&cc, "no-flush", no_flush);
+        prop_take(o, "cache", cc);
 }
 
 /* The guest-visible half of the cache mode. */
@@ -216,32 +224,32 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 [DOMAIN_DISK_IO_URING] = "io_uring",
         };
         const char *discard = domain_disk_discard_to_string(disk->discard);
-        OptBuf b = {};
+        json_object *o = props_new("driver", disk_protocol(disk));
         int r;
 
-        opt_add(&b, "driver=%s", disk_protocol(disk));
-        opt_add_str(&b, "filename", disk->src);
-        opt_add(&b, "node-name=%s-file", alias);
-        opt_add_cache(&b, disk->cache);
+        prop_str(&o, "filename", disk->src);
+        prop_strf(&o, "node-name", "%s-file", alias);
+        prop_cache(&o, disk->cache);
         if ((unsigned) disk->io < _DOMAIN_DISK_IO_MAX && aio[disk->io])
-                opt_add(&b, "aio=%s", aio[disk->io]);
+                prop_str(&o, "aio", aio[disk->io]);
         if (disk_readonly(disk))
-                opt_add(&b, "read-only=on");
+                prop_bool(&o, "read-only", true);
         /* the guest's TRIM goes down to the file only if both nodes pass it on */
         if (discard)
-                opt_add(&b, "discard=%s", discard);
-        r = cmd_opt(c, "-blockdev", &b);
+                prop_str(&o, "discard", discard);
+        r = cmd_blockdev(c, o);
         if (r < 0)
                 return r;
 
-        opt_add(&b, "driver=%s", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
-        opt_add(&b, "node-name=%s-fmt,file=%s-file", alias, alias);
-        opt_add_cache(&b, disk->cache);
+        o = props_new("driver", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        prop_strf(&o, "node-name", "%s-fmt", alias);
+        prop_strf(&o, "file", "%s-file", alias);
+        prop_cache(&o, disk->cache);
         if (disk_readonly(disk))
-                opt_add(&b, "read-only=on");
+                prop_bool(&o, "read-only", true);
         if (discard)
-                opt_add(&b, "discard=%s", discard);
-        return cmd_opt(c, "-blockdev", &b);
+                prop_str(&o, "discard", discard);
+        return cmd_blockdev(c, o);
 }
 
 static bool group_name_is_valid(const char *s) {
@@ -289,36 +297,38 @@ static int build_throttle(QemuCmd *c, size_t i, const char *alias) {
                 const char *name;
                 uint64_t v;
         } limits[] = {
-                { "bps-total", t->total_bytes_sec },   { "bps-read", t->read_bytes_sec },
-                { "bps-write", t->write_bytes_sec },   { "iops-total", t->total_iops_sec },
-                { "iops-read", t->read_iops_sec },     { "iops-write", t->write_iops_sec },
-                { "bps-total-max", t->total_bytes_sec_max }, { "bps-read-max", t->read_bytes_sec_max },
-                { "bps-write-max", t->write_bytes_sec_max }, { "iops-total-max", t->total_iops_sec_max },
-                { "iops-read-max", t->read_iops_sec_max },   { "iops-write-max", t->write_iops_sec_max },
-                { "iops-size", t->size_iops_sec },
+                { "x-bps-total", t->total_bytes_sec },   { "x-bps-read", t->read_bytes_sec },
+                { "x-bps-write", t->write_bytes_sec },   { "x-iops-total", t->total_iops_sec },
+                { "x-iops-read", t->read_iops_sec },     { "x-iops-write", t->write_iops_sec },
+                { "x-bps-total-max", t->total_bytes_sec_max }, { "x-bps-read-max", t->read_bytes_sec_max },
+                { "x-bps-write-max", t->write_bytes_sec_max }, { "x-iops-total-max", t->total_iops_sec_max },
+                { "x-iops-read-max", t->read_iops_sec_max },   { "x-iops-write-max", t->write_iops_sec_max },
+                { "x-iops-size", t->size_iops_sec },
         };
         const char *group = t->group_name ?: alias;
-        OptBuf b = {};
+        json_object *o;
         int r;
 
         r = check_iotune(c, disk);
         if (r < 0)
                 return r;
         if (!throttle_group_seen(c->def, i)) {
-                opt_add(&b, "throttle-group,id=throttle-%s", group);
+                o = props_new("qom-type", "throttle-group");
+                prop_strf(&o, "id", "throttle-%s", group);
                 for (size_t k = 0; k < ELEMENTSOF(limits); k++)
                         if (limits[k].v > 0)
-                                opt_add(&b, "x-%s=%" PRIu64, limits[k].name, limits[k].v);
-                r = cmd_opt(c, "-object", &b);
+                                prop_int(&o, limits[k].name, (int64_t) limits[k].v);
+                r = cmd_object(c, o);
                 if (r < 0)
                         return r;
         }
-        opt_add(&b, "driver=throttle,node-name=%s-throttle,throttle-group=throttle-%s,file=%s-fmt",
-                alias, group, alias);
-        return cmd_opt(c, "-blockdev", &b);
+        o = props_new("driver", "throttle");
+        prop_strf(&o, "node-name", "%s-throttle", alias);
+        prop_strf(&o, "throttle-group", "throttle-%s", group);
+        prop_strf(&o, "file", "%s-fmt", alias);
+        return cmd_blockdev(c, o);
 }
 
-/* The device of a disk on its bus: {"driver", "id", "bus"...}. */
 static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDiskAddr *a, const char *alias,
                            json_object **ret) {
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;

@@ -73,6 +73,9 @@ int cmd_opt(QemuCmd *c, const char *option, OptBuf *b);
 /* Adds "-device" and dev in JSON, after checking that QEMU has its
  * driver; consumes dev (NULL: -ENOMEM). */
 int cmd_device(QemuCmd *c, json_object *dev);
+/* "-blockdev" and "-object" in JSON; consume their argument (NULL: -ENOMEM). */
+int cmd_blockdev(QemuCmd *c, json_object *node);
+int cmd_object(QemuCmd *c, json_object *obj);
 int cmd_add_fd(QemuCmd *c, int fd);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything
  * else InvalidArg) and returns r. */

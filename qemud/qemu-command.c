@@ -250,6 +250,14 @@ int cmd_device(QemuCmd *c, json_object *dev) {
         return cmd_json(c, "-device", dev);
 }
 
+int cmd_blockdev(QemuCmd *c, json_object *node) {
+        return cmd_json(c, "-blockdev", node);
+}
+
+int cmd_object(QemuCmd *c, json_object *obj) {
+        return cmd_json(c, "-object", obj);
+}
+
 int cmd_add_fd(QemuCmd *c, int fd) {
         int *l = realloc(c->fds, (c->n_fds + 1) * sizeof(int));
 
@@ -382,21 +390,22 @@ static int build_accel(QemuCmd *c) {
 /* -blockdev nodes for the firmware and its variables store, referenced by
  * the machine's pflash0/pflash1 properties. */
 static int build_pflash(QemuCmd *c, unsigned unit, const char *path, bool readonly) {
-        OptBuf b = {};
+        json_object *o = props_new("driver", "file");
         int r;
 
-        opt_add(&b, "driver=file");
-        opt_add_str(&b, "filename", path);
-        opt_add(&b, "node-name=pflash%u-file", unit);
+        prop_str(&o, "filename", path);
+        prop_strf(&o, "node-name", "pflash%u-file", unit);
         if (readonly)
-                opt_add(&b, "read-only=on");
-        r = cmd_opt(c, "-blockdev", &b);
+                prop_bool(&o, "read-only", true);
+        r = cmd_blockdev(c, o);
         if (r < 0)
                 return r;
-        opt_add(&b, "driver=raw,node-name=pflash%u-fmt,file=pflash%u-file", unit, unit);
+        o = props_new("driver", "raw");
+        prop_strf(&o, "node-name", "pflash%u-fmt", unit);
+        prop_strf(&o, "file", "pflash%u-file", unit);
         if (readonly)
-                opt_add(&b, "read-only=on");
-        return cmd_opt(c, "-blockdev", &b);
+                prop_bool(&o, "read-only", true);
+        return cmd_blockdev(c, o);
 }
 
 static int build_loader(QemuCmd *c) {

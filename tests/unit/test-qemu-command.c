@@ -190,8 +190,9 @@ static bool strv_has(char **l, const char *s) {
         return false;
 }
 
-/* Whether some -device of argv (JSON) has exactly the properties of the
- * JSON object want (all of them, and no more unless subset). */
+/* Whether some argument of option opt (-device, -blockdev, -object: JSON)
+ * has exactly the properties of the JSON object want (all of them, and no
+ * more unless subset). */
 static bool json_subset(json_object *want, json_object *have) {
         json_object_object_foreach(want, k, v) {
                 json_object *h;
@@ -201,7 +202,7 @@ static bool json_subset(json_object *want, json_object *have) {
         return true;
 }
 
-static bool has_device_json(char **argv, const char *want_json, bool subset) {
+static bool has_json(char **argv, const char *opt, const char *want_json, bool subset) {
         json_object *want = json_tokener_parse(want_json);
         bool found = false;
 
@@ -212,7 +213,7 @@ static bool has_device_json(char **argv, const char *want_json, bool subset) {
         for (size_t i = 0; !found && argv && argv[i] && argv[i + 1]; i++) {
                 json_object *have;
 
-                if (!streq(argv[i], "-device") || !(have = json_tokener_parse(argv[i + 1])))
+                if (!streq(argv[i], opt) || !(have = json_tokener_parse(argv[i + 1])))
                         continue;
                 found = subset ? json_subset(want, have) : json_object_equal(want, have);
                 json_object_put(have);
@@ -220,8 +221,8 @@ static bool has_device_json(char **argv, const char *want_json, bool subset) {
         json_object_put(want);
         return found;
 }
-#define has_device(argv, json) has_device_json(argv, json, false)
-#define has_device_with(argv, json) has_device_json(argv, json, true)
+#define has_device(argv, json) has_json(argv, "-device", json, false)
+#define has_device_with(argv, json) has_json(argv, "-device", json, true)
 
 /* The argument right after option opt whose text starts with prefix. */
 static const char *find_opt(char **argv, const char *opt, const char *prefix) {
@@ -446,10 +447,16 @@ static void test_escaping(void) {
         _cleanup_strv_free_ char **argv = NULL;
 
         CHECK(build_snippet("a,b", "1", "q35", "",
-                            "<disk type='file' device='disk'><source file='/img/x,y.raw'/>"
-                            "<target dev='vda' bus='virtio'/></disk>", &argv, NULL) == 0);
+                            "<disk type='file' device='disk'><source file='/img/x,y \"z\".raw'/>"
+                            "<target dev='vda' bus='virtio'/></disk>"
+                            "<channel type='pty'><target type='virtio' name='org.example,\"x\"=1'/></channel>",
+                            &argv, NULL) == 0);
         CHECK(strv_has(argv, "guest=a,,b,debug-threads=on"));
-        CHECK(find_opt(argv, "-blockdev", "driver=file,filename=/img/x,,y.raw,node-name=virtio-disk0-file"));
+        /* JSON needs no comma doubling: the strings are taken whole */
+        CHECK(has_json(argv, "-blockdev", "{\"driver\":\"file\",\"filename\":\"/img/x,y \\\"z\\\".raw\","
+                       "\"node-name\":\"virtio-disk0-file\"}", false));
+        CHECK(find_opt(argv, "-blockdev", "{\"driver\":\"file\",\"filename\":\"/img/x,y \\\"z\\\".raw\""));
+        CHECK(has_device_with(argv, "{\"driver\":\"virtserialport\",\"name\":\"org.example,\\\"x\\\"=1\"}"));
         strv_free(argv);
         argv = NULL;
 
