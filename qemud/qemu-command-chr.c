@@ -91,6 +91,8 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         OptBuf b = {};
         int r;
 
+        if (!cmd_renders(c))
+                return 0;       /* hot-plug: chardev-add, not data yet */
         switch (chr->type) {
         case DOMAIN_CHR_PTY:
                 opt_add(&b, "pty,id=char%s", alias);
@@ -258,6 +260,7 @@ int qemu_build_chrs(QemuCmd *c) {
 
                 if (!alias)
                         return -ENOMEM;
+                cmd_at(c, QEMU_DEVICE_CHR, i);
                 if (chr->kind == DOMAIN_CHR_SERIAL)
                         r = build_serial(c, chr, alias);
                 else if (chr->kind == DOMAIN_CHR_CHANNEL)
@@ -290,10 +293,12 @@ static int build_redirdev(QemuCmd *c, size_t i) {
         r = cmd_need_device(c, "usb-redir");
         if (r < 0)
                 return r;
-        opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
-        r = cmd_opt(c, "-chardev", &b);
-        if (r < 0)
-                return r;
+        if (cmd_renders(c)) {
+                opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
+                r = cmd_opt(c, "-chardev", &b);
+                if (r < 0)
+                        return r;
+        }
         o = dev_new("usb-redir", what);
         r = qemu_usb_bus_props(c, &rd->addr, what, &o);
         if (r < 0) {
@@ -306,7 +311,10 @@ static int build_redirdev(QemuCmd *c, size_t i) {
 
 int qemu_build_redirdevs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_redirdevs; i++) {
-                int r = build_redirdev(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_REDIRDEV, i);
+                r = build_redirdev(c, i);
                 if (r < 0)
                         return r;
         }

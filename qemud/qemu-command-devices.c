@@ -381,15 +381,18 @@ int qemu_build_controllers(QemuCmd *c) {
         /* bridges and root ports first, so that they are there for the rest */
         for (size_t i = 0; i < def->n_controllers; i++)
                 if (def->controllers[i].type == DOMAIN_CONTROLLER_PCI) {
+                        cmd_at(c, QEMU_DEVICE_CONTROLLER, i);
                         r = build_pci_controller(c, &def->controllers[i]);
                         if (r < 0)
                                 return r;
                 }
         for (size_t i = 0; i < def->n_controllers; i++) {
+                cmd_at(c, QEMU_DEVICE_CONTROLLER, i);
                 r = build_controller(c, &def->controllers[i]);
                 if (r < 0)
                         return r;
         }
+        cmd_at(c, QEMU_DEVICE_CONTROLLER, QEMU_DEVICE_IMPLICIT);
         if (needs_usb(def)) {
                 const DomainControllerDef *usb = qemu_find_controller(def, DOMAIN_CONTROLLER_USB, 0);
                 DomainControllerDef dflt = { .type = DOMAIN_CONTROLLER_USB };
@@ -425,23 +428,16 @@ static const char *net_device_type(const char *model) {
         return NULL;
 }
 
-static int build_net(QemuCmd *c, size_t i) {
+/* The host side of an interface: user networking or the tap the driver
+ * opened. Hot-plug passes the tap by name instead (getfd, netdev_add). */
+static int build_netdev(QemuCmd *c, size_t i) {
         const DomainNetDef *net = &c->def->nets[i];
-        const char *type = net_device_type(net->model);
-        const uint8_t *m = net->mac;
-        json_object *o = NULL;
-        char what[64], id[32];
         OptBuf b = {};
         int r, fd;
 
-        if (!type)
-                return cmd_fail(c, -EOPNOTSUPP, "interface model '%s' is not supported", net->model);
-        switch (net->type) {
-        case DOMAIN_NET_USER:
+        if (net->type == DOMAIN_NET_USER)
                 opt_add(&b, "user,id=hostnet%zu", i);
-                break;
-        case DOMAIN_NET_NETWORK:
-        case DOMAIN_NET_BRIDGE:
+        else {
                 fd = i < c->params->n_tap_fds && c->params->tap_fds ? c->params->tap_fds[i] : -1;
                 if (fd < 0)
                         return cmd_fail(c, -EINVAL, "interface %zu has no tap fd", i);
@@ -449,13 +445,27 @@ static int build_net(QemuCmd *c, size_t i) {
                 if (r < 0)
                         return r;
                 opt_add(&b, "tap,fd=%d,id=hostnet%zu", fd, i);
-                break;
-        default:
-                return cmd_fail(c, -EOPNOTSUPP, "interface type %d is not supported", (int) net->type);
         }
-        r = cmd_opt(c, "-netdev", &b);
-        if (r < 0)
-                return r;
+        return cmd_opt(c, "-netdev", &b);
+}
+
+static int build_net(QemuCmd *c, size_t i) {
+        const DomainNetDef *net = &c->def->nets[i];
+        const char *type = net_device_type(net->model);
+        const uint8_t *m = net->mac;
+        json_object *o = NULL;
+        char what[64], id[32];
+        int r;
+
+        if (!type)
+                return cmd_fail(c, -EOPNOTSUPP, "interface model '%s' is not supported", net->model);
+        if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_NETWORK && net->type != DOMAIN_NET_BRIDGE)
+                return cmd_fail(c, -EOPNOTSUPP, "interface type %d is not supported", (int) net->type);
+        if (cmd_renders(c)) {
+                r = build_netdev(c, i);
+                if (r < 0)
+                        return r;
+        }
         snprintf(what, sizeof(what), "interface %zu", i);
         snprintf(id, sizeof(id), "net%zu", i);
         r = qemu_pci_device_new(c, &net->addr, what, type, id, &o);
@@ -470,7 +480,10 @@ static int build_net(QemuCmd *c, size_t i) {
 
 int qemu_build_nets(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_nets; i++) {
-                int r = build_net(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_NET, i);
+                r = build_net(c, i);
                 if (r < 0)
                         return r;
         }
@@ -589,6 +602,7 @@ static int build_video(QemuCmd *c, size_t i, bool primary) {
         char what[32];
         int r;
 
+        cmd_at(c, QEMU_DEVICE_VIDEO, i);
         if (streq(model, "none"))
                 return 0;
         if (!primary && (streq(model, "vga") || streq(model, "cirrus")))
@@ -717,7 +731,10 @@ static int build_input(QemuCmd *c, size_t i) {
 
 int qemu_build_inputs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_inputs; i++) {
-                int r = build_input(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_INPUT, i);
+                r = build_input(c, i);
                 if (r < 0)
                         return r;
         }
@@ -731,6 +748,7 @@ int qemu_build_memballoon(QemuCmd *c) {
         json_object *o = NULL;
         int r;
 
+        cmd_at(c, QEMU_DEVICE_MEMBALLOON, 0);
         if (!m->present || streq_ptr(m->model, "none")) {
                 if (m->present && m->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "memballoon model 'none' has no <address>");
@@ -780,7 +798,10 @@ static int build_rng(QemuCmd *c, size_t i) {
 
 int qemu_build_rngs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_rngs; i++) {
-                int r = build_rng(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_RNG, i);
+                r = build_rng(c, i);
                 if (r < 0)
                         return r;
         }

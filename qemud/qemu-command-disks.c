@@ -454,6 +454,7 @@ int qemu_build_disks(QemuCmd *c) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->def->n_disks; i++) {
+                cmd_at(c, QEMU_DEVICE_DISK, i);
                 r = build_disk(c, i);
                 if (r < 0)
                         return r;

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "qemu-command.h"
+#include "qemu-device.h"
 
 /* One comma-separated option string ("virtio-blk-pci,drive=x,id=y"). Appends
  * never fail: running out of memory is remembered and reported once, by
@@ -51,6 +52,26 @@ static inline void qemu_json_putp(json_object **o) {
                 json_object_put(*o);
 }
 
+/* What qemu_device_props() collects instead of an argv: each object,
+ * blockdev node and device with the device of the definition it is for. */
+typedef enum QemuDeviceArg {
+        QEMU_DEVICE_ARG_OBJECT,
+        QEMU_DEVICE_ARG_BLOCKDEV,
+        QEMU_DEVICE_ARG_DEVICE,
+} QemuDeviceArg;
+
+typedef struct QemuDeviceEntry {
+        QemuDeviceFamily family;
+        size_t index;
+        QemuDeviceArg kind;
+        json_object *args;
+} QemuDeviceEntry;
+
+typedef struct QemuDeviceList {
+        QemuDeviceEntry *entries;
+        size_t n;
+} QemuDeviceList;
+
 typedef struct QemuCmd {
         const DomainDef *def;
         const QemuCaps *caps;
@@ -59,6 +80,12 @@ typedef struct QemuCmd {
         bool q35;               /* else i440fx */
         bool pci_pin_root;      /* some device has its root-bus slot given: the builder places the rest */
         uint32_t root_slots;    /* root-bus slots taken: the machine's, given, or placed so far */
+
+        /* Not NULL: only the devices are built, into this list (no argv,
+         * no host side given as strings: netdevs, chardevs, audiodevs). */
+        QemuDeviceList *collect;
+        QemuDeviceFamily family;        /* the device being built, see cmd_at() */
+        size_t index;
 
         char **argv;
         size_t n_argv, n_alloc;
@@ -76,6 +103,15 @@ int cmd_device(QemuCmd *c, json_object *dev);
 /* "-blockdev" and "-object" in JSON; consume their argument (NULL: -ENOMEM). */
 int cmd_blockdev(QemuCmd *c, json_object *node);
 int cmd_object(QemuCmd *c, json_object *obj);
+/* Names the device of the definition that the next cmd_device(),
+ * cmd_blockdev() and cmd_object() are for (QEMU_DEVICE_IMPLICIT: one the
+ * builder adds). Every family's loop calls it before each device. */
+void cmd_at(QemuCmd *c, QemuDeviceFamily family, size_t index);
+/* Whether an argv is being built: the host side of devices given as
+ * strings (-netdev, -chardev, -audiodev) is built only then. */
+static inline bool cmd_renders(const QemuCmd *c) {
+        return !c->collect;
+}
 int cmd_add_fd(QemuCmd *c, int fd);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything
  * else InvalidArg) and returns r. */
@@ -134,6 +170,12 @@ int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
 /* Whether the domain has a SPICE display (spicevmc and the spice audiodev need one). */
 bool qemu_has_spice(const DomainDef *def);
 
+/* The machine type, canonical (caps), and whether it is a q35 (c->q35). */
+int qemu_resolve_machine(QemuCmd *c, const char **ret);
+
+/* Every device, in command line order (qemu-device.c): the one walk that
+ * both qemu_command_build() and qemu_device_props() take. */
+int qemu_build_devices(QemuCmd *c);
 int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);
 int qemu_build_nets(QemuCmd *c);

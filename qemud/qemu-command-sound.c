@@ -158,7 +158,10 @@ static int build_sound(QemuCmd *c, size_t i) {
 
 int qemu_build_sounds(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_sounds; i++) {
-                int r = build_sound(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_SOUND, i);
+                r = build_sound(c, i);
                 if (r < 0)
                         return r;
         }

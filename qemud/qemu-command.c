@@ -216,16 +216,36 @@ int cmd_need_device(QemuCmd *c, const char *type) {
         return 0;
 }
 
+static int collect(QemuCmd *c, QemuDeviceArg kind, json_object *o) {
+        QemuDeviceList *l = c->collect;
+        QemuDeviceEntry *n = realloc(l->entries, (l->n + 1) * sizeof(QemuDeviceEntry));
+
+        if (!n) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        l->entries = n;
+        l->entries[l->n++] = (QemuDeviceEntry) { c->family, c->index, kind, o };
+        return 0;
+}
+
 /* Compact JSON, as QEMU's own parser reads it (no escaped slashes: paths
- * stay readable). */
-static int cmd_json(QemuCmd *c, const char *option, json_object *o) {
+ * stay readable); or, for qemu_device_props(), the object itself. */
+static int cmd_json(QemuCmd *c, QemuDeviceArg kind, json_object *o) {
+        static const char *const options[] = {
+                [QEMU_DEVICE_ARG_OBJECT] = "-object",
+                [QEMU_DEVICE_ARG_BLOCKDEV] = "-blockdev",
+                [QEMU_DEVICE_ARG_DEVICE] = "-device",
+        };
         const char *s;
         int r;
 
         if (!o)
                 return -ENOMEM;
+        if (c->collect)
+                return collect(c, kind, o);
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = s ? cmd_arg(c, option) : -ENOMEM;
+        r = s ? cmd_arg(c, options[kind]) : -ENOMEM;
         if (r >= 0)
                 r = cmd_arg(c, s);
         json_object_put(o);
@@ -247,15 +267,20 @@ int cmd_device(QemuCmd *c, json_object *dev) {
                 json_object_put(dev);
                 return r;
         }
-        return cmd_json(c, "-device", dev);
+        return cmd_json(c, QEMU_DEVICE_ARG_DEVICE, dev);
 }
 
 int cmd_blockdev(QemuCmd *c, json_object *node) {
-        return cmd_json(c, "-blockdev", node);
+        return cmd_json(c, QEMU_DEVICE_ARG_BLOCKDEV, node);
 }
 
 int cmd_object(QemuCmd *c, json_object *obj) {
-        return cmd_json(c, "-object", obj);
+        return cmd_json(c, QEMU_DEVICE_ARG_OBJECT, obj);
+}
+
+void cmd_at(QemuCmd *c, QemuDeviceFamily family, size_t index) {
+        c->family = family;
+        c->index = index;
 }
 
 int cmd_add_fd(QemuCmd *c, int fd) {
@@ -354,7 +379,7 @@ static int build_machine(QemuCmd *c, const char *machine) {
         return cmd_opt(c, "-machine", &b);
 }
 
-static int resolve_machine(QemuCmd *c, const char **ret) {
+int qemu_resolve_machine(QemuCmd *c, const char **ret) {
         const DomainOsDef *os = &c->def->os;
         const char *m;
 
@@ -1028,7 +1053,7 @@ static int build_all(QemuCmd *c) {
         const char *machine = NULL;
         int r;
 
-        r = resolve_machine(c, &machine);
+        r = qemu_resolve_machine(c, &machine);
         if (r < 0)
                 return r;
         r = cmd_arg(c, c->caps->binary ?: "qemu-system-x86_64") ?:
@@ -1053,19 +1078,7 @@ static int build_all(QemuCmd *c) {
             build_boot(c);
         if (r < 0)
                 return r;
-        qemu_pci_plan(c);
-        r = qemu_build_controllers(c) ?:
-            qemu_build_disks(c) ?:
-            qemu_build_nets(c) ?:
-            qemu_build_chrs(c) ?:
-            qemu_build_graphics(c) ?:
-            qemu_build_audios(c) ?:
-            qemu_build_videos(c) ?:
-            qemu_build_sounds(c) ?:
-            qemu_build_inputs(c) ?:
-            qemu_build_redirdevs(c) ?:
-            qemu_build_memballoon(c) ?:
-            qemu_build_rngs(c) ?:
+        r = qemu_build_devices(c) ?:
             build_display(c);
         if (r < 0)
                 return r;
