@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Shared between qemu-command.c (machine, CPU, memory, clock, boot),
- * qemu-command-disks.c, qemu-command-chr.c (serials, consoles, channels,
- * redirdevs), qemu-command-sound.c (audiodevs, sound cards),
- * qemu-command-devices.c (everything else given with -device) and
- * qemu-command-pci.c (bus= and addr= of PCI devices). Not for other users. */
+/* Shared between the parts of the QEMU command line builder, not for other
+ * users: qemu-command.c (qemu_command_build() and the toolkit: option
+ * strings, JSON properties, the argv), qemu-command-machine.c (machine,
+ * CPU, memory, clock, boot, display), qemu-device.c (the walk over all
+ * devices, and their data for hot-plug), and the builders of the device
+ * families: qemu-command-disks.c, qemu-command-chr.c (serials, consoles,
+ * channels, redirdevs), qemu-command-sound.c (audiodevs, sound cards),
+ * qemu-command-devices.c (controllers, interfaces, graphics, video, input,
+ * memballoon, rng) and qemu-command-pci.c (bus and addr of PCI devices). */
 
 #include <json-c/json.h>
 
@@ -170,8 +174,13 @@ int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
 /* Whether the domain has a SPICE display (spicevmc and the spice audiodev need one). */
 bool qemu_has_spice(const DomainDef *def);
 
-/* The machine type, canonical (caps), and whether it is a q35 (c->q35). */
+/* The machine and everything else but the devices (qemu-command-machine.c):
+ * the options from -name to -boot, and the display options that follow
+ * the devices. qemu_resolve_machine() gives the canonical machine type
+ * (from caps) and sets c->q35. */
 int qemu_resolve_machine(QemuCmd *c, const char **ret);
+int qemu_build_machine_options(QemuCmd *c);
+int qemu_build_display(QemuCmd *c);
 
 /* Every device, in command line order (qemu-device.c): the one walk that
  * both qemu_command_build() and qemu_device_props() take. */
