@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Serials, consoles and channels on the QEMU command line: their chardevs
- * (pty, file, unix socket, SPICE's spicevmc), the ISA/PCI serial ports,
- * virtio consoles and virtio-serial ports, with their aliases and the
- * sockets the driver places; and USB redirection over SPICE (redirdev).
+/* The builders of the chr family (serials, consoles, channels) and of
+ * redirdevs (USB redirection over SPICE), their devices as JSON properties
+ * (see qemu-device.h): the ISA/PCI serial ports, virtio consoles and
+ * virtio-serial ports, usb-redir; their chardevs (pty, file, unix socket,
+ * SPICE's spicevmc), aliases and the sockets the driver places.
  * Pure: see qemu-command.h. */
 
 #include "qemu-command-internal.h"

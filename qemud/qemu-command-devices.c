@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The device part of the QEMU command line: controllers, interfaces,
- * graphics, video, input, balloon, rng; and the aliases of all devices.
+/* The builders of the device families controller, interface, video,
+ * input, memballoon and rng (each device as JSON properties, see
+ * qemu-device.h), the graphics options, and the aliases of all devices.
  * Disks are in qemu-command-disks.c, serials, consoles and channels in
- * qemu-command-chr.c. Pure: see qemu-command.h. */
+ * qemu-command-chr.c, sound in qemu-command-sound.c. Pure: see
+ * qemu-command.h. */
 
 #include <inttypes.h>
 

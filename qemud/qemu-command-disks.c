@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Disks on the QEMU command line: their addresses and aliases (from the
- * target name), the -blockdev nodes (protocol, format, throttle filter), the
- * throttle groups of <iotune>, and the -device on the right bus.
- * Pure: see qemu-command.h. */
+/* The builder of the disk family: their addresses and aliases (from the
+ * target name), the blockdev nodes (protocol, format, throttle filter), the
+ * throttle-group objects of <iotune>, and the device on the right bus, all
+ * as JSON properties (see qemu-device.h). Pure: see qemu-command.h. */
 
 #include <inttypes.h>
 

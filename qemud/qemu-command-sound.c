@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Sound on the QEMU command line: the host backends (-audiodev, one per
+/* The builder of the sound family: the host backends (-audiodev, one per
  * <audio>, "audioID") and the sound cards (-device, "soundN", with their
  * HDA codecs "soundN-codecK" on bus "soundN.0"), each card naming its
- * backend with audiodev=. As libvirt does, a domain with a sound card and
+ * backend with "audiodev". As libvirt does, a domain with a sound card and
  * no <audio> gets one: 'spice' when it has a SPICE display (the client
  * plays the sound), else 'none'. Pure: see qemu-command.h. */
 
