@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Serials, consoles and channels on the QEMU command line: their chardevs
- * (pty, file, unix socket, SPICE's spicevmc), the ISA/PCI serial ports,
- * virtio consoles and virtio-serial ports, with their aliases and the
- * sockets the driver places; and USB redirection over SPICE (redirdev).
+/* The builders of the chr family (serials, consoles, channels) and of
+ * redirdevs (USB redirection over SPICE), their devices as JSON properties
+ * (see qemu-device.h): the ISA/PCI serial ports, virtio consoles and
+ * virtio-serial ports, usb-redir; their chardevs (pty, file, unix socket,
+ * SPICE's spicevmc), aliases and the sockets the driver places.
  * Pure: see qemu-command.h. */
 
 #include "qemu-command-internal.h"
@@ -91,6 +92,8 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         OptBuf b = {};
         int r;
 
+        if (!cmd_renders(c))
+                return 0;       /* hot-plug: chardev-add, not data yet */
         switch (chr->type) {
         case DOMAIN_CHR_PTY:
                 opt_add(&b, "pty,id=char%s", alias);
@@ -139,7 +142,7 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
 }
 
 static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
-        OptBuf b = {};
+        json_object *o = NULL;
         int r;
 
         if (chr->target_type && !streq(chr->target_type, "isa-serial") &&
@@ -152,24 +155,26 @@ static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) 
         if (r < 0)
                 return r;
         if (streq_ptr(chr->target_type, "pci-serial")) {
-                r = qemu_pci_device_start(c, &b, &chr->addr, alias, "pci-serial");
+                r = qemu_pci_device_new(c, &chr->addr, alias, "pci-serial", alias, &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "chardev=char%s,id=%s", alias, alias);
-                return cmd_device(c, &b);
+                prop_strf(&o, "chardev", "char%s", alias);
+                return cmd_device(c, o);
         }
         if (chr->addr.type != DOMAIN_ADDRESS_NONE)
                 return cmd_fail(c, -EINVAL, "%s: an ISA serial port has no <address> of type '%s'", alias,
                                 domain_address_type_to_string(chr->addr.type) ?: "?");
         if (chr->port > 3)
                 return cmd_fail(c, -EINVAL, "%s: ISA serial port %u does not exist (0..3)", alias, chr->port);
-        opt_add(&b, "isa-serial,chardev=char%s,id=%s,index=%u", alias, alias, chr->port);
-        return cmd_device(c, &b);
+        o = dev_new("isa-serial", alias);
+        prop_strf(&o, "chardev", "char%s", alias);
+        prop_int(&o, "index", chr->port);
+        return cmd_device(c, o);
 }
 
-/* "bus=virtio-serialC.B[,nr=P]" of a port with an address; without one
- * QEMU takes the first virtio-serial bus and its next free port. */
-static int virtio_serial_bus_opts(QemuCmd *c, const DomainChrDef *chr, const char *alias, OptBuf *b) {
+/* "bus": "virtio-serialC.B" (and "nr": P) of a port with an address;
+ * without one QEMU takes the first virtio-serial bus and its next free port. */
+static int virtio_serial_bus_props(QemuCmd *c, const DomainChrDef *chr, const char *alias, json_object **o) {
         const DomainDeviceAddress *a = &chr->addr;
 
         if (a->type == DOMAIN_ADDRESS_NONE)
@@ -184,15 +189,31 @@ static int virtio_serial_bus_opts(QemuCmd *c, const DomainChrDef *chr, const cha
                                 "domain does not have", alias, a->controller);
         if (a->bus != 0)
                 return cmd_fail(c, -EINVAL, "%s: a virtio-serial controller has only bus 0, not %u", alias, a->bus);
-        opt_add(b, "bus=virtio-serial%u.%u", a->controller, a->bus);
+        prop_strf(o, "bus", "virtio-serial%u.%u", a->controller, a->bus);
         if (a->has_port)
-                opt_add(b, "nr=%u", a->port);
+                prop_int(o, "nr", a->port);
+        return 0;
+}
+
+/* A virtconsole or virtserialport on its chardev. */
+static int virtio_port_new(QemuCmd *c, const DomainChrDef *chr, const char *alias, const char *driver,
+                           json_object **ret) {
+        json_object *o = dev_new(driver, alias);
+        int r;
+
+        r = virtio_serial_bus_props(c, chr, alias, &o);
+        if (r < 0) {
+                qemu_json_putp(&o);
+                return r;
+        }
+        prop_strf(&o, "chardev", "char%s", alias);
+        *ret = o;
         return 0;
 }
 
 static int build_console(QemuCmd *c, size_t i, const char *alias) {
         const DomainChrDef *chr = &c->def->chrs[i];
-        OptBuf b = {};
+        json_object *o = NULL;
         int r;
 
         if (qemu_console_is_serial(chr)) {
@@ -207,19 +228,15 @@ static int build_console(QemuCmd *c, size_t i, const char *alias) {
         r = build_chardev(c, chr, alias);
         if (r < 0)
                 return r;
-        opt_add(&b, "virtconsole");
-        r = virtio_serial_bus_opts(c, chr, alias, &b);
-        if (r < 0) {
-                opt_done(&b);
+        r = virtio_port_new(c, chr, alias, "virtconsole", &o);
+        if (r < 0)
                 return r;
-        }
-        opt_add(&b, "chardev=char%s,id=%s", alias, alias);
-        return cmd_device(c, &b);
+        return cmd_device(c, o);
 }
 
 /* A <channel>: a named virtio-serial port, e.g. the guest agent's. */
 static int build_channel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
-        OptBuf b = {};
+        json_object *o = NULL;
         int r;
 
         if (!streq_ptr(chr->target_type, "virtio"))
@@ -228,16 +245,12 @@ static int build_channel(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         r = build_chardev(c, chr, alias);
         if (r < 0)
                 return r;
-        opt_add(&b, "virtserialport");
-        r = virtio_serial_bus_opts(c, chr, alias, &b);
-        if (r < 0) {
-                opt_done(&b);
+        r = virtio_port_new(c, chr, alias, "virtserialport", &o);
+        if (r < 0)
                 return r;
-        }
-        opt_add(&b, "chardev=char%s,id=%s", alias, alias);
         if (chr->target_name)
-                opt_add_str(&b, "name", chr->target_name);
-        return cmd_device(c, &b);
+                prop_str(&o, "name", chr->target_name);
+        return cmd_device(c, o);
 }
 
 int qemu_build_chrs(QemuCmd *c) {
@@ -248,6 +261,7 @@ int qemu_build_chrs(QemuCmd *c) {
 
                 if (!alias)
                         return -ENOMEM;
+                cmd_at(c, QEMU_DEVICE_CHR, i);
                 if (chr->kind == DOMAIN_CHR_SERIAL)
                         r = build_serial(c, chr, alias);
                 else if (chr->kind == DOMAIN_CHR_CHANNEL)
@@ -266,6 +280,7 @@ int qemu_build_chrs(QemuCmd *c) {
  * end is the SPICE client's "usbredir" channel. */
 static int build_redirdev(QemuCmd *c, size_t i) {
         const DomainRedirdevDef *rd = &c->def->redirdevs[i];
+        json_object *o = NULL;
         char what[32];
         OptBuf b = {};
         int r;
@@ -279,23 +294,28 @@ static int build_redirdev(QemuCmd *c, size_t i) {
         r = cmd_need_device(c, "usb-redir");
         if (r < 0)
                 return r;
-        opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
-        r = cmd_opt(c, "-chardev", &b);
-        if (r < 0)
-                return r;
-        opt_add(&b, "usb-redir");
-        r = qemu_usb_bus_opts(c, &rd->addr, what, &b);
+        if (cmd_renders(c)) {
+                opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
+                r = cmd_opt(c, "-chardev", &b);
+                if (r < 0)
+                        return r;
+        }
+        o = dev_new("usb-redir", what);
+        r = qemu_usb_bus_props(c, &rd->addr, what, &o);
         if (r < 0) {
-                opt_done(&b);
+                qemu_json_putp(&o);
                 return r;
         }
-        opt_add(&b, "chardev=char%s,id=%s", what, what);
-        return cmd_device(c, &b);
+        prop_strf(&o, "chardev", "char%s", what);
+        return cmd_device(c, o);
 }
 
 int qemu_build_redirdevs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_redirdevs; i++) {
-                int r = build_redirdev(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_REDIRDEV, i);
+                r = build_redirdev(c, i);
                 if (r < 0)
                         return r;
         }

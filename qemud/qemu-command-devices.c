@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The device part of the QEMU command line: controllers, interfaces,
- * graphics, video, input, balloon, rng; and the aliases of all devices.
+/* The builders of the device families controller, interface, video,
+ * input, memballoon and rng (each device as JSON properties, see
+ * qemu-device.h), the graphics options, and the aliases of all devices.
  * Disks are in qemu-command-disks.c, serials, consoles and channels in
- * qemu-command-chr.c. Pure: see qemu-command.h. */
+ * qemu-command-chr.c, sound in qemu-command-sound.c. Pure: see
+ * qemu-command.h. */
 
 #include <inttypes.h>
 
@@ -145,8 +147,8 @@ static const char *controller_what(const DomainControllerDef *ctrl, char buf[sta
 
 static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         const char *model = qemu_pci_controller_model(c, ctrl);
-        char what[64];
-        OptBuf b = {};
+        _cleanup_(qemu_json_putp) json_object *o = NULL;
+        char what[64], id[16];
         int r;
 
         if (streq(model, "pcie-root") || streq(model, "pci-root")) {
@@ -161,26 +163,27 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 return cmd_fail(c, -EINVAL, "PCI controller index 0 must be the root");
         if (ctrl->index > 255)
                 return cmd_fail(c, -EINVAL, "PCI controller index %u is more than 255", ctrl->index);
+        snprintf(id, sizeof(id), "pci.%u", ctrl->index);
+        controller_what(ctrl, what);
         /* the chassis and port of a root port, the chassis of a bridge: the
          * definition's, else the index (unique, as QEMU needs them) */
         if (streq(model, "pcie-root-port") && c->q35) {
-                opt_add(&b, "%s,port=0x%x,chassis=%u,id=pci.%u", ctrl->model_name ?: "pcie-root-port",
-                        ctrl->has_target_port ? ctrl->target_port : ctrl->index,
-                        ctrl->has_target_chassis ? ctrl->target_chassis : ctrl->index, ctrl->index);
-        } else if (streq(model, "pci-bridge") && !c->q35)
-                opt_add(&b, "pci-bridge,chassis_nr=%u,id=pci.%u",
-                        ctrl->has_target_chassis_nr ? ctrl->target_chassis_nr : ctrl->index, ctrl->index);
-        else
+                r = qemu_pci_device_new(c, &ctrl->addr, what, ctrl->model_name ?: "pcie-root-port", id, &o);
+                if (r < 0)
+                        return r;
+                prop_int(&o, "port", ctrl->has_target_port ? ctrl->target_port : ctrl->index);
+                prop_int(&o, "chassis", ctrl->has_target_chassis ? ctrl->target_chassis : ctrl->index);
+        } else if (streq(model, "pci-bridge") && !c->q35) {
+                r = qemu_pci_device_new(c, &ctrl->addr, what, "pci-bridge", id, &o);
+                if (r < 0)
+                        return r;
+                prop_int(&o, "chassis_nr", ctrl->has_target_chassis_nr ? ctrl->target_chassis_nr : ctrl->index);
+        } else
                 return cmd_fail(c, -EOPNOTSUPP, "PCI controller model '%s' is not supported on %s",
                                 model, c->q35 ? "q35" : "pc");
-        r = qemu_pci_bus_opts(c, &ctrl->addr, controller_what(ctrl, what), &b);
-        if (r < 0) {
-                opt_done(&b);
-                return r;
-        }
         if (ctrl->target_hotplug != TRISTATE_ABSENT)
-                opt_add_bool(&b, "hotplug", ctrl->target_hotplug == TRISTATE_ON);
-        return cmd_device(c, &b);
+                prop_bool(&o, "hotplug", ctrl->target_hotplug == TRISTATE_ON);
+        return cmd_device(c, TAKE_PTR(o));
 }
 
 static const char *usb_id(unsigned index, char buf[static 16]) {
@@ -202,8 +205,8 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 { "ich9-ehci1", "ich9-usb-ehci1" },
         };
         const char *model = ctrl->model ?: (c->q35 ? "qemu-xhci" : "piix3-uhci");
+        json_object *o = NULL;
         char buf[16], what[64], type[32];
-        OptBuf b = {};
         int r;
 
         if (streq(model, "none")) {
@@ -215,76 +218,77 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         /* EHCI companions: no id of their own, their ports join the EHCI bus */
         if (startswith(model, "ich9-uhci") && model[9] >= '1' && model[9] <= '3' && !model[10]) {
                 snprintf(type, sizeof(type), "ich9-usb-uhci%c", model[9]);
-                r = qemu_pci_device_start(c, &b, &ctrl->addr, what, type);
+                r = qemu_pci_device_new(c, &ctrl->addr, what, type, NULL, &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "masterbus=%s.0,firstport=%d", usb_id(ctrl->index, buf), (model[9] - '1') * 2);
-                return cmd_device(c, &b);
+                prop_strf(&o, "masterbus", "%s.0", usb_id(ctrl->index, buf));
+                prop_int(&o, "firstport", (model[9] - '1') * 2);
+                return cmd_device(c, o);
         }
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 if (!streq(model, table[i].model))
                         continue;
-                r = qemu_pci_device_start(c, &b, &ctrl->addr, what, table[i].type);
+                r = qemu_pci_device_new(c, &ctrl->addr, what, table[i].type, usb_id(ctrl->index, buf), &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "id=%s", usb_id(ctrl->index, buf));
-                if (ctrl->ports > 0 && strstr(model, "xhci"))
-                        opt_add(&b, "p2=%u,p3=%u", ctrl->ports, ctrl->ports);
-                return cmd_device(c, &b);
+                if (ctrl->ports > 0 && strstr(model, "xhci")) {
+                        prop_int(&o, "p2", ctrl->ports);
+                        prop_int(&o, "p3", ctrl->ports);
+                }
+                return cmd_device(c, o);
         }
         return cmd_fail(c, -EOPNOTSUPP, "USB controller model '%s' is not supported", model);
 }
 
 static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, unsigned index) {
         const char *model = ctrl && ctrl->model ? ctrl->model : "lsilogic";
-        char what[64];
-        OptBuf b = {};
+        json_object *o = NULL;
+        char what[64], id[16];
         int r;
 
         snprintf(what, sizeof(what), "controller 'scsi' index %u", index);
+        snprintf(id, sizeof(id), "scsi%u", index);
         if (streq(model, "virtio-scsi")) {
-                r = qemu_pci_device_start(c, &b, ctrl ? &ctrl->addr : NULL, what, "virtio-scsi-pci");
+                r = qemu_pci_device_new(c, ctrl ? &ctrl->addr : NULL, what, "virtio-scsi-pci", id, &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "id=scsi%u", index);
                 if (ctrl && ctrl->queues > 0)
-                        opt_add(&b, "num_queues=%u", ctrl->queues);
+                        prop_int(&o, "num_queues", ctrl->queues);
                 if (ctrl && ctrl->cmd_per_lun > 0)
-                        opt_add(&b, "cmd_per_lun=%u", ctrl->cmd_per_lun);
+                        prop_int(&o, "cmd_per_lun", ctrl->cmd_per_lun);
                 if (ctrl && ctrl->max_sectors > 0)
-                        opt_add(&b, "max_sectors=%u", ctrl->max_sectors);
-                return cmd_device(c, &b);
+                        prop_int(&o, "max_sectors", ctrl->max_sectors);
+                return cmd_device(c, o);
         }
         if (!streq(model, "lsilogic"))
                 return cmd_fail(c, -EOPNOTSUPP, "SCSI controller model '%s' is not supported", model);
         if (ctrl && (ctrl->queues || ctrl->cmd_per_lun || ctrl->max_sectors))
                 return cmd_fail(c, -EINVAL, "queues, cmd_per_lun and max_sectors need model 'virtio-scsi'");
-        r = qemu_pci_device_start(c, &b, ctrl ? &ctrl->addr : NULL, what, "lsi53c895a");
+        r = qemu_pci_device_new(c, ctrl ? &ctrl->addr : NULL, what, "lsi53c895a", id, &o);
         if (r < 0)
                 return r;
-        opt_add(&b, "id=scsi%u", index);
-        return cmd_device(c, &b);
+        return cmd_device(c, o);
 }
 
 /* The q35 machine has its AHCI (ICH9) built in as controller 0, id "ide". */
 static int build_sata_controller(QemuCmd *c, const DomainControllerDef *ctrl, unsigned index) {
-        char what[64];
-        OptBuf b = {};
+        json_object *o = NULL;
+        char what[64], id[16];
         int r;
 
         if (c->q35 && index == 0)
                 return ctrl ? qemu_pci_check_builtin(c, ctrl) : 0;
         snprintf(what, sizeof(what), "controller 'sata' index %u", index);
-        r = qemu_pci_device_start(c, &b, ctrl ? &ctrl->addr : NULL, what, "ahci");
+        snprintf(id, sizeof(id), "sata%u", index);
+        r = qemu_pci_device_new(c, ctrl ? &ctrl->addr : NULL, what, "ahci", id, &o);
         if (r < 0)
                 return r;
-        opt_add(&b, "id=sata%u", index);
-        return cmd_device(c, &b);
+        return cmd_device(c, o);
 }
 
 static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
-        char what[64];
-        OptBuf b = {};
+        json_object *o = NULL;
+        char what[64], id[32];
         int r;
 
         switch (ctrl->type) {
@@ -303,13 +307,13 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                                         ctrl->index, c->q35 ? "q35" : "pc");
                 return qemu_pci_check_builtin(c, ctrl);
         case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-                r = qemu_pci_device_start(c, &b, &ctrl->addr, controller_what(ctrl, what), "virtio-serial-pci");
+                snprintf(id, sizeof(id), "virtio-serial%u", ctrl->index);
+                r = qemu_pci_device_new(c, &ctrl->addr, controller_what(ctrl, what), "virtio-serial-pci", id, &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "id=virtio-serial%u", ctrl->index);
                 if (ctrl->ports > 0)
-                        opt_add(&b, "max_ports=%u", ctrl->ports);
-                return cmd_device(c, &b);
+                        prop_int(&o, "max_ports", ctrl->ports);
+                return cmd_device(c, o);
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "controller type %d is not supported", (int) ctrl->type);
         }
@@ -379,15 +383,18 @@ int qemu_build_controllers(QemuCmd *c) {
         /* bridges and root ports first, so that they are there for the rest */
         for (size_t i = 0; i < def->n_controllers; i++)
                 if (def->controllers[i].type == DOMAIN_CONTROLLER_PCI) {
+                        cmd_at(c, QEMU_DEVICE_CONTROLLER, i);
                         r = build_pci_controller(c, &def->controllers[i]);
                         if (r < 0)
                                 return r;
                 }
         for (size_t i = 0; i < def->n_controllers; i++) {
+                cmd_at(c, QEMU_DEVICE_CONTROLLER, i);
                 r = build_controller(c, &def->controllers[i]);
                 if (r < 0)
                         return r;
         }
+        cmd_at(c, QEMU_DEVICE_CONTROLLER, QEMU_DEVICE_IMPLICIT);
         if (needs_usb(def)) {
                 const DomainControllerDef *usb = qemu_find_controller(def, DOMAIN_CONTROLLER_USB, 0);
                 DomainControllerDef dflt = { .type = DOMAIN_CONTROLLER_USB };
@@ -423,22 +430,16 @@ static const char *net_device_type(const char *model) {
         return NULL;
 }
 
-static int build_net(QemuCmd *c, size_t i) {
+/* The host side of an interface: user networking or the tap the driver
+ * opened. Hot-plug passes the tap by name instead (getfd, netdev_add). */
+static int build_netdev(QemuCmd *c, size_t i) {
         const DomainNetDef *net = &c->def->nets[i];
-        const char *type = net_device_type(net->model);
-        const uint8_t *m = net->mac;
-        char what[64];
         OptBuf b = {};
         int r, fd;
 
-        if (!type)
-                return cmd_fail(c, -EOPNOTSUPP, "interface model '%s' is not supported", net->model);
-        switch (net->type) {
-        case DOMAIN_NET_USER:
+        if (net->type == DOMAIN_NET_USER)
                 opt_add(&b, "user,id=hostnet%zu", i);
-                break;
-        case DOMAIN_NET_NETWORK:
-        case DOMAIN_NET_BRIDGE:
+        else {
                 fd = i < c->params->n_tap_fds && c->params->tap_fds ? c->params->tap_fds[i] : -1;
                 if (fd < 0)
                         return cmd_fail(c, -EINVAL, "interface %zu has no tap fd", i);
@@ -446,27 +447,45 @@ static int build_net(QemuCmd *c, size_t i) {
                 if (r < 0)
                         return r;
                 opt_add(&b, "tap,fd=%d,id=hostnet%zu", fd, i);
-                break;
-        default:
-                return cmd_fail(c, -EOPNOTSUPP, "interface type %d is not supported", (int) net->type);
         }
-        r = cmd_opt(c, "-netdev", &b);
-        if (r < 0)
-                return r;
+        return cmd_opt(c, "-netdev", &b);
+}
+
+static int build_net(QemuCmd *c, size_t i) {
+        const DomainNetDef *net = &c->def->nets[i];
+        const char *type = net_device_type(net->model);
+        const uint8_t *m = net->mac;
+        json_object *o = NULL;
+        char what[64], id[32];
+        int r;
+
+        if (!type)
+                return cmd_fail(c, -EOPNOTSUPP, "interface model '%s' is not supported", net->model);
+        if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_NETWORK && net->type != DOMAIN_NET_BRIDGE)
+                return cmd_fail(c, -EOPNOTSUPP, "interface type %d is not supported", (int) net->type);
+        if (cmd_renders(c)) {
+                r = build_netdev(c, i);
+                if (r < 0)
+                        return r;
+        }
         snprintf(what, sizeof(what), "interface %zu", i);
-        r = qemu_pci_device_start(c, &b, &net->addr, what, type);
+        snprintf(id, sizeof(id), "net%zu", i);
+        r = qemu_pci_device_new(c, &net->addr, what, type, id, &o);
         if (r < 0)
                 return r;
-        opt_add(&b, "netdev=hostnet%zu,id=net%zu", i, i);
-        opt_add(&b, "mac=%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+        prop_strf(&o, "netdev", "hostnet%zu", i);
+        prop_strf(&o, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
         if (net->boot_order > 0)
-                opt_add(&b, "bootindex=%u", net->boot_order);
-        return cmd_device(c, &b);
+                prop_int(&o, "bootindex", net->boot_order);
+        return cmd_device(c, o);
 }
 
 int qemu_build_nets(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_nets; i++) {
-                int r = build_net(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_NET, i);
+                r = build_net(c, i);
                 if (r < 0)
                         return r;
         }
@@ -581,10 +600,11 @@ int qemu_build_graphics(QemuCmd *c) {
 static int build_video(QemuCmd *c, size_t i, bool primary) {
         const DomainVideoDef *v = &c->def->videos[i];
         const char *model = v->model ?: "vga", *type;
+        _cleanup_(qemu_json_putp) json_object *o = NULL;
         char what[32];
-        OptBuf b = {};
         int r;
 
+        cmd_at(c, QEMU_DEVICE_VIDEO, i);
         if (streq(model, "none"))
                 return 0;
         if (!primary && (streq(model, "vga") || streq(model, "cirrus")))
@@ -593,8 +613,7 @@ static int build_video(QemuCmd *c, size_t i, bool primary) {
         if (streq(model, "ramfb")) {
                 if (v->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "video model 'ramfb' is no PCI device: it has no <address>");
-                opt_add(&b, "ramfb,id=video%zu", i);
-                return cmd_device(c, &b);
+                return cmd_device(c, dev_new("ramfb", what));
         }
         if (streq(model, "vga") || streq(model, "cirrus"))
                 type = streq(model, "vga") ? "VGA" : "cirrus-vga";
@@ -606,26 +625,23 @@ static int build_video(QemuCmd *c, size_t i, bool primary) {
                 type = "bochs-display";
         else
                 return cmd_fail(c, -EOPNOTSUPP, "video model '%s' is not supported", model);
-        r = qemu_pci_device_start(c, &b, &v->addr, what, type);
+        if (!streq(model, "qxl") && (v->ram > 0 || v->vgamem > 0))
+                return cmd_fail(c, -EINVAL, "%s: ram and vgamem are for video model 'qxl' only", what);
+        r = qemu_pci_device_new(c, &v->addr, what, type, what, &o);
         if (r < 0)
                 return r;
-        opt_add(&b, "id=video%zu", i);
         if ((streq(model, "vga") || streq(model, "cirrus")) && v->vram > 0)
-                opt_add(&b, "vgamem_mb=%u", MAX(v->vram / 1024, 1u));
-        if (!streq(model, "qxl") && (v->ram > 0 || v->vgamem > 0)) {
-                opt_done(&b);
-                return cmd_fail(c, -EINVAL, "%s: ram and vgamem are for video model 'qxl' only", what);
-        }
+                prop_int(&o, "vgamem_mb", MAX(v->vram / 1024, 1u));
         /* QXL's memory bars: ram (with the VGA framebuffer), vram (surfaces) */
         if (streq(model, "qxl") && v->ram > 0)
-                opt_add(&b, "ram_size=%" PRIu64, (uint64_t) v->ram * 1024);
+                prop_int(&o, "ram_size", (int64_t) v->ram * 1024);
         if (streq(model, "qxl") && v->vram > 0)
-                opt_add(&b, "vram_size=%" PRIu64, (uint64_t) v->vram * 1024);
+                prop_int(&o, "vram_size", (int64_t) v->vram * 1024);
         if (streq(model, "qxl") && v->vgamem > 0)
-                opt_add(&b, "vgamem_mb=%u", MAX(v->vgamem / 1024, 1u));
+                prop_int(&o, "vgamem_mb", MAX(v->vgamem / 1024, 1u));
         if ((streq(model, "virtio") || streq(model, "qxl")) && v->heads > 0)
-                opt_add(&b, "max_outputs=%u", v->heads);
-        return cmd_device(c, &b);
+                prop_int(&o, "max_outputs", v->heads);
+        return cmd_device(c, TAKE_PTR(o));
 }
 
 /* The primary adapter goes first: it is the one the firmware shows. */
@@ -650,14 +666,14 @@ int qemu_build_videos(QemuCmd *c) {
 
 /* ---- input ---- */
 
-/* "bus=usb.0[,port=1.2]": the bus of USB controller N is "usb.0" for 0,
- * "usbN.0" else (see usb_id()). */
-int qemu_usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b) {
+/* "bus": "usb.0" (and "port": "1.2"): the bus of USB controller N is
+ * "usb.0" for 0, "usbN.0" else (see usb_id()). */
+int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o) {
         const DomainControllerDef *usb;
-        char buf[16];
+        char buf[16], port[DOMAIN_USB_PORT_DEPTH * 4 + 1] = "";
 
         if (a->type == DOMAIN_ADDRESS_NONE) {
-                opt_add(b, "bus=usb.0");
+                prop_str(o, "bus", "usb.0");
                 return 0;
         }
         if (a->type != DOMAIN_ADDRESS_USB)
@@ -668,12 +684,14 @@ int qemu_usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what
         if ((!usb && a->bus != 0) || (usb && streq_ptr(usb->model, "none")))
                 return cmd_fail(c, -EINVAL, "%s: its <address> names USB bus %u, which has no controller", what,
                                 a->bus);
-        opt_add(b, "bus=%s.0", usb_id(a->bus, buf));
-        if (a->n_usb_port > 0) {
-                opt_add(b, "port=%u", a->usb_port[0]);
-                for (size_t k = 1; k < a->n_usb_port && k < DOMAIN_USB_PORT_DEPTH; k++)
-                        opt_append(b, ".%u", a->usb_port[k]);
+        prop_strf(o, "bus", "%s.0", usb_id(a->bus, buf));
+        /* a path of hub ports, a string for QEMU ("1.2") */
+        for (size_t k = 0; k < a->n_usb_port && k < DOMAIN_USB_PORT_DEPTH; k++) {
+                size_t n = strlen(port);
+                snprintf(port + n, sizeof(port) - n, "%s%u", k ? "." : "", a->usb_port[k]);
         }
+        if (port[0])
+                prop_str(o, "port", port);
         return 0;
 }
 
@@ -681,8 +699,8 @@ static int build_input(QemuCmd *c, size_t i) {
         const DomainInputDef *in = &c->def->inputs[i];
         const char *type = in->type ?: "";
         const char *bus = in->bus ?: (streq(type, "tablet") ? "usb" : "ps2");
+        json_object *o = NULL;
         char what[32], dev[32];
-        OptBuf b = {};
         int r;
 
         if (!streq(type, "mouse") && !streq(type, "keyboard") && !streq(type, "tablet"))
@@ -696,27 +714,29 @@ static int build_input(QemuCmd *c, size_t i) {
                 return 0;       /* the i8042 of pc and q35 provides both */
         }
         if (streq(bus, "usb")) {
-                opt_add(&b, "usb-%s", streq(type, "keyboard") ? "kbd" : type);
-                r = qemu_usb_bus_opts(c, &in->addr, what, &b);
+                snprintf(dev, sizeof(dev), "usb-%s", streq(type, "keyboard") ? "kbd" : type);
+                o = dev_new(dev, what);
+                r = qemu_usb_bus_props(c, &in->addr, what, &o);
                 if (r < 0) {
-                        opt_done(&b);
+                        qemu_json_putp(&o);
                         return r;
                 }
-                opt_add(&b, "id=input%zu", i);
         } else if (streq(bus, "virtio")) {
                 snprintf(dev, sizeof(dev), "virtio-%s-pci", type);
-                r = qemu_pci_device_start(c, &b, &in->addr, what, dev);
+                r = qemu_pci_device_new(c, &in->addr, what, dev, what, &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "id=input%zu", i);
         } else
                 return cmd_fail(c, -EOPNOTSUPP, "input bus '%s' is not supported", bus);
-        return cmd_device(c, &b);
+        return cmd_device(c, o);
 }
 
 int qemu_build_inputs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_inputs; i++) {
-                int r = build_input(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_INPUT, i);
+                r = build_input(c, i);
                 if (r < 0)
                         return r;
         }
@@ -727,58 +747,63 @@ int qemu_build_inputs(QemuCmd *c) {
 
 int qemu_build_memballoon(QemuCmd *c) {
         const DomainMemballoonDef *m = &c->def->memballoon;
-        OptBuf b = {};
+        json_object *o = NULL;
+        int r;
 
+        cmd_at(c, QEMU_DEVICE_MEMBALLOON, 0);
         if (!m->present || streq_ptr(m->model, "none")) {
                 if (m->present && m->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "memballoon model 'none' has no <address>");
                 return 0;
         }
-        int r;
-
         if (m->model && !streq(m->model, "virtio"))
                 return cmd_fail(c, -EOPNOTSUPP, "memballoon model '%s' is not supported", m->model);
-        r = qemu_pci_device_start(c, &b, &m->addr, "memballoon", "virtio-balloon-pci");
+        r = qemu_pci_device_new(c, &m->addr, "memballoon", "virtio-balloon-pci", "balloon0", &o);
         if (r < 0)
                 return r;
-        opt_add(&b, "id=balloon0");
-        return cmd_device(c, &b);
+        return cmd_device(c, o);
 }
 
 static int build_rng(QemuCmd *c, size_t i) {
         const DomainRngDef *rng = &c->def->rngs[i];
         const char *backend = rng->backend_model ?: "random";
-        char what[32];
-        OptBuf b = {};
+        json_object *o = NULL;
+        char what[32], obj[48];
         int r;
 
         if (rng->model && !streq(rng->model, "virtio"))
                 return cmd_fail(c, -EOPNOTSUPP, "rng model '%s' is not supported", rng->model);
-        if (streq(backend, "random")) {
-                opt_add(&b, "rng-random,id=objrng%zu", i);
-                opt_add_str(&b, "filename", rng->backend_path ?: "/dev/urandom");
-        } else if (streq(backend, "builtin"))
-                opt_add(&b, "rng-builtin,id=objrng%zu", i);
-        else
-                return cmd_fail(c, -EOPNOTSUPP, "rng backend '%s' is not supported", backend);
-        r = cmd_opt(c, "-object", &b);
-        if (r < 0)
-                return r;
         snprintf(what, sizeof(what), "rng%zu", i);
-        r = qemu_pci_device_start(c, &b, &rng->addr, what, "virtio-rng-pci");
+        snprintf(obj, sizeof(obj), "obj%s", what);
+        if (streq(backend, "random")) {
+                o = props_new("qom-type", "rng-random");
+                prop_str(&o, "id", obj);
+                prop_str(&o, "filename", rng->backend_path ?: "/dev/urandom");
+        } else if (streq(backend, "builtin")) {
+                o = props_new("qom-type", "rng-builtin");
+                prop_str(&o, "id", obj);
+        } else
+                return cmd_fail(c, -EOPNOTSUPP, "rng backend '%s' is not supported", backend);
+        r = cmd_object(c, o);
         if (r < 0)
                 return r;
-        opt_add(&b, "rng=objrng%zu,id=rng%zu", i, i);
+        r = qemu_pci_device_new(c, &rng->addr, what, "virtio-rng-pci", what, &o);
+        if (r < 0)
+                return r;
+        prop_str(&o, "rng", obj);
         if (rng->rate_bytes > 0)
-                opt_add(&b, "max-bytes=%u", rng->rate_bytes);
+                prop_int(&o, "max-bytes", rng->rate_bytes);
         if (rng->rate_period > 0)
-                opt_add(&b, "period=%u", rng->rate_period);
-        return cmd_device(c, &b);
+                prop_int(&o, "period", rng->rate_period);
+        return cmd_device(c, o);
 }
 
 int qemu_build_rngs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_rngs; i++) {
-                int r = build_rng(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_RNG, i);
+                r = build_rng(c, i);
                 if (r < 0)
                         return r;
         }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Disks on the QEMU command line: their addresses and aliases (from the
- * target name), the -blockdev nodes (protocol, format, throttle filter), the
- * throttle groups of <iotune>, and the -device on the right bus.
- * Pure: see qemu-command.h. */
+/* The builder of the disk family: their addresses and aliases (from the
+ * target name), the blockdev nodes (protocol, format, throttle filter), the
+ * throttle-group objects of <iotune>, and the device on the right bus, all
+ * as JSON properties (see qemu-device.h). Pure: see qemu-command.h. */
 
 #include <inttypes.h>
 
@@ -163,22 +163,30 @@ int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, cha
 
 /* ---- disks ---- */
 
-static void opt_add_cache(OptBuf *b, DomainDiskCache cache) {
+/* The host-side half of the cache mode: BlockdevCacheOptions. */
+static void prop_cache(json_object **o, DomainDiskCache cache) {
+        json_object *cc;
+        bool direct, no_flush;
+
         switch (cache) {
         case DOMAIN_DISK_CACHE_NONE:
         case DOMAIN_DISK_CACHE_DIRECTSYNC:
-                opt_add(b, "cache.direct=on,cache.no-flush=off");
+                direct = true, no_flush = false;
                 break;
         case DOMAIN_DISK_CACHE_WRITETHROUGH:
         case DOMAIN_DISK_CACHE_WRITEBACK:
-                opt_add(b, "cache.direct=off,cache.no-flush=off");
+                direct = false, no_flush = false;
                 break;
         case DOMAIN_DISK_CACHE_UNSAFE:
-                opt_add(b, "cache.direct=off,cache.no-flush=on");
+                direct = false, no_flush = true;
                 break;
         default:
-                break;
+                return;
         }
+        cc = json_object_new_object();
+        prop_bool(&cc, "direct", direct);
+        prop_bool(&cc, "no-flush", no_flush);
+        prop_take(o, "cache", cc);
 }
 
 /* The guest-visible half of the cache mode. */
@@ -216,32 +224,32 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 [DOMAIN_DISK_IO_URING] = "io_uring",
         };
         const char *discard = domain_disk_discard_to_string(disk->discard);
-        OptBuf b = {};
+        json_object *o = props_new("driver", disk_protocol(disk));
         int r;
 
-        opt_add(&b, "driver=%s", disk_protocol(disk));
-        opt_add_str(&b, "filename", disk->src);
-        opt_add(&b, "node-name=%s-file", alias);
-        opt_add_cache(&b, disk->cache);
+        prop_str(&o, "filename", disk->src);
+        prop_strf(&o, "node-name", "%s-file", alias);
+        prop_cache(&o, disk->cache);
         if ((unsigned) disk->io < _DOMAIN_DISK_IO_MAX && aio[disk->io])
-                opt_add(&b, "aio=%s", aio[disk->io]);
+                prop_str(&o, "aio", aio[disk->io]);
         if (disk_readonly(disk))
-                opt_add(&b, "read-only=on");
+                prop_bool(&o, "read-only", true);
         /* the guest's TRIM goes down to the file only if both nodes pass it on */
         if (discard)
-                opt_add(&b, "discard=%s", discard);
-        r = cmd_opt(c, "-blockdev", &b);
+                prop_str(&o, "discard", discard);
+        r = cmd_blockdev(c, o);
         if (r < 0)
                 return r;
 
-        opt_add(&b, "driver=%s", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
-        opt_add(&b, "node-name=%s-fmt,file=%s-file", alias, alias);
-        opt_add_cache(&b, disk->cache);
+        o = props_new("driver", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        prop_strf(&o, "node-name", "%s-fmt", alias);
+        prop_strf(&o, "file", "%s-file", alias);
+        prop_cache(&o, disk->cache);
         if (disk_readonly(disk))
-                opt_add(&b, "read-only=on");
+                prop_bool(&o, "read-only", true);
         if (discard)
-                opt_add(&b, "discard=%s", discard);
-        return cmd_opt(c, "-blockdev", &b);
+                prop_str(&o, "discard", discard);
+        return cmd_blockdev(c, o);
 }
 
 static bool group_name_is_valid(const char *s) {
@@ -289,37 +297,42 @@ static int build_throttle(QemuCmd *c, size_t i, const char *alias) {
                 const char *name;
                 uint64_t v;
         } limits[] = {
-                { "bps-total", t->total_bytes_sec },   { "bps-read", t->read_bytes_sec },
-                { "bps-write", t->write_bytes_sec },   { "iops-total", t->total_iops_sec },
-                { "iops-read", t->read_iops_sec },     { "iops-write", t->write_iops_sec },
-                { "bps-total-max", t->total_bytes_sec_max }, { "bps-read-max", t->read_bytes_sec_max },
-                { "bps-write-max", t->write_bytes_sec_max }, { "iops-total-max", t->total_iops_sec_max },
-                { "iops-read-max", t->read_iops_sec_max },   { "iops-write-max", t->write_iops_sec_max },
-                { "iops-size", t->size_iops_sec },
+                { "x-bps-total", t->total_bytes_sec },   { "x-bps-read", t->read_bytes_sec },
+                { "x-bps-write", t->write_bytes_sec },   { "x-iops-total", t->total_iops_sec },
+                { "x-iops-read", t->read_iops_sec },     { "x-iops-write", t->write_iops_sec },
+                { "x-bps-total-max", t->total_bytes_sec_max }, { "x-bps-read-max", t->read_bytes_sec_max },
+                { "x-bps-write-max", t->write_bytes_sec_max }, { "x-iops-total-max", t->total_iops_sec_max },
+                { "x-iops-read-max", t->read_iops_sec_max },   { "x-iops-write-max", t->write_iops_sec_max },
+                { "x-iops-size", t->size_iops_sec },
         };
         const char *group = t->group_name ?: alias;
-        OptBuf b = {};
+        json_object *o;
         int r;
 
         r = check_iotune(c, disk);
         if (r < 0)
                 return r;
         if (!throttle_group_seen(c->def, i)) {
-                opt_add(&b, "throttle-group,id=throttle-%s", group);
+                o = props_new("qom-type", "throttle-group");
+                prop_strf(&o, "id", "throttle-%s", group);
                 for (size_t k = 0; k < ELEMENTSOF(limits); k++)
                         if (limits[k].v > 0)
-                                opt_add(&b, "x-%s=%" PRIu64, limits[k].name, limits[k].v);
-                r = cmd_opt(c, "-object", &b);
+                                prop_int(&o, limits[k].name, (int64_t) limits[k].v);
+                r = cmd_object(c, o);
                 if (r < 0)
                         return r;
         }
-        opt_add(&b, "driver=throttle,node-name=%s-throttle,throttle-group=throttle-%s,file=%s-fmt",
-                alias, group, alias);
-        return cmd_opt(c, "-blockdev", &b);
+        o = props_new("driver", "throttle");
+        prop_strf(&o, "node-name", "%s-throttle", alias);
+        prop_strf(&o, "throttle-group", "throttle-%s", group);
+        prop_strf(&o, "file", "%s-fmt", alias);
+        return cmd_blockdev(c, o);
 }
 
-static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDiskAddr *a, OptBuf *b) {
+static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDiskAddr *a, const char *alias,
+                           json_object **ret) {
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
+        json_object *o;
 
         switch (a->bus) {
         case DOMAIN_DISK_BUS_VIRTIO: {
@@ -328,42 +341,50 @@ static int disk_device_bus(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 if (cd)
                         return cmd_fail(c, -EINVAL, "disk %s: a CD-ROM cannot be on the virtio bus", disk->dst);
                 snprintf(what, sizeof(what), "disk %s", disk->dst);
-                opt_add(b, "virtio-blk-pci");
-                return qemu_pci_bus_opts(c, &disk->addr, what, b);
+                return qemu_pci_device_new(c, &disk->addr, what, "virtio-blk-pci", alias, ret);
         }
         case DOMAIN_DISK_BUS_SATA:
-                opt_add(b, "%s", cd ? "ide-cd" : "ide-hd");
+                o = dev_new(cd ? "ide-cd" : "ide-hd", alias);
                 if (c->q35 && a->controller == 0)
-                        opt_add(b, "bus=ide.%u", a->unit);
+                        prop_strf(&o, "bus", "ide.%u", a->unit);
                 else
-                        opt_add(b, "bus=sata%u.%u", a->controller, a->unit);
-                return 0;
+                        prop_strf(&o, "bus", "sata%u.%u", a->controller, a->unit);
+                break;
         case DOMAIN_DISK_BUS_IDE:
                 if (c->q35)
                         return cmd_fail(c, -EOPNOTSUPP, "disk %s: the q35 machine has no IDE bus, use sata",
                                         disk->dst);
                 if (a->controller > 0)
                         return cmd_fail(c, -EINVAL, "disk %s: IDE has only 4 units (hda..hdd)", disk->dst);
-                opt_add(b, "%s,bus=ide.%u,unit=%u", cd ? "ide-cd" : "ide-hd", a->bus_nr, a->unit);
-                return 0;
+                o = dev_new(cd ? "ide-cd" : "ide-hd", alias);
+                prop_strf(&o, "bus", "ide.%u", a->bus_nr);
+                prop_int(&o, "unit", a->unit);
+                break;
         case DOMAIN_DISK_BUS_SCSI:
-                opt_add(b, "%s,bus=scsi%u.0", cd ? "scsi-cd" : "scsi-hd", a->controller);
-                if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi"))
-                        opt_add(b, "channel=%u,scsi-id=%u,lun=%u", a->bus_nr, a->target, a->unit);
-                else
-                        opt_add(b, "scsi-id=%u", a->unit);
-                return 0;
+                o = dev_new(cd ? "scsi-cd" : "scsi-hd", alias);
+                prop_strf(&o, "bus", "scsi%u.0", a->controller);
+                if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi")) {
+                        prop_int(&o, "channel", a->bus_nr);
+                        prop_int(&o, "scsi-id", a->target);
+                        prop_int(&o, "lun", a->unit);
+                } else
+                        prop_int(&o, "scsi-id", a->unit);
+                break;
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "disk %s: bus %d is not supported", disk->dst, (int) a->bus);
         }
+        if (!o)
+                return -ENOMEM;
+        *ret = o;
+        return 0;
 }
 
 static int build_disk(QemuCmd *c, size_t i) {
         const DomainDiskDef *disk = &c->def->disks[i];
         _cleanup_free_ char *alias = NULL;
         const char *wc = cache_write_cache(disk->cache);
+        json_object *o = NULL;
         QemuDiskAddr a;
-        OptBuf b = {};
         int r;
 
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
@@ -379,23 +400,21 @@ static int build_disk(QemuCmd *c, size_t i) {
                 if (r < 0)
                         return r;
         }
-        r = disk_device_bus(c, disk, &a, &b);
-        if (r < 0) {
-                opt_done(&b);
+        r = disk_device_new(c, disk, &a, alias, &o);
+        if (r < 0)
                 return r;
-        }
         if (disk->src)
-                opt_add(&b, "drive=%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
-        opt_add(&b, "id=%s", alias);
+                prop_strf(&o, "drive", "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
         if (disk->serial)
-                opt_add_str(&b, "serial", disk->serial);
+                prop_str(&o, "serial", disk->serial);
         if (disk->boot_order > 0)
-                opt_add(&b, "bootindex=%u", disk->boot_order);
+                prop_int(&o, "bootindex", disk->boot_order);
+        /* an OnOffAuto: a string */
         if (wc && disk->src)
-                opt_add(&b, "write-cache=%s", wc);
+                prop_str(&o, "write-cache", wc);
         if (disk->shareable)
-                opt_add(&b, "share-rw=on");
-        return cmd_device(c, &b);
+                prop_bool(&o, "share-rw", true);
+        return cmd_device(c, o);
 }
 
 /* Two disks in one place (one given by its <address>, one by its target
@@ -435,6 +454,7 @@ int qemu_build_disks(QemuCmd *c) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->def->n_disks; i++) {
+                cmd_at(c, QEMU_DEVICE_DISK, i);
                 r = build_disk(c, i);
                 if (r < 0)
                         return r;

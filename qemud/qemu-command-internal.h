@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Shared between qemu-command.c (machine, CPU, memory, clock, boot),
- * qemu-command-disks.c, qemu-command-chr.c (serials, consoles, channels,
- * redirdevs), qemu-command-sound.c (audiodevs, sound cards),
- * qemu-command-devices.c (everything else given with -device) and
- * qemu-command-pci.c (bus= and addr= of PCI devices). Not for other users. */
+/* Shared between the parts of the QEMU command line builder, not for other
+ * users: qemu-command.c (qemu_command_build() and the toolkit: option
+ * strings, JSON properties, the argv), qemu-command-machine.c (machine,
+ * CPU, memory, clock, boot, display), qemu-device.c (the walk over all
+ * devices, and their data for hot-plug), and the builders of the device
+ * families: qemu-command-disks.c, qemu-command-chr.c (serials, consoles,
+ * channels, redirdevs), qemu-command-sound.c (audiodevs, sound cards),
+ * qemu-command-devices.c (controllers, interfaces, graphics, video, input,
+ * memballoon, rng) and qemu-command-pci.c (bus and addr of PCI devices). */
+
+#include <json-c/json.h>
 
 #include "qemu-command.h"
+#include "qemu-device.h"
 
 /* One comma-separated option string ("virtio-blk-pci,drive=x,id=y"). Appends
  * never fail: running out of memory is remembered and reported once, by
@@ -30,6 +37,45 @@ void opt_add_str(OptBuf *b, const char *key, const char *value);
 void opt_add_bool(OptBuf *b, const char *key, bool on);
 void opt_done(OptBuf *b);
 
+/* ---- properties as data: a JSON object with QAPI's types (numbers as
+ * numbers, booleans as booleans), as -device/-blockdev/-object take them in
+ * their JSON form and QMP's device_add/blockdev-add/object-add as arguments.
+ * The setters leave a NULL *o as it is; out of memory they free the object
+ * and set *o to NULL, which its consumer (cmd_device()...) reports. */
+json_object *props_new(const char *key, const char *value);   /* {key: value}, or {} for value NULL */
+json_object *dev_new(const char *driver, const char *id);     /* {"driver", "id"}: id may be NULL */
+void prop_str(json_object **o, const char *key, const char *value);
+void prop_strf(json_object **o, const char *key, const char *fmt, ...) _printf_(3, 4);
+void prop_int(json_object **o, const char *key, int64_t v);
+void prop_bool(json_object **o, const char *key, bool v);
+/* Adds v (consumed) under key: a nested object or array. */
+void prop_take(json_object **o, const char *key, json_object *v);
+
+static inline void qemu_json_putp(json_object **o) {
+        if (*o)
+                json_object_put(*o);
+}
+
+/* What qemu_device_props() collects instead of an argv: each object,
+ * blockdev node and device with the device of the definition it is for. */
+typedef enum QemuDeviceArg {
+        QEMU_DEVICE_ARG_OBJECT,
+        QEMU_DEVICE_ARG_BLOCKDEV,
+        QEMU_DEVICE_ARG_DEVICE,
+} QemuDeviceArg;
+
+typedef struct QemuDeviceEntry {
+        QemuDeviceFamily family;
+        size_t index;
+        QemuDeviceArg kind;
+        json_object *args;
+} QemuDeviceEntry;
+
+typedef struct QemuDeviceList {
+        QemuDeviceEntry *entries;
+        size_t n;
+} QemuDeviceList;
+
 typedef struct QemuCmd {
         const DomainDef *def;
         const QemuCaps *caps;
@@ -38,6 +84,12 @@ typedef struct QemuCmd {
         bool q35;               /* else i440fx */
         bool pci_pin_root;      /* some device has its root-bus slot given: the builder places the rest */
         uint32_t root_slots;    /* root-bus slots taken: the machine's, given, or placed so far */
+
+        /* Not NULL: only the devices are built, into this list (no argv,
+         * no host side given as strings: netdevs, chardevs, audiodevs). */
+        QemuDeviceList *collect;
+        QemuDeviceFamily family;        /* the device being built, see cmd_at() */
+        size_t index;
 
         char **argv;
         size_t n_argv, n_alloc;
@@ -49,9 +101,21 @@ int cmd_arg(QemuCmd *c, const char *arg);
 int cmd_argf(QemuCmd *c, const char *fmt, ...) _printf_(2, 3);
 /* Adds "option" and the option string; consumes b. */
 int cmd_opt(QemuCmd *c, const char *option, OptBuf *b);
-/* Adds "-device" and b, after checking that QEMU has the device type (the
- * text up to the first comma); consumes b. */
-int cmd_device(QemuCmd *c, OptBuf *b);
+/* Adds "-device" and dev in JSON, after checking that QEMU has its
+ * driver; consumes dev (NULL: -ENOMEM). */
+int cmd_device(QemuCmd *c, json_object *dev);
+/* "-blockdev" and "-object" in JSON; consume their argument (NULL: -ENOMEM). */
+int cmd_blockdev(QemuCmd *c, json_object *node);
+int cmd_object(QemuCmd *c, json_object *obj);
+/* Names the device of the definition that the next cmd_device(),
+ * cmd_blockdev() and cmd_object() are for (QEMU_DEVICE_IMPLICIT: one the
+ * builder adds). Every family's loop calls it before each device. */
+void cmd_at(QemuCmd *c, QemuDeviceFamily family, size_t index);
+/* Whether an argv is being built: the host side of devices given as
+ * strings (-netdev, -chardev, -audiodev) is built only then. */
+static inline bool cmd_renders(const QemuCmd *c) {
+        return !c->collect;
+}
 int cmd_add_fd(QemuCmd *c, int fd);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything
  * else InvalidArg) and returns r. */
@@ -70,11 +134,11 @@ static inline const char *root_bus(const QemuCmd *c) {
 }
 
 /* PCI placement (qemu-command-pci.c). qemu_pci_plan() notes the slots the
- * definition gives, before any device is built; qemu_pci_bus_opts() then
- * appends "bus=B[,addr=0xS[.0xF]][,multifunction=on|off]" for a device with
+ * definition gives, before any device is built; qemu_pci_bus_props() then
+ * sets "bus" (and "addr": "0xS[.0xF]", "multifunction") of a device with
  * that address (NULL or none: the root bus). what names the device in errors. */
 void qemu_pci_plan(QemuCmd *c);
-int qemu_pci_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b);
+int qemu_pci_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o);
 /* A controller the machine has built in may repeat its fixed address, no other. */
 int qemu_pci_check_builtin(QemuCmd *c, const DomainControllerDef *ctrl);
 /* The model of a PCI controller, with the machine's defaults. */
@@ -82,8 +146,9 @@ const char *qemu_pci_controller_model(const QemuCmd *c, const DomainControllerDe
 
 const DomainControllerDef *qemu_find_controller(const DomainDef *def, DomainControllerType type, unsigned index);
 bool qemu_has_controller_type(const DomainDef *def, DomainControllerType type);
-/* "TYPE,bus=...[,addr=...]": the start of every PCI -device; b is emptied on failure. */
-int qemu_pci_device_start(QemuCmd *c, OptBuf *b, const DomainDeviceAddress *a, const char *what, const char *type);
+/* {"driver", "id", "bus", "addr"...}: the start of every PCI device (id may be NULL). */
+int qemu_pci_device_new(QemuCmd *c, const DomainDeviceAddress *a, const char *what, const char *driver,
+                        const char *id, json_object **ret);
 
 /* Disk addressing (qemu-command-disks.c). */
 typedef struct QemuDiskAddr {
@@ -104,11 +169,22 @@ char *qemu_chr_alias(const DomainDef *def, size_t i);
 /* The socket path of a unix chardev without one (a <channel> the driver places). */
 int qemu_chr_auto_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
 
-/* "bus=usbN.0[,port=P]" of a USB device; no address: controller 0. */
-int qemu_usb_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b);
+/* "bus": "usbN.0" (and "port": "P[.P...]") of a USB device; no address: controller 0. */
+int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o);
 /* Whether the domain has a SPICE display (spicevmc and the spice audiodev need one). */
 bool qemu_has_spice(const DomainDef *def);
 
+/* The machine and everything else but the devices (qemu-command-machine.c):
+ * the options from -name to -boot, and the display options that follow
+ * the devices. qemu_resolve_machine() gives the canonical machine type
+ * (from caps) and sets c->q35. */
+int qemu_resolve_machine(QemuCmd *c, const char **ret);
+int qemu_build_machine_options(QemuCmd *c);
+int qemu_build_display(QemuCmd *c);
+
+/* Every device, in command line order (qemu-device.c): the one walk that
+ * both qemu_command_build() and qemu_device_props() take. */
+int qemu_build_devices(QemuCmd *c);
 int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);
 int qemu_build_nets(QemuCmd *c);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Where each PCI device goes on the QEMU command line: "bus=" and, when the
- * definition gives an <address type='pci'/>, "addr=" (and multifunction=).
+/* Where each PCI device goes: its "bus" and, when the definition gives an
+ * <address type='pci'/>, its "addr" (and "multifunction").
  * A device without an address goes on the root bus where QEMU puts it, in
  * argv order; but as soon as one device has its root-bus slot given, the
  * others get theirs from the builder (the lowest slot nobody asked for), so
@@ -92,26 +92,26 @@ void qemu_pci_plan(QemuCmd *c) {
 
 /* QEMU's own choice for a device without an address would be the lowest
  * free slot of the root bus: so is ours, skipping the slots given. */
-static int place_on_root(QemuCmd *c, const char *what, OptBuf *b) {
-        opt_add(b, "bus=%s", root_bus(c));
+static int place_on_root(QemuCmd *c, const char *what, json_object **o) {
+        prop_str(o, "bus", root_bus(c));
         if (!c->pci_pin_root)
                 return 0;
         for (unsigned slot = 1; slot < 32; slot++) {
                 if (c->root_slots & (UINT32_C(1) << slot))
                         continue;
                 c->root_slots |= UINT32_C(1) << slot;
-                opt_add(b, "addr=0x%x", slot);
+                prop_strf(o, "addr", "0x%x", slot);
                 return 0;
         }
         return cmd_fail(c, -EINVAL, "%s: no free slot is left on the PCI root bus", what);
 }
 
-int qemu_pci_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what, OptBuf *b) {
+int qemu_pci_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o) {
         const DomainControllerDef *ctrl;
         char bus[32];
 
         if (!a || a->type == DOMAIN_ADDRESS_NONE || domain_address_pci_is_empty(a))
-                return place_on_root(c, what, b);
+                return place_on_root(c, what, o);
         if (a->type != DOMAIN_ADDRESS_PCI)
                 return cmd_fail(c, -EINVAL, "%s is a PCI device: an <address> of type '%s' does not fit it",
                                 what, domain_address_type_to_string(a->type) ?: "?");
@@ -136,21 +136,27 @@ int qemu_pci_bus_opts(QemuCmd *c, const DomainDeviceAddress *a, const char *what
                                         "not 0x%02x", what, a->bus, a->slot);
                 snprintf(bus, sizeof(bus), "pci.%u", a->bus);
         }
-        opt_add(b, "bus=%s,addr=0x%x", bus, a->slot);
+        prop_str(o, "bus", bus);
+        /* QEMU's PCI "addr" takes "SLOT[.FN]" as a string (as libvirt gives it) */
         if (a->function != 0)
-                opt_append(b, ".0x%x", a->function);
+                prop_strf(o, "addr", "0x%x.0x%x", a->slot, a->function);
+        else
+                prop_strf(o, "addr", "0x%x", a->slot);
         if (a->multifunction != TRISTATE_ABSENT)
-                opt_add_bool(b, "multifunction", a->multifunction == TRISTATE_ON);
+                prop_bool(o, "multifunction", a->multifunction == TRISTATE_ON);
         return 0;
 }
 
-int qemu_pci_device_start(QemuCmd *c, OptBuf *b, const DomainDeviceAddress *a, const char *what,
-                          const char *type) {
+int qemu_pci_device_new(QemuCmd *c, const DomainDeviceAddress *a, const char *what, const char *driver,
+                        const char *id, json_object **ret) {
+        json_object *o = dev_new(driver, id);
         int r;
 
-        opt_add(b, "%s", type);
-        r = qemu_pci_bus_opts(c, a, what, b);
-        if (r < 0)
-                opt_done(b);
-        return r;
+        r = qemu_pci_bus_props(c, a, what, &o);
+        if (r < 0) {
+                qemu_json_putp(&o);
+                return r;
+        }
+        *ret = o;
+        return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Sound on the QEMU command line: the host backends (-audiodev, one per
+/* The builder of the sound family: the host backends (-audiodev, one per
  * <audio>, "audioID") and the sound cards (-device, "soundN", with their
  * HDA codecs "soundN-codecK" on bus "soundN.0"), each card naming its
- * backend with audiodev=. As libvirt does, a domain with a sound card and
+ * backend with "audiodev". As libvirt does, a domain with a sound card and
  * no <audio> gets one: 'spice' when it has a SPICE display (the client
  * plays the sound), else 'none'. Pure: see qemu-command.h. */
 
@@ -83,18 +83,22 @@ static int build_codecs(QemuCmd *c, const DomainSoundDef *s, const char *what, u
         static const DomainSoundCodec dflt = DOMAIN_SOUND_CODEC_DUPLEX;
         const DomainSoundCodec *codecs = s->n_codecs > 0 ? s->codecs : &dflt;
         size_t n = s->n_codecs > 0 ? s->n_codecs : 1;
+        int r;
 
         if (n > 15)
                 return cmd_fail(c, -EINVAL, "%s: %zu codecs, an HDA link has at most 15", what, n);
         for (size_t k = 0; k < n; k++) {
-                OptBuf b = {};
-                int r;
+                json_object *o;
+                char id[48];
 
                 if ((unsigned) codecs[k] >= _DOMAIN_SOUND_CODEC_MAX)
                         return cmd_fail(c, -EOPNOTSUPP, "%s: codec type %d is not supported", what, (int) codecs[k]);
-                opt_add(&b, "%s,bus=%s.0,cad=%zu,id=%s-codec%zu,audiodev=audio%u", codec_types[codecs[k]], what, k,
-                        what, k, audio);
-                r = cmd_device(c, &b);
+                snprintf(id, sizeof(id), "%s-codec%zu", what, k);
+                o = dev_new(codec_types[codecs[k]], id);
+                prop_strf(&o, "bus", "%s.0", what);
+                prop_int(&o, "cad", (int64_t) k);
+                prop_strf(&o, "audiodev", "audio%u", audio);
+                r = cmd_device(c, o);
                 if (r < 0)
                         return r;
         }
@@ -105,8 +109,8 @@ static int build_sound(QemuCmd *c, size_t i) {
         const DomainSoundDef *s = &c->def->sounds[i];
         const char *type;
         unsigned audio = 0;
+        json_object *o = NULL;
         char what[32];
-        OptBuf b = {};
         int r;
 
         snprintf(what, sizeof(what), "sound%zu", i);
@@ -119,16 +123,15 @@ static int build_sound(QemuCmd *c, size_t i) {
         case DOMAIN_SOUND_ICH6:
         case DOMAIN_SOUND_ICH9:
                 type = s->model == DOMAIN_SOUND_ICH9 ? "ich9-intel-hda" : "intel-hda";
-                r = qemu_pci_device_start(c, &b, &s->addr, what, type);
+                r = qemu_pci_device_new(c, &s->addr, what, type, what, &o);
                 if (r < 0)
                         return r;
-                opt_add(&b, "id=%s", what);
-                r = cmd_device(c, &b);
+                r = cmd_device(c, o);
                 return r < 0 ? r : build_codecs(c, s, what, audio);
         case DOMAIN_SOUND_AC97:
         case DOMAIN_SOUND_ES1370:
                 type = s->model == DOMAIN_SOUND_AC97 ? "AC97" : "ES1370";
-                r = qemu_pci_device_start(c, &b, &s->addr, what, type);
+                r = qemu_pci_device_new(c, &s->addr, what, type, what, &o);
                 if (r < 0)
                         return r;
                 break;
@@ -136,26 +139,29 @@ static int build_sound(QemuCmd *c, size_t i) {
                 if (s->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "%s: an ISA sound card (sb16) has no <address> of type '%s'", what,
                                         domain_address_type_to_string(s->addr.type) ?: "?");
-                opt_add(&b, "sb16");
+                o = dev_new("sb16", what);
                 break;
         case DOMAIN_SOUND_USB:
-                opt_add(&b, "usb-audio");
-                r = qemu_usb_bus_opts(c, &s->addr, what, &b);
+                o = dev_new("usb-audio", what);
+                r = qemu_usb_bus_props(c, &s->addr, what, &o);
                 if (r < 0) {
-                        opt_done(&b);
+                        qemu_json_putp(&o);
                         return r;
                 }
                 break;
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "%s: sound model %d is not supported", what, (int) s->model);
         }
-        opt_add(&b, "id=%s,audiodev=audio%u", what, audio);
-        return cmd_device(c, &b);
+        prop_strf(&o, "audiodev", "audio%u", audio);
+        return cmd_device(c, o);
 }
 
 int qemu_build_sounds(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_sounds; i++) {
-                int r = build_sound(c, i);
+                int r;
+
+                cmd_at(c, QEMU_DEVICE_SOUND, i);
+                r = build_sound(c, i);
                 if (r < 0)
                         return r;
         }

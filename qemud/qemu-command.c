@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The QEMU command line: everything but devices (machine, accelerator, CPU,
- * memory, clock, lifecycle, boot, monitor). Devices are in
- * qemu-command-devices.c. Pure: see qemu-command.h. */
+/* The QEMU command line: qemu_command_build() and the toolkit every part
+ * of the builder uses (option strings, properties as JSON data, the argv
+ * and its fds, errors). The machine, CPU, memory and clock options are in
+ * qemu-command-machine.c, the devices in qemu-device.c and the
+ * qemu-command-<family>.c files. Pure: see qemu-command.h. */
 
-#include <inttypes.h>
 #include <stdarg.h>
-#include <time.h>
 
 #include "error.h"
 #include "qemu-command-internal.h"
 #include "util.h"
-#include "uuid.h"
 
 /* ---- option strings ---- */
 
@@ -86,6 +85,75 @@ void opt_done(OptBuf *b) {
         b->oom = false;
 }
 
+/* ---- properties as data ---- */
+
+/* The setters leave a NULL *o as it is; out of memory, they drop the
+ * object and leave *o NULL, which its consumer reports as -ENOMEM. */
+static void prop_set(json_object **o, const char *key, json_object *v) {
+        if (!*o) {
+                json_object_put(v);
+                return;
+        }
+        if (!v || json_object_object_add(*o, key, v) < 0) {
+                json_object_put(v);
+                json_object_put(*o);
+                *o = NULL;
+        }
+}
+
+json_object *props_new(const char *key, const char *value) {
+        json_object *o = json_object_new_object();
+
+        if (value)
+                prop_str(&o, key, value);
+        return o;
+}
+
+json_object *dev_new(const char *driver, const char *id) {
+        json_object *o = props_new("driver", driver);
+
+        if (id)
+                prop_str(&o, "id", id);
+        return o;
+}
+
+void prop_str(json_object **o, const char *key, const char *value) {
+        if (*o)
+                prop_set(o, key, json_object_new_string(value));
+}
+
+void prop_strf(json_object **o, const char *key, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        if (!*o)
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                s = NULL;
+                prop_set(o, key, NULL);
+                return;
+        }
+        prop_str(o, key, s);
+}
+
+void prop_int(json_object **o, const char *key, int64_t v) {
+        if (*o)
+                prop_set(o, key, json_object_new_int64(v));
+}
+
+void prop_bool(json_object **o, const char *key, bool v) {
+        if (*o)
+                prop_set(o, key, json_object_new_boolean(v));
+}
+
+void prop_take(json_object **o, const char *key, json_object *v) {
+        prop_set(o, key, v);
+}
+
 /* ---- the argv ---- */
 
 static int cmd_take(QemuCmd *c, char *arg) {
@@ -147,25 +215,71 @@ int cmd_need_device(QemuCmd *c, const char *type) {
         return 0;
 }
 
-int cmd_device(QemuCmd *c, OptBuf *b) {
-        _cleanup_free_ char *type = NULL;
+static int collect(QemuCmd *c, QemuDeviceArg kind, json_object *o) {
+        QemuDeviceList *l = c->collect;
+        QemuDeviceEntry *n = realloc(l->entries, (l->n + 1) * sizeof(QemuDeviceEntry));
+
+        if (!n) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        l->entries = n;
+        l->entries[l->n++] = (QemuDeviceEntry) { c->family, c->index, kind, o };
+        return 0;
+}
+
+/* Compact JSON, as QEMU's own parser reads it (no escaped slashes: paths
+ * stay readable); or, for qemu_device_props(), the object itself. */
+static int cmd_json(QemuCmd *c, QemuDeviceArg kind, json_object *o) {
+        static const char *const options[] = {
+                [QEMU_DEVICE_ARG_OBJECT] = "-object",
+                [QEMU_DEVICE_ARG_BLOCKDEV] = "-blockdev",
+                [QEMU_DEVICE_ARG_DEVICE] = "-device",
+        };
+        const char *s;
         int r;
 
-        if (b->oom || !b->s) {
-                opt_done(b);
+        if (!o)
                 return -ENOMEM;
-        }
-        type = strndup(b->s, strcspn(b->s, ","));
-        if (!type) {
-                opt_done(b);
+        if (c->collect)
+                return collect(c, kind, o);
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        r = s ? cmd_arg(c, options[kind]) : -ENOMEM;
+        if (r >= 0)
+                r = cmd_arg(c, s);
+        json_object_put(o);
+        return r;
+}
+
+int cmd_device(QemuCmd *c, json_object *dev) {
+        json_object *driver;
+        int r;
+
+        if (!dev)
                 return -ENOMEM;
+        if (!json_object_object_get_ex(dev, "driver", &driver)) {
+                json_object_put(dev);
+                return cmd_fail(c, -EINVAL, "a device without a driver");
         }
-        r = cmd_need_device(c, type);
+        r = cmd_need_device(c, json_object_get_string(driver));
         if (r < 0) {
-                opt_done(b);
+                json_object_put(dev);
                 return r;
         }
-        return cmd_opt(c, "-device", b);
+        return cmd_json(c, QEMU_DEVICE_ARG_DEVICE, dev);
+}
+
+int cmd_blockdev(QemuCmd *c, json_object *node) {
+        return cmd_json(c, QEMU_DEVICE_ARG_BLOCKDEV, node);
+}
+
+int cmd_object(QemuCmd *c, json_object *obj) {
+        return cmd_json(c, QEMU_DEVICE_ARG_OBJECT, obj);
+}
+
+void cmd_at(QemuCmd *c, QemuDeviceFamily family, size_t index) {
+        c->family = family;
+        c->index = index;
 }
 
 int cmd_add_fd(QemuCmd *c, int fd) {
@@ -204,781 +318,16 @@ int cmd_fail(QemuCmd *c, int r, const char *fmt, ...) {
         return r;
 }
 
-/* ---- machine ---- */
-
-static bool machine_is_q35(const char *m) {
-        return streq(m, "q35") || strncmp(m, "pc-q35-", 7) == 0;
-}
-
-static bool machine_is_i440fx(const char *m) {
-        return streq(m, "pc") || strncmp(m, "pc-i440fx-", 10) == 0;
-}
-
-/* The guest RAM needs its own backend object for hugepages, or to bind it
- * to host NUMA nodes. */
-static bool need_ram_backend(const DomainDef *def) {
-        const DomainNumatuneDef *n = &def->numatune;
-
-        if (def->memory_backing.hugepages)
-                return true;
-        return n->present && n->nodeset && !streq_ptr(n->placement, "auto") &&
-               !streq_ptr(n->mode, "restrictive");
-}
-
-static const DomainTimerDef *find_timer(const DomainDef *def, DomainTimerName name) {
-        for (size_t i = 0; i < def->clock.n_timers && i < _DOMAIN_TIMER_MAX; i++)
-                if (def->clock.timers[i].name == name)
-                        return &def->clock.timers[i];
-        return NULL;
-}
-
-static int build_machine(QemuCmd *c, const char *machine) {
-        const DomainDef *def = c->def;
-        const DomainTimerDef *hpet = find_timer(def, DOMAIN_TIMER_HPET);
-        const DomainTimerDef *pit = find_timer(def, DOMAIN_TIMER_PIT);
-        OptBuf b = {};
-
-        opt_add_str(&b, NULL, machine);
-        opt_add(&b, "usb=off,dump-guest-core=off");
-        if (def->memory_backing.nosharepages)
-                opt_add(&b, "mem-merge=off");
-        if (!def->features.acpi)
-                opt_add(&b, "acpi=off");
-        /* the VMware I/O port (vmmouse), System Management Mode */
-        if (def->features.vmport != TRISTATE_ABSENT)
-                opt_add_bool(&b, "vmport", def->features.vmport == TRISTATE_ON);
-        if (def->features.smm != TRISTATE_ABSENT)
-                opt_add_bool(&b, "smm", def->features.smm == TRISTATE_ON);
-        /* <timer present=''/> of the machine's own timers */
-        if (hpet && hpet->present != TRISTATE_ABSENT)
-                opt_add_bool(&b, "hpet", hpet->present == TRISTATE_ON);
-        if (pit && pit->present != TRISTATE_ABSENT)
-                opt_add_bool(&b, "pit", pit->present == TRISTATE_ON);
-        if (need_ram_backend(def))
-                opt_add(&b, "memory-backend=pc.ram");
-        if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
-                opt_add(&b, "pflash0=pflash0-fmt");
-                if (def->os.nvram)
-                        opt_add(&b, "pflash1=pflash1-fmt");
-        }
-        return cmd_opt(c, "-machine", &b);
-}
-
-static int resolve_machine(QemuCmd *c, const char **ret) {
-        const DomainOsDef *os = &c->def->os;
-        const char *m;
-
-        if (os->type && !streq(os->type, "hvm"))
-                return cmd_fail(c, -EOPNOTSUPP, "OS type '%s' is not supported, only 'hvm'", os->type);
-        if (os->arch && c->caps->arch && !streq(os->arch, c->caps->arch))
-                return cmd_fail(c, -EOPNOTSUPP, "architecture '%s' does not match emulator %s (%s)",
-                                os->arch, c->caps->binary ?: "", c->caps->arch);
-        m = qemu_caps_canonical_machine(c->caps, os->machine);
-        if (!m)
-                return cmd_fail(c, -EOPNOTSUPP, "machine type '%s' is not supported by %s",
-                                os->machine ?: "(default)", c->caps->binary ?: "QEMU");
-        if (machine_is_q35(m))
-                c->q35 = true;
-        else if (!machine_is_i440fx(m))
-                return cmd_fail(c, -EOPNOTSUPP, "machine type '%s' is not supported, only pc and q35", m);
-        *ret = m;
-        return 0;
-}
-
-static int build_accel(QemuCmd *c) {
-        if (c->params->accel == QEMU_ACCEL_KVM) {
-                if (!c->caps->kvm_available)
-                        return cmd_fail(c, -EOPNOTSUPP, "KVM is not available to %s",
-                                        c->caps->binary ?: "QEMU");
-                return cmd_arg(c, "-accel") ?: cmd_arg(c, "kvm");
-        }
-        if (c->params->accel != QEMU_ACCEL_TCG)
-                return cmd_fail(c, -EINVAL, "unknown accelerator %d", (int) c->params->accel);
-        return cmd_arg(c, "-accel") ?: cmd_arg(c, "tcg");
-}
-
-/* -blockdev nodes for the firmware and its variables store, referenced by
- * the machine's pflash0/pflash1 properties. */
-static int build_pflash(QemuCmd *c, unsigned unit, const char *path, bool readonly) {
-        OptBuf b = {};
-        int r;
-
-        opt_add(&b, "driver=file");
-        opt_add_str(&b, "filename", path);
-        opt_add(&b, "node-name=pflash%u-file", unit);
-        if (readonly)
-                opt_add(&b, "read-only=on");
-        r = cmd_opt(c, "-blockdev", &b);
-        if (r < 0)
-                return r;
-        opt_add(&b, "driver=raw,node-name=pflash%u-fmt,file=pflash%u-file", unit, unit);
-        if (readonly)
-                opt_add(&b, "read-only=on");
-        return cmd_opt(c, "-blockdev", &b);
-}
-
-static int build_loader(QemuCmd *c) {
-        const DomainOsDef *os = &c->def->os;
-        int r;
-
-        if (!os->loader) {
-                /* the driver resolves firmware='efi' (qemu-firmware.c) before building */
-                if (os->firmware == DOMAIN_FIRMWARE_EFI)
-                        return cmd_fail(c, -EINVAL, "<os firmware='efi'> has not been resolved to a firmware file");
-                if (os->loader_secure == TRISTATE_ON)
-                        return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs a firmware");
-                if (os->nvram)
-                        return cmd_fail(c, -EINVAL, "<nvram> needs a <loader type='pflash'>");
-                return 0;
-        }
-        if (os->loader_secure == TRISTATE_ON) {
-                /* only SMM code may then write the variables store */
-                if (os->loader_type != DOMAIN_LOADER_PFLASH)
-                        return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs type='pflash'");
-                if (c->def->features.smm != TRISTATE_ON)
-                        return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs <features><smm state='on'/>");
-                r = cmd_arg(c, "-global") ?: cmd_arg(c, "driver=cfi.pflash01,property=secure,value=on");
-                if (r < 0)
-                        return r;
-        }
-        if (os->loader_type != DOMAIN_LOADER_PFLASH) {
-                if (os->nvram)
-                        return cmd_fail(c, -EINVAL, "<nvram> needs a <loader type='pflash'>, not a ROM");
-                return cmd_arg(c, "-bios") ?: cmd_arg(c, os->loader);
-        }
-        r = build_pflash(c, 0, os->loader, os->loader_readonly == TRISTATE_ON);
-        if (r < 0 || !os->nvram)
-                return r;
-        return build_pflash(c, 1, os->nvram, false);
-}
-
-/* ---- CPU ---- */
-
-static bool cpu_feature_name_is_valid(const char *s) {
-        if (!s || !*s)
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *p))
-                        return false;
-        return true;
-}
-
-/* kvmclock (<timer name='kvmclock' present=''/>) is a CPU flag. */
-static Tristate kvmclock_present(const DomainDef *def) {
-        const DomainTimerDef *t = find_timer(def, DOMAIN_TIMER_KVMCLOCK);
-
-        return t ? t->present : TRISTATE_ABSENT;
-}
-
-static Tristate hypervclock_present(const DomainDef *def) {
-        const DomainTimerDef *t = find_timer(def, DOMAIN_TIMER_HYPERVCLOCK);
-
-        return t ? t->present : TRISTATE_ABSENT;
-}
-
-/* <features><hyperv> and <timer name='hypervclock'/>: QEMU's hv-* CPU
- * properties. Features given state='off' are named off; spinlocks and
- * vendor_id off are simply left out (they have no off value). */
-static int add_hyperv(QemuCmd *c, OptBuf *b) {
-        const DomainFeaturesDef *f = &c->def->features;
-
-        if (hypervclock_present(c->def) != TRISTATE_ABSENT)
-                opt_add_bool(b, "hv-time", hypervclock_present(c->def) == TRISTATE_ON);
-        switch (f->hyperv_mode) {
-        case DOMAIN_HYPERV_MODE_NONE:
-                return 0;
-        case DOMAIN_HYPERV_MODE_PASSTHROUGH:
-                if (c->params->accel != QEMU_ACCEL_KVM)
-                        return -EOPNOTSUPP;
-                opt_add(b, "hv-passthrough=on");
-                return 0;
-        case DOMAIN_HYPERV_MODE_CUSTOM:
-                break;
-        default:
-                return -EINVAL;
-        }
-        for (int i = 0; i < _DOMAIN_HYPERV_MAX; i++) {
-                const char *name = domain_hyperv_feature_to_string((DomainHypervFeature) i);
-                Tristate t = f->hyperv[i];
-
-                switch (i) {
-                case DOMAIN_HYPERV_SPINLOCKS:
-                        if (t == TRISTATE_ON) {
-                                if (f->hyperv_spinlocks < DOMAIN_HYPERV_SPINLOCKS_MIN)
-                                        return -EINVAL;
-                                opt_add(b, "hv-spinlocks=0x%x", f->hyperv_spinlocks);
-                        }
-                        break;
-                case DOMAIN_HYPERV_VENDOR_ID:
-                        if (t == TRISTATE_ON) {
-                                const char *v = f->hyperv_vendor_id;
-                                if (!v || !*v || strlen(v) > DOMAIN_HYPERV_VENDOR_ID_MAX || strchr(v, ','))
-                                        return -EINVAL;
-                                opt_add(b, "hv-vendor-id=%s", v);
-                        }
-                        break;
-                default:
-                        if (t != TRISTATE_ABSENT)
-                                opt_add(b, "hv-%s=%s", name, t == TRISTATE_ON ? "on" : "off");
-                        if (i == DOMAIN_HYPERV_STIMER && f->hyperv_stimer_direct != TRISTATE_ABSENT)
-                                opt_add_bool(b, "hv-stimer-direct", f->hyperv_stimer_direct == TRISTATE_ON);
-                }
-        }
-        return 0;
-}
-
-static int cpu_model(QemuCmd *c, const char **ret) {
-        const DomainCpuDef *cpu = &c->def->cpu;
-        bool kvm = c->params->accel == QEMU_ACCEL_KVM;
-
-        switch (cpu->mode) {
-        case DOMAIN_CPU_MODE_NONE:
-        case DOMAIN_CPU_MODE_CUSTOM:
-                if (!cpu->model) {
-                        if (cpu->mode == DOMAIN_CPU_MODE_CUSTOM || cpu->n_features > 0)
-                                return cmd_fail(c, -EINVAL, "<cpu mode='custom'> and CPU features need a <model>");
-                        /* QEMU's own default; named only when something is added to it */
-                        *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
-                               kvmclock_present(c->def) != TRISTATE_ABSENT ||
-                               hypervclock_present(c->def) != TRISTATE_ABSENT ||
-                               c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ? "qemu64" : NULL;
-                        return 0;
-                }
-                if (!qemu_caps_has_cpu_model(c->caps, cpu->model))
-                        return cmd_fail(c, -EOPNOTSUPP, "CPU model '%s' is not supported by %s",
-                                        cpu->model, c->caps->binary ?: "QEMU");
-                *ret = cpu->model;
-                return 0;
-        case DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
-        case DOMAIN_CPU_MODE_HOST_MODEL:
-                /* "host" is a KVM thing; "max" is what TCG can emulate */
-                *ret = kvm ? "host" : "max";
-                return 0;
-        case DOMAIN_CPU_MODE_MAXIMUM:
-                *ret = "max";
-                return 0;
-        default:
-                return cmd_fail(c, -EINVAL, "unknown CPU mode %d", (int) cpu->mode);
-        }
-}
-
-static int build_cpu(QemuCmd *c) {
-        const DomainCpuDef *cpu = &c->def->cpu;
-        const char *model = NULL;
-        OptBuf b = {};
-        int r;
-
-        r = cpu_model(c, &model);
-        if (r < 0 || !model)
-                return r;
-        opt_add_str(&b, NULL, model);
-        /* host and max leave out, or not, what cannot be migrated */
-        if (cpu->migratable != TRISTATE_ABSENT) {
-                if (!streq(model, "host") && !streq(model, "max")) {
-                        opt_done(&b);
-                        return cmd_fail(c, -EINVAL, "<cpu migratable=''> needs mode 'host-passthrough' or "
-                                        "'maximum'");
-                }
-                opt_add_bool(&b, "migratable", cpu->migratable == TRISTATE_ON);
-        }
-        for (size_t i = 0; i < cpu->n_features; i++) {
-                const DomainCpuFeature *f = &cpu->features[i];
-
-                if (!cpu_feature_name_is_valid(f->name)) {
-                        opt_done(&b);
-                        return cmd_fail(c, -EINVAL, "invalid CPU feature name '%s'", f->name ?: "");
-                }
-                /* policy 'optional' is a host-side decision (enable when the
-                 * host has it), nothing QEMU is told about */
-                if (f->policy == DOMAIN_CPU_FEATURE_FORCE || f->policy == DOMAIN_CPU_FEATURE_REQUIRE)
-                        opt_add(&b, "%s=on", f->name);
-                else if (f->policy == DOMAIN_CPU_FEATURE_DISABLE || f->policy == DOMAIN_CPU_FEATURE_FORBID)
-                        opt_add(&b, "%s=off", f->name);
-        }
-        if (c->def->features.kvm_hidden == TRISTATE_ON)
-                opt_add(&b, "kvm=off");
-        if (kvmclock_present(c->def) != TRISTATE_ABSENT)
-                opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
-        r = add_hyperv(c, &b);
-        if (r == -EOPNOTSUPP) {
-                opt_done(&b);
-                return cmd_fail(c, r, "<features><hyperv mode='passthrough'> needs KVM (domain type 'kvm')");
-        }
-        if (r < 0) {
-                opt_done(&b);
-                return cmd_fail(c, r, "invalid <features><hyperv>: spinlocks need retries >= %u, "
-                                "vendor_id a value of 1 to %d characters without ','",
-                                DOMAIN_HYPERV_SPINLOCKS_MIN, DOMAIN_HYPERV_VENDOR_ID_MAX);
-        }
-        return cmd_opt(c, "-cpu", &b);
-}
-
-static int build_smp(QemuCmd *c) {
-        const DomainDef *def = c->def;
-        const DomainCpuDef *cpu = &def->cpu;
-        unsigned max = def->vcpus, cur = def->vcpus_current ?: def->vcpus;
-        unsigned sockets = max, dies = 1, cores = 1, threads = 1;
-        if (max == 0)
-                return cmd_fail(c, -EINVAL, "<vcpu> must be at least 1");
-        if (cur > max)
-                return cmd_fail(c, -EINVAL, "current vcpus %u exceed <vcpu> %u", cur, max);
-        if (cpu->sockets > 0) {
-                sockets = cpu->sockets;
-                dies = cpu->dies ?: 1;
-                cores = cpu->cores ?: 1;
-                threads = cpu->threads ?: 1;
-                if ((uint64_t) sockets * dies * cores * threads != max)
-                        return cmd_fail(c, -EINVAL,
-                                        "CPU topology %u sockets x %u dies x %u cores x %u threads "
-                                        "does not match <vcpu> %u", sockets, dies, cores, threads, max);
-        }
-        return cmd_arg(c, "-smp") ?:
-               cmd_argf(c, "%u,maxcpus=%u,sockets=%u,dies=%u,cores=%u,threads=%u",
-                        cur, max, sockets, dies, cores, threads);
-}
-
-static int check_max_cpus(QemuCmd *c, const char *machine) {
-        for (size_t i = 0; i < c->caps->n_machines; i++) {
-                const QemuMachine *m = &c->caps->machines[i];
-
-                if (!streq_ptr(m->name, machine))
-                        continue;
-                if (m->max_cpus > 0 && c->def->vcpus > m->max_cpus)
-                        return cmd_fail(c, -EINVAL, "%u vcpus exceed the %u that machine '%s' supports",
-                                        c->def->vcpus, m->max_cpus, machine);
-        }
-        return 0;
-}
-
-/* ---- memory ---- */
-
-/* A libvirt node set ("0-3,^2,5") as a bitmap; QEMU knows at most 128 nodes. */
-#define MAX_HOST_NODES 128
-
-static int nodeset_parse(const char *s, bool nodes[MAX_HOST_NODES]) {
-        const char *p = s;
-        bool any = false;
-
-        memset(nodes, 0, MAX_HOST_NODES * sizeof(bool));
-        while (*p) {
-                bool neg = *p == '^';
-                unsigned long a, b;
-                char *end;
-
-                if (neg)
-                        p++;
-                if (*p < '0' || *p > '9')
-                        return -EINVAL;
-                a = b = strtoul(p, &end, 10);
-                p = end;
-                if (*p == '-' && !neg) {
-                        p++;
-                        if (*p < '0' || *p > '9')
-                                return -EINVAL;
-                        b = strtoul(p, &end, 10);
-                        p = end;
-                }
-                if (a > b || b >= MAX_HOST_NODES)
-                        return -EINVAL;
-                for (unsigned long i = a; i <= b; i++)
-                        nodes[i] = !neg;
-                any = any || !neg;
-                if (*p == ',')
-                        p++;
-                else if (*p)
-                        return -EINVAL;
-        }
-        return any ? 0 : -EINVAL;
-}
-
-/* host-nodes= is an integer list: QemuOpts takes repeated keys and ranges. */
-static int add_host_nodes(QemuCmd *c, OptBuf *b) {
-        const DomainNumatuneDef *n = &c->def->numatune;
-        bool nodes[MAX_HOST_NODES];
-        const char *policy;
-
-        if (!n->present || !n->nodeset || streq_ptr(n->placement, "auto") ||
-            streq_ptr(n->mode, "restrictive"))
-                return 0;
-        if (!n->mode || streq(n->mode, "strict"))
-                policy = "bind";
-        else if (streq(n->mode, "preferred") || streq(n->mode, "interleave"))
-                policy = n->mode;
-        else
-                return cmd_fail(c, -EOPNOTSUPP, "numatune mode '%s' is not supported", n->mode);
-        if (nodeset_parse(n->nodeset, nodes) < 0)
-                return cmd_fail(c, -EINVAL, "invalid numatune nodeset '%s'", n->nodeset);
-        for (unsigned i = 0; i < MAX_HOST_NODES; i++) {
-                unsigned j = i;
-
-                if (!nodes[i])
-                        continue;
-                while (j + 1 < MAX_HOST_NODES && nodes[j + 1])
-                        j++;
-                if (j > i)
-                        opt_add(b, "host-nodes=%u-%u", i, j);
-                else
-                        opt_add(b, "host-nodes=%u", i);
-                i = j;
-        }
-        opt_add(b, "policy=%s", policy);
-        return 0;
-}
-
-static int check_hugepages(QemuCmd *c) {
-        const DomainMemoryBackingDef *mb = &c->def->memory_backing;
-
-        if (!c->params->hugepages_dir)
-                return cmd_fail(c, -EINVAL, "hugepages asked but the driver gave no hugetlbfs directory");
-        /* Without guest NUMA cells there is one RAM backend, hence one page size */
-        if (mb->n_pages > 1)
-                return cmd_fail(c, -EOPNOTSUPP, "several <page> sizes need guest NUMA cells, not supported");
-        if (mb->n_pages == 1) {
-                const DomainHugepage *p = &mb->pages[0];
-
-                if (p->nodeset && !streq(p->nodeset, "0"))
-                        return cmd_fail(c, -EINVAL, "hugepage nodeset '%s' names guest NUMA nodes the "
-                                        "domain does not have", p->nodeset);
-                if (p->size_kib > 0 && c->def->memory_kib % p->size_kib != 0)
-                        return cmd_fail(c, -EINVAL, "memory %" PRIu64 " KiB is not a multiple of the "
-                                        "hugepage size %" PRIu64 " KiB", c->def->memory_kib, p->size_kib);
-        }
-        return 0;
-}
-
-static int build_ram_backend(QemuCmd *c) {
-        const DomainDef *def = c->def;
-        OptBuf b = {};
-        int r;
-
-        if (!need_ram_backend(def))
-                return 0;
-        if (def->memory_backing.hugepages) {
-                r = check_hugepages(c);
-                if (r < 0)
-                        return r;
-                opt_add(&b, "memory-backend-file,id=pc.ram");
-                opt_add_str(&b, "mem-path", c->params->hugepages_dir);
-                /* a guest must not find its hugepages gone at run time */
-                opt_add(&b, "prealloc=on");
-        } else
-                opt_add(&b, "memory-backend-ram,id=pc.ram");
-        opt_add(&b, "size=%" PRIu64 "k", def->memory_kib);
-        r = add_host_nodes(c, &b);
-        if (r < 0) {
-                opt_done(&b);
-                return r;
-        }
-        return cmd_opt(c, "-object", &b);
-}
-
-static int build_memory(QemuCmd *c) {
-        const DomainDef *def = c->def;
-        OptBuf b = {};
-        int r;
-
-        if (def->memory_kib == 0)
-                return cmd_fail(c, -EINVAL, "<memory> must not be 0");
-        opt_add(&b, "size=%" PRIu64 "k", def->memory_kib);
-        if (def->max_memory_kib > 0) {
-                if (def->max_memory_kib < def->memory_kib) {
-                        opt_done(&b);
-                        return cmd_fail(c, -EINVAL, "<maxMemory> %" PRIu64 " KiB is below <memory> %"
-                                        PRIu64 " KiB", def->max_memory_kib, def->memory_kib);
-                }
-                if (def->max_memory_slots == 0) {
-                        opt_done(&b);
-                        return cmd_fail(c, -EINVAL, "<maxMemory> needs slots");
-                }
-                opt_add(&b, "slots=%u,maxmem=%" PRIu64 "k", def->max_memory_slots, def->max_memory_kib);
-        }
-        r = cmd_opt(c, "-m", &b);
-        if (r < 0)
-                return r;
-        if (def->memory_backing.locked) {
-                r = cmd_arg(c, "-overcommit") ?: cmd_arg(c, "mem-lock=on");
-                if (r < 0)
-                        return r;
-        }
-        return build_ram_backend(c);
-}
-
-/* ---- identity, monitor, clock, lifecycle, boot ---- */
-
-static int build_name_uuid(QemuCmd *c, bool uuid) {
-        char buf[UUID_STRING_MAX];
-        OptBuf b = {};
-
-        if (uuid)
-                return cmd_arg(c, "-uuid") ?: cmd_arg(c, uuid_format(c->def->uuid, buf));
-        if (!c->def->name || !*c->def->name)
-                return cmd_fail(c, -EINVAL, "the domain has no name");
-        opt_add_str(&b, "guest", c->def->name);
-        opt_add(&b, "debug-threads=on");
-        return cmd_opt(c, "-name", &b);
-}
-
-static int build_monitor(QemuCmd *c) {
-        int fd = c->params->monitor_fd;
-        int r;
-
-        if (fd < 0)
-                return cmd_fail(c, -EINVAL, "no QMP monitor fd");
-        r = cmd_add_fd(c, fd);
-        if (r < 0)
-                return r;
-        return cmd_arg(c, "-chardev") ?:
-               cmd_argf(c, "socket,id=charmonitor,fd=%d,server=on,wait=off", fd) ?:
-               cmd_arg(c, "-mon") ?:
-               cmd_arg(c, "chardev=charmonitor,id=monitor,mode=control");
-}
-
-/* What the RTC follows (track='') and how it makes up for lost ticks
- * (tickpolicy='catchup': QEMU slews; 'delay' is QEMU's default). */
-static int add_rtc_timer(QemuCmd *c, OptBuf *b) {
-        const DomainTimerDef *rtc = find_timer(c->def, DOMAIN_TIMER_RTC);
-
-        if (!rtc)
-                return 0;
-        switch (rtc->track) {
-        case DOMAIN_TIMER_TRACK_DEFAULT:
-                break;
-        case DOMAIN_TIMER_TRACK_GUEST:
-                opt_add(b, "clock=vm");
-                break;
-        case DOMAIN_TIMER_TRACK_WALL:
-                opt_add(b, "clock=host");
-                break;
-        case DOMAIN_TIMER_TRACK_REALTIME:
-                opt_add(b, "clock=rt");
-                break;
-        default:
-                return cmd_fail(c, -EOPNOTSUPP, "track '%s' of timer 'rtc' is not supported",
-                                domain_timer_track_to_string(rtc->track) ?: "?");
-        }
-        switch (rtc->tickpolicy) {
-        case DOMAIN_TIMER_TICKPOLICY_DEFAULT:
-        case DOMAIN_TIMER_TICKPOLICY_DELAY:
-                break;
-        case DOMAIN_TIMER_TICKPOLICY_CATCHUP:
-                opt_add(b, "driftfix=slew");
-                break;
-        default:
-                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'rtc' is not supported",
-                                domain_timer_tickpolicy_to_string(rtc->tickpolicy) ?: "?");
-        }
-        if (rtc->present == TRISTATE_OFF)
-                return cmd_fail(c, -EOPNOTSUPP, "timer 'rtc' cannot be left out");
-        return 0;
-}
-
-static int build_rtc(QemuCmd *c) {
-        const DomainClockDef *clock = &c->def->clock;
-        OptBuf b = {};
-        struct tm tm;
-        time_t t;
-        int r;
-
-        switch (clock->offset) {
-        case DOMAIN_CLOCK_UTC:
-                opt_add(&b, "base=utc");
-                break;
-        case DOMAIN_CLOCK_LOCALTIME:
-                opt_add(&b, "base=localtime");
-                break;
-        case DOMAIN_CLOCK_VARIABLE:
-                if (clock->basis != DOMAIN_CLOCK_BASIS_UTC)
-                        return cmd_fail(c, -EINVAL, "clock basis 'localtime' must be turned into a utc "
-                                        "adjustment before the command line is built");
-                if (c->params->now <= 0)
-                        return cmd_fail(c, -EINVAL, "clock offset 'variable' needs the start time");
-                /* QEMU takes no adjustment, only the guest's date at start */
-                t = (time_t) (c->params->now + clock->adjustment);
-                if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1900 || tm.tm_year + 1900 > 9999)
-                        return cmd_fail(c, -EINVAL, "clock adjustment %" PRId64 " is out of range",
-                                        clock->adjustment);
-                opt_add(&b, "base=%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-                break;
-        default:
-                return cmd_fail(c, -EINVAL, "unknown clock offset %d", (int) clock->offset);
-        }
-        r = add_rtc_timer(c, &b);
-        if (r < 0) {
-                opt_done(&b);
-                return r;
-        }
-        return cmd_opt(c, "-rtc", &b);
-}
-
-/* The PIT's lost tick policy is a property of KVM's in-kernel PIT; QEMU's
- * own (TCG) PIT delays ticks and knows no other way. */
-static int build_pit(QemuCmd *c) {
-        const DomainTimerDef *pit = find_timer(c->def, DOMAIN_TIMER_PIT);
-        const char *policy;
-
-        if (!pit || pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DEFAULT)
-                return 0;
-        policy = domain_timer_tickpolicy_to_string(pit->tickpolicy);
-        if (pit->tickpolicy != DOMAIN_TIMER_TICKPOLICY_DELAY && pit->tickpolicy != DOMAIN_TIMER_TICKPOLICY_DISCARD)
-                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'pit' is not supported", policy ?: "?");
-        if (pit->present == TRISTATE_OFF)
-                return cmd_fail(c, -EINVAL, "timer 'pit' has a tickpolicy but present='no'");
-        if (c->params->accel != QEMU_ACCEL_KVM) {
-                if (pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DELAY)
-                        return 0;
-                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'pit' needs KVM", policy);
-        }
-        return cmd_arg(c, "-global") ?: cmd_argf(c, "kvm-pit.lost_tick_policy=%s", policy);
-}
-
-static int build_clock(QemuCmd *c) {
-        return build_rtc(c) ?: build_pit(c);
-}
-
-/* <pm>: S3 and S4 are properties of the ACPI PM device of the chipset. */
-static int build_pm(QemuCmd *c) {
-        const DomainPmDef *pm = &c->def->pm;
-        const char *dev = c->q35 ? "ICH9-LPC" : "PIIX4_PM";
-        int r = 0;
-
-        if (pm->suspend_to_mem != TRISTATE_ABSENT)
-                r = cmd_arg(c, "-global") ?:
-                    cmd_argf(c, "%s.disable_s3=%d", dev, pm->suspend_to_mem == TRISTATE_OFF);
-        if (r >= 0 && pm->suspend_to_disk != TRISTATE_ABSENT)
-                r = cmd_arg(c, "-global") ?:
-                    cmd_argf(c, "%s.disable_s4=%d", dev, pm->suspend_to_disk == TRISTATE_OFF);
-        return r;
-}
-
-static int build_lifecycle(QemuCmd *c) {
-        const DomainDef *def = c->def;
-        int r;
-
-        /* QEMU always waits after a guest power-off: the driver decides what
-         * follows (quit, or a reset for Reboot and on_poweroff='restart'),
-         * and a power-off while the driver is down is still seen after. */
-        r = cmd_arg(c, "-no-shutdown");
-        if (r >= 0 && def->on_reboot == DOMAIN_ACTION_DESTROY)
-                r = cmd_arg(c, "-no-reboot");
-        return r;
-}
-
-static int build_kernel(QemuCmd *c) {
-        const DomainOsDef *os = &c->def->os;
-        int r = 0;
-
-        if (!os->kernel) {
-                if (os->initrd || os->cmdline)
-                        return cmd_fail(c, -EINVAL, "<initrd> and <cmdline> need a <kernel>");
-                return 0;
-        }
-        r = cmd_arg(c, "-kernel") ?: cmd_arg(c, os->kernel);
-        if (r >= 0 && os->initrd)
-                r = cmd_arg(c, "-initrd") ?: cmd_arg(c, os->initrd);
-        if (r >= 0 && os->cmdline)
-                r = cmd_arg(c, "-append") ?: cmd_arg(c, os->cmdline);
-        return r;
-}
-
-static bool has_device_boot_order(const DomainDef *def) {
-        for (size_t i = 0; i < def->n_disks; i++)
-                if (def->disks[i].boot_order > 0)
-                        return true;
-        for (size_t i = 0; i < def->n_nets; i++)
-                if (def->nets[i].boot_order > 0)
-                        return true;
-        return false;
-}
-
-static int build_boot(QemuCmd *c) {
-        static const char letters[_DOMAIN_BOOT_MAX] = {
-                [DOMAIN_BOOT_HD] = 'c',
-                [DOMAIN_BOOT_CDROM] = 'd',
-                [DOMAIN_BOOT_NETWORK] = 'n',
-                [DOMAIN_BOOT_FD] = 'a',
-        };
-        const DomainOsDef *os = &c->def->os;
-        char order[_DOMAIN_BOOT_MAX + 1] = {};
-        OptBuf b = {};
-
-        /* per-device boot order (bootindex=) wins over <os><boot dev=''/> */
-        if (!has_device_boot_order(c->def) && !os->kernel) {
-                for (size_t i = 0; i < os->n_boot && i < _DOMAIN_BOOT_MAX; i++) {
-                        if ((unsigned) os->boot[i] >= _DOMAIN_BOOT_MAX)
-                                return cmd_fail(c, -EINVAL, "unknown boot device %d", (int) os->boot[i]);
-                        order[i] = letters[os->boot[i]];
-                }
-                if (order[0])
-                        opt_add(&b, "order=%s", order);
-        }
-        if (os->bootmenu != TRISTATE_ABSENT)
-                opt_add_bool(&b, "menu", os->bootmenu == TRISTATE_ON);
-        if (!b.s && !b.oom)
-                return 0;
-        return cmd_opt(c, "-boot", &b);
-}
-
-static int build_display(QemuCmd *c) {
-        const DomainDef *def = c->def;
-        int r = 0;
-
-        if (def->n_graphics == 0)
-                r = cmd_arg(c, "-display") ?: cmd_arg(c, "none");
-        for (size_t i = 0; r >= 0 && i < def->n_graphics; i++)
-                if (def->graphics[i].type == DOMAIN_GRAPHICS_VNC && def->graphics[i].keymap) {
-                        r = cmd_arg(c, "-k") ?: cmd_arg(c, def->graphics[i].keymap);
-                        break;
-                }
-        return r;
-}
+/* ---- the whole line ---- */
 
 static int build_all(QemuCmd *c) {
-        const char *machine = NULL;
         int r;
 
-        r = resolve_machine(c, &machine);
-        if (r < 0)
-                return r;
         r = cmd_arg(c, c->caps->binary ?: "qemu-system-x86_64") ?:
-            build_name_uuid(c, false) ?:
-            cmd_arg(c, "-S") ?:
-            cmd_arg(c, "-msg") ?: cmd_arg(c, "timestamp=on") ?:
-            build_machine(c, machine) ?:
-            build_accel(c) ?:
-            build_loader(c) ?:
-            build_cpu(c) ?:
-            build_memory(c) ?:
-            check_max_cpus(c, machine) ?:
-            build_smp(c) ?:
-            build_name_uuid(c, true) ?:
-            cmd_arg(c, "-no-user-config") ?:
-            cmd_arg(c, "-nodefaults") ?:
-            build_monitor(c) ?:
-            build_clock(c) ?:
-            build_lifecycle(c) ?:
-            build_pm(c) ?:
-            build_kernel(c) ?:
-            build_boot(c);
-        if (r < 0)
-                return r;
-        qemu_pci_plan(c);
-        r = qemu_build_controllers(c) ?:
-            qemu_build_disks(c) ?:
-            qemu_build_nets(c) ?:
-            qemu_build_chrs(c) ?:
-            qemu_build_graphics(c) ?:
-            qemu_build_audios(c) ?:
-            qemu_build_videos(c) ?:
-            qemu_build_sounds(c) ?:
-            qemu_build_inputs(c) ?:
-            qemu_build_redirdevs(c) ?:
-            qemu_build_memballoon(c) ?:
-            qemu_build_rngs(c) ?:
-            build_display(c);
-        if (r < 0)
-                return r;
-        if (c->params->pidfile)
+            qemu_build_machine_options(c) ?:
+            qemu_build_devices(c) ?:
+            qemu_build_display(c);
+        if (r >= 0 && c->params->pidfile)
                 r = cmd_arg(c, "-pidfile") ?: cmd_arg(c, c->params->pidfile);
         return r;
 }

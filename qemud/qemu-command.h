@@ -7,9 +7,13 @@
  * same input always gives the same argv (tests/data/qemu-command/ holds the
  * golden files).
  *
- * What the argv looks like (QEMU 7.2, key=value syntax, commas in values
- * doubled; argv[0] is caps->binary: def->emulator is not read, the driver
- * probes the caps of that binary):
+ * What the argv looks like (QEMU 7.2; argv[0] is caps->binary:
+ * def->emulator is not read, the driver probes the caps of that binary).
+ * Devices, block nodes and the objects of devices are data (see
+ * qemu-device.h) and go in QEMU's JSON form: -device {"driver":...,"id":...,
+ * "bus":...,"addr":...}, -blockdev {...}, -object {"qom-type":...}; the
+ * same objects are the arguments of hot-plug (qemu_device_props()). The
+ * other options use the key=value syntax, commas in values doubled:
  *   -name guest=NAME,debug-threads=on -S  (always paused: the driver sends "cont")
  *   -machine CANONICAL,usb=off,dump-guest-core=off[,acpi=off without <acpi/>]
  *   -accel kvm|tcg   -cpu host|max|MODEL[,FEATURE=on|off]   -smp CUR,maxcpus=...

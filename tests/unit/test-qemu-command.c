@@ -20,181 +20,16 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <json-c/json.h>
+
 #include "domain-conf.h"
 #include "error.h"
 #include "qemu-address.h"
 #include "qemu-caps.h"
 #include "qemu-command.h"
+#include "qemu-command-test.h"
 #include "unit.h"
 #include "util.h"
-
-/* ---- fixed inputs ---- */
-
-static QemuMachine fake_machines[] = {
-        { .name = (char *) "pc-i440fx-7.2", .alias = (char *) "pc", .is_default = true, .max_cpus = 255 },
-        { .name = (char *) "pc-q35-7.2", .alias = (char *) "q35", .max_cpus = 288 },
-};
-
-static char *fake_cpu_models[] = {
-        (char *) "qemu64", (char *) "Haswell-noTSX", (char *) "Skylake-Client", (char *) "EPYC",
-        (char *) "max", (char *) "host", NULL,
-};
-
-static char *fake_devices[] = {
-        (char *) "virtio-blk-pci", (char *) "scsi-hd", (char *) "scsi-cd", (char *) "ide-hd",
-        (char *) "ide-cd", (char *) "ahci", (char *) "virtio-scsi-pci", (char *) "lsi53c895a",
-        (char *) "qemu-xhci", (char *) "nec-usb-xhci", (char *) "piix3-usb-uhci", (char *) "piix4-usb-uhci",
-        (char *) "usb-ehci", (char *) "ich9-usb-ehci1", (char *) "ich9-usb-uhci1", (char *) "ich9-usb-uhci2",
-        (char *) "ich9-usb-uhci3", (char *) "pcie-root-port", (char *) "pci-bridge",
-        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "virtserialport", (char *) "isa-serial", (char *) "pci-serial",
-        (char *) "virtio-net-pci", (char *) "e1000", (char *) "e1000e", (char *) "rtl8139", (char *) "VGA",
-        (char *) "cirrus-vga", (char *) "virtio-vga", (char *) "virtio-gpu-pci", (char *) "qxl-vga",
-        (char *) "qxl", (char *) "bochs-display", (char *) "ramfb", (char *) "usb-tablet",
-        (char *) "usb-mouse", (char *) "usb-kbd", (char *) "virtio-keyboard-pci", (char *) "virtio-mouse-pci",
-        (char *) "virtio-tablet-pci", (char *) "virtio-balloon-pci", (char *) "virtio-rng-pci",
-        (char *) "ich9-intel-hda", (char *) "intel-hda", (char *) "hda-duplex", (char *) "hda-micro",
-        (char *) "hda-output", (char *) "AC97", (char *) "ES1370", (char *) "sb16", (char *) "usb-audio",
-        (char *) "usb-redir", NULL,
-};
-
-static const QemuCaps fake_caps = {
-        .binary = (char *) "/usr/bin/qemu-system-x86_64",
-        .version = 7002000,
-        .package = (char *) "Debian 1:7.2+dfsg-7",
-        .arch = (char *) "x86_64",
-        .kvm_available = true,
-        .machines = fake_machines,
-        .n_machines = ELEMENTSOF(fake_machines),
-        .cpu_models = fake_cpu_models,
-        .device_types = fake_devices,
-};
-
-#define TEST_ROOT "/srv/vbtest"
-#define TEST_MONITOR_FD 3
-
-static const int fake_tap_fds[] = { 20, 21, 22, 23 };
-static const int fake_graphics_ports[] = { 5901, 5902 };
-
-/* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
- * (which the QEMU test below swaps for a temporary directory). */
-static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuCommandParams *ret) {
-        snprintf(pidfile, n, TEST_ROOT "/run/%s.pid", def->name);
-        *ret = (QemuCommandParams) {
-                .accel = def->virt_type == DOMAIN_VIRT_KVM ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
-                .monitor_fd = TEST_MONITOR_FD,
-                .tap_fds = fake_tap_fds,
-                .n_tap_fds = ELEMENTSOF(fake_tap_fds),
-                .graphics_ports = fake_graphics_ports,
-                .n_graphics_ports = ELEMENTSOF(fake_graphics_ports),
-                .run_dir = TEST_ROOT "/run",
-                .pidfile = pidfile,
-                .hugepages_dir = TEST_ROOT "/hugepages",
-                .now = 1700000000, /* 2023-11-14T22:13:20Z */
-        };
-}
-
-/* ---- helpers ---- */
-
-static const char *data_dir(void) {
-        static char buf[4096 + 64];
-        char exe[4096];
-        ssize_t n;
-
-        if (access("tests/data/qemu-command", F_OK) == 0)
-                return "tests/data/qemu-command";
-        /* build/tests/test-qemu-command -> ../../tests/data/qemu-command */
-        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n <= 0)
-                return "tests/data/qemu-command";
-        exe[n] = 0;
-        for (int i = 0; i < 3; i++) {
-                char *s = strrchr(exe, '/');
-                if (s)
-                        *s = 0;
-        }
-        snprintf(buf, sizeof(buf), "%s/tests/data/qemu-command", exe);
-        return buf;
-}
-
-static int list_files(const char *dir, const char *suffix, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        struct dirent **names = NULL;
-        int n, r = 0;
-
-        n = scandir(dir, &names, NULL, alphasort);
-        if (n < 0)
-                return -errno;
-        for (int i = 0; i < n; i++) {
-                size_t len = strlen(names[i]->d_name), sl = strlen(suffix);
-
-                if (r >= 0 && len > sl && streq(names[i]->d_name + len - sl, suffix))
-                        r = strv_extend(&l, names[i]->d_name);
-                free(names[i]);
-        }
-        free(names);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-static int parse_xml_file(const char *path, DomainDef **ret) {
-        _cleanup_free_ char *xml = NULL;
-        ConfError err = {};
-        size_t len;
-        int r;
-
-        r = read_full_file(path, 0, &xml, &len);
-        if (r < 0) {
-                fprintf(stderr, "  cannot read %s: %s\n", path, strerror(-r));
-                return r;
-        }
-        r = domain_def_parse(xml, len, ret, &err);
-        if (r < 0)
-                fprintf(stderr, "  %s: parse failed: %s: %s\n", path, err.name ?: "?", err.message);
-        return r;
-}
-
-static int parse_xml_string(const char *xml, DomainDef **ret) {
-        ConfError err = {};
-        int r = domain_def_parse(xml, strlen(xml), ret, &err);
-
-        if (r < 0)
-                fprintf(stderr, "  parse failed: %s: %s\n", err.name ?: "?", err.message);
-        return r;
-}
-
-static int build(const DomainDef *def, char ***ret_argv, ConfError *err) {
-        QemuCommandParams params;
-        char pidfile[512];
-
-        fake_params(def, pidfile, sizeof(pidfile), &params);
-        return qemu_command_build(def, &fake_caps, &params, ret_argv, NULL, NULL, err);
-}
-
-static char *join_lines(char **argv) {
-        _cleanup_free_ char *s = strv_join(argv, "\n");
-        char *t;
-
-        if (!s || asprintf(&t, "%s\n", s) < 0)
-                return NULL;
-        return t;
-}
-
-static bool strv_has(char **l, const char *s) {
-        for (; l && *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-
-/* The argument right after option opt whose text starts with prefix. */
-static const char *find_opt(char **argv, const char *opt, const char *prefix) {
-        for (size_t i = 0; argv && argv[i] && argv[i + 1]; i++)
-                if (streq(argv[i], opt) && strncmp(argv[i + 1], prefix, strlen(prefix)) == 0)
-                        return argv[i + 1];
-        return NULL;
-}
 
 static void report_first_difference(const char *name, const char *got, const char *want) {
         size_t line = 1, start = 0;
@@ -316,12 +151,12 @@ static void test_aliases(void) {
 
         /* every alias is a device id in the argv, with its chardev */
         CHECK(build(def, &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "virtio-blk-pci,bus=pcie.0,drive=virtio-disk0-fmt,id=virtio-disk0,"));
-        CHECK(find_opt(argv, "-device", "ide-cd,bus=ide.0,id=sata0-0-0"));
-        CHECK(find_opt(argv, "-device", "isa-serial,chardev=charserial1,id=serial1,index=1"));
-        CHECK(find_opt(argv, "-device", "virtconsole,chardev=charconsole1,id=console1"));
+        CHECK(has_device_with(argv, "{\"driver\":\"virtio-blk-pci\",\"id\":\"virtio-disk0\",\"bus\":\"pcie.0\",\"drive\":\"virtio-disk0-fmt\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"ide-cd\",\"id\":\"sata0-0-0\",\"bus\":\"ide.0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"isa-serial\",\"id\":\"serial1\",\"chardev\":\"charserial1\",\"index\":1}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtconsole\",\"id\":\"console1\",\"chardev\":\"charconsole1\"}"));
         CHECK(find_opt(argv, "-chardev", "socket,id=charserial1,path=" TEST_ROOT "/run/uefi-custom.serial1,server=on,wait=off"));
-        CHECK(find_opt(argv, "-device", "virtio-rng-pci,bus=pcie.0,rng=objrng0,id=rng0"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-rng-pci\",\"id\":\"rng0\",\"bus\":\"pcie.0\",\"rng\":\"objrng0\"}"));
         /* assigning twice changes nothing */
         CHECK(qemu_command_assign_aliases(def) == 0);
         CHECK_STREQ(def->chrs[3].alias, "console1");
@@ -411,10 +246,16 @@ static void test_escaping(void) {
         _cleanup_strv_free_ char **argv = NULL;
 
         CHECK(build_snippet("a,b", "1", "q35", "",
-                            "<disk type='file' device='disk'><source file='/img/x,y.raw'/>"
-                            "<target dev='vda' bus='virtio'/></disk>", &argv, NULL) == 0);
+                            "<disk type='file' device='disk'><source file='/img/x,y \"z\".raw'/>"
+                            "<target dev='vda' bus='virtio'/></disk>"
+                            "<channel type='pty'><target type='virtio' name='org.example,\"x\"=1'/></channel>",
+                            &argv, NULL) == 0);
         CHECK(strv_has(argv, "guest=a,,b,debug-threads=on"));
-        CHECK(find_opt(argv, "-blockdev", "driver=file,filename=/img/x,,y.raw,node-name=virtio-disk0-file"));
+        /* JSON needs no comma doubling: the strings are taken whole */
+        CHECK(has_json(argv, "-blockdev", "{\"driver\":\"file\",\"filename\":\"/img/x,y \\\"z\\\".raw\","
+                       "\"node-name\":\"virtio-disk0-file\"}", false));
+        CHECK(find_opt(argv, "-blockdev", "{\"driver\":\"file\",\"filename\":\"/img/x,y \\\"z\\\".raw\""));
+        CHECK(has_device_with(argv, "{\"driver\":\"virtserialport\",\"name\":\"org.example,\\\"x\\\"=1\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -594,11 +435,11 @@ static void test_pci_placement(void) {
                             "<memballoon model='virtio'><address type='pci'/></memballoon>"
                             "<rng model='virtio'><backend model='builtin'/>"
                             "<address type='pci' bus='0' slot='3' function='0'/></rng>", &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "qemu-xhci,bus=pcie.0,addr=0x2,id=usb"));
-        CHECK(find_opt(argv, "-device", "e1000e,bus=pcie.0,addr=0x1,netdev=hostnet0,id=net0") ||
-              find_opt(argv, "-device", "rtl8139,bus=pcie.0,addr=0x1,netdev=hostnet0,id=net0"));
-        CHECK(find_opt(argv, "-device", "virtio-balloon-pci,bus=pcie.0,addr=0x4,id=balloon0"));
-        CHECK(find_opt(argv, "-device", "virtio-rng-pci,bus=pcie.0,addr=0x3,rng=objrng0,id=rng0"));
+        CHECK(has_device(argv, "{\"driver\":\"qemu-xhci\",\"id\":\"usb\",\"bus\":\"pcie.0\",\"addr\":\"0x2\"}"));
+        CHECK(has_device_with(argv, "{\"driver\":\"e1000e\",\"id\":\"net0\",\"bus\":\"pcie.0\",\"addr\":\"0x1\",\"netdev\":\"hostnet0\"}") ||
+              has_device_with(argv, "{\"driver\":\"rtl8139\",\"id\":\"net0\",\"bus\":\"pcie.0\",\"addr\":\"0x1\",\"netdev\":\"hostnet0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-balloon-pci\",\"id\":\"balloon0\",\"bus\":\"pcie.0\",\"addr\":\"0x4\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-rng-pci\",\"id\":\"rng0\",\"bus\":\"pcie.0\",\"addr\":\"0x3\",\"rng\":\"objrng0\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -606,8 +447,8 @@ static void test_pci_placement(void) {
         CHECK(build_snippet("pin", "1", "pc", "",
                             "<interface type='user'><mac address='52:54:00:00:00:01'/></interface>"
                             "<video><model type='vga'/><address type='pci' slot='3'/></video>", &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "rtl8139,bus=pci.0,addr=0x2,netdev=hostnet0"));
-        CHECK(find_opt(argv, "-device", "VGA,bus=pci.0,addr=0x3,id=video0"));
+        CHECK(has_device_with(argv, "{\"driver\":\"rtl8139\",\"bus\":\"pci.0\",\"addr\":\"0x2\",\"netdev\":\"hostnet0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"VGA\",\"id\":\"video0\",\"bus\":\"pci.0\",\"addr\":\"0x3\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -617,9 +458,9 @@ static void test_pci_placement(void) {
                             "<interface type='user'><mac address='52:54:00:00:00:01'/>"
                             "<address type='pci' bus='1' slot='0'/></interface>"
                             "<memballoon model='virtio'/>", &argv, NULL) == 0);
-        CHECK(find_opt(argv, "-device", "pcie-root-port,port=0x1,chassis=1,id=pci.1,bus=pcie.0,hotplug=off"));
-        CHECK(find_opt(argv, "-device", "rtl8139,bus=pci.1,addr=0x0,netdev=hostnet0,id=net0"));
-        CHECK(find_opt(argv, "-device", "virtio-balloon-pci,bus=pcie.0,id=balloon0"));
+        CHECK(has_device(argv, "{\"driver\":\"pcie-root-port\",\"id\":\"pci.1\",\"bus\":\"pcie.0\",\"port\":1,\"chassis\":1,\"hotplug\":false}"));
+        CHECK(has_device_with(argv, "{\"driver\":\"rtl8139\",\"id\":\"net0\",\"bus\":\"pci.1\",\"addr\":\"0x0\",\"netdev\":\"hostnet0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"virtio-balloon-pci\",\"id\":\"balloon0\",\"bus\":\"pcie.0\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -647,8 +488,8 @@ static void test_sound_and_redir(void) {
 
         CHECK(build_snippet("snd", "1", "q35", "", "<sound model='ich9'/>", &argv, NULL) == 0);
         CHECK(find_opt(argv, "-audiodev", "none,id=audio1"));
-        CHECK(find_opt(argv, "-device", "ich9-intel-hda,bus=pcie.0,id=sound0"));
-        CHECK(find_opt(argv, "-device", "hda-duplex,bus=sound0.0,cad=0,id=sound0-codec0,audiodev=audio1"));
+        CHECK(has_device(argv, "{\"driver\":\"ich9-intel-hda\",\"id\":\"sound0\",\"bus\":\"pcie.0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"hda-duplex\",\"id\":\"sound0-codec0\",\"bus\":\"sound0.0\",\"cad\":0,\"audiodev\":\"audio1\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -656,10 +497,10 @@ static void test_sound_and_redir(void) {
                             "<graphics type='spice' port='5900' autoport='no'/><sound model='usb'/>"
                             "<redirdev bus='usb' type='spicevmc'/>", &argv, NULL) == 0);
         CHECK(find_opt(argv, "-audiodev", "spice,id=audio1"));
-        CHECK(find_opt(argv, "-device", "qemu-xhci,bus=pcie.0,id=usb"));
-        CHECK(find_opt(argv, "-device", "usb-audio,bus=usb.0,id=sound0,audiodev=audio1"));
+        CHECK(has_device(argv, "{\"driver\":\"qemu-xhci\",\"id\":\"usb\",\"bus\":\"pcie.0\"}"));
+        CHECK(has_device(argv, "{\"driver\":\"usb-audio\",\"id\":\"sound0\",\"bus\":\"usb.0\",\"audiodev\":\"audio1\"}"));
         CHECK(find_opt(argv, "-chardev", "spicevmc,id=charredir0,name=usbredir"));
-        CHECK(find_opt(argv, "-device", "usb-redir,bus=usb.0,chardev=charredir0,id=redir0"));
+        CHECK(has_device(argv, "{\"driver\":\"usb-redir\",\"id\":\"redir0\",\"bus\":\"usb.0\",\"chardev\":\"charredir0\"}"));
         strv_free(argv);
         argv = NULL;
 
@@ -718,8 +559,7 @@ static void test_channel_paths(void) {
         CHECK(build(def, &argv, NULL) == 0);
         CHECK(find_opt(argv, "-chardev", "socket,id=charchannel0,path=" TEST_ROOT "/run/virt-install.channel0.sock,"
                                          "server=on,wait=off"));
-        CHECK(find_opt(argv, "-device", "virtserialport,bus=virtio-serial0.0,nr=1,chardev=charchannel0,id=channel0,"
-                                        "name=org.qemu.guest_agent.0"));
+        CHECK(has_device(argv, "{\"driver\":\"virtserialport\",\"id\":\"channel0\",\"bus\":\"virtio-serial0.0\",\"nr\":1,\"chardev\":\"charchannel0\",\"name\":\"org.qemu.guest_agent.0\"}"));
         CHECK(domain_def_format(def, 0, &live) == 0);
         CHECK(domain_def_format(def, DOMAIN_FORMAT_INACTIVE, &inactive) == 0);
         CHECK(live && strstr(live, "<source mode='bind' path='" TEST_ROOT "/run/virt-install.channel0.sock'/>"));

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the QEMU command line tests share: a fixed QEMU (caps), the params
+ * a driver would pass, the golden files, and looking into an argv. */
+
+#include <dirent.h>
+#include <json-c/json.h>
+
+#include "domain-conf.h"
+#include "error.h"
+#include "qemu-address.h"
+#include "qemu-caps.h"
+#include "qemu-command.h"
+#include "unit.h"
+#include "util.h"
+
+/* Each test file uses only some of these. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+
+/* ---- fixed inputs ---- */
+
+static QemuMachine fake_machines[] = {
+        { .name = (char *) "pc-i440fx-7.2", .alias = (char *) "pc", .is_default = true, .max_cpus = 255 },
+        { .name = (char *) "pc-q35-7.2", .alias = (char *) "q35", .max_cpus = 288 },
+};
+
+static char *fake_cpu_models[] = {
+        (char *) "qemu64", (char *) "Haswell-noTSX", (char *) "Skylake-Client", (char *) "EPYC",
+        (char *) "max", (char *) "host", NULL,
+};
+
+static char *fake_devices[] = {
+        (char *) "virtio-blk-pci", (char *) "scsi-hd", (char *) "scsi-cd", (char *) "ide-hd",
+        (char *) "ide-cd", (char *) "ahci", (char *) "virtio-scsi-pci", (char *) "lsi53c895a",
+        (char *) "qemu-xhci", (char *) "nec-usb-xhci", (char *) "piix3-usb-uhci", (char *) "piix4-usb-uhci",
+        (char *) "usb-ehci", (char *) "ich9-usb-ehci1", (char *) "ich9-usb-uhci1", (char *) "ich9-usb-uhci2",
+        (char *) "ich9-usb-uhci3", (char *) "pcie-root-port", (char *) "pci-bridge",
+        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "virtserialport", (char *) "isa-serial", (char *) "pci-serial",
+        (char *) "virtio-net-pci", (char *) "e1000", (char *) "e1000e", (char *) "rtl8139", (char *) "VGA",
+        (char *) "cirrus-vga", (char *) "virtio-vga", (char *) "virtio-gpu-pci", (char *) "qxl-vga",
+        (char *) "qxl", (char *) "bochs-display", (char *) "ramfb", (char *) "usb-tablet",
+        (char *) "usb-mouse", (char *) "usb-kbd", (char *) "virtio-keyboard-pci", (char *) "virtio-mouse-pci",
+        (char *) "virtio-tablet-pci", (char *) "virtio-balloon-pci", (char *) "virtio-rng-pci",
+        (char *) "ich9-intel-hda", (char *) "intel-hda", (char *) "hda-duplex", (char *) "hda-micro",
+        (char *) "hda-output", (char *) "AC97", (char *) "ES1370", (char *) "sb16", (char *) "usb-audio",
+        (char *) "usb-redir", NULL,
+};
+
+static const QemuCaps fake_caps = {
+        .binary = (char *) "/usr/bin/qemu-system-x86_64",
+        .version = 7002000,
+        .package = (char *) "Debian 1:7.2+dfsg-7",
+        .arch = (char *) "x86_64",
+        .kvm_available = true,
+        .machines = fake_machines,
+        .n_machines = ELEMENTSOF(fake_machines),
+        .cpu_models = fake_cpu_models,
+        .device_types = fake_devices,
+};
+
+#define TEST_ROOT "/srv/vbtest"
+#define TEST_MONITOR_FD 3
+
+static const int fake_tap_fds[] = { 20, 21, 22, 23 };
+static const int fake_graphics_ports[] = { 5901, 5902 };
+
+/* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
+ * (which the QEMU test below swaps for a temporary directory). */
+static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuCommandParams *ret) {
+        snprintf(pidfile, n, TEST_ROOT "/run/%s.pid", def->name);
+        *ret = (QemuCommandParams) {
+                .accel = def->virt_type == DOMAIN_VIRT_KVM ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
+                .monitor_fd = TEST_MONITOR_FD,
+                .tap_fds = fake_tap_fds,
+                .n_tap_fds = ELEMENTSOF(fake_tap_fds),
+                .graphics_ports = fake_graphics_ports,
+                .n_graphics_ports = ELEMENTSOF(fake_graphics_ports),
+                .run_dir = TEST_ROOT "/run",
+                .pidfile = pidfile,
+                .hugepages_dir = TEST_ROOT "/hugepages",
+                .now = 1700000000, /* 2023-11-14T22:13:20Z */
+        };
+}
+
+/* ---- helpers ---- */
+
+static const char *data_dir(void) {
+        static char buf[4096 + 64];
+        char exe[4096];
+        ssize_t n;
+
+        if (access("tests/data/qemu-command", F_OK) == 0)
+                return "tests/data/qemu-command";
+        /* build/tests/test-qemu-command -> ../../tests/data/qemu-command */
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n <= 0)
+                return "tests/data/qemu-command";
+        exe[n] = 0;
+        for (int i = 0; i < 3; i++) {
+                char *s = strrchr(exe, '/');
+                if (s)
+                        *s = 0;
+        }
+        snprintf(buf, sizeof(buf), "%s/tests/data/qemu-command", exe);
+        return buf;
+}
+
+static int list_files(const char *dir, const char *suffix, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        struct dirent **names = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &names, NULL, alphasort);
+        if (n < 0)
+                return -errno;
+        for (int i = 0; i < n; i++) {
+                size_t len = strlen(names[i]->d_name), sl = strlen(suffix);
+
+                if (r >= 0 && len > sl && streq(names[i]->d_name + len - sl, suffix))
+                        r = strv_extend(&l, names[i]->d_name);
+                free(names[i]);
+        }
+        free(names);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int parse_xml_file(const char *path, DomainDef **ret) {
+        _cleanup_free_ char *xml = NULL;
+        ConfError err = {};
+        size_t len;
+        int r;
+
+        r = read_full_file(path, 0, &xml, &len);
+        if (r < 0) {
+                fprintf(stderr, "  cannot read %s: %s\n", path, strerror(-r));
+                return r;
+        }
+        r = domain_def_parse(xml, len, ret, &err);
+        if (r < 0)
+                fprintf(stderr, "  %s: parse failed: %s: %s\n", path, err.name ?: "?", err.message);
+        return r;
+}
+
+static int parse_xml_string(const char *xml, DomainDef **ret) {
+        ConfError err = {};
+        int r = domain_def_parse(xml, strlen(xml), ret, &err);
+
+        if (r < 0)
+                fprintf(stderr, "  parse failed: %s: %s\n", err.name ?: "?", err.message);
+        return r;
+}
+
+static int build(const DomainDef *def, char ***ret_argv, ConfError *err) {
+        QemuCommandParams params;
+        char pidfile[512];
+
+        fake_params(def, pidfile, sizeof(pidfile), &params);
+        return qemu_command_build(def, &fake_caps, &params, ret_argv, NULL, NULL, err);
+}
+
+static char *join_lines(char **argv) {
+        _cleanup_free_ char *s = strv_join(argv, "\n");
+        char *t;
+
+        if (!s || asprintf(&t, "%s\n", s) < 0)
+                return NULL;
+        return t;
+}
+
+static bool strv_has(char **l, const char *s) {
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
+/* Whether some argument of option opt (-device, -blockdev, -object: JSON)
+ * has exactly the properties of the JSON object want (all of them, and no
+ * more unless subset). */
+static bool json_subset(json_object *want, json_object *have) {
+        json_object_object_foreach(want, k, v) {
+                json_object *h;
+                if (!json_object_object_get_ex(have, k, &h) || !json_object_equal(v, h))
+                        return false;
+        }
+        return true;
+}
+
+static bool has_json(char **argv, const char *opt, const char *want_json, bool subset) {
+        json_object *want = json_tokener_parse(want_json);
+        bool found = false;
+
+        if (!want) {
+                fprintf(stderr, "  not JSON: %s\n", want_json);
+                return false;
+        }
+        for (size_t i = 0; !found && argv && argv[i] && argv[i + 1]; i++) {
+                json_object *have;
+
+                if (!streq(argv[i], opt) || !(have = json_tokener_parse(argv[i + 1])))
+                        continue;
+                found = subset ? json_subset(want, have) : json_object_equal(want, have);
+                json_object_put(have);
+        }
+        json_object_put(want);
+        return found;
+}
+#define has_device(argv, json) has_json(argv, "-device", json, false)
+#define has_device_with(argv, json) has_json(argv, "-device", json, true)
+
+/* The argument right after option opt whose text starts with prefix. */
+static const char *find_opt(char **argv, const char *opt, const char *prefix) {
+        for (size_t i = 0; argv && argv[i] && argv[i + 1]; i++)
+                if (streq(argv[i], opt) && strncmp(argv[i + 1], prefix, strlen(prefix)) == 0)
+                        return argv[i + 1];
+        return NULL;
+}
+

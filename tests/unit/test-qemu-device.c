@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Devices as data (qemu-device.h): what hot-plug sends (device_add,
+ * blockdev-add, object-add) is, object for object, what the command line
+ * of the same definition carries; the properties have QAPI's types. */
+
+#include "qemu-command-test.h"
+#include "qemu-device.h"
+
+/* The JSON arguments of option opt in argv (-object also has key=value
+ * forms, e.g. the guest RAM: those are left out). */
+static json_object *argv_json(char **argv, const char *opt) {
+        json_object *l = json_object_new_array();
+
+        for (size_t i = 0; l && argv[i] && argv[i + 1]; i++) {
+                json_object *o;
+
+                if (!streq(argv[i], opt) || argv[i + 1][0] != '{')
+                        continue;
+                o = json_tokener_parse(argv[i + 1]);
+                CHECK(o);
+                if (o)
+                        json_object_array_add(l, o);
+        }
+        return l;
+}
+
+static json_object *get(json_object *o, const char *key) {
+        json_object *v = NULL;
+
+        return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* Marks the element of have equal to want as seen; false if there is none
+ * left. seen[] has one flag per element of have. */
+static bool take_equal(json_object *have, bool *seen, json_object *want) {
+        for (size_t i = 0; i < json_object_array_length(have); i++)
+                if (!seen[i] && json_object_equal(json_object_array_get_idx(have, i), want)) {
+                        seen[i] = true;
+                        return true;
+                }
+        return false;
+}
+
+typedef struct ArgvDevices {
+        json_object *lists[3];          /* -object, -blockdev, -device */
+        bool *seen[3];
+} ArgvDevices;
+
+static const char *const argv_options[3] = { "-object", "-blockdev", "-device" };
+
+static void argv_devices_done(ArgvDevices *a) {
+        for (size_t k = 0; k < 3; k++) {
+                if (a->lists[k])
+                        json_object_put(a->lists[k]);
+                free(a->seen[k]);
+        }
+}
+
+/* Each object of props must be one of the command line's, not seen before. */
+static bool props_on_argv(const QemuDeviceProps *p, ArgvDevices *a, const char *what) {
+        json_object *arrays[3] = { p->objects, p->blockdevs, p->devices };
+        bool ok = true;
+
+        for (size_t k = 0; k < 3; k++)
+                for (size_t i = 0; i < json_object_array_length(arrays[k]); i++) {
+                        json_object *o = json_object_array_get_idx(arrays[k], i);
+
+                        if (take_equal(a->lists[k], a->seen[k], o))
+                                continue;
+                        fprintf(stderr, "  %s: %s %s is not on the command line\n", what, argv_options[k],
+                                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+                        ok = false;
+                }
+        return ok;
+}
+
+static void check_golden_props(const char *dir, const char *xml_name, bool families[]) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        ArgvDevices a = {};
+        ConfError err = {};
+
+        CHECK(asprintf(&path, "%s/%s", dir, xml_name) >= 0);
+        CHECK(path && parse_xml_file(path, &def) == 0);
+        CHECK(def && qemu_domain_assign_addresses(def, &err) == 0);
+        CHECK(def && build(def, &argv, &err) == 0);
+        if (!def || !argv)
+                return;
+        for (size_t k = 0; k < 3; k++) {
+                a.lists[k] = argv_json(argv, argv_options[k]);
+                a.seen[k] = calloc(json_object_array_length(a.lists[k]) + 1, sizeof(bool));
+        }
+        /* every device of the definition, by family and index */
+        for (int f = 0; f < _QEMU_DEVICE_FAMILY_MAX; f++)
+                for (size_t i = 0; i < qemu_device_family_count(def, f); i++) {
+                        QemuDeviceProps p = {};
+                        char what[128];
+                        int r = qemu_device_props(def, &fake_caps, f, i, &p, &err);
+
+                        snprintf(what, sizeof(what), "%s: %s %zu", xml_name, qemu_device_family_to_string(f), i);
+                        if (r < 0)
+                                fprintf(stderr, "  %s: %s\n", what, err.message);
+                        CHECK(r == 0);
+                        CHECK(props_on_argv(&p, &a, what));
+                        if (json_object_array_length(p.devices) > 0)
+                                families[f] = true;
+                        qemu_device_props_done(&p);
+                }
+        /* what is left are the controllers the builder adds: by their alias */
+        for (size_t i = 0; i < json_object_array_length(a.lists[2]); i++) {
+                json_object *dev = json_object_array_get_idx(a.lists[2], i), *id;
+                QemuDeviceProps p = {};
+
+                if (a.seen[2][i])
+                        continue;
+                CHECK(json_object_object_get_ex(dev, "id", &id));
+                CHECK(qemu_device_props_by_alias(def, &fake_caps, json_object_get_string(id), &p, &err) == 0);
+                CHECK(props_on_argv(&p, &a, xml_name));
+                qemu_device_props_done(&p);
+        }
+        /* and nothing on the command line was left out (but the firmware's
+         * flash nodes: the machine's, no device's) */
+        for (size_t k = 0; k < 3; k++)
+                for (size_t i = 0; i < json_object_array_length(a.lists[k]); i++) {
+                        const char *node = json_object_get_string(
+                                get(json_object_array_get_idx(a.lists[k], i), "node-name"));
+
+                        if (node && strncmp(node, "pflash", 6) == 0)
+                                continue;
+                        if (!a.seen[k][i])
+                                fprintf(stderr, "  %s: %s %s has no device of the definition\n", xml_name,
+                                        argv_options[k], json_object_to_json_string(
+                                                                 json_object_array_get_idx(a.lists[k], i)));
+                        CHECK(a.seen[k][i]);
+                }
+        argv_devices_done(&a);
+}
+
+static void test_props_equal_command_line(void) {
+        _cleanup_strv_free_ char **xmls = NULL;
+        bool families[_QEMU_DEVICE_FAMILY_MAX] = {};
+
+        CHECK(list_files(data_dir(), ".xml", &xmls) == 0);
+        for (char **x = xmls; x && *x; x++)
+                check_golden_props(data_dir(), *x, families);
+        /* the golden files have a device of every family */
+        for (int f = 0; f < _QEMU_DEVICE_FAMILY_MAX; f++) {
+                if (!families[f])
+                        fprintf(stderr, "  no golden file has a %s device\n", qemu_device_family_to_string(f));
+                CHECK(families[f]);
+        }
+}
+
+static const char *const typed_xml =
+        "<domain type='kvm'><name>typed</name><memory unit='MiB'>128</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='q35'>hvm</type></os><devices>"
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache='none'/>"
+        "<source file='/img/a,b.qcow2'/><target dev='vda' bus='virtio'/><boot order='2'/><shareable/>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0' multifunction='on'/></disk>"
+        "<disk type='file' device='cdrom'><source file='/img/cd.iso'/><target dev='sda' bus='sata'/>"
+        "<readonly/></disk>"
+        "<disk type='file' device='disk'><source file='/img/t.raw'/><target dev='vdb' bus='virtio'/>"
+        "<iotune><total_bytes_sec>1000000</total_bytes_sec></iotune></disk>"
+        "<interface type='user'><mac address='52:54:00:00:00:01'/><model type='virtio'/><boot order='1'/>"
+        "</interface>"
+        "<input type='tablet' bus='usb'><address type='usb' bus='0' port='1.2'/></input>"
+        "<input type='mouse' bus='ps2'/>"
+        "<rng model='virtio'><rate bytes='1024' period='1000'/><backend model='random'>/dev/hwrng</backend></rng>"
+        "</devices></domain>";
+
+static json_object *first(json_object *array) {
+        return array && json_object_array_length(array) > 0 ? json_object_array_get_idx(array, 0) : NULL;
+}
+
+#define CHECK_TYPE(o, key, type) CHECK(get(o, key) && json_object_is_type(get(o, key), type))
+
+static void test_property_types(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        QemuDeviceProps p = {};
+        json_object *d, *n;
+
+        CHECK(parse_xml_string(typed_xml, &def) == 0);
+        if (!def)
+                return;
+
+        /* a disk: its nodes for blockdev-add, protocol first, then the device */
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_DISK, 0, &p, NULL) == 0);
+        CHECK(json_object_array_length(p.objects) == 0);
+        CHECK(json_object_array_length(p.blockdevs) == 2);
+        n = first(p.blockdevs);
+        CHECK_STREQ(json_object_get_string(get(n, "filename")), "/img/a,b.qcow2");      /* no ",," */
+        CHECK_TYPE(n, "cache", json_type_object);
+        CHECK_TYPE(get(n, "cache"), "direct", json_type_boolean);
+        n = json_object_array_get_idx(p.blockdevs, 1);
+        CHECK_STREQ(json_object_get_string(get(n, "driver")), "qcow2");
+        CHECK_STREQ(json_object_get_string(get(n, "file")), "virtio-disk0-file");
+        d = first(p.devices);
+        CHECK(json_object_array_length(p.devices) == 1);
+        CHECK_STREQ(json_object_get_string(get(d, "driver")), "virtio-blk-pci");
+        CHECK_STREQ(json_object_get_string(get(d, "id")), "virtio-disk0");
+        CHECK_STREQ(json_object_get_string(get(d, "drive")), "virtio-disk0-fmt");
+        CHECK_TYPE(d, "bootindex", json_type_int);
+        CHECK(json_object_get_int(get(d, "bootindex")) == 2);
+        CHECK_TYPE(d, "addr", json_type_string);         /* QEMU's PCI addr: "SLOT[.FN]" */
+        CHECK_STREQ(json_object_get_string(get(d, "addr")), "0x5");
+        CHECK_TYPE(d, "multifunction", json_type_boolean);
+        CHECK_TYPE(d, "share-rw", json_type_boolean);
+        CHECK_TYPE(d, "write-cache", json_type_string);  /* OnOffAuto */
+        qemu_device_props_done(&p);
+
+        /* a CD-ROM: read-only nodes */
+        CHECK(qemu_device_props_by_alias(def, &fake_caps, "sata0-0-0", &p, NULL) == 0);
+        CHECK_TYPE(first(p.blockdevs), "read-only", json_type_boolean);
+        CHECK(json_object_get_boolean(get(first(p.blockdevs), "read-only")));
+        CHECK_STREQ(json_object_get_string(get(first(p.devices), "driver")), "ide-cd");
+        qemu_device_props_done(&p);
+
+        /* iotune: the throttle group for object-add, a third node over the format node */
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_DISK, 2, &p, NULL) == 0);
+        CHECK(json_object_array_length(p.objects) == 1);
+        CHECK_STREQ(json_object_get_string(get(first(p.objects), "qom-type")), "throttle-group");
+        CHECK_TYPE(first(p.objects), "x-bps-total", json_type_int);
+        CHECK(json_object_array_length(p.blockdevs) == 3);
+        CHECK_STREQ(json_object_get_string(get(json_object_array_get_idx(p.blockdevs, 2), "driver")), "throttle");
+        CHECK_STREQ(json_object_get_string(get(first(p.devices), "drive")), "virtio-disk1-throttle");
+        qemu_device_props_done(&p);
+
+        /* an interface */
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_NET, 0, &p, NULL) == 0);
+        d = first(p.devices);
+        CHECK_STREQ(json_object_get_string(get(d, "netdev")), "hostnet0");
+        CHECK_STREQ(json_object_get_string(get(d, "mac")), "52:54:00:00:00:01");
+        CHECK_TYPE(d, "bootindex", json_type_int);
+        qemu_device_props_done(&p);
+
+        /* a USB device: its port path is a string */
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_INPUT, 0, &p, NULL) == 0);
+        d = first(p.devices);
+        CHECK_STREQ(json_object_get_string(get(d, "bus")), "usb.0");
+        CHECK_TYPE(d, "port", json_type_string);
+        CHECK_STREQ(json_object_get_string(get(d, "port")), "1.2");
+        qemu_device_props_done(&p);
+
+        /* a ps2 input is no device of its own: nothing to plug */
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_INPUT, 1, &p, NULL) == 0);
+        CHECK(p.devices && json_object_array_length(p.devices) == 0);
+        qemu_device_props_done(&p);
+
+        /* an rng: its backend for object-add, which the device names */
+        CHECK(qemu_device_props_by_alias(def, &fake_caps, "rng0", &p, NULL) == 0);
+        CHECK_STREQ(json_object_get_string(get(first(p.objects), "qom-type")), "rng-random");
+        CHECK_STREQ(json_object_get_string(get(first(p.objects), "filename")), "/dev/hwrng");
+        d = first(p.devices);
+        CHECK_STREQ(json_object_get_string(get(d, "rng")), json_object_get_string(get(first(p.objects), "id")));
+        CHECK_TYPE(d, "max-bytes", json_type_int);
+        CHECK_TYPE(d, "period", json_type_int);
+        qemu_device_props_done(&p);
+
+        /* the controller the tablet needs, added by the builder: by its alias */
+        CHECK(qemu_device_props_by_alias(def, &fake_caps, "usb", &p, NULL) == 0);
+        CHECK(json_object_array_length(p.devices) == 1);
+        CHECK_STREQ(json_object_get_string(get(first(p.devices), "driver")), "qemu-xhci");
+        qemu_device_props_done(&p);
+}
+
+/* A device added to the live definition (as hot-plug will) gets the
+ * properties it would have on the command line of that definition, with
+ * the slot the builder picks for it. */
+static void test_props_of_added_device(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        QemuDeviceProps p = {};
+        _cleanup_free_ char *json = NULL;
+
+        CHECK(parse_xml_string("<domain type='kvm'><name>plug</name><memory unit='MiB'>128</memory>"
+                               "<vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type></os><devices>"
+                               "<interface type='user'><mac address='52:54:00:00:00:02'/><model type='e1000'/>"
+                               "<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>"
+                               "</interface><rng model='virtio'><backend model='builtin'/></rng>"
+                               "</devices></domain>", &def) == 0);
+        if (!def)
+                return;
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_RNG, 0, &p, NULL) == 0);
+        /* slot 3 is given: the builder places the rng in the lowest free one, 2 */
+        CHECK_STREQ(json_object_get_string(get(first(p.devices), "addr")), "0x2");
+        CHECK(asprintf(&json, "%s", json_object_to_json_string_ext(first(p.devices), JSON_C_TO_STRING_PLAIN |
+                                                                               JSON_C_TO_STRING_NOSLASHESCAPE)) > 0);
+        CHECK(build(def, &argv, NULL) == 0);
+        CHECK(strv_has(argv, json));
+        qemu_device_props_done(&p);
+}
+
+static void test_props_errors(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        QemuDeviceProps p = {};
+        ConfError err = {};
+
+        CHECK(parse_xml_string(typed_xml, &def) == 0);
+        if (!def)
+                return;
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_DISK, 3, &p, &err) == -ENOENT);
+        CHECK(err.name && streq(err.name, VB_ERROR_INVALID_ARG));
+        CHECK(strstr(err.message, "no disk 3"));
+        CHECK(!p.devices && !p.blockdevs && !p.objects);
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_MEMBALLOON, 0, &p, &err) == -ENOENT);
+        CHECK(qemu_device_props(def, &fake_caps, _QEMU_DEVICE_FAMILY_MAX, 0, &p, &err) == -ENOENT);
+        CHECK(qemu_device_props_by_alias(def, &fake_caps, "net7", &p, &err) == -ENOENT);
+        CHECK(strstr(err.message, "'net7'"));
+        CHECK(!p.devices);
+
+        /* a definition the command line refuses has no device data either */
+        free(def->rngs[0].model);
+        def->rngs[0].model = strdup("egd");
+        err = (ConfError) {};
+        CHECK(qemu_device_props(def, &fake_caps, QEMU_DEVICE_DISK, 0, &p, &err) == -EOPNOTSUPP);
+        CHECK(strstr(err.message, "rng model 'egd'"));
+        CHECK(!p.devices);
+}
+
+UNIT_TESTS(test_props_equal_command_line,
+           test_property_types,
+           test_props_of_added_device,
+           test_props_errors)
