@@ -4,6 +4,7 @@
  * the code that applies their answer. */
 #include <errno.h>
 
+#include "domain-status.h"
 #include "log.h"
 #include "manager.h"
 #include "qemu-events.h"
@@ -319,7 +320,7 @@ static void apply(Domain *d, const QemuEventEffect *e) {
         if (e->event != QEMU_EVENT_NO_SIGNAL)
                 domain_emit_event(d, e->event, e->detail);
         if (e->save_status)
-                (void) qemu_status_save(d);
+                (void) domain_status_save(d);
 
         switch (e->action) {
         case QEMU_EVENT_ACTION_QUIT:

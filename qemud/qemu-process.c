@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "domain-autodestroy.h"
+#include "domain-status.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
@@ -292,7 +294,6 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                         domain_lock_release(d);
                 prepare_job_cancel(d);
         }
-        d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
         if (release) {
                 domain_network_release(d);
@@ -311,8 +312,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 (void) unlink(status);
         if (status_path(d, ".pid", &pidfile) >= 0)
                 (void) unlink(pidfile);
-        d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
-        d->autodestroy_owner = mfree(d->autodestroy_owner);
+        domain_autodestroy_clear(d);
         d->live = domain_def_free(d->live);
         d->id = -1;
         d->pid = 0;
@@ -357,7 +357,7 @@ static int record_started(Domain *d, DomainState state, int reason) {
 
         d->starting = false;
         domain_set_state(d, state, reason);
-        r = qemu_status_save(d);
+        r = domain_status_save(d);
         if (r < 0) {
                 d->starting = true;
                 snprintf(what, sizeof(what), "cannot record its live state: %s", strerror(-r));
@@ -520,58 +520,6 @@ static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
                                 &monitor_callbacks, d, &d->mon);
 }
 
-static int on_autodestroy_owner_gone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        Domain *d = userdata;
-        const char *name, *old, *new;
-
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !streq_ptr(name, d->autodestroy_owner))
-                return 0;
-        if (*new)
-                return 0;
-        log_info("Client %s that started %s with autodestroy went away: destroying it.", name, d->def->name);
-        d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
-        (void) qemu_process_destroy(d, NULL, NULL);
-        return 0;
-}
-
-int qemu_process_watch_autodestroy(Domain *d, const char *owner) {
-        _cleanup_free_ char *match = NULL;
-        int r;
-
-        if (asprintf(&match,
-                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'", owner) < 0)
-                return -ENOMEM;
-        free_and_replace_str(&d->autodestroy_owner, strdup(owner));
-        if (!d->autodestroy_owner)
-                return -ENOMEM;
-        r = sd_bus_add_match_async(d->manager->bus, &d->autodestroy_slot, match,
-                                   on_autodestroy_owner_gone, NULL, d);
-        return r;
-}
-
-static int on_owner_lookup(sd_bus_message *reply, void *userdata, sd_bus_error *e) {
-        Domain *d = userdata;
-
-        if (sd_bus_message_is_method_error(reply, NULL) && domain_is_active(d) && d->autodestroy_owner) {
-                log_info("Client %s that started %s with autodestroy is gone: destroying it.",
-                         d->autodestroy_owner, d->def->name);
-                (void) qemu_process_destroy(d, NULL, NULL);
-        }
-        return 0;
-}
-
-int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner) {
-        int r = qemu_process_watch_autodestroy(d, owner);
-
-        if (r < 0)
-                return r;
-        /* The watch is in place: ask whether the owner still exists. */
-        return sd_bus_call_method_async(d->manager->bus, &d->owner_lookup_slot, "org.freedesktop.DBus",
-                                        "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "GetNameOwner", on_owner_lookup, d, "s", owner);
-}
-
 static int prepare_live(Domain *d, ConfError *err) {
         int r = 0;
 
@@ -588,10 +536,11 @@ static int prepare_live(Domain *d, ConfError *err) {
         clock_fix_basis(d->live, time(NULL));
         /* The live XML names the machine QEMU really runs, and the device
          * aliases depend on it. */
-        const char *machine = qemu_caps_canonical_machine(d->manager->caps, d->live->os.machine);
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        const char *machine = qemu_caps_canonical_machine(caps, d->live->os.machine);
         if (!machine) {
                 conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: machine type '%s' is not known to %s",
-                               d->live->os.machine ? d->live->os.machine : "(default)", d->manager->caps->binary);
+                               d->live->os.machine ? d->live->os.machine : "(default)", caps->binary);
                 return -EOPNOTSUPP;
         }
         free_and_replace_str(&d->live->os.machine, strdup(machine));
@@ -599,7 +548,7 @@ static int prepare_live(Domain *d, ConfError *err) {
                 return -ENOMEM;
         /* <os firmware='efi'>: loader and NVRAM from QEMU's firmware descriptors */
         r = qemu_firmware_prepare(d->live, qemu_firmware_default_dirs, d->manager->paths.statedir,
-                                  d->manager->caps->arch, err);
+                                  caps->arch, err);
         if (r < 0) {
                 if (!err->name)
                         conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot pick the firmware of '%s': %s",
@@ -665,7 +614,7 @@ static int build_argv(Domain *d, ConfError *err) {
                 }
                 params.hugepages_dir = hugepages;
         }
-        return qemu_command_build(d->live, m->caps, &params, &d->start_argv, &fds, &n_fds, err);
+        return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &d->start_argv, &fds, &n_fds, err);
 }
 
 static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
@@ -710,7 +659,7 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
  * behind (volumes marked in use, taps, QEMU and its leases): a qemud killed
  * in the middle finds it on restart and rolls the start back. */
 static int record_start(Domain *d, ConfError *err) {
-        int r = qemu_status_save(d);
+        int r = domain_status_save(d);
 
         if (r < 0)
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot record the start of '%s' in %s: %s",
@@ -760,9 +709,9 @@ static void on_caps(Manager *m, int r, void *userdata) {
         if (r < 0) {
                 char msg[512];
 
-                snprintf(msg, sizeof(msg), "cannot probe %s: %s", m->emulator, strerror(-r));
+                snprintf(msg, sizeof(msg), "cannot probe %s: %s", qemu_driver_data(m)->emulator, strerror(-r));
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, msg);
-        } else if (d->def->virt_type == DOMAIN_VIRT_KVM && !m->caps->kvm_available) {
+        } else if (d->def->virt_type == DOMAIN_VIRT_KVM && !qemu_driver_data(m)->caps->kvm_available) {
                 r = -EOPNOTSUPP;
                 start_note_error(d, VB_ERROR_NOT_SUPPORTED,
                                  "domain type 'kvm' is not available on this host: use type 'qemu'");
@@ -776,7 +725,7 @@ static void on_caps(Manager *m, int r, void *userdata) {
 static int step_caps(void *ctx) {
         Domain *d = ctx;
         DomainJob *job = domain_job_ref(d->jobs->active);
-        int r = manager_with_caps(d->manager, on_caps, job);
+        int r = qemu_driver_with_caps(d->manager, on_caps, job);
 
         if (r < 0) {
                 domain_job_unref(job);
@@ -866,7 +815,7 @@ static void undo_spawn(void *ctx) {
 static int step_leases(void *ctx) {
         Domain *d = ctx;
 
-        (void) qemu_status_save(d);
+        (void) domain_status_save(d);
         if (domain_lock_acquire(d, on_locks) < 0) {
                 start_note_failure(d, NULL, "cannot ask lockd for the disk leases");
                 return -EIO;
@@ -1039,7 +988,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
                 const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
                 if (!sender)
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG, "autodestroy needs a bus client");
-                r = qemu_process_watch_autodestroy(d, sender);
+                r = domain_watch_autodestroy(d, sender);
                 if (r < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot watch %s: %s", sender,
                                              strerror(-r));

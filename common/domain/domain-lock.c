@@ -3,7 +3,7 @@
 #include "error.h"
 #include "lockd-client.h"
 #include "log.h"
-#include "manager.h"
+#include "domain-manager.h"
 #include "domain-lock.h"
 
 typedef struct LockJob {

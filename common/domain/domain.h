@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* One domain known to qemud: its definition(s), lifecycle state and, while it
- * runs, its QEMU process and monitor. */
+/* One domain: its definition(s), lifecycle state, jobs and, while it runs,
+ * its process. What only the driver knows of it is in priv (for QEMU:
+ * qemud/qemu-domain.h). */
 
 #include <sys/types.h>
 
@@ -18,6 +19,7 @@ typedef struct QemuMonitor QemuMonitor;
 
 typedef struct Domain {
         Manager *manager;
+        void *priv;          /* the driver's (DomainDriver.domain_init) */
         DomainDef *def;      /* the definition (persistent, or the transient one) */
         DomainDef *newdef;   /* redefined while running: becomes def when it stops */
         DomainDef *live;     /* while active: what runs */
@@ -31,7 +33,7 @@ typedef struct Domain {
         int reason;
         int id;              /* -1 when inactive */
 
-        /* The QEMU process. */
+        /* The guest's process (QEMU's, or LXC's controller). */
         pid_t pid;
         uint64_t pid_starttime;
         sd_event_source *pid_watch;
@@ -49,7 +51,7 @@ typedef struct Domain {
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
         char **start_argv;            /* kept while the log is being opened */
-        char *start_error_name;       /* a failed start, answered once QEMU is gone */
+        char *start_error_name;       /* a failed start, answered once its process is gone */
         char *start_error;
         unsigned start_gate;          /* start steps begun (start-plan.h) */
         void *lock_job;               /* a pending lease request (domain-lock.c) */
@@ -73,7 +75,8 @@ bool domain_is_active(const Domain *d);
 /* The definition to show: live when running (unless inactive is asked). */
 const DomainDef *domain_current_def(const Domain *d, bool inactive);
 
-/* Persistent configuration: <confdir>/qemu/<name>.xml and the autostart link. */
+/* Persistent configuration: <confdir>/<driver dir>/<name>.xml and the
+ * autostart link. */
 int domain_save_config(Domain *d);
 int domain_remove_config(Domain *d);
 int domain_set_autostart(Domain *d, bool autostart);
