@@ -3,6 +3,7 @@
 #include "log.h"
 #include "qemu-address.h"
 #include "qemu-capabilities.h"
+#include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
@@ -91,14 +92,20 @@ int qemu_driver_with_caps(Manager *m, qemu_caps_fn done, void *userdata) {
 }
 
 static int domain_init(Domain *d) {
-        return 0;
+        d->priv = calloc(1, sizeof(QemuDomain));
+        return d->priv ? 0 : -ENOMEM;
 }
 
 /* QEMU's own part of a domain that goes away. */
 static void domain_done(Domain *d) {
-        d->mon = qemu_monitor_free(d->mon);
-        d->monitor_path = mfree(d->monitor_path);
-        d->start_argv = strv_free_null(d->start_argv);
+        QemuDomain *q = d->priv;
+
+        if (!q)
+                return;
+        qemu_monitor_free(q->mon);
+        free(q->monitor_path);
+        strv_free(q->start_argv);
+        d->priv = mfree(q);
 }
 
 /* Every device gets its place at define time, as libvirt does: the saved

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-command.h"
+#include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
 #include "domain-prepare.h"
@@ -222,7 +223,7 @@ static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
                         start_finish_failed(d);
         } else if (d->destroying)
                 process_finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
-        else if (d->got_shutdown)
+        else if (qemu_domain(d)->got_shutdown)
                 process_finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
         else if (d->state == DOMAIN_CRASHED)
                 process_finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_CRASHED);
@@ -283,6 +284,7 @@ static void end_job_stopped(Domain *d) {
  * steps have undone that themselves. */
 static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bool release) {
         Manager *m = d->manager;
+        QemuDomain *q = qemu_domain(d);
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
         if (release) {
@@ -300,13 +302,13 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 domain_storage_release(d);
                 qemu_tune_cleanup(d);
         }
-        d->start_argv = strv_free_null(d->start_argv);
+        q->start_argv = strv_free_null(q->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
-        d->mon = qemu_monitor_free(d->mon);
-        if (d->monitor_path) {
-                (void) unlink(d->monitor_path);
-                d->monitor_path = mfree(d->monitor_path);
+        q->mon = qemu_monitor_free(q->mon);
+        if (q->monitor_path) {
+                (void) unlink(q->monitor_path);
+                q->monitor_path = mfree(q->monitor_path);
         }
         if (status_path(d, ".xml", &status) >= 0)
                 (void) unlink(status);
@@ -316,7 +318,8 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         d->live = domain_def_free(d->live);
         d->id = -1;
         d->pid = 0;
-        d->starting = d->destroying = d->got_shutdown = d->fake_reboot = d->rolling_back = false;
+        d->starting = d->destroying = d->rolling_back = false;
+        q->got_shutdown = q->fake_reboot = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         if (stopped_detail >= 0)
                 domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);
@@ -453,7 +456,7 @@ static int set_display_passwords(Domain *d) {
                 json_object_object_add(args, "protocol",
                                        json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
                 json_object_object_add(args, "password", json_object_new_string(g->passwd));
-                r = qemu_monitor_command(d->mon, "set_password", args, on_password_set, d);
+                r = qemu_monitor_command(qemu_domain(d)->mon, "set_password", args, on_password_set, d);
                 if (r < 0)
                         return r;
         }
@@ -487,8 +490,9 @@ static void on_locks(Domain *d, int r, const sd_bus_error *error) {
 
 static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
         Domain *d = userdata;
+        QemuDomain *q = qemu_domain(d);
 
-        d->mon = qemu_monitor_free(d->mon);
+        q->mon = qemu_monitor_free(q->mon);
         if (error < 0 && d->starting && d->start_call) {
                 fail_start(d, error == -ETIMEDOUT ? "QEMU's monitor did not answer in time"
                                                   : "QEMU's monitor failed");
@@ -496,7 +500,7 @@ static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
         }
         /* QEMU hung up: the pidfd tells when it is gone. If it stays, it is
          * of no use without a monitor. */
-        if (d->pid > 0 && !d->destroying && !d->got_shutdown) {
+        if (d->pid > 0 && !d->destroying && !q->got_shutdown) {
                 log_warning("Lost the monitor of %s, stopping it.", d->def->name);
                 process_kill(d);
         }
@@ -509,6 +513,7 @@ static const QemuMonitorCallbacks monitor_callbacks = {
 };
 
 static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
+        QemuDomain *q = qemu_domain(d);
         int r;
 
         d->pid = pid;
@@ -516,8 +521,8 @@ static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
         r = process_watch(d->manager->event, pid, pidfd, on_process_exit, d, &d->pid_watch);
         if (r < 0)
                 return r;
-        return qemu_monitor_new(d->manager->event, -1, d->monitor_path, MONITOR_TIMEOUT_USEC,
-                                &monitor_callbacks, d, &d->mon);
+        return qemu_monitor_new(d->manager->event, -1, q->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &monitor_callbacks, d, &q->mon);
 }
 
 static int prepare_live(Domain *d, ConfError *err) {
@@ -531,7 +536,7 @@ static int prepare_live(Domain *d, ConfError *err) {
                 return r;
         d->id = manager_allocate_id(d->manager);
         d->live->id = d->id;
-        if (status_path(d, ".monitor", &d->monitor_path) < 0)
+        if (status_path(d, ".monitor", &qemu_domain(d)->monitor_path) < 0)
                 return -ENOMEM;
         clock_fix_basis(d->live, time(NULL));
         /* The live XML names the machine QEMU really runs, and the device
@@ -614,18 +619,20 @@ static int build_argv(Domain *d, ConfError *err) {
                 }
                 params.hugepages_dir = hugepages;
         }
-        return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &d->start_argv, &fds, &n_fds, err);
+        return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
+                                  &n_fds, err);
 }
 
 static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
+        QemuDomain *q = qemu_domain(d);
         _cleanup_close_ int listen_fd = -1;
         pid_t pid;
         int pidfd, r;
 
-        listen_fd = monitor_socket_listen(d->monitor_path);
+        listen_fd = monitor_socket_listen(q->monitor_path);
         if (listen_fd < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot create the monitor socket %s: %s",
-                               d->monitor_path, strerror(-listen_fd));
+                               q->monitor_path, strerror(-listen_fd));
                 return listen_fd;
         }
         _cleanup_free_ ProcessFd *map = calloc(3 + d->n_tap_fds, sizeof(ProcessFd));
@@ -638,14 +645,14 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         for (size_t i = 0, target = 4; i < d->n_tap_fds; i++)
                 if (d->tap_fds[i] >= 0)
                         map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
-        r = process_spawn(d->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
+        r = process_spawn(q->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
         domain_network_close_taps(d);
         if (r < 0) {
-                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", d->start_argv[0], strerror(-r));
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", q->start_argv[0], strerror(-r));
                 return r;
         }
         log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
-        d->start_argv = strv_free_null(d->start_argv);
+        q->start_argv = strv_free_null(q->start_argv);
         r = qemu_process_attach(d, pid, pidfd);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
@@ -797,7 +804,7 @@ static int step_command(void *ctx) {
  * the start settles (start_settle), before any undo. */
 static int step_spawn(void *ctx) {
         Domain *d = ctx;
-        int r = domain_log_open(d, d->start_argv, on_log_ready, NULL);
+        int r = domain_log_open(d, qemu_domain(d)->start_argv, on_log_ready, NULL);
 
         if (r < 0) {
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
@@ -831,7 +838,7 @@ static void undo_leases(void *ctx) {
 static int step_monitor(void *ctx) {
         Domain *d = ctx;
 
-        return qemu_monitor_is_ready(d->mon) ? 0 : 1; /* else on_monitor_ready */
+        return qemu_monitor_is_ready(qemu_domain(d)->mon) ? 0 : 1; /* else on_monitor_ready */
 }
 
 static int step_tune(void *ctx) {
@@ -863,7 +870,7 @@ static int step_ptys(void *ctx) {
 
         if (!has_pty(d->live))
                 return 0;
-        if (qemu_monitor_command(d->mon, "query-chardev", NULL, on_query_chardev, d) < 0) {
+        if (qemu_monitor_command(qemu_domain(d)->mon, "query-chardev", NULL, on_query_chardev, d) < 0) {
                 start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
                 return -EIO;
         }
@@ -873,7 +880,7 @@ static int step_ptys(void *ctx) {
 static int finish_cont(void *ctx) {
         Domain *d = ctx;
 
-        if (qemu_monitor_command(d->mon, "cont", NULL, on_cont_reply, d) < 0) {
+        if (qemu_monitor_command(qemu_domain(d)->mon, "cont", NULL, on_cont_reply, d) < 0) {
                 start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
                 return -EIO;
         }
@@ -1007,7 +1014,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
 static int require_running(Domain *d, sd_bus_error *error) {
         if (!domain_is_active(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
-        if (d->starting || !d->mon)
+        if (d->starting || !qemu_domain(d)->mon)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "domain '%s' is still starting or has no monitor", d->def->name);
         return 0;
@@ -1060,7 +1067,8 @@ static void on_simple_reply(QemuMonitor *mon, json_object *result, const char *e
 
 /* Returns 1 when the job ends with QEMU's answer, 0 when it is done now. */
 static int simple_command(Domain *d, const char *command, bool wait, sd_bus_error *error) {
-        int r = qemu_monitor_command(d->mon, command, NULL, wait ? on_simple_reply : NULL, wait ? d : NULL);
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        int r = qemu_monitor_command(mon, command, NULL, wait ? on_simple_reply : NULL, wait ? d : NULL);
 
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send %s to QEMU: %s", command,
@@ -1082,7 +1090,7 @@ int qemu_process_reboot(Domain *d, sd_bus_error *error) {
         if (r < 0)
                 return r;
         /* The guest may power off rather than reboot: turn that into a reset. */
-        d->fake_reboot = true;
+        qemu_domain(d)->fake_reboot = true;
         return simple_command(d, "system_powerdown", false, error);
 }
 
@@ -1131,6 +1139,7 @@ static const QemuMonitorCallbacks reconnect_callbacks = {
 };
 
 int qemu_process_adopt(Domain *d, pid_t pid) {
+        QemuDomain *q = qemu_domain(d);
         int pidfd = pidfd_open_pid(pid), r;
 
         if (pidfd < 0)
@@ -1141,8 +1150,8 @@ int qemu_process_adopt(Domain *d, pid_t pid) {
                 close(pidfd);
                 return r;
         }
-        return qemu_monitor_new(d->manager->event, -1, d->monitor_path, MONITOR_TIMEOUT_USEC,
-                                &reconnect_callbacks, d, &d->mon);
+        return qemu_monitor_new(d->manager->event, -1, q->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &reconnect_callbacks, d, &q->mon);
 }
 
 void qemu_process_lost(Domain *d) {

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-domain.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -19,7 +20,7 @@
  * yet). */
 
 int qemu_status_format(Domain *d, char **ret) {
-        _cleanup_free_ char *monitor = domain_status_escape(d->monitor_path);
+        _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path);
 
         if (!monitor || asprintf(ret, "  <monitor path='%s'/>\n", monitor) < 0)
                 return -ENOMEM;
@@ -35,9 +36,9 @@ int qemu_status_parse(Domain *d, xmlNodePtr root) {
                 path = xmlGetProp(c, (const xmlChar *) "path");
                 if (!path)
                         continue;
-                free_and_replace_str(&d->monitor_path, strdup((const char *) path));
+                free_and_replace_str(&qemu_domain(d)->monitor_path, strdup((const char *) path));
                 xmlFree(path);
-                return d->monitor_path ? 0 : -ENOMEM;
+                return qemu_domain(d)->monitor_path ? 0 : -ENOMEM;
         }
         return -EBADMSG; /* no monitor: nothing to reconnect to */
 }

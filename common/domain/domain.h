@@ -15,7 +15,6 @@
 #include "domain-state.h"
 
 typedef struct Manager Manager;
-typedef struct QemuMonitor QemuMonitor;
 
 typedef struct Domain {
         Manager *manager;
@@ -37,27 +36,22 @@ typedef struct Domain {
         pid_t pid;
         uint64_t pid_starttime;
         sd_event_source *pid_watch;
-        QemuMonitor *mon;
-        char *monitor_path;
 
         /* What is going on. */
         DomainJobs *jobs;         /* the one modify job and the calls waiting for it (domain-job.h) */
-        bool starting;            /* between exec and the first "cont" */
+        bool starting;            /* from the start until the guest runs */
         bool start_paused;
         bool destroying;          /* we asked it to die */
-        bool got_shutdown;        /* QEMU said SHUTDOWN */
-        bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
         bool rolling_back;        /* after a restart: undoing a start that was cut short */
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
-        char **start_argv;            /* kept while the log is being opened */
         char *start_error_name;       /* a failed start, answered once its process is gone */
         char *start_error;
         unsigned start_gate;          /* start steps begun (start-plan.h) */
         void *lock_job;               /* a pending lease request (domain-lock.c) */
         void *prepare_job;            /* pending requests to storaged/networkd (domain-prepare.c) */
         void *log_job;                /* a pending log open (domain-log.c) */
-        int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
+        int *tap_fds;                 /* per live->nets[i], -1 for none, until its process has them */
         size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
         size_t n_stop_calls;
