@@ -60,9 +60,6 @@ $(B)/virtbus-$(1): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
 $(B)/$(1)/%.o: CPPFLAGS += -I$(1) $$(call pkg_cflags,$$($(1)_PKGS))
 endef
 $(foreach d,$(DAEMONS),$(eval $(call DAEMON_RULES,$(d))))
-# For now the shared domain steps still find Domain and Manager in qemud/
-# (domain.h, manager.h): this goes once those headers live in common/domain.
-$(B)/common/domain/%.o: CPPFLAGS += -Iqemud
 
 # Unit tests: tests/unit/test-<name>.c. A test whose name starts with a
 # daemon's stem (qemu-, lock-, log-, storage-, network-) links that daemon's

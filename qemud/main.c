@@ -24,7 +24,7 @@ int main(int argc, char *argv[]) {
         r = daemon_open(&event, &bus);
         if (r < 0)
                 return 1;
-        r = manager_new(event, bus, opts.root, &m);
+        r = manager_new(event, bus, opts.root, &qemu_driver, &m);
         if (r < 0) {
                 log_error_errno(r, "Cannot set up: %m");
                 return 1;

@@ -4,8 +4,10 @@
  * the code that applies their answer. */
 #include <errno.h>
 
+#include "domain-status.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
@@ -292,34 +294,34 @@ static void on_reset_for_restart(QemuMonitor *mon, json_object *result, const ch
                                                     .action = QEMU_EVENT_ACTION_QUIT });
                 return;
         }
-        d->got_shutdown = false;
-        d->fake_reboot = false;
+        qemu_domain(d)->got_shutdown = false;
+        qemu_domain(d)->fake_reboot = false;
         apply(d, &qemu_event_restarted);
 }
 
 static void quit(Domain *d) {
-        if (!d->mon || qemu_monitor_command(d->mon, "quit", NULL, NULL, NULL) < 0)
+        if (!qemu_domain(d)->mon || qemu_monitor_command(qemu_domain(d)->mon, "quit", NULL, NULL, NULL) < 0)
                 qemu_process_kill(d);
         else
                 qemu_process_kill_later(d);
 }
 
 static void restart(Domain *d) {
-        if (d->mon && qemu_monitor_command(d->mon, "system_reset", NULL, NULL, NULL) >= 0 &&
-            qemu_monitor_command(d->mon, "cont", NULL, on_reset_for_restart, d) >= 0)
+        if (qemu_domain(d)->mon && qemu_monitor_command(qemu_domain(d)->mon, "system_reset", NULL, NULL, NULL) >= 0 &&
+            qemu_monitor_command(qemu_domain(d)->mon, "cont", NULL, on_reset_for_restart, d) >= 0)
                 return;
         quit(d);
 }
 
 static void apply(Domain *d, const QemuEventEffect *e) {
         if (e->marks_shutdown)
-                d->got_shutdown = true;
+                qemu_domain(d)->got_shutdown = true;
         if (e->state != DOMAIN_NOSTATE)
                 domain_set_state(d, e->state, e->reason);
         if (e->event != QEMU_EVENT_NO_SIGNAL)
                 domain_emit_event(d, e->event, e->detail);
         if (e->save_status)
-                (void) qemu_status_save(d);
+                (void) domain_status_save(d);
 
         switch (e->action) {
         case QEMU_EVENT_ACTION_QUIT:
@@ -342,7 +344,7 @@ static void domain_situation(const Domain *d, QemuEventSituation *ret) {
                 .state = d->state,
                 .starting = d->starting,
                 .destroying = d->destroying,
-                .fake_reboot = d->fake_reboot,
+                .fake_reboot = qemu_domain(d)->fake_reboot,
                 .on_poweroff = d->live ? d->live->on_poweroff : DOMAIN_ACTION_DEFAULT,
                 .on_crash = d->live ? d->live->on_crash : DOMAIN_ACTION_DEFAULT,
         };

@@ -7,11 +7,14 @@
 #include <sys/un.h>
 #include <time.h>
 
+#include "domain-autodestroy.h"
+#include "domain-status.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
 #include "process.h"
 #include "qemu-command.h"
+#include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
 #include "domain-prepare.h"
@@ -220,7 +223,7 @@ static void on_process_exit(pid_t pid, int code, int status, void *userdata) {
                         start_finish_failed(d);
         } else if (d->destroying)
                 process_finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
-        else if (d->got_shutdown)
+        else if (qemu_domain(d)->got_shutdown)
                 process_finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
         else if (d->state == DOMAIN_CRASHED)
                 process_finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_CRASHED);
@@ -281,6 +284,7 @@ static void end_job_stopped(Domain *d) {
  * steps have undone that themselves. */
 static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bool release) {
         Manager *m = d->manager;
+        QemuDomain *q = qemu_domain(d);
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
         /* Replies still to come (storaged, networkd, lockd, logd, the
@@ -290,34 +294,33 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 /* QEMU, the leases' owner, is gone and lockd drops them with
                  * it; asking is for a lockd that has not noticed yet. */
                 domain_lock_release(d);
-        d->owner_lookup_slot = sd_bus_slot_unref(d->owner_lookup_slot);
         d->start_def = domain_def_free(d->start_def);
         if (release) {
                 domain_network_release(d);
                 domain_storage_release(d);
                 qemu_tune_cleanup(d);
         }
-        d->start_argv = strv_free_null(d->start_argv);
+        q->start_argv = strv_free_null(q->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
         /* Closed first: commands in flight get their callback, whose owners
          * free what they hold (qemu-monitor.h). */
-        qemu_monitor_close(d->mon);
-        d->mon = qemu_monitor_free(d->mon);
-        if (d->monitor_path) {
-                (void) unlink(d->monitor_path);
-                d->monitor_path = mfree(d->monitor_path);
+        qemu_monitor_close(q->mon);
+        q->mon = qemu_monitor_free(q->mon);
+        if (q->monitor_path) {
+                (void) unlink(q->monitor_path);
+                q->monitor_path = mfree(q->monitor_path);
         }
         if (status_path(d, ".xml", &status) >= 0)
                 (void) unlink(status);
         if (status_path(d, ".pid", &pidfile) >= 0)
                 (void) unlink(pidfile);
-        d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
-        d->autodestroy_owner = mfree(d->autodestroy_owner);
+        domain_autodestroy_clear(d);
         d->live = domain_def_free(d->live);
         d->id = -1;
         d->pid = 0;
-        d->starting = d->destroying = d->got_shutdown = d->fake_reboot = d->rolling_back = false;
+        d->starting = d->destroying = d->rolling_back = false;
+        q->got_shutdown = q->fake_reboot = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         if (stopped_detail >= 0)
                 domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);
@@ -358,7 +361,7 @@ static int record_started(Domain *d, DomainState state, int reason) {
 
         d->starting = false;
         domain_set_state(d, state, reason);
-        r = qemu_status_save(d);
+        r = domain_status_save(d);
         if (r < 0) {
                 d->starting = true;
                 snprintf(what, sizeof(what), "cannot record its live state: %s", strerror(-r));
@@ -454,7 +457,7 @@ static int set_display_passwords(Domain *d) {
                 json_object_object_add(args, "protocol",
                                        json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
                 json_object_object_add(args, "password", json_object_new_string(g->passwd));
-                r = qemu_monitor_command(d->mon, "set_password", args, on_password_set, d);
+                r = qemu_monitor_command(qemu_domain(d)->mon, "set_password", args, on_password_set, d);
                 if (r < 0)
                         return r;
         }
@@ -488,8 +491,9 @@ static void on_locks(Domain *d, int r, const sd_bus_error *error) {
 
 static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
         Domain *d = userdata;
+        QemuDomain *q = qemu_domain(d);
 
-        d->mon = qemu_monitor_free(d->mon);
+        q->mon = qemu_monitor_free(q->mon);
         if (error < 0 && d->starting && d->start_call) {
                 fail_start(d, error == -ETIMEDOUT ? "QEMU's monitor did not answer in time"
                                                   : "QEMU's monitor failed");
@@ -497,7 +501,7 @@ static void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
         }
         /* QEMU hung up: the pidfd tells when it is gone. If it stays, it is
          * of no use without a monitor. */
-        if (d->pid > 0 && !d->destroying && !d->got_shutdown) {
+        if (d->pid > 0 && !d->destroying && !q->got_shutdown) {
                 log_warning("Lost the monitor of %s, stopping it.", d->def->name);
                 process_kill(d);
         }
@@ -510,6 +514,7 @@ static const QemuMonitorCallbacks monitor_callbacks = {
 };
 
 static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
+        QemuDomain *q = qemu_domain(d);
         int r;
 
         d->pid = pid;
@@ -517,60 +522,8 @@ static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
         r = process_watch(d->manager->event, pid, pidfd, on_process_exit, d, &d->pid_watch);
         if (r < 0)
                 return r;
-        return qemu_monitor_new(d->manager->event, -1, d->monitor_path, MONITOR_TIMEOUT_USEC,
-                                &monitor_callbacks, d, &d->mon);
-}
-
-static int on_autodestroy_owner_gone(sd_bus_message *msg, void *userdata, sd_bus_error *e) {
-        Domain *d = userdata;
-        const char *name, *old, *new;
-
-        if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0 || !streq_ptr(name, d->autodestroy_owner))
-                return 0;
-        if (*new)
-                return 0;
-        log_info("Client %s that started %s with autodestroy went away: destroying it.", name, d->def->name);
-        d->autodestroy_slot = sd_bus_slot_unref(d->autodestroy_slot);
-        (void) qemu_process_destroy(d, NULL, NULL);
-        return 0;
-}
-
-int qemu_process_watch_autodestroy(Domain *d, const char *owner) {
-        _cleanup_free_ char *match = NULL;
-        int r;
-
-        if (asprintf(&match,
-                     "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
-                     "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'", owner) < 0)
-                return -ENOMEM;
-        free_and_replace_str(&d->autodestroy_owner, strdup(owner));
-        if (!d->autodestroy_owner)
-                return -ENOMEM;
-        r = sd_bus_add_match_async(d->manager->bus, &d->autodestroy_slot, match,
-                                   on_autodestroy_owner_gone, NULL, d);
-        return r;
-}
-
-static int on_owner_lookup(sd_bus_message *reply, void *userdata, sd_bus_error *e) {
-        Domain *d = userdata;
-
-        if (sd_bus_message_is_method_error(reply, NULL) && domain_is_active(d) && d->autodestroy_owner) {
-                log_info("Client %s that started %s with autodestroy is gone: destroying it.",
-                         d->autodestroy_owner, d->def->name);
-                (void) qemu_process_destroy(d, NULL, NULL);
-        }
-        return 0;
-}
-
-int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner) {
-        int r = qemu_process_watch_autodestroy(d, owner);
-
-        if (r < 0)
-                return r;
-        /* The watch is in place: ask whether the owner still exists. */
-        return sd_bus_call_method_async(d->manager->bus, &d->owner_lookup_slot, "org.freedesktop.DBus",
-                                        "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "GetNameOwner", on_owner_lookup, d, "s", owner);
+        return qemu_monitor_new(d->manager->event, -1, q->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &monitor_callbacks, d, &q->mon);
 }
 
 static int prepare_live(Domain *d, ConfError *err) {
@@ -584,15 +537,16 @@ static int prepare_live(Domain *d, ConfError *err) {
                 return r;
         d->id = manager_allocate_id(d->manager);
         d->live->id = d->id;
-        if (status_path(d, ".monitor", &d->monitor_path) < 0)
+        if (status_path(d, ".monitor", &qemu_domain(d)->monitor_path) < 0)
                 return -ENOMEM;
         clock_fix_basis(d->live, time(NULL));
         /* The live XML names the machine QEMU really runs, and the device
          * aliases depend on it. */
-        const char *machine = qemu_caps_canonical_machine(d->manager->caps, d->live->os.machine);
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        const char *machine = qemu_caps_canonical_machine(caps, d->live->os.machine);
         if (!machine) {
                 conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: machine type '%s' is not known to %s",
-                               d->live->os.machine ? d->live->os.machine : "(default)", d->manager->caps->binary);
+                               d->live->os.machine ? d->live->os.machine : "(default)", caps->binary);
                 return -EOPNOTSUPP;
         }
         free_and_replace_str(&d->live->os.machine, strdup(machine));
@@ -600,7 +554,7 @@ static int prepare_live(Domain *d, ConfError *err) {
                 return -ENOMEM;
         /* <os firmware='efi'>: loader and NVRAM from QEMU's firmware descriptors */
         r = qemu_firmware_prepare(d->live, qemu_firmware_default_dirs, d->manager->paths.statedir,
-                                  d->manager->caps->arch, err);
+                                  caps->arch, err);
         if (r < 0) {
                 if (!err->name)
                         conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot pick the firmware of '%s': %s",
@@ -666,18 +620,20 @@ static int build_argv(Domain *d, ConfError *err) {
                 }
                 params.hugepages_dir = hugepages;
         }
-        return qemu_command_build(d->live, m->caps, &params, &d->start_argv, &fds, &n_fds, err);
+        return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
+                                  &n_fds, err);
 }
 
 static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
+        QemuDomain *q = qemu_domain(d);
         _cleanup_close_ int listen_fd = -1;
         pid_t pid;
         int pidfd, r;
 
-        listen_fd = monitor_socket_listen(d->monitor_path);
+        listen_fd = monitor_socket_listen(q->monitor_path);
         if (listen_fd < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot create the monitor socket %s: %s",
-                               d->monitor_path, strerror(-listen_fd));
+                               q->monitor_path, strerror(-listen_fd));
                 return listen_fd;
         }
         _cleanup_free_ ProcessFd *map = calloc(3 + d->n_tap_fds, sizeof(ProcessFd));
@@ -690,14 +646,14 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         for (size_t i = 0, target = 4; i < d->n_tap_fds; i++)
                 if (d->tap_fds[i] >= 0)
                         map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
-        r = process_spawn(d->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
+        r = process_spawn(q->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
         domain_network_close_taps(d);
         if (r < 0) {
-                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", d->start_argv[0], strerror(-r));
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", q->start_argv[0], strerror(-r));
                 return r;
         }
         log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
-        d->start_argv = strv_free_null(d->start_argv);
+        q->start_argv = strv_free_null(q->start_argv);
         r = qemu_process_attach(d, pid, pidfd);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
@@ -711,7 +667,7 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
  * behind (volumes marked in use, taps, QEMU and its leases): a qemud killed
  * in the middle finds it on restart and rolls the start back. */
 static int record_start(Domain *d, ConfError *err) {
-        int r = qemu_status_save(d);
+        int r = domain_status_save(d);
 
         if (r < 0)
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot record the start of '%s' in %s: %s",
@@ -761,9 +717,9 @@ static void on_caps(Manager *m, int r, void *userdata) {
         if (r < 0) {
                 char msg[512];
 
-                snprintf(msg, sizeof(msg), "cannot probe %s: %s", m->emulator, strerror(-r));
+                snprintf(msg, sizeof(msg), "cannot probe %s: %s", qemu_driver_data(m)->emulator, strerror(-r));
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, msg);
-        } else if (d->def->virt_type == DOMAIN_VIRT_KVM && !m->caps->kvm_available) {
+        } else if (d->def->virt_type == DOMAIN_VIRT_KVM && !qemu_driver_data(m)->caps->kvm_available) {
                 r = -EOPNOTSUPP;
                 start_note_error(d, VB_ERROR_NOT_SUPPORTED,
                                  "domain type 'kvm' is not available on this host: use type 'qemu'");
@@ -777,7 +733,7 @@ static void on_caps(Manager *m, int r, void *userdata) {
 static int step_caps(void *ctx) {
         Domain *d = ctx;
         DomainJob *job = domain_job_ref(d->jobs->active);
-        int r = manager_with_caps(d->manager, on_caps, job);
+        int r = qemu_driver_with_caps(d->manager, on_caps, job);
 
         if (r < 0) {
                 domain_job_unref(job);
@@ -849,7 +805,7 @@ static int step_command(void *ctx) {
  * the start settles (start_settle), before any undo. */
 static int step_spawn(void *ctx) {
         Domain *d = ctx;
-        int r = domain_log_open(d, d->start_argv, on_log_ready, NULL);
+        int r = domain_log_open(d, qemu_domain(d)->start_argv, on_log_ready, NULL);
 
         if (r < 0) {
                 start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
@@ -869,7 +825,7 @@ static void undo_spawn(void *ctx) {
 static int step_leases(void *ctx) {
         Domain *d = ctx;
 
-        (void) qemu_status_save(d);
+        (void) domain_status_save(d);
         if (domain_lock_acquire(d, on_locks) < 0) {
                 start_note_failure(d, NULL, "cannot ask lockd for the disk leases");
                 return -EIO;
@@ -887,7 +843,7 @@ static void undo_leases(void *ctx) {
 static int step_monitor(void *ctx) {
         Domain *d = ctx;
 
-        return qemu_monitor_is_ready(d->mon) ? 0 : 1; /* else on_monitor_ready */
+        return qemu_monitor_is_ready(qemu_domain(d)->mon) ? 0 : 1; /* else on_monitor_ready */
 }
 
 static int step_tune(void *ctx) {
@@ -919,7 +875,7 @@ static int step_ptys(void *ctx) {
 
         if (!has_pty(d->live))
                 return 0;
-        if (qemu_monitor_command(d->mon, "query-chardev", NULL, on_query_chardev, d) < 0) {
+        if (qemu_monitor_command(qemu_domain(d)->mon, "query-chardev", NULL, on_query_chardev, d) < 0) {
                 start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
                 return -EIO;
         }
@@ -929,7 +885,7 @@ static int step_ptys(void *ctx) {
 static int finish_cont(void *ctx) {
         Domain *d = ctx;
 
-        if (qemu_monitor_command(d->mon, "cont", NULL, on_cont_reply, d) < 0) {
+        if (qemu_monitor_command(qemu_domain(d)->mon, "cont", NULL, on_cont_reply, d) < 0) {
                 start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
                 return -EIO;
         }
@@ -1044,7 +1000,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
                 const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
                 if (!sender)
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG, "autodestroy needs a bus client");
-                r = qemu_process_watch_autodestroy(d, sender);
+                r = domain_watch_autodestroy(d, sender);
                 if (r < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot watch %s: %s", sender,
                                              strerror(-r));
@@ -1063,7 +1019,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
 static int require_running(Domain *d, sd_bus_error *error) {
         if (!domain_is_active(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
-        if (d->starting || !d->mon)
+        if (d->starting || !qemu_domain(d)->mon)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "domain '%s' is still starting or has no monitor", d->def->name);
         return 0;
@@ -1116,7 +1072,8 @@ static void on_simple_reply(QemuMonitor *mon, json_object *result, const char *e
 
 /* Returns 1 when the job ends with QEMU's answer, 0 when it is done now. */
 static int simple_command(Domain *d, const char *command, bool wait, sd_bus_error *error) {
-        int r = qemu_monitor_command(d->mon, command, NULL, wait ? on_simple_reply : NULL, wait ? d : NULL);
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        int r = qemu_monitor_command(mon, command, NULL, wait ? on_simple_reply : NULL, wait ? d : NULL);
 
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send %s to QEMU: %s", command,
@@ -1138,7 +1095,7 @@ int qemu_process_reboot(Domain *d, sd_bus_error *error) {
         if (r < 0)
                 return r;
         /* The guest may power off rather than reboot: turn that into a reset. */
-        d->fake_reboot = true;
+        qemu_domain(d)->fake_reboot = true;
         return simple_command(d, "system_powerdown", false, error);
 }
 
@@ -1187,6 +1144,7 @@ static const QemuMonitorCallbacks reconnect_callbacks = {
 };
 
 int qemu_process_adopt(Domain *d, pid_t pid) {
+        QemuDomain *q = qemu_domain(d);
         int pidfd = pidfd_open_pid(pid), r;
 
         if (pidfd < 0)
@@ -1197,8 +1155,8 @@ int qemu_process_adopt(Domain *d, pid_t pid) {
                 close(pidfd);
                 return r;
         }
-        return qemu_monitor_new(d->manager->event, -1, d->monitor_path, MONITOR_TIMEOUT_USEC,
-                                &reconnect_callbacks, d, &d->mon);
+        return qemu_monitor_new(d->manager->event, -1, q->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &reconnect_callbacks, d, &q->mon);
 }
 
 void qemu_process_lost(Domain *d) {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Running a domain's QEMU: start, stop, the monitor's events, the live state
- * file <rundir>/qemu/<name>.xml, and reconnecting to it after a restart.
- * What the monitor's events do is in qemu-events.c.
- * The start is a table of steps and a finisher (start-plan.h), in
- * qemu-process.c next to the callbacks the steps wait for. */
+/* Running a domain's QEMU: start, stop, the monitor, and reconnecting to it
+ * after a restart: the QEMU driver's lifecycle hooks (domain-driver.h).
+ * What the monitor's events do is in qemu-events.c. The start is a table of
+ * steps and a finisher (start-plan.h), in qemu-process.c next to the
+ * callbacks the steps wait for. */
 
 #include <systemd/sd-bus.h>
 
@@ -35,17 +35,8 @@ void qemu_process_lost(Domain *d);
 /* Or undo a start that a restart cut short: kill its QEMU (pid, 0 for none
  * found), release what it took, shut off (failed). May free d. */
 int qemu_process_rollback(Domain *d, pid_t pid);
-/* Destroys the domain when the bus client owner goes away. */
-int qemu_process_watch_autodestroy(Domain *d, const char *owner);
-/* The same after a restart, destroying at once if owner already went away. */
-int qemu_process_watch_autodestroy_recheck(Domain *d, const char *owner);
 
 /* For qemu-events.c: asks QEMU to go (SIGTERM now, SIGKILL after a
  * while); or, once QEMU was asked to quit, only the SIGKILL after a while. */
 void qemu_process_kill(Domain *d);
 void qemu_process_kill_later(Domain *d);
-
-/* The live state file <rundir>/qemu/<name>.xml (qemu-status.c). */
-int qemu_status_save(Domain *d);
-/* Reads every live state file back, adopting the QEMUs still running. */
-int qemu_status_load_all(Manager *m);

@@ -7,6 +7,7 @@
 #include "cpuset.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "qemu-tune.h"
 #include "util.h"
@@ -223,7 +224,7 @@ int qemu_tune_apply(Domain *d, qemu_tune_fn done) {
                 free(job);
                 return -ENOMEM;
         }
-        r = qemu_monitor_command(d->mon, "query-cpus-fast", NULL, on_cpus, job);
+        r = qemu_monitor_command(qemu_domain(d)->mon, "query-cpus-fast", NULL, on_cpus, job);
         if (r < 0)
                 tune_job_free(job);
         return r;

@@ -3,7 +3,7 @@
 #include "error.h"
 #include "lockd-client.h"
 #include "log.h"
-#include "manager.h"
+#include "domain-manager.h"
 #include "domain-lock.h"
 
 /* The leases asked for one domain at once: a start's (done is set), or

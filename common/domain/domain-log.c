@@ -5,7 +5,7 @@
 #include "bus-client.h"
 #include "log.h"
 #include "logd-client.h"
-#include "manager.h"
+#include "domain-manager.h"
 #include "domain-log.h"
 #include "util.h"
 

@@ -5,7 +5,7 @@
 
 #include "error.h"
 #include "log.h"
-#include "manager.h"
+#include "domain-manager.h"
 #include "networkd-client.h"
 #include "domain-prepare.h"
 

@@ -4,7 +4,7 @@
 
 #include "error.h"
 #include "log.h"
-#include "manager.h"
+#include "domain-manager.h"
 #include "domain-prepare.h"
 #include "storaged-client.h"
 

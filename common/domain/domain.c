@@ -2,25 +2,28 @@
 #include <sys/stat.h>
 
 #include "bus-util.h"
-#include "error.h"
+#include "domain-autodestroy.h"
+#include "domain-log.h"
+#include "domain-manager.h"
+#include "domain-prepare.h"
+#include "domain-status.h"
 #include "domain.h"
+#include "error.h"
 #include "log.h"
-#include "manager.h"
-#include "qemu-monitor.h"
-#include "qemu-process.h"
 #include "util.h"
 #include "uuid.h"
 
-/* The live state names the job under way: a restarted qemud knows it. */
+/* The live state names the job under way: a restarted daemon knows it. */
 static void on_job_changed(void *owner) {
         Domain *d = owner;
 
         if (d->live)
-                (void) qemu_status_save(d);
+                (void) domain_status_save(d);
 }
 
 int domain_new(Manager *m, DomainDef *def, Domain **ret) {
         Domain *d = calloc(1, sizeof(*d));
+        int r;
 
         if (!d)
                 return -ENOMEM;
@@ -30,13 +33,15 @@ int domain_new(Manager *m, DomainDef *def, Domain **ret) {
         d->state = DOMAIN_SHUTOFF;
         d->reason = DOMAIN_SHUTOFF_UNKNOWN;
         uuid_format(def->uuid, d->uuid_str);
-        d->path = bus_path_from_uuid(QEMUD_ROOT, "domain", def->uuid);
+        d->path = bus_path_from_uuid(m->driver->root, "domain", def->uuid);
         d->jobs = domain_jobs_new(m->event, d, m->job_timeout_usec);
-        if (!d->path || !d->jobs) {
-                free(d->path);
-                domain_jobs_close(d->jobs, VB_ERROR_NO_DOMAIN, "out of memory");
-                free(d);
-                return -ENOMEM;
+        r = d->path && d->jobs ? 0 : -ENOMEM;
+        if (r >= 0 && m->driver->domain_init)
+                r = m->driver->domain_init(d);
+        if (r < 0) {
+                d->def = NULL; /* still the caller's */
+                domain_free(d);
+                return r;
         }
         d->jobs->changed = on_job_changed;
         *ret = d;
@@ -48,9 +53,12 @@ Domain *domain_free(Domain *d) {
 
         if (!d)
                 return NULL;
-        snprintf(why, sizeof(why), "domain '%s' no longer exists", d->def->name);
+        snprintf(why, sizeof(why), "domain '%s' no longer exists", d->def ? d->def->name : d->uuid_str);
         d->jobs = domain_jobs_close(d->jobs, VB_ERROR_NO_DOMAIN, why);
         domain_handle_cancel(&d->handle);
+        /* The driver lets go of what it still holds for d while d is whole. */
+        if (d->manager->driver->domain_done)
+                d->manager->driver->domain_done(d);
         domain_def_free(d->def);
         domain_def_free(d->newdef);
         domain_def_free(d->live);
@@ -58,10 +66,7 @@ Domain *domain_free(Domain *d) {
         free(d->path);
         sd_event_source_disable_unref(d->pid_watch);
         sd_event_source_disable_unref(d->kill_timer);
-        qemu_monitor_free(d->mon);
-        free(d->monitor_path);
         sd_bus_message_unref(d->start_call);
-        strv_free(d->start_argv);
         free(d->start_error_name);
         free(d->start_error);
         for (size_t i = 0; i < d->n_tap_fds; i++)
@@ -71,9 +76,7 @@ Domain *domain_free(Domain *d) {
         for (size_t i = 0; i < d->n_stop_calls; i++)
                 sd_bus_message_unref(d->stop_calls[i]);
         free(d->stop_calls);
-        free(d->autodestroy_owner);
-        sd_bus_slot_unref(d->autodestroy_slot);
-        sd_bus_slot_unref(d->owner_lookup_slot);
+        domain_autodestroy_clear(d);
         free(d);
         return NULL;
 }
@@ -149,27 +152,8 @@ void domain_set_state(Domain *d, DomainState state, int reason) {
 }
 
 void domain_emit_event(Domain *d, int event, int detail) {
-        int r = sd_bus_emit_signal(d->manager->bus, QEMUD_ROOT, "org.libvirt.Connect", "DomainEvent",
+        int r = sd_bus_emit_signal(d->manager->bus, d->manager->driver->root, "org.libvirt.Connect", "DomainEvent",
                                    "oii", d->path, event, detail);
         if (r < 0)
                 log_warning_errno(r, "Cannot emit DomainEvent for %s: %m", d->def->name);
-}
-
-static const char *const state_names[] = {
-        [DOMAIN_NOSTATE] = "nostate",   [DOMAIN_RUNNING] = "running", [DOMAIN_BLOCKED] = "blocked",
-        [DOMAIN_PAUSED] = "paused",     [DOMAIN_SHUTDOWN] = "shutdown", [DOMAIN_SHUTOFF] = "shutoff",
-        [DOMAIN_CRASHED] = "crashed",   [DOMAIN_PMSUSPENDED] = "pmsuspended",
-};
-
-const char *domain_state_to_string(DomainState s) {
-        if ((size_t) s >= ELEMENTSOF(state_names))
-                return "unknown";
-        return state_names[s];
-}
-
-int domain_state_from_string(const char *s) {
-        for (size_t i = 0; i < ELEMENTSOF(state_names); i++)
-                if (streq(state_names[i], s))
-                        return (int) i;
-        return -EINVAL;
 }

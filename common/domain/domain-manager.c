@@ -2,43 +2,40 @@
 #include <fcntl.h>
 
 #include "def-dir.h"
-#include "error.h"
-#include "log.h"
-#include "manager.h"
-#include "ptr-array.h"
-#include "qemu-address.h"
 #include "domain-lock.h"
 #include "domain-log.h"
-#include "qemu-process.h"
+#include "domain-manager.h"
+#include "domain-status.h"
+#include "error.h"
+#include "log.h"
+#include "ptr-array.h"
 #include "util.h"
 #include "xml-util.h"
 
-struct CapsWaiter {
-        manager_caps_fn done;
-        void *userdata;
-        CapsWaiter *next;
-};
-
-int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
+int manager_new(sd_event *event, sd_bus *bus, const char *root, const DomainDriver *driver, Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
-        const char *emu = getenv("VIRTBUS_QEMU");
         int r;
 
         if (!m)
                 return -ENOMEM;
+        m->driver = driver;
         m->event = sd_event_ref(event);
         m->bus = sd_bus_ref(bus);
         m->next_id = 1;
         m->job_timeout_usec = domain_job_timeout_from_env();
-        m->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
         r = vb_paths_init(&m->paths, root);
         if (r < 0)
                 goto fail;
-        if ((r = vb_paths_make_dir(m->paths.confdir, "qemu", &m->confdir)) < 0 ||
+        if ((r = vb_paths_make_dir(m->paths.confdir, driver->dir, &m->confdir)) < 0 ||
             (r = vb_paths_make_dir(m->confdir, "autostart", &m->autostartdir)) < 0 ||
-            (r = vb_paths_make_dir(m->paths.rundir, "qemu", &m->rundir)) < 0 ||
-            (r = vb_paths_make_dir(m->paths.logdir, "qemu", &m->logdir)) < 0 ||
-            (r = vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &m->cachedir)) < 0)
+            (r = vb_paths_make_dir(m->paths.rundir, driver->dir, &m->rundir)) < 0 ||
+            (r = vb_paths_make_dir(m->paths.logdir, driver->dir, &m->logdir)) < 0)
+                goto fail;
+        if (asprintf(&m->domain_root, "%s/domain", driver->root) < 0) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (driver->manager_init && (r = driver->manager_init(m)) < 0)
                 goto fail;
         *ret = m;
         return 0;
@@ -53,17 +50,13 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_domains; i++)
                 domain_free(m->domains[i]);
         free(m->domains);
-        while (m->caps_waiters) {
-                CapsWaiter *w = m->caps_waiters;
-                m->caps_waiters = w->next;
-                free(w);
-        }
-        qemu_caps_free(m->caps);
+        if (m->driver->manager_done)
+                m->driver->manager_done(m);
         free(m->confdir);
         free(m->autostartdir);
         free(m->rundir);
         free(m->logdir);
-        free(m->cachedir);
+        free(m->domain_root);
         vb_paths_done(&m->paths);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
@@ -126,51 +119,7 @@ bool manager_is_busy(void *userdata) {
         for (size_t i = 0; i < m->n_domains; i++)
                 if (domain_is_active(m->domains[i]))
                         return true;
-        return m->caps_probing;
-}
-
-static void caps_done(int r, QemuCaps *caps, void *userdata) {
-        Manager *m = userdata;
-        CapsWaiter *w;
-
-        m->caps_probing = false;
-        if (r >= 0) {
-                qemu_caps_free(m->caps);
-                m->caps = caps;
-                log_debug("QEMU %s: version %u, kvm %s", caps->binary, caps->version,
-                          caps->kvm_available ? "yes" : "no");
-        } else
-                log_error_errno(r, "Cannot probe %s: %m", m->emulator);
-        /* Waiters may start domains that add waiters: take the list first. */
-        w = TAKE_PTR(m->caps_waiters);
-        while (w) {
-                CapsWaiter *next = w->next;
-                w->done(m, r, w->userdata);
-                free(w);
-                w = next;
-        }
-}
-
-int manager_with_caps(Manager *m, manager_caps_fn done, void *userdata) {
-        CapsWaiter *w;
-        int r;
-
-        if (m->caps) {
-                done(m, 0, userdata);
-                return 0;
-        }
-        w = calloc(1, sizeof(*w));
-        if (!w)
-                return -ENOMEM;
-        *w = (CapsWaiter) { .done = done, .userdata = userdata, .next = m->caps_waiters };
-        m->caps_waiters = w;
-        if (m->caps_probing)
-                return 0;
-        m->caps_probing = true;
-        r = qemu_caps_get_async(m->event, m->emulator, m->cachedir, m->rundir, caps_done, m);
-        if (r < 0)
-                caps_done(r, NULL, m); /* the waiters learn it the usual way */
-        return 0;
+        return m->driver->is_busy && m->driver->is_busy(m);
 }
 
 /* Loading: a hash index of the definitions loaded so far, by name and by
@@ -267,10 +216,11 @@ static int load_config(void *userdata, const char *file) {
         r = domain_def_parse(xml, len, &def, &err);
         if (r < 0)
                 return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
-        /* a definition saved before addresses were assigned at define time */
-        r = qemu_domain_assign_addresses(def, &err);
+        /* a definition saved before the driver filled it in (addresses
+         * assigned at define time) */
+        r = m->driver->post_parse ? m->driver->post_parse(m, def, &err) : 0;
         if (r < 0)
-                log_warning_errno(r, "%s: cannot assign device addresses: %s", path, err.message);
+                log_warning_errno(r, "%s: cannot complete the definition: %s", path, err.message);
         r = load_index_reserve(x);
         if (r < 0)
                 return r;
@@ -327,6 +277,7 @@ static int load_configs(Manager *m) {
 }
 
 int manager_startup(Manager *m) {
+        const DomainDriver *driver = m->driver;
         int r;
 
         r = domain_lock_watch_lockd(m);
@@ -338,17 +289,17 @@ int manager_startup(Manager *m) {
         r = load_configs(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->confdir);
-        r = qemu_status_load_all(m);
+        r = domain_status_load_all(m);
         if (r < 0)
                 return log_error_errno(r, "Cannot read %s: %m", m->rundir);
         for (size_t i = 0; i < m->n_domains; i++) {
                 Domain *d = m->domains[i];
                 sd_bus_error e = SD_BUS_ERROR_NULL;
 
-                if (!d->autostart || domain_is_active(d))
+                if (!d->autostart || domain_is_active(d) || !driver->start)
                         continue;
                 log_info("Autostarting %s.", d->def->name);
-                if (qemu_process_start(d, 0, NULL, &e) < 0)
+                if (driver->start(d, 0, NULL, &e) < 0)
                         log_warning("Cannot autostart %s: %s", d->def->name, e.message);
                 sd_bus_error_free(&e);
         }

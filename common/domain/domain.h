@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* One domain known to qemud: its definition(s), lifecycle state and, while it
- * runs, its QEMU process and monitor. */
+/* One domain: its definition(s), lifecycle state, jobs and, while it runs,
+ * its process. What only the driver knows of it is in priv (for QEMU:
+ * qemud/qemu-domain.h). */
 
 #include <sys/types.h>
 
@@ -15,10 +16,10 @@
 #include "domain-state.h"
 
 typedef struct Manager Manager;
-typedef struct QemuMonitor QemuMonitor;
 
 typedef struct Domain {
         Manager *manager;
+        void *priv;          /* the driver's (DomainDriver.domain_init) */
         DomainDef *def;      /* the definition (persistent, or the transient one) */
         DomainDef *newdef;   /* redefined while running: becomes def when it stops */
         DomainDef *live;     /* while active: what runs */
@@ -32,29 +33,24 @@ typedef struct Domain {
         int reason;
         int id;              /* -1 when inactive */
 
-        /* The QEMU process. */
+        /* The guest's process (QEMU's, or LXC's controller). */
         pid_t pid;
         uint64_t pid_starttime;
         sd_event_source *pid_watch;
-        QemuMonitor *mon;
-        char *monitor_path;
 
         /* What is going on. */
         DomainJobs *jobs;         /* the one modify job and the calls waiting for it (domain-job.h) */
-        bool starting;            /* between exec and the first "cont" */
+        bool starting;            /* from the start until the guest runs */
         bool start_paused;
         bool destroying;          /* we asked it to die */
-        bool got_shutdown;        /* QEMU said SHUTDOWN */
-        bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
         bool rolling_back;        /* after a restart: undoing a start that was cut short */
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
-        char **start_argv;            /* kept while the log is being opened */
-        char *start_error_name;       /* a failed start, answered once QEMU is gone */
+        char *start_error_name;       /* a failed start, answered once its process is gone */
         char *start_error;
         unsigned start_gate;          /* start steps begun (start-plan.h) */
         DomainHandle *handle;         /* held by pending requests of this run (domain-handle.h) */
-        int *tap_fds;                 /* per live->nets[i], -1 for none, until QEMU has them */
+        int *tap_fds;                 /* per live->nets[i], -1 for none, until its process has them */
         size_t n_tap_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
         size_t n_stop_calls;
@@ -72,7 +68,8 @@ bool domain_is_active(const Domain *d);
 /* The definition to show: live when running (unless inactive is asked). */
 const DomainDef *domain_current_def(const Domain *d, bool inactive);
 
-/* Persistent configuration: <confdir>/qemu/<name>.xml and the autostart link. */
+/* Persistent configuration: <confdir>/<driver dir>/<name>.xml and the
+ * autostart link. */
 int domain_save_config(Domain *d);
 int domain_remove_config(Domain *d);
 int domain_set_autostart(Domain *d, bool autostart);

@@ -3,12 +3,9 @@
 #include "bus-util.h"
 #include "connect-dbus.h"
 #include "domain-dbus.h"
+#include "domain-manager.h"
 #include "error.h"
 #include "log.h"
-#include "manager.h"
-#include "qemu-address.h"
-#include "qemu-capabilities.h"
-#include "qemu-process.h"
 #include "util.h"
 
 static bool domain_matches_flags(const Domain *d, uint32_t flags) {
@@ -98,19 +95,22 @@ static int method_lookup_by_id(sd_bus_message *msg, void *userdata, sd_bus_error
         return bus_reply_object_path(msg, d->path);
 }
 
-/* Parses and checks a definition from a caller. */
-static int parse_definition(const char *xml, DomainDef **ret, sd_bus_error *error) {
+/* Parses and checks a definition from a caller: the model's checks, the
+ * driver's, then what the driver fills in (device addresses: the saved
+ * definition shows them), checked again. */
+static int parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const DomainDriver *driver = m->driver;
         ConfError err = {};
         int r;
 
         r = domain_def_parse(xml, strlen(xml), &def, &err);
         if (r >= 0)
                 r = domain_def_validate(def, &err);
-        /* every device gets its place now, as libvirt does: the saved
-         * definition shows it and the guest's hardware stays where it is */
-        if (r >= 0)
-                r = qemu_domain_assign_addresses(def, &err);
+        if (r >= 0 && driver->validate)
+                r = driver->validate(m, def, &err);
+        if (r >= 0 && driver->post_parse)
+                r = driver->post_parse(m, def, &err);
         if (r >= 0)
                 r = domain_def_validate(def, &err);
         if (r < 0)
@@ -149,7 +149,7 @@ static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "s", &xml);
         if (r < 0)
                 return r;
-        r = parse_definition(xml, &def, error);
+        r = parse_definition(m, xml, &def, error);
         if (r < 0)
                 return r;
         r = check_duplicates(m, def, &d, error);
@@ -206,8 +206,6 @@ static int redefine(Domain *d, DomainDef **def, bool *added, sd_bus_error *error
         return 0;
 }
 
-static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error);
-
 static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -219,9 +217,13 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "su", &xml, &flags);
         if (r < 0)
                 return r;
-        r = parse_definition(xml, &def, error);
+        r = parse_definition(m, xml, &def, error);
         if (r < 0)
                 return r;
+        if (!m->driver->start)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "this function is not supported by the %s driver: DomainCreateXML",
+                                     m->driver->name);
         r = check_duplicates(m, def, &d, error);
         if (r < 0)
                 return r;
@@ -234,7 +236,7 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
                 if (r <= 0)
                         return r < 0 ? r : 1;
                 d->start_def = TAKE_PTR(def);
-                r = qemu_process_start(d, flags, msg, error);
+                r = m->driver->start(d, flags, msg, error);
                 if (r < 0)
                         d->start_def = domain_def_free(d->start_def);
                 return r < 0 ? r : 1;
@@ -247,7 +249,7 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
                 domain_free(d);
                 return r;
         }
-        r = qemu_process_start(d, flags, msg, error);
+        r = m->driver->start(d, flags, msg, error);
         if (r < 0) {
                 manager_remove_domain(m, d);
                 domain_free(d);
@@ -256,92 +258,37 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         return 1; /* answered when it runs */
 }
 
-static void capabilities_reply(Manager *m, int r, void *userdata) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
-        _cleanup_free_ char *xml = NULL;
-
-        if (r >= 0)
-                r = qemu_capabilities_format(m->caps, &xml);
-        if (r < 0) {
-                (void) sd_bus_reply_method_errorf(msg, VB_ERROR_OPERATION_FAILED, "cannot get the capabilities of %s: %s",
-                                                  m->emulator, strerror(-r));
-                return;
-        }
-        (void) sd_bus_reply_method_return(msg, "s", xml);
-}
-
 static int method_get_capabilities(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        int r = manager_with_caps(userdata, capabilities_reply, sd_bus_message_ref(msg));
+        Manager *m = userdata;
 
-        if (r < 0) {
-                sd_bus_message_unref(msg);
-                return r;
-        }
-        return 1;
-}
-
-typedef struct DomcapsCall {
-        sd_bus_message *msg;
-        char *emulator, *arch, *machine, *virttype;
-} DomcapsCall;
-
-static void domcaps_call_free(DomcapsCall *c) {
-        sd_bus_message_unref(c->msg);
-        free(c->emulator);
-        free(c->arch);
-        free(c->machine);
-        free(c->virttype);
-        free(c);
-}
-
-static void domcaps_reply(Manager *m, int r, void *userdata) {
-        DomcapsCall *c = userdata;
-        _cleanup_free_ char *xml = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        if (r < 0)
-                (void) vb_error_setf(&e, VB_ERROR_OPERATION_FAILED, "cannot probe %s: %s", m->emulator, strerror(-r));
-        else if (qemu_domain_capabilities_format(m->caps, c->emulator, c->arch, c->machine, c->virttype, &xml, &e) >= 0)
-                (void) sd_bus_reply_method_return(c->msg, "s", xml);
-        if (sd_bus_error_is_set(&e))
-                (void) sd_bus_reply_method_error(c->msg, &e);
-        sd_bus_error_free(&e);
-        domcaps_call_free(c);
+        if (!m->driver->get_capabilities)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "this function is not supported by the %s driver: GetCapabilities",
+                                     m->driver->name);
+        return m->driver->get_capabilities(m, msg, error);
 }
 
 static int method_get_domain_capabilities(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
         const char *emu, *arch, *machine, *virttype;
-        DomcapsCall *c;
         uint32_t flags;
         int r;
 
         r = sd_bus_message_read(msg, "ssssu", &emu, &arch, &machine, &virttype, &flags);
         if (r < 0 || (r = bus_check_flags(flags, 0, error)) < 0)
                 return r;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->msg = sd_bus_message_ref(msg);
-        c->emulator = strdup(emu);
-        c->arch = strdup(arch);
-        c->machine = strdup(machine);
-        c->virttype = strdup(virttype);
-        if (!c->emulator || !c->arch || !c->machine || !c->virttype) {
-                domcaps_call_free(c);
-                return -ENOMEM;
-        }
-        r = manager_with_caps(userdata, domcaps_reply, c);
-        if (r < 0) {
-                domcaps_call_free(c);
-                return r;
-        }
-        return 1;
+        if (!m->driver->get_domain_capabilities)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "this function is not supported by the %s driver: GetDomainCapabilities",
+                                     m->driver->name);
+        return m->driver->get_domain_capabilities(m, msg, emu, arch, machine, virttype, error);
 }
 
 static int property_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        return sd_bus_message_append(reply, "t", (uint64_t) (m->caps ? m->caps->version : 0));
+
+        return sd_bus_message_append(reply, "t", m->driver->version ? m->driver->version(m) : (uint64_t) 0);
 }
 
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
@@ -373,5 +320,5 @@ static const sd_bus_vtable connect_vtable[] = {
 };
 
 int connect_dbus_register(Manager *m) {
-        return sd_bus_add_object_vtable(m->bus, NULL, QEMUD_ROOT, "org.libvirt.Connect", connect_vtable, m);
+        return sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.libvirt.Connect", connect_vtable, m);
 }

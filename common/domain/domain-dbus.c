@@ -2,11 +2,26 @@
 #include "bus-access.h"
 #include "bus-util.h"
 #include "domain-dbus.h"
+#include "domain-manager.h"
 #include "error.h"
 #include "log.h"
 #include "process.h"
-#include "qemu-process.h"
 #include "util.h"
+
+/* The bus surface only: each method checks its arguments, takes the
+ * domain's job (domain-job.h) and hands the work to the driver
+ * (domain-driver.h). */
+
+typedef int (*driver_work_fn)(Domain *d, sd_bus_error *error);
+
+static const DomainDriver *driver_of(const Domain *d) {
+        return d->manager->driver;
+}
+
+static int not_supported(Domain *d, const char *what, sd_bus_error *error) {
+        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "this function is not supported by the %s driver: %s",
+                             driver_of(d)->name, what);
+}
 
 /* Methods whose work ends later reply themselves (return 1); the others
  * reply here. */
@@ -21,14 +36,17 @@ static int reply_done(sd_bus_message *msg, int r) {
 /* Runs work as the domain's job for msg. A call that must wait returns 1
  * now: self(msg) runs again when its turn comes. */
 static int run_job(sd_bus_message *msg, Domain *d, DomainJobKind kind, sd_bus_message_handler_t self,
-                   int (*work)(Domain *d, sd_bus_error *error), sd_bus_error *error) {
-        int r = domain_job_begin(d->jobs, kind, msg, self, d, error);
+                   driver_work_fn work, sd_bus_error *error) {
+        int r;
 
+        if (!work)
+                return not_supported(d, sd_bus_message_get_member(msg), error);
+        r = domain_job_begin(d->jobs, kind, msg, self, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = work(d, error);
         if (r > 0)
-                return 1; /* the job answers when QEMU did */
+                return 1; /* the driver ends the job and answers */
         domain_job_end(d->jobs);
         return reply_done(msg, r);
 }
@@ -41,21 +59,26 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
                                &flags, error);
         if (r < 0)
                 return r;
+        if (!driver_of(d)->start)
+                return not_supported(d, "Create", error);
         r = domain_job_begin(d->jobs, DOMAIN_JOB_START, msg, method_create, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = qemu_process_start(d, flags, msg, error);
+        r = driver_of(d)->start(d, flags, msg, error);
         return r < 0 ? r : 1;
 }
 
 static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
         uint32_t flags;
         int r = bus_read_flags(msg, DOMAIN_DESTROY_GRACEFUL, &flags, error);
 
         if (r < 0)
                 return r;
+        if (!driver_of(d)->destroy)
+                return not_supported(d, "Destroy", error);
         /* No job: Destroy breaks in. */
-        return reply_done(msg, qemu_process_destroy(userdata, msg, error));
+        return reply_done(msg, driver_of(d)->destroy(d, msg, error));
 }
 
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -64,7 +87,7 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         if (r < 0)
                 return r;
-        return run_job(msg, userdata, DOMAIN_JOB_SHUTDOWN, method_shutdown, qemu_process_shutdown, error);
+        return run_job(msg, userdata, DOMAIN_JOB_SHUTDOWN, method_shutdown, driver_of(userdata)->shutdown, error);
 }
 
 static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -73,7 +96,7 @@ static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         if (r < 0)
                 return r;
-        return run_job(msg, userdata, DOMAIN_JOB_REBOOT, method_reboot, qemu_process_reboot, error);
+        return run_job(msg, userdata, DOMAIN_JOB_REBOOT, method_reboot, driver_of(userdata)->reboot, error);
 }
 
 static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -82,15 +105,15 @@ static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         if (r < 0)
                 return r;
-        return run_job(msg, userdata, DOMAIN_JOB_RESET, method_reset, qemu_process_reset, error);
+        return run_job(msg, userdata, DOMAIN_JOB_RESET, method_reset, driver_of(userdata)->reset, error);
 }
 
 static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return run_job(msg, userdata, DOMAIN_JOB_SUSPEND, method_suspend, qemu_process_suspend, error);
+        return run_job(msg, userdata, DOMAIN_JOB_SUSPEND, method_suspend, driver_of(userdata)->suspend, error);
 }
 
 static int method_resume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return run_job(msg, userdata, DOMAIN_JOB_RESUME, method_resume, qemu_process_resume, error);
+        return run_job(msg, userdata, DOMAIN_JOB_RESUME, method_resume, driver_of(userdata)->resume, error);
 }
 
 static int undefine(Domain *d, sd_bus_error *error);
@@ -262,7 +285,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         if (streq(property, "Autostart"))
                 return sd_bus_message_append(reply, "b", d->autostart);
         if (streq(property, "OSType"))
-                return sd_bus_message_append(reply, "s", d->def->os.type ? d->def->os.type : "hvm");
+                return sd_bus_message_append(reply, "s", d->def->os.type ? d->def->os.type : driver_of(d)->os_type);
         if (streq(property, "Updated"))
                 return sd_bus_message_append(reply, "b", d->newdef != NULL);
         if (streq(property, "SchedulerType"))
@@ -325,7 +348,7 @@ static int domain_find(sd_bus *bus, const char *path, const char *interface, voi
         uint8_t uuid[16];
         Domain *d;
 
-        if (bus_path_to_uuid(path, QEMUD_ROOT "/domain", uuid) < 0)
+        if (bus_path_to_uuid(path, m->domain_root, uuid) < 0)
                 return 0;
         d = manager_find_by_uuid(m, uuid);
         if (!d)
@@ -350,6 +373,6 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
 }
 
 int domain_dbus_register(Manager *m) {
-        return bus_add_object_kind(m->bus, QEMUD_ROOT, "domain", "org.libvirt.Domain", domain_vtable, domain_find,
+        return bus_add_object_kind(m->bus, m->driver->root, "domain", "org.libvirt.Domain", domain_vtable, domain_find,
                                    domain_enumerate, m);
 }

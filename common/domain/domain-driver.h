@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What a driver (QEMU in qemud, LXC in lxcd) gives the shared domain core.
+ *
+ * The core (common/domain/) owns the domains, their state, definitions on
+ * disk, autostart, autodestroy, the jobs, the live state file and the
+ * org.libvirt.Domain/Connect bus surface. It calls the driver for what only
+ * the driver knows: its checks and defaults of a definition, the lifecycle
+ * verbs, picking a guest up again after a restart, its own part of the live
+ * state, and its capabilities. The daemon's main() hands its table to
+ * manager_new(); a hook left NULL is not offered (the method fails with
+ * NotSupported) or, where noted, does nothing.
+ *
+ * The lifecycle hooks follow the job contract of domain-job.h. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libxml/tree.h>
+#include <systemd/sd-bus.h>
+
+#include "domain-conf.h"
+
+typedef struct Domain Domain;
+typedef struct Manager Manager;
+typedef struct DomainStatus DomainStatus;
+
+typedef struct DomainDriver {
+        const char *name;        /* "QEMU": for messages */
+        const char *dir;         /* "qemu": its folder under confdir, rundir and logdir */
+        const char *bus_name;    /* "org.virtbus.qemud" */
+        const char *root;        /* "/org/virtbus/qemud": Connect here, domains under <root>/domain */
+        const char *os_type;     /* the OSType of a definition that names none ("hvm") */
+
+        /* The driver's data beside the manager (m->priv), made in
+         * manager_new() once the directories exist, freed in manager_free(). */
+        int (*manager_init)(Manager *m);
+        void (*manager_done)(Manager *m);
+        /* Whether the daemon must not exit while idle, beside running
+         * domains (a probe under way); NULL: never. */
+        bool (*is_busy)(Manager *m);
+
+        /* Per domain: d->priv, made by domain_new() and freed (with whatever
+         * else the driver still holds for d) by domain_free(). */
+        int (*domain_init)(Domain *d);
+        void (*domain_done)(Domain *d);
+
+        /* A definition from a caller (DomainDefineXML, DomainCreateXML): the
+         * driver's own policy, after the model's domain_def_validate(); err
+         * names what is wrong. NULL: no more checks. */
+        int (*validate)(Manager *m, const DomainDef *def, ConfError *err);
+        /* Fills in what the driver decides for a definition (device
+         * addresses), so the saved definition shows it: from a caller, and
+         * for each definition loaded at start (one saved before). */
+        int (*post_parse)(Manager *m, DomainDef *def, ConfError *err);
+
+        /* Starts d; call (may be NULL) is answered once the guest runs or the
+         * start failed. flags: DOMAIN_START_*. The caller holds d's start job,
+         * or none is active (autostart): the driver takes it then. */
+        int (*start)(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
+        /* Stops d at once, or cancels a start; call (may be NULL) is answered
+         * when it is gone. Runs without a job: it breaks in. Returns 1 when
+         * call is answered later. */
+        int (*destroy)(Domain *d, sd_bus_message *call, sd_bus_error *error);
+        /* These run under d's job: 0 when done (the core ends the job and
+         * answers), 1 when the driver ends the job and answers its call, or
+         * -errno with error set. */
+        int (*shutdown)(Domain *d, sd_bus_error *error);
+        int (*reboot)(Domain *d, sd_bus_error *error);
+        int (*reset)(Domain *d, sd_bus_error *error);
+        int (*suspend)(Domain *d, sd_bus_error *error);
+        int (*resume)(Domain *d, sd_bus_error *error);
+
+        /* After a restart, for each live state file (domain-status.h):
+         * adopt the guest still running as pid; or report one that went away
+         * while the daemon was down; or undo a start that was cut short (s
+         * says what was recorded). lost and rollback may free d. */
+        int (*adopt)(Domain *d, pid_t pid);
+        void (*lost)(Domain *d);
+        int (*rollback)(Domain *d, const DomainStatus *s);
+        /* The driver's own elements in the live state file: status_format
+         * gives them as XML text ("" for none), status_parse reads them back
+         * from its root element before anything of d changed (an error
+         * leaves the file ignored). */
+        int (*status_format)(Domain *d, char **ret);
+        int (*status_parse)(Domain *d, xmlNodePtr root);
+
+        /* Connect.GetCapabilities and GetDomainCapabilities: answer msg, now
+         * or later (return 1), or -errno with error set. version: the
+         * hypervisor's version for Connect.Version (0 when not known yet). */
+        int (*get_capabilities)(Manager *m, sd_bus_message *msg, sd_bus_error *error);
+        int (*get_domain_capabilities)(Manager *m, sd_bus_message *msg, const char *emulator, const char *arch,
+                                       const char *machine, const char *virttype, sd_bus_error *error);
+        uint64_t (*version)(Manager *m);
+} DomainDriver;

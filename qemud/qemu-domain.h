@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the QEMU driver keeps per domain, beside the shared Domain
+ * (domain.h): d->priv, made and freed through the driver's table
+ * (qemu-driver.c). */
+
+#include <stdbool.h>
+
+#include "domain.h"
+#include "qemu-monitor.h"
+
+typedef struct QemuDomain {
+        QemuMonitor *mon;         /* while QEMU runs */
+        char *monitor_path;       /* <rundir>/qemu/<name>.monitor */
+        char **start_argv;        /* built by the start, kept while the log is being opened */
+        bool got_shutdown;        /* QEMU said SHUTDOWN */
+        bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
+} QemuDomain;
+
+static inline QemuDomain *qemu_domain(const Domain *d) {
+        return d->priv;
+}

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "error.h"
+#include "log.h"
+#include "qemu-address.h"
+#include "qemu-capabilities.h"
+#include "qemu-domain.h"
+#include "qemu-driver.h"
+#include "qemu-monitor.h"
+#include "qemu-process.h"
+#include "util.h"
+
+struct CapsWaiter {
+        qemu_caps_fn done;
+        void *userdata;
+        CapsWaiter *next;
+};
+
+static int driver_init(Manager *m) {
+        QemuDriver *q = calloc(1, sizeof(*q));
+        const char *emu = getenv("VIRTBUS_QEMU");
+
+        if (!q)
+                return -ENOMEM;
+        m->priv = q;
+        q->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
+        return vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &q->cachedir);
+}
+
+static void driver_done(Manager *m) {
+        QemuDriver *q = m->priv;
+
+        if (!q)
+                return;
+        while (q->caps_waiters) {
+                CapsWaiter *w = q->caps_waiters;
+                q->caps_waiters = w->next;
+                free(w);
+        }
+        qemu_caps_free(q->caps);
+        free(q->cachedir);
+        m->priv = mfree(q);
+}
+
+static bool driver_is_busy(Manager *m) {
+        return qemu_driver_data(m)->caps_probing;
+}
+
+static void caps_done(int r, QemuCaps *caps, void *userdata) {
+        Manager *m = userdata;
+        QemuDriver *q = m->priv;
+        CapsWaiter *w;
+
+        q->caps_probing = false;
+        if (r >= 0) {
+                qemu_caps_free(q->caps);
+                q->caps = caps;
+                log_debug("QEMU %s: version %u, kvm %s", caps->binary, caps->version,
+                          caps->kvm_available ? "yes" : "no");
+        } else
+                log_error_errno(r, "Cannot probe %s: %m", q->emulator);
+        /* Waiters may start domains that add waiters: take the list first. */
+        w = TAKE_PTR(q->caps_waiters);
+        while (w) {
+                CapsWaiter *next = w->next;
+                w->done(m, r, w->userdata);
+                free(w);
+                w = next;
+        }
+}
+
+int qemu_driver_with_caps(Manager *m, qemu_caps_fn done, void *userdata) {
+        QemuDriver *q = m->priv;
+        CapsWaiter *w;
+        int r;
+
+        if (q->caps) {
+                done(m, 0, userdata);
+                return 0;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (CapsWaiter) { .done = done, .userdata = userdata, .next = q->caps_waiters };
+        q->caps_waiters = w;
+        if (q->caps_probing)
+                return 0;
+        q->caps_probing = true;
+        r = qemu_caps_get_async(m->event, q->emulator, q->cachedir, m->rundir, caps_done, m);
+        if (r < 0)
+                caps_done(r, NULL, m); /* the waiters learn it the usual way */
+        return 0;
+}
+
+static int domain_init(Domain *d) {
+        d->priv = calloc(1, sizeof(QemuDomain));
+        return d->priv ? 0 : -ENOMEM;
+}
+
+/* QEMU's own part of a domain that goes away. */
+static void domain_done(Domain *d) {
+        QemuDomain *q = d->priv;
+
+        if (!q)
+                return;
+        qemu_monitor_free(q->mon);
+        free(q->monitor_path);
+        strv_free(q->start_argv);
+        d->priv = mfree(q);
+}
+
+/* Every device gets its place at define time, as libvirt does: the saved
+ * definition shows it and the guest's hardware stays where it is. */
+static int post_parse(Manager *m, DomainDef *def, ConfError *err) {
+        return qemu_domain_assign_addresses(def, err);
+}
+
+static void capabilities_reply(Manager *m, int r, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+        _cleanup_free_ char *xml = NULL;
+        QemuDriver *q = m->priv;
+
+        if (r >= 0)
+                r = qemu_capabilities_format(q->caps, &xml);
+        if (r < 0) {
+                (void) sd_bus_reply_method_errorf(msg, VB_ERROR_OPERATION_FAILED, "cannot get the capabilities of %s: %s",
+                                                  q->emulator, strerror(-r));
+                return;
+        }
+        (void) sd_bus_reply_method_return(msg, "s", xml);
+}
+
+static int get_capabilities(Manager *m, sd_bus_message *msg, sd_bus_error *error) {
+        int r = qemu_driver_with_caps(m, capabilities_reply, sd_bus_message_ref(msg));
+
+        if (r < 0) {
+                sd_bus_message_unref(msg);
+                return r;
+        }
+        return 1;
+}
+
+typedef struct DomcapsCall {
+        sd_bus_message *msg;
+        char *emulator, *arch, *machine, *virttype;
+} DomcapsCall;
+
+static void domcaps_call_free(DomcapsCall *c) {
+        sd_bus_message_unref(c->msg);
+        free(c->emulator);
+        free(c->arch);
+        free(c->machine);
+        free(c->virttype);
+        free(c);
+}
+
+static void domcaps_reply(Manager *m, int r, void *userdata) {
+        DomcapsCall *c = userdata;
+        _cleanup_free_ char *xml = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        QemuDriver *q = m->priv;
+
+        if (r < 0)
+                (void) vb_error_setf(&e, VB_ERROR_OPERATION_FAILED, "cannot probe %s: %s", q->emulator, strerror(-r));
+        else if (qemu_domain_capabilities_format(q->caps, c->emulator, c->arch, c->machine, c->virttype, &xml, &e) >= 0)
+                (void) sd_bus_reply_method_return(c->msg, "s", xml);
+        if (sd_bus_error_is_set(&e))
+                (void) sd_bus_reply_method_error(c->msg, &e);
+        sd_bus_error_free(&e);
+        domcaps_call_free(c);
+}
+
+static int get_domain_capabilities(Manager *m, sd_bus_message *msg, const char *emu, const char *arch,
+                                   const char *machine, const char *virttype, sd_bus_error *error) {
+        DomcapsCall *c = calloc(1, sizeof(*c));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->msg = sd_bus_message_ref(msg);
+        c->emulator = strdup(emu);
+        c->arch = strdup(arch);
+        c->machine = strdup(machine);
+        c->virttype = strdup(virttype);
+        if (!c->emulator || !c->arch || !c->machine || !c->virttype) {
+                domcaps_call_free(c);
+                return -ENOMEM;
+        }
+        r = qemu_driver_with_caps(m, domcaps_reply, c);
+        if (r < 0) {
+                domcaps_call_free(c);
+                return r;
+        }
+        return 1;
+}
+
+static uint64_t version(Manager *m) {
+        QemuDriver *q = m->priv;
+
+        return q->caps ? q->caps->version : 0;
+}
+
+const DomainDriver qemu_driver = {
+        .name = "QEMU",
+        .dir = "qemu",
+        .bus_name = QEMUD_BUS_NAME,
+        .root = QEMUD_ROOT,
+        .os_type = "hvm",
+        .manager_init = driver_init,
+        .manager_done = driver_done,
+        .is_busy = driver_is_busy,
+        .domain_init = domain_init,
+        .domain_done = domain_done,
+        .post_parse = post_parse,
+        .start = qemu_process_start,
+        .destroy = qemu_process_destroy,
+        .shutdown = qemu_process_shutdown,
+        .reboot = qemu_process_reboot,
+        .reset = qemu_process_reset,
+        .suspend = qemu_process_suspend,
+        .resume = qemu_process_resume,
+        .adopt = qemu_process_adopt,
+        .lost = qemu_process_lost,
+        .rollback = qemu_status_rollback,
+        .status_format = qemu_status_format,
+        .status_parse = qemu_status_parse,
+        .get_capabilities = get_capabilities,
+        .get_domain_capabilities = get_domain_capabilities,
+        .version = version,
+};
