@@ -7,6 +7,7 @@
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
+#include "qemu-validate.h"
 #include "util.h"
 
 struct CapsWaiter {
@@ -106,6 +107,11 @@ static void domain_done(Domain *d) {
         free(q->monitor_path);
         strv_free(q->start_argv);
         d->priv = mfree(q);
+}
+
+/* The QEMU policy on top of the shared model (qemu-validate.h). */
+static int validate(Manager *m, const DomainDef *def, ConfError *err) {
+        return qemu_validate_def(def, err);
 }
 
 /* Every device gets its place at define time, as libvirt does: the saved
@@ -210,6 +216,7 @@ const DomainDriver qemu_driver = {
         .is_busy = driver_is_busy,
         .domain_init = domain_init,
         .domain_done = domain_done,
+        .validate = validate,
         .post_parse = post_parse,
         .start = qemu_process_start,
         .destroy = qemu_process_destroy,

@@ -8,8 +8,11 @@
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune, memoryBacking
  *   domain-os.c          os, features, cpu, clock, pm
+ *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
+ *   domain-idmap.c       idmap
  *   domain-hyperv.c      features/hyperv
  *   domain-disk.c        disk
+ *   domain-filesystem.c  filesystem
  *   domain-net.c         interface
  *   domain-chr.c         serial, console, channel, redirdev
  *   domain-graphics.c    graphics, video, input
@@ -115,6 +118,14 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* The children of <os> with <type>exe</type> (domain-init.c): whether c is
+ * one, parsing one, formatting them all after <type>. */
+bool domain_os_init_is_child(xmlNodePtr c);
+int domain_parse_os_init_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfError *err);
+int domain_os_init_check(const DomainOsDef *os, const char *path, ConfError *err);
+void domain_format_os_init(XmlWriter *w, const DomainOsDef *os);
+void domain_os_init_clear(DomainOsDef *os);
+bool domain_os_init_own(DomainOsDef *os);
 /* <features><hyperv>, called by domain_parse_features()/domain_format_features(). */
 int domain_parse_hyperv(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_hyperv(XmlWriter *w, const DomainFeaturesDef *f);
@@ -125,6 +136,18 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
 void domain_disk_clear(DomainDiskDef *d);
 bool domain_disk_own(DomainDiskDef *d);
+
+int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags);
+void domain_fs_clear(DomainFsDef *fs);
+bool domain_fs_own(DomainFsDef *fs);
+int domain_validate_filesystems(const DomainDef *def, ConfError *err);
+
+int domain_parse_idmap(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_idmap(XmlWriter *w, const DomainIdmapDef *idmap);
+void domain_idmap_clear(DomainIdmapDef *idmap);
+bool domain_idmap_own(DomainIdmapDef *idmap);
+int domain_validate_idmap(const DomainDef *def, ConfError *err);
 
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags);

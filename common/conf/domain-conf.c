@@ -11,6 +11,7 @@
 static const char *const domain_virt_type_table[_DOMAIN_VIRT_MAX] = {
         [DOMAIN_VIRT_QEMU] = "qemu",
         [DOMAIN_VIRT_KVM] = "kvm",
+        [DOMAIN_VIRT_LXC] = "lxc",
 };
 
 static const char *const domain_lifecycle_action_table[_DOMAIN_ACTION_MAX] = {
@@ -111,6 +112,19 @@ static const char *const domain_controller_type_table[_DOMAIN_CONTROLLER_MAX] = 
         [DOMAIN_CONTROLLER_SATA] = "sata",
         [DOMAIN_CONTROLLER_IDE] = "ide",
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = "virtio-serial",
+};
+
+static const char *const domain_fs_type_table[_DOMAIN_FS_MAX] = {
+        [DOMAIN_FS_MOUNT] = "mount",
+        [DOMAIN_FS_BLOCK] = "block",
+        [DOMAIN_FS_FILE] = "file",
+        [DOMAIN_FS_RAM] = "ram",
+};
+
+static const char *const domain_fs_access_mode_table[_DOMAIN_FS_ACCESS_MAX] = {
+        [DOMAIN_FS_ACCESS_PASSTHROUGH] = "passthrough",
+        [DOMAIN_FS_ACCESS_MAPPED] = "mapped",
+        [DOMAIN_FS_ACCESS_SQUASH] = "squash",
 };
 
 static const char *const domain_net_type_table[_DOMAIN_NET_MAX] = {
@@ -440,9 +454,11 @@ DomainDef *domain_def_free(DomainDef *def) {
         strv_free(def->metadata);
         domain_resources_clear(def);
         domain_os_clear(def);
+        domain_idmap_clear(&def->idmap);
         free(def->emulator);
         CLEAR_ARRAY(def->disks, def->n_disks, domain_disk_clear);
         CLEAR_ARRAY(def->controllers, def->n_controllers, domain_controller_clear);
+        CLEAR_ARRAY(def->filesystems, def->n_filesystems, domain_fs_clear);
         CLEAR_ARRAY(def->nets, def->n_nets, domain_net_clear);
         CLEAR_ARRAY(def->chrs, def->n_chrs, domain_chr_clear);
         CLEAR_ARRAY(def->graphics, def->n_graphics, domain_graphics_clear);
@@ -484,8 +500,10 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = own_str(&copy->emulator) && ok;
         ok = domain_resources_own(copy) && ok;
         ok = domain_os_own(copy) && ok;
+        ok = domain_idmap_own(&copy->idmap) && ok;
         OWN_DEVICES(ok, copy->disks, copy->n_disks, domain_disk_own);
         OWN_DEVICES(ok, copy->controllers, copy->n_controllers, domain_controller_own);
+        OWN_DEVICES(ok, copy->filesystems, copy->n_filesystems, domain_fs_own);
         OWN_DEVICES(ok, copy->nets, copy->n_nets, domain_net_own);
         OWN_DEVICES(ok, copy->chrs, copy->n_chrs, domain_chr_own);
         OWN_DEVICES(ok, copy->graphics, copy->n_graphics, domain_graphics_own);
@@ -677,6 +695,7 @@ static int parse_devices(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                 { "emulator", parse_emulator, true },
                 { "disk", domain_parse_disk },
                 { "controller", domain_parse_controller },
+                { "filesystem", domain_parse_fs },
                 { "interface", domain_parse_net },
                 { "serial", domain_parse_serial },
                 { "console", domain_parse_console },
@@ -744,6 +763,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "on_reboot", parse_on_reboot, true },
                 { "on_crash", parse_on_crash, true },
                 { "pm", domain_parse_pm, true },
+                { "idmap", domain_parse_idmap, true },
                 { "devices", parse_devices, true },
         };
         bool has_uuid = false;
@@ -811,7 +831,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
         xw_element(w, name, domain_lifecycle_action_to_string(a));
 }
 
-/* libvirt's device order: disks, controllers, interfaces, serials,
+/* libvirt's device order: disks, controllers, filesystems, interfaces, serials,
  * consoles, channels, inputs, graphics, sounds, audios, videos, redirdevs,
  * memballoon, rngs. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
@@ -821,6 +841,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_disk(w, &def->disks[i], flags);
         for (size_t i = 0; i < def->n_controllers; i++)
                 domain_format_controller(w, &def->controllers[i], flags);
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                domain_format_fs(w, &def->filesystems[i], flags);
         for (size_t i = 0; i < def->n_nets; i++)
                 domain_format_net(w, &def->nets[i], flags);
         for (DomainChrKind k = 0; k < _DOMAIN_CHR_KIND_MAX; k++)
@@ -874,6 +896,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         format_lifecycle(&w, "on_reboot", def->on_reboot);
         format_lifecycle(&w, "on_crash", def->on_crash);
         domain_format_pm(&w, &def->pm);
+        domain_format_idmap(&w, &def->idmap);
         format_devices(&w, def, flags);
         xw_end(&w);
 

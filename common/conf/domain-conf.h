@@ -4,8 +4,10 @@
 /* The domain definition: libvirt's domain XML as a C structure.
  *
  * domain-conf.c parses and formats it, domain-validate.c holds the semantic
- * checks. Sizes are kept in KiB (as libvirt does); every enum has a string
- * table (see DOMAIN_ENUM_TABLES) used by both parser and formatter.
+ * checks that hold for any driver (each driver adds its own: what QEMU
+ * cannot run is refused in qemud/qemu-validate.c). Sizes are kept in KiB
+ * (as libvirt does); every enum has a string table (see DOMAIN_ENUM_TABLES)
+ * used by both parser and formatter.
  * Fields marked "live" are filled in by the driver while the guest runs and
  * are formatted only in the live XML. */
 
@@ -15,9 +17,12 @@
 
 #include "macro.h"
 
+/* <domain type=''>: which driver runs the domain (each driver refuses the
+ * others': qemud takes qemu and kvm, lxcd lxc). */
 typedef enum DomainVirtType {
         DOMAIN_VIRT_QEMU,
         DOMAIN_VIRT_KVM,
+        DOMAIN_VIRT_LXC,
         _DOMAIN_VIRT_MAX,
 } DomainVirtType;
 
@@ -65,8 +70,17 @@ typedef enum Tristate {
         _TRISTATE_MAX,
 } Tristate;
 
+/* <os><initenv name=''>value</initenv>. */
+typedef struct DomainInitEnv {
+        char *name;
+        char *value;
+} DomainInitEnv;
+
+/* <os>: a machine (<type>hvm</type>: firmware, kernel, boot order) or a
+ * container (<type>exe</type>: the init it runs). The parser keeps each
+ * kind's children to its type. */
 typedef struct DomainOsDef {
-        char *type;    /* "hvm" */
+        char *type;    /* "hvm" or "exe" */
         char *arch;    /* "x86_64"; NULL = host arch */
         char *machine; /* "q35", "pc", "pc-q35-7.2"; NULL = emulator's default */
         char *kernel, *initrd, *cmdline;
@@ -79,6 +93,14 @@ typedef struct DomainOsDef {
         Tristate loader_readonly;
         Tristate loader_secure; /* secure='yes|no': Secure Boot firmware (needs <smm state='on'/>) */
         char *nvram;
+        /* exe only */
+        char *init;             /* absolute path; NULL = the driver's default */
+        char **initargs;        /* <initarg>s in order */
+        size_t n_initargs;
+        DomainInitEnv *initenv; /* each name once */
+        size_t n_initenv;
+        char *initdir;          /* absolute path */
+        char *inituser, *initgroup; /* both or neither */
 } DomainOsDef;
 
 /* <features><hyperv mode=''>: the Hyper-V enlightenments a Windows guest uses. */
@@ -332,6 +354,7 @@ typedef struct DomainDiskDef {
         DomainDiskCache cache;
         DomainDiskIo io;
         DomainDiskDiscard discard;
+        char *driver_name;     /* <driver name=''/> as given ("qemu"); which a driver takes is its own rule */
         char *src;             /* file or block device path; live: resolved volume path */
         char *src_pool, *src_volume; /* type=volume */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
@@ -375,6 +398,46 @@ typedef struct DomainControllerDef {
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainControllerDef;
+
+/* <filesystem type=''>: what a container (or a guest) mounts. */
+typedef enum DomainFsType {
+        DOMAIN_FS_MOUNT,        /* a host directory (the default) */
+        DOMAIN_FS_BLOCK,        /* a block device */
+        DOMAIN_FS_FILE,         /* an image file */
+        DOMAIN_FS_RAM,          /* a tmpfs of <source usage=''/> */
+        _DOMAIN_FS_MAX,
+} DomainFsType;
+
+typedef enum DomainFsAccessMode {
+        DOMAIN_FS_ACCESS_DEFAULT, /* not given: passthrough */
+        DOMAIN_FS_ACCESS_PASSTHROUGH,
+        DOMAIN_FS_ACCESS_MAPPED,
+        DOMAIN_FS_ACCESS_SQUASH,
+        _DOMAIN_FS_ACCESS_MAX,
+} DomainFsAccessMode;
+
+typedef struct DomainFsDef {
+        DomainFsType type;
+        DomainFsAccessMode accessmode;
+        char *src;             /* mount: dir, block: dev, file: file (absolute paths) */
+        uint64_t usage_kib;    /* ram: the tmpfs size */
+        char *dst;             /* <target dir=''/>: absolute, one per filesystem */
+        bool readonly;
+        char *alias;           /* live */
+} DomainFsDef;
+
+/* <idmap><uid start='' target='' count=''/>: ids start..start+count-1 inside
+ * the container are target..target+count-1 on the host. */
+typedef struct DomainIdmapRange {
+        unsigned start, target, count;
+} DomainIdmapRange;
+
+typedef struct DomainIdmapDef {
+        DomainIdmapRange *uids;
+        size_t n_uids;
+        DomainIdmapRange *gids;
+        size_t n_gids;
+} DomainIdmapDef;
 
 typedef enum DomainNetType {
         DOMAIN_NET_USER,
@@ -599,12 +662,15 @@ typedef struct DomainDef {
         DomainCputuneDef cputune;
         DomainNumatuneDef numatune;
         DomainMemoryBackingDef memory_backing;
+        DomainIdmapDef idmap;
 
         char *emulator;
         DomainDiskDef *disks;
         size_t n_disks;
         DomainControllerDef *controllers;
         size_t n_controllers;
+        DomainFsDef *filesystems;
+        size_t n_filesystems;
         DomainNetDef *nets;
         size_t n_nets;
         DomainChrDef *chrs;          /* serials, consoles and channels, in document order */
@@ -657,8 +723,10 @@ int domain_def_parse(const char *xml, size_t len, DomainDef **ret, ConfError *er
 /* Formats into a newly allocated NUL-terminated string; flags DOMAIN_FORMAT_*. */
 int domain_def_format(const DomainDef *def, unsigned flags, char **ret);
 
-/* Semantic checks beyond the parser (aio=native needs cache=none, readonly IDE
- * disk, iotune above LLONG_MAX, duplicate targets...). */
+/* Semantic checks beyond the parser that hold whatever driver runs the
+ * domain (iotune above LLONG_MAX, duplicate targets, an <idmap> without
+ * gid ranges...). What one driver cannot run is that driver's own check
+ * (qemud/qemu-validate.h). */
 int domain_def_validate(const DomainDef *def, ConfError *err);
 
 /* An <address type='pci'/> with every number 0: libvirt's "put it on PCI,
@@ -710,6 +778,8 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_disk_io, DomainDiskIo)                         \
         X(domain_disk_discard, DomainDiskDiscard)               \
         X(domain_controller_type, DomainControllerType)         \
+        X(domain_fs_type, DomainFsType)                         \
+        X(domain_fs_access_mode, DomainFsAccessMode)            \
         X(domain_net_type, DomainNetType)                       \
         X(domain_chr_type, DomainChrType)                       \
         X(domain_chr_kind, DomainChrKind)                       \

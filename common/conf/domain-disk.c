@@ -86,7 +86,6 @@ static void format_iotune(XmlWriter *w, const DomainDiskDef *d) {
 }
 
 static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
-        _cleanup_free_ char *name = NULL;
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "discard");
@@ -95,11 +94,12 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         r = xml_check_empty(n, path, err);
         if (r < 0)
                 return r;
-        r = xml_attr_str(n, path, "name", &name, err);
+        /* which driver names a hypervisor takes is its own check (qemud: 'qemu') */
+        r = xml_attr_str(n, path, "name", &d->driver_name, err);
+        if (r > 0)
+                r = domain_check_charset(d->driver_name, CHARSET_ALNUM "_+-", "attribute 'name' of", path, err);
         if (r < 0)
                 return r;
-        if (name && !streq(name, "qemu"))
-                return xml_err_unsupported(err, "disk driver '%s' in <%s> is not supported, only 'qemu'", name, path);
         r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_format, &d->format, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "cache", domain_disk_cache, &d->cache, err);
@@ -327,10 +327,10 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_attr(w, "type", domain_disk_type_to_string(d->type));
         xw_attr(w, "device", domain_disk_device_to_string(d->device));
 
-        if (d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
+        if (d->driver_name || d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
             d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT) {
                 xw_start(w, "driver");
-                xw_attr(w, "name", "qemu");
+                xw_attr(w, "name", d->driver_name);
                 xw_attr(w, "type", domain_disk_format_to_string(d->format));
                 if (d->cache != DOMAIN_DISK_CACHE_DEFAULT)
                         xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
@@ -356,6 +356,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
 }
 
 void domain_disk_clear(DomainDiskDef *d) {
+        free(d->driver_name);
         free(d->src);
         free(d->src_pool);
         free(d->src_volume);
@@ -368,6 +369,7 @@ void domain_disk_clear(DomainDiskDef *d) {
 bool domain_disk_own(DomainDiskDef *d) {
         bool ok = true;
 
+        ok = own_str(&d->driver_name) && ok;
         ok = own_str(&d->src) && ok;
         ok = own_str(&d->src_pool) && ok;
         ok = own_str(&d->src_volume) && ok;

@@ -15,10 +15,28 @@ static const char *const arch_values[] = {
         "xtensa", "xtensaeb",
 };
 
+static bool os_is_exe(const DomainOsDef *os) {
+        return streq_ptr(os->type, "exe");
+}
+
+/* The OS types our drivers run: a machine (hvm) or a container's init
+ * (exe); which one a driver takes is the driver's check. xen and linux
+ * (Xen paravirtual guests) are not modelled. */
 static int parse_os_type(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "arch", "machine");
+        r = xml_text(n, path, &os->type, err);
+        if (r < 0)
+                return r;
+        str_strip(os->type); /* a token for the schema */
+        if (!streq(os->type, "hvm") && !streq(os->type, "exe"))
+                return xml_err_unsupported(err, "OS type '%s' in <%s> is not supported, only 'hvm' or 'exe'",
+                                           os->type, path);
+        /* a container has no machine type */
+        if (os_is_exe(os))
+                r = XML_CHECK_ATTRS(n, path, err, "arch");
+        else
+                r = XML_CHECK_ATTRS(n, path, err, "arch", "machine");
         if (r < 0)
                 return r;
         r = xml_attr_choice(n, path, "arch", arch_values, ELEMENTSOF(arch_values), &os->arch, err);
@@ -27,16 +45,7 @@ static int parse_os_type(DomainOsDef *os, xmlNodePtr n, const char *path, ConfEr
         r = xml_attr_str(n, path, "machine", &os->machine, err);
         if (r > 0)
                 r = domain_check_charset(os->machine, CHARSET_ALNUM "_.-", "attribute 'machine' of", path, err);
-        if (r < 0)
-                return r;
-        r = xml_text(n, path, &os->type, err);
-        if (r < 0)
-                return r;
-        str_strip(os->type); /* a token for the schema */
-        /* QEMU/KVM guests are full machines: no xen/linux/exe OS types */
-        if (!streq(os->type, "hvm"))
-                return xml_err_unsupported(err, "OS type '%s' in <%s> is not supported, only 'hvm'", os->type, path);
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 /* <kernel>, <initrd>, <loader>, <nvram>: a path as text; empty means none. */
@@ -116,8 +125,6 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
         r = xml_check_unique(c, path, err);
         if (r < 0)
                 return r;
-        if (xml_is(c, "type"))
-                return parse_os_type(os, c, path, err);
         if (xml_is(c, "loader"))
                 return parse_os_loader(os, c, path, err);
         if (xml_is(c, "bootmenu"))
@@ -137,11 +144,28 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
         return r < 0 ? r : 0;
 }
 
+/* <type> says which children the others may be, wherever it stands. */
+static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "type"))
+                        continue;
+                XML_SUBPATH(sub, path, "type");
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                return parse_os_type(os, c, sub, err);
+        }
+        return xml_err_xml(err, "missing element <%s/type>", path);
+}
+
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = {
+        static const char *const hvm_children[] = {
                 "type", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
         };
         DomainOsDef *os = &def->os;
+        bool exe;
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, "firmware");
@@ -153,17 +177,33 @@ int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
+        r = parse_os_type_first(os, n, path, err);
+        if (r < 0)
+                return r;
+        exe = os_is_exe(os);
+        if (exe && os->firmware != DOMAIN_FIRMWARE_NONE)
+                return xml_err_unsupported(err, "attribute 'firmware' of <%s> is not supported with OS type "
+                                           "'exe': a container has no firmware", path);
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is_any(c, children, ELEMENTSOF(children)))
+                bool hvm_child = xml_is_any(c, hvm_children, ELEMENTSOF(hvm_children));
+                bool exe_child = domain_os_init_is_child(c);
+
+                if (xml_is(c, "type"))
+                        continue;
+                if (!hvm_child && !exe_child)
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
-                r = parse_os_child(&def->os, c, sub, err);
+                /* each OS type has its own children: a machine boots, a container runs an init */
+                if (exe ? !exe_child : !hvm_child)
+                        return xml_err_unsupported(err, "element <%s> is not supported with OS type '%s': it "
+                                                   "belongs to OS type '%s'", sub, os->type, exe ? "hvm" : "exe");
+                r = exe ? domain_parse_os_init_child(os, c, sub, err) : parse_os_child(os, c, sub, err);
                 if (r < 0)
                         return r;
         }
-        if (!def->os.type)
-                return xml_err_xml(err, "missing element <%s/type>", path);
+        if (exe)
+                return domain_os_init_check(os, path, err);
         /* UEFI lives in flash; a ROM is what SeaBIOS is */
         if (os->firmware == DOMAIN_FIRMWARE_EFI && os->loader_type == DOMAIN_LOADER_ROM)
                 return xml_err_invalid(err, "<%s firmware='efi'> needs a <loader type='pflash'>, not 'rom'", path);
@@ -173,6 +213,16 @@ int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
 }
 
 void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
+        if (os_is_exe(os)) {
+                xw_start(w, "os");
+                xw_start(w, "type");
+                xw_attr(w, "arch", os->arch);
+                xw_text(w, os->type);
+                xw_end(w);
+                domain_format_os_init(w, os);
+                xw_end(w);
+                return;
+        }
         xw_start(w, "os");
         xw_attr(w, "firmware", domain_firmware_to_string(os->firmware));
 
@@ -737,6 +787,7 @@ void domain_os_clear(DomainDef *def) {
         free(os->cmdline);
         free(os->loader);
         free(os->nvram);
+        domain_os_init_clear(os);
         free(def->features.hyperv_vendor_id);
         free(def->cpu.match);
         free(def->cpu.check);
@@ -760,6 +811,7 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->cmdline) && ok;
         ok = own_str(&os->loader) && ok;
         ok = own_str(&os->nvram) && ok;
+        ok = domain_os_init_own(os) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;
         ok = own_str(&def->cpu.match) && ok;
         ok = own_str(&def->cpu.check) && ok;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* domain_def_validate(): what the schema cannot say but QEMU or common sense
- * needs. The parser already refused what we do not model; here each check
- * names the element and the device it is about. */
+/* domain_def_validate(): what the schema cannot say but common sense needs,
+ * whatever driver runs the domain. The parser already refused what we do
+ * not model; here each check names the element and the device it is about.
+ * What QEMU cannot run is qemud's check (qemud/qemu-validate.c). */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -123,14 +124,6 @@ static int validate_disk(const DomainDef *def, size_t idx, ConfError *err) {
         for (size_t j = 0; j < idx; j++)
                 if (streq_ptr(def->disks[j].dst, d->dst))
                         return xml_err_invalid(err, "duplicate disk target '%s' in <devices/disk/target>", d->dst);
-        /* aio=native bypasses the page cache: QEMU needs O_DIRECT for it */
-        if (d->io == DOMAIN_DISK_IO_NATIVE &&
-            d->cache != DOMAIN_DISK_CACHE_NONE && d->cache != DOMAIN_DISK_CACHE_DIRECTSYNC)
-                return xml_err_unsupported(err, "disk '%s': io='native' in <devices/disk/driver> needs "
-                                           "cache='none' or cache='directsync'", d->dst);
-        if (d->readonly && d->bus == DOMAIN_DISK_BUS_IDE && d->device == DOMAIN_DISK_DEVICE_DISK)
-                return xml_err_unsupported(err, "disk '%s': <devices/disk/readonly> IDE hard disks are not "
-                                           "supported by QEMU", d->dst);
         if (d->device == DOMAIN_DISK_DEVICE_CDROM && d->bus == DOMAIN_DISK_BUS_VIRTIO)
                 return xml_err_unsupported(err, "disk '%s': a cdrom cannot be on bus 'virtio' "
                                            "(<devices/disk/target>)", d->dst);
@@ -219,20 +212,8 @@ static int validate_boot(const DomainDef *def, ConfError *err) {
 static int validate_videos(const DomainDef *def, ConfError *err) {
         size_t primaries = 0;
 
-        for (size_t i = 0; i < def->n_videos; i++) {
-                const DomainVideoDef *v = &def->videos[i];
-
-                primaries += v->primary;
-                if (!streq_ptr(v->model, "qxl"))
-                        continue;
-                /* libvirt's limits for the QXL memory bars */
-                if ((v->ram && v->ram < 1024) || (v->vram && v->vram < 1024) || (v->vgamem && v->vgamem < 1024))
-                        return xml_err_invalid(err, "video %zu: ram, vram and vgamem of <devices/video/model> "
-                                               "must be at least 1024 KiB (1 MiB)", i);
-                if (v->vgamem & (v->vgamem - 1))
-                        return xml_err_invalid(err, "video %zu: vgamem '%u' of <devices/video/model> must be a "
-                                               "power of two", i, v->vgamem);
-        }
+        for (size_t i = 0; i < def->n_videos; i++)
+                primaries += def->videos[i].primary;
         if (primaries > 1)
                 return xml_err_invalid(err, "only one <devices/video/model> may have primary='yes'");
         return 0;
@@ -432,6 +413,12 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = validate_audio(def, err);
+        if (r < 0)
+                return r;
+        r = domain_validate_filesystems(def, err);
+        if (r < 0)
+                return r;
+        r = domain_validate_idmap(def, err);
         if (r < 0)
                 return r;
         return validate_videos(def, err);

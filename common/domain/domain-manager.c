@@ -214,6 +214,9 @@ static int load_config(void *userdata, const char *file) {
         if (r < 0)
                 return r;
         r = domain_def_parse(xml, len, &def, &err);
+        /* a definition the driver cannot run (another driver's) is not loaded */
+        if (r >= 0 && m->driver->validate)
+                r = m->driver->validate(m, def, &err);
         if (r < 0)
                 return log_warning_errno(r, "Ignoring %s: %s", path, err.message);
         /* a definition saved before the driver filled it in (addresses

@@ -109,6 +109,133 @@ static void test_schema_valid(void) {
         strv_free(l);
 }
 
+/* ---- containers ----------------------------------------------------------- */
+
+/* What lxcd will run: type lxc, an init instead of a machine, filesystems
+ * and an idmap. Kept apart from the machine fixtures, which qemud defines. */
+static const char *const container_fixtures[] = { "lxc/container.xml", "lxc/virt-install.xml" };
+
+static char *container_xml(const char *name, char **ret_path) {
+        char *path = NULL, *xml;
+
+        if (asprintf(&path, "%s/%s", data_dir(), name) < 0)
+                return NULL;
+        xml = read_file(path);
+        CHECK(xml != NULL);
+        if (ret_path)
+                *ret_path = path;
+        else
+                free(path);
+        return xml;
+}
+
+static void test_containers_round_trip(void) {
+        xmlRelaxNGPtr schema = load_schema();
+
+        for (size_t i = 0; i < ELEMENTSOF(container_fixtures); i++) {
+                _cleanup_free_ char *path = NULL, *xml = container_xml(container_fixtures[i], &path);
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+
+                if (!xml)
+                        continue;
+                /* parse, validate, format, parse again to a fixed point, copy */
+                round_trip_one(path);
+                if (!schema)
+                        continue;
+                CHECK(schema_valid(schema, xml));
+                def = parse_ok(xml, path);
+                for (size_t f = 0; def && f < ELEMENTSOF(all_flags); f++) {
+                        _cleanup_free_ char *out = format_ok(def, all_flags[f]);
+
+                        if (out && !schema_valid(schema, out)) {
+                                fprintf(stderr, "  %s: %s (flags %u) formats invalid XML:\n%s",
+                                        unit_current, path, all_flags[f], out);
+                                unit_failed_checks++;
+                        }
+                }
+        }
+        if (!schema)
+                UNIT_SKIP(SCHEMA " is not installed (apt-get install libvirt0): the round trip ran, "
+                          "the schema check did not");
+}
+
+static void test_container_fields(void) {
+        _cleanup_free_ char *xml = container_xml("lxc/container.xml", NULL), *out = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const DomainOsDef *os;
+
+        if (!xml || !(def = parse_ok(xml, "container")))
+                return;
+        os = &def->os;
+        CHECK_INTEQ(def->virt_type, DOMAIN_VIRT_LXC);
+        CHECK_STREQ(os->type, "exe");
+        CHECK_STREQ(os->init, "/sbin/init");
+        CHECK_INTEQ(os->n_initargs, 2);
+        if (os->n_initargs == 2) {
+                CHECK_STREQ(os->initargs[0], "--log-level=info");
+                CHECK_STREQ(os->initargs[1], "--unit=multi-user.target");
+        }
+        CHECK_INTEQ(os->n_initenv, 3);
+        if (os->n_initenv == 3) {
+                CHECK_STREQ(os->initenv[0].name, "container");
+                CHECK_STREQ(os->initenv[0].value, "virtbus");
+                CHECK_STREQ(os->initenv[2].name, "EMPTY");
+                CHECK_STREQ(os->initenv[2].value, "");
+        }
+        CHECK_STREQ(os->initdir, "/root");
+        CHECK_STREQ(os->inituser, "root");
+        CHECK_STREQ(os->initgroup, "root");
+
+        CHECK_INTEQ(def->idmap.n_uids, 1);
+        CHECK_INTEQ(def->idmap.n_gids, 1);
+        if (def->idmap.n_uids == 1)
+                CHECK(def->idmap.uids[0].start == 0 && def->idmap.uids[0].target == 100000 &&
+                      def->idmap.uids[0].count == 65536);
+
+        CHECK_INTEQ(def->n_filesystems, 5);
+        if (def->n_filesystems == 5) {
+                const DomainFsDef *fs = def->filesystems;
+
+                CHECK_INTEQ(fs[0].type, DOMAIN_FS_MOUNT);
+                CHECK_INTEQ(fs[0].accessmode, DOMAIN_FS_ACCESS_PASSTHROUGH);
+                CHECK_STREQ(fs[0].dst, "/");
+                CHECK(!fs[0].readonly);
+                CHECK_INTEQ(fs[1].accessmode, DOMAIN_FS_ACCESS_DEFAULT);
+                CHECK(fs[1].readonly);
+                CHECK_INTEQ(fs[2].type, DOMAIN_FS_RAM);
+                CHECK_INTEQ(fs[2].usage_kib, 65536);
+                CHECK(fs[2].src == NULL);
+                CHECK_INTEQ(fs[3].type, DOMAIN_FS_BLOCK);
+                CHECK_STREQ(fs[3].src, "/dev/vg0/data");
+                CHECK_INTEQ(fs[4].type, DOMAIN_FS_FILE);
+                CHECK_STREQ(fs[4].src, "/var/lib/virtbus/images/extra.img");
+        }
+
+        /* written in our canonical form: it comes out byte for byte */
+        out = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_STREQ(out, xml);
+}
+
+/* What virt-install writes comes back in our form: units, order, type. */
+static void test_container_normalised(void) {
+        _cleanup_free_ char *xml = container_xml("lxc/virt-install.xml", NULL), *out = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+
+        if (!xml || !(def = parse_ok(xml, "virt-install container")))
+                return;
+        out = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(out, "<os>\n    <type arch='x86_64'>exe</type>\n    <init>/bin/sh</init>\n"
+                       "    <initdir>/home</initdir>\n  </os>");
+        CHECK_CONTAINS(out, "<idmap>\n    <uid start='0' target='200000' count='1000'/>\n"
+                       "    <uid start='1000' target='1000' count='1'/>\n"
+                       "    <gid start='0' target='200000' count='1000'/>\n  </idmap>");
+        CHECK_CONTAINS(out, "<filesystem type='mount' accessmode='squash'>\n"
+                       "      <source dir='/var/lib/sandbox'/>\n      <target dir='/'/>\n    </filesystem>");
+        CHECK_CONTAINS(out, "<source usage='1024' units='KiB'/>");
+        CHECK_NOT_CONTAINS(out, "firmware");
+        CHECK_NOT_CONTAINS(out, "machine=");
+}
+
 /* ---- units and numbers ---------------------------------------------------- */
 
 static uint64_t memory_of(const char *unit, const char *value) {
@@ -457,6 +584,8 @@ static void test_string_tables(void) {
         CHECK_TABLE(domain_disk_io, _DOMAIN_DISK_IO_MAX, 1);
         CHECK_TABLE(domain_disk_discard, _DOMAIN_DISK_DISCARD_MAX, 1);
         CHECK_TABLE(domain_controller_type, _DOMAIN_CONTROLLER_MAX, 0);
+        CHECK_TABLE(domain_fs_type, _DOMAIN_FS_MAX, 0);
+        CHECK_TABLE(domain_fs_access_mode, _DOMAIN_FS_ACCESS_MAX, 1);
         CHECK_TABLE(domain_net_type, _DOMAIN_NET_MAX, 0);
         CHECK_TABLE(domain_chr_type, _DOMAIN_CHR_MAX, 0);
         CHECK_TABLE(domain_chr_kind, _DOMAIN_CHR_KIND_MAX, 0);
@@ -493,6 +622,7 @@ static void test_conf_error_set(void) {
 }
 
 
-UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_schema_valid, test_units, test_numbers,
+UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_schema_valid, test_containers_round_trip,
+           test_container_fields, test_container_normalised, test_units, test_numbers,
            test_overflow, test_big_documents, test_live_fields, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <filesystem>: a host directory, block device, image file or tmpfs
+ * mounted inside a container (type mount, block, file, ram). */
+#include <inttypes.h>
+
+#include "domain-conf-internal.h"
+
+/* The <source> attribute holding each type's path. */
+static const char *const source_attr[_DOMAIN_FS_MAX] = {
+        [DOMAIN_FS_MOUNT] = "dir",
+        [DOMAIN_FS_BLOCK] = "dev",
+        [DOMAIN_FS_FILE] = "file",
+};
+
+/* <source usage='' units=''/> of a ram filesystem: its size, KiB by default. */
+static int parse_source_usage(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *units = NULL;
+        uint64_t usage = 0, scale;
+        int r;
+
+        r = xml_attr_ullong(n, path, "usage", &usage, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'usage' of <%s> of a filesystem of type 'ram'", path);
+        r = xml_attr_str(n, path, "units", &units, err);
+        if (r < 0)
+                return r;
+        if (unit_scale(units, &scale) < 0)
+                return xml_err_invalid(err, "invalid unit '%s' of attribute 'units' of <%s>", units, path);
+        if (scale_to_kib(usage, scale, &fs->usage_kib) < 0)
+                return xml_err_invalid(err, "value '%" PRIu64 "' of attribute 'usage' of <%s> is too large",
+                                       usage, path);
+        if (fs->usage_kib == 0)
+                return xml_err_invalid(err, "value '0' of attribute 'usage' of <%s> must be more than 0", path);
+        return 0;
+}
+
+static int parse_source(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        const char *attr = source_attr[fs->type];
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        if (fs->type == DOMAIN_FS_RAM)
+                r = XML_CHECK_ATTRS(n, path, err, "usage", "units");
+        else
+                r = XML_CHECK_ATTRS(n, path, err, attr);
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        if (fs->type == DOMAIN_FS_RAM)
+                return parse_source_usage(fs, n, path, err);
+
+        r = xml_attr_str(n, path, attr, &fs->src, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute '%s' of <%s> of a filesystem of type '%s'", attr, path,
+                                   domain_fs_type_to_string(fs->type));
+        /* a directory may be the host's root (the schema's absDirPath); a file or device not */
+        if (fs->type == DOMAIN_FS_MOUNT ? fs->src[0] != '/' || str_has_newline(fs->src) : !str_is_abs_path(fs->src))
+                return xml_err_invalid(err, "attribute '%s' of <%s> must be an absolute path, not '%s'", attr, path,
+                                       fs->src);
+        return 0;
+}
+
+static int parse_target(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "dir");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_str_required(n, path, "dir", &fs->dst, err);
+        if (r < 0)
+                return r;
+        /* where inside the container: a mount point ('/' for the root), whatever the driver */
+        if (fs->dst[0] != '/' || str_has_newline(fs->dst))
+                return xml_err_invalid(err, "attribute 'dir' of <%s> must be an absolute path, not '%s'", path,
+                                       fs->dst);
+        return 0;
+}
+
+static int parse_readonly(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        fs->readonly = true;
+        return 0;
+}
+
+int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const children[] = { "source", "target", "readonly", "alias" };
+        DomainFsDef *fs;
+        bool has_source = false, has_target = false;
+        int r;
+
+        r = LIST_APPEND(def->filesystems, def->n_filesystems, &fs, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_fs_type, &fs->type, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "accessmode", domain_fs_access_mode, &fs->accessmode, err);
+        if (r < 0)
+                return r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is_any(c, children, ELEMENTSOF(children)))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                if (xml_is(c, "source")) {
+                        r = parse_source(fs, c, sub, err);
+                        has_source = true;
+                } else if (xml_is(c, "target")) {
+                        r = parse_target(fs, c, sub, err);
+                        has_target = true;
+                } else if (xml_is(c, "readonly"))
+                        r = parse_readonly(fs, c, sub, err);
+                else
+                        r = domain_parse_alias(c, sub, &fs->alias, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!has_source)
+                return xml_err_xml(err, "missing element <%s/source> of a filesystem of type '%s'", path,
+                                   domain_fs_type_to_string(fs->type));
+        if (!has_target)
+                return xml_err_xml(err, "missing element <%s/target>", path);
+        return 0;
+}
+
+void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
+        xw_start(w, "filesystem");
+        xw_attr(w, "type", domain_fs_type_to_string(fs->type));
+        xw_attr(w, "accessmode", domain_fs_access_mode_to_string(fs->accessmode));
+        xw_start(w, "source");
+        if (fs->type == DOMAIN_FS_RAM) {
+                xw_attrf(w, "usage", "%" PRIu64, fs->usage_kib);
+                xw_attr(w, "units", "KiB");
+        } else
+                xw_attr(w, source_attr[fs->type], fs->src);
+        xw_end(w);
+        xw_start(w, "target");
+        xw_attr(w, "dir", fs->dst);
+        xw_end(w);
+        if (fs->readonly)
+                xw_empty(w, "readonly");
+        domain_format_alias(w, fs->alias, flags);
+        xw_end(w);
+}
+
+/* Two filesystems cannot be mounted on one place. */
+int domain_validate_filesystems(const DomainDef *def, ConfError *err) {
+        /* quadratic, but over at most DOMAIN_LIST_MAX short paths */
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (streq_ptr(def->filesystems[i].dst, def->filesystems[j].dst))
+                                return xml_err_invalid(err, "two <devices/filesystem> have the target dir '%s'",
+                                                       def->filesystems[i].dst);
+        return 0;
+}
+
+void domain_fs_clear(DomainFsDef *fs) {
+        free(fs->src);
+        free(fs->dst);
+        free(fs->alias);
+}
+
+bool domain_fs_own(DomainFsDef *fs) {
+        bool ok = true;
+
+        ok = own_str(&fs->src) && ok;
+        ok = own_str(&fs->dst) && ok;
+        ok = own_str(&fs->alias) && ok;
+        return ok;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "qemu-validate.h"
+#include "util.h"
+#include "xml-util.h"
+
+/* The domain, its OS and the parts only a container has. */
+static int validate_kind(const DomainDef *def, ConfError *err) {
+        if (def->virt_type != DOMAIN_VIRT_QEMU && def->virt_type != DOMAIN_VIRT_KVM)
+                return xml_err_unsupported(err, "the QEMU driver does not support <domain type='%s'>: "
+                                           "only 'qemu' or 'kvm'", domain_virt_type_to_string(def->virt_type));
+        /* QEMU/KVM guests are full machines: no exe (container) OS type */
+        if (def->os.type && !streq(def->os.type, "hvm"))
+                return xml_err_unsupported(err, "the QEMU driver does not support <os><type>%s</type>: "
+                                           "only 'hvm'", def->os.type);
+        if (def->n_filesystems > 0)
+                return xml_err_unsupported(err, "the QEMU driver does not support <devices/filesystem> "
+                                           "(target dir '%s')", def->filesystems[0].dst ?: "");
+        if (def->idmap.n_uids > 0 || def->idmap.n_gids > 0)
+                return xml_err_unsupported(err, "the QEMU driver does not support <idmap>: user namespaces "
+                                           "are for containers");
+        return 0;
+}
+
+static int validate_disk(const DomainDiskDef *d, ConfError *err) {
+        if (d->driver_name && !streq(d->driver_name, "qemu"))
+                return xml_err_unsupported(err, "disk driver '%s' in <devices/disk/driver> is not supported, "
+                                           "only 'qemu'", d->driver_name);
+        /* aio=native bypasses the page cache: QEMU needs O_DIRECT for it */
+        if (d->io == DOMAIN_DISK_IO_NATIVE &&
+            d->cache != DOMAIN_DISK_CACHE_NONE && d->cache != DOMAIN_DISK_CACHE_DIRECTSYNC)
+                return xml_err_unsupported(err, "disk '%s': io='native' in <devices/disk/driver> needs "
+                                           "cache='none' or cache='directsync'", d->dst);
+        if (d->readonly && d->bus == DOMAIN_DISK_BUS_IDE && d->device == DOMAIN_DISK_DEVICE_DISK)
+                return xml_err_unsupported(err, "disk '%s': <devices/disk/readonly> IDE hard disks are not "
+                                           "supported by QEMU", d->dst);
+        return 0;
+}
+
+/* libvirt's limits for QEMU's QXL memory bars. */
+static int validate_video(const DomainVideoDef *v, size_t i, ConfError *err) {
+        if (!streq_ptr(v->model, "qxl"))
+                return 0;
+        if ((v->ram && v->ram < 1024) || (v->vram && v->vram < 1024) || (v->vgamem && v->vgamem < 1024))
+                return xml_err_invalid(err, "video %zu: ram, vram and vgamem of <devices/video/model> "
+                                       "must be at least 1024 KiB (1 MiB)", i);
+        if (v->vgamem & (v->vgamem - 1))
+                return xml_err_invalid(err, "video %zu: vgamem '%u' of <devices/video/model> must be a "
+                                       "power of two", i, v->vgamem);
+        return 0;
+}
+
+int qemu_validate_def(const DomainDef *def, ConfError *err) {
+        int r;
+
+        r = validate_kind(def, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < def->n_disks; i++) {
+                r = validate_disk(&def->disks[i], err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->n_videos; i++) {
+                r = validate_video(&def->videos[i], i, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

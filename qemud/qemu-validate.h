@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the QEMU driver takes of the shared domain model: the model
+ * (common/conf/) parses every domain our drivers run, containers included,
+ * and domain_def_validate() holds the rules any driver needs; this is
+ * qemud's own check on top, run wherever qemud accepts a definition
+ * (define, create, and the definitions it loads at start).
+ *
+ * It refuses, with NotSupported (libvirt's "unsupported configuration")
+ * naming the element:
+ *   - a domain type other than qemu or kvm (lxc is lxcd's);
+ *   - what only a container has: <os><type>exe</type> and its init,
+ *     <devices/filesystem>, <idmap>;
+ *   - what QEMU cannot do with a machine it runs: a disk driver other than
+ *     'qemu', io='native' without cache none/directsync, a read-only IDE
+ *     hard disk, QXL memory bars below libvirt's limits (InvalidArg).
+ * Returns 0, or -errno with *err filled. */
+
+#include "domain-conf.h"
+
+int qemu_validate_def(const DomainDef *def, ConfError *err);
