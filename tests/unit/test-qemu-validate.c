@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu_validate_def(): the QEMU driver's own check on top of the shared
+ * model. What the model takes for any driver but QEMU cannot run is
+ * refused here, naming it, with the messages the model gave before the
+ * policy moved out of it; every machine fixture passes. */
+
+#include "domain-test.h"
+#include "qemu-validate.h"
+
+/* The model (parse and validate) takes xml; qemu_validate_def() must
+ * refuse it with this error name and a message naming needle. */
+static void check_qemu_refused_(const char *xml, const char *name, const char *needle, int line) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        int r;
+
+        def = parse_ok(xml, "QEMU refusal input");
+        if (!def)
+                return;
+        r = domain_def_validate(def, &err);
+        if (r < 0) {
+                fprintf(stderr, "  line %d: %s: the model refused it: %s\n", line, unit_current, err.message);
+                unit_failed_checks++;
+                return;
+        }
+        r = qemu_validate_def(def, &err);
+        if (r >= 0) {
+                fprintf(stderr, "  line %d: %s: QEMU took it, expected %s naming \"%s\"\n",
+                        line, unit_current, name, needle);
+                unit_failed_checks++;
+                return;
+        }
+        if (!streq_ptr(err.name, name) || !strstr(err.message, needle)) {
+                fprintf(stderr, "  line %d: %s: got %s \"%s\", expected %s naming \"%s\"\n",
+                        line, unit_current, err.name, err.message, name, needle);
+                unit_failed_checks++;
+        }
+        if (vb_error_lookup(err.name))
+                CHECK_INTEQ(r, -vb_error_lookup(err.name)->errnum);
+}
+#define check_qemu_refused(xml, name, needle) check_qemu_refused_(xml, name, needle, __LINE__)
+
+#define QEMU_REFUSED(top, devices, name, needle)                                \
+        do {                                                                    \
+                _cleanup_free_ char *_x = domain_with(top, devices);            \
+                check_qemu_refused_(_x, name, needle, __LINE__);                \
+        } while (0)
+
+static void check_qemu_ok_(const char *xml, const char *what, int line) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, what);
+        ConfError err = {};
+
+        if (!def)
+                return;
+        if (domain_def_validate(def, &err) < 0 || qemu_validate_def(def, &err) < 0) {
+                fprintf(stderr, "  line %d: %s: %s refused: %s\n", line, unit_current, what, err.message);
+                unit_failed_checks++;
+        }
+}
+
+/* Every machine the repository keeps as a sample is QEMU's to run. */
+static void test_machine_fixtures_pass(void) {
+        char **l = list_fixtures();
+        size_t n = 0;
+
+        for (char **p = l; p && *p; p++, n++) {
+                _cleanup_free_ char *xml = read_file(*p);
+
+                CHECK(xml != NULL);
+                if (xml)
+                        check_qemu_ok_(xml, *p, __LINE__);
+        }
+        CHECK(n >= 6);
+        strv_free(l);
+        {
+                _cleanup_free_ char *x = domain_with(NULL, DISK("<driver name='qemu' type='qcow2'/>",
+                                                                "<target dev='vda'/>", ""));
+                check_qemu_ok_(x, "driver name qemu", __LINE__);
+        }
+}
+
+/* What only a container has, each named. */
+static void test_containers_refused(void) {
+        static const char *const containers[] = { "lxc/container.xml", "lxc/virt-install.xml" };
+
+        for (size_t i = 0; i < ELEMENTSOF(containers); i++) {
+                _cleanup_free_ char *path = NULL, *xml = NULL;
+
+                CHECK(asprintf(&path, "%s/%s", data_dir(), containers[i]) > 0);
+                xml = read_file(path);
+                CHECK(xml != NULL);
+                if (xml)
+                        check_qemu_refused(xml, VB_ERROR_NOT_SUPPORTED,
+                                           "unsupported configuration: the QEMU driver does not support "
+                                           "<domain type='lxc'>: only 'qemu' or 'kvm'");
+        }
+        check_qemu_refused("<domain type='kvm'><name>c</name><memory>65536</memory>"
+                           "<os><type>exe</type><init>/sbin/init</init></os></domain>",
+                           VB_ERROR_NOT_SUPPORTED, "the QEMU driver does not support <os><type>exe</type>: only 'hvm'");
+        QEMU_REFUSED(NULL, "<filesystem><source dir='/srv'/><target dir='/mnt'/></filesystem>",
+                     VB_ERROR_NOT_SUPPORTED, "the QEMU driver does not support <devices/filesystem> "
+                     "(target dir '/mnt')");
+        QEMU_REFUSED("<idmap><uid start='0' target='1000' count='10'/><gid start='0' target='1000' count='10'/>"
+                     "</idmap>", NULL, VB_ERROR_NOT_SUPPORTED, "the QEMU driver does not support <idmap>");
+}
+
+/* The rules that were the model's until QEMU's policy left it, with the
+ * same names and messages. */
+static void test_qemu_policy(void) {
+        QEMU_REFUSED(NULL, "<disk type='file'><driver name='tap'/><source file='/a'/><target dev='vda'/></disk>",
+                     VB_ERROR_NOT_SUPPORTED, "disk driver 'tap' in <devices/disk/driver> is not supported, only 'qemu'");
+        QEMU_REFUSED(NULL, DISK("<driver name='qemu' io='native'/>", "<target dev='vda'/>", ""),
+                     VB_ERROR_NOT_SUPPORTED, "disk 'vda': io='native'");
+        QEMU_REFUSED(NULL, DISK("<driver name='qemu' cache='writeback' io='native'/>", "<target dev='vdb'/>", ""),
+                     VB_ERROR_NOT_SUPPORTED, "cache='none'");
+        QEMU_REFUSED(NULL, DISK("", "<target dev='hda' bus='ide'/>", "<readonly/>"), VB_ERROR_NOT_SUPPORTED,
+                     "disk 'hda'");
+        QEMU_REFUSED(NULL, DISK("", "<target dev='hdb'/>", "<readonly/>"), VB_ERROR_NOT_SUPPORTED, "IDE");
+        QEMU_REFUSED(NULL, "<video><model type='qxl' vgamem='12288'/></video>", VB_ERROR_INVALID_ARG,
+                     "vgamem '12288' of <devices/video/model> must be a power of two");
+        QEMU_REFUSED(NULL, "<video><model type='qxl' ram='512'/></video>", VB_ERROR_INVALID_ARG, "at least 1024 KiB");
+        /* still the model's own refusal, before any driver sees it */
+        check_refused("<domain type='xen'><name>x</name><os><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "value 'xen' of attribute 'type' of <domain> is not supported");
+}
+
+UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy)
