@@ -49,6 +49,39 @@ static int validate_video(const DomainVideoDef *v, size_t i, ConfError *err) {
         return 0;
 }
 
+/* Which timer values QEMU honours on a PC. */
+static int validate_timer(const DomainTimerDef *t, ConfError *err) {
+        const char *tp = domain_timer_tickpolicy_to_string(t->tickpolicy);
+
+        switch (t->name) {
+        case DOMAIN_TIMER_RTC:
+                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE ||
+                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DISCARD)
+                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'rtc' in <clock/timer> is not "
+                                                   "supported, only 'delay' or 'catchup'", tp);
+                if (t->track == DOMAIN_TIMER_TRACK_BOOT)
+                        return xml_err_unsupported(err, "track 'boot' of timer 'rtc' in <clock/timer> is not "
+                                                   "supported, only 'guest', 'wall' or 'realtime'");
+                if (t->present == TRISTATE_OFF)
+                        return xml_err_unsupported(err, "present='no' of timer 'rtc' in <clock/timer> is not "
+                                                   "supported: a PC always has its RTC");
+                return 0;
+        case DOMAIN_TIMER_PIT:
+                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP ||
+                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE)
+                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'pit' in <clock/timer> is not "
+                                                   "supported, only 'delay' or 'discard'", tp);
+                return 0;
+        case DOMAIN_TIMER_HPET:
+                if (tp)
+                        return xml_err_unsupported(err, "attribute 'tickpolicy' of <clock/timer> is not supported "
+                                                   "for timer 'hpet'");
+                return 0;
+        default:
+                return 0;
+        }
+}
+
 int qemu_validate_def(const DomainDef *def, ConfError *err) {
         int r;
 
@@ -57,6 +90,11 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {
                 r = validate_disk(&def->disks[i], err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->clock.n_timers && i < _DOMAIN_TIMER_MAX; i++) {
+                r = validate_timer(&def->clock.timers[i], err);
                 if (r < 0)
                         return r;
         }

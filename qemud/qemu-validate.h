@@ -14,7 +14,10 @@
  *     <devices/filesystem>, <idmap>;
  *   - what QEMU cannot do with a machine it runs: a disk driver other than
  *     'qemu', io='native' without cache none/directsync, a read-only IDE
- *     hard disk, QXL memory bars below libvirt's limits (InvalidArg).
+ *     hard disk, timer values QEMU does not honour (an rtc that merges or
+ *     discards ticks, tracks boot time or is left out; a pit that catches
+ *     up or merges; an hpet with a tick policy), QXL memory bars below
+ *     libvirt's limits (InvalidArg).
  * Returns 0, or -errno with *err filled. */
 
 #include "domain-conf.h"

@@ -583,7 +583,10 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
 
 /* ---- clock --------------------------------------------------------------- */
 
-/* Which timer attributes and values QEMU (and this driver) can honour. */
+/* What a timer's attributes mean whatever runs it: track belongs to the RTC,
+ * kvmclock and hypervclock have no ticks to lose (the schema's rules), a
+ * pit left out has no tick policy. Which values a hypervisor honours is
+ * its driver's check (qemud/qemu-validate.c). */
 static int check_timer(const DomainTimerDef *t, const char *name, const char *path, bool has_track,
                        ConfError *err) {
         const char *tp = domain_timer_tickpolicy_to_string(t->tickpolicy);
@@ -592,30 +595,17 @@ static int check_timer(const DomainTimerDef *t, const char *name, const char *pa
                 return xml_err_unsupported(err, "attribute 'track' of <%s> is not supported for timer '%s'",
                                            path, name);
         switch (t->name) {
-        case DOMAIN_TIMER_RTC:
-                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE ||
-                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DISCARD)
-                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'rtc' in <%s> is not supported, "
-                                                   "only 'delay' or 'catchup'", tp, path);
-                if (t->track == DOMAIN_TIMER_TRACK_BOOT)
-                        return xml_err_unsupported(err, "track 'boot' of timer 'rtc' in <%s> is not supported, "
-                                                   "only 'guest', 'wall' or 'realtime'", path);
-                if (t->present == TRISTATE_OFF)
-                        return xml_err_unsupported(err, "present='no' of timer 'rtc' in <%s> is not supported: "
-                                                   "a PC always has its RTC", path);
-                return 0;
         case DOMAIN_TIMER_PIT:
-                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP ||
-                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE)
-                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'pit' in <%s> is not supported, "
-                                                   "only 'delay' or 'discard'", tp, path);
                 if (t->present == TRISTATE_OFF && tp)
                         return xml_err_invalid(err, "timer 'pit' in <%s> has a tickpolicy but present='no'", path);
                 return 0;
-        default: /* hpet, kvmclock: only present */
+        case DOMAIN_TIMER_KVMCLOCK:
+        case DOMAIN_TIMER_HYPERVCLOCK:
                 if (tp)
                         return xml_err_unsupported(err, "attribute 'tickpolicy' of <%s> is not supported for "
                                                    "timer '%s'", path, name);
+                return 0;
+        default:
                 return 0;
         }
 }

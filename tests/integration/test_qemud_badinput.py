@@ -10,6 +10,7 @@ console ticking), a defined shut-off domain ("idle") and a running transient
 one ("tr")."""
 
 import contextlib
+import re
 import time
 
 import dbus
@@ -179,6 +180,62 @@ def test_missing_name_and_bad_uuid(env, doms):
             env.call("DomainDefineXML", doc.replace("<name>newdom</name>", ""))
         with dbus_error("InvalidArg", "zz-2222-3333"):
             env.call("DomainDefineXML", doc.replace(u, "zz-2222-3333-4444-555555555555"))
+
+
+# ---------------------------------------------------------------------------
+# what the shared XML model takes for containers (lxcd's) but QEMU cannot run
+
+CONTAINER = """<domain type='lxc'>
+  <name>container</name>
+  <memory unit='MiB'>64</memory>
+  <os>
+    <type>exe</type>
+    <init>/sbin/init</init>
+    <initarg>--verbose</initarg>
+    <initenv name='LANG'>C</initenv>
+  </os>
+  <idmap>
+    <uid start='0' target='100000' count='65536'/>
+    <gid start='0' target='100000' count='65536'/>
+  </idmap>
+  <devices>
+    <filesystem type='mount' accessmode='passthrough'>
+      <source dir='/var/lib/containers/c'/>
+      <target dir='/'/>
+    </filesystem>
+  </devices>
+</domain>"""
+
+
+@DEFINE_AND_CREATE
+def test_container_definition_is_refused(env, doms, method):
+    with unchanged(env, doms):
+        with dbus_error("NotSupported", "the QEMU driver does not support <domain type='lxc'>",
+                        "only 'qemu' or 'kvm'"):
+            send(env, method, CONTAINER)
+    assert not (env.conf_dir / "container.xml").exists()
+    assert not env.status_file("container").exists()
+
+
+@DEFINE_AND_CREATE
+@pytest.mark.parametrize("part,named", [
+    ("<os><type>exe</type><init>/sbin/init</init></os>", "<os><type>exe</type>"),
+    ("<filesystem><source dir='/srv'/><target dir='/mnt'/></filesystem>", "<devices/filesystem>"),
+    ("<idmap><uid start='0' target='1000' count='10'/><gid start='0' target='1000' count='10'/></idmap>",
+     "<idmap>"),
+], ids=["os-exe", "filesystem", "idmap"])
+def test_container_parts_in_a_machine_are_refused(env, doms, method, part, named):
+    doc = xml(env, "newdom")
+    if part.startswith("<os>"):
+        doc = re.sub(r"<os>.*?</os>", part, doc, count=1, flags=re.S)
+    elif part.startswith("<filesystem"):
+        doc = with_device(doc, part)
+    else:
+        doc = doc.replace("<devices>", part + "\n  <devices>", 1)
+    with unchanged(env, doms):
+        with dbus_error("NotSupported", "the QEMU driver does not support", named):
+            send(env, method, doc)
+    assert not (env.conf_dir / "newdom.xml").exists()
 
 
 # ---------------------------------------------------------------------------

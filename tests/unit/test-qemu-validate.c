@@ -119,6 +119,17 @@ static void test_qemu_policy(void) {
         QEMU_REFUSED(NULL, "<video><model type='qxl' vgamem='12288'/></video>", VB_ERROR_INVALID_ARG,
                      "vgamem '12288' of <devices/video/model> must be a power of two");
         QEMU_REFUSED(NULL, "<video><model type='qxl' ram='512'/></video>", VB_ERROR_INVALID_ARG, "at least 1024 KiB");
+        QEMU_REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='merge'/></clock>", NULL,
+                     VB_ERROR_NOT_SUPPORTED, "tickpolicy 'merge' of timer 'rtc' in <clock/timer> is not supported, "
+                     "only 'delay' or 'catchup'");
+        QEMU_REFUSED("<clock offset='utc'><timer name='rtc' track='boot'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                     "track 'boot'");
+        QEMU_REFUSED("<clock offset='utc'><timer name='rtc' present='no'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                     "present='no' of timer 'rtc'");
+        QEMU_REFUSED("<clock offset='utc'><timer name='pit' tickpolicy='catchup'/></clock>", NULL,
+                     VB_ERROR_NOT_SUPPORTED, "tickpolicy 'catchup' of timer 'pit'");
+        QEMU_REFUSED("<clock offset='utc'><timer name='hpet' tickpolicy='delay'/></clock>", NULL,
+                     VB_ERROR_NOT_SUPPORTED, "attribute 'tickpolicy' of <clock/timer> is not supported for timer 'hpet'");
         /* still the model's own refusal, before any driver sees it */
         check_refused("<domain type='xen'><name>x</name><os><type>hvm</type></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "value 'xen' of attribute 'type' of <domain> is not supported");
