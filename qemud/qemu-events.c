@@ -288,27 +288,32 @@ static void apply(Domain *d, const QemuEventEffect *e);
 static void on_reset_for_restart(QemuMonitor *mon, json_object *result, const char *error_class,
                                  const char *error_desc, void *userdata) {
         Domain *d = userdata;
+        QemuDomain *q = qemu_domain(d);
 
         if (error_class) {
                 apply(d, &(const QemuEventEffect) { .event = QEMU_EVENT_NO_SIGNAL,
                                                     .action = QEMU_EVENT_ACTION_QUIT });
                 return;
         }
-        qemu_domain(d)->got_shutdown = false;
-        qemu_domain(d)->fake_reboot = false;
+        q->got_shutdown = false;
+        q->fake_reboot = false;
         apply(d, &qemu_event_restarted);
 }
 
 static void quit(Domain *d) {
-        if (!qemu_domain(d)->mon || qemu_monitor_command(qemu_domain(d)->mon, "quit", NULL, NULL, NULL) < 0)
+        QemuMonitor *mon = qemu_domain(d)->mon;
+
+        if (!mon || qemu_monitor_command(mon, "quit", NULL, NULL, NULL) < 0)
                 qemu_process_kill(d);
         else
                 qemu_process_kill_later(d);
 }
 
 static void restart(Domain *d) {
-        if (qemu_domain(d)->mon && qemu_monitor_command(qemu_domain(d)->mon, "system_reset", NULL, NULL, NULL) >= 0 &&
-            qemu_monitor_command(qemu_domain(d)->mon, "cont", NULL, on_reset_for_restart, d) >= 0)
+        QemuMonitor *mon = qemu_domain(d)->mon;
+
+        if (mon && qemu_monitor_command(mon, "system_reset", NULL, NULL, NULL) >= 0 &&
+            qemu_monitor_command(mon, "cont", NULL, on_reset_for_restart, d) >= 0)
                 return;
         quit(d);
 }
