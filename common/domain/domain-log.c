@@ -24,11 +24,10 @@ static void log_open_free(LogOpen *lo) {
         free(lo);
 }
 
-/* logd keeps each driver's logs apart: "qemu" for <logdir>/qemu. */
+/* logd keeps each driver's logs apart, in the driver's folder ("qemu"),
+ * the same that m->logdir ends with. */
 static const char *driver_name(const Domain *d) {
-        const char *slash = strrchr(d->manager->logdir, '/');
-
-        return slash ? slash + 1 : d->manager->logdir;
+        return d->manager->driver->dir;
 }
 
 static char *log_path(Domain *d) {
