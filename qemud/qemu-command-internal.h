@@ -16,7 +16,8 @@
 #include "qemu-command.h"
 #include "qemu-device.h"
 
-/* One comma-separated option string ("virtio-blk-pci,drive=x,id=y"). Appends
+/* One comma-separated option string ("socket,id=charserial0,path=/p"), for
+ * the options that are no device data (machine, CPU, chardevs...). Appends
  * never fail: running out of memory is remembered and reported once, by
  * cmd_opt(). */
 typedef struct OptBuf {
@@ -101,10 +102,12 @@ int cmd_arg(QemuCmd *c, const char *arg);
 int cmd_argf(QemuCmd *c, const char *fmt, ...) _printf_(2, 3);
 /* Adds "option" and the option string; consumes b. */
 int cmd_opt(QemuCmd *c, const char *option, OptBuf *b);
-/* Adds "-device" and dev in JSON, after checking that QEMU has its
- * driver; consumes dev (NULL: -ENOMEM). */
+/* Adds "-device" and dev in JSON (collecting: dev itself, see
+ * QemuCmd.collect), after checking that QEMU has its driver; consumes dev
+ * (NULL: -ENOMEM). */
 int cmd_device(QemuCmd *c, json_object *dev);
-/* "-blockdev" and "-object" in JSON; consume their argument (NULL: -ENOMEM). */
+/* "-blockdev" and "-object" in JSON, or collected; consume their argument
+ * (NULL: -ENOMEM). */
 int cmd_blockdev(QemuCmd *c, json_object *node);
 int cmd_object(QemuCmd *c, json_object *obj);
 /* Names the device of the definition that the next cmd_device(),

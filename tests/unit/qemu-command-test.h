@@ -221,3 +221,22 @@ static const char *find_opt(char **argv, const char *opt, const char *prefix) {
         return NULL;
 }
 
+/* qemu-system-x86_64 from PATH, NULL when not installed. */
+static char *find_qemu(void) {
+        const char *path = getenv("PATH") ?: "/usr/bin:/bin";
+        _cleanup_free_ char *copy = strdup(path);
+        char *save = NULL;
+
+        if (!copy)
+                return NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                char *p;
+
+                if (asprintf(&p, "%s/qemu-system-x86_64", d) < 0)
+                        return NULL;
+                if (access(p, X_OK) == 0)
+                        return p;
+                free(p);
+        }
+        return NULL;
+}

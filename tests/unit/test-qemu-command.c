@@ -598,25 +598,6 @@ static void test_missing_device_type(void) {
 
 /* ---- the real QEMU accepts every golden argv ---- */
 
-static char *find_qemu(void) {
-        const char *path = getenv("PATH") ?: "/usr/bin:/bin";
-        _cleanup_free_ char *copy = strdup(path);
-        char *save = NULL;
-
-        if (!copy)
-                return NULL;
-        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                char *p;
-
-                if (asprintf(&p, "%s/qemu-system-x86_64", d) < 0)
-                        return NULL;
-                if (access(p, X_OK) == 0)
-                        return p;
-                free(p);
-        }
-        return NULL;
-}
-
 static bool kvm_usable(void) {
         int fd;
 

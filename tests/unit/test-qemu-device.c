@@ -3,6 +3,14 @@
  * blockdev-add, object-add) is, object for object, what the command line
  * of the same definition carries; the properties have QAPI's types. */
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
 #include "qemu-command-test.h"
 #include "qemu-device.h"
 
@@ -318,7 +326,238 @@ static void test_props_errors(void) {
         CHECK(!p.devices);
 }
 
+/* ---- hot-plug into the real QEMU ---- */
+
+/* A QMP client just big enough for a test: one command, its reply. */
+typedef struct Qmp {
+        int fd;
+        char buf[1 << 16];
+        size_t len;
+} Qmp;
+
+/* The next message that is no event; NULL on error or after 20 s. */
+static json_object *qmp_read(Qmp *q) {
+        for (;;) {
+                char *nl = memchr(q->buf, '\n', q->len);
+                struct pollfd p = { .fd = q->fd, .events = POLLIN };
+                ssize_t n;
+
+                if (nl) {
+                        json_object *o, *ev;
+
+                        *nl = 0;
+                        o = json_tokener_parse(q->buf);
+                        q->len -= (size_t) (nl + 1 - q->buf);
+                        memmove(q->buf, nl + 1, q->len);
+                        if (o && json_object_object_get_ex(o, "event", &ev)) {
+                                json_object_put(o);
+                                continue;
+                        }
+                        return o;
+                }
+                if (q->len + 1 >= sizeof(q->buf) || poll(&p, 1, 20000) <= 0)
+                        return NULL;
+                n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len - 1);
+                if (n <= 0)
+                        return NULL;
+                q->len += (size_t) n;
+        }
+}
+
+/* Sends {"execute": cmd, "arguments": args} (args borrowed, may be NULL);
+ * the "return" value (owned by the caller), or NULL with QEMU's error
+ * printed. */
+static json_object *qmp_call(Qmp *q, const char *cmd, json_object *args) {
+        json_object *msg = json_object_new_object(), *reply, *ret = NULL;
+        const char *s;
+
+        json_object_object_add(msg, "execute", json_object_new_string(cmd));
+        if (args)
+                json_object_object_add(msg, "arguments", json_object_get(args));
+        s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN);
+        if (send(q->fd, s, strlen(s), MSG_NOSIGNAL) < 0 || send(q->fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+                json_object_put(msg);
+                return NULL;
+        }
+        reply = qmp_read(q);
+        if (reply && json_object_object_get_ex(reply, "return", &ret))
+                json_object_get(ret);
+        else
+                fprintf(stderr, "  %s %s: %s\n", cmd, json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN),
+                        reply ? json_object_to_json_string(reply) : "no reply");
+        json_object_put(reply);
+        json_object_put(msg);
+        return ret;
+}
+
+/* Plugs what props lists, in order: objects, block nodes, devices. */
+static bool qmp_plug(Qmp *q, const QemuDeviceProps *p) {
+        static const char *const cmds[] = { "object-add", "blockdev-add", "device_add" };
+        json_object *arrays[] = { p->objects, p->blockdevs, p->devices };
+
+        for (size_t k = 0; k < 3; k++)
+                for (size_t i = 0; i < json_object_array_length(arrays[k]); i++) {
+                        json_object *r = qmp_call(q, cmds[k], json_object_array_get_idx(arrays[k], i));
+                        if (!r)
+                                return false;
+                        json_object_put(r);
+                }
+        return true;
+}
+
+/* The slot of the device with qdev id on the root bus (query-pci), or -1. */
+static int pci_slot_of(json_object *buses, const char *id) {
+        for (size_t b = 0; b < json_object_array_length(buses); b++) {
+                json_object *devs = get(json_object_array_get_idx(buses, b), "devices");
+
+                for (size_t i = 0; i < json_object_array_length(devs); i++) {
+                        json_object *d = json_object_array_get_idx(devs, i);
+
+                        if (streq_ptr(json_object_get_string(get(d, "qdev_id")), id))
+                                return json_object_get_int(get(d, "slot"));
+                }
+        }
+        return -1;
+}
+
+static const char *const plug_xml =
+        "<domain type='qemu'><name>plug</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64' machine='pc'>hvm</type></os><features><acpi/></features>"
+        "<devices>%s</devices></domain>";
+
+static const char *const plug_devices =
+        "<disk type='file' device='disk'><driver name='qemu' type='raw' cache='writeback'/>"
+        "<source file='%s/disk,1.raw'/><target dev='vda' bus='virtio'/><serial>HOT1</serial>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x07' function='0x0'/></disk>"
+        "<disk type='file' device='disk'><source file='%s/disk2.raw'/><target dev='vdb' bus='virtio'/>"
+        "<iotune><total_iops_sec>500</total_iops_sec></iotune>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x08' function='0x0'/></disk>"
+        "<rng model='virtio'><rate bytes='2048' period='1000'/><backend model='builtin'/>"
+        "<address type='pci' domain='0x0000' bus='0x00' slot='0x09' function='0x0'/></rng>";
+
+static DomainDef *plug_def(const char *devices) {
+        _cleanup_free_ char *xml = NULL;
+        DomainDef *def = NULL;
+
+        if (asprintf(&xml, plug_xml, devices) < 0 || parse_xml_string(xml, &def) < 0)
+                return NULL;
+        return def;
+}
+
+/* QEMU runs a definition without the devices; what qemu_device_props()
+ * gives for them, sent as QMP hot-plug commands, QEMU takes, and the
+ * devices land where the definition places them. */
+static void test_hotplug_into_qemu(void) {
+        _cleanup_free_ char *qemu = find_qemu(), *devices = NULL, *sock = NULL, *disk1 = NULL, *disk2 = NULL;
+        _cleanup_(domain_def_freep) DomainDef *base = NULL, *full = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        char dir[] = "/tmp/vbtest-qemu-device-XXXXXX", pidfile[512];
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        QemuCommandParams params;
+        Qmp q = { .fd = -1 };
+        json_object *r, *pci = NULL;
+        int lfd, status;
+        pid_t pid;
+
+        if (!qemu)
+                UNIT_SKIP("qemu-system-x86_64 is not installed");
+        CHECK(mkdtemp(dir));
+        CHECK(asprintf(&devices, plug_devices, dir, dir) > 0);
+        CHECK(asprintf(&sock, "%s/qmp.sock", dir) > 0);
+        CHECK(asprintf(&disk1, "%s/disk,1.raw", dir) > 0 && asprintf(&disk2, "%s/disk2.raw", dir) > 0);
+        for (const char *d = disk1;; d = disk2) {
+                int fd = open(d, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                CHECK(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+                if (fd >= 0)
+                        close(fd);
+                if (d == disk2)
+                        break;
+        }
+        base = plug_def("");
+        full = devices ? plug_def(devices) : NULL;
+        CHECK(base && full);
+        if (!base || !full)
+                goto finish;
+
+        /* the guest as it runs, without the devices */
+        fake_params(base, pidfile, sizeof(pidfile), &params);
+        params.pidfile = NULL;                  /* nothing under TEST_ROOT exists here */
+        params.run_dir = dir;
+        CHECK(qemu_command_build(base, &fake_caps, &params, &argv, NULL, NULL, NULL) == 0);
+        if (!argv)
+                goto finish;
+        free(argv[0]);
+        argv[0] = strdup(qemu);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+        lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *) &sa, sizeof(sa)) == 0 && listen(lfd, 1) == 0);
+        pid = fork();
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* the fd the argv names, inheritable (dup2 onto itself would keep CLOEXEC) */
+                if (lfd == TEST_MONITOR_FD)
+                        (void) fcntl(lfd, F_SETFD, 0);
+                else
+                        dup2(lfd, TEST_MONITOR_FD);
+                dup2(null, 0);
+                dup2(null, 1);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        close(lfd);
+        CHECK(pid > 0);
+        if (pid <= 0)
+                goto finish;
+        q.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        CHECK(connect(q.fd, (struct sockaddr *) &sa, sizeof(sa)) == 0);
+        r = qmp_read(&q);                        /* the greeting */
+        CHECK(r && get(r, "QMP"));
+        json_object_put(r);
+        r = qmp_call(&q, "qmp_capabilities", NULL);
+        CHECK(r);
+        json_object_put(r);
+
+        /* each device of the full definition, plugged from its data */
+        for (int f = 0; f < _QEMU_DEVICE_FAMILY_MAX; f++)
+                for (size_t i = 0; i < qemu_device_family_count(full, f); i++) {
+                        QemuDeviceProps p = {};
+
+                        CHECK(qemu_device_props(full, &fake_caps, f, i, &p, NULL) == 0);
+                        CHECK(qmp_plug(&q, &p));
+                        qemu_device_props_done(&p);
+                }
+        pci = qmp_call(&q, "query-pci", NULL);
+        CHECK(pci && json_object_is_type(pci, json_type_array));
+        if (!pci)
+                goto stop;
+        CHECK_INTEQ(pci_slot_of(pci, "virtio-disk0"), 7);
+        CHECK_INTEQ(pci_slot_of(pci, "virtio-disk1"), 8);
+        CHECK_INTEQ(pci_slot_of(pci, "rng0"), 9);
+        json_object_put(pci);
+stop:
+        r = qmp_call(&q, "quit", NULL);
+        json_object_put(r);
+        for (int t = 0; t < 500 && waitpid(pid, &status, WNOHANG) != pid; t++)
+                usleep(20000);
+        if (kill(pid, 0) == 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+        }
+finish:
+        if (q.fd >= 0)
+                close(q.fd);
+        if (disk1)
+                unlink(disk1);
+        if (disk2)
+                unlink(disk2);
+        if (sock)
+                unlink(sock);
+        rmdir(dir);
+}
+
 UNIT_TESTS(test_props_equal_command_line,
            test_property_types,
            test_props_of_added_device,
-           test_props_errors)
+           test_props_errors,
+           test_hotplug_into_qemu)
