@@ -37,6 +37,7 @@ Guests that need no booted kernel are idle QEMUs (no kernel; type 'kvm' when
 KVM works here, else 'qemu'); the guest that must see its disks is the test
 guest (TCG)."""
 
+import json
 import os
 import re
 import signal
@@ -273,9 +274,9 @@ def qemu_argv(pid):
 
 def blockdev_of(argv, path):
     """The protocol and format -blockdev options of the disk whose file is
-    `path`: ({key: value} of the file node, {key: value} of the format node)."""
-    nodes = [dict(kv.split("=", 1) for kv in argv[i + 1].split(",") if "=" in kv)
-             for i, a in enumerate(argv) if a == "-blockdev"]
+    `path`: ({key: value} of the file node, {key: value} of the format node).
+    qemud writes -blockdev in QEMU's JSON form."""
+    nodes = [json.loads(argv[i + 1]) for i, a in enumerate(argv) if a == "-blockdev"]
     files = [n for n in nodes if n.get("filename") == path]
     assert len(files) == 1, f"expected one -blockdev with filename={path}: {nodes}"
     fmts = [n for n in nodes if n.get("file") == files[0]["node-name"]]
