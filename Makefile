@@ -25,8 +25,11 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-init
 CPPFLAGS += -Icommon -Icommon/conf -Icommon/domain $(PKG_CFLAGS) -MMD -MP
 LDLIBS += $(PKG_LIBS)
 
-# Every folder with a main.c is a daemon: virtbus-<folder>.
+# Every folder with a main.c is a daemon: virtbus-<folder>, or
+# virtbus-$(<folder>_BIN) where the name differs.
 DAEMONS := $(patsubst %/main.c,%,$(wildcard */main.c))
+proxy_BIN := proxyd
+daemon_bin = virtbus-$(or $($(1)_BIN),$(1))
 # Libraries only some daemons link (and their unit tests).
 networkd_PKGS := libnl-3.0 libnl-route-3.0
 pkg_cflags = $(if $(1),$(shell pkg-config --cflags $(1) 2>/dev/null))
@@ -35,7 +38,7 @@ COMMON_SRC := $(wildcard common/*.c common/conf/*.c common/domain/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_LIB := $(B)/libvirtbus-common.a
 
-all: $(foreach d,$(DAEMONS),$(B)/virtbus-$(d)) unit-tests
+all: $(foreach d,$(DAEMONS),$(B)/$(call daemon_bin,$(d))) unit-tests
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,7 +57,7 @@ $(1)_OBJ := $$($(1)_SRC:%.c=$(B)/%.o)
 $(B)/lib$(1).a: $$($(1)_OBJ)
 	@rm -f $$@
 	@ar rcs $$@ $$^
-$(B)/virtbus-$(1): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
+$(B)/$(call daemon_bin,$(1)): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
 	@echo "  CCLD    $$@"
 	@$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS) $$(call pkg_libs,$$($(1)_PKGS))
 $(B)/$(1)/%.o: CPPFLAGS += -I$(1) $$(call pkg_cflags,$$($(1)_PKGS))
@@ -100,12 +103,13 @@ bench:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DBUSDIR)/system-services \
 		$(DESTDIR)$(DATADIR)/dbus-1/system.d
-	for d in $(DAEMONS); do install -m 0755 $(B)/virtbus-$$d $(DESTDIR)$(BINDIR)/; done
+	for b in $(foreach d,$(DAEMONS),$(call daemon_bin,$(d))); do install -m 0755 $(B)/$$b $(DESTDIR)$(BINDIR)/; done
 	for f in units/*.service; do \
 		case $$f in units/org.virtbus.*) ;; *) sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f);; esac; done
 	for f in units/org.virtbus.*.service; do \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(DBUSDIR)/system-services/$$(basename $$f); done
 	install -m 0644 units/*.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/
+	install -m 0644 units/*.socket $(DESTDIR)$(UNITDIR)/
 
 clean:
 	rm -rf $(B)

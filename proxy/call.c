@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+#include <stdarg.h>
+
+#include "call.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+#include "uuid.h"
+
+/* Starting a guest or stopping it gracefully may take a while; libvirt has
+ * no timeout at all on its side. */
+#define CALL_TIMEOUT_USEC (10ULL * 60 * 1000000)
+
+Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def) {
+        Call *c = calloc(1, sizeof(*c));
+        RpcHeader reply;
+
+        if (!c)
+                return NULL;
+        c->client = client_ref(client);
+        c->hdr = *hdr;
+        c->def = def;
+        c->driver = client->driver;
+        xdr_writer_init(&c->w, 0);
+        reply = rpc_reply_header(hdr, RPC_OK);
+        rpc_frame_begin(&c->w, &reply);
+        return c;
+}
+
+void call_free(Call *c) {
+        remote_domain_done(&c->dom);
+        for (size_t i = 0; i < c->n_v; i++)
+                free(c->v[i].s);
+        for (size_t i = 0; i < c->n_paths; i++) {
+                free(c->paths[i]);
+                if (c->doms)
+                        remote_domain_done(&c->doms[i]);
+        }
+        free(c->paths);
+        free(c->doms);
+        free(c->found);
+        free(c->path);
+        xdr_writer_done(&c->w);
+        client_unref(c->client);
+        free(c);
+}
+
+char *call_domain_path(const Call *c, const uint8_t uuid[16]) {
+        char buf[UUID_STRING_MAX], *p;
+
+        uuid_format(uuid, buf);
+        for (p = buf; *p; p++)
+                if (*p == '-')
+                        *p = '_';
+        char *path;
+        if (asprintf(&path, "%s/domain/_%s", c->driver->root, buf) < 0)
+                return NULL;
+        return path;
+}
+
+int call_decode(Call *c, XdrReader *r) {
+        int e = 0;
+
+        for (const char *a = c->def->args; a && *a && e >= 0; a++) {
+                CallValue *v;
+                if (*a == 'D') {
+                        e = remote_get_domain(r, &c->dom);
+                        c->has_dom = e >= 0;
+                        continue;
+                }
+                assert(c->n_v < CALL_VALUES_MAX);
+                v = &c->v[c->n_v++];
+                v->type = *a;
+                switch (*a) {
+                case 's':
+                        e = xdr_get_string(r, XDR_STRING_MAX, &v->s);
+                        break;
+                case 'z':
+                        e = xdr_get_optional_string(r, XDR_STRING_MAX, &v->s);
+                        break;
+                case 'u':
+                        e = xdr_get_u32(r, &v->u);
+                        break;
+                case 'i':
+                case 'n':
+                        e = xdr_get_i32(r, &v->i);
+                        break;
+                case 'U':
+                        e = xdr_get_fixed(r, v->uuid, 16);
+                        break;
+                default:
+                        e = -EINVAL;
+                }
+        }
+        /* Bytes after the arguments are ignored, as libvirtd's decoder does. */
+        return e == -ENOMEM ? e : e < 0 ? -EBADMSG : 0;
+}
+
+void call_reply(Call *c) {
+        if (rpc_frame_end(&c->w) < 0) {
+                (void) call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC, "the reply to %s is too large",
+                                 c->def->api);
+                return;
+        }
+        client_send(c->client, &c->w);
+        call_free(c);
+}
+
+/* libvirt's words before a message of each code (the part of virErrorMsg a
+ * client prints), so virsh reads as it does against libvirtd. */
+static const char *code_prefix(int code) {
+        switch (code) {
+        case 1: return "internal error";
+        case 3: return "this function is not supported by the connection driver";
+        case 8: return "invalid argument";
+        case 9: return "operation failed";
+        case 27: return "XML error";
+        case 29: return "operation forbidden";
+        case 42: return "Domain not found";
+        case 55: return "Requested operation is not valid";
+        case 67: return "unsupported configuration";
+        case 68: return "Timed out during operation";
+        case 78: return "operation aborted";
+        case 87: return "resource busy";
+        case 88: return "access denied";
+        default: return NULL;
+        }
+}
+
+static int call_fail_message(Call *c, int code, int domain, const char *text) {
+        const char *prefix = code_prefix(code);
+        _cleanup_free_ char *msg = NULL;
+        RpcHeader h = rpc_reply_header(&c->hdr, RPC_ERROR);
+        size_t n = prefix ? strlen(prefix) : 0;
+
+        /* a daemon may have said it already ("Domain not found: ...") */
+        if (prefix && !(strncmp(text, prefix, n) == 0 && text[n] == ':')) {
+                if (asprintf(&msg, "%s: %s", prefix, text) < 0)
+                        msg = NULL;
+        } else
+                msg = strdup(text);
+        xdr_writer_done(&c->w);
+        xdr_writer_init(&c->w, 0);
+        rpc_frame_begin(&c->w, &h);
+        rpc_put_error(&c->w, code, domain, msg ? msg : text);
+        if (rpc_frame_end(&c->w) >= 0)
+                client_send(c->client, &c->w);
+        else
+                client_close(c->client, "cannot encode an error");
+        call_free(c);
+        return -ECANCELED;
+}
+
+int call_fail(Call *c, int code, int domain, const char *fmt, ...) {
+        char buf[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        utf8_sanitize(buf);
+        return call_fail_message(c, code, domain, buf);
+}
+
+static bool name_is(const sd_bus_error *e, const char *suffix) {
+        static const char prefix[] = "org.freedesktop.DBus.Error.";
+
+        return e->name && strncmp(e->name, prefix, sizeof(prefix) - 1) == 0 &&
+               streq(e->name + sizeof(prefix) - 1, suffix);
+}
+
+int call_fail_bus(Call *c, const sd_bus_error *e) {
+        const VbErrorInfo *info = vb_error_lookup(e->name);
+        const char *msg = e->message ? e->message : e->name ? e->name : "unknown error";
+        const char *daemon = c->driver ? c->driver->bus_name : "the daemon";
+        int domain = vb_error_domain_for_daemon(c->driver ? c->driver->bus_name : NULL);
+        char uuid[UUID_STRING_MAX];
+
+        if (info)
+                return call_fail(c, info->libvirt_code, domain, "%s", msg);
+        if (c->has_dom && (name_is(e, "UnknownObject") || name_is(e, "UnknownMethod")))
+                return call_fail(c, VIR_ERR_NO_DOMAIN, domain, "no domain with matching uuid '%s' (%s)",
+                                 uuid_format(c->dom.uuid, uuid), c->dom.name);
+        if (name_is(e, "UnknownMethod") || name_is(e, "UnknownInterface") || name_is(e, "UnknownProperty"))
+                return call_fail(c, VIR_ERR_NO_SUPPORT, domain, "%s", c->def->api);
+        if (name_is(e, "InvalidArgs"))
+                return call_fail(c, VIR_ERR_INVALID_ARG, domain, "%s", msg);
+        if (name_is(e, "ServiceUnknown") || name_is(e, "NameHasNoOwner") || name_is(e, "NoReply") ||
+            name_is(e, "Disconnected") || name_is(e, "Timeout") || name_is(e, "NoServer"))
+                return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC, "cannot reach %s: %s", daemon, msg);
+        return call_fail(c, VIR_ERR_INTERNAL_ERROR, domain, "%s", msg);
+}
+
+void call_finish(Call *c, int r) {
+        if (r == 0)
+                call_reply(c);
+        else if (r < 0 && r != -ECANCELED)
+                (void) call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC, "%s failed in the proxy: %s",
+                                 c->def->api, strerror(-r));
+}
+
+static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Call *c = userdata;
+
+        client_call_finished(c->client);
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                (void) call_fail_bus(c, sd_bus_message_get_error(m));
+                return 0;
+        }
+        call_finish(c, c->def->reply(c, m));
+        return 0;
+}
+
+static int append_values(Call *c, sd_bus_message *m) {
+        char uuid[UUID_STRING_MAX];
+        int r = 0;
+
+        for (size_t i = 0; i < c->n_v && r >= 0; i++) {
+                const CallValue *v = &c->v[i];
+                switch (v->type) {
+                case 's':
+                case 'z':
+                        r = sd_bus_message_append_basic(m, 's', v->s ? v->s : "");
+                        break;
+                case 'u':
+                        r = sd_bus_message_append_basic(m, 'u', &v->u);
+                        break;
+                case 'i':
+                        r = sd_bus_message_append_basic(m, 'i', &v->i);
+                        break;
+                case 'U':
+                        r = sd_bus_message_append_basic(m, 's', uuid_format(v->uuid, uuid));
+                        break;
+                }
+        }
+        return r;
+}
+
+static int forward(Call *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        const ProcDef *def = c->def;
+        sd_bus *bus = c->client->server->bus;
+        int r;
+
+        if (c->has_dom) {
+                c->path = call_domain_path(c, c->dom.uuid);
+                if (!c->path)
+                        return -ENOMEM;
+        }
+        r = sd_bus_message_new_method_call(bus, &m, c->driver->bus_name, c->path ? c->path : c->driver->root,
+                                           def->property ? "org.freedesktop.DBus.Properties" : def->interface,
+                                           def->method);
+        if (r >= 0 && def->property)
+                r = sd_bus_message_append(m, "ss", def->interface, def->property);
+        if (r >= 0)
+                r = append_values(c, m);
+        if (r < 0)
+                return r;
+        if (def->append && (r = def->append(c, m)) < 0)
+                return r;
+        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, CALL_TIMEOUT_USEC);
+        if (r < 0)
+                return r;
+        client_call_started(c->client);
+        return 1;
+}
+
+void call_run(Call *c) {
+        call_finish(c, c->def->local ? c->def->local(c) : forward(c));
+}
+
+/* --- reading domain handles ----------------------------------------------- */
+
+typedef struct Fetch {
+        Call *call;
+        size_t index;
+        bool must_exist;
+} Fetch;
+
+static int read_handle(sd_bus_message *m, RemoteDomain *d) {
+        const char *key, *s;
+        uint32_t id = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+                        return r;
+                if (streq(key, "Name")) {
+                        if ((r = sd_bus_message_read(m, "v", "s", &s)) < 0)
+                                return r;
+                        free(d->name);
+                        d->name = strdup(s);
+                        if (!d->name)
+                                return -ENOMEM;
+                } else if (streq(key, "UUID")) {
+                        if ((r = sd_bus_message_read(m, "v", "s", &s)) < 0)
+                                return r;
+                        if ((r = uuid_parse(s, d->uuid)) < 0)
+                                return r;
+                } else if (streq(key, "Id")) {
+                        if ((r = sd_bus_message_read(m, "v", "u", &id)) < 0)
+                                return r;
+                } else if ((r = sd_bus_message_skip(m, "v")) < 0)
+                        return r;
+                if ((r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        d->id = id > 0 && id <= INT32_MAX ? (int32_t) id : -1;
+        return d->name ? 0 : -EBADMSG;
+}
+
+static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Fetch *f = userdata;
+        Call *c = f->call;
+        bool must_exist = f->must_exist;
+        size_t i = f->index;
+        int r = 0;
+
+        free(f);
+        client_call_finished(c->client);
+        c->pending--;
+        /* One gone between the list and now is not listed. */
+        if (!sd_bus_message_is_method_error(m, NULL)) {
+                r = read_handle(m, &c->doms[i]);
+                c->found[i] = r >= 0;
+        }
+        if (c->pending > 0)
+                return 0;
+        if (c->fetch_error < 0) {
+                call_finish(c, c->fetch_error);
+                return 0;
+        }
+        if (must_exist) {
+                for (size_t j = 0; j < c->n_paths; j++)
+                        if (!c->found[j]) {
+                                (void) call_fail(c, VIR_ERR_NO_DOMAIN,
+                                                 vb_error_domain_for_daemon(c->driver->bus_name),
+                                                 "no domain at %s", c->paths[j]);
+                                return 0;
+                        }
+        }
+        call_finish(c, c->fetch_done(c));
+        return 0;
+}
+
+int call_fetch_domains(Call *c, char **paths, size_t n, bool must_exist, CallFetchDoneFn done) {
+        sd_bus *bus = c->client->server->bus;
+        int r;
+
+        c->paths = paths;
+        c->n_paths = n;
+        c->fetch_done = done;
+        c->doms = calloc(n ? n : 1, sizeof(*c->doms));
+        c->found = calloc(n ? n : 1, sizeof(*c->found));
+        if (!c->doms || !c->found)
+                return -ENOMEM;
+        if (n == 0)
+                return done(c);
+        for (size_t i = 0; i < n; i++) {
+                Fetch *f = malloc(sizeof(*f));
+                r = f ? 0 : -ENOMEM;
+                if (f) {
+                        *f = (Fetch) { .call = c, .index = i, .must_exist = must_exist };
+                        r = sd_bus_call_method_async(bus, NULL, c->driver->bus_name, paths[i],
+                                                     "org.freedesktop.DBus.Properties", "GetAll", on_handle, f,
+                                                     "s", "org.libvirt.Domain");
+                }
+                if (r < 0) {
+                        free(f);
+                        if (c->pending == 0)
+                                return r;
+                        /* the ones in flight hold the call: the last one fails it */
+                        c->fetch_error = r;
+                        return 1;
+                }
+                c->pending++;
+                client_call_started(c->client);
+        }
+        return 1;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* One call of the REMOTE program, from its decoded arguments to its reply.
+ *
+ * A procedure is a row of a table (procedures.c, ProcDef): which D-Bus
+ * method of the connection's daemon it becomes, how its XDR arguments are
+ * laid out, and the function that turns the D-Bus reply into the XDR result.
+ * The call is forwarded asynchronously; its reply goes out when the daemon
+ * answers (and, for results that are domain handles, when the handles'
+ * names and ids have been read). A Call owns itself from call_new() until it
+ * is answered: every path ends in call_reply() or call_fail*(), which free it. */
+
+#include <systemd/sd-bus.h>
+
+#include "rpc.h"
+#include "server.h"
+
+/* The daemon behind a connection URI. */
+typedef struct Driver {
+        const char *uri;        /* "qemu:///system" */
+        const char *type;       /* CONNECT_GET_TYPE: "QEMU" */
+        const char *bus_name;   /* "org.virtbus.qemud" */
+        const char *root;       /* "/org/virtbus/qemud" */
+} Driver;
+
+typedef struct Call Call;
+
+/* Appends what the method needs beyond the arguments taken over as they are;
+ * may refuse the call (call_fail(), then return -ECANCELED). */
+typedef int (*CallAppendFn)(Call *c, sd_bus_message *m);
+/* Writes the result from the daemon's reply into c->w and returns 0; or
+ * starts more work and returns 1 (that work answers the call); or returns
+ * -errno (an internal error is answered), or -ECANCELED (already answered). */
+typedef int (*CallReplyFn)(Call *c, sd_bus_message *reply);
+/* A procedure the proxy answers itself; same returns as CallReplyFn. */
+typedef int (*CallLocalFn)(Call *c);
+
+enum {
+        PROC_READ = 1 << 0,        /* allowed on a read-only connection */
+        PROC_BEFORE_OPEN = 1 << 1, /* allowed before CONNECT_OPEN */
+};
+
+typedef struct ProcDef {
+        int32_t proc;
+        const char *api;          /* libvirt's function, for messages: "virDomainGetInfo" */
+        unsigned flags;
+        /* The XDR arguments, one letter each:
+         *   D  remote_nonnull_domain: the domain object the method is called on
+         *   s  string      z  optional string (absent = "")
+         *   u  unsigned int       i  int
+         *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
+         *   n  int kept for the reply function (need_results, maxnames), not sent */
+        const char *args;
+        /* The method called on the connection's daemon, on the domain of the D
+         * argument or else on the daemon's root object; the arguments other
+         * than D and n are its arguments, in order, then what append() adds.
+         * With property set, the call is org.freedesktop.DBus.Properties'
+         * method ("Get", "Set") for (interface, property). */
+        const char *interface;    /* NULL: answered by local() */
+        const char *method;
+        const char *property;
+        CallAppendFn append;
+        CallReplyFn reply;
+        CallLocalFn local;
+} ProcDef;
+
+#define CALL_VALUES_MAX 4
+
+typedef struct CallValue {
+        char type;                /* the letter of ProcDef.args */
+        char *s;
+        uint32_t u;
+        int32_t i;
+        uint8_t uuid[16];
+} CallValue;
+
+typedef int (*CallFetchDoneFn)(Call *c);
+
+struct Call {
+        Client *client;
+        RpcHeader hdr;
+        const ProcDef *def;
+        const Driver *driver;
+        bool has_dom;
+        RemoteDomain dom;         /* the handle the client sent */
+        char *path;               /* the object called: the domain's, or the driver's root */
+        CallValue v[CALL_VALUES_MAX];
+        size_t n_v;
+        XdrWriter w;              /* the reply frame, header written */
+        /* handles being read (call_fetch_domains) */
+        char **paths;
+        size_t n_paths;
+        RemoteDomain *doms;
+        bool *found;
+        unsigned pending;
+        int fetch_error;
+        CallFetchDoneFn fetch_done;
+};
+
+Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def);
+/* Frees a call that was never run (its arguments did not decode). */
+void call_free(Call *c);
+/* Decodes the arguments by def->args; -EBADMSG on a malformed payload. */
+int call_decode(Call *c, XdrReader *r);
+/* Runs it: locally, or forwarded to the daemon. Always answers, in time. */
+void call_run(Call *c);
+
+/* Sends c->w (the result written after the header) and frees the call. */
+void call_reply(Call *c);
+/* Sends an error and frees the call. Returns -ECANCELED. */
+int call_fail(Call *c, int code, int domain, const char *fmt, ...) _printf_(4, 5);
+/* The same for an error from a daemon, in libvirt's code, domain and words. */
+int call_fail_bus(Call *c, const sd_bus_error *e);
+/* Answers from a reply function's return value (see CallReplyFn). */
+void call_finish(Call *c, int r);
+
+/* The D-Bus path of a domain of the call's driver. */
+char *call_domain_path(const Call *c, const uint8_t uuid[16]);
+/* Reads name, uuid and id of the objects at paths (taken) into c->doms, then
+ * runs done (its return is given to call_finish()). With must_exist, one that
+ * went away fails the call with NO_DOMAIN; otherwise it is left out
+ * (c->found[i] false). */
+int call_fetch_domains(Call *c, char **paths, size_t n, bool must_exist, CallFetchDoneFn done);

@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The procedures of libvirt's REMOTE program that the proxy serves: one row
+ * each, naming the daemon method and the functions that convert the
+ * arguments and the result (call.h says how a row is read). What is not
+ * here gets libvirt's "not supported by the connection driver", on which
+ * clients fall back to older calls or do without. */
+
+#include "bus-connect.h"
+#include "dispatch.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+static const Driver drivers[] = {
+        { "qemu:///system", "QEMU", "org.virtbus.qemud", "/org/virtbus/qemud" },
+        /* for lxcd, when it comes: the same methods on its own objects */
+        { "lxc:///system", "LXC", "org.virtbus.lxcd", "/org/virtbus/lxcd" },
+};
+
+const Driver *driver_find(const char *uri) {
+        for (size_t i = 0; i < ELEMENTSOF(drivers); i++)
+                if (streq(drivers[i].uri, uri))
+                        return &drivers[i];
+        return NULL;
+}
+
+/* remote_auth_type and virDrvFeature numbers */
+enum { AUTH_NONE = 0 };
+enum {
+        FEATURE_FD_PASSING = 8,
+        FEATURE_TYPED_PARAM_STRING = 9,
+        FEATURE_PROGRAM_KEEPALIVE = 10,
+        FEATURE_REMOTE_EVENT_CALLBACK = 14,
+        FEATURE_REMOTE_CLOSE_CALLBACK = 15,
+};
+enum { CONNECT_RO = 1 };
+enum { LIST_ACTIVE = 1, LIST_INACTIVE = 2 };
+enum { XML_SECURE = 1 };
+enum { DEFINE_VALIDATE = 1 };
+
+/* --- answered here ------------------------------------------------------ */
+
+static int local_auth_list(Call *c) {
+        /* Who may do what is decided from SO_PEERCRED at CONNECT_OPEN. */
+        xdr_put_u32(&c->w, 1);
+        xdr_put_u32(&c->w, AUTH_NONE);
+        return 0;
+}
+
+static int local_supports_feature(Call *c) {
+        switch (c->v[0].i) {
+        case FEATURE_TYPED_PARAM_STRING:
+        case FEATURE_PROGRAM_KEEPALIVE:
+        case FEATURE_REMOTE_EVENT_CALLBACK:
+        case FEATURE_REMOTE_CLOSE_CALLBACK:
+                xdr_put_i32(&c->w, 1);
+                break;
+        default: /* FD_PASSING among them: we take no fds */
+                xdr_put_i32(&c->w, 0);
+        }
+        return 0;
+}
+
+static int local_open(Call *c) {
+        Client *cl = c->client;
+        const char *uri = c->v[0].s && *c->v[0].s ? c->v[0].s : "qemu:///system";
+        const Driver *d;
+
+        if (cl->open)
+                return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC, "connection already open");
+        /* libvirtd's read-write socket is root's (0600, polkit's
+         * org.libvirt.unix.manage where it runs); the mode is ours too, and
+         * this holds when a socket unit made it wider. */
+        if (!cl->ro_socket && cl->uid != 0)
+                return call_fail(c, VIR_ERR_ACCESS_DENIED, LIBVIRT_FROM_ACCESS,
+                                 "the read-write socket is for root only, not uid %u; use libvirt-sock-ro "
+                                 "(read-only)",
+                                 (unsigned) cl->uid);
+        d = driver_find(uri);
+        if (!d)
+                return call_fail(c, VIR_ERR_NO_CONNECT, LIBVIRT_FROM_NONE,
+                                 "no connection driver available for %s", uri);
+        free(cl->uri);
+        cl->uri = strdup(uri);
+        if (!cl->uri)
+                return -ENOMEM;
+        cl->driver = d;
+        cl->open = true;
+        if (c->v[1].u & CONNECT_RO)
+                cl->readonly = true;
+        log_debug("Client %llu opened %s%s.", (unsigned long long) cl->id, uri, cl->readonly ? " read-only" : "");
+        return 0;
+}
+
+static int local_close(Call *c) {
+        c->client->open = false;
+        return 0;
+}
+
+static int local_void(Call *c) {
+        return 0;
+}
+
+static int local_get_type(Call *c) {
+        xdr_put_string(&c->w, c->driver->type);
+        return 0;
+}
+
+static int local_get_lib_version(Call *c) {
+        xdr_put_u64(&c->w, LIBVIRT_API_VERSION);
+        return 0;
+}
+
+static int local_get_uri(Call *c) {
+        xdr_put_string(&c->w, c->client->uri);
+        return 0;
+}
+
+static int local_is_secure(Call *c) {
+        xdr_put_i32(&c->w, 1); /* a local socket */
+        return 0;
+}
+
+/* --- extra arguments ------------------------------------------------------ */
+
+static int append_u0(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "u", 0);
+}
+
+static int append_active(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "u", LIST_ACTIVE);
+}
+
+static int append_inactive(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "u", LIST_INACTIVE);
+}
+
+static int append_stats_all(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "uu", 0, 0);
+}
+
+static int append_autostart(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "v", "b", c->v[0].i != 0);
+}
+
+/* libvirtd refuses the passwords to a read-only connection itself. */
+static int append_xml_flags_check(Call *c, sd_bus_message *m) {
+        if (c->client->readonly && (c->v[0].u & XML_SECURE))
+                return call_fail(c, VIR_ERR_OPERATION_DENIED, LIBVIRT_FROM_DOMAIN,
+                                 "read only access prevents virDomainGetXMLDesc with secure flag");
+        return 0;
+}
+
+/* Every definition is checked against what we model, so VALIDATE holds. */
+static int append_define_flags_check(Call *c, sd_bus_message *m) {
+        uint32_t flags = (uint32_t) c->v[1].i;
+
+        if (flags & ~(uint32_t) DEFINE_VALIDATE)
+                return call_fail(c, VIR_ERR_INVALID_ARG, vb_error_domain_for_daemon(c->driver->bus_name),
+                                 "unsupported flags (0x%x) in function virDomainDefineXMLFlags",
+                                 flags & ~(uint32_t) DEFINE_VALIDATE);
+        return 0;
+}
+
+/* --- results -------------------------------------------------------------- */
+
+static int reply_void(Call *c, sd_bus_message *m) {
+        return 0;
+}
+
+static int reply_string(Call *c, sd_bus_message *m) {
+        const char *s;
+        int r = sd_bus_message_read(m, "s", &s);
+
+        if (r < 0)
+                return r;
+        xdr_put_string(&c->w, s);
+        return 0;
+}
+
+static int reply_variant_string(Call *c, sd_bus_message *m) {
+        const char *s;
+        int r = sd_bus_message_read(m, "v", "s", &s);
+
+        if (r < 0)
+                return r;
+        xdr_put_string(&c->w, s);
+        return 0;
+}
+
+static int reply_variant_bool(Call *c, sd_bus_message *m) {
+        int b, r = sd_bus_message_read(m, "v", "b", &b);
+
+        if (r < 0)
+                return r;
+        xdr_put_i32(&c->w, !!b);
+        return 0;
+}
+
+static int reply_variant_u64(Call *c, sd_bus_message *m) {
+        uint64_t v;
+        int r = sd_bus_message_read(m, "v", "t", &v);
+
+        if (r < 0)
+                return r;
+        xdr_put_u64(&c->w, v);
+        return 0;
+}
+
+static int reply_state(Call *c, sd_bus_message *m) {
+        int32_t state, reason;
+        int r = sd_bus_message_read(m, "(ii)", &state, &reason);
+
+        if (r < 0)
+                return r;
+        xdr_put_i32(&c->w, state);
+        xdr_put_i32(&c->w, reason);
+        return 0;
+}
+
+/* GetStats(0, 0) -> remote_domain_get_info_ret */
+static int reply_info(Call *c, sd_bus_message *m) {
+        int32_t state = 0;
+        uint64_t max_kib = 0, cur_kib = 0, cpu_ns = 0;
+        uint32_t vcpus = 0;
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                if ((r = sd_bus_message_read(m, "s", &key)) < 0)
+                        return r;
+                if (streq(key, "state.state"))
+                        r = sd_bus_message_read(m, "v", "i", &state);
+                else if (streq(key, "balloon.maximum"))
+                        r = sd_bus_message_read(m, "v", "t", &max_kib);
+                else if (streq(key, "balloon.current"))
+                        r = sd_bus_message_read(m, "v", "t", &cur_kib);
+                else if (streq(key, "vcpu.current"))
+                        r = sd_bus_message_read(m, "v", "u", &vcpus);
+                else if (streq(key, "cpu.time"))
+                        r = sd_bus_message_read(m, "v", "t", &cpu_ns);
+                else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        xdr_put_u32(&c->w, state); /* unsigned char, a word on the wire */
+        xdr_put_u64(&c->w, max_kib);
+        xdr_put_u64(&c->w, cur_kib);
+        xdr_put_u32(&c->w, vcpus); /* unsigned short, likewise */
+        xdr_put_u64(&c->w, cpu_ns);
+        return 0;
+}
+
+static int put_one_domain(Call *c) {
+        remote_put_domain(&c->w, &c->doms[0]);
+        return 0;
+}
+
+static int fetch_one(Call *c, const char *path) {
+        char **paths = calloc(1, sizeof(char *));
+
+        if (!paths || !(paths[0] = strdup(path))) {
+                free(paths);
+                return -ENOMEM;
+        }
+        return call_fetch_domains(c, paths, 1, true, put_one_domain);
+}
+
+/* "o" -> remote_nonnull_domain */
+static int reply_domain(Call *c, sd_bus_message *m) {
+        const char *path;
+        int r = sd_bus_message_read(m, "o", &path);
+
+        if (r < 0)
+                return r;
+        return fetch_one(c, path);
+}
+
+/* void -> the handle of the domain called (with its new id) */
+static int reply_domain_self(Call *c, sd_bus_message *m) {
+        return fetch_one(c, c->path);
+}
+
+static int read_paths(sd_bus_message *m, char ***ret, size_t *ret_n) {
+        _cleanup_(strv_freep) char **l = NULL;
+        const char *p;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "o");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(m, 'o', &p)) > 0)
+                if ((r = strv_extend(&l, p)) < 0)
+                        return r;
+        if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                return r;
+        *ret_n = strv_length(l);
+        if (!l && !(l = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static size_t n_found(const Call *c) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < c->n_paths; i++)
+                n += c->found[i];
+        return n;
+}
+
+static int put_domain_list(Call *c) {
+        size_t n = n_found(c);
+
+        xdr_put_u32(&c->w, n);
+        for (size_t i = 0; i < c->n_paths; i++)
+                if (c->found[i])
+                        remote_put_domain(&c->w, &c->doms[i]);
+        xdr_put_u32(&c->w, n);
+        return 0;
+}
+
+/* CONNECT_LIST_ALL_DOMAINS: need_results (v[0]) 0 asks only for the count. */
+static int reply_domain_list(Call *c, sd_bus_message *m) {
+        char **paths;
+        size_t n;
+        int r = read_paths(m, &paths, &n);
+
+        if (r < 0)
+                return r;
+        if (n > XDR_LIST_MAX) {
+                strv_free(paths);
+                return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC,
+                                 "too many domains (%zu) for one reply, the limit is %u", n, XDR_LIST_MAX);
+        }
+        if (c->v[0].i == 0) {
+                strv_free(paths);
+                xdr_put_u32(&c->w, 0);
+                xdr_put_u32(&c->w, n);
+                return 0;
+        }
+        return call_fetch_domains(c, paths, n, false, put_domain_list);
+}
+
+static int reply_count(Call *c, sd_bus_message *m) {
+        char **paths;
+        size_t n;
+        int r = read_paths(m, &paths, &n);
+
+        if (r < 0)
+                return r;
+        strv_free(paths);
+        xdr_put_i32(&c->w, (int32_t) MIN(n, (size_t) INT32_MAX));
+        return 0;
+}
+
+/* The most a legacy list may hold: what the client asked for, within
+ * libvirt's cap (libvirtd refuses more, and so do we). */
+static int list_limit(Call *c, size_t *ret) {
+        int32_t max = c->v[0].i;
+
+        if (max < 0 || (uint32_t) max > XDR_LIST_MAX)
+                return call_fail(c, VIR_ERR_RPC, LIBVIRT_FROM_RPC, "maximum %d outside 0..%u", max, XDR_LIST_MAX);
+        *ret = max;
+        return 0;
+}
+
+static int put_ids(Call *c) {
+        size_t max = 0, n = 0;
+        int r = list_limit(c, &max);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->n_paths; i++)
+                n += c->found[i] && c->doms[i].id > 0;
+        n = MIN(n, max);
+        xdr_put_u32(&c->w, n);
+        for (size_t i = 0, k = 0; i < c->n_paths && k < n; i++)
+                if (c->found[i] && c->doms[i].id > 0) {
+                        xdr_put_i32(&c->w, c->doms[i].id);
+                        k++;
+                }
+        return 0;
+}
+
+static int put_names(Call *c) {
+        size_t max = 0, n;
+        int r = list_limit(c, &max);
+
+        if (r < 0)
+                return r;
+        n = MIN(n_found(c), max);
+        xdr_put_u32(&c->w, n);
+        for (size_t i = 0, k = 0; i < c->n_paths && k < n; i++)
+                if (c->found[i]) {
+                        xdr_put_string(&c->w, c->doms[i].name);
+                        k++;
+                }
+        return 0;
+}
+
+static int reply_ids(Call *c, sd_bus_message *m) {
+        char **paths;
+        size_t n;
+        int r = read_paths(m, &paths, &n);
+
+        return r < 0 ? r : call_fetch_domains(c, paths, n, false, put_ids);
+}
+
+static int reply_names(Call *c, sd_bus_message *m) {
+        char **paths;
+        size_t n;
+        int r = read_paths(m, &paths, &n);
+
+        return r < 0 ? r : call_fetch_domains(c, paths, n, false, put_names);
+}
+
+/* --- the table -------------------------------------------------------------- */
+
+#define R PROC_READ
+#define EARLY (PROC_READ | PROC_BEFORE_OPEN)
+#define CONNECT "org.libvirt.Connect"
+#define DOMAIN "org.libvirt.Domain"
+
+/* Sorted by number (procedure_find() searches it). */
+static const ProcDef table[] = {
+        { 1, "virConnectOpen", EARLY, "zu", .local = local_open },
+        { 2, "virConnectClose", EARLY, "", .local = local_close },
+        { 3, "virConnectGetType", R, "", .local = local_get_type },
+        { 4, "virConnectGetVersion", R, "", CONNECT, "Get", "Version", .reply = reply_variant_u64 },
+        { 7, "virConnectGetCapabilities", R, "", CONNECT, "GetCapabilities", .reply = reply_string },
+        { 9, "virDomainCreate", 0, "D", DOMAIN, "Create", .append = append_u0, .reply = reply_void },
+        { 10, "virDomainCreateXML", 0, "su", CONNECT, "DomainCreateXML", .reply = reply_domain },
+        { 11, "virDomainDefineXML", 0, "s", CONNECT, "DomainDefineXML", .reply = reply_domain },
+        { 12, "virDomainDestroy", 0, "D", DOMAIN, "Destroy", .append = append_u0, .reply = reply_void },
+        { 14, "virDomainGetXMLDesc", R, "Du", DOMAIN, "GetXMLDesc", .append = append_xml_flags_check,
+          .reply = reply_string },
+        { 15, "virDomainGetAutostart", R, "D", DOMAIN, "Get", "Autostart", .reply = reply_variant_bool },
+        { 16, "virDomainGetInfo", R, "D", DOMAIN, "GetStats", .append = append_stats_all, .reply = reply_info },
+        { 19, "virDomainGetOSType", R, "D", DOMAIN, "Get", "OSType", .reply = reply_variant_string },
+        { 21, "virConnectListDefinedDomains", R, "n", CONNECT, "ListDomains", .append = append_inactive,
+          .reply = reply_names },
+        { 22, "virDomainLookupByID", R, "i", CONNECT, "DomainLookupByID", .reply = reply_domain },
+        { 23, "virDomainLookupByName", R, "s", CONNECT, "DomainLookupByName", .reply = reply_domain },
+        { 24, "virDomainLookupByUUID", R, "U", CONNECT, "DomainLookupByUUID", .reply = reply_domain },
+        { 25, "virConnectNumOfDefinedDomains", R, "", CONNECT, "ListDomains", .append = append_inactive,
+          .reply = reply_count },
+        { 27, "virDomainReboot", 0, "Du", DOMAIN, "Reboot", .reply = reply_void },
+        { 28, "virDomainResume", 0, "D", DOMAIN, "Resume", .reply = reply_void },
+        { 29, "virDomainSetAutostart", 0, "Dn", DOMAIN, "Set", "Autostart", .append = append_autostart,
+          .reply = reply_void },
+        { 33, "virDomainShutdown", 0, "D", DOMAIN, "Shutdown", .append = append_u0, .reply = reply_void },
+        { 34, "virDomainSuspend", 0, "D", DOMAIN, "Suspend", .reply = reply_void },
+        { 35, "virDomainUndefine", 0, "D", DOMAIN, "Undefine", .append = append_u0, .reply = reply_void },
+        { 37, "virConnectListDomains", R, "n", CONNECT, "ListDomains", .append = append_active,
+          .reply = reply_ids },
+        { 51, "virConnectNumOfDomains", R, "", CONNECT, "ListDomains", .append = append_active,
+          .reply = reply_count },
+        { 59, "virConnectGetHostname", R, "", CONNECT, "Get", "Hostname", .reply = reply_variant_string },
+        { 60, "virConnectSupportsFeature", EARLY, "i", .local = local_supports_feature },
+        { 66, "virConnectAuthList", EARLY, "", .local = local_auth_list },
+        { 110, "virConnectGetURI", R, "", .local = local_get_uri },
+        { 149, "virConnectIsSecure", R, "", .local = local_is_secure },
+        { 150, "virDomainIsActive", R, "D", DOMAIN, "Get", "Active", .reply = reply_variant_bool },
+        { 151, "virDomainIsPersistent", R, "D", DOMAIN, "Get", "Persistent", .reply = reply_variant_bool },
+        { 157, "virConnectGetLibVersion", R, "", .local = local_get_lib_version },
+        { 196, "virDomainCreateWithFlags", 0, "Du", DOMAIN, "Create", .reply = reply_domain_self },
+        { 202, "virDomainIsUpdated", R, "D", DOMAIN, "Get", "Updated", .reply = reply_variant_bool },
+        { 212, "virDomainGetState", R, "Du", DOMAIN, "GetState", .reply = reply_state },
+        { 231, "virDomainUndefineFlags", 0, "Du", DOMAIN, "Undefine", .reply = reply_void },
+        { 234, "virDomainDestroyFlags", 0, "Du", DOMAIN, "Destroy", .reply = reply_void },
+        { 258, "virDomainShutdownFlags", 0, "Du", DOMAIN, "Shutdown", .reply = reply_void },
+        { 273, "virConnectListAllDomains", R, "nu", CONNECT, "ListDomains", .reply = reply_domain_list },
+        { 350, "virDomainDefineXMLFlags", 0, "sn", CONNECT, "DomainDefineXML",
+          .append = append_define_flags_check, .reply = reply_domain },
+        /* the close callback is the client's own business: nothing to keep */
+        { 360, "virConnectRegisterCloseCallback", R, "", .local = local_void },
+        { 361, "virConnectUnregisterCloseCallback", R, "", .local = local_void },
+};
+
+static int compare_proc(const void *key, const void *elem) {
+        int32_t a = *(const int32_t *) key, b = ((const ProcDef *) elem)->proc;
+        return a < b ? -1 : a > b;
+}
+
+const ProcDef *procedure_find(int32_t proc) {
+        return bsearch(&proc, table, ELEMENTSOF(table), sizeof(table[0]), compare_proc);
+}
+
+const ProcDef *procedure_table(size_t *n) {
+        *n = ELEMENTSOF(table);
+        return table;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "rpc.h"
+
+int rpc_frame_length_check(uint32_t len) {
+        return len < RPC_FRAME_MIN || len > RPC_FRAME_MAX ? -EBADMSG : 0;
+}
+
+int rpc_header_read(XdrReader *r, RpcHeader *h) {
+        if (xdr_get_u32(r, &h->prog) < 0 || xdr_get_u32(r, &h->vers) < 0 || xdr_get_i32(r, &h->proc) < 0 ||
+            xdr_get_i32(r, &h->type) < 0 || xdr_get_u32(r, &h->serial) < 0 || xdr_get_i32(r, &h->status) < 0)
+                return -EBADMSG;
+        return 0;
+}
+
+void rpc_frame_begin(XdrWriter *w, const RpcHeader *h) {
+        xdr_put_u32(w, 0); /* the length, once known */
+        xdr_put_u32(w, h->prog);
+        xdr_put_u32(w, h->vers);
+        xdr_put_i32(w, h->proc);
+        xdr_put_i32(w, h->type);
+        xdr_put_u32(w, h->serial);
+        xdr_put_i32(w, h->status);
+}
+
+int rpc_frame_end(XdrWriter *w) {
+        xdr_patch_u32(w, 0, w->len);
+        return xdr_writer_error(w);
+}
+
+RpcHeader rpc_reply_header(const RpcHeader *call, RpcStatus status) {
+        return (RpcHeader) {
+                .prog = call->prog,
+                .vers = call->vers,
+                .proc = call->proc,
+                .type = RPC_REPLY,
+                .serial = call->serial,
+                .status = status,
+        };
+}
+
+void rpc_put_error(XdrWriter *w, int code, int domain, const char *message) {
+        xdr_put_i32(w, code);
+        xdr_put_i32(w, domain);
+        xdr_put_optional_string(w, message);
+        xdr_put_i32(w, 2); /* VIR_ERR_ERROR */
+        xdr_put_u32(w, 0); /* dom */
+        xdr_put_optional_string(w, message); /* str1 */
+        xdr_put_u32(w, 0); /* str2 */
+        xdr_put_u32(w, 0); /* str3 */
+        xdr_put_i32(w, -1);
+        xdr_put_i32(w, -1);
+        xdr_put_u32(w, 0); /* net */
+}
+
+int remote_get_domain(XdrReader *r, RemoteDomain *d) {
+        int e;
+
+        *d = (RemoteDomain) {};
+        e = xdr_get_string(r, XDR_STRING_MAX, &d->name);
+        if (e < 0)
+                return e;
+        if (xdr_get_fixed(r, d->uuid, 16) < 0 || xdr_get_i32(r, &d->id) < 0) {
+                d->name = mfree(d->name);
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+void remote_put_domain(XdrWriter *w, const RemoteDomain *d) {
+        xdr_put_string(w, d->name ? d->name : "");
+        xdr_put_fixed(w, d->uuid, 16);
+        xdr_put_i32(w, d->id);
+}
+
+void remote_domain_done(RemoteDomain *d) {
+        d->name = mfree(d->name);
+}
