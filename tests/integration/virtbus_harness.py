@@ -1216,3 +1216,55 @@ def fake_service_argv(workdir, bus_name, root_path):
     script = Path(workdir) / "fake-service.py"
     script.write_text(FAKE_SERVICE)
     return [sys.executable, script, bus_name, root_path]
+
+
+# ---------------------------------------------------------------------------
+# virtbus-proxyd: libvirt's remote protocol for virsh and python-libvirt
+
+class Proxy(Daemon):
+    """build/virtbus-proxyd --root on a TestBus. It owns no bus name: it is
+    ready when its sockets exist. `uri` is what virsh -c and libvirt.open()
+    take to reach it (read-write; `uri_ro` the read-only socket).
+
+        p = Proxy(bus, root).start()
+        subprocess.run(["virsh", "-c", p.uri, "list", "--all"])
+    """
+
+    def __init__(self, bus, root, args=(), env=None):
+        super().__init__("proxyd", bus, root, args, env=env)
+        self.socket_dir = Path(root) / "run" / "libvirt"
+        self.socket = self.socket_dir / "libvirt-sock"
+        self.socket_ro = self.socket_dir / "libvirt-sock-ro"
+        self.uri = f"qemu+unix:///system?socket={self.socket}"
+        self.uri_ro = f"qemu+unix:///system?socket={self.socket_ro}"
+
+    def wait_ready(self, timeout=30):
+        def ready():
+            if not self.alive():
+                raise RuntimeError(f"virtbus-proxyd exited with {self.proc.returncode}:\n"
+                                   f"{tail(self.log_path, 60)}")
+            return self.socket.exists() and self.socket_ro.exists()
+        wait_until(ready, timeout, what="virtbus-proxyd's sockets")
+        return self
+
+    def kill(self, sig=signal.SIGKILL, timeout=30):
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+    def virsh(self, *args, uri=None, user=None, timeout=120, check=True, input=None):
+        """Runs the real virsh against the proxy; returns the CompletedProcess
+        (check: a non-zero exit fails with virsh's output)."""
+        argv = ["virsh", "-c", uri or self.uri] + [str(a) for a in args]
+        if user is not None:
+            argv = setpriv_argv(user) + argv
+        env = dict(os.environ)
+        env.pop("LIBVIRT_DEFAULT_URI", None)
+        env["HOME"] = str(self.root)    # virsh keeps its history there
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, input=input)
+        if check and r.returncode != 0:
+            raise AssertionError(f"virsh {' '.join(map(str, args))} failed ({r.returncode}):\n"
+                                 f"{r.stdout}{r.stderr}")
+        return r

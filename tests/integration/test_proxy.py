@@ -1,0 +1,553 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtbus-proxyd: the real `virsh` and python-libvirt drive virtbus-qemud
+through libvirt's remote protocol (reference/libvirt-rpc.md), on the sockets
+below the test root (qemu+unix:///system?socket=<root>/run/libvirt/libvirt-sock).
+
+One private bus, one qemud and one proxy are shared by the module. Besides
+the clients' own view, raw sockets check the protocol's edges: keepalive,
+calls in flight together, many connections, and bad frames that must close
+only their own connection."""
+
+import os
+import shutil
+import socket
+import struct
+import uuid as uuidlib
+
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import QemudEnv, _env_logs, READY  # noqa: F401
+
+libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
+
+pytestmark = pytest.mark.timeout(180)
+
+REMOTE, KEEPALIVE = 0x20008086, 0x6b656570
+CALL, REPLY, MESSAGE = 0, 1, 2
+OK, ERROR = 0, 1
+# REMOTE procedures used raw
+OPEN, GET_TYPE, LOOKUP_BY_NAME, SUPPORTS_FEATURE, AUTH_LIST = 1, 3, 23, 60, 66
+LIST_ALL_DOMAINS = 273
+
+
+class ProxyEnv(QemudEnv):
+    def __init__(self, guest):
+        if not shutil.which("virsh"):
+            pytest.skip("virsh (libvirt-clients) is not installed")
+        super().__init__(guest)
+        self.proxy = h.Proxy(self.bus, self.root).start()
+
+    def register_logs(self):
+        super().register_logs()
+        h.register_log("virtbus-proxyd", self.proxy.log_path)
+
+    def close(self):
+        self.proxy.stop()
+        return super().close()
+
+    def virsh(self, *args, **kw):
+        return self.proxy.virsh(*args, **kw)
+
+    def xml_file(self, name, **kw):
+        f = self.root / f"{name}.xml"
+        f.write_text(self.guest_xml(name, **kw))
+        return f
+
+    def open(self, uri=None):
+        return libvirt.open(uri or self.proxy.uri)
+
+
+@pytest.fixture(scope="module")
+def env(guest, request):
+    e = ProxyEnv(guest)
+    yield e
+    e.failed = request.session.testsfailed > 0
+    errors = e.close()
+    if errors:
+        raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+def list_rows(out):
+    """The rows of `virsh list` output, split: [id, name, state...]."""
+    lines = out.splitlines()
+    assert lines[0].split() == ["Id", "Name", "State"] and lines[1].startswith("---"), out
+    return [line.split() for line in lines[2:] if line.strip()]
+
+
+def names_in_list(out):
+    return [row[1] for row in list_rows(out)]
+
+
+# ---------------------------------------------------------------------------
+# virsh
+
+def test_virsh_session(env):
+    """The session of issue 10: list, define, dominfo, domstate, dumpxml,
+    start (the guest boots), suspend, resume, destroy, undefine."""
+    uuid = str(uuidlib.uuid4())
+    assert "vs1" not in names_in_list(env.virsh("list", "--all").stdout)
+
+    r = env.virsh("define", env.xml_file("vs1", uuid=uuid))
+    assert "Domain 'vs1' defined" in r.stdout
+    out = env.virsh("list", "--all").stdout
+    assert ["-", "vs1", "shut", "off"] in list_rows(out), out
+
+    info = env.virsh("dominfo", "vs1").stdout
+    assert f"UUID:           {uuid}" in info
+    assert "State:          shut off" in info
+    assert "Max memory:     262144 KiB" in info
+    assert "Persistent:     yes" in info
+    assert env.virsh("domstate", "vs1").stdout.strip() == "shut off"
+    xml = env.virsh("dumpxml", "vs1").stdout
+    assert "<name>vs1</name>" in xml and f"<uuid>{uuid}</uuid>" in xml
+    # by uuid too (virsh looks a uuid-shaped name up by uuid)
+    assert env.virsh("domstate", uuid).stdout.strip() == "shut off"
+
+    r = env.virsh("start", "vs1")
+    assert "Domain 'vs1' started" in r.stdout
+    g = h.wait_for_serial(env.serials["vs1"], READY, 90)
+    assert g
+    info = env.virsh("dominfo", "vs1").stdout
+    assert "State:          running" in info
+    dom_id = int(info.split("Id:", 1)[1].split()[0])
+    assert dom_id > 0
+    assert env.virsh("domstate", str(dom_id)).stdout.strip() == "running"
+    assert env.virsh("domstate", "--reason", "vs1").stdout.strip() == "running (booted)"
+    assert "vs1" in names_in_list(env.virsh("list").stdout)
+
+    env.virsh("suspend", "vs1")
+    assert env.virsh("domstate", "--reason", "vs1").stdout.strip() == "paused (user)"
+    env.virsh("resume", "vs1")
+    assert env.virsh("domstate", "vs1").stdout.strip() == "running"
+
+    env.virsh("destroy", "vs1")
+    assert env.virsh("domstate", "--reason", "vs1").stdout.strip() == "shut off (destroyed)"
+    assert "vs1" not in names_in_list(env.virsh("list").stdout)
+
+    r = env.virsh("undefine", "vs1")
+    assert "Domain 'vs1' has been undefined" in r.stdout
+    assert "vs1" not in names_in_list(env.virsh("list", "--all").stdout)
+    r = env.virsh("dominfo", "vs1", check=False)
+    assert r.returncode == 1 and "failed to get domain 'vs1'" in r.stderr
+
+
+def test_virsh_errors_read_as_against_libvirtd(env):
+    """A daemon's error reaches virsh with libvirt's words."""
+    env.virsh("define", env.xml_file("ve1"))
+    try:
+        r = env.virsh("destroy", "ve1", check=False)
+        assert r.returncode == 1
+        assert "error: Requested operation is not valid:" in r.stderr, r.stderr
+        bad = env.root / "bad.xml"
+        bad.write_text("<domain type='qemu'><name>bad</name>")
+        r = env.virsh("define", bad, check=False)
+        assert r.returncode == 1 and "XML error" in r.stderr, r.stderr
+    finally:
+        env.virsh("undefine", "ve1")
+
+
+def test_virsh_host_calls(env):
+    assert env.virsh("uri").stdout.strip() == env.proxy.uri
+    assert env.virsh("hostname").stdout.strip() == socket.gethostname()
+    out = env.virsh("version").stdout
+    assert "Using API: QEMU 9.0.0" in out and "Running hypervisor: QEMU" in out
+    caps = env.virsh("capabilities").stdout
+    assert "<capabilities>" in caps and "<host>" in caps
+
+
+# ---------------------------------------------------------------------------
+# python-libvirt
+
+def test_python_libvirt_core_calls(env):
+    conn = env.open()
+    try:
+        assert conn.getType() == "QEMU"
+        assert conn.getLibVersion() == 9000000
+        assert conn.getVersion() > 0
+        assert conn.getHostname() == socket.gethostname()
+        assert conn.getURI() == env.proxy.uri
+        assert conn.isSecure() == 1
+        before = {d.name() for d in conn.listAllDomains()}
+
+        uuid = str(uuidlib.uuid4())
+        dom = conn.defineXML(env.guest_xml("py1", uuid=uuid))
+        assert dom.name() == "py1" and dom.UUIDString() == uuid and dom.ID() == -1
+        assert {d.name() for d in conn.listAllDomains()} == before | {"py1"}
+        assert "py1" in [d.name() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_INACTIVE)]
+        assert "py1" in conn.listDefinedDomains()
+        assert conn.numOfDefinedDomains() >= 1
+        assert conn.lookupByUUIDString(uuid).name() == "py1"
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, 0]
+        assert dom.isActive() == 0 and dom.isPersistent() == 1
+        assert dom.OSType() == "hvm"
+        assert dom.info()[0] == libvirt.VIR_DOMAIN_SHUTOFF and dom.info()[1] == 262144
+        assert "<name>py1</name>" in dom.XMLDesc(0)
+
+        assert dom.autostart() == 0
+        dom.setAutostart(1)
+        assert dom.autostart() == 1
+        dom.setAutostart(0)
+        assert dom.autostart() == 0
+
+        dom.create()
+        assert dom.ID() > 0
+        assert conn.lookupByID(dom.ID()).name() == "py1"
+        assert dom.ID() in conn.listDomainsID()
+        assert conn.numOfDomains() >= 1
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING and dom.isActive() == 1
+        info = dom.info()
+        assert info[0] == libvirt.VIR_DOMAIN_RUNNING and info[3] == 1
+        dom.suspend()
+        assert dom.state() == [libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER]
+        dom.resume()
+        assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+        dom.destroy()
+        assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
+
+        # with flags: CREATE_WITH_FLAGS returns the new id; paused
+        dom.createWithFlags(libvirt.VIR_DOMAIN_START_PAUSED)
+        assert dom.ID() > 0 and dom.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+        dom.destroyFlags(0)
+        dom.undefineFlags(0)
+        assert "py1" not in {d.name() for d in conn.listAllDomains()}
+    finally:
+        conn.close()
+
+
+def test_python_libvirt_transient_domain(env):
+    conn = env.open()
+    try:
+        dom = conn.createXML(env.guest_xml("pyt"), 0)
+        assert dom.ID() > 0 and dom.isPersistent() == 0
+        assert "pyt" in [d.name() for d in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_TRANSIENT)]
+        dom.destroy()
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.lookupByName("pyt")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    finally:
+        conn.close()
+
+
+def test_python_libvirt_errors_carry_code_and_domain(env):
+    conn = env.open()
+    try:
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.lookupByName("nosuch")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+        assert e.value.get_error_domain() == libvirt.VIR_FROM_QEMU
+        assert "nosuch" in e.value.get_error_message()
+
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.defineXML("<domain type='qemu'><name>x</name><memory>1")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_XML_ERROR
+
+        dom = conn.defineXML(env.guest_xml("pye"))
+        try:
+            with pytest.raises(libvirt.libvirtError) as e:
+                dom.suspend()
+            assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+            assert e.value.get_error_message().startswith("Requested operation is not valid: ")
+        finally:
+            dom.undefine()
+        # a handle of a domain gone since
+        with pytest.raises(libvirt.libvirtError) as e:
+            dom.state()
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+
+        # not served (yet): libvirt's NO_SUPPORT, on which clients fall back
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.getSysinfo(0)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
+        assert "not supported by the connection driver" in e.value.get_error_message()
+        # flags qemud does not know are refused, not ignored
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.listAllDomains(1 << 30)
+        assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
+    finally:
+        conn.close()
+
+
+def test_lxc_uri_is_accepted_and_others_refused(env):
+    with pytest.raises(libvirt.libvirtError) as e:
+        libvirt.open(f"test+unix:///default?socket={env.proxy.socket}")
+    assert "no connection driver available for test:///default" in e.value.get_error_message()
+    conn = libvirt.open(f"lxc+unix:///system?socket={env.proxy.socket}")
+    try:
+        assert conn.getType() == "LXC"
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------
+# access: the read-only socket, other users
+
+def test_read_only_socket_refuses_what_writes(env):
+    f = env.xml_file("ro1")
+    r = env.virsh("define", f, uri=env.proxy.uri_ro, check=False)
+    assert r.returncode == 1
+    assert "operation forbidden: read only access prevents virDomainDefineXML" in r.stderr, r.stderr
+    # what reads works there
+    env.virsh("define", f)
+    try:
+        assert "ro1" in names_in_list(env.virsh("list", "--all", uri=env.proxy.uri_ro).stdout)
+        assert "<name>ro1</name>" in env.virsh("dumpxml", "ro1", uri=env.proxy.uri_ro).stdout
+        r = env.virsh("start", "ro1", uri=env.proxy.uri_ro, check=False)
+        assert r.returncode == 1 and "read only access prevents virDomainCreate" in r.stderr
+        r = env.virsh("undefine", "ro1", uri=env.proxy.uri_ro, check=False)
+        assert r.returncode == 1 and "read only access prevents" in r.stderr
+        # python on the ro socket without asking for read-only: the proxy refuses
+        conn = libvirt.open(env.proxy.uri_ro)
+        try:
+            with pytest.raises(libvirt.libvirtError) as e:
+                conn.defineXML(env.guest_xml("ro2"))
+            assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+            with pytest.raises(libvirt.libvirtError) as e:
+                conn.lookupByName("ro1").XMLDesc(libvirt.VIR_DOMAIN_XML_SECURE)
+            assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_DENIED
+            assert conn.lookupByName("ro1").XMLDesc(0)
+        finally:
+            conn.close()
+    finally:
+        env.virsh("undefine", "ro1")
+    assert "ro1" not in names_in_list(env.virsh("list", "--all").stdout)
+
+
+def test_non_root_refused_on_read_write_socket(env):
+    env.virsh("define", env.xml_file("nr1"))
+    try:
+        # as libvirtd without polkit: the socket itself is root's (0600)
+        assert env.proxy.socket.stat().st_mode & 0o777 == 0o600
+        assert env.proxy.socket_ro.stat().st_mode & 0o777 == 0o666
+        r = env.virsh("list", "--all", user="nobody", check=False)
+        assert r.returncode != 0 and "Permission denied" in r.stderr, r.stderr
+        # and the proxy checks the peer itself when the mode lets one in
+        os.chmod(env.proxy.socket, 0o666)
+        try:
+            r = env.virsh("list", "--all", user="nobody", check=False)
+            assert r.returncode != 0 and "access denied" in r.stderr, r.stderr
+            assert "nr1" not in r.stdout
+        finally:
+            os.chmod(env.proxy.socket, 0o600)
+        # reading is every user's on the read-only socket
+        r = env.virsh("list", "--all", uri=env.proxy.uri_ro, user="nobody")
+        assert "nr1" in names_in_list(r.stdout)
+        r = env.virsh("destroy", "nr1", uri=env.proxy.uri_ro, user="nobody", check=False)
+        assert r.returncode == 1 and "read only access prevents virDomainDestroy" in r.stderr
+    finally:
+        env.virsh("undefine", "nr1")
+
+
+# ---------------------------------------------------------------------------
+# the protocol, raw
+
+def xdr_string(s):
+    b = s.encode()
+    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+def frame(proc, serial, payload=b"", prog=REMOTE, type_=CALL, status=OK, vers=1):
+    body = struct.pack(">IIiiIi", prog, vers, proc, type_, serial, status) + payload
+    return struct.pack(">I", len(body) + 4) + body
+
+
+class Raw:
+    """A hand-driven client of the proxy."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(30)
+        self.s.connect(str(path))
+        self.serial = 0
+
+    def close(self):
+        self.s.close()
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            c = self.s.recv(n - len(buf))
+            if not c:
+                raise EOFError(f"closed after {len(buf)} of {n} bytes")
+            buf += c
+        return buf
+
+    def recv_frame(self):
+        (length,) = struct.unpack(">I", self.recv_exact(4))
+        body = self.recv_exact(length - 4)
+        prog, vers, proc, type_, serial, status = struct.unpack(">IIiiIi", body[:24])
+        return dict(prog=prog, proc=proc, type=type_, serial=serial, status=status, payload=body[24:])
+
+    def call(self, proc, payload=b""):
+        serial = self.serial
+        self.serial += 1
+        self.send(frame(proc, serial, payload))
+        f = self.recv_frame()
+        assert f["serial"] == serial and f["type"] == REPLY
+        return f
+
+    def handshake(self):
+        assert self.call(AUTH_LIST)["payload"] == struct.pack(">II", 1, 0)
+        f = self.call(OPEN, struct.pack(">I", 1) + xdr_string("qemu:///system") + struct.pack(">I", 0))
+        assert f["status"] == OK, f
+        return self
+
+    def closed_by_peer(self):
+        """True when the proxy closed the connection (possibly after an error reply)."""
+        try:
+            while True:
+                if not self.s.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+
+def error_of(f):
+    code, domain = struct.unpack(">ii", f["payload"][:8])
+    (present,) = struct.unpack(">I", f["payload"][8:12])
+    msg = None
+    if present:
+        (n,) = struct.unpack(">I", f["payload"][12:16])
+        msg = f["payload"][16:16 + n].decode()
+    return code, domain, msg
+
+
+def test_keepalive_ping_gets_pong(env):
+    c = Raw(env.proxy.socket)
+    try:
+        c.send(frame(1, 0, prog=KEEPALIVE, type_=MESSAGE))
+        f = c.recv_frame()
+        assert (f["prog"], f["proc"], f["type"], f["status"], f["payload"]) == (KEEPALIVE, 2, MESSAGE, OK, b"")
+        # before CONNECT_OPEN: what needs the hypervisor is refused, not dropped
+        f = c.call(GET_TYPE)
+        assert f["status"] == ERROR
+        assert error_of(f) == (1, 7, "internal error: hypervisor connection not open")
+        c.handshake()
+        assert c.call(GET_TYPE)["payload"] == xdr_string("QEMU")
+    finally:
+        c.close()
+
+
+def test_calls_in_flight_together_and_unknown_procedures(env):
+    env.virsh("define", env.xml_file("fl1"))
+    c = Raw(env.proxy.socket).handshake()
+    try:
+        # one write, five calls: the replies come back by serial, in any order
+        calls = {
+            10: frame(LOOKUP_BY_NAME, 10, xdr_string("fl1")),
+            11: frame(LIST_ALL_DOMAINS, 11, struct.pack(">iI", 1, 0)),
+            12: frame(9999, 12),
+            13: frame(LOOKUP_BY_NAME, 13, xdr_string("nosuch")),
+            14: frame(GET_TYPE, 14),
+        }
+        c.send(b"".join(calls.values()))
+        got = {}
+        while len(got) < len(calls):
+            f = c.recv_frame()
+            assert f["serial"] in calls and f["serial"] not in got
+            got[f["serial"]] = f
+        assert got[10]["status"] == OK and got[10]["payload"].startswith(xdr_string("fl1"))
+        assert got[11]["status"] == OK
+        assert error_of(got[12])[0] == 3          # NO_SUPPORT: clients fall back
+        assert error_of(got[13])[:2] == (42, 10)  # NO_DOMAIN from QEMU
+        assert got[14]["payload"] == xdr_string("QEMU")
+    finally:
+        c.close()
+        env.virsh("undefine", "fl1")
+
+
+def test_many_connections(env):
+    clients = [Raw(env.proxy.socket) for _ in range(60)]
+    try:
+        for c in clients:
+            c.send(frame(AUTH_LIST, 0))
+        for c in clients:
+            assert c.recv_frame()["payload"] == struct.pack(">II", 1, 0)
+        for c in clients[:10]:
+            c.handshake()
+            assert c.call(GET_TYPE)["payload"] == xdr_string("QEMU")
+    finally:
+        for c in clients:
+            c.close()
+
+
+BAD_FRAMES = {
+    # length word below the header size
+    "too-short": struct.pack(">I", 8) + b"\0" * 8,
+    # larger than libvirt's 16 MiB + 4 limit
+    "oversized": struct.pack(">I", 16777221) + b"\0" * 24,
+    "huge": struct.pack(">I", 0xffffffff) + b"\0" * 24,
+    # a string whose length runs past the frame
+    "garbage-xdr": frame(OPEN, 1, struct.pack(">II", 1, 0x7ffffff0) + b"qemu"),
+    # a NUL inside a string
+    "nul-in-string": frame(LOOKUP_BY_NAME, 1, xdr_string("a\0b")),
+    # an optional's flag that is neither 0 nor 1
+    "bad-bool": frame(OPEN, 1, struct.pack(">I", 7)),
+    "unknown-program": frame(1, 0, prog=0x12345678),
+    "reply-from-client": frame(GET_TYPE, 0, type_=REPLY),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FRAMES))
+def test_bad_frame_closes_only_its_connection(env, kind):
+    good = env.open()
+    other = Raw(env.proxy.socket).handshake()
+    bad = Raw(env.proxy.socket)
+    try:
+        if kind not in ("too-short", "oversized", "huge", "unknown-program"):
+            bad.handshake()
+        bad.send(BAD_FRAMES[kind])
+        if kind == "unknown-program":
+            f = bad.recv_frame()
+            assert f["status"] == ERROR and error_of(f)[:2] == (39, 7)
+        assert bad.closed_by_peer(), f"{kind}: the proxy kept the connection"
+        # everybody else is served as before
+        assert env.proxy.alive()
+        assert other.call(GET_TYPE)["payload"] == xdr_string("QEMU")
+        assert good.getType() == "QEMU"
+        good.listAllDomains()
+        env.virsh("list", "--all")
+    finally:
+        bad.close()
+        other.close()
+        good.close()
+
+
+def test_truncated_frame_then_hangup(env):
+    """A frame cut short by the client going away: only that client is gone."""
+    other = Raw(env.proxy.socket).handshake()
+    bad = Raw(env.proxy.socket)
+    try:
+        bad.send(frame(LOOKUP_BY_NAME, 0, xdr_string("x" * 100))[:60])
+        bad.s.shutdown(socket.SHUT_WR)
+        assert bad.closed_by_peer()
+        assert other.call(GET_TYPE)["payload"] == xdr_string("QEMU")
+        # and a frame that arrives in pieces is one frame
+        f = frame(GET_TYPE, 5)
+        for i in range(len(f)):
+            other.send(f[i:i + 1])
+        r = other.recv_frame()
+        assert r["serial"] == 5 and r["payload"] == xdr_string("QEMU")
+    finally:
+        bad.close()
+        other.close()
+    assert env.proxy.alive()
+
+
+def test_proxy_exits_cleanly_and_removes_its_sockets(env, guest):
+    """A second proxy on the same root is refused (instance lock); a stopped
+    proxy leaves no socket behind."""
+    second = h.Proxy(env.bus, env.root)
+    second.log_path = env.root / "test-logs" / "virtbus-proxyd-2.log"
+    second.start(wait=False)
+    assert second.proc.wait(timeout=15) != 0
+    assert env.proxy.alive() and env.proxy.socket.exists()
+    env.proxy.stop()
+    assert not env.proxy.socket.exists() and not env.proxy.socket_ro.exists()
+    env.proxy.start()
+    assert env.virsh("uri").stdout.strip() == env.proxy.uri
