@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* virtbus-proxyd's XDR layer, frame bounds, error payload and domain handle
+ * against hand-written bytes of libvirt's wire format, and the procedure
+ * table's own rules. */
+
+#include "dispatch.h"
+#include "rpc.h"
+#include "unit.h"
+#include "xdr.h"
+
+static const uint8_t *bytes(const XdrWriter *w) {
+        return w->data;
+}
+
+static void test_put_words_big_endian(void) {
+        static const uint8_t want[] = { 0x12, 0x34, 0x56, 0x78, 0xff, 0xff, 0xff, 0xfe,
+                                        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02 };
+        XdrWriter w;
+
+        xdr_writer_init(&w, 0);
+        xdr_put_u32(&w, 0x12345678);
+        xdr_put_i32(&w, -2);
+        xdr_put_u64(&w, 0x0000000100000002ULL);
+        CHECK_INTEQ(xdr_writer_error(&w), 0);
+        CHECK_INTEQ(w.len, sizeof(want));
+        CHECK(memcmp(bytes(&w), want, sizeof(want)) == 0);
+        xdr_writer_done(&w);
+}
+
+static void test_string_padding_and_round_trip(void) {
+        const char *cases[] = { "", "a", "ab", "abc", "abcd", "qemu:///system" };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                size_t n = strlen(cases[i]);
+                XdrWriter w;
+                XdrReader r;
+                char *s = NULL;
+
+                xdr_writer_init(&w, 0);
+                xdr_put_string(&w, cases[i]);
+                CHECK_INTEQ(w.len, 4 + ((n + 3) & ~3u));
+                for (size_t j = 4 + n; j < w.len; j++)
+                        CHECK(w.data[j] == 0);
+                r = xdr_reader(w.data, w.len);
+                CHECK_INTEQ(xdr_get_string(&r, XDR_STRING_MAX, &s), 0);
+                CHECK_STREQ(s, cases[i]);
+                CHECK_INTEQ(xdr_left(&r), 0);
+                free(s);
+                xdr_writer_done(&w);
+        }
+}
+
+static void test_optional_string(void) {
+        XdrWriter w;
+        XdrReader r;
+        char *a = (char *) "x", *b = NULL;
+
+        xdr_writer_init(&w, 0);
+        xdr_put_optional_string(&w, NULL);
+        xdr_put_optional_string(&w, "hi");
+        CHECK_INTEQ(w.len, 4 + 4 + 4 + 4);
+        r = xdr_reader(w.data, w.len);
+        CHECK_INTEQ(xdr_get_optional_string(&r, 100, &a), 0);
+        CHECK(a == NULL);
+        CHECK_INTEQ(xdr_get_optional_string(&r, 100, &b), 0);
+        CHECK_STREQ(b, "hi");
+        free(b);
+        xdr_writer_done(&w);
+}
+
+/* Every read past the end, over a limit or of a malformed value is refused. */
+static void test_reader_refuses_bad_input(void) {
+        static const uint8_t short_word[] = { 0, 0, 1 };
+        static const uint8_t long_string[] = { 0, 0, 0, 9, 'a', 'b', 'c', 'd' };
+        static const uint8_t over_limit[] = { 0, 0, 0, 5, 'a', 'b', 'c', 'd', 'e', 0, 0, 0 };
+        static const uint8_t nul_inside[] = { 0, 0, 0, 3, 'a', 0, 'b', 0 };
+        static const uint8_t bad_pad[] = { 0, 0, 0, 1, 'a', 0, 1, 0 };
+        static const uint8_t huge_len[] = { 0xff, 0xff, 0xff, 0xf0, 'a', 'b', 'c', 'd' };
+        static const uint8_t bool_two[] = { 0, 0, 0, 2 };
+        static const uint8_t short_uuid[12] = {};
+        uint32_t u;
+        uint64_t q;
+        bool b;
+        char *s = NULL;
+        uint8_t uuid[16];
+        XdrReader r;
+
+        r = xdr_reader(short_word, sizeof(short_word));
+        CHECK_INTEQ(xdr_get_u32(&r, &u), -EBADMSG);
+        r = xdr_reader(long_string, 4);
+        CHECK_INTEQ(xdr_get_u64(&r, &q), -EBADMSG);
+        r = xdr_reader(long_string, sizeof(long_string));
+        CHECK_INTEQ(xdr_get_string(&r, 100, &s), -EBADMSG);
+        r = xdr_reader(over_limit, sizeof(over_limit));
+        CHECK_INTEQ(xdr_get_string(&r, 4, &s), -EBADMSG);
+        r = xdr_reader(over_limit, sizeof(over_limit));
+        CHECK_INTEQ(xdr_get_string(&r, 5, &s), 0);
+        CHECK_STREQ(s, "abcde");
+        free(s);
+        s = NULL;
+        r = xdr_reader(nul_inside, sizeof(nul_inside));
+        CHECK_INTEQ(xdr_get_string(&r, 100, &s), -EBADMSG);
+        r = xdr_reader(bad_pad, sizeof(bad_pad));
+        CHECK_INTEQ(xdr_get_string(&r, 100, &s), -EBADMSG);
+        r = xdr_reader(huge_len, sizeof(huge_len));
+        CHECK_INTEQ(xdr_get_string(&r, UINT32_MAX, &s), -EBADMSG);
+        r = xdr_reader(bool_two, sizeof(bool_two));
+        CHECK_INTEQ(xdr_get_bool(&r, &b), -EBADMSG);
+        r = xdr_reader(bool_two, sizeof(bool_two));
+        CHECK_INTEQ(xdr_get_optional_string(&r, 100, &s), -EBADMSG);
+        r = xdr_reader(short_uuid, sizeof(short_uuid));
+        CHECK_INTEQ(xdr_get_fixed(&r, uuid, 16), -EBADMSG);
+        CHECK(s == NULL);
+}
+
+static void test_opaque_points_into_payload(void) {
+        static const uint8_t in[] = { 0, 0, 0, 2, 0xaa, 0xbb, 0, 0, 0, 0, 0, 7 };
+        XdrReader r = xdr_reader(in, sizeof(in));
+        const uint8_t *p;
+        uint32_t n, tail;
+
+        CHECK_INTEQ(xdr_get_opaque(&r, 2, &p, &n), 0);
+        CHECK_INTEQ(n, 2);
+        CHECK(p == in + 4);
+        CHECK_INTEQ(xdr_get_u32(&r, &tail), 0);
+        CHECK_INTEQ(tail, 7);
+}
+
+static void test_writer_limit(void) {
+        XdrWriter w;
+
+        xdr_writer_init(&w, 8);
+        xdr_put_u32(&w, 1);
+        xdr_put_u32(&w, 2);
+        CHECK_INTEQ(xdr_writer_error(&w), 0);
+        xdr_put_u32(&w, 3);
+        CHECK_INTEQ(xdr_writer_error(&w), -E2BIG);
+        CHECK_INTEQ(w.len, 8);
+        /* the first error stays */
+        xdr_put_string(&w, "x");
+        CHECK_INTEQ(xdr_writer_error(&w), -E2BIG);
+        xdr_writer_done(&w);
+}
+
+static void test_frame_length_bounds(void) {
+        CHECK_INTEQ(rpc_frame_length_check(0), -EBADMSG);
+        CHECK_INTEQ(rpc_frame_length_check(27), -EBADMSG);
+        CHECK_INTEQ(rpc_frame_length_check(28), 0);
+        CHECK_INTEQ(rpc_frame_length_check(16777220), 0);
+        CHECK_INTEQ(rpc_frame_length_check(16777221), -EBADMSG);
+        CHECK_INTEQ(rpc_frame_length_check(UINT32_MAX), -EBADMSG);
+}
+
+/* The AUTH_LIST exchange of reference/libvirt-rpc.md 1.2, byte for byte. */
+static void test_auth_list_reply_frame(void) {
+        static const uint8_t call[] = { 0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0, 0x42,
+                                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+        static const uint8_t want[] = { 0, 0, 0, 0x24, 0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0, 0x42,
+                                        0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0 };
+        XdrReader r = xdr_reader(call, sizeof(call));
+        RpcHeader h, reply;
+        XdrWriter w;
+
+        CHECK_INTEQ(rpc_header_read(&r, &h), 0);
+        CHECK_INTEQ(h.prog, RPC_PROG_REMOTE);
+        CHECK_INTEQ(h.proc, 66);
+        CHECK_INTEQ(h.type, RPC_CALL);
+        reply = rpc_reply_header(&h, RPC_OK);
+        xdr_writer_init(&w, 0);
+        rpc_frame_begin(&w, &reply);
+        xdr_put_u32(&w, 1);
+        xdr_put_u32(&w, 0);
+        CHECK_INTEQ(rpc_frame_end(&w), 0);
+        CHECK_INTEQ(w.len, sizeof(want));
+        CHECK(memcmp(w.data, want, sizeof(want)) == 0);
+        xdr_writer_done(&w);
+
+        r = xdr_reader(call, 20);
+        CHECK_INTEQ(rpc_header_read(&r, &h), -EBADMSG);
+}
+
+/* remote_error: 44 bytes around the message, str1 = message, int1/2 = -1. */
+static void test_error_payload(void) {
+        XdrWriter w;
+        XdrReader r;
+        int32_t code, domain, level, i1, i2;
+        uint32_t dom, s2, s3, net;
+        char *msg = NULL, *str1 = NULL;
+
+        xdr_writer_init(&w, 0);
+        rpc_put_error(&w, 42, 10, "Domain not found");
+        /* eleven words, and twice the message (length word and bytes) */
+        CHECK_INTEQ(w.len, 11 * 4 + 2 * (4 + 16));
+        r = xdr_reader(w.data, w.len);
+        CHECK(xdr_get_i32(&r, &code) == 0 && code == 42);
+        CHECK(xdr_get_i32(&r, &domain) == 0 && domain == 10);
+        CHECK_INTEQ(xdr_get_optional_string(&r, 100, &msg), 0);
+        CHECK_STREQ(msg, "Domain not found");
+        CHECK(xdr_get_i32(&r, &level) == 0 && level == 2);
+        CHECK(xdr_get_u32(&r, &dom) == 0 && dom == 0);
+        CHECK_INTEQ(xdr_get_optional_string(&r, 100, &str1), 0);
+        CHECK_STREQ(str1, "Domain not found");
+        CHECK(xdr_get_u32(&r, &s2) == 0 && s2 == 0);
+        CHECK(xdr_get_u32(&r, &s3) == 0 && s3 == 0);
+        CHECK(xdr_get_i32(&r, &i1) == 0 && i1 == -1);
+        CHECK(xdr_get_i32(&r, &i2) == 0 && i2 == -1);
+        CHECK(xdr_get_u32(&r, &net) == 0 && net == 0);
+        CHECK_INTEQ(xdr_left(&r), 0);
+        free(msg);
+        free(str1);
+        xdr_writer_done(&w);
+}
+
+static void test_domain_handle_round_trip(void) {
+        RemoteDomain d = { .name = (char *) "demo", .id = -1 }, back;
+        XdrWriter w;
+        XdrReader r;
+
+        for (int i = 0; i < 16; i++)
+                d.uuid[i] = 0xa0 + i;
+        xdr_writer_init(&w, 0);
+        remote_put_domain(&w, &d);
+        /* name 4+4, uuid 16 raw, id 4 */
+        CHECK_INTEQ(w.len, 28);
+        CHECK(memcmp(w.data + 8, d.uuid, 16) == 0);
+        r = xdr_reader(w.data, w.len);
+        CHECK_INTEQ(remote_get_domain(&r, &back), 0);
+        CHECK_STREQ(back.name, "demo");
+        CHECK(memcmp(back.uuid, d.uuid, 16) == 0);
+        CHECK_INTEQ(back.id, -1);
+        remote_domain_done(&back);
+        /* cut inside the uuid: nothing leaks, nothing is kept */
+        r = xdr_reader(w.data, 20);
+        CHECK_INTEQ(remote_get_domain(&r, &back), -EBADMSG);
+        CHECK(back.name == NULL);
+        xdr_writer_done(&w);
+}
+
+/* Sorted for the search; each row either answered here or forwarded with a
+ * reply function; argument letters known; unique numbers. */
+static void test_procedure_table(void) {
+        size_t n;
+        const ProcDef *t = procedure_table(&n);
+
+        CHECK(n > 30);
+        for (size_t i = 0; i < n; i++) {
+                CHECK(i == 0 || t[i - 1].proc < t[i].proc);
+                CHECK(t[i].api && strncmp(t[i].api, "vir", 3) == 0);
+                CHECK(procedure_find(t[i].proc) == &t[i]);
+                if (t[i].local)
+                        CHECK(!t[i].interface && !t[i].reply);
+                else
+                        CHECK(t[i].interface && t[i].method && t[i].reply);
+                size_t values = 0;
+                for (const char *a = t[i].args; *a; a++) {
+                        CHECK(strchr("DszuiUn", *a) != NULL);
+                        values += *a != 'D';
+                }
+                CHECK(values <= CALL_VALUES_MAX);
+                /* what changes a domain is never allowed read-only */
+                if (t[i].interface && !t[i].property && strcmp(t[i].method, "GetXMLDesc") != 0 &&
+                    strcmp(t[i].method, "GetState") != 0 && strcmp(t[i].method, "GetStats") != 0 &&
+                    strncmp(t[i].method, "List", 4) != 0 && strstr(t[i].method, "Lookup") == NULL &&
+                    strcmp(t[i].method, "GetCapabilities") != 0)
+                        CHECK(!(t[i].flags & PROC_READ));
+                if (t[i].property && strcmp(t[i].method, "Set") == 0)
+                        CHECK(!(t[i].flags & PROC_READ));
+        }
+        CHECK(procedure_find(0) == NULL);
+        CHECK(procedure_find(9999) == NULL);
+        CHECK(driver_find("qemu:///system") != NULL);
+        CHECK(driver_find("qemu:///session") == NULL);
+}
+
+UNIT_TESTS(test_put_words_big_endian, test_string_padding_and_round_trip, test_optional_string,
+           test_reader_refuses_bad_input, test_opaque_points_into_payload, test_writer_limit,
+           test_frame_length_bounds, test_auth_list_reply_frame, test_error_payload,
+           test_domain_handle_round_trip, test_procedure_table)
