@@ -9,9 +9,9 @@ libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libselinux1-dev libapparmor-dev"
 RUN="dbus dbus-daemon systemd qemu-system-x86 qemu-utils busybox-static cpio gzip
 python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub
-dnsmasq-base nftables iputils-ping openssl ovmf"
-BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dbus
-python3-libvirt hyperfine"
+dnsmasq-base nftables iputils-ping openssl ovmf
+libvirt-clients python3-libvirt"
+BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine"
 
 case "${1:-check}" in
 	build) want="$BUILD" ;;
