@@ -12,12 +12,13 @@ import os
 import shutil
 import socket
 import struct
+import time
 import uuid as uuidlib
 
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import QemudEnv, _env_logs, READY  # noqa: F401
+from test_qemud_common import QemudEnv, _env_logs, READY, POWEROFF  # noqa: F401
 
 libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
 
@@ -84,7 +85,8 @@ def names_in_list(out):
 
 def test_virsh_session(env):
     """The session of issue 10: list, define, dominfo, domstate, dumpxml,
-    start (the guest boots), suspend, resume, destroy, undefine."""
+    start (the guest boots), suspend, resume, shutdown (the guest powers
+    off), autostart, destroy, undefine."""
     uuid = str(uuidlib.uuid4())
     assert "vs1" not in names_in_list(env.virsh("list", "--all").stdout)
 
@@ -121,6 +123,27 @@ def test_virsh_session(env):
     env.virsh("resume", "vs1")
     assert env.virsh("domstate", "vs1").stdout.strip() == "running"
 
+    # ACPI shutdown: the test guest powers itself off. A press right after
+    # READY may come before its acpid listens: pressed again, as a person would.
+    serial = env.serials["vs1"]
+    for _ in range(3):
+        assert "is being shutdown" in env.virsh("shutdown", "vs1").stdout
+        try:
+            h.wait_until(lambda: POWEROFF.encode() in serial.read_bytes(), 10, 0.1, "POWEROFF")
+            break
+        except TimeoutError:
+            pass
+    h.wait_until(lambda: env.virsh("domstate", "vs1").stdout.strip() == "shut off", 30,
+                 what="vs1 shut off after virsh shutdown")
+    assert env.virsh("domstate", "--reason", "vs1").stdout.strip() == "shut off (shutdown)"
+
+    env.virsh("autostart", "vs1")
+    assert "Autostart:      enable" in env.virsh("dominfo", "vs1").stdout
+    env.virsh("autostart", "--disable", "vs1")
+    assert "Autostart:      disable" in env.virsh("dominfo", "vs1").stdout
+
+    env.virsh("start", "vs1")
+    assert env.virsh("domstate", "vs1").stdout.strip() == "running"
     env.virsh("destroy", "vs1")
     assert env.virsh("domstate", "--reason", "vs1").stdout.strip() == "shut off (destroyed)"
     assert "vs1" not in names_in_list(env.virsh("list").stdout)
@@ -551,3 +574,58 @@ def test_proxy_exits_cleanly_and_removes_its_sockets(env, guest):
     assert not env.proxy.socket.exists() and not env.proxy.socket_ro.exists()
     env.proxy.start()
     assert env.virsh("uri").stdout.strip() == env.proxy.uri
+
+
+def test_idle_exit_waits_for_the_last_client(env):
+    """With --timeout, the proxy exits once idle with no client (how it runs
+    under socket activation), never while a client is connected."""
+    env.proxy.stop()
+    try:
+        env.proxy.start(args=["--timeout", "1"])
+        c = Raw(env.proxy.socket).handshake()
+        time.sleep(2.5)
+        assert env.proxy.alive(), "exited with a client connected"
+        assert c.call(GET_TYPE)["payload"] == xdr_string("QEMU")
+        c.close()
+        assert env.proxy.proc.wait(timeout=15) == 0
+        assert not env.proxy.socket.exists()
+    finally:
+        if not env.proxy.alive():
+            env.proxy.start()
+
+
+def test_socket_activation(env):
+    """Sockets from systemd (sd_listen_fds): the one named ...-ro is read-only."""
+    tool = shutil.which("systemd-socket-activate")
+    if not tool:
+        pytest.skip("systemd-socket-activate is not installed")
+    root = h.Root()
+    try:
+        sock_dir = root / "run" / "libvirt"
+        sock_dir.mkdir(parents=True)
+        rw, ro = sock_dir / "libvirt-sock", sock_dir / "libvirt-sock-ro"
+        log = open(root / "test-logs" / "activated-proxyd.log", "ab")
+        h.register_log("socket-activated virtbus-proxyd", root / "test-logs" / "activated-proxyd.log")
+        act = h.spawn([tool, "-l", str(rw), "-l", str(ro),
+                       "-E", f"DBUS_SYSTEM_BUS_ADDRESS={env.bus.address}",
+                       str(h.BUILD / "virtbus-proxyd"), "--root", str(root), "--timeout", "2"],
+                      stdout=log, stderr=log, env=env.bus.env)
+        log.close()
+        h.wait_until(lambda: rw.exists() and ro.exists(), 10, what="the activator's sockets")
+        c = Raw(rw).handshake()         # the first connection starts the proxy
+        assert c.call(GET_TYPE)["payload"] == xdr_string("QEMU")
+        # our domains are qemud's, on the same bus
+        f = c.call(LIST_ALL_DOMAINS, struct.pack(">iI", 1, 0))
+        assert f["status"] == OK
+        c.close()
+        r = Raw(ro).handshake()
+        f = r.call(11, xdr_string("<domain/>"))      # DOMAIN_DEFINE_XML
+        assert f["status"] == ERROR and error_of(f)[0] == 29
+        assert "read only access prevents virDomainDefineXML" in error_of(f)[2]
+        r.close()
+        # the proxy the activator started made no socket of its own
+        assert "Listening on %s (read-only)" % ro in (root / "test-logs" / "activated-proxyd.log").read_text()
+        act.terminate()
+        act.wait(timeout=15)
+    finally:
+        root.cleanup()
