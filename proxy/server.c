@@ -72,6 +72,29 @@ void client_close(Client *c, const char *why) {
         client_unref(c);
 }
 
+static int client_flush(Client *c);
+
+/* Room for n more bytes after what is queued; what was sent is dropped. */
+static int out_reserve(Client *c, size_t n) {
+        size_t cap;
+        uint8_t *p;
+
+        if (c->out_pos > 0) {
+                memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
+                c->out_len -= c->out_pos;
+                c->out_pos = 0;
+        }
+        if (c->out_len + n <= c->out_cap)
+                return 0;
+        cap = MAX(c->out_cap * 2, c->out_len + n);
+        p = realloc(c->out, cap);
+        if (!p)
+                return -ENOMEM;
+        c->out = p;
+        c->out_cap = cap;
+        return 0;
+}
+
 void client_send(Client *c, XdrWriter *w) {
         size_t n = w->len;
 
@@ -83,26 +106,24 @@ void client_send(Client *c, XdrWriter *w) {
                 /* Nothing queued: the frame's buffer becomes the queue. */
                 free(c->out);
                 c->out = TAKE_PTR(w->data);
+                c->out_cap = w->cap;
                 c->out_len = n;
                 c->out_pos = 0;
         } else {
-                uint8_t *p;
-                if (c->out_pos > 0) {
-                        memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
-                        c->out_len -= c->out_pos;
-                        c->out_pos = 0;
-                }
-                p = realloc(c->out, c->out_len + n);
-                if (!p) {
+                if (out_reserve(c, n) < 0) {
                         xdr_writer_done(w);
                         client_close(c, "out of memory for a reply");
                         return;
                 }
-                memcpy(p + c->out_len, w->data, n);
-                c->out = p;
+                memcpy(c->out + c->out_len, w->data, n);
                 c->out_len += n;
         }
         xdr_writer_done(w);
+        /* Most replies fit in the socket at once: no wait for EPOLLOUT. */
+        if (client_flush(c) < 0) {
+                client_close(c, NULL);
+                return;
+        }
         client_update_events(c);
 }
 
@@ -180,6 +201,11 @@ static int client_process_input(Client *c) {
         if (pos > 0) {
                 memmove(c->in, c->in + pos, c->in_len - pos);
                 c->in_len -= pos;
+        }
+        /* a large frame does not keep its buffer once handled */
+        if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+                c->in = mfree(c->in);
+                c->in_cap = 0;
         }
         return r;
 }

@@ -39,7 +39,7 @@ typedef struct Client {
         uint8_t *in;
         size_t in_len, in_cap;
         uint8_t *out;
-        size_t out_len, out_pos;
+        size_t out_len, out_pos, out_cap;
         unsigned n_calls;        /* forwarded calls not yet answered */
 } Client;
 
