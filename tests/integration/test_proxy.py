@@ -629,3 +629,25 @@ def test_socket_activation(env):
         act.wait(timeout=15)
     finally:
         root.cleanup()
+
+
+def test_pipelined_calls_beyond_the_in_flight_limit(env):
+    """More calls in one go than the proxy keeps in flight per connection (32),
+    by a client that reads nothing until it has sent them all: the proxy
+    holds back, then answers every one."""
+    env.virsh("define", env.xml_file("pl1"))
+    c = Raw(env.proxy.socket).handshake()
+    try:
+        n = 300
+        first = c.serial
+        c.send(b"".join(frame(LOOKUP_BY_NAME, first + i, xdr_string("pl1")) for i in range(n)) +
+               b"".join(frame(7, first + n + i) for i in range(20)))   # capabilities: larger replies
+        seen = set()
+        for _ in range(n + 20):
+            f = c.recv_frame()
+            assert f["status"] == OK, error_of(f)
+            seen.add(f["serial"])
+        assert seen == set(range(first, first + n + 20))
+    finally:
+        c.close()
+        env.virsh("undefine", "pl1")
