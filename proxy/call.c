@@ -179,7 +179,7 @@ int call_fail_bus(Call *c, const sd_bus_error *e) {
 
         if (info)
                 return call_fail(c, info->libvirt_code, domain, "%s", msg);
-        if (c->has_dom && (name_is(e, "UnknownObject") || name_is(e, "UnknownMethod")))
+        if (c->has_dom && name_is(e, "UnknownObject"))
                 return call_fail(c, VIR_ERR_NO_DOMAIN, domain, "no domain with matching uuid '%s' (%s)",
                                  uuid_format(c->dom.uuid, uuid), c->dom.name);
         if (name_is(e, "UnknownMethod") || name_is(e, "UnknownInterface") || name_is(e, "UnknownProperty"))
@@ -208,8 +208,32 @@ static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 (void) call_fail_bus(c, sd_bus_message_get_error(m));
                 return 0;
         }
-        call_finish(c, c->def->reply(c, m));
+        call_finish(c, c->next ? c->next(c, m) : c->def->reply(c, m));
         return 0;
+}
+
+int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
+               const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        sd_bus *bus = c->client->server->bus;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, c->driver->bus_name, path ? path : c->driver->root, interface,
+                                           method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = types ? sd_bus_message_appendv(m, types, ap) : 0;
+        va_end(ap);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, CALL_TIMEOUT_USEC);
+        if (r < 0)
+                return r;
+        c->next = next;
+        client_call_started(c->client);
+        return 1;
 }
 
 static int append_values(Call *c, sd_bus_message *m) {

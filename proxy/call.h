@@ -65,7 +65,7 @@ typedef struct ProcDef {
         CallLocalFn local;
 } ProcDef;
 
-#define CALL_VALUES_MAX 4
+#define CALL_VALUES_MAX 6
 
 typedef struct CallValue {
         char type;                /* the letter of ProcDef.args */
@@ -96,6 +96,7 @@ struct Call {
         unsigned pending;
         int fetch_error;
         CallFetchDoneFn fetch_done;
+        CallReplyFn next;         /* the reply function of a chained call */
 };
 
 Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def);
@@ -114,6 +115,12 @@ int call_fail(Call *c, int code, int domain, const char *fmt, ...) _printf_(4, 5
 int call_fail_bus(Call *c, const sd_bus_error *e);
 /* Answers from a reply function's return value (see CallReplyFn). */
 void call_finish(Call *c, int r);
+
+/* A further D-Bus call to the driver's daemon (path NULL: its root), whose
+ * reply goes to next (as to a CallReplyFn); returns 1 (the call is answered
+ * from there) or -errno. */
+int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
+               const char *types, ...);
 
 /* The D-Bus path of a domain of the call's driver. */
 char *call_domain_path(const Call *c, const uint8_t uuid[16]);

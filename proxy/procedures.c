@@ -207,6 +207,25 @@ static int reply_variant_u64(Call *c, sd_bus_message *m) {
         return 0;
 }
 
+static int reply_version_probed(Call *c, sd_bus_message *m) {
+        return call_chain(c, NULL, "org.freedesktop.DBus.Properties", "Get", reply_variant_u64, "ss",
+                          "org.libvirt.Connect", "Version");
+}
+
+/* qemud knows QEMU's version once it has probed QEMU, which asking for the
+ * capabilities makes it do: libvirt's clients take 0 for "cannot tell". */
+static int reply_version(Call *c, sd_bus_message *m) {
+        uint64_t v;
+        int r = sd_bus_message_read(m, "v", "t", &v);
+
+        if (r < 0)
+                return r;
+        if (v == 0)
+                return call_chain(c, NULL, "org.libvirt.Connect", "GetCapabilities", reply_version_probed, NULL);
+        xdr_put_u64(&c->w, v);
+        return 0;
+}
+
 static int reply_state(Call *c, sd_bus_message *m) {
         int32_t state, reason;
         int r = sd_bus_message_read(m, "(ii)", &state, &reason);
@@ -218,14 +237,18 @@ static int reply_state(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-/* GetStats(0, 0) -> remote_domain_get_info_ret */
-static int reply_info(Call *c, sd_bus_message *m) {
-        int32_t state = 0;
-        uint64_t max_kib = 0, cur_kib = 0, cpu_ns = 0;
-        uint32_t vcpus = 0;
+/* What GetStats(0, 0) says of a domain, in libvirt's units. */
+typedef struct DomainStats {
+        int32_t state;
+        uint64_t max_kib, cur_kib, cpu_ns;
+        uint32_t vcpus;
+} DomainStats;
+
+static int read_stats(sd_bus_message *m, DomainStats *st) {
         const char *key;
         int r;
 
+        *st = (DomainStats) {};
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -233,27 +256,45 @@ static int reply_info(Call *c, sd_bus_message *m) {
                 if ((r = sd_bus_message_read(m, "s", &key)) < 0)
                         return r;
                 if (streq(key, "state.state"))
-                        r = sd_bus_message_read(m, "v", "i", &state);
+                        r = sd_bus_message_read(m, "v", "i", &st->state);
                 else if (streq(key, "balloon.maximum"))
-                        r = sd_bus_message_read(m, "v", "t", &max_kib);
+                        r = sd_bus_message_read(m, "v", "t", &st->max_kib);
                 else if (streq(key, "balloon.current"))
-                        r = sd_bus_message_read(m, "v", "t", &cur_kib);
+                        r = sd_bus_message_read(m, "v", "t", &st->cur_kib);
                 else if (streq(key, "vcpu.current"))
-                        r = sd_bus_message_read(m, "v", "u", &vcpus);
+                        r = sd_bus_message_read(m, "v", "u", &st->vcpus);
                 else if (streq(key, "cpu.time"))
-                        r = sd_bus_message_read(m, "v", "t", &cpu_ns);
+                        r = sd_bus_message_read(m, "v", "t", &st->cpu_ns);
                 else
                         r = sd_bus_message_skip(m, "v");
                 if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
                         return r;
         }
+        return r;
+}
+
+/* -> remote_domain_get_info_ret */
+static int reply_info(Call *c, sd_bus_message *m) {
+        DomainStats st;
+        int r = read_stats(m, &st);
+
         if (r < 0)
                 return r;
-        xdr_put_u32(&c->w, state); /* unsigned char, a word on the wire */
-        xdr_put_u64(&c->w, max_kib);
-        xdr_put_u64(&c->w, cur_kib);
-        xdr_put_u32(&c->w, vcpus); /* unsigned short, likewise */
-        xdr_put_u64(&c->w, cpu_ns);
+        xdr_put_u32(&c->w, st.state); /* unsigned char, a word on the wire */
+        xdr_put_u64(&c->w, st.max_kib);
+        xdr_put_u64(&c->w, st.cur_kib);
+        xdr_put_u32(&c->w, st.vcpus); /* unsigned short, likewise */
+        xdr_put_u64(&c->w, st.cpu_ns);
+        return 0;
+}
+
+static int reply_max_memory(Call *c, sd_bus_message *m) {
+        DomainStats st;
+        int r = read_stats(m, &st);
+
+        if (r < 0)
+                return r;
+        xdr_put_u64(&c->w, st.max_kib);
         return 0;
 }
 
@@ -433,7 +474,7 @@ static const ProcDef table[] = {
         { 1, "virConnectOpen", EARLY, "zu", .local = local_open },
         { 2, "virConnectClose", EARLY, "", .local = local_close },
         { 3, "virConnectGetType", R, "", .local = local_get_type },
-        { 4, "virConnectGetVersion", R, "", CONNECT, "Get", "Version", .reply = reply_variant_u64 },
+        { 4, "virConnectGetVersion", R, "", CONNECT, "Get", "Version", .reply = reply_version },
         { 7, "virConnectGetCapabilities", R, "", CONNECT, "GetCapabilities", .reply = reply_string },
         { 9, "virDomainCreate", 0, "D", DOMAIN, "Create", .append = append_u0, .reply = reply_void },
         { 10, "virDomainCreateXML", 0, "su", CONNECT, "DomainCreateXML", .reply = reply_domain },
@@ -443,6 +484,8 @@ static const ProcDef table[] = {
           .reply = reply_string },
         { 15, "virDomainGetAutostart", R, "D", DOMAIN, "Get", "Autostart", .reply = reply_variant_bool },
         { 16, "virDomainGetInfo", R, "D", DOMAIN, "GetStats", .append = append_stats_all, .reply = reply_info },
+        { 17, "virDomainGetMaxMemory", R, "D", DOMAIN, "GetStats", .append = append_stats_all,
+          .reply = reply_max_memory },
         { 19, "virDomainGetOSType", R, "D", DOMAIN, "Get", "OSType", .reply = reply_variant_string },
         { 21, "virConnectListDefinedDomains", R, "n", CONNECT, "ListDomains", .append = append_inactive,
           .reply = reply_names },
@@ -477,6 +520,8 @@ static const ProcDef table[] = {
         { 234, "virDomainDestroyFlags", 0, "Du", DOMAIN, "Destroy", .reply = reply_void },
         { 258, "virDomainShutdownFlags", 0, "Du", DOMAIN, "Shutdown", .reply = reply_void },
         { 273, "virConnectListAllDomains", R, "nu", CONNECT, "ListDomains", .reply = reply_domain_list },
+        { 342, "virConnectGetDomainCapabilities", R, "zzzzu", CONNECT, "GetDomainCapabilities",
+          .reply = reply_string },
         { 350, "virDomainDefineXMLFlags", 0, "sn", CONNECT, "DomainDefineXML",
           .append = append_define_flags_check, .reply = reply_domain },
         /* the close callback is the client's own business: nothing to keep */

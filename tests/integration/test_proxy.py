@@ -177,6 +177,8 @@ def test_virsh_host_calls(env):
     assert "Using API: QEMU 9.0.0" in out and "Running hypervisor: QEMU" in out
     caps = env.virsh("capabilities").stdout
     assert "<capabilities>" in caps and "<host>" in caps
+    domcaps = env.virsh("domcapabilities", "--virttype", "qemu").stdout
+    assert "<domainCapabilities>" in domcaps
 
 
 # ---------------------------------------------------------------------------
@@ -204,6 +206,7 @@ def test_python_libvirt_core_calls(env):
         assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, 0]
         assert dom.isActive() == 0 and dom.isPersistent() == 1
         assert dom.OSType() == "hvm"
+        assert dom.maxMemory() == 262144
         assert dom.info()[0] == libvirt.VIR_DOMAIN_SHUTOFF and dom.info()[1] == 262144
         assert "<name>py1</name>" in dom.XMLDesc(0)
 
@@ -274,9 +277,12 @@ def test_python_libvirt_errors_carry_code_and_domain(env):
         finally:
             dom.undefine()
         # a handle of a domain gone since
-        with pytest.raises(libvirt.libvirtError) as e:
-            dom.state()
-        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+        for gone in (dom.state, dom.isActive, dom.info, dom.create):
+            with pytest.raises(libvirt.libvirtError) as e:
+                gone()
+            assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN, gone
+            assert e.value.get_error_domain() == libvirt.VIR_FROM_QEMU
+            assert "pye" in e.value.get_error_message()
 
         # not served (yet): libvirt's NO_SUPPORT, on which clients fall back
         with pytest.raises(libvirt.libvirtError) as e:
