@@ -4,6 +4,7 @@
 
 #include "call.h"
 #include "error.h"
+#include "events.h"
 #include "log.h"
 #include "util.h"
 #include "uuid.h"
@@ -67,6 +68,15 @@ int call_decode(Call *c, XdrReader *r) {
                 if (*a == 'D') {
                         e = remote_get_domain(r, &c->dom);
                         c->has_dom = e >= 0;
+                        continue;
+                }
+                if (*a == 'd') {
+                        bool present;
+                        e = xdr_get_bool(r, &present);
+                        if (e >= 0 && present) {
+                                e = remote_get_domain(r, &c->dom);
+                                c->has_filter = e >= 0;
+                        }
                         continue;
                 }
                 assert(c->n_v < CALL_VALUES_MAX);
@@ -302,7 +312,7 @@ typedef struct Fetch {
         bool must_exist;
 } Fetch;
 
-static int read_handle(sd_bus_message *m, RemoteDomain *d) {
+int bus_read_domain_handle(sd_bus_message *m, RemoteDomain *d) {
         const char *key, *s;
         uint32_t id = 0;
         int r;
@@ -351,8 +361,10 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         c->pending--;
         /* One gone between the list and now is not listed. */
         if (!sd_bus_message_is_method_error(m, NULL)) {
-                r = read_handle(m, &c->doms[i]);
+                r = bus_read_domain_handle(m, &c->doms[i]);
                 c->found[i] = r >= 0;
+                if (r >= 0)
+                        events_note_domain(c->client->server, c->doms[i].uuid, c->doms[i].name);
         }
         if (c->pending > 0)
                 return 0;

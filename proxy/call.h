@@ -50,7 +50,8 @@ typedef struct ProcDef {
          *   s  string      z  optional string (absent = "")
          *   u  unsigned int       i  int
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
-         *   n  int kept for the reply function (need_results, maxnames), not sent */
+         *   n  int kept for the reply function (need_results, maxnames), not sent
+         *   d  optional remote_domain: a filter (has_filter, in dom), not sent */
         const char *args;
         /* The method called on the connection's daemon, on the domain of the D
          * argument or else on the daemon's root object; the arguments other
@@ -83,6 +84,7 @@ struct Call {
         const ProcDef *def;
         const Driver *driver;
         bool has_dom;
+        bool has_filter;
         RemoteDomain dom;         /* the handle the client sent */
         char *path;               /* the object called: the domain's, or the driver's root */
         CallValue v[CALL_VALUES_MAX];
@@ -121,6 +123,9 @@ void call_finish(Call *c, int r);
  * from there) or -errno. */
 int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
                const char *types, ...);
+
+/* Reads Properties.GetAll of org.libvirt.Domain into a handle. */
+int bus_read_domain_handle(sd_bus_message *m, RemoteDomain *d);
 
 /* The D-Bus path of a domain of the call's driver. */
 char *call_domain_path(const Call *c, const uint8_t uuid[16]);

@@ -17,3 +17,4 @@ const ProcDef *procedure_find(int32_t proc);
 const ProcDef *procedure_table(size_t *n);
 /* The driver for a URI given to CONNECT_OPEN, NULL when none. */
 const Driver *driver_find(const char *uri);
+const Driver *driver_table(size_t *n);

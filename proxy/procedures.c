@@ -8,6 +8,7 @@
 #include "bus-connect.h"
 #include "dispatch.h"
 #include "error.h"
+#include "events.h"
 #include "log.h"
 #include "util.h"
 
@@ -16,6 +17,11 @@ static const Driver drivers[] = {
         /* for lxcd, when it comes: the same methods on its own objects */
         { "lxc:///system", "LXC", "org.virtbus.lxcd", "/org/virtbus/lxcd" },
 };
+
+const Driver *driver_table(size_t *n) {
+        *n = ELEMENTSOF(drivers);
+        return drivers;
+}
 
 const Driver *driver_find(const char *uri) {
         for (size_t i = 0; i < ELEMENTSOF(drivers); i++)
@@ -94,6 +100,8 @@ static int local_open(Call *c) {
 
 static int local_close(Call *c) {
         c->client->open = false;
+        c->client->events = mfree(c->client->events);
+        c->client->n_events = 0;
         return 0;
 }
 
@@ -520,6 +528,8 @@ static const ProcDef table[] = {
         { 234, "virDomainDestroyFlags", 0, "Du", DOMAIN, "Destroy", .reply = reply_void },
         { 258, "virDomainShutdownFlags", 0, "Du", DOMAIN, "Shutdown", .reply = reply_void },
         { 273, "virConnectListAllDomains", R, "nu", CONNECT, "ListDomains", .reply = reply_domain_list },
+        { 316, "virConnectDomainEventCallbackRegisterAny", R, "id", .local = events_register },
+        { 317, "virConnectDomainEventCallbackDeregisterAny", R, "i", .local = events_deregister },
         { 342, "virConnectGetDomainCapabilities", R, "zzzzu", CONNECT, "GetDomainCapabilities",
           .reply = reply_string },
         { 350, "virDomainDefineXMLFlags", 0, "sn", CONNECT, "DomainDefineXML",

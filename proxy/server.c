@@ -6,6 +6,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "dispatch.h"
+#include "events.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -35,6 +36,7 @@ Client *client_ref(Client *c) {
 }
 
 static void client_free(Client *c) {
+        free(c->events);
         free(c->in);
         free(c->out);
         free(c->uri);
@@ -452,6 +454,11 @@ int server_new(sd_event *e, sd_bus *bus, const char *dir, Server **ret) {
                 return log_oom();
         s->event = sd_event_ref(e);
         s->bus = sd_bus_ref(bus);
+        r = events_watch(s);
+        if (r < 0) {
+                server_free(s);
+                return r;
+        }
         n = sd_listen_fds(true);
         if (n < 0)
                 r = log_error_errno(n, "Cannot take the sockets from systemd: %m");
@@ -490,6 +497,7 @@ Server *server_free(Server *s) {
                         (void) unlink(l->path);
                 free(l->path);
         }
+        events_done(s);
         sd_bus_unref(s->bus);
         sd_event_unref(s->event);
         free(s);

@@ -19,6 +19,8 @@
 #include "rpc.h"
 
 typedef struct Server Server;
+typedef struct ServerEvents ServerEvents;
+struct EventReg;
 
 typedef struct Client {
         Server *server;
@@ -41,6 +43,9 @@ typedef struct Client {
         uint8_t *out;
         size_t out_len, out_pos, out_cap;
         unsigned n_calls;        /* forwarded calls not yet answered */
+        struct EventReg *events; /* its event registrations (events.c) */
+        size_t n_events;
+        int32_t next_callback_id;
 } Client;
 
 typedef struct Listener {
@@ -60,6 +65,7 @@ struct Server {
         Client *clients;
         size_t n_clients;
         uint64_t next_id;
+        ServerEvents *events;
 };
 
 /* The directory of the sockets: /run/libvirt, or <root>/run/libvirt. */

@@ -11,6 +11,7 @@ only their own connection."""
 import os
 import shutil
 import socket
+import subprocess
 import struct
 import time
 import uuid as uuidlib
@@ -657,3 +658,82 @@ def test_pipelined_calls_beyond_the_in_flight_limit(env):
     finally:
         c.close()
         env.virsh("undefine", "pl1")
+
+
+# ---------------------------------------------------------------------------
+# events
+
+LIFECYCLE_SEQUENCE = [(0, 0), (2, 0), (3, 0), (4, 0), (5, 1), (1, 0)]   # defined ... undefined
+
+
+def drive_lifecycle(env, name):
+    """define, start, suspend, resume, destroy, undefine through virsh."""
+    env.virsh("define", env.xml_file(name))
+    env.virsh("start", name)
+    env.virsh("suspend", name)
+    env.virsh("resume", name)
+    env.virsh("destroy", name)
+    env.virsh("undefine", name)
+
+
+def test_python_lifecycle_events(env):
+    """domainEventRegisterAny with libvirt's event loop: every lifecycle event
+    of qemud, in order, with the domain's name, to the registered callback;
+    a registration filtered on another domain sees none of them."""
+    import threading
+    libvirt.virEventRegisterDefaultImpl()
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            libvirt.virEventRunDefaultImpl()
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    conn = env.open()
+    seen, other = [], []
+    try:
+        dummy = conn.defineXML(env.guest_xml("evx"))
+        cb = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         lambda c, d, ev, detail, op: seen.append((d.name(), ev, detail)), None)
+        cb2 = conn.domainEventRegisterAny(dummy, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                          lambda c, d, ev, detail, op: other.append((d.name(), ev, detail)),
+                                          None)
+        # an event id qemud does not send yet is still registered
+        cb3 = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_REBOOT,
+                                          lambda *a: None, None)
+        drive_lifecycle(env, "ev1")
+        h.wait_until(lambda: len([s for s in seen if s[0] == "ev1"]) >= len(LIFECYCLE_SEQUENCE), 30,
+                     what=f"the lifecycle events of ev1 (seen {seen})")
+        assert [(e, d) for n, e, d in seen if n == "ev1"] == LIFECYCLE_SEQUENCE
+        assert other == []
+        for c in (cb, cb2, cb3):
+            conn.domainEventDeregisterAny(c)
+        n = len(seen)
+        dummy.undefine()
+        h.wait_until(lambda: True, 1)
+        assert len(seen) == n
+    finally:
+        conn.close()
+        stop.set()
+
+
+def test_virsh_event_loop(env):
+    """`virsh event --loop` prints qemud's lifecycle events as they come."""
+    argv = ["virsh", "-c", env.proxy.uri, "event", "--event", "lifecycle", "--loop", "--timeout", "60"]
+    out = env.root / "virsh-event.out"
+    with open(out, "w") as f:
+        p = h.spawn(argv, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        # it has registered once it waits: a marker domain shows when
+        h.wait_until(lambda: p.poll() is None and out.exists(), 5)
+        time.sleep(1)
+        drive_lifecycle(env, "ev2")
+        want = ["Defined Added", "Started Booted", "Suspended Paused", "Resumed Unpaused",
+                "Stopped Destroyed", "Undefined Removed"]
+        h.wait_until(lambda: out.read_text().count("for domain 'ev2'") >= len(want), 30,
+                     what="virsh event printing ev2's events")
+        lines = [line for line in out.read_text().splitlines() if "for domain 'ev2'" in line]
+        assert [line.split(": ", 1)[1] for line in lines] == want, lines
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
