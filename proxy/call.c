@@ -30,13 +30,13 @@ Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def) {
 }
 
 void call_free(Call *c) {
-        remote_domain_done(&c->dom);
+        remote_handle_done(&c->dom);
         for (size_t i = 0; i < c->n_v; i++)
                 free(c->v[i].s);
         for (size_t i = 0; i < c->n_paths; i++) {
                 free(c->paths[i]);
                 if (c->doms)
-                        remote_domain_done(&c->doms[i]);
+                        remote_handle_done(&c->doms[i]);
         }
         free(c->paths);
         free(c->doms);
@@ -312,7 +312,7 @@ typedef struct Fetch {
         bool must_exist;
 } Fetch;
 
-int bus_read_domain_handle(sd_bus_message *m, RemoteDomain *d) {
+int bus_read_domain_handle(sd_bus_message *m, RemoteHandle *d) {
         const char *key, *s;
         uint32_t id = 0;
         int r;

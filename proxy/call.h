@@ -85,7 +85,7 @@ struct Call {
         const Driver *driver;
         bool has_dom;
         bool has_filter;
-        RemoteDomain dom;         /* the handle the client sent */
+        RemoteHandle dom;         /* the handle the client sent */
         char *path;               /* the object called: the domain's, or the driver's root */
         CallValue v[CALL_VALUES_MAX];
         size_t n_v;
@@ -93,7 +93,7 @@ struct Call {
         /* handles being read (call_fetch_domains) */
         char **paths;
         size_t n_paths;
-        RemoteDomain *doms;
+        RemoteHandle *doms;
         bool *found;
         unsigned pending;
         int fetch_error;
@@ -125,7 +125,7 @@ int call_chain(Call *c, const char *path, const char *interface, const char *met
                const char *types, ...);
 
 /* Reads Properties.GetAll of org.libvirt.Domain into a handle. */
-int bus_read_domain_handle(sd_bus_message *m, RemoteDomain *d);
+int bus_read_domain_handle(sd_bus_message *m, RemoteHandle *d);
 
 /* The D-Bus path of a domain of the call's driver. */
 char *call_domain_path(const Call *c, const uint8_t uuid[16]);

@@ -101,7 +101,7 @@ static bool anyone_wants(Server *s, const Driver *d, const uint8_t uuid[16]) {
         return false;
 }
 
-static void send_lifecycle(Client *c, const EventReg *reg, const RemoteDomain *dom, int32_t event, int32_t detail) {
+static void send_lifecycle(Client *c, const EventReg *reg, const RemoteHandle *dom, int32_t event, int32_t detail) {
         /* serial 1, as libvirtd sends events */
         RpcHeader h = { RPC_PROG_REMOTE, RPC_VERSION, PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE, RPC_MESSAGE, 1, RPC_OK };
         XdrWriter w;
@@ -118,7 +118,7 @@ static void send_lifecycle(Client *c, const EventReg *reg, const RemoteDomain *d
                 xdr_writer_done(&w);
 }
 
-static void deliver(Server *s, const Driver *d, const RemoteDomain *dom, int32_t event, int32_t detail) {
+static void deliver(Server *s, const Driver *d, const RemoteHandle *dom, int32_t event, int32_t detail) {
         Client *next;
 
         for (Client *c = s->clients; c; c = next) {
@@ -137,7 +137,7 @@ static void deliver(Server *s, const Driver *d, const RemoteDomain *dom, int32_t
 
 static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         PendingEvent *p = userdata;
-        RemoteDomain dom = { .id = -1 };
+        RemoteHandle dom = { .id = -1 };
         char uuid[UUID_STRING_MAX];
 
         memcpy(dom.uuid, p->uuid, 16);
@@ -152,7 +152,7 @@ static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         }
         if (dom.name)
                 deliver(p->server, p->driver, &dom, p->event, p->detail);
-        remote_domain_done(&dom);
+        remote_handle_done(&dom);
         free(p);
         return 0;
 }

@@ -52,26 +52,43 @@ void rpc_put_error(XdrWriter *w, int code, int domain, const char *message) {
         xdr_put_u32(w, 0); /* net */
 }
 
-int remote_get_domain(XdrReader *r, RemoteDomain *d) {
+int remote_get_handle(XdrReader *r, HandleKind kind, RemoteHandle *h) {
         int e;
 
-        *d = (RemoteDomain) {};
-        e = xdr_get_string(r, XDR_STRING_MAX, &d->name);
-        if (e < 0)
-                return e;
-        if (xdr_get_fixed(r, d->uuid, 16) < 0 || xdr_get_i32(r, &d->id) < 0) {
-                d->name = mfree(d->name);
-                return -EBADMSG;
+        *h = (RemoteHandle) { .id = -1 };
+        if (kind == HANDLE_VOL) {
+                e = xdr_get_string(r, XDR_STRING_MAX, &h->pool);
+                if (e >= 0)
+                        e = xdr_get_string(r, XDR_STRING_MAX, &h->name);
+                if (e >= 0)
+                        e = xdr_get_string(r, XDR_STRING_MAX, &h->key);
+        } else {
+                e = xdr_get_string(r, XDR_STRING_MAX, &h->name);
+                if (e >= 0)
+                        e = xdr_get_fixed(r, h->uuid, 16);
+                if (e >= 0 && kind == HANDLE_DOMAIN)
+                        e = xdr_get_i32(r, &h->id);
         }
-        return 0;
+        if (e < 0)
+                remote_handle_done(h);
+        return e;
 }
 
-void remote_put_domain(XdrWriter *w, const RemoteDomain *d) {
-        xdr_put_string(w, d->name ? d->name : "");
-        xdr_put_fixed(w, d->uuid, 16);
-        xdr_put_i32(w, d->id);
+void remote_put_handle(XdrWriter *w, HandleKind kind, const RemoteHandle *h) {
+        if (kind == HANDLE_VOL) {
+                xdr_put_string(w, h->pool ? h->pool : "");
+                xdr_put_string(w, h->name ? h->name : "");
+                xdr_put_string(w, h->key ? h->key : "");
+                return;
+        }
+        xdr_put_string(w, h->name ? h->name : "");
+        xdr_put_fixed(w, h->uuid, 16);
+        if (kind == HANDLE_DOMAIN)
+                xdr_put_i32(w, h->id);
 }
 
-void remote_domain_done(RemoteDomain *d) {
-        d->name = mfree(d->name);
+void remote_handle_done(RemoteHandle *h) {
+        h->name = mfree(h->name);
+        h->pool = mfree(h->pool);
+        h->key = mfree(h->key);
 }

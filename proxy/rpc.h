@@ -78,13 +78,29 @@ enum {
  * ERROR, str1 = the message, int1 = int2 = -1, the rest absent. */
 void rpc_put_error(XdrWriter *w, int code, int domain, const char *message);
 
-/* remote_nonnull_domain: name, raw uuid, id (-1 when not running). */
-typedef struct RemoteDomain {
+/* An object as it travels: remote_nonnull_domain is name, raw uuid and id
+ * (-1 when not running); remote_nonnull_storage_pool name and uuid;
+ * remote_nonnull_storage_vol pool (its name), name and key. */
+typedef enum HandleKind {
+        HANDLE_DOMAIN = 'D',
+        HANDLE_POOL = 'P',
+        HANDLE_VOL = 'V',
+} HandleKind;
+
+typedef struct RemoteHandle {
         char *name;
         uint8_t uuid[16];
         int32_t id;
-} RemoteDomain;
+        char *pool;
+        char *key;
+} RemoteHandle;
 
-int remote_get_domain(XdrReader *r, RemoteDomain *d);
-void remote_put_domain(XdrWriter *w, const RemoteDomain *d);
-void remote_domain_done(RemoteDomain *d);
+int remote_get_handle(XdrReader *r, HandleKind kind, RemoteHandle *h);
+void remote_put_handle(XdrWriter *w, HandleKind kind, const RemoteHandle *h);
+void remote_handle_done(RemoteHandle *h);
+static inline int remote_get_domain(XdrReader *r, RemoteHandle *h) {
+        return remote_get_handle(r, HANDLE_DOMAIN, h);
+}
+static inline void remote_put_domain(XdrWriter *w, const RemoteHandle *h) {
+        remote_put_handle(w, HANDLE_DOMAIN, h);
+}

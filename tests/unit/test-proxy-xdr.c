@@ -212,7 +212,7 @@ static void test_error_payload(void) {
 }
 
 static void test_domain_handle_round_trip(void) {
-        RemoteDomain d = { .name = (char *) "demo", .id = -1 }, back;
+        RemoteHandle d = { .name = (char *) "demo", .id = -1 }, back;
         XdrWriter w;
         XdrReader r;
 
@@ -228,7 +228,7 @@ static void test_domain_handle_round_trip(void) {
         CHECK_STREQ(back.name, "demo");
         CHECK(memcmp(back.uuid, d.uuid, 16) == 0);
         CHECK_INTEQ(back.id, -1);
-        remote_domain_done(&back);
+        remote_handle_done(&back);
         /* cut inside the uuid: nothing leaks, nothing is kept */
         r = xdr_reader(w.data, 20);
         CHECK_INTEQ(remote_get_domain(&r, &back), -EBADMSG);
