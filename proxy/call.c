@@ -3,6 +3,7 @@
 #include <stdarg.h>
 
 #include "call.h"
+#include "bus-util.h"
 #include "error.h"
 #include "events.h"
 #include "log.h"
@@ -23,6 +24,10 @@ Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def) {
         c->hdr = *hdr;
         c->def = def;
         c->driver = client->driver;
+        if (c->driver) {
+                c->bus_name = c->driver->bus_name;
+                c->root = c->driver->root;
+        }
         xdr_writer_init(&c->w, 0);
         reply = rpc_reply_header(hdr, RPC_OK);
         rpc_frame_begin(&c->w, &reply);
@@ -30,16 +35,17 @@ Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def) {
 }
 
 void call_free(Call *c) {
-        remote_handle_done(&c->dom);
+        remote_handle_done(&c->target);
+        remote_handle_done(&c->filter);
         for (size_t i = 0; i < c->n_v; i++)
                 free(c->v[i].s);
         for (size_t i = 0; i < c->n_paths; i++) {
                 free(c->paths[i]);
-                if (c->doms)
-                        remote_handle_done(&c->doms[i]);
+                if (c->handles)
+                        remote_handle_done(&c->handles[i]);
         }
         free(c->paths);
-        free(c->doms);
+        free(c->handles);
         free(c->found);
         free(c->path);
         xdr_writer_done(&c->w);
@@ -47,15 +53,25 @@ void call_free(Call *c) {
         free(c);
 }
 
-char *call_domain_path(const Call *c, const uint8_t uuid[16]) {
-        char buf[UUID_STRING_MAX], *p;
+static const char *kind_word(HandleKind kind) {
+        return kind == HANDLE_POOL ? "storagepool" : kind == HANDLE_VOL ? "storagevol" : "domain";
+}
 
-        uuid_format(uuid, buf);
-        for (p = buf; *p; p++)
-                if (*p == '-')
-                        *p = '_';
+static const char *kind_interface(HandleKind kind) {
+        return kind == HANDLE_POOL ? "org.libvirt.StoragePool" :
+               kind == HANDLE_VOL  ? "org.libvirt.StorageVol" :
+                                     "org.libvirt.Domain";
+}
+
+/* The object path of the call's target, in libvirt-dbus's encoding. */
+static char *target_path(const Call *c) {
+        _cleanup_free_ char *label = NULL;
         char *path;
-        if (asprintf(&path, "%s/domain/_%s", c->driver->root, buf) < 0)
+
+        if (c->target_kind != HANDLE_VOL)
+                return bus_path_from_uuid(c->root, kind_word(c->target_kind), c->target.uuid);
+        label = bus_label_escape(c->target.key);
+        if (!label || asprintf(&path, "%s/storagevol/%s", c->root, label) < 0)
                 return NULL;
         return path;
 }
@@ -65,16 +81,17 @@ int call_decode(Call *c, XdrReader *r) {
 
         for (const char *a = c->def->args; a && *a && e >= 0; a++) {
                 CallValue *v;
-                if (*a == 'D') {
-                        e = remote_get_domain(r, &c->dom);
-                        c->has_dom = e >= 0;
+                if (*a == 'D' || *a == 'P' || *a == 'V') {
+                        e = remote_get_handle(r, *a, &c->target);
+                        if (e >= 0)
+                                c->target_kind = *a;
                         continue;
                 }
                 if (*a == 'd') {
                         bool present;
                         e = xdr_get_bool(r, &present);
                         if (e >= 0 && present) {
-                                e = remote_get_domain(r, &c->dom);
+                                e = remote_get_domain(r, &c->filter);
                                 c->has_filter = e >= 0;
                         }
                         continue;
@@ -95,6 +112,9 @@ int call_decode(Call *c, XdrReader *r) {
                 case 'i':
                 case 'n':
                         e = xdr_get_i32(r, &v->i);
+                        break;
+                case 'h':
+                        e = xdr_get_u64(r, &v->h);
                         break;
                 case 'U':
                         e = xdr_get_fixed(r, v->uuid, 16);
@@ -128,6 +148,8 @@ static const char *code_prefix(int code) {
         case 27: return "XML error";
         case 29: return "operation forbidden";
         case 42: return "Domain not found";
+        case 49: return "Storage pool not found";
+        case 50: return "Storage volume not found";
         case 55: return "Requested operation is not valid";
         case 67: return "unsupported configuration";
         case 68: return "Timed out during operation";
@@ -180,18 +202,32 @@ static bool name_is(const sd_bus_error *e, const char *suffix) {
                streq(e->name + sizeof(prefix) - 1, suffix);
 }
 
+/* The object of a handle is not there (any more). */
+static int call_fail_gone(Call *c, HandleKind kind, const RemoteHandle *h) {
+        int domain = vb_error_domain_for_daemon(c->bus_name);
+        char uuid[UUID_STRING_MAX];
+
+        if (kind == HANDLE_VOL)
+                return call_fail(c, VIR_ERR_NO_STORAGE_VOL, domain, "no storage vol with matching key %s",
+                                 h->key ? h->key : "?");
+        uuid_format(h->uuid, uuid);
+        if (kind == HANDLE_POOL)
+                return call_fail(c, VIR_ERR_NO_STORAGE_POOL, domain, "no storage pool with matching uuid '%s' (%s)",
+                                 uuid, h->name ? h->name : "?");
+        return call_fail(c, VIR_ERR_NO_DOMAIN, domain, "no domain with matching uuid '%s' (%s)", uuid,
+                         h->name ? h->name : "?");
+}
+
 int call_fail_bus(Call *c, const sd_bus_error *e) {
         const VbErrorInfo *info = vb_error_lookup(e->name);
         const char *msg = e->message ? e->message : e->name ? e->name : "unknown error";
-        const char *daemon = c->driver ? c->driver->bus_name : "the daemon";
-        int domain = vb_error_domain_for_daemon(c->driver ? c->driver->bus_name : NULL);
-        char uuid[UUID_STRING_MAX];
+        const char *daemon = c->bus_name ? c->bus_name : "the daemon";
+        int domain = vb_error_domain_for_daemon(c->bus_name);
 
         if (info)
                 return call_fail(c, info->libvirt_code, domain, "%s", msg);
-        if (c->has_dom && name_is(e, "UnknownObject"))
-                return call_fail(c, VIR_ERR_NO_DOMAIN, domain, "no domain with matching uuid '%s' (%s)",
-                                 uuid_format(c->dom.uuid, uuid), c->dom.name);
+        if (c->target_kind && name_is(e, "UnknownObject"))
+                return call_fail_gone(c, c->target_kind, &c->target);
         if (name_is(e, "UnknownMethod") || name_is(e, "UnknownInterface") || name_is(e, "UnknownProperty"))
                 return call_fail(c, VIR_ERR_NO_SUPPORT, domain, "%s", c->def->api);
         if (name_is(e, "InvalidArgs"))
@@ -229,8 +265,7 @@ int call_chain(Call *c, const char *path, const char *interface, const char *met
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, c->driver->bus_name, path ? path : c->driver->root, interface,
-                                           method);
+        r = sd_bus_message_new_method_call(bus, &m, c->bus_name, path ? path : c->root, interface, method);
         if (r < 0)
                 return r;
         va_start(ap, types);
@@ -263,6 +298,9 @@ static int append_values(Call *c, sd_bus_message *m) {
                 case 'i':
                         r = sd_bus_message_append_basic(m, 'i', &v->i);
                         break;
+                case 'h':
+                        r = sd_bus_message_append_basic(m, 't', &v->h);
+                        break;
                 case 'U':
                         r = sd_bus_message_append_basic(m, 's', uuid_format(v->uuid, uuid));
                         break;
@@ -277,12 +315,16 @@ static int forward(Call *c) {
         sd_bus *bus = c->client->server->bus;
         int r;
 
-        if (c->has_dom) {
-                c->path = call_domain_path(c, c->dom.uuid);
+        if (def->service == SERVICE_STORAGE) {
+                c->bus_name = "org.virtbus.storaged";
+                c->root = "/org/virtbus/storaged";
+        }
+        if (c->target_kind && !(def->flags & PROC_ON_ROOT)) {
+                c->path = target_path(c);
                 if (!c->path)
                         return -ENOMEM;
         }
-        r = sd_bus_message_new_method_call(bus, &m, c->driver->bus_name, c->path ? c->path : c->driver->root,
+        r = sd_bus_message_new_method_call(bus, &m, c->bus_name, c->path ? c->path : c->root,
                                            def->property ? "org.freedesktop.DBus.Properties" : def->interface,
                                            def->method);
         if (r >= 0 && def->property)
@@ -312,7 +354,7 @@ typedef struct Fetch {
         bool must_exist;
 } Fetch;
 
-int bus_read_domain_handle(sd_bus_message *m, RemoteHandle *d) {
+int bus_read_handle(sd_bus_message *m, RemoteHandle *d) {
         const char *key, *s;
         uint32_t id = 0;
         int r;
@@ -338,6 +380,13 @@ int bus_read_domain_handle(sd_bus_message *m, RemoteHandle *d) {
                 } else if (streq(key, "Id")) {
                         if ((r = sd_bus_message_read(m, "v", "u", &id)) < 0)
                                 return r;
+                } else if (streq(key, "Key")) {
+                        if ((r = sd_bus_message_read(m, "v", "s", &s)) < 0)
+                                return r;
+                        free(d->key);
+                        d->key = strdup(s);
+                        if (!d->key)
+                                return -ENOMEM;
                 } else if ((r = sd_bus_message_skip(m, "v")) < 0)
                         return r;
                 if ((r = sd_bus_message_exit_container(m)) < 0)
@@ -347,6 +396,15 @@ int bus_read_domain_handle(sd_bus_message *m, RemoteHandle *d) {
                 return r;
         d->id = id > 0 && id <= INT32_MAX ? (int32_t) id : -1;
         return d->name ? 0 : -EBADMSG;
+}
+
+static int set_vol_pool(Call *c, RemoteHandle *h) {
+        const char *pool = c->target_kind == HANDLE_POOL ? c->target.name :
+                           c->target_kind == HANDLE_VOL  ? c->target.pool :
+                                                          "";
+        free(h->pool);
+        h->pool = strdup(pool ? pool : "");
+        return h->pool ? 0 : -ENOMEM;
 }
 
 static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -361,10 +419,12 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         c->pending--;
         /* One gone between the list and now is not listed. */
         if (!sd_bus_message_is_method_error(m, NULL)) {
-                r = bus_read_domain_handle(m, &c->doms[i]);
+                r = bus_read_handle(m, &c->handles[i]);
+                if (r >= 0 && c->fetch_kind == HANDLE_VOL)
+                        r = set_vol_pool(c, &c->handles[i]);
                 c->found[i] = r >= 0;
-                if (r >= 0)
-                        events_note_domain(c->client->server, c->doms[i].uuid, c->doms[i].name);
+                if (r >= 0 && c->fetch_kind == HANDLE_DOMAIN)
+                        events_note_domain(c->client->server, c->handles[i].uuid, c->handles[i].name);
         }
         if (c->pending > 0)
                 return 0;
@@ -375,9 +435,11 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         if (must_exist) {
                 for (size_t j = 0; j < c->n_paths; j++)
                         if (!c->found[j]) {
-                                (void) call_fail(c, VIR_ERR_NO_DOMAIN,
-                                                 vb_error_domain_for_daemon(c->driver->bus_name),
-                                                 "no domain at %s", c->paths[j]);
+                                (void) call_fail(c, c->fetch_kind == HANDLE_POOL ? VIR_ERR_NO_STORAGE_POOL :
+                                                    c->fetch_kind == HANDLE_VOL  ? VIR_ERR_NO_STORAGE_VOL :
+                                                                                   VIR_ERR_NO_DOMAIN,
+                                                 vb_error_domain_for_daemon(c->bus_name), "no object at %s",
+                                                 c->paths[j]);
                                 return 0;
                         }
         }
@@ -385,16 +447,17 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
-int call_fetch_domains(Call *c, char **paths, size_t n, bool must_exist, CallFetchDoneFn done) {
+int call_fetch_handles(Call *c, HandleKind kind, char **paths, size_t n, bool must_exist, CallFetchDoneFn done) {
         sd_bus *bus = c->client->server->bus;
         int r;
 
+        c->fetch_kind = kind;
         c->paths = paths;
         c->n_paths = n;
         c->fetch_done = done;
-        c->doms = calloc(n ? n : 1, sizeof(*c->doms));
+        c->handles = calloc(n ? n : 1, sizeof(*c->handles));
         c->found = calloc(n ? n : 1, sizeof(*c->found));
-        if (!c->doms || !c->found)
+        if (!c->handles || !c->found)
                 return -ENOMEM;
         if (n == 0)
                 return done(c);
@@ -403,9 +466,9 @@ int call_fetch_domains(Call *c, char **paths, size_t n, bool must_exist, CallFet
                 r = f ? 0 : -ENOMEM;
                 if (f) {
                         *f = (Fetch) { .call = c, .index = i, .must_exist = must_exist };
-                        r = sd_bus_call_method_async(bus, NULL, c->driver->bus_name, paths[i],
+                        r = sd_bus_call_method_async(bus, NULL, c->bus_name, paths[i],
                                                      "org.freedesktop.DBus.Properties", "GetAll", on_handle, f,
-                                                     "s", "org.libvirt.Domain");
+                                                     "s", kind_interface(kind));
                 }
                 if (r < 0) {
                         free(f);

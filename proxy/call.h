@@ -36,9 +36,16 @@ typedef int (*CallReplyFn)(Call *c, sd_bus_message *reply);
 /* A procedure the proxy answers itself; same returns as CallReplyFn. */
 typedef int (*CallLocalFn)(Call *c);
 
+/* Which daemon a procedure goes to. */
+typedef enum ProcService {
+        SERVICE_DRIVER = 0,     /* the connection's: qemud for qemu:///system */
+        SERVICE_STORAGE,        /* storaged, whatever the URI */
+} ProcService;
+
 enum {
         PROC_READ = 1 << 0,        /* allowed on a read-only connection */
         PROC_BEFORE_OPEN = 1 << 1, /* allowed before CONNECT_OPEN */
+        PROC_ON_ROOT = 1 << 2,     /* called on the root object even with a target */
 };
 
 typedef struct ProcDef {
@@ -47,8 +54,9 @@ typedef struct ProcDef {
         unsigned flags;
         /* The XDR arguments, one letter each:
          *   D  remote_nonnull_domain: the domain object the method is called on
+         *   P  remote_nonnull_storage_pool, V  remote_nonnull_storage_vol: likewise
          *   s  string      z  optional string (absent = "")
-         *   u  unsigned int       i  int
+         *   u  unsigned int       i  int       h  unsigned hyper
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
          *   n  int kept for the reply function (need_results, maxnames), not sent
          *   d  optional remote_domain: a filter (has_filter, in dom), not sent */
@@ -61,6 +69,7 @@ typedef struct ProcDef {
         const char *interface;    /* NULL: answered by local() */
         const char *method;
         const char *property;
+        ProcService service;
         CallAppendFn append;
         CallReplyFn reply;
         CallLocalFn local;
@@ -73,6 +82,7 @@ typedef struct CallValue {
         char *s;
         uint32_t u;
         int32_t i;
+        uint64_t h;
         uint8_t uuid[16];
 } CallValue;
 
@@ -83,17 +93,21 @@ struct Call {
         RpcHeader hdr;
         const ProcDef *def;
         const Driver *driver;
-        bool has_dom;
+        const char *bus_name;     /* the daemon called, and its root object */
+        const char *root;
+        HandleKind target_kind;   /* 0: the call goes to the root object */
+        RemoteHandle target;      /* the object the call is on, as the client sent it */
         bool has_filter;
-        RemoteHandle dom;         /* the handle the client sent */
-        char *path;               /* the object called: the domain's, or the driver's root */
+        RemoteHandle filter;      /* 'd' */
+        char *path;               /* the object called: the target's, or the root */
         CallValue v[CALL_VALUES_MAX];
         size_t n_v;
         XdrWriter w;              /* the reply frame, header written */
-        /* handles being read (call_fetch_domains) */
+        /* handles being read (call_fetch_handles) */
+        HandleKind fetch_kind;
         char **paths;
         size_t n_paths;
-        RemoteHandle *doms;
+        RemoteHandle *handles;
         bool *found;
         unsigned pending;
         int fetch_error;
@@ -124,13 +138,12 @@ void call_finish(Call *c, int r);
 int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
                const char *types, ...);
 
-/* Reads Properties.GetAll of org.libvirt.Domain into a handle. */
-int bus_read_domain_handle(sd_bus_message *m, RemoteHandle *d);
+/* Reads Properties.GetAll of an object (Name, UUID, Id, Key) into a handle. */
+int bus_read_handle(sd_bus_message *m, RemoteHandle *h);
 
-/* The D-Bus path of a domain of the call's driver. */
-char *call_domain_path(const Call *c, const uint8_t uuid[16]);
-/* Reads name, uuid and id of the objects at paths (taken) into c->doms, then
- * runs done (its return is given to call_finish()). With must_exist, one that
- * went away fails the call with NO_DOMAIN; otherwise it is left out
+/* Reads the handles of the objects of kind at paths (taken) into c->handles
+ * (a volume's pool is the call's target pool, or its target volume's), then
+ * runs done (its return is given to call_finish()). With must_exist, one
+ * that went away fails the call (NO_DOMAIN...); otherwise it is left out
  * (c->found[i] false). */
-int call_fetch_domains(Call *c, char **paths, size_t n, bool must_exist, CallFetchDoneFn done);
+int call_fetch_handles(Call *c, HandleKind kind, char **paths, size_t n, bool must_exist, CallFetchDoneFn done);

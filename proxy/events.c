@@ -141,7 +141,7 @@ static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         char uuid[UUID_STRING_MAX];
 
         memcpy(dom.uuid, p->uuid, 16);
-        if (!sd_bus_message_is_method_error(m, NULL) && bus_read_domain_handle(m, &dom) >= 0)
+        if (!sd_bus_message_is_method_error(m, NULL) && bus_read_handle(m, &dom) >= 0)
                 events_note_domain(p->server, dom.uuid, dom.name);
         else {
                 /* gone already: the name we saw last, else its uuid */
@@ -238,8 +238,8 @@ int events_register(Call *c) {
                 .filtered = c->has_filter,
         };
         if (c->has_filter) {
-                memcpy(regs[cl->n_events].uuid, c->dom.uuid, 16);
-                events_note_domain(cl->server, c->dom.uuid, c->dom.name);
+                memcpy(regs[cl->n_events].uuid, c->filter.uuid, 16);
+                events_note_domain(cl->server, c->filter.uuid, c->filter.name);
         }
         xdr_put_i32(&c->w, regs[cl->n_events].callback_id);
         cl->n_events++;

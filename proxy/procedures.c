@@ -164,10 +164,20 @@ static int append_define_flags_check(Call *c, sd_bus_message *m) {
         uint32_t flags = (uint32_t) c->v[1].i;
 
         if (flags & ~(uint32_t) DEFINE_VALIDATE)
-                return call_fail(c, VIR_ERR_INVALID_ARG, vb_error_domain_for_daemon(c->driver->bus_name),
+                return call_fail(c, VIR_ERR_INVALID_ARG, vb_error_domain_for_daemon(c->bus_name),
                                  "unsupported flags (0x%x) in function virDomainDefineXMLFlags",
                                  flags & ~(uint32_t) DEFINE_VALIDATE);
         return 0;
+}
+
+/* virStorageVolWipe: the ZERO algorithm, then the flags (the 'n' value). */
+static int append_wipe_zero(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "uu", 0, (uint32_t) c->v[0].i);
+}
+
+/* StoragePoolLookupByVolume: the pool named in the volume's handle. */
+static int append_vol_pool(Call *c, sd_bus_message *m) {
+        return sd_bus_message_append(m, "s", c->target.pool);
 }
 
 /* --- results -------------------------------------------------------------- */
@@ -306,34 +316,75 @@ static int reply_max_memory(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-static int put_one_domain(Call *c) {
-        remote_put_domain(&c->w, &c->doms[0]);
+/* (ittt) -> remote_storage_pool_get_info_ret */
+static int reply_pool_info(Call *c, sd_bus_message *m) {
+        int32_t state;
+        uint64_t capacity, allocation, available;
+        int r = sd_bus_message_read(m, "(ittt)", &state, &capacity, &allocation, &available);
+
+        if (r < 0)
+                return r;
+        xdr_put_u32(&c->w, state); /* unsigned char, a word on the wire */
+        xdr_put_u64(&c->w, capacity);
+        xdr_put_u64(&c->w, allocation);
+        xdr_put_u64(&c->w, available);
         return 0;
 }
 
-static int fetch_one(Call *c, const char *path) {
+/* (itt) -> remote_storage_vol_get_info_ret */
+static int reply_vol_info(Call *c, sd_bus_message *m) {
+        int32_t type;
+        uint64_t capacity, allocation;
+        int r = sd_bus_message_read(m, "(itt)", &type, &capacity, &allocation);
+
+        if (r < 0)
+                return r;
+        xdr_put_u32(&c->w, type); /* char, likewise */
+        xdr_put_u64(&c->w, capacity);
+        xdr_put_u64(&c->w, allocation);
+        return 0;
+}
+
+static int put_one(Call *c) {
+        remote_put_handle(&c->w, c->fetch_kind, &c->handles[0]);
+        return 0;
+}
+
+static int fetch_one(Call *c, HandleKind kind, const char *path) {
         char **paths = calloc(1, sizeof(char *));
 
         if (!paths || !(paths[0] = strdup(path))) {
                 free(paths);
                 return -ENOMEM;
         }
-        return call_fetch_domains(c, paths, 1, true, put_one_domain);
+        return call_fetch_handles(c, kind, paths, 1, true, put_one);
 }
 
-/* "o" -> remote_nonnull_domain */
-static int reply_domain(Call *c, sd_bus_message *m) {
+/* "o" -> the object's handle */
+static int reply_handle(Call *c, sd_bus_message *m, HandleKind kind) {
         const char *path;
         int r = sd_bus_message_read(m, "o", &path);
 
         if (r < 0)
                 return r;
-        return fetch_one(c, path);
+        return fetch_one(c, kind, path);
+}
+
+static int reply_domain(Call *c, sd_bus_message *m) {
+        return reply_handle(c, m, HANDLE_DOMAIN);
+}
+
+static int reply_pool(Call *c, sd_bus_message *m) {
+        return reply_handle(c, m, HANDLE_POOL);
+}
+
+static int reply_vol(Call *c, sd_bus_message *m) {
+        return reply_handle(c, m, HANDLE_VOL);
 }
 
 /* void -> the handle of the domain called (with its new id) */
 static int reply_domain_self(Call *c, sd_bus_message *m) {
-        return fetch_one(c, c->path);
+        return fetch_one(c, HANDLE_DOMAIN, c->path);
 }
 
 static int read_paths(sd_bus_message *m, char ***ret, size_t *ret_n) {
@@ -364,19 +415,21 @@ static size_t n_found(const Call *c) {
         return n;
 }
 
-static int put_domain_list(Call *c) {
+static int put_handle_list(Call *c) {
         size_t n = n_found(c);
 
         xdr_put_u32(&c->w, n);
         for (size_t i = 0; i < c->n_paths; i++)
                 if (c->found[i])
-                        remote_put_domain(&c->w, &c->doms[i]);
+                        remote_put_handle(&c->w, c->fetch_kind, &c->handles[i]);
         xdr_put_u32(&c->w, n);
         return 0;
 }
 
-/* CONNECT_LIST_ALL_DOMAINS: need_results (v[0]) 0 asks only for the count. */
-static int reply_domain_list(Call *c, sd_bus_message *m) {
+/* The ListAll* calls: "ao" -> handles<>, u32 count. need_results (the 'n'
+ * value) 0 asks only for the count. */
+static int reply_list(Call *c, sd_bus_message *m, HandleKind kind) {
+        int32_t need_results = c->v[0].type == 'n' ? c->v[0].i : 1;
         char **paths;
         size_t n;
         int r = read_paths(m, &paths, &n);
@@ -386,15 +439,27 @@ static int reply_domain_list(Call *c, sd_bus_message *m) {
         if (n > XDR_LIST_MAX) {
                 strv_free(paths);
                 return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC,
-                                 "too many domains (%zu) for one reply, the limit is %u", n, XDR_LIST_MAX);
+                                 "too many objects (%zu) for one reply, the limit is %u", n, XDR_LIST_MAX);
         }
-        if (c->v[0].i == 0) {
+        if (need_results == 0) {
                 strv_free(paths);
                 xdr_put_u32(&c->w, 0);
                 xdr_put_u32(&c->w, n);
                 return 0;
         }
-        return call_fetch_domains(c, paths, n, false, put_domain_list);
+        return call_fetch_handles(c, kind, paths, n, false, put_handle_list);
+}
+
+static int reply_domain_list(Call *c, sd_bus_message *m) {
+        return reply_list(c, m, HANDLE_DOMAIN);
+}
+
+static int reply_pool_list(Call *c, sd_bus_message *m) {
+        return reply_list(c, m, HANDLE_POOL);
+}
+
+static int reply_vol_list(Call *c, sd_bus_message *m) {
+        return reply_list(c, m, HANDLE_VOL);
 }
 
 static int reply_count(Call *c, sd_bus_message *m) {
@@ -427,12 +492,12 @@ static int put_ids(Call *c) {
         if (r < 0)
                 return r;
         for (size_t i = 0; i < c->n_paths; i++)
-                n += c->found[i] && c->doms[i].id > 0;
+                n += c->found[i] && c->handles[i].id > 0;
         n = MIN(n, max);
         xdr_put_u32(&c->w, n);
         for (size_t i = 0, k = 0; i < c->n_paths && k < n; i++)
-                if (c->found[i] && c->doms[i].id > 0) {
-                        xdr_put_i32(&c->w, c->doms[i].id);
+                if (c->found[i] && c->handles[i].id > 0) {
+                        xdr_put_i32(&c->w, c->handles[i].id);
                         k++;
                 }
         return 0;
@@ -448,7 +513,7 @@ static int put_names(Call *c) {
         xdr_put_u32(&c->w, n);
         for (size_t i = 0, k = 0; i < c->n_paths && k < n; i++)
                 if (c->found[i]) {
-                        xdr_put_string(&c->w, c->doms[i].name);
+                        xdr_put_string(&c->w, c->handles[i].name);
                         k++;
                 }
         return 0;
@@ -459,7 +524,7 @@ static int reply_ids(Call *c, sd_bus_message *m) {
         size_t n;
         int r = read_paths(m, &paths, &n);
 
-        return r < 0 ? r : call_fetch_domains(c, paths, n, false, put_ids);
+        return r < 0 ? r : call_fetch_handles(c, HANDLE_DOMAIN, paths, n, false, put_ids);
 }
 
 static int reply_names(Call *c, sd_bus_message *m) {
@@ -467,7 +532,15 @@ static int reply_names(Call *c, sd_bus_message *m) {
         size_t n;
         int r = read_paths(m, &paths, &n);
 
-        return r < 0 ? r : call_fetch_domains(c, paths, n, false, put_names);
+        return r < 0 ? r : call_fetch_handles(c, HANDLE_DOMAIN, paths, n, false, put_names);
+}
+
+static int reply_vol_names(Call *c, sd_bus_message *m) {
+        char **paths;
+        size_t n;
+        int r = read_paths(m, &paths, &n);
+
+        return r < 0 ? r : call_fetch_handles(c, HANDLE_VOL, paths, n, false, put_names);
 }
 
 /* --- the table -------------------------------------------------------------- */
@@ -476,6 +549,9 @@ static int reply_names(Call *c, sd_bus_message *m) {
 #define EARLY (PROC_READ | PROC_BEFORE_OPEN)
 #define CONNECT "org.libvirt.Connect"
 #define DOMAIN "org.libvirt.Domain"
+#define POOL "org.libvirt.StoragePool"
+#define VOL "org.libvirt.StorageVol"
+#define STORAGE .service = SERVICE_STORAGE
 
 /* Sorted by number (procedure_find() searches it). */
 static const ProcDef table[] = {
@@ -516,18 +592,60 @@ static const ProcDef table[] = {
         { 59, "virConnectGetHostname", R, "", CONNECT, "Get", "Hostname", .reply = reply_variant_string },
         { 60, "virConnectSupportsFeature", EARLY, "i", .local = local_supports_feature },
         { 66, "virConnectAuthList", EARLY, "", .local = local_auth_list },
+        { 76, "virStoragePoolCreateXML", 0, "su", CONNECT, "StoragePoolCreateXML", .reply = reply_pool, STORAGE },
+        { 77, "virStoragePoolDefineXML", 0, "su", CONNECT, "StoragePoolDefineXML", .reply = reply_pool, STORAGE },
+        { 78, "virStoragePoolCreate", 0, "Pu", POOL, "Create", .reply = reply_void, STORAGE },
+        { 79, "virStoragePoolBuild", 0, "Pu", POOL, "Build", .reply = reply_void, STORAGE },
+        { 80, "virStoragePoolDestroy", 0, "P", POOL, "Destroy", .reply = reply_void, STORAGE },
+        { 81, "virStoragePoolDelete", 0, "Pu", POOL, "Delete", .reply = reply_void, STORAGE },
+        { 82, "virStoragePoolUndefine", 0, "P", POOL, "Undefine", .reply = reply_void, STORAGE },
+        { 83, "virStoragePoolRefresh", 0, "Pu", POOL, "Refresh", .reply = reply_void, STORAGE },
+        { 84, "virStoragePoolLookupByName", R, "s", CONNECT, "StoragePoolLookupByName", .reply = reply_pool,
+          STORAGE },
+        { 85, "virStoragePoolLookupByUUID", R, "U", CONNECT, "StoragePoolLookupByUUID", .reply = reply_pool,
+          STORAGE },
+        { 86, "virStoragePoolLookupByVolume", R | PROC_ON_ROOT, "V", CONNECT, "StoragePoolLookupByName",
+          .append = append_vol_pool, .reply = reply_pool, STORAGE },
+        { 87, "virStoragePoolGetInfo", R, "P", POOL, "GetInfo", .reply = reply_pool_info, STORAGE },
+        { 88, "virStoragePoolGetXMLDesc", R, "Pu", POOL, "GetXMLDesc", .reply = reply_string, STORAGE },
+        { 89, "virStoragePoolGetAutostart", R, "P", POOL, "Get", "Autostart", .reply = reply_variant_bool,
+          STORAGE },
+        { 90, "virStoragePoolSetAutostart", 0, "Pn", POOL, "Set", "Autostart", .append = append_autostart,
+          .reply = reply_void, STORAGE },
+        { 91, "virStoragePoolNumOfVolumes", R, "P", POOL, "ListStorageVolumes", .append = append_u0,
+          .reply = reply_count, STORAGE },
+        { 92, "virStoragePoolListVolumes", R, "Pn", POOL, "ListStorageVolumes", .append = append_u0,
+          .reply = reply_vol_names, STORAGE },
+        { 93, "virStorageVolCreateXML", 0, "Psu", POOL, "StorageVolCreateXML", .reply = reply_vol, STORAGE },
+        { 94, "virStorageVolDelete", 0, "Vu", VOL, "Delete", .reply = reply_void, STORAGE },
+        { 95, "virStorageVolLookupByName", R, "Ps", POOL, "StorageVolLookupByName", .reply = reply_vol, STORAGE },
+        { 98, "virStorageVolGetInfo", R, "V", VOL, "GetInfo", .append = append_u0, .reply = reply_vol_info,
+          STORAGE },
+        { 99, "virStorageVolGetXMLDesc", R, "Vu", VOL, "GetXMLDesc", .reply = reply_string, STORAGE },
+        { 100, "virStorageVolGetPath", R, "V", VOL, "Get", "Path", .reply = reply_variant_string, STORAGE },
         { 110, "virConnectGetURI", R, "", .local = local_get_uri },
         { 149, "virConnectIsSecure", R, "", .local = local_is_secure },
         { 150, "virDomainIsActive", R, "D", DOMAIN, "Get", "Active", .reply = reply_variant_bool },
         { 151, "virDomainIsPersistent", R, "D", DOMAIN, "Get", "Persistent", .reply = reply_variant_bool },
+        { 154, "virStoragePoolIsActive", R, "P", POOL, "Get", "Active", .reply = reply_variant_bool, STORAGE },
+        { 155, "virStoragePoolIsPersistent", R, "P", POOL, "Get", "Persistent", .reply = reply_variant_bool,
+          STORAGE },
         { 157, "virConnectGetLibVersion", R, "", .local = local_get_lib_version },
+        { 165, "virStorageVolWipe", 0, "Vn", VOL, "Wipe", .append = append_wipe_zero, .reply = reply_void,
+          STORAGE },
         { 196, "virDomainCreateWithFlags", 0, "Du", DOMAIN, "Create", .reply = reply_domain_self },
         { 202, "virDomainIsUpdated", R, "D", DOMAIN, "Get", "Updated", .reply = reply_variant_bool },
         { 212, "virDomainGetState", R, "Du", DOMAIN, "GetState", .reply = reply_state },
         { 231, "virDomainUndefineFlags", 0, "Du", DOMAIN, "Undefine", .reply = reply_void },
         { 234, "virDomainDestroyFlags", 0, "Du", DOMAIN, "Destroy", .reply = reply_void },
         { 258, "virDomainShutdownFlags", 0, "Du", DOMAIN, "Shutdown", .reply = reply_void },
+        { 259, "virStorageVolWipePattern", 0, "Vuu", VOL, "Wipe", .reply = reply_void, STORAGE },
+        { 260, "virStorageVolResize", 0, "Vhu", VOL, "Resize", .reply = reply_void, STORAGE },
         { 273, "virConnectListAllDomains", R, "nu", CONNECT, "ListDomains", .reply = reply_domain_list },
+        { 281, "virConnectListAllStoragePools", R, "nu", CONNECT, "ListStoragePools", .reply = reply_pool_list,
+          STORAGE },
+        { 282, "virStoragePoolListAllVolumes", R, "Pnu", POOL, "ListStorageVolumes", .reply = reply_vol_list,
+          STORAGE },
         { 316, "virConnectDomainEventCallbackRegisterAny", R, "id", .local = events_register },
         { 317, "virConnectDomainEventCallbackDeregisterAny", R, "i", .local = events_deregister },
         { 342, "virConnectGetDomainCapabilities", R, "zzzzu", CONNECT, "GetDomainCapabilities",
@@ -537,6 +655,7 @@ static const ProcDef table[] = {
         /* the close callback is the client's own business: nothing to keep */
         { 360, "virConnectRegisterCloseCallback", R, "", .local = local_void },
         { 361, "virConnectUnregisterCloseCallback", R, "", .local = local_void },
+        { 378, "virStorageVolGetInfoFlags", R, "Vu", VOL, "GetInfo", .reply = reply_vol_info, STORAGE },
 };
 
 static int compare_proc(const void *key, const void *elem) {

@@ -71,6 +71,8 @@ enum {
         VIR_ERR_OPERATION_DENIED = 29,
         VIR_ERR_RPC = 39,
         VIR_ERR_NO_DOMAIN = 42,
+        VIR_ERR_NO_STORAGE_POOL = 49,
+        VIR_ERR_NO_STORAGE_VOL = 50,
         VIR_ERR_ACCESS_DENIED = 88,
 };
 
