@@ -619,6 +619,10 @@ static const ProcDef table[] = {
         { 93, "virStorageVolCreateXML", 0, "Psu", POOL, "StorageVolCreateXML", .reply = reply_vol, STORAGE },
         { 94, "virStorageVolDelete", 0, "Vu", VOL, "Delete", .reply = reply_void, STORAGE },
         { 95, "virStorageVolLookupByName", R, "Ps", POOL, "StorageVolLookupByName", .reply = reply_vol, STORAGE },
+        /* the pool of a volume found by key or path is not known: "" */
+        { 96, "virStorageVolLookupByKey", R, "s", CONNECT, "StorageVolLookupByKey", .reply = reply_vol, STORAGE },
+        { 97, "virStorageVolLookupByPath", R, "s", CONNECT, "StorageVolLookupByPath", .reply = reply_vol,
+          STORAGE },
         { 98, "virStorageVolGetInfo", R, "V", VOL, "GetInfo", .append = append_u0, .reply = reply_vol_info,
           STORAGE },
         { 99, "virStorageVolGetXMLDesc", R, "Vu", VOL, "GetXMLDesc", .reply = reply_string, STORAGE },

@@ -737,3 +737,83 @@ def test_virsh_event_loop(env):
     finally:
         p.terminate()
         p.wait(timeout=10)
+
+
+# ---------------------------------------------------------------------------
+# storage (storaged, D-Bus activated by the proxy's first call)
+
+def test_virsh_storage_pool_and_volumes(env):
+    target = env.root / "pool-p1"
+    r = env.virsh("pool-define-as", "p1", "dir", "--target", target)
+    assert "Pool p1 defined" in r.stdout
+    env.virsh("pool-build", "p1")
+    assert target.is_dir()
+    env.virsh("pool-start", "p1")
+    rows = [line.split() for line in env.virsh("pool-list", "--all").stdout.splitlines()[2:] if line.strip()]
+    assert ["p1", "active", "no"] in rows, rows
+    info = env.virsh("pool-info", "p1").stdout
+    assert "State:          running" in info and "Persistent:     yes" in info
+    assert f"<path>{target}</path>" in env.virsh("pool-dumpxml", "p1").stdout
+    env.virsh("pool-autostart", "p1")
+    assert "Autostart:      yes" in env.virsh("pool-info", "p1").stdout
+    env.virsh("pool-autostart", "--disable", "p1")
+
+    r = env.virsh("vol-create-as", "p1", "v1.img", "1M")
+    assert "Vol v1.img created" in r.stdout
+    assert (target / "v1.img").stat().st_size == 1 << 20
+    out = env.virsh("vol-list", "p1").stdout
+    assert f"v1.img   {target}/v1.img" in out, out
+    info = env.virsh("vol-info", "v1.img", "--pool", "p1").stdout
+    assert "Type:           file" in info and "Capacity:       1.00 MiB" in info
+    assert env.virsh("vol-path", "v1.img", "--pool", "p1").stdout.strip() == f"{target}/v1.img"
+    assert "<name>v1.img</name>" in env.virsh("vol-dumpxml", "v1.img", "--pool", "p1").stdout
+    env.virsh("vol-resize", "v1.img", "2M", "--pool", "p1")
+    assert (target / "v1.img").stat().st_size == 2 << 20
+    env.virsh("vol-delete", "v1.img", "--pool", "p1")
+    assert not (target / "v1.img").exists()
+    r = env.virsh("vol-info", "v1.img", "--pool", "p1", check=False)
+    assert r.returncode == 1 and "Storage volume not found" in r.stderr, r.stderr
+
+    # read-only socket: reads yes, changes no
+    assert "p1" in env.virsh("pool-list", "--all", uri=env.proxy.uri_ro).stdout
+    r = env.virsh("pool-destroy", "p1", uri=env.proxy.uri_ro, check=False)
+    assert r.returncode == 1 and "read only access prevents virStoragePoolDestroy" in r.stderr
+
+    env.virsh("pool-destroy", "p1")
+    assert "State:          inactive" in env.virsh("pool-info", "p1").stdout
+    env.virsh("pool-undefine", "p1")
+    r = env.virsh("pool-info", "p1", check=False)
+    assert r.returncode == 1 and "Storage pool not found" in r.stderr, r.stderr
+
+
+def test_python_storage(env):
+    target = env.root / "pool-p2"
+    conn = env.open()
+    try:
+        pool = conn.storagePoolDefineXML(
+            f"<pool type='dir'><name>p2</name><target><path>{target}</path></target></pool>", 0)
+        pool.build(0)
+        pool.create(0)
+        assert pool.isActive() == 1 and pool.name() == "p2"
+        assert conn.storagePoolLookupByUUIDString(pool.UUIDString()).name() == "p2"
+        assert "p2" in [p.name() for p in conn.listAllStoragePools()]
+        vol = pool.createXML("<volume><name>a.raw</name><capacity>65536</capacity></volume>", 0)
+        assert vol.name() == "a.raw" and vol.key() == f"{target}/a.raw" and vol.path() == f"{target}/a.raw"
+        assert vol.info() == [0, 65536, vol.info()[2]]
+        assert pool.numOfVolumes() == 1 and pool.listVolumes() == ["a.raw"]
+        assert [v.name() for v in pool.listAllVolumes()] == ["a.raw"]
+        assert pool.storageVolLookupByName("a.raw").storagePoolLookupByVolume().name() == "p2"
+        assert conn.storageVolLookupByKey(vol.key()).name() == "a.raw"
+        assert conn.storageVolLookupByPath(f"{target}/a.raw").info()[1] == 65536
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.storagePoolLookupByName("nosuch")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
+        assert e.value.get_error_domain() == libvirt.VIR_FROM_STORAGE
+        vol.delete(0)
+        pool.destroy()
+        pool.undefine()
+        with pytest.raises(libvirt.libvirtError) as e:
+            pool.info()
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
+    finally:
+        conn.close()
