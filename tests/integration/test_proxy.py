@@ -767,6 +767,9 @@ def test_virsh_storage_pool_and_volumes(env):
     assert "Type:           file" in info and "Capacity:       1.00 MiB" in info
     assert env.virsh("vol-path", "v1.img", "--pool", "p1").stdout.strip() == f"{target}/v1.img"
     assert "<name>v1.img</name>" in env.virsh("vol-dumpxml", "v1.img", "--pool", "p1").stdout
+    (target / "v1.img").write_bytes(b"x" * (1 << 20))
+    assert "Vol v1.img wiped" in env.virsh("vol-wipe", "v1.img", "--pool", "p1").stdout
+    assert (target / "v1.img").read_bytes() == bytes(1 << 20)
     env.virsh("vol-resize", "v1.img", "2M", "--pool", "p1")
     assert (target / "v1.img").stat().st_size == 2 << 20
     env.virsh("vol-delete", "v1.img", "--pool", "p1")
