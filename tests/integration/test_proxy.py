@@ -724,9 +724,16 @@ def test_virsh_event_loop(env):
     with open(out, "w") as f:
         p = h.spawn(argv, stdout=f, stderr=subprocess.STDOUT)
     try:
-        # it has registered once it waits: a marker domain shows when
-        h.wait_until(lambda: p.poll() is None and out.exists(), 5)
-        time.sleep(1)
+        # virsh has registered once a marker domain's events show (it may
+        # start slowly on a loaded machine)
+        marker = env.xml_file("evm")
+
+        def registered():
+            assert p.poll() is None, out.read_text()
+            env.virsh("define", marker)
+            env.virsh("undefine", "evm")
+            return "for domain 'evm'" in out.read_text()
+        h.wait_until(registered, 30, 0.5, what="virsh event registered")
         drive_lifecycle(env, "ev2")
         want = ["Defined Added", "Started Booted", "Suspended Paused", "Resumed Unpaused",
                 "Stopped Destroyed", "Undefined Removed"]

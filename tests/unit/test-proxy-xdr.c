@@ -236,6 +236,39 @@ static void test_domain_handle_round_trip(void) {
         xdr_writer_done(&w);
 }
 
+/* remote_nonnull_storage_pool is name and uuid; a volume is pool, name, key. */
+static void test_pool_and_vol_handles(void) {
+        RemoteHandle pool = { .name = (char *) "p1", .id = 7 }, vol = { .pool = (char *) "p1",
+                                                                      .name = (char *) "v.img",
+                                                                      .key = (char *) "/p/v.img" }, back;
+        XdrWriter w;
+        XdrReader r;
+
+        memset(pool.uuid, 0x11, 16);
+        xdr_writer_init(&w, 0);
+        remote_put_handle(&w, HANDLE_POOL, &pool);
+        CHECK_INTEQ(w.len, 8 + 16); /* no id */
+        remote_put_handle(&w, HANDLE_VOL, &vol);
+        CHECK_INTEQ(w.len, 24 + 8 + 12 + 12);
+        r = xdr_reader(w.data, w.len);
+        CHECK_INTEQ(remote_get_handle(&r, HANDLE_POOL, &back), 0);
+        CHECK_STREQ(back.name, "p1");
+        CHECK(memcmp(back.uuid, pool.uuid, 16) == 0);
+        CHECK_INTEQ(back.id, -1);
+        remote_handle_done(&back);
+        CHECK_INTEQ(remote_get_handle(&r, HANDLE_VOL, &back), 0);
+        CHECK_STREQ(back.pool, "p1");
+        CHECK_STREQ(back.name, "v.img");
+        CHECK_STREQ(back.key, "/p/v.img");
+        remote_handle_done(&back);
+        CHECK_INTEQ(xdr_left(&r), 0);
+        /* a volume cut inside its key */
+        r = xdr_reader(w.data + 24, 8 + 12 + 6);
+        CHECK_INTEQ(remote_get_handle(&r, HANDLE_VOL, &back), -EBADMSG);
+        CHECK(back.pool == NULL && back.name == NULL && back.key == NULL);
+        xdr_writer_done(&w);
+}
+
 /* Sorted for the search; each row either answered here or forwarded with a
  * reply function; argument letters known; unique numbers. */
 static void test_procedure_table(void) {
@@ -276,4 +309,4 @@ static void test_procedure_table(void) {
 UNIT_TESTS(test_put_words_big_endian, test_string_padding_and_round_trip, test_optional_string,
            test_reader_refuses_bad_input, test_opaque_points_into_payload, test_writer_limit,
            test_frame_length_bounds, test_auth_list_reply_frame, test_error_payload,
-           test_domain_handle_round_trip, test_procedure_table)
+           test_domain_handle_round_trip, test_pool_and_vol_handles, test_procedure_table)
