@@ -54,13 +54,31 @@ void call_free(Call *c) {
 }
 
 static const char *kind_word(HandleKind kind) {
-        return kind == HANDLE_POOL ? "storagepool" : kind == HANDLE_VOL ? "storagevol" : "domain";
+        switch (kind) {
+        case HANDLE_POOL: return "storagepool";
+        case HANDLE_VOL: return "storagevol";
+        case HANDLE_NETWORK: return "network";
+        default: return "domain";
+        }
 }
 
 static const char *kind_interface(HandleKind kind) {
-        return kind == HANDLE_POOL ? "org.libvirt.StoragePool" :
-               kind == HANDLE_VOL  ? "org.libvirt.StorageVol" :
-                                     "org.libvirt.Domain";
+        switch (kind) {
+        case HANDLE_POOL: return "org.libvirt.StoragePool";
+        case HANDLE_VOL: return "org.libvirt.StorageVol";
+        case HANDLE_NETWORK: return "org.libvirt.Network";
+        default: return "org.libvirt.Domain";
+        }
+}
+
+/* libvirt's error for an object of kind that is not there. */
+static int kind_missing_code(HandleKind kind) {
+        switch (kind) {
+        case HANDLE_POOL: return VIR_ERR_NO_STORAGE_POOL;
+        case HANDLE_VOL: return VIR_ERR_NO_STORAGE_VOL;
+        case HANDLE_NETWORK: return VIR_ERR_NO_NETWORK;
+        default: return VIR_ERR_NO_DOMAIN;
+        }
 }
 
 /* The object path of the call's target, in libvirt-dbus's encoding. */
@@ -81,7 +99,7 @@ int call_decode(Call *c, XdrReader *r) {
 
         for (const char *a = c->def->args; a && *a && e >= 0; a++) {
                 CallValue *v;
-                if (*a == 'D' || *a == 'P' || *a == 'V') {
+                if (*a == 'D' || *a == 'P' || *a == 'V' || *a == 'N') {
                         e = remote_get_handle(r, *a, &c->target);
                         if (e >= 0)
                                 c->target_kind = *a;
@@ -148,6 +166,7 @@ static const char *code_prefix(int code) {
         case 27: return "XML error";
         case 29: return "operation forbidden";
         case 42: return "Domain not found";
+        case 43: return "Network not found";
         case 49: return "Storage pool not found";
         case 50: return "Storage volume not found";
         case 55: return "Requested operation is not valid";
@@ -214,6 +233,9 @@ static int call_fail_gone(Call *c, HandleKind kind, const RemoteHandle *h) {
         if (kind == HANDLE_POOL)
                 return call_fail(c, VIR_ERR_NO_STORAGE_POOL, domain, "no storage pool with matching uuid '%s' (%s)",
                                  uuid, h->name ? h->name : "?");
+        if (kind == HANDLE_NETWORK)
+                return call_fail(c, VIR_ERR_NO_NETWORK, domain, "no network with matching uuid '%s' (%s)", uuid,
+                                 h->name ? h->name : "?");
         return call_fail(c, VIR_ERR_NO_DOMAIN, domain, "no domain with matching uuid '%s' (%s)", uuid,
                          h->name ? h->name : "?");
 }
@@ -318,6 +340,9 @@ static int forward(Call *c) {
         if (def->service == SERVICE_STORAGE) {
                 c->bus_name = "org.virtbus.storaged";
                 c->root = "/org/virtbus/storaged";
+        } else if (def->service == SERVICE_NETWORK) {
+                c->bus_name = "org.virtbus.networkd";
+                c->root = "/org/virtbus/networkd";
         }
         if (c->target_kind && !(def->flags & PROC_ON_ROOT)) {
                 c->path = target_path(c);
@@ -435,9 +460,7 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         if (must_exist) {
                 for (size_t j = 0; j < c->n_paths; j++)
                         if (!c->found[j]) {
-                                (void) call_fail(c, c->fetch_kind == HANDLE_POOL ? VIR_ERR_NO_STORAGE_POOL :
-                                                    c->fetch_kind == HANDLE_VOL  ? VIR_ERR_NO_STORAGE_VOL :
-                                                                                   VIR_ERR_NO_DOMAIN,
+                                (void) call_fail(c, kind_missing_code(c->fetch_kind),
                                                  vb_error_domain_for_daemon(c->bus_name), "no object at %s",
                                                  c->paths[j]);
                                 return 0;

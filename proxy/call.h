@@ -40,6 +40,7 @@ typedef int (*CallLocalFn)(Call *c);
 typedef enum ProcService {
         SERVICE_DRIVER = 0,     /* the connection's: qemud for qemu:///system */
         SERVICE_STORAGE,        /* storaged, whatever the URI */
+        SERVICE_NETWORK,        /* networkd, likewise */
 } ProcService;
 
 enum {
@@ -54,7 +55,8 @@ typedef struct ProcDef {
         unsigned flags;
         /* The XDR arguments, one letter each:
          *   D  remote_nonnull_domain: the domain object the method is called on
-         *   P  remote_nonnull_storage_pool, V  remote_nonnull_storage_vol: likewise
+         *   P  remote_nonnull_storage_pool, V  remote_nonnull_storage_vol,
+         *   N  remote_nonnull_network: likewise
          *   s  string      z  optional string (absent = "")
          *   u  unsigned int       i  int       h  unsigned hyper
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)

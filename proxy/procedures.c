@@ -159,14 +159,15 @@ static int append_xml_flags_check(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-/* Every definition is checked against what we model, so VALIDATE holds. */
+/* Every definition is checked against what we model, so VALIDATE holds
+ * (the *XMLFlags calls: xml, then flags as 'n'). */
 static int append_define_flags_check(Call *c, sd_bus_message *m) {
         uint32_t flags = (uint32_t) c->v[1].i;
 
         if (flags & ~(uint32_t) DEFINE_VALIDATE)
                 return call_fail(c, VIR_ERR_INVALID_ARG, vb_error_domain_for_daemon(c->bus_name),
-                                 "unsupported flags (0x%x) in function virDomainDefineXMLFlags",
-                                 flags & ~(uint32_t) DEFINE_VALIDATE);
+                                 "unsupported flags (0x%x) in function %s", flags & ~(uint32_t) DEFINE_VALIDATE,
+                                 c->def->api);
         return 0;
 }
 
@@ -382,6 +383,10 @@ static int reply_vol(Call *c, sd_bus_message *m) {
         return reply_handle(c, m, HANDLE_VOL);
 }
 
+static int reply_network(Call *c, sd_bus_message *m) {
+        return reply_handle(c, m, HANDLE_NETWORK);
+}
+
 /* void -> the handle of the domain called (with its new id) */
 static int reply_domain_self(Call *c, sd_bus_message *m) {
         return fetch_one(c, HANDLE_DOMAIN, c->path);
@@ -460,6 +465,10 @@ static int reply_pool_list(Call *c, sd_bus_message *m) {
 
 static int reply_vol_list(Call *c, sd_bus_message *m) {
         return reply_list(c, m, HANDLE_VOL);
+}
+
+static int reply_network_list(Call *c, sd_bus_message *m) {
+        return reply_list(c, m, HANDLE_NETWORK);
 }
 
 static int reply_count(Call *c, sd_bus_message *m) {
@@ -552,6 +561,8 @@ static int reply_vol_names(Call *c, sd_bus_message *m) {
 #define POOL "org.libvirt.StoragePool"
 #define VOL "org.libvirt.StorageVol"
 #define STORAGE .service = SERVICE_STORAGE
+#define NETWORK "org.libvirt.Network"
+#define NET .service = SERVICE_NETWORK
 
 /* Sorted by number (procedure_find() searches it). */
 static const ProcDef table[] = {
@@ -587,6 +598,19 @@ static const ProcDef table[] = {
         { 35, "virDomainUndefine", 0, "D", DOMAIN, "Undefine", .append = append_u0, .reply = reply_void },
         { 37, "virConnectListDomains", R, "n", CONNECT, "ListDomains", .append = append_active,
           .reply = reply_ids },
+        { 39, "virNetworkCreate", 0, "N", NETWORK, "Create", .reply = reply_void, NET },
+        { 40, "virNetworkCreateXML", 0, "s", CONNECT, "NetworkCreateXML", .reply = reply_network, NET },
+        { 41, "virNetworkDefineXML", 0, "s", CONNECT, "NetworkDefineXML", .reply = reply_network, NET },
+        { 42, "virNetworkDestroy", 0, "N", NETWORK, "Destroy", .reply = reply_void, NET },
+        { 43, "virNetworkGetXMLDesc", R, "Nu", NETWORK, "GetXMLDesc", .reply = reply_string, NET },
+        { 44, "virNetworkGetAutostart", R, "N", NETWORK, "Get", "Autostart", .reply = reply_variant_bool, NET },
+        { 45, "virNetworkGetBridgeName", R, "N", NETWORK, "Get", "BridgeName", .reply = reply_variant_string,
+          NET },
+        { 46, "virNetworkLookupByName", R, "s", CONNECT, "NetworkLookupByName", .reply = reply_network, NET },
+        { 47, "virNetworkLookupByUUID", R, "U", CONNECT, "NetworkLookupByUUID", .reply = reply_network, NET },
+        { 48, "virNetworkSetAutostart", 0, "Nn", NETWORK, "Set", "Autostart", .append = append_autostart,
+          .reply = reply_void, NET },
+        { 49, "virNetworkUndefine", 0, "N", NETWORK, "Undefine", .reply = reply_void, NET },
         { 51, "virConnectNumOfDomains", R, "", CONNECT, "ListDomains", .append = append_active,
           .reply = reply_count },
         { 59, "virConnectGetHostname", R, "", CONNECT, "Get", "Hostname", .reply = reply_variant_string },
@@ -631,6 +655,8 @@ static const ProcDef table[] = {
         { 149, "virConnectIsSecure", R, "", .local = local_is_secure },
         { 150, "virDomainIsActive", R, "D", DOMAIN, "Get", "Active", .reply = reply_variant_bool },
         { 151, "virDomainIsPersistent", R, "D", DOMAIN, "Get", "Persistent", .reply = reply_variant_bool },
+        { 152, "virNetworkIsActive", R, "N", NETWORK, "Get", "Active", .reply = reply_variant_bool, NET },
+        { 153, "virNetworkIsPersistent", R, "N", NETWORK, "Get", "Persistent", .reply = reply_variant_bool, NET },
         { 154, "virStoragePoolIsActive", R, "P", POOL, "Get", "Active", .reply = reply_variant_bool, STORAGE },
         { 155, "virStoragePoolIsPersistent", R, "P", POOL, "Get", "Persistent", .reply = reply_variant_bool,
           STORAGE },
@@ -650,6 +676,7 @@ static const ProcDef table[] = {
           STORAGE },
         { 282, "virStoragePoolListAllVolumes", R, "Pnu", POOL, "ListStorageVolumes", .reply = reply_vol_list,
           STORAGE },
+        { 283, "virConnectListAllNetworks", R, "nu", CONNECT, "ListNetworks", .reply = reply_network_list, NET },
         { 316, "virConnectDomainEventCallbackRegisterAny", R, "id", .local = events_register },
         { 317, "virConnectDomainEventCallbackDeregisterAny", R, "i", .local = events_deregister },
         { 342, "virConnectGetDomainCapabilities", R, "zzzzu", CONNECT, "GetDomainCapabilities",
@@ -660,6 +687,10 @@ static const ProcDef table[] = {
         { 360, "virConnectRegisterCloseCallback", R, "", .local = local_void },
         { 361, "virConnectUnregisterCloseCallback", R, "", .local = local_void },
         { 378, "virStorageVolGetInfoFlags", R, "Vu", VOL, "GetInfo", .reply = reply_vol_info, STORAGE },
+        { 432, "virNetworkDefineXMLFlags", 0, "sn", CONNECT, "NetworkDefineXML",
+          .append = append_define_flags_check, .reply = reply_network, NET },
+        { 437, "virNetworkCreateXMLFlags", 0, "sn", CONNECT, "NetworkCreateXML",
+          .append = append_define_flags_check, .reply = reply_network, NET },
 };
 
 static int compare_proc(const void *key, const void *elem) {

@@ -71,6 +71,7 @@ enum {
         VIR_ERR_OPERATION_DENIED = 29,
         VIR_ERR_RPC = 39,
         VIR_ERR_NO_DOMAIN = 42,
+        VIR_ERR_NO_NETWORK = 43,
         VIR_ERR_NO_STORAGE_POOL = 49,
         VIR_ERR_NO_STORAGE_VOL = 50,
         VIR_ERR_ACCESS_DENIED = 88,
@@ -81,12 +82,14 @@ enum {
 void rpc_put_error(XdrWriter *w, int code, int domain, const char *message);
 
 /* An object as it travels: remote_nonnull_domain is name, raw uuid and id
- * (-1 when not running); remote_nonnull_storage_pool name and uuid;
+ * (-1 when not running); remote_nonnull_storage_pool and remote_nonnull_network
+ * name and uuid;
  * remote_nonnull_storage_vol pool (its name), name and key. */
 typedef enum HandleKind {
         HANDLE_DOMAIN = 'D',
         HANDLE_POOL = 'P',
         HANDLE_VOL = 'V',
+        HANDLE_NETWORK = 'N',
 } HandleKind;
 
 typedef struct RemoteHandle {

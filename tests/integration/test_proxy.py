@@ -827,3 +827,64 @@ def test_python_storage(env):
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------------------
+# networks (networkd in a namespace of the test's own, on its own bus)
+
+@pytest.fixture(scope="module")
+def netenv():
+    from test_networkd_common import NetworkdEnv
+    e = NetworkdEnv()
+    try:
+        e.proxy = h.Proxy(e.bus, e.root).start()
+        h.register_log("virtbus-proxyd (networks)", e.proxy.log_path)
+        yield e
+    finally:
+        if getattr(e, "proxy", None):
+            e.proxy.stop()
+        e.close()
+
+
+def test_virsh_networks(netenv):
+    from test_networkd_common import nat_xml
+    p = netenv.proxy
+    f = netenv.root / "n1.xml"
+    f.write_text(nat_xml("n1", subnet="192.168.231", bridge="vbpx1"))
+    assert "Network n1 defined" in p.virsh("net-define", f).stdout
+    rows = [line.split() for line in p.virsh("net-list", "--all").stdout.splitlines()[2:] if line.strip()]
+    assert ["n1", "inactive", "no", "yes"] in rows, rows
+    p.virsh("net-start", "n1")
+    assert netenv.link_exists("vbpx1")
+    info = p.virsh("net-info", "n1").stdout
+    assert "Active:         yes" in info and "Bridge:         vbpx1" in info and "Persistent:     yes" in info
+    assert "<name>n1</name>" in p.virsh("net-dumpxml", "n1").stdout
+    p.virsh("net-autostart", "n1")
+    assert "Autostart:      yes" in p.virsh("net-info", "n1").stdout
+    p.virsh("net-autostart", "--disable", "n1")
+    r = p.virsh("net-destroy", "n1", uri=p.uri_ro, check=False)
+    assert r.returncode == 1 and "read only access prevents virNetworkDestroy" in r.stderr
+    p.virsh("net-destroy", "n1")
+    assert not netenv.link_exists("vbpx1")
+    p.virsh("net-undefine", "n1")
+    r = p.virsh("net-info", "n1", check=False)
+    assert r.returncode == 1 and "Network not found" in r.stderr, r.stderr
+
+
+def test_python_networks(netenv):
+    from test_networkd_common import nat_xml
+    conn = libvirt.open(netenv.proxy.uri)
+    try:
+        net = conn.networkCreateXML(nat_xml("n2", subnet="192.168.232", bridge="vbpx2"))
+        assert net.name() == "n2" and net.isActive() == 1 and net.isPersistent() == 0
+        assert net.bridgeName() == "vbpx2"
+        assert conn.networkLookupByUUIDString(net.UUIDString()).name() == "n2"
+        assert "n2" in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)]
+        assert "n2" not in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_INACTIVE)]
+        net.destroy()
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.networkLookupByName("n2")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_NETWORK
+        assert e.value.get_error_domain() == libvirt.VIR_FROM_NETWORK
+    finally:
+        conn.close()
