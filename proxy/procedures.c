@@ -38,6 +38,7 @@ enum {
         FEATURE_PROGRAM_KEEPALIVE = 10,
         FEATURE_REMOTE_EVENT_CALLBACK = 14,
         FEATURE_REMOTE_CLOSE_CALLBACK = 15,
+        FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER = 16,
 };
 enum { CONNECT_RO = 1 };
 enum { LIST_ACTIVE = 1, LIST_INACTIVE = 2 };
@@ -59,6 +60,9 @@ static int local_supports_feature(Call *c) {
         case FEATURE_PROGRAM_KEEPALIVE:
         case FEATURE_REMOTE_EVENT_CALLBACK:
         case FEATURE_REMOTE_CLOSE_CALLBACK:
+        /* else the client swaps NETWORK_UPDATE's command and section, for
+         * the servers that had them the wrong way round */
+        case FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
                 xdr_put_i32(&c->w, 1);
                 break;
         default: /* FD_PASSING among them: we take no fds */
@@ -343,6 +347,47 @@ static int reply_vol_info(Call *c, sd_bus_message *m) {
         xdr_put_u32(&c->w, type); /* char, likewise */
         xdr_put_u64(&c->w, capacity);
         xdr_put_u64(&c->w, allocation);
+        return 0;
+}
+
+/* a(sxisssuss) -> remote_network_dhcp_lease leases<>, u32 count; libvirt-dbus
+ * gives "" for what libvirt leaves NULL. need_results is the 'n' value. */
+static int reply_dhcp_leases(Call *c, sd_bus_message *m) {
+        const char *iface, *mac, *iaid, *ip, *host, *clientid;
+        int64_t expiry;
+        int32_t type;
+        uint32_t prefix, n = 0;
+        size_t count_at;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(sxisssuss)");
+        if (r < 0)
+                return r;
+        count_at = c->w.len;
+        xdr_put_u32(&c->w, 0);
+        while ((r = sd_bus_message_read(m, "(sxisssuss)", &iface, &expiry, &type, &mac, &iaid, &ip, &prefix, &host,
+                                        &clientid)) > 0) {
+                if (n == XDR_LIST_MAX)
+                        return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC,
+                                         "too many leases for one reply, the limit is %u", XDR_LIST_MAX);
+                n++;
+                if (c->v[1].i == 0)
+                        continue;
+                xdr_put_string(&c->w, iface);
+                xdr_put_u64(&c->w, (uint64_t) expiry);
+                xdr_put_i32(&c->w, type);
+                xdr_put_optional_string(&c->w, *mac ? mac : NULL);
+                xdr_put_optional_string(&c->w, *iaid ? iaid : NULL);
+                xdr_put_string(&c->w, ip);
+                xdr_put_u32(&c->w, prefix);
+                xdr_put_optional_string(&c->w, *host ? host : NULL);
+                xdr_put_optional_string(&c->w, *clientid ? clientid : NULL);
+        }
+        if (r < 0)
+                return r;
+        if (c->v[1].i != 0)
+                xdr_patch_u32(&c->w, count_at, n);
+        xdr_put_u32(&c->w, n);
         return 0;
 }
 
@@ -677,8 +722,10 @@ static const ProcDef table[] = {
         { 282, "virStoragePoolListAllVolumes", R, "Pnu", POOL, "ListStorageVolumes", .reply = reply_vol_list,
           STORAGE },
         { 283, "virConnectListAllNetworks", R, "nu", CONNECT, "ListNetworks", .reply = reply_network_list, NET },
+        { 291, "virNetworkUpdate", 0, "Nuuisu", NETWORK, "Update", .reply = reply_void, NET },
         { 316, "virConnectDomainEventCallbackRegisterAny", R, "id", .local = events_register },
         { 317, "virConnectDomainEventCallbackDeregisterAny", R, "i", .local = events_deregister },
+        { 341, "virNetworkGetDHCPLeases", R, "Nznu", NETWORK, "GetDHCPLeases", .reply = reply_dhcp_leases, NET },
         { 342, "virConnectGetDomainCapabilities", R, "zzzzu", CONNECT, "GetDomainCapabilities",
           .reply = reply_string },
         { 350, "virDomainDefineXMLFlags", 0, "sn", CONNECT, "DomainDefineXML",

@@ -862,6 +862,22 @@ def test_virsh_networks(netenv):
     p.virsh("net-autostart", "n1")
     assert "Autostart:      yes" in p.virsh("net-info", "n1").stdout
     p.virsh("net-autostart", "--disable", "n1")
+
+    # a guest stand-in in a namespace of its own gets a lease; virsh lists it
+    c = netenv.client("n1", "52:54:00:31:00:01")
+    addr = c.dhcp()
+    assert addr and addr.startswith("192.168.231."), addr
+    out = p.virsh("net-dhcp-leases", "n1").stdout
+    assert "52:54:00:31:00:01" in out and f"{addr}/24" in out, out
+    assert "52:54:00:31:00:01" not in p.virsh("net-dhcp-leases", "n1", "--mac", "52:54:00:99:99:99").stdout
+    assert "52:54:00:31:00:01" in p.virsh("net-dhcp-leases", "n1", uri=p.uri_ro).stdout
+
+    # net-update: a static host, live and in the definition
+    host = "<host mac='52:54:00:31:00:09' ip='192.168.231.9'/>"
+    p.virsh("net-update", "n1", "add", "ip-dhcp-host", host, "--live", "--config")
+    assert "192.168.231.9" in p.virsh("net-dumpxml", "n1").stdout
+    assert "192.168.231.9" in p.virsh("net-dumpxml", "--inactive", "n1").stdout
+
     r = p.virsh("net-destroy", "n1", uri=p.uri_ro, check=False)
     assert r.returncode == 1 and "read only access prevents virNetworkDestroy" in r.stderr
     p.virsh("net-destroy", "n1")
