@@ -105,11 +105,12 @@ int call_decode(Call *c, XdrReader *r) {
                                 c->target_kind = *a;
                         continue;
                 }
-                if (*a == 'd') {
+                if (*a == 'd' || *a == 'k' || *a == 'p') {
                         bool present;
+                        c->filter_kind = *a == 'd' ? HANDLE_DOMAIN : *a == 'k' ? HANDLE_NETWORK : HANDLE_POOL;
                         e = xdr_get_bool(r, &present);
                         if (e >= 0 && present) {
-                                e = remote_get_domain(r, &c->filter);
+                                e = remote_get_handle(r, c->filter_kind, &c->filter);
                                 c->has_filter = e >= 0;
                         }
                         continue;
@@ -448,8 +449,8 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 if (r >= 0 && c->fetch_kind == HANDLE_VOL)
                         r = set_vol_pool(c, &c->handles[i]);
                 c->found[i] = r >= 0;
-                if (r >= 0 && c->fetch_kind == HANDLE_DOMAIN)
-                        events_note_domain(c->client->server, c->handles[i].uuid, c->handles[i].name);
+                if (r >= 0)
+                        events_note_name(c->client->server, c->fetch_kind, c->handles[i].uuid, c->handles[i].name);
         }
         if (c->pending > 0)
                 return 0;

@@ -61,7 +61,9 @@ typedef struct ProcDef {
          *   u  unsigned int       i  int       h  unsigned hyper
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
          *   n  int kept for the reply function (need_results, maxnames), not sent
-         *   d  optional remote_domain: a filter (has_filter, in dom), not sent */
+         *   d  optional remote_domain, k  optional remote_network,
+         *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
+         *      filter), not sent */
         const char *args;
         /* The method called on the connection's daemon, on the domain of the D
          * argument or else on the daemon's root object; the arguments other
@@ -99,8 +101,9 @@ struct Call {
         const char *root;
         HandleKind target_kind;   /* 0: the call goes to the root object */
         RemoteHandle target;      /* the object the call is on, as the client sent it */
+        HandleKind filter_kind;
         bool has_filter;
-        RemoteHandle filter;      /* 'd' */
+        RemoteHandle filter;      /* 'd', 'k', 'p' */
         char *path;               /* the object called: the target's, or the root */
         CallValue v[CALL_VALUES_MAX];
         size_t n_v;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
+
 #include "bus-util.h"
 #include "dispatch.h"
 #include "error.h"
@@ -8,43 +10,67 @@
 #include "uuid.h"
 
 enum {
-        PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE = 318,
         EVENT_ID_LIFECYCLE = 0,
-        EVENT_ID_LAST = 27, /* libvirt 9.0's VIR_DOMAIN_EVENT_ID_LAST */
         EVENT_REGS_MAX = 1024,
         NAMES_MAX = 65536,
 };
 
+/* A kind of event: the daemons' signal and the client's message. */
+typedef struct EventSource {
+        HandleKind kind;
+        const char *member;       /* the signal on the daemon's root, org.libvirt.Connect */
+        const char *signature;
+        const char *kind_word;    /* of the object paths: <root>/<kind_word>/_<uuid> */
+        const char *interface;    /* of the objects */
+        int32_t msg_proc;         /* the LIFECYCLE message: callbackID, object, event, detail */
+        int32_t id_last;          /* the event ids a client may register (libvirt 9.0's *_EVENT_ID_LAST) */
+} EventSource;
+
+static const EventSource sources[] = {
+        { HANDLE_DOMAIN, "DomainEvent", "oii", "domain", "org.libvirt.Domain", 318, 27 },
+        { HANDLE_NETWORK, "NetworkEvent", "oi", "network", "org.libvirt.Network", 315, 1 },
+        { HANDLE_POOL, "StoragePoolEvent", "oii", "storagepool", "org.libvirt.StoragePool", 370, 2 },
+};
+
+static const EventSource *source_of(HandleKind kind) {
+        for (size_t i = 0; i < ELEMENTSOF(sources); i++)
+                if (sources[i].kind == kind)
+                        return &sources[i];
+        return NULL;
+}
+
 typedef struct EventWatch {
         Server *server;
-        const Driver *driver;
+        const EventSource *source;
+        const char *bus_name, *root;
+        const Driver *driver;     /* domain events: only that driver's clients */
         sd_bus_slot *slot;
 } EventWatch;
 
 typedef struct NameEntry {
+        HandleKind kind;
         uint8_t uuid[16];
         char *name;
 } NameEntry;
 
 /* What travels from a signal to its delivery. */
 typedef struct PendingEvent {
-        Server *server;
-        const Driver *driver;
+        EventWatch *watch;
         uint8_t uuid[16];
         int32_t event, detail;
 } PendingEvent;
 
 struct ServerEvents {
-        EventWatch watches[4];
+        EventWatch watches[8];
         size_t n_watches;
         NameEntry *names;
         size_t n_names;
 };
 
-static const char *name_of(Server *s, const uint8_t uuid[16]) {
-        for (size_t i = 0; s->events && i < s->events->n_names; i++)
-                if (memcmp(s->events->names[i].uuid, uuid, 16) == 0)
-                        return s->events->names[i].name;
+static NameEntry *name_entry(ServerEvents *ev, HandleKind kind, const uint8_t uuid[16]) {
+        for (size_t i = 0; ev && i < ev->n_names; i++)
+                if (ev->names[i].kind == kind && memcmp(ev->names[i].uuid, uuid, 16) == 0)
+                        return &ev->names[i];
         return NULL;
 }
 
@@ -55,61 +81,64 @@ static void names_clear(ServerEvents *ev) {
         ev->n_names = 0;
 }
 
-void events_note_domain(Server *s, const uint8_t uuid[16], const char *name) {
+void events_note_name(Server *s, HandleKind kind, const uint8_t uuid[16], const char *name) {
         ServerEvents *ev = s->events;
-        NameEntry *n;
+        NameEntry *e, *n;
         char *copy;
 
-        if (!ev || !name)
+        if (!ev || !name || !source_of(kind))
                 return;
-        for (size_t i = 0; i < ev->n_names; i++)
-                if (memcmp(ev->names[i].uuid, uuid, 16) == 0) {
-                        if (streq(ev->names[i].name, name) || !(copy = strdup(name)))
-                                return;
-                        free(ev->names[i].name);
-                        ev->names[i].name = copy;
-                        return;
-                }
+        e = name_entry(ev, kind, uuid);
+        if (e && streq(e->name, name))
+                return;
+        copy = strdup(name);
+        if (!copy)
+                return;
+        if (e) {
+                free(e->name);
+                e->name = copy;
+                return;
+        }
         /* a bound, not a policy: names come back with the next lookup */
         if (ev->n_names >= NAMES_MAX)
                 names_clear(ev);
         n = realloc(ev->names, (ev->n_names + 1) * sizeof(*n));
-        if (!n)
+        if (!n) {
+                free(copy);
                 return;
+        }
         ev->names = n;
-        copy = strdup(name);
-        if (!copy)
-                return;
-        memcpy(ev->names[ev->n_names].uuid, uuid, 16);
-        ev->names[ev->n_names++].name = copy;
+        n[ev->n_names++] = (NameEntry) { .kind = kind, .name = copy };
+        memcpy(n[ev->n_names - 1].uuid, uuid, 16);
 }
 
-static bool client_wants(const Client *c, const Driver *d, int32_t event_id, const uint8_t uuid[16]) {
-        if (c->closed || !c->open || c->driver != d)
-                return false;
-        for (size_t i = 0; i < c->n_events; i++)
-                if (c->events[i].event_id == event_id &&
-                    (!c->events[i].filtered || memcmp(c->events[i].uuid, uuid, 16) == 0))
-                        return true;
+static bool reg_matches(const EventReg *reg, HandleKind kind, int32_t event_id, const uint8_t uuid[16]) {
+        return reg->kind == kind && reg->event_id == event_id &&
+               (!reg->filtered || memcmp(reg->uuid, uuid, 16) == 0);
+}
+
+static bool client_listens(const Client *c, const EventWatch *w) {
+        return !c->closed && c->open && (!w->driver || c->driver == w->driver);
+}
+
+static bool anyone_wants(const EventWatch *w, const uint8_t uuid[16]) {
+        for (Client *c = w->server->clients; c; c = c->next)
+                for (size_t i = 0; client_listens(c, w) && i < c->n_events; i++)
+                        if (reg_matches(&c->events[i], w->source->kind, EVENT_ID_LIFECYCLE, uuid))
+                                return true;
         return false;
 }
 
-static bool anyone_wants(Server *s, const Driver *d, const uint8_t uuid[16]) {
-        for (Client *c = s->clients; c; c = c->next)
-                if (client_wants(c, d, EVENT_ID_LIFECYCLE, uuid))
-                        return true;
-        return false;
-}
-
-static void send_lifecycle(Client *c, const EventReg *reg, const RemoteHandle *dom, int32_t event, int32_t detail) {
+static void send_lifecycle(Client *c, const EventSource *src, const EventReg *reg, const RemoteHandle *obj,
+                           int32_t event, int32_t detail) {
         /* serial 1, as libvirtd sends events */
-        RpcHeader h = { RPC_PROG_REMOTE, RPC_VERSION, PROC_DOMAIN_EVENT_CALLBACK_LIFECYCLE, RPC_MESSAGE, 1, RPC_OK };
+        RpcHeader h = { RPC_PROG_REMOTE, RPC_VERSION, src->msg_proc, RPC_MESSAGE, 1, RPC_OK };
         XdrWriter w;
 
         xdr_writer_init(&w, 0);
         rpc_frame_begin(&w, &h);
         xdr_put_i32(&w, reg->callback_id);
-        remote_put_domain(&w, dom);
+        remote_put_handle(&w, src->kind, obj);
         xdr_put_i32(&w, event);
         xdr_put_i32(&w, detail);
         if (rpc_frame_end(&w) >= 0)
@@ -118,18 +147,14 @@ static void send_lifecycle(Client *c, const EventReg *reg, const RemoteHandle *d
                 xdr_writer_done(&w);
 }
 
-static void deliver(Server *s, const Driver *d, const RemoteHandle *dom, int32_t event, int32_t detail) {
+static void deliver(const EventWatch *w, const RemoteHandle *obj, int32_t event, int32_t detail) {
         Client *next;
 
-        for (Client *c = s->clients; c; c = next) {
-                next = c->next; /* a failed send closes c */
-                client_ref(c);
-                for (size_t i = 0; !c->closed && c->open && c->driver == d && i < c->n_events; i++) {
-                        const EventReg *reg = &c->events[i];
-                        if (reg->event_id == EVENT_ID_LIFECYCLE &&
-                            (!reg->filtered || memcmp(reg->uuid, dom->uuid, 16) == 0))
-                                send_lifecycle(c, reg, dom, event, detail);
-                }
+        for (Client *c = w->server->clients; c; c = next) {
+                client_ref(c); /* a failed send closes c */
+                for (size_t i = 0; client_listens(c, w) && i < c->n_events; i++)
+                        if (reg_matches(&c->events[i], w->source->kind, EVENT_ID_LIFECYCLE, obj->uuid))
+                                send_lifecycle(c, w->source, &c->events[i], obj, event, detail);
                 next = c->next;
                 client_unref(c);
         }
@@ -137,74 +162,91 @@ static void deliver(Server *s, const Driver *d, const RemoteHandle *dom, int32_t
 
 static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         PendingEvent *p = userdata;
-        RemoteHandle dom = { .id = -1 };
+        EventWatch *w = p->watch;
+        HandleKind kind = w->source->kind;
+        RemoteHandle obj = { .id = -1 };
         char uuid[UUID_STRING_MAX];
 
-        memcpy(dom.uuid, p->uuid, 16);
-        if (!sd_bus_message_is_method_error(m, NULL) && bus_read_handle(m, &dom) >= 0)
-                events_note_domain(p->server, dom.uuid, dom.name);
+        if (!sd_bus_message_is_method_error(m, NULL) && bus_read_handle(m, &obj) >= 0)
+                events_note_name(w->server, kind, obj.uuid, obj.name);
         else {
                 /* gone already: the name we saw last, else its uuid */
-                const char *n = name_of(p->server, p->uuid);
-                free(dom.name);
-                dom.name = strdup(n ? n : uuid_format(p->uuid, uuid));
-                dom.id = -1;
+                NameEntry *e = name_entry(w->server->events, kind, p->uuid);
+                free(obj.name);
+                obj.name = strdup(e ? e->name : uuid_format(p->uuid, uuid));
+                obj.id = -1;
         }
-        if (dom.name)
-                deliver(p->server, p->driver, &dom, p->event, p->detail);
-        remote_handle_done(&dom);
+        memcpy(obj.uuid, p->uuid, 16);
+        if (obj.name)
+                deliver(w, &obj, p->event, p->detail);
+        remote_handle_done(&obj);
         free(p);
         return 0;
 }
 
-static int on_domain_event(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         EventWatch *w = userdata;
-        const char *path;
-        int32_t event, detail;
-        uint8_t uuid[16];
         _cleanup_free_ char *prefix = NULL;
+        const char *path;
+        int32_t event, detail = 0;
+        uint8_t uuid[16];
         PendingEvent *p;
         int r;
 
-        if (sd_bus_message_read(m, "oii", &path, &event, &detail) < 0)
+        r = streq(w->source->signature, "oii") ? sd_bus_message_read(m, "oii", &path, &event, &detail) :
+                                                  sd_bus_message_read(m, "oi", &path, &event);
+        if (r < 0)
                 return 0;
-        if (asprintf(&prefix, "%s/domain", w->driver->root) < 0 || bus_path_to_uuid(path, prefix, uuid) < 0)
-                return 0;
-        if (!anyone_wants(w->server, w->driver, uuid))
+        if (asprintf(&prefix, "%s/%s", w->root, w->source->kind_word) < 0 ||
+            bus_path_to_uuid(path, prefix, uuid) < 0 || !anyone_wants(w, uuid))
                 return 0;
         p = malloc(sizeof(*p));
         if (!p)
                 return 0;
-        *p = (PendingEvent) { .server = w->server, .driver = w->driver, .event = event, .detail = detail };
+        *p = (PendingEvent) { .watch = w, .event = event, .detail = detail };
         memcpy(p->uuid, uuid, 16);
-        r = sd_bus_call_method_async(w->server->bus, NULL, w->driver->bus_name, path,
-                                     "org.freedesktop.DBus.Properties", "GetAll", on_event_handle, p, "s",
-                                     "org.libvirt.Domain");
+        /* The name and id as the daemon has them now; the replies come in
+         * the order of the signals, so the events keep theirs. */
+        r = sd_bus_call_method_async(w->server->bus, NULL, w->bus_name, path, "org.freedesktop.DBus.Properties",
+                                     "GetAll", on_event_handle, p, "s", w->source->interface);
         if (r < 0) {
-                log_warning_errno(r, "Cannot read the domain of an event: %m");
+                log_warning_errno(r, "Cannot read the object of an event: %m");
                 free(p);
         }
+        return 0;
+}
+
+static int add_watch(Server *s, const EventSource *src, const char *bus_name, const char *root, const Driver *d) {
+        EventWatch *w;
+        int r;
+
+        if (s->events->n_watches >= ELEMENTSOF(s->events->watches))
+                return -ENOBUFS;
+        w = &s->events->watches[s->events->n_watches];
+        *w = (EventWatch) { .server = s, .source = src, .bus_name = bus_name, .root = root, .driver = d };
+        r = sd_bus_match_signal_async(s->bus, &w->slot, bus_name, root, "org.libvirt.Connect", src->member,
+                                      on_event_signal, NULL, w);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the %s signals of %s: %m", src->member, bus_name);
+        s->events->n_watches++;
         return 0;
 }
 
 int events_watch(Server *s) {
         size_t n;
         const Driver *drivers = driver_table(&n);
-        int r;
+        int r = 0;
 
         s->events = calloc(1, sizeof(*s->events));
         if (!s->events)
                 return -ENOMEM;
-        for (size_t i = 0; i < n && i < ELEMENTSOF(s->events->watches); i++) {
-                EventWatch *w = &s->events->watches[i];
-                *w = (EventWatch) { .server = s, .driver = &drivers[i] };
-                r = sd_bus_match_signal_async(s->bus, &w->slot, drivers[i].bus_name, drivers[i].root,
-                                              "org.libvirt.Connect", "DomainEvent", on_domain_event, NULL, w);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot watch the events of %s: %m", drivers[i].bus_name);
-                s->events->n_watches++;
-        }
-        return 0;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = add_watch(s, source_of(HANDLE_DOMAIN), drivers[i].bus_name, drivers[i].root, &drivers[i]);
+        if (r >= 0)
+                r = add_watch(s, source_of(HANDLE_NETWORK), "org.virtbus.networkd", "/org/virtbus/networkd", NULL);
+        if (r >= 0)
+                r = add_watch(s, source_of(HANDLE_POOL), "org.virtbus.storaged", "/org/virtbus/storaged", NULL);
+        return r;
 }
 
 void events_done(Server *s) {
@@ -217,11 +259,13 @@ void events_done(Server *s) {
 }
 
 int events_register(Call *c) {
+        const EventSource *src = source_of(c->filter_kind);
         Client *cl = c->client;
         int32_t event_id = c->v[0].i;
         EventReg *regs;
 
-        if (event_id < 0 || event_id >= EVENT_ID_LAST)
+        assert(src);
+        if (event_id < 0 || event_id >= src->id_last)
                 return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC, "unsupported event ID %d", event_id);
         if (cl->n_events >= EVENT_REGS_MAX)
                 return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC,
@@ -234,12 +278,13 @@ int events_register(Call *c) {
          * only LIFECYCLE comes from the daemons so far. */
         regs[cl->n_events] = (EventReg) {
                 .callback_id = cl->next_callback_id++,
+                .kind = src->kind,
                 .event_id = event_id,
                 .filtered = c->has_filter,
         };
         if (c->has_filter) {
                 memcpy(regs[cl->n_events].uuid, c->filter.uuid, 16);
-                events_note_domain(cl->server, c->filter.uuid, c->filter.name);
+                events_note_name(cl->server, src->kind, c->filter.uuid, c->filter.name);
         }
         xdr_put_i32(&c->w, regs[cl->n_events].callback_id);
         cl->n_events++;

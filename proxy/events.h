@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Domain events for libvirt's clients (virsh event, python's
- * domainEventRegisterAny): the daemons' DomainEvent(oii) signals become
- * DOMAIN_EVENT_CALLBACK_LIFECYCLE messages to every connection that
- * registered for them.
+/* Events for libvirt's clients (virsh event, python's *EventRegisterAny):
+ * the daemons' DomainEvent(oii), NetworkEvent(oi) and StoragePoolEvent(oii)
+ * signals become the LIFECYCLE messages (318, 315, 370) of every connection
+ * that registered for them.
  *
- * A signal names the domain by its object path; the client wants its name
- * and id too, read from the daemon (in order, so events keep theirs). A
- * domain that is gone by then (undefined, a transient one stopped) is named
- * from the names the proxy has seen: the one thing it remembers beyond its
- * connections. */
+ * A signal names the object by its path; the client wants its name (and a
+ * domain's id) too, read from the daemon (in order, so events keep theirs).
+ * An object that is gone by then (undefined, a transient one stopped) is
+ * named from the names the proxy has seen: the one thing it remembers
+ * beyond its connections. */
 
 #include "call.h"
 #include "server.h"
@@ -18,6 +18,7 @@
 /* One registration of a connection. */
 typedef struct EventReg {
         int32_t callback_id;
+        HandleKind kind;        /* domain, network or storage pool events */
         int32_t event_id;
         bool filtered;          /* only the domain with this uuid */
         uint8_t uuid[16];
@@ -26,9 +27,10 @@ typedef struct EventReg {
 /* Subscribes to the DomainEvent signals of every driver's daemon. */
 int events_watch(Server *s);
 void events_done(Server *s);
-/* Remembers a domain's name, from any handle read. */
-void events_note_domain(Server *s, const uint8_t uuid[16], const char *name);
+/* Remembers an object's name, from any handle read. */
+void events_note_name(Server *s, HandleKind kind, const uint8_t uuid[16], const char *name);
 
-/* CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY / DEREGISTER_ANY */
+/* The *_EVENT_(CALLBACK_)REGISTER_ANY / DEREGISTER_ANY calls; the kind is
+ * that of the call's optional filter letter (call.h). */
 int events_register(Call *c);
 int events_deregister(Call *c);

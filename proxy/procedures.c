@@ -723,6 +723,8 @@ static const ProcDef table[] = {
           STORAGE },
         { 283, "virConnectListAllNetworks", R, "nu", CONNECT, "ListNetworks", .reply = reply_network_list, NET },
         { 291, "virNetworkUpdate", 0, "Nuuisu", NETWORK, "Update", .reply = reply_void, NET },
+        { 313, "virConnectNetworkEventRegisterAny", R, "ik", .local = events_register },
+        { 314, "virConnectNetworkEventDeregisterAny", R, "i", .local = events_deregister },
         { 316, "virConnectDomainEventCallbackRegisterAny", R, "id", .local = events_register },
         { 317, "virConnectDomainEventCallbackDeregisterAny", R, "i", .local = events_deregister },
         { 341, "virNetworkGetDHCPLeases", R, "Nznu", NETWORK, "GetDHCPLeases", .reply = reply_dhcp_leases, NET },
@@ -733,6 +735,8 @@ static const ProcDef table[] = {
         /* the close callback is the client's own business: nothing to keep */
         { 360, "virConnectRegisterCloseCallback", R, "", .local = local_void },
         { 361, "virConnectUnregisterCloseCallback", R, "", .local = local_void },
+        { 368, "virConnectStoragePoolEventRegisterAny", R, "ip", .local = events_register },
+        { 369, "virConnectStoragePoolEventDeregisterAny", R, "i", .local = events_deregister },
         { 378, "virStorageVolGetInfoFlags", R, "Vu", VOL, "GetInfo", .reply = reply_vol_info, STORAGE },
         { 432, "virNetworkDefineXMLFlags", 0, "sn", CONNECT, "NetworkDefineXML",
           .append = append_define_flags_check, .reply = reply_network, NET },

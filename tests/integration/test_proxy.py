@@ -676,19 +676,28 @@ def drive_lifecycle(env, name):
     env.virsh("undefine", name)
 
 
+_event_loop = []
+
+
+def event_loop():
+    """libvirt's default event loop, run by a thread of its own for the rest
+    of the session (libvirt's clients need one for events)."""
+    if not _event_loop:
+        import threading
+        libvirt.virEventRegisterDefaultImpl()
+
+        def loop():
+            while True:
+                libvirt.virEventRunDefaultImpl()
+        threading.Thread(target=loop, daemon=True).start()
+        _event_loop.append(True)
+
+
 def test_python_lifecycle_events(env):
     """domainEventRegisterAny with libvirt's event loop: every lifecycle event
     of qemud, in order, with the domain's name, to the registered callback;
     a registration filtered on another domain sees none of them."""
-    import threading
-    libvirt.virEventRegisterDefaultImpl()
-    stop = threading.Event()
-
-    def loop():
-        while not stop.is_set():
-            libvirt.virEventRunDefaultImpl()
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
+    event_loop()
     conn = env.open()
     seen, other = [], []
     try:
@@ -710,11 +719,10 @@ def test_python_lifecycle_events(env):
             conn.domainEventDeregisterAny(c)
         n = len(seen)
         dummy.undefine()
-        h.wait_until(lambda: True, 1)
+        time.sleep(1)
         assert len(seen) == n
     finally:
         conn.close()
-        stop.set()
 
 
 def test_virsh_event_loop(env):
@@ -829,6 +837,31 @@ def test_python_storage(env):
         conn.close()
 
 
+def test_storage_pool_events(env):
+    event_loop()
+    target = env.root / "pool-p3"
+    conn = env.open()
+    seen = []
+    try:
+        cb = conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE,
+                                              lambda c, p, ev, detail, op: seen.append((p.name(), ev)), None)
+        env.virsh("pool-define-as", "p3", "dir", "--target", target)
+        env.virsh("pool-build", "p3")
+        env.virsh("pool-start", "p3")
+        env.virsh("pool-destroy", "p3")
+        env.virsh("pool-undefine", "p3")
+        # pool-build is CREATED, as libvirt says it
+        want = [libvirt.VIR_STORAGE_POOL_EVENT_DEFINED, libvirt.VIR_STORAGE_POOL_EVENT_CREATED,
+                libvirt.VIR_STORAGE_POOL_EVENT_STARTED,
+                libvirt.VIR_STORAGE_POOL_EVENT_STOPPED, libvirt.VIR_STORAGE_POOL_EVENT_UNDEFINED]
+        h.wait_until(lambda: len(seen) >= len(want), 20, what=f"pool events (seen {seen})")
+        time.sleep(0.5)
+        assert seen == [("p3", e) for e in want]
+        conn.storagePoolEventDeregisterAny(cb)
+    finally:
+        conn.close()
+
+
 # ---------------------------------------------------------------------------
 # networks (networkd in a namespace of the test's own, on its own bus)
 
@@ -889,8 +922,12 @@ def test_virsh_networks(netenv):
 
 def test_python_networks(netenv):
     from test_networkd_common import nat_xml
+    event_loop()
     conn = libvirt.open(netenv.proxy.uri)
+    seen = []
     try:
+        cb = conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE,
+                                          lambda c, n, ev, detail, op: seen.append((n.name(), ev)), None)
         net = conn.networkCreateXML(nat_xml("n2", subnet="192.168.232", bridge="vbpx2"))
         assert net.name() == "n2" and net.isActive() == 1 and net.isPersistent() == 0
         assert net.bridgeName() == "vbpx2"
@@ -898,6 +935,10 @@ def test_python_networks(netenv):
         assert "n2" in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)]
         assert "n2" not in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_INACTIVE)]
         net.destroy()
+        h.wait_until(lambda: [e for n, e in seen if n == "n2"] ==
+                     [libvirt.VIR_NETWORK_EVENT_STARTED, libvirt.VIR_NETWORK_EVENT_STOPPED], 20,
+                     what=f"n2's network events (seen {seen})")
+        conn.networkEventDeregisterAny(cb)
         with pytest.raises(libvirt.libvirtError) as e:
             conn.networkLookupByName("n2")
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_NETWORK

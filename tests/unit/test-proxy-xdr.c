@@ -286,8 +286,8 @@ static void test_procedure_table(void) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNdszuihUn", *a) != NULL);
-                        values += !strchr("DPVNd", *a);
+                        CHECK(strchr("DPVNdkpszuihUn", *a) != NULL);
+                        values += !strchr("DPVNdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);
                 /* what changes a domain is never allowed read-only */
