@@ -82,7 +82,7 @@ static int kind_missing_code(HandleKind kind) {
 }
 
 /* The object path of the call's target, in libvirt-dbus's encoding. */
-static char *target_path(const Call *c) {
+char *call_target_path(const Call *c) {
         _cleanup_free_ char *label = NULL;
         char *path;
 
@@ -332,21 +332,25 @@ static int append_values(Call *c, sd_bus_message *m) {
         return r;
 }
 
+void call_use_service(Call *c, ProcService service) {
+        if (service == SERVICE_STORAGE) {
+                c->bus_name = "org.virtbus.storaged";
+                c->root = "/org/virtbus/storaged";
+        } else if (service == SERVICE_NETWORK) {
+                c->bus_name = "org.virtbus.networkd";
+                c->root = "/org/virtbus/networkd";
+        }
+}
+
 static int forward(Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const ProcDef *def = c->def;
         sd_bus *bus = c->client->server->bus;
         int r;
 
-        if (def->service == SERVICE_STORAGE) {
-                c->bus_name = "org.virtbus.storaged";
-                c->root = "/org/virtbus/storaged";
-        } else if (def->service == SERVICE_NETWORK) {
-                c->bus_name = "org.virtbus.networkd";
-                c->root = "/org/virtbus/networkd";
-        }
+        call_use_service(c, def->service);
         if (c->target_kind && !(def->flags & PROC_ON_ROOT)) {
-                c->path = target_path(c);
+                c->path = call_target_path(c);
                 if (!c->path)
                         return -ENOMEM;
         }

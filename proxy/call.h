@@ -143,6 +143,11 @@ void call_finish(Call *c, int r);
 int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
                const char *types, ...);
 
+/* The call goes to service's daemon (c->bus_name, c->root), not the driver's. */
+void call_use_service(Call *c, ProcService service);
+/* The object path of the call's target (newly allocated, NULL on ENOMEM). */
+char *call_target_path(const Call *c);
+
 /* Reads Properties.GetAll of an object (Name, UUID, Id, Key) into a handle. */
 int bus_read_handle(sd_bus_message *m, RemoteHandle *h);
 

@@ -2,6 +2,7 @@
 #include "dispatch.h"
 #include "error.h"
 #include "log.h"
+#include "stream.h"
 
 static void send_simple(Client *c, const RpcHeader *h) {
         XdrWriter w;
@@ -49,7 +50,7 @@ static int dispatch_remote(Client *c, const RpcHeader *h, XdrReader *args) {
         Call *call;
         int r;
 
-        if (h->status != RPC_OK)
+        if (h->status != RPC_OK && h->type != RPC_STREAM)
                 return -EBADMSG;
         if (h->type == RPC_CALL_WITH_FDS) {
                 /* We said no to FD_PASSING (feature 8); a client that sends
@@ -58,8 +59,10 @@ static int dispatch_remote(Client *c, const RpcHeader *h, XdrReader *args) {
                            "this function is not supported by the connection driver: fd passing");
                 return 0;
         }
+        if (h->type == RPC_STREAM)
+                return stream_packet(c, h, args->data + args->pos, xdr_left(args));
         if (h->type != RPC_CALL)
-                return -EBADMSG; /* no streams are open: nothing else may come */
+                return -EBADMSG;
         def = procedure_find(h->proc);
         if (!def) {
                 snprintf(msg, sizeof(msg),

@@ -9,6 +9,7 @@
 #include "dispatch.h"
 #include "error.h"
 #include "events.h"
+#include "stream.h"
 #include "log.h"
 #include "util.h"
 
@@ -710,6 +711,8 @@ static const ProcDef table[] = {
           STORAGE },
         { 196, "virDomainCreateWithFlags", 0, "Du", DOMAIN, "Create", .reply = reply_domain_self },
         { 202, "virDomainIsUpdated", R, "D", DOMAIN, "Get", "Updated", .reply = reply_variant_bool },
+        { 208, "virStorageVolUpload", 0, "Vhhu", .local = stream_open, STORAGE },
+        { 209, "virStorageVolDownload", 0, "Vhhu", .local = stream_open, STORAGE },
         { 212, "virDomainGetState", R, "Du", DOMAIN, "GetState", .reply = reply_state },
         { 231, "virDomainUndefineFlags", 0, "Du", DOMAIN, "Undefine", .reply = reply_void },
         { 234, "virDomainDestroyFlags", 0, "Du", DOMAIN, "Destroy", .reply = reply_void },

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "log.h"
 #include "server.h"
+#include "stream.h"
 #include "util.h"
 
 /* libvirtd's own default limit is 5 per client; a little more costs nothing. */
@@ -60,6 +61,7 @@ void client_close(Client *c, const char *why) {
         if (c->out_pos < c->out_len)
                 (void) send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
         c->closed = true;
+        streams_close(c);
         c->io = sd_event_source_disable_unref(c->io);
         c->resume = sd_event_source_disable_unref(c->resume);
         close(c->fd);
@@ -136,12 +138,17 @@ void client_call_started(Client *c) {
 
 void client_call_finished(Client *c) {
         c->n_calls--;
+        client_kick(c);
+}
+
+void client_kick(Client *c) {
         client_update_events(c);
         client_schedule_resume(c);
 }
 
 static bool client_wants_input(const Client *c) {
-        return c->n_calls < CLIENT_CALLS_MAX && c->out_len - c->out_pos < CLIENT_OUT_HIGH;
+        return c->n_calls < CLIENT_CALLS_MAX && c->out_len - c->out_pos < CLIENT_OUT_HIGH &&
+               !streams_block_input(c);
 }
 
 static void client_update_events(Client *c) {
@@ -168,6 +175,7 @@ static int client_flush(Client *c) {
         }
         c->out_pos = c->out_len = 0;
         client_schedule_resume(c);
+        streams_resume(c);
         return 0;
 }
 

@@ -44,6 +44,7 @@ typedef struct Client {
         size_t out_len, out_pos, out_cap;
         unsigned n_calls;        /* forwarded calls not yet answered */
         struct EventReg *events; /* its event registrations (events.c) */
+        struct Stream *streams;  /* its open streams (stream.c) */
         size_t n_events;
         int32_t next_callback_id;
 } Client;
@@ -85,3 +86,6 @@ void client_close(Client *c, const char *why);
 /* A forwarded call began or ended: reading stops and resumes around the limit. */
 void client_call_started(Client *c);
 void client_call_finished(Client *c);
+/* What held the client back changed: read (and handle buffered frames) if
+ * it may. */
+void client_kick(Client *c);

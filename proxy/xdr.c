@@ -178,6 +178,13 @@ void xdr_put_fixed(XdrWriter *w, const void *buf, size_t n) {
         memset(p + n, 0, pad4(n) - n);
 }
 
+void xdr_put_raw(XdrWriter *w, const void *buf, size_t n) {
+        uint8_t *p = grow(w, n);
+
+        if (p && n)
+                memcpy(p, buf, n);
+}
+
 void xdr_put_opaque(XdrWriter *w, const void *buf, uint32_t n) {
         xdr_put_u32(w, n);
         xdr_put_fixed(w, buf, n);

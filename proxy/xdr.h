@@ -65,6 +65,8 @@ void xdr_put_string(XdrWriter *w, const char *s);
 /* NULL goes as "absent". */
 void xdr_put_optional_string(XdrWriter *w, const char *s);
 void xdr_put_opaque(XdrWriter *w, const void *buf, uint32_t n);
+/* Bytes as they are, not XDR (a stream packet's data): no padding. */
+void xdr_put_raw(XdrWriter *w, const void *buf, size_t n);
 /* Overwrites a word already written at offset (a count or a length known
  * only later). */
 void xdr_patch_u32(XdrWriter *w, size_t offset, uint32_t v);

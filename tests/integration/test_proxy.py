@@ -804,6 +804,41 @@ def test_virsh_storage_pool_and_volumes(env):
     assert r.returncode == 1 and "Storage pool not found" in r.stderr, r.stderr
 
 
+def test_virsh_volume_upload_and_download(env):
+    """vol-upload and vol-download through the proxy's streams: the bytes
+    arrive as they were, both ways; a range past the volume is refused."""
+    target = env.root / "pool-p4"
+    env.virsh("pool-define-as", "p4", "dir", "--target", target)
+    env.virsh("pool-build", "p4")
+    env.virsh("pool-start", "p4")
+    try:
+        size = 3 * (1 << 20) + 4097          # not a multiple of any chunk
+        env.virsh("vol-create-as", "p4", "u.img", str(size))
+        data = os.urandom(size)
+        src = env.root / "upload.bin"
+        src.write_bytes(data)
+        env.virsh("vol-upload", "u.img", src, "--pool", "p4")
+        assert (target / "u.img").read_bytes() == data
+        dst = env.root / "download.bin"
+        env.virsh("vol-download", "u.img", dst, "--pool", "p4")
+        assert dst.read_bytes() == data
+        # a part of it
+        part = env.root / "part.bin"
+        env.virsh("vol-download", "u.img", part, "--pool", "p4", "--offset", "1000", "--length", "5000")
+        assert part.read_bytes() == data[1000:6000]
+        # past the end: the daemon's refusal reaches virsh
+        r = env.virsh("vol-upload", "u.img", src, "--pool", "p4", "--offset", str(size + 4096), check=False)
+        assert r.returncode == 1, r.stdout
+        assert (target / "u.img").read_bytes() == data
+        # the connection is still fine for more
+        env.virsh("vol-download", "u.img", dst, "--pool", "p4")
+        assert dst.read_bytes() == data
+        env.virsh("vol-delete", "u.img", "--pool", "p4")
+    finally:
+        env.virsh("pool-destroy", "p4", check=False)
+        env.virsh("pool-undefine", "p4", check=False)
+
+
 def test_python_storage(env):
     target = env.root / "pool-p2"
     conn = env.open()

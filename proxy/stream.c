@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+
+#include "error.h"
+#include "log.h"
+#include "stream.h"
+#include "util.h"
+
+/* libvirtd's chunk, and about what clients send */
+#define STREAM_CHUNK (256 * 1024 - RPC_FRAME_MIN)
+/* a download stops reading its pipe while the client has this much unread */
+#define STREAM_OUT_HIGH (1024 * 1024)
+/* the daemon answers when all the bytes moved, however many */
+#define STREAM_TIMEOUT_USEC (24ULL * 3600 * 1000000)
+
+struct Stream {
+        Client *client;
+        RpcHeader hdr;            /* of the call that opened it: its packets echo prog, proc, serial */
+        bool upload;
+        int fd;                   /* our end of the pipe */
+        sd_event_source *io;
+        uint8_t *pending;         /* upload: a packet not yet all in the pipe */
+        size_t pending_len, pending_pos;
+        bool finishing;           /* the client sent its finish (status OK) */
+        bool eof;                 /* download: the pipe ended, the empty packet sent */
+        bool listed;              /* in the client's list */
+        bool bus_pending;         /* the daemon's method has not answered */
+        bool bus_failed;
+        int code, domain;
+        char *message;
+        struct Stream *next;
+};
+
+static void stream_free(Stream *s) {
+        sd_event_source_disable_unref(s->io);
+        if (s->fd >= 0)
+                close(s->fd);
+        free(s->pending);
+        free(s->message);
+        client_unref(s->client);
+        free(s);
+}
+
+static void stream_maybe_free(Stream *s) {
+        if (!s->listed && !s->bus_pending)
+                stream_free(s);
+}
+
+static void stream_unlist(Stream *s) {
+        Client *c = s->client;
+
+        if (!s->listed)
+                return;
+        for (Stream **p = &c->streams; *p; p = &(*p)->next)
+                if (*p == s) {
+                        *p = s->next;
+                        break;
+                }
+        s->listed = false;
+        s->io = sd_event_source_disable_unref(s->io);
+        if (s->fd >= 0)
+                s->fd = (close(s->fd), -1);
+}
+
+static void send_packet(Stream *s, RpcStatus status, const void *data, size_t len, bool error) {
+        RpcHeader h = s->hdr;
+        XdrWriter w;
+
+        h.type = RPC_STREAM;
+        h.status = status;
+        xdr_writer_init(&w, 0);
+        rpc_frame_begin(&w, &h);
+        if (error)
+                rpc_put_error(&w, s->code, s->domain, s->message);
+        else
+                xdr_put_raw(&w, data, len);
+        if (rpc_frame_end(&w) >= 0)
+                client_send(s->client, &w);
+        else
+                xdr_writer_done(&w);
+}
+
+/* The end, once the client finished and the daemon answered. The caller
+ * frees the stream (stream_maybe_free()) when it is done with it. */
+static void stream_try_confirm(Stream *s) {
+        if (!s->listed || s->bus_pending || !s->finishing)
+                return;
+        send_packet(s, s->bus_failed ? RPC_ERROR : RPC_OK, NULL, 0, s->bus_failed);
+        stream_unlist(s);
+}
+
+static void stream_fail(Stream *s, int code, int domain, const char *msg) {
+        if (s->bus_failed)
+                return;
+        s->bus_failed = true;
+        s->code = code;
+        s->domain = domain;
+        free(s->message);
+        s->message = strdup(msg);
+}
+
+static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Stream *s = userdata;
+
+        s->bus_pending = false;
+        if (sd_bus_message_is_method_error(m, NULL)) {
+                const sd_bus_error *e = sd_bus_message_get_error(m);
+                const VbErrorInfo *info = vb_error_lookup(e->name);
+                stream_fail(s, info ? info->libvirt_code : VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_STORAGE,
+                            e->message ? e->message : e->name);
+                if (s->listed && !s->finishing) {
+                        /* a failure mid-stream goes out at once, as libvirtd's */
+                        send_packet(s, RPC_ERROR, NULL, 0, true);
+                        stream_unlist(s);
+                }
+        }
+        stream_try_confirm(s);
+        stream_maybe_free(s);
+        return 0;
+}
+
+/* --- download: pipe -> client --------------------------------------------- */
+
+static void download_update(Stream *s) {
+        Client *c = s->client;
+        bool room = c->out_len - c->out_pos < STREAM_OUT_HIGH;
+
+        if (s->io)
+                (void) sd_event_source_set_enabled(s->io, room && !s->eof ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static int on_download_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Stream *s = userdata;
+        _cleanup_free_ uint8_t *buf = malloc(STREAM_CHUNK);
+        ssize_t n;
+
+        if (!buf)
+                return 0;
+        n = read(fd, buf, STREAM_CHUNK);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n > 0) {
+                send_packet(s, RPC_CONTINUE, buf, n, false);
+                download_update(s);
+                return 0;
+        }
+        /* end of the data (or of the pipe): the empty packet says so */
+        s->eof = true;
+        send_packet(s, RPC_CONTINUE, NULL, 0, false);
+        s->io = sd_event_source_disable_unref(s->io);
+        s->fd = (close(s->fd), -1);
+        return 0;
+}
+
+/* --- upload: client -> pipe ---------------------------------------------- */
+
+static void upload_update(Stream *s);
+
+/* Writes what is pending; at the finish, once all is written, the pipe is
+ * closed so that the daemon sees the end. */
+static int upload_flush(Stream *s) {
+        while (s->pending_pos < s->pending_len) {
+                ssize_t n = write(s->fd, s->pending + s->pending_pos, s->pending_len - s->pending_pos);
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                break;
+                        return -errno;
+                }
+                s->pending_pos += n;
+        }
+        if (s->pending_pos == s->pending_len) {
+                s->pending = mfree(s->pending);
+                s->pending_len = s->pending_pos = 0;
+                if (s->finishing && s->fd >= 0) {
+                        s->io = sd_event_source_disable_unref(s->io);
+                        s->fd = (close(s->fd), -1);
+                }
+        }
+        upload_update(s);
+        return 0;
+}
+
+static int on_upload_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Stream *s = userdata;
+        Client *c = client_ref(s->client);
+
+        if (upload_flush(s) < 0) {
+                /* the daemon closed its end: its answer will say why */
+                s->pending = mfree(s->pending);
+                s->pending_len = s->pending_pos = 0;
+                s->io = sd_event_source_disable_unref(s->io);
+                s->fd = (close(s->fd), -1);
+        }
+        client_kick(c); /* the client was not read while the pipe was full */
+        client_unref(c);
+        return 0;
+}
+
+static void upload_update(Stream *s) {
+        if (s->io)
+                (void) sd_event_source_set_enabled(s->io, s->pending ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+bool streams_block_input(const Client *c) {
+        for (const Stream *s = c->streams; s; s = s->next)
+                if (s->upload && s->pending)
+                        return true;
+        return false;
+}
+
+void streams_resume(Client *c) {
+        for (Stream *s = c->streams; s; s = s->next)
+                if (!s->upload)
+                        download_update(s);
+}
+
+/* --- the client's packets ------------------------------------------------- */
+
+int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len) {
+        Stream *s;
+
+        for (s = c->streams; s; s = s->next)
+                if (s->hdr.serial == h->serial && s->hdr.proc == h->proc)
+                        break;
+        if (!s)
+                return 0; /* a stream that already ended: nothing to do */
+        switch (h->status) {
+        case RPC_CONTINUE:
+                if (!s->upload || s->finishing || s->fd < 0) {
+                        if (s->upload && s->fd < 0)
+                                return 0; /* the daemon stopped reading: its error comes */
+                        return -EBADMSG;
+                }
+                if (len == 0)
+                        return 0;
+                s->pending = malloc(len);
+                if (!s->pending)
+                        return -ENOMEM;
+                memcpy(s->pending, data, len);
+                s->pending_len = len;
+                s->pending_pos = 0;
+                (void) upload_flush(s); /* a closed pipe: the daemon's answer says why */
+                return 0;
+        case RPC_OK:
+                s->finishing = true;
+                if (s->upload)
+                        (void) upload_flush(s);
+                stream_try_confirm(s);
+                stream_maybe_free(s);
+                return 0;
+        case RPC_ERROR:
+                /* the client aborts: confirmed; the daemon's job ends with
+                 * the pipe */
+                send_packet(s, RPC_OK, NULL, 0, false);
+                stream_unlist(s);
+                stream_maybe_free(s);
+                return 0;
+        default:
+                return -EBADMSG;
+        }
+}
+
+void streams_close(Client *c) {
+        while (c->streams) {
+                Stream *s = c->streams;
+                stream_unlist(s);
+                stream_maybe_free(s);
+        }
+}
+
+/* --- opening -------------------------------------------------------------- */
+
+int stream_open(Call *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        Client *cl = c->client;
+        bool upload = c->hdr.proc == 208;
+        _cleanup_free_ char *path = NULL;
+        int fds[2], theirs, r;
+        Stream *s;
+
+        if (c->v[2].u & 1)
+                return call_fail(c, VIR_ERR_NO_SUPPORT, LIBVIRT_FROM_STORAGE,
+                                 "sparse streams (VIR_STORAGE_VOL_%s_SPARSE_STREAM)", upload ? "UPLOAD" : "DOWNLOAD");
+        call_use_service(c, SERVICE_STORAGE);
+        path = call_target_path(c);
+        if (!path)
+                return -ENOMEM;
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        /* the daemon's end blocks: it moves bytes in a worker thread */
+        theirs = upload ? fds[0] : fds[1];
+        (void) fd_nonblock(theirs, false);
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                close(fds[0]);
+                close(fds[1]);
+                return -ENOMEM;
+        }
+        *s = (Stream) { .client = client_ref(cl), .hdr = c->hdr, .upload = upload, .fd = upload ? fds[1] : fds[0] };
+        r = sd_event_add_io(cl->server->event, &s->io, s->fd, upload ? EPOLLOUT : EPOLLIN,
+                            upload ? on_upload_io : on_download_io, s);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(cl->server->bus, &m, c->bus_name, path,
+                                                   "org.virtbus.StorageVol1", upload ? "Upload" : "Download");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "httu", theirs, c->v[0].h, c->v[1].h, c->v[2].u);
+        if (r >= 0)
+                r = sd_bus_call_async(cl->server->bus, NULL, m, on_bus_reply, s, STREAM_TIMEOUT_USEC);
+        close(theirs); /* the message holds its own copy */
+        if (r < 0) {
+                stream_free(s);
+                return r;
+        }
+        s->bus_pending = true;
+        s->listed = true;
+        s->next = cl->streams;
+        cl->streams = s;
+        if (upload)
+                upload_update(s);
+        return 0;
+}
