@@ -980,3 +980,18 @@ def test_python_networks(netenv):
         assert e.value.get_error_domain() == libvirt.VIR_FROM_NETWORK
     finally:
         conn.close()
+
+
+def test_clients_gone_with_calls_in_flight(env):
+    """Clients that hang up with calls still at the daemons: the replies find
+    nobody, and the proxy serves the next ones."""
+    for _ in range(40):
+        c = Raw(env.proxy.socket).handshake()
+        c.send(frame(LIST_ALL_DOMAINS, 10, struct.pack(">iI", 1, 0)) + frame(7, 11))
+        c.close()
+    assert env.proxy.alive()
+    c = Raw(env.proxy.socket).handshake()
+    try:
+        assert c.call(LIST_ALL_DOMAINS, struct.pack(">iI", 1, 0))["status"] == OK
+    finally:
+        c.close()
