@@ -14,6 +14,7 @@
 #define STREAM_TIMEOUT_USEC (24ULL * 3600 * 1000000)
 
 struct Stream {
+        unsigned ref;             /* the client's list, the daemon's pending answer, a handler running */
         Client *client;
         RpcHeader hdr;            /* of the call that opened it: its packets echo prog, proc, serial */
         bool upload;
@@ -41,8 +42,13 @@ static void stream_free(Stream *s) {
         free(s);
 }
 
-static void stream_maybe_free(Stream *s) {
-        if (!s->listed && !s->bus_pending)
+static Stream *stream_ref(Stream *s) {
+        s->ref++;
+        return s;
+}
+
+static void stream_unref(Stream *s) {
+        if (--s->ref == 0)
                 stream_free(s);
 }
 
@@ -60,6 +66,7 @@ static void stream_unlist(Stream *s) {
         s->io = sd_event_source_disable_unref(s->io);
         if (s->fd >= 0)
                 s->fd = (close(s->fd), -1);
+        stream_unref(s);
 }
 
 static void send_packet(Stream *s, RpcStatus status, const void *data, size_t len, bool error) {
@@ -80,13 +87,14 @@ static void send_packet(Stream *s, RpcStatus status, const void *data, size_t le
                 xdr_writer_done(&w);
 }
 
-/* The end, once the client finished and the daemon answered. The caller
- * frees the stream (stream_maybe_free()) when it is done with it. */
+/* The end, once the client finished and the daemon answered. (Out of the
+ * list first: a send that fails closes the client and its streams.) The
+ * caller holds a reference. */
 static void stream_try_confirm(Stream *s) {
         if (!s->listed || s->bus_pending || !s->finishing)
                 return;
-        send_packet(s, s->bus_failed ? RPC_ERROR : RPC_OK, NULL, 0, s->bus_failed);
         stream_unlist(s);
+        send_packet(s, s->bus_failed ? RPC_ERROR : RPC_OK, NULL, 0, s->bus_failed);
 }
 
 static void stream_fail(Stream *s, int code, int domain, const char *msg) {
@@ -102,7 +110,7 @@ static void stream_fail(Stream *s, int code, int domain, const char *msg) {
 static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Stream *s = userdata;
 
-        s->bus_pending = false;
+        s->bus_pending = false; /* its reference is ours until the end here */
         if (sd_bus_message_is_method_error(m, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(m);
                 const VbErrorInfo *info = vb_error_lookup(e->name);
@@ -110,12 +118,12 @@ static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                             e->message ? e->message : e->name);
                 if (s->listed && !s->finishing) {
                         /* a failure mid-stream goes out at once, as libvirtd's */
-                        send_packet(s, RPC_ERROR, NULL, 0, true);
                         stream_unlist(s);
+                        send_packet(s, RPC_ERROR, NULL, 0, true);
                 }
         }
         stream_try_confirm(s);
-        stream_maybe_free(s);
+        stream_unref(s);
         return 0;
 }
 
@@ -130,25 +138,22 @@ static void download_update(Stream *s) {
 }
 
 static int on_download_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Stream *s = userdata;
+        Stream *s = stream_ref(userdata);
         _cleanup_free_ uint8_t *buf = malloc(STREAM_CHUNK);
-        ssize_t n;
+        ssize_t n = buf ? read(fd, buf, STREAM_CHUNK) : -1;
 
-        if (!buf)
-                return 0;
-        n = read(fd, buf, STREAM_CHUNK);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
         if (n > 0) {
                 send_packet(s, RPC_CONTINUE, buf, n, false);
                 download_update(s);
-                return 0;
+        } else if (buf && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
+                /* end of the data (or of the pipe): the empty packet says so */
+                s->eof = true;
+                s->io = sd_event_source_disable_unref(s->io);
+                if (s->fd >= 0)
+                        s->fd = (close(s->fd), -1);
+                send_packet(s, RPC_CONTINUE, NULL, 0, false);
         }
-        /* end of the data (or of the pipe): the empty packet says so */
-        s->eof = true;
-        send_packet(s, RPC_CONTINUE, NULL, 0, false);
-        s->io = sd_event_source_disable_unref(s->io);
-        s->fd = (close(s->fd), -1);
+        stream_unref(s);
         return 0;
 }
 
@@ -181,7 +186,7 @@ static int upload_flush(Stream *s) {
 }
 
 static int on_upload_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Stream *s = userdata;
+        Stream *s = stream_ref(userdata);
         Client *c = client_ref(s->client);
 
         if (upload_flush(s) < 0) {
@@ -193,6 +198,7 @@ static int on_upload_io(sd_event_source *es, int fd, uint32_t revents, void *use
         }
         client_kick(c); /* the client was not read while the pipe was full */
         client_unref(c);
+        stream_unref(s);
         return 0;
 }
 
@@ -243,17 +249,19 @@ int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len
                 return 0;
         case RPC_OK:
                 s->finishing = true;
+                stream_ref(s);
                 if (s->upload)
                         (void) upload_flush(s);
                 stream_try_confirm(s);
-                stream_maybe_free(s);
+                stream_unref(s);
                 return 0;
         case RPC_ERROR:
                 /* the client aborts: confirmed; the daemon's job ends with
                  * the pipe */
-                send_packet(s, RPC_OK, NULL, 0, false);
+                stream_ref(s);
                 stream_unlist(s);
-                stream_maybe_free(s);
+                send_packet(s, RPC_OK, NULL, 0, false);
+                stream_unref(s);
                 return 0;
         default:
                 return -EBADMSG;
@@ -261,11 +269,8 @@ int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len
 }
 
 void streams_close(Client *c) {
-        while (c->streams) {
-                Stream *s = c->streams;
-                stream_unlist(s);
-                stream_maybe_free(s);
-        }
+        while (c->streams)
+                stream_unlist(c->streams);
 }
 
 /* --- opening -------------------------------------------------------------- */
@@ -296,7 +301,8 @@ int stream_open(Call *c) {
                 close(fds[1]);
                 return -ENOMEM;
         }
-        *s = (Stream) { .client = client_ref(cl), .hdr = c->hdr, .upload = upload, .fd = upload ? fds[1] : fds[0] };
+        *s = (Stream) { .ref = 1, .client = client_ref(cl), .hdr = c->hdr, .upload = upload,
+                        .fd = upload ? fds[1] : fds[0] };
         r = sd_event_add_io(cl->server->event, &s->io, s->fd, upload ? EPOLLOUT : EPOLLIN,
                             upload ? on_upload_io : on_download_io, s);
         if (r >= 0)
@@ -312,6 +318,7 @@ int stream_open(Call *c) {
                 return r;
         }
         s->bus_pending = true;
+        stream_ref(s); /* the daemon's answer's, the first one the list's */
         s->listed = true;
         s->next = cl->streams;
         cl->streams = s;

@@ -839,6 +839,49 @@ def test_virsh_volume_upload_and_download(env):
         env.virsh("pool-undefine", "p4", check=False)
 
 
+def test_python_streams_and_abort(env):
+    """python-libvirt's streams: an upload by send/finish, a download aborted
+    halfway (the connection goes on), then a whole one."""
+    target = env.root / "pool-p5"
+    conn = env.open()
+    pool = conn.storagePoolDefineXML(
+        f"<pool type='dir'><name>p5</name><target><path>{target}</path></target></pool>", 0)
+    try:
+        pool.build(0)
+        pool.create(0)
+        size = 2 << 20
+        vol = pool.createXML(f"<volume><name>s.raw</name><capacity>{size}</capacity></volume>", 0)
+        data = os.urandom(size)
+        st = conn.newStream(0)
+        vol.upload(st, 0, 0, 0)
+        for i in range(0, size, 100000):
+            st.send(data[i:i + 100000])
+        st.finish()
+        assert (target / "s.raw").read_bytes() == data
+
+        st = conn.newStream(0)
+        vol.download(st, 0, 0, 0)
+        assert len(st.recv(65536)) > 0
+        st.abort()
+        assert conn.getType() == "QEMU"
+
+        st = conn.newStream(0)
+        vol.download(st, 0, 0, 0)
+        got = b""
+        while True:
+            chunk = st.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        st.finish()
+        assert got == data
+        vol.delete(0)
+        pool.destroy()
+    finally:
+        pool.undefine()
+        conn.close()
+
+
 def test_python_storage(env):
     target = env.root / "pool-p2"
     conn = env.open()
