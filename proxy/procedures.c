@@ -9,8 +9,8 @@
 #include "dispatch.h"
 #include "error.h"
 #include "events.h"
-#include "stream.h"
 #include "log.h"
+#include "stream.h"
 #include "util.h"
 
 static const Driver drivers[] = {
