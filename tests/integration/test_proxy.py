@@ -269,12 +269,18 @@ def test_python_libvirt_errors_carry_code_and_domain(env):
             conn.defineXML("<domain type='qemu'><name>x</name><memory>1")
         assert e.value.get_error_code() == libvirt.VIR_ERR_XML_ERROR
 
-        dom = conn.defineXML(env.guest_xml("pye"))
+        dom = conn.defineXMLFlags(env.guest_xml("pye"), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
         try:
+            assert dom.isUpdated() == 0
+            # what needs a running guest reaches qemud, which says so
+            for call in (dom.suspend, lambda: dom.reboot(0), lambda: dom.shutdownFlags(0)):
+                with pytest.raises(libvirt.libvirtError) as e:
+                    call()
+                assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
+                assert e.value.get_error_message().startswith("Requested operation is not valid: ")
             with pytest.raises(libvirt.libvirtError) as e:
-                dom.suspend()
-            assert e.value.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID
-            assert e.value.get_error_message().startswith("Requested operation is not valid: ")
+                conn.defineXMLFlags(env.guest_xml("pye"), 2)
+            assert e.value.get_error_code() == libvirt.VIR_ERR_INVALID_ARG
         finally:
             dom.undefine()
         # a handle of a domain gone since
@@ -905,8 +911,20 @@ def test_python_storage(env):
             conn.storagePoolLookupByName("nosuch")
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
         assert e.value.get_error_domain() == libvirt.VIR_FROM_STORAGE
+        # a transient pool
+        tdir = env.root / "pool-t"
+        tdir.mkdir()
+        tpool = conn.storagePoolCreateXML(
+            f"<pool type='dir'><name>pt</name><target><path>{tdir}</path></target></pool>", 0)
+        assert tpool.isActive() == 1 and tpool.isPersistent() == 0
+        tpool.destroy()
+        vol.wipe(0)
+        assert vol.infoFlags(0)[1] == 65536
+        pool.refresh(0)
         vol.delete(0)
         pool.destroy()
+        pool.delete(0)
+        assert not target.exists()
         pool.undefine()
         with pytest.raises(libvirt.libvirtError) as e:
             pool.info()
@@ -1012,6 +1030,13 @@ def test_python_networks(netenv):
         assert conn.networkLookupByUUIDString(net.UUIDString()).name() == "n2"
         assert "n2" in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_ACTIVE)]
         assert "n2" not in [n.name() for n in conn.listAllNetworks(libvirt.VIR_CONNECT_LIST_NETWORKS_INACTIVE)]
+        # the *Flags variants
+        net3 = conn.networkDefineXMLFlags(nat_xml("n3", subnet="192.168.233", bridge="vbpx3"), 0)
+        assert net3.isPersistent() == 1 and net3.isActive() == 0
+        net3.undefine()
+        net4 = conn.networkCreateXMLFlags(nat_xml("n4", subnet="192.168.234", bridge="vbpx4"), 0)
+        assert net4.isActive() == 1
+        net4.destroy()
         net.destroy()
         h.wait_until(lambda: [e for n, e in seen if n == "n2"] ==
                      [libvirt.VIR_NETWORK_EVENT_STARTED, libvirt.VIR_NETWORK_EVENT_STOPPED], 20,
