@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "error.h"
+#include "libvirt-dbus.h"
 #include "log.h"
 #include "server.h"
 
@@ -52,6 +53,12 @@ static int open_loop_and_bus(sd_event **ret_event, sd_bus **ret_bus) {
         return 0;
 }
 
+/* Busy while libvirt's or libvirt-dbus's clients are being served. */
+static LibvirtDbus *ldbus;
+static bool proxyd_is_busy(void *s) {
+        return server_is_busy(s) || libvirt_dbus_is_busy(ldbus);
+}
+
 int main(int argc, char *argv[]) {
         DaemonOptions opts = { .name = "proxyd" };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -73,13 +80,15 @@ int main(int argc, char *argv[]) {
         r = server_new(event, bus, dir, &s);
         if (r < 0)
                 return 1;
+        (void) libvirt_dbus_start(bus, &ldbus); /* org.libvirt: logs and goes on without it */
         (void) sd_notify(false, "READY=1");
         /* Under socket activation systemd keeps the sockets and starts us
          * again on the next connection. */
-        (void) daemon_setup_idle_exit(event, bus, opts.idle_timeout_usec, server_is_busy, s);
+        (void) daemon_setup_idle_exit(event, bus, opts.idle_timeout_usec, proxyd_is_busy, s);
         r = sd_event_loop(event);
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
+        libvirt_dbus_free(ldbus);
         server_free(s);
         return r < 0 ? 1 : 0;
 }
