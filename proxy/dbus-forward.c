@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "dbus-forward.h"
+#include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -319,4 +320,43 @@ out:
         xmlFree(out);
         xmlFreeDoc(base);
         return ret;
+}
+
+/* A daemon's root at text, as a whole path component; its length or 0. */
+static size_t daemon_root_at(const FwdDriver *drv, const char *text) {
+        const FwdDaemon *daemons[FWD_DAEMONS_MAX];
+        size_t n = fwd_driver_daemons(drv, daemons);
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(daemons[i]->root);
+                char next = text[len];
+                if (strncmp(text, daemons[i]->root, len) == 0 && !(isalnum((unsigned char) next) || next == '_'))
+                        return len;
+        }
+        return 0;
+}
+
+char *fwd_text_from_daemon(const FwdDriver *drv, const char *text) {
+        size_t grow = strlen(drv->root) + 1, len = strlen(text), n = 0, cap = len + 1;
+        char *out = malloc(cap);
+
+        if (!out)
+                return NULL;
+        for (const char *p = text; *p;) {
+                size_t root = daemon_root_at(drv, p);
+                if (n + grow + 1 > cap) {
+                        char *o = realloc(out, cap = cap * 2 + grow);
+                        if (!o)
+                                return mfree(out);
+                        out = o;
+                }
+                if (root > 0) {
+                        memcpy(out + n, drv->root, strlen(drv->root));
+                        n += strlen(drv->root);
+                        p += root;
+                } else
+                        out[n++] = *p++;
+        }
+        out[n] = 0;
+        return out;
 }

@@ -88,3 +88,8 @@ int fwd_copy_body(sd_bus_message *dst, sd_bus_message *src, FwdRewriteFn rewrite
  * others that it lacks added. NULL entries (a daemon that did not answer)
  * are skipped. NULL when none parses, or on OOM. */
 char *fwd_introspect_merge(char *const *xmls, size_t n);
+
+/* A text (an error's message) with every daemon path in it (the root of
+ * one of drv's daemons, followed by '/' or the end of the path) written as
+ * ours. NULL on OOM. */
+char *fwd_text_from_daemon(const FwdDriver *drv, const char *text);

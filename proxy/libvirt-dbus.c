@@ -109,6 +109,14 @@ static bool is_gone(const sd_bus_error *e) {
         return false;
 }
 
+/* The daemon's error as it is, but for its paths in the message. */
+static int reply_daemon_error(Forward *f, const sd_bus_error *e) {
+        _cleanup_free_ char *message = e->message ? fwd_text_from_daemon(f->drv, e->message) : NULL;
+        sd_bus_error ours = SD_BUS_ERROR_MAKE_CONST(e->name, message ?: e->message);
+
+        return sd_bus_reply_method_error(f->call, &ours);
+}
+
 static int send_return(Forward *f, sd_bus_message *reply) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *ret = NULL;
         int r = sd_bus_message_new_method_return(f->call, &ret);
@@ -128,8 +136,8 @@ static int on_forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error 
                 const sd_bus_error *e = sd_bus_message_get_error(reply);
                 if (f->getall && is_gone(e))
                         r = sd_bus_reply_method_return(f->call, "a{sv}", 0);
-                else /* the daemon's error as it is */
-                        r = sd_bus_reply_method_error(f->call, e);
+                else
+                        r = reply_daemon_error(f, e);
         } else {
                 r = send_return(f, reply);
                 if (r < 0) {

@@ -75,6 +75,21 @@ static void test_paths_from_daemons(void) {
         check_from(qemu, "/org/freedesktop/DBus", "/org/freedesktop/DBus");
 }
 
+static void check_text(const char *text, const char *want) {
+        _cleanup_free_ char *got = fwd_text_from_daemon(qemu, text);
+
+        CHECK_STREQ(got, want);
+}
+
+static void test_text_from_daemons(void) {
+        check_text("Unknown object '/org/virtbus/qemud/domain/_1'.", "Unknown object '/org/libvirt/QEMU/domain/_1'.");
+        check_text("/org/virtbus/storaged/storagevol/_2fa and /org/virtbus/networkd",
+                   "/org/libvirt/QEMU/storagevol/_2fa and /org/libvirt/QEMU");
+        check_text("no path here", "no path here");
+        check_text("", "");
+        check_text("/org/virtbus/qemudx/a /org/virtbus/lxcd/domain/_1", "/org/virtbus/qemudx/a /org/virtbus/lxcd/domain/_1");
+}
+
 static void test_driver_of_path(void) {
         const FwdDriver *served[] = { qemu };
         const char *rest = NULL;
@@ -317,5 +332,5 @@ static void test_policy_file(void) {
         CHECK_INTEQ(in_file, n_open);
 }
 
-UNIT_TESTS(test_paths_to_daemons, test_paths_from_daemons, test_driver_of_path, test_root_calls, test_wraps,
+UNIT_TESTS(test_paths_to_daemons, test_paths_from_daemons, test_text_from_daemons, test_driver_of_path, test_root_calls, test_wraps,
            test_copy_body, test_introspect_merge, test_policy_file)
