@@ -300,3 +300,38 @@ def test_network_through_org_libvirt(netenv):
         lcall(net, "org.libvirt.Network", "Destroy")
     finally:
         lcall(net, "org.libvirt.Network", "Undefine")
+
+
+def test_cockpit_machines_calls(env):
+    """What Debian 12's cockpit-machines (288) calls, in its order, with its
+    signatures: the start, its domainGet() chain (a failure anywhere in it
+    hides the VM), the usage polling and the lifecycle buttons."""
+    import re
+    v = env.lcall(Q, PROPS, "Get", CONNECT, "LibVersion", signature="ss", raw=True)
+    assert v.variant_level == 1
+    path = env.lcall(Q, CONNECT, "DomainDefineXML", env.guest_xml("cm1"), signature="s")
+    try:
+        assert path in env.lcall(Q, CONNECT, "ListDomains", 0, signature="u")
+        env.lcall(Q, CONNECT, "ListStoragePools", 0, signature="u")
+        # domainGet()
+        xml = env.lcall(path, DOMAIN, "GetXMLDesc", 1, signature="u")
+        env.lcall(path, DOMAIN, "GetXMLDesc", 1 | 2, signature="u")
+        assert env.lcall(path, DOMAIN, "GetState", 0, signature="u")[0] == 5
+        props = env.lcall(path, PROPS, "GetAll", DOMAIN, signature="s", raw=True)
+        for k in ("Name", "Persistent", "Autostart"):
+            assert props[k].variant_level == 2, k
+        m = re.search(r"<type arch='([^']+)' machine='([^']+)'", xml)
+        assert m, xml
+        caps = env.lcall(Q, CONNECT, "GetDomainCapabilities", "", m.group(1), m.group(2), "", 0,
+                         signature="ssssu")
+        assert "<domainCapabilities" in caps
+        # snapshots: not there yet; cockpit takes UnknownMethod as "not supported"
+        with h.expect_dbus_error("org.freedesktop.DBus.Error.UnknownMethod"):
+            env.lcall(path, DOMAIN, "ListDomainSnapshots", 0, signature="u")
+        env.lcall(path, DOMAIN, "Create", 0, signature="u")
+        # usage polling: BALLOON | VCPU | BLOCK | STATE
+        stats = env.lcall(path, DOMAIN, "GetStats", 45, 0, signature="uu", raw=True)
+        assert all(val.variant_level == 2 for val in stats.values()), stats
+        env.lcall(path, DOMAIN, "Destroy", 0, signature="u")
+    finally:
+        env.lcall(path, DOMAIN, "Undefine", 0, signature="u")
