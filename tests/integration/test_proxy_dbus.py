@@ -99,6 +99,10 @@ def test_domain_through_org_libvirt(env):
         uuid = env.lcall(path, PROPS, "Get", DOMAIN, "UUID", signature="ss")
         assert env.lcall(Q, CONNECT, "DomainLookupByUUID", uuid, signature="s") == path
         assert f"<name>{name}</name>" in env.lcall(path, DOMAIN, "GetXMLDesc", 0, signature="u")
+        # an object's introspection is its daemon's; dbus-python's typed call needs it
+        assert 'name="org.libvirt.Domain"' in env.lcall(path, "org.freedesktop.DBus.Introspectable",
+                                                         "Introspect")
+        assert env.bus.call(L, path, DOMAIN, "GetState", 0)[0] == 5   # typed by introspection
         # the DEFINED event, re-emitted by org.libvirt's owner with our path
         sig = env.mon.wait_signal("DomainEvent", CONNECT, Q, args=[path, 0], since=mark,
                                   sender=env.owner(), timeout=30)
@@ -196,6 +200,11 @@ def test_storage_through_org_libvirt(env):
             os.close(fd)
         assert back.read_bytes() == data
         env.lcall(vol, "org.libvirt.StorageVol", "Delete", 0, signature="u")
+        # a signal of the object itself, on our path
+        mark = env.mon.mark()
+        env.lcall(pool, "org.libvirt.StoragePool", "Refresh", 0, signature="u")
+        env.mon.wait_signal("Refresh", "org.libvirt.StoragePool", pool, since=mark, sender=env.owner(),
+                            timeout=30)
     finally:
         mark = env.mon.mark()
         env.lcall(pool, "org.libvirt.StoragePool", "Destroy")
@@ -335,3 +344,40 @@ def test_cockpit_machines_calls(env):
         env.lcall(path, DOMAIN, "Destroy", 0, signature="u")
     finally:
         env.lcall(path, DOMAIN, "Undefine", 0, signature="u")
+
+
+def test_lxc_root_once_lxcd_exists(vroot):
+    """With org.virtbus.lxcd activatable (a stand-in that never runs), the
+    proxy serves /org/libvirt/LXC too: storage and networks are the same
+    daemons' under both roots, each root with its own paths and signals;
+    LXC's domains are lxcd's, whose error passes through."""
+    bus = h.TestBus(vroot).start()
+    mon = h.BusMonitor(bus).start()
+    proxy = None
+    try:
+        bus.install_service("org.virtbus.lxcd", ["/bin/false"])
+        proxy = h.Proxy(bus, vroot).start()
+        wait_for_name(bus, proxy)
+        h.wait_until(lambda: '"LXC"' in bus.call(L, "/org/libvirt", "org.freedesktop.DBus.Introspectable",
+                                                 "Introspect", signature=""), 20, what="/org/libvirt/LXC")
+        lxc = "/org/libvirt/LXC"
+        target = vroot / "lxcpool"
+        mark = mon.mark()
+        pool = bus.call(L, lxc, CONNECT, "StoragePoolCreateXML",
+                        f"<pool type='dir'><name>lxp</name><target><path>{target}</path></target></pool>", 1,
+                        signature="su")
+        assert pool.startswith(lxc + "/storagepool/_"), pool
+        same = Q + pool[len(lxc):]
+        assert bus.call(L, Q, CONNECT, "StoragePoolLookupByName", "lxp", signature="s") == same
+        owner = bus.conn.get_name_owner(L)
+        mon.wait_signal("StoragePoolEvent", CONNECT, lxc, args=[pool, 2], since=mark, sender=owner, timeout=30)
+        mon.wait_signal("StoragePoolEvent", CONNECT, Q, args=[same, 2], since=mark, sender=owner, timeout=30)
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            bus.call(L, lxc, CONNECT, "ListDomains", 0, signature="u")
+        assert e.value.get_dbus_name().startswith("org.freedesktop.DBus.Error."), e.value
+        bus.call(L, pool, "org.libvirt.StoragePool", "Destroy", signature="")
+    finally:
+        if proxy:
+            proxy.stop()
+        mon.stop()
+        bus.stop()
