@@ -155,9 +155,12 @@ def test_errors_pass_through(env):
         env.lcall(Q, CONNECT, "DomainLookupByName", "nosuch", signature="s")
     with h.expect_dbus_error("org.virtbus.Error.XMLError"):
         env.lcall(Q, CONNECT, "DomainDefineXML", "<domain", signature="s")
-    # Connect methods no daemon has yet: the daemon's UnknownMethod
+    # Connect methods no daemon has yet: the daemon's UnknownMethod...
     with h.expect_dbus_error("org.freedesktop.DBus.Error.UnknownMethod"):
-        env.lcall(Q, CONNECT, "ListSecrets", 0, signature="u")
+        env.lcall(Q, CONNECT, "GetSysinfo", 0, signature="u")
+    # ...but for the lists of kinds nobody serves, which are empty
+    for method in ("ListSecrets", "ListNodeDevices", "ListInterfaces", "ListNWFilters"):
+        assert env.lcall(Q, CONNECT, method, 0, signature="u") == [], method
 
 
 def test_storage_through_org_libvirt(env):
@@ -322,6 +325,15 @@ def test_cockpit_machines_calls(env):
     try:
         assert path in env.lcall(Q, CONNECT, "ListDomains", 0, signature="u")
         env.lcall(Q, CONNECT, "ListStoragePools", 0, signature="u")
+        # getApiData(): each failure would be in cockpit's error banner
+        assert env.lcall(Q, CONNECT, "ListInterfaces", 3, signature="u") == []
+        assert env.lcall(Q, CONNECT, "ListNodeDevices", 0, signature="u") == []
+        mem = env.lcall(Q, CONNECT, "NodeGetMemoryStats", -1, 0, signature="iu")
+        with open("/proc/meminfo") as f:
+            total = int(f.readline().split()[1])
+        assert mem["total"] == total and 0 < mem["free"] <= total, mem
+        with h.expect_dbus_error("org.virtbus.Error.InvalidArg"):
+            env.lcall(Q, CONNECT, "NodeGetMemoryStats", 0, 0, signature="iu")
         # domainGet()
         xml = env.lcall(path, DOMAIN, "GetXMLDesc", 1, signature="u")
         env.lcall(path, DOMAIN, "GetXMLDesc", 1 | 2, signature="u")
