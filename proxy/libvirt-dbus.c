@@ -13,11 +13,15 @@
 #define FORWARD_TIMEOUT_USEC (30ULL * 60 * 1000000)
 #define DOMAIN_XML_SECURE 1u
 
-/* One daemon whose signals we emit again. */
+/* One daemon whose signals we emit again. Only those its owner sends: any
+ * process may send us a signal of any path directly (a unicast signal needs
+ * no match rule), and sd-bus matches a well-known sender only on the bus's
+ * side. */
 typedef struct Watch {
         LibvirtDbus *ld;
         const FwdDaemon *daemon;
-        sd_bus_slot *slot;
+        sd_bus_slot *slot, *owner_changed, *owner_query;
+        char *owner;            /* its unique name, NULL while it has none */
 } Watch;
 
 struct LibvirtDbus {
@@ -389,7 +393,8 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         const char *iface = sd_bus_message_get_interface(m), *member = sd_bus_message_get_member(m);
 
         /* libvirt-dbus sends no PropertiesChanged, no ObjectManager signals */
-        if (!w->ld->owned || !iface || !member || strncmp(iface, "org.freedesktop.DBus.", 21) == 0)
+        if (!w->ld->owned || !iface || !member || strncmp(iface, "org.freedesktop.DBus.", 21) == 0 ||
+            !w->owner || !streq_ptr(sd_bus_message_get_sender(m), w->owner))
                 return 0;
         for (size_t i = 0; i < w->ld->n_drivers; i++) {
                 const FwdDriver *drv = w->ld->drivers[i];
@@ -419,6 +424,41 @@ static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
+static void watch_set_owner(Watch *w, const char *owner) {
+        free(w->owner);
+        w->owner = owner && owner[0] ? strdup(owner) : NULL;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Watch *w = userdata;
+        const char *name, *old, *new;
+
+        /* the bus's own word: nobody else can send as org.freedesktop.DBus */
+        if (!streq_ptr(sd_bus_message_get_sender(m), "org.freedesktop.DBus") ||
+            sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || !streq(name, w->daemon->bus_name))
+                return 0;
+        watch_set_owner(w, new);
+        return 0;
+}
+
+static int on_owner(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Watch *w = userdata;
+        const char *owner = NULL;
+
+        w->owner_query = sd_bus_slot_unref(w->owner_query);
+        /* a NameOwnerChanged that came first is newer */
+        if (!w->owner && !sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "s", &owner) > 0)
+                watch_set_owner(w, owner);
+        return 0;
+}
+
+static void watch_done(Watch *w) {
+        w->slot = sd_bus_slot_unref(w->slot);
+        w->owner_changed = sd_bus_slot_unref(w->owner_changed);
+        w->owner_query = sd_bus_slot_unref(w->owner_query);
+        w->owner = mfree(w->owner);
+}
+
 static int watch_daemon(LibvirtDbus *ld, const FwdDaemon *d) {
         _cleanup_free_ char *rule = NULL;
         Watch *w;
@@ -434,8 +474,22 @@ static int watch_daemon(LibvirtDbus *ld, const FwdDaemon *d) {
         w = &ld->watches[ld->n_watches];
         *w = (Watch) { .ld = ld, .daemon = d };
         r = sd_bus_add_match_async(ld->bus, &w->slot, rule, on_signal, NULL, w);
-        if (r < 0)
+        rule = mfree(rule);
+        if (r >= 0 && asprintf(&rule,
+                               "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                               "member='NameOwnerChanged',arg0='%s'",
+                               d->bus_name) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = sd_bus_add_match_async(ld->bus, &w->owner_changed, rule, on_owner_changed, NULL, w);
+        /* not running (and not activated by this): no owner until it comes */
+        if (r >= 0)
+                r = sd_bus_call_method_async(ld->bus, &w->owner_query, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                             "org.freedesktop.DBus", "GetNameOwner", on_owner, w, "s", d->bus_name);
+        if (r < 0) {
+                watch_done(w);
                 return log_warning_errno(r, "Cannot watch the signals of %s: %m", d->bus_name);
+        }
         ld->n_watches++;
         return 0;
 }
@@ -471,7 +525,7 @@ static void stop_serving(LibvirtDbus *ld) {
         ld->owned = false;
         ld->object = sd_bus_slot_unref(ld->object);
         for (size_t i = 0; i < ld->n_watches; i++)
-                ld->watches[i].slot = sd_bus_slot_unref(ld->watches[i].slot);
+                watch_done(&ld->watches[i]);
         ld->n_watches = 0;
         ld->n_drivers = 0;
 }

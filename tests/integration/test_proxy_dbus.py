@@ -393,3 +393,23 @@ def test_lxc_root_once_lxcd_exists(vroot):
             proxy.stop()
         mon.stop()
         bus.stop()
+
+
+def test_signals_only_from_the_daemons(env):
+    """A signal sent to the proxy directly (a unicast signal needs no match
+    rule) by another process, on a daemon's path, is not emitted again under
+    org.libvirt: only the daemons' own are."""
+    owner = env.owner()
+    fake = "/org/virtbus/qemud/domain/_00000000_0000_0000_0000_00000000beef"
+    mark = env.mon.mark()
+    for user in ("nobody", None):
+        r = env.bus.busctl("emit", f"--destination={owner}", "/org/virtbus/qemud", CONNECT, "DomainEvent",
+                           "oii", fake, 2, 0, user=user)
+        assert r.returncode == 0, r.stderr
+    env.mon.wait_signal("DomainEvent", CONNECT, "/org/virtbus/qemud", args=[fake], since=mark, timeout=10)
+    # a round trip through the proxy: it has read both by now
+    env.lcall(Q, CONNECT, "ListDomains", 0, signature="u")
+    import time
+    time.sleep(0.5)
+    assert not env.mon.signals("DomainEvent", CONNECT, Q, since=mark, sender=owner), \
+        env.mon.signals("DomainEvent", CONNECT, Q, since=mark)
