@@ -413,3 +413,24 @@ def test_signals_only_from_the_daemons(env):
     time.sleep(0.5)
     assert not env.mon.signals("DomainEvent", CONNECT, Q, since=mark, sender=owner), \
         env.mon.signals("DomainEvent", CONNECT, Q, since=mark)
+
+
+def test_idle_exit_waits_for_org_libvirt_callers(env):
+    """With --timeout, calls through org.libvirt keep the proxy running as
+    libvirt's clients do; once they stop it exits and the name is free."""
+    import time
+    env.proxy.stop()
+    try:
+        env.proxy.start(args=["--timeout", "1"])
+        wait_for_name(env.bus, env.proxy)
+        end = time.monotonic() + 3.5
+        while time.monotonic() < end:
+            env.lcall(Q, CONNECT, "ListDomains", 0, signature="u")
+            time.sleep(0.3)
+        assert env.proxy.alive(), "exited while org.libvirt was being called"
+        assert env.proxy.proc.wait(timeout=15) == 0
+        h.wait_until(lambda: not env.bus.name_has_owner(L), 10, what="org.libvirt released")
+    finally:
+        if not env.proxy.alive():
+            env.proxy.start()
+            wait_for_name(env.bus, env.proxy)
