@@ -196,7 +196,7 @@ static int on_forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error 
                         r = sd_bus_reply_method_return(f->call, "a{sv}", 0);
                 else if (f->on_root && sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD))
                         r = reply_fallback(f->call);
-                if (r == 0)
+                if (r <= 0) /* none, or it failed: the daemon's word */
                         r = reply_daemon_error(f, e);
         } else {
                 r = send_return(f, reply);
