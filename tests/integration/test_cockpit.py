@@ -1,0 +1,383 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""cockpit-machines (Debian's package, unchanged) drives virtbus through
+virtbus-proxyd's org.libvirt, in a real browser.
+
+Everything is private to the test root: a private system bus with qemud and
+the proxy (which owns org.libvirt there), `cockpit-ws` on 127.0.0.1 and a
+free port without TLS and with a local session (its `cockpit-bridge` runs
+as us, root, with DBUS_SYSTEM_BUS_ADDRESS pointing at the private bus, so
+cockpit-machines in it talks to our org.libvirt), and headless Chromium
+driven by chromedriver through python3-selenium. The system's
+cockpit.socket, if any, is neither used nor touched.
+
+The page is cockpit-machines' own, /cockpit/@localhost/machines/index.html,
+which cockpit's shell (not needed here) shows in a frame. The test lists the defined domains, clicks
+Run, sees "Running", clicks "Shut down" (an ACPI power button press: the
+test guest powers itself off) and sees "Shut off".
+
+Needs the Debian packages cockpit-ws, cockpit-bridge, cockpit-machines,
+chromium, chromium-driver and python3-selenium (scripts/install-deps.sh
+check); without one of them the tests are skipped with its name."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import QemudEnv, _env_logs, READY, POWEROFF  # noqa: F401
+from virtbus_harness import DomainState as S
+
+pytestmark = pytest.mark.timeout(300)
+
+COCKPIT_WS = Path("/usr/lib/cockpit/cockpit-ws")
+MACHINES = Path("/usr/share/cockpit/machines/manifest.json")
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+UI_TIMEOUT = 60         # a page or a state change shown; the box is small and shared
+BOOT_TIMEOUT = 90       # the test guest under TCG
+PAGE = "/cockpit/@localhost/machines/index.html"
+
+
+def require_packages():
+    """Skips (with the package's name) when a piece is missing."""
+    for path, package in ((COCKPIT_WS, "cockpit-ws"),
+                          (MACHINES, "cockpit-machines"),
+                          (CHROMIUM, "chromium"),
+                          (CHROMEDRIVER, "chromium-driver")):
+        if not path.exists():
+            pytest.skip(f"{path} is missing (Debian's {package} package)")
+    if not shutil.which("cockpit-bridge"):
+        pytest.skip("cockpit-bridge is missing (Debian's cockpit-bridge package)")
+    pytest.importorskip("selenium", reason="python3-selenium is not installed")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children(pid):
+    """The pids of pid's descendants, from /proc (pid's own children first)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    found, todo = [], [pid]
+    while todo:
+        for k in kids.get(todo.pop(0), []):
+            found.append(k)
+            todo.append(k)
+    return found
+
+
+def kill_pids(pids, timeout=10):
+    """SIGTERM, then SIGKILL what is left after `timeout`; pids we started."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not all(h._is_zombie_or_gone(p) for p in pids):
+            time.sleep(0.05)
+        if all(h._is_zombie_or_gone(p) for p in pids):
+            return
+
+
+class CockpitWs:
+    """cockpit-ws on 127.0.0.1:<free port>, plain http, with a local session:
+    no login, the bridge runs as this process's user. Its environment points
+    the system bus at the test's bus; its configuration, runtime and home
+    directories are below the test root (XDG_CONFIG_DIRS there means
+    /etc/cockpit is not read)."""
+
+    def __init__(self, bus, root):
+        self.bus = bus
+        self.dir = Path(root) / "cockpit"
+        self.log_path = Path(root) / "test-logs" / "cockpit-ws.log"
+        self.proc = None
+        self.port = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self):
+        env = self.bus.env
+        for name, sub in (("XDG_CONFIG_DIRS", "config"), ("XDG_CONFIG_HOME", "config-home"),
+                          ("XDG_RUNTIME_DIR", "runtime"), ("HOME", "home")):
+            d = self.dir / sub
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+            env[name] = str(d)
+        env["LANG"] = env["LC_ALL"] = "C.UTF-8"
+        # what the bridge runs (python3, virsh, ...) is the system's, as on a host
+        env["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin"
+        return env
+
+    def start(self, attempts=5):
+        for _ in range(attempts):       # another process may take the port first
+            self.port = free_port()
+            log = open(self.log_path, "ab")
+            self.proc = h.spawn([COCKPIT_WS, "--no-tls", "--address", "127.0.0.1",
+                                 "--port", str(self.port),
+                                 "--local-session=" + shutil.which("cockpit-bridge")],
+                                stdout=log, stderr=log, env=self.env())
+            log.close()
+            h.register_log("cockpit-ws (and its bridge)", self.log_path)
+            if self._wait_listening():
+                return self
+            self.stop()
+        raise RuntimeError(f"cockpit-ws did not start:\n{h.tail(self.log_path, 40)}")
+
+    def _wait_listening(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return True
+            except OSError:
+                time.sleep(0.1)
+        return False
+
+    def stop(self):
+        """Ends cockpit-ws and whatever it started (the bridge, the bridge's
+        helpers), by pid."""
+        if not self.proc:
+            return
+        pids = children(self.proc.pid) + [self.proc.pid]
+        kill_pids(pids)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.proc = None
+
+
+class Browser:
+    """Headless Chromium through chromedriver (selenium), its profile below
+    the test root."""
+
+    def __init__(self, root):
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+
+        self.dir = Path(root) / "chromium"
+        self.dir.mkdir(exist_ok=True)
+        self.log_path = Path(root) / "test-logs" / "chromedriver.log"
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = str(CHROMIUM)
+        for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                  "--disable-gpu", "--no-first-run", "--window-size=1400,1000",
+                  f"--user-data-dir={self.dir / 'profile'}"):
+            opts.add_argument(a)
+        # the page's console (cockpit-machines logs what failed there)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        self.service = Service(str(CHROMEDRIVER), log_path=str(self.log_path),
+                               service_args=["--log-level=WARNING"])
+        h.register_log("chromedriver", self.log_path)
+        self.driver = webdriver.Chrome(service=self.service, options=opts)
+        self.driver.set_page_load_timeout(UI_TIMEOUT)
+
+    def close(self):
+        pids = []
+        proc = getattr(self.service, "process", None)
+        if proc is not None:
+            pids = children(proc.pid) + [proc.pid]
+        try:
+            self.driver.quit()
+        finally:
+            kill_pids([p for p in pids if not h._is_zombie_or_gone(p)])
+            if proc is not None and proc.poll() is None:
+                proc.wait(timeout=10)
+
+    def console(self):
+        """The page's console messages since the last call."""
+        try:
+            return [f"{m.get('level')}: {m.get('message')}" for m in self.driver.get_log("browser")]
+        except Exception:       # noqa: BLE001 - only for the report
+            return []
+
+    def screenshot(self, name):
+        path = self.dir / f"{name}.png"
+        try:
+            self.driver.save_screenshot(str(path))
+        except Exception:       # noqa: BLE001 - only for the report
+            return None
+        return path
+
+
+class CockpitEnv(QemudEnv):
+    """The private bus, qemud, the proxy (org.libvirt), cockpit-ws and a
+    browser, for the module."""
+
+    def __init__(self, guest):
+        require_packages()
+        super().__init__(guest)
+        self.proxy = self.ws = self.browser = None
+        self.proxy = h.Proxy(self.bus, self.root).start()
+        self.ws = CockpitWs(self.bus, self.root).start()
+        self.browser = Browser(self.root)
+
+    def register_logs(self):
+        super().register_logs()
+        h.register_log("virtbus-proxyd", self.proxy.log_path)
+        h.register_log("cockpit-ws (and its bridge)", self.ws.log_path)
+        h.register_log("chromedriver", self.browser.log_path)
+
+    def close(self):
+        errors = []
+        for what, fn in (("browser", self.browser and self.browser.close),
+                         ("cockpit-ws", self.ws and self.ws.stop),
+                         ("proxyd", self.proxy and self.proxy.stop)):
+            if not fn:
+                continue
+            try:
+                fn()
+            except Exception as e:      # noqa: BLE001 - teardown goes on
+                errors.append(f"{what}: {e}")
+        return errors + super().close()
+
+
+@pytest.fixture(scope="module")
+def env(guest, request):
+    e = None
+    try:
+        e = CockpitEnv(guest)
+        yield e
+    finally:
+        if e is not None:
+            e.failed = request.session.testsfailed > 0
+            errors = e.close()
+            if errors:
+                raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+# ---------------------------------------------------------------------------
+# the page
+
+class MachinesPage:
+    """cockpit-machines' page, as cockpit's shell shows it in its frame (the
+    shell itself is Debian's cockpit-system, which cockpit-machines does not
+    need)."""
+
+    def __init__(self, env):
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.By = By
+        self.env = env
+        self.driver = env.browser.driver
+        self.wait = lambda timeout=UI_TIMEOUT: WebDriverWait(self.driver, timeout, 0.2)
+
+    def open(self):
+        d = self.driver
+        # This host's CPU may lack VT-x/AMD-V (nested KVM, TCG): cockpit-machines
+        # then shows "Hardware virtualization is disabled" until "Ignore" is
+        # pressed, which it keeps in localStorage. That check is about the host,
+        # not about virtbus: answer it beforehand, on the page's origin.
+        d.get(self.env.ws.url + "/cockpit/@localhost/manifests.json")
+        d.execute_script("localStorage.setItem('virtualization-disabled-ignored', 'true')")
+        d.get(self.env.ws.url + PAGE)
+        return self
+
+    def text(self):
+        try:
+            return self.driver.find_element(self.By.TAG_NAME, "body").text
+        except Exception:       # noqa: BLE001
+            return ""
+
+    def fail(self, what):
+        shot = self.env.browser.screenshot(what.replace(" ", "-")[:40])
+        console = "\n".join(self.env.browser.console()[-40:])
+        raise AssertionError(f"{what}; the page shows:\n{self.text()[:3000]}\n"
+                             f"(screenshot {shot})\nthe page's console:\n{console}")
+
+    def until(self, fn, what, timeout=UI_TIMEOUT):
+        from selenium.common.exceptions import TimeoutException
+        try:
+            return self.wait(timeout).until(lambda _: fn())
+        except TimeoutException:
+            pass
+        self.fail(what)
+
+    def element(self, elem_id):
+        found = self.driver.find_elements(self.By.ID, elem_id)
+        return found[0] if found else None
+
+    def wait_element(self, elem_id, what=None, timeout=UI_TIMEOUT):
+        return self.until(lambda: self.element(elem_id), what or f"no #{elem_id}", timeout)
+
+    def click(self, elem_id, what=None):
+        def clickable():
+            e = self.element(elem_id)
+            return e if e is not None and e.is_displayed() and e.is_enabled() else None
+        self.until(clickable, what or f"#{elem_id} not there to click").click()
+
+    # cockpit-machines' ids: vm-<name>-<connection>-<what>
+    def state_of(self, name):
+        e = self.element(f"vm-{name}-system-state")
+        try:
+            return e.text.strip() if e is not None else None
+        except Exception:       # noqa: BLE001 - re-rendered under us
+            return None
+
+    def wait_state(self, name, state, timeout=UI_TIMEOUT):
+        self.until(lambda: self.state_of(name) == state,
+                   f"{name} not shown as {state!r} (shown: {self.state_of(name)!r})", timeout)
+
+
+@pytest.fixture(scope="module")
+def page(env):
+    return MachinesPage(env)
+
+
+# ---------------------------------------------------------------------------
+
+def test_machines_page_lists_domains(env, page):
+    """The Machines page reads the domains from org.libvirt: both defined
+    guests are listed, shut off, on the system connection."""
+    env.define("ck1")
+    env.define("ck2")
+    page.open()
+    for name in ("ck1", "ck2"):
+        page.wait_element(f"vm-{name}-system-name", f"{name} is not listed")
+        page.wait_state(name, "Shut off")
+    assert "Virtualization service (libvirt) is not active" not in page.text()
+
+
+def test_run_and_shut_down(env, page):
+    """Run starts the guest (Running shown, the guest boots); Shut down
+    presses its power button: the guest powers itself off and the page
+    shows Shut off."""
+    g = h.wait_until(lambda: env.call("DomainLookupByName", "ck1"), 10, what="ck1")
+    page.wait_state("ck1", "Shut off")
+    page.click("vm-ck1-system-run", "no Run button for ck1")
+    page.wait_state("ck1", "Running")
+    assert env.state(g)[0] == S.RUNNING
+    # the power button is heard once the guest's acpid listens (READY)
+    h.wait_until(lambda: READY.encode() in env.serials["ck1"].read_bytes(), BOOT_TIMEOUT,
+                 0.2, "the guest's READY")
+    page.click("vm-ck1-system-shutdown-button", "no Shut down button for ck1")
+    page.wait_state("ck1", "Shut off", BOOT_TIMEOUT)
+    assert POWEROFF.encode() in env.serials["ck1"].read_bytes(), \
+        "the guest did not power itself off (no POWEROFF on its console)"
+    assert env.state(g)[0] == S.SHUTOFF
+    # ck2 was never touched
+    assert page.state_of("ck2") == "Shut off"
