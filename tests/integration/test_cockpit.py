@@ -184,7 +184,8 @@ class Browser:
         opts = webdriver.ChromeOptions()
         opts.binary_location = str(CHROMIUM)
         for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                  "--disable-gpu", "--no-first-run", "--window-size=1400,1000",
+                  "--disable-gpu", "--no-first-run", "--disable-breakpad",
+                  "--disable-crash-reporter", "--window-size=1400,1000",
                   f"--user-data-dir={self.dir / 'profile'}"):
             opts.add_argument(a)
         # the page's console (cockpit-machines logs what failed there)
@@ -294,7 +295,12 @@ class MachinesPage:
         self.By = By
         self.env = env
         self.driver = env.browser.driver
-        self.wait = lambda timeout=UI_TIMEOUT: WebDriverWait(self.driver, timeout, 0.2)
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        # React re-renders rows as states change: an element found a moment
+        # ago may be gone; look again.
+        self.wait = lambda timeout=UI_TIMEOUT: WebDriverWait(
+            self.driver, timeout, 0.2, ignored_exceptions=(StaleElementReferenceException,))
 
     def open(self):
         d = self.driver
@@ -335,10 +341,13 @@ class MachinesPage:
         return self.until(lambda: self.element(elem_id), what or f"no #{elem_id}", timeout)
 
     def click(self, elem_id, what=None):
-        def clickable():
+        def clicked():
             e = self.element(elem_id)
-            return e if e is not None and e.is_displayed() and e.is_enabled() else None
-        self.until(clickable, what or f"#{elem_id} not there to click").click()
+            if e is None or not e.is_displayed() or not e.is_enabled():
+                return False
+            e.click()
+            return True
+        self.until(clicked, what or f"#{elem_id} not there to click")
 
     # cockpit-machines' ids: vm-<name>-<connection>-<what>
     def state_of(self, name):
@@ -355,21 +364,29 @@ class MachinesPage:
 
 @pytest.fixture(scope="module")
 def page(env):
-    return MachinesPage(env)
+    """The page, opened with two guests defined."""
+    env.define("ck1")
+    env.define("ck2")
+    return MachinesPage(env).open()
 
 
 # ---------------------------------------------------------------------------
 
 def test_machines_page_lists_domains(env, page):
-    """The Machines page reads the domains from org.libvirt: both defined
-    guests are listed, shut off, on the system connection."""
-    env.define("ck1")
-    env.define("ck2")
-    page.open()
+    """The Machines page reads the domains from org.libvirt: both guests
+    defined before it opened are listed, shut off, on the system connection;
+    one defined while it is open appears (DomainEvent DEFINED, re-emitted by
+    the proxy) and goes when undefined."""
     for name in ("ck1", "ck2"):
         page.wait_element(f"vm-{name}-system-name", f"{name} is not listed")
         page.wait_state(name, "Shut off")
     assert "Virtualization service (libvirt) is not active" not in page.text()
+
+    g = env.define("ck3")
+    page.wait_element("vm-ck3-system-name", "ck3, defined while the page is open, is not listed")
+    page.wait_state("ck3", "Shut off")
+    g.call("Undefine", 0)
+    page.until(lambda: page.element("vm-ck3-system-name") is None, "ck3 is still listed")
 
 
 def test_run_and_shut_down(env, page):
