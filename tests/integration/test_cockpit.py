@@ -11,9 +11,10 @@ driven by chromedriver through python3-selenium. The system's
 cockpit.socket, if any, is neither used nor touched.
 
 The page is cockpit-machines' own, /cockpit/@localhost/machines/index.html,
-which cockpit's shell (not needed here) shows in a frame. The test lists the defined domains, clicks
-Run, sees "Running", clicks "Shut down" (an ACPI power button press: the
-test guest powers itself off) and sees "Shut off".
+which cockpit's shell (not needed here) shows in a frame. The tests see the
+defined domains listed, click Run, see "Running", click "Shut down" (an
+ACPI power button press: the test guest powers itself off) and see
+"Shut off".
 
 Needs the Debian packages cockpit-ws, cockpit-bridge, cockpit-machines,
 chromium, chromium-driver and python3-selenium (scripts/install-deps.sh
@@ -232,9 +233,15 @@ class CockpitEnv(QemudEnv):
         require_packages()
         super().__init__(guest)
         self.proxy = self.ws = self.browser = None
-        self.proxy = h.Proxy(self.bus, self.root).start()
-        self.ws = CockpitWs(self.bus, self.root).start()
-        self.browser = Browser(self.root)
+        try:
+            self.proxy = h.Proxy(self.bus, self.root).start()
+            h.wait_until(lambda: self.bus.name_has_owner("org.libvirt"), 30,
+                         what="org.libvirt owned by virtbus-proxyd")
+            self.ws = CockpitWs(self.bus, self.root).start()
+            self.browser = Browser(self.root)
+        except BaseException:
+            self.close()
+            raise
 
     def guest_xml(self, name, **kw):
         # cockpit-machines reads <currentMemory> from every domain's XML and
