@@ -415,3 +415,19 @@ def test_run_and_shut_down(env, page):
     assert env.state(g)[0] == S.SHUTOFF
     # ck2 was never touched
     assert page.state_of("ck2") == "Shut off"
+
+
+def test_pause_resume_force_off(env, page):
+    """The row's menu: Pause (Paused shown, DomainEvent SUSPENDED), Resume
+    (Running again, RESUMED) and Force shut down (Destroy: Shut off)."""
+    g = env.call("DomainLookupByName", "ck2")
+    page.wait_state("ck2", "Shut off")
+    page.click("vm-ck2-system-run", "no Run button for ck2")
+    page.wait_state("ck2", "Running")
+    for item, state, api_state in (("pause", "Paused", S.PAUSED),
+                                   ("resume", "Running", S.RUNNING),
+                                   ("forceOff", "Shut off", S.SHUTOFF)):
+        page.click("vm-ck2-system-action-kebab", "no menu for ck2")
+        page.click(f"vm-ck2-system-{item}", f"no {item} in ck2's menu")
+        page.wait_state("ck2", state)
+        assert env.state(g)[0] == api_state
