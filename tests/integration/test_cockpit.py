@@ -184,9 +184,16 @@ class Browser:
         self.log_path = Path(root) / "test-logs" / "chromedriver.log"
         opts = webdriver.ChromeOptions()
         opts.binary_location = str(CHROMIUM)
+        # --no-sandbox: we are root. The rest keeps Chromium off the network
+        # (no updates, no background services; no host name resolves): the
+        # test's traffic stays on loopback.
         for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                  "--disable-gpu", "--no-first-run", "--disable-breakpad",
-                  "--disable-crash-reporter", "--window-size=1400,1000",
+                  "--disable-gpu", "--no-first-run", "--no-default-browser-check",
+                  "--disable-breakpad", "--disable-crash-reporter",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-default-apps",
+                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                  "--window-size=1400,1000",
                   f"--user-data-dir={self.dir / 'profile'}"):
             opts.add_argument(a)
         # the page's console (cockpit-machines logs what failed there)
