@@ -198,8 +198,14 @@ class Browser:
             opts.add_argument(a)
         # the page's console (cockpit-machines logs what failed there)
         opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # Chromium's and chromedriver's temporary files (they leave some)
+        # and home stay below the root too.
+        env = dict(os.environ)
+        for name, sub in (("TMPDIR", "tmp"), ("HOME", "home")):
+            (self.dir / sub).mkdir(exist_ok=True)
+            env[name] = str(self.dir / sub)
         self.service = Service(str(CHROMEDRIVER), log_path=str(self.log_path),
-                               service_args=["--log-level=WARNING"])
+                               service_args=["--log-level=WARNING"], env=env)
         h.register_log("chromedriver", self.log_path)
         self.driver = webdriver.Chrome(service=self.service, options=opts)
         self.driver.set_page_load_timeout(UI_TIMEOUT)
