@@ -11,10 +11,10 @@ python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub
 dnsmasq-base nftables iputils-ping openssl ovmf
 libvirt-clients python3-libvirt"
+BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine"
 # cockpit-machines in headless Chromium against the proxy's org.libvirt
 # (tests/integration/test_cockpit.py runs its own cockpit-ws, never cockpit.socket)
 COCKPIT="cockpit-ws cockpit-bridge cockpit-machines chromium chromium-driver python3-selenium"
-BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine"
 
 case "${1:-check}" in
 	build) want="$BUILD" ;;
