@@ -332,14 +332,13 @@ class MachinesPage:
     need)."""
 
     def __init__(self, env):
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.By = By
         self.env = env
         self.driver = env.browser.driver
-        from selenium.common.exceptions import StaleElementReferenceException
-
         # React re-renders rows as states change: an element found a moment
         # ago may be gone; look again.
         self.wait = lambda timeout=UI_TIMEOUT: WebDriverWait(
@@ -361,12 +360,15 @@ class MachinesPage:
 
     def text(self):
         try:
-            return self.driver.find_element(self.By.TAG_NAME, "body").text
+            return self.body().text
         except Exception:       # noqa: BLE001
             return ""
 
     def fail(self, what):
-        shot = self.env.browser.screenshot(what.replace(" ", "-")[:40])
+        """Fails the test with `what` (or what(), said when it fails), the
+        page's text, a screenshot and the page's console."""
+        what = what() if callable(what) else what
+        shot = self.env.browser.screenshot("".join(c if c.isalnum() else "-" for c in what)[:40])
         console = "\n".join(self.env.browser.console()[-40:])
         raise AssertionError(f"{what}; the page shows:\n{self.text()[:3000]}\n"
                              f"(screenshot {shot})\nthe page's console:\n{console}")
@@ -405,7 +407,8 @@ class MachinesPage:
 
     def wait_state(self, name, state, timeout=UI_TIMEOUT):
         self.until(lambda: self.state_of(name) == state,
-                   f"{name} not shown as {state!r} (shown: {self.state_of(name)!r})", timeout)
+                   lambda: f"{name} not shown as {state!r} (shown: {self.state_of(name)!r})",
+                   timeout)
 
 
 @pytest.fixture(scope="module")
