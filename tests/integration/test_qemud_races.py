@@ -32,6 +32,7 @@ volume disk), networkd in a namespace of its own (an isolated network), lockd
 
 import json
 import os
+import re
 import subprocess
 import textwrap
 import time
@@ -56,6 +57,8 @@ LOGD, LOGD_PATH = "org.virtbus.logd", "/org/virtbus/logd"
 JOB_TIMEOUT_MS = 15000          # a stuck job shows as OperationTimeout, well before pytest's
 BOOT_TIMEOUT = 120
 STARTING = (S.PAUSED, 11)
+# The guest's own poweroff: QEMU's SHUTDOWN (guest), then its exit.
+POWERED_OFF = [(E.SHUTDOWN, E.SHUTDOWN_GUEST), (E.STOPPED, E.STOPPED_SHUTDOWN)]
 PAUSED_USER = (S.PAUSED, 1)
 
 
@@ -84,6 +87,11 @@ def relay(listen_fd, inner, uuid, qemu_pid):
     def note(kind, name):
         open(f"{GATE}/{uuid}.held-{kind}-{name}", "w").close()
 
+    def log(way, line):
+        # The QMP traffic, for the report of a failing test.
+        sys.stderr.write(f"{time.monotonic():.3f} {way} {line.decode(errors='replace').rstrip()}\n")
+        sys.stderr.flush()
+
     def close(p):
         for s in p["socks"]:
             s.close()
@@ -104,6 +112,7 @@ def relay(listen_fd, inner, uuid, qemu_pid):
             if cmd and flag("reply", cmd) and "id" in msg:
                 p["ids"][json.dumps(msg["id"])] = cmd
             down.sendall(line)
+            log(">", line)
             p["to_qemu"].pop(0)
         while p["to_qemud"]:
             line = p["to_qemud"][0]
@@ -119,6 +128,7 @@ def relay(listen_fd, inner, uuid, qemu_pid):
                     break
                 del p["ids"][key]
             up.sendall(line)
+            log("<", line)
             p["to_qemud"].pop(0)
 
     while True:
@@ -353,6 +363,7 @@ class RaceDom(Dom):
         self.serial = env.root / f"{name}.serial"
         env.serials[name] = self.serial
         h.register_log(f"serial console of {name}", self.serial)
+        h.register_log(f"QMP through the gate for {name}", env.gate.dir / f"{self.uuid}.relay.log")
         volume = (f"    <disk type='volume' device='disk'>\n"
                   f"      <source pool='{POOL}' volume='{vol}'/>\n"
                   f"      <target dev='vda' bus='virtio'/>\n"
@@ -541,8 +552,8 @@ def test_suspend_and_shutdown_together(env, first):
         # Only a guest that went away first may refuse a Suspend, and clearly.
         assert first == "Shutdown" and state[0] == S.SHUTOFF, (state, replies)
         assert got["Suspend"][0] == "org.virtbus.Error.OperationInvalid", replies
-        assert "not running" in got["Suspend"][1], replies
-        assert events == [(E.STOPPED, E.STOPPED_SHUTDOWN)], events
+        assert re.search("not running|shutting down", got["Suspend"][1]), replies
+        assert events == POWERED_OFF, events
     elif state[0] == S.PAUSED:
         assert state == PAUSED_USER and events == [(E.SUSPENDED, E.SUSPENDED_PAUSED)], (state, events)
         assert "job=" not in dom.status_attrs(), dom.status_attrs()
@@ -550,13 +561,83 @@ def test_suspend_and_shutdown_together(env, first):
         dom.call("Resume")
         env.mon.wait_domain_event(dom.path, E.STOPPED, E.STOPPED_SHUTDOWN, since=m,
                                   timeout=BOOT_TIMEOUT, root_path=QEMUD_PATH)
-        assert dom.events(m) == [(E.SUSPENDED, E.SUSPENDED_PAUSED), (E.RESUMED, E.RESUMED_UNPAUSED),
-                                 (E.STOPPED, E.STOPPED_SHUTDOWN)], dom.events(m)
+        assert dom.events(m) == [(E.SUSPENDED, E.SUSPENDED_PAUSED),
+                                 (E.RESUMED, E.RESUMED_UNPAUSED)] + POWERED_OFF, dom.events(m)
     else:
         # Paused by the Suspend, then stopped: the guest had halted already.
-        assert events == [(E.SUSPENDED, E.SUSPENDED_PAUSED), (E.STOPPED, E.STOPPED_SHUTDOWN)], events
+        assert events in ([(E.SUSPENDED, E.SUSPENDED_PAUSED)] + POWERED_OFF,
+                          POWERED_OFF[:1] + [(E.SUSPENDED, E.SUSPENDED_PAUSED)] + POWERED_OFF[1:]), events
     assert dom.state() == (S.SHUTOFF, 1), dom.state()
     assert dom.count(POWEROFF) == 1, f"the guest powered off {dom.count(POWEROFF)} times"
+    dom.assert_all_released()
+    dom.undefine()
+
+
+def press_until_poweroff(dom, timeout=60):
+    """Shutdown, pressed again if the guest missed it, until POWEROFF shows."""
+    for _ in range(3):
+        dom.call("Shutdown", 0)
+        try:
+            wait_until(lambda: dom.count(POWEROFF) >= 1, timeout / 3, what="POWEROFF")
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"{dom.name} never powered off; console:\n{h.tail(dom.serial, 10)}")
+
+
+def test_suspend_after_the_guest_powered_off(env):
+    """The window the pair above may hit, held open: the guest powered off
+    (QEMU said SHUTDOWN) and qemud's "quit" has not reached QEMU yet. A
+    Suspend then is refused (QEMU's "stop" of a halted guest would succeed
+    and change nothing: no SUSPENDED would ever come), and the guest goes
+    on to shut off."""
+    dom = RaceDom(env, "ra-shutting-down")
+    dom.boot()
+    m = env.mon.mark()
+    env.gate.hold(dom.uuid, "cmd", "quit")
+    try:
+        press_until_poweroff(dom)
+        env.gate.wait_held(dom.uuid, "cmd", "quit", timeout=BOOT_TIMEOUT)
+        assert dom.state()[0] == S.SHUTDOWN, dom.state()
+        for method in ("Suspend", "Resume"):
+            r = Calls(env, [[dom.path, DOMAIN, method, "", []]]).replies(timeout=30)
+            assert r[0][1] == "org.virtbus.Error.OperationInvalid", (method, r)
+            assert "shut" in r[0][2] and dom.name in r[0][2], (method, r)
+        assert dom.state()[0] == S.SHUTDOWN, dom.state()
+    finally:
+        env.gate.release(dom.uuid, "cmd", "quit")
+    env.mon.wait_domain_event(dom.path, E.STOPPED, E.STOPPED_SHUTDOWN, since=m, timeout=60,
+                              root_path=QEMUD_PATH)
+    assert dom.state() == (S.SHUTOFF, 1)
+    assert dom.events(m) == POWERED_OFF, dom.events(m)
+    dom.assert_all_released()
+    dom.undefine()
+
+
+def test_suspend_overtaken_by_the_poweroff(env):
+    """Shutdown and Suspend together, the Suspend's "stop" held back until
+    the guest has powered off: QEMU then answers "stop" with success and no
+    STOP. The Suspend must not be answered as done (the guest never paused,
+    no SUSPENDED comes): it fails, naming why, and the guest shuts off."""
+    dom = RaceDom(env, "ra-overtaken")
+    dom.boot()
+    m = env.mon.mark()
+    env.gate.hold(dom.uuid, "cmd", "stop")
+    try:
+        pair = Calls(env, [[dom.path, DOMAIN, "Shutdown", "u", [0]], [dom.path, DOMAIN, "Suspend", "", []]])
+        env.gate.wait_held(dom.uuid, "cmd", "stop")
+        env.mon.wait_domain_event(dom.path, E.SHUTDOWN, E.SHUTDOWN_GUEST, since=m, timeout=BOOT_TIMEOUT,
+                                  root_path=QEMUD_PATH)
+    finally:
+        env.gate.release(dom.uuid, "cmd", "stop")
+    replies = pair.replies()
+    assert [r[0] for r in replies] == [0, 1] and replies[0][1] == "", replies
+    assert replies[1][1] == "org.virtbus.Error.OperationInvalid", replies
+    assert f"domain '{dom.name}' is shutting down" in replies[1][2], replies
+    env.mon.wait_domain_event(dom.path, E.STOPPED, E.STOPPED_SHUTDOWN, since=m, timeout=60,
+                              root_path=QEMUD_PATH)
+    assert dom.state() == (S.SHUTOFF, 1)
+    assert dom.events(m) == POWERED_OFF, dom.events(m)
     dom.assert_all_released()
     dom.undefine()
 
@@ -596,8 +677,7 @@ def test_undefine_during_create(env):
             continue                # a press lost in a busy guest: pressed again
     assert dom.path not in env.qemud.call("ListDomains", 0), f"{dom.name} is still there"
     assert dom.count(POWEROFF) >= 1
-    assert dom.events(m) == [(E.STARTED, E.STARTED_BOOTED), (E.UNDEFINED, 0),
-                             (E.STOPPED, E.STOPPED_SHUTDOWN)], dom.events(m)
+    assert dom.events(m) == [(E.STARTED, E.STARTED_BOOTED), (E.UNDEFINED, 0)] + POWERED_OFF, dom.events(m)
     dom.assert_all_released()
     assert dom.files() == [], f"left on disk: {dom.files()}"
 
@@ -683,7 +763,7 @@ def test_client_gone_mid_shutdown(env):
     wait_until(lambda: dom.state()[0] == S.SHUTOFF, BOOT_TIMEOUT,
                what=f"{dom.name} to power off ({dom.state()}); console:\n{h.tail(dom.serial, 5)}")
     assert dom.state() == (S.SHUTOFF, 1) and dom.count(POWEROFF) == 1
-    assert dom.events(m) == [(E.STOPPED, E.STOPPED_SHUTDOWN)], dom.events(m)
+    assert dom.events(m) == POWERED_OFF, dom.events(m)
     dom.assert_all_released()
     assert env.qemud.alive()
     assert_next_call_runs_at_once(dom)          # the next Create boots it
