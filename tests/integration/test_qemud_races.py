@@ -44,7 +44,7 @@ import virtbus_harness as h
 from virtbus_harness import DomainEvent as E
 from virtbus_harness import DomainState as S
 from virtbus_harness import wait_until
-from test_qemud_common import POWEROFF, READY
+from test_qemud_common import POWEROFF, READY, destroy_active
 from test_qemud_leases_logs import qemu_pids_of
 from test_qemud_start_rollback import NET, POOL, SHUTOFF_FAILED, Dom, Env, expect_rolled_back
 from test_storaged_common import vol_xml
@@ -344,6 +344,9 @@ def _logs(env):
     env.gate.clear()
     for pid in list(env.stopped_pids()):
         env.release(pid)
+    # A failed test leaves no guest (nor its tap) to the next one.
+    if env.qemud.alive():
+        destroy_active(env.qemud)
     env.register_logs()
     for name, path in env.serials.items():
         h.register_log(f"serial console of {name}", path)
@@ -720,9 +723,12 @@ def assert_next_call_runs_at_once(dom):
         dom.call("Resume")
         assert dom.state() == (S.RUNNING, 5)
     else:
-        dom.boot()
+        dom.clear_console()
+        dom.call("Create", 0)
+        assert dom.state() == (S.RUNNING, 1)
     took = time.monotonic() - t0
     assert took < JOB_TIMEOUT_MS / 1000, f"the next call waited {took:.1f}s"
+    dom.wait_marker(READY)
 
 
 def test_client_gone_mid_create(env):
