@@ -46,7 +46,7 @@ from virtbus_harness import DomainState as S
 from virtbus_harness import wait_until
 from test_qemud_common import POWEROFF, READY, destroy_active
 from test_qemud_leases_logs import qemu_pids_of
-from test_qemud_start_rollback import NET, POOL, SHUTOFF_FAILED, Dom, Env, expect_rolled_back
+from test_qemud_start_rollback import NET, POOL, SHUTOFF_FAILED, Dom, Env
 from test_storaged_common import vol_xml
 
 pytestmark = pytest.mark.timeout(400)
@@ -548,9 +548,12 @@ def test_suspend_and_shutdown_together(env, first):
     # The state settles: a pressed button on a running guest ends in its poweroff.
     wait_until(lambda: dom.state()[0] in (S.PAUSED, S.SHUTOFF), BOOT_TIMEOUT,
                what=f"{dom.name} to be paused or shut off (it is {dom.state()})")
-    time.sleep(1)
+    # The signals reach the bus monitor a little after the state changed.
+    try:
+        wait_until(lambda: replay(dom.events(m)) == dom.state()[0], 15, 0.1, "the events")
+    except TimeoutError:
+        raise AssertionError(f"state {dom.state()} but the events say {dom.events(m)}") from None
     state, events = dom.state(), dom.events(m)
-    assert replay(events) == state[0], f"state {state} but the events say {events}"
     if got["Suspend"][0]:
         # Only a guest that went away first may refuse a Suspend, and clearly.
         assert first == "Shutdown" and state[0] == S.SHUTOFF, (state, replies)
