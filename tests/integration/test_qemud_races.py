@@ -7,7 +7,10 @@
   left; the guest then starts and boots;
 - Suspend and Shutdown sent together on one connection, in both orders:
   both answered, the guest ends in a state the events tell, and the power
-  button press is never lost (a paused guest powers off once resumed);
+  button press is never lost (a paused guest powers off once resumed); and
+  the two windows that pair may hit, held open: a Suspend whose "stop"
+  reaches QEMU after the guest powered off, and one sent while QEMU is on its
+  way out, are refused ("is shutting down"), never answered as done;
 - Undefine during Create: it waits for the start, the running guest goes on
   as a transient domain and is gone, files and all, once it powers off; when
   the start fails instead (Destroy breaks in), both callers get their answer
