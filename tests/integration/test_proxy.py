@@ -256,6 +256,35 @@ def test_python_libvirt_transient_domain(env):
         conn.close()
 
 
+def test_python_libvirt_lists_hundreds_of_domains(env):
+    """listAllDomains reads each domain's handle from qemud. All at once, a
+    few hundred calls overran the bus's 128 replies awaited per connection
+    (max_replies_per_connection) and the ones refused went missing from the
+    list without a word."""
+    n = 400
+    qemu = shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
+    conn = env.open()
+    names = [f"many{i:03d}" for i in range(n)]
+    try:
+        before = {d.name() for d in conn.listAllDomains()}
+        for name in names:
+            conn.defineXML(f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>"
+                           f"<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                           f"<devices><emulator>{qemu}</emulator></devices></domain>")
+        for _ in range(3):
+            listed = [d.name() for d in conn.listAllDomains()]
+            assert len(listed) == len(before) + n
+            assert set(listed) == before | set(names)
+        assert len(conn.listDefinedDomains()) >= n
+    finally:
+        for name in names:
+            try:
+                conn.lookupByName(name).undefine()
+            except libvirt.libvirtError:
+                pass
+        conn.close()
+
+
 def test_python_libvirt_errors_carry_code_and_domain(env):
     conn = env.open()
     try:
