@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <malloc.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -37,11 +38,17 @@ Client *client_ref(Client *c) {
 }
 
 static void client_free(Client *c) {
+        /* a stream's buffers leave free memory at the top of the heap that
+         * malloc keeps for later: give it back, idle is the usual state */
+        bool big = c->in_cap + c->out_cap > 4 * READ_CHUNK;
+
         free(c->events);
         free(c->in);
         free(c->out);
         free(c->uri);
         free(c);
+        if (big)
+                (void) malloc_trim(0);
 }
 
 void client_unref(Client *c) {
@@ -83,6 +90,10 @@ static int out_reserve(Client *c, size_t n) {
         size_t cap;
         uint8_t *p;
 
+        if (c->out_len + n <= c->out_cap)
+                return 0;
+        /* what was sent is dropped only when room is short: a download
+         * queues a packet after another, each would move all the unsent */
         if (c->out_pos > 0) {
                 memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
                 c->out_len -= c->out_pos;
@@ -212,8 +223,9 @@ static int client_process_input(Client *c) {
                 memmove(c->in, c->in + pos, c->in_len - pos);
                 c->in_len -= pos;
         }
-        /* a large frame does not keep its buffer once handled */
-        if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK) {
+        /* a large frame does not keep its buffer once handled; an upload
+         * does, its next packet comes at once */
+        if (c->in_len == 0 && c->in_cap > 4 * READ_CHUNK && !c->streams) {
                 c->in = mfree(c->in);
                 c->in_cap = 0;
         }
