@@ -38,17 +38,15 @@ Client *client_ref(Client *c) {
 }
 
 static void client_free(Client *c) {
-        /* a stream's buffers leave free memory at the top of the heap that
-         * malloc keeps for later: give it back, idle is the usual state */
-        bool big = c->in_cap + c->out_cap > 4 * READ_CHUNK;
-
         free(c->events);
         free(c->in);
         free(c->out);
         free(c->uri);
         free(c);
-        if (big)
-                (void) malloc_trim(0);
+        /* a stream's or a long list's buffers leave free memory in the heap
+         * that malloc would keep for later: give it back, idle is the usual
+         * state (a few microseconds on a heap this small) */
+        (void) malloc_trim(0);
 }
 
 void client_unref(Client *c) {
