@@ -46,6 +46,7 @@ the temporary directory is removed.
 """
 
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -552,13 +553,20 @@ class Bench:
                    "<allocation>0</allocation></volume>")
         dst = self.work / "out.raw"
 
-        def timed(argv_fn):
+        def timed(argv_fn, side=None, what=None):
             dst.unlink(missing_ok=True)
             os.sync()
+            ru0, c0 = resource.getrusage(resource.RUSAGE_CHILDREN), side and cpu_s(side.pid)
             t0 = time.perf_counter()
             argv_fn()
             os.sync()
-            return time.perf_counter() - t0
+            t = time.perf_counter() - t0
+            if side:
+                ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu = self.res.setdefault(f"cpu_{what}", {}).setdefault(side.key, {"client": [], "daemon": []})
+                cpu["client"].append(ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime)
+                cpu["daemon"].append(cpu_s(side.pid) - c0)
+            return t
 
         for rep in range(STREAM_REPS):
             log(f"1 GiB transfers, run {rep + 1}/{STREAM_REPS}")
@@ -567,17 +575,23 @@ class Bench:
             for s in self.sides():
                 vol = s.pool.createXML(vol_xml, 0)
                 os.sync()
-                t = timed(lambda: self.virsh(s, "vol-upload", "--pool", f"{PREFIX}pool", "vol", src))
+                t = timed(lambda: self.virsh(s, "vol-upload", "--pool", f"{PREFIX}pool", "vol", src), s, "upload")
                 self.res.setdefault("upload", {}).setdefault(s.key, []).append(t)
-                t = timed(lambda: self.virsh(s, "vol-download", "--pool", f"{PREFIX}pool", "vol", dst))
+                t = timed(lambda: self.virsh(s, "vol-download", "--pool", f"{PREFIX}pool", "vol", dst),
+                          s, "download")
                 self.res.setdefault("download", {}).setdefault(s.key, []).append(t)
                 if rep == 0:
                     same = subprocess.run(["cmp", "-s", src, dst]).returncode == 0
                     self.details.append(f"{s.label}: uploaded then downloaded file byte-identical: "
                                         f"{'yes' if same else 'NO'}")
                 vol.delete(0)
+                vol = None
         dst.unlink(missing_ok=True)
         src.unlink()
+        for s in self.sides():
+            s.pool.destroy()
+            s.pool.undefine()
+            s.pool = None   # it holds the connection open
         for k in ("cp", "upload", "download"):
             for side, v in self.res[k].items():
                 self.res[k][side] = stats(v)
@@ -753,6 +767,13 @@ class Bench:
                 s = R.get(key, {}).get(side)
                 if s is not None:
                     print(f"  {title:<24} {who:<8} {spread(s, scale, fmt)} {unit}")
+        for what in ("upload", "download"):
+            for side, who in (("vb", "virtbus"), ("lv", "libvirtd")):
+                v = R.get(f"cpu_{what}", {}).get(side)
+                if v:
+                    print(f"  CPU per {what} of {SIZE_MIB} MiB, {who}: virsh {statistics.median(v['client']):.2f} s, "
+                          f"{'virtbus-proxyd' if side == 'vb' else 'libvirtd'} "
+                          f"{statistics.median(v['daemon']):.2f} s (medians)")
         for side, who in (("vb", "virtbus"), ("lv", "libvirtd")):
             if side in R.get("define", {}):
                 print(f"  define ×{N_DOMAINS} {who}: {R['define'][side]:.2f} s, undefine ×{N_DOMAINS} "
