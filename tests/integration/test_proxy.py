@@ -31,6 +31,7 @@ OK, ERROR = 0, 1
 # REMOTE procedures used raw
 OPEN, GET_TYPE, LOOKUP_BY_NAME, SUPPORTS_FEATURE, AUTH_LIST = 1, 3, 23, 60, 66
 LIST_ALL_DOMAINS = 273
+LOOKUP_VOL_BY_PATH = 97
 
 
 class ProxyEnv(QemudEnv):
@@ -1013,6 +1014,48 @@ def test_python_storage(env):
             pool.info()
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
     finally:
+        conn.close()
+
+
+def test_volume_found_by_key_or_path_knows_its_pool(env):
+    """A volume looked up by key or path (no pool in the call) comes back
+    with its pool's name in its handle, and virStoragePoolLookupByVolume
+    finds that pool: with two pools, neither can be a guess."""
+    ta, tb = env.root / "pool-ka", env.root / "pool-kb"
+    conn = env.open()
+    pools = []
+    try:
+        for name, target in (("ka", ta), ("kb", tb)):
+            pool = conn.storagePoolDefineXML(
+                f"<pool type='dir'><name>{name}</name><target><path>{target}</path></target></pool>", 0)
+            pools.append(pool)
+            pool.build(0)
+            pool.create(0)
+            pool.createXML(f"<volume><name>{name}.raw</name><capacity>65536</capacity></volume>", 0)
+        for name, target in (("ka", ta), ("kb", tb)):
+            vol_path = f"{target}/{name}.raw"
+            assert conn.storageVolLookupByPath(vol_path).storagePoolLookupByVolume().name() == name
+            assert conn.storageVolLookupByKey(vol_path).storagePoolLookupByVolume().name() == name
+            assert env.virsh("vol-pool", vol_path).stdout.strip() == name
+            info = env.virsh("vol-info", "--vol", vol_path).stdout
+            assert f"Name:           {name}.raw" in info and "Capacity:       64.00 KiB" in info, info
+            assert env.virsh("vol-pool", vol_path, uri=env.proxy.uri_ro).stdout.strip() == name
+        # the handle itself, as the client gets it: pool, name, key
+        c = Raw(env.proxy.socket).handshake()
+        try:
+            f = c.call(LOOKUP_VOL_BY_PATH, xdr_string(f"{tb}/kb.raw"))
+            assert f["status"] == OK, error_of(f)
+            assert f["payload"] == xdr_string("kb") + xdr_string("kb.raw") + xdr_string(f"{tb}/kb.raw")
+            f = c.call(LOOKUP_VOL_BY_PATH, xdr_string(f"{tb}/nosuch.raw"))
+            assert error_of(f)[:2] == (libvirt.VIR_ERR_NO_STORAGE_VOL, libvirt.VIR_FROM_STORAGE)
+        finally:
+            c.close()
+    finally:
+        for pool in pools:
+            for v in pool.listAllVolumes(0):
+                v.delete(0)
+            pool.destroy()
+            pool.undefine()
         conn.close()
 
 
