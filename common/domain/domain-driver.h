@@ -26,6 +26,7 @@
 typedef struct Domain Domain;
 typedef struct Manager Manager;
 typedef struct DomainStatus DomainStatus;
+typedef void (*DriverDoneFn)(Manager *m, int r, void *userdata);
 
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
@@ -94,4 +95,8 @@ typedef struct DomainDriver {
         int (*get_domain_capabilities)(Manager *m, sd_bus_message *msg, const char *emulator, const char *arch,
                                        const char *machine, const char *virttype, sd_bus_error *error);
         uint64_t (*version)(Manager *m);
+        /* Runs done (r < 0: it cannot tell) once version() is known, at
+         * once or after probing, never blocking; -errno when done will not
+         * run. NULL: version() always knows. */
+        int (*with_version)(Manager *m, DriverDoneFn done, void *userdata);
 } DomainDriver;
