@@ -315,7 +315,8 @@ static bool reads_version(sd_bus_message *msg) {
 
         if (!get && !all)
                 return false;
-        r = sd_bus_message_read(msg, "s", &iface) >= 0 && (!get || sd_bus_message_read(msg, "s", &property) >= 0) &&
+        /* > 0: a call without the arguments is the vtable's to refuse */
+        r = sd_bus_message_read(msg, "s", &iface) > 0 && (!get || sd_bus_message_read(msg, "s", &property) > 0) &&
             (streq(iface, "org.libvirt.Connect") || (all && !*iface)) && streq(property, "Version");
         (void) sd_bus_message_rewind(msg, true);
         return r;

@@ -54,12 +54,21 @@ def fresh_qemud(env, extra_env=None):
 
 
 def test_version_read_first_by_busctl_as_any_user(env):
-    """The first call qemud gets is a read of Version by a user who is not
-    root: the answer waits for the probe and is QEMU's real version."""
+    """The first read of Version qemud gets is by a user who is not root:
+    the answer waits for the probe and is QEMU's real version. Malformed
+    reads are refused as before."""
     fresh_qemud(env)
+    # reads without their arguments, or with others, are refused as before
+    for method, args in (("Get", []), ("Get", ["u", "1"]), ("Get", ["s", CONN]), ("GetAll", []),
+                         ("Get", ["ss", CONN, "NoSuch"])):
+        r = env.bus.busctl("call", QEMUD, ROOT_PATH, "org.freedesktop.DBus.Properties", method, *args)
+        assert r.returncode != 0 and env.qemud.alive(), (method, args, r)
+    cache = env.root / "var/lib/virtbus/qemu/capabilities"
+    assert not list(cache.glob("*")), "nothing probed yet"
     r = env.bus.busctl("get-property", QEMUD, ROOT_PATH, CONN, "Version", user="nobody")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["t", str(qemu_version())]
+    assert list(cache.glob("*")), "probed for it"
 
 
 def test_version_in_getall_and_reads_in_flight_together(env):
