@@ -1,0 +1,329 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtbus-proxyd as fleet managers and installers reach it:
+
+- `virsh -c qemu+ssh://root@HOST/system` and python-libvirt's
+  libvirt.open() of that URI, through a private `sshd` on 127.0.0.1 that
+  runs `nc -U <the proxy's socket>` (proxy=netcat) or `virt-ssh-helper`
+  (proxy=native) on the remote end, as libvirt's ssh transport does;
+- `virt-install --import` (Debian's virtinst) defining and booting the test
+  guest through the proxy.
+
+The sshd is the test's own: its config, host key and authorized key live in
+the test's root, it listens on 127.0.0.1 and a free port, lets root in by
+key only, and runs in a mount namespace of its own with a tmpfs on /run
+(sshd needs /run/sshd; the system's /run is not touched) where the proxy's
+socket directory is bound on /run/libvirt, so virt-ssh-helper finds the
+proxy at libvirt's default path. The ssh client is run through a wrapper
+(the URI's `command=`) that gives it the test's ssh_config, so nothing of
+root's ~/.ssh is read or written."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid as uuidlib
+from pathlib import Path
+
+import pytest
+
+import virtbus_harness as h
+from test_proxy import ProxyEnv, list_rows, names_in_list
+
+libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
+
+pytestmark = pytest.mark.timeout(240)
+
+SSHD = "/usr/sbin/sshd"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sshd:
+    """A private sshd for one test module, under `<root>/ssh`."""
+
+    def __init__(self, root, proxy_socket_dir):
+        self.dir = Path(root) / "ssh"
+        self.dir.mkdir(mode=0o700)
+        self.proxy_socket_dir = proxy_socket_dir
+        self.host_key = self.dir / "host_key"
+        self.client_key = self.dir / "client_key"
+        self.log_path = self.dir / "sshd.log"
+        self.proc = None
+        self.port = None
+        for key in (self.host_key, self.client_key):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "virtbus-test",
+                            "-f", str(key)], check=True, capture_output=True)
+        shutil.copy(f"{self.client_key}.pub", self.dir / "authorized_keys")
+        # the client side: its own config and known_hosts, through a wrapper
+        self.client_config = self.dir / "ssh_config"
+        self.known_hosts = self.dir / "known_hosts"
+        self.client_config.write_text(
+            f"UserKnownHostsFile {self.known_hosts}\n"
+            "GlobalKnownHostsFile /dev/null\n"
+            "StrictHostKeyChecking yes\n"
+            "BatchMode yes\n"
+            "IdentitiesOnly yes\n")
+        self.wrapper = self.dir / "ssh"
+        self.wrapper.write_text(f"#!/bin/sh\nexec ssh -F {self.client_config} \"$@\"\n")
+        self.wrapper.chmod(0o755)
+
+    def _write_config(self):
+        (self.dir / "sshd_config").write_text(
+            f"Port {self.port}\n"
+            "ListenAddress 127.0.0.1\n"
+            f"HostKey {self.host_key}\n"
+            f"AuthorizedKeysFile {self.dir / 'authorized_keys'}\n"
+            "PermitRootLogin prohibit-password\n"
+            "PubkeyAuthentication yes\n"
+            "PasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\n"
+            "UsePAM no\n"
+            # the test root lies below /tmp, which is world-writable
+            "StrictModes no\n"
+            f"PidFile {self.dir / 'sshd.pid'}\n"
+            "LogLevel VERBOSE\n")
+
+    def start(self):
+        for _ in range(5):
+            self.port = free_port()
+            self._write_config()
+            script = ("set -e; mount -t tmpfs -o mode=0755 virtbus-test-run /run; "
+                      "mkdir -m 0755 /run/sshd /run/libvirt; mount --bind \"$1\" /run/libvirt; "
+                      "exec \"$2\" -D -e -f \"$3\"")
+            log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+                 str(self.proxy_socket_dir), SSHD, str(self.dir / "sshd_config")],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            log.close()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                text = self.log_path.read_text(errors="replace")
+                if f"Server listening on 127.0.0.1 port {self.port}" in text:
+                    self.known_hosts.write_text(
+                        f"[127.0.0.1]:{self.port} "
+                        + " ".join(Path(f"{self.host_key}.pub").read_text().split()[:2]) + "\n")
+                    return self
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            self.stop()
+            if "Address already in use" not in self.log_path.read_text(errors="replace"):
+                raise RuntimeError(f"sshd did not start:\n{h.tail(self.log_path, 40)}")
+        raise RuntimeError("sshd found no free port")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def uri(self, **params):
+        """qemu+ssh://root@127.0.0.1:PORT/system with the test's ssh wrapper
+        and client key, and `params` as more query parameters."""
+        q = {"command": self.wrapper, "keyfile": self.client_key, **params}
+        query = "&".join(f"{k}={v}" for k, v in q.items())
+        return f"qemu+ssh://root@127.0.0.1:{self.port}/system?{query}"
+
+
+class RemoteEnv(ProxyEnv):
+    def __init__(self, guest):
+        for tool, pkg in ((SSHD, "openssh-server"), ("ssh", "openssh-client"), ("unshare", "util-linux")):
+            if not shutil.which(tool):
+                pytest.skip(f"{tool} ({pkg}) is not installed")
+        super().__init__(guest)
+        self.sshd = None
+        try:
+            self.sshd = Sshd(self.root, self.proxy.socket_dir).start()
+        except BaseException:
+            self.close()
+            raise
+
+    def register_logs(self):
+        super().register_logs()
+        if self.sshd:
+            h.register_log("sshd", self.sshd.log_path)
+
+    def close(self):
+        if self.sshd:
+            self.sshd.stop()
+        return super().close()
+
+
+@pytest.fixture(scope="module")
+def env(guest, request):
+    e = RemoteEnv(guest)
+    yield e
+    e.failed = request.session.testsfailed > 0
+    errors = e.close()
+    if errors:
+        raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+# ---------------------------------------------------------------------------
+# qemu+ssh://
+
+def virsh_session(env, uri, name):
+    """list, define, start, dominfo, destroy, undefine through `uri`."""
+    uuid = str(uuidlib.uuid4())
+    out = env.virsh("list", "--all", uri=uri).stdout
+    assert name not in names_in_list(out)
+    assert "Domain '%s' defined" % name in env.virsh("define", env.xml_file(name, uuid=uuid), uri=uri).stdout
+    try:
+        assert ["-", name, "shut", "off"] in list_rows(env.virsh("list", "--all", uri=uri).stdout)
+        assert f"Domain '{name}' started" in env.virsh("start", name, uri=uri).stdout
+        info = env.virsh("dominfo", name, uri=uri).stdout
+        assert f"UUID:           {uuid}" in info and "State:          running" in info, info
+        # the same domain, seen on the local socket
+        assert env.virsh("domstate", name).stdout.strip() == "running"
+        env.virsh("destroy", name, uri=uri)
+        assert env.virsh("domstate", "--reason", name, uri=uri).stdout.strip() == "shut off (destroyed)"
+    finally:
+        r = env.virsh("undefine", name, uri=uri, check=False)
+    assert f"Domain '{name}' has been undefined" in r.stdout, r.stdout + r.stderr
+    assert name not in names_in_list(env.virsh("list", "--all").stdout)
+
+
+def test_virsh_over_ssh_with_netcat(env):
+    """The remote end runs `nc -U <socket>`, the socket named by the URI."""
+    if not shutil.which("nc"):
+        pytest.skip("nc (netcat-openbsd) is not installed")
+    virsh_session(env, env.sshd.uri(proxy="netcat", socket=env.proxy.socket), "ssh1")
+    # read-only through the read-only socket
+    uri_ro = env.sshd.uri(proxy="netcat", socket=env.proxy.socket_ro)
+    r = env.virsh("define", env.xml_file("ssh1ro"), uri=uri_ro, check=False)
+    assert r.returncode == 1 and "read only access prevents virDomainDefineXML" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("proxy", ["native", None], ids=["native", "default"])
+def test_virsh_over_ssh_with_virt_ssh_helper(env, proxy):
+    """proxy=native, and the URI with no proxy= at all (auto, what a fleet
+    manager's plain qemu+ssh://root@HOST/system does): the remote end runs
+    `virt-ssh-helper qemu:///system`, which finds the proxy at libvirt's
+    /run/libvirt/libvirt-sock (the test's socket directory, bound there in
+    sshd's mount namespace)."""
+    if not shutil.which("virt-ssh-helper"):
+        pytest.skip("virt-ssh-helper (Debian's libvirt-daemon) is not installed")
+    uri = env.sshd.uri(proxy=proxy) if proxy else env.sshd.uri()
+    virsh_session(env, uri, f"ssh2{proxy or ''}")
+
+
+def test_python_libvirt_over_ssh(env):
+    """libvirt.open() of a qemu+ssh URI (no_verify=1 as fleet managers'
+    configurations often have it): the calls of a fleet manager's poll."""
+    if not shutil.which("nc"):
+        pytest.skip("nc (netcat-openbsd) is not installed")
+    uri = env.sshd.uri(proxy="netcat", socket=env.proxy.socket, no_verify=1)
+    conn = libvirt.open(uri)
+    try:
+        assert conn.getType() == "QEMU"
+        assert conn.getHostname() == socket.gethostname()
+        assert conn.getLibVersion() > 0 and conn.getVersion() > 0
+        assert "<capabilities>" in conn.getCapabilities()
+        assert conn.isAlive() == 1
+        before = {d.name() for d in conn.listAllDomains()}
+        dom = conn.defineXML(env.guest_xml("sshpy"))
+        try:
+            assert {d.name() for d in conn.listAllDomains()} == before | {"sshpy"}
+            dom.create()
+            assert dom.ID() > 0 and dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+            assert dom.info()[0] == libvirt.VIR_DOMAIN_RUNNING
+            assert "<name>sshpy</name>" in dom.XMLDesc(0)
+            dom.destroy()
+            assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_DESTROYED]
+        finally:
+            dom.undefine()
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.lookupByName("sshpy")
+        assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    finally:
+        conn.close()
+
+
+def test_ssh_refuses_a_key_not_authorized(env):
+    """The sshd is really checking: another key is refused, and virsh says so."""
+    other = env.sshd.dir / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True,
+                   capture_output=True)
+    uri = env.sshd.uri(proxy="netcat", socket=env.proxy.socket).replace(
+        f"keyfile={env.sshd.client_key}", f"keyfile={other}")
+    r = env.virsh("list", uri=uri, check=False, timeout=60)
+    assert r.returncode == 1 and "failed to connect to the hypervisor" in r.stderr, r.stderr
+    assert "Permission denied" in r.stderr, r.stderr
+
+
+# ---------------------------------------------------------------------------
+# virt-install
+
+def virt_install(env, *args, timeout=180):
+    argv = ["virt-install", "--connect", env.proxy.uri] + [str(a) for a in args]
+    e = dict(os.environ)
+    e["HOME"] = str(env.root)        # virtinst keeps its log and cache there
+    e.pop("LIBVIRT_DEFAULT_URI", None)
+    e.pop("DISPLAY", None)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=e)
+
+
+# virt-install picks the devices from the OS it is told of: for a named
+# Linux, qemu-xhci USB, a guest-agent channel, a balloon and an rng; for an
+# unknown OS ("generic") on q35, the ich9 EHCI/UHCI set, whose companion
+# controllers carry <master startport=.../>, which qemud does not model yet
+# ("element <devices/controller/master> is not supported"): there the test
+# names the USB controller itself.
+@pytest.mark.parametrize("osinfo,extra", [
+    ("linux2022", []),
+    ("detect=on,require=off", ["--controller", "usb,model=qemu-xhci"]),
+], ids=["linux2022", "generic"])
+def test_virt_install_import_boots_the_guest(env, osinfo, extra):
+    """virt-install --import defines and boots the test guest (direct kernel
+    boot, its disk a raw file); the domain runs, seen by virsh and qemud."""
+    if not shutil.which("virt-install"):
+        pytest.skip("virt-install (virtinst) is not installed")
+    name = "vi-" + osinfo.split("=")[0]
+    disk = env.root / f"{name}.raw"
+    with open(disk, "wb") as f:
+        f.truncate(16 << 20)
+    serial = env.root / f"{name}.serial"
+    env.serials[name] = serial
+    h.register_log(f"serial console of {name}", serial)
+    pools_before = set(env.virsh("pool-list", "--all", "--name").stdout.split())
+    g = env.guest
+    r = virt_install(env, "--import", "--name", name, "--memory", "256", "--vcpus", "1",
+                     "--virt-type", "qemu", "--arch", "x86_64", "--machine", "q35",
+                     "--osinfo", osinfo,
+                     "--disk", f"path={disk},format=raw,bus=virtio",
+                     "--boot", f"kernel={g.kernel},initrd={g.initrd},kernel_args={g.cmdline()}",
+                     "--network", "none", "--graphics", "none",
+                     "--serial", f"file,path={serial}",
+                     "--noautoconsole", *extra)
+    try:
+        assert r.returncode == 0, f"virt-install failed ({r.returncode}):\n{r.stdout}{r.stderr}"
+        assert "Domain creation completed" in r.stdout, r.stdout
+        assert env.virsh("domstate", name).stdout.strip() == "running"
+        path = env.call("DomainLookupByName", name)
+        assert env.state(path)[0] == libvirt.VIR_DOMAIN_RUNNING
+        assert env.prop(path, "Persistent")
+        assert h.wait_for_serial(serial, h.GUEST_READY, 90), "the guest did not boot"
+        xml = env.virsh("dumpxml", name).stdout
+        assert str(disk) in xml and str(g.kernel) in xml, xml
+        env.virsh("destroy", name)
+        assert env.virsh("domstate", name).stdout.strip() == "shut off"
+    finally:
+        env.virsh("destroy", name, check=False)
+        env.virsh("undefine", name, check=False)
+        # virt-install made a dir pool of the disk's directory, as it does
+        # against libvirtd: taken away again
+        for pool in set(env.virsh("pool-list", "--all", "--name").stdout.split()) - pools_before:
+            env.virsh("pool-destroy", pool, check=False)
+            env.virsh("pool-undefine", pool, check=False)
+    assert name not in names_in_list(env.virsh("list", "--all").stdout)
