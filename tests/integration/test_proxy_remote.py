@@ -250,6 +250,19 @@ def test_python_libvirt_over_ssh(env):
         conn.close()
 
 
+@pytest.mark.parametrize("transport", ["libssh", "libssh2"])
+def test_virsh_over_libssh_transports(env, transport):
+    """qemu+libssh:// and qemu+libssh2://, libvirt's in-process ssh clients:
+    the host key checked against the test's known_hosts= file, the key of
+    keyfile= (sshauth=privkey), nc on the remote end."""
+    if not shutil.which("nc"):
+        pytest.skip("nc (netcat-openbsd) is not installed")
+    uri = (f"qemu+{transport}://root@127.0.0.1:{env.sshd.port}/system?"
+           f"keyfile={env.sshd.client_key}&sshauth=privkey&known_hosts={env.sshd.known_hosts}"
+           f"&known_hosts_verify=normal&proxy=netcat&socket={env.proxy.socket}")
+    virsh_session(env, uri, f"ssh-{transport}")
+
+
 def test_ssh_refuses_a_key_not_authorized(env):
     """The sshd is really checking: another key is refused, and virsh says so."""
     other = env.sshd.dir / "other_key"
@@ -265,8 +278,8 @@ def test_ssh_refuses_a_key_not_authorized(env):
 # ---------------------------------------------------------------------------
 # virt-install
 
-def virt_install(env, *args, timeout=180):
-    argv = ["virt-install", "--connect", env.proxy.uri] + [str(a) for a in args]
+def virt_install(env, uri, *args, timeout=180):
+    argv = ["virt-install", "--connect", uri] + [str(a) for a in args]
     e = dict(os.environ)
     e["HOME"] = str(env.root)        # virtinst keeps its log and cache there
     e.pop("LIBVIRT_DEFAULT_URI", None)
@@ -280,16 +293,21 @@ def virt_install(env, *args, timeout=180):
 # controllers carry <master startport=.../>, which qemud does not model yet
 # ("element <devices/controller/master> is not supported"): there the test
 # names the USB controller itself.
-@pytest.mark.parametrize("osinfo,extra", [
-    ("linux2022", []),
-    ("detect=on,require=off", ["--controller", "usb,model=qemu-xhci"]),
-], ids=["linux2022", "generic"])
-def test_virt_install_import_boots_the_guest(env, osinfo, extra):
+@pytest.mark.parametrize("osinfo,extra,over", [
+    ("linux2022", [], "unix"),
+    ("detect=on,require=off", ["--controller", "usb,model=qemu-xhci"], "unix"),
+    ("linux2022", [], "ssh"),
+], ids=["linux2022", "generic", "linux2022-over-ssh"])
+def test_virt_install_import_boots_the_guest(env, osinfo, extra, over):
     """virt-install --import defines and boots the test guest (direct kernel
-    boot, its disk a raw file); the domain runs, seen by virsh and qemud."""
+    boot, its disk a raw file); the domain runs, seen by virsh and qemud.
+    Over ssh too, as an administrator installs on a remote host."""
     if not shutil.which("virt-install"):
         pytest.skip("virt-install (virtinst) is not installed")
-    name = "vi-" + osinfo.split("=")[0]
+    if over == "ssh" and not shutil.which("nc"):
+        pytest.skip("nc (netcat-openbsd) is not installed")
+    uri = env.proxy.uri if over == "unix" else env.sshd.uri(proxy="netcat", socket=env.proxy.socket)
+    name = f"vi-{osinfo.split('=')[0]}-{over}"
     disk = env.root / f"{name}.raw"
     with open(disk, "wb") as f:
         f.truncate(16 << 20)
@@ -298,7 +316,7 @@ def test_virt_install_import_boots_the_guest(env, osinfo, extra):
     h.register_log(f"serial console of {name}", serial)
     pools_before = set(env.virsh("pool-list", "--all", "--name").stdout.split())
     g = env.guest
-    r = virt_install(env, "--import", "--name", name, "--memory", "256", "--vcpus", "1",
+    r = virt_install(env, uri, "--import", "--name", name, "--memory", "256", "--vcpus", "1",
                      "--virt-type", "qemu", "--arch", "x86_64", "--machine", "q35",
                      "--osinfo", osinfo,
                      "--disk", f"path={disk},format=raw,bus=virtio",
