@@ -136,18 +136,41 @@ class Sshd:
         return f"qemu+ssh://root@127.0.0.1:{self.port}/system?{query}"
 
 
+def sshd_unavailable():
+    """Why this host cannot run the test's sshd, or None."""
+    for tool, pkg in ((SSHD, "openssh-server"), ("ssh", "openssh-client"),
+                      ("ssh-keygen", "openssh-client"), ("unshare", "util-linux")):
+        if not shutil.which(tool):
+            return f"{tool} ({pkg}) is not installed"
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"no mount namespace for sshd's own /run here: {r.stderr.strip()}"
+    return None
+
+
 class RemoteEnv(ProxyEnv):
+    """ProxyEnv and, where the host allows, the test's sshd (else
+    `no_sshd` says why, and the ssh tests skip with it)."""
+
     def __init__(self, guest):
-        for tool, pkg in ((SSHD, "openssh-server"), ("ssh", "openssh-client"), ("unshare", "util-linux")):
-            if not shutil.which(tool):
-                pytest.skip(f"{tool} ({pkg}) is not installed")
         super().__init__(guest)
         self.sshd = None
+        self.no_sshd = sshd_unavailable()
+        if self.no_sshd:
+            return
         try:
             self.sshd = Sshd(self.root, self.proxy.socket_dir).start()
         except BaseException:
             self.close()
             raise
+
+    def need_sshd(self, *tools):
+        if self.no_sshd:
+            pytest.skip(self.no_sshd)
+        for tool, pkg in tools:
+            if not shutil.which(tool):
+                pytest.skip(f"{tool} ({pkg}) is not installed")
 
     def register_logs(self):
         super().register_logs()
@@ -196,8 +219,7 @@ def virsh_session(env, uri, name):
 
 def test_virsh_over_ssh_with_netcat(env):
     """The remote end runs `nc -U <socket>`, the socket named by the URI."""
-    if not shutil.which("nc"):
-        pytest.skip("nc (netcat-openbsd) is not installed")
+    env.need_sshd(("nc", "netcat-openbsd"))
     virsh_session(env, env.sshd.uri(proxy="netcat", socket=env.proxy.socket), "ssh1")
     # read-only through the read-only socket
     uri_ro = env.sshd.uri(proxy="netcat", socket=env.proxy.socket_ro)
@@ -212,8 +234,7 @@ def test_virsh_over_ssh_with_virt_ssh_helper(env, proxy):
     `virt-ssh-helper qemu:///system`, which finds the proxy at libvirt's
     /run/libvirt/libvirt-sock (the test's socket directory, bound there in
     sshd's mount namespace)."""
-    if not shutil.which("virt-ssh-helper"):
-        pytest.skip("virt-ssh-helper (Debian's libvirt-daemon) is not installed")
+    env.need_sshd(("virt-ssh-helper", "Debian's libvirt-daemon"))
     uri = env.sshd.uri(proxy=proxy) if proxy else env.sshd.uri()
     virsh_session(env, uri, f"ssh2{proxy or ''}")
 
@@ -221,8 +242,7 @@ def test_virsh_over_ssh_with_virt_ssh_helper(env, proxy):
 def test_python_libvirt_over_ssh(env):
     """libvirt.open() of a qemu+ssh URI (no_verify=1 as fleet managers'
     configurations often have it): the calls of a fleet manager's poll."""
-    if not shutil.which("nc"):
-        pytest.skip("nc (netcat-openbsd) is not installed")
+    env.need_sshd(("nc", "netcat-openbsd"))
     uri = env.sshd.uri(proxy="netcat", socket=env.proxy.socket, no_verify=1)
     conn = libvirt.open(uri)
     try:
@@ -255,8 +275,7 @@ def test_virsh_over_libssh_transports(env, transport):
     """qemu+libssh:// and qemu+libssh2://, libvirt's in-process ssh clients:
     the host key checked against the test's known_hosts= file, the key of
     keyfile= (sshauth=privkey), nc on the remote end."""
-    if not shutil.which("nc"):
-        pytest.skip("nc (netcat-openbsd) is not installed")
+    env.need_sshd(("nc", "netcat-openbsd"))
     uri = (f"qemu+{transport}://root@127.0.0.1:{env.sshd.port}/system?"
            f"keyfile={env.sshd.client_key}&sshauth=privkey&known_hosts={env.sshd.known_hosts}"
            f"&known_hosts_verify=normal&proxy=netcat&socket={env.proxy.socket}")
@@ -265,6 +284,7 @@ def test_virsh_over_libssh_transports(env, transport):
 
 def test_ssh_refuses_a_key_not_authorized(env):
     """The sshd is really checking: another key is refused, and virsh says so."""
+    env.need_sshd(("nc", "netcat-openbsd"))
     other = env.sshd.dir / "other_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True,
                    capture_output=True)
@@ -305,8 +325,8 @@ def test_virt_install_import_boots_the_guest(env, osinfo, extra, over):
     Over ssh too, as an administrator installs on a remote host."""
     if not shutil.which("virt-install"):
         pytest.skip("virt-install (virtinst) is not installed")
-    if over == "ssh" and not shutil.which("nc"):
-        pytest.skip("nc (netcat-openbsd) is not installed")
+    if over == "ssh":
+        env.need_sshd(("nc", "netcat-openbsd"))
     uri = env.proxy.uri if over == "unix" else env.sshd.uri(proxy="netcat", socket=env.proxy.socket)
     name = f"vi-{osinfo.split('=')[0]}-{over}"
     disk = env.root / f"{name}.raw"
