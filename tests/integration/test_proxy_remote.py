@@ -29,7 +29,8 @@ from pathlib import Path
 import pytest
 
 import virtbus_harness as h
-from test_proxy import ProxyEnv, list_rows, names_in_list
+from test_proxy import (LIFECYCLE_SEQUENCE, ProxyEnv, drive_lifecycle, event_loop, list_rows,
+                        names_in_list)
 
 libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
 
@@ -266,6 +267,25 @@ def test_python_libvirt_over_ssh(env):
         with pytest.raises(libvirt.libvirtError) as e:
             conn.lookupByName("sshpy")
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
+    finally:
+        conn.close()
+
+
+def test_python_lifecycle_events_over_ssh(env):
+    """Events come back through the ssh channel as they do on the socket: a
+    management client's lifecycle callback sees qemud's events in order."""
+    env.need_sshd(("nc", "netcat-openbsd"))
+    event_loop()
+    conn = libvirt.open(env.sshd.uri(proxy="netcat", socket=env.proxy.socket))
+    seen = []
+    try:
+        cb = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         lambda c, d, ev, detail, op: seen.append((d.name(), ev, detail)), None)
+        drive_lifecycle(env, "sshev")
+        h.wait_until(lambda: len([x for x in seen if x[0] == "sshev"]) >= len(LIFECYCLE_SEQUENCE), 30,
+                     what=f"the lifecycle events of sshev over ssh (seen {seen})")
+        assert [(e, d) for n, e, d in seen if n == "sshev"] == LIFECYCLE_SEQUENCE
+        conn.domainEventDeregisterAny(cb)
     finally:
         conn.close()
 
