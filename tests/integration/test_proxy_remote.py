@@ -56,6 +56,7 @@ class Sshd:
         self.client_key = self.dir / "client_key"
         self.log_path = self.dir / "sshd.log"
         self.proc = None
+        self.mnt_ns = None
         self.port = None
         for key in (self.host_key, self.client_key):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "virtbus-test",
@@ -107,6 +108,7 @@ class Sshd:
             while time.monotonic() < deadline:
                 text = self.log_path.read_text(errors="replace")
                 if f"Server listening on 127.0.0.1 port {self.port}" in text:
+                    self.mnt_ns = os.readlink(f"/proc/{self.proc.pid}/ns/mnt")
                     self.known_hosts.write_text(
                         f"[127.0.0.1]:{self.port} "
                         + " ".join(Path(f"{self.host_key}.pub").read_text().split()[:2]) + "\n")
@@ -119,6 +121,19 @@ class Sshd:
                 raise RuntimeError(f"sshd did not start:\n{h.tail(self.log_path, 40)}")
         raise RuntimeError("sshd found no free port")
 
+    def _in_my_namespace(self):
+        """The pids in sshd's mount namespace (ours alone): sshd, the sessions
+        of clients still connected and what they run. Sessions outlive sshd
+        itself, so they are ended by pid too."""
+        found = []
+        for d in os.listdir("/proc"):
+            try:
+                if d.isdigit() and os.readlink(f"/proc/{d}/ns/mnt") == self.mnt_ns:
+                    found.append(int(d))
+            except OSError:
+                pass
+        return found
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -127,7 +142,14 @@ class Sshd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        if self.mnt_ns and self.mnt_ns != os.readlink("/proc/self/ns/mnt"):
+            for pid in self._in_my_namespace():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self.proc = None
+        self.mnt_ns = None
 
     def uri(self, **params):
         """qemu+ssh://root@127.0.0.1:PORT/system with the test's ssh wrapper
