@@ -4,9 +4,11 @@
 - `virsh -c qemu+ssh://root@HOST/system` and python-libvirt's
   libvirt.open() of that URI, through a private `sshd` on 127.0.0.1 that
   runs `nc -U <the proxy's socket>` (proxy=netcat) or `virt-ssh-helper`
-  (proxy=native) on the remote end, as libvirt's ssh transport does;
+  (proxy=native, and the default) on the remote end, as libvirt's ssh
+  transport does; lifecycle events through that channel; the in-process
+  qemu+libssh:// and qemu+libssh2:// transports;
 - `virt-install --import` (Debian's virtinst) defining and booting the test
-  guest through the proxy.
+  guest through the proxy, locally and over ssh.
 
 The sshd is the test's own: its config, host key and authorized key live in
 the test's root, it listens on 127.0.0.1 and a free port, lets root in by
@@ -14,8 +16,9 @@ key only, and runs in a mount namespace of its own with a tmpfs on /run
 (sshd needs /run/sshd; the system's /run is not touched) where the proxy's
 socket directory is bound on /run/libvirt, so virt-ssh-helper finds the
 proxy at libvirt's default path. The ssh client is run through a wrapper
-(the URI's `command=`) that gives it the test's ssh_config, so nothing of
-root's ~/.ssh is read or written."""
+(the URI's `command=`) that gives it the test's ssh_config and known_hosts
+(the libssh transports get `known_hosts=`), so nothing is written to root's
+~/.ssh."""
 
 import os
 import shutil
