@@ -77,7 +77,8 @@ typedef struct DomainDriver {
         /* After a restart, for each live state file (domain-status.h):
          * adopt the guest still running as pid; or report one that went away
          * while the daemon was down; or undo a start that was cut short (s
-         * says what was recorded). lost and rollback may free d. */
+         * says what was recorded). lost and rollback may free d. These three
+         * must be set. */
         int (*adopt)(Domain *d, pid_t pid);
         void (*lost)(Domain *d);
         int (*rollback)(Domain *d, const DomainStatus *s);
