@@ -48,9 +48,11 @@ typedef struct DomainDriver {
         int (*domain_init)(Domain *d);
         void (*domain_done)(Domain *d);
 
-        /* A definition from a caller (DomainDefineXML, DomainCreateXML): the
-         * driver's own policy, after the model's domain_def_validate(); err
-         * names what is wrong. NULL: no more checks. */
+        /* The driver's own policy on a definition, wherever the daemon takes
+         * one: from a caller (DomainDefineXML, DomainCreateXML, after the
+         * model's domain_def_validate()) and from confdir at start (a
+         * definition refused is ignored, with a warning). err names what is
+         * wrong. NULL: no more checks. */
         int (*validate)(Manager *m, const DomainDef *def, ConfError *err);
         /* Fills in what the driver decides for a definition (device
          * addresses), so the saved definition shows it: from a caller, and
