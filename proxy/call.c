@@ -378,10 +378,15 @@ void call_run(Call *c) {
 
 /* --- reading domain handles ----------------------------------------------- */
 
+/* The bus daemon refuses more than 128 calls awaiting a reply from one
+ * connection (max_replies_per_connection, the system bus's default), and all
+ * the proxy's clients share its connection: a list of a thousand objects
+ * reads its handles a window at a time. */
+#define FETCH_WINDOW 32
+
 typedef struct Fetch {
         Call *call;
         size_t index;
-        bool must_exist;
 } Fetch;
 
 int bus_read_handle(sd_bus_message *m, RemoteHandle *d) {
@@ -437,17 +442,27 @@ static int set_vol_pool(Call *c, RemoteHandle *h) {
         return h->pool ? 0 : -ENOMEM;
 }
 
+/* An object that went away between the list and now: not listed. Any other
+ * error (the bus's limits, a daemon gone) fails the call. */
+static bool handle_gone(const sd_bus_error *e, HandleKind kind) {
+        const VbErrorInfo *info = vb_error_lookup(e->name);
+
+        return sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+               sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_INTERFACE) ||
+               (info && info->libvirt_code == kind_missing_code(kind));
+}
+
+static int fetch_more(Call *c);
+
 static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Fetch *f = userdata;
         Call *c = f->call;
-        bool must_exist = f->must_exist;
         size_t i = f->index;
         int r = 0;
 
         free(f);
         client_call_finished(c->client);
         c->pending--;
-        /* One gone between the list and now is not listed. */
         if (!sd_bus_message_is_method_error(m, NULL)) {
                 r = bus_read_handle(m, &c->handles[i]);
                 if (r >= 0 && c->fetch_kind == HANDLE_VOL)
@@ -455,6 +470,13 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 c->found[i] = r >= 0;
                 if (r >= 0)
                         events_note_name(c->client->server, c->fetch_kind, c->handles[i].uuid, c->handles[i].name);
+        } else if (!handle_gone(sd_bus_message_get_error(m), c->fetch_kind) && c->fetch_error >= 0)
+                c->fetch_error = sd_bus_error_get_errno(sd_bus_message_get_error(m)) > 0 ?
+                                 -sd_bus_error_get_errno(sd_bus_message_get_error(m)) : -EIO;
+        if (c->fetch_error >= 0 && c->fetch_next < c->n_paths) {
+                r = fetch_more(c);
+                if (r < 0)
+                        c->fetch_error = r;
         }
         if (c->pending > 0)
                 return 0;
@@ -462,7 +484,7 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 call_finish(c, c->fetch_error);
                 return 0;
         }
-        if (must_exist) {
+        if (c->fetch_must_exist) {
                 for (size_t j = 0; j < c->n_paths; j++)
                         if (!c->found[j]) {
                                 (void) call_fail(c, kind_missing_code(c->fetch_kind),
@@ -475,39 +497,51 @@ static int on_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
         return 0;
 }
 
-int call_fetch_handles(Call *c, HandleKind kind, char **paths, size_t n, bool must_exist, CallFetchDoneFn done) {
+/* Sends reads until the window is full; -errno only when none is in flight
+ * (else the ones in flight end the call). */
+static int fetch_more(Call *c) {
         sd_bus *bus = c->client->server->bus;
+        int r;
+
+        while (c->pending < FETCH_WINDOW && c->fetch_next < c->n_paths) {
+                Fetch *f = malloc(sizeof(*f));
+                r = f ? 0 : -ENOMEM;
+                if (f) {
+                        *f = (Fetch) { .call = c, .index = c->fetch_next };
+                        r = sd_bus_call_method_async(bus, NULL, c->bus_name, c->paths[c->fetch_next],
+                                                     "org.freedesktop.DBus.Properties", "GetAll", on_handle, f,
+                                                     "s", kind_interface(c->fetch_kind));
+                }
+                if (r < 0) {
+                        free(f);
+                        return r;
+                }
+                c->fetch_next++;
+                c->pending++;
+                client_call_started(c->client);
+        }
+        return 0;
+}
+
+int call_fetch_handles(Call *c, HandleKind kind, char **paths, size_t n, bool must_exist, CallFetchDoneFn done) {
         int r;
 
         c->fetch_kind = kind;
         c->paths = paths;
         c->n_paths = n;
         c->fetch_done = done;
+        c->fetch_must_exist = must_exist;
         c->handles = calloc(n ? n : 1, sizeof(*c->handles));
         c->found = calloc(n ? n : 1, sizeof(*c->found));
         if (!c->handles || !c->found)
                 return -ENOMEM;
         if (n == 0)
                 return done(c);
-        for (size_t i = 0; i < n; i++) {
-                Fetch *f = malloc(sizeof(*f));
-                r = f ? 0 : -ENOMEM;
-                if (f) {
-                        *f = (Fetch) { .call = c, .index = i, .must_exist = must_exist };
-                        r = sd_bus_call_method_async(bus, NULL, c->bus_name, paths[i],
-                                                     "org.freedesktop.DBus.Properties", "GetAll", on_handle, f,
-                                                     "s", kind_interface(kind));
-                }
-                if (r < 0) {
-                        free(f);
-                        if (c->pending == 0)
-                                return r;
-                        /* the ones in flight hold the call: the last one fails it */
-                        c->fetch_error = r;
-                        return 1;
-                }
-                c->pending++;
-                client_call_started(c->client);
-        }
+        r = fetch_more(c);
+        if (r < 0 && c->pending == 0)
+                return r;
+        if (r < 0)
+                /* the ones in flight hold the call: the last one fails it */
+                c->fetch_error = r;
         return 1;
 }

@@ -115,6 +115,8 @@ struct Call {
         RemoteHandle *handles;
         bool *found;
         unsigned pending;
+        size_t fetch_next;        /* the next path to read: a window of them is in flight */
+        bool fetch_must_exist;
         int fetch_error;
         CallFetchDoneFn fetch_done;
         CallReplyFn next;         /* the reply function of a chained call */

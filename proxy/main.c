@@ -19,8 +19,9 @@ static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *
         return sd_event_exit(userdata, -ENOTCONN);
 }
 
-/* As daemon_open(), for a bus client that owns no name and serves no
- * object yet (so it has no access policy to install). */
+/* As daemon_open(), but without its access filter: libvirt-dbus.c installs
+ * one of its own, the union of what the daemons behind it open to users
+ * other than root. */
 static int open_loop_and_bus(sd_event **ret_event, sd_bus **ret_bus) {
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;

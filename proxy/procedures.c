@@ -181,11 +181,6 @@ static int append_wipe_zero(Call *c, sd_bus_message *m) {
         return sd_bus_message_append(m, "uu", 0, (uint32_t) c->v[0].i);
 }
 
-/* StoragePoolLookupByVolume: the pool named in the volume's handle. */
-static int append_vol_pool(Call *c, sd_bus_message *m) {
-        return sd_bus_message_append(m, "s", c->target.pool);
-}
-
 /* --- results -------------------------------------------------------------- */
 
 static int reply_void(Call *c, sd_bus_message *m) {
@@ -433,6 +428,60 @@ static int reply_network(Call *c, sd_bus_message *m) {
         return reply_handle(c, m, HANDLE_NETWORK);
 }
 
+/* v(o) -> the pool's handle: storaged's volumes name their pool */
+static int reply_variant_pool(Call *c, sd_bus_message *m) {
+        const char *path;
+        int r = sd_bus_message_read(m, "v", "o", &path);
+
+        if (r < 0)
+                return r;
+        return fetch_one(c, HANDLE_POOL, path);
+}
+
+/* A volume found by key or path: no pool in the call to name in its handle,
+ * so the volume's own (StorageVol1.Pool), then that pool's name. */
+static int reply_found_vol_pool_name(Call *c, sd_bus_message *m) {
+        RemoteHandle *h = &c->handles[0];
+        const char *name;
+        int r = sd_bus_message_read(m, "v", "s", &name);
+
+        if (r < 0)
+                return r;
+        free(h->pool);
+        h->pool = strdup(name);
+        if (!h->pool)
+                return -ENOMEM;
+        remote_put_handle(&c->w, HANDLE_VOL, h);
+        return 0;
+}
+
+static int reply_found_vol_pool(Call *c, sd_bus_message *m) {
+        const char *pool;
+        int r = sd_bus_message_read(m, "v", "o", &pool);
+
+        if (r < 0)
+                return r;
+        return call_chain(c, pool, "org.freedesktop.DBus.Properties", "Get", reply_found_vol_pool_name, "ss",
+                          "org.libvirt.StoragePool", "Name");
+}
+
+static int found_vol_fetched(Call *c) {
+        return call_chain(c, c->paths[0], "org.freedesktop.DBus.Properties", "Get", reply_found_vol_pool, "ss",
+                          "org.virtbus.StorageVol1", "Pool");
+}
+
+static int reply_found_vol(Call *c, sd_bus_message *m) {
+        char **paths = calloc(1, sizeof(char *));
+        const char *path;
+        int r = sd_bus_message_read(m, "o", &path);
+
+        if (r < 0 || !paths || !(paths[0] = strdup(path))) {
+                free(paths);
+                return r < 0 ? r : -ENOMEM;
+        }
+        return call_fetch_handles(c, HANDLE_VOL, paths, 1, true, found_vol_fetched);
+}
+
 /* void -> the handle of the domain called (with its new id) */
 static int reply_domain_self(Call *c, sd_bus_message *m) {
         return fetch_one(c, HANDLE_DOMAIN, c->path);
@@ -606,6 +655,7 @@ static int reply_vol_names(Call *c, sd_bus_message *m) {
 #define DOMAIN "org.libvirt.Domain"
 #define POOL "org.libvirt.StoragePool"
 #define VOL "org.libvirt.StorageVol"
+#define VOL1 "org.virtbus.StorageVol1"
 #define STORAGE .service = SERVICE_STORAGE
 #define NETWORK "org.libvirt.Network"
 #define NET .service = SERVICE_NETWORK
@@ -674,8 +724,7 @@ static const ProcDef table[] = {
           STORAGE },
         { 85, "virStoragePoolLookupByUUID", R, "U", CONNECT, "StoragePoolLookupByUUID", .reply = reply_pool,
           STORAGE },
-        { 86, "virStoragePoolLookupByVolume", R | PROC_ON_ROOT, "V", CONNECT, "StoragePoolLookupByName",
-          .append = append_vol_pool, .reply = reply_pool, STORAGE },
+        { 86, "virStoragePoolLookupByVolume", R, "V", VOL1, "Get", "Pool", .reply = reply_variant_pool, STORAGE },
         { 87, "virStoragePoolGetInfo", R, "P", POOL, "GetInfo", .reply = reply_pool_info, STORAGE },
         { 88, "virStoragePoolGetXMLDesc", R, "Pu", POOL, "GetXMLDesc", .reply = reply_string, STORAGE },
         { 89, "virStoragePoolGetAutostart", R, "P", POOL, "Get", "Autostart", .reply = reply_variant_bool,
@@ -689,9 +738,9 @@ static const ProcDef table[] = {
         { 93, "virStorageVolCreateXML", 0, "Psu", POOL, "StorageVolCreateXML", .reply = reply_vol, STORAGE },
         { 94, "virStorageVolDelete", 0, "Vu", VOL, "Delete", .reply = reply_void, STORAGE },
         { 95, "virStorageVolLookupByName", R, "Ps", POOL, "StorageVolLookupByName", .reply = reply_vol, STORAGE },
-        /* the pool of a volume found by key or path is not known: "" */
-        { 96, "virStorageVolLookupByKey", R, "s", CONNECT, "StorageVolLookupByKey", .reply = reply_vol, STORAGE },
-        { 97, "virStorageVolLookupByPath", R, "s", CONNECT, "StorageVolLookupByPath", .reply = reply_vol,
+        { 96, "virStorageVolLookupByKey", R, "s", CONNECT, "StorageVolLookupByKey", .reply = reply_found_vol,
+          STORAGE },
+        { 97, "virStorageVolLookupByPath", R, "s", CONNECT, "StorageVolLookupByPath", .reply = reply_found_vol,
           STORAGE },
         { 98, "virStorageVolGetInfo", R, "V", VOL, "GetInfo", .append = append_u0, .reply = reply_vol_info,
           STORAGE },

@@ -8,6 +8,8 @@
 
 /* libvirtd's chunk, and about what clients send */
 #define STREAM_CHUNK (256 * 1024 - RPC_FRAME_MIN)
+/* the pipe between us and the daemon */
+#define STREAM_PIPE_SIZE (1024 * 1024)
 /* a download stops reading its pipe while the client has this much unread */
 #define STREAM_OUT_HIGH (1024 * 1024)
 /* the daemon answers when all the bytes moved, however many */
@@ -137,21 +139,39 @@ static void download_update(Stream *s) {
                 (void) sd_event_source_set_enabled(s->io, room && !s->eof ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
+/* The packet is read from the pipe straight into its frame: no copy of the
+ * data in between. */
 static int on_download_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
         Stream *s = stream_ref(userdata);
-        _cleanup_free_ uint8_t *buf = malloc(STREAM_CHUNK);
-        ssize_t n = buf ? read(fd, buf, STREAM_CHUNK) : -1;
+        RpcHeader h = s->hdr;
+        XdrWriter w;
+        uint8_t *p;
+        ssize_t n = -1;
 
+        h.type = RPC_STREAM;
+        h.status = RPC_CONTINUE;
+        xdr_writer_init(&w, 0);
+        rpc_frame_begin(&w, &h);
+        p = xdr_put_space(&w, STREAM_CHUNK);
+        if (p)
+                n = read(fd, p, STREAM_CHUNK);
         if (n > 0) {
-                send_packet(s, RPC_CONTINUE, buf, n, false);
+                xdr_unput(&w, STREAM_CHUNK - n);
+                if (rpc_frame_end(&w) >= 0)
+                        client_send(s->client, &w);
+                else
+                        xdr_writer_done(&w);
                 download_update(s);
-        } else if (buf && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
-                /* end of the data (or of the pipe): the empty packet says so */
-                s->eof = true;
-                s->io = sd_event_source_disable_unref(s->io);
-                if (s->fd >= 0)
-                        s->fd = (close(s->fd), -1);
-                send_packet(s, RPC_CONTINUE, NULL, 0, false);
+        } else {
+                xdr_writer_done(&w);
+                if (p && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
+                        /* end of the data (or of the pipe): the empty packet says so */
+                        s->eof = true;
+                        s->io = sd_event_source_disable_unref(s->io);
+                        if (s->fd >= 0)
+                                s->fd = (close(s->fd), -1);
+                        send_packet(s, RPC_CONTINUE, NULL, 0, false);
+                }
         }
         stream_unref(s);
         return 0;
@@ -239,13 +259,30 @@ int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len
                 }
                 if (len == 0)
                         return 0;
+                /* Straight from the client's buffer into the pipe; only
+                 * what does not fit now is kept (the client is not read
+                 * until it is written). */
+                while (len > 0) {
+                        ssize_t n = write(s->fd, data, len);
+                        if (n < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                if (errno != EAGAIN)
+                                        return 0; /* a closed pipe: the daemon's answer says why */
+                                break;
+                        }
+                        data += n;
+                        len -= n;
+                }
+                if (len == 0)
+                        return 0;
                 s->pending = malloc(len);
                 if (!s->pending)
                         return -ENOMEM;
                 memcpy(s->pending, data, len);
                 s->pending_len = len;
                 s->pending_pos = 0;
-                (void) upload_flush(s); /* a closed pipe: the daemon's answer says why */
+                (void) upload_flush(s);
                 return 0;
         case RPC_OK:
                 s->finishing = true;
@@ -292,6 +329,9 @@ int stream_open(Call *c) {
                 return -ENOMEM;
         if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
                 return -errno;
+        /* fewer, larger moves than the default 64 KiB allows (several
+         * packets fit); the default is fine if this is refused */
+        (void) fcntl(fds[0], F_SETPIPE_SZ, STREAM_PIPE_SIZE);
         /* the daemon's end blocks: it moves bytes in a worker thread */
         theirs = upload ? fds[0] : fds[1];
         (void) fd_nonblock(theirs, false);

@@ -185,6 +185,14 @@ void xdr_put_raw(XdrWriter *w, const void *buf, size_t n) {
                 memcpy(p, buf, n);
 }
 
+uint8_t *xdr_put_space(XdrWriter *w, size_t n) {
+        return grow(w, n);
+}
+
+void xdr_unput(XdrWriter *w, size_t n) {
+        w->len -= MIN(n, w->len);
+}
+
 void xdr_put_opaque(XdrWriter *w, const void *buf, uint32_t n) {
         xdr_put_u32(w, n);
         xdr_put_fixed(w, buf, n);

@@ -67,6 +67,11 @@ void xdr_put_optional_string(XdrWriter *w, const char *s);
 void xdr_put_opaque(XdrWriter *w, const void *buf, uint32_t n);
 /* Bytes as they are, not XDR (a stream packet's data): no padding. */
 void xdr_put_raw(XdrWriter *w, const void *buf, size_t n);
+/* Room for n bytes as they are, to be filled in place (a stream packet read
+ * straight into its frame); NULL with the writer's error set. What is not
+ * filled is given back with xdr_unput(). */
+uint8_t *xdr_put_space(XdrWriter *w, size_t n);
+void xdr_unput(XdrWriter *w, size_t n);
 /* Overwrites a word already written at offset (a count or a length known
  * only later). */
 void xdr_patch_u32(XdrWriter *w, size_t offset, uint32_t v);

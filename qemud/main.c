@@ -36,7 +36,7 @@ int main(int argc, char *argv[]) {
         r = manager_startup(m);
         if (r < 0)
                 goto out;
-        r = daemon_ready(bus, QEMUD_BUS_NAME);
+        r = daemon_ready(bus, qemu_driver.bus_name);
         if (r < 0)
                 goto out;
         (void) daemon_setup_idle_exit(event, bus, opts.idle_timeout_usec, manager_is_busy, m);

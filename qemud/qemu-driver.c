@@ -233,4 +233,5 @@ const DomainDriver qemu_driver = {
         .get_capabilities = get_capabilities,
         .get_domain_capabilities = get_domain_capabilities,
         .version = version,
+        .with_version = qemu_driver_with_caps,
 };

@@ -1107,6 +1107,22 @@ int qemu_process_reset(Domain *d, sd_bus_error *error) {
         return simple_command(d, "system_reset", true, error);
 }
 
+/* QEMU answers "stop" of a guest that powered off meanwhile (-no-shutdown
+ * keeps it, halted) with success, and sends no STOP: nothing was paused. */
+static void on_stop_reply(QemuMonitor *mon, json_object *result, const char *error_class,
+                          const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        char msg[512];
+
+        if (!error_class && d->state == DOMAIN_SHUTDOWN) {
+                snprintf(msg, sizeof(msg), "domain '%s' is shutting down: it powered off before it could be paused",
+                         d->def->name);
+                domain_job_fail(d->jobs, VB_ERROR_OPERATION_INVALID, msg);
+                return;
+        }
+        on_simple_reply(mon, result, error_class, error_desc, userdata);
+}
+
 int qemu_process_suspend(Domain *d, sd_bus_error *error) {
         int r = require_running(d, error);
 
@@ -1115,7 +1131,12 @@ int qemu_process_suspend(Domain *d, sd_bus_error *error) {
         /* Already paused: nothing to do, as libvirt answers. */
         if (d->state == DOMAIN_PAUSED)
                 return 0;
-        return simple_command(d, "stop", true, error);
+        if (d->state == DOMAIN_SHUTDOWN)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is shutting down", d->def->name);
+        r = qemu_monitor_command(qemu_domain(d)->mon, "stop", NULL, on_stop_reply, d);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send stop to QEMU: %s", strerror(-r));
+        return 1;
 }
 
 int qemu_process_resume(Domain *d, sd_bus_error *error) {

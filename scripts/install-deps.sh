@@ -10,7 +10,8 @@ RUN="dbus dbus-daemon systemd qemu-system-x86 qemu-utils busybox-static cpio gzi
 python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub
 dnsmasq-base nftables iputils-ping openssl ovmf
-libvirt-clients python3-libvirt"
+libvirt-clients python3-libvirt
+openssh-server netcat-openbsd libvirt-daemon virtinst"
 BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine"
 # cockpit-machines in headless Chromium against the proxy's org.libvirt
 # (tests/integration/test_cockpit.py runs its own cockpit-ws, never cockpit.socket)
@@ -37,5 +38,26 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server is here for the tests' own sshd (on loopback, started by the
+# test): the install must not start the system's sshd. A policy-rc.d that
+# says no to ssh alone, for this run, unless the host already has one.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	cat >"$policy" <<-'EOF'
+	#!/bin/sh
+	# written by virtbus' scripts/install-deps.sh for one apt-get run
+	for a; do
+		case "$a" in
+		-*) ;;
+		ssh|ssh.service|sshd|sshd.service|ssh.socket) exit 101 ;;
+		*) exit 0 ;;
+		esac
+	done
+	exit 0
+	EOF
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+	trap 'exit 1' INT TERM
+fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends $missing

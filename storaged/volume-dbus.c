@@ -109,6 +109,8 @@ static int property_get1(sd_bus *bus, const char *path, const char *interface, c
         InUseTable *t = &v->pool->manager->inuse;
         int r;
 
+        if (streq(property, "Pool"))
+                return sd_bus_message_append(reply, "o", v->pool->path);
         if (streq(property, "Format"))
                 return sd_bus_message_append(reply, "s", volume_disk_format(v));
         if (streq(property, "Job"))
@@ -143,6 +145,10 @@ static const sd_bus_vtable vol_vtable[] = {
 
 static const sd_bus_vtable vol1_vtable[] = {
         SD_BUS_VTABLE_START(0),
+        /* libvirt-dbus has no way from a volume to its pool; libvirt's
+         * virStoragePoolLookupByVolume needs one (the proxy asks this). A
+         * volume never changes pools, nor a pool its uuid. */
+        SD_BUS_PROPERTY("Pool", "o", property_get1, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Format", "s", property_get1, 0, 0),
         SD_BUS_PROPERTY("Job", "s", property_get1, 0, 0),
         SD_BUS_PROPERTY("JobProgress", "(tt)", property_get1, 0, 0),

@@ -291,6 +291,50 @@ static int property_version(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "t", m->driver->version ? m->driver->version(m) : (uint64_t) 0);
 }
 
+/* Version is the hypervisor's, known once the driver has probed it (QEMU's
+ * capabilities). A read of it before that (Get, or GetAll of Connect) waits
+ * for the probe, which never blocks the loop, and is then dispatched again.
+ * After a probe that failed, reads say 0 ("cannot tell", to libvirt's
+ * clients) at once; a later probe that works (GetCapabilities) fixes it. */
+static bool version_unknowable;
+
+static void version_known(Manager *m, int r, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
+
+        version_unknowable = r < 0;
+        if (sd_bus_enqueue_for_read(m->bus, msg) < 0)
+                (void) sd_bus_reply_method_errorf(msg, VB_ERROR_OPERATION_FAILED, "cannot read the %s version",
+                                                  m->driver->name);
+}
+
+static bool reads_version(sd_bus_message *msg) {
+        const char *iface = NULL, *property = "Version";
+        bool get = sd_bus_message_is_method_call(msg, "org.freedesktop.DBus.Properties", "Get");
+        bool all = sd_bus_message_is_method_call(msg, "org.freedesktop.DBus.Properties", "GetAll");
+        bool r;
+
+        if (!get && !all)
+                return false;
+        /* > 0: a call without the arguments is the vtable's to refuse */
+        r = sd_bus_message_read(msg, "s", &iface) > 0 && (!get || sd_bus_message_read(msg, "s", &property) > 0) &&
+            (streq(iface, "org.libvirt.Connect") || (all && !*iface)) && streq(property, "Version");
+        (void) sd_bus_message_rewind(msg, true);
+        return r;
+}
+
+/* Runs before the vtable on every call to the root object. */
+static int on_root_call(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        if (version_unknowable || m->driver->version(m) != 0 || !reads_version(msg))
+                return 0;
+        if (m->driver->with_version(m, version_known, sd_bus_message_ref(msg)) < 0) {
+                sd_bus_message_unref(msg);
+                return 0; /* answered now: 0 */
+        }
+        return 1;
+}
+
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable connect_vtable[] = {
@@ -320,5 +364,9 @@ static const sd_bus_vtable connect_vtable[] = {
 };
 
 int connect_dbus_register(Manager *m) {
-        return sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.libvirt.Connect", connect_vtable, m);
+        int r = sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.libvirt.Connect", connect_vtable, m);
+
+        if (r >= 0 && m->driver->version && m->driver->with_version)
+                r = sd_bus_add_object(m->bus, NULL, m->driver->root, on_root_call, m);
+        return r;
 }

@@ -26,6 +26,7 @@
 typedef struct Domain Domain;
 typedef struct Manager Manager;
 typedef struct DomainStatus DomainStatus;
+typedef void (*DriverDoneFn)(Manager *m, int r, void *userdata);
 
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
@@ -47,9 +48,11 @@ typedef struct DomainDriver {
         int (*domain_init)(Domain *d);
         void (*domain_done)(Domain *d);
 
-        /* A definition from a caller (DomainDefineXML, DomainCreateXML): the
-         * driver's own policy, after the model's domain_def_validate(); err
-         * names what is wrong. NULL: no more checks. */
+        /* The driver's own policy on a definition, wherever the daemon takes
+         * one: from a caller (DomainDefineXML, DomainCreateXML, after the
+         * model's domain_def_validate()) and from confdir at start (a
+         * definition refused is ignored, with a warning). err names what is
+         * wrong. NULL: no more checks. */
         int (*validate)(Manager *m, const DomainDef *def, ConfError *err);
         /* Fills in what the driver decides for a definition (device
          * addresses), so the saved definition shows it: from a caller, and
@@ -76,7 +79,8 @@ typedef struct DomainDriver {
         /* After a restart, for each live state file (domain-status.h):
          * adopt the guest still running as pid; or report one that went away
          * while the daemon was down; or undo a start that was cut short (s
-         * says what was recorded). lost and rollback may free d. */
+         * says what was recorded). lost and rollback may free d. These three
+         * must be set. */
         int (*adopt)(Domain *d, pid_t pid);
         void (*lost)(Domain *d);
         int (*rollback)(Domain *d, const DomainStatus *s);
@@ -94,4 +98,8 @@ typedef struct DomainDriver {
         int (*get_domain_capabilities)(Manager *m, sd_bus_message *msg, const char *emulator, const char *arch,
                                        const char *machine, const char *virttype, sd_bus_error *error);
         uint64_t (*version)(Manager *m);
+        /* Runs done (r < 0: it cannot tell) once version() is known, at
+         * once or after probing, never blocking; -errno when done will not
+         * run. NULL: version() always knows. */
+        int (*with_version)(Manager *m, DriverDoneFn done, void *userdata);
 } DomainDriver;

@@ -264,8 +264,8 @@ static int status_load_one(Manager *m, const char *path) {
         const DomainDriver *driver = m->driver;
         DomainStatus s = { .path = path };
         xmlDocPtr doc = NULL;
+        Domain *d = NULL;
         bool created;
-        Domain *d;
         int r;
 
         r = status_parse(path, &s, &doc);
@@ -276,7 +276,7 @@ static int status_load_one(Manager *m, const char *path) {
         }
         r = status_domain(m, &s, &d, &created);
         if (r >= 0 && status_driver_parse(m, d, created, doc, path) < 0)
-                r = 0, d = NULL;
+                d = NULL; /* the file is ignored */
         xmlFreeDoc(doc);
         if (r < 0 || !d) {
                 status_done(&s);

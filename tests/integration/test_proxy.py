@@ -31,6 +31,7 @@ OK, ERROR = 0, 1
 # REMOTE procedures used raw
 OPEN, GET_TYPE, LOOKUP_BY_NAME, SUPPORTS_FEATURE, AUTH_LIST = 1, 3, 23, 60, 66
 LIST_ALL_DOMAINS = 273
+LOOKUP_VOL_BY_PATH = 97
 
 
 class ProxyEnv(QemudEnv):
@@ -253,6 +254,35 @@ def test_python_libvirt_transient_domain(env):
             conn.lookupByName("pyt")
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN
     finally:
+        conn.close()
+
+
+def test_python_libvirt_lists_hundreds_of_domains(env):
+    """listAllDomains reads each domain's handle from qemud. All at once, a
+    few hundred calls overran the bus's 128 replies awaited per connection
+    (max_replies_per_connection) and the ones refused went missing from the
+    list without a word."""
+    n = 400
+    qemu = shutil.which("qemu-system-x86_64") or "/usr/bin/qemu-system-x86_64"
+    conn = env.open()
+    names = [f"many{i:03d}" for i in range(n)]
+    try:
+        before = {d.name() for d in conn.listAllDomains()}
+        for name in names:
+            conn.defineXML(f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>"
+                           f"<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                           f"<devices><emulator>{qemu}</emulator></devices></domain>")
+        for _ in range(3):
+            listed = [d.name() for d in conn.listAllDomains()]
+            assert len(listed) == len(before) + n
+            assert set(listed) == before | set(names)
+        assert len(conn.listDefinedDomains()) >= n
+    finally:
+        for name in names:
+            try:
+                conn.lookupByName(name).undefine()
+            except libvirt.libvirtError:
+                pass
         conn.close()
 
 
@@ -888,6 +918,60 @@ def test_python_streams_and_abort(env):
         conn.close()
 
 
+def rss_anon_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_proxy_gives_stream_memory_back(env):
+    """After a 32 MiB upload and download the proxy's memory is what it was:
+    the stream's buffers are not kept by malloc once their client is gone
+    (the proxy idles at a few MiB)."""
+    target = env.root / "pool-p6"
+    size = 32 << 20
+    data = os.urandom(size)
+    pid = env.proxy.proc.pid
+    conn = env.open()
+    conn.getType()
+    conn.close()
+    before = rss_anon_kib(pid)
+    conn = env.open()
+    pool = conn.storagePoolDefineXML(
+        f"<pool type='dir'><name>p6</name><target><path>{target}</path></target></pool>", 0)
+    try:
+        pool.build(0)
+        pool.create(0)
+        vol = pool.createXML(f"<volume><name>m.raw</name><capacity>{size}</capacity></volume>", 0)
+        st = conn.newStream(0)
+        vol.upload(st, 0, 0, 0)
+        for i in range(0, size, 1 << 20):
+            st.send(data[i:i + (1 << 20)])
+        st.finish()
+        st = conn.newStream(0)
+        vol.download(st, 0, 0, 0)
+        got = []
+        while True:
+            chunk = st.recv(1 << 20)
+            if not chunk:
+                break
+            got.append(chunk)
+        st.finish()
+        assert b"".join(got) == data
+        vol.delete(0)
+        pool.destroy()
+    finally:
+        pool.undefine()
+        # the objects hold the connection open: gone with them
+        st = vol = pool = None
+        conn.close()
+    time.sleep(0.5)
+    after = rss_anon_kib(pid)
+    assert after - before < 1024, f"proxyd's anonymous memory {before} KiB before, {after} KiB after"
+
+
 def test_python_storage(env):
     target = env.root / "pool-p2"
     conn = env.open()
@@ -930,6 +1014,48 @@ def test_python_storage(env):
             pool.info()
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL
     finally:
+        conn.close()
+
+
+def test_volume_found_by_key_or_path_knows_its_pool(env):
+    """A volume looked up by key or path (no pool in the call) comes back
+    with its pool's name in its handle, and virStoragePoolLookupByVolume
+    finds that pool: with two pools, neither can be a guess."""
+    ta, tb = env.root / "pool-ka", env.root / "pool-kb"
+    conn = env.open()
+    pools = []
+    try:
+        for name, target in (("ka", ta), ("kb", tb)):
+            pool = conn.storagePoolDefineXML(
+                f"<pool type='dir'><name>{name}</name><target><path>{target}</path></target></pool>", 0)
+            pools.append(pool)
+            pool.build(0)
+            pool.create(0)
+            pool.createXML(f"<volume><name>{name}.raw</name><capacity>65536</capacity></volume>", 0)
+        for name, target in (("ka", ta), ("kb", tb)):
+            vol_path = f"{target}/{name}.raw"
+            assert conn.storageVolLookupByPath(vol_path).storagePoolLookupByVolume().name() == name
+            assert conn.storageVolLookupByKey(vol_path).storagePoolLookupByVolume().name() == name
+            assert env.virsh("vol-pool", vol_path).stdout.strip() == name
+            info = env.virsh("vol-info", "--vol", vol_path).stdout
+            assert f"Name:           {name}.raw" in info and "Capacity:       64.00 KiB" in info, info
+            assert env.virsh("vol-pool", vol_path, uri=env.proxy.uri_ro).stdout.strip() == name
+        # the handle itself, as the client gets it: pool, name, key
+        c = Raw(env.proxy.socket).handshake()
+        try:
+            f = c.call(LOOKUP_VOL_BY_PATH, xdr_string(f"{tb}/kb.raw"))
+            assert f["status"] == OK, error_of(f)
+            assert f["payload"] == xdr_string("kb") + xdr_string("kb.raw") + xdr_string(f"{tb}/kb.raw")
+            f = c.call(LOOKUP_VOL_BY_PATH, xdr_string(f"{tb}/nosuch.raw"))
+            assert error_of(f)[:2] == (libvirt.VIR_ERR_NO_STORAGE_VOL, libvirt.VIR_FROM_STORAGE)
+        finally:
+            c.close()
+    finally:
+        for pool in pools:
+            for v in pool.listAllVolumes(0):
+                v.delete(0)
+            pool.destroy()
+            pool.undefine()
         conn.close()
 
 

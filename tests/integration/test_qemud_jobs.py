@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Domain jobs in virtbus-qemud (qemud/domain-job.h), as libvirt has them: one
-call that changes a domain runs at a time, the others wait their turn (in
-order, up to a timeout: VIRTBUS_JOB_TIMEOUT_MS here), queries never wait and
-Destroy always breaks in.
+"""Domain jobs in virtbus-qemud (common/domain/domain-job.h), as libvirt has
+them: one call that changes a domain runs at a time, the others wait their
+turn (in order, up to a timeout: VIRTBUS_JOB_TIMEOUT_MS here), queries never
+wait and Destroy always breaks in.
 
 - Destroy while Create is still preparing (storaged, networkd or lockd held
   with SIGSTOP): the guest ends shut off, Create gets a clear error, no QEMU,

@@ -555,3 +555,22 @@ def test_dbus_activation_and_idle_exit(bus, vroot, daemon):
     d = daemon("storaged", "--timeout", "1")
     wait_until(lambda: d.proc.poll() is not None, 15, what="the idle exit")
     assert d.proc.returncode == 0
+
+
+def test_volume_names_its_pool(storaged, vroot):
+    """A volume found by key or path tells its pool (StorageVol1.Pool), which
+    libvirt-dbus's StorageVol has no way to: the proxy's
+    virStoragePoolLookupByVolume reads it."""
+    s = storaged
+    pa = s.start_dir_pool("pa", vroot / "pa")
+    pb = s.start_dir_pool("pb", vroot / "pb")
+    va = s.create_vol(pa, vol_xml("a.img", MiB))
+    vb = s.create_vol(pb, vol_xml("b.qcow2", MiB, "qcow2"))
+    for vol, pool, path in ((va, pa, vroot / "pa/a.img"), (vb, pb, vroot / "pb/b.qcow2")):
+        assert s.connect("StorageVolLookupByKey", str(path)) == vol
+        assert s.connect("StorageVolLookupByPath", str(path)) == vol
+        assert s.prop(vol, VOL1, "Pool") == pool
+    assert s.prop(s.prop(vb, VOL1, "Pool"), POOL, "Name") == "pb"
+    # a property: every user may read it, as Name, Key and Path
+    r = s.bus.busctl("get-property", "org.virtbus.storaged", va, VOL1, "Pool", user="nobody")
+    assert r.returncode == 0 and r.stdout.strip() == f'o "{pa}"', r

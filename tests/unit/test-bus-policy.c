@@ -93,6 +93,9 @@ static void test_lists_match_policy_files(void) {
                 CHECK_INTEQ(in_file, policy->n_open);
         }
         CHECK(bus_policy_find("nosuchd") == NULL);
+        /* daemon_open() refuses a daemon without a policy: the proxy has one
+         * (root's only, no bus name of its own, so no policy file) */
+        CHECK(bus_policy_find("proxyd") != NULL);
 }
 
 static void test_is_open(void) {

@@ -518,12 +518,24 @@ static void test_reload(void) {
                      "<fake value='half'/>");
         /* and one without the driver's element: ignored */
         write_status("nofake", "41111111-2222-3333-4444-555555555555", "pid='1'", "");
+        /* a definition the driver refuses, saved by someone else: ignored */
+        {
+                _cleanup_free_ char *file = NULL;
+                const char *xml = "<domain type='qemu'><name>refused</name>"
+                                  "<uuid>51111111-2222-3333-4444-555555555555</uuid><memory unit='MiB'>64</memory>"
+                                  "<os><type arch='x86_64'>hvm</type></os></domain>\n";
+                CHECK(asprintf(&file, "%s/refused.xml", t.m->confdir) >= 0);
+                CHECK(write_file_atomic(file, xml, strlen(xml), 0600) >= 0);
+        }
         /* the daemon goes away without stopping anything */
         stop_daemon();
         memset(&fake, 0, sizeof(fake));
 
         CHECK(start_daemon() >= 0);
-        /* the definitions, the autostart one started through the driver */
+        /* the definitions the driver takes, the autostart one started
+         * through the driver */
+        CHECK_INTEQ(fake.validated, 3);
+        CHECK(manager_find_by_name(t.m, "refused") == NULL);
         CHECK_INTEQ(fake.post_parsed, 2);
         CHECK_INTEQ(fake.started, 1);
         CHECK_INTEQ(get_state(a), DOMAIN_RUNNING);

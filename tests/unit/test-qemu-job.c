@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Domain jobs (qemud/domain-job.c) over a real sd-bus connection pair (a
- * socketpair, no bus daemon): one job at a time, calls waiting in order and
- * run again through their handler, a waiter timing out with the name of the
- * job that holds the lock, internal jobs, and closing (the owner gone). */
+/* Domain jobs (common/domain/domain-job.c) over a real sd-bus connection
+ * pair (a socketpair, no bus daemon): one job at a time, calls waiting in
+ * order and run again through their handler, a waiter timing out with the
+ * name of the job that holds the lock, internal jobs, and closing (the owner
+ * gone). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
