@@ -4,8 +4,9 @@
 /* Running a domain's QEMU: start, stop, the monitor, and reconnecting to it
  * after a restart: the QEMU driver's lifecycle hooks (domain-driver.h).
  * What the monitor's events do is in qemu-events.c. The start is a table of
- * steps and a finisher (start-plan.h), in qemu-process.c next to the
- * callbacks the steps wait for. */
+ * steps and a finisher (start-plan.h), in qemu-start.c next to the
+ * callbacks the steps wait for; the process's life after it is in
+ * qemu-process.c. */
 
 #include <systemd/sd-bus.h>
 

@@ -1,0 +1,853 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Starting a domain's QEMU: the steps of the start (start_steps[]), their
+ * run and undo functions and the callbacks they wait for, the finisher
+ * lists, and how a failed start is settled. What happens once QEMU runs,
+ * and when it goes, is in qemu-process.c. */
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "domain-autodestroy.h"
+#include "domain-status.h"
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "process.h"
+#include "qemu-command.h"
+#include "qemu-domain.h"
+#include "qemu-events.h"
+#include "qemu-monitor.h"
+#include "domain-prepare.h"
+#include "qemu-firmware.h"
+#include "qemu-hugepages.h"
+#include "domain-lock.h"
+#include "domain-log.h"
+#include "qemu-process.h"
+#include "qemu-process-internal.h"
+#include "start-plan.h"
+#include "qemu-tune.h"
+#include "util.h"
+
+static const QemuMonitorCallbacks monitor_callbacks;
+
+static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
+
+/* The start's steps, in order (the table is further down). */
+enum {
+        STEP_CAPS,
+        STEP_PREPARE,
+        STEP_STORAGE,
+        STEP_NETWORK,
+        STEP_COMMAND,
+        STEP_SPAWN,
+        STEP_LEASES,
+        STEP_MONITOR,
+        STEP_TUNE,
+        STEP_PASSWORDS,
+        STEP_PTYS,
+        _STEP_MAX,
+};
+static const StartStep start_steps[_STEP_MAX];
+static const StartPlan *start_plan(const Domain *d);
+static void start_step_done(Domain *d, int r);
+
+static bool domain_accel_is_kvm(const Domain *d) {
+        return d->live->virt_type == DOMAIN_VIRT_KVM;
+}
+
+static int monitor_socket_listen(const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        (void) unlink(path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+/* Turns a localtime basis into a utc adjustment: the guest keeps its offset
+ * when it moves to a host in another time zone or when DST changes. */
+static void clock_fix_basis(DomainDef *def, time_t now) {
+        struct tm tm;
+
+        if (def->clock.offset != DOMAIN_CLOCK_VARIABLE || def->clock.basis != DOMAIN_CLOCK_BASIS_LOCALTIME)
+                return;
+        localtime_r(&now, &tm);
+        def->clock.adjustment += tm.tm_gmtoff;
+        def->clock.basis = DOMAIN_CLOCK_BASIS_UTC;
+}
+
+static bool port_is_free(int port, const Manager *m) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        for (size_t i = 0; i < m->n_domains; i++) {
+                const DomainDef *live = m->domains[i]->live;
+                for (size_t g = 0; live && g < live->n_graphics; g++)
+                        if (live->graphics[g].port == port)
+                                return false;
+        }
+        if (fd < 0)
+                return false;
+        sa.sin_addr.s_addr = htonl(INADDR_ANY);
+        return bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+}
+
+static int allocate_graphics_ports(Domain *d) {
+        for (size_t i = 0; i < d->live->n_graphics; i++) {
+                DomainGraphicsDef *g = &d->live->graphics[i];
+                int port;
+
+                if (!g->autoport && g->port > 0)
+                        continue;
+                for (port = 5900; port < 65535; port++)
+                        if (port_is_free(port, d->manager))
+                                break;
+                if (port >= 65535)
+                        return -EADDRINUSE;
+                g->port = port;
+        }
+        return 0;
+}
+
+void reply_start(Domain *d, int r, const char *name, const char *msg) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(d->start_call);
+
+        if (r >= 0 && domain_job_is(d->jobs, DOMAIN_JOB_START))
+                domain_job_end(d->jobs);
+        if (!call)
+                return;
+        if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainCreateXML"))
+                (void) sd_bus_reply_method_return(call, "o", d->path);
+        else if (r >= 0)
+                (void) sd_bus_reply_method_return(call, NULL);
+        else
+                (void) sd_bus_reply_method_errorf(call, name, "%s", msg);
+}
+
+/* Notes why the start failed and logs it; the first reason is the one
+ * reported, once the start is settled. */
+static void start_note_error(Domain *d, const char *name, const char *msg) {
+        log_error("%s", msg);
+        if (!d->start_error_name) {
+                d->start_error_name = strdup(name);
+                d->start_error = strdup(msg);
+        }
+}
+
+/* name NULL means QEMU's fault: its last words are added to the message. */
+static void start_note_failure(Domain *d, const char *name, const char *what) {
+        _cleanup_free_ char *tail = name ? NULL : domain_log_tail(d);
+        char msg[2048];
+
+        snprintf(msg, sizeof(msg), "cannot start domain '%s': %s%s%s", d->def->name, what,
+                 tail && *tail ? ": " : "", tail ? tail : "");
+        start_note_error(d, name ? name : VB_ERROR_OPERATION_FAILED, msg);
+}
+
+static void start_note_conf_error(Domain *d, int r, const ConfError *err) {
+        start_note_error(d, err->name ? err->name : VB_ERROR_OPERATION_FAILED,
+                         err->message[0] ? err->message : strerror(-r));
+}
+
+static void start_note_bus_error(Domain *d, int r, const sd_bus_error *error) {
+        start_note_error(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                         error && error->message ? error->message : strerror(-r));
+}
+
+/* Answers the caller of a failed start, after the cleanup: what it reads
+ * right after the error must be a shut off domain it can start again. */
+void start_finish_failed(Domain *d) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(d->start_call);
+        _cleanup_free_ char *name = TAKE_PTR(d->start_error_name), *msg = TAKE_PTR(d->start_error);
+
+        d->starting = false;
+        /* The steps begun release what they took, last first. */
+        start_plan_undo(start_plan(d), d, &d->start_gate);
+        process_finish_undone(d, DOMAIN_SHUTOFF_FAILED, -1); /* may free d */
+        if (call)
+                (void) sd_bus_reply_method_errorf(call, name ? name : VB_ERROR_OPERATION_FAILED, "%s",
+                                                  msg ? msg : "cannot start the domain");
+}
+
+/* Ends a failed start whose reason is noted. A QEMU that is already there
+ * is killed first, and its exit finishes the job. May free d. */
+static void start_settle(Domain *d) {
+        d->starting = false;
+        if (d->pid > 0) {
+                d->destroying = true;
+                kill(d->pid, SIGKILL);
+                return;
+        }
+        start_finish_failed(d);
+}
+
+void start_abort(Domain *d, const char *name, const char *msg) {
+        start_note_error(d, name, msg);
+        start_settle(d);
+}
+
+/* For what breaks in from outside the steps (QEMU exits, its monitor
+ * fails, QEMU refuses a password). */
+static void fail_start_with(Domain *d, const char *name, const char *what) {
+        start_note_failure(d, name, what);
+        start_settle(d);
+}
+
+void fail_start(Domain *d, const char *what) {
+        fail_start_with(d, NULL, what);
+}
+
+/* The start is done once the live state says so: a guest whose state still
+ * read phase='starting' would be taken for a start cut short, and killed, by
+ * the next qemud. So a state that cannot be written fails the start. */
+static int record_started(Domain *d, DomainState state, int reason) {
+        char what[256];
+        int r;
+
+        d->starting = false;
+        domain_set_state(d, state, reason);
+        r = domain_status_save(d);
+        if (r < 0) {
+                d->starting = true;
+                snprintf(what, sizeof(what), "cannot record its live state: %s", strerror(-r));
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, what);
+        }
+        return r;
+}
+
+static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class,
+                          const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+
+        if (!d->starting)
+                return;
+        if (error_class)
+                start_note_failure(d, NULL, error_desc);
+        start_step_done(d, error_class ? -EIO : 0);
+}
+
+/* Records the pty each pty chardev got, for the live XML (the console). */
+static void on_query_chardev(QemuMonitor *mon, json_object *result, const char *error_class,
+                             const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(result, i), *label, *filename;
+                const char *fn;
+
+                if (!json_object_object_get_ex(e, "label", &label) ||
+                    !json_object_object_get_ex(e, "filename", &filename))
+                        continue;
+                fn = json_object_get_string(filename);
+                if (strncmp(fn, "pty:", 4) != 0)
+                        continue;
+                for (size_t c = 0; c < d->live->n_chrs; c++) {
+                        DomainChrDef *chr = &d->live->chrs[c];
+                        char want[128];
+
+                        snprintf(want, sizeof(want), "char%s", chr->alias ? chr->alias : "");
+                        if (chr->type == DOMAIN_CHR_PTY && streq(want, json_object_get_string(label)))
+                                free_and_replace_str(&chr->path, strdup(fn + 4));
+                }
+        }
+        /* A console that mirrors the first serial shows the same pty. */
+        for (size_t c = 0; c < d->live->n_chrs; c++) {
+                DomainChrDef *con = &d->live->chrs[c];
+                if (con->kind != DOMAIN_CHR_CONSOLE || con->type != DOMAIN_CHR_PTY || con->path)
+                        continue;
+                for (size_t s = 0; s < d->live->n_chrs; s++)
+                        if (d->live->chrs[s].kind == DOMAIN_CHR_SERIAL && d->live->chrs[s].path) {
+                                con->path = strdup(d->live->chrs[s].path);
+                                break;
+                        }
+        }
+        if (d->starting)
+                start_step_done(d, 0);
+}
+
+static bool has_pty(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].type == DOMAIN_CHR_PTY)
+                        return true;
+        return false;
+}
+
+/* A refused password fails the start from outside the steps: its answer
+ * comes while later steps (the ptys, "cont") are under way. */
+static void on_password_set(QemuMonitor *mon, json_object *result, const char *error_class,
+                            const char *error_desc, void *userdata) {
+        Domain *d = userdata;
+        char msg[512];
+
+        if (!error_class || !d->starting)
+                return;
+        snprintf(msg, sizeof(msg), "cannot set the display password of '%s': %s", d->def->name, error_desc);
+        fail_start_with(d, VB_ERROR_OPERATION_FAILED, msg);
+}
+
+/* Passwords never go on the command line (ps shows it): QMP sets them
+ * before the guest runs, ahead of "cont" in the monitor's queue. */
+static int set_display_passwords(Domain *d) {
+        for (size_t i = 0; i < d->live->n_graphics; i++) {
+                const DomainGraphicsDef *g = &d->live->graphics[i];
+                json_object *args;
+                int r;
+
+                if (!g->passwd)
+                        continue;
+                args = json_object_new_object();
+                if (!args)
+                        return -ENOMEM;
+                json_object_object_add(args, "protocol",
+                                       json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
+                json_object_object_add(args, "password", json_object_new_string(g->passwd));
+                r = qemu_monitor_command(qemu_domain(d)->mon, "set_password", args, on_password_set, d);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void on_tuned(Domain *d, int r, const char *message) {
+        if (!d->starting)
+                return;
+        if (r < 0)
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, message && *message ? message : strerror(-r));
+        start_step_done(d, r);
+}
+
+static void on_monitor_ready(QemuMonitor *mon, void *userdata) {
+        Domain *d = userdata;
+
+        /* Ready before the leases are held: the monitor step finds it so. */
+        if (d->starting && start_plan_current(start_plan(d), d->start_gate) == &start_steps[STEP_MONITOR])
+                start_step_done(d, 0);
+}
+
+static void on_locks(Domain *d, int r, const sd_bus_error *error) {
+        if (!d->starting)
+                return;
+        if (r < 0)
+                start_note_failure(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                                   error && error->message ? error->message : strerror(-r));
+        start_step_done(d, r);
+}
+
+static const QemuMonitorCallbacks monitor_callbacks = {
+        .on_ready = on_monitor_ready,
+        .on_event = qemu_event_dispatch,
+        .on_closed = on_monitor_closed,
+};
+
+static int qemu_process_attach(Domain *d, pid_t pid, int pidfd) {
+        QemuDomain *q = qemu_domain(d);
+        int r;
+
+        d->pid = pid;
+        (void) pid_start_time(pid, &d->pid_starttime);
+        r = process_watch(d->manager->event, pid, pidfd, on_process_exit, d, &d->pid_watch);
+        if (r < 0)
+                return r;
+        return qemu_monitor_new(d->manager->event, -1, q->monitor_path, MONITOR_TIMEOUT_USEC,
+                                &monitor_callbacks, d, &q->mon);
+}
+
+static int prepare_live(Domain *d, ConfError *err) {
+        int r = 0;
+
+        if (d->start_def)
+                d->live = TAKE_PTR(d->start_def);
+        else
+                r = domain_def_copy(d->def, &d->live);
+        if (r < 0)
+                return r;
+        d->id = manager_allocate_id(d->manager);
+        d->live->id = d->id;
+        if (status_path(d, ".monitor", &qemu_domain(d)->monitor_path) < 0)
+                return -ENOMEM;
+        clock_fix_basis(d->live, time(NULL));
+        /* The live XML names the machine QEMU really runs, and the device
+         * aliases depend on it. */
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        const char *machine = qemu_caps_canonical_machine(caps, d->live->os.machine);
+        if (!machine) {
+                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: machine type '%s' is not known to %s",
+                               d->live->os.machine ? d->live->os.machine : "(default)", caps->binary);
+                return -EOPNOTSUPP;
+        }
+        free_and_replace_str(&d->live->os.machine, strdup(machine));
+        if (!d->live->os.machine)
+                return -ENOMEM;
+        /* <os firmware='efi'>: loader and NVRAM from QEMU's firmware descriptors */
+        r = qemu_firmware_prepare(d->live, qemu_firmware_default_dirs, d->manager->paths.statedir,
+                                  caps->arch, err);
+        if (r < 0) {
+                if (!err->name)
+                        conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot pick the firmware of '%s': %s",
+                                       d->def->name, strerror(-r));
+                return r;
+        }
+        r = qemu_command_assign_aliases(d->live);
+        if (r >= 0)
+                r = qemu_command_assign_paths(d->live, d->manager->rundir);
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s': %s", d->def->name,
+                               strerror(-r));
+        return r;
+}
+
+static int build_argv(Domain *d, ConfError *err) {
+        Manager *m = d->manager;
+        _cleanup_free_ int *fds = NULL;
+        size_t n_fds = 0;
+        int r;
+
+        QemuCommandParams params = {
+                .accel = domain_accel_is_kvm(d) ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
+                .monitor_fd = 3,
+                .run_dir = m->rundir,
+                /* The guest's console goes to QEMU's stdout, that is the log. */
+                .serial_log = "/proc/self/fd/1",
+                .now = (int64_t) time(NULL),
+        };
+        _cleanup_free_ int *ports = calloc(d->live->n_graphics + 1, sizeof(int));
+        _cleanup_free_ char *pidfile = NULL;
+        if (!ports || status_path(d, ".pid", &pidfile) < 0)
+                return -ENOMEM;
+        /* Finds QEMU after a restart even if the fork was the last thing
+         * we did (see qemu-status.c). */
+        params.pidfile = pidfile;
+        r = allocate_graphics_ports(d);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "no free port for the graphics of '%s'", d->def->name);
+                return r;
+        }
+        for (size_t i = 0; i < d->live->n_graphics; i++)
+                ports[i] = d->live->graphics[i].port;
+        params.graphics_ports = ports;
+        params.n_graphics_ports = d->live->n_graphics;
+        /* Taps follow the monitor (fd 3) in QEMU, in interface order. */
+        _cleanup_free_ int *taps = calloc(d->n_tap_fds + 1, sizeof(int));
+        if (!taps)
+                return -ENOMEM;
+        for (size_t i = 0, next = 4; i < d->n_tap_fds; i++)
+                taps[i] = d->tap_fds[i] >= 0 ? (int) next++ : -1;
+        params.tap_fds = taps;
+        params.n_tap_fds = d->n_tap_fds;
+        _cleanup_free_ char *hugepages = NULL;
+        if (d->live->memory_backing.hugepages) {
+                uint64_t size = d->live->memory_backing.n_pages ? d->live->memory_backing.pages[0].size_kib : 0;
+                hugepages = qemu_hugepages_dir(size);
+                if (!hugepages) {
+                        conf_error_set(err, VB_ERROR_NOT_SUPPORTED,
+                                       "unsupported configuration: no hugetlbfs is mounted for %s huge pages",
+                                       size ? "the <page size> asked for" : "the default");
+                        return -EOPNOTSUPP;
+                }
+                params.hugepages_dir = hugepages;
+        }
+        return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
+                                  &n_fds, err);
+}
+
+static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
+        QemuDomain *q = qemu_domain(d);
+        _cleanup_close_ int listen_fd = -1;
+        pid_t pid;
+        int pidfd, r;
+
+        listen_fd = monitor_socket_listen(q->monitor_path);
+        if (listen_fd < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot create the monitor socket %s: %s",
+                               q->monitor_path, strerror(-listen_fd));
+                return listen_fd;
+        }
+        _cleanup_free_ ProcessFd *map = calloc(3 + d->n_tap_fds, sizeof(ProcessFd));
+        size_t n_map = 0;
+        if (!map)
+                return -ENOMEM;
+        map[n_map++] = (ProcessFd) { log_fd, 1 };
+        map[n_map++] = (ProcessFd) { log_fd, 2 };
+        map[n_map++] = (ProcessFd) { listen_fd, 3 };
+        for (size_t i = 0, target = 4; i < d->n_tap_fds; i++)
+                if (d->tap_fds[i] >= 0)
+                        map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
+        r = process_spawn(q->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
+        domain_network_close_taps(d);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", q->start_argv[0], strerror(-r));
+                return r;
+        }
+        log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
+        q->start_argv = strv_free_null(q->start_argv);
+        r = qemu_process_attach(d, pid, pidfd);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
+                               d->def->name, strerror(-r));
+                kill(pid, SIGKILL);
+        }
+        return r;
+}
+
+/* The live state says "starting" before each step that leaves something
+ * behind (volumes marked in use, taps, QEMU and its leases): a qemud killed
+ * in the middle finds it on restart and rolls the start back. */
+static int record_start(Domain *d, ConfError *err) {
+        int r = domain_status_save(d);
+
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot record the start of '%s' in %s: %s",
+                               d->def->name, d->manager->rundir, strerror(-r));
+        return r;
+}
+
+static void on_log_ready(Domain *d, int log_fd, void *userdata) {
+        _cleanup_close_ int fd = log_fd;
+        ConfError err = {};
+        int r = fd;
+
+        if (fd < 0)
+                conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s", d->def->name,
+                               strerror(-fd));
+        else
+                r = record_start(d, &err);
+        /* The log is QEMU's stdout: it is spawned as soon as the log is open. */
+        if (r >= 0)
+                r = spawn_qemu(d, fd, &err);
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        start_step_done(d, r);
+}
+
+static void on_network_ready(Domain *d, int r, const sd_bus_error *error) {
+        if (r < 0)
+                start_note_bus_error(d, r, error);
+        start_step_done(d, r);
+}
+
+static void on_storage_ready(Domain *d, int r, const sd_bus_error *error) {
+        if (r < 0)
+                start_note_bus_error(d, r, error);
+        start_step_done(d, r);
+}
+
+static void on_caps(Manager *m, int r, void *userdata) {
+        DomainJob *job = userdata;
+        Domain *d = job->owner;
+
+        /* Destroy may have ended the start while QEMU was being probed. */
+        domain_job_unref(job);
+        if (!d)
+                return;
+
+        if (r < 0) {
+                char msg[512];
+
+                snprintf(msg, sizeof(msg), "cannot probe %s: %s", qemu_driver_data(m)->emulator, strerror(-r));
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, msg);
+        } else if (d->def->virt_type == DOMAIN_VIRT_KVM && !qemu_driver_data(m)->caps->kvm_available) {
+                r = -EOPNOTSUPP;
+                start_note_error(d, VB_ERROR_NOT_SUPPORTED,
+                                 "domain type 'kvm' is not available on this host: use type 'qemu'");
+        }
+        start_step_done(d, r);
+}
+
+/* The steps. Each returns 0 when done, 1 when its callback goes on, or
+ * -errno with the reason noted (start-plan.h). */
+
+static int step_caps(void *ctx) {
+        Domain *d = ctx;
+        DomainJob *job = domain_job_ref(d->jobs->active);
+        int r = qemu_driver_with_caps(d->manager, on_caps, job);
+
+        if (r < 0) {
+                domain_job_unref(job);
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static int step_prepare(void *ctx) {
+        Domain *d = ctx;
+        ConfError err = {};
+        int r = prepare_live(d, &err);
+
+        if (r >= 0)
+                r = record_start(d, &err);
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
+static int step_storage(void *ctx) {
+        Domain *d = ctx;
+        int r = domain_storage_prepare(d, on_storage_ready);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_storage(void *ctx) {
+        Domain *d = ctx;
+
+        domain_handle_cancel(&d->handle);
+        domain_storage_release(d);
+}
+
+static int step_network(void *ctx) {
+        Domain *d = ctx;
+        int r = domain_network_prepare(d, on_network_ready);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_network(void *ctx) {
+        Domain *d = ctx;
+
+        domain_handle_cancel(&d->handle);
+        domain_network_release(d);
+}
+
+static int step_command(void *ctx) {
+        Domain *d = ctx;
+        ConfError err = {};
+        int r = build_argv(d, &err);
+
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
+/* Opens the log, then spawns QEMU (on_log_ready): its QEMU is killed when
+ * the start settles (start_settle), before any undo. */
+static int step_spawn(void *ctx) {
+        Domain *d = ctx;
+        int r = domain_log_open(d, qemu_domain(d)->start_argv, on_log_ready, NULL);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_spawn(void *ctx) {
+        Domain *d = ctx;
+
+        domain_handle_cancel(&d->handle);
+}
+
+/* QEMU runs paused: once the disk leases are held and its monitor
+ * answers, it is tuned, and the guest may run. */
+static int step_leases(void *ctx) {
+        Domain *d = ctx;
+
+        (void) domain_status_save(d);
+        if (domain_lock_acquire(d, on_locks) < 0) {
+                start_note_failure(d, NULL, "cannot ask lockd for the disk leases");
+                return -EIO;
+        }
+        return 1;
+}
+
+static void undo_leases(void *ctx) {
+        Domain *d = ctx;
+
+        /* QEMU, the leases' owner, is gone and lockd drops them with it. */
+        domain_handle_cancel(&d->handle);
+}
+
+static int step_monitor(void *ctx) {
+        Domain *d = ctx;
+
+        return qemu_monitor_is_ready(qemu_domain(d)->mon) ? 0 : 1; /* else on_monitor_ready */
+}
+
+static int step_tune(void *ctx) {
+        Domain *d = ctx;
+
+        if (qemu_tune_apply(d, on_tuned) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static void undo_tune(void *ctx) {
+        qemu_tune_cleanup(ctx);
+}
+
+static int step_passwords(void *ctx) {
+        Domain *d = ctx;
+
+        if (set_display_passwords(d) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 0;
+}
+
+static int step_ptys(void *ctx) {
+        Domain *d = ctx;
+
+        if (!has_pty(d->live))
+                return 0;
+        if (qemu_monitor_command(qemu_domain(d)->mon, "query-chardev", NULL, on_query_chardev, d) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static int finish_cont(void *ctx) {
+        Domain *d = ctx;
+
+        if (qemu_monitor_command(qemu_domain(d)->mon, "cont", NULL, on_cont_reply, d) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static int finish_mark_running(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+
+        if (r < 0)
+                return r;
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        return 0;
+}
+
+static int finish_mark_paused(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+
+        if (r < 0)
+                return r;
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
+        return 0;
+}
+
+/* The phases are those the live state has always named (job-phase). */
+static const StartStep start_steps[] = {
+        [STEP_CAPS] = { "caps", "capabilities", step_caps, NULL },
+        [STEP_PREPARE] = { "prepare", NULL, step_prepare, NULL }, /* the live definition: freed at the end */
+        [STEP_STORAGE] = { "storage", "storage", step_storage, undo_storage },
+        [STEP_NETWORK] = { "network", "network", step_network, undo_network },
+        [STEP_COMMAND] = { "command", NULL, step_command, NULL },
+        [STEP_SPAWN] = { "spawn", "log", step_spawn, undo_spawn },
+        [STEP_LEASES] = { "leases", "boot", step_leases, undo_leases },
+        [STEP_MONITOR] = { "monitor", NULL, step_monitor, NULL },
+        [STEP_TUNE] = { "tune", NULL, step_tune, undo_tune },
+        [STEP_PASSWORDS] = { "passwords", NULL, step_passwords, NULL },
+        [STEP_PTYS] = { "ptys", NULL, step_ptys, NULL },
+};
+
+static const StartStep finish_run[] = {
+        { "cont", NULL, finish_cont, NULL },
+        { "mark-running", NULL, finish_mark_running, NULL },
+};
+
+static const StartStep finish_paused[] = {
+        { "mark-paused", NULL, finish_mark_paused, NULL },
+};
+
+static void plan_set_phase(void *ctx, const char *phase) {
+        Domain *d = ctx;
+
+        domain_job_set_phase(d->jobs, phase);
+}
+
+static void plan_succeeded(void *ctx) {
+        reply_start(ctx, 0, NULL, NULL);
+}
+
+static void plan_failed(void *ctx, int r) {
+        Domain *d = ctx;
+
+        if (!d->start_error_name)
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+        start_settle(d); /* may free d */
+}
+
+#define START_PLAN(finish) { start_steps, ELEMENTSOF(start_steps), finish, ELEMENTSOF(finish), \
+                             plan_set_phase, plan_succeeded, plan_failed }
+
+static const StartPlan plan_run = START_PLAN(finish_run);
+static const StartPlan plan_paused = START_PLAN(finish_paused);
+
+/* The finisher is the caller's choice; a restore or an incoming migration
+ * would bring its own plan here. */
+static const StartPlan *start_plan(const Domain *d) {
+        return d->start_paused ? &plan_paused : &plan_run;
+}
+
+static void start_step_done(Domain *d, int r) {
+        start_plan_step_done(start_plan(d), d, &d->start_gate, r);
+}
+
+/* The caller holds the domain's start job, or none is active (autostart):
+ * then it is taken here. An error ends it. */
+int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
+        int r;
+
+        if (!d->jobs->active) {
+                r = domain_job_begin(d->jobs, DOMAIN_JOB_START, NULL, NULL, NULL, error);
+                if (r < 0)
+                        return r;
+        }
+        r = start_begin(d, flags, call, error);
+        if (r < 0 && domain_job_is(d->jobs, DOMAIN_JOB_START))
+                domain_job_end(d->jobs);
+        return r;
+}
+
+static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
+        int r;
+
+        if (domain_is_active(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running",
+                                     d->def->name);
+        if (flags & ~(unsigned) (DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
+                                 DOMAIN_START_FORCE_BOOT | DOMAIN_START_VALIDATE))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags 0x%x", flags);
+        if (flags & DOMAIN_START_AUTODESTROY) {
+                const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
+                if (!sender)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "autodestroy needs a bus client");
+                r = domain_watch_autodestroy(d, sender);
+                if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot watch %s: %s", sender,
+                                             strerror(-r));
+        }
+        d->starting = true;
+        d->start_paused = flags & DOMAIN_START_PAUSED;
+        /* start_call answers it, as before jobs existed. */
+        sd_bus_message_unref(domain_job_take_call(d->jobs));
+        d->start_call = sd_bus_message_ref(call);
+        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_STARTING_UP);
+        d->jobs->active->progress.steps_total = start_plan_n_phases(start_plan(d));
+        start_plan_run(start_plan(d), d, &d->start_gate); /* may free d */
+        return 0;
+}
