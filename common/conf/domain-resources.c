@@ -46,8 +46,10 @@ void domain_format_memory(XmlWriter *w, const DomainDef *def) {
                 format_kib(w, "maxMemory", def->max_memory_kib, def->max_memory_slots);
         if (def->memory_kib)
                 format_kib(w, "memory", def->memory_kib, 0);
-        if (def->current_memory_kib)
-                format_kib(w, "currentMemory", def->current_memory_kib, 0);
+        /* Always written, as libvirt does (the whole of <memory> unless
+         * told otherwise): clients such as cockpit-machines read it. */
+        if (def->current_memory_kib || def->memory_kib)
+                format_kib(w, "currentMemory", def->current_memory_kib ?: def->memory_kib, 0);
 }
 
 /* ---- memoryBacking ----------------------------------------------------- */

@@ -58,6 +58,17 @@ static void test_round_trip_fixtures(void) {
 }
 
 /* Fixtures written in our own canonical form come out byte for byte. */
+/* libvirt always writes <currentMemory>: the whole of <memory> unless given
+ * (cockpit-machines reads it and stops loading without it). */
+static void test_current_memory_written(void) {
+        static const char *const xml = "<domain type='qemu'><name>m</name><memory unit='MiB'>128</memory>"
+                                       "<os><type>hvm</type></os></domain>";
+        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "no currentMemory");
+        _cleanup_free_ char *out = def ? format_ok(def, 0) : NULL;
+
+        CHECK(out && strstr(out, "<currentMemory unit='KiB'>131072</currentMemory>"));
+}
+
 static void test_canonical_form(void) {
         static const char *const names[] = { "iotune-scsi.xml", "live.xml" };
 
@@ -622,7 +633,7 @@ static void test_conf_error_set(void) {
 }
 
 
-UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_schema_valid, test_containers_round_trip,
+UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
            test_container_fields, test_container_normalised, test_units, test_numbers,
            test_overflow, test_big_documents, test_live_fields, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)
