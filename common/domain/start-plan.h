@@ -2,7 +2,7 @@
 #pragma once
 
 /* A start as data: a plan is a list of steps run in order, then a
- * "finisher" list the caller picks (for qemud, qemu-process.c: "cont" for
+ * "finisher" list the caller picks (for qemud, qemu-start.c: "cont" for
  * a normal start, only marking the guest paused for DOMAIN_START_PAUSED;
  * later a restore, an incoming migration or a snapshot revert bring their
  * own).

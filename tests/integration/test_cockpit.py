@@ -273,16 +273,6 @@ class CockpitEnv(QemudEnv):
         wrapper.chmod(0o755)
         self.bus.install_service("org.virtbus.networkd", [wrapper, "--root", self.root.path])
 
-    def guest_xml(self, name, **kw):
-        # cockpit-machines reads <currentMemory> from every domain's XML and
-        # throws without it. libvirt always writes it (the balloon's size,
-        # <memory> unless set); qemud writes it only when it was defined
-        # (common/conf/domain-resources.c). Until qemud does as libvirt does,
-        # the test guest states it.
-        xml = super().guest_xml(name, **kw)
-        mem = xml.split("<memory ", 1)[1].split("</memory>", 1)[0]
-        return xml.replace("</memory>\n", f"</memory>\n  <currentMemory {mem}</currentMemory>\n", 1)
-
     def _delete_netns(self):
         from test_networkd_common import delete_netns
         delete_netns(self.netns)
