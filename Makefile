@@ -105,8 +105,8 @@ install: all
 		$(DESTDIR)$(DATADIR)/dbus-1/system.d
 	for b in $(foreach d,$(DAEMONS),$(call daemon_bin,$(d))); do install -m 0755 $(B)/$$b $(DESTDIR)$(BINDIR)/; done
 	for f in units/*.service; do \
-		case $$f in units/org.virtbus.*) ;; *) sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f);; esac; done
-	for f in units/org.virtbus.*.service; do \
+		case $$f in units/org.virtbus.*|units/org.libvirt.*) ;; *) sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(UNITDIR)/$$(basename $$f);; esac; done
+	for f in units/org.virtbus.*.service units/org.libvirt.service; do \
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(DBUSDIR)/system-services/$$(basename $$f); done
 	install -m 0644 units/*.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/
 	install -m 0644 units/*.socket $(DESTDIR)$(UNITDIR)/
