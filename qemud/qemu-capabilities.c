@@ -73,12 +73,17 @@ int qemu_capabilities_format(const QemuCaps *caps, char **ret) {
         xw_attr(&w, "name", arch);
         xw_elementf(&w, "wordsize", "%d", strstr(arch, "64") ? 64 : 32);
         xw_element(&w, "emulator", caps->binary);
-        for (size_t i = 0; i < caps->n_machines; i++) {
-                const QemuMachine *mc = &caps->machines[i];
-                if (mc->alias)
-                        format_machine(&w, mc->alias, mc->name, mc->max_cpus);
-                format_machine(&w, mc->name, NULL, mc->max_cpus);
-        }
+        /* The default machine first, as libvirt lists it: clients such as
+         * virt-install take the first one when nothing else decides. */
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < caps->n_machines; i++) {
+                        const QemuMachine *mc = &caps->machines[i];
+                        if (mc->is_default != (pass == 0))
+                                continue;
+                        if (mc->alias)
+                                format_machine(&w, mc->alias, mc->name, mc->max_cpus);
+                        format_machine(&w, mc->name, NULL, mc->max_cpus);
+                }
         xw_start(&w, "domain");
         xw_attr(&w, "type", "qemu");
         xw_end(&w);

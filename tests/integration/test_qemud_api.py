@@ -4,6 +4,7 @@ do, schema validity of every XML it emits, GetStats, properties,
 introspection and the identity of object paths."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -213,6 +214,13 @@ def test_capabilities_validate(env):
     caps = env.call("GetCapabilities")
     xmllint_relaxng(caps, "capability", "GetCapabilities")
     assert "<arch>x86_64</arch>" in caps and "hvm" in caps
+    # QEMU's default machine comes first, as libvirt lists it (virt-install
+    # takes the first one for an unknown OS; isapc, QEMU's first, is refused)
+    out = subprocess.run([h.QEMU, "-machine", "help"], capture_output=True, text=True).stdout
+    default = next(line.split()[0] for line in out.splitlines() if "(default)" in line)
+    first = re.search(r"<machine([^>]*)>([^<]+)</machine>", caps)
+    assert default in (first.group(2), re.search(r"canonical='([^']*)'", first.group(1) + "canonical=''").group(1)), \
+        (first.group(0), default)
 
 
 @pytest.mark.parametrize("args", [
