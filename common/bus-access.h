@@ -31,6 +31,10 @@ typedef struct BusMethod {
 /* Installs the check on bus, which must have been made trusted before it
  * started (sd_bus_set_trusted()); open (n_open entries) must outlive it. */
 int bus_access_install(sd_bus *bus, const BusMethod *open, size_t n_open);
+/* Replaces the open methods of the filter installed on this daemon's bus: for
+ * a daemon that learns them once running (the proxy, from the daemons behind
+ * it). open must outlive the bus. -ENXIO when no filter is installed. */
+int bus_access_set_open(const BusMethod *open, size_t n_open);
 
 /* Whether the sender of m, a call being dispatched, is root. For the finer
  * rules inside a method (a flag only root may pass). */

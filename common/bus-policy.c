@@ -54,7 +54,8 @@ static const BusPolicy policies[] = {
         { "lockd", lockd_open, ELEMENTSOF(lockd_open) },
         /* guest logs are root's, Tail included */
         { "logd", NULL, 0 },
-        /* it serves libvirt's sockets, and nothing on the bus yet */
+        /* root only until org.libvirt opens what the daemons behind it open
+         * (proxy/libvirt-dbus.c, bus_access_set_open()) */
         { "proxyd", NULL, 0 },
 };
 

@@ -583,9 +583,10 @@ int libvirt_dbus_start(sd_bus *bus, LibvirtDbus **ret) {
                 return log_oom();
         ld->bus = sd_bus_ref(bus);
         r = libvirt_dbus_open_methods(&ld->open, &ld->n_open);
-        /* Calls reach us before the method runs: the filter sees them first. */
+        /* daemon_open() installed the access filter with the proxy's own
+         * (root only) list: from now on it opens what the daemons open. */
         if (r >= 0)
-                r = bus_access_install(bus, ld->open, ld->n_open);
+                r = bus_access_set_open(ld->open, ld->n_open);
         if (r >= 0)
                 r = sd_bus_add_fallback(bus, &ld->object, LIBVIRT_PREFIX, on_message, ld);
         if (r >= 0)

@@ -2,57 +2,12 @@
 /* virtbus-proxyd: libvirt's clients (virsh, python-libvirt) on virtbus, by
  * libvirt's remote protocol on /run/libvirt/libvirt-sock(-ro). */
 
-#include <signal.h>
-
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
-#include "error.h"
 #include "libvirt-dbus.h"
 #include "log.h"
 #include "server.h"
-
-/* Losing the bus leaves every call without an answer: exit, and let systemd
- * (or socket activation) bring us back. */
-static int on_bus_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        log_error("Lost the connection to the system bus; exiting.");
-        return sd_event_exit(userdata, -ENOTCONN);
-}
-
-/* As daemon_open(), but without its access filter: libvirt-dbus.c installs
- * one of its own, the union of what the daemons behind it open to users
- * other than root. */
-static int open_loop_and_bus(sd_event **ret_event, sd_bus **ret_bus) {
-        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        sigset_t mask;
-        int r;
-
-        log_parse_environment();
-        (void) vb_error_register_map();
-        signal(SIGPIPE, SIG_IGN);
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        r = sd_event_default(&e);
-        if (r < 0)
-                return log_error_errno(r, "Cannot create the event loop: %m");
-        (void) sd_event_add_signal(e, NULL, SIGTERM, NULL, NULL);
-        (void) sd_event_add_signal(e, NULL, SIGINT, NULL, NULL);
-        r = sd_bus_open_system(&bus); /* honours DBUS_SYSTEM_BUS_ADDRESS */
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the system bus: %m");
-        r = sd_bus_attach_event(bus, e, SD_EVENT_PRIORITY_NORMAL);
-        if (r >= 0)
-                r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
-                                        "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected, e);
-        if (r < 0)
-                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
-        *ret_event = TAKE_PTR(e);
-        *ret_bus = TAKE_PTR(bus);
-        return 0;
-}
 
 /* Busy while libvirt's or libvirt-dbus's clients are being served. */
 static LibvirtDbus *ldbus;
@@ -74,7 +29,7 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? 1 : 0;
         if (daemon_prepare(&opts) < 0)
                 return 1;
-        if (open_loop_and_bus(&event, &bus) < 0)
+        if (daemon_open(&event, &bus) < 0)
                 return 1;
         if (server_socket_dir(opts.root, &dir) < 0)
                 return log_oom(), 1;
