@@ -349,7 +349,7 @@ static int forward(Call *c) {
         int r;
 
         call_use_service(c, def->service);
-        if (c->target_kind && !(def->flags & PROC_ON_ROOT)) {
+        if (c->target_kind) {
                 c->path = call_target_path(c);
                 if (!c->path)
                         return -ENOMEM;

@@ -46,7 +46,6 @@ typedef enum ProcService {
 enum {
         PROC_READ = 1 << 0,        /* allowed on a read-only connection */
         PROC_BEFORE_OPEN = 1 << 1, /* allowed before CONNECT_OPEN */
-        PROC_ON_ROOT = 1 << 2,     /* called on the root object even with a target */
 };
 
 typedef struct ProcDef {

@@ -226,25 +226,6 @@ static int reply_variant_u64(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-static int reply_version_probed(Call *c, sd_bus_message *m) {
-        return call_chain(c, NULL, "org.freedesktop.DBus.Properties", "Get", reply_variant_u64, "ss",
-                          "org.libvirt.Connect", "Version");
-}
-
-/* qemud knows QEMU's version once it has probed QEMU, which asking for the
- * capabilities makes it do: libvirt's clients take 0 for "cannot tell". */
-static int reply_version(Call *c, sd_bus_message *m) {
-        uint64_t v;
-        int r = sd_bus_message_read(m, "v", "t", &v);
-
-        if (r < 0)
-                return r;
-        if (v == 0)
-                return call_chain(c, NULL, "org.libvirt.Connect", "GetCapabilities", reply_version_probed, NULL);
-        xdr_put_u64(&c->w, v);
-        return 0;
-}
-
 static int reply_state(Call *c, sd_bus_message *m) {
         int32_t state, reason;
         int r = sd_bus_message_read(m, "(ii)", &state, &reason);
@@ -665,7 +646,7 @@ static const ProcDef table[] = {
         { 1, "virConnectOpen", EARLY, "zu", .local = local_open },
         { 2, "virConnectClose", EARLY, "", .local = local_close },
         { 3, "virConnectGetType", R, "", .local = local_get_type },
-        { 4, "virConnectGetVersion", R, "", CONNECT, "Get", "Version", .reply = reply_version },
+        { 4, "virConnectGetVersion", R, "", CONNECT, "Get", "Version", .reply = reply_variant_u64 },
         { 7, "virConnectGetCapabilities", R, "", CONNECT, "GetCapabilities", .reply = reply_string },
         { 9, "virDomainCreate", 0, "D", DOMAIN, "Create", .append = append_u0, .reply = reply_void },
         { 10, "virDomainCreateXML", 0, "su", CONNECT, "DomainCreateXML", .reply = reply_domain },
