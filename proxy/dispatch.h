@@ -11,10 +11,8 @@
  * means the client broke the protocol: the connection is closed. */
 int dispatch_frame(Client *c, const uint8_t *frame, size_t len);
 
-/* The table (procedures.c); NULL for a procedure that is not served. */
+/* The tables (procedures.h); NULL for a procedure that is not served. */
 const ProcDef *procedure_find(int32_t proc);
-/* Every row, for tests. */
-const ProcDef *procedure_table(size_t *n);
 /* The driver for a URI given to CONNECT_OPEN, NULL when none. */
 const Driver *driver_find(const char *uri);
 const Driver *driver_table(size_t *n);

@@ -7,6 +7,7 @@
 
 #include "bus-connect.h"
 #include "dispatch.h"
+#include "procedures.h"
 #include "error.h"
 #include "events.h"
 #include "log.h"
@@ -136,7 +137,7 @@ static int local_is_secure(Call *c) {
 
 /* --- extra arguments ------------------------------------------------------ */
 
-static int append_u0(Call *c, sd_bus_message *m) {
+int append_u0(Call *c, sd_bus_message *m) {
         return sd_bus_message_append(m, "u", 0);
 }
 
@@ -148,7 +149,7 @@ static int append_inactive(Call *c, sd_bus_message *m) {
         return sd_bus_message_append(m, "u", LIST_INACTIVE);
 }
 
-static int append_stats_all(Call *c, sd_bus_message *m) {
+int append_stats_all(Call *c, sd_bus_message *m) {
         return sd_bus_message_append(m, "uu", 0, 0);
 }
 
@@ -183,11 +184,11 @@ static int append_wipe_zero(Call *c, sd_bus_message *m) {
 
 /* --- results -------------------------------------------------------------- */
 
-static int reply_void(Call *c, sd_bus_message *m) {
+int reply_void(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-static int reply_string(Call *c, sd_bus_message *m) {
+int reply_string(Call *c, sd_bus_message *m) {
         const char *s;
         int r = sd_bus_message_read(m, "s", &s);
 
@@ -197,7 +198,7 @@ static int reply_string(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-static int reply_variant_string(Call *c, sd_bus_message *m) {
+int reply_variant_string(Call *c, sd_bus_message *m) {
         const char *s;
         int r = sd_bus_message_read(m, "v", "s", &s);
 
@@ -207,7 +208,7 @@ static int reply_variant_string(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-static int reply_variant_bool(Call *c, sd_bus_message *m) {
+int reply_variant_bool(Call *c, sd_bus_message *m) {
         int b, r = sd_bus_message_read(m, "v", "b", &b);
 
         if (r < 0)
@@ -216,7 +217,7 @@ static int reply_variant_bool(Call *c, sd_bus_message *m) {
         return 0;
 }
 
-static int reply_variant_u64(Call *c, sd_bus_message *m) {
+int reply_variant_u64(Call *c, sd_bus_message *m) {
         uint64_t v;
         int r = sd_bus_message_read(m, "v", "t", &v);
 
@@ -373,7 +374,7 @@ static int put_one(Call *c) {
         return 0;
 }
 
-static int fetch_one(Call *c, HandleKind kind, const char *path) {
+int fetch_one(Call *c, HandleKind kind, const char *path) {
         char **paths = calloc(1, sizeof(char *));
 
         if (!paths || !(paths[0] = strdup(path))) {
@@ -393,7 +394,7 @@ static int reply_handle(Call *c, sd_bus_message *m, HandleKind kind) {
         return fetch_one(c, kind, path);
 }
 
-static int reply_domain(Call *c, sd_bus_message *m) {
+int reply_domain(Call *c, sd_bus_message *m) {
         return reply_handle(c, m, HANDLE_DOMAIN);
 }
 
@@ -464,11 +465,11 @@ static int reply_found_vol(Call *c, sd_bus_message *m) {
 }
 
 /* void -> the handle of the domain called (with its new id) */
-static int reply_domain_self(Call *c, sd_bus_message *m) {
+int reply_domain_self(Call *c, sd_bus_message *m) {
         return fetch_one(c, HANDLE_DOMAIN, c->path);
 }
 
-static int read_paths(sd_bus_message *m, char ***ret, size_t *ret_n) {
+int read_paths(sd_bus_message *m, char ***ret, size_t *ret_n) {
         _cleanup_(strv_freep) char **l = NULL;
         const char *p;
         int r;
@@ -782,11 +783,27 @@ static int compare_proc(const void *key, const void *elem) {
         return a < b ? -1 : a > b;
 }
 
+static const ProcTable proc_table_core = { table, ELEMENTSOF(table) };
+
+/* This file's table, then each group's (procedures-<group>.c). */
+static const ProcTable *const tables[] = {
+        &proc_table_core,   &proc_table_device, &proc_table_tune, &proc_table_save,
+        &proc_table_agent,  &proc_table_control, &proc_table_stats,
+};
+
 const ProcDef *procedure_find(int32_t proc) {
-        return bsearch(&proc, table, ELEMENTSOF(table), sizeof(table[0]), compare_proc);
+        const ProcDef *p = NULL;
+
+        for (size_t i = 0; !p && i < ELEMENTSOF(tables); i++)
+                if (tables[i]->n > 0)
+                        p = bsearch(&proc, tables[i]->rows, tables[i]->n, sizeof(ProcDef), compare_proc);
+        return p;
 }
 
-const ProcDef *procedure_table(size_t *n) {
-        *n = ELEMENTSOF(table);
-        return table;
+size_t procedure_tables(const ProcTable **ret, size_t max) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(tables) && n < max; i++)
+                ret[n++] = tables[i];
+        return n;
 }

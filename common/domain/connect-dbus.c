@@ -363,9 +363,19 @@ static const sd_bus_vtable connect_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* Further Connect methods, a group to a file, merged into the one interface. */
+static const sd_bus_vtable *const connect_vtables[] = {
+        connect_node_vtable,
+        connect_save_vtable,
+        connect_control_vtable,
+};
+
 int connect_dbus_register(Manager *m) {
         int r = sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.libvirt.Connect", connect_vtable, m);
 
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(connect_vtables); i++)
+                r = sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.libvirt.Connect", connect_vtables[i],
+                                             m);
         if (r >= 0 && m->driver->version && m->driver->with_version)
                 r = sd_bus_add_object(m->bus, NULL, m->driver->root, on_root_call, m);
         return r;

@@ -12,20 +12,16 @@
  * domain's job (domain-job.h) and hands the work to the driver
  * (domain-driver.h). */
 
-typedef int (*driver_work_fn)(Domain *d, sd_bus_error *error);
-
 static const DomainDriver *driver_of(const Domain *d) {
         return d->manager->driver;
 }
 
-static int not_supported(Domain *d, const char *what, sd_bus_error *error) {
+int domain_not_supported(Domain *d, const char *what, sd_bus_error *error) {
         return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "this function is not supported by the %s driver: %s",
                              driver_of(d)->name, what);
 }
 
-/* Methods whose work ends later reply themselves (return 1); the others
- * reply here. */
-static int reply_done(sd_bus_message *msg, int r) {
+int domain_reply_done(sd_bus_message *msg, int r) {
         if (r < 0)
                 return r;
         if (r > 0)
@@ -33,14 +29,12 @@ static int reply_done(sd_bus_message *msg, int r) {
         return sd_bus_reply_method_return(msg, NULL);
 }
 
-/* Runs work as the domain's job for msg. A call that must wait returns 1
- * now: self(msg) runs again when its turn comes. */
-static int run_job(sd_bus_message *msg, Domain *d, DomainJobKind kind, sd_bus_message_handler_t self,
-                   driver_work_fn work, sd_bus_error *error) {
+int domain_run_job(sd_bus_message *msg, Domain *d, DomainJobKind kind, sd_bus_message_handler_t self,
+                   DomainWorkFn work, sd_bus_error *error) {
         int r;
 
         if (!work)
-                return not_supported(d, sd_bus_message_get_member(msg), error);
+                return domain_not_supported(d, sd_bus_message_get_member(msg), error);
         r = domain_job_begin(d->jobs, kind, msg, self, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -48,7 +42,7 @@ static int run_job(sd_bus_message *msg, Domain *d, DomainJobKind kind, sd_bus_me
         if (r > 0)
                 return 1; /* the driver ends the job and answers */
         domain_job_end(d->jobs);
-        return reply_done(msg, r);
+        return domain_reply_done(msg, r);
 }
 
 static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -60,7 +54,7 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
         if (!driver_of(d)->start)
-                return not_supported(d, "Create", error);
+                return domain_not_supported(d, "Create", error);
         r = domain_job_begin(d->jobs, DOMAIN_JOB_START, msg, method_create, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
@@ -76,9 +70,9 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         if (!driver_of(d)->destroy)
-                return not_supported(d, "Destroy", error);
+                return domain_not_supported(d, "Destroy", error);
         /* No job: Destroy breaks in. */
-        return reply_done(msg, driver_of(d)->destroy(d, msg, error));
+        return domain_reply_done(msg, driver_of(d)->destroy(d, msg, error));
 }
 
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -87,7 +81,7 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         if (r < 0)
                 return r;
-        return run_job(msg, userdata, DOMAIN_JOB_SHUTDOWN, method_shutdown, driver_of(userdata)->shutdown, error);
+        return domain_run_job(msg, userdata, DOMAIN_JOB_SHUTDOWN, method_shutdown, driver_of(userdata)->shutdown, error);
 }
 
 static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -96,7 +90,7 @@ static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
         if (r < 0)
                 return r;
-        return run_job(msg, userdata, DOMAIN_JOB_REBOOT, method_reboot, driver_of(userdata)->reboot, error);
+        return domain_run_job(msg, userdata, DOMAIN_JOB_REBOOT, method_reboot, driver_of(userdata)->reboot, error);
 }
 
 static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -105,15 +99,15 @@ static int method_reset(sd_bus_message *msg, void *userdata, sd_bus_error *error
 
         if (r < 0)
                 return r;
-        return run_job(msg, userdata, DOMAIN_JOB_RESET, method_reset, driver_of(userdata)->reset, error);
+        return domain_run_job(msg, userdata, DOMAIN_JOB_RESET, method_reset, driver_of(userdata)->reset, error);
 }
 
 static int method_suspend(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return run_job(msg, userdata, DOMAIN_JOB_SUSPEND, method_suspend, driver_of(userdata)->suspend, error);
+        return domain_run_job(msg, userdata, DOMAIN_JOB_SUSPEND, method_suspend, driver_of(userdata)->suspend, error);
 }
 
 static int method_resume(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        return run_job(msg, userdata, DOMAIN_JOB_RESUME, method_resume, driver_of(userdata)->resume, error);
+        return domain_run_job(msg, userdata, DOMAIN_JOB_RESUME, method_resume, driver_of(userdata)->resume, error);
 }
 
 static int undefine(Domain *d, sd_bus_error *error);
@@ -372,7 +366,32 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         return 0;
 }
 
+/* Each group of methods has its vtable in a file of its own; sd-bus merges
+ * them into one org.libvirt.Domain (introspection included). */
+static const sd_bus_vtable *const domain_vtables[] = {
+        domain_device_vtable,
+        domain_tune_vtable,
+        domain_save_vtable,
+        domain_agent_vtable,
+        domain_control_vtable,
+        domain_stats_vtable,
+};
+
 int domain_dbus_register(Manager *m) {
-        return bus_add_object_kind(m->bus, m->driver->root, "domain", "org.libvirt.Domain", domain_vtable, domain_find,
-                                   domain_enumerate, m);
+        _cleanup_free_ char *prefix = NULL;
+        int r;
+
+        r = bus_add_object_kind(m->bus, m->driver->root, "domain", "org.libvirt.Domain", domain_vtable, domain_find,
+                                domain_enumerate, m);
+        if (r < 0)
+                return r;
+        if (asprintf(&prefix, "%s/domain", m->driver->root) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(domain_vtables); i++) {
+                r = sd_bus_add_fallback_vtable(m->bus, NULL, prefix, "org.libvirt.Domain", domain_vtables[i],
+                                               domain_find, m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }

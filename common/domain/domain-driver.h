@@ -28,6 +28,16 @@ typedef struct Manager Manager;
 typedef struct DomainStatus DomainStatus;
 typedef void (*DriverDoneFn)(Manager *m, int r, void *userdata);
 
+/* The hooks of each further group of methods, defined in the group's own
+ * header (common/domain/domain-<group>.h); a NULL table or hook: the
+ * group's methods answer NotSupported. */
+typedef struct DomainDeviceOps DomainDeviceOps;   /* domain-device.h */
+typedef struct DomainTuneOps DomainTuneOps;       /* domain-tune.h */
+typedef struct DomainSaveOps DomainSaveOps;       /* domain-save.h */
+typedef struct DomainAgentOps DomainAgentOps;     /* domain-agent.h */
+typedef struct DomainControlOps DomainControlOps; /* domain-control.h */
+typedef struct DomainStatsOps DomainStatsOps;     /* domain-stats.h: also the node's figures */
+
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
         const char *dir;         /* "qemu": its folder under confdir, rundir and logdir */
@@ -102,4 +112,11 @@ typedef struct DomainDriver {
          * once or after probing, never blocking; -errno when done will not
          * run. NULL: version() always knows. */
         int (*with_version)(Manager *m, DriverDoneFn done, void *userdata);
+
+        const DomainDeviceOps *devices;
+        const DomainTuneOps *tune;
+        const DomainSaveOps *save;
+        const DomainAgentOps *agent;
+        const DomainControlOps *control;
+        const DomainStatsOps *stats;
 } DomainDriver;

@@ -22,7 +22,8 @@ static const char *const kind_names[_DOMAIN_JOB_MAX] = {
         [DOMAIN_JOB_NONE] = "none",         [DOMAIN_JOB_START] = "start",   [DOMAIN_JOB_SHUTDOWN] = "shutdown",
         [DOMAIN_JOB_REBOOT] = "reboot",     [DOMAIN_JOB_RESET] = "reset",   [DOMAIN_JOB_SUSPEND] = "suspend",
         [DOMAIN_JOB_RESUME] = "resume",     [DOMAIN_JOB_UNDEFINE] = "undefine",
-        [DOMAIN_JOB_DEFINE] = "define",
+        [DOMAIN_JOB_DEFINE] = "define",     [DOMAIN_JOB_MODIFY] = "modify", [DOMAIN_JOB_SAVE] = "save",
+        [DOMAIN_JOB_DUMP] = "dump",         [DOMAIN_JOB_AGENT] = "agent",   [DOMAIN_JOB_QUERY] = "query",
 };
 
 const char *domain_job_kind_to_string(DomainJobKind kind) {

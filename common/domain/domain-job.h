@@ -40,6 +40,11 @@ typedef enum DomainJobKind {
         DOMAIN_JOB_RESUME,
         DOMAIN_JOB_UNDEFINE,
         DOMAIN_JOB_DEFINE,
+        DOMAIN_JOB_MODIFY,        /* hot-plug, tuning, vCPUs, memory, metadata, rename */
+        DOMAIN_JOB_SAVE,          /* Save, ManagedSave */
+        DOMAIN_JOB_DUMP,          /* CoreDump */
+        DOMAIN_JOB_AGENT,         /* a guest agent command */
+        DOMAIN_JOB_QUERY,         /* a read that needs QEMU's answer (stats, peeks) */
         _DOMAIN_JOB_MAX,
 } DomainJobKind;
 

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The procedure tables: procedures.c has the connection, lifecycle,
+ * network and storage calls; each further group of Domain methods has its
+ * rows in procedures-<group>.c, beside the conversions only it needs. Each
+ * table is sorted by number; a number is in one table only. */
+
+#include "call.h"
+
+typedef struct ProcTable {
+        const ProcDef *rows;
+        size_t n;
+} ProcTable;
+
+extern const ProcTable proc_table_device;  /* procedures-device.c: hot-plug, vCPUs, balloon */
+extern const ProcTable proc_table_tune;    /* procedures-tune.c: tuning, pinning, IOThreads */
+extern const ProcTable proc_table_save;    /* procedures-save.c: save/restore, core dump, job info */
+extern const ProcTable proc_table_agent;   /* procedures-agent.c: the guest agent */
+extern const ProcTable proc_table_control; /* procedures-control.c: keys, NMI, metadata, rename, peeks */
+extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
+
+/* Every table, for tests: fills ret with at most max, returns how many. */
+size_t procedure_tables(const ProcTable **ret, size_t max);
+
+/* Conversions shared by the tables (call.h says how they are used). */
+int append_u0(Call *c, sd_bus_message *m);         /* flags 0 */
+int append_stats_all(Call *c, sd_bus_message *m);  /* GetStats(0, 0) */
+int reply_void(Call *c, sd_bus_message *m);
+int reply_string(Call *c, sd_bus_message *m);      /* "s" -> string */
+int reply_variant_string(Call *c, sd_bus_message *m);
+int reply_variant_bool(Call *c, sd_bus_message *m);
+int reply_variant_u64(Call *c, sd_bus_message *m);
+int reply_domain(Call *c, sd_bus_message *m);      /* "o" -> the domain's handle */
+int reply_domain_self(Call *c, sd_bus_message *m); /* void -> the handle of the domain called */
+/* Reads one handle of path, then puts it as the result. */
+int fetch_one(Call *c, HandleKind kind, const char *path);
+/* "ao" -> a NULL-terminated list (never NULL) and its length. */
+int read_paths(sd_bus_message *m, char ***ret, size_t *ret_n);
