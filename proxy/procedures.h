@@ -13,8 +13,9 @@ typedef struct ProcTable {
         size_t n;
 } ProcTable;
 
-extern const ProcTable proc_table_device;  /* procedures-device.c: hot-plug, vCPUs, balloon */
-extern const ProcTable proc_table_tune;    /* procedures-tune.c: tuning, pinning, IOThreads */
+extern const ProcTable proc_table_device;  /* procedures-device.c: attach, detach, update devices */
+extern const ProcTable proc_table_resources; /* procedures-resources.c: vCPUs, IOThreads, balloon */
+extern const ProcTable proc_table_tune;    /* procedures-tune.c: tuning, pinning, bandwidth */
 extern const ProcTable proc_table_save;    /* procedures-save.c: save/restore, core dump, job info */
 extern const ProcTable proc_table_agent;   /* procedures-agent.c: the guest agent */
 extern const ProcTable proc_table_control; /* procedures-control.c: keys, NMI, metadata, rename, peeks */

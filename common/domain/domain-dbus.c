@@ -370,6 +370,7 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
  * them into one org.libvirt.Domain (introspection included). */
 static const sd_bus_vtable *const domain_vtables[] = {
         domain_device_vtable,
+        domain_resources_vtable,
         domain_tune_vtable,
         domain_save_vtable,
         domain_agent_vtable,

@@ -9,8 +9,9 @@
  * vtable (all merged into the one interface by domain_dbus_register()). */
 int domain_dbus_register(Manager *m);
 
-extern const sd_bus_vtable domain_device_vtable[];  /* domain-device-dbus.c: hot-plug, vCPUs, balloon */
-extern const sd_bus_vtable domain_tune_vtable[];    /* domain-tune-dbus.c: tuning, pinning, IOThreads */
+extern const sd_bus_vtable domain_device_vtable[];  /* domain-device-dbus.c: attach, detach, update devices */
+extern const sd_bus_vtable domain_resources_vtable[]; /* domain-resources-dbus.c: vCPUs, IOThreads, balloon */
+extern const sd_bus_vtable domain_tune_vtable[];    /* domain-tune-dbus.c: tuning, pinning, bandwidth */
 extern const sd_bus_vtable domain_save_vtable[];    /* domain-save-dbus.c: save, managed save, core dump, job info */
 extern const sd_bus_vtable domain_agent_vtable[];   /* domain-agent-dbus.c: the guest agent */
 extern const sd_bus_vtable domain_control_vtable[]; /* domain-control-dbus.c: keys, NMI, metadata, rename, peeks */

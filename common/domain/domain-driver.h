@@ -32,6 +32,7 @@ typedef void (*DriverDoneFn)(Manager *m, int r, void *userdata);
  * header (common/domain/domain-<group>.h); a NULL table or hook: the
  * group's methods answer NotSupported. */
 typedef struct DomainDeviceOps DomainDeviceOps;   /* domain-device.h */
+typedef struct DomainResourcesOps DomainResourcesOps; /* domain-resources.h */
 typedef struct DomainTuneOps DomainTuneOps;       /* domain-tune.h */
 typedef struct DomainSaveOps DomainSaveOps;       /* domain-save.h */
 typedef struct DomainAgentOps DomainAgentOps;     /* domain-agent.h */
@@ -114,6 +115,7 @@ typedef struct DomainDriver {
         int (*with_version)(Manager *m, DriverDoneFn done, void *userdata);
 
         const DomainDeviceOps *devices;
+        const DomainResourcesOps *resources;
         const DomainTuneOps *tune;
         const DomainSaveOps *save;
         const DomainAgentOps *agent;
