@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "typed-params.h"
+#include "util.h"
 
 void typed_params_done(TypedParams *tp) {
         for (size_t i = 0; i < tp->n; i++) {
@@ -302,9 +303,18 @@ int typed_params_read_bus(sd_bus_message *m, uint32_t max, TypedParams *ret, con
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                unsigned depth = 1;
+
                 r = sd_bus_message_read_basic(m, 's', &field);
                 if (r >= 0)
                         r = sd_bus_message_peek_type(m, &type, &contents);
+                /* libvirt-dbus wraps its results' values in a second variant */
+                if (r >= 0 && contents && streq(contents, "v")) {
+                        r = sd_bus_message_enter_container(m, 'v', "v");
+                        if (r >= 0)
+                                r = sd_bus_message_peek_type(m, &type, &contents);
+                        depth++;
+                }
                 if (r < 0)
                         break;
                 if (ret_bad)
@@ -320,9 +330,7 @@ int typed_params_read_bus(sd_bus_message *m, uint32_t max, TypedParams *ret, con
                 r = sd_bus_message_enter_container(m, 'v', contents);
                 if (r >= 0)
                         r = read_value(m, field, contents[0], &tp);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-                if (r >= 0)
+                for (unsigned i = 0; i < depth + 1 && r >= 0; i++)
                         r = sd_bus_message_exit_container(m);
                 if (r < 0)
                         break;

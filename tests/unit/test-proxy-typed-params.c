@@ -226,6 +226,17 @@ static void test_bus_both_ways(void) {
         CHECK_STREQ(bad, "path");
         CHECK_INTEQ(back.n, 0);
         sd_bus_message_unref(m);
+        /* libvirt-dbus's results: each value in a second variant */
+        CHECK(sd_bus_message_new_method_call(b, &m, "org.virtbus.qemud", "/", "x.y", "Z") >= 0);
+        CHECK(sd_bus_message_append(m, "a{sv}", 2, "cpu_shares", "v", "t", (uint64_t) 2048, "plain", "u", 3u) >= 0);
+        CHECK(sd_bus_message_seal(m, 3, 0) >= 0);
+        CHECK(sd_bus_message_rewind(m, true) >= 0);
+        CHECK_INTEQ(typed_params_read_bus(m, 16, &back, &bad), 0);
+        CHECK_INTEQ(back.n, 2);
+        CHECK(back.n == 2 && back.p[0].type == TYPED_PARAM_ULLONG && back.p[0].v.ul == 2048);
+        CHECK(back.n == 2 && back.p[1].type == TYPED_PARAM_UINT && back.p[1].v.ui == 3);
+        typed_params_done(&back);
+        sd_bus_message_unref(m);
         typed_params_done(&tp);
         sd_bus_unref(b);
         close(fds[1]);
