@@ -760,6 +760,16 @@ void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t si
 /* Deep copy, for turning a persistent definition into a live one. */
 int domain_def_copy(const DomainDef *def, DomainDef **ret);
 
+/* IOThreads of a definition (SetVcpus' cousins AddIOThread, DelIOThread,
+ * PinIOThread): the one of id, or NULL; adding one (not yet there) as if
+ * listed in <iothreadids>; removing one with its pin; pinning one
+ * (cpuset NULL: unpinned). -ENOMEM, or -ENOENT for an id not there. */
+DomainIOThreadDef *domain_def_find_iothread(const DomainDef *def, unsigned id);
+const char *domain_def_iothread_pin(const DomainDef *def, unsigned id);
+int domain_def_add_iothread(DomainDef *def, unsigned id);
+int domain_def_del_iothread(DomainDef *def, unsigned id);
+int domain_def_pin_iothread(DomainDef *def, unsigned id, const char *cpuset);
+
 /* Whether a tap name is one the driver makes up ("vnet3", "vif1.0"), not
  * one the user asked for. */
 bool domain_net_ifname_is_generated(const char *ifname);

@@ -305,6 +305,76 @@ int domain_iothreads_finish(DomainDef *def, ConfError *err) {
         return 0;
 }
 
+DomainIOThreadDef *domain_def_find_iothread(const DomainDef *def, unsigned id) {
+        return find_iothread(def, id);
+}
+
+const char *domain_def_iothread_pin(const DomainDef *def, unsigned id) {
+        for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
+                if (def->cputune.iothreadpin[i].iothread == id)
+                        return def->cputune.iothreadpin[i].cpuset;
+        return NULL;
+}
+
+int domain_def_add_iothread(DomainDef *def, unsigned id) {
+        DomainIOThreadDef *t;
+        ConfError err;
+
+        if (id == 0 || find_iothread(def, id))
+                return -EEXIST;
+        if (LIST_APPEND(def->iothreadids, def->n_iothreadids, &t, "iothreadids", &err) < 0)
+                return -ENOMEM;
+        t->id = id;
+        def->iothreads = def->n_iothreadids;
+        return 0;
+}
+
+static void remove_pin(DomainCputuneDef *ct, unsigned id) {
+        for (size_t i = 0; i < ct->n_iothreadpin; i++)
+                if (ct->iothreadpin[i].iothread == id) {
+                        free(ct->iothreadpin[i].cpuset);
+                        memmove(&ct->iothreadpin[i], &ct->iothreadpin[i + 1],
+                                (ct->n_iothreadpin - i - 1) * sizeof(ct->iothreadpin[0]));
+                        ct->n_iothreadpin--;
+                        return;
+                }
+}
+
+int domain_def_del_iothread(DomainDef *def, unsigned id) {
+        DomainIOThreadDef *t = find_iothread(def, id);
+        size_t i;
+
+        if (!t)
+                return -ENOENT;
+        i = (size_t) (t - def->iothreadids);
+        memmove(t, t + 1, (def->n_iothreadids - i - 1) * sizeof(*t));
+        def->n_iothreadids--;
+        def->iothreads = def->n_iothreadids;
+        remove_pin(&def->cputune, id);
+        return 0;
+}
+
+int domain_def_pin_iothread(DomainDef *def, unsigned id, const char *cpuset) {
+        DomainIOThreadPin *pin;
+        char *copy = NULL;
+        ConfError err;
+
+        if (!find_iothread(def, id))
+                return -ENOENT;
+        if (cpuset && !(copy = strdup(cpuset)))
+                return -ENOMEM;
+        remove_pin(&def->cputune, id);
+        if (!copy)
+                return 0;
+        if (LIST_APPEND(def->cputune.iothreadpin, def->cputune.n_iothreadpin, &pin, "cputune", &err) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        *pin = (DomainIOThreadPin) { .iothread = id, .cpuset = copy };
+        def->cputune.present = true;
+        return 0;
+}
+
 void domain_format_iothreads(XmlWriter *w, const DomainDef *def) {
         bool list = false;
 
