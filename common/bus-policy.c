@@ -13,6 +13,10 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetXMLDesc" },
         { "org.libvirt.Domain", "GetState" },
         { "org.libvirt.Domain", "GetStats" },
+        /* vCPUs, IOThreads, balloon (domain-resources-dbus.c) */
+        { "org.libvirt.Domain", "GetVcpus" },
+        { "org.libvirt.Domain", "GetIOThreadInfo" },
+        { "org.libvirt.Domain", "MemoryStats" },
 };
 
 static const BusMethod storaged_open[] = {

@@ -138,6 +138,18 @@ int call_decode(Call *c, XdrReader *r) {
                 case 'U':
                         e = xdr_get_fixed(r, v->uuid, 16);
                         break;
+                case 'o': {
+                        const uint8_t *p;
+                        e = xdr_get_opaque(r, CALL_OPAQUE_MAX, &p, &v->u);
+                        if (e >= 0) {
+                                v->s = malloc(v->u + 1);
+                                if (!v->s)
+                                        e = -ENOMEM;
+                                else
+                                        memcpy(v->s, p, v->u);
+                        }
+                        break;
+                }
                 default:
                         e = -EINVAL;
                 }

@@ -60,6 +60,8 @@ typedef struct ProcDef {
          *   u  unsigned int       i  int       h  unsigned hyper
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
          *   n  int kept for the reply function (need_results, maxnames), not sent
+         *   o  opaque bytes (a cpumap, at most CALL_OPAQUE_MAX) in s, length in u,
+         *      kept for append(), not sent
          *   d  optional remote_domain, k  optional remote_network,
          *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
          *      filter), not sent */
@@ -79,6 +81,7 @@ typedef struct ProcDef {
 } ProcDef;
 
 #define CALL_VALUES_MAX 6
+#define CALL_OPAQUE_MAX 256     /* libvirt's REMOTE_CPUMAP_MAX */
 
 typedef struct CallValue {
         char type;                /* the letter of ProcDef.args */

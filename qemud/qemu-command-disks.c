@@ -405,6 +405,8 @@ static int build_disk(QemuCmd *c, size_t i) {
                 return r;
         if (disk->src)
                 prop_strf(&o, "drive", "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
+        if (disk->iothread && a.bus == DOMAIN_DISK_BUS_VIRTIO)
+                prop_strf(&o, "iothread", "iothread%u", disk->iothread);
         if (disk->serial)
                 prop_str(&o, "serial", disk->serial);
         if (disk->boot_order > 0)

@@ -346,6 +346,21 @@ static int build_smp(QemuCmd *c) {
                         cur, max, sockets, dies, cores, threads);
 }
 
+/* One iothread object per IOThread, named as libvirt names them: a disk's
+ * iothread property and a live AddIOThread use the same id. */
+static int build_iothreads(QemuCmd *c) {
+        for (size_t i = 0; i < c->def->n_iothreadids; i++) {
+                OptBuf b = {};
+                int r;
+
+                opt_add(&b, "iothread,id=iothread%u", c->def->iothreadids[i].id);
+                r = cmd_opt(c, "-object", &b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int check_max_cpus(QemuCmd *c, const char *machine) {
         for (size_t i = 0; i < c->caps->n_machines; i++) {
                 const QemuMachine *m = &c->caps->machines[i];
@@ -759,6 +774,7 @@ int qemu_build_machine_options(QemuCmd *c) {
                build_memory(c) ?:
                check_max_cpus(c, machine) ?:
                build_smp(c) ?:
+               build_iothreads(c) ?:
                build_name_uuid(c, true) ?:
                cmd_arg(c, "-no-user-config") ?:
                cmd_arg(c, "-nodefaults") ?:

@@ -7,6 +7,7 @@
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
+#include "qemu-resources.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -117,6 +118,7 @@ static int validate(Manager *m, const DomainDef *def, ConfError *err) {
 /* Every device gets its place at define time, as libvirt does: the saved
  * definition shows it and the guest's hardware stays where it is. */
 static int post_parse(Manager *m, DomainDef *def, ConfError *err) {
+        qemu_resources_post_parse(def);
         return qemu_domain_assign_addresses(def, err);
 }
 
@@ -234,4 +236,5 @@ const DomainDriver qemu_driver = {
         .get_domain_capabilities = get_domain_capabilities,
         .version = version,
         .with_version = qemu_driver_with_caps,
+        .resources = &qemu_resources_ops,
 };

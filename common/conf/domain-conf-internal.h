@@ -96,6 +96,12 @@ int domain_parse_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfErro
 int domain_parse_current_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_max_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_vcpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_iothreads(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_iothreadids(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+/* After the whole document: numbers the IOThreads <iothreads> counts
+ * beyond <iothreadids>, checks the pins and disks that name one. */
+int domain_iothreads_finish(DomainDef *def, ConfError *err);
+void domain_format_iothreads(XmlWriter *w, const DomainDef *def);
 int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_memory_backing(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

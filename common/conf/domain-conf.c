@@ -753,6 +753,8 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "currentMemory", domain_parse_current_memory, true },
                 { "memoryBacking", domain_parse_memory_backing, true },
                 { "vcpu", domain_parse_vcpu, true },
+                { "iothreads", domain_parse_iothreads, true },
+                { "iothreadids", domain_parse_iothreadids, true },
                 { "cputune", domain_parse_cputune, true },
                 { "numatune", domain_parse_numatune, true },
                 { "os", domain_parse_os, true },
@@ -782,6 +784,9 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 return xml_err_xml(err, "missing element <name>");
         if (!def->os.type)
                 return xml_err_xml(err, "missing element <os/type>");
+        r = domain_iothreads_finish(def, err);
+        if (r < 0)
+                return r;
 
         XML_FOREACH_ELEMENT(c, root)
                 if (xml_is(c, "uuid"))
@@ -886,6 +891,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_memory(&w, def);
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);
+        domain_format_iothreads(&w, def);
         domain_format_cputune(&w, &def->cputune);
         domain_format_numatune(&w, &def->numatune);
         domain_format_os(&w, &def->os);

@@ -363,6 +363,7 @@ typedef struct DomainDiskDef {
         bool readonly, shareable;
         char *serial;
         unsigned boot_order;   /* 0 = none */
+        unsigned iothread;     /* <driver iothread=''/>: the IOThread's id, 0 = none */
         bool has_iotune;
         DomainDiskIotune iotune;
         DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
@@ -605,6 +606,19 @@ typedef struct DomainVcpuPin {
         char *cpuset;
 } DomainVcpuPin;
 
+/* <cputune><iothreadpin iothread='' cpuset=''/>. */
+typedef struct DomainIOThreadPin {
+        unsigned iothread;
+        char *cpuset;
+} DomainIOThreadPin;
+
+/* One IOThread of <iothreadids> (or numbered by the parser when only
+ * <iothreads>N</iothreads> was given: autofill). */
+typedef struct DomainIOThreadDef {
+        unsigned id;            /* 1.. */
+        bool autofill;
+} DomainIOThreadDef;
+
 typedef struct DomainCputuneDef {
         bool present;
         uint64_t shares;        /* 0 = not set */
@@ -613,6 +627,8 @@ typedef struct DomainCputuneDef {
         DomainVcpuPin *vcpupin;
         size_t n_vcpupin;
         char *emulatorpin;
+        DomainIOThreadPin *iothreadpin;
+        size_t n_iothreadpin;
 } DomainCputuneDef;
 
 typedef struct DomainNumatuneDef {
@@ -651,6 +667,12 @@ typedef struct DomainDef {
         unsigned vcpus_current;      /* current='' attribute, 0 = all */
         char *vcpu_placement;
         char *vcpu_cpuset;
+
+        /* <iothreads>N</iothreads> and <iothreadids>: after parsing, one
+         * entry per IOThread (N of them), in the order given. */
+        unsigned iothreads;
+        DomainIOThreadDef *iothreadids;
+        size_t n_iothreadids;
 
         DomainOsDef os;
         DomainFeaturesDef features;
@@ -737,6 +759,16 @@ void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t si
 
 /* Deep copy, for turning a persistent definition into a live one. */
 int domain_def_copy(const DomainDef *def, DomainDef **ret);
+
+/* IOThreads of a definition (SetVcpus' cousins AddIOThread, DelIOThread,
+ * PinIOThread): the one of id, or NULL; adding one (not yet there) as if
+ * listed in <iothreadids>; removing one with its pin; pinning one
+ * (cpuset NULL: unpinned). -ENOMEM, or -ENOENT for an id not there. */
+DomainIOThreadDef *domain_def_find_iothread(const DomainDef *def, unsigned id);
+const char *domain_def_iothread_pin(const DomainDef *def, unsigned id);
+int domain_def_add_iothread(DomainDef *def, unsigned id);
+int domain_def_del_iothread(DomainDef *def, unsigned id);
+int domain_def_pin_iothread(DomainDef *def, unsigned id, const char *cpuset);
 
 /* Whether a tap name is one the driver makes up ("vnet3", "vif1.0"), not
  * one the user asked for. */

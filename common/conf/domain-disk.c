@@ -88,7 +88,7 @@ static void format_iotune(XmlWriter *w, const DomainDiskDef *d) {
 static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "discard");
+        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "discard", "iothread");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -107,6 +107,10 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 r = DOMAIN_ATTR_ENUM(n, path, "io", domain_disk_io, &d->io, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "discard", domain_disk_discard, &d->discard, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "iothread", &d->iothread, err);
+        if (r > 0 && d->iothread == 0)
+                return xml_err_invalid(err, "invalid iothread id '0' in <%s>", path);
         return r < 0 ? r : 0;
 }
 
@@ -328,7 +332,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_attr(w, "device", domain_disk_device_to_string(d->device));
 
         if (d->driver_name || d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
-            d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT) {
+            d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT || d->iothread) {
                 xw_start(w, "driver");
                 xw_attr(w, "name", d->driver_name);
                 xw_attr(w, "type", domain_disk_format_to_string(d->format));
@@ -336,6 +340,8 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
                         xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
                 xw_attr(w, "io", domain_disk_io_to_string(d->io));
                 xw_attr(w, "discard", domain_disk_discard_to_string(d->discard));
+                if (d->iothread)
+                        xw_attrf(w, "iothread", "%u", d->iothread);
                 xw_end(w);
         }
         format_source(w, d);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "domain-conf-internal.h"
+#include "error.h"
 
 /* ---- memory ---------------------------------------------------------------- */
 
@@ -198,6 +199,201 @@ void domain_format_vcpu(XmlWriter *w, const DomainDef *def) {
         xw_end(w);
 }
 
+/* ---- iothreads ----------------------------------------------------------- */
+
+/* At most as many IOThreads as list entries. */
+#define IOTHREADS_MAX DOMAIN_LIST_MAX
+
+int domain_parse_iothreads(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, NULL);
+
+        if (r >= 0)
+                r = xml_text_uint(n, path, &def->iothreads, err);
+        if (r < 0)
+                return r;
+        if (def->iothreads > IOTHREADS_MAX)
+                return xml_err_invalid(err, "value '%u' of <%s> is out of range: at most %d", def->iothreads, path,
+                                       IOTHREADS_MAX);
+        return 0;
+}
+
+static DomainIOThreadDef *find_iothread(const DomainDef *def, unsigned id) {
+        for (size_t i = 0; i < def->n_iothreadids; i++)
+                if (def->iothreadids[i].id == id)
+                        return &def->iothreadids[i];
+        return NULL;
+}
+
+static int parse_iothread_id(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainIOThreadDef *t;
+        unsigned id;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "id");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "id", &id, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'id' of <%s>", path);
+        if (id == 0)
+                return xml_err_invalid(err, "invalid iothread id '0' in <%s>: ids start at 1", path);
+        if (find_iothread(def, id))
+                return xml_err_invalid(err, "duplicate iothread id '%u' in <%s>", id, path);
+        r = LIST_APPEND(def->iothreadids, def->n_iothreadids, &t, path, err);
+        if (r < 0)
+                return r;
+        t->id = id;
+        return 0;
+}
+
+int domain_parse_iothreadids(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "iothread"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, "iothread");
+                r = parse_iothread_id(def, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* As libvirt: <iothreads> counts at least the <iothreadids> given; the rest
+ * get the lowest free ids. */
+int domain_iothreads_finish(DomainDef *def, ConfError *err) {
+        unsigned next = 1;
+        int r;
+
+        while (def->n_iothreadids < def->iothreads) {
+                DomainIOThreadDef *t;
+
+                while (find_iothread(def, next))
+                        next++;
+                r = LIST_APPEND(def->iothreadids, def->n_iothreadids, &t, "iothreadids", err);
+                if (r < 0)
+                        return r;
+                *t = (DomainIOThreadDef) { .id = next, .autofill = true };
+        }
+        def->iothreads = def->n_iothreadids;
+        for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
+                if (!find_iothread(def, def->cputune.iothreadpin[i].iothread))
+                        return xml_err_invalid(err, "<cputune/iothreadpin> of IOThread %u, which does not exist",
+                                               def->cputune.iothreadpin[i].iothread);
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *disk = &def->disks[i];
+
+                if (!disk->iothread)
+                        continue;
+                if (disk->bus != DOMAIN_DISK_BUS_VIRTIO)
+                        return conf_fail(err, VB_ERROR_CONFIG_UNSUPPORTED,
+                                         "unsupported configuration: IOThreads are only available for virtio disks, "
+                                         "not disk '%s'", disk->dst ?: "");
+                if (!find_iothread(def, disk->iothread))
+                        return xml_err_invalid(err, "disk '%s' uses IOThread %u, which is not in <iothreadids>",
+                                               disk->dst ?: "", disk->iothread);
+        }
+        return 0;
+}
+
+DomainIOThreadDef *domain_def_find_iothread(const DomainDef *def, unsigned id) {
+        return find_iothread(def, id);
+}
+
+const char *domain_def_iothread_pin(const DomainDef *def, unsigned id) {
+        for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
+                if (def->cputune.iothreadpin[i].iothread == id)
+                        return def->cputune.iothreadpin[i].cpuset;
+        return NULL;
+}
+
+int domain_def_add_iothread(DomainDef *def, unsigned id) {
+        DomainIOThreadDef *t;
+        ConfError err;
+
+        if (id == 0 || find_iothread(def, id))
+                return -EEXIST;
+        if (LIST_APPEND(def->iothreadids, def->n_iothreadids, &t, "iothreadids", &err) < 0)
+                return -ENOMEM;
+        t->id = id;
+        def->iothreads = def->n_iothreadids;
+        return 0;
+}
+
+static void remove_pin(DomainCputuneDef *ct, unsigned id) {
+        for (size_t i = 0; i < ct->n_iothreadpin; i++)
+                if (ct->iothreadpin[i].iothread == id) {
+                        free(ct->iothreadpin[i].cpuset);
+                        memmove(&ct->iothreadpin[i], &ct->iothreadpin[i + 1],
+                                (ct->n_iothreadpin - i - 1) * sizeof(ct->iothreadpin[0]));
+                        ct->n_iothreadpin--;
+                        return;
+                }
+}
+
+int domain_def_del_iothread(DomainDef *def, unsigned id) {
+        DomainIOThreadDef *t = find_iothread(def, id);
+        size_t i;
+
+        if (!t)
+                return -ENOENT;
+        i = (size_t) (t - def->iothreadids);
+        memmove(t, t + 1, (def->n_iothreadids - i - 1) * sizeof(*t));
+        def->n_iothreadids--;
+        def->iothreads = def->n_iothreadids;
+        remove_pin(&def->cputune, id);
+        return 0;
+}
+
+int domain_def_pin_iothread(DomainDef *def, unsigned id, const char *cpuset) {
+        DomainIOThreadPin *pin;
+        char *copy = NULL;
+        ConfError err;
+
+        if (!find_iothread(def, id))
+                return -ENOENT;
+        if (cpuset && !(copy = strdup(cpuset)))
+                return -ENOMEM;
+        remove_pin(&def->cputune, id);
+        if (!copy)
+                return 0;
+        if (LIST_APPEND(def->cputune.iothreadpin, def->cputune.n_iothreadpin, &pin, "cputune", &err) < 0) {
+                free(copy);
+                return -ENOMEM;
+        }
+        *pin = (DomainIOThreadPin) { .iothread = id, .cpuset = copy };
+        def->cputune.present = true;
+        return 0;
+}
+
+void domain_format_iothreads(XmlWriter *w, const DomainDef *def) {
+        bool list = false;
+
+        if (def->n_iothreadids == 0)
+                return;
+        xw_elementf(w, "iothreads", "%zu", def->n_iothreadids);
+        for (size_t i = 0; i < def->n_iothreadids; i++)
+                list = list || !def->iothreadids[i].autofill;
+        if (!list)
+                return;
+        xw_start(w, "iothreadids");
+        for (size_t i = 0; i < def->n_iothreadids; i++) {
+                xw_start(w, "iothread");
+                xw_attrf(w, "id", "%u", def->iothreadids[i].id);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
 /* ---- cputune ----------------------------------------------------------- */
 
 /* Ranges are the schema's (cpuperiod, cpuquota, cpushares). */
@@ -282,6 +478,33 @@ static int parse_emulatorpin(DomainCputuneDef *ct, xmlNodePtr n, const char *pat
         return domain_check_cpuset(ct->emulatorpin, "attribute 'cpuset' of", path, err);
 }
 
+static int parse_iothreadpin(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainIOThreadPin *pin;
+        unsigned id;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "iothread", "cpuset");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "iothread", &id, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'iothread' of <%s>", path);
+        for (size_t i = 0; i < ct->n_iothreadpin; i++)
+                if (ct->iothreadpin[i].iothread == id)
+                        return xml_err_invalid(err, "IOThread %u is pinned twice in <%s>", id, path);
+        r = LIST_APPEND(ct->iothreadpin, ct->n_iothreadpin, &pin, path, err);
+        if (r < 0)
+                return r;
+        pin->iothread = id;
+        r = xml_attr_str_required(n, path, "cpuset", &pin->cpuset, err);
+        if (r < 0)
+                return r;
+        return domain_check_cpuset(pin->cpuset, "attribute 'cpuset' of", path, err);
+}
+
 int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         DomainCputuneDef *ct = &def->cputune;
         int r;
@@ -302,6 +525,8 @@ int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                                 r = parse_cputune_number(ct, c, sub, err);
                 } else if (xml_is(c, "vcpupin"))
                         r = parse_vcpupin(ct, c, sub, err);
+                else if (xml_is(c, "iothreadpin"))
+                        r = parse_iothreadpin(ct, c, sub, err);
                 else if (xml_is(c, "emulatorpin")) {
                         r = xml_check_unique(c, sub, err);
                         if (r >= 0)
@@ -333,6 +558,12 @@ void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct) {
         if (ct->emulatorpin) {
                 xw_start(w, "emulatorpin");
                 xw_attr(w, "cpuset", ct->emulatorpin);
+                xw_end(w);
+        }
+        for (size_t i = 0; i < ct->n_iothreadpin; i++) {
+                xw_start(w, "iothreadpin");
+                xw_attrf(w, "iothread", "%u", ct->iothreadpin[i].iothread);
+                xw_attr(w, "cpuset", ct->iothreadpin[i].cpuset);
                 xw_end(w);
         }
         xw_end(w);
@@ -416,6 +647,10 @@ void domain_resources_clear(DomainDef *def) {
                 free(def->cputune.vcpupin[i].cpuset);
         free(def->cputune.vcpupin);
         free(def->cputune.emulatorpin);
+        for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
+                free(def->cputune.iothreadpin[i].cpuset);
+        free(def->cputune.iothreadpin);
+        free(def->iothreadids);
         free(def->numatune.mode);
         free(def->numatune.placement);
         free(def->numatune.nodeset);
@@ -433,6 +668,10 @@ bool domain_resources_own(DomainDef *def) {
         for (size_t i = 0; i < def->cputune.n_vcpupin; i++)
                 ok = own_str(&def->cputune.vcpupin[i].cpuset) && ok;
         ok = own_str(&def->cputune.emulatorpin) && ok;
+        ok = OWN_ARRAY(def->cputune.iothreadpin, def->cputune.n_iothreadpin) && ok;
+        for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
+                ok = own_str(&def->cputune.iothreadpin[i].cpuset) && ok;
+        ok = OWN_ARRAY(def->iothreadids, def->n_iothreadids) && ok;
         ok = own_str(&def->numatune.mode) && ok;
         ok = own_str(&def->numatune.placement) && ok;
         ok = own_str(&def->numatune.nodeset) && ok;

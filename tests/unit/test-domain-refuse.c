@@ -185,7 +185,12 @@ static void test_refuse_unmodelled(void) {
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/tpm>");
         REFUSED("<seclabel type='dynamic'/>", NULL, VB_ERROR_NOT_SUPPORTED, "element <seclabel>");
         REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
-        REFUSED("<iothreads>2</iothreads>", NULL, VB_ERROR_NOT_SUPPORTED, "<iothreads>");
+        REFUSED("<iothreads>2</iothreads><iothreadids><iothread id='0'/></iothreadids>", NULL,
+                VB_ERROR_INVALID_ARG, "invalid iothread id '0'");
+        REFUSED("<iothreadids><iothread id='3'/><iothread id='3'/></iothreadids>", NULL, VB_ERROR_INVALID_ARG,
+                "duplicate iothread id '3'");
+        REFUSED("<cputune><iothreadpin iothread='2' cpuset='0'/></cputune><iothreads>1</iothreads>", NULL,
+                VB_ERROR_INVALID_ARG, "<cputune/iothreadpin> of IOThread 2, which does not exist");
         REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-ram/></pm>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "<pm/suspend-to-ram>");
         REFUSED("<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>", NULL,
