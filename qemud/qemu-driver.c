@@ -7,6 +7,7 @@
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
+#include "qemu-save.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -104,6 +105,7 @@ static void domain_done(Domain *d) {
         if (!q)
                 return;
         qemu_monitor_free(q->mon);
+        qemu_save_state_free(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
         d->priv = mfree(q);
@@ -234,4 +236,5 @@ const DomainDriver qemu_driver = {
         .get_domain_capabilities = get_domain_capabilities,
         .version = version,
         .with_version = qemu_driver_with_caps,
+        .save = &qemu_save_ops,
 };
