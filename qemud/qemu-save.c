@@ -115,6 +115,7 @@ void qemu_save_state_free(Domain *d) {
 
 typedef struct SaveConf {
         QemuSaveFormat format;
+        uint64_t bandwidth_mib;   /* 0: unlimited */
         char bad[128];
 } SaveConf;
 
@@ -123,11 +124,18 @@ static int conf_apply(void *userdata, const char *key, const char *value) {
         int f;
 
         /* Other groups of settings may share the file: only ours are read. */
+        if (streq(key, "save_bandwidth_limit")) {
+                if (safe_atou64(value, &c->bandwidth_mib) < 0 || c->bandwidth_mib >= (1ULL << 20)) {
+                        snprintf(c->bad, sizeof(c->bad), "save_bandwidth_limit = %s", value);
+                        return -EINVAL;
+                }
+                return 0;
+        }
         if (!streq(key, "save_image_format"))
                 return 0;
         f = qemu_save_format_from_string(value);
         if (f < 0) {
-                snprintf(c->bad, sizeof(c->bad), "%s", value);
+                snprintf(c->bad, sizeof(c->bad), "save_image_format = %s (raw, gzip, zstd or xz)", value);
                 return -EINVAL;
         }
         c->format = f;
@@ -147,15 +155,15 @@ static char *find_program(const char *name) {
         return NULL;
 }
 
-static int save_format(Manager *m, QemuSaveFormat *ret, sd_bus_error *error) {
-        SaveConf c = { .format = QEMU_SAVE_FORMAT_RAW };
-        int r = conf_load_file(m->paths.confdir, "qemud.conf", conf_apply, &c);
+/* Read at each save: a changed setting needs no restart. */
+static int save_conf(Manager *m, SaveConf *c, sd_bus_error *error) {
+        int r;
 
+        *c = (SaveConf) { .format = QEMU_SAVE_FORMAT_RAW };
+        r = conf_load_file(m->paths.confdir, "qemud.conf", conf_apply, c);
         if (r < 0)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "%s/qemud.conf: bad save_image_format '%s' (raw, gzip, zstd or xz)",
-                                     m->paths.confdir, c.bad[0] ? c.bad : "?");
-        *ret = c.format;
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "%s/qemud.conf: bad setting %s",
+                                     m->paths.confdir, c->bad[0] ? c->bad : strerror(-r));
         return 0;
 }
 
@@ -564,18 +572,9 @@ static int spawn_writer(QemuSaveState *s, sd_bus_error *error) {
         return 0;
 }
 
-/* Unlimited unless VIRTBUS_SAVE_BANDWIDTH (MiB/s) says otherwise: tests
- * and benchmarks slow a save down to watch its progress. */
-static int64_t save_bandwidth(void) {
-        const char *e = getenv("VIRTBUS_SAVE_BANDWIDTH");
-        uint64_t mib;
-
-        if (e && safe_atou64(e, &mib) >= 0 && mib > 0 && mib < (1ULL << 20))
-                return (int64_t) (mib << 20);
-        return INT64_C(1) << 40;
-}
-
-static int start_migrate(QemuSaveState *s) {
+/* save_bandwidth_limit (MiB/s) slows a save down (to watch its
+ * progress); else unlimited, as libvirt saves. */
+static int start_migrate(QemuSaveState *s, uint64_t bandwidth_mib) {
         QemuMonitor *mon = qemu_domain(s->d)->mon;
         _cleanup_free_ char *quoted = shell_quote(s->fifo), *uri = NULL;
         json_object *params, *args;
@@ -588,7 +587,7 @@ static int start_migrate(QemuSaveState *s) {
         params = json_object_new_object();
         if (!params)
                 return -ENOMEM;
-        json_object_object_add(params, "max-bandwidth", json_object_new_int64(save_bandwidth()));
+        json_object_object_add(params, "max-bandwidth", json_object_new_int64(bandwidth_mib ? (int64_t) (bandwidth_mib << 20) : INT64_C(1) << 40));
         r = qemu_monitor_command(mon, "migrate-set-parameters", params, NULL, NULL);
         if (r < 0)
                 return r;
@@ -618,12 +617,12 @@ static int qemu_save(Domain *d, const char *path, const char *xml, unsigned flag
                      sd_bus_error *error) {
         QemuSaveState *s;
         _cleanup_free_ char *text = NULL;
-        QemuSaveFormat format = QEMU_SAVE_FORMAT_RAW;
+        SaveConf conf;
         int r;
 
         r = require_active(d, error);
         if (r >= 0)
-                r = save_format(d->manager, &format, error);
+                r = save_conf(d->manager, &conf, error);
         if (r >= 0)
                 r = image_xml(d, xml, &text, error);
         if (r < 0)
@@ -654,7 +653,7 @@ static int qemu_save(Domain *d, const char *path, const char *xml, unsigned flag
         s->hdr = (QemuSaveHeader) {
                 .xml_len = (uint32_t) strlen(text),
                 .xml_space = qemu_save_xml_space(strlen(text)),
-                .format = format,
+                .format = conf.format,
         };
         s->was_running = d->state == DOMAIN_RUNNING;
         if ((s->was_running && !(flags & DOMAIN_SAVE_PAUSED)) || (flags & DOMAIN_SAVE_RUNNING))
@@ -676,13 +675,13 @@ static int qemu_save(Domain *d, const char *path, const char *xml, unsigned flag
         if (s->was_running)
                 r = qemu_monitor_command(qemu_domain(d)->mon, "stop", NULL, NULL, NULL);
         if (r >= 0)
-                r = start_migrate(s);
+                r = start_migrate(s, conf.bandwidth_mib);
         if (r < 0) {
                 s->migrate_done = true;
                 fail_errno(s, "cannot talk to QEMU's monitor", r);
                 return 1; /* answered */
         }
-        log_info("Saving %s to %s (%s)", d->def->name, path, qemu_save_format_to_string(format));
+        log_info("Saving %s to %s (%s)", d->def->name, path, qemu_save_format_to_string(conf.format));
         return 1;
 }
 
