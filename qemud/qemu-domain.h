@@ -16,6 +16,8 @@ typedef struct QemuDomain {
         char **start_argv;        /* built by the start, kept while the log is being opened */
         bool got_shutdown;        /* QEMU said SHUTDOWN */
         bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
+        bool restoring;           /* this start restores a save image (qemu-save.h) */
+        struct QemuSaveState *save; /* a save, dump or restore under way (qemu-save.c) */
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

@@ -8,6 +8,7 @@
 #include "qemu-monitor.h"
 #include "qemu-process.h"
 #include "qemu-resources.h"
+#include "qemu-save.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -105,6 +106,7 @@ static void domain_done(Domain *d) {
         if (!q)
                 return;
         qemu_monitor_free(q->mon);
+        qemu_save_state_free(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
         d->priv = mfree(q);
@@ -237,4 +239,5 @@ const DomainDriver qemu_driver = {
         .version = version,
         .with_version = qemu_driver_with_caps,
         .resources = &qemu_resources_ops,
+        .save = &qemu_save_ops,
 };

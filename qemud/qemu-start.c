@@ -26,6 +26,7 @@
 #include "domain-log.h"
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
+#include "qemu-save.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
 #include "util.h"
@@ -41,6 +42,7 @@ enum {
         STEP_STORAGE,
         STEP_NETWORK,
         STEP_COMMAND,
+        STEP_INCOMING,
         STEP_SPAWN,
         STEP_LEASES,
         STEP_MONITOR,
@@ -637,6 +639,18 @@ static int step_command(void *ctx) {
         return r;
 }
 
+/* A restore: QEMU waits for the image (the finisher sends it). */
+static int step_incoming(void *ctx) {
+        Domain *d = ctx;
+        QemuDomain *q = qemu_domain(d);
+
+        if (!q->restoring)
+                return 0;
+        if (strv_extend(&q->start_argv, "-incoming") < 0 || strv_extend(&q->start_argv, "defer") < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* Opens the log, then spawns QEMU (on_log_ready): its QEMU is killed when
  * the start settles (start_settle), before any undo. */
 static int step_spawn(void *ctx) {
@@ -756,6 +770,7 @@ static const StartStep start_steps[] = {
         [STEP_STORAGE] = { "storage", "storage", step_storage, undo_storage },
         [STEP_NETWORK] = { "network", "network", step_network, undo_network },
         [STEP_COMMAND] = { "command", NULL, step_command, NULL },
+        [STEP_INCOMING] = { "incoming", NULL, step_incoming, NULL },
         [STEP_SPAWN] = { "spawn", "log", step_spawn, undo_spawn },
         [STEP_LEASES] = { "leases", "boot", step_leases, undo_leases },
         [STEP_MONITOR] = { "monitor", NULL, step_monitor, NULL },
@@ -771,6 +786,59 @@ static const StartStep finish_run[] = {
 
 static const StartStep finish_paused[] = {
         { "mark-paused", NULL, finish_mark_paused, NULL },
+};
+
+static void on_incoming(Domain *d, int r, const char *message) {
+        if (!d->starting)
+                return;
+        if (r < 0)
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, message ? message : strerror(-r));
+        start_step_done(d, r);
+}
+
+/* A restore: QEMU loads the image, then the guest goes on (or waits). */
+static int finish_incoming(void *ctx) {
+        Domain *d = ctx;
+
+        if (qemu_save_incoming(d, on_incoming) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static int finish_mark_restored(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_RESTORED);
+
+        if (r < 0)
+                return r;
+        qemu_save_restored(d);
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_RESTORED);
+        return 0;
+}
+
+static int finish_mark_restored_paused(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+
+        if (r < 0)
+                return r;
+        qemu_save_restored(d);
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_RESTORED);
+        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
+        return 0;
+}
+
+static const StartStep finish_restore_run[] = {
+        { "incoming", "restore", finish_incoming, NULL },
+        { "cont", NULL, finish_cont, NULL },
+        { "mark-restored", NULL, finish_mark_restored, NULL },
+};
+
+static const StartStep finish_restore_paused[] = {
+        { "incoming", "restore", finish_incoming, NULL },
+        { "mark-restored-paused", NULL, finish_mark_restored_paused, NULL },
 };
 
 static void plan_set_phase(void *ctx, const char *phase) {
@@ -796,10 +864,14 @@ static void plan_failed(void *ctx, int r) {
 
 static const StartPlan plan_run = START_PLAN(finish_run);
 static const StartPlan plan_paused = START_PLAN(finish_paused);
+static const StartPlan plan_restore_run = START_PLAN(finish_restore_run);
+static const StartPlan plan_restore_paused = START_PLAN(finish_restore_paused);
 
-/* The finisher is the caller's choice; a restore or an incoming migration
- * would bring its own plan here. */
+/* The finisher is the caller's choice; an incoming migration would bring
+ * its own plan here. */
 static const StartPlan *start_plan(const Domain *d) {
+        if (qemu_domain(d)->restoring)
+                return d->start_paused ? &plan_restore_paused : &plan_restore_run;
         return d->start_paused ? &plan_paused : &plan_run;
 }
 
@@ -830,7 +902,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running",
                                      d->def->name);
         if (flags & ~(unsigned) (DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
-                                 DOMAIN_START_FORCE_BOOT | DOMAIN_START_VALIDATE))
+                                 DOMAIN_START_FORCE_BOOT | DOMAIN_START_VALIDATE | QEMU_START_RESTORE))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags 0x%x", flags);
         if (flags & DOMAIN_START_AUTODESTROY) {
                 const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
@@ -843,6 +915,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
         }
         d->starting = true;
         d->start_paused = flags & DOMAIN_START_PAUSED;
+        qemu_domain(d)->restoring = flags & QEMU_START_RESTORE;
         /* start_call answers it, as before jobs existed. */
         sd_bus_message_unref(domain_job_take_call(d->jobs));
         d->start_call = sd_bus_message_ref(call);

@@ -4,6 +4,7 @@
 #include "connect-dbus.h"
 #include "domain-dbus.h"
 #include "domain-manager.h"
+#include "domain-save.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
@@ -22,9 +23,11 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
                 if (!ok)
                         return false;
         }
-        /* No domain has a managed save, a snapshot or a checkpoint. */
+        if (!list_flags_match(flags, LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE,
+                              domain_has_managed_save(d)))
+                return false;
+        /* No domain has a snapshot or a checkpoint. */
         static const uint32_t never[][2] = {
-                { LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE },
                 { LIST_DOMAINS_HAS_SNAPSHOT, LIST_DOMAINS_NO_SNAPSHOT },
                 { LIST_DOMAINS_HAS_CHECKPOINT, LIST_DOMAINS_NO_CHECKPOINT },
         };
@@ -379,4 +382,14 @@ int connect_dbus_register(Manager *m) {
         if (r >= 0 && m->driver->version && m->driver->with_version)
                 r = sd_bus_add_object(m->bus, NULL, m->driver->root, on_root_call, m);
         return r;
+}
+
+/* For DomainRestore and Create's managed save (domain-save.c,
+ * connect-save-dbus.c): the same checks as DomainDefineXML. */
+int connect_parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus_error *error) {
+        return parse_definition(m, xml, ret, error);
+}
+
+int connect_check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_bus_error *error) {
+        return check_duplicates(m, def, ret, error);
 }

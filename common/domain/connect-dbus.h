@@ -7,6 +7,11 @@
  * the capabilities through the driver. */
 int connect_dbus_register(Manager *m);
 
+/* A definition from a caller, checked as DomainDefineXML checks it; and the
+ * domain it would replace (same name and uuid; a clash of one is refused). */
+int connect_parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus_error *error);
+int connect_check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_bus_error *error);
+
 extern const sd_bus_vtable connect_node_vtable[];    /* connect-node-dbus.c: node info, CPU models, all-domain stats */
 extern const sd_bus_vtable connect_save_vtable[];    /* connect-save-dbus.c: DomainRestore, save image XML */
 extern const sd_bus_vtable connect_control_vtable[]; /* connect-control-dbus.c: DomainCreateXMLWithFiles */

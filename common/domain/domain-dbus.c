@@ -2,6 +2,7 @@
 #include "bus-access.h"
 #include "bus-util.h"
 #include "domain-dbus.h"
+#include "domain-save.h"
 #include "domain-manager.h"
 #include "error.h"
 #include "log.h"
@@ -58,7 +59,12 @@ static int method_create(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = domain_job_begin(d->jobs, DOMAIN_JOB_START, msg, method_create, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = driver_of(d)->start(d, flags, msg, error);
+        /* A managed save image is restored instead of a boot. */
+        r = domain_start_managed_save(d, flags, msg, error);
+        if (r == 0)
+                r = driver_of(d)->start(d, flags, msg, error);
+        else if (r < 0 && domain_job_is(d->jobs, DOMAIN_JOB_START))
+                domain_job_end(d->jobs);
         return r < 0 ? r : 1;
 }
 
@@ -123,7 +129,11 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
         r = domain_job_begin(d->jobs, DOMAIN_JOB_UNDEFINE, msg, method_undefine, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = undefine(d, error);
+        r = domain_undefine_check_managed_save(d, flags, error);
+        if (r >= 0)
+                r = undefine(d, error);
+        if (r >= 0)
+                (void) domain_undefine_managed_save(d, flags);
         domain_job_end(d->jobs);
         if (r < 0)
                 return r;

@@ -275,6 +275,7 @@ static bool method_reads(const char *method) {
         static const char *const reads[] = {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
                 "GetDHCPLeases", "GetVcpus", "MemoryStats", "GetIOThreadInfo",
+                "GetJobInfo", "HasManagedSaveImage",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
