@@ -3,6 +3,7 @@
 #include "log.h"
 #include "qemu-address.h"
 #include "qemu-capabilities.h"
+#include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
@@ -234,4 +235,5 @@ const DomainDriver qemu_driver = {
         .get_domain_capabilities = get_domain_capabilities,
         .version = version,
         .with_version = qemu_driver_with_caps,
+        .control = &qemu_control_ops,
 };
