@@ -13,6 +13,9 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetXMLDesc" },
         { "org.libvirt.Domain", "GetState" },
         { "org.libvirt.Domain", "GetStats" },
+        { "org.libvirt.Domain", "GetMetadata" },
+        { "org.libvirt.Domain", "GetControlInfo" },
+        { "org.libvirt.Domain", "GetDiskErrors" },
 };
 
 static const BusMethod storaged_open[] = {

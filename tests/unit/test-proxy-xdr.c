@@ -274,7 +274,7 @@ static void test_pool_and_vol_handles(void) {
 static bool method_reads(const char *method) {
         static const char *const reads[] = {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
-                "GetDHCPLeases",
+                "GetDHCPLeases", "GetMetadata", "GetControlInfo", "GetDiskErrors",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
@@ -298,7 +298,7 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNdkpszuihUn", *a) != NULL);
+                        CHECK(strchr("DPVNdkpszuihUnA", *a) != NULL);
                         values += !strchr("DPVNdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);
