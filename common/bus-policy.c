@@ -17,6 +17,9 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetVcpus" },
         { "org.libvirt.Domain", "GetIOThreadInfo" },
         { "org.libvirt.Domain", "MemoryStats" },
+        { "org.libvirt.Domain", "GetMetadata" },
+        { "org.libvirt.Domain", "GetControlInfo" },
+        { "org.libvirt.Domain", "GetDiskErrors" },
 };
 
 static const BusMethod storaged_open[] = {

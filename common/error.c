@@ -32,6 +32,7 @@ static const VbErrorInfo table[] = {
         { VB_ERROR_STORAGE_VOL_EXISTS,  EEXIST,      90 },
         { VB_ERROR_NO_LEASE,            ENOENT,      9 },
         { VB_ERROR_NO_LOG,              ENOENT,      9 },
+        { VB_ERROR_NO_DOMAIN_METADATA,  ENODATA,     80 },
 };
 
 const VbErrorInfo *vb_error_table(size_t *n) {

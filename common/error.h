@@ -39,6 +39,7 @@
 #define VB_ERROR_STORAGE_VOL_EXISTS   VB_ERROR_PREFIX "StorageVolExists"
 #define VB_ERROR_NO_LEASE             VB_ERROR_PREFIX "NoLease"
 #define VB_ERROR_NO_LOG               VB_ERROR_PREFIX "NoLog"
+#define VB_ERROR_NO_DOMAIN_METADATA   VB_ERROR_PREFIX "NoDomainMetadata"
 
 typedef struct VbErrorInfo {
         const char *name;

@@ -37,8 +37,10 @@ Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def) {
 void call_free(Call *c) {
         remote_handle_done(&c->target);
         remote_handle_done(&c->filter);
-        for (size_t i = 0; i < c->n_v; i++)
+        for (size_t i = 0; i < c->n_v; i++) {
                 free(c->v[i].s);
+                free(c->v[i].au);
+        }
         for (size_t i = 0; i < c->n_paths; i++) {
                 free(c->paths[i]);
                 if (c->handles)
@@ -92,6 +94,21 @@ char *call_target_path(const Call *c) {
         if (!label || asprintf(&path, "%s/storagevol/%s", c->root, label) < 0)
                 return NULL;
         return path;
+}
+
+static int get_u32_array(XdrReader *r, CallValue *v) {
+        int e = xdr_get_u32(r, &v->n_au);
+
+        if (e < 0)
+                return e;
+        if (v->n_au > CALL_ARRAY_MAX)
+                return -EBADMSG;
+        v->au = calloc(v->n_au ? v->n_au : 1, sizeof(uint32_t));
+        if (!v->au)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < v->n_au && e >= 0; i++)
+                e = xdr_get_u32(r, &v->au[i]);
+        return e;
 }
 
 int call_decode(Call *c, XdrReader *r) {
@@ -150,6 +167,9 @@ int call_decode(Call *c, XdrReader *r) {
                         }
                         break;
                 }
+                case 'A':
+                        e = get_u32_array(r, v);
+                        break;
                 default:
                         e = -EINVAL;
                 }
@@ -338,6 +358,9 @@ static int append_values(Call *c, sd_bus_message *m) {
                         break;
                 case 'U':
                         r = sd_bus_message_append_basic(m, 's', uuid_format(v->uuid, uuid));
+                        break;
+                case 'A':
+                        r = sd_bus_message_append_array(m, 'u', v->au, v->n_au * sizeof(uint32_t));
                         break;
                 }
         }

@@ -59,6 +59,7 @@ typedef struct ProcDef {
          *   s  string      z  optional string (absent = "")
          *   u  unsigned int       i  int       h  unsigned hyper
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
+         *   A  array of unsigned int, at most CALL_ARRAY_MAX (sent as "au")
          *   n  int kept for the reply function (need_results, maxnames), not sent
          *   o  opaque bytes (a cpumap, at most CALL_OPAQUE_MAX) in s, length in u,
          *      kept for append(), not sent
@@ -82,6 +83,7 @@ typedef struct ProcDef {
 
 #define CALL_VALUES_MAX 6
 #define CALL_OPAQUE_MAX 256     /* libvirt's REMOTE_CPUMAP_MAX */
+#define CALL_ARRAY_MAX 16         /* 'A': REMOTE_DOMAIN_SEND_KEY_MAX, its one user */
 
 typedef struct CallValue {
         char type;                /* the letter of ProcDef.args */
@@ -90,6 +92,8 @@ typedef struct CallValue {
         int32_t i;
         uint64_t h;
         uint8_t uuid[16];
+        uint32_t *au;             /* 'A' */
+        uint32_t n_au;
 } CallValue;
 
 typedef int (*CallFetchDoneFn)(Call *c);

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "qemu-address.h"
 #include "qemu-capabilities.h"
+#include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
@@ -240,4 +241,5 @@ const DomainDriver qemu_driver = {
         .with_version = qemu_driver_with_caps,
         .resources = &qemu_resources_ops,
         .save = &qemu_save_ops,
+        .control = &qemu_control_ops,
 };

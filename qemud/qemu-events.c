@@ -7,6 +7,7 @@
 #include "domain-status.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
@@ -45,6 +46,7 @@ typedef struct EventRow {
         int guest_detail;
         bool save_status;
         EventThen then;
+        QemuEventHandleFn handle; /* the event's own signal (qemu-control.c) */
         const char *why;
 } EventRow;
 
@@ -74,22 +76,53 @@ static const EventRow event_table[] = {
           .event = DOMAIN_EVENT_CRASHED, .detail = DOMAIN_EVENT_CRASHED_PANICKED,
           .then = THEN_CRASH, .why = "the guest panicked: crashed, then on_crash" },
 
+        /* Guest power management: the state as libvirt has it, and the
+         * PMSuspend/PMSuspendDisk/PMWakeup signal whatever the state. */
+        { .name = "SUSPEND", .only_from = DOMAIN_RUNNING,
+          .state = DOMAIN_PMSUSPENDED, .reason = DOMAIN_PMSUSPENDED_UNKNOWN,
+          .event = DOMAIN_EVENT_PMSUSPENDED, .detail = DOMAIN_EVENT_PMSUSPENDED_MEMORY,
+          .save_status = true, .handle = qemu_control_on_pm,
+          .why = "the guest suspended itself to RAM: pmsuspended, PMSuspend" },
+        { .name = "SUSPEND_DISK", .only_from = DOMAIN_RUNNING,
+          .state = DOMAIN_PMSUSPENDED, .reason = DOMAIN_PMSUSPENDED_UNKNOWN,
+          .event = DOMAIN_EVENT_PMSUSPENDED, .detail = DOMAIN_EVENT_PMSUSPENDED_DISK,
+          .save_status = true, .handle = qemu_control_on_pm,
+          .why = "the guest suspends itself to disk: pmsuspended, PMSuspendDisk; its power-off follows" },
+        { .name = "WAKEUP", .only_from = DOMAIN_PMSUSPENDED,
+          .state = DOMAIN_RUNNING, .reason = DOMAIN_RUNNING_WAKEUP,
+          .event = DOMAIN_EVENT_STARTED, .detail = DOMAIN_EVENT_STARTED_WAKEUP,
+          .save_status = true, .handle = qemu_control_on_pm,
+          .why = "the guest woke up: running, PMWakeup" },
+        /* Events with a signal of their own (qemu-control.c). */
+        { .name = "BLOCK_IO_ERROR", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_io_error,
+          .why = "a disk failed an I/O: IOError; when QEMU stops the guest, paused (ioerror)" },
+        { .name = "RTC_CHANGE", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_rtc_change,
+          .why = "the guest set its clock: RTCChange" },
+        { .name = "WATCHDOG", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_watchdog,
+          .why = "the guest's watchdog fired: Watchdog; its pause action pauses (watchdog)" },
+        { .name = "VNC_CONNECTED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_graphics,
+          .why = "a VNC client connected: Graphics (connect)" },
+        { .name = "VNC_INITIALIZED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_graphics,
+          .why = "a VNC client is authenticated: Graphics (initialize)" },
+        { .name = "VNC_DISCONNECTED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_graphics,
+          .why = "a VNC client left: Graphics (disconnect)" },
+        { .name = "SPICE_CONNECTED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_graphics,
+          .why = "a SPICE client connected: Graphics (connect)" },
+        { .name = "SPICE_INITIALIZED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_graphics,
+          .why = "a SPICE channel is up: Graphics (initialize)" },
+        { .name = "SPICE_DISCONNECTED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_graphics,
+          .why = "a SPICE client left: Graphics (disconnect)" },
+
         /* Events QEMU sends that we leave alone, each with the reason. */
         IGNORED("POWERDOWN", "the ACPI power button was pressed; the SHUTDOWN that may follow tells the result"),
-        IGNORED("RTC_CHANGE", "the guest set its clock; the clock offset is not tracked"),
-        IGNORED("WATCHDOG", "no watchdog device is offered yet"),
-        IGNORED("SUSPEND", "guest power management (pmsuspended) is not modelled yet"),
-        IGNORED("SUSPEND_DISK", "guest power management (pmsuspended) is not modelled yet"),
-        IGNORED("WAKEUP", "guest power management (pmsuspended) is not modelled yet"),
         IGNORED("GUEST_CRASHLOADED", "a crash kernel took over; the guest keeps running"),
         IGNORED("BALLOON_CHANGE", "the balloon size is queried when asked for"),
         IGNORED("DEVICE_DELETED", "no hot-unplug yet"),
         IGNORED("ACPI_DEVICE_OST", "no hot-unplug yet"),
-        IGNORED("MEMORY_DEVICE_SIZE_CHANGE", "no memory devices yet"),
+        IGNORED("MEMORY_DEVICE_SIZE_CHANGE", "no memory devices yet; libvirt-dbus has no signal for it"),
         IGNORED("NIC_RX_FILTER_CHANGED", "the guest's receive filters are not mirrored"),
         IGNORED("VSERPORT_CHANGE", "guest agent channels are not tracked"),
         IGNORED("DEVICE_TRAY_MOVED", "removable media are not tracked"),
-        IGNORED("BLOCK_IO_ERROR", "no I/O error signal yet; a STOP that follows pauses the domain"),
         IGNORED("BLOCK_IMAGE_CORRUPTED", "no I/O error signal yet"),
         IGNORED("BLOCK_WRITE_THRESHOLD", "no write thresholds are set"),
         IGNORED("BLOCK_JOB_COMPLETED", "no block jobs yet"),
@@ -101,15 +134,9 @@ static const EventRow event_table[] = {
         IGNORED("MIGRATION", "no migration yet"),
         IGNORED("MIGRATION_PASS", "no migration yet"),
         IGNORED("DUMP_COMPLETED", "no memory dumps yet"),
-        IGNORED("VNC_CONNECTED", "graphics clients are not published"),
-        IGNORED("VNC_INITIALIZED", "graphics clients are not published"),
-        IGNORED("VNC_DISCONNECTED", "graphics clients are not published"),
-        IGNORED("SPICE_CONNECTED", "graphics clients are not published"),
-        IGNORED("SPICE_INITIALIZED", "graphics clients are not published"),
-        IGNORED("SPICE_DISCONNECTED", "graphics clients are not published"),
         IGNORED("SPICE_MIGRATE_COMPLETED", "no migration yet"),
         IGNORED("PR_MANAGER_STATUS_CHANGED", "no persistent reservations"),
-        IGNORED("MEMORY_FAILURE", "not reported to clients"),
+        IGNORED("MEMORY_FAILURE", "libvirt-dbus has no signal for it (libvirt's MEMORY_FAILURE event)"),
 };
 
 /* QMP's run states (query-status), asked once after qemud restarted and
@@ -140,9 +167,13 @@ static const EventRow status_table[] = {
         IGNORED("save-vm", "no snapshots yet"),
         IGNORED("restore-vm", "no snapshots yet"),
         IGNORED("internal-error", "the state stays; QEMU will not run the guest on"),
-        IGNORED("io-error", "the state stays; no I/O error signal yet"),
+        { .name = "io-error", .only_from = DOMAIN_RUNNING,
+          .state = DOMAIN_PAUSED, .reason = DOMAIN_PAUSED_IOERROR, .event = QEMU_EVENT_NO_SIGNAL,
+          .why = "a disk error paused the guest while we were away" },
         IGNORED("watchdog", "no watchdog device is offered yet"),
-        IGNORED("suspended", "guest power management (pmsuspended) is not modelled yet"),
+        { .name = "suspended", .unless_in = DOMAIN_PMSUSPENDED,
+          .state = DOMAIN_PMSUSPENDED, .reason = DOMAIN_PMSUSPENDED_UNKNOWN, .event = QEMU_EVENT_NO_SIGNAL,
+          .why = "the guest suspended itself while we were away" },
 };
 
 const QemuEventEffect qemu_event_restarted = {
@@ -265,6 +296,7 @@ void qemu_event_effect(const char *event, json_object *data, const QemuEventSitu
                 ret->why = "the domain is starting";
                 return;
         }
+        ret->handle = row->handle;
         row_effect(row, data, s, ret);
 }
 
@@ -368,6 +400,8 @@ void qemu_event_dispatch(QemuMonitor *mon, const char *event, json_object *data,
         else
                 log_debug("Domain %s: QMP event %s: %s", d->def->name, event, e.why);
         apply(d, &e);
+        if (e.handle)
+                e.handle(d, event, data);
 }
 
 void qemu_event_on_status(QemuMonitor *mon, json_object *result, const char *error_class,

@@ -52,6 +52,10 @@ typedef struct QemuEventSituation {
 /* No lifecycle signal. */
 #define QEMU_EVENT_NO_SIGNAL (-1)
 
+/* An event's own signal (IOError, RTCChange, Graphics...), from its data:
+ * run after the row's state and lifecycle signal, whatever the state. */
+typedef void (*QemuEventHandleFn)(Domain *d, const char *event, json_object *data);
+
 typedef struct QemuEventEffect {
         const char *why;          /* the row's note; for events left alone, the reason */
         bool known;               /* the event has a row in the table */
@@ -62,6 +66,7 @@ typedef struct QemuEventEffect {
         int detail;
         bool save_status;         /* write the live state file */
         QemuEventAction action;
+        QemuEventHandleFn handle; /* NULL: none */
 } QemuEventEffect;
 
 /* The effect of event (with data, NULL when QEMU sent none) on a domain in

@@ -276,6 +276,7 @@ static bool method_reads(const char *method) {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
                 "GetDHCPLeases", "GetVcpus", "MemoryStats", "GetIOThreadInfo",
                 "GetJobInfo", "HasManagedSaveImage",
+                "GetDHCPLeases", "GetMetadata", "GetControlInfo", "GetDiskErrors",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
@@ -299,7 +300,7 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNdkpszuihUno", *a) != NULL);
+                        CHECK(strchr("DPVNdkpszuihUnoA", *a) != NULL);
                         values += !strchr("DPVNdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);

@@ -11,9 +11,11 @@
 
 /* libvirt's numbers. */
 enum {
-        VIR_RUNNING = 1, VIR_PAUSED = 3, VIR_SHUTDOWN = 4, VIR_CRASHED = 6,
-        VIR_RUNNING_BOOTED = 1, VIR_RUNNING_UNPAUSED = 5,
-        VIR_PAUSED_USER = 1,
+        VIR_RUNNING = 1, VIR_PAUSED = 3, VIR_SHUTDOWN = 4, VIR_CRASHED = 6, VIR_PMSUSPENDED = 7,
+        VIR_RUNNING_BOOTED = 1, VIR_RUNNING_UNPAUSED = 5, VIR_RUNNING_WAKEUP = 8,
+        VIR_PAUSED_USER = 1, VIR_PAUSED_IOERROR = 5,
+        VIR_EVENT_STARTED = 2, VIR_EVENT_STARTED_WAKEUP = 3,
+        VIR_EVENT_PMSUSPENDED = 7, VIR_EVENT_PMSUSPENDED_MEMORY = 0, VIR_EVENT_PMSUSPENDED_DISK = 1,
         VIR_SHUTDOWN_USER = 1,
         VIR_CRASHED_PANICKED = 1,
         VIR_EVENT_SUSPENDED = 3, VIR_EVENT_SUSPENDED_PAUSED = 0,
@@ -109,10 +111,28 @@ static const Case cases[] = {
           VIR_CRASHED, VIR_CRASHED_PANICKED, VIR_EVENT_CRASHED, VIR_EVENT_CRASHED_PANICKED, false, false,
           QEMU_EVENT_ACTION_RESTART },
         { "GUEST_PANICKED", NULL, .s = { .state = DOMAIN_RUNNING, .starting = true }, NO_EFFECT },
+
+        /* Guest power management: pmsuspended from running, running again on wake-up. */
+        { "SUSPEND", NULL, RUNNING_S,
+          VIR_PMSUSPENDED, 0, VIR_EVENT_PMSUSPENDED, VIR_EVENT_PMSUSPENDED_MEMORY, false, true,
+          QEMU_EVENT_ACTION_NONE },
+        { "SUSPEND", NULL, .s = { .state = DOMAIN_PAUSED }, NO_EFFECT },
+        { "SUSPEND_DISK", NULL, RUNNING_S,
+          VIR_PMSUSPENDED, 0, VIR_EVENT_PMSUSPENDED, VIR_EVENT_PMSUSPENDED_DISK, false, true,
+          QEMU_EVENT_ACTION_NONE },
+        { "WAKEUP", NULL, .s = { .state = DOMAIN_PMSUSPENDED },
+          VIR_RUNNING, VIR_RUNNING_WAKEUP, VIR_EVENT_STARTED, VIR_EVENT_STARTED_WAKEUP, false, true,
+          QEMU_EVENT_ACTION_NONE },
+        { "WAKEUP", NULL, RUNNING_S, NO_EFFECT },
+        /* The events with a signal of their own change no state by the row. */
+        { "BLOCK_IO_ERROR", "{\"device\": \"\", \"action\": \"stop\", \"nospace\": true}", RUNNING_S, NO_EFFECT },
+        { "RTC_CHANGE", "{\"offset\": 3600}", RUNNING_S, NO_EFFECT },
+        { "VNC_CONNECTED", NULL, RUNNING_S, NO_EFFECT },
 };
 
 /* The events whose rows act; every other row must be one left alone. */
-static const char *const acting[] = { "SHUTDOWN", "STOP", "RESUME", "RESET", "GUEST_PANICKED" };
+static const char *const acting[] = { "SHUTDOWN", "STOP", "RESUME", "RESET", "GUEST_PANICKED",
+                                      "SUSPEND", "SUSPEND_DISK", "WAKEUP" };
 
 static bool is_acting(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(acting); i++)
@@ -263,7 +283,9 @@ static const StatusCase status_cases[] = {
           VIR_CRASHED, VIR_CRASHED_PANICKED, VIR_EVENT_CRASHED, VIR_EVENT_CRASHED_PANICKED, false,
           QEMU_EVENT_ACTION_NONE },
         { "inmigrate", RUNNING_S, 0, 0, NONE, 0, false, QEMU_EVENT_ACTION_NONE },
-        { "io-error", RUNNING_S, 0, 0, NONE, 0, false, QEMU_EVENT_ACTION_NONE },
+        { "io-error", RUNNING_S, VIR_PAUSED, VIR_PAUSED_IOERROR, NONE, 0, false, QEMU_EVENT_ACTION_NONE },
+        { "io-error", .s = { .state = DOMAIN_PAUSED }, 0, 0, NONE, 0, false, QEMU_EVENT_ACTION_NONE },
+        { "suspended", RUNNING_S, VIR_PMSUSPENDED, 0, NONE, 0, false, QEMU_EVENT_ACTION_NONE },
         { "no-such-state", RUNNING_S, 0, 0, NONE, 0, false, QEMU_EVENT_ACTION_NONE },
 };
 
