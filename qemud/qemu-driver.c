@@ -7,6 +7,7 @@
 #include "qemu-driver.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
+#include "qemu-stats.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -234,4 +235,5 @@ const DomainDriver qemu_driver = {
         .get_domain_capabilities = get_domain_capabilities,
         .version = version,
         .with_version = qemu_driver_with_caps,
+        .stats = &qemu_stats_ops,
 };
