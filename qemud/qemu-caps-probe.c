@@ -66,8 +66,20 @@ static int parse_machines(QemuCaps *caps, json_object *v) {
         return caps_machines_from_json(v, &caps->machines, &caps->n_machines);
 }
 
+/* The models, and those QEMU says it cannot run here (a non-empty
+ * "unavailable-features"): with accel=kvm that is the host CPU's word. */
 static int parse_cpu_definitions(QemuCaps *caps, json_object *v) {
-        return caps_json_to_strv(v, &caps->cpu_models);
+        int r = caps_json_to_strv(v, &caps->cpu_models);
+        size_t n = r >= 0 ? json_object_array_length(v) : 0;
+
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i), *name, *missing;
+                if (json_object_object_get_ex(e, "name", &name) &&
+                    json_object_object_get_ex(e, "unavailable-features", &missing) &&
+                    json_object_is_type(missing, json_type_array) && json_object_array_length(missing) > 0)
+                        r = strv_extend(&caps->cpu_unusable, json_object_get_string(name));
+        }
+        return r;
 }
 
 static int parse_kvm(QemuCaps *caps, json_object *v) {

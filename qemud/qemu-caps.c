@@ -10,7 +10,7 @@
 
 /* Bumped whenever the JSON form changes meaning: older cache files are then
  * stale and the binary is probed again. */
-#define QEMU_CAPS_FORMAT 1
+#define QEMU_CAPS_FORMAT 2 /* 2: cpu_unusable */
 
 static void machines_free(QemuMachine *machines, size_t n) {
         for (size_t i = 0; i < n; i++) {
@@ -28,6 +28,7 @@ QemuCaps *qemu_caps_free(QemuCaps *caps) {
         free(caps->arch);
         machines_free(caps->machines, caps->n_machines);
         strv_free(caps->cpu_models);
+        strv_free(caps->cpu_unusable);
         strv_free(caps->device_types);
         free(caps);
         return NULL;
@@ -69,6 +70,10 @@ bool qemu_caps_has_device(const QemuCaps *caps, const char *type) {
 
 bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model) {
         return caps && strv_contains(caps->cpu_models, model);
+}
+
+bool qemu_caps_cpu_model_usable(const QemuCaps *caps, const char *model) {
+        return qemu_caps_has_cpu_model(caps, model) && !strv_contains(caps->cpu_unusable, model);
 }
 
 /* ---- JSON form ---- */
@@ -165,6 +170,8 @@ int qemu_caps_to_json_object(const QemuCaps *caps, json_object **ret) {
                 json_object_put(machines);
         if (r >= 0)
                 r = caps_json_add(o, "cpu_models", strv_to_json(caps->cpu_models));
+        if (r >= 0 && caps->cpu_unusable)
+                r = caps_json_add(o, "cpu_unusable", strv_to_json(caps->cpu_unusable));
         if (r >= 0)
                 r = caps_json_add(o, "device_types", strv_to_json(caps->device_types));
         if (r < 0) {
@@ -358,6 +365,8 @@ int qemu_caps_from_json_object(json_object *o, QemuCaps **ret) {
         if (r >= 0)
                 r = json_get_strv(o, "cpu_models", &caps->cpu_models);
         if (r >= 0)
+                r = json_get_strv(o, "cpu_unusable", &caps->cpu_unusable);
+        if (r >= 0)
                 r = json_get_strv(o, "device_types", &caps->device_types);
         if (r < 0)
                 return r;
@@ -396,6 +405,8 @@ static int machine_cmp(const void *a, const void *b) {
 void qemu_caps_sort(QemuCaps *caps) {
         if (caps->cpu_models)
                 qsort(caps->cpu_models, strv_length(caps->cpu_models), sizeof(char *), strv_cmp);
+        if (caps->cpu_unusable)
+                qsort(caps->cpu_unusable, strv_length(caps->cpu_unusable), sizeof(char *), strv_cmp);
         if (caps->device_types)
                 qsort(caps->device_types, strv_length(caps->device_types), sizeof(char *), strv_cmp);
         if (caps->machines)

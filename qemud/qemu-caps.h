@@ -35,6 +35,7 @@ typedef struct QemuCaps {
         QemuMachine *machines;
         size_t n_machines;
         char **cpu_models;      /* NULL-terminated */
+        char **cpu_unusable;    /* the models QEMU cannot run on this host (its "unavailable-features") */
         char **device_types;    /* NULL-terminated, from qom-list-types implements=device */
 } QemuCaps;
 
@@ -47,6 +48,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(QemuCaps *, qemu_caps_free);
 const char *qemu_caps_canonical_machine(const QemuCaps *caps, const char *machine);
 bool qemu_caps_has_device(const QemuCaps *caps, const char *type);
 bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model);
+/* Known to QEMU and runnable here with the probe's accelerator. */
+bool qemu_caps_cpu_model_usable(const QemuCaps *caps, const char *model);
 
 /* JSON cache form. */
 int qemu_caps_to_json(const QemuCaps *caps, char **ret);

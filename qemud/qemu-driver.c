@@ -10,6 +10,7 @@
 #include "qemu-process.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
+#include "qemu-stats.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -242,4 +243,5 @@ const DomainDriver qemu_driver = {
         .resources = &qemu_resources_ops,
         .save = &qemu_save_ops,
         .control = &qemu_control_ops,
+        .stats = &qemu_stats_ops,
 };

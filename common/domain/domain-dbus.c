@@ -4,6 +4,7 @@
 #include "domain-dbus.h"
 #include "domain-save.h"
 #include "domain-manager.h"
+#include "domain-stats.h"
 #include "error.h"
 #include "log.h"
 #include "process.h"
@@ -198,78 +199,8 @@ static int method_get_state(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(msg, "(ii)", (int32_t) d->state, (int32_t) d->reason);
 }
 
-static int append_stat(sd_bus_message *reply, const char *key, char type, const void *value) {
-        char sig[2] = { type, 0 };
-        int r = sd_bus_message_open_container(reply, 'e', "sv");
-
-        if (r >= 0)
-                r = sd_bus_message_append_basic(reply, 's', key);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'v', sig);
-        if (r >= 0)
-                r = sd_bus_message_append_basic(reply, type, value);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r;
-}
-
-static int append_stats(Domain *d, uint32_t stats, sd_bus_message *reply) {
-        const DomainDef *def = domain_current_def(d, false);
-        int r = 0;
-
-        if (stats & DOMAIN_STATS_STATE) {
-                int32_t state = d->state, reason = d->reason;
-                if ((r = append_stat(reply, "state.state", 'i', &state)) < 0 ||
-                    (r = append_stat(reply, "state.reason", 'i', &reason)) < 0)
-                        return r;
-        }
-        if (stats & DOMAIN_STATS_CPU_TOTAL && d->pid > 0) {
-                uint64_t ns;
-                if (pid_cpu_time_ns(d->pid, &ns) >= 0 && (r = append_stat(reply, "cpu.time", 't', &ns)) < 0)
-                        return r;
-        }
-        if (stats & DOMAIN_STATS_BALLOON) {
-                uint64_t max = def->memory_kib;
-                uint64_t cur = def->current_memory_kib ? def->current_memory_kib : def->memory_kib;
-                if ((r = append_stat(reply, "balloon.current", 't', &cur)) < 0 ||
-                    (r = append_stat(reply, "balloon.maximum", 't', &max)) < 0)
-                        return r;
-        }
-        if (stats & DOMAIN_STATS_VCPU) {
-                uint32_t cur = def->vcpus_current ? def->vcpus_current : def->vcpus, max = def->vcpus;
-                if ((r = append_stat(reply, "vcpu.current", 'u', &cur)) < 0 ||
-                    (r = append_stat(reply, "vcpu.maximum", 'u', &max)) < 0)
-                        return r;
-        }
-        return 0;
-}
-
 static int method_get_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        uint32_t stats, flags;
-        int r;
-
-        r = sd_bus_message_read(msg, "uu", &stats, &flags);
-        if (r < 0)
-                return r;
-        r = bus_check_flags(flags, DOMAIN_STATS_ALL_FLAGS, error);
-        if (r < 0)
-                return r;
-        /* 0 means every group we know. */
-        if (stats == 0)
-                stats = DOMAIN_STATS_STATE | DOMAIN_STATS_CPU_TOTAL | DOMAIN_STATS_BALLOON | DOMAIN_STATS_VCPU;
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0)
-                r = append_stats(userdata, stats, reply);
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return domain_stats_get_one(msg, userdata, error); /* domain-stats-dbus.c */
 }
 
 static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* QEMU's statistics of domains (domain-stats.h), with libvirt's names and
+ * types: the state; cpu.time/user/system from /proc/<pid>/stat; the balloon
+ * from the live definition and the process's RSS; each vCPU's time, wait
+ * and delay from its thread (/proc/<pid>/task/<tid>/: QEMU names its vCPU
+ * threads "CPU <n>/KVM" with debug-threads=on); each tap's counters from
+ * /sys; each disk's I/O counters from QMP query-blockstats, sent to every
+ * guest at once and answered when the last one did (or after a second, a
+ * hung QEMU's disks without counters). Nothing blocks the loop: only the
+ * block group waits for QEMU, and a call that asks no disk of a running
+ * guest is answered at once. */
+
+#include <json-c/json.h>
+
+#include "domain-stats.h"
+
+extern const DomainStatsOps qemu_stats_ops;
+
+/* For tests, on canned data: the counters of the disk with alias from a
+ * query-blockstats reply (NULL when it has none). */
+json_object *qemu_stats_find_blockstats(json_object *reply, const char *alias);
+/* The vCPU index of a QEMU thread named comm ("CPU 3/KVM" -> 3); -1 for a
+ * thread that runs all vCPUs ("ALL CPUs/TCG"), -2 for any other thread. */
+int qemu_stats_vcpu_of_thread(const char *comm);
+/* The time a thread waited for a CPU, from its /proc/.../sched text
+ * ("wait_sum : 12.345678", ms) in ns; -ENOENT when the kernel keeps none. */
+int qemu_stats_parse_sched_wait(const char *text, uint64_t *ret);
