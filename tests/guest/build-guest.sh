@@ -7,8 +7,14 @@
 # Output: OUTDIR/vmlinuz, OUTDIR/initrd.gz, OUTDIR/kernel-version and, when the
 # kernel allows it, OUTDIR/vmlinux: the same kernel uncompressed, which QEMU
 # boots directly through its PVH entry - twice as fast under TCG.
-# Nothing is installed into the system: the kernel package is fetched with
-# `apt-get download` into OUTDIR/cache and unpacked there with `dpkg-deb -x`.
+# OUTDIR/agent holds the version of Debian's QEMU guest agent (qemu-ga) when the
+# initramfs has it: the guest starts it on the virtio port
+# org.qemu.guest_agent.0 when it has one. A guest without that port boots as
+# before; a build that cannot fetch the agent leaves it out (with a warning).
+# Nothing is installed into the system: the kernel and agent packages are
+# fetched with `apt-get download` into OUTDIR/cache and unpacked there with
+# `dpkg-deb -x`; the agent's shared libraries are the host's (ldd), which
+# qemu-system-x86's own dependencies provide.
 # A second run with the same inputs returns at once (OUTDIR/stamp).
 #
 # Environment:
@@ -17,8 +23,11 @@
 #                      their dependencies are added from modinfo)
 #   REBUILD=1          ignore the stamp
 #   GUEST_KERNEL_REFRESH=1  ask apt for the current kernel even when one is cached
+#   GUEST_AGENT_DEB    use this qemu-guest-agent .deb instead of asking apt
+#   GUEST_AGENT=0      build without the guest agent
 #
-# Needs: busybox-static (/bin/busybox), cpio, gzip, dpkg-deb, kmod (modinfo).
+# Needs: busybox-static (/bin/busybox), cpio, gzip, dpkg-deb, kmod (modinfo),
+# ldd (libc-bin).
 # The guest's behaviour (markers on ttyS0, DHCP, ACPI power button) is in
 # tests/guest/init; see the header there.
 set -eu
@@ -32,7 +41,7 @@ mkdir -p "$CACHE"
 
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
 failover net_failover virtio_net virtio_blk button evdev virtio_balloon pvpanic-mmio pvpanic-pci
-${EXTRA_MODULES:-}"
+virtio_console ${EXTRA_MODULES:-}"
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 MODINFO=$(command -v modinfo || echo /sbin/modinfo)
 
@@ -98,12 +107,58 @@ find_deb() {
 DEB=$(find_deb)
 DEBNAME=$(basename "$DEB" .deb)
 
+# --- the guest agent (optional: the guest boots the same without it) ---------
+find_agent_deb() {
+	[ "${GUEST_AGENT:-1}" = 0 ] && return 0
+	if [ -n "${GUEST_AGENT_DEB:-}" ]; then
+		[ -f "$GUEST_AGENT_DEB" ] || die "GUEST_AGENT_DEB=$GUEST_AGENT_DEB not found"
+		echo "$GUEST_AGENT_DEB"
+		return
+	fi
+	deb=$(ls -t "$CACHE"/qemu-guest-agent_*.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		log "downloading qemu-guest-agent"
+		(cd "$CACHE" && apt-get download -q qemu-guest-agent >"$CACHE/apt-agent.log" 2>&1) ||
+			{ [ "$(id -u)" = 0 ] && apt-get update -q >&2 &&
+			  (cd "$CACHE" && apt-get download -q qemu-guest-agent >"$CACHE/apt-agent.log" 2>&1); } ||
+			{ log "WARNING: cannot fetch qemu-guest-agent: the guest has no agent"; return 0; }
+		deb=$(ls -t "$CACHE"/qemu-guest-agent_*.deb 2>/dev/null | head -n1 || true)
+	fi
+	echo "$deb"
+}
+AGENT_DEB=$(find_agent_deb)
+AGENT_NAME=""
+AGENT_LIBS=""
+if [ -n "$AGENT_DEB" ]; then
+	AGENT_NAME=$(basename "$AGENT_DEB" .deb)
+	ADIR="$CACHE/$AGENT_NAME"
+	if [ ! -f "$ADIR/.done" ]; then
+		rm -rf "$ADIR" "$ADIR.tmp"
+		dpkg-deb -x "$AGENT_DEB" "$ADIR.tmp"
+		touch "$ADIR.tmp/.done"
+		mv "$ADIR.tmp" "$ADIR"
+		for old in "$CACHE"/qemu-guest-agent_*; do
+			[ -d "$old" ] && [ "$old" != "$ADIR" ] && rm -rf "$old"
+		done
+	fi
+	QGA="$ADIR/usr/sbin/qemu-ga"
+	[ -x "$QGA" ] || die "$AGENT_NAME has no usr/sbin/qemu-ga"
+	# Its libraries as this host resolves them (the loader too); one missing
+	# is a missing package: name it.
+	ldd_out=$(ldd "$QGA") || die "ldd $QGA failed"
+	missing=$(echo "$ldd_out" | sed -n 's/^[[:space:]]*\([^ ]*\) => not found.*/\1/p' | tr '\n' ' ')
+	[ -z "$missing" ] || die "qemu-ga needs $missing: install them (apt-cache depends qemu-guest-agent)"
+	AGENT_LIBS=$(echo "$ldd_out" | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | sort -u)
+fi
+
 # --- stamp: nothing to do when every input is unchanged ----------------------
 stamp_of() {
 	{
 		echo "deb $DEBNAME"
 		echo "modules $MODULES"
-		cat "$0" "$HERE/init" "$HERE/udhcpc.script" "$HERE/acpi-power"
+		echo "agent $AGENT_NAME"
+		for l in $AGENT_LIBS; do ls -lL "$l"; done
+		cat "$0" "$HERE/init" "$HERE/udhcpc.script" "$HERE/acpi-power" "$HERE/shutdown" "$HERE/chpasswd"
 		"$BUSYBOX" 2>&1 | head -n1
 		ls -l "$BUSYBOX"
 	} | sha256sum | cut -d' ' -f1
@@ -180,6 +235,22 @@ echo "root:x:0:0:root:/root:/bin/sh" > etc/passwd
 echo "root:x:0:" > etc/group
 echo "virtbus-guest" > etc/hostname
 
+# The guest agent: its binary, its libraries at the paths the loader looks at,
+# and what it runs: /sbin/shutdown and chpasswd (ours: busybox-static has
+# neither) and /sbin/hwclock (busybox's).
+if [ -n "$AGENT_NAME" ]; then
+	cp "$QGA" usr/sbin/qemu-ga
+	for l in $AGENT_LIBS; do
+		mkdir -p ".$(dirname "$l")"
+		cp -L "$l" ".$l"
+	done
+	cp "$HERE/shutdown" sbin/shutdown
+	cp "$HERE/chpasswd" usr/sbin/chpasswd
+	chmod 0755 sbin/shutdown usr/sbin/chpasswd
+	ln -s /bin/busybox sbin/hwclock
+	mkdir -p etc/qemu var/run
+fi
+
 : > lib/modules/order
 for m in $ORDER; do
 	f=$(modfile "$m")
@@ -215,5 +286,10 @@ fi
 mv "$OUT/.initrd.$$" "$OUT/initrd.gz"
 mv "$OUT/.vmlinuz.$$" "$OUT/vmlinuz"
 echo "$KVER" > "$OUT/kernel-version"
+if [ -n "$AGENT_NAME" ]; then
+	echo "${AGENT_NAME#qemu-guest-agent_}" | sed "s/%3a/:/" > "$OUT/agent"
+else
+	rm -f "$OUT/agent"
+fi
 echo "$STAMP" > "$OUT/stamp"
-log "built in $OUT: vmlinuz$([ -f "$OUT/vmlinux" ] && echo ", vmlinux") ($KVER), initrd.gz (modules:$ORDER)"
+log "built in $OUT: vmlinuz$([ -f "$OUT/vmlinux" ] && echo ", vmlinux") ($KVER), initrd.gz (modules:$ORDER${AGENT_NAME:+; $AGENT_NAME})"

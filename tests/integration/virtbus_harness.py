@@ -829,6 +829,12 @@ class GuestImage:
             self.kernel_version = (self.dir / "kernel-version").read_text().strip()
         except OSError:
             self.kernel_version = None
+        # The QEMU guest agent's package version, or None: a guest built
+        # without it (build-guest.sh could not fetch qemu-guest-agent).
+        try:
+            self.agent = (self.dir / "agent").read_text().strip() or None
+        except OSError:
+            self.agent = None
 
     def cmdline(self, extra=""):
         # panic=-1: a guest that panics reboots at once instead of hanging.
