@@ -229,10 +229,6 @@ static uint32_t resolve_affect(Domain *d, uint32_t flags) {
         return flags | (domain_is_active(d) ? DOMAIN_AFFECT_LIVE : DOMAIN_AFFECT_CONFIG);
 }
 
-/* The persistent definition: the one waiting for the next start, if any. */
-static DomainDef **persistent_def(Domain *d) {
-        return d->newdef ? &d->newdef : &d->def;
-}
 
 static int method_get_metadata(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
@@ -253,7 +249,7 @@ static int method_get_metadata(sd_bus_message *msg, void *userdata, sd_bus_error
         if (type == DOMAIN_METADATA_ELEMENT && !*uri)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "a metadata element is asked for by its namespace URI");
         flags = resolve_affect(d, flags);
-        def = (flags & DOMAIN_AFFECT_LIVE) && d->live ? d->live : *persistent_def(d);
+        def = (flags & DOMAIN_AFFECT_LIVE) && d->live ? d->live : *domain_persistent_def(d);
         r = domain_metadata_get(def, type, uri, &value);
         if (r == -ENOENT)
                 return vb_error_setf(error, VB_ERROR_NO_DOMAIN_METADATA,
@@ -282,7 +278,7 @@ static int set_on_copy(DomainDef **def, int32_t type, const char *value, const c
 static int set_metadata(Domain *d, int32_t type, const char *value, const char *key, const char *uri,
                         uint32_t flags, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *live = NULL, *conf = NULL;
-        DomainDef **pdef = persistent_def(d), *old_conf;
+        DomainDef **pdef = domain_persistent_def(d), *old_conf;
         int r;
 
         if ((flags & DOMAIN_AFFECT_LIVE) && d->live && (r = set_on_copy(&d->live, type, value, key, uri, &live, error)) < 0)

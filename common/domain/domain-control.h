@@ -14,6 +14,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "domain-affect.h"
 #include "domain-conf.h"
 
 typedef struct Domain Domain;
@@ -30,12 +31,6 @@ enum {
         DOMAIN_EVENT_PMSUSPENDED = 7,
         DOMAIN_EVENT_PMSUSPENDED_MEMORY = 0,
         DOMAIN_EVENT_PMSUSPENDED_DISK = 1,
-};
-
-enum { /* virDomainModificationImpact */
-        DOMAIN_AFFECT_CURRENT = 0,
-        DOMAIN_AFFECT_LIVE = 1 << 0,
-        DOMAIN_AFFECT_CONFIG = 1 << 1,
 };
 
 typedef enum DomainMetadataType { /* virDomainMetadataType */

@@ -8,6 +8,7 @@
 
 #include "bus-util.h"
 #include "cpuset.h"
+#include "domain-affect.h"
 #include "domain-dbus.h"
 #include "domain-resources.h"
 #include "error.h"
@@ -16,67 +17,6 @@
 
 static const DomainResourcesOps *ops_of(const Domain *d) {
         return d->manager->driver->resources;
-}
-
-/* Which definitions a call changes, as libvirt resolves AFFECT_CURRENT. */
-static int affect(Domain *d, uint32_t flags, bool *live, bool *config, sd_bus_error *error) {
-        *live = flags & DOMAIN_AFFECT_LIVE;
-        *config = flags & DOMAIN_AFFECT_CONFIG;
-        if (!*live && !*config) {
-                if (domain_is_active(d))
-                        *live = true;
-                else
-                        *config = true;
-        }
-        if (*live && !domain_is_active(d))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running",
-                                     d->def->name);
-        if (*config && !d->persistent)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "transient domain '%s' does not have any persistent config", d->def->name);
-        return 0;
-}
-
-/* Reads of one definition: live and config together make no sense. */
-static int affect_one(Domain *d, uint32_t flags, bool *live, sd_bus_error *error) {
-        bool config;
-
-        if ((flags & DOMAIN_AFFECT_LIVE) && (flags & DOMAIN_AFFECT_CONFIG))
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "flags 'affect live' and 'affect config' are mutually exclusive");
-        if (!(flags & (DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG)) && !d->persistent && !domain_is_active(d))
-                flags |= DOMAIN_AFFECT_LIVE;
-        return affect(d, flags, live, &config, error);
-}
-
-static const DomainDef *persistent_def(const Domain *d) {
-        return d->newdef ? d->newdef : d->def;
-}
-
-static int config_copy(Domain *d, DomainDef **ret, sd_bus_error *error) {
-        int r = domain_def_copy(persistent_def(d), ret);
-
-        if (r < 0)
-                return vb_error_setf(error, VB_ERROR_NO_MEMORY, "cannot copy the definition of '%s'", d->def->name);
-        return 0;
-}
-
-/* Puts copy in place of the persistent definition and saves it; on failure
- * the old one stays and copy is the caller's. */
-static int config_commit(Domain *d, DomainDef *copy, sd_bus_error *error) {
-        DomainDef **slot = d->newdef ? &d->newdef : &d->def;
-        DomainDef *old = *slot;
-        int r;
-
-        *slot = copy;
-        r = domain_save_config(d);
-        if (r < 0) {
-                *slot = old;
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition of '%s': %s",
-                                     d->def->name, strerror(-r));
-        }
-        domain_def_free(old);
-        return 0;
 }
 
 /* libvirt-dbus's Tunable(a{sv}) with one string: "cputune.iothreadpin1" = "0-1". */
@@ -117,7 +57,7 @@ static void change_done(Domain *d, int r, const sd_bus_error *lerror, void *user
                 return;
         }
         if (c->config) {
-                r = config_commit(d, c->config, &e);
+                r = domain_config_commit(d, c->config, &e);
                 if (r < 0) {
                         domain_job_fail(d->jobs, e.name, e.message);
                         sd_bus_error_free(&e);
@@ -224,7 +164,7 @@ static int method_set_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (flags & DOMAIN_VCPU_GUEST)
                 return domain_not_supported(d, "SetVcpus with the GUEST flag (use the guest agent's SetGuestVcpus)",
                                             error);
-        r = affect(d, flags, &live, &conf, error);
+        r = domain_affect(d, flags, &live, &conf, error);
         if (r < 0)
                 return r;
         if (live && (flags & DOMAIN_VCPU_MAXIMUM))
@@ -240,7 +180,7 @@ static int method_set_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (conf) {
-                r = config_copy(d, &config, error);
+                r = domain_config_copy(d, &config, error);
                 if (r >= 0)
                         r = set_vcpus_config(d, config, n, flags & DOMAIN_VCPU_MAXIMUM, error);
                 if (r < 0) {
@@ -270,10 +210,10 @@ static int method_get_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (flags & DOMAIN_VCPU_GUEST)
                 return domain_not_supported(d, "GetVcpus with the GUEST flag (use the guest agent's GetGuestVcpus)",
                                             error);
-        r = affect_one(d, flags, &live, error);
+        r = domain_affect_one(d, flags, &live, error);
         if (r < 0)
                 return r;
-        def = live ? d->live : persistent_def(d);
+        def = live ? d->live : *domain_persistent_def(d);
         return sd_bus_reply_method_return(msg, "u",
                                           (uint32_t) (flags & DOMAIN_VCPU_MAXIMUM ? def->vcpus : vcpus_current(def)));
 }
@@ -324,7 +264,7 @@ static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
                 return r;
         if (kib == 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid argument: memory must not be 0");
-        r = affect(d, flags, &live, &conf, error);
+        r = domain_affect(d, flags, &live, &conf, error);
         if (r < 0)
                 return r;
         if (live && (flags & DOMAIN_MEM_MAXIMUM))
@@ -344,7 +284,7 @@ static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (conf) {
-                r = config_copy(d, &config, error);
+                r = domain_config_copy(d, &config, error);
                 if (r >= 0)
                         r = set_memory_config(d, config, kib, flags & DOMAIN_MEM_MAXIMUM, error);
                 if (r < 0) {
@@ -387,10 +327,10 @@ static int method_set_memory_stats_period(sd_bus_message *msg, void *userdata, s
         if (period < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                      "invalid argument: the statistics period must not be negative (%d)", period);
-        r = affect(d, flags, &live, &conf, error);
+        r = domain_affect(d, flags, &live, &conf, error);
         if (r < 0)
                 return r;
-        if ((live && !has_balloon(d->live)) || (conf && !has_balloon(persistent_def(d))))
+        if ((live && !has_balloon(d->live)) || (conf && !has_balloon(*domain_persistent_def(d))))
                 return no_balloon_error(error);
         if (live && !(ops_of(d) && ops_of(d)->set_memory_stats_period))
                 return domain_not_supported(d, "SetMemoryStatsPeriod", error);
@@ -398,7 +338,7 @@ static int method_set_memory_stats_period(sd_bus_message *msg, void *userdata, s
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (conf) {
-                r = config_copy(d, &config, error);
+                r = domain_config_copy(d, &config, error);
                 if (r < 0) {
                         domain_job_end(d->jobs);
                         return r;
@@ -550,11 +490,11 @@ static int iothread_change(sd_bus_message *msg, Domain *d, const IOThreadArgs *a
 
         r = check_iothread_id(a->id, error);
         if (r >= 0)
-                r = affect(d, flags, &live, &conf, error);
+                r = domain_affect(d, flags, &live, &conf, error);
         if (r >= 0 && live)
                 r = check_iothread_op(d->live, a, error);
         if (r >= 0 && conf)
-                r = check_iothread_op(persistent_def(d), a, error);
+                r = check_iothread_op(*domain_persistent_def(d), a, error);
         if (r < 0)
                 return r;
         if (live && !has_live_op(d, a->op))
@@ -563,7 +503,7 @@ static int iothread_change(sd_bus_message *msg, Domain *d, const IOThreadArgs *a
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (conf) {
-                r = config_copy(d, &config, error);
+                r = domain_config_copy(d, &config, error);
                 if (r >= 0)
                         r = apply_iothread_op(d, config, a, error);
                 if (r < 0) {
@@ -755,11 +695,11 @@ static int method_get_iothread_info(sd_bus_message *msg, void *userdata, sd_bus_
 
         r = bus_read_flags(msg, DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG, &flags, error);
         if (r >= 0)
-                r = affect_one(d, flags, &live, error);
+                r = domain_affect_one(d, flags, &live, error);
         if (r < 0)
                 return r;
         if (!live)
-                return reply_config_iothreads(msg, persistent_def(d));
+                return reply_config_iothreads(msg, *domain_persistent_def(d));
         if (!(ops_of(d) && ops_of(d)->iothread_info))
                 return domain_not_supported(d, "GetIOThreadInfo", error);
         r = begin_job(msg, d, DOMAIN_JOB_QUERY, method_get_iothread_info, error);

@@ -19,13 +19,11 @@
 
 #include <systemd/sd-bus.h>
 
+#include "domain-affect.h"
 #include "domain-driver.h"
 
 /* libvirt's virDomainModificationImpact and the flags of each call. */
 enum {
-        DOMAIN_AFFECT_CURRENT = 0,
-        DOMAIN_AFFECT_LIVE = 1 << 0,
-        DOMAIN_AFFECT_CONFIG = 1 << 1,
         DOMAIN_VCPU_MAXIMUM = 1 << 2,
         DOMAIN_VCPU_GUEST = 1 << 3,
         DOMAIN_VCPU_HOTPLUGGABLE = 1 << 4,
