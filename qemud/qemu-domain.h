@@ -18,6 +18,10 @@ typedef struct QemuDomain {
         bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
         bool restoring;           /* this start restores a save image (qemu-save.h) */
         struct QemuSaveState *save; /* a save, dump or restore under way (qemu-save.c) */
+        /* A vCPU was unplugged in this run (qemu-resources.c): under TCG,
+         * QEMU 7.2 aborts when a vCPU is plugged after that. Kept in the
+         * live state. */
+        bool vcpu_unplugged;
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

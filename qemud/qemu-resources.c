@@ -267,6 +267,7 @@ static void on_device_del(QemuMonitor *mon, json_object *result, const char *err
 
         if (!d)
                 return;
+        qemu_domain(d)->vcpu_unplugged = true;
         op->next++;
         unplug_wait(op, d);
 }
@@ -369,6 +370,13 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
                 return;
         }
         plugged = slots_plugged(op);
+        if (op->id > plugged && d->live->virt_type == DOMAIN_VIRT_QEMU && qemu_domain(d)->vcpu_unplugged) {
+                /* QEMU's TCG aborts the guest instead of refusing */
+                op_finish(op, -EOPNOTSUPP, VB_ERROR_OPERATION_INVALID,
+                          "cannot plug a vCPU into '%s' after one was unplugged: QEMU's TCG (domain type 'qemu') "
+                          "aborts the guest then; restart the guest first", d->def->name);
+                return;
+        }
         if (op->id > plugged) {
                 /* the first free slots, in vCPU order */
                 for (size_t i = 0; i < op->n_slots && op->n_todo < op->id - plugged; i++)

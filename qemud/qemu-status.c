@@ -22,12 +22,27 @@
 int qemu_status_format(Domain *d, char **ret) {
         _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path);
 
-        if (!monitor || asprintf(ret, "  <monitor path='%s'/>\n", monitor) < 0)
+        if (!monitor || asprintf(ret, "  <monitor path='%s'/>\n%s", monitor,
+                                 qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "") < 0)
                 return -ENOMEM;
         return 0;
 }
 
+/* <vcpus unplugged='yes'/>: a vCPU was unplugged in this run (qemu-domain.h). */
+static void parse_vcpus(Domain *d, xmlNodePtr root) {
+        for (xmlNodePtr c = root->children; c; c = c->next) {
+                xmlChar *v;
+
+                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "vcpus"))
+                        continue;
+                v = xmlGetProp(c, (const xmlChar *) "unplugged");
+                qemu_domain(d)->vcpu_unplugged = v && xmlStrEqual(v, (const xmlChar *) "yes");
+                xmlFree(v);
+        }
+}
+
 int qemu_status_parse(Domain *d, xmlNodePtr root) {
+        parse_vcpus(d, root);
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 xmlChar *path;
 
