@@ -761,6 +761,9 @@ int qemu_build_memballoon(QemuCmd *c) {
         r = qemu_pci_device_new(c, &m->addr, "memballoon", "virtio-balloon-pci", "balloon0", &o);
         if (r < 0)
                 return r;
+        /* the guest statistics' period (SetMemoryStatsPeriod changes it live) */
+        if (m->stats_period)
+                prop_int(&o, "guest-stats-polling-interval", m->stats_period);
         return cmd_device(c, o);
 }
 
