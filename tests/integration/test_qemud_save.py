@@ -135,6 +135,20 @@ def test_managed_save_then_create_resumes(env, vm):
     ticks_go_on(vm, last)
     assert vm.call("HasManagedSaveImage", 0) is False
     assert vm.path in env.list_domains(LIST_NO_MANAGEDSAVE)
+    # Autostart restores it as well (libvirt's rule): a qemud started anew.
+    vm.wait_tick_after(vm.last_tick())
+    vm.call("ManagedSave", 0)
+    last = vm.last_tick()
+    env.set_autostart(vm.path, True)
+    try:
+        vm.serial.write_bytes(b"")
+        env.qemud.restart()
+        h.wait_until(lambda: vm.state() == (S.RUNNING, RUNNING_RESTORED), 60, 0.2,
+                     "vm1 restored by autostart")
+        ticks_go_on(vm, last)
+        assert vm.call("HasManagedSaveImage", 0) is False
+    finally:
+        env.set_autostart(vm.path, False)
 
 
 def busctl_async(env, *args):
