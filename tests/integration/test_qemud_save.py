@@ -83,10 +83,13 @@ def test_save_then_restore_keeps_the_tick_counter(env, vm):
     # The image's XML is the domain's.
     xml = env.call("DomainSaveImageGetXMLDesc", str(path), 0)
     assert "<name>vm1</name>" in xml
-    # The completed job's figures.
+    # The completed job's figures, and the JobCompleted signal with them.
     typ, stats = vm.call("GetJobStats", 1)
     assert typ == JOB_COMPLETED and stats["operation"] == OP_SAVE
     assert stats["memory_total"] > 0 and stats["time_elapsed"] >= 0
+    assert stats["data_remaining"] == 0 and stats["data_processed"] > 0
+    sig = env.mon.wait_signal("JobCompleted", interface="org.libvirt.Domain", path=vm.path, since=m)
+    assert "memory_total" in str(sig.get("payload")), sig
     # Restore: the same guest goes on.
     vm.serial.write_bytes(b"")
     m = env.mark()
