@@ -98,13 +98,24 @@ static void job_cleanup(QemuSaveState *s) {
         s->operation = 0;
 }
 
+/* The job ended under us (Destroy broke in, QEMU died): what it began
+ * writing is no image. */
+static void job_gone(QemuSaveState *s) {
+        if (s->path)
+                (void) unlink(s->path);
+        job_cleanup(s);
+}
+
 void qemu_save_state_free(Domain *d) {
         QemuDomain *q = qemu_domain(d);
         QemuSaveState *s = q ? q->save : NULL;
 
         if (!s)
                 return;
-        job_cleanup(s);
+        if (s->job)
+                job_gone(s);
+        else
+                job_cleanup(s);
         domain_job_stats_done(&s->now);
         domain_job_stats_done(&s->completed);
         free(s->restore_path);
@@ -387,7 +398,7 @@ static void on_writer_exit(pid_t pid, int code, int status, void *userdata) {
         s->writer_status = code == CLD_EXITED ? status : 128 + status;
         s->writer_watch = sd_event_source_disable_unref(s->writer_watch);
         if (!job_alive(s)) {
-                job_cleanup(s);
+                job_gone(s);
                 return;
         }
         if (!s->migrate_done && s->writer_status != 0) {
@@ -410,7 +421,7 @@ static void on_query_migrate(QemuMonitor *mon, json_object *result, const char *
         char msg[1024];
 
         if (!job_alive(s)) {
-                job_cleanup(s);
+                job_gone(s);
                 return;
         }
         if (error_class) {
@@ -455,11 +466,11 @@ static int on_poll_timer(sd_event_source *src, uint64_t usec, void *userdata) {
 
         s->timer = sd_event_source_disable_unref(s->timer);
         if (!job_alive(s) || !mon) {
-                job_cleanup(s);
+                job_gone(s);
                 return 0;
         }
         if (qemu_monitor_command(mon, "query-migrate", NULL, on_query_migrate, s) < 0)
-                job_cleanup(s);
+                fail_errno(s, "cannot talk to QEMU's monitor", -ENOTCONN);
         return 0;
 }
 
@@ -478,7 +489,7 @@ static void on_migrate_reply(QemuMonitor *mon, json_object *result, const char *
         char msg[1024];
 
         if (!job_alive(s)) {
-                job_cleanup(s);
+                job_gone(s);
                 return;
         }
         if (!error_class)
@@ -730,7 +741,7 @@ static void on_query_dump(QemuMonitor *mon, json_object *result, const char *err
         char msg[1024];
 
         if (!job_alive(s)) {
-                job_cleanup(s);
+                job_gone(s);
                 return;
         }
         if (error_class) {
@@ -766,11 +777,11 @@ static int on_dump_timer(sd_event_source *src, uint64_t usec, void *userdata) {
 
         s->timer = sd_event_source_disable_unref(s->timer);
         if (!job_alive(s) || !mon) {
-                job_cleanup(s);
+                job_gone(s);
                 return 0;
         }
         if (qemu_monitor_command(mon, "query-dump", NULL, on_query_dump, s) < 0)
-                job_cleanup(s);
+                dump_done(s, "cannot talk to QEMU's monitor");
         return 0;
 }
 
@@ -780,7 +791,7 @@ static void on_dump_reply(QemuMonitor *mon, json_object *result, const char *err
         char msg[1024];
 
         if (!job_alive(s)) {
-                job_cleanup(s);
+                job_gone(s);
                 return;
         }
         if (error_class) {

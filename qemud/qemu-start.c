@@ -889,7 +889,16 @@ int qemu_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
                 if (r < 0)
                         return r;
         }
-        r = start_begin(d, flags, call, error);
+        /* Autostart (no caller) restores a managed save image, as
+         * Create does in the domain core. */
+        if (!call && !(flags & QEMU_START_RESTORE)) {
+                r = domain_start_managed_save(d, flags, NULL, error);
+                if (r > 0)
+                        return 0;
+        } else
+                r = 0;
+        if (r >= 0)
+                r = start_begin(d, flags, call, error);
         if (r < 0 && domain_job_is(d->jobs, DOMAIN_JOB_START))
                 domain_job_end(d->jobs);
         return r;
