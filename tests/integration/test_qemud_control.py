@@ -435,6 +435,35 @@ def test_virsh_domrename(env, proxy):
         g.call("Undefine", 0)
 
 
+def test_rtc_change(env, vm):
+    mark = env.mark()
+    out = vm.console.run("date -u -s '2031-02-03 04:05:06' >/dev/null && hwclock -w -u && echo RTC-SET", 60)
+    if "RTC-SET" not in out.replace("echo RTC-SET", ""):
+        pytest.skip(f"the guest cannot set its RTC: {out[-300:]!r}")
+    m = env.mon.wait_signal("RTCChange", "org.libvirt.Domain", vm.path, since=mark, timeout=30)
+    offset = m["payload"]["data"][0]
+    # about the seconds between now and 2031-02-03 (the guest's clock is the host's)
+    expected = int(time.mktime((2031, 2, 3, 4, 5, 6, 0, 0, 0)) - time.mktime(time.gmtime()))
+    assert abs(offset - expected) < 3600 * 24, (offset, expected)
+
+
+def test_pm_suspend_and_wakeup(env, vm):
+    """The guest suspends itself to RAM (S3): pmsuspended and PMSuspend;
+    PMWakeup wakes it: running (wakeup) and the PMWakeup signal."""
+    if "mem" not in vm.console.run("cat /sys/power/state", 30):
+        pytest.skip("the guest's kernel offers no suspend to RAM")
+    mark = env.mark()
+    vm.console.sock.sendall(b"echo mem > /sys/power/state\n")
+    env.mon.wait_signal("PMSuspend", "org.libvirt.Domain", vm.path, args=[0], since=mark, timeout=60)
+    env.wait_event(vm.path, 7, 0, since=mark)                # PMSUSPENDED / MEMORY
+    assert vm.state() == (S.PMSUSPENDED, 0)
+    vm.call("PMWakeup", 0)
+    env.mon.wait_signal("PMWakeup", "org.libvirt.Domain", vm.path, args=[0], since=mark, timeout=60)
+    env.wait_event(vm.path, 2, 3, since=mark)                # STARTED / WAKEUP
+    assert vm.state() == (S.RUNNING, 8)                     # running, reason wakeup
+    vm.console.run("echo awake", 60)
+
+
 def test_io_error_out_of_space(env, vm, proxy):
     """Last: the guest writes vda until the tmpfs under it is full; QEMU
     stops it (werror=enospc, its default) and reports the error."""
