@@ -41,7 +41,7 @@ static int method_get_all_domain_stats(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "uu", &stats, &flags);
         if (r < 0)
                 return r;
-        r = bus_check_flags(flags, DOMAIN_STATS_ALL_FLAGS, error);
+        r = bus_check_flags(flags, DOMAIN_STATS_ALL_FLAGS | STATS_PROXY_HANDLES, error);
         if (r < 0)
                 return r;
         if (!ops_of(m) || !ops_of(m)->get_stats)
