@@ -138,7 +138,7 @@ static int method_get_sysinfo(sd_bus_message *msg, void *userdata, sd_bus_error 
 static int method_node_get_memory_parameters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint32_t flags;
-        int r = bus_read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 1 << 2 /* VIR_TYPED_PARAM_STRING_OKAY */, &flags, error);
 
         if (r < 0)
                 return r;

@@ -312,3 +312,77 @@ def test_node_memory_parameters(env):
         expect_error("org.virtbus.Error.InvalidArg", env.call, "NodeSetMemoryParameters", params, 0,
                      words=(word,), signature="a{sv}u")
     assert h.unwrap(env.call("NodeGetMemoryParameters", 0))["shm_pages_to_scan"] == cur
+
+
+# ---------------------------------------------------------------------------
+# Through virtbus-proxyd: virsh and python-libvirt
+
+def virsh(env, *args):
+    return env.proxy.virsh(*args).stdout
+
+
+def test_virsh_domstats_and_device_counters(env):
+    out = virsh(env, "domstats", GUEST)
+    assert f"Domain: '{GUEST}'" in out
+    for k in ("state.state=1", "cpu.time=", "balloon.current=262144", "vcpu.0.time=", "net.0.name=",
+              "block.0.name=vda", "block.0.rd.reqs="):
+        assert k in out, (k, out)
+    assert "virtbus." not in out, "the proxy's own fields stay between qemud and the proxy"
+    # all of them, and the list form (virDomainListGetStats)
+    out = virsh(env, "domstats")
+    assert f"Domain: '{GUEST}'" in out and "Domain: 'stats-idle'" in out
+    out = virsh(env, "domstats", "--state", "stats-idle")
+    assert "Domain: 'stats-idle'" in out and GUEST not in out and "state.state=5" in out
+    blk = virsh(env, "domblkstat", GUEST, "vda")
+    assert re.search(r"vda rd_req\s+[1-9]\d*", blk), blk
+    s = h.unwrap(env.all_stats(16, 0)[GUEST])
+    ifs = virsh(env, "domifstat", GUEST, s["net.0.name"])
+    assert re.search(r"rx_bytes\s+\d+", ifs) and re.search(r"tx_packets\s+\d+", ifs), ifs
+    r = env.proxy.virsh("domblkstat", GUEST, "vdz", check=False)
+    assert r.returncode != 0 and "vdz" in r.stderr
+
+
+def test_virsh_node_calls(env):
+    info = virsh(env, "nodeinfo")
+    assert re.search(r"CPU model:\s+x86_64", info) and re.search(rf"CPU\(s\):\s+{os.cpu_count()}", info), info
+    mem_kib = int(re.search(r"Memory size:\s+(\d+) KiB", info).group(1))
+    assert abs(mem_kib - os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024) < 64 * 1024
+    cpu = virsh(env, "nodecpustats")
+    assert all(w in cpu for w in ("user:", "system:", "idle:", "iowait:")), cpu
+    assert "total" in virsh(env, "nodememstats") and "free" in virsh(env, "nodememstats")
+    assert "<sysinfo type='smbios'>" in virsh(env, "sysinfo")
+    models = virsh(env, "cpu-models", "x86_64").split()
+    assert "qemu64" in models
+    f = env.root / "cpus.xml"
+    f.write_text("<cpu><model>Haswell</model><vendor>Intel</vendor><feature name='aes'/></cpu>\n"
+                 "<cpu><model>SandyBridge</model><vendor>Intel</vendor><feature name='aes'/></cpu>\n")
+    assert "<model fallback='forbid'>SandyBridge</model>" in virsh(env, "cpu-baseline", f)
+    f.write_text("<cpu><feature policy='require' name='no-such-feature'/></cpu>")
+    r = env.proxy.virsh("cpu-compare", f, check=False)
+    assert "incompatible" in (r.stdout + r.stderr), r
+    free = virsh(env, "freecell", "--all") if False else None  # virNodeGetCellsFreeMemory: not offered
+    assert free is None
+
+
+def test_python_libvirt(env):
+    libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
+    c = libvirt.open(env.proxy.uri)
+    try:
+        recs = {d.name(): s for d, s in c.getAllDomainStats()}
+        assert set(recs) == {GUEST, "stats-idle"}
+        ours = h.unwrap(env.all_stats()[GUEST])
+        assert set(recs[GUEST]) == set(ours), set(recs[GUEST]) ^ set(ours)
+        assert recs[GUEST]["block.0.name"] == "vda" and recs[GUEST]["state.state"] == 1
+        dom = c.lookupByName(GUEST)
+        one = c.domainListGetStats([dom], libvirt.VIR_DOMAIN_STATS_STATE)
+        assert len(one) == 1 and one[0][0].UUIDString() == dom.UUIDString() and one[0][1]["state.state"] == 1
+        assert one[0][0].ID() == dom.ID() > 0
+        assert dom.blockStats("vda")[0] > 0
+        params = c.getMemoryParameters() if os.path.isdir("/sys/kernel/mm/ksm") else {}
+        assert not params or "shm_pages_to_scan" in params
+        assert c.getFreeMemory() > 0
+        assert set(c.getCPUStats(-1)) == {"kernel", "user", "idle", "iowait"}
+        n, cpumap, online = c.getCPUMap()
+        assert n >= 1 and online == sum(cpumap) >= 1
+    finally:
+        c.close()
