@@ -21,6 +21,8 @@ as it does on a host where all daemons share one."""
 import importlib.util
 import os
 import re
+import shutil
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -29,7 +31,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_networkd_common import NetworkdEnv, nat_xml
+from test_networkd_common import NetworkdEnv, delete_netns, nat_xml, new_netns
 from test_networkd_common import dbus_error
 from test_qemud_common import BOOT_TIMEOUT, destroy_active, xmllint_relaxng
 
@@ -386,3 +388,152 @@ def test_python_libvirt(env):
         assert n >= 1 and online == sum(cpumap) >= 1
     finally:
         c.close()
+
+
+# ---------------------------------------------------------------------------
+# Side by side with libvirt 9.0
+
+TYPES = {1: "int", 2: "uint", 3: "llong", 4: "ullong", 5: "double", 6: "boolean", 7: "string"}
+SIX_GROUPS = 0x3f        # state, cpu-total, balloon, vcpu, interface, block
+# libvirt's fields the same guest gives that we leave out, each with why
+LIBVIRT_ONLY = {
+    "block.0.threshold": "a write threshold is never set here",
+}
+
+
+class XdrIn:
+    def __init__(self, b):
+        self.b, self.o = b, 0
+
+    def take(self, fmt, n):
+        v = struct.unpack_from(fmt, self.b, self.o)
+        self.o += n
+        return v[0]
+
+    def u32(self):
+        return self.take(">I", 4)
+
+    def string(self):
+        n = self.u32()
+        s = self.b[self.o:self.o + n].decode()
+        self.o += n + (-n % 4)
+        return s
+
+
+def raw_all_domain_stats(socket_path, stats, flags=0):
+    """virConnectGetAllDomainStats on the wire: {domain name: {field: type}},
+    libvirt's typed parameter types as they travel (python-libvirt folds
+    them all into int)."""
+    from test_proxy import Raw
+    raw = Raw(socket_path).handshake()
+    try:
+        f = raw.call(344, struct.pack(">III", 0, stats, flags))
+        assert f["status"] == 0, f
+    finally:
+        raw.close()
+    x, out = XdrIn(f["payload"]), {}
+    for _ in range(x.u32()):
+        name = x.string()
+        x.o += 16 + 4                          # uuid, id
+        fields = {}
+        for _ in range(x.u32()):
+            field, t = x.string(), x.take(">i", 4)
+            if t in (3, 4, 5):
+                x.o += 8
+            elif t == 7:
+                x.string()
+            else:
+                x.o += 4
+            fields[field] = TYPES[t]
+        out[name] = fields
+    return out
+
+
+class LibvirtSide:
+    """bench/proxy-bench.py's private libvirtd (own mount namespace),
+    imported, in a network namespace of its own so that the tap libvirt
+    makes for the guest's <interface type='ethernet'> stays there."""
+
+    def __init__(self, guest):
+        spec = importlib.util.spec_from_file_location("proxy_bench", REPO / "bench" / "proxy-bench.py")
+        self.pb = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.pb)
+        self.bench = self.pb.Bench()
+        self.ns = new_netns("vbst")
+        self.conn = None
+        spawn = self.bench.spawn
+
+        def spawn_in_netns(argv, *a, **kw):
+            if str(argv[0]) == "unshare":
+                argv = ["ip", "netns", "exec", self.ns] + list(argv)
+            return spawn(argv, *a, **kw)
+        self.bench.spawn = spawn_in_netns
+        try:
+            self.bench.start_libvirtd()
+        except self.pb.Skip as e:
+            self.close()
+            pytest.skip(f"no libvirtd to compare with: {e}")
+        except BaseException:
+            self.close()
+            raise
+        self.socket = self.bench.work / "lv" / "run" / "libvirt-sock"
+        # QEMU runs as libvirt's user: the guest's files in the bench's folder
+        work = self.bench.work
+        for f in (guest.kernel, guest.initrd):
+            shutil.copy(f, work / Path(f).name)
+        self.disk = work / "disk-lv.raw"
+        with open(self.disk, "wb") as fd:
+            fd.truncate(16 << 20)
+        for f in work.iterdir():
+            if f.is_file():
+                f.chmod(0o666)
+        self.guest = types_ns(kernel=work / Path(guest.kernel).name, initrd=work / "initrd.gz",
+                              cmdline=guest.cmdline)
+
+    def close(self):
+        try:
+            if self.conn is not None:
+                for d in self.conn.listAllDomains(1):
+                    if d.name() == "stats-lv":
+                        d.destroy()
+                self.conn.close()
+        finally:
+            try:
+                self.bench.cleanup()
+            finally:
+                delete_netns(self.ns)
+
+
+def types_ns(**kw):
+    import types
+    return types.SimpleNamespace(**kw)
+
+
+def test_fields_match_libvirt(env, guest):
+    """The same guest (the test guest, a virtio disk, a virtio interface on a
+    tap) under libvirtd 9.0 and under qemud: GetAllDomainStats' six groups
+    give the same field names with the same types, on the wire."""
+    libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
+    lv = LibvirtSide(guest)
+    try:
+        lv.conn = libvirt.open(f"qemu+unix:///system?socket={lv.socket}")
+        nic = "    <interface type='ethernet'>\n      <model type='virtio'/>\n    </interface>"
+        xml = h.guest_domain_xml(lv.guest, "stats-lv", nic=None, disks=[str(lv.disk)], extra_devices=nic)
+        lv.conn.createXML(xml, 0)
+        time.sleep(3)
+        theirs = raw_all_domain_stats(lv.socket, SIX_GROUPS)["stats-lv"]
+        ours = raw_all_domain_stats(env.proxy.socket, SIX_GROUPS)[GUEST]
+        print("libvirt 9.0:", sorted(theirs.items()))
+        print("qemud:      ", sorted(ours.items()))
+        only_ours = set(ours) - set(theirs)
+        assert not only_ours, f"fields libvirt does not give: {sorted(only_ours)}"
+        missing = set(theirs) - set(ours) - set(LIBVIRT_ONLY)
+        assert not missing, f"libvirt's fields we lack: {sorted(missing)}"
+        wrong = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+        assert not wrong, f"types (ours, libvirt's): {wrong}"
+        # every group libvirt knows, for the record
+        all_theirs = raw_all_domain_stats(lv.socket, 0)["stats-lv"]
+        print("libvirt 9.0's further groups (stats 0):",
+              sorted(k for k in all_theirs if k not in theirs))
+    finally:
+        lv.close()
