@@ -161,7 +161,7 @@ static void format_migratable(XmlWriter *w, const char *name) {
 /* usable: QEMU's word, from the probe, which ran with KVM when the host has
  * it: for the other accelerator we cannot tell. */
 static const char *model_usable(const QemuCaps *caps, bool kvm, const char *model) {
-        if (kvm != caps->kvm_available)
+        if (kvm != caps->kvm_available || !caps->cpu_usability_known)
                 return "unknown";
         return qemu_caps_cpu_model_usable(caps, model) ? "yes" : "no";
 }

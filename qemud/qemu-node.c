@@ -470,6 +470,9 @@ static char **strv_dup(char *const *l) {
 const char *qemu_node_host_model(const QemuCaps *caps, const HostCpu *host) {
         const char *const *models = models_of_vendor(host->vendor);
 
+        /* without QEMU's word on each model, any pick could be one it cannot run */
+        if (!caps->cpu_usability_known)
+                return NULL;
         for (size_t i = 0; models && models[i]; i++)
                 if (model_usable(caps, models[i]))
                         return models[i];

@@ -111,7 +111,8 @@ static void test_sysinfo(void) {
 static QemuCaps *fake_caps(void) {
         static char *models[] = { "Haswell", "SandyBridge", "Skylake-Server", "qemu64", "EPYC", NULL };
         static char *unusable[] = { "Skylake-Server", NULL };
-        static QemuCaps caps = { .arch = "x86_64", .cpu_models = models, .cpu_unusable = unusable };
+        static QemuCaps caps = { .arch = "x86_64", .cpu_models = models, .cpu_unusable = unusable,
+                                 .cpu_usability_known = true };
 
         return &caps;
 }
