@@ -40,6 +40,11 @@ void call_free(Call *c) {
         for (size_t i = 0; i < c->n_v; i++) {
                 free(c->v[i].s);
                 free(c->v[i].au);
+                for (uint32_t k = 0; k < c->v[i].n_doms; k++)
+                        remote_handle_done(&c->v[i].doms[k]);
+                free(c->v[i].doms);
+                strv_free(c->v[i].strv);
+                typed_params_done(&c->v[i].tp);
         }
         for (size_t i = 0; i < c->n_paths; i++) {
                 free(c->paths[i]);
@@ -111,6 +116,38 @@ static int get_u32_array(XdrReader *r, CallValue *v) {
         return e;
 }
 
+static int get_domain_array(XdrReader *r, CallValue *v) {
+        uint32_t n;
+        int e = xdr_get_u32(r, &n);
+
+        if (e < 0)
+                return e;
+        if (n > CALL_DOMAINS_MAX)
+                return -EBADMSG;
+        v->doms = calloc(n ? n : 1, sizeof(RemoteHandle));
+        if (!v->doms)
+                return -ENOMEM;
+        for (; v->n_doms < n && e >= 0; v->n_doms++)
+                e = remote_get_domain(r, &v->doms[v->n_doms]);
+        return e;
+}
+
+static int get_string_array(XdrReader *r, CallValue *v) {
+        uint32_t n;
+        int e = xdr_get_u32(r, &n);
+
+        if (e < 0)
+                return e;
+        if (n > CALL_STRINGS_MAX)
+                return -EBADMSG;
+        v->strv = calloc(n + 1, sizeof(char *));
+        if (!v->strv)
+                return -ENOMEM;
+        for (uint32_t i = 0; i < n && e >= 0; i++)
+                e = xdr_get_string(r, XDR_STRING_MAX, &v->strv[i]);
+        return e;
+}
+
 int call_decode(Call *c, XdrReader *r) {
         int e = 0;
 
@@ -169,6 +206,15 @@ int call_decode(Call *c, XdrReader *r) {
                 }
                 case 'A':
                         e = get_u32_array(r, v);
+                        break;
+                case 'L':
+                        e = get_domain_array(r, v);
+                        break;
+                case 'S':
+                        e = get_string_array(r, v);
+                        break;
+                case 'T':
+                        e = typed_params_read_xdr(r, CALL_TYPED_MAX, &v->tp);
                         break;
                 default:
                         e = -EINVAL;
@@ -361,6 +407,12 @@ static int append_values(Call *c, sd_bus_message *m) {
                         break;
                 case 'A':
                         r = sd_bus_message_append_array(m, 'u', v->au, v->n_au * sizeof(uint32_t));
+                        break;
+                case 'S':
+                        r = sd_bus_message_append_strv(m, v->strv);
+                        break;
+                case 'T':
+                        r = typed_params_append_bus(m, &v->tp);
                         break;
                 }
         }

@@ -15,6 +15,7 @@
 
 #include "rpc.h"
 #include "server.h"
+#include "typed-params.h"
 
 /* The daemon behind a connection URI. */
 typedef struct Driver {
@@ -63,6 +64,10 @@ typedef struct ProcDef {
          *   n  int kept for the reply function (need_results, maxnames), not sent
          *   o  opaque bytes (a cpumap, at most CALL_OPAQUE_MAX) in s, length in u,
          *      kept for append(), not sent
+         *   L  array of remote_nonnull_domain (at most CALL_DOMAINS_MAX) in doms,
+         *      kept for the reply function, not sent
+         *   S  array of strings (at most CALL_STRINGS_MAX) in strv, sent as "as"
+         *   T  typed parameters (at most CALL_TYPED_MAX) in tp, sent as "a{sv}"
          *   d  optional remote_domain, k  optional remote_network,
          *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
          *      filter), not sent */
@@ -84,6 +89,9 @@ typedef struct ProcDef {
 #define CALL_VALUES_MAX 6
 #define CALL_OPAQUE_MAX 256     /* libvirt's REMOTE_CPUMAP_MAX */
 #define CALL_ARRAY_MAX 16         /* 'A': REMOTE_DOMAIN_SEND_KEY_MAX, its one user */
+#define CALL_DOMAINS_MAX 16384    /* 'L': REMOTE_DOMAIN_LIST_MAX */
+#define CALL_STRINGS_MAX 256      /* 'S': REMOTE_CPU_BASELINE_MAX, its one user */
+#define CALL_TYPED_MAX 64         /* 'T': REMOTE_NODE_MEMORY_PARAMETERS_MAX, its one user */
 
 typedef struct CallValue {
         char type;                /* the letter of ProcDef.args */
@@ -94,6 +102,10 @@ typedef struct CallValue {
         uint8_t uuid[16];
         uint32_t *au;             /* 'A' */
         uint32_t n_au;
+        RemoteHandle *doms;       /* 'L' */
+        uint32_t n_doms;
+        char **strv;              /* 'S' */
+        TypedParams tp;           /* 'T' */
 } CallValue;
 
 typedef int (*CallFetchDoneFn)(Call *c);

@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "qemu-capabilities.h"
+#include "qemu-node.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -145,26 +146,57 @@ static const char *cpu_model_vendor(const char *model) {
         return "Intel";
 }
 
+static void start_mode(XmlWriter *w, const char *name, bool supported) {
+        xw_start(w, "mode");
+        xw_attr(w, "name", name);
+        xw_attr(w, "supported", supported ? "yes" : "no");
+}
+
+static void format_migratable(XmlWriter *w, const char *name) {
+        static const char *const on_off[] = { "on", "off", NULL };
+
+        format_enum(w, name, on_off);
+}
+
+/* usable: QEMU's word, from the probe, which ran with KVM when the host has
+ * it: for the other accelerator we cannot tell. */
+static const char *model_usable(const QemuCaps *caps, bool kvm, const char *model) {
+        if (kvm != caps->kvm_available || !caps->cpu_usability_known)
+                return "unknown";
+        return qemu_caps_cpu_model_usable(caps, model) ? "yes" : "no";
+}
+
 static void format_cpu(XmlWriter *w, const QemuCaps *caps, bool kvm) {
+        _cleanup_(host_cpu_done) HostCpu host = {};
+        _cleanup_free_ char *cpuinfo = NULL;
+        const char *host_model = NULL;
+
+        if (kvm && read_full_file("/proc/cpuinfo", 4U << 20, &cpuinfo, NULL) >= 0 &&
+            qemu_node_parse_cpuinfo(cpuinfo, &host) >= 0)
+                host_model = qemu_node_host_model(caps, &host);
         xw_start(w, "cpu");
-        xw_start(w, "mode");
-        xw_attr(w, "name", "host-passthrough");
-        xw_attr(w, "supported", kvm ? "yes" : "no");
+        start_mode(w, "host-passthrough", kvm);
+        if (kvm)
+                format_migratable(w, "hostPassthroughMigratable");
         xw_end(w);
-        xw_start(w, "mode");
-        xw_attr(w, "name", "maximum");
-        xw_attr(w, "supported", "yes");
+        start_mode(w, "maximum", true);
+        format_migratable(w, "maximumMigratable");
         xw_end(w);
-        xw_start(w, "mode");
-        xw_attr(w, "name", "host-model");
-        xw_attr(w, "supported", kvm ? "yes" : "no");
+        /* host-model names the model it stands for, as libvirt does:
+         * clients (virt-install) read it */
+        start_mode(w, "host-model", host_model != NULL);
+        if (host_model) {
+                xw_start(w, "model");
+                xw_attr(w, "fallback", "forbid");
+                xw_text(w, host_model);
+                xw_end(w);
+                xw_element(w, "vendor", host.vendor);
+        }
         xw_end(w);
-        xw_start(w, "mode");
-        xw_attr(w, "name", "custom");
-        xw_attr(w, "supported", "yes");
+        start_mode(w, "custom", true);
         for (char **c = caps->cpu_models; c && *c; c++) {
                 xw_start(w, "model");
-                xw_attr(w, "usable", "unknown");
+                xw_attr(w, "usable", model_usable(caps, kvm, *c));
                 xw_attr(w, "vendor", cpu_model_vendor(*c));
                 xw_text(w, *c);
                 xw_end(w);

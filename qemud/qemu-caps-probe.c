@@ -72,6 +72,7 @@ static int parse_cpu_definitions(QemuCaps *caps, json_object *v) {
         int r = caps_json_to_strv(v, &caps->cpu_models);
         size_t n = r >= 0 ? json_object_array_length(v) : 0;
 
+        caps->cpu_usability_known = r >= 0;
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 json_object *e = json_object_array_get_idx(v, i), *name, *missing;
                 if (json_object_object_get_ex(e, "name", &name) &&

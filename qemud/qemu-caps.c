@@ -10,7 +10,7 @@
 
 /* Bumped whenever the JSON form changes meaning: older cache files are then
  * stale and the binary is probed again. */
-#define QEMU_CAPS_FORMAT 2 /* 2: cpu_unusable */
+#define QEMU_CAPS_FORMAT 1
 
 static void machines_free(QemuMachine *machines, size_t n) {
         for (size_t i = 0; i < n; i++) {
@@ -170,7 +170,7 @@ int qemu_caps_to_json_object(const QemuCaps *caps, json_object **ret) {
                 json_object_put(machines);
         if (r >= 0)
                 r = caps_json_add(o, "cpu_models", strv_to_json(caps->cpu_models));
-        if (r >= 0 && caps->cpu_unusable)
+        if (r >= 0 && caps->cpu_usability_known)
                 r = caps_json_add(o, "cpu_unusable", strv_to_json(caps->cpu_unusable));
         if (r >= 0)
                 r = caps_json_add(o, "device_types", strv_to_json(caps->device_types));
@@ -364,6 +364,8 @@ int qemu_caps_from_json_object(json_object *o, QemuCaps **ret) {
                 r = caps_machines_from_json(machines, &caps->machines, &caps->n_machines);
         if (r >= 0)
                 r = json_get_strv(o, "cpu_models", &caps->cpu_models);
+        /* a cache written before QEMU's word on each model was kept: not known */
+        caps->cpu_usability_known = json_object_object_get_ex(o, "cpu_unusable", NULL);
         if (r >= 0)
                 r = json_get_strv(o, "cpu_unusable", &caps->cpu_unusable);
         if (r >= 0)

@@ -36,6 +36,7 @@ typedef struct QemuCaps {
         size_t n_machines;
         char **cpu_models;      /* NULL-terminated */
         char **cpu_unusable;    /* the models QEMU cannot run on this host (its "unavailable-features") */
+        bool cpu_usability_known; /* cpu_unusable was probed (an older cache has no word on it) */
         char **device_types;    /* NULL-terminated, from qom-list-types implements=device */
 } QemuCaps;
 

@@ -470,6 +470,9 @@ static char **strv_dup(char *const *l) {
 const char *qemu_node_host_model(const QemuCaps *caps, const HostCpu *host) {
         const char *const *models = models_of_vendor(host->vendor);
 
+        /* without QEMU's word on each model, any pick could be one it cannot run */
+        if (!caps->cpu_usability_known)
+                return NULL;
         for (size_t i = 0; models && models[i]; i++)
                 if (model_usable(caps, models[i]))
                         return models[i];
@@ -748,10 +751,18 @@ static int cpu_call(Manager *m, sd_bus_message *msg, const char *arg, char **xml
 static int run_model_names(Manager *m, CpuCall *c, sd_bus_error *error) {
         QemuCaps *caps = caps_of(m);
 
+        if (!caps->arch)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "the architecture of %s is not known",
+                                     caps->binary);
         if (!streq(c->arg, caps->arch))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "cannot find CPU models of architecture '%s' (%s runs %s)",
                                      c->arg, caps->binary, caps->arch);
-        return sd_bus_reply_method_return(c->msg, "as", caps->cpu_models);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(c->msg, &reply);
+
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, caps->cpu_models);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
 int qemu_node_cpu_model_names(Manager *m, const char *arch, sd_bus_message *msg, sd_bus_error *error) {

@@ -375,11 +375,16 @@ static void put_record(StatsWriter *w, const Domain *d, uint32_t stats, json_obj
                 put_blocks(w, d, blockstats);
 }
 
-static int write_record(sd_bus_message *reply, const Domain *d, uint32_t stats, json_object *blockstats) {
+static int write_record(sd_bus_message *reply, const Domain *d, uint32_t stats, uint32_t flags,
+                        json_object *blockstats) {
         StatsWriter w = { .m = reply };
 
         w.r = sd_bus_message_open_container(reply, 'a', "{sv}");
         put_record(&w, d, stats, blockstats);
+        if (flags & STATS_PROXY_HANDLES) {
+                stats_put_string(&w, d->uuid_str, "virtbus.uuid");
+                stats_put_int(&w, domain_is_active(d) && d->id > 0 ? d->id : -1, "virtbus.id");
+        }
         if (w.r >= 0)
                 w.r = sd_bus_message_close_container(reply);
         return w.r;
@@ -398,7 +403,7 @@ static int answer(StatsCall *c) {
                                                           "the domain stopped while its statistics were read");
                 r = sd_bus_message_new_method_return(c->msg, &reply);
                 if (r >= 0)
-                        r = write_record(reply, d, c->stats, c->doms[0].blockstats);
+                        r = write_record(reply, d, c->stats, 0, c->doms[0].blockstats);
         } else {
                 r = sd_bus_message_new_method_return(c->msg, &reply);
                 if (r >= 0)
@@ -411,7 +416,7 @@ static int answer(StatsCall *c) {
                         if (r >= 0)
                                 r = sd_bus_message_append_basic(reply, 's', d->def->name);
                         if (r >= 0)
-                                r = write_record(reply, d, c->stats, c->doms[i].blockstats);
+                                r = write_record(reply, d, c->stats, c->flags, c->doms[i].blockstats);
                         if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                 }

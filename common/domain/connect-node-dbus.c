@@ -41,7 +41,7 @@ static int method_get_all_domain_stats(sd_bus_message *msg, void *userdata, sd_b
         r = sd_bus_message_read(msg, "uu", &stats, &flags);
         if (r < 0)
                 return r;
-        r = bus_check_flags(flags, DOMAIN_STATS_ALL_FLAGS, error);
+        r = bus_check_flags(flags, DOMAIN_STATS_ALL_FLAGS | STATS_PROXY_HANDLES, error);
         if (r < 0)
                 return r;
         if (!ops_of(m) || !ops_of(m)->get_stats)
@@ -138,7 +138,7 @@ static int method_get_sysinfo(sd_bus_message *msg, void *userdata, sd_bus_error 
 static int method_node_get_memory_parameters(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         uint32_t flags;
-        int r = bus_read_flags(msg, 0, &flags, error);
+        int r = bus_read_flags(msg, 1 << 2 /* VIR_TYPED_PARAM_STRING_OKAY */, &flags, error);
 
         if (r < 0)
                 return r;

@@ -40,6 +40,11 @@ enum {
         STATS_PAUSED = 1 << 5,
         STATS_SHUTOFF = 1 << 6,
         STATS_OTHER = 1 << 7,
+        /* Ours, for virtbus-proxyd (never a libvirt client's): each record
+         * of GetAllDomainStats ends with the fields "virtbus.uuid" (s) and
+         * "virtbus.id" (i, -1 when inactive), so that the proxy writes
+         * libvirt's domain handles without asking more. */
+        STATS_PROXY_HANDLES = 1 << 28,
         STATS_NOWAIT = 1 << 29,
         STATS_BACKING = 1 << 30,
         STATS_ENFORCE_STATS = 1u << 31,

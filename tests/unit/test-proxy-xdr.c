@@ -277,6 +277,8 @@ static bool method_reads(const char *method) {
                 "GetDHCPLeases", "GetVcpus", "MemoryStats", "GetIOThreadInfo",
                 "GetJobInfo", "HasManagedSaveImage",
                 "GetDHCPLeases", "GetMetadata", "GetControlInfo", "GetDiskErrors",
+                "GetSysinfo", "GetCPUModelNames", "CompareCPU", "BaselineCPU", "NodeGetCPUStats",
+                "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
@@ -300,7 +302,7 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNdkpszuihUnoA", *a) != NULL);
+                        CHECK(strchr("DPVNdkpszuihUnoALST", *a) != NULL);
                         values += !strchr("DPVNdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);
