@@ -290,15 +290,13 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         r = domain_def_take_devices(copy, holder);
         if (r < 0)
                 return r;
-        /* the live definition has aliases and resolved paths the checks
-         * of a new definition do not expect: those checks ran at define */
-        if (!live) {
-                r = domain_def_validate(copy, &e);
-                if (r >= 0)
-                        r = qemu_validate_def(copy, &e);
-                if (r < 0)
-                        return conf_to_bus(&e, r, "invalid definition", error);
-        }
+        /* the model's checks (targets, addresses used twice) on both;
+         * QEMU's policy ran when the definition was given */
+        r = domain_def_validate(copy, &e);
+        if (r >= 0 && !live)
+                r = qemu_validate_def(copy, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "invalid definition", error);
         r = qemu_domain_assign_addresses(copy, &e);
         if (r < 0)
                 return conf_to_bus(&e, r, "cannot place the device", error);
@@ -891,8 +889,13 @@ static void on_device_del(QemuMonitor *mon, json_object *result, const char *err
                                           on_unplug_timeout, u);
 }
 
+/* The guest's only disk (cdroms aside), and it holds a lease. */
 static bool is_only_leased_disk(const DomainDef *live, size_t index) {
-        return live->n_disks == 1 && disk_needs_lease(&live->disks[index]);
+        size_t n = 0;
+
+        for (size_t i = 0; i < live->n_disks; i++)
+                n += live->disks[i].device == DOMAIN_DISK_DEVICE_DISK;
+        return n == 1 && disk_needs_lease(&live->disks[index]);
 }
 
 static int detach_live(Domain *d, const DomainDef *holder, const char *kind, DomainDef *config,
@@ -1239,8 +1242,80 @@ void qemu_hotplug_event(Domain *d, const char *event, json_object *data) {
         }
 }
 
+/* ---- after a restart: QEMU's capabilities are probed first ---- */
+
+typedef int (*DeviceOp)(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
+
+typedef struct CapsWait {
+        DomainHandle *handle;
+        DeviceOp op;
+        char *xml;
+        unsigned flags;
+} CapsWait;
+
+static void caps_wait_free(CapsWait *w) {
+        domain_handle_unref(w->handle);
+        free(w->xml);
+        free(w);
+}
+
+static void caps_ready(Manager *m, int r, void *userdata) {
+        CapsWait *w = userdata;
+        Domain *d = w->handle->owner;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (d) {
+                if (r < 0)
+                        (void) vb_error_setf(&e, VB_ERROR_OPERATION_FAILED, "cannot probe QEMU: %s", strerror(-r));
+                else
+                        r = w->op(d, w->xml, w->flags, &e);
+                if (r == 0)
+                        domain_job_succeed(d->jobs);
+                else if (r < 0)
+                        domain_job_fail(d->jobs, e.name ?: VB_ERROR_INTERNAL, e.message ?: strerror(-r));
+        }
+        sd_bus_error_free(&e);
+        caps_wait_free(w);
+}
+
+/* Runs op now, or once the capabilities are known (they are probed again
+ * after a restart of qemud); LIVE needs them, CONFIG alone does not. */
+static int with_caps(DeviceOp op, Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        CapsWait *w;
+        int r;
+
+        if (!(flags & DOMAIN_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
+                return op(d, xml, flags, error);
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (CapsWait) { .handle = domain_handle_get(&d->handle, d), .op = op, .xml = strdup(xml), .flags = flags };
+        if (!w->handle || !w->xml) {
+                caps_wait_free(w);
+                return -ENOMEM;
+        }
+        r = qemu_driver_with_caps(d->manager, caps_ready, w);
+        if (r < 0) {
+                caps_wait_free(w);
+                return r;
+        }
+        return 1;
+}
+
+static int attach_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        return with_caps(qemu_attach, d, xml, flags, error);
+}
+
+static int detach_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        return with_caps(qemu_detach, d, xml, flags, error);
+}
+
+static int update_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        return with_caps(qemu_update, d, xml, flags, error);
+}
+
 const DomainDeviceOps qemu_device_ops = {
-        .attach = qemu_attach,
-        .detach = qemu_detach,
-        .update = qemu_update,
+        .attach = attach_hook,
+        .detach = detach_hook,
+        .update = update_hook,
 };
