@@ -20,7 +20,8 @@ static const ProcDef rows[] = {
           .reply = reply_void },
         { 160, "virDomainAttachDeviceFlags", 0, "Dsu", DOMAIN, "AttachDevice", .reply = reply_void },
         { 161, "virDomainDetachDeviceFlags", 0, "Dsu", DOMAIN, "DetachDevice", .reply = reply_void },
-        { 162, "virDomainUpdateDeviceFlags", 0, "Dsu", DOMAIN, "UpdateDevice", .reply = reply_void },
+        /* 174, not 162 (CONNECT_BASELINE_CPU): what virsh change-media sends */
+        { 174, "virDomainUpdateDeviceFlags", 0, "Dsu", DOMAIN, "UpdateDevice", .reply = reply_void },
 };
 
 const ProcTable proc_table_device = { rows, sizeof(rows) / sizeof(rows[0]) };

@@ -745,12 +745,12 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         DevRef ref;
         int r;
 
-        if (flags & DOMAIN_AFFECT_CONFIG) {
+        if (flags & DEVICE_AFFECT_CONFIG) {
                 r = def_with_device(config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)
                         return r;
         }
-        if (flags & DOMAIN_AFFECT_LIVE) {
+        if (flags & DEVICE_AFFECT_LIVE) {
                 r = attach_live(d, xml, config, error);
                 if (r > 0)
                         TAKE_PTR(config); /* the plug has it */
@@ -1000,7 +1000,7 @@ static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         if (family_of(kind, &f) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be detached", kind);
-        if (flags & DOMAIN_AFFECT_CONFIG) {
+        if (flags & DEVICE_AFFECT_CONFIG) {
                 if (find_device(config_def(d), holder, kind, &ref) < 0)
                         return no_such_device(holder, kind, "persistent", error);
                 r = domain_def_copy(config_def(d), &config);
@@ -1010,7 +1010,7 @@ static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                 if (r < 0)
                         return r;
         }
-        if (flags & DOMAIN_AFFECT_LIVE) {
+        if (flags & DEVICE_AFFECT_LIVE) {
                 r = detach_live(d, holder, kind, config, error);
                 if (r > 0)
                         TAKE_PTR(config);
@@ -1144,14 +1144,14 @@ static int qemu_update(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: a medium of <disk type='volume'> is not supported "
                                      "yet: give its path");
-        if (flags & DOMAIN_AFFECT_CONFIG) {
+        if (flags & DEVICE_AFFECT_CONFIG) {
                 r = domain_def_copy(config_def(d), &config);
                 if (r >= 0)
                         r = update_disk_def(config, &holder->disks[0], &index, "persistent", NULL, error);
                 if (r < 0)
                         return r;
         }
-        if (!(flags & DOMAIN_AFFECT_LIVE)) {
+        if (!(flags & DEVICE_AFFECT_LIVE)) {
                 r = save_config(d, config, error);
                 if (r >= 0)
                         TAKE_PTR(config);
@@ -1284,7 +1284,7 @@ static int with_caps(DeviceOp op, Domain *d, const char *xml, unsigned flags, sd
         CapsWait *w;
         int r;
 
-        if (!(flags & DOMAIN_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
+        if (!(flags & DEVICE_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
                 return op(d, xml, flags, error);
         w = calloc(1, sizeof(*w));
         if (!w)

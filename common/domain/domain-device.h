@@ -4,7 +4,7 @@
 /* Device hot-plug: org.libvirt.Domain's AttachDevice, DetachDevice and
  * UpdateDevice (domain-device-dbus.c) and the driver's hooks for them.
  *
- * flags are libvirt's VIR_DOMAIN_AFFECT_*: LIVE changes the running guest
+ * flags are libvirt's VIR_DEVICE_AFFECT_*: LIVE changes the running guest
  * and its live definition, CONFIG the persistent definition, both may be
  * given; CURRENT (0) means LIVE while the domain runs, else CONFIG. The
  * core resolves CURRENT and refuses what cannot be (LIVE on a domain that
@@ -16,10 +16,12 @@
 
 #include "domain.h"
 
+/* libvirt's virDomainModificationImpact (named apart from the same values
+ * in domain-resources.h and domain-control.h, which may be included with it). */
 enum {
-        DOMAIN_AFFECT_CURRENT = 0,
-        DOMAIN_AFFECT_LIVE    = 1 << 0,
-        DOMAIN_AFFECT_CONFIG  = 1 << 1,
+        DEVICE_AFFECT_CURRENT = 0,
+        DEVICE_AFFECT_LIVE    = 1 << 0,
+        DEVICE_AFFECT_CONFIG  = 1 << 1,
 };
 
 /* libvirt's reasons of the TrayChange and DiskChange signals. */

@@ -354,5 +354,10 @@ def test_virsh_attach_detach_through_the_proxy(env, dev):
         assert "dev='vde'" in g.call("GetXMLDesc", 0) and "vde" not in g.call("GetXMLDesc", 2)
         proxy.virsh("detach-disk", "dev1", "vde")
         h.wait_until(lambda: "vde" not in g.call("GetXMLDesc", 0), 30, 0.5, "vde gone")
+        # a cdrom's medium (proc 162)
+        proxy.virsh("change-media", "dev1", "sda", str(files / "cd1.iso"), "--insert", "--live")
+        assert f"<source file='{files / 'cd1.iso'}'/>" in g.call("GetXMLDesc", 0)
+        proxy.virsh("change-media", "dev1", "sda", "--eject", "--live")
+        assert "cd1.iso" not in g.call("GetXMLDesc", 0)
     finally:
         proxy.stop()
