@@ -98,6 +98,8 @@ int qemu_hotplug_unplug_backends(json_object *objects, json_object *blockdevs, j
         return 0;
 }
 
+static int id_args(const char *alias, json_object **ret);
+
 /* ---- one device of a definition ---- */
 
 /* A device of a definition: the list it is in (by its XML element name,
@@ -257,6 +259,29 @@ static int conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_e
         return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: %s: %s", fallback, strerror(-r));
 }
 
+/* A SCSI disk on a guest without a SCSI controller: the allocator would add
+ * libvirt's default lsilogic, a conventional PCI device that a q35 guest
+ * cannot take on a hot-pluggable port; libvirt adds a virtio-scsi then. */
+static int add_scsi_controller(DomainDef *def, const DevRef *ref, sd_bus_error *error) {
+        static const char xml[] = "<controller type='scsi' index='0' model='virtio-scsi'/>";
+        _cleanup_(domain_def_freep) DomainDef *holder = NULL;
+        ConfError e = {};
+        const char *kind;
+        int r;
+
+        if (ref->family != QEMU_DEVICE_DISK || def->disks[ref->index].bus != DOMAIN_DISK_BUS_SCSI)
+                return 0;
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_SCSI)
+                        return 0;
+        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        if (r >= 0)
+                r = domain_def_take_devices(def, holder);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot add a SCSI controller", error);
+        return 0;
+}
+
 /* def plus the device of holder, checked and placed as a definition given
  * by a caller is. */
 static int def_with_device(const DomainDef *def, const char *xml, const char *where, bool live, DomainDef **ret,
@@ -288,6 +313,9 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         default: ref->index = copy->n_rngs; break;
         }
         r = domain_def_take_devices(copy, holder);
+        if (r < 0)
+                return r;
+        r = add_scsi_controller(copy, ref, error);
         if (r < 0)
                 return r;
         /* the model's checks (targets, addresses used twice) on both;
@@ -333,7 +361,6 @@ struct Plug {
         json_object *cmds;        /* [{execute, arguments}] */
         json_object *undo;        /* taking back what cmds made, if they fail half-way */
         size_t next;
-        size_t undo_from;         /* undo[undo_from..]: what matches the commands sent */
         PlugDoneFn done;
         char *lease_path;         /* taken for this plug: released if it fails */
         char *what;               /* "disk 'vdb'", for messages */
@@ -472,12 +499,11 @@ static void finish_job(Plug *p, Domain *d) {
 
 static void attach_done(Plug *p, Domain *d, const char *error_class, const char *error_desc) {
         if (error_class) {
-                /* take back what QEMU took: the commands before the one that failed */
-                size_t sent = p->next - 1, n_undo = json_object_array_length(p->undo);
-                /* undo holds, last first, one entry per backend; the
-                 * device (the last commands) failed or was never added */
-                (void) sent;
-                send_quietly(d, p->undo, p->undo_from < n_undo ? p->undo_from : n_undo);
+                /* Take back what QEMU took. The whole undo list goes: a
+                 * command for what was never made fails in QEMU and harms
+                 * nothing, and QEMU answers in order, so the undo runs
+                 * after everything sent before. */
+                send_quietly(d, p->undo, 0);
                 release_lease(d, p->lease_path);
                 fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
                          error_desc ?: error_class);
@@ -628,6 +654,12 @@ static int new_controllers(Plug *p, size_t n_before, const QemuCaps *caps, json_
                         return conf_to_bus(&e, r, "cannot build the controller", error);
                 r = push_all(cmds, "device_add", props.devices);
                 qemu_device_props_done(&props);
+                if (r >= 0 && c->alias) {
+                        json_object *args;
+                        r = id_args(c->alias, &args);
+                        if (r >= 0)
+                                r = push_cmd(p->undo, "device_del", args);
+                }
                 if (r < 0)
                         return r;
         }

@@ -15,6 +15,7 @@
 #include <systemd/sd-bus.h>
 
 #include "domain.h"
+#include "domain-driver.h"
 
 /* libvirt's virDomainModificationImpact (named apart from the same values
  * in domain-resources.h and domain-control.h, which may be included with it). */

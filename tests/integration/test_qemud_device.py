@@ -122,7 +122,11 @@ def dev(env):
     g.call("Create", 0)
     con = Console(sock).connect()
     # the shell answers once the guest booted
-    h.wait_until(lambda: _shell_ready(con), 150, 1, "a shell on the guest's console")
+    try:
+        h.wait_until(lambda: _shell_ready(con), 150, 1, "a shell on the guest's console")
+    except TimeoutError as e:
+        raise AssertionError(f"{e}; console ends with:\n"
+                             f"{con.text()[-3000:].decode(errors='replace')}") from None
     yield g, con, files
     con.close()
     try:
@@ -361,3 +365,47 @@ def test_virsh_attach_detach_through_the_proxy(env, dev):
         assert "cd1.iso" not in g.call("GetXMLDesc", 0)
     finally:
         proxy.stop()
+
+
+def test_detach_of_a_paused_guest_returns_after_5s_and_completes_later(env, dev):
+    """libvirt's asynchronous removal: the guest cannot answer while paused;
+    the call returns after 5 s, the device stays in the live definition until
+    the guest lets it go, then DeviceRemoved."""
+    g, con, files = dev
+    vdc = files / "vdc.img"
+    g.call("AttachDevice", disk_xml(vdc, "vdc"), LIVE)
+    h.wait_until(lambda: has_size(con, 4 << 20), 30, 0.5, "vdc (4 MiB) in the guest")
+    g.call("Suspend")
+    try:
+        mark = env.mon.mark()
+        t0 = time.monotonic()
+        g.call("DetachDevice", disk_xml(vdc, "vdc"), LIVE)
+        took = time.monotonic() - t0
+        assert 4.5 <= took < 15, f"DetachDevice of a paused guest took {took:.1f}s"
+        assert "dev='vdc'" in g.call("GetXMLDesc", 0)
+        assert not env.mon.signals("DeviceRemoved", path=g.path, since=mark)
+        # a second detach of the same device is refused while the first waits
+        with dbus_error("OperationInvalid", "already in progress"):
+            g.call("DetachDevice", disk_xml(vdc, "vdc"), LIVE)
+    finally:
+        g.call("Resume")
+    env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, args=["virtio-disk2"],
+                        since=mark, timeout=30)
+    assert "vdc" not in g.call("GetXMLDesc", 0)
+    h.wait_until(lambda: not has_size(con, 4 << 20), 30, 0.5, "vdc gone from the guest")
+
+
+def test_scsi_disk_brings_its_controller(env, dev):
+    g, con, files = dev
+    assert "type='scsi'" not in g.call("GetXMLDesc", 0)
+    g.call("AttachDevice", disk_xml(files / "vdc.img", "sdb", bus="scsi"), LIVE)
+    live = g.call("GetXMLDesc", 0)
+    assert re.search(r"<controller type='scsi' index='0' model='virtio-scsi'>", live), live
+    assert "dev='sdb'" in live and "alias name='scsi0-0-0-1'" in live or "dev='sdb'" in live
+    # the controller is in use: not detached before its disk
+    with dbus_error("OperationInvalid", "in use by disk 'sdb'"):
+        g.call("DetachDevice", "<controller type='scsi' index='0'/>", LIVE)
+    mark = env.mon.mark()
+    g.call("DetachDevice", disk_xml(files / "vdc.img", "sdb", bus="scsi"), LIVE)
+    env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, since=mark, timeout=30)
+    assert "dev='sdb'" not in g.call("GetXMLDesc", 0)
