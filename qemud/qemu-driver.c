@@ -6,6 +6,7 @@
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-driver.h"
+#include "qemu-hotplug.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
 #include "qemu-resources.h"
@@ -244,4 +245,5 @@ const DomainDriver qemu_driver = {
         .save = &qemu_save_ops,
         .control = &qemu_control_ops,
         .stats = &qemu_stats_ops,
+        .devices = &qemu_device_ops,
 };

@@ -10,6 +10,7 @@
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
+#include "qemu-hotplug.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
 #include "util.h"
@@ -117,12 +118,13 @@ static const EventRow event_table[] = {
         IGNORED("POWERDOWN", "the ACPI power button was pressed; the SHUTDOWN that may follow tells the result"),
         IGNORED("GUEST_CRASHLOADED", "a crash kernel took over; the guest keeps running"),
         IGNORED("BALLOON_CHANGE", "the balloon size is queried when asked for"),
-        IGNORED("DEVICE_DELETED", "no hot-unplug yet"),
+        IGNORED("DEVICE_DELETED", "no state change: hot-unplug's answer (qemu-hotplug.c)"),
+        IGNORED("DEVICE_UNPLUG_GUEST_ERROR", "no state change: hot-unplug refused (qemu-hotplug.c)"),
         IGNORED("ACPI_DEVICE_OST", "no hot-unplug yet"),
         IGNORED("MEMORY_DEVICE_SIZE_CHANGE", "no memory devices yet; libvirt-dbus has no signal for it"),
         IGNORED("NIC_RX_FILTER_CHANGED", "the guest's receive filters are not mirrored"),
         IGNORED("VSERPORT_CHANGE", "guest agent channels are not tracked"),
-        IGNORED("DEVICE_TRAY_MOVED", "removable media are not tracked"),
+        IGNORED("DEVICE_TRAY_MOVED", "no state change: TrayChange (qemu-hotplug.c)"),
         IGNORED("BLOCK_IMAGE_CORRUPTED", "no I/O error signal yet"),
         IGNORED("BLOCK_WRITE_THRESHOLD", "no write thresholds are set"),
         IGNORED("BLOCK_JOB_COMPLETED", "no block jobs yet"),
@@ -393,6 +395,7 @@ void qemu_event_dispatch(QemuMonitor *mon, const char *event, json_object *data,
         QemuEventSituation s;
         QemuEventEffect e;
 
+        qemu_hotplug_event(d, event, data);
         domain_situation(d, &s);
         qemu_event_effect(event, data, &s, &e);
         if (!e.known)

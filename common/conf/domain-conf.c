@@ -690,31 +690,32 @@ static int parse_children(DomainDef *def, xmlNodePtr n, const char *path,
         return 0;
 }
 
+static const ChildParser device_parsers[] = {
+        { "emulator", parse_emulator, true },
+        { "disk", domain_parse_disk },
+        { "controller", domain_parse_controller },
+        { "filesystem", domain_parse_fs },
+        { "interface", domain_parse_net },
+        { "serial", domain_parse_serial },
+        { "console", domain_parse_console },
+        { "channel", domain_parse_channel },
+        { "input", domain_parse_input },
+        { "graphics", domain_parse_graphics },
+        { "video", domain_parse_video },
+        { "sound", domain_parse_sound },
+        { "audio", domain_parse_audio },
+        { "redirdev", domain_parse_redirdev },
+        { "memballoon", domain_parse_memballoon, true },
+        { "rng", domain_parse_rng },
+};
+
 static int parse_devices(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const ChildParser table[] = {
-                { "emulator", parse_emulator, true },
-                { "disk", domain_parse_disk },
-                { "controller", domain_parse_controller },
-                { "filesystem", domain_parse_fs },
-                { "interface", domain_parse_net },
-                { "serial", domain_parse_serial },
-                { "console", domain_parse_console },
-                { "channel", domain_parse_channel },
-                { "input", domain_parse_input },
-                { "graphics", domain_parse_graphics },
-                { "video", domain_parse_video },
-                { "sound", domain_parse_sound },
-                { "audio", domain_parse_audio },
-                { "redirdev", domain_parse_redirdev },
-                { "memballoon", domain_parse_memballoon, true },
-                { "rng", domain_parse_rng },
-        };
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, NULL);
         if (r < 0)
                 return r;
-        return parse_children(def, n, path, table, ELEMENTSOF(table), err);
+        return parse_children(def, n, path, device_parsers, ELEMENTSOF(device_parsers), err);
 }
 
 /* ---- the root ------------------------------------------------------------ */
@@ -821,6 +822,94 @@ int domain_def_parse(const char *xml, size_t len, DomainDef **ret, ConfError *er
 
         *ret = TAKE_PTR(def);
         return 0;
+}
+
+int domain_def_parse_device(const char *xml, size_t len, DomainDef **ret, const char **kind, ConfError *err) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_xmldoc_ xmlDocPtr doc = NULL;
+        const ChildParser *p = NULL;
+        xmlNodePtr root;
+        int r;
+
+        if (!ret || !kind)
+                return -EINVAL;
+        r = xml_read_document(xml, len, NULL, &doc, err);
+        if (r < 0)
+                return r;
+        root = xmlDocGetRootElement(doc);
+        /* <emulator> sits in <devices> but is no device */
+        for (size_t i = 1; i < ELEMENTSOF(device_parsers) && !p; i++)
+                if (!root->ns && xml_is(root, device_parsers[i].name))
+                        p = &device_parsers[i];
+        if (!p)
+                return xml_err_unsupported(err, "unknown device type '%s'", (const char *) root->name);
+
+        def = domain_def_new();
+        if (!def)
+                return xml_err_oom(err);
+        XML_SUBPATH(sub, "devices", p->name);
+        r = p->parse(def, root, sub, err);
+        if (r < 0)
+                return r;
+        *kind = p->name;
+        *ret = TAKE_PTR(def);
+        return 0;
+}
+
+/* Appends from's n items to *array (kept at LIST_APPEND's capacity) and
+ * empties from's list without freeing what the items point at. */
+static int take_list(void **array, size_t *n, void **from, size_t *n_from, size_t size) {
+        for (size_t i = 0; i < *n_from; i++) {
+                ConfError e;
+                void *slot;
+                int r = domain_list_append(array, n, size, &slot, "devices", &e);
+
+                if (r < 0)
+                        return r == -ENOMEM ? r : -E2BIG;
+                memcpy(slot, (char *) *from + i * size, size);
+                memset((char *) *from + i * size, 0, size);
+        }
+        *n_from = 0;
+        return 0;
+}
+#define TAKE_LIST(def, from, array, n) \
+        take_list((void **) &(def)->array, &(def)->n, (void **) &(from)->array, &(from)->n, sizeof((def)->array[0]))
+
+int domain_def_take_devices(DomainDef *def, DomainDef *from) {
+        int r = 0;
+
+        /* every list goes, or the rest stays in from to be freed with it */
+        r = r ?: TAKE_LIST(def, from, disks, n_disks);
+        r = r ?: TAKE_LIST(def, from, controllers, n_controllers);
+        r = r ?: TAKE_LIST(def, from, nets, n_nets);
+        r = r ?: TAKE_LIST(def, from, chrs, n_chrs);
+        r = r ?: TAKE_LIST(def, from, rngs, n_rngs);
+        return r;
+}
+
+#define REMOVE_AT(array, n, index, clear)                                               \
+        do {                                                                            \
+                if ((index) >= (n))                                                     \
+                        return -EINVAL;                                                 \
+                clear(&(array)[index]);                                                 \
+                memmove(&(array)[index], &(array)[(index) + 1],                         \
+                        ((n) - (index) - 1) * sizeof((array)[0]));                      \
+                (n)--;                                                                  \
+                return 0;                                                               \
+        } while (0)
+
+int domain_def_remove_device(DomainDef *def, const char *kind, size_t index) {
+        if (streq(kind, "disk"))
+                REMOVE_AT(def->disks, def->n_disks, index, domain_disk_clear);
+        if (streq(kind, "controller"))
+                REMOVE_AT(def->controllers, def->n_controllers, index, domain_controller_clear);
+        if (streq(kind, "interface"))
+                REMOVE_AT(def->nets, def->n_nets, index, domain_net_clear);
+        if (streq(kind, "serial") || streq(kind, "console") || streq(kind, "channel"))
+                REMOVE_AT(def->chrs, def->n_chrs, index, domain_chr_clear);
+        if (streq(kind, "rng"))
+                REMOVE_AT(def->rngs, def->n_rngs, index, domain_rng_clear);
+        return -EINVAL;
 }
 
 /* ---- format ------------------------------------------------------------ */

@@ -741,6 +741,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DomainDef *, domain_def_free);
  * len 0 means xml is NUL-terminated; documents above 4 MiB are refused.
  * Returns 0 or -errno with *err filled. */
 int domain_def_parse(const char *xml, size_t len, DomainDef **ret, ConfError *err);
+/* Parses the XML of one device (<disk>, <interface>, <controller>...), as
+ * for hot-plug: *ret is a definition with no name that holds that device
+ * and nothing else, *kind its element name ("disk"). The same checks as
+ * domain_def_parse(); an element that is no device is refused naming it. */
+int domain_def_parse_device(const char *xml, size_t len, DomainDef **ret, const char **kind, ConfError *err);
+/* Hot-plug's edits of a definition. domain_def_take_devices() moves every
+ * disk, controller, interface, serial/console/channel and rng of from (one
+ * from domain_def_parse_device()) to the end of def's lists; from keeps
+ * none of them. domain_def_remove_device() frees def's device index of the
+ * list named by kind ("disk", "controller", "interface", "serial",
+ * "console", "channel", "rng"). -EINVAL for another kind, -ENOMEM. */
+int domain_def_take_devices(DomainDef *def, DomainDef *from);
+int domain_def_remove_device(DomainDef *def, const char *kind, size_t index);
 
 /* Formats into a newly allocated NUL-terminated string; flags DOMAIN_FORMAT_*. */
 int domain_def_format(const DomainDef *def, unsigned flags, char **ret);

@@ -168,6 +168,10 @@ int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDoc
         root = xmlDocGetRootElement(doc);
         if (!root)
                 return xml_err_xml(err, "document has no root element");
+        if (!root_name) { /* any root element: the caller dispatches on its name */
+                *ret = TAKE_PTR(doc);
+                return 0;
+        }
         if (root->ns && xmlStrEqual(root->name, BAD_CAST root_name))
                 return xml_err_xml(err, "root element <%s> must not be in a namespace ('%s')", root_name,
                                    root->ns->href ? (const char *) root->ns->href : "");

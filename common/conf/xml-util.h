@@ -59,7 +59,8 @@ int xml_err_invalid(ConfError *err, const char *fmt, ...) _printf_(2, 3);
 int xml_err_xml(ConfError *err, const char *fmt, ...) _printf_(2, 3);
 int xml_err_oom(ConfError *err);
 
-/* Parses xml (len bytes) and checks the root element is <root_name>. */
+/* Parses xml (len bytes) and checks the root element is <root_name> (any
+ * element when root_name is NULL). */
 int xml_read_document(const char *xml, size_t len, const char *root_name, xmlDocPtr *ret, ConfError *err);
 /* Between begin and end, this thread's xml_read_document() calls share one
  * libxml2 parser context instead of setting one up per document: for a

@@ -1,0 +1,1353 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Device hot-plug: AttachDevice, DetachDevice, UpdateDevice (qemu-hotplug.h). */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "domain-device.h"
+#include "domain-manager.h"
+#include "domain-status.h"
+#include "error.h"
+#include "lockd-client.h"
+#include "log.h"
+#include "qemu-address.h"
+#include "qemu-command-internal.h"
+#include "qemu-command.h"
+#include "qemu-device.h"
+#include "qemu-domain.h"
+#include "qemu-driver.h"
+#include "qemu-hotplug.h"
+#include "qemu-monitor.h"
+#include "qemu-validate.h"
+#include "util.h"
+
+/* libvirt waits this long for the guest to let a device go. */
+#define UNPLUG_WAIT_USEC (5ULL * 1000000ULL)
+
+/* ---- pure helpers ---- */
+
+static int push_cmd(json_object *cmds, const char *execute, json_object *args) {
+        json_object *c = json_object_new_object();
+
+        if (!c) {
+                json_object_put(args);
+                return -ENOMEM;
+        }
+        json_object_object_add(c, "execute", json_object_new_string(execute));
+        if (args)
+                json_object_object_add(c, "arguments", args);
+        return json_object_array_add(cmds, c) < 0 ? -ENOMEM : 0;
+}
+
+static int push_all(json_object *cmds, const char *execute, json_object *list) {
+        for (size_t i = 0; list && i < json_object_array_length(list); i++) {
+                int r = push_cmd(cmds, execute, json_object_get(json_object_array_get_idx(list, i)));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int qemu_hotplug_plug_commands(json_object *objects, json_object *blockdevs, json_object *devices,
+                               json_object **ret) {
+        json_object *cmds = json_object_new_array();
+        int r;
+
+        if (!cmds)
+                return -ENOMEM;
+        r = push_all(cmds, "object-add", objects);
+        if (r >= 0)
+                r = push_all(cmds, "blockdev-add", blockdevs);
+        if (r >= 0)
+                r = push_all(cmds, "device_add", devices);
+        if (r < 0) {
+                json_object_put(cmds);
+                return r;
+        }
+        *ret = cmds;
+        return 0;
+}
+
+static int push_del(json_object *cmds, const char *execute, const char *key, json_object *from) {
+        json_object *v, *args;
+
+        if (!json_object_object_get_ex(from, key, &v))
+                return 0;
+        args = json_object_new_object();
+        if (!args)
+                return -ENOMEM;
+        json_object_object_add(args, key, json_object_new_string(json_object_get_string(v)));
+        return push_cmd(cmds, execute, args);
+}
+
+int qemu_hotplug_unplug_backends(json_object *objects, json_object *blockdevs, json_object **ret) {
+        json_object *cmds = json_object_new_array();
+        int r = 0;
+
+        if (!cmds)
+                return -ENOMEM;
+        /* the top node first: each node holds the one below it */
+        for (size_t i = blockdevs ? json_object_array_length(blockdevs) : 0; i > 0 && r >= 0; i--)
+                r = push_del(cmds, "blockdev-del", "node-name", json_object_array_get_idx(blockdevs, i - 1));
+        for (size_t i = objects ? json_object_array_length(objects) : 0; i > 0 && r >= 0; i--)
+                r = push_del(cmds, "object-del", "id", json_object_array_get_idx(objects, i - 1));
+        if (r < 0) {
+                json_object_put(cmds);
+                return r;
+        }
+        *ret = cmds;
+        return 0;
+}
+
+static int id_args(const char *alias, json_object **ret);
+
+/* ---- one device of a definition ---- */
+
+/* A device of a definition: the list it is in (by its XML element name,
+ * "disk") and its index there. */
+typedef struct DevRef {
+        const char *kind;
+        QemuDeviceFamily family;
+        size_t index;
+} DevRef;
+
+static int family_of(const char *kind, QemuDeviceFamily *ret) {
+        if (streq(kind, "disk"))
+                *ret = QEMU_DEVICE_DISK;
+        else if (streq(kind, "controller"))
+                *ret = QEMU_DEVICE_CONTROLLER;
+        else if (streq(kind, "interface"))
+                *ret = QEMU_DEVICE_NET;
+        else if (streq(kind, "serial") || streq(kind, "console") || streq(kind, "channel"))
+                *ret = QEMU_DEVICE_CHR;
+        else if (streq(kind, "rng"))
+                *ret = QEMU_DEVICE_RNG;
+        else
+                return -EOPNOTSUPP;
+        return 0;
+}
+
+static const char *dev_alias(const DomainDef *def, const DevRef *r) {
+        switch (r->family) {
+        case QEMU_DEVICE_DISK: return def->disks[r->index].alias;
+        case QEMU_DEVICE_CONTROLLER: return def->controllers[r->index].alias;
+        case QEMU_DEVICE_NET: return def->nets[r->index].alias;
+        case QEMU_DEVICE_CHR: return def->chrs[r->index].alias;
+        case QEMU_DEVICE_RNG: return def->rngs[r->index].alias;
+        default: return NULL;
+        }
+}
+
+/* Names the device in messages: "disk 'vdb'", "interface 52:54:00:..". */
+static void dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t size) {
+        switch (r->family) {
+        case QEMU_DEVICE_DISK:
+                snprintf(buf, size, "disk '%s'", def->disks[r->index].dst ?: "?");
+                break;
+        case QEMU_DEVICE_CONTROLLER:
+                snprintf(buf, size, "controller '%s' index %u",
+                         domain_controller_type_to_string(def->controllers[r->index].type) ?: "?",
+                         def->controllers[r->index].index);
+                break;
+        case QEMU_DEVICE_NET: {
+                const uint8_t *m = def->nets[r->index].mac;
+                snprintf(buf, size, "interface '%02x:%02x:%02x:%02x:%02x:%02x'", m[0], m[1], m[2], m[3], m[4], m[5]);
+                break;
+        }
+        case QEMU_DEVICE_CHR:
+                snprintf(buf, size, "%s port %u", r->kind, def->chrs[r->index].port);
+                break;
+        default:
+                snprintf(buf, size, "%s %zu", r->kind, r->index);
+        }
+}
+
+/* Finds in def the device that want (the only device of holder) names, as
+ * libvirt matches them: a disk by its target, an interface by its MAC, a
+ * controller by type and index, a serial/console/channel by its port (a
+ * channel also by its target name), an rng by its model and backend. An
+ * <alias name=''/> given must match too. */
+static int find_device(const DomainDef *def, const DomainDef *holder, const char *kind, DevRef *ret) {
+        QemuDeviceFamily f;
+
+        if (family_of(kind, &f) < 0)
+                return -EOPNOTSUPP;
+        *ret = (DevRef) { .kind = kind, .family = f };
+        switch (f) {
+        case QEMU_DEVICE_DISK:
+                for (size_t i = 0; i < def->n_disks; i++)
+                        if (streq_ptr(def->disks[i].dst, holder->disks[0].dst))
+                                return ret->index = i, 0;
+                break;
+        case QEMU_DEVICE_NET:
+                for (size_t i = 0; i < def->n_nets; i++)
+                        if ((!holder->nets[0].mac_given || memcmp(def->nets[i].mac, holder->nets[0].mac, 6) == 0) &&
+                            (!holder->nets[0].alias || streq_ptr(def->nets[i].alias, holder->nets[0].alias)))
+                                return ret->index = i, 0;
+                break;
+        case QEMU_DEVICE_CONTROLLER:
+                for (size_t i = 0; i < def->n_controllers; i++)
+                        if (def->controllers[i].type == holder->controllers[0].type &&
+                            def->controllers[i].index == holder->controllers[0].index)
+                                return ret->index = i, 0;
+                break;
+        case QEMU_DEVICE_CHR: {
+                const DomainChrDef *w = &holder->chrs[0];
+                for (size_t i = 0; i < def->n_chrs; i++) {
+                        const DomainChrDef *c = &def->chrs[i];
+                        if (c->kind != w->kind)
+                                continue;
+                        if (w->target_name ? streq_ptr(c->target_name, w->target_name) : c->port == w->port)
+                                return ret->index = i, 0;
+                }
+                break;
+        }
+        case QEMU_DEVICE_RNG:
+                for (size_t i = 0; i < def->n_rngs; i++)
+                        if (streq_ptr(def->rngs[i].model, holder->rngs[0].model) &&
+                            streq_ptr(def->rngs[i].backend_model, holder->rngs[0].backend_model) &&
+                            (!holder->rngs[0].alias || streq_ptr(def->rngs[i].alias, holder->rngs[0].alias)))
+                                return ret->index = i, 0;
+                break;
+        default:
+                break;
+        }
+        return -ENOENT;
+}
+
+static int no_such_device(const DomainDef *holder, const char *kind, const char *where, sd_bus_error *error) {
+        DevRef r = { .kind = kind, .index = 0 };
+        char what[128];
+
+        (void) family_of(kind, &r.family);
+        dev_what(holder, &r, what, sizeof(what));
+        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "operation failed: no %s found in the %s definition",
+                             what, where);
+}
+
+/* Whether holder's device would collide with one of def by name: a disk
+ * target, an interface MAC, a controller index. */
+static int check_unique(const DomainDef *def, const DomainDef *holder, const char *kind, const char *where,
+                        sd_bus_error *error) {
+        DevRef r;
+        char what[128];
+
+        if (streq(kind, "rng") || streq(kind, "serial") || streq(kind, "console") ||
+            (streq(kind, "channel") && !holder->chrs[0].target_name))
+                return 0;       /* told apart by their address, checked by the allocator */
+        if (streq(kind, "interface") && !holder->nets[0].mac_given)
+                return 0;
+        if (find_device(def, holder, kind, &r) < 0)
+                return 0;
+        dev_what(def, &r, what, sizeof(what));
+        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                             "operation invalid: %s already exists in the %s definition", what, where);
+}
+
+/* ---- definitions ---- */
+
+static DomainDef **config_slot(Domain *d) {
+        return domain_is_active(d) ? &d->newdef : &d->def;
+}
+
+static const DomainDef *config_def(Domain *d) {
+        return d->newdef ?: d->def;
+}
+
+static int conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error) {
+        if (e->name)
+                return vb_error_setf(error, e->name, "%s", e->message);
+        return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: %s: %s", fallback, strerror(-r));
+}
+
+/* A SCSI disk on a guest without a SCSI controller: the allocator would add
+ * libvirt's default lsilogic, a conventional PCI device that a q35 guest
+ * cannot take on a hot-pluggable port; libvirt adds a virtio-scsi then. */
+static int add_scsi_controller(DomainDef *def, const DevRef *ref, sd_bus_error *error) {
+        static const char xml[] = "<controller type='scsi' index='0' model='virtio-scsi'/>";
+        _cleanup_(domain_def_freep) DomainDef *holder = NULL;
+        ConfError e = {};
+        const char *kind;
+        int r;
+
+        if (ref->family != QEMU_DEVICE_DISK || def->disks[ref->index].bus != DOMAIN_DISK_BUS_SCSI)
+                return 0;
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_SCSI)
+                        return 0;
+        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        if (r >= 0)
+                r = domain_def_take_devices(def, holder);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot add a SCSI controller", error);
+        return 0;
+}
+
+/* def plus the device of holder, checked and placed as a definition given
+ * by a caller is. */
+static int def_with_device(const DomainDef *def, const char *xml, const char *where, bool live, DomainDef **ret,
+                           DevRef *ref, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *holder = NULL, *copy = NULL;
+        ConfError e = {};
+        const char *kind;
+        QemuDeviceFamily f;
+        int r;
+
+        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot parse the device", error);
+        if (family_of(kind, &f) < 0)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "unsupported configuration: device type '%s' cannot be attached", kind);
+        r = check_unique(def, holder, kind, where, error);
+        if (r < 0)
+                return r;
+        r = domain_def_copy(def, &copy);
+        if (r < 0)
+                return r;
+        *ref = (DevRef) { .kind = kind, .family = f };
+        switch (f) {
+        case QEMU_DEVICE_DISK: ref->index = copy->n_disks; break;
+        case QEMU_DEVICE_CONTROLLER: ref->index = copy->n_controllers; break;
+        case QEMU_DEVICE_NET: ref->index = copy->n_nets; break;
+        case QEMU_DEVICE_CHR: ref->index = copy->n_chrs; break;
+        default: ref->index = copy->n_rngs; break;
+        }
+        r = domain_def_take_devices(copy, holder);
+        if (r < 0)
+                return r;
+        r = add_scsi_controller(copy, ref, error);
+        if (r < 0)
+                return r;
+        /* the model's checks (targets, addresses used twice) on both;
+         * QEMU's policy ran when the definition was given */
+        r = domain_def_validate(copy, &e);
+        if (r >= 0 && !live)
+                r = qemu_validate_def(copy, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "invalid definition", error);
+        r = qemu_domain_assign_addresses(copy, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot place the device", error);
+        *ret = TAKE_PTR(copy);
+        return 0;
+}
+
+static int save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
+        DomainDef **slot = config_slot(d);
+        DomainDef *old = *slot;
+        int r;
+
+        *slot = config;
+        r = domain_save_config(d);
+        if (r < 0) {
+                *slot = old;
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition of '%s': %s",
+                                     d->def->name, strerror(-r));
+        }
+        domain_def_free(old);
+        return 0;
+}
+
+/* ---- running QMP command lists ---- */
+
+typedef struct Plug Plug;
+typedef void (*PlugDoneFn)(Plug *p, Domain *d, const char *error_class, const char *error_desc);
+
+/* One change of a running guest: commands sent one after the other. */
+struct Plug {
+        DomainHandle *handle;
+        DomainDef *live;          /* the live definition once done */
+        DomainDef *config;        /* the persistent one (CONFIG), or NULL */
+        json_object *cmds;        /* [{execute, arguments}] */
+        json_object *undo;        /* taking back what cmds made, if they fail half-way */
+        size_t next;
+        PlugDoneFn done;
+        char *lease_path;         /* taken for this plug: released if it fails */
+        char *what;               /* "disk 'vdb'", for messages */
+        char *alias;
+        char *old_src, *new_src;  /* a medium change */
+        size_t pty_chr;           /* a pty chardev's chr index in live, or SIZE_MAX */
+        bool detach;
+        DevRef ref;
+};
+
+static Plug *plug_free(Plug *p) {
+        if (!p)
+                return NULL;
+        domain_handle_unref(p->handle);
+        domain_def_free(p->live);
+        domain_def_free(p->config);
+        json_object_put(p->cmds);
+        json_object_put(p->undo);
+        free(p->lease_path);
+        free(p->what);
+        free(p->alias);
+        free(p->old_src);
+        free(p->new_src);
+        return mfree(p);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(Plug *, plug_free);
+
+static void plug_step(Plug *p);
+
+static void on_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                     void *userdata) {
+        Plug *p = userdata;
+        Domain *d = p->handle->owner;
+        json_object *c = json_object_array_get_idx(p->cmds, p->next - 1), *v;
+
+        if (!d) {
+                plug_free(p);
+                return;
+        }
+        if (error_class) {
+                p->done(p, d, error_class, error_desc);
+                return;
+        }
+        /* a pty chardev: the live XML names the terminal QEMU opened */
+        if (p->pty_chr != SIZE_MAX && json_object_object_get_ex(c, "execute", &v) &&
+            streq(json_object_get_string(v), "chardev-add") && json_object_object_get_ex(result, "pty", &v))
+                free_and_replace_str(&p->live->chrs[p->pty_chr].path, strdup(json_object_get_string(v)));
+        plug_step(p);
+}
+
+static void plug_step(Plug *p) {
+        Domain *d = p->handle->owner;
+        QemuMonitor *mon = d ? qemu_domain(d)->mon : NULL;
+        json_object *c, *exe, *args = NULL;
+        int r;
+
+        if (!d) {
+                plug_free(p);
+                return;
+        }
+        if (p->next >= json_object_array_length(p->cmds)) {
+                p->done(p, d, NULL, NULL);
+                return;
+        }
+        c = json_object_array_get_idx(p->cmds, p->next++);
+        json_object_object_get_ex(c, "execute", &exe);
+        if (json_object_object_get_ex(c, "arguments", &args))
+                json_object_get(args);
+        r = mon ? qemu_monitor_command(mon, json_object_get_string(exe), args, on_reply, p) : -ENOTCONN;
+        if (r < 0) {
+                if (!mon)
+                        json_object_put(args);
+                p->done(p, d, QEMU_MONITOR_ERROR_DISCONNECTED, strerror(-r));
+        }
+}
+
+/* Sends cmds (from index from) with no reply wanted: undoing. */
+static void send_quietly(Domain *d, json_object *cmds, size_t from) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+
+        for (size_t i = from; mon && cmds && i < json_object_array_length(cmds); i++) {
+                json_object *c = json_object_array_get_idx(cmds, i), *exe, *args = NULL;
+
+                json_object_object_get_ex(c, "execute", &exe);
+                if (json_object_object_get_ex(c, "arguments", &args))
+                        json_object_get(args);
+                (void) qemu_monitor_command(mon, json_object_get_string(exe), args, NULL, NULL);
+        }
+}
+
+static void release_lease(Domain *d, const char *path) {
+        if (path)
+                (void) lockd_release_async(d->manager->bus, path, d->uuid_str, NULL, NULL, NULL);
+}
+
+static void fail_job(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void fail_job(Domain *d, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        domain_job_fail(d->jobs, name, msg ?: "out of memory");
+}
+
+/* Makes the plug's definitions the domain's: live first (what runs), then
+ * the persistent one. */
+static int plug_commit(Plug *p, Domain *d, sd_bus_error *error) {
+        if (p->live) {
+                domain_def_free(d->live);
+                d->live = TAKE_PTR(p->live);
+                (void) domain_status_save(d);
+        }
+        if (p->config) {
+                int r = save_config(d, p->config, error);
+                if (r < 0)
+                        return r;
+                p->config = NULL;
+        }
+        return 0;
+}
+
+static void finish_job(Plug *p, Domain *d) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (plug_commit(p, d, &e) < 0)
+                domain_job_fail(d->jobs, e.name, e.message);
+        else
+                domain_job_succeed(d->jobs);
+        sd_bus_error_free(&e);
+}
+
+/* ---- attach ---- */
+
+static void attach_done(Plug *p, Domain *d, const char *error_class, const char *error_desc) {
+        if (error_class) {
+                /* Take back what QEMU took. The whole undo list goes: a
+                 * command for what was never made fails in QEMU and harms
+                 * nothing, and QEMU answers in order, so the undo runs
+                 * after everything sent before. */
+                send_quietly(d, p->undo, 0);
+                release_lease(d, p->lease_path);
+                fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
+                         error_desc ?: error_class);
+                plug_free(p);
+                return;
+        }
+        finish_job(p, d);
+        plug_free(p);
+}
+
+static void on_lease(int r, const sd_bus_error *error, void *userdata) {
+        Plug *p = userdata;
+        Domain *d = p->handle->owner;
+
+        if (!d) {
+                plug_free(p);
+                return;
+        }
+        if (r < 0 && error && (sd_bus_error_has_name(error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                               sd_bus_error_has_name(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER)))
+                r = 0, p->lease_path = mfree(p->lease_path); /* no lock manager: no leases */
+        if (r < 0) {
+                p->lease_path = mfree(p->lease_path);
+                domain_job_fail(d->jobs, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                                error && error->message ? error->message : strerror(-r));
+                plug_free(p);
+                return;
+        }
+        plug_step(p);
+}
+
+static bool disk_needs_lease(const DomainDiskDef *disk) {
+        return !disk->readonly && disk->src && disk->device == DOMAIN_DISK_DEVICE_DISK;
+}
+
+/* QMP's ChardevBackend for a serial, console or channel (the command line
+ * gives it as -chardev, which is not data yet). */
+static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
+        json_object *args = json_object_new_object(), *backend = json_object_new_object(),
+                    *data = json_object_new_object();
+        char id[128];
+
+        if (!args || !backend || !data) {
+                json_object_put(args), json_object_put(backend), json_object_put(data);
+                return -ENOMEM;
+        }
+        snprintf(id, sizeof(id), "char%s", chr->alias);
+        json_object_object_add(args, "id", json_object_new_string(id));
+        switch (chr->type) {
+        case DOMAIN_CHR_PTY:
+                json_object_object_add(backend, "type", json_object_new_string("pty"));
+                break;
+        case DOMAIN_CHR_FILE:
+                json_object_object_add(backend, "type", json_object_new_string("file"));
+                json_object_object_add(data, "out", json_object_new_string(chr->path));
+                break;
+        case DOMAIN_CHR_UNIX: {
+                json_object *addr = json_object_new_object(), *ud = json_object_new_object();
+
+                json_object_object_add(ud, "path", json_object_new_string(chr->path));
+                json_object_object_add(addr, "type", json_object_new_string("unix"));
+                json_object_object_add(addr, "data", ud);
+                json_object_object_add(backend, "type", json_object_new_string("socket"));
+                json_object_object_add(data, "addr", addr);
+                json_object_object_add(data, "server", json_object_new_boolean(chr->listen));
+                if (chr->listen)
+                        json_object_object_add(data, "wait", json_object_new_boolean(false));
+                break;
+        }
+        default:
+                json_object_put(args), json_object_put(backend), json_object_put(data);
+                return -EOPNOTSUPP;
+        }
+        json_object_object_add(backend, "data", data);
+        json_object_object_add(args, "backend", backend);
+        *ret = args;
+        return 0;
+}
+
+/* The host side of a device that is not data yet: a chardev, a netdev. */
+static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
+        const DomainDef *def = p->live;
+        json_object *args;
+        char id[64];
+        int r;
+
+        if (p->ref.family == QEMU_DEVICE_CHR) {
+                const DomainChrDef *chr = &def->chrs[p->ref.index];
+
+                r = chardev_add_args(chr, &args);
+                if (r == -EOPNOTSUPP)
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                             "unsupported configuration: %s of type '%s' cannot be hot-plugged",
+                                             p->ref.kind, domain_chr_type_to_string(chr->type));
+                if (r < 0)
+                        return r;
+                if (chr->type == DOMAIN_CHR_PTY)
+                        p->pty_chr = p->ref.index;
+                r = push_cmd(cmds, "chardev-add", args);
+                if (r < 0)
+                        return r;
+                snprintf(id, sizeof(id), "char%s", chr->alias);
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(id));
+                return push_cmd(p->undo, "chardev-remove", args);
+        }
+        if (p->ref.family == QEMU_DEVICE_NET) {
+                const DomainNetDef *net = &def->nets[p->ref.index];
+
+                if (net->type != DOMAIN_NET_USER)
+                        /* networkd's tap must reach QEMU by SCM_RIGHTS (getfd):
+                         * the monitor sends no fds yet */
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                             "unsupported configuration: hot-plug of <interface type='%s'> is not "
+                                             "supported yet (only type='user')",
+                                             net->type == DOMAIN_NET_NETWORK ? "network" : "bridge");
+                snprintf(id, sizeof(id), "hostnet%zu", p->ref.index);
+                args = json_object_new_object();
+                json_object_object_add(args, "type", json_object_new_string("user"));
+                json_object_object_add(args, "id", json_object_new_string(id));
+                r = push_cmd(cmds, "netdev_add", args);
+                if (r < 0)
+                        return r;
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(id));
+                return push_cmd(p->undo, "netdev_del", args);
+        }
+        return 0;
+}
+
+/* Controllers the allocator added for the device (a SCSI controller for
+ * the first SCSI disk, virtio-serial for the first channel) are plugged
+ * first; a PCI controller cannot be: there is no free slot. */
+static int new_controllers(Plug *p, size_t n_before, const QemuCaps *caps, json_object *cmds, sd_bus_error *error) {
+        for (size_t i = n_before; i < p->live->n_controllers; i++) {
+                const DomainControllerDef *c = &p->live->controllers[i];
+                QemuDeviceProps props = {};
+                ConfError e = {};
+                int r;
+
+                if (c->type == DOMAIN_CONTROLLER_PCI)
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
+                                             "operation failed: no free PCI slot to hot-plug %s into: define the "
+                                             "domain with a spare <controller type='pci' model='pcie-root-port'/>",
+                                             p->what);
+                r = qemu_device_props(p->live, caps, QEMU_DEVICE_CONTROLLER, i, &props, &e);
+                if (r < 0)
+                        return conf_to_bus(&e, r, "cannot build the controller", error);
+                r = push_all(cmds, "device_add", props.devices);
+                qemu_device_props_done(&props);
+                if (r >= 0 && c->alias) {
+                        json_object *args;
+                        r = id_args(c->alias, &args);
+                        if (r >= 0)
+                                r = push_cmd(p->undo, "device_del", args);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_error *error) {
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        _cleanup_(plug_freep) Plug *p = NULL;
+        _cleanup_(qemu_json_putp) json_object *cmds = NULL;
+        QemuDeviceProps props = {};
+        ConfError e = {};
+        size_t n_ctrl = d->live->n_controllers;
+        char what[128];
+        int r;
+
+        if (!qemu_domain(d)->mon || !caps)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->pty_chr = SIZE_MAX;
+        p->config = config;
+        p->undo = json_object_new_array();
+        cmds = json_object_new_array();
+        if (!p->undo || !cmds)
+                return -ENOMEM;
+        r = def_with_device(d->live, xml, "live", true, &p->live, &p->ref, error);
+        if (r < 0)
+                return r;
+        dev_what(p->live, &p->ref, what, sizeof(what));
+        p->what = strdup(what);
+        if (!p->what)
+                return -ENOMEM;
+        if (p->ref.family == QEMU_DEVICE_DISK) {
+                DomainDiskDef *disk = &p->live->disks[p->ref.index];
+
+                if (disk->type == DOMAIN_DISK_TYPE_VOLUME)
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                             "unsupported configuration: live attach of a <disk type='volume'> is "
+                                             "not supported yet: give the volume's path as <disk type='file'>");
+                if (disk->bus != DOMAIN_DISK_BUS_VIRTIO && disk->bus != DOMAIN_DISK_BUS_SCSI)
+                        return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                             "unsupported configuration: disk bus '%s' cannot be hot-plugged",
+                                             domain_disk_bus_to_string(disk->bus));
+        }
+        /* named as the start names devices, paths placed the same way */
+        r = qemu_command_assign_aliases(p->live);
+        if (r >= 0)
+                r = qemu_command_assign_paths(p->live, d->manager->rundir);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot name %s: %s", what, strerror(-r));
+        p->alias = strdup(dev_alias(p->live, &p->ref) ?: "");
+        if (!p->alias)
+                return -ENOMEM;
+        r = new_controllers(p, n_ctrl, caps, cmds, error);
+        if (r < 0)
+                return r;
+        r = host_side(p, cmds, error);
+        if (r < 0)
+                return r;
+        r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot build the device", error);
+        {
+                _cleanup_(qemu_json_putp) json_object *plug = NULL, *undo = NULL;
+
+                r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
+                if (r >= 0)
+                        r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
+                qemu_device_props_done(&props);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < json_object_array_length(plug); i++)
+                        json_object_array_add(cmds, json_object_get(json_object_array_get_idx(plug, i)));
+                /* undo: the backends (top first), then the host side */
+                {
+                        json_object *all = json_object_new_array();
+                        if (!all)
+                                return -ENOMEM;
+                        for (size_t i = 0; i < json_object_array_length(undo); i++)
+                                json_object_array_add(all, json_object_get(json_object_array_get_idx(undo, i)));
+                        for (size_t i = 0; i < json_object_array_length(p->undo); i++)
+                                json_object_array_add(all, json_object_get(json_object_array_get_idx(p->undo, i)));
+                        json_object_put(p->undo);
+                        p->undo = all;
+                }
+        }
+        p->cmds = TAKE_PTR(cmds);
+        p->done = attach_done;
+        p->handle = domain_handle_get(&d->handle, d);
+        if (!p->handle)
+                return -ENOMEM;
+
+        if (p->ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&p->live->disks[p->ref.index])) {
+                const DomainDiskDef *disk = &p->live->disks[p->ref.index];
+
+                p->lease_path = strdup(disk->src);
+                if (!p->lease_path)
+                        return -ENOMEM;
+                r = lockd_acquire_async(d->manager->bus, disk->src, d->uuid_str, d->def->name, d->pid,
+                                        disk->shareable ? LOCKD_LEASE_SHARED : 0, on_lease, p, NULL);
+                if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask for a lease on %s: %s",
+                                             disk->src, strerror(-r));
+                TAKE_PTR(p);
+                return 1;
+        }
+        plug_step(TAKE_PTR(p));
+        return 1;
+}
+
+static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *config = NULL;
+        DevRef ref;
+        int r;
+
+        if (flags & DEVICE_AFFECT_CONFIG) {
+                r = def_with_device(config_def(d), xml, "persistent", false, &config, &ref, error);
+                if (r < 0)
+                        return r;
+        }
+        if (flags & DEVICE_AFFECT_LIVE) {
+                r = attach_live(d, xml, config, error);
+                if (r > 0)
+                        TAKE_PTR(config); /* the plug has it */
+                return r;
+        }
+        r = save_config(d, config, error);
+        if (r >= 0)
+                TAKE_PTR(config);
+        return r;
+}
+
+/* ---- detach ---- */
+
+/* A device_del the guest has not answered yet. Kept beyond the call when
+ * the guest takes longer than UNPLUG_WAIT_USEC (libvirt's async removal). */
+typedef struct Unplug {
+        DomainHandle *handle;
+        char *alias;
+        char *kind;
+        json_object *backends;    /* blockdev-del/object-del/chardev-remove/netdev_del once it is gone */
+        char *lease_path;
+        DomainJob *job;           /* the call waiting, until answered */
+        DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
+        sd_event_source *timer;
+        struct Unplug *next;
+} Unplug;
+
+static Unplug *unplugs;
+
+static Unplug *unplug_free(Unplug *u) {
+        domain_handle_unref(u->handle);
+        free(u->alias);
+        free(u->kind);
+        json_object_put(u->backends);
+        free(u->lease_path);
+        domain_job_unref(u->job);
+        domain_def_free(u->config);
+        sd_event_source_disable_unref(u->timer);
+        return mfree(u);
+}
+
+static void unplug_remove(Unplug *u) {
+        for (Unplug **i = &unplugs; *i; i = &(*i)->next)
+                if (*i == u) {
+                        *i = u->next;
+                        break;
+                }
+        unplug_free(u);
+}
+
+/* The unplug of alias in d; those of domains that stopped go away. */
+static Unplug *unplug_find(Domain *d, const char *alias) {
+        Unplug *found = NULL;
+
+        for (Unplug *u = unplugs, *next; u; u = next) {
+                next = u->next;
+                if (!u->handle->owner)
+                        unplug_remove(u);
+                else if (u->handle->owner == d && streq(u->alias, alias))
+                        found = u;
+        }
+        return found;
+}
+
+/* The call still waits: answer it (and save the persistent definition). */
+static void unplug_answer(Unplug *u, Domain *d, const char *error_name, const char *message) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (!u->job || !u->job->owner || d->jobs->active != u->job) {
+                u->job = domain_job_unref(u->job);
+                return;
+        }
+        if (!error_name && u->config) {
+                if (save_config(d, u->config, &e) < 0)
+                        error_name = e.name, message = e.message;
+                else
+                        u->config = NULL;
+        }
+        if (error_name)
+                domain_job_fail(d->jobs, error_name, message);
+        else
+                domain_job_succeed(d->jobs);
+        sd_bus_error_free(&e);
+        u->job = domain_job_unref(u->job);
+}
+
+static int on_unplug_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+
+        u->timer = sd_event_source_disable_unref(u->timer);
+        if (d) {
+                log_info("Domain %s: the guest has not released %s yet; its removal stays pending.", d->def->name,
+                         u->alias);
+                unplug_answer(u, d, NULL, NULL);
+        }
+        return 0;
+}
+
+/* DEVICE_DELETED: the device is gone from the guest. */
+static void unplug_finish(Unplug *u, Domain *d) {
+        DevRef r = { .kind = u->kind };
+
+        if (family_of(u->kind, &r.family) >= 0)
+                for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
+                        if (streq_ptr(dev_alias(d->live, &r), u->alias)) {
+                                (void) domain_def_remove_device(d->live, u->kind, r.index);
+                                break;
+                        }
+        send_quietly(d, u->backends, 0);
+        release_lease(d, u->lease_path);
+        (void) domain_status_save(d);
+        domain_emit_device_removed(d, u->alias);
+        unplug_answer(u, d, NULL, NULL);
+        unplug_remove(u);
+}
+
+static void on_device_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                          void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+
+        if (!d) {
+                unplug_remove(u);
+                return;
+        }
+        if (error_class) {
+                _cleanup_free_ char *msg = NULL;
+                if (asprintf(&msg, "cannot detach %s: QEMU said: %s", u->alias, error_desc ?: error_class) < 0)
+                        msg = NULL;
+                unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, msg ?: "cannot detach the device");
+                unplug_remove(u);
+                return;
+        }
+        (void) sd_event_add_time_relative(d->manager->event, &u->timer, CLOCK_MONOTONIC, UNPLUG_WAIT_USEC, 0,
+                                          on_unplug_timeout, u);
+}
+
+/* The guest's only disk (cdroms aside), and it holds a lease. */
+static bool is_only_leased_disk(const DomainDef *live, size_t index) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < live->n_disks; i++)
+                n += live->disks[i].device == DOMAIN_DISK_DEVICE_DISK;
+        return n == 1 && disk_needs_lease(&live->disks[index]);
+}
+
+static int detach_live(Domain *d, const DomainDef *holder, const char *kind, DomainDef *config,
+                       sd_bus_error *error) {
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        _cleanup_(qemu_json_putp) json_object *backends = NULL;
+        QemuDeviceProps props = {};
+        ConfError e = {};
+        json_object *args;
+        const char *alias;
+        char what[128];
+        Unplug *u;
+        DevRef ref;
+        int r;
+
+        if (!mon || !caps)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
+        if (find_device(d->live, holder, kind, &ref) < 0)
+                return no_such_device(holder, kind, "live", error);
+        dev_what(d->live, &ref, what, sizeof(what));
+        alias = dev_alias(d->live, &ref);
+        if (!alias)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "operation failed: %s has no alias", what);
+        if (unplug_find(d, alias))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "operation invalid: the removal of %s is already in progress", what);
+        if (ref.family == QEMU_DEVICE_DISK && is_only_leased_disk(d->live, ref.index))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "operation invalid: cannot detach %s: it is the only disk of running domain "
+                                     "'%s' and holds its lease", what, d->def->name);
+        if (ref.family == QEMU_DEVICE_CONTROLLER)
+                for (size_t i = 0; i < d->live->n_disks; i++)
+                        if (d->live->controllers[ref.index].type == DOMAIN_CONTROLLER_SCSI &&
+                            d->live->disks[i].bus == DOMAIN_DISK_BUS_SCSI &&
+                            d->live->disks[i].addr.controller == d->live->controllers[ref.index].index)
+                                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                                     "operation invalid: %s is in use by disk '%s'", what,
+                                                     d->live->disks[i].dst);
+        r = qemu_device_props(d->live, caps, ref.family, ref.index, &props, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot build the device", error);
+        r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &backends);
+        qemu_device_props_done(&props);
+        if (r < 0)
+                return r;
+        if (ref.family == QEMU_DEVICE_CHR) {
+                char id[128];
+                snprintf(id, sizeof(id), "char%s", alias);
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(id));
+                r = push_cmd(backends, "chardev-remove", args);
+        } else if (ref.family == QEMU_DEVICE_NET) {
+                char id[64];
+                snprintf(id, sizeof(id), "hostnet%zu", ref.index);
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(id));
+                r = push_cmd(backends, "netdev_del", args);
+        }
+        if (r < 0)
+                return r;
+
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        u->handle = domain_handle_get(&d->handle, d);
+        u->alias = strdup(alias);
+        u->kind = strdup(kind);
+        if (!u->handle || !u->alias || !u->kind) {
+                unplug_free(u);
+                return -ENOMEM;
+        }
+        if (ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&d->live->disks[ref.index]))
+                u->lease_path = strdup(d->live->disks[ref.index].src);
+        u->backends = TAKE_PTR(backends);
+        u->job = domain_job_ref(d->jobs->active);
+        u->config = config;
+        args = json_object_new_object();
+        json_object_object_add(args, "id", json_object_new_string(alias));
+        r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
+        if (r < 0) {
+                u->config = NULL;
+                unplug_free(u);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot detach %s: %s", what, strerror(-r));
+        }
+        u->next = unplugs;
+        unplugs = u;
+        return 1;
+}
+
+static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *holder = NULL, *config = NULL;
+        ConfError e = {};
+        const char *kind;
+        QemuDeviceFamily f;
+        DevRef ref;
+        int r;
+
+        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot parse the device", error);
+        if (family_of(kind, &f) < 0)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "unsupported configuration: device type '%s' cannot be detached", kind);
+        if (flags & DEVICE_AFFECT_CONFIG) {
+                if (find_device(config_def(d), holder, kind, &ref) < 0)
+                        return no_such_device(holder, kind, "persistent", error);
+                r = domain_def_copy(config_def(d), &config);
+                if (r < 0)
+                        return r;
+                r = domain_def_remove_device(config, kind, ref.index);
+                if (r < 0)
+                        return r;
+        }
+        if (flags & DEVICE_AFFECT_LIVE) {
+                r = detach_live(d, holder, kind, config, error);
+                if (r > 0)
+                        TAKE_PTR(config);
+                return r;
+        }
+        r = save_config(d, config, error);
+        if (r >= 0)
+                TAKE_PTR(config);
+        return r;
+}
+
+/* ---- update: a cdrom's medium ---- */
+
+static void update_done(Plug *p, Domain *d, const char *error_class, const char *error_desc) {
+        if (error_class) {
+                fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot change the medium of %s: QEMU said: %s", p->what,
+                         error_desc ?: error_class);
+                plug_free(p);
+                return;
+        }
+        domain_emit_disk_change(d, p->old_src, p->new_src, p->alias, DOMAIN_DISK_CHANGE_MISSING_ON_START);
+        finish_job(p, d);
+        plug_free(p);
+}
+
+static int id_args(const char *alias, json_object **ret) {
+        json_object *a = json_object_new_object();
+
+        if (!a)
+                return -ENOMEM;
+        json_object_object_add(a, "id", json_object_new_string(alias));
+        *ret = a;
+        return 0;
+}
+
+/* The new medium of the disk at index of live (already updated in p->live). */
+static int medium_commands(Plug *p, const DomainDef *old, const QemuCaps *caps, json_object *cmds,
+                           sd_bus_error *error) {
+        QemuDeviceProps oldp = {}, newp = {};
+        _cleanup_(qemu_json_putp) json_object *dels = NULL;
+        ConfError e = {};
+        json_object *args;
+        int r;
+
+        r = qemu_device_props(old, caps, QEMU_DEVICE_DISK, p->ref.index, &oldp, &e);
+        if (r >= 0)
+                r = qemu_device_props(p->live, caps, QEMU_DEVICE_DISK, p->ref.index, &newp, &e);
+        if (r < 0) {
+                qemu_device_props_done(&oldp);
+                return conf_to_bus(&e, r, "cannot build the disk", error);
+        }
+        r = id_args(p->alias, &args);
+        if (r >= 0) {
+                json_object_object_add(args, "force", json_object_new_boolean(true));
+                r = push_cmd(cmds, "blockdev-open-tray", args);
+        }
+        if (r >= 0 && p->old_src && id_args(p->alias, &args) >= 0)
+                r = push_cmd(cmds, "blockdev-remove-medium", args);
+        if (r >= 0)
+                r = qemu_hotplug_unplug_backends(oldp.objects, oldp.blockdevs, &dels);
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(dels); i++)
+                r = json_object_array_add(cmds, json_object_get(json_object_array_get_idx(dels, i)));
+        if (r >= 0 && p->new_src) {
+                size_t n = json_object_array_length(newp.blockdevs);
+                json_object *top = n ? json_object_array_get_idx(newp.blockdevs, n - 1) : NULL, *node;
+
+                r = push_all(cmds, "blockdev-add", newp.blockdevs);
+                if (r >= 0 && top && json_object_object_get_ex(top, "node-name", &node) && id_args(p->alias, &args) >= 0) {
+                        json_object_object_add(args, "node-name", json_object_new_string(json_object_get_string(node)));
+                        r = push_cmd(cmds, "blockdev-insert-medium", args);
+                }
+                if (r >= 0 && id_args(p->alias, &args) >= 0)
+                        r = push_cmd(cmds, "blockdev-close-tray", args);
+        }
+        qemu_device_props_done(&oldp);
+        qemu_device_props_done(&newp);
+        return r;
+}
+
+/* What the update may change of a disk: its source (a cdrom's medium);
+ * anything else is refused, naming it, as libvirt does. */
+static int update_disk_def(DomainDef *def, const DomainDiskDef *want, size_t *index, const char *where,
+                           char **old_src, sd_bus_error *error) {
+        size_t i;
+
+        for (i = 0; i < def->n_disks; i++)
+                if (streq_ptr(def->disks[i].dst, want->dst))
+                        break;
+        if (i == def->n_disks)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
+                                     "operation failed: no disk '%s' found in the %s definition", want->dst ?: "?",
+                                     where);
+        if (def->disks[i].device != DOMAIN_DISK_DEVICE_CDROM)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: disk '%s': only the medium of a cdrom can be "
+                                     "changed", want->dst);
+        if (def->disks[i].bus != want->bus)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: disk '%s': its bus cannot be changed", want->dst);
+        if (old_src) {
+                *old_src = def->disks[i].src ? strdup(def->disks[i].src) : NULL;
+                if (def->disks[i].src && !*old_src)
+                        return -ENOMEM;
+        }
+        free_and_replace_str(&def->disks[i].src, want->src ? strdup(want->src) : NULL);
+        if (want->src && !def->disks[i].src)
+                return -ENOMEM;
+        def->disks[i].type = want->type;
+        def->disks[i].format = want->format;
+        *index = i;
+        return 0;
+}
+
+static int qemu_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *holder = NULL, *config = NULL;
+        _cleanup_(plug_freep) Plug *p = NULL;
+        _cleanup_(qemu_json_putp) json_object *cmds = NULL;
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        ConfError e = {};
+        const char *kind;
+        size_t index;
+        int r;
+
+        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot parse the device", error);
+        if (!streq(kind, "disk"))
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "unsupported configuration: device type '%s' cannot be updated", kind);
+        if (holder->disks[0].type == DOMAIN_DISK_TYPE_VOLUME)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "unsupported configuration: a medium of <disk type='volume'> is not supported "
+                                     "yet: give its path");
+        if (flags & DEVICE_AFFECT_CONFIG) {
+                r = domain_def_copy(config_def(d), &config);
+                if (r >= 0)
+                        r = update_disk_def(config, &holder->disks[0], &index, "persistent", NULL, error);
+                if (r < 0)
+                        return r;
+        }
+        if (!(flags & DEVICE_AFFECT_LIVE)) {
+                r = save_config(d, config, error);
+                if (r >= 0)
+                        TAKE_PTR(config);
+                return r;
+        }
+        if (!qemu_domain(d)->mon || !caps)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
+        p = calloc(1, sizeof(*p));
+        cmds = json_object_new_array();
+        if (!p || !cmds)
+                return -ENOMEM;
+        p->pty_chr = SIZE_MAX;
+        r = domain_def_copy(d->live, &p->live);
+        if (r < 0)
+                return r;
+        r = update_disk_def(p->live, &holder->disks[0], &index, "live", &p->old_src, error);
+        if (r < 0)
+                return r;
+        p->ref = (DevRef) { .kind = "disk", .family = QEMU_DEVICE_DISK, .index = index };
+        p->alias = strdup(p->live->disks[index].alias ?: "");
+        p->new_src = holder->disks[0].src ? strdup(holder->disks[0].src) : NULL;
+        if (asprintf(&p->what, "disk '%s'", p->live->disks[index].dst) < 0)
+                p->what = NULL;
+        if (!p->alias || !p->what || (holder->disks[0].src && !p->new_src))
+                return -ENOMEM;
+        r = medium_commands(p, d->live, caps, cmds, error);
+        if (r < 0)
+                return r;
+        p->cmds = TAKE_PTR(cmds);
+        p->config = TAKE_PTR(config);
+        p->done = update_done;
+        p->handle = domain_handle_get(&d->handle, d);
+        if (!p->handle)
+                return -ENOMEM;
+        plug_step(TAKE_PTR(p));
+        return 1;
+}
+
+/* ---- QEMU's device events ---- */
+
+/* "/machine/peripheral/virtio-disk1/virtio-backend" or "sata0-0-0": the
+ * alias of a disk of d, NULL when none. */
+static const char *disk_alias_of_id(Domain *d, const char *id) {
+        const char *peri = "/machine/peripheral/";
+
+        if (!id || !d->live)
+                return NULL;
+        if (startswith(id, peri))
+                id += strlen(peri);
+        for (size_t i = 0; i < d->live->n_disks; i++) {
+                const char *a = d->live->disks[i].alias;
+                size_t n = a ? strlen(a) : 0;
+                if (n && strncmp(id, a, n) == 0 && (id[n] == 0 || id[n] == '/'))
+                        return a;
+        }
+        return NULL;
+}
+
+void qemu_hotplug_event(Domain *d, const char *event, json_object *data) {
+        json_object *v;
+        const char *alias = NULL;
+        Unplug *u;
+
+        if (json_object_object_get_ex(data, "device", &v))
+                alias = json_object_get_string(v);
+        if (streq(event, "DEVICE_DELETED")) {
+                if (alias && (u = unplug_find(d, alias)))
+                        unplug_finish(u, d);
+        } else if (streq(event, "DEVICE_UNPLUG_GUEST_ERROR")) {
+                if (!alias || !*alias) {
+                        /* QEMU 7.2 gives the QOM path only */
+                        if (json_object_object_get_ex(data, "path", &v))
+                                alias = json_object_get_string(v);
+                        alias = alias && strrchr(alias, '/') ? strrchr(alias, '/') + 1 : alias;
+                }
+                if (alias && (u = unplug_find(d, alias))) {
+                        domain_emit_device_removal_failed(d, u->alias);
+                        unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, "the guest refused to release the device");
+                        unplug_remove(u);
+                }
+        } else if (streq(event, "DEVICE_TRAY_MOVED")) {
+                const char *id = json_object_object_get_ex(data, "id", &v) ? json_object_get_string(v) : NULL;
+                const char *a = disk_alias_of_id(d, id) ?: disk_alias_of_id(d, alias);
+                bool open = json_object_object_get_ex(data, "tray-open", &v) && json_object_get_boolean(v);
+
+                if (a)
+                        domain_emit_tray_change(d, a, open ? DOMAIN_TRAY_CHANGE_OPEN : DOMAIN_TRAY_CHANGE_CLOSE);
+        }
+}
+
+/* ---- after a restart: QEMU's capabilities are probed first ---- */
+
+typedef int (*DeviceOp)(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
+
+typedef struct CapsWait {
+        DomainHandle *handle;
+        DeviceOp op;
+        char *xml;
+        unsigned flags;
+} CapsWait;
+
+static void caps_wait_free(CapsWait *w) {
+        domain_handle_unref(w->handle);
+        free(w->xml);
+        free(w);
+}
+
+static void caps_ready(Manager *m, int r, void *userdata) {
+        CapsWait *w = userdata;
+        Domain *d = w->handle->owner;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (d) {
+                if (r < 0)
+                        (void) vb_error_setf(&e, VB_ERROR_OPERATION_FAILED, "cannot probe QEMU: %s", strerror(-r));
+                else
+                        r = w->op(d, w->xml, w->flags, &e);
+                if (r == 0)
+                        domain_job_succeed(d->jobs);
+                else if (r < 0)
+                        domain_job_fail(d->jobs, e.name ?: VB_ERROR_INTERNAL, e.message ?: strerror(-r));
+        }
+        sd_bus_error_free(&e);
+        caps_wait_free(w);
+}
+
+/* Runs op now, or once the capabilities are known (they are probed again
+ * after a restart of qemud); LIVE needs them, CONFIG alone does not. */
+static int with_caps(DeviceOp op, Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        CapsWait *w;
+        int r;
+
+        if (!(flags & DEVICE_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
+                return op(d, xml, flags, error);
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (CapsWait) { .handle = domain_handle_get(&d->handle, d), .op = op, .xml = strdup(xml), .flags = flags };
+        if (!w->handle || !w->xml) {
+                caps_wait_free(w);
+                return -ENOMEM;
+        }
+        r = qemu_driver_with_caps(d->manager, caps_ready, w);
+        if (r < 0) {
+                caps_wait_free(w);
+                return r;
+        }
+        return 1;
+}
+
+static int attach_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        return with_caps(qemu_attach, d, xml, flags, error);
+}
+
+static int detach_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        return with_caps(qemu_detach, d, xml, flags, error);
+}
+
+static int update_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        return with_caps(qemu_update, d, xml, flags, error);
+}
+
+const DomainDeviceOps qemu_device_ops = {
+        .attach = attach_hook,
+        .detach = detach_hook,
+        .update = update_hook,
+};
