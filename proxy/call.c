@@ -269,6 +269,11 @@ void call_finish(Call *c, int r) {
                                  c->def->api, strerror(-r));
 }
 
+/* A call that only reads may go straight to its daemon (peers.h). */
+static sd_bus *call_bus(const Call *c, const char *interface) {
+        return server_bus(c->client->server, c->bus_name, interface, c->def->flags & PROC_READ);
+}
+
 static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Call *c = userdata;
 
@@ -284,7 +289,7 @@ static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
                const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        sd_bus *bus = c->client->server->bus;
+        sd_bus *bus = call_bus(c, interface);
         va_list ap;
         int r;
 
@@ -345,10 +350,11 @@ void call_use_service(Call *c, ProcService service) {
 static int forward(Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const ProcDef *def = c->def;
-        sd_bus *bus = c->client->server->bus;
+        sd_bus *bus;
         int r;
 
         call_use_service(c, def->service);
+        bus = call_bus(c, def->property ? "org.freedesktop.DBus.Properties" : def->interface);
         if (c->target_kind) {
                 c->path = call_target_path(c);
                 if (!c->path)
