@@ -274,6 +274,13 @@ static sd_bus *call_bus(const Call *c, const char *interface) {
         return server_bus(c->client->server, c->bus_name, interface, c->def->flags & PROC_READ);
 }
 
+/* On a private connection, none: the daemon's end going away fails the
+ * calls in flight at once, and a timer armed and disarmed around every
+ * call (two timerfd_settime()) would cost more than the call. */
+static uint64_t call_timeout(const Call *c, sd_bus *bus) {
+        return bus == c->client->server->bus ? CALL_TIMEOUT_USEC : UINT64_MAX;
+}
+
 static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Call *c = userdata;
 
@@ -301,7 +308,7 @@ int call_chain(Call *c, const char *path, const char *interface, const char *met
         va_end(ap);
         if (r < 0)
                 return r;
-        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, CALL_TIMEOUT_USEC);
+        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, call_timeout(c, bus));
         if (r < 0)
                 return r;
         c->next = next;
@@ -371,7 +378,7 @@ static int forward(Call *c) {
                 return r;
         if (def->append && (r = def->append(c, m)) < 0)
                 return r;
-        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, CALL_TIMEOUT_USEC);
+        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, call_timeout(c, bus));
         if (r < 0)
                 return r;
         client_call_started(c->client);
