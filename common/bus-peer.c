@@ -21,7 +21,16 @@ typedef struct PeerListener {
 typedef struct Peer {
         sd_bus *conn;
         sd_bus *bus;
+        sd_event_source *first; /* until the first call: see on_first_call */
+        bool busy, gone;        /* in on_first_call; disconnected meanwhile */
 } Peer;
+
+static void peer_free(Peer *p) {
+        (void) sd_bus_detach_event(p->conn);
+        sd_event_source_disable_unref(p->first);
+        sd_bus_unref(p->conn); /* calls still being answered hold it */
+        free(p);
+}
 
 static PeerListener *the_listener; /* one per daemon; its socket goes at exit */
 
@@ -69,9 +78,10 @@ static void listener_remove(void) {
 static int on_peer_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Peer *p = userdata;
 
-        (void) sd_bus_detach_event(p->conn);
-        sd_bus_unref(p->conn); /* calls still being answered hold it */
-        free(p);
+        if (p->busy)
+                p->gone = true; /* on_first_call frees it */
+        else
+                peer_free(p);
         return 0;
 }
 
@@ -82,6 +92,7 @@ static int on_peer_message(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
         if (!sd_bus_message_is_method_call(m, NULL, NULL))
                 return 0;
+        p->first = sd_event_source_disable_unref(p->first);
         if (!bus_peer_carries(sd_bus_message_get_interface(m)))
                 return sd_bus_reply_method_errorf(m, SD_BUS_ERROR_NOT_SUPPORTED,
                                                   "%s is not served on the private connection: call it on the bus.",
@@ -95,6 +106,24 @@ static int on_peer_message(sd_bus_message *m, void *userdata, sd_bus_error *ret_
          * before it (rare) goes first, and ours waits for the timer. */
         (void) sd_bus_process(p->bus, NULL);
         return 1;
+}
+
+/* A client that sends its first call in the same write as its BEGIN
+ * (libdbus does) leaves that call in sd-bus's buffer once the handshake is
+ * read, and no input wakes us for it: this sd-bus version only looks at the
+ * buffer when it reads. Until the first call comes, we look after each turn
+ * of the loop. */
+static int on_first_call(sd_event_source *s, void *userdata) {
+        Peer *p = userdata;
+
+        /* what the handshake's read took beyond it may hold several calls */
+        p->busy = true;
+        while (!p->gone && sd_bus_process(p->conn, NULL) > 0)
+                ;
+        p->busy = false;
+        if (p->gone)
+                peer_free(p);
+        return 0;
 }
 
 static int peer_add(PeerListener *l, int fd) {
@@ -122,7 +151,9 @@ static int peer_add(PeerListener *l, int fd) {
             (r = sd_bus_match_signal(conn, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                      "org.freedesktop.DBus.Local", "Disconnected", on_peer_disconnected, p)) < 0 ||
             (r = sd_bus_attach_event(conn, l->event, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
+            (r = sd_event_add_post(l->event, &p->first, on_first_call, p)) < 0 ||
             (r = sd_bus_start(conn)) < 0) {
+                sd_event_source_disable_unref(p->first);
                 free(p);
                 return r;
         }
