@@ -158,7 +158,7 @@ void call_reply(Call *c) {
 
 /* libvirt's words before a message of each code (the part of virErrorMsg a
  * client prints), so virsh reads as it does against libvirtd. */
-static const char *code_prefix(int code) {
+const char *libvirt_code_prefix(int code) {
         switch (code) {
         case 1: return "internal error";
         case 3: return "this function is not supported by the connection driver";
@@ -181,7 +181,7 @@ static const char *code_prefix(int code) {
 }
 
 static int call_fail_message(Call *c, int code, int domain, const char *text) {
-        const char *prefix = code_prefix(code);
+        const char *prefix = libvirt_code_prefix(code);
         _cleanup_free_ char *msg = NULL;
         RpcHeader h = rpc_reply_header(&c->hdr, RPC_ERROR);
         size_t n = prefix ? strlen(prefix) : 0;

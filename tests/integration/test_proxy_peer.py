@@ -199,3 +199,37 @@ def test_without_the_socket_the_bus_then_the_socket_again(env, doms):
     finally:
         if away.exists():
             os.rename(away, sock)
+
+
+def test_event_signals_only_from_the_daemon(env, doms):
+    """A DomainEvent that does not come from qemud's own connection (here a
+    signal sent straight to the proxy by another client: the bus delivers
+    those whatever the matches say) is not an event for libvirt's clients."""
+    dbus = pytest.importorskip("dbus", reason="python3-dbus is not installed")
+    from test_proxy import event_loop
+    event_loop()
+    conn = env.open()
+    seen = []
+    bus = dbus.bus.BusConnection(env.bus.address)
+    try:
+        uuid = conn.lookupByName(doms[0]).UUIDString()
+        cb = conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         lambda c, d, ev, detail, op: seen.append((d.name(), ev)), None)
+        proxy = bus.get_name_owner("org.libvirt")
+        msg = dbus.lowlevel.SignalMessage("/org/virtbus/qemud", "org.libvirt.Connect", "DomainEvent")
+        msg.append(dbus.ObjectPath("/org/virtbus/qemud/domain/_" + uuid.replace("-", "_")),
+                   dbus.Int32(libvirt.VIR_DOMAIN_EVENT_SUSPENDED), dbus.Int32(0), signature="oii")
+        msg.set_destination(proxy)
+        bus.send_message(msg)
+        bus.flush()
+        conn.defineXML(domain_xml("peerev"))    # a real event after it
+        h.wait_until(lambda: ("peerev", libvirt.VIR_DOMAIN_EVENT_DEFINED) in seen, 30, what="the defined event")
+        assert (doms[0], libvirt.VIR_DOMAIN_EVENT_SUSPENDED) not in seen, seen
+        conn.domainEventDeregisterAny(cb)
+    finally:
+        try:
+            conn.lookupByName("peerev").undefine()
+        except libvirt.libvirtError:
+            pass
+        conn.close()
+        bus.close()
