@@ -233,3 +233,47 @@ def test_event_signals_only_from_the_daemon(env, doms):
             pass
         conn.close()
         bus.close()
+
+
+def test_stream_abort_waits_for_the_daemons_job(env):
+    """An aborted stream is confirmed once storaged's job has ended, so the
+    volume is free when the client hears of it (libvirtd's abort returns
+    the same way). storaged is held (SIGSTOP) while the client aborts: the
+    abort must still be waiting, and return once storaged goes on."""
+    import signal
+    import threading
+    target = env.root.path / "pool-pa"
+    conn = env.open()
+    pool = conn.storagePoolDefineXML(
+        f"<pool type='dir'><name>pa</name><target><path>{target}</path></target></pool>", 0)
+    stopped = None
+    try:
+        pool.build(0)
+        pool.create(0)
+        size = 64 << 20
+        vol = pool.createXML(f"<volume><name>a.raw</name><capacity>{size}</capacity></volume>", 0)
+        pid = int(env.bus.busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                 "GetConnectionUnixProcessID", "s", "org.virtbus.storaged",
+                                 check=True).stdout.split()[1])
+        st = conn.newStream(0)
+        vol.download(st, 0, 0, 0)
+        assert len(st.recv(65536)) > 0
+        os.kill(pid, signal.SIGSTOP)
+        stopped = pid
+        done = threading.Event()
+        t = threading.Thread(target=lambda: (st.abort(), done.set()), daemon=True)
+        t.start()
+        assert not done.wait(1.0), "the abort was confirmed while storaged's job still ran"
+        os.kill(pid, signal.SIGCONT)
+        stopped = None
+        assert done.wait(30)
+        vol.delete(0)        # free at once
+    finally:
+        if stopped:
+            os.kill(stopped, signal.SIGCONT)
+        try:
+            pool.destroy()
+        except libvirt.libvirtError:
+            pass
+        pool.undefine()
+        conn.close()
