@@ -829,6 +829,8 @@ static const ProcDef table[] = {
         { 368, "virConnectStoragePoolEventRegisterAny", R, "ip", .local = events_register },
         { 369, "virConnectStoragePoolEventDeregisterAny", R, "i", .local = events_deregister },
         { 378, "virStorageVolGetInfoFlags", R, "Vu", VOL, "GetInfo", .reply = reply_vol_info, STORAGE },
+        { 403, "virConnectGetStoragePoolCapabilities", R, "u", CONNECT, "GetStoragePoolCapabilities",
+          .reply = reply_string, STORAGE },
         { 432, "virNetworkDefineXMLFlags", 0, "sn", CONNECT, "NetworkDefineXML",
           .append = append_define_flags_check, .reply = reply_network, NET },
         { 437, "virNetworkCreateXMLFlags", 0, "sn", CONNECT, "NetworkCreateXML",

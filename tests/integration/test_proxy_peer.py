@@ -277,3 +277,17 @@ def test_stream_abort_waits_for_the_daemons_job(env):
             pass
         pool.undefine()
         conn.close()
+
+
+def test_pool_capabilities(env):
+    """`virsh pool-capabilities` (cockpit-machines runs it) and python's
+    getStoragePoolCapabilities(): storaged's answer, as libvirtd gives it."""
+    out = env.virsh("pool-capabilities").stdout
+    assert "<storagepoolCapabilities>" in out and "<pool type='dir' supported='yes'>" in out, out
+    conn = env.open()
+    try:
+        assert conn.getStoragePoolCapabilities(0).strip() == out.strip()
+        with pytest.raises(libvirt.libvirtError):
+            conn.getStoragePoolCapabilities(1 << 20)
+    finally:
+        conn.close()

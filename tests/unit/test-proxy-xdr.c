@@ -274,7 +274,7 @@ static void test_pool_and_vol_handles(void) {
 static bool method_reads(const char *method) {
         static const char *const reads[] = {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
-                "GetDHCPLeases",
+                "GetDHCPLeases", "GetStoragePoolCapabilities",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
