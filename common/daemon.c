@@ -4,6 +4,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "bus-peer.h"
 #include "bus-policy.h"
 #include "daemon.h"
 #include "error.h"
@@ -71,6 +72,7 @@ int daemon_parse_argv(int argc, char *argv[], DaemonOptions *o) {
 }
 
 static const char *daemon_name;
+static char *daemon_rundir; /* for the private socket (bus-peer.h) */
 
 /* Safe once no other instance of us runs: a temporary whose writer is gone
  * will never be renamed into place. Only in our own folders: files of the
@@ -101,6 +103,8 @@ int daemon_prepare(const DaemonOptions *o) {
         r = instance_lock_take(p.rundir, o->name);
         if (r >= 0)
                 remove_own_temporaries(&p, o->state_dir);
+        if (r >= 0)
+                daemon_rundir = TAKE_PTR(p.rundir);
         vb_paths_done(&p);
         return r;
 }
@@ -173,8 +177,17 @@ int daemon_open(sd_event **ret_event, sd_bus **ret_bus) {
 }
 
 int daemon_ready(sd_bus *bus, const char *bus_name) {
-        int r = sd_bus_request_name(bus, bus_name, 0);
+        int r;
 
+        /* Before the name: whoever sees the name finds the socket. Without
+         * it the proxy's calls come by the bus, slower but the same. */
+        if (daemon_rundir && daemon_name) {
+                r = bus_peer_listen(sd_bus_get_event(bus), bus, daemon_rundir, daemon_name);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot listen on %s/private/%s, the proxy will use the bus: %m",
+                                          daemon_rundir, daemon_name);
+        }
+        r = sd_bus_request_name(bus, bus_name, 0);
         if (r < 0)
                 return log_error_errno(r, "Cannot own the bus name %s: %m", bus_name);
         (void) sd_notify(false, "READY=1");

@@ -236,7 +236,7 @@ void call_reply(Call *c) {
 
 /* libvirt's words before a message of each code (the part of virErrorMsg a
  * client prints), so virsh reads as it does against libvirtd. */
-static const char *code_prefix(int code) {
+const char *libvirt_code_prefix(int code) {
         switch (code) {
         case 1: return "internal error";
         case 3: return "this function is not supported by the connection driver";
@@ -259,7 +259,7 @@ static const char *code_prefix(int code) {
 }
 
 static int call_fail_message(Call *c, int code, int domain, const char *text) {
-        const char *prefix = code_prefix(code);
+        const char *prefix = libvirt_code_prefix(code);
         _cleanup_free_ char *msg = NULL;
         RpcHeader h = rpc_reply_header(&c->hdr, RPC_ERROR);
         size_t n = prefix ? strlen(prefix) : 0;
@@ -347,6 +347,18 @@ void call_finish(Call *c, int r) {
                                  c->def->api, strerror(-r));
 }
 
+/* A call that only reads may go straight to its daemon (peers.h). */
+static sd_bus *call_bus(const Call *c, const char *interface) {
+        return server_bus(c->client->server, c->bus_name, interface, c->def->flags & PROC_READ);
+}
+
+/* On a private connection, none: the daemon's end going away fails the
+ * calls in flight at once, and a timer armed and disarmed around every
+ * call (two timerfd_settime()) would cost more than the call. */
+static uint64_t call_timeout(const Call *c, sd_bus *bus) {
+        return bus == c->client->server->bus ? CALL_TIMEOUT_USEC : UINT64_MAX;
+}
+
 static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Call *c = userdata;
 
@@ -362,7 +374,7 @@ static int on_method_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 int call_chain(Call *c, const char *path, const char *interface, const char *method, CallReplyFn next,
                const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        sd_bus *bus = c->client->server->bus;
+        sd_bus *bus = call_bus(c, interface);
         va_list ap;
         int r;
 
@@ -374,7 +386,7 @@ int call_chain(Call *c, const char *path, const char *interface, const char *met
         va_end(ap);
         if (r < 0)
                 return r;
-        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, CALL_TIMEOUT_USEC);
+        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, call_timeout(c, bus));
         if (r < 0)
                 return r;
         c->next = next;
@@ -432,10 +444,11 @@ void call_use_service(Call *c, ProcService service) {
 static int forward(Call *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const ProcDef *def = c->def;
-        sd_bus *bus = c->client->server->bus;
+        sd_bus *bus;
         int r;
 
         call_use_service(c, def->service);
+        bus = call_bus(c, def->property ? "org.freedesktop.DBus.Properties" : def->interface);
         if (c->target_kind) {
                 c->path = call_target_path(c);
                 if (!c->path)
@@ -452,7 +465,7 @@ static int forward(Call *c) {
                 return r;
         if (def->append && (r = def->append(c, m)) < 0)
                 return r;
-        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, CALL_TIMEOUT_USEC);
+        r = sd_bus_call_async(bus, NULL, m, on_method_reply, c, call_timeout(c, bus));
         if (r < 0)
                 return r;
         client_call_started(c->client);

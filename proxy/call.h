@@ -154,6 +154,9 @@ void call_reply(Call *c);
 int call_fail(Call *c, int code, int domain, const char *fmt, ...) _printf_(4, 5);
 /* The same for an error from a daemon, in libvirt's code, domain and words. */
 int call_fail_bus(Call *c, const sd_bus_error *e);
+/* libvirt's words before a message of error code ("Domain not found"), as
+ * virsh prints them; NULL for a code without. */
+const char *libvirt_code_prefix(int code);
 /* Answers from a reply function's return value (see CallReplyFn). */
 void call_finish(Call *c, int r);
 

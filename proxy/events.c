@@ -45,6 +45,12 @@ typedef struct EventWatch {
         const char *bus_name, *root;
         const Driver *driver;     /* domain events: only that driver's clients */
         sd_bus_slot *slot;
+        /* The daemon's unique name: only its signals count. The match's
+         * sender (a well-known name) is checked by the bus for this match,
+         * but sd-bus hands a signal the bus delivered for another match of
+         * ours (org.libvirt's) to this one as well. */
+        char *owner;
+        sd_bus_slot *owner_changed, *owner_query;
 } EventWatch;
 
 typedef struct NameEntry {
@@ -193,6 +199,8 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         PendingEvent *p;
         int r;
 
+        if (!w->owner || !streq_ptr(sd_bus_message_get_sender(m), w->owner))
+                return 0;
         r = streq(w->source->signature, "oii") ? sd_bus_message_read(m, "oii", &path, &event, &detail) :
                                                   sd_bus_message_read(m, "oi", &path, &event);
         if (r < 0)
@@ -216,7 +224,43 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
+static void watch_set_owner(EventWatch *w, const char *owner) {
+        free(w->owner);
+        w->owner = owner && owner[0] ? strdup(owner) : NULL;
+}
+
+static int on_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        EventWatch *w = userdata;
+        const char *name, *old, *new;
+
+        /* the bus's own word: nobody else can send as org.freedesktop.DBus */
+        if (!streq_ptr(sd_bus_message_get_sender(m), "org.freedesktop.DBus") ||
+            sd_bus_message_read(m, "sss", &name, &old, &new) < 0 || !streq(name, w->bus_name))
+                return 0;
+        watch_set_owner(w, new);
+        return 0;
+}
+
+static int on_owner(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        EventWatch *w = userdata;
+        const char *owner = NULL;
+
+        w->owner_query = sd_bus_slot_unref(w->owner_query);
+        /* a NameOwnerChanged that came first is newer */
+        if (!w->owner && !sd_bus_message_is_method_error(reply, NULL) && sd_bus_message_read(reply, "s", &owner) > 0)
+                watch_set_owner(w, owner);
+        return 0;
+}
+
+static void watch_done(EventWatch *w) {
+        w->slot = sd_bus_slot_unref(w->slot);
+        w->owner_changed = sd_bus_slot_unref(w->owner_changed);
+        w->owner_query = sd_bus_slot_unref(w->owner_query);
+        w->owner = mfree(w->owner);
+}
+
 static int add_watch(Server *s, const EventSource *src, const char *bus_name, const char *root, const Driver *d) {
+        _cleanup_free_ char *rule = NULL;
         EventWatch *w;
         int r;
 
@@ -226,8 +270,21 @@ static int add_watch(Server *s, const EventSource *src, const char *bus_name, co
         *w = (EventWatch) { .server = s, .source = src, .bus_name = bus_name, .root = root, .driver = d };
         r = sd_bus_match_signal_async(s->bus, &w->slot, bus_name, root, "org.libvirt.Connect", src->member,
                                       on_event_signal, NULL, w);
-        if (r < 0)
+        if (r >= 0 && asprintf(&rule,
+                               "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+                               "member='NameOwnerChanged',arg0='%s'",
+                               bus_name) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = sd_bus_add_match_async(s->bus, &w->owner_changed, rule, on_owner_changed, NULL, w);
+        /* not running (and not activated by this): no owner until it comes */
+        if (r >= 0)
+                r = sd_bus_call_method_async(s->bus, &w->owner_query, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                             "org.freedesktop.DBus", "GetNameOwner", on_owner, w, "s", bus_name);
+        if (r < 0) {
+                watch_done(w);
                 return log_error_errno(r, "Cannot watch the %s signals of %s: %m", src->member, bus_name);
+        }
         s->events->n_watches++;
         return 0;
 }
@@ -253,7 +310,7 @@ void events_done(Server *s) {
         if (!s->events)
                 return;
         for (size_t i = 0; i < s->events->n_watches; i++)
-                sd_bus_slot_unref(s->events->watches[i].slot);
+                watch_done(&s->events->watches[i]);
         names_clear(s->events);
         s->events = mfree(s->events);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "libvirt-dbus.h"
 #include "bus-policy.h"
+#include "call.h"
 #include "dbus-forward.h"
 #include "error.h"
 #include "log.h"
@@ -8,6 +9,7 @@
 
 #define LIBVIRT_NAME "org.libvirt"
 #define LIBVIRT_PREFIX "/org/libvirt"
+#define LIBVIRT_DBUS_ERROR "org.libvirt.Error"
 /* A forwarded call is the daemon's to answer in its time (a guest's start,
  * an upload): the caller's own timeout is what counts. */
 #define FORWARD_TIMEOUT_USEC (30ULL * 60 * 1000000)
@@ -79,11 +81,33 @@ static char *rewrite_from_daemon(const char *path, void *userdata) {
         return fwd_path_from_daemon(userdata, path);
 }
 
-static int reply_error(sd_bus_message *m, const char *name, const char *fmt, const char *arg) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+/* libvirt-dbus answers every libvirt error as org.libvirt.Error with
+ * virError's message ("Domain not found: no domain with matching name 'x'");
+ * virtbus's errors carry the kind in their name instead. Others (the
+ * standard org.freedesktop.DBus.Error.*) pass as they are. */
+static int reply_as_libvirt(sd_bus_message *m, const char *name, const char *message) {
+        const VbErrorInfo *info = name ? vb_error_lookup(name) : NULL;
+        const char *prefix = info ? libvirt_code_prefix(info->libvirt_code) : NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t n = prefix ? strlen(prefix) : 0;
 
-        (void) sd_bus_error_setf(&e, name, fmt, arg);
+        if (!info) {
+                sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(name, message);
+                return sd_bus_reply_method_error(m, &e);
+        }
+        if (prefix && message && !(strncmp(message, prefix, n) == 0 && message[n] == ':') &&
+            asprintf(&text, "%s: %s", prefix, message) < 0)
+                text = NULL;
+        sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(LIBVIRT_DBUS_ERROR, text ?: message);
         return sd_bus_reply_method_error(m, &e);
+}
+
+static int reply_error(sd_bus_message *m, const char *name, const char *fmt, const char *arg) {
+        _cleanup_free_ char *text = NULL;
+
+        if (asprintf(&text, fmt, arg) < 0)
+                return -ENOMEM;
+        return reply_as_libvirt(m, name, text);
 }
 
 /* As GDBus answers for a path outside libvirt-dbus's subtrees. */
@@ -117,9 +141,8 @@ static bool is_gone(const sd_bus_error *e) {
 /* The daemon's error as it is, but for its paths in the message. */
 static int reply_daemon_error(Forward *f, const sd_bus_error *e) {
         _cleanup_free_ char *message = e->message ? fwd_text_from_daemon(f->drv, e->message) : NULL;
-        sd_bus_error ours = SD_BUS_ERROR_MAKE_CONST(e->name, message ?: e->message);
 
-        return sd_bus_reply_method_error(f->call, &ours);
+        return reply_as_libvirt(f->call, e->name, message ?: e->message);
 }
 
 static int send_return(Forward *f, sd_bus_message *reply) {
@@ -201,13 +224,11 @@ static int on_forward_reply(sd_bus_message *reply, void *userdata, sd_bus_error 
         } else {
                 r = send_return(f, reply);
                 if (r < 0) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                         log_warning_errno(r, "Cannot pass on the reply of %s.%s: %m",
                                           sd_bus_message_get_interface(f->call) ?: "?",
                                           sd_bus_message_get_member(f->call) ?: "?");
-                        (void) vb_error_setf(&e, VB_ERROR_INTERNAL, "cannot pass on the daemon's reply: %s",
-                                             strerror(-r));
-                        r = sd_bus_reply_method_error(f->call, &e);
+                        r = reply_error(f->call, VB_ERROR_INTERNAL, "cannot pass on the daemon's reply: %s",
+                                        strerror(-r));
                 }
         }
         if (r < 0)

@@ -19,7 +19,6 @@ int main(int argc, char *argv[]) {
         DaemonOptions opts = { .name = "proxyd" };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *dir = NULL;
         Server *s = NULL;
         int r;
 
@@ -31,9 +30,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         if (daemon_open(&event, &bus) < 0)
                 return 1;
-        if (server_socket_dir(opts.root, &dir) < 0)
-                return log_oom(), 1;
-        r = server_new(event, bus, dir, &s);
+        r = server_new(event, bus, opts.root, &s);
         if (r < 0)
                 return 1;
         (void) libvirt_dbus_start(bus, &ldbus); /* org.libvirt: logs and goes on without it */

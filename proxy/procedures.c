@@ -13,6 +13,7 @@
 #include "log.h"
 #include "stream.h"
 #include "util.h"
+#include "uuid.h"
 
 static const Driver drivers[] = {
         { "qemu:///system", "QEMU", "org.virtbus.qemud", "/org/virtbus/qemud" },
@@ -532,10 +533,6 @@ static int reply_list(Call *c, sd_bus_message *m, HandleKind kind) {
         return call_fetch_handles(c, kind, paths, n, false, put_handle_list);
 }
 
-static int reply_domain_list(Call *c, sd_bus_message *m) {
-        return reply_list(c, m, HANDLE_DOMAIN);
-}
-
 static int reply_pool_list(Call *c, sd_bus_message *m) {
         return reply_list(c, m, HANDLE_POOL);
 }
@@ -605,20 +602,78 @@ static int put_names(Call *c) {
         return 0;
 }
 
-static int reply_ids(Call *c, sd_bus_message *m) {
-        char **paths;
-        size_t n;
-        int r = read_paths(m, &paths, &n);
+/* a(ssi), ListDomainHandles's answer -> c->handles, as call_fetch_handles()
+ * leaves them: every domain listed, with its name, UUID and id. */
+static int read_domain_handles(Call *c, sd_bus_message *m) {
+        const char *name, *uuid;
+        size_t cap = 0;
+        int32_t id;
+        int r;
 
-        return r < 0 ? r : call_fetch_handles(c, HANDLE_DOMAIN, paths, n, false, put_ids);
+        c->fetch_kind = HANDLE_DOMAIN;
+        r = sd_bus_message_enter_container(m, 'a', "(ssi)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "(ssi)", &name, &uuid, &id)) > 0) {
+                RemoteHandle *h;
+                if (c->n_paths >= XDR_LIST_MAX)
+                        return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC,
+                                         "too many domains for one reply, the limit is %u", XDR_LIST_MAX);
+                if (c->n_paths == cap) {
+                        size_t ncap = MAX(cap * 2, (size_t) 64);
+                        RemoteHandle *nh = reallocarray(c->handles, ncap, sizeof(*nh));
+                        bool *nf = nh ? reallocarray(c->found, ncap, sizeof(*nf)) : NULL;
+                        char **np = nf ? reallocarray(c->paths, ncap, sizeof(*np)) : NULL;
+                        if (nh)
+                                c->handles = nh;
+                        if (nf)
+                                c->found = nf;
+                        if (!np)
+                                return -ENOMEM;
+                        c->paths = np;
+                        cap = ncap;
+                }
+                h = &c->handles[c->n_paths];
+                *h = (RemoteHandle) { .name = strdup(name), .id = id > 0 ? id : -1 };
+                c->paths[c->n_paths] = NULL;
+                c->found[c->n_paths] = true;
+                c->n_paths++;
+                if (!h->name)
+                        return -ENOMEM;
+                if ((r = uuid_parse(uuid, h->uuid)) < 0)
+                        return r;
+                events_note_name(c->client->server, HANDLE_DOMAIN, h->uuid, h->name);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
 }
 
-static int reply_names(Call *c, sd_bus_message *m) {
-        char **paths;
-        size_t n;
-        int r = read_paths(m, &paths, &n);
+/* a(ssi) -> remote_connect_list_all_domains_ret; need_results 0 asks only
+ * for the count */
+static int reply_domain_handle_list(Call *c, sd_bus_message *m) {
+        int r = read_domain_handles(c, m);
 
-        return r < 0 ? r : call_fetch_handles(c, HANDLE_DOMAIN, paths, n, false, put_names);
+        if (r < 0)
+                return r;
+        if (c->v[0].i == 0) {
+                xdr_put_u32(&c->w, 0);
+                xdr_put_u32(&c->w, c->n_paths);
+                return 0;
+        }
+        return put_handle_list(c);
+}
+
+static int reply_domain_handle_ids(Call *c, sd_bus_message *m) {
+        int r = read_domain_handles(c, m);
+
+        return r < 0 ? r : put_ids(c);
+}
+
+static int reply_domain_handle_names(Call *c, sd_bus_message *m) {
+        int r = read_domain_handles(c, m);
+
+        return r < 0 ? r : put_names(c);
 }
 
 static int reply_vol_names(Call *c, sd_bus_message *m) {
@@ -634,6 +689,7 @@ static int reply_vol_names(Call *c, sd_bus_message *m) {
 #define R PROC_READ
 #define EARLY (PROC_READ | PROC_BEFORE_OPEN)
 #define CONNECT "org.libvirt.Connect"
+#define CONNECT1 "org.virtbus.Connect1"
 #define DOMAIN "org.libvirt.Domain"
 #define POOL "org.libvirt.StoragePool"
 #define VOL "org.libvirt.StorageVol"
@@ -660,8 +716,8 @@ static const ProcDef table[] = {
         { 17, "virDomainGetMaxMemory", R, "D", DOMAIN, "GetStats", .append = append_stats_all,
           .reply = reply_max_memory },
         { 19, "virDomainGetOSType", R, "D", DOMAIN, "Get", "OSType", .reply = reply_variant_string },
-        { 21, "virConnectListDefinedDomains", R, "n", CONNECT, "ListDomains", .append = append_inactive,
-          .reply = reply_names },
+        { 21, "virConnectListDefinedDomains", R, "n", CONNECT1, "ListDomainHandles", .append = append_inactive,
+          .reply = reply_domain_handle_names },
         { 22, "virDomainLookupByID", R, "i", CONNECT, "DomainLookupByID", .reply = reply_domain },
         { 23, "virDomainLookupByName", R, "s", CONNECT, "DomainLookupByName", .reply = reply_domain },
         { 24, "virDomainLookupByUUID", R, "U", CONNECT, "DomainLookupByUUID", .reply = reply_domain },
@@ -674,8 +730,8 @@ static const ProcDef table[] = {
         { 33, "virDomainShutdown", 0, "D", DOMAIN, "Shutdown", .append = append_u0, .reply = reply_void },
         { 34, "virDomainSuspend", 0, "D", DOMAIN, "Suspend", .reply = reply_void },
         { 35, "virDomainUndefine", 0, "D", DOMAIN, "Undefine", .append = append_u0, .reply = reply_void },
-        { 37, "virConnectListDomains", R, "n", CONNECT, "ListDomains", .append = append_active,
-          .reply = reply_ids },
+        { 37, "virConnectListDomains", R, "n", CONNECT1, "ListDomainHandles", .append = append_active,
+          .reply = reply_domain_handle_ids },
         { 39, "virNetworkCreate", 0, "N", NETWORK, "Create", .reply = reply_void, NET },
         { 40, "virNetworkCreateXML", 0, "s", CONNECT, "NetworkCreateXML", .reply = reply_network, NET },
         { 41, "virNetworkDefineXML", 0, "s", CONNECT, "NetworkDefineXML", .reply = reply_network, NET },
@@ -750,7 +806,8 @@ static const ProcDef table[] = {
         { 258, "virDomainShutdownFlags", 0, "Du", DOMAIN, "Shutdown", .reply = reply_void },
         { 259, "virStorageVolWipePattern", 0, "Vuu", VOL, "Wipe", .reply = reply_void, STORAGE },
         { 260, "virStorageVolResize", 0, "Vhu", VOL, "Resize", .reply = reply_void, STORAGE },
-        { 273, "virConnectListAllDomains", R, "nu", CONNECT, "ListDomains", .reply = reply_domain_list },
+        { 273, "virConnectListAllDomains", R, "nu", CONNECT1, "ListDomainHandles",
+          .reply = reply_domain_handle_list },
         { 281, "virConnectListAllStoragePools", R, "nu", CONNECT, "ListStoragePools", .reply = reply_pool_list,
           STORAGE },
         { 282, "virStoragePoolListAllVolumes", R, "Pnu", POOL, "ListStorageVolumes", .reply = reply_vol_list,
@@ -772,6 +829,8 @@ static const ProcDef table[] = {
         { 368, "virConnectStoragePoolEventRegisterAny", R, "ip", .local = events_register },
         { 369, "virConnectStoragePoolEventDeregisterAny", R, "i", .local = events_deregister },
         { 378, "virStorageVolGetInfoFlags", R, "Vu", VOL, "GetInfo", .reply = reply_vol_info, STORAGE },
+        { 403, "virConnectGetStoragePoolCapabilities", R, "u", CONNECT, "GetStoragePoolCapabilities",
+          .reply = reply_string, STORAGE },
         { 432, "virNetworkDefineXMLFlags", 0, "sn", CONNECT, "NetworkDefineXML",
           .append = append_define_flags_check, .reply = reply_network, NET },
         { 437, "virNetworkCreateXMLFlags", 0, "sn", CONNECT, "NetworkCreateXML",

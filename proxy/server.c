@@ -9,6 +9,8 @@
 #include "dispatch.h"
 #include "events.h"
 #include "log.h"
+#include "paths.h"
+#include "peers.h"
 #include "server.h"
 #include "stream.h"
 #include "util.h"
@@ -464,15 +466,35 @@ static int make_sockets(Server *s, const char *dir) {
         return 0;
 }
 
-int server_new(sd_event *e, sd_bus *bus, const char *dir, Server **ret) {
+/* The daemons' rundir, below the same root as our sockets. */
+static int server_open_peers(Server *s, const char *root) {
+        VbPaths p;
+        int r = vb_paths_init(&p, root);
+
+        if (r >= 0)
+                r = peers_new(s->event, s->bus, p.rundir, &s->peers);
+        vb_paths_done(&p);
+        return r < 0 ? log_error_errno(r, "Cannot set up the private connections: %m") : 0;
+}
+
+sd_bus *server_bus(Server *s, const char *bus_name, const char *interface, bool read_only) {
+        return s->peers ? peers_bus(s->peers, bus_name, interface, read_only) : s->bus;
+}
+
+int server_new(sd_event *e, sd_bus *bus, const char *root, Server **ret) {
+        _cleanup_free_ char *dir = NULL;
         Server *s = calloc(1, sizeof(*s));
         int n, r;
 
-        if (!s)
+        if (!s || server_socket_dir(root, &dir) < 0) {
+                free(s);
                 return log_oom();
+        }
         s->event = sd_event_ref(e);
         s->bus = sd_bus_ref(bus);
-        r = events_watch(s);
+        r = server_open_peers(s, root);
+        if (r >= 0)
+                r = events_watch(s);
         if (r < 0) {
                 server_free(s);
                 return r;
@@ -516,6 +538,7 @@ Server *server_free(Server *s) {
                 free(l->path);
         }
         events_done(s);
+        peers_free(s->peers);
         sd_bus_unref(s->bus);
         sd_event_unref(s->event);
         free(s);

@@ -61,6 +61,7 @@ typedef struct Listener {
 struct Server {
         sd_event *event;
         sd_bus *bus;
+        struct Peers *peers;     /* the daemons' private connections (peers.h) */
         Listener listeners[2];
         size_t n_listeners;
         Client *clients;
@@ -72,8 +73,10 @@ struct Server {
 /* The directory of the sockets: /run/libvirt, or <root>/run/libvirt. */
 int server_socket_dir(const char *root, char **ret);
 /* Takes the sockets from systemd, or makes libvirt-sock (0600) and
- * libvirt-sock-ro (0666) in dir. */
-int server_new(sd_event *e, sd_bus *bus, const char *dir, Server **ret);
+ * libvirt-sock-ro (0666) in server_socket_dir(root). */
+int server_new(sd_event *e, sd_bus *bus, const char *root, Server **ret);
+/* The connection a call to bus_name's interface goes on (peers_bus()). */
+sd_bus *server_bus(Server *s, const char *bus_name, const char *interface, bool read_only);
 Server *server_free(Server *s);
 bool server_is_busy(void *userdata);
 

@@ -7,7 +7,7 @@
 #include "util.h"
 
 /* libvirtd's chunk, and about what clients send */
-#define STREAM_CHUNK (256 * 1024 - RPC_FRAME_MIN)
+#define STREAM_CHUNK (1024 * 1024 - RPC_FRAME_MIN)
 /* the pipe between us and the daemon */
 #define STREAM_PIPE_SIZE (1024 * 1024)
 /* a download stops reading its pipe while the client has this much unread */
@@ -28,6 +28,7 @@ struct Stream {
         bool eof;                 /* download: the pipe ended, the empty packet sent */
         bool listed;              /* in the client's list */
         bool bus_pending;         /* the daemon's method has not answered */
+        bool aborted;             /* the client aborted: confirmed when the daemon answers */
         bool bus_failed;
         int code, domain;
         char *message;
@@ -113,6 +114,16 @@ static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
         Stream *s = userdata;
 
         s->bus_pending = false; /* its reference is ours until the end here */
+        if (s->aborted) {
+                /* its job is over (its pipe was closed): the volume is free
+                 * for the next one when the client hears of the abort */
+                if (s->listed) {
+                        stream_unlist(s);
+                        send_packet(s, RPC_OK, NULL, 0, false);
+                }
+                stream_unref(s);
+                return 0;
+        }
         if (sd_bus_message_is_method_error(m, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(m);
                 const VbErrorInfo *info = vb_error_lookup(e->name);
@@ -248,7 +259,7 @@ int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len
         for (s = c->streams; s; s = s->next)
                 if (s->hdr.serial == h->serial && s->hdr.proc == h->proc)
                         break;
-        if (!s)
+        if (!s || s->aborted)
                 return 0; /* a stream that already ended: nothing to do */
         switch (h->status) {
         case RPC_CONTINUE:
@@ -293,12 +304,22 @@ int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len
                 stream_unref(s);
                 return 0;
         case RPC_ERROR:
-                /* the client aborts: confirmed; the daemon's job ends with
-                 * the pipe */
+                /* the client aborts: the daemon's job ends with the pipe;
+                 * confirmed once it has ended (libvirtd's abort, too, returns
+                 * with the volume free again) */
                 stream_ref(s);
-                stream_unlist(s);
-                send_packet(s, RPC_OK, NULL, 0, false);
+                s->aborted = true;
+                s->io = sd_event_source_disable_unref(s->io);
+                if (s->fd >= 0)
+                        s->fd = (close(s->fd), -1);
+                s->pending = mfree(s->pending);
+                s->pending_len = s->pending_pos = 0;
+                if (!s->bus_pending) {
+                        stream_unlist(s);
+                        send_packet(s, RPC_OK, NULL, 0, false);
+                }
                 stream_unref(s);
+                client_kick(c);
                 return 0;
         default:
                 return -EBADMSG;

@@ -53,6 +53,34 @@ static int method_list_domains(sd_bus_message *msg, void *userdata, sd_bus_error
         return bus_reply_object_list(msg, (void *const *) m->domains, m->n_domains, domain_listed, flags);
 }
 
+/* org.virtbus.Connect1.ListDomainHandles: what ListDomains lists, each as a
+ * libvirt client's handle holds it (name, UUID, id: -1 when inactive), in
+ * one answer; the proxy's virConnectListAllDomains would otherwise read
+ * every domain's properties, a call each. */
+static int method_list_domain_handles(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        uint32_t flags;
+        int r = bus_read_flags(msg, LIST_DOMAINS_ALL_FLAGS, &flags, error);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ssi)");
+        for (size_t i = 0; r >= 0 && i < m->n_domains; i++) {
+                const Domain *d = m->domains[i];
+                if (domain_matches_flags(d, flags))
+                        r = sd_bus_message_append(reply, "(ssi)", d->def->name, d->uuid_str,
+                                                  domain_is_active(d) && d->id > 0 ? d->id : -1);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         const char *name;
         Domain *d;
@@ -366,6 +394,16 @@ static const sd_bus_vtable connect_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
+/* virtbus's own additions to the Connect object, beside libvirt-dbus's
+ * interface (whose methods keep libvirt-dbus's signatures). Root only: they
+ * are for the proxy. */
+static const sd_bus_vtable connect1_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("ListDomainHandles", "u", SD_BUS_PARAM(flags), "a(ssi)",
+                                 SD_BUS_PARAM(domains), method_list_domain_handles, 0),
+        SD_BUS_VTABLE_END,
+};
+
 /* Further Connect methods, a group to a file, merged into the one interface. */
 static const sd_bus_vtable *const connect_vtables[] = {
         connect_node_vtable,
@@ -379,6 +417,8 @@ int connect_dbus_register(Manager *m) {
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(connect_vtables); i++)
                 r = sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.libvirt.Connect", connect_vtables[i],
                                              m);
+        if (r >= 0)
+                r = sd_bus_add_object_vtable(m->bus, NULL, m->driver->root, "org.virtbus.Connect1", connect1_vtable, m);
         if (r >= 0 && m->driver->version && m->driver->with_version)
                 r = sd_bus_add_object(m->bus, NULL, m->driver->root, on_root_call, m);
         return r;

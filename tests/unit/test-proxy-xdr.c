@@ -276,9 +276,10 @@ static bool method_reads(const char *method) {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
                 "GetDHCPLeases", "GetVcpus", "MemoryStats", "GetIOThreadInfo",
                 "GetJobInfo", "HasManagedSaveImage",
-                "GetDHCPLeases", "GetMetadata", "GetControlInfo", "GetDiskErrors",
+                "GetMetadata", "GetControlInfo", "GetDiskErrors",
                 "GetSysinfo", "GetCPUModelNames", "CompareCPU", "BaselineCPU", "NodeGetCPUStats",
                 "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
+                "GetStoragePoolCapabilities",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
