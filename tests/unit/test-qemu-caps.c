@@ -169,7 +169,7 @@ static void test_caps_json_roundtrip(void) {
         CHECK_STREQ(json, json2);
 
         /* A minimal one: no lists at all. */
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000}", &minimal), 0);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": 7000000}", &minimal), 0);
         if (minimal) {
                 CHECK_STREQ(minimal->binary, "/q");
                 CHECK_INTEQ(minimal->n_machines, 0);
@@ -181,11 +181,11 @@ static void test_caps_json_roundtrip(void) {
         CHECK_INTEQ(qemu_caps_from_json("[]", &bad), -EBADMSG);
         /* another format: probe again */
         CHECK_INTEQ(qemu_caps_from_json("{\"format\": 99, \"binary\": \"/q\", \"version\": 7000000}", &bad), -ESTALE);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"version\": 7000000}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": \"7\"}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000, "
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"version\": 7000000}", &bad), -EBADMSG);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": \"7\"}", &bad), -EBADMSG);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": 7000000, "
                                         "\"machines\": [{\"alias\": \"q35\"}]}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000, "
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": 7000000, "
                                         "\"device_types\": [1, 2]}", &bad), -EBADMSG);
         CHECK(bad == NULL);
 }
