@@ -334,6 +334,15 @@ def test_virsh(env, booted):
         proxy.virsh("setvcpus", "res", "2", "--config")
         assert vcpu_element(booted.xml(INACTIVE)) == "<vcpu current='2'>3</vcpu>"
         proxy.virsh("setvcpus", "res", "1", "--config")
+        proxy.virsh("setvcpus", "res", "4", "--maximum", "--config")
+        assert vcpu_element(booted.xml(INACTIVE)) == "<vcpu current='1'>4</vcpu>"
+        proxy.virsh("setvcpus", "res", "3", "--maximum", "--config")
+
+        r = proxy.virsh("setmaxmem", "res", "300M", check=False)    # virDomainSetMaxMemory: running
+        assert r.returncode != 0 and "maximum memory on an active domain" in r.stderr, r.stderr
+        proxy.virsh("setmaxmem", "res", "300M", "--config")
+        assert "<memory unit='KiB'>307200</memory>" in booted.xml(INACTIVE)
+        assert "<memory unit='KiB'>262144</memory>" in booted.xml()
 
         proxy.virsh("setmem", "res", "220M", "--live")
         assert "<currentMemory unit='KiB'>225280</currentMemory>" in booted.xml()
