@@ -19,6 +19,7 @@ extern const ProcTable proc_table_tune;    /* procedures-tune.c: tuning, pinning
 extern const ProcTable proc_table_save;    /* procedures-save.c: save/restore, core dump, job info */
 extern const ProcTable proc_table_agent;   /* procedures-agent.c: the guest agent */
 extern const ProcTable proc_table_control; /* procedures-control.c: keys, NMI, metadata, rename, peeks */
+extern const ProcTable proc_table_block;   /* procedures-block.c: block jobs, resize, threshold */
 extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
 
 /* Every table, for tests: fills ret with at most max, returns how many. */

@@ -317,6 +317,7 @@ static const sd_bus_vtable *const domain_vtables[] = {
         domain_agent_vtable,
         domain_control_vtable,
         domain_stats_vtable,
+        domain_block_vtable,
 };
 
 int domain_dbus_register(Manager *m) {

@@ -37,6 +37,7 @@ typedef struct DomainTuneOps DomainTuneOps;       /* domain-tune.h */
 typedef struct DomainSaveOps DomainSaveOps;       /* domain-save.h */
 typedef struct DomainAgentOps DomainAgentOps;     /* domain-agent.h */
 typedef struct DomainControlOps DomainControlOps; /* domain-control.h */
+typedef struct DomainBlockOps DomainBlockOps;     /* domain-block.h */
 typedef struct DomainStatsOps DomainStatsOps;     /* domain-stats.h: also the node's figures */
 
 typedef struct DomainDriver {
@@ -121,4 +122,5 @@ typedef struct DomainDriver {
         const DomainAgentOps *agent;
         const DomainControlOps *control;
         const DomainStatsOps *stats;
+        const DomainBlockOps *block;
 } DomainDriver;
