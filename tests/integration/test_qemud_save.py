@@ -328,6 +328,8 @@ def test_virsh_through_the_proxy(env, vm):
         core.unlink()
         info = p.virsh("domjobinfo", "vm1").stdout
         assert "None" in info, info
+        info = p.virsh("domjobinfo", "--completed", "vm1").stdout     # virDomainGetJobStats
+        assert "Completed" in info and "Dump" in info, info
         # managedsave-remove: the next start boots (not waited for)
         p.virsh("managedsave", "vm1")
         p.virsh("managedsave-remove", "vm1")
