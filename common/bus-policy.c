@@ -20,6 +20,10 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetMetadata" },
         { "org.libvirt.Domain", "GetControlInfo" },
         { "org.libvirt.Domain", "GetDiskErrors" },
+        /* save, job progress (domain-save-dbus.c) */
+        { "org.libvirt.Domain", "GetJobInfo" },
+        { "org.libvirt.Domain", "GetJobStats" },
+        { "org.libvirt.Domain", "HasManagedSaveImage" },
 };
 
 static const BusMethod storaged_open[] = {

@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Save, restore, managed save, core dump and job progress: the libvirt
- * procedures and the conversions only they need. virDomainGetJobStats
- * (298) waits for the typed parameters' XDR (proxy/typed-params.h): until
- * then virsh domjobinfo falls back to virDomainGetJobInfo, as it does for
- * a driver without it. */
+ * procedures and the conversions only they need. */
 #include "error.h"
 #include "procedures.h"
+#include "typed-params.h"
 
 #define R PROC_READ
 #define CONNECT "org.libvirt.Connect"
@@ -59,6 +57,25 @@ static int reply_job_info(Call *c, sd_bus_message *m) {
         return 0;
 }
 
+/* (ia{sv}) -> remote_domain_get_job_stats_ret: type, typed parameters. */
+static int reply_job_stats(Call *c, sd_bus_message *m) {
+        _cleanup_(typed_params_done) TypedParams tp = {};
+        int32_t type;
+        int r = sd_bus_message_enter_container(m, 'r', "ia{sv}");
+
+        if (r >= 0)
+                r = sd_bus_message_read(m, "i", &type);
+        if (r >= 0)
+                r = typed_params_read_bus(m, REMOTE_DOMAIN_JOB_STATS_MAX, &tp, NULL);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        xdr_put_i32(&c->w, type);
+        typed_params_write_xdr(&c->w, &tp, REMOTE_DOMAIN_JOB_STATS_MAX);
+        return 0;
+}
+
 /* Sorted by number (procedure_find() searches it). */
 static const ProcDef rows[] = {
         { 53, "virDomainCoreDump", 0, "Dsn", DOMAIN, "CoreDump", .append = append_dump_raw, .reply = reply_void },
@@ -74,6 +91,7 @@ static const ProcDef rows[] = {
         { 235, "virDomainSaveImageGetXMLDesc", 0, "su", CONNECT, "DomainSaveImageGetXMLDesc",
           .append = append_image_xml_check, .reply = reply_string },
         { 236, "virDomainSaveImageDefineXML", 0, "ssu", CONNECT, "DomainSaveImageDefineXML", .reply = reply_void },
+        { 298, "virDomainGetJobStats", R, "Du", DOMAIN, "GetJobStats", .reply = reply_job_stats },
         { 334, "virDomainCoreDumpWithFormat", 0, "Dsuu", DOMAIN, "CoreDump", .reply = reply_void },
 };
 

@@ -39,4 +39,3 @@ typedef void (*qemu_incoming_fn)(Domain *d, int r, const char *message);
 int qemu_save_incoming(Domain *d, qemu_incoming_fn done);
 /* The restored guest runs (or stays paused): a managed image is removed. */
 void qemu_save_restored(Domain *d);
-/* Whether the restore asked for a paused guest. */

@@ -275,7 +275,7 @@ static bool method_reads(const char *method) {
         static const char *const reads[] = {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
                 "GetDHCPLeases", "GetVcpus", "MemoryStats", "GetIOThreadInfo",
-                "GetJobInfo", "HasManagedSaveImage",
+                "GetJobInfo", "GetJobStats", "HasManagedSaveImage",
                 "GetMetadata", "GetControlInfo", "GetDiskErrors",
                 "GetSysinfo", "GetCPUModelNames", "CompareCPU", "BaselineCPU", "NodeGetCPUStats",
                 "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
