@@ -20,6 +20,7 @@ extern const ProcTable proc_table_save;    /* procedures-save.c: save/restore, c
 extern const ProcTable proc_table_agent;   /* procedures-agent.c: the guest agent */
 extern const ProcTable proc_table_control; /* procedures-control.c: keys, NMI, metadata, rename, peeks */
 extern const ProcTable proc_table_block;   /* procedures-block.c: block jobs, resize, threshold */
+extern const ProcTable proc_table_snapshot; /* procedures-snapshot.c: snapshots */
 extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
 
 /* Every table, for tests: fills ret with at most max, returns how many. */

@@ -318,6 +318,7 @@ static const sd_bus_vtable *const domain_vtables[] = {
         domain_control_vtable,
         domain_stats_vtable,
         domain_block_vtable,
+        domain_snapshot_vtable,
 };
 
 int domain_dbus_register(Manager *m) {

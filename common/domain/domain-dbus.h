@@ -16,6 +16,7 @@ extern const sd_bus_vtable domain_save_vtable[];    /* domain-save-dbus.c: save,
 extern const sd_bus_vtable domain_agent_vtable[];   /* domain-agent-dbus.c: the guest agent */
 extern const sd_bus_vtable domain_control_vtable[]; /* domain-control-dbus.c: keys, NMI, metadata, rename, peeks */
 extern const sd_bus_vtable domain_block_vtable[];   /* domain-block-dbus.c: block jobs, resize, threshold */
+extern const sd_bus_vtable domain_snapshot_vtable[]; /* domain-snapshot-dbus.c: the snapshot methods of Domain */
 extern const sd_bus_vtable domain_stats_vtable[];   /* domain-stats-dbus.c: per-domain statistics */
 
 /* For the group files. */

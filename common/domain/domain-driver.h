@@ -38,6 +38,7 @@ typedef struct DomainSaveOps DomainSaveOps;       /* domain-save.h */
 typedef struct DomainAgentOps DomainAgentOps;     /* domain-agent.h */
 typedef struct DomainControlOps DomainControlOps; /* domain-control.h */
 typedef struct DomainBlockOps DomainBlockOps;     /* domain-block.h */
+typedef struct DomainSnapshotOps DomainSnapshotOps; /* domain-snapshot.h */
 typedef struct DomainStatsOps DomainStatsOps;     /* domain-stats.h: also the node's figures */
 
 typedef struct DomainDriver {
@@ -123,4 +124,5 @@ typedef struct DomainDriver {
         const DomainControlOps *control;
         const DomainStatsOps *stats;
         const DomainBlockOps *block;
+        const DomainSnapshotOps *snapshot;
 } DomainDriver;
