@@ -11,6 +11,7 @@
 #include "domain-control.h"
 #include "domain-dbus.h"
 #include "domain-manager.h"
+#include "domain-save.h"
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
@@ -147,6 +148,10 @@ static int check_new_name(Domain *d, const char *name, sd_bus_error *error) {
                                      d->def->name);
         if (streq(name, d->def->name))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "cannot rename domain '%s' to itself", name);
+        /* the image is found by the domain's name */
+        if (domain_has_managed_save(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "cannot rename domain '%s' with a managed saved state", d->def->name);
         other = manager_find_by_name(d->manager, name);
         if (other)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain with name '%s' already exists", name);

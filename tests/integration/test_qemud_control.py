@@ -293,6 +293,15 @@ def test_rename(env, vm):
             g.call("Rename", "", 0)
         with dbus_error("OperationInvalid", "active"):
             vm.call("Rename", "ctl-2", 0)
+        # a managed save image is found by the name: libvirt refuses too
+        image = env.root / "var" / "lib" / "virtbus" / "qemu" / "save" / "ctl-ren.save"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(b"not really an image")
+        try:
+            with dbus_error("OperationInvalid", "managed saved state"):
+                g.call("Rename", "ctl-2", 0)
+        finally:
+            image.unlink()
         assert_same_snapshot(before, snapshot(env))
 
         mark = env.mark()
