@@ -11,6 +11,7 @@
 #include "domain-control.h"
 #include "domain-dbus.h"
 #include "domain-manager.h"
+#include "domain-save.h"
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
@@ -147,6 +148,10 @@ static int check_new_name(Domain *d, const char *name, sd_bus_error *error) {
                                      d->def->name);
         if (streq(name, d->def->name))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "cannot rename domain '%s' to itself", name);
+        /* the image is found by the domain's name */
+        if (domain_has_managed_save(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "cannot rename domain '%s' with a managed saved state", d->def->name);
         other = manager_find_by_name(d->manager, name);
         if (other)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain with name '%s' already exists", name);
@@ -210,26 +215,6 @@ static int method_rename(sd_bus_message *msg, void *userdata, sd_bus_error *erro
 
 /* ---- metadata ---- */
 
-static int check_affect(Domain *d, uint32_t flags, const char *api, sd_bus_error *error) {
-        if ((flags & DOMAIN_AFFECT_LIVE) && (flags & DOMAIN_AFFECT_CONFIG) && streq(api, "virDomainGetMetadata"))
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "flags 'affect live' and 'affect config' in %s are mutually exclusive", api);
-        if ((flags & DOMAIN_AFFECT_LIVE) && !domain_is_active(d))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
-        if ((flags & DOMAIN_AFFECT_CONFIG) && !d->persistent)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "transient domains do not have any persistent config");
-        return 0;
-}
-
-/* CURRENT: the live definition of a running domain, else the persistent one. */
-static uint32_t resolve_affect(Domain *d, uint32_t flags) {
-        if (flags & (DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG))
-                return flags;
-        return flags | (domain_is_active(d) ? DOMAIN_AFFECT_LIVE : DOMAIN_AFFECT_CONFIG);
-}
-
-
 static int method_get_metadata(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
         _cleanup_free_ char *value = NULL;
@@ -237,19 +222,19 @@ static int method_get_metadata(sd_bus_message *msg, void *userdata, sd_bus_error
         const char *uri;
         int32_t type;
         uint32_t flags;
+        bool live;
         int r = sd_bus_message_read(msg, "isu", &type, &uri, &flags);
 
         if (r < 0)
                 return r;
         if ((r = bus_check_flags(flags, DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG, error)) < 0 ||
-            (r = check_affect(d, flags, "virDomainGetMetadata", error)) < 0)
+            (r = domain_affect_one(d, flags, &live, error)) < 0)
                 return r;
         if (type < 0 || type >= _DOMAIN_METADATA_TYPE_MAX)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unknown metadata type '%d'", type);
         if (type == DOMAIN_METADATA_ELEMENT && !*uri)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "a metadata element is asked for by its namespace URI");
-        flags = resolve_affect(d, flags);
-        def = (flags & DOMAIN_AFFECT_LIVE) && d->live ? d->live : *domain_persistent_def(d);
+        def = live && d->live ? d->live : *domain_persistent_def(d);
         r = domain_metadata_get(def, type, uri, &value);
         if (r == -ENOENT)
                 return vb_error_setf(error, VB_ERROR_NO_DOMAIN_METADATA,
@@ -260,11 +245,11 @@ static int method_get_metadata(sd_bus_message *msg, void *userdata, sd_bus_error
 }
 
 /* Sets the metadata on a copy of def, which replaces it only when all went well. */
-static int set_on_copy(DomainDef **def, int32_t type, const char *value, const char *key, const char *uri,
+static int set_on_copy(const DomainDef *def, int32_t type, const char *value, const char *key, const char *uri,
                        DomainDef **ret, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *copy = NULL;
         ConfError err = {};
-        int r = domain_def_copy(*def, &copy);
+        int r = domain_def_copy(def, &copy);
 
         if (r < 0)
                 return r;
@@ -276,30 +261,23 @@ static int set_on_copy(DomainDef **def, int32_t type, const char *value, const c
 }
 
 static int set_metadata(Domain *d, int32_t type, const char *value, const char *key, const char *uri,
-                        uint32_t flags, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *live = NULL, *conf = NULL;
-        DomainDef **pdef = domain_persistent_def(d), *old_conf;
+                        bool live, bool config, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *new_live = NULL, *new_conf = NULL;
         int r;
 
-        if ((flags & DOMAIN_AFFECT_LIVE) && d->live && (r = set_on_copy(&d->live, type, value, key, uri, &live, error)) < 0)
+        if (live && d->live && (r = set_on_copy(d->live, type, value, key, uri, &new_live, error)) < 0)
                 return r;
-        if ((flags & DOMAIN_AFFECT_CONFIG) && (r = set_on_copy(pdef, type, value, key, uri, &conf, error)) < 0)
+        if (config && (r = set_on_copy(*domain_persistent_def(d), type, value, key, uri, &new_conf, error)) < 0)
                 return r;
-        if (conf) {
-                old_conf = *pdef;
-                *pdef = conf;
-                r = domain_save_config(d);
-                if (r < 0) {
-                        *pdef = old_conf;
-                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition of '%s': %s",
-                                             d->def->name, strerror(-r));
-                }
-                conf = old_conf; /* freed on return */
+        if (new_conf) {
+                r = domain_config_commit(d, new_conf, error);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(new_conf);
         }
-        if (live) {
-                DomainDef *old_live = d->live;
-                d->live = TAKE_PTR(live);
-                live = old_live;
+        if (new_live) {
+                domain_def_free(d->live);
+                d->live = TAKE_PTR(new_live);
                 (void) domain_status_save(d);
         }
         domain_emit_signal(d, "MetadataChange", "is", type, type == DOMAIN_METADATA_ELEMENT ? uri : "");
@@ -311,21 +289,23 @@ static int method_set_metadata(sd_bus_message *msg, void *userdata, sd_bus_error
         const char *value, *key, *uri;
         int32_t type;
         uint32_t flags;
+        bool live, config;
         int r = sd_bus_message_read(msg, "isssu", &type, &value, &key, &uri, &flags);
 
         if (r < 0)
                 return r;
         if ((r = bus_check_flags(flags, DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG, error)) < 0 ||
-            (r = check_affect(d, flags, "virDomainSetMetadata", error)) < 0)
+            (r = domain_affect(d, flags, &live, &config, error)) < 0)
                 return r;
         if (type < 0 || type >= _DOMAIN_METADATA_TYPE_MAX)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unknown metadata type '%d'", type);
         r = begin_modify(d, msg, method_set_metadata, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = check_affect(d, flags, "virDomainSetMetadata", error);
+        /* again: the domain may have stopped while the call waited */
+        r = domain_affect(d, flags, &live, &config, error);
         if (r >= 0)
-                r = set_metadata(d, type, value, key, uri, resolve_affect(d, flags), error);
+                r = set_metadata(d, type, value, key, uri, live, config, error);
         return end_modify(d, msg, r);
 }
 

@@ -172,6 +172,21 @@ def test_send_key_and_nmi(env, vm):
     vm.call("SendKey", 0, 0, [42], 0)                        # linux KEY_LEFTSHIFT
     vm.call("SendKey", 7, 50, [0xe1, 0x04], 0)               # usb: left shift + a
     vm.call("SendKey", 9, 0, [0x2a, 0x1e], 0)                # qnum
+    # The guest's keyboard sees a key sent in each set: its input events
+    # (type EV_KEY 1, the Linux code, value 1 for the press).
+    out = vm.console.run("for e in /sys/class/input/event*; do "
+                         "grep -q 'AT Translated' $e/device/name 2>/dev/null && echo KBD=${e##*/}; done", 30)
+    kbd = re.search(r"KBD=(event\d+)", out)
+    assert kbd, f"no AT keyboard in the guest: {out!r}"
+    for codeset, codes, linux in ((0, [30], 0x1e), (7, [0x05], 0x30), (8, [0x43], 0x2e), (5, [0x0d], 0x11),
+                                  (3, [0x2d], 0x13)):
+        since = vm.console.mark()
+        vm.console.sock.sendall(f"(od -An -tx1 -w24 -N144 /dev/input/{kbd.group(1)}; echo KEYS-END) &\n".encode())
+        time.sleep(1)
+        vm.call("SendKey", codeset, 0, codes, 0)
+        vm.console.wait(r"(?m)^KEYS-END", 30, since)
+        press = f"01 00 {linux:02x} 00 01 00 00 00"
+        assert press in vm.console.text(since), (codeset, codes, vm.console.text(since))
     since = vm.console.mark()
     vm.call("InjectNMI", 0)
     # the guest's kernel says so on its console
@@ -293,6 +308,15 @@ def test_rename(env, vm):
             g.call("Rename", "", 0)
         with dbus_error("OperationInvalid", "active"):
             vm.call("Rename", "ctl-2", 0)
+        # a managed save image is found by the name: libvirt refuses too
+        image = env.root / "var" / "lib" / "virtbus" / "qemu" / "save" / "ctl-ren.save"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.write_bytes(b"not really an image")
+        try:
+            with dbus_error("OperationInvalid", "managed saved state"):
+                g.call("Rename", "ctl-2", 0)
+        finally:
+            image.unlink()
         assert_same_snapshot(before, snapshot(env))
 
         mark = env.mark()
