@@ -206,6 +206,10 @@ def test_virsh_through_proxy(env, agent_guest):
         assert "127.0.0.1/8" in out, out
         out = virsh("domfsfreeze", g.name)
         virsh("domfsthaw", g.name)
+        virsh("domfsinfo", g.name)
+        virsh("domtime", g.name, "--sync")
+        out = virsh("guestvcpus", g.name)
+        assert re.search(r"vcpus\s*:\s*0\b", out) and re.search(r"online\s*:\s*0\b", out), out
         r = subprocess.run(["virsh", "-c", proxy.uri, "domhostname", "plainvm"],
                            capture_output=True, text=True, timeout=60)
         if r.returncode == 0:

@@ -128,6 +128,8 @@ static int fake_accept(sd_event_source *s, int fd, uint32_t revents, void *userd
 
         f->fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
         CHECK(f->fd >= 0);
+        /* an answer to a command of an earlier connection, still in the port */
+        fake_write(f, "{\"return\": {\"host-name\": \"old\"}}\n", 34);
         CHECK(sd_event_add_io(sd_event_source_get_event(s), &f->io_src, f->fd, EPOLLIN, fake_io, f) >= 0);
         return 0;
 }
@@ -173,7 +175,7 @@ static void test_fake_agent(void) {
         CHECK(sd_event_add_io(e, &f.accept_src, f.listen_fd, EPOLLIN, fake_accept, &f) >= 0);
         CHECK(qemu_agent_new(e, path, &agent) == 0);
 
-        /* the stale line before the sync is not the answer */
+        /* the stale lines before the sync's answer are not the answer */
         CHECK(qemu_agent_command(agent, "guest-get-host-name", NULL, false, 2000000, on_answer, &a1) == 0);
         CHECK(!a1.done); /* never from within the call */
         run_until(e, &a1);
