@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "domain.h"
+#include "qemu-agent.h"
 #include "qemu-monitor.h"
 
 typedef struct QemuDomain {
@@ -22,6 +23,8 @@ typedef struct QemuDomain {
          * QEMU 7.2 aborts when a vCPU is plugged after that. Kept in the
          * live state. */
         bool vcpu_unplugged;
+        QemuAgent *agent;         /* the guest agent's connection, once used (qemu-agent-cmds.c) */
+        bool agent_dying;         /* the domain is being freed: agent answers go nowhere */
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

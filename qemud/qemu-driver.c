@@ -2,6 +2,7 @@
 #include "error.h"
 #include "log.h"
 #include "qemu-address.h"
+#include "qemu-agent-cmds.h"
 #include "qemu-capabilities.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
@@ -108,6 +109,7 @@ static void domain_done(Domain *d) {
 
         if (!q)
                 return;
+        qemu_agent_done(d);
         qemu_monitor_free(q->mon);
         qemu_save_state_free(d);
         free(q->monitor_path);
@@ -246,4 +248,5 @@ const DomainDriver qemu_driver = {
         .control = &qemu_control_ops,
         .stats = &qemu_stats_ops,
         .devices = &qemu_device_ops,
+        .agent = &qemu_agent_ops,
 };

@@ -7,6 +7,7 @@
 #include "domain-status.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-agent-cmds.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
@@ -97,6 +98,8 @@ static const EventRow event_table[] = {
         /* Events with a signal of their own (qemu-control.c). */
         { .name = "BLOCK_IO_ERROR", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_io_error,
           .why = "a disk failed an I/O: IOError; when QEMU stops the guest, paused (ioerror)" },
+        { .name = "VSERPORT_CHANGE", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_agent_on_port_change,
+          .why = "a virtio port opened or closed in the guest: its live state; AgentEvent for the agent's" },
         { .name = "RTC_CHANGE", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_rtc_change,
           .why = "the guest set its clock: RTCChange" },
         { .name = "WATCHDOG", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_watchdog,
@@ -123,7 +126,6 @@ static const EventRow event_table[] = {
         IGNORED("ACPI_DEVICE_OST", "no hot-unplug yet"),
         IGNORED("MEMORY_DEVICE_SIZE_CHANGE", "no memory devices yet; libvirt-dbus has no signal for it"),
         IGNORED("NIC_RX_FILTER_CHANGED", "the guest's receive filters are not mirrored"),
-        IGNORED("VSERPORT_CHANGE", "guest agent channels are not tracked"),
         IGNORED("DEVICE_TRAY_MOVED", "no state change: TrayChange (qemu-hotplug.c)"),
         IGNORED("BLOCK_IMAGE_CORRUPTED", "no I/O error signal yet"),
         IGNORED("BLOCK_WRITE_THRESHOLD", "no write thresholds are set"),

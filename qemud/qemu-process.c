@@ -11,6 +11,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-agent-cmds.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
@@ -120,6 +121,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         q->start_argv = strv_free_null(q->start_argv);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
+        qemu_agent_stop(d);
         /* Closed first: commands in flight get their callback, whose owners
          * free what they hold (qemu-monitor.h). */
         qemu_monitor_close(q->mon);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-access.h"
 #include "bus-util.h"
+#include "domain-agent.h"
 #include "domain-dbus.h"
 #include "domain-save.h"
 #include "domain-manager.h"
@@ -84,19 +85,23 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = bus_read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN | DOMAIN_SHUTDOWN_GUEST_AGENT, &flags, error);
 
         if (r < 0)
                 return r;
+        if (domain_agent_takes_power(userdata, flags)) /* domain-agent.h */
+                return domain_agent_power(msg, userdata, flags, false, method_shutdown, error);
         return domain_run_job(msg, userdata, DOMAIN_JOB_SHUTDOWN, method_shutdown, driver_of(userdata)->shutdown, error);
 }
 
 static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = bus_read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN | DOMAIN_REBOOT_GUEST_AGENT, &flags, error);
 
         if (r < 0)
                 return r;
+        if (domain_agent_takes_power(userdata, flags))
+                return domain_agent_power(msg, userdata, flags, true, method_reboot, error);
         return domain_run_job(msg, userdata, DOMAIN_JOB_REBOOT, method_reboot, driver_of(userdata)->reboot, error);
 }
 

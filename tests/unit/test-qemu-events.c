@@ -127,6 +127,7 @@ static const Case cases[] = {
         /* The events with a signal of their own change no state by the row. */
         { "BLOCK_IO_ERROR", "{\"device\": \"\", \"action\": \"stop\", \"nospace\": true}", RUNNING_S, NO_EFFECT },
         { "RTC_CHANGE", "{\"offset\": 3600}", RUNNING_S, NO_EFFECT },
+        { "VSERPORT_CHANGE", "{\"id\": \"channel0\", \"open\": true}", RUNNING_S, NO_EFFECT },
         { "VNC_CONNECTED", NULL, RUNNING_S, NO_EFFECT },
 };
 
