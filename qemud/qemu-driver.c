@@ -13,6 +13,7 @@
 #include "qemu-resources.h"
 #include "qemu-save.h"
 #include "qemu-stats.h"
+#include "qemu-tune.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -249,4 +250,5 @@ const DomainDriver qemu_driver = {
         .stats = &qemu_stats_ops,
         .devices = &qemu_device_ops,
         .agent = &qemu_agent_ops,
+        .tune = &qemu_tune_ops,
 };

@@ -9,6 +9,7 @@
 #include <systemd/sd-bus.h>
 
 #include "domain.h"
+#include "domain-tune.h"
 
 /* Applies everything while QEMU waits paused; done() is called once, with
  * 0 or -errno and a message naming what could not be applied. */
@@ -20,3 +21,9 @@ void qemu_tune_cleanup(Domain *d);
 
 /* The cgroup directory of a guest, for the tests and the live state. */
 int qemu_tune_cgroup_path(const Domain *d, char **ret);
+
+/* Changes while the guest runs: the scheduler through the cgroup (made
+ * then if the start made none), pins as thread affinity (QEMU's vCPU
+ * threads from query-cpus-fast), a disk's limits with block_set_io_throttle
+ * on its device. */
+extern const DomainTuneOps qemu_tune_ops;

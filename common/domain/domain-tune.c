@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <inttypes.h>
+#include <limits.h>
+
+#include "domain-tune.h"
+#include "error.h"
+#include "util.h"
+
+/* libvirt's ranges for the cpu controller (cgroup v2 weight is shares too). */
+#define SHARES_MIN 2
+#define SHARES_MAX 262144
+#define PERIOD_MIN 1000
+#define PERIOD_MAX 1000000
+#define QUOTA_MAX INT64_C(17592186044415)
+
+static const char *type_word(char t) {
+        switch (t) {
+        case 'i': return "int";
+        case 'u': return "uint";
+        case 'x': return "llong";
+        case 't': return "ullong";
+        case 'd': return "double";
+        case 'b': return "boolean";
+        case 's': return "string";
+        }
+        return "unknown";
+}
+
+static int wrong_type(const TuneParam *p, char want, sd_bus_error *error) {
+        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid type for parameter '%s', expected '%s', got '%s'",
+                             p->field, type_word(want), type_word(p->type));
+}
+
+static int unknown_param(const TuneParam *p, sd_bus_error *error) {
+        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "parameter '%s' not supported", p->field);
+}
+
+int domain_tune_set_scheduler(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error) {
+        DomainCputuneDef *ct = &def->cputune;
+
+        for (size_t i = 0; i < n; i++) {
+                const TuneParam *q = &p[i];
+                if (streq(q->field, "cpu_shares")) {
+                        if (q->type != 't')
+                                return wrong_type(q, 't', error);
+                        if (q->v.t && (q->v.t < SHARES_MIN || q->v.t > SHARES_MAX))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "value of cpu_shares is out of range [%d, %d]: %" PRIu64,
+                                                     SHARES_MIN, SHARES_MAX, q->v.t);
+                        ct->shares = q->v.t;
+                } else if (streq(q->field, "vcpu_period")) {
+                        if (q->type != 't')
+                                return wrong_type(q, 't', error);
+                        if (q->v.t && (q->v.t < PERIOD_MIN || q->v.t > PERIOD_MAX))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "value of vcpu_period is out of range [%d, %d]: %" PRIu64,
+                                                     PERIOD_MIN, PERIOD_MAX, q->v.t);
+                        ct->period = q->v.t;
+                } else if (streq(q->field, "vcpu_quota")) {
+                        if (q->type != 'x')
+                                return wrong_type(q, 'x', error);
+                        if (q->v.x && q->v.x != -1 && (q->v.x < PERIOD_MIN || q->v.x > QUOTA_MAX))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "value of vcpu_quota is out of range [%d, %" PRId64
+                                                     "] (or -1): %" PRId64,
+                                                     PERIOD_MIN, QUOTA_MAX, q->v.x);
+                        ct->quota = q->v.x;
+                } else
+                        return unknown_param(q, error);
+        }
+        ct->present = ct->present || ct->shares || ct->period || ct->quota;
+        return 0;
+}
+
+/* --- iotune ---------------------------------------------------------------- */
+
+typedef struct IotuneField {
+        const char *name;
+        size_t offset;
+        unsigned trio;         /* the limits replaced together when one of them is given */
+} IotuneField;
+
+#define F(name, trio) { #name, offsetof(DomainDiskIotune, name), trio }
+static const IotuneField iotune_fields[] = {
+        F(total_bytes_sec, 0),     F(read_bytes_sec, 0),     F(write_bytes_sec, 0),
+        F(total_iops_sec, 1),      F(read_iops_sec, 1),      F(write_iops_sec, 1),
+        F(total_bytes_sec_max, 2), F(read_bytes_sec_max, 2), F(write_bytes_sec_max, 2),
+        F(total_iops_sec_max, 3),  F(read_iops_sec_max, 3),  F(write_iops_sec_max, 3),
+        F(size_iops_sec, 4),
+};
+#undef F
+
+static uint64_t *iotune_slot(DomainDiskIotune *t, const IotuneField *f) {
+        return (uint64_t *) ((char *) t + f->offset);
+}
+
+static bool group_name_ok(const char *s) {
+        if (!*s || strlen(s) > 100 || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", *s))
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.", *c))
+                        return false;
+        return true;
+}
+
+/* libvirt's rules on a disk's whole set of limits. */
+static int check_iotune(const DomainDiskIotune *t, const char *dst, sd_bus_error *error) {
+        static const char *const base[] = { "bytes_sec", "iops_sec", "bytes_sec_max", "iops_sec_max" };
+        const DomainDiskIotune *u = t;
+
+        for (unsigned trio = 0; trio < 4; trio++) {
+                uint64_t total = *iotune_slot((DomainDiskIotune *) u, &iotune_fields[trio * 3]);
+                uint64_t rd = *iotune_slot((DomainDiskIotune *) u, &iotune_fields[trio * 3 + 1]);
+                uint64_t wr = *iotune_slot((DomainDiskIotune *) u, &iotune_fields[trio * 3 + 2]);
+                if (total && (rd || wr))
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "total and read/write of %s cannot be set at the same time (disk %s)",
+                                             base[trio], dst);
+        }
+        /* a *_max needs its base limit */
+        for (size_t i = 6; i < 12; i++) {
+                uint64_t max = *iotune_slot((DomainDiskIotune *) u, &iotune_fields[i]);
+                uint64_t lim = *iotune_slot((DomainDiskIotune *) u, &iotune_fields[i - 6]);
+                if (max && !lim)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "value '%s' cannot be set if '%s' is not set (disk %s)",
+                                             iotune_fields[i].name, iotune_fields[i - 6].name, dst);
+                if (max && max < lim)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "value '%s' cannot be smaller than '%s' (disk %s)",
+                                             iotune_fields[i].name, iotune_fields[i - 6].name, dst);
+        }
+        return 0;
+}
+
+static bool iotune_any(const DomainDiskIotune *t) {
+        for (size_t i = 0; i < ELEMENTSOF(iotune_fields); i++)
+                if (*iotune_slot((DomainDiskIotune *) t, &iotune_fields[i]))
+                        return true;
+        return false;
+}
+
+int domain_tune_set_iotune(DomainDef *def, size_t disk, const TuneParam *p, size_t n, sd_bus_error *error) {
+        DomainDiskDef *dk = &def->disks[disk];
+        DomainDiskIotune t = dk->iotune;
+        bool given[5] = {}, group_given = false;
+        const char *group = NULL;
+
+        /* first every check, on values only */
+        for (size_t i = 0; i < n; i++) {
+                const TuneParam *q = &p[i];
+                size_t k;
+                if (streq(q->field, "group_name")) {
+                        if (q->type != 's')
+                                return wrong_type(q, 's', error);
+                        if (*q->v.s && !group_name_ok(q->v.s))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "invalid group_name '%s': letters, digits, '-', '_' and '.', "
+                                                     "starting with a letter", q->v.s);
+                        group = q->v.s;
+                        group_given = true;
+                        continue;
+                }
+                for (k = 0; k < ELEMENTSOF(iotune_fields); k++)
+                        if (streq(q->field, iotune_fields[k].name))
+                                break;
+                if (k == ELEMENTSOF(iotune_fields))
+                        return unknown_param(q, error);
+                if (q->type != 't')
+                        return wrong_type(q, 't', error);
+                if (q->v.t > (uint64_t) LLONG_MAX)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "block I/O throttle limit value must be no more than %lld (%s)",
+                                             LLONG_MAX, q->field);
+                given[iotune_fields[k].trio] = true;
+        }
+        /* a trio given in part is given whole: the others of it go to 0 */
+        for (size_t k = 0; k < ELEMENTSOF(iotune_fields); k++)
+                if (given[iotune_fields[k].trio])
+                        *iotune_slot(&t, &iotune_fields[k]) = 0;
+        for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < ELEMENTSOF(iotune_fields); k++)
+                        if (streq(p[i].field, iotune_fields[k].name))
+                                *iotune_slot(&t, &iotune_fields[k]) = p[i].v.t;
+        if (check_iotune(&t, dk->dst, error) < 0)
+                return -EINVAL;
+        if (group_given) {
+                char *g = *group ? strdup(group) : NULL;
+                if (*group && !g)
+                        return -ENOMEM;
+                t.group_name = g;
+        } else if (t.group_name && !(t.group_name = strdup(t.group_name)))
+                return -ENOMEM;
+        free(dk->iotune.group_name);
+        dk->iotune = t;
+        dk->has_iotune = iotune_any(&t);
+        if (!dk->has_iotune) {
+                free(dk->iotune.group_name);
+                dk->iotune.group_name = NULL;
+        }
+        /* the disks of a group share its limits */
+        for (size_t j = 0; dk->iotune.group_name && j < def->n_disks; j++) {
+                DomainDiskDef *o = &def->disks[j];
+                char *g;
+                if (j == disk || !o->has_iotune || !streq_ptr(o->iotune.group_name, dk->iotune.group_name))
+                        continue;
+                g = strdup(dk->iotune.group_name);
+                if (!g)
+                        return -ENOMEM;
+                free(o->iotune.group_name);
+                o->iotune = dk->iotune;
+                o->iotune.group_name = g;
+        }
+        return 0;
+}
+
+/* --- pinning --------------------------------------------------------------- */
+
+int domain_tune_set_vcpupin(DomainDef *def, unsigned vcpu, const char *cpuset) {
+        DomainCputuneDef *ct = &def->cputune;
+        DomainVcpuPin *pins;
+        char *copy = NULL;
+
+        if (cpuset && !(copy = strdup(cpuset)))
+                return -ENOMEM;
+        for (size_t i = 0; i < ct->n_vcpupin; i++) {
+                if (ct->vcpupin[i].vcpu != vcpu)
+                        continue;
+                free(ct->vcpupin[i].cpuset);
+                if (copy) {
+                        ct->vcpupin[i].cpuset = copy;
+                        return 0;
+                }
+                memmove(&ct->vcpupin[i], &ct->vcpupin[i + 1], (ct->n_vcpupin - i - 1) * sizeof(*pins));
+                ct->n_vcpupin--;
+                return 0;
+        }
+        if (!copy)
+                return 0;
+        pins = realloc(ct->vcpupin, (ct->n_vcpupin + 1) * sizeof(*pins));
+        if (!pins) {
+                free(copy);
+                return -ENOMEM;
+        }
+        ct->vcpupin = pins;
+        pins[ct->n_vcpupin++] = (DomainVcpuPin) { .vcpu = vcpu, .cpuset = copy };
+        ct->present = true;
+        return 0;
+}
+
+int domain_tune_set_emulatorpin(DomainDef *def, const char *cpuset) {
+        char *copy = NULL;
+
+        if (cpuset && !(copy = strdup(cpuset)))
+                return -ENOMEM;
+        free(def->cputune.emulatorpin);
+        def->cputune.emulatorpin = copy;
+        def->cputune.present = def->cputune.present || copy;
+        return 0;
+}
+
+ssize_t domain_tune_find_disk(const DomainDef *def, const char *name) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (streq_ptr(def->disks[i].dst, name))
+                        return i;
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (streq_ptr(def->disks[i].src, name))
+                        return i;
+        return -1;
+}
+
+const char *domain_tune_vcpu_cpuset(const DomainDef *def, unsigned vcpu) {
+        for (size_t i = 0; i < def->cputune.n_vcpupin; i++)
+                if (def->cputune.vcpupin[i].vcpu == vcpu)
+                        return def->cputune.vcpupin[i].cpuset;
+        return def->vcpu_cpuset;
+}
+
+const char *domain_tune_emulator_cpuset(const DomainDef *def) {
+        return def->cputune.emulatorpin ? def->cputune.emulatorpin : def->vcpu_cpuset;
+}
