@@ -434,6 +434,7 @@ static int apply_iotune(Domain *d, const DomainDef *old, const DomainDef *newliv
         };
         QemuMonitor *mon = qemu_domain(d)->mon;
         json_object *args;
+        char qom[200];
         LiveTune *lt;
         int r;
 
@@ -451,7 +452,12 @@ static int apply_iotune(Domain *d, const DomainDef *old, const DomainDef *newliv
                         live_tune_free(lt);
                 return -ENOMEM;
         }
-        json_object_object_add(args, "id", json_object_new_string(disk->alias));
+        /* a virtio-blk-pci's block backend is on its inner virtio device */
+        if (disk->bus == DOMAIN_DISK_BUS_VIRTIO)
+                snprintf(qom, sizeof(qom), "/machine/peripheral/%s/virtio-backend", disk->alias);
+        else
+                snprintf(qom, sizeof(qom), "%s", disk->alias);
+        json_object_object_add(args, "id", json_object_new_string(qom));
         for (size_t i = 0; i < ELEMENTSOF(limits); i++)
                 if (limits[i].required || limits[i].v)
                         json_object_object_add(args, limits[i].name, json_object_new_int64((int64_t) limits[i].v));

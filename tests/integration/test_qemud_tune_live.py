@@ -1,0 +1,341 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Tuning a running guest, live and persistent: block I/O throttling
+(SetBlockIOTune: QEMU's query-block and a `dd` in the guest), the
+scheduler (the guest's cpu cgroup), vCPU and emulator pinning (the threads'
+Cpus_allowed_list), the Tunable signal, bad input refused with both
+definitions unchanged, the live state across a qemud SIGKILL, and the same
+through the proxy with the real virsh.
+
+One TCG guest is booted for the module; its console is a unix socket with a
+shell (virtbus.shell) so the test can run dd in it."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import time
+
+import dbus
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import QemudEnv, _env_logs  # noqa: F401
+
+pytestmark = pytest.mark.timeout(300)
+
+LIVE, CONFIG = 1, 2
+MIB = 1024 * 1024
+CGROUP_V2 = "/sys/fs/cgroup/cgroup.controllers"
+
+
+def ull(v):
+    return dbus.UInt64(v, variant_level=1)
+
+
+class TuneEnv(QemudEnv):
+    """qemud, and the proxy when virsh is there."""
+
+    def __init__(self, guest):
+        super().__init__(guest)
+        self.proxy = h.Proxy(self.bus, self.root).start() if shutil.which("virsh") else None
+
+    def register_logs(self):
+        super().register_logs()
+        if self.proxy:
+            h.register_log("virtbus-proxyd", self.proxy.log_path)
+
+    def close(self):
+        if self.proxy:
+            self.proxy.stop()
+        return super().close()
+
+
+class Console:
+    """The guest's ttyS0 over a unix socket: a root shell (virtbus.shell)."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        h.wait_until(lambda: self._connect(path), 30, 0.05, f"the console socket {path}")
+        self.buf = b""
+        self.n = 0
+
+    def _connect(self, path):
+        try:
+            self.sock.connect(str(path))
+            return True
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+
+    def read_until(self, pattern, timeout):
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{pattern!r} not on the console; it ends with:\n"
+                                     f"{self.buf[-2000:].decode('utf-8', 'replace')}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError("the console socket closed")
+            self.buf += chunk
+
+    def run(self, command, timeout=60):
+        """Runs command in the guest's shell; returns what it printed."""
+        self.n += 1
+        marker = f"CMD-DONE-{self.n}"
+        start = len(self.buf)
+        # the marker is built by the shell, so the echoed command line does not match
+        self.sock.sendall(f"{command}; echo CMD-DONE-$((0+{self.n}))\n".encode())
+        m = self.read_until(marker + r"\r?\n", timeout)
+        return self.buf[start:m.start()].decode("utf-8", "replace")
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def env(guest, request):
+    e = TuneEnv(guest)
+    yield e
+    e.failed = request.session.testsfailed > 0
+    errors = e.close()
+    if errors:
+        raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+@pytest.fixture(scope="module")
+def vm(env):
+    """The booted guest: 2 vCPUs, a 16 MiB virtio disk vda, a shell on its
+    console socket."""
+    disk = env.root / "tune-disk.img"
+    with open(disk, "wb") as f:
+        f.truncate(16 * MIB)
+    sock = env.root / "tune-console.sock"
+    serial = (f"    <serial type='unix'>\n      <source mode='bind' path='{sock}'/>\n"
+              f"      <target port='0'/>\n    </serial>")
+    xml = h.guest_domain_xml(env.guest, "tuned", vcpus=2, nic=None, disks=[str(disk)],
+                             extra_cmdline="virtbus.shell virtbus.nodhcp", extra_devices=serial)
+    path = env.call("DomainDefineXML", xml)
+    env.dcall(path, "Create", 0)
+    con = Console(sock)
+    con.read_until(h.GUEST_READY, 150)
+    # the shell's prompt, once init has run it
+    time.sleep(1)
+    con.run("echo hello", timeout=60)
+    yield path, con
+    con.close()
+    try:
+        env.dcall(path, "Destroy", 0)
+    except dbus.exceptions.DBusException:
+        pass
+
+
+def xml_pair(env, path):
+    return env.dcall(path, "GetXMLDesc", 0), env.dcall(path, "GetXMLDesc", 2)
+
+
+def qemu_pid(env):
+    return env.status_pid("tuned")
+
+
+def threads(pid):
+    """{thread name: Cpus_allowed_list} of pid's threads (one entry per name)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            comm = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            status = open(f"/proc/{pid}/task/{tid}/status").read()
+        except FileNotFoundError:
+            continue
+        out[comm] = re.search(r"Cpus_allowed_list:\s*(\S+)", status).group(1)
+    return out
+
+
+def dd_seconds(con, mib=2):
+    """Reads mib MiB of vda in the guest, past the page cache; seconds taken."""
+    con.run("echo 3 > /proc/sys/vm/drop_caches")
+    t0 = time.monotonic()
+    out = con.run(f"dd if=/dev/vda of=/dev/null bs=64k count={mib * 16} iflag=direct 2>&1", timeout=120)
+    took = time.monotonic() - t0
+    if "invalid" in out or "unknown" in out:
+        # a busybox without iflag=direct: the dropped cache does the same here
+        con.run("echo 3 > /proc/sys/vm/drop_caches")
+        t0 = time.monotonic()
+        out = con.run(f"dd if=/dev/vda of=/dev/null bs=64k count={mib * 16} 2>&1", timeout=120)
+        took = time.monotonic() - t0
+    assert f"{mib * MIB} bytes" in out or f"{mib * 16}+0 records in" in out, out
+    m = re.search(r"copied, ([\d.]+) seconds", out)
+    return float(m.group(1)) if m else took
+
+
+def query_block_after_kill(env):
+    """query-block of the guest over its monitor while qemud is down (SIGKILL),
+    then qemud started again (it picks the guest up from its live state)."""
+    monitor = re.search(r"<monitor path='([^']+)'", env.status_file("tuned").read_text()).group(1)
+    env.qemud.kill(signal.SIGKILL)
+    try:
+        qmp = h.Qmp(monitor, timeout=20)
+        try:
+            return qmp.cmd("query-block")
+        finally:
+            qmp.close()
+    finally:
+        env.qemud.start()
+
+
+def vda_of(blocks):
+    for b in blocks:
+        if b.get("qdev", "").endswith("virtio-disk0") or b.get("device") == "virtio-disk0" \
+                or "virtio-disk0" in b.get("qdev", ""):
+            return b
+    raise AssertionError(f"no virtio-disk0 in query-block: {blocks}")
+
+
+# ---------------------------------------------------------------------------
+
+def test_iotune_live_limits_dd_and_survives_restart(env, vm):
+    path, con = vm
+    fast = dd_seconds(con)
+    before_config = env.dcall(path, "GetXMLDesc", 2)
+    mark = env.mon.mark()
+    env.dcall(path, "SetBlockIOTune", "vda", {"total_bytes_sec": ull(MIB)}, LIVE)
+    got = env.dcall(path, "GetBlockIOTune", "vda", LIVE)
+    assert got["total_bytes_sec"] == MIB and got["read_bytes_sec"] == 0, got
+    # the persistent definition was not asked to change
+    assert env.dcall(path, "GetXMLDesc", 2) == before_config
+    assert env.dcall(path, "GetBlockIOTune", "vda", CONFIG)["total_bytes_sec"] == 0
+    sig = env.mon.wait_signal("Tunable", interface="org.libvirt.Domain", path=path, since=mark, timeout=10)
+    params = sig["payload"]["data"][0]
+    assert params["blkdeviotune.disk"]["data"] == "vda", params
+    assert params["blkdeviotune.total_bytes_sec"]["data"] == MIB, params
+
+    # QEMU has the limit; qemud killed and back still knows it
+    inserted = vda_of(query_block_after_kill(env))["inserted"]
+    assert inserted["bps"] == MIB and inserted["bps_rd"] == 0, inserted
+    h.wait_until(lambda: env.state(path) == (1, 1), 30, what="qemud to pick the guest up again")
+    assert env.dcall(path, "GetBlockIOTune", "vda", LIVE)["total_bytes_sec"] == MIB
+    assert "<total_bytes_sec>1048576</total_bytes_sec>" in env.dcall(path, "GetXMLDesc", 0)
+
+    # 2 MiB at 1 MiB/s: well over a second (QEMU lets a tenth through at once)
+    slow = dd_seconds(con)
+    assert slow >= 1.2, (fast, slow)
+
+    # off again; then the same limit into the persistent definition only
+    env.dcall(path, "SetBlockIOTune", "vda", {"total_bytes_sec": ull(0)}, LIVE)
+    assert env.dcall(path, "GetBlockIOTune", "vda", 0)["total_bytes_sec"] == 0
+    assert dd_seconds(con) < slow
+    env.dcall(path, "SetBlockIOTune", "vda", {"read_bytes_sec": ull(5 * MIB), "group_name": "g1"}, CONFIG)
+    conf = env.dcall(path, "GetBlockIOTune", "vda", CONFIG)
+    assert conf["read_bytes_sec"] == 5 * MIB and conf["group_name"] == "g1", conf
+    assert env.dcall(path, "GetBlockIOTune", "vda", LIVE)["read_bytes_sec"] == 0
+    saved = (env.conf_dir / "tuned.xml").read_text()
+    assert "<read_bytes_sec>5242880</read_bytes_sec>" in saved and "<group_name>g1</group_name>" in saved, saved
+
+
+def test_bad_input_changes_nothing(env, vm):
+    path, _ = vm
+    before = xml_pair(env, path)
+    bad = [
+        ("SetBlockIOTune", ("vda", {"total_bytes_sec": ull(1000), "read_bytes_sec": ull(10)}, LIVE),
+         "total and read/write of bytes_sec"),
+        ("SetBlockIOTune", ("vda", {"total_bytes_sec": ull(2 ** 63)}, LIVE | CONFIG), "no more than"),
+        ("SetBlockIOTune", ("vda", {"total_bytes_sec_max": ull(5000)}, LIVE), "cannot be set if"),
+        ("SetBlockIOTune", ("vda", {"total_bytes_sec": dbus.UInt32(5, variant_level=1)}, LIVE),
+         "invalid type for parameter 'total_bytes_sec'"),
+        ("SetBlockIOTune", ("vda", {"bogus": ull(1)}, LIVE), "parameter 'bogus' not supported"),
+        ("SetBlockIOTune", ("vdz", {"total_bytes_sec": ull(1)}, LIVE), "disk 'vdz' was not found"),
+        ("SetBlockIOTune", ("vda", {"group_name": dbus.String("1bad name", variant_level=1)}, LIVE),
+         "invalid group_name"),
+        ("SetSchedulerParameters", ({"cpu_shares": ull(1)}, LIVE), "cpu_shares is out of range"),
+        ("SetSchedulerParameters", ({"vcpu_quota": dbus.Int64(10, variant_level=1)}, LIVE),
+         "vcpu_quota is out of range"),
+        ("PinVcpu", (7, [True], LIVE), "vcpu 7 is out of range"),
+        ("PinVcpu", (0, [False, False], LIVE), "Empty cpu list"),
+        ("PinVcpu", (0, [False] * 4096 + [True], LIVE), "not on this host"),
+        ("PinEmulator", ([True], 4), "unsupported flags"),
+    ]
+    for method, args, words in bad:
+        with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+            env.dcall(path, method, *args)
+        assert words in e.message, (method, args, e.message)
+        assert xml_pair(env, path) == before, (method, args)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0),
+                    reason="needs CPUs 0 and 1 in this process's affinity to pin to")
+def test_pinning_live_and_config(env, vm):
+    path, _ = vm
+    pid = qemu_pid(env)
+    env.dcall(path, "PinVcpu", 0, [False, True], LIVE)
+    env.dcall(path, "PinVcpu", 1, [True, False], LIVE)
+    t = threads(pid)
+    assert t["CPU 0/TCG"] == "1" and t["CPU 1/TCG"] == "0", t
+    env.dcall(path, "PinEmulator", [True, False], LIVE | CONFIG)
+    t = threads(pid)
+    assert t["qemu-system-x86"] == "0", t
+    info = env.dcall(path, "GetVcpuPinInfo", LIVE)
+    assert [c[:2] for c in info] == [[False, True], [True, False]], info
+    assert env.dcall(path, "GetEmulatorPinInfo", CONFIG)[:2] == [True, False]
+    assert "<emulatorpin cpuset='0'/>" in env.dcall(path, "GetXMLDesc", 2)
+    assert "vcpupin" not in env.dcall(path, "GetXMLDesc", 2)
+    assert "<vcpupin vcpu='0' cpuset='1'/>" in env.dcall(path, "GetXMLDesc", 0)
+
+
+def cgroup_usable():
+    if not os.path.exists(CGROUP_V2):
+        return False
+    return "cpu" in open(CGROUP_V2).read().split() and os.access("/sys/fs/cgroup", os.W_OK)
+
+
+@pytest.mark.skipif(not cgroup_usable(), reason="needs a writable cgroup v2 with the cpu controller")
+def test_scheduler_live(env, vm):
+    path, _ = vm
+    uuid = env.prop(path, "UUID")
+    env.dcall(path, "SetSchedulerParameters",
+              {"cpu_shares": ull(300), "vcpu_quota": dbus.Int64(50000, variant_level=1)}, LIVE)
+    cg = f"/sys/fs/cgroup/virtbus/qemu-{uuid}"
+    assert open(f"{cg}/cpu.weight").read().strip() == "300"
+    assert open(f"{cg}/cpu.max").read().split() == ["50000", "100000"]
+    assert str(qemu_pid(env)) in open(f"{cg}/cgroup.procs").read().split()
+    got = env.dcall(path, "GetSchedulerParameters", 0)
+    assert got == {"cpu_shares": 300, "vcpu_period": 0, "vcpu_quota": 50000}, got
+    assert env.dcall(path, "GetSchedulerParameters", CONFIG)["cpu_shares"] == 0
+
+
+def test_virsh_through_the_proxy(env, vm):
+    if not env.proxy:
+        pytest.skip("virsh (libvirt-clients) is not installed")
+    path, _ = vm
+    v = env.proxy.virsh
+    v("blkdeviotune", "tuned", "vda", "--live", "--total-bytes-sec", "2097152")
+    out = v("blkdeviotune", "tuned", "vda", "--live").stdout
+    assert re.search(r"total_bytes_sec\s*:\s*2097152", out), out
+    assert env.dcall(path, "GetBlockIOTune", "vda", LIVE)["total_bytes_sec"] == 2 * MIB
+    r = v("blkdeviotune", "tuned", "vda", "--live", "--total-bytes-sec", "10", "--read-bytes-sec", "10",
+          check=False)
+    assert r.returncode != 0 and "cannot be set at the same time" in r.stderr, r.stderr
+    v("blkdeviotune", "tuned", "vda", "--live", "--total-bytes-sec", "0")
+
+    out = v("schedinfo", "tuned").stdout
+    assert re.search(r"Scheduler\s*:\s*posix", out) and "cpu_shares" in out, out
+    out = v("schedinfo", "tuned", "--config", "--set", "cpu_shares=700").stdout
+    assert re.search(r"cpu_shares\s*:\s*700", out), out
+    assert "<shares>700</shares>" in env.dcall(path, "GetXMLDesc", 2)
+
+    if {0, 1} <= os.sched_getaffinity(0):
+        v("vcpupin", "tuned", "0", "0", "--live")
+        assert threads(qemu_pid(env))["CPU 0/TCG"] == "0"
+        out = v("vcpupin", "tuned", "--live").stdout
+        assert re.search(r"^\s*0\s+0\s*$", out, re.M), out
+        v("emulatorpin", "tuned", "1", "--live")
+        assert threads(qemu_pid(env))["qemu-system-x86"] == "1"
+        out = v("emulatorpin", "tuned", "--live").stdout
+        assert re.search(r"\*:\s*1\s*$", out, re.M), out
