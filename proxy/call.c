@@ -45,6 +45,7 @@ void call_free(Call *c) {
                 free(c->v[i].doms);
                 strv_free(c->v[i].strv);
                 typed_params_done(&c->v[i].tp);
+                free(c->v[i].bytes);
         }
         for (size_t i = 0; i < c->n_paths; i++) {
                 free(c->paths[i]);
@@ -214,8 +215,21 @@ int call_decode(Call *c, XdrReader *r) {
                         e = get_string_array(r, v);
                         break;
                 case 'T':
-                        e = typed_params_read_xdr(r, CALL_TYPED_MAX, &v->tp);
+                        e = typed_params_read_xdr(r, c->def->params_max ? c->def->params_max : CALL_TYPED_MAX,
+                                                  &v->tp);
                         break;
+                case 'M': {
+                        const uint8_t *p;
+                        e = xdr_get_opaque(r, REMOTE_CPUMAP_MAX, &p, &v->n_bytes);
+                        if (e >= 0 && v->n_bytes) {
+                                v->bytes = malloc(v->n_bytes);
+                                if (v->bytes)
+                                        memcpy(v->bytes, p, v->n_bytes);
+                                else
+                                        e = -ENOMEM;
+                        }
+                        break;
+                }
                 default:
                         e = -EINVAL;
                 }
@@ -396,6 +410,17 @@ int call_chain(Call *c, const char *path, const char *interface, const char *met
         return 1;
 }
 
+/* libvirt's cpumap, CPU i in bit i % 8 of byte i / 8, as libvirt-dbus's ab. */
+static int append_cpumap(sd_bus_message *m, const uint8_t *map, uint32_t n) {
+        int r = sd_bus_message_open_container(m, 'a', "b");
+
+        for (uint32_t i = 0; i < n * 8 && r >= 0; i++) {
+                int b = (map[i / 8] >> (i % 8)) & 1;
+                r = sd_bus_message_append_basic(m, 'b', &b);
+        }
+        return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
 static int append_values(Call *c, sd_bus_message *m) {
         char uuid[UUID_STRING_MAX];
         int r = 0;
@@ -427,6 +452,9 @@ static int append_values(Call *c, sd_bus_message *m) {
                         break;
                 case 'T':
                         r = typed_params_append_bus(m, &v->tp);
+                        break;
+                case 'M':
+                        r = append_cpumap(m, v->bytes, v->n_bytes);
                         break;
                 }
         }

@@ -67,7 +67,9 @@ typedef struct ProcDef {
          *   L  array of remote_nonnull_domain (at most CALL_DOMAINS_MAX) in doms,
          *      kept for the reply function, not sent
          *   S  array of strings (at most CALL_STRINGS_MAX) in strv, sent as "as"
-         *   T  typed parameters (at most CALL_TYPED_MAX) in tp, sent as "a{sv}"
+         *   T  typed parameters (at most the row's params_max, else CALL_TYPED_MAX)
+         *      in tp, sent as "a{sv}"
+         *   M  opaque cpumap<REMOTE_CPUMAP_MAX> (a bit per host CPU), sent as "ab"
          *   d  optional remote_domain, k  optional remote_network,
          *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
          *      filter), not sent */
@@ -84,7 +86,11 @@ typedef struct ProcDef {
         CallAppendFn append;
         CallReplyFn reply;
         CallLocalFn local;
+        uint32_t params_max;      /* T: the procedure's REMOTE_*_PARAMETERS_MAX */
 } ProcDef;
+
+/* remote_protocol.x: the longest cpumap of PinVcpu and PinEmulator. */
+#define REMOTE_CPUMAP_MAX 2048u
 
 #define CALL_VALUES_MAX 6
 #define CALL_OPAQUE_MAX 256     /* libvirt's REMOTE_CPUMAP_MAX */
@@ -106,6 +112,8 @@ typedef struct CallValue {
         uint32_t n_doms;
         char **strv;              /* 'S' */
         TypedParams tp;           /* 'T' */
+        uint8_t *bytes;           /* 'M', n_bytes long */
+        uint32_t n_bytes;
 } CallValue;
 
 typedef int (*CallFetchDoneFn)(Call *c);

@@ -21,6 +21,7 @@ import pytest
 
 import virtbus_harness as h
 from test_qemud_common import QemudEnv, _env_logs  # noqa: F401
+from test_qemud_tune import cgroup_dir, cpu_cgroup_unusable
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -289,25 +290,24 @@ def test_pinning_live_and_config(env, vm):
     assert "<vcpupin vcpu='0' cpuset='1'/>" in env.dcall(path, "GetXMLDesc", 0)
 
 
-def cgroup_usable():
-    if not os.path.exists(CGROUP_V2):
-        return False
-    return "cpu" in open(CGROUP_V2).read().split() and os.access("/sys/fs/cgroup", os.W_OK)
-
-
-@pytest.mark.skipif(not cgroup_usable(), reason="needs a writable cgroup v2 with the cpu controller")
+@pytest.mark.skipif(cpu_cgroup_unusable() is not None, reason=str(cpu_cgroup_unusable()))
 def test_scheduler_live(env, vm):
     path, _ = vm
     uuid = env.prop(path, "UUID")
     env.dcall(path, "SetSchedulerParameters",
               {"cpu_shares": ull(300), "vcpu_quota": dbus.Int64(50000, variant_level=1)}, LIVE)
-    cg = f"/sys/fs/cgroup/virtbus/qemu-{uuid}"
-    assert open(f"{cg}/cpu.weight").read().strip() == "300"
-    assert open(f"{cg}/cpu.max").read().split() == ["50000", "100000"]
+    cg = cgroup_dir(uuid)
+    if os.path.exists(CGROUP_V2):
+        assert open(f"{cg}/cpu.weight").read().strip() == "300"
+        assert open(f"{cg}/cpu.max").read().split() == ["50000", "100000"]
+    else:
+        assert open(f"{cg}/cpu.shares").read().strip() == "300"
+        assert open(f"{cg}/cpu.cfs_quota_us").read().strip() == "50000"
     assert str(qemu_pid(env)) in open(f"{cg}/cgroup.procs").read().split()
     got = env.dcall(path, "GetSchedulerParameters", 0)
     assert got == {"cpu_shares": 300, "vcpu_period": 0, "vcpu_quota": 50000}, got
     assert env.dcall(path, "GetSchedulerParameters", CONFIG)["cpu_shares"] == 0
+    assert "<shares>300</shares>" in env.dcall(path, "GetXMLDesc", 0)
 
 
 def test_virsh_through_the_proxy(env, vm):

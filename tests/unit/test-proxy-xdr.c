@@ -280,6 +280,7 @@ static bool method_reads(const char *method) {
                 "GetSysinfo", "GetCPUModelNames", "CompareCPU", "BaselineCPU", "NodeGetCPUStats",
                 "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
                 "GetStoragePoolCapabilities",
+                "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
@@ -303,7 +304,7 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNdkpszuihUnoALST", *a) != NULL);
+                        CHECK(strchr("DPVNdkpszuihUnoALSTM", *a) != NULL);
                         values += !strchr("DPVNdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);
