@@ -18,6 +18,7 @@
 
 #define AFFECT_FLAGS (DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG)
 #define TUNE_PARAMS_MAX 64
+#define TYPED_PARAM_STRING_OKAY (1u << 2)
 
 static const DomainTuneOps *ops_of(const Domain *d) {
         return d->manager->driver->tune;
@@ -42,7 +43,8 @@ static int resolve_set(Domain *d, uint32_t flags, bool *live, bool *config, sd_b
 /* The definition a Get reads: LIVE and CONFIG exclude each other there. */
 static int resolve_get(Domain *d, uint32_t flags, const DomainDef **ret, sd_bus_error *error) {
         bool active = domain_is_active(d) && d->live;
-        int r = bus_check_flags(flags, AFFECT_FLAGS, error);
+        /* libvirt's clients add VIR_TYPED_PARAM_STRING_OKAY to every Get */
+        int r = bus_check_flags(flags, AFFECT_FLAGS | TYPED_PARAM_STRING_OKAY, error);
 
         if (r < 0)
                 return r;
@@ -528,14 +530,16 @@ static int method_get_block_iotune(sd_bus_message *msg, void *userdata, sd_bus_e
         r = sd_bus_message_read(msg, "su", &disk, &flags);
         if (r < 0 || (r = resolve_get(d, flags, &def, error)) < 0)
                 return r;
-        i = domain_tune_find_disk(def, disk);
-        if (i < 0)
+        /* no disk: the parameters there are (libvirt's NULL disk, which its
+         * clients send to learn their number) */
+        i = *disk ? domain_tune_find_disk(def, disk) : -1;
+        if (*disk && i < 0)
                 return no_disk(d, disk, error);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
         if (r >= 0)
-                r = append_iotune(reply, &def->disks[i], "");
+                r = append_iotune(reply, i >= 0 ? &def->disks[i] : &(const DomainDiskDef) {}, "");
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
