@@ -168,6 +168,7 @@ static int reply_emulator_pin_info(Call *c, sd_bus_message *m) {
 #define R PROC_READ
 #define DOMAIN "org.libvirt.Domain"
 #define SCHED .params_max = REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX
+#define NUMA .params_max = REMOTE_DOMAIN_NUMA_PARAMETERS_MAX
 #define IOTUNE .params_max = REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX
 
 /* Sorted by number. */
@@ -188,6 +189,9 @@ static const ProcDef rows[] = {
         { 252, "virDomainSetBlockIoTune", 0, "DsTu", DOMAIN, "SetBlockIOTune", .reply = reply_void, IOTUNE },
         { 253, "virDomainGetBlockIoTune", R, "Dznu", DOMAIN, "GetBlockIOTune", .reply = reply_params_counted,
           IOTUNE },
+        { 254, "virDomainSetNumaParameters", 0, "DTu", DOMAIN, "SetNumaParameters", .reply = reply_void, NUMA },
+        { 255, "virDomainGetNumaParameters", R, "Dnu", DOMAIN, "GetNumaParameters", .reply = reply_params_counted,
+          NUMA },
         { 279, "virDomainPinEmulator", 0, "DMu", DOMAIN, "PinEmulator", .reply = reply_void },
         { 280, "virDomainGetEmulatorPinInfo", R, "Dnu", DOMAIN, "GetEmulatorPinInfo",
           .reply = reply_emulator_pin_info },

@@ -494,6 +494,8 @@ static int tune_apply(Domain *d, DomainTuneWhat what, const DomainDef *old, cons
                 return apply_pin(d, what, newlive, index, done, userdata, error);
         case DOMAIN_TUNE_IOTUNE:
                 return apply_iotune(d, old, newlive, index, done, userdata, error);
+        case DOMAIN_TUNE_NUMA:
+                break;
         }
         return -EINVAL;
 }

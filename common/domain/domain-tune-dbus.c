@@ -24,39 +24,28 @@ static const DomainTuneOps *ops_of(const Domain *d) {
         return d->manager->driver->tune;
 }
 
-/* Which definitions a Set changes (libvirt's virDomainObjUpdateModificationImpact). */
+/* Which definitions a Set changes (domain-affect.h); a guest still
+ * starting has nothing to tune yet. */
 static int resolve_set(Domain *d, uint32_t flags, bool *live, bool *config, sd_bus_error *error) {
-        bool active = domain_is_active(d) && d->live && !d->starting;
+        int r = domain_affect(d, flags, live, config, error);
 
-        if ((flags & AFFECT_FLAGS) == DOMAIN_AFFECT_CURRENT)
-                flags |= active ? DOMAIN_AFFECT_LIVE : DOMAIN_AFFECT_CONFIG;
-        *live = flags & DOMAIN_AFFECT_LIVE;
-        *config = flags & DOMAIN_AFFECT_CONFIG;
-        if (*live && !active)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
-        if (*config && !d->persistent)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "transient domain '%s' has no persistent config to change", d->def->name);
-        return 0;
+        if (r >= 0 && *live && (!d->live || d->starting))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is still starting",
+                                     d->def->name);
+        return r;
 }
 
-/* The definition a Get reads: LIVE and CONFIG exclude each other there. */
+/* The definition a Get reads. */
 static int resolve_get(Domain *d, uint32_t flags, const DomainDef **ret, sd_bus_error *error) {
-        bool active = domain_is_active(d) && d->live;
         /* libvirt's clients add VIR_TYPED_PARAM_STRING_OKAY to every Get */
         int r = bus_check_flags(flags, AFFECT_FLAGS | TYPED_PARAM_STRING_OKAY, error);
+        bool live;
 
+        if (r >= 0)
+                r = domain_affect_one(d, flags & AFFECT_FLAGS, &live, error);
         if (r < 0)
                 return r;
-        if ((flags & AFFECT_FLAGS) == AFFECT_FLAGS)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "flags 'affect live' and 'affect config' are mutually exclusive");
-        if (flags & DOMAIN_AFFECT_LIVE && !active)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
-        if (flags & DOMAIN_AFFECT_CONFIG || !active)
-                *ret = d->newdef ? d->newdef : d->def;
-        else
-                *ret = d->live;
+        *ret = live && d->live ? d->live : *domain_persistent_def(d);
         return 0;
 }
 
@@ -206,16 +195,13 @@ static void change_keep(Domain *d, TuneChange *c) {
                 (void) domain_status_save(d);
         }
         if (c->newconf) {
-                DomainDef **slot = d->newdef ? &d->newdef : &d->def;
-                domain_def_free(*slot);
-                *slot = TAKE_PTR(c->newconf);
-                r = domain_save_config(d);
-        }
-        if (r < 0) {
-                char msg[256];
-                snprintf(msg, sizeof(msg), "cannot save the definition of '%s': %s", d->def->name, strerror(-r));
-                domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, msg);
-                return;
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                r = domain_config_commit(d, c->newconf, &e);
+                if (r < 0) {
+                        domain_job_fail(d->jobs, e.name, e.message);
+                        return;
+                }
+                c->newconf = NULL;
         }
         (void) sd_bus_send(NULL, c->signal, NULL);
         domain_job_succeed(d->jobs);
@@ -245,7 +231,7 @@ static int change_run(Domain *d, TuneChange **cp, sd_bus_error *error) {
         TuneChange *c = *cp;
         int r;
 
-        if (c->newlive) {
+        if (c->newlive && c->what != DOMAIN_TUNE_NUMA) {
                 if (!ops_of(d) || !ops_of(d)->apply)
                         return domain_not_supported(d, "changing a running guest's tuning", error);
                 r = ops_of(d)->apply(d, c->what, d->live, c->newlive, c->index, on_applied, c, error);
@@ -270,7 +256,7 @@ static int change_new(Domain *d, DomainTuneWhat what, bool live, bool config, Tu
         c->what = what;
         if (live && (r = domain_def_copy(d->live, &c->newlive)) < 0)
                 return r;
-        if (config && (r = domain_def_copy(d->newdef ? d->newdef : d->def, &c->newconf)) < 0)
+        if (config && (r = domain_def_copy(*domain_persistent_def(d), &c->newconf)) < 0)
                 return r;
         r = sd_bus_message_new_signal(d->manager->bus, &c->signal, d->path, "org.libvirt.Domain", "Tunable");
         if (r >= 0)
@@ -421,9 +407,9 @@ static int method_pin_vcpu(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = resolve_set(d, flags, &live, &config, error);
-        if (r >= 0 && vcpu >= (live ? d->live : d->newdef ? d->newdef : d->def)->vcpus)
+        if (r >= 0 && vcpu >= (live ? d->live : *domain_persistent_def(d))->vcpus)
                 r = vb_error_setf(error, VB_ERROR_INVALID_ARG, "vcpu %u is out of range of the vcpu count %u", vcpu,
-                                  (live ? d->live : d->newdef ? d->newdef : d->def)->vcpus);
+                                  (live ? d->live : *domain_persistent_def(d))->vcpus);
         if (r >= 0)
                 r = change_new(d, DOMAIN_TUNE_VCPUPIN, live, config, &c);
         if (r >= 0) {
@@ -597,6 +583,94 @@ static int method_set_block_iotune(sd_bus_message *msg, void *userdata, sd_bus_e
         return r < 0 ? job_abort(d, r) : 1;
 }
 
+/* --- NUMA ------------------------------------------------------------------ */
+
+static int append_numa(sd_bus_message *m, const DomainDef *def, const char *prefix) {
+        int32_t mode = domain_tune_numa_mode(def);
+        char key[64];
+        int r;
+
+        snprintf(key, sizeof(key), "%snuma_mode", prefix);
+        r = append_param(m, key, 'i', &mode);
+        snprintf(key, sizeof(key), "%snuma_nodeset", prefix);
+        if (r >= 0)
+                r = append_param(m, key, 's', def->numatune.nodeset ? def->numatune.nodeset : "");
+        return r;
+}
+
+static int method_get_numa(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Domain *d = userdata;
+        const DomainDef *def;
+        uint32_t flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &flags);
+        if (r < 0 || (r = resolve_get(d, flags, &def, error)) < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = append_numa(reply, def, "");
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+/* A running guest's memory nodes would move through the cpuset cgroup
+ * (cpuset.mems), which qemud does not put guests in; libvirt without that
+ * controller refuses the same way. Its mode never changes while it runs. */
+static int numa_live_refused(Domain *d, const ParamList *l, sd_bus_error *error) {
+        for (size_t i = 0; i < l->n; i++) {
+                if (streq(l->p[i].field, "numa_mode") && l->p[i].type == 'i' &&
+                    l->p[i].v.i != domain_tune_numa_mode(d->live))
+                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                             "can't change numatune mode for running domain");
+                if (streq(l->p[i].field, "numa_nodeset"))
+                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                             "the memory nodes of running domain '%s' cannot change: qemud "
+                                             "places guests in no cpuset cgroup (libvirt: cgroup cpuset "
+                                             "controller is not mounted)", d->def->name);
+        }
+        return 0;
+}
+
+static int method_set_numa(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(change_freep) TuneChange *c = NULL;
+        Domain *d = userdata;
+        ParamList l;
+        bool live, config;
+        uint32_t flags;
+        int r;
+
+        r = read_params(msg, &l, error);
+        if (r >= 0)
+                r = bus_read_flags(msg, AFFECT_FLAGS, &flags, error);
+        if (r < 0)
+                return r;
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_set_numa, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = resolve_set(d, flags, &live, &config, error);
+        /* the checks of the values first, then what a running guest cannot do */
+        if (r >= 0)
+                r = change_new(d, DOMAIN_TUNE_NUMA, live, config, &c);
+        if (r >= 0 && c->newconf)
+                r = domain_tune_set_numa(c->newconf, l.p, l.n, error);
+        if (r >= 0 && c->newlive)
+                r = domain_tune_set_numa(c->newlive, l.p, l.n, error);
+        if (r >= 0 && live)
+                r = numa_live_refused(d, &l, error);
+        if (r >= 0)
+                r = append_numa(c->signal, c->newlive ? c->newlive : c->newconf, "numatune.");
+        if (r >= 0)
+                r = change_close_signal(c);
+        if (r >= 0)
+                r = change_run(d, &c, error);
+        return r < 0 ? job_abort(d, r) : 1;
+}
+
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
 
 const sd_bus_vtable domain_tune_vtable[] = {
@@ -618,6 +692,10 @@ const sd_bus_vtable domain_tune_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("SetBlockIOTune", "sa{sv}u",
                                  SD_BUS_PARAM(disk) SD_BUS_PARAM(params) SD_BUS_PARAM(flags), NULL, ,
                                  method_set_block_iotune, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetNumaParameters", "u", SD_BUS_PARAM(flags), "a{sv}",
+                                 SD_BUS_PARAM(numaParameters), method_get_numa, READ),
+        SD_BUS_METHOD_WITH_NAMES("SetNumaParameters", "a{sv}u", SD_BUS_PARAM(params) SD_BUS_PARAM(flags), NULL, ,
+                                 method_set_numa, 0),
         SD_BUS_SIGNAL_WITH_NAMES("Tunable", "a{sv}", SD_BUS_PARAM(params), 0),
         SD_BUS_VTABLE_END,
 };

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 #include <limits.h>
+#include <sched.h>
+#include <unistd.h>
 
+#include "cpuset.h"
 #include "domain-tune.h"
 #include "error.h"
 #include "util.h"
@@ -278,4 +281,71 @@ const char *domain_tune_vcpu_cpuset(const DomainDef *def, unsigned vcpu) {
 
 const char *domain_tune_emulator_cpuset(const DomainDef *def) {
         return def->cputune.emulatorpin ? def->cputune.emulatorpin : def->vcpu_cpuset;
+}
+
+/* --- NUMA ------------------------------------------------------------------ */
+
+/* libvirt's virDomainNumatuneMemMode numbers */
+static const char *const numa_modes[] = { "strict", "preferred", "interleave", "restrictive" };
+
+int domain_tune_numa_mode(const DomainDef *def) {
+        for (size_t i = 0; def->numatune.mode && i < ELEMENTSOF(numa_modes); i++)
+                if (streq(def->numatune.mode, numa_modes[i]))
+                        return i;
+        return 0; /* strict, libvirt's default */
+}
+
+static int check_nodeset(const char *nodeset, sd_bus_error *error) {
+        cpu_set_t set;
+        char path[64];
+
+        if (cpuset_parse(nodeset, &set) < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid numa_nodeset '%s'", nodeset);
+        if (CPU_COUNT(&set) == 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "numa_nodeset '%s' names no node", nodeset);
+        for (int i = 0; i < CPU_SETSIZE; i++) {
+                if (!CPU_ISSET(i, &set))
+                        continue;
+                snprintf(path, sizeof(path), "/sys/devices/system/node/node%d", i);
+                if (access(path, F_OK) < 0)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "NUMA node %d of numa_nodeset '%s' is not available on this host", i,
+                                             nodeset);
+        }
+        return 0;
+}
+
+int domain_tune_set_numa(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error) {
+        DomainNumatuneDef *nt = &def->numatune;
+
+        for (size_t i = 0; i < n; i++) {
+                const TuneParam *q = &p[i];
+                char *v;
+                if (streq(q->field, "numa_mode")) {
+                        if (q->type != 'i')
+                                return wrong_type(q, 'i', error);
+                        if (q->v.i < 0 || (size_t) q->v.i >= ELEMENTSOF(numa_modes))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported numatune mode: '%d'",
+                                                     q->v.i);
+                        if (!(v = strdup(numa_modes[q->v.i])))
+                                return -ENOMEM;
+                        free(nt->mode);
+                        nt->mode = v;
+                } else if (streq(q->field, "numa_nodeset")) {
+                        if (q->type != 's')
+                                return wrong_type(q, 's', error);
+                        if (check_nodeset(q->v.s, error) < 0)
+                                return -EINVAL;
+                        if (!(v = strdup(q->v.s)))
+                                return -ENOMEM;
+                        free(nt->nodeset);
+                        nt->nodeset = v;
+                        /* a nodeset given is a static placement */
+                        free(nt->placement);
+                        nt->placement = NULL;
+                } else
+                        return unknown_param(q, error);
+        }
+        nt->present = nt->present || nt->mode || nt->nodeset;
+        return 0;
 }

@@ -23,6 +23,7 @@ typedef enum DomainTuneWhat {
         DOMAIN_TUNE_VCPUPIN,     /* index: the vCPU */
         DOMAIN_TUNE_EMULATORPIN,
         DOMAIN_TUNE_IOTUNE,      /* index: the disk in the definitions */
+        DOMAIN_TUNE_NUMA,        /* numatune: nothing a running guest can change yet */
 } DomainTuneWhat;
 
 /* d is NULL when the domain went away meanwhile. */
@@ -58,6 +59,12 @@ int domain_tune_set_iotune(DomainDef *def, size_t disk, const TuneParam *p, size
 /* cpuset NULL: the pin goes (the vCPU follows <vcpu cpuset>). */
 int domain_tune_set_vcpupin(DomainDef *def, unsigned vcpu, const char *cpuset);
 int domain_tune_set_emulatorpin(DomainDef *def, const char *cpuset);
+
+/* <numatune><memory>: numa_mode (i, libvirt's numbers) and numa_nodeset
+ * (s, nodes of this host). */
+int domain_tune_set_numa(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error);
+/* libvirt's number of def's numatune mode (strict when none). */
+int domain_tune_numa_mode(const DomainDef *def);
 
 /* The disk named by its target ("vda") or its source path; -1 if none. */
 ssize_t domain_tune_find_disk(const DomainDef *def, const char *name);

@@ -262,12 +262,35 @@ def test_bad_input_changes_nothing(env, vm):
         ("PinVcpu", (0, [False, False], LIVE), "Empty cpu list"),
         ("PinVcpu", (0, [False] * 4096 + [True], LIVE), "not on this host"),
         ("PinEmulator", ([True], 4), "unsupported flags"),
+        ("SetNumaParameters", ({"numa_mode": dbus.Int32(9, variant_level=1)}, CONFIG),
+         "unsupported numatune mode"),
+        ("SetNumaParameters", ({"numa_nodeset": dbus.String("4000", variant_level=1)}, CONFIG),
+         "is not available on this host"),
+        ("SetNumaParameters", ({"numa_nodeset": dbus.String("0-", variant_level=1)}, CONFIG),
+         "invalid numa_nodeset"),
     ]
     for method, args, words in bad:
         with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
             env.dcall(path, method, *args)
         assert words in e.message, (method, args, e.message)
         assert xml_pair(env, path) == before, (method, args)
+    # what a running guest cannot do
+    with h.expect_dbus_error("org.virtbus.Error.OperationInvalid") as e:
+        env.dcall(path, "SetNumaParameters", {"numa_nodeset": dbus.String("0", variant_level=1)},
+                  LIVE | CONFIG)
+    assert "cpuset" in e.message, e.message
+    assert xml_pair(env, path) == before
+
+
+def test_numa_config(env, vm):
+    path, _ = vm
+    live_before = env.dcall(path, "GetXMLDesc", 0)
+    env.dcall(path, "SetNumaParameters", {"numa_mode": dbus.Int32(2, variant_level=1),
+                                          "numa_nodeset": dbus.String("0", variant_level=1)}, CONFIG)
+    assert env.dcall(path, "GetNumaParameters", CONFIG) == {"numa_mode": 2, "numa_nodeset": "0"}
+    assert env.dcall(path, "GetNumaParameters", 0) == {"numa_mode": 0, "numa_nodeset": ""}
+    assert "<memory mode='interleave' nodeset='0'/>" in env.dcall(path, "GetXMLDesc", 2)
+    assert env.dcall(path, "GetXMLDesc", 0) == live_before
 
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2 or not {0, 1} <= os.sched_getaffinity(0),
@@ -339,3 +362,6 @@ def test_virsh_through_the_proxy(env, vm):
         assert threads(qemu_pid(env))["qemu-system-x86"] == "1"
         out = v("emulatorpin", "tuned", "--live").stdout
         assert re.search(r"\*:\s*1\s*$", out, re.M), out
+
+    out = v("numatune", "tuned", "--config").stdout
+    assert re.search(r"numa_mode\s*:\s*\w+", out), out
