@@ -14,7 +14,9 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import time
+import uuid as uuidlib
 
 import dbus
 import pytest
@@ -369,3 +371,136 @@ def test_virsh_through_the_proxy(env, vm):
     assert threads(qemu_pid(env))["qemu-system-x86"] == "1"
     out = v("emulatorpin", "tuned", "--live").stdout
     assert re.search(r"\*:\s*1\s*$", out, re.M), out
+
+
+# ---------------------------------------------------------------------------
+# the procedures on the wire (libvirt's clients size cpumaps from
+# virNodeGetInfo first; here the frames are written by hand)
+
+REMOTE_PROG = 0x20008086
+
+
+def xstr(s):
+    b = s.encode()
+    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+def xopaque(b):
+    return struct.pack(">I", len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+def tparam(field, type_, value):
+    fmt = {1: ">i", 2: ">I", 3: ">q", 4: ">Q", 6: ">i"}
+    v = xstr(value) if type_ == 7 else struct.pack(fmt[type_], value)
+    return xstr(field) + struct.pack(">i", type_) + v
+
+
+class Wire:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(60)
+        self.s.connect(str(path))
+        self.serial = 0
+        assert self.call(66)[0] == 0
+        assert self.call(1, struct.pack(">I", 1) + xstr("qemu:///system") + struct.pack(">I", 0))[0] == 0
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            c = self.s.recv(n - len(buf))
+            if not c:
+                raise EOFError("closed")
+            buf += c
+        return buf
+
+    def call(self, proc, payload=b""):
+        self.serial += 1
+        body = struct.pack(">IIiiIi", REMOTE_PROG, 1, proc, 0, self.serial, 0) + payload
+        self.s.sendall(struct.pack(">I", len(body) + 4) + body)
+        (n,) = struct.unpack(">I", self.recv_exact(4))
+        reply = self.recv_exact(n - 4)
+        status = struct.unpack(">i", reply[20:24])[0]
+        return status, reply[24:]
+
+    def closed(self):
+        try:
+            return self.s.recv(65536) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.s.close()
+
+
+def read_tparams(b, off=0):
+    (n,) = struct.unpack_from(">I", b, off)
+    off += 4
+    out = {}
+    for _ in range(n):
+        (ln,) = struct.unpack_from(">I", b, off)
+        field = b[off + 4:off + 4 + ln].decode()
+        off += 4 + ln + (-ln % 4)
+        (t,) = struct.unpack_from(">i", b, off)
+        off += 4
+        if t == 7:
+            (ln,) = struct.unpack_from(">I", b, off)
+            out[field] = b[off + 4:off + 4 + ln].decode()
+            off += 4 + ln + (-ln % 4)
+        else:
+            fmt, size = {1: (">i", 4), 2: (">I", 4), 3: (">q", 8), 4: (">Q", 8), 6: (">i", 4)}[t]
+            out[field] = struct.unpack_from(fmt, b, off)[0]
+            off += size
+    return out, off
+
+
+def test_procedures_on_the_wire(env, vm):
+    if not env.proxy:
+        pytest.skip("no proxy: virsh (libvirt-clients) is not installed")
+    path, _ = vm
+    dom = xstr("tuned") + uuidlib.UUID(env.prop(path, "UUID")).bytes + struct.pack(">i", 1)
+    w = Wire(env.proxy.socket)
+    try:
+        # scheduler, typed parameters both ways
+        st, _ = w.call(219, dom + struct.pack(">I", 1) + tparam("cpu_shares", 4, 900) + struct.pack(">I", CONFIG))
+        assert st == 0
+        st, p = w.call(223, dom + struct.pack(">iI", 3, CONFIG))
+        assert st == 0 and read_tparams(p)[0] == {"cpu_shares": 900, "vcpu_period": 0, "vcpu_quota": 0}
+        st, p = w.call(56, dom)
+        assert st == 0 and p == xstr("posix") + struct.pack(">i", 3)
+        # nparams 0 asks for the count
+        st, p = w.call(253, dom + struct.pack(">I", 1) + xstr("vda") + struct.pack(">iI", 0, LIVE))
+        params, off = read_tparams(p)
+        assert st == 0 and params == {} and struct.unpack_from(">i", p, off)[0] == 14
+        st, p = w.call(252, dom + xstr("vda") + struct.pack(">I", 1) + tparam("read_iops_sec", 4, 300)
+                       + struct.pack(">I", LIVE))
+        assert st == 0
+        st, p = w.call(253, dom + struct.pack(">I", 1) + xstr("vda") + struct.pack(">iI", 14, LIVE))
+        assert st == 0 and read_tparams(p)[0]["read_iops_sec"] == 300
+        # a libvirt error from qemud keeps its words
+        st, p = w.call(252, dom + xstr("vda") + struct.pack(">I", 1) + tparam("read_iops_sec", 2, 1)
+                       + struct.pack(">I", LIVE))
+        assert st == 1 and b"invalid type for parameter 'read_iops_sec'" in p
+        st, p = w.call(254, dom + struct.pack(">I", 1) + tparam("numa_mode", 1, 1) + struct.pack(">I", CONFIG))
+        assert st == 0
+        st, p = w.call(255, dom + struct.pack(">iI", 2, CONFIG))
+        assert st == 0 and read_tparams(p)[0]["numa_mode"] == 1
+        if {0, 1} <= os.sched_getaffinity(0):
+            st, _ = w.call(225, dom + struct.pack(">I", 1) + xopaque(b"\x02") + struct.pack(">I", LIVE))
+            assert st == 0 and threads(qemu_pid(env))["CPU 1/TCG"] == "1"
+            st, p = w.call(230, dom + struct.pack(">iiI", 2, 1, LIVE))
+            assert st == 0 and p[:4] == struct.pack(">I", 2) and p[5] == 2 and p[8:12] == struct.pack(">i", 2), p
+            st, _ = w.call(279, dom + xopaque(b"\x01") + struct.pack(">I", LIVE))
+            assert st == 0 and threads(qemu_pid(env))["qemu-system-x86"] == "0"
+            st, p = w.call(280, dom + struct.pack(">iI", 1, LIVE))
+            assert st == 0 and p[:5] == struct.pack(">I", 1) + b"\x01", p
+        # more typed parameters than SET_BLOCK_IO_TUNE takes (32): not decoded
+        many = b"".join(tparam(f"f{i}", 4, 0) for i in range(33))
+        w.s.sendall(b"")
+        w.serial += 1
+        body = struct.pack(">IIiiIi", REMOTE_PROG, 1, 252, 0, w.serial, 0) + dom + xstr("vda") \
+            + struct.pack(">I", 33) + many + struct.pack(">I", LIVE)
+        w.s.sendall(struct.pack(">I", len(body) + 4) + body)
+        assert w.closed()
+    finally:
+        w.close()
+    assert env.dcall(path, "GetBlockIOTune", "vda", LIVE)["read_iops_sec"] == 300
