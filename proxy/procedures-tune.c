@@ -168,6 +168,7 @@ static int reply_emulator_pin_info(Call *c, sd_bus_message *m) {
 #define R PROC_READ
 #define DOMAIN "org.libvirt.Domain"
 #define SCHED .params_max = REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX
+#define MEMORY .params_max = REMOTE_DOMAIN_MEMORY_PARAMETERS_MAX
 #define NUMA .params_max = REMOTE_DOMAIN_NUMA_PARAMETERS_MAX
 #define IOTUNE .params_max = REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX
 
@@ -180,6 +181,10 @@ static const ProcDef rows[] = {
           .reply = reply_params, SCHED },
         { 58, "virDomainSetSchedulerParameters", 0, "DT", DOMAIN, "SetSchedulerParameters", .append = append_u0,
           .reply = reply_void, SCHED },
+        { 197, "virDomainSetMemoryParameters", 0, "DTu", DOMAIN, "SetMemoryParameters", .reply = reply_void,
+          MEMORY },
+        { 198, "virDomainGetMemoryParameters", R, "Dnu", DOMAIN, "GetMemoryParameters",
+          .reply = reply_params_counted, MEMORY },
         { 219, "virDomainSetSchedulerParametersFlags", 0, "DTu", DOMAIN, "SetSchedulerParameters",
           .reply = reply_void, SCHED },
         { 223, "virDomainGetSchedulerParametersFlags", R, "Dnu", DOMAIN, "GetSchedulerParameters",

@@ -671,6 +671,51 @@ static int method_set_numa(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return r < 0 ? job_abort(d, r) : 1;
 }
 
+/* --- memory ---------------------------------------------------------------- */
+
+/* VIR_DOMAIN_MEMORY_PARAM_UNLIMITED: what libvirt reports for a limit not set */
+#define MEMORY_UNLIMITED UINT64_C(9007199254740991)
+
+/* The definition has no <memtune> yet and qemud puts guests in no memory
+ * cgroup: every limit is unlimited, live and persistent, and that is the
+ * truth of the running guest. */
+static int method_get_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        static const char *const names[] = { "hard_limit", "soft_limit", "swap_hard_limit" };
+        const uint64_t unlimited = MEMORY_UNLIMITED;
+        Domain *d = userdata;
+        const DomainDef *def;
+        uint32_t flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &flags);
+        if (r < 0 || (r = resolve_get(d, flags, &def, error)) < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        for (size_t i = 0; i < ELEMENTSOF(names) && r >= 0; i++)
+                r = append_param(reply, names[i], 't', &unlimited);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        ParamList l;
+        uint32_t flags;
+        int r;
+
+        r = read_params(msg, &l, error);
+        if (r >= 0)
+                r = bus_read_flags(msg, AFFECT_FLAGS, &flags, error);
+        if (r < 0)
+                return r;
+        return domain_not_supported(d, "memory limits (the definition has no <memtune> yet, and qemud runs "
+                                       "guests in no memory cgroup)", error);
+}
+
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
 
 const sd_bus_vtable domain_tune_vtable[] = {
@@ -696,6 +741,10 @@ const sd_bus_vtable domain_tune_vtable[] = {
                                  SD_BUS_PARAM(numaParameters), method_get_numa, READ),
         SD_BUS_METHOD_WITH_NAMES("SetNumaParameters", "a{sv}u", SD_BUS_PARAM(params) SD_BUS_PARAM(flags), NULL, ,
                                  method_set_numa, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetMemoryParameters", "u", SD_BUS_PARAM(flags), "a{sv}",
+                                 SD_BUS_PARAM(memoryParameters), method_get_memory, READ),
+        SD_BUS_METHOD_WITH_NAMES("SetMemoryParameters", "a{sv}u", SD_BUS_PARAM(params) SD_BUS_PARAM(flags), NULL, ,
+                                 method_set_memory, 0),
         SD_BUS_SIGNAL_WITH_NAMES("Tunable", "a{sv}", SD_BUS_PARAM(params), 0),
         SD_BUS_VTABLE_END,
 };

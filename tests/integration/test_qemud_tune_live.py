@@ -276,6 +276,13 @@ def test_bad_input_changes_nothing(env, vm):
             env.dcall(path, method, *args)
         assert words in e.message, (method, args, e.message)
         assert xml_pair(env, path) == before, (method, args)
+    # memory limits: there is no <memtune> to hold them yet
+    with h.expect_dbus_error("org.virtbus.Error.NotSupported") as e:
+        env.dcall(path, "SetMemoryParameters", {"hard_limit": ull(1 << 20)}, CONFIG)
+    assert "memtune" in e.message, e.message
+    assert env.dcall(path, "GetMemoryParameters", LIVE) == {
+        "hard_limit": 9007199254740991, "soft_limit": 9007199254740991, "swap_hard_limit": 9007199254740991}
+    assert xml_pair(env, path) == before
     # what a running guest cannot do
     with h.expect_dbus_error("org.virtbus.Error.OperationInvalid") as e:
         env.dcall(path, "SetNumaParameters", {"numa_nodeset": dbus.String("0", variant_level=1)},
@@ -357,6 +364,11 @@ def test_virsh_through_the_proxy(env, vm):
 
     out = v("numatune", "tuned", "--config").stdout
     assert re.search(r"numa_mode\s*:\s*\w+", out), out
+
+    out = v("memtune", "tuned").stdout
+    assert re.search(r"hard_limit\s*:\s*unlimited", out), out
+    r = v("memtune", "tuned", "--config", "--hard-limit", "1048576", check=False)
+    assert r.returncode != 0 and "memtune" in r.stderr, r.stderr
 
     # virsh sizes its cpumaps from virNodeGetInfo / virNodeGetCPUMap
     if v("nodeinfo", check=False).returncode != 0:
