@@ -169,6 +169,7 @@ static int reply_emulator_pin_info(Call *c, sd_bus_message *m) {
 #define DOMAIN "org.libvirt.Domain"
 #define SCHED .params_max = REMOTE_DOMAIN_SCHEDULER_PARAMETERS_MAX
 #define MEMORY .params_max = REMOTE_DOMAIN_MEMORY_PARAMETERS_MAX
+#define BLKIO .params_max = REMOTE_DOMAIN_BLKIO_PARAMETERS_MAX
 #define NUMA .params_max = REMOTE_DOMAIN_NUMA_PARAMETERS_MAX
 #define IOTUNE .params_max = REMOTE_DOMAIN_BLOCK_IO_TUNE_PARAMETERS_MAX
 
@@ -185,6 +186,10 @@ static const ProcDef rows[] = {
           MEMORY },
         { 198, "virDomainGetMemoryParameters", R, "Dnu", DOMAIN, "GetMemoryParameters",
           .reply = reply_params_counted, MEMORY },
+        { 205, "virDomainSetBlkioParameters", 0, "DTu", DOMAIN, "SetBlockIOParameters", .reply = reply_void,
+          BLKIO },
+        { 206, "virDomainGetBlkioParameters", R, "Dnu", DOMAIN, "GetBlockIOParameters",
+          .reply = reply_params_counted, BLKIO },
         { 219, "virDomainSetSchedulerParametersFlags", 0, "DTu", DOMAIN, "SetSchedulerParameters",
           .reply = reply_void, SCHED },
         { 223, "virDomainGetSchedulerParametersFlags", R, "Dnu", DOMAIN, "GetSchedulerParameters",

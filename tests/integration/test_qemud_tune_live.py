@@ -283,6 +283,15 @@ def test_bad_input_changes_nothing(env, vm):
     assert env.dcall(path, "GetMemoryParameters", LIVE) == {
         "hard_limit": 9007199254740991, "soft_limit": 9007199254740991, "swap_hard_limit": 9007199254740991}
     assert xml_pair(env, path) == before
+    # block I/O weights: no blkio cgroup, no <blkiotune>
+    with h.expect_dbus_error("org.virtbus.Error.OperationInvalid") as e:
+        env.dcall(path, "GetBlockIOParameters", LIVE)
+    assert "blkio cgroup" in e.message, e.message
+    with h.expect_dbus_error("org.virtbus.Error.NotSupported") as e:
+        env.dcall(path, "SetBlockIOParameters", {"weight": dbus.UInt32(500, variant_level=1)}, CONFIG)
+    assert "blkiotune" in e.message, e.message
+    assert env.dcall(path, "GetBlockIOParameters", CONFIG)["weight"] == 0
+    assert xml_pair(env, path) == before
     # what a running guest cannot do
     with h.expect_dbus_error("org.virtbus.Error.OperationInvalid") as e:
         env.dcall(path, "SetNumaParameters", {"numa_nodeset": dbus.String("0", variant_level=1)},
@@ -369,6 +378,9 @@ def test_virsh_through_the_proxy(env, vm):
     assert re.search(r"hard_limit\s*:\s*unlimited", out), out
     r = v("memtune", "tuned", "--config", "--hard-limit", "1048576", check=False)
     assert r.returncode != 0 and "memtune" in r.stderr, r.stderr
+
+    out = v("blkiotune", "tuned", "--config").stdout
+    assert re.search(r"weight\s*:\s*0", out), out
 
     # virsh sizes its cpumaps from virNodeGetInfo / virNodeGetCPUMap
     if v("nodeinfo", check=False).returncode != 0:

@@ -281,7 +281,7 @@ static bool method_reads(const char *method) {
                 "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
                 "GetStoragePoolCapabilities",
                 "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
-                "GetNumaParameters", "GetMemoryParameters",
+                "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
