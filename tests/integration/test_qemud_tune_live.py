@@ -25,7 +25,7 @@ import virtbus_harness as h
 from test_qemud_common import QemudEnv, _env_logs  # noqa: F401
 from test_qemud_tune import cgroup_dir, cpu_cgroup_unusable
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(480)
 
 LIVE, CONFIG = 1, 2
 MIB = 1024 * 1024
@@ -129,7 +129,7 @@ def vm(env):
     path = env.call("DomainDefineXML", xml)
     env.dcall(path, "Create", 0)
     con = Console(sock)
-    con.read_until(h.GUEST_READY, 150)
+    con.read_until(h.GUEST_READY, 300)
     # the shell's prompt, once init has run it
     time.sleep(1)
     con.run("echo hello", timeout=60)
