@@ -20,6 +20,14 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetMetadata" },
         { "org.libvirt.Domain", "GetControlInfo" },
         { "org.libvirt.Domain", "GetDiskErrors" },
+        /* tuning (domain-tune-dbus.c) */
+        { "org.libvirt.Domain", "GetSchedulerParameters" },
+        { "org.libvirt.Domain", "GetBlockIOTune" },
+        { "org.libvirt.Domain", "GetVcpuPinInfo" },
+        { "org.libvirt.Domain", "GetEmulatorPinInfo" },
+        { "org.libvirt.Domain", "GetNumaParameters" },
+        { "org.libvirt.Domain", "GetMemoryParameters" },
+        { "org.libvirt.Domain", "GetBlockIOParameters" },
         /* save, job progress (domain-save-dbus.c) */
         { "org.libvirt.Domain", "GetJobInfo" },
         { "org.libvirt.Domain", "GetJobStats" },
