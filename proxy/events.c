@@ -71,13 +71,60 @@ struct ServerEvents {
         size_t n_watches;
         NameEntry *names;
         size_t n_names;
+        /* names[] by kind and UUID: a list of a thousand domains notes a
+         * thousand names, and a search through all of them for each was
+         * most of the list's time. Open addressing; a slot holds an index
+         * + 1, 0 when empty; the capacity (a power of two) stays over twice
+         * the count. */
+        uint32_t *index;
+        size_t index_cap;
 };
 
+static size_t name_slot(const ServerEvents *ev, HandleKind kind, const uint8_t uuid[16]) {
+        uint64_t h;
+
+        memcpy(&h, uuid, sizeof(h)); /* random bits already */
+        h ^= (uint64_t) kind * 0x9E3779B97F4A7C15ULL;
+        return (size_t) (h ^ (h >> 31)) & (ev->index_cap - 1);
+}
+
 static NameEntry *name_entry(ServerEvents *ev, HandleKind kind, const uint8_t uuid[16]) {
-        for (size_t i = 0; ev && i < ev->n_names; i++)
-                if (ev->names[i].kind == kind && memcmp(ev->names[i].uuid, uuid, 16) == 0)
-                        return &ev->names[i];
+        if (!ev || ev->index_cap == 0)
+                return NULL;
+        for (size_t j = name_slot(ev, kind, uuid); ev->index[j]; j = (j + 1) & (ev->index_cap - 1)) {
+                NameEntry *e = &ev->names[ev->index[j] - 1];
+                if (e->kind == kind && memcmp(e->uuid, uuid, 16) == 0)
+                        return e;
+        }
         return NULL;
+}
+
+static void index_put(ServerEvents *ev, size_t i) {
+        size_t j = name_slot(ev, ev->names[i].kind, ev->names[i].uuid);
+
+        while (ev->index[j])
+                j = (j + 1) & (ev->index_cap - 1);
+        ev->index[j] = (uint32_t) i + 1;
+}
+
+/* Room in the index for one more name. */
+static int index_reserve(ServerEvents *ev) {
+        size_t cap = ev->index_cap ? ev->index_cap : 64;
+        uint32_t *ix;
+
+        while (cap < 2 * (ev->n_names + 1))
+                cap *= 2;
+        if (cap == ev->index_cap)
+                return 0;
+        ix = calloc(cap, sizeof(*ix));
+        if (!ix)
+                return -ENOMEM;
+        free(ev->index);
+        ev->index = ix;
+        ev->index_cap = cap;
+        for (size_t i = 0; i < ev->n_names; i++)
+                index_put(ev, i);
+        return 0;
 }
 
 static void names_clear(ServerEvents *ev) {
@@ -85,6 +132,8 @@ static void names_clear(ServerEvents *ev) {
                 free(ev->names[i].name);
         ev->names = mfree(ev->names);
         ev->n_names = 0;
+        ev->index = mfree(ev->index);
+        ev->index_cap = 0;
 }
 
 void events_note_name(Server *s, HandleKind kind, const uint8_t uuid[16], const char *name) {
@@ -108,14 +157,15 @@ void events_note_name(Server *s, HandleKind kind, const uint8_t uuid[16], const 
         /* a bound, not a policy: names come back with the next lookup */
         if (ev->n_names >= NAMES_MAX)
                 names_clear(ev);
-        n = realloc(ev->names, (ev->n_names + 1) * sizeof(*n));
+        n = index_reserve(ev) < 0 ? NULL : realloc(ev->names, (ev->n_names + 1) * sizeof(*n));
         if (!n) {
                 free(copy);
                 return;
         }
         ev->names = n;
-        n[ev->n_names++] = (NameEntry) { .kind = kind, .name = copy };
-        memcpy(n[ev->n_names - 1].uuid, uuid, 16);
+        n[ev->n_names] = (NameEntry) { .kind = kind, .name = copy };
+        memcpy(n[ev->n_names].uuid, uuid, 16);
+        index_put(ev, ev->n_names++);
 }
 
 static bool reg_matches(const EventReg *reg, HandleKind kind, int32_t event_id, const uint8_t uuid[16]) {

@@ -7,7 +7,7 @@
 #include "util.h"
 
 /* libvirtd's chunk, and about what clients send */
-#define STREAM_CHUNK (1024 * 1024 - RPC_FRAME_MIN)
+#define STREAM_CHUNK (256 * 1024 - RPC_FRAME_MIN)
 /* the pipe between us and the daemon */
 #define STREAM_PIPE_SIZE (1024 * 1024)
 /* a download stops reading its pipe while the client has this much unread */

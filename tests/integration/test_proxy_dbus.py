@@ -161,7 +161,7 @@ def test_errors_pass_through(env):
     assert e.message.startswith("XML error: "), e.message
     # Connect methods no daemon has yet: the daemon's UnknownMethod...
     with h.expect_dbus_error("org.freedesktop.DBus.Error.UnknownMethod"):
-        env.lcall(Q, CONNECT, "GetSysinfo", 0, signature="u")
+        env.lcall(Q, CONNECT, "SecretDefineXML", "<secret/>", 0, signature="su")
     # ...but for the lists of kinds nobody serves, which are empty
     for method in ("ListSecrets", "ListNodeDevices", "ListInterfaces", "ListNWFilters"):
         assert env.lcall(Q, CONNECT, method, 0, signature="u") == [], method
@@ -337,7 +337,7 @@ def test_cockpit_machines_calls(env):
             total = int(f.readline().split()[1])
         assert mem["total"] == total and 0 < mem["free"] <= total, mem
         with h.expect_dbus_error("org.libvirt.Error") as e:
-            env.lcall(Q, CONNECT, "NodeGetMemoryStats", 0, 0, signature="iu")
+            env.lcall(Q, CONNECT, "NodeGetMemoryStats", -1, 1 << 20, signature="iu")
         assert e.message.startswith("invalid argument: "), e.message
         # domainGet()
         xml = env.lcall(path, DOMAIN, "GetXMLDesc", 1, signature="u")
