@@ -200,6 +200,27 @@ def test_get_stats_is_the_same_record(env):
     assert set(blk) == {k for k in EXPECTED if k.startswith("block.")} | {"block.0.backingIndex"}
 
 
+def test_a_hung_qemu_does_not_hold_the_call(env):
+    """The block counters are asked of every QEMU at once; one that does
+    not answer (stopped) costs its own counters after a second, not the
+    call, and qemud answers everything else meanwhile."""
+    import signal
+    pid = int((env.root / "run" / "virtbus" / "qemu" / f"{GUEST}.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        recs = env.all_stats(1 | 32, 0)
+        took = time.monotonic() - t0
+        s = h.unwrap(recs[GUEST])
+        assert took < 5, f"the call waited {took:.1f} s for a stopped QEMU"
+        assert s["block.0.name"] == "vda" and "block.0.rd.reqs" not in s, s
+        assert h.unwrap(recs["stats-idle"])["state.state"] == 5
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # and once it runs again, its counters are back
+    assert "block.0.rd.reqs" in h.unwrap(env.all_stats(32, 0)[GUEST])
+
+
 def test_filters_and_refusals(env):
     assert set(env.all_stats(1, 1)) == {GUEST}                  # ACTIVE
     assert set(env.all_stats(1, 2)) == {"stats-idle"}           # INACTIVE
