@@ -224,32 +224,55 @@ static void put_balloon(StatsWriter *w, const Domain *d) {
                 stats_put_ullong(w, st.rss * (uint64_t) sysconf(_SC_PAGESIZE) / 1024, "balloon.rss");
 }
 
+/* The threads of the domain's vCPUs: found once per QEMU and number of
+ * vCPUs (a scan of its threads' names), then kept. NULL when out of
+ * memory. */
+static const pid_t *vcpu_threads(const Domain *d, unsigned n) {
+        QemuDomain *qd = qemu_domain(d);
+        pid_t *tids;
+
+        if (qd->vcpu_tids && qd->vcpu_tids_pid == d->pid && qd->n_vcpu_tids == n)
+                return qd->vcpu_tids;
+        tids = calloc(n, sizeof(pid_t));
+        if (!tids)
+                return NULL;
+        find_vcpu_threads(d->pid, tids, n);
+        free(qd->vcpu_tids);
+        qd->vcpu_tids = tids;
+        qd->n_vcpu_tids = n;
+        qd->vcpu_tids_pid = d->pid;
+        return tids;
+}
+
 static void put_vcpus(StatsWriter *w, const Domain *d) {
         const DomainDef *def = domain_current_def(d, false);
         unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
-        _cleanup_free_ pid_t *tids = NULL;
+        const pid_t *tids;
+        bool stale = false;
 
         stats_put_uint(w, cur, "vcpu.current");
         stats_put_uint(w, def->vcpus, "vcpu.maximum");
-        if (!domain_is_active(d) || cur == 0 || cur > VCPUS_MAX)
+        if (!domain_is_active(d) || d->pid <= 0 || cur == 0 || cur > VCPUS_MAX)
                 return;
-        tids = calloc(cur, sizeof(pid_t));
+        tids = vcpu_threads(d, cur);
         if (!tids) {
                 w->r = -ENOMEM;
                 return;
         }
-        find_vcpu_threads(d->pid, tids, cur);
         for (unsigned i = 0; i < cur; i++) {
                 char path[96], text[4096];
                 ProcStat st;
                 uint64_t wait = 0, delay = 0;
 
                 stats_put_int(w, 1 /* VIR_VCPU_RUNNING */, "vcpu.%u.state", i);
+                stale = stale || !tids[i];
                 if (!tids[i])
                         continue;
                 snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int) d->pid, (int) tids[i]);
-                if (read_proc_stat(path, &st) < 0)
+                if (read_proc_stat(path, &st) < 0) {
+                        stale = true;
                         continue;
+                }
                 snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", (int) d->pid, (int) tids[i]);
                 if (read_small(path, text, sizeof(text)) > 0)
                         (void) qemu_stats_parse_sched_wait(text, &wait);
@@ -263,6 +286,9 @@ static void put_vcpus(StatsWriter *w, const Domain *d) {
                 stats_put_ullong(w, wait, "vcpu.%u.wait", i);
                 stats_put_ullong(w, delay, "vcpu.%u.delay", i);
         }
+        /* a thread gone or not found (yet): look again next time */
+        if (stale)
+                qemu_domain(d)->vcpu_tids_pid = 0;
 }
 
 /* ---- Disks: the file's sizes here, the counters from QEMU. ---- */
