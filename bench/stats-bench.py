@@ -160,9 +160,13 @@ class StatsBench(pb.Bench):
             time.sleep(2)
             for rep in range(RATE_REPS):
                 pb.log(f"{s.label}: rates, window {rep + 1}/{RATE_REPS}")
-                self.res.setdefault("rate", {}).setdefault(s.key, []).append(self.rate_libvirt(s))
+                rate = self.rate_libvirt(s)
+                self.res.setdefault("rate", {}).setdefault(s.key, []).append(rate)
+                pb.log(f"{s.label}: {rate:.2f} calls/s through python-libvirt")
                 if s is self.vb:
-                    self.res.setdefault("rate", {}).setdefault("dbus", []).append(self.rate_dbus())
+                    rate = self.rate_dbus()
+                    self.res.setdefault("rate", {}).setdefault("dbus", []).append(rate)
+                    pb.log(f"D-Bus direct: {rate:.1f} calls/s")
             self.stop_guests(s)
 
     def report(self, elapsed):

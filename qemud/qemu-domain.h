@@ -25,6 +25,12 @@ typedef struct QemuDomain {
         bool vcpu_unplugged;
         QemuAgent *agent;         /* the guest agent's connection, once used (qemu-agent-cmds.c) */
         bool agent_dying;         /* the domain is being freed: agent answers go nowhere */
+        /* The vCPU threads the statistics found (qemu-stats.c), for the
+         * QEMU of vcpu_tids_pid: looked up again when it or the number of
+         * vCPUs changed, or a thread is gone. */
+        pid_t *vcpu_tids;
+        unsigned n_vcpu_tids;
+        pid_t vcpu_tids_pid;
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

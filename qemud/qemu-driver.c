@@ -115,6 +115,7 @@ static void domain_done(Domain *d) {
         qemu_save_state_free(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
+        free(q->vcpu_tids);
         d->priv = mfree(q);
 }
 

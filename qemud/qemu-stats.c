@@ -159,7 +159,35 @@ static void find_vcpu_threads(pid_t pid, pid_t *tids, size_t n) {
                         tids[i] = all;
 }
 
+/* KVM's halt polling of the guest's vCPUs (debugfs: <pid>-<fd>/vcpu<n>/),
+ * 0 where the kernel shows none (TCG, no debugfs), as libvirt gives it. */
+static void haltpoll_times(pid_t pid, uint64_t *success, uint64_t *fail) {
+        _cleanup_(closedirp) DIR *kvm = opendir("/sys/kernel/debug/kvm");
+        char prefix[32];
+        struct dirent *de;
+
+        *success = *fail = 0;
+        snprintf(prefix, sizeof(prefix), "%d-", (int) pid);
+        while (kvm && (de = readdir(kvm))) {
+                char path[512], buf[32];
+                if (strncmp(de->d_name, prefix, strlen(prefix)) != 0)
+                        continue;
+                for (int v = 0; v < VCPUS_MAX; v++) {
+                        snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s/vcpu%d/halt_poll_success_ns",
+                                 de->d_name, v);
+                        if (read_small(path, buf, sizeof(buf)) <= 0)
+                                break;
+                        *success += strtoull(buf, NULL, 10);
+                        snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%s/vcpu%d/halt_poll_fail_ns",
+                                 de->d_name, v);
+                        if (read_small(path, buf, sizeof(buf)) > 0)
+                                *fail += strtoull(buf, NULL, 10);
+                }
+        }
+}
+
 static void put_cpu(StatsWriter *w, const Domain *d) {
+        uint64_t success, fail;
         char path[64];
         ProcStat st;
 
@@ -169,6 +197,10 @@ static void put_cpu(StatsWriter *w, const Domain *d) {
         stats_put_ullong(w, ticks_to_ns(st.utime + st.stime), "cpu.time");
         stats_put_ullong(w, ticks_to_ns(st.utime), "cpu.user");
         stats_put_ullong(w, ticks_to_ns(st.stime), "cpu.system");
+        haltpoll_times(d->pid, &success, &fail);
+        stats_put_ullong(w, success, "cpu.haltpoll.success.time");
+        stats_put_ullong(w, fail, "cpu.haltpoll.fail.time");
+        stats_put_uint(w, 0, "cpu.cache.monitor.count"); /* no <cachetune> monitors here */
 }
 
 static void put_balloon(StatsWriter *w, const Domain *d) {
@@ -181,40 +213,66 @@ static void put_balloon(StatsWriter *w, const Domain *d) {
         stats_put_ullong(w, def->memory_kib, "balloon.maximum");
         if (!domain_is_active(d))
                 return;
-        /* QEMU's balloon size, as its BALLOON_CHANGE events left it */
-        if (def->memballoon.present && (!def->memballoon.model || streq(def->memballoon.model, "virtio")))
-                stats_put_ullong(w, cur, "balloon.actual");
+        /* QEMU's guest statistics are never polled without a period: their
+         * time is 0 (with a period they are the balloon helper's
+         * MemoryStats) */
+        if (def->memballoon.present && (!def->memballoon.model || streq(def->memballoon.model, "virtio")) &&
+            def->memballoon.stats_period == 0)
+                stats_put_ullong(w, 0, "balloon.last-update");
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) d->pid);
         if (read_proc_stat(path, &st) >= 0)
                 stats_put_ullong(w, st.rss * (uint64_t) sysconf(_SC_PAGESIZE) / 1024, "balloon.rss");
 }
 
+/* The threads of the domain's vCPUs: found once per QEMU and number of
+ * vCPUs (a scan of its threads' names), then kept. NULL when out of
+ * memory. */
+static const pid_t *vcpu_threads(const Domain *d, unsigned n) {
+        QemuDomain *qd = qemu_domain(d);
+        pid_t *tids;
+
+        if (qd->vcpu_tids && qd->vcpu_tids_pid == d->pid && qd->n_vcpu_tids == n)
+                return qd->vcpu_tids;
+        tids = calloc(n, sizeof(pid_t));
+        if (!tids)
+                return NULL;
+        find_vcpu_threads(d->pid, tids, n);
+        free(qd->vcpu_tids);
+        qd->vcpu_tids = tids;
+        qd->n_vcpu_tids = n;
+        qd->vcpu_tids_pid = d->pid;
+        return tids;
+}
+
 static void put_vcpus(StatsWriter *w, const Domain *d) {
         const DomainDef *def = domain_current_def(d, false);
         unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
-        _cleanup_free_ pid_t *tids = NULL;
+        const pid_t *tids;
+        bool stale = false;
 
         stats_put_uint(w, cur, "vcpu.current");
         stats_put_uint(w, def->vcpus, "vcpu.maximum");
-        if (!domain_is_active(d) || cur == 0 || cur > VCPUS_MAX)
+        if (!domain_is_active(d) || d->pid <= 0 || cur == 0 || cur > VCPUS_MAX)
                 return;
-        tids = calloc(cur, sizeof(pid_t));
+        tids = vcpu_threads(d, cur);
         if (!tids) {
                 w->r = -ENOMEM;
                 return;
         }
-        find_vcpu_threads(d->pid, tids, cur);
         for (unsigned i = 0; i < cur; i++) {
                 char path[96], text[4096];
                 ProcStat st;
                 uint64_t wait = 0, delay = 0;
 
                 stats_put_int(w, 1 /* VIR_VCPU_RUNNING */, "vcpu.%u.state", i);
+                stale = stale || !tids[i];
                 if (!tids[i])
                         continue;
                 snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int) d->pid, (int) tids[i]);
-                if (read_proc_stat(path, &st) < 0)
+                if (read_proc_stat(path, &st) < 0) {
+                        stale = true;
                         continue;
+                }
                 snprintf(path, sizeof(path), "/proc/%d/task/%d/sched", (int) d->pid, (int) tids[i]);
                 if (read_small(path, text, sizeof(text)) > 0)
                         (void) qemu_stats_parse_sched_wait(text, &wait);
@@ -228,6 +286,9 @@ static void put_vcpus(StatsWriter *w, const Domain *d) {
                 stats_put_ullong(w, wait, "vcpu.%u.wait", i);
                 stats_put_ullong(w, delay, "vcpu.%u.delay", i);
         }
+        /* a thread gone or not found (yet): look again next time */
+        if (stale)
+                qemu_domain(d)->vcpu_tids_pid = 0;
 }
 
 /* ---- Disks: the file's sizes here, the counters from QEMU. ---- */
