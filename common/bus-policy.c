@@ -9,6 +9,17 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Connect", "DomainLookupByID" },
         { "org.libvirt.Connect", "GetCapabilities" },
         { "org.libvirt.Connect", "GetDomainCapabilities" },
+        /* statistics and the node (connect-node-dbus.c) */
+        { "org.libvirt.Connect", "GetAllDomainStats" },
+        { "org.libvirt.Connect", "NodeGetCPUStats" },
+        { "org.libvirt.Connect", "NodeGetMemoryStats" },
+        { "org.libvirt.Connect", "NodeGetFreeMemory" },
+        { "org.libvirt.Connect", "NodeGetCPUMap" },
+        { "org.libvirt.Connect", "NodeGetMemoryParameters" },
+        { "org.libvirt.Connect", "GetSysinfo" },
+        { "org.libvirt.Connect", "GetCPUModelNames" },
+        { "org.libvirt.Connect", "CompareCPU" },
+        { "org.libvirt.Connect", "BaselineCPU" },
         /* with the secure flag, root's only: checked by the method */
         { "org.libvirt.Domain", "GetXMLDesc" },
         { "org.libvirt.Domain", "GetState" },

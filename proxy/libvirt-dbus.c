@@ -156,46 +156,10 @@ static int send_return(Forward *f, sd_bus_message *reply) {
         return r;
 }
 
-/* virNodeGetMemoryStats for every cell: /proc/meminfo's figures in KiB. */
-static int reply_node_memory_stats(sd_bus_message *call) {
-        static const struct {
-                const char *key, *field;
-        } rows[] = { { "total", "MemTotal:" }, { "free", "MemFree:" }, { "buffers", "Buffers:" },
-                     { "cached", "Cached:" } };
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *ret = NULL;
-        _cleanup_free_ char *text = NULL;
-        int32_t cell = 0;
-        int r = sd_bus_message_rewind(call, true); /* read through when it was copied */
-
-        if (r >= 0)
-                r = sd_bus_message_read(call, "i", &cell);
-
-        if (r < 0 || cell != -1)
-                return reply_error(call, VB_ERROR_INVALID_ARG, "%s",
-                                   "only the memory of all cells (-1) is known here");
-        r = read_full_file("/proc/meminfo", 1 << 20, &text, NULL);
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(call, &ret);
-        if (r >= 0)
-                r = sd_bus_message_open_container(ret, 'a', "{st}");
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(rows); i++) {
-                const char *line = strstr(text, rows[i].field);
-                unsigned long long kib;
-                if (line && (line == text || line[-1] == '\n') &&
-                    sscanf(line + strlen(rows[i].field), "%llu", &kib) == 1)
-                        r = sd_bus_message_append(ret, "{st}", rows[i].key, (uint64_t) kib);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(ret);
-        if (r >= 0)
-                r = sd_bus_send(NULL, ret, NULL);
-        return r;
-}
-
 /* What libvirt-dbus's clients ask at start (cockpit-machines puts every
  * failure of these in a banner) and no daemon has yet: the objects of kinds
- * nobody serves are none, the host's memory is read here. Used only while
- * the daemon says it has no such method. */
+ * nobody serves are none. Used only while the daemon says it has no such
+ * method. */
 static int reply_fallback(sd_bus_message *call) {
         static const char *const empty_lists[] = { "ListNodeDevices", "ListInterfaces", "ListSecrets",
                                                    "ListNWFilters" };
@@ -203,8 +167,6 @@ static int reply_fallback(sd_bus_message *call) {
         for (size_t i = 0; i < ELEMENTSOF(empty_lists); i++)
                 if (sd_bus_message_is_method_call(call, "org.libvirt.Connect", empty_lists[i]))
                         return sd_bus_reply_method_return(call, "ao", 0) ?: 1;
-        if (sd_bus_message_is_method_call(call, "org.libvirt.Connect", "NodeGetMemoryStats"))
-                return reply_node_memory_stats(call) ?: 1;
         return 0;
 }
 

@@ -28,7 +28,7 @@ size_t procedure_tables(const ProcTable **ret, size_t max);
 
 /* Conversions shared by the tables (call.h says how they are used). */
 int append_u0(Call *c, sd_bus_message *m);         /* flags 0 */
-int append_stats_all(Call *c, sd_bus_message *m);  /* GetStats(0, 0) */
+int append_stats_all(Call *c, sd_bus_message *m);  /* GetStats(0xf, 0): what GetInfo needs */
 int reply_void(Call *c, sd_bus_message *m);
 int reply_string(Call *c, sd_bus_message *m);      /* "s" -> string */
 int reply_variant_string(Call *c, sd_bus_message *m);
