@@ -245,12 +245,9 @@ static int check_unique(const DomainDef *def, const DomainDef *holder, const cha
 
 /* ---- definitions ---- */
 
-static DomainDef **config_slot(Domain *d) {
-        return domain_is_active(d) ? &d->newdef : &d->def;
-}
-
+/* The persistent definition (the one waiting for the next start, if any). */
 static const DomainDef *config_def(Domain *d) {
-        return d->newdef ?: d->def;
+        return *domain_persistent_def(d);
 }
 
 static int conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error) {
@@ -333,19 +330,7 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
 }
 
 static int save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
-        DomainDef **slot = config_slot(d);
-        DomainDef *old = *slot;
-        int r;
-
-        *slot = config;
-        r = domain_save_config(d);
-        if (r < 0) {
-                *slot = old;
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition of '%s': %s",
-                                     d->def->name, strerror(-r));
-        }
-        domain_def_free(old);
-        return 0;
+        return domain_config_commit(d, config, error);
 }
 
 /* ---- running QMP command lists ---- */
@@ -777,12 +762,12 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         DevRef ref;
         int r;
 
-        if (flags & DEVICE_AFFECT_CONFIG) {
+        if (flags & DOMAIN_AFFECT_CONFIG) {
                 r = def_with_device(config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)
                         return r;
         }
-        if (flags & DEVICE_AFFECT_LIVE) {
+        if (flags & DOMAIN_AFFECT_LIVE) {
                 r = attach_live(d, xml, config, error);
                 if (r > 0)
                         TAKE_PTR(config); /* the plug has it */
@@ -1032,7 +1017,7 @@ static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         if (family_of(kind, &f) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be detached", kind);
-        if (flags & DEVICE_AFFECT_CONFIG) {
+        if (flags & DOMAIN_AFFECT_CONFIG) {
                 if (find_device(config_def(d), holder, kind, &ref) < 0)
                         return no_such_device(holder, kind, "persistent", error);
                 r = domain_def_copy(config_def(d), &config);
@@ -1042,7 +1027,7 @@ static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                 if (r < 0)
                         return r;
         }
-        if (flags & DEVICE_AFFECT_LIVE) {
+        if (flags & DOMAIN_AFFECT_LIVE) {
                 r = detach_live(d, holder, kind, config, error);
                 if (r > 0)
                         TAKE_PTR(config);
@@ -1176,14 +1161,14 @@ static int qemu_update(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: a medium of <disk type='volume'> is not supported "
                                      "yet: give its path");
-        if (flags & DEVICE_AFFECT_CONFIG) {
+        if (flags & DOMAIN_AFFECT_CONFIG) {
                 r = domain_def_copy(config_def(d), &config);
                 if (r >= 0)
                         r = update_disk_def(config, &holder->disks[0], &index, "persistent", NULL, error);
                 if (r < 0)
                         return r;
         }
-        if (!(flags & DEVICE_AFFECT_LIVE)) {
+        if (!(flags & DOMAIN_AFFECT_LIVE)) {
                 r = save_config(d, config, error);
                 if (r >= 0)
                         TAKE_PTR(config);
@@ -1316,7 +1301,7 @@ static int with_caps(DeviceOp op, Domain *d, const char *xml, unsigned flags, sd
         CapsWait *w;
         int r;
 
-        if (!(flags & DEVICE_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
+        if (!(flags & DOMAIN_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
                 return op(d, xml, flags, error);
         w = calloc(1, sizeof(*w));
         if (!w)
