@@ -53,6 +53,11 @@ GUEST_XML = """<domain type='qemu'>
   <on_poweroff>destroy</on_poweroff>
   <devices>
     <emulator>{qemu}</emulator>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{root_disk}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
     <serial type='file'>
       <source path='{serial}'/>
       <target port='0'/>
@@ -126,7 +131,10 @@ def bench_virtbus(b, kernel, initrd):
     serial = b.work / "vb.serial"
     disk = b.work / "vb-disk.img"
     disk.write_bytes(b"\0" * (8 << 20))
-    xml = GUEST_XML.format(name=name, kernel=kernel, initrd=initrd, qemu=qb.QEMU, serial=serial)
+    root_disk = b.work / "vb-root.img"
+    root_disk.write_bytes(b"\0" * (4 << 20))
+    xml = GUEST_XML.format(name=name, kernel=kernel, initrd=initrd, qemu=qb.QEMU, serial=serial,
+                           root_disk=root_disk)
     path = b.dcall(qb.QEMUD_DEST, qb.QEMUD_ROOT, "org.libvirt.Connect", "DomainCreateXML", "su", xml, 0)
     wait_serial(serial, "virtbus: the guest's READY", lambda s: b"VIRTBUS-GUEST-READY" in s, BOOT_TIMEOUT)
     dom = "org.libvirt.Domain"
@@ -152,7 +160,10 @@ def bench_libvirt(b, kernel, initrd):
     serial = b.work / "lv.serial"
     disk = b.work / "lv-disk.img"
     disk.write_bytes(b"\0" * (8 << 20))
-    xml = GUEST_XML.format(name=name, kernel=kernel, initrd=initrd, qemu=qb.QEMU, serial=serial)
+    root_disk = b.work / "lv-root.img"
+    root_disk.write_bytes(b"\0" * (4 << 20))
+    xml = GUEST_XML.format(name=name, kernel=kernel, initrd=initrd, qemu=qb.QEMU, serial=serial,
+                           root_disk=root_disk)
     b.lv_defined = True
     d = c.createXML(xml, 0)
     try:
