@@ -445,3 +445,22 @@ def test_volume_disk_resolved_marked_and_released(env, dev):
         assert g.call("GetXMLDesc", 0) == before
     finally:
         sd.stop()
+
+
+def test_live_refusal_of_a_live_and_config_attach_changes_neither(env, dev):
+    """The persistent half is checked first and would fit; the live half is
+    refused: neither definition changes and qemud lives on (the persistent
+    copy was once freed twice here)."""
+    g, con, files = dev
+    vdc = files / "vdc.img"
+    g.call("AttachDevice", disk_xml(vdc, "vdc"), LIVE)
+    try:
+        before = snapshot(env)
+        with dbus_error("OperationInvalid", "vdc", "already exists in the live definition"):
+            g.call("AttachDevice", disk_xml(vdc, "vdc"), LIVE | CONFIG)
+        assert env.qemud.alive()
+        assert_same_snapshot(before, snapshot(env))
+    finally:
+        mark = env.mon.mark()
+        g.call("DetachDevice", disk_xml(vdc, "vdc"), LIVE)
+        env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, since=mark, timeout=30)
