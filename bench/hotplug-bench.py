@@ -52,6 +52,7 @@ GUEST_XML = """<domain type='qemu'>
   <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff>
   <devices>
+    <!-- libvirt gives its own balloon and USB controller a port each: spare ones for the disk -->
     <emulator>{qemu}</emulator>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
@@ -66,6 +67,11 @@ GUEST_XML = """<domain type='qemu'>
     <controller type='pci' index='1' model='pcie-root-port'/>
     <controller type='pci' index='2' model='pcie-root-port'/>
     <controller type='pci' index='3' model='pcie-root-port'/>
+    <controller type='pci' index='4' model='pcie-root-port'/>
+    <controller type='pci' index='5' model='pcie-root-port'/>
+    <controller type='pci' index='6' model='pcie-root-port'/>
+    <controller type='pci' index='7' model='pcie-root-port'/>
+    <controller type='pci' index='8' model='pcie-root-port'/>
   </devices>
 </domain>
 """
