@@ -123,7 +123,7 @@ static const EventRow event_table[] = {
         IGNORED("BALLOON_CHANGE", "the balloon size is queried when asked for"),
         IGNORED("DEVICE_DELETED", "no state change: hot-unplug's answer (qemu-hotplug.c)"),
         IGNORED("DEVICE_UNPLUG_GUEST_ERROR", "no state change: hot-unplug refused (qemu-hotplug.c)"),
-        IGNORED("ACPI_DEVICE_OST", "no hot-unplug yet"),
+        IGNORED("ACPI_DEVICE_OST", "the guest's ACPI answer: DEVICE_DELETED or DEVICE_UNPLUG_GUEST_ERROR follow"),
         IGNORED("MEMORY_DEVICE_SIZE_CHANGE", "no memory devices yet; libvirt-dbus has no signal for it"),
         IGNORED("NIC_RX_FILTER_CHANGED", "the guest's receive filters are not mirrored"),
         IGNORED("DEVICE_TRAY_MOVED", "no state change: TrayChange (qemu-hotplug.c)"),

@@ -8,6 +8,7 @@
 #include "domain-status.h"
 #include "error.h"
 #include "lockd-client.h"
+#include "storaged-client.h"
 #include "log.h"
 #include "qemu-address.h"
 #include "qemu-command-internal.h"
@@ -245,12 +246,9 @@ static int check_unique(const DomainDef *def, const DomainDef *holder, const cha
 
 /* ---- definitions ---- */
 
-static DomainDef **config_slot(Domain *d) {
-        return domain_is_active(d) ? &d->newdef : &d->def;
-}
-
+/* The persistent definition (the one waiting for the next start, if any). */
 static const DomainDef *config_def(Domain *d) {
-        return d->newdef ?: d->def;
+        return *domain_persistent_def(d);
 }
 
 static int conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error) {
@@ -333,19 +331,7 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
 }
 
 static int save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
-        DomainDef **slot = config_slot(d);
-        DomainDef *old = *slot;
-        int r;
-
-        *slot = config;
-        r = domain_save_config(d);
-        if (r < 0) {
-                *slot = old;
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition of '%s': %s",
-                                     d->def->name, strerror(-r));
-        }
-        domain_def_free(old);
-        return 0;
+        return domain_config_commit(d, config, error);
 }
 
 /* ---- running QMP command lists ---- */
@@ -367,7 +353,8 @@ struct Plug {
         char *alias;
         char *old_src, *new_src;  /* a medium change */
         size_t pty_chr;           /* a pty chardev's chr index in live, or SIZE_MAX */
-        bool detach;
+        size_t n_ctrl_before;     /* the live definition's controllers before the device */
+        bool volume_marked;       /* storaged was told this guest uses the volume */
         DevRef ref;
 };
 
@@ -451,6 +438,11 @@ static void send_quietly(Domain *d, json_object *cmds, size_t from) {
         }
 }
 
+static void volume_in_use(Domain *d, const DomainDiskDef *disk, bool in_use) {
+        (void) storaged_set_in_use_async(d->manager->bus, disk->src_pool, disk->src_volume, d->uuid_str, in_use,
+                                         NULL, NULL, NULL);
+}
+
 static void release_lease(Domain *d, const char *path) {
         if (path)
                 (void) lockd_release_async(d->manager->bus, path, d->uuid_str, NULL, NULL, NULL);
@@ -505,6 +497,8 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                  * after everything sent before. */
                 send_quietly(d, p->undo, 0);
                 release_lease(d, p->lease_path);
+                if (p->volume_marked)
+                        volume_in_use(d, &p->live->disks[p->ref.index], false);
                 fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
                          error_desc ?: error_class);
                 plug_free(p);
@@ -666,26 +660,116 @@ static int new_controllers(Plug *p, size_t n_before, const QemuCaps *caps, json_
         return 0;
 }
 
-static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_error *error) {
+/* The commands of p, its lease, then QEMU: once the device's definition is
+ * complete (a volume's path known). 1, or -errno with error set. */
+static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
-        _cleanup_(plug_freep) Plug *p = NULL;
-        _cleanup_(qemu_json_putp) json_object *cmds = NULL;
+        _cleanup_(qemu_json_putp) json_object *cmds = json_object_new_array(), *plug = NULL, *undo = NULL;
         QemuDeviceProps props = {};
         ConfError e = {};
-        size_t n_ctrl = d->live->n_controllers;
+        json_object *all;
+        int r;
+
+        if (!cmds)
+                return -ENOMEM;
+        r = new_controllers(p, p->n_ctrl_before, caps, cmds, error);
+        if (r < 0)
+                return r;
+        r = host_side(p, cmds, error);
+        if (r < 0)
+                return r;
+        r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
+        if (r < 0)
+                return conf_to_bus(&e, r, "cannot build the device", error);
+        r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
+        if (r >= 0)
+                r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
+        qemu_device_props_done(&props);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(plug); i++)
+                json_object_array_add(cmds, json_object_get(json_object_array_get_idx(plug, i)));
+        /* undo: the backends (top first), then the host side, then the
+         * controllers plugged for it */
+        all = json_object_new_array();
+        if (!all)
+                return -ENOMEM;
+        for (size_t i = 0; i < json_object_array_length(undo); i++)
+                json_object_array_add(all, json_object_get(json_object_array_get_idx(undo, i)));
+        for (size_t i = 0; i < json_object_array_length(p->undo); i++)
+                json_object_array_add(all, json_object_get(json_object_array_get_idx(p->undo, i)));
+        json_object_put(p->undo);
+        p->undo = all;
+        p->cmds = TAKE_PTR(cmds);
+        p->done = attach_done;
+
+        if (p->ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&p->live->disks[p->ref.index])) {
+                const DomainDiskDef *disk = &p->live->disks[p->ref.index];
+
+                p->lease_path = strdup(disk->src);
+                if (!p->lease_path)
+                        return -ENOMEM;
+                r = lockd_acquire_async(d->manager->bus, disk->src, d->uuid_str, d->def->name, d->pid,
+                                        disk->shareable ? LOCKD_LEASE_SHARED : 0, on_lease, p, NULL);
+                if (r < 0) {
+                        p->lease_path = mfree(p->lease_path);
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask for a lease on %s: %s",
+                                             disk->src, strerror(-r));
+                }
+                return 1;
+        }
+        plug_step(p);
+        return 1;
+}
+
+/* storaged said where the volume of the disk being attached is. */
+static void on_volume(int r, const sd_bus_error *error, const char *path, const char *format, bool block,
+                      void *userdata) {
+        Plug *p = userdata;
+        Domain *d = p->handle->owner;
+        DomainDiskDef *disk;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (!d) {
+                plug_free(p);
+                return;
+        }
+        disk = &p->live->disks[p->ref.index];
+        if (r < 0) {
+                domain_job_fail(d->jobs, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                                error && error->message ? error->message : strerror(-r));
+                plug_free(p);
+                return;
+        }
+        free_and_replace_str(&disk->src, strdup(path));
+        if (disk->format == DOMAIN_DISK_FORMAT_NONE && format && domain_disk_format_from_string(format) >= 0)
+                disk->format = domain_disk_format_from_string(format);
+        r = disk->src ? attach_build(p, d, &e) : -ENOMEM;
+        if (r < 0) {
+                domain_job_fail(d->jobs, e.name ?: VB_ERROR_INTERNAL, e.message ?: strerror(-r));
+                plug_free(p);
+        } else {
+                /* storaged keeps it from deletion while this guest uses it */
+                volume_in_use(d, disk, true);
+                p->volume_marked = true;
+        }
+        sd_bus_error_free(&e);
+}
+
+static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_error *error) {
+        _cleanup_(plug_freep) Plug *p = NULL;
         char what[128];
         int r;
 
-        if (!qemu_domain(d)->mon || !caps)
+        if (!qemu_domain(d)->mon || !qemu_driver_data(d->manager)->caps)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
         p->pty_chr = SIZE_MAX;
-        p->config = config;
+        p->n_ctrl_before = d->live->n_controllers;
         p->undo = json_object_new_array();
-        cmds = json_object_new_array();
-        if (!p->undo || !cmds)
+        if (!p->undo)
                 return -ENOMEM;
         r = def_with_device(d->live, xml, "live", true, &p->live, &p->ref, error);
         if (r < 0)
@@ -697,10 +781,6 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (p->ref.family == QEMU_DEVICE_DISK) {
                 DomainDiskDef *disk = &p->live->disks[p->ref.index];
 
-                if (disk->type == DOMAIN_DISK_TYPE_VOLUME)
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                             "unsupported configuration: live attach of a <disk type='volume'> is "
-                                             "not supported yet: give the volume's path as <disk type='file'>");
                 if (disk->bus != DOMAIN_DISK_BUS_VIRTIO && disk->bus != DOMAIN_DISK_BUS_SCSI)
                         return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                              "unsupported configuration: disk bus '%s' cannot be hot-plugged",
@@ -713,62 +793,28 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot name %s: %s", what, strerror(-r));
         p->alias = strdup(dev_alias(p->live, &p->ref) ?: "");
-        if (!p->alias)
-                return -ENOMEM;
-        r = new_controllers(p, n_ctrl, caps, cmds, error);
-        if (r < 0)
-                return r;
-        r = host_side(p, cmds, error);
-        if (r < 0)
-                return r;
-        r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
-        if (r < 0)
-                return conf_to_bus(&e, r, "cannot build the device", error);
-        {
-                _cleanup_(qemu_json_putp) json_object *plug = NULL, *undo = NULL;
-
-                r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
-                if (r >= 0)
-                        r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
-                qemu_device_props_done(&props);
-                if (r < 0)
-                        return r;
-                for (size_t i = 0; i < json_object_array_length(plug); i++)
-                        json_object_array_add(cmds, json_object_get(json_object_array_get_idx(plug, i)));
-                /* undo: the backends (top first), then the host side */
-                {
-                        json_object *all = json_object_new_array();
-                        if (!all)
-                                return -ENOMEM;
-                        for (size_t i = 0; i < json_object_array_length(undo); i++)
-                                json_object_array_add(all, json_object_get(json_object_array_get_idx(undo, i)));
-                        for (size_t i = 0; i < json_object_array_length(p->undo); i++)
-                                json_object_array_add(all, json_object_get(json_object_array_get_idx(p->undo, i)));
-                        json_object_put(p->undo);
-                        p->undo = all;
-                }
-        }
-        p->cmds = TAKE_PTR(cmds);
-        p->done = attach_done;
         p->handle = domain_handle_get(&d->handle, d);
-        if (!p->handle)
+        if (!p->alias || !p->handle)
                 return -ENOMEM;
 
-        if (p->ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&p->live->disks[p->ref.index])) {
+        if (p->ref.family == QEMU_DEVICE_DISK && p->live->disks[p->ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
                 const DomainDiskDef *disk = &p->live->disks[p->ref.index];
 
-                p->lease_path = strdup(disk->src);
-                if (!p->lease_path)
-                        return -ENOMEM;
-                r = lockd_acquire_async(d->manager->bus, disk->src, d->uuid_str, d->def->name, d->pid,
-                                        disk->shareable ? LOCKD_LEASE_SHARED : 0, on_lease, p, NULL);
+                r = storaged_resolve_volume_async(d->manager->bus, disk->src_pool, disk->src_volume, on_volume, p,
+                                                  NULL);
                 if (r < 0)
-                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask for a lease on %s: %s",
-                                             disk->src, strerror(-r));
+                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
+                                             "cannot ask storaged for volume %s/%s: %s", disk->src_pool,
+                                             disk->src_volume, strerror(-r));
+                p->config = config;
                 TAKE_PTR(p);
                 return 1;
         }
-        plug_step(TAKE_PTR(p));
+        r = attach_build(p, d, error);
+        if (r < 0)
+                return r;
+        p->config = config;
+        TAKE_PTR(p);
         return 1;
 }
 
@@ -777,12 +823,12 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         DevRef ref;
         int r;
 
-        if (flags & DEVICE_AFFECT_CONFIG) {
+        if (flags & DOMAIN_AFFECT_CONFIG) {
                 r = def_with_device(config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)
                         return r;
         }
-        if (flags & DEVICE_AFFECT_LIVE) {
+        if (flags & DOMAIN_AFFECT_LIVE) {
                 r = attach_live(d, xml, config, error);
                 if (r > 0)
                         TAKE_PTR(config); /* the plug has it */
@@ -804,6 +850,7 @@ typedef struct Unplug {
         char *kind;
         json_object *backends;    /* blockdev-del/object-del/chardev-remove/netdev_del once it is gone */
         char *lease_path;
+        char *pool, *volume;      /* a volume disk: storaged learns this guest let it go */
         DomainJob *job;           /* the call waiting, until answered */
         DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
         sd_event_source *timer;
@@ -818,6 +865,8 @@ static Unplug *unplug_free(Unplug *u) {
         free(u->kind);
         json_object_put(u->backends);
         free(u->lease_path);
+        free(u->pool);
+        free(u->volume);
         domain_job_unref(u->job);
         domain_def_free(u->config);
         sd_event_source_disable_unref(u->timer);
@@ -894,6 +943,9 @@ static void unplug_finish(Unplug *u, Domain *d) {
                         }
         send_quietly(d, u->backends, 0);
         release_lease(d, u->lease_path);
+        if (u->pool && u->volume)
+                (void) storaged_set_in_use_async(d->manager->bus, u->pool, u->volume, d->uuid_str, false, NULL,
+                                                 NULL, NULL);
         (void) domain_status_save(d);
         domain_emit_device_removed(d, u->alias);
         unplug_answer(u, d, NULL, NULL);
@@ -1002,6 +1054,10 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         }
         if (ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&d->live->disks[ref.index]))
                 u->lease_path = strdup(d->live->disks[ref.index].src);
+        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
+                u->pool = strdup(d->live->disks[ref.index].src_pool);
+                u->volume = strdup(d->live->disks[ref.index].src_volume);
+        }
         u->backends = TAKE_PTR(backends);
         u->job = domain_job_ref(d->jobs->active);
         u->config = config;
@@ -1032,7 +1088,7 @@ static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         if (family_of(kind, &f) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be detached", kind);
-        if (flags & DEVICE_AFFECT_CONFIG) {
+        if (flags & DOMAIN_AFFECT_CONFIG) {
                 if (find_device(config_def(d), holder, kind, &ref) < 0)
                         return no_such_device(holder, kind, "persistent", error);
                 r = domain_def_copy(config_def(d), &config);
@@ -1042,7 +1098,7 @@ static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                 if (r < 0)
                         return r;
         }
-        if (flags & DEVICE_AFFECT_LIVE) {
+        if (flags & DOMAIN_AFFECT_LIVE) {
                 r = detach_live(d, holder, kind, config, error);
                 if (r > 0)
                         TAKE_PTR(config);
@@ -1176,14 +1232,14 @@ static int qemu_update(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: a medium of <disk type='volume'> is not supported "
                                      "yet: give its path");
-        if (flags & DEVICE_AFFECT_CONFIG) {
+        if (flags & DOMAIN_AFFECT_CONFIG) {
                 r = domain_def_copy(config_def(d), &config);
                 if (r >= 0)
                         r = update_disk_def(config, &holder->disks[0], &index, "persistent", NULL, error);
                 if (r < 0)
                         return r;
         }
-        if (!(flags & DEVICE_AFFECT_LIVE)) {
+        if (!(flags & DOMAIN_AFFECT_LIVE)) {
                 r = save_config(d, config, error);
                 if (r >= 0)
                         TAKE_PTR(config);
@@ -1316,7 +1372,7 @@ static int with_caps(DeviceOp op, Domain *d, const char *xml, unsigned flags, sd
         CapsWait *w;
         int r;
 
-        if (!(flags & DEVICE_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
+        if (!(flags & DOMAIN_AFFECT_LIVE) || qemu_driver_data(d->manager)->caps)
                 return op(d, xml, flags, error);
         w = calloc(1, sizeof(*w));
         if (!w)

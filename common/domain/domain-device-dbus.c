@@ -12,19 +12,13 @@
 
 typedef int (*DeviceHook)(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
 
-/* CURRENT is LIVE while the domain runs, else CONFIG; LIVE needs a running
- * domain and CONFIG a persistent one (libvirt's virDomainObjUpdateModificationImpact). */
 static int resolve_flags(Domain *d, uint32_t flags, unsigned *ret, sd_bus_error *error) {
-        bool active = domain_is_active(d);
+        bool live, config;
+        int r = domain_affect(d, flags, &live, &config, error);
 
-        if (flags == DEVICE_AFFECT_CURRENT)
-                flags = active ? DEVICE_AFFECT_LIVE : DEVICE_AFFECT_CONFIG;
-        if ((flags & DEVICE_AFFECT_LIVE) && !active)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
-        if ((flags & DEVICE_AFFECT_CONFIG) && !d->persistent)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "transient domains do not have any persistent config");
-        *ret = flags;
+        if (r < 0)
+                return r;
+        *ret = (live ? DOMAIN_AFFECT_LIVE : 0) | (config ? DOMAIN_AFFECT_CONFIG : 0);
         return 0;
 }
 
@@ -42,7 +36,7 @@ static int run(sd_bus_message *msg, Domain *d, sd_bus_message_handler_t self, De
         r = sd_bus_message_read(msg, "s", &xml);
         if (r < 0)
                 return r;
-        r = bus_read_flags(msg, DEVICE_AFFECT_LIVE | DEVICE_AFFECT_CONFIG, &flags, error);
+        r = bus_read_flags(msg, DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG, &flags, error);
         if (r < 0)
                 return r;
         if (!hook)

@@ -14,16 +14,10 @@
 
 #include <systemd/sd-bus.h>
 
+#include "domain-affect.h"
 #include "domain.h"
 #include "domain-driver.h"
 
-/* libvirt's virDomainModificationImpact (named apart from the same values
- * in domain-resources.h and domain-control.h, which may be included with it). */
-enum {
-        DEVICE_AFFECT_CURRENT = 0,
-        DEVICE_AFFECT_LIVE    = 1 << 0,
-        DEVICE_AFFECT_CONFIG  = 1 << 1,
-};
 
 /* libvirt's reasons of the TrayChange and DiskChange signals. */
 enum {
