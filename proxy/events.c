@@ -3,6 +3,7 @@
 
 #include "bus-util.h"
 #include "dispatch.h"
+#include "domain-events.h"
 #include "error.h"
 #include "events.h"
 #include "log.h"
@@ -51,6 +52,9 @@ typedef struct EventWatch {
          * ours (org.libvirt's) to this one as well. */
         char *owner;
         sd_bus_slot *owner_changed, *owner_query;
+        /* domain watches: the other signals of the domain objects
+         * (domain-events.h) */
+        sd_bus_slot *domain_signals;
 } EventWatch;
 
 typedef struct NameEntry {
@@ -64,6 +68,10 @@ typedef struct PendingEvent {
         EventWatch *watch;
         uint8_t uuid[16];
         int32_t event, detail;
+        /* a domain object's signal (not LIFECYCLE): its kinds and itself */
+        const DomainEventKind *kinds;
+        size_t n_kinds;
+        sd_bus_message *sig;
 } PendingEvent;
 
 struct ServerEvents {
@@ -177,10 +185,10 @@ static bool client_listens(const Client *c, const EventWatch *w) {
         return !c->closed && c->open && (!w->driver || c->driver == w->driver);
 }
 
-static bool anyone_wants(const EventWatch *w, const uint8_t uuid[16]) {
+static bool anyone_wants(const EventWatch *w, int32_t event_id, const uint8_t uuid[16]) {
         for (Client *c = w->server->clients; c; c = c->next)
                 for (size_t i = 0; client_listens(c, w) && i < c->n_events; i++)
-                        if (reg_matches(&c->events[i], w->source->kind, EVENT_ID_LIFECYCLE, uuid))
+                        if (reg_matches(&c->events[i], w->source->kind, event_id, uuid))
                                 return true;
         return false;
 }
@@ -216,6 +224,36 @@ static void deliver(const EventWatch *w, const RemoteHandle *obj, int32_t event,
         }
 }
 
+static void send_domain_event(Client *c, const EventReg *reg, const RemoteHandle *dom, const DomainEventKind *k,
+                              sd_bus_message *sig) {
+        XdrWriter w;
+
+        xdr_writer_init(&w, 0);
+        if (domain_event_build(&w, k, reg->callback_id, dom, sig) >= 0)
+                client_send(c, &w);
+        else
+                xdr_writer_done(&w);
+}
+
+static void deliver_domain_signal(const EventWatch *w, const RemoteHandle *obj, const PendingEvent *p) {
+        Client *next;
+
+        for (Client *c = w->server->clients; c; c = next) {
+                client_ref(c); /* a failed send closes c */
+                for (size_t k = 0; k < p->n_kinds; k++)
+                        for (size_t i = 0; client_listens(c, w) && i < c->n_events; i++)
+                                if (reg_matches(&c->events[i], HANDLE_DOMAIN, p->kinds[k].event_id, obj->uuid))
+                                        send_domain_event(c, &c->events[i], obj, &p->kinds[k], p->sig);
+                next = c->next;
+                client_unref(c);
+        }
+}
+
+static void pending_free(PendingEvent *p) {
+        sd_bus_message_unref(p->sig);
+        free(p);
+}
+
 static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         PendingEvent *p = userdata;
         EventWatch *w = p->watch;
@@ -233,11 +271,55 @@ static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 obj.id = -1;
         }
         memcpy(obj.uuid, p->uuid, 16);
-        if (obj.name)
+        if (obj.name && p->sig)
+                deliver_domain_signal(w, &obj, p);
+        else if (obj.name)
                 deliver(w, &obj, p->event, p->detail);
         remote_handle_done(&obj);
-        free(p);
+        pending_free(p);
         return 0;
+}
+
+/* Reads the object's name and id as the daemon has them now, then
+ * delivers; the replies come in the order of the signals, so the events
+ * keep theirs. Takes p. */
+static int fetch_and_deliver(EventWatch *w, const char *path, PendingEvent *p) {
+        int r = sd_bus_call_method_async(w->server->bus, NULL, w->bus_name, path, "org.freedesktop.DBus.Properties",
+                                         "GetAll", on_event_handle, p, "s", w->source->interface);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read the object of an event: %m");
+                pending_free(p);
+        }
+        return 0;
+}
+
+/* Any other signal of a domain object: the kinds it feeds, if a client
+ * wants one of them. */
+static int on_domain_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        EventWatch *w = userdata;
+        _cleanup_free_ char *prefix = NULL;
+        const DomainEventKind *kinds;
+        uint8_t uuid[16];
+        bool wanted = false;
+        PendingEvent *p;
+        size_t n;
+
+        if (!w->owner || !streq_ptr(sd_bus_message_get_sender(m), w->owner))
+                return 0;
+        kinds = domain_event_kinds(sd_bus_message_get_member(m), &n);
+        if (!kinds || asprintf(&prefix, "%s/%s", w->root, w->source->kind_word) < 0 ||
+            bus_path_to_uuid(sd_bus_message_get_path(m), prefix, uuid) < 0)
+                return 0;
+        for (size_t k = 0; k < n; k++)
+                wanted = wanted || anyone_wants(w, kinds[k].event_id, uuid);
+        if (!wanted)
+                return 0;
+        p = malloc(sizeof(*p));
+        if (!p)
+                return 0;
+        *p = (PendingEvent) { .watch = w, .kinds = kinds, .n_kinds = n, .sig = sd_bus_message_ref(m) };
+        memcpy(p->uuid, uuid, 16);
+        return fetch_and_deliver(w, sd_bus_message_get_path(m), p);
 }
 
 static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -256,22 +338,14 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         if (r < 0)
                 return 0;
         if (asprintf(&prefix, "%s/%s", w->root, w->source->kind_word) < 0 ||
-            bus_path_to_uuid(path, prefix, uuid) < 0 || !anyone_wants(w, uuid))
+            bus_path_to_uuid(path, prefix, uuid) < 0 || !anyone_wants(w, EVENT_ID_LIFECYCLE, uuid))
                 return 0;
         p = malloc(sizeof(*p));
         if (!p)
                 return 0;
         *p = (PendingEvent) { .watch = w, .event = event, .detail = detail };
         memcpy(p->uuid, uuid, 16);
-        /* The name and id as the daemon has them now; the replies come in
-         * the order of the signals, so the events keep theirs. */
-        r = sd_bus_call_method_async(w->server->bus, NULL, w->bus_name, path, "org.freedesktop.DBus.Properties",
-                                     "GetAll", on_event_handle, p, "s", w->source->interface);
-        if (r < 0) {
-                log_warning_errno(r, "Cannot read the object of an event: %m");
-                free(p);
-        }
-        return 0;
+        return fetch_and_deliver(w, path, p);
 }
 
 static void watch_set_owner(EventWatch *w, const char *owner) {
@@ -304,6 +378,7 @@ static int on_owner(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 
 static void watch_done(EventWatch *w) {
         w->slot = sd_bus_slot_unref(w->slot);
+        w->domain_signals = sd_bus_slot_unref(w->domain_signals);
         w->owner_changed = sd_bus_slot_unref(w->owner_changed);
         w->owner_query = sd_bus_slot_unref(w->owner_query);
         w->owner = mfree(w->owner);
@@ -327,6 +402,14 @@ static int add_watch(Server *s, const EventSource *src, const char *bus_name, co
                 r = -ENOMEM;
         if (r >= 0)
                 r = sd_bus_add_match_async(s->bus, &w->owner_changed, rule, on_owner_changed, NULL, w);
+        if (r >= 0 && src->kind == HANDLE_DOMAIN) {
+                rule = mfree(rule);
+                if (asprintf(&rule, "type='signal',sender='%s',interface='%s',path_namespace='%s/%s'", bus_name,
+                             src->interface, root, src->kind_word) < 0)
+                        r = -ENOMEM;
+                else
+                        r = sd_bus_add_match_async(s->bus, &w->domain_signals, rule, on_domain_signal, NULL, w);
+        }
         /* not running (and not activated by this): no owner until it comes */
         if (r >= 0)
                 r = sd_bus_call_method_async(s->bus, &w->owner_query, "org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -382,7 +465,7 @@ int events_register(Call *c) {
                 return -ENOMEM;
         cl->events = regs;
         /* Every event id is taken (virsh event --all registers them all);
-         * only LIFECYCLE comes from the daemons so far. */
+         * LIFECYCLE and those of domain-events.h come from the daemons. */
         regs[cl->n_events] = (EventReg) {
                 .callback_id = cl->next_callback_id++,
                 .kind = src->kind,

@@ -761,6 +761,41 @@ def test_python_lifecycle_events(env):
         conn.close()
 
 
+def test_python_domain_signal_events(env):
+    """Events other than LIFECYCLE come from the domain objects' signals:
+    METADATA_CHANGE (SetMetadata) and TUNABLE (a NUMA setting) of a defined
+    domain reach the callbacks registered for them, with the domain and
+    their arguments; one registered for another domain sees none."""
+    event_loop()
+    conn = env.open()
+    meta, tunable, other = [], [], []
+    try:
+        dom = conn.defineXML(env.guest_xml("evsig"))
+        dummy = conn.defineXML(env.guest_xml("evsig2"))
+        cbs = [
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                        lambda c, d, t, uri, op: meta.append((d.name(), t, uri)), None),
+            conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE,
+                                        lambda c, d, params, op: tunable.append((d.name(), params)), None),
+            conn.domainEventRegisterAny(dummy, libvirt.VIR_DOMAIN_EVENT_ID_METADATA_CHANGE,
+                                        lambda c, d, t, uri, op: other.append(d.name()), None),
+        ]
+        dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, "a guest", None, None,
+                        libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        h.wait_until(lambda: meta, 30, what="the METADATA_CHANGE event")
+        assert meta[0] == ("evsig", libvirt.VIR_DOMAIN_METADATA_DESCRIPTION, None), meta
+        dom.setNumaParameters({"numa_nodeset": "0"}, libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+        h.wait_until(lambda: tunable, 30, what="the TUNABLE event")
+        assert tunable[0][0] == "evsig" and tunable[0][1], tunable
+        assert other == []
+        for cb in cbs:
+            conn.domainEventDeregisterAny(cb)
+        dom.undefine()
+        dummy.undefine()
+    finally:
+        conn.close()
+
+
 def test_virsh_event_loop(env):
     """`virsh event --loop` prints qemud's lifecycle events as they come."""
     argv = ["virsh", "-c", env.proxy.uri, "event", "--event", "lifecycle", "--loop", "--timeout", "60"]

@@ -4,6 +4,7 @@
  * table's own rules. */
 
 #include "dispatch.h"
+#include "domain-events.h"
 #include "procedures.h"
 #include "rpc.h"
 #include "unit.h"
@@ -333,7 +334,27 @@ static void test_procedure_table(void) {
         CHECK(driver_find("qemu:///session") == NULL);
 }
 
+/* The rows of one signal are together (the lookup walks them), each event
+ * id and message number once, within libvirt 9.0's ids. */
+static void test_domain_event_table(void) {
+        size_t n, m;
+        const DomainEventKind *t = domain_event_table(&n);
+
+        CHECK(n > 15);
+        for (size_t i = 0; i < n; i++) {
+                const DomainEventKind *k = domain_event_kinds(t[i].member, &m);
+                CHECK(k != NULL && k <= &t[i] && &t[i] < k + m);
+                CHECK(t[i].event_id > 0 && t[i].event_id < 27);
+                CHECK(t[i].msg_proc > 318 && t[i].encode);
+                for (size_t j = 0; j < i; j++)
+                        CHECK(t[j].event_id != t[i].event_id && t[j].msg_proc != t[i].msg_proc);
+        }
+        CHECK(domain_event_kinds("DomainEvent", &m) == NULL && m == 0);
+        CHECK(domain_event_kinds("IOError", &m) != NULL && m == 2);
+}
+
 UNIT_TESTS(test_put_words_big_endian, test_string_padding_and_round_trip, test_optional_string,
            test_reader_refuses_bad_input, test_opaque_points_into_payload, test_writer_limit,
            test_frame_length_bounds, test_auth_list_reply_frame, test_error_payload,
-           test_domain_handle_round_trip, test_pool_and_vol_handles, test_procedure_table)
+           test_domain_handle_round_trip, test_pool_and_vol_handles, test_procedure_table,
+           test_domain_event_table)
