@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lxc-plan.h"
+#include "lxc-supervise.h"
+#include "util.h"
+
+static pid_t init_pid;
+
+/* In the child: tells the supervisor why the container cannot run, and
+ * ends. The pipe is close-on-exec: EOF without a word means init runs. */
+__attribute__((noreturn)) static void child_fail(int fd, int err, const char *fmt, ...) {
+        char buf[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf) - 64, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                n = 0;
+        if ((size_t) n > sizeof(buf) - 64)
+                n = sizeof(buf) - 64;
+        if (err)
+                n += snprintf(buf + n, 64, ": %s", strerror(err));
+        (void) !write(fd, buf, n);
+        _exit(127);
+}
+
+static int make_dir(const char *path) {
+        return mkdir_p(path, 0755);
+}
+
+static void mount_binds(const LxcPlan *p, int fd) {
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                _cleanup_free_ char *dst = lxc_plan_host_path(p, mt->dst);
+                char opts[64];
+
+                if (!dst)
+                        child_fail(fd, ENOMEM, "cannot mount %s", mt->dst);
+                /* Only inside the container's own root: never a folder on the host. */
+                if (p->root && make_dir(dst) < 0)
+                        child_fail(fd, errno, "cannot make the mount point %s", mt->dst);
+                if (mt->kind == LXC_MOUNT_BIND) {
+                        if (mount(mt->src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                                child_fail(fd, errno, "cannot bind %s on %s", mt->src, mt->dst);
+                        if (mt->readonly && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+                                child_fail(fd, errno, "cannot make %s read-only", mt->dst);
+                        continue;
+                }
+                if (mt->size_kib)
+                        snprintf(opts, sizeof(opts), "size=%lluk,mode=0755", (unsigned long long) mt->size_kib);
+                else
+                        snprintf(opts, sizeof(opts), "mode=0755");
+                if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+                        child_fail(fd, errno, "cannot mount a tmpfs on %s", mt->dst);
+        }
+}
+
+static const struct {
+        const char *name;
+        unsigned major, minor;
+} dev_nodes[] = {
+        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+/* A /dev of its own: a tmpfs with the harmless nodes and a private devpts. */
+static void mount_dev(const char *dev, int fd) {
+        char path[4096];
+
+        if (make_dir(dev) < 0 || mount("devfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+                child_fail(fd, errno, "cannot mount /dev");
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                snprintf(path, sizeof(path), "%s/%s", dev, dev_nodes[i].name);
+                if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
+                    chmod(path, 0666) < 0)
+                        child_fail(fd, errno, "cannot make /dev/%s", dev_nodes[i].name);
+        }
+        snprintf(path, sizeof(path), "%s/pts", dev);
+        if (mkdir(path, 0755) < 0 ||
+            mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+                child_fail(fd, errno, "cannot mount /dev/pts");
+        snprintf(path, sizeof(path), "%s/ptmx", dev);
+        if (symlink("pts/ptmx", path) < 0)
+                child_fail(fd, errno, "cannot make /dev/ptmx");
+        snprintf(path, sizeof(path), "%s/shm", dev);
+        (void) mkdir(path, 01777);
+        snprintf(path, sizeof(path), "%s/fd", dev);
+        (void) symlink("/proc/self/fd", path);
+        snprintf(path, sizeof(path), "%s/stdin", dev);
+        (void) symlink("/proc/self/fd/0", path);
+        snprintf(path, sizeof(path), "%s/stdout", dev);
+        (void) symlink("/proc/self/fd/1", path);
+        snprintf(path, sizeof(path), "%s/stderr", dev);
+        (void) symlink("/proc/self/fd/2", path);
+}
+
+static void mount_api(const LxcPlan *p, int fd) {
+        _cleanup_free_ char *proc = lxc_plan_host_path(p, "/proc"), *sys = lxc_plan_host_path(p, "/sys"),
+                            *dev = lxc_plan_host_path(p, "/dev");
+
+        if (!proc || !sys || !dev)
+                child_fail(fd, ENOMEM, "cannot mount /proc");
+        /* the pid namespace's own /proc; read-only as the brief of a container says */
+        if (make_dir(proc) < 0 ||
+            mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+                child_fail(fd, errno, "cannot mount /proc");
+        if (make_dir(sys) < 0 ||
+            mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+                child_fail(fd, errno, "cannot mount /sys");
+        mount_dev(dev, fd);
+}
+
+static void enter_root(const LxcPlan *p, int fd) {
+        if (!p->root)
+                return;
+        if (chdir(p->root) < 0)
+                child_fail(fd, errno, "cannot enter the root %s", p->root);
+        /* pivot_root(".", "."): the old root ends up on top, unmounted next */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                child_fail(fd, errno, "cannot pivot to the root %s", p->root);
+        if (umount2(".", MNT_DETACH) < 0)
+                child_fail(fd, errno, "cannot detach the host's root");
+        if (chdir("/") < 0)
+                child_fail(fd, errno, "cannot enter /");
+}
+
+/* A number, or a name looked up in the container's own file (after the
+ * pivot): "name:x:id:..." lines. No NSS: it would load the host's modules. */
+static int lookup_id(const char *file, const char *name, unsigned *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[1024];
+        size_t len = strlen(name);
+
+        int v;
+
+        if (safe_atoi(name, &v) >= 0 && v >= 0) {
+                *ret = (unsigned) v;
+                return 0;
+        }
+        f = fopen(file, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                char *c;
+                if (strncmp(line, name, len) != 0 || line[len] != ':')
+                        continue;
+                c = strchr(line + len + 1, ':');
+                if (c && sscanf(c + 1, "%u", ret) == 1)
+                        return 0;
+        }
+        return -ESRCH;
+}
+
+static void set_identity(const LxcPlan *p, int fd) {
+        unsigned uid = 0, gid = 0;
+        int r;
+
+        if (p->group && (r = lookup_id("/etc/group", p->group, &gid)) < 0)
+                child_fail(fd, -r, "cannot find the group '%s' in the container", p->group);
+        if (p->user && (r = lookup_id("/etc/passwd", p->user, &uid)) < 0)
+                child_fail(fd, -r, "cannot find the user '%s' in the container", p->user);
+        if (!p->user && !p->group)
+                return;
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                child_fail(fd, errno, "cannot become %s:%s", p->user ?: "0", p->group ?: "0");
+}
+
+__attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd) {
+        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
+                child_fail(fd, errno, "cannot make the container's namespaces");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                child_fail(fd, errno, "cannot make the mounts private");
+        if (sethostname(p->name, strlen(p->name)) < 0)
+                child_fail(fd, errno, "cannot set the hostname");
+        /* pivot_root needs the new root to be a mount point */
+        if (p->root && mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_fail(fd, errno, "cannot bind the root %s", p->root);
+        mount_binds(p, fd);
+        mount_api(p, fd);
+        enter_root(p, fd);
+        if (chdir(p->workdir ?: "/") < 0)
+                child_fail(fd, errno, "cannot enter the init's directory %s", p->workdir ?: "/");
+        set_identity(p, fd);
+        /* After the identity change, which clears it: the init goes with
+         * its supervisor (Destroy kills the supervisor). */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(fd, errno, "cannot tie the init to its supervisor");
+        execve(p->argv[0], p->argv, p->env);
+        child_fail(fd, errno, "cannot run the init %s", p->argv[0]);
+}
+
+static void forward_signal(int sig) {
+        if (init_pid > 0)
+                kill(init_pid, sig);
+}
+
+static void status_write(const char *fmt, ...) {
+        char buf[1100];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                (void) !write(LXC_SUPERVISE_STATUS_FD, buf, MIN((size_t) n, sizeof(buf) - 1));
+}
+
+static void write_exit_file(const char *path, int status) {
+        _cleanup_free_ char *text = NULL;
+
+        if (!path)
+                return;
+        if (WIFSIGNALED(status))
+                (void) asprintf(&text, "signal %d\n", WTERMSIG(status));
+        else
+                (void) asprintf(&text, "exited %d\n", WEXITSTATUS(status));
+        if (text)
+                (void) write_file_atomic(path, text, strlen(text), 0600);
+}
+
+int lxc_supervise_main(char **argv) {
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
+        char msg[1024];
+        int pipefd[2], status, r;
+        ssize_t n;
+
+        r = lxc_plan_parse(argv, &p);
+        if (r < 0) {
+                status_write("error invalid supervisor arguments\n");
+                return 2;
+        }
+        if (pipe2(pipefd, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
+                status_write("error cannot make the pid namespace: %s\n", strerror(errno));
+                return 1;
+        }
+        init_pid = fork();
+        if (init_pid < 0) {
+                status_write("error cannot fork: %s\n", strerror(errno));
+                return 1;
+        }
+        if (init_pid == 0) {
+                close(pipefd[0]);
+                close(LXC_SUPERVISE_STATUS_FD);
+                run_init(p, pipefd[1]);
+        }
+        close(pipefd[1]);
+        (void) signal(SIGTERM, forward_signal);
+        (void) signal(SIGINT, forward_signal);
+        (void) signal(SIGHUP, SIG_IGN);
+        do
+                n = read(pipefd[0], msg, sizeof(msg) - 1);
+        while (n < 0 && errno == EINTR);
+        close(pipefd[0]);
+        if (n > 0) {
+                msg[n] = 0;
+                status_write("error %s\n", msg);
+                (void) waitpid(init_pid, NULL, 0);
+                return 1;
+        }
+        status_write("ok %d\n", (int) init_pid);
+        close(LXC_SUPERVISE_STATUS_FD);
+        while (waitpid(init_pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return 1;
+        write_exit_file(p->exit_file, status);
+        return 0;
+}
