@@ -26,6 +26,8 @@ extern const DomainDriver lxc_driver;
 int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
 int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error);
 int lxc_process_shutdown(Domain *d, sd_bus_error *error);
+int lxc_process_suspend(Domain *d, sd_bus_error *error);
+int lxc_process_resume(Domain *d, sd_bus_error *error);
 int lxc_process_adopt(Domain *d, pid_t pid);
 void lxc_process_lost(Domain *d);
 int lxc_process_rollback(Domain *d, const DomainStatus *s);

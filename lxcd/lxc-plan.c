@@ -28,6 +28,7 @@ LxcPlan *lxc_plan_free(LxcPlan *p) {
         free(p->uid_map);
         free(p->gid_map);
         free(p->exit_file);
+        strv_free(p->cgroups);
         strv_free(p->argv);
         return mfree(p);
 }
@@ -171,6 +172,9 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
                 if (r < 0)
                         return r;
         }
+        for (char **c = p->cgroups; c && *c; c++)
+                if ((r = add_opt(&l, "--cgroup", *c)) < 0)
+                        return r;
         for (char **e = p->env; e && *e; e++)
                 if ((r = add_opt(&l, "--env", *e)) < 0)
                         return r;
@@ -216,7 +220,11 @@ int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
                         r = take_value(argv, &i, &p->gid_map);
                 else if (streq(a, "--exit-file"))
                         r = take_value(argv, &i, &p->exit_file);
-                else if (streq(a, "--env")) {
+                else if (streq(a, "--cgroup")) {
+                        if (!argv[i + 1])
+                                return -EINVAL;
+                        r = strv_extend(&p->cgroups, argv[++i]);
+                } else if (streq(a, "--env")) {
                         if (!argv[i + 1])
                                 return -EINVAL;
                         r = strv_extend(&p->env, argv[++i]);

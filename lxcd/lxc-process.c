@@ -16,6 +16,7 @@
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
+#include "lxc-cgroup.h"
 #include "lxc-domain.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
@@ -73,6 +74,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         if (exit_file_path(d, &exit_file) >= 0)
                 (void) unlink(exit_file);
         domain_status_remove(d);
+        lxc_cgroup_remove(d);
         domain_autodestroy_clear(d);
         d->start_def = domain_def_free(d->start_def);
         d->live = domain_def_free(d->live);
@@ -241,6 +243,7 @@ static int spawn_supervisor(Domain *d, const LxcPlan *plan, int *ret_status_fd, 
 }
 
 static int start_fail(Domain *d, int r, const char *name, const char *message, sd_bus_error *error) {
+        lxc_cgroup_remove(d);
         d->live = domain_def_free(d->live);
         d->starting = false;
         domain_autodestroy_clear(d);
@@ -278,6 +281,8 @@ int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_er
                 r = lxc_validate_host(plan, &err);
         if (r < 0)
                 return start_fail(d, r, err.name, err.message, error);
+        if (lxc_cgroup_prepare(d, plan, err.message, sizeof(err.message)) < 0)
+                return start_fail(d, -EIO, VB_ERROR_OPERATION_FAILED, err.message, error);
         if (flags & DOMAIN_START_AUTODESTROY) {
                 const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
                 if (!sender)
@@ -323,13 +328,60 @@ int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
                 reply_start(d, VB_ERROR_OPERATION_ABORTED, "domain destroyed while starting");
         d->destroying = true;
         kill_supervisor(d);
+        /* a frozen process dies only once thawed */
+        if (d->state == DOMAIN_PAUSED)
+                (void) lxc_cgroup_freeze(d, false);
         return 1;
+}
+
+static int require_running(Domain *d, sd_bus_error *error) {
+        if (!domain_is_active(d) || d->pid <= 0 || d->starting)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        return 0;
+}
+
+/* The cgroup freezer stops every process of the container at once. */
+int lxc_process_suspend(Domain *d, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        if (d->state == DOMAIN_PAUSED)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already paused",
+                                     d->def->name);
+        r = lxc_cgroup_freeze(d, true);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot freeze the container '%s': %s",
+                                     d->def->name, strerror(-r));
+        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+        (void) domain_status_save(d);
+        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
+        return 0;
+}
+
+int lxc_process_resume(Domain *d, sd_bus_error *error) {
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
+        if (d->state != DOMAIN_PAUSED)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not paused", d->def->name);
+        r = lxc_cgroup_freeze(d, false);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot thaw the container '%s': %s",
+                                     d->def->name, strerror(-r));
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_UNPAUSED);
+        (void) domain_status_save(d);
+        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_UNPAUSED);
+        return 0;
 }
 
 /* SIGTERM to the init (through its supervisor): the container decides. */
 int lxc_process_shutdown(Domain *d, sd_bus_error *error) {
-        if (!domain_is_active(d) || d->pid <= 0 || d->starting)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        int r = require_running(d, error);
+
+        if (r < 0)
+                return r;
         if (kill(d->pid, SIGTERM) < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot signal '%s': %s", d->def->name,
                                      strerror(errno));
@@ -367,6 +419,7 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
         d->pid = 0;
         if (pidfd >= 0) {
                 (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void) lxc_cgroup_freeze(d, false);
                 if (process_watch(d->manager->event, s->pid, pidfd, on_supervisor_exit, d, &d->pid_watch) >= 0) {
                         d->pid = s->pid;
                         d->destroying = true;

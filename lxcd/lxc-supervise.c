@@ -249,6 +249,16 @@ int lxc_supervise_main(char **argv) {
                 status_write("error invalid supervisor arguments\n");
                 return 2;
         }
+        /* before the fork: nothing of the container runs outside its cgroup */
+        for (char **c = p->cgroups; c && *c; c++) {
+                _cleanup_close_ int fd = open(*c, O_WRONLY | O_CLOEXEC);
+                char pid[32];
+                int len = snprintf(pid, sizeof(pid), "%d", (int) getpid());
+                if (fd < 0 || write(fd, pid, len) != len) {
+                        status_write("error cannot join the cgroup %s: %s\n", *c, strerror(errno));
+                        return 1;
+                }
+        }
         if (pipe2(pipefd, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
                 status_write("error cannot make the pid namespace: %s\n", strerror(errno));
                 return 1;

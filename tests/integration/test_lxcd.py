@@ -83,6 +83,31 @@ def container_pids(vroot):
     return pids
 
 
+def cgroup_dirs(lxcd, path):
+    """The container's cgroup folders (v2: one; v1: freezer and memory)."""
+    uuid = str(lxcd.get_property(path, "org.libvirt.Domain", "UUID"))
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return [f"/sys/fs/cgroup/virtbus/lxc-{uuid}"]
+    return [f"/sys/fs/cgroup/{c}/virtbus/lxc-{uuid}" for c in ("freezer", "memory")]
+
+
+def frozen(dirs):
+    for d in dirs:
+        if os.path.exists(f"{d}/cgroup.freeze"):
+            return open(f"{d}/cgroup.freeze").read().strip() == "1"
+        if os.path.exists(f"{d}/freezer.state"):
+            return open(f"{d}/freezer.state").read().strip() == "FROZEN"
+    raise AssertionError(f"no freezer in {dirs}")
+
+
+def memory_limit(dirs):
+    for d in dirs:
+        for f in ("memory.max", "memory.limit_in_bytes"):
+            if os.path.exists(f"{d}/{f}"):
+                return int(open(f"{d}/{f}").read())
+    raise AssertionError(f"no memory controller in {dirs}")
+
+
 def test_define_list_undefine(lxcd, rootfs):
     path = lxcd.call("DomainDefineXML", container_xml("c1", rootfs, args=("-c", "true")))
     assert [str(p) for p in lxcd.call("ListDomains", 0)] == [str(path)]
@@ -122,11 +147,21 @@ def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
     lxcd.kill()
     lxcd.start()
     assert state(lxcd, path) == (RUNNING, 1)
+    # its cgroup: memory.max from <memory>, Suspend/Resume with the freezer
+    dirs = cgroup_dirs(lxcd, path)
+    assert memory_limit(dirs) == 64 << 20
+    lxcd.domain_call(path, "Suspend")
+    assert state(lxcd, path) == (3, 1) and frozen(dirs)
+    lxcd.domain_call(path, "Resume")
+    assert state(lxcd, path) == (RUNNING, 5) and not frozen(dirs)
+    # Destroy of a paused container (a frozen process dies only once thawed)
+    lxcd.domain_call(path, "Suspend")
     mark = bus_monitor.mark()
     lxcd.domain_call(path, "Destroy", 0)
     assert state(lxcd, path) == (SHUTOFF, SHUTOFF_DESTROYED)
     bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_DESTROYED, since=mark)
     h.wait_until(lambda: not container_pids(vroot), 10, what="the container's processes to be gone")
+    assert not any(os.path.exists(d) for d in dirs), dirs
 
 
 def test_init_killed_is_a_crash(lxcd, rootfs, vroot, bus_monitor):
@@ -171,6 +206,7 @@ def test_bad_input(lxcd, rootfs, vroot, what, device, when, needle):
     assert needle in str(e.value) and "nonexistent" in str(e.value), str(e.value)
     assert state(lxcd, path)[0] == SHUTOFF
     assert not container_pids(vroot)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
 
 
 def test_bad_init_and_idmap(lxcd, rootfs, vroot):
