@@ -45,7 +45,22 @@ def rootfs(vroot):
 
 @pytest.fixture
 def lxcd(daemon):
-    return daemon("lxcd")
+    d = daemon("lxcd")
+    yield d
+    # A failed test may leave a container running: destroy it while lxcd is
+    # there (the root's cleanup kills processes, it knows no cgroups).
+    if not d.alive():
+        return
+    for path in d.call("ListDomains", 0):
+        try:
+            dirs = cgroup_dirs(d, path)
+            if state(d, path)[0] != SHUTOFF:
+                d.domain_call(path, "Destroy", 0)
+            for c in dirs:
+                if os.path.exists(c):
+                    os.rmdir(c)
+        except Exception as e:  # noqa: BLE001 - best effort, reported
+            print(f"cleanup of {path}: {e}")
 
 
 def container_xml(name, rootfs, init="/bin/sh", args=(), extra_os="", devices=""):
