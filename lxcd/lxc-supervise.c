@@ -83,13 +83,30 @@ static const struct {
 };
 
 /* A /dev of its own: a tmpfs with the harmless nodes and a private devpts. */
-static void mount_dev(const char *dev, int fd) {
-        char path[4096];
+static void mount_dev(const char *dev, int fd, bool userns) {
+        int host[ELEMENTSOF(dev_nodes)];
+        char path[4096], src[64];
 
+        /* A user namespace may not mknod: the host's nodes are bound in,
+         * opened before the tmpfs hides them. */
+        for (size_t i = 0; userns && i < ELEMENTSOF(dev_nodes); i++) {
+                snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
+                host[i] = open(path, O_PATH | O_CLOEXEC);
+                if (host[i] < 0)
+                        child_fail(fd, errno, "cannot open the host's %s", path);
+        }
         if (make_dir(dev) < 0 || mount("devfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
                 child_fail(fd, errno, "cannot mount /dev");
         for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
                 snprintf(path, sizeof(path), "%s/%s", dev, dev_nodes[i].name);
+                if (userns) {
+                        _cleanup_close_ int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+                        snprintf(src, sizeof(src), "/proc/self/fd/%d", host[i]);
+                        if (f < 0 || mount(src, path, NULL, MS_BIND, NULL) < 0)
+                                child_fail(fd, errno, "cannot bind /dev/%s", dev_nodes[i].name);
+                        close(host[i]);
+                        continue;
+                }
                 if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
                     chmod(path, 0666) < 0)
                         child_fail(fd, errno, "cannot make /dev/%s", dev_nodes[i].name);
@@ -113,7 +130,7 @@ static void mount_dev(const char *dev, int fd) {
         (void) symlink("/proc/self/fd/2", path);
 }
 
-static void mount_api(const LxcPlan *p, int fd) {
+static void mount_api(const LxcPlan *p, int fd, bool userns) {
         _cleanup_free_ char *proc = lxc_plan_host_path(p, "/proc"), *sys = lxc_plan_host_path(p, "/sys"),
                             *dev = lxc_plan_host_path(p, "/dev");
 
@@ -126,7 +143,7 @@ static void mount_api(const LxcPlan *p, int fd) {
         if (make_dir(sys) < 0 ||
             mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
                 child_fail(fd, errno, "cannot mount /sys");
-        mount_dev(dev, fd);
+        mount_dev(dev, fd, userns);
 }
 
 static void enter_root(const LxcPlan *p, int fd) {
@@ -184,7 +201,7 @@ static void set_identity(const LxcPlan *p, int fd) {
                 child_fail(fd, errno, "cannot become %s:%s", p->user ?: "0", p->group ?: "0");
 }
 
-__attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd) {
+__attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
         if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
                 child_fail(fd, errno, "cannot make the container's namespaces");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -195,7 +212,7 @@ __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd) {
         if (p->root && mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
                 child_fail(fd, errno, "cannot bind the root %s", p->root);
         mount_binds(p, fd);
-        mount_api(p, fd);
+        mount_api(p, fd, userns);
         enter_root(p, fd);
         if (chdir(p->workdir ?: "/") < 0)
                 child_fail(fd, errno, "cannot enter the init's directory %s", p->workdir ?: "/");
@@ -238,6 +255,78 @@ static void write_exit_file(const char *path, int status) {
                 (void) write_file_atomic(path, text, strlen(text), 0600);
 }
 
+/* The init in a new pid namespace, as the supervisor's child. */
+static int fork_plain(const LxcPlan *p, int pipefd[2]) {
+        if (unshare(CLONE_NEWPID) < 0) {
+                status_write("error cannot make the pid namespace: %s\n", strerror(errno));
+                return -1;
+        }
+        init_pid = fork();
+        if (init_pid < 0) {
+                status_write("error cannot fork: %s\n", strerror(errno));
+                return -1;
+        }
+        if (init_pid == 0) {
+                close(pipefd[0]);
+                close(LXC_SUPERVISE_STATUS_FD);
+                run_init(p, pipefd[1], false);
+        }
+        return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const char *map) {
+        char path[64];
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(map);
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, map, len) != (ssize_t) len)
+                return -errno;
+        return 0;
+}
+
+/* With <idmap>: a user namespace made together with the pid namespace, so
+ * that it owns it (the init may mount its /proc); the supervisor writes
+ * the maps while the child waits on sync. */
+static int fork_userns(const LxcPlan *p, int pipefd[2]) {
+        int sync[2], r;
+        char c = 0;
+
+        if (pipe2(sync, O_CLOEXEC) < 0) {
+                status_write("error cannot make a pipe: %s\n", strerror(errno));
+                return -1;
+        }
+        init_pid = (pid_t) syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (init_pid < 0) {
+                status_write("error cannot make the user and pid namespaces: %s\n", strerror(errno));
+                return -1;
+        }
+        if (init_pid == 0) {
+                close(pipefd[0]);
+                close(sync[1]);
+                close(LXC_SUPERVISE_STATUS_FD);
+                if (read(sync[0], &c, 1) != 1)
+                        _exit(127); /* the supervisor said no: it reports why */
+                close(sync[0]);
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        child_fail(pipefd[1], errno, "cannot become root in the user namespace");
+                run_init(p, pipefd[1], true);
+        }
+        close(sync[0]);
+        if ((r = write_map(init_pid, "uid_map", p->uid_map)) < 0 ||
+            (r = write_map(init_pid, "gid_map", p->gid_map)) < 0) {
+                status_write("error cannot write the <idmap> of the user namespace: %s\n", strerror(-r));
+                close(sync[1]);
+                (void) kill(init_pid, SIGKILL);
+                (void) waitpid(init_pid, NULL, 0);
+                return -1;
+        }
+        r = write(sync[1], &c, 1) == 1 ? 0 : -1;
+        close(sync[1]);
+        return r;
+}
+
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
         char msg[1024];
@@ -259,20 +348,13 @@ int lxc_supervise_main(char **argv) {
                         return 1;
                 }
         }
-        if (pipe2(pipefd, O_CLOEXEC) < 0 || unshare(CLONE_NEWPID) < 0) {
-                status_write("error cannot make the pid namespace: %s\n", strerror(errno));
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                status_write("error cannot make a pipe: %s\n", strerror(errno));
                 return 1;
         }
-        init_pid = fork();
-        if (init_pid < 0) {
-                status_write("error cannot fork: %s\n", strerror(errno));
+        r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
+        if (r < 0)
                 return 1;
-        }
-        if (init_pid == 0) {
-                close(pipefd[0]);
-                close(LXC_SUPERVISE_STATUS_FD);
-                run_init(p, pipefd[1]);
-        }
         close(pipefd[1]);
         (void) signal(SIGTERM, forward_signal);
         (void) signal(SIGINT, forward_signal);

@@ -152,6 +152,23 @@ def test_application_container(lxcd, rootfs, vroot, bus_monitor):
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
 
 
+def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
+    """<idmap>: the init runs as root of a user namespace whose ids are
+    100000.. on the host."""
+    idmap = ("<idmap><uid start='0' target='100000' count='65536'/>"
+             "<gid start='0' target='100000' count='65536'/></idmap>")
+    script = "cat /proc/self/uid_map; echo uid=$(id -u); hostname"
+    xml = container_xml("user1", rootfs, args=("-c", script)).replace("<devices>", idmap + "<devices>")
+    path = lxcd.call("DomainDefineXML", xml)
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Create", 0)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    out = log_of(vroot, "user1")
+    assert "uid=0\n" in out and "user1\n" in out, out
+    assert [int(x) for x in out.split("\n")[0].split()] == [0, 100000, 65536], out
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
 def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
     path = lxcd.call("DomainDefineXML", container_xml("long1", rootfs, init="/bin/sleep", args=("1000",)))
     lxcd.domain_call(path, "Create", 0)
