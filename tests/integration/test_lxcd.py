@@ -196,6 +196,31 @@ def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
     assert not any(os.path.exists(d) for d in dirs), dirs
 
 
+def test_shutdown(lxcd, rootfs, vroot, bus_monitor):
+    """Shutdown: SIGTERM to the init, which decides (here: a trap)."""
+    script = "trap 'echo bye; exit 0' TERM; echo up; while true; do sleep 0.1; done"
+    path = lxcd.call("DomainDefineXML", container_xml("down1", rootfs, args=("-c", script)))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "up" in log_of(vroot, "down1"), 10, what="the container's shell")
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Shutdown", 0)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    assert "bye" in log_of(vroot, "down1")
+
+
+def test_ended_while_lxcd_was_down(lxcd, rootfs, vroot):
+    """A container whose init ended while lxcd was SIGKILLed is shut off
+    with the reason its supervisor left behind."""
+    path = lxcd.call("DomainDefineXML", container_xml("gone1", rootfs, init="/bin/sleep", args=("1",)))
+    lxcd.domain_call(path, "Create", 0)
+    lxcd.kill()
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the container to end")
+    lxcd.start()
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+
+
 def test_init_killed_is_a_crash(lxcd, rootfs, vroot, bus_monitor):
     """The init killed from outside (a container's pid 1 ignores what it
     has no handler for, even its own SIGSEGV: SIGKILL from the host is the
