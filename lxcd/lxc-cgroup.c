@@ -14,14 +14,14 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-static const char *const v1_controllers[] = { "freezer", "memory" };
+static const char *const v1_controllers[] = { "freezer", "memory", "cpuacct" };
 
-static bool is_v2(void) {
+bool lxc_cgroup_is_v2(void) {
         return access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
 }
 
 int lxc_cgroup_path(const Domain *d, const char *controller, char **ret) {
-        if (is_v2())
+        if (lxc_cgroup_is_v2())
                 return asprintf(ret, CGROUP_ROOT "/virtbus/lxc-%s", d->uuid_str) < 0 ? -ENOMEM : 0;
         return asprintf(ret, CGROUP_ROOT "/%s/virtbus/lxc-%s", controller, d->uuid_str) < 0 ? -ENOMEM : 0;
 }
@@ -97,7 +97,7 @@ static int prepare_v1(Domain *d, LxcPlan *plan, char *msg, size_t size) {
 }
 
 int lxc_cgroup_prepare(Domain *d, LxcPlan *plan, char *msg, size_t size) {
-        int r = is_v2() ? prepare_v2(d, plan, msg, size) : prepare_v1(d, plan, msg, size);
+        int r = lxc_cgroup_is_v2() ? prepare_v2(d, plan, msg, size) : prepare_v1(d, plan, msg, size);
 
         if (r < 0)
                 lxc_cgroup_remove(d);
@@ -108,7 +108,7 @@ int lxc_cgroup_freeze(Domain *d, bool freeze) {
         _cleanup_free_ char *dir = NULL;
         int r;
 
-        if (is_v2()) {
+        if (lxc_cgroup_is_v2()) {
                 if ((r = lxc_cgroup_path(d, NULL, &dir)) < 0)
                         return r;
                 return write_text(dir, "cgroup.freeze", freeze ? "1" : "0");
@@ -132,7 +132,7 @@ static void remove_dir(const char *dir) {
 }
 
 void lxc_cgroup_remove(Domain *d) {
-        if (is_v2()) {
+        if (lxc_cgroup_is_v2()) {
                 _cleanup_free_ char *dir = NULL;
                 if (lxc_cgroup_path(d, NULL, &dir) >= 0)
                         remove_dir(dir);

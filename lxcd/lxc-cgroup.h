@@ -2,7 +2,7 @@
 #pragma once
 
 /* A container's cgroup: <cgroup root>/virtbus/lxc-<uuid> on cgroup v2, the
- * same folder under the freezer and memory hierarchies on v1. lxcd makes
+ * same folder under the freezer, memory and cpuacct hierarchies on v1. lxcd makes
  * it and sets memory.max from <memory> before the supervisor starts; the
  * supervisor moves itself in before it forks the init (the plan's
  * cgroups: each a cgroup.procs file), so nothing of the container runs
@@ -16,6 +16,7 @@
 /* Makes the folders and limits, and names their cgroup.procs in the plan;
  * msg says what failed. Nothing is left behind on failure. */
 int lxc_cgroup_prepare(Domain *d, LxcPlan *plan, char *msg, size_t size);
+bool lxc_cgroup_is_v2(void);
 int lxc_cgroup_freeze(Domain *d, bool freeze);
 /* Removes the folders once the container is gone (retrying while the
  * kernel still tears the last processes down). */

@@ -22,6 +22,7 @@ static inline LxcDomain *lxc_domain(Domain *d) {
 }
 
 extern const DomainDriver lxc_driver;
+extern const DomainStatsOps lxc_stats_ops;
 
 int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
 int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/utsname.h>
 
+#include "domain-stats.h"
 #include "lxc-domain.h"
 #include "lxc-validate.h"
 #include "util.h"
@@ -100,4 +101,5 @@ const DomainDriver lxc_driver = {
         .status_parse = status_parse,
         .get_capabilities = get_capabilities,
         .version = version,
+        .stats = &lxc_stats_ops,
 };

@@ -103,7 +103,7 @@ def cgroup_dirs(lxcd, path):
     uuid = str(lxcd.get_property(path, "org.libvirt.Domain", "UUID"))
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         return [f"/sys/fs/cgroup/virtbus/lxc-{uuid}"]
-    return [f"/sys/fs/cgroup/{c}/virtbus/lxc-{uuid}" for c in ("freezer", "memory")]
+    return [f"/sys/fs/cgroup/{c}/virtbus/lxc-{uuid}" for c in ("freezer", "memory", "cpuacct")]
 
 
 def frozen(dirs):
@@ -186,6 +186,10 @@ def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
     assert state(lxcd, path) == (3, 1) and frozen(dirs)
     lxcd.domain_call(path, "Resume")
     assert state(lxcd, path) == (RUNNING, 5) and not frozen(dirs)
+    # GetStats from the cgroup
+    st = lxcd.domain_call(path, "GetStats", 0, 0)
+    assert st["state.state"] == RUNNING and st["balloon.maximum"] == 64 << 10, st
+    assert 0 < st["balloon.current"] <= 64 << 10 and "cpu.time" in st, st
     # Destroy of a paused container (a frozen process dies only once thawed)
     lxcd.domain_call(path, "Suspend")
     mark = bus_monitor.mark()
@@ -293,6 +297,11 @@ def test_virsh_lxc(lxcd, rootfs, vroot, bus):
         proxy.virsh("start", "v1", uri=uri)
         out = proxy.virsh("list", "--all", uri=uri).stdout
         assert "v1" in out and "running" in out, out
+        out = proxy.virsh("domstats", "v1", uri=uri).stdout
+        assert "state.state=1" in out and "balloon.maximum=65536" in out, out
+        proxy.virsh("suspend", "v1", uri=uri)
+        assert "paused" in proxy.virsh("domstate", "v1", uri=uri).stdout
+        proxy.virsh("resume", "v1", uri=uri)
         proxy.virsh("destroy", "v1", uri=uri)
         out = proxy.virsh("domstate", "v1", "--reason", uri=uri).stdout
         assert "shut off (destroyed)" in out, out
