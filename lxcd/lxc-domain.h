@@ -12,6 +12,7 @@
 typedef struct LxcDomain {
         int status_fd;               /* the supervisor's fd 3, while it starts */
         sd_event_source *status_source;
+        char **start_argv;           /* the supervisor's, until it runs */
         pid_t init_pid;              /* in the host's pid namespace, 0 when not known */
         char status_buf[1100];
         size_t status_len;

@@ -25,6 +25,7 @@ static void domain_done(Domain *d) {
         if (!d->priv)
                 return;
         lxc_domain_release(d);
+        strv_free(((LxcDomain *) d->priv)->start_argv);
         d->priv = mfree(d->priv);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "domain-autodestroy.h"
+#include "domain-log.h"
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
@@ -23,6 +24,8 @@
 #include "lxc-validate.h"
 #include "process.h"
 #include "util.h"
+
+static void on_log_ready(Domain *d, int log_fd, void *userdata);
 
 static int exit_file_path(Domain *d, char **ret) {
         return asprintf(ret, "%s/%s.exit", d->manager->rundir, d->def->name) < 0 ? -ENOMEM : 0;
@@ -81,6 +84,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         d->id = -1;
         d->pid = 0;
         lxc_domain(d)->init_pid = 0;
+        lxc_domain(d)->start_argv = strv_free_null(lxc_domain(d)->start_argv);
         d->starting = d->destroying = d->rolling_back = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         if (stopped_detail >= 0)
@@ -195,21 +199,10 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-static int open_log(Domain *d) {
-        _cleanup_free_ char *path = NULL;
-
-        if (asprintf(&path, "%s/%s.log", d->manager->logdir, d->def->name) < 0)
-                return -ENOMEM;
-        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        return fd < 0 ? -errno : fd;
-}
-
-/* The supervisor: this very binary again, with the plan as arguments. */
-static int spawn_supervisor(Domain *d, const LxcPlan *plan, int *ret_status_fd, sd_bus_error *error) {
+/* The supervisor's command line: this very binary again, with the plan. */
+static int supervisor_argv(const LxcPlan *plan, char ***ret) {
         _cleanup_strv_free_ char **args = NULL, **argv = NULL;
-        _cleanup_close_ int log_fd = -1, rd = -1, wr = -1;
-        int pipefd[2], pidfd = -1, r;
-        pid_t pid;
+        int r;
 
         if ((r = lxc_plan_to_argv(plan, &args)) < 0 || (r = strv_extend(&argv, "/proc/self/exe")) < 0 ||
             (r = strv_extend(&argv, "--supervise")) < 0)
@@ -217,15 +210,21 @@ static int spawn_supervisor(Domain *d, const LxcPlan *plan, int *ret_status_fd, 
         for (char **a = args; *a; a++)
                 if ((r = strv_extend(&argv, *a)) < 0)
                         return r;
-        log_fd = open_log(d);
-        if (log_fd < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s",
-                                     d->def->name, strerror(-log_fd));
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
+static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_fd, sd_bus_error *error) {
+        _cleanup_close_ int rd = -1, wr = -1;
+        int pipefd[2], pidfd = -1, r;
+        pid_t pid;
+
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         rd = pipefd[0];
         wr = pipefd[1];
         ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { wr, LXC_SUPERVISE_STATUS_FD } };
+
         r = process_spawn(argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid, &pidfd);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot start the supervisor of '%s': %s",
@@ -259,7 +258,7 @@ int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_er
         _cleanup_(lxc_plan_freep) LxcPlan *plan = NULL;
         _cleanup_free_ char *exit_file = NULL;
         ConfError err = {};
-        int r, fd = -1;
+        int r;
 
         if (domain_is_active(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running",
@@ -292,30 +291,64 @@ int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_er
         }
         d->starting = true;
         d->id = manager_allocate_id(d->manager);
-        r = spawn_supervisor(d, plan, &fd, error);
-        if (r < 0) {
+        if ((r = supervisor_argv(plan, &l->start_argv)) < 0) {
                 d->id = -1;
+                d->starting = false;
                 return start_fail(d, r, NULL, NULL, error);
         }
-        l->status_fd = fd;
+        /* answered once the supervisor tells: the job ends without it */
+        sd_bus_message_unref(domain_job_take_call(d->jobs));
+        d->start_call = call ? sd_bus_message_ref(call) : NULL;
+        /* The console goes to logd (or the log file when logd is away). */
+        r = domain_log_open(d, l->start_argv, on_log_ready, NULL);
+        if (r < 0)
+                on_log_ready(d, r, NULL);
+        return 0;
+}
+
+/* A start that failed before the supervisor ran: nothing of it is left. */
+static void start_failed_early(Domain *d, const char *message) {
+        log_warning("%s", message);
+        reply_start(d, VB_ERROR_OPERATION_FAILED, message);
+        finish(d, DOMAIN_SHUTOFF_FAILED, -1); /* may free d */
+}
+
+static void on_log_ready(Domain *d, int log_fd, void *userdata) {
+        LxcDomain *l = lxc_domain(d);
+        _cleanup_close_ int fd = log_fd;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char msg[1024];
+        int status_fd = -1, r;
+
+        if (log_fd < 0) {
+                snprintf(msg, sizeof(msg), "cannot open the log of '%s': %s", d->def->name, strerror(-log_fd));
+                start_failed_early(d, msg);
+                return;
+        }
+        r = spawn_supervisor(d, l->start_argv, fd, &status_fd, &error);
+        l->start_argv = strv_free_null(l->start_argv);
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "%s", error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                start_failed_early(d, msg);
+                return;
+        }
+        l->status_fd = status_fd;
         l->status_len = 0;
         /* phase='starting': a restart now kills the supervisor */
         (void) domain_status_save(d);
-        r = sd_event_add_io(d->manager->event, &l->status_source, fd, EPOLLIN, on_status, d);
+        r = sd_event_add_io(d->manager->event, &l->status_source, status_fd, EPOLLIN, on_status, d);
         if (r < 0) {
-                kill_supervisor(d);
-                d->destroying = true;
-                return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot watch the supervisor of '%s'", d->def->name);
+                reply_start(d, VB_ERROR_INTERNAL, "cannot watch the container's supervisor");
+                kill_supervisor(d); /* its exit finishes the domain */
         }
-        /* answered here, once the supervisor tells: the job's ends without it */
-        sd_bus_message_unref(domain_job_take_call(d->jobs));
-        d->start_call = call ? sd_bus_message_ref(call) : NULL;
-        return 0;
 }
 
 /* No job: it breaks in. The supervisor's exit finishes the domain. */
 int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
-        if (!domain_is_active(d) || d->pid <= 0)
+        bool preparing = d->starting && d->pid <= 0;
+
+        if (!domain_is_active(d) || (d->pid <= 0 && !preparing))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
         if (call) {
                 sd_bus_message **n = realloc(d->stop_calls, sizeof(*n) * (d->n_stop_calls + 1));
@@ -327,6 +360,11 @@ int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
         if (d->start_call)
                 reply_start(d, VB_ERROR_OPERATION_ABORTED, "domain destroyed while starting");
         d->destroying = true;
+        if (preparing) {
+                /* the log is still being opened: its answer finds the handle cancelled */
+                finish(d, DOMAIN_SHUTOFF_DESTROYED, -1); /* answers call, may free d */
+                return 1;
+        }
         kill_supervisor(d);
         /* a frozen process dies only once thawed */
         if (d->state == DOMAIN_PAUSED)
