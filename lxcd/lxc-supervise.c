@@ -136,7 +136,7 @@ static void mount_api(const LxcPlan *p, int fd, bool userns) {
 
         if (!proc || !sys || !dev)
                 child_fail(fd, ENOMEM, "cannot mount /proc");
-        /* the pid namespace's own /proc; read-only as the brief of a container says */
+        /* the pid namespace's own /proc, and /sys: read-only, the host's knobs stay the host's */
         if (make_dir(proc) < 0 ||
             mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
                 child_fail(fd, errno, "cannot mount /proc");

@@ -70,10 +70,12 @@ static void test_argv_round_trip(void) {
         if (!def)
                 return;
         CHECK_INTEQ(lxc_plan_from_def(def, "/run/x/c1.exit", &p, &err), 0);
+        CHECK_INTEQ(strv_extend(&p->cgroups, "/sys/fs/cgroup/virtbus/lxc-x/cgroup.procs"), 0);
         CHECK_INTEQ(lxc_plan_to_argv(p, &argv), 0);
         a = strv_join(argv, " ");
         CHECK_STREQ(a, "--name c1 --root /srv/root --workdir /work --user nobody --group nogroup "
                        "--exit-file /run/x/c1.exit --bind /srv/data /data ro --tmpfs /tmp 2048 "
+                       "--cgroup /sys/fs/cgroup/virtbus/lxc-x/cgroup.procs "
                        "--env PATH=/bin:/sbin:/usr/bin:/usr/sbin --env container=lxc-libvirt "
                        "--env LIBVIRT_LXC_NAME=c1 --env FOO=bar baz -- /bin/sh -c echo $$");
         CHECK_INTEQ(lxc_plan_parse(argv, &q), 0);
