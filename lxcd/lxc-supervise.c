@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <termios.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,6 +25,9 @@
 #include "util.h"
 
 static pid_t init_pid;
+static int console_slave = -1;   /* the init's console: a pty the supervisor holds the master of */
+static char console_name[128];   /* its path on the host's devpts */
+static volatile sig_atomic_t child_exited;
 
 /* In the child: tells the supervisor why the container cannot run, and
  * ends. The pipe is close-on-exec: EOF without a word means init runs. */
@@ -84,8 +90,13 @@ static const struct {
 
 /* A /dev of its own: a tmpfs with the harmless nodes and a private devpts. */
 static void mount_dev(const char *dev, int fd, bool userns) {
-        int host[ELEMENTSOF(dev_nodes)];
+        int host[ELEMENTSOF(dev_nodes)], console = -1;
         char path[4096], src[64];
+
+        /* A mount is bound from this mount namespace only: the console is
+         * opened again here (the inherited fd is of the supervisor's). */
+        if (console_slave >= 0 && (console = open(console_name, O_PATH | O_CLOEXEC)) < 0)
+                child_fail(fd, errno, "cannot open the console %s", console_name);
 
         /* A user namespace may not mknod: the host's nodes are bound in,
          * opened before the tmpfs hides them. */
@@ -110,6 +121,15 @@ static void mount_dev(const char *dev, int fd, bool userns) {
                 if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
                     chmod(path, 0666) < 0)
                         child_fail(fd, errno, "cannot make /dev/%s", dev_nodes[i].name);
+        }
+        if (console >= 0) {
+                _cleanup_close_ int f = -1;
+                snprintf(path, sizeof(path), "%s/console", dev);
+                snprintf(src, sizeof(src), "/proc/self/fd/%d", console);
+                f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+                if (f < 0 || mount(src, path, NULL, MS_BIND, NULL) < 0)
+                        child_fail(fd, errno, "cannot bind the console on /dev/console");
+                close(console);
         }
         snprintf(path, sizeof(path), "%s/pts", dev);
         if (mkdir(path, 0755) < 0 ||
@@ -219,10 +239,76 @@ __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool us
         set_identity(p, fd);
         /* After the identity change, which clears it: the init goes with
          * its supervisor (Destroy kills the supervisor). */
+        if (console_slave >= 0 &&
+            (setsid() < 0 || ioctl(console_slave, TIOCSCTTY, 0) < 0 || dup2(console_slave, 0) < 0 ||
+             dup2(console_slave, 1) < 0 || dup2(console_slave, 2) < 0))
+                child_fail(fd, errno, "cannot take the console");
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(fd, errno, "cannot tie the init to its supervisor");
         execve(p->argv[0], p->argv, p->env);
         child_fail(fd, errno, "cannot run the init %s", p->argv[0]);
+}
+
+/* A pty for the init's console; its output is copied to the supervisor's
+ * stdout (logd's pipe). No \r\n translation: the log keeps plain lines. */
+static int open_console(int *ret_master) {
+        char name[128];
+        struct termios t;
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+                return -errno;
+        snprintf(console_name, sizeof(console_name), "%s", name);
+        console_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (console_slave < 0)
+                return -errno;
+        if (tcgetattr(console_slave, &t) == 0) {
+                t.c_oflag &= ~(tcflag_t) ONLCR;
+                t.c_lflag &= ~(tcflag_t) ECHO;
+                (void) tcsetattr(console_slave, TCSANOW, &t);
+        }
+        *ret_master = master;
+        return 0;
+}
+
+static void on_sigchld(int sig) {
+        child_exited = 1;
+}
+
+static bool relay(int master) {
+        char buf[4096];
+        ssize_t n = read(master, buf, sizeof(buf));
+
+        if (n <= 0)
+                return n < 0 && (errno == EAGAIN || errno == EINTR);
+        (void) !write(STDOUT_FILENO, buf, n);
+        return true;
+}
+
+/* Copies the console to the log until the init is gone; its status. */
+static int wait_init(int master) {
+        struct pollfd pfd = { .fd = master, .events = POLLIN };
+        bool open = master >= 0;
+        int status;
+
+        for (;;) {
+                pid_t r = waitpid(init_pid, &status, open ? WNOHANG : 0);
+                if (r == init_pid)
+                        break;
+                if (r < 0 && errno != EINTR)
+                        return -1;
+                if (!open)
+                        continue;
+                /* a bounded wait: a SIGCHLD just before poll() is not lost for long */
+                if (poll(&pfd, 1, child_exited ? 0 : 200) > 0 && !relay(master))
+                        open = false;
+        }
+        if (open) {
+                (void) fd_nonblock(master, true);
+                while (relay(master) && errno != EAGAIN)
+                        ;
+        }
+        return status;
 }
 
 static void forward_signal(int sig) {
@@ -330,7 +416,7 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
         char msg[1024];
-        int pipefd[2], status, r;
+        int pipefd[2], status, r, master = -1;
         ssize_t n;
 
         r = lxc_plan_parse(argv, &p);
@@ -352,10 +438,17 @@ int lxc_supervise_main(char **argv) {
                 status_write("error cannot make a pipe: %s\n", strerror(errno));
                 return 1;
         }
+        if ((r = open_console(&master)) < 0) {
+                status_write("error cannot make the console pty: %s\n", strerror(-r));
+                return 1;
+        }
+        (void) signal(SIGCHLD, on_sigchld);
         r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
         if (r < 0)
                 return 1;
         close(pipefd[1]);
+        close(console_slave);
+        console_slave = -1;
         (void) signal(SIGTERM, forward_signal);
         (void) signal(SIGINT, forward_signal);
         (void) signal(SIGHUP, SIG_IGN);
@@ -371,9 +464,9 @@ int lxc_supervise_main(char **argv) {
         }
         status_write("ok %d\n", (int) init_pid);
         close(LXC_SUPERVISE_STATUS_FD);
-        while (waitpid(init_pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return 1;
+        status = wait_init(master);
+        if (status < 0)
+                return 1;
         write_exit_file(p->exit_file, status);
         return 0;
 }

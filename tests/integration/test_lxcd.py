@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import time
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -65,7 +66,7 @@ def lxcd(daemon):
 
 
 def container_xml(name, rootfs, init="/bin/sh", args=(), extra_os="", devices=""):
-    initargs = "".join(f"<initarg>{a}</initarg>" for a in args)
+    initargs = "".join(f"<initarg>{escape(a)}</initarg>" for a in args)
     return f"""<domain type='lxc'>
   <name>{name}</name>
   <memory unit='MiB'>64</memory>
@@ -137,7 +138,8 @@ def test_define_list_undefine(lxcd, rootfs):
 
 
 def test_application_container(lxcd, rootfs, vroot, bus_monitor):
-    script = "echo hello; hostname; echo pid=$$; ls /data"
+    script = ("echo hello; hostname; echo pid=$$; ls /data; test -t 1 && echo on-a-tty; "
+              "echo via-console > /dev/console")
     (rootfs.parent / "shared").mkdir()
     (rootfs.parent / "shared" / "marker-file").write_text("x")
     fs = (f"<filesystem type='mount'><source dir='{rootfs.parent / 'shared'}'/>"
@@ -150,11 +152,13 @@ def test_application_container(lxcd, rootfs, vroot, bus_monitor):
     bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
     assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
     # logd (D-Bus activated) writes it from its pipe: it may lag a little
-    h.wait_until(lambda: "marker-file" in log_of(vroot, "app1"), 10, what="the container's log")
+    h.wait_until(lambda: "via-console" in log_of(vroot, "app1"), 10, what="the container's log")
     out = log_of(vroot, "app1")
     # the console went through logd, started by D-Bus activation
     assert lxcd.bus.name_has_owner("org.virtbus.logd")
     assert "hello" in out and "\napp1\n" in out and "pid=1\n" in out and "marker-file" in out, out
+    # its stdio is the console, a pty the supervisor copies to the log
+    assert "on-a-tty\n" in out and "via-console\n" in out, out
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
 
 
