@@ -10,7 +10,10 @@
 #include "domain-manager.h"
 
 typedef struct LxcDomain {
-        int status_fd;               /* the supervisor's fd 3, while it starts */
+        int status_fd;
+        int log_fd;                  /* logd's pipe, until the supervisor has it */
+        bool spawned;                /* this start got as far as the supervisor */
+        int prior_reason;            /* the shut-off reason before it, kept if it never ran */               /* the supervisor's fd 3, while it starts */
         sd_event_source *status_source;
         char **start_argv;           /* the supervisor's, until it runs */
         pid_t init_pid;              /* in the host's pid namespace, 0 when not known */

@@ -17,6 +17,7 @@ static int domain_init(Domain *d) {
         if (!l)
                 return -ENOMEM;
         l->status_fd = -1;
+        l->log_fd = -1;
         d->priv = l;
         return 0;
 }

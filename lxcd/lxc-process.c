@@ -14,6 +14,8 @@
 
 #include "domain-autodestroy.h"
 #include "domain-log.h"
+#include "start-plan.h"
+#include <stdarg.h>
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
@@ -25,7 +27,9 @@
 #include "process.h"
 #include "util.h"
 
-static void on_log_ready(Domain *d, int log_fd, void *userdata);
+static void start_step_done(Domain *d, int r);
+static void start_finish_failed(Domain *d);
+static void start_note(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
 
 static int exit_file_path(Domain *d, char **ret) {
         return asprintf(ret, "%s/%s.exit", d->manager->rundir, d->def->name) < 0 ? -ENOMEM : 0;
@@ -137,8 +141,13 @@ static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) 
         if (d->rolling_back)
                 finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED);
         else if (d->starting) {
-                reply_start(d, VB_ERROR_OPERATION_FAILED, "the container's supervisor exited while starting");
-                finish(d, DOMAIN_SHUTOFF_FAILED, -1);
+                if (d->start_error_name) /* the plan failed and waited for this */
+                        start_finish_failed(d);
+                else {
+                        start_note(d, VB_ERROR_OPERATION_FAILED, "the supervisor of '%s' exited while starting",
+                                   d->def->name);
+                        start_step_done(d, -ECHILD); /* the init step: fails, d->pid is 0 */
+                }
         } else if (d->destroying)
                 finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
         else if (how == 1)
@@ -154,6 +163,20 @@ static void kill_supervisor(Domain *d) {
                 (void) kill(d->pid, SIGKILL);
 }
 
+/* Why the start failed, for its call; the first reason sticks. */
+static void start_note(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
+static void start_note(Domain *d, const char *name, const char *fmt, ...) {
+        va_list ap;
+
+        if (d->start_error_name)
+                return;
+        va_start(ap, fmt);
+        if (vasprintf(&d->start_error, fmt, ap) < 0)
+                d->start_error = NULL;
+        va_end(ap);
+        d->start_error_name = strdup(name);
+}
+
 /* The supervisor said "ok <pid>" (the init runs) or "error <why>". */
 static void start_settled(Domain *d, const char *line) {
         int init_pid;
@@ -161,23 +184,12 @@ static void start_settled(Domain *d, const char *line) {
         status_close(d);
         if (sscanf(line, "ok %d", &init_pid) != 1) {
                 const char *why = strncmp(line, "error ", 6) == 0 ? line + 6 : "the supervisor said nothing";
-                char msg[1200];
-
-                snprintf(msg, sizeof(msg), "cannot start the container '%s': %s", d->def->name, why);
-                log_warning("%s", msg);
-                domain_job_end(d->jobs);
-                reply_start(d, VB_ERROR_OPERATION_FAILED, msg);
-                /* its exit finishes the domain, with no STOPPED event */
-                kill_supervisor(d);
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name, why);
+                start_step_done(d, -EIO);
                 return;
         }
         lxc_domain(d)->init_pid = init_pid;
-        d->starting = false;
-        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
-        (void) domain_status_save(d);
-        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
-        domain_job_end(d->jobs);
-        reply_start(d, NULL, NULL);
+        start_step_done(d, 0);
 }
 
 static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -241,23 +253,180 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
         return 0;
 }
 
-static int start_fail(Domain *d, int r, const char *name, const char *message, sd_bus_error *error) {
-        lxc_cgroup_remove(d);
-        d->live = domain_def_free(d->live);
-        d->starting = false;
-        domain_autodestroy_clear(d);
-        if (domain_job_is(d->jobs, DOMAIN_JOB_START))
-                domain_job_end(d->jobs);
-        if (name)
-                return vb_error_setf(error, name, "%s", message);
-        return r;
-}
-
-int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
+/* The start as a plan (start-plan.h): prepare (the plan, the host checks,
+ * the cgroup), log (logd's pipe), spawn (the supervisor), init (its word
+ * that the init runs), then mark it running. A step that fails notes why
+ * (start_note); the supervisor, if any, is killed and its exit undoes the
+ * steps and answers the call. */
+static int run_prepare(void *ctx) {
+        Domain *d = ctx;
         LxcDomain *l = lxc_domain(d);
         _cleanup_(lxc_plan_freep) LxcPlan *plan = NULL;
         _cleanup_free_ char *exit_file = NULL;
         ConfError err = {};
+        int r;
+
+        if ((r = exit_file_path(d, &exit_file)) < 0)
+                return r;
+        (void) unlink(exit_file);
+        r = lxc_plan_from_def(d->live, exit_file, &plan, &err);
+        if (r >= 0)
+                r = lxc_validate_host(plan, &err);
+        if (r < 0) {
+                start_note(d, err.name ?: VB_ERROR_OPERATION_FAILED, "%s", err.message);
+                return r;
+        }
+        if ((r = lxc_cgroup_prepare(d, plan, err.message, sizeof(err.message))) < 0) {
+                start_note(d, VB_ERROR_OPERATION_FAILED, "%s", err.message);
+                return r;
+        }
+        return supervisor_argv(plan, &l->start_argv);
+}
+
+static void undo_prepare(void *ctx) {
+        Domain *d = ctx;
+
+        lxc_cgroup_remove(d);
+        lxc_domain(d)->start_argv = strv_free_null(lxc_domain(d)->start_argv);
+}
+
+static void on_log_ready(Domain *d, int log_fd, void *userdata) {
+        if (log_fd < 0) {
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s", d->def->name,
+                           strerror(-log_fd));
+                start_step_done(d, log_fd);
+                return;
+        }
+        lxc_domain(d)->log_fd = log_fd;
+        start_step_done(d, 0);
+}
+
+/* The console goes to logd (or the log file when logd is away). */
+static int run_log(void *ctx) {
+        Domain *d = ctx;
+        int r = domain_log_open(d, lxc_domain(d)->start_argv, on_log_ready, NULL);
+
+        return r < 0 ? r : 1;
+}
+
+static void undo_log(void *ctx) {
+        LxcDomain *l = lxc_domain(ctx);
+
+        if (l->log_fd >= 0)
+                close(l->log_fd);
+        l->log_fd = -1;
+}
+
+static int run_spawn(void *ctx) {
+        Domain *d = ctx;
+        LxcDomain *l = lxc_domain(d);
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int status_fd = -1, r;
+
+        r = spawn_supervisor(d, l->start_argv, l->log_fd, &status_fd, &error);
+        undo_log(d); /* the supervisor has it */
+        if (r < 0) {
+                start_note(d, error.name ?: VB_ERROR_OPERATION_FAILED, "%s",
+                           error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                return r;
+        }
+        l->spawned = true;
+        l->status_fd = status_fd;
+        l->status_len = 0;
+        /* phase='starting': a restart now kills the supervisor */
+        (void) domain_status_save(d);
+        r = sd_event_add_io(d->manager->event, &l->status_source, status_fd, EPOLLIN, on_status, d);
+        if (r < 0)
+                start_note(d, VB_ERROR_INTERNAL, "cannot watch the supervisor of '%s'", d->def->name);
+        return r;
+}
+
+/* Only ever undone with the supervisor gone (failed() waits for it). */
+static void undo_spawn(void *ctx) {
+        status_close(ctx);
+}
+
+static int run_wait_init(void *ctx) {
+        return 1; /* on_status */
+}
+
+static int run_running(void *ctx) {
+        Domain *d = ctx;
+
+        d->starting = false;
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+        (void) domain_status_save(d);
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        return 0;
+}
+
+static const StartStep start_steps[] = {
+        { "prepare", "prepare", run_prepare, undo_prepare },
+        { "log", "log", run_log, undo_log },
+        { "spawn", "spawn", run_spawn, undo_spawn },
+        { "init", "init", run_wait_init, NULL },
+};
+
+static const StartStep start_finish[] = {
+        { "running", NULL, run_running, NULL },
+};
+
+static void plan_set_phase(void *ctx, const char *phase) {
+        domain_job_set_phase(((Domain *) ctx)->jobs, phase);
+}
+
+static void plan_succeeded(void *ctx) {
+        Domain *d = ctx;
+
+        domain_job_end(d->jobs);
+        reply_start(d, NULL, NULL);
+}
+
+static void plan_failed(void *ctx, int r);
+
+static const StartPlan start_plan = {
+        .steps = start_steps,
+        .n_steps = ELEMENTSOF(start_steps),
+        .finish = start_finish,
+        .n_finish = ELEMENTSOF(start_finish),
+        .set_phase = plan_set_phase,
+        .succeeded = plan_succeeded,
+        .failed = plan_failed,
+};
+
+/* Everything of a failed start undone; the call answered. May free d. */
+static void start_finish_failed(Domain *d) {
+        _cleanup_free_ char *name = TAKE_PTR(d->start_error_name), *message = TAKE_PTR(d->start_error);
+
+        start_plan_undo(&start_plan, d, &d->start_gate);
+        if (message)
+                log_warning("%s", message);
+        reply_start(d, name ?: VB_ERROR_OPERATION_FAILED, message ?: "the container did not start");
+        /* Bad input leaves the domain as it was: only a container that
+         * began to run failed. */
+        finish(d, d->destroying ? DOMAIN_SHUTOFF_DESTROYED
+                  : lxc_domain(d)->spawned ? DOMAIN_SHUTOFF_FAILED : lxc_domain(d)->prior_reason, -1);
+}
+
+/* The supervisor, if there is one, goes first: its exit finishes. */
+static void plan_failed(void *ctx, int r) {
+        Domain *d = ctx;
+
+        start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name, strerror(-r));
+        if (d->pid > 0) {
+                kill_supervisor(d);
+                return;
+        }
+        start_finish_failed(d);
+}
+
+static void start_step_done(Domain *d, int r) {
+        start_plan_step_done(&start_plan, d, &d->start_gate, r);
+}
+
+/* Checks that need nothing of the host; the rest is the plan's. */
+int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error) {
         int r;
 
         if (domain_is_active(d))
@@ -270,78 +439,29 @@ int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_er
                 return r;
         if (d->start_def)
                 d->live = TAKE_PTR(d->start_def);
-        else if ((r = domain_def_copy(d->def, &d->live)) < 0)
-                return start_fail(d, r, NULL, NULL, error);
-        if ((r = exit_file_path(d, &exit_file)) < 0)
-                return start_fail(d, r, NULL, NULL, error);
-        (void) unlink(exit_file);
-        r = lxc_plan_from_def(d->live, exit_file, &plan, &err);
-        if (r >= 0)
-                r = lxc_validate_host(plan, &err);
-        if (r < 0)
-                return start_fail(d, r, err.name, err.message, error);
-        if (lxc_cgroup_prepare(d, plan, err.message, sizeof(err.message)) < 0)
-                return start_fail(d, -EIO, VB_ERROR_OPERATION_FAILED, err.message, error);
+        else if ((r = domain_def_copy(d->def, &d->live)) < 0) {
+                domain_job_end(d->jobs);
+                return r;
+        }
         if (flags & DOMAIN_START_AUTODESTROY) {
                 const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
-                if (!sender)
-                        return start_fail(d, -EINVAL, VB_ERROR_INVALID_ARG, "autodestroy needs a bus client", error);
-                if ((r = domain_watch_autodestroy(d, sender)) < 0)
-                        return start_fail(d, r, NULL, NULL, error);
+                r = sender ? domain_watch_autodestroy(d, sender) : -EINVAL;
+                if (r < 0) {
+                        d->live = domain_def_free(d->live);
+                        domain_job_end(d->jobs);
+                        return sender ? r : vb_error_setf(error, VB_ERROR_INVALID_ARG, "autodestroy needs a bus client");
+                }
         }
+        lxc_domain(d)->prior_reason = d->reason;
+        lxc_domain(d)->spawned = false;
         d->starting = true;
         d->id = manager_allocate_id(d->manager);
-        if ((r = supervisor_argv(plan, &l->start_argv)) < 0) {
-                d->id = -1;
-                d->starting = false;
-                return start_fail(d, r, NULL, NULL, error);
-        }
-        /* answered once the supervisor tells: the job ends without it */
+        /* answered by the plan: the job ends without it */
         sd_bus_message_unref(domain_job_take_call(d->jobs));
         d->start_call = call ? sd_bus_message_ref(call) : NULL;
-        /* The console goes to logd (or the log file when logd is away). */
-        r = domain_log_open(d, l->start_argv, on_log_ready, NULL);
-        if (r < 0)
-                on_log_ready(d, r, NULL);
+        d->start_gate = 0;
+        start_plan_run(&start_plan, d, &d->start_gate); /* may free d */
         return 0;
-}
-
-/* A start that failed before the supervisor ran: nothing of it is left. */
-static void start_failed_early(Domain *d, const char *message) {
-        log_warning("%s", message);
-        reply_start(d, VB_ERROR_OPERATION_FAILED, message);
-        finish(d, DOMAIN_SHUTOFF_FAILED, -1); /* may free d */
-}
-
-static void on_log_ready(Domain *d, int log_fd, void *userdata) {
-        LxcDomain *l = lxc_domain(d);
-        _cleanup_close_ int fd = log_fd;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        char msg[1024];
-        int status_fd = -1, r;
-
-        if (log_fd < 0) {
-                snprintf(msg, sizeof(msg), "cannot open the log of '%s': %s", d->def->name, strerror(-log_fd));
-                start_failed_early(d, msg);
-                return;
-        }
-        r = spawn_supervisor(d, l->start_argv, fd, &status_fd, &error);
-        l->start_argv = strv_free_null(l->start_argv);
-        if (r < 0) {
-                snprintf(msg, sizeof(msg), "%s", error.message ?: strerror(-r));
-                sd_bus_error_free(&error);
-                start_failed_early(d, msg);
-                return;
-        }
-        l->status_fd = status_fd;
-        l->status_len = 0;
-        /* phase='starting': a restart now kills the supervisor */
-        (void) domain_status_save(d);
-        r = sd_event_add_io(d->manager->event, &l->status_source, status_fd, EPOLLIN, on_status, d);
-        if (r < 0) {
-                reply_start(d, VB_ERROR_INTERNAL, "cannot watch the container's supervisor");
-                kill_supervisor(d); /* its exit finishes the domain */
-        }
 }
 
 /* No job: it breaks in. The supervisor's exit finishes the domain. */
@@ -357,12 +477,13 @@ int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error) {
                 d->stop_calls = n;
                 d->stop_calls[d->n_stop_calls++] = sd_bus_message_ref(call);
         }
-        if (d->start_call)
-                reply_start(d, VB_ERROR_OPERATION_ABORTED, "domain destroyed while starting");
+        if (d->starting)
+                start_note(d, VB_ERROR_OPERATION_ABORTED, "domain '%s' destroyed while starting", d->def->name);
         d->destroying = true;
         if (preparing) {
-                /* the log is still being opened: its answer finds the handle cancelled */
-                finish(d, DOMAIN_SHUTOFF_DESTROYED, -1); /* answers call, may free d */
+                /* the log may still be opening: its answer finds the handle cancelled */
+                domain_handle_cancel(&d->handle);
+                start_finish_failed(d); /* answers call, may free d */
                 return 1;
         }
         kill_supervisor(d);

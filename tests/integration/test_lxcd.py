@@ -296,6 +296,21 @@ def test_bad_init_and_idmap(lxcd, rootfs, vroot):
     assert "overlap" in str(e.value)
 
 
+def test_container_setup_fails(lxcd, rootfs, vroot):
+    """A failure inside the new namespaces (here: a mount point that cannot
+    be made) comes back from the supervisor, named; nothing is left."""
+    fs = (f"<filesystem type='mount'><source dir='{rootfs}/etc'/>"
+          "<target dir='/etc/passwd/sub'/></filesystem>")
+    path = lxcd.call("DomainDefineXML", container_xml("setup1", rootfs, args=("-c", "true"), devices=fs))
+    with h.expect_dbus_error("org.virtbus.Error.OperationFailed") as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert "cannot make the mount point /etc/passwd/sub" in e.message, e.message
+    assert state(lxcd, path) == (SHUTOFF, 6)   # failed, as libvirt says of a start that broke
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    lxcd.domain_call(path, "Undefine", 0)
+
+
 def test_virsh_lxc(lxcd, rootfs, vroot, bus):
     if not shutil.which("virsh"):
         pytest.skip("virsh (libvirt-clients) is not installed")
