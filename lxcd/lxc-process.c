@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A container's life seen from lxcd: spawning its supervisor, learning
- * whether the init runs, watching the supervisor's exit and reading why
- * the init ended (the exit file), Destroy, Shutdown, and picking the
- * supervisor up again after a restart. */
+/* A container's life seen from lxcd: the start plan (its supervisor
+ * spawned, its word that the init runs), watching the supervisor's exit
+ * and reading why the init ended (the exit file), Destroy, Shutdown,
+ * Suspend and Resume, and picking the supervisor up again after a
+ * restart. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -592,4 +593,5 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
 
 void lxc_domain_release(Domain *d) {
         status_close(d);
+        undo_log(d);
 }
