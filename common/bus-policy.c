@@ -79,6 +79,8 @@ static const BusMethod lockd_open[] = {
 
 static const BusPolicy policies[] = {
         { "qemud", qemud_open, ELEMENTSOF(qemud_open) },
+        /* the same domain core (common/domain/) answers them */
+        { "lxcd", qemud_open, ELEMENTSOF(qemud_open) },
         { "storaged", storaged_open, ELEMENTSOF(storaged_open) },
         { "networkd", networkd_open, ELEMENTSOF(networkd_open) },
         { "lockd", lockd_open, ELEMENTSOF(lockd_open) },

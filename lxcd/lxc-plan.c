@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lxc-plan.h"
+#include "util.h"
+#include "xml-util.h"
+
+/* What libvirt's LXC driver runs when a definition names no init. */
+#define LXC_DEFAULT_INIT "/sbin/init"
+
+LxcPlan *lxc_plan_free(LxcPlan *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                free(p->mounts[i].src);
+                free(p->mounts[i].dst);
+        }
+        free(p->mounts);
+        free(p->name);
+        free(p->root);
+        strv_free(p->env);
+        free(p->workdir);
+        free(p->user);
+        free(p->group);
+        free(p->uid_map);
+        free(p->gid_map);
+        free(p->exit_file);
+        strv_free(p->cgroups);
+        strv_free(p->argv);
+        return mfree(p);
+}
+
+static int add_mount(LxcPlan *p, LxcMountKind kind, const char *src, const char *dst, uint64_t size_kib,
+                     bool readonly) {
+        LxcMount *n = realloc(p->mounts, sizeof(*n) * (p->n_mounts + 1));
+
+        if (!n)
+                return -ENOMEM;
+        p->mounts = n;
+        n = &p->mounts[p->n_mounts];
+        *n = (LxcMount) { .kind = kind, .size_kib = size_kib, .readonly = readonly };
+        n->src = src ? strdup(src) : NULL;
+        n->dst = strdup(dst);
+        if ((src && !n->src) || !n->dst) {
+                free(n->src);
+                free(n->dst);
+                return -ENOMEM;
+        }
+        p->n_mounts++;
+        return 0;
+}
+
+/* "inside host count" lines, as /proc/PID/uid_map takes them. */
+static int format_map(const DomainIdmapRange *r, size_t n, char **ret) {
+        _cleanup_free_ char *s = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                char *t;
+                if (asprintf(&t, "%s%u %u %u\n", s ?: "", r[i].start, r[i].target, r[i].count) < 0)
+                        return -ENOMEM;
+                free(s);
+                s = t;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+static int plan_filesystems(const DomainDef *def, LxcPlan *p, ConfError *err) {
+        for (size_t i = 0; i < def->n_filesystems; i++) {
+                const DomainFsDef *fs = &def->filesystems[i];
+                int r;
+
+                if (fs->type == DOMAIN_FS_MOUNT && streq_ptr(fs->dst, "/")) {
+                        p->root = strdup(fs->src);
+                        if (!p->root)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (fs->type == DOMAIN_FS_MOUNT)
+                        r = add_mount(p, LXC_MOUNT_BIND, fs->src, fs->dst, 0, fs->readonly);
+                else if (fs->type == DOMAIN_FS_RAM)
+                        r = add_mount(p, LXC_MOUNT_TMPFS, NULL, fs->dst, fs->usage_kib, false);
+                else
+                        return xml_err_unsupported(err, "the LXC driver does not support <filesystem type='%s'> "
+                                                   "(target dir '%s')", domain_fs_type_to_string(fs->type),
+                                                   fs->dst ?: "");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int plan_env(const DomainDef *def, LxcPlan *p) {
+        bool has_path = false;
+        int r;
+
+        /* As libvirt's LXC driver sets them; initenv may override PATH. */
+        for (size_t i = 0; i < def->os.n_initenv; i++)
+                if (streq(def->os.initenv[i].name, "PATH"))
+                        has_path = true;
+        if (!has_path && (r = strv_extend(&p->env, "PATH=/bin:/sbin:/usr/bin:/usr/sbin")) < 0)
+                return r;
+        if ((r = strv_extend(&p->env, "container=lxc-libvirt")) < 0 ||
+            (r = strv_extendf(&p->env, "LIBVIRT_LXC_NAME=%s", def->name)) < 0)
+                return r;
+        for (size_t i = 0; i < def->os.n_initenv; i++)
+                if ((r = strv_extendf(&p->env, "%s=%s", def->os.initenv[i].name,
+                                      def->os.initenv[i].value ?: "")) < 0)
+                        return r;
+        return 0;
+}
+
+int lxc_plan_from_def(const DomainDef *def, const char *exit_file, LxcPlan **ret, ConfError *err) {
+        _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(*p));
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->name = strdup(def->name);
+        p->exit_file = exit_file ? strdup(exit_file) : NULL;
+        if (!p->name || (exit_file && !p->exit_file))
+                return -ENOMEM;
+        if ((r = plan_filesystems(def, p, err)) < 0 || (r = plan_env(def, p)) < 0)
+                return r;
+        if ((def->os.initdir && !(p->workdir = strdup(def->os.initdir))) ||
+            (def->os.inituser && !(p->user = strdup(def->os.inituser))) ||
+            (def->os.initgroup && !(p->group = strdup(def->os.initgroup))))
+                return -ENOMEM;
+        if (def->idmap.n_uids > 0 && (r = format_map(def->idmap.uids, def->idmap.n_uids, &p->uid_map)) < 0)
+                return r;
+        if (def->idmap.n_gids > 0 && (r = format_map(def->idmap.gids, def->idmap.n_gids, &p->gid_map)) < 0)
+                return r;
+        if ((r = strv_extend(&p->argv, def->os.init ?: LXC_DEFAULT_INIT)) < 0)
+                return r;
+        for (size_t i = 0; i < def->os.n_initargs; i++)
+                if ((r = strv_extend(&p->argv, def->os.initargs[i])) < 0)
+                        return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int add_opt(char ***l, const char *opt, const char *value) {
+        int r;
+
+        if (!value)
+                return 0;
+        if ((r = strv_extend(l, opt)) < 0)
+                return r;
+        return strv_extend(l, value);
+}
+
+int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        int r;
+
+        if ((r = add_opt(&l, "--name", p->name)) < 0 || (r = add_opt(&l, "--root", p->root)) < 0 ||
+            (r = add_opt(&l, "--workdir", p->workdir)) < 0 || (r = add_opt(&l, "--user", p->user)) < 0 ||
+            (r = add_opt(&l, "--group", p->group)) < 0 || (r = add_opt(&l, "--uid-map", p->uid_map)) < 0 ||
+            (r = add_opt(&l, "--gid-map", p->gid_map)) < 0 || (r = add_opt(&l, "--exit-file", p->exit_file)) < 0)
+                return r;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                if (mt->kind == LXC_MOUNT_BIND)
+                        r = strv_extend(&l, "--bind") < 0 || strv_extend(&l, mt->src) < 0 ||
+                            strv_extend(&l, mt->dst) < 0 || strv_extend(&l, mt->readonly ? "ro" : "rw") < 0 ? -ENOMEM : 0;
+                else
+                        r = strv_extend(&l, "--tmpfs") < 0 || strv_extend(&l, mt->dst) < 0 ||
+                            strv_extendf(&l, "%llu", (unsigned long long) mt->size_kib) < 0 ? -ENOMEM : 0;
+                if (r < 0)
+                        return r;
+        }
+        for (char **c = p->cgroups; c && *c; c++)
+                if ((r = add_opt(&l, "--cgroup", *c)) < 0)
+                        return r;
+        for (char **e = p->env; e && *e; e++)
+                if ((r = add_opt(&l, "--env", *e)) < 0)
+                        return r;
+        if ((r = strv_extend(&l, "--")) < 0)
+                return r;
+        for (char **a = p->argv; a && *a; a++)
+                if ((r = strv_extend(&l, *a)) < 0)
+                        return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int take_value(char *const *argv, size_t *i, char **field) {
+        if (!argv[*i + 1])
+                return -EINVAL;
+        free(*field);
+        *field = strdup(argv[++*i]);
+        return *field ? 0 : -ENOMEM;
+}
+
+int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
+        _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(*p));
+        size_t i;
+        int r = 0;
+
+        if (!p)
+                return -ENOMEM;
+        for (i = 0; argv[i] && !streq(argv[i], "--"); i++) {
+                const char *a = argv[i];
+                if (streq(a, "--name"))
+                        r = take_value(argv, &i, &p->name);
+                else if (streq(a, "--root"))
+                        r = take_value(argv, &i, &p->root);
+                else if (streq(a, "--workdir"))
+                        r = take_value(argv, &i, &p->workdir);
+                else if (streq(a, "--user"))
+                        r = take_value(argv, &i, &p->user);
+                else if (streq(a, "--group"))
+                        r = take_value(argv, &i, &p->group);
+                else if (streq(a, "--uid-map"))
+                        r = take_value(argv, &i, &p->uid_map);
+                else if (streq(a, "--gid-map"))
+                        r = take_value(argv, &i, &p->gid_map);
+                else if (streq(a, "--exit-file"))
+                        r = take_value(argv, &i, &p->exit_file);
+                else if (streq(a, "--cgroup")) {
+                        if (!argv[i + 1])
+                                return -EINVAL;
+                        r = strv_extend(&p->cgroups, argv[++i]);
+                } else if (streq(a, "--env")) {
+                        if (!argv[i + 1])
+                                return -EINVAL;
+                        r = strv_extend(&p->env, argv[++i]);
+                } else if (streq(a, "--bind")) {
+                        if (!argv[i + 1] || !argv[i + 2] || !argv[i + 3])
+                                return -EINVAL;
+                        r = add_mount(p, LXC_MOUNT_BIND, argv[i + 1], argv[i + 2], 0, streq(argv[i + 3], "ro"));
+                        i += 3;
+                } else if (streq(a, "--tmpfs")) {
+                        if (!argv[i + 1] || !argv[i + 2])
+                                return -EINVAL;
+                        r = add_mount(p, LXC_MOUNT_TMPFS, NULL, argv[i + 1], strtoull(argv[i + 2], NULL, 10), false);
+                        i += 2;
+                } else
+                        return -EINVAL;
+                if (r < 0)
+                        return r;
+        }
+        if (!argv[i] || !argv[i + 1] || !p->name)
+                return -EINVAL;
+        for (i++; argv[i]; i++)
+                if ((r = strv_extend(&p->argv, argv[i])) < 0)
+                        return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+char *lxc_plan_host_path(const LxcPlan *p, const char *path) {
+        if (!p->root)
+                return strdup(path);
+        return path_join(p->root, path);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What a container is made of, as data: lxcd builds it from a definition
+ * (lxc_plan_from_def), hands it to the supervisor as arguments
+ * (lxc_plan_to_argv), and the supervisor reads it back (lxc_plan_parse)
+ * and carries it out (lxc-supervise.c). Pure: tests/unit/test-lxc-plan.c. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "domain-conf.h"
+
+typedef enum LxcMountKind {
+        LXC_MOUNT_BIND,  /* <filesystem type='mount'> */
+        LXC_MOUNT_TMPFS, /* <filesystem type='ram'> */
+} LxcMountKind;
+
+typedef struct LxcMount {
+        LxcMountKind kind;
+        char *src;            /* bind: the host directory */
+        char *dst;            /* inside the container */
+        uint64_t size_kib;    /* tmpfs: 0 = the kernel's default */
+        bool readonly;
+} LxcMount;
+
+typedef struct LxcPlan {
+        char *name;           /* the hostname too */
+        char *root;           /* NULL: the host's root, seen through a private mount namespace */
+        LxcMount *mounts;     /* in order, each below root */
+        size_t n_mounts;
+        char **env;           /* NAME=value, initenv and the defaults */
+        char *workdir;        /* NULL: / */
+        char *user, *group;   /* NULL: root */
+        char *uid_map, *gid_map; /* "inside host count\n..." NULL: no user namespace */
+        char *exit_file;      /* where the supervisor writes how init ended */
+        char **cgroups;       /* cgroup.procs files the supervisor joins before it forks */
+        char **argv;          /* init and its <initarg>s */
+} LxcPlan;
+
+LxcPlan *lxc_plan_free(LxcPlan *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(LxcPlan *, lxc_plan_free);
+
+/* The plan of def; err names what cannot be run. */
+int lxc_plan_from_def(const DomainDef *def, const char *exit_file, LxcPlan **ret, ConfError *err);
+/* The supervisor's arguments after "--supervise" (NULL-terminated). */
+int lxc_plan_to_argv(const LxcPlan *p, char ***ret);
+/* Reads them back; -EINVAL on arguments it does not know. */
+int lxc_plan_parse(char *const *argv, LxcPlan **ret);
+/* Host path of a path inside the container (root prepended). */
+char *lxc_plan_host_path(const LxcPlan *p, const char *path);

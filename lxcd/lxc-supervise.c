@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <termios.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lxc-plan.h"
+#include "lxc-supervise.h"
+#include "util.h"
+
+static pid_t init_pid;
+static int console_slave = -1;   /* the init's console: a pty the supervisor holds the master of */
+static char console_name[128];   /* its path on the host's devpts */
+static volatile sig_atomic_t child_exited;
+
+/* In the child: tells the supervisor why the container cannot run, and
+ * ends. The pipe is close-on-exec: EOF without a word means init runs. */
+__attribute__((noreturn)) static void child_fail(int fd, int err, const char *fmt, ...) {
+        char buf[1024];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf) - 64, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                n = 0;
+        if ((size_t) n > sizeof(buf) - 64)
+                n = sizeof(buf) - 64;
+        if (err)
+                n += snprintf(buf + n, 64, ": %s", strerror(err));
+        (void) !write(fd, buf, n);
+        _exit(127);
+}
+
+static int make_dir(const char *path) {
+        return mkdir_p(path, 0755);
+}
+
+static void mount_binds(const LxcPlan *p, int fd) {
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                _cleanup_free_ char *dst = lxc_plan_host_path(p, mt->dst);
+                char opts[64];
+
+                if (!dst)
+                        child_fail(fd, ENOMEM, "cannot mount %s", mt->dst);
+                /* Only inside the container's own root: never a folder on the host. */
+                if (p->root && make_dir(dst) < 0)
+                        child_fail(fd, errno, "cannot make the mount point %s", mt->dst);
+                if (mt->kind == LXC_MOUNT_BIND) {
+                        if (mount(mt->src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                                child_fail(fd, errno, "cannot bind %s on %s", mt->src, mt->dst);
+                        if (mt->readonly && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+                                child_fail(fd, errno, "cannot make %s read-only", mt->dst);
+                        continue;
+                }
+                if (mt->size_kib)
+                        snprintf(opts, sizeof(opts), "size=%lluk,mode=0755", (unsigned long long) mt->size_kib);
+                else
+                        snprintf(opts, sizeof(opts), "mode=0755");
+                if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+                        child_fail(fd, errno, "cannot mount a tmpfs on %s", mt->dst);
+        }
+}
+
+static const struct {
+        const char *name;
+        unsigned major, minor;
+} dev_nodes[] = {
+        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+/* A /dev of its own: a tmpfs with the harmless nodes and a private devpts. */
+static void mount_dev(const char *dev, int fd, bool userns) {
+        int host[ELEMENTSOF(dev_nodes)], console = -1;
+        char path[4096], src[64];
+
+        /* A mount is bound from this mount namespace only: the console is
+         * opened again here (the inherited fd is of the supervisor's). */
+        if (console_slave >= 0 && (console = open(console_name, O_PATH | O_CLOEXEC)) < 0)
+                child_fail(fd, errno, "cannot open the console %s", console_name);
+
+        /* A user namespace may not mknod: the host's nodes are bound in,
+         * opened before the tmpfs hides them. */
+        for (size_t i = 0; userns && i < ELEMENTSOF(dev_nodes); i++) {
+                snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
+                host[i] = open(path, O_PATH | O_CLOEXEC);
+                if (host[i] < 0)
+                        child_fail(fd, errno, "cannot open the host's %s", path);
+        }
+        if (make_dir(dev) < 0 || mount("devfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k") < 0)
+                child_fail(fd, errno, "cannot mount /dev");
+        for (size_t i = 0; i < ELEMENTSOF(dev_nodes); i++) {
+                snprintf(path, sizeof(path), "%s/%s", dev, dev_nodes[i].name);
+                if (userns) {
+                        _cleanup_close_ int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+                        snprintf(src, sizeof(src), "/proc/self/fd/%d", host[i]);
+                        if (f < 0 || mount(src, path, NULL, MS_BIND, NULL) < 0)
+                                child_fail(fd, errno, "cannot bind /dev/%s", dev_nodes[i].name);
+                        close(host[i]);
+                        continue;
+                }
+                if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 ||
+                    chmod(path, 0666) < 0)
+                        child_fail(fd, errno, "cannot make /dev/%s", dev_nodes[i].name);
+        }
+        if (console >= 0) {
+                _cleanup_close_ int f = -1;
+                snprintf(path, sizeof(path), "%s/console", dev);
+                snprintf(src, sizeof(src), "/proc/self/fd/%d", console);
+                f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+                if (f < 0 || mount(src, path, NULL, MS_BIND, NULL) < 0)
+                        child_fail(fd, errno, "cannot bind the console on /dev/console");
+                close(console);
+        }
+        snprintf(path, sizeof(path), "%s/pts", dev);
+        if (mkdir(path, 0755) < 0 ||
+            mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") < 0)
+                child_fail(fd, errno, "cannot mount /dev/pts");
+        snprintf(path, sizeof(path), "%s/ptmx", dev);
+        if (symlink("pts/ptmx", path) < 0)
+                child_fail(fd, errno, "cannot make /dev/ptmx");
+        snprintf(path, sizeof(path), "%s/shm", dev);
+        (void) mkdir(path, 01777);
+        snprintf(path, sizeof(path), "%s/fd", dev);
+        (void) symlink("/proc/self/fd", path);
+        snprintf(path, sizeof(path), "%s/stdin", dev);
+        (void) symlink("/proc/self/fd/0", path);
+        snprintf(path, sizeof(path), "%s/stdout", dev);
+        (void) symlink("/proc/self/fd/1", path);
+        snprintf(path, sizeof(path), "%s/stderr", dev);
+        (void) symlink("/proc/self/fd/2", path);
+}
+
+static void mount_api(const LxcPlan *p, int fd, bool userns) {
+        _cleanup_free_ char *proc = lxc_plan_host_path(p, "/proc"), *sys = lxc_plan_host_path(p, "/sys"),
+                            *dev = lxc_plan_host_path(p, "/dev");
+
+        if (!proc || !sys || !dev)
+                child_fail(fd, ENOMEM, "cannot mount /proc");
+        /* the pid namespace's own /proc, and /sys: read-only, the host's knobs stay the host's */
+        if (make_dir(proc) < 0 ||
+            mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+                child_fail(fd, errno, "cannot mount /proc");
+        if (make_dir(sys) < 0 ||
+            mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
+                child_fail(fd, errno, "cannot mount /sys");
+        mount_dev(dev, fd, userns);
+}
+
+static void enter_root(const LxcPlan *p, int fd) {
+        if (!p->root)
+                return;
+        if (chdir(p->root) < 0)
+                child_fail(fd, errno, "cannot enter the root %s", p->root);
+        /* pivot_root(".", "."): the old root ends up on top, unmounted next */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                child_fail(fd, errno, "cannot pivot to the root %s", p->root);
+        if (umount2(".", MNT_DETACH) < 0)
+                child_fail(fd, errno, "cannot detach the host's root");
+        if (chdir("/") < 0)
+                child_fail(fd, errno, "cannot enter /");
+}
+
+/* A number, or a name looked up in the container's own file (after the
+ * pivot): "name:x:id:..." lines. No NSS: it would load the host's modules. */
+static int lookup_id(const char *file, const char *name, unsigned *ret) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[1024];
+        size_t len = strlen(name);
+
+        int v;
+
+        if (safe_atoi(name, &v) >= 0 && v >= 0) {
+                *ret = (unsigned) v;
+                return 0;
+        }
+        f = fopen(file, "re");
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                char *c;
+                if (strncmp(line, name, len) != 0 || line[len] != ':')
+                        continue;
+                c = strchr(line + len + 1, ':');
+                if (c && sscanf(c + 1, "%u", ret) == 1)
+                        return 0;
+        }
+        return -ESRCH;
+}
+
+static void set_identity(const LxcPlan *p, int fd) {
+        unsigned uid = 0, gid = 0;
+        int r;
+
+        if (p->group && (r = lookup_id("/etc/group", p->group, &gid)) < 0)
+                child_fail(fd, -r, "cannot find the group '%s' in the container", p->group);
+        if (p->user && (r = lookup_id("/etc/passwd", p->user, &uid)) < 0)
+                child_fail(fd, -r, "cannot find the user '%s' in the container", p->user);
+        if (!p->user && !p->group)
+                return;
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                child_fail(fd, errno, "cannot become %s:%s", p->user ?: "0", p->group ?: "0");
+}
+
+__attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
+        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
+                child_fail(fd, errno, "cannot make the container's namespaces");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                child_fail(fd, errno, "cannot make the mounts private");
+        if (sethostname(p->name, strlen(p->name)) < 0)
+                child_fail(fd, errno, "cannot set the hostname");
+        /* pivot_root needs the new root to be a mount point */
+        if (p->root && mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
+                child_fail(fd, errno, "cannot bind the root %s", p->root);
+        mount_binds(p, fd);
+        mount_api(p, fd, userns);
+        enter_root(p, fd);
+        if (chdir(p->workdir ?: "/") < 0)
+                child_fail(fd, errno, "cannot enter the init's directory %s", p->workdir ?: "/");
+        set_identity(p, fd);
+        /* After the identity change, which clears it: the init goes with
+         * its supervisor (Destroy kills the supervisor). */
+        if (console_slave >= 0 &&
+            (setsid() < 0 || ioctl(console_slave, TIOCSCTTY, 0) < 0 || dup2(console_slave, 0) < 0 ||
+             dup2(console_slave, 1) < 0 || dup2(console_slave, 2) < 0))
+                child_fail(fd, errno, "cannot take the console");
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(fd, errno, "cannot tie the init to its supervisor");
+        execve(p->argv[0], p->argv, p->env);
+        child_fail(fd, errno, "cannot run the init %s", p->argv[0]);
+}
+
+/* A pty for the init's console; its output is copied to the supervisor's
+ * stdout (logd's pipe). No \r\n translation: the log keeps plain lines. */
+static int open_console(int *ret_master) {
+        char name[128];
+        struct termios t;
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+                return -errno;
+        snprintf(console_name, sizeof(console_name), "%s", name);
+        console_slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (console_slave < 0)
+                return -errno;
+        if (tcgetattr(console_slave, &t) == 0) {
+                t.c_oflag &= ~(tcflag_t) ONLCR;
+                t.c_lflag &= ~(tcflag_t) ECHO;
+                (void) tcsetattr(console_slave, TCSANOW, &t);
+        }
+        *ret_master = master;
+        return 0;
+}
+
+static void on_sigchld(int sig) {
+        child_exited = 1;
+}
+
+static bool relay(int master) {
+        char buf[4096];
+        ssize_t n = read(master, buf, sizeof(buf));
+
+        if (n <= 0)
+                return n < 0 && (errno == EAGAIN || errno == EINTR);
+        (void) !write(STDOUT_FILENO, buf, n);
+        return true;
+}
+
+/* Copies the console to the log until the init is gone; its status. */
+static int wait_init(int master) {
+        struct pollfd pfd = { .fd = master, .events = POLLIN };
+        bool open = master >= 0;
+        int status;
+
+        for (;;) {
+                pid_t r = waitpid(init_pid, &status, open ? WNOHANG : 0);
+                if (r == init_pid)
+                        break;
+                if (r < 0 && errno != EINTR)
+                        return -1;
+                if (!open)
+                        continue;
+                /* a bounded wait: a SIGCHLD just before poll() is not lost for long */
+                if (poll(&pfd, 1, child_exited ? 0 : 200) > 0 && !relay(master))
+                        open = false;
+        }
+        if (open) {
+                (void) fd_nonblock(master, true);
+                while (relay(master) && errno != EAGAIN)
+                        ;
+        }
+        return status;
+}
+
+static void forward_signal(int sig) {
+        if (init_pid > 0)
+                kill(init_pid, sig);
+}
+
+static void status_write(const char *fmt, ...) {
+        char buf[1100];
+        va_list ap;
+        int n;
+
+        va_start(ap, fmt);
+        n = vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (n > 0)
+                (void) !write(LXC_SUPERVISE_STATUS_FD, buf, MIN((size_t) n, sizeof(buf) - 1));
+}
+
+static void write_exit_file(const char *path, int status) {
+        _cleanup_free_ char *text = NULL;
+
+        if (!path)
+                return;
+        if (WIFSIGNALED(status))
+                (void) asprintf(&text, "signal %d\n", WTERMSIG(status));
+        else
+                (void) asprintf(&text, "exited %d\n", WEXITSTATUS(status));
+        if (text)
+                (void) write_file_atomic(path, text, strlen(text), 0600);
+}
+
+/* The init in a new pid namespace, as the supervisor's child. */
+static int fork_plain(const LxcPlan *p, int pipefd[2]) {
+        if (unshare(CLONE_NEWPID) < 0) {
+                status_write("error cannot make the pid namespace: %s\n", strerror(errno));
+                return -1;
+        }
+        init_pid = fork();
+        if (init_pid < 0) {
+                status_write("error cannot fork: %s\n", strerror(errno));
+                return -1;
+        }
+        if (init_pid == 0) {
+                close(pipefd[0]);
+                close(LXC_SUPERVISE_STATUS_FD);
+                run_init(p, pipefd[1], false);
+        }
+        return 0;
+}
+
+static int write_map(pid_t pid, const char *file, const char *map) {
+        char path[64];
+        _cleanup_close_ int fd = -1;
+        size_t len = strlen(map);
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, file);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, map, len) != (ssize_t) len)
+                return -errno;
+        return 0;
+}
+
+/* With <idmap>: a user namespace made together with the pid namespace, so
+ * that it owns it (the init may mount its /proc); the supervisor writes
+ * the maps while the child waits on sync. */
+static int fork_userns(const LxcPlan *p, int pipefd[2]) {
+        int sync[2], r;
+        char c = 0;
+
+        if (pipe2(sync, O_CLOEXEC) < 0) {
+                status_write("error cannot make a pipe: %s\n", strerror(errno));
+                return -1;
+        }
+        init_pid = (pid_t) syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (init_pid < 0) {
+                status_write("error cannot make the user and pid namespaces: %s\n", strerror(errno));
+                return -1;
+        }
+        if (init_pid == 0) {
+                close(pipefd[0]);
+                close(sync[1]);
+                close(LXC_SUPERVISE_STATUS_FD);
+                if (read(sync[0], &c, 1) != 1)
+                        _exit(127); /* the supervisor said no: it reports why */
+                close(sync[0]);
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        child_fail(pipefd[1], errno, "cannot become root in the user namespace");
+                run_init(p, pipefd[1], true);
+        }
+        close(sync[0]);
+        if ((r = write_map(init_pid, "uid_map", p->uid_map)) < 0 ||
+            (r = write_map(init_pid, "gid_map", p->gid_map)) < 0) {
+                status_write("error cannot write the <idmap> of the user namespace: %s\n", strerror(-r));
+                close(sync[1]);
+                (void) kill(init_pid, SIGKILL);
+                (void) waitpid(init_pid, NULL, 0);
+                return -1;
+        }
+        r = write(sync[1], &c, 1) == 1 ? 0 : -1;
+        close(sync[1]);
+        return r;
+}
+
+int lxc_supervise_main(char **argv) {
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
+        char msg[1024];
+        int pipefd[2], status, r, master = -1;
+        ssize_t n;
+
+        r = lxc_plan_parse(argv, &p);
+        if (r < 0) {
+                status_write("error invalid supervisor arguments\n");
+                return 2;
+        }
+        /* before the fork: nothing of the container runs outside its cgroup */
+        for (char **c = p->cgroups; c && *c; c++) {
+                _cleanup_close_ int fd = open(*c, O_WRONLY | O_CLOEXEC);
+                char pid[32];
+                int len = snprintf(pid, sizeof(pid), "%d", (int) getpid());
+                if (fd < 0 || write(fd, pid, len) != len) {
+                        status_write("error cannot join the cgroup %s: %s\n", *c, strerror(errno));
+                        return 1;
+                }
+        }
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                status_write("error cannot make a pipe: %s\n", strerror(errno));
+                return 1;
+        }
+        if ((r = open_console(&master)) < 0) {
+                status_write("error cannot make the console pty: %s\n", strerror(-r));
+                return 1;
+        }
+        (void) signal(SIGCHLD, on_sigchld);
+        r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
+        if (r < 0)
+                return 1;
+        close(pipefd[1]);
+        close(console_slave);
+        console_slave = -1;
+        (void) signal(SIGTERM, forward_signal);
+        (void) signal(SIGINT, forward_signal);
+        (void) signal(SIGHUP, SIG_IGN);
+        do
+                n = read(pipefd[0], msg, sizeof(msg) - 1);
+        while (n < 0 && errno == EINTR);
+        close(pipefd[0]);
+        if (n > 0) {
+                msg[n] = 0;
+                status_write("error %s\n", msg);
+                (void) waitpid(init_pid, NULL, 0);
+                return 1;
+        }
+        status_write("ok %d\n", (int) init_pid);
+        close(LXC_SUPERVISE_STATUS_FD);
+        status = wait_init(master);
+        if (status < 0)
+                return 1;
+        write_exit_file(p->exit_file, status);
+        return 0;
+}

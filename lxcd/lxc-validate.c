@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lxc-validate.h"
+#include "error.h"
+#include "util.h"
+#include "xml-util.h"
+
+static int validate_kind(const DomainDef *def, ConfError *err) {
+        if (def->virt_type != DOMAIN_VIRT_LXC)
+                return xml_err_unsupported(err, "the LXC driver does not support <domain type='%s'>: only 'lxc'",
+                                           domain_virt_type_to_string(def->virt_type));
+        if (def->os.type && !streq(def->os.type, "exe"))
+                return xml_err_unsupported(err, "the LXC driver does not support <os><type>%s</type>: only 'exe'",
+                                           def->os.type);
+        if (def->os.kernel || def->os.initrd || def->os.loader)
+                return xml_err_unsupported(err, "the LXC driver does not support <os><kernel>, <initrd> or "
+                                           "<loader>: a container runs an <init>");
+        return 0;
+}
+
+/* Devices a container has no use for, each named as libvirt's LXC
+ * driver names them. */
+static int validate_devices(const DomainDef *def, ConfError *err) {
+        if (def->n_disks > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/disk> (target '%s'): "
+                                           "only <filesystem>", def->disks[0].dst ?: "");
+        if (def->n_graphics > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/graphics>");
+        if (def->n_videos > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/video>");
+        if (def->n_sounds > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/sound>");
+        if (def->n_redirdevs > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/redirdev>");
+        if (def->n_rngs > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/rng>");
+        if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none"))
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/memballoon>");
+        if (def->n_nets > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/interface> yet: "
+                                           "containers run with a network namespace of their own and no "
+                                           "interface but lo");
+        if (def->n_chrs > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/%s> yet: the "
+                                           "container's console goes to its log",
+                                           domain_chr_kind_to_string(def->chrs[0].kind));
+        return 0;
+}
+
+static bool has_dotdot(const char *path) {
+        for (const char *p = path; (p = strstr(p, "..")); p += 2)
+                if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+                        return true;
+        return false;
+}
+
+static int validate_filesystems(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_filesystems; i++) {
+                const DomainFsDef *fs = &def->filesystems[i];
+
+                if (fs->type != DOMAIN_FS_MOUNT && fs->type != DOMAIN_FS_RAM)
+                        return xml_err_unsupported(err, "the LXC driver does not support <filesystem type='%s'> "
+                                                   "(target dir '%s'): only 'mount' and 'ram'",
+                                                   domain_fs_type_to_string(fs->type), fs->dst ?: "");
+                if (!fs->dst || fs->dst[0] != '/' || has_dotdot(fs->dst))
+                        return xml_err_invalid(err, "<filesystem> target dir '%s' must be an absolute path "
+                                               "without '..'", fs->dst ?: "");
+                if (fs->type == DOMAIN_FS_MOUNT && (!fs->src || fs->src[0] != '/' || has_dotdot(fs->src)))
+                        return xml_err_invalid(err, "<filesystem> source dir '%s' (target '%s') must be an "
+                                               "absolute path without '..'", fs->src ?: "", fs->dst);
+                if (fs->type == DOMAIN_FS_RAM && streq(fs->dst, "/"))
+                        return xml_err_unsupported(err, "a <filesystem type='ram'> cannot be the root '/'");
+        }
+        return 0;
+}
+
+int lxc_validate_def(const DomainDef *def, ConfError *err) {
+        int r;
+
+        if ((r = validate_kind(def, err)) < 0 || (r = validate_devices(def, err)) < 0 ||
+            (r = validate_filesystems(def, err)) < 0)
+                return r;
+        if (def->os.init && (def->os.init[0] != '/' || has_dotdot(def->os.init)))
+                return xml_err_invalid(err, "<os/init> '%s' must be an absolute path without '..'", def->os.init);
+        return 0;
+}
+
+static int require_dir(const char *path, const char *what, const char *dst, ConfError *err) {
+        struct stat st;
+
+        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                bool missing = errno == ENOENT;
+                conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: %s '%s' (target '%s') %s", what, path,
+                               dst, missing ? "does not exist" : "is not a directory");
+                return -ENOENT;
+        }
+        return 0;
+}
+
+int lxc_validate_host(const LxcPlan *p, ConfError *err) {
+        _cleanup_free_ char *init = NULL;
+        struct stat st;
+        int r;
+
+        if (p->root && (r = require_dir(p->root, "the root filesystem source", "/", err)) < 0)
+                return r;
+        for (size_t i = 0; i < p->n_mounts; i++)
+                if (p->mounts[i].kind == LXC_MOUNT_BIND &&
+                    (r = require_dir(p->mounts[i].src, "the filesystem source", p->mounts[i].dst, err)) < 0)
+                        return r;
+        init = lxc_plan_host_path(p, p->argv[0]);
+        if (!init)
+                return -ENOMEM;
+        /* lstat is not enough: a busybox root has its init as a symlink */
+        if (stat(init, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+                conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: the init '%s' %s in the container's root '%s'",
+                               p->argv[0], errno == ENOENT ? "does not exist" : "is not an executable file",
+                               p->root ?: "/");
+                return -ENOENT;
+        }
+        return 0;
+}

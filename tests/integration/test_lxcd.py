@@ -1,0 +1,338 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""virtbus-lxcd: LXC containers on the shared domain core. Real namespaces:
+each container runs busybox from a root filesystem the test builds in its
+temp root (busybox-static). Define/list/undefine, an application container
+that prints its hostname and pid and exits (shut off, reason shutdown), a
+long-running one destroyed, lxcd SIGKILLed and restarted finding its
+container again, bad input refused by name, and virsh -c lxc:///system
+through the proxy."""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from xml.sax.saxutils import escape
+
+import pytest
+
+import virtbus_harness as h
+
+pytestmark = pytest.mark.timeout(120)
+
+BUSYBOX = "/bin/busybox"
+SHUTOFF, RUNNING = 5, 1
+SHUTOFF_SHUTDOWN, SHUTOFF_DESTROYED, SHUTOFF_CRASHED = 1, 2, 3
+EV_STARTED, EV_STOPPED = 2, 5
+EV_STOPPED_SHUTDOWN, EV_STOPPED_DESTROYED, EV_STOPPED_CRASHED = 0, 1, 2
+
+
+@pytest.fixture
+def rootfs(vroot):
+    if not os.path.exists(BUSYBOX):
+        pytest.skip("busybox-static is not installed (/bin/busybox)")
+    if os.geteuid() != 0:
+        pytest.skip("containers need root (namespaces, mounts)")
+    r = vroot / "rootfs"
+    for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "data"):
+        (r / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy(BUSYBOX, r / "bin" / "busybox")
+    # relative links: they resolve the same inside the container and on the host
+    for app in ("sh", "echo", "hostname", "sleep", "cat", "ls", "id", "mount", "true", "false"):
+        os.symlink("busybox", r / "bin" / app)
+    (r / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+    (r / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    return r
+
+
+@pytest.fixture
+def lxcd(daemon):
+    d = daemon("lxcd")
+    yield d
+    # A failed test may leave a container running: destroy it while lxcd is
+    # there (the root's cleanup kills processes, it knows no cgroups).
+    if not d.alive():
+        return
+    for path in d.call("ListDomains", 0):
+        try:
+            dirs = cgroup_dirs(d, path)
+            if state(d, path)[0] != SHUTOFF:
+                d.domain_call(path, "Destroy", 0)
+            for c in dirs:
+                if os.path.exists(c):
+                    os.rmdir(c)
+        except Exception as e:  # noqa: BLE001 - best effort, reported
+            print(f"cleanup of {path}: {e}")
+
+
+def container_xml(name, rootfs, init="/bin/sh", args=(), extra_os="", devices=""):
+    initargs = "".join(f"<initarg>{escape(a)}</initarg>" for a in args)
+    return f"""<domain type='lxc'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <os><type>exe</type><init>{init}</init>{initargs}{extra_os}</os>
+  <devices>
+    <filesystem type='mount'><source dir='{rootfs}'/><target dir='/'/></filesystem>
+    {devices}
+  </devices>
+</domain>"""
+
+
+def state(lxcd, path):
+    return tuple(int(x) for x in lxcd.domain_call(path, "GetState", 0))
+
+
+def log_of(vroot, name):
+    """The container's console: logd's file (or lxcd's own without logd)."""
+    found = list(vroot.path.rglob(f"lxc/{name}.log"))
+    return found[0].read_text(errors="replace") if found else ""
+
+
+def container_pids(vroot):
+    """Supervisors (and so containers) of this test's lxcd."""
+    pids = []
+    for pid in h.pids_mentioning(str(vroot.path)):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"--supervise" in f.read().split(b"\0"):
+                    pids.append(pid)
+        except OSError:
+            pass
+    return pids
+
+
+def cgroup_dirs(lxcd, path):
+    """The container's cgroup folders (v2: one; v1: freezer and memory)."""
+    uuid = str(lxcd.get_property(path, "org.libvirt.Domain", "UUID"))
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return [f"/sys/fs/cgroup/virtbus/lxc-{uuid}"]
+    return [f"/sys/fs/cgroup/{c}/virtbus/lxc-{uuid}" for c in ("freezer", "memory", "cpuacct")]
+
+
+def frozen(dirs):
+    for d in dirs:
+        if os.path.exists(f"{d}/cgroup.freeze"):
+            return open(f"{d}/cgroup.freeze").read().strip() == "1"
+        if os.path.exists(f"{d}/freezer.state"):
+            return open(f"{d}/freezer.state").read().strip() == "FROZEN"
+    raise AssertionError(f"no freezer in {dirs}")
+
+
+def memory_limit(dirs):
+    for d in dirs:
+        for f in ("memory.max", "memory.limit_in_bytes"):
+            if os.path.exists(f"{d}/{f}"):
+                return int(open(f"{d}/{f}").read())
+    raise AssertionError(f"no memory controller in {dirs}")
+
+
+def test_define_list_undefine(lxcd, rootfs):
+    path = lxcd.call("DomainDefineXML", container_xml("c1", rootfs, args=("-c", "true")))
+    assert [str(p) for p in lxcd.call("ListDomains", 0)] == [str(path)]
+    xml = str(lxcd.domain_call(path, "GetXMLDesc", 0))
+    assert "type='lxc'" in xml or 'type="lxc"' in xml
+    assert "<type>exe</type>" in xml and "<init>/bin/sh</init>" in xml
+    assert state(lxcd, path) == (SHUTOFF, 0)
+    lxcd.domain_call(path, "Undefine", 0)
+    assert list(lxcd.call("ListDomains", 0)) == []
+
+
+def test_application_container(lxcd, rootfs, vroot, bus_monitor):
+    script = ("echo hello; hostname; echo pid=$$; ls /data; test -t 1 && echo on-a-tty; "
+              "echo via-console > /dev/console")
+    (rootfs.parent / "shared").mkdir()
+    (rootfs.parent / "shared" / "marker-file").write_text("x")
+    fs = (f"<filesystem type='mount'><source dir='{rootfs.parent / 'shared'}'/>"
+          "<target dir='/data'/><readonly/></filesystem>"
+          "<filesystem type='ram'><source usage='1024' units='KiB'/><target dir='/tmp'/></filesystem>")
+    path = lxcd.call("DomainDefineXML", container_xml("app1", rootfs, args=("-c", script), devices=fs))
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Create", 0)
+    bus_monitor.wait_domain_event(path, EV_STARTED, since=mark)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    # logd (D-Bus activated) writes it from its pipe: it may lag a little
+    h.wait_until(lambda: "via-console" in log_of(vroot, "app1"), 10, what="the container's log")
+    out = log_of(vroot, "app1")
+    # the console went through logd, started by D-Bus activation
+    assert lxcd.bus.name_has_owner("org.virtbus.logd")
+    assert "hello" in out and "\napp1\n" in out and "pid=1\n" in out and "marker-file" in out, out
+    # its stdio is the console, a pty the supervisor copies to the log
+    assert "on-a-tty\n" in out and "via-console\n" in out, out
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
+def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
+    """<idmap>: the init runs as root of a user namespace whose ids are
+    100000.. on the host."""
+    idmap = ("<idmap><uid start='0' target='100000' count='65536'/>"
+             "<gid start='0' target='100000' count='65536'/></idmap>")
+    script = "cat /proc/self/uid_map; echo uid=$(id -u); hostname"
+    xml = container_xml("user1", rootfs, args=("-c", script)).replace("<devices>", idmap + "<devices>")
+    path = lxcd.call("DomainDefineXML", xml)
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Create", 0)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    h.wait_until(lambda: "user1\n" in log_of(vroot, "user1"), 10, what="the container's log")
+    out = log_of(vroot, "user1")
+    assert "uid=0\n" in out and "user1\n" in out, out
+    assert re.search(r"^\s*0\s+100000\s+65536\s*$", out, re.M), out
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
+def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
+    path = lxcd.call("DomainDefineXML", container_xml("long1", rootfs, init="/bin/sleep", args=("1000",)))
+    lxcd.domain_call(path, "Create", 0)
+    assert state(lxcd, path) == (RUNNING, 1)
+    supervisor = int(lxcd.get_property(path, "org.libvirt.Domain", "Id") or 0)
+    assert supervisor > 0
+    # lxcd SIGKILLed and back: the container kept running and is found again
+    lxcd.kill()
+    lxcd.start()
+    assert state(lxcd, path) == (RUNNING, 1)
+    # its cgroup: memory.max from <memory>, Suspend/Resume with the freezer
+    dirs = cgroup_dirs(lxcd, path)
+    assert memory_limit(dirs) == 64 << 20
+    lxcd.domain_call(path, "Suspend")
+    assert state(lxcd, path) == (3, 1) and frozen(dirs)
+    lxcd.domain_call(path, "Resume")
+    assert state(lxcd, path) == (RUNNING, 5) and not frozen(dirs)
+    # GetStats from the cgroup
+    st = lxcd.domain_call(path, "GetStats", 0, 0)
+    assert st["state.state"] == RUNNING and st["balloon.maximum"] == 64 << 10, st
+    assert 0 < st["balloon.current"] <= 64 << 10 and "cpu.time" in st, st
+    # Destroy of a paused container (a frozen process dies only once thawed)
+    lxcd.domain_call(path, "Suspend")
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Destroy", 0)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_DESTROYED)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_DESTROYED, since=mark)
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the container's processes to be gone")
+    assert not any(os.path.exists(d) for d in dirs), dirs
+
+
+def test_shutdown(lxcd, rootfs, vroot, bus_monitor):
+    """Shutdown: SIGTERM to the init, which decides (here: a trap)."""
+    script = "trap 'echo bye; exit 0' TERM; echo up; while true; do sleep 0.1; done"
+    path = lxcd.call("DomainDefineXML", container_xml("down1", rootfs, args=("-c", script)))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "up" in log_of(vroot, "down1"), 10, what="the container's shell")
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Shutdown", 0)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    h.wait_until(lambda: "bye" in log_of(vroot, "down1"), 10, what="the container's log")
+
+
+def test_ended_while_lxcd_was_down(lxcd, rootfs, vroot):
+    """A container whose init ended while lxcd was SIGKILLed is shut off
+    with the reason its supervisor left behind."""
+    path = lxcd.call("DomainDefineXML", container_xml("gone1", rootfs, init="/bin/sleep", args=("1",)))
+    lxcd.domain_call(path, "Create", 0)
+    lxcd.kill()
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the container to end")
+    lxcd.start()
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+
+
+def test_init_killed_is_a_crash(lxcd, rootfs, vroot, bus_monitor):
+    """The init killed from outside (a container's pid 1 ignores what it
+    has no handler for, even its own SIGSEGV: SIGKILL from the host is the
+    crash we can make) is a crash, as libvirt's LXC driver reports it."""
+    path = lxcd.call("DomainDefineXML", container_xml("crash1", rootfs, init="/bin/sleep", args=("1000",)))
+    lxcd.domain_call(path, "Create", 0)
+    [supervisor] = container_pids(vroot)
+    with open(f"/proc/{supervisor}/task/{supervisor}/children") as f:
+        [init] = [int(x) for x in f.read().split()]
+    mark = bus_monitor.mark()
+    os.kill(init, 9)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_CRASHED, since=mark)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_CRASHED)
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
+BAD = [
+    ("missing source", "<filesystem type='mount'><source dir='{root}/nonexistent'/>"
+     "<target dir='/mnt'/></filesystem>", "start", "does not exist"),
+    ("dotdot source", "<filesystem type='mount'><source dir='{root}/../etc'/>"
+     "<target dir='/mnt'/></filesystem>", "define", ".."),
+    ("disk", "<disk type='file' device='disk'><source file='/dev/null'/><target dev='vda'/></disk>",
+     "define", "disk"),
+    ("graphics", "<graphics type='vnc'/>", "define", "graphics"),
+]
+
+
+@pytest.mark.parametrize("what,device,when,needle", BAD, ids=[b[0] for b in BAD])
+def test_bad_input(lxcd, rootfs, vroot, what, device, when, needle):
+    xml = container_xml("bad1", rootfs, args=("-c", "true"), devices=device.format(root=vroot.path))
+    if when == "define":
+        with pytest.raises(Exception) as e:
+            lxcd.call("DomainDefineXML", xml)
+        assert needle in str(e.value), str(e.value)
+        assert list(lxcd.call("ListDomains", 0)) == []
+        return
+    path = lxcd.call("DomainDefineXML", xml)
+    with pytest.raises(Exception) as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert needle in str(e.value) and "nonexistent" in str(e.value), str(e.value)
+    assert state(lxcd, path)[0] == SHUTOFF
+    assert not container_pids(vroot)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+
+
+def test_bad_init_and_idmap(lxcd, rootfs, vroot):
+    path = lxcd.call("DomainDefineXML", container_xml("bad2", rootfs, init="/bin/nosuchinit"))
+    with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert "/bin/nosuchinit" in e.message and "does not exist" in e.message
+    assert state(lxcd, path) == (SHUTOFF, 0)
+    assert not container_pids(vroot)
+    idmap = ("<idmap><uid start='0' target='100000' count='1000'/><uid start='500' target='200000' count='10'/>"
+             "<gid start='0' target='100000' count='1000'/></idmap>")
+    xml = container_xml("bad3", rootfs).replace("<devices>", idmap + "<devices>")
+    with pytest.raises(Exception) as e:
+        lxcd.call("DomainDefineXML", xml)
+    assert "overlap" in str(e.value)
+
+
+def test_container_setup_fails(lxcd, rootfs, vroot):
+    """A failure inside the new namespaces (here: a mount point that cannot
+    be made) comes back from the supervisor, named; nothing is left."""
+    fs = (f"<filesystem type='mount'><source dir='{rootfs}/etc'/>"
+          "<target dir='/etc/passwd/sub'/></filesystem>")
+    path = lxcd.call("DomainDefineXML", container_xml("setup1", rootfs, args=("-c", "true"), devices=fs))
+    with h.expect_dbus_error("org.virtbus.Error.OperationFailed") as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert "cannot make the mount point /etc/passwd/sub" in e.message, e.message
+    assert state(lxcd, path) == (SHUTOFF, 6)   # failed, as libvirt says of a start that broke
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    lxcd.domain_call(path, "Undefine", 0)
+
+
+def test_virsh_lxc(lxcd, rootfs, vroot, bus):
+    if not shutil.which("virsh"):
+        pytest.skip("virsh (libvirt-clients) is not installed")
+    proxy = h.Proxy(bus, vroot).start()
+    try:
+        uri = f"lxc+unix:///system?socket={proxy.socket}"
+        f = vroot / "v1.xml"
+        f.write_text(container_xml("v1", rootfs, init="/bin/sleep", args=("1000",)))
+        proxy.virsh("define", f, uri=uri)
+        proxy.virsh("start", "v1", uri=uri)
+        out = proxy.virsh("list", "--all", uri=uri).stdout
+        assert "v1" in out and "running" in out, out
+        out = proxy.virsh("domstats", "v1", uri=uri).stdout
+        assert "state.state=1" in out and "balloon.maximum=65536" in out, out
+        proxy.virsh("suspend", "v1", uri=uri)
+        assert "paused" in proxy.virsh("domstate", "v1", uri=uri).stdout
+        proxy.virsh("resume", "v1", uri=uri)
+        proxy.virsh("destroy", "v1", uri=uri)
+        out = proxy.virsh("domstate", "v1", "--reason", uri=uri).stdout
+        assert "shut off (destroyed)" in out, out
+        proxy.virsh("undefine", "v1", uri=uri)
+        out = proxy.virsh("list", "--all", "--name", uri=uri).stdout
+        assert "v1" not in out
+    finally:
+        proxy.stop()

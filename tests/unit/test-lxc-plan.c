@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lxcd's pure parts: a definition into a container plan (lxc-plan.c), the
+ * plan through the supervisor's arguments and back, and the LXC policy
+ * (lxc-validate.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lxc-plan.h"
+#include "lxc-validate.h"
+#include "unit.h"
+#include "util.h"
+
+#define CONTAINER(os, devices)                                                  \
+        "<domain type='lxc'><name>c1</name><memory unit='MiB'>64</memory>"      \
+        "<os><type>exe</type>" os "</os><devices>" devices "</devices></domain>"
+
+static DomainDef *parse(const char *xml) {
+        DomainDef *def = NULL;
+        ConfError err = {};
+        int r = domain_def_parse(xml, strlen(xml), &def, &err);
+
+        if (r < 0)
+                fprintf(stderr, "  parse: %s\n", err.message);
+        CHECK(r >= 0);
+        return def;
+}
+
+static const char *const full_xml =
+        CONTAINER("<init>/bin/sh</init><initarg>-c</initarg><initarg>echo $$</initarg>"
+                  "<initenv name='FOO'>bar baz</initenv><initdir>/work</initdir>"
+                  "<inituser>nobody</inituser><initgroup>nogroup</initgroup>",
+                  "<filesystem type='mount'><source dir='/srv/root'/><target dir='/'/></filesystem>"
+                  "<filesystem type='mount'><source dir='/srv/data'/><target dir='/data'/><readonly/></filesystem>"
+                  "<filesystem type='ram'><source usage='2048' units='KiB'/><target dir='/tmp'/></filesystem>");
+
+static void test_plan_from_def(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(full_xml);
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_plan_from_def(def, "/run/x/c1.exit", &p, &err), 0);
+        CHECK_STREQ(p->name, "c1");
+        CHECK_STREQ(p->root, "/srv/root");
+        CHECK_INTEQ(p->n_mounts, 2);
+        CHECK(p->mounts[0].kind == LXC_MOUNT_BIND && p->mounts[0].readonly);
+        CHECK_STREQ(p->mounts[0].src, "/srv/data");
+        CHECK_STREQ(p->mounts[0].dst, "/data");
+        CHECK(p->mounts[1].kind == LXC_MOUNT_TMPFS && p->mounts[1].size_kib == 2048);
+        CHECK_STREQ(p->workdir, "/work");
+        CHECK_STREQ(p->user, "nobody");
+        CHECK_STREQ(p->group, "nogroup");
+        CHECK_INTEQ(strv_length(p->argv), 3);
+        CHECK_STREQ(p->argv[2], "echo $$");
+        _cleanup_free_ char *env = strv_join(p->env, "|");
+        CHECK_STREQ(env, "PATH=/bin:/sbin:/usr/bin:/usr/sbin|container=lxc-libvirt|LIBVIRT_LXC_NAME=c1|FOO=bar baz");
+        _cleanup_free_ char *init = lxc_plan_host_path(p, p->argv[0]);
+        CHECK_STREQ(init, "/srv/root/bin/sh");
+}
+
+/* What lxcd hands the supervisor is what the supervisor reads back. */
+static void test_argv_round_trip(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(full_xml);
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL, *q = NULL;
+        _cleanup_strv_free_ char **argv = NULL, **again = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_plan_from_def(def, "/run/x/c1.exit", &p, &err), 0);
+        CHECK_INTEQ(strv_extend(&p->cgroups, "/sys/fs/cgroup/virtbus/lxc-x/cgroup.procs"), 0);
+        CHECK_INTEQ(lxc_plan_to_argv(p, &argv), 0);
+        a = strv_join(argv, " ");
+        CHECK_STREQ(a, "--name c1 --root /srv/root --workdir /work --user nobody --group nogroup "
+                       "--exit-file /run/x/c1.exit --bind /srv/data /data ro --tmpfs /tmp 2048 "
+                       "--cgroup /sys/fs/cgroup/virtbus/lxc-x/cgroup.procs "
+                       "--env PATH=/bin:/sbin:/usr/bin:/usr/sbin --env container=lxc-libvirt "
+                       "--env LIBVIRT_LXC_NAME=c1 --env FOO=bar baz -- /bin/sh -c echo $$");
+        CHECK_INTEQ(lxc_plan_parse(argv, &q), 0);
+        CHECK_INTEQ(lxc_plan_to_argv(q, &again), 0);
+        b = strv_join(again, " ");
+        CHECK_STREQ(a, b);
+        /* an argument an older or newer lxcd would not know */
+        char *bad[] = { (char *) "--name", (char *) "x", (char *) "--frobnicate", (char *) "--", (char *) "/i", NULL };
+        LxcPlan *r = NULL;
+        CHECK_INTEQ(lxc_plan_parse(bad, &r), -EINVAL);
+        char *noinit[] = { (char *) "--name", (char *) "x", (char *) "--", NULL };
+        CHECK_INTEQ(lxc_plan_parse(noinit, &r), -EINVAL);
+}
+
+static void test_default_init_and_idmap(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(
+                "<domain type='lxc'><name>c2</name><memory unit='MiB'>64</memory><os><type>exe</type></os>"
+                "<idmap><uid start='0' target='100000' count='65536'/><gid start='0' target='100000' count='65536'/>"
+                "</idmap><devices/></domain>");
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_plan_from_def(def, NULL, &p, &err), 0);
+        CHECK_STREQ(p->argv[0], "/sbin/init");
+        CHECK(p->root == NULL);
+        CHECK_STREQ(p->uid_map, "0 100000 65536\n");
+        CHECK_STREQ(p->gid_map, "0 100000 65536\n");
+        _cleanup_free_ char *init = lxc_plan_host_path(p, "/sbin/init");
+        CHECK_STREQ(init, "/sbin/init");
+}
+
+static void expect_refused(const char *xml, const char *needle) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        int r = domain_def_parse(xml, strlen(xml), &def, &err);
+
+        if (r >= 0)
+                r = domain_def_validate(def, &err);
+        if (r >= 0)
+                r = lxc_validate_def(def, &err);
+        CHECK(r < 0);
+        if (r < 0 && !strstr(err.message, needle))
+                fprintf(stderr, "  expected '%s' in: %s\n", needle, err.message);
+        CHECK(r < 0 && strstr(err.message, needle));
+}
+
+static void test_policy(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(full_xml);
+        ConfError err = {};
+
+        CHECK(def && lxc_validate_def(def, &err) == 0);
+        expect_refused("<domain type='kvm'><name>v</name><memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+                       "</domain>", "only 'lxc'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<disk type='file' device='disk'><source file='/x.img'/>"
+                                                         "<target dev='vda'/></disk>"), "<devices/disk>");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<graphics type='vnc'/>"), "<devices/graphics>");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='mount'><source dir='/srv/../etc'/>"
+                                                         "<target dir='/mnt'/></filesystem>"), "'..'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='mount'><source dir='/srv'/>"
+                                                         "<target dir='/mnt/../etc'/></filesystem>"), "'..'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='block'><source dev='/dev/sda'/>"
+                                                         "<target dir='/mnt'/></filesystem>"), "type='block'");
+        expect_refused("<domain type='lxc'><name>c</name><memory unit='MiB'>64</memory><os><type>exe</type></os>"
+                       "<idmap><uid start='0' target='1000' count='10'/><uid start='5' target='5000' count='10'/>"
+                       "<gid start='0' target='1000' count='10'/></idmap></domain>", "overlap");
+}
+
+/* At start, against the host: missing sources and init are named. */
+static void test_host_checks(void) {
+        _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(LxcPlan));
+        ConfError err = {};
+
+        p->name = strdup("c1");
+        CHECK_INTEQ(strv_extend(&p->argv, "/bin/sh"), 0);
+        CHECK_INTEQ(lxc_validate_host(p, &err), 0);
+        free(p->argv[0]);
+        p->argv[0] = strdup("/nonexistent/init");
+        CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "'/nonexistent/init' does not exist"));
+        p->root = strdup("/nonexistent-root");
+        CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "'/nonexistent-root'") &&
+              strstr(err.message, "does not exist"));
+}
+
+UNIT_TESTS(test_plan_from_def, test_argv_round_trip, test_default_init_and_idmap, test_policy, test_host_checks)
