@@ -5,6 +5,7 @@
 #include "domain-dbus.h"
 #include "domain-manager.h"
 #include "domain-save.h"
+#include "domain-snapshot.h"
 #include "error.h"
 #include "log.h"
 #include "util.h"
@@ -26,9 +27,12 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
         if (!list_flags_match(flags, LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE,
                               domain_has_managed_save(d)))
                 return false;
-        /* No domain has a snapshot or a checkpoint. */
+        if ((flags & (LIST_DOMAINS_HAS_SNAPSHOT | LIST_DOMAINS_NO_SNAPSHOT)) &&
+            !list_flags_match(flags, LIST_DOMAINS_HAS_SNAPSHOT, LIST_DOMAINS_NO_SNAPSHOT,
+                              domain_snapshot_count(d) > 0))
+                return false;
+        /* No domain has a checkpoint. */
         static const uint32_t never[][2] = {
-                { LIST_DOMAINS_HAS_SNAPSHOT, LIST_DOMAINS_NO_SNAPSHOT },
                 { LIST_DOMAINS_HAS_CHECKPOINT, LIST_DOMAINS_NO_CHECKPOINT },
         };
         for (size_t i = 0; i < ELEMENTSOF(never); i++)

@@ -4,6 +4,7 @@
 #include "domain-agent.h"
 #include "domain-dbus.h"
 #include "domain-save.h"
+#include "domain-snapshot.h"
 #include "domain-manager.h"
 #include "domain-stats.h"
 #include "error.h"
@@ -137,9 +138,13 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 return r < 0 ? r : 1;
         r = domain_undefine_check_managed_save(d, flags, error);
         if (r >= 0)
+                r = domain_undefine_check_snapshots(d, flags, error);
+        if (r >= 0)
                 r = undefine(d, error);
         if (r >= 0)
                 (void) domain_undefine_managed_save(d, flags);
+        if (r >= 0)
+                (void) domain_undefine_snapshots(d, flags);
         domain_job_end(d->jobs);
         if (r < 0)
                 return r;
@@ -342,5 +347,5 @@ int domain_dbus_register(Manager *m) {
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return domain_snapshot_dbus_register(m);
 }

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* org.libvirt.DomainSnapshot on <root>/domainsnapshot/_<uuid>_<name>:
+ * GetXMLDesc, GetParent, ListChildren, IsCurrent, Revert, Delete. Each call
+ * finds its domain and snapshot from its own path (domain-snapshot.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-util.h"
+#include "domain-dbus.h"
+#include "domain-driver.h"
+#include "domain-manager.h"
+#include "domain-snapshot.h"
+#include "error.h"
+#include "log.h"
+#include "util.h"
+
+#define READ SD_BUS_VTABLE_UNPRIVILEGED
+
+/* The snapshot of msg's path: its domain and its definition. */
+static int snapshot_of(sd_bus_message *msg, Manager *m, Domain **ret_d, DomainSnapshotDef **ret,
+                       sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL;
+        const char *path = sd_bus_message_get_path(msg);
+        int r = domain_snapshot_from_path(m, path, ret_d, &name);
+
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Domain snapshot not found: no snapshot at %s",
+                                     path);
+        return domain_snapshot_load(*ret_d, name, ret, error);
+}
+
+static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        _cleanup_free_ char *xml = NULL;
+        Domain *d;
+        uint32_t flags;
+        int r = bus_read_flags(msg, SNAPSHOT_XML_SECURE, &flags, error);
+
+        if (r >= 0)
+                r = snapshot_of(msg, userdata, &d, &def, error);
+        if (r < 0)
+                return r;
+        if (def->domain_xml && !(flags & SNAPSHOT_XML_SECURE)) {
+                /* Passwords only with SECURE, as GetXMLDesc of a domain. */
+                _cleanup_(domain_def_freep) DomainDef *dom = NULL;
+                ConfError err = {};
+                if (domain_def_parse(def->domain_xml, 0, &dom, &err) >= 0) {
+                        def->domain_xml = mfree(def->domain_xml);
+                        r = domain_def_format(dom, DOMAIN_FORMAT_INACTIVE, &def->domain_xml);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = domain_snapshot_def_format(def, 0, &xml);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "s", xml);
+}
+
+static int method_get_parent(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        _cleanup_free_ char *path = NULL;
+        Domain *d;
+        uint32_t flags;
+        int r = bus_read_flags(msg, 0, &flags, error);
+
+        if (r >= 0)
+                r = snapshot_of(msg, userdata, &d, &def, error);
+        if (r < 0)
+                return r;
+        if (!def->parent)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "Domain snapshot not found: snapshot '%s' does not have a parent", def->name);
+        path = domain_snapshot_path(d, def->parent);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(msg, "o", path);
+}
+
+static int method_list_children(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        _cleanup_(snapshot_list_done) SnapshotList l = {};
+        const DomainSnapshotDef *self;
+        Domain *d;
+        uint32_t flags;
+        int r = bus_read_flags(msg, SNAPSHOT_LIST_ALL_FLAGS & ~SNAPSHOT_LIST_TOPOLOGICAL, &flags, error);
+
+        if (r >= 0)
+                r = snapshot_of(msg, userdata, &d, &def, error);
+        if (r >= 0)
+                r = domain_snapshot_list_load(d, &l);
+        if (r < 0)
+                return r;
+        self = snapshot_list_find(&l, def->name);
+        if (!self)
+                return snapshot_not_found(d, def->name, error);
+        return domain_snapshot_reply_list(msg, d, &l, self, flags, flags & SNAPSHOT_LIST_DESCENDANTS);
+}
+
+static int method_is_current(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        Domain *d;
+        uint32_t flags;
+        int r = bus_read_flags(msg, 0, &flags, error);
+
+        if (r >= 0)
+                r = snapshot_of(msg, userdata, &d, &def, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, "b", def->active == 1);
+}
+
+static int method_revert(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        const DomainSnapshotOps *ops;
+        Domain *d;
+        uint32_t flags;
+        int r = bus_read_flags(msg, SNAPSHOT_REVERT_RUNNING | SNAPSHOT_REVERT_PAUSED | SNAPSHOT_REVERT_FORCE, &flags,
+                               error);
+
+        if (r >= 0)
+                r = snapshot_of(msg, userdata, &d, &def, error);
+        if (r < 0)
+                return r;
+        if ((flags & SNAPSHOT_REVERT_RUNNING) && (flags & SNAPSHOT_REVERT_PAUSED))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "the RUNNING and PAUSED revert flags are mutually exclusive");
+        ops = d->manager->driver->snapshot;
+        if (!ops || !ops->revert)
+                return domain_not_supported(d, "virDomainRevertToSnapshot", error);
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_revert, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = ops->revert(d, def, flags, error);
+        if (r >= 0)
+                r = domain_snapshot_set_current(d, def->name);
+        domain_job_end(d->jobs);
+        return domain_reply_done(msg, r);
+}
+
+/* Children before their parents: the data of a child may sit on its
+ * parent's (an overlay on a backing file). */
+static int remove_data(Domain *d, const SnapshotList *l, const DomainSnapshotDef *top, bool with_top,
+                       bool metadata_only, sd_bus_error *error) {
+        const DomainSnapshotOps *ops = d->manager->driver->snapshot;
+        int r;
+
+        for (size_t i = l->n; i-- > 0;) {
+                const DomainSnapshotDef *s = l->items[i];
+                if (!snapshot_list_is_descendant(l, s, top) || (s == top && !with_top))
+                        continue;
+                if (!metadata_only) {
+                        if (!ops || !ops->remove)
+                                return domain_not_supported(d, "virDomainSnapshotDelete", error);
+                        r = ops->remove(d, s, error);
+                        if (r < 0)
+                                return r;
+                }
+                r = domain_snapshot_unlink(d, s->name);
+                if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot remove snapshot '%s': %s", s->name,
+                                             strerror(-r));
+        }
+        return 0;
+}
+
+static int delete_snapshot(Domain *d, const DomainSnapshotDef *def, uint32_t flags, sd_bus_error *error) {
+        _cleanup_(snapshot_list_done) SnapshotList l = {};
+        const DomainSnapshotDef *self, *cur;
+        bool metadata_only = flags & SNAPSHOT_DELETE_METADATA_ONLY;
+        bool cur_below;
+        int r = domain_snapshot_list_load(d, &l);
+
+        if (r < 0)
+                return r;
+        self = snapshot_list_find(&l, def->name);
+        if (!self)
+                return snapshot_not_found(d, def->name, error);
+        cur = snapshot_list_current(&l);
+        cur_below = cur && snapshot_list_is_descendant(&l, cur, self);
+
+        if (flags & (SNAPSHOT_DELETE_CHILDREN | SNAPSHOT_DELETE_CHILDREN_ONLY)) {
+                bool with_top = !(flags & SNAPSHOT_DELETE_CHILDREN_ONLY);
+                r = remove_data(d, &l, self, with_top, metadata_only, error);
+                if (r < 0)
+                        return r;
+                if (cur_below)
+                        r = domain_snapshot_set_current(d, with_top ? self->parent : self->name);
+                return r;
+        }
+
+        /* One snapshot: its data, then its children hang on its parent. */
+        if (!metadata_only) {
+                const DomainSnapshotOps *ops = d->manager->driver->snapshot;
+                if (!ops || !ops->remove)
+                        return domain_not_supported(d, "virDomainSnapshotDelete", error);
+                r = ops->remove(d, self, error);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+                DomainSnapshotDef *c = l.items[i];
+                if (!c->parent || !streq(c->parent, self->name))
+                        continue;
+                free(c->parent);
+                c->parent = self->parent ? strdup(self->parent) : NULL;
+                if (self->parent && !c->parent)
+                        return -ENOMEM;
+                r = domain_snapshot_write(d, c);
+                if (r < 0)
+                        return r;
+        }
+        r = domain_snapshot_unlink(d, self->name);
+        if (r >= 0 && cur == self && self->parent)
+                r = domain_snapshot_set_current(d, self->parent);
+        return r;
+}
+
+static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        Domain *d;
+        uint32_t flags;
+        int r = bus_read_flags(msg,
+                               SNAPSHOT_DELETE_CHILDREN | SNAPSHOT_DELETE_METADATA_ONLY |
+                                       SNAPSHOT_DELETE_CHILDREN_ONLY,
+                               &flags, error);
+
+        if (r >= 0)
+                r = snapshot_of(msg, userdata, &d, &def, error);
+        if (r < 0)
+                return r;
+        if ((flags & SNAPSHOT_DELETE_CHILDREN) && (flags & SNAPSHOT_DELETE_CHILDREN_ONLY))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "the CHILDREN and CHILDREN_ONLY delete flags are mutually exclusive");
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_delete, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = delete_snapshot(d, def, flags, error);
+        domain_job_end(d->jobs);
+        return domain_reply_done(msg, r);
+}
+
+static const sd_bus_vtable snapshot_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("Delete", "u", SD_BUS_PARAM(flags), NULL, , method_delete, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetParent", "u", SD_BUS_PARAM(flags), "o", SD_BUS_PARAM(domainSnapshot),
+                                 method_get_parent, READ),
+        SD_BUS_METHOD_WITH_NAMES("GetXMLDesc", "u", SD_BUS_PARAM(flags), "s", SD_BUS_PARAM(xml),
+                                 method_get_xml_desc, READ),
+        SD_BUS_METHOD_WITH_NAMES("IsCurrent", "u", SD_BUS_PARAM(flags), "b", SD_BUS_PARAM(domainSnapshot),
+                                 method_is_current, READ),
+        SD_BUS_METHOD_WITH_NAMES("ListChildren", "u", SD_BUS_PARAM(flags), "ao", SD_BUS_PARAM(domainSnapshots),
+                                 method_list_children, READ),
+        SD_BUS_METHOD_WITH_NAMES("Revert", "u", SD_BUS_PARAM(flags), NULL, , method_revert, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int snapshot_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                         sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
+        _cleanup_free_ char *name = NULL;
+        Manager *m = userdata;
+        Domain *d;
+
+        if (domain_snapshot_from_path(m, path, &d, &name) <= 0)
+                return 0;
+        if (domain_snapshot_load(d, name, &def, NULL) < 0)
+                return 0;
+        *found = m;
+        return 1;
+}
+
+static int snapshot_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        char **l = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->n_domains; i++) {
+                _cleanup_(snapshot_list_done) SnapshotList sl = {};
+                if (domain_snapshot_list_load(m->domains[i], &sl) < 0)
+                        continue;
+                for (size_t j = 0; j < sl.n; j++) {
+                        char **nl = reallocarray(l, n + 2, sizeof(char *));
+                        if (!nl) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+                        l = nl;
+                        l[n] = domain_snapshot_path(m->domains[i], sl.items[j]->name);
+                        l[n + 1] = NULL;
+                        if (!l[n]) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+                        n++;
+                }
+        }
+        *nodes = l;
+        return 0;
+}
+
+int domain_snapshot_dbus_register(Manager *m) {
+        return bus_add_object_kind(m->bus, m->driver->root, "domainsnapshot", "org.libvirt.DomainSnapshot",
+                                   snapshot_vtable, snapshot_find, snapshot_enumerate, m);
+}
