@@ -43,6 +43,14 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetJobInfo" },
         { "org.libvirt.Domain", "GetJobStats" },
         { "org.libvirt.Domain", "HasManagedSaveImage" },
+        /* snapshots (domain-snapshot-dbus.c, domain-snapshot-obj-dbus.c) */
+        { "org.libvirt.Domain", "ListDomainSnapshots" },
+        { "org.libvirt.Domain", "SnapshotLookupByName" },
+        { "org.libvirt.Domain", "SnapshotCurrent" },
+        { "org.libvirt.DomainSnapshot", "GetXMLDesc" },
+        { "org.libvirt.DomainSnapshot", "GetParent" },
+        { "org.libvirt.DomainSnapshot", "ListChildren" },
+        { "org.libvirt.DomainSnapshot", "IsCurrent" },
 };
 
 static const BusMethod storaged_open[] = {

@@ -12,6 +12,7 @@
 #include "qemu-process.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
+#include "qemu-snapshot.h"
 #include "qemu-stats.h"
 #include "qemu-tune.h"
 #include "qemu-validate.h"
@@ -247,6 +248,7 @@ const DomainDriver qemu_driver = {
         .with_version = qemu_driver_with_caps,
         .resources = &qemu_resources_ops,
         .save = &qemu_save_ops,
+        .snapshot = &qemu_snapshot_ops,
         .control = &qemu_control_ops,
         .stats = &qemu_stats_ops,
         .devices = &qemu_device_ops,
