@@ -33,6 +33,7 @@ static const VbErrorInfo table[] = {
         { VB_ERROR_NO_LEASE,            ENOENT,      9 },
         { VB_ERROR_NO_LOG,              ENOENT,      9 },
         { VB_ERROR_NO_DOMAIN_METADATA,  ENODATA,     80 },
+        { VB_ERROR_NO_DOMAIN_SNAPSHOT,  ENOENT,      72 },
         { VB_ERROR_ARGUMENT_UNSUPPORTED, EOPNOTSUPP, 74 },
         { VB_ERROR_AGENT_UNRESPONSIVE,  ENOTCONN,    86 },
 };

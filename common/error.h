@@ -40,6 +40,7 @@
 #define VB_ERROR_NO_LEASE             VB_ERROR_PREFIX "NoLease"
 #define VB_ERROR_NO_LOG               VB_ERROR_PREFIX "NoLog"
 #define VB_ERROR_NO_DOMAIN_METADATA   VB_ERROR_PREFIX "NoDomainMetadata"
+#define VB_ERROR_NO_DOMAIN_SNAPSHOT   VB_ERROR_PREFIX "NoDomainSnapshot"
 #define VB_ERROR_ARGUMENT_UNSUPPORTED VB_ERROR_PREFIX "ArgumentUnsupported"
 #define VB_ERROR_AGENT_UNRESPONSIVE   VB_ERROR_PREFIX "AgentUnresponsive"
 

@@ -265,6 +265,7 @@ const char *libvirt_code_prefix(int code) {
         case 55: return "Requested operation is not valid";
         case 67: return "unsupported configuration";
         case 68: return "Timed out during operation";
+        case 72: return "Domain snapshot not found";
         case 74: return "argument unsupported";
         case 78: return "operation aborted";
         case 86: return "Guest agent is not responding";

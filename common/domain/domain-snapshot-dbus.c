@@ -260,7 +260,7 @@ static int method_snapshot_current(sd_bus_message *msg, void *userdata, sd_bus_e
                 return r;
         cur = snapshot_list_current(&l);
         if (!cur)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN_SNAPSHOT,
                                      "Domain snapshot not found: the domain '%s' does not have a current snapshot",
                                      d->def->name);
         return reply_snapshot_path(msg, d, cur->name);

@@ -27,7 +27,7 @@ static int snapshot_of(sd_bus_message *msg, Manager *m, Domain **ret_d, DomainSn
         if (r < 0)
                 return r;
         if (r == 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Domain snapshot not found: no snapshot at %s",
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN_SNAPSHOT, "Domain snapshot not found: no snapshot at %s",
                                      path);
         return domain_snapshot_load(*ret_d, name, ret, error);
 }
@@ -72,7 +72,7 @@ static int method_get_parent(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         if (!def->parent)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN_SNAPSHOT,
                                      "Domain snapshot not found: snapshot '%s' does not have a parent", def->name);
         path = domain_snapshot_path(d, def->parent);
         if (!path)

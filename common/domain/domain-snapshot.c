@@ -35,7 +35,7 @@ static char *snapshot_file(const Domain *d, const char *name) {
 }
 
 int snapshot_not_found(const Domain *d, const char *name, sd_bus_error *error) {
-        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+        return vb_error_setf(error, VB_ERROR_NO_DOMAIN_SNAPSHOT,
                              "Domain snapshot not found: no domain snapshot with matching name '%s' in domain '%s'",
                              name, d->def->name);
 }

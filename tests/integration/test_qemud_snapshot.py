@@ -79,7 +79,7 @@ def create(vm, name, flags=0):
 def test_tree_revert_delete_restart(env, vm):
     assert vm.call("ListDomainSnapshots", 0) == []
     assert vm.path in env.call("ListDomains", LIST_NO_SNAPSHOT)
-    with dbus_error("InvalidArg", "current snapshot"):
+    with dbus_error("NoDomainSnapshot", "current snapshot"):
         vm.call("SnapshotCurrent", 0)
 
     write_pattern(vm.disk, 0x11)
@@ -139,7 +139,7 @@ def test_tree_revert_delete_restart(env, vm):
     assert has_pattern(vm.disk, 0x11)
     snap_call(env, s3, "Revert", 0)
     assert has_pattern(vm.disk, 0x33)
-    with dbus_error("InvalidArg", "s2"):
+    with dbus_error("NoDomainSnapshot", "s2"):
         vm.call("SnapshotLookupByName", "s2", 0)
 
     # CHILDREN_ONLY keeps s1, METADATA_ONLY leaves the image alone.
