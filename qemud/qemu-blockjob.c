@@ -544,6 +544,13 @@ static json_object *started_entry(BlockCall *c, json_object *result, const char 
         return e;
 }
 
+/* The top node (and, named by us, its file node) a pivot leaves behind. */
+static void remember_old_nodes(QemuBlockJob *j, const char *node) {
+        j->old_fmt = strdup(node);
+        if (endswith(node, "-fmt") && (j->old_file = strdup(node)))
+                strcpy(j->old_file + strlen(j->old_file) - 4, "-file");
+}
+
 static json_object *job_args(BlockCall *c, int type) {
         json_object *a = args_new();
 
@@ -669,6 +676,8 @@ static void on_block_for_commit(QemuMonitor *mon, json_object *result, const cha
         arg_str(a, "base", json_str(images[b], "filename"));
         if (t == 0) {
                 const char *fmt = json_str(images[b], "format");
+                /* after the pivot the old top goes: base must be a root node for the next job */
+                remember_old_nodes(c->job, c->node);
                 c->job->new_path = strdup(json_str(images[b], "filename"));
                 c->job->new_format = streq_ptr(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 : DOMAIN_DISK_FORMAT_RAW;
         }
@@ -793,7 +802,9 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         size_t n;
         uint64_t size;
         int r;
-        unsigned tag = (unsigned) (time(NULL) & 0xffffff);
+        /* new node names each copy: the pivoted-to nodes of the last one may still be in use */
+        static unsigned counter;
+        unsigned tag = (unsigned) ((time(NULL) << 8) + ++counter) & 0xffffff;
 
         if (!e)
                 return call_free(c);
@@ -853,9 +864,7 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         c->job->new_path = strdup(c->dest.path);
         c->job->new_format = streq(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 : DOMAIN_DISK_FORMAT_RAW;
         c->job->new_block = c->dest.block;
-        c->job->old_fmt = strdup(c->node);
-        if (endswith(c->node, "-fmt") && (c->job->old_file = strdup(c->node)))
-                strcpy(c->job->old_file + strlen(c->job->old_file) - 4, "-file");
+        remember_old_nodes(c->job, c->node);
         (void) asprintf(&c->job->new_file, "%s-c%06x-file", c->alias, tag);
         (void) asprintf(&c->job->new_fmt, "%s-c%06x-fmt", c->alias, tag);
 
@@ -1017,14 +1026,12 @@ static void job_ended(Domain *d, QemuBlockJob *j, int status) {
 
         if (pivoted)
                 follow_pivot(d, j);
-        if (j->type == DOMAIN_BLOCK_JOB_TYPE_COPY) {
-                if (pivoted) {
-                        del_node(d, j->old_fmt);
-                        del_node(d, j->old_file);
-                } else {
-                        del_node(d, j->new_fmt);
-                        del_node(d, j->new_file);
-                }
+        if (pivoted) {
+                del_node(d, j->old_fmt);
+                del_node(d, j->old_file);
+        } else if (j->type == DOMAIN_BLOCK_JOB_TYPE_COPY) {
+                del_node(d, j->new_fmt);
+                del_node(d, j->new_file);
         }
         if (status == DOMAIN_BLOCK_JOB_COMPLETED && (j->type == DOMAIN_BLOCK_JOB_TYPE_COMMIT || pivoted))
                 for (char **p = j->delete; p && *p; p++)

@@ -178,7 +178,44 @@ static int method_block_pull(sd_bus_message *msg, void *userdata, sd_bus_error *
                     flags & DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES, error);
 }
 
+/* BlockRebase with COPY (what virsh blockcopy sends without typed
+ * parameters): a BlockCopy to base, whose definition stays (libvirt keeps
+ * such a copy out of the persistent definition). */
+static int rebase_copy(sd_bus_message *msg, Domain *d, const char *name, const char *base, uint64_t bandwidth,
+                       uint32_t flags, sd_bus_error *error) {
+        DomainBlockCopyDest dest = {
+                .path = base,
+                .format = (flags & DOMAIN_BLOCK_REBASE_COPY_RAW) ? DOMAIN_DISK_FORMAT_RAW : DOMAIN_DISK_FORMAT_NONE,
+                .block = flags & DOMAIN_BLOCK_REBASE_COPY_DEV,
+        };
+        uint32_t copy_flags = DOMAIN_BLOCK_COPY_TRANSIENT_JOB;
+        DomainDiskDef *disk;
+        int r;
+
+        if ((r = bus_check_flags(flags, DOMAIN_BLOCK_REBASE_SHALLOW | DOMAIN_BLOCK_REBASE_REUSE_EXT |
+                                                DOMAIN_BLOCK_REBASE_COPY_RAW | DOMAIN_BLOCK_REBASE_COPY |
+                                                DOMAIN_BLOCK_REBASE_COPY_DEV | DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES,
+                                 error)) < 0 ||
+            (r = bandwidth_bytes(bandwidth, flags & DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES, &dest.bandwidth, error)) < 0)
+                return end_modify(d, msg, r);
+        if (!*base || base[0] != '/')
+                return end_modify(d, msg, vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                        "BlockRebase with COPY needs the absolute path of the "
+                                                        "destination, not '%s'", base));
+        if (flags & DOMAIN_BLOCK_REBASE_SHALLOW)
+                copy_flags |= DOMAIN_BLOCK_COPY_SHALLOW;
+        if (flags & DOMAIN_BLOCK_REBASE_REUSE_EXT)
+                copy_flags |= DOMAIN_BLOCK_COPY_REUSE_EXT;
+        if (!ops_of(d) || !ops_of(d)->copy)
+                return end_modify(d, msg, domain_not_supported(d, "BlockRebase", error));
+        r = live_disk(d, name, &disk, error);
+        if (r >= 0)
+                r = ops_of(d)->copy(d, disk, &dest, copy_flags, error);
+        return end_modify(d, msg, r);
+}
+
 static int method_block_rebase(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
         const char *name, *base;
         uint64_t bandwidth;
         uint32_t flags;
@@ -186,10 +223,12 @@ static int method_block_rebase(sd_bus_message *msg, void *userdata, sd_bus_error
 
         if (r < 0)
                 return r;
-        if (flags & (DOMAIN_BLOCK_REBASE_COPY | DOMAIN_BLOCK_REBASE_COPY_RAW | DOMAIN_BLOCK_REBASE_COPY_DEV |
-                     DOMAIN_BLOCK_REBASE_REUSE_EXT))
-                return vb_error_setf(error, VB_ERROR_ARGUMENT_UNSUPPORTED,
-                                     "BlockRebase with COPY: use BlockCopy to copy disk '%s'", name);
+        if (flags & DOMAIN_BLOCK_REBASE_COPY) {
+                r = begin_modify(d, msg, method_block_rebase, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+                return rebase_copy(msg, d, name, base, bandwidth, flags, error);
+        }
         if ((r = bus_check_flags(flags, DOMAIN_BLOCK_REBASE_SHALLOW | DOMAIN_BLOCK_REBASE_RELATIVE |
                                                 DOMAIN_BLOCK_REBASE_BANDWIDTH_BYTES, error)) < 0)
                 return r;
