@@ -236,3 +236,26 @@ def test_virsh_through_proxy(env, vm, proxy):
     r = proxy.virsh("blockcommit", "bj", "vda", "--active", check=False)
     assert r.returncode != 0 and "no backing chain" in r.stderr and str(dest) in r.stderr
     assert source_of(vm, "vda") == str(dest)
+
+
+def test_job_survives_qemud_restart(env, vm):
+    """qemud SIGKILLed and started again finds the copy under way (its QEMU
+    id says what it is) and follows it to its end."""
+    import signal
+    src = source_of(vm, "vda")
+    dest = vm.img["dir"] / "slow.raw"
+    vm.call("BlockCopy", "vda", f"<disk type='file'><source file='{dest}'/></disk>",
+            {"bandwidth": dbus.UInt64(256 * 1024, variant_level=1)}, 0)
+    assert tuple(vm.call("GetBlockJobInfo", "vda", 1))[:2] == (COPY, 256 * 1024)
+    assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
+    env.qemud.start()
+    info = tuple(vm.call("GetBlockJobInfo", "vda", 1))
+    assert info[0] == COPY, info
+    since = env.mark()
+    vm.call("BlockJobSetSpeed", "vda", 0, 0)
+    wait_block_job(env, vm, READY_, since)
+    vm.call("BlockJobAbort", "vda", 0)
+    assert wait_block_job(env, vm, CANCELED, since)[1] == COPY
+    assert tuple(vm.call("GetBlockJobInfo", "vda", 0))[0] == 0
+    assert source_of(vm, "vda") == src
+    assert vm.state()[0] == S.RUNNING
