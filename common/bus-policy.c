@@ -31,6 +31,8 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetMetadata" },
         { "org.libvirt.Domain", "GetControlInfo" },
         { "org.libvirt.Domain", "GetDiskErrors" },
+        /* block jobs (domain-block-dbus.c) */
+        { "org.libvirt.Domain", "GetBlockJobInfo" },
         /* tuning (domain-tune-dbus.c) */
         { "org.libvirt.Domain", "GetSchedulerParameters" },
         { "org.libvirt.Domain", "GetBlockIOTune" },

@@ -31,6 +31,7 @@ typedef struct QemuDomain {
         pid_t *vcpu_tids;
         unsigned n_vcpu_tids;
         pid_t vcpu_tids_pid;
+        struct QemuBlockJob *block_jobs; /* what running block jobs need at their end (qemu-blockjob.c) */
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

@@ -4,6 +4,7 @@
 #include "qemu-address.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-capabilities.h"
+#include "qemu-blockjob.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-driver.h"
@@ -114,6 +115,7 @@ static void domain_done(Domain *d) {
         qemu_agent_done(d);
         qemu_monitor_free(q->mon);
         qemu_save_state_free(d);
+        qemu_blockjob_free_all(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
         free(q->vcpu_tids);
@@ -250,6 +252,7 @@ const DomainDriver qemu_driver = {
         .save = &qemu_save_ops,
         .snapshot = &qemu_snapshot_ops,
         .control = &qemu_control_ops,
+        .block = &qemu_block_ops,
         .stats = &qemu_stats_ops,
         .devices = &qemu_device_ops,
         .agent = &qemu_agent_ops,

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "manager.h"
 #include "qemu-agent-cmds.h"
+#include "qemu-blockjob.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
@@ -128,13 +129,18 @@ static const EventRow event_table[] = {
         IGNORED("NIC_RX_FILTER_CHANGED", "the guest's receive filters are not mirrored"),
         IGNORED("DEVICE_TRAY_MOVED", "no state change: TrayChange (qemu-hotplug.c)"),
         IGNORED("BLOCK_IMAGE_CORRUPTED", "no I/O error signal yet"),
-        IGNORED("BLOCK_WRITE_THRESHOLD", "no write thresholds are set"),
-        IGNORED("BLOCK_JOB_COMPLETED", "no block jobs yet"),
-        IGNORED("BLOCK_JOB_CANCELLED", "no block jobs yet"),
-        IGNORED("BLOCK_JOB_ERROR", "no block jobs yet"),
-        IGNORED("BLOCK_JOB_READY", "no block jobs yet"),
-        IGNORED("BLOCK_JOB_PENDING", "no block jobs yet"),
-        IGNORED("JOB_STATUS_CHANGE", "no block jobs yet"),
+        { .name = "BLOCK_WRITE_THRESHOLD", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_blockjob_on_threshold,
+          .why = "a disk's write threshold was passed: BlockThreshold (qemu-blockjob.c)" },
+        { .name = "BLOCK_JOB_COMPLETED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_blockjob_on_event,
+          .why = "a block job ended (or failed): dismissed, pivot followed, BlockJob" },
+        { .name = "BLOCK_JOB_CANCELLED", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_blockjob_on_event,
+          .why = "a block job was cancelled: dismissed, BlockJob canceled" },
+        { .name = "BLOCK_JOB_ERROR", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_blockjob_on_event,
+          .why = "a block job met an I/O error: logged; its end comes as COMPLETED" },
+        { .name = "BLOCK_JOB_READY", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_blockjob_on_event,
+          .why = "a copy or active commit can pivot: BlockJob ready" },
+        IGNORED("BLOCK_JOB_PENDING", "jobs run with auto-finalize: QEMU finalizes them itself"),
+        IGNORED("JOB_STATUS_CHANGE", "the BLOCK_JOB_* events of the same job say what matters"),
         IGNORED("MIGRATION", "no migration yet"),
         IGNORED("MIGRATION_PASS", "no migration yet"),
         IGNORED("DUMP_COMPLETED", "no memory dumps yet"),

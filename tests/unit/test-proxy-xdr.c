@@ -277,7 +277,7 @@ static bool method_reads(const char *method) {
                 "GetXMLDesc", "GetState", "GetStats", "GetCapabilities", "GetDomainCapabilities", "GetInfo",
                 "GetDHCPLeases", "GetVcpus", "MemoryStats", "GetIOThreadInfo",
                 "GetJobInfo", "GetJobStats", "HasManagedSaveImage",
-                "GetMetadata", "GetControlInfo", "GetDiskErrors",
+                "GetMetadata", "GetControlInfo", "GetDiskErrors", "GetBlockJobInfo",
                 "GetSysinfo", "GetCPUModelNames", "CompareCPU", "BaselineCPU", "NodeGetCPUStats",
                 "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
                 "GetStoragePoolCapabilities",
