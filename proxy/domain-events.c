@@ -180,6 +180,21 @@ static int put_params(XdrWriter *w, sd_bus_message *sig, uint32_t max) {
         return r;
 }
 
+/* BlockThreshold(device, devPath, threshold, excess): the path "" is absent */
+static int enc_block_threshold(XdrWriter *w, const RemoteHandle *dom, sd_bus_message *sig) {
+        const char *dev, *path;
+        uint64_t threshold, excess;
+        int r = sd_bus_message_read(sig, "sstt", &dev, &path, &threshold, &excess);
+
+        if (r < 0)
+                return r;
+        xdr_put_string(w, dev);
+        xdr_put_optional_string(w, absent_if_empty(path));
+        xdr_put_u64(w, threshold);
+        xdr_put_u64(w, excess);
+        return 0;
+}
+
 static int enc_tunable(XdrWriter *w, const RemoteHandle *dom, sd_bus_message *sig) {
         return put_params(w, sig, TUNABLE_MAX);
 }
@@ -194,6 +209,7 @@ static const DomainEventKind kinds[] = {
         { "BalloonChange", "t", 13, 331, enc_u64 },
         /* libvirt-dbus's BlockJob names the disk by target: BLOCK_JOB_2 */
         { "BlockJob", "sii", 16, 339, enc_block_job },
+        { "BlockThreshold", "sstt", 24, 385, enc_block_threshold },
         { "ControlError", "", 7, 325, enc_none },
         { "DeviceAdded", "s", 19, 354, enc_string },
         { "DeviceRemovalFailed", "s", 22, 367, enc_string },
