@@ -1,50 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* virtbus-qemud: QEMU/KVM domains on D-Bus. */
 
-#include "connect-dbus.h"
-#include "daemon.h"
-#include "domain-dbus.h"
+#include "domain-daemon.h"
 #include "log.h"
-#include "manager.h"
-#include "memory-trim.h"
+#include "qemu-driver.h"
 
 int main(int argc, char *argv[]) {
-        DaemonOptions opts = { .name = "qemud", .state_dir = "qemu" };
-        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        Manager *m = NULL;
-        int r;
-
         log_set_ident("virtbus-qemud");
-        r = daemon_parse_argv(argc, argv, &opts);
-        if (r <= 0)
-                return r < 0 ? 1 : 0;
-        if (daemon_prepare(&opts) < 0)
-                return 1;
-        r = daemon_open(&event, &bus);
-        if (r < 0)
-                return 1;
-        r = manager_new(event, bus, opts.root, &qemu_driver, &m);
-        if (r < 0) {
-                log_error_errno(r, "Cannot set up: %m");
-                return 1;
-        }
-        if ((r = connect_dbus_register(m)) < 0 || (r = domain_dbus_register(m)) < 0) {
-                log_error_errno(r, "Cannot register the bus objects: %m");
-                goto out;
-        }
-        r = manager_startup(m);
-        if (r < 0)
-                goto out;
-        r = daemon_ready(bus, qemu_driver.bus_name);
-        if (r < 0)
-                goto out;
-        (void) daemon_setup_idle_exit(event, bus, opts.idle_timeout_usec, manager_is_busy, m);
-        (void) memory_trim_periodic(event, 10ULL * 1000000ULL);
-        r = sd_event_loop(event);
-        if (r < 0)
-                log_error_errno(r, "Event loop failed: %m");
-out:
-        manager_free(m);
-        return r < 0 ? 1 : 0;
+        return domain_daemon_run(&qemu_driver, "qemud", "qemu", argc, argv);
 }

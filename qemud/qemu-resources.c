@@ -48,8 +48,8 @@ typedef struct Op {
         char *cpuset;
         CpuSlot *slots;
         size_t n_slots;
-        size_t *todo;           /* slots to plug or unplug, in order */
-        size_t n_todo, next;
+        size_t *queue;          /* slots to plug or unplug, in order */
+        size_t n_queue, next;
         uint64_t deadline;
         sd_event_source *timer;
         DomainMemoryStat stats[DOMAIN_MEMORY_STAT_NR];
@@ -64,8 +64,8 @@ static void slots_free(Op *op) {
         }
         op->slots = mfree(op->slots);
         op->n_slots = 0;
-        op->todo = mfree(op->todo);
-        op->n_todo = op->next = 0;
+        op->queue = mfree(op->queue);
+        op->n_queue = op->next = 0;
 }
 
 static void op_free(Op *op) {
@@ -179,8 +179,8 @@ static int read_slots(Op *op, json_object *result) {
 
         slots_free(op);
         op->slots = calloc(n + 1, sizeof(CpuSlot));
-        op->todo = calloc(n + 1, sizeof(size_t));
-        if (!op->slots || !op->todo)
+        op->queue = calloc(n + 1, sizeof(size_t));
+        if (!op->slots || !op->queue)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(result, i), *type, *props, *path;
@@ -233,7 +233,7 @@ static void on_device_add(QemuMonitor *mon, json_object *result, const char *err
         d = op_reply(op, "device_add of a vCPU", error_class, error_desc);
         if (!d)
                 return;
-        op->slots[op->todo[op->next]].qom_path = strdup("plugged");
+        op->slots[op->queue[op->next]].qom_path = strdup("plugged");
         op->next++;
         set_live_vcpus(d, slots_plugged(op));
         plug_next(op, d);
@@ -245,14 +245,14 @@ static void plug_next(Op *op, Domain *d) {
         char id[32];
         int r;
 
-        if (op->next >= op->n_todo) {
+        if (op->next >= op->n_queue) {
                 op_finish(op, 0, NULL, NULL);
                 return;
         }
-        s = &op->slots[op->todo[op->next]];
+        s = &op->slots[op->queue[op->next]];
         args = args_new();
         arg_str(args, "driver", s->type);
-        snprintf(id, sizeof(id), "vcpu%zu", op->todo[op->next]);
+        snprintf(id, sizeof(id), "vcpu%zu", op->queue[op->next]);
         arg_str(args, "id", id);
         json_object_object_foreach(s->props, key, value) json_object_object_add(args, key, json_object_get(value));
         r = qemu_monitor_command(qemu_domain(d)->mon, "device_add", args, on_device_add, op);
@@ -276,7 +276,7 @@ static void unplug_next(Op *op, Domain *d) {
         json_object *args = args_new();
         int r;
 
-        arg_str(args, "id", op->slots[op->todo[op->next]].qom_path);
+        arg_str(args, "id", op->slots[op->queue[op->next]].qom_path);
         r = qemu_monitor_command(qemu_domain(d)->mon, "device_del", args, on_device_del, op);
         if (r < 0)
                 op_finish(op, r, VB_ERROR_OPERATION_FAILED, "cannot send device_del to QEMU: %s", strerror(-r));
@@ -320,7 +320,7 @@ static void on_unplug_poll(QemuMonitor *mon, json_object *result, const char *er
                            void *userdata) {
         Op *op = userdata;
         Domain *d = op_reply(op, "query-hotpluggable-cpus", error_class, error_desc);
-        size_t want = op->id + (op->n_todo - op->next), plugged;
+        size_t want = op->id + (op->n_queue - op->next), plugged;
         uint64_t now = 0;
 
         if (!d)
@@ -333,14 +333,14 @@ static void on_unplug_poll(QemuMonitor *mon, json_object *result, const char *er
         plugged = slots_plugged(op);
         set_live_vcpus(d, plugged);
         if (plugged <= want) {
-                if (op->next >= op->n_todo) {
+                if (op->next >= op->n_queue) {
                         op_finish(op, 0, NULL, NULL);
                         return;
                 }
                 /* the list is read again: the next slot to unplug is the last plugged one */
                 for (size_t i = op->n_slots; i > 0; i--)
                         if (op->slots[i - 1].qom_path) {
-                                op->todo[op->next] = i - 1;
+                                op->queue[op->next] = i - 1;
                                 break;
                         }
                 op->deadline = 0;
@@ -379,10 +379,10 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
         }
         if (op->id > plugged) {
                 /* the first free slots, in vCPU order */
-                for (size_t i = 0; i < op->n_slots && op->n_todo < op->id - plugged; i++)
+                for (size_t i = 0; i < op->n_slots && op->n_queue < op->id - plugged; i++)
                         if (!op->slots[i].qom_path)
-                                op->todo[op->n_todo++] = i;
-                if (op->n_todo < op->id - plugged) {
+                                op->queue[op->n_queue++] = i;
+                if (op->n_queue < op->id - plugged) {
                         op_finish(op, -ENOSPC, VB_ERROR_OPERATION_FAILED,
                                   "QEMU has only %zu vCPU slots for '%s', %u asked for", op->n_slots, d->def->name,
                                   op->id);
@@ -397,10 +397,10 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
                 return;
         }
         /* the last ones first; which slot exactly is decided after each unplug */
-        op->n_todo = plugged - op->id;
+        op->n_queue = plugged - op->id;
         for (size_t i = op->n_slots; i > 0; i--)
                 if (op->slots[i - 1].qom_path) {
-                        op->todo[0] = i - 1;
+                        op->queue[0] = i - 1;
                         break;
                 }
         unplug_next(op, d);
