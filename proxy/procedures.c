@@ -850,7 +850,7 @@ static const ProcTable proc_table_core = { table, ELEMENTSOF(table) };
 static const ProcTable *const tables[] = {
         &proc_table_core,   &proc_table_device, &proc_table_resources, &proc_table_tune, &proc_table_save,
         &proc_table_agent,  &proc_table_control, &proc_table_stats, &proc_table_block,
-        &proc_table_snapshot,
+        &proc_table_snapshot, &proc_table_perf, &proc_table_interface, &proc_table_security,
 };
 
 const ProcDef *procedure_find(int32_t proc) {

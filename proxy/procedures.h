@@ -21,6 +21,9 @@ extern const ProcTable proc_table_agent;   /* procedures-agent.c: the guest agen
 extern const ProcTable proc_table_control; /* procedures-control.c: keys, NMI, metadata, rename, peeks */
 extern const ProcTable proc_table_block;   /* procedures-block.c: block jobs, resize, threshold */
 extern const ProcTable proc_table_snapshot; /* procedures-snapshot.c: snapshots */
+extern const ProcTable proc_table_perf;    /* procedures-perf.c: perf events */
+extern const ProcTable proc_table_interface; /* procedures-interface.c: interface bandwidth */
+extern const ProcTable proc_table_security; /* procedures-security.c: security labels and models */
 extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
 
 /* Every table, for tests: fills ret with at most max, returns how many. */

@@ -413,6 +413,7 @@ static const sd_bus_vtable *const connect_vtables[] = {
         connect_node_vtable,
         connect_save_vtable,
         connect_control_vtable,
+        connect_security_vtable,
 };
 
 int connect_dbus_register(Manager *m) {

@@ -329,6 +329,9 @@ static const sd_bus_vtable *const domain_vtables[] = {
         domain_stats_vtable,
         domain_block_vtable,
         domain_snapshot_vtable,
+        domain_perf_vtable,
+        domain_interface_vtable,
+        domain_security_vtable,
 };
 
 int domain_dbus_register(Manager *m) {

@@ -18,6 +18,9 @@ extern const sd_bus_vtable domain_control_vtable[]; /* domain-control-dbus.c: ke
 extern const sd_bus_vtable domain_block_vtable[];   /* domain-block-dbus.c: block jobs, resize, threshold */
 extern const sd_bus_vtable domain_snapshot_vtable[]; /* domain-snapshot-dbus.c: the snapshot methods of Domain */
 extern const sd_bus_vtable domain_stats_vtable[];   /* domain-stats-dbus.c: per-domain statistics */
+extern const sd_bus_vtable domain_perf_vtable[];    /* domain-perf-dbus.c: perf events */
+extern const sd_bus_vtable domain_interface_vtable[]; /* domain-interface-dbus.c: interface bandwidth */
+extern const sd_bus_vtable domain_security_vtable[]; /* domain-security-dbus.c: security labels */
 
 /* For the group files. */
 typedef int (*DomainWorkFn)(Domain *d, sd_bus_error *error);

@@ -40,6 +40,9 @@ typedef struct DomainControlOps DomainControlOps; /* domain-control.h */
 typedef struct DomainBlockOps DomainBlockOps;     /* domain-block.h */
 typedef struct DomainSnapshotOps DomainSnapshotOps; /* domain-snapshot.h */
 typedef struct DomainStatsOps DomainStatsOps;     /* domain-stats.h: also the node's figures */
+typedef struct DomainPerfOps DomainPerfOps;       /* domain-perf.h */
+typedef struct DomainInterfaceOps DomainInterfaceOps; /* domain-interface.h */
+typedef struct DomainSecurityOps DomainSecurityOps; /* domain-security.h */
 
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
@@ -125,4 +128,7 @@ typedef struct DomainDriver {
         const DomainStatsOps *stats;
         const DomainBlockOps *block;
         const DomainSnapshotOps *snapshot;
+        const DomainPerfOps *perf;
+        const DomainInterfaceOps *iface;
+        const DomainSecurityOps *security;
 } DomainDriver;

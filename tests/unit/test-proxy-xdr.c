@@ -319,8 +319,8 @@ static void check_rows(const ProcDef *t, size_t n) {
 }
 
 static void test_procedure_table(void) {
-        const ProcTable *tables[16];
-        size_t n = procedure_tables(tables, 16), rows = 0;
+        const ProcTable *tables[32];
+        size_t n = procedure_tables(tables, 32), rows = 0;
 
         CHECK(n >= 2 && n < 16);
         for (size_t i = 0; i < n; i++) {
