@@ -95,12 +95,38 @@ static int begin_job(sd_bus_message *msg, Domain *d, DomainJobKind kind, sd_bus_
         return domain_job_begin(d->jobs, kind, msg, self, d, error);
 }
 
-static Change *change_new(DomainDef *config) {
-        Change *c = calloc(1, sizeof(*c));
+typedef int (*ConfigFn)(Domain *d, DomainDef *config, const void *args, sd_bus_error *error);
 
-        if (c)
-                c->config = config;
-        return c;
+/* Takes the domain's job for msg (self: the method, run again when a queued
+ * job starts) and, when conf, makes the persistent change on a copy of the
+ * definition. Returns 1 with *ret ready for change_run(), 0 when the job was
+ * queued, < 0 with the job ended. */
+static int change_begin(sd_bus_message *msg, Domain *d, sd_bus_message_handler_t self, bool conf, ConfigFn edit,
+                        const void *args, Change **ret, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *config = NULL;
+        Change *c;
+        int r;
+
+        r = begin_job(msg, d, DOMAIN_JOB_MODIFY, self, error);
+        if (r <= 0)
+                return r;
+        if (conf) {
+                r = domain_config_copy(d, &config, error);
+                if (r >= 0)
+                        r = edit(d, config, args, error);
+                if (r < 0) {
+                        domain_job_end(d->jobs);
+                        return r;
+                }
+        }
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                domain_job_end(d->jobs);
+                return -ENOMEM;
+        }
+        c->config = TAKE_PTR(config);
+        *ret = c;
+        return 1;
 }
 
 /* ---- vCPUs ---------------------------------------------------------------- */
@@ -109,8 +135,16 @@ static unsigned vcpus_current(const DomainDef *def) {
         return def->vcpus_current ? def->vcpus_current : def->vcpus;
 }
 
-static int set_vcpus_config(Domain *d, DomainDef *def, unsigned n, bool maximum, sd_bus_error *error) {
-        if (maximum) {
+typedef struct CountArgs {
+        uint64_t n;             /* vCPUs, or KiB of memory */
+        bool maximum;
+} CountArgs;
+
+static int set_vcpus_config(Domain *d, DomainDef *def, const void *args, sd_bus_error *error) {
+        const CountArgs *a = args;
+        unsigned n = (unsigned) a->n;
+
+        if (a->maximum) {
                 const DomainCpuDef *cpu = &def->cpu;
                 unsigned cur = MIN(vcpus_current(def), n);
                 size_t k = 0;
@@ -140,12 +174,11 @@ static int set_vcpus_config(Domain *d, DomainDef *def, unsigned n, bool maximum,
 }
 
 static int live_set_vcpus(Domain *d, const void *args, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
-        return ops_of(d)->set_vcpus(d, *(const unsigned *) args, done, userdata, error);
+        return ops_of(d)->set_vcpus(d, (unsigned) ((const CountArgs *) args)->n, done, userdata, error);
 }
 
 static int method_set_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        _cleanup_(domain_def_freep) DomainDef *config = NULL;
         uint32_t n, flags;
         bool live, conf;
         Change *c;
@@ -176,24 +209,11 @@ static int method_set_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *e
                                      n, d->live->vcpus);
         if (live && !(ops_of(d) && ops_of(d)->set_vcpus))
                 return domain_not_supported(d, "SetVcpus", error);
-        r = begin_job(msg, d, DOMAIN_JOB_MODIFY, method_set_vcpus, error);
+        CountArgs a = { .n = n, .maximum = flags & DOMAIN_VCPU_MAXIMUM };
+        r = change_begin(msg, d, method_set_vcpus, conf, set_vcpus_config, &a, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (conf) {
-                r = domain_config_copy(d, &config, error);
-                if (r >= 0)
-                        r = set_vcpus_config(d, config, n, flags & DOMAIN_VCPU_MAXIMUM, error);
-                if (r < 0) {
-                        domain_job_end(d->jobs);
-                        return r;
-                }
-        }
-        c = change_new(TAKE_PTR(config));
-        if (!c) {
-                domain_job_end(d->jobs);
-                return -ENOMEM;
-        }
-        return change_run(d, c, live, live_set_vcpus, &n, error);
+        return change_run(d, c, live, live_set_vcpus, &a, error);
 }
 
 static int method_get_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -224,8 +244,11 @@ static bool has_balloon(const DomainDef *def) {
         return def->memballoon.present && !streq_ptr(def->memballoon.model, "none");
 }
 
-static int set_memory_config(Domain *d, DomainDef *def, uint64_t kib, bool maximum, sd_bus_error *error) {
-        if (maximum) {
+static int set_memory_config(Domain *d, DomainDef *def, const void *args, sd_bus_error *error) {
+        const CountArgs *a = args;
+        uint64_t kib = a->n;
+
+        if (a->maximum) {
                 if (def->max_memory_kib && kib > def->max_memory_kib)
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                              "cannot set memory of '%s' above <maxMemory> (%" PRIu64 " KiB)",
@@ -244,12 +267,11 @@ static int set_memory_config(Domain *d, DomainDef *def, uint64_t kib, bool maxim
 }
 
 static int live_set_memory(Domain *d, const void *args, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
-        return ops_of(d)->set_memory(d, *(const uint64_t *) args, done, userdata, error);
+        return ops_of(d)->set_memory(d, ((const CountArgs *) args)->n, done, userdata, error);
 }
 
 static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        _cleanup_(domain_def_freep) DomainDef *config = NULL;
         uint64_t kib;
         uint32_t flags;
         bool live, conf;
@@ -280,24 +302,11 @@ static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
                                      "OS balloon driver");
         if (live && !(ops_of(d) && ops_of(d)->set_memory))
                 return domain_not_supported(d, "SetMemory", error);
-        r = begin_job(msg, d, DOMAIN_JOB_MODIFY, method_set_memory, error);
+        CountArgs a = { .n = kib, .maximum = flags & DOMAIN_MEM_MAXIMUM };
+        r = change_begin(msg, d, method_set_memory, conf, set_memory_config, &a, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (conf) {
-                r = domain_config_copy(d, &config, error);
-                if (r >= 0)
-                        r = set_memory_config(d, config, kib, flags & DOMAIN_MEM_MAXIMUM, error);
-                if (r < 0) {
-                        domain_job_end(d->jobs);
-                        return r;
-                }
-        }
-        c = change_new(TAKE_PTR(config));
-        if (!c) {
-                domain_job_end(d->jobs);
-                return -ENOMEM;
-        }
-        return change_run(d, c, live, live_set_memory, &kib, error);
+        return change_run(d, c, live, live_set_memory, &a, error);
 }
 
 static int no_balloon_error(sd_bus_error *error) {
@@ -309,9 +318,13 @@ static int live_set_period(Domain *d, const void *args, DomainLiveDoneFn done, v
         return ops_of(d)->set_memory_stats_period(d, *(const int32_t *) args, done, userdata, error);
 }
 
+static int set_period_config(Domain *d, DomainDef *def, const void *args, sd_bus_error *error) {
+        def->memballoon.stats_period = (unsigned) *(const int32_t *) args;
+        return 0;
+}
+
 static int method_set_memory_stats_period(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        _cleanup_(domain_def_freep) DomainDef *config = NULL;
         int32_t period;
         uint32_t flags;
         bool live, conf;
@@ -334,22 +347,9 @@ static int method_set_memory_stats_period(sd_bus_message *msg, void *userdata, s
                 return no_balloon_error(error);
         if (live && !(ops_of(d) && ops_of(d)->set_memory_stats_period))
                 return domain_not_supported(d, "SetMemoryStatsPeriod", error);
-        r = begin_job(msg, d, DOMAIN_JOB_MODIFY, method_set_memory_stats_period, error);
+        r = change_begin(msg, d, method_set_memory_stats_period, conf, set_period_config, &period, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (conf) {
-                r = domain_config_copy(d, &config, error);
-                if (r < 0) {
-                        domain_job_end(d->jobs);
-                        return r;
-                }
-                config->memballoon.stats_period = (unsigned) period;
-        }
-        c = change_new(TAKE_PTR(config));
-        if (!c) {
-                domain_job_end(d->jobs);
-                return -ENOMEM;
-        }
         return change_run(d, c, live, live_set_period, &period, error);
 }
 
@@ -448,7 +448,8 @@ static int check_iothread_op(const DomainDef *def, const IOThreadArgs *a, sd_bus
         return a->op == IOTHREAD_DEL ? check_iothread_unused(def, a->id, error) : 0;
 }
 
-static int apply_iothread_op(Domain *d, DomainDef *def, const IOThreadArgs *a, sd_bus_error *error) {
+static int apply_iothread_op(Domain *d, DomainDef *def, const void *args, sd_bus_error *error) {
+        const IOThreadArgs *a = args;
         int r;
 
         if (a->op == IOTHREAD_ADD)
@@ -483,7 +484,6 @@ static bool has_live_op(const Domain *d, IOThreadOp op) {
 
 static int iothread_change(sd_bus_message *msg, Domain *d, const IOThreadArgs *a, uint32_t flags,
                            sd_bus_message_handler_t self, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *config = NULL;
         bool live, conf;
         Change *c;
         int r;
@@ -499,23 +499,9 @@ static int iothread_change(sd_bus_message *msg, Domain *d, const IOThreadArgs *a
                 return r;
         if (live && !has_live_op(d, a->op))
                 return domain_not_supported(d, sd_bus_message_get_member(msg), error);
-        r = begin_job(msg, d, DOMAIN_JOB_MODIFY, self, error);
+        r = change_begin(msg, d, self, conf, apply_iothread_op, a, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        if (conf) {
-                r = domain_config_copy(d, &config, error);
-                if (r >= 0)
-                        r = apply_iothread_op(d, config, a, error);
-                if (r < 0) {
-                        domain_job_end(d->jobs);
-                        return r;
-                }
-        }
-        c = change_new(TAKE_PTR(config));
-        if (!c) {
-                domain_job_end(d->jobs);
-                return -ENOMEM;
-        }
         /* libvirt tells of a new pin of the running guest */
         if (a->op == IOTHREAD_PIN && live &&
             (asprintf(&c->tunable_key, "cputune.iothreadpin%u", a->id) < 0 || !(c->tunable_value = strdup(a->cpuset)))) {
