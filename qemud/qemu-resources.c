@@ -76,11 +76,12 @@ static void op_free(Op *op) {
         free(op);
 }
 
-static Op *op_new(Domain *d, void *userdata) {
+static Op *op_new(Domain *d, DomainLiveDoneFn done, void *userdata) {
         Op *op = calloc(1, sizeof(*op));
 
         if (!op)
                 return NULL;
+        op->done = done;
         op->userdata = userdata;
         op->handle = domain_handle_get(&d->handle, d);
         if (!op->handle) {
@@ -407,11 +408,10 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
 }
 
 static int set_vcpus(Domain *d, unsigned nvcpus, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
+        Op *op = op_new(d, done, userdata);
 
         if (!op)
                 return -ENOMEM;
-        op->done = done;
         op->id = nvcpus;
         return op_command(op, d, "query-hotpluggable-cpus", NULL, on_hotpluggable, error);
 }
@@ -430,12 +430,11 @@ static void on_balloon(QemuMonitor *mon, json_object *result, const char *error_
 }
 
 static int set_memory(Domain *d, uint64_t kib, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
+        Op *op = op_new(d, done, userdata);
         json_object *args;
 
         if (!op)
                 return -ENOMEM;
-        op->done = done;
         op->kib = kib;
         args = args_new();
         arg_int(args, "value", (int64_t) (kib * 1024));
@@ -455,12 +454,11 @@ static void on_period(QemuMonitor *mon, json_object *result, const char *error_c
 
 static int set_memory_stats_period(Domain *d, int period, DomainLiveDoneFn done, void *userdata,
                                    sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
+        Op *op = op_new(d, done, userdata);
         json_object *args;
 
         if (!op)
                 return -ENOMEM;
-        op->done = done;
         op->period = period;
         args = args_new();
         arg_str(args, "path", BALLOON_PATH);
@@ -552,7 +550,7 @@ static void on_query_balloon(QemuMonitor *mon, json_object *result, const char *
 }
 
 static int memory_stats(Domain *d, DomainMemoryStatsFn done, void *userdata, sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
+        Op *op = op_new(d, NULL, userdata);
 
         if (!op)
                 return -ENOMEM;
@@ -580,22 +578,6 @@ static void on_object_add(QemuMonitor *mon, json_object *result, const char *err
         op_finish(op, 0, NULL, NULL);
 }
 
-static int add_iothread(Domain *d, unsigned id, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
-        json_object *args;
-        char name[32];
-
-        if (!op)
-                return -ENOMEM;
-        op->done = done;
-        op->id = id;
-        snprintf(name, sizeof(name), "iothread%u", id);
-        args = args_new();
-        arg_str(args, "qom-type", "iothread");
-        arg_str(args, "id", name);
-        return op_command(op, d, "object-add", args, on_object_add, error);
-}
-
 static void on_object_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                           void *userdata) {
         Op *op = userdata;
@@ -607,19 +589,30 @@ static void on_object_del(QemuMonitor *mon, json_object *result, const char *err
         op_finish(op, 0, NULL, NULL);
 }
 
-static int del_iothread(Domain *d, unsigned id, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
+/* object-add or object-del of IOThread id. */
+static int iothread_object(Domain *d, unsigned id, bool add, DomainLiveDoneFn done, void *userdata,
+                           sd_bus_error *error) {
+        Op *op = op_new(d, done, userdata);
         json_object *args;
         char name[32];
 
         if (!op)
                 return -ENOMEM;
-        op->done = done;
         op->id = id;
         snprintf(name, sizeof(name), "iothread%u", id);
         args = args_new();
+        if (add)
+                arg_str(args, "qom-type", "iothread");
         arg_str(args, "id", name);
-        return op_command(op, d, "object-del", args, on_object_del, error);
+        return op_command(op, d, add ? "object-add" : "object-del", args, add ? on_object_add : on_object_del, error);
+}
+
+static int add_iothread(Domain *d, unsigned id, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
+        return iothread_object(d, id, true, done, userdata, error);
+}
+
+static int del_iothread(Domain *d, unsigned id, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
+        return iothread_object(d, id, false, done, userdata, error);
 }
 
 /* The IOThread id of a query-iothreads entry ("iothread3" -> 3), 0 when not ours. */
@@ -672,11 +665,10 @@ static void on_iothreads_pin(QemuMonitor *mon, json_object *result, const char *
 
 static int pin_iothread(Domain *d, unsigned id, const char *cpuset, DomainLiveDoneFn done, void *userdata,
                         sd_bus_error *error) {
-        Op *op = op_new(d, userdata);
+        Op *op = op_new(d, done, userdata);
 
         if (!op)
                 return -ENOMEM;
-        op->done = done;
         op->id = id;
         op->cpuset = strdup(cpuset);
         if (!op->cpuset) {
