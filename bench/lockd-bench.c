@@ -8,6 +8,9 @@
  *                                 cannot lock at start) until SIGTERM; prints how many
  *                                 rounds ran and how many locks it won
  *
+ * With LOCKD_BENCH_PEER=<socket> the calls go straight to lockd's private
+ * socket (<rundir>/private/lockd, peer to peer, no broker) instead of the bus.
+ *
  * Pipelining: each of DEPTH slots runs its own resource through
  * acquire -> release -> acquire ... with sd-bus async calls, so DEPTH calls
  * are always in flight on the one connection. */
@@ -251,6 +254,29 @@ static int run_checker(const char *dir) {
         return won ? 1 : 0;
 }
 
+/* The bus, or with LOCKD_BENCH_PEER a direct connection to lockd's socket. */
+static int open_connection(sd_bus **ret) {
+        const char *peer = getenv("LOCKD_BENCH_PEER");
+        char address[256];
+        sd_bus *b = NULL;
+        int r;
+
+        if (!peer || !*peer)
+                return sd_bus_open_system(ret);
+        snprintf(address, sizeof(address), "unix:path=%s", peer);
+        r = sd_bus_new(&b);
+        if (r >= 0)
+                r = sd_bus_set_address(b, address);
+        if (r >= 0)
+                r = sd_bus_start(b);
+        if (r < 0) {
+                sd_bus_unref(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         int r;
 
@@ -258,7 +284,7 @@ int main(int argc, char *argv[]) {
                 return run_checker(argv[2]);
         r = sd_event_default(&event);
         if (r >= 0)
-                r = sd_bus_open_system(&bus);
+                r = open_connection(&bus);
         if (r >= 0)
                 r = sd_bus_attach_event(bus, event, 0);
         if (r < 0) {

@@ -25,6 +25,10 @@ echo "== virtbus-lockd benchmark ($(nproc) CPUs)"
 out=$("$B" pairs "$PAIRS" 64)
 rate=$(echo "$out" | sed -n 's/.*pairs_per_second=\([0-9]*\).*/\1/p')
 echo "acquire+release pairs/s over the bus: $rate (target >= 20000) $(verdict "$rate" ge 20000)   [$out]"
+# The same client straight on lockd's private socket: no broker in between.
+out=$(LOCKD_BENCH_PEER="$WORK/root/run/virtbus/private/lockd" "$B" pairs "$PAIRS" 64)
+rate=$(echo "$out" | sed -n 's/.*pairs_per_second=\([0-9]*\).*/\1/p')
+echo "acquire+release pairs/s peer to peer: $rate (target >= 20000) $(verdict "$rate" ge 20000)   [$out]"
 
 rss0=$(rss_kib "$DAEMON_PID")
 : >"$WORK/hold.out"

@@ -176,17 +176,23 @@ int daemon_open(sd_event **ret_event, sd_bus **ret_bus) {
         return 0;
 }
 
+void daemon_listen_private(sd_bus *bus) {
+        int r;
+
+        if (!daemon_rundir || !daemon_name)
+                return;
+        r = bus_peer_listen(sd_bus_get_event(bus), bus, daemon_rundir, daemon_name);
+        if (r < 0)
+                log_warning_errno(r, "Cannot listen on %s/private/%s, callers will use the bus: %m", daemon_rundir,
+                                  daemon_name);
+}
+
 int daemon_ready(sd_bus *bus, const char *bus_name) {
         int r;
 
         /* Before the name: whoever sees the name finds the socket. Without
          * it the proxy's calls come by the bus, slower but the same. */
-        if (daemon_rundir && daemon_name) {
-                r = bus_peer_listen(sd_bus_get_event(bus), bus, daemon_rundir, daemon_name);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot listen on %s/private/%s, the proxy will use the bus: %m",
-                                          daemon_rundir, daemon_name);
-        }
+        daemon_listen_private(bus);
         r = sd_bus_request_name(bus, bus_name, 0);
         if (r < 0)
                 return log_error_errno(r, "Cannot own the bus name %s: %m", bus_name);

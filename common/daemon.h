@@ -33,6 +33,9 @@ int daemon_prepare(const DaemonOptions *o);
 int daemon_open(sd_event **ret_event, sd_bus **ret_bus);
 
 /* Takes the well-known name and tells systemd we are ready. */
+/* Root's private door, <rundir>/private/<name> (bus-peer.h); daemon_ready()
+ * opens it, a daemon that takes its name otherwise calls this first. */
+void daemon_listen_private(sd_bus *bus);
 int daemon_ready(sd_bus *bus, const char *bus_name);
 
 /* Arms (or re-arms) an idle exit: after usec without is_busy() returning true

@@ -74,6 +74,7 @@ int manager_start(Manager *m) {
         r = lock_dbus_register(m);
         if (r < 0)
                 return r;
+        daemon_listen_private(m->bus);
         r = reexec_take_name(m->reexec, LOCKD_BUS_NAME);
         if (r < 0)
                 return r;

@@ -15,6 +15,7 @@ import uuid as uuidlib
 from pathlib import Path
 
 import dbus
+import dbus.connection
 import pytest
 
 import virtbus_harness as harness
@@ -115,6 +116,33 @@ def test_acquire_busy_release(lockd, owners, vroot):
     assert acquire(lockd, disk, b) is None
     assert call(lockd, "ReleaseOwner", b.uuid) == 1
     assert leases(lockd) == [] and call(lockd, "ListOwners") == []
+
+
+def peer_call(vroot, method, *args):
+    """A call on lockd's private socket, peer to peer (no broker, no Hello)."""
+    sock = Path(vroot) / "run/virtbus/private/lockd"
+    conn = dbus.connection.Connection(f"unix:path={sock}")
+    try:
+        obj = conn.get_object("org.virtbus.lockd", "/org/virtbus/lockd", introspect=False)
+        return obj.get_dbus_method(method, LOCK1)(*args)
+    finally:
+        conn.close()
+
+
+def test_private_socket_serves_leases(lockd, owners, vroot):
+    """Root's peer-to-peer door (what a bench or qemud may use to skip the
+    broker) takes and gives back the same leases as the bus does."""
+    a, b = owners("vm1"), owners("vm2")
+    disk = "/images/peer.img"
+    peer_call(vroot, "Acquire", disk, a.uuid, a.name, dbus.UInt32(a.pid), dbus.UInt32(0))
+    assert [l[0] for l in leases(lockd)] == [disk]
+    with expect_dbus_error(BUSY):
+        acquire(lockd, disk, b)
+    peer_call(vroot, "Release", disk, a.uuid, dbus.UInt32(0))
+    assert leases(lockd) == []
+    reexec_and_wait(lockd, "sigusr1")
+    peer_call(vroot, "Acquire", disk, b.uuid, b.name, dbus.UInt32(b.pid), dbus.UInt32(0))
+    assert leases(lockd)[0][1] == b.uuid
 
 
 def test_shared_leases(lockd, owners):
