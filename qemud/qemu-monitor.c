@@ -33,6 +33,15 @@ typedef enum MonitorState {
         MONITOR_CLOSED,
 } MonitorState;
 
+/* A file descriptor that goes with the command starting offset bytes into
+ * the output buffer (SCM_RIGHTS on that command's first byte). */
+typedef struct OutFd OutFd;
+struct OutFd {
+        size_t offset;
+        int fd;
+        OutFd *next;
+};
+
 typedef struct PendingCommand PendingCommand;
 struct PendingCommand {
         uint64_t id;
@@ -61,6 +70,7 @@ struct QemuMonitor {
         QmpLineBuffer in;
         char *out;              /* bytes not written yet */
         size_t out_size, out_allocated;
+        OutFd *fds_head, *fds_tail; /* in buffer order */
 
         /* Commands sent or queued, oldest first: replies normally come in
          * this order, so the lookup by id ends at the head. */
@@ -85,6 +95,15 @@ static void monitor_drop_io(QemuMonitor *m) {
         }
 }
 
+static void monitor_drop_fds(QemuMonitor *m) {
+        for (OutFd *o = m->fds_head, *next; o; o = next) {
+                next = o->next;
+                close(o->fd);
+                free(o);
+        }
+        m->fds_head = m->fds_tail = NULL;
+}
+
 static void monitor_unref(QemuMonitor *m) {
         if (!m)
                 return;
@@ -92,6 +111,7 @@ static void monitor_unref(QemuMonitor *m) {
                 return;
 
         monitor_drop_io(m);
+        monitor_drop_fds(m);
         for (PendingCommand *p = m->pending_head, *next; p; p = next) {
                 next = p->next;
                 free(p);
@@ -144,6 +164,7 @@ static void monitor_disconnect(QemuMonitor *m, int error, bool notify) {
         monitor_drop_io(m);
         qmp_line_buffer_done(&m->in);
         m->out_size = 0;
+        monitor_drop_fds(m);
 
         list = m->pending_head;
         m->pending_head = m->pending_tail = NULL;
@@ -168,8 +189,51 @@ static int monitor_set_io_events(QemuMonitor *m, uint32_t events) {
         return sd_event_source_set_io_events(m->io_source, events);
 }
 
+/* One send of up to len bytes, with fd (>= 0) as SCM_RIGHTS. */
+static ssize_t send_with_fd(int sock, const char *buf, size_t len, int fd) {
+        union {
+                struct cmsghdr hdr;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct cmsghdr *c;
+
+        if (fd < 0)
+                return send(sock, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        mh.msg_control = &control;
+        mh.msg_controllen = sizeof(control.buf);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* n bytes went out: the buffer and the fds' offsets move up; the fd that
+ * went with them (fd_sent) is closed, QEMU has its own copy now. */
+static void monitor_consume(QemuMonitor *m, size_t n, bool fd_sent) {
+        memmove(m->out, m->out + n, m->out_size - n);
+        m->out_size -= n;
+        if (fd_sent) {
+                OutFd *o = m->fds_head;
+
+                m->fds_head = o->next;
+                if (!m->fds_head)
+                        m->fds_tail = NULL;
+                close(o->fd);
+                free(o);
+        }
+        for (OutFd *o = m->fds_head; o; o = o->next)
+                o->offset -= n;
+}
+
 /* Writes what is buffered. Returns 0 when all of it or part of it went out
- * (EPOLLOUT then brings the rest), -errno when the connection is broken. */
+ * (EPOLLOUT then brings the rest), -errno when the connection is broken.
+ * A command with an fd starts a write of its own, and the write stops
+ * before the next such command: QEMU takes the fds that came with a read
+ * as the ones of the command it reads (getfd, add-fd). */
 static int monitor_flush(QemuMonitor *m) {
         ssize_t n;
 
@@ -178,7 +242,16 @@ static int monitor_flush(QemuMonitor *m) {
                 return 0;
 
         while (m->out_size > 0) {
-                n = send(m->fd, m->out, m->out_size, MSG_NOSIGNAL | MSG_DONTWAIT);
+                OutFd *o = m->fds_head;
+                bool with_fd = o && o->offset == 0;
+                size_t len = m->out_size;
+
+                if (o && !with_fd)
+                        len = MIN(len, o->offset);
+                else if (with_fd && o->next)
+                        len = MIN(len, o->next->offset);
+
+                n = send_with_fd(m->fd, m->out, len, with_fd ? o->fd : -1);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -186,8 +259,7 @@ static int monitor_flush(QemuMonitor *m) {
                                 break;
                         return -errno;
                 }
-                memmove(m->out, m->out + n, m->out_size - n);
-                m->out_size -= n;
+                monitor_consume(m, n, with_fd);
         }
 
         return monitor_set_io_events(m, m->out_size > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
@@ -208,9 +280,10 @@ static int monitor_queue_bytes(QemuMonitor *m, const char *data, size_t n) {
         return 0;
 }
 
-static int monitor_queue_command(QemuMonitor *m, const char *command, json_object *arguments,
+static int monitor_queue_command(QemuMonitor *m, const char *command, json_object *arguments, int fd,
                                  QemuMonitorReplyFn cb, void *userdata) {
         _cleanup_free_ PendingCommand *p = NULL;
+        _cleanup_free_ OutFd *o = NULL;
         _cleanup_free_ char *line = NULL;
         int r;
 
@@ -223,9 +296,28 @@ static int monitor_queue_command(QemuMonitor *m, const char *command, json_objec
                 return -ENOMEM;
         *p = (PendingCommand) { .id = m->next_id, .cb = cb, .userdata = userdata };
 
+        if (fd >= 0) {
+                o = malloc(sizeof(OutFd));
+                if (!o)
+                        return -ENOMEM;
+                *o = (OutFd) { .offset = m->out_size, .fd = fcntl(fd, F_DUPFD_CLOEXEC, 3) };
+                if (o->fd < 0)
+                        return -errno;
+        }
+
         r = monitor_queue_bytes(m, line, strlen(line));
-        if (r < 0)
+        if (r < 0) {
+                if (o)
+                        close(o->fd);
                 return r;
+        }
+        if (o) {
+                if (m->fds_tail)
+                        m->fds_tail->next = o;
+                else
+                        m->fds_head = o;
+                m->fds_tail = TAKE_PTR(o);
+        }
 
         log_debug("QMP: queued %s (id %" PRIu64 ")", command, m->next_id);
         m->next_id++;
@@ -526,7 +618,7 @@ int qemu_monitor_new(sd_event *event, int fd, const char *socket_path, uint64_t 
 
         /* qmp_capabilities goes first, whatever the owner queues before the
          * greeting comes after it. */
-        r = monitor_queue_command(m, "qmp_capabilities", NULL, on_capabilities_reply, NULL);
+        r = monitor_queue_command(m, "qmp_capabilities", NULL, -1, on_capabilities_reply, NULL);
         if (r < 0)
                 return r;
 
@@ -580,8 +672,8 @@ void qemu_monitor_close(QemuMonitor *m) {
         monitor_unref(m);
 }
 
-int qemu_monitor_command(QemuMonitor *m, const char *command, json_object *arguments,
-                         QemuMonitorReplyFn cb, void *userdata) {
+int qemu_monitor_command_with_fd(QemuMonitor *m, const char *command, json_object *arguments, int fd,
+                                 QemuMonitorReplyFn cb, void *userdata) {
         int r;
 
         if (!m || !command) {
@@ -593,7 +685,7 @@ int qemu_monitor_command(QemuMonitor *m, const char *command, json_object *argum
                 return -ENOTCONN;
         }
 
-        r = monitor_queue_command(m, command, arguments, cb, userdata);
+        r = monitor_queue_command(m, command, arguments, fd, cb, userdata);
         if (r < 0)
                 return r;
 
@@ -606,6 +698,11 @@ int qemu_monitor_command(QemuMonitor *m, const char *command, json_object *argum
                 (void) monitor_set_io_events(m, EPOLLIN | EPOLLOUT);
         }
         return 0;
+}
+
+int qemu_monitor_command(QemuMonitor *m, const char *command, json_object *arguments,
+                         QemuMonitorReplyFn cb, void *userdata) {
+        return qemu_monitor_command_with_fd(m, command, arguments, -1, cb, userdata);
 }
 
 bool qemu_monitor_is_ready(const QemuMonitor *m) {

@@ -78,6 +78,13 @@ void qemu_monitor_close(QemuMonitor *m);
 int qemu_monitor_command(QemuMonitor *m, const char *command, json_object *arguments,
                          QemuMonitorReplyFn cb, void *userdata);
 
+/* The same, with fd (>= 0) sent alongside as SCM_RIGHTS, for getfd and
+ * add-fd: the monitor sends a duplicate (the caller keeps fd) on the first
+ * byte of this command, in a write that carries no other command's first
+ * byte. A negative fd sends none. -EBADF when fd cannot be duplicated. */
+int qemu_monitor_command_with_fd(QemuMonitor *m, const char *command, json_object *arguments, int fd,
+                                 QemuMonitorReplyFn cb, void *userdata);
+
 bool qemu_monitor_is_ready(const QemuMonitor *m);
 bool qemu_monitor_is_closed(const QemuMonitor *m);
 /* The greeting's "QMP" object (version, capabilities), NULL before it came. */

@@ -737,6 +737,181 @@ static void test_monitor_large_command(void) {
         fake_done(&f);
 }
 
+/* ---- file descriptors (getfd, add-fd) ---- */
+
+/* What one read of the fake brought: the requests completed in it and the
+ * inode of the fd that came with it (0: none). */
+typedef struct FdRead {
+        char lines[128];
+        ino_t ino;
+} FdRead;
+
+typedef struct FdFake {
+        sd_event *event;
+        int fd;
+        sd_event_source *io;
+        QmpLineBuffer in;
+        FdRead reads[16];
+        unsigned n_reads, n_requests, n_fds;
+        QemuMonitor *monitor;
+        unsigned replies;
+} FdFake;
+
+static int fdfake_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        FdFake *f = userdata;
+        union {
+                struct cmsghdr hdr;
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+        } control;
+        char buf[4096], *line;
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                             .msg_controllen = sizeof(control) };
+        FdRead *rd = f->n_reads < ELEMENTSOF(f->reads) ? &f->reads[f->n_reads] : NULL;
+        ssize_t n;
+        size_t len;
+
+        n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n <= 0) {
+                f->io = sd_event_source_disable_unref(f->io);
+                return 0;
+        }
+        CHECK(rd != NULL);
+        if (!rd)
+                return 0;
+        f->n_reads++;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int got;
+                                struct stat st;
+
+                                memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                                CHECK(fstat(got, &st) >= 0);
+                                rd->ino = st.st_ino;
+                                f->n_fds++;
+                                close(got);
+                        }
+                }
+        CHECK_INTEQ(qmp_line_buffer_append(&f->in, buf, n), 0);
+        while (qmp_line_buffer_next(&f->in, &line, &len) > 0) {
+                json_object *req = json_tokener_parse(line), *v;
+                int64_t id = -1;
+
+                CHECK(req != NULL);
+                if (!req)
+                        continue;
+                f->n_requests++;
+                if (json_object_object_get_ex(req, "execute", &v)) {
+                        strncat(rd->lines, json_object_get_string(v), sizeof(rd->lines) - strlen(rd->lines) - 2);
+                        strcat(rd->lines, " ");
+                }
+                if (json_object_object_get_ex(req, "id", &v))
+                        id = json_object_get_int64(v);
+                char reply[64];
+                snprintf(reply, sizeof(reply), "{\"return\": {}, \"id\": %" PRIi64 "}\r\n", id);
+                CHECK_INTEQ(send(fd, reply, strlen(reply), MSG_NOSIGNAL), (ssize_t) strlen(reply));
+                json_object_put(req);
+        }
+        return 0;
+}
+
+static void fd_on_reply(QemuMonitor *m, json_object *result, const char *error_class, const char *error_desc,
+                        void *userdata) {
+        FdFake *f = userdata;
+
+        CHECK(result != NULL);
+        if (++f->replies == 5)
+                sd_event_exit(f->event, 0);
+}
+
+/* Commands with and without fds, queued before the greeting so that they
+ * all wait in one buffer: each fd arrives in the read that brings its own
+ * command and no other fd command (the kernel may join the bytes before it
+ * to that read, never the next fd's), and the monitor's copies close. */
+static void test_monitor_command_with_fd(void) {
+        FdFake f = { .fd = -1 };
+        struct stat sa, sb;
+        int pair[2], pa[2], pb[2];
+        bool seen_a = false, seen_b = false;
+
+        CHECK(sd_event_new(&f.event) >= 0);
+        CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) >= 0);
+        CHECK(pipe2(pa, O_CLOEXEC) >= 0 && pipe2(pb, O_CLOEXEC) >= 0);
+        CHECK(fstat(pa[1], &sa) >= 0 && fstat(pb[1], &sb) >= 0);
+        CHECK(qemu_monitor_new(f.event, pair[0], NULL, 2 * 1000000ULL, NULL, &f, &f.monitor) >= 0);
+        f.fd = pair[1];
+        CHECK(sd_event_add_io(f.event, &f.io, f.fd, EPOLLIN, fdfake_on_io, &f) >= 0);
+
+        CHECK(qemu_monitor_command(f.monitor, "one", NULL, fd_on_reply, &f) >= 0);
+        json_object *args = json_object_new_object();
+        json_object_object_add(args, "fdname", json_object_new_string("a"));
+        CHECK(qemu_monitor_command_with_fd(f.monitor, "getfd", args, pa[1], fd_on_reply, &f) >= 0);
+        CHECK(qemu_monitor_command(f.monitor, "two", NULL, fd_on_reply, &f) >= 0);
+        CHECK(qemu_monitor_command_with_fd(f.monitor, "add-fd", NULL, pb[1], fd_on_reply, &f) >= 0);
+        CHECK(qemu_monitor_command_with_fd(f.monitor, "three", NULL, -1, fd_on_reply, &f) >= 0);
+        CHECK_INTEQ(qemu_monitor_command_with_fd(f.monitor, "bad", NULL, 9999, fd_on_reply, &f), -EBADF);
+        /* the monitor holds copies: the caller's own may go at once */
+        close(pa[1]);
+        close(pb[1]);
+
+        fake_send((Fake *) &(Fake) { .fd = f.fd }, greeting_line);
+        run_loop(f.event, 2 * 1000000ULL);
+
+        CHECK_INTEQ(f.replies, 5);
+        CHECK_INTEQ(f.n_requests, 6);
+        CHECK_INTEQ(f.n_fds, 2);
+        for (unsigned i = 0; i < f.n_reads; i++) {
+                const FdRead *rd = &f.reads[i];
+
+                if (rd->ino == sa.st_ino) {
+                        seen_a = true;
+                        CHECK(strstr(rd->lines, "getfd ") != NULL);
+                        CHECK(!strstr(rd->lines, "add-fd"));
+                } else if (rd->ino == sb.st_ino) {
+                        seen_b = true;
+                        CHECK(strstr(rd->lines, "add-fd ") != NULL);
+                        CHECK(!strstr(rd->lines, "getfd"));
+                } else
+                        CHECK(!strstr(rd->lines, "getfd") && !strstr(rd->lines, "add-fd"));
+        }
+        CHECK(seen_a && seen_b);
+
+        /* the monitor's copies are closed once sent: the pipes see EOF */
+        char c;
+        CHECK_INTEQ(read(pa[0], &c, 1), 0);
+        CHECK_INTEQ(read(pb[0], &c, 1), 0);
+        close(pa[0]);
+        close(pb[0]);
+
+        f.monitor = qemu_monitor_free(f.monitor);
+        f.io = sd_event_source_disable_unref(f.io);
+        close(f.fd);
+        qmp_line_buffer_done(&f.in);
+        sd_event_unref(f.event);
+}
+
+/* An fd still queued when the monitor goes is closed with it. */
+static void test_monitor_fd_dropped(void) {
+        sd_event *e = NULL;
+        QemuMonitor *m = NULL;
+        int pair[2], p[2];
+        char c;
+
+        CHECK(sd_event_new(&e) >= 0);
+        CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) >= 0);
+        CHECK(pipe2(p, O_CLOEXEC) >= 0);
+        CHECK(qemu_monitor_new(e, pair[0], NULL, 0, NULL, NULL, &m) >= 0);
+        CHECK(qemu_monitor_command_with_fd(m, "getfd", NULL, p[1], NULL, NULL) >= 0);
+        close(p[1]);
+        qemu_monitor_free(m);
+        CHECK_INTEQ(read(p[0], &c, 1), 0);
+        close(p[0]);
+        close(pair[1]);
+        sd_event_unref(e);
+}
+
 /* ---- connecting by path ---- */
 
 typedef struct Listener {
@@ -891,6 +1066,7 @@ typedef struct Real {
         unsigned closed;
         int closed_error;
         bool quit_acked;
+        char fd_replies[64];
 } Real;
 
 static void real_on_event(QemuMonitor *m, const char *event, json_object *data, uint64_t ts, void *userdata) {
@@ -927,10 +1103,29 @@ static void real_on_quit(QemuMonitor *m, json_object *result, const char *error_
         r->quit_acked = result != NULL || streq_ptr(error_class, QEMU_MONITOR_ERROR_DISCONNECTED);
 }
 
-static void real_on_ready(QemuMonitor *m, void *userdata) {
+static void real_on_fd_reply(QemuMonitor *m, json_object *result, const char *error_class, const char *error_desc,
+                             void *userdata) {
         Real *r = userdata;
 
+        strncat(r->fd_replies, result ? "ok " : "error ", sizeof(r->fd_replies) - strlen(r->fd_replies) - 1);
+}
+
+static void real_on_ready(QemuMonitor *m, void *userdata) {
+        Real *r = userdata;
+        json_object *args;
+
         r->ready_at = now_usec(CLOCK_MONOTONIC);
+        /* QEMU takes the fd that came with getfd; one without is refused,
+         * and the named one can be closed again */
+        args = json_object_new_object();
+        json_object_object_add(args, "fdname", json_object_new_string("fd-test"));
+        CHECK(qemu_monitor_command_with_fd(m, "getfd", args, STDERR_FILENO, real_on_fd_reply, r) >= 0);
+        args = json_object_new_object();
+        json_object_object_add(args, "fdname", json_object_new_string("fd-none"));
+        CHECK(qemu_monitor_command(m, "getfd", args, real_on_fd_reply, r) >= 0);
+        args = json_object_new_object();
+        json_object_object_add(args, "fdname", json_object_new_string("fd-test"));
+        CHECK(qemu_monitor_command(m, "closefd", args, real_on_fd_reply, r) >= 0);
         CHECK(qemu_monitor_command(m, "cont", NULL, NULL, NULL) >= 0);
         CHECK(qemu_monitor_command(m, "stop", NULL, NULL, NULL) >= 0);
         CHECK(qemu_monitor_command(m, "query-status", NULL, real_on_status, r) >= 0);
@@ -983,6 +1178,7 @@ static void test_monitor_real_qemu(void) {
         CHECK(r.ready_at > 0);
         CHECK_STREQ(r.events, "RESUME STOP SHUTDOWN ");
         CHECK_STREQ(r.status, "paused");
+        CHECK_STREQ(r.fd_replies, "ok error ok ");
         CHECK(r.quit_acked);
         CHECK_INTEQ(r.closed, 1);
         CHECK_INTEQ(r.closed_error, 0);
@@ -1062,6 +1258,7 @@ static void setup(void) {
 
 UNIT_TESTS(test_parse_greeting, test_parse_return, test_parse_error, test_parse_events, test_parse_malformed,
            test_split_reads, test_concatenated_reads, test_format_request, test_monitor_queue_before_greeting,
-           test_monitor_close_in_flight, test_monitor_free_in_callback, test_monitor_large_command, test_monitor_connect_retry,
+           test_monitor_close_in_flight, test_monitor_free_in_callback, test_monitor_large_command, test_monitor_command_with_fd,
+           test_monitor_fd_dropped, test_monitor_connect_retry,
            test_monitor_connect_timeout, test_monitor_protocol_error, test_monitor_real_qemu,
            test_monitor_real_qemu_fails)
