@@ -8,6 +8,7 @@
 #include "domain-status.h"
 #include "error.h"
 #include "lockd-client.h"
+#include "networkd-client.h"
 #include "storaged-client.h"
 #include "log.h"
 #include "qemu-address.h"
@@ -17,6 +18,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug.h"
+#include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -355,6 +357,8 @@ struct Plug {
         size_t pty_chr;           /* a pty chardev's chr index in live, or SIZE_MAX */
         size_t n_ctrl_before;     /* the live definition's controllers before the device */
         bool volume_marked;       /* storaged was told this guest uses the volume */
+        int tapfd;                /* an interface's tap from networkd, for getfd; -1 */
+        char *port_uuid;          /* networkd's port for it: released if the plug fails */
         DevRef ref;
 };
 
@@ -371,6 +375,9 @@ static Plug *plug_free(Plug *p) {
         free(p->alias);
         free(p->old_src);
         free(p->new_src);
+        if (p->tapfd >= 0)
+                close(p->tapfd);
+        free(p->port_uuid);
         return mfree(p);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plug *, plug_free);
@@ -416,7 +423,11 @@ static void plug_step(Plug *p) {
         json_object_object_get_ex(c, "execute", &exe);
         if (json_object_object_get_ex(c, "arguments", &args))
                 json_object_get(args);
-        r = mon ? qemu_monitor_command(mon, json_object_get_string(exe), args, on_reply, p) : -ENOTCONN;
+        /* the tap goes to QEMU with its getfd (SCM_RIGHTS) */
+        if (mon && streq(json_object_get_string(exe), "getfd"))
+                r = qemu_monitor_command_with_fd(mon, "getfd", args, p->tapfd, on_reply, p);
+        else
+                r = mon ? qemu_monitor_command(mon, json_object_get_string(exe), args, on_reply, p) : -ENOTCONN;
         if (r < 0) {
                 if (!mon)
                         json_object_put(args);
@@ -499,6 +510,8 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                 release_lease(d, p->lease_path);
                 if (p->volume_marked)
                         volume_in_use(d, &p->live->disks[p->ref.index], false);
+                if (p->port_uuid)
+                        (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
                 fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
                          error_desc ?: error_class);
                 plug_free(p);
@@ -606,26 +619,63 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         }
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
+                char fdname[64];
 
-                if (net->type != DOMAIN_NET_USER)
-                        /* networkd's tap must reach QEMU by SCM_RIGHTS (getfd):
-                         * the monitor sends no fds yet */
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                             "unsupported configuration: hot-plug of <interface type='%s'> is not "
-                                             "supported yet (only type='user')",
-                                             net->type == DOMAIN_NET_NETWORK ? "network" : "bridge");
-                snprintf(id, sizeof(id), "hostnet%zu", p->ref.index);
+                snprintf(id, sizeof(id), "host%s", net->alias);
                 args = json_object_new_object();
-                json_object_object_add(args, "type", json_object_new_string("user"));
+                if (!args)
+                        return -ENOMEM;
                 json_object_object_add(args, "id", json_object_new_string(id));
+                if (net->type == DOMAIN_NET_USER)
+                        json_object_object_add(args, "type", json_object_new_string("user"));
+                else {
+                        /* networkd's tap reaches QEMU by getfd under a name
+                         * of its own, which netdev_add then takes */
+                        json_object *fdargs = json_object_new_object();
+
+                        if (!fdargs) {
+                                json_object_put(args);
+                                return -ENOMEM;
+                        }
+                        snprintf(fdname, sizeof(fdname), "fd-%s", net->alias);
+                        json_object_object_add(fdargs, "fdname", json_object_new_string(fdname));
+                        r = push_cmd(cmds, "getfd", fdargs);
+                        if (r < 0) {
+                                json_object_put(args);
+                                return r;
+                        }
+                        json_object_object_add(args, "type", json_object_new_string("tap"));
+                        json_object_object_add(args, "fd", json_object_new_string(fdname));
+                }
                 r = push_cmd(cmds, "netdev_add", args);
                 if (r < 0)
                         return r;
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));
-                return push_cmd(p->undo, "netdev_del", args);
+                r = push_cmd(p->undo, "netdev_del", args);
+                if (r < 0 || net->type == DOMAIN_NET_USER)
+                        return r;
+                /* netdev_add failed: the named fd is still QEMU's */
+                args = json_object_new_object();
+                json_object_object_add(args, "fdname", json_object_new_string(fdname));
+                return push_cmd(p->undo, "closefd", args);
         }
         return 0;
+}
+
+/* The interface's qdev id and netdev are named after its alias (net2,
+ * hostnet2), which stays what it was given however the list of interfaces
+ * changes; the props name them by index. */
+static void name_net_device(json_object *devices, const char *alias) {
+        char netdev[64];
+
+        snprintf(netdev, sizeof(netdev), "host%s", alias);
+        for (size_t i = 0; i < json_object_array_length(devices); i++) {
+                json_object *dev = json_object_array_get_idx(devices, i);
+
+                json_object_object_add(dev, "id", json_object_new_string(alias));
+                json_object_object_add(dev, "netdev", json_object_new_string(netdev));
+        }
 }
 
 /* Controllers the allocator added for the device (a SCSI controller for
@@ -660,6 +710,48 @@ static int new_controllers(Plug *p, size_t n_before, const QemuCaps *caps, json_
         return 0;
 }
 
+/* networkd made the interface's tap: its fd goes to QEMU by getfd. */
+static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifname, const char *port_uuid,
+                    void *userdata) {
+        Plug *p = userdata;
+        Domain *d = p->handle->owner;
+        DomainNetDef *net = &p->live->nets[p->ref.index];
+
+        if (r >= 0) {
+                p->tapfd = tapfd;
+                p->port_uuid = strdup(port_uuid);
+                free_and_replace_str(&net->ifname, strdup(ifname));
+                if (!p->port_uuid || !net->ifname)
+                        r = -ENOMEM;
+        }
+        if (!d || r < 0) {
+                if (p->port_uuid && d)
+                        (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
+                if (d && error && error->name)
+                        domain_job_fail(d->jobs, error->name, error->message);
+                else if (d)
+                        fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: no port from networkd: %s",
+                                 p->what, strerror(-r));
+                plug_free(p);
+                return;
+        }
+        log_debug("Domain %s: %s on tap %s (port %s)", d->def->name, p->what, ifname, port_uuid);
+        plug_step(p);
+}
+
+static int ask_port(Plug *p, Domain *d, sd_bus_error *error) {
+        const DomainNetDef *net = &p->live->nets[p->ref.index];
+        NetworkdPortRequest req;
+        int r;
+
+        qemu_interface_port_request(d, net, &req);
+        r = networkd_allocate_port_async(d->manager->bus, &req, on_port, p, NULL);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask networkd for a port on '%s': %s",
+                                     net->source, strerror(-r));
+        return 1;
+}
+
 /* The commands of p, its lease, then QEMU: once the device's definition is
  * complete (a volume's path known). 1, or -errno with error set. */
 static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
@@ -681,6 +773,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
         if (r < 0)
                 return conf_to_bus(&e, r, "cannot build the device", error);
+        if (p->ref.family == QEMU_DEVICE_NET)
+                name_net_device(props.devices, p->alias);
         r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
         if (r >= 0)
                 r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
@@ -718,6 +812,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
                 }
                 return 1;
         }
+        if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
+                return ask_port(p, d, error);
         plug_step(p);
         return 1;
 }
@@ -767,6 +863,7 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (!p)
                 return -ENOMEM;
         p->pty_chr = SIZE_MAX;
+        p->tapfd = -1;
         p->n_ctrl_before = d->live->n_controllers;
         p->undo = json_object_new_array();
         if (!p->undo)
@@ -774,6 +871,18 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         r = def_with_device(d->live, xml, "live", true, &p->live, &p->ref, error);
         if (r < 0)
                 return r;
+        /* LIVE and CONFIG: the interface gets the same generated MAC in both */
+        if (config && p->ref.family == QEMU_DEVICE_NET && !p->live->nets[p->ref.index].mac_given &&
+            config->n_nets > 0) {
+                DomainDef holder = { .nets = &p->live->nets[p->ref.index], .n_nets = 1 };
+
+                memcpy(holder.nets[0].mac, config->nets[config->n_nets - 1].mac, 6);
+                holder.nets[0].mac_given = true;
+                r = check_unique(d->live, &holder, "interface", "live", error);
+                holder.nets[0].mac_given = false;
+                if (r < 0)
+                        return r;
+        }
         dev_what(p->live, &p->ref, what, sizeof(what));
         p->what = strdup(what);
         if (!p->what)
@@ -788,6 +897,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         }
         /* named as the start names devices, paths placed the same way */
         r = qemu_command_assign_aliases(p->live);
+        if (r >= 0)
+                r = qemu_interface_keep_aliases(d->live, p->live);
         if (r >= 0)
                 r = qemu_command_assign_paths(p->live, d->manager->rundir);
         if (r < 0)
@@ -851,6 +962,8 @@ typedef struct Unplug {
         json_object *backends;    /* blockdev-del/object-del/chardev-remove/netdev_del once it is gone */
         char *lease_path;
         char *pool, *volume;      /* a volume disk: storaged learns this guest let it go */
+        bool port;                /* an interface with a port of networkd's: released once gone */
+        uint8_t mac[6];
         DomainJob *job;           /* the call waiting, until answered */
         DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
         sd_event_source *timer;
@@ -943,6 +1056,8 @@ static void unplug_finish(Unplug *u, Domain *d) {
                         }
         send_quietly(d, u->backends, 0);
         release_lease(d, u->lease_path);
+        if (u->port)
+                (void) qemu_interface_release_port(d, u->mac);
         if (u->pool && u->volume)
                 (void) storaged_set_in_use_async(d->manager->bus, u->pool, u->volume, d->uuid_str, false, NULL,
                                                  NULL, NULL);
@@ -1034,7 +1149,7 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
                 r = push_cmd(backends, "chardev-remove", args);
         } else if (ref.family == QEMU_DEVICE_NET) {
                 char id[64];
-                snprintf(id, sizeof(id), "hostnet%zu", ref.index);
+                snprintf(id, sizeof(id), "host%s", alias);
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));
                 r = push_cmd(backends, "netdev_del", args);
@@ -1057,6 +1172,10 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
                 u->pool = strdup(d->live->disks[ref.index].src_pool);
                 u->volume = strdup(d->live->disks[ref.index].src_volume);
+        }
+        if (ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&d->live->nets[ref.index])) {
+                u->port = true;
+                memcpy(u->mac, d->live->nets[ref.index].mac, 6);
         }
         u->backends = TAKE_PTR(backends);
         u->job = domain_job_ref(d->jobs->active);

@@ -1,0 +1,253 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Interface hot-plug in virtbus-qemud: AttachDevice/DetachDevice of an
+<interface type='network'> on a running guest (TCG), with virtbus-networkd.
+
+qemud asks networkd for a port as the start does, passes the tap to QEMU
+with getfd (SCM_RIGHTS on the monitor), then netdev_add and device_add; the
+guest sees a new NIC and gets a DHCP lease from the network's dnsmasq
+(typed into its root shell on the serial console, reached through a unix
+socket). qemud is killed and started again while the NIC is plugged (the
+tests ask QEMU's query-pci meanwhile): the interface and its port are known
+again, and DetachDevice removes it from the guest, QEMU, both definitions
+and networkd. Bad input (a network that does not exist, a MAC in use, a PCI
+address in use) gets its own error and leaves no port, no tap and the guest
+and its definitions as they were. virsh attach-interface/detach-interface
+through the proxy do the same.
+
+networkd runs in a network namespace of its own, as in test_qemud_network.
+"""
+
+import re
+import signal
+import time
+
+import pytest
+
+import virtbus_harness as h
+import test_qemud_device as tdev
+import test_qemud_network as tnet
+from test_qemud_common import dbus_error
+
+pytestmark = pytest.mark.timeout(400)
+
+LIVE, CONFIG = 1, 2
+NAME, UUID = "nicvm", "6b1f0d33-6a0e-4c5e-9d6e-0000000000a1"
+MAC1, MAC2, MAC3 = "52:54:00:5b:00:01", "52:54:00:5b:00:02", "52:54:00:5b:00:03"
+SRC_LEASE = 0
+
+
+def nic_xml(mac, network=tnet.NET, address=""):
+    return (f"<interface type='network'><mac address='{mac}'/><source network='{network}'/>"
+            f"<model type='virtio'/>{address}</interface>")
+
+
+class Nic:
+    def __init__(self, env, path, con):
+        self.env, self.path, self.con = env, path, con
+
+    def call(self, method, *args):
+        return self.env.dcall(self.path, method, *args)
+
+    def xmls(self):
+        return self.call("GetXMLDesc", 0), self.call("GetXMLDesc", 2)
+
+    def guest_nics(self):
+        out = self.con.run("for n in /sys/class/net/*; do echo NIC ${n##*/} $(cat $n/address); done")
+        return dict(re.findall(r"NIC (\w+) ([0-9a-f:]+)", out.decode(errors="replace")))
+
+    def query_pci_ids(self):
+        """The qdev ids on QEMU's PCI buses, asked over its monitor with
+        qemud killed (QEMU takes one monitor client), then qemud started
+        again: it must know the guest, its NICs and their ports again."""
+        text = (self.env.root / "run" / "virtbus" / "qemu" / f"{NAME}.xml").read_text()
+        monitor = re.search(r"<monitor path='([^']+)'", text).group(1)
+        self.env.qemud.kill(signal.SIGKILL)
+        try:
+            qmp = h.Qmp(monitor, timeout=20)
+            try:
+                ids = set()
+
+                def walk(devs):
+                    for d in devs:
+                        if d.get("qdev_id"):
+                            ids.add(d["qdev_id"])
+                        walk(d.get("pci_bridge", {}).get("devices", []))
+                for bus in qmp.cmd("query-pci"):
+                    walk(bus["devices"])
+                return ids
+            finally:
+                qmp.close()
+        finally:
+            self.env.qemud.start()
+
+
+@pytest.fixture(scope="module")
+def env(guest):
+    e = tnet.Env(guest)
+    try:
+        yield e
+    finally:
+        e.close()
+
+
+@pytest.fixture(autouse=True)
+def _logs(env):
+    env.register_logs()
+    yield
+    env.register_logs()
+
+
+@pytest.fixture(scope="module")
+def nic(env):
+    sock = env.root / "nic-console.sock"
+    extra = f"""    <serial type='unix'>
+      <source mode='bind' path='{sock}'/>
+      <target port='0'/>
+    </serial>
+    <controller type='pci' index='0' model='pcie-root'/>
+    <controller type='pci' index='1' model='pcie-root-port'/>
+    <controller type='pci' index='2' model='pcie-root-port'/>
+    <controller type='pci' index='3' model='pcie-root-port'/>
+    <controller type='pci' index='4' model='pcie-root-port'/>"""
+    xml = h.guest_domain_xml(env.guest, NAME, uuid=UUID, nic=None, extra_devices=extra,
+                             extra_cmdline="virtbus.shell virtbus.nodhcp")
+    path = env.qemud.call("DomainDefineXML", xml)
+    env.dcall(path, "Create", 0)
+    con = tdev.Console(sock).connect()
+    try:
+        try:
+            h.wait_until(lambda: tdev._shell_ready(con), 150, 1, "a shell on the guest's console")
+        except TimeoutError as e:
+            raise AssertionError(f"{e}; console ends with:\n"
+                                 f"{con.text()[-3000:].decode(errors='replace')}") from None
+        yield Nic(env, path, con)
+    finally:
+        con.close()
+        try:
+            env.destroy(path)
+            tnet.assert_released(env, UUID, [])
+        finally:
+            env.dcall(path, "Undefine", 0)
+
+
+def assert_unchanged(env, n, before, links_before, ports_before):
+    assert n.xmls() == before, "a failed attach changed a definition"
+    assert env.owner_ports(UUID) == ports_before, env.owner_ports(UUID)
+    h.wait_until(lambda: env.links() <= links_before, 10,
+                 what=f"the links of the failed attach to go (now {sorted(env.links())})")
+    assert env.state(n.path) == (h.DomainState.RUNNING, 1)
+
+
+def test_attach_dhcp_restart_detach(env, nic):
+    n = nic
+    before = n.xmls()
+    links_before = env.links()
+    assert env.owner_ports(UUID) == []
+    assert "eth0" not in n.guest_nics()
+
+    t0 = time.monotonic()
+    n.call("AttachDevice", nic_xml(MAC1), LIVE | CONFIG)
+    attach_s = time.monotonic() - t0
+    live, inactive = n.xmls()
+    assert f"<mac address='{MAC1}'/>" in live and "alias name='net0'" in live, live
+    assert f"<mac address='{MAC1}'/>" in inactive and "alias" not in re.sub(r"<disk.*?</disk>", "", inactive, flags=re.S)
+    taps = tnet.target_devs(live)
+    assert len(taps) == 1, live
+    tap = taps[0]
+    assert tnet.target_devs(inactive) == []
+    # the same PCI address in both definitions
+    addr = lambda x: re.search(re.escape(MAC1) + r".*?(<address type='pci'[^>]*>)", x, re.S).group(1)
+    assert addr(live) == addr(inactive)
+    assert f"<target dev='{tap}'/>" in (env.root / "run" / "virtbus" / "qemu" / f"{NAME}.xml").read_text()
+
+    # networkd's port, owned by the guest, its tap on the network's bridge
+    ports = env.owner_ports(UUID)
+    assert [(p[1], p[3], p[4], p[5], p[6]) for p in ports] == [(tnet.NET, NAME, MAC1, "tap", tap)], ports
+    tnet.assert_tap(env, tap, env.bridge, MAC1)
+
+    # the guest sees the NIC and gets a lease from networkd's dnsmasq
+    h.wait_until(lambda: n.guest_nics().get("eth0") == MAC1, 30, 0.5, "eth0 in the guest")
+    n.con.run("udhcpc -i eth0 -s /usr/share/udhcpc/default.script -q -t 10 -T 2 "
+              "-x hostname:virtbus-guest >/dev/null 2>&1", timeout=60)
+    m = re.search(rb"VIRTBUS-GUEST-IP (\d+\.\d+\.\d+\.\d+)", n.con.text())
+    assert m, n.con.text()[-2000:]
+    ip = m.group(1).decode()
+    assert ip.startswith(tnet.SUBNET + "."), ip
+    leases = h.wait_until(lambda: env.net.net_call(env.net_path, "GetDHCPLeases", MAC1, 0) or None, 10,
+                          what=f"a lease for {MAC1}")
+    assert leases[0][5] == ip, leases
+    addrs = n.call("InterfaceAddresses", SRC_LEASE, 0)
+    assert [(a[0], a[1], [(x[0], x[1], x[2]) for x in a[2]]) for a in addrs] == [(tap, MAC1, [(0, ip, 24)])], addrs
+    env.ping(ip)
+    print(f"\nNIC attached in {attach_s:.2f} s: tap {tap}, lease {ip}")
+
+    # QEMU has it; qemud killed and started again knows it and its port
+    assert "net0" in n.query_pci_ids()
+    assert tnet.target_devs(n.call("GetXMLDesc", 0)) == [tap]
+
+    # detach: gone from the guest, QEMU, both definitions, networkd
+    n.call("DetachDevice", nic_xml(MAC1), LIVE | CONFIG)
+    h.wait_until(lambda: MAC1 not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
+    assert n.xmls() == before
+    tnet.assert_released(env, UUID, [tap])
+    h.wait_until(lambda: "eth0" not in n.guest_nics(), 30, 0.5, "eth0 to leave the guest")
+    assert "net0" not in n.query_pci_ids()
+    assert env.links() <= links_before
+
+
+def test_bad_input_leaves_nothing(env, nic):
+    n = nic
+    links_before = env.links()
+    # a NIC in place, to collide with
+    n.call("AttachDevice", nic_xml(MAC1), LIVE)
+    try:
+        before = n.xmls()
+        ports_before = env.owner_ports(UUID)
+        assert len(ports_before) == 1
+        links_with = env.links()
+
+        with dbus_error("NoNetwork", "nosuchnet") as e:
+            n.call("AttachDevice", nic_xml(MAC2, network="nosuchnet"), LIVE)
+        print(f"\nmissing network: {e.message}")
+        assert_unchanged(env, n, before, links_with, ports_before)
+
+        with dbus_error("OperationInvalid", MAC1, "already exists") as e:
+            n.call("AttachDevice", nic_xml(MAC1), LIVE)
+        print(f"MAC in use: {e.message}")
+        assert_unchanged(env, n, before, links_with, ports_before)
+
+        live = before[0]
+        addr = re.search(re.escape(MAC1) + r".*?(<address type='pci'[^>]*/>)", live, re.S).group(1)
+        with dbus_error("InvalidArg", "used twice", MAC1) as e:
+            n.call("AttachDevice", nic_xml(MAC3, address=addr), LIVE)
+        print(f"PCI address in use: {e.message}")
+        assert_unchanged(env, n, before, links_with, ports_before)
+        # the guest still has just the one NIC
+        h.wait_until(lambda: list(n.guest_nics().values()).count(MAC1) == 1, 30, 0.5, "eth0 in the guest")
+        assert MAC3 not in n.guest_nics().values() and MAC2 not in n.guest_nics().values()
+    finally:
+        n.call("DetachDevice", nic_xml(MAC1), LIVE)
+        h.wait_until(lambda: MAC1 not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
+    tnet.assert_released(env, UUID, [])
+    h.wait_until(lambda: env.links() <= links_before, 10, what="the tap to go")
+
+
+def test_virsh_attach_detach_interface(env, nic):
+    n = nic
+    before = n.xmls()
+    proxy = h.Proxy(env.bus, env.root).start()
+    try:
+        proxy.virsh("attach-interface", NAME, "network", tnet.NET, "--mac", MAC2, "--model", "virtio", "--live")
+        live = n.call("GetXMLDesc", 0)
+        assert f"<mac address='{MAC2}'/>" in live
+        ports = env.owner_ports(UUID)
+        assert [(p[1], p[4]) for p in ports] == [(tnet.NET, MAC2)], ports
+        out = proxy.virsh("domiflist", NAME).stdout
+        assert MAC2 in out and ports[0][6] in out, out
+        h.wait_until(lambda: MAC2 in n.guest_nics().values(), 30, 0.5, "the NIC in the guest")
+        proxy.virsh("detach-interface", NAME, "network", "--mac", MAC2, "--live")
+        h.wait_until(lambda: MAC2 not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
+        tnet.assert_released(env, UUID, [ports[0][6]])
+        assert n.xmls() == before
+    finally:
+        proxy.stop()
