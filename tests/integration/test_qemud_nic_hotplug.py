@@ -251,3 +251,35 @@ def test_virsh_attach_detach_interface(env, nic):
         assert n.xmls() == before
     finally:
         proxy.stop()
+
+
+def test_aliases_stay_after_a_detach(env, nic):
+    """Two NICs, the first detached, a third attached: the second keeps its
+    alias (QEMU knows it by that name, and its netdev by host<alias>), the
+    third takes the free one, and both detach cleanly."""
+    n = nic
+    before = n.xmls()
+
+    def alias_of(mac):
+        live = n.call("GetXMLDesc", 0)
+        return re.search(re.escape(mac) + r".*?<alias name='([^']+)'/>", live, re.S).group(1)
+
+    def detach(mac):
+        n.call("DetachDevice", nic_xml(mac), LIVE)
+        h.wait_until(lambda: mac not in n.call("GetXMLDesc", 0), 30, 0.5, f"{mac} to leave the live XML")
+
+    n.call("AttachDevice", nic_xml(MAC1), LIVE)
+    n.call("AttachDevice", nic_xml(MAC2), LIVE)
+    assert (alias_of(MAC1), alias_of(MAC2)) == ("net0", "net1")
+    h.wait_until(lambda: {MAC1, MAC2} <= set(n.guest_nics().values()), 30, 0.5, "both NICs in the guest")
+    detach(MAC1)
+    n.call("AttachDevice", nic_xml(MAC3), LIVE)
+    assert (alias_of(MAC2), alias_of(MAC3)) == ("net1", "net0")
+    assert {"net0", "net1"} <= n.query_pci_ids()
+    h.wait_until(lambda: {MAC2, MAC3} <= set(n.guest_nics().values()), 30, 0.5, "both NICs in the guest")
+    assert sorted(p[4] for p in env.owner_ports(UUID)) == [MAC2, MAC3]
+    detach(MAC2)
+    detach(MAC3)
+    tnet.assert_released(env, UUID, [])
+    assert n.xmls() == before
+    assert not {"net0", "net1"} & n.query_pci_ids()
