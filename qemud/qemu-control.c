@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
+#include "qemu-graphics-fd.h"
 #include "qemu-keycodes.h"
 #include "qemu-monitor.h"
 #include "util.h"
@@ -319,9 +320,8 @@ const DomainControlOps qemu_control_ops = {
         .pm_wakeup = pm_wakeup,
         .disk_errors = disk_errors,
         .memory_peek = memory_peek,
-        /* open_graphics_fd: QMP add_client needs the fd passed over the
-         * monitor (getfd with SCM_RIGHTS), which qemu-monitor.c cannot yet.
-         * send_process_signal, create_with_files: libvirt's QEMU driver has
+        .open_graphics_fd = qemu_open_graphics_fd,
+        /* send_process_signal, create_with_files: libvirt's QEMU driver has
          * neither. */
 };
 

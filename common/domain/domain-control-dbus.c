@@ -471,7 +471,7 @@ static int method_open_graphics_fd(sd_bus_message *msg, void *userdata, sd_bus_e
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "no graphics device with index %u in domain '%s'", idx,
                                      d->def->name);
         if (!ops_of(d) || !ops_of(d)->open_graphics_fd)
-                return domain_not_supported(d, "OpenGraphicsFD (QEMU's monitor connection passes no fds yet)", error);
+                return domain_not_supported(d, "OpenGraphicsFD", error);
         return domain_reply_done(msg, ops_of(d)->open_graphics_fd(d, idx, flags & OPEN_GRAPHICS_SKIPAUTH, msg, error));
 }
 
