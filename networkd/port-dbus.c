@@ -152,6 +152,31 @@ static int method_release_port(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+static int method_set_port_bandwidth(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *uuid, *xml;
+        NetworkBandwidth bw = {};
+        ConfError err = {};
+        Port *p;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &uuid, &xml);
+        if (r < 0)
+                return r;
+        p = manager_find_port(userdata, uuid);
+        if (!p)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "no port with uuid '%s'", uuid);
+        if (*xml) {
+                r = network_parse_bandwidth_xml(xml, &bw, &err);
+                if (r < 0)
+                        return vb_error_setf(error, err.name ?: VB_ERROR_XML, "bandwidth of the port: %s",
+                                             err.name ? err.message : strerror(-r));
+        }
+        r = port_set_bandwidth(p, &bw, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_release_owner(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *owner;
@@ -222,6 +247,8 @@ static const sd_bus_vtable port_vtable[] = {
                                  "sss", SD_BUS_PARAM(ifname) SD_BUS_PARAM(peer_ifname) SD_BUS_PARAM(port_uuid),
                                  method_allocate_veth_port, 0),
         SD_BUS_METHOD_WITH_NAMES("ReleasePort", "s", SD_BUS_PARAM(port_uuid), NULL, , method_release_port, 0),
+        SD_BUS_METHOD_WITH_NAMES("SetPortBandwidth", "ss", SD_BUS_PARAM(port_uuid) SD_BUS_PARAM(bandwidth), NULL, ,
+                                 method_set_port_bandwidth, 0),
         SD_BUS_METHOD_WITH_NAMES("ReleaseOwner", "s", SD_BUS_PARAM(owner_uuid), "u", SD_BUS_PARAM(released),
                                  method_release_owner, 0),
         SD_BUS_METHOD_WITH_NAMES("ListPorts", "s", SD_BUS_PARAM(network), "a(ssssssss)", SD_BUS_PARAM(ports),

@@ -373,3 +373,29 @@ int port_replug(Port *p) {
                 log_warning_errno(r, "Cannot plug port %s back into %s: %m", p->uuid, p->bridge);
         return r;
 }
+
+int port_set_bandwidth(Port *p, const NetworkBandwidth *bw, sd_bus_error *error) {
+        int ifindex = link_ifindex(p->manager->nl, p->ifname), r;
+
+        /* a floor is a class on the bridge, sized against the other ports'
+         * at plug time: it stays what the port got */
+        if (bw->in.floor != p->bandwidth.in.floor)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "changing the floor of port %s (%s) while it is in use is not supported",
+                                     p->uuid, p->ifname);
+        if (ifindex < 0 || ifindex != p->ifindex)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "the link %s of port %s is gone", p->ifname,
+                                     p->uuid);
+        r = tc_port_set(p->manager->nl, ifindex, bw);
+        if (r < 0) {
+                /* back to what it had, as far as it goes */
+                (void) tc_port_set(p->manager->nl, ifindex, &p->bandwidth);
+                return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot shape the traffic of %s: %s", p->ifname,
+                                     strerror(-r));
+        }
+        p->bandwidth = *bw;
+        r = port_save(p);
+        if (r < 0)
+                log_warning_errno(r, "Cannot save port %s: %m", p->uuid);
+        return 0;
+}

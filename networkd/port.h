@@ -60,6 +60,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Port *, port_free);
 int port_allocate(Manager *m, const PortRequest *req, Port **ret, int *ret_fd, sd_bus_error *error);
 /* Deletes the link (if still there), the floor and the record. Frees p. */
 int port_release(Port *p);
+/* Shapes the port's link with bw instead (present = false: no shaping) and
+ * records it; the floor cannot change. */
+int port_set_bandwidth(Port *p, const NetworkBandwidth *bw, sd_bus_error *error);
 /* Puts a port back into its network's bridge (the network was restarted). */
 int port_replug(Port *p);
 

@@ -9,6 +9,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug.h"
+#include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
 #include "qemu-resources.h"
@@ -257,4 +258,5 @@ const DomainDriver qemu_driver = {
         .devices = &qemu_device_ops,
         .agent = &qemu_agent_ops,
         .tune = &qemu_tune_ops,
+        .iface = &qemu_interface_ops,
 };

@@ -741,10 +741,13 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
 
 static int ask_port(Plug *p, Domain *d, sd_bus_error *error) {
         const DomainNetDef *net = &p->live->nets[p->ref.index];
+        _cleanup_free_ char *bandwidth = NULL;
         NetworkdPortRequest req;
         int r;
 
-        qemu_interface_port_request(d, net, &req);
+        r = qemu_interface_port_request(d, net, &req, &bandwidth);
+        if (r < 0)
+                return r;
         r = networkd_allocate_port_async(d->manager->bus, &req, on_port, p, NULL);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask networkd for a port on '%s': %s",

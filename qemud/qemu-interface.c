@@ -18,7 +18,12 @@ bool qemu_interface_uses_port(const DomainNetDef *net) {
         return net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE;
 }
 
-void qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPortRequest *ret) {
+int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPortRequest *ret,
+                                char **ret_bandwidth) {
+        char *bandwidth = net->bandwidth ? domain_interface_bandwidth_xml(net->bandwidth) : NULL;
+
+        if (net->bandwidth && !bandwidth)
+                return -ENOMEM;
         *ret = (NetworkdPortRequest) {
                 .network = net->type == DOMAIN_NET_NETWORK ? net->source : NULL,
                 .bridge = net->type == DOMAIN_NET_BRIDGE ? net->source : NULL,
@@ -27,8 +32,11 @@ void qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPor
                 .portgroup = net->portgroup,
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
+                .bandwidth_xml = bandwidth,
         };
         memcpy(ret->mac, net->mac, sizeof(ret->mac));
+        *ret_bandwidth = bandwidth;
+        return 0;
 }
 
 static bool alias_used(const DomainDef *def, size_t except, const char *alias) {
@@ -126,3 +134,82 @@ int qemu_interface_release_port(Domain *d, const uint8_t mac[6]) {
                 sd_bus_unref(bus);
         return r;
 }
+
+/* ---- bandwidth of a running interface ---- */
+
+typedef struct SetBandwidth {
+        sd_bus *bus;
+        char *xml;
+        domain_interface_done_fn done;
+        void *userdata;
+} SetBandwidth;
+
+static SetBandwidth *set_bandwidth_free(SetBandwidth *s) {
+        if (!s)
+                return NULL;
+        sd_bus_unref(s->bus);
+        free(s->xml);
+        return mfree(s);
+}
+
+static void on_port_bandwidth(int r, const sd_bus_error *error, void *userdata) {
+        SetBandwidth *s = userdata;
+
+        s->done(r, error, s->userdata);
+        set_bandwidth_free(s);
+}
+
+static void on_port_for_bandwidth(int r, const sd_bus_error *error, const char *port_uuid, const char *ifname,
+                                  void *userdata) {
+        SetBandwidth *s = userdata;
+        BusReply p = { .cb = on_port_bandwidth, .userdata = s };
+
+        if (r >= 0 && !port_uuid) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                (void) sd_bus_error_set(&e, VB_ERROR_OPERATION_FAILED,
+                                        "operation failed: networkd has no port for the interface");
+                s->done(-ENOENT, &e, s->userdata);
+                sd_bus_error_free(&e);
+                set_bandwidth_free(s);
+                return;
+        }
+        if (r >= 0) {
+                log_debug("Setting the bandwidth of port %s (tap %s): %s", port_uuid, ifname, s->xml);
+                r = bus_call_async(s->bus, &networkd, "SetPortBandwidth", bus_on_reply, &p, sizeof(p), NULL, "ss",
+                                   port_uuid, s->xml);
+                if (r >= 0)
+                        return;
+                error = NULL;
+        }
+        s->done(r, error, s->userdata);
+        set_bandwidth_free(s);
+}
+
+static int set_bandwidth(Domain *d, const DomainNetDef *net, const struct NetworkBandwidth *bw,
+                         domain_interface_done_fn done, void *userdata, sd_bus_error *error) {
+        SetBandwidth *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->bus = sd_bus_ref(d->manager->bus);
+        s->xml = domain_interface_bandwidth_xml(bw);
+        s->done = done;
+        s->userdata = userdata;
+        if (!s->xml) {
+                set_bandwidth_free(s);
+                return -ENOMEM;
+        }
+        r = qemu_interface_find_port(s->bus, d->uuid_str, net->mac, on_port_for_bandwidth, s);
+        if (r < 0) {
+                set_bandwidth_free(s);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask networkd for the port: %s",
+                                     strerror(-r));
+        }
+        return 1;
+}
+
+const DomainInterfaceOps qemu_interface_ops = {
+        .set_bandwidth = set_bandwidth,
+};

@@ -16,12 +16,16 @@
 #include "domain.h"
 #include "networkd-client.h"
 
+extern const DomainInterfaceOps qemu_interface_ops;
+
 /* An <interface type='network'> or type='bridge': networkd makes its tap. */
 bool qemu_interface_uses_port(const DomainNetDef *net);
 
 /* The AllocatePort request for net of d, as the start asks for it; borrows
- * from d and net. */
-void qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPortRequest *ret);
+ * from d and net, and from *ret_bandwidth (the <bandwidth> as XML, or NULL:
+ * free it once the request is sent). 0 or -ENOMEM. */
+int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPortRequest *ret,
+                                char **ret_bandwidth);
 
 /* def is old plus devices: the interfaces that old has keep their aliases
  * (qemu_command_assign_aliases() numbers them by index, which would rename

@@ -459,6 +459,7 @@ typedef struct DomainNetDef {
         DomainDeviceAddress addr;
         char *ifname;          /* live: tap name */
         char *alias;           /* live */
+        struct NetworkBandwidth *bandwidth; /* <bandwidth> (network-conf.h), NULL: none */
 } DomainNetDef;
 
 typedef enum DomainChrType {

@@ -5,6 +5,7 @@
 
 #include "domain-conf-internal.h"
 #include "error.h"
+#include "network-conf-internal.h"
 
 static int parse_mac(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
         _cleanup_free_ char *s = NULL;
@@ -110,7 +111,8 @@ static int parse_target(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
 }
 
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "mac", "source", "model", "target", "boot", "alias", "address" };
+        static const char *const children[] = { "mac", "source", "model", "target", "boot", "alias", "address",
+                                                "bandwidth" };
         DomainNetDef *net;
         int r;
 
@@ -150,7 +152,11 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = domain_parse_boot_order(c, sub, &net->boot_order, err);
                 else if (xml_is(c, "address"))
                         r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &net->addr, err);
-                else
+                else if (xml_is(c, "bandwidth")) {
+                        net->bandwidth = calloc(1, sizeof(*net->bandwidth));
+                        r = net->bandwidth ? network_parse_bandwidth(c, sub, net->bandwidth, err)
+                                           : conf_fail(err, VB_ERROR_INTERNAL, "out of memory");
+                } else
                         r = domain_parse_alias(c, sub, &net->alias, err);
                 if (r < 0)
                         return r;
@@ -198,6 +204,8 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_attr(w, "type", net->model);
                 xw_end(w);
         }
+        if (net->bandwidth)
+                network_format_bandwidth(w, net->bandwidth);
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
         domain_format_address(w, &net->addr);
@@ -210,6 +218,7 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->portgroup);
         free(net->ifname);
         free(net->alias);
+        free(net->bandwidth);
 }
 
 bool domain_net_own(DomainNetDef *net) {
@@ -220,6 +229,14 @@ bool domain_net_own(DomainNetDef *net) {
         ok = own_str(&net->portgroup) && ok;
         ok = own_str(&net->ifname) && ok;
         ok = own_str(&net->alias) && ok;
+        if (net->bandwidth) {
+                struct NetworkBandwidth *bw = malloc(sizeof(*bw));
+
+                if (bw)
+                        *bw = *net->bandwidth;
+                net->bandwidth = bw;
+                ok = bw && ok;
+        }
         return ok;
 }
 

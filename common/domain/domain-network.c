@@ -8,6 +8,7 @@
 #include "domain-manager.h"
 #include "networkd-client.h"
 #include "domain-prepare.h"
+#include "domain-interface.h"
 
 typedef struct PortRequest {
         PrepareJob *job;
@@ -43,6 +44,7 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
 static int ask_port(PrepareJob *job, size_t i) {
         Domain *d = prepare_job_domain(job);
         const DomainNetDef *net = &d->live->nets[i];
+        _cleanup_free_ char *bandwidth = net->bandwidth ? domain_interface_bandwidth_xml(net->bandwidth) : NULL;
         NetworkdPortRequest preq = {
                 .network = net->type == DOMAIN_NET_NETWORK ? net->source : NULL,
                 .bridge = net->type == DOMAIN_NET_BRIDGE ? net->source : NULL,
@@ -52,12 +54,15 @@ static int ask_port(PrepareJob *job, size_t i) {
                 /* A name of the user's; networkd picks one otherwise. */
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
+                .bandwidth_xml = bandwidth, /* the interface's own <bandwidth> */
         };
         PortRequest *req = calloc(1, sizeof(*req));
         int r;
 
-        if (!req)
+        if (!req || (net->bandwidth && !bandwidth)) {
+                free(req);
                 return -ENOMEM;
+        }
         memcpy(preq.mac, net->mac, sizeof(preq.mac));
         *req = (PortRequest) { .job = job, .index = i };
         prepare_job_hold(job);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Interface bandwidth helpers shared by the drivers (domain-interface.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain-interface.h"
+#include "network-conf.h"
+
+static void append_rate(FILE *f, const char *name, const NetworkRate *rate) {
+        if (!rate->present)
+                return;
+        fprintf(f, "<%s", name);
+        if (rate->average)
+                fprintf(f, " average='%" PRIu64 "'", rate->average);
+        if (rate->peak)
+                fprintf(f, " peak='%" PRIu64 "'", rate->peak);
+        if (rate->floor)
+                fprintf(f, " floor='%" PRIu64 "'", rate->floor);
+        if (rate->burst)
+                fprintf(f, " burst='%" PRIu64 "'", rate->burst);
+        fputs("/>", f);
+}
+
+char *domain_interface_bandwidth_xml(const struct NetworkBandwidth *bw) {
+        char *s = NULL;
+        size_t n = 0;
+        FILE *f;
+
+        if (!bw || !bw->present)
+                return strdup("");
+        f = open_memstream(&s, &n);
+        if (!f)
+                return NULL;
+        fputs("<bandwidth>", f);
+        append_rate(f, "inbound", &bw->in);
+        append_rate(f, "outbound", &bw->out);
+        fputs("</bandwidth>", f);
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
