@@ -283,6 +283,7 @@ static bool method_reads(const char *method) {
                 "GetStoragePoolCapabilities",
                 "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
                 "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters",
+                "GetInterfaceParameters",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
