@@ -17,10 +17,12 @@ through the proxy do the same.
 networkd runs in a network namespace of its own, as in test_qemud_network.
 """
 
+import json
 import re
 import signal
 import time
 
+import dbus
 import pytest
 
 import virtbus_harness as h
@@ -283,3 +285,100 @@ def test_aliases_stay_after_a_detach(env, nic):
     tnet.assert_released(env, UUID, [])
     assert n.xmls() == before
     assert not {"net0", "net1"} & n.query_pci_ids()
+
+
+# --- bandwidth: Get/SetInterfaceParameters ------------------------------------
+
+PARAMS = ("inbound.average", "inbound.peak", "inbound.burst", "inbound.floor",
+          "outbound.average", "outbound.peak", "outbound.burst")
+
+
+def tc_shaping(env, tap):
+    """(rate of the htb class on the tap in kilobytes/s or None, the tap's
+    ingress qdisc is there), as `tc` in networkd's namespace shows them."""
+    # iproute2 6.1 prints htb classes as text even with -j
+    text = env.net.in_ns("tc", "class", "show", "dev", tap).stdout
+    m = re.search(r"class htb 1:1 .*?\brate (\d+)([KMG]?)bit", text)
+    rate = None
+    if m:
+        bits = int(m.group(1)) * {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}[m.group(2)]
+        rate = bits // 8 // 1000
+    qdiscs = json.loads(env.net.in_ns("tc", "-j", "qdisc", "show", "dev", tap).stdout or "[]")
+    return rate, any(q.get("kind") == "ingress" for q in qdiscs)
+
+
+def params(n, device, flags):
+    got = n.call("GetInterfaceParameters", device, flags)
+    assert sorted(got) == sorted(PARAMS), got
+    return {k: int(v) for k, v in got.items()}
+
+
+def test_interface_bandwidth(env, nic):
+    n = nic
+    bw = "<bandwidth><inbound average='1000' peak='2000' burst='256'/><outbound average='500'/></bandwidth>"
+    xml = nic_xml(MAC1).replace("</interface>", bw + "</interface>")
+    n.call("AttachDevice", xml, LIVE | CONFIG)
+    try:
+        tap = tnet.target_devs(n.call("GetXMLDesc", 0))[0]
+        # networkd shaped the tap from the start (AllocatePort's bandwidth)
+        assert tc_shaping(env, tap) == (1000, True)
+        want = dict.fromkeys(PARAMS, 0)
+        want.update({"inbound.average": 1000, "inbound.peak": 2000, "inbound.burst": 256,
+                     "outbound.average": 500})
+        assert params(n, tap, LIVE) == want
+        assert params(n, MAC1, CONFIG) == want
+        assert params(n, tap, CONFIG) == want      # the tap's name finds the persistent one too
+
+        # live and config: the tap gets the new rate, both definitions say so
+        mark = env.net.mon.mark()
+        n.call("SetInterfaceParameters", tap,
+               {"inbound.average": dbus.UInt32(3000), "inbound.peak": dbus.UInt32(4000)}, LIVE | CONFIG)
+        assert tc_shaping(env, tap) == (3000, True)
+        want.update({"inbound.average": 3000, "inbound.peak": 4000})
+        assert params(n, tap, LIVE) == want and params(n, MAC1, CONFIG) == want
+        live, inactive = n.xmls()
+        for x in (live, inactive):
+            assert "<inbound average='3000' peak='4000' burst='256'/>" in x, x
+        sig = env.net.mon.wait_signal("Tunable", path=n.path, since=mark, timeout=10)
+        print(f"\nTunable: {sig.get('payload', {}).get('data')}")
+
+        # config only: the tap keeps its rate
+        n.call("SetInterfaceParameters", MAC1, {"outbound.average": dbus.UInt32(0)}, CONFIG)
+        assert tc_shaping(env, tap) == (3000, True)
+        assert params(n, MAC1, CONFIG)["outbound.average"] == 0
+        assert params(n, tap, LIVE)["outbound.average"] == 500
+        # live only: the outbound policing goes
+        n.call("SetInterfaceParameters", tap, {"outbound.average": dbus.UInt32(0)}, LIVE)
+        assert tc_shaping(env, tap) == (3000, False)
+
+        # bad input: named errors, nothing changed
+        before = n.xmls()
+        with dbus_error("InvalidArg", "nosuchdev"):
+            n.call("SetInterfaceParameters", "nosuchdev", {"inbound.average": dbus.UInt32(1)}, LIVE)
+        with dbus_error("InvalidArg", "inbound.nosuch"):
+            n.call("SetInterfaceParameters", tap, {"inbound.nosuch": dbus.UInt32(1)}, LIVE)
+        with dbus_error("InvalidArg", "inbound.average", "'u'"):
+            n.call("SetInterfaceParameters", tap, {"inbound.average": "fast"}, LIVE)
+        with dbus_error("NotSupported", "floor"):
+            n.call("SetInterfaceParameters", tap, {"inbound.floor": dbus.UInt32(100)}, LIVE)
+        assert n.xmls() == before and tc_shaping(env, tap) == (3000, False)
+
+        # virsh domiftune through the proxy
+        proxy = h.Proxy(env.bus, env.root).start()
+        try:
+            proxy.virsh("domiftune", NAME, tap, "--inbound", "5000,6000,512", "--live")
+            assert tc_shaping(env, tap) == (5000, False)
+            out = proxy.virsh("domiftune", NAME, tap, "--live").stdout
+            assert re.search(r"inbound\.average\s*:\s*5000", out) and re.search(r"inbound\.burst\s*:\s*512", out), out
+            out = proxy.virsh("domiftune", NAME, MAC1, "--config").stdout
+            assert re.search(r"inbound\.average\s*:\s*3000", out), out
+            # an average of 0 removes the inbound limits
+            proxy.virsh("domiftune", NAME, tap, "--inbound", "0", "--live")
+            assert tc_shaping(env, tap) == (None, False)
+            assert "<bandwidth>" not in n.call("GetXMLDesc", 0)
+        finally:
+            proxy.stop()
+    finally:
+        n.call("DetachDevice", nic_xml(MAC1), LIVE | CONFIG)
+        h.wait_until(lambda: MAC1 not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
+        tnet.assert_released(env, UUID, [])
