@@ -382,3 +382,24 @@ def test_interface_bandwidth(env, nic):
         n.call("DetachDevice", nic_xml(MAC1), LIVE | CONFIG)
         h.wait_until(lambda: MAC1 not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
         tnet.assert_released(env, UUID, [])
+
+
+def test_bandwidth_at_start(env):
+    """An interface defined with <bandwidth>: the start asks networkd for a
+    port with it, the tap is shaped from the first moment (paused guest)."""
+    name, uuid, mac = "bwvm", "6b1f0d33-6a0e-4c5e-9d6e-0000000000a2", "52:54:00:5b:00:09"
+    bw = "<bandwidth><inbound average='2000'/><outbound average='700' burst='128'/></bandwidth>"
+    xml = h.guest_domain_xml(env.guest, name, uuid=uuid, nic=None,
+                             extra_devices=nic_xml(mac).replace("</interface>", bw + "</interface>"))
+    path = env.qemud.call("DomainDefineXML", xml)
+    try:
+        env.dcall(path, "Create", 1)
+        tap = tnet.target_devs(env.dcall(path, "GetXMLDesc", 0))[0]
+        assert tc_shaping(env, tap) == (2000, True)
+        got = {k: int(v) for k, v in env.dcall(path, "GetInterfaceParameters", tap, LIVE).items()}
+        assert (got["inbound.average"], got["outbound.average"], got["outbound.burst"]) == (2000, 700, 128), got
+    finally:
+        if env.state(path)[0] != h.DomainState.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        tnet.assert_released(env, uuid, [])
+        env.dcall(path, "Undefine", 0)
