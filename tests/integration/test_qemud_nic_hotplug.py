@@ -403,3 +403,21 @@ def test_bandwidth_at_start(env):
             env.dcall(path, "Destroy", 0)
         tnet.assert_released(env, uuid, [])
         env.dcall(path, "Undefine", 0)
+
+
+def test_generated_mac_same_in_both_definitions(env, nic):
+    """LIVE and CONFIG without a MAC: one generated MAC in both definitions
+    and on networkd's port; the detach by that MAC removes it from both."""
+    n = nic
+    before = n.xmls()
+    n.call("AttachDevice", f"<interface type='network'><source network='{tnet.NET}'/>"
+                           f"<model type='virtio'/></interface>", LIVE | CONFIG)
+    live, inactive = n.xmls()
+    macs = lambda x: re.findall(r"<mac address='([0-9a-f:]+)'/>", x)
+    assert len(macs(live)) == 1 and macs(live) == macs(inactive), (live, inactive)
+    mac = macs(live)[0]
+    assert [p[4] for p in env.owner_ports(UUID)] == [mac]
+    n.call("DetachDevice", nic_xml(mac), LIVE | CONFIG)
+    h.wait_until(lambda: mac not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
+    assert n.xmls() == before
+    tnet.assert_released(env, UUID, [])
