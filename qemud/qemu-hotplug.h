@@ -8,12 +8,18 @@
  * devices; qemu_device_props() gives the object-add, blockdev-add and
  * device_add arguments the command line would carry, and they are sent in
  * that order (chardev-add and netdev_add first for the host side, which is
- * not data yet). A writable disk gets its lease first. Any failure undoes
- * what QEMU already took, in reverse. The copy becomes the live definition
- * (and the live state file) only once QEMU took everything.
+ * not data yet). A writable disk gets its lease first. An <interface
+ * type='network'|'bridge'> gets its port (a tap) from networkd, as the start
+ * does; the tap goes to QEMU by getfd (SCM_RIGHTS on the monitor) before
+ * netdev_add takes it by name. Interfaces keep their alias (qdev id ALIAS,
+ * netdev "host" ALIAS) whatever was unplugged before them. Any failure
+ * undoes what QEMU already took, in reverse, and releases the port. The
+ * copy becomes the live definition (and the live state file) only once
+ * QEMU took everything.
  *
  * Detach: device_del, then the guest's answer: DEVICE_DELETED removes the
- * device (and its block nodes, its lease) from QEMU and the live definition
+ * device (and its block nodes, its lease, an interface's netdev and
+ * networkd's port) from QEMU and the live definition
  * and emits DeviceRemoved; DEVICE_UNPLUG_GUEST_ERROR emits
  * DeviceRemovalFailed. The call returns at the answer or after 5 s, as
  * libvirt does (success, the removal still pending).

@@ -421,3 +421,29 @@ def test_generated_mac_same_in_both_definitions(env, nic):
     h.wait_until(lambda: mac not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
     assert n.xmls() == before
     tnet.assert_released(env, UUID, [])
+
+
+def test_bridge_interface_hotplug(env, nic):
+    """<interface type='bridge'> on a host bridge (made in networkd's
+    namespace): the tap is plugged into it, and goes with the detach."""
+    n = nic
+    br = "vbhpbr0"
+    env.net.in_ns("ip", "link", "add", br, "type", "bridge")
+    try:
+        env.net.in_ns("ip", "link", "set", br, "up")
+        xml = (f"<interface type='bridge'><mac address='{MAC2}'/><source bridge='{br}'/>"
+               f"<model type='virtio'/></interface>")
+        n.call("AttachDevice", xml, LIVE)
+        live = n.call("GetXMLDesc", 0)
+        assert f"<source bridge='{br}'/>" in live
+        tap = tnet.target_devs(live)[0]
+        ports = env.owner_ports(UUID)
+        assert [(p[1], p[4], p[6]) for p in ports] == [("", MAC2, tap)], ports
+        tnet.assert_tap(env, tap, br, MAC2)
+        h.wait_until(lambda: MAC2 in n.guest_nics().values(), 30, 0.5, "the NIC in the guest")
+        n.call("DetachDevice", xml, LIVE)
+        h.wait_until(lambda: MAC2 not in n.call("GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
+        tnet.assert_released(env, UUID, [tap])
+        assert env.link(br) is not None            # the bridge is not networkd's to remove
+    finally:
+        env.net.in_ns("ip", "link", "del", br, check=False)
