@@ -4,6 +4,7 @@
 #include "qemu-address.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-capabilities.h"
+#include "qemu-console.h"
 #include "qemu-blockjob.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
@@ -257,4 +258,5 @@ const DomainDriver qemu_driver = {
         .devices = &qemu_device_ops,
         .agent = &qemu_agent_ops,
         .tune = &qemu_tune_ops,
+        .console = &qemu_console_ops,
 };
