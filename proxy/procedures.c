@@ -799,6 +799,7 @@ static const ProcDef table[] = {
         { 165, "virStorageVolWipe", 0, "Vn", VOL, "Wipe", .append = append_wipe_zero, .reply = reply_void,
           STORAGE },
         { 196, "virDomainCreateWithFlags", 0, "Du", DOMAIN, "Create", .reply = reply_domain_self },
+        { 201, "virDomainOpenConsole", 0, "Dzu", .local = stream_open_console },
         { 202, "virDomainIsUpdated", R, "D", DOMAIN, "Get", "Updated", .reply = reply_variant_bool },
         { 208, "virStorageVolUpload", 0, "Vhhu", .local = stream_open, STORAGE },
         { 209, "virStorageVolDownload", 0, "Vhhu", .local = stream_open, STORAGE },
