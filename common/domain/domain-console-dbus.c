@@ -44,7 +44,7 @@ static int method_open_console(sd_bus_message *msg, void *userdata, sd_bus_error
         return r;
 }
 
-/* Root only (not in the daemons' open list): a console is a shell. */
+/* Not in the daemons' open list: root's, or a user's polkit allows (a console is a shell). */
 const sd_bus_vtable domain_console_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("OpenConsole", "su", SD_BUS_PARAM(dev_name) SD_BUS_PARAM(flags), "h",
