@@ -82,40 +82,52 @@ static void to_client(const char *buf, size_t len) {
         }
 }
 
-/* What the client typed goes to the init; false when the client left. */
+/* What the client typed, on its way to the init: the client is not read
+ * while some of it waits for room in the pty (an init that never reads
+ * holds its client back, never its supervisor). */
+static char typed[4096];
+static size_t typed_len, typed_pos;
+
+static void to_master(int master) {
+        while (typed_pos < typed_len) {
+                ssize_t n = write(master, typed + typed_pos, typed_len - typed_pos);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n <= 0)
+                        break; /* the master's end shows on its own read */
+                typed_pos += n;
+        }
+        typed_len = typed_pos = 0;
+}
+
+/* false when the client left */
 static bool from_client(int master) {
-        char buf[4096];
-        ssize_t n = recv(client_fd, buf, sizeof(buf), MSG_DONTWAIT);
+        ssize_t n = recv(client_fd, typed, sizeof(typed), MSG_DONTWAIT);
 
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR;
         if (n == 0)
                 return false;
-        for (char *p = buf; n > 0;) {
-                ssize_t w = write(master, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0 && errno == EAGAIN) {
-                        struct pollfd pfd = { .fd = master, .events = POLLOUT };
-                        (void) poll(&pfd, 1, 100);
-                        continue;
-                }
-                if (w <= 0)
-                        return true; /* the master's end shows on its own read */
-                p += w;
-                n -= w;
-        }
+        typed_len = n;
+        typed_pos = 0;
+        to_master(master);
         return true;
 }
 
 bool lxc_console_serve(int master, int timeout_ms) {
         struct pollfd pfd[3] = {
-                { .fd = master, .events = POLLIN },
+                { .fd = master, .events = POLLIN | (typed_len ? POLLOUT : 0) },
                 { .fd = listen_fd, .events = POLLIN },
-                { .fd = client_fd, .events = POLLIN },
+                { .fd = typed_len ? -1 : client_fd, .events = POLLIN },
         };
+        static bool nonblocking;
         char buf[4096];
 
+        /* written only as far as it takes; read only when poll said so */
+        if (!nonblocking)
+                nonblocking = fd_nonblock(master, true) >= 0;
         if (poll(pfd, 3, timeout_ms) <= 0)
                 return true;
         if (pfd[1].revents & POLLIN) {
@@ -124,12 +136,15 @@ bool lxc_console_serve(int master, int timeout_ms) {
                         if (client_fd >= 0)
                                 close(client_fd); /* taken over */
                         client_fd = fd;
+                        typed_len = typed_pos = 0; /* the last one's typing is not the new one's */
                         pfd[2].revents = 0;
                 }
         }
+        if (pfd[0].revents & POLLOUT)
+                to_master(master);
         if (client_fd >= 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)) && !from_client(master))
                 client_fd = (close(client_fd), -1);
-        if (pfd[0].revents) {
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
                 ssize_t n = read(master, buf, sizeof(buf));
                 if (n <= 0)
                         return n < 0 && (errno == EAGAIN || errno == EINTR);

@@ -399,3 +399,33 @@ def test_lxc_console(lxcd, rootfs, vroot, bus):  # noqa: F811 - fixtures
     finally:
         lxcd.domain_call(path, "Destroy", 0)
         lxcd.domain_call(path, "Undefine", 0)
+
+
+def test_lxc_console_init_that_never_reads(lxcd, rootfs):  # noqa: F811 - fixtures
+    """Typing at a container whose init does not read its console holds back
+    the typist only: what the init prints still comes out (the supervisor
+    does not wait for room in the pty), and it still ends with its init."""
+    init_args = ("-c", "sleep 2; echo LATE-$((20+3))-OUTPUT; sleep 1")
+    path = lxcd.call("DomainDefineXML", container_xml("deaf", rootfs, args=init_args))
+    lxcd.domain_call(path, "Create", 0)
+    try:
+        con = FdConsole(lxcd.domain_call(path, "OpenConsole", "", 0, interface=DOMAIN1, raw=True).take())
+        try:
+            os.set_blocking(con.fd, False)
+            sent = 0
+            deadline = time.monotonic() + 1.5
+            while time.monotonic() < deadline:
+                try:
+                    sent += os.write(con.fd, b"x" * 65536)   # no newline: the shell never takes it
+                except BlockingIOError:
+                    time.sleep(0.05)
+            assert sent > 4096, sent
+            con.read_until("LATE-23-OUTPUT", 20)
+            h.wait_until(lambda: lxcd.domain_call(path, "GetState", 0)[0] == 5, 20,
+                         what="the container to end with its init")
+        finally:
+            con.close()
+    finally:
+        if lxcd.domain_call(path, "GetState", 0)[0] != 5:
+            lxcd.domain_call(path, "Destroy", 0)
+        lxcd.domain_call(path, "Undefine", 0)
