@@ -110,6 +110,9 @@ install: all
 		sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(DBUSDIR)/system-services/$$(basename $$f); done
 	install -m 0644 units/*.conf $(DESTDIR)$(DATADIR)/dbus-1/system.d/
 	install -m 0644 units/*.socket $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(DATADIR)/polkit-1/actions $(DESTDIR)$(DATADIR)/polkit-1/rules.d
+	install -m 0644 units/*.policy $(DESTDIR)$(DATADIR)/polkit-1/actions/
+	install -m 0644 units/*.rules $(DESTDIR)$(DATADIR)/polkit-1/rules.d/
 
 clean:
 	rm -rf $(B)

@@ -2,6 +2,7 @@
 #include "bus-access.h"
 #include "error.h"
 #include "log.h"
+#include "polkit.h"
 #include "util.h"
 
 /* Unique names are never reused on a bus, so a remembered uid never goes
@@ -10,15 +11,27 @@
 #define CALLERS_MAX 1024
 #define BUCKETS 256
 
+typedef enum PolkitState {
+        POLKIT_UNKNOWN,   /* not asked yet (or polkit could not be asked) */
+        POLKIT_ASKING,
+        POLKIT_YES,
+        POLKIT_NO,
+} PolkitState;
+
 typedef struct Caller Caller;
 struct Caller {
         Caller *next;
         char *name;
         bool known;
         uid_t uid;
-        sd_bus_message **parked; /* calls waiting for the uid */
+        sd_bus_message **parked; /* calls waiting for the uid or for polkit */
         size_t n_parked;
         sd_bus_slot *query;
+        /* A user other than root calling what is not open: polkit's word on
+         * org.virtbus.manage, asked once per connection, as libvirtd
+         * authorizes a connection once. */
+        PolkitState polkit;
+        sd_bus_slot *polkit_query;
 };
 
 typedef struct Access {
@@ -57,6 +70,7 @@ static void caller_free(Caller *c) {
                 sd_bus_message_unref(c->parked[i]);
         free(c->parked);
         sd_bus_slot_unref(c->query);
+        sd_bus_slot_unref(c->polkit_query);
         free(c->name);
         free(c);
 }
@@ -66,7 +80,7 @@ static void forget_known(Access *a) {
         for (size_t b = 0; b < BUCKETS; b++)
                 for (Caller **p = &a->buckets[b]; *p;) {
                         Caller *c = *p;
-                        if (c->query || c->n_parked > 0) {
+                        if (c->query || c->polkit_query || c->n_parked > 0) {
                                 p = &c->next;
                                 continue;
                         }
@@ -117,9 +131,23 @@ static bool may_call(Access *a, uid_t uid, sd_bus_message *m) {
 static int deny(sd_bus_message *m) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        (void) vb_error_setf(&e, VB_ERROR_ACCESS_DENIED, "Access denied: %s.%s is for root only.",
-                             sd_bus_message_get_interface(m) ?: "?", sd_bus_message_get_member(m) ?: "?");
+        (void) vb_error_setf(&e, VB_ERROR_ACCESS_DENIED,
+                             "Access denied: %s.%s is for root, or a user polkit allows %s.",
+                             sd_bus_message_get_interface(m) ?: "?", sd_bus_message_get_member(m) ?: "?",
+                             POLKIT_ACTION_MANAGE);
         return sd_bus_reply_method_error(m, &e);
+}
+
+/* Dispatches c's parked calls again from the top (the filter decides anew
+ * with what is known now), or refuses them all. */
+static void release_parked(Caller *c, sd_bus *bus, bool refuse) {
+        for (size_t i = 0; i < c->n_parked; i++) {
+                sd_bus_message *m = c->parked[i];
+                if (refuse || sd_bus_enqueue_for_read(bus, m) < 0)
+                        (void) deny(m);
+                sd_bus_message_unref(m);
+        }
+        c->n_parked = 0;
 }
 
 static int on_uid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -135,13 +163,7 @@ static int on_uid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error
                 log_debug("Cannot tell who %s is: its calls are refused.", c->name);
         /* Dispatched again from the top: now the filter knows the caller. A
          * caller we could not identify (it left the bus) is refused. */
-        for (size_t i = 0; i < c->n_parked; i++) {
-                sd_bus_message *m = c->parked[i];
-                if (!known || sd_bus_enqueue_for_read(bus, m) < 0)
-                        (void) deny(m);
-                sd_bus_message_unref(m);
-        }
-        c->n_parked = 0;
+        release_parked(c, bus, !known);
         return 0;
 }
 
@@ -164,6 +186,53 @@ static int park(Access *a, Caller *c, sd_bus_message *m) {
         return 1;
 }
 
+static void on_polkit(int r, void *userdata) {
+        Caller *c = userdata;
+        sd_bus *bus = sd_bus_slot_get_bus(c->polkit_query);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask polkit about %s (uid %u): its calls are refused: %m", c->name,
+                                  (unsigned) c->uid);
+        else
+                log_debug("polkit %s %s for %s (uid %u).", r > 0 ? "allows" : "refuses", POLKIT_ACTION_MANAGE,
+                          c->name, (unsigned) c->uid);
+        /* not remembered when polkit could not be asked: asked again next time */
+        c->polkit = r > 0 ? POLKIT_YES : r == 0 ? POLKIT_NO : POLKIT_UNKNOWN;
+        release_parked(c, bus, r <= 0);
+        c->polkit_query = sd_bus_slot_unref(c->polkit_query);
+}
+
+/* A call that is not open, from a user other than root: polkit decides. */
+static int ask_polkit(Caller *c, sd_bus_message *m) {
+        sd_bus_message **p;
+        int r;
+
+        switch (c->polkit) {
+        case POLKIT_YES:
+                return 0;
+        case POLKIT_NO:
+                return deny(m), 1;
+        default:
+                break;
+        }
+        p = reallocarray(c->parked, c->n_parked + 1, sizeof(*p));
+        if (!p)
+                return deny(m), 1;
+        c->parked = p;
+        if (c->polkit == POLKIT_UNKNOWN) {
+                PolkitSubject subject = { .bus_name = c->name, .uid = c->uid };
+                r = polkit_check_async(sd_bus_message_get_bus(m), POLKIT_ACTION_MANAGE, &subject, on_polkit, c,
+                                       &c->polkit_query);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot ask polkit about %s: %m", c->name);
+                        return deny(m), 1;
+                }
+                c->polkit = POLKIT_ASKING;
+        }
+        c->parked[c->n_parked++] = sd_bus_message_ref(m);
+        return 1;
+}
+
 static int access_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Access *a = userdata;
         const char *sender = sd_bus_message_get_sender(m);
@@ -176,7 +245,7 @@ static int access_filter(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         if (!c)
                 return deny(m), 1;
         if (c->known)
-                return may_call(a, c->uid, m) ? 0 : (deny(m), 1);
+                return may_call(a, c->uid, m) ? 0 : ask_polkit(c, m);
         r = park(a, c, m);
         if (r < 0) {
                 log_warning_errno(r, "Cannot ask the bus who %s is: %m", sender);

@@ -2,9 +2,13 @@
 #pragma once
 
 /* Who may call what, decided before any method of the daemon runs: root may
- * call everything, any other user only what the daemon lists as open (the
- * calls that only read) and the standard Introspectable, Peer and
- * Properties.Get/GetAll. The daemon's bus policy file
+ * call everything, any other user what the daemon lists as open (the calls
+ * that only read) and the standard Introspectable, Peer and
+ * Properties.Get/GetAll; the rest when polkit allows the caller
+ * org.virtbus.manage (common/polkit.h), asked once per connection while its
+ * calls wait, like the uid below; polkit refusing or absent: AccessDenied.
+ * (The bus policy lets such calls through only from the group virtbus.)
+ * The daemon's bus policy file
  * (units/org.virtbus.<name>.conf) says the same, and a test keeps the two
  * alike; the daemon checks as well, so that a bus without that policy does
  * not open it up.

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "domain-stats.h"
+#include "lxc-console.h"
 #include "lxc-domain.h"
 #include "lxc-validate.h"
 #include "util.h"
@@ -104,4 +105,5 @@ const DomainDriver lxc_driver = {
         .get_capabilities = get_capabilities,
         .version = version,
         .stats = &lxc_stats_ops,
+        .console = &lxc_console_ops, /* lxc-console.c */
 };

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lxc-console.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
 #include "util.h"
@@ -287,7 +288,6 @@ static bool relay(int master) {
 
 /* Copies the console to the log until the init is gone; its status. */
 static int wait_init(int master) {
-        struct pollfd pfd = { .fd = master, .events = POLLIN };
         bool open = master >= 0;
         int status;
 
@@ -299,8 +299,9 @@ static int wait_init(int master) {
                         return -1;
                 if (!open)
                         continue;
-                /* a bounded wait: a SIGCHLD just before poll() is not lost for long */
-                if (poll(&pfd, 1, child_exited ? 0 : 200) > 0 && !relay(master))
+                /* a bounded wait: a SIGCHLD just before poll() is not lost
+                 * for long; OpenConsole's client is served meanwhile */
+                if (!lxc_console_serve(master, child_exited ? 0 : 200))
                         open = false;
         }
         if (open) {
@@ -442,6 +443,10 @@ int lxc_supervise_main(char **argv) {
                 status_write("error cannot make the console pty: %s\n", strerror(-r));
                 return 1;
         }
+        if ((r = lxc_console_listen(p->exit_file)) < 0) {
+                status_write("error cannot listen for the console: %s\n", strerror(-r));
+                return 1;
+        }
         (void) signal(SIGCHLD, on_sigchld);
         r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
         if (r < 0)
@@ -465,6 +470,7 @@ int lxc_supervise_main(char **argv) {
         status_write("ok %d\n", (int) init_pid);
         close(LXC_SUPERVISE_STATUS_FD);
         status = wait_init(master);
+        lxc_console_close();
         if (status < 0)
                 return 1;
         write_exit_file(p->exit_file, status);

@@ -5,6 +5,7 @@
  * here gets libvirt's "not supported by the connection driver", on which
  * clients fall back to older calls or do without. */
 
+#include "auth.h"
 #include "bus-connect.h"
 #include "dispatch.h"
 #include "procedures.h"
@@ -33,8 +34,7 @@ const Driver *driver_find(const char *uri) {
         return NULL;
 }
 
-/* remote_auth_type and virDrvFeature numbers */
-enum { AUTH_NONE = 0 };
+/* virDrvFeature numbers */
 enum {
         FEATURE_FD_PASSING = 8,
         FEATURE_TYPED_PARAM_STRING = 9,
@@ -49,13 +49,6 @@ enum { XML_SECURE = 1 };
 enum { DEFINE_VALIDATE = 1 };
 
 /* --- answered here ------------------------------------------------------ */
-
-static int local_auth_list(Call *c) {
-        /* Who may do what is decided from SO_PEERCRED at CONNECT_OPEN. */
-        xdr_put_u32(&c->w, 1);
-        xdr_put_u32(&c->w, AUTH_NONE);
-        return 0;
-}
 
 static int local_supports_feature(Call *c) {
         switch (c->v[0].i) {
@@ -81,13 +74,13 @@ static int local_open(Call *c) {
 
         if (cl->open)
                 return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC, "connection already open");
-        /* libvirtd's read-write socket is root's (0600, polkit's
-         * org.libvirt.unix.manage where it runs); the mode is ours too, and
-         * this holds when a socket unit made it wider. */
-        if (!cl->ro_socket && cl->uid != 0)
+        /* libvirtd's read-write socket is root's (0600), or a user's polkit
+         * allows org.libvirt.unix.manage (AUTH_POLKIT, auth.h): this holds
+         * when a socket unit made the mode wider. */
+        if (!auth_may_open(cl))
                 return call_fail(c, VIR_ERR_ACCESS_DENIED, LIBVIRT_FROM_ACCESS,
-                                 "the read-write socket is for root only, not uid %u; use libvirt-sock-ro "
-                                 "(read-only)",
+                                 "the read-write socket is for root or a user polkit allows "
+                                 "org.libvirt.unix.manage, not uid %u; use libvirt-sock-ro (read-only)",
                                  (unsigned) cl->uid);
         d = driver_find(uri);
         if (!d)
@@ -751,7 +744,8 @@ static const ProcDef table[] = {
           .reply = reply_count },
         { 59, "virConnectGetHostname", R, "", CONNECT, "Get", "Hostname", .reply = reply_variant_string },
         { 60, "virConnectSupportsFeature", EARLY, "i", .local = local_supports_feature },
-        { 66, "virConnectAuthList", EARLY, "", .local = local_auth_list },
+        { 66, "virConnectAuthList", EARLY, "", .local = auth_list },
+        { 70, "virConnectAuthPolkit", EARLY, "", .local = auth_polkit },
         { 76, "virStoragePoolCreateXML", 0, "su", CONNECT, "StoragePoolCreateXML", .reply = reply_pool, STORAGE },
         { 77, "virStoragePoolDefineXML", 0, "su", CONNECT, "StoragePoolDefineXML", .reply = reply_pool, STORAGE },
         { 78, "virStoragePoolCreate", 0, "Pu", POOL, "Create", .reply = reply_void, STORAGE },
@@ -799,6 +793,7 @@ static const ProcDef table[] = {
         { 165, "virStorageVolWipe", 0, "Vn", VOL, "Wipe", .append = append_wipe_zero, .reply = reply_void,
           STORAGE },
         { 196, "virDomainCreateWithFlags", 0, "Du", DOMAIN, "Create", .reply = reply_domain_self },
+        { 201, "virDomainOpenConsole", 0, "Dzu", .local = stream_open_console },
         { 202, "virDomainIsUpdated", R, "D", DOMAIN, "Get", "Updated", .reply = reply_variant_bool },
         { 208, "virStorageVolUpload", 0, "Vhhu", .local = stream_open, STORAGE },
         { 209, "virStorageVolDownload", 0, "Vhhu", .local = stream_open, STORAGE },

@@ -35,6 +35,7 @@ typedef struct Client {
         bool ro_socket;          /* accepted on libvirt-sock-ro */
         bool readonly;           /* the socket or the CONNECT_OPEN flag says so */
         bool open;               /* CONNECT_OPEN done */
+        bool authenticated;      /* polkit allowed it the read-write socket (auth.h) */
         bool closed;
         char *uri;               /* as opened: "qemu:///system" */
         const struct Driver *driver; /* the daemon that holds this URI's domains */

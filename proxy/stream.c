@@ -20,6 +20,7 @@ struct Stream {
         Client *client;
         RpcHeader hdr;            /* of the call that opened it: its packets echo prog, proc, serial */
         bool upload;
+        bool console;             /* both ways: the daemon's console socket */
         int fd;                   /* our end of the pipe */
         sd_event_source *io;
         uint8_t *pending;         /* upload: a packet not yet all in the pipe */
@@ -142,18 +143,32 @@ static int on_bus_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_err
 
 /* --- download: pipe -> client --------------------------------------------- */
 
+static void console_update(Stream *s);
+
 static void download_update(Stream *s) {
         Client *c = s->client;
         bool room = c->out_len - c->out_pos < STREAM_OUT_HIGH;
 
-        if (s->io)
+        if (s->console)
+                console_update(s);
+        else if (s->io)
                 (void) sd_event_source_set_enabled(s->io, room && !s->eof ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+/* The end of the data (or of the pipe): the empty packet says so. */
+static void download_eof(Stream *s) {
+        s->eof = true;
+        s->io = sd_event_source_disable_unref(s->io);
+        if (s->fd >= 0)
+                s->fd = (close(s->fd), -1);
+        s->pending = mfree(s->pending);
+        s->pending_len = s->pending_pos = 0;
+        send_packet(s, RPC_CONTINUE, NULL, 0, false);
 }
 
 /* The packet is read from the pipe straight into its frame: no copy of the
  * data in between. */
-static int on_download_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Stream *s = stream_ref(userdata);
+static void download_read(Stream *s, int fd) {
         RpcHeader h = s->hdr;
         XdrWriter w;
         uint8_t *p;
@@ -175,15 +190,15 @@ static int on_download_io(sd_event_source *es, int fd, uint32_t revents, void *u
                 download_update(s);
         } else {
                 xdr_writer_done(&w);
-                if (p && (n == 0 || (errno != EAGAIN && errno != EINTR))) {
-                        /* end of the data (or of the pipe): the empty packet says so */
-                        s->eof = true;
-                        s->io = sd_event_source_disable_unref(s->io);
-                        if (s->fd >= 0)
-                                s->fd = (close(s->fd), -1);
-                        send_packet(s, RPC_CONTINUE, NULL, 0, false);
-                }
+                if (p && (n == 0 || (errno != EAGAIN && errno != EINTR)))
+                        download_eof(s);
         }
+}
+
+static int on_download_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Stream *s = stream_ref(userdata);
+
+        download_read(s, fd);
         stream_unref(s);
         return 0;
 }
@@ -234,20 +249,22 @@ static int on_upload_io(sd_event_source *es, int fd, uint32_t revents, void *use
 }
 
 static void upload_update(Stream *s) {
-        if (s->io)
+        if (s->console)
+                console_update(s);
+        else if (s->io)
                 (void) sd_event_source_set_enabled(s->io, s->pending ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
 bool streams_block_input(const Client *c) {
         for (const Stream *s = c->streams; s; s = s->next)
-                if (s->upload && s->pending)
+                if (s->pending)
                         return true;
         return false;
 }
 
 void streams_resume(Client *c) {
         for (Stream *s = c->streams; s; s = s->next)
-                if (!s->upload)
+                if (!s->upload || s->console)
                         download_update(s);
 }
 
@@ -264,7 +281,7 @@ int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len
         switch (h->status) {
         case RPC_CONTINUE:
                 if (!s->upload || s->finishing || s->fd < 0) {
-                        if (s->upload && s->fd < 0)
+                        if (s->upload && (s->fd < 0 || s->eof))
                                 return 0; /* the daemon stopped reading: its error comes */
                         return -EBADMSG;
                 }
@@ -386,4 +403,79 @@ int stream_open(Call *c) {
         if (upload)
                 upload_update(s);
         return 0;
+}
+
+/* --- the console: both ways ----------------------------------------------- */
+
+/* Reads the daemon's socket while the client keeps up; writes it while
+ * something the client typed waits. */
+static void console_update(Stream *s) {
+        Client *c = s->client;
+        bool room = c->out_len - c->out_pos < STREAM_OUT_HIGH;
+        uint32_t ev = (room && !s->eof ? EPOLLIN : 0) | (s->pending ? EPOLLOUT : 0);
+
+        if (!s->io)
+                return;
+        (void) sd_event_source_set_io_events(s->io, ev);
+        (void) sd_event_source_set_enabled(s->io, ev ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static int on_console_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Stream *s = stream_ref(userdata);
+        Client *c = client_ref(s->client);
+
+        /* the daemon closed the session (the guest stopped, another client
+         * took over): the client reads the end, then finishes */
+        if ((revents & EPOLLOUT) && upload_flush(s) < 0)
+                download_eof(s);
+        else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+                download_read(s, fd);
+        client_kick(c);
+        client_unref(c);
+        stream_unref(s);
+        return 0;
+}
+
+/* OpenConsole answered: the stream runs on the socket it handed. */
+static int reply_console(Call *c, sd_bus_message *m) {
+        Client *cl = c->client;
+        int fd, r;
+        Stream *s;
+
+        r = sd_bus_message_read(m, "h", &fd);
+        if (r < 0)
+                return r;
+        if (cl->closed)
+                return 0; /* the reply goes nowhere: no stream either */
+        fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return -errno;
+        (void) fd_nonblock(fd, true);
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                close(fd);
+                return -ENOMEM;
+        }
+        *s = (Stream) { .ref = 1, .client = client_ref(cl), .hdr = c->hdr, .upload = true, .console = true,
+                        .fd = fd };
+        r = sd_event_add_io(cl->server->event, &s->io, s->fd, EPOLLIN, on_console_io, s);
+        if (r < 0) {
+                stream_free(s);
+                return r;
+        }
+        s->listed = true;
+        s->next = cl->streams;
+        cl->streams = s;
+        /* the reply goes out before any of the console's data: that is read
+         * from the next turn of the loop on */
+        return 0;
+}
+
+int stream_open_console(Call *c) {
+        _cleanup_free_ char *path = call_target_path(c);
+
+        if (!path)
+                return -ENOMEM;
+        return call_chain(c, path, "org.virtbus.Domain1", "OpenConsole", reply_console, "su", c->v[0].s ?: "",
+                          c->v[1].u);
 }

@@ -16,6 +16,12 @@
 
 typedef struct Stream Stream;
 
+/* DOMAIN_OPEN_CONSOLE (dom, dev_name, flags): the daemon's OpenConsole
+ * (org.virtbus.Domain1) hands a socket of the console's session; the call
+ * is answered once it did (or with its refusal), and the stream copies both
+ * ways until either side ends it. */
+int stream_open_console(Call *c);
+
 /* The local function of the two procedures (target volume, offset, length,
  * flags). */
 int stream_open(Call *c);

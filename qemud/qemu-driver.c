@@ -4,6 +4,7 @@
 #include "qemu-address.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-capabilities.h"
+#include "qemu-console.h"
 #include "qemu-blockjob.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
@@ -259,4 +260,5 @@ const DomainDriver qemu_driver = {
         .agent = &qemu_agent_ops,
         .tune = &qemu_tune_ops,
         .iface = &qemu_interface_ops,
+        .console = &qemu_console_ops,
 };

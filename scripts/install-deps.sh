@@ -10,7 +10,7 @@ RUN="dbus dbus-daemon systemd qemu-system-x86 qemu-utils busybox-static cpio gzi
 python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub
 dnsmasq-base nftables iputils-ping openssl ovmf
-libvirt-clients python3-libvirt
+libvirt-clients python3-libvirt python3-pexpect polkitd
 openssh-server netcat-openbsd libvirt-daemon virtinst"
 BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine"
 # cockpit-machines in headless Chromium against the proxy's org.libvirt

@@ -2,6 +2,7 @@
 #include "bus-access.h"
 #include "bus-util.h"
 #include "domain-agent.h"
+#include "domain-console.h"
 #include "domain-dbus.h"
 #include "domain-save.h"
 #include "domain-snapshot.h"
@@ -350,5 +351,10 @@ int domain_dbus_register(Manager *m) {
                 if (r < 0)
                         return r;
         }
+        /* virtbus's own additions beside libvirt-dbus's interface */
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, prefix, "org.virtbus.Domain1", domain_console_vtable,
+                                       domain_find, m);
+        if (r < 0)
+                return r;
         return domain_snapshot_dbus_register(m);
 }

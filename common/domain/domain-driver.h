@@ -43,6 +43,7 @@ typedef struct DomainStatsOps DomainStatsOps;     /* domain-stats.h: also the no
 typedef struct DomainPerfOps DomainPerfOps;       /* domain-perf.h */
 typedef struct DomainInterfaceOps DomainInterfaceOps; /* domain-interface.h */
 typedef struct DomainSecurityOps DomainSecurityOps; /* domain-security.h */
+typedef struct DomainConsoleOps DomainConsoleOps; /* domain-console.h */
 
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
@@ -131,4 +132,5 @@ typedef struct DomainDriver {
         const DomainPerfOps *perf;
         const DomainInterfaceOps *iface;
         const DomainSecurityOps *security;
+        const DomainConsoleOps *console;
 } DomainDriver;

@@ -347,12 +347,14 @@ class TestBus:
     which includes units/*.conf). Daemons get its address as
     DBUS_SYSTEM_BUS_ADDRESS. With activation=True, D-Bus activation files made
     from units/org.virtbus.*.service (Exec= pointing into build/) are installed,
-    and activated daemons inherit VIRTBUS_ROOT from the bus."""
+    and activated daemons inherit VIRTBUS_ROOT from the bus. extra_conf: more
+    of the bus's configuration (<policy> elements), e.g. for polkitd."""
 
     __test__ = False   # not a pytest class
 
-    def __init__(self, root, activation=True):
+    def __init__(self, root, activation=True, extra_conf=""):
         self.root = root
+        self.extra_conf = extra_conf
         self.dir = Path(root) / "dbus"
         self.socket = self.dir / "system_bus_socket"
         self.address = f"unix:path={self.socket}"
@@ -396,6 +398,7 @@ class TestBus:
             '  <policy user="root">\n'
             '    <allow send_destination_prefix="org.virtbus.test"/>\n'
             "  </policy>\n"
+            f"{self.extra_conf}"
             "</busconfig>\n")
         log = open(self.log_path, "ab")
         self.proc = spawn(["dbus-daemon", f"--config-file={conf}", f"--address={self.address}",
