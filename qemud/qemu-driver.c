@@ -10,6 +10,7 @@
 #include "qemu-driver.h"
 #include "qemu-hotplug.h"
 #include "qemu-monitor.h"
+#include "qemu-perf.h"
 #include "qemu-process.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
@@ -119,7 +120,24 @@ static void domain_done(Domain *d) {
         free(q->monitor_path);
         strv_free(q->start_argv);
         free(q->vcpu_tids);
+        qemu_perf_free(d);
         d->priv = mfree(q);
+}
+
+/* The perf counters follow the live definition (qemu-perf.h): they are
+ * opened whenever a guest's live state is written (its QEMU spawned, the
+ * start done, a change) and again when a restarted qemud adopts it. */
+static int status_format(Domain *d, char **ret) {
+        qemu_perf_sync(d);
+        return qemu_status_format(d, ret);
+}
+
+static int adopt(Domain *d, pid_t pid) {
+        int r = qemu_process_adopt(d, pid);
+
+        if (r >= 0)
+                qemu_perf_sync(d);
+        return r;
 }
 
 /* The QEMU policy on top of the shared model (qemu-validate.h). */
@@ -239,10 +257,10 @@ const DomainDriver qemu_driver = {
         .reset = qemu_process_reset,
         .suspend = qemu_process_suspend,
         .resume = qemu_process_resume,
-        .adopt = qemu_process_adopt,
+        .adopt = adopt,
         .lost = qemu_process_lost,
         .rollback = qemu_status_rollback,
-        .status_format = qemu_status_format,
+        .status_format = status_format,
         .status_parse = qemu_status_parse,
         .get_capabilities = get_capabilities,
         .get_domain_capabilities = get_domain_capabilities,
@@ -257,4 +275,5 @@ const DomainDriver qemu_driver = {
         .devices = &qemu_device_ops,
         .agent = &qemu_agent_ops,
         .tune = &qemu_tune_ops,
+        .perf = &qemu_perf_ops,
 };

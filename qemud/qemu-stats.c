@@ -14,6 +14,7 @@
 #include "log.h"
 #include "qemu-domain.h"
 #include "qemu-node.h"
+#include "qemu-perf.h"
 #include "qemu-stats.h"
 #include "util.h"
 
@@ -419,7 +420,7 @@ static void put_blocks(StatsWriter *w, const Domain *d, json_object *blockstats)
 
 /* ---- The records. ---- */
 
-static void put_record(StatsWriter *w, const Domain *d, uint32_t stats, json_object *blockstats) {
+static void put_record(StatsWriter *w, Domain *d, uint32_t stats, json_object *blockstats) {
         bool active = domain_is_active(d) && d->pid > 0;
 
         if (stats & DOMAIN_STATS_STATE)
@@ -434,9 +435,11 @@ static void put_record(StatsWriter *w, const Domain *d, uint32_t stats, json_obj
                 domain_stats_put_interfaces(w, d);
         if (stats & DOMAIN_STATS_BLOCK)
                 put_blocks(w, d, blockstats);
+        if (stats & DOMAIN_STATS_PERF && active)
+                qemu_perf_put_stats(w, d);
 }
 
-static int write_record(sd_bus_message *reply, const Domain *d, uint32_t stats, uint32_t flags,
+static int write_record(sd_bus_message *reply, Domain *d, uint32_t stats, uint32_t flags,
                         json_object *blockstats) {
         StatsWriter w = { .m = reply };
 
