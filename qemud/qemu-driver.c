@@ -29,11 +29,15 @@ struct CapsWaiter {
 static int driver_init(Manager *m) {
         QemuDriver *q = calloc(1, sizeof(*q));
         const char *emu = getenv("VIRTBUS_QEMU");
+        int r;
 
         if (!q)
                 return -ENOMEM;
         m->priv = q;
         q->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
+        r = domain_perf_dbus_register(m); /* org.virtbus.Domain1 (domain-perf.h) */
+        if (r < 0)
+                return r;
         return vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &q->cachedir);
 }
 

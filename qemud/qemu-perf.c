@@ -11,6 +11,7 @@
 #include "log.h"
 #include "qemu-domain.h"
 #include "qemu-perf.h"
+#include "qemu-stats.h"
 #include "util.h"
 
 /* One event's counters: one fd per thread the process had when it was
@@ -251,6 +252,50 @@ void qemu_perf_put_stats(StatsWriter *w, Domain *d) {
                                          domain_perf_event_to_string((DomainPerfEvent) i));
 }
 
+/* ---- virDomainStartDirtyRateCalc ---- */
+
+static void on_dirty_rate_reply(QemuMonitor *mon, json_object *result, const char *error_class,
+                                const char *error_desc, void *userdata) {
+        Domain *d = userdata; /* the monitor calls back only while d lives */
+        char msg[512];
+
+        if (!error_class) {
+                domain_job_succeed(d->jobs);
+                return;
+        }
+        if (streq(error_class, QEMU_MONITOR_ERROR_DISCONNECTED))
+                snprintf(msg, sizeof(msg), "domain '%s' stopped before QEMU answered", d->def->name);
+        else
+                snprintf(msg, sizeof(msg), "QEMU refused to calculate the dirty rate: %s",
+                         error_desc && *error_desc ? error_desc : error_class);
+        domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, msg);
+}
+
+static int start_dirty_rate(Domain *d, int32_t seconds, uint32_t flags, sd_bus_error *error) {
+        QemuDomain *qd = qemu_domain(d);
+        json_object *args;
+        int r;
+
+        if (!qd->mon)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        args = json_object_new_object();
+        if (!args)
+                return -ENOMEM;
+        json_object_object_add(args, "calc-time", json_object_new_int64(seconds));
+        /* page sampling is QEMU's default: named only when another is asked */
+        if (flags & DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP)
+                json_object_object_add(args, "mode", json_object_new_string("dirty-bitmap"));
+        else if (flags & DOMAIN_DIRTYRATE_MODE_DIRTY_RING)
+                json_object_object_add(args, "mode", json_object_new_string("dirty-ring"));
+        r = qemu_monitor_command(qd->mon, "calc-dirty-rate", args, on_dirty_rate_reply, d);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send calc-dirty-rate to QEMU: %s",
+                                     strerror(-r));
+        return 1;
+}
+
 const DomainPerfOps qemu_perf_ops = {
         .set = perf_set,
+        .vcpu_info = qemu_stats_vcpu_info,
+        .start_dirty_rate = start_dirty_rate,
 };

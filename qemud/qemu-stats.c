@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +302,54 @@ static void put_vcpus(StatsWriter *w, const Domain *d) {
         /* a thread gone or not found (yet): look again next time */
         if (stale)
                 qemu_domain(d)->vcpu_tids_pid = 0;
+}
+
+/* virDomainGetVcpus' view of each online vCPU (domain-perf.h): its
+ * thread's time, the CPU it last ran on and its affinity now. */
+int qemu_stats_vcpu_info(Domain *d, sd_bus_message *reply, sd_bus_error *error) {
+        const DomainDef *def = domain_current_def(d, false);
+        unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
+        long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+        const pid_t *tids;
+        int r;
+
+        if (cur == 0 || cur > VCPUS_MAX || d->pid <= 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' has no vCPU threads",
+                                     d->def->name);
+        if (ncpus <= 0 || ncpus > CPU_SETSIZE)
+                ncpus = CPU_SETSIZE;
+        tids = vcpu_threads(d, cur);
+        if (!tids)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "(uitiab)");
+        for (unsigned i = 0; r >= 0 && i < cur; i++) {
+                pid_t tid = tids[i] ? tids[i] : d->pid;
+                char path[96];
+                ProcStat st = { .processor = -1 };
+                cpu_set_t mask;
+
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int) d->pid, (int) tid);
+                (void) read_proc_stat(path, &st);
+                if (sched_getaffinity(tid, sizeof(mask), &mask) < 0)
+                        CPU_ZERO(&mask);
+                r = sd_bus_message_open_container(reply, 'r', "uitiab");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "uiti", i, 1 /* VIR_VCPU_RUNNING */,
+                                                  ticks_to_ns(st.utime + st.stime), st.processor);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "b");
+                for (long c = 0; r >= 0 && c < ncpus; c++)
+                        r = sd_bus_message_append(reply, "b", (int) CPU_ISSET(c, &mask));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (!tids[0])
+                qemu_domain(d)->vcpu_tids_pid = 0; /* look again next time */
+        return r;
 }
 
 /* ---- Disks: the file's sizes here, the counters from QEMU. ---- */

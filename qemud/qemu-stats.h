@@ -22,6 +22,10 @@
 
 extern const DomainStatsOps qemu_stats_ops;
 
+/* DomainPerfOps.vcpu_info (domain-perf.h), from the vCPU threads found for
+ * the vcpu group. */
+int qemu_stats_vcpu_info(Domain *d, sd_bus_message *reply, sd_bus_error *error);
+
 /* For tests, on canned data: the counters of the disk with alias from a
  * query-blockstats reply (NULL when it has none). */
 json_object *qemu_stats_find_blockstats(json_object *reply, const char *alias);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.libvirt.Domain: perf events (Get/SetPerfEvents), domain-perf.h. */
+#include <stdio.h>
+
 #include "bus-util.h"
 #include "domain-affect.h"
 #include "domain-dbus.h"
+#include "domain-manager.h"
 #include "domain-perf.h"
 #include "domain-status.h"
 #include "error.h"
@@ -175,3 +178,96 @@ const sd_bus_vtable domain_perf_vtable[] = {
                                  method_set_perf_events, 0),
         SD_BUS_VTABLE_END,
 };
+
+/* ---- org.virtbus.Domain1 ---- */
+
+static int method_get_vcpu_info(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Domain *d = userdata;
+        uint32_t flags;
+        int r = bus_read_flags(msg, 0, &flags, error);
+
+        if (r < 0)
+                return r;
+        if (!ops_of(d) || !ops_of(d)->vcpu_info)
+                return domain_not_supported(d, "GetVcpuInfo", error);
+        /* libvirt: the host side of vCPUs exists only while they run */
+        if (!domain_is_active(d) || !d->live || d->starting)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "cannot list vcpu pinning for an inactive domain '%s'", d->def->name);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = ops_of(d)->vcpu_info(d, reply, error);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+#define DIRTYRATE_MODES (DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP | DOMAIN_DIRTYRATE_MODE_DIRTY_RING)
+
+static int method_start_dirty_rate_calc(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        int32_t seconds;
+        uint32_t flags;
+        int r = sd_bus_message_read(msg, "iu", &seconds, &flags);
+
+        if (r < 0)
+                return r;
+        r = bus_check_flags(flags, DIRTYRATE_MODES, error);
+        if (r < 0)
+                return r;
+        if ((flags & DIRTYRATE_MODES) == DIRTYRATE_MODES)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "flags 'dirty-bitmap' and 'dirty-ring' are mutually exclusive");
+        if (seconds < 1 || seconds > 60)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "seconds=%d is invalid, please choose value within [1, 60]", seconds);
+        if (!ops_of(d) || !ops_of(d)->start_dirty_rate)
+                return domain_not_supported(d, "StartDirtyRateCalc", error);
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_start_dirty_rate_calc, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        if (!domain_is_active(d) || d->starting)
+                r = vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        else
+                r = ops_of(d)->start_dirty_rate(d, seconds, flags, error);
+        if (r > 0)
+                return 1;
+        domain_job_end(d->jobs);
+        return domain_reply_done(msg, r);
+}
+
+static const sd_bus_vtable domain_virtbus_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("GetVcpuInfo", "u", SD_BUS_PARAM(flags), "a(uitiab)", SD_BUS_PARAM(vcpus),
+                                 method_get_vcpu_info, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StartDirtyRateCalc", "iu", SD_BUS_PARAM(seconds) SD_BUS_PARAM(flags), NULL, ,
+                                 method_start_dirty_rate_calc, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int find_domain(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                       sd_bus_error *error) {
+        Manager *m = userdata;
+        uint8_t uuid[16];
+        Domain *d;
+
+        if (bus_path_to_uuid(path, m->domain_root, uuid) < 0)
+                return 0;
+        d = manager_find_by_uuid(m, uuid);
+        if (!d)
+                return 0;
+        *found = d;
+        return 1;
+}
+
+int domain_perf_dbus_register(Manager *m) {
+        _cleanup_free_ char *prefix = NULL;
+
+        if (!m->bus)
+                return 0;
+        if (asprintf(&prefix, "%s/domain", m->driver->root) < 0)
+                return -ENOMEM;
+        return sd_bus_add_fallback_vtable(m->bus, NULL, prefix, DOMAIN_VIRTBUS_INTERFACE, domain_virtbus_vtable,
+                                          find_domain, m);
+}
