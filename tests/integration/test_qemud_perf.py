@@ -4,7 +4,10 @@ SetPerfEvents with libvirt's event names and AFFECT flags, the <perf>
 element of both definitions, the counters qemud opens on the guest's QEMU
 (perf_event_open, every thread) and reads as the statistics' perf group,
 kept (reopened) across a restart of qemud; the same through virtbus-proxyd
-with virsh (perf, domstats --perf). One guest, started once.
+with virsh (perf, domstats --perf). Beside them, what org.virtbus.Domain1
+adds: GetVcpuInfo (virsh vcpuinfo through the proxy) and StartDirtyRateCalc
+(virsh domdirtyrate-calc) with the dirtyrate group, and the iothread, memory
+and vm groups. One guest (TCG), started once.
 
 A host without perf events at all skips (the reason printed); an event the
 host lacks (a hardware counter in a VM) is a clear error, checked as such."""
@@ -19,7 +22,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import _env_logs, module_env, xmllint_relaxng  # noqa: F401
+from test_qemud_common import Guest, _env_logs, module_env, xmllint_relaxng  # noqa: F401
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -81,7 +84,10 @@ def perf_xml(xml):
 
 @pytest.fixture(scope="module")
 def running(env, host_perf):
-    g = env.define("perf1", memory_mib=128, nic=None)
+    # two vCPUs and an IOThread, for GetVcpuInfo and the iothread group
+    xml = env.guest_xml("perf1", memory_mib=128, nic=None, vcpus=2)
+    xml = xml.replace("<vcpu>", "<iothreads>1</iothreads>\n  <vcpu>", 1)
+    g = Guest(env, env.call("DomainDefineXML", xml), "perf1")
     # the next start counts cpu_clock (config), then the guest starts
     set_events(g, CONFIG, cpu_clock=True)
     g.start()
@@ -187,5 +193,78 @@ def test_through_the_proxy(env, running):
         assert "page_faults" not in events_of(running, LIVE)[0]
         bad = proxy.virsh("perf", running.name, "--enable", "cmt", "--live", check=False)
         assert bad.returncode != 0 and "cmt" in bad.stderr, bad.stderr
+    finally:
+        proxy.stop()
+
+
+VIRTBUS_DOMAIN = "org.virtbus.Domain1"
+GROUPS_MORE = (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10)   # iothread, memory, dirtyrate, vm
+
+
+def raw_stats(env, g, stats):
+    rec = env.qemud.domain_call(g.path, "GetStats", dbus.UInt32(stats), dbus.UInt32(0), raw=True)
+    return {str(k): (type(v).__name__, v) for k, v in rec.items()}
+
+
+def test_vcpu_info(env, running):
+    info = env.qemud.domain_call(running.path, "GetVcpuInfo", dbus.UInt32(0), interface=VIRTBUS_DOMAIN)
+    ncpus = os.cpu_count()
+    assert [v[0] for v in info] == [0, 1]
+    for number, state, cpu_time, cpu, affinity in info:
+        assert state == 1 and cpu_time >= 0 and 0 <= cpu < ncpus
+        assert len(affinity) == ncpus and any(affinity)
+    # an inactive domain has no vCPU threads
+    idle = env.define("perf-idle", memory_mib=128, nic=None)
+    try:
+        with h.expect_dbus_error("org.virtbus.Error.OperationInvalid"):
+            env.qemud.domain_call(idle.path, "GetVcpuInfo", dbus.UInt32(0), interface=VIRTBUS_DOMAIN)
+    finally:
+        idle.call("Undefine", 0)
+    proxy = h.Proxy(env.bus, env.root).start()
+    try:
+        out = proxy.virsh("vcpuinfo", running.name).stdout
+        vcpus = re.findall(r"^VCPU:\s+(\d+)\nCPU:\s+(\d+)\nState:\s+(\S+)\nCPU time:\s+([\d.]+)s\n"
+                           r"CPU Affinity:\s+(\S+)", out, re.M)
+        assert [v[0] for v in vcpus] == ["0", "1"], out
+        assert all(v[2] == "running" and len(v[4]) == ncpus and "y" in v[4] for v in vcpus), out
+    finally:
+        proxy.stop()
+
+
+def test_more_groups(env, running):
+    got = raw_stats(env, running, GROUPS_MORE)
+    assert got["iothread.count"] == ("UInt32", 1)
+    assert got["iothread.1.poll-max-ns"][0] == "UInt64"
+    assert got["iothread.1.poll-grow"][0] == "UInt32" and got["iothread.1.poll-shrink"][0] == "UInt32"
+    assert got["dirtyrate.calc_status"][0] == "Int32"
+    assert got["dirtyrate.calc_start_time"][0] == "Int64" and got["dirtyrate.calc_period"][0] == "Int32"
+    assert got["dirtyrate.calc_mode"] == ("String", "page-sampling")
+    # memory: no bandwidth monitors in any definition; vm: KVM's, none under TCG
+    assert not any(k.startswith(("memory.", "vm.")) for k in got), got
+    assert not any(k.startswith(("state.", "perf.", "block.")) for k in got), got
+
+
+def test_dirty_rate(env, running):
+    for seconds, flags, err in ((0, 0, "seconds=0"), (61, 0, "seconds=61"), (1, 3, "mutually exclusive"),
+                                (1, 4, "")):
+        with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+            env.qemud.domain_call(running.path, "StartDirtyRateCalc", dbus.Int32(seconds), dbus.UInt32(flags),
+                                  interface=VIRTBUS_DOMAIN)
+        assert err in e.message
+    env.qemud.domain_call(running.path, "StartDirtyRateCalc", dbus.Int32(1), dbus.UInt32(0),
+                          interface=VIRTBUS_DOMAIN)
+    h.wait_until(lambda: raw_stats(env, running, 1 << 9)["dirtyrate.calc_status"][1] == 2, 15,
+                 what="the dirty rate measured")
+    got = raw_stats(env, running, 1 << 9)
+    assert got["dirtyrate.calc_period"][1] == 1 and got["dirtyrate.calc_start_time"][1] > 0
+    assert got["dirtyrate.megabytes_per_second"][0] == "Int64"
+    # the same through the proxy
+    proxy = h.Proxy(env.bus, env.root).start()
+    try:
+        proxy.virsh("domdirtyrate-calc", running.name, "--seconds", "1")
+        out = proxy.virsh("domstats", "--dirtyrate", running.name).stdout
+        assert re.search(r"dirtyrate\.calc_status=[12]", out) and "dirtyrate.calc_period=1" in out, out
+        bad = proxy.virsh("domdirtyrate-calc", running.name, "--seconds", "100", check=False)
+        assert bad.returncode != 0 and "seconds=100" in bad.stderr, bad.stderr
     finally:
         proxy.stop()
