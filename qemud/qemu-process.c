@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include "domain-autodestroy.h"
+#include "domain-control.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
@@ -181,6 +182,10 @@ void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
                                                   : "QEMU's monitor failed");
                 return;
         }
+        /* A monitor that broke (not QEMU hanging up) while the guest may
+         * still run: libvirt's CONTROL_ERROR event. */
+        if (error < 0 && d->pid > 0 && !d->destroying && !q->got_shutdown)
+                domain_emit_signal(d, "ControlError", NULL);
         /* QEMU hung up: the pidfd tells when it is gone. If it stays, it is
          * of no use without a monitor. */
         if (d->pid > 0 && !d->destroying && !q->got_shutdown) {

@@ -268,3 +268,63 @@ def test_dirty_rate(env, running):
         assert bad.returncode != 0 and "seconds=100" in bad.stderr, bad.stderr
     finally:
         proxy.stop()
+
+
+def test_control_error(env):
+    """A monitor that breaks while QEMU runs (here: after a restart, qemud
+    reconnects to a 'monitor' that answers no QMP) gives ControlError on the
+    domain, and libvirt's CONTROL_ERROR event through the proxy."""
+    import select
+    import socket
+    import subprocess
+    import threading
+
+    g = env.define("ctl1", memory_mib=128, nic=None, start=True)
+    h.wait_until(lambda: g.state()[0] == 1, 30, what="ctl1 running")
+    proxy = h.Proxy(env.bus, env.root).start()
+    sock_path = env.run_dir / "ctl1.monitor"
+    real = env.run_dir / "ctl1.monitor.real"
+    fake = None
+    watcher = subprocess.Popen(["virsh", "-c", proxy.uri, "event", "--domain", "ctl1", "--event",
+                                "control-error", "--loop", "--timeout", "40"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)  # virsh registered
+        env.qemud.kill(signal.SIGKILL)
+        os.rename(sock_path, real)
+        fake = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        fake.bind(str(sock_path))
+        fake.listen(1)
+
+        def speak_garbage():
+            try:
+                conn, _ = fake.accept()
+                conn.sendall(b"this is no QMP greeting\n")
+                time.sleep(5)
+                conn.close()
+            except OSError:
+                pass
+        threading.Thread(target=speak_garbage, daemon=True).start()
+        mark = env.mon.mark()
+        env.qemud.start()
+        env.mon.wait_signal("ControlError", interface="org.libvirt.Domain", path=g.path, since=mark,
+                            timeout=30)
+        # virsh prints the event as it comes
+        ready, _, _ = select.select([watcher.stdout], [], [], 20)
+        line = watcher.stdout.readline() if ready else ""
+        assert "control-error" in line and "ctl1" in line, line
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+        proxy.stop()
+        if fake is not None:
+            fake.close()
+        for p in (sock_path, real):
+            if p.exists():
+                p.unlink()
+        try:
+            g.call("Destroy", 0)
+        except dbus.exceptions.DBusException:
+            pass
+        g.call("Undefine", 0)
