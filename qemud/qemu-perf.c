@@ -22,8 +22,9 @@ typedef struct PerfCounter {
 } PerfCounter;
 
 struct QemuPerf {
-        pid_t pid; /* the QEMU the counters are on */
+        pid_t pid; /* the QEMU the counters (and the cache) are of */
         PerfCounter events[_DOMAIN_PERF_MAX];
+        QemuStatsCache cache;
 };
 
 /* perf's type and config of each libvirt event; type UINT32_MAX: none
@@ -140,9 +141,16 @@ static QemuPerf *perf_of(Domain *d, bool create) {
         return qd->perf;
 }
 
+static void cache_clear(QemuStatsCache *c) {
+        json_object_put(c->schemas);
+        json_object_put(c->dirty_rate);
+        *c = (QemuStatsCache) {};
+}
+
 static void perf_close_all(QemuPerf *p) {
         for (int i = 0; i < _DOMAIN_PERF_MAX; i++)
                 counter_close(&p->events[i]);
+        cache_clear(&p->cache);
 }
 
 void qemu_perf_free(Domain *d) {
@@ -165,6 +173,12 @@ static QemuPerf *perf_current(Domain *d, bool create) {
         if (!domain_is_active(d) || d->pid <= 0)
                 return NULL;
         return p ? p : perf_of(d, create);
+}
+
+QemuStatsCache *qemu_perf_stats_cache(Domain *d) {
+        QemuPerf *p = perf_current(d, true);
+
+        return p ? &p->cache : NULL;
 }
 
 static int explain(int r, DomainPerfEvent event, pid_t pid, sd_bus_error *error) {
@@ -273,6 +287,7 @@ static void on_dirty_rate_reply(QemuMonitor *mon, json_object *result, const cha
 
 static int start_dirty_rate(Domain *d, int32_t seconds, uint32_t flags, sd_bus_error *error) {
         QemuDomain *qd = qemu_domain(d);
+        QemuStatsCache *cache;
         json_object *args;
         int r;
 
@@ -287,6 +302,12 @@ static int start_dirty_rate(Domain *d, int32_t seconds, uint32_t flags, sd_bus_e
                 json_object_object_add(args, "mode", json_object_new_string("dirty-bitmap"));
         else if (flags & DOMAIN_DIRTYRATE_MODE_DIRTY_RING)
                 json_object_object_add(args, "mode", json_object_new_string("dirty-ring"));
+        /* what the statistics kept of the last measure is no more */
+        cache = qemu_perf_stats_cache(d);
+        if (cache) {
+                json_object_put(cache->dirty_rate);
+                cache->dirty_rate = NULL;
+        }
         r = qemu_monitor_command(qd->mon, "calc-dirty-rate", args, on_dirty_rate_reply, d);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot send calc-dirty-rate to QEMU: %s",

@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "domain-perf.h"
 #include "domain-stats.h"
 
@@ -25,6 +27,20 @@ void qemu_perf_sync(Domain *d);
 /* The statistics' perf group: perf.<event> (ullong) for each event
  * counted. */
 void qemu_perf_put_stats(StatsWriter *w, Domain *d);
+/* What the statistics keep of one QEMU between calls (qemu-stats.c), so
+ * as not to ask it what cannot have changed: the kinds of its VM counters
+ * (query-stats-schemas), that it has none (query-stats answered []), and
+ * the last dirty rate while no new measure was started (one still
+ * measuring is not kept). Dropped with the QEMU (a new pid). */
+typedef struct QemuStatsCache {
+        json_object *schemas;
+        bool vm_none;
+        json_object *dirty_rate;
+} QemuStatsCache;
+
+/* d's cache, for the QEMU running now; NULL when it does not run or out
+ * of memory. */
+QemuStatsCache *qemu_perf_stats_cache(Domain *d);
 /* Closes d's counters (the domain is freed). */
 void qemu_perf_free(Domain *d);
 

@@ -701,11 +701,38 @@ typedef struct StatsQueryCtx {
         StatsQuery query;
 } StatsQueryCtx;
 
+/* Keeps what cannot change until asked again (qemu-perf.h). */
+static void remember(Domain *d, StatsQuery query, json_object *result) {
+        QemuStatsCache *cache = d && domain_is_active(d) ? qemu_perf_stats_cache(d) : NULL;
+        const char *status;
+
+        if (!cache)
+                return;
+        switch (query) {
+        case QUERY_STATS_SCHEMAS:
+                if (!cache->schemas)
+                        cache->schemas = json_object_get(result);
+                break;
+        case QUERY_STATS_VM:
+                cache->vm_none = json_len(result) == 0;
+                break;
+        case QUERY_DIRTY_RATE:
+                status = json_str(result, "status");
+                json_object_put(cache->dirty_rate);
+                cache->dirty_rate = status && !streq(status, "measuring") ? json_object_get(result) : NULL;
+                break;
+        default:
+                break;
+        }
+}
+
 static void on_query_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata) {
         StatsQueryCtx *q = userdata;
         StatsCall *c = q->call;
 
+        if (result)
+                remember(c->doms[q->index].handle->owner, q->query, result);
         if (result && !c->answered)
                 c->doms[q->index].replies[q->query] = json_object_get(result);
         else if (error_class) /* a QEMU without the command: the group is left out */
@@ -763,19 +790,28 @@ static json_object *vm_target(void) {
 static int ask_queries(StatsCall *c, size_t i, Domain *d) {
         const DomainDef *def = domain_current_def(d, false);
         uint32_t stats = c->stats;
+        QemuStatsCache *cache;
         int r = 0;
 
         if (!domain_is_active(d) || d->pid <= 0)
                 return 0;
+        cache = qemu_perf_stats_cache(d);
         if (stats & DOMAIN_STATS_BLOCK && def->n_disks > 0)
                 r = ask(c, i, d, QUERY_BLOCKSTATS, "query-blockstats", NULL);
         if (r >= 0 && stats & DOMAIN_STATS_IOTHREAD && def->n_iothreadids > 0)
                 r = ask(c, i, d, QUERY_IOTHREADS, "query-iothreads", NULL);
-        if (r >= 0 && stats & DOMAIN_STATS_DIRTYRATE)
-                r = ask(c, i, d, QUERY_DIRTY_RATE, "query-dirty-rate", NULL);
-        if (r >= 0 && stats & DOMAIN_STATS_VM) {
+        if (r >= 0 && stats & DOMAIN_STATS_DIRTYRATE) {
+                if (cache && cache->dirty_rate)
+                        c->doms[i].replies[QUERY_DIRTY_RATE] = json_object_get(cache->dirty_rate);
+                else
+                        r = ask(c, i, d, QUERY_DIRTY_RATE, "query-dirty-rate", NULL);
+        }
+        /* a QEMU without VM counters (TCG) is not asked again */
+        if (r >= 0 && stats & DOMAIN_STATS_VM && !(cache && cache->vm_none)) {
                 r = ask(c, i, d, QUERY_STATS_VM, "query-stats", vm_target());
-                if (r >= 0)
+                if (r >= 0 && cache && cache->schemas)
+                        c->doms[i].replies[QUERY_STATS_SCHEMAS] = json_object_get(cache->schemas);
+                else if (r >= 0)
                         r = ask(c, i, d, QUERY_STATS_SCHEMAS, "query-stats-schemas", NULL);
         }
         return r;
