@@ -16,6 +16,7 @@
 #include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
+#include "qemu-perf.h"
 #include "domain-prepare.h"
 #include "domain-lock.h"
 #include "qemu-process.h"
@@ -123,6 +124,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
         qemu_agent_stop(d);
+        qemu_perf_free(d); /* the perf counters of this QEMU */
         /* Closed first: commands in flight get their callback, whose owners
          * free what they hold (qemu-monitor.h). */
         qemu_monitor_close(q->mon);

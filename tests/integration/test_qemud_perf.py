@@ -328,3 +328,33 @@ def test_control_error(env):
         except dbus.exceptions.DBusException:
             pass
         g.call("Undefine", 0)
+
+
+def perf_fds(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:[perf_event]":
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+def test_counters_closed_when_the_guest_stops(env, host_perf):
+    g = env.define("perf-stop", memory_mib=128, nic=None)
+    try:
+        set_events(g, CONFIG, cpu_clock=True, page_faults=True)
+        before = perf_fds(env.qemud.pid)
+        g.start()
+        h.wait_until(lambda: g.state()[0] == 1, 30, what="perf-stop running")
+        assert set(perf_stats(g)) == {"perf.cpu_clock", "perf.page_faults"}
+        assert perf_fds(env.qemud.pid) > before
+        g.call("Destroy", 0)
+        assert perf_fds(env.qemud.pid) == before, "the stopped guest's perf counters are still open"
+    finally:
+        try:
+            g.call("Destroy", 0)
+        except dbus.exceptions.DBusException:
+            pass
+        g.call("Undefine", 0)
