@@ -223,7 +223,8 @@ def test_vcpu_info(env, running):
     proxy = h.Proxy(env.bus, env.root).start()
     try:
         out = proxy.virsh("vcpuinfo", running.name).stdout
-        vcpus = re.findall(r"^VCPU:\s+(\d+)\nCPU:\s+(\d+)\nState:\s+(\S+)\nCPU time:\s+([\d.]+)s\n"
+        # virsh leaves out the CPU time of a vCPU that has not run yet
+        vcpus = re.findall(r"^VCPU:\s+(\d+)\nCPU:\s+(\d+)\nState:\s+(\S+)\n(?:CPU time:\s+([\d.]+)s\n)?"
                            r"CPU Affinity:\s+(\S+)", out, re.M)
         assert [v[0] for v in vcpus] == ["0", "1"], out
         assert all(v[2] == "running" and len(v[4]) == ncpus and "y" in v[4] for v in vcpus), out
