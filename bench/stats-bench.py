@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""GetAllDomainStats of 100 running guests: virtbus-qemud beside libvirt
-9.0's libvirtd in the same run (what monitoring exporters poll).
+"""GetAllDomainStats of N running guests (100 unless --guests says): virtbus-qemud
+beside libvirt 9.0's libvirtd in the same run (what monitoring exporters poll).
 
-    /usr/bin/python3 bench/stats-bench.py        (as root; make first)
+    /usr/bin/python3 bench/stats-bench.py [--guests N]   (as root; make first)
 
   calls/s   conn.getAllDomainStats() (every group: stats 0, flags 0) with
             N running guests on each side, one call at a time on one
@@ -17,8 +17,8 @@
 The guests: KVM when /dev/kvm can run one, else TCG; 64 MiB, one vCPU, no
 disk, no interface (QEMU's firmware finds nothing to boot and waits).
 
-Environment: VIRTBUS_BUILD (default build/); VIRTBUS_STATS_GUESTS (default
-100); VIRTBUS_BENCH_NO_LIBVIRT=1 skips libvirt; VIRTBUS_BENCH_KEEP=1 keeps
+Environment: VIRTBUS_BUILD (default build/); VIRTBUS_STATS_GUESTS (the
+default of --guests, else 100); VIRTBUS_BENCH_NO_LIBVIRT=1 skips libvirt; VIRTBUS_BENCH_KEEP=1 keeps
 the temporary directory.
 
 The plumbing is bench/proxy-bench.py's, imported (not copied): its private
@@ -29,6 +29,7 @@ every process started here is stopped by its pid, and the temporary
 directory is removed.
 """
 
+import argparse
 import importlib.util
 import os
 import signal
@@ -191,7 +192,20 @@ class StatsBench(pb.Bench):
         print(f"  bench time {elapsed:.0f} s")
 
 
+def parse_args(argv):
+    global N_GUESTS
+    ap = argparse.ArgumentParser(description="GetAllDomainStats calls/s: virtbus-proxyd, D-Bus and libvirtd "
+                                             "side by side")
+    ap.add_argument("--guests", type=int, default=N_GUESTS,
+                    help=f"running guests on each side (default {N_GUESTS})")
+    args = ap.parse_args(argv)
+    if args.guests < 1:
+        ap.error("--guests must be 1 or more")
+    N_GUESTS = args.guests
+
+
 def main():
+    parse_args(sys.argv[1:])
     t_start = time.monotonic()
     b = StatsBench()
 

@@ -11,6 +11,8 @@
 #include "qemu-agent.h"
 #include "qemu-monitor.h"
 
+typedef struct QemuPerf QemuPerf;
+
 typedef struct QemuDomain {
         QemuMonitor *mon;         /* while QEMU runs */
         char *monitor_path;       /* <rundir>/qemu/<name>.monitor */
@@ -31,6 +33,7 @@ typedef struct QemuDomain {
         pid_t *vcpu_tids;
         unsigned n_vcpu_tids;
         pid_t vcpu_tids_pid;
+        struct QemuPerf *perf;    /* the perf counters on this QEMU (qemu-perf.c) */
         struct QemuBlockJob *block_jobs; /* what running block jobs need at their end (qemu-blockjob.c) */
 } QemuDomain;
 

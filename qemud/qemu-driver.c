@@ -12,6 +12,7 @@
 #include "qemu-hotplug.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
+#include "qemu-perf.h"
 #include "qemu-process.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
@@ -30,11 +31,15 @@ struct CapsWaiter {
 static int driver_init(Manager *m) {
         QemuDriver *q = calloc(1, sizeof(*q));
         const char *emu = getenv("VIRTBUS_QEMU");
+        int r;
 
         if (!q)
                 return -ENOMEM;
         m->priv = q;
         q->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
+        r = domain_perf_dbus_register(m); /* org.virtbus.Domain1 (domain-perf.h) */
+        if (r < 0)
+                return r;
         return vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &q->cachedir);
 }
 
@@ -121,7 +126,24 @@ static void domain_done(Domain *d) {
         free(q->monitor_path);
         strv_free(q->start_argv);
         free(q->vcpu_tids);
+        qemu_perf_free(d);
         d->priv = mfree(q);
+}
+
+/* The perf counters follow the live definition (qemu-perf.h): they are
+ * opened whenever a guest's live state is written (its QEMU spawned, the
+ * start done, a change) and again when a restarted qemud adopts it. */
+static int status_format(Domain *d, char **ret) {
+        qemu_perf_sync(d);
+        return qemu_status_format(d, ret);
+}
+
+static int adopt(Domain *d, pid_t pid) {
+        int r = qemu_process_adopt(d, pid);
+
+        if (r >= 0)
+                qemu_perf_sync(d);
+        return r;
 }
 
 /* The QEMU policy on top of the shared model (qemu-validate.h). */
@@ -241,10 +263,10 @@ const DomainDriver qemu_driver = {
         .reset = qemu_process_reset,
         .suspend = qemu_process_suspend,
         .resume = qemu_process_resume,
-        .adopt = qemu_process_adopt,
+        .adopt = adopt,
         .lost = qemu_process_lost,
         .rollback = qemu_status_rollback,
-        .status_format = qemu_status_format,
+        .status_format = status_format,
         .status_parse = qemu_status_parse,
         .get_capabilities = get_capabilities,
         .get_domain_capabilities = get_domain_capabilities,
@@ -261,4 +283,5 @@ const DomainDriver qemu_driver = {
         .tune = &qemu_tune_ops,
         .iface = &qemu_interface_ops,
         .console = &qemu_console_ops,
+        .perf = &qemu_perf_ops,
 };

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include "domain-autodestroy.h"
+#include "domain-control.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
@@ -15,6 +16,7 @@
 #include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
+#include "qemu-perf.h"
 #include "domain-prepare.h"
 #include "domain-lock.h"
 #include "qemu-process.h"
@@ -122,6 +124,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         d->kill_timer = sd_event_source_disable_unref(d->kill_timer);
         qemu_agent_stop(d);
+        qemu_perf_free(d); /* the perf counters of this QEMU */
         /* Closed first: commands in flight get their callback, whose owners
          * free what they hold (qemu-monitor.h). */
         qemu_monitor_close(q->mon);
@@ -181,6 +184,10 @@ void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
                                                   : "QEMU's monitor failed");
                 return;
         }
+        /* A monitor that broke (not QEMU hanging up) while the guest may
+         * still run: libvirt's CONTROL_ERROR event. */
+        if (error < 0 && d->pid > 0 && !d->destroying && !q->got_shutdown)
+                domain_emit_signal(d, "ControlError", NULL);
         /* QEMU hung up: the pidfd tells when it is gone. If it stays, it is
          * of no use without a monitor. */
         if (d->pid > 0 && !d->destroying && !q->got_shutdown) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,28 @@
 #include "log.h"
 #include "qemu-domain.h"
 #include "qemu-node.h"
+#include "qemu-perf.h"
 #include "qemu-stats.h"
 #include "util.h"
 
-/* How long a call waits for the guests' block counters. */
-#define BLOCK_STATS_TIMEOUT_USEC (1000 * 1000)
+/* How long a call waits for the guests' QEMUs to answer. */
+#define QUERY_TIMEOUT_USEC (1000 * 1000)
 #define VCPUS_MAX 1024
 
-/* One domain of a call, and what QEMU said of its disks. */
+/* What a call asks QEMU, per group. */
+typedef enum StatsQuery {
+        QUERY_BLOCKSTATS,    /* block */
+        QUERY_IOTHREADS,     /* iothread */
+        QUERY_DIRTY_RATE,    /* dirtyrate */
+        QUERY_STATS_VM,      /* vm: the values ... */
+        QUERY_STATS_SCHEMAS, /* ... and their kinds */
+        _QUERY_MAX,
+} StatsQuery;
+
+/* One domain of a call, and what QEMU answered (NULL: nothing). */
 typedef struct StatsDomain {
         DomainHandle *handle;
-        json_object *blockstats; /* query-blockstats, once answered */
+        json_object *replies[_QUERY_MAX];
 } StatsDomain;
 
 /* A call of GetAllDomainStats or GetStats. Each query in flight holds a
@@ -46,7 +58,8 @@ static StatsCall *stats_call_unref(StatsCall *c) {
                 return NULL;
         for (size_t i = 0; i < c->n; i++) {
                 domain_handle_unref(c->doms[i].handle);
-                json_object_put(c->doms[i].blockstats);
+                for (int q = 0; q < _QUERY_MAX; q++)
+                        json_object_put(c->doms[i].replies[q]);
         }
         free(c->doms);
         sd_event_source_unref(c->timer);
@@ -291,6 +304,54 @@ static void put_vcpus(StatsWriter *w, const Domain *d) {
                 qemu_domain(d)->vcpu_tids_pid = 0;
 }
 
+/* virDomainGetVcpus' view of each online vCPU (domain-perf.h): its
+ * thread's time, the CPU it last ran on and its affinity now. */
+int qemu_stats_vcpu_info(Domain *d, sd_bus_message *reply, sd_bus_error *error) {
+        const DomainDef *def = domain_current_def(d, false);
+        unsigned cur = def->vcpus_current ? def->vcpus_current : def->vcpus;
+        long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+        const pid_t *tids;
+        int r;
+
+        if (cur == 0 || cur > VCPUS_MAX || d->pid <= 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' has no vCPU threads",
+                                     d->def->name);
+        if (ncpus <= 0 || ncpus > CPU_SETSIZE)
+                ncpus = CPU_SETSIZE;
+        tids = vcpu_threads(d, cur);
+        if (!tids)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "(uitiab)");
+        for (unsigned i = 0; r >= 0 && i < cur; i++) {
+                pid_t tid = tids[i] ? tids[i] : d->pid;
+                char path[96];
+                ProcStat st = { .processor = -1 };
+                cpu_set_t mask;
+
+                snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int) d->pid, (int) tid);
+                (void) read_proc_stat(path, &st);
+                if (sched_getaffinity(tid, sizeof(mask), &mask) < 0)
+                        CPU_ZERO(&mask);
+                r = sd_bus_message_open_container(reply, 'r', "uitiab");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "uiti", i, 1 /* VIR_VCPU_RUNNING */,
+                                                  ticks_to_ns(st.utime + st.stime), st.processor);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "b");
+                for (long c = 0; r >= 0 && c < ncpus; c++)
+                        r = sd_bus_message_append(reply, "b", (int) CPU_ISSET(c, &mask));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (!tids[0])
+                qemu_domain(d)->vcpu_tids_pid = 0; /* look again next time */
+        return r;
+}
+
 /* ---- Disks: the file's sizes here, the counters from QEMU. ---- */
 
 static bool disk_has_source(const DomainDiskDef *disk) {
@@ -417,9 +478,140 @@ static void put_blocks(StatsWriter *w, const Domain *d, json_object *blockstats)
         }
 }
 
+/* ---- IOThreads, dirty rate, the VM's own counters: from QEMU. ---- */
+
+static bool json_int(json_object *o, const char *key, int64_t *ret) {
+        json_object *v;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return false;
+        *ret = json_object_get_int64(v);
+        return true;
+}
+
+static const char *json_str(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static size_t json_len(json_object *a) {
+        return a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+}
+
+/* query-iothreads: iothread.count, and per IOThread (by its number in
+ * <iothreadids>, the QEMU id "iothread<N>") its polling figures. Nothing
+ * for a guest without IOThreads, as libvirt gives it. */
+void qemu_stats_put_iothreads(StatsWriter *w, json_object *reply) {
+        size_t n = json_len(reply);
+
+        if (n == 0)
+                return;
+        stats_put_uint(w, (uint32_t) n, "iothread.count");
+        for (size_t i = 0; i < n; i++) {
+                json_object *t = json_object_array_get_idx(reply, i);
+                const char *id = json_str(t, "id");
+                int64_t max_ns, grow, shrink;
+                unsigned num;
+                char tail;
+
+                if (!id || sscanf(id, "iothread%u%c", &num, &tail) != 1)
+                        continue;
+                if (!json_int(t, "poll-max-ns", &max_ns) || !json_int(t, "poll-grow", &grow) ||
+                    !json_int(t, "poll-shrink", &shrink))
+                        continue;
+                stats_put_ullong(w, (uint64_t) max_ns, "iothread.%u.poll-max-ns", num);
+                stats_put_uint(w, (uint32_t) grow, "iothread.%u.poll-grow", num);
+                stats_put_uint(w, (uint32_t) shrink, "iothread.%u.poll-shrink", num);
+        }
+}
+
+/* query-dirty-rate: libvirt's virDomainDirtyRateStatus and the rate once
+ * measured (per vCPU too in dirty-ring mode). */
+void qemu_stats_put_dirty_rate(StatsWriter *w, json_object *reply) {
+        static const char *const statuses[] = { "unstarted", "measuring", "measured" };
+        const char *status = json_str(reply, "status"), *mode = json_str(reply, "mode");
+        int64_t start = 0, period = 0, rate;
+        json_object *vcpus;
+        int st = -1;
+
+        for (size_t i = 0; status && i < ELEMENTSOF(statuses); i++)
+                if (streq(status, statuses[i]))
+                        st = (int) i;
+        if (st < 0)
+                return;
+        (void) json_int(reply, "start-time", &start);
+        (void) json_int(reply, "calc-time", &period);
+        stats_put_int(w, st, "dirtyrate.calc_status");
+        stats_put_llong(w, start, "dirtyrate.calc_start_time");
+        stats_put_int(w, (int32_t) period, "dirtyrate.calc_period");
+        stats_put_string(w, mode ? mode : "page-sampling", "dirtyrate.calc_mode");
+        if (st != 2 || !json_int(reply, "dirty-rate", &rate))
+                return;
+        stats_put_llong(w, rate, "dirtyrate.megabytes_per_second");
+        if (!mode || !streq(mode, "dirty-ring") || !json_object_object_get_ex(reply, "vcpu-dirty-rate", &vcpus))
+                return;
+        for (size_t i = 0; i < json_len(vcpus); i++) {
+                json_object *v = json_object_array_get_idx(vcpus, i);
+                int64_t id, vrate;
+                if (json_int(v, "id", &id) && json_int(v, "dirty-rate", &vrate))
+                        stats_put_ullong(w, (uint64_t) vrate, "dirtyrate.vcpu.%d.megabytes_per_second", (int) id);
+        }
+}
+
+/* The kind of the VM statistic name of provider, from query-stats-schemas:
+ * libvirt's suffix ("cur", "sum", "max"), NULL for one it leaves out
+ * (histograms). */
+static const char *vm_stat_suffix(json_object *schemas, const char *provider, const char *name) {
+        for (size_t i = 0; i < json_len(schemas); i++) {
+                json_object *p = json_object_array_get_idx(schemas, i), *stats;
+                const char *prov = json_str(p, "provider"), *target = json_str(p, "target");
+                if (!prov || !streq(prov, provider) || !target || !streq(target, "vm") ||
+                    !json_object_object_get_ex(p, "stats", &stats))
+                        continue;
+                for (size_t k = 0; k < json_len(stats); k++) {
+                        json_object *e = json_object_array_get_idx(stats, k);
+                        const char *n = json_str(e, "name"), *type = json_str(e, "type");
+                        if (!n || !streq(n, name) || !type)
+                                continue;
+                        return streq(type, "cumulative") ? "sum"
+                               : streq(type, "instant")  ? "cur"
+                               : streq(type, "peak")     ? "max"
+                                                         : NULL;
+                }
+        }
+        return NULL;
+}
+
+/* query-stats for the VM target: vm.<name>.<cur|sum|max> of each counter
+ * of QEMU's providers (KVM's; none under TCG), as libvirt names them. */
+void qemu_stats_put_vm(StatsWriter *w, json_object *stats, json_object *schemas) {
+        for (size_t i = 0; i < json_len(stats); i++) {
+                json_object *p = json_object_array_get_idx(stats, i), *list;
+                const char *provider = json_str(p, "provider");
+                if (!provider || !json_object_object_get_ex(p, "stats", &list))
+                        continue;
+                for (size_t k = 0; k < json_len(list); k++) {
+                        json_object *e = json_object_array_get_idx(list, k), *v;
+                        const char *name = json_str(e, "name"), *suffix;
+                        if (!name || !json_object_object_get_ex(e, "value", &v))
+                                continue;
+                        suffix = vm_stat_suffix(schemas, provider, name);
+                        if (!suffix)
+                                continue;
+                        if (json_object_is_type(v, json_type_boolean))
+                                stats_put_bool(w, json_object_get_boolean(v), "vm.%s.%s", name, suffix);
+                        else if (json_object_is_type(v, json_type_int))
+                                stats_put_ullong(w, (uint64_t) json_object_get_int64(v), "vm.%s.%s", name, suffix);
+                }
+        }
+}
+
 /* ---- The records. ---- */
 
-static void put_record(StatsWriter *w, const Domain *d, uint32_t stats, json_object *blockstats) {
+static void put_record(StatsWriter *w, Domain *d, uint32_t stats, json_object *const *replies) {
         bool active = domain_is_active(d) && d->pid > 0;
 
         if (stats & DOMAIN_STATS_STATE)
@@ -433,15 +625,26 @@ static void put_record(StatsWriter *w, const Domain *d, uint32_t stats, json_obj
         if (stats & DOMAIN_STATS_INTERFACE)
                 domain_stats_put_interfaces(w, d);
         if (stats & DOMAIN_STATS_BLOCK)
-                put_blocks(w, d, blockstats);
+                put_blocks(w, d, replies[QUERY_BLOCKSTATS]);
+        if (stats & DOMAIN_STATS_PERF && active)
+                qemu_perf_put_stats(w, d);
+        if (stats & DOMAIN_STATS_IOTHREAD && active)
+                qemu_stats_put_iothreads(w, replies[QUERY_IOTHREADS]);
+        /* DOMAIN_STATS_MEMORY: the memory bandwidth monitors of
+         * <memorytune>, which no definition here has: nothing, as libvirt
+         * gives for a guest without them */
+        if (stats & DOMAIN_STATS_DIRTYRATE && active)
+                qemu_stats_put_dirty_rate(w, replies[QUERY_DIRTY_RATE]);
+        if (stats & DOMAIN_STATS_VM && active)
+                qemu_stats_put_vm(w, replies[QUERY_STATS_VM], replies[QUERY_STATS_SCHEMAS]);
 }
 
-static int write_record(sd_bus_message *reply, const Domain *d, uint32_t stats, uint32_t flags,
-                        json_object *blockstats) {
+static int write_record(sd_bus_message *reply, Domain *d, uint32_t stats, uint32_t flags,
+                        json_object *const *replies) {
         StatsWriter w = { .m = reply };
 
         w.r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        put_record(&w, d, stats, blockstats);
+        put_record(&w, d, stats, replies);
         if (flags & STATS_PROXY_HANDLES) {
                 stats_put_string(&w, d->uuid_str, "virtbus.uuid");
                 stats_put_int(&w, domain_is_active(d) && d->id > 0 ? d->id : -1, "virtbus.id");
@@ -464,7 +667,7 @@ static int answer(StatsCall *c) {
                                                           "the domain stopped while its statistics were read");
                 r = sd_bus_message_new_method_return(c->msg, &reply);
                 if (r >= 0)
-                        r = write_record(reply, d, c->stats, 0, c->doms[0].blockstats);
+                        r = write_record(reply, d, c->stats, 0, c->doms[0].replies);
         } else {
                 r = sd_bus_message_new_method_return(c->msg, &reply);
                 if (r >= 0)
@@ -477,7 +680,7 @@ static int answer(StatsCall *c) {
                         if (r >= 0)
                                 r = sd_bus_message_append_basic(reply, 's', d->def->name);
                         if (r >= 0)
-                                r = write_record(reply, d, c->stats, c->flags, c->doms[i].blockstats);
+                                r = write_record(reply, d, c->stats, c->flags, c->doms[i].replies);
                         if (r >= 0)
                                 r = sd_bus_message_close_container(reply);
                 }
@@ -492,20 +695,48 @@ static int answer(StatsCall *c) {
         return 0;
 }
 
-typedef struct BlockQuery {
+typedef struct StatsQueryCtx {
         StatsCall *call;
         size_t index;
-} BlockQuery;
+        StatsQuery query;
+} StatsQueryCtx;
 
-static void on_blockstats(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
-                          void *userdata) {
-        BlockQuery *q = userdata;
+/* Keeps what cannot change until asked again (qemu-perf.h). */
+static void remember(Domain *d, StatsQuery query, json_object *result) {
+        QemuStatsCache *cache = d && domain_is_active(d) ? qemu_perf_stats_cache(d) : NULL;
+        const char *status;
+
+        if (!cache)
+                return;
+        switch (query) {
+        case QUERY_STATS_SCHEMAS:
+                if (!cache->schemas)
+                        cache->schemas = json_object_get(result);
+                break;
+        case QUERY_STATS_VM:
+                cache->vm_none = json_len(result) == 0;
+                break;
+        case QUERY_DIRTY_RATE:
+                status = json_str(result, "status");
+                json_object_put(cache->dirty_rate);
+                cache->dirty_rate = status && !streq(status, "measuring") ? json_object_get(result) : NULL;
+                break;
+        default:
+                break;
+        }
+}
+
+static void on_query_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata) {
+        StatsQueryCtx *q = userdata;
         StatsCall *c = q->call;
 
+        if (result)
+                remember(c->doms[q->index].handle->owner, q->query, result);
         if (result && !c->answered)
-                c->doms[q->index].blockstats = json_object_get(result);
-        else if (error_class)
-                log_debug("query-blockstats failed: %s", error_desc ? error_desc : error_class);
+                c->doms[q->index].replies[q->query] = json_object_get(result);
+        else if (error_class) /* a QEMU without the command: the group is left out */
+                log_debug("statistics query %d failed: %s", (int) q->query, error_desc ? error_desc : error_class);
         free(q);
         if (--c->pending == 0 && !c->answered)
                 (void) answer(c);
@@ -515,32 +746,75 @@ static void on_blockstats(QemuMonitor *mon, json_object *result, const char *err
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         StatsCall *c = userdata;
 
-        log_debug("Block statistics: %u guests did not answer in time", c->pending);
+        log_debug("Statistics: %u answers of QEMU did not come in time", c->pending);
         if (!c->answered)
                 (void) answer(c);
         return 0;
 }
 
-/* Asks the guest's QEMU for its disks' counters, when it has any. */
-static int ask_blockstats(StatsCall *c, size_t i, Domain *d) {
+/* Asks the guest's QEMU one query; a closed monitor gives nothing. */
+static int ask(StatsCall *c, size_t i, Domain *d, StatsQuery query, const char *command, json_object *args) {
         QemuDomain *qd = qemu_domain(d);
-        BlockQuery *q;
+        StatsQueryCtx *q;
         int r;
 
-        if (!domain_is_active(d) || !qd->mon || domain_current_def(d, false)->n_disks == 0)
+        if (!qd->mon) {
+                json_object_put(args);
                 return 0;
+        }
         q = malloc(sizeof(*q));
-        if (!q)
+        if (!q) {
+                json_object_put(args);
                 return -ENOMEM;
-        *q = (BlockQuery) { .call = c, .index = i };
-        r = qemu_monitor_command(qd->mon, "query-blockstats", NULL, on_blockstats, q);
+        }
+        *q = (StatsQueryCtx) { .call = c, .index = i, .query = query };
+        r = qemu_monitor_command(qd->mon, command, args, on_query_reply, q);
         if (r < 0) {
                 free(q);
-                return 0; /* a closed monitor: no counters */
+                return 0;
         }
         c->n_ref++;
         c->pending++;
         return 0;
+}
+
+static json_object *vm_target(void) {
+        json_object *o = json_object_new_object();
+
+        if (o)
+                json_object_object_add(o, "target", json_object_new_string("vm"));
+        return o;
+}
+
+/* What the groups asked of d need from its QEMU. */
+static int ask_queries(StatsCall *c, size_t i, Domain *d) {
+        const DomainDef *def = domain_current_def(d, false);
+        uint32_t stats = c->stats;
+        QemuStatsCache *cache;
+        int r = 0;
+
+        if (!domain_is_active(d) || d->pid <= 0)
+                return 0;
+        cache = qemu_perf_stats_cache(d);
+        if (stats & DOMAIN_STATS_BLOCK && def->n_disks > 0)
+                r = ask(c, i, d, QUERY_BLOCKSTATS, "query-blockstats", NULL);
+        if (r >= 0 && stats & DOMAIN_STATS_IOTHREAD && def->n_iothreadids > 0)
+                r = ask(c, i, d, QUERY_IOTHREADS, "query-iothreads", NULL);
+        if (r >= 0 && stats & DOMAIN_STATS_DIRTYRATE) {
+                if (cache && cache->dirty_rate)
+                        c->doms[i].replies[QUERY_DIRTY_RATE] = json_object_get(cache->dirty_rate);
+                else
+                        r = ask(c, i, d, QUERY_DIRTY_RATE, "query-dirty-rate", NULL);
+        }
+        /* a QEMU without VM counters (TCG) is not asked again */
+        if (r >= 0 && stats & DOMAIN_STATS_VM && !(cache && cache->vm_none)) {
+                r = ask(c, i, d, QUERY_STATS_VM, "query-stats", vm_target());
+                if (r >= 0 && cache && cache->schemas)
+                        c->doms[i].replies[QUERY_STATS_SCHEMAS] = json_object_get(cache->schemas);
+                else if (r >= 0)
+                        r = ask(c, i, d, QUERY_STATS_SCHEMAS, "query-stats-schemas", NULL);
+        }
+        return r;
 }
 
 static int get_stats(Manager *m, Domain **doms, size_t n, uint32_t stats, uint32_t flags, bool single,
@@ -561,13 +835,13 @@ static int get_stats(Manager *m, Domain **doms, size_t n, uint32_t stats, uint32
                 c->doms[i].handle = domain_handle_get(&doms[i]->handle, doms[i]);
                 if (!c->doms[i].handle)
                         r = -ENOMEM;
-                else if (stats & DOMAIN_STATS_BLOCK)
-                        r = ask_blockstats(c, i, doms[i]);
+                else
+                        r = ask_queries(c, i, doms[i]);
         }
         if (r >= 0 && c->pending == 0)
                 r = answer(c);
         else if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, BLOCK_STATS_TIMEOUT_USEC, 0,
+                r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, QUERY_TIMEOUT_USEC, 0,
                                                on_timeout, c);
         if (r < 0 && !c->answered) {
                 c->answered = true; /* the queries in flight find it so */

@@ -10,6 +10,7 @@
  *   domain-os.c          os, features, cpu, clock, pm
  *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
  *   domain-idmap.c       idmap
+ *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
  *   domain-disk.c        disk
  *   domain-filesystem.c  filesystem
@@ -149,6 +150,8 @@ void domain_fs_clear(DomainFsDef *fs);
 bool domain_fs_own(DomainFsDef *fs);
 int domain_validate_filesystems(const DomainDef *def, ConfError *err);
 
+int domain_parse_perf(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_perf(XmlWriter *w, const DomainDef *def);
 int domain_parse_idmap(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_idmap(XmlWriter *w, const DomainIdmapDef *idmap);
 void domain_idmap_clear(DomainIdmapDef *idmap);

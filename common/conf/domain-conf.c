@@ -228,6 +228,31 @@ static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
         [DOMAIN_ADDRESS_USB] = "usb",
 };
 
+static const char *const domain_perf_event_table[_DOMAIN_PERF_MAX] = {
+        [DOMAIN_PERF_CMT] = "cmt",
+        [DOMAIN_PERF_MBMT] = "mbmt",
+        [DOMAIN_PERF_MBML] = "mbml",
+        [DOMAIN_PERF_CPU_CYCLES] = "cpu_cycles",
+        [DOMAIN_PERF_INSTRUCTIONS] = "instructions",
+        [DOMAIN_PERF_CACHE_REFERENCES] = "cache_references",
+        [DOMAIN_PERF_CACHE_MISSES] = "cache_misses",
+        [DOMAIN_PERF_BRANCH_INSTRUCTIONS] = "branch_instructions",
+        [DOMAIN_PERF_BRANCH_MISSES] = "branch_misses",
+        [DOMAIN_PERF_BUS_CYCLES] = "bus_cycles",
+        [DOMAIN_PERF_STALLED_CYCLES_FRONTEND] = "stalled_cycles_frontend",
+        [DOMAIN_PERF_STALLED_CYCLES_BACKEND] = "stalled_cycles_backend",
+        [DOMAIN_PERF_REF_CPU_CYCLES] = "ref_cpu_cycles",
+        [DOMAIN_PERF_CPU_CLOCK] = "cpu_clock",
+        [DOMAIN_PERF_TASK_CLOCK] = "task_clock",
+        [DOMAIN_PERF_PAGE_FAULTS] = "page_faults",
+        [DOMAIN_PERF_CONTEXT_SWITCHES] = "context_switches",
+        [DOMAIN_PERF_CPU_MIGRATIONS] = "cpu_migrations",
+        [DOMAIN_PERF_PAGE_FAULTS_MIN] = "page_faults_min",
+        [DOMAIN_PERF_PAGE_FAULTS_MAJ] = "page_faults_maj",
+        [DOMAIN_PERF_ALIGNMENT_FAULTS] = "alignment_faults",
+        [DOMAIN_PERF_EMULATION_FAULTS] = "emulation_faults",
+};
+
 #define DOMAIN_ENUM_DEFINE_(prefix, type)                                               \
         const char *prefix##_to_string(type v) {                                        \
                 return (size_t) v < ELEMENTSOF(prefix##_table) ? prefix##_table[v] : NULL; \
@@ -766,6 +791,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "on_reboot", parse_on_reboot, true },
                 { "on_crash", parse_on_crash, true },
                 { "pm", domain_parse_pm, true },
+                { "perf", domain_parse_perf, true },
                 { "idmap", domain_parse_idmap, true },
                 { "devices", parse_devices, true },
         };
@@ -991,6 +1017,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         format_lifecycle(&w, "on_reboot", def->on_reboot);
         format_lifecycle(&w, "on_crash", def->on_crash);
         domain_format_pm(&w, &def->pm);
+        domain_format_perf(&w, def);
         domain_format_idmap(&w, &def->idmap);
         format_devices(&w, def, flags);
         xw_end(&w);

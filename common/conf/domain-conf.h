@@ -153,6 +153,35 @@ typedef struct DomainPmDef {
         Tristate suspend_to_disk;
 } DomainPmDef;
 
+/* <perf><event name='' enabled='yes|no'/>: the perf counters libvirt keeps
+ * on the guest's QEMU process, by libvirt's names (virPerfEventType, in its
+ * order, which is also the order GetPerfEvents lists them in). */
+typedef enum DomainPerfEvent {
+        DOMAIN_PERF_CMT,
+        DOMAIN_PERF_MBMT,
+        DOMAIN_PERF_MBML,
+        DOMAIN_PERF_CPU_CYCLES,
+        DOMAIN_PERF_INSTRUCTIONS,
+        DOMAIN_PERF_CACHE_REFERENCES,
+        DOMAIN_PERF_CACHE_MISSES,
+        DOMAIN_PERF_BRANCH_INSTRUCTIONS,
+        DOMAIN_PERF_BRANCH_MISSES,
+        DOMAIN_PERF_BUS_CYCLES,
+        DOMAIN_PERF_STALLED_CYCLES_FRONTEND,
+        DOMAIN_PERF_STALLED_CYCLES_BACKEND,
+        DOMAIN_PERF_REF_CPU_CYCLES,
+        DOMAIN_PERF_CPU_CLOCK,
+        DOMAIN_PERF_TASK_CLOCK,
+        DOMAIN_PERF_PAGE_FAULTS,
+        DOMAIN_PERF_CONTEXT_SWITCHES,
+        DOMAIN_PERF_CPU_MIGRATIONS,
+        DOMAIN_PERF_PAGE_FAULTS_MIN,
+        DOMAIN_PERF_PAGE_FAULTS_MAJ,
+        DOMAIN_PERF_ALIGNMENT_FAULTS,
+        DOMAIN_PERF_EMULATION_FAULTS,
+        _DOMAIN_PERF_MAX,
+} DomainPerfEvent;
+
 typedef enum DomainCpuMode {
         DOMAIN_CPU_MODE_NONE, /* no <cpu> or <cpu> without mode and model */
         DOMAIN_CPU_MODE_CUSTOM,
@@ -681,6 +710,7 @@ typedef struct DomainDef {
         DomainClockDef clock;
         DomainLifecycleAction on_poweroff, on_reboot, on_crash;
         DomainPmDef pm;
+        Tristate perf[_DOMAIN_PERF_MAX]; /* <perf>: absent, enabled='yes', enabled='no' */
 
         DomainCputuneDef cputune;
         DomainNumatuneDef numatune;
@@ -838,7 +868,8 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_hyperv_feature, DomainHypervFeature)           \
         X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
         X(domain_timer_track, DomainTimerTrack)                 \
-        X(domain_address_type, DomainAddressType)
+        X(domain_address_type, DomainAddressType)               \
+        X(domain_perf_event, DomainPerfEvent)
 
 #define DOMAIN_ENUM_DECLARE_(prefix, type)      \
         const char *prefix##_to_string(type v); \

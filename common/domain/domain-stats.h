@@ -29,7 +29,7 @@ enum {
         DOMAIN_STATS_DIRTYRATE = 1 << 9,
         DOMAIN_STATS_VM = 1 << 10,
         /* what we collect: stats 0 asks for these */
-        DOMAIN_STATS_KNOWN = 0x3f,
+        DOMAIN_STATS_KNOWN = 0x7ff,
 
         /* virConnectGetAllDomainStatsFlags */
         STATS_ACTIVE = 1 << 0,

@@ -63,6 +63,11 @@ EXPECTED = {
 }
 
 
+def with_iothread(xml):
+    """The guest with one IOThread (the iothread group)."""
+    return xml.replace("<vcpu>", "<iothreads>1</iothreads>\n  <vcpu>", 1)
+
+
 def types_of(raw):
     return {str(k): type(v).__name__ for k, v in raw.items()}
 
@@ -87,8 +92,8 @@ class Env:
             self.disk = self.root / "disk.raw"
             with open(self.disk, "wb") as f:
                 f.truncate(16 << 20)
-            xml = h.guest_domain_xml(guest, GUEST, serial_log=self.serial, nic=("network", NET),
-                                     disks=[str(self.disk)])
+            xml = with_iothread(h.guest_domain_xml(guest, GUEST, serial_log=self.serial, nic=("network", NET),
+                                                   disks=[str(self.disk)]))
             self.path = self.call("DomainDefineXML", xml)
             self.dcall("Create", 0)
             h.wait_until(lambda: h.GUEST_READY.encode() in self.serial_bytes(), BOOT_TIMEOUT,
@@ -226,11 +231,13 @@ def test_filters_and_refusals(env):
     assert set(env.all_stats(1, 2)) == {"stats-idle"}           # INACTIVE
     assert set(env.all_stats(1, 16)) == {GUEST}                 # RUNNING
     assert set(env.all_stats(1, 64)) == {"stats-idle"}          # SHUTOFF
-    # a group we do not collect: left out, or refused with ENFORCE_STATS
-    assert set(h.unwrap(env.all_stats(1 | 64, 0)[GUEST])) == {"state.state", "state.reason"}
+    # a group no libvirt 9.0 has: left out, or refused with ENFORCE_STATS
+    assert set(h.unwrap(env.all_stats(1 | 1 << 11, 0)[GUEST])) == {"state.state", "state.reason"}
     with pytest.raises(dbus.exceptions.DBusException) as e:
-        env.all_stats(64, 1 << 31)
-    assert dbus_error(e.value) == "org.virtbus.Error.NotSupported" and "0x40" in str(e.value)
+        env.all_stats(1 << 11, 1 << 31)
+    assert dbus_error(e.value) == "org.virtbus.Error.NotSupported" and "0x800" in str(e.value)
+    # every group of libvirt 9.0 is known: ENFORCE_STATS takes them all
+    assert set(h.unwrap(env.all_stats(0x7ff, 1 << 31)[GUEST])) >= {"state.state", "dirtyrate.calc_status"}
     with pytest.raises(dbus.exceptions.DBusException) as e:
         env.all_stats(0, 1 << 20)
     assert dbus_error(e.value) == "org.virtbus.Error.InvalidArg"
@@ -417,6 +424,7 @@ def test_python_libvirt(env):
 
 TYPES = {1: "int", 2: "uint", 3: "llong", 4: "ullong", 5: "double", 6: "boolean", 7: "string"}
 SIX_GROUPS = 0x3f        # state, cpu-total, balloon, vcpu, interface, block
+MORE_GROUPS = 0x7c0      # perf, iothread, memory, dirtyrate, vm
 # libvirt's fields the same guest gives that we leave out, each with why
 LIBVIRT_ONLY = {
     "block.0.threshold": "a write threshold is never set here",
@@ -526,6 +534,20 @@ class LibvirtSide:
                 delete_netns(self.ns)
 
 
+def perf_works():
+    """Whether perf_event_open() of a software event works on this host."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = (ctypes.c_uint8 * 64)()
+    ctypes.c_uint32.from_buffer(attr, 0).value = 1        # PERF_TYPE_SOFTWARE
+    ctypes.c_uint32.from_buffer(attr, 4).value = 64
+    fd = libc.syscall(298, attr, 0, -1, -1, 0)           # x86_64 perf_event_open, cpu_clock
+    if fd < 0:
+        return False
+    os.close(fd)
+    return True
+
+
 def types_ns(**kw):
     import types
     return types.SimpleNamespace(**kw)
@@ -533,15 +555,17 @@ def types_ns(**kw):
 
 def test_fields_match_libvirt(env, guest):
     """The same guest (the test guest, a virtio disk, a virtio interface on a
-    tap) under libvirtd 9.0 and under qemud: GetAllDomainStats' six groups
-    give the same field names with the same types, on the wire."""
+    tap, an IOThread) under libvirtd 9.0 and under qemud: GetAllDomainStats'
+    six first groups, then perf (one event on), iothread, memory, dirtyrate
+    and vm give the same field names with the same types, on the wire."""
     libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
     lv = LibvirtSide(guest)
     lv.bench.libvirt = libvirt          # its clean-up goes through the API
     try:
         lv.conn = libvirt.open(f"qemu+unix:///system?socket={lv.socket}")
         nic = "    <interface type='ethernet'>\n      <model type='virtio'/>\n    </interface>"
-        xml = h.guest_domain_xml(lv.guest, "stats-lv", nic=None, disks=[str(lv.disk)], extra_devices=nic)
+        xml = with_iothread(h.guest_domain_xml(lv.guest, "stats-lv", nic=None, disks=[str(lv.disk)],
+                                               extra_devices=nic))
         lv.conn.createXML(xml, 0)
         time.sleep(3)
         theirs = raw_all_domain_stats(lv.socket, SIX_GROUPS)["stats-lv"]
@@ -554,9 +578,25 @@ def test_fields_match_libvirt(env, guest):
         assert not missing, f"libvirt's fields we lack: {sorted(missing)}"
         wrong = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
         assert not wrong, f"types (ours, libvirt's): {wrong}"
+        # the further groups, with one perf event counted on each side
+        # (where the host has perf): names and types alike
+        perf = perf_works()
+        if perf:
+            lv.conn.lookupByName("stats-lv").setPerfEvents({"task_clock": True}, 1)
+            env.dcall("SetPerfEvents", dbus.Dictionary({"task_clock": dbus.Boolean(True, variant_level=1)},
+                                                       signature="sv"), dbus.UInt32(1))
+        theirs = raw_all_domain_stats(lv.socket, MORE_GROUPS)["stats-lv"]
+        ours = raw_all_domain_stats(env.proxy.socket, MORE_GROUPS)[GUEST]
+        print("libvirt 9.0, perf..vm:", sorted(theirs.items()))
+        print("qemud, perf..vm:      ", sorted(ours.items()))
+        assert set(ours) == set(theirs), (sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours)))
+        wrong = {k: (ours[k], theirs[k]) for k in ours if ours[k] != theirs[k]}
+        assert not wrong, f"types (ours, libvirt's): {wrong}"
+        assert ("perf.task_clock" in ours) == perf
         # every group libvirt knows, for the record
         all_theirs = raw_all_domain_stats(lv.socket, 0)["stats-lv"]
-        print("libvirt 9.0's further groups (stats 0):",
-              sorted(k for k in all_theirs if k not in theirs))
+        all_ours = raw_all_domain_stats(env.proxy.socket, 0)[GUEST]
+        print("libvirt 9.0's fields (stats 0) we do not give:",
+              sorted(k for k in all_theirs if k not in all_ours))
     finally:
         lv.close()

@@ -282,7 +282,7 @@ static bool method_reads(const char *method) {
                 "NodeGetMemoryStats", "NodeGetFreeMemory", "NodeGetCPUMap", "NodeGetMemoryParameters",
                 "GetStoragePoolCapabilities",
                 "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
-                "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters",
+                "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters", "GetPerfEvents", "GetVcpuInfo",
                 "GetInterfaceParameters",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
