@@ -41,6 +41,10 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetNumaParameters" },
         { "org.libvirt.Domain", "GetMemoryParameters" },
         { "org.libvirt.Domain", "GetBlockIOParameters" },
+        { "org.libvirt.Domain", "GetInterfaceParameters" },
+        /* perf events (domain-perf-dbus.c), vCPU details (org.virtbus.Domain1) */
+        { "org.libvirt.Domain", "GetPerfEvents" },
+        { "org.virtbus.Domain1", "GetVcpuInfo" },
         /* save, job progress (domain-save-dbus.c) */
         { "org.libvirt.Domain", "GetJobInfo" },
         { "org.libvirt.Domain", "GetJobStats" },
