@@ -376,6 +376,26 @@ typedef struct DomainDiskIotune {
         char *group_name;
 } DomainDiskIotune;
 
+/* One layer under a disk's image, as the live XML shows it:
+ * <backingStore type='file' index='1'><format type='raw'/><source file=''/>
+ * ...</backingStore>. */
+typedef struct DomainDiskBacking {
+        DomainDiskType type;   /* file or block */
+        DomainDiskFormat format;
+        char *path;
+        unsigned index;        /* libvirt's: 1 for the first layer under the image, 0 = not given */
+} DomainDiskBacking;
+
+/* The other end of a running block copy or active commit, live only:
+ * <mirror type='file' file='' format='' job='copy' ready='yes'>. */
+typedef struct DomainDiskMirror {
+        DomainDiskType type;   /* file or block */
+        DomainDiskFormat format;
+        char *path;
+        char *job;             /* "copy" or "active-commit" */
+        char *ready;           /* NULL (not yet), "yes", "abort" or "pivot" */
+} DomainDiskMirror;
+
 typedef struct DomainDiskDef {
         DomainDiskType type;
         DomainDiskDevice device;
@@ -397,6 +417,12 @@ typedef struct DomainDiskDef {
         DomainDiskIotune iotune;
         DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
         char *alias;           /* live: "virtio-disk0" */
+        /* Live: the layers under src, top first, and whether they were read
+         * (a known chain ends in an empty <backingStore/>). */
+        DomainDiskBacking *backing;
+        size_t n_backing;
+        bool backing_known;
+        DomainDiskMirror *mirror; /* live: a block copy's or active commit's target */
 } DomainDiskDef;
 
 typedef enum DomainControllerType {
@@ -824,6 +850,9 @@ const char *domain_virt_type_to_string(DomainVirtType t);
 const char *domain_lifecycle_action_to_string(DomainLifecycleAction a);
 const char *domain_disk_bus_to_string(DomainDiskBus b);
 const char *domain_disk_format_to_string(DomainDiskFormat f);
+/* Empties a disk's known backing chain (a block job changed it). */
+void domain_disk_clear_backing(DomainDiskDef *d);
+void domain_disk_mirror_free(DomainDiskMirror *m);
 const char *domain_disk_cache_to_string(DomainDiskCache c);
 const char *domain_disk_io_to_string(DomainDiskIo io);
 const char *domain_controller_type_to_string(DomainControllerType t);

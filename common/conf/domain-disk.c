@@ -228,6 +228,157 @@ static int parse_serial(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         return domain_check_charset(d->serial, CHARSET_ALNUM "_.+- ", "", path, err);
 }
 
+/* <format type='qcow2'/> of a backing layer or a mirror. */
+static int parse_layer_format(DomainDiskFormat *ret, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, "type");
+
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_format, ret, err);
+        return r < 0 ? r : 0;
+}
+
+/* <source file=''/> or <source dev=''/> of a backing layer or a mirror. */
+static int parse_layer_source(DomainDiskType type, char **ret, xmlNodePtr n, const char *path, ConfError *err) {
+        const char *attr = type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file";
+        int r = XML_CHECK_ATTRS(n, path, err, attr);
+
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0) {
+                free(*ret);
+                *ret = NULL;
+                r = xml_attr_str_required(n, path, attr, ret, err);
+        }
+        if (r >= 0)
+                r = domain_check_abs_path(*ret, "the source of", path, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_layer_type(DomainDiskType *ret, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_type, ret, err);
+
+        if (r < 0)
+                return r;
+        if (*ret == DOMAIN_DISK_TYPE_VOLUME)
+                return xml_err_unsupported(err, "<%s> of type 'volume' is not supported", path);
+        return 0;
+}
+
+/* A <backingStore> and those nested in it, into d->backing (top first);
+ * the empty one ends a known chain. */
+static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainDiskBacking *b;
+        xmlNodePtr next = NULL;
+        int r;
+
+        if (!n->properties && !xml_first_element(n)) {
+                d->backing_known = true;
+                return 0;
+        }
+        r = XML_CHECK_ATTRS(n, path, err, "type", "index");
+        if (r < 0)
+                return r;
+        r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        r = LIST_APPEND(d->backing, d->n_backing, &b, path, err);
+        if (r < 0)
+                return r;
+        r = parse_layer_type(&b->type, n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "index", &b->index, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_check_unique(c, path, err);
+                if (r < 0)
+                        return r;
+                if (xml_is(c, "format"))
+                        r = parse_layer_format(&b->format, c, sub, err);
+                else if (xml_is(c, "source"))
+                        r = parse_layer_source(b->type, &b->path, c, sub, err);
+                else if (xml_is(c, "backingStore"))
+                        next = c;
+                else
+                        r = xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!b->path)
+                return xml_err_xml(err, "missing element <%s/source>", path);
+        if (!next)
+                return 0;
+        XML_SUBPATH(sub, path, "backingStore");
+        return parse_backing(d, next, sub, err);
+}
+
+static bool word_in(const char *const *words, const char *w) {
+        for (; *words; words++)
+                if (streq(*words, w))
+                        return true;
+        return false;
+}
+
+static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const jobs[] = { "copy", "active-commit", NULL };
+        static const char *const readies[] = { "yes", "abort", "pivot", NULL };
+        DomainDiskMirror *m = calloc(1, sizeof(*m));
+        _cleanup_free_ char *file = NULL;
+        int r;
+
+        if (!m)
+                return xml_err_oom(err);
+        d->mirror = m;
+        r = XML_CHECK_ATTRS(n, path, err, "type", "file", "format", "job", "ready");
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r >= 0)
+                r = parse_layer_type(&m->type, n, path, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "file", &file, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "format", domain_disk_format, &m->format, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "job", &m->job, err);
+        if (r >= 0 && !m->job && (r = 0, !(m->job = strdup("copy"))))
+                r = xml_err_oom(err);
+        if (r >= 0 && !word_in(jobs, m->job))
+                r = xml_err_invalid(err, "invalid job '%s' of <%s>: copy or active-commit", m->job, path);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "ready", &m->ready, err);
+        if (r >= 0 && m->ready && !word_in(readies, m->ready))
+                r = xml_err_invalid(err, "invalid ready '%s' of <%s>: yes, abort or pivot", m->ready, path);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_check_unique(c, path, err);
+                if (r < 0)
+                        return r;
+                if (xml_is(c, "format"))
+                        r = parse_layer_format(&m->format, c, sub, err);
+                else if (xml_is(c, "source"))
+                        r = parse_layer_source(m->type, &m->path, c, sub, err);
+                else
+                        r = xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!m->path && file) {
+                r = domain_check_abs_path(file, "attribute 'file' of", path, err);
+                if (r < 0)
+                        return r;
+                m->path = TAKE_PTR(file);
+        }
+        if (!m->path)
+                return xml_err_xml(err, "missing element <%s/source>", path);
+        return 0;
+}
+
 static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, ConfError *err) {
         int r;
 
@@ -248,6 +399,10 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
                 return parse_empty_flag(&d->shareable, c, path, err);
         if (xml_is(c, "serial"))
                 return parse_serial(d, c, path, err);
+        if (xml_is(c, "backingStore"))
+                return parse_backing(d, c, path, err);
+        if (xml_is(c, "mirror"))
+                return parse_mirror(d, c, path, err);
         if (xml_is(c, "boot"))
                 return domain_parse_boot_order(c, path, &d->boot_order, err);
         if (xml_is(c, "address"))
@@ -261,7 +416,7 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = {
                 "driver", "source", "target", "iotune", "readonly", "shareable", "serial", "boot", "alias",
-                "address",
+                "address", "backingStore", "mirror",
         };
         DomainDiskDef *d;
         bool has_target = false;
@@ -326,6 +481,51 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         xw_end(w);
 }
 
+static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, const char *path) {
+        if (format != DOMAIN_DISK_FORMAT_NONE) {
+                xw_start(w, "format");
+                xw_attr(w, "type", domain_disk_format_to_string(format));
+                xw_end(w);
+        }
+        xw_start(w, "source");
+        xw_attr(w, type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", path);
+        xw_end(w);
+}
+
+/* libvirt's nesting: each layer holds the next, a known chain ends empty. */
+static void format_backing(XmlWriter *w, const DomainDiskDef *d) {
+        for (size_t i = 0; i < d->n_backing; i++) {
+                const DomainDiskBacking *b = &d->backing[i];
+
+                xw_start(w, "backingStore");
+                xw_attr(w, "type", domain_disk_type_to_string(b->type));
+                if (b->index)
+                        xw_attrf(w, "index", "%u", b->index);
+                format_layer(w, b->type, b->format, b->path);
+        }
+        if (d->backing_known)
+                xw_empty(w, "backingStore");
+        for (size_t i = 0; i < d->n_backing; i++)
+                xw_end(w);
+}
+
+/* A copy onto a file also gets the older attributes (file, format), as
+ * libvirt writes them for old readers. */
+static void format_mirror(XmlWriter *w, const DomainDiskMirror *m) {
+        bool old_form = streq_ptr(m->job, "copy") && m->type == DOMAIN_DISK_TYPE_FILE;
+
+        xw_start(w, "mirror");
+        xw_attr(w, "type", domain_disk_type_to_string(m->type));
+        if (old_form) {
+                xw_attr(w, "file", m->path);
+                xw_attr(w, "format", domain_disk_format_to_string(m->format));
+        }
+        xw_attr(w, "job", m->job);
+        xw_attr(w, "ready", m->ready);
+        format_layer(w, m->type, m->format, m->path);
+        xw_end(w);
+}
+
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_start(w, "disk");
         xw_attr(w, "type", domain_disk_type_to_string(d->type));
@@ -345,6 +545,11 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
                 xw_end(w);
         }
         format_source(w, d);
+        if (!(flags & DOMAIN_FORMAT_INACTIVE)) {
+                format_backing(w, d);
+                if (d->mirror)
+                        format_mirror(w, d->mirror);
+        }
         xw_start(w, "target");
         xw_attr(w, "dev", d->dst);
         xw_attr(w, "bus", domain_disk_bus_to_string(d->bus));
@@ -370,6 +575,47 @@ void domain_disk_clear(DomainDiskDef *d) {
         free(d->serial);
         free(d->iotune.group_name);
         free(d->alias);
+        domain_disk_clear_backing(d);
+        domain_disk_mirror_free(d->mirror);
+        d->mirror = NULL;
+}
+
+void domain_disk_clear_backing(DomainDiskDef *d) {
+        for (size_t i = 0; i < d->n_backing; i++)
+                free(d->backing[i].path);
+        free(d->backing);
+        d->backing = NULL;
+        d->n_backing = 0;
+        d->backing_known = false;
+}
+
+void domain_disk_mirror_free(DomainDiskMirror *m) {
+        if (!m)
+                return;
+        free(m->path);
+        free(m->job);
+        free(m->ready);
+        free(m);
+}
+
+static bool own_mirror(DomainDiskMirror **p) {
+        DomainDiskMirror *m;
+
+        if (!*p)
+                return true;
+        m = malloc(sizeof(*m));
+        if (m) {
+                *m = **p;
+                if (!own_str(&m->path) | !own_str(&m->job) | !own_str(&m->ready)) {
+                        free(m->path);
+                        free(m->job);
+                        free(m->ready);
+                        free(m);
+                        m = NULL;
+                }
+        }
+        *p = m;
+        return m != NULL;
 }
 
 bool domain_disk_own(DomainDiskDef *d) {
@@ -383,5 +629,10 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;
         ok = own_str(&d->alias) && ok;
+        ok = own_mirror(&d->mirror) && ok;
+        if (!OWN_ARRAY(d->backing, d->n_backing))
+                return false;
+        for (size_t i = 0; i < d->n_backing; i++)
+                ok = own_str(&d->backing[i].path) && ok;
         return ok;
 }

@@ -70,7 +70,7 @@ static void test_current_memory_written(void) {
 }
 
 static void test_canonical_form(void) {
-        static const char *const names[] = { "iotune-scsi.xml", "live.xml" };
+        static const char *const names[] = { "iotune-scsi.xml", "live.xml", "live-blockjob.xml" };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 _cleanup_free_ char *path = NULL, *xml = NULL, *out = NULL;
@@ -418,6 +418,59 @@ static void test_big_documents(void) {
 
 /* "devices/disk/driver" for a node; "domain" for the root. */
 
+/* A disk's backing chain and a block job's mirror are live only, parsed
+ * back from the live state; bad ones are refused with their place. */
+static void test_backing_and_mirror(void) {
+        _cleanup_free_ char *path = NULL, *xml = NULL, *inactive = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const DomainDiskDef *vda;
+
+        CHECK(asprintf(&path, "%s/live-blockjob.xml", data_dir()) > 0);
+        xml = read_file(path);
+        CHECK(xml != NULL);
+        if (!xml || !(def = parse_ok(xml, path)))
+                return;
+        vda = &def->disks[0];
+        CHECK_INTEQ(vda->n_backing, 2);
+        CHECK(vda->backing_known);
+        if (vda->n_backing == 2) {
+                CHECK_STREQ(vda->backing[0].path, "/var/lib/virtbus/images/mid.qcow2");
+                CHECK_INTEQ(vda->backing[0].format, DOMAIN_DISK_FORMAT_QCOW2);
+                CHECK_INTEQ(vda->backing[1].type, DOMAIN_DISK_TYPE_BLOCK);
+                CHECK_INTEQ(vda->backing[1].index, 2);
+        }
+        CHECK(vda->mirror != NULL);
+        if (vda->mirror) {
+                CHECK_STREQ(vda->mirror->path, "/var/lib/virtbus/images/copy.qcow2");
+                CHECK_STREQ(vda->mirror->job, "copy");
+                CHECK_STREQ(vda->mirror->ready, "yes");
+        }
+        CHECK(def->disks[1].backing_known && def->disks[1].n_backing == 0);
+        CHECK_STREQ(def->disks[1].mirror ? def->disks[1].mirror->job : NULL, "active-commit");
+        CHECK(def->disks[1].mirror && !def->disks[1].mirror->ready);
+
+        inactive = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_NOT_CONTAINS(inactive, "backingStore");
+        CHECK_NOT_CONTAINS(inactive, "mirror");
+
+        check_refused("<domain type='kvm'><name>m</name><devices><disk type='file'><source file='/a'/>"
+                    "<mirror file='/b' job='merge'/><target dev='vda'/></disk></devices></domain>",
+                    VB_ERROR_INVALID_ARG, "devices/disk/mirror");
+        check_refused("<domain type='kvm'><name>m</name><devices><disk type='file'><source file='/a'/>"
+                    "<backingStore type='file'><format type='raw'/></backingStore>"
+                    "<target dev='vda'/></disk></devices></domain>",
+                    VB_ERROR_XML, "devices/disk/backingStore/source");
+        /* the old form alone (file='' without <source>) is read too */
+        {
+                _cleanup_(domain_def_freep) DomainDef *old = parse_ok(
+                        "<domain type='kvm'><name>m</name><os><type>hvm</type></os><devices><disk type='file'>"
+                        "<source file='/a'/><mirror file='/b' format='raw'/><target dev='vda'/></disk></devices></domain>",
+                        "old mirror");
+                CHECK(old && old->disks[0].mirror && streq_ptr(old->disks[0].mirror->path, "/b") &&
+                      streq_ptr(old->disks[0].mirror->job, "copy"));
+        }
+}
+
 static void test_live_fields(void) {
         _cleanup_free_ char *path = NULL, *xml = NULL, *live = NULL, *inactive = NULL, *secure = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -635,5 +688,5 @@ static void test_conf_error_set(void) {
 
 UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
            test_container_fields, test_container_normalised, test_units, test_numbers,
-           test_overflow, test_big_documents, test_live_fields, test_defaults, test_escaping,
+           test_overflow, test_big_documents, test_live_fields, test_backing_and_mirror, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)
