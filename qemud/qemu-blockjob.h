@@ -7,19 +7,37 @@
  * BLOCK_JOB_READY / _COMPLETED / _CANCELLED / _ERROR and
  * BLOCK_WRITE_THRESHOLD (rows of qemu-events.c).
  *
- * A job's id says what it is and for which disk ("copy-vda"), so a qemud
- * started again finds every job again with query-block-jobs and needs no
- * state of its own for it; what a pivot must change in the definition
- * (the copy's destination, the layers a commit deletes) is kept per
- * domain while the job runs. */
+ * A job's id says what it is and for which disk ("copy-vda"); what its end
+ * must do (the copy's destination a pivot switches to, the layers a commit
+ * deletes, whether a pivot or abort was asked) is kept per domain and in
+ * the live state, so a qemud killed and started again finishes it. The
+ * live XML shows the copy's <mirror> and each disk's <backingStore>. */
 
 #include <json-c/json.h>
+#include <libxml/tree.h>
 
 #include "domain-block.h"
 
 typedef struct QemuBlockJob QemuBlockJob;
 
 extern const DomainBlockOps qemu_block_ops;
+
+/* The live state's <blockjob> elements (qemu-status.c): each disk's job
+ * under way and its renamed top node; read back, each job is asked of
+ * QEMU again once the daemon runs (finished while qemud was down: its end
+ * is done now; QEMU gone: failed). */
+int qemu_blockjob_status_format(Domain *d, char **ret);
+int qemu_blockjob_status_parse(Domain *d, xmlNodePtr root);
+
+/* The disk QEMU names by a top node a pivot gave it (qemu-control.c's
+ * lookup by node name, for IOError and GetDiskErrors), NULL if none. */
+const DomainDiskDef *qemu_blockjob_disk_of_node(Domain *d, const char *node);
+
+/* Reads the backing chain of disk's image from the qcow2 headers into
+ * disk->backing (the live <backingStore>); fill_chains: of every disk whose
+ * chain is not known yet (called when the live state is written). */
+int qemu_blockjob_read_chain(DomainDiskDef *disk);
+void qemu_blockjob_fill_chains(Domain *d);
 
 /* Frees the jobs kept for d (the domain's run ended or it is freed). */
 void qemu_blockjob_free_all(Domain *d);

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-blockjob.h"
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-graphics-fd.h"
@@ -188,11 +189,12 @@ char *qemu_control_alias_of_node(const char *node_name) {
         return NULL;
 }
 
-/* The disk of a query-block entry or an event: by its node name. */
+/* The disk of a query-block entry or an event: by its node name, the
+ * start's ("<alias>-fmt") or the one a block job's pivot gave it. */
 static const DomainDiskDef *disk_of_node(Domain *d, const char *node_name) {
         _cleanup_free_ char *alias = qemu_control_alias_of_node(node_name);
 
-        return disk_by_alias(d->live, alias);
+        return disk_by_alias(d->live, alias) ?: qemu_blockjob_disk_of_node(d, node_name);
 }
 
 static int disk_error_code(const char *io_status) {

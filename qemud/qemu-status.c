@@ -6,6 +6,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-blockjob.h"
 #include "qemu-domain.h"
 #include "qemu-process.h"
 #include "util.h"
@@ -20,10 +21,13 @@
  * yet). */
 
 int qemu_status_format(Domain *d, char **ret) {
-        _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path);
+        _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path), *jobs = NULL;
 
-        if (!monitor || asprintf(ret, "  <monitor path='%s'/>\n%s", monitor,
-                                 qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "") < 0)
+        /* the live XML written next shows each disk's chain: read once */
+        qemu_blockjob_fill_chains(d);
+        if (!monitor || qemu_blockjob_status_format(d, &jobs) < 0 ||
+            asprintf(ret, "  <monitor path='%s'/>\n%s%s", monitor,
+                     qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -42,7 +46,12 @@ static void parse_vcpus(Domain *d, xmlNodePtr root) {
 }
 
 int qemu_status_parse(Domain *d, xmlNodePtr root) {
+        int r;
+
         parse_vcpus(d, root);
+        r = qemu_blockjob_status_parse(d, root);
+        if (r < 0)
+                return r;
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 xmlChar *path;
 

@@ -82,10 +82,11 @@ int domain_status_save(Domain *d) {
 
         if (!d->live)
                 return 0;
-        r = domain_def_format(d->live, DOMAIN_FORMAT_SECURE, &xml);
+        /* the driver's part first: it may complete the live definition */
+        r = driver->status_format ? driver->status_format(d, &extra) : 0;
         if (r < 0)
                 return log_warning_errno(r, "Cannot format the live state of %s: %m", d->def->name);
-        r = driver->status_format ? driver->status_format(d, &extra) : 0;
+        r = domain_def_format(d->live, DOMAIN_FORMAT_SECURE, &xml);
         if (r < 0)
                 return log_warning_errno(r, "Cannot format the live state of %s: %m", d->def->name);
         owner = domain_status_escape(d->autodestroy_owner);
