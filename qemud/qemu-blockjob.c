@@ -938,11 +938,14 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         arg_str(f, "driver", c->dest.block ? "host_device" : "file");
         arg_str(f, "filename", c->dest.path);
         arg_str(f, "node-name", c->job->new_file ?: "");
+        /* what the guest discards, and the zeroes the mirror writes, stay holes */
+        arg_str(f, "discard", "unmap");
         (void) qemu_monitor_command(qemu_domain(c->d)->mon, "blockdev-add", f, on_node_added, NULL);
         f = args_new();
         arg_str(f, "driver", fmt);
         arg_str(f, "node-name", c->job->new_fmt ?: "");
         arg_str(f, "file", c->job->new_file ?: "");
+        arg_str(f, "discard", "unmap");
         (void) qemu_monitor_command(qemu_domain(c->d)->mon, "blockdev-add", f, on_node_added, NULL);
 
         arg_str(a, "target", c->job->new_fmt ?: "");

@@ -16,7 +16,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import READY, Guest, dbus_error, module_env
+from test_qemud_common import READY, Guest, _env_logs, dbus_error, module_env  # noqa: F401
 from test_qemud_control import Console
 from virtbus_harness import DomainState as S
 
@@ -46,7 +46,8 @@ def proxy(env):
 
 @pytest.fixture(scope="module")
 def vm(env):
-    """vda: top.qcow2 <- mid.qcow2 <- base.raw; vdb: ptop.qcow2 <- pbase.raw."""
+    """vda: top.qcow2 <- mid.qcow2 <- base.raw; vdb: ptop.qcow2 <- pbase.raw;
+    vdc: ctop.qcow2 <- cmid.qcow2 (8 MiB of data, for a slow commit) <- cbase.raw."""
     d = env.root / "img"
     d.mkdir()
     base, mid, top = d / "base.raw", d / "mid.qcow2", d / "top.qcow2"
@@ -57,11 +58,19 @@ def vm(env):
     with open(pbase, "wb") as f:
         f.write(b"PULLBASE" * (MIB // 8))
     qemu_img("create", "-f", "qcow2", "-b", pbase, "-F", "raw", ptop)
+    cbase, cmid, ctop = d / "cbase.raw", d / "cmid.qcow2", d / "ctop.qcow2"
+    qemu_img("create", "-f", "raw", cbase, DISK)
+    qemu_img("create", "-f", "qcow2", "-b", cbase, "-F", "raw", cmid)
+    qemu_io = subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 8M", str(cmid)],
+                             capture_output=True, text=True)
+    assert qemu_io.returncode == 0, qemu_io.stderr
+    qemu_img("create", "-f", "qcow2", "-b", cmid, "-F", "qcow2", ctop)
     sock = env.root / "bj.console"
     extra = (f"    <serial type='unix'>\n      <source mode='bind' path='{sock}'/>\n"
              f"      <target port='0'/>\n    </serial>")
     xml = h.guest_domain_xml(env.guest, "bj", serial_log=None, nic=None,
-                             disks=[(str(top), "qcow2", "vda"), (str(ptop), "qcow2", "vdb")],
+                             disks=[(str(top), "qcow2", "vda"), (str(ptop), "qcow2", "vdb"),
+                                    (str(ctop), "qcow2", "vdc")],
                              extra_cmdline="virtbus.shell virtbus.nodhcp", extra_devices=extra)
     path = env.call("DomainDefineXML", xml)
     g = Guest(env, path, "bj")
@@ -71,7 +80,7 @@ def vm(env):
     time.sleep(1)
     con.run("echo shell-up", 30)
     g.console = con
-    g.img = dict(base=base, mid=mid, top=top, pbase=pbase, ptop=ptop, dir=d)
+    g.img = dict(base=base, mid=mid, top=top, pbase=pbase, ptop=ptop, cbase=cbase, cmid=cmid, ctop=ctop, dir=d)
     yield g
     con.close()
     try:
@@ -102,13 +111,39 @@ def wait_block_job(env, vm, status, since, disk="vda", timeout=120):
     return m["payload"]["data"]
 
 
-def source_of(vm, dst):
+def disk_of(vm, dst, flags=0):
     import xml.etree.ElementTree as ET
-    root = ET.fromstring(vm.call("GetXMLDesc", 0))
+    root = ET.fromstring(vm.call("GetXMLDesc", flags))
     for disk in root.iter("disk"):
         if disk.find("target").get("dev") == dst:
-            return disk.find("source").get("file")
+            return disk
     return None
+
+
+def source_of(vm, dst, flags=0):
+    disk = disk_of(vm, dst, flags)
+    return disk.find("source").get("file") if disk is not None else None
+
+
+def chain_of(vm, dst):
+    """The live <backingStore> chain: [(index, type, format, file)], and
+    whether it ends in the empty <backingStore/> libvirt writes."""
+    layers, b = [], disk_of(vm, dst).find("backingStore")
+    while b is not None and b.get("type"):
+        layers.append((b.get("index"), b.get("type"), b.find("format").get("type"), b.find("source").get("file")))
+        b = b.find("backingStore")
+    return layers, b is not None
+
+
+def mirror_of(vm, dst):
+    m = disk_of(vm, dst).find("mirror")
+    return None if m is None else dict(m.attrib, source=m.find("source").get("file"),
+                                       format_type=m.find("format").get("type"))
+
+
+def monitor_of(env, name):
+    import re
+    return re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
 
 
 # ---------------------------------------------------------------------------
@@ -135,21 +170,40 @@ def test_no_job_and_bad_input(env, vm):
     assert vm.state()[0] == S.RUNNING
 
 
+def test_live_xml_backing_chain(env, vm):
+    """Each disk's chain as libvirt shows it: the layers under the image,
+    numbered from 1, ending in an empty <backingStore/>; a raw image has
+    just that."""
+    assert chain_of(vm, "vda") == ([("1", "file", "qcow2", str(vm.img["mid"])),
+                                    ("2", "file", "raw", str(vm.img["base"]))], True)
+    assert chain_of(vm, "vdc") == ([("1", "file", "qcow2", str(vm.img["cmid"])),
+                                    ("2", "file", "raw", str(vm.img["cbase"]))], True)
+    assert mirror_of(vm, "vda") is None
+    # the definition itself has none of it
+    assert "backingStore" not in vm.call("GetXMLDesc", 2)
+
+
 def test_commit_middle_then_active_commit_pivot(env, vm):
     write_marker(vm, "MARK-A", 64)
     since = env.mark()
     vm.call("BlockCommit", "vda", str(vm.img["base"]), str(vm.img["mid"]), 0, 0)
     assert wait_block_job(env, vm, COMPLETED, since)[1] == COMMIT
     assert tuple(vm.call("GetBlockJobInfo", "vda", 0))[0] == 0
+    h.wait_until(lambda: chain_of(vm, "vda")[0] == [("1", "file", "raw", str(vm.img["base"]))], 10,
+                 what="the chain without mid.qcow2")
     # the chain is now top <- base: an active commit of top into base, then the pivot
     since = env.mark()
     vm.call("BlockCommit", "vda", "", "", 0, COMMIT_ACTIVE)
     assert wait_block_job(env, vm, READY_, since)[1] == ACTIVE_COMMIT
     info = tuple(vm.call("GetBlockJobInfo", "vda", 0))
     assert info[0] == ACTIVE_COMMIT and info[2] == info[3]
+    m = mirror_of(vm, "vda")
+    assert (m["job"], m.get("ready"), m["source"]) == ("active-commit", "yes", str(vm.img["base"]))
     vm.call("BlockJobAbort", "vda", ABORT_PIVOT)
     wait_block_job(env, vm, COMPLETED, since)
     assert source_of(vm, "vda") == str(vm.img["base"])
+    assert mirror_of(vm, "vda") is None
+    h.wait_until(lambda: chain_of(vm, "vda") == ([], True), 10, what="base.raw alone")
     write_marker(vm, "MARK-B", 72)
     vm.console.run("sync", 30)
     # one image holds what the guest wrote before and after
@@ -165,10 +219,14 @@ def test_copy_pivot_and_abort(env, vm):
     vm.call("BlockCopy", "vda", f"<disk type='file'><source file='{dest}'/><driver type='raw'/></disk>",
             {"bandwidth": dbus.UInt64(0, variant_level=1)}, 0)
     assert wait_block_job(env, vm, READY_, since)[1] == COPY
+    m = mirror_of(vm, "vda")
+    assert m == {"type": "file", "file": str(dest), "format": "raw", "job": "copy", "ready": "yes",
+                 "source": str(dest), "format_type": "raw"}, m
     write_marker(vm, "MARK-C", 80)            # mirrored to both
     vm.call("BlockJobAbort", "vda", ABORT_PIVOT)
     wait_block_job(env, vm, COMPLETED, since)
     assert source_of(vm, "vda") == str(dest)
+    assert mirror_of(vm, "vda") is None
     write_marker(vm, "MARK-D", 88)            # only on the copy now
     vm.console.run("sync", 30)
     for sector, text in ((64, b"MARK-A"), (72, b"MARK-B"), (80, b"MARK-C"), (88, b"MARK-D")):
@@ -259,3 +317,104 @@ def test_job_survives_qemud_restart(env, vm):
     assert tuple(vm.call("GetBlockJobInfo", "vda", 0))[0] == 0
     assert source_of(vm, "vda") == src
     assert vm.state()[0] == S.RUNNING
+
+
+def test_commit_finished_while_qemud_down(env, vm):
+    """A commit that ends while qemud is away (QEMU keeps the concluded
+    job: auto-dismiss is off) is reported when qemud is back, its chain
+    updated."""
+    import signal
+    since = env.mark()
+    vm.call("BlockCommit", "vdc", str(vm.img["cbase"]), str(vm.img["cmid"]), 1, 0)     # 1 MiB/s
+    assert tuple(vm.call("GetBlockJobInfo", "vdc", 0))[0] == COMMIT
+    assert "<blockjob disk='vdc'" in env.status_file("bj").read_text()
+    monitor = monitor_of(env, "bj")
+    assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
+    qmp = h.Qmp(monitor, timeout=20)
+    try:
+        qmp.cmd("block-job-set-speed", device="commit-vdc", speed=0)
+        h.wait_until(lambda: qmp.cmd("query-jobs")[0]["status"] == "concluded", 60,
+                     what="the commit to conclude in QEMU")
+    finally:
+        qmp.close()
+    env.qemud.start()
+    assert wait_block_job(env, vm, COMPLETED, since, disk="vdc")[1] == COMMIT
+    assert tuple(vm.call("GetBlockJobInfo", "vdc", 0))[0] == 0
+    h.wait_until(lambda: chain_of(vm, "vdc")[0] == [("1", "file", "raw", str(vm.img["cbase"]))], 10,
+                 what="the chain without cmid.qcow2")
+    assert "job='commit'" not in env.status_file("bj").read_text()
+
+
+def test_pivot_after_qemud_restart(env, vm):
+    """A copy under way when qemud is killed: after the restart it still
+    shows its <mirror>, and its pivot switches both definitions (vdb: its
+    two definitions name the same image, as a pivot needs to follow)."""
+    import signal
+    dest = vm.img["dir"] / "after-restart.raw"
+    assert source_of(vm, "vdb", 2) == source_of(vm, "vdb") == str(vm.img["ptop"])
+    vm.call("BlockCopy", "vdb", f"<disk type='file'><source file='{dest}'/><driver type='raw'/></disk>",
+            {"bandwidth": dbus.UInt64(128 * 1024, variant_level=1)}, 0)
+    assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
+    env.qemud.start()
+    assert tuple(vm.call("GetBlockJobInfo", "vdb", 1))[0] == COPY
+    m = mirror_of(vm, "vdb")
+    assert (m["job"], m["source"], m.get("ready")) == ("copy", str(dest), None)
+    since = env.mark()
+    vm.call("BlockJobSetSpeed", "vdb", 0, 0)
+    wait_block_job(env, vm, READY_, since, disk="vdb")
+    assert mirror_of(vm, "vdb").get("ready") == "yes"
+    vm.call("BlockJobAbort", "vdb", ABORT_PIVOT)
+    wait_block_job(env, vm, COMPLETED, since, disk="vdb")
+    assert source_of(vm, "vdb") == str(dest)
+    assert source_of(vm, "vdb", 2) == str(dest)            # the persistent definition too
+    assert raw_bytes(dest, 0, 8) == b"PULLBASE"
+
+
+TMPFS_MIB = 16
+
+
+@pytest.fixture(scope="module")
+def tmpfs(env):
+    mnt = env.root / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={TMPFS_MIB}m", "tmpfs", str(mnt)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_io_error_names_disk_after_pivot(env, vm, tmpfs):
+    """After a pivot QEMU names the disk by the copy's nodes: IOError and
+    GetDiskErrors still name vda (and its new image)."""
+    dest = tmpfs / "small.raw"
+    since = env.mark()
+    vm.call("BlockCopy", "vda", f"<disk type='file'><source file='{dest}'/></disk>", {}, 0)
+    wait_block_job(env, vm, READY_, since)
+    vm.call("BlockJobAbort", "vda", ABORT_PIVOT)
+    wait_block_job(env, vm, COMPLETED, since)
+    assert source_of(vm, "vda") == str(dest)
+    assert vm.call("GetDiskErrors", 0) == []
+    mark = env.mark()
+    vm.console.sock.sendall(b"dd if=/dev/urandom of=/dev/vda bs=64k count=512 conv=fsync\n")
+    m = env.mon.wait_signal("IOError", "org.libvirt.Domain", vm.path, since=mark, timeout=90)
+    src, dev, action, reason = m["payload"]["data"]
+    assert (src, dev, action, reason) == (str(dest), "virtio-disk0", 1, "enospc")
+    assert [tuple(e) for e in vm.call("GetDiskErrors", 0)] == [("vda", 2)]
+
+
+def test_qemu_dies_during_job(env, vm):
+    """Last (the guest goes): QEMU killed under a copy. The job is reported
+    failed, the disk's definition stays as it was."""
+    import os
+    import signal
+    src = source_of(vm, "vdc", 2)
+    dest = vm.img["dir"] / "never.raw"
+    vm.call("BlockCopy", "vdc", f"<disk type='file'><source file='{dest}'/></disk>",
+            {"bandwidth": dbus.UInt64(64 * 1024, variant_level=1)}, 0)
+    since = env.mark()
+    os.kill(vm.pid(), signal.SIGKILL)
+    assert wait_block_job(env, vm, FAILED, since, disk="vdc")[1] == COPY
+    h.wait_until(lambda: vm.state()[0] == S.SHUTOFF, 30, what="the domain to be shut off")
+    assert source_of(vm, "vdc", 2) == src

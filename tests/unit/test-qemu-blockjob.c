@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The pure parts of qemud's block jobs: job ids and the status an event
- * gives a job. */
+/* The pure parts of qemud's block jobs: job ids, the status an event
+ * gives a job, and the backing chain read from qcow2 headers. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "qemu-blockjob.h"
 #include "unit.h"
@@ -62,4 +64,56 @@ static void test_event_status(void) {
         CHECK_INTEQ(DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT, 4);
 }
 
-UNIT_TESTS(test_ids, test_foreign_ids, test_event_status)
+static int sh(const char *cmd) {
+        return system(cmd);
+}
+
+/* top.qcow2 -> mid.qcow2 (both named relative to their directory) ->
+ * base.raw; a raw image has an empty chain; a missing one an error. */
+static void test_read_chain(void) {
+        char dir[] = "/tmp/test-blockjob-XXXXXX", cmd[1024], mid[256], base[256];
+        DomainDiskDef disk = { .format = DOMAIN_DISK_FORMAT_QCOW2 };
+
+        if (sh("qemu-img --version >/dev/null 2>&1") != 0)
+                UNIT_SKIP("qemu-img is not installed");
+        CHECK(mkdtemp(dir) != NULL);
+        snprintf(cmd, sizeof(cmd),
+                 "cd %s && qemu-img create -q -f raw base.raw 1M && "
+                 "qemu-img create -q -f qcow2 -b base.raw -F raw mid.qcow2 && "
+                 "qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 top.qcow2", dir);
+        CHECK_INTEQ(sh(cmd), 0);
+        snprintf(mid, sizeof(mid), "%s/mid.qcow2", dir);
+        snprintf(base, sizeof(base), "%s/base.raw", dir);
+
+        CHECK(asprintf(&disk.src, "%s/top.qcow2", dir) > 0);
+        CHECK_INTEQ(qemu_blockjob_read_chain(&disk), 0);
+        CHECK(disk.backing_known);
+        CHECK_INTEQ(disk.n_backing, 2);
+        if (disk.n_backing == 2) {
+                CHECK_STREQ(disk.backing[0].path, mid);
+                CHECK_INTEQ(disk.backing[0].format, DOMAIN_DISK_FORMAT_QCOW2);
+                CHECK_INTEQ(disk.backing[0].index, 1);
+                CHECK_STREQ(disk.backing[1].path, base);
+                CHECK_INTEQ(disk.backing[1].format, DOMAIN_DISK_FORMAT_RAW);
+                CHECK_INTEQ(disk.backing[1].index, 2);
+                CHECK_INTEQ(disk.backing[1].type, DOMAIN_DISK_TYPE_FILE);
+        }
+        /* a raw image: known, nothing under it */
+        free(disk.src);
+        disk.src = strdup(base);
+        disk.format = DOMAIN_DISK_FORMAT_RAW;
+        CHECK_INTEQ(qemu_blockjob_read_chain(&disk), 0);
+        CHECK(disk.backing_known && disk.n_backing == 0);
+        /* a qcow2 image that is not there: not known */
+        free(disk.src);
+        disk.src = strdup("/nonexistent/x.qcow2");
+        disk.format = DOMAIN_DISK_FORMAT_QCOW2;
+        CHECK(qemu_blockjob_read_chain(&disk) < 0);
+        CHECK(!disk.backing_known);
+        domain_disk_clear_backing(&disk);
+        free(disk.src);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        (void) sh(cmd);
+}
+
+UNIT_TESTS(test_ids, test_foreign_ids, test_event_status, test_read_chain)
