@@ -2,8 +2,12 @@
 """Block jobs with the real test guest (TCG, booted once): a commit of a
 middle layer, an active commit with its pivot, a copy with its pivot while
 the guest writes, a copy aborted without pivot, a pull that flattens a
-chain, BlockResize, SetBlockThreshold and its signal, bad input, and virsh's
-blockjob/blockresize through the proxy.
+chain, BlockResize, SetBlockThreshold and its signal, bad input, virsh's
+blockjob/blockresize through the proxy; the live XML's <backingStore> chain
+and <mirror>; qemud SIGKILLed during a job (its end while qemud was down
+reported after the restart, a pivot after the restart following both
+definitions); IOError naming the disk after a pivot; QEMU killed under a
+job (reported failed).
 
 The guest writes known markers to its disk through a root shell on its
 serial console (a unix socket), and the host reads them back from the
