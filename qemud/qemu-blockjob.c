@@ -1580,6 +1580,8 @@ static void set_disk_source(DomainDiskDef *disk, const QemuBlockJob *j) {
         disk->src = p;
         disk->format = j->new_format;
         disk->type = j->new_block ? DOMAIN_DISK_TYPE_BLOCK : DOMAIN_DISK_TYPE_FILE;
+        /* read again from the new image's header when the state is written */
+        domain_disk_clear_backing(disk);
 }
 
 /* After a pivot: the live disk's source, and the persistent one's too

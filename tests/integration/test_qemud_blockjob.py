@@ -20,7 +20,8 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import READY, Guest, _env_logs, dbus_error, module_env  # noqa: F401
+from test_qemud_common import (READY, SCHEMAS, Guest, _env_logs, dbus_error, module_env,  # noqa: F401
+                               xmllint_relaxng)
 from test_qemud_control import Console
 from virtbus_harness import DomainState as S
 
@@ -185,6 +186,8 @@ def test_live_xml_backing_chain(env, vm):
     assert mirror_of(vm, "vda") is None
     # the definition itself has none of it
     assert "backingStore" not in vm.call("GetXMLDesc", 2)
+    if (SCHEMAS / "domain.rng").exists():
+        xmllint_relaxng(vm.call("GetXMLDesc", 0), "domain", "the live XML with its chains")
 
 
 def test_commit_middle_then_active_commit_pivot(env, vm):
@@ -226,6 +229,8 @@ def test_copy_pivot_and_abort(env, vm):
     m = mirror_of(vm, "vda")
     assert m == {"type": "file", "file": str(dest), "format": "raw", "job": "copy", "ready": "yes",
                  "source": str(dest), "format_type": "raw"}, m
+    if (SCHEMAS / "domain.rng").exists():
+        xmllint_relaxng(vm.call("GetXMLDesc", 0), "domain", "the live XML with a <mirror>")
     write_marker(vm, "MARK-C", 80)            # mirrored to both
     vm.call("BlockJobAbort", "vda", ABORT_PIVOT)
     wait_block_job(env, vm, COMPLETED, since)
