@@ -20,6 +20,7 @@
 #include "qemu-blockjob.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
+#include "storaged-client.h"
 #include "util.h"
 
 extern char **environ;
@@ -43,6 +44,7 @@ struct QemuBlockJob {
         bool waiting;          /* a synchronous abort's modify job ends with the job */
         bool transient;        /* copy with TRANSIENT_JOB: the persistent definition stays */
         char *new_path;        /* the disk's source after a pivot */
+        char *new_pool, *new_volume; /* copy to a storaged volume: the disk is that volume after a pivot */
         DomainDiskFormat new_format;
         bool new_block;
         char *old_fmt, *old_file; /* copy: the source's nodes, removed after a pivot */
@@ -102,11 +104,17 @@ int qemu_blockjob_event_status(const char *event, bool has_error, bool aborted) 
         return -1;
 }
 
+uint64_t qemu_blockjob_info_cur(uint64_t cur, uint64_t end, bool ready) {
+        return !ready && end > 0 && cur >= end ? end - 1 : cur;
+}
+
 /* ---- the jobs kept per domain ---- */
 
 /* Forgets the job on j's disk (the disk's node name stays). */
 static void job_fields_clear(QemuBlockJob *j) {
         j->new_path = mfree(j->new_path);
+        j->new_pool = mfree(j->new_pool);
+        j->new_volume = mfree(j->new_volume);
         j->old_fmt = mfree(j->old_fmt);
         j->old_file = mfree(j->old_file);
         j->new_fmt = mfree(j->new_fmt);
@@ -299,6 +307,8 @@ typedef struct BlockCall {
         char *base, *top;
         DomainBlockCopyDest dest;
         char *dest_path;
+        char *dest_pool, *dest_volume;
+        DomainHandle *handle;    /* copy to a volume: while storaged resolves it */
         char *job_id;
         bool created;            /* copy: we made the destination file */
         char *node;              /* the disk's top node */
@@ -315,6 +325,9 @@ static void call_free(BlockCall *c) {
         free(c->base);
         free(c->top);
         free(c->dest_path);
+        free(c->dest_pool);
+        free(c->dest_volume);
+        domain_handle_unref(c->handle);
         free(c->job_id);
         free(c->node);
         free(c);
@@ -423,7 +436,8 @@ static void on_info(QemuMonitor *mon, json_object *result, const char *error_cla
         e = find_job_entry(result, c->dst, &type);
         if (e) {
                 speed = (uint64_t) json_int(e, "speed");
-                cur = (uint64_t) json_int(e, "offset");
+                cur = qemu_blockjob_info_cur((uint64_t) json_int(e, "offset"), (uint64_t) json_int(e, "len"),
+                                             json_true(e, "ready"));
                 end = (uint64_t) json_int(e, "len");
                 if (!c->bytes)
                         speed >>= 20;
@@ -930,6 +944,10 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         c->job->new_path = strdup(c->dest.path);
         c->job->new_format = streq(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 : DOMAIN_DISK_FORMAT_RAW;
         c->job->new_block = c->dest.block;
+        if (c->dest_pool) {
+                c->job->new_pool = strdup(c->dest_pool);
+                c->job->new_volume = strdup(c->dest_volume);
+        }
         remember_old_nodes(c->job, c->node);
         (void) asprintf(&c->job->new_file, "%s-c%06x-file", c->alias, tag);
         (void) asprintf(&c->job->new_fmt, "%s-c%06x-fmt", c->alias, tag);
@@ -959,6 +977,32 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         send(c, "blockdev-mirror", a, on_copy_started, NULL);
 }
 
+/* storaged's answer for a volume as the copy's destination: its path
+ * (and format, unless the caller gave one), then as for a file. */
+static void on_dest_volume(int r, const sd_bus_error *error, const char *path, const char *format, bool block,
+                           void *userdata) {
+        BlockCall *c = userdata;
+
+        if (!c->handle->owner)
+                return call_free(c); /* the domain went away meanwhile */
+        if (r < 0) {
+                job_failf(c->d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
+                          "the copy's destination, volume '%s' of pool '%s': %s", c->dest_volume, c->dest_pool,
+                          error && error->message ? error->message : strerror(-r));
+                return call_free(c);
+        }
+        if (require_monitor(c->d, NULL) < 0 || !(c->dest_path = strdup(path))) {
+                job_failf(c->d, VB_ERROR_OPERATION_INVALID, "domain '%s' stopped during the copy's start",
+                          c->d->def->name);
+                return call_free(c);
+        }
+        c->dest.path = c->dest_path;
+        c->dest.block = block;
+        if (c->dest.format == DOMAIN_DISK_FORMAT_NONE)
+                c->dest.format = streq_ptr(format, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 : DOMAIN_DISK_FORMAT_RAW;
+        send(c, "query-block", NULL, on_block_for_copy, NULL);
+}
+
 static int copy(Domain *d, const DomainDiskDef *disk, const DomainBlockCopyDest *dest, uint32_t flags,
                 sd_bus_error *error) {
         BlockCall *c;
@@ -969,15 +1013,31 @@ static int copy(Domain *d, const DomainDiskDef *disk, const DomainBlockCopyDest 
         if (!d->persistent)
                 flags |= DOMAIN_BLOCK_COPY_TRANSIENT_JOB;
         c = call_new(d, CALL_COPY, disk);
-        if (!c || !(c->dest_path = strdup(dest->path))) {
+        if (!c || (dest->path && !(c->dest_path = strdup(dest->path))) ||
+            (dest->pool && (!(c->dest_pool = strdup(dest->pool)) || !(c->dest_volume = strdup(dest->volume))))) {
                 call_free(c);
                 return -ENOMEM;
         }
         c->dest = *dest;
         c->dest.path = c->dest_path;
+        c->dest.pool = c->dest.volume = NULL;
         c->value = dest->bandwidth;
         c->flags = flags;
-        return send(c, "query-block", NULL, on_block_for_copy, error);
+        if (!c->dest_pool)
+                return send(c, "query-block", NULL, on_block_for_copy, error);
+        c->handle = domain_handle_get(&d->handle, d);
+        if (!c->handle) {
+                call_free(c);
+                return -ENOMEM;
+        }
+        r = storaged_resolve_volume_async(d->manager->bus, c->dest_pool, c->dest_volume, on_dest_volume, c, NULL);
+        if (r < 0) {
+                vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask storaged for volume %s/%s: %s",
+                              c->dest_pool, c->dest_volume, strerror(-r));
+                call_free(c);
+                return r;
+        }
+        return 1;
 }
 
 /* ---- resize, threshold ---- */
@@ -1366,7 +1426,8 @@ int qemu_blockjob_status_format(Domain *d, char **ret) {
                              put_attr(f, "pivot", j->pivot ? "yes" : "no") &&
                              put_attr(f, "aborted", j->aborted ? "yes" : "no") &&
                              put_attr(f, "transient", j->transient ? "yes" : "no") &&
-                             put_attr(f, "target", j->new_path) &&
+                             put_attr(f, "target", j->new_path) && put_attr(f, "target-pool", j->new_pool) &&
+                             put_attr(f, "target-volume", j->new_volume) &&
                              put_attr(f, "target-format", domain_disk_format_to_string(j->new_format)) &&
                              put_attr(f, "target-block", j->new_block ? "yes" : "no") &&
                              put_attr(f, "old-fmt", j->old_fmt) && put_attr(f, "old-file", j->old_file) &&
@@ -1423,6 +1484,8 @@ static int parse_one(Domain *d, xmlNodePtr n) {
         j->transient = prop_yes(n, "transient");
         j->new_block = prop_yes(n, "target-block");
         j->new_path = prop(n, "target");
+        j->new_pool = prop(n, "target-pool");
+        j->new_volume = prop(n, "target-volume");
         j->new_format = streq_ptr(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 :
                         streq_ptr(fmt, "raw") ? DOMAIN_DISK_FORMAT_RAW : DOMAIN_DISK_FORMAT_NONE;
         j->old_fmt = prop(n, "old-fmt");
@@ -1580,6 +1643,14 @@ static void set_disk_source(DomainDiskDef *disk, const QemuBlockJob *j) {
         disk->src = p;
         disk->format = j->new_format;
         disk->type = j->new_block ? DOMAIN_DISK_TYPE_BLOCK : DOMAIN_DISK_TYPE_FILE;
+        free(disk->src_pool);
+        free(disk->src_volume);
+        disk->src_pool = disk->src_volume = NULL;
+        if (j->new_pool && j->new_volume) {
+                disk->type = DOMAIN_DISK_TYPE_VOLUME;
+                disk->src_pool = strdup(j->new_pool);
+                disk->src_volume = strdup(j->new_volume);
+        }
         /* read again from the new image's header when the state is written */
         domain_disk_clear_backing(disk);
 }
@@ -1595,6 +1666,10 @@ static void follow_pivot(Domain *d, const QemuBlockJob *j) {
                 return;
         old = disk->src ? strdup(disk->src) : NULL;
         set_disk_source(disk, j);
+        /* storaged keeps the volume from being deleted while the guest uses it */
+        if (j->new_pool && j->new_volume)
+                (void) storaged_set_in_use_async(d->manager->bus, j->new_pool, j->new_volume, d->uuid_str, true,
+                                                 NULL, NULL, NULL);
         (void) domain_status_save(d);
         pdef = domain_persistent_def(d);
         if (!j->transient && d->persistent && pdef && *pdef && *pdef != d->live) {

@@ -55,3 +55,6 @@ int qemu_blockjob_parse_id(const char *id, int *type, char **dst);
  * BlockJobAbort without pivot was asked (QEMU ends a ready mirror that was
  * cancelled as COMPLETED; libvirt says CANCELED). -1: no signal. */
 int qemu_blockjob_event_status(const char *event, bool has_error, bool aborted);
+/* GetBlockJobInfo's cur: as libvirt, a job QEMU does not call ready yet is
+ * never shown done (cur == end), which clients take as "pivot now". */
+uint64_t qemu_blockjob_info_cur(uint64_t cur, uint64_t end, bool ready);

@@ -264,9 +264,27 @@ static int method_block_commit(sd_bus_message *msg, void *userdata, sd_bus_error
 
 /* ---- copy ---- */
 
-/* The destination <disk type='file|block'> with <source file|dev> and an
- * optional <driver type>; *path is the caller's. */
-static int parse_copy_dest(const char *xml, DomainBlockCopyDest *dest, char **path, sd_bus_error *error) {
+/* A <disk type='volume'> destination: <source pool='' volume=''/>. */
+static int parse_volume_dest(xmlNodePtr root, DomainBlockCopyDest *dest, char **pool, char **volume,
+                             sd_bus_error *error) {
+        for (xmlNodePtr c = root->children; c; c = c->next)
+                if (xml_is(c, "source") && !*pool) {
+                        *pool = (char *) xmlGetProp(c, (const xmlChar *) "pool");
+                        *volume = (char *) xmlGetProp(c, (const xmlChar *) "volume");
+                }
+        if (!*pool || !**pool || !*volume || !**volume || strchr(*pool, '/') || strchr(*volume, '/'))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "a volume as the destination of a copy needs <source pool='' volume=''/>");
+        dest->pool = *pool;
+        dest->volume = *volume;
+        return 0;
+}
+
+/* The destination <disk type='file|block|volume'> with <source file|dev>
+ * (or pool and volume) and an optional <driver type>; the strings are the
+ * caller's. */
+static int parse_copy_dest(const char *xml, DomainBlockCopyDest *dest, char **path, char **pool, char **volume,
+                           sd_bus_error *error) {
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
         _cleanup_free_ char *type = NULL, *fmt = NULL;
         ConfError err = {};
@@ -278,22 +296,28 @@ static int parse_copy_dest(const char *xml, DomainBlockCopyDest *dest, char **pa
                 return vb_error_setf(error, VB_ERROR_XML, "destination XML of the copy: %s", err.message);
         root = xmlDocGetRootElement(doc);
         type = (char *) xmlGetProp(root, (const xmlChar *) "type");
-        if (!type || (!streq(type, "file") && !streq(type, "block")))
+        if (!type || (!streq(type, "file") && !streq(type, "block") && !streq(type, "volume")))
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "the destination of a copy must be <disk type='file'> or 'block', not '%s'",
-                                     type ?: "");
+                                     "the destination of a copy must be <disk type='file'>, 'block' or 'volume', "
+                                     "not '%s'", type ?: "");
         dest->block = streq(type, "block");
         for (xmlNodePtr c = root->children; c; c = c->next) {
-                if (xml_is(c, "source") && !*path)
+                if (xml_is(c, "source") && !*path && !streq(type, "volume"))
                         *path = (char *) xmlGetProp(c, (const xmlChar *) (dest->block ? "dev" : "file"));
                 else if (xml_is(c, "driver") && !fmt)
                         fmt = (char *) xmlGetProp(c, (const xmlChar *) "type");
         }
-        dest->path = *path;
-        if (!dest->path || dest->path[0] != '/')
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "the destination of a copy needs an absolute <source %s=''/>",
-                                     dest->block ? "dev" : "file");
+        if (streq(type, "volume")) {
+                r = parse_volume_dest(root, dest, pool, volume, error);
+                if (r < 0)
+                        return r;
+        } else {
+                dest->path = *path;
+                if (!dest->path || dest->path[0] != '/')
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "the destination of a copy needs an absolute <source %s=''/>",
+                                             dest->block ? "dev" : "file");
+        }
         if (!fmt)
                 dest->format = DOMAIN_DISK_FORMAT_NONE;
         else if (streq(fmt, "raw"))
@@ -350,7 +374,7 @@ static int read_copy_params(sd_bus_message *msg, DomainBlockCopyDest *dest, sd_b
 
 static int method_block_copy(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *pool = NULL, *volume = NULL;
         DomainBlockCopyDest dest = {};
         DomainDiskDef *disk;
         const char *name, *xml;
@@ -366,7 +390,7 @@ static int method_block_copy(sd_bus_message *msg, void *userdata, sd_bus_error *
         if ((r = bus_check_flags(flags, DOMAIN_BLOCK_COPY_SHALLOW | DOMAIN_BLOCK_COPY_REUSE_EXT |
                                                 DOMAIN_BLOCK_COPY_TRANSIENT_JOB |
                                                 DOMAIN_BLOCK_COPY_SYNCHRONOUS_WRITES, error)) < 0 ||
-            (r = parse_copy_dest(xml, &dest, &path, error)) < 0)
+            (r = parse_copy_dest(xml, &dest, &path, &pool, &volume, error)) < 0)
                 return r;
         if (!ops_of(d) || !ops_of(d)->copy)
                 return domain_not_supported(d, "BlockCopy", error);

@@ -64,7 +64,8 @@ typedef struct DomainBlockJobInfo {
 
 /* The destination of a copy, from its <disk> XML. */
 typedef struct DomainBlockCopyDest {
-        const char *path;
+        const char *path;          /* NULL for a volume until the driver resolved it */
+        const char *pool, *volume; /* <disk type='volume'>: a storaged volume, which must exist */
         DomainDiskFormat format;   /* NONE: the source's format */
         bool block;                /* <disk type='block'> */
         uint64_t bandwidth;        /* bytes/s, 0: unlimited */

@@ -379,6 +379,56 @@ def test_pivot_after_qemud_restart(env, vm):
     assert raw_bytes(dest, 0, 8) == b"PULLBASE"
 
 
+REUSE_EXT = 2
+POOL = "bjpool"
+
+
+@pytest.fixture(scope="module")
+def storaged(env):
+    """storaged on the same bus, with a dir pool, for copies onto volumes."""
+    from test_storaged_common import Storaged
+    daemon = h.Daemon("storaged", env.bus, env.root).start()
+    h.register_log("virtbus-storaged", daemon.log_path)
+    s = Storaged(daemon, env.bus, env.mon)
+    s.pool_path = s.start_dir_pool(POOL, env.root / "pool")
+    yield s
+    daemon.stop()
+
+
+def test_copy_to_storaged_volume(env, vm, storaged):
+    """A copy onto a storaged volume (<disk type='volume'>): the volume
+    must exist, so REUSE_EXT; after the pivot the disk is that volume in
+    both definitions, and storaged knows the guest uses it."""
+    from test_storaged_common import vol_xml
+    obj = storaged.create_vol(storaged.pool_path, vol_xml("cp.raw", MIB, "raw"))     # vdb's size
+    path = storaged.bus.get_property("org.virtbus.storaged", obj, "org.libvirt.StorageVol", "Path")
+    dest = f"<disk type='volume'><source pool='{POOL}' volume='cp.raw'/></disk>"
+    before = source_of(vm, "vdb")
+    with dbus_error("NoStorageVol", "nosuch.raw"):
+        vm.call("BlockCopy", "vdb", f"<disk type='volume'><source pool='{POOL}' volume='nosuch.raw'/></disk>",
+                {}, REUSE_EXT)
+    with dbus_error("InvalidArg", str(path), "REUSE_EXT"):
+        vm.call("BlockCopy", "vdb", dest, {}, 0)
+    with dbus_error("InvalidArg", "pool"):
+        vm.call("BlockCopy", "vdb", "<disk type='volume'><source volume='x'/></disk>", {}, REUSE_EXT)
+    assert source_of(vm, "vdb") == before
+    since = env.mark()
+    vm.call("BlockCopy", "vdb", dest, {}, REUSE_EXT)
+    assert mirror_of(vm, "vdb")["source"] == str(path)
+    wait_block_job(env, vm, READY_, since, disk="vdb")
+    vm.call("BlockJobAbort", "vdb", ABORT_PIVOT)
+    wait_block_job(env, vm, COMPLETED, since, disk="vdb")
+    for flags in (0, 2):
+        disk = disk_of(vm, "vdb", flags)
+        assert disk.get("type") == "volume"
+        assert disk.find("source").attrib == {"pool": POOL, "volume": "cp.raw"}
+    assert raw_bytes(path, 0, 8) == b"PULLBASE"
+    import xml.etree.ElementTree as ET
+    uuid = ET.fromstring(vm.call("GetXMLDesc", 0)).find("uuid").text
+    h.wait_until(lambda: any(o == uuid for o, _ in storaged.storage1("ListVolumesInUse")), 10,
+                 what="storaged to know the guest uses cp.raw")
+
+
 TMPFS_MIB = 16
 
 

@@ -64,6 +64,16 @@ static void test_event_status(void) {
         CHECK_INTEQ(DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT, 4);
 }
 
+/* cur == end means "ready to pivot" to libvirt's clients (virsh blockjob
+ * --wait, the bench): only once QEMU says ready. */
+static void test_info_cur(void) {
+        CHECK_INTEQ(qemu_blockjob_info_cur(100, 100, true), 100);
+        CHECK_INTEQ(qemu_blockjob_info_cur(100, 100, false), 99);
+        CHECK_INTEQ(qemu_blockjob_info_cur(50, 100, false), 50);
+        CHECK_INTEQ(qemu_blockjob_info_cur(0, 0, false), 0);
+        CHECK_INTEQ(qemu_blockjob_info_cur(101, 100, false), 99);
+}
+
 static int sh(const char *cmd) {
         return system(cmd);
 }
@@ -116,4 +126,4 @@ static void test_read_chain(void) {
         (void) sh(cmd);
 }
 
-UNIT_TESTS(test_ids, test_foreign_ids, test_event_status, test_read_chain)
+UNIT_TESTS(test_ids, test_foreign_ids, test_event_status, test_info_cur, test_read_chain)
