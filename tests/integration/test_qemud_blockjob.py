@@ -395,7 +395,7 @@ def storaged(env):
     daemon.stop()
 
 
-def test_copy_to_storaged_volume(env, vm, storaged):
+def test_copy_to_storaged_volume(env, vm, storaged, proxy):
     """A copy onto a storaged volume (<disk type='volume'>): the volume
     must exist, so REUSE_EXT; after the pivot the disk is that volume in
     both definitions, and storaged knows the guest uses it."""
@@ -427,6 +427,23 @@ def test_copy_to_storaged_volume(env, vm, storaged):
     uuid = ET.fromstring(vm.call("GetXMLDesc", 0)).find("uuid").text
     h.wait_until(lambda: any(o == uuid for o, _ in storaged.storage1("ListVolumesInUse")), 10,
                  what="storaged to know the guest uses cp.raw")
+
+    # virsh blockcopy --xml through the proxy (virDomainBlockCopy), onto a second volume
+    obj2 = storaged.create_vol(storaged.pool_path, vol_xml("cp2.raw", MIB, "raw"))
+    path2 = storaged.bus.get_property("org.virtbus.storaged", obj2, "org.libvirt.StorageVol", "Path")
+    xml = env.root / "copy-dest.xml"
+    xml.write_text(f"<disk type='volume'><source pool='{POOL}' volume='cp2.raw'/></disk>")
+    proxy.virsh("blockcopy", "bj", "vdb", "--xml", xml, "--reuse-external")
+    deadline = time.monotonic() + 60
+    while True:
+        r = proxy.virsh("blockjob", "bj", "vdb", "--info")
+        if "100 %" in r.stdout + r.stderr:
+            break
+        assert time.monotonic() < deadline, r.stdout + r.stderr
+        time.sleep(0.2)
+    proxy.virsh("blockjob", "bj", "vdb", "--pivot")
+    assert disk_of(vm, "vdb").find("source").attrib == {"pool": POOL, "volume": "cp2.raw"}
+    assert raw_bytes(path2, 0, 8) == b"PULLBASE"
 
 
 TMPFS_MIB = 16
