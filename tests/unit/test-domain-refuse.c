@@ -218,8 +218,9 @@ static void test_refuse_unmodelled(void) {
                 "<address type='pci' domain='0' bus='0' slot='4' function='0'><zpci uid='1'/></address></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/address/zpci>");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/><backingStore/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/disk/backingStore>");
+                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
+                "<blockio logical_block_size='512'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/blockio>");
         REFUSED(NULL, "<interface type='user'><link state='down'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
