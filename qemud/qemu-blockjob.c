@@ -472,6 +472,12 @@ static void on_job_command(QemuMonitor *mon, json_object *result, const char *er
         if (error_class) {
                 if (j)
                         j->waiting = false;
+                if (j && c->kind == CALL_ABORT) {
+                        /* nothing was asked after all: the job runs on as before */
+                        j->pivot = j->aborted = false;
+                        mirror_ready(c->d, c->dst, j->ready ? "yes" : NULL);
+                        save_state(c->d);
+                }
                 job_failf(c->d, VB_ERROR_OPERATION_FAILED, "block job on disk '%s' of domain '%s': QEMU refused: %s",
                           c->dst, c->d->def->name, qemu_error(error_class, error_desc));
         } else if (!(j && j->waiting))
