@@ -325,7 +325,8 @@ static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_err
                                                      def->disks[k].name, def->disks[i].name,
                                                      def->disks[i].source_file);
         }
-        if (n_int && n_ext)
+        /* An internal memory state counts as internal (libvirt's rule). */
+        if ((n_int || def->memory == SNAPSHOT_LOCATION_INTERNAL) && n_ext)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                      "unsupported configuration: mixing internal and external targets for a "
                                      "snapshot is not yet supported");

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import (_env_logs, module_env, dbus_error, snapshot, QEMUD,  # noqa: F401
+from test_qemud_common import (_env_logs, module_env, dbus_error, snapshot, QEMUD, S,  # noqa: F401
                                assert_same_snapshot, xmllint_relaxng)
 
 pytestmark = pytest.mark.timeout(180)
@@ -216,3 +216,227 @@ def test_undefine_with_snapshots_metadata(env):
     g2 = env.define("vm3", disks=[(str(disk), "qcow2", "vda")])
     assert g2.call("ListDomainSnapshots", 0) == []
     g2.call("Undefine", 0)
+
+
+# ---- a running guest: one boot for all that follows ----------------------
+
+CREATE_HALT, CREATE_DISK_ONLY, CREATE_REUSE_EXT, CREATE_QUIESCE, CREATE_LIVE = 8, 16, 32, 64, 256
+REVERT_RUNNING, REVERT_PAUSED = 1, 2
+
+
+def image_snapshots_live(path):
+    """qemu-img snapshot -l of an image a running QEMU holds (-U)."""
+    out = subprocess.run(["qemu-img", "snapshot", "-U", "-l", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return sorted(line.split()[1] for line in out.splitlines()[2:] if line.split())
+
+
+@pytest.fixture(scope="module")
+def live(env):
+    disk = env.root / "live-disk.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "32M"], check=True)
+    g = env.define("live", tick=True, disks=[(str(disk), "qcow2", "vda")])
+    g.disk = disk
+    g.start()
+    g.wait_ready()
+    g.wait_tick_after(0)
+    yield g
+    if g.state()[0] != S.SHUTOFF:
+        g.call("Destroy")
+
+
+def ticks_resume_from(vm, before, later):
+    """After a revert, the guest's first tick follows the snapshot's moment
+    (`before`), not the later one it had reached."""
+    first = vm.wait_tick_after(-1, timeout=60)
+    ticks = vm.ticks()
+    assert before < ticks[0] <= before + 3, f"ticks after revert {ticks[:5]}, at snapshot {before}, later {later}"
+    assert ticks[0] < later, f"ticks after revert {ticks[:5]}, later {later}"
+    vm.wait_tick_after(first)
+
+
+def test_running_internal_snapshot_revert_delete(env, live):
+    before = live.wait_tick_after(live.last_tick())
+    s1 = create(live, "r1")
+    assert live.state()[0] == S.RUNNING
+    assert image_snapshots_live(live.disk) == ["r1"]
+    xml = snap_call(env, s1, "GetXMLDesc", 0)
+    assert "<state>running</state>" in xml, xml
+    assert "<memory snapshot='internal'/>" in xml, xml
+    assert "<disk name='vda' snapshot='internal'/>" in xml, xml
+    xmllint_relaxng(xml, "domainsnapshot", "snapshot r1's XML")
+
+    later = live.wait_tick_after(before + 5, timeout=30)
+    live.serial.write_bytes(b"")
+    snap_call(env, s1, "Revert", 0)
+    assert live.state()[0] == S.RUNNING
+    ticks_resume_from(live, before, later)
+    assert live.call("SnapshotCurrent", 0) == s1
+
+    # REVERT_PAUSED: back to the moment, the vCPUs stopped; Resume goes on.
+    snap_call(env, s1, "Revert", REVERT_PAUSED)
+    assert live.state()[0] == S.PAUSED
+    live.serial.write_bytes(b"")
+    live.call("Resume")
+    ticks_resume_from(live, before, before + 10 ** 6)
+
+    # A second snapshot of the paused guest says so; a child of r1.
+    live.call("Suspend")
+    s2 = create(live, "r2")
+    assert live.state()[0] == S.PAUSED
+    assert "<state>paused</state>" in snap_call(env, s2, "GetXMLDesc", 0)
+    assert snap_call(env, s2, "GetParent", 0) == s1
+    live.call("Resume")
+    # Delete while it runs: QEMU's snapshot-delete, the image lets it go.
+    snap_call(env, s2, "Delete", 0)
+    assert image_snapshots_live(live.disk) == ["r1"]
+    assert live.state()[0] == S.RUNNING
+    live.wait_tick_after(live.last_tick())
+
+
+def test_running_bad_input_changes_nothing(env, live):
+    before = snapshot(env)
+    tree = sorted(live.call("ListDomainSnapshots", 0))
+    images = image_snapshots_live(live.disk)
+    with dbus_error("OperationInvalid", "r1", "already exists"):
+        create(live, "r1")
+    with dbus_error("NoDomainSnapshot", "nosuch"):
+        live.call("SnapshotLookupByName", "nosuch", 0)
+    with dbus_error("OperationInvalid", "live snapshot", "external"):
+        create(live, "l1", CREATE_LIVE)
+    with dbus_error("OperationInvalid", "quiesce requires disk-only"):
+        create(live, "q1", CREATE_QUIESCE)
+    # An external snapshot onto a file that holds data, without REUSE_EXT.
+    taken = env.root / "taken.qcow2"
+    taken.write_bytes(b"somebody's data")
+    with dbus_error("ConfigUnsupported", "already exists", str(taken)):
+        live.call("SnapshotCreateXML",
+                  f"<domainsnapshot><name>e0</name><disks><disk name='vda' snapshot='external'>"
+                  f"<source file='{taken}'/></disk></disks></domainsnapshot>", CREATE_DISK_ONLY)
+    assert taken.read_bytes() == b"somebody's data"
+    # REUSE_EXT of a file that is not there.
+    with dbus_error("InvalidArg", "missing existing file", "vda"):
+        live.call("SnapshotCreateXML",
+                  f"<domainsnapshot><name>e0</name><disks><disk name='vda' snapshot='external'>"
+                  f"<source file='{env.root / 'absent.qcow2'}'/></disk></disks></domainsnapshot>",
+                  CREATE_DISK_ONLY | CREATE_REUSE_EXT)
+    assert not (env.root / "absent.qcow2").exists()
+    # Mixing internal and external.
+    with dbus_error("ConfigUnsupported", "mixing internal and external"):
+        live.call("SnapshotCreateXML",
+                  "<domainsnapshot><name>e0</name><memory snapshot='internal'/><disks>"
+                  f"<disk name='vda' snapshot='external'><source file='{env.root / 'x.qcow2'}'/></disk>"
+                  "</disks></domainsnapshot>", 0)
+    assert not (env.root / "x.qcow2").exists()
+    taken.unlink()
+    assert sorted(live.call("ListDomainSnapshots", 0)) == tree
+    assert image_snapshots_live(live.disk) == images
+    assert_same_snapshot(before, snapshot(env))
+
+
+def test_virsh_and_python_through_the_proxy(env, live):
+    import libvirt
+    p = h.Proxy(env.bus, env.root).start()
+    try:
+        h.register_log("virtbus-proxyd", p.log_path)
+        out = p.virsh("snapshot-create-as", "live", "v1", "--description", "from virsh").stdout
+        assert "v1" in out, out
+        tree = p.virsh("snapshot-list", "live", "--tree").stdout
+        assert "r1" in tree and "v1" in tree, tree
+        assert tree.index("r1") < tree.index("v1"), tree
+        assert p.virsh("snapshot-current", "live", "--name").stdout.strip() == "v1"
+        listing = p.virsh("snapshot-list", "live", "--parent").stdout
+        assert "r1" in listing and "running" in listing, listing
+        assert "from virsh" in p.virsh("snapshot-dumpxml", "live", "v1").stdout
+        before = live.wait_tick_after(live.last_tick())
+        p.virsh("snapshot-create-as", "live", "v2")
+        later = live.wait_tick_after(before + 5, timeout=30)
+        live.serial.write_bytes(b"")
+        p.virsh("snapshot-revert", "live", "v2")
+        ticks_resume_from(live, before, later)
+        assert p.virsh("snapshot-parent", "live", "v2").stdout.strip() == "v1"
+        p.virsh("snapshot-delete", "live", "v2")
+        r = p.virsh("snapshot-revert", "live", "v2", check=False)
+        assert r.returncode != 0 and "v2" in r.stderr, r.stderr
+        assert image_snapshots_live(live.disk) == ["r1", "v1"]
+
+        conn = libvirt.open(p.uri)
+        try:
+            dom = conn.lookupByName("live")
+            assert dom.hasCurrentSnapshot() == 1
+            assert dom.snapshotNum() == 2
+            assert sorted(dom.snapshotListNames()) == ["r1", "v1"]
+            names = sorted(s.getName() for s in dom.listAllSnapshots())
+            assert names == ["r1", "v1"]
+            r1 = dom.snapshotLookupByName("r1")
+            assert r1.numChildren() == 1 and r1.listChildrenNames() == ["v1"]
+            assert [c.getName() for c in r1.listAllChildren()] == ["v1"]
+            v1 = dom.snapshotCurrent()
+            assert v1.getName() == "v1" and v1.isCurrent() and v1.hasMetadata()
+            assert v1.getParent().getName() == "r1"
+            assert "<name>v1</name>" in v1.getXMLDesc()
+            s3 = dom.snapshotCreateXML("<domainsnapshot><name>py1</name></domainsnapshot>")
+            assert s3.getName() == "py1" and s3.getDomain().name() == "live"
+            dom.revertToSnapshot(s3)
+            s3.delete()
+            v1.delete()
+            with pytest.raises(libvirt.libvirtError) as e:
+                dom.snapshotLookupByName("v1")
+            assert e.value.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT
+        finally:
+            conn.close()
+        assert image_snapshots_live(live.disk) == ["r1"]
+    finally:
+        p.stop()
+
+
+def test_external_disk_only_snapshot_of_a_running_guest(env, live):
+    overlay = env.root / "live-disk.e1"   # libvirt's default name: the suffix becomes the snapshot's name
+    s = live.call("SnapshotCreateXML", "<domainsnapshot><name>e1</name></domainsnapshot>", CREATE_DISK_ONLY)
+    assert overlay.exists()
+    assert live.state()[0] == S.RUNNING
+    info = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(overlay)], capture_output=True,
+                          text=True, check=True).stdout
+    assert str(live.disk) in info and '"qcow2"' in info, info
+    # The definitions, live and persistent, name the overlay now.
+    assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 0)
+    assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 2)
+    xml = snap_call(env, s, "GetXMLDesc", 0)
+    assert "<state>disk-snapshot</state>" in xml and "<memory snapshot='no'/>" in xml, xml
+    assert (f"<disk name='vda' snapshot='external' type='file'>" in xml and "<driver type='qcow2'/>" in xml
+            and f"<source file='{overlay}'/>" in xml), xml
+    xmllint_relaxng(xml, "domainsnapshot", "snapshot e1's XML")
+    # QEMU writes to the overlay: the base image keeps its data.
+    assert snap_call(env, s, "GetParent", 0).endswith("_r1")
+    live.wait_tick_after(live.last_tick())
+
+    before = snapshot(env)
+    # libvirt 9.0 refuses a revert to an external snapshot, and the delete of its data.
+    with dbus_error("ConfigUnsupported", "revert to external snapshot"):
+        snap_call(env, s, "Revert", 0)
+    with dbus_error("ConfigUnsupported", "external disk snapshots"):
+        snap_call(env, s, "Delete", 0)
+    assert_same_snapshot(before, snapshot(env))
+    # METADATA_ONLY: the record goes, the overlay stays (the guest runs on it).
+    snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
+    assert overlay.exists()
+    assert [name_of(env, p) for p in live.call("ListDomainSnapshots", 0)] == ["r1"]
+
+
+def test_halt_then_offline_external(env, live):
+    """HALT shuts the guest off once the snapshot is taken; then an external
+    snapshot of the shut-off guest is qemu-img's."""
+    top = env.root / "live-disk.e1"
+    s = create(live, "h1", CREATE_HALT)
+    h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off by HALT")
+    assert "<state>running</state>" in snap_call(env, s, "GetXMLDesc", 0)
+    off = env.root / "offline.qcow2"
+    s2 = live.call("SnapshotCreateXML",
+                   f"<domainsnapshot><name>o1</name><disks><disk name='vda'><source file='{off}'/></disk>"
+                   "</disks></domainsnapshot>", CREATE_DISK_ONLY)
+    info = subprocess.run(["qemu-img", "info", "--output=json", str(off)], capture_output=True, text=True,
+                          check=True).stdout
+    assert str(top) in info, info
+    assert f"<source file='{off}'" in live.call("GetXMLDesc", 0)
+    snap_call(env, s2, "Delete", DELETE_METADATA_ONLY)
+    snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
