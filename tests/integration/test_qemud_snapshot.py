@@ -242,7 +242,7 @@ def live(env):
     g.wait_tick_after(0)
     yield g
     if g.state()[0] != S.SHUTOFF:
-        g.call("Destroy")
+        g.call("Destroy", 0)
 
 
 def ticks_resume_from(vm, before, later):
