@@ -577,6 +577,7 @@ typedef enum OpKind {
         OP_DELETE,    /* snapshot-delete */
         OP_EXTERNAL,  /* overlays put on top with blockdev-snapshot */
         OP_STOP,      /* the guest is destroyed, then the revert is qemu-img's */
+        OP_START,     /* the guest is started paused, then OP_LOAD */
 } OpKind;
 
 typedef struct SnapOp {
@@ -698,6 +699,8 @@ static json_object *strv_to_json(char **l) {
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
+static void on_query_block(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata);
 
 static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                              void *userdata) {
@@ -764,6 +767,27 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
 
         if (op_gone(o, NULL))
                 return 0;
+        if (o->kind == OP_START) {
+                if (guest_runs(o->d)) {
+                        o->kind = OP_LOAD;
+                        if (op_send(o, "query-block", NULL, on_query_block) < 0)
+                                op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+                } else if (!domain_is_active(o->d)) {
+                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED,
+                                             "domain '%s' could not be started for the revert to '%s' (see its log)",
+                                             o->d->def->name, o->def->name);
+                        op_end(o, -EIO);
+                } else if (now_usec(CLOCK_MONOTONIC) > o->deadline) {
+                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_TIMEOUT,
+                                             "domain '%s' did not start for the revert to '%s'", o->d->def->name,
+                                             o->def->name);
+                        op_end(o, -ETIMEDOUT);
+                } else {
+                        (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
+                        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+                }
+                return 0;
+        }
         if (o->kind == OP_STOP) {
                 if (!domain_is_active(o->d)) {
                         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -1021,7 +1045,7 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
                         op_free(o);
                         return -ENOMEM;
                 }
-        if (kind != OP_STOP && strv_length(o->disks) == 0) {
+        if (kind != OP_STOP && kind != OP_START && strv_length(o->disks) == 0) {
                 op_free(o);
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: snapshot '%s' has no disk for QEMU",
@@ -1029,7 +1053,7 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
         }
         if (ret)
                 *ret = o;
-        if (kind == OP_STOP) {
+        if (kind == OP_STOP || kind == OP_START) {
                 o->deadline = now_usec(CLOCK_MONOTONIC) + STOP_WAIT_USEC;
                 if (arm_poll(o) < 0) {
                         op_free(o);
@@ -1064,6 +1088,35 @@ static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTas
         return r;
 }
 
+/* A shut-off guest reverted to a snapshot with memory: the definition the
+ * snapshot holds comes back, and the guest starts paused; snapshot-load
+ * follows once it runs. The start answers no call (the revert's stays with
+ * its job: the start would take it). */
+static int start_for_load(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
+        sd_bus_message *call;
+        int r = snapshot_domain(d, def, &dom, error);
+
+        if (r < 0)
+                return r;
+        r = check_images(dom ? dom : d->def, def, error);
+        if (r < 0)
+                return r;
+        if (dom && d->persistent) {
+                domain_def_free(d->def);
+                d->def = TAKE_PTR(dom);
+                if (domain_save_config(d) < 0)
+                        log_warning("domain %s: cannot write its definition after revert", d->def->name);
+        }
+        call = domain_job_take_call(d->jobs);
+        r = d->manager->driver->start(d, DOMAIN_START_PAUSED, NULL, error);
+        if (d->jobs->active && !d->jobs->active->call)
+                d->jobs->active->call = call;
+        else
+                sd_bus_message_unref(call);
+        return r;
+}
+
 static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error) {
         bool active = domain_is_active(d);
         SnapOp *o = NULL;
@@ -1090,11 +1143,16 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
                         return r;
                 return op_start(d, t, OP_STOP, def, flags, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
         }
-        if (!active)
-                return vb_error_setf(error, VB_ERROR_ARGUMENT_UNSUPPORTED,
-                                     "argument unsupported: revert of the shut-off domain '%s' to snapshot '%s' "
-                                     "with memory state is not offered yet: start it first", d->def->name,
-                                     def->name);
+        if (!active) {
+                r = start_for_load(d, def, error);
+                if (r < 0)
+                        return r;
+                r = op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
+                if (r > 0)
+                        o->run_after = (flags & SNAPSHOT_REVERT_RUNNING) ||
+                                       (!(flags & SNAPSHOT_REVERT_PAUSED) && streq_ptr(def->state, "running"));
+                return r;
+        }
         if (!guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is still starting",

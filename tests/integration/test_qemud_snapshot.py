@@ -427,9 +427,21 @@ def test_halt_then_offline_external(env, live):
     """HALT shuts the guest off once the snapshot is taken; then an external
     snapshot of the shut-off guest is qemu-img's."""
     top = env.root / "live-disk.e1"
+    before = live.wait_tick_after(live.last_tick())
     s = create(live, "h1", CREATE_HALT)
     h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off by HALT")
     assert "<state>running</state>" in snap_call(env, s, "GetXMLDesc", 0)
+    assert image_snapshots_live(top) == ["h1"]
+
+    # Revert of the shut-off guest to it: QEMU starts, loads the state, and
+    # the guest goes on from the snapshot's moment (no new boot).
+    live.serial.write_bytes(b"")
+    snap_call(env, s, "Revert", 0)
+    assert live.state()[0] == S.RUNNING
+    ticks_resume_from(live, before, before + 10 ** 6)
+    assert "VIRTBUS-GUEST-READY" not in live.serial_text().decode(errors="replace")
+    live.call("Destroy", 0)
+    h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off")
     off = env.root / "offline.qcow2"
     s2 = live.call("SnapshotCreateXML",
                    f"<domainsnapshot><name>o1</name><disks><disk name='vda'><source file='{off}'/></disk>"
