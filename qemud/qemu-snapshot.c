@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "domain-affect.h"
+#include "domain-agent.h"
 #include "domain-dbus.h"
 #include "domain-driver.h"
 #include "domain-status.h"
@@ -282,10 +283,6 @@ static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_err
         if ((flags & SNAPSHOT_CREATE_QUIESCE) && !active)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain is not running");
-        if ((flags & SNAPSHOT_CREATE_QUIESCE))
-                return vb_error_setf(error, VB_ERROR_ARGUMENT_UNSUPPORTED,
-                                     "argument unsupported: QUIESCE (freezing the guest's file systems through "
-                                     "its agent) is not offered yet");
         if ((flags & SNAPSHOT_CREATE_LIVE) && (!active || def->memory != SNAPSHOT_LOCATION_EXTERNAL))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: live snapshot creation is supported only "
@@ -597,6 +594,7 @@ typedef struct SnapOp {
         bool stopped;            /* we paused the guest: it runs again after */
         bool run_after;          /* OP_LOAD: cont at the end */
         bool halt;               /* OP_SAVE: destroy at the end */
+        bool frozen;             /* OP_EXTERNAL with QUIESCE: the guest's file systems are frozen */
         sd_bus_error error;
 } SnapOp;
 
@@ -867,7 +865,27 @@ static void del_added(SnapOp *o) {
         }
 }
 
+static void on_thawed(Domain *d, json_object *result, const char *error_name, const char *error_message,
+                      void *userdata) {
+        if (d && error_name)
+                log_warning("Domain %s: cannot thaw the file systems after a snapshot: %s", d->def->name,
+                            error_message ? error_message : error_name);
+}
+
+/* QUIESCE: the file systems frozen for the snapshot work again, whatever
+ * became of it. */
+static void thaw(SnapOp *o) {
+        const DomainAgentOps *agent = o->d->manager->driver->agent;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (!o->frozen || !agent || !agent->command)
+                return;
+        o->frozen = false;
+        (void) agent->command(o->d, "guest-fsfreeze-thaw", NULL, false, on_thawed, NULL, &e);
+}
+
 static void external_fail(SnapOp *o, const char *what) {
+        thaw(o);
         del_added(o);
         unlink_overlays(o->def, o->flags, o->def->n_disks);
         op_fail(o, "snapshot '%s': %s", what);
@@ -887,6 +905,7 @@ static void on_transaction(QemuMonitor *mon, json_object *result, const char *er
                 return;
         }
         d = o->d;
+        thaw(o);
         /* The live definition names the overlays, and so does the
          * persistent one, as libvirt's. */
         r = follow_overlays(d->live, o->def);
@@ -948,7 +967,7 @@ static void on_blockdev_add(QemuMonitor *mon, json_object *result, const char *e
 
 /* Each overlay is opened by QEMU (file and qcow2 nodes, no backing yet:
  * blockdev-snapshot puts the disk's top under it). */
-static void start_external(SnapOp *o) {
+static void add_overlays(SnapOp *o) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         uint64_t tag = now_usec(CLOCK_REALTIME) & 0xffffff;
         int r;
@@ -989,6 +1008,47 @@ static void start_external(SnapOp *o) {
                         return;
                 }
                 k++;
+        }
+}
+
+static void on_frozen(Domain *d, json_object *result, const char *error_name, const char *error_message,
+                      void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, NULL))
+                return;
+        if (error_name) {
+                (void) sd_bus_error_set(&o->error, error_name, error_message);
+                op_end(o, -EIO);
+                return;
+        }
+        o->frozen = true;
+        add_overlays(o);
+}
+
+/* QUIESCE: the guest agent freezes the file systems first; the overlays
+ * are made only once it did (an agent that is not there fails the
+ * snapshot before anything is done, as libvirt's). */
+static void start_external(SnapOp *o) {
+        const DomainAgentOps *agent = o->d->manager->driver->agent;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (!(o->flags & SNAPSHOT_CREATE_QUIESCE)) {
+                add_overlays(o);
+                return;
+        }
+        if (!agent || !agent->command) {
+                (void) vb_error_setf(&o->error, VB_ERROR_ARGUMENT_UNSUPPORTED,
+                                     "argument unsupported: QEMU guest agent is not configured");
+                op_end(o, -EOPNOTSUPP);
+                return;
+        }
+        domain_job_set_phase(o->d->jobs, "fsfreeze");
+        r = agent->command(o->d, "guest-fsfreeze-freeze", NULL, false, on_frozen, o, &e);
+        if (r < 0) {
+                (void) sd_bus_error_copy(&o->error, &e);
+                op_end(o, r);
         }
 }
 

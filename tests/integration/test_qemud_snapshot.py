@@ -12,6 +12,7 @@ booted: a shut-off guest's snapshots are qemu-img's work)."""
 
 import subprocess
 
+import dbus
 import pytest
 
 import virtbus_harness as h
@@ -222,6 +223,9 @@ def test_undefine_with_snapshots_metadata(env):
 
 CREATE_HALT, CREATE_DISK_ONLY, CREATE_REUSE_EXT, CREATE_QUIESCE, CREATE_LIVE = 8, 16, 32, 64, 256
 REVERT_RUNNING, REVERT_PAUSED = 1, 2
+AGENT_CHANNEL = """    <channel type='unix'>
+      <target type='virtio' name='org.qemu.guest_agent.0'/>
+    </channel>"""
 
 
 def image_snapshots_live(path):
@@ -235,11 +239,17 @@ def image_snapshots_live(path):
 def live(env):
     disk = env.root / "live-disk.qcow2"
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "32M"], check=True)
-    g = env.define("live", tick=True, disks=[(str(disk), "qcow2", "vda")])
+    # With the guest agent's channel when the test guest has qemu-ga (QUIESCE).
+    agent = bool(env.guest.agent)
+    g = env.define("live", tick=True, disks=[(str(disk), "qcow2", "vda")],
+                   extra_devices=AGENT_CHANNEL if agent else "")
     g.disk = disk
+    g.agent = agent
     g.start()
     g.wait_ready()
     g.wait_tick_after(0)
+    if agent:
+        h.wait_until(lambda: "state='connected'" in g.call("GetXMLDesc", 0), 120, 0.2, "live's agent connected")
     yield g
     if g.state()[0] != S.SHUTOFF:
         g.call("Destroy", 0)
@@ -423,10 +433,52 @@ def test_external_disk_only_snapshot_of_a_running_guest(env, live):
     assert [name_of(env, p) for p in live.call("ListDomainSnapshots", 0)] == ["r1"]
 
 
+def test_quiesced_external_snapshot(env, live):
+    """QUIESCE freezes the guest's file systems through its agent around
+    blockdev-snapshot; the guest runs on the new overlay after."""
+    if not live.agent:
+        pytest.skip("the test guest was built without qemu-guest-agent: QUIESCE needs it")
+    overlay = env.root / "quiesced.qcow2"
+    s = live.call("SnapshotCreateXML",
+                  f"<domainsnapshot><name>q1</name><disks><disk name='vda'><source file='{overlay}'/></disk>"
+                  "</disks></domainsnapshot>", CREATE_DISK_ONLY | CREATE_QUIESCE)
+    assert overlay.exists()
+    assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 0)
+    live.wait_tick_after(live.last_tick())
+    # The file systems are thawed again: a second freeze works.
+    assert int(live.call("FSFreeze", dbus.Array([], signature="s"), 0)) >= 0
+    live.call("FSThaw", dbus.Array([], signature="s"), 0)
+    snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
+
+
+def test_quiesce_without_agent_changes_nothing(env):
+    """A guest without the agent's channel: QUIESCE fails before anything is
+    done (libvirt's "QEMU guest agent is not configured")."""
+    disk = env.root / "noagent.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk), "8M"], check=True)
+    g = env.define("noagent", disks=[(str(disk), "qcow2", "vda")], nic=None)
+    g.start()
+    try:
+        h.wait_until(lambda: g.state()[0] == S.RUNNING, 60, what="noagent running")
+        before = snapshot(env)
+        with dbus_error("ArgumentUnsupported", "agent is not configured"):
+            g.call("SnapshotCreateXML", "<domainsnapshot><name>nq</name></domainsnapshot>",
+                   CREATE_DISK_ONLY | CREATE_QUIESCE)
+        assert not (env.root / "noagent.nq").exists()
+        assert g.call("ListDomainSnapshots", 0) == []
+        assert_same_snapshot(before, snapshot(env))
+    finally:
+        g.call("Destroy", 0)
+        h.wait_until(lambda: g.state()[0] == S.SHUTOFF, 30, what="noagent shut off")
+        g.call("Undefine", 0)
+
+
 def test_halt_then_offline_external(env, live):
     """HALT shuts the guest off once the snapshot is taken; then an external
     snapshot of the shut-off guest is qemu-img's."""
-    top = env.root / "live-disk.e1"
+    # The disk's image now: the last overlay put on top.
+    top = env.root / ("quiesced.qcow2" if live.agent else "live-disk.e1")
+    assert f"<source file='{top}'" in live.call("GetXMLDesc", 0)
     before = live.wait_tick_after(live.last_tick())
     s = create(live, "h1", CREATE_HALT)
     h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off by HALT")
