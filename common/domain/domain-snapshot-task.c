@@ -97,8 +97,18 @@ static int revert_step(SnapshotTask *t, sd_bus_error *error) {
 
 /* ---- delete ---- */
 
+static bool snapshot_is_external(const DomainSnapshotDef *s) {
+        if (s->memory == SNAPSHOT_LOCATION_EXTERNAL)
+                return true;
+        for (size_t i = 0; i < s->n_disks; i++)
+                if (s->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL)
+                        return true;
+        return false;
+}
+
 static int delete_prepare(SnapshotTask *t, sd_bus_error *error) {
         int r = domain_snapshot_list_load(t->d, &t->list);
+        size_t n_ext;
 
         if (r < 0)
                 return r;
@@ -108,6 +118,23 @@ static int delete_prepare(SnapshotTask *t, sd_bus_error *error) {
         t->cur = snapshot_list_current(&t->list);
         t->cur_below = t->cur && snapshot_list_is_descendant(&t->list, t->cur, t->self);
         t->index = t->list.n;
+        if (t->flags & SNAPSHOT_DELETE_METADATA_ONLY)
+                return 0;
+        /* libvirt 9.0 deletes no external snapshot's data: refused before
+         * anything of the tree is removed. */
+        n_ext = 0;
+        for (size_t i = 0; i < t->list.n; i++) {
+                const DomainSnapshotDef *s = t->list.items[i];
+                bool children = t->flags & (SNAPSHOT_DELETE_CHILDREN | SNAPSHOT_DELETE_CHILDREN_ONLY);
+                if (s == t->self ? (t->flags & SNAPSHOT_DELETE_CHILDREN_ONLY)
+                                 : !(children && snapshot_list_is_descendant(&t->list, s, t->self)))
+                        continue;
+                n_ext += snapshot_is_external(s);
+        }
+        if (n_ext > 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: deletion of %zu external disk snapshots not "
+                                     "supported yet", n_ext);
         return 0;
 }
 

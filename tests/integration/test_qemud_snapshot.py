@@ -312,6 +312,10 @@ def test_running_bad_input_changes_nothing(env, live):
         create(live, "r1")
     with dbus_error("NoDomainSnapshot", "nosuch"):
         live.call("SnapshotLookupByName", "nosuch", 0)
+    # Revert to a snapshot that is gone (r2 was deleted): its object answers so.
+    gone = live.call("SnapshotLookupByName", "r1", 0)[:-2] + "r2"
+    with dbus_error("NoDomainSnapshot", "r2"):
+        snap_call(env, gone, "Revert", 0)
     with dbus_error("OperationInvalid", "live snapshot", "external"):
         create(live, "l1", CREATE_LIVE)
     with dbus_error("OperationInvalid", "quiesce requires disk-only"):
@@ -426,6 +430,12 @@ def test_external_disk_only_snapshot_of_a_running_guest(env, live):
         snap_call(env, s, "Revert", 0)
     with dbus_error("ConfigUnsupported", "external disk snapshots"):
         snap_call(env, s, "Delete", 0)
+    # Nor does a subtree with an external snapshot in it lose anything.
+    r1 = live.call("SnapshotLookupByName", "r1", 0)
+    with dbus_error("ConfigUnsupported", "deletion of 1 external disk snapshots"):
+        snap_call(env, r1, "Delete", DELETE_CHILDREN)
+    assert image_snapshots_live(live.disk) == ["r1"]
+    assert sorted(name_of(env, p) for p in live.call("ListDomainSnapshots", 0)) == ["e1", "r1"]
     assert_same_snapshot(before, snapshot(env))
     # METADATA_ONLY: the record goes, the overlay stays (the guest runs on it).
     snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
