@@ -926,14 +926,15 @@ static void on_blockdev_add(QemuMonitor *mon, json_object *result, const char *e
         SnapOp *o = userdata;
         json_object *actions, *args;
 
-        if (op_gone(o, error_class))
-                return;
+        /* Several replies are awaited: o stays until the last one. */
         if (error_class && !o->add_failed) {
                 o->add_failed = true;
                 (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': cannot open an overlay: %s",
                                      o->def->name, qemu_text(error_class, error_desc));
         }
         if (--o->pending > 0)
+                return;
+        if (op_gone(o, error_class))
                 return;
         if (o->add_failed) {
                 _cleanup_free_ char *msg = strdup(o->error.message ? o->error.message : "?");

@@ -514,3 +514,25 @@ def test_halt_then_offline_external(env, live):
     assert f"<source file='{off}'" in live.call("GetXMLDesc", 0)
     snap_call(env, s2, "Delete", DELETE_METADATA_ONLY)
     snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
+
+
+def test_virsh_disk_only_through_the_proxy(env, live):
+    """virsh's --disk-only --diskspec reaches the same external snapshot
+    (the guest is shut off here: qemu-img's)."""
+    p = h.Proxy(env.bus, env.root).start()
+    try:
+        h.register_log("virtbus-proxyd", p.log_path)
+        f = env.root / "virsh-d1.qcow2"
+        p.virsh("snapshot-create-as", "live", "vd1", "--disk-only", "--diskspec", f"vda,file={f}")
+        assert f.exists()
+        assert f"<source file='{f}'" in live.call("GetXMLDesc", 2)
+        out = p.virsh("snapshot-list", "live", "--disk-only").stdout
+        assert "vd1" in out and "disk-snapshot" in out, out
+        r = p.virsh("snapshot-revert", "live", "vd1", check=False)
+        assert r.returncode != 0 and "revert to external snapshot not supported yet" in r.stderr, r.stderr
+        r = p.virsh("snapshot-delete", "live", "vd1", check=False)
+        assert r.returncode != 0 and "external disk snapshots" in r.stderr, r.stderr
+        p.virsh("snapshot-delete", "live", "vd1", "--metadata")
+        assert f.exists()
+    finally:
+        p.stop()
