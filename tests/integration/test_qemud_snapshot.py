@@ -362,6 +362,11 @@ def test_virsh_and_python_through_the_proxy(env, live):
         listing = p.virsh("snapshot-list", "live", "--parent").stdout
         assert "r1" in listing and "running" in listing, listing
         assert "from virsh" in p.virsh("snapshot-dumpxml", "live", "v1").stdout
+        info = p.virsh("snapshot-info", "live", "r1").stdout
+        assert ("Current:        no" in info and "Children:       1" in info and "Metadata:       yes" in info
+                and "State:          running" in info), info
+        assert p.virsh("snapshot-list", "live", "--roots", "--name").stdout.split() == ["r1"]
+        assert p.virsh("snapshot-list", "live", "--leaves", "--name").stdout.split() == ["v1"]
         before = live.wait_tick_after(live.last_tick())
         p.virsh("snapshot-create-as", "live", "v2")
         later = live.wait_tick_after(before + 5, timeout=30)
