@@ -565,15 +565,14 @@ static int remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error 
 /* How often query-jobs is asked while a snapshot job runs: the guest is
  * paused meanwhile, so its end is seen soon. */
 #define POLL_USEC (5 * 1000)
-/* How long a guest stopped for a revert may take to go. */
-#define STOP_WAIT_USEC (30ULL * 1000 * 1000)
+/* How long a guest started for a revert may take to run. */
+#define START_WAIT_USEC (30ULL * 1000 * 1000)
 
 typedef enum OpKind {
         OP_SAVE,      /* snapshot-save: disks and memory */
         OP_LOAD,      /* snapshot-load */
         OP_DELETE,    /* snapshot-delete */
         OP_EXTERNAL,  /* overlays put on top with blockdev-snapshot */
-        OP_STOP,      /* the guest is destroyed, then the revert is qemu-img's */
         OP_START,     /* the guest is started paused, then OP_LOAD */
 } OpKind;
 
@@ -595,6 +594,7 @@ typedef struct SnapOp {
         bool run_after;          /* OP_LOAD: cont at the end */
         bool halt;               /* OP_SAVE: destroy at the end */
         bool frozen;             /* OP_EXTERNAL with QUIESCE: the guest's file systems are frozen */
+        bool load;               /* OP_START: snapshot-load once it runs */
         sd_bus_error error;
 } SnapOp;
 
@@ -697,6 +697,11 @@ static json_object *strv_to_json(char **l) {
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void poll_again(SnapOp *o) {
+        (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
+        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+}
 static void on_query_block(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata);
 
@@ -756,8 +761,21 @@ static void on_jobs(QemuMonitor *mon, json_object *result, const char *error_cla
                 op_fail(o, "snapshot '%s': %s", "QEMU's job is gone");
                 return;
         }
-        (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
-        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+        poll_again(o);
+}
+
+/* Starts d for a revert (start_flags: DOMAIN_START_PAUSED or 0). The
+ * start answers no call: the revert's stays with its job (the start would
+ * take it). The op then waits for the guest to run (OP_START). */
+static int start_guest(Domain *d, unsigned start_flags, sd_bus_error *error) {
+        sd_bus_message *call = domain_job_take_call(d->jobs);
+        int r = d->manager->driver->start(d, start_flags, NULL, error);
+
+        if (d->jobs->active && !d->jobs->active->call)
+                d->jobs->active->call = call;
+        else
+                sd_bus_message_unref(call);
+        return r;
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -766,7 +784,9 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         if (op_gone(o, NULL))
                 return 0;
         if (o->kind == OP_START) {
-                if (guest_runs(o->d)) {
+                if (guest_runs(o->d) && !o->load)
+                        op_end(o, 0);
+                else if (guest_runs(o->d)) {
                         o->kind = OP_LOAD;
                         if (op_send(o, "query-block", NULL, on_query_block) < 0)
                                 op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
@@ -780,28 +800,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
                                              "domain '%s' did not start for the revert to '%s'", o->d->def->name,
                                              o->def->name);
                         op_end(o, -ETIMEDOUT);
-                } else {
-                        (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
-                        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
-                }
-                return 0;
-        }
-        if (o->kind == OP_STOP) {
-                if (!domain_is_active(o->d)) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                        int r = revert_offline(o->d, o->def, &e);
-                        if (r < 0)
-                                (void) sd_bus_error_copy(&o->error, &e);
-                        op_end(o, r);
-                } else if (now_usec(CLOCK_MONOTONIC) > o->deadline) {
-                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_TIMEOUT,
-                                             "domain '%s' did not stop for the revert to '%s'", o->d->def->name,
-                                             o->def->name);
-                        op_end(o, -ETIMEDOUT);
-                } else {
-                        (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
-                        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
-                }
+                } else
+                        poll_again(o);
                 return 0;
         }
         if (op_send(o, "query-jobs", NULL, on_jobs) < 0)
@@ -1106,7 +1106,7 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
                         op_free(o);
                         return -ENOMEM;
                 }
-        if (kind != OP_STOP && kind != OP_START && strv_length(o->disks) == 0) {
+        if (kind != OP_START && strv_length(o->disks) == 0) {
                 op_free(o);
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: snapshot '%s' has no disk for QEMU",
@@ -1114,8 +1114,8 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
         }
         if (ret)
                 *ret = o;
-        if (kind == OP_STOP || kind == OP_START) {
-                o->deadline = now_usec(CLOCK_MONOTONIC) + STOP_WAIT_USEC;
+        if (kind == OP_START) {
+                o->deadline = now_usec(CLOCK_MONOTONIC) + START_WAIT_USEC;
                 if (arm_poll(o) < 0) {
                         op_free(o);
                         return -ENOMEM;
@@ -1151,11 +1151,9 @@ static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTas
 
 /* A shut-off guest reverted to a snapshot with memory: the definition the
  * snapshot holds comes back, and the guest starts paused; snapshot-load
- * follows once it runs. The start answers no call (the revert's stays with
- * its job: the start would take it). */
+ * follows once it runs. */
 static int start_for_load(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *dom = NULL;
-        sd_bus_message *call;
         int r = snapshot_domain(d, def, &dom, error);
 
         if (r < 0)
@@ -1169,13 +1167,7 @@ static int start_for_load(Domain *d, const DomainSnapshotDef *def, sd_bus_error 
                 if (domain_save_config(d) < 0)
                         log_warning("domain %s: cannot write its definition after revert", d->def->name);
         }
-        call = domain_job_take_call(d->jobs);
-        r = d->manager->driver->start(d, DOMAIN_START_PAUSED, NULL, error);
-        if (d->jobs->active && !d->jobs->active->call)
-                d->jobs->active->call = call;
-        else
-                sd_bus_message_unref(call);
-        return r;
+        return start_guest(d, DOMAIN_START_PAUSED, error);
 }
 
 static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error) {
@@ -1188,30 +1180,37 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                      "unsupported configuration: revert to external snapshot not supported yet");
         if (!has_memory(def)) {
-                if (flags & (SNAPSHOT_REVERT_RUNNING | SNAPSHOT_REVERT_PAUSED))
-                        return vb_error_setf(error, VB_ERROR_ARGUMENT_UNSUPPORTED,
-                                             "argument unsupported: starting the guest after a revert to the "
-                                             "shut-off snapshot '%s' is not offered yet (Create it after)",
-                                             def->name);
-                if (!active)
-                        return revert_offline(d, def, error);
-                /* A guest that runs is stopped first, as libvirt does. */
-                r = check_images(d->def, def, error);
-                if (r < 0)
-                        return r;
-                r = d->manager->driver->destroy(d, NULL, error);
-                if (r < 0)
-                        return r;
-                return op_start(d, t, OP_STOP, def, flags, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
+                /* REVERT_RUNNING/PAUSED: the guest starts (boots) from the
+                 * disks as they were, as libvirt's. */
+                int start = (flags & SNAPSHOT_REVERT_PAUSED)    ? DOMAIN_START_PAUSED
+                            : (flags & SNAPSHOT_REVERT_RUNNING) ? 0
+                                                                : -1;
+                if (!active) {
+                        r = revert_offline(d, def, error);
+                        if (r < 0 || start < 0)
+                                return r;
+                        r = start_guest(d, start, error);
+                        if (r < 0)
+                                return r;
+                        return op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
+                }
+                /* libvirt stops a guest that runs first; here its stop would
+                 * end the revert's job with it (qemu-process.c). */
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain '%s' is running: shut it off to "
+                                     "revert to the shut-off snapshot '%s' (stopping it within the revert is not "
+                                     "offered yet)", d->def->name, def->name);
         }
         if (!active) {
                 r = start_for_load(d, def, error);
                 if (r < 0)
                         return r;
                 r = op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
-                if (r > 0)
+                if (r > 0) {
+                        o->load = true;
                         o->run_after = (flags & SNAPSHOT_REVERT_RUNNING) ||
                                        (!(flags & SNAPSHOT_REVERT_PAUSED) && streq_ptr(def->state, "running"));
+                }
                 return r;
         }
         if (!guest_runs(d))

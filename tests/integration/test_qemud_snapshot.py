@@ -521,6 +521,28 @@ def test_halt_then_offline_external(env, live):
     snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
 
 
+def test_revert_to_a_shut_off_snapshot_and_start(env, live):
+    """REVERT_RUNNING to a shut-off snapshot starts the guest (a new boot
+    from the disks as they were), REVERT_PAUSED starts it paused; a guest
+    that runs is not stopped by a revert here (refused, nothing changes)."""
+    s = create(live, "off1")
+    assert "<state>shutoff</state>" in snap_call(env, s, "GetXMLDesc", 0)
+    snap_call(env, s, "Revert", REVERT_RUNNING)
+    assert live.state()[0] == S.RUNNING
+    live.wait_ready()
+    before = snapshot(env)
+    with dbus_error("OperationInvalid", "shut it off", "off1"):
+        snap_call(env, s, "Revert", REVERT_PAUSED)
+    assert_same_snapshot(before, snapshot(env))
+    live.call("Destroy", 0)
+    h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off")
+    snap_call(env, s, "Revert", REVERT_PAUSED)
+    assert live.state()[0] == S.PAUSED
+    live.call("Destroy", 0)
+    h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off")
+    snap_call(env, s, "Delete", 0)
+
+
 def test_virsh_disk_only_through_the_proxy(env, live):
     """virsh's --disk-only --diskspec reaches the same external snapshot
     (the guest is shut off here: qemu-img's)."""
