@@ -328,6 +328,13 @@ def test_running_bad_input_changes_nothing(env, live):
                   f"<domainsnapshot><name>e0</name><disks><disk name='vda' snapshot='external'>"
                   f"<source file='{taken}'/></disk></disks></domainsnapshot>", CREATE_DISK_ONLY)
     assert taken.read_bytes() == b"somebody's data"
+    # REUSE_EXT of a file that is no qcow2 image: QEMU refuses to open it,
+    # the file stays as it was and the guest on its image.
+    with dbus_error("OperationFailed", "e0", "overlay"):
+        live.call("SnapshotCreateXML",
+                  f"<domainsnapshot><name>e0</name><disks><disk name='vda' snapshot='external'>"
+                  f"<source file='{taken}'/></disk></disks></domainsnapshot>", CREATE_DISK_ONLY | CREATE_REUSE_EXT)
+    assert taken.read_bytes() == b"somebody's data"
     # REUSE_EXT of a file that is not there.
     with dbus_error("InvalidArg", "missing existing file", "vda"):
         live.call("SnapshotCreateXML",
