@@ -66,6 +66,7 @@ static const char *kind_word(HandleKind kind) {
         case HANDLE_POOL: return "storagepool";
         case HANDLE_VOL: return "storagevol";
         case HANDLE_NETWORK: return "network";
+        case HANDLE_SNAPSHOT: return "domainsnapshot";
         default: return "domain";
         }
 }
@@ -75,6 +76,7 @@ static const char *kind_interface(HandleKind kind) {
         case HANDLE_POOL: return "org.libvirt.StoragePool";
         case HANDLE_VOL: return "org.libvirt.StorageVol";
         case HANDLE_NETWORK: return "org.libvirt.Network";
+        case HANDLE_SNAPSHOT: return "org.libvirt.DomainSnapshot";
         default: return "org.libvirt.Domain";
         }
 }
@@ -85,6 +87,7 @@ static int kind_missing_code(HandleKind kind) {
         case HANDLE_POOL: return VIR_ERR_NO_STORAGE_POOL;
         case HANDLE_VOL: return VIR_ERR_NO_STORAGE_VOL;
         case HANDLE_NETWORK: return VIR_ERR_NO_NETWORK;
+        case HANDLE_SNAPSHOT: return VIR_ERR_NO_DOMAIN_SNAPSHOT;
         default: return VIR_ERR_NO_DOMAIN;
         }
 }
@@ -94,6 +97,14 @@ char *call_target_path(const Call *c) {
         _cleanup_free_ char *label = NULL;
         char *path;
 
+        if (c->target_kind == HANDLE_SNAPSHOT) {
+                /* <root>/domainsnapshot/_<domain uuid>_<escaped name> */
+                _cleanup_free_ char *base = bus_path_from_uuid(c->root, kind_word(c->target_kind), c->target.uuid);
+                label = bus_label_escape(c->target.name ? c->target.name : "");
+                if (!base || !label || asprintf(&path, "%s_%s", base, label) < 0)
+                        return NULL;
+                return path;
+        }
         if (c->target_kind != HANDLE_VOL)
                 return bus_path_from_uuid(c->root, kind_word(c->target_kind), c->target.uuid);
         label = bus_label_escape(c->target.key);
@@ -154,7 +165,7 @@ int call_decode(Call *c, XdrReader *r) {
 
         for (const char *a = c->def->args; a && *a && e >= 0; a++) {
                 CallValue *v;
-                if (*a == 'D' || *a == 'P' || *a == 'V' || *a == 'N') {
+                if (*a == 'D' || *a == 'P' || *a == 'V' || *a == 'N' || *a == 'Y') {
                         e = remote_get_handle(r, *a, &c->target);
                         if (e >= 0)
                                 c->target_kind = *a;
@@ -325,6 +336,10 @@ static int call_fail_gone(Call *c, HandleKind kind, const RemoteHandle *h) {
         if (kind == HANDLE_VOL)
                 return call_fail(c, VIR_ERR_NO_STORAGE_VOL, domain, "no storage vol with matching key %s",
                                  h->key ? h->key : "?");
+        if (kind == HANDLE_SNAPSHOT)
+                return call_fail(c, VIR_ERR_NO_DOMAIN_SNAPSHOT, domain,
+                                 "Domain snapshot not found: no domain snapshot with matching name '%s'",
+                                 h->name ? h->name : "?");
         uuid_format(h->uuid, uuid);
         if (kind == HANDLE_POOL)
                 return call_fail(c, VIR_ERR_NO_STORAGE_POOL, domain, "no storage pool with matching uuid '%s' (%s)",

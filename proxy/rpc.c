@@ -56,7 +56,15 @@ int remote_get_handle(XdrReader *r, HandleKind kind, RemoteHandle *h) {
         int e;
 
         *h = (RemoteHandle) { .id = -1 };
-        if (kind == HANDLE_VOL) {
+        if (kind == HANDLE_SNAPSHOT) {
+                e = xdr_get_string(r, XDR_STRING_MAX, &h->name);
+                if (e >= 0)
+                        e = xdr_get_string(r, XDR_STRING_MAX, &h->pool);
+                if (e >= 0)
+                        e = xdr_get_fixed(r, h->uuid, 16);
+                if (e >= 0)
+                        e = xdr_get_i32(r, &h->id);
+        } else if (kind == HANDLE_VOL) {
                 e = xdr_get_string(r, XDR_STRING_MAX, &h->pool);
                 if (e >= 0)
                         e = xdr_get_string(r, XDR_STRING_MAX, &h->name);
@@ -75,6 +83,13 @@ int remote_get_handle(XdrReader *r, HandleKind kind, RemoteHandle *h) {
 }
 
 void remote_put_handle(XdrWriter *w, HandleKind kind, const RemoteHandle *h) {
+        if (kind == HANDLE_SNAPSHOT) {
+                xdr_put_string(w, h->name ? h->name : "");
+                xdr_put_string(w, h->pool ? h->pool : "");
+                xdr_put_fixed(w, h->uuid, 16);
+                xdr_put_i32(w, h->id);
+                return;
+        }
         if (kind == HANDLE_VOL) {
                 xdr_put_string(w, h->pool ? h->pool : "");
                 xdr_put_string(w, h->name ? h->name : "");

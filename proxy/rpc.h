@@ -74,6 +74,7 @@ enum {
         VIR_ERR_NO_NETWORK = 43,
         VIR_ERR_NO_STORAGE_POOL = 49,
         VIR_ERR_NO_STORAGE_VOL = 50,
+        VIR_ERR_NO_DOMAIN_SNAPSHOT = 72,
         VIR_ERR_ACCESS_DENIED = 88,
 };
 
@@ -84,12 +85,15 @@ void rpc_put_error(XdrWriter *w, int code, int domain, const char *message);
 /* An object as it travels: remote_nonnull_domain is name, raw uuid and id
  * (-1 when not running); remote_nonnull_storage_pool and remote_nonnull_network
  * name and uuid;
- * remote_nonnull_storage_vol pool (its name), name and key. */
+ * remote_nonnull_storage_vol pool (its name), name and key;
+ * remote_nonnull_domain_snapshot its name, then its domain (kept in
+ * RemoteHandle as pool = the domain's name, uuid and id). */
 typedef enum HandleKind {
         HANDLE_DOMAIN = 'D',
         HANDLE_POOL = 'P',
         HANDLE_VOL = 'V',
         HANDLE_NETWORK = 'N',
+        HANDLE_SNAPSHOT = 'Y',
 } HandleKind;
 
 typedef struct RemoteHandle {

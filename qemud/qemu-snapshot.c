@@ -1,24 +1,40 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Snapshots of a QEMU guest (qemu-snapshot.h).
  *
- * Done: internal snapshots of the qcow2 disks of a shut-off guest, with
- * `qemu-img snapshot -c/-a/-d/-l`, run synchronously (a snapshot of a
- * qcow2 image writes only its tables: milliseconds). Revert also brings
- * back the definition the snapshot holds. Not yet: a running guest
- * (QMP snapshot-save/-load/-delete), external snapshots. Those are refused
- * with NotSupported naming what is missing, before anything is done. */
+ * A shut-off guest: internal snapshots of its qcow2 disks with `qemu-img
+ * snapshot -c/-a/-d`, external ones with `qemu-img create -b` (the
+ * definition then names the overlay), run synchronously (milliseconds).
+ *
+ * A running guest (QEMU 7.2's QMP): internal snapshots with memory state
+ * are the jobs snapshot-save, snapshot-load and snapshot-delete on the
+ * disks' top nodes (query-block), the guest paused around them as libvirt
+ * does, polled with query-jobs until concluded; external disk-only ones
+ * are new overlay files (qemu-img create -u: QEMU holds the image's lock)
+ * opened with blockdev-add and put on top with one `transaction` of
+ * blockdev-snapshot, then the live and persistent definitions name them.
+ *
+ * Revert to an external snapshot and delete of an external snapshot's
+ * data are refused as libvirt 9.0 refuses them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "domain-affect.h"
+#include "domain-agent.h"
+#include "domain-dbus.h"
 #include "domain-driver.h"
+#include "domain-status.h"
 #include "domain-manager.h"
 #include "error.h"
 #include "log.h"
+#include "qemu-domain.h"
+#include "qemu-monitor.h"
 #include "qemu-snapshot.h"
 #include "util.h"
 
@@ -91,7 +107,7 @@ static int img_snapshot(const char *op, const char *name, const char *file, sd_b
 /* Whether file holds an internal snapshot named name (qemu-img snapshot -l:
  * "ID TAG VM SIZE DATE ..." lines). */
 static bool img_has_snapshot(const char *file, const char *name) {
-        const char *args[] = { "snapshot", "-l", file, NULL };
+        const char *args[] = { "snapshot", "-U", "-l", file, NULL };
         _cleanup_free_ char *out = NULL;
         char msg[512];
 
@@ -113,6 +129,81 @@ static const DomainDiskDef *find_disk(const DomainDef *def, const char *name) {
         return NULL;
 }
 
+static DomainDiskDef *find_disk_rw(DomainDef *def, const char *name) {
+        return (DomainDiskDef *) find_disk(def, name);
+}
+
+static bool is_external(const DomainSnapshotDef *def) {
+        if (def->memory == SNAPSHOT_LOCATION_EXTERNAL)
+                return true;
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL)
+                        return true;
+        return false;
+}
+
+/* The snapshot was taken of a guest that ran: it has the memory state. */
+static bool has_memory(const DomainSnapshotDef *def) {
+        return def->memory == SNAPSHOT_LOCATION_INTERNAL;
+}
+
+/* libvirt's default name of an overlay: the image's with its suffix
+ * replaced by the snapshot's name ("/a/b.qcow2" -> "/a/b.s1"), or the
+ * name added (".s1") when it has none. */
+static char *default_overlay(const char *src, const char *name) {
+        const char *base = strrchr(src, '/'), *dot;
+        char *p = NULL;
+
+        base = base ? base + 1 : src;
+        dot = strrchr(base, '.');
+        if (dot && dot != base) {
+                if (asprintf(&p, "%.*s.%s", (int) (dot - src), src, name) < 0)
+                        return NULL;
+        } else if (asprintf(&p, "%s.%s", src, name) < 0)
+                return NULL;
+        return p;
+}
+
+static int prepare_external_disk(const DomainDiskDef *disk, DomainSnapshotDiskDef *sd, const char *name,
+                                 unsigned flags, sd_bus_error *error) {
+        struct stat st;
+
+        if (disk->type != DOMAIN_DISK_TYPE_FILE || !disk->src)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external snapshot of disk '%s': only disks of "
+                                     "type 'file' so far", disk->dst);
+        if (!sd->driver_type && !(sd->driver_type = strdup("qcow2")))
+                return -ENOMEM;
+        if (!streq(sd->driver_type, "qcow2"))
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external snapshot format for disk %s is "
+                                     "unsupported: %s", disk->dst, sd->driver_type);
+        if (!sd->source_file && !(sd->source_file = default_overlay(disk->src, name)))
+                return -ENOMEM;
+        if (streq(sd->source_file, disk->src))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "the overlay of disk '%s' cannot be its own image %s", disk->dst, disk->src);
+        if (stat(sd->source_file, &st) < 0) {
+                if (errno != ENOENT)
+                        return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot stat '%s': %s", sd->source_file,
+                                             strerror(errno));
+                if (flags & SNAPSHOT_CREATE_REUSE_EXT)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "missing existing file for disk %s: %s", disk->dst, sd->source_file);
+                return 0;
+        }
+        if (!S_ISREG(st.st_mode))
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external snapshot file for disk %s: %s is not "
+                                     "a regular file", disk->dst, sd->source_file);
+        /* As libvirt: an empty file is taken over, one with data only with REUSE_EXT. */
+        if (!(flags & SNAPSHOT_CREATE_REUSE_EXT) && st.st_size > 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external snapshot file for disk %s already "
+                                     "exists and is not a block device: %s", disk->dst, sd->source_file);
+        return 0;
+}
+
 static int prepare_disk(const DomainDiskDef *disk, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
         DomainSnapshotDiskDef *sd = domain_snapshot_def_find_disk(def, disk->dst);
 
@@ -131,21 +222,26 @@ static int prepare_disk(const DomainDiskDef *disk, DomainSnapshotDef *def, unsig
                 sd->name = t;
         }
         if (sd->snapshot == SNAPSHOT_LOCATION_DEFAULT)
-                sd->snapshot = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->readonly
-                                       ? SNAPSHOT_LOCATION_NO
-                                       : (flags & SNAPSHOT_CREATE_DISK_ONLY) ? SNAPSHOT_LOCATION_EXTERNAL
-                                                                             : SNAPSHOT_LOCATION_INTERNAL;
+                sd->snapshot = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->readonly ? SNAPSHOT_LOCATION_NO
+                               : (flags & SNAPSHOT_CREATE_DISK_ONLY) || def->memory == SNAPSHOT_LOCATION_EXTERNAL
+                                       ? SNAPSHOT_LOCATION_EXTERNAL
+                                       : SNAPSHOT_LOCATION_INTERNAL;
         switch (sd->snapshot) {
         case SNAPSHOT_LOCATION_NO:
                 return 0;
         case SNAPSHOT_LOCATION_INTERNAL:
                 break;
+        case SNAPSHOT_LOCATION_EXTERNAL:
+                return prepare_external_disk(disk, sd, def->name, flags, error);
         default:
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: %s snapshot of disk '%s' is not supported yet "
-                                     "(internal snapshots of qcow2 disks only)",
+                                     "unsupported configuration: %s snapshot of disk '%s' is not supported",
                                      snapshot_location_to_string(sd->snapshot), disk->dst);
         }
+        if (flags & SNAPSHOT_CREATE_DISK_ONLY)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: disk '%s' must use snapshot mode 'external' in a "
+                                     "disk-only snapshot", disk->dst);
         if (disk->type != DOMAIN_DISK_TYPE_FILE || !disk->src)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                      "unsupported configuration: internal snapshot of disk '%s': only disks of "
@@ -163,26 +259,49 @@ static int prepare_disk(const DomainDiskDef *disk, DomainSnapshotDef *def, unsig
         return 0;
 }
 
+static bool guest_runs(const Domain *d) {
+        return domain_is_active(d) && qemu_domain(d)->mon && !d->starting;
+}
+
 static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        const DomainDef *dom = d->def;
+        bool active = domain_is_active(d);
+        const DomainDef *dom = active ? d->live : d->def;
+        size_t n_int = 0, n_ext = 0;
         int r;
 
-        if (domain_is_active(d))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "this function is not supported by the qemu driver: a snapshot of a running "
-                                     "guest (not yet; shut '%s' off first)", d->def->name);
-        if (flags & (SNAPSHOT_CREATE_DISK_ONLY | SNAPSHOT_CREATE_REUSE_EXT | SNAPSHOT_CREATE_LIVE))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "this function is not supported by the qemu driver: external (disk-only) "
-                                     "snapshots (not yet)");
-        if (flags & SNAPSHOT_CREATE_QUIESCE)
+        if (active && !guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: QUIESCE needs a running guest with its agent");
-        if (def->memory != SNAPSHOT_LOCATION_DEFAULT && def->memory != SNAPSHOT_LOCATION_NO)
+                                     "Requested operation is not valid: domain '%s' is still starting",
+                                     d->def->name);
+        if (active && d->state != DOMAIN_RUNNING && d->state != DOMAIN_PAUSED)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: memory state cannot be saved with "
-                                     "offline or disk-only snapshot");
-        def->memory = SNAPSHOT_LOCATION_NO;
+                                     "Requested operation is not valid: a snapshot of domain '%s' in state %s",
+                                     d->def->name, domain_state_to_string(d->state));
+        if ((flags & SNAPSHOT_CREATE_QUIESCE) && !(flags & SNAPSHOT_CREATE_DISK_ONLY))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: quiesce requires disk-only");
+        if ((flags & SNAPSHOT_CREATE_QUIESCE) && !active)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain is not running");
+        if ((flags & SNAPSHOT_CREATE_LIVE) && (!active || def->memory != SNAPSHOT_LOCATION_EXTERNAL))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: live snapshot creation is supported only "
+                                     "using external snapshots");
+        if (def->memory == SNAPSHOT_LOCATION_EXTERNAL)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external memory snapshots (memory file %s) are "
+                                     "not offered yet", def->memory_file ? def->memory_file : "?");
+        if ((flags & SNAPSHOT_CREATE_HALT) && !active)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: the HALT flag needs a running domain");
+        if (!active || (flags & SNAPSHOT_CREATE_DISK_ONLY)) {
+                if (def->memory != SNAPSHOT_LOCATION_DEFAULT && def->memory != SNAPSHOT_LOCATION_NO)
+                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                             "Requested operation is not valid: memory state cannot be saved with "
+                                             "offline or disk-only snapshot");
+                def->memory = SNAPSHOT_LOCATION_NO;
+        } else
+                def->memory = SNAPSHOT_LOCATION_INTERNAL;
         for (size_t i = 0; i < def->n_disks; i++)
                 if (!find_disk(dom, def->disks[i].name))
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG,
@@ -192,25 +311,159 @@ static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_err
                 if (r < 0)
                         return r;
         }
-        return 0;
+        for (size_t i = 0; i < def->n_disks; i++) {
+                n_int += def->disks[i].snapshot == SNAPSHOT_LOCATION_INTERNAL;
+                n_ext += def->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL;
+                for (size_t k = 0; k < i; k++)
+                        if (def->disks[i].source_file && def->disks[k].source_file &&
+                            streq(def->disks[i].source_file, def->disks[k].source_file))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "disks '%s' and '%s' would share the overlay %s",
+                                                     def->disks[k].name, def->disks[i].name,
+                                                     def->disks[i].source_file);
+        }
+        /* An internal memory state counts as internal (libvirt's rule). */
+        if ((n_int || def->memory == SNAPSHOT_LOCATION_INTERNAL) && n_ext)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: mixing internal and external targets for a "
+                                     "snapshot is not yet supported");
+        if (def->memory == SNAPSHOT_LOCATION_INTERNAL && n_int == 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: the memory state of '%s' needs a qcow2 disk with "
+                                     "an internal snapshot", d->def->name);
+        if (!(flags & SNAPSHOT_CREATE_DISK_ONLY) && !active && n_int == 0 && n_ext == 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: domain '%s' has no disk to snapshot", d->def->name);
+        if ((flags & SNAPSHOT_CREATE_DISK_ONLY) && n_ext == 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "disk-only snapshots require at least one disk to be selected for snapshot");
+        free(def->state);
+        def->state = strdup((flags & SNAPSHOT_CREATE_DISK_ONLY) ? "disk-snapshot"
+                            : !active                             ? "shutoff"
+                            : d->state == DOMAIN_PAUSED           ? "paused"
+                                                                  : "running");
+        return def->state ? 0 : -ENOMEM;
 }
 
 /* Disk i of the snapshot: its image when internal, else NULL. */
-static const char *internal_image(const Domain *d, const DomainDef *dom, const DomainSnapshotDiskDef *sd) {
+static const char *internal_image(const DomainDef *dom, const DomainSnapshotDiskDef *sd) {
         const DomainDiskDef *disk;
 
         if (sd->snapshot != SNAPSHOT_LOCATION_INTERNAL)
                 return NULL;
-        disk = find_disk(dom ? dom : d->def, sd->name);
+        disk = find_disk(dom, sd->name);
         return disk ? disk->src : NULL;
 }
 
-static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
+/* ---- a shut-off guest: qemu-img ---- */
+
+/* The image's format and size as qemu-img sees them (-U: a running QEMU
+ * holds its lock). */
+static int img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_bus_error *error) {
+        const char *args[] = { "info", "-U", "--output=json", file, NULL };
+        _cleanup_free_ char *out = NULL;
+        json_object *o, *v;
+        char msg[512];
+        int r = qemu_img(args, &out, msg, sizeof(msg));
+
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img info %s: %s", file, msg);
+        o = json_tokener_parse(out);
+        if (!o || !json_object_object_get_ex(o, "format", &v) || !(*ret_format = strdup(json_object_get_string(v)))) {
+                json_object_put(o);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img info %s: no format", file);
+        }
+        *ret_size = json_object_object_get_ex(o, "virtual-size", &v) ? (uint64_t) json_object_get_int64(v) : 0;
+        json_object_put(o);
+        return 0;
+}
+
+/* A new qcow2 overlay on base; unsafe: the base is not opened (QEMU may
+ * hold it), its format and size are given. */
+static int img_create_overlay(const char *overlay, const char *base, sd_bus_error *error) {
+        _cleanup_free_ char *format = NULL;
+        char size[32], msg[512];
+        uint64_t bytes = 0;
+        int r = img_info(base, &format, &bytes, error);
+
+        if (r < 0)
+                return r;
+        snprintf(size, sizeof(size), "%" PRIu64, bytes);
+        const char *args[] = { "create", "-q", "-f", "qcow2", "-u", "-F", format, "-b", base, overlay, size, NULL };
+        r = qemu_img(args, NULL, msg, sizeof(msg));
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot create the overlay %s of %s: %s",
+                                     overlay, base, msg);
+        return 0;
+}
+
+/* Who made the overlay: a file taken over with REUSE_EXT stays. */
+static void unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size_t n) {
+        if (flags & SNAPSHOT_CREATE_REUSE_EXT)
+                return;
+        for (size_t i = 0; i < n && i < def->n_disks; i++)
+                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL && def->disks[i].source_file)
+                        (void) unlink(def->disks[i].source_file);
+}
+
+static int create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainSnapshotDiskDef *sd = &def->disks[i];
+                const DomainDiskDef *disk = find_disk(dom, sd->name);
+                int r;
+
+                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL || (flags & SNAPSHOT_CREATE_REUSE_EXT) || !disk)
+                        continue;
+                r = img_create_overlay(sd->source_file, disk->src, error);
+                if (r < 0) {
+                        unlink_overlays(def, flags, i + 1);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+/* The disks of dom switch to their overlays. */
+static int follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
+        for (size_t i = 0; dom && i < def->n_disks; i++) {
+                const DomainSnapshotDiskDef *sd = &def->disks[i];
+                DomainDiskDef *disk;
+                char *p;
+
+                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
+                        continue;
+                disk = find_disk_rw(dom, sd->name);
+                if (!disk || disk->type == DOMAIN_DISK_TYPE_VOLUME)
+                        continue;
+                p = strdup(sd->source_file);
+                if (!p)
+                        return -ENOMEM;
+                free(disk->src);
+                disk->src = p;
+                disk->format = DOMAIN_DISK_FORMAT_QCOW2;
+                disk->type = DOMAIN_DISK_TYPE_FILE;
+        }
+        return 0;
+}
+
+static int create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
         int r = 0;
         size_t i;
 
+        if (is_external(def)) {
+                r = create_overlays(d->def, def, flags, error);
+                if (r < 0)
+                        return r;
+                r = follow_overlays(d->def, def);
+                if (r >= 0 && d->persistent)
+                        r = domain_save_config(d);
+                if (r < 0)
+                        log_warning("domain %s: cannot write its definition after the snapshot: %s",
+                                    d->def->name, strerror(-r));
+                return 0;
+        }
         for (i = 0; i < def->n_disks; i++) {
-                const char *file = internal_image(d, NULL, &def->disks[i]);
+                const char *file = internal_image(d->def, &def->disks[i]);
                 if (file && (r = img_snapshot("-c", def->name, file, error)) < 0)
                         break;
         }
@@ -218,7 +471,7 @@ static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_erro
                 return 0;
         /* All or nothing: take back what was taken. */
         while (i-- > 0) {
-                const char *file = internal_image(d, NULL, &def->disks[i]);
+                const char *file = internal_image(d->def, &def->disks[i]);
                 if (file)
                         (void) img_snapshot("-d", def->name, file, NULL);
         }
@@ -245,29 +498,11 @@ static int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, Domain
         return 0;
 }
 
-static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
-        int r;
-
-        if (domain_is_active(d))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "this function is not supported by the qemu driver: revert of a running guest "
-                                     "(not yet; shut '%s' off first)", d->def->name);
-        if (!def->state || !streq(def->state, "shutoff"))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "this function is not supported by the qemu driver: revert to snapshot '%s' "
-                                     "of a %s guest (not yet)", def->name, def->state ? def->state : "?");
-        if (flags & (SNAPSHOT_REVERT_RUNNING | SNAPSHOT_REVERT_PAUSED))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "this function is not supported by the qemu driver: starting the guest after "
-                                     "a revert (REVERT_RUNNING/PAUSED; not yet: Create it after)");
-        r = snapshot_domain(d, def, &dom, error);
-        if (r < 0)
-                return r;
-        /* Every image first: a revert that cannot finish does not begin. */
+/* Every image holds the snapshot: a revert that cannot finish does not begin. */
+static int check_images(const DomainDef *dom, const DomainSnapshotDef *def, sd_bus_error *error) {
         for (size_t i = 0; i < def->n_disks; i++) {
                 const DomainSnapshotDiskDef *sd = &def->disks[i];
-                const char *file = internal_image(d, dom, sd);
+                const char *file = internal_image(dom, sd);
                 if (sd->snapshot == SNAPSHOT_LOCATION_INTERNAL && !file)
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "Requested operation is not valid: snapshot '%s': disk '%s' is gone "
@@ -282,8 +517,20 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, sd_bu
                                              "disk '%s' does not hold it (deleted outside?)", def->name, file,
                                              sd->name);
         }
+        return 0;
+}
+
+static int revert_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
+        int r = snapshot_domain(d, def, &dom, error);
+
+        if (r < 0)
+                return r;
+        r = check_images(dom ? dom : d->def, def, error);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < def->n_disks; i++) {
-                const char *file = internal_image(d, dom, &def->disks[i]);
+                const char *file = internal_image(dom ? dom : d->def, &def->disks[i]);
                 if (file && (r = img_snapshot("-a", def->name, file, error)) < 0)
                         return r;
         }
@@ -298,20 +545,12 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, sd_bu
         return 0;
 }
 
-static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
+static int remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *dom = NULL;
 
-        if (domain_is_active(d)) {
-                for (size_t i = 0; i < def->n_disks; i++)
-                        if (def->disks[i].snapshot == SNAPSHOT_LOCATION_INTERNAL)
-                                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                                     "this function is not supported by the qemu driver: deleting "
-                                                     "internal snapshot '%s' of a running guest (not yet; "
-                                                     "METADATA_ONLY removes only its record)", def->name);
-        }
         (void) snapshot_domain(d, def, &dom, NULL);
         for (size_t i = 0; i < def->n_disks; i++) {
-                const char *file = internal_image(d, dom, &def->disks[i]);
+                const char *file = internal_image(dom ? dom : d->def, &def->disks[i]);
                 if (!file || access(file, F_OK) < 0 || !img_has_snapshot(file, def->name))
                         continue; /* already gone: nothing to take back */
                 int r = img_snapshot("-d", def->name, file, error);
@@ -319,6 +558,695 @@ static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, sd_bus_error
                         return r;
         }
         return 0;
+}
+
+/* ---- a running guest: QMP ---- */
+
+/* How often query-jobs is asked while a snapshot job runs: the guest is
+ * paused meanwhile, so its end is seen soon. */
+#define POLL_USEC (5 * 1000)
+/* How long a guest started for a revert may take to run. */
+#define START_WAIT_USEC (30ULL * 1000 * 1000)
+
+typedef enum OpKind {
+        OP_SAVE,      /* snapshot-save: disks and memory */
+        OP_LOAD,      /* snapshot-load */
+        OP_DELETE,    /* snapshot-delete */
+        OP_EXTERNAL,  /* overlays put on top with blockdev-snapshot */
+        OP_START,     /* the guest is started paused, then OP_LOAD */
+} OpKind;
+
+typedef struct SnapOp {
+        SnapshotTask *task;
+        Domain *d;               /* only while the task is alive */
+        OpKind kind;
+        const DomainSnapshotDef *def; /* the task's: lives as long as it */
+        unsigned flags;
+        char **disks;            /* the targets concerned */
+        char **nodes;            /* their top nodes, from query-block */
+        char **added;            /* OP_EXTERNAL: the nodes blockdev-add made, to take back */
+        unsigned pending;        /* OP_EXTERNAL: blockdev-add replies awaited */
+        bool add_failed;
+        char *job_id;
+        sd_event_source *timer;
+        uint64_t deadline;
+        bool stopped;            /* we paused the guest: it runs again after */
+        bool run_after;          /* OP_LOAD: cont at the end */
+        bool halt;               /* OP_SAVE: destroy at the end */
+        bool frozen;             /* OP_EXTERNAL with QUIESCE: the guest's file systems are frozen */
+        bool load;               /* OP_START: snapshot-load once it runs */
+        sd_bus_error error;
+} SnapOp;
+
+static SnapOp *op_free(SnapOp *o) {
+        if (!o)
+                return NULL;
+        sd_event_source_disable_unref(o->timer);
+        strv_free(o->disks);
+        strv_free(o->nodes);
+        strv_free(o->added);
+        free(o->job_id);
+        sd_bus_error_free(&o->error);
+        free(o);
+        return NULL;
+}
+
+/* The end: the task goes on (or learns of the failure in o->error). */
+static void op_end(SnapOp *o, int r) {
+        SnapshotTask *t = o->task;
+
+        if (r < 0 && !sd_bus_error_is_set(&o->error))
+                (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': %s", o->def->name,
+                                     strerror(-r));
+        if (r < 0 && domain_snapshot_task_alive(t))
+                log_error("Domain %s: %s", o->d->def->name, o->error.message);
+        if (domain_snapshot_task_alive(t) && o->d->jobs->active)
+                domain_job_set_phase(o->d->jobs, NULL);
+        domain_snapshot_task_done(t, r < 0 ? r : 0, &o->error);
+        op_free(o);
+}
+
+static const char *qemu_text(const char *error_class, const char *error_desc) {
+        return error_desc && *error_desc ? error_desc : error_class;
+}
+
+/* Whether the reply came from a QEMU that still runs our task; when not,
+ * the op ends here (true returned: o is gone). */
+static bool op_gone(SnapOp *o, const char *error_class) {
+        if (!domain_snapshot_task_alive(o->task)) {
+                op_end(o, -ESRCH);
+                return true;
+        }
+        if (error_class && streq(error_class, QEMU_MONITOR_ERROR_DISCONNECTED)) {
+                (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED,
+                                     "domain '%s' stopped during the snapshot '%s'", o->d->def->name, o->def->name);
+                op_end(o, -EIO);
+                return true;
+        }
+        return false;
+}
+
+static int op_send(SnapOp *o, const char *command, json_object *args, QemuMonitorReplyFn cb) {
+        QemuMonitor *mon = qemu_domain(o->d)->mon;
+
+        if (!mon) {
+                json_object_put(args);
+                return -ENOTCONN;
+        }
+        return qemu_monitor_command(mon, command, args, cb, cb ? o : NULL);
+}
+
+/* The guest goes on as it was before a failed step. */
+static void op_fail(SnapOp *o, const char *fmt, const char *what) {
+        if (o->stopped)
+                (void) op_send(o, "cont", NULL, NULL);
+        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, fmt, o->def->name, what);
+        op_end(o, -EIO);
+}
+
+/* The disk's entry of query-block: its qdev is the device's id (alias)
+ * or a path under it. */
+static const char *top_node(json_object *list, const char *alias) {
+        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+        size_t len = strlen(alias);
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(list, i), *v, *ins, *node;
+                const char *qdev;
+
+                if (!json_object_object_get_ex(e, "qdev", &v) || !(qdev = json_object_get_string(v)))
+                        continue;
+                if (!streq(qdev, alias)) {
+                        const char *p = strstr(qdev, alias);
+                        if (!p || p == qdev || p[-1] != '/' || (p[len] && p[len] != '/'))
+                                continue;
+                }
+                if (json_object_object_get_ex(e, "inserted", &ins) &&
+                    json_object_object_get_ex(ins, "node-name", &node))
+                        return json_object_get_string(node);
+        }
+        return NULL;
+}
+
+static json_object *strv_to_json(char **l) {
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; l && l[i]; i++)
+                json_object_array_add(a, json_object_new_string(l[i]));
+        return a;
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void poll_again(SnapOp *o) {
+        (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
+        (void) sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+}
+static void on_query_block(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata);
+
+static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                             void *userdata) {
+        SnapOp *o = userdata;
+        bool ran = o->stopped;
+
+        if (op_gone(o, error_class))
+                return;
+        if (sd_bus_error_is_set(&o->error)) {
+                op_fail(o, "%s: %s", o->error.message);
+                return;
+        }
+        if (o->kind == OP_SAVE && o->halt) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                /* libvirt's HALT: the guest is shut off once its state is kept. */
+                (void) o->d->manager->driver->destroy(o->d, NULL, &e);
+                ran = false;
+        }
+        if ((o->kind == OP_SAVE && ran) || (o->kind == OP_LOAD && o->run_after))
+                (void) op_send(o, "cont", NULL, NULL);
+        op_end(o, 0);
+}
+
+static void on_jobs(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                    void *userdata) {
+        SnapOp *o = userdata;
+        bool found = false;
+        size_t n;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                op_fail(o, "snapshot '%s': query-jobs failed: %s", qemu_text(error_class, error_desc));
+                return;
+        }
+        n = json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(result, i), *v;
+                json_object *args;
+
+                if (!json_object_object_get_ex(e, "id", &v) || !streq(json_object_get_string(v), o->job_id))
+                        continue;
+                found = true;
+                if (!json_object_object_get_ex(e, "status", &v) || !streq(json_object_get_string(v), "concluded"))
+                        break;
+                if (json_object_object_get_ex(e, "error", &v))
+                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "%s", json_object_get_string(v));
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(o->job_id));
+                if (op_send(o, "job-dismiss", args, on_job_dismissed) < 0)
+                        op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+                return;
+        }
+        if (!found) {
+                op_fail(o, "snapshot '%s': %s", "QEMU's job is gone");
+                return;
+        }
+        poll_again(o);
+}
+
+/* Starts d for a revert (start_flags: DOMAIN_START_PAUSED or 0). The
+ * start answers no call: the revert's stays with its job (the start would
+ * take it). The op then waits for the guest to run (OP_START). */
+static int start_guest(Domain *d, unsigned start_flags, sd_bus_error *error) {
+        sd_bus_message *call = domain_job_take_call(d->jobs);
+        int r = d->manager->driver->start(d, start_flags, NULL, error);
+
+        if (d->jobs->active && !d->jobs->active->call)
+                d->jobs->active->call = call;
+        else
+                sd_bus_message_unref(call);
+        return r;
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, NULL))
+                return 0;
+        if (o->kind == OP_START) {
+                if (guest_runs(o->d) && !o->load)
+                        op_end(o, 0);
+                else if (guest_runs(o->d)) {
+                        o->kind = OP_LOAD;
+                        if (op_send(o, "query-block", NULL, on_query_block) < 0)
+                                op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+                } else if (!domain_is_active(o->d)) {
+                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED,
+                                             "domain '%s' could not be started for the revert to '%s' (see its log)",
+                                             o->d->def->name, o->def->name);
+                        op_end(o, -EIO);
+                } else if (now_usec(CLOCK_MONOTONIC) > o->deadline) {
+                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_TIMEOUT,
+                                             "domain '%s' did not start for the revert to '%s'", o->d->def->name,
+                                             o->def->name);
+                        op_end(o, -ETIMEDOUT);
+                } else
+                        poll_again(o);
+                return 0;
+        }
+        if (op_send(o, "query-jobs", NULL, on_jobs) < 0)
+                op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+        return 0;
+}
+
+static int arm_poll(SnapOp *o) {
+        if (o->timer) {
+                int r = sd_event_source_set_time_relative(o->timer, POLL_USEC);
+                return r < 0 ? r : sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
+        }
+        return sd_event_add_time_relative(o->d->manager->event, &o->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_poll, o);
+}
+
+static void on_job_started(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                op_fail(o, "snapshot '%s': QEMU refused: %s", qemu_text(error_class, error_desc));
+                return;
+        }
+        if (arm_poll(o) < 0)
+                op_fail(o, "snapshot '%s': %s", "cannot arm a timer");
+}
+
+/* snapshot-save, -load, -delete on the nodes found. */
+static void start_qmp_job(SnapOp *o) {
+        static const char *const commands[] = {
+                [OP_SAVE] = "snapshot-save", [OP_LOAD] = "snapshot-load", [OP_DELETE] = "snapshot-delete",
+        };
+        json_object *args = json_object_new_object();
+
+        o->job_id = strdup(commands[o->kind]);
+        json_object_object_add(args, "job-id", json_object_new_string(commands[o->kind]));
+        json_object_object_add(args, "tag", json_object_new_string(o->def->name));
+        if (o->kind != OP_DELETE)
+                json_object_object_add(args, "vmstate", json_object_new_string(o->nodes[0]));
+        json_object_object_add(args, "devices", strv_to_json(o->nodes));
+        /* The memory state is what the guest was at this moment: its vCPUs
+         * stop first (snapshot-save would stop them too, unseen by us). */
+        if (o->kind != OP_DELETE && o->d->state == DOMAIN_RUNNING) {
+                o->stopped = o->kind == OP_SAVE;
+                (void) op_send(o, "stop", NULL, NULL);
+        }
+        domain_job_set_phase(o->d->jobs, commands[o->kind]);
+        if (!o->job_id || op_send(o, commands[o->kind], args, on_job_started) < 0)
+                op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+}
+
+/* ---- external: overlays on top ---- */
+
+static void del_added(SnapOp *o) {
+        for (size_t n = strv_length(o->added); n-- > 0;) {
+                json_object *a = json_object_new_object();
+                json_object_object_add(a, "node-name", json_object_new_string(o->added[n]));
+                (void) op_send(o, "blockdev-del", a, NULL);
+        }
+}
+
+static void on_thawed(Domain *d, json_object *result, const char *error_name, const char *error_message,
+                      void *userdata) {
+        if (d && error_name)
+                log_warning("Domain %s: cannot thaw the file systems after a snapshot: %s", d->def->name,
+                            error_message ? error_message : error_name);
+}
+
+/* QUIESCE: the file systems frozen for the snapshot work again, whatever
+ * became of it. */
+static void thaw(SnapOp *o) {
+        const DomainAgentOps *agent = o->d->manager->driver->agent;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (!o->frozen || !agent || !agent->command)
+                return;
+        o->frozen = false;
+        (void) agent->command(o->d, "guest-fsfreeze-thaw", NULL, false, on_thawed, NULL, &e);
+}
+
+static void external_fail(SnapOp *o, const char *what) {
+        thaw(o);
+        del_added(o);
+        unlink_overlays(o->def, o->flags, o->def->n_disks);
+        op_fail(o, "snapshot '%s': %s", what);
+}
+
+static void on_transaction(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata) {
+        SnapOp *o = userdata;
+        Domain *d;
+        DomainDef **pdef;
+        int r;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                external_fail(o, qemu_text(error_class, error_desc));
+                return;
+        }
+        d = o->d;
+        thaw(o);
+        /* The live definition names the overlays, and so does the
+         * persistent one, as libvirt's. */
+        r = follow_overlays(d->live, o->def);
+        if (r >= 0)
+                (void) domain_status_save(d);
+        pdef = domain_persistent_def(d);
+        if (r >= 0 && d->persistent && pdef && *pdef && *pdef != d->live) {
+                r = follow_overlays(*pdef, o->def);
+                if (r >= 0 && domain_save_config(d) < 0)
+                        log_warning("Domain %s: cannot save the definition after snapshot %s.", d->def->name,
+                                    o->def->name);
+        }
+        op_end(o, r);
+}
+
+static void on_blockdev_add(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                            void *userdata) {
+        SnapOp *o = userdata;
+        json_object *actions, *args;
+
+        /* Several replies are awaited: o stays until the last one. */
+        if (error_class && !o->add_failed) {
+                o->add_failed = true;
+                (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': cannot open an overlay: %s",
+                                     o->def->name, qemu_text(error_class, error_desc));
+        }
+        if (--o->pending > 0)
+                return;
+        if (op_gone(o, error_class))
+                return;
+        if (o->add_failed) {
+                _cleanup_free_ char *msg = strdup(o->error.message ? o->error.message : "?");
+                sd_bus_error_free(&o->error);
+                external_fail(o, msg ? msg : "?");
+                return;
+        }
+        /* All or nothing: one transaction for every disk (ATOMIC is so
+         * whatever the flag says, as libvirt's with -blockdev). */
+        actions = json_object_new_array();
+        for (size_t i = 0, k = 0; i < o->def->n_disks; i++) {
+                const DomainSnapshotDiskDef *sd = &o->def->disks[i];
+                json_object *a, *data;
+                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
+                        continue;
+                a = json_object_new_object();
+                data = json_object_new_object();
+                json_object_object_add(data, "node", json_object_new_string(o->nodes[k]));
+                json_object_object_add(data, "overlay", json_object_new_string(o->added[2 * k + 1]));
+                json_object_object_add(a, "type", json_object_new_string("blockdev-snapshot"));
+                json_object_object_add(a, "data", data);
+                json_object_array_add(actions, a);
+                k++;
+        }
+        args = json_object_new_object();
+        json_object_object_add(args, "actions", actions);
+        domain_job_set_phase(o->d->jobs, "blockdev-snapshot");
+        if (op_send(o, "transaction", args, on_transaction) < 0)
+                external_fail(o, "cannot talk to QEMU's monitor");
+}
+
+/* Each overlay is opened by QEMU (file and qcow2 nodes, no backing yet:
+ * blockdev-snapshot puts the disk's top under it). */
+static void add_overlays(SnapOp *o) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        uint64_t tag = now_usec(CLOCK_REALTIME) & 0xffffff;
+        int r;
+
+        domain_job_set_phase(o->d->jobs, "overlays");
+        r = create_overlays(o->d->live, o->def, o->flags, &e);
+        if (r < 0) {
+                (void) sd_bus_error_copy(&o->error, &e);
+                op_end(o, r);
+                return;
+        }
+        for (size_t i = 0, k = 0; i < o->def->n_disks; i++) {
+                const DomainSnapshotDiskDef *sd = &o->def->disks[i];
+                json_object *file, *fmt;
+                char *nf = NULL, *nq = NULL;
+                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
+                        continue;
+                if (asprintf(&nf, "%s-s%06" PRIx64 "-file", o->disks[k], tag) < 0 ||
+                    strv_consume(&o->added, nf) < 0 ||
+                    asprintf(&nq, "%s-s%06" PRIx64 "-fmt", o->disks[k], tag) < 0 || strv_consume(&o->added, nq) < 0) {
+                        external_fail(o, "out of memory");
+                        return;
+                }
+                file = json_object_new_object();
+                json_object_object_add(file, "driver", json_object_new_string("file"));
+                json_object_object_add(file, "filename", json_object_new_string(sd->source_file));
+                json_object_object_add(file, "node-name", json_object_new_string(nf));
+                fmt = json_object_new_object();
+                json_object_object_add(fmt, "driver", json_object_new_string("qcow2"));
+                json_object_object_add(fmt, "file", json_object_new_string(nf));
+                json_object_object_add(fmt, "node-name", json_object_new_string(nq));
+                json_object_object_add(fmt, "backing", NULL);
+                o->pending += 2;
+                if (op_send(o, "blockdev-add", file, on_blockdev_add) < 0 ||
+                    op_send(o, "blockdev-add", fmt, on_blockdev_add) < 0) {
+                        o->pending = 0;
+                        external_fail(o, "cannot talk to QEMU's monitor");
+                        return;
+                }
+                k++;
+        }
+}
+
+static void on_frozen(Domain *d, json_object *result, const char *error_name, const char *error_message,
+                      void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, NULL))
+                return;
+        if (error_name) {
+                (void) sd_bus_error_set(&o->error, error_name, error_message);
+                op_end(o, -EIO);
+                return;
+        }
+        o->frozen = true;
+        add_overlays(o);
+}
+
+/* QUIESCE: the guest agent freezes the file systems first; the overlays
+ * are made only once it did (an agent that is not there fails the
+ * snapshot before anything is done, as libvirt's). */
+static void start_external(SnapOp *o) {
+        const DomainAgentOps *agent = o->d->manager->driver->agent;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (!(o->flags & SNAPSHOT_CREATE_QUIESCE)) {
+                add_overlays(o);
+                return;
+        }
+        if (!agent || !agent->command) {
+                (void) vb_error_setf(&o->error, VB_ERROR_ARGUMENT_UNSUPPORTED,
+                                     "argument unsupported: QEMU guest agent is not configured");
+                op_end(o, -EOPNOTSUPP);
+                return;
+        }
+        domain_job_set_phase(o->d->jobs, "fsfreeze");
+        r = agent->command(o->d, "guest-fsfreeze-freeze", NULL, false, on_frozen, o, &e);
+        if (r < 0) {
+                (void) sd_bus_error_copy(&o->error, &e);
+                op_end(o, r);
+        }
+}
+
+static void on_query_block(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                op_fail(o, "snapshot '%s': query-block failed: %s", qemu_text(error_class, error_desc));
+                return;
+        }
+        for (size_t i = 0; o->disks && o->disks[i]; i++) {
+                const DomainDiskDef *disk = find_disk(o->d->live, o->disks[i]);
+                const char *node = disk && disk->alias ? top_node(result, disk->alias) : NULL;
+                if (!node) {
+                        op_fail(o, "snapshot '%s': disk '%s' has no image open in QEMU", o->disks[i]);
+                        return;
+                }
+                if (strv_extend(&o->nodes, node) < 0) {
+                        op_fail(o, "snapshot '%s': %s", "out of memory");
+                        return;
+                }
+        }
+        /* From here the disk's alias names its nodes (external). */
+        for (size_t i = 0; o->disks && o->disks[i]; i++) {
+                const DomainDiskDef *disk = find_disk(o->d->live, o->disks[i]);
+                char *a = strdup(disk->alias);
+                if (!a) {
+                        op_fail(o, "snapshot '%s': %s", "out of memory");
+                        return;
+                }
+                free(o->disks[i]);
+                o->disks[i] = a;
+        }
+        if (o->kind == OP_EXTERNAL)
+                start_external(o);
+        else
+                start_qmp_job(o);
+}
+
+/* Begins op kind on the disks of def with location loc; 1 (the task goes
+ * on later) or -errno with error set. */
+static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapshotDef *def, unsigned flags,
+                    SnapshotLocation loc, SnapOp **ret, sd_bus_error *error) {
+        SnapOp *o = calloc(1, sizeof(*o));
+
+        if (!o)
+                return -ENOMEM;
+        *o = (SnapOp) { .task = t, .d = d, .kind = kind, .def = def, .flags = flags };
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].snapshot == loc && strv_extend(&o->disks, def->disks[i].name) < 0) {
+                        op_free(o);
+                        return -ENOMEM;
+                }
+        if (kind != OP_START && strv_length(o->disks) == 0) {
+                op_free(o);
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: snapshot '%s' has no disk for QEMU",
+                                     def->name);
+        }
+        if (ret)
+                *ret = o;
+        if (kind == OP_START) {
+                o->deadline = now_usec(CLOCK_MONOTONIC) + START_WAIT_USEC;
+                if (arm_poll(o) < 0) {
+                        op_free(o);
+                        return -ENOMEM;
+                }
+                return 1;
+        }
+        if (op_send(o, "query-block", NULL, on_query_block) < 0) {
+                op_free(o);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor of '%s'",
+                                     d->def->name);
+        }
+        return 1;
+}
+
+/* ---- the hooks ---- */
+
+static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error) {
+        SnapOp *o = NULL;
+        int r;
+
+        if (!domain_is_active(d))
+                return create_offline(d, def, flags, error);
+        if (!guest_runs(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain '%s' is not running", d->def->name);
+        if (is_external(def))
+                return op_start(d, t, OP_EXTERNAL, def, flags, SNAPSHOT_LOCATION_EXTERNAL, NULL, error);
+        r = op_start(d, t, OP_SAVE, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
+        if (r > 0)
+                o->halt = flags & SNAPSHOT_CREATE_HALT;
+        return r;
+}
+
+/* A shut-off guest reverted to a snapshot with memory: the definition the
+ * snapshot holds comes back, and the guest starts paused; snapshot-load
+ * follows once it runs. */
+static int start_for_load(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
+        int r = snapshot_domain(d, def, &dom, error);
+
+        if (r < 0)
+                return r;
+        r = check_images(dom ? dom : d->def, def, error);
+        if (r < 0)
+                return r;
+        if (dom && d->persistent) {
+                domain_def_free(d->def);
+                d->def = TAKE_PTR(dom);
+                if (domain_save_config(d) < 0)
+                        log_warning("domain %s: cannot write its definition after revert", d->def->name);
+        }
+        return start_guest(d, DOMAIN_START_PAUSED, error);
+}
+
+static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error) {
+        bool active = domain_is_active(d);
+        SnapOp *o = NULL;
+        int r;
+
+        /* libvirt 9.0 reverts to internal snapshots only. */
+        if (is_external(def) || (def->state && streq(def->state, "disk-snapshot")))
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: revert to external snapshot not supported yet");
+        if (!has_memory(def)) {
+                /* REVERT_RUNNING/PAUSED: the guest starts (boots) from the
+                 * disks as they were, as libvirt's. */
+                int start = (flags & SNAPSHOT_REVERT_PAUSED)    ? DOMAIN_START_PAUSED
+                            : (flags & SNAPSHOT_REVERT_RUNNING) ? 0
+                                                                : -1;
+                if (!active) {
+                        r = revert_offline(d, def, error);
+                        if (r < 0 || start < 0)
+                                return r;
+                        r = start_guest(d, start, error);
+                        if (r < 0)
+                                return r;
+                        return op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
+                }
+                /* libvirt stops a guest that runs first; here its stop would
+                 * end the revert's job with it (qemu-process.c). */
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain '%s' is running: shut it off to "
+                                     "revert to the shut-off snapshot '%s' (stopping it within the revert is not "
+                                     "offered yet)", d->def->name, def->name);
+        }
+        if (!active) {
+                r = start_for_load(d, def, error);
+                if (r < 0)
+                        return r;
+                r = op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
+                if (r > 0) {
+                        o->load = true;
+                        o->run_after = (flags & SNAPSHOT_REVERT_RUNNING) ||
+                                       (!(flags & SNAPSHOT_REVERT_PAUSED) && streq_ptr(def->state, "running"));
+                }
+                return r;
+        }
+        if (!guest_runs(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain '%s' is still starting",
+                                     d->def->name);
+        r = check_images(d->live, def, error);
+        if (r < 0)
+                return r;
+        r = op_start(d, t, OP_LOAD, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
+        if (r > 0)
+                o->run_after = (flags & SNAPSHOT_REVERT_RUNNING) ||
+                               (!(flags & SNAPSHOT_REVERT_PAUSED) && streq_ptr(def->state, "running"));
+        return r;
+}
+
+static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, sd_bus_error *error) {
+        size_t n = 0;
+
+        if (is_external(def))
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: deletion of 1 external disk snapshots not "
+                                     "supported yet");
+        if (!domain_is_active(d))
+                return remove_offline(d, def, error);
+        if (!guest_runs(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain '%s' is still starting",
+                                     d->def->name);
+        /* Only the disks that still hold it (a disk may be gone since). */
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_INTERNAL && find_disk(d->live, def->disks[i].name))
+                        n++;
+        if (n == 0)
+                return 0;
+        return op_start(d, t, OP_DELETE, def, 0, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
 }
 
 const DomainSnapshotOps qemu_snapshot_ops = {

@@ -3,6 +3,8 @@
 
 #include "domain-snapshot.h"
 
-/* QEMU's snapshots (DomainDriver.snapshot): internal snapshots of the
- * qcow2 disks of a shut-off guest with qemu-img. */
+/* QEMU's snapshots (DomainDriver.snapshot): internal ones (qemu-img for a
+ * shut-off guest, QMP snapshot-save/-load/-delete for a running one) and
+ * external disk-only ones (qcow2 overlays; blockdev-snapshot while it
+ * runs). qemu-snapshot.c says how. */
 extern const DomainSnapshotOps qemu_snapshot_ops;

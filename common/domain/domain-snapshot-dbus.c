@@ -88,7 +88,10 @@ static int redefine(Domain *d, DomainSnapshotDef *def, const SnapshotList *l, un
         return r;
 }
 
-static int create(Domain *d, const char *xml, unsigned flags, char **ret_name, sd_bus_error *error) {
+/* Parses and checks the call; a redefinition is done here (0), a new
+ * snapshot returns 1 with *ret the prepared definition for the task. */
+static int create(Domain *d, const char *xml, unsigned flags, DomainSnapshotDef **ret, char **ret_name,
+                  sd_bus_error *error) {
         _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
         _cleanup_(snapshot_list_done) SnapshotList l = {};
         const DomainSnapshotOps *ops = ops_of(d);
@@ -124,23 +127,12 @@ static int create(Domain *d, const char *xml, unsigned flags, char **ret_name, s
         r = ops->prepare(d, def, flags, error);
         if (r < 0)
                 return r;
-        r = ops->create(d, def, flags, error);
-        if (r < 0)
-                return r;
-        if (!(flags & SNAPSHOT_CREATE_NO_METADATA)) {
-                r = domain_snapshot_write(d, def);
-                if (r >= 0)
-                        r = domain_snapshot_set_current(d, def->name);
-                if (r < 0)
-                        return vb_error_setf(error, VB_ERROR_SYSTEM,
-                                             "snapshot '%s' was taken but its metadata could not be written: %s",
-                                             def->name, strerror(-r));
-        }
-        *ret_name = strdup(def->name);
-        return *ret_name ? 0 : -ENOMEM;
+        *ret = TAKE_PTR(def);
+        return 1;
 }
 
 static int method_snapshot_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(domain_snapshot_def_freep) DomainSnapshotDef *def = NULL;
         _cleanup_free_ char *name = NULL;
         Domain *d = userdata;
         const char *xml;
@@ -155,7 +147,12 @@ static int method_snapshot_create_xml(sd_bus_message *msg, void *userdata, sd_bu
         r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_snapshot_create_xml, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = create(d, xml, flags, &name, error);
+        r = create(d, xml, flags, &def, &name, error);
+        if (r > 0) {
+                /* The task answers the call and ends the job. */
+                domain_snapshot_task_run(d, SNAPSHOT_TASK_CREATE, TAKE_PTR(def), flags);
+                return 1;
+        }
         domain_job_end(d->jobs);
         if (r < 0)
                 return r;

@@ -134,89 +134,8 @@ static int method_revert(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_revert, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = ops->revert(d, def, flags, error);
-        if (r >= 0)
-                r = domain_snapshot_set_current(d, def->name);
-        domain_job_end(d->jobs);
-        return domain_reply_done(msg, r);
-}
-
-/* Children before their parents: the data of a child may sit on its
- * parent's (an overlay on a backing file). */
-static int remove_data(Domain *d, const SnapshotList *l, const DomainSnapshotDef *top, bool with_top,
-                       bool metadata_only, sd_bus_error *error) {
-        const DomainSnapshotOps *ops = d->manager->driver->snapshot;
-        int r;
-
-        for (size_t i = l->n; i-- > 0;) {
-                const DomainSnapshotDef *s = l->items[i];
-                if (!snapshot_list_is_descendant(l, s, top) || (s == top && !with_top))
-                        continue;
-                if (!metadata_only) {
-                        if (!ops || !ops->remove)
-                                return domain_not_supported(d, "virDomainSnapshotDelete", error);
-                        r = ops->remove(d, s, error);
-                        if (r < 0)
-                                return r;
-                }
-                r = domain_snapshot_unlink(d, s->name);
-                if (r < 0)
-                        return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot remove snapshot '%s': %s", s->name,
-                                             strerror(-r));
-        }
-        return 0;
-}
-
-static int delete_snapshot(Domain *d, const DomainSnapshotDef *def, uint32_t flags, sd_bus_error *error) {
-        _cleanup_(snapshot_list_done) SnapshotList l = {};
-        const DomainSnapshotDef *self, *cur;
-        bool metadata_only = flags & SNAPSHOT_DELETE_METADATA_ONLY;
-        bool cur_below;
-        int r = domain_snapshot_list_load(d, &l);
-
-        if (r < 0)
-                return r;
-        self = snapshot_list_find(&l, def->name);
-        if (!self)
-                return snapshot_not_found(d, def->name, error);
-        cur = snapshot_list_current(&l);
-        cur_below = cur && snapshot_list_is_descendant(&l, cur, self);
-
-        if (flags & (SNAPSHOT_DELETE_CHILDREN | SNAPSHOT_DELETE_CHILDREN_ONLY)) {
-                bool with_top = !(flags & SNAPSHOT_DELETE_CHILDREN_ONLY);
-                r = remove_data(d, &l, self, with_top, metadata_only, error);
-                if (r < 0)
-                        return r;
-                if (cur_below)
-                        r = domain_snapshot_set_current(d, with_top ? self->parent : self->name);
-                return r;
-        }
-
-        /* One snapshot: its data, then its children hang on its parent. */
-        if (!metadata_only) {
-                const DomainSnapshotOps *ops = d->manager->driver->snapshot;
-                if (!ops || !ops->remove)
-                        return domain_not_supported(d, "virDomainSnapshotDelete", error);
-                r = ops->remove(d, self, error);
-                if (r < 0)
-                        return r;
-        }
-        for (size_t i = 0; i < l.n; i++) {
-                DomainSnapshotDef *c = l.items[i];
-                if (!c->parent || !streq(c->parent, self->name))
-                        continue;
-                free(c->parent);
-                c->parent = self->parent ? strdup(self->parent) : NULL;
-                if (self->parent && !c->parent)
-                        return -ENOMEM;
-                r = domain_snapshot_write(d, c);
-                if (r < 0)
-                        return r;
-        }
-        r = domain_snapshot_unlink(d, self->name);
-        if (r >= 0 && cur == self && self->parent)
-                r = domain_snapshot_set_current(d, self->parent);
-        return r;
+        domain_snapshot_task_run(d, SNAPSHOT_TASK_REVERT, TAKE_PTR(def), flags);
+        return 1;
 }
 
 static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -238,9 +157,8 @@ static int method_delete(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_delete, d, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = delete_snapshot(d, def, flags, error);
-        domain_job_end(d->jobs);
-        return domain_reply_done(msg, r);
+        domain_snapshot_task_run(d, SNAPSHOT_TASK_DELETE, TAKE_PTR(def), flags);
+        return 1;
 }
 
 static const sd_bus_vtable snapshot_vtable[] = {
@@ -265,9 +183,9 @@ static int snapshot_find(sd_bus *bus, const char *path, const char *interface, v
         Manager *m = userdata;
         Domain *d;
 
+        /* Any name under a domain that is there: a call on a snapshot that
+         * is gone answers NoDomainSnapshot naming it, as libvirt-dbus's. */
         if (domain_snapshot_from_path(m, path, &d, &name) <= 0)
-                return 0;
-        if (domain_snapshot_load(d, name, &def, NULL) < 0)
                 return 0;
         *found = m;
         return 1;

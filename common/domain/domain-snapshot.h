@@ -66,24 +66,49 @@ enum {
         DOMAIN_UNDEFINE_SNAPSHOTS_METADATA = 1 << 1,
 };
 
-/* The driver's hooks. Each runs inside the domain's modify job and is
- * synchronous: 0 done, -errno with error set (and the guest, its disks and
- * the tree as they were). */
+/* The work of one snapshot call (create, revert, delete) under the
+ * domain's modify job; domain-snapshot.c runs its steps. */
+typedef struct SnapshotTask SnapshotTask;
+
+/* The driver's hooks. Each runs inside the domain's modify job. create,
+ * revert and remove return 0 when done, -errno with error set (the guest,
+ * its disks and the tree as they were), or 1 when the work goes on (QEMU's
+ * jobs): the driver then calls domain_snapshot_task_done(t, ...) exactly
+ * once, even when the domain went away (domain_snapshot_task_alive() says
+ * so; t's domain must not be touched then). */
 struct DomainSnapshotOps {
         /* Fills what the driver decides in def (each disk's location, its
-         * overlay's name) and refuses what it cannot take (an internal
-         * snapshot of a raw disk), before anything is done. */
+         * overlay's name, the memory) and refuses what it cannot take (an
+         * internal snapshot of a raw disk, an overlay that exists), before
+         * anything is done. */
         int (*prepare)(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
         /* Takes the snapshot def (prepared) of the domain as it is now. */
-        int (*create)(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+        int (*create)(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error);
         /* Brings the domain back to def: its disks, and its memory when the
          * snapshot has it; state as the snapshot's or the REVERT flags. */
-        int (*revert)(Domain *d, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+        int (*revert)(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t,
+                      sd_bus_error *error);
         /* Removes def's data (internal snapshots in the disks, an external
-         * memory file); children lists the snapshots whose parent def is
-         * (their data may depend on it). */
-        int (*remove)(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error);
+         * memory file). */
+        int (*remove)(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, sd_bus_error *error);
 };
+
+/* Whether the job of t still runs (its domain is there). */
+bool domain_snapshot_task_alive(const SnapshotTask *t);
+/* The driver's work for t is over: r < 0 with error set when it failed.
+ * Frees t when the call is answered. */
+void domain_snapshot_task_done(SnapshotTask *t, int r, const sd_bus_error *error);
+
+typedef enum SnapshotTaskKind {
+        SNAPSHOT_TASK_CREATE,
+        SNAPSHOT_TASK_REVERT,
+        SNAPSHOT_TASK_DELETE,
+} SnapshotTaskKind;
+
+/* Runs a snapshot call as the active job of d: def is taken over (its
+ * copy from disk for revert and delete), flags are the call's. The call
+ * is answered, now or later (create with the new snapshot's path). */
+void domain_snapshot_task_run(Domain *d, SnapshotTaskKind kind, DomainSnapshotDef *def, unsigned flags);
 
 /* A domain's snapshots as read from disk. */
 typedef struct SnapshotList {

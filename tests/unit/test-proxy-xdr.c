@@ -271,6 +271,27 @@ static void test_pool_and_vol_handles(void) {
         xdr_writer_done(&w);
 }
 
+/* remote_nonnull_domain_snapshot: its name, then its domain (name, uuid, id). */
+static void test_snapshot_handle(void) {
+        RemoteHandle s = { .name = (char *) "s1", .pool = (char *) "vm1", .id = 3 }, back;
+        XdrWriter w;
+        XdrReader r;
+
+        memset(s.uuid, 0x22, 16);
+        xdr_writer_init(&w, 0);
+        remote_put_handle(&w, HANDLE_SNAPSHOT, &s);
+        CHECK_INTEQ(w.len, 8 + 8 + 16 + 4);
+        r = xdr_reader(w.data, w.len);
+        CHECK_INTEQ(remote_get_handle(&r, HANDLE_SNAPSHOT, &back), 0);
+        CHECK_STREQ(back.name, "s1");
+        CHECK_STREQ(back.pool, "vm1");
+        CHECK(memcmp(back.uuid, s.uuid, 16) == 0);
+        CHECK_INTEQ(back.id, 3);
+        CHECK_INTEQ(xdr_left(&r), 0);
+        remote_handle_done(&back);
+        xdr_writer_done(&w);
+}
+
 /* Methods that only read, and may be allowed on a read-only connection. */
 static bool method_reads(const char *method) {
         static const char *const reads[] = {
@@ -284,6 +305,7 @@ static bool method_reads(const char *method) {
                 "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
                 "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters", "GetPerfEvents", "GetVcpuInfo",
                 "GetInterfaceParameters",
+                "SnapshotCurrent", "GetParent", "IsCurrent",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
@@ -307,8 +329,8 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNdkpszuihUnoALSTM", *a) != NULL);
-                        values += !strchr("DPVNdkp", *a);
+                        CHECK(strchr("DPVNYdkpszuihUnoALSTM", *a) != NULL);
+                        values += !strchr("DPVNYdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);
                 /* what changes a domain is never allowed read-only */
@@ -357,5 +379,5 @@ static void test_domain_event_table(void) {
 UNIT_TESTS(test_put_words_big_endian, test_string_padding_and_round_trip, test_optional_string,
            test_reader_refuses_bad_input, test_opaque_points_into_payload, test_writer_limit,
            test_frame_length_bounds, test_auth_list_reply_frame, test_error_payload,
-           test_domain_handle_round_trip, test_pool_and_vol_handles, test_procedure_table,
+           test_domain_handle_round_trip, test_pool_and_vol_handles, test_snapshot_handle, test_procedure_table,
            test_domain_event_table)
