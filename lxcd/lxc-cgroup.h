@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A container's cgroup: <cgroup root>/virtbus/lxc-<uuid> on cgroup v2, the
- * same folder under the freezer, memory and cpuacct hierarchies on v1. lxcd makes
- * it and sets memory.max from <memory> before the supervisor starts; the
+/* A container's cgroup: machine.slice/machine-lxc\x2d<id>\x2d<name>.scope
+ * (cgroup.h), on v2 or below every v1 hierarchy the host has. lxcd makes it
+ * and writes <cputune>, <memtune> (the hard limit <memory> when none is
+ * given), <blkiotune> and <numatune> there before the supervisor starts; the
  * supervisor moves itself in before it forks the init (the plan's
  * cgroups: each a cgroup.procs file), so nothing of the container runs
  * outside. Suspend and Resume freeze and thaw it. */

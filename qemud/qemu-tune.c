@@ -118,6 +118,42 @@ static void tune_job_free(TuneJob *job) {
         free(job);
 }
 
+/* query-iothreads: [{ "id": "iothread3", "thread-id": N }, ...]; each
+ * <cputune><iothreadpin> becomes its thread's affinity. */
+static void on_iothreads(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                         void *userdata) {
+        TuneJob *job = userdata;
+        Domain *d = job->handle->owner;
+        size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+        char msg[512] = "";
+        int r = 0;
+
+        if (!d) {
+                tune_job_free(job);
+                return;
+        }
+        if (error_class) {
+                snprintf(msg, sizeof(msg), "cannot list the IOThreads of '%s': %s", d->def->name, error_desc);
+                r = -EIO;
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                json_object *it = json_object_array_get_idx(result, i), *id, *tid;
+                const char *cpuset;
+                unsigned num;
+                char what[64];
+
+                if (!json_object_object_get_ex(it, "id", &id) || !json_object_object_get_ex(it, "thread-id", &tid) ||
+                    sscanf(json_object_get_string(id), "iothread%u", &num) != 1)
+                        continue;
+                cpuset = domain_def_iothread_pin(d->live, num);
+                snprintf(what, sizeof(what), "IOThread %u", num);
+                if (cpuset)
+                        r = pin(json_object_get_int(tid), cpuset, what, msg, sizeof(msg));
+        }
+        job->done(d, r, msg);
+        tune_job_free(job);
+}
+
 static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                     void *userdata) {
         TuneJob *job = userdata;
@@ -151,6 +187,14 @@ static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_cla
         }
         if (r >= 0)
                 r = pin_emulator(d, tids, n, msg, sizeof(msg));
+        /* the IOThreads were pinned with the emulator: those with a pin of
+         * their own get it now */
+        if (r >= 0 && d->live->cputune.n_iothreadpin > 0) {
+                r = qemu_monitor_command(qemu_domain(d)->mon, "query-iothreads", NULL, on_iothreads, job);
+                if (r >= 0)
+                        return;
+                snprintf(msg, sizeof(msg), "cannot list the IOThreads of '%s': %s", d->def->name, strerror(-r));
+        }
         job->done(d, r, msg);
         tune_job_free(job);
 }
