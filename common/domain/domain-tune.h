@@ -2,7 +2,9 @@
 #pragma once
 
 /* Tuning a domain, live and persistent: the scheduler (<cputune> shares,
- * period, quota), vCPU and emulator pinning, and a disk's <iotune>.
+ * period, quota), vCPU and emulator pinning, a disk's <iotune>, <memtune>,
+ * <blkiotune> and <numatune> (written to the guest's cgroup by the driver,
+ * domain-cgroup.h).
  *
  * The bus surface (domain-tune-dbus.c) reads libvirt's typed parameters,
  * applies them to copies of the definitions (the functions below, pure and
