@@ -814,6 +814,8 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         if (!def->os.type)
                 return xml_err_xml(err, "missing element <os/type>");
         r = domain_iothreads_finish(def, err);
+        if (r >= 0)
+                r = domain_numatune_finish(def, err);
         if (r < 0)
                 return r;
 

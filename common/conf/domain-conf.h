@@ -205,6 +205,13 @@ typedef struct DomainCpuFeature {
         DomainCpuFeaturePolicy policy;
 } DomainCpuFeature;
 
+/* <cpu><numa><cell id='' cpus='' memory='' unit=''/>: a guest NUMA node. */
+typedef struct DomainNumaCell {
+        unsigned id;          /* 0.. in order */
+        char *cpus;           /* the vCPUs in it, libvirt's cpuset syntax */
+        uint64_t memory_kib;
+} DomainNumaCell;
+
 typedef struct DomainCpuDef {
         bool present;         /* a <cpu> element was given */
         DomainCpuMode mode;
@@ -217,6 +224,8 @@ typedef struct DomainCpuDef {
         unsigned sockets, dies, cores, threads; /* 0 = no <topology> */
         DomainCpuFeature *features;
         size_t n_features;
+        DomainNumaCell *cells;  /* <numa> */
+        size_t n_cells;
 } DomainCpuDef;
 
 typedef enum DomainClockOffset {

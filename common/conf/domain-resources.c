@@ -658,11 +658,20 @@ int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         }
         if (nt->n_memnodes > 0 && streq_ptr(nt->placement, "auto"))
                 return xml_err_invalid(err, "Per-node binding is not compatible with automatic NUMA placement.");
-        /* libvirt's rule: a memnode binds one guest NUMA cell (<cpu><numa><cell>),
-         * whose id it must name. The model has no guest cells (-numa node), so
-         * every memnode names a cell that is not there. */
-        if (nt->n_memnodes > 0)
+        return 0;
+}
+
+/* libvirt's rule: a memnode binds one guest NUMA cell (<cpu><numa><cell>),
+ * which it must name; <cpu> comes after <numatune>, hence once both are read. */
+int domain_numatune_finish(DomainDef *def, ConfError *err) {
+        const DomainNumatuneDef *nt = &def->numatune;
+
+        if (nt->n_memnodes > 0 && def->cpu.n_cells == 0)
                 return xml_err_invalid(err, "Element 'memnode' is invalid without any guest NUMA cells");
+        for (size_t i = 0; i < nt->n_memnodes; i++)
+                if (nt->memnodes[i].cellid >= def->cpu.n_cells)
+                        return xml_err_invalid(err, "Invalid cellid attribute in memnode element: %u. Domain has "
+                                               "%zu NUMA nodes.", nt->memnodes[i].cellid, def->cpu.n_cells);
         return 0;
 }
 

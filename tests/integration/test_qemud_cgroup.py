@@ -161,7 +161,9 @@ def test_cgroup_layout_tuning_and_live_changes(qemud, vroot, bus, bus_monitor):
         tune += (f"<blkiotune><device><path>{dev}</path><write_iops_sec>500</write_iops_sec>"
                  f"<read_bytes_sec>10485760</read_bytes_sec></device></blkiotune>")
     if cpuset_ok:
-        tune += "<numatune><memory mode='strict' nodeset='0'/></numatune>"
+        # one guest NUMA cell, its memory bound by a <memnode> of its own
+        tune += ("<numatune><memory mode='strict' nodeset='0'/><memnode cellid='0' mode='preferred' nodeset='0'/>"
+                 "</numatune><cpu><numa><cell id='0' cpus='0' memory='65536' unit='KiB'/></numa></cpu>")
     path = qemud.call("DomainDefineXML", domain_xml(name, virt, tune))
     qemud.domain_call(path, "Create", 0)
     pid = qemu_pid(vroot, name)
@@ -184,6 +186,9 @@ def test_cgroup_layout_tuning_and_live_changes(qemud, vroot, bus, bus_monitor):
         assert throttle(io, majmin, "wiops") == 500
     if cpuset_ok:
         assert read(folder(dirs, "cpuset"), "cpuset.mems") == "0"
+        argv = open(f"/proc/{pid}/cmdline").read().split("\0")
+        assert "memory-backend-ram,id=ram-node0,size=65536k,host-nodes=0,policy=preferred" in argv, argv
+        assert "node,nodeid=0,cpus=0,memdev=ram-node0" in argv, argv
 
     # memory: live only; the persistent definition keeps its limit
     assert qemud.domain_call(path, "GetMemoryParameters", LIVE)["hard_limit"] == 1 << 20

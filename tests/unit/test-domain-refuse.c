@@ -216,6 +216,15 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_INVALID_ARG, "Multiple memnode elements with cellid 0");
         REFUSED("<numatune><memory placement='auto'/><memnode cellid='0' mode='strict' nodeset='0'/></numatune>",
                 NULL, VB_ERROR_INVALID_ARG, "Per-node binding is not compatible with automatic NUMA placement");
+        REFUSED("<numatune><memnode cellid='1' mode='strict' nodeset='0'/></numatune>"
+                "<cpu><numa><cell id='0' cpus='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_INVALID_ARG,
+                "Invalid cellid attribute in memnode element: 1. Domain has 1 NUMA nodes.");
+        REFUSED("<cpu><numa><cell id='1' cpus='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_XML,
+                "non-contiguous ranges or ranges not starting from 0 are not allowed");
+        REFUSED("<cpu><numa><cell id='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_XML,
+                "missing attribute 'cpus' of <cpu/numa/cell>");
+        REFUSED("<cpu><numa><cell id='0' cpus='0'/></numa></cpu>", NULL, VB_ERROR_XML,
+                "missing attribute 'memory' of <cpu/numa/cell>");
         REFUSED("<numatune><memnode cellid='0' nodeset='0'/></numatune>", NULL, VB_ERROR_XML,
                 "missing attribute 'mode' of <numatune/memnode>");
         REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0-x'/></numatune>", NULL,
