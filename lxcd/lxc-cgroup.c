@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "domain-cgroup.h"
 #include "domain-manager.h"
+#include "error.h"
 #include "log.h"
 #include "lxc-cgroup.h"
 #include "util.h"
@@ -126,3 +127,46 @@ void lxc_cgroup_remove(Domain *d) {
         if (r < 0)
                 log_warning("Cannot remove the cgroup %s: %s", cg->path, strerror(-r));
 }
+
+/* --- changes while the container runs (DomainTuneOps) ---------------------- */
+
+static int tune_part(const Cgroup *cg, DomainTuneWhat what, const DomainDef *old, const DomainDef *def, char *msg,
+                     size_t size) {
+        switch (what) {
+        case DOMAIN_TUNE_SCHEDULER:
+                return domain_cgroup_set_cputune(cg, def, msg, size);
+        case DOMAIN_TUNE_MEMORY:
+                return domain_cgroup_set_memtune(cg, def, msg, size);
+        case DOMAIN_TUNE_BLKIO:
+                return domain_cgroup_set_blkiotune(cg, old, def, msg, size);
+        case DOMAIN_TUNE_NUMA:
+                return domain_cgroup_set_numatune(cg, def, msg, size);
+        default:
+                snprintf(msg, size, "a container has no vCPU threads or disks to tune");
+                return -EOPNOTSUPP;
+        }
+}
+
+/* The cgroup follows newlive at once; when the kernel refuses a value half
+ * way, the old ones go back. */
+static int tune_apply(Domain *d, DomainTuneWhat what, const DomainDef *old, const DomainDef *newlive, size_t index,
+                      DomainTuneDoneFn done, void *userdata, sd_bus_error *error) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        char msg[512] = "", ignored[512];
+        int r = open_cgroup(d, false, &cg);
+
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot open the cgroup of '%s': %s",
+                                     d->def->name, strerror(-r));
+        r = tune_part(cg, what, old, newlive, msg, sizeof(msg));
+        if (r < 0) {
+                (void) tune_part(cg, what, newlive, old, ignored, sizeof(ignored));
+                return vb_error_setf(error, r == -EOPNOTSUPP ? VB_ERROR_OPERATION_INVALID : VB_ERROR_OPERATION_FAILED,
+                                     "%s", msg);
+        }
+        return 0;
+}
+
+const DomainTuneOps lxc_tune_ops = {
+        .apply = tune_apply,
+};

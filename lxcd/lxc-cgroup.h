@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 #include "domain.h"
+#include "domain-driver.h"
+#include "domain-tune.h"
 #include "lxc-plan.h"
 
 /* Makes the folders and limits, and names their cgroup.procs in the plan;
@@ -24,3 +26,7 @@ int lxc_cgroup_freeze(Domain *d, bool freeze);
 void lxc_cgroup_remove(Domain *d);
 /* The folder of one controller ("memory", "freezer"; ignored on v2). */
 int lxc_cgroup_path(const Domain *d, const char *controller, char **ret);
+
+/* Set{Scheduler,Memory,BlockIO,Numa}Parameters on a running container:
+ * written to its cgroup at once. */
+extern const DomainTuneOps lxc_tune_ops;

@@ -15,6 +15,7 @@ import subprocess
 import time
 from xml.sax.saxutils import escape
 
+import dbus
 import pytest
 
 import virtbus_harness as h
@@ -102,21 +103,12 @@ def container_pids(vroot):
     return pids
 
 
-def cgroup_partition(root):
-    """lxcd's machine.slice partition for a private root (common/cgroup.c:
-    FNV-1a of the root's path)."""
-    v = 14695981039346656037
-    for b in str(root).encode():
-        v = ((v ^ b) * 1099511628211) % (1 << 64)
-    return f"machine.slice/machine-virtbus\\x2d{v:016x}.slice"
-
-
 def cgroup_dirs(lxcd, path):
     """The container's cgroup folders (v2: one; v1: one per hierarchy):
     machine-lxc\\x2d<id>\\x2d<name>.scope in this root's partition."""
     name = str(lxcd.get_property(path, "org.libvirt.Domain", "Name"))
     scope = "machine-lxc\\x2d*" + glob.escape(f"\\x2d{name}.scope")
-    part = cgroup_partition(lxcd.root)
+    part = h.cgroup_partition(lxcd.root)
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         return glob.glob(f"/sys/fs/cgroup/{part}/{scope}")
     return [d for c in ("freezer", "memory", "cpuacct", "cpu", "cpuset", "blkio", "pids")
@@ -259,6 +251,14 @@ def test_tuning_in_the_cgroup(lxcd, rootfs, vroot):
         text = open(f"{by['']}/io.max").read() if v2 else \
             open(f"{by['blkio']}/blkio.throttle.read_bps_device").read()
         assert re.search(rf"^{majmin} (rbps=)?4194304\b", text, re.M), text
+    # a running container's limits change at once (live only here)
+    lxcd.domain_call(path, "SetMemoryParameters", {"hard_limit": dbus.UInt64(40 << 10, variant_level=1)}, 1)
+    assert memory_limit(dirs) == 40 << 20
+    assert lxcd.domain_call(path, "GetMemoryParameters", 2)["hard_limit"] == 48 << 10
+    with h.expect_dbus_error("org.virtbus.Error.InvalidArg"):
+        lxcd.domain_call(path, "SetMemoryParameters", {"hard_limit": dbus.UInt64(80 << 10, variant_level=1),
+                                                      "swap_hard_limit": dbus.UInt64(60 << 10, variant_level=1)}, 1)
+    assert memory_limit(dirs) == 40 << 20
     lxcd.domain_call(path, "Destroy", 0)
     h.wait_until(lambda: not any(os.path.exists(d) for d in dirs), 10, what="the container's cgroup to go")
 
