@@ -1,146 +1,172 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A container's cgroup through the shared module (cgroup.h): named as
+ * libvirt's LXC driver and systemd-machined name it, its tuning written by
+ * domain-cgroup.h as for QEMU. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "cgroup.h"
+#include "domain-cgroup.h"
 #include "domain-manager.h"
+#include "error.h"
 #include "log.h"
 #include "lxc-cgroup.h"
 #include "util.h"
 
-#define CGROUP_ROOT "/sys/fs/cgroup"
-
-static const char *const v1_controllers[] = { "freezer", "memory", "cpuacct" };
+/* The supervisor's exit may be seen while the kernel still tears the last
+ * processes of the pid namespace down: a short wait, never long. */
+#define REMOVE_TIMEOUT_MS 1000
 
 bool lxc_cgroup_is_v2(void) {
-        return access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
+        return cgroup_host_is_v2();
+}
+
+static char *machine_path(const Domain *d) {
+        const DomainDef *def = d->live ? d->live : d->def;
+        int id = d->id >= 0 ? d->id : def->id;
+
+        return cgroup_machine_path(d->manager->paths.root, "lxc", id, def->name);
+}
+
+static int open_cgroup(const Domain *d, bool create, Cgroup **ret) {
+        _cleanup_free_ char *path = machine_path(d);
+
+        return path ? cgroup_open(path, create, ret) : -ENOMEM;
+}
+
+static CgroupController controller_of(const char *name) {
+        for (CgroupController c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                if (streq_ptr(cgroup_controller_name(c, false), name) || streq_ptr(cgroup_controller_name(c, true), name))
+                        return c;
+        return CGROUP_MEMORY;
 }
 
 int lxc_cgroup_path(const Domain *d, const char *controller, char **ret) {
-        if (lxc_cgroup_is_v2())
-                return asprintf(ret, CGROUP_ROOT "/virtbus/lxc-%s", d->uuid_str) < 0 ? -ENOMEM : 0;
-        return asprintf(ret, CGROUP_ROOT "/%s/virtbus/lxc-%s", controller, d->uuid_str) < 0 ? -ENOMEM : 0;
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        CgroupController c = controller ? controller_of(controller) : CGROUP_MEMORY;
+        int r = open_cgroup(d, false, &cg);
+
+        if (r < 0)
+                return r;
+        if (!cgroup_has(cg, c))
+                return -ENODEV;
+        *ret = strdup(cg->dirs[c]);
+        return *ret ? 0 : -ENOMEM;
 }
 
-static int write_text(const char *dir, const char *file, const char *value) {
-        _cleanup_free_ char *path = path_join(dir, file);
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(value);
-
-        if (!path)
-                return -ENOMEM;
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, value, len) != (ssize_t) len)
-                return -errno;
-        return 0;
-}
-
-static int add_procs(LxcPlan *plan, const char *dir) {
-        return strv_consume(&plan->cgroups, path_join(dir, "cgroup.procs"));
-}
-
-static int prepare_v2(Domain *d, LxcPlan *plan, char *msg, size_t size) {
-        _cleanup_free_ char *dir = NULL;
-        char value[32];
+/* libvirt's LXC driver limits the container's memory to <memory> when
+ * <memtune> sets no hard limit. */
+static int apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
+        _cleanup_(domain_def_freep) DomainDef *copy = NULL;
         int r;
 
-        if ((r = lxc_cgroup_path(d, NULL, &dir)) < 0)
+        if (def->memtune.hard_limit || !def->memory_kib)
+                return domain_cgroup_apply(cg, def, msg, size);
+        r = domain_def_copy(def, &copy);
+        if (r < 0)
                 return r;
-        /* controllers are handed down only where each parent enables them */
-        (void) write_text(CGROUP_ROOT, "cgroup.subtree_control", "+memory");
-        (void) mkdir(CGROUP_ROOT "/virtbus", 0755);
-        (void) write_text(CGROUP_ROOT "/virtbus", "cgroup.subtree_control", "+memory");
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-                snprintf(msg, size, "cannot make the cgroup %s: %s", dir, strerror(errno));
-                return -errno;
-        }
-        if (d->live->memory_kib) {
-                snprintf(value, sizeof(value), "%llu", (unsigned long long) d->live->memory_kib * 1024);
-                if ((r = write_text(dir, "memory.max", value)) < 0) {
-                        snprintf(msg, size, "cannot set memory.max of %s: %s", dir, strerror(-r));
-                        return r;
-                }
-        }
-        return add_procs(plan, dir);
+        copy->memtune.hard_limit = def->memory_kib;
+        if (copy->memtune.swap_hard_limit && copy->memtune.swap_hard_limit < copy->memtune.hard_limit)
+                copy->memtune.hard_limit = copy->memtune.swap_hard_limit;
+        return domain_cgroup_apply(cg, copy, msg, size);
 }
 
-static int prepare_v1(Domain *d, LxcPlan *plan, char *msg, size_t size) {
-        for (size_t i = 0; i < ELEMENTSOF(v1_controllers); i++) {
-                _cleanup_free_ char *dir = NULL;
-                char value[32];
+/* The supervisor joins each distinct folder before it forks the init. */
+static int add_procs(LxcPlan *plan, const Cgroup *cg) {
+        for (size_t c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                bool seen = false;
                 int r;
 
-                if ((r = lxc_cgroup_path(d, v1_controllers[i], &dir)) < 0)
-                        return r;
-                if ((r = mkdir_p(dir, 0755)) < 0) {
-                        snprintf(msg, size, "cannot make the cgroup %s: %s", dir, strerror(-r));
-                        return r;
-                }
-                if (streq(v1_controllers[i], "memory") && d->live->memory_kib) {
-                        snprintf(value, sizeof(value), "%llu", (unsigned long long) d->live->memory_kib * 1024);
-                        if ((r = write_text(dir, "memory.limit_in_bytes", value)) < 0) {
-                                snprintf(msg, size, "cannot set memory.limit_in_bytes of %s: %s", dir,
-                                         strerror(-r));
-                                return r;
-                        }
-                }
-                if ((r = add_procs(plan, dir)) < 0)
+                if (!cg->dirs[c])
+                        continue;
+                for (size_t i = 0; i < c; i++)
+                        seen = seen || (cg->dirs[i] && streq(cg->dirs[i], cg->dirs[c]));
+                if (!seen && (r = strv_consume(&plan->cgroups, path_join(cg->dirs[c], "cgroup.procs"))) < 0)
                         return r;
         }
         return 0;
 }
 
 int lxc_cgroup_prepare(Domain *d, LxcPlan *plan, char *msg, size_t size) {
-        int r = lxc_cgroup_is_v2() ? prepare_v2(d, plan, msg, size) : prepare_v1(d, plan, msg, size);
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        int r = open_cgroup(d, true, &cg);
 
+        if (r < 0)
+                snprintf(msg, size, "cannot make the cgroup of '%s': %s", d->def->name, strerror(-r));
+        if (r >= 0)
+                r = apply(cg, d->live, msg, size);
+        if (r >= 0)
+                r = add_procs(plan, cg);
         if (r < 0)
                 lxc_cgroup_remove(d);
         return r;
 }
 
 int lxc_cgroup_freeze(Domain *d, bool freeze) {
-        _cleanup_free_ char *dir = NULL;
-        int r;
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        int r = open_cgroup(d, false, &cg);
 
-        if (lxc_cgroup_is_v2()) {
-                if ((r = lxc_cgroup_path(d, NULL, &dir)) < 0)
-                        return r;
-                return write_text(dir, "cgroup.freeze", freeze ? "1" : "0");
-        }
-        if ((r = lxc_cgroup_path(d, "freezer", &dir)) < 0)
+        if (r < 0)
                 return r;
-        return write_text(dir, "freezer.state", freeze ? "FROZEN" : "THAWED");
-}
-
-/* The last processes of a pid namespace may still be exiting when the
- * supervisor's exit is seen: a short wait, never long. */
-static void remove_dir(const char *dir) {
-        for (int i = 0; i < 100; i++) {
-                if (rmdir(dir) == 0 || errno == ENOENT)
-                        return;
-                if (errno != EBUSY)
-                        break;
-                usleep(10000);
-        }
-        log_warning("Cannot remove the cgroup %s: %m", dir);
+        if (cg->v2)
+                for (CgroupController c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                        if (cg->dirs[c]) /* every controller's folder is the one cgroup */
+                                return cgroup_set(cg, c, "cgroup.freeze", freeze ? "1" : "0");
+        return cgroup_set(cg, CGROUP_FREEZER, "freezer.state", freeze ? "FROZEN" : "THAWED");
 }
 
 void lxc_cgroup_remove(Domain *d) {
-        if (lxc_cgroup_is_v2()) {
-                _cleanup_free_ char *dir = NULL;
-                if (lxc_cgroup_path(d, NULL, &dir) >= 0)
-                        remove_dir(dir);
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        int r;
+
+        if (open_cgroup(d, false, &cg) < 0)
                 return;
-        }
-        for (size_t i = 0; i < ELEMENTSOF(v1_controllers); i++) {
-                _cleanup_free_ char *dir = NULL;
-                if (lxc_cgroup_path(d, v1_controllers[i], &dir) >= 0)
-                        remove_dir(dir);
+        r = cgroup_remove(cg, REMOVE_TIMEOUT_MS);
+        if (r < 0)
+                log_warning("Cannot remove the cgroup %s: %s", cg->path, strerror(-r));
+}
+
+/* --- changes while the container runs (DomainTuneOps) ---------------------- */
+
+static int tune_part(const Cgroup *cg, DomainTuneWhat what, const DomainDef *old, const DomainDef *def, char *msg,
+                     size_t size) {
+        switch (what) {
+        case DOMAIN_TUNE_SCHEDULER:
+                return domain_cgroup_set_cputune(cg, def, msg, size);
+        case DOMAIN_TUNE_MEMORY:
+                return domain_cgroup_set_memtune(cg, def, msg, size);
+        case DOMAIN_TUNE_BLKIO:
+                return domain_cgroup_set_blkiotune(cg, old, def, msg, size);
+        case DOMAIN_TUNE_NUMA:
+                return domain_cgroup_set_numatune(cg, def, msg, size);
+        default:
+                snprintf(msg, size, "a container has no vCPU threads or disks to tune");
+                return -EOPNOTSUPP;
         }
 }
+
+/* The cgroup follows newlive at once; when the kernel refuses a value half
+ * way, the old ones go back. */
+static int tune_apply(Domain *d, DomainTuneWhat what, const DomainDef *old, const DomainDef *newlive, size_t index,
+                      DomainTuneDoneFn done, void *userdata, sd_bus_error *error) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        char msg[512] = "", ignored[512];
+        int r = open_cgroup(d, false, &cg);
+
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot open the cgroup of '%s': %s",
+                                     d->def->name, strerror(-r));
+        r = tune_part(cg, what, old, newlive, msg, sizeof(msg));
+        if (r < 0) {
+                (void) tune_part(cg, what, newlive, old, ignored, sizeof(ignored));
+                return vb_error_setf(error, r == -EOPNOTSUPP ? VB_ERROR_OPERATION_INVALID : VB_ERROR_OPERATION_FAILED,
+                                     "%s", msg);
+        }
+        return 0;
+}
+
+const DomainTuneOps lxc_tune_ops = {
+        .apply = tune_apply,
+};

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A container's cgroup: <cgroup root>/virtbus/lxc-<uuid> on cgroup v2, the
- * same folder under the freezer, memory and cpuacct hierarchies on v1. lxcd makes
- * it and sets memory.max from <memory> before the supervisor starts; the
+/* A container's cgroup: machine.slice/machine-lxc\x2d<id>\x2d<name>.scope
+ * (cgroup.h), on v2 or below every v1 hierarchy the host has. lxcd makes it
+ * and writes <cputune>, <memtune> (the hard limit <memory> when none is
+ * given), <blkiotune> and <numatune> there before the supervisor starts; the
  * supervisor moves itself in before it forks the init (the plan's
  * cgroups: each a cgroup.procs file), so nothing of the container runs
  * outside. Suspend and Resume freeze and thaw it. */
@@ -11,6 +12,8 @@
 #include <stdbool.h>
 
 #include "domain.h"
+#include "domain-driver.h"
+#include "domain-tune.h"
 #include "lxc-plan.h"
 
 /* Makes the folders and limits, and names their cgroup.procs in the plan;
@@ -23,3 +26,7 @@ int lxc_cgroup_freeze(Domain *d, bool freeze);
 void lxc_cgroup_remove(Domain *d);
 /* The folder of one controller ("memory", "freezer"; ignored on v2). */
 int lxc_cgroup_path(const Domain *d, const char *controller, char **ret);
+
+/* Set{Scheduler,Memory,BlockIO,Numa}Parameters on a running container:
+ * written to its cgroup at once. */
+extern const DomainTuneOps lxc_tune_ops;

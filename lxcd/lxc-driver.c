@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 
 #include "domain-stats.h"
+#include "lxc-cgroup.h"
 #include "lxc-console.h"
 #include "lxc-domain.h"
 #include "lxc-validate.h"
@@ -106,4 +107,5 @@ const DomainDriver lxc_driver = {
         .version = version,
         .stats = &lxc_stats_ops,
         .console = &lxc_console_ops, /* lxc-console.c */
+        .tune = &lxc_tune_ops,
 };

@@ -120,6 +120,8 @@ static inline bool cmd_renders(const QemuCmd *c) {
         return !c->collect;
 }
 int cmd_add_fd(QemuCmd *c, int fd);
+/* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
+int qemu_build_numa(QemuCmd *c);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything
  * else InvalidArg) and returns r. */
 int cmd_fail(QemuCmd *c, int r, const char *fmt, ...) _printf_(3, 4);

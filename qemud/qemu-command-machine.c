@@ -27,6 +27,8 @@ static bool machine_is_i440fx(const char *m) {
 static bool need_ram_backend(const DomainDef *def) {
         const DomainNumatuneDef *n = &def->numatune;
 
+        if (def->cpu.n_cells > 0)
+                return false; /* a backend per guest NUMA cell instead (qemu-command-numa.c) */
         if (def->memory_backing.hugepages)
                 return true;
         return n->present && n->nodeset && !streq_ptr(n->placement, "auto") &&
@@ -774,6 +776,7 @@ int qemu_build_machine_options(QemuCmd *c) {
                build_memory(c) ?:
                check_max_cpus(c, machine) ?:
                build_smp(c) ?:
+               qemu_build_numa(c) ?:
                build_iothreads(c) ?:
                build_name_uuid(c, true) ?:
                cmd_arg(c, "-no-user-config") ?:

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "cgroup.h"
 #include "cpuset.h"
+#include "domain-cgroup.h"
 #include "log.h"
 #include "manager.h"
 #include "qemu-domain.h"
@@ -13,91 +16,42 @@
 #include "util.h"
 #include "error.h"
 
-#define CGROUP_V2_ROOT "/sys/fs/cgroup"
-#define CGROUP_V1_CPU "/sys/fs/cgroup/cpu"
+/* Removing the cgroup waits this long for QEMU's last threads. */
+#define CGROUP_REMOVE_TIMEOUT_MS 2000
 
-static bool cgroup_is_v2(void) {
-        return access(CGROUP_V2_ROOT "/cgroup.controllers", F_OK) == 0;
-}
-
-static bool wants_cgroup(const DomainDef *def) {
-        const DomainCputuneDef *t = &def->cputune;
-        return t->shares || t->period || t->quota;
-}
-
+/* The guest's id and name as it runs (its live definition; the persistent
+ * one before that exists). */
 int qemu_tune_cgroup_path(const Domain *d, char **ret) {
-        return asprintf(ret, "%s/virtbus/qemu-%s", cgroup_is_v2() ? CGROUP_V2_ROOT : CGROUP_V1_CPU,
-                        d->uuid_str) < 0 ? -ENOMEM : 0;
+        const DomainDef *def = d->live ? d->live : d->def;
+        int id = def->id >= 0 ? def->id : d->id;
+
+        *ret = cgroup_machine_path(d->manager->paths.root, "qemu", id, def->name);
+        return *ret ? 0 : -ENOMEM;
 }
 
-static int write_value(const char *dir, const char *file, const char *fmt, ...) _printf_(3, 4);
-static int write_value(const char *dir, const char *file, const char *fmt, ...) {
-        _cleanup_free_ char *path = path_join(dir, file);
-        _cleanup_fclose_ FILE *f = NULL;
-        va_list ap;
-        int r;
+static int open_cgroup(const Domain *d, bool create, Cgroup **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r = qemu_tune_cgroup_path(d, &path);
 
-        if (!path)
-                return -ENOMEM;
-        f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        va_start(ap, fmt);
-        r = vfprintf(f, fmt, ap);
-        va_end(ap);
-        if (r < 0 || fflush(f) != 0)
-                return errno > 0 ? -errno : -EIO;
-        return 0;
+        return r < 0 ? r : cgroup_open(path, create, ret);
 }
 
-/* cgroup v2 hands a controller down only where each parent enables it. */
-static int enable_cpu_controller(const char *dir) {
-        int r = write_value(dir, "cgroup.subtree_control", "+cpu");
-        return r == -EBUSY ? 0 : r; /* already enabled, or processes there: leave it */
-}
-
-/* Puts QEMU into its cgroup and writes def's <cputune> there; what def
- * leaves unset gets the controller's default, so a change back to "unset"
- * is applied too. */
+/* Every guest gets its own cgroup, QEMU in it, and def's tuning there. */
 static int setup_cgroup(Domain *d, const DomainDef *def, char *msg, size_t size) {
-        const DomainCputuneDef *t = &def->cputune;
-        _cleanup_free_ char *dir = NULL;
-        bool v2 = cgroup_is_v2();
-        const char *what = "cgroup.procs";
-        uint64_t period = t->period ? t->period : 100000;
-        int r;
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        int r = open_cgroup(d, true, &cg);
 
-        if ((r = qemu_tune_cgroup_path(d, &dir)) < 0)
+        if (r < 0) {
+                snprintf(msg, size, "cannot make the cgroup of '%s': %s", def->name, strerror(-r));
                 return r;
-        if (v2) {
-                (void) enable_cpu_controller(CGROUP_V2_ROOT);
-                (void) mkdir(CGROUP_V2_ROOT "/virtbus", 0755);
-                (void) enable_cpu_controller(CGROUP_V2_ROOT "/virtbus");
         }
-        r = mkdir_p(dir, 0755);
-        if (r >= 0)
-                r = write_value(dir, what, "%d", (int) d->pid);
-        if (r >= 0)
-                r = v2 ? write_value(dir, what = "cpu.weight", "%llu",
-                                     (unsigned long long) (t->shares ? MIN(MAX(t->shares, 1ULL), 10000ULL) : 100))
-                       : write_value(dir, what = "cpu.shares", "%llu",
-                                     (unsigned long long) (t->shares ? t->shares : 1024));
-        if (r >= 0) {
-                if (v2)
-                        r = t->quota > 0 ? write_value(dir, what = "cpu.max", "%lld %llu", (long long) t->quota,
-                                                       (unsigned long long) period)
-                                         : write_value(dir, what = "cpu.max", "max %llu", (unsigned long long) period);
-                else {
-                        r = write_value(dir, what = "cpu.cfs_period_us", "%llu", (unsigned long long) period);
-                        if (r >= 0)
-                                r = write_value(dir, what = "cpu.cfs_quota_us", "%lld",
-                                                (long long) (t->quota > 0 ? t->quota : -1));
-                }
-        }
-        if (r < 0)
-                snprintf(msg, size, "cannot apply <cputune> to '%s': %s/%s: %s", def->name, dir, what,
+        r = cgroup_attach(cg, d->pid);
+        if (r < 0) {
+                snprintf(msg, size, "cannot move QEMU of '%s' into the cgroup %s: %s", def->name, cg->path,
                          strerror(-r));
-        return r;
+                return r;
+        }
+        return domain_cgroup_apply(cg, def, msg, size);
 }
 
 static const char *vcpu_cpuset(const DomainDef *def, unsigned vcpu) {
@@ -164,6 +118,42 @@ static void tune_job_free(TuneJob *job) {
         free(job);
 }
 
+/* query-iothreads: [{ "id": "iothread3", "thread-id": N }, ...]; each
+ * <cputune><iothreadpin> becomes its thread's affinity. */
+static void on_iothreads(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                         void *userdata) {
+        TuneJob *job = userdata;
+        Domain *d = job->handle->owner;
+        size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+        char msg[512] = "";
+        int r = 0;
+
+        if (!d) {
+                tune_job_free(job);
+                return;
+        }
+        if (error_class) {
+                snprintf(msg, sizeof(msg), "cannot list the IOThreads of '%s': %s", d->def->name, error_desc);
+                r = -EIO;
+        }
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                json_object *it = json_object_array_get_idx(result, i), *id, *tid;
+                const char *cpuset;
+                unsigned num;
+                char what[64];
+
+                if (!json_object_object_get_ex(it, "id", &id) || !json_object_object_get_ex(it, "thread-id", &tid) ||
+                    sscanf(json_object_get_string(id), "iothread%u", &num) != 1)
+                        continue;
+                cpuset = domain_def_iothread_pin(d->live, num);
+                snprintf(what, sizeof(what), "IOThread %u", num);
+                if (cpuset)
+                        r = pin(json_object_get_int(tid), cpuset, what, msg, sizeof(msg));
+        }
+        job->done(d, r, msg);
+        tune_job_free(job);
+}
+
 static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                     void *userdata) {
         TuneJob *job = userdata;
@@ -197,12 +187,21 @@ static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_cla
         }
         if (r >= 0)
                 r = pin_emulator(d, tids, n, msg, sizeof(msg));
+        /* the IOThreads were pinned with the emulator: those with a pin of
+         * their own get it now */
+        if (r >= 0 && d->live->cputune.n_iothreadpin > 0) {
+                r = qemu_monitor_command(qemu_domain(d)->mon, "query-iothreads", NULL, on_iothreads, job);
+                if (r >= 0)
+                        return;
+                snprintf(msg, sizeof(msg), "cannot list the IOThreads of '%s': %s", d->def->name, strerror(-r));
+        }
         job->done(d, r, msg);
         tune_job_free(job);
 }
 
 static bool wants_affinity(const DomainDef *def) {
-        return def->vcpu_cpuset || def->cputune.n_vcpupin > 0 || def->cputune.emulatorpin;
+        return def->vcpu_cpuset || def->cputune.n_vcpupin > 0 || def->cputune.emulatorpin ||
+               def->cputune.n_iothreadpin > 0;
 }
 
 int qemu_tune_apply(Domain *d, qemu_tune_fn done) {
@@ -210,12 +209,10 @@ int qemu_tune_apply(Domain *d, qemu_tune_fn done) {
         TuneJob *job;
         int r;
 
-        if (wants_cgroup(d->live)) {
-                r = setup_cgroup(d, d->live, msg, sizeof(msg));
-                if (r < 0) {
-                        done(d, r, msg);
-                        return 0;
-                }
+        r = setup_cgroup(d, d->live, msg, sizeof(msg));
+        if (r < 0) {
+                done(d, r, msg);
+                return 0;
         }
         if (!wants_affinity(d->live)) {
                 done(d, 0, NULL);
@@ -235,14 +232,55 @@ int qemu_tune_apply(Domain *d, qemu_tune_fn done) {
         return r;
 }
 
+/* A cgroup whose QEMU is still going away (a failed start undoes its steps
+ * before QEMU's exit is seen): tried again until it is empty. It holds the
+ * path only, never the domain. */
+typedef struct CgroupReaper {
+        Cgroup *cg;
+        sd_event_source *timer;
+        unsigned tries;
+} CgroupReaper;
+
+#define REAPER_INTERVAL_USEC (200 * 1000)
+#define REAPER_TRIES 150
+
+static int on_reaper(sd_event_source *s, uint64_t usec, void *userdata) {
+        CgroupReaper *rp = userdata;
+
+        if (cgroup_remove(rp->cg, 0) == -EBUSY && ++rp->tries < REAPER_TRIES)
+                return sd_event_source_set_time_relative(s, REAPER_INTERVAL_USEC) < 0
+                               ? 0
+                               : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (rp->tries >= REAPER_TRIES)
+                log_warning("The cgroup %s still has processes: left behind", rp->cg->path);
+        cgroup_free(rp->cg);
+        sd_event_source_disable_unref(rp->timer);
+        free(rp);
+        return 0;
+}
+
+static void reap_later(Domain *d, Cgroup *cg) {
+        CgroupReaper *rp = calloc(1, sizeof(*rp));
+
+        if (!rp || sd_event_add_time_relative(d->manager->event, &rp->timer, CLOCK_MONOTONIC, REAPER_INTERVAL_USEC,
+                                              0, on_reaper, rp) < 0) {
+                log_warning("Cannot remove the cgroup %s later", cg->path);
+                cgroup_free(cg);
+                free(rp);
+                return;
+        }
+        rp->cg = cg;
+}
+
 void qemu_tune_cleanup(Domain *d) {
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
 
         /* also when tuning made one live and the definition has none */
-        if (!d->live || qemu_tune_cgroup_path(d, &dir) < 0)
+        if (!d->live || open_cgroup(d, false, &cg) < 0)
                 return;
-        if (rmdir(dir) < 0 && errno != ENOENT)
-                log_debug("Cannot remove %s: %m", dir);
+        /* QEMU still there is a failed start's: its exit comes later */
+        if (cgroup_remove(cg, d->pid > 0 && kill(d->pid, 0) == 0 ? 200 : CGROUP_REMOVE_TIMEOUT_MS) == -EBUSY)
+                reap_later(d, TAKE_PTR(cg));
 }
 
 /* --- changes while the guest runs (DomainTuneOps) ------------------------- */
@@ -472,12 +510,44 @@ static int apply_iotune(Domain *d, const DomainDef *old, const DomainDef *newliv
         return 1;
 }
 
-static int apply_scheduler(Domain *d, const DomainDef *newlive, sd_bus_error *error) {
-        char msg[512] = "";
-        int r = setup_cgroup(d, newlive, msg, sizeof(msg));
+/* One part of the tuning written to the cgroup; when the kernel refuses it
+ * half way, the old values go back, so that the guest runs as its live
+ * definition says. */
+static int set_part(const Cgroup *cg, DomainTuneWhat what, const DomainDef *old, const DomainDef *def, char *msg,
+                    size_t size) {
+        switch (what) {
+        case DOMAIN_TUNE_SCHEDULER:
+                return domain_cgroup_set_cputune(cg, def, msg, size);
+        case DOMAIN_TUNE_MEMORY:
+                return domain_cgroup_set_memtune(cg, def, msg, size);
+        case DOMAIN_TUNE_BLKIO:
+                return domain_cgroup_set_blkiotune(cg, old, def, msg, size);
+        case DOMAIN_TUNE_NUMA:
+                return domain_cgroup_set_numatune(cg, def, msg, size);
+        default:
+                return -EINVAL;
+        }
+}
 
+static int apply_cgroup(Domain *d, DomainTuneWhat what, const DomainDef *old, const DomainDef *newlive,
+                        sd_bus_error *error) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        char msg[512] = "", ignored[512];
+        int r;
+
+        /* a guest started by a qemud before this one may have none yet */
+        r = open_cgroup(d, true, &cg);
+        if (r >= 0)
+                r = cgroup_attach(cg, d->pid);
         if (r < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "%s", msg);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot put '%s' into its cgroup: %s",
+                                     d->def->name, strerror(-r));
+        r = set_part(cg, what, old, newlive, msg, sizeof(msg));
+        if (r < 0) {
+                (void) set_part(cg, what, newlive, old, ignored, sizeof(ignored));
+                return vb_error_setf(error, r == -EOPNOTSUPP ? VB_ERROR_OPERATION_INVALID : VB_ERROR_OPERATION_FAILED,
+                                     "%s", msg);
+        }
         return 0;
 }
 
@@ -488,14 +558,15 @@ static int tune_apply(Domain *d, DomainTuneWhat what, const DomainDef *old, cons
                                      d->def->name);
         switch (what) {
         case DOMAIN_TUNE_SCHEDULER:
-                return apply_scheduler(d, newlive, error);
+        case DOMAIN_TUNE_MEMORY:
+        case DOMAIN_TUNE_BLKIO:
+        case DOMAIN_TUNE_NUMA:
+                return apply_cgroup(d, what, old, newlive, error);
         case DOMAIN_TUNE_VCPUPIN:
         case DOMAIN_TUNE_EMULATORPIN:
                 return apply_pin(d, what, newlive, index, done, userdata, error);
         case DOMAIN_TUNE_IOTUNE:
                 return apply_iotune(d, old, newlive, index, done, userdata, error);
-        case DOMAIN_TUNE_NUMA:
-                break;
         }
         return -EINVAL;
 }

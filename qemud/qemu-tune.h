@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What libvirt applies outside QEMU's command line: <cputune> shares,
- * period and quota through the cpu cgroup controller (v2, or v1 where the
- * host still mounts it), and <vcpupin>, <emulatorpin> and <vcpu cpuset>
- * as CPU affinity of QEMU's threads. */
+/* What libvirt applies outside QEMU's command line: the guest's own cgroup
+ * (machine.slice/machine-qemu\x2d<id>\x2d<name>.scope, common/cgroup.h)
+ * with QEMU in it and <cputune> shares, period and quota, <memtune>,
+ * <blkiotune> and <numatune> written there (domain-cgroup.h), and
+ * <vcpupin>, <emulatorpin>, <iothreadpin> and <vcpu cpuset> as CPU affinity
+ * of QEMU's threads. */
 
 #include <systemd/sd-bus.h>
 
@@ -16,14 +18,15 @@
 typedef void (*qemu_tune_fn)(Domain *d, int r, const char *message);
 int qemu_tune_apply(Domain *d, qemu_tune_fn done);
 
-/* Removes the guest's cgroup once QEMU is gone. */
+/* Removes the guest's cgroup once QEMU is gone (or later, retried, while a
+ * failed start's QEMU is still going away). */
 void qemu_tune_cleanup(Domain *d);
 
-/* The cgroup directory of a guest, for the tests and the live state. */
+/* The guest's cgroup path below the hierarchies' root. */
 int qemu_tune_cgroup_path(const Domain *d, char **ret);
 
-/* Changes while the guest runs: the scheduler through the cgroup (made
- * then if the start made none), pins as thread affinity (QEMU's vCPU
- * threads from query-cpus-fast), a disk's limits with block_set_io_throttle
- * on its device. */
+/* Changes while the guest runs: the scheduler, memory, block I/O and NUMA
+ * nodes through the cgroup (made then if the start made none), pins as
+ * thread affinity (QEMU's vCPU threads from query-cpus-fast), a disk's
+ * limits with block_set_io_throttle on its device. */
 extern const DomainTuneOps qemu_tune_ops;

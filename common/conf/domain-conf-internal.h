@@ -111,6 +111,11 @@ void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb
 void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
 void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
 void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);
+int domain_numatune_finish(DomainDef *def, ConfError *err);
+int domain_parse_memtune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt);
+int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_blkiotune(XmlWriter *w, const DomainBlkiotuneDef *bt);
 void domain_resources_clear(DomainDef *def);
 bool domain_resources_own(DomainDef *def);
 

@@ -777,6 +777,8 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "maxMemory", domain_parse_max_memory, true },
                 { "memory", domain_parse_memory, true },
                 { "currentMemory", domain_parse_current_memory, true },
+                { "blkiotune", domain_parse_blkiotune, true },
+                { "memtune", domain_parse_memtune, true },
                 { "memoryBacking", domain_parse_memory_backing, true },
                 { "vcpu", domain_parse_vcpu, true },
                 { "iothreads", domain_parse_iothreads, true },
@@ -812,6 +814,8 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         if (!def->os.type)
                 return xml_err_xml(err, "missing element <os/type>");
         r = domain_iothreads_finish(def, err);
+        if (r >= 0)
+                r = domain_numatune_finish(def, err);
         if (r < 0)
                 return r;
 
@@ -1004,6 +1008,8 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         if (def->metadata)
                 xw_raw_element(&w, "metadata", def->metadata);
         domain_format_memory(&w, def);
+        domain_format_blkiotune(&w, &def->blkiotune);
+        domain_format_memtune(&w, &def->memtune);
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);
         domain_format_iothreads(&w, def);

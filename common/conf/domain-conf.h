@@ -205,6 +205,13 @@ typedef struct DomainCpuFeature {
         DomainCpuFeaturePolicy policy;
 } DomainCpuFeature;
 
+/* <cpu><numa><cell id='' cpus='' memory='' unit=''/>: a guest NUMA node. */
+typedef struct DomainNumaCell {
+        unsigned id;          /* 0.. in order */
+        char *cpus;           /* the vCPUs in it, libvirt's cpuset syntax */
+        uint64_t memory_kib;
+} DomainNumaCell;
+
 typedef struct DomainCpuDef {
         bool present;         /* a <cpu> element was given */
         DomainCpuMode mode;
@@ -217,6 +224,8 @@ typedef struct DomainCpuDef {
         unsigned sockets, dies, cores, threads; /* 0 = no <topology> */
         DomainCpuFeature *features;
         size_t n_features;
+        DomainNumaCell *cells;  /* <numa> */
+        size_t n_cells;
 } DomainCpuDef;
 
 typedef enum DomainClockOffset {
@@ -687,12 +696,40 @@ typedef struct DomainCputuneDef {
         size_t n_iothreadpin;
 } DomainCputuneDef;
 
+/* <numatune><memnode cellid='' mode='' nodeset=''/>: one guest NUMA cell's memory. */
+typedef struct DomainMemnodeDef {
+        unsigned cellid;
+        char *mode;
+        char *nodeset;
+} DomainMemnodeDef;
+
 typedef struct DomainNumatuneDef {
         bool present;
         char *mode;             /* strict, preferred, interleave, restrictive */
         char *placement;        /* static, auto */
         char *nodeset;
+        DomainMemnodeDef *memnodes;
+        size_t n_memnodes;
 } DomainNumatuneDef;
+
+/* <memtune>, in KiB; 0 = not set (unlimited). */
+typedef struct DomainMemtuneDef {
+        uint64_t hard_limit, soft_limit, swap_hard_limit, min_guarantee;
+} DomainMemtuneDef;
+
+/* <blkiotune><device>: limits of one host block device; 0 = not set. */
+typedef struct DomainBlkioDevice {
+        char *path;
+        unsigned weight;
+        uint64_t read_bytes_sec, write_bytes_sec;
+        unsigned read_iops_sec, write_iops_sec;
+} DomainBlkioDevice;
+
+typedef struct DomainBlkiotuneDef {
+        unsigned weight;        /* 0 = not set; else 100..1000 */
+        DomainBlkioDevice *devices;
+        size_t n_devices;
+} DomainBlkiotuneDef;
 
 typedef struct DomainHugepage {
         uint64_t size_kib;      /* 0 = default size */
@@ -740,6 +777,8 @@ typedef struct DomainDef {
 
         DomainCputuneDef cputune;
         DomainNumatuneDef numatune;
+        DomainMemtuneDef memtune;
+        DomainBlkiotuneDef blkiotune;
         DomainMemoryBackingDef memory_backing;
         DomainIdmapDef idmap;
 
@@ -820,6 +859,12 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret);
  * gid ranges...). What one driver cannot run is that driver's own check
  * (qemud/qemu-validate.h). */
 int domain_def_validate(const DomainDef *def, ConfError *err);
+
+/* <memtune>'s rule between its limits (hard_limit <= swap_hard_limit), for
+ * the parser and for changes of a definition. */
+int domain_memtune_check(const DomainMemtuneDef *mt, ConfError *err);
+/* Frees what one <blkiotune><device> holds and zeroes it. */
+void domain_blkio_device_clear(DomainBlkioDevice *dev);
 
 /* An <address type='pci'/> with every number 0: libvirt's "put it on PCI,
  * anywhere". */

@@ -479,6 +479,55 @@ static int parse_cpu_feature(DomainCpuDef *cpu, xmlNodePtr n, const char *path, 
         return r < 0 ? r : 0;
 }
 
+/* <numa><cell>: libvirt's rules, ids 0.. each once and in order. */
+static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainNumaCell *cell;
+        unsigned id;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "id", "cpus", "memory", "unit");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "id", &id, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                id = (unsigned) cpu->n_cells; /* libvirt numbers cells without an id by their place */
+        if (id != cpu->n_cells)
+                return xml_err_xml(err, "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous "
+                                   "ranges or ranges not starting from 0 are not allowed");
+        r = LIST_APPEND(cpu->cells, cpu->n_cells, &cell, path, err);
+        if (r < 0)
+                return r;
+        cell->id = id;
+        r = xml_attr_str_required(n, path, "cpus", &cell->cpus, err);
+        if (r >= 0)
+                r = domain_check_cpuset(cell->cpus, "attribute 'cpus' of", path, err);
+        if (r >= 0)
+                r = xml_attr_scaled_kib(n, path, "memory", &cell->memory_kib, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'memory' of <%s>", path);
+        return r < 0 ? r : 0;
+}
+
+static int parse_cpu_numa(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, NULL);
+
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                r = xml_is(c, "cell") ? parse_numa_cell(cpu, c, sub, err) : xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, ConfError *err) {
         int r;
 
@@ -487,6 +536,8 @@ static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, Co
         r = xml_check_unique(c, path, err);
         if (r < 0)
                 return r;
+        if (xml_is(c, "numa"))
+                return parse_cpu_numa(cpu, c, path, err);
         if (xml_is(c, "model"))
                 return parse_cpu_model(cpu, c, path, err);
         if (xml_is(c, "topology"))
@@ -531,7 +582,8 @@ int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                                            "mode 'host-passthrough' or 'maximum'", path);
 
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "model") && !xml_is(c, "vendor") && !xml_is(c, "topology") && !xml_is(c, "feature"))
+                if (!xml_is(c, "model") && !xml_is(c, "vendor") && !xml_is(c, "topology") && !xml_is(c, "feature") &&
+                    !xml_is(c, "numa"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = parse_cpu_child(cpu, c, sub, err);
@@ -576,6 +628,18 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
                 xw_start(w, "feature");
                 xw_attr(w, "policy", domain_cpu_feature_policy_to_string(cpu->features[i].policy));
                 xw_attr(w, "name", cpu->features[i].name);
+                xw_end(w);
+        }
+        if (cpu->n_cells > 0) {
+                xw_start(w, "numa");
+                for (size_t i = 0; i < cpu->n_cells; i++) {
+                        xw_start(w, "cell");
+                        xw_attrf(w, "id", "%u", cpu->cells[i].id);
+                        xw_attr(w, "cpus", cpu->cells[i].cpus);
+                        xw_attrf(w, "memory", "%" PRIu64, cpu->cells[i].memory_kib);
+                        xw_attr(w, "unit", "KiB");
+                        xw_end(w);
+                }
                 xw_end(w);
         }
         xw_end(w);
@@ -787,6 +851,9 @@ void domain_os_clear(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_features; i++)
                 free(def->cpu.features[i].name);
         free(def->cpu.features);
+        for (size_t i = 0; i < def->cpu.n_cells; i++)
+                free(def->cpu.cells[i].cpus);
+        free(def->cpu.cells);
 }
 
 bool domain_os_own(DomainDef *def) {
@@ -806,6 +873,9 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&def->cpu.match) && ok;
         ok = own_str(&def->cpu.check) && ok;
         ok = own_str(&def->cpu.model) && ok;
+        ok = OWN_ARRAY(def->cpu.cells, def->cpu.n_cells) && ok;
+        for (size_t i = 0; i < def->cpu.n_cells; i++)
+                ok = own_str(&def->cpu.cells[i].cpus) && ok;
         ok = own_str(&def->cpu.model_fallback) && ok;
         ok = own_str(&def->cpu.vendor) && ok;
         ok = OWN_ARRAY(def->cpu.features, def->cpu.n_features) && ok;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <memory>, <currentMemory>, <maxMemory>, <vcpu>, <cputune>, <numatune>,
- * <memoryBacking>: what the guest gets from the host and how it is placed. */
+ * <memtune>, <blkiotune>, <memoryBacking>: what the guest gets from the host and how it is placed. */
 #include <inttypes.h>
 
 #include "domain-conf-internal.h"
@@ -600,7 +600,39 @@ static int parse_numatune_memory(DomainNumatuneDef *nt, xmlNodePtr n, const char
         return 0;
 }
 
+static int parse_memnode(DomainNumatuneDef *nt, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainMemnodeDef *m;
+        unsigned cellid;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "cellid", "mode", "nodeset");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "cellid", &cellid, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'cellid' of <%s>", path);
+        for (size_t i = 0; i < nt->n_memnodes; i++)
+                if (nt->memnodes[i].cellid == cellid)
+                        return xml_err_invalid(err, "Multiple memnode elements with cellid %u", cellid);
+        r = LIST_APPEND(nt->memnodes, nt->n_memnodes, &m, path, err);
+        if (r < 0)
+                return r;
+        m->cellid = cellid;
+        r = xml_attr_choice(n, path, "mode", numa_mode_values, ELEMENTSOF(numa_mode_values), &m->mode, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'mode' of <%s>", path);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "nodeset", &m->nodeset, err);
+        if (r < 0)
+                return r;
+        return domain_check_cpuset(m->nodeset, "attribute 'nodeset' of", path, err);
+}
+
 int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainNumatuneDef *nt = &def->numatune;
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, NULL);
@@ -609,18 +641,37 @@ int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
-        def->numatune.present = true;
+        nt->present = true;
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "memory"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "memory");
-                r = xml_check_unique(c, sub, err);
-                if (r < 0)
-                        return r;
-                r = parse_numatune_memory(&def->numatune, c, sub, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (xml_is(c, "memory")) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r >= 0)
+                                r = parse_numatune_memory(nt, c, sub, err);
+                } else if (xml_is(c, "memnode"))
+                        r = parse_memnode(nt, c, sub, err);
+                else
+                        r = xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
         }
+        if (nt->n_memnodes > 0 && streq_ptr(nt->placement, "auto"))
+                return xml_err_invalid(err, "Per-node binding is not compatible with automatic NUMA placement.");
+        return 0;
+}
+
+/* libvirt's rule: a memnode binds one guest NUMA cell (<cpu><numa><cell>),
+ * which it must name; <cpu> comes after <numatune>, hence once both are read. */
+int domain_numatune_finish(DomainDef *def, ConfError *err) {
+        const DomainNumatuneDef *nt = &def->numatune;
+
+        if (nt->n_memnodes > 0 && def->cpu.n_cells == 0)
+                return xml_err_invalid(err, "Element 'memnode' is invalid without any guest NUMA cells");
+        for (size_t i = 0; i < nt->n_memnodes; i++)
+                if (nt->memnodes[i].cellid >= def->cpu.n_cells)
+                        return xml_err_invalid(err, "Invalid cellid attribute in memnode element: %u. Domain has "
+                                               "%zu NUMA nodes.", nt->memnodes[i].cellid, def->cpu.n_cells);
         return 0;
 }
 
@@ -635,7 +686,210 @@ void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt) {
                 xw_attr(w, "nodeset", nt->nodeset);
                 xw_end(w);
         }
+        for (size_t i = 0; i < nt->n_memnodes; i++) {
+                xw_start(w, "memnode");
+                xw_attrf(w, "cellid", "%u", nt->memnodes[i].cellid);
+                xw_attr(w, "mode", nt->memnodes[i].mode);
+                xw_attr(w, "nodeset", nt->memnodes[i].nodeset);
+                xw_end(w);
+        }
         xw_end(w);
+}
+
+/* ---- memtune ----------------------------------------------------------- */
+
+int domain_parse_memtune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainMemtuneDef *mt = &def->memtune;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                uint64_t *v = xml_is(c, "hard_limit")        ? &mt->hard_limit
+                              : xml_is(c, "soft_limit")      ? &mt->soft_limit
+                              : xml_is(c, "swap_hard_limit") ? &mt->swap_hard_limit
+                              : xml_is(c, "min_guarantee")   ? &mt->min_guarantee
+                                                             : NULL;
+
+                if (!v)
+                        return xml_unsupported_element(c, path, err);
+                r = xml_check_unique(c, sub, err);
+                if (r >= 0)
+                        r = XML_CHECK_ATTRS(c, sub, err, "unit");
+                if (r >= 0)
+                        r = xml_text_scaled_kib(c, sub, v, err);
+                if (r < 0)
+                        return r;
+        }
+        return domain_memtune_check(mt, err);
+}
+
+int domain_memtune_check(const DomainMemtuneDef *mt, ConfError *err) {
+        if (mt->hard_limit && mt->swap_hard_limit && mt->hard_limit > mt->swap_hard_limit)
+                return xml_err_invalid(err, "memory hard_limit tunable value must be lower than or equal to "
+                                       "swap_hard_limit");
+        return 0;
+}
+
+void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt) {
+        const struct {
+                const char *name;
+                uint64_t v;
+        } limits[] = {
+                { "hard_limit", mt->hard_limit },
+                { "soft_limit", mt->soft_limit },
+                { "swap_hard_limit", mt->swap_hard_limit },
+                { "min_guarantee", mt->min_guarantee },
+        };
+
+        if (!mt->hard_limit && !mt->soft_limit && !mt->swap_hard_limit && !mt->min_guarantee)
+                return;
+        xw_start(w, "memtune");
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+                if (limits[i].v)
+                        format_kib(w, limits[i].name, limits[i].v, 0);
+        xw_end(w);
+}
+
+/* ---- blkiotune --------------------------------------------------------- */
+
+#define BLKIO_WEIGHT_MIN 100
+#define BLKIO_WEIGHT_MAX 1000
+
+static int parse_weight(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, NULL);
+
+        if (r >= 0)
+                r = xml_text_uint(n, path, ret, err);
+        if (r < 0)
+                return r;
+        if (*ret < BLKIO_WEIGHT_MIN || *ret > BLKIO_WEIGHT_MAX)
+                return xml_err_invalid(err, "value %u of <%s> is out of range: %d to %d", *ret, path,
+                                       BLKIO_WEIGHT_MIN, BLKIO_WEIGHT_MAX);
+        return 0;
+}
+
+static int parse_blkio_number(DomainBlkioDevice *dev, xmlNodePtr n, const char *path, ConfError *err) {
+        uint64_t v;
+        int r = XML_CHECK_ATTRS(n, path, err, NULL);
+
+        if (r >= 0)
+                r = xml_text_ullong(n, path, &v, err);
+        if (r < 0)
+                return r;
+        if (xml_is(n, "read_bytes_sec"))
+                dev->read_bytes_sec = v;
+        else if (xml_is(n, "write_bytes_sec"))
+                dev->write_bytes_sec = v;
+        else if (v > UINT32_MAX)
+                return xml_err_invalid(err, "value %" PRIu64 " of <%s> is out of range", v, path);
+        else if (xml_is(n, "read_iops_sec"))
+                dev->read_iops_sec = (unsigned) v;
+        else
+                dev->write_iops_sec = (unsigned) v;
+        return 0;
+}
+
+static int parse_blkio_device(DomainBlkiotuneDef *bt, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainBlkioDevice *dev;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r >= 0)
+                r = LIST_APPEND(bt->devices, bt->n_devices, &dev, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                r = xml_check_unique(c, sub, err);
+                if (r < 0)
+                        return r;
+                if (xml_is(c, "path")) {
+                        r = XML_CHECK_ATTRS(c, sub, err, NULL);
+                        if (r >= 0)
+                                r = xml_text(c, sub, &dev->path, err);
+                        if (r >= 0 && (!dev->path || dev->path[0] != '/'))
+                                r = xml_err_invalid(err, "<%s> must be an absolute path", sub);
+                } else if (xml_is(c, "weight"))
+                        r = parse_weight(c, sub, &dev->weight, err);
+                else if (xml_is(c, "read_bytes_sec") || xml_is(c, "write_bytes_sec") || xml_is(c, "read_iops_sec") ||
+                         xml_is(c, "write_iops_sec"))
+                        r = parse_blkio_number(dev, c, sub, err);
+                else
+                        r = xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!dev->path)
+                return xml_err_xml(err, "missing element <%s/path>", path);
+        for (size_t i = 0; i + 1 < bt->n_devices; i++)
+                if (streq(bt->devices[i].path, dev->path))
+                        return xml_err_invalid(err, "duplicate blkio device path '%s'", dev->path);
+        return 0;
+}
+
+int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainBlkiotuneDef *bt = &def->blkiotune;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, NULL);
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (xml_is(c, "weight")) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r >= 0)
+                                r = parse_weight(c, sub, &bt->weight, err);
+                } else if (xml_is(c, "device"))
+                        r = parse_blkio_device(bt, c, sub, err);
+                else
+                        r = xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void domain_format_blkiotune(XmlWriter *w, const DomainBlkiotuneDef *bt) {
+        if (!bt->weight && bt->n_devices == 0)
+                return;
+        xw_start(w, "blkiotune");
+        if (bt->weight)
+                xw_elementf(w, "weight", "%u", bt->weight);
+        for (size_t i = 0; i < bt->n_devices; i++) {
+                const DomainBlkioDevice *dev = &bt->devices[i];
+
+                xw_start(w, "device");
+                xw_element(w, "path", dev->path);
+                if (dev->weight)
+                        xw_elementf(w, "weight", "%u", dev->weight);
+                if (dev->read_iops_sec)
+                        xw_elementf(w, "read_iops_sec", "%u", dev->read_iops_sec);
+                if (dev->write_iops_sec)
+                        xw_elementf(w, "write_iops_sec", "%u", dev->write_iops_sec);
+                if (dev->read_bytes_sec)
+                        xw_elementf(w, "read_bytes_sec", "%" PRIu64, dev->read_bytes_sec);
+                if (dev->write_bytes_sec)
+                        xw_elementf(w, "write_bytes_sec", "%" PRIu64, dev->write_bytes_sec);
+                xw_end(w);
+        }
+        xw_end(w);
+}
+
+void domain_blkio_device_clear(DomainBlkioDevice *dev) {
+        free(dev->path);
+        *dev = (DomainBlkioDevice) {};
 }
 
 /* ---- lifetime ---------------------------------------------------------- */
@@ -654,6 +908,14 @@ void domain_resources_clear(DomainDef *def) {
         free(def->numatune.mode);
         free(def->numatune.placement);
         free(def->numatune.nodeset);
+        for (size_t i = 0; i < def->numatune.n_memnodes; i++) {
+                free(def->numatune.memnodes[i].mode);
+                free(def->numatune.memnodes[i].nodeset);
+        }
+        free(def->numatune.memnodes);
+        for (size_t i = 0; i < def->blkiotune.n_devices; i++)
+                domain_blkio_device_clear(&def->blkiotune.devices[i]);
+        free(def->blkiotune.devices);
         for (size_t i = 0; i < def->memory_backing.n_pages; i++)
                 free(def->memory_backing.pages[i].nodeset);
         free(def->memory_backing.pages);
@@ -675,6 +937,14 @@ bool domain_resources_own(DomainDef *def) {
         ok = own_str(&def->numatune.mode) && ok;
         ok = own_str(&def->numatune.placement) && ok;
         ok = own_str(&def->numatune.nodeset) && ok;
+        ok = OWN_ARRAY(def->numatune.memnodes, def->numatune.n_memnodes) && ok;
+        for (size_t i = 0; i < def->numatune.n_memnodes; i++) {
+                ok = own_str(&def->numatune.memnodes[i].mode) && ok;
+                ok = own_str(&def->numatune.memnodes[i].nodeset) && ok;
+        }
+        ok = OWN_ARRAY(def->blkiotune.devices, def->blkiotune.n_devices) && ok;
+        for (size_t i = 0; i < def->blkiotune.n_devices; i++)
+                ok = own_str(&def->blkiotune.devices[i].path) && ok;
         ok = OWN_ARRAY(def->memory_backing.pages, def->memory_backing.n_pages) && ok;
         for (size_t i = 0; i < def->memory_backing.n_pages; i++)
                 ok = own_str(&def->memory_backing.pages[i].nodeset) && ok;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* org.libvirt.Domain's tuning methods (domain-tune.h says how a change is
- * made): scheduler, pinning, block I/O throttling. */
+ * made): scheduler, pinning, block I/O throttling, memory limits, block I/O
+ * weights and device limits, NUMA placement. */
 #include <inttypes.h>
 #include <sched.h>
 #include <unistd.h>
@@ -231,7 +232,7 @@ static int change_run(Domain *d, TuneChange **cp, sd_bus_error *error) {
         TuneChange *c = *cp;
         int r;
 
-        if (c->newlive && c->what != DOMAIN_TUNE_NUMA) {
+        if (c->newlive) {
                 if (!ops_of(d) || !ops_of(d)->apply)
                         return domain_not_supported(d, "changing a running guest's tuning", error);
                 r = ops_of(d)->apply(d, c->what, d->live, c->newlive, c->index, on_applied, c, error);
@@ -618,20 +619,17 @@ static int method_get_numa(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
-/* A running guest's memory nodes would move through the cpuset cgroup
- * (cpuset.mems), which qemud does not put guests in; libvirt without that
- * controller refuses the same way. Its mode never changes while it runs. */
-static int numa_live_refused(Domain *d, const ParamList *l, sd_bus_error *error) {
+/* What of a running guest's NUMA placement can change (libvirt's rules):
+ * never its mode; its nodes only in strict mode, through cpuset.mems. */
+static int numa_live_refused(Domain *d, const DomainDef *newlive, const ParamList *l, sd_bus_error *error) {
         for (size_t i = 0; i < l->n; i++) {
                 if (streq(l->p[i].field, "numa_mode") && l->p[i].type == 'i' &&
                     l->p[i].v.i != domain_tune_numa_mode(d->live))
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "can't change numatune mode for running domain");
-                if (streq(l->p[i].field, "numa_nodeset"))
+                if (streq(l->p[i].field, "numa_nodeset") && domain_tune_numa_mode(newlive) != 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                             "the memory nodes of running domain '%s' cannot change: qemud "
-                                             "places guests in no cpuset cgroup (libvirt: cgroup cpuset "
-                                             "controller is not mounted)", d->def->name);
+                                             "change of nodeset for running domain requires strict numa mode");
         }
         return 0;
 }
@@ -661,7 +659,7 @@ static int method_set_numa(sd_bus_message *msg, void *userdata, sd_bus_error *er
         if (r >= 0 && c->newlive)
                 r = domain_tune_set_numa(c->newlive, l.p, l.n, error);
         if (r >= 0 && live)
-                r = numa_live_refused(d, &l, error);
+                r = numa_live_refused(d, c->newlive, &l, error);
         if (r >= 0)
                 r = append_numa(c->signal, c->newlive ? c->newlive : c->newconf, "numatune.");
         if (r >= 0)
@@ -673,16 +671,25 @@ static int method_set_numa(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 /* --- memory ---------------------------------------------------------------- */
 
-/* VIR_DOMAIN_MEMORY_PARAM_UNLIMITED: what libvirt reports for a limit not set */
-#define MEMORY_UNLIMITED UINT64_C(9007199254740991)
+static const char *const memory_names[] = { "hard_limit", "soft_limit", "swap_hard_limit" };
 
-/* The definition has no <memtune> yet and qemud puts guests in no memory
- * cgroup: every limit is unlimited, live and persistent, and that is the
- * truth of the running guest. */
+/* KiB; a limit not set is libvirt's "unlimited" */
+static int append_memory(sd_bus_message *m, const DomainDef *def, const char *prefix) {
+        const uint64_t v[] = { def->memtune.hard_limit, def->memtune.soft_limit, def->memtune.swap_hard_limit };
+        char key[64];
+        int r = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(memory_names) && r >= 0; i++) {
+                uint64_t value = v[i] ? v[i] : DOMAIN_TUNE_MEMORY_UNLIMITED;
+
+                snprintf(key, sizeof(key), "%s%s", prefix, memory_names[i]);
+                r = append_param(m, key, 't', &value);
+        }
+        return r;
+}
+
 static int method_get_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        static const char *const names[] = { "hard_limit", "soft_limit", "swap_hard_limit" };
-        const uint64_t unlimited = MEMORY_UNLIMITED;
         Domain *d = userdata;
         const DomainDef *def;
         uint32_t flags;
@@ -694,68 +701,15 @@ static int method_get_memory(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        for (size_t i = 0; i < ELEMENTSOF(names) && r >= 0; i++)
-                r = append_param(reply, names[i], 't', &unlimited);
+        if (r >= 0)
+                r = append_memory(reply, def, "");
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
         return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_set_memory(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Domain *d = userdata;
-        ParamList l;
-        uint32_t flags;
-        int r;
-
-        r = read_params(msg, &l, error);
-        if (r >= 0)
-                r = bus_read_flags(msg, AFFECT_FLAGS, &flags, error);
-        if (r < 0)
-                return r;
-        return domain_not_supported(d, "memory limits (the definition has no <memtune> yet, and qemud runs "
-                                       "guests in no memory cgroup)", error);
-}
-
-/* --- block I/O weights ------------------------------------------------------ */
-
-/* Weights live in the blkio (v1) or io (v2) cgroup, where qemud does not
- * put guests, and the model has no <blkiotune>: the persistent definition
- * has the defaults (no weight, no device lists); a running guest is
- * refused as libvirt refuses it without the controller. */
-static int no_blkio_cgroup(Domain *d, sd_bus_error *error) {
-        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                             "blkio cgroup isn't mounted: qemud places guest '%s' in the cpu controller's "
-                             "cgroup only", d->def->name);
-}
-
-static int method_get_blkio(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        static const char *const lists[] = { "device_weight", "device_read_iops_sec", "device_write_iops_sec",
-                                             "device_read_bytes_sec", "device_write_bytes_sec" };
-        const uint32_t weight = 0;
-        Domain *d = userdata;
-        const DomainDef *def;
-        uint32_t flags;
-        int r;
-
-        r = sd_bus_message_read(msg, "u", &flags);
-        if (r < 0 || (r = resolve_get(d, flags, &def, error)) < 0)
-                return r;
-        if (def == d->live)
-                return no_blkio_cgroup(d, error);
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "{sv}");
-        if (r >= 0)
-                r = append_param(reply, "weight", 'u', &weight);
-        for (size_t i = 0; i < ELEMENTSOF(lists) && r >= 0; i++)
-                r = append_param(reply, lists[i], 's', "");
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
-}
-
-static int method_set_blkio(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(change_freep) TuneChange *c = NULL;
         Domain *d = userdata;
         ParamList l;
         bool live, config;
@@ -765,13 +719,122 @@ static int method_set_blkio(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = read_params(msg, &l, error);
         if (r >= 0)
                 r = bus_read_flags(msg, AFFECT_FLAGS, &flags, error);
-        if (r >= 0)
-                r = domain_affect(d, flags, &live, &config, error);
         if (r < 0)
                 return r;
-        if (live)
-                return no_blkio_cgroup(d, error);
-        return domain_not_supported(d, "block I/O weights in the definition (no <blkiotune> yet)", error);
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_set_memory, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = resolve_set(d, flags, &live, &config, error);
+        if (r >= 0)
+                r = change_new(d, DOMAIN_TUNE_MEMORY, live, config, &c);
+        if (r >= 0 && c->newconf)
+                r = domain_tune_set_memory(c->newconf, l.p, l.n, error);
+        if (r >= 0 && c->newlive)
+                r = domain_tune_set_memory(c->newlive, l.p, l.n, error);
+        if (r >= 0)
+                r = append_memory(c->signal, c->newlive ? c->newlive : c->newconf, "memtune.");
+        if (r >= 0)
+                r = change_close_signal(c);
+        if (r >= 0)
+                r = change_run(d, &c, error);
+        return r < 0 ? job_abort(d, r) : 1;
+}
+
+/* --- block I/O weights and device limits ------------------------------------ */
+
+/* One device list as libvirt's string: "path,value,path,value" of the
+ * devices that have that value. */
+static char *device_list(const DomainBlkiotuneDef *bt, unsigned field) {
+        char *s = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&s, &len);
+        bool first = true;
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < bt->n_devices; i++) {
+                uint64_t v = domain_tune_blkio_device_value(&bt->devices[i], field);
+
+                if (!v)
+                        continue;
+                fprintf(f, "%s%s,%" PRIu64, first ? "" : ",", bt->devices[i].path, v);
+                first = false;
+        }
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static int append_blkio(sd_bus_message *m, const DomainDef *def, const char *prefix) {
+        const DomainBlkiotuneDef *bt = &def->blkiotune;
+        char key[64];
+        int r;
+
+        snprintf(key, sizeof(key), "%sweight", prefix);
+        r = append_param(m, key, 'u', &bt->weight);
+        for (size_t f = 0; f < ELEMENTSOF(domain_tune_blkio_device_params) && r >= 0; f++) {
+                _cleanup_free_ char *list = device_list(bt, f);
+
+                if (!list)
+                        return -ENOMEM;
+                snprintf(key, sizeof(key), "%s%s", prefix, domain_tune_blkio_device_params[f]);
+                r = append_param(m, key, 's', list);
+        }
+        return r;
+}
+
+static int method_get_blkio(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Domain *d = userdata;
+        const DomainDef *def;
+        uint32_t flags;
+        int r;
+
+        r = sd_bus_message_read(msg, "u", &flags);
+        if (r < 0 || (r = resolve_get(d, flags, &def, error)) < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r >= 0)
+                r = append_blkio(reply, def, "");
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_set_blkio(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(change_freep) TuneChange *c = NULL;
+        Domain *d = userdata;
+        ParamList l;
+        bool live, config;
+        uint32_t flags;
+        int r;
+
+        r = read_params(msg, &l, error);
+        if (r >= 0)
+                r = bus_read_flags(msg, AFFECT_FLAGS, &flags, error);
+        if (r < 0)
+                return r;
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_set_blkio, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = resolve_set(d, flags, &live, &config, error);
+        if (r >= 0)
+                r = change_new(d, DOMAIN_TUNE_BLKIO, live, config, &c);
+        if (r >= 0 && c->newconf)
+                r = domain_tune_set_blkio(c->newconf, l.p, l.n, error);
+        if (r >= 0 && c->newlive)
+                r = domain_tune_set_blkio(c->newlive, l.p, l.n, error);
+        if (r >= 0)
+                r = append_blkio(c->signal, c->newlive ? c->newlive : c->newconf, "blkiotune.");
+        if (r >= 0)
+                r = change_close_signal(c);
+        if (r >= 0)
+                r = change_run(d, &c, error);
+        return r < 0 ? job_abort(d, r) : 1;
 }
 
 #define READ SD_BUS_VTABLE_UNPRIVILEGED

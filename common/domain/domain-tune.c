@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cpuset.h"
+#include "domain-cgroup.h"
 #include "domain-tune.h"
 #include "error.h"
 #include "util.h"
@@ -347,5 +348,174 @@ int domain_tune_set_numa(DomainDef *def, const TuneParam *p, size_t n, sd_bus_er
                         return unknown_param(q, error);
         }
         nt->present = nt->present || nt->mode || nt->nodeset;
+        return 0;
+}
+
+/* --- memory ---------------------------------------------------------------- */
+
+int domain_tune_set_memory(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error) {
+        DomainMemtuneDef *mt = &def->memtune;
+        ConfError err = {};
+
+        for (size_t i = 0; i < n; i++) {
+                const TuneParam *q = &p[i];
+                uint64_t *v = streq(q->field, "hard_limit")        ? &mt->hard_limit
+                              : streq(q->field, "soft_limit")      ? &mt->soft_limit
+                              : streq(q->field, "swap_hard_limit") ? &mt->swap_hard_limit
+                                                                   : NULL;
+
+                if (streq(q->field, "min_guarantee"))
+                        return vb_error_setf(error, VB_ERROR_ARGUMENT_UNSUPPORTED,
+                                             "Parameter 'min_guarantee' not supported");
+                if (!v)
+                        return unknown_param(q, error);
+                if (q->type != 't')
+                        return wrong_type(q, 't', error);
+                /* KiB; libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED and above: no limit */
+                *v = q->v.t >= DOMAIN_TUNE_MEMORY_UNLIMITED ? 0 : q->v.t;
+        }
+        if (domain_memtune_check(mt, &err) < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "%s", err.message);
+        return 0;
+}
+
+/* --- block I/O weights and device limits ------------------------------------ */
+
+#define BLKIO_WEIGHT_MIN 100
+#define BLKIO_WEIGHT_MAX 1000
+
+/* The device parameters, each a field of DomainBlkioDevice. */
+typedef enum BlkioField { BLKIO_WEIGHT, BLKIO_READ_IOPS, BLKIO_WRITE_IOPS, BLKIO_READ_BYTES, BLKIO_WRITE_BYTES } BlkioField;
+
+const char *const domain_tune_blkio_device_params[5] = {
+        [BLKIO_WEIGHT] = "device_weight",
+        [BLKIO_READ_IOPS] = "device_read_iops_sec",
+        [BLKIO_WRITE_IOPS] = "device_write_iops_sec",
+        [BLKIO_READ_BYTES] = "device_read_bytes_sec",
+        [BLKIO_WRITE_BYTES] = "device_write_bytes_sec",
+};
+
+uint64_t domain_tune_blkio_device_value(const DomainBlkioDevice *dev, unsigned field) {
+        switch ((BlkioField) field) {
+        case BLKIO_WEIGHT: return dev->weight;
+        case BLKIO_READ_IOPS: return dev->read_iops_sec;
+        case BLKIO_WRITE_IOPS: return dev->write_iops_sec;
+        case BLKIO_READ_BYTES: return dev->read_bytes_sec;
+        case BLKIO_WRITE_BYTES: return dev->write_bytes_sec;
+        }
+        return 0;
+}
+
+static int set_device_value(DomainBlkioDevice *dev, BlkioField f, uint64_t v, const char *path, sd_bus_error *error) {
+        if (f == BLKIO_WEIGHT && v && (v < BLKIO_WEIGHT_MIN || v > BLKIO_WEIGHT_MAX))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "weight %" PRIu64 " of blkio device '%s' is out of range [%d, %d] (0 takes "
+                                     "it away)", v, path, BLKIO_WEIGHT_MIN, BLKIO_WEIGHT_MAX);
+        if ((f == BLKIO_WEIGHT || f == BLKIO_READ_IOPS || f == BLKIO_WRITE_IOPS) && v > UINT32_MAX)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "value %" PRIu64 " of %s for '%s' is too large", v,
+                                     domain_tune_blkio_device_params[f], path);
+        switch (f) {
+        case BLKIO_WEIGHT: dev->weight = (unsigned) v; break;
+        case BLKIO_READ_IOPS: dev->read_iops_sec = (unsigned) v; break;
+        case BLKIO_WRITE_IOPS: dev->write_iops_sec = (unsigned) v; break;
+        case BLKIO_READ_BYTES: dev->read_bytes_sec = v; break;
+        case BLKIO_WRITE_BYTES: dev->write_bytes_sec = v; break;
+        }
+        return 0;
+}
+
+static DomainBlkioDevice *find_or_add_device(DomainBlkiotuneDef *bt, const char *path) {
+        DomainBlkioDevice *l;
+
+        for (size_t i = 0; i < bt->n_devices; i++)
+                if (streq(bt->devices[i].path, path))
+                        return &bt->devices[i];
+        l = reallocarray(bt->devices, bt->n_devices + 1, sizeof(*l));
+        if (!l)
+                return NULL;
+        bt->devices = l;
+        l[bt->n_devices] = (DomainBlkioDevice) { .path = strdup(path) };
+        if (!l[bt->n_devices].path)
+                return NULL;
+        return &l[bt->n_devices++];
+}
+
+/* "path,value[,path,value...]": each device's field merged into def's list,
+ * as libvirt does; a device left with no limit at all goes. */
+static int set_device_list(DomainBlkiotuneDef *bt, BlkioField f, const char *list, sd_bus_error *error) {
+        _cleanup_free_ char *copy = strdup(list);
+        char *save = NULL, *path, *value;
+
+        if (!copy)
+                return -ENOMEM;
+        for (path = strtok_r(copy, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+                DomainBlkioDevice *dev;
+                char num[32];
+                uint64_t v;
+                int r;
+
+                value = strtok_r(NULL, ",", &save);
+                if (!value || safe_atou64(value, &v) < 0)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "unable to parse blkio device '%s' '%s': want 'path,number' pairs",
+                                             domain_tune_blkio_device_params[f], list);
+                r = domain_cgroup_device_number(path, num, sizeof(num));
+                if (r == -ENOTBLK)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "blkio device path '%s' is no block device",
+                                             path);
+                if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unknown blkio device path '%s': %s", path,
+                                             strerror(-r));
+                dev = find_or_add_device(bt, path);
+                if (!dev)
+                        return -ENOMEM;
+                r = set_device_value(dev, f, v, path, error);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < bt->n_devices;) {
+                DomainBlkioDevice *dev = &bt->devices[i];
+
+                if (dev->weight || dev->read_iops_sec || dev->write_iops_sec || dev->read_bytes_sec ||
+                    dev->write_bytes_sec) {
+                        i++;
+                        continue;
+                }
+                domain_blkio_device_clear(dev);
+                memmove(dev, dev + 1, (bt->n_devices - i - 1) * sizeof(*dev));
+                bt->n_devices--;
+        }
+        return 0;
+}
+
+int domain_tune_set_blkio(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error) {
+        DomainBlkiotuneDef *bt = &def->blkiotune;
+
+        for (size_t i = 0; i < n; i++) {
+                const TuneParam *q = &p[i];
+                size_t f;
+                int r;
+
+                if (streq(q->field, "weight")) {
+                        if (q->type != 'u')
+                                return wrong_type(q, 'u', error);
+                        if (q->v.u && (q->v.u < BLKIO_WEIGHT_MIN || q->v.u > BLKIO_WEIGHT_MAX))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "blkio weight %u is out of range [%d, %d]", q->v.u,
+                                                     BLKIO_WEIGHT_MIN, BLKIO_WEIGHT_MAX);
+                        bt->weight = q->v.u;
+                        continue;
+                }
+                for (f = 0; f < ELEMENTSOF(domain_tune_blkio_device_params); f++)
+                        if (streq(q->field, domain_tune_blkio_device_params[f]))
+                                break;
+                if (f == ELEMENTSOF(domain_tune_blkio_device_params))
+                        return unknown_param(q, error);
+                if (q->type != 's')
+                        return wrong_type(q, 's', error);
+                r = set_device_list(bt, f, q->v.s, error);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

@@ -2,7 +2,9 @@
 #pragma once
 
 /* Tuning a domain, live and persistent: the scheduler (<cputune> shares,
- * period, quota), vCPU and emulator pinning, and a disk's <iotune>.
+ * period, quota), vCPU and emulator pinning, a disk's <iotune>, <memtune>,
+ * <blkiotune> and <numatune> (written to the guest's cgroup by the driver,
+ * domain-cgroup.h).
  *
  * The bus surface (domain-tune-dbus.c) reads libvirt's typed parameters,
  * applies them to copies of the definitions (the functions below, pure and
@@ -23,7 +25,9 @@ typedef enum DomainTuneWhat {
         DOMAIN_TUNE_VCPUPIN,     /* index: the vCPU */
         DOMAIN_TUNE_EMULATORPIN,
         DOMAIN_TUNE_IOTUNE,      /* index: the disk in the definitions */
-        DOMAIN_TUNE_NUMA,        /* numatune: nothing a running guest can change yet */
+        DOMAIN_TUNE_NUMA,        /* numatune: the nodeset of a running guest (cpuset.mems) */
+        DOMAIN_TUNE_MEMORY,      /* memtune */
+        DOMAIN_TUNE_BLKIO,       /* blkiotune weight and devices */
 } DomainTuneWhat;
 
 /* d is NULL when the domain went away meanwhile. */
@@ -59,6 +63,20 @@ int domain_tune_set_iotune(DomainDef *def, size_t disk, const TuneParam *p, size
 /* cpuset NULL: the pin goes (the vCPU follows <vcpu cpuset>). */
 int domain_tune_set_vcpupin(DomainDef *def, unsigned vcpu, const char *cpuset);
 int domain_tune_set_emulatorpin(DomainDef *def, const char *cpuset);
+
+/* <memtune>: hard_limit, soft_limit, swap_hard_limit (t, KiB;
+ * DOMAIN_TUNE_MEMORY_UNLIMITED or above: none). min_guarantee is refused
+ * (ArgumentUnsupported) as libvirt's QEMU and LXC drivers refuse it. */
+#define DOMAIN_TUNE_MEMORY_UNLIMITED UINT64_C(9007199254740991)
+int domain_tune_set_memory(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error);
+
+/* <blkiotune>: weight (u, 100..1000, 0 = none) and the device lists (s,
+ * "path,value,..."), merged into def's devices by path; each path must be
+ * a block device of this host. */
+int domain_tune_set_blkio(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error);
+/* libvirt's names of the device lists, and one device's value of each. */
+extern const char *const domain_tune_blkio_device_params[5];
+uint64_t domain_tune_blkio_device_value(const DomainBlkioDevice *dev, unsigned field);
 
 /* <numatune><memory>: numa_mode (i, libvirt's numbers) and numa_nodeset
  * (s, nodes of this host). */

@@ -7,6 +7,7 @@ long-running one destroyed, lxcd SIGKILLed and restarted finding its
 container again, bad input refused by name, and virsh -c lxc:///system
 through the proxy."""
 
+import glob
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import time
 from xml.sax.saxutils import escape
 
+import dbus
 import pytest
 
 import virtbus_harness as h
@@ -102,11 +104,15 @@ def container_pids(vroot):
 
 
 def cgroup_dirs(lxcd, path):
-    """The container's cgroup folders (v2: one; v1: freezer and memory)."""
-    uuid = str(lxcd.get_property(path, "org.libvirt.Domain", "UUID"))
+    """The container's cgroup folders (v2: one; v1: one per hierarchy):
+    machine-lxc\\x2d<id>\\x2d<name>.scope in this root's partition."""
+    name = str(lxcd.get_property(path, "org.libvirt.Domain", "Name"))
+    scope = "machine-lxc\\x2d*" + glob.escape(f"\\x2d{name}.scope")
+    part = h.cgroup_partition(lxcd.root)
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        return [f"/sys/fs/cgroup/virtbus/lxc-{uuid}"]
-    return [f"/sys/fs/cgroup/{c}/virtbus/lxc-{uuid}" for c in ("freezer", "memory", "cpuacct")]
+        return glob.glob(f"/sys/fs/cgroup/{part}/{scope}")
+    return [d for c in ("freezer", "memory", "cpuacct", "cpu", "cpuset", "blkio", "pids")
+            for d in glob.glob(f"/sys/fs/cgroup/{c}/{part}/{scope}")]
 
 
 def frozen(dirs):
@@ -209,6 +215,52 @@ def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
     bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_DESTROYED, since=mark)
     h.wait_until(lambda: not container_pids(vroot), 10, what="the container's processes to be gone")
     assert not any(os.path.exists(d) for d in dirs), dirs
+
+
+def test_tuning_in_the_cgroup(lxcd, rootfs, vroot):
+    """<memtune>, <cputune> and <blkiotune> written to the container's cgroup
+    (machine-lxc\\x2d<id>\\x2d<name>.scope) through the shared module."""
+    v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
+    dev = next((f"/dev/{n}" for n in sorted(os.listdir("/sys/block"))
+                if not n.startswith(("loop", "ram", "zram")) and os.path.exists(f"/dev/{n}")), None)
+    tune = ("<memtune><hard_limit unit='MiB'>48</hard_limit><soft_limit unit='MiB'>32</soft_limit></memtune>"
+            "<cputune><shares>512</shares><quota>50000</quota></cputune>")
+    if dev:
+        tune += f"<blkiotune><device><path>{dev}</path><read_bytes_sec>4194304</read_bytes_sec></device></blkiotune>"
+    xml = container_xml("tune1", rootfs, init="/bin/sleep", args=("1000",)).replace(
+        "<memory unit='MiB'>64</memory>", "<memory unit='MiB'>64</memory>" + tune)
+    path = lxcd.call("DomainDefineXML", xml)
+    lxcd.domain_call(path, "Create", 0)
+    dom_id = lxcd.get_property(path, "org.libvirt.Domain", "Id")
+    dirs = cgroup_dirs(lxcd, path)
+    assert dirs and all(d.endswith(f"/machine-lxc\\x2d{dom_id}\\x2dtune1.scope") for d in dirs), dirs
+    assert memory_limit(dirs) == 48 << 20
+    by = {d.split("/")[4] if not v2 else "": d for d in dirs}
+    if v2:
+        d = by[""]
+        assert open(f"{d}/memory.high").read().strip() == str(32 << 20)
+        assert open(f"{d}/cpu.weight").read().strip() == "512"
+        assert open(f"{d}/cpu.max").read().split()[0] == "50000"
+    else:
+        assert open(f"{by['memory']}/memory.soft_limit_in_bytes").read().strip() == str(32 << 20)
+        assert open(f"{by['cpu']}/cpu.shares").read().strip() == "512"
+        assert open(f"{by['cpu']}/cpu.cfs_quota_us").read().strip() == "50000"
+    if dev:
+        st = os.stat(dev)
+        majmin = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
+        text = open(f"{by['']}/io.max").read() if v2 else \
+            open(f"{by['blkio']}/blkio.throttle.read_bps_device").read()
+        assert re.search(rf"^{majmin} (rbps=)?4194304\b", text, re.M), text
+    # a running container's limits change at once (live only here)
+    lxcd.domain_call(path, "SetMemoryParameters", {"hard_limit": dbus.UInt64(40 << 10, variant_level=1)}, 1)
+    assert memory_limit(dirs) == 40 << 20
+    assert lxcd.domain_call(path, "GetMemoryParameters", 2)["hard_limit"] == 48 << 10
+    with h.expect_dbus_error("org.virtbus.Error.InvalidArg"):
+        lxcd.domain_call(path, "SetMemoryParameters", {"hard_limit": dbus.UInt64(80 << 10, variant_level=1),
+                                                      "swap_hard_limit": dbus.UInt64(60 << 10, variant_level=1)}, 1)
+    assert memory_limit(dirs) == 40 << 20
+    lxcd.domain_call(path, "Destroy", 0)
+    h.wait_until(lambda: not any(os.path.exists(d) for d in dirs), 10, what="the container's cgroup to go")
 
 
 def test_shutdown(lxcd, rootfs, vroot, bus_monitor):

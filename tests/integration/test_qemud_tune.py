@@ -21,6 +21,7 @@ def domain_xml(name, virt):
   <name>{name}</name>
   <memory unit='MiB'>64</memory>
   <vcpu cpuset='0-1'>2</vcpu>
+  <iothreads>1</iothreads>
   <cputune>
     <shares>512</shares>
     <period>100000</period>
@@ -28,6 +29,7 @@ def domain_xml(name, virt):
     <vcpupin vcpu='0' cpuset='0'/>
     <vcpupin vcpu='1' cpuset='1'/>
     <emulatorpin cpuset='1'/>
+    <iothreadpin iothread='1' cpuset='0'/>
   </cputune>
   <os><type arch='x86_64' machine='q35'>hvm</type></os>
   <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
@@ -39,10 +41,16 @@ def qemu_pid(vroot, name):
     return int(re.search(r"<domstatus [^>]*\bpid='(\d+)'", text).group(1))
 
 
-def cgroup_dir(uuid):
-    if os.path.exists(CGROUP_V2):
-        return f"/sys/fs/cgroup/virtbus/qemu-{uuid}"
-    return f"/sys/fs/cgroup/cpu/virtbus/qemu-{uuid}"
+def cgroup_dir(pid, controller="cpu"):
+    """The folder of QEMU's cgroup (machine.slice/machine-qemu\\x2d...)
+    holding that controller, from /proc/PID/cgroup."""
+    for line in open(f"/proc/{pid}/cgroup"):
+        _, ctrls, path = line.rstrip("\n").split(":", 2)
+        if os.path.exists(CGROUP_V2) and ctrls == "":
+            return "/sys/fs/cgroup" + path
+        if not os.path.exists(CGROUP_V2) and controller in ctrls.split(","):
+            return f"/sys/fs/cgroup/{controller}{path}"
+    raise AssertionError(f"no {controller} cgroup for {pid}")
 
 
 def threads(pid):
@@ -90,14 +98,17 @@ def test_cputune_applied_and_undone(qemud, vroot):
     assert len(vcpus) == 2, t
     assert vcpus["CPU 0/KVM" if virt == "kvm" else "CPU 0/TCG"] == {"0"}, t
     assert vcpus["CPU 1/KVM" if virt == "kvm" else "CPU 1/TCG"] == {"1"}, t
+    # the IOThread on its own pin, not the emulator's
+    assert t.get("IO iothread1") == {"0"}, t
     for name, cpus in t.items():
         # kvm-nx-lpage-recovery is the kernel's thread, not QEMU's: its
         # affinity is the kernel's to set.
-        if not name.startswith("CPU ") and not name.startswith("kvm-"):
+        if not name.startswith(("CPU ", "kvm-", "IO iothread")):
             assert cpus == {"1"}, (name, t)
 
     # The cgroup holds QEMU with the shares and quota asked for.
-    cg = cgroup_dir(uuid)
+    cg = cgroup_dir(pid)
+    assert "/machine.slice/" in cg and os.path.basename(cg).startswith("machine-qemu\\x2d"), cg
     assert str(pid) in open(f"{cg}/cgroup.procs").read().split()
     if os.path.exists(CGROUP_V2):
         assert open(f"{cg}/cpu.weight").read().strip() == "512"

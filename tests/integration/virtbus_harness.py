@@ -298,6 +298,41 @@ def detach_loops_under(path):
                            stderr=subprocess.DEVNULL, timeout=30)
 
 
+def cgroup_partition(root):
+    """The machine.slice partition of daemons under this root (common/cgroup.c:
+    FNV-1a of the root's path)."""
+    v = 14695981039346656037
+    for b in str(root).encode():
+        v = ((v ^ b) * 1099511628211) % (1 << 64)
+    return f"machine.slice/machine-virtbus\\x2d{v:016x}.slice"
+
+
+def remove_cgroups_of(root, timeout=3.0):
+    """Removes the guests' cgroups daemons under root left behind (a guest
+    still running when its processes were killed), on cgroup v2 or each v1
+    hierarchy, and machine.slice when that leaves it empty."""
+    top = "/sys/fs/cgroup"
+    bases = [top] if os.path.exists(f"{top}/cgroup.controllers") else \
+        [os.path.join(top, d) for d in os.listdir(top) if os.path.exists(os.path.join(top, d, "cgroup.procs"))]
+    for base in bases:
+        part = os.path.join(base, cgroup_partition(root))
+        if not os.path.isdir(part):
+            continue
+        for d, _, _ in sorted(os.walk(part), key=lambda w: -w[0].count("/")):
+            deadline = time.monotonic() + timeout
+            while os.path.isdir(d):
+                try:
+                    os.rmdir(d)
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.05)
+        try:
+            os.rmdir(os.path.join(base, "machine.slice"))
+        except OSError:
+            pass
+
+
 class Root:
     """A temporary root directory for one test: short path (unix sockets live
     in it), world-traversable (the unprivileged client must reach the bus socket).
@@ -332,6 +367,7 @@ class Root:
                 errors.append(f"{fn}: {e}")
         self._cleanups.clear()
         kill_processes_mentioning(self.path)
+        remove_cgroups_of(self.path)
         unmount_under(self.path)
         detach_loops_under(self.path)
         if not keep:

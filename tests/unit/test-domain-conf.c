@@ -70,7 +70,7 @@ static void test_current_memory_written(void) {
 }
 
 static void test_canonical_form(void) {
-        static const char *const names[] = { "iotune-scsi.xml", "live.xml", "live-blockjob.xml" };
+        static const char *const names[] = { "iotune-scsi.xml", "live.xml", "live-blockjob.xml", "tuning.xml" };
 
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
                 _cleanup_free_ char *path = NULL, *xml = NULL, *out = NULL;

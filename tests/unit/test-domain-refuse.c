@@ -207,8 +207,47 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
         REFUSED("<cpu mode='host-passthrough'><cache mode='passthrough'/></cpu>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<cpu/cache>");
+        /* libvirt's rules of <memnode>: a guest NUMA cell to bind, which the
+         * model does not have (no <cpu><numa>) */
         REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<numatune/memnode>");
+                VB_ERROR_INVALID_ARG, "Element 'memnode' is invalid without any guest NUMA cells");
+        REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0'/>"
+                "<memnode cellid='0' mode='strict' nodeset='0'/></numatune>", NULL,
+                VB_ERROR_INVALID_ARG, "Multiple memnode elements with cellid 0");
+        REFUSED("<numatune><memory placement='auto'/><memnode cellid='0' mode='strict' nodeset='0'/></numatune>",
+                NULL, VB_ERROR_INVALID_ARG, "Per-node binding is not compatible with automatic NUMA placement");
+        REFUSED("<numatune><memnode cellid='1' mode='strict' nodeset='0'/></numatune>"
+                "<cpu><numa><cell id='0' cpus='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_INVALID_ARG,
+                "Invalid cellid attribute in memnode element: 1. Domain has 1 NUMA nodes.");
+        REFUSED("<cpu><numa><cell id='1' cpus='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_XML,
+                "non-contiguous ranges or ranges not starting from 0 are not allowed");
+        REFUSED("<cpu><numa><cell id='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_XML,
+                "missing attribute 'cpus' of <cpu/numa/cell>");
+        REFUSED("<cpu><numa><cell id='0' cpus='0'/></numa></cpu>", NULL, VB_ERROR_XML,
+                "missing attribute 'memory' of <cpu/numa/cell>");
+        REFUSED("<numatune><memnode cellid='0' nodeset='0'/></numatune>", NULL, VB_ERROR_XML,
+                "missing attribute 'mode' of <numatune/memnode>");
+        REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0-x'/></numatune>", NULL,
+                VB_ERROR_INVALID_ARG, "'0-x'");
+        /* <memtune> and <blkiotune> */
+        REFUSED("<memtune><hard_limit>-1</hard_limit></memtune>", NULL, VB_ERROR_INVALID_ARG,
+                "<memtune/hard_limit>");
+        REFUSED("<memtune><hard_limit unit='MiB'>512</hard_limit><swap_hard_limit unit='MiB'>256</swap_hard_limit>"
+                "</memtune>", NULL, VB_ERROR_INVALID_ARG,
+                "memory hard_limit tunable value must be lower than or equal to swap_hard_limit");
+        REFUSED("<memtune><hard_limit>1</hard_limit><hard_limit>2</hard_limit></memtune>", NULL, VB_ERROR_XML,
+                "<memtune/hard_limit> is given more than once");
+        REFUSED("<memtune><max_limit>1</max_limit></memtune>", NULL, VB_ERROR_NOT_SUPPORTED, "<memtune/max_limit>");
+        REFUSED("<blkiotune><weight>5000</weight></blkiotune>", NULL, VB_ERROR_INVALID_ARG,
+                "value 5000 of <blkiotune/weight> is out of range: 100 to 1000");
+        REFUSED("<blkiotune><device><weight>200</weight></device></blkiotune>", NULL, VB_ERROR_XML,
+                "missing element <blkiotune/device/path>");
+        REFUSED("<blkiotune><device><path>sda</path></device></blkiotune>", NULL, VB_ERROR_INVALID_ARG,
+                "<blkiotune/device/path> must be an absolute path");
+        REFUSED("<blkiotune><device><path>/dev/sda</path></device><device><path>/dev/sda</path></device>"
+                "</blkiotune>", NULL, VB_ERROR_INVALID_ARG, "duplicate blkio device path '/dev/sda'");
+        REFUSED("<blkiotune><device><path>/dev/sda</path><read_iops_sec>99999999999</read_iops_sec></device>"
+                "</blkiotune>", NULL, VB_ERROR_INVALID_ARG, "<blkiotune/device/read_iops_sec>");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
                 "<address type='ccw' cssid='0xfe' ssid='0x0' devno='0x0001'/></disk>",

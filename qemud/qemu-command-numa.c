@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Guest NUMA cells (<cpu><numa><cell>) as QEMU's -numa node, each with a RAM
+ * backend of its own bound to host nodes as <numatune> says: the cell's
+ * <memnode> when it has one, else <numatune><memory> (libvirt's rules: a
+ * restrictive mode binds through the cgroup only, automatic placement not at
+ * all). */
+#include <inttypes.h>
+#include <sched.h>
+
+#include "cpuset.h"
+#include "qemu-command-internal.h"
+#include "util.h"
+
+/* A set as QemuOpts' repeated list key: "key=0-1,key=3". */
+static int add_set(OptBuf *b, const char *key, const char *set) {
+        cpu_set_t s;
+
+        if (cpuset_parse(set, &s) < 0 || CPU_COUNT(&s) == 0)
+                return -EINVAL;
+        for (int i = 0; i < CPU_SETSIZE; i++) {
+                int j = i;
+
+                if (!CPU_ISSET(i, &s))
+                        continue;
+                while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, &s))
+                        j++;
+                if (j > i)
+                        opt_add(b, "%s=%d-%d", key, i, j);
+                else
+                        opt_add(b, "%s=%d", key, i);
+                i = j;
+        }
+        return 0;
+}
+
+static const DomainMemnodeDef *memnode_of(const DomainDef *def, unsigned cell) {
+        for (size_t i = 0; i < def->numatune.n_memnodes; i++)
+                if (def->numatune.memnodes[i].cellid == cell)
+                        return &def->numatune.memnodes[i];
+        return NULL;
+}
+
+/* host-nodes= and policy= of one cell's backend. */
+static int add_binding(QemuCmd *c, OptBuf *b, unsigned cell) {
+        const DomainNumatuneDef *nt = &c->def->numatune;
+        const DomainMemnodeDef *m = memnode_of(c->def, cell);
+        const char *mode = m ? m->mode : nt->mode, *nodes = m ? m->nodeset : nt->nodeset;
+
+        if (!nt->present || !nodes || (!m && streq_ptr(nt->placement, "auto")) || streq_ptr(mode, "restrictive"))
+                return 0;
+        if (add_set(b, "host-nodes", nodes) < 0)
+                return cmd_fail(c, -EINVAL, "invalid host nodeset '%s' for guest NUMA cell %u", nodes, cell);
+        opt_add(b, "policy=%s", !mode || streq(mode, "strict") ? "bind" : mode);
+        return 0;
+}
+
+static int build_cell(QemuCmd *c, const DomainNumaCell *cell) {
+        const DomainDef *def = c->def;
+        OptBuf b = {};
+        int r;
+
+        if (def->memory_backing.hugepages) {
+                if (!c->params->hugepages_dir)
+                        return cmd_fail(c, -EINVAL, "hugepages asked but the driver gave no hugetlbfs directory");
+                opt_add(&b, "memory-backend-file,id=ram-node%u", cell->id);
+                opt_add_str(&b, "mem-path", c->params->hugepages_dir);
+                opt_add(&b, "prealloc=on");
+        } else
+                opt_add(&b, "memory-backend-ram,id=ram-node%u", cell->id);
+        opt_add(&b, "size=%" PRIu64 "k", cell->memory_kib);
+        r = add_binding(c, &b, cell->id);
+        if (r >= 0)
+                r = cmd_opt(c, "-object", &b);
+        else
+                opt_done(&b);
+        if (r < 0)
+                return r;
+        opt_add(&b, "node,nodeid=%u", cell->id);
+        if (add_set(&b, "cpus", cell->cpus) < 0) {
+                opt_done(&b);
+                return cmd_fail(c, -EINVAL, "invalid cpus '%s' of guest NUMA cell %u", cell->cpus, cell->id);
+        }
+        opt_add(&b, "memdev=ram-node%u", cell->id);
+        return cmd_opt(c, "-numa", &b);
+}
+
+int qemu_build_numa(QemuCmd *c) {
+        const DomainCpuDef *cpu = &c->def->cpu;
+        uint64_t total = 0;
+        int r;
+
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                total += cpu->cells[i].memory_kib;
+        if (cpu->n_cells > 0 && total != c->def->memory_kib)
+                return cmd_fail(c, -EINVAL, "the guest NUMA cells' memory (%" PRIu64 " KiB) is not <memory> (%"
+                                PRIu64 " KiB)", total, c->def->memory_kib);
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                if ((r = build_cell(c, &cpu->cells[i])) < 0)
+                        return r;
+        return 0;
+}
