@@ -376,6 +376,22 @@ void qemu_control_on_rtc_change(Domain *d, const char *event, json_object *data)
         domain_emit_signal(d, "RTCChange", "x", offset);
 }
 
+/* The guest's balloon driver moved: its memory now, in KiB, as libvirt
+ * keeps it in the live <currentMemory>. */
+void qemu_control_on_balloon_change(Domain *d, const char *event, json_object *data) {
+        json_object *v;
+        uint64_t kib;
+
+        if (!data || !json_object_object_get_ex(data, "actual", &v))
+                return;
+        kib = (uint64_t) json_object_get_int64(v) / 1024;
+        if (d->live && d->live->current_memory_kib != kib) {
+                d->live->current_memory_kib = kib;
+                (void) domain_status_save(d);
+        }
+        domain_emit_signal(d, "BalloonChange", "t", kib);
+}
+
 int qemu_control_watchdog_action(const char *action) {
         static const struct {
                 const char *qemu;

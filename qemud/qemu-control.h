@@ -18,6 +18,7 @@ extern const DomainControlOps qemu_control_ops;
  * that paused the guest, the state and lifecycle signal libvirt gives. */
 void qemu_control_on_io_error(Domain *d, const char *event, json_object *data);
 void qemu_control_on_rtc_change(Domain *d, const char *event, json_object *data);
+void qemu_control_on_balloon_change(Domain *d, const char *event, json_object *data);
 void qemu_control_on_watchdog(Domain *d, const char *event, json_object *data);
 void qemu_control_on_graphics(Domain *d, const char *event, json_object *data);
 void qemu_control_on_pm(Domain *d, const char *event, json_object *data);

@@ -121,7 +121,8 @@ static const EventRow event_table[] = {
         /* Events QEMU sends that we leave alone, each with the reason. */
         IGNORED("POWERDOWN", "the ACPI power button was pressed; the SHUTDOWN that may follow tells the result"),
         IGNORED("GUEST_CRASHLOADED", "a crash kernel took over; the guest keeps running"),
-        IGNORED("BALLOON_CHANGE", "the balloon size is queried when asked for"),
+        { .name = "BALLOON_CHANGE", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_control_on_balloon_change,
+          .why = "the guest's balloon moved: the live <currentMemory>, BalloonChange" },
         IGNORED("DEVICE_DELETED", "no state change: hot-unplug's answer (qemu-hotplug.c)"),
         IGNORED("DEVICE_UNPLUG_GUEST_ERROR", "no state change: hot-unplug refused (qemu-hotplug.c)"),
         IGNORED("ACPI_DEVICE_OST", "the guest's ACPI answer: DEVICE_DELETED or DEVICE_UNPLUG_GUEST_ERROR follow"),

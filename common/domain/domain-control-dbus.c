@@ -508,6 +508,7 @@ const sd_bus_vtable domain_control_vtable[] = {
                                          SD_BUS_PARAM(flags),
                                  NULL, , method_set_metadata, 0),
         SD_BUS_SIGNAL("ControlError", NULL, 0),
+        SD_BUS_SIGNAL_WITH_NAMES("BalloonChange", "t", SD_BUS_PARAM(actual), 0),
         SD_BUS_SIGNAL_WITH_NAMES("Graphics", "i(iss)(iss)sa(ss)",
                                  SD_BUS_PARAM(phase) SD_BUS_PARAM(local) SD_BUS_PARAM(remote) SD_BUS_PARAM(authScheme)
                                          SD_BUS_PARAM(identities), 0),

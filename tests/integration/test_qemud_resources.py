@@ -214,8 +214,8 @@ def test_vcpu_bad_input(env, booted, args, error, words):
 
 def test_balloon(env, booted):
     config = booted.xml(INACTIVE)
+    m = env.mark()
     booted.call("SetMemory", 200 * 1024, LIVE)
-    assert "<currentMemory unit='KiB'>204800</currentMemory>" in booted.xml()
     assert booted.xml(INACTIVE) == config
     booted.call("SetMemoryStatsPeriod", 1, LIVE)
     assert "<stats period='1'/>" in booted.xml()
@@ -224,6 +224,10 @@ def test_balloon(env, booted):
         return dict(booted.call("MemoryStats", 0)).get(STAT_ACTUAL)
     # the guest's balloon driver gives the memory back
     h.wait_until(lambda: actual() == 204800, 60, 0.5, "the balloon at 200 MiB (MemoryStats actual)")
+    # QEMU's BALLOON_CHANGE as the guest's driver moves: BalloonChange(actual
+    # KiB), and the live <currentMemory> follows it, as libvirt's does
+    env.mon.wait_signal("BalloonChange", path=booted.path, since=m, args=[204800], timeout=30)
+    assert "<currentMemory unit='KiB'>204800</currentMemory>" in booted.xml()
     stats = dict(booted.call("MemoryStats", 0))
     assert stats[STAT_RSS] > 0
     assert 4 in stats, f"the guest's own figures (unused memory) with a period set: {stats}"
@@ -345,7 +349,9 @@ def test_virsh(env, booted):
         assert "<memory unit='KiB'>262144</memory>" in booted.xml()
 
         proxy.virsh("setmem", "res", "220M", "--live")
-        assert "<currentMemory unit='KiB'>225280</currentMemory>" in booted.xml()
+        # the guest's balloon driver moves in steps (BALLOON_CHANGE): it ends there
+        h.wait_until(lambda: "<currentMemory unit='KiB'>225280</currentMemory>" in booted.xml(), 30, 0.2,
+                     "the live <currentMemory> at 220 MiB")
         out = proxy.virsh("dommemstat", "res").stdout
         assert re.search(r"^actual \d+", out, re.M) and re.search(r"^rss \d+", out, re.M), out
         proxy.virsh("dommemstat", "res", "--period", "2", "--live")
