@@ -16,6 +16,7 @@ typedef struct LxcDomain {
         int prior_reason;            /* the shut-off reason before it, kept if it never ran */               /* the supervisor's fd 3, while it starts */
         sd_event_source *status_source;
         char **start_argv;           /* the supervisor's, until it runs */
+        struct LxcPlan *plan;        /* while it starts: until the network step has named the veths */
         pid_t init_pid;              /* in the host's pid namespace, 0 when not known */
         char status_buf[1100];
         size_t status_len;

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <termios.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "lxc-console.h"
+#include "lxc-net.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
 #include "util.h"
@@ -29,6 +31,9 @@ static pid_t init_pid;
 static int console_slave = -1;   /* the init's console: a pty the supervisor holds the master of */
 static char console_name[128];   /* its path on the host's devpts */
 static volatile sig_atomic_t child_exited;
+/* The init's word that its network namespace exists, and ours that its
+ * interfaces are in (a socketpair: [0] the supervisor's, [1] the init's). */
+static int net_sync[2] = { -1, -1 };
 
 /* In the child: tells the supervisor why the container cannot run, and
  * ends. The pipe is close-on-exec: EOF without a word means init runs. */
@@ -222,9 +227,38 @@ static void set_identity(const LxcPlan *p, int fd) {
                 child_fail(fd, errno, "cannot become %s:%s", p->user ?: "0", p->group ?: "0");
 }
 
+/* In the new network namespace: the supervisor moves the veth ends in
+ * (it may, from the host's namespaces), then they get their names, MACs,
+ * addresses and routes, as libvirt's LXC container sets them. */
+static void setup_net(const LxcPlan *p, int fd) {
+        char c = 'n';
+        int r;
+
+        if (p->n_nets > 0) {
+                if (write(net_sync[1], &c, 1) != 1 || read(net_sync[1], &c, 1) != 1)
+                        child_fail(fd, 0, "the supervisor did not hand over the interfaces");
+        }
+        if (net_sync[1] >= 0)
+                close(net_sync[1]);
+        if ((r = lxc_net_link_up("lo", NULL, NULL)) < 0)
+                child_fail(fd, -r, "cannot set lo up");
+        for (size_t i = 0; i < p->n_nets; i++) {
+                const LxcNet *n = &p->nets[i];
+                if ((r = lxc_net_link_up(n->peer, n->guest, n->mac)) < 0)
+                        child_fail(fd, -r, "cannot set up the interface %s", n->guest);
+                for (char **a = n->ips; a && *a; a++)
+                        if ((r = lxc_net_addr_add(n->guest, *a)) < 0)
+                                child_fail(fd, -r, "cannot add the address %s to %s", *a, n->guest);
+                for (char **a = n->routes; a && a[0] && a[1]; a += 2)
+                        if ((r = lxc_net_route_add(n->guest, a[0], a[1])) < 0)
+                                child_fail(fd, -r, "cannot add the route to %s via %s on %s", a[0], a[1], n->guest);
+        }
+}
+
 __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
         if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
                 child_fail(fd, errno, "cannot make the container's namespaces");
+        setup_net(p, fd);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(fd, errno, "cannot make the mounts private");
         if (sethostname(p->name, strlen(p->name)) < 0)
@@ -356,6 +390,8 @@ static int fork_plain(const LxcPlan *p, int pipefd[2]) {
         if (init_pid == 0) {
                 close(pipefd[0]);
                 close(LXC_SUPERVISE_STATUS_FD);
+                if (net_sync[0] >= 0)
+                        close(net_sync[0]);
                 run_init(p, pipefd[1], false);
         }
         return 0;
@@ -393,6 +429,8 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
                 close(pipefd[0]);
                 close(sync[1]);
                 close(LXC_SUPERVISE_STATUS_FD);
+                if (net_sync[0] >= 0)
+                        close(net_sync[0]);
                 if (read(sync[0], &c, 1) != 1)
                         _exit(127); /* the supervisor said no: it reports why */
                 close(sync[0]);
@@ -412,6 +450,29 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
         r = write(sync[1], &c, 1) == 1 ? 0 : -1;
         close(sync[1]);
         return r;
+}
+
+/* Waits for the init's network namespace and moves the peers in. The
+ * init's end closed with no word: it failed before, and says why. */
+static int move_nets(const LxcPlan *p) {
+        char c;
+        ssize_t n;
+        int r;
+
+        close(net_sync[1]);
+        net_sync[1] = -1;
+        do
+                n = read(net_sync[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return 0;
+        for (size_t i = 0; i < p->n_nets; i++)
+                if ((r = lxc_net_link_move(p->nets[i].peer, init_pid)) < 0) {
+                        status_write("error cannot move the interface %s into the container: %s\n",
+                                     p->nets[i].peer, strerror(-r));
+                        return -1;
+                }
+        return write(net_sync[0], &c, 1) == 1 ? 0 : -1;
 }
 
 int lxc_supervise_main(char **argv) {
@@ -447,10 +508,19 @@ int lxc_supervise_main(char **argv) {
                 status_write("error cannot listen for the console: %s\n", strerror(-r));
                 return 1;
         }
+        if (p->n_nets > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net_sync) < 0) {
+                status_write("error cannot make a socket pair: %s\n", strerror(errno));
+                return 1;
+        }
         (void) signal(SIGCHLD, on_sigchld);
         r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
         if (r < 0)
                 return 1;
+        if (p->n_nets > 0 && move_nets(p) < 0) {
+                (void) kill(init_pid, SIGKILL);
+                (void) waitpid(init_pid, NULL, 0);
+                return 1;
+        }
         close(pipefd[1]);
         close(console_slave);
         console_slave = -1;

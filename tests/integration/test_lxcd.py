@@ -29,22 +29,30 @@ EV_STARTED, EV_STOPPED = 2, 5
 EV_STOPPED_SHUTDOWN, EV_STOPPED_DESTROYED, EV_STOPPED_CRASHED = 0, 1, 2
 
 
-@pytest.fixture
-def rootfs(vroot):
+APPLETS = ("sh", "echo", "hostname", "sleep", "cat", "ls", "id", "mount", "true", "false")
+
+
+def make_rootfs(r, applets=APPLETS):
+    """A busybox root filesystem in r (a Path); skips without busybox-static
+    or root."""
     if not os.path.exists(BUSYBOX):
         pytest.skip("busybox-static is not installed (/bin/busybox)")
     if os.geteuid() != 0:
         pytest.skip("containers need root (namespaces, mounts)")
-    r = vroot / "rootfs"
-    for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "data"):
+    for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "data", "run"):
         (r / d).mkdir(parents=True, exist_ok=True)
     shutil.copy(BUSYBOX, r / "bin" / "busybox")
     # relative links: they resolve the same inside the container and on the host
-    for app in ("sh", "echo", "hostname", "sleep", "cat", "ls", "id", "mount", "true", "false"):
+    for app in applets:
         os.symlink("busybox", r / "bin" / app)
     (r / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
     (r / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     return r
+
+
+@pytest.fixture
+def rootfs(vroot):
+    return make_rootfs(vroot / "rootfs")
 
 
 @pytest.fixture
