@@ -34,6 +34,7 @@
 static void start_step_done(Domain *d, int r);
 static void start_finish_failed(Domain *d);
 static void release_nets(Domain *d);
+static void restart(Domain *d);
 static void start_note(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
 
 static int exit_file_path(Domain *d, char **ret) {
@@ -78,6 +79,13 @@ static void reply_start(Domain *d, const char *error_name, const char *message) 
  * cause. A negative stopped_detail sends no event (it never ran). */
 static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         Manager *m = d->manager;
+
+        if (lxc_domain(d)->rebooting) {
+                /* the restart failed: it was running, it is not */
+                lxc_domain(d)->rebooting = false;
+                shutoff_reason = DOMAIN_SHUTOFF_FAILED;
+                stopped_detail = DOMAIN_EVENT_STOPPED_FAILED;
+        }
         _cleanup_free_ char *exit_file = NULL;
 
         domain_handle_cancel(&d->handle);
@@ -173,10 +181,60 @@ static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) 
                 finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
         else if (how == 1)
                 finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
+        else if (how == 2 && value == SIGHUP)
+                restart(d); /* reboot(2) in the container: RB_AUTOBOOT */
+        else if (how == 2 && value == SIGINT)
+                /* reboot(2) in the container: RB_POWER_OFF or RB_HALT_SYSTEM */
+                finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
         else if (how == 2)
                 finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_CRASHED);
         else
                 finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_FAILED);
+}
+
+/* The init rebooted (ended by SIGHUP): everything of the container goes
+ * but the domain itself, which starts again (as libvirt's LXC driver,
+ * with pending changes of the definition), with the Reboot signal and no
+ * lifecycle event. */
+static void restart(Domain *d) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *exit_file = NULL;
+        int r;
+
+        log_info("Container %s rebooted: starting it again.", d->def->name);
+        (void) sd_bus_emit_signal(d->manager->bus, d->path, "org.libvirt.Domain", "Reboot", NULL);
+        domain_handle_cancel(&d->handle);
+        status_close(d);
+        d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
+        if (exit_file_path(d, &exit_file) >= 0)
+                (void) unlink(exit_file);
+        lxc_cgroup_remove(d);
+        release_nets(d);
+        d->live = domain_def_free(d->live);
+        d->id = -1;
+        d->pid = 0;
+        lxc_domain(d)->init_pid = 0;
+        if (d->newdef) {
+                domain_def_free(d->def);
+                d->def = TAKE_PTR(d->newdef);
+        }
+        domain_set_state(d, DOMAIN_SHUTOFF, DOMAIN_SHUTOFF_SHUTDOWN);
+        lxc_domain(d)->rebooting = true;
+        r = lxc_process_start(d, 0, NULL, &error);
+        if (r < 0) {
+                log_warning("Cannot start %s again after its reboot: %s", d->def->name,
+                            error.message ?: strerror(-r));
+                lxc_domain(d)->rebooting = false;
+                domain_status_remove(d);
+                domain_set_state(d, DOMAIN_SHUTOFF, DOMAIN_SHUTOFF_FAILED);
+                domain_emit_event(d, DOMAIN_EVENT_STOPPED, DOMAIN_EVENT_STOPPED_FAILED);
+                if (!d->persistent) {
+                        Manager *m = d->manager;
+                        manager_remove_domain(m, d);
+                        domain_free(d);
+                }
+        }
+        sd_bus_error_free(&error);
 }
 
 static void kill_supervisor(Domain *d) {
@@ -462,6 +520,14 @@ static int run_running(void *ctx) {
         Domain *d = ctx;
 
         d->starting = false;
+        if (lxc_domain(d)->rebooting) {
+                /* a reboot: no lifecycle event, as for a guest's reset */
+                lxc_domain(d)->rebooting = false;
+                lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
+                domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+                (void) domain_status_save(d);
+                return 0;
+        }
         /* its peers are in the container now, and go with it */
         lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
@@ -642,19 +708,6 @@ int lxc_process_resume(Domain *d, sd_bus_error *error) {
         domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_UNPAUSED);
         (void) domain_status_save(d);
         domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_UNPAUSED);
-        return 0;
-}
-
-/* SIGTERM to the init (through its supervisor): the container decides. */
-int lxc_process_shutdown(Domain *d, sd_bus_error *error) {
-        int r = require_running(d, error);
-
-        if (r < 0)
-                return r;
-        if (kill(d->pid, SIGTERM) < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot signal '%s': %s", d->def->name,
-                                     strerror(errno));
-        domain_emit_event(d, DOMAIN_EVENT_SHUTDOWN, DOMAIN_EVENT_SHUTDOWN_HOST);
         return 0;
 }
 

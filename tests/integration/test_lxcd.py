@@ -396,3 +396,100 @@ def test_virsh_lxc(lxcd, rootfs, vroot, bus):
         assert "v1" not in out
     finally:
         proxy.stop()
+
+
+# Shutdown/Reboot flags (VIR_DOMAIN_SHUTDOWN_* and VIR_DOMAIN_REBOOT_*)
+POWER_INITCTL, POWER_SIGNAL = 4, 8
+
+# A sysvinit stand-in: it listens on /run/initctl, reads one request and
+# acts on its runlevel with reboot(2) (-f), which in a pid namespace ends
+# the init by SIGHUP (reboot) or SIGINT (power off). The $$ = 1 guard
+# keeps reboot(2) inside a pid namespace, whatever happens.
+INITCTL_INIT = (
+    "rm -f /run/initctl; mkfifo /run/initctl; "
+    "b=$(( $(cat /tmp/boots 2>/dev/null || echo 0) + 1 )); echo $b > /tmp/boots; echo boot-$b; "
+    "while true; do "
+    "lvl=$(dd if=/run/initctl bs=384 count=1 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null); "
+    "echo runlevel-$lvl; "
+    "[ $$ = 1 ] && [ \"$lvl\" = 6 ] && reboot -f; "
+    "[ $$ = 1 ] && [ \"$lvl\" = 0 ] && poweroff -f; done")
+
+# No initctl: SIGHUP reboots, SIGTERM shuts down.
+SIGNAL_INIT = (
+    "b=$(( $(cat /tmp/boots 2>/dev/null || echo 0) + 1 )); echo $b > /tmp/boots; "
+    "trap '[ $$ = 1 ] && reboot -f' HUP; trap 'echo got-term; exit 0' TERM; "
+    "echo boot-$b; while true; do sleep 0.1; done")
+
+POWER_APPLETS = APPLETS + ("mkfifo", "dd", "rm", "reboot", "poweroff")
+
+
+def supervisor_of(lxcd, path):
+    return int(lxcd.get_property(path, "org.libvirt.Domain", "Id") or 0)
+
+
+def test_initctl_reboot_and_shutdown(lxcd, vroot, bus_monitor):
+    """Reboot and Shutdown through the container's initctl FIFO, as
+    libvirt's LXC driver: the init reboots (SIGHUP in its pid namespace),
+    the container starts again (the Reboot signal, still running, a new
+    supervisor); then it powers off (SIGINT): shut off, reason shutdown."""
+    rootfs = make_rootfs(vroot / "rootfs", POWER_APPLETS)
+    path = lxcd.call("DomainDefineXML", container_xml("pw1", rootfs, args=("-c", INITCTL_INIT)))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "boot-1\n" in log_of(vroot, "pw1"), 10, what="the container's first boot")
+    first = supervisor_of(lxcd, path)
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Reboot", POWER_INITCTL)
+    bus_monitor.wait_signal("Reboot", interface="org.libvirt.Domain", path=path, since=mark)
+    h.wait_until(lambda: "boot-2\n" in log_of(vroot, "pw1"), 10, what="the container's second boot")
+    assert "runlevel-6\n" in log_of(vroot, "pw1")
+    assert state(lxcd, path) == (RUNNING, 1)
+    assert supervisor_of(lxcd, path) not in (0, first)
+    # a reboot is no stop and start
+    assert not bus_monitor.signals("DomainEvent", args=[path, EV_STOPPED], since=mark)
+    # Shutdown with no flags: initctl first
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Shutdown", 0)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    assert "runlevel-0\n" in log_of(vroot, "pw1")
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+
+
+def test_signal_reboot_and_flags(lxcd, vroot, bus_monitor):
+    """With no initctl listener: INITCTL alone is refused, named; SIGNAL
+    sends SIGHUP (reboot) and SIGTERM (shutdown) to the init; other flags
+    are refused. virsh's --mode reaches the same flags through the proxy."""
+    rootfs = make_rootfs(vroot / "rootfs", POWER_APPLETS)
+    path = lxcd.call("DomainDefineXML", container_xml("pw2", rootfs, args=("-c", SIGNAL_INIT)))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "boot-1\n" in log_of(vroot, "pw2"), 10, what="the container's first boot")
+    with h.expect_dbus_error("org.virtbus.Error.OperationInvalid") as e:
+        lxcd.domain_call(path, "Shutdown", POWER_INITCTL)
+    assert "does not provide an initctl pipe" in e.message, e.message
+    with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+        lxcd.domain_call(path, "Reboot", 1)
+    assert "unsupported flags (0x1)" in e.message, e.message
+    assert state(lxcd, path) == (RUNNING, 1)
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Reboot", POWER_SIGNAL)
+    bus_monitor.wait_signal("Reboot", interface="org.libvirt.Domain", path=path, since=mark)
+    h.wait_until(lambda: "boot-2\n" in log_of(vroot, "pw2"), 10, what="the container's second boot")
+    assert state(lxcd, path) == (RUNNING, 1)
+    if shutil.which("virsh"):
+        proxy = h.Proxy(lxcd.bus, vroot).start()
+        try:
+            uri = f"lxc+unix:///system?socket={proxy.socket}"
+            proxy.virsh("reboot", "pw2", "--mode", "signal", uri=uri)
+            h.wait_until(lambda: "boot-3\n" in log_of(vroot, "pw2"), 10, what="the container's third boot")
+            mark = bus_monitor.mark()
+            proxy.virsh("shutdown", "pw2", "--mode", "signal", uri=uri)
+            bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+        finally:
+            proxy.stop()
+    else:
+        print("virsh (libvirt-clients) is not installed: Shutdown over D-Bus only")
+        lxcd.domain_call(path, "Shutdown", POWER_SIGNAL)
+    h.wait_until(lambda: state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN), 10, what="the container to shut off")
+    assert "got-term\n" in log_of(vroot, "pw2")
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
