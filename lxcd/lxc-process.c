@@ -41,6 +41,18 @@ static int exit_file_path(Domain *d, char **ret) {
         return asprintf(ret, "%s/%s.exit", d->manager->rundir, d->def->name) < 0 ? -ENOMEM : 0;
 }
 
+/* The exit file, and the folder the supervisor's /proc views were mounted
+ * on (in its own mount namespace: empty once it is gone). */
+static void remove_run_files(char *exit_file) {
+        size_t len = strlen(exit_file);
+
+        (void) unlink(exit_file);
+        if (len > 5) {
+                strcpy(exit_file + len - 5, ".fuse");
+                (void) rmdir(exit_file);
+        }
+}
+
 static void status_close(Domain *d) {
         LxcDomain *l = lxc_domain(d);
 
@@ -92,7 +104,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         status_close(d);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         if (exit_file_path(d, &exit_file) >= 0)
-                (void) unlink(exit_file);
+                remove_run_files(exit_file);
         domain_status_remove(d);
         lxc_cgroup_remove(d);
         release_nets(d);
@@ -158,6 +170,27 @@ static int read_exit(Domain *d, int *ret_value) {
         return 0;
 }
 
+/* Its exit may be seen before what it wrote on the status pipe: an error
+ * it gave is the start's. */
+static void note_last_word(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        ssize_t n;
+        char *nl;
+
+        if (l->status_fd < 0)
+                return;
+        while (l->status_len < sizeof(l->status_buf) - 1 &&
+               (n = read(l->status_fd, l->status_buf + l->status_len, sizeof(l->status_buf) - 1 - l->status_len)) > 0)
+                l->status_len += n;
+        l->status_buf[l->status_len] = 0;
+        if ((nl = strchr(l->status_buf, '\n')))
+                *nl = 0;
+        if (strncmp(l->status_buf, "error ", 6) == 0)
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name,
+                           l->status_buf + 6);
+        status_close(d);
+}
+
 /* As libvirt's LXC driver reports it: the init ended by itself is a
  * shutdown, killed by a signal a crash; Destroy is Destroy. */
 static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) {
@@ -173,6 +206,7 @@ static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) 
                 if (d->start_error_name) /* the plan failed and waited for this */
                         start_finish_failed(d);
                 else {
+                        note_last_word(d);
                         start_note(d, VB_ERROR_OPERATION_FAILED, "the supervisor of '%s' exited while starting",
                                    d->def->name);
                         start_step_done(d, -ECHILD); /* the init step: fails, d->pid is 0 */
@@ -207,7 +241,7 @@ static void restart(Domain *d) {
         status_close(d);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         if (exit_file_path(d, &exit_file) >= 0)
-                (void) unlink(exit_file);
+                remove_run_files(exit_file);
         lxc_cgroup_remove(d);
         release_nets(d);
         d->live = domain_def_free(d->live);

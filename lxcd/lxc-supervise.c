@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lxc-console.h"
+#include "lxc-fuse.h"
 #include "lxc-net.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
@@ -34,6 +35,9 @@ static volatile sig_atomic_t child_exited;
 /* The init's word that its network namespace exists, and ours that its
  * interfaces are in (a socketpair: [0] the supervisor's, [1] the init's). */
 static int net_sync[2] = { -1, -1 };
+/* The /proc views (lxc-fuse.c), served by the supervisor; NULL without. */
+static LxcFuse *fuse;
+static char fuse_dir[4096];
 
 /* In the child: tells the supervisor why the container cannot run, and
  * ends. The pipe is close-on-exec: EOF without a word means init runs. */
@@ -156,6 +160,23 @@ static void mount_dev(const char *dev, int fd, bool userns) {
         (void) symlink("/proc/self/fd/2", path);
 }
 
+/* The supervisor's FUSE views over /proc/meminfo, cpuinfo, stat, uptime. */
+static void mount_views(const char *proc, int fd) {
+        const char *const *names;
+        size_t n;
+
+        if (!fuse)
+                return;
+        names = lxc_fuse_views(&n);
+        for (size_t i = 0; i < n; i++) {
+                char src[4200], dst[4200];
+                snprintf(src, sizeof(src), "%s/%s", fuse_dir, names[i]);
+                snprintf(dst, sizeof(dst), "%s/%s", proc, names[i]);
+                if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                        child_fail(fd, errno, "cannot bind the container's view of /proc/%s", names[i]);
+        }
+}
+
 static void mount_api(const LxcPlan *p, int fd, bool userns) {
         _cleanup_free_ char *proc = lxc_plan_host_path(p, "/proc"), *sys = lxc_plan_host_path(p, "/sys"),
                             *dev = lxc_plan_host_path(p, "/dev");
@@ -169,6 +190,7 @@ static void mount_api(const LxcPlan *p, int fd, bool userns) {
         if (make_dir(sys) < 0 ||
             mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
                 child_fail(fd, errno, "cannot mount /sys");
+        mount_views(proc, fd);
         mount_dev(dev, fd, userns);
 }
 
@@ -475,6 +497,22 @@ static int move_nets(const LxcPlan *p) {
         return write(net_sync[0], &c, 1) == 1 ? 0 : -1;
 }
 
+/* The views live next to the exit file: <rundir>/lxc/<name>.fuse. Without
+ * FUSE the container sees the host's files, as libvirt's without. */
+static void start_views(const LxcPlan *p) {
+        size_t len = p->exit_file ? strlen(p->exit_file) : 0;
+        int r;
+
+        if (len < 5 || !endswith(p->exit_file, ".exit") || len + 1 > sizeof(fuse_dir))
+                return;
+        snprintf(fuse_dir, sizeof(fuse_dir), "%.*s.fuse", (int) (len - 5), p->exit_file);
+        r = lxc_fuse_start(fuse_dir, p->cgroups, &fuse);
+        if (r < 0) {
+                fprintf(stderr, "lxc: no /proc views for the container (FUSE: %s)\n", strerror(-r));
+                fuse = NULL;
+        }
+}
+
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
         char msg[1024];
@@ -508,6 +546,7 @@ int lxc_supervise_main(char **argv) {
                 status_write("error cannot listen for the console: %s\n", strerror(-r));
                 return 1;
         }
+        start_views(p);
         if (p->n_nets > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net_sync) < 0) {
                 status_write("error cannot make a socket pair: %s\n", strerror(errno));
                 return 1;
@@ -516,6 +555,12 @@ int lxc_supervise_main(char **argv) {
         r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
         if (r < 0)
                 return 1;
+        /* after the fork (the init is a process of one thread): the init's
+         * own mounts look the views up while it sets up */
+        if (fuse && (r = lxc_fuse_serve(fuse, init_pid)) < 0) {
+                fprintf(stderr, "lxc: no /proc views for the container (thread: %s)\n", strerror(-r));
+                fuse = lxc_fuse_free(fuse);
+        }
         if (p->n_nets > 0 && move_nets(p) < 0) {
                 (void) kill(init_pid, SIGKILL);
                 (void) waitpid(init_pid, NULL, 0);
@@ -541,6 +586,7 @@ int lxc_supervise_main(char **argv) {
         close(LXC_SUPERVISE_STATUS_FD);
         status = wait_init(master);
         lxc_console_close();
+        fuse = lxc_fuse_free(fuse);
         if (status < 0)
                 return 1;
         write_exit_file(p->exit_file, status);

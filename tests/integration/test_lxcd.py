@@ -181,7 +181,7 @@ def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
     100000.. on the host."""
     idmap = ("<idmap><uid start='0' target='100000' count='65536'/>"
              "<gid start='0' target='100000' count='65536'/></idmap>")
-    script = "cat /proc/self/uid_map; echo uid=$(id -u); hostname"
+    script = "cat /proc/self/uid_map; echo uid=$(id -u); hostname; cat /proc/meminfo"
     xml = container_xml("user1", rootfs, args=("-c", script)).replace("<devices>", idmap + "<devices>")
     path = lxcd.call("DomainDefineXML", xml)
     mark = bus_monitor.mark()
@@ -190,6 +190,8 @@ def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
     h.wait_until(lambda: "user1\n" in log_of(vroot, "user1"), 10, what="the container's log")
     out = log_of(vroot, "user1")
     assert "uid=0\n" in out and "user1\n" in out, out
+    # the /proc views reach a user namespace too
+    assert re.search(r"^MemTotal:\s+65536 kB$", out, re.M), out
     assert re.search(r"^\s*0\s+100000\s+65536\s*$", out, re.M), out
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
 
@@ -493,3 +495,36 @@ def test_signal_reboot_and_flags(lxcd, vroot, bus_monitor):
     h.wait_until(lambda: state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN), 10, what="the container to shut off")
     assert "got-term\n" in log_of(vroot, "pw2")
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
+def test_proc_views(lxcd, rootfs, vroot):
+    """/proc/meminfo, cpuinfo, stat and uptime are the container's (FUSE,
+    served by its supervisor, as libvirt's lxc-fuse): its memory limit, its
+    CPUs, its start as boot time, its uptime. Nothing of it on the host."""
+    script = ("grep -E '^(MemTotal|MemFree|SwapTotal):' /proc/meminfo; grep -c ^processor /proc/cpuinfo; "
+              "grep ^btime /proc/stat; cat /proc/uptime; "
+              "echo views-$((6*7)); sleep 1000")
+    (rootfs / "bin" / "grep").symlink_to("busybox")
+    path = lxcd.call("DomainDefineXML", container_xml("fuse1", rootfs, args=("-c", script)))
+    before = time.time()
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "views-42" in log_of(vroot, "fuse1"), 10, what="the container's views")
+    out = log_of(vroot, "fuse1")
+    assert re.search(r"^MemTotal:\s+65536 kB$", out, re.M), out
+    free = int(re.search(r"^MemFree:\s+(\d+) kB$", out, re.M).group(1))
+    assert 0 < free < 65536, out
+    assert re.search(r"^SwapTotal:\s+0 kB$", out, re.M), out
+    ncpu = len(os.sched_getaffinity(0))
+    assert re.search(rf"^{ncpu}$", out, re.M), out
+    btime = int(re.search(r"^btime (\d+)$", out, re.M).group(1))
+    assert before - 5 <= btime <= time.time(), (btime, before)
+    uptime = float(re.search(r"^(\d+\.\d+) \d+\.\d+$", out, re.M).group(1))
+    assert 0 <= uptime < 30, out
+    # the views live in the supervisor's own mount namespace
+    with open("/proc/self/mounts") as f:
+        assert "virtbus-lxc" not in f.read()
+    fuse_dir = [p for p in vroot.path.rglob("fuse1.fuse")]
+    assert fuse_dir, "the supervisor's mount point"
+    lxcd.domain_call(path, "Destroy", 0)
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+    assert not any(p.exists() for p in fuse_dir)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lxc-plan.h"
+#include "lxc-procview.h"
 #include "lxc-validate.h"
 #include "unit.h"
 #include "util.h"
@@ -219,4 +220,43 @@ static void test_host_checks(void) {
               strstr(err.message, "does not exist"));
 }
 
-UNIT_TESTS(test_plan_from_def, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks)
+/* The /proc views: the host's text with the container's figures. */
+static void test_proc_views(void) {
+        static const char meminfo[] = "MemTotal:        8000000 kB\nMemFree:         4000000 kB\n"
+                                      "MemAvailable:    6000000 kB\nBuffers:          100000 kB\n"
+                                      "Cached:          900000 kB\nActive:          500000 kB\n"
+                                      "Inactive:        400000 kB\nActive(anon):    300000 kB\n"
+                                      "SwapTotal:       1000000 kB\nHugePages_Total:       0\n";
+        static const char v2stat[] = "anon 4194304\nfile 2097152\nactive_anon 3145728\ninactive_anon 1048576\n"
+                                     "active_file 1048576\ninactive_file 1048576\nshmem 0\nunevictable 0\n";
+        static const char cpuinfo[] = "processor\t: 0\nmodel name\t: A\n\nprocessor\t: 1\nmodel name\t: B\n\n"
+                                      "processor\t: 2\nmodel name\t: C\n\n";
+        static const char stat[] = "cpu  10 0 10 1000 0 0 0 0 0 0\ncpu0 5 0 5 500 0 0 0 0 0 0\n"
+                                   "cpu1 5 0 5 500 0 0 0 0 0 0\nintr 1 2\nbtime 1000\nprocesses 7\n";
+        LxcMemory m = { .limit = 64 << 20, .usage = 8 << 20 };
+        bool cpus[3] = { false, true, true };
+        LxcCpu c = { .uptime = 10, .boot_time = 5000, .user_usec = 2000000, .system_usec = 1000000,
+                     .cpus = cpus, .n_cpus = 3, .hz = 100 };
+        _cleanup_free_ char *mem = NULL, *mem_host = NULL, *cpu = NULL, *st = NULL, *up = NULL;
+
+        lxc_memory_parse_stat(v2stat, true, &m);
+        mem = lxc_render_meminfo(meminfo, &m);
+        CHECK(mem && strstr(mem, "MemTotal:          65536 kB\n") && strstr(mem, "MemFree:           57344 kB\n") &&
+              strstr(mem, "MemAvailable:      59392 kB\n") && strstr(mem, "Buffers:               0 kB\n") &&
+              strstr(mem, "Cached:             2048 kB\n") && strstr(mem, "Active:             4096 kB\n") &&
+              strstr(mem, "Active(anon):       3072 kB\n") && strstr(mem, "SwapTotal:       0 kB\n") &&
+              strstr(mem, "HugePages_Total:       0\n"));
+        /* a limit above the host's memory, or none: the host's */
+        m.limit = UINT64_MAX;
+        mem_host = lxc_render_meminfo(meminfo, &m);
+        CHECK(mem_host && strstr(mem_host, "MemTotal:        8000000 kB\n"));
+        cpu = lxc_render_cpuinfo(cpuinfo, &c);
+        CHECK_STREQ(cpu, "processor\t: 0\nmodel name\t: B\n\nprocessor\t: 1\nmodel name\t: C\n\n");
+        st = lxc_render_stat(stat, &c);
+        CHECK_STREQ(st, "cpu  200 0 100 1700 0 0 0 0 0 0\ncpu0 100 0 50 850 0 0 0 0 0 0\n"
+                        "cpu1 100 0 50 850 0 0 0 0 0 0\nintr 1 2\nbtime 5000\nprocesses 7\n");
+        up = lxc_render_uptime(&c);
+        CHECK_STREQ(up, "10.00 17.00\n");
+}
+
+UNIT_TESTS(test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks)
