@@ -4,8 +4,9 @@ each container runs busybox from a root filesystem the test builds in its
 temp root (busybox-static). Define/list/undefine, an application container
 that prints its hostname and pid and exits (shut off, reason shutdown), a
 long-running one destroyed, lxcd SIGKILLed and restarted finding its
-container again, bad input refused by name, and virsh -c lxc:///system
-through the proxy."""
+container again, bad input refused by name, virsh -c lxc:///system
+through the proxy, Shutdown and Reboot (initctl and signals) and the
+container's own /proc views (FUSE). Interfaces: test_lxcd_net.py."""
 
 import glob
 import os

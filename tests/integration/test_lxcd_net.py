@@ -8,8 +8,8 @@ and cgroups), so no link is ever made in the host's namespace.
 A container with an <interface type='network'> gets a DHCP lease from the
 network's dnsmasq (busybox udhcpc inside) and pings the bridge, and is
 pinged back; an <interface type='ethernet'> gets its <ip> and <route>; a
-type='bridge' one is a port on the network's bridge. Everything goes at
-Destroy, after a failed start, and when the container ended while lxcd
+type='bridge' one is a port on the network's bridge; a reboot makes them
+anew. Everything goes at Destroy, after a failed start, and when the container ended while lxcd
 was SIGKILLed. Bad input is refused by name with nothing left."""
 
 import os
@@ -62,7 +62,7 @@ def lxcd(env):
 
 @pytest.fixture(scope="module")
 def rootfs(env):
-    r = make_rootfs(env.root / "rootfs", APPLETS + ("udhcpc", "ip", "ping", "sed", "grep", "ifconfig"))
+    r = make_rootfs(env.root / "rootfs", APPLETS + ("udhcpc", "ip", "ping", "sed", "grep", "ifconfig", "reboot"))
     (r / "udhcpc.script").write_text(UDHCPC_SCRIPT.read_text())
     (r / "udhcpc.script").chmod(0o755)
     return r
@@ -105,7 +105,7 @@ def wait_log(env, name, needle, timeout=30):
     return log_of(env, name)
 
 
-NET_SCRIPT = ("ip -o link show; cat /sys/class/net/eth0/address; "
+NET_SCRIPT = ("trap '[ $$ = 1 ] && reboot -f' HUP; ip -o link show; cat /sys/class/net/eth0/address; "
               "udhcpc -i eth0 -n -q -t 8 -T 1 -A 1 -s /udhcpc.script && echo dhcp-ok; "
               "ip -4 -o addr show; ip route show; "
               f"ping -c 1 -W 3 {SUBNET}.1 && echo ping-ok; echo ready-$((6*7)); while true; do sleep 1; done")
@@ -148,6 +148,19 @@ def test_network_bridge_ethernet(env, network, lxcd, rootfs):
     for p in ports:
         assert f"<target dev='{p[6]}'/>" in xml, xml
         assert f"master {BRIDGE}" in env.in_ns("ip", "link", "show", "dev", str(p[6])).stdout
+    assert not peers_on_host(env)
+    # a reboot makes the container anew: new ports, the old ones released,
+    # the same names inside
+    lxcd.domain_call(path, "Reboot", 8)
+    h.wait_until(lambda: log_of(env, "net1").count("ready-42") == 2, 30, what="the container's second boot")
+    out = log_of(env, "net1").split("ready-42")[1]
+    assert "dhcp-ok\n" in out and "ping-ok\n" in out and "inner0" in out, out
+    assert state(lxcd, path) == (RUNNING, 1)
+    again = ports_of(env, owner)
+    assert len(again) == 2 and not {str(p[0]) for p in again} & {str(p[0]) for p in ports}, (ports, again)
+    for p in ports:
+        h.wait_until(lambda: not env.link_exists(str(p[6])), 10, what=f"{p[6]} to go")
+    ports = again
     assert not peers_on_host(env)
     # Destroy: every port and link goes
     lxcd.domain_call(path, "Destroy", 0)
