@@ -24,7 +24,8 @@ The figures, for each side:
   libvirt_lxc controller).
 
 The plumbing is bench/qemud-bench.py's (imported): a private dbus-daemon in a
-temporary directory for lxcd --root TMP/root, and the system libvirtd run by
+temporary directory for lxcd --root /dev/shm/vblb-root-* (run state on a
+tmpfs as /run is, its etc/ a link to the temporary directory on disk), and the system libvirtd run by
 hand under bench/qemud-libvirtd-wrap.py with no bus. Containers are named
 vblb<pid>-*, each destroyed and undefined at the end; every process started
 here is stopped by its pid, and the temporary directory is removed.
@@ -36,6 +37,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -108,6 +110,7 @@ class LxcBench(qb.Bench):
         self.bus.stdout.close()
         self.conn = dbus.bus.BusConnection(self.bus_address)
         self.lxcd = None
+        self.shm_root = None
 
     def xml(self, name, console=False):
         # libvirt's LXC driver wants a pty console (lxcd's console is its
@@ -127,8 +130,13 @@ class LxcBench(qb.Bench):
 
     # ------------------------------------------------------------------ lxcd
     def start_lxcd(self):
-        root = self.work / "root"
-        root.mkdir(exist_ok=True)
+        # As installed: run state on a tmpfs (/run; here /dev/shm), the
+        # definitions on disk (/etc), as libvirt keeps them (/run/libvirt,
+        # /etc/libvirt)
+        self.shm_root = Path(tempfile.mkdtemp(prefix="vblb-root-", dir="/dev/shm"))
+        root = self.shm_root
+        (self.work / "etc").mkdir(exist_ok=True)
+        os.symlink(self.work / "etc", root / "etc")
         self.lxcd = self.spawn([LXCD, "--root", root], "virtbus-lxcd.log", env=self.env_bus())
         qb.wait_for(lambda: self.has_owner(LXCD_DEST) or self.lxcd.poll() is not None, 30, "lxcd on the bus")
         if self.lxcd.poll() is not None:
@@ -286,6 +294,8 @@ class LxcBench(qb.Bench):
     def cleanup(self):
         if self.lxcd:
             self.stop(self.lxcd)
+        if self.shm_root:
+            shutil.rmtree(self.shm_root, ignore_errors=True)
         self.stop_libvirtd()
         for p in reversed(self.procs):
             self.stop(p)
