@@ -93,10 +93,10 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         Manager *m = d->manager;
 
         if (lxc_domain(d)->rebooting) {
-                /* the restart failed: it was running, it is not */
+                /* the restart failed or was destroyed: it was running, it is not */
                 lxc_domain(d)->rebooting = false;
-                shutoff_reason = DOMAIN_SHUTOFF_FAILED;
-                stopped_detail = DOMAIN_EVENT_STOPPED_FAILED;
+                shutoff_reason = d->destroying ? DOMAIN_SHUTOFF_DESTROYED : DOMAIN_SHUTOFF_FAILED;
+                stopped_detail = d->destroying ? DOMAIN_EVENT_STOPPED_DESTROYED : DOMAIN_EVENT_STOPPED_FAILED;
         }
         _cleanup_free_ char *exit_file = NULL;
 
