@@ -91,6 +91,7 @@ static void reply_start(Domain *d, const char *error_name, const char *message) 
  * cause. A negative stopped_detail sends no event (it never ran). */
 static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         Manager *m = d->manager;
+        _cleanup_free_ char *exit_file = NULL;
 
         if (lxc_domain(d)->rebooting) {
                 /* the restart failed or was destroyed: it was running, it is not */
@@ -98,7 +99,6 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
                 shutoff_reason = d->destroying ? DOMAIN_SHUTOFF_DESTROYED : DOMAIN_SHUTOFF_FAILED;
                 stopped_detail = d->destroying ? DOMAIN_EVENT_STOPPED_DESTROYED : DOMAIN_EVENT_STOPPED_FAILED;
         }
-        _cleanup_free_ char *exit_file = NULL;
 
         domain_handle_cancel(&d->handle);
         status_close(d);
