@@ -107,19 +107,21 @@ static void cpu_of(LxcFuse *f, LxcCpu *c, bool *cpus, size_t n) {
         struct timespec now, real;
         cpu_set_t set;
         double boot_uptime, start;
+        pid_t init = __atomic_load_n(&f->init_pid, __ATOMIC_ACQUIRE);
 
         *c = (LxcCpu) { .cpus = cpus, .n_cpus = n, .hz = sysconf(_SC_CLK_TCK) };
         if (c->hz <= 0)
                 c->hz = 100;
         CPU_ZERO(&set);
-        if (sched_getaffinity(f->init_pid, sizeof(set), &set) < 0)
+        /* 0 (not known yet): the supervisor's, which the init inherits */
+        if (sched_getaffinity(init, sizeof(set), &set) < 0)
                 (void) sched_getaffinity(0, sizeof(set), &set);
         for (size_t i = 0; i < n; i++)
                 cpus[i] = CPU_ISSET(i, &set);
         clock_gettime(CLOCK_BOOTTIME, &now);
         clock_gettime(CLOCK_REALTIME, &real);
         boot_uptime = now.tv_sec + now.tv_nsec / 1e9;
-        start = init_start_ticks(f->init_pid) / c->hz;
+        start = init_start_ticks(init) / c->hz;
         c->uptime = boot_uptime > start ? boot_uptime - start : 0;
         c->boot_time = real.tv_sec - c->uptime;
         /* v2: cpu.stat's user_usec and system_usec; v1: cpuacct.stat's ticks */
@@ -352,12 +354,16 @@ static void *serve(void *userdata) {
         return NULL;
 }
 
-int lxc_fuse_serve(LxcFuse *f, pid_t init_pid) {
+void lxc_fuse_set_init(LxcFuse *f, pid_t pid) {
+        if (f)
+                __atomic_store_n(&f->init_pid, pid, __ATOMIC_RELEASE);
+}
+
+int lxc_fuse_serve(LxcFuse *f) {
         pthread_attr_t attr;
         pthread_t t;
         int r;
 
-        f->init_pid = init_pid;
         r = pthread_attr_init(&attr);
         if (r == 0)
                 r = pthread_attr_setstacksize(&attr, 256 << 10);

@@ -17,8 +17,9 @@ typedef struct LxcFuse LxcFuse;
 int lxc_fuse_start(const char *dir, char **cgroup_procs, LxcFuse **ret);
 LxcFuse *lxc_fuse_free(LxcFuse *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(LxcFuse *, lxc_fuse_free);
-/* Serves the views from a thread of their own from now on; init_pid is
- * whose uptime, CPUs and boot time they show. -errno. */
-int lxc_fuse_serve(LxcFuse *f, pid_t init_pid);
+/* Serves the views from a thread of their own from now on. -errno. */
+int lxc_fuse_serve(LxcFuse *f);
+/* Whose uptime, CPUs and boot time the views show. */
+void lxc_fuse_set_init(LxcFuse *f, pid_t pid);
 /* The names of the views, each a file of the mount and of /proc. */
 const char *const *lxc_fuse_views(size_t *n);

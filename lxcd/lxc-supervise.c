@@ -513,10 +513,25 @@ static void start_views(const LxcPlan *p) {
         }
 }
 
+/* The views' own thread: the init's mounts look them up while it sets up.
+ * Made before fork_plain()'s unshare (a process may not make threads once
+ * its children's pid namespace is another), after fork_userns()'s raw
+ * clone (which, unlike fork(), would give the child the locks other
+ * threads hold). */
+static void serve_views(void) {
+        int r;
+
+        if (fuse && (r = lxc_fuse_serve(fuse)) < 0) {
+                fprintf(stderr, "lxc: no /proc views for the container (thread: %s)\n", strerror(-r));
+                fuse = lxc_fuse_free(fuse);
+        }
+}
+
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
         char msg[1024];
         int pipefd[2], status, r, master = -1;
+        bool userns;
         ssize_t n;
 
         r = lxc_plan_parse(argv, &p);
@@ -552,15 +567,15 @@ int lxc_supervise_main(char **argv) {
                 return 1;
         }
         (void) signal(SIGCHLD, on_sigchld);
-        r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
+        userns = p->uid_map && p->gid_map;
+        if (!userns)
+                serve_views();
+        r = userns ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
         if (r < 0)
                 return 1;
-        /* after the fork (the init is a process of one thread): the init's
-         * own mounts look the views up while it sets up */
-        if (fuse && (r = lxc_fuse_serve(fuse, init_pid)) < 0) {
-                fprintf(stderr, "lxc: no /proc views for the container (thread: %s)\n", strerror(-r));
-                fuse = lxc_fuse_free(fuse);
-        }
+        if (userns)
+                serve_views();
+        lxc_fuse_set_init(fuse, init_pid);
         if (p->n_nets > 0 && move_nets(p) < 0) {
                 (void) kill(init_pid, SIGKILL);
                 (void) waitpid(init_pid, NULL, 0);
