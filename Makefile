@@ -32,6 +32,7 @@ proxy_BIN := proxyd
 daemon_bin = virtbus-$(or $($(1)_BIN),$(1))
 # Libraries only some daemons link (and their unit tests).
 networkd_PKGS := libnl-3.0 libnl-route-3.0
+lxcd_PKGS := fuse3
 pkg_cflags = $(if $(1),$(shell pkg-config --cflags $(1) 2>/dev/null))
 pkg_libs = $(if $(1),$(shell pkg-config --libs $(1) 2>/dev/null))
 COMMON_SRC := $(wildcard common/*.c common/conf/*.c common/domain/*.c)

@@ -9,6 +9,7 @@ static const BusTarget networkd = { NETWORKD_SERVICE, NETWORKD_PATH, NETWORKD_PO
 typedef struct Pending {
         networkd_port_fn port_cb;
         void *userdata;
+        bool veth;
 } Pending;
 
 static int on_port_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -17,6 +18,13 @@ static int on_port_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
         const char *ifname = NULL, *uuid = NULL;
         int r = bus_reply_errno(m, &e), fd = -1, copy = -1;
 
+        if (r >= 0 && p->veth) {
+                const char *peer = NULL;
+                if (sd_bus_message_read(m, "sss", &ifname, &peer, &uuid) < 0)
+                        r = -EBADMSG;
+                p->port_cb(r, e, -1, r >= 0 ? ifname : NULL, r >= 0 ? uuid : NULL, p->userdata);
+                return 1;
+        }
         if (r >= 0 && sd_bus_message_read(m, "hss", &fd, &ifname, &uuid) < 0)
                 r = -EBADMSG;
         /* the message owns its fd: the caller gets a copy of its own */
@@ -43,14 +51,16 @@ static int build_allocate(sd_bus *bus, const NetworkdPortRequest *req, sd_bus_me
         snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", req->mac[0], req->mac[1], req->mac[2],
                  req->mac[3], req->mac[4], req->mac[5]);
         r = sd_bus_message_new_method_call(bus, &m, networkd.service, networkd.path, networkd.interface,
-                                           "AllocatePort");
+                                           req->veth ? "AllocateVethPort" : "AllocatePort");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ssss", req->network ? req->network : "", req->owner_uuid, mac,
                                           req->portgroup ? req->portgroup : "");
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
+        if (r >= 0 && !req->veth)
                 r = sd_bus_message_append(m, "{sv}", "vnet_hdr", "b", (int) req->vnet_hdr);
+        if (r >= 0 && req->veth)
+                r = append_option(m, "peer_ifname", req->peer_ifname);
         if (r >= 0)
                 r = append_option(m, "owner_name", req->owner_name);
         if (r >= 0)
@@ -72,7 +82,7 @@ static int build_allocate(sd_bus *bus, const NetworkdPortRequest *req, sd_bus_me
 int networkd_allocate_port_async(sd_bus *bus, const NetworkdPortRequest *req, networkd_port_fn cb, void *userdata,
                                  sd_bus_slot **ret_slot) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        Pending p = { .port_cb = cb, .userdata = userdata };
+        Pending p = { .port_cb = cb, .userdata = userdata, .veth = req->veth };
         int r;
 
         if (!req->owner_uuid || !cb)

@@ -43,6 +43,8 @@ typedef struct NetworkdPortRequest {
         bool vnet_hdr;             /* IFF_VNET_HDR, for virtio-net (and vhost) */
         const char *bandwidth_xml; /* the interface's own <bandwidth> element, or NULL */
         const char *vlan_xml;      /* the interface's own <vlan> element, or NULL */
+        bool veth;                 /* AllocateVethPort: a veth pair (lxcd), no fd */
+        const char *peer_ifname;   /* veth: the name of the guest's end; NULL: networkd's */
 } NetworkdPortRequest;
 
 /* tapfd: -1 on failure, else yours to close. */
@@ -53,6 +55,8 @@ typedef void (*networkd_count_fn)(int r, const sd_bus_error *error, unsigned cou
 
 int networkd_allocate_port_async(sd_bus *bus, const NetworkdPortRequest *req, networkd_port_fn cb, void *userdata,
                                  sd_bus_slot **ret_slot);
+/* A veth port (req->veth): the callback's tapfd is -1 and its ifname the
+ * host end's; the peer is req->peer_ifname, or networkd's name for it. */
 int networkd_release_port_async(sd_bus *bus, const char *port_uuid, networkd_reply_fn cb, void *userdata,
                                 sd_bus_slot **ret_slot);
 /* count: how many ports were released. */

@@ -16,7 +16,9 @@ typedef struct LxcDomain {
         int prior_reason;            /* the shut-off reason before it, kept if it never ran */               /* the supervisor's fd 3, while it starts */
         sd_event_source *status_source;
         char **start_argv;           /* the supervisor's, until it runs */
+        struct LxcPlan *plan;        /* while it starts: until the network step has named the veths */
         pid_t init_pid;              /* in the host's pid namespace, 0 when not known */
+        bool rebooting;              /* started again after its init rebooted (lxc-power.c) */
         char status_buf[1100];
         size_t status_len;
 } LxcDomain;
@@ -31,6 +33,7 @@ extern const DomainStatsOps lxc_stats_ops;
 int lxc_process_start(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_error *error);
 int lxc_process_destroy(Domain *d, sd_bus_message *call, sd_bus_error *error);
 int lxc_process_shutdown(Domain *d, sd_bus_error *error);
+int lxc_process_reboot(Domain *d, sd_bus_error *error);
 int lxc_process_suspend(Domain *d, sd_bus_error *error);
 int lxc_process_resume(Domain *d, sd_bus_error *error);
 int lxc_process_adopt(Domain *d, pid_t pid);

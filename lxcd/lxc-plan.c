@@ -30,6 +30,13 @@ LxcPlan *lxc_plan_free(LxcPlan *p) {
         free(p->exit_file);
         strv_free(p->cgroups);
         strv_free(p->argv);
+        for (size_t i = 0; i < p->n_nets; i++) {
+                free(p->nets[i].peer);
+                free(p->nets[i].guest);
+                strv_free(p->nets[i].ips);
+                strv_free(p->nets[i].routes);
+        }
+        free(p->nets);
         return mfree(p);
 }
 
@@ -113,6 +120,66 @@ static int plan_env(const DomainDef *def, LxcPlan *p) {
         return 0;
 }
 
+static LxcNet *add_net(LxcPlan *p, const char *peer, const char *guest, const uint8_t mac[6]) {
+        LxcNet *n = realloc(p->nets, sizeof(*n) * (p->n_nets + 1));
+
+        if (!n)
+                return NULL;
+        p->nets = n;
+        n = &p->nets[p->n_nets];
+        *n = (LxcNet) {};
+        memcpy(n->mac, mac, 6);
+        n->peer = peer ? strdup(peer) : NULL;
+        n->guest = strdup(guest);
+        if ((peer && !n->peer) || !n->guest) {
+                free(n->peer);
+                free(n->guest);
+                return NULL;
+        }
+        p->n_nets++;
+        return n;
+}
+
+/* With no prefix: the class's for IPv4, /64 for IPv6, as libvirt does. */
+static unsigned default_prefix(const char *address) {
+        unsigned first;
+
+        if (strchr(address, ':'))
+                return 64;
+        if (sscanf(address, "%u.", &first) != 1 || first < 128)
+                return 8;
+        return first < 192 ? 16 : 24;
+}
+
+/* The container's end of each interface: eth0, eth1... unless <guest dev>
+ * names it, with its MAC, addresses and routes. */
+static int plan_nets(const DomainDef *def, LxcPlan *p) {
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const DomainNetDef *net = &def->nets[i];
+                char guest[32];
+                LxcNet *n;
+                int r;
+
+                snprintf(guest, sizeof(guest), "eth%zu", i);
+                n = add_net(p, NULL, net->guest_ifname ?: guest, net->mac);
+                if (!n)
+                        return -ENOMEM;
+                for (size_t j = 0; j < net->n_ips; j++) {
+                        const DomainNetIp *ip = &net->ips[j];
+                        if ((r = strv_extendf(&n->ips, "%s/%u", ip->address,
+                                              ip->has_prefix ? ip->prefix : default_prefix(ip->address))) < 0)
+                                return r;
+                }
+                for (size_t j = 0; j < net->n_routes; j++) {
+                        const DomainNetRoute *rt = &net->routes[j];
+                        if ((r = strv_extendf(&n->routes, "%s/%u", rt->address, rt->prefix)) < 0 ||
+                            (r = strv_extend(&n->routes, rt->gateway)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
 int lxc_plan_from_def(const DomainDef *def, const char *exit_file, LxcPlan **ret, ConfError *err) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(*p));
         int r;
@@ -123,7 +190,7 @@ int lxc_plan_from_def(const DomainDef *def, const char *exit_file, LxcPlan **ret
         p->exit_file = exit_file ? strdup(exit_file) : NULL;
         if (!p->name || (exit_file && !p->exit_file))
                 return -ENOMEM;
-        if ((r = plan_filesystems(def, p, err)) < 0 || (r = plan_env(def, p)) < 0)
+        if ((r = plan_filesystems(def, p, err)) < 0 || (r = plan_env(def, p)) < 0 || (r = plan_nets(def, p)) < 0)
                 return r;
         if ((def->os.initdir && !(p->workdir = strdup(def->os.initdir))) ||
             (def->os.inituser && !(p->user = strdup(def->os.inituser))) ||
@@ -175,6 +242,23 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
         for (char **c = p->cgroups; c && *c; c++)
                 if ((r = add_opt(&l, "--cgroup", *c)) < 0)
                         return r;
+        for (size_t i = 0; i < p->n_nets; i++) {
+                const LxcNet *n = &p->nets[i];
+                const uint8_t *m = n->mac;
+                if (!n->peer)
+                        return -EINVAL;
+                if ((r = strv_extend(&l, "--net")) < 0 || (r = strv_extend(&l, n->peer)) < 0 ||
+                    (r = strv_extend(&l, n->guest)) < 0 ||
+                    (r = strv_extendf(&l, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])) < 0)
+                        return r;
+                for (char **a = n->ips; a && *a; a++)
+                        if ((r = add_opt(&l, "--ip", *a)) < 0)
+                                return r;
+                for (char **a = n->routes; a && a[0] && a[1]; a += 2)
+                        if ((r = strv_extend(&l, "--route")) < 0 || (r = strv_extend(&l, a[0])) < 0 ||
+                            (r = strv_extend(&l, a[1])) < 0)
+                                return r;
+        }
         for (char **e = p->env; e && *e; e++)
                 if ((r = add_opt(&l, "--env", *e)) < 0)
                         return r;
@@ -233,6 +317,25 @@ int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
                                 return -EINVAL;
                         r = add_mount(p, LXC_MOUNT_BIND, argv[i + 1], argv[i + 2], 0, streq(argv[i + 3], "ro"));
                         i += 3;
+                } else if (streq(a, "--net")) {
+                        uint8_t mac[6];
+                        if (!argv[i + 1] || !argv[i + 2] || !argv[i + 3] ||
+                            sscanf(argv[i + 3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
+                                   &mac[4], &mac[5]) != 6)
+                                return -EINVAL;
+                        r = add_net(p, argv[i + 1], argv[i + 2], mac) ? 0 : -ENOMEM;
+                        i += 3;
+                } else if (streq(a, "--ip")) {
+                        if (!argv[i + 1] || p->n_nets == 0)
+                                return -EINVAL;
+                        r = strv_extend(&p->nets[p->n_nets - 1].ips, argv[++i]);
+                } else if (streq(a, "--route")) {
+                        if (!argv[i + 1] || !argv[i + 2] || p->n_nets == 0)
+                                return -EINVAL;
+                        r = strv_extend(&p->nets[p->n_nets - 1].routes, argv[i + 1]);
+                        if (r >= 0)
+                                r = strv_extend(&p->nets[p->n_nets - 1].routes, argv[i + 2]);
+                        i += 2;
                 } else if (streq(a, "--tmpfs")) {
                         if (!argv[i + 1] || !argv[i + 2])
                                 return -EINVAL;

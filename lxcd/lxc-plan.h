@@ -25,6 +25,15 @@ typedef struct LxcMount {
         bool readonly;
 } LxcMount;
 
+/* An interface: the veth end the container takes, as it names it. */
+typedef struct LxcNet {
+        char *peer;           /* its name on the host; NULL until lxcd has made it */
+        char *guest;          /* eth0, eth1... or <guest dev=''> */
+        uint8_t mac[6];
+        char **ips;           /* "address/prefix" */
+        char **routes;        /* "address/prefix", "gateway" pairs */
+} LxcNet;
+
 typedef struct LxcPlan {
         char *name;           /* the hostname too */
         char *root;           /* NULL: the host's root, seen through a private mount namespace */
@@ -37,6 +46,8 @@ typedef struct LxcPlan {
         char *exit_file;      /* where the supervisor writes how init ended */
         char **cgroups;       /* cgroup.procs files the supervisor joins before it forks */
         char **argv;          /* init and its <initarg>s */
+        LxcNet *nets;         /* per <interface>, in order */
+        size_t n_nets;
 } LxcPlan;
 
 LxcPlan *lxc_plan_free(LxcPlan *p);

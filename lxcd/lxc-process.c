@@ -10,11 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "domain-autodestroy.h"
 #include "domain-log.h"
+#include "domain-prepare.h"
+#include "lxc-net.h"
 #include "start-plan.h"
 #include <stdarg.h>
 #include "domain-status.h"
@@ -30,10 +33,24 @@
 
 static void start_step_done(Domain *d, int r);
 static void start_finish_failed(Domain *d);
+static void release_nets(Domain *d);
+static void restart(Domain *d);
 static void start_note(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
 
 static int exit_file_path(Domain *d, char **ret) {
         return asprintf(ret, "%s/%s.exit", d->manager->rundir, d->def->name) < 0 ? -ENOMEM : 0;
+}
+
+/* The exit file, and the folder the supervisor's /proc views were mounted
+ * on (in its own mount namespace: empty once it is gone). */
+static void remove_run_files(char *exit_file) {
+        size_t len = strlen(exit_file);
+
+        (void) unlink(exit_file);
+        if (len > 5) {
+                strcpy(exit_file + len - 5, ".fuse");
+                (void) rmdir(exit_file);
+        }
 }
 
 static void status_close(Domain *d) {
@@ -76,13 +93,21 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         Manager *m = d->manager;
         _cleanup_free_ char *exit_file = NULL;
 
+        if (lxc_domain(d)->rebooting) {
+                /* the restart failed or was destroyed: it was running, it is not */
+                lxc_domain(d)->rebooting = false;
+                shutoff_reason = d->destroying ? DOMAIN_SHUTOFF_DESTROYED : DOMAIN_SHUTOFF_FAILED;
+                stopped_detail = d->destroying ? DOMAIN_EVENT_STOPPED_DESTROYED : DOMAIN_EVENT_STOPPED_FAILED;
+        }
+
         domain_handle_cancel(&d->handle);
         status_close(d);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
         if (exit_file_path(d, &exit_file) >= 0)
-                (void) unlink(exit_file);
+                remove_run_files(exit_file);
         domain_status_remove(d);
         lxc_cgroup_remove(d);
+        release_nets(d);
         domain_autodestroy_clear(d);
         d->start_def = domain_def_free(d->start_def);
         d->live = domain_def_free(d->live);
@@ -111,6 +136,21 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         }
 }
 
+/* The host's side of the interfaces: networkd's ports, and the veths
+ * still on the host (their peer not yet in a container: a container's
+ * veths go with its network namespace). Only peers are deleted by name:
+ * their names are ours alone, a host end's may be taken again. */
+static void release_nets(Domain *d) {
+        LxcPlan *plan = lxc_domain(d)->plan;
+
+        for (size_t i = 0; plan && i < plan->n_nets; i++)
+                if (plan->nets[i].peer)
+                        (void) lxc_net_link_delete(plan->nets[i].peer);
+        lxc_domain(d)->plan = lxc_plan_free(plan);
+        if (d->live)
+                domain_network_release(d);
+}
+
 /* How the init ended, from the supervisor's exit file: 1 exited, 2 killed
  * by a signal, 0 not known (the supervisor itself was killed). */
 static int read_exit(Domain *d, int *ret_value) {
@@ -130,6 +170,27 @@ static int read_exit(Domain *d, int *ret_value) {
         return 0;
 }
 
+/* Its exit may be seen before what it wrote on the status pipe: an error
+ * it gave is the start's. */
+static void note_last_word(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        ssize_t n;
+        char *nl;
+
+        if (l->status_fd < 0)
+                return;
+        while (l->status_len < sizeof(l->status_buf) - 1 &&
+               (n = read(l->status_fd, l->status_buf + l->status_len, sizeof(l->status_buf) - 1 - l->status_len)) > 0)
+                l->status_len += n;
+        l->status_buf[l->status_len] = 0;
+        if ((nl = strchr(l->status_buf, '\n')))
+                *nl = 0;
+        if (strncmp(l->status_buf, "error ", 6) == 0)
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name,
+                           l->status_buf + 6);
+        status_close(d);
+}
+
 /* As libvirt's LXC driver reports it: the init ended by itself is a
  * shutdown, killed by a signal a crash; Destroy is Destroy. */
 static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) {
@@ -145,6 +206,7 @@ static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) 
                 if (d->start_error_name) /* the plan failed and waited for this */
                         start_finish_failed(d);
                 else {
+                        note_last_word(d);
                         start_note(d, VB_ERROR_OPERATION_FAILED, "the supervisor of '%s' exited while starting",
                                    d->def->name);
                         start_step_done(d, -ECHILD); /* the init step: fails, d->pid is 0 */
@@ -153,10 +215,60 @@ static void on_supervisor_exit(pid_t pid, int code, int status, void *userdata) 
                 finish(d, DOMAIN_SHUTOFF_DESTROYED, DOMAIN_EVENT_STOPPED_DESTROYED);
         else if (how == 1)
                 finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
+        else if (how == 2 && value == SIGHUP)
+                restart(d); /* reboot(2) in the container: RB_AUTOBOOT */
+        else if (how == 2 && value == SIGINT)
+                /* reboot(2) in the container: RB_POWER_OFF or RB_HALT_SYSTEM */
+                finish(d, DOMAIN_SHUTOFF_SHUTDOWN, DOMAIN_EVENT_STOPPED_SHUTDOWN);
         else if (how == 2)
                 finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_CRASHED);
         else
                 finish(d, DOMAIN_SHUTOFF_CRASHED, DOMAIN_EVENT_STOPPED_FAILED);
+}
+
+/* The init rebooted (ended by SIGHUP): everything of the container goes
+ * but the domain itself, which starts again (as libvirt's LXC driver,
+ * with pending changes of the definition), with the Reboot signal and no
+ * lifecycle event. */
+static void restart(Domain *d) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *exit_file = NULL;
+        int r;
+
+        log_info("Container %s rebooted: starting it again.", d->def->name);
+        (void) sd_bus_emit_signal(d->manager->bus, d->path, "org.libvirt.Domain", "Reboot", NULL);
+        domain_handle_cancel(&d->handle);
+        status_close(d);
+        d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
+        if (exit_file_path(d, &exit_file) >= 0)
+                remove_run_files(exit_file);
+        lxc_cgroup_remove(d);
+        release_nets(d);
+        d->live = domain_def_free(d->live);
+        d->id = -1;
+        d->pid = 0;
+        lxc_domain(d)->init_pid = 0;
+        if (d->newdef) {
+                domain_def_free(d->def);
+                d->def = TAKE_PTR(d->newdef);
+        }
+        domain_set_state(d, DOMAIN_SHUTOFF, DOMAIN_SHUTOFF_SHUTDOWN);
+        lxc_domain(d)->rebooting = true;
+        r = lxc_process_start(d, 0, NULL, &error);
+        if (r < 0) {
+                log_warning("Cannot start %s again after its reboot: %s", d->def->name,
+                            error.message ?: strerror(-r));
+                lxc_domain(d)->rebooting = false;
+                domain_status_remove(d);
+                domain_set_state(d, DOMAIN_SHUTOFF, DOMAIN_SHUTOFF_FAILED);
+                domain_emit_event(d, DOMAIN_EVENT_STOPPED, DOMAIN_EVENT_STOPPED_FAILED);
+                if (!d->persistent) {
+                        Manager *m = d->manager;
+                        manager_remove_domain(m, d);
+                        domain_free(d);
+                }
+        }
+        sd_bus_error_free(&error);
 }
 
 static void kill_supervisor(Domain *d) {
@@ -262,7 +374,7 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
 static int run_prepare(void *ctx) {
         Domain *d = ctx;
         LxcDomain *l = lxc_domain(d);
-        _cleanup_(lxc_plan_freep) LxcPlan *plan = NULL;
+        LxcPlan *plan = NULL;
         _cleanup_free_ char *exit_file = NULL;
         ConfError err = {};
         int r;
@@ -271,6 +383,7 @@ static int run_prepare(void *ctx) {
                 return r;
         (void) unlink(exit_file);
         r = lxc_plan_from_def(d->live, exit_file, &plan, &err);
+        l->plan = plan;
         if (r >= 0)
                 r = lxc_validate_host(plan, &err);
         if (r < 0) {
@@ -281,14 +394,99 @@ static int run_prepare(void *ctx) {
                 start_note(d, VB_ERROR_OPERATION_FAILED, "%s", err.message);
                 return r;
         }
-        return supervisor_argv(plan, &l->start_argv);
+        return 0;
 }
 
 static void undo_prepare(void *ctx) {
         Domain *d = ctx;
 
         lxc_cgroup_remove(d);
+        lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         lxc_domain(d)->start_argv = strv_free_null(lxc_domain(d)->start_argv);
+}
+
+/* Unique on the host whoever else makes links: random, and ours to delete. */
+static int name_peers(LxcPlan *plan) {
+        for (size_t i = 0; i < plan->n_nets; i++) {
+                uint32_t x;
+                if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+                        return -errno;
+                if (asprintf(&plan->nets[i].peer, "vc%08x%zx", x, i % 16) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* <interface type='ethernet'>: a veth of our own, its host end named as
+ * <target dev> or vnetN, up and on no bridge. */
+static int make_ethernet(Domain *d, size_t i, const char *peer) {
+        DomainNetDef *net = &d->live->nets[i];
+        char host[IF_NAMESIZE];
+        int r;
+
+        r = lxc_net_veth_create(net->ifname ?: "vnet%d", peer);
+        if (r < 0)
+                return start_note(d, r == -EEXIST ? VB_ERROR_RESOURCE_BUSY : VB_ERROR_OPERATION_FAILED,
+                                  "cannot make the veth of interface %zu of '%s'%s%s: %s", i, d->def->name,
+                                  net->ifname ? " named " : "", net->ifname ?: "", strerror(-r)), r;
+        if ((r = lxc_net_veth_host_name(peer, host)) < 0 || (r = lxc_net_link_up(host, NULL, NULL)) < 0)
+                return start_note(d, VB_ERROR_OPERATION_FAILED, "cannot set up the veth %s of '%s': %s", peer,
+                                  d->def->name, strerror(-r)), r;
+        free(net->ifname);
+        net->ifname = strdup(host);
+        return net->ifname ? 0 : -ENOMEM;
+}
+
+static int build_argv(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        int r = supervisor_argv(l->plan, &l->start_argv);
+
+        if (r < 0)
+                start_note(d, VB_ERROR_INTERNAL, "cannot make the supervisor's arguments: %s", strerror(-r));
+        return r;
+}
+
+static void on_ports(Domain *d, int r, const sd_bus_error *error) {
+        if (r < 0)
+                start_note(d, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED, "%s",
+                           error && error->message ? error->message : strerror(-r));
+        else
+                r = build_argv(d);
+        start_step_done(d, r);
+}
+
+/* The veths: networkd's ports (network, bridge) and our own (ethernet).
+ * Their peers stay on the host until the supervisor moves them in. */
+static int run_network(void *ctx) {
+        Domain *d = ctx;
+        LxcPlan *plan = lxc_domain(d)->plan;
+        _cleanup_free_ char **peers = NULL;
+        bool ports = false;
+        int r;
+
+        if ((r = name_peers(plan)) < 0)
+                return r;
+        peers = calloc(plan->n_nets + 1, sizeof(char *));
+        if (!peers)
+                return -ENOMEM;
+        for (size_t i = 0; i < plan->n_nets; i++) {
+                const DomainNetDef *net = &d->live->nets[i];
+                peers[i] = plan->nets[i].peer;
+                if (net->type == DOMAIN_NET_ETHERNET && (r = make_ethernet(d, i, peers[i])) < 0)
+                        return r;
+                ports = ports || net->type != DOMAIN_NET_ETHERNET;
+        }
+        if (!ports)
+                return build_argv(d);
+        r = domain_network_prepare_veth(d, peers, on_ports);
+        if (r < 0)
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot ask networkd for the ports of '%s': %s", d->def->name,
+                           strerror(-r));
+        return r < 0 ? r : 1;
+}
+
+static void undo_network(void *ctx) {
+        release_nets(ctx);
 }
 
 static void on_log_ready(Domain *d, int log_fd, void *userdata) {
@@ -356,6 +554,16 @@ static int run_running(void *ctx) {
         Domain *d = ctx;
 
         d->starting = false;
+        if (lxc_domain(d)->rebooting) {
+                /* a reboot: no lifecycle event, as for a guest's reset */
+                lxc_domain(d)->rebooting = false;
+                lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
+                domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+                (void) domain_status_save(d);
+                return 0;
+        }
+        /* its peers are in the container now, and go with it */
+        lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
         (void) domain_status_save(d);
         domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
@@ -364,6 +572,7 @@ static int run_running(void *ctx) {
 
 static const StartStep start_steps[] = {
         { "prepare", "prepare", run_prepare, undo_prepare },
+        { "network", "network", run_network, undo_network },
         { "log", "log", run_log, undo_log },
         { "spawn", "spawn", run_spawn, undo_spawn },
         { "init", "init", run_wait_init, NULL },
@@ -536,19 +745,6 @@ int lxc_process_resume(Domain *d, sd_bus_error *error) {
         return 0;
 }
 
-/* SIGTERM to the init (through its supervisor): the container decides. */
-int lxc_process_shutdown(Domain *d, sd_bus_error *error) {
-        int r = require_running(d, error);
-
-        if (r < 0)
-                return r;
-        if (kill(d->pid, SIGTERM) < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot signal '%s': %s", d->def->name,
-                                     strerror(errno));
-        domain_emit_event(d, DOMAIN_EVENT_SHUTDOWN, DOMAIN_EVENT_SHUTDOWN_HOST);
-        return 0;
-}
-
 int lxc_process_adopt(Domain *d, pid_t pid) {
         int pidfd = pidfd_open_pid(pid), r;
 
@@ -593,5 +789,6 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
 
 void lxc_domain_release(Domain *d) {
         status_close(d);
+        lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         undo_log(d);
 }

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <termios.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #include "lxc-console.h"
+#include "lxc-fuse.h"
+#include "lxc-net.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
 #include "util.h"
@@ -29,6 +32,12 @@ static pid_t init_pid;
 static int console_slave = -1;   /* the init's console: a pty the supervisor holds the master of */
 static char console_name[128];   /* its path on the host's devpts */
 static volatile sig_atomic_t child_exited;
+/* The init's word that its network namespace exists, and ours that its
+ * interfaces are in (a socketpair: [0] the supervisor's, [1] the init's). */
+static int net_sync[2] = { -1, -1 };
+/* The /proc views (lxc-fuse.c), served by the supervisor; NULL without. */
+static LxcFuse *fuse;
+static char fuse_dir[4096];
 
 /* In the child: tells the supervisor why the container cannot run, and
  * ends. The pipe is close-on-exec: EOF without a word means init runs. */
@@ -151,6 +160,23 @@ static void mount_dev(const char *dev, int fd, bool userns) {
         (void) symlink("/proc/self/fd/2", path);
 }
 
+/* The supervisor's FUSE views over /proc/meminfo, cpuinfo, stat, uptime. */
+static void mount_views(const char *proc, int fd) {
+        const char *const *names;
+        size_t n;
+
+        if (!fuse)
+                return;
+        names = lxc_fuse_views(&n);
+        for (size_t i = 0; i < n; i++) {
+                char src[4200], dst[4200];
+                snprintf(src, sizeof(src), "%s/%s", fuse_dir, names[i]);
+                snprintf(dst, sizeof(dst), "%s/%s", proc, names[i]);
+                if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                        child_fail(fd, errno, "cannot bind the container's view of /proc/%s", names[i]);
+        }
+}
+
 static void mount_api(const LxcPlan *p, int fd, bool userns) {
         _cleanup_free_ char *proc = lxc_plan_host_path(p, "/proc"), *sys = lxc_plan_host_path(p, "/sys"),
                             *dev = lxc_plan_host_path(p, "/dev");
@@ -164,6 +190,7 @@ static void mount_api(const LxcPlan *p, int fd, bool userns) {
         if (make_dir(sys) < 0 ||
             mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
                 child_fail(fd, errno, "cannot mount /sys");
+        mount_views(proc, fd);
         mount_dev(dev, fd, userns);
 }
 
@@ -222,9 +249,38 @@ static void set_identity(const LxcPlan *p, int fd) {
                 child_fail(fd, errno, "cannot become %s:%s", p->user ?: "0", p->group ?: "0");
 }
 
+/* In the new network namespace: the supervisor moves the veth ends in
+ * (it may, from the host's namespaces), then they get their names, MACs,
+ * addresses and routes, as libvirt's LXC container sets them. */
+static void setup_net(const LxcPlan *p, int fd) {
+        char c = 'n';
+        int r;
+
+        if (p->n_nets > 0) {
+                if (write(net_sync[1], &c, 1) != 1 || read(net_sync[1], &c, 1) != 1)
+                        child_fail(fd, 0, "the supervisor did not hand over the interfaces");
+        }
+        if (net_sync[1] >= 0)
+                close(net_sync[1]);
+        if ((r = lxc_net_link_up("lo", NULL, NULL)) < 0)
+                child_fail(fd, -r, "cannot set lo up");
+        for (size_t i = 0; i < p->n_nets; i++) {
+                const LxcNet *n = &p->nets[i];
+                if ((r = lxc_net_link_up(n->peer, n->guest, n->mac)) < 0)
+                        child_fail(fd, -r, "cannot set up the interface %s", n->guest);
+                for (char **a = n->ips; a && *a; a++)
+                        if ((r = lxc_net_addr_add(n->guest, *a)) < 0)
+                                child_fail(fd, -r, "cannot add the address %s to %s", *a, n->guest);
+                for (char **a = n->routes; a && a[0] && a[1]; a += 2)
+                        if ((r = lxc_net_route_add(n->guest, a[0], a[1])) < 0)
+                                child_fail(fd, -r, "cannot add the route to %s via %s on %s", a[0], a[1], n->guest);
+        }
+}
+
 __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
         if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
                 child_fail(fd, errno, "cannot make the container's namespaces");
+        setup_net(p, fd);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(fd, errno, "cannot make the mounts private");
         if (sethostname(p->name, strlen(p->name)) < 0)
@@ -356,6 +412,8 @@ static int fork_plain(const LxcPlan *p, int pipefd[2]) {
         if (init_pid == 0) {
                 close(pipefd[0]);
                 close(LXC_SUPERVISE_STATUS_FD);
+                if (net_sync[0] >= 0)
+                        close(net_sync[0]);
                 run_init(p, pipefd[1], false);
         }
         return 0;
@@ -393,6 +451,8 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
                 close(pipefd[0]);
                 close(sync[1]);
                 close(LXC_SUPERVISE_STATUS_FD);
+                if (net_sync[0] >= 0)
+                        close(net_sync[0]);
                 if (read(sync[0], &c, 1) != 1)
                         _exit(127); /* the supervisor said no: it reports why */
                 close(sync[0]);
@@ -414,10 +474,64 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
         return r;
 }
 
+/* Waits for the init's network namespace and moves the peers in. The
+ * init's end closed with no word: it failed before, and says why. */
+static int move_nets(const LxcPlan *p) {
+        char c;
+        ssize_t n;
+        int r;
+
+        close(net_sync[1]);
+        net_sync[1] = -1;
+        do
+                n = read(net_sync[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n <= 0)
+                return 0;
+        for (size_t i = 0; i < p->n_nets; i++)
+                if ((r = lxc_net_link_move(p->nets[i].peer, init_pid)) < 0) {
+                        status_write("error cannot move the interface %s into the container: %s\n",
+                                     p->nets[i].peer, strerror(-r));
+                        return -1;
+                }
+        return write(net_sync[0], &c, 1) == 1 ? 0 : -1;
+}
+
+/* The views live next to the exit file: <rundir>/lxc/<name>.fuse. Without
+ * FUSE the container sees the host's files, as libvirt's without. */
+static void start_views(const LxcPlan *p) {
+        size_t len = p->exit_file ? strlen(p->exit_file) : 0;
+        int r;
+
+        if (len < 5 || !endswith(p->exit_file, ".exit") || len + 1 > sizeof(fuse_dir))
+                return;
+        snprintf(fuse_dir, sizeof(fuse_dir), "%.*s.fuse", (int) (len - 5), p->exit_file);
+        r = lxc_fuse_start(fuse_dir, p->cgroups, &fuse);
+        if (r < 0) {
+                fprintf(stderr, "lxc: no /proc views for the container (FUSE: %s)\n", strerror(-r));
+                fuse = NULL;
+        }
+}
+
+/* The views' own thread: the init's mounts look them up while it sets up.
+ * Made before fork_plain()'s unshare (a process may not make threads once
+ * its children's pid namespace is another), after fork_userns()'s raw
+ * clone (which, unlike fork(), would give the child the locks other
+ * threads hold). */
+static void serve_views(void) {
+        int r;
+
+        if (fuse && (r = lxc_fuse_serve(fuse)) < 0) {
+                fprintf(stderr, "lxc: no /proc views for the container (thread: %s)\n", strerror(-r));
+                fuse = lxc_fuse_free(fuse);
+        }
+}
+
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
         char msg[1024];
         int pipefd[2], status, r, master = -1;
+        bool userns;
         ssize_t n;
 
         r = lxc_plan_parse(argv, &p);
@@ -447,10 +561,26 @@ int lxc_supervise_main(char **argv) {
                 status_write("error cannot listen for the console: %s\n", strerror(-r));
                 return 1;
         }
+        start_views(p);
+        if (p->n_nets > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net_sync) < 0) {
+                status_write("error cannot make a socket pair: %s\n", strerror(errno));
+                return 1;
+        }
         (void) signal(SIGCHLD, on_sigchld);
-        r = p->uid_map && p->gid_map ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
+        userns = p->uid_map && p->gid_map;
+        if (!userns)
+                serve_views();
+        r = userns ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
         if (r < 0)
                 return 1;
+        if (userns)
+                serve_views();
+        lxc_fuse_set_init(fuse, init_pid);
+        if (p->n_nets > 0 && move_nets(p) < 0) {
+                (void) kill(init_pid, SIGKILL);
+                (void) waitpid(init_pid, NULL, 0);
+                return 1;
+        }
         close(pipefd[1]);
         close(console_slave);
         console_slave = -1;
@@ -471,6 +601,7 @@ int lxc_supervise_main(char **argv) {
         close(LXC_SUPERVISE_STATUS_FD);
         status = wait_init(master);
         lxc_console_close();
+        fuse = lxc_fuse_free(fuse);
         if (status < 0)
                 return 1;
         write_exit_file(p->exit_file, status);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,10 +41,27 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/rng>");
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none"))
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/memballoon>");
-        if (def->n_nets > 0)
-                return xml_err_unsupported(err, "the LXC driver does not support <devices/interface> yet: "
-                                           "containers run with a network namespace of their own and no "
-                                           "interface but lo");
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const DomainNetDef *net = &def->nets[i];
+                if (net->type == DOMAIN_NET_USER)
+                        return xml_err_unsupported(err, "the LXC driver does not support <interface type='user'>: "
+                                                   "only 'network', 'bridge' and 'ethernet'");
+                if (net->ifname && strlen(net->ifname) > 15)
+                        return xml_err_invalid(err, "invalid interface name '%s' in <interface/target dev>: at "
+                                               "most 15 characters", net->ifname);
+                for (size_t j = 0; j < i; j++) {
+                        char a[32], b[32];
+                        snprintf(a, sizeof(a), "%s", net->guest_ifname ?: "");
+                        snprintf(b, sizeof(b), "%s", def->nets[j].guest_ifname ?: "");
+                        if (!*a)
+                                snprintf(a, sizeof(a), "eth%zu", i);
+                        if (!*b)
+                                snprintf(b, sizeof(b), "eth%zu", j);
+                        if (streq(a, b))
+                                return xml_err_invalid(err, "interfaces %zu and %zu are both named '%s' in the "
+                                                       "container", j, i, a);
+                }
+        }
         if (def->n_chrs > 0)
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/%s> yet: the "
                                            "container's console goes to its log",

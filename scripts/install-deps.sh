@@ -5,14 +5,14 @@
 set -eu
 
 BUILD="gcc make pkg-config libsystemd-dev libxml2-dev libxml2-utils libjson-c-dev
-libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libselinux1-dev libapparmor-dev"
+libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libselinux1-dev libapparmor-dev libfuse3-dev"
 RUN="dbus dbus-daemon systemd qemu-system-x86 qemu-utils busybox-static cpio gzip
 python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub
 dnsmasq-base nftables iputils-ping openssl ovmf
 libvirt-clients python3-libvirt python3-pexpect polkitd
-openssh-server netcat-openbsd libvirt-daemon virtinst"
-BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine"
+openssh-server netcat-openbsd libvirt-daemon virtinst fuse3"
+BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine libvirt-daemon-driver-lxc"
 # cockpit-machines in headless Chromium against the proxy's org.libvirt
 # (tests/integration/test_cockpit.py runs its own cockpit-ws, never cockpit.socket)
 COCKPIT="cockpit-ws cockpit-bridge cockpit-machines chromium chromium-driver python3-selenium"

@@ -131,6 +131,7 @@ static const char *const domain_net_type_table[_DOMAIN_NET_MAX] = {
         [DOMAIN_NET_USER] = "user",
         [DOMAIN_NET_NETWORK] = "network",
         [DOMAIN_NET_BRIDGE] = "bridge",
+        [DOMAIN_NET_ETHERNET] = "ethernet",
 };
 
 static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {

@@ -508,8 +508,23 @@ typedef enum DomainNetType {
         DOMAIN_NET_USER,
         DOMAIN_NET_NETWORK,    /* port from networkd */
         DOMAIN_NET_BRIDGE,     /* tap from networkd on an existing bridge */
+        DOMAIN_NET_ETHERNET,   /* lxcd: a veth of its own, on no bridge */
         _DOMAIN_NET_MAX,
 } DomainNetType;
+
+/* <ip address='' prefix=''/> and <route address='' prefix='' gateway=''/>
+ * of an interface (libvirt's LXC driver sets them in the container). */
+typedef struct DomainNetIp {
+        char *address;
+        unsigned prefix;       /* 0 with has_prefix false: the family's host prefix */
+        bool has_prefix;
+} DomainNetIp;
+
+typedef struct DomainNetRoute {
+        char *address;
+        unsigned prefix;
+        char *gateway;
+} DomainNetRoute;
 
 typedef struct DomainNetDef {
         DomainNetType type;
@@ -524,6 +539,11 @@ typedef struct DomainNetDef {
         char *ifname;          /* live: tap name */
         char *alias;           /* live */
         struct NetworkBandwidth *bandwidth; /* <bandwidth> (network-conf.h), NULL: none */
+        char *guest_ifname;    /* <guest dev=''>: a container's name for it */
+        DomainNetIp *ips;      /* <ip>: set inside a container */
+        size_t n_ips;
+        DomainNetRoute *routes; /* <route>: set inside a container */
+        size_t n_routes;
 } DomainNetDef;
 
 typedef enum DomainChrType {

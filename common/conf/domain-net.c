@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <interface>: user networking, a port on a virtbus network, or a tap on a
  * host bridge. */
+#include <arpa/inet.h>
 #include <systemd/sd-id128.h>
 
 #include "domain-conf-internal.h"
@@ -110,9 +111,88 @@ static int parse_target(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
         return r < 0 ? r : 0;
 }
 
+/* An address of either family; its longest prefix, or -1. */
+static int address_bits(const char *s) {
+        unsigned char buf[16];
+
+        if (inet_pton(AF_INET, s, buf) == 1)
+                return 32;
+        if (inet_pton(AF_INET6, s, buf) == 1)
+                return 128;
+        return -1;
+}
+
+static int parse_prefix(xmlNodePtr n, const char *path, const char *address, unsigned *ret, bool *given,
+                        ConfError *err) {
+        int bits = address_bits(address), r;
+
+        if (bits < 0)
+                return xml_err_invalid(err, "invalid IP address '%s' in <%s>", address, path);
+        r = xml_attr_uint(n, path, "prefix", ret, err);
+        if (r < 0)
+                return r;
+        if (r > 0 && *ret > (unsigned) bits)
+                return xml_err_invalid(err, "invalid prefix %u for '%s' in <%s>", *ret, address, path);
+        if (given)
+                *given = r > 0;
+        return 0;
+}
+
+static int parse_ip(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainNetIp *ip;
+        int r;
+
+        r = LIST_APPEND(net->ips, net->n_ips, &ip, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, "address", "prefix", "family");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "address", &ip->address, err);
+        if (r >= 0)
+                r = parse_prefix(n, path, ip->address, &ip->prefix, &ip->has_prefix, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_route(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainNetRoute *rt;
+        int r;
+
+        r = LIST_APPEND(net->routes, net->n_routes, &rt, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, "address", "prefix", "gateway", "family");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "address", &rt->address, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "gateway", &rt->gateway, err);
+        if (r >= 0)
+                r = parse_prefix(n, path, rt->address, &rt->prefix, NULL, err);
+        if (r >= 0 && address_bits(rt->gateway) != address_bits(rt->address))
+                r = xml_err_invalid(err, "invalid gateway '%s' for '%s' in <%s>", rt->gateway, rt->address, path);
+        return r < 0 ? r : 0;
+}
+
+static int parse_guest(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "dev");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "dev", &net->guest_ifname, err);
+        if (r >= 0)
+                r = domain_check_charset(net->guest_ifname, CHARSET_ALNUM "_.-", "attribute 'dev' of", path, err);
+        if (r >= 0 && (!*net->guest_ifname || strlen(net->guest_ifname) > 15))
+                r = xml_err_invalid(err, "invalid interface name '%s' in <%s>: 1 to 15 characters",
+                                    net->guest_ifname, path);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "mac", "source", "model", "target", "boot", "alias", "address",
-                                                "bandwidth" };
+        static const char *const children[] = { "mac",   "source",  "model",     "target", "boot", "alias",
+                                                "address", "bandwidth", "guest", "ip",   "route" };
         DomainNetDef *net;
         int r;
 
@@ -136,14 +216,15 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
-                r = xml_check_unique(c, sub, err);
+                r = xml_is(c, "ip") || xml_is(c, "route") ? 0 : xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
                 if (xml_is(c, "mac"))
                         r = parse_mac(net, c, sub, err);
                 else if (xml_is(c, "source"))
-                        r = net->type == DOMAIN_NET_USER ? xml_unsupported_element(c, path, err)
-                                                         : parse_source(net, c, sub, err);
+                        r = net->type == DOMAIN_NET_USER || net->type == DOMAIN_NET_ETHERNET
+                                    ? xml_unsupported_element(c, path, err)
+                                    : parse_source(net, c, sub, err);
                 else if (xml_is(c, "model"))
                         r = parse_model(net, c, sub, err);
                 else if (xml_is(c, "target"))
@@ -156,13 +237,19 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         net->bandwidth = calloc(1, sizeof(*net->bandwidth));
                         r = net->bandwidth ? network_parse_bandwidth(c, sub, net->bandwidth, err)
                                            : conf_fail(err, VB_ERROR_INTERNAL, "out of memory");
-                } else
+                } else if (xml_is(c, "guest"))
+                        r = parse_guest(net, c, sub, err);
+                else if (xml_is(c, "ip"))
+                        r = parse_ip(net, c, sub, err);
+                else if (xml_is(c, "route"))
+                        r = parse_route(net, c, sub, err);
+                else
                         r = domain_parse_alias(c, sub, &net->alias, err);
                 if (r < 0)
                         return r;
         }
 
-        if (net->type != DOMAIN_NET_USER && !net->source)
+        if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_ETHERNET && !net->source)
                 return xml_err_xml(err, "missing element <%s/source> for an interface of type '%s'",
                                    path, domain_net_type_to_string(net->type));
         if (!net->mac_given)
@@ -199,6 +286,25 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_attr(w, "dev", net->ifname);
                 xw_end(w);
         }
+        if (net->guest_ifname) {
+                xw_start(w, "guest");
+                xw_attr(w, "dev", net->guest_ifname);
+                xw_end(w);
+        }
+        for (size_t i = 0; i < net->n_ips; i++) {
+                xw_start(w, "ip");
+                xw_attr(w, "address", net->ips[i].address);
+                if (net->ips[i].has_prefix)
+                        xw_attrf(w, "prefix", "%u", net->ips[i].prefix);
+                xw_end(w);
+        }
+        for (size_t i = 0; i < net->n_routes; i++) {
+                xw_start(w, "route");
+                xw_attr(w, "address", net->routes[i].address);
+                xw_attrf(w, "prefix", "%u", net->routes[i].prefix);
+                xw_attr(w, "gateway", net->routes[i].gateway);
+                xw_end(w);
+        }
         if (net->model) {
                 xw_start(w, "model");
                 xw_attr(w, "type", net->model);
@@ -219,6 +325,15 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->ifname);
         free(net->alias);
         free(net->bandwidth);
+        free(net->guest_ifname);
+        for (size_t i = 0; i < net->n_ips; i++)
+                free(net->ips[i].address);
+        free(net->ips);
+        for (size_t i = 0; i < net->n_routes; i++) {
+                free(net->routes[i].address);
+                free(net->routes[i].gateway);
+        }
+        free(net->routes);
 }
 
 bool domain_net_own(DomainNetDef *net) {
@@ -237,6 +352,13 @@ bool domain_net_own(DomainNetDef *net) {
                 net->bandwidth = bw;
                 ok = bw && ok;
         }
+        ok = own_str(&net->guest_ifname) && ok;
+        ok = OWN_ARRAY(net->ips, net->n_ips) && ok;
+        for (size_t i = 0; i < net->n_ips; i++)
+                ok = own_str(&net->ips[i].address) && ok;
+        ok = OWN_ARRAY(net->routes, net->n_routes) && ok;
+        for (size_t i = 0; i < net->n_routes; i++)
+                ok = own_str(&net->routes[i].address) && own_str(&net->routes[i].gateway) && ok;
         return ok;
 }
 

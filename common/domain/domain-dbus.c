@@ -87,7 +87,8 @@ static int method_destroy(sd_bus_message *msg, void *userdata, sd_bus_error *err
 
 static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = bus_read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN | DOMAIN_SHUTDOWN_GUEST_AGENT, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_SHUTDOWN_ACPI_POWER_BTN | DOMAIN_SHUTDOWN_GUEST_AGENT |
+                                            driver_of(userdata)->power_flags, &flags, error);
 
         if (r < 0)
                 return r;
@@ -98,7 +99,8 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 static int method_reboot(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         uint32_t flags;
-        int r = bus_read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN | DOMAIN_REBOOT_GUEST_AGENT, &flags, error);
+        int r = bus_read_flags(msg, DOMAIN_REBOOT_ACPI_POWER_BTN | DOMAIN_REBOOT_GUEST_AGENT |
+                                            driver_of(userdata)->power_flags, &flags, error);
 
         if (r < 0)
                 return r;

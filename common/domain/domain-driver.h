@@ -89,6 +89,9 @@ typedef struct DomainDriver {
          * -errno with error set. */
         int (*shutdown)(Domain *d, sd_bus_error *error);
         int (*reboot)(Domain *d, sd_bus_error *error);
+        /* Shutdown/Reboot flags taken beside ACPI_POWER_BTN and GUEST_AGENT
+         * (lxcd: INITCTL, SIGNAL); the hook reads them from the job's call. */
+        uint32_t power_flags;
         int (*reset)(Domain *d, sd_bus_error *error);
         int (*suspend)(Domain *d, sd_bus_error *error);
         int (*resume)(Domain *d, sd_bus_error *error);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <interface type='network'> and <interface type='bridge'>: networkd makes
  * the tap, plugs it into the bridge and hands us its fd for the
- * guest process. */
+ * guest process; or, for a container (lxcd), a veth pair whose peer the
+ * container takes. */
 
 #include "error.h"
 #include "log.h"
@@ -41,7 +42,12 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
         prepare_job_release(job, r, error);
 }
 
-static int ask_port(PrepareJob *job, size_t i) {
+/* <interface type='user'> needs nothing; type='ethernet' is lxcd's own veth. */
+static bool is_port(const DomainNetDef *net) {
+        return net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE;
+}
+
+static int ask_port(PrepareJob *job, size_t i, const char *peer) {
         Domain *d = prepare_job_domain(job);
         const DomainNetDef *net = &d->live->nets[i];
         _cleanup_free_ char *bandwidth = net->bandwidth ? domain_interface_bandwidth_xml(net->bandwidth) : NULL;
@@ -55,6 +61,8 @@ static int ask_port(PrepareJob *job, size_t i) {
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
                 .bandwidth_xml = bandwidth, /* the interface's own <bandwidth> */
+                .veth = peer != NULL,
+                .peer_ifname = peer,
         };
         PortRequest *req = calloc(1, sizeof(*req));
         int r;
@@ -74,7 +82,7 @@ static int ask_port(PrepareJob *job, size_t i) {
         return r;
 }
 
-int domain_network_prepare(Domain *d, domain_prepare_fn done) {
+static int network_prepare(Domain *d, char *const *peers, domain_prepare_fn done) {
         PrepareJob *job;
 
         d->tap_fds = calloc(d->live->n_nets + 1, sizeof(int));
@@ -89,9 +97,9 @@ int domain_network_prepare(Domain *d, domain_prepare_fn done) {
         for (size_t i = 0; i < d->live->n_nets; i++) {
                 int r;
 
-                if (d->live->nets[i].type == DOMAIN_NET_USER)
+                if (!is_port(&d->live->nets[i]))
                         continue;
-                r = ask_port(job, i);
+                r = ask_port(job, i, peers ? peers[i] : NULL);
                 if (r < 0) {
                         prepare_job_fail(job, r, VB_ERROR_OPERATION_FAILED, "cannot ask networkd for a port on '%s': %s",
                                          d->live->nets[i].source, strerror(-r));
@@ -100,6 +108,14 @@ int domain_network_prepare(Domain *d, domain_prepare_fn done) {
         }
         prepare_job_release(job, 0, NULL);
         return 0;
+}
+
+int domain_network_prepare(Domain *d, domain_prepare_fn done) {
+        return network_prepare(d, NULL, done);
+}
+
+int domain_network_prepare_veth(Domain *d, char *const *peers, domain_prepare_fn done) {
+        return network_prepare(d, peers, done);
 }
 
 void domain_network_close_taps(Domain *d) {
@@ -112,7 +128,7 @@ void domain_network_close_taps(Domain *d) {
 
 static bool uses_ports(const DomainDef *def) {
         for (size_t i = 0; def && i < def->n_nets; i++)
-                if (def->nets[i].type != DOMAIN_NET_USER)
+                if (is_port(&def->nets[i]))
                         return true;
         return false;
 }

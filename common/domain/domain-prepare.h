@@ -37,6 +37,9 @@ int domain_storage_prepare(Domain *d, domain_prepare_fn done);
 void domain_storage_release(Domain *d);
 
 int domain_network_prepare(Domain *d, domain_prepare_fn done);
+/* The same with veth ports (lxcd): peers[i] names the container's end of
+ * live->nets[i]; its host end becomes the interface's ifname. */
+int domain_network_prepare_veth(Domain *d, char *const *peers, domain_prepare_fn done);
 /* Closes our copies of the tap fds (the guest process has its own once
  * started). */
 void domain_network_close_taps(Domain *d);

@@ -4,8 +4,9 @@ each container runs busybox from a root filesystem the test builds in its
 temp root (busybox-static). Define/list/undefine, an application container
 that prints its hostname and pid and exits (shut off, reason shutdown), a
 long-running one destroyed, lxcd SIGKILLed and restarted finding its
-container again, bad input refused by name, and virsh -c lxc:///system
-through the proxy."""
+container again, bad input refused by name, virsh -c lxc:///system
+through the proxy, Shutdown and Reboot (initctl and signals) and the
+container's own /proc views (FUSE). Interfaces: test_lxcd_net.py."""
 
 import glob
 import os
@@ -29,22 +30,30 @@ EV_STARTED, EV_STOPPED = 2, 5
 EV_STOPPED_SHUTDOWN, EV_STOPPED_DESTROYED, EV_STOPPED_CRASHED = 0, 1, 2
 
 
-@pytest.fixture
-def rootfs(vroot):
+APPLETS = ("sh", "echo", "hostname", "sleep", "cat", "ls", "id", "mount", "true", "false")
+
+
+def make_rootfs(r, applets=APPLETS):
+    """A busybox root filesystem in r (a Path); skips without busybox-static
+    or root."""
     if not os.path.exists(BUSYBOX):
         pytest.skip("busybox-static is not installed (/bin/busybox)")
     if os.geteuid() != 0:
         pytest.skip("containers need root (namespaces, mounts)")
-    r = vroot / "rootfs"
-    for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "data"):
+    for d in ("bin", "sbin", "etc", "proc", "sys", "dev", "tmp", "data", "run"):
         (r / d).mkdir(parents=True, exist_ok=True)
     shutil.copy(BUSYBOX, r / "bin" / "busybox")
     # relative links: they resolve the same inside the container and on the host
-    for app in ("sh", "echo", "hostname", "sleep", "cat", "ls", "id", "mount", "true", "false"):
+    for app in applets:
         os.symlink("busybox", r / "bin" / app)
     (r / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
     (r / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
     return r
+
+
+@pytest.fixture
+def rootfs(vroot):
+    return make_rootfs(vroot / "rootfs")
 
 
 @pytest.fixture
@@ -173,7 +182,7 @@ def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
     100000.. on the host."""
     idmap = ("<idmap><uid start='0' target='100000' count='65536'/>"
              "<gid start='0' target='100000' count='65536'/></idmap>")
-    script = "cat /proc/self/uid_map; echo uid=$(id -u); hostname"
+    script = "cat /proc/self/uid_map; echo uid=$(id -u); hostname; cat /proc/meminfo"
     xml = container_xml("user1", rootfs, args=("-c", script)).replace("<devices>", idmap + "<devices>")
     path = lxcd.call("DomainDefineXML", xml)
     mark = bus_monitor.mark()
@@ -182,6 +191,8 @@ def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
     h.wait_until(lambda: "user1\n" in log_of(vroot, "user1"), 10, what="the container's log")
     out = log_of(vroot, "user1")
     assert "uid=0\n" in out and "user1\n" in out, out
+    # the /proc views reach a user namespace too
+    assert re.search(r"^MemTotal:\s+65536 kB$", out, re.M), out
     assert re.search(r"^\s*0\s+100000\s+65536\s*$", out, re.M), out
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
 
@@ -388,3 +399,133 @@ def test_virsh_lxc(lxcd, rootfs, vroot, bus):
         assert "v1" not in out
     finally:
         proxy.stop()
+
+
+# Shutdown/Reboot flags (VIR_DOMAIN_SHUTDOWN_* and VIR_DOMAIN_REBOOT_*)
+POWER_INITCTL, POWER_SIGNAL = 4, 8
+
+# A sysvinit stand-in: it listens on /run/initctl, reads one request and
+# acts on its runlevel with reboot(2) (-f), which in a pid namespace ends
+# the init by SIGHUP (reboot) or SIGINT (power off). The $$ = 1 guard
+# keeps reboot(2) inside a pid namespace, whatever happens.
+INITCTL_INIT = (
+    "rm -f /run/initctl; mkfifo /run/initctl; "
+    "b=$(( $(cat /tmp/boots 2>/dev/null || echo 0) + 1 )); echo $b > /tmp/boots; echo boot-$b; "
+    "while true; do "
+    "lvl=$(dd if=/run/initctl bs=384 count=1 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null); "
+    "echo runlevel-$lvl; "
+    "[ $$ = 1 ] && [ \"$lvl\" = 6 ] && reboot -f; "
+    "[ $$ = 1 ] && [ \"$lvl\" = 0 ] && poweroff -f; done")
+
+# No initctl: SIGHUP reboots, SIGTERM shuts down.
+SIGNAL_INIT = (
+    "b=$(( $(cat /tmp/boots 2>/dev/null || echo 0) + 1 )); echo $b > /tmp/boots; "
+    "trap '[ $$ = 1 ] && reboot -f' HUP; trap 'echo got-term; exit 0' TERM; "
+    "echo boot-$b; while true; do sleep 0.1; done")
+
+POWER_APPLETS = APPLETS + ("mkfifo", "dd", "rm", "reboot", "poweroff")
+
+
+def supervisor_of(lxcd, path):
+    return int(lxcd.get_property(path, "org.libvirt.Domain", "Id") or 0)
+
+
+def test_initctl_reboot_and_shutdown(lxcd, vroot, bus_monitor):
+    """Reboot and Shutdown through the container's initctl FIFO, as
+    libvirt's LXC driver: the init reboots (SIGHUP in its pid namespace),
+    the container starts again (the Reboot signal, still running, a new
+    supervisor); then it powers off (SIGINT): shut off, reason shutdown."""
+    rootfs = make_rootfs(vroot / "rootfs", POWER_APPLETS)
+    path = lxcd.call("DomainDefineXML", container_xml("pw1", rootfs, args=("-c", INITCTL_INIT)))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "boot-1\n" in log_of(vroot, "pw1"), 10, what="the container's first boot")
+    first = supervisor_of(lxcd, path)
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Reboot", POWER_INITCTL)
+    bus_monitor.wait_signal("Reboot", interface="org.libvirt.Domain", path=path, since=mark)
+    h.wait_until(lambda: "boot-2\n" in log_of(vroot, "pw1"), 10, what="the container's second boot")
+    assert "runlevel-6\n" in log_of(vroot, "pw1")
+    assert state(lxcd, path) == (RUNNING, 1)
+    assert supervisor_of(lxcd, path) not in (0, first)
+    # a reboot is no stop and start
+    assert not bus_monitor.signals("DomainEvent", args=[path, EV_STOPPED], since=mark)
+    # Shutdown with no flags: initctl first
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Shutdown", 0)
+    bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+    assert state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN)
+    assert "runlevel-0\n" in log_of(vroot, "pw1")
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+
+
+def test_signal_reboot_and_flags(lxcd, vroot, bus_monitor):
+    """With no initctl listener: INITCTL alone is refused, named; SIGNAL
+    sends SIGHUP (reboot) and SIGTERM (shutdown) to the init; other flags
+    are refused. virsh's --mode reaches the same flags through the proxy."""
+    rootfs = make_rootfs(vroot / "rootfs", POWER_APPLETS)
+    path = lxcd.call("DomainDefineXML", container_xml("pw2", rootfs, args=("-c", SIGNAL_INIT)))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "boot-1\n" in log_of(vroot, "pw2"), 10, what="the container's first boot")
+    with h.expect_dbus_error("org.virtbus.Error.OperationInvalid") as e:
+        lxcd.domain_call(path, "Shutdown", POWER_INITCTL)
+    assert "does not provide an initctl pipe" in e.message, e.message
+    with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+        lxcd.domain_call(path, "Reboot", 1)
+    assert "unsupported flags (0x1)" in e.message, e.message
+    assert state(lxcd, path) == (RUNNING, 1)
+    mark = bus_monitor.mark()
+    lxcd.domain_call(path, "Reboot", POWER_SIGNAL)
+    bus_monitor.wait_signal("Reboot", interface="org.libvirt.Domain", path=path, since=mark)
+    h.wait_until(lambda: "boot-2\n" in log_of(vroot, "pw2"), 10, what="the container's second boot")
+    assert state(lxcd, path) == (RUNNING, 1)
+    if shutil.which("virsh"):
+        proxy = h.Proxy(lxcd.bus, vroot).start()
+        try:
+            uri = f"lxc+unix:///system?socket={proxy.socket}"
+            proxy.virsh("reboot", "pw2", "--mode", "signal", uri=uri)
+            h.wait_until(lambda: "boot-3\n" in log_of(vroot, "pw2"), 10, what="the container's third boot")
+            mark = bus_monitor.mark()
+            proxy.virsh("shutdown", "pw2", "--mode", "signal", uri=uri)
+            bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+        finally:
+            proxy.stop()
+    else:
+        print("virsh (libvirt-clients) is not installed: Shutdown over D-Bus only")
+        lxcd.domain_call(path, "Shutdown", POWER_SIGNAL)
+    h.wait_until(lambda: state(lxcd, path) == (SHUTOFF, SHUTOFF_SHUTDOWN), 10, what="the container to shut off")
+    assert "got-term\n" in log_of(vroot, "pw2")
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
+def test_proc_views(lxcd, rootfs, vroot):
+    """/proc/meminfo, cpuinfo, stat and uptime are the container's (FUSE,
+    served by its supervisor, as libvirt's lxc-fuse): its memory limit, its
+    CPUs, its start as boot time, its uptime. Nothing of it on the host."""
+    script = ("grep -E '^(MemTotal|MemFree|SwapTotal):' /proc/meminfo; grep -c ^processor /proc/cpuinfo; "
+              "grep ^btime /proc/stat; cat /proc/uptime; "
+              "echo views-$((6*7)); sleep 1000")
+    (rootfs / "bin" / "grep").symlink_to("busybox")
+    path = lxcd.call("DomainDefineXML", container_xml("fuse1", rootfs, args=("-c", script)))
+    before = time.time()
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "views-42" in log_of(vroot, "fuse1"), 10, what="the container's views")
+    out = log_of(vroot, "fuse1")
+    assert re.search(r"^MemTotal:\s+65536 kB$", out, re.M), out
+    free = int(re.search(r"^MemFree:\s+(\d+) kB$", out, re.M).group(1))
+    assert 0 < free < 65536, out
+    assert re.search(r"^SwapTotal:\s+0 kB$", out, re.M), out
+    ncpu = len(os.sched_getaffinity(0))
+    assert re.search(rf"^{ncpu}$", out, re.M), out
+    btime = int(re.search(r"^btime (\d+)$", out, re.M).group(1))
+    assert before - 5 <= btime <= time.time(), (btime, before)
+    uptime = float(re.search(r"^(\d+\.\d+) \d+\.\d+$", out, re.M).group(1))
+    assert 0 <= uptime < 30, out
+    # the views live in the supervisor's own mount namespace
+    with open("/proc/self/mounts") as f:
+        assert "virtbus-lxc" not in f.read()
+    fuse_dir = [p for p in vroot.path.rglob("fuse1.fuse")]
+    assert fuse_dir, "the supervisor's mount point"
+    lxcd.domain_call(path, "Destroy", 0)
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+    assert not any(p.exists() for p in fuse_dir)

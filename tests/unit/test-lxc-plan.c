@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lxc-plan.h"
+#include "lxc-procview.h"
 #include "lxc-validate.h"
 #include "unit.h"
 #include "util.h"
@@ -90,6 +91,52 @@ static void test_argv_round_trip(void) {
         CHECK_INTEQ(lxc_plan_parse(noinit, &r), -EINVAL);
 }
 
+/* Interfaces: eth0, eth1... unless <guest dev>; <ip> (with libvirt's
+ * default prefix) and <route>; through the arguments and back, and the
+ * XML formatted again. */
+static void test_interfaces(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(CONTAINER(
+                "<init>/bin/sh</init>",
+                "<interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/></interface>"
+                "<interface type='ethernet'><mac address='52:54:00:00:00:02'/><target dev='veth9'/>"
+                "<guest dev='inner0'/><ip address='10.1.2.3' prefix='16'/><ip address='172.20.0.5'/>"
+                "<ip address='fd00::5' prefix='64'/>"
+                "<route address='10.9.0.0' prefix='16' gateway='10.1.0.1'/></interface>"
+                "<interface type='bridge'><mac address='52:54:00:00:00:03'/><source bridge='br0'/></interface>"));
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL, *q = NULL;
+        _cleanup_strv_free_ char **argv = NULL, **again = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL, *xml = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_validate_def(def, &err), 0);
+        CHECK_INTEQ(lxc_plan_from_def(def, NULL, &p, &err), 0);
+        CHECK_INTEQ(p->n_nets, 3);
+        CHECK_STREQ(p->nets[0].guest, "eth0");
+        CHECK_STREQ(p->nets[1].guest, "inner0");
+        CHECK_STREQ(p->nets[2].guest, "eth2");
+        /* no peer yet: lxcd names them when it makes them */
+        CHECK_INTEQ(lxc_plan_to_argv(p, &argv), -EINVAL);
+        p->nets[0].peer = strdup("vc1");
+        p->nets[1].peer = strdup("vc2");
+        p->nets[2].peer = strdup("vc3");
+        CHECK_INTEQ(lxc_plan_to_argv(p, &argv), 0);
+        a = strv_join(argv, " ");
+        CHECK(strstr(a, "--net vc1 eth0 52:54:00:00:00:01 --net vc2 inner0 52:54:00:00:00:02 --ip 10.1.2.3/16 "
+                        "--ip 172.20.0.5/16 --ip fd00::5/64 --route 10.9.0.0/16 10.1.0.1 "
+                        "--net vc3 eth2 52:54:00:00:00:03 --env") != NULL);
+        CHECK_INTEQ(lxc_plan_parse(argv, &q), 0);
+        CHECK_INTEQ(lxc_plan_to_argv(q, &again), 0);
+        b = strv_join(again, " ");
+        CHECK_STREQ(a, b);
+        CHECK(q->n_nets == 3 && q->nets[1].mac[5] == 2);
+        CHECK_INTEQ(domain_def_format(def, 0, &xml), 0);
+        CHECK(strstr(xml, "<interface type='ethernet'>") && strstr(xml, "<guest dev='inner0'/>") &&
+              strstr(xml, "<ip address='10.1.2.3' prefix='16'/>") && strstr(xml, "<ip address='172.20.0.5'/>") &&
+              strstr(xml, "<route address='10.9.0.0' prefix='16' gateway='10.1.0.1'/>"));
+}
+
 static void test_default_init_and_idmap(void) {
         _cleanup_(domain_def_freep) DomainDef *def = parse(
                 "<domain type='lxc'><name>c2</name><memory unit='MiB'>64</memory><os><type>exe</type></os>"
@@ -143,6 +190,18 @@ static void test_policy(void) {
         expect_refused("<domain type='lxc'><name>c</name><memory unit='MiB'>64</memory><os><type>exe</type></os>"
                        "<idmap><uid start='0' target='1000' count='10'/><uid start='5' target='5000' count='10'/>"
                        "<gid start='0' target='1000' count='10'/></idmap></domain>", "overlap");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<interface type='user'/>"), "type='user'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<interface type='ethernet'/>"
+                                                         "<interface type='ethernet'><guest dev='eth0'/></interface>"),
+                       "both named 'eth0'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<interface type='ethernet'>"
+                                                         "<ip address='10.0.0.1' prefix='33'/></interface>"),
+                       "invalid prefix 33");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<interface type='ethernet'><route address='10.0.0.0' "
+                                                         "prefix='8' gateway='fd00::1'/></interface>"),
+                       "invalid gateway 'fd00::1'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<interface type='ethernet'><source network='x'/>"
+                                                         "</interface>"), "source");
 }
 
 /* At start, against the host: missing sources and init are named. */
@@ -161,4 +220,43 @@ static void test_host_checks(void) {
               strstr(err.message, "does not exist"));
 }
 
-UNIT_TESTS(test_plan_from_def, test_argv_round_trip, test_default_init_and_idmap, test_policy, test_host_checks)
+/* The /proc views: the host's text with the container's figures. */
+static void test_proc_views(void) {
+        static const char meminfo[] = "MemTotal:        8000000 kB\nMemFree:         4000000 kB\n"
+                                      "MemAvailable:    6000000 kB\nBuffers:          100000 kB\n"
+                                      "Cached:          900000 kB\nActive:          500000 kB\n"
+                                      "Inactive:        400000 kB\nActive(anon):    300000 kB\n"
+                                      "SwapTotal:       1000000 kB\nHugePages_Total:       0\n";
+        static const char v2stat[] = "anon 4194304\nfile 2097152\nactive_anon 3145728\ninactive_anon 1048576\n"
+                                     "active_file 1048576\ninactive_file 1048576\nshmem 0\nunevictable 0\n";
+        static const char cpuinfo[] = "processor\t: 0\nmodel name\t: A\n\nprocessor\t: 1\nmodel name\t: B\n\n"
+                                      "processor\t: 2\nmodel name\t: C\n\n";
+        static const char stat[] = "cpu  10 0 10 1000 0 0 0 0 0 0\ncpu0 5 0 5 500 0 0 0 0 0 0\n"
+                                   "cpu1 5 0 5 500 0 0 0 0 0 0\nintr 1 2\nbtime 1000\nprocesses 7\n";
+        LxcMemory m = { .limit = 64 << 20, .usage = 8 << 20 };
+        bool cpus[3] = { false, true, true };
+        LxcCpu c = { .uptime = 10, .boot_time = 5000, .user_usec = 2000000, .system_usec = 1000000,
+                     .cpus = cpus, .n_cpus = 3, .hz = 100 };
+        _cleanup_free_ char *mem = NULL, *mem_host = NULL, *cpu = NULL, *st = NULL, *up = NULL;
+
+        lxc_memory_parse_stat(v2stat, true, &m);
+        mem = lxc_render_meminfo(meminfo, &m);
+        CHECK(mem && strstr(mem, "MemTotal:          65536 kB\n") && strstr(mem, "MemFree:           57344 kB\n") &&
+              strstr(mem, "MemAvailable:      59392 kB\n") && strstr(mem, "Buffers:               0 kB\n") &&
+              strstr(mem, "Cached:             2048 kB\n") && strstr(mem, "Active:             4096 kB\n") &&
+              strstr(mem, "Active(anon):       3072 kB\n") && strstr(mem, "SwapTotal:       0 kB\n") &&
+              strstr(mem, "HugePages_Total:       0\n"));
+        /* a limit above the host's memory, or none: the host's */
+        m.limit = UINT64_MAX;
+        mem_host = lxc_render_meminfo(meminfo, &m);
+        CHECK(mem_host && strstr(mem_host, "MemTotal:        8000000 kB\n"));
+        cpu = lxc_render_cpuinfo(cpuinfo, &c);
+        CHECK_STREQ(cpu, "processor\t: 0\nmodel name\t: B\n\nprocessor\t: 1\nmodel name\t: C\n\n");
+        st = lxc_render_stat(stat, &c);
+        CHECK_STREQ(st, "cpu  200 0 100 1700 0 0 0 0 0 0\ncpu0 100 0 50 850 0 0 0 0 0 0\n"
+                        "cpu1 100 0 50 850 0 0 0 0 0 0\nintr 1 2\nbtime 5000\nprocesses 7\n");
+        up = lxc_render_uptime(&c);
+        CHECK_STREQ(up, "10.00 17.00\n");
+}
+
+UNIT_TESTS(test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks)
