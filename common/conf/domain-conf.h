@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "domain-seclabel.h"
 
 /* <domain type=''>: which driver runs the domain (each driver refuses the
  * others': qemud takes qemu and kvm, lxcd lxc). */
@@ -397,6 +398,8 @@ typedef struct DomainDiskDef {
         DomainDiskIotune iotune;
         DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
         char *alias;           /* live: "virtio-disk0" */
+        DomainDevSeclabelDef *seclabels; /* <source><seclabel>: domain-seclabel.h */
+        size_t n_seclabels;
 } DomainDiskDef;
 
 typedef enum DomainControllerType {
@@ -743,6 +746,8 @@ typedef struct DomainDef {
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;
+        DomainSeclabelDef *seclabels; /* <seclabel>, one per model: domain-seclabel.h */
+        size_t n_seclabels;
 } DomainDef;
 
 /* Flags for domain_def_format(). */
