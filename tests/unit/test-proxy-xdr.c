@@ -284,6 +284,7 @@ static bool method_reads(const char *method) {
                 "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
                 "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters", "GetPerfEvents", "GetVcpuInfo",
                 "GetInterfaceParameters",
+                "GetSecurityLabelList", "NodeGetSecurityModel",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;
