@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The procedures of security labels and models: the domain's labels (121,
- * 284) from Domain.GetSecurityLabelList, the host's model (122) from
+ * 278) from Domain.GetSecurityLabelList, the host's model (122) from
  * Connect.NodeGetSecurityModel. */
 #include <string.h>
 
@@ -81,7 +81,7 @@ static const ProcDef rows[] = {
           .reply = reply_security_label },
         { 122, "virNodeGetSecurityModel", R, "", "org.libvirt.Connect", "NodeGetSecurityModel",
           .reply = reply_security_model },
-        { 284, "virDomainGetSecurityLabelList", R, "D", "org.libvirt.Domain", "GetSecurityLabelList",
+        { 278, "virDomainGetSecurityLabelList", R, "D", "org.libvirt.Domain", "GetSecurityLabelList",
           .reply = reply_security_label_list },
 };
 

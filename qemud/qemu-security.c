@@ -206,6 +206,21 @@ static void restore_list(const OwnedList *l, size_t upto, bool remember) {
         }
 }
 
+/* A serial's file that is not there yet is made (root's, 0600) so that it
+ * can be given to QEMU's user: QEMU could not make it in a folder of root's. */
+static void make_chr_files(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                const DomainChrDef *chr = &def->chrs[i];
+                int fd;
+
+                if (chr->type != DOMAIN_CHR_FILE || !chr->path)
+                        continue;
+                fd = open(chr->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd >= 0)
+                        close(fd);
+        }
+}
+
 /* QEMU writes its pid with -pidfile, as its user: the file is made here. */
 static int make_pidfile(Domain *d, uid_t uid, gid_t gid) {
         _cleanup_free_ char *path = NULL;
@@ -309,6 +324,7 @@ int qemu_security_start(Domain *d, ConfError *err) {
                                        "is not valid", s.imagelabel, d->def->name);
                         return -EINVAL;
                 }
+                make_chr_files(d->live);
                 r = collect(d->live, iu, ig, &l);
                 if (r < 0)
                         return r;
@@ -322,6 +338,23 @@ int qemu_security_start(Domain *d, ConfError *err) {
                                 restore_list(&l, i, c.remember_owner);
                                 return r;
                         }
+                }
+        }
+        if (d->live->virt_type == DOMAIN_VIRT_KVM && uid != 0) {
+                _cleanup_free_ gid_t *groups = NULL;
+                size_t n = 0;
+
+                r = security_dac_groups(uid, gid, true, &groups, &n);
+                if (r >= 0 && !security_dac_may_open("/dev/kvm", uid, gid, groups, n)) {
+                        conf_error_set(err, VB_ERROR_OPERATION_FAILED,
+                                       "QEMU's user +%u:+%u cannot open /dev/kvm for domain '%s': give the node "
+                                       "a kvm group with mode 0660, or use domain type 'qemu'",
+                                       (unsigned) uid, (unsigned) gid, d->def->name);
+                        r = -EACCES;
+                }
+                if (r < 0) {
+                        restore_list(&l, l.n, c.remember_owner);
+                        return r;
                 }
         }
         r = make_pidfile(d, uid, gid);

@@ -489,6 +489,10 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         ProcessCreds creds = {};
         _cleanup_free_ gid_t *groups = NULL;
         r = qemu_security_creds(d, &creds, &groups); /* 1: QEMU drops to its user */
+        /* QEMU opens its log pipe again by /proc/self/fd/1 (the serial's
+         * logfile): the pipe must be its user's. */
+        if (r > 0 && fchown(log_fd, creds.uid, creds.gid) < 0)
+                r = -errno;
         if (r >= 0)
                 r = process_spawn_as(q->start_argv, map, n_map, PROCESS_NEW_SESSION, r > 0 ? &creds : NULL, &pid,
                                      &pidfd);

@@ -305,10 +305,29 @@ int security_dac_groups(uid_t uid, gid_t gid, bool kvm, gid_t **ret, size_t *ret
                                 if ((r = add_group(&l, &n, buf[i])) < 0)
                                         return r;
         }
-        if (kvm && stat("/dev/kvm", &st) == 0 && (st.st_mode & 006) != 006 && st.st_gid != gid &&
-            (r = add_group(&l, &n, st.st_gid)) < 0)
+        /* the kvm group, never root's */
+        if (kvm && stat("/dev/kvm", &st) == 0 && (st.st_mode & 006) != 006 && (st.st_mode & 060) == 060 &&
+            st.st_gid != 0 && st.st_gid != gid && (r = add_group(&l, &n, st.st_gid)) < 0)
                 return r;
         *ret = TAKE_PTR(l);
         *ret_n = n;
         return 0;
+}
+
+bool security_dac_may_open(const char *path, uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups) {
+        struct stat st;
+        mode_t want = 06; /* read and write */
+
+        if (uid == 0)
+                return true;
+        if (stat(path, &st) < 0)
+                return false;
+        if (st.st_uid == uid)
+                return ((st.st_mode >> 6) & want) == want;
+        bool member = st.st_gid == gid;
+        for (size_t i = 0; i < n_groups && !member; i++)
+                member = groups[i] == st.st_gid;
+        if (member)
+                return ((st.st_mode >> 3) & want) == want;
+        return (st.st_mode & want) == want;
 }

@@ -45,3 +45,6 @@ int security_image_backing_chain(const char *path, char ***ret);
  * the group database (none for a bare "+uid"), plus the group of /dev/kvm
  * when kvm is set and the node is not open to all. *ret is malloc()ed. */
 int security_dac_groups(uid_t uid, gid_t gid, bool kvm, gid_t **ret, size_t *ret_n);
+/* Whether uid:gid with groups may open path for reading and writing, by
+ * its mode bits (a device node such as /dev/kvm). */
+bool security_dac_may_open(const char *path, uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups);
