@@ -279,6 +279,42 @@ static int label_ids(const DomainSeclabelDef *s, uid_t *uid, gid_t *gid) {
         return security_dac_parse_label(s->label, uid, gid);
 }
 
+/* A dynamic SELinux label: a category pair none of the running guests
+ * has (their live definitions say which), kept in the live definition.
+ * Only on a host with SELinux: elsewhere the model is refused before. */
+static int selinux_gen_label(Domain *d, ConfError *err) {
+        DomainSeclabelDef *s = NULL;
+        SelinuxMcsSet used = {};
+        unsigned c1, c2;
+        int r;
+
+        for (size_t i = 0; i < d->live->n_seclabels; i++)
+                if (streq_ptr(d->live->seclabels[i].model, "selinux"))
+                        s = &d->live->seclabels[i];
+        if (!s || domain_seclabel_type(s) != DOMAIN_SECLABEL_DYNAMIC)
+                return 0;
+        for (size_t i = 0; i < d->manager->n_domains; i++) {
+                const Domain *o = d->manager->domains[i];
+                const DomainSeclabelDef *os = o != d && o->live ?
+                        domain_seclabel_find(o->live->seclabels, o->live->n_seclabels, "selinux") : NULL;
+
+                if (os && os->label && selinux_context_mcs(os->label, &c1, &c2) >= 0)
+                        (void) selinux_mcs_reserve(&used, c1, c2);
+        }
+        r = selinux_mcs_allocate(&used, &c1, &c2);
+        selinux_mcs_set_done(&used);
+        if (r >= 0) {
+                free(s->label);
+                free(s->imagelabel);
+                s->label = s->imagelabel = NULL;
+                r = selinux_dynamic_labels(s->baselabel, c1, c2, &s->label, &s->imagelabel);
+        }
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot pick an SELinux label for domain '%s': %s",
+                               d->def->name, strerror(-r));
+        return r;
+}
+
 int qemu_security_start(Domain *d, ConfError *err) {
         _cleanup_(domain_seclabel_clear) DomainSeclabelDef s = {};
         _cleanup_(owned_list_done) OwnedList l = {};
@@ -291,6 +327,8 @@ int qemu_security_start(Domain *d, ConfError *err) {
         r = load_conf(d->manager, &c, err);
         if (r >= 0)
                 r = qemu_security_validate(d->live, err);
+        if (r >= 0)
+                r = selinux_gen_label(d, err);
         if (r < 0)
                 return r;
         r = take_dac_label(d->live, &c, &s);
@@ -402,6 +440,55 @@ void qemu_security_stop(Domain *d) {
         for (size_t i = 0; i < d->live->n_seclabels; i++)
                 if (&d->live->seclabels[i] == s)
                         d->live->seclabels[i].relabel = 0;
+}
+
+int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err) {
+        _cleanup_(owned_list_done) OwnedList l = {};
+        const DomainSeclabelDef *s = dac_label(d->live);
+        SecurityConf c;
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        if (!s || domain_seclabel_type(s) == DOMAIN_SECLABEL_NONE || !domain_seclabel_relabel(s))
+                return 0;
+        r = load_conf(d->manager, &c, err);
+        if (r < 0)
+                return r;
+        if (!s->imagelabel || security_dac_parse_label(s->imagelabel, &uid, &gid) < 0)
+                return -EINVAL;
+        r = add_disk(&l, disk, uid, gid);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < l.n; i++) {
+                r = security_dac_set_owner(l.items[i].path, l.items[i].uid, l.items[i].gid, c.remember_owner);
+                if (r < 0) {
+                        conf_error_set(err, VB_ERROR_OPERATION_FAILED,
+                                       "cannot give '%s' to QEMU's user +%u:+%u for domain '%s': %s",
+                                       l.items[i].path, (unsigned) l.items[i].uid, (unsigned) l.items[i].gid,
+                                       d->def->name, strerror(-r));
+                        restore_list(&l, i, c.remember_owner);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk) {
+        _cleanup_(owned_list_done) OwnedList l = {};
+        const DomainSeclabelDef *s = dac_label(d->live);
+        ConfError err = {};
+        SecurityConf c;
+        uid_t uid;
+        gid_t gid;
+
+        if (!s || domain_seclabel_type(s) == DOMAIN_SECLABEL_NONE || !domain_seclabel_relabel(s) ||
+            !s->imagelabel || security_dac_parse_label(s->imagelabel, &uid, &gid) < 0)
+                return;
+        if (load_conf(d->manager, &c, &err) < 0)
+                security_conf_init(&c);
+        if (add_disk(&l, disk, uid, gid) >= 0)
+                restore_list(&l, l.n, c.remember_owner);
 }
 
 int qemu_security_creds(Domain *d, ProcessCreds *creds, gid_t **groups) {

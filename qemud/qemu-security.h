@@ -25,6 +25,12 @@ int qemu_security_validate(const DomainDef *def, ConfError *err);
 int qemu_security_start(Domain *d, ConfError *err);
 void qemu_security_stop(Domain *d);
 
+/* A disk hot-plugged into (or unplugged from) a running guest, with its
+ * backing chain: given before QEMU opens it, given back once QEMU let it
+ * go. For qemu-hotplug.c and block jobs' new images. */
+int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err);
+void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk);
+
 /* QEMU's user, group and groups for process_spawn_as(); NULL creds when it
  * stays root. *groups is freed by the caller. */
 int qemu_security_creds(Domain *d, ProcessCreds *creds, gid_t **groups);
