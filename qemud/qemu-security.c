@@ -264,8 +264,13 @@ static int take_dac_label(DomainDef *live, const SecurityConf *c, DomainSeclabel
         return ret->model ? 0 : -ENOMEM;
 }
 
+/* The model's lists keep a power of two of capacity (domain-conf-internal.h). */
 static int put_label(DomainDef *live, DomainSeclabelDef *s) {
-        DomainSeclabelDef *a = realloc(live->seclabels, (live->n_seclabels + 1) * sizeof(*a));
+        size_t cap = 1;
+
+        while (cap < live->n_seclabels + 1)
+                cap *= 2;
+        DomainSeclabelDef *a = realloc(live->seclabels, cap * sizeof(*a));
 
         if (!a)
                 return -ENOMEM;

@@ -33,7 +33,7 @@ import subprocess
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import QemudEnv, _env_logs, dbus_error, pid_alive  # noqa: F401
+from test_qemud_common import QemudEnv, _env_logs, dbus_error, pid_alive, xmllint_relaxng  # noqa: F401
 from virtbus_harness import DomainState as S
 
 pytestmark = pytest.mark.timeout(300)
@@ -180,12 +180,14 @@ def test_labels_on_the_bus_and_in_the_xml(env, vm1):
             f"    <label>{LABEL}</label>\n"
             f"    <imagelabel>{LABEL}</imagelabel>\n"
             f"  </seclabel>") in live, live
+    xmllint_relaxng(live, "domain", "the live XML")
     assert "seclabel" not in vm1.call("GetXMLDesc", 2)     # inactive: the driver's own label is not shown
     labels = [(str(a), bool(b)) for a, b in vm1.call("GetSecurityLabelList")]
     assert labels == [("", False), (LABEL, False)]
     assert tuple(env.call("NodeGetSecurityModel")) == ("none", "0")
     caps = env.call("GetCapabilities")
     assert "<model>dac</model>" in caps and f"<baselabel type='qemu'>{LABEL}</baselabel>" in caps, caps
+    xmllint_relaxng(caps, "capability", "the capabilities")
     # a shut off domain has no process: no labels
     other = env.call("DomainDefineXML", env.guest_xml("secoff", nic=None))
     try:
