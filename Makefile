@@ -22,7 +22,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-Werror=implicit-function-declaration -Werror=return-type -Werror=incompatible-pointer-types \
 	-fno-strict-aliasing -D_GNU_SOURCE
-CPPFLAGS += -Icommon -Icommon/conf -Icommon/domain $(PKG_CFLAGS) -MMD -MP
+CPPFLAGS += -Icommon -Icommon/conf -Icommon/domain -Icommon/security $(PKG_CFLAGS) -MMD -MP
 LDLIBS += $(PKG_LIBS)
 
 # Every folder with a main.c is a daemon: virtbus-<folder>, or
@@ -35,7 +35,7 @@ networkd_PKGS := libnl-3.0 libnl-route-3.0
 lxcd_PKGS := fuse3
 pkg_cflags = $(if $(1),$(shell pkg-config --cflags $(1) 2>/dev/null))
 pkg_libs = $(if $(1),$(shell pkg-config --libs $(1) 2>/dev/null))
-COMMON_SRC := $(wildcard common/*.c common/conf/*.c common/domain/*.c)
+COMMON_SRC := $(wildcard common/*.c common/conf/*.c common/domain/*.c common/security/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_LIB := $(B)/libvirtbus-common.a
 

@@ -20,6 +20,8 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Connect", "GetCPUModelNames" },
         { "org.libvirt.Connect", "CompareCPU" },
         { "org.libvirt.Connect", "BaselineCPU" },
+        /* security models and labels (connect-security-dbus.c, domain-security-dbus.c) */
+        { "org.libvirt.Connect", "NodeGetSecurityModel" },
         /* with the secure flag, root's only: checked by the method */
         { "org.libvirt.Domain", "GetXMLDesc" },
         { "org.libvirt.Domain", "GetState" },
@@ -31,6 +33,7 @@ static const BusMethod qemud_open[] = {
         { "org.libvirt.Domain", "GetMetadata" },
         { "org.libvirt.Domain", "GetControlInfo" },
         { "org.libvirt.Domain", "GetDiskErrors" },
+        { "org.libvirt.Domain", "GetSecurityLabelList" },
         /* block jobs (domain-block-dbus.c) */
         { "org.libvirt.Domain", "GetBlockJobInfo" },
         /* tuning (domain-tune-dbus.c) */

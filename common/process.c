@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -81,6 +82,18 @@ static int child_map_fds(const ProcessFd *map, size_t n, unsigned flags) {
 
 int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                   pid_t *ret_pid, int *ret_pidfd) {
+        return process_spawn_as(argv, map, n_map, flags, NULL, ret_pid, ret_pidfd);
+}
+
+static int child_set_creds(const ProcessCreds *c) {
+        if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
+            setresuid(c->uid, c->uid, c->uid) < 0)
+                return -errno;
+        return 0;
+}
+
+int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
+                     const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd) {
         int errpipe[2];
         pid_t pid;
         int child_errno = 0;
@@ -110,6 +123,8 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
                         _exit(127);
                 }
                 r = child_map_fds(map, n_map, flags);
+                if (r >= 0 && creds)
+                        r = child_set_creds(creds);
                 if (r >= 0) {
                         execv(argv[0], argv);
                         r = -errno;

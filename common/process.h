@@ -26,6 +26,17 @@ enum {
  * the pid, and a pidfd when ret_pidfd is not NULL. */
 int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                   pid_t *ret_pid, int *ret_pidfd);
+/* The same, the child becoming uid:gid with groups (setgroups, setgid,
+ * setuid) right before exec when creds is not NULL: QEMU under its DAC
+ * user (common/security/security-dac.h). */
+typedef struct ProcessCreds {
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t n_groups;
+} ProcessCreds;
+int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
+                     const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd);
 
 int pidfd_open_pid(pid_t pid);
 /* 1 if alive, 0 if gone (or a zombie), -errno on error. */

@@ -5,6 +5,7 @@
 #include "error.h"
 #include "qemu-capabilities.h"
 #include "qemu-node.h"
+#include "qemu-security.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -47,11 +48,8 @@ static void format_host(XmlWriter *w) {
         xw_element(w, "uri_transport", "tcp");
         xw_end(w);
         xw_end(w);
-        /* No SELinux or AppArmor driver is active: say so, as libvirt does. */
-        xw_start(w, "secmodel");
-        xw_element(w, "model", "none");
-        xw_element(w, "doi", "0");
-        xw_end(w);
+        /* the primary model ("none" without SELinux), then dac */
+        qemu_security_format_secmodels(w);
         xw_end(w);
 }
 

@@ -16,6 +16,7 @@
 #include "qemu-process.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
+#include "qemu-security.h"
 #include "qemu-snapshot.h"
 #include "qemu-stats.h"
 #include "qemu-tune.h"
@@ -148,7 +149,9 @@ static int adopt(Domain *d, pid_t pid) {
 
 /* The QEMU policy on top of the shared model (qemu-validate.h). */
 static int validate(Manager *m, const DomainDef *def, ConfError *err) {
-        return qemu_validate_def(def, err);
+        int r = qemu_validate_def(def, err);
+
+        return r < 0 ? r : qemu_security_validate(def, err);
 }
 
 /* Every device gets its place at define time, as libvirt does: the saved
@@ -163,8 +166,10 @@ static void capabilities_reply(Manager *m, int r, void *userdata) {
         _cleanup_free_ char *xml = NULL;
         QemuDriver *q = m->priv;
 
-        if (r >= 0)
+        if (r >= 0) {
+                qemu_security_refresh(m);
                 r = qemu_capabilities_format(q->caps, &xml);
+        }
         if (r < 0) {
                 (void) sd_bus_reply_method_errorf(msg, VB_ERROR_OPERATION_FAILED, "cannot get the capabilities of %s: %s",
                                                   q->emulator, strerror(-r));
@@ -284,4 +289,5 @@ const DomainDriver qemu_driver = {
         .iface = &qemu_interface_ops,
         .console = &qemu_console_ops,
         .perf = &qemu_perf_ops,
+        .security = &qemu_security_ops,
 };

@@ -21,6 +21,7 @@
 #include "domain-lock.h"
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
+#include "qemu-security.h"
 #include "qemu-tune.h"
 #include "util.h"
 
@@ -116,6 +117,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 domain_lock_release(d);
         d->start_def = domain_def_free(d->start_def);
         if (release) {
+                qemu_security_stop(d); /* QEMU is gone: its files go back */
                 domain_network_release(d);
                 domain_storage_release(d);
                 qemu_tune_cleanup(d);

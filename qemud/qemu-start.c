@@ -27,6 +27,7 @@
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
 #include "qemu-save.h"
+#include "qemu-security.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
 #include "util.h"
@@ -43,6 +44,7 @@ enum {
         STEP_NETWORK,
         STEP_COMMAND,
         STEP_INCOMING,
+        STEP_SECURITY,
         STEP_SPAWN,
         STEP_LEASES,
         STEP_MONITOR,
@@ -484,7 +486,16 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         for (size_t i = 0, target = 4; i < d->n_tap_fds; i++)
                 if (d->tap_fds[i] >= 0)
                         map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
-        r = process_spawn(q->start_argv, map, n_map, PROCESS_NEW_SESSION, &pid, &pidfd);
+        ProcessCreds creds = {};
+        _cleanup_free_ gid_t *groups = NULL;
+        r = qemu_security_creds(d, &creds, &groups); /* 1: QEMU drops to its user */
+        /* QEMU opens its log pipe again by /proc/self/fd/1 (the serial's
+         * logfile): the pipe must be its user's. */
+        if (r > 0 && fchown(log_fd, creds.uid, creds.gid) < 0)
+                r = -errno;
+        if (r >= 0)
+                r = process_spawn_as(q->start_argv, map, n_map, PROCESS_NEW_SESSION, r > 0 ? &creds : NULL, &pid,
+                                     &pidfd);
         domain_network_close_taps(d);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", q->start_argv[0], strerror(-r));
@@ -651,6 +662,22 @@ static int step_incoming(void *ctx) {
         return 0;
 }
 
+/* QEMU's user gets its files (qemu-security.h); given back by the undo,
+ * or by the stop once QEMU ran. */
+static int step_security(void *ctx) {
+        Domain *d = ctx;
+        ConfError err = {};
+        int r = qemu_security_start(d, &err);
+
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
+static void undo_security(void *ctx) {
+        qemu_security_stop(ctx);
+}
+
 /* Opens the log, then spawns QEMU (on_log_ready): its QEMU is killed when
  * the start settles (start_settle), before any undo. */
 static int step_spawn(void *ctx) {
@@ -771,6 +798,7 @@ static const StartStep start_steps[] = {
         [STEP_NETWORK] = { "network", "network", step_network, undo_network },
         [STEP_COMMAND] = { "command", NULL, step_command, NULL },
         [STEP_INCOMING] = { "incoming", NULL, step_incoming, NULL },
+        [STEP_SECURITY] = { "security", NULL, step_security, undo_security },
         [STEP_SPAWN] = { "spawn", "log", step_spawn, undo_spawn },
         [STEP_LEASES] = { "leases", "boot", step_leases, undo_leases },
         [STEP_MONITOR] = { "monitor", NULL, step_monitor, NULL },

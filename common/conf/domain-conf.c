@@ -495,6 +495,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
+        CLEAR_ARRAY(def->seclabels, def->n_seclabels, domain_seclabel_clear);
         free(def);
         return NULL;
 }
@@ -540,6 +541,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
+        OWN_DEVICES(ok, copy->seclabels, copy->n_seclabels, domain_seclabel_own);
         if (!ok)
                 return -ENOMEM;
 
@@ -797,6 +799,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "perf", domain_parse_perf, true },
                 { "idmap", domain_parse_idmap, true },
                 { "devices", parse_devices, true },
+                { "seclabel", domain_parse_seclabel, false },
         };
         bool has_uuid = false;
         int r;
@@ -817,6 +820,9 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         r = domain_iothreads_finish(def, err);
         if (r >= 0)
                 r = domain_numatune_finish(def, err);
+        if (r < 0)
+                return r;
+        r = domain_seclabels_check(def->seclabels, def->n_seclabels, err);
         if (r < 0)
                 return r;
 
@@ -1027,6 +1033,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_perf(&w, def);
         domain_format_idmap(&w, &def->idmap);
         format_devices(&w, def, flags);
+        domain_format_seclabels(&w, def->seclabels, def->n_seclabels, flags);
         xw_end(&w);
 
         return xw_finish(&w, ret);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "domain-seclabel.h"
 
 /* <domain type=''>: which driver runs the domain (each driver refuses the
  * others': qemud takes qemu and kvm, lxcd lxc). */
@@ -432,6 +433,8 @@ typedef struct DomainDiskDef {
         size_t n_backing;
         bool backing_known;
         DomainDiskMirror *mirror; /* live: a block copy's or active commit's target */
+        DomainDevSeclabelDef *seclabels; /* <source><seclabel>: domain-seclabel.h */
+        size_t n_seclabels;
 } DomainDiskDef;
 
 typedef enum DomainControllerType {
@@ -828,6 +831,8 @@ typedef struct DomainDef {
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;
+        DomainSeclabelDef *seclabels; /* <seclabel>, one per model: domain-seclabel.h */
+        size_t n_seclabels;
 } DomainDef;
 
 /* Flags for domain_def_format(). */

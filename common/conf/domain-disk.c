@@ -151,9 +151,16 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         }
         if (r < 0)
                 return r;
-        r = xml_check_empty(n, path, err);
+        r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
+        XML_FOREACH_ELEMENT(c, n) { /* <seclabel>: domain-seclabel.c */
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                r = xml_is(c, "seclabel") ? domain_parse_dev_seclabel(&d->seclabels, &d->n_seclabels, c, sub, err)
+                                          : xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
         if (!attr)
                 return parse_source_volume(d, n, path, err);
 
@@ -478,6 +485,7 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 xw_attr(w, "file", d->src);
                 break;
         }
+        domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
         xw_end(w);
 }
 
@@ -578,6 +586,9 @@ void domain_disk_clear(DomainDiskDef *d) {
         domain_disk_clear_backing(d);
         domain_disk_mirror_free(d->mirror);
         d->mirror = NULL;
+        for (size_t i = 0; i < d->n_seclabels; i++)
+                domain_dev_seclabel_clear(&d->seclabels[i]);
+        free(d->seclabels);
 }
 
 void domain_disk_clear_backing(DomainDiskDef *d) {
@@ -634,5 +645,8 @@ bool domain_disk_own(DomainDiskDef *d) {
                 return false;
         for (size_t i = 0; i < d->n_backing; i++)
                 ok = own_str(&d->backing[i].path) && ok;
+        ok = OWN_ARRAY(d->seclabels, d->n_seclabels) && ok;
+        for (size_t i = 0; i < d->n_seclabels; i++)
+                ok = domain_dev_seclabel_own(&d->seclabels[i]) && ok;
         return ok;
 }

@@ -306,6 +306,7 @@ static bool method_reads(const char *method) {
                 "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters", "GetPerfEvents", "GetVcpuInfo",
                 "GetInterfaceParameters",
                 "SnapshotCurrent", "GetParent", "IsCurrent",
+                "GetSecurityLabelList", "NodeGetSecurityModel",
         };
         if (strncmp(method, "List", 4) == 0 || strstr(method, "Lookup"))
                 return true;

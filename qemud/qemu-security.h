@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* qemud's security labels (common/security/): the checks of a definition's
+ * <seclabel>s, the start step that gives QEMU its files and its user, the
+ * stop that gives the files back, and DomainSecurityOps.
+ *
+ * The start step (qemu_security_start) reads the settings of qemud.conf
+ * (security-manager.h), picks the DAC label of the live definition (the
+ * <seclabel model='dac'> given, or one of its own, implicit) and chowns the
+ * guest's files to it. The live definition holds that <seclabel> only once
+ * the files are given, and the live state is written right then: a qemud
+ * restarted later, or the stop, gives them back (qemu_security_stop) only
+ * if it finds it. */
+
+#include "domain-security.h"
+#include "domain.h"
+#include "process.h"
+
+extern const DomainSecurityOps qemu_security_ops;
+
+/* DomainDriver.validate's part: models this host lacks, bad labels. */
+int qemu_security_validate(const DomainDef *def, ConfError *err);
+
+int qemu_security_start(Domain *d, ConfError *err);
+void qemu_security_stop(Domain *d);
+
+/* A disk hot-plugged into (or unplugged from) a running guest, with its
+ * backing chain: given before QEMU opens it, given back once QEMU let it
+ * go. For qemu-hotplug.c and block jobs' new images. */
+int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err);
+void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk);
+
+/* QEMU's user, group and groups for process_spawn_as(); NULL creds when it
+ * stays root. *groups is freed by the caller. */
+int qemu_security_creds(Domain *d, ProcessCreds *creds, gid_t **groups);
+
+/* The <secmodel>s of the capabilities' <host>, from the settings
+ * qemu_security_refresh() read last. */
+void qemu_security_refresh(Manager *m);
+void qemu_security_format_secmodels(XmlWriter *w);

@@ -1,0 +1,347 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Security labels in virtbus-qemud: QEMU under an unprivileged DAC user.
+
+qemud.conf sets `user = "+64055"` and `group = "+64055"` (libvirt's numeric
+form: no such user needs to exist). Then:
+
+- QEMU runs as 64055:64055 (/proc/PID/status), the guest boots from its
+  kernel and initrd, which (with its qcow2 disk, the disk's raw backing file,
+  a read-only image and its serial file) are owned by 64055 while it runs,
+  each remembering its owner in trusted.libvirt.security.* xattrs;
+- the live XML shows <seclabel type='dynamic' model='dac'> with the label,
+  GetSecurityLabelList and NodeGetSecurityModel answer as libvirt, the
+  capabilities list the dac secmodel; virsh dominfo and capabilities through
+  the proxy likewise;
+- a second guest on the read-only image counts itself in: stopping it (or
+  losing it while qemud is down) leaves the image to the first;
+- qemud SIGKILLed and started again gives the files back at the stop, with
+  the xattrs gone, each to its own owner (root, or 1234 for one of them);
+- QEMU cannot open a root-owned 0600 file (a disk with relabel='no'): the
+  start fails and every file it had been given goes back;
+- bad input: a static label without <label>, model 'selinux' (this host's
+  kernel has none), a disk on a read-only bind mount that cannot be chowned:
+  a specific error, the guest not started, every owner as it was.
+
+One guest boots (TCG); the others only start paused or fail to start."""
+
+import copy
+import os
+import shutil
+import signal
+import subprocess
+
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import QemudEnv, _env_logs, dbus_error, pid_alive, xmllint_relaxng  # noqa: F401
+from virtbus_harness import DomainState as S
+
+pytestmark = pytest.mark.timeout(300)
+
+UID = GID = 64055
+LABEL = f"+{UID}:+{GID}"
+X_DAC = "trusted.libvirt.security.dac"
+X_REF = "trusted.libvirt.security.ref_dac"
+X_STAMP = "trusted.libvirt.security.timestamp_dac"
+START_PAUSED = 1
+
+
+class SecEnv(QemudEnv):
+    """qemud with QEMU's DAC user set, a proxy, and the guest's kernel and
+    initrd copied into the root (the shared copies are never chowned)."""
+
+    def __init__(self, guest):
+        super().__init__(guest)
+        conf = self.root / "etc" / "virtbus" / "qemud.conf"
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        conf.write_text(f'user = "+{UID}"\ngroup = "+{GID}"\n')
+        self.files = self.root / "files"
+        self.files.mkdir()
+        os.chmod(self.files, 0o755)
+        g = copy.copy(guest)
+        g.kernel = self.files / "kernel"
+        g.initrd = self.files / "initrd.gz"
+        shutil.copyfile(guest.kernel, g.kernel)
+        shutil.copyfile(guest.initrd, g.initrd)
+        self.guest = g
+        self.proxy = None
+        if shutil.which("virsh"):
+            self.proxy = h.Proxy(self.bus, self.root).start()
+
+    def close(self):
+        if self.proxy:
+            self.proxy.stop()
+        return super().close()
+
+    def image(self, name, size="16M", fmt="raw", backing=None, owner=(0, 0), mode=0o644):
+        p = self.files / name
+        cmd = ["qemu-img", "create", "-q", "-f", fmt]
+        if backing:
+            cmd += ["-b", str(backing), "-F", "raw"]
+        cmd += [str(p)] + ([] if backing else [size])
+        subprocess.run(cmd, check=True)
+        os.chown(p, *owner)
+        os.chmod(p, mode)
+        return p
+
+
+@pytest.fixture(scope="module")
+def env(guest, request):
+    if not shutil.which("qemu-img"):
+        pytest.skip("qemu-img is not installed")
+    e = SecEnv(guest)
+    probe = e.files / "probe"
+    probe.write_text("")
+    try:
+        os.setxattr(probe, "trusted.vb-probe", b"1")
+    except OSError as err:
+        e.close()
+        pytest.skip(f"the test root's filesystem has no trusted xattrs: {err}")
+    yield e
+    e.failed = request.session.testsfailed > 0
+    errors = e.close()
+    if errors:
+        raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+def owner(p):
+    st = os.stat(p)
+    return (st.st_uid, st.st_gid)
+
+
+def xattrs(p):
+    return {k: os.getxattr(p, k).decode() for k in os.listxattr(p) if k.startswith("trusted.libvirt.")}
+
+
+def proc_ids(pid):
+    ids = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("Uid", "Gid", "Groups"):
+                ids[key] = value.split()
+    return ids
+
+
+def disk_xml(path, target, fmt="raw", readonly=False, seclabel=""):
+    ro = "\n      <readonly/>" if readonly else ""
+    src = (f"<source file='{path}'>{seclabel}</source>" if seclabel else f"<source file='{path}'/>")
+    return (f"    <disk type='file' device='disk'>\n      <driver name='qemu' type='{fmt}'/>\n"
+            f"      {src}\n      <target dev='{target}' bus='virtio'/>{ro}\n    </disk>")
+
+
+@pytest.fixture(scope="module")
+def images(env):
+    base = env.image("base.raw")
+    top = env.image("top.qcow2", fmt="qcow2", backing=base)
+    shared = env.image("shared.img", owner=(1234, 1234), mode=0o640)
+    return {"base": base, "top": top, "shared": shared}
+
+
+@pytest.fixture(scope="module")
+def vm1(env, images):
+    extra = "\n".join([disk_xml(images["top"], "vda", "qcow2"),
+                       disk_xml(images["shared"], "vdb", readonly=True)])
+    xml = env.guest_xml("sec1", extra_devices=extra, nic=None)
+    path = env.call("DomainDefineXML", xml)
+    from test_qemud_common import Guest
+    return Guest(env, path, "sec1")
+
+
+def given_files(env, images):
+    return [images["top"], images["base"], images["shared"], env.guest.kernel, env.guest.initrd,
+            env.root / "sec1.serial"]
+
+
+def test_qemu_runs_as_the_dac_user(env, images, vm1):
+    before = {p: owner(p) for p in (images["top"], images["base"], images["shared"])}
+    assert before[images["shared"]] == (1234, 1234)
+    vm1.start()
+    assert vm1.state()[0] == S.RUNNING
+    pid = vm1.pid()
+    ids = proc_ids(pid)
+    assert ids["Uid"] == [str(UID)] * 4, ids
+    assert ids["Gid"] == [str(GID)] * 4, ids
+    # the guest really boots from files it may read only as their owner
+    vm1.wait_ready()
+    for p in given_files(env, images):
+        assert owner(p) == (UID, GID), f"{p} is not QEMU's while it runs"
+        x = xattrs(p)
+        assert x.get(X_REF) == "1" and X_STAMP in x, (p, x)
+    assert xattrs(images["shared"])[X_DAC] == "+1234:+1234"
+    assert xattrs(images["top"])[X_DAC] == "+0:+0"
+    # the pidfile QEMU wrote as its user
+    assert owner(env.run_dir / "sec1.pid") == (UID, GID)
+
+
+def test_labels_on_the_bus_and_in_the_xml(env, vm1):
+    live = vm1.call("GetXMLDesc", 0)
+    assert (f"<seclabel type='dynamic' model='dac' relabel='yes'>\n"
+            f"    <label>{LABEL}</label>\n"
+            f"    <imagelabel>{LABEL}</imagelabel>\n"
+            f"  </seclabel>") in live, live
+    xmllint_relaxng(live, "domain", "the live XML")
+    assert "seclabel" not in vm1.call("GetXMLDesc", 2)     # inactive: the driver's own label is not shown
+    labels = [(str(a), bool(b)) for a, b in vm1.call("GetSecurityLabelList")]
+    assert labels == [("", False), (LABEL, False)]
+    assert tuple(env.call("NodeGetSecurityModel")) == ("none", "0")
+    caps = env.call("GetCapabilities")
+    assert "<model>dac</model>" in caps and f"<baselabel type='qemu'>{LABEL}</baselabel>" in caps, caps
+    xmllint_relaxng(caps, "capability", "the capabilities")
+    # a shut off domain has no process: no labels
+    other = env.call("DomainDefineXML", env.guest_xml("secoff", nic=None))
+    try:
+        assert list(env.dcall(other, "GetSecurityLabelList")) == []
+    finally:
+        env.dcall(other, "Undefine", 0)
+
+
+def test_virsh_dominfo_and_capabilities(env, vm1):
+    if not env.proxy:
+        pytest.skip("virsh (libvirt-clients) is not installed")
+    info = env.proxy.virsh("dominfo", "sec1").stdout
+    assert "Security model: none" in info and "Security DOI:   0" in info, info
+    info_ro = env.proxy.virsh("dominfo", "sec1", uri=env.proxy.uri_ro).stdout
+    assert "Security model: none" in info_ro, info_ro
+    caps = env.proxy.virsh("capabilities").stdout
+    assert "<model>dac</model>" in caps and LABEL in caps, caps
+    try:
+        import libvirt
+    except ImportError:
+        return
+    conn = libvirt.open(env.proxy.uri)
+    try:
+        dom = conn.lookupByName("sec1")
+        assert dom.securityLabel() == ["", 0]
+        assert dom.securityLabelList() == [["", 0], [LABEL, 0]]
+        assert conn.getSecurityModel() == ["none", "0"]
+    finally:
+        conn.close()
+
+
+def second_guest_xml(env, images, name):
+    return env.guest_xml(name, nic=None, extra_devices=disk_xml(images["shared"], "vda", readonly=True))
+
+
+def test_second_guest_on_the_shared_image(env, images, vm1):
+    g2 = env.call("DomainDefineXML", second_guest_xml(env, images, "sec2"))
+    try:
+        env.dcall(g2, "Create", START_PAUSED)
+        assert xattrs(images["shared"])[X_REF] == "2"
+        assert owner(images["shared"]) == (UID, GID)
+        env.dcall(g2, "Destroy", 0)
+        # the first guest still has it
+        assert owner(images["shared"]) == (UID, GID)
+        assert xattrs(images["shared"])[X_REF] == "1"
+        assert xattrs(images["shared"])[X_DAC] == "+1234:+1234"
+
+        # lost while qemud is down: counted out when qemud finds it gone
+        env.dcall(g2, "Create", START_PAUSED)
+        assert xattrs(images["shared"])[X_REF] == "2"
+        pid = env.status_pid("sec2")
+        env.qemud.kill(signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
+        h.wait_until(lambda: not pid_alive(pid), 10, what="QEMU of sec2 to die")
+        env.qemud.start()
+        assert env.state(g2)[0] == S.SHUTOFF
+        assert xattrs(images["shared"])[X_REF] == "1"
+        assert owner(images["shared"]) == (UID, GID)
+    finally:
+        env.dcall(g2, "Undefine", 0)
+    assert vm1.state()[0] == S.RUNNING
+
+
+def test_kvm_node_out_of_reach(env, images):
+    """A kvm guest whose QEMU user may not open /dev/kvm (a 0600 node, as
+    on hosts without a kvm group) fails with a clear error, nothing given."""
+    if not h.kvm_available():
+        pytest.skip("no KVM here")
+    st = os.stat("/dev/kvm")
+    if st.st_mode & 0o006 == 0o006 or (st.st_mode & 0o060 == 0o060 and st.st_gid != 0):
+        pytest.skip("/dev/kvm is open to QEMU's user here")
+    before = xattrs(images["shared"])
+    g = env.call("DomainDefineXML", second_guest_xml(env, images, "seckvm").replace(
+        "<domain type='qemu'>", "<domain type='kvm'>"))
+    try:
+        with dbus_error("OperationFailed", "cannot open /dev/kvm", LABEL):
+            env.dcall(g, "Create", START_PAUSED)
+        assert xattrs(images["shared"]) == before
+    finally:
+        env.dcall(g, "Undefine", 0)
+
+
+def test_sigkill_restart_then_stop_restores_every_owner(env, images, vm1):
+    pid = vm1.pid()
+    env.qemud.kill(signal.SIGKILL)
+    env.qemud.start()
+    assert vm1.pid() == pid and vm1.state()[0] == S.RUNNING
+    assert owner(images["top"]) == (UID, GID)
+    vm1.call("Destroy", 0)
+    assert vm1.state()[0] == S.SHUTOFF
+    for p in given_files(env, images):
+        want = (1234, 1234) if p == images["shared"] else (0, 0)
+        assert owner(p) == want, f"{p}: {owner(p)} after the stop, expected {want}"
+        assert xattrs(p) == {}, f"{p} kept {xattrs(p)}"
+
+
+def test_qemu_cannot_open_a_root_file(env, images):
+    secret = env.image("secret.img", mode=0o600)
+    xml = env.guest_xml("sec3", nic=None, extra_devices="\n".join([
+        disk_xml(images["top"], "vda", "qcow2"),
+        disk_xml(secret, "vdb", seclabel="<seclabel model='dac' relabel='no'/>")]))
+    g3 = env.call("DomainDefineXML", xml)
+    try:
+        with dbus_error("OperationFailed", "Permission denied"):
+            env.dcall(g3, "Create", START_PAUSED)
+        assert env.state(g3)[0] == S.SHUTOFF
+        assert owner(secret) == (0, 0) and xattrs(secret) == {}
+        # what the failed start had given went back
+        for p in (images["top"], images["base"], env.guest.kernel, env.guest.initrd):
+            assert owner(p) == (0, 0) and xattrs(p) == {}, p
+    finally:
+        env.dcall(g3, "Undefine", 0)
+
+
+def test_bad_labels_are_refused(env):
+    static = env.guest_xml("bad1", nic=None).replace(
+        "</devices>", "</devices>\n  <seclabel type='static' model='dac'/>")
+    with dbus_error("XMLError", "security label is missing"):
+        env.call("DomainDefineXML", static)
+    selinux = env.guest_xml("bad2", nic=None).replace(
+        "</devices>", "</devices>\n  <seclabel type='dynamic' model='selinux'/>")
+    if os.path.exists("/sys/fs/selinux/enforce"):
+        pytest.skip("this host runs SELinux")
+    with dbus_error("ConfigUnsupported", "security model 'selinux'", "not available on this host"):
+        env.call("DomainDefineXML", selinux)
+    with dbus_error("ConfigUnsupported", "security model 'selinux'"):
+        env.call("DomainCreateXML", selinux, 0)
+    names = [str(n) for n in env.call("ListDomains", 0)]
+    assert not any("bad" in n for n in names)
+
+
+def test_disk_on_a_read_only_filesystem(env, images):
+    src = env.files / "rosrc"
+    ro = env.files / "ro"
+    src.mkdir()
+    ro.mkdir()
+    disk = src / "disk.img"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(disk), "1M"], check=True)
+    os.chown(disk, 1234, 1234)
+    subprocess.run(["mount", "--bind", str(src), str(ro)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True)
+        xml = env.guest_xml("sec4", nic=None, extra_devices="\n".join([
+            disk_xml(images["top"], "vda", "qcow2"), disk_xml(ro / "disk.img", "vdb")]))
+        g4 = env.call("DomainDefineXML", xml)
+        try:
+            with dbus_error("OperationFailed", str(ro / "disk.img"), LABEL, "Read-only file system"):
+                env.dcall(g4, "Create", START_PAUSED)
+            assert env.state(g4)[0] == S.SHUTOFF
+            assert not env.status_file("sec4").exists()
+            assert owner(disk) == (1234, 1234) and xattrs(disk) == {}
+            for p in (images["top"], images["base"], env.guest.kernel, env.guest.initrd):
+                assert owner(p) == (0, 0) and xattrs(p) == {}, p
+        finally:
+            env.dcall(g4, "Undefine", 0)
+    finally:
+        subprocess.run(["umount", str(ro)], check=False)
