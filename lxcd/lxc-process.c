@@ -41,16 +41,18 @@ static int exit_file_path(Domain *d, char **ret) {
         return asprintf(ret, "%s/%s.exit", d->manager->rundir, d->def->name) < 0 ? -ENOMEM : 0;
 }
 
-/* The exit file, and the folder the supervisor's /proc views were mounted
- * on (in its own mount namespace: empty once it is gone). */
-static void remove_run_files(char *exit_file) {
-        size_t len = strlen(exit_file);
+/* The exit file, the console's socket (left behind by a supervisor that was
+ * killed) and the folder the supervisor's /proc views were mounted on (in
+ * its own mount namespace: empty once it is gone). */
+static void remove_run_files(const char *exit_file) {
+        size_t stem = strlen(exit_file) - strlen(".exit");
+        _cleanup_free_ char *console = NULL, *fuse = NULL;
 
         (void) unlink(exit_file);
-        if (len > 5) {
-                strcpy(exit_file + len - 5, ".fuse");
-                (void) rmdir(exit_file);
-        }
+        if (asprintf(&console, "%.*s.console", (int) stem, exit_file) >= 0)
+                (void) unlink(console);
+        if (asprintf(&fuse, "%.*s.fuse", (int) stem, exit_file) >= 0)
+                (void) rmdir(fuse);
 }
 
 static void status_close(Domain *d) {

@@ -19,7 +19,7 @@ import pytest
 
 import virtbus_harness as h
 from test_qemud_common import QemudEnv
-from test_lxcd import container_xml, lxcd, rootfs  # noqa: F401 - fixtures
+from test_lxcd import container_pids, container_xml, lxcd, rootfs  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -398,6 +398,23 @@ def test_lxc_console(lxcd, rootfs, vroot, bus):  # noqa: F811 - fixtures
                 proxy.stop()
     finally:
         lxcd.domain_call(path, "Destroy", 0)
+        lxcd.domain_call(path, "Undefine", 0)
+
+
+def test_lxc_console_socket_gone_with_a_killed_supervisor(lxcd, rootfs, vroot):  # noqa: F811 - fixtures
+    """A supervisor SIGKILLed cannot remove its console socket: lxcd does,
+    when it sees the container gone."""
+    path = lxcd.call("DomainDefineXML", container_xml("sh3", rootfs))
+    lxcd.domain_call(path, "Create", 0)
+    try:
+        [sock] = list(vroot.path.rglob("lxc/sh3.console"))
+        [supervisor] = container_pids(vroot)
+        os.kill(supervisor, 9)
+        h.wait_until(lambda: lxcd.domain_call(path, "GetState", 0)[0] == 5, 10, what="the container shut off")
+        assert not sock.exists(), f"{sock} left behind"
+    finally:
+        if lxcd.domain_call(path, "GetState", 0)[0] != 5:
+            lxcd.domain_call(path, "Destroy", 0)
         lxcd.domain_call(path, "Undefine", 0)
 
 
