@@ -36,6 +36,15 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* A tap QEMU would open by a name it is given: qemud's taps come from
+ * networkd (network and bridge) and QEMU's user networking needs none. */
+static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
+        if (n->type == DOMAIN_NET_ETHERNET)
+                return xml_err_unsupported(err, "interface %zu: <interface type='ethernet'> is not supported by "
+                                           "qemud: use type='network' or type='bridge'", i);
+        return 0;
+}
+
 /* libvirt's limits for QEMU's QXL memory bars. */
 static int validate_video(const DomainVideoDef *v, size_t i, ConfError *err) {
         if (!streq_ptr(v->model, "qxl"))
@@ -100,6 +109,11 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
         }
         for (size_t i = 0; i < def->n_videos; i++) {
                 r = validate_video(&def->videos[i], i, err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->n_nets; i++) {
+                r = validate_net(&def->nets[i], i, err);
                 if (r < 0)
                         return r;
         }

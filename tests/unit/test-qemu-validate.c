@@ -130,6 +130,8 @@ static void test_qemu_policy(void) {
                      VB_ERROR_NOT_SUPPORTED, "tickpolicy 'catchup' of timer 'pit'");
         QEMU_REFUSED("<clock offset='utc'><timer name='hpet' tickpolicy='delay'/></clock>", NULL,
                      VB_ERROR_NOT_SUPPORTED, "attribute 'tickpolicy' of <clock/timer> is not supported for timer 'hpet'");
+        QEMU_REFUSED(NULL, "<interface type='ethernet'><target dev='vnet7'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                     "interface 0: <interface type='ethernet'> is not supported by qemud");
         /* still the model's own refusal, before any driver sees it */
         check_refused("<domain type='xen'><name>x</name><os><type>hvm</type></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "value 'xen' of attribute 'type' of <domain> is not supported");
