@@ -230,16 +230,19 @@ static int perf_set(Domain *d, DomainPerfEvent event, bool on, sd_bus_error *err
         return 0;
 }
 
-void qemu_perf_sync(Domain *d) {
+/* The counters made to match d's live definition; the first event that
+ * cannot be counted in *failed and its -errno (the others are still done). */
+static int sync_counters(Domain *d, DomainPerfEvent *failed) {
         const DomainDef *def = d->live;
         bool any = false;
         QemuPerf *p;
+        int ret = 0;
 
         for (int i = 0; def && i < _DOMAIN_PERF_MAX; i++)
                 any = any || def->perf[i] == TRISTATE_ON;
         p = perf_current(d, any && def);
         if (!p)
-                return;
+                return any && def ? -ENOMEM : 0;
         for (int i = 0; i < _DOMAIN_PERF_MAX; i++) {
                 bool on = def && def->perf[i] == TRISTATE_ON;
                 if (on == (p->events[i].n > 0))
@@ -249,10 +252,31 @@ void qemu_perf_sync(Domain *d) {
                         continue;
                 }
                 int r = counter_open(&p->events[i], (DomainPerfEvent) i, d->pid);
-                if (r < 0)
-                        log_warning("Domain %s: cannot count perf event '%s': %s", d->def->name,
-                                    domain_perf_event_to_string((DomainPerfEvent) i), strerror(-r));
+                if (r < 0 && ret == 0) {
+                        *failed = (DomainPerfEvent) i;
+                        ret = r;
+                }
         }
+        return ret;
+}
+
+void qemu_perf_sync(Domain *d) {
+        DomainPerfEvent failed;
+        int r = sync_counters(d, &failed);
+
+        if (r < 0)
+                log_warning("Domain %s: cannot count perf event '%s': %s", d->def->name,
+                            domain_perf_event_to_string(failed), strerror(-r));
+}
+
+int qemu_perf_start(Domain *d, char *msg, size_t size) {
+        DomainPerfEvent failed;
+        int r = sync_counters(d, &failed);
+
+        if (r < 0)
+                snprintf(msg, size, "cannot count perf event '%s' on this host: %s",
+                         domain_perf_event_to_string(failed), strerror(-r));
+        return r;
 }
 
 void qemu_perf_put_stats(StatsWriter *w, Domain *d) {

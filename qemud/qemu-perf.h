@@ -24,6 +24,9 @@ extern const DomainPerfOps qemu_perf_ops;
 /* Makes the counters match d's live definition (none when d does not run);
  * an event that cannot be counted is logged and left off. */
 void qemu_perf_sync(Domain *d);
+/* At start: the same, but an enabled event that cannot be counted fails
+ * the start, as libvirt's does (msg says which). */
+int qemu_perf_start(Domain *d, char *msg, size_t size);
 /* The statistics' perf group: perf.<event> (ullong) for each event
  * counted. */
 void qemu_perf_put_stats(StatsWriter *w, Domain *d);

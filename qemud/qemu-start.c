@@ -24,6 +24,7 @@
 #include "qemu-hugepages.h"
 #include "domain-lock.h"
 #include "domain-log.h"
+#include "qemu-perf.h"
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
 #include "qemu-save.h"
@@ -49,6 +50,7 @@ enum {
         STEP_LEASES,
         STEP_MONITOR,
         STEP_TUNE,
+        STEP_PERF,
         STEP_PASSWORDS,
         STEP_PTYS,
         _STEP_MAX,
@@ -737,6 +739,19 @@ static void undo_tune(void *ctx) {
         qemu_tune_cleanup(ctx);
 }
 
+/* The <perf> events counted from the start (closed with the process). */
+static int step_perf(void *ctx) {
+        Domain *d = ctx;
+        char msg[256];
+        int r = qemu_perf_start(d, msg, sizeof(msg));
+
+        if (r < 0) {
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, msg);
+                return r;
+        }
+        return 0;
+}
+
 static int step_passwords(void *ctx) {
         Domain *d = ctx;
 
@@ -803,6 +818,7 @@ static const StartStep start_steps[] = {
         [STEP_LEASES] = { "leases", "boot", step_leases, undo_leases },
         [STEP_MONITOR] = { "monitor", NULL, step_monitor, NULL },
         [STEP_TUNE] = { "tune", NULL, step_tune, undo_tune },
+        [STEP_PERF] = { "perf", NULL, step_perf, NULL },
         [STEP_PASSWORDS] = { "passwords", NULL, step_passwords, NULL },
         [STEP_PTYS] = { "ptys", NULL, step_ptys, NULL },
 };

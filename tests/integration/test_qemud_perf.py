@@ -359,3 +359,19 @@ def test_counters_closed_when_the_guest_stops(env, host_perf):
         except dbus.exceptions.DBusException:
             pass
         g.call("Undefine", 0)
+
+
+def test_start_fails_on_an_event_the_host_cannot_count(env, host_perf):
+    """As libvirt: a <perf> event enabled in the definition that cannot be
+    counted (cmt needs Intel's resctrl, gone from perf) fails the start,
+    naming it, and leaves no QEMU behind."""
+    g = env.define("perf-cmt", memory_mib=128, nic=None)
+    try:
+        set_events(g, CONFIG, cmt=True)
+        with h.expect_dbus_error("org.virtbus.Error.OperationFailed") as e:
+            g.start()
+        assert "perf event 'cmt'" in e.message, e.message
+        assert g.state()[0] == 5
+        assert not h.pids_mentioning("perf-cmt"), "a QEMU of the failed start is still there"
+    finally:
+        g.call("Undefine", 0)
