@@ -77,6 +77,7 @@ int apparmor_quote_path(const char *path, char **ret, const char **why) {
 /* The profile being written; the first unsafe path stops it. */
 typedef struct Writer {
         FILE *f;
+        const AppArmorRunPaths *run;
         ConfError *err;
         int r;
 } Writer;
@@ -105,7 +106,14 @@ static void rule_glob(Writer *w, const char *what, const char *path, const char 
 }
 
 static void rule(Writer *w, const char *what, const char *path, const char *perms) {
+        _cleanup_free_ char *real = NULL;
+
         rule_glob(w, what, path, NULL, perms);
+        if (!path || w->r < 0 || !w->run->resolve)
+                return;
+        real = w->run->resolve(path, w->run->userdata);
+        if (real && strcmp(real, path) != 0)
+                rule_glob(w, what, real, NULL, perms);
 }
 
 static void rule_tree(Writer *w, const char *what, const char *dir, const char *perms) {
@@ -222,6 +230,7 @@ int apparmor_profile_build(const DomainDef *def, const AppArmorRunPaths *run, ch
 
         if (!run)
                 run = &none;
+        w.run = run;
         w.f = open_memstream(&buf, &size);
         if (!w.f)
                 return -ENOMEM;

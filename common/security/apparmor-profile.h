@@ -50,6 +50,13 @@ typedef struct AppArmorRunPaths {
         /* hugetlbfs directories QEMU's guest RAM files go in */
         const char *const *hugepage_dirs;
         size_t n_hugepage_dirs;
+        /* Symlinks: AppArmor matches the path a file resolves to, so a
+         * rule for /dev/mapper/vg-lv alone does not let QEMU open it. When
+         * set (realpath() in the daemon; the generator does no I/O), each
+         * file's resolved path, malloc'd, or NULL if unknown, gets its own
+         * rule too where it differs. */
+        char *(*resolve)(const char *path, void *userdata);
+        void *userdata;
 } AppArmorRunPaths;
 
 /* "libvirt-<uuid>" into buf. */
