@@ -26,8 +26,6 @@ static const char *unsafe_reason(const char *path) {
         if (!path || path[0] != '/')
                 return "it is not an absolute path";
         for (const char *p = path; *p; p++) {
-                if (*p == '"')
-                        return "it contains a double quote";
                 if (*p == '\n')
                         return "it contains a newline";
                 if ((unsigned char) *p < 0x20 || *p == 0x7f)
@@ -38,11 +36,12 @@ static const char *unsafe_reason(const char *path) {
         return NULL;
 }
 
-/* The path's characters with AppArmor's pattern characters escaped, so
- * that a file named "a*" matches no other file; no quotes around. */
+/* The path's characters with AppArmor's pattern characters and the
+ * double quote escaped, so that a file named "a*" matches no other file
+ * and a quote does not end the string; no quotes around. */
 static int escape_path(FILE *f, const char *path) {
         for (const char *p = path; *p; p++) {
-                if (strchr("\\*?[]{}^", *p))
+                if (strchr("\\*?[]{}^\"", *p))
                         fputc('\\', f);
                 fputc(*p, f);
         }

@@ -25,8 +25,7 @@
  *
  * Every path is quoted and its AppArmor pattern characters escaped, so a
  * path matches itself only. A path AppArmor cannot say safely (not
- * absolute, a double quote, a newline or another control character, a
- * ".." component) is refused with an error naming the device. */
+ * absolute, a newline or another control character, a ".." component) is refused with an error naming the device. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -63,9 +62,9 @@ typedef struct AppArmorRunPaths {
 char *apparmor_profile_name(const uint8_t uuid[16], char buf[APPARMOR_PROFILE_NAME_MAX]);
 
 /* The path as an AppArmor file-rule path: in double quotes, with the
- * pattern characters (\ * ? [ ] { } ^) escaped by a backslash. -EINVAL
- * for a path that is not absolute, has a ".." component or a double quote
- * or control character; *why then says which. */
+ * pattern characters (\ * ? [ ] { } ^) and double quotes escaped by a
+ * backslash. -EINVAL for a path that is not absolute, has a ".." component
+ * or a newline or other control character; *why then says which. */
 int apparmor_quote_path(const char *path, char **ret, const char **why);
 
 /* The profile text of def into *ret (malloc'd). -EINVAL with err set
