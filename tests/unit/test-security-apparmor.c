@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "domain-test.h"
+#include "security/apparmor-load.h"
 #include "security/apparmor-profile.h"
 
 /* The run paths qemud gives a guest on a system install
@@ -202,6 +203,63 @@ static void test_profile_name(void) {
         CHECK_STREQ(apparmor_profile_name(uuid, buf), "libvirt-6695eb01-f6a4-8304-79aa-97f2502e193f");
 }
 
+static const char *find_parser(void) {
+        static const char *const paths[] = { "/sbin/apparmor_parser", "/usr/sbin/apparmor_parser" };
+
+        for (size_t i = 0; i < ELEMENTS_OF_(paths); i++)
+                if (access(paths[i], X_OK) == 0)
+                        return paths[i];
+        return NULL;
+}
+
+/* Load, replace and remove, through the real parser but without the
+ * kernel (--skip-kernel-load): these hosts have no AppArmor. */
+static void test_load_replace_remove(void) {
+        _cleanup_free_ char *xml = apparmor_data("boot.xml"), *text = NULL, *inc = NULL;
+        char dir[] = "/tmp/vb-apparmor-XXXXXX", path[64], msg[512];
+        AppArmorLoader l = { .parser = find_parser(), .skip_kernel_load = true };
+        ConfError err = {};
+
+        if (!l.parser)
+                UNIT_SKIP("apparmor_parser is not installed (the apparmor package)");
+        if (asprintf(&inc, "%s/../../../units/apparmor", data_dir()) < 0 || !mkdtemp(dir))
+                abort();
+        l.include_dir = inc;
+        snprintf(path, sizeof(path), "%s/libvirt-test", dir);
+        CHECK_INTEQ(profile_of_file(xml, &text, &err), 0);
+        CHECK_INTEQ(apparmor_profile_load(&l, path, text, msg, sizeof(msg)), 0);
+        CHECK_INTEQ(access(path, F_OK), 0);
+        /* Again: a replace. */
+        CHECK_INTEQ(apparmor_profile_load(&l, path, text, msg, sizeof(msg)), 0);
+        /* A profile the parser refuses: its words come back. */
+        CHECK_INTEQ(apparmor_profile_load(&l, path, "profile x {\n  no such rule,\n}\n", msg, sizeof(msg)), -EINVAL);
+        CHECK(msg[0]);
+        /* ... and leaves the loaded one's file as it was. */
+        {
+                _cleanup_free_ char *kept = read_file(path);
+                CHECK_STREQ(kept, text);
+        }
+        CHECK_INTEQ(apparmor_profile_remove(&l, path, msg, sizeof(msg)), 0);
+        CHECK(access(path, F_OK) < 0);
+        /* Removing what is not there is no error. */
+        CHECK_INTEQ(apparmor_profile_remove(&l, path, msg, sizeof(msg)), 0);
+        /* A parser that is not there: said so. */
+        l.parser = "/nonexistent/apparmor_parser";
+        CHECK(apparmor_profile_load(&l, path, text, msg, sizeof(msg)) < 0);
+        CHECK(strstr(msg, "/nonexistent/apparmor_parser"));
+        (void) unlink(path);
+        CHECK_INTEQ(rmdir(dir), 0);
+}
+
+static void test_change_onexec(void) {
+        CHECK_INTEQ(apparmor_change_onexec("libvirt-x\nchangeprofile y"), -EINVAL);
+        CHECK_INTEQ(apparmor_change_onexec(""), -EINVAL);
+        if (apparmor_enabled())
+                UNIT_SKIP("AppArmor is on here: not changing this test's own confinement");
+        /* Without AppArmor in the kernel the attribute refuses or is absent. */
+        CHECK(apparmor_change_onexec("libvirt-11111111-2222-3333-4444-555555555555") < 0);
+}
+
 static int print_profile(const char *path) {
         _cleanup_free_ char *text = NULL;
         ConfError err = {};
@@ -226,6 +284,8 @@ int main(int argc, char **argv) {
                 test_unsafe_chardev_refused,
                 test_resolved_paths,
                 test_profile_name,
+                test_load_replace_remove,
+                test_change_onexec,
         };
 
         if (argc == 3 && strcmp(argv[1], "--print-apparmor-profile") == 0)
@@ -234,6 +294,6 @@ int main(int argc, char **argv) {
                         "test_golden_plain, test_golden_chain_cdrom_readonly_shareable, "
                         "test_golden_kernel_nvram_chardevs_hugepages, test_golden_path_with_spaces_quotes_globs, "
                         "test_unsafe_path_refused, test_quote_path, test_unsafe_chardev_refused, "
-                        "test_resolved_paths, test_profile_name",
+                        "test_resolved_paths, test_profile_name, test_load_replace_remove, test_change_onexec",
                         tests, ELEMENTS_OF_(tests));
 }
