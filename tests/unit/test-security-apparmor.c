@@ -24,17 +24,21 @@ typedef struct TestRun {
 } TestRun;
 
 static void test_run_init(TestRun *t, const DomainDef *def) {
+        bool container = def->os.type && strcmp(def->os.type, "exe") == 0;
+        const char *driver = container ? "lxc" : "qemu";
+
         *t = (TestRun) {};
-        if (asprintf(&t->monitor, "/run/virtbus/qemu/%s.monitor", def->name) < 0 ||
-            asprintf(&t->pidfile, "/run/virtbus/qemu/%s.pid", def->name) < 0 ||
-            asprintf(&t->log, "/var/log/virtbus/qemu/%s.log", def->name) < 0)
+        /* A container has no monitor. */
+        if ((!container && asprintf(&t->monitor, "/run/virtbus/%s/%s.monitor", driver, def->name) < 0) ||
+            asprintf(&t->pidfile, "/run/virtbus/%s/%s.pid", driver, def->name) < 0 ||
+            asprintf(&t->log, "/var/log/virtbus/%s/%s.log", driver, def->name) < 0)
                 abort();
         t->hugepages[0] = "/dev/hugepages";
         t->paths = (AppArmorRunPaths) {
                 .monitor = t->monitor,
                 .pidfile = t->pidfile,
                 .log = t->log,
-                .rundir = "/run/virtbus/qemu",
+                .rundir = container ? NULL : "/run/virtbus/qemu",
                 .hugepage_dirs = t->hugepages,
                 .n_hugepage_dirs = def->memory_backing.hugepages ? 1 : 0,
         };
