@@ -214,6 +214,8 @@ static void run_rules(Writer *w, const AppArmorRunPaths *run) {
         rule(w, "the pid file", run->pidfile, "rwk");
         rule(w, "the monitor socket", run->monitor, "rw");
         rule(w, "the log file", run->log, "w");
+        for (size_t i = 0; i < run->n_extra_rw; i++)
+                rule(w, "a file handed to QEMU", run->extra_rw[i], "rw");
 }
 
 static bool is_container(const DomainDef *def) {

@@ -22,6 +22,7 @@
  *   hugepage directories     rw below them
  *   tap/vhost devices        rw (when the guest has interfaces)
  *   pid file                 rwk (QEMU locks it), monitor socket rw, log w
+ *   save FIFO, dump file     rw (extra_rw, for the operation's time)
  *
  * Every path is quoted and its AppArmor pattern characters escaped, so a
  * path matches itself only. A path AppArmor cannot say safely (not
@@ -49,6 +50,12 @@ typedef struct AppArmorRunPaths {
         /* hugetlbfs directories QEMU's guest RAM files go in */
         const char *const *hugepage_dirs;
         size_t n_hugepage_dirs;
+        /* Files the daemon hands QEMU for one operation, as file
+         * descriptors (the save FIFO <rundir>/<name>.save.fifo, a core
+         * dump's file): AppArmor checks a received descriptor against the
+         * profile too, so these get rw while the operation runs. */
+        const char *const *extra_rw;
+        size_t n_extra_rw;
         /* Symlinks: AppArmor matches the path a file resolves to, so a
          * rule for /dev/mapper/vg-lv alone does not let QEMU open it. When
          * set (realpath() in the daemon; the generator does no I/O), each

@@ -186,7 +186,8 @@ static void test_resolved_paths(void) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         ConfError err = {};
         int calls = 0;
-        AppArmorRunPaths run = { .resolve = fake_resolve, .userdata = &calls };
+        const char *extra[] = { "/run/virtbus/qemu/chain.save.fifo", "/tmp/a/../b" };
+        AppArmorRunPaths run = { .resolve = fake_resolve, .userdata = &calls, .extra_rw = extra, .n_extra_rw = 1 };
 
         text = read_file(xml);
         CHECK(text);
@@ -197,6 +198,13 @@ static void test_resolved_paths(void) {
         CHECK_CONTAINS(got, "  \"/dev/mapper/base\" rk,\n  \"/dev/dm-3\" rk,\n");
         CHECK(calls >= 6);
         CHECK_NOT_CONTAINS(got, ".pid");
+        CHECK_CONTAINS(got, "  \"/run/virtbus/qemu/chain.save.fifo\" rw,\n}\n");
+        /* An unsafe one is refused like any other path. */
+        free(got);
+        got = NULL;
+        run.n_extra_rw = 2;
+        CHECK_INTEQ(apparmor_profile_build(def, &run, &got, &err), -EINVAL);
+        CHECK_CONTAINS(err.message, "a file handed to QEMU");
 }
 
 static void test_profile_name(void) {
