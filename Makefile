@@ -114,6 +114,8 @@ install: all
 	install -d $(DESTDIR)$(DATADIR)/polkit-1/actions $(DESTDIR)$(DATADIR)/polkit-1/rules.d
 	install -m 0644 units/*.policy $(DESTDIR)$(DATADIR)/polkit-1/actions/
 	install -m 0644 units/*.rules $(DESTDIR)$(DATADIR)/polkit-1/rules.d/
+	install -d $(DESTDIR)$(SYSCONFDIR)/apparmor.d/abstractions
+	install -m 0644 units/apparmor/abstractions/* $(DESTDIR)$(SYSCONFDIR)/apparmor.d/abstractions/
 
 clean:
 	rm -rf $(B)
