@@ -41,6 +41,16 @@ static int setup_cgroup(Domain *d, const DomainDef *def, char *msg, size_t size)
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         int r = open_cgroup(d, true, &cg);
 
+        if (r == -EOPNOTSUPP) {
+                /* No cgroup hierarchy we can use here (a container, or /sys
+                 * remounted by "ip netns exec"): as libvirt, the guest runs
+                 * without one unless its definition asks for what only a
+                 * cgroup gives (that answer names the controller). */
+                const Cgroup none = {};
+                log_info("Domain %s: no cgroup controller is usable on this host; running it without a cgroup.",
+                         def->name);
+                return domain_cgroup_apply(&none, def, msg, size);
+        }
         if (r < 0) {
                 snprintf(msg, size, "cannot make the cgroup of '%s': %s", def->name, strerror(-r));
                 return r;
