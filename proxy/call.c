@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <assert.h>
+#include <fcntl.h>
 #include <stdarg.h>
 
 #include "call.h"
@@ -23,6 +24,7 @@ Call *call_new(Client *client, const RpcHeader *hdr, const ProcDef *def) {
         c->client = client_ref(client);
         c->hdr = *hdr;
         c->def = def;
+        c->fd_out = -1;
         c->driver = client->driver;
         if (c->driver) {
                 c->bus_name = c->driver->bus_name;
@@ -56,6 +58,8 @@ void call_free(Call *c) {
         free(c->handles);
         free(c->found);
         free(c->path);
+        if (c->fd_out >= 0)
+                close(c->fd_out);
         xdr_writer_done(&c->w);
         client_unref(c->client);
         free(c);
@@ -255,8 +259,24 @@ void call_reply(Call *c) {
                                  c->def->api);
                 return;
         }
-        client_send(c->client, &c->w);
+        if (c->fd_out >= 0)
+                client_send_fd(c->client, &c->w, TAKE_FD(c->fd_out));
+        else
+                client_send(c->client, &c->w);
         call_free(c);
+}
+
+int call_reply_fd(Call *c, int fd) {
+        /* the type word of the header, after length, program, version, procedure */
+        const size_t type_at = RPC_LEN_SIZE + 3 * 4;
+
+        assert(c->w.len == RPC_FRAME_MIN && c->fd_out < 0);
+        c->fd_out = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (c->fd_out < 0)
+                return -errno;
+        xdr_patch_u32(&c->w, type_at, RPC_REPLY_WITH_FDS);
+        xdr_put_u32(&c->w, 1);
+        return 0;
 }
 
 /* libvirt's words before a message of each code (the part of virErrorMsg a

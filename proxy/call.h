@@ -134,6 +134,7 @@ struct Call {
         CallValue v[CALL_VALUES_MAX];
         size_t n_v;
         XdrWriter w;              /* the reply frame, header written */
+        int fd_out;               /* sent after the frame (REPLY_WITH_FDS); -1: none */
         /* handles being read (call_fetch_handles) */
         HandleKind fetch_kind;
         char **paths;
@@ -158,6 +159,9 @@ void call_run(Call *c);
 
 /* Sends c->w (the result written after the header) and frees the call. */
 void call_reply(Call *c);
+/* Makes the reply a REPLY_WITH_FDS carrying a copy of fd (the D-Bus reply
+ * keeps its own): the count is written, nothing may be written before it. */
+int call_reply_fd(Call *c, int fd);
 /* Sends an error and frees the call. Returns -ECANCELED. */
 int call_fail(Call *c, int code, int domain, const char *fmt, ...) _printf_(4, 5);
 /* The same for an error from a daemon, in libvirt's code, domain and words. */

@@ -4,6 +4,10 @@
 #include "log.h"
 #include "stream.h"
 
+/* remote_protocol.x: VIR_NET_MESSAGE_NUM_FDS_MAX, and the procedures that take fds */
+#define RPC_FDS_MAX 32u
+enum { PROC_DOMAIN_CREATE_XML_WITH_FILES = 309, PROC_DOMAIN_CREATE_WITH_FILES = 310 };
+
 static void send_simple(Client *c, const RpcHeader *h) {
         XdrWriter w;
 
@@ -53,10 +57,22 @@ static int dispatch_remote(Client *c, const RpcHeader *h, XdrReader *args) {
         if (h->status != RPC_OK && h->type != RPC_STREAM)
                 return -EBADMSG;
         if (h->type == RPC_CALL_WITH_FDS) {
-                /* We said no to FD_PASSING (feature 8); a client that sends
-                 * fds anyway gets the same answer as an unknown call. */
-                send_error(c, h, VIR_ERR_NO_SUPPORT, LIBVIRT_FROM_RPC,
-                           "this function is not supported by the connection driver: fd passing");
+                /* No procedure of ours takes fds (the QEMU driver has no
+                 * CREATE_WITH_FILES either): the fds' 1-byte messages after
+                 * the frame are passed over, the call answered "not
+                 * supported" as an unknown one. */
+                uint32_t n_fds;
+
+                if (xdr_get_u32(args, &n_fds) < 0 || n_fds > RPC_FDS_MAX)
+                        return -EBADMSG;
+                c->in_skip = n_fds;
+                def = procedure_find(h->proc);
+                snprintf(msg, sizeof(msg), "this function is not supported by the connection driver: %s",
+                         h->proc == PROC_DOMAIN_CREATE_WITH_FILES       ? "virDomainCreateWithFiles"
+                         : h->proc == PROC_DOMAIN_CREATE_XML_WITH_FILES ? "virDomainCreateXMLWithFiles"
+                         : def                                          ? def->api
+                                                                        : "fd passing");
+                send_error(c, h, VIR_ERR_NO_SUPPORT, LIBVIRT_FROM_DOMAIN, msg);
                 return 0;
         }
         if (h->type == RPC_STREAM)

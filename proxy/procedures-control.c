@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The procedures of the guest's other controls: keys, NMI, wake-up,
- * rename, metadata, control info, disk errors and peeks.
+ * rename, metadata, control info, disk errors, peeks and the graphics fd.
  *
  * Not here, so that the proxy answers libvirt's "not supported", as
  * libvirtd does for QEMU: SEND_PROCESS_SIGNAL (295), CREATE_XML_WITH_FILES
  * (309) and CREATE_WITH_FILES (310), which libvirt's QEMU driver does not
- * have; OPEN_GRAPHICS_FD (343) needs fd passing, which the proxy does not
- * offer (SUPPORTS_FEATURE(FD_PASSING) is 0: the client refuses it itself). */
+ * have (their CALL_WITH_FDS is answered in dispatch.c). */
 #include "procedures.h"
 #include "util.h"
 
@@ -37,6 +36,15 @@ static int reply_buffer(Call *c, sd_bus_message *m) {
 static int reply_retcode(Call *c, sd_bus_message *m) {
         xdr_put_i32(&c->w, 0);
         return 0;
+}
+
+/* h -> REPLY_WITH_FDS of one fd, no ret (remote_domain_open_graphics_fd) */
+static int reply_graphics_fd(Call *c, sd_bus_message *m) {
+        int fd, r = sd_bus_message_read(m, "h", &fd);
+
+        if (r < 0)
+                return r;
+        return call_reply_fd(c, fd);
 }
 
 /* (uut) -> remote_domain_get_control_info_ret */
@@ -93,6 +101,7 @@ static const ProcDef rows[] = {
         { 264, "virDomainSetMetadata", 0, "Dizzzu", DOMAIN, "SetMetadata", .reply = reply_void },
         { 265, "virDomainGetMetadata", R, "Dizu", DOMAIN, "GetMetadata", .reply = reply_string },
         { 267, "virDomainPMWakeup", 0, "Du", DOMAIN, "PMWakeup", .reply = reply_void },
+        { 343, "virDomainOpenGraphicsFD", 0, "Duu", DOMAIN, "OpenGraphicsFD", .reply = reply_graphics_fd },
         { 358, "virDomainRename", 0, "Dzu", DOMAIN, "Rename", .reply = reply_retcode },
 };
 

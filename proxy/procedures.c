@@ -52,6 +52,7 @@ enum { DEFINE_VALIDATE = 1 };
 
 static int local_supports_feature(Call *c) {
         switch (c->v[0].i) {
+        case FEATURE_FD_PASSING: /* replies (OPEN_GRAPHICS_FD); no call takes fds */
         case FEATURE_TYPED_PARAM_STRING:
         case FEATURE_PROGRAM_KEEPALIVE:
         case FEATURE_REMOTE_EVENT_CALLBACK:
@@ -61,7 +62,7 @@ static int local_supports_feature(Call *c) {
         case FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
                 xdr_put_i32(&c->w, 1);
                 break;
-        default: /* FD_PASSING among them: we take no fds */
+        default:
                 xdr_put_i32(&c->w, 0);
         }
         return 0;

@@ -40,6 +40,7 @@ Client *client_ref(Client *c) {
 }
 
 static void client_free(Client *c) {
+        free(c->out_fds);
         free(c->events);
         free(c->in);
         free(c->out);
@@ -73,6 +74,9 @@ void client_close(Client *c, const char *why) {
         c->resume = sd_event_source_disable_unref(c->resume);
         close(c->fd);
         c->fd = -1;
+        for (size_t i = 0; i < c->n_out_fds; i++)
+                close(c->out_fds[i].fd);
+        c->n_out_fds = 0;
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -96,6 +100,8 @@ static int out_reserve(Client *c, size_t n) {
          * queues a packet after another, each would move all the unsent */
         if (c->out_pos > 0) {
                 memmove(c->out, c->out + c->out_pos, c->out_len - c->out_pos);
+                for (size_t i = 0; i < c->n_out_fds; i++)
+                        c->out_fds[i].at -= c->out_pos;
                 c->out_len -= c->out_pos;
                 c->out_pos = 0;
         }
@@ -110,12 +116,13 @@ static int out_reserve(Client *c, size_t n) {
         return 0;
 }
 
-void client_send(Client *c, XdrWriter *w) {
+/* Queues the frame in w (taken); -ENOMEM closes the connection. */
+static int out_queue(Client *c, XdrWriter *w) {
         size_t n = w->len;
 
         if (c->closed || !n) {
                 xdr_writer_done(w);
-                return;
+                return -ECANCELED;
         }
         if (c->out_pos == c->out_len) {
                 /* Nothing queued: the frame's buffer becomes the queue. */
@@ -128,18 +135,75 @@ void client_send(Client *c, XdrWriter *w) {
                 if (out_reserve(c, n) < 0) {
                         xdr_writer_done(w);
                         client_close(c, "out of memory for a reply");
-                        return;
+                        return -ENOMEM;
                 }
                 memcpy(c->out + c->out_len, w->data, n);
                 c->out_len += n;
         }
         xdr_writer_done(w);
+        return 0;
+}
+
+static void out_send(Client *c) {
         /* Most replies fit in the socket at once: no wait for EPOLLOUT. */
         if (client_flush(c) < 0) {
                 client_close(c, NULL);
                 return;
         }
         client_update_events(c);
+}
+
+void client_send(Client *c, XdrWriter *w) {
+        if (out_queue(c, w) >= 0)
+                out_send(c);
+}
+
+void client_send_fd(Client *c, XdrWriter *w, int fd) {
+        void *p;
+
+        if (out_queue(c, w) < 0) {
+                close(fd);
+                return;
+        }
+        p = reallocarray(c->out_fds, c->n_out_fds + 1, sizeof(*c->out_fds));
+        if (!p || out_reserve(c, 1) < 0) {
+                if (p)
+                        c->out_fds = p;
+                close(fd);
+                client_close(c, "out of memory for a reply");
+                return;
+        }
+        c->out_fds = p;
+        c->out_fds[c->n_out_fds].at = c->out_len;
+        c->out_fds[c->n_out_fds++].fd = fd;
+        c->out[c->out_len++] = 0;
+        out_send(c);
+}
+
+/* The byte at out_pos with the first queued fd, in a message of its own. */
+static int send_fd_byte(Client *c) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = c->out + c->out_pos, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                             .msg_controllen = sizeof(control) };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        ssize_t n;
+
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &c->out_fds[0].fd, sizeof(int));
+        n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+        close(c->out_fds[0].fd);
+        memmove(c->out_fds, c->out_fds + 1, (c->n_out_fds - 1) * sizeof(*c->out_fds));
+        c->n_out_fds--;
+        c->out_pos++;
+        return 1;
 }
 
 void client_call_started(Client *c) {
@@ -176,7 +240,17 @@ static void client_update_events(Client *c) {
 
 static int client_flush(Client *c) {
         while (c->out_pos < c->out_len) {
-                ssize_t n = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
+                /* the bytes before the next fd's, then that one alone */
+                size_t end = c->n_out_fds ? c->out_fds[0].at : c->out_len;
+                ssize_t n;
+
+                if (c->out_pos == end) {
+                        int r = send_fd_byte(c);
+                        if (r <= 0)
+                                return r;
+                        continue;
+                }
+                n = send(c->fd, c->out + c->out_pos, end - c->out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0) {
                         if (errno == EAGAIN || errno == EINTR)
                                 return 0;
@@ -196,9 +270,19 @@ static int client_process_input(Client *c) {
         size_t pos = 0;
         int r = 0;
 
-        while (!c->closed && client_wants_input(c) && c->in_len - pos >= RPC_LEN_SIZE) {
+        while (!c->closed && client_wants_input(c) && c->in_len > pos) {
                 XdrReader rd = xdr_reader(c->in + pos, c->in_len - pos);
                 uint32_t len;
+
+                if (c->in_skip > 0) {
+                        /* their fds were closed by recv() (no room for them) */
+                        size_t n = MIN((size_t) c->in_skip, c->in_len - pos);
+                        pos += n;
+                        c->in_skip -= n;
+                        continue;
+                }
+                if (c->in_len - pos < RPC_LEN_SIZE)
+                        break;
 
                 (void) xdr_get_u32(&rd, &len);
                 if (rpc_frame_length_check(len) < 0) {

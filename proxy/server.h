@@ -43,6 +43,11 @@ typedef struct Client {
         size_t in_len, in_cap;
         uint8_t *out;
         size_t out_len, out_pos, out_cap;
+        /* fds that go out with the byte at offset at of out, one sendmsg()
+         * each (REPLY_WITH_FDS), in the order of their bytes */
+        struct { size_t at; int fd; } *out_fds;
+        size_t n_out_fds;
+        uint32_t in_skip;        /* the 1-byte fd messages of a CALL_WITH_FDS, not frames */
         unsigned n_calls;        /* forwarded calls not yet answered */
         struct EventReg *events; /* its event registrations (events.c) */
         struct Stream *streams;  /* its open streams (stream.c) */
@@ -85,6 +90,9 @@ Client *client_ref(Client *c);
 void client_unref(Client *c);
 /* Queues a whole frame; takes w's buffer. Nothing happens on a closed one. */
 void client_send(Client *c, XdrWriter *w);
+/* The same, then fd (taken) in a message of one 0x00 byte of its own, as
+ * libvirt sends the fds of a REPLY_WITH_FDS after its frame. */
+void client_send_fd(Client *c, XdrWriter *w, int fd);
 /* Ends the connection (the calls in flight finish into nothing). */
 void client_close(Client *c, const char *why);
 /* A forwarded call began or ended: reading stops and resumes around the limit. */

@@ -3,6 +3,10 @@
  * against hand-written bytes of libvirt's wire format, and the procedure
  * table's own rules. */
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "call.h"
 #include "dispatch.h"
 #include "domain-events.h"
 #include "procedures.h"
@@ -179,6 +183,36 @@ static void test_auth_list_reply_frame(void) {
 
         r = xdr_reader(call, 20);
         CHECK_INTEQ(rpc_header_read(&r, &h), -EBADMSG);
+}
+
+/* OPEN_GRAPHICS_FD's reply, reference/libvirt-rpc.md 1.7: type 5, the fd
+ * count as a 4-byte word right after the header and no ret; the call holds
+ * a copy of the fd (sent after the frame), closed with the call. */
+static void test_reply_with_fds_frame(void) {
+        static const uint8_t want[] = { 0, 0, 0, 0x20, 0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0x01, 0x57,
+                                        0, 0, 0, 5, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1 };
+        RpcHeader h = { .prog = RPC_PROG_REMOTE, .vers = 1, .proc = 343, .type = RPC_CALL, .serial = 9 };
+        Client client = { .ref = 1, .fd = -1 };
+        const ProcDef *def = procedure_find(343);
+        int p[2], copy;
+        Call *c;
+
+        CHECK(def && def->reply && !(def->flags & PROC_READ));
+        CHECK_INTEQ(pipe2(p, O_CLOEXEC), 0);
+        c = call_new(&client, &h, def);
+        CHECK(c != NULL);
+        CHECK_INTEQ(call_reply_fd(c, p[0]), 0);
+        copy = c->fd_out;
+        CHECK(copy >= 0 && copy != p[0]);
+        CHECK_INTEQ(rpc_frame_end(&c->w), 0);
+        CHECK_INTEQ(c->w.len, sizeof(want));
+        CHECK(memcmp(c->w.data, want, sizeof(want)) == 0);
+        call_free(c);
+        CHECK(fcntl(copy, F_GETFD) < 0 && errno == EBADF);
+        CHECK(fcntl(p[0], F_GETFD) >= 0);       /* the D-Bus reply's own stays */
+        CHECK_INTEQ(client.ref, 1u);
+        close(p[0]);
+        close(p[1]);
 }
 
 /* remote_error: 44 bytes around the message, str1 = message, int1/2 = -1. */
@@ -379,6 +413,6 @@ static void test_domain_event_table(void) {
 
 UNIT_TESTS(test_put_words_big_endian, test_string_padding_and_round_trip, test_optional_string,
            test_reader_refuses_bad_input, test_opaque_points_into_payload, test_writer_limit,
-           test_frame_length_bounds, test_auth_list_reply_frame, test_error_payload,
+           test_frame_length_bounds, test_auth_list_reply_frame, test_reply_with_fds_frame, test_error_payload,
            test_domain_handle_round_trip, test_pool_and_vol_handles, test_snapshot_handle, test_procedure_table,
            test_domain_event_table)
