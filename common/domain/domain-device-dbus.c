@@ -87,6 +87,10 @@ static void emit(Domain *d, const char *member, const char *types, ...) {
                 log_warning_errno(r, "Cannot emit %s for %s: %m", member, d->def->name);
 }
 
+void domain_emit_device_added(Domain *d, const char *device) {
+        emit(d, "DeviceAdded", "s", device);
+}
+
 void domain_emit_device_removed(Domain *d, const char *device) {
         emit(d, "DeviceRemoved", "s", device);
 }
@@ -111,6 +115,7 @@ const sd_bus_vtable domain_device_vtable[] = {
                                  method_detach_device, 0),
         SD_BUS_METHOD_WITH_NAMES("UpdateDevice", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), NULL,,
                                  method_update_device, 0),
+        SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(device), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemoved", "s", SD_BUS_PARAM(device), 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceRemovalFailed", "s", SD_BUS_PARAM(device), 0),
         SD_BUS_SIGNAL_WITH_NAMES("TrayChange", "si", SD_BUS_PARAM(device) SD_BUS_PARAM(reason), 0),

@@ -42,6 +42,7 @@ struct DomainDeviceOps {
 
 /* The signals (org.libvirt.Domain on d's path). device is the alias
  * ("virtio-disk1") as libvirt gives it. */
+void domain_emit_device_added(Domain *d, const char *device);
 void domain_emit_device_removed(Domain *d, const char *device);
 void domain_emit_device_removal_failed(Domain *d, const char *device);
 void domain_emit_tray_change(Domain *d, const char *device, int reason);
