@@ -442,6 +442,9 @@ static int follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
                 disk->src = p;
                 disk->format = DOMAIN_DISK_FORMAT_QCOW2;
                 disk->type = DOMAIN_DISK_TYPE_FILE;
+                /* The chain changed: overlay -> previous image. The live
+                 * one is read again when the status is saved next. */
+                domain_disk_clear_backing(disk);
         }
         return 0;
 }

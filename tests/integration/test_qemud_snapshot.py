@@ -427,6 +427,10 @@ def test_external_disk_only_snapshot_of_a_running_guest(env, live):
     # The definitions, live and persistent, name the overlay now.
     assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 0)
     assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 2)
+    # The live XML shows the new chain: overlay -> the image it was on.
+    dom = live.call("GetXMLDesc", 0)
+    chain = dom.split(f"<source file='{overlay}'", 1)[1].split("</disk>", 1)[0]
+    assert "<backingStore" in chain and f"<source file='{live.disk}'/>" in chain, chain
     xml = snap_call(env, s, "GetXMLDesc", 0)
     assert "<state>disk-snapshot</state>" in xml and "<memory snapshot='no'/>" in xml, xml
     assert (f"<disk name='vda' snapshot='external' type='file'>" in xml and "<driver type='qcow2'/>" in xml
