@@ -65,6 +65,9 @@ typedef struct DomainJob {
          * QEMU's exit does not end it. Its code clears this once the
          * guest is gone. */
         bool stops_guest;
+        /* What GetJobInfo/GetJobStats say the job does: libvirt's
+         * virDomainJobOperation, 0 (unknown) when it reports nothing. */
+        int operation;
         DomainJobProgress progress;
 } DomainJob;
 

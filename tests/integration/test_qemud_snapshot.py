@@ -10,6 +10,8 @@ nothing.
 The data is written and read on the host with qemu-io (the guest is never
 booted: a shut-off guest's snapshots are qemu-img's work)."""
 
+import os
+import signal
 import subprocess
 
 import dbus
@@ -223,6 +225,7 @@ def test_undefine_with_snapshots_metadata(env):
 
 CREATE_HALT, CREATE_DISK_ONLY, CREATE_REUSE_EXT, CREATE_QUIESCE, CREATE_LIVE = 8, 16, 32, 64, 256
 REVERT_RUNNING, REVERT_PAUSED = 1, 2
+JOB_NONE, JOB_UNBOUNDED, OP_SNAPSHOT = 0, 2, 6
 AGENT_CHANNEL = """    <channel type='unix'>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
     </channel>"""
@@ -290,9 +293,27 @@ def test_running_internal_snapshot_revert_delete(env, live):
     live.call("Resume")
     ticks_resume_from(live, before, before + 10 ** 6)
 
-    # A second snapshot of the paused guest says so; a child of r1.
+    # A second snapshot of the paused guest says so; a child of r1. While
+    # it runs (QEMU held stopped: its monitor does not answer yet),
+    # GetJobInfo/GetJobStats report an unbounded SNAPSHOT job, as libvirt's.
     live.call("Suspend")
-    s2 = create(live, "r2")
+    assert live.call("GetJobInfo")[0] == JOB_NONE
+    os.kill(live.pid(), signal.SIGSTOP)
+    try:
+        proc = subprocess.Popen(["busctl", f"--address={env.bus.address}", "--timeout=120", "call",
+                                 "org.virtbus.qemud", live.path, "org.libvirt.Domain", "SnapshotCreateXML", "su",
+                                 "<domainsnapshot><name>r2</name></domainsnapshot>", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        h.wait_until(lambda: live.call("GetJobInfo")[0] == JOB_UNBOUNDED, 30, 0.05, "the snapshot job")
+        typ, stats = live.call("GetJobStats", 0)
+        assert typ == JOB_UNBOUNDED and stats["operation"] == OP_SNAPSHOT, (typ, stats)
+        assert "time_elapsed" in stats, stats
+    finally:
+        os.kill(live.pid(), signal.SIGCONT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    s2 = live.call("SnapshotLookupByName", "r2", 0)
+    assert live.call("GetJobInfo")[0] == JOB_NONE
     assert live.state()[0] == S.PAUSED
     assert "<state>paused</state>" in snap_call(env, s2, "GetXMLDesc", 0)
     assert snap_call(env, s2, "GetParent", 0) == s1
