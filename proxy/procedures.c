@@ -13,6 +13,7 @@
 #include "events.h"
 #include "log.h"
 #include "stream.h"
+#include "typed-params.h"
 #include "util.h"
 #include "uuid.h"
 
@@ -177,6 +178,69 @@ static int append_define_flags_check(Call *c, sd_bus_message *m) {
 /* virStorageVolWipe: the ZERO algorithm, then the flags (the 'n' value). */
 static int append_wipe_zero(Call *c, sd_bus_message *m) {
         return sd_bus_message_append(m, "uu", 0, (uint32_t) c->v[0].i);
+}
+
+/* --- typed parameters in results ------------------------------------------ */
+
+/* The first `n` argument: how many parameters the client has room for. */
+static int32_t call_first_n(const Call *c) {
+        for (size_t i = 0; i < c->n_v; i++)
+                if (c->v[i].type == 'n')
+                        return c->v[i].i;
+        return 0;
+}
+
+/* The a{sv} of a reply as at most nparams typed parameters (libvirt's
+ * drivers fill no more than the caller has room for). */
+int read_reply_params(Call *c, sd_bus_message *m, uint32_t max, TypedParams *ret) {
+        int r = typed_params_read_bus(m, max, ret, NULL);
+
+        if (r == -E2BIG || r == -EINVAL)
+                return call_fail(c, VIR_ERR_INTERNAL_ERROR, LIBVIRT_FROM_RPC,
+                                 "%s: the daemon's answer does not fit libvirt's typed parameters", c->def->api);
+        return r;
+}
+
+int check_nparams(Call *c, int32_t nparams) {
+        if (nparams < 0 || (uint32_t) nparams > c->def->params_max)
+                return call_fail(c, VIR_ERR_RPC, LIBVIRT_FROM_RPC, "nparams too large");
+        return 0;
+}
+
+void keep_first(TypedParams *tp, size_t n) {
+        TypedParams rest = { tp->p + n, tp->n > n ? tp->n - n : 0 };
+
+        if (tp->n <= n)
+                return;
+        for (size_t i = 0; i < rest.n; i++) {
+                free(rest.p[i].field);
+                if (rest.p[i].type == TYPED_PARAM_STRING)
+                        free(rest.p[i].v.s);
+        }
+        tp->n = n;
+}
+
+/* ret: params<max>; int nparams (blkio, memory, numa, block I/O tune,
+ * interface): what the client has room for, and the count. */
+int reply_params_counted(Call *c, sd_bus_message *m) {
+        _cleanup_(typed_params_done) TypedParams tp = {};
+        int32_t nparams = call_first_n(c);
+        int r = check_nparams(c, nparams);
+        uint32_t count;
+
+        if (r < 0)
+                return r;
+        r = read_reply_params(c, m, c->def->params_max, &tp);
+        if (r < 0)
+                return r;
+        count = tp.n;
+        if (nparams == 0)
+                keep_first(&tp, 0);
+        else
+                keep_first(&tp, nparams);
+        typed_params_write_xdr(&c->w, &tp, c->def->params_max);
+        xdr_put_i32(&c->w, count);
+        return 0;
 }
 
 /* --- results -------------------------------------------------------------- */

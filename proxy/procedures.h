@@ -33,6 +33,13 @@ size_t procedure_tables(const ProcTable **ret, size_t max);
 int append_u0(Call *c, sd_bus_message *m);         /* flags 0 */
 int append_stats_all(Call *c, sd_bus_message *m);  /* GetStats(0xf, 0): what GetInfo needs */
 int reply_void(Call *c, sd_bus_message *m);
+/* Typed parameters of a Get*Parameters reply: read (at most max, a clear
+ * error when the daemon's answer does not fit), checked, trimmed to the
+ * first n; reply_params_counted writes params<max> and the count. */
+int read_reply_params(Call *c, sd_bus_message *m, uint32_t max, TypedParams *ret);
+int check_nparams(Call *c, int32_t nparams);
+void keep_first(TypedParams *tp, size_t n);
+int reply_params_counted(Call *c, sd_bus_message *m);
 int reply_string(Call *c, sd_bus_message *m);      /* "s" -> string */
 int reply_variant_string(Call *c, sd_bus_message *m);
 int reply_variant_bool(Call *c, sd_bus_message *m);

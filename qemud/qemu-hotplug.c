@@ -678,6 +678,56 @@ static void name_net_device(json_object *devices, const char *alias) {
         }
 }
 
+static bool rng_alias_used(const DomainDef *def, size_t except, const char *alias) {
+        for (size_t i = 0; i < def->n_rngs; i++)
+                if (i != except && streq_ptr(def->rngs[i].alias, alias))
+                        return true;
+        return false;
+}
+
+/* As interfaces (qemu_interface_keep_aliases): the rngs QEMU has keep the
+ * aliases they were plugged with, a new one takes the first free rngN
+ * (the start names them by position, which collides once one went). */
+static int keep_rng_aliases(const DomainDef *old, DomainDef *def) {
+        for (size_t i = 0; i < old->n_rngs && i < def->n_rngs; i++) {
+                char *a = old->rngs[i].alias ? strdup(old->rngs[i].alias) : NULL;
+
+                if (old->rngs[i].alias && !a)
+                        return -ENOMEM;
+                free_and_replace_str(&def->rngs[i].alias, a);
+        }
+        for (size_t i = old->n_rngs; i < def->n_rngs; i++) {
+                char alias[32];
+
+                for (unsigned k = 0;; k++) {
+                        snprintf(alias, sizeof(alias), "rng%u", k);
+                        if (!rng_alias_used(def, i, alias))
+                                break;
+                }
+                free_and_replace_str(&def->rngs[i].alias, strdup(alias));
+                if (!def->rngs[i].alias)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The rng's qdev id and backend object are named after its alias (rng1,
+ * objrng1); the props name them by index. */
+static void name_rng_device(QemuDeviceProps *props, const char *alias) {
+        char obj[64];
+
+        snprintf(obj, sizeof(obj), "obj%s", alias);
+        for (size_t i = 0; props->objects && i < json_object_array_length(props->objects); i++)
+                json_object_object_add(json_object_array_get_idx(props->objects, i), "id",
+                                       json_object_new_string(obj));
+        for (size_t i = 0; props->devices && i < json_object_array_length(props->devices); i++) {
+                json_object *dev = json_object_array_get_idx(props->devices, i);
+
+                json_object_object_add(dev, "id", json_object_new_string(alias));
+                json_object_object_add(dev, "rng", json_object_new_string(obj));
+        }
+}
+
 /* Controllers the allocator added for the device (a SCSI controller for
  * the first SCSI disk, virtio-serial for the first channel) are plugged
  * first; a PCI controller cannot be: there is no free slot. */
@@ -778,6 +828,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
                 return conf_to_bus(&e, r, "cannot build the device", error);
         if (p->ref.family == QEMU_DEVICE_NET)
                 name_net_device(props.devices, p->alias);
+        if (p->ref.family == QEMU_DEVICE_RNG)
+                name_rng_device(&props, p->alias);
         r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
         if (r >= 0)
                 r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
@@ -902,6 +954,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         r = qemu_command_assign_aliases(p->live);
         if (r >= 0)
                 r = qemu_interface_keep_aliases(d->live, p->live);
+        if (r >= 0)
+                r = keep_rng_aliases(d->live, p->live);
         if (r >= 0)
                 r = qemu_command_assign_paths(p->live, d->manager->rundir);
         if (r < 0)
@@ -1140,6 +1194,8 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         r = qemu_device_props(d->live, caps, ref.family, ref.index, &props, &e);
         if (r < 0)
                 return conf_to_bus(&e, r, "cannot build the device", error);
+        if (ref.family == QEMU_DEVICE_RNG)
+                name_rng_device(&props, alias);
         r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &backends);
         qemu_device_props_done(&props);
         if (r < 0)

@@ -88,11 +88,12 @@ int status_path(const Domain *d, const char *suffix, char **ret) {
 }
 
 /* The guest is gone under a job (Destroy broke in, QEMU died): the job
- * ends, its call answered with an error if nobody answered it yet. */
+ * ends, its call answered with an error if nobody answered it yet. A job
+ * that stopped the guest itself goes on. */
 static void end_job_stopped(Domain *d) {
         char msg[512];
 
-        if (!d->jobs->active)
+        if (!d->jobs->active || d->jobs->active->stops_guest)
                 return;
         snprintf(msg, sizeof(msg), "domain '%s' stopped during the job %s", d->def->name,
                  domain_job_kind_to_string(d->jobs->active->kind));

@@ -878,6 +878,13 @@ static int qemu_job_stats(Domain *d, bool completed, DomainJobStats *ret) {
                 ret->type = DOMAIN_JOB_TYPE_UNBOUNDED;
                 ret->operation = DOMAIN_JOB_OPERATION_RESTORE;
                 return 0;
+        } else if (d->jobs->active && d->jobs->active->operation) {
+                /* another job that reports itself (a snapshot): unbounded,
+                 * as libvirt's */
+                ret->type = DOMAIN_JOB_TYPE_UNBOUNDED;
+                ret->operation = d->jobs->active->operation;
+                ret->time_elapsed_ms = (mono_usec() - d->jobs->active->progress.started_usec) / 1000;
+                return 0;
         }
         if (!src)
                 return 0;

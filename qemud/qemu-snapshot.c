@@ -442,6 +442,9 @@ static int follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
                 disk->src = p;
                 disk->format = DOMAIN_DISK_FORMAT_QCOW2;
                 disk->type = DOMAIN_DISK_TYPE_FILE;
+                /* The chain changed: overlay -> previous image. The live
+                 * one is read again when the status is saved next. */
+                domain_disk_clear_backing(disk);
         }
         return 0;
 }
@@ -574,6 +577,7 @@ typedef enum OpKind {
         OP_DELETE,    /* snapshot-delete */
         OP_EXTERNAL,  /* overlays put on top with blockdev-snapshot */
         OP_START,     /* the guest is started paused, then OP_LOAD */
+        OP_STOP,      /* the running guest is stopped, its disks reverted, then maybe OP_START */
 } OpKind;
 
 typedef struct SnapOp {
@@ -595,6 +599,7 @@ typedef struct SnapOp {
         bool halt;               /* OP_SAVE: destroy at the end */
         bool frozen;             /* OP_EXTERNAL with QUIESCE: the guest's file systems are frozen */
         bool load;               /* OP_START: snapshot-load once it runs */
+        int start_after;         /* OP_STOP: start flags once reverted, -1 to stay off */
         sd_bus_error error;
 } SnapOp;
 
@@ -778,11 +783,45 @@ static int start_guest(Domain *d, unsigned start_flags, sd_bus_error *error) {
         return r;
 }
 
+/* OP_STOP: the guest is gone; its disks go back, and it starts again
+ * when asked (then OP_START waits for it to run). */
+static void stopped_for_revert(SnapOp *o) {
+        int r;
+
+        o->d->jobs->active->stops_guest = false;
+        r = revert_offline(o->d, o->def, &o->error);
+        if (r < 0 || o->start_after < 0) {
+                op_end(o, r);
+                return;
+        }
+        r = start_guest(o->d, o->start_after, &o->error);
+        if (r < 0) {
+                op_end(o, r);
+                return;
+        }
+        o->kind = OP_START;
+        o->deadline = now_usec(CLOCK_MONOTONIC) + START_WAIT_USEC;
+        poll_again(o);
+}
+
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         SnapOp *o = userdata;
 
         if (op_gone(o, NULL))
                 return 0;
+        if (o->kind == OP_STOP) {
+                if (!domain_is_active(o->d))
+                        stopped_for_revert(o);
+                else if (now_usec(CLOCK_MONOTONIC) > o->deadline) {
+                        o->d->jobs->active->stops_guest = false;
+                        (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_TIMEOUT,
+                                             "domain '%s' did not stop for the revert to '%s'", o->d->def->name,
+                                             o->def->name);
+                        op_end(o, -ETIMEDOUT);
+                } else
+                        poll_again(o);
+                return 0;
+        }
         if (o->kind == OP_START) {
                 if (guest_runs(o->d) && !o->load)
                         op_end(o, 0);
@@ -1106,7 +1145,7 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
                         op_free(o);
                         return -ENOMEM;
                 }
-        if (kind != OP_START && strv_length(o->disks) == 0) {
+        if (kind != OP_START && kind != OP_STOP && strv_length(o->disks) == 0) {
                 op_free(o);
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: snapshot '%s' has no disk for QEMU",
@@ -1114,7 +1153,7 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
         }
         if (ret)
                 *ret = o;
-        if (kind == OP_START) {
+        if (kind == OP_START || kind == OP_STOP) {
                 o->deadline = now_usec(CLOCK_MONOTONIC) + START_WAIT_USEC;
                 if (arm_poll(o) < 0) {
                         op_free(o);
@@ -1170,6 +1209,43 @@ static int start_for_load(Domain *d, const DomainSnapshotDef *def, sd_bus_error 
         return start_guest(d, DOMAIN_START_PAUSED, error);
 }
 
+/* A running guest reverted to a shut-off snapshot: as libvirt, it is
+ * stopped first (the revert's job survives the stop), then its disks go
+ * back (OP_STOP), then it starts when start >= 0. */
+static int stop_for_revert(Domain *d, SnapshotTask *t, const DomainSnapshotDef *def, unsigned flags, int start,
+                           sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
+        SnapOp *o = NULL;
+        int r;
+
+        /* A transient guest would be gone with its stop. */
+        if (!d->persistent)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: transient domain '%s' cannot be stopped "
+                                     "for the revert to the shut-off snapshot '%s'", d->def->name, def->name);
+        /* What would fail after the stop is checked while it still runs. */
+        r = snapshot_domain(d, def, &dom, error);
+        if (r < 0)
+                return r;
+        r = check_images(dom ? dom : d->def, def, error);
+        if (r < 0)
+                return r;
+        r = op_start(d, t, OP_STOP, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
+        if (r < 0)
+                return r;
+        o->start_after = start;
+        d->jobs->active->stops_guest = true;
+        domain_job_set_phase(d->jobs, "stop");
+        r = d->manager->driver->destroy(d, NULL, error);
+        if (r < 0) {
+                d->jobs->active->stops_guest = false;
+                /* the op's poll sees the guest still there until its deadline: end it now */
+                op_free(o);
+                return r;
+        }
+        return 1;
+}
+
 static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error) {
         bool active = domain_is_active(d);
         SnapOp *o = NULL;
@@ -1194,12 +1270,7 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
                                 return r;
                         return op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
                 }
-                /* libvirt stops a guest that runs first; here its stop would
-                 * end the revert's job with it (qemu-process.c). */
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: domain '%s' is running: shut it off to "
-                                     "revert to the shut-off snapshot '%s' (stopping it within the revert is not "
-                                     "offered yet)", d->def->name, def->name);
+                return stop_for_revert(d, t, def, flags, start, error);
         }
         if (!active) {
                 r = start_for_load(d, def, error);

@@ -61,6 +61,13 @@ typedef struct DomainJob {
         const char *phase;        /* a static string, NULL when none */
         void *owner;              /* NULL once the job ended */
         sd_bus_message *call;     /* answered by the job, or taken by its code */
+        /* The job stops its own guest (a revert to a shut-off snapshot):
+         * QEMU's exit does not end it. Its code clears this once the
+         * guest is gone. */
+        bool stops_guest;
+        /* What GetJobInfo/GetJobStats say the job does: libvirt's
+         * virDomainJobOperation, 0 (unknown) when it reports nothing. */
+        int operation;
         DomainJobProgress progress;
 } DomainJob;
 

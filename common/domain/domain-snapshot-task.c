@@ -295,6 +295,10 @@ void domain_snapshot_task_run(Domain *d, SnapshotTaskKind kind, DomainSnapshotDe
                 domain_job_fail(d->jobs, VB_ERROR_NO_MEMORY, "out of memory");
                 return;
         }
+        /* GetJobInfo reports the job while the task runs. */
+        d->jobs->active->operation = kind == SNAPSHOT_TASK_CREATE   ? SNAPSHOT_JOB_OPERATION_CREATE
+                                     : kind == SNAPSHOT_TASK_REVERT ? SNAPSHOT_JOB_OPERATION_REVERT
+                                                                    : SNAPSHOT_JOB_OPERATION_DELETE;
         *t = (SnapshotTask) {
                 .job = domain_job_ref(d->jobs->active),
                 .d = d,

@@ -99,6 +99,13 @@ bool domain_snapshot_task_alive(const SnapshotTask *t);
  * Frees t when the call is answered. */
 void domain_snapshot_task_done(SnapshotTask *t, int r, const sd_bus_error *error);
 
+/* libvirt's virDomainJobOperation of a snapshot task's job (GetJobStats). */
+enum {
+        SNAPSHOT_JOB_OPERATION_CREATE = 6,  /* VIR_DOMAIN_JOB_OPERATION_SNAPSHOT */
+        SNAPSHOT_JOB_OPERATION_REVERT = 7,  /* ..._SNAPSHOT_REVERT */
+        SNAPSHOT_JOB_OPERATION_DELETE = 10, /* ..._SNAPSHOT_DELETE */
+};
+
 typedef enum SnapshotTaskKind {
         SNAPSHOT_TASK_CREATE,
         SNAPSHOT_TASK_REVERT,

@@ -336,6 +336,32 @@ def test_rng_and_channel_hotplug(env, dev):
     live = g.call("GetXMLDesc", 0)
     assert "<rng" not in live
 
+    # Aliases stay what they were plugged with: a third rng plugged after
+    # the first went takes the free rng0, not rng1 (the second's, which
+    # QEMU still has), and each leaves with its own backend object.
+    builtin = "<rng model='virtio'><backend model='builtin'/></rng>"
+    g.call("AttachDevice", rng, LIVE)
+    g.call("AttachDevice", builtin, LIVE)
+    mark = env.mon.mark()
+    g.call("DetachDevice", rng, LIVE)
+    env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, args=["rng0"],
+                        since=mark, timeout=30)
+    g.call("AttachDevice", rng, LIVE)
+    live = g.call("GetXMLDesc", 0)
+    assert live.count("<rng ") == 2 and "<alias name='rng0'/>" in live and "<alias name='rng1'/>" in live, live
+    for xml, alias in ((builtin, "rng1"), (rng, "rng0")):
+        mark = env.mon.mark()
+        g.call("DetachDevice", xml, LIVE)
+        env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, args=[alias],
+                            since=mark, timeout=30)
+    assert "<rng" not in g.call("GetXMLDesc", 0)
+    # the backend objects went with them: the same rngs plug again
+    g.call("AttachDevice", builtin, LIVE)
+    mark = env.mon.mark()
+    g.call("DetachDevice", builtin, LIVE)
+    env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, args=["rng0"],
+                        since=mark, timeout=30)
+
 
 def test_virsh_attach_detach_through_the_proxy(env, dev):
     if not shutil.which("virsh"):

@@ -10,6 +10,8 @@ nothing.
 The data is written and read on the host with qemu-io (the guest is never
 booted: a shut-off guest's snapshots are qemu-img's work)."""
 
+import os
+import signal
 import subprocess
 
 import dbus
@@ -223,6 +225,7 @@ def test_undefine_with_snapshots_metadata(env):
 
 CREATE_HALT, CREATE_DISK_ONLY, CREATE_REUSE_EXT, CREATE_QUIESCE, CREATE_LIVE = 8, 16, 32, 64, 256
 REVERT_RUNNING, REVERT_PAUSED = 1, 2
+JOB_NONE, JOB_UNBOUNDED, OP_SNAPSHOT = 0, 2, 6
 AGENT_CHANNEL = """    <channel type='unix'>
       <target type='virtio' name='org.qemu.guest_agent.0'/>
     </channel>"""
@@ -290,9 +293,27 @@ def test_running_internal_snapshot_revert_delete(env, live):
     live.call("Resume")
     ticks_resume_from(live, before, before + 10 ** 6)
 
-    # A second snapshot of the paused guest says so; a child of r1.
+    # A second snapshot of the paused guest says so; a child of r1. While
+    # it runs (QEMU held stopped: its monitor does not answer yet),
+    # GetJobInfo/GetJobStats report an unbounded SNAPSHOT job, as libvirt's.
     live.call("Suspend")
-    s2 = create(live, "r2")
+    assert live.call("GetJobInfo")[0] == JOB_NONE
+    os.kill(live.pid(), signal.SIGSTOP)
+    try:
+        proc = subprocess.Popen(["busctl", f"--address={env.bus.address}", "--timeout=120", "call",
+                                 "org.virtbus.qemud", live.path, "org.libvirt.Domain", "SnapshotCreateXML", "su",
+                                 "<domainsnapshot><name>r2</name></domainsnapshot>", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        h.wait_until(lambda: live.call("GetJobInfo")[0] == JOB_UNBOUNDED, 30, 0.05, "the snapshot job")
+        typ, stats = live.call("GetJobStats", 0)
+        assert typ == JOB_UNBOUNDED and stats["operation"] == OP_SNAPSHOT, (typ, stats)
+        assert "time_elapsed" in stats, stats
+    finally:
+        os.kill(live.pid(), signal.SIGCONT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    s2 = live.call("SnapshotLookupByName", "r2", 0)
+    assert live.call("GetJobInfo")[0] == JOB_NONE
     assert live.state()[0] == S.PAUSED
     assert "<state>paused</state>" in snap_call(env, s2, "GetXMLDesc", 0)
     assert snap_call(env, s2, "GetParent", 0) == s1
@@ -427,6 +448,10 @@ def test_external_disk_only_snapshot_of_a_running_guest(env, live):
     # The definitions, live and persistent, name the overlay now.
     assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 0)
     assert f"<source file='{overlay}'" in live.call("GetXMLDesc", 2)
+    # The live XML shows the new chain: overlay -> the image it was on.
+    dom = live.call("GetXMLDesc", 0)
+    chain = dom.split(f"<source file='{overlay}'", 1)[1].split("</disk>", 1)[0]
+    assert "<backingStore" in chain and f"<source file='{live.disk}'/>" in chain, chain
     xml = snap_call(env, s, "GetXMLDesc", 0)
     assert "<state>disk-snapshot</state>" in xml and "<memory snapshot='no'/>" in xml, xml
     assert (f"<disk name='vda' snapshot='external' type='file'>" in xml and "<driver type='qcow2'/>" in xml
@@ -531,18 +556,24 @@ def test_halt_then_offline_external(env, live):
 def test_revert_to_a_shut_off_snapshot_and_start(env, live):
     """REVERT_RUNNING to a shut-off snapshot starts the guest (a new boot
     from the disks as they were), REVERT_PAUSED starts it paused; a guest
-    that runs is not stopped by a revert here (refused, nothing changes)."""
+    that runs is stopped first, as libvirt does (Lifecycle Stopped), and
+    the revert's own job survives that stop."""
     s = create(live, "off1")
     assert "<state>shutoff</state>" in snap_call(env, s, "GetXMLDesc", 0)
     snap_call(env, s, "Revert", REVERT_RUNNING)
     assert live.state()[0] == S.RUNNING
     live.wait_ready()
-    before = snapshot(env)
-    with dbus_error("OperationInvalid", "shut it off", "off1"):
-        snap_call(env, s, "Revert", REVERT_PAUSED)
-    assert_same_snapshot(before, snapshot(env))
-    live.call("Destroy", 0)
-    h.wait_until(lambda: live.state()[0] == S.SHUTOFF, 30, what="live shut off")
+    # Running -> stopped by the revert -> started paused (no boot needed).
+    m = env.mark()
+    snap_call(env, s, "Revert", REVERT_PAUSED)
+    assert live.state()[0] == S.PAUSED
+    ev = env.events(live.path, m)
+    assert (5, 1) in ev, ev  # Stopped (destroyed: the core has no FROM_SNAPSHOT detail)
+    assert any(e == 2 for e, _ in ev[ev.index((5, 1)):]), ev  # then Started
+    assert live.call("SnapshotCurrent", 0) == s
+    # Without a flag the guest stays off after its stop.
+    snap_call(env, s, "Revert", 0)
+    assert live.state()[0] == S.SHUTOFF
     snap_call(env, s, "Revert", REVERT_PAUSED)
     assert live.state()[0] == S.PAUSED
     live.call("Destroy", 0)
