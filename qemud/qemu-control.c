@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* QEMU's side of the guest's other controls, and the signals of the QMP
  * events behind them. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 
@@ -178,6 +179,18 @@ static const DomainDiskDef *disk_by_alias(const DomainDef *def, const char *alia
         return NULL;
 }
 
+/* An external snapshot's overlay is "<alias>-s<hex tag>" (qemu-snapshot.c):
+ * the length of name without that tag. */
+static size_t without_overlay_tag(const char *name, size_t n) {
+        size_t k = n;
+
+        while (k > 0 && isxdigit((unsigned char) name[k - 1]))
+                k--;
+        if (n - k >= 6 && k > 2 && name[k - 1] == 's' && name[k - 2] == '-')
+                return k - 2;
+        return n;
+}
+
 char *qemu_control_alias_of_node(const char *node_name) {
         static const char *const suffixes[] = { "-fmt", "-file", "-throttle" };
 
@@ -189,12 +202,23 @@ char *qemu_control_alias_of_node(const char *node_name) {
         return NULL;
 }
 
+char *qemu_control_alias_of_overlay(const char *node_name) {
+        char *alias = qemu_control_alias_of_node(node_name);
+
+        if (alias)
+                alias[without_overlay_tag(alias, strlen(alias))] = '\0';
+        return alias;
+}
+
 /* The disk of a query-block entry or an event: by its node name, the
- * start's ("<alias>-fmt") or the one a block job's pivot gave it. */
+ * start's ("<alias>-fmt"), an external snapshot's overlay's or the one a
+ * block job's pivot gave it. */
 static const DomainDiskDef *disk_of_node(Domain *d, const char *node_name) {
         _cleanup_free_ char *alias = qemu_control_alias_of_node(node_name);
+        _cleanup_free_ char *under = qemu_control_alias_of_overlay(node_name);
 
-        return disk_by_alias(d->live, alias) ?: qemu_blockjob_disk_of_node(d, node_name);
+        return disk_by_alias(d->live, alias) ?: disk_by_alias(d->live, under)
+                                                  ?: qemu_blockjob_disk_of_node(d, node_name);
 }
 
 static int disk_error_code(const char *io_status) {

@@ -31,3 +31,6 @@ int qemu_control_graphics_phase(const char *event);     /* "VNC_CONNECTED", ... 
 int qemu_control_graphics_family(const char *family);   /* "ipv4", "ipv6", "unix" */
 /* "virtio-disk0" from a node name "virtio-disk0-fmt" (-file, -throttle); NULL otherwise */
 char *qemu_control_alias_of_node(const char *node_name);
+/* The same for an external snapshot's overlay, "<alias>-s<hex tag>-fmt"
+ * (qemu-snapshot.c): the alias of the disk it was put on. */
+char *qemu_control_alias_of_overlay(const char *node_name);

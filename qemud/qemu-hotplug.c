@@ -517,6 +517,8 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                 plug_free(p);
                 return;
         }
+        if (p->alias && *p->alias)
+                domain_emit_device_added(d, p->alias);
         finish_job(p, d);
         plug_free(p);
 }

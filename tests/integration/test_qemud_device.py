@@ -173,9 +173,13 @@ def test_virtio_disk_attached_seen_written_detached(env, dev):
     g, con, files = dev
     vdb = files / "vdb.img"
     assert "vdb" not in guest_blocks(con)
+    added = env.mon.mark()
     t0 = time.monotonic()
     g.call("AttachDevice", disk_xml(vdb, "vdb"), LIVE | CONFIG)
     attach_s = time.monotonic() - t0
+    # libvirt's DEVICE_ADDED once QEMU has the device
+    env.mon.wait_signal("DeviceAdded", interface=DOMAIN_IF, path=g.path, args=["virtio-disk1"],
+                        since=added, timeout=10)
     live, inactive = xmls(g)
     assert f"<source file='{vdb}'/>" in live and "dev='vdb'" in live
     assert "alias name='virtio-disk1'" in live

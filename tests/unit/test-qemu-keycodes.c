@@ -119,6 +119,15 @@ static void test_alias_of_node(void) {
         free(s);
         CHECK_STREQ((s = qemu_control_alias_of_node("virtio-disk3-throttle")), "virtio-disk3");
         free(s);
+        /* an external snapshot's overlay names the disk it is on */
+        CHECK_STREQ((s = qemu_control_alias_of_overlay("virtio-disk1-s0a1b2c-fmt")), "virtio-disk1");
+        free(s);
+        CHECK_STREQ((s = qemu_control_alias_of_overlay("virtio-disk1-s0a1b2c-file")), "virtio-disk1");
+        free(s);
+        CHECK_STREQ((s = qemu_control_alias_of_overlay("my-s-disk-fmt")), "my-s-disk");
+        free(s);
+        CHECK_STREQ((s = qemu_control_alias_of_overlay("virtio-disk0-fmt")), "virtio-disk0");
+        free(s);
         CHECK(!qemu_control_alias_of_node("-fmt"));
         CHECK(!qemu_control_alias_of_node("#block123"));
         CHECK(!qemu_control_alias_of_node(NULL));
