@@ -31,7 +31,6 @@ Environment: VIRTBUS_BUILD, VIRTBUS_BENCH_NO_LIBVIRT=1 as there."""
 
 import importlib.util
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -263,41 +262,7 @@ class BlockJobBench(sb.SaveBench):
 
 
 def main():
-    t_start = time.monotonic()
-    b = BlockJobBench()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt(f"signal {sig}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    rc = 0
-    try:
-        b.setup()
-        b.kernel, b.initrd = b.guest_files()
-        try:
-            b.bench_virtbus()
-        except Exception as e:     # noqa: BLE001 - libvirt's figures still count
-            b.vb_error = f"{type(e).__name__}: {e}"
-            print(b.tail("virtbus-qemud.log", 30))
-            rc = 1
-            b.stop(b.qemud)
-            b.qemud = None
-        try:
-            b.bench_libvirt()
-        except qb.Skip as e:
-            b.lv_skip = str(e)
-        except Exception as e:     # noqa: BLE001
-            b.lv_skip = f"libvirt part failed: {e}"
-            rc = 1
-        b.report(time.monotonic() - t_start)
-    except KeyboardInterrupt as e:
-        qb.log(f"interrupted ({e})")
-        rc = 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        b.cleanup()
-    return rc
+    return sb.run(BlockJobBench())
 
 
 if __name__ == "__main__":

@@ -197,9 +197,10 @@ class SaveBench(qb.Bench):
         print(f"(bench took {elapsed:.0f} s; load average {os.getloadavg()[0]:.2f})")
 
 
-def main():
+def run(b):
+    """Runs bench b (a SaveBench or one built like it, from another bench
+    file): virtbus, then libvirt, then the report; cleans up on any end."""
     t_start = time.monotonic()
-    b = SaveBench()
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt(f"signal {sig}")
@@ -233,6 +234,11 @@ def main():
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         b.cleanup()
     return rc
+
+
+
+def main():
+    return run(SaveBench())
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ VIRTBUS_SNAPSHOT_BENCH_RUNS (default 5)."""
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -158,41 +157,7 @@ class SnapshotBench(sb.SaveBench):
 
 
 def main():
-    t_start = time.monotonic()
-    b = SnapshotBench()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt(f"signal {sig}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    rc = 0
-    try:
-        b.setup()
-        b.kernel, b.initrd = b.guest_files()
-        try:
-            b.bench_virtbus()
-        except Exception as e:     # noqa: BLE001 - libvirt's figures still count
-            b.vb_error = f"{type(e).__name__}: {e}"
-            print(b.tail("virtbus-qemud.log", 30))
-            rc = 1
-            b.stop(b.qemud)
-            b.qemud = None
-        try:
-            b.bench_libvirt()
-        except qb.Skip as e:
-            b.lv_skip = str(e)
-        except Exception as e:     # noqa: BLE001
-            b.lv_skip = f"libvirt part failed: {e}"
-            rc = 1
-        b.report(time.monotonic() - t_start)
-    except KeyboardInterrupt as e:
-        qb.log(f"interrupted ({e})")
-        rc = 130
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        b.cleanup()
-    return rc
+    return sb.run(SnapshotBench())
 
 
 if __name__ == "__main__":
