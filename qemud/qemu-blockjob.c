@@ -876,6 +876,20 @@ static void on_node_added(QemuMonitor *mon, json_object *result, const char *err
                 log_warning("blockdev-add of a copy's destination failed: %s", qemu_error(error_class, error_desc));
 }
 
+/* New node names for each copy ("<alias>-c<tag>-fmt"): the nodes the last
+ * copy pivoted to are still the disk's, and may have been named by a qemud
+ * before a restart, so the tag is never the one of the disk's top node. */
+static unsigned copy_tag(const char *top_node) {
+        static unsigned counter;
+        unsigned tag = (unsigned) ((now_usec(CLOCK_REALTIME) >> 8) + ++counter) & 0xffffff;
+        char mark[16];
+
+        snprintf(mark, sizeof(mark), "-c%06x-", tag);
+        if (top_node && strstr(top_node, mark))
+                tag = (tag + 1) & 0xffffff;
+        return tag;
+}
+
 static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char *error_class,
                               const char *error_desc, void *userdata) {
         BlockCall *c = userdata;
@@ -888,9 +902,7 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         size_t n;
         uint64_t size;
         int r;
-        /* new node names each copy: the pivoted-to nodes of the last one may still be in use */
-        static unsigned counter;
-        unsigned tag = (unsigned) ((time(NULL) << 8) + ++counter) & 0xffffff;
+        unsigned tag = copy_tag(c->node);
 
         if (!e)
                 return call_free(c);
