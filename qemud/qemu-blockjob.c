@@ -18,39 +18,13 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-blockjob.h"
+#include "qemu-blockjob-internal.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "storaged-client.h"
 #include "util.h"
 
 extern char **environ;
-
-/* What qemud keeps of one disk for block jobs: the job under way (type 0:
- * none) and what it must remember for its end, and the disk's top node
- * once a pivot moved it off the start's "<alias>-fmt". All of it is in the
- * live state (qemu_blockjob_status_format), so a qemud started again
- * finishes what a job left to do. */
-struct QemuBlockJob {
-        QemuBlockJob *next;
-        Domain *d;
-        char *dst;
-        char *top_node;        /* NULL: the start's; else the pivot's (QEMU names the disk by it) */
-        sd_event_source *exit_watch; /* QEMU's exit: the job failed, the node names are gone */
-        sd_event_source *recheck;    /* after a restart: ask QEMU where the job is */
-        int type;              /* 0: no job on this disk */
-        bool ready;            /* QEMU said BLOCK_JOB_READY */
-        bool aborted;          /* BlockJobAbort without PIVOT */
-        bool pivot;            /* BlockJobAbort with PIVOT */
-        bool waiting;          /* a synchronous abort's modify job ends with the job */
-        bool transient;        /* copy with TRANSIENT_JOB: the persistent definition stays */
-        char *new_path;        /* the disk's source after a pivot */
-        char *new_pool, *new_volume; /* copy to a storaged volume: the disk is that volume after a pivot */
-        DomainDiskFormat new_format;
-        bool new_block;
-        char *old_fmt, *old_file; /* copy: the source's nodes, removed after a pivot */
-        char *new_fmt, *new_file; /* copy: the target's nodes, removed after a cancel */
-        char **delete;         /* commit with DELETE: the layers merged away */
-};
 
 static const struct {
         int type;
@@ -62,9 +36,20 @@ static const struct {
         { DOMAIN_BLOCK_JOB_TYPE_ACTIVE_COMMIT, "activecommit" },
 };
 
-static void set_mirror(Domain *d, const QemuBlockJob *j, const char *job);
-static void mirror_ready(Domain *d, const char *dst, const char *ready);
-static void save_state(Domain *d);
+const char *blockjob_word(int type) {
+        for (size_t i = 0; i < ELEMENTSOF(job_words); i++)
+                if (job_words[i].type == type)
+                        return job_words[i].word;
+        return NULL;
+}
+
+int blockjob_type_of_word(const char *w) {
+        for (size_t i = 0; w && i < ELEMENTSOF(job_words); i++)
+                if (streq(job_words[i].word, w))
+                        return job_words[i].type;
+        return 0;
+}
+
 
 char *qemu_blockjob_id(int type, const char *dst) {
         char *id;
@@ -126,7 +111,7 @@ static void job_fields_clear(QemuBlockJob *j) {
         j->new_format = DOMAIN_DISK_FORMAT_NONE;
 }
 
-static void job_free(QemuBlockJob *j) {
+void blockjob_free(QemuBlockJob *j) {
         if (!j)
                 return;
         job_fields_clear(j);
@@ -142,11 +127,11 @@ void qemu_blockjob_free_all(Domain *d) {
         while (q && q->block_jobs) {
                 QemuBlockJob *j = q->block_jobs;
                 q->block_jobs = j->next;
-                job_free(j);
+                blockjob_free(j);
         }
 }
 
-static QemuBlockJob *entry_find(Domain *d, const char *dst) {
+QemuBlockJob *blockjob_entry_find(Domain *d, const char *dst) {
         for (QemuBlockJob *j = qemu_domain(d)->block_jobs; j; j = j->next)
                 if (streq(j->dst, dst))
                         return j;
@@ -154,8 +139,8 @@ static QemuBlockJob *entry_find(Domain *d, const char *dst) {
 }
 
 /* dst's job under way, NULL without one. */
-static QemuBlockJob *job_find(Domain *d, const char *dst) {
-        QemuBlockJob *j = entry_find(d, dst);
+QemuBlockJob *blockjob_find(Domain *d, const char *dst) {
+        QemuBlockJob *j = blockjob_entry_find(d, dst);
 
         return j && j->type ? j : NULL;
 }
@@ -167,10 +152,8 @@ static bool entry_alive(Domain *d, const QemuBlockJob *j) {
         return false;
 }
 
-static void watch_qemu_exit(QemuBlockJob *j);
-
-static QemuBlockJob *entry_get(Domain *d, const char *dst) {
-        QemuBlockJob *j = entry_find(d, dst);
+QemuBlockJob *blockjob_entry_get(Domain *d, const char *dst) {
+        QemuBlockJob *j = blockjob_entry_find(d, dst);
 
         if (j)
                 return j;
@@ -182,25 +165,25 @@ static QemuBlockJob *entry_get(Domain *d, const char *dst) {
         j->d = d;
         j->next = qemu_domain(d)->block_jobs;
         qemu_domain(d)->block_jobs = j;
-        watch_qemu_exit(j);
+        blockjob_watch_qemu_exit(j);
         return j;
 }
 
 /* The job kept for dst, made when a job starts (or, for a job not in the
  * live state, when its event comes). */
 static QemuBlockJob *job_get(Domain *d, const char *dst, int type) {
-        QemuBlockJob *j = entry_get(d, dst);
+        QemuBlockJob *j = blockjob_entry_get(d, dst);
 
         if (j && !j->type)
                 j->type = type;
         return j;
 }
 
-static void entry_unlink(Domain *d, QemuBlockJob *gone) {
+void blockjob_entry_unlink(Domain *d, QemuBlockJob *gone) {
         for (QemuBlockJob **p = &qemu_domain(d)->block_jobs; *p; p = &(*p)->next)
                 if (*p == gone) {
                         *p = gone->next;
-                        job_free(gone);
+                        blockjob_free(gone);
                         return;
                 }
 }
@@ -211,29 +194,15 @@ static void job_remove(Domain *d, QemuBlockJob *j) {
                 return;
         job_fields_clear(j);
         if (!j->top_node)
-                entry_unlink(d, j);
+                blockjob_entry_unlink(d, j);
 }
 
 /* ---- small helpers ---- */
-
-static const char *json_str(json_object *o, const char *key) {
-        json_object *v;
-
-        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
 
 static int64_t json_int(json_object *o, const char *key) {
         json_object *v;
 
         return o && json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static json_object *json_child(json_object *o, const char *key) {
-        json_object *v;
-
-        return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
 }
 
 static bool json_true(json_object *o, const char *key) {
@@ -376,7 +345,7 @@ static json_object *find_job_entry(json_object *result, const char *dst, int *ty
 }
 
 /* The query-block entry of the device called alias. */
-static json_object *find_block_entry(json_object *result, const char *alias) {
+json_object *blockjob_find_block_entry(json_object *result, const char *alias) {
         size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
         _cleanup_free_ char *prefix = NULL;
 
@@ -467,7 +436,7 @@ static int job_info(Domain *d, const DomainDiskDef *disk, bool bytes, sd_bus_mes
 static void on_job_command(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata) {
         BlockCall *c = userdata;
-        QemuBlockJob *j = job_find(c->d, c->dst);
+        QemuBlockJob *j = blockjob_find(c->d, c->dst);
 
         if (error_class) {
                 if (j)
@@ -475,8 +444,8 @@ static void on_job_command(QemuMonitor *mon, json_object *result, const char *er
                 if (j && c->kind == CALL_ABORT) {
                         /* nothing was asked after all: the job runs on as before */
                         j->pivot = j->aborted = false;
-                        mirror_ready(c->d, c->dst, j->ready ? "yes" : NULL);
-                        save_state(c->d);
+                        blockjob_mirror_ready(c->d, c->dst, j->ready ? "yes" : NULL);
+                        blockjob_save_state(c->d);
                 }
                 job_failf(c->d, VB_ERROR_OPERATION_FAILED, "block job on disk '%s' of domain '%s': QEMU refused: %s",
                           c->dst, c->d->def->name, qemu_error(error_class, error_desc));
@@ -522,8 +491,8 @@ static void on_jobs_for_abort(QemuMonitor *mon, json_object *result, const char 
         j->aborted = !pivot;
         j->waiting = !(c->flags & DOMAIN_BLOCK_JOB_ABORT_ASYNC);
         /* kept before QEMU acts: a qemud killed now knows what was asked */
-        mirror_ready(c->d, c->dst, pivot ? "pivot" : "abort");
-        save_state(c->d);
+        blockjob_mirror_ready(c->d, c->dst, pivot ? "pivot" : "abort");
+        blockjob_save_state(c->d);
         args = args_new();
         arg_str(args, "device", json_str(e, "device"));
         if (send(c, pivot ? "block-job-complete" : "block-job-cancel", args, on_job_command, NULL) < 0) {
@@ -592,8 +561,8 @@ static void on_job_started(QemuMonitor *mon, json_object *result, const char *er
         } else {
                 log_info("Domain %s: block job %s started.", c->d->def->name, c->job_id);
                 if (entry_alive(c->d, c->job) && c->job->new_path)
-                        set_mirror(c->d, c->job, c->job->type == DOMAIN_BLOCK_JOB_TYPE_COPY ? "copy" : "active-commit");
-                save_state(c->d);
+                        blockjob_set_mirror(c->d, c->job, c->job->type == DOMAIN_BLOCK_JOB_TYPE_COPY ? "copy" : "active-commit");
+                blockjob_save_state(c->d);
                 domain_job_succeed(c->d->jobs);
         }
         call_free(c);
@@ -610,14 +579,14 @@ static json_object *started_entry(BlockCall *c, json_object *result, const char 
                 job_failf(c->d, VB_ERROR_OPERATION_FAILED, "query-block failed: %s", qemu_error(error_class, error_desc));
                 return NULL;
         }
-        e = find_block_entry(result, c->alias);
+        e = blockjob_find_block_entry(result, c->alias);
         node = json_str(json_child(e, "inserted"), "node-name");
         if (!node) {
                 job_failf(c->d, VB_ERROR_OPERATION_INVALID, "disk '%s' of domain '%s' has no medium in QEMU", c->dst,
                           c->d->def->name);
                 return NULL;
         }
-        if (job_find(c->d, c->dst)) {
+        if (blockjob_find(c->d, c->dst)) {
                 job_failf(c->d, VB_ERROR_OPERATION_INVALID, "disk '%s' of domain '%s' already has a block job",
                           c->dst, c->d->def->name);
                 return NULL;
@@ -1083,7 +1052,7 @@ static void on_block_for_resize(QemuMonitor *mon, json_object *result, const cha
                 job_failf(c->d, VB_ERROR_OPERATION_FAILED, "query-block failed: %s", qemu_error(error_class, error_desc));
                 return call_free(c);
         }
-        e = find_block_entry(result, c->alias);
+        e = blockjob_find_block_entry(result, c->alias);
         node = json_str(json_child(e, "inserted"), "node-name");
         if (!node || chain_of(e, images, 1) < 1) {
                 job_failf(c->d, VB_ERROR_OPERATION_INVALID, "disk '%s' of domain '%s' has no medium in QEMU", c->dst,
@@ -1130,526 +1099,6 @@ static int resize(Domain *d, const DomainDiskDef *disk, uint64_t size, sd_bus_er
 static int set_threshold(Domain *d, const DomainDiskDef *disk, uint64_t threshold, sd_bus_error *error) {
         return with_block(d, disk, CALL_THRESHOLD, threshold, error);
 }
-
-/* ---- the live XML: <mirror> and <backingStore> ---- */
-
-static void save_state(Domain *d) {
-        if (domain_is_active(d))
-                (void) domain_status_save(d);
-}
-
-/* The copy's destination or the active commit's base, as <mirror>. */
-static void set_mirror(Domain *d, const QemuBlockJob *j, const char *job) {
-        DomainDiskDef *disk = domain_block_find_disk(d->live, j->dst);
-        DomainDiskMirror *m;
-
-        if (!disk || !j->new_path || !(m = calloc(1, sizeof(*m))))
-                return;
-        m->type = j->new_block ? DOMAIN_DISK_TYPE_BLOCK : DOMAIN_DISK_TYPE_FILE;
-        m->format = j->new_format;
-        m->path = strdup(j->new_path);
-        m->job = strdup(job);
-        if (!m->path || !m->job) {
-                domain_disk_mirror_free(m);
-                return;
-        }
-        domain_disk_mirror_free(disk->mirror);
-        disk->mirror = m;
-}
-
-static void mirror_ready(Domain *d, const char *dst, const char *ready) {
-        DomainDiskDef *disk = domain_block_find_disk(d->live, dst);
-
-        if (disk && disk->mirror)
-                free_and_replace_str(&disk->mirror->ready, ready ? strdup(ready) : NULL);
-}
-
-static void drop_mirror(Domain *d, const char *dst) {
-        DomainDiskDef *disk = domain_block_find_disk(d->live, dst);
-
-        if (disk) {
-                domain_disk_mirror_free(disk->mirror);
-                disk->mirror = NULL;
-        }
-}
-
-static uint32_t be32(const uint8_t *p) {
-        return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p) {
-        return (uint64_t) be32(p) << 32 | be32(p + 4);
-}
-
-#define QCOW2_MAGIC 0x514649fbU          /* "QFI\xfb" */
-#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
-
-/* A qcow2 image's backing file (made absolute against the image's
- * directory) and its format from the header extension (NONE when the
- * header names none); *ret_backing NULL: none. -EMEDIUMTYPE: no qcow2. */
-static int qcow2_backing(const char *path, char **ret_backing, DomainDiskFormat *ret_format) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        uint8_t h[4096];
-        char name[1024];
-        uint64_t off;
-        uint32_t len, hlen, version;
-        ssize_t n;
-
-        *ret_backing = NULL;
-        *ret_format = DOMAIN_DISK_FORMAT_NONE;
-        if (fd < 0)
-                return -errno;
-        n = pread(fd, h, sizeof(h), 0);
-        if (n < 0)
-                return -errno;
-        if (n < 72 || be32(h) != QCOW2_MAGIC)
-                return -EMEDIUMTYPE;
-        version = be32(h + 4);
-        off = be64(h + 8);
-        len = be32(h + 16);
-        if (off == 0 || len == 0)
-                return 0;
-        if (len >= sizeof(name))
-                return -EBADMSG;
-        if (pread(fd, name, len, (off_t) off) != (ssize_t) len)
-                return -EBADMSG;
-        name[len] = 0;
-        /* extensions: after the header (v3 says how long it is), each type,
-         * length, data padded to 8 bytes, until type 0 */
-        hlen = version >= 3 && n >= 104 ? be32(h + 100) : 72;
-        for (size_t p = hlen; p + 8 <= (size_t) n;) {
-                uint32_t type = be32(h + p), elen = be32(h + p + 4);
-
-                if (type == 0 || p + 8 + elen > (size_t) n)
-                        break;
-                if (type == QCOW2_EXT_BACKING_FORMAT) {
-                        if (elen == 5 && memcmp(h + p + 8, "qcow2", 5) == 0)
-                                *ret_format = DOMAIN_DISK_FORMAT_QCOW2;
-                        else if (elen == 3 && memcmp(h + p + 8, "raw", 3) == 0)
-                                *ret_format = DOMAIN_DISK_FORMAT_RAW;
-                }
-                p += 8 + ((elen + 7) & ~7U);
-        }
-        if (name[0] == '/') {
-                *ret_backing = strdup(name);
-        } else {
-                const char *slash = strrchr(path, '/');
-                if (asprintf(ret_backing, "%.*s%s", slash ? (int) (slash - path + 1) : 0, path, name) < 0)
-                        *ret_backing = NULL;
-        }
-        return *ret_backing ? 0 : -ENOMEM;
-}
-
-/* Raw unless its first bytes say qcow2, as QEMU probes a backing file
- * whose format the overlay does not name. */
-static DomainDiskFormat probe_format(const char *path) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        uint8_t h[4];
-
-        return fd >= 0 && pread(fd, h, 4, 0) == 4 && be32(h) == QCOW2_MAGIC ? DOMAIN_DISK_FORMAT_QCOW2
-                                                                             : DOMAIN_DISK_FORMAT_RAW;
-}
-
-static DomainDiskType path_type(const char *path) {
-        struct stat st;
-
-        return stat(path, &st) >= 0 && S_ISBLK(st.st_mode) ? DOMAIN_DISK_TYPE_BLOCK : DOMAIN_DISK_TYPE_FILE;
-}
-
-static int add_layer(DomainDiskDef *disk, char *path, DomainDiskFormat format) {
-        DomainDiskBacking *b = reallocarray(disk->backing, disk->n_backing + 1, sizeof(*b));
-
-        if (!b) {
-                free(path);
-                return -ENOMEM;
-        }
-        disk->backing = b;
-        b[disk->n_backing] = (DomainDiskBacking) {
-                .type = path_type(path), .format = format, .path = path, .index = (unsigned) disk->n_backing + 1,
-        };
-        disk->n_backing++;
-        return 0;
-}
-
-int qemu_blockjob_read_chain(DomainDiskDef *disk) {
-        DomainDiskFormat fmt = disk->format;
-        const char *top = disk->src;
-        int r = 0;
-
-        domain_disk_clear_backing(disk);
-        if (!top)
-                return -EINVAL;
-        /* the chain a qcow2 image names, to a depth QEMU would open */
-        while (fmt == DOMAIN_DISK_FORMAT_QCOW2 && disk->n_backing < 64) {
-                char *backing;
-                DomainDiskFormat bfmt;
-
-                r = qcow2_backing(disk->n_backing ? disk->backing[disk->n_backing - 1].path : top, &backing, &bfmt);
-                if (r < 0 || !backing)
-                        break;
-                if (bfmt == DOMAIN_DISK_FORMAT_NONE)
-                        bfmt = probe_format(backing);
-                r = add_layer(disk, backing, bfmt);
-                if (r < 0)
-                        break;
-                fmt = bfmt;
-        }
-        if (r < 0 && r != -EMEDIUMTYPE) {
-                domain_disk_clear_backing(disk);
-                return r;
-        }
-        disk->backing_known = true;
-        return 0;
-}
-
-void qemu_blockjob_fill_chains(Domain *d) {
-        for (size_t i = 0; d->live && i < d->live->n_disks; i++) {
-                DomainDiskDef *disk = &d->live->disks[i];
-                int r;
-
-                if (disk->backing_known || !disk->src || disk->device != DOMAIN_DISK_DEVICE_DISK)
-                        continue;
-                r = qemu_blockjob_read_chain(disk);
-                if (r < 0)
-                        log_debug_errno(r, "Domain %s: cannot read the backing chain of %s: %m", d->def->name,
-                                        disk->dst);
-        }
-}
-
-/* The chain of a query-block entry's image, into the live disk (below
- * its top image). */
-static void chain_from_qemu(DomainDiskDef *disk, json_object *image) {
-        domain_disk_clear_backing(disk);
-        for (json_object *b = json_child(image, "backing-image"); b && disk->n_backing < 64;
-             b = json_child(b, "backing-image")) {
-                const char *file = json_str(b, "filename"), *fmt = json_str(b, "format");
-                char *copy = file ? strdup(file) : NULL;
-
-                if (!copy || add_layer(disk, copy, streq_ptr(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 :
-                                                   streq_ptr(fmt, "raw") ? DOMAIN_DISK_FORMAT_RAW :
-                                                                           DOMAIN_DISK_FORMAT_NONE) < 0) {
-                        domain_disk_clear_backing(disk);
-                        return;
-                }
-        }
-        disk->backing_known = true;
-}
-
-typedef struct DiskRefresh {
-        Domain *d;
-        char *dst;
-} DiskRefresh;
-
-static void refresh_free(DiskRefresh *x) {
-        free(x->dst);
-        free(x);
-}
-
-/* After a job changed a disk: its top node (a pivot renames it) and its
- * chain, as QEMU has them now. */
-static void on_block_for_refresh(QemuMonitor *mon, json_object *result, const char *error_class,
-                                 const char *error_desc, void *userdata) {
-        DiskRefresh *x = userdata;
-        DomainDiskDef *disk = error_class ? NULL : domain_block_find_disk(x->d->live, x->dst);
-        _cleanup_free_ char *start_node = NULL;
-        json_object *e, *inserted;
-        const char *node;
-
-        if (!disk || !disk->alias)
-                return refresh_free(x);
-        e = find_block_entry(result, disk->alias);
-        inserted = json_child(e, "inserted");
-        node = json_str(inserted, "node-name");
-        if (node && asprintf(&start_node, "%s-fmt", disk->alias) > 0) {
-                QemuBlockJob *j = streq(node, start_node) ? entry_find(x->d, x->dst) : entry_get(x->d, x->dst);
-                if (j && !streq(node, start_node))
-                        free_and_replace_str(&j->top_node, strdup(node));
-                else if (j && j->top_node) {
-                        j->top_node = mfree(j->top_node);
-                        if (!j->type)
-                                entry_unlink(x->d, j);
-                }
-        }
-        if (inserted)
-                chain_from_qemu(disk, json_child(inserted, "image"));
-        save_state(x->d);
-        refresh_free(x);
-}
-
-static void refresh_disk(Domain *d, const char *dst) {
-        DiskRefresh *x = calloc(1, sizeof(*x));
-
-        if (!x || !(x->dst = strdup(dst)) || !qemu_domain(d)->mon) {
-                if (x)
-                        refresh_free(x);
-                return;
-        }
-        x->d = d;
-        if (qemu_monitor_command(qemu_domain(d)->mon, "query-block", NULL, on_block_for_refresh, x) < 0)
-                refresh_free(x);
-}
-
-const DomainDiskDef *qemu_blockjob_disk_of_node(Domain *d, const char *node) {
-        for (QemuBlockJob *j = qemu_domain(d)->block_jobs; node && j; j = j->next)
-                if (streq_ptr(j->top_node, node))
-                        return domain_block_find_disk(d->live, j->dst);
-        return NULL;
-}
-
-/* ---- the live state ---- */
-
-static const char *job_word(int type) {
-        for (size_t i = 0; i < ELEMENTSOF(job_words); i++)
-                if (job_words[i].type == type)
-                        return job_words[i].word;
-        return NULL;
-}
-
-static int job_type_of_word(const char *w) {
-        for (size_t i = 0; w && i < ELEMENTSOF(job_words); i++)
-                if (streq(job_words[i].word, w))
-                        return job_words[i].type;
-        return 0;
-}
-
-static bool put_attr(FILE *f, const char *name, const char *value) {
-        _cleanup_free_ char *e = NULL;
-
-        if (!value)
-                return true;
-        e = domain_status_escape(value);
-        if (!e)
-                return false;
-        fprintf(f, " %s='%s'", name, e);
-        return true;
-}
-
-/*   <blockjob disk='vda' node='...' job='copy' ready='yes' pivot='yes'
- *             aborted='no' transient='no' target='/path' target-format='qcow2'
- *             target-block='no' old-fmt='' old-file='' new-fmt='' new-file=''>
- *     <delete path='...'/>
- *   </blockjob>
- * one per disk with a job or a node renamed by one. */
-int qemu_blockjob_status_format(Domain *d, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-        bool ok = f != NULL;
-
-        for (QemuBlockJob *j = qemu_domain(d)->block_jobs; ok && j; j = j->next) {
-                fputs("  <blockjob", f);
-                ok = put_attr(f, "disk", j->dst) && put_attr(f, "node", j->top_node);
-                if (ok && j->type) {
-                        ok = put_attr(f, "job", job_word(j->type)) && put_attr(f, "ready", j->ready ? "yes" : "no") &&
-                             put_attr(f, "pivot", j->pivot ? "yes" : "no") &&
-                             put_attr(f, "aborted", j->aborted ? "yes" : "no") &&
-                             put_attr(f, "transient", j->transient ? "yes" : "no") &&
-                             put_attr(f, "target", j->new_path) && put_attr(f, "target-pool", j->new_pool) &&
-                             put_attr(f, "target-volume", j->new_volume) &&
-                             put_attr(f, "target-format", domain_disk_format_to_string(j->new_format)) &&
-                             put_attr(f, "target-block", j->new_block ? "yes" : "no") &&
-                             put_attr(f, "old-fmt", j->old_fmt) && put_attr(f, "old-file", j->old_file) &&
-                             put_attr(f, "new-fmt", j->new_fmt) && put_attr(f, "new-file", j->new_file);
-                }
-                fputs(">\n", f);
-                for (char **p = j->delete; ok && p && *p; p++) {
-                        fputs("    <delete", f);
-                        ok = put_attr(f, "path", *p);
-                        fputs("/>\n", f);
-                }
-                fputs("  </blockjob>\n", f);
-        }
-        if (f && fclose(f) != 0)
-                ok = false;
-        if (!ok)
-                return -ENOMEM;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-static char *prop(xmlNodePtr n, const char *name) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
-        char *r = v ? strdup((const char *) v) : NULL;
-
-        xmlFree(v);
-        return r;
-}
-
-static bool prop_yes(xmlNodePtr n, const char *name) {
-        _cleanup_free_ char *v = prop(n, name);
-
-        return streq_ptr(v, "yes");
-}
-
-static int on_recheck(sd_event_source *s, void *userdata);
-
-static int parse_one(Domain *d, xmlNodePtr n) {
-        _cleanup_free_ char *dst = prop(n, "disk"), *job = prop(n, "job"), *fmt = prop(n, "target-format");
-        QemuBlockJob *j;
-
-        if (!dst)
-                return -EBADMSG;
-        j = entry_get(d, dst);
-        if (!j)
-                return -ENOMEM;
-        j->top_node = prop(n, "node");
-        j->type = job_type_of_word(job);
-        if (!j->type)
-                return sd_event_add_defer(d->manager->event, &j->recheck, on_recheck, j);
-        j->ready = prop_yes(n, "ready");
-        j->pivot = prop_yes(n, "pivot");
-        j->aborted = prop_yes(n, "aborted");
-        j->transient = prop_yes(n, "transient");
-        j->new_block = prop_yes(n, "target-block");
-        j->new_path = prop(n, "target");
-        j->new_pool = prop(n, "target-pool");
-        j->new_volume = prop(n, "target-volume");
-        j->new_format = streq_ptr(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 :
-                        streq_ptr(fmt, "raw") ? DOMAIN_DISK_FORMAT_RAW : DOMAIN_DISK_FORMAT_NONE;
-        j->old_fmt = prop(n, "old-fmt");
-        j->old_file = prop(n, "old-file");
-        j->new_fmt = prop(n, "new-fmt");
-        j->new_file = prop(n, "new-file");
-        for (xmlNodePtr c = n->children; c; c = c->next) {
-                _cleanup_free_ char *path = NULL;
-
-                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "delete"))
-                        continue;
-                path = prop(c, "path");
-                if (path && strv_extend(&j->delete, path) < 0)
-                        return -ENOMEM;
-        }
-        /* once the daemon runs again (QEMU adopted or found gone): ask QEMU */
-        return sd_event_add_defer(d->manager->event, &j->recheck, on_recheck, j);
-}
-
-int qemu_blockjob_status_parse(Domain *d, xmlNodePtr root) {
-        int r;
-
-        qemu_blockjob_free_all(d);
-        for (xmlNodePtr c = root->children; c; c = c->next) {
-                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "blockjob"))
-                        continue;
-                r = parse_one(d, c);
-                if (r < 0) {
-                        qemu_blockjob_free_all(d);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-/* ---- QEMU gone, and a job met again after a restart ---- */
-
-static void job_finish(Domain *d, QemuBlockJob *j, const char *id, int status);
-
-/* QEMU exited (crash, kill, Destroy): its jobs failed and the disks stay
- * as they were; the node names die with it. This runs before the
- * process's own exit handling (higher priority), while the domain is
- * still running. */
-static int on_qemu_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        QemuBlockJob *j = userdata;
-        Domain *d = j->d;
-
-        while (qemu_domain(d)->block_jobs) {
-                QemuBlockJob *e = qemu_domain(d)->block_jobs;
-                qemu_domain(d)->block_jobs = e->next;
-                if (e->type) {
-                        log_warning("Domain %s: QEMU went away during the block job on %s: it failed.",
-                                    d->def->name, e->dst);
-                        drop_mirror(d, e->dst);
-                        if (e->waiting)
-                                domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, "QEMU went away during the block job");
-                        domain_emit_block_job(d, e->dst, e->type, DOMAIN_BLOCK_JOB_FAILED);
-                }
-                job_free(e);
-        }
-        return 0;
-}
-
-static void watch_qemu_exit(QemuBlockJob *j) {
-        int fd;
-
-        if (j->exit_watch || j->d->pid <= 0)
-                return;
-        fd = pidfd_open_pid(j->d->pid);
-        if (fd < 0)
-                return;
-        if (sd_event_add_io(j->d->manager->event, &j->exit_watch, fd, EPOLLIN, on_qemu_exit, j) < 0) {
-                close(fd);
-                return;
-        }
-        (void) sd_event_source_set_io_fd_own(j->exit_watch, true);
-        (void) sd_event_source_set_priority(j->exit_watch, SD_EVENT_PRIORITY_IMPORTANT);
-}
-
-/* query-jobs for one job found in the live state: where is it now? */
-static void on_jobs_for_recheck(QemuMonitor *mon, json_object *result, const char *error_class,
-                                const char *error_desc, void *userdata) {
-        DiskRefresh *x = userdata;
-        QemuBlockJob *j = error_class ? NULL : job_find(x->d, x->dst);
-        _cleanup_free_ char *id = j ? qemu_blockjob_id(j->type, j->dst) : NULL;
-        size_t n = result && json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
-        json_object *e = NULL;
-        const char *st;
-
-        if (!id)
-                return refresh_free(x);
-        for (size_t i = 0; i < n && !e; i++)
-                if (streq_ptr(json_str(json_object_array_get_idx(result, i), "id"), id))
-                        e = json_object_array_get_idx(result, i);
-        st = json_str(e, "status");
-        if (!e) {
-                log_warning("Domain %s: QEMU no longer has the block job %s: it failed.", x->d->def->name, id);
-                job_finish(x->d, j, id, DOMAIN_BLOCK_JOB_FAILED);
-        } else if (streq_ptr(st, "concluded") || streq_ptr(st, "null")) {
-                int status = j->aborted ? DOMAIN_BLOCK_JOB_CANCELED :
-                             json_str(e, "error") ? DOMAIN_BLOCK_JOB_FAILED : DOMAIN_BLOCK_JOB_COMPLETED;
-                log_info("Domain %s: the block job %s ended while qemud was down.", x->d->def->name, id);
-                job_finish(x->d, j, id, status);
-        } else if (streq_ptr(st, "ready") && !j->ready) {
-                j->ready = true;
-                mirror_ready(x->d, j->dst, "yes");
-                save_state(x->d);
-                domain_emit_block_job(x->d, j->dst, j->type, DOMAIN_BLOCK_JOB_READY);
-        }
-        refresh_free(x);
-}
-
-static int on_recheck(sd_event_source *s, void *userdata) {
-        QemuBlockJob *j = userdata;
-        Domain *d = j->d;
-        _cleanup_free_ char *id = qemu_blockjob_id(j->type, j->dst);
-        DiskRefresh *x;
-
-        j->recheck = sd_event_source_disable_unref(j->recheck);
-        if (!j->type) {
-                /* only a node name: it lives as long as this QEMU */
-                if (!domain_is_active(d) || d->pid <= 0)
-                        entry_unlink(d, j);
-                else
-                        watch_qemu_exit(j);
-                return 0;
-        }
-        if (!domain_is_active(d) || !qemu_domain(d)->mon || d->pid <= 0) {
-                /* QEMU went away while qemud was down */
-                log_warning("Domain %s: QEMU went away during the block job on %s: it failed.", d->def->name, j->dst);
-                domain_emit_block_job(d, j->dst, j->type, DOMAIN_BLOCK_JOB_FAILED);
-                entry_unlink(d, j);
-                return 0;
-        }
-        watch_qemu_exit(j);
-        x = calloc(1, sizeof(*x));
-        if (!x || !(x->dst = strdup(j->dst))) {
-                free(x);
-                return 0;
-        }
-        x->d = d;
-        if (qemu_monitor_command(qemu_domain(d)->mon, "query-jobs", NULL, on_jobs_for_recheck, x) < 0)
-                refresh_free(x);
-        return 0;
-}
-
 /* ---- events ---- */
 
 static void set_disk_source(DomainDiskDef *disk, const QemuBlockJob *j) {
@@ -1704,7 +1153,7 @@ static void follow_pivot(Domain *d, const QemuBlockJob *j) {
 static void job_ended(Domain *d, QemuBlockJob *j, int status) {
         bool pivoted = j->pivot && status == DOMAIN_BLOCK_JOB_COMPLETED;
 
-        drop_mirror(d, j->dst);
+        blockjob_drop_mirror(d, j->dst);
         if (pivoted)
                 follow_pivot(d, j);
         if (pivoted) {
@@ -1729,7 +1178,7 @@ static void job_ended(Domain *d, QemuBlockJob *j, int status) {
 
 /* The end of a job, from its event or found after a restart: QEMU's job
  * dismissed, the definitions follow a pivot, the signal. */
-static void job_finish(Domain *d, QemuBlockJob *j, const char *id, int status) {
+void blockjob_finish(Domain *d, QemuBlockJob *j, const char *id, int status) {
         _cleanup_free_ char *dst = strdup(j->dst);
         int type = j->type;
         json_object *a = args_new();
@@ -1740,8 +1189,8 @@ static void job_finish(Domain *d, QemuBlockJob *j, const char *id, int status) {
         job_remove(d, j);
         if (dst) {
                 /* the chain changed (commit, pull, pivot), or not: QEMU says */
-                refresh_disk(d, dst);
-                save_state(d);
+                blockjob_refresh_disk(d, dst);
+                blockjob_save_state(d);
                 domain_emit_block_job(d, dst, type, status);
         }
 }
@@ -1770,13 +1219,13 @@ void qemu_blockjob_on_event(Domain *d, const char *event, json_object *data) {
         else
                 log_info("Domain %s: block job %s: %s.", d->def->name, id, event);
         if (status != DOMAIN_BLOCK_JOB_READY && j) {
-                job_finish(d, j, id, status);
+                blockjob_finish(d, j, id, status);
                 return;
         }
         if (j && status == DOMAIN_BLOCK_JOB_READY) {
                 j->ready = true;
-                mirror_ready(d, dst, "yes");
-                save_state(d);
+                blockjob_mirror_ready(d, dst, "yes");
+                blockjob_save_state(d);
         }
         domain_emit_block_job(d, dst, type, status);
 }
