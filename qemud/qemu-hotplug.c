@@ -18,17 +18,15 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug.h"
+#include "qemu-hotplug-internal.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
 #include "util.h"
 
-/* libvirt waits this long for the guest to let a device go. */
-#define UNPLUG_WAIT_USEC (5ULL * 1000000ULL)
-
 /* ---- pure helpers ---- */
 
-static int push_cmd(json_object *cmds, const char *execute, json_object *args) {
+int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args) {
         json_object *c = json_object_new_object();
 
         if (!c) {
@@ -41,9 +39,9 @@ static int push_cmd(json_object *cmds, const char *execute, json_object *args) {
         return json_object_array_add(cmds, c) < 0 ? -ENOMEM : 0;
 }
 
-static int push_all(json_object *cmds, const char *execute, json_object *list) {
+int hotplug_push_all(json_object *cmds, const char *execute, json_object *list) {
         for (size_t i = 0; list && i < json_object_array_length(list); i++) {
-                int r = push_cmd(cmds, execute, json_object_get(json_object_array_get_idx(list, i)));
+                int r = hotplug_push_cmd(cmds, execute, json_object_get(json_object_array_get_idx(list, i)));
                 if (r < 0)
                         return r;
         }
@@ -57,11 +55,11 @@ int qemu_hotplug_plug_commands(json_object *objects, json_object *blockdevs, jso
 
         if (!cmds)
                 return -ENOMEM;
-        r = push_all(cmds, "object-add", objects);
+        r = hotplug_push_all(cmds, "object-add", objects);
         if (r >= 0)
-                r = push_all(cmds, "blockdev-add", blockdevs);
+                r = hotplug_push_all(cmds, "blockdev-add", blockdevs);
         if (r >= 0)
-                r = push_all(cmds, "device_add", devices);
+                r = hotplug_push_all(cmds, "device_add", devices);
         if (r < 0) {
                 json_object_put(cmds);
                 return r;
@@ -79,7 +77,7 @@ static int push_del(json_object *cmds, const char *execute, const char *key, jso
         if (!args)
                 return -ENOMEM;
         json_object_object_add(args, key, json_object_new_string(json_object_get_string(v)));
-        return push_cmd(cmds, execute, args);
+        return hotplug_push_cmd(cmds, execute, args);
 }
 
 int qemu_hotplug_unplug_backends(json_object *objects, json_object *blockdevs, json_object **ret) {
@@ -101,19 +99,9 @@ int qemu_hotplug_unplug_backends(json_object *objects, json_object *blockdevs, j
         return 0;
 }
 
-static int id_args(const char *alias, json_object **ret);
-
 /* ---- one device of a definition ---- */
 
-/* A device of a definition: the list it is in (by its XML element name,
- * "disk") and its index there. */
-typedef struct DevRef {
-        const char *kind;
-        QemuDeviceFamily family;
-        size_t index;
-} DevRef;
-
-static int family_of(const char *kind, QemuDeviceFamily *ret) {
+int hotplug_family_of(const char *kind, QemuDeviceFamily *ret) {
         if (streq(kind, "disk"))
                 *ret = QEMU_DEVICE_DISK;
         else if (streq(kind, "controller"))
@@ -129,7 +117,7 @@ static int family_of(const char *kind, QemuDeviceFamily *ret) {
         return 0;
 }
 
-static const char *dev_alias(const DomainDef *def, const DevRef *r) {
+const char *hotplug_dev_alias(const DomainDef *def, const DevRef *r) {
         switch (r->family) {
         case QEMU_DEVICE_DISK: return def->disks[r->index].alias;
         case QEMU_DEVICE_CONTROLLER: return def->controllers[r->index].alias;
@@ -141,7 +129,7 @@ static const char *dev_alias(const DomainDef *def, const DevRef *r) {
 }
 
 /* Names the device in messages: "disk 'vdb'", "interface 52:54:00:..". */
-static void dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t size) {
+void hotplug_dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t size) {
         switch (r->family) {
         case QEMU_DEVICE_DISK:
                 snprintf(buf, size, "disk '%s'", def->disks[r->index].dst ?: "?");
@@ -169,10 +157,10 @@ static void dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t si
  * controller by type and index, a serial/console/channel by its port (a
  * channel also by its target name), an rng by its model and backend. An
  * <alias name=''/> given must match too. */
-static int find_device(const DomainDef *def, const DomainDef *holder, const char *kind, DevRef *ret) {
+int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const char *kind, DevRef *ret) {
         QemuDeviceFamily f;
 
-        if (family_of(kind, &f) < 0)
+        if (hotplug_family_of(kind, &f) < 0)
                 return -EOPNOTSUPP;
         *ret = (DevRef) { .kind = kind, .family = f };
         switch (f) {
@@ -217,12 +205,12 @@ static int find_device(const DomainDef *def, const DomainDef *holder, const char
         return -ENOENT;
 }
 
-static int no_such_device(const DomainDef *holder, const char *kind, const char *where, sd_bus_error *error) {
+int hotplug_no_such_device(const DomainDef *holder, const char *kind, const char *where, sd_bus_error *error) {
         DevRef r = { .kind = kind, .index = 0 };
         char what[128];
 
-        (void) family_of(kind, &r.family);
-        dev_what(holder, &r, what, sizeof(what));
+        (void) hotplug_family_of(kind, &r.family);
+        hotplug_dev_what(holder, &r, what, sizeof(what));
         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "operation failed: no %s found in the %s definition",
                              what, where);
 }
@@ -239,9 +227,9 @@ static int check_unique(const DomainDef *def, const DomainDef *holder, const cha
                 return 0;       /* told apart by their address, checked by the allocator */
         if (streq(kind, "interface") && !holder->nets[0].mac_given)
                 return 0;
-        if (find_device(def, holder, kind, &r) < 0)
+        if (hotplug_find_device(def, holder, kind, &r) < 0)
                 return 0;
-        dev_what(def, &r, what, sizeof(what));
+        hotplug_dev_what(def, &r, what, sizeof(what));
         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                              "operation invalid: %s already exists in the %s definition", what, where);
 }
@@ -249,11 +237,11 @@ static int check_unique(const DomainDef *def, const DomainDef *holder, const cha
 /* ---- definitions ---- */
 
 /* The persistent definition (the one waiting for the next start, if any). */
-static const DomainDef *config_def(Domain *d) {
+const DomainDef *hotplug_config_def(Domain *d) {
         return *domain_persistent_def(d);
 }
 
-static int conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error) {
+int hotplug_conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error) {
         if (e->name)
                 return vb_error_setf(error, e->name, "%s", e->message);
         return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: %s: %s", fallback, strerror(-r));
@@ -278,7 +266,7 @@ static int add_scsi_controller(DomainDef *def, const DevRef *ref, sd_bus_error *
         if (r >= 0)
                 r = domain_def_take_devices(def, holder);
         if (r < 0)
-                return conf_to_bus(&e, r, "cannot add a SCSI controller", error);
+                return hotplug_conf_to_bus(&e, r, "cannot add a SCSI controller", error);
         return 0;
 }
 
@@ -294,8 +282,8 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
 
         r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
         if (r < 0)
-                return conf_to_bus(&e, r, "cannot parse the device", error);
-        if (family_of(kind, &f) < 0)
+                return hotplug_conf_to_bus(&e, r, "cannot parse the device", error);
+        if (hotplug_family_of(kind, &f) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be attached", kind);
         r = check_unique(def, holder, kind, where, error);
@@ -324,45 +312,21 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         if (r >= 0 && !live)
                 r = qemu_validate_def(copy, &e);
         if (r < 0)
-                return conf_to_bus(&e, r, "invalid definition", error);
+                return hotplug_conf_to_bus(&e, r, "invalid definition", error);
         r = qemu_domain_assign_addresses(copy, &e);
         if (r < 0)
-                return conf_to_bus(&e, r, "cannot place the device", error);
+                return hotplug_conf_to_bus(&e, r, "cannot place the device", error);
         *ret = TAKE_PTR(copy);
         return 0;
 }
 
-static int save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
+int hotplug_save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
         return domain_config_commit(d, config, error);
 }
 
 /* ---- running QMP command lists ---- */
 
-typedef struct Plug Plug;
-typedef void (*PlugDoneFn)(Plug *p, Domain *d, const char *error_class, const char *error_desc);
-
-/* One change of a running guest: commands sent one after the other. */
-struct Plug {
-        DomainHandle *handle;
-        DomainDef *live;          /* the live definition once done */
-        DomainDef *config;        /* the persistent one (CONFIG), or NULL */
-        json_object *cmds;        /* [{execute, arguments}] */
-        json_object *undo;        /* taking back what cmds made, if they fail half-way */
-        size_t next;
-        PlugDoneFn done;
-        char *lease_path;         /* taken for this plug: released if it fails */
-        char *what;               /* "disk 'vdb'", for messages */
-        char *alias;
-        char *old_src, *new_src;  /* a medium change */
-        size_t pty_chr;           /* a pty chardev's chr index in live, or SIZE_MAX */
-        size_t n_ctrl_before;     /* the live definition's controllers before the device */
-        bool volume_marked;       /* storaged was told this guest uses the volume */
-        int tapfd;                /* an interface's tap from networkd, for getfd; -1 */
-        char *port_uuid;          /* networkd's port for it: released if the plug fails */
-        DevRef ref;
-};
-
-static Plug *plug_free(Plug *p) {
+Plug *hotplug_plug_free(Plug *p) {
         if (!p)
                 return NULL;
         domain_handle_unref(p->handle);
@@ -380,9 +344,6 @@ static Plug *plug_free(Plug *p) {
         free(p->port_uuid);
         return mfree(p);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(Plug *, plug_free);
-
-static void plug_step(Plug *p);
 
 static void on_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                      void *userdata) {
@@ -391,7 +352,7 @@ static void on_reply(QemuMonitor *mon, json_object *result, const char *error_cl
         json_object *c = json_object_array_get_idx(p->cmds, p->next - 1), *v;
 
         if (!d) {
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         if (error_class) {
@@ -402,17 +363,17 @@ static void on_reply(QemuMonitor *mon, json_object *result, const char *error_cl
         if (p->pty_chr != SIZE_MAX && json_object_object_get_ex(c, "execute", &v) &&
             streq(json_object_get_string(v), "chardev-add") && json_object_object_get_ex(result, "pty", &v))
                 free_and_replace_str(&p->live->chrs[p->pty_chr].path, strdup(json_object_get_string(v)));
-        plug_step(p);
+        hotplug_plug_step(p);
 }
 
-static void plug_step(Plug *p) {
+void hotplug_plug_step(Plug *p) {
         Domain *d = p->handle->owner;
         QemuMonitor *mon = d ? qemu_domain(d)->mon : NULL;
         json_object *c, *exe, *args = NULL;
         int r;
 
         if (!d) {
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         if (p->next >= json_object_array_length(p->cmds)) {
@@ -436,7 +397,7 @@ static void plug_step(Plug *p) {
 }
 
 /* Sends cmds (from index from) with no reply wanted: undoing. */
-static void send_quietly(Domain *d, json_object *cmds, size_t from) {
+void hotplug_send_quietly(Domain *d, json_object *cmds, size_t from) {
         QemuMonitor *mon = qemu_domain(d)->mon;
 
         for (size_t i = from; mon && cmds && i < json_object_array_length(cmds); i++) {
@@ -454,13 +415,12 @@ static void volume_in_use(Domain *d, const DomainDiskDef *disk, bool in_use) {
                                          NULL, NULL, NULL);
 }
 
-static void release_lease(Domain *d, const char *path) {
+void hotplug_release_lease(Domain *d, const char *path) {
         if (path)
                 (void) lockd_release_async(d->manager->bus, path, d->uuid_str, NULL, NULL, NULL);
 }
 
-static void fail_job(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
-static void fail_job(Domain *d, const char *name, const char *fmt, ...) {
+void hotplug_fail_job(Domain *d, const char *name, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
 
@@ -480,7 +440,7 @@ static int plug_commit(Plug *p, Domain *d, sd_bus_error *error) {
                 (void) domain_status_save(d);
         }
         if (p->config) {
-                int r = save_config(d, p->config, error);
+                int r = hotplug_save_config(d, p->config, error);
                 if (r < 0)
                         return r;
                 p->config = NULL;
@@ -488,7 +448,7 @@ static int plug_commit(Plug *p, Domain *d, sd_bus_error *error) {
         return 0;
 }
 
-static void finish_job(Plug *p, Domain *d) {
+void hotplug_finish_job(Plug *p, Domain *d) {
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
         if (plug_commit(p, d, &e) < 0)
@@ -506,21 +466,21 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                  * command for what was never made fails in QEMU and harms
                  * nothing, and QEMU answers in order, so the undo runs
                  * after everything sent before. */
-                send_quietly(d, p->undo, 0);
-                release_lease(d, p->lease_path);
+                hotplug_send_quietly(d, p->undo, 0);
+                hotplug_release_lease(d, p->lease_path);
                 if (p->volume_marked)
                         volume_in_use(d, &p->live->disks[p->ref.index], false);
                 if (p->port_uuid)
                         (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
-                fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
+                hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
                          error_desc ?: error_class);
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         if (p->alias && *p->alias)
                 domain_emit_device_added(d, p->alias);
-        finish_job(p, d);
-        plug_free(p);
+        hotplug_finish_job(p, d);
+        hotplug_plug_free(p);
 }
 
 static void on_lease(int r, const sd_bus_error *error, void *userdata) {
@@ -528,7 +488,7 @@ static void on_lease(int r, const sd_bus_error *error, void *userdata) {
         Domain *d = p->handle->owner;
 
         if (!d) {
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         if (r < 0 && error && (sd_bus_error_has_name(error, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
@@ -538,13 +498,13 @@ static void on_lease(int r, const sd_bus_error *error, void *userdata) {
                 p->lease_path = mfree(p->lease_path);
                 domain_job_fail(d->jobs, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
                                 error && error->message ? error->message : strerror(-r));
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
-        plug_step(p);
+        hotplug_plug_step(p);
 }
 
-static bool disk_needs_lease(const DomainDiskDef *disk) {
+bool hotplug_disk_needs_lease(const DomainDiskDef *disk) {
         return !disk->readonly && disk->src && disk->device == DOMAIN_DISK_DEVICE_DISK;
 }
 
@@ -611,13 +571,13 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                         return r;
                 if (chr->type == DOMAIN_CHR_PTY)
                         p->pty_chr = p->ref.index;
-                r = push_cmd(cmds, "chardev-add", args);
+                r = hotplug_push_cmd(cmds, "chardev-add", args);
                 if (r < 0)
                         return r;
                 snprintf(id, sizeof(id), "char%s", chr->alias);
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));
-                return push_cmd(p->undo, "chardev-remove", args);
+                return hotplug_push_cmd(p->undo, "chardev-remove", args);
         }
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
@@ -641,7 +601,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                         }
                         snprintf(fdname, sizeof(fdname), "fd-%s", net->alias);
                         json_object_object_add(fdargs, "fdname", json_object_new_string(fdname));
-                        r = push_cmd(cmds, "getfd", fdargs);
+                        r = hotplug_push_cmd(cmds, "getfd", fdargs);
                         if (r < 0) {
                                 json_object_put(args);
                                 return r;
@@ -649,18 +609,18 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                         json_object_object_add(args, "type", json_object_new_string("tap"));
                         json_object_object_add(args, "fd", json_object_new_string(fdname));
                 }
-                r = push_cmd(cmds, "netdev_add", args);
+                r = hotplug_push_cmd(cmds, "netdev_add", args);
                 if (r < 0)
                         return r;
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));
-                r = push_cmd(p->undo, "netdev_del", args);
+                r = hotplug_push_cmd(p->undo, "netdev_del", args);
                 if (r < 0 || net->type == DOMAIN_NET_USER)
                         return r;
                 /* netdev_add failed: the named fd is still QEMU's */
                 args = json_object_new_object();
                 json_object_object_add(args, "fdname", json_object_new_string(fdname));
-                return push_cmd(p->undo, "closefd", args);
+                return hotplug_push_cmd(p->undo, "closefd", args);
         }
         return 0;
 }
@@ -715,7 +675,7 @@ static int keep_rng_aliases(const DomainDef *old, DomainDef *def) {
 
 /* The rng's qdev id and backend object are named after its alias (rng1,
  * objrng1); the props name them by index. */
-static void name_rng_device(QemuDeviceProps *props, const char *alias) {
+void hotplug_name_rng_device(QemuDeviceProps *props, const char *alias) {
         char obj[64];
 
         snprintf(obj, sizeof(obj), "obj%s", alias);
@@ -747,14 +707,14 @@ static int new_controllers(Plug *p, size_t n_before, const QemuCaps *caps, json_
                                              p->what);
                 r = qemu_device_props(p->live, caps, QEMU_DEVICE_CONTROLLER, i, &props, &e);
                 if (r < 0)
-                        return conf_to_bus(&e, r, "cannot build the controller", error);
-                r = push_all(cmds, "device_add", props.devices);
+                        return hotplug_conf_to_bus(&e, r, "cannot build the controller", error);
+                r = hotplug_push_all(cmds, "device_add", props.devices);
                 qemu_device_props_done(&props);
                 if (r >= 0 && c->alias) {
                         json_object *args;
-                        r = id_args(c->alias, &args);
+                        r = hotplug_id_args(c->alias, &args);
                         if (r >= 0)
-                                r = push_cmd(p->undo, "device_del", args);
+                                r = hotplug_push_cmd(p->undo, "device_del", args);
                 }
                 if (r < 0)
                         return r;
@@ -782,13 +742,13 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
                 if (d && error && error->name)
                         domain_job_fail(d->jobs, error->name, error->message);
                 else if (d)
-                        fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: no port from networkd: %s",
+                        hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: no port from networkd: %s",
                                  p->what, strerror(-r));
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         log_debug("Domain %s: %s on tap %s (port %s)", d->def->name, p->what, ifname, port_uuid);
-        plug_step(p);
+        hotplug_plug_step(p);
 }
 
 static int ask_port(Plug *p, Domain *d, sd_bus_error *error) {
@@ -827,11 +787,11 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
                 return r;
         r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
         if (r < 0)
-                return conf_to_bus(&e, r, "cannot build the device", error);
+                return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
         if (p->ref.family == QEMU_DEVICE_NET)
                 name_net_device(props.devices, p->alias);
         if (p->ref.family == QEMU_DEVICE_RNG)
-                name_rng_device(&props, p->alias);
+                hotplug_name_rng_device(&props, p->alias);
         r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
         if (r >= 0)
                 r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
@@ -854,7 +814,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         p->cmds = TAKE_PTR(cmds);
         p->done = attach_done;
 
-        if (p->ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&p->live->disks[p->ref.index])) {
+        if (p->ref.family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&p->live->disks[p->ref.index])) {
                 const DomainDiskDef *disk = &p->live->disks[p->ref.index];
 
                 p->lease_path = strdup(disk->src);
@@ -871,7 +831,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         }
         if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
                 return ask_port(p, d, error);
-        plug_step(p);
+        hotplug_plug_step(p);
         return 1;
 }
 
@@ -884,14 +844,14 @@ static void on_volume(int r, const sd_bus_error *error, const char *path, const 
         sd_bus_error e = SD_BUS_ERROR_NULL;
 
         if (!d) {
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         disk = &p->live->disks[p->ref.index];
         if (r < 0) {
                 domain_job_fail(d->jobs, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
                                 error && error->message ? error->message : strerror(-r));
-                plug_free(p);
+                hotplug_plug_free(p);
                 return;
         }
         free_and_replace_str(&disk->src, strdup(path));
@@ -900,7 +860,7 @@ static void on_volume(int r, const sd_bus_error *error, const char *path, const 
         r = disk->src ? attach_build(p, d, &e) : -ENOMEM;
         if (r < 0) {
                 domain_job_fail(d->jobs, e.name ?: VB_ERROR_INTERNAL, e.message ?: strerror(-r));
-                plug_free(p);
+                hotplug_plug_free(p);
         } else {
                 /* storaged keeps it from deletion while this guest uses it */
                 volume_in_use(d, disk, true);
@@ -910,7 +870,7 @@ static void on_volume(int r, const sd_bus_error *error, const char *path, const 
 }
 
 static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_error *error) {
-        _cleanup_(plug_freep) Plug *p = NULL;
+        _cleanup_(hotplug_plug_freep) Plug *p = NULL;
         char what[128];
         int r;
 
@@ -940,7 +900,7 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 if (r < 0)
                         return r;
         }
-        dev_what(p->live, &p->ref, what, sizeof(what));
+        hotplug_dev_what(p->live, &p->ref, what, sizeof(what));
         p->what = strdup(what);
         if (!p->what)
                 return -ENOMEM;
@@ -962,7 +922,7 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = qemu_command_assign_paths(p->live, d->manager->rundir);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot name %s: %s", what, strerror(-r));
-        p->alias = strdup(dev_alias(p->live, &p->ref) ?: "");
+        p->alias = strdup(hotplug_dev_alias(p->live, &p->ref) ?: "");
         p->handle = domain_handle_get(&d->handle, d);
         if (!p->alias || !p->handle)
                 return -ENOMEM;
@@ -994,7 +954,7 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         int r;
 
         if (flags & DOMAIN_AFFECT_CONFIG) {
-                r = def_with_device(config_def(d), xml, "persistent", false, &config, &ref, error);
+                r = def_with_device(hotplug_config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)
                         return r;
         }
@@ -1004,458 +964,10 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
                         TAKE_PTR(config); /* the plug has it */
                 return r;
         }
-        r = save_config(d, config, error);
+        r = hotplug_save_config(d, config, error);
         if (r >= 0)
                 TAKE_PTR(config);
         return r;
-}
-
-/* ---- detach ---- */
-
-/* A device_del the guest has not answered yet. Kept beyond the call when
- * the guest takes longer than UNPLUG_WAIT_USEC (libvirt's async removal). */
-typedef struct Unplug {
-        DomainHandle *handle;
-        char *alias;
-        char *kind;
-        json_object *backends;    /* blockdev-del/object-del/chardev-remove/netdev_del once it is gone */
-        char *lease_path;
-        char *pool, *volume;      /* a volume disk: storaged learns this guest let it go */
-        bool port;                /* an interface with a port of networkd's: released once gone */
-        uint8_t mac[6];
-        DomainJob *job;           /* the call waiting, until answered */
-        DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
-        sd_event_source *timer;
-        struct Unplug *next;
-} Unplug;
-
-static Unplug *unplugs;
-
-static Unplug *unplug_free(Unplug *u) {
-        domain_handle_unref(u->handle);
-        free(u->alias);
-        free(u->kind);
-        json_object_put(u->backends);
-        free(u->lease_path);
-        free(u->pool);
-        free(u->volume);
-        domain_job_unref(u->job);
-        domain_def_free(u->config);
-        sd_event_source_disable_unref(u->timer);
-        return mfree(u);
-}
-
-static void unplug_remove(Unplug *u) {
-        for (Unplug **i = &unplugs; *i; i = &(*i)->next)
-                if (*i == u) {
-                        *i = u->next;
-                        break;
-                }
-        unplug_free(u);
-}
-
-/* The unplug of alias in d; those of domains that stopped go away. */
-static Unplug *unplug_find(Domain *d, const char *alias) {
-        Unplug *found = NULL;
-
-        for (Unplug *u = unplugs, *next; u; u = next) {
-                next = u->next;
-                if (!u->handle->owner)
-                        unplug_remove(u);
-                else if (u->handle->owner == d && streq(u->alias, alias))
-                        found = u;
-        }
-        return found;
-}
-
-/* The call still waits: answer it (and save the persistent definition). */
-static void unplug_answer(Unplug *u, Domain *d, const char *error_name, const char *message) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-
-        if (!u->job || !u->job->owner || d->jobs->active != u->job) {
-                u->job = domain_job_unref(u->job);
-                return;
-        }
-        if (!error_name && u->config) {
-                if (save_config(d, u->config, &e) < 0)
-                        error_name = e.name, message = e.message;
-                else
-                        u->config = NULL;
-        }
-        if (error_name)
-                domain_job_fail(d->jobs, error_name, message);
-        else
-                domain_job_succeed(d->jobs);
-        sd_bus_error_free(&e);
-        u->job = domain_job_unref(u->job);
-}
-
-static int on_unplug_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Unplug *u = userdata;
-        Domain *d = u->handle->owner;
-
-        u->timer = sd_event_source_disable_unref(u->timer);
-        if (d) {
-                log_info("Domain %s: the guest has not released %s yet; its removal stays pending.", d->def->name,
-                         u->alias);
-                unplug_answer(u, d, NULL, NULL);
-        }
-        return 0;
-}
-
-/* DEVICE_DELETED: the device is gone from the guest. */
-static void unplug_finish(Unplug *u, Domain *d) {
-        DevRef r = { .kind = u->kind };
-
-        if (family_of(u->kind, &r.family) >= 0)
-                for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
-                        if (streq_ptr(dev_alias(d->live, &r), u->alias)) {
-                                (void) domain_def_remove_device(d->live, u->kind, r.index);
-                                break;
-                        }
-        send_quietly(d, u->backends, 0);
-        release_lease(d, u->lease_path);
-        if (u->port)
-                (void) qemu_interface_release_port(d, u->mac);
-        if (u->pool && u->volume)
-                (void) storaged_set_in_use_async(d->manager->bus, u->pool, u->volume, d->uuid_str, false, NULL,
-                                                 NULL, NULL);
-        (void) domain_status_save(d);
-        domain_emit_device_removed(d, u->alias);
-        unplug_answer(u, d, NULL, NULL);
-        unplug_remove(u);
-}
-
-static void on_device_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
-                          void *userdata) {
-        Unplug *u = userdata;
-        Domain *d = u->handle->owner;
-
-        if (!d) {
-                unplug_remove(u);
-                return;
-        }
-        if (error_class) {
-                _cleanup_free_ char *msg = NULL;
-                if (asprintf(&msg, "cannot detach %s: QEMU said: %s", u->alias, error_desc ?: error_class) < 0)
-                        msg = NULL;
-                unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, msg ?: "cannot detach the device");
-                unplug_remove(u);
-                return;
-        }
-        (void) sd_event_add_time_relative(d->manager->event, &u->timer, CLOCK_MONOTONIC, UNPLUG_WAIT_USEC, 0,
-                                          on_unplug_timeout, u);
-}
-
-/* The guest's only disk (cdroms aside), and it holds a lease. */
-static bool is_only_leased_disk(const DomainDef *live, size_t index) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < live->n_disks; i++)
-                n += live->disks[i].device == DOMAIN_DISK_DEVICE_DISK;
-        return n == 1 && disk_needs_lease(&live->disks[index]);
-}
-
-static int detach_live(Domain *d, const DomainDef *holder, const char *kind, DomainDef *config,
-                       sd_bus_error *error) {
-        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
-        QemuMonitor *mon = qemu_domain(d)->mon;
-        _cleanup_(qemu_json_putp) json_object *backends = NULL;
-        QemuDeviceProps props = {};
-        ConfError e = {};
-        json_object *args;
-        const char *alias;
-        char what[128];
-        Unplug *u;
-        DevRef ref;
-        int r;
-
-        if (!mon || !caps)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
-        if (find_device(d->live, holder, kind, &ref) < 0)
-                return no_such_device(holder, kind, "live", error);
-        dev_what(d->live, &ref, what, sizeof(what));
-        alias = dev_alias(d->live, &ref);
-        if (!alias)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "operation failed: %s has no alias", what);
-        if (unplug_find(d, alias))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "operation invalid: the removal of %s is already in progress", what);
-        if (ref.family == QEMU_DEVICE_DISK && is_only_leased_disk(d->live, ref.index))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "operation invalid: cannot detach %s: it is the only disk of running domain "
-                                     "'%s' and holds its lease", what, d->def->name);
-        if (ref.family == QEMU_DEVICE_CONTROLLER)
-                for (size_t i = 0; i < d->live->n_disks; i++)
-                        if (d->live->controllers[ref.index].type == DOMAIN_CONTROLLER_SCSI &&
-                            d->live->disks[i].bus == DOMAIN_DISK_BUS_SCSI &&
-                            d->live->disks[i].addr.controller == d->live->controllers[ref.index].index)
-                                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                                     "operation invalid: %s is in use by disk '%s'", what,
-                                                     d->live->disks[i].dst);
-        r = qemu_device_props(d->live, caps, ref.family, ref.index, &props, &e);
-        if (r < 0)
-                return conf_to_bus(&e, r, "cannot build the device", error);
-        if (ref.family == QEMU_DEVICE_RNG)
-                name_rng_device(&props, alias);
-        r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &backends);
-        qemu_device_props_done(&props);
-        if (r < 0)
-                return r;
-        if (ref.family == QEMU_DEVICE_CHR) {
-                char id[128];
-                snprintf(id, sizeof(id), "char%s", alias);
-                args = json_object_new_object();
-                json_object_object_add(args, "id", json_object_new_string(id));
-                r = push_cmd(backends, "chardev-remove", args);
-        } else if (ref.family == QEMU_DEVICE_NET) {
-                char id[64];
-                snprintf(id, sizeof(id), "host%s", alias);
-                args = json_object_new_object();
-                json_object_object_add(args, "id", json_object_new_string(id));
-                r = push_cmd(backends, "netdev_del", args);
-        }
-        if (r < 0)
-                return r;
-
-        u = calloc(1, sizeof(*u));
-        if (!u)
-                return -ENOMEM;
-        u->handle = domain_handle_get(&d->handle, d);
-        u->alias = strdup(alias);
-        u->kind = strdup(kind);
-        if (!u->handle || !u->alias || !u->kind) {
-                unplug_free(u);
-                return -ENOMEM;
-        }
-        if (ref.family == QEMU_DEVICE_DISK && disk_needs_lease(&d->live->disks[ref.index]))
-                u->lease_path = strdup(d->live->disks[ref.index].src);
-        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
-                u->pool = strdup(d->live->disks[ref.index].src_pool);
-                u->volume = strdup(d->live->disks[ref.index].src_volume);
-        }
-        if (ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&d->live->nets[ref.index])) {
-                u->port = true;
-                memcpy(u->mac, d->live->nets[ref.index].mac, 6);
-        }
-        u->backends = TAKE_PTR(backends);
-        u->job = domain_job_ref(d->jobs->active);
-        u->config = config;
-        args = json_object_new_object();
-        json_object_object_add(args, "id", json_object_new_string(alias));
-        r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
-        if (r < 0) {
-                u->config = NULL;
-                unplug_free(u);
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot detach %s: %s", what, strerror(-r));
-        }
-        u->next = unplugs;
-        unplugs = u;
-        return 1;
-}
-
-static int qemu_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *holder = NULL, *config = NULL;
-        ConfError e = {};
-        const char *kind;
-        QemuDeviceFamily f;
-        DevRef ref;
-        int r;
-
-        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
-        if (r < 0)
-                return conf_to_bus(&e, r, "cannot parse the device", error);
-        if (family_of(kind, &f) < 0)
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "unsupported configuration: device type '%s' cannot be detached", kind);
-        if (flags & DOMAIN_AFFECT_CONFIG) {
-                if (find_device(config_def(d), holder, kind, &ref) < 0)
-                        return no_such_device(holder, kind, "persistent", error);
-                r = domain_def_copy(config_def(d), &config);
-                if (r < 0)
-                        return r;
-                r = domain_def_remove_device(config, kind, ref.index);
-                if (r < 0)
-                        return r;
-        }
-        if (flags & DOMAIN_AFFECT_LIVE) {
-                r = detach_live(d, holder, kind, config, error);
-                if (r > 0)
-                        TAKE_PTR(config);
-                return r;
-        }
-        r = save_config(d, config, error);
-        if (r >= 0)
-                TAKE_PTR(config);
-        return r;
-}
-
-/* ---- update: a cdrom's medium ---- */
-
-static void update_done(Plug *p, Domain *d, const char *error_class, const char *error_desc) {
-        if (error_class) {
-                fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot change the medium of %s: QEMU said: %s", p->what,
-                         error_desc ?: error_class);
-                plug_free(p);
-                return;
-        }
-        domain_emit_disk_change(d, p->old_src, p->new_src, p->alias, DOMAIN_DISK_CHANGE_MISSING_ON_START);
-        finish_job(p, d);
-        plug_free(p);
-}
-
-static int id_args(const char *alias, json_object **ret) {
-        json_object *a = json_object_new_object();
-
-        if (!a)
-                return -ENOMEM;
-        json_object_object_add(a, "id", json_object_new_string(alias));
-        *ret = a;
-        return 0;
-}
-
-/* The new medium of the disk at index of live (already updated in p->live). */
-static int medium_commands(Plug *p, const DomainDef *old, const QemuCaps *caps, json_object *cmds,
-                           sd_bus_error *error) {
-        QemuDeviceProps oldp = {}, newp = {};
-        _cleanup_(qemu_json_putp) json_object *dels = NULL;
-        ConfError e = {};
-        json_object *args;
-        int r;
-
-        r = qemu_device_props(old, caps, QEMU_DEVICE_DISK, p->ref.index, &oldp, &e);
-        if (r >= 0)
-                r = qemu_device_props(p->live, caps, QEMU_DEVICE_DISK, p->ref.index, &newp, &e);
-        if (r < 0) {
-                qemu_device_props_done(&oldp);
-                return conf_to_bus(&e, r, "cannot build the disk", error);
-        }
-        r = id_args(p->alias, &args);
-        if (r >= 0) {
-                json_object_object_add(args, "force", json_object_new_boolean(true));
-                r = push_cmd(cmds, "blockdev-open-tray", args);
-        }
-        if (r >= 0 && p->old_src && id_args(p->alias, &args) >= 0)
-                r = push_cmd(cmds, "blockdev-remove-medium", args);
-        if (r >= 0)
-                r = qemu_hotplug_unplug_backends(oldp.objects, oldp.blockdevs, &dels);
-        for (size_t i = 0; r >= 0 && i < json_object_array_length(dels); i++)
-                r = json_object_array_add(cmds, json_object_get(json_object_array_get_idx(dels, i)));
-        if (r >= 0 && p->new_src) {
-                size_t n = json_object_array_length(newp.blockdevs);
-                json_object *top = n ? json_object_array_get_idx(newp.blockdevs, n - 1) : NULL, *node;
-
-                r = push_all(cmds, "blockdev-add", newp.blockdevs);
-                if (r >= 0 && top && json_object_object_get_ex(top, "node-name", &node) && id_args(p->alias, &args) >= 0) {
-                        json_object_object_add(args, "node-name", json_object_new_string(json_object_get_string(node)));
-                        r = push_cmd(cmds, "blockdev-insert-medium", args);
-                }
-                if (r >= 0 && id_args(p->alias, &args) >= 0)
-                        r = push_cmd(cmds, "blockdev-close-tray", args);
-        }
-        qemu_device_props_done(&oldp);
-        qemu_device_props_done(&newp);
-        return r;
-}
-
-/* What the update may change of a disk: its source (a cdrom's medium);
- * anything else is refused, naming it, as libvirt does. */
-static int update_disk_def(DomainDef *def, const DomainDiskDef *want, size_t *index, const char *where,
-                           char **old_src, sd_bus_error *error) {
-        size_t i;
-
-        for (i = 0; i < def->n_disks; i++)
-                if (streq_ptr(def->disks[i].dst, want->dst))
-                        break;
-        if (i == def->n_disks)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
-                                     "operation failed: no disk '%s' found in the %s definition", want->dst ?: "?",
-                                     where);
-        if (def->disks[i].device != DOMAIN_DISK_DEVICE_CDROM)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: disk '%s': only the medium of a cdrom can be "
-                                     "changed", want->dst);
-        if (def->disks[i].bus != want->bus)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: disk '%s': its bus cannot be changed", want->dst);
-        if (old_src) {
-                *old_src = def->disks[i].src ? strdup(def->disks[i].src) : NULL;
-                if (def->disks[i].src && !*old_src)
-                        return -ENOMEM;
-        }
-        free_and_replace_str(&def->disks[i].src, want->src ? strdup(want->src) : NULL);
-        if (want->src && !def->disks[i].src)
-                return -ENOMEM;
-        def->disks[i].type = want->type;
-        def->disks[i].format = want->format;
-        *index = i;
-        return 0;
-}
-
-static int qemu_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *holder = NULL, *config = NULL;
-        _cleanup_(plug_freep) Plug *p = NULL;
-        _cleanup_(qemu_json_putp) json_object *cmds = NULL;
-        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
-        ConfError e = {};
-        const char *kind;
-        size_t index;
-        int r;
-
-        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
-        if (r < 0)
-                return conf_to_bus(&e, r, "cannot parse the device", error);
-        if (!streq(kind, "disk"))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "unsupported configuration: device type '%s' cannot be updated", kind);
-        if (holder->disks[0].type == DOMAIN_DISK_TYPE_VOLUME)
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "unsupported configuration: a medium of <disk type='volume'> is not supported "
-                                     "yet: give its path");
-        if (flags & DOMAIN_AFFECT_CONFIG) {
-                r = domain_def_copy(config_def(d), &config);
-                if (r >= 0)
-                        r = update_disk_def(config, &holder->disks[0], &index, "persistent", NULL, error);
-                if (r < 0)
-                        return r;
-        }
-        if (!(flags & DOMAIN_AFFECT_LIVE)) {
-                r = save_config(d, config, error);
-                if (r >= 0)
-                        TAKE_PTR(config);
-                return r;
-        }
-        if (!qemu_domain(d)->mon || !caps)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
-        p = calloc(1, sizeof(*p));
-        cmds = json_object_new_array();
-        if (!p || !cmds)
-                return -ENOMEM;
-        p->pty_chr = SIZE_MAX;
-        r = domain_def_copy(d->live, &p->live);
-        if (r < 0)
-                return r;
-        r = update_disk_def(p->live, &holder->disks[0], &index, "live", &p->old_src, error);
-        if (r < 0)
-                return r;
-        p->ref = (DevRef) { .kind = "disk", .family = QEMU_DEVICE_DISK, .index = index };
-        p->alias = strdup(p->live->disks[index].alias ?: "");
-        p->new_src = holder->disks[0].src ? strdup(holder->disks[0].src) : NULL;
-        if (asprintf(&p->what, "disk '%s'", p->live->disks[index].dst) < 0)
-                p->what = NULL;
-        if (!p->alias || !p->what || (holder->disks[0].src && !p->new_src))
-                return -ENOMEM;
-        r = medium_commands(p, d->live, caps, cmds, error);
-        if (r < 0)
-                return r;
-        p->cmds = TAKE_PTR(cmds);
-        p->config = TAKE_PTR(config);
-        p->done = update_done;
-        p->handle = domain_handle_get(&d->handle, d);
-        if (!p->handle)
-                return -ENOMEM;
-        plug_step(TAKE_PTR(p));
-        return 1;
 }
 
 /* ---- QEMU's device events ---- */
@@ -1486,8 +998,8 @@ void qemu_hotplug_event(Domain *d, const char *event, json_object *data) {
         if (json_object_object_get_ex(data, "device", &v))
                 alias = json_object_get_string(v);
         if (streq(event, "DEVICE_DELETED")) {
-                if (alias && (u = unplug_find(d, alias)))
-                        unplug_finish(u, d);
+                if (alias && (u = hotplug_unplug_find(d, alias)))
+                        hotplug_unplug_finish(u, d);
         } else if (streq(event, "DEVICE_UNPLUG_GUEST_ERROR")) {
                 if (!alias || !*alias) {
                         /* QEMU 7.2 gives the QOM path only */
@@ -1495,10 +1007,10 @@ void qemu_hotplug_event(Domain *d, const char *event, json_object *data) {
                                 alias = json_object_get_string(v);
                         alias = alias && strrchr(alias, '/') ? strrchr(alias, '/') + 1 : alias;
                 }
-                if (alias && (u = unplug_find(d, alias))) {
+                if (alias && (u = hotplug_unplug_find(d, alias))) {
                         domain_emit_device_removal_failed(d, u->alias);
-                        unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, "the guest refused to release the device");
-                        unplug_remove(u);
+                        hotplug_unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, "the guest refused to release the device");
+                        hotplug_unplug_remove(u);
                 }
         } else if (streq(event, "DEVICE_TRAY_MOVED")) {
                 const char *id = json_object_object_get_ex(data, "id", &v) ? json_object_get_string(v) : NULL;
@@ -1575,11 +1087,11 @@ static int attach_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error 
 }
 
 static int detach_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
-        return with_caps(qemu_detach, d, xml, flags, error);
+        return with_caps(hotplug_detach, d, xml, flags, error);
 }
 
 static int update_hook(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
-        return with_caps(qemu_update, d, xml, flags, error);
+        return with_caps(hotplug_update, d, xml, flags, error);
 }
 
 const DomainDeviceOps qemu_device_ops = {

@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* DetachDevice: device_del, the guest's DEVICE_DELETED (or libvirt's
+ * wait and asynchronous removal), then the backends, lease and port. */
+#include <errno.h>
+#include <stdarg.h>
+
+#include "domain-device.h"
+#include "domain-manager.h"
+#include "domain-status.h"
+#include "error.h"
+#include "lockd-client.h"
+#include "networkd-client.h"
+#include "storaged-client.h"
+#include "log.h"
+#include "qemu-address.h"
+#include "qemu-command-internal.h"
+#include "qemu-command.h"
+#include "qemu-device.h"
+#include "qemu-domain.h"
+#include "qemu-driver.h"
+#include "qemu-hotplug-internal.h"
+#include "qemu-interface.h"
+#include "qemu-monitor.h"
+#include "qemu-validate.h"
+#include "util.h"
+
+/* libvirt waits this long for the guest to let a device go. */
+#define UNPLUG_WAIT_USEC (5ULL * 1000000ULL)
+
+/* ---- detach ---- */
+
+static Unplug *unplugs;
+
+static Unplug *unplug_free(Unplug *u) {
+        domain_handle_unref(u->handle);
+        free(u->alias);
+        free(u->kind);
+        json_object_put(u->backends);
+        free(u->lease_path);
+        free(u->pool);
+        free(u->volume);
+        domain_job_unref(u->job);
+        domain_def_free(u->config);
+        sd_event_source_disable_unref(u->timer);
+        return mfree(u);
+}
+
+void hotplug_unplug_remove(Unplug *u) {
+        for (Unplug **i = &unplugs; *i; i = &(*i)->next)
+                if (*i == u) {
+                        *i = u->next;
+                        break;
+                }
+        unplug_free(u);
+}
+
+/* The unplug of alias in d; those of domains that stopped go away. */
+Unplug *hotplug_unplug_find(Domain *d, const char *alias) {
+        Unplug *found = NULL;
+
+        for (Unplug *u = unplugs, *next; u; u = next) {
+                next = u->next;
+                if (!u->handle->owner)
+                        hotplug_unplug_remove(u);
+                else if (u->handle->owner == d && streq(u->alias, alias))
+                        found = u;
+        }
+        return found;
+}
+
+/* The call still waits: answer it (and save the persistent definition). */
+void hotplug_unplug_answer(Unplug *u, Domain *d, const char *error_name, const char *message) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (!u->job || !u->job->owner || d->jobs->active != u->job) {
+                u->job = domain_job_unref(u->job);
+                return;
+        }
+        if (!error_name && u->config) {
+                if (hotplug_save_config(d, u->config, &e) < 0)
+                        error_name = e.name, message = e.message;
+                else
+                        u->config = NULL;
+        }
+        if (error_name)
+                domain_job_fail(d->jobs, error_name, message);
+        else
+                domain_job_succeed(d->jobs);
+        sd_bus_error_free(&e);
+        u->job = domain_job_unref(u->job);
+}
+
+static int on_unplug_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+
+        u->timer = sd_event_source_disable_unref(u->timer);
+        if (d) {
+                log_info("Domain %s: the guest has not released %s yet; its removal stays pending.", d->def->name,
+                         u->alias);
+                hotplug_unplug_answer(u, d, NULL, NULL);
+        }
+        return 0;
+}
+
+/* DEVICE_DELETED: the device is gone from the guest. */
+void hotplug_unplug_finish(Unplug *u, Domain *d) {
+        DevRef r = { .kind = u->kind };
+
+        if (hotplug_family_of(u->kind, &r.family) >= 0)
+                for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
+                        if (streq_ptr(hotplug_dev_alias(d->live, &r), u->alias)) {
+                                (void) domain_def_remove_device(d->live, u->kind, r.index);
+                                break;
+                        }
+        hotplug_send_quietly(d, u->backends, 0);
+        hotplug_release_lease(d, u->lease_path);
+        if (u->port)
+                (void) qemu_interface_release_port(d, u->mac);
+        if (u->pool && u->volume)
+                (void) storaged_set_in_use_async(d->manager->bus, u->pool, u->volume, d->uuid_str, false, NULL,
+                                                 NULL, NULL);
+        (void) domain_status_save(d);
+        domain_emit_device_removed(d, u->alias);
+        hotplug_unplug_answer(u, d, NULL, NULL);
+        hotplug_unplug_remove(u);
+}
+
+static void on_device_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                          void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+
+        if (!d) {
+                hotplug_unplug_remove(u);
+                return;
+        }
+        if (error_class) {
+                _cleanup_free_ char *msg = NULL;
+                if (asprintf(&msg, "cannot detach %s: QEMU said: %s", u->alias, error_desc ?: error_class) < 0)
+                        msg = NULL;
+                hotplug_unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, msg ?: "cannot detach the device");
+                hotplug_unplug_remove(u);
+                return;
+        }
+        (void) sd_event_add_time_relative(d->manager->event, &u->timer, CLOCK_MONOTONIC, UNPLUG_WAIT_USEC, 0,
+                                          on_unplug_timeout, u);
+}
+
+/* The guest's only disk (cdroms aside), and it holds a lease. */
+static bool is_only_leased_disk(const DomainDef *live, size_t index) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < live->n_disks; i++)
+                n += live->disks[i].device == DOMAIN_DISK_DEVICE_DISK;
+        return n == 1 && hotplug_disk_needs_lease(&live->disks[index]);
+}
+
+static int detach_live(Domain *d, const DomainDef *holder, const char *kind, DomainDef *config,
+                       sd_bus_error *error) {
+        const QemuCaps *caps = qemu_driver_data(d->manager)->caps;
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        _cleanup_(qemu_json_putp) json_object *backends = NULL;
+        QemuDeviceProps props = {};
+        ConfError e = {};
+        json_object *args;
+        const char *alias;
+        char what[128];
+        Unplug *u;
+        DevRef ref;
+        int r;
+
+        if (!mon || !caps)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain is not running");
+        if (hotplug_find_device(d->live, holder, kind, &ref) < 0)
+                return hotplug_no_such_device(holder, kind, "live", error);
+        hotplug_dev_what(d->live, &ref, what, sizeof(what));
+        alias = hotplug_dev_alias(d->live, &ref);
+        if (!alias)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "operation failed: %s has no alias", what);
+        if (hotplug_unplug_find(d, alias))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "operation invalid: the removal of %s is already in progress", what);
+        if (ref.family == QEMU_DEVICE_DISK && is_only_leased_disk(d->live, ref.index))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "operation invalid: cannot detach %s: it is the only disk of running domain "
+                                     "'%s' and holds its lease", what, d->def->name);
+        if (ref.family == QEMU_DEVICE_CONTROLLER)
+                for (size_t i = 0; i < d->live->n_disks; i++)
+                        if (d->live->controllers[ref.index].type == DOMAIN_CONTROLLER_SCSI &&
+                            d->live->disks[i].bus == DOMAIN_DISK_BUS_SCSI &&
+                            d->live->disks[i].addr.controller == d->live->controllers[ref.index].index)
+                                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                                     "operation invalid: %s is in use by disk '%s'", what,
+                                                     d->live->disks[i].dst);
+        r = qemu_device_props(d->live, caps, ref.family, ref.index, &props, &e);
+        if (r < 0)
+                return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
+        if (ref.family == QEMU_DEVICE_RNG)
+                hotplug_name_rng_device(&props, alias);
+        r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &backends);
+        qemu_device_props_done(&props);
+        if (r < 0)
+                return r;
+        if (ref.family == QEMU_DEVICE_CHR) {
+                char id[128];
+                snprintf(id, sizeof(id), "char%s", alias);
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(id));
+                r = hotplug_push_cmd(backends, "chardev-remove", args);
+        } else if (ref.family == QEMU_DEVICE_NET) {
+                char id[64];
+                snprintf(id, sizeof(id), "host%s", alias);
+                args = json_object_new_object();
+                json_object_object_add(args, "id", json_object_new_string(id));
+                r = hotplug_push_cmd(backends, "netdev_del", args);
+        }
+        if (r < 0)
+                return r;
+
+        u = calloc(1, sizeof(*u));
+        if (!u)
+                return -ENOMEM;
+        u->handle = domain_handle_get(&d->handle, d);
+        u->alias = strdup(alias);
+        u->kind = strdup(kind);
+        if (!u->handle || !u->alias || !u->kind) {
+                unplug_free(u);
+                return -ENOMEM;
+        }
+        if (ref.family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&d->live->disks[ref.index]))
+                u->lease_path = strdup(d->live->disks[ref.index].src);
+        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
+                u->pool = strdup(d->live->disks[ref.index].src_pool);
+                u->volume = strdup(d->live->disks[ref.index].src_volume);
+        }
+        if (ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&d->live->nets[ref.index])) {
+                u->port = true;
+                memcpy(u->mac, d->live->nets[ref.index].mac, 6);
+        }
+        u->backends = TAKE_PTR(backends);
+        u->job = domain_job_ref(d->jobs->active);
+        u->config = config;
+        args = json_object_new_object();
+        json_object_object_add(args, "id", json_object_new_string(alias));
+        r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
+        if (r < 0) {
+                u->config = NULL;
+                unplug_free(u);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot detach %s: %s", what, strerror(-r));
+        }
+        u->next = unplugs;
+        unplugs = u;
+        return 1;
+}
+
+int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *holder = NULL, *config = NULL;
+        ConfError e = {};
+        const char *kind;
+        QemuDeviceFamily f;
+        DevRef ref;
+        int r;
+
+        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        if (r < 0)
+                return hotplug_conf_to_bus(&e, r, "cannot parse the device", error);
+        if (hotplug_family_of(kind, &f) < 0)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "unsupported configuration: device type '%s' cannot be detached", kind);
+        if (flags & DOMAIN_AFFECT_CONFIG) {
+                if (hotplug_find_device(hotplug_config_def(d), holder, kind, &ref) < 0)
+                        return hotplug_no_such_device(holder, kind, "persistent", error);
+                r = domain_def_copy(hotplug_config_def(d), &config);
+                if (r < 0)
+                        return r;
+                r = domain_def_remove_device(config, kind, ref.index);
+                if (r < 0)
+                        return r;
+        }
+        if (flags & DOMAIN_AFFECT_LIVE) {
+                r = detach_live(d, holder, kind, config, error);
+                if (r > 0)
+                        TAKE_PTR(config);
+                return r;
+        }
+        r = hotplug_save_config(d, config, error);
+        if (r >= 0)
+                TAKE_PTR(config);
+        return r;
+}
+

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the hot-plug files share: qemu-hotplug.c (attach, the command
+ * lists, the device events), qemu-hotplug-detach.c (DetachDevice) and
+ * qemu-hotplug-media.c (UpdateDevice's medium change). */
+
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+
+#include "domain-manager.h"
+#include "qemu-device.h"
+#include "qemu-hotplug.h"
+
+/* A device of a definition: the list it is in (by its XML element name,
+ * "disk") and its index there. */
+typedef struct DevRef {
+        const char *kind;
+        QemuDeviceFamily family;
+        size_t index;
+} DevRef;
+
+typedef struct Plug Plug;
+typedef void (*PlugDoneFn)(Plug *p, Domain *d, const char *error_class, const char *error_desc);
+
+/* One change of a running guest: commands sent one after the other. */
+struct Plug {
+        DomainHandle *handle;
+        DomainDef *live;          /* the live definition once done */
+        DomainDef *config;        /* the persistent one (CONFIG), or NULL */
+        json_object *cmds;        /* [{execute, arguments}] */
+        json_object *undo;        /* taking back what cmds made, if they fail half-way */
+        size_t next;
+        PlugDoneFn done;
+        char *lease_path;         /* taken for this plug: released if it fails */
+        char *what;               /* "disk 'vdb'", for messages */
+        char *alias;
+        char *old_src, *new_src;  /* a medium change */
+        size_t pty_chr;           /* a pty chardev's chr index in live, or SIZE_MAX */
+        size_t n_ctrl_before;     /* the live definition's controllers before the device */
+        bool volume_marked;       /* storaged was told this guest uses the volume */
+        int tapfd;                /* an interface's tap from networkd, for getfd; -1 */
+        char *port_uuid;          /* networkd's port for it: released if the plug fails */
+        DevRef ref;
+};
+
+/* A device_del the guest has not answered yet. Kept beyond the call when
+ * the guest takes longer than UNPLUG_WAIT_USEC (libvirt's async removal). */
+typedef struct Unplug {
+        DomainHandle *handle;
+        char *alias;
+        char *kind;
+        json_object *backends;    /* blockdev-del/object-del/chardev-remove/netdev_del once it is gone */
+        char *lease_path;
+        char *pool, *volume;      /* a volume disk: storaged learns this guest let it go */
+        bool port;                /* an interface with a port of networkd's: released once gone */
+        uint8_t mac[6];
+        DomainJob *job;           /* the call waiting, until answered */
+        DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
+        sd_event_source *timer;
+        struct Unplug *next;
+} Unplug;
+
+/* qemu-hotplug.c */
+int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);
+int hotplug_push_all(json_object *cmds, const char *execute, json_object *list);
+int hotplug_family_of(const char *kind, QemuDeviceFamily *ret);
+const char *hotplug_dev_alias(const DomainDef *def, const DevRef *r);
+void hotplug_dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t size);
+int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const char *kind, DevRef *ret);
+int hotplug_no_such_device(const DomainDef *holder, const char *kind, const char *where, sd_bus_error *error);
+const DomainDef *hotplug_config_def(Domain *d);
+int hotplug_conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error);
+int hotplug_save_config(Domain *d, DomainDef *config, sd_bus_error *error);
+Plug *hotplug_plug_free(Plug *p);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Plug *, hotplug_plug_free);
+void hotplug_plug_step(Plug *p);
+void hotplug_send_quietly(Domain *d, json_object *cmds, size_t from);
+void hotplug_release_lease(Domain *d, const char *path);
+void hotplug_fail_job(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
+void hotplug_finish_job(Plug *p, Domain *d);
+bool hotplug_disk_needs_lease(const DomainDiskDef *disk);
+void hotplug_name_rng_device(QemuDeviceProps *props, const char *alias);
+
+/* qemu-hotplug-detach.c */
+void hotplug_unplug_remove(Unplug *u);
+Unplug *hotplug_unplug_find(Domain *d, const char *alias);
+void hotplug_unplug_answer(Unplug *u, Domain *d, const char *error_name, const char *message);
+void hotplug_unplug_finish(Unplug *u, Domain *d);
+int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
+
+/* qemu-hotplug-media.c */
+int hotplug_id_args(const char *alias, json_object **ret);
+int hotplug_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
