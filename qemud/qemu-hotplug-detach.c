@@ -256,18 +256,14 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
 
 int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *holder = NULL, *config = NULL;
-        ConfError e = {};
         const char *kind;
         QemuDeviceFamily f;
         DevRef ref;
         int r;
 
-        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        r = hotplug_parse_device(xml, "detached", &holder, &kind, &f, error);
         if (r < 0)
-                return hotplug_conf_to_bus(&e, r, "cannot parse the device", error);
-        if (hotplug_family_of(kind, &f) < 0)
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "unsupported configuration: device type '%s' cannot be detached", kind);
+                return r;
         if (flags & DOMAIN_AFFECT_CONFIG) {
                 if (hotplug_find_device(hotplug_config_def(d), holder, kind, &ref) < 0)
                         return hotplug_no_such_device(holder, kind, "persistent", error);

@@ -71,6 +71,8 @@ int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const cha
 int hotplug_no_such_device(const DomainDef *holder, const char *kind, const char *where, sd_bus_error *error);
 const DomainDef *hotplug_config_def(Domain *d);
 int hotplug_conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_error *error);
+int hotplug_parse_device(const char *xml, const char *verb, DomainDef **ret_holder, const char **ret_kind,
+                         QemuDeviceFamily *ret_family, sd_bus_error *error);
 int hotplug_save_config(Domain *d, DomainDef *config, sd_bus_error *error);
 Plug *hotplug_plug_free(Plug *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Plug *, hotplug_plug_free);

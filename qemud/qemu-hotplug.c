@@ -247,6 +247,21 @@ int hotplug_conf_to_bus(const ConfError *e, int r, const char *fallback, sd_bus_
         return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: %s: %s", fallback, strerror(-r));
 }
 
+/* The one device of a caller's XML, of a kind qemud can attach or detach
+ * (verb names which, for the error). */
+int hotplug_parse_device(const char *xml, const char *verb, DomainDef **ret_holder, const char **ret_kind,
+                         QemuDeviceFamily *ret_family, sd_bus_error *error) {
+        ConfError e = {};
+        int r;
+
+        r = domain_def_parse_device(xml, 0, ret_holder, ret_kind, &e);
+        if (r < 0)
+                return hotplug_conf_to_bus(&e, r, "cannot parse the device", error);
+        if (hotplug_family_of(*ret_kind, ret_family) < 0)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "unsupported configuration: device type '%s' cannot be %s", *ret_kind, verb);
+        return 0;
+}
 /* A SCSI disk on a guest without a SCSI controller: the allocator would add
  * libvirt's default lsilogic, a conventional PCI device that a q35 guest
  * cannot take on a hot-pluggable port; libvirt adds a virtio-scsi then. */
@@ -280,12 +295,9 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         QemuDeviceFamily f;
         int r;
 
-        r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
+        r = hotplug_parse_device(xml, "attached", &holder, &kind, &f, error);
         if (r < 0)
-                return hotplug_conf_to_bus(&e, r, "cannot parse the device", error);
-        if (hotplug_family_of(kind, &f) < 0)
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "unsupported configuration: device type '%s' cannot be attached", kind);
+                return r;
         r = check_unique(def, holder, kind, where, error);
         if (r < 0)
                 return r;
