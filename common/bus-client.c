@@ -43,6 +43,22 @@ int bus_call_async(sd_bus *bus, const BusTarget *target, const char *method, sd_
         return finish_call(r, slot, p, ret_slot);
 }
 
+int bus_send_noreply(sd_bus *bus, const BusTarget *target, const char *method, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        va_list ap;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, target->service, target->path, target->interface, method);
+        if (r < 0)
+                return r;
+        va_start(ap, types);
+        r = sd_bus_message_appendv(m, types, ap);
+        va_end(ap);
+        if (r >= 0)
+                r = sd_bus_message_set_expect_reply(m, 0);
+        return r < 0 ? r : sd_bus_send(bus, m, NULL);
+}
+
 int bus_send_call_async(sd_bus *bus, sd_bus_message *call, sd_bus_message_handler_t handler, const void *pending,
                         size_t size, sd_bus_slot **ret_slot) {
         void *p = pending_dup(pending, size);

@@ -38,6 +38,9 @@ typedef struct BusTarget {
  * does; handler gets a copy of the size bytes at pending as its userdata. */
 int bus_call_async(sd_bus *bus, const BusTarget *target, const char *method, sd_bus_message_handler_t handler,
                    const void *pending, size_t size, sd_bus_slot **ret_slot, const char *types, ...);
+/* A call that asks for no answer (one message, not two: a lease release
+ * whose outcome nobody waits for). */
+int bus_send_noreply(sd_bus *bus, const BusTarget *target, const char *method, const char *types, ...);
 /* The same for a call message built by the caller. */
 int bus_send_call_async(sd_bus *bus, sd_bus_message *call, sd_bus_message_handler_t handler, const void *pending,
                         size_t size, sd_bus_slot **ret_slot);

@@ -17,6 +17,8 @@ int lockd_release_async(sd_bus *bus, const char *path, const char *owner_uuid, l
                         void *userdata, sd_bus_slot **ret_slot) {
         BusReply p = { .cb = cb, .userdata = userdata };
 
+        if (!cb && !ret_slot)
+                return bus_send_noreply(bus, &lockd, "Release", "ssu", path, owner_uuid, (uint32_t) 0);
         return bus_call_async(bus, &lockd, "Release", bus_on_reply, &p, sizeof(p), ret_slot, "ssu", path,
                               owner_uuid, (uint32_t) 0);
 }
@@ -24,6 +26,9 @@ int lockd_release_async(sd_bus *bus, const char *path, const char *owner_uuid, l
 int lockd_release_owner_async(sd_bus *bus, const char *owner_uuid, lockd_count_fn cb, void *userdata,
                               sd_bus_slot **ret_slot) {
         BusReply p = { .count_cb = cb, .userdata = userdata };
+
+        if (!cb && !ret_slot)
+                return bus_send_noreply(bus, &lockd, "ReleaseOwner", "s", owner_uuid);
 
         return bus_call_async(bus, &lockd, "ReleaseOwner", bus_on_reply, &p, sizeof(p), ret_slot, "s",
                               owner_uuid);

@@ -8,7 +8,8 @@
  * error, e.g. -EBUSY for ResourceBusy) and the error itself (name and
  * message, to pass on to the guest's caller). The callback is not called if
  * the returned slot is unreferenced first (cancelling the call); pass
- * ret_slot = NULL for a fire-and-forget call whose callback always runs.
+ * ret_slot = NULL for a fire-and-forget call whose callback always runs. A
+ * release with neither callback nor slot asks lockd for no answer at all.
  *
  * Take the leases of a guest before it starts (its QEMU, started with -S, is
  * the owner pid; lockd drops the leases when that pid exits). Acquire is

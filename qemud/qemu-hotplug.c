@@ -17,6 +17,7 @@
 #include "qemu-device.h"
 #include "qemu-domain.h"
 #include "qemu-driver.h"
+#include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
 #include "qemu-interface.h"
@@ -429,7 +430,7 @@ static void volume_in_use(Domain *d, const DomainDiskDef *disk, bool in_use) {
 
 void hotplug_release_lease(Domain *d, const char *path) {
         if (path)
-                (void) lockd_release_async(d->manager->bus, path, d->uuid_str, NULL, NULL, NULL);
+                (void) lockd_release_async(domain_lock_bus(d->manager), path, d->uuid_str, NULL, NULL, NULL);
 }
 
 void hotplug_fail_job(Domain *d, const char *name, const char *fmt, ...) {
@@ -832,7 +833,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
                 p->lease_path = strdup(disk->src);
                 if (!p->lease_path)
                         return -ENOMEM;
-                r = lockd_acquire_async(d->manager->bus, disk->src, d->uuid_str, d->def->name, d->pid,
+                r = lockd_acquire_async(domain_lock_bus(d->manager), disk->src, d->uuid_str, d->def->name, d->pid,
                                         disk->shareable ? LOCKD_LEASE_SHARED : 0, on_lease, p, NULL);
                 if (r < 0) {
                         p->lease_path = mfree(p->lease_path);

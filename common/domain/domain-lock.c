@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-client.h"
+#include "bus-peer.h"
 #include "error.h"
 #include "lockd-client.h"
 #include "log.h"
@@ -26,6 +27,25 @@ static bool disk_needs_lease(const DomainDiskDef *disk) {
 static bool no_lock_manager(const sd_bus_error *e) {
         return e && (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
                      sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER));
+}
+
+/* A lease pair costs four messages; through the broker each is routed
+ * twice, and lockd's throughput halves. Root's private socket skips the
+ * broker; it is opened again after lockd restarted or re-executed. */
+sd_bus *domain_lock_bus(Manager *m) {
+        sd_bus *peer = NULL;
+
+        if (m->lockd_peer && sd_bus_is_open(m->lockd_peer) > 0)
+                return m->lockd_peer;
+        m->lockd_peer = sd_bus_flush_close_unref(m->lockd_peer);
+        if (bus_peer_connect(m->paths.rundir, "lockd", &peer) < 0)
+                return m->bus;
+        if (sd_bus_attach_event(peer, m->event, SD_EVENT_PRIORITY_NORMAL) < 0) {
+                sd_bus_flush_close_unref(peer);
+                return m->bus;
+        }
+        m->lockd_peer = peer;
+        return peer;
 }
 
 static void job_finish(LockJob *job) {
@@ -73,7 +93,7 @@ static int acquire_all(Domain *d, domain_lock_fn done) {
 
                 if (!disk_needs_lease(disk))
                         continue;
-                r = lockd_acquire_async(d->manager->bus, disk->src, d->uuid_str, def->name, d->pid,
+                r = lockd_acquire_async(domain_lock_bus(d->manager), disk->src, d->uuid_str, def->name, d->pid,
                                         disk->shareable ? LOCKD_LEASE_SHARED : 0, on_acquired, job, NULL);
                 if (r < 0) {
                         job->r = r;
@@ -97,7 +117,7 @@ void domain_lock_release(Domain *d) {
         for (size_t i = 0; d->live && i < d->live->n_disks; i++)
                 any = any || disk_needs_lease(&d->live->disks[i]);
         if (any)
-                (void) lockd_release_owner_async(d->manager->bus, d->uuid_str, NULL, NULL, NULL);
+                (void) lockd_release_owner_async(domain_lock_bus(d->manager), d->uuid_str, NULL, NULL, NULL);
 }
 
 void domain_lock_reacquire_all(Manager *m) {

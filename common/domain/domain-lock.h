@@ -9,6 +9,10 @@
 
 #include "domain.h"
 
+/* Where lease calls go: lockd's private socket (<rundir>/private/lockd)
+ * when it listens, else the bus. */
+sd_bus *domain_lock_bus(Manager *m);
+
 /* Calls done() once: 0 when every lease is held (or no lock manager runs
  * here), else -errno with the error lockd gave (ResourceBusy names the disk
  * and its holder). Not once the domain cancelled its handle (it stopped:

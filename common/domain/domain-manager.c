@@ -58,6 +58,7 @@ Manager *manager_free(Manager *m) {
         free(m->logdir);
         free(m->domain_root);
         vb_paths_done(&m->paths);
+        sd_bus_flush_close_unref(m->lockd_peer);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
         free(m);

@@ -18,6 +18,7 @@ typedef struct Manager {
         void *priv;         /* the driver's (manager_init) */
         sd_event *event;
         sd_bus *bus;
+        sd_bus *lockd_peer; /* lockd's private socket, when it listens (domain-lock.c) */
         VbPaths paths;
         char *confdir;      /* <confdir>/<driver dir> */
         char *autostartdir;

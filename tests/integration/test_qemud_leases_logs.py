@@ -376,6 +376,22 @@ def test_leases_by_disk_mode_taken_before_the_guest_runs(host, vroot):
     wait_until(lambda: leases_of(host, dom) == [], 10, what="the leases to go after Destroy")
 
 
+def test_leases_go_peer_to_peer_once_lockd_runs(host, vroot):
+    """With lockd running, qemud takes leases on lockd's private socket, not
+    through the broker; a release asks for no answer."""
+    host.leases()  # lockd activated and listening on <rundir>/private/lockd
+    disks = [(make_disk(vroot, "p2p"), "rw")]
+    dom = host.define(idle_xml("p2p", disks))
+    m = host.mon.mark()
+    dom.start()
+    assert leases_of(host, dom) == expected_leases(dom, disks)
+    calls = [x for x in host.mon.messages[m:] if x.get("type") == "method_call"
+             and x.get("destination") == LOCKD and x.get("member") in ("Acquire", "Release")]
+    assert calls == [], "lease calls crossed the bus although lockd's private socket was there"
+    dom.destroy()
+    wait_until(lambda: leases_of(host, dom) == [], 10, what="the leases to go after Destroy")
+
+
 def test_busy_disk_refused_failed_start_leaves_nothing_release_on_destroy(host, vroot):
     shared_rw = make_disk(vroot, "common")
     own_b = make_disk(vroot, "own-b")
