@@ -18,6 +18,7 @@
 #include "domain-test.h"
 #include "qemu-address.h"
 #include "qemu-resources.h"
+#include "qemu-rules.h"
 #include "qemu-security.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -126,6 +127,8 @@ static int define_like_qemud(const char *xml, DomainDef **ret, ConfError *err) {
                 qemu_resources_post_parse(def);
                 r = qemu_domain_assign_addresses(def, err);
         }
+        if (r >= 0)
+                r = qemu_rules_check(def, err);
         if (r >= 0)
                 r = domain_def_validate(def, err);
         if (r >= 0)
