@@ -33,6 +33,13 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->readonly && d->bus == DOMAIN_DISK_BUS_IDE && d->device == DOMAIN_DISK_DEVICE_DISK)
                 return xml_err_unsupported(err, "disk '%s': <devices/disk/readonly> IDE hard disks are not "
                                            "supported by QEMU", d->dst);
+        /* virtio-blk's own properties */
+        if (d->bus != DOMAIN_DISK_BUS_VIRTIO && d->ioeventfd != TRISTATE_ABSENT)
+                return xml_err_unsupported(err, "disk '%s': disk ioeventfd mode (<devices/disk/driver ioeventfd>) "
+                                           "supported only for virtio bus", d->dst);
+        if (d->bus != DOMAIN_DISK_BUS_VIRTIO && d->event_idx != TRISTATE_ABSENT)
+                return xml_err_unsupported(err, "disk '%s': disk event_idx mode (<devices/disk/driver event_idx>) "
+                                           "supported only for virtio bus", d->dst);
         return 0;
 }
 

@@ -423,6 +423,7 @@ typedef struct DomainDiskDef {
         char *serial;
         unsigned boot_order;   /* 0 = none */
         unsigned iothread;     /* <driver iothread=''/>: the IOThread's id, 0 = none */
+        Tristate ioeventfd, event_idx; /* <driver ioeventfd='on|off' event_idx='on|off'/>: virtio only */
         bool has_iotune;
         DomainDiskIotune iotune;
         DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */

@@ -188,4 +188,26 @@ static void test_fixtures_pass_rules(void) {
         }
 }
 
-UNIT_TESTS(test_rules_table, test_fixtures_pass_rules)
+/* <driver ioeventfd='' event_idx=''/> are virtio-blk's: another bus is
+ * refused by qemud's own check, naming the disk. */
+static void test_virtio_disk_options(void) {
+        static const char *const attrs[] = { "ioeventfd='on'", "event_idx='off'" };
+
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                _cleanup_free_ char *dev = NULL, *xml = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+
+                CHECK(asprintf(&dev, "<disk type='file' device='disk'><driver name='qemu' %s/>"
+                               "<source file='/var/lib/x.img'/><target dev='sda' bus='sata'/></disk>", attrs[i]) > 0);
+                xml = domain_with(NULL, dev);
+                def = parse_ok(xml, attrs[i]);
+                if (!def)
+                        continue;
+                CHECK(qemu_validate_def(def, &err) == -EOPNOTSUPP);
+                CHECK_CONTAINS(err.message, "disk 'sda': disk ");
+                CHECK_CONTAINS(err.message, "supported only for virtio bus");
+        }
+}
+
+UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options)
