@@ -46,9 +46,22 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
 /* A tap QEMU would open by a name it is given: qemud's taps come from
  * networkd (network and bridge) and QEMU's user networking needs none. */
 static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
+        bool virtio = streq_ptr(n->model, "virtio");
+
         if (n->type == DOMAIN_NET_ETHERNET)
                 return xml_err_unsupported(err, "interface %zu: <interface type='ethernet'> is not supported by "
                                            "qemud: use type='network' or type='bridge'", i);
+        /* <driver>: virtio-net's options and its back end */
+        if (!virtio && (n->driver_txmode || n->driver_ioeventfd || n->driver_event_idx || n->driver_queues ||
+                        streq_ptr(n->driver_name, "vhost")))
+                return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
+                                           "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");
+        if (streq_ptr(n->driver_name, "vhost") && n->type == DOMAIN_NET_USER)
+                return xml_err_unsupported(err, "interface %zu: <driver name='vhost'> needs a tap: not with "
+                                           "<interface type='user'>", i);
+        if (n->driver_queues > 1)
+                return xml_err_unsupported(err, "interface %zu: multiqueue (<driver queues='%u'>) is not supported "
+                                           "by qemud: its taps have one queue", i, n->driver_queues);
         return 0;
 }
 

@@ -210,4 +210,32 @@ static void test_virtio_disk_options(void) {
         }
 }
 
-UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options)
+/* <interface><driver>: virtio-net's options; what qemud cannot give is
+ * refused naming the interface. */
+static void test_net_driver_refused(void) {
+        static const struct {
+                const char *iface, *needle;
+        } cases[] = {
+                { "<interface type='user'><model type='e1000'/><driver txmode='timer'/></interface>",
+                  "only supported for model type 'virtio', not 'e1000'" },
+                { "<interface type='user'><model type='virtio'/><driver name='vhost'/></interface>",
+                  "<driver name='vhost'> needs a tap" },
+                { "<interface type='user'><model type='virtio'/><driver queues='4'/></interface>",
+                  "multiqueue (<driver queues='4'>) is not supported" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *xml = domain_with(NULL, cases[i].iface);
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, cases[i].iface);
+                ConfError err = {};
+
+                if (!def)
+                        continue;
+                CHECK(qemu_validate_def(def, &err) == -EOPNOTSUPP);
+                CHECK_CONTAINS(err.message, cases[i].needle);
+        }
+        REFUSED(NULL, "<interface type='user'><driver txmode='bh'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                "value 'bh' of attribute 'txmode'");
+}
+
+UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused)
