@@ -56,9 +56,8 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
                         streq_ptr(n->driver_name, "vhost")))
                 return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
                                            "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");
-        if (streq_ptr(n->driver_name, "vhost") && n->type == DOMAIN_NET_USER)
-                return xml_err_unsupported(err, "interface %zu: <driver name='vhost'> needs a tap: not with "
-                                           "<interface type='user'>", i);
+        /* <driver name='vhost'> on type='user' is kept and has no effect,
+         * as in libvirt: vhost-net serves taps only */
         if (n->driver_queues > 1)
                 return xml_err_unsupported(err, "interface %zu: multiqueue (<driver queues='%u'>) is not supported "
                                            "by qemud: its taps have one queue", i, n->driver_queues);
