@@ -447,6 +447,9 @@ static int build_netdev(QemuCmd *c, size_t i) {
                 if (r < 0)
                         return r;
                 opt_add(&b, "tap,fd=%d,id=hostnet%zu", fd, i);
+                /* QEMU opens /dev/vhost-net itself */
+                if (streq_ptr(net->driver_name, "vhost"))
+                        opt_add(&b, ",vhost=on");
         }
         return cmd_opt(c, "-netdev", &b);
 }
@@ -475,6 +478,12 @@ static int build_net(QemuCmd *c, size_t i) {
                 return r;
         prop_strf(&o, "netdev", "hostnet%zu", i);
         prop_strf(&o, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+        if (net->driver_txmode)
+                prop_str(&o, "tx", streq(net->driver_txmode, "iothread") ? "bh" : "timer");
+        if (net->driver_ioeventfd != TRISTATE_ABSENT)
+                prop_bool(&o, "ioeventfd", net->driver_ioeventfd == TRISTATE_ON);
+        if (net->driver_event_idx != TRISTATE_ABSENT)
+                prop_bool(&o, "event_idx", net->driver_event_idx == TRISTATE_ON);
         if (net->boot_order > 0)
                 prop_int(&o, "bootindex", net->boot_order);
         return cmd_device(c, o);

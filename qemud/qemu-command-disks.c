@@ -407,6 +407,10 @@ static int build_disk(QemuCmd *c, size_t i) {
                 prop_strf(&o, "drive", "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
         if (disk->iothread && a.bus == DOMAIN_DISK_BUS_VIRTIO)
                 prop_strf(&o, "iothread", "iothread%u", disk->iothread);
+        if (disk->ioeventfd != TRISTATE_ABSENT && a.bus == DOMAIN_DISK_BUS_VIRTIO)
+                prop_bool(&o, "ioeventfd", disk->ioeventfd == TRISTATE_ON);
+        if (disk->event_idx != TRISTATE_ABSENT && a.bus == DOMAIN_DISK_BUS_VIRTIO)
+                prop_bool(&o, "event_idx", disk->event_idx == TRISTATE_ON);
         if (disk->serial)
                 prop_str(&o, "serial", disk->serial);
         if (disk->boot_order > 0)

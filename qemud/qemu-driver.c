@@ -14,6 +14,7 @@
 #include "qemu-monitor.h"
 #include "qemu-perf.h"
 #include "qemu-process.h"
+#include "qemu-rules.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
 #include "qemu-security.h"
@@ -161,6 +162,11 @@ static int post_parse(Manager *m, DomainDef *def, ConfError *err) {
         return qemu_domain_assign_addresses(def, err);
 }
 
+/* libvirt's define-time rules (qemu-rules.h), for what a caller gives. */
+static int define_rules(Manager *m, const DomainDef *def, ConfError *err) {
+        return qemu_rules_check(def, err);
+}
+
 static void capabilities_reply(Manager *m, int r, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = userdata;
         _cleanup_free_ char *xml = NULL;
@@ -261,6 +267,7 @@ const DomainDriver qemu_driver = {
         .domain_done = domain_done,
         .validate = validate,
         .post_parse = post_parse,
+        .define_rules = define_rules,
         .start = qemu_process_start,
         .destroy = qemu_process_destroy,
         .shutdown = qemu_process_shutdown,

@@ -621,6 +621,8 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                         }
                         json_object_object_add(args, "type", json_object_new_string("tap"));
                         json_object_object_add(args, "fd", json_object_new_string(fdname));
+                        if (streq_ptr(net->driver_name, "vhost"))
+                                json_object_object_add(args, "vhost", json_object_new_boolean(true));
                 }
                 r = hotplug_push_cmd(cmds, "netdev_add", args);
                 if (r < 0)

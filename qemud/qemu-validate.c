@@ -33,15 +33,34 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->readonly && d->bus == DOMAIN_DISK_BUS_IDE && d->device == DOMAIN_DISK_DEVICE_DISK)
                 return xml_err_unsupported(err, "disk '%s': <devices/disk/readonly> IDE hard disks are not "
                                            "supported by QEMU", d->dst);
+        /* virtio-blk's own properties */
+        if (d->bus != DOMAIN_DISK_BUS_VIRTIO && d->ioeventfd != TRISTATE_ABSENT)
+                return xml_err_unsupported(err, "disk '%s': disk ioeventfd mode (<devices/disk/driver ioeventfd>) "
+                                           "supported only for virtio bus", d->dst);
+        if (d->bus != DOMAIN_DISK_BUS_VIRTIO && d->event_idx != TRISTATE_ABSENT)
+                return xml_err_unsupported(err, "disk '%s': disk event_idx mode (<devices/disk/driver event_idx>) "
+                                           "supported only for virtio bus", d->dst);
         return 0;
 }
 
 /* A tap QEMU would open by a name it is given: qemud's taps come from
  * networkd (network and bridge) and QEMU's user networking needs none. */
 static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
+        bool virtio = streq_ptr(n->model, "virtio");
+
         if (n->type == DOMAIN_NET_ETHERNET)
                 return xml_err_unsupported(err, "interface %zu: <interface type='ethernet'> is not supported by "
                                            "qemud: use type='network' or type='bridge'", i);
+        /* <driver>: virtio-net's options and its back end */
+        if (!virtio && (n->driver_txmode || n->driver_ioeventfd || n->driver_event_idx || n->driver_queues ||
+                        streq_ptr(n->driver_name, "vhost")))
+                return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
+                                           "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");
+        /* <driver name='vhost'> on type='user' is kept and has no effect,
+         * as in libvirt: vhost-net serves taps only */
+        if (n->driver_queues > 1)
+                return xml_err_unsupported(err, "interface %zu: multiqueue (<driver queues='%u'>) is not supported "
+                                           "by qemud: its taps have one queue", i, n->driver_queues);
         return 0;
 }
 

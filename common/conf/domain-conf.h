@@ -423,6 +423,7 @@ typedef struct DomainDiskDef {
         char *serial;
         unsigned boot_order;   /* 0 = none */
         unsigned iothread;     /* <driver iothread=''/>: the IOThread's id, 0 = none */
+        Tristate ioeventfd, event_idx; /* <driver ioeventfd='on|off' event_idx='on|off'/>: virtio only */
         bool has_iotune;
         DomainDiskIotune iotune;
         DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
@@ -543,6 +544,11 @@ typedef struct DomainNetDef {
         char *alias;           /* live */
         struct NetworkBandwidth *bandwidth; /* <bandwidth> (network-conf.h), NULL: none */
         char *guest_ifname;    /* <guest dev=''>: a container's name for it */
+        /* <driver name='qemu|vhost' txmode='iothread|timer' ioeventfd='' event_idx='' queues=''/>:
+         * virtio-net's back end and options; NULL / absent / 0 = not given */
+        char *driver_name, *driver_txmode;
+        Tristate driver_ioeventfd, driver_event_idx;
+        unsigned driver_queues;
         DomainNetIp *ips;      /* <ip>: set inside a container */
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */

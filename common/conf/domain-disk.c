@@ -88,7 +88,8 @@ static void format_iotune(XmlWriter *w, const DomainDiskDef *d) {
 static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "discard", "iothread");
+        r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "ioeventfd", "event_idx", "discard",
+                            "iothread");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -105,6 +106,10 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 r = DOMAIN_ATTR_ENUM(n, path, "cache", domain_disk_cache, &d->cache, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "io", domain_disk_io, &d->io, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "ioeventfd", "on", "off", &d->ioeventfd, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "event_idx", "on", "off", &d->event_idx, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "discard", domain_disk_discard, &d->discard, err);
         if (r >= 0)
@@ -540,13 +545,16 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_attr(w, "device", domain_disk_device_to_string(d->device));
 
         if (d->driver_name || d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
-            d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT || d->iothread) {
+            d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT || d->iothread ||
+            d->ioeventfd != TRISTATE_ABSENT || d->event_idx != TRISTATE_ABSENT) {
                 xw_start(w, "driver");
                 xw_attr(w, "name", d->driver_name);
                 xw_attr(w, "type", domain_disk_format_to_string(d->format));
                 if (d->cache != DOMAIN_DISK_CACHE_DEFAULT)
                         xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
                 xw_attr(w, "io", domain_disk_io_to_string(d->io));
+                xw_attr(w, "ioeventfd", tristate_word(d->ioeventfd, "on", "off"));
+                xw_attr(w, "event_idx", tristate_word(d->event_idx, "on", "off"));
                 xw_attr(w, "discard", domain_disk_discard_to_string(d->discard));
                 if (d->iothread)
                         xw_attrf(w, "iothread", "%u", d->iothread);

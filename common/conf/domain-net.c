@@ -98,6 +98,53 @@ static int parse_model(DomainNetDef *net, xmlNodePtr n, const char *path, ConfEr
         return r < 0 ? r : 0;
 }
 
+static int check_word(const char *value, const char *attr, const char *path, const char *a, const char *b,
+                      ConfError *err) {
+        if (!value || streq(value, a) || streq(value, b))
+                return 0;
+        return xml_err_unsupported(err, "value '%s' of attribute '%s' of <%s> is not supported, only '%s' or '%s'",
+                                   value, attr, path, a, b);
+}
+
+static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "name", "txmode", "ioeventfd", "event_idx", "queues");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "name", &net->driver_name, err);
+        if (r >= 0)
+                r = check_word(net->driver_name, "name", path, "qemu", "vhost", err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "txmode", &net->driver_txmode, err);
+        if (r >= 0)
+                r = check_word(net->driver_txmode, "txmode", path, "iothread", "timer", err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "ioeventfd", "on", "off", &net->driver_ioeventfd, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "event_idx", "on", "off", &net->driver_event_idx, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "queues", &net->driver_queues, err);
+        if (r > 0 && net->driver_queues == 0)
+                return xml_err_invalid(err, "invalid queues '0' in <%s>", path);
+        return r < 0 ? r : 0;
+}
+
+static void format_driver(XmlWriter *w, const DomainNetDef *net) {
+        if (!net->driver_name && !net->driver_txmode && net->driver_ioeventfd == TRISTATE_ABSENT &&
+            net->driver_event_idx == TRISTATE_ABSENT && !net->driver_queues)
+                return;
+        xw_start(w, "driver");
+        xw_attr(w, "name", net->driver_name);
+        xw_attr(w, "txmode", net->driver_txmode);
+        xw_attr(w, "ioeventfd", tristate_word(net->driver_ioeventfd, "on", "off"));
+        xw_attr(w, "event_idx", tristate_word(net->driver_event_idx, "on", "off"));
+        if (net->driver_queues)
+                xw_attrf(w, "queues", "%u", net->driver_queues);
+        xw_end(w);
+}
+
 static int parse_target(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -191,8 +238,9 @@ static int parse_guest(DomainNetDef *net, xmlNodePtr n, const char *path, ConfEr
 }
 
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "mac",   "source",  "model",     "target", "boot", "alias",
-                                                "address", "bandwidth", "guest", "ip",   "route" };
+        static const char *const children[] = { "mac",     "source",    "model", "driver", "target", "boot",
+                                                "alias",   "address",   "guest", "ip",     "route",
+                                                "bandwidth" };
         DomainNetDef *net;
         int r;
 
@@ -227,6 +275,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                                     : parse_source(net, c, sub, err);
                 else if (xml_is(c, "model"))
                         r = parse_model(net, c, sub, err);
+                else if (xml_is(c, "driver"))
+                        r = parse_driver(net, c, sub, err);
                 else if (xml_is(c, "target"))
                         r = parse_target(net, c, sub, err);
                 else if (xml_is(c, "boot"))
@@ -310,6 +360,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_attr(w, "type", net->model);
                 xw_end(w);
         }
+        format_driver(w, net);
         if (net->bandwidth)
                 network_format_bandwidth(w, net->bandwidth);
         domain_format_boot_order(w, net->boot_order);
@@ -326,6 +377,8 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->alias);
         free(net->bandwidth);
         free(net->guest_ifname);
+        free(net->driver_name);
+        free(net->driver_txmode);
         for (size_t i = 0; i < net->n_ips; i++)
                 free(net->ips[i].address);
         free(net->ips);
@@ -353,6 +406,8 @@ bool domain_net_own(DomainNetDef *net) {
                 ok = bw && ok;
         }
         ok = own_str(&net->guest_ifname) && ok;
+        ok = own_str(&net->driver_name) && ok;
+        ok = own_str(&net->driver_txmode) && ok;
         ok = OWN_ARRAY(net->ips, net->n_ips) && ok;
         for (size_t i = 0; i < net->n_ips; i++)
                 ok = own_str(&net->ips[i].address) && ok;

@@ -132,8 +132,9 @@ static int method_lookup_by_id(sd_bus_message *msg, void *userdata, sd_bus_error
 
 /* Parses and checks a definition from a caller: the model's checks, the
  * driver's, then what the driver fills in (device addresses: the saved
- * definition shows them), checked again. */
-static int parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus_error *error) {
+ * definition shows them), with rules the driver's define-time rules, the
+ * model's checks again. */
+static int parse_definition(Manager *m, const char *xml, bool rules, DomainDef **ret, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         const DomainDriver *driver = m->driver;
         ConfError err = {};
@@ -146,6 +147,8 @@ static int parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus
                 r = driver->validate(m, def, &err);
         if (r >= 0 && driver->post_parse)
                 r = driver->post_parse(m, def, &err);
+        if (r >= 0 && rules && driver->define_rules)
+                r = driver->define_rules(m, def, &err);
         if (r >= 0)
                 r = domain_def_validate(def, &err);
         if (r < 0)
@@ -184,7 +187,7 @@ static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "s", &xml);
         if (r < 0)
                 return r;
-        r = parse_definition(m, xml, &def, error);
+        r = parse_definition(m, xml, true, &def, error);
         if (r < 0)
                 return r;
         r = check_duplicates(m, def, &d, error);
@@ -252,7 +255,7 @@ static int method_create_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "su", &xml, &flags);
         if (r < 0)
                 return r;
-        r = parse_definition(m, xml, &def, error);
+        r = parse_definition(m, xml, true, &def, error);
         if (r < 0)
                 return r;
         if (!m->driver->start)
@@ -432,7 +435,7 @@ int connect_dbus_register(Manager *m) {
 /* For DomainRestore and Create's managed save (domain-save.c,
  * connect-save-dbus.c): the same checks as DomainDefineXML. */
 int connect_parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus_error *error) {
-        return parse_definition(m, xml, ret, error);
+        return parse_definition(m, xml, false, ret, error);
 }
 
 int connect_check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_bus_error *error) {

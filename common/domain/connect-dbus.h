@@ -7,8 +7,10 @@
  * the capabilities through the driver. */
 int connect_dbus_register(Manager *m);
 
-/* A definition from a caller, checked as DomainDefineXML checks it; and the
- * domain it would replace (same name and uuid; a clash of one is refused). */
+/* A definition from a caller, checked as DomainDefineXML checks it but for
+ * the driver's define-time rules (a save image's definition, as libvirt
+ * reads it unvalidated); and the domain it would replace (same name and
+ * uuid; a clash of one is refused). */
 int connect_parse_definition(Manager *m, const char *xml, DomainDef **ret, sd_bus_error *error);
 int connect_check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_bus_error *error);
 

@@ -75,6 +75,12 @@ typedef struct DomainDriver {
          * addresses), so the saved definition shows it: from a caller, and
          * for each definition loaded at start (one saved before). */
         int (*post_parse)(Manager *m, DomainDef *def, ConfError *err);
+        /* libvirt's define-time rules, only for a definition from a caller
+         * (DomainDefineXML, DomainCreateXML, a restore's XML), after
+         * post_parse: definitions loaded at start skip them, as libvirt loads
+         * its saved definitions unvalidated, so a definition saved before a
+         * rule came is never lost to it. NULL: none. */
+        int (*define_rules)(Manager *m, const DomainDef *def, ConfError *err);
 
         /* Starts d; call (may be NULL) is answered once the guest runs or the
          * start failed. flags: DOMAIN_START_*. The caller holds d's start job,

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+
+#include "qemu-rules.h"
+#include "util.h"
+#include "xml-util.h"
+
+typedef int (*RuleFn)(const DomainDef *def, ConfError *err);
+
+static bool machine_is_q35(const char *m) {
+        return m && (streq(m, "q35") || strncmp(m, "pc-q35-", 7) == 0);
+}
+
+/* "pc", "pc-i440fx-7.2", "pc-1.2": a PC with the i440FX host bridge. */
+static bool machine_is_i440fx(const char *m) {
+        return m && !machine_is_q35(m) && (streq(m, "pc") || strncmp(m, "pc-", 3) == 0);
+}
+
+static bool model_is(const char *model, const char *want) {
+        return model && streq(model, want);
+}
+
+static int rule_pci_root_index(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type == DOMAIN_CONTROLLER_PCI && c->index != 0 &&
+                    (model_is(c->model, "pci-root") || model_is(c->model, "pcie-root")))
+                        return xml_err_xml(err, "pci-root and pcie-root controllers should have index 0 "
+                                           "(found model='%s' with index='%u')", c->model, c->index);
+        }
+        return 0;
+}
+
+static int rule_pci_root_model(const DomainDef *def, ConfError *err) {
+        const char *want;
+
+        if (machine_is_q35(def->os.machine))
+                want = "pcie-root";
+        else if (machine_is_i440fx(def->os.machine))
+                want = "pci-root";
+        else
+                return 0;
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type == DOMAIN_CONTROLLER_PCI && c->index == 0 && c->model && !streq(c->model, want))
+                        return xml_err_xml(err, "The PCI controller with index='0' must be model='%s' for this "
+                                           "machine type ('%s'), but model='%s' was found instead",
+                                           want, def->os.machine, c->model);
+        }
+        return 0;
+}
+
+static bool usb_disabled(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_USB && model_is(def->controllers[i].model, "none"))
+                        return true;
+        return false;
+}
+
+static int rule_usb_none(const DomainDef *def, ConfError *err) {
+        size_t n_usb = 0;
+
+        if (!usb_disabled(def))
+                return 0;
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_USB)
+                        n_usb++;
+        if (n_usb > 1)
+                return xml_err_xml(err, "Can't add another USB controller: USB is disabled for this domain "
+                                   "(<controller type='usb' model='none'/>)");
+        for (size_t i = 0; i < def->n_inputs; i++)
+                if (model_is(def->inputs[i].bus, "usb"))
+                        return xml_err_unsupported(err, "Can't add USB input device (<input type='%s' bus='usb'/>). "
+                                                   "USB bus is disabled", def->inputs[i].type ?: "");
+        if (def->n_redirdevs > 0)
+                return xml_err_unsupported(err, "cannot add redirected USB device: USB is disabled for this domain");
+        return 0;
+}
+
+#define XHCI_MAX_PORTS 15u
+
+static int rule_usb_ports(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type == DOMAIN_CONTROLLER_USB && c->ports > XHCI_MAX_PORTS &&
+                    (model_is(c->model, "qemu-xhci") || model_is(c->model, "nec-xhci")))
+                        return xml_err_unsupported(err, "'%s' controller only supports up to '%u' ports, "
+                                                   "not %u", c->model, XHCI_MAX_PORTS, c->ports);
+        }
+        return 0;
+}
+
+/* "vdb1", "sda12": a name that ends in a digit names a partition. */
+static int rule_disk_partition(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const char *dst = def->disks[i].dst;
+                size_t len = dst ? strlen(dst) : 0;
+
+                if (len > 0 && isdigit((unsigned char) dst[len - 1]))
+                        return xml_err_unsupported(err, "invalid disk target '%s', partitions can't appear in "
+                                                   "disk targets", dst);
+        }
+        return 0;
+}
+
+static int rule_disk_shared_format(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *d = &def->disks[i];
+
+                if (d->shareable && !d->readonly && d->format != DOMAIN_DISK_FORMAT_NONE &&
+                    d->format != DOMAIN_DISK_FORMAT_RAW)
+                        return xml_err_unsupported(err, "shared access for disk '%s' requires use of supported "
+                                                   "storage format: only 'raw' can be written by two guests",
+                                                   d->dst ?: "");
+        }
+        return 0;
+}
+
+static int rule_video(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_videos; i++) {
+                const DomainVideoDef *v = &def->videos[i];
+
+                if (model_is(v->model, "none") && def->n_videos > 1)
+                        return xml_err_unsupported(err, "a 'none' video type must be the only video device "
+                                                   "defined for the domain");
+                if (model_is(v->model, "ramfb") && v->addr.type != DOMAIN_ADDRESS_NONE)
+                        return xml_err_unsupported(err, "address not supported for video type ramfb");
+        }
+        return 0;
+}
+
+static int rule_firmware_auto(const DomainDef *def, ConfError *err) {
+        const DomainOsDef *os = &def->os;
+
+        if (os->firmware == DOMAIN_FIRMWARE_NONE)
+                return 0;
+        if (os->loader)
+                return xml_err_xml(err, "loader path cannot be specified when firmware autoselection is enabled "
+                                   "(<os firmware=''> with <loader>%s</loader>)", os->loader);
+        if (os->loader_secure == TRISTATE_OFF)
+                return xml_err_xml(err, "loader attribute 'secure' cannot be specified when firmware "
+                                   "autoselection is enabled");
+        if (os->nvram && os->firmware != DOMAIN_FIRMWARE_EFI)
+                return xml_err_xml(err, "firmware type 'bios' does not support nvram");
+        return 0;
+}
+
+static int rule_loader_path(const DomainDef *def, ConfError *err) {
+        const DomainOsDef *os = &def->os;
+        bool loader_given = os->loader_type != DOMAIN_LOADER_DEFAULT || os->loader_readonly != TRISTATE_ABSENT ||
+                            os->loader_secure != TRISTATE_ABSENT;
+
+        if (os->firmware == DOMAIN_FIRMWARE_NONE && loader_given && !os->loader)
+                return xml_err_xml(err, "no loader path specified and firmware auto selection disabled");
+        return 0;
+}
+
+static int rule_uefi_acpi(const DomainDef *def, ConfError *err) {
+        bool uefi = def->os.firmware == DOMAIN_FIRMWARE_EFI || def->os.loader_type == DOMAIN_LOADER_PFLASH;
+
+        if (uefi && !def->features.acpi)
+                return xml_err_unsupported(err, "UEFI requires ACPI on this architecture: add <features><acpi/>");
+        return 0;
+}
+
+static int rule_memory_hotplug_numa(const DomainDef *def, ConfError *err) {
+        if (def->max_memory_kib > 0 && def->cpu.n_cells == 0)
+                return xml_err_unsupported(err, "At least one numa node has to be configured when enabling "
+                                           "memory hotplug (<maxMemory> needs <cpu><numa><cell>)");
+        return 0;
+}
+
+static int rule_numatune(const DomainDef *def, ConfError *err) {
+        const DomainNumatuneDef *nt = &def->numatune;
+        bool restrictive = model_is(nt->mode, "restrictive");
+
+        if (!nt->present)
+                return 0;
+        if (model_is(nt->placement, "static") && !nt->nodeset)
+                return xml_err_unsupported(err, "nodeset for NUMA memory tuning must be set if 'placement' is "
+                                           "'static'");
+        for (size_t i = 0; i < nt->n_memnodes; i++) {
+                bool mn = model_is(nt->memnodes[i].mode, "restrictive");
+
+                if (restrictive && !mn)
+                        return xml_err_xml(err, "'restrictive' mode is required in memnode element when mode is "
+                                           "'restrictive' in memory element (memnode cellid='%u')",
+                                           nt->memnodes[i].cellid);
+                if (mn && !restrictive)
+                        return xml_err_xml(err, "'restrictive' mode is required in memory element when mode is "
+                                           "'restrictive' in memnode element (memnode cellid='%u')",
+                                           nt->memnodes[i].cellid);
+        }
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        RuleFn check;
+} rules[] = {
+        { "pci-root-index", rule_pci_root_index },
+        { "pci-root-model", rule_pci_root_model },
+        { "usb-none", rule_usb_none },
+        { "usb-ports", rule_usb_ports },
+        { "disk-partition", rule_disk_partition },
+        { "disk-shared-format", rule_disk_shared_format },
+        { "video", rule_video },
+        { "firmware-auto", rule_firmware_auto },
+        { "loader-path", rule_loader_path },
+        { "uefi-acpi", rule_uefi_acpi },
+        { "memory-hotplug-numa", rule_memory_hotplug_numa },
+        { "numatune", rule_numatune },
+};
+
+int qemu_rules_check(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+                int r = rules[i].check(def, err);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

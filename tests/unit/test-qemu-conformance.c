@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The conformance run: libvirt 9.0's own x86 QEMU domain fixtures
+ * (tests/data/conformance/, from libvirt's qemuxml2argvdata; see the README
+ * there) each defined the way qemud's DomainDefineXML does it: the model's
+ * parse and checks, qemud's own checks, the addresses it assigns, the checks
+ * again. Each fixture ends up
+ *   accepted          qemud takes it (and its round trip is byte-identical);
+ *   refused-as-libvirt qemud refuses it and so does libvirt
+ *                     (libvirt-refuses.txt);
+ *   unsupported       qemud refuses what libvirt takes;
+ *   too-lax           qemud takes what libvirt refuses.
+ * Every fixture of accepted.txt (the "accepted" ones) must still be
+ * accepted: a regression fails.
+ * A newly accepted fixture is printed, to be added to accepted.txt
+ * (CONFORMANCE_WRITE=1 rewrites it). The counts and the most frequent
+ * reasons for "unsupported" are printed, so progress is visible. */
+
+#include "domain-test.h"
+#include "qemu-address.h"
+#include "qemu-resources.h"
+#include "qemu-rules.h"
+#include "qemu-security.h"
+#include "qemu-validate.h"
+#include "util.h"
+
+typedef enum Verdict {
+        VERDICT_ACCEPTED,
+        VERDICT_REFUSED_AS_LIBVIRT,
+        VERDICT_UNSUPPORTED,
+        VERDICT_TOO_LAX,
+        _VERDICT_MAX,
+} Verdict;
+
+static const char *const verdict_names[_VERDICT_MAX] = {
+        [VERDICT_ACCEPTED] = "accepted",
+        [VERDICT_REFUSED_AS_LIBVIRT] = "refused-as-libvirt",
+        [VERDICT_UNSUPPORTED] = "unsupported",
+        [VERDICT_TOO_LAX] = "too-lax",
+};
+
+typedef struct Reason {
+        char *text;
+        unsigned count;
+        char *example;
+} Reason;
+
+static const char *conformance_dir(void) {
+        static char buf[4096 + 64];
+        const char *d = data_dir(); /* .../tests/data/domain */
+        const char *s = strrchr(d, '/');
+
+        snprintf(buf, sizeof(buf), "%.*s/conformance", s ? (int) (s - d) : 0, d);
+        return buf;
+}
+
+/* A list file: one name a line; NULL-terminated, sorted. */
+static char **read_names(const char *file) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        char **l = NULL, *save = NULL;
+        size_t n = 0;
+
+        if (asprintf(&path, "%s/%s", conformance_dir(), file) < 0)
+                return NULL;
+        text = read_file(path);
+        l = calloc(1, sizeof(char *));
+        if (!text || !l)
+                return l;
+        for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+                if (!*t || *t == '#')
+                        continue;
+                l = realloc(l, sizeof(char *) * (n + 2));
+                l[n++] = strdup(t);
+                l[n] = NULL;
+        }
+        qsort(l, n, sizeof(char *), compare_str);
+        return l;
+}
+
+static bool has_name(char **l, const char *name) {
+        return l && bsearch(&name, l, strv_length(l), sizeof(char *), compare_str);
+}
+
+/* The .xml files of dir, sorted; NULL-terminated, NULL if none. */
+static char **list_xml(const char *dir) {
+        DIR *d = opendir(dir);
+        char **l = NULL;
+        size_t n = 0;
+
+        for (struct dirent *de; d && (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+                char *p;
+
+                if (len < 5 || !streq(de->d_name + len - 4, ".xml") || asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+                        continue;
+                l = realloc(l, sizeof(char *) * (n + 2));
+                l[n++] = p;
+                l[n] = NULL;
+        }
+        if (d)
+                closedir(d);
+        if (l)
+                qsort(l, n, sizeof(char *), compare_str);
+        return l;
+}
+
+/* "foo-bar.xml" of a path, without ".xml". */
+static char *fixture_name(const char *path) {
+        const char *b = strrchr(path, '/');
+
+        b = b ? b + 1 : path;
+        return strndup(b, strlen(b) - 4);
+}
+
+/* What DomainDefineXML does with a document (connect-dbus.c). */
+static int define_like_qemud(const char *xml, DomainDef **ret, ConfError *err) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        int r;
+
+        r = domain_def_parse(xml, strlen(xml), &def, err);
+        if (r >= 0)
+                r = domain_def_validate(def, err);
+        if (r >= 0)
+                r = qemu_validate_def(def, err);
+        if (r >= 0)
+                r = qemu_security_validate(def, err);
+        if (r >= 0) {
+                qemu_resources_post_parse(def);
+                r = qemu_domain_assign_addresses(def, err);
+        }
+        if (r >= 0)
+                r = qemu_rules_check(def, err);
+        if (r >= 0)
+                r = domain_def_validate(def, err);
+        if (r >= 0)
+                *ret = TAKE_PTR(def);
+        return r;
+}
+
+/* The defined document, formatted, parsed and formatted again, must not
+ * change. */
+static bool round_trip_stable(const DomainDef *def, const char *name) {
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        _cleanup_(domain_def_freep) DomainDef *again = NULL;
+        ConfError err = {};
+
+        if (domain_def_format(def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE, &a) < 0)
+                return false;
+        if (domain_def_parse(a, strlen(a), &again, &err) < 0) {
+                fprintf(stderr, "  %s: %s: our own output refused: %s\n", unit_current, name, err.message);
+                return false;
+        }
+        if (domain_def_format(again, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE, &b) < 0)
+                return false;
+        if (!streq(a, b)) {
+                fprintf(stderr, "  %s: %s: the round trip changed the document\n", unit_current, name);
+                return false;
+        }
+        return true;
+}
+
+static void reason_add(Reason **reasons, size_t *n, const char *message, const char *name) {
+        _cleanup_free_ char *text = strdup(message);
+
+        if (!text)
+                return;
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*reasons)[i].text, text)) {
+                        (*reasons)[i].count++;
+                        return;
+                }
+        *reasons = realloc(*reasons, sizeof(Reason) * (*n + 1));
+        (*reasons)[(*n)++] = (Reason) { .text = TAKE_PTR(text), .count = 1, .example = strdup(name) };
+}
+
+static int compare_reason(const void *a, const void *b) {
+        const Reason *x = a, *y = b;
+
+        return x->count != y->count ? (x->count < y->count ? 1 : -1) : strcmp(x->text, y->text);
+}
+
+static void write_accepted(char **accepted) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+
+        if (asprintf(&path, "%s/accepted.txt", conformance_dir()) < 0)
+                return;
+        f = fopen(path, "we");
+        if (!f) {
+                fprintf(stderr, "  cannot write %s: %m\n", path);
+                unit_failed_checks++;
+                return;
+        }
+        for (char **a = accepted; a && *a; a++)
+                fprintf(f, "%s\n", *a);
+        printf("conformance: wrote %s\n", path);
+}
+
+static void test_conformance(void) {
+        _cleanup_strv_free_ char **expected = read_names("accepted.txt");
+        _cleanup_strv_free_ char **refuses = read_names("libvirt-refuses.txt");
+        _cleanup_strv_free_ char **accepted = NULL;
+        _cleanup_free_ Reason *reasons = NULL;
+        unsigned counts[_VERDICT_MAX] = {}, fresh = 0, total = 0;
+        size_t n_reasons = 0;
+        const char *dir = conformance_dir();
+        char **files;
+
+        files = list_xml(dir);
+        if (!files)
+                UNIT_SKIP("no fixtures in tests/data/conformance");
+        for (char **f = files; f && *f; f++) {
+                _cleanup_free_ char *xml = read_file(*f), *name = fixture_name(*f);
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                bool libvirt_refuses = has_name(refuses, name);
+                ConfError err = {};
+                Verdict v;
+                int r;
+
+                if (!xml || !name)
+                        continue;
+                total++;
+                r = define_like_qemud(xml, &def, &err);
+                if (r >= 0 && !round_trip_stable(def, name)) {
+                        unit_failed_checks++;
+                        r = -EINVAL;
+                        snprintf(err.message, sizeof(err.message), "round trip not stable");
+                }
+                if (r >= 0)
+                        v = libvirt_refuses ? VERDICT_TOO_LAX : VERDICT_ACCEPTED;
+                else
+                        v = libvirt_refuses ? VERDICT_REFUSED_AS_LIBVIRT : VERDICT_UNSUPPORTED;
+                counts[v]++;
+                if (v == VERDICT_UNSUPPORTED)
+                        reason_add(&reasons, &n_reasons, err.message, name);
+                if (getenv("CONFORMANCE_VERBOSE"))
+                        printf("%-20s %s%s%s\n", verdict_names[v], name, r < 0 ? ": " : "", r < 0 ? err.message : "");
+                if (r < 0 && has_name(expected, name)) {
+                        fprintf(stderr, "  %s: %s: no longer accepted: %s\n", unit_current, name, err.message);
+                        unit_failed_checks++;
+                }
+                if (v == VERDICT_ACCEPTED) {
+                        if (strv_extend(&accepted, name) < 0)
+                                unit_failed_checks++;
+                        if (!has_name(expected, name)) {
+                                printf("conformance: newly accepted: %s (add it to accepted.txt)\n", name);
+                                fresh++;
+                        }
+                }
+        }
+        strv_free(files);
+
+        qsort(reasons, n_reasons, sizeof(Reason), compare_reason);
+        printf("conformance: the most frequent reasons for \"unsupported\" (count, example fixture):\n");
+        for (size_t i = 0; i < n_reasons; i++) {
+                if (i < 25)
+                        printf("  %4u  %s  [%s]\n", reasons[i].count, reasons[i].text, reasons[i].example);
+                free(reasons[i].text);
+                free(reasons[i].example);
+        }
+        printf("conformance: %u fixtures: %u accepted, %u refused as libvirt refuses them, "
+               "%u unsupported (refused, libvirt takes them), %u too lax (taken, libvirt refuses them); "
+               "%u newly accepted\n",
+               total, counts[VERDICT_ACCEPTED], counts[VERDICT_REFUSED_AS_LIBVIRT], counts[VERDICT_UNSUPPORTED],
+               counts[VERDICT_TOO_LAX], fresh);
+        if (getenv("CONFORMANCE_WRITE"))
+                write_accepted(accepted);
+}
+
+UNIT_TESTS(test_conformance)

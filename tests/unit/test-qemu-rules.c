@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* qemu_rules_check(): libvirt's define-time rules (qemu-rules.h), one row a
+ * case. Each document is first taken by the model and by qemud's own
+ * checks (and gets its addresses, as DomainDefineXML does); then the rules
+ * refuse it with libvirt's error kind and a message naming what is wrong,
+ * or take it where libvirt takes it (no stricter than libvirt). */
+
+#include "domain-test.h"
+#include "qemu-address.h"
+#include "qemu-resources.h"
+#include "qemu-rules.h"
+#include "qemu-validate.h"
+
+typedef struct RuleCase {
+        const char *what;
+        const char *os;      /* inside <os>, beside <type> */
+        const char *machine; /* NULL: none given */
+        const char *top;     /* more top-level elements */
+        const char *devices;
+        const char *error;   /* NULL: must be taken */
+        const char *needle;
+        const char *firmware; /* <os firmware=''>, NULL: none */
+} RuleCase;
+
+#define NS VB_ERROR_NOT_SUPPORTED
+#define XE VB_ERROR_XML
+#define ACPI "<features><acpi/></features>"
+
+static const RuleCase cases[] = {
+        /* PCI roots */
+        { "pci-root index 7", NULL, "pc", NULL, "<controller type='pci' index='7' model='pci-root'/>",
+          XE, "pci-root and pcie-root controllers should have index 0" },
+        { "pcie-root on i440fx", NULL, "pc", NULL, "<controller type='pci' index='0' model='pcie-root'/>",
+          XE, "must be model='pci-root' for this machine type ('pc'), but model='pcie-root'" },
+        { "pci-root on q35", NULL, "pc-q35-7.2", NULL, "<controller type='pci' index='0' model='pci-root'/>",
+          XE, "must be model='pcie-root' for this machine type ('pc-q35-7.2')" },
+        { "pcie-root on q35", NULL, "q35", NULL, "<controller type='pci' index='0' model='pcie-root'/>", NULL, NULL },
+        { "pci-root on pc-i440fx", NULL, "pc-i440fx-7.2", NULL, "<controller type='pci' index='0' model='pci-root'/>",
+          NULL, NULL },
+        /* USB */
+        { "usb none and another", NULL, "pc", NULL,
+          "<controller type='usb' index='0' model='none'/><controller type='usb' index='1' model='piix3-uhci'/>",
+          XE, "Can't add another USB controller: USB is disabled" },
+        { "usb none and a tablet", NULL, "pc", NULL,
+          "<controller type='usb' index='0' model='none'/><input type='tablet' bus='usb'/>",
+          NS, "Can't add USB input device (<input type='tablet' bus='usb'/>). USB bus is disabled" },
+        { "usb none, ps2 input", NULL, "pc", NULL,
+          "<controller type='usb' index='0' model='none'/><input type='mouse' bus='ps2'/>", NULL, NULL },
+        { "nec-xhci 16 ports", NULL, "pc", NULL, "<controller type='usb' index='0' model='nec-xhci' ports='16'/>",
+          NS, "'nec-xhci' controller only supports up to '15' ports, not 16" },
+        { "qemu-xhci 15 ports", NULL, "q35", NULL, "<controller type='usb' index='0' model='qemu-xhci' ports='15'/>",
+          NULL, NULL },
+        /* disks */
+        { "partition target", NULL, NULL, NULL,
+          "<disk type='file' device='disk'><source file='/var/lib/x.img'/><target dev='vdb1' bus='virtio'/></disk>",
+          NS, "invalid disk target 'vdb1', partitions can't appear in disk targets" },
+        { "shared qcow2", NULL, NULL, NULL,
+          "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/var/lib/x.qcow2'/>"
+          "<target dev='vda' bus='virtio'/><shareable/></disk>",
+          NS, "shared access for disk 'vda' requires use of supported storage format" },
+        { "shared raw", NULL, NULL, NULL,
+          "<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/var/lib/x.img'/>"
+          "<target dev='vda' bus='virtio'/><shareable/></disk>", NULL, NULL },
+        { "shared read-only qcow2", NULL, NULL, NULL,
+          "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/var/lib/x.qcow2'/>"
+          "<target dev='vda' bus='virtio'/><readonly/><shareable/></disk>", NULL, NULL },
+        /* video */
+        { "none beside qxl", NULL, "pc", NULL,
+          "<video><model type='qxl'/></video><video><model type='none'/></video>",
+          NS, "a 'none' video type must be the only video device" },
+        { "none alone", NULL, "pc", NULL, "<video><model type='none'/></video>", NULL, NULL },
+        /* firmware */
+        { "auto efi with a loader path", "<loader>/usr/share/OVMF/OVMF_CODE.fd</loader>", "q35", ACPI, NULL,
+          XE, "loader path cannot be specified when firmware autoselection", "efi" },
+        { "auto efi with insecure loader", "<loader secure='no'/>", "q35", ACPI, NULL,
+          XE, "loader attribute 'secure' cannot be specified when firmware autoselection is enabled", "efi" },
+        { "auto efi with secure loader", "<loader secure='yes'/>", "q35", ACPI, NULL, NULL, NULL, "efi" },
+        { "auto efi with loader type", "<loader readonly='yes' type='pflash'/>", "q35", ACPI, NULL, NULL, NULL,
+          "efi" },
+        { "auto bios with nvram", "<nvram>/var/lib/x_VARS.fd</nvram>", "q35", ACPI, NULL,
+          XE, "firmware type 'bios' does not support nvram", "bios" },
+        { "pflash without a path", "<loader readonly='yes' type='pflash'/>", "pc", NULL, NULL,
+          XE, "no loader path specified and firmware auto selection disabled" },
+        { "UEFI without ACPI", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>", "q35",
+          "<features><apic/></features>", NULL, NS, "UEFI requires ACPI on this architecture" },
+        { "UEFI with ACPI", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>", "q35",
+          "<features><acpi/></features>", NULL, NULL, NULL },
+        /* memory */
+        { "maxMemory without NUMA", NULL, NULL, "<maxMemory slots='4' unit='GiB'>4</maxMemory>", NULL,
+          NS, "At least one numa node has to be configured when enabling memory hotplug" },
+        { "maxMemory with NUMA", NULL, NULL,
+          "<maxMemory slots='4' unit='GiB'>4</maxMemory><vcpu>1</vcpu>"
+          "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>", NULL, NULL, NULL },
+        /* numatune */
+        { "static placement, no nodeset", NULL, NULL,
+          "<numatune><memory mode='interleave' placement='static'/></numatune>", NULL,
+          NS, "nodeset for NUMA memory tuning must be set if 'placement' is 'static'" },
+        { "auto placement without a nodeset", NULL, NULL,
+          "<numatune><memory mode='strict' placement='auto'/></numatune>", NULL, NULL, NULL },
+        { "restrictive memory, strict memnode", NULL, NULL,
+          "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0' memory='128' unit='MiB'/>"
+          "<cell id='1' cpus='1' memory='128' unit='MiB'/></numa></cpu>"
+          "<numatune><memory mode='restrictive' nodeset='0'/><memnode cellid='1' mode='strict' nodeset='0'/></numatune>",
+          NULL, XE, "'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element" },
+};
+
+/* A domain with os inside <os> and machine on its <type>. */
+static char *rule_domain(const RuleCase *c) {
+        char *s;
+
+        if (asprintf(&s,
+                     "<domain type='kvm'>\n  <name>t</name>\n  <memory unit='MiB'>256</memory>\n"
+                     "  <os%s%s%s><type arch='x86_64'%s%s%s>hvm</type>%s</os>\n%s\n"
+                     "  <devices>\n%s\n  </devices>\n</domain>\n",
+                     c->firmware ? " firmware='" : "", c->firmware ?: "", c->firmware ? "'" : "",
+                     c->machine ? " machine='" : "", c->machine ?: "", c->machine ? "'" : "", c->os ?: "",
+                     c->top ?: "", c->devices ?: "") < 0)
+                return NULL;
+        return s;
+}
+
+static void check_case(const RuleCase *c) {
+        _cleanup_free_ char *xml = rule_domain(c);
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        int r;
+
+        def = xml ? parse_ok(xml, c->what) : NULL;
+        if (!def)
+                return;
+        r = domain_def_validate(def, &err);
+        if (r >= 0)
+                r = qemu_validate_def(def, &err);
+        if (r >= 0) {
+                qemu_resources_post_parse(def);
+                r = qemu_domain_assign_addresses(def, &err);
+        }
+        if (r < 0) {
+                fprintf(stderr, "  %s: %s: refused before the rules: %s\n", unit_current, c->what, err.message);
+                unit_failed_checks++;
+                return;
+        }
+        r = qemu_rules_check(def, &err);
+        if (!c->error) {
+                if (r < 0) {
+                        fprintf(stderr, "  %s: %s: refused, libvirt takes it: %s\n", unit_current, c->what,
+                                err.message);
+                        unit_failed_checks++;
+                }
+                return;
+        }
+        if (r >= 0) {
+                fprintf(stderr, "  %s: %s: taken, expected %s naming \"%s\"\n", unit_current, c->what, c->error,
+                        c->needle);
+                unit_failed_checks++;
+                return;
+        }
+        if (!streq_ptr(err.name, c->error) || !strstr(err.message, c->needle)) {
+                fprintf(stderr, "  %s: %s: got %s \"%s\", expected %s naming \"%s\"\n", unit_current, c->what,
+                        err.name, err.message, c->error, c->needle);
+                unit_failed_checks++;
+        }
+        if (vb_error_lookup(err.name))
+                CHECK_INTEQ(r, -vb_error_lookup(err.name)->errnum);
+}
+
+static void test_rules_table(void) {
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                check_case(&cases[i]);
+}
+
+/* Every machine fixture of ours is taken by the rules too. */
+static void test_fixtures_pass_rules(void) {
+        _cleanup_strv_free_ char **files = list_fixtures();
+
+        CHECK(files != NULL);
+        for (char **f = files; f && *f; f++) {
+                _cleanup_free_ char *xml = read_file(*f);
+                _cleanup_(domain_def_freep) DomainDef *def = xml ? parse_ok(xml, *f) : NULL;
+                ConfError err = {};
+
+                if (!def || qemu_validate_def(def, &err) < 0)
+                        continue; /* not a QEMU machine (containers): test-qemu-validate */
+                if (qemu_rules_check(def, &err) < 0) {
+                        fprintf(stderr, "  %s: %s refused: %s\n", unit_current, *f, err.message);
+                        unit_failed_checks++;
+                }
+        }
+}
+
+/* <driver ioeventfd='' event_idx=''/> are virtio-blk's: another bus is
+ * refused by qemud's own check, naming the disk. */
+static void test_virtio_disk_options(void) {
+        static const char *const attrs[] = { "ioeventfd='on'", "event_idx='off'" };
+
+        for (size_t i = 0; i < ELEMENTSOF(attrs); i++) {
+                _cleanup_free_ char *dev = NULL, *xml = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+
+                CHECK(asprintf(&dev, "<disk type='file' device='disk'><driver name='qemu' %s/>"
+                               "<source file='/var/lib/x.img'/><target dev='sda' bus='sata'/></disk>", attrs[i]) > 0);
+                xml = domain_with(NULL, dev);
+                def = parse_ok(xml, attrs[i]);
+                if (!def)
+                        continue;
+                CHECK(qemu_validate_def(def, &err) == -EOPNOTSUPP);
+                CHECK_CONTAINS(err.message, "disk 'sda': disk ");
+                CHECK_CONTAINS(err.message, "supported only for virtio bus");
+        }
+}
+
+/* <interface><driver>: virtio-net's options; what qemud cannot give is
+ * refused naming the interface. */
+static void test_net_driver_refused(void) {
+        static const struct {
+                const char *iface, *needle;
+        } cases[] = {
+                { "<interface type='user'><model type='e1000'/><driver txmode='timer'/></interface>",
+                  "only supported for model type 'virtio', not 'e1000'" },
+                { "<interface type='user'><model type='virtio'/><driver queues='4'/></interface>",
+                  "multiqueue (<driver queues='4'>) is not supported" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *xml = domain_with(NULL, cases[i].iface);
+                _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, cases[i].iface);
+                ConfError err = {};
+
+                if (!def)
+                        continue;
+                CHECK(qemu_validate_def(def, &err) == -EOPNOTSUPP);
+                CHECK_CONTAINS(err.message, cases[i].needle);
+        }
+        REFUSED(NULL, "<interface type='user'><driver txmode='bh'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                "value 'bh' of attribute 'txmode'");
+}
+
+UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused)
