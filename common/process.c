@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "confine.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
@@ -86,6 +87,10 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
 }
 
 static int child_set_creds(const ProcessCreds *c) {
+        int r = confine_child(c->confine);
+
+        if (r < 0)
+                return r;
         if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
             setresuid(c->uid, c->uid, c->uid) < 0)
                 return -errno;

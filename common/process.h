@@ -28,12 +28,14 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
                   pid_t *ret_pid, int *ret_pidfd);
 /* The same, the child becoming uid:gid with groups (setgroups, setgid,
  * setuid) right before exec when creds is not NULL: QEMU under its DAC
- * user (common/security/security-dac.h). */
+ * user (common/security/security-dac.h). confine: CONFINE_* flags
+ * (confine.h), applied just before the change of user. */
 typedef struct ProcessCreds {
         uid_t uid;
         gid_t gid;
         const gid_t *groups;
         size_t n_groups;
+        unsigned confine;
 } ProcessCreds;
 int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd);

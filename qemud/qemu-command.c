@@ -329,6 +329,9 @@ static int build_all(QemuCmd *c) {
             qemu_build_display(c);
         if (r >= 0 && c->params->pidfile)
                 r = cmd_arg(c, "-pidfile") ?: cmd_arg(c, c->params->pidfile);
+        if (r >= 0 && c->params->sandbox)
+                r = cmd_arg(c, "-sandbox") ?:
+                    cmd_arg(c, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
         return r;
 }
 

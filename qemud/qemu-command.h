@@ -124,6 +124,10 @@ typedef struct QemuCommandParams {
          * localtime basis into a utc adjustment before calling (and stores it
          * in the live definition). QEMU gets -rtc base=<now + adjustment>. */
         int64_t now;
+        /* -sandbox on with libvirt's four denials (obsolete,
+         * elevateprivileges, spawn, resourcecontrol): QEMU's seccomp filter,
+         * qemud.conf's seccomp_sandbox (common/confine.h). */
+        bool sandbox;
 } QemuCommandParams;
 
 /* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with

@@ -19,6 +19,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-security.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -110,6 +111,9 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
         if (hotplug_family_of(u->kind, &r.family) >= 0)
                 for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
                         if (streq_ptr(hotplug_dev_alias(d->live, &r), u->alias)) {
+                                /* the guest let go: its files go back */
+                                if (r.family == QEMU_DEVICE_DISK)
+                                        qemu_security_restore_disk(d, &d->live->disks[r.index]);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }

@@ -39,6 +39,7 @@ struct Plug {
         size_t pty_chr;           /* a pty chardev's chr index in live, or SIZE_MAX */
         size_t n_ctrl_before;     /* the live definition's controllers before the device */
         bool volume_marked;       /* storaged was told this guest uses the volume */
+        bool labelled;            /* the disk (p->live's, at ref) was given to QEMU's user */
         int tapfd;                /* an interface's tap from networkd, for getfd; -1 */
         char *port_uuid;          /* networkd's port for it: released if the plug fails */
         DevRef ref;
@@ -79,6 +80,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Plug *, hotplug_plug_free);
 void hotplug_plug_step(Plug *p);
 void hotplug_send_quietly(Domain *d, json_object *cmds, size_t from);
 void hotplug_release_lease(Domain *d, const char *path);
+/* The disk at p->ref of p->live given to QEMU's user before QEMU opens it
+ * (qemu-security.h), and given back if the plug fails. */
+int hotplug_label_disk(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_unlabel_disk(Plug *p, Domain *d);
 void hotplug_fail_job(Domain *d, const char *name, const char *fmt, ...) _printf_(3, 4);
 void hotplug_finish_job(Plug *p, Domain *d);
 bool hotplug_disk_needs_lease(const DomainDiskDef *disk);

@@ -18,6 +18,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-security.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -27,11 +28,15 @@
 
 static void update_done(Plug *p, Domain *d, const char *error_class, const char *error_desc) {
         if (error_class) {
+                hotplug_unlabel_disk(p, d);
                 hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot change the medium of %s: QEMU said: %s", p->what,
                          error_desc ?: error_class);
                 hotplug_plug_free(p);
                 return;
         }
+        /* the old medium (still in d->live) goes back to its owner */
+        if (p->ref.index < d->live->n_disks && d->live->disks[p->ref.index].src)
+                qemu_security_restore_disk(d, &d->live->disks[p->ref.index]);
         domain_emit_disk_change(d, p->old_src, p->new_src, p->alias, DOMAIN_DISK_CHANGE_MISSING_ON_START);
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
@@ -187,6 +192,9 @@ int hotplug_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *err
         p->handle = domain_handle_get(&d->handle, d);
         if (!p->handle)
                 return -ENOMEM;
+        r = hotplug_label_disk(p, d, error);
+        if (r < 0)
+                return r;
         hotplug_plug_step(TAKE_PTR(p));
         return 1;
 }

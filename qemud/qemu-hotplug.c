@@ -20,6 +20,7 @@
 #include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-security.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -433,6 +434,26 @@ void hotplug_release_lease(Domain *d, const char *path) {
                 (void) lockd_release_async(domain_lock_bus(d->manager), path, d->uuid_str, NULL, NULL, NULL);
 }
 
+int hotplug_label_disk(Plug *p, Domain *d, sd_bus_error *error) {
+        ConfError e = {};
+        int r;
+
+        if (p->ref.family != QEMU_DEVICE_DISK || !p->live->disks[p->ref.index].src)
+                return 0;
+        r = qemu_security_set_disk(d, &p->live->disks[p->ref.index], &e);
+        if (r < 0)
+                return hotplug_conf_to_bus(&e, r, "cannot give the disk to QEMU's user", error);
+        p->labelled = true;
+        return 0;
+}
+
+void hotplug_unlabel_disk(Plug *p, Domain *d) {
+        if (!p->labelled)
+                return;
+        qemu_security_restore_disk(d, &p->live->disks[p->ref.index]);
+        p->labelled = false;
+}
+
 void hotplug_fail_job(Domain *d, const char *name, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
         va_list ap;
@@ -480,6 +501,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                  * nothing, and QEMU answers in order, so the undo runs
                  * after everything sent before. */
                 hotplug_send_quietly(d, p->undo, 0);
+                hotplug_unlabel_disk(p, d);
                 hotplug_release_lease(d, p->lease_path);
                 if (p->volume_marked)
                         volume_in_use(d, &p->live->disks[p->ref.index], false);
@@ -509,6 +531,7 @@ static void on_lease(int r, const sd_bus_error *error, void *userdata) {
                 r = 0, p->lease_path = mfree(p->lease_path); /* no lock manager: no leases */
         if (r < 0) {
                 p->lease_path = mfree(p->lease_path);
+                hotplug_unlabel_disk(p, d);
                 domain_job_fail(d->jobs, error && error->name ? error->name : VB_ERROR_OPERATION_FAILED,
                                 error && error->message ? error->message : strerror(-r));
                 hotplug_plug_free(p);
@@ -828,6 +851,10 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         p->undo = all;
         p->cmds = TAKE_PTR(cmds);
         p->done = attach_done;
+        /* before the lease: a plug that fails from here gives the disk back */
+        r = hotplug_label_disk(p, d, error);
+        if (r < 0)
+                return r;
 
         if (p->ref.family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&p->live->disks[p->ref.index])) {
                 const DomainDiskDef *disk = &p->live->disks[p->ref.index];
@@ -839,6 +866,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
                                         disk->shareable ? LOCKD_LEASE_SHARED : 0, on_lease, p, NULL);
                 if (r < 0) {
                         p->lease_path = mfree(p->lease_path);
+                        hotplug_unlabel_disk(p, d);
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask for a lease on %s: %s",
                                              disk->src, strerror(-r));
                 }

@@ -197,30 +197,6 @@ static int format_argv(QemuSaveFormat f, bool decompress, char ***ret, sd_bus_er
         return 0;
 }
 
-/* 'text' for sh -c, whatever it holds. */
-static char *shell_quote(const char *text) {
-        size_t n = 3;
-        char *out, *p;
-
-        for (const char *c = text; *c; c++)
-                n += *c == '\'' ? 4 : 1;
-        out = malloc(n);
-        if (!out)
-                return NULL;
-        p = out;
-        *p++ = '\'';
-        for (const char *c = text; *c; c++) {
-                if (*c == '\'') {
-                        memcpy(p, "'\\''", 4);
-                        p += 4;
-                } else
-                        *p++ = *c;
-        }
-        *p++ = '\'';
-        *p = 0;
-        return out;
-}
-
 /* --- progress ------------------------------------------------------------ */
 
 static uint64_t json_u64(json_object *o, const char *key) {
@@ -585,16 +561,37 @@ static int spawn_writer(QemuSaveState *s, sd_bus_error *error) {
 
 /* save_bandwidth_limit (MiB/s) slows a save down (to watch its
  * progress); else unlimited, as libvirt saves. */
+/* QEMU gets the FIFO's write end by fd: its seccomp filter lets it spawn
+ * no program (-sandbox spawn=deny), and an unprivileged QEMU could not
+ * open our FIFO. The monitor sends a copy; ours closes at once, so the
+ * writer sees the end when QEMU and fifo_wfd are both done. */
+static int send_fd(QemuMonitor *mon, int fd, const char *name) {
+        json_object *args = json_object_new_object();
+
+        if (!args)
+                return -ENOMEM;
+        json_object_object_add(args, "fdname", json_object_new_string(name));
+        return qemu_monitor_command_with_fd(mon, "getfd", args, fd, NULL, NULL);
+}
+
+static int send_fifo_fd(QemuSaveState *s, QemuMonitor *mon) {
+        _cleanup_close_ int wfd = open(s->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+
+        if (wfd < 0)
+                return -errno;
+        if (fd_nonblock(wfd, false) < 0)
+                return -errno;
+        return send_fd(mon, wfd, "vb-save");
+}
+
 static int start_migrate(QemuSaveState *s, uint64_t bandwidth_mib) {
         QemuMonitor *mon = qemu_domain(s->d)->mon;
-        _cleanup_free_ char *quoted = shell_quote(s->fifo), *uri = NULL;
         json_object *params, *args;
         int r;
 
-        /* "; true": the shell QEMU signals once the stream ends is not the
-         * cat still writing its last bytes. */
-        if (!quoted || asprintf(&uri, "exec:cat > %s; true", quoted) < 0)
-                return -ENOMEM;
+        r = send_fifo_fd(s, mon);
+        if (r < 0)
+                return r;
         params = json_object_new_object();
         if (!params)
                 return -ENOMEM;
@@ -605,7 +602,7 @@ static int start_migrate(QemuSaveState *s, uint64_t bandwidth_mib) {
         args = json_object_new_object();
         if (!args)
                 return -ENOMEM;
-        json_object_object_add(args, "uri", json_object_new_string(uri));
+        json_object_object_add(args, "uri", json_object_new_string("fd:vb-save"));
         r = qemu_monitor_command(mon, "migrate", args, on_migrate_reply, s);
         if (r < 0)
                 return r;
@@ -1046,32 +1043,75 @@ static void on_incoming_reply(QemuMonitor *mon, json_object *result, const char 
                 incoming_done(s, -ENOMEM, "cannot watch the restore");
 }
 
-int qemu_save_incoming(Domain *d, qemu_incoming_fn done) {
-        QemuSaveState *s = qemu_domain(d)->save;
-        _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *quoted = NULL, *uri = NULL, *prog = NULL;
-        json_object *args;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
+static void on_reader_exit(pid_t pid, int code, int status, void *userdata) {
+        QemuSaveState *s = userdata;
 
-        if (!s || !s->restore_path)
-                return -EINVAL;
+        s->writer_done = true;
+        s->writer_watch = sd_event_source_disable_unref(s->writer_watch);
+        if (code != CLD_EXITED || status != 0)
+                log_warning("The reader of the save image %s exited with status %d", s->restore_path,
+                            code == CLD_EXITED ? status : 128 + status);
+}
+
+/* What QEMU reads the image's data from: the file itself at the data's
+ * offset, or for a compressed image the pipe from the decompressor run on
+ * it (its exit watched, killed with the state). */
+static int restore_source(QemuSaveState *s, int *ret_fd) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_close_ int fd = -1;
+        int p[2], pidfd, r;
+
+        fd = open(s->restore_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (lseek(fd, (off_t) qemu_save_data_offset(&s->restore_hdr), SEEK_SET) < 0)
+                return -errno;
+        if (s->restore_hdr.format == QEMU_SAVE_FORMAT_RAW) {
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+        sd_bus_error error = SD_BUS_ERROR_NULL;
         r = format_argv(s->restore_hdr.format, true, &argv, &error);
         sd_bus_error_free(&error);
         if (r < 0)
                 return r;
-        quoted = shell_quote(s->restore_path);
-        prog = s->restore_hdr.format == QEMU_SAVE_FORMAT_RAW ? strdup("") : strv_join(argv, " ");
-        if (!quoted || !prog ||
-            asprintf(&uri, "exec:tail -c +%" PRIu64 " %s%s%s", qemu_save_data_offset(&s->restore_hdr) + 1, quoted,
-                     *prog ? " | " : "", prog) < 0)
-                return -ENOMEM;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        _cleanup_close_ int rfd = p[0], wfd = p[1];
+        ProcessFd map[] = { { fd, 0 }, { wfd, 1 } };
+        r = process_spawn(argv, map, ELEMENTSOF(map), 0, &s->writer_pid, &pidfd);
+        if (r < 0)
+                return r;
+        s->writer_done = false;
+        r = process_watch(s->d->manager->event, s->writer_pid, pidfd, on_reader_exit, s, &s->writer_watch);
+        if (r < 0) {
+                close(pidfd);
+                return r;
+        }
+        *ret_fd = TAKE_FD(rfd);
+        return 0;
+}
+
+int qemu_save_incoming(Domain *d, qemu_incoming_fn done) {
+        QemuSaveState *s = qemu_domain(d)->save;
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        _cleanup_close_ int fd = -1;
+        json_object *args;
+        int r;
+
+        if (!s || !s->restore_path)
+                return -EINVAL;
+        r = restore_source(s, &fd);
+        if (r >= 0)
+                r = send_fd(mon, fd, "vb-restore");
+        if (r < 0)
+                return r;
         args = json_object_new_object();
         if (!args)
                 return -ENOMEM;
-        json_object_object_add(args, "uri", json_object_new_string(uri));
+        json_object_object_add(args, "uri", json_object_new_string("fd:vb-restore"));
         s->incoming_done = done;
-        r = qemu_monitor_command(qemu_domain(d)->mon, "migrate-incoming", args, on_incoming_reply, s);
+        r = qemu_monitor_command(mon, "migrate-incoming", args, on_incoming_reply, s);
         if (r < 0)
                 s->incoming_done = NULL;
         return r;

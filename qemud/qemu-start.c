@@ -28,6 +28,7 @@
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
 #include "qemu-save.h"
+#include "qemu-confine.h"
 #include "qemu-security.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
@@ -462,6 +463,9 @@ static int build_argv(Domain *d, ConfError *err) {
                 }
                 params.hugepages_dir = hugepages;
         }
+        r = qemu_confine_prepare(d, &params.sandbox, err);
+        if (r < 0)
+                return r;
         return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
                                   &n_fds, err);
 }
@@ -495,9 +499,11 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
          * logfile): the pipe must be its user's. */
         if (r > 0 && fchown(log_fd, creds.uid, creds.gid) < 0)
                 r = -errno;
+        /* A root QEMU is confined too: root's groups dropped with the rest. */
+        creds.confine = q->confine_flags;
         if (r >= 0)
-                r = process_spawn_as(q->start_argv, map, n_map, PROCESS_NEW_SESSION, r > 0 ? &creds : NULL, &pid,
-                                     &pidfd);
+                r = process_spawn_as(q->start_argv, map, n_map, PROCESS_NEW_SESSION,
+                                     r > 0 || creds.confine ? &creds : NULL, &pid, &pidfd);
         domain_network_close_taps(d);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", q->start_argv[0], strerror(-r));

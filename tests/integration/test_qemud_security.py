@@ -345,3 +345,37 @@ def test_disk_on_a_read_only_filesystem(env, images):
             env.dcall(g4, "Undefine", 0)
     finally:
         subprocess.run(["umount", str(ro)], check=False)
+
+
+def test_hotplugged_disk_given_and_given_back(env, images):
+    """An unprivileged QEMU opens a root-owned 0600 disk plugged live: it is
+    given to QEMU's user before blockdev-add, and back once the guest let it
+    go; a plug QEMU refuses gives it back too."""
+    from test_qemud_common import Guest
+    live = 1
+    hot = env.image("hot.img", size="8M", mode=0o600)
+    bad = env.image("bad.img", size="1M", mode=0o600)
+    ports = "\n".join([disk_xml(images["shared"], "vdb", readonly=True)] + [
+        "    <controller type='pci' index='0' model='pcie-root'/>"] + [
+        f"    <controller type='pci' index='{i}' model='pcie-root-port'/>" for i in range(1, 6)])
+    g = Guest(env, env.call("DomainDefineXML", env.guest_xml("sec5", nic=None, extra_devices=ports)), "sec5")
+    try:
+        g.ensure_running()
+        mark = env.mon.mark()
+        g.call("AttachDevice", disk_xml(hot, "vdc"), live)
+        assert owner(hot) == (UID, GID)
+        assert xattrs(hot).get(X_DAC) == "+0:+0"
+        assert f"<source file='{hot}'/>" in g.call("GetXMLDesc", 0)
+        env.mon.wait_signal("DeviceAdded", interface="org.libvirt.Domain", path=g.path, since=mark, timeout=10)
+        mark = env.mon.mark()
+        g.call("DetachDevice", disk_xml(hot, "vdc"), live)
+        env.mon.wait_signal("DeviceRemoved", interface="org.libvirt.Domain", path=g.path, since=mark, timeout=60)
+        h.wait_until(lambda: owner(hot) == (0, 0), 10, 0.1, "hot.img given back")
+        assert xattrs(hot) == {}
+        # a plug QEMU refuses (raw bytes read as qcow2) gives the file back
+        with dbus_error("OperationFailed", "cannot attach"):
+            g.call("AttachDevice", disk_xml(bad, "vdd", fmt="qcow2"), live)
+        assert owner(bad) == (0, 0) and xattrs(bad) == {}
+    finally:
+        g.ensure_shutoff()
+        env.dcall(g.path, "Undefine", 0)

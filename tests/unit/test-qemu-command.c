@@ -566,6 +566,28 @@ static void test_channel_paths(void) {
         CHECK(inactive && !strstr(inactive, "channel0.sock"));
 }
 
+/* -sandbox comes only when the params ask for it, with libvirt's denials. */
+static void test_sandbox(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **plain = NULL, **confined = NULL;
+        _cleanup_free_ char *path = NULL;
+        QemuCommandParams params;
+        char pidfile[512];
+
+        CHECK(asprintf(&path, "%s/virt-install.xml", data_dir()) >= 0);
+        if (!path || parse_xml_file(path, &def) < 0) {
+                CHECK(!"virt-install.xml parses");
+                return;
+        }
+        fake_params(def, pidfile, sizeof(pidfile), &params);
+        CHECK(qemu_command_build(def, &fake_caps, &params, &plain, NULL, NULL, NULL) == 0);
+        CHECK(!strv_has(plain, "-sandbox"));
+        params.sandbox = true;
+        CHECK(qemu_command_build(def, &fake_caps, &params, &confined, NULL, NULL, NULL) == 0);
+        CHECK(find_opt(confined, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny"));
+        CHECK(strv_length(confined) == strv_length(plain) + 2);
+}
+
 static void test_missing_device_type(void) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         _cleanup_strv_free_ char **argv = NULL;
@@ -1114,4 +1136,5 @@ UNIT_TESTS(test_golden_files,
            test_channel_paths,
            test_sound_and_redir,
            test_missing_device_type,
+           test_sandbox,
            test_qemu_accepts_golden_argv)

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "confine.h"
+#include "util.h"
+
+/* Every capability this kernel knows, from 0 up: the bounding set refuses
+ * the first number past the last one. */
+static int drop_bounding_set(void) {
+        for (unsigned long cap = 0;; cap++) {
+                if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+                        return errno == EINVAL ? 0 : -errno;
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+                        return -errno;
+        }
+}
+
+/* The inheritable set emptied, the permitted and effective ones kept for
+ * what the child still does before exec (setgroups, setuid). */
+static int clear_inheritable(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+        if (syscall(SYS_capget, &h, data) < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(data); i++)
+                data[i].inheritable = 0;
+        return syscall(SYS_capset, &h, data) < 0 ? -errno : 0;
+}
+
+int confine_child(unsigned flags) {
+        int r;
+
+        if (flags & CONFINE_DROP_CAPS) {
+                r = drop_bounding_set();
+                if (r >= 0)
+                        r = clear_inheritable();
+                if (r < 0)
+                        return r;
+                if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                        return -errno;
+        }
+        if ((flags & CONFINE_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+void confine_conf_init(ConfineConf *c) {
+        *c = (ConfineConf) { .seccomp_sandbox = 1, .clear_caps = true };
+}
+
+int confine_conf_apply(void *userdata, const char *key, const char *value) {
+        ConfineConf *c = userdata;
+
+        if (streq(key, "seccomp_sandbox")) {
+                if (streq(value, "-1") || streq(value, "0") || streq(value, "1")) {
+                        c->seccomp_sandbox = atoi(value);
+                        return 0;
+                }
+        } else if (streq(key, "clear_emulator_capabilities")) {
+                if (streq(value, "0") || streq(value, "1")) {
+                        c->clear_caps = streq(value, "1");
+                        return 0;
+                }
+        } else
+                return 0;
+        snprintf(c->bad, sizeof(c->bad), "%s = %s (0 or 1%s)", key, value,
+                 streq(key, "seccomp_sandbox") ? ", or -1" : "");
+        return -EINVAL;
+}
+
+unsigned confine_conf_flags(const ConfineConf *c) {
+        return CONFINE_NO_NEW_PRIVS | (c->clear_caps ? CONFINE_DROP_CAPS : 0);
+}
