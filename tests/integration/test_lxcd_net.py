@@ -181,7 +181,7 @@ def test_gone_while_lxcd_down(env, network, lxcd, rootfs):
     assert len(ports_of(env, owner)) == 1
     supervisor = int(lxcd.get_property(path, "org.libvirt.Domain", "Id") or 0)
     lxcd.kill()
-    pids = [p for p in h.pids_mentioning(str(env.root.path)) if b"--supervise" in open(f"/proc/{p}/cmdline", "rb").read()]
+    pids = [p for p in h.pids_mentioning(str(env.root.path)) if open(f"/proc/{p}/comm").read().strip() == "lxcd-supervise"]
     assert pids
     for p in pids:
         run("kill", "-9", p)
@@ -228,4 +228,4 @@ def test_bad_input(env, network, lxcd, rootfs, what, nets, when, error, needle):
     h.wait_until(lambda: not ports_of(env, owner), 10, what="the ports to be released")
     assert not peers_on_host(env)
     assert not [p for p in h.pids_mentioning(str(env.root.path))
-                if b"--supervise" in open(f"/proc/{p}/cmdline", "rb").read()]
+                if open(f"/proc/{p}/comm").read().strip() == "lxcd-supervise"]
