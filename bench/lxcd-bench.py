@@ -20,8 +20,8 @@ The figures, for each side:
 - stop: Destroy (lxcd) / destroy (libvirt) of a running container, the call's
   time (both answer once the container's processes are gone);
 - memory: the daemon's RSS idle and with N containers running, and the RSS
-  of each container's supervisor (lxcd's re-executed self; libvirt's
-  libvirt_lxc controller).
+  of each container's supervisor (lxcd's forked self, whose RSS counts the pages it
+  still shares with lxcd; libvirt's libvirt_lxc controller).
 
 The plumbing is bench/qemud-bench.py's (imported): a private dbus-daemon in a
 temporary directory for lxcd --root /dev/shm/vblb-root-* (run state on a

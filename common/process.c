@@ -161,6 +161,45 @@ int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, uns
         return 0;
 }
 
+/* Closes every fd above the map's targets: a forked child that does not
+ * exec must not keep the parent's (its bus, its listeners). */
+static void child_close_rest(const ProcessFd *map, size_t n) {
+        int first = max_target_of(map, n) + 1;
+
+        if (syscall(SYS_close_range, (unsigned) first, ~0U, 0) < 0)
+                for (int fd = first; fd < 65536; fd++)
+                        (void) close(fd);
+}
+
+int process_fork(const ProcessFd *map, size_t n_map, unsigned flags, pid_t *ret_pid, int *ret_pidfd) {
+        pid_t pid;
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                reset_signals();
+                if (flags & PROCESS_NEW_SESSION)
+                        setsid();
+                if (child_map_fds(map, n_map, flags) < 0)
+                        _exit(127);
+                child_close_rest(map, n_map);
+                return 0;
+        }
+        if (ret_pidfd) {
+                int fd = pidfd_open_pid(pid);
+                if (fd < 0) {
+                        kill(pid, SIGKILL);
+                        (void) waitpid(pid, NULL, 0);
+                        return fd;
+                }
+                *ret_pidfd = fd;
+        }
+        *ret_pid = pid;
+        return 1;
+}
+
 static int read_proc_stat_fields(pid_t pid, char *state, uint64_t *utime, uint64_t *stime,
                                  uint64_t *start) {
         char path[64], buf[1024];

@@ -40,6 +40,13 @@ typedef struct ProcessCreds {
 int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd);
 
+/* fork() with the same fd map, and no exec: in the child (returns 0) only
+ * the mapped fds are open (everything else is closed, not just marked
+ * close-on-exec) and signal dispositions are reset; a child that cannot
+ * map its fds exits 127. The parent gets 1, the pid and a pidfd when
+ * ret_pidfd is not NULL. The caller must be single-threaded. */
+int process_fork(const ProcessFd *map, size_t n_map, unsigned flags, pid_t *ret_pid, int *ret_pidfd);
+
 int pidfd_open_pid(pid_t pid);
 /* 1 if alive, 0 if gone (or a zombie), -errno on error. */
 int pid_is_alive(pid_t pid);

@@ -73,9 +73,13 @@ static int apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size)
         return domain_cgroup_apply(cg, copy, msg, size);
 }
 
-/* The supervisor joins each distinct folder before it forks the init. */
+/* The supervisor joins each distinct folder before it forks the init. A v1
+ * hierarchy is joined through "tasks": the supervisor is then a single
+ * thread, and moving one thread spares the wait for an RCU grace period
+ * that moving a whole process ("cgroup.procs") costs. */
 static int add_procs(LxcPlan *plan, const Cgroup *cg) {
         for (size_t c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
+                const char *file;
                 bool seen = false;
                 int r;
 
@@ -83,7 +87,10 @@ static int add_procs(LxcPlan *plan, const Cgroup *cg) {
                         continue;
                 for (size_t i = 0; i < c; i++)
                         seen = seen || (cg->dirs[i] && streq(cg->dirs[i], cg->dirs[c]));
-                if (!seen && (r = strv_consume(&plan->cgroups, path_join(cg->dirs[c], "cgroup.procs"))) < 0)
+                if (seen)
+                        continue;
+                file = cgroup_has_file(cg, c, "tasks") ? "tasks" : "cgroup.procs";
+                if ((r = strv_consume(&plan->cgroups, path_join(cg->dirs[c], file))) < 0)
                         return r;
         }
         return 0;

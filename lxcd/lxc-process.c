@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -326,7 +327,9 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-/* The supervisor's command line: this very binary again, with the plan. */
+/* The supervisor's command line: the plan, as "virtbus-lxcd --supervise"
+ * would take it. It is forked from lxcd, not executed: no loader, no
+ * libxml2 to map again, nothing of lxcd's kept open but its log. */
 static int supervisor_argv(const LxcPlan *plan, char ***ret) {
         _cleanup_strv_free_ char **args = NULL, **argv = NULL;
         int r;
@@ -352,7 +355,12 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
         wr = pipefd[1];
         ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { wr, LXC_SUPERVISE_STATUS_FD } };
 
-        r = process_spawn(argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid, &pidfd);
+        r = process_fork(map, ELEMENTSOF(map), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid, &pidfd);
+        if (r == 0) {
+                (void) prctl(PR_SET_NAME, LXC_SUPERVISE_COMM);
+                log_set_ident("virtbus-lxcd-supervise");
+                _exit(lxc_supervise_main(argv + 2));
+        }
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot start the supervisor of '%s': %s",
                                      d->def->name, strerror(-r));

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The per-container supervisor: "virtbus-lxcd --supervise <plan>"
- * (lxc-plan.h). It makes the container's init in new mount, pid, uts, ipc
- * and net namespaces, tells lxcd on fd 3 whether the init runs ("ok\n")
+/* The per-container supervisor: forked from lxcd (or run as
+ * "virtbus-lxcd --supervise <plan>"), its plan as lxc-plan.h's argv. It
+ * makes the container's init in new mount, pid, uts, ipc and net
+ * namespaces, tells lxcd on fd 3 whether the init runs ("ok\n")
  * or why not ("error <message>\n"), then waits for it: it is the domain's
  * process (d->pid). When the init ends it writes how into the plan's exit
  * file ("exited N" or "signal N") and exits 0. SIGTERM is passed on to the
  * init; SIGKILL takes the init, and with it the pid namespace, down. */
 
 #define LXC_SUPERVISE_STATUS_FD 3
+/* The supervisor's name (/proc/PID/comm): lxcd forks it (lxc-process.c). */
+#define LXC_SUPERVISE_COMM "lxcd-supervise"
 
 int lxc_supervise_main(char **argv);

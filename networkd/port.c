@@ -231,20 +231,35 @@ static int make_tap(Port *p, const PortRequest *req, int *ret_fd, int *ret_ifind
         return link_set_mac(p->manager->nl, r, mac);
 }
 
+/* The host end, unnamed, as libvirt names it: the first free vnetN (the
+ * taps' names too), the next one should another link take it meanwhile. */
+static int veth_create_vnet(struct nl_sock *sk, const char *peer, char host[IFNAMSIZ]) {
+        for (unsigned n = 0; n < 100000; n++) {
+                int r;
+
+                snprintf(host, IFNAMSIZ, "vnet%u", n);
+                if (if_nametoindex(host) > 0)
+                        continue;
+                r = veth_create(sk, host, peer);
+                if (r != -EEXIST)
+                        return r;
+        }
+        return -ENFILE;
+}
+
 static int make_veth(Port *p, const PortRequest *req, int *ret_ifindex) {
         struct nl_sock *sk = p->manager->nl;
         char host[IFNAMSIZ], peer[IFNAMSIZ];
         uint8_t mac[6];
         int r, peer_index;
 
-        /* default names from the port's uuid: unique, at most 15 characters */
+        /* the peer's default name from the port's uuid: unique, at most 15
+         * characters; it is renamed in the guest's namespace anyway */
         snprintf(host, sizeof(host), "%s", req->ifname && *req->ifname ? req->ifname : "");
         snprintf(peer, sizeof(peer), "%s", req->peer_ifname && *req->peer_ifname ? req->peer_ifname : "");
-        if (!*host)
-                snprintf(host, sizeof(host), "vbh%.8s", p->uuid);
         if (!*peer)
                 snprintf(peer, sizeof(peer), "vbp%.8s", p->uuid);
-        r = veth_create(sk, host, peer);
+        r = *host ? veth_create(sk, host, peer) : veth_create_vnet(sk, peer, host);
         if (r < 0)
                 return r;
         p->ifname = strdup(host);

@@ -99,14 +99,19 @@ def log_of(vroot, name):
     return found[0].read_text(errors="replace") if found else ""
 
 
+def is_supervisor(pid):
+    """lxcd forks its supervisors, named lxcd-supervise (comm)."""
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip() == "lxcd-supervise"
+
+
 def container_pids(vroot):
     """Supervisors (and so containers) of this test's lxcd."""
     pids = []
     for pid in h.pids_mentioning(str(vroot.path)):
         try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"--supervise" in f.read().split(b"\0"):
-                    pids.append(pid)
+            if is_supervisor(pid):
+                pids.append(pid)
         except OSError:
             pass
     return pids

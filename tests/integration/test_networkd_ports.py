@@ -74,6 +74,28 @@ def test_tap_allocate_release(env):
         env.remove(path)
 
 
+def test_veth_names(env):
+    """Unnamed veth ports are vnetN as libvirt names them, like the taps;
+    a <target dev> name is kept."""
+    path = env.define(nat_xml("veths", "192.168.126"))
+    try:
+        owner = str(uuidlib.uuid4())
+        fd, tap, _ = env.allocate_tap("veths", "52:54:00:41:00:01", owner=owner)
+        one, peer, _ = env.allocate_veth("veths", "52:54:00:41:00:02", owner=owner)
+        two, _, _ = env.allocate_veth("veths", "52:54:00:41:00:03", owner=owner)
+        named, _, _ = env.allocate_veth("veths", "52:54:00:41:00:04", owner=owner, ifname="vbnamed0")
+        names = [tap, one, two]
+        assert all(n.startswith("vnet") and n[4:].isdigit() for n in names), names
+        assert len(set(names)) == 3 and named == "vbnamed0"
+        assert peer.startswith("vbp") and env.link_exists(one) and env.link_exists(peer)
+        assert env.port_call("ReleaseOwner", owner) == 4
+        os.close(fd)
+        for n in (tap, one, two, named):
+            wait_until(lambda: not env.link_exists(n), 5, what=f"{n} deleted")
+    finally:
+        env.remove(path)
+
+
 def test_bandwidth_and_floor(env):
     path = env.define(nat_xml("qos", "192.168.121", extra=QOS_EXTRA))
     try:
