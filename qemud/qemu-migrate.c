@@ -322,6 +322,8 @@ static void perform_failed(QemuMigration *g, const char *why) {
                 snprintf(msg, sizeof(msg), "operation aborted: migration of domain '%s' was cancelled", d->def->name);
         else
                 snprintf(msg, sizeof(msg), "migration of domain '%s' failed: %s", d->def->name, why);
+        qemu_domain(d)->migrating_out = false;
+        (void) domain_status_save(d);
         perform_end(g, g->cancelled ? VB_ERROR_OPERATION_ABORTED : VB_ERROR_OPERATION_FAILED, msg);
 }
 
@@ -480,9 +482,13 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         if (p->has_bandwidth)
                 g->max_speed_mib = p->bandwidth;
         domain_job_set_phase(d->jobs, "perform3");
+        qemu_domain(d)->migrating_out = true;
+        (void) domain_status_save(d);
         log_info("Migrating %s to %s (flags 0x%x)", d->def->name, uri, flags);
         r = send_migrate(g, p, uri);
         if (r < 0) {
+                qemu_domain(d)->migrating_out = false;
+                (void) domain_status_save(d);
                 /* the call goes back to the bus layer, which answers it */
                 sd_bus_message_unref(TAKE_PTR(g->call));
                 migration_job_clear(g);
@@ -538,6 +544,7 @@ static int migrate_confirm(Domain *d, const MigrateParams *p, const void *cookie
                            bool cancelled, sd_bus_message *call, sd_bus_error *error) {
         QemuMonitor *mon = qemu_domain(d)->mon;
 
+        qemu_domain(d)->migrating_out = false;
         if (cancelled) {
                 /* libvirt's rule: the source runs again, as it was */
                 if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
@@ -545,8 +552,9 @@ static int migrate_confirm(Domain *d, const MigrateParams *p, const void *cookie
                         if (mon)
                                 (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
                         domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
-                        (void) domain_status_save(d);
                 }
+                if (domain_is_active(d))
+                        (void) domain_status_save(d);
                 domain_job_succeed(d->jobs);
                 return 1;
         }
@@ -703,3 +711,51 @@ const DomainMigrateOps qemu_migrate_ops = {
         .get_compression_cache = get_compression_cache,
         .start_postcopy = start_postcopy,
 };
+
+/* --- a restart in the middle ------------------------------------------------------ */
+
+const char *qemu_migrate_status_format(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+
+        if (q->migrating_in)
+                return "  <migration dir='in'/>\n";
+        if (q->migrating_out)
+                return "  <migration dir='out'/>\n";
+        return "";
+}
+
+void qemu_migrate_status_parse(Domain *d, xmlNodePtr root) {
+        for (xmlNodePtr c = root->children; c; c = c->next) {
+                xmlChar *dir;
+
+                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "migration"))
+                        continue;
+                dir = xmlGetProp(c, (const xmlChar *) "dir");
+                qemu_domain(d)->migrating_in = dir && xmlStrEqual(dir, (const xmlChar *) "in");
+                qemu_domain(d)->migrating_out = dir && xmlStrEqual(dir, (const xmlChar *) "out");
+                xmlFree(dir);
+        }
+}
+
+void qemu_migrate_recover(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+
+        if (q->migrating_in) {
+                log_warning("The incoming migration of %s was cut short when qemud stopped: killing it.",
+                            d->def->name);
+                (void) qemu_process_destroy(d, NULL, NULL);
+                return;
+        }
+        if (!q->migrating_out)
+                return;
+        if (d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
+                log_warning("%s was sent whole before qemud stopped: it stays paused until its Confirm3.",
+                            d->def->name);
+                return;
+        }
+        log_warning("The migration of %s was cut short when qemud stopped: cancelling it, the guest runs on.",
+                    d->def->name);
+        (void) qemu_monitor_command(q->mon, "migrate_cancel", NULL, NULL, NULL);
+        q->migrating_out = false;
+        (void) domain_status_save(d);
+}

@@ -199,3 +199,88 @@ def test_bad_input_changes_nothing(hosts):
         b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 0)
     assert ga.state()[0] == S.RUNNING
     assert b.list_domains() == []
+
+
+def perform_async(env, path, uri, flags=MIGRATE_LIVE):
+    """Perform3 through busctl in the background (an empty cookie), so that
+    the test can act while QEMU sends."""
+    import subprocess
+    argv = ["busctl", f"--address={env.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", path,
+            "org.libvirt.Domain", "MigratePerform3", "sa{sv}ayu", "", "1", "migrate_uri", "s", uri, "0",
+            str(flags)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env.bus.env)
+
+
+def slow_start(a, b, ga):
+    """Begin3 and Prepare3, and a Perform3 slowed to 1 MiB/s under way."""
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(1), dbus.UInt32(0))
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    xml = move_serial(xml, a, b, ga.name)
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
+    proc = perform_async(a, ga.path, uri)
+
+    def sending():
+        typ, st = ga.call("GetJobStats", dbus.UInt32(0))
+        return typ == 2 and st.get("operation") == OP_MIGRATION_OUT and st.get("memory_processed", 0) > 0
+    h.wait_until(sending, 60, 0.2, what="the migration sending")
+    return ck, proc
+
+
+def cancel_on_b(b, ck):
+    path, _ = b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
+    assert path == "/"
+    h.wait_until(lambda: b.list_domains() == [], 15, what="nothing left on B")
+
+
+def test_abort_job_during_migration(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, proc = slow_start(a, b, ga)
+    ga.call("AbortJob")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "cancelled" in err, err
+    cancel_on_b(b, ck)
+    ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(ga.last_tick())
+    typ, st = ga.call("GetJobStats", dbus.UInt32(1))
+    assert typ == 5  # cancelled
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+
+
+def test_source_qemud_killed_during_perform(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, proc = slow_start(a, b, ga)
+    a.qemud.restart()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    # the restarted qemud cancels QEMU's sending: the guest runs on A
+    h.wait_until(lambda: ga.state()[0] == S.RUNNING, 30, what="mig1 running on A")
+    before = ga.wait_tick_after(ga.last_tick())
+    time.sleep(2)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    cancel_on_b(b, ck)
+    assert "<migration" not in a.status_file("mig1").read_text()
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+
+
+def test_destination_qemud_killed_after_prepare(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    xml = move_serial(xml, a, b, ga.name)
+    b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+           cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
+    assert len(b.list_domains()) == 1
+    b.qemud.restart()
+    # the incoming guest that never got its Finish3 is gone
+    h.wait_until(lambda: b.list_domains() == [], 30, what="nothing left on B")
+    ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(ga.last_tick())
