@@ -294,7 +294,6 @@ static void finish_done(QemuMigration *g) {
         if ((g->flags & MIGRATE_PERSIST_DEST) && make_persistent(d, g->persist_xml) < 0)
                 log_warning("Cannot make %s persistent after its migration.", d->def->name);
         domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
-        (void) domain_status_save(d);
         domain_job_stats_done(&g->completed);
         g->completed = g->now;
         g->now = (DomainJobStats) {};
@@ -305,6 +304,7 @@ static void finish_done(QemuMigration *g) {
         finish_end(g);
         if (call && migration_cookie_for(d, &c) >= 0)
                 (void) migration_reply_cookie(call, "o", d->path, c, NULL, NULL);
+        (void) domain_status_save(d); /* after the answer: the guest runs already */
 }
 
 static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,

@@ -56,7 +56,8 @@ void migration_job_clear(QemuMigration *g) {
         g->job = domain_job_unref(g->job);
         g->call = sd_bus_message_unref(g->call);
         g->incoming_done = NULL;
-        g->cancelled = g->stream_done = false;
+        g->poll_fn = NULL;
+        g->cancelled = g->stream_done = g->kick = false;
 }
 
 void qemu_migrate_free(Domain *d) {
@@ -75,8 +76,29 @@ void qemu_migrate_free(Domain *d) {
 }
 
 int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn) {
+        uint64_t delay = g->kick ? 0 : POLL_USEC;
+
+        g->kick = false;
+        g->poll_fn = fn;
         g->timer = sd_event_source_disable_unref(g->timer);
-        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, POLL_USEC, 0, fn, g);
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay, 0, fn, g);
+}
+
+void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
+        QemuMigration *g = qemu_domain(d)->migration;
+        json_object *v;
+        const char *status = data && json_object_object_get_ex(data, "status", &v) ? json_object_get_string(v) : "";
+
+        if (!g || !migration_job_alive(g) || !g->poll_fn)
+                return;
+        if (!streq(status, "completed") && !streq(status, "failed") && !streq(status, "cancelled"))
+                return;
+        if (!g->timer) {
+                g->kick = true; /* a query is under way: the one after it goes at once */
+                return;
+        }
+        g->timer = sd_event_source_disable_unref(g->timer);
+        (void) g->poll_fn(NULL, 0, g);
 }
 
 static uint64_t get_u64(json_object *o, const char *key) {
@@ -189,6 +211,7 @@ static json_object *capability(const char *name, bool on) {
 json_object *migration_capabilities(unsigned flags) {
         json_object *caps = json_object_new_array(), *args = json_object_new_object();
 
+        json_object_array_add(caps, capability("events", true));
         json_object_array_add(caps, capability("xbzrle", flags & MIGRATE_COMPRESSED));
         json_object_array_add(caps, capability("auto-converge", flags & MIGRATE_AUTO_CONVERGE));
         json_object_array_add(caps, capability("postcopy-ram", flags & MIGRATE_POSTCOPY));
@@ -295,7 +318,6 @@ static void perform_done(QemuMigration *g) {
         g->has_completed = true;
         domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
         domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
-        (void) domain_status_save(d);
         log_info("Migrated %s out: %" PRIu64 " ms, downtime %" PRIu64 " ms", d->def->name,
                  g->completed.time_elapsed_ms, g->completed.downtime_ms);
         if (migration_cookie_for(d, &c) >= 0) {
@@ -304,8 +326,11 @@ static void perform_done(QemuMigration *g) {
                 (void) migration_cookie_add_stat(c, "setup_time", g->completed.setup_time_ms);
                 (void) migration_cookie_add_stat(c, "memory_processed", g->completed.memory_processed);
         }
+        /* The guest is paused until B runs it: the answer first, the live
+         * state's write (an fsync) after. */
         if (g->call)
                 (void) migration_reply_cookie(g->call, NULL, NULL, c, NULL, NULL);
+        (void) domain_status_save(d);
         domain_emit_job_completed(d, &g->completed);
         perform_end(g, NULL, NULL);
 }

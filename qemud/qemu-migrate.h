@@ -18,6 +18,7 @@
  * "completed", then "cont" (RUNNING/MIGRATED) and makes the guest
  * persistent with PERSIST_DEST; cancelled, it kills the incoming QEMU. */
 
+#include <json-c/json.h>
 #include <libxml/tree.h>
 
 #include "domain-migrate.h"
@@ -44,6 +45,9 @@ int qemu_migrate_abort(Domain *d, sd_bus_error *error);
 /* GetJobStats while a migration runs or after: 1 when ret was filled. */
 int qemu_migrate_job_stats(Domain *d, bool completed, DomainJobStats *ret);
 void qemu_migrate_free(Domain *d);
+/* QEMU's MIGRATION event (qemu-events.c): at its end the waiting phase asks
+ * QEMU at once instead of at its next poll. */
+void qemu_migrate_on_event(Domain *d, const char *event, json_object *data);
 
 /* The live state says a migration is under way, so that a qemud killed in
  * the middle knows after its restart: "  <migration dir='in|out'/>\n" or
