@@ -131,6 +131,23 @@ static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, un
         return 1;
 }
 
+/* Nothing runs here until Finish3 defines it; libvirt's clients still
+ * want a URI ("tcp:host:0"), which Perform3 never uses. */
+static int prepare_offline(const MigrateParams *p, sd_bus_message *call, sd_bus_error *error) {
+        QemuMigration tmp = {};
+        _cleanup_free_ char *uri = NULL;
+        int r = pick_addresses(&tmp, p, error);
+
+        if (r >= 0 && asprintf(&uri, "tcp:%s:%d", tmp.host, tmp.port) < 0)
+                r = -ENOMEM;
+        free(tmp.host);
+        free(tmp.listen);
+        if (r < 0)
+                return r;
+        r = migration_reply_cookie(call, NULL, NULL, NULL, "s", uri);
+        return r < 0 ? r : 1;
+}
+
 int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                          sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
@@ -143,11 +160,8 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
         r = check_not_same_host(m, c, error);
         if (r < 0)
                 return r;
-        if (flags & MIGRATE_OFFLINE) {
-                /* Nothing runs here until Finish3 defines it. */
-                r = sd_bus_reply_method_return(call, "ays", 0, "");
-                return r < 0 ? r : 1;
-        }
+        if (flags & MIGRATE_OFFLINE)
+                return prepare_offline(p, call, error);
         if (!*p->dest_xml)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                      "no domain XML: the parameter destination_xml is missing");

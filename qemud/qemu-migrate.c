@@ -471,6 +471,24 @@ static int send_migrate(QemuMigration *g, const MigrateParams *p, const char *ur
         return r;
 }
 
+/* Nothing runs: the definition goes to Finish3 in the cookie. */
+static int perform_offline(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        int r = migration_cookie_for(d, &c);
+
+        if (r >= 0)
+                r = domain_def_format(d->newdef ? d->newdef : d->def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE,
+                                      &c->persistent_xml);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot make the migration cookie of '%s'",
+                                     d->def->name);
+        c->present |= MIGRATION_FEATURE_PERSISTENT;
+        c->features |= MIGRATION_FEATURE_PERSISTENT;
+        r = migration_reply_cookie(call, NULL, NULL, c, NULL, NULL);
+        domain_job_end(d->jobs);
+        return r < 0 ? r : 1;
+}
+
 static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                            sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
@@ -482,12 +500,8 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         r = migration_cookie_parse(cookie, cookie_len, &c, &err);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "bad migration cookie: %s", err.message);
-        if (flags & MIGRATE_OFFLINE) {
-                /* Nothing runs: the definition goes in Finish3. */
-                r = migration_reply_cookie(call, NULL, NULL, NULL, NULL, NULL);
-                domain_job_end(d->jobs);
-                return r < 0 ? r : 1;
-        }
+        if (flags & MIGRATE_OFFLINE)
+                return perform_offline(d, call, error);
         r = require_running(d, error);
         if (r >= 0)
                 r = parse_uri(p->uri, &uri, error);

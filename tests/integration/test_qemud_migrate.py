@@ -284,3 +284,23 @@ def test_destination_qemud_killed_after_prepare(hosts):
     ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
     assert ga.state()[0] == S.RUNNING
     ga.wait_tick_after(ga.last_tick())
+
+
+def test_offline_migration_moves_the_definition(hosts):
+    a, b = hosts
+    g = a.define("off1")
+    flags = MIGRATE_OFFLINE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    assert uri.startswith("tcp:127.0.0.1:"), uri        # libvirt's clients want one
+    assert b.list_domains() == []                       # nothing runs for an offline migration
+    out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(flags))
+    mb = b.mark()
+    path, _ = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(b""), dbus.UInt32(flags), 0)
+    assert b.state(path) == (S.SHUTOFF, 0) or b.state(path)[0] == S.SHUTOFF
+    assert b.prop(path, "Persistent") is True
+    b.expect_events(path, mb, [(E.DEFINED, 0)])
+    assert "off1" not in [a.prop(p, "Name") for p in a.list_domains()]
+    b.dcall(path, "Undefine", dbus.UInt32(0))
