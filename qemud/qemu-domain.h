@@ -20,6 +20,8 @@ typedef struct QemuDomain {
         bool got_shutdown;        /* QEMU said SHUTDOWN */
         bool fake_reboot;         /* Reboot(): turn the guest's power-off into a reset */
         bool restoring;           /* this start restores a save image (qemu-save.h) */
+        bool migrating_in;        /* this start receives a migration (qemu-migrate.h) */
+        struct QemuMigration *migration; /* a migration's state, either side (qemu-migrate.c) */
         struct QemuSaveState *save; /* a save, dump or restore under way (qemu-save.c) */
         /* A vCPU was unplugged in this run (qemu-resources.c): under TCG,
          * QEMU 7.2 aborts when a vCPU is plugged after that. Kept in the

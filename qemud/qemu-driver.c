@@ -16,6 +16,7 @@
 #include "qemu-process.h"
 #include "qemu-resources.h"
 #include "qemu-save.h"
+#include "qemu-migrate.h"
 #include "qemu-security.h"
 #include "qemu-snapshot.h"
 #include "qemu-stats.h"
@@ -123,6 +124,7 @@ static void domain_done(Domain *d) {
         qemu_agent_done(d);
         qemu_monitor_free(q->mon);
         qemu_save_state_free(d);
+        qemu_migrate_free(d);
         qemu_blockjob_free_all(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
@@ -288,6 +290,7 @@ const DomainDriver qemu_driver = {
         .tune = &qemu_tune_ops,
         .iface = &qemu_interface_ops,
         .console = &qemu_console_ops,
+        .migrate = &qemu_migrate_ops,
         .perf = &qemu_perf_ops,
         .security = &qemu_security_ops,
 };

@@ -21,6 +21,7 @@
 #include "qemu-process-internal.h"
 #include "qemu-process.h"
 #include "qemu-save-image.h"
+#include "qemu-migrate.h"
 #include "qemu-save.h"
 #include "qemu-tune.h"
 #include "util.h"
@@ -845,6 +846,10 @@ static int qemu_core_dump(Domain *d, const char *path, unsigned format, unsigned
 
 static int qemu_abort_job(Domain *d, sd_bus_error *error) {
         QemuSaveState *s = qemu_domain(d)->save;
+        int r = qemu_migrate_abort(d, error); /* a migration's (qemu-migrate.h) */
+
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         if (!s || !job_alive(s))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "no job is active on domain '%s'",
@@ -867,6 +872,10 @@ static int qemu_abort_job(Domain *d, sd_bus_error *error) {
 static int qemu_job_stats(Domain *d, bool completed, DomainJobStats *ret) {
         QemuSaveState *s = qemu_domain(d)->save;
         const DomainJobStats *src = NULL;
+        int r = qemu_migrate_job_stats(d, completed, ret); /* a migration's (qemu-migrate.h) */
+
+        if (r != 0)
+                return r < 0 ? r : 0;
 
         *ret = (DomainJobStats) {};
         if (completed) {

@@ -22,6 +22,7 @@
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
 #include "qemu-hugepages.h"
+#include "qemu-migrate.h"
 #include "domain-lock.h"
 #include "domain-log.h"
 #include "qemu-perf.h"
@@ -131,7 +132,9 @@ void reply_start(Domain *d, int r, const char *name, const char *msg) {
                 domain_job_end(d->jobs);
         if (!call)
                 return;
-        if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainCreateXML"))
+        if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainMigratePrepare3"))
+                qemu_migrate_reply_prepare(d, call);
+        else if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainCreateXML"))
                 (void) sd_bus_reply_method_return(call, "o", d->path);
         else if (r >= 0)
                 (void) sd_bus_reply_method_return(call, NULL);
@@ -657,7 +660,7 @@ static int step_incoming(void *ctx) {
         Domain *d = ctx;
         QemuDomain *q = qemu_domain(d);
 
-        if (!q->restoring)
+        if (!q->restoring && !q->migrating_in)
                 return 0;
         if (strv_extend(&q->start_argv, "-incoming") < 0 || strv_extend(&q->start_argv, "defer") < 0)
                 return -ENOMEM;
@@ -885,6 +888,33 @@ static const StartStep finish_restore_paused[] = {
         { "mark-restored-paused", NULL, finish_mark_restored_paused, NULL },
 };
 
+/* An incoming migration (qemu-migrate.h): QEMU listens for the stream,
+ * the guest waits paused for Finish3. */
+static int finish_migrate_in(void *ctx) {
+        Domain *d = ctx;
+
+        if (qemu_migrate_incoming(d, on_incoming) < 0) {
+                start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
+                return -EIO;
+        }
+        return 1;
+}
+
+static int finish_mark_migrating(void *ctx) {
+        Domain *d = ctx;
+        int r = record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
+
+        if (r < 0)
+                return r;
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_MIGRATED);
+        return 0;
+}
+
+static const StartStep finish_migrate[] = {
+        { "incoming", "migration", finish_migrate_in, NULL },
+        { "mark-migrating", NULL, finish_mark_migrating, NULL },
+};
+
 static void plan_set_phase(void *ctx, const char *phase) {
         Domain *d = ctx;
 
@@ -910,10 +940,12 @@ static const StartPlan plan_run = START_PLAN(finish_run);
 static const StartPlan plan_paused = START_PLAN(finish_paused);
 static const StartPlan plan_restore_run = START_PLAN(finish_restore_run);
 static const StartPlan plan_restore_paused = START_PLAN(finish_restore_paused);
+static const StartPlan plan_migrate = START_PLAN(finish_migrate);
 
-/* The finisher is the caller's choice; an incoming migration would bring
- * its own plan here. */
+/* The finisher is the caller's choice. */
 static const StartPlan *start_plan(const Domain *d) {
+        if (qemu_domain(d)->migrating_in)
+                return &plan_migrate;
         if (qemu_domain(d)->restoring)
                 return d->start_paused ? &plan_restore_paused : &plan_restore_run;
         return d->start_paused ? &plan_paused : &plan_run;
@@ -955,7 +987,8 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is already running",
                                      d->def->name);
         if (flags & ~(unsigned) (DOMAIN_START_PAUSED | DOMAIN_START_AUTODESTROY | DOMAIN_START_BYPASS_CACHE |
-                                 DOMAIN_START_FORCE_BOOT | DOMAIN_START_VALIDATE | QEMU_START_RESTORE))
+                                 DOMAIN_START_FORCE_BOOT | DOMAIN_START_VALIDATE | QEMU_START_RESTORE |
+                                 QEMU_START_MIGRATE))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags 0x%x", flags);
         if (flags & DOMAIN_START_AUTODESTROY) {
                 const char *sender = call ? sd_bus_message_get_sender(call) : NULL;
@@ -969,6 +1002,7 @@ static int start_begin(Domain *d, unsigned flags, sd_bus_message *call, sd_bus_e
         d->starting = true;
         d->start_paused = flags & DOMAIN_START_PAUSED;
         qemu_domain(d)->restoring = flags & QEMU_START_RESTORE;
+        qemu_domain(d)->migrating_in = flags & QEMU_START_MIGRATE;
         /* start_call answers it, as before jobs existed. */
         sd_bus_message_unref(domain_job_take_call(d->jobs));
         d->start_call = sd_bus_message_ref(call);

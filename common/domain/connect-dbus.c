@@ -412,6 +412,7 @@ static const sd_bus_vtable connect1_vtable[] = {
 static const sd_bus_vtable *const connect_vtables[] = {
         connect_node_vtable,
         connect_save_vtable,
+        connect_migrate_vtable,
         connect_control_vtable,
         connect_security_vtable,
 };

@@ -14,5 +14,6 @@ int connect_check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_
 
 extern const sd_bus_vtable connect_security_vtable[]; /* connect-security-dbus.c: the host's security models */
 extern const sd_bus_vtable connect_node_vtable[];    /* connect-node-dbus.c: node info, CPU models, all-domain stats */
+extern const sd_bus_vtable connect_migrate_vtable[]; /* domain-migrate-dbus.c: Prepare3, Finish3 */
 extern const sd_bus_vtable connect_save_vtable[];    /* connect-save-dbus.c: DomainRestore, save image XML */
 extern const sd_bus_vtable connect_control_vtable[]; /* connect-control-dbus.c: DomainCreateXMLWithFiles */

@@ -335,6 +335,7 @@ static const sd_bus_vtable *const domain_vtables[] = {
         domain_perf_vtable,
         domain_interface_vtable,
         domain_security_vtable,
+        domain_migrate_vtable,
 };
 
 int domain_dbus_register(Manager *m) {

@@ -21,6 +21,7 @@ extern const sd_bus_vtable domain_stats_vtable[];   /* domain-stats-dbus.c: per-
 extern const sd_bus_vtable domain_perf_vtable[];    /* domain-perf-dbus.c: perf events */
 extern const sd_bus_vtable domain_interface_vtable[]; /* domain-interface-dbus.c: interface bandwidth */
 extern const sd_bus_vtable domain_security_vtable[]; /* domain-security-dbus.c: security labels */
+extern const sd_bus_vtable domain_migrate_vtable[]; /* domain-migrate-dbus.c: migration's phases and settings */
 
 /* For the group files. */
 typedef int (*DomainWorkFn)(Domain *d, sd_bus_error *error);

@@ -44,6 +44,7 @@ typedef struct DomainPerfOps DomainPerfOps;       /* domain-perf.h */
 typedef struct DomainInterfaceOps DomainInterfaceOps; /* domain-interface.h */
 typedef struct DomainSecurityOps DomainSecurityOps; /* domain-security.h */
 typedef struct DomainConsoleOps DomainConsoleOps; /* domain-console.h */
+typedef struct DomainMigrateOps DomainMigrateOps; /* domain-migrate.h */
 
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
@@ -136,4 +137,5 @@ typedef struct DomainDriver {
         const DomainInterfaceOps *iface;
         const DomainSecurityOps *security;
         const DomainConsoleOps *console;
+        const DomainMigrateOps *migrate;
 } DomainDriver;

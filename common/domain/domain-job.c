@@ -24,6 +24,7 @@ static const char *const kind_names[_DOMAIN_JOB_MAX] = {
         [DOMAIN_JOB_RESUME] = "resume",     [DOMAIN_JOB_UNDEFINE] = "undefine",
         [DOMAIN_JOB_DEFINE] = "define",     [DOMAIN_JOB_MODIFY] = "modify", [DOMAIN_JOB_SAVE] = "save",
         [DOMAIN_JOB_DUMP] = "dump",         [DOMAIN_JOB_AGENT] = "agent",   [DOMAIN_JOB_QUERY] = "query",
+        [DOMAIN_JOB_MIGRATE_OUT] = "migration-out", [DOMAIN_JOB_MIGRATE_IN] = "migration-in",
 };
 
 const char *domain_job_kind_to_string(DomainJobKind kind) {

@@ -45,6 +45,8 @@ typedef enum DomainJobKind {
         DOMAIN_JOB_DUMP,          /* CoreDump */
         DOMAIN_JOB_AGENT,         /* a guest agent command */
         DOMAIN_JOB_QUERY,         /* a read that needs QEMU's answer (stats, peeks) */
+        DOMAIN_JOB_MIGRATE_OUT,   /* MigratePerform3, MigrateConfirm3 (domain-migrate.h) */
+        DOMAIN_JOB_MIGRATE_IN,    /* DomainMigrateFinish3 */
         _DOMAIN_JOB_MAX,
 } DomainJobKind;
 

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* QEMU's live migration, the destination's side (qemu-migrate.h):
+ * Prepare3 and Finish3. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "connect-dbus.h"
+#include "domain-autodestroy.h"
+#include "domain-status.h"
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "qemu-domain.h"
+#include "qemu-migrate-internal.h"
+#include "qemu-monitor.h"
+#include "qemu-process.h"
+#include "util.h"
+#include "xml-util.h"
+#include "uuid.h"
+
+/* libvirt's migration_port_min/max */
+#define PORT_MIN 49152
+#define PORT_MAX 49215
+
+/* --- Prepare3 ------------------------------------------------------------------- */
+
+/* A migration to the host it comes from would run the guest twice on
+ * the same disks and leases: refused, as libvirt does. */
+static int check_not_same_host(Manager *m, const MigrationCookie *c, sd_bus_error *error) {
+        uint8_t ours[16], zero[16] = {};
+        char s[UUID_STRING_MAX];
+
+        if (memcmp(c->hostuuid, zero, 16) == 0)
+                return 0;
+        (void) migration_host_uuid(m, ours);
+        if (memcmp(ours, c->hostuuid, 16) != 0)
+                return 0;
+        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                             "cannot migrate domain '%s' to the host it runs on (host %s, uuid %s)",
+                             c->name ? c->name : "?", c->hostname ? c->hostname : "?", uuid_format(ours, s));
+}
+
+/* The host in uri_out: the caller's migrate_uri, else listen_address, else
+ * our hostname. And what QEMU listens on. */
+static int pick_addresses(QemuMigration *g, const MigrateParams *p, sd_bus_error *error) {
+        char host[256] = "";
+
+        free(g->host);
+        free(g->listen);
+        g->host = g->listen = NULL;
+        g->port = 0;
+        if (*p->uri) {
+                const char *rest = migration_skip_prefix(p->uri, "tcp://") ?: migration_skip_prefix(p->uri, "tcp:");
+                if (!rest)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "migration URI '%s' is not supported: only tcp:host[:port]", p->uri);
+                const char *colon = strrchr(rest, ':');
+                unsigned port = 0;
+                if (colon && (parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535))
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "migration URI '%s' has a bad port",
+                                             p->uri);
+                g->host = strndup(rest, colon ? (size_t) (colon - rest) : strlen(rest));
+                g->port = (int) port;
+        } else if (*p->listen_address && !streq(p->listen_address, "0.0.0.0") && !streq(p->listen_address, "::"))
+                g->host = strdup(p->listen_address);
+        else {
+                (void) gethostname(host, sizeof(host) - 1);
+                g->host = strdup(host);
+        }
+        g->listen = strdup(*p->listen_address ? p->listen_address : "0.0.0.0");
+        if (!g->host || !g->listen)
+                return -ENOMEM;
+        if (!str_is_host_address(g->host))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "'%s' is not a host address", g->host);
+        return 0;
+}
+
+static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, unsigned flags, sd_bus_message *call,
+                          sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *owned = def;
+        Domain *d;
+        QemuMigration *g;
+        int r = connect_check_duplicates(m, def, &d, error);
+
+        if (r < 0)
+                return r;
+        if (d && domain_is_active(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "domain '%s' is already running on this host", def->name);
+        if (d && d->jobs->active)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' has the job %s running",
+                                     def->name, domain_job_kind_to_string(d->jobs->active->kind));
+        bool added = !d;
+        if (added) {
+                r = domain_new(m, TAKE_PTR(owned), &d);
+                if (r >= 0)
+                        r = manager_add_domain(m, d);
+                if (r < 0) {
+                        if (d)
+                                domain_free(d);
+                        return r;
+                }
+        } else
+                d->start_def = TAKE_PTR(owned);
+        g = migration_get(d);
+        r = g ? pick_addresses(g, p, error) : -ENOMEM;
+        if (r >= 0) {
+                g->flags = flags;
+                free(g->persist_xml);
+                g->persist_xml = strdup(p->persist_xml);
+                r = g->persist_xml ? 0 : -ENOMEM;
+        }
+        if (r >= 0)
+                r = qemu_process_start(d, DOMAIN_START_AUTODESTROY | DOMAIN_START_PAUSED | QEMU_START_MIGRATE, call,
+                                       error);
+        if (r < 0) {
+                d->start_def = domain_def_free(d->start_def);
+                if (added) {
+                        manager_remove_domain(m, d);
+                        domain_free(d);
+                }
+                return r;
+        }
+        return 1;
+}
+
+int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
+                         sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        int r = migration_cookie_parse(cookie, cookie_len, &c, &err);
+
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "bad migration cookie: %s", err.message);
+        r = check_not_same_host(m, c, error);
+        if (r < 0)
+                return r;
+        if (flags & MIGRATE_OFFLINE) {
+                /* Nothing runs here until Finish3 defines it. */
+                r = sd_bus_reply_method_return(call, "ays", 0, "");
+                return r < 0 ? r : 1;
+        }
+        if (!*p->dest_xml)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "no domain XML: the parameter destination_xml is missing");
+        r = connect_parse_definition(m, p->dest_xml, &def, error);
+        if (r < 0)
+                return r;
+        if (*p->dest_name) {
+                char *name = strdup(p->dest_name);
+                if (!name)
+                        return -ENOMEM;
+                free(def->name);
+                def->name = name;
+        }
+        return start_incoming(m, TAKE_PTR(def), p, flags, call, error);
+}
+
+/* A port of libvirt's range nobody listens on (a bind tells). */
+static int free_port(const char *listen, int *ret) {
+        for (int port = PORT_MIN; port <= PORT_MAX; port++) {
+                struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+                _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return -errno;
+                if (inet_pton(AF_INET, listen, &a.sin_addr) != 1)
+                        a.sin_addr.s_addr = htonl(INADDR_ANY);
+                if (bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0) {
+                        *ret = port;
+                        return 0;
+                }
+        }
+        return -EADDRINUSE;
+}
+
+static void on_incoming_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                              void *userdata) {
+        Domain *d = userdata;
+        QemuMigration *g = qemu_domain(d)->migration;
+        qemu_incoming_fn done = g ? g->incoming_done : NULL;
+
+        if (!done)
+                return;
+        g->incoming_done = NULL;
+        done(d, error_class ? -EIO : 0, error_desc);
+}
+
+int qemu_migrate_incoming(Domain *d, qemu_incoming_fn done) {
+        QemuMigration *g = qemu_domain(d)->migration;
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        _cleanup_free_ char *uri = NULL;
+        json_object *args;
+        int r;
+
+        if (!g || !mon)
+                return -EINVAL;
+        if (g->port == 0) {
+                r = free_port(g->listen, &g->port);
+                if (r < 0)
+                        return r;
+        }
+        if (asprintf(&uri, "tcp:%s:%d", strchr(g->listen, ':') ? "[::]" : g->listen, g->port) < 0)
+                return -ENOMEM;
+        /* What the stream carries must be switched on here too. */
+        r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL, NULL);
+        if (r < 0)
+                return r;
+        args = json_object_new_object();
+        json_object_object_add(args, "uri", json_object_new_string(uri));
+        g->incoming_done = done;
+        return qemu_monitor_command(mon, "migrate-incoming", args, on_incoming_reply, d);
+}
+
+void qemu_migrate_reply_prepare(Domain *d, sd_bus_message *call) {
+        QemuMigration *g = qemu_domain(d)->migration;
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        _cleanup_free_ char *uri = NULL;
+
+        if (!g || migration_cookie_for(d, &c) < 0 ||
+            asprintf(&uri, "tcp:%s%s%s:%d", strchr(g->host, ':') ? "[" : "", g->host, strchr(g->host, ':') ? "]" : "",
+                     g->port) < 0) {
+                (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "out of memory");
+                return;
+        }
+        log_info("Incoming migration of %s listens on %s", d->def->name, uri);
+        (void) migration_reply_cookie(call, NULL, NULL, c, "s", uri);
+}
+
+/* --- Finish3 -------------------------------------------------------------------- */
+
+static void finish_end(QemuMigration *g) {
+        Domain *d = g->d;
+        bool alive = migration_job_alive(g);
+
+        migration_job_clear(g);
+        if (alive)
+                domain_job_end(d->jobs);
+}
+
+/* The stream did not arrive whole: the incoming guest goes, the caller
+ * hears why (the source resumes in its Confirm3). */
+static void finish_failed(QemuMigration *g, const char *why) {
+        Domain *d = g->d;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = sd_bus_message_ref(g->call);
+        char msg[1024];
+
+        snprintf(msg, sizeof(msg), "incoming migration of domain '%s' failed: %s", d->def->name, why);
+        log_error("%s", msg);
+        finish_end(g);
+        if (call)
+                (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "%s", msg);
+        (void) qemu_process_destroy(d, NULL, NULL); /* may free d later */
+}
+
+static int make_persistent(Domain *d, const char *xml) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (*xml) {
+                r = connect_parse_definition(d->manager, xml, &def, &error);
+                sd_bus_error_free(&error);
+                if (r < 0)
+                        return r;
+                domain_def_free(d->newdef);
+                d->newdef = TAKE_PTR(def);
+        }
+        d->persistent = true;
+        r = domain_save_config(d);
+        if (r < 0) {
+                d->persistent = false;
+                return r;
+        }
+        domain_emit_event(d, DOMAIN_EVENT_DEFINED, DOMAIN_EVENT_DEFINED_ADDED);
+        return 0;
+}
+
+/* The guest runs here now. */
+static void finish_done(QemuMigration *g) {
+        Domain *d = g->d;
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = sd_bus_message_ref(g->call);
+
+        qemu_domain(d)->migrating_in = false;
+        domain_autodestroy_clear(d);
+        if ((g->flags & MIGRATE_PERSIST_DEST) && make_persistent(d, g->persist_xml) < 0)
+                log_warning("Cannot make %s persistent after its migration.", d->def->name);
+        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
+        (void) domain_status_save(d);
+        domain_job_stats_done(&g->completed);
+        g->completed = g->now;
+        g->now = (DomainJobStats) {};
+        g->completed.type = DOMAIN_JOB_TYPE_COMPLETED;
+        g->completed.operation = DOMAIN_JOB_OPERATION_MIGRATION_IN;
+        g->has_completed = true;
+        log_info("Migrated %s in", d->def->name);
+        finish_end(g);
+        if (call && migration_cookie_for(d, &c) >= 0)
+                (void) migration_reply_cookie(call, "o", d->path, c, NULL, NULL);
+}
+
+static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                          void *userdata) {
+        QemuMigration *g = userdata;
+
+        if (!migration_job_alive(g)) {
+                migration_job_clear(g);
+                return;
+        }
+        if (error_class) {
+                finish_failed(g, error_desc ? error_desc : error_class);
+                return;
+        }
+        finish_done(g);
+}
+
+static void stream_arrived(QemuMigration *g) {
+        Domain *d = g->d;
+        QemuMonitor *mon = qemu_domain(d)->mon;
+
+        if (g->flags & MIGRATE_PAUSED) {
+                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+                finish_done(g);
+                return;
+        }
+        /* Set before cont: QEMU's RESUME then finds the guest running and
+         * says nothing of its own. */
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
+        if (!mon || qemu_monitor_command(mon, "cont", NULL, on_cont_reply, g) < 0)
+                finish_failed(g, "cannot talk to QEMU's monitor");
+}
+
+static int on_finish_poll(sd_event_source *src, uint64_t usec, void *userdata);
+
+static void on_query_in(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                        void *userdata) {
+        QemuMigration *g = userdata;
+        json_object *v;
+        const char *status;
+
+        if (!migration_job_alive(g)) {
+                migration_job_clear(g);
+                return;
+        }
+        if (error_class) {
+                finish_failed(g, error_desc ? error_desc : error_class);
+                return;
+        }
+        status = json_object_object_get_ex(result, "status", &v) ? json_object_get_string(v) : "";
+        migration_stats_from(g, result);
+        g->now.operation = DOMAIN_JOB_OPERATION_MIGRATION_IN;
+        if (streq(status, "completed")) {
+                stream_arrived(g);
+                return;
+        }
+        if (streq(status, "failed") || streq(status, "cancelled")) {
+                finish_failed(g, json_object_object_get_ex(result, "error-desc", &v) ? json_object_get_string(v)
+                                                                                     : status);
+                return;
+        }
+        if (migration_schedule_poll(g, on_finish_poll) < 0)
+                finish_failed(g, "cannot watch the progress");
+}
+
+static int on_finish_poll(sd_event_source *src, uint64_t usec, void *userdata) {
+        QemuMigration *g = userdata;
+        QemuMonitor *mon = qemu_domain(g->d)->mon;
+
+        g->timer = sd_event_source_disable_unref(g->timer);
+        if (!migration_job_alive(g) || !mon) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = sd_bus_message_ref(g->call);
+                migration_job_clear(g);
+                if (call)
+                        (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_ABORTED,
+                                                          "the incoming domain went away during the migration");
+                return 0;
+        }
+        if (qemu_monitor_command(mon, "query-migrate", NULL, on_query_in, g) < 0)
+                finish_failed(g, "cannot talk to QEMU's monitor");
+        return 0;
+}
+
+/* Offline: the definition arrives, nothing runs. */
+static int finish_offline(Manager *m, const MigrateParams *p, const MigrationCookie *c, sd_bus_message *call,
+                          sd_bus_error *error) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        const char *xml = c->persistent_xml ? c->persistent_xml : p->dest_xml;
+        Domain *d;
+        int r;
+
+        if (!*xml)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "offline migration: neither the cookie nor destination_xml holds a definition");
+        r = connect_parse_definition(m, xml, &def, error);
+        if (r >= 0 && *p->dest_name) {
+                free(def->name);
+                def->name = strdup(p->dest_name);
+                if (!def->name)
+                        return -ENOMEM;
+        }
+        if (r >= 0)
+                r = connect_check_duplicates(m, def, &d, error);
+        if (r < 0)
+                return r;
+        if (d)
+                return vb_error_setf(error, VB_ERROR_DOMAIN_EXISTS, "domain '%s' already exists on this host",
+                                     def->name);
+        r = domain_new(m, TAKE_PTR(def), &d);
+        if (r < 0)
+                return r;
+        d->persistent = true;
+        r = manager_add_domain(m, d);
+        if (r >= 0)
+                r = domain_save_config(d);
+        if (r < 0) {
+                manager_remove_domain(m, d);
+                domain_free(d);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot define the migrated domain: %s",
+                                     strerror(-r));
+        }
+        domain_emit_event(d, DOMAIN_EVENT_DEFINED, DOMAIN_EVENT_DEFINED_ADDED);
+        r = migration_reply_cookie(call, "o", d->path, NULL, NULL, NULL);
+        return r < 0 ? r : 1;
+}
+
+static Domain *find_incoming(Manager *m, const MigrateParams *p, const MigrationCookie *c) {
+        const char *name = *p->dest_name ? p->dest_name : c->name;
+        Domain *d = name ? manager_find_by_name(m, name) : NULL;
+
+        if (!d || !qemu_domain(d)->migrating_in || !qemu_domain(d)->migration || !domain_is_active(d) || d->starting)
+                return NULL;
+        return d;
+}
+
+int qemu_migrate_finish(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
+                        bool cancelled, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        ConfError err = {};
+        QemuMigration *g;
+        Domain *d;
+        int r = migration_cookie_parse(cookie, cookie_len, &c, &err);
+
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "bad migration cookie: %s", err.message);
+        if ((flags & MIGRATE_OFFLINE) && !cancelled)
+                return finish_offline(m, p, c, call, error);
+        d = find_incoming(m, p, c);
+        if (!d && cancelled) {
+                r = migration_reply_cookie(call, "o", "/", NULL, NULL, NULL);
+                return r < 0 ? r : 1;
+        }
+        if (!d)
+                return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "no incoming migration of domain '%s' on this host",
+                                     *p->dest_name ? p->dest_name : c->name ? c->name : "?");
+        if (cancelled) {
+                r = qemu_process_destroy(d, NULL, error);
+                if (r < 0)
+                        return r;
+                r = migration_reply_cookie(call, "o", "/", NULL, NULL, NULL);
+                return r < 0 ? r : 1;
+        }
+        if (d->jobs->active)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' has the job %s running",
+                                     d->def->name, domain_job_kind_to_string(d->jobs->active->kind));
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MIGRATE_IN, NULL, NULL, NULL, error);
+        if (r < 0)
+                return r;
+        g = qemu_domain(d)->migration;
+        g->flags |= flags & (MIGRATE_PAUSED | MIGRATE_PERSIST_DEST);
+        if (!(flags & MIGRATE_PAUSED))
+                g->flags &= ~MIGRATE_PAUSED;
+        g->job = domain_job_ref(d->jobs->active);
+        g->job->operation = DOMAIN_JOB_OPERATION_MIGRATION_IN;
+        g->call = sd_bus_message_ref(call);
+        domain_job_set_phase(d->jobs, "finish3");
+        if (qemu_monitor_command(qemu_domain(d)->mon, "query-migrate", NULL, on_query_in, g) < 0) {
+                migration_job_clear(g);
+                domain_job_end(d->jobs);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor");
+        }
+        return 1;
+}

@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* QEMU's live migration, the source's side and the settings (qemu-migrate.h). */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "domain-prepare.h"
+#include "domain-status.h"
+#include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "process.h"
+#include "qemu-domain.h"
+#include "qemu-migrate-internal.h"
+#include "qemu-monitor.h"
+#include "qemu-process-internal.h"
+#include "qemu-process.h"
+#include "qemu-tune.h"
+#include "util.h"
+#include "xml-util.h"
+#include "uuid.h"
+
+#define POLL_USEC (20 * 1000ULL)
+/* libvirt's defaults: 300 ms downtime, unlimited speed, 64 MiB cache */
+#define DEFAULT_DOWNTIME_MS 300
+#define DEFAULT_SPEED_MIB 8796093022207ULL
+#define DEFAULT_CACHE_BYTES (64ULL << 20)
+
+QemuMigration *migration_get(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+
+        if (!q->migration) {
+                q->migration = calloc(1, sizeof(QemuMigration));
+                if (!q->migration)
+                        return NULL;
+                q->migration->d = d;
+                q->migration->max_downtime_ms = DEFAULT_DOWNTIME_MS;
+                q->migration->max_speed_mib = DEFAULT_SPEED_MIB;
+                q->migration->max_speed_postcopy_mib = DEFAULT_SPEED_MIB;
+                q->migration->cache_bytes = DEFAULT_CACHE_BYTES;
+        }
+        return q->migration;
+}
+
+bool migration_job_alive(const QemuMigration *g) {
+        return g->job && g->job->owner;
+}
+
+void migration_job_clear(QemuMigration *g) {
+        g->timer = sd_event_source_disable_unref(g->timer);
+        g->job = domain_job_unref(g->job);
+        g->call = sd_bus_message_unref(g->call);
+        g->incoming_done = NULL;
+        g->cancelled = g->stream_done = false;
+}
+
+void qemu_migrate_free(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+        QemuMigration *g = q ? q->migration : NULL;
+
+        if (!g)
+                return;
+        migration_job_clear(g);
+        domain_job_stats_done(&g->now);
+        domain_job_stats_done(&g->completed);
+        free(g->host);
+        free(g->listen);
+        free(g->persist_xml);
+        q->migration = mfree(g);
+}
+
+int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn) {
+        g->timer = sd_event_source_disable_unref(g->timer);
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, POLL_USEC, 0, fn, g);
+}
+
+static uint64_t get_u64(json_object *o, const char *key) {
+        json_object *v;
+
+        return o && json_object_object_get_ex(o, key, &v) ? (uint64_t) json_object_get_int64(v) : 0;
+}
+
+void migration_stats_from(QemuMigration *g, json_object *result) {
+        DomainJobStats *s = &g->now;
+        json_object *ram = NULL;
+
+        s->type = DOMAIN_JOB_TYPE_UNBOUNDED;
+        s->time_elapsed_ms = get_u64(result, "total-time");
+        s->downtime_ms = get_u64(result, "downtime");
+        s->setup_time_ms = get_u64(result, "setup-time");
+        if (json_object_object_get_ex(result, "ram", &ram)) {
+                s->has_memory = true;
+                s->memory_total = get_u64(ram, "total");
+                s->memory_processed = get_u64(ram, "transferred");
+                s->memory_remaining = get_u64(ram, "remaining");
+                s->memory_constant = get_u64(ram, "duplicate");
+                s->memory_normal = get_u64(ram, "normal");
+                s->memory_normal_bytes = get_u64(ram, "normal-bytes");
+                s->memory_bps = get_u64(ram, "mbps") * 1000000 / 8;
+                s->memory_iteration = get_u64(ram, "dirty-sync-count");
+                s->memory_dirty_rate = get_u64(ram, "dirty-pages-rate");
+                s->data_total = s->memory_total;
+                s->data_processed = s->memory_processed;
+                s->data_remaining = s->memory_remaining;
+        }
+}
+
+int migration_host_uuid(Manager *m, uint8_t uuid[16]) {
+        _cleanup_free_ char *path = NULL;
+        char buf[64] = "";
+        const char *from[2];
+        int r = asprintf(&path, "%s/host-uuid", m->paths.confdir);
+
+        if (r < 0)
+                return -ENOMEM;
+        from[0] = path;
+        from[1] = "/etc/machine-id";
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_close_ int fd = open(from[i], O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+                if (n <= 0)
+                        continue;
+                buf[n] = 0;
+                str_strip(buf);
+                if (uuid_parse(buf, uuid) >= 0)
+                        return 0;
+                /* machine-id: 32 hex digits without dashes */
+                if (strlen(buf) == 32) {
+                        char s[37];
+                        snprintf(s, sizeof(s), "%.8s-%.4s-%.4s-%.4s-%.12s", buf, buf + 8, buf + 12, buf + 16, buf + 20);
+                        if (uuid_parse(s, uuid) >= 0)
+                                return 0;
+                }
+        }
+        memset(uuid, 0, 16);
+        return -ENOENT;
+}
+
+int migration_cookie_for(Domain *d, MigrationCookie **ret) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = migration_cookie_new();
+        char host[256] = "";
+
+        if (!c)
+                return -ENOMEM;
+        (void) gethostname(host, sizeof(host) - 1);
+        c->name = strdup(d->def->name);
+        c->hostname = strdup(host);
+        if (!c->name || !c->hostname)
+                return -ENOMEM;
+        memcpy(c->uuid, d->def->uuid, 16);
+        (void) migration_host_uuid(d->manager, c->hostuuid);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int migration_reply_cookie(sd_bus_message *call, const char *prefix, const char *value, const MigrationCookie *c,
+                           const char *suffix, const char *suffix_value) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r = c ? migration_cookie_format(c, &text) : 0;
+
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(call, &reply);
+        if (r >= 0 && prefix)
+                r = sd_bus_message_append(reply, prefix, value);
+        /* as libvirt sends it: the text and its NUL */
+        if (r >= 0)
+                r = sd_bus_message_append_array(reply, 'y', text ? text : "", text ? strlen(text) + 1 : 0);
+        if (r >= 0 && suffix)
+                r = sd_bus_message_append(reply, suffix, suffix_value);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        return r;
+}
+
+static json_object *capability(const char *name, bool on) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "capability", json_object_new_string(name));
+        json_object_object_add(o, "state", json_object_new_boolean(on));
+        return o;
+}
+
+json_object *migration_capabilities(unsigned flags) {
+        json_object *caps = json_object_new_array(), *args = json_object_new_object();
+
+        json_object_array_add(caps, capability("xbzrle", flags & MIGRATE_COMPRESSED));
+        json_object_array_add(caps, capability("auto-converge", flags & MIGRATE_AUTO_CONVERGE));
+        json_object_array_add(caps, capability("postcopy-ram", flags & MIGRATE_POSTCOPY));
+        json_object_array_add(caps, capability("multifd", flags & MIGRATE_PARALLEL));
+        json_object_object_add(args, "capabilities", caps);
+        return args;
+}
+
+/* --- Begin3 -------------------------------------------------------------------- */
+
+static int require_running(Domain *d, sd_bus_error *error) {
+        if (!domain_is_active(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID, "domain '%s' is not running", d->def->name);
+        if (d->starting || !qemu_domain(d)->mon || d->pid <= 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "domain '%s' is still starting or has no monitor", d->def->name);
+        if (d->state != DOMAIN_RUNNING && d->state != DOMAIN_PAUSED)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "domain '%s' cannot be migrated in state %s", d->def->name,
+                                     domain_state_to_string(d->state));
+        return 0;
+}
+
+static int migrate_begin(Domain *d, const MigrateParams *p, unsigned flags, char **ret_cookie, size_t *ret_len,
+                         char **ret_xml, sd_bus_error *error) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        _cleanup_free_ char *text = NULL, *xml = NULL;
+        int r;
+
+        if (!(flags & MIGRATE_OFFLINE)) {
+                r = require_running(d, error);
+                if (r < 0)
+                        return r;
+        } else if (!d->persistent)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "offline migration needs a persistent domain, '%s' is transient", d->def->name);
+        if (d->jobs->active)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "cannot migrate domain '%s': the job %s is running", d->def->name,
+                                     domain_job_kind_to_string(d->jobs->active->kind));
+        if (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC))
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "migration with copied storage (NON_SHARED_DISK/INC) is not supported yet");
+        if (*p->dest_xml)
+                xml = strdup(p->dest_xml);
+        else {
+                r = domain_def_format(flags & MIGRATE_OFFLINE ? d->def : domain_current_def(d, false),
+                                      DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE, &xml);
+                if (r < 0)
+                        return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot format '%s': %s", d->def->name,
+                                             strerror(-r));
+        }
+        r = migration_cookie_for(d, &c);
+        if (r >= 0 && (flags & MIGRATE_PERSIST_DEST) && d->persistent) {
+                r = domain_def_format(d->newdef ? d->newdef : d->def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE,
+                                      &c->persistent_xml);
+                c->present |= MIGRATION_FEATURE_PERSISTENT;
+        }
+        if (r >= 0)
+                r = migration_cookie_format(c, &text);
+        if (r < 0 || !xml)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot make the migration cookie of '%s'",
+                                     d->def->name);
+        *ret_len = strlen(text) + 1;
+        *ret_cookie = TAKE_PTR(text);
+        *ret_xml = TAKE_PTR(xml);
+        return 0;
+}
+
+/* --- Perform3 ------------------------------------------------------------------ */
+
+static void perform_end(QemuMigration *g, const char *error_name, const char *msg) {
+        Domain *d = g->d;
+        bool alive = migration_job_alive(g);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(g->call);
+
+        if (error_name) {
+                log_error("%s", msg);
+                domain_job_stats_done(&g->completed);
+                g->completed = g->now;
+                g->now = (DomainJobStats) {};
+                g->completed.type = streq(error_name, VB_ERROR_OPERATION_ABORTED) ? DOMAIN_JOB_TYPE_CANCELLED
+                                                                                   : DOMAIN_JOB_TYPE_FAILED;
+                g->completed.error = strdup(msg);
+                g->has_completed = true;
+                if (call)
+                        (void) sd_bus_reply_method_errorf(call, error_name, "%s", msg);
+        }
+        migration_job_clear(g);
+        if (alive)
+                domain_job_end(d->jobs);
+}
+
+/* QEMU sent it all: the source waits paused for Confirm3. */
+static void perform_done(QemuMigration *g) {
+        Domain *d = g->d;
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+
+        domain_job_stats_done(&g->completed);
+        g->completed = g->now;
+        g->now = (DomainJobStats) {};
+        g->completed.type = DOMAIN_JOB_TYPE_COMPLETED;
+        g->completed.operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+        g->has_completed = true;
+        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
+        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
+        (void) domain_status_save(d);
+        log_info("Migrated %s out: %" PRIu64 " ms, downtime %" PRIu64 " ms", d->def->name,
+                 g->completed.time_elapsed_ms, g->completed.downtime_ms);
+        if (migration_cookie_for(d, &c) >= 0) {
+                (void) migration_cookie_add_stat(c, "time_elapsed", g->completed.time_elapsed_ms);
+                (void) migration_cookie_add_stat(c, "downtime", g->completed.downtime_ms);
+                (void) migration_cookie_add_stat(c, "setup_time", g->completed.setup_time_ms);
+                (void) migration_cookie_add_stat(c, "memory_processed", g->completed.memory_processed);
+        }
+        if (g->call)
+                (void) migration_reply_cookie(g->call, NULL, NULL, c, NULL, NULL);
+        domain_emit_job_completed(d, &g->completed);
+        perform_end(g, NULL, NULL);
+}
+
+static void perform_failed(QemuMigration *g, const char *why) {
+        Domain *d = g->d;
+        char msg[1024];
+        QemuMonitor *mon = qemu_domain(d)->mon;
+
+        /* The guest goes on where it was. */
+        if (mon && d->state == DOMAIN_PAUSED && d->reason != DOMAIN_PAUSED_USER)
+                (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
+        if (g->cancelled)
+                snprintf(msg, sizeof(msg), "operation aborted: migration of domain '%s' was cancelled", d->def->name);
+        else
+                snprintf(msg, sizeof(msg), "migration of domain '%s' failed: %s", d->def->name, why);
+        perform_end(g, g->cancelled ? VB_ERROR_OPERATION_ABORTED : VB_ERROR_OPERATION_FAILED, msg);
+}
+
+static int on_perform_poll(sd_event_source *src, uint64_t usec, void *userdata);
+
+static void on_query_out(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                         void *userdata) {
+        QemuMigration *g = userdata;
+        json_object *v;
+        const char *status;
+
+        if (!migration_job_alive(g)) {
+                perform_end(g, VB_ERROR_OPERATION_ABORTED, "the domain went away during the migration");
+                return;
+        }
+        if (error_class) {
+                perform_failed(g, error_desc ? error_desc : error_class);
+                return;
+        }
+        status = json_object_object_get_ex(result, "status", &v) ? json_object_get_string(v) : "";
+        migration_stats_from(g, result);
+        g->now.operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+        if (streq(status, "completed")) {
+                perform_done(g);
+                return;
+        }
+        if (streq(status, "failed") || streq(status, "cancelled")) {
+                const char *why = json_object_object_get_ex(result, "error-desc", &v) ? json_object_get_string(v)
+                                                                                      : status;
+                if (streq(status, "cancelled"))
+                        g->cancelled = true;
+                perform_failed(g, why);
+                return;
+        }
+        if (migration_schedule_poll(g, on_perform_poll) < 0)
+                perform_failed(g, "cannot watch the progress");
+}
+
+static int on_perform_poll(sd_event_source *src, uint64_t usec, void *userdata) {
+        QemuMigration *g = userdata;
+        QemuMonitor *mon = qemu_domain(g->d)->mon;
+
+        g->timer = sd_event_source_disable_unref(g->timer);
+        if (!migration_job_alive(g) || !mon) {
+                perform_end(g, VB_ERROR_OPERATION_ABORTED, "the domain went away during the migration");
+                return 0;
+        }
+        if (qemu_monitor_command(mon, "query-migrate", NULL, on_query_out, g) < 0)
+                perform_failed(g, "cannot talk to QEMU's monitor");
+        return 0;
+}
+
+static void on_migrate_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                             void *userdata) {
+        QemuMigration *g = userdata;
+
+        if (error_class && migration_job_alive(g) && g->call) {
+                g->timer = sd_event_source_disable_unref(g->timer);
+                perform_failed(g, error_desc ? error_desc : error_class);
+        }
+}
+
+/* "tcp:host:port" or "tcp://host:port" (libvirt's two forms) to QEMU's. */
+static int parse_uri(const char *uri, char **ret, sd_bus_error *error) {
+        const char *rest;
+        unsigned port;
+
+        if (migration_skip_prefix(uri, "tcp://"))
+                rest = uri + 6;
+        else if (migration_skip_prefix(uri, "tcp:"))
+                rest = uri + 4;
+        else
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "migration URI '%s' is not supported: only tcp:host:port and tcp://host:port",
+                                     uri);
+        const char *colon = strrchr(rest, ':');
+        if (!colon || colon == rest || parse_uint(colon + 1, &port) < 0 || port == 0 || port > 65535)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "migration URI '%s' has no host and port", uri);
+        if (asprintf(ret, "tcp:%.*s:%u", (int) (colon - rest), rest, port) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static json_object *perform_parameters(QemuMigration *g, const MigrateParams *p) {
+        json_object *o = json_object_new_object();
+        uint64_t mib = p->has_bandwidth ? p->bandwidth : g->max_speed_mib;
+
+        json_object_object_add(o, "max-bandwidth",
+                               json_object_new_int64(mib >= DEFAULT_SPEED_MIB ? INT64_MAX : (int64_t) (mib << 20)));
+        json_object_object_add(o, "downtime-limit", json_object_new_int64((int64_t) g->max_downtime_ms));
+        if (g->flags & MIGRATE_COMPRESSED)
+                json_object_object_add(o, "xbzrle-cache-size",
+                                       json_object_new_int64((int64_t) (p->has_xbzrle_cache ? p->xbzrle_cache
+                                                                                            : g->cache_bytes)));
+        if ((g->flags & MIGRATE_PARALLEL) && p->has_parallel)
+                json_object_object_add(o, "multifd-channels", json_object_new_int(p->parallel));
+        if (g->flags & MIGRATE_AUTO_CONVERGE) {
+                if (p->ac_initial > 0)
+                        json_object_object_add(o, "cpu-throttle-initial", json_object_new_int(p->ac_initial));
+                if (p->ac_increment > 0)
+                        json_object_object_add(o, "cpu-throttle-increment", json_object_new_int(p->ac_increment));
+        }
+        return o;
+}
+
+static int send_migrate(QemuMigration *g, const MigrateParams *p, const char *uri) {
+        QemuMonitor *mon = qemu_domain(g->d)->mon;
+        json_object *args;
+        int r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL, NULL);
+
+        if (r >= 0)
+                r = qemu_monitor_command(mon, "migrate-set-parameters", perform_parameters(g, p), NULL, NULL);
+        if (r < 0)
+                return r;
+        args = json_object_new_object();
+        json_object_object_add(args, "uri", json_object_new_string(uri));
+        r = qemu_monitor_command(mon, "migrate", args, on_migrate_reply, g);
+        if (r >= 0)
+                r = migration_schedule_poll(g, on_perform_poll);
+        return r;
+}
+
+static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
+                           sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        _cleanup_free_ char *uri = NULL;
+        ConfError err = {};
+        QemuMigration *g;
+        int r;
+
+        r = migration_cookie_parse(cookie, cookie_len, &c, &err);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "bad migration cookie: %s", err.message);
+        if (flags & MIGRATE_OFFLINE) {
+                /* Nothing runs: the definition goes in Finish3. */
+                r = migration_reply_cookie(call, NULL, NULL, NULL, NULL, NULL);
+                domain_job_end(d->jobs);
+                return r < 0 ? r : 1;
+        }
+        r = require_running(d, error);
+        if (r >= 0)
+                r = parse_uri(p->uri, &uri, error);
+        if (r < 0)
+                return r;
+        g = migration_get(d);
+        if (!g)
+                return -ENOMEM;
+        g->flags = flags;
+        g->cancelled = false;
+        g->job = domain_job_ref(d->jobs->active);
+        g->job->operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+        g->call = domain_job_take_call(d->jobs);
+        domain_job_stats_done(&g->now);
+        g->now = (DomainJobStats) { .type = DOMAIN_JOB_TYPE_UNBOUNDED,
+                                    .operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT };
+        if (p->has_bandwidth)
+                g->max_speed_mib = p->bandwidth;
+        domain_job_set_phase(d->jobs, "perform3");
+        log_info("Migrating %s to %s (flags 0x%x)", d->def->name, uri, flags);
+        r = send_migrate(g, p, uri);
+        if (r < 0) {
+                /* the call goes back to the bus layer, which answers it */
+                sd_bus_message_unref(TAKE_PTR(g->call));
+                migration_job_clear(g);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor: %s",
+                                     strerror(-r));
+        }
+        return 1;
+}
+
+/* --- Confirm3 ------------------------------------------------------------------ */
+
+static void on_confirm_exit(pid_t pid, int code, int status, void *userdata) {
+        Domain *d = userdata;
+
+        d->pid = 0;
+        domain_network_release(d);
+        domain_storage_release(d);
+        qemu_tune_cleanup(d);
+        domain_job_succeed(d->jobs);
+        process_finish_undone(d, DOMAIN_SHUTOFF_MIGRATED, DOMAIN_EVENT_STOPPED_MIGRATED); /* may free d */
+}
+
+/* The guest runs on the destination: this QEMU goes. */
+static void stop_source(Domain *d) {
+        int pidfd = pidfd_open_pid(d->pid);
+
+        d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
+        d->jobs->active->stops_guest = true;
+        if (pidfd < 0 || process_watch(d->manager->event, d->pid, pidfd, on_confirm_exit, d, &d->pid_watch) < 0) {
+                if (pidfd >= 0)
+                        close(pidfd);
+                kill(d->pid, SIGKILL);
+                on_confirm_exit(d->pid, 0, 0, d);
+                return;
+        }
+        kill(d->pid, SIGKILL);
+}
+
+static void undefine_source(Domain *d) {
+        if (!d->persistent)
+                return;
+        if (domain_remove_config(d) < 0) {
+                log_warning("Cannot remove the definition of %s after its migration.", d->def->name);
+                return;
+        }
+        d->persistent = false;
+        d->autostart = false;
+        d->newdef = domain_def_free(d->newdef);
+        domain_emit_event(d, DOMAIN_EVENT_UNDEFINED, DOMAIN_EVENT_UNDEFINED_REMOVED);
+}
+
+static int migrate_confirm(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
+                           bool cancelled, sd_bus_message *call, sd_bus_error *error) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+
+        if (cancelled) {
+                /* libvirt's rule: the source runs again, as it was */
+                if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
+                        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
+                        if (mon)
+                                (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
+                        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
+                        (void) domain_status_save(d);
+                }
+                domain_job_succeed(d->jobs);
+                return 1;
+        }
+        if (flags & MIGRATE_UNDEFINE_SOURCE)
+                undefine_source(d);
+        if (!domain_is_active(d) || d->pid <= 0) {
+                domain_job_succeed(d->jobs);
+                if (!d->persistent && !domain_is_active(d)) {
+                        manager_remove_domain(d->manager, d);
+                        domain_free(d);
+                }
+                return 1;
+        }
+        stop_source(d);
+        return 1;
+}
+
+/* --- AbortJob, GetJobStats -------------------------------------------------------- */
+
+int qemu_migrate_abort(Domain *d, sd_bus_error *error) {
+        QemuMigration *g = qemu_domain(d)->migration;
+
+        if (!g || !migration_job_alive(g) || !g->call)
+                return 0;
+        g->cancelled = true;
+        if (!qemu_domain(d)->mon || qemu_monitor_command(qemu_domain(d)->mon, "migrate_cancel", NULL, NULL, NULL) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor");
+        return 1;
+}
+
+static int copy_stats(const DomainJobStats *src, DomainJobStats *ret) {
+        *ret = *src;
+        ret->error = NULL;
+        if (src->error) {
+                ret->error = strdup(src->error);
+                if (!ret->error)
+                        return -ENOMEM;
+        }
+        return 1;
+}
+
+int qemu_migrate_job_stats(Domain *d, bool completed, DomainJobStats *ret) {
+        QemuMigration *g = qemu_domain(d)->migration;
+
+        if (!g)
+                return 0;
+        if (completed)
+                return g->has_completed ? copy_stats(&g->completed, ret) : 0;
+        if (!migration_job_alive(g))
+                return 0;
+        return copy_stats(&g->now, ret);
+}
+
+/* --- the settings ----------------------------------------------------------------- */
+
+static int set_parameter(Domain *d, const char *name, int64_t value, sd_bus_error *error) {
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, name, json_object_new_int64(value));
+        if (!qemu_domain(d)->mon || qemu_monitor_command(qemu_domain(d)->mon, "migrate-set-parameters", o, NULL,
+                                                         NULL) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor");
+        return 0;
+}
+
+static int set_max_downtime(Domain *d, uint64_t ms, sd_bus_error *error) {
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return -ENOMEM;
+        if (ms > 2000000)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "maximum downtime %" PRIu64 " ms is more than QEMU takes (2000000)", ms);
+        g->max_downtime_ms = ms;
+        return set_parameter(d, "downtime-limit", (int64_t) ms, error);
+}
+
+static int get_max_downtime(Domain *d, uint64_t *ret, sd_bus_error *error) {
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return -ENOMEM;
+        *ret = g->max_downtime_ms;
+        return 0;
+}
+
+static int set_max_speed(Domain *d, uint64_t mib, bool postcopy, sd_bus_error *error) {
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return -ENOMEM;
+        if (postcopy) {
+                g->max_speed_postcopy_mib = mib;
+                return 0; /* QEMU takes it when postcopy starts */
+        }
+        g->max_speed_mib = mib;
+        return set_parameter(d, "max-bandwidth", mib >= DEFAULT_SPEED_MIB ? INT64_MAX : (int64_t) (mib << 20), error);
+}
+
+static int get_max_speed(Domain *d, bool postcopy, uint64_t *ret, sd_bus_error *error) {
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return -ENOMEM;
+        *ret = postcopy ? g->max_speed_postcopy_mib : g->max_speed_mib;
+        return 0;
+}
+
+static int set_compression_cache(Domain *d, uint64_t bytes, sd_bus_error *error) {
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return -ENOMEM;
+        if (bytes < 4096 || (bytes & (bytes - 1)))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "compression cache %" PRIu64 " bytes: QEMU takes a power of two of at least 4096",
+                                     bytes);
+        g->cache_bytes = bytes;
+        return set_parameter(d, "xbzrle-cache-size", (int64_t) bytes, error);
+}
+
+static int get_compression_cache(Domain *d, uint64_t *ret, sd_bus_error *error) {
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return -ENOMEM;
+        *ret = g->cache_bytes;
+        return 0;
+}
+
+static int start_postcopy(Domain *d, sd_bus_error *error) {
+        QemuMigration *g = qemu_domain(d)->migration;
+
+        if (!g || !migration_job_alive(g) || !g->call || !(g->flags & MIGRATE_POSTCOPY))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "domain '%s' has no migration under way that was started with POSTCOPY",
+                                     d->def->name);
+        if (qemu_monitor_command(qemu_domain(d)->mon, "migrate-start-postcopy", NULL, NULL, NULL) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor");
+        return 0;
+}
+
+const DomainMigrateOps qemu_migrate_ops = {
+        .begin = migrate_begin,
+        .perform = migrate_perform,
+        .confirm = migrate_confirm,
+        .prepare = qemu_migrate_prepare,
+        .finish = qemu_migrate_finish,
+        .set_max_downtime = set_max_downtime,
+        .get_max_downtime = get_max_downtime,
+        .set_max_speed = set_max_speed,
+        .get_max_speed = get_max_speed,
+        .set_compression_cache = set_compression_cache,
+        .get_compression_cache = get_compression_cache,
+        .start_postcopy = start_postcopy,
+};

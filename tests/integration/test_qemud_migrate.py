@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Live migration between two qemud instances on this machine (issue 15, qemud's
+side): each has its own root, private bus and host UUID; the test plays the
+part the proxy plays in a real migration and carries the v3 phases' cookies
+and URI from one to the other (Begin3 on A, Prepare3 on B, Perform3 on A,
+Finish3 on B, Confirm3 on A), over tcp on loopback.
+
+The real test guest (TCG, ticking on its console every second) moves live
+from A to B: on B its tick counter goes on from where it was (no new boot),
+A's QEMU is gone (shut off, reason migrated), the events are libvirt's, the
+job stats carry QEMU's figures. A migration cancelled after Prepare3 leaves
+the guest running on A and nothing on B. Bad input fails before anything
+pauses. The settings (max downtime, speed, compression cache) read back."""
+
+import re
+import time
+
+import dbus
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import QemudEnv, Guest, dbus_error, E, S  # noqa: F401
+
+pytestmark = pytest.mark.timeout(300)
+
+# libvirt's numbers
+MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_PERSIST_DEST = 1, 2, 8
+MIGRATE_UNDEFINE_SOURCE, MIGRATE_OFFLINE, MIGRATE_AUTO_CONVERGE = 16, 1024, 8192
+PAUSED_MIGRATION, RUNNING_MIGRATED, SHUTOFF_MIGRATED = 2, 2, 4
+STARTED_MIGRATED, SUSPENDED_MIGRATED, RESUMED_MIGRATED, STOPPED_MIGRATED = 1, 1, 1, 3
+JOB_COMPLETED, OP_MIGRATION_OUT, OP_MIGRATION_IN = 3, 5, 4
+
+
+def make_env(guest, host_uuid):
+    e = QemudEnv(guest)
+    (e.root / "etc" / "virtbus" / "host-uuid").write_text(host_uuid + "\n")
+    return e
+
+
+@pytest.fixture(scope="module")
+def hosts(guest, request):
+    a = make_env(guest, "11111111-0000-4000-8000-00000000000a")
+    b = make_env(guest, "11111111-0000-4000-8000-00000000000b")
+    yield a, b
+    for e in (a, b):
+        e.failed = request.session.testsfailed > 0
+        errors = e.close()
+        if errors:
+            raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+@pytest.fixture(autouse=True)
+def _logs(hosts):
+    for e in hosts:
+        e.register_logs()
+
+
+def params(**kw):
+    d = {}
+    for k, v in kw.items():
+        k = k.replace("__", ".")
+        if isinstance(v, str):
+            d[k] = dbus.String(v, variant_level=1)
+        elif isinstance(v, tuple):       # (type, value)
+            t, val = v
+            d[k] = {"t": dbus.UInt64, "i": dbus.Int32}[t](val, variant_level=1)
+        else:
+            raise TypeError(k)
+    return dbus.Dictionary(d, signature="sv")
+
+
+def cookie_bytes(v):
+    return dbus.ByteArray(bytes(v)) if v else dbus.ByteArray(b"")
+
+
+def move_serial(xml, src_env, dst_env, name):
+    """The destination's XML (libvirt's dxml): the console goes to B's root."""
+    dst = dst_env.root / f"{name}.serial"
+    dst_env.serials[name] = dst
+    h.register_log(f"serial console of {name} on B", dst)
+    return re.sub(r"(<serial type='file'>\s*<source path=')[^']*'", rf"\g<1>{dst}'", xml, count=1)
+
+
+def migrate(src, dst, g, flags=MIGRATE_LIVE, cancel_after_prepare=False, **extra):
+    """The v3 phases as the proxy runs them; returns (path on B or '/',
+    Perform3's cookie)."""
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    xml = move_serial(xml, src, dst, g.name)
+    ck, uri = dst.call("DomainMigratePrepare3",
+                       params(destination_xml=xml, listen_address="127.0.0.1", **extra),
+                       cookie_bytes(ck), dbus.UInt32(flags))
+    if not (flags & MIGRATE_OFFLINE):
+        assert uri.startswith("tcp:127.0.0.1:"), uri
+    if cancel_after_prepare:
+        path, _ = dst.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+        g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+        return path, None
+    out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(flags))
+    path, ck2 = dst.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(flags), 0)
+    return path, bytes(out)
+
+
+@pytest.fixture(scope="module")
+def vm(hosts):
+    a, _ = hosts
+    g = a.define("mig1", tick=True)
+    g.start()
+    g.wait_ready()
+    g.wait_tick_after(0)
+    return g
+
+
+def test_live_migration_moves_the_running_guest(hosts, vm):
+    a, b = hosts
+    before = vm.wait_tick_after(vm.last_tick())
+    ma, mb = a.mark(), b.mark()
+    path, cookie = migrate(a, b, vm, MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE)
+    assert path != "/"
+    # A: QEMU gone, shut off as migrated, undefined (UNDEFINE_SOURCE).
+    a.expect_events(vm.path, ma, [(E.SUSPENDED, 0), (E.SUSPENDED, SUSPENDED_MIGRATED), (E.UNDEFINED, 0),
+                                  (E.STOPPED, STOPPED_MIGRATED)])
+    assert vm.path not in a.list_domains()
+    # Perform3's cookie carries QEMU's figures.
+    assert b"<downtime>" in cookie and b"<hostuuid>11111111-0000-4000-8000-00000000000a" in cookie
+    # B: running, migrated, persistent; the same boot's counter goes on.
+    gb = Guest(b, path, "mig1")
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    assert gb.prop("Persistent") is True
+    b.expect_events(path, mb, [(E.STARTED, STARTED_MIGRATED), (E.DEFINED, 0), (E.RESUMED, RESUMED_MIGRATED)])
+    first = gb.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15, f"B's first tick {first}, A's last {before}"
+    gb.wait_tick_after(first)
+    typ, stats = gb.call("GetJobStats", dbus.UInt32(1))
+    assert typ == JOB_COMPLETED and stats["operation"] == OP_MIGRATION_IN
+
+
+def test_back_to_a_with_settings(hosts):
+    a, b = hosts
+    gb = Guest(b, b.list_domains()[0], "mig1")
+    gb.serial = b.root / "mig1.serial"
+    gb.call("MigrateSetMaxDowntime", dbus.UInt64(500), dbus.UInt32(0))
+    assert gb.call("MigrateGetMaxDowntime", dbus.UInt32(0)) == 500
+    gb.call("MigrateSetMaxSpeed", dbus.UInt64(1000), dbus.UInt32(0))
+    assert gb.call("MigrateGetMaxSpeed", dbus.UInt32(0)) == 1000
+    gb.call("MigrateSetCompressionCache", dbus.UInt64(1 << 26), dbus.UInt32(0))
+    assert gb.call("MigrateGetCompressionCache", dbus.UInt32(0)) == 1 << 26
+    with dbus_error("InvalidArg", "compression cache", "12345"):
+        gb.call("MigrateSetCompressionCache", dbus.UInt64(12345), dbus.UInt32(0))
+    before = gb.wait_tick_after(gb.last_tick())
+    path, _ = migrate(b, a, gb, MIGRATE_LIVE | MIGRATE_AUTO_CONVERGE)
+    ga = Guest(a, path, "mig1")
+    ga.serial = a.root / "mig1.serial"
+    assert ga.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = ga.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15
+    # B keeps the definition (no UNDEFINE_SOURCE), shut off as migrated.
+    assert gb.state() == (S.SHUTOFF, SHUTOFF_MIGRATED)
+    typ, stats = ga.call("GetJobStats", dbus.UInt32(1))
+    assert typ == JOB_COMPLETED
+    b.call("DomainLookupByName", "mig1")
+    b.dcall(gb.path, "Undefine", dbus.UInt32(0))
+
+
+def test_cancelled_after_prepare_leaves_the_guest_on_a(hosts):
+    a, b = hosts
+    path = a.call("DomainLookupByName", "mig1")
+    ga = Guest(a, path, "mig1")
+    ga.serial = a.root / "mig1.serial"
+    before = ga.wait_tick_after(ga.last_tick())
+    p, _ = migrate(a, b, ga, MIGRATE_LIVE, cancel_after_prepare=True)
+    assert p == "/"
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    h.wait_until(lambda: b.list_domains() == [], 15, what="nothing left on B")
+
+
+def test_bad_input_changes_nothing(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    with dbus_error("InvalidArg", "teleport"):
+        ga.call("MigrateBegin3", params(teleport="x"), dbus.UInt32(MIGRATE_LIVE))
+    with dbus_error("InvalidArg", "bandwidth", "t"):
+        ga.call("MigrateBegin3", params(bandwidth="x"), dbus.UInt32(MIGRATE_LIVE))
+    with dbus_error("InvalidArg", "peer-to-peer"):
+        ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE | MIGRATE_PEER2PEER))
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    # to the same host: refused by A itself
+    with dbus_error("OperationInvalid", "the host it runs on"):
+        a.call("DomainMigratePrepare3", params(destination_xml=xml), cookie_bytes(ck),
+               dbus.UInt32(MIGRATE_LIVE))
+    with dbus_error("InvalidArg", "cookie"):
+        b.call("DomainMigratePrepare3", params(destination_xml=xml), cookie_bytes(b"<nope"),
+               dbus.UInt32(MIGRATE_LIVE))
+    with dbus_error("InvalidArg", "ftp://x"):
+        ga.call("MigratePerform3", "", params(migrate_uri="ftp://x"), cookie_bytes(ck),
+                dbus.UInt32(MIGRATE_LIVE))
+    with dbus_error("NoDomain", "mig1"):
+        b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 0)
+    assert ga.state()[0] == S.RUNNING
+    assert b.list_domains() == []
