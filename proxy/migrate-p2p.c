@@ -172,7 +172,8 @@ static int begin(P2p *p, sd_bus *bus) {
 static void put_dest_args(P2p *p, XdrWriter *w) {
         typed_params_write_xdr(w, &p->params, MIGRATE_PARAM_LIST_MAX);
         xdr_put_opaque(w, p->cookie.data, (uint32_t) p->cookie.len);
-        xdr_put_u32(w, p->flags & ~(uint32_t) (MIGRATE_ABORT_ON_ERROR | MIGRATE_AUTO_CONVERGE));
+        /* libvirtd keeps PEER2PEER here; qemud refuses it: a virtbus destination runs no phase itself */
+        xdr_put_u32(w, p->flags & ~(uint32_t) (MIGRATE_ABORT_ON_ERROR | MIGRATE_AUTO_CONVERGE | MIGRATE_PEER2PEER));
 }
 
 static int set_string_param(P2p *p, const char *field, const char *value) {
