@@ -176,11 +176,11 @@ int remote_uri_parse(const char *uri, RemoteUri *ret, RemoteError *err) {
                 r = -ENOMEM;
         if (r >= 0 && q)
                 r = parse_query(q, &u);
-        if (r >= 0 && u.transport == TRANSPORT_UNIX && u.host && !streq(u.host, "localhost"))
-                r = fail(err, -EINVAL, VIR_ERR_INVALID_ARG, "a unix URI names no host: '%s'", uri);
         if (r >= 0 && u.transport == TRANSPORT_UNIX && !plus && u.host)
                 r = fail(err, -EINVAL, VIR_ERR_INVALID_ARG,
                          "'%s' would need TLS, which the proxy does not speak: use qemu+ssh or qemu+tcp", uri);
+        if (r >= 0 && u.transport == TRANSPORT_UNIX && u.host && !streq(u.host, "localhost"))
+                r = fail(err, -EINVAL, VIR_ERR_INVALID_ARG, "a unix URI names no host: '%s'", uri);
         if (r >= 0 && u.transport != TRANSPORT_UNIX && !u.host)
                 r = fail(err, -EINVAL, VIR_ERR_INVALID_ARG, "the URI '%s' names no host", uri);
         if (r < 0) {
