@@ -233,9 +233,11 @@ int call_decode(Call *c, XdrReader *r) {
                         e = typed_params_read_xdr(r, c->def->params_max ? c->def->params_max : CALL_TYPED_MAX,
                                                   &v->tp);
                         break;
-                case 'M': {
+                case 'M':
+                case 'C': {
                         const uint8_t *p;
-                        e = xdr_get_opaque(r, REMOTE_CPUMAP_MAX, &p, &v->n_bytes);
+                        e = xdr_get_opaque(r, *a == 'M' ? REMOTE_CPUMAP_MAX : REMOTE_MIGRATE_COOKIE_MAX, &p,
+                                           &v->n_bytes);
                         if (e >= 0 && v->n_bytes) {
                                 v->bytes = malloc(v->n_bytes);
                                 if (v->bytes)
@@ -491,6 +493,9 @@ static int append_values(Call *c, sd_bus_message *m) {
                         break;
                 case 'M':
                         r = append_cpumap(m, v->bytes, v->n_bytes);
+                        break;
+                case 'C':
+                        r = sd_bus_message_append_array(m, 'y', v->bytes, v->n_bytes);
                         break;
                 }
         }

@@ -70,6 +70,7 @@ typedef struct ProcDef {
          *   T  typed parameters (at most the row's params_max, else CALL_TYPED_MAX)
          *      in tp, sent as "a{sv}"
          *   M  opaque cpumap<REMOTE_CPUMAP_MAX> (a bit per host CPU), sent as "ab"
+         *   C  opaque migration cookie<REMOTE_MIGRATE_COOKIE_MAX> in bytes, sent as "ay"
          *   d  optional remote_domain, k  optional remote_network,
          *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
          *      filter), not sent */
@@ -91,6 +92,8 @@ typedef struct ProcDef {
 
 /* remote_protocol.x: the longest cpumap of PinVcpu and PinEmulator. */
 #define REMOTE_CPUMAP_MAX 2048u
+/* remote_protocol.x: the longest migration cookie. */
+#define REMOTE_MIGRATE_COOKIE_MAX 4194304u
 
 #define CALL_VALUES_MAX 6
 #define CALL_OPAQUE_MAX 256     /* libvirt's REMOTE_CPUMAP_MAX */
@@ -112,7 +115,7 @@ typedef struct CallValue {
         uint32_t n_doms;
         char **strv;              /* 'S' */
         TypedParams tp;           /* 'T' */
-        uint8_t *bytes;           /* 'M', n_bytes long */
+        uint8_t *bytes;           /* 'M', 'C', n_bytes long */
         uint32_t n_bytes;
 } CallValue;
 

@@ -37,9 +37,14 @@ const Driver *driver_find(const char *uri) {
 
 /* virDrvFeature numbers */
 enum {
+        FEATURE_MIGRATION_P2P = 4,
+        FEATURE_MIGRATION_V3 = 6,
+        FEATURE_MIGRATE_CHANGE_PROTECTION = 7,
         FEATURE_FD_PASSING = 8,
         FEATURE_TYPED_PARAM_STRING = 9,
         FEATURE_PROGRAM_KEEPALIVE = 10,
+        FEATURE_MIGRATION_OFFLINE = 12,
+        FEATURE_MIGRATION_PARAMS = 13,
         FEATURE_REMOTE_EVENT_CALLBACK = 14,
         FEATURE_REMOTE_CLOSE_CALLBACK = 15,
         FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER = 16,
@@ -61,6 +66,12 @@ static int local_supports_feature(Call *c) {
         /* else the client swaps NETWORK_UPDATE's command and section, for
          * the servers that had them the wrong way round */
         case FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER:
+        /* migration: v3 with parameters only (procedures-migrate.c) */
+        case FEATURE_MIGRATION_V3:
+        case FEATURE_MIGRATION_PARAMS:
+        case FEATURE_MIGRATION_P2P:
+        case FEATURE_MIGRATION_OFFLINE:
+        case FEATURE_MIGRATE_CHANGE_PROTECTION:
                 xdr_put_i32(&c->w, 1);
                 break;
         default:
@@ -911,6 +922,7 @@ static const ProcTable *const tables[] = {
         &proc_table_core,   &proc_table_device, &proc_table_resources, &proc_table_tune, &proc_table_save,
         &proc_table_agent,  &proc_table_control, &proc_table_stats, &proc_table_block,
         &proc_table_snapshot, &proc_table_perf, &proc_table_interface, &proc_table_security,
+        &proc_table_migrate,
 };
 
 const ProcDef *procedure_find(int32_t proc) {

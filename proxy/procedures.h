@@ -25,6 +25,7 @@ extern const ProcTable proc_table_perf;    /* procedures-perf.c: perf events */
 extern const ProcTable proc_table_interface; /* procedures-interface.c: interface bandwidth */
 extern const ProcTable proc_table_security; /* procedures-security.c: security labels and models */
 extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
+extern const ProcTable proc_table_migrate; /* procedures-migrate.c: migration v3, its settings */
 
 /* Every table, for tests: fills ret with at most max, returns how many. */
 size_t procedure_tables(const ProcTable **ret, size_t max);

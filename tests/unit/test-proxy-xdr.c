@@ -338,7 +338,7 @@ static bool method_reads(const char *method) {
                 "GetStoragePoolCapabilities",
                 "GetSchedulerParameters", "GetBlockIOTune", "GetVcpuPinInfo", "GetEmulatorPinInfo",
                 "GetNumaParameters", "GetMemoryParameters", "GetBlockIOParameters", "GetPerfEvents", "GetVcpuInfo",
-                "GetInterfaceParameters",
+                "GetInterfaceParameters", "MigrateGetMaxDowntime", "MigrateGetCompressionCache",
                 "SnapshotCurrent", "GetParent", "IsCurrent",
                 "GetSecurityLabelList", "NodeGetSecurityModel",
         };
@@ -364,7 +364,7 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNYdkpszuihUnoALSTM", *a) != NULL);
+                        CHECK(strchr("DPVNYdkpszuihUnoALSTMC", *a) != NULL);
                         values += !strchr("DPVNYdkp", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);

@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Migration through the proxies (issue 15, the proxy's side): two virtbus
+instances on this machine, each with its own root, private bus, host UUID,
+qemud and proxy; libvirt clients move the real test guest (TCG, ticking on
+its console every second) between them:
+
+- python-libvirt's migrate3() between two connections (the client runs the
+  v3 phases: Begin3Params on A's proxy, Prepare3Params on B's, ...);
+- `virsh migrate --p2p` (A's proxy runs the phases itself as B's libvirt
+  client over qemu+unix://) and python-libvirt's migrateToURI3();
+- `virsh migrate --offline --persistent`;
+- the settings (virsh migrate-setmaxdowntime, migrate-getmaxdowntime,
+  migrate-setspeed, migrate-getspeed, migrate-compcache) on a running guest;
+- bad input (an unknown URI scheme, a destination that is not there):
+  an error before anything pauses, the guest still running on A.
+
+After each live move the guest's tick counter goes on from where it was on
+the new host (no new boot). The destination's console file is in its own
+root (the destination XML says so, as a user's --xml would). QEMU's stream
+goes over tcp on 127.0.0.1 (listen_address)."""
+
+import re
+
+import pytest
+
+import virtbus_harness as h
+from test_proxy import ProxyEnv
+from test_qemud_common import Guest, S
+
+libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
+
+pytestmark = pytest.mark.timeout(300)
+
+RUNNING_MIGRATED = 2
+
+
+def make_env(guest, host_uuid):
+    e = ProxyEnv(guest)
+    (e.root / "etc" / "virtbus" / "host-uuid").write_text(host_uuid + "\n")
+    return e
+
+
+@pytest.fixture(scope="module")
+def hosts(guest, request):
+    a = make_env(guest, "22222222-0000-4000-8000-00000000000a")
+    b = make_env(guest, "22222222-0000-4000-8000-00000000000b")
+    yield a, b
+    errors = []
+    for e in (a, b):
+        e.failed = request.session.testsfailed > 0
+        errors += e.close()
+    if errors:
+        raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+@pytest.fixture(autouse=True)
+def _logs(hosts):
+    for e in hosts:
+        e.register_logs()
+
+
+def dest_xml(src, dst, name):
+    """The guest's XML for the destination: its console file in dst's root."""
+    xml = src.open().lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    target = dst.root / f"{name}.serial"
+    h.register_log(f"serial console of {name} on {dst.root}", target)
+    return re.sub(r"(<serial type='file'>\s*<source path=')[^']*'", rf"\g<1>{target}'", xml, count=1)
+
+
+def guest_on(env, name):
+    return Guest(env, env.call("DomainLookupByName", name), name)
+
+
+@pytest.fixture(scope="module")
+def vm(hosts):
+    a, _ = hosts
+    g = a.define("pmig", tick=True)
+    g.start()
+    g.wait_ready()
+    g.wait_tick_after(0)
+    return g
+
+
+def moved_on(before, dst, name):
+    """The guest runs on dst as migrated, its tick counter going on."""
+    g = guest_on(dst, name)
+    assert g.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = g.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15, f"first tick on the destination {first}, last before {before}"
+    g.wait_tick_after(first)
+    return g
+
+
+def test_features_and_settings(hosts, vm):
+    a, _ = hosts
+    conn = a.open()
+    a.virsh("migrate-setmaxdowntime", "pmig", "400")
+    assert a.virsh("migrate-getmaxdowntime", "pmig").stdout.strip() == "400"
+    a.virsh("migrate-setspeed", "pmig", "900")
+    assert a.virsh("migrate-getspeed", "pmig").stdout.strip() == "900"
+    a.virsh("migrate-compcache", "pmig", "--size", str(1 << 26))
+    assert "64.000 MiB" in a.virsh("migrate-compcache", "pmig").stdout
+    dom = conn.lookupByName("pmig")
+    assert dom.migrateGetMaxDowntime() == 400
+    assert dom.migrateGetMaxSpeed() == 900
+    dom.migrateSetMaxSpeed(0)
+    assert dom.migrateGetMaxSpeed() == 0
+
+
+def test_migrate3_client_managed(hosts, vm):
+    """python-libvirt's migrate3: the client runs the phases across the two proxies."""
+    a, b = hosts
+    before = vm.wait_tick_after(vm.last_tick())
+    src, dst = a.open(), b.open()
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1"}
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE
+    d = src.lookupByName("pmig").migrate3(dst, params, flags)
+    assert d.name() == "pmig" and d.isActive() and d.isPersistent()
+    moved_on(before, b, "pmig")
+    assert "pmig" not in [x.name() for x in src.listAllDomains()]
+
+
+def test_virsh_migrate_p2p_back(hosts):
+    """virsh migrate --p2p: B's proxy is A's libvirt client."""
+    a, b = hosts
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    xml = b.root / "pmig-to-a.xml"
+    xml.write_text(dest_xml(b, a, "pmig"))
+    r = b.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", xml,
+                "--listen-address", "127.0.0.1", "pmig", a.proxy.uri)
+    assert r.returncode == 0, r.stderr
+    moved_on(before, a, "pmig")
+    assert "pmig" not in [x.name() for x in b.open().listAllDomains()]
+
+
+def test_migrate_to_uri3_p2p(hosts):
+    """python-libvirt's migrateToURI3 with PEER2PEER, as libvirt-dbus's MigrateToURI3 calls it."""
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1"}
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_PERSIST_DEST
+    a.open().lookupByName("pmig").migrateToURI3(b.proxy.uri, params, flags)
+    moved_on(before, b, "pmig")
+    # A keeps the definition (no UNDEFINE_SOURCE), shut off
+    assert a.open().lookupByName("pmig").isActive() == 0
+    a.virsh("undefine", "pmig")
+
+
+def test_bad_input_keeps_the_guest_running(hosts):
+    a, b = hosts
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    r = b.virsh("migrate", "--live", "--p2p", "pmig", "xen+gopher://nowhere/system", check=False)
+    assert r.returncode != 0 and "gopher" in r.stderr, r.stderr
+    missing = a.root / "run" / "libvirt" / "no-such-sock"
+    r = b.virsh("migrate", "--live", "--p2p", "pmig", f"qemu+unix:///system?socket={missing}", check=False)
+    assert r.returncode != 0 and "no-such-sock" in r.stderr, r.stderr
+    assert gb.state()[0] == S.RUNNING
+    gb.wait_tick_after(before)
+    assert a.open().listAllDomains() == []
+
+
+def test_offline_persistent(hosts):
+    """virsh migrate --offline --persistent: only the definition moves."""
+    a, b = hosts
+    a.define("pmig-off")
+    # libvirt's client wants a URI from Prepare or the user even offline
+    # (qemud's Prepare3 gives none offline): the user's
+    r = a.virsh("migrate", "--offline", "--persistent", "pmig-off", b.proxy.uri, "tcp:127.0.0.1",
+                check=False)
+    assert r.returncode == 0, r.stderr
+    d = b.open().lookupByName("pmig-off")
+    assert d.isPersistent() and not d.isActive()
+    d.undefine()
+    a.virsh("undefine", "pmig-off")
+
+
+def test_p2p_over_unix_is_logged(hosts):
+    """The source proxy says where it sent the guest (its log)."""
+    _, b = hosts
+    assert "peer to peer" in b.proxy.log_path.read_text()
