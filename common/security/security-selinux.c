@@ -22,16 +22,20 @@ static uint32_t pair_key(unsigned c1, unsigned c2) {
 
 void selinux_mcs_set_done(SelinuxMcsSet *s) {
         s->pairs = mfree(s->pairs);
+        s->bits = mfree(s->bits);
         s->n = s->allocated = 0;
 }
 
-bool selinux_mcs_used(const SelinuxMcsSet *s, unsigned c1, unsigned c2) {
-        uint32_t k = pair_key(c1, c2);
+/* A set crowded with every pair (half a million) is walked in order by
+ * selinux_mcs_allocate(): "in use" must not scan the list. */
+static size_t bit_of(unsigned c1, unsigned c2) {
+        return (size_t) c1 * SELINUX_MCS_MAX + c2;
+}
 
-        for (size_t i = 0; i < s->n; i++)
-                if (s->pairs[i] == k)
-                        return true;
-        return false;
+bool selinux_mcs_used(const SelinuxMcsSet *s, unsigned c1, unsigned c2) {
+        size_t b = bit_of(c1, c2);
+
+        return pair_ok(c1, c2) && s->bits && (s->bits[b / 64] >> (b % 64) & 1);
 }
 
 int selinux_mcs_reserve(SelinuxMcsSet *s, unsigned c1, unsigned c2) {
@@ -39,6 +43,11 @@ int selinux_mcs_reserve(SelinuxMcsSet *s, unsigned c1, unsigned c2) {
                 return -EINVAL;
         if (selinux_mcs_used(s, c1, c2))
                 return -EEXIST;
+        if (!s->bits) {
+                s->bits = calloc((size_t) SELINUX_MCS_MAX * SELINUX_MCS_MAX / 64, sizeof(uint64_t));
+                if (!s->bits)
+                        return -ENOMEM;
+        }
         if (s->n == s->allocated) {
                 size_t a = s->allocated ? s->allocated * 2 : 16;
                 uint32_t *p = realloc(s->pairs, a * sizeof(uint32_t));
@@ -48,12 +57,16 @@ int selinux_mcs_reserve(SelinuxMcsSet *s, unsigned c1, unsigned c2) {
                 s->allocated = a;
         }
         s->pairs[s->n++] = pair_key(c1, c2);
+        s->bits[bit_of(c1, c2) / 64] |= UINT64_C(1) << (bit_of(c1, c2) % 64);
         return 0;
 }
 
 void selinux_mcs_release(SelinuxMcsSet *s, unsigned c1, unsigned c2) {
         uint32_t k = pair_key(c1, c2);
 
+        if (!selinux_mcs_used(s, c1, c2))
+                return;
+        s->bits[bit_of(c1, c2) / 64] &= ~(UINT64_C(1) << (bit_of(c1, c2) % 64));
         for (size_t i = 0; i < s->n; i++)
                 if (s->pairs[i] == k) {
                         s->pairs[i] = s->pairs[--s->n];

@@ -22,6 +22,7 @@
 typedef struct SelinuxMcsSet {
         uint32_t *pairs;        /* c1 << 16 | c2, c1 < c2, unordered */
         size_t n, allocated;
+        uint64_t *bits;         /* bit c1 * SELINUX_MCS_MAX + c2: a pair's "in use" in O(1) */
 } SelinuxMcsSet;
 
 void selinux_mcs_set_done(SelinuxMcsSet *s);
