@@ -8,6 +8,9 @@ its console every second) between them:
   v3 phases: Begin3Params on A's proxy, Prepare3Params on B's, ...);
 - `virsh migrate --p2p` (A's proxy runs the phases itself as B's libvirt
   client over qemu+unix://) and python-libvirt's migrateToURI3();
+- `virsh migrate --p2p` over qemu+ssh:// (a private sshd on 127.0.0.1 in
+  front of the destination's proxy, as tests/integration/test_proxy_remote.py
+  runs it; the source proxy starts ssh and speaks through `nc -U`);
 - `virsh migrate --offline --persistent`;
 - the settings (virsh migrate-setmaxdowntime, migrate-getmaxdowntime,
   migrate-setspeed, migrate-getspeed, migrate-compcache) on a running guest;
@@ -24,7 +27,7 @@ import re
 import pytest
 
 import virtbus_harness as h
-from test_proxy import ProxyEnv
+from test_proxy_remote import RemoteEnv
 from test_qemud_common import Guest, S
 
 libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
@@ -35,7 +38,7 @@ RUNNING_MIGRATED = 2
 
 
 def make_env(guest, host_uuid):
-    e = ProxyEnv(guest)
+    e = RemoteEnv(guest)
     (e.root / "etc" / "virtbus" / "host-uuid").write_text(host_uuid + "\n")
     return e
 
@@ -164,6 +167,23 @@ def test_bad_input_keeps_the_guest_running(hosts):
     assert gb.state()[0] == S.RUNNING
     gb.wait_tick_after(before)
     assert a.open().listAllDomains() == []
+
+
+def test_virsh_migrate_p2p_over_ssh(hosts):
+    """virsh migrate --p2p qemu+ssh://root@127.0.0.1:PORT/system: B's proxy reaches A's through ssh."""
+    a, b = hosts
+    a.need_sshd(("nc", "netcat-openbsd"))
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    xml = b.root / "pmig-to-a.xml"
+    xml.write_text(dest_xml(b, a, "pmig"))
+    uri = a.sshd.uri(socket="/run/libvirt/libvirt-sock")
+    r = b.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", xml,
+                "--listen-address", "127.0.0.1", "pmig", uri, check=False)
+    assert r.returncode == 0, r.stderr
+    moved_on(before, a, "pmig")
+    assert b.open().listAllDomains() == []
 
 
 def test_offline_persistent(hosts):
