@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-domain.h"
+#include "qemu-events.h"
 #include "qemu-migrate-internal.h"
 #include "qemu-monitor.h"
 #include "qemu-process-internal.h"
@@ -82,6 +83,14 @@ int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn) {
         g->poll_fn = fn;
         g->timer = sd_event_source_disable_unref(g->timer);
         return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay, 0, fn, g);
+}
+
+void qemu_migrate_adjust_effect(Domain *d, const char *event, QemuEventEffect *e) {
+        if (!qemu_domain(d)->migrating_out || !streq(event, "STOP") || e->state != DOMAIN_PAUSED)
+                return;
+        e->reason = DOMAIN_PAUSED_MIGRATION;
+        if (e->event == DOMAIN_EVENT_SUSPENDED)
+                e->detail = DOMAIN_EVENT_SUSPENDED_MIGRATED;
 }
 
 void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
@@ -316,8 +325,12 @@ static void perform_done(QemuMigration *g) {
         g->completed.type = DOMAIN_JOB_TYPE_COMPLETED;
         g->completed.operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
         g->has_completed = true;
-        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
-        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
+        /* QEMU's STOP said so already (qemu_migrate_adjust_effect), unless
+         * the guest was paused before */
+        if (d->state != DOMAIN_PAUSED || d->reason != DOMAIN_PAUSED_MIGRATION) {
+                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
+                domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
+        }
         log_info("Migrated %s out: %" PRIu64 " ms, downtime %" PRIu64 " ms", d->def->name,
                  g->completed.time_elapsed_ms, g->completed.downtime_ms);
         if (migration_cookie_for(d, &c) >= 0) {
