@@ -12,6 +12,7 @@
 #include "qemu-control.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
+#include "qemu-migrate.h"
 #include "qemu-hotplug.h"
 #include "qemu-monitor.h"
 #include "qemu-process.h"
@@ -142,7 +143,8 @@ static const EventRow event_table[] = {
           .why = "a copy or active commit can pivot: BlockJob ready" },
         IGNORED("BLOCK_JOB_PENDING", "jobs run with auto-finalize: QEMU finalizes them itself"),
         IGNORED("JOB_STATUS_CHANGE", "the BLOCK_JOB_* events of the same job say what matters"),
-        IGNORED("MIGRATION", "no migration yet"),
+        { .name = "MIGRATION", .event = QEMU_EVENT_NO_SIGNAL, .handle = qemu_migrate_on_event,
+          .why = "a migration's status changed: its end is acted on at once (qemu-migrate.c)" },
         IGNORED("MIGRATION_PASS", "no migration yet"),
         IGNORED("DUMP_COMPLETED", "no memory dumps yet"),
         IGNORED("SPICE_MIGRATE_COMPLETED", "no migration yet"),
@@ -407,6 +409,7 @@ void qemu_event_dispatch(QemuMonitor *mon, const char *event, json_object *data,
         qemu_hotplug_event(d, event, data);
         domain_situation(d, &s);
         qemu_event_effect(event, data, &s, &e);
+        qemu_migrate_adjust_effect(d, event, &e); /* QEMU's own STOP at a migration's end */
         if (!e.known)
                 log_debug("Domain %s: QMP event %s is unknown, ignored", d->def->name, event);
         else

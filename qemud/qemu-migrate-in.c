@@ -13,6 +13,7 @@
 
 #include "connect-dbus.h"
 #include "domain-autodestroy.h"
+#include "domain-lock.h"
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
@@ -131,6 +132,23 @@ static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, un
         return 1;
 }
 
+/* Nothing runs here until Finish3 defines it; libvirt's clients still
+ * want a URI ("tcp:host:0"), which Perform3 never uses. */
+static int prepare_offline(const MigrateParams *p, sd_bus_message *call, sd_bus_error *error) {
+        QemuMigration tmp = {};
+        _cleanup_free_ char *uri = NULL;
+        int r = pick_addresses(&tmp, p, error);
+
+        if (r >= 0 && asprintf(&uri, "tcp:%s:%d", tmp.host, tmp.port) < 0)
+                r = -ENOMEM;
+        free(tmp.host);
+        free(tmp.listen);
+        if (r < 0)
+                return r;
+        r = migration_reply_cookie(call, NULL, NULL, NULL, "s", uri);
+        return r < 0 ? r : 1;
+}
+
 int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                          sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
@@ -143,11 +161,8 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
         r = check_not_same_host(m, c, error);
         if (r < 0)
                 return r;
-        if (flags & MIGRATE_OFFLINE) {
-                /* Nothing runs here until Finish3 defines it. */
-                r = sd_bus_reply_method_return(call, "ays", 0, "");
-                return r < 0 ? r : 1;
-        }
+        if (flags & MIGRATE_OFFLINE)
+                return prepare_offline(p, call, error);
         if (!*p->dest_xml)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                      "no domain XML: the parameter destination_xml is missing");
@@ -294,7 +309,6 @@ static void finish_done(QemuMigration *g) {
         if ((g->flags & MIGRATE_PERSIST_DEST) && make_persistent(d, g->persist_xml) < 0)
                 log_warning("Cannot make %s persistent after its migration.", d->def->name);
         domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
-        (void) domain_status_save(d);
         domain_job_stats_done(&g->completed);
         g->completed = g->now;
         g->now = (DomainJobStats) {};
@@ -305,6 +319,7 @@ static void finish_done(QemuMigration *g) {
         finish_end(g);
         if (call && migration_cookie_for(d, &c) >= 0)
                 (void) migration_reply_cookie(call, "o", d->path, c, NULL, NULL);
+        (void) domain_status_save(d); /* after the answer: the guest runs already */
 }
 
 static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
@@ -322,7 +337,28 @@ static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *err
         finish_done(g);
 }
 
+static void run_guest(QemuMigration *g);
+
+/* The leases first (the source released them when it sent it all), then
+ * the guest runs: never held by both, nor by neither while it runs. */
+static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
+        QemuMigration *g = qemu_domain(d)->migration;
+
+        if (!g || !migration_job_alive(g))
+                return;
+        if (r < 0) {
+                finish_failed(g, error && error->message ? error->message : strerror(-r));
+                return;
+        }
+        run_guest(g);
+}
+
 static void stream_arrived(QemuMigration *g) {
+        if (domain_lock_acquire(g->d, on_finish_locks) < 0)
+                finish_failed(g, "cannot ask lockd for the disk leases");
+}
+
+static void run_guest(QemuMigration *g) {
         Domain *d = g->d;
         QemuMonitor *mon = qemu_domain(d)->mon;
 

@@ -19,6 +19,8 @@ typedef struct QemuMigration {
         DomainJob *job;           /* the phase's job while it runs */
         sd_bus_message *call;     /* the phase's call, answered by us */
         sd_event_source *timer;   /* the next query-migrate */
+        sd_event_time_handler_t poll_fn; /* what the timer runs */
+        bool kick;                /* QEMU said the end came: the next poll at once */
         unsigned flags;           /* MIGRATE_* of the phase */
         bool cancelled;           /* AbortJob asked */
         bool stream_done;         /* QEMU said completed */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "domain-lock.h"
 #include "domain-prepare.h"
 #include "domain-status.h"
 #include "error.h"
@@ -16,6 +17,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-domain.h"
+#include "qemu-events.h"
 #include "qemu-migrate-internal.h"
 #include "qemu-monitor.h"
 #include "qemu-process-internal.h"
@@ -56,7 +58,8 @@ void migration_job_clear(QemuMigration *g) {
         g->job = domain_job_unref(g->job);
         g->call = sd_bus_message_unref(g->call);
         g->incoming_done = NULL;
-        g->cancelled = g->stream_done = false;
+        g->poll_fn = NULL;
+        g->cancelled = g->stream_done = g->kick = false;
 }
 
 void qemu_migrate_free(Domain *d) {
@@ -75,8 +78,37 @@ void qemu_migrate_free(Domain *d) {
 }
 
 int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn) {
+        uint64_t delay = g->kick ? 0 : POLL_USEC;
+
+        g->kick = false;
+        g->poll_fn = fn;
         g->timer = sd_event_source_disable_unref(g->timer);
-        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, POLL_USEC, 0, fn, g);
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay, 0, fn, g);
+}
+
+void qemu_migrate_adjust_effect(Domain *d, const char *event, QemuEventEffect *e) {
+        if (!qemu_domain(d)->migrating_out || !streq(event, "STOP") || e->state != DOMAIN_PAUSED)
+                return;
+        e->reason = DOMAIN_PAUSED_MIGRATION;
+        if (e->event == DOMAIN_EVENT_SUSPENDED)
+                e->detail = DOMAIN_EVENT_SUSPENDED_MIGRATED;
+}
+
+void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
+        QemuMigration *g = qemu_domain(d)->migration;
+        json_object *v;
+        const char *status = data && json_object_object_get_ex(data, "status", &v) ? json_object_get_string(v) : "";
+
+        if (!g || !migration_job_alive(g) || !g->poll_fn)
+                return;
+        if (!streq(status, "completed") && !streq(status, "failed") && !streq(status, "cancelled"))
+                return;
+        if (!g->timer) {
+                g->kick = true; /* a query is under way: the one after it goes at once */
+                return;
+        }
+        g->timer = sd_event_source_disable_unref(g->timer);
+        (void) g->poll_fn(NULL, 0, g);
 }
 
 static uint64_t get_u64(json_object *o, const char *key) {
@@ -189,6 +221,7 @@ static json_object *capability(const char *name, bool on) {
 json_object *migration_capabilities(unsigned flags) {
         json_object *caps = json_object_new_array(), *args = json_object_new_object();
 
+        json_object_array_add(caps, capability("events", true));
         json_object_array_add(caps, capability("xbzrle", flags & MIGRATE_COMPRESSED));
         json_object_array_add(caps, capability("auto-converge", flags & MIGRATE_AUTO_CONVERGE));
         json_object_array_add(caps, capability("postcopy-ram", flags & MIGRATE_POSTCOPY));
@@ -293,9 +326,12 @@ static void perform_done(QemuMigration *g) {
         g->completed.type = DOMAIN_JOB_TYPE_COMPLETED;
         g->completed.operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
         g->has_completed = true;
-        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
-        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
-        (void) domain_status_save(d);
+        /* QEMU's STOP said so already (qemu_migrate_adjust_effect), unless
+         * the guest was paused before */
+        if (d->state != DOMAIN_PAUSED || d->reason != DOMAIN_PAUSED_MIGRATION) {
+                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
+                domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
+        }
         log_info("Migrated %s out: %" PRIu64 " ms, downtime %" PRIu64 " ms", d->def->name,
                  g->completed.time_elapsed_ms, g->completed.downtime_ms);
         if (migration_cookie_for(d, &c) >= 0) {
@@ -304,8 +340,14 @@ static void perform_done(QemuMigration *g) {
                 (void) migration_cookie_add_stat(c, "setup_time", g->completed.setup_time_ms);
                 (void) migration_cookie_add_stat(c, "memory_processed", g->completed.memory_processed);
         }
+        /* The guest no longer runs here: its leases go before B takes them
+         * in Finish3 (the request leaves before the answer). */
+        domain_lock_release(d);
+        /* The guest is paused until B runs it: the answer first, the live
+         * state's write (an fsync) after. */
         if (g->call)
                 (void) migration_reply_cookie(g->call, NULL, NULL, c, NULL, NULL);
+        (void) domain_status_save(d);
         domain_emit_job_completed(d, &g->completed);
         perform_end(g, NULL, NULL);
 }
@@ -322,6 +364,8 @@ static void perform_failed(QemuMigration *g, const char *why) {
                 snprintf(msg, sizeof(msg), "operation aborted: migration of domain '%s' was cancelled", d->def->name);
         else
                 snprintf(msg, sizeof(msg), "migration of domain '%s' failed: %s", d->def->name, why);
+        qemu_domain(d)->migrating_out = false;
+        (void) domain_status_save(d);
         perform_end(g, g->cancelled ? VB_ERROR_OPERATION_ABORTED : VB_ERROR_OPERATION_FAILED, msg);
 }
 
@@ -444,6 +488,24 @@ static int send_migrate(QemuMigration *g, const MigrateParams *p, const char *ur
         return r;
 }
 
+/* Nothing runs: the definition goes to Finish3 in the cookie. */
+static int perform_offline(Domain *d, sd_bus_message *call, sd_bus_error *error) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
+        int r = migration_cookie_for(d, &c);
+
+        if (r >= 0)
+                r = domain_def_format(d->newdef ? d->newdef : d->def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE,
+                                      &c->persistent_xml);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot make the migration cookie of '%s'",
+                                     d->def->name);
+        c->present |= MIGRATION_FEATURE_PERSISTENT;
+        c->features |= MIGRATION_FEATURE_PERSISTENT;
+        r = migration_reply_cookie(call, NULL, NULL, c, NULL, NULL);
+        domain_job_end(d->jobs);
+        return r < 0 ? r : 1;
+}
+
 static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                            sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
@@ -455,12 +517,8 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         r = migration_cookie_parse(cookie, cookie_len, &c, &err);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "bad migration cookie: %s", err.message);
-        if (flags & MIGRATE_OFFLINE) {
-                /* Nothing runs: the definition goes in Finish3. */
-                r = migration_reply_cookie(call, NULL, NULL, NULL, NULL, NULL);
-                domain_job_end(d->jobs);
-                return r < 0 ? r : 1;
-        }
+        if (flags & MIGRATE_OFFLINE)
+                return perform_offline(d, call, error);
         r = require_running(d, error);
         if (r >= 0)
                 r = parse_uri(p->uri, &uri, error);
@@ -480,9 +538,13 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         if (p->has_bandwidth)
                 g->max_speed_mib = p->bandwidth;
         domain_job_set_phase(d->jobs, "perform3");
+        qemu_domain(d)->migrating_out = true;
+        (void) domain_status_save(d);
         log_info("Migrating %s to %s (flags 0x%x)", d->def->name, uri, flags);
         r = send_migrate(g, p, uri);
         if (r < 0) {
+                qemu_domain(d)->migrating_out = false;
+                (void) domain_status_save(d);
                 /* the call goes back to the bus layer, which answers it */
                 sd_bus_message_unref(TAKE_PTR(g->call));
                 migration_job_clear(g);
@@ -534,19 +596,39 @@ static void undefine_source(Domain *d) {
         domain_emit_event(d, DOMAIN_EVENT_UNDEFINED, DOMAIN_EVENT_UNDEFINED_REMOVED);
 }
 
+/* Confirm3 cancelled, the leases held again: the guest runs on here. */
+static void on_confirm_locks(Domain *d, int r, const sd_bus_error *error) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        char msg[1024];
+
+        if (!domain_job_is(d->jobs, DOMAIN_JOB_MIGRATE_OUT))
+                return;
+        if (r < 0) {
+                /* someone took them meanwhile: the guest stays paused */
+                snprintf(msg, sizeof(msg), "cannot resume domain '%s' after the cancelled migration: %s",
+                         d->def->name, error && error->message ? error->message : strerror(-r));
+                domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, msg);
+                return;
+        }
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
+        if (mon)
+                (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
+        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
+        (void) domain_status_save(d);
+        domain_job_succeed(d->jobs);
+}
+
 static int migrate_confirm(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                            bool cancelled, sd_bus_message *call, sd_bus_error *error) {
-        QemuMonitor *mon = qemu_domain(d)->mon;
-
+        qemu_domain(d)->migrating_out = false;
         if (cancelled) {
                 /* libvirt's rule: the source runs again, as it was */
-                if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
-                        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
-                        if (mon)
-                                (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
-                        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
+                /* The leases again (released when QEMU sent it all), then cont. */
+                if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION &&
+                    domain_lock_acquire(d, on_confirm_locks) >= 0)
+                        return 1;
+                if (domain_is_active(d))
                         (void) domain_status_save(d);
-                }
                 domain_job_succeed(d->jobs);
                 return 1;
         }
@@ -703,3 +785,51 @@ const DomainMigrateOps qemu_migrate_ops = {
         .get_compression_cache = get_compression_cache,
         .start_postcopy = start_postcopy,
 };
+
+/* --- a restart in the middle ------------------------------------------------------ */
+
+const char *qemu_migrate_status_format(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+
+        if (q->migrating_in)
+                return "  <migration dir='in'/>\n";
+        if (q->migrating_out)
+                return "  <migration dir='out'/>\n";
+        return "";
+}
+
+void qemu_migrate_status_parse(Domain *d, xmlNodePtr root) {
+        for (xmlNodePtr c = root->children; c; c = c->next) {
+                xmlChar *dir;
+
+                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "migration"))
+                        continue;
+                dir = xmlGetProp(c, (const xmlChar *) "dir");
+                qemu_domain(d)->migrating_in = dir && xmlStrEqual(dir, (const xmlChar *) "in");
+                qemu_domain(d)->migrating_out = dir && xmlStrEqual(dir, (const xmlChar *) "out");
+                xmlFree(dir);
+        }
+}
+
+void qemu_migrate_recover(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+
+        if (q->migrating_in) {
+                log_warning("The incoming migration of %s was cut short when qemud stopped: killing it.",
+                            d->def->name);
+                (void) qemu_process_destroy(d, NULL, NULL);
+                return;
+        }
+        if (!q->migrating_out)
+                return;
+        if (d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
+                log_warning("%s was sent whole before qemud stopped: it stays paused until its Confirm3.",
+                            d->def->name);
+                return;
+        }
+        log_warning("The migration of %s was cut short when qemud stopped: cancelling it, the guest runs on.",
+                    d->def->name);
+        (void) qemu_monitor_command(q->mon, "migrate_cancel", NULL, NULL, NULL);
+        q->migrating_out = false;
+        (void) domain_status_save(d);
+}

@@ -18,6 +18,9 @@
  * "completed", then "cont" (RUNNING/MIGRATED) and makes the guest
  * persistent with PERSIST_DEST; cancelled, it kills the incoming QEMU. */
 
+#include <json-c/json.h>
+#include <libxml/tree.h>
+
 #include "domain-migrate.h"
 #include "qemu-save.h"
 
@@ -42,3 +45,22 @@ int qemu_migrate_abort(Domain *d, sd_bus_error *error);
 /* GetJobStats while a migration runs or after: 1 when ret was filled. */
 int qemu_migrate_job_stats(Domain *d, bool completed, DomainJobStats *ret);
 void qemu_migrate_free(Domain *d);
+/* The STOP QEMU sends as an outgoing migration ends pauses the guest with
+ * libvirt's reason and detail (migration, migrated), not as a user's pause. */
+struct QemuEventEffect;
+void qemu_migrate_adjust_effect(Domain *d, const char *event, struct QemuEventEffect *e);
+/* QEMU's MIGRATION event (qemu-events.c): at its end the waiting phase asks
+ * QEMU at once instead of at its next poll. */
+void qemu_migrate_on_event(Domain *d, const char *event, json_object *data);
+
+/* The live state says a migration is under way, so that a qemud killed in
+ * the middle knows after its restart: "  <migration dir='in|out'/>\n" or
+ * "" (a static string). */
+const char *qemu_migrate_status_format(Domain *d);
+void qemu_migrate_status_parse(Domain *d, xmlNodePtr root);
+/* After a restart, once the monitor is back: the incoming guest that never
+ * got its Finish3 is killed (its source still has it); an outgoing one
+ * still sending is cancelled and runs on; one that sent it all stays
+ * paused for its Confirm3 (the destination may run it already), as
+ * libvirt leaves it. */
+void qemu_migrate_recover(Domain *d);

@@ -14,6 +14,7 @@
 #include "process.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-domain.h"
+#include "qemu-migrate.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
 #include "qemu-perf.h"
@@ -339,6 +340,7 @@ static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
         Domain *d = userdata;
         /* After a restart: QEMU kept running, we ask where it stands. */
         (void) qemu_monitor_command(mon, "query-status", NULL, qemu_event_on_status, d);
+        qemu_migrate_recover(d); /* a migration cut short (qemu-migrate.h) */
 }
 
 static const QemuMonitorCallbacks reconnect_callbacks = {

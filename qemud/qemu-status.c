@@ -8,6 +8,7 @@
 #include "process.h"
 #include "qemu-blockjob.h"
 #include "qemu-domain.h"
+#include "qemu-migrate.h"
 #include "qemu-process.h"
 #include "util.h"
 
@@ -26,8 +27,9 @@ int qemu_status_format(Domain *d, char **ret) {
         /* the live XML written next shows each disk's chain: read once */
         qemu_blockjob_fill_chains(d);
         if (!monitor || qemu_blockjob_status_format(d, &jobs) < 0 ||
-            asprintf(ret, "  <monitor path='%s'/>\n%s%s", monitor,
-                     qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs) < 0)
+            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s", monitor,
+                     qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs,
+                     qemu_migrate_status_format(d)) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -49,6 +51,7 @@ int qemu_status_parse(Domain *d, xmlNodePtr root) {
         int r;
 
         parse_vcpus(d, root);
+        qemu_migrate_status_parse(d, root);
         r = qemu_blockjob_status_parse(d, root);
         if (r < 0)
                 return r;

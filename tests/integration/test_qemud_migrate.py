@@ -41,6 +41,12 @@ def make_env(guest, host_uuid):
 def hosts(guest, request):
     a = make_env(guest, "11111111-0000-4000-8000-00000000000a")
     b = make_env(guest, "11111111-0000-4000-8000-00000000000b")
+    # One lockspace for both "hosts" (shared storage): lockd, activated on
+    # first use, holds each lease in it.
+    space = a.root / "lockspace"
+    space.mkdir()
+    for e in (a, b):
+        (e.root / "etc" / "virtbus" / "lockd.conf").write_text(f'lockspace_dir = "{space}"\n')
     yield a, b
     for e in (a, b):
         e.failed = request.session.testsfailed > 0
@@ -118,7 +124,7 @@ def test_live_migration_moves_the_running_guest(hosts, vm):
     path, cookie = migrate(a, b, vm, MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE)
     assert path != "/"
     # A: QEMU gone, shut off as migrated, undefined (UNDEFINE_SOURCE).
-    a.expect_events(vm.path, ma, [(E.SUSPENDED, 0), (E.SUSPENDED, SUSPENDED_MIGRATED), (E.UNDEFINED, 0),
+    a.expect_events(vm.path, ma, [(E.SUSPENDED, SUSPENDED_MIGRATED), (E.UNDEFINED, 0),
                                   (E.STOPPED, STOPPED_MIGRATED)])
     assert vm.path not in a.list_domains()
     # Perform3's cookie carries QEMU's figures.
@@ -199,3 +205,137 @@ def test_bad_input_changes_nothing(hosts):
         b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 0)
     assert ga.state()[0] == S.RUNNING
     assert b.list_domains() == []
+
+
+def perform_async(env, path, uri, flags=MIGRATE_LIVE):
+    """Perform3 through busctl in the background (an empty cookie), so that
+    the test can act while QEMU sends."""
+    import subprocess
+    argv = ["busctl", f"--address={env.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", path,
+            "org.libvirt.Domain", "MigratePerform3", "sa{sv}ayu", "", "1", "migrate_uri", "s", uri, "0",
+            str(flags)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env.bus.env)
+
+
+def slow_start(a, b, ga):
+    """Begin3 and Prepare3, and a Perform3 slowed to 1 MiB/s under way."""
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(1), dbus.UInt32(0))
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    xml = move_serial(xml, a, b, ga.name)
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
+    proc = perform_async(a, ga.path, uri)
+
+    def sending():
+        typ, st = ga.call("GetJobStats", dbus.UInt32(0))
+        return typ == 2 and st.get("operation") == OP_MIGRATION_OUT and st.get("memory_processed", 0) > 0
+    h.wait_until(sending, 60, 0.2, what="the migration sending")
+    return ck, proc
+
+
+def cancel_on_b(b, ck):
+    path, _ = b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
+    assert path == "/"
+    h.wait_until(lambda: b.list_domains() == [], 15, what="nothing left on B")
+
+
+def test_abort_job_during_migration(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, proc = slow_start(a, b, ga)
+    ga.call("AbortJob")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "cancelled" in err, err
+    cancel_on_b(b, ck)
+    ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(ga.last_tick())
+    typ, st = ga.call("GetJobStats", dbus.UInt32(1))
+    assert typ == 5  # cancelled
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+
+
+def test_source_qemud_killed_during_perform(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, proc = slow_start(a, b, ga)
+    a.qemud.restart()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    # the restarted qemud cancels QEMU's sending: the guest runs on A
+    h.wait_until(lambda: ga.state()[0] == S.RUNNING, 30, what="mig1 running on A")
+    before = ga.wait_tick_after(ga.last_tick())
+    time.sleep(2)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    cancel_on_b(b, ck)
+    assert "<migration" not in a.status_file("mig1").read_text()
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+
+
+def test_destination_qemud_killed_after_prepare(hosts):
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    xml = move_serial(xml, a, b, ga.name)
+    b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+           cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
+    assert len(b.list_domains()) == 1
+    b.qemud.restart()
+    # the incoming guest that never got its Finish3 is gone
+    h.wait_until(lambda: b.list_domains() == [], 30, what="nothing left on B")
+    ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 1)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(ga.last_tick())
+
+
+def test_offline_migration_moves_the_definition(hosts):
+    a, b = hosts
+    g = a.define("off1")
+    flags = MIGRATE_OFFLINE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    assert uri.startswith("tcp:127.0.0.1:"), uri        # libvirt's clients want one
+    assert b.list_domains() == []                       # nothing runs for an offline migration
+    out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(flags))
+    mb = b.mark()
+    path, _ = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(b""), dbus.UInt32(flags), 0)
+    assert b.state(path) == (S.SHUTOFF, 0) or b.state(path)[0] == S.SHUTOFF
+    assert b.prop(path, "Persistent") is True
+    b.expect_events(path, mb, [(E.DEFINED, 0)])
+    assert "off1" not in [a.prop(p, "Name") for p in a.list_domains()]
+    b.dcall(path, "Undefine", dbus.UInt32(0))
+
+
+LOCKD, LOCKD_PATH, LOCK1 = "org.virtbus.lockd", "/org/virtbus/lockd", "org.virtbus.Lock1"
+
+
+def leases(env):
+    return sorted((str(l[0]), str(l[2])) for l in env.bus.call(LOCKD, LOCKD_PATH, LOCK1, "ListLeases"))
+
+
+def test_the_disk_lease_moves_with_the_guest(hosts):
+    """Shared storage: the lease on the guest's disk is A's while it runs
+    there, B's after; B takes it only once A let go (one lockspace)."""
+    import subprocess
+    a, b = hosts
+    disk = a.root / "shared-disk.raw"
+    subprocess.run(["truncate", "-s", "4M", str(disk)], check=True)
+    g = a.define("disk1", tick=True, disks=[str(disk)])
+    g.start()
+    g.wait_tick_after(-1, timeout=90)
+    assert leases(a) == [(str(disk), "disk1")]
+    path, _ = migrate(a, b, g, MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE)
+    gb = Guest(b, path, "disk1")
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    assert leases(b) == [(str(disk), "disk1")]
+    h.wait_until(lambda: leases(a) == [], 10, what="A's lease to go")
+    gb.serial = b.root / "disk1.serial"
+    gb.wait_tick_after(gb.last_tick())
+    gb.call("Destroy", dbus.UInt32(0))
+    gb.call("Undefine", dbus.UInt32(0))
