@@ -190,10 +190,7 @@ def test_offline_persistent(hosts):
     """virsh migrate --offline --persistent: only the definition moves."""
     a, b = hosts
     a.define("pmig-off")
-    # libvirt's client wants a URI from Prepare or the user even offline
-    # (qemud's Prepare3 gives none offline): the user's
-    r = a.virsh("migrate", "--offline", "--persistent", "pmig-off", b.proxy.uri, "tcp:127.0.0.1",
-                check=False)
+    r = a.virsh("migrate", "--offline", "--persistent", "pmig-off", b.proxy.uri, check=False)
     assert r.returncode == 0, r.stderr
     d = b.open().lookupByName("pmig-off")
     assert d.isPersistent() and not d.isActive()
