@@ -202,3 +202,21 @@ def test_p2p_over_unix_is_logged(hosts):
     """The source proxy says where it sent the guest (its log)."""
     _, b = hosts
     assert "peer to peer" in b.proxy.log_path.read_text()
+
+
+def test_p2p_refused_by_the_destination_keeps_the_guest(hosts):
+    """A name B already uses for another domain: Prepare on B refuses, the
+    source proxy confirms the migration cancelled, the guest runs on A."""
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    other = b.define("pmig")
+    xml = a.root / "pmig-to-b.xml"
+    xml.write_text(dest_xml(a, b, "pmig"))
+    r = a.virsh("migrate", "--live", "--p2p", "--xml", xml, "--listen-address", "127.0.0.1", "pmig",
+                b.proxy.uri, check=False)
+    assert r.returncode != 0 and "pmig" in r.stderr, r.stderr
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    assert other.state()[0] == S.SHUTOFF
+    b.virsh("undefine", "pmig")
