@@ -220,3 +220,37 @@ def test_p2p_refused_by_the_destination_keeps_the_guest(hosts):
     ga.wait_tick_after(before)
     assert other.state()[0] == S.SHUTOFF
     b.virsh("undefine", "pmig")
+
+
+def test_p2p_aborted_half_way(hosts):
+    """domjobabort during a --p2p migration (slowed down by a 1 MiB/s
+    bandwidth): the source proxy's Perform fails, Finish on B is cancelled,
+    Confirm resumes the guest on A; nothing is left on B."""
+    import threading
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    dom = a.open().lookupByName("pmig")
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
+              libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(b.proxy.uri, params, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    watcher = a.open().lookupByName("pmig")
+    h.wait_until(lambda: watcher.jobStats().get("type", 0) == libvirt.VIR_DOMAIN_JOB_UNBOUNDED
+                 and watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
+    watcher.abortJob()
+    t.join(120)
+    assert not t.is_alive() and "error" in result, result
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    h.wait_until(lambda: b.open().listAllDomains() == [], 15, what="nothing left on B")
