@@ -254,3 +254,26 @@ def test_p2p_aborted_half_way(hosts):
     assert ga.state()[0] == S.RUNNING
     ga.wait_tick_after(before)
     h.wait_until(lambda: b.open().listAllDomains() == [], 15, what="nothing left on B")
+
+
+def test_incoming_guest_ends_with_the_client_that_prepared_it(hosts):
+    """A libvirt client (here by hand, on the wire) that calls
+    PREPARE3_PARAMS on B's proxy and goes away before FINISH3_PARAMS: the
+    paused incoming guest does not stay on B (as libvirt ties it to the
+    migration's connection); the guest still runs on A."""
+    import struct
+    from test_proxy import Raw, xdr_string
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    xml = dest_xml(a, b, "pmig")
+    params = struct.pack(">I", 2)
+    for field, value in (("destination_xml", xml), ("listen_address", "127.0.0.1")):
+        params += xdr_string(field) + struct.pack(">i", 7) + xdr_string(value)
+    c = Raw(b.proxy.socket).handshake()
+    f = c.call(303, params + struct.pack(">I", 0) + struct.pack(">I", libvirt.VIR_MIGRATE_LIVE))
+    assert f["status"] == 0, f
+    assert [d.name() for d in b.open().listAllDomains()] == ["pmig"]
+    c.close()
+    h.wait_until(lambda: b.open().listAllDomains() == [], 30, what="the incoming guest gone from B")
+    assert ga.state()[0] == S.RUNNING
+    assert "ending the incoming guest pmig" in b.proxy.log_path.read_text()
