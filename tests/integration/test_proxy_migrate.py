@@ -277,3 +277,36 @@ def test_incoming_guest_ends_with_the_client_that_prepared_it(hosts):
     h.wait_until(lambda: b.open().listAllDomains() == [], 30, what="the incoming guest gone from B")
     assert ga.state()[0] == S.RUNNING
     assert "ending the incoming guest pmig" in b.proxy.log_path.read_text()
+
+
+def test_p2p_postcopy(hosts):
+    """virDomainMigrateStartPostCopy through the proxy during a --p2p
+    --postcopy migration slowed down to 1 MiB/s: the guest switches to B
+    and runs there."""
+    import threading
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    dom = a.open().lookupByName("pmig")
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
+              libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_POSTCOPY
+             | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(b.proxy.uri, params, flags)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    watcher = a.open().lookupByName("pmig")
+    h.wait_until(lambda: watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
+    watcher.migrateStartPostCopy()
+    t.join(180)
+    assert not t.is_alive() and result.get("ok"), result
+    moved_on(before, b, "pmig")
