@@ -14,8 +14,11 @@ its console every second) between them:
 - `virsh migrate --offline --persistent`;
 - the settings (virsh migrate-setmaxdowntime, migrate-getmaxdowntime,
   migrate-setspeed, migrate-getspeed, migrate-compcache) on a running guest;
-- bad input (an unknown URI scheme, a destination that is not there):
-  an error before anything pauses, the guest still running on A.
+- bad input (an unknown URI scheme, a destination that is not there, a name
+  the destination already uses): an error, the guest still running on A;
+- a --p2p migration aborted half way (domjobabort) and one switched to
+  postcopy (virDomainMigrateStartPostCopy);
+- a client gone between Prepare and Finish: B's proxy ends the incoming guest.
 
 After each live move the guest's tick counter goes on from where it was on
 the new host (no new boot). The destination's console file is in its own
