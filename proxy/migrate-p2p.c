@@ -6,6 +6,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
 #include "error.h"
 #include "log.h"
 #include "migrate-p2p.h"
@@ -433,4 +436,81 @@ int migrate_p2p_start(Call *c) {
         client_call_started(c->client);
         log_info("Migrating %s to %s peer to peer.", c->target.name, c->v[0].s);
         return -ECANCELED;
+}
+
+/* --- incoming guests of a client --------------------------------------- */
+
+char *migrate_incoming_name(const TypedParams *tp) {
+        const TypedParam *n = typed_params_find(tp, "destination_name");
+        const TypedParam *x = typed_params_find(tp, "destination_xml");
+        xmlDocPtr doc;
+        char *name = NULL;
+
+        if (n && n->type == TYPED_PARAM_STRING)
+                return strdup(n->v.s);
+        if (!x || x->type != TYPED_PARAM_STRING)
+                return NULL;
+        doc = xmlReadMemory(x->v.s, (int) strlen(x->v.s), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+                            XML_PARSE_NOWARNING);
+        if (!doc)
+                return NULL;
+        for (xmlNodePtr k = xmlDocGetRootElement(doc) ? xmlDocGetRootElement(doc)->children : NULL; k && !name;
+             k = k->next)
+                if (k->type == XML_ELEMENT_NODE && xmlStrEqual(k->name, BAD_CAST "name")) {
+                        xmlChar *t = xmlNodeGetContent(k);
+                        name = t ? strdup((const char *) t) : NULL;
+                        xmlFree(t);
+                }
+        xmlFreeDoc(doc);
+        return name;
+}
+
+int migrate_incoming_add(Client *c, const char *name) {
+        return strv_extend(&c->incoming, name);
+}
+
+void migrate_incoming_drop(Client *c, const char *name) {
+        size_t n = strv_length(c->incoming), j = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (streq(c->incoming[i], name))
+                        free(c->incoming[i]);
+                else
+                        c->incoming[j++] = c->incoming[i];
+        }
+        if (c->incoming)
+                c->incoming[j] = NULL;
+}
+
+static int on_cancelled(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        if (e)
+                log_info("The incoming guest of a client that went away: %s", e->message ?: e->name);
+        return 0;
+}
+
+void migrate_client_gone(Client *c) {
+        sd_bus *bus = c->server->bus;
+
+        for (size_t i = 0; c->incoming && c->incoming[i]; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                int r = sd_bus_message_new_method_call(bus, &m, QEMUD, "/org/virtbus/qemud",
+                                                       "org.libvirt.Connect", "DomainMigrateFinish3");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "a{sv}", 1, "destination_name", "s", c->incoming[i]);
+                if (r >= 0)
+                        r = sd_bus_message_append_array(m, 'y', NULL, 0);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "ui", 0, 1);
+                if (r >= 0)
+                        r = sd_bus_call_async(bus, NULL, m, on_cancelled, NULL, 0);
+                if (r < 0)
+                        log_error_errno(r, "Cannot end the incoming guest %s of a client that went away: %m",
+                                        c->incoming[i]);
+                else
+                        log_info("A client went away between Prepare and Finish: ending the incoming guest %s.",
+                                 c->incoming[i]);
+        }
+        c->incoming = strv_free_null(c->incoming);
 }

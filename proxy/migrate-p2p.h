@@ -26,3 +26,16 @@ enum {
  * PEER2PEER: answers it when the run ends, or at once on bad input.
  * Returns -ECANCELED (the call is no longer the caller's). */
 int migrate_p2p_start(Call *c);
+
+/* A client that prepared an incoming guest (Prepare3Params) and went away
+ * before Finish3Params: each such guest is ended as a cancelled Finish3
+ * (qemud kills the incoming QEMU), as libvirt ties an incoming guest to its
+ * migration's connection. */
+void migrate_client_gone(Client *c);
+/* The guests a client has coming in: added when its Prepare3 succeeded,
+ * dropped when it calls Finish3. */
+int migrate_incoming_add(Client *c, const char *name);
+void migrate_incoming_drop(Client *c, const char *name);
+/* The name an incoming guest has on this host: params' destination_name,
+ * else the <name> of destination_xml; NULL when neither says. */
+char *migrate_incoming_name(const TypedParams *tp);

@@ -48,6 +48,22 @@ static int reply_begin3(Call *c, sd_bus_message *m) {
         return 0;
 }
 
+/* The guest coming in is the client's until its Finish3 (migrate-p2p.h). */
+static int track_incoming(Call *c) {
+        _cleanup_free_ char *name = migrate_incoming_name(&c->v[0].tp);
+
+        return name ? migrate_incoming_add(c->client, name) : 0;
+}
+
+/* Finish3 ends what the client prepared, whatever it answers. */
+static int append_finish3(Call *c, sd_bus_message *m) {
+        _cleanup_free_ char *name = migrate_incoming_name(&c->v[0].tp);
+
+        if (name)
+                migrate_incoming_drop(c->client, name);
+        return 0;
+}
+
 /* (ays) -> remote_domain_migrate_prepare3_params_ret: cookie_out and the
  * optional uri_out ("" = none: the source picks the address). */
 static int reply_prepare3(Call *c, sd_bus_message *m) {
@@ -60,7 +76,7 @@ static int reply_prepare3(Call *c, sd_bus_message *m) {
         if (r < 0)
                 return r;
         xdr_put_optional_string(&c->w, *uri ? uri : NULL);
-        return 0;
+        return track_incoming(c);
 }
 
 /* (ay) -> remote_domain_migrate_perform3_params_ret: cookie_out. */
@@ -146,7 +162,7 @@ static const ProcDef rows[] = {
         { 305, "virDomainMigratePerform3Params", 0, "DzTCu", DOMAIN, "MigratePerform3",
           .append = append_perform3, .reply = reply_perform3, .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
         { 306, "virDomainMigrateFinish3Params", 0, "TCui", CONNECT, "DomainMigrateFinish3",
-          .reply = reply_finish3, .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
+          .append = append_finish3, .reply = reply_finish3, .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
         { 307, "virDomainMigrateConfirm3Params", 0, "DTCui", DOMAIN, "MigrateConfirm3", .reply = reply_void,
           .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
         { 364, "virDomainMigrateStartPostCopy", 0, "Du", DOMAIN, "MigrateStartPostCopy", .reply = reply_void },

@@ -516,6 +516,8 @@ void remote_client_close(RemoteClient *rc) {
                 rc->fd = -1;
         }
         if (rc->pid > 0) {
+                /* nc on the far side waits for the peer's end, not for our EOF */
+                (void) kill(rc->pid, SIGTERM);
                 while (waitpid(rc->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
                 rc->pid = 0;

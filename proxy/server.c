@@ -9,6 +9,7 @@
 #include "dispatch.h"
 #include "events.h"
 #include "log.h"
+#include "migrate-p2p.h"
 #include "paths.h"
 #include "peers.h"
 #include "server.h"
@@ -45,6 +46,7 @@ static void client_free(Client *c) {
         free(c->in);
         free(c->out);
         free(c->uri);
+        strv_free(c->incoming);
         free(c);
         /* a stream's or a long list's buffers leave free memory in the heap
          * that malloc would keep for later: give it back, idle is the usual
@@ -70,6 +72,7 @@ void client_close(Client *c, const char *why) {
                 (void) send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
         c->closed = true;
         streams_close(c);
+        migrate_client_gone(c);
         c->io = sd_event_source_disable_unref(c->io);
         c->resume = sd_event_source_disable_unref(c->resume);
         close(c->fd);

@@ -51,6 +51,7 @@ typedef struct Client {
         unsigned n_calls;        /* forwarded calls not yet answered */
         struct EventReg *events; /* its event registrations (events.c) */
         struct Stream *streams;  /* its open streams (stream.c) */
+        char **incoming;         /* guests it prepared to come in and did not finish (procedures-migrate.c) */
         size_t n_events;
         int32_t next_callback_id;
 } Client;

@@ -13,6 +13,7 @@
 
 #include "connect-dbus.h"
 #include "domain-autodestroy.h"
+#include "domain-lock.h"
 #include "domain-status.h"
 #include "error.h"
 #include "log.h"
@@ -336,7 +337,28 @@ static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *err
         finish_done(g);
 }
 
+static void run_guest(QemuMigration *g);
+
+/* The leases first (the source released them when it sent it all), then
+ * the guest runs: never held by both, nor by neither while it runs. */
+static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
+        QemuMigration *g = qemu_domain(d)->migration;
+
+        if (!g || !migration_job_alive(g))
+                return;
+        if (r < 0) {
+                finish_failed(g, error && error->message ? error->message : strerror(-r));
+                return;
+        }
+        run_guest(g);
+}
+
 static void stream_arrived(QemuMigration *g) {
+        if (domain_lock_acquire(g->d, on_finish_locks) < 0)
+                finish_failed(g, "cannot ask lockd for the disk leases");
+}
+
+static void run_guest(QemuMigration *g) {
         Domain *d = g->d;
         QemuMonitor *mon = qemu_domain(d)->mon;
 

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "domain-lock.h"
 #include "domain-prepare.h"
 #include "domain-status.h"
 #include "error.h"
@@ -16,6 +17,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-domain.h"
+#include "qemu-events.h"
 #include "qemu-migrate-internal.h"
 #include "qemu-monitor.h"
 #include "qemu-process-internal.h"
@@ -82,6 +84,14 @@ int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn) {
         g->poll_fn = fn;
         g->timer = sd_event_source_disable_unref(g->timer);
         return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay, 0, fn, g);
+}
+
+void qemu_migrate_adjust_effect(Domain *d, const char *event, QemuEventEffect *e) {
+        if (!qemu_domain(d)->migrating_out || !streq(event, "STOP") || e->state != DOMAIN_PAUSED)
+                return;
+        e->reason = DOMAIN_PAUSED_MIGRATION;
+        if (e->event == DOMAIN_EVENT_SUSPENDED)
+                e->detail = DOMAIN_EVENT_SUSPENDED_MIGRATED;
 }
 
 void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
@@ -316,8 +326,12 @@ static void perform_done(QemuMigration *g) {
         g->completed.type = DOMAIN_JOB_TYPE_COMPLETED;
         g->completed.operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
         g->has_completed = true;
-        domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
-        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
+        /* QEMU's STOP said so already (qemu_migrate_adjust_effect), unless
+         * the guest was paused before */
+        if (d->state != DOMAIN_PAUSED || d->reason != DOMAIN_PAUSED_MIGRATION) {
+                domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_MIGRATION);
+                domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_MIGRATED);
+        }
         log_info("Migrated %s out: %" PRIu64 " ms, downtime %" PRIu64 " ms", d->def->name,
                  g->completed.time_elapsed_ms, g->completed.downtime_ms);
         if (migration_cookie_for(d, &c) >= 0) {
@@ -326,6 +340,9 @@ static void perform_done(QemuMigration *g) {
                 (void) migration_cookie_add_stat(c, "setup_time", g->completed.setup_time_ms);
                 (void) migration_cookie_add_stat(c, "memory_processed", g->completed.memory_processed);
         }
+        /* The guest no longer runs here: its leases go before B takes them
+         * in Finish3 (the request leaves before the answer). */
+        domain_lock_release(d);
         /* The guest is paused until B runs it: the answer first, the live
          * state's write (an fsync) after. */
         if (g->call)
@@ -579,19 +596,37 @@ static void undefine_source(Domain *d) {
         domain_emit_event(d, DOMAIN_EVENT_UNDEFINED, DOMAIN_EVENT_UNDEFINED_REMOVED);
 }
 
+/* Confirm3 cancelled, the leases held again: the guest runs on here. */
+static void on_confirm_locks(Domain *d, int r, const sd_bus_error *error) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        char msg[1024];
+
+        if (!domain_job_is(d->jobs, DOMAIN_JOB_MIGRATE_OUT))
+                return;
+        if (r < 0) {
+                /* someone took them meanwhile: the guest stays paused */
+                snprintf(msg, sizeof(msg), "cannot resume domain '%s' after the cancelled migration: %s",
+                         d->def->name, error && error->message ? error->message : strerror(-r));
+                domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, msg);
+                return;
+        }
+        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
+        if (mon)
+                (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
+        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
+        (void) domain_status_save(d);
+        domain_job_succeed(d->jobs);
+}
+
 static int migrate_confirm(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                            bool cancelled, sd_bus_message *call, sd_bus_error *error) {
-        QemuMonitor *mon = qemu_domain(d)->mon;
-
         qemu_domain(d)->migrating_out = false;
         if (cancelled) {
                 /* libvirt's rule: the source runs again, as it was */
-                if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
-                        domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
-                        if (mon)
-                                (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
-                        domain_emit_event(d, DOMAIN_EVENT_RESUMED, DOMAIN_EVENT_RESUMED_MIGRATED);
-                }
+                /* The leases again (released when QEMU sent it all), then cont. */
+                if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION &&
+                    domain_lock_acquire(d, on_confirm_locks) >= 0)
+                        return 1;
                 if (domain_is_active(d))
                         (void) domain_status_save(d);
                 domain_job_succeed(d->jobs);

@@ -45,6 +45,10 @@ int qemu_migrate_abort(Domain *d, sd_bus_error *error);
 /* GetJobStats while a migration runs or after: 1 when ret was filled. */
 int qemu_migrate_job_stats(Domain *d, bool completed, DomainJobStats *ret);
 void qemu_migrate_free(Domain *d);
+/* The STOP QEMU sends as an outgoing migration ends pauses the guest with
+ * libvirt's reason and detail (migration, migrated), not as a user's pause. */
+struct QemuEventEffect;
+void qemu_migrate_adjust_effect(Domain *d, const char *event, struct QemuEventEffect *e);
 /* QEMU's MIGRATION event (qemu-events.c): at its end the waiting phase asks
  * QEMU at once instead of at its next poll. */
 void qemu_migrate_on_event(Domain *d, const char *event, json_object *data);

@@ -714,6 +714,10 @@ static int step_leases(void *ctx) {
         Domain *d = ctx;
 
         (void) domain_status_save(d);
+        /* An incoming guest takes them in Finish3, once the source let go
+         * (qemu-migrate.h). */
+        if (qemu_domain(d)->migrating_in)
+                return 0;
         if (domain_lock_acquire(d, on_locks) < 0) {
                 start_note_failure(d, NULL, "cannot ask lockd for the disk leases");
                 return -EIO;

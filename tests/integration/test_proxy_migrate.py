@@ -8,11 +8,17 @@ its console every second) between them:
   v3 phases: Begin3Params on A's proxy, Prepare3Params on B's, ...);
 - `virsh migrate --p2p` (A's proxy runs the phases itself as B's libvirt
   client over qemu+unix://) and python-libvirt's migrateToURI3();
+- `virsh migrate --p2p` over qemu+ssh:// (a private sshd on 127.0.0.1 in
+  front of the destination's proxy, as tests/integration/test_proxy_remote.py
+  runs it; the source proxy starts ssh and speaks through `nc -U`);
 - `virsh migrate --offline --persistent`;
 - the settings (virsh migrate-setmaxdowntime, migrate-getmaxdowntime,
   migrate-setspeed, migrate-getspeed, migrate-compcache) on a running guest;
-- bad input (an unknown URI scheme, a destination that is not there):
-  an error before anything pauses, the guest still running on A.
+- bad input (an unknown URI scheme, a destination that is not there, a name
+  the destination already uses): an error, the guest still running on A;
+- a --p2p migration aborted half way (domjobabort) and one switched to
+  postcopy (virDomainMigrateStartPostCopy);
+- a client gone between Prepare and Finish: B's proxy ends the incoming guest.
 
 After each live move the guest's tick counter goes on from where it was on
 the new host (no new boot). The destination's console file is in its own
@@ -24,7 +30,7 @@ import re
 import pytest
 
 import virtbus_harness as h
-from test_proxy import ProxyEnv
+from test_proxy_remote import RemoteEnv
 from test_qemud_common import Guest, S
 
 libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
@@ -35,7 +41,7 @@ RUNNING_MIGRATED = 2
 
 
 def make_env(guest, host_uuid):
-    e = ProxyEnv(guest)
+    e = RemoteEnv(guest)
     (e.root / "etc" / "virtbus" / "host-uuid").write_text(host_uuid + "\n")
     return e
 
@@ -166,14 +172,28 @@ def test_bad_input_keeps_the_guest_running(hosts):
     assert a.open().listAllDomains() == []
 
 
+def test_virsh_migrate_p2p_over_ssh(hosts):
+    """virsh migrate --p2p qemu+ssh://root@127.0.0.1:PORT/system: B's proxy reaches A's through ssh."""
+    a, b = hosts
+    a.need_sshd(("nc", "netcat-openbsd"))
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    xml = b.root / "pmig-to-a.xml"
+    xml.write_text(dest_xml(b, a, "pmig"))
+    uri = a.sshd.uri(socket="/run/libvirt/libvirt-sock")
+    r = b.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", xml,
+                "--listen-address", "127.0.0.1", "pmig", uri, check=False)
+    assert r.returncode == 0, r.stderr
+    moved_on(before, a, "pmig")
+    assert b.open().listAllDomains() == []
+
+
 def test_offline_persistent(hosts):
     """virsh migrate --offline --persistent: only the definition moves."""
     a, b = hosts
     a.define("pmig-off")
-    # libvirt's client wants a URI from Prepare or the user even offline
-    # (qemud's Prepare3 gives none offline): the user's
-    r = a.virsh("migrate", "--offline", "--persistent", "pmig-off", b.proxy.uri, "tcp:127.0.0.1",
-                check=False)
+    r = a.virsh("migrate", "--offline", "--persistent", "pmig-off", b.proxy.uri, check=False)
     assert r.returncode == 0, r.stderr
     d = b.open().lookupByName("pmig-off")
     assert d.isPersistent() and not d.isActive()
@@ -185,3 +205,111 @@ def test_p2p_over_unix_is_logged(hosts):
     """The source proxy says where it sent the guest (its log)."""
     _, b = hosts
     assert "peer to peer" in b.proxy.log_path.read_text()
+
+
+def test_p2p_refused_by_the_destination_keeps_the_guest(hosts):
+    """A name B already uses for another domain: Prepare on B refuses, the
+    source proxy confirms the migration cancelled, the guest runs on A."""
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    other = b.define("pmig")
+    xml = a.root / "pmig-to-b.xml"
+    xml.write_text(dest_xml(a, b, "pmig"))
+    r = a.virsh("migrate", "--live", "--p2p", "--xml", xml, "--listen-address", "127.0.0.1", "pmig",
+                b.proxy.uri, check=False)
+    assert r.returncode != 0 and "pmig" in r.stderr, r.stderr
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    assert other.state()[0] == S.SHUTOFF
+    b.virsh("undefine", "pmig")
+
+
+def test_p2p_aborted_half_way(hosts):
+    """domjobabort during a --p2p migration (slowed down by a 1 MiB/s
+    bandwidth): the source proxy's Perform fails, Finish on B is cancelled,
+    Confirm resumes the guest on A; nothing is left on B."""
+    import threading
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    dom = a.open().lookupByName("pmig")
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
+              libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(b.proxy.uri, params, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    watcher = a.open().lookupByName("pmig")
+    h.wait_until(lambda: watcher.jobStats().get("type", 0) == libvirt.VIR_DOMAIN_JOB_UNBOUNDED
+                 and watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
+    watcher.abortJob()
+    t.join(120)
+    assert not t.is_alive() and "error" in result, result
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(before)
+    h.wait_until(lambda: b.open().listAllDomains() == [], 15, what="nothing left on B")
+
+
+def test_incoming_guest_ends_with_the_client_that_prepared_it(hosts):
+    """A libvirt client (here by hand, on the wire) that calls
+    PREPARE3_PARAMS on B's proxy and goes away before FINISH3_PARAMS: the
+    paused incoming guest does not stay on B (as libvirt ties it to the
+    migration's connection); the guest still runs on A."""
+    import struct
+    from test_proxy import Raw, xdr_string
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    xml = dest_xml(a, b, "pmig")
+    params = struct.pack(">I", 2)
+    for field, value in (("destination_xml", xml), ("listen_address", "127.0.0.1")):
+        params += xdr_string(field) + struct.pack(">i", 7) + xdr_string(value)
+    c = Raw(b.proxy.socket).handshake()
+    f = c.call(303, params + struct.pack(">I", 0) + struct.pack(">I", libvirt.VIR_MIGRATE_LIVE))
+    assert f["status"] == 0, f
+    assert [d.name() for d in b.open().listAllDomains()] == ["pmig"]
+    c.close()
+    h.wait_until(lambda: b.open().listAllDomains() == [], 30, what="the incoming guest gone from B")
+    assert ga.state()[0] == S.RUNNING
+    assert "ending the incoming guest pmig" in b.proxy.log_path.read_text()
+
+
+def test_p2p_postcopy(hosts):
+    """virDomainMigrateStartPostCopy through the proxy during a --p2p
+    --postcopy migration slowed down to 1 MiB/s: the guest switches to B
+    and runs there."""
+    import threading
+    a, b = hosts
+    ga = guest_on(a, "pmig")
+    before = ga.wait_tick_after(ga.last_tick())
+    dom = a.open().lookupByName("pmig")
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
+              libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_POSTCOPY
+             | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(b.proxy.uri, params, flags)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    watcher = a.open().lookupByName("pmig")
+    h.wait_until(lambda: watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
+    watcher.migrateStartPostCopy()
+    t.join(180)
+    assert not t.is_alive() and result.get("ok"), result
+    moved_on(before, b, "pmig")

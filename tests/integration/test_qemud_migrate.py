@@ -41,6 +41,12 @@ def make_env(guest, host_uuid):
 def hosts(guest, request):
     a = make_env(guest, "11111111-0000-4000-8000-00000000000a")
     b = make_env(guest, "11111111-0000-4000-8000-00000000000b")
+    # One lockspace for both "hosts" (shared storage): lockd, activated on
+    # first use, holds each lease in it.
+    space = a.root / "lockspace"
+    space.mkdir()
+    for e in (a, b):
+        (e.root / "etc" / "virtbus" / "lockd.conf").write_text(f'lockspace_dir = "{space}"\n')
     yield a, b
     for e in (a, b):
         e.failed = request.session.testsfailed > 0
@@ -118,7 +124,7 @@ def test_live_migration_moves_the_running_guest(hosts, vm):
     path, cookie = migrate(a, b, vm, MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE)
     assert path != "/"
     # A: QEMU gone, shut off as migrated, undefined (UNDEFINE_SOURCE).
-    a.expect_events(vm.path, ma, [(E.SUSPENDED, 0), (E.SUSPENDED, SUSPENDED_MIGRATED), (E.UNDEFINED, 0),
+    a.expect_events(vm.path, ma, [(E.SUSPENDED, SUSPENDED_MIGRATED), (E.UNDEFINED, 0),
                                   (E.STOPPED, STOPPED_MIGRATED)])
     assert vm.path not in a.list_domains()
     # Perform3's cookie carries QEMU's figures.
@@ -304,3 +310,32 @@ def test_offline_migration_moves_the_definition(hosts):
     b.expect_events(path, mb, [(E.DEFINED, 0)])
     assert "off1" not in [a.prop(p, "Name") for p in a.list_domains()]
     b.dcall(path, "Undefine", dbus.UInt32(0))
+
+
+LOCKD, LOCKD_PATH, LOCK1 = "org.virtbus.lockd", "/org/virtbus/lockd", "org.virtbus.Lock1"
+
+
+def leases(env):
+    return sorted((str(l[0]), str(l[2])) for l in env.bus.call(LOCKD, LOCKD_PATH, LOCK1, "ListLeases"))
+
+
+def test_the_disk_lease_moves_with_the_guest(hosts):
+    """Shared storage: the lease on the guest's disk is A's while it runs
+    there, B's after; B takes it only once A let go (one lockspace)."""
+    import subprocess
+    a, b = hosts
+    disk = a.root / "shared-disk.raw"
+    subprocess.run(["truncate", "-s", "4M", str(disk)], check=True)
+    g = a.define("disk1", tick=True, disks=[str(disk)])
+    g.start()
+    g.wait_tick_after(-1, timeout=90)
+    assert leases(a) == [(str(disk), "disk1")]
+    path, _ = migrate(a, b, g, MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE)
+    gb = Guest(b, path, "disk1")
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    assert leases(b) == [(str(disk), "disk1")]
+    h.wait_until(lambda: leases(a) == [], 10, what="A's lease to go")
+    gb.serial = b.root / "disk1.serial"
+    gb.wait_tick_after(gb.last_tick())
+    gb.call("Destroy", dbus.UInt32(0))
+    gb.call("Undefine", dbus.UInt32(0))
