@@ -138,6 +138,7 @@ typedef enum DomainHypervFeature {
 
 typedef struct DomainFeaturesDef {
         bool acpi, apic, pae;
+        Tristate apic_eoi;   /* <apic eoi='on|off'/>: KVM's paravirtual end of interrupt */
         DomainHypervMode hyperv_mode;
         Tristate hyperv[_DOMAIN_HYPERV_MAX]; /* custom: state='on|off' of each child given */
         unsigned hyperv_spinlocks;           /* retries='' (state on), 0 = not given */
