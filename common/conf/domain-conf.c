@@ -139,6 +139,10 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_FILE] = "file",
         [DOMAIN_CHR_UNIX] = "unix",
         [DOMAIN_CHR_SPICEVMC] = "spicevmc",
+        [DOMAIN_CHR_NULL] = "null",
+        [DOMAIN_CHR_VC] = "vc",
+        [DOMAIN_CHR_PIPE] = "pipe",
+        [DOMAIN_CHR_DEV] = "dev",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
