@@ -335,9 +335,11 @@ int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *
         return domain_check_charset(*alias, CHARSET_ALNUM "_-.", "attribute 'name' of", path, err);
 }
 
-/* Aliases are assigned by the driver when the guest starts: live only. */
+/* Aliases are assigned by the driver when the guest starts: live only,
+ * but for a user's own ("ua-..."), kept in the definition as libvirt
+ * keeps it. */
 void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags) {
-        if (!alias || (flags & DOMAIN_FORMAT_INACTIVE))
+        if (!alias || ((flags & DOMAIN_FORMAT_INACTIVE) && strncmp(alias, "ua-", 3) != 0))
                 return;
         xw_start(w, "alias");
         xw_attr(w, "name", alias);
