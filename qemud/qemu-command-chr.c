@@ -120,6 +120,21 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 if (chr->listen)
                         opt_add(&b, "server=on,wait=off");
                 break;
+        case DOMAIN_CHR_NULL:
+                opt_add(&b, "null,id=char%s", alias);
+                break;
+        case DOMAIN_CHR_VC:
+                opt_add(&b, "vc,id=char%s", alias);
+                break;
+        case DOMAIN_CHR_PIPE:
+        case DOMAIN_CHR_DEV:
+                if (!chr->path)
+                        return cmd_fail(c, -EINVAL, "%s: a %s chardev needs a path", alias,
+                                        domain_chr_type_to_string(chr->type));
+                /* a host tty is QEMU's 'serial' backend */
+                opt_add(&b, "%s,id=char%s", chr->type == DOMAIN_CHR_PIPE ? "pipe" : "serial", alias);
+                opt_add_str(&b, "path", chr->path);
+                break;
         case DOMAIN_CHR_SPICEVMC:
                 /* the SPICE agent's channel: only a channel is parsed with this type */
                 if (chr->kind != DOMAIN_CHR_CHANNEL)

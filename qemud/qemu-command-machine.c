@@ -250,6 +250,7 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                                 return cmd_fail(c, -EINVAL, "<cpu mode='custom'> and CPU features need a <model>");
                         /* QEMU's own default; named only when something is added to it */
                         *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
+                               c->def->features.apic_eoi != TRISTATE_ABSENT ||
                                kvmclock_present(c->def) != TRISTATE_ABSENT ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
                                c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ? "qemu64" : NULL;
@@ -310,6 +311,8 @@ static int build_cpu(QemuCmd *c) {
                 opt_add(&b, "kvm=off");
         if (kvmclock_present(c->def) != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
+        if (c->def->features.apic_eoi != TRISTATE_ABSENT)
+                opt_add_bool(&b, "kvm-pv-eoi", c->def->features.apic_eoi == TRISTATE_ON);
         r = add_hyperv(c, &b);
         if (r == -EOPNOTSUPP) {
                 opt_done(&b);

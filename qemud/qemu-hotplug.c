@@ -565,6 +565,17 @@ static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
                 json_object_object_add(backend, "type", json_object_new_string("file"));
                 json_object_object_add(data, "out", json_object_new_string(chr->path));
                 break;
+        case DOMAIN_CHR_NULL:
+        case DOMAIN_CHR_VC:
+                json_object_object_add(backend, "type",
+                                       json_object_new_string(chr->type == DOMAIN_CHR_NULL ? "null" : "vc"));
+                break;
+        case DOMAIN_CHR_PIPE:
+        case DOMAIN_CHR_DEV:
+                json_object_object_add(backend, "type",
+                                       json_object_new_string(chr->type == DOMAIN_CHR_PIPE ? "pipe" : "serial"));
+                json_object_object_add(data, "device", json_object_new_string(chr->path));
+                break;
         case DOMAIN_CHR_UNIX: {
                 json_object *addr = json_object_new_object(), *ud = json_object_new_object();
 

@@ -202,6 +202,9 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                 /* the SPICE client is its other end: no host source, no log */
                 if (chr->type == DOMAIN_CHR_SPICEVMC && (xml_is(c, "source") || xml_is(c, "log")))
                         return xml_unsupported_element(c, path, err);
+                /* null and vc have no host source */
+                if ((chr->type == DOMAIN_CHR_NULL || chr->type == DOMAIN_CHR_VC) && xml_is(c, "source"))
+                        return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_check_unique(c, sub, err);
@@ -262,7 +265,7 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                         return 0;
                 }
         }
-        if (chr->type != DOMAIN_CHR_PTY && !chr->path)
+        if (chr->type != DOMAIN_CHR_PTY && chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && !chr->path)
                 return xml_err_xml(err, "missing attribute 'path' of <%s/source> for type '%s'",
                                    path, domain_chr_type_to_string(chr->type));
         return 0;
@@ -313,7 +316,7 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
                 xw_attr(w, "tty", chr->path);
 
         if ((chr->type != DOMAIN_CHR_PTY || live_pty) && chr->type != DOMAIN_CHR_SPICEVMC &&
-            (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
+            chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
                 xw_start(w, "source");
                 if (chr->type == DOMAIN_CHR_UNIX)
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");

@@ -139,6 +139,10 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_FILE] = "file",
         [DOMAIN_CHR_UNIX] = "unix",
         [DOMAIN_CHR_SPICEVMC] = "spicevmc",
+        [DOMAIN_CHR_NULL] = "null",
+        [DOMAIN_CHR_VC] = "vc",
+        [DOMAIN_CHR_PIPE] = "pipe",
+        [DOMAIN_CHR_DEV] = "dev",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
@@ -331,9 +335,11 @@ int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *
         return domain_check_charset(*alias, CHARSET_ALNUM "_-.", "attribute 'name' of", path, err);
 }
 
-/* Aliases are assigned by the driver when the guest starts: live only. */
+/* Aliases are assigned by the driver when the guest starts: live only,
+ * but for a user's own ("ua-..."), kept in the definition as libvirt
+ * keeps it. */
 void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags) {
-        if (!alias || (flags & DOMAIN_FORMAT_INACTIVE))
+        if (!alias || ((flags & DOMAIN_FORMAT_INACTIVE) && strncmp(alias, "ua-", 3) != 0))
                 return;
         xw_start(w, "alias");
         xw_attr(w, "name", alias);

@@ -138,6 +138,7 @@ typedef enum DomainHypervFeature {
 
 typedef struct DomainFeaturesDef {
         bool acpi, apic, pae;
+        Tristate apic_eoi;   /* <apic eoi='on|off'/>: KVM's paravirtual end of interrupt */
         DomainHypervMode hyperv_mode;
         Tristate hyperv[_DOMAIN_HYPERV_MAX]; /* custom: state='on|off' of each child given */
         unsigned hyperv_spinlocks;           /* retries='' (state on), 0 = not given */
@@ -560,6 +561,10 @@ typedef enum DomainChrType {
         DOMAIN_CHR_FILE,
         DOMAIN_CHR_UNIX,
         DOMAIN_CHR_SPICEVMC,   /* SPICE's own channel: <channel> (the vdagent) and <redirdev> only */
+        DOMAIN_CHR_NULL,       /* nothing: output dropped, no input */
+        DOMAIN_CHR_VC,         /* QEMU's own virtual console (in its display) */
+        DOMAIN_CHR_PIPE,       /* <source path=''/>: the named pipes path.in and path.out (or path) */
+        DOMAIN_CHR_DEV,        /* <source path=''/>: a host tty device */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 

@@ -348,10 +348,11 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                                 return r;
                         continue;
                 }
-                r = XML_CHECK_ATTRS(c, sub, err, NULL);
-                if (r < 0)
-                        return r;
-                r = xml_check_empty(c, sub, err);
+                r = flag == &f->apic ? XML_CHECK_ATTRS(c, sub, err, "eoi") : XML_CHECK_ATTRS(c, sub, err, NULL);
+                if (r >= 0)
+                        r = xml_check_empty(c, sub, err);
+                if (r >= 0 && flag == &f->apic)
+                        r = domain_attr_tristate(c, sub, "eoi", "on", "off", &f->apic_eoi, err);
                 if (r < 0)
                         return r;
                 *flag = true;
@@ -366,8 +367,11 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         xw_start(w, "features");
         if (f->acpi)
                 xw_empty(w, "acpi");
-        if (f->apic)
-                xw_empty(w, "apic");
+        if (f->apic) {
+                xw_start(w, "apic");
+                xw_attr(w, "eoi", tristate_word(f->apic_eoi, "on", "off"));
+                xw_end(w);
+        }
         if (f->pae)
                 xw_empty(w, "pae");
         domain_format_hyperv(w, f);

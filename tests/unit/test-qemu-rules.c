@@ -236,4 +236,22 @@ static void test_net_driver_refused(void) {
                 "value 'bh' of attribute 'txmode'");
 }
 
-UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused)
+/* A user's alias ("ua-...") is kept in the definition; the driver's own
+ * aliases are live only. */
+static void test_user_alias_kept(void) {
+        _cleanup_free_ char *xml = domain_with(NULL,
+                "<disk type='file' device='disk'><source file='/var/lib/x.img'/><target dev='vda' bus='virtio'/>"
+                "<alias name='ua-data'/></disk>"
+                "<interface type='user'><alias name='net7'/></interface>");
+        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "user alias");
+        _cleanup_free_ char *out = NULL;
+
+        if (!def)
+                return;
+        out = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(out, "<alias name='ua-data'/>");
+        CHECK_NOT_CONTAINS(out, "net7");
+}
+
+UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused,
+           test_user_alias_kept)
