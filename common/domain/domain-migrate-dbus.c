@@ -170,6 +170,23 @@ static int read_phase(sd_bus_message *msg, MigrateParams *p, const void **cookie
         return r;
 }
 
+/* The destination's phases: a libvirtd source running peer to peer keeps
+ * PEER2PEER in the flags it sends; it means nothing here. */
+static int read_dest_phase(sd_bus_message *msg, MigrateParams *p, const void **cookie, size_t *cookie_len,
+                           uint32_t *flags, sd_bus_error *error) {
+        int r = migrate_params_read(msg, p, error);
+
+        if (r >= 0)
+                r = sd_bus_message_read_array(msg, 'y', cookie, cookie_len);
+        if (r >= 0)
+                r = sd_bus_message_read_basic(msg, 'u', flags);
+        if (r >= 0) {
+                *flags &= ~(uint32_t) MIGRATE_PEER2PEER;
+                r = check_flags(p, *flags, error);
+        }
+        return r;
+}
+
 static int method_begin(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Domain *d = userdata;
         _cleanup_(migrate_params_done) MigrateParams p = {};
@@ -252,7 +269,7 @@ static int method_prepare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         const void *cookie;
         size_t cookie_len;
         uint32_t flags;
-        int r = read_phase(msg, &p, &cookie, &cookie_len, &flags, error);
+        int r = read_dest_phase(msg, &p, &cookie, &cookie_len, &flags, error);
 
         if (r < 0)
                 return r;
@@ -269,7 +286,7 @@ static int method_finish(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         size_t cookie_len;
         uint32_t flags;
         int32_t cancelled;
-        int r = read_phase(msg, &p, &cookie, &cookie_len, &flags, error);
+        int r = read_dest_phase(msg, &p, &cookie, &cookie_len, &flags, error);
 
         if (r >= 0)
                 r = sd_bus_message_read_basic(msg, 'i', &cancelled);

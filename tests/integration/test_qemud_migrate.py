@@ -92,9 +92,10 @@ def migrate(src, dst, g, flags=MIGRATE_LIVE, cancel_after_prepare=False, **extra
     Perform3's cookie)."""
     ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
     xml = move_serial(xml, src, dst, g.name)
+    # a libvirtd p2p source keeps PEER2PEER in what it sends the destination
     ck, uri = dst.call("DomainMigratePrepare3",
                        params(destination_xml=xml, listen_address="127.0.0.1", **extra),
-                       cookie_bytes(ck), dbus.UInt32(flags))
+                       cookie_bytes(ck), dbus.UInt32(flags | MIGRATE_PEER2PEER))
     if not (flags & MIGRATE_OFFLINE):
         assert uri.startswith("tcp:127.0.0.1:"), uri
     if cancel_after_prepare:
