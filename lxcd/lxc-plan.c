@@ -75,10 +75,24 @@ static int format_map(const DomainIdmapRange *r, size_t n, char **ret) {
         return 0;
 }
 
-static int plan_filesystems(const DomainDef *def, LxcPlan *p, ConfError *err) {
+/* An image as the root: mounted by the init on a folder beside the exit
+ * file, in the container's own mount namespace. */
+static int plan_image_root(LxcPlan *p, const char *exit_file) {
+        size_t len = exit_file ? strlen(exit_file) : 0;
+
+        if (len < 5 || !endswith(exit_file, ".exit"))
+                return -EINVAL;
+        return asprintf(&p->root, "%.*s.root", (int) (len - 5), exit_file) < 0 ? -ENOMEM : 0;
+}
+
+static int plan_filesystems(const DomainDef *def, LxcPlan *p, const char *exit_file, ConfError *err) {
         for (size_t i = 0; i < def->n_filesystems; i++) {
                 const DomainFsDef *fs = &def->filesystems[i];
                 int r;
+
+                if ((fs->type == DOMAIN_FS_FILE || fs->type == DOMAIN_FS_BLOCK) && streq_ptr(fs->dst, "/") &&
+                    (r = plan_image_root(p, exit_file)) < 0)
+                        return r;
 
                 if (fs->type == DOMAIN_FS_MOUNT && streq_ptr(fs->dst, "/")) {
                         p->root = strdup(fs->src);
@@ -90,6 +104,9 @@ static int plan_filesystems(const DomainDef *def, LxcPlan *p, ConfError *err) {
                         r = add_mount(p, LXC_MOUNT_BIND, fs->src, fs->dst, 0, fs->readonly);
                 else if (fs->type == DOMAIN_FS_RAM)
                         r = add_mount(p, LXC_MOUNT_TMPFS, NULL, fs->dst, fs->usage_kib, false);
+                else if (fs->type == DOMAIN_FS_FILE || fs->type == DOMAIN_FS_BLOCK)
+                        r = add_mount(p, fs->type == DOMAIN_FS_FILE ? LXC_MOUNT_FILE : LXC_MOUNT_BLOCK, fs->src,
+                                      fs->dst, 0, fs->readonly);
                 else
                         return xml_err_unsupported(err, "the LXC driver does not support <filesystem type='%s'> "
                                                    "(target dir '%s')", domain_fs_type_to_string(fs->type),
@@ -190,7 +207,7 @@ int lxc_plan_from_def(const DomainDef *def, const char *exit_file, LxcPlan **ret
         p->exit_file = exit_file ? strdup(exit_file) : NULL;
         if (!p->name || (exit_file && !p->exit_file))
                 return -ENOMEM;
-        if ((r = plan_filesystems(def, p, err)) < 0 || (r = plan_env(def, p)) < 0 || (r = plan_nets(def, p)) < 0)
+        if ((r = plan_filesystems(def, p, exit_file, err)) < 0 || (r = plan_env(def, p)) < 0 || (r = plan_nets(def, p)) < 0)
                 return r;
         if ((def->os.initdir && !(p->workdir = strdup(def->os.initdir))) ||
             (def->os.inituser && !(p->user = strdup(def->os.inituser))) ||
@@ -230,9 +247,11 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
                 return r;
         for (size_t i = 0; i < p->n_mounts; i++) {
                 const LxcMount *mt = &p->mounts[i];
-                if (mt->kind == LXC_MOUNT_BIND)
-                        r = strv_extend(&l, "--bind") < 0 || strv_extend(&l, mt->src) < 0 ||
-                            strv_extend(&l, mt->dst) < 0 || strv_extend(&l, mt->readonly ? "ro" : "rw") < 0 ? -ENOMEM : 0;
+                if (mt->kind != LXC_MOUNT_TMPFS)
+                        r = strv_extend(&l, mt->kind == LXC_MOUNT_BIND ? "--bind" :
+                                                mt->kind == LXC_MOUNT_FILE ? "--file" : "--block") < 0 ||
+                            strv_extend(&l, mt->src) < 0 || strv_extend(&l, mt->dst) < 0 ||
+                            strv_extend(&l, mt->readonly ? "ro" : "rw") < 0 ? -ENOMEM : 0;
                 else
                         r = strv_extend(&l, "--tmpfs") < 0 || strv_extend(&l, mt->dst) < 0 ||
                             strv_extendf(&l, "%llu", (unsigned long long) mt->size_kib) < 0 ? -ENOMEM : 0;
@@ -312,10 +331,12 @@ int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
                         if (!argv[i + 1])
                                 return -EINVAL;
                         r = strv_extend(&p->env, argv[++i]);
-                } else if (streq(a, "--bind")) {
+                } else if (streq(a, "--bind") || streq(a, "--file") || streq(a, "--block")) {
+                        LxcMountKind kind = streq(a, "--bind") ? LXC_MOUNT_BIND :
+                                            streq(a, "--file") ? LXC_MOUNT_FILE : LXC_MOUNT_BLOCK;
                         if (!argv[i + 1] || !argv[i + 2] || !argv[i + 3])
                                 return -EINVAL;
-                        r = add_mount(p, LXC_MOUNT_BIND, argv[i + 1], argv[i + 2], 0, streq(argv[i + 3], "ro"));
+                        r = add_mount(p, kind, argv[i + 1], argv[i + 2], 0, streq(argv[i + 3], "ro"));
                         i += 3;
                 } else if (streq(a, "--net")) {
                         uint8_t mac[6];
@@ -359,4 +380,12 @@ char *lxc_plan_host_path(const LxcPlan *p, const char *path) {
         if (!p->root)
                 return strdup(path);
         return path_join(p->root, path);
+}
+
+LxcMount *lxc_plan_root_image(const LxcPlan *p) {
+        for (size_t i = 0; i < p->n_mounts; i++)
+                if ((p->mounts[i].kind == LXC_MOUNT_FILE || p->mounts[i].kind == LXC_MOUNT_BLOCK) &&
+                    streq(p->mounts[i].dst, "/"))
+                        return &p->mounts[i];
+        return NULL;
 }

@@ -15,11 +15,13 @@
 typedef enum LxcMountKind {
         LXC_MOUNT_BIND,  /* <filesystem type='mount'> */
         LXC_MOUNT_TMPFS, /* <filesystem type='ram'> */
+        LXC_MOUNT_FILE,  /* <filesystem type='file'>: an image on a loop device */
+        LXC_MOUNT_BLOCK, /* <filesystem type='block'> */
 } LxcMountKind;
 
 typedef struct LxcMount {
         LxcMountKind kind;
-        char *src;            /* bind: the host directory */
+        char *src;            /* bind: the host directory; file: the image; block: the device */
         char *dst;            /* inside the container */
         uint64_t size_kib;    /* tmpfs: 0 = the kernel's default */
         bool readonly;
@@ -36,7 +38,9 @@ typedef struct LxcNet {
 
 typedef struct LxcPlan {
         char *name;           /* the hostname too */
-        char *root;           /* NULL: the host's root, seen through a private mount namespace */
+        char *root;           /* NULL: the host's root, seen through a private mount namespace;
+                               * with an image as the root, where the init mounts it
+                               * (<rundir>/lxc/<name>.root) */
         LxcMount *mounts;     /* in order, each below root */
         size_t n_mounts;
         char **env;           /* NAME=value, initenv and the defaults */
@@ -60,4 +64,6 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret);
 /* Reads them back; -EINVAL on arguments it does not know. */
 int lxc_plan_parse(char *const *argv, LxcPlan **ret);
 /* Host path of a path inside the container (root prepended). */
+/* The file or block mount whose target is '/', or NULL. */
+LxcMount *lxc_plan_root_image(const LxcPlan *p);
 char *lxc_plan_host_path(const LxcPlan *p, const char *path);

@@ -43,17 +43,20 @@ static int exit_file_path(Domain *d, char **ret) {
 }
 
 /* The exit file, the console's socket (left behind by a supervisor that was
- * killed) and the folder the supervisor's /proc views were mounted on (in
- * its own mount namespace: empty once it is gone). */
+ * killed), the folder the supervisor's /proc views were mounted on (in
+ * its own mount namespace: empty once it is gone) and the one an image
+ * root was mounted on (in the container's). */
 static void remove_run_files(const char *exit_file) {
         size_t stem = strlen(exit_file) - strlen(".exit");
-        _cleanup_free_ char *console = NULL, *fuse = NULL;
+        _cleanup_free_ char *console = NULL, *fuse = NULL, *root = NULL;
 
         (void) unlink(exit_file);
         if (asprintf(&console, "%.*s.console", (int) stem, exit_file) >= 0)
                 (void) unlink(console);
         if (asprintf(&fuse, "%.*s.fuse", (int) stem, exit_file) >= 0)
                 (void) rmdir(fuse);
+        if (asprintf(&root, "%.*s.root", (int) stem, exit_file) >= 0)
+                (void) rmdir(root);
 }
 
 static void status_close(Domain *d) {

@@ -23,6 +23,7 @@
 
 #include "lxc-console.h"
 #include "lxc-fuse.h"
+#include "lxc-loop.h"
 #include "lxc-net.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
@@ -63,7 +64,22 @@ static int make_dir(const char *path) {
         return mkdir_p(path, 0755);
 }
 
+/* The root's image, on its folder (made here, removed by lxcd at stop). */
+static void mount_root_image(const LxcPlan *p, int fd) {
+        const LxcMount *mt = lxc_plan_root_image(p);
+        int r;
+
+        if (!mt)
+                return;
+        if (make_dir(p->root) < 0)
+                child_fail(fd, errno, "cannot make the root's mount point %s", p->root);
+        if ((r = lxc_mount_device(mt->src, p->root, mt->readonly)) < 0)
+                child_fail(fd, -r, "cannot mount the root %s", mt->src);
+}
+
 static void mount_binds(const LxcPlan *p, int fd) {
+        int r;
+
         for (size_t i = 0; i < p->n_mounts; i++) {
                 const LxcMount *mt = &p->mounts[i];
                 _cleanup_free_ char *dst = lxc_plan_host_path(p, mt->dst);
@@ -74,6 +90,13 @@ static void mount_binds(const LxcPlan *p, int fd) {
                 /* Only inside the container's own root: never a folder on the host. */
                 if (p->root && make_dir(dst) < 0)
                         child_fail(fd, errno, "cannot make the mount point %s", mt->dst);
+                if (mt->kind == LXC_MOUNT_FILE || mt->kind == LXC_MOUNT_BLOCK) {
+                        if (streq(mt->dst, "/"))
+                                continue; /* mount_root_image() */
+                        if ((r = lxc_mount_device(mt->src, dst, mt->readonly)) < 0)
+                                child_fail(fd, -r, "cannot mount %s on %s", mt->src, mt->dst);
+                        continue;
+                }
                 if (mt->kind == LXC_MOUNT_BIND) {
                         if (mount(mt->src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
                                 child_fail(fd, errno, "cannot bind %s on %s", mt->src, mt->dst);
@@ -285,6 +308,7 @@ __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool us
                 child_fail(fd, errno, "cannot make the mounts private");
         if (sethostname(p->name, strlen(p->name)) < 0)
                 child_fail(fd, errno, "cannot set the hostname");
+        mount_root_image(p, fd);
         /* pivot_root needs the new root to be a mount point */
         if (p->root && mount(p->root, p->root, NULL, MS_BIND | MS_REC, NULL) < 0)
                 child_fail(fd, errno, "cannot bind the root %s", p->root);
@@ -497,6 +521,29 @@ static int move_nets(const LxcPlan *p) {
         return write(net_sync[0], &c, 1) == 1 ? 0 : -1;
 }
 
+/* Each image of a file on a loop device: the device replaces the file in
+ * the plan, and its fd stays open here (close-on-exec) until the init's
+ * mounts hold it; it detaches itself once the container's mounts are gone. */
+static int attach_images(LxcPlan *p) {
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                LxcMount *mt = &p->mounts[i];
+                char *dev = NULL;
+                int fd, r;
+
+                if (mt->kind != LXC_MOUNT_FILE)
+                        continue;
+                r = lxc_loop_attach(mt->src, mt->readonly, &dev, &fd);
+                if (r < 0) {
+                        status_write("error cannot attach the image %s to a loop device: %s\n", mt->src,
+                                     strerror(-r));
+                        return r;
+                }
+                free(mt->src);
+                mt->src = dev;
+        }
+        return 0;
+}
+
 /* The views live next to the exit file: <rundir>/lxc/<name>.fuse. Without
  * FUSE the container sees the host's files, as libvirt's without. */
 static void start_views(const LxcPlan *p) {
@@ -549,6 +596,8 @@ int lxc_supervise_main(char **argv) {
                         return 1;
                 }
         }
+        if (attach_images(p) < 0)
+                return 1;
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 status_write("error cannot make a pipe: %s\n", strerror(errno));
                 return 1;

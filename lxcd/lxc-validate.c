@@ -80,16 +80,20 @@ static int validate_filesystems(const DomainDef *def, ConfError *err) {
         for (size_t i = 0; i < def->n_filesystems; i++) {
                 const DomainFsDef *fs = &def->filesystems[i];
 
-                if (fs->type != DOMAIN_FS_MOUNT && fs->type != DOMAIN_FS_RAM)
+                if (fs->type != DOMAIN_FS_MOUNT && fs->type != DOMAIN_FS_RAM && fs->type != DOMAIN_FS_FILE &&
+                    fs->type != DOMAIN_FS_BLOCK)
                         return xml_err_unsupported(err, "the LXC driver does not support <filesystem type='%s'> "
-                                                   "(target dir '%s'): only 'mount' and 'ram'",
+                                                   "(target dir '%s'): only 'mount', 'ram', 'file' and 'block'",
                                                    domain_fs_type_to_string(fs->type), fs->dst ?: "");
                 if (!fs->dst || fs->dst[0] != '/' || has_dotdot(fs->dst))
                         return xml_err_invalid(err, "<filesystem> target dir '%s' must be an absolute path "
                                                "without '..'", fs->dst ?: "");
-                if (fs->type == DOMAIN_FS_MOUNT && (!fs->src || fs->src[0] != '/' || has_dotdot(fs->src)))
-                        return xml_err_invalid(err, "<filesystem> source dir '%s' (target '%s') must be an "
-                                               "absolute path without '..'", fs->src ?: "", fs->dst);
+                if (fs->type != DOMAIN_FS_RAM && (!fs->src || fs->src[0] != '/' || has_dotdot(fs->src)))
+                        return xml_err_invalid(err, "<filesystem> source %s '%s' (target '%s') must be an "
+                                               "absolute path without '..'",
+                                               fs->type == DOMAIN_FS_MOUNT ? "dir" :
+                                               fs->type == DOMAIN_FS_FILE ? "file" : "dev",
+                                               fs->src ?: "", fs->dst);
                 if (fs->type == DOMAIN_FS_RAM && streq(fs->dst, "/"))
                         return xml_err_unsupported(err, "a <filesystem type='ram'> cannot be the root '/'");
         }
@@ -119,17 +123,48 @@ static int require_dir(const char *path, const char *what, const char *dst, Conf
         return 0;
 }
 
+/* A file's image must be a regular file, a block's source a block device. */
+static int require_image(const LxcMount *mt, ConfError *err) {
+        bool file = mt->kind == LXC_MOUNT_FILE;
+        struct stat st;
+
+        int r = stat(mt->src, &st) < 0 ? -errno : 0;
+
+        if (r < 0 || (file ? !S_ISREG(st.st_mode) : !S_ISBLK(st.st_mode))) {
+                bool missing = r == -ENOENT;
+                conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: the filesystem source %s '%s' "
+                               "(target '%s') %s", file ? "file" : "dev", mt->src, mt->dst,
+                               missing ? "does not exist" : file ? "is not a regular file" : "is not a block device");
+                return -ENOENT;
+        }
+        return 0;
+}
+
+static int require_sources(const LxcPlan *p, ConfError *err) {
+        int r = 0;
+
+        for (size_t i = 0; i < p->n_mounts && r >= 0; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                if (mt->kind == LXC_MOUNT_BIND)
+                        r = require_dir(mt->src, "the filesystem source", mt->dst, err);
+                else if (mt->kind == LXC_MOUNT_FILE || mt->kind == LXC_MOUNT_BLOCK)
+                        r = require_image(mt, err);
+        }
+        return r;
+}
+
 int lxc_validate_host(const LxcPlan *p, ConfError *err) {
         _cleanup_free_ char *init = NULL;
         struct stat st;
         int r;
 
+        if ((r = require_sources(p, err)) < 0)
+                return r;
+        /* an image root is only seen once the init has mounted it */
+        if (lxc_plan_root_image(p))
+                return 0;
         if (p->root && (r = require_dir(p->root, "the root filesystem source", "/", err)) < 0)
                 return r;
-        for (size_t i = 0; i < p->n_mounts; i++)
-                if (p->mounts[i].kind == LXC_MOUNT_BIND &&
-                    (r = require_dir(p->mounts[i].src, "the filesystem source", p->mounts[i].dst, err)) < 0)
-                        return r;
         init = lxc_plan_host_path(p, p->argv[0]);
         if (!init)
                 return -ENOMEM;

@@ -534,3 +534,65 @@ def test_proc_views(lxcd, rootfs, vroot):
     lxcd.domain_call(path, "Destroy", 0)
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
     assert not any(p.exists() for p in fuse_dir)
+
+
+def loops_of(image):
+    """Loop devices backed by image (losetup -j)."""
+    out = subprocess.run(["losetup", "-j", str(image)], capture_output=True, text=True).stdout
+    return [line.split(":")[0] for line in out.splitlines() if line.strip()]
+
+
+def make_image(image, tree, size="16M"):
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-d", str(tree), str(image), size], check=True)
+
+
+def test_file_and_block_filesystems(lxcd, rootfs, vroot, bus_monitor):
+    """An image file as the root (on a loop device the supervisor attaches),
+    another as /data, a block device as /blk; every loop device lxcd made is
+    gone after the container; a missing image is named, nothing attached."""
+    if not shutil.which("mke2fs") or not os.path.exists("/dev/loop-control"):
+        pytest.skip("needs mke2fs (e2fsprogs) and loop devices (/dev/loop-control)")
+    top = rootfs.parent
+    (top / "data-tree").mkdir()
+    (top / "data-tree" / "data-marker").write_text("x")
+    (top / "blk-tree").mkdir()
+    (top / "blk-tree" / "blk-marker").write_text("y")
+    root_img, data_img, blk_img = top / "root.img", top / "data.img", top / "blk.img"
+    make_image(root_img, rootfs)
+    make_image(data_img, top / "data-tree", "4M")
+    make_image(blk_img, top / "blk-tree", "4M")
+    blk = subprocess.run(["losetup", "--find", "--show", str(blk_img)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    try:
+        script = "echo in-image; ls / /data /blk; touch /data/ro 2>/dev/null || echo data-ro"
+        xml = f"""<domain type='lxc'>
+  <name>img1</name>
+  <memory unit='MiB'>64</memory>
+  <os><type>exe</type><init>/bin/sh</init><initarg>-c</initarg><initarg>{escape(script)}</initarg></os>
+  <devices>
+    <filesystem type='file'><source file='{root_img}'/><target dir='/'/></filesystem>
+    <filesystem type='file'><source file='{data_img}'/><target dir='/data'/><readonly/></filesystem>
+    <filesystem type='block'><source dev='{blk}'/><target dir='/blk'/></filesystem>
+  </devices>
+</domain>"""
+        path = lxcd.call("DomainDefineXML", xml)
+        mark = bus_monitor.mark()
+        lxcd.domain_call(path, "Create", 0)
+        bus_monitor.wait_domain_event(path, EV_STOPPED, EV_STOPPED_SHUTDOWN, since=mark)
+        h.wait_until(lambda: "data-ro" in log_of(vroot, "img1"), 10, what="the container's log")
+        out = log_of(vroot, "img1")
+        assert "in-image" in out and "data-marker" in out and "blk-marker" in out and "lost+found" in out, out
+        h.wait_until(lambda: not loops_of(root_img) and not loops_of(data_img), 10,
+                     what="the loop devices to be detached")
+        assert not list(vroot.path.rglob("lxc/img1.root")), "the root's mount point is left"
+
+        # a missing image: named, nothing attached, shut off
+        path2 = lxcd.call("DomainDefineXML", xml.replace("<name>img1</name>", "<name>img2</name>")
+                          .replace(str(data_img), str(top / "missing.img")))
+        with pytest.raises(dbus.DBusException) as e:
+            lxcd.domain_call(path2, "Create", 0)
+        assert "missing.img' (target '/data') does not exist" in str(e.value), e.value
+        assert state(lxcd, path2)[0] == SHUTOFF
+        assert not loops_of(root_img)
+    finally:
+        subprocess.run(["losetup", "-d", blk], check=False)

@@ -185,8 +185,8 @@ static void test_policy(void) {
                                                          "<target dir='/mnt'/></filesystem>"), "'..'");
         expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='mount'><source dir='/srv'/>"
                                                          "<target dir='/mnt/../etc'/></filesystem>"), "'..'");
-        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='block'><source dev='/dev/sda'/>"
-                                                         "<target dir='/mnt'/></filesystem>"), "type='block'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='file'><source file='/srv/../x.img'/>"
+                                                         "<target dir='/mnt'/></filesystem>"), "source file");
         expect_refused("<domain type='lxc'><name>c</name><memory unit='MiB'>64</memory><os><type>exe</type></os>"
                        "<idmap><uid start='0' target='1000' count='10'/><uid start='5' target='5000' count='10'/>"
                        "<gid start='0' target='1000' count='10'/></idmap></domain>", "overlap");
@@ -218,6 +218,44 @@ static void test_host_checks(void) {
         p->root = strdup("/nonexistent-root");
         CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "'/nonexistent-root'") &&
               strstr(err.message, "does not exist"));
+}
+
+/* <filesystem type='file'> and 'block': a root image is mounted beside the
+ * exit file; through the arguments and back; missing sources named. */
+static void test_images(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(CONTAINER(
+                "<init>/bin/sh</init>",
+                "<filesystem type='file'><source file='/srv/root.img'/><target dir='/'/></filesystem>"
+                "<filesystem type='block'><source dev='/dev/vbnone'/><target dir='/data'/><readonly/></filesystem>"));
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL, *q = NULL;
+        _cleanup_strv_free_ char **argv = NULL, **again = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_validate_def(def, &err), 0);
+        CHECK_INTEQ(lxc_plan_from_def(def, "/run/x/c1.exit", &p, &err), 0);
+        CHECK_STREQ(p->root, "/run/x/c1.root");
+        CHECK(lxc_plan_root_image(p) && lxc_plan_root_image(p)->kind == LXC_MOUNT_FILE);
+        CHECK_INTEQ(lxc_plan_to_argv(p, &argv), 0);
+        a = strv_join(argv, " ");
+        CHECK(a && strstr(a, "--root /run/x/c1.root ") &&
+              strstr(a, " --file /srv/root.img / rw --block /dev/vbnone /data ro "));
+        CHECK_INTEQ(lxc_plan_parse(argv, &q), 0);
+        CHECK_INTEQ(lxc_plan_to_argv(q, &again), 0);
+        b = strv_join(again, " ");
+        CHECK_STREQ(a, b);
+        /* the image is named, not the root folder that does not exist yet */
+        CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "source file '/srv/root.img'") &&
+              strstr(err.message, "does not exist"));
+        free(p->mounts[0].src);
+        p->mounts[0].src = strdup("/dev/null");
+        CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "'/dev/null'") &&
+              strstr(err.message, "is not a regular file"));
+        free(p->mounts[0].src);
+        p->mounts[0].src = strdup("/proc/self/status");
+        CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "source dev '/dev/vbnone'"));
 }
 
 /* The /proc views: the host's text with the container's figures. */
@@ -259,4 +297,5 @@ static void test_proc_views(void) {
         CHECK_STREQ(up, "10.00 17.00\n");
 }
 
-UNIT_TESTS(test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks)
+UNIT_TESTS(test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
+           test_images)
