@@ -20,6 +20,7 @@
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
 #include "qemu-security.h"
+#include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -431,13 +432,22 @@ int hotplug_label_disk(Plug *p, Domain *d, sd_bus_error *error) {
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot give the disk to QEMU's user", error);
         p->labelled = true;
+        /* and the guest's cgroup lets QEMU open it, if it is a device node */
+        r = qemu_tune_disk_devices(d, &p->live->disks[p->ref.index], true, e.message, sizeof(e.message));
+        if (r < 0) {
+                hotplug_unlabel_disk(p, d);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "%s", e.message);
+        }
         return 0;
 }
 
 void hotplug_unlabel_disk(Plug *p, Domain *d) {
+        char msg[256];
+
         if (!p->labelled)
                 return;
         qemu_security_restore_disk(d, &p->live->disks[p->ref.index]);
+        (void) qemu_tune_disk_devices(d, &p->live->disks[p->ref.index], false, msg, sizeof(msg));
         p->labelled = false;
 }
 
