@@ -19,6 +19,7 @@
 #include "qemu-driver.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-confine.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
@@ -956,8 +957,11 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = qemu_interface_keep_aliases(d->live, p->live);
         if (r >= 0)
                 r = keep_rng_aliases(d->live, p->live);
+        _cleanup_free_ char *dir = NULL;
         if (r >= 0)
-                r = qemu_command_assign_paths(p->live, d->manager->rundir);
+                r = qemu_confine_dir(d, &dir);
+        if (r >= 0)
+                r = qemu_command_assign_paths(p->live, dir);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot name %s: %s", what, strerror(-r));
         p->alias = strdup(hotplug_dev_alias(p->live, &p->ref) ?: "");
