@@ -26,7 +26,7 @@ static const char *const controller_names[_CGROUP_CONTROLLER_MAX][2] = {
         [CGROUP_CPU] = { "cpu", "cpu" },         [CGROUP_CPUACCT] = { NULL, "cpuacct" },
         [CGROUP_CPUSET] = { "cpuset", "cpuset" }, [CGROUP_MEMORY] = { "memory", "memory" },
         [CGROUP_IO] = { "io", "blkio" },         [CGROUP_PIDS] = { "pids", "pids" },
-        [CGROUP_FREEZER] = { NULL, "freezer" },
+        [CGROUP_FREEZER] = { NULL, "freezer" },  [CGROUP_DEVICES] = { NULL, "devices" },
 };
 
 bool cgroup_host_is_v2(void) {

@@ -27,6 +27,7 @@ typedef enum CgroupController {
         CGROUP_IO,      /* "io" on v2, "blkio" on v1 */
         CGROUP_PIDS,
         CGROUP_FREEZER, /* v1 only: v2 has cgroup.freeze in every cgroup */
+        CGROUP_DEVICES, /* v1 only: v2 filters with a BPF program (cgroup-devices.h) */
         _CGROUP_CONTROLLER_MAX,
 } CgroupController;
 

@@ -20,6 +20,7 @@
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
 #include "qemu-security.h"
+#include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -112,8 +113,13 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                 for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
                         if (streq_ptr(hotplug_dev_alias(d->live, &r), u->alias)) {
                                 /* the guest let go: its files go back */
-                                if (r.family == QEMU_DEVICE_DISK)
+                                if (r.family == QEMU_DEVICE_DISK) {
+                                        char msg[256];
+
                                         qemu_security_restore_disk(d, &d->live->disks[r.index]);
+                                        (void) qemu_tune_disk_devices(d, &d->live->disks[r.index], false, msg,
+                                                                      sizeof(msg));
+                                }
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }

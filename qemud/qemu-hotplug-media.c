@@ -19,6 +19,7 @@
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
 #include "qemu-security.h"
+#include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -35,8 +36,12 @@ static void update_done(Plug *p, Domain *d, const char *error_class, const char 
                 return;
         }
         /* the old medium (still in d->live) goes back to its owner */
-        if (p->ref.index < d->live->n_disks && d->live->disks[p->ref.index].src)
+        if (p->ref.index < d->live->n_disks && d->live->disks[p->ref.index].src) {
+                char msg[256];
+
                 qemu_security_restore_disk(d, &d->live->disks[p->ref.index]);
+                (void) qemu_tune_disk_devices(d, &d->live->disks[p->ref.index], false, msg, sizeof(msg));
+        }
         domain_emit_disk_change(d, p->old_src, p->new_src, p->alias, DOMAIN_DISK_CHANGE_MISSING_ON_START);
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);

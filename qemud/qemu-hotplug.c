@@ -20,7 +20,9 @@
 #include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-confine.h"
 #include "qemu-security.h"
+#include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -444,13 +446,22 @@ int hotplug_label_disk(Plug *p, Domain *d, sd_bus_error *error) {
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot give the disk to QEMU's user", error);
         p->labelled = true;
+        /* and the guest's cgroup lets QEMU open it, if it is a device node */
+        r = qemu_tune_disk_devices(d, &p->live->disks[p->ref.index], true, e.message, sizeof(e.message));
+        if (r < 0) {
+                hotplug_unlabel_disk(p, d);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "%s", e.message);
+        }
         return 0;
 }
 
 void hotplug_unlabel_disk(Plug *p, Domain *d) {
+        char msg[256];
+
         if (!p->labelled)
                 return;
         qemu_security_restore_disk(d, &p->live->disks[p->ref.index]);
+        (void) qemu_tune_disk_devices(d, &p->live->disks[p->ref.index], false, msg, sizeof(msg));
         p->labelled = false;
 }
 
@@ -972,8 +983,11 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = qemu_interface_keep_aliases(d->live, p->live);
         if (r >= 0)
                 r = keep_rng_aliases(d->live, p->live);
+        _cleanup_free_ char *dir = NULL;
         if (r >= 0)
-                r = qemu_command_assign_paths(p->live, d->manager->rundir);
+                r = qemu_confine_dir(d, &dir);
+        if (r >= 0)
+                r = qemu_command_assign_paths(p->live, dir);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot name %s: %s", what, strerror(-r));
         p->alias = strdup(hotplug_dev_alias(p->live, &p->ref) ?: "");

@@ -13,6 +13,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-agent-cmds.h"
+#include "qemu-confine.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
 #include "qemu-events.h"
@@ -137,6 +138,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 (void) unlink(q->monitor_path);
                 q->monitor_path = mfree(q->monitor_path);
         }
+        qemu_confine_dir_remove(d); /* the sockets QEMU made */
         if (status_path(d, ".xml", &status) >= 0)
                 (void) unlink(status);
         if (status_path(d, ".pid", &pidfile) >= 0)

@@ -407,9 +407,12 @@ static int prepare_live(Domain *d, ConfError *err) {
                                        d->def->name, strerror(-r));
                 return r;
         }
+        _cleanup_free_ char *dir = NULL;
         r = qemu_command_assign_aliases(d->live);
         if (r >= 0)
-                r = qemu_command_assign_paths(d->live, d->manager->rundir);
+                r = qemu_confine_dir(d, &dir);
+        if (r >= 0)
+                r = qemu_command_assign_paths(d->live, dir);
         if (r < 0)
                 conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s': %s", d->def->name,
                                strerror(-r));
@@ -425,15 +428,16 @@ static int build_argv(Domain *d, ConfError *err) {
         QemuCommandParams params = {
                 .accel = domain_accel_is_kvm(d) ? QEMU_ACCEL_KVM : QEMU_ACCEL_TCG,
                 .monitor_fd = 3,
-                .run_dir = m->rundir,
+                .run_dir = NULL, /* the guest's own directory, below */
                 /* The guest's console goes to QEMU's stdout, that is the log. */
                 .serial_log = "/proc/self/fd/1",
                 .now = (int64_t) time(NULL),
         };
         _cleanup_free_ int *ports = calloc(d->live->n_graphics + 1, sizeof(int));
-        _cleanup_free_ char *pidfile = NULL;
-        if (!ports || status_path(d, ".pid", &pidfile) < 0)
+        _cleanup_free_ char *pidfile = NULL, *dir = NULL;
+        if (!ports || status_path(d, ".pid", &pidfile) < 0 || qemu_confine_dir(d, &dir) < 0)
                 return -ENOMEM;
+        params.run_dir = dir;
         /* Finds QEMU after a restart even if the fork was the last thing
          * we did (see qemu-status.c). */
         params.pidfile = pidfile;
@@ -502,6 +506,13 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
          * logfile): the pipe must be its user's. */
         if (r > 0 && fchown(log_fd, creds.uid, creds.gid) < 0)
                 r = -errno;
+        if (r >= 0) {
+                int k = qemu_confine_dir_make(d, creds.uid, creds.gid, err);
+                if (k < 0) {
+                        domain_network_close_taps(d);
+                        return k;
+                }
+        }
         /* A root QEMU is confined too: root's groups dropped with the rest. */
         creds.confine = q->confine_flags;
         if (r >= 0)

@@ -36,6 +36,19 @@ static int open_cgroup(const Domain *d, bool create, Cgroup **ret) {
         return r < 0 ? r : cgroup_open(path, create, ret);
 }
 
+int qemu_tune_disk_devices(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        int r = open_cgroup(d, false, &cg);
+
+        if (r == -ENOENT || r == -EOPNOTSUPP)
+                return 0;
+        if (r < 0) {
+                snprintf(msg, size, "cannot open the cgroup of '%s': %s", d->def->name, strerror(-r));
+                return r;
+        }
+        return domain_cgroup_disk_devices(cg, disk, allow, msg, size);
+}
+
 /* Every guest gets its own cgroup, QEMU in it, and def's tuning there. */
 static int setup_cgroup(Domain *d, const DomainDef *def, char *msg, size_t size) {
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;

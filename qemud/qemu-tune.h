@@ -24,6 +24,9 @@ void qemu_tune_cleanup(Domain *d);
 
 /* The guest's cgroup path below the hierarchies' root. */
 int qemu_tune_cgroup_path(const Domain *d, char **ret);
+/* A disk plugged into (allow) or unplugged from the running guest, in its
+ * cgroup's device controller. 0 when the guest has no cgroup. */
+int qemu_tune_disk_devices(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
 
 /* Changes while the guest runs: the scheduler, memory, block I/O and NUMA
  * nodes through the cgroup (made then if the start made none), pins as

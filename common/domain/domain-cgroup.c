@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "cgroup-devices.h"
 #include "cpuset.h"
+#include "log.h"
 #include "domain-cgroup.h"
 #include "util.h"
 
@@ -289,6 +291,54 @@ int domain_cgroup_set_numatune(const Cgroup *cg, const DomainDef *def, char *msg
         return r < 0 ? failed(r, cg, CGROUP_CPUSET, "cpuset.mems", msg, size) : 0;
 }
 
+/* --- devices ----------------------------------------------------------------- */
+
+static int allow_path(const Cgroup *cg, const char *path, bool allow, bool readonly, char *msg, size_t size) {
+        int r;
+
+        if (!path)
+                return 0;
+        r = allow ? cgroup_devices_allow(cg, path, readonly) : cgroup_devices_deny(cg, path);
+        if (r < 0)
+                snprintf(msg, size, "cannot %s the device %s in %s/devices.%s: %s", allow ? "allow" : "deny", path,
+                         cg->path ? cg->path : "", allow ? "allow" : "deny", strerror(-r));
+        return r;
+}
+
+int domain_cgroup_disk_devices(const Cgroup *cg, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        int r = allow_path(cg, disk->src, allow, disk->readonly, msg, size);
+
+        /* the layers below are only read */
+        for (size_t i = 0; r >= 0 && i < disk->n_backing; i++)
+                r = allow_path(cg, disk->backing[i].path, allow, true, msg, size);
+        return r;
+}
+
+/* Without a device controller (v2 has no BPF filter of ours yet, or the
+ * host lacks it) the guest runs without one, as under libvirt. */
+static bool devices_usable(const Cgroup *cg, const char *name) {
+        if (!cg->v2 && cgroup_has(cg, CGROUP_DEVICES))
+                return true;
+        log_debug("Domain %s: no device controller %s; its devices are not filtered.", name,
+                  cg->v2 ? "for cgroup v2 yet" : "on this host");
+        return false;
+}
+
+int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
+        int r;
+
+        if (!devices_usable(cg, def->name))
+                return 0;
+        r = cgroup_devices_restrict(cg);
+        if (r < 0)
+                return failed(r, cg, CGROUP_DEVICES, "devices.allow", msg, size);
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
+                r = domain_cgroup_disk_devices(cg, &def->disks[i], true, msg, size);
+        for (size_t i = 0; r >= 0 && i < def->n_rngs; i++)
+                r = allow_path(cg, def->rngs[i].backend_path, true, true, msg, size);
+        return r;
+}
+
 int domain_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
         int r = domain_cgroup_set_cputune(cg, def, msg, size);
 
@@ -298,5 +348,7 @@ int domain_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_
                 r = domain_cgroup_set_blkiotune(cg, NULL, def, msg, size);
         if (r >= 0)
                 r = domain_cgroup_set_numatune(cg, def, msg, size);
+        if (r >= 0)
+                r = domain_cgroup_set_devices(cg, def, msg, size);
         return r;
 }

@@ -29,7 +29,14 @@ int domain_cgroup_set_memtune(const Cgroup *cg, const DomainDef *def, char *msg,
 int domain_cgroup_set_blkiotune(const Cgroup *cg, const DomainDef *old, const DomainDef *def, char *msg,
                                 size_t size);
 int domain_cgroup_set_numatune(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
-/* All four. */
+/* The device controller (cgroup-devices.h): everything denied but the
+ * standard nodes and the definition's disks (with their backing chains,
+ * those read-only) and rng sources that are device nodes. Nothing is done
+ * where the controller is missing or the hierarchy is v2. */
+int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
+/* One disk plugged (allow) or unplugged. */
+int domain_cgroup_disk_devices(const Cgroup *cg, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
+/* All five. */
 int domain_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
 
 /* The block device's "MAJ:MIN" of a <blkiotune><device> path: -ENOENT when

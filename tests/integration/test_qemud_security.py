@@ -379,3 +379,28 @@ def test_hotplugged_disk_given_and_given_back(env, images):
     finally:
         g.ensure_shutoff()
         env.dcall(g.path, "Undefine", 0)
+
+
+def test_automatic_socket_in_the_guests_own_directory(env):
+    """A unix channel without a path: an unprivileged QEMU makes its socket
+    in <rundir>/domain-<id>-<name>/, a directory of QEMU's user, removed at
+    the stop."""
+    import re
+    chan = ("    <channel type='unix'><source mode='bind'/>"
+            "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
+    g = env.call("DomainDefineXML", env.guest_xml("sec6", nic=None, extra_devices=chan))
+    try:
+        env.dcall(g, "Create", START_PAUSED)
+        xml = env.dcall(g, "GetXMLDesc", 0)
+        dom_id = int(re.search(r"<domain [^>]*\bid='(\d+)'", xml).group(1))
+        d = env.run_dir / f"domain-{dom_id}-sec6"
+        sock = d / "sec6.channel0.sock"
+        assert f"path='{sock}'" in xml, xml
+        assert owner(d) == (UID, GID) and (os.stat(d).st_mode & 0o777) == 0o750
+        assert sock.is_socket() and owner(sock) == (UID, GID)
+        env.dcall(g, "Destroy", 0)
+        assert not d.exists()
+    finally:
+        if env.state(g)[0] != S.SHUTOFF:
+            env.dcall(g, "Destroy", 0)
+        env.dcall(g, "Undefine", 0)

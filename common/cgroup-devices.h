@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The device controller of a guest's cgroup (cgroup.h): the guest may open
+ * no device node but the standard ones and those its definition names.
+ *
+ * On cgroup v1 that is the devices controller: "a" denied, then one
+ * "TYPE MAJ:MIN ACCESS" rule per allowed node in devices.allow. The
+ * standard nodes (libvirt's list for QEMU, plus what a container's /dev
+ * holds) get "rwm": /dev/null, /dev/zero, /dev/full, /dev/random,
+ * /dev/urandom, /dev/tty, /dev/console, /dev/ptmx, every pty (major 136),
+ * /dev/kvm, /dev/net/tun and /dev/fuse. On cgroup v2 the filter is a BPF program,
+ * which is not written yet: there every function answers -EOPNOTSUPP and
+ * the caller goes on without one (as on a host without the controller).
+ *
+ * Every function returns 0 or -errno. */
+
+#include <stdbool.h>
+
+#include "cgroup.h"
+
+/* "c 1:3" for a character or block device node; -ENODEV when path is none
+ * (a regular file needs no rule), -errno when it cannot be looked at. */
+int cgroup_device_rule(const char *path, char *ret, size_t size);
+
+/* Deny all, then allow the standard nodes. */
+int cgroup_devices_restrict(const Cgroup *cg);
+/* Allows (or takes back) the node at path: "r" or "rw". A path that is no
+ * device node is 0, nothing written. */
+int cgroup_devices_allow(const Cgroup *cg, const char *path, bool readonly);
+int cgroup_devices_deny(const Cgroup *cg, const char *path);
