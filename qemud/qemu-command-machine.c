@@ -195,6 +195,9 @@ static int add_hyperv(QemuCmd *c, OptBuf *b) {
 
         if (hypervclock_present(c->def) != TRISTATE_ABSENT)
                 opt_add_bool(b, "hv-time", hypervclock_present(c->def) == TRISTATE_ON);
+        /* <panic model='hyperv'/>: the guest reports its crash through the MSRs */
+        if (qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV))
+                opt_add(b, "hv-crash=on");
         switch (f->hyperv_mode) {
         case DOMAIN_HYPERV_MODE_NONE:
                 return 0;
@@ -252,7 +255,8 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                         *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
                                kvmclock_present(c->def) != TRISTATE_ABSENT ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
-                               c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ? "qemu64" : NULL;
+                               c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ||
+                               qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV) ? "qemu64" : NULL;
                         return 0;
                 }
                 if (!qemu_caps_has_cpu_model(c->caps, cpu->model))

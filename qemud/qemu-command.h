@@ -124,6 +124,11 @@ typedef struct QemuCommandParams {
          * localtime basis into a utc adjustment before calling (and stores it
          * in the live definition). QEMU gets -rtc base=<now + adjustment>. */
         int64_t now;
+
+        /* <vsock>: the CID the driver found free for <cid auto='yes'/>
+         * (0: the definition's own <cid address=''/>). QEMU opens
+         * /dev/vhost-vsock itself. */
+        unsigned vsock_cid;
 } QemuCommandParams;
 
 /* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with

@@ -31,6 +31,7 @@
 #include "qemu-security.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
+#include "qemu-vsock.h"
 #include "util.h"
 
 static const QemuMonitorCallbacks monitor_callbacks;
@@ -406,10 +407,12 @@ static int prepare_live(Domain *d, ConfError *err) {
         r = qemu_command_assign_aliases(d->live);
         if (r >= 0)
                 r = qemu_command_assign_paths(d->live, d->manager->rundir);
-        if (r < 0)
+        if (r < 0) {
                 conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s': %s", d->def->name,
                                strerror(-r));
-        return r;
+                return r;
+        }
+        return qemu_vsock_prepare(d->live, err);
 }
 
 static int build_argv(Domain *d, ConfError *err) {

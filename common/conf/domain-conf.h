@@ -689,6 +689,57 @@ typedef struct DomainRngDef {
         char *alias;           /* live */
 } DomainRngDef;
 
+/* <watchdog>: one per domain (libvirt 9.0's schema). i6300esb is PCI,
+ * ib700 ISA (no address we model); diag288 is s390's. */
+typedef enum DomainWatchdogModel {
+        DOMAIN_WATCHDOG_MODEL_I6300ESB,
+        DOMAIN_WATCHDOG_MODEL_IB700,
+        _DOMAIN_WATCHDOG_MODEL_MAX,
+} DomainWatchdogModel;
+
+/* What QEMU does when it fires; dump: QEMU pauses, the driver dumps the
+ * guest's memory and lets it run on. */
+typedef enum DomainWatchdogActionKind {
+        DOMAIN_WATCHDOG_ACTION_RESET,
+        DOMAIN_WATCHDOG_ACTION_SHUTDOWN,
+        DOMAIN_WATCHDOG_ACTION_POWEROFF,
+        DOMAIN_WATCHDOG_ACTION_PAUSE,
+        DOMAIN_WATCHDOG_ACTION_NONE,
+        DOMAIN_WATCHDOG_ACTION_DUMP,
+        DOMAIN_WATCHDOG_ACTION_INJECT_NMI,
+        _DOMAIN_WATCHDOG_ACTION_MAX,
+} DomainWatchdogActionKind;
+
+typedef struct DomainWatchdogDef {
+        bool present;
+        DomainWatchdogModel model;
+        DomainWatchdogActionKind action; /* absent: reset, as libvirt */
+        DomainDeviceAddress addr;        /* pci for i6300esb */
+        char *alias;                     /* live */
+} DomainWatchdogDef;
+
+/* <panic>: how the guest tells the host it panicked. isa: the pvpanic
+ * ISA device; hyperv: the Hyper-V crash MSRs (hv-crash). */
+typedef enum DomainPanicModel {
+        DOMAIN_PANIC_ISA,
+        DOMAIN_PANIC_HYPERV,
+        _DOMAIN_PANIC_MAX,
+} DomainPanicModel;
+
+typedef struct DomainPanicDef {
+        DomainPanicModel model;  /* absent: isa, the x86 default */
+        char *alias;             /* live */
+} DomainPanicDef;
+
+/* <vsock>: a virtio socket to the host (vhost-vsock-pci). */
+typedef struct DomainVsockDef {
+        bool present;
+        Tristate cid_auto;       /* <cid auto='yes|no'/>; absent */
+        unsigned cid;            /* <cid address=''/>: 3 or more; 0 = none given */
+        DomainDeviceAddress addr; /* pci */
+        char *alias;             /* live */
+} DomainVsockDef;
+
 typedef struct DomainVcpuPin {
         unsigned vcpu;
         char *cpuset;
@@ -831,6 +882,10 @@ typedef struct DomainDef {
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;
+        DomainWatchdogDef watchdog;
+        DomainPanicDef *panics;
+        size_t n_panics;
+        DomainVsockDef vsock;
         DomainSeclabelDef *seclabels; /* <seclabel>, one per model: domain-seclabel.h */
         size_t n_seclabels;
 } DomainDef;
@@ -962,6 +1017,9 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_sound_model, DomainSoundModel)                 \
         X(domain_sound_codec, DomainSoundCodec)                 \
         X(domain_audio_type, DomainAudioType)                   \
+        X(domain_watchdog_model, DomainWatchdogModel)           \
+        X(domain_watchdog_action, DomainWatchdogActionKind)     \
+        X(domain_panic_model, DomainPanicModel)                 \
         X(domain_timer_name, DomainTimerName)                   \
         X(domain_hyperv_mode, DomainHypervMode)                 \
         X(domain_hyperv_feature, DomainHypervFeature)           \
