@@ -45,6 +45,8 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/watchdog>");
         if (def->n_panics > 0)
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/panic>");
+        if (def->iommu.present)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/iommu>");
         if (def->vsock.present)
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/vsock>");
         for (size_t i = 0; i < def->n_nets; i++) {

@@ -493,6 +493,7 @@ static void mark_all(Assign *a) {
                 mark(a, &def->rngs[i].addr);
         mark(a, &def->watchdog.addr);
         mark(a, &def->vsock.addr);
+        mark(a, &def->iommu.addr);
 }
 
 /* Fixed places: the host bridge, the chipset's functions, and the primary
@@ -620,6 +621,8 @@ static int place_devices(Assign *a) {
         }
         if (r >= 0 && def->vsock.present)
                 r = place(a, &def->vsock.addr, PCI_PCIE, "vsock");
+        if (r >= 0 && def->iommu.present && def->iommu.model == DOMAIN_IOMMU_VIRTIO)
+                r = place(a, &def->iommu.addr, PCI_LEGACY, "iommu"); /* on the root bus: built first */
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++) {
                 DomainChrDef *chr = &def->chrs[i];
 

@@ -202,8 +202,9 @@ int qemu_build_sounds(QemuCmd *c);
 int qemu_build_redirdevs(QemuCmd *c);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
-/* <watchdog>, <panic>, <vsock> (qemu-command-platform.c). */
+/* <iommu>, <watchdog>, <panic>, <vsock> (qemu-command-platform.c). */
 int qemu_platform_assign_aliases(DomainDef *def);
+int qemu_build_iommu(QemuCmd *c);
 int qemu_build_watchdog(QemuCmd *c);
 int qemu_build_panics(QemuCmd *c);
 int qemu_build_vsock(QemuCmd *c);

@@ -59,6 +59,9 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add_bool(&b, "vmport", def->features.vmport == TRISTATE_ON);
         if (def->features.smm != TRISTATE_ABSENT)
                 opt_add_bool(&b, "smm", def->features.smm == TRISTATE_ON);
+        /* <ioapic driver='qemu'/>: the I/O APIC in QEMU, the LAPICs in KVM */
+        if (def->features.ioapic_driver)
+                opt_add(&b, "kernel-irqchip=%s", streq(def->features.ioapic_driver, "qemu") ? "split" : "on");
         /* <timer present=''/> of the machine's own timers */
         if (hpet && hpet->present != TRISTATE_ABSENT)
                 opt_add_bool(&b, "hpet", hpet->present == TRISTATE_ON);

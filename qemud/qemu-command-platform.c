@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <watchdog>, <panic>, <vsock> on the command line (see qemu-device.h).
+/* <iommu>, <watchdog>, <panic>, <vsock> on the command line (see qemu-device.h).
  * The watchdog's action is QEMU's -action watchdog=; 'dump' runs as
  * 'pause' and the driver dumps, as libvirt does. A Hyper-V panic is no
  * device but the CPU's hv-crash (qemu-command-machine.c). */
@@ -21,6 +21,12 @@ int qemu_platform_assign_aliases(DomainDef *def) {
                         return -ENOMEM;
                 free_and_replace_str(&def->panics[i].alias, s);
         }
+        if (def->iommu.present) {
+                s = strdup("iommu0");
+                if (!s)
+                        return -ENOMEM;
+                free_and_replace_str(&def->iommu.alias, s);
+        }
         if (def->vsock.present) {
                 s = strdup("vsock0");
                 if (!s)
@@ -32,6 +38,39 @@ int qemu_platform_assign_aliases(DomainDef *def) {
 
 const char *qemu_watchdog_qemu_action(DomainWatchdogActionKind a) {
         return a == DOMAIN_WATCHDOG_ACTION_DUMP ? "pause" : domain_watchdog_action_to_string(a);
+}
+
+/* First of the devices: the other PCI devices sit behind it. */
+int qemu_build_iommu(QemuCmd *c) {
+        const DomainIommuDef *io = &c->def->iommu;
+        json_object *o = NULL;
+        int r;
+
+        if (!io->present)
+                return 0;
+        cmd_at(c, QEMU_DEVICE_IOMMU, 0);
+        if (!c->q35)
+                return cmd_fail(c, -EOPNOTSUPP, "iommu model '%s' needs a q35 machine",
+                                domain_iommu_model_to_string(io->model));
+        if (io->model == DOMAIN_IOMMU_VIRTIO) {
+                r = qemu_pci_device_new(c, &io->addr, "iommu", "virtio-iommu-pci", "iommu0", &o);
+                if (r < 0)
+                        return r;
+                return cmd_device(c, o);
+        }
+        o = props_new("driver", "intel-iommu");
+        prop_str(&o, "id", "iommu0");
+        if (io->intremap != TRISTATE_ABSENT)
+                prop_str(&o, "intremap", io->intremap == TRISTATE_ON ? "on" : "off");
+        if (io->caching_mode != TRISTATE_ABSENT)
+                prop_bool(&o, "caching-mode", io->caching_mode == TRISTATE_ON);
+        if (io->eim != TRISTATE_ABSENT)
+                prop_str(&o, "eim", io->eim == TRISTATE_ON ? "on" : "off");
+        if (io->iotlb != TRISTATE_ABSENT)
+                prop_bool(&o, "device-iotlb", io->iotlb == TRISTATE_ON);
+        if (io->aw_bits)
+                prop_int(&o, "aw-bits", io->aw_bits);
+        return cmd_device(c, o);
 }
 
 int qemu_build_watchdog(QemuCmd *c) {

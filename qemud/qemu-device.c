@@ -27,6 +27,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_WATCHDOG] = "watchdog",
         [QEMU_DEVICE_PANIC] = "panic",
         [QEMU_DEVICE_VSOCK] = "vsock",
+        [QEMU_DEVICE_IOMMU] = "iommu",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -61,6 +62,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->n_panics;
         case QEMU_DEVICE_VSOCK:
                 return def->vsock.present ? 1 : 0;
+        case QEMU_DEVICE_IOMMU:
+                return def->iommu.present ? 1 : 0;
         default:
                 return 0;
         }
@@ -72,7 +75,8 @@ int qemu_build_devices(QemuCmd *c) {
         int r;
 
         qemu_pci_plan(c);
-        r = qemu_build_controllers(c) ?:
+        r = qemu_build_iommu(c) ?:
+            qemu_build_controllers(c) ?:
             qemu_build_disks(c) ?:
             qemu_build_nets(c) ?:
             qemu_build_chrs(c);

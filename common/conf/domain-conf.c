@@ -192,6 +192,11 @@ static const char *const domain_panic_model_table[_DOMAIN_PANIC_MAX] = {
         [DOMAIN_PANIC_HYPERV] = "hyperv",
 };
 
+static const char *const domain_iommu_model_table[_DOMAIN_IOMMU_MAX] = {
+        [DOMAIN_IOMMU_INTEL] = "intel",
+        [DOMAIN_IOMMU_VIRTIO] = "virtio",
+};
+
 static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
         [DOMAIN_TIMER_RTC] = "rtc",
         [DOMAIN_TIMER_PIT] = "pit",
@@ -759,6 +764,7 @@ static const ChildParser device_parsers[] = {
         { "rng", domain_parse_rng },
         { "watchdog", domain_parse_watchdog, true },
         { "panic", domain_parse_panic },
+        { "iommu", domain_parse_iommu, true },
         { "vsock", domain_parse_vsock, true },
 };
 

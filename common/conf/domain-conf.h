@@ -146,6 +146,7 @@ typedef struct DomainFeaturesDef {
         Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
         Tristate vmport;     /* <vmport state='on|off'/> (no state: on) */
         Tristate smm;        /* <smm state='on|off'/> (no state: on) */
+        char *ioapic_driver; /* <ioapic driver='qemu|kvm'/>: qemu = a split irqchip */
 } DomainFeaturesDef;
 
 /* <pm>: whether the guest may suspend to RAM (S3) or to disk (S4). */
@@ -740,6 +741,23 @@ typedef struct DomainVsockDef {
         char *alias;             /* live */
 } DomainVsockDef;
 
+/* <iommu>: intel (intel-iommu, q35) or virtio (virtio-iommu-pci). */
+typedef enum DomainIommuModel {
+        DOMAIN_IOMMU_INTEL,
+        DOMAIN_IOMMU_VIRTIO,
+        _DOMAIN_IOMMU_MAX,
+} DomainIommuModel;
+
+typedef struct DomainIommuDef {
+        bool present;
+        DomainIommuModel model;
+        /* <driver intremap='' caching_mode='' eim='' iotlb='' aw_bits=''/>: intel only */
+        Tristate intremap, caching_mode, eim, iotlb;
+        unsigned aw_bits;        /* 0 = not given */
+        DomainDeviceAddress addr; /* pci, virtio only */
+        char *alias;             /* live */
+} DomainIommuDef;
+
 typedef struct DomainVcpuPin {
         unsigned vcpu;
         char *cpuset;
@@ -886,6 +904,7 @@ typedef struct DomainDef {
         DomainPanicDef *panics;
         size_t n_panics;
         DomainVsockDef vsock;
+        DomainIommuDef iommu;
         DomainSeclabelDef *seclabels; /* <seclabel>, one per model: domain-seclabel.h */
         size_t n_seclabels;
 } DomainDef;
@@ -1020,6 +1039,7 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_watchdog_model, DomainWatchdogModel)           \
         X(domain_watchdog_action, DomainWatchdogActionKind)     \
         X(domain_panic_model, DomainPanicModel)                 \
+        X(domain_iommu_model, DomainIommuModel)                 \
         X(domain_timer_name, DomainTimerName)                   \
         X(domain_hyperv_mode, DomainHypervMode)                 \
         X(domain_hyperv_feature, DomainHypervFeature)           \

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Small devices of the platform: <watchdog>, <panic>, <vsock>. What
+/* Small devices of the platform: <watchdog>, <panic>, <iommu>, <vsock>. What
  * libvirt 9.0 allows on x86 is modelled; the models of other
  * architectures (diag288, pseries, s390) and ISA addresses are refused,
- * naming them. */
+ * naming them (smmuv3 too: it is ARM's). */
 #include "domain-conf-internal.h"
 
 /* alias and address, the children every one of these may have */
@@ -106,6 +106,102 @@ static void format_panic(XmlWriter *w, const DomainPanicDef *p, unsigned flags) 
         xw_end(w);
 }
 
+/* ---- iommu ---------------------------------------------------------------- */
+
+static int parse_iommu_driver(void *dev, xmlNodePtr c, const char *path, ConfError *err) {
+        DomainIommuDef *io = dev;
+        int r;
+
+        r = xml_check_unique(c, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(c, path, err, "intremap", "caching_mode", "eim", "iotlb", "aw_bits");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(c, path, err);
+        if (r < 0)
+                return r;
+        r = domain_attr_tristate(c, path, "intremap", "on", "off", &io->intremap, err);
+        if (r >= 0)
+                r = domain_attr_tristate(c, path, "caching_mode", "on", "off", &io->caching_mode, err);
+        if (r >= 0)
+                r = domain_attr_tristate(c, path, "eim", "on", "off", &io->eim, err);
+        if (r >= 0)
+                r = domain_attr_tristate(c, path, "iotlb", "on", "off", &io->iotlb, err);
+        if (r >= 0)
+                r = xml_attr_uint(c, path, "aw_bits", &io->aw_bits, err);
+        if (r < 0)
+                return r;
+        /* the address widths QEMU's intel-iommu has */
+        if (r > 0 && io->aw_bits != 39 && io->aw_bits != 48)
+                return xml_err_unsupported(err, "value '%u' of attribute 'aw_bits' of <%s>: only 39 and 48 "
+                                           "are supported", io->aw_bits, path);
+        return 0;
+}
+
+int domain_parse_iommu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainIommuDef *io = &def->iommu;
+        unsigned addr_types;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "model");
+        if (r < 0)
+                return r;
+        io->present = true;
+        r = DOMAIN_ATTR_ENUM(n, path, "model", domain_iommu_model, &io->model, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'model' of <%s>", path);
+        /* intel-iommu is the machine's, no PCI device */
+        addr_types = io->model == DOMAIN_IOMMU_VIRTIO ? DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) : 0;
+        return parse_children(n, path, addr_types, &io->addr, &io->alias, "driver", parse_iommu_driver, io,
+                              err);
+}
+
+static bool iommu_has_driver(const DomainIommuDef *io) {
+        return io->intremap != TRISTATE_ABSENT || io->caching_mode != TRISTATE_ABSENT ||
+               io->eim != TRISTATE_ABSENT || io->iotlb != TRISTATE_ABSENT || io->aw_bits;
+}
+
+static void format_iommu(XmlWriter *w, const DomainIommuDef *io, unsigned flags) {
+        if (!io->present)
+                return;
+        xw_start(w, "iommu");
+        xw_attr(w, "model", domain_iommu_model_to_string(io->model));
+        if (iommu_has_driver(io)) {
+                xw_start(w, "driver");
+                xw_attr(w, "intremap", tristate_word(io->intremap, "on", "off"));
+                xw_attr(w, "caching_mode", tristate_word(io->caching_mode, "on", "off"));
+                xw_attr(w, "eim", tristate_word(io->eim, "on", "off"));
+                xw_attr(w, "iotlb", tristate_word(io->iotlb, "on", "off"));
+                if (io->aw_bits)
+                        xw_attrf(w, "aw_bits", "%u", io->aw_bits);
+                xw_end(w);
+        }
+        domain_format_alias(w, io->alias, flags);
+        domain_format_address(w, &io->addr);
+        xw_end(w);
+}
+
+/* libvirt's rules: interrupt remapping needs the split I/O APIC, the
+ * extended interrupt mode needs remapping, virtio has no driver options. */
+static int validate_iommu(const DomainDef *def, ConfError *err) {
+        const DomainIommuDef *io = &def->iommu;
+
+        if (!io->present)
+                return 0;
+        if (io->model == DOMAIN_IOMMU_VIRTIO && iommu_has_driver(io))
+                return xml_err_unsupported(err, "<devices/iommu/driver> options are not supported for "
+                                           "iommu model 'virtio'");
+        if (io->intremap == TRISTATE_ON && !streq_ptr(def->features.ioapic_driver, "qemu"))
+                return xml_err_unsupported(err, "<devices/iommu/driver intremap='on'/> needs the split I/O APIC: "
+                                           "<features><ioapic driver='qemu'/>");
+        if (io->eim == TRISTATE_ON && io->intremap != TRISTATE_ON)
+                return xml_err_unsupported(err, "<devices/iommu/driver eim='on'/> needs intremap='on'");
+        return 0;
+}
+
 /* ---- vsock ---------------------------------------------------------------- */
 
 static int parse_cid(void *dev, xmlNodePtr c, const char *path, ConfError *err) {
@@ -172,6 +268,7 @@ static void format_vsock(XmlWriter *w, const DomainVsockDef *v, unsigned flags) 
 void domain_format_platform_devs(XmlWriter *w, const DomainDef *def, unsigned flags) {
         for (size_t i = 0; i < def->n_panics; i++)
                 format_panic(w, &def->panics[i], flags);
+        format_iommu(w, &def->iommu, flags);
         format_vsock(w, &def->vsock, flags);
 }
 
@@ -181,6 +278,7 @@ void domain_platform_devs_clear(DomainDef *def) {
                 free(def->panics[i].alias);
         free(def->panics);
         free(def->vsock.alias);
+        free(def->iommu.alias);
 }
 
 bool domain_platform_devs_own(DomainDef *def) {
@@ -191,6 +289,7 @@ bool domain_platform_devs_own(DomainDef *def) {
         for (size_t i = 0; i < def->n_panics; i++)
                 ok = own_str(&def->panics[i].alias) && ok;
         ok = own_str(&def->vsock.alias) && ok;
+        ok = own_str(&def->iommu.alias) && ok;
         return ok;
 }
 
@@ -204,5 +303,5 @@ int domain_validate_platform_devs(const DomainDef *def, ConfError *err) {
                                                        domain_panic_model_to_string(def->panics[i].model));
         if (def->vsock.present && def->vsock.cid_auto == TRISTATE_OFF && !def->vsock.cid)
                 return xml_err_invalid(err, "<devices/vsock/cid auto='no'/> needs an address");
-        return 0;
+        return validate_iommu(def, err);
 }

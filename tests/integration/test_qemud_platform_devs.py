@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""<watchdog>, <panic> and <vsock> in virtbus-qemud, with the TCG test guest.
+"""<watchdog>, <panic>, <iommu> and <vsock> in virtbus-qemud, with the TCG test guest.
 
 - <panic model='isa'/>: the guest panics (virtbus.crash), its pvpanic driver
   tells QEMU, and qemud reports the crash (on_crash destroy: shut off, crashed).
@@ -9,6 +9,8 @@
   driver is not in the test initramfs: the test appends a second cpio
   archive (the kernel unpacks both) with the module and an ACPI power-button
   action that arms the watchdog, so the guest does it when the test asks.
+- <iommu model='intel'> with interrupt remapping: the guest's kernel finds
+  the DMAR unit and enables IRQ remapping; on a pc machine the start fails.
 - the live XML names the devices by their aliases.
 - <vsock>: /dev/vhost-vsock is needed; without it the start fails naming it.
 """
@@ -80,12 +82,13 @@ def watchdog_initrd(guest, workdir):
     return out, None
 
 
-def define(env, name, devices, guest=None, **kw):
+def define(env, name, devices, guest=None, features="", **kw):
     g_img = guest or env.guest
     serial = env.root / f"{name}.serial"
     env.serials[name] = serial
     h.register_log(f"serial console of {name}", serial)
     xml = h.guest_domain_xml(g_img, name, serial_log=serial, extra_devices=devices, nic=None, **kw)
+    xml = xml.replace("    <acpi/>\n", "    <acpi/>\n" + features, 1)
     from test_qemud_common import Guest
     return Guest(env, env.call("DomainDefineXML", xml), name)
 
@@ -122,6 +125,31 @@ def test_watchdog_fires_and_pauses(env):
                         timeout=60)
     assert g.state() == (S.PAUSED, PAUSED_WATCHDOG)
     g.ensure_shutoff()
+    g.call("Undefine", 0)
+
+
+def test_intel_iommu_seen_by_the_guest(env):
+    """q35 with the split I/O APIC and interrupt remapping: the guest's
+    kernel finds the DMAR unit and turns remapping on."""
+    g = define(env, "iommu", "    <iommu model='intel'><driver intremap='on' caching_mode='on'/></iommu>",
+               features="    <ioapic driver='qemu'/>\n", machine="q35")
+    g.start()
+    live = g.call("GetXMLDesc", 0)
+    assert "<ioapic driver='qemu'/>" in live and "<alias name='iommu0'/>" in live
+    g.wait_ready()
+    text = g.serial_text()
+    assert b"DMAR" in text, h.tail(g.serial, 40)
+    assert b"Enabled IRQ remapping" in text, h.tail(g.serial, 40)
+    g.ensure_shutoff()
+    g.call("Undefine", 0)
+
+
+def test_iommu_intel_needs_q35(env):
+    g = define(env, "iommu-pc", "    <iommu model='intel'/>", machine="pc")
+    with pytest.raises(dbus.exceptions.DBusException) as e:
+        g.call("Create", 0)
+    assert "iommu model 'intel' needs a q35 machine" in e.value.get_dbus_message()
+    assert g.state()[0] == S.SHUTOFF
     g.call("Undefine", 0)
 
 

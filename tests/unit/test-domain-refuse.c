@@ -610,6 +610,21 @@ static void test_refuse_platform_devs(void) {
                 "value 'maybe' of attribute 'auto' of <devices/vsock/cid>");
         REFUSED(NULL, "<vsock model='virtio'><cid/><cid/></vsock>", VB_ERROR_XML, "<devices/vsock/cid>");
         REFUSED(NULL, "<vsock/><vsock/>", VB_ERROR_XML, "<devices/vsock>");
+        REFUSED(NULL, "<iommu/>", VB_ERROR_XML, "missing attribute 'model' of <devices/iommu>");
+        REFUSED(NULL, "<iommu model='smmuv3'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'smmuv3' of attribute 'model' of <devices/iommu>");
+        REFUSED(NULL, "<iommu model='intel'><driver aw_bits='40'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "value '40' of attribute 'aw_bits' of <devices/iommu/driver>: only 39 and 48");
+        REFUSED(NULL, "<iommu model='intel'><address type='pci' slot='4'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/iommu/address> is not supported for this device");
+        REFUSED(NULL, "<iommu model='intel'><driver pasid='on'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'pasid' of <devices/iommu/driver>");
+        INVALID(NULL, "<iommu model='virtio'><driver intremap='off'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "options are not supported for iommu model 'virtio'");
+        INVALID(NULL, "<iommu model='intel'><driver intremap='on'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "needs the split I/O APIC: <features><ioapic driver='qemu'/>");
+        INVALID(NULL, "<iommu model='intel'><driver eim='on'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/iommu/driver eim='on'/> needs intremap='on'");
         INVALID(NULL, "<panic model='isa'/><panic/>", VB_ERROR_INVALID_ARG,
                 "more than one <devices/panic> of model 'isa'");
         INVALID(NULL, "<vsock><cid auto='no'/></vsock>", VB_ERROR_INVALID_ARG,
