@@ -41,6 +41,14 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/rng>");
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none"))
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/memballoon>");
+        if (def->watchdog.present)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/watchdog>");
+        if (def->n_panics > 0)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/panic>");
+        if (def->iommu.present)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/iommu>");
+        if (def->vsock.present)
+                return xml_err_unsupported(err, "the LXC driver does not support <devices/vsock>");
         for (size_t i = 0; i < def->n_nets; i++) {
                 const DomainNetDef *net = &def->nets[i];
                 if (net->type == DOMAIN_NET_USER)

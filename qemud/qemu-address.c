@@ -491,6 +491,9 @@ static void mark_all(Assign *a) {
         mark(a, &def->memballoon.addr);
         for (size_t i = 0; i < def->n_rngs; i++)
                 mark(a, &def->rngs[i].addr);
+        mark(a, &def->watchdog.addr);
+        mark(a, &def->vsock.addr);
+        mark(a, &def->iommu.addr);
 }
 
 /* Fixed places: the host bridge, the chipset's functions, and the primary
@@ -570,7 +573,7 @@ static int place_controllers(Assign *a) {
 }
 
 /* libvirt's order: PCI bridges, interfaces, sound, the other controllers,
- * disks, balloon, rng, videos, inputs, serials; root ports last. */
+ * disks, balloon, rng, watchdog, videos, inputs, vsock, serials; root ports last. */
 static int place_devices(Assign *a) {
         DomainDef *def = a->def;
         char what[64];
@@ -605,6 +608,8 @@ static int place_devices(Assign *a) {
                 snprintf(what, sizeof(what), "rng %zu", i);
                 r = place(a, &def->rngs[i].addr, PCI_PCIE, what);
         }
+        if (r >= 0 && def->watchdog.present && def->watchdog.model == DOMAIN_WATCHDOG_MODEL_I6300ESB)
+                r = place(a, &def->watchdog.addr, PCI_LEGACY, "watchdog");
         for (size_t i = 0; r >= 0 && i < def->n_videos; i++) {
                 snprintf(what, sizeof(what), "video %zu", i);
                 r = place(a, &def->videos[i].addr, video_kind(&def->videos[i]), what);
@@ -614,6 +619,10 @@ static int place_devices(Assign *a) {
                 r = place(a, &def->inputs[i].addr, streq_ptr(def->inputs[i].bus, "virtio") ? PCI_PCIE : PCI_NONE,
                           what);
         }
+        if (r >= 0 && def->vsock.present)
+                r = place(a, &def->vsock.addr, PCI_PCIE, "vsock");
+        if (r >= 0 && def->iommu.present && def->iommu.model == DOMAIN_IOMMU_VIRTIO)
+                r = place(a, &def->iommu.addr, PCI_LEGACY, "iommu"); /* on the root bus: built first */
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++) {
                 DomainChrDef *chr = &def->chrs[i];
 

@@ -202,3 +202,12 @@ int qemu_build_sounds(QemuCmd *c);
 int qemu_build_redirdevs(QemuCmd *c);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
+/* <iommu>, <watchdog>, <panic>, <vsock> (qemu-command-platform.c). */
+int qemu_platform_assign_aliases(DomainDef *def);
+int qemu_build_iommu(QemuCmd *c);
+int qemu_build_watchdog(QemuCmd *c);
+int qemu_build_panics(QemuCmd *c);
+int qemu_build_vsock(QemuCmd *c);
+bool qemu_has_panic(const DomainDef *def, DomainPanicModel model);
+/* QEMU's word for a watchdog action: dump runs as pause. */
+const char *qemu_watchdog_qemu_action(DomainWatchdogActionKind a);

@@ -59,6 +59,9 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add_bool(&b, "vmport", def->features.vmport == TRISTATE_ON);
         if (def->features.smm != TRISTATE_ABSENT)
                 opt_add_bool(&b, "smm", def->features.smm == TRISTATE_ON);
+        /* <ioapic driver='qemu'/>: the I/O APIC in QEMU, the LAPICs in KVM */
+        if (def->features.ioapic_driver)
+                opt_add(&b, "kernel-irqchip=%s", streq(def->features.ioapic_driver, "qemu") ? "split" : "on");
         /* <timer present=''/> of the machine's own timers */
         if (hpet && hpet->present != TRISTATE_ABSENT)
                 opt_add_bool(&b, "hpet", hpet->present == TRISTATE_ON);
@@ -195,6 +198,9 @@ static int add_hyperv(QemuCmd *c, OptBuf *b) {
 
         if (hypervclock_present(c->def) != TRISTATE_ABSENT)
                 opt_add_bool(b, "hv-time", hypervclock_present(c->def) == TRISTATE_ON);
+        /* <panic model='hyperv'/>: the guest reports its crash through the MSRs */
+        if (qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV))
+                opt_add(b, "hv-crash=on");
         switch (f->hyperv_mode) {
         case DOMAIN_HYPERV_MODE_NONE:
                 return 0;
@@ -253,7 +259,8 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                                c->def->features.apic_eoi != TRISTATE_ABSENT ||
                                kvmclock_present(c->def) != TRISTATE_ABSENT ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
-                               c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ? "qemu64" : NULL;
+                               c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ||
+                               qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV) ? "qemu64" : NULL;
                         return 0;
                 }
                 if (!qemu_caps_has_cpu_model(c->caps, cpu->model))

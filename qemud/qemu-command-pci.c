@@ -88,6 +88,9 @@ void qemu_pci_plan(QemuCmd *c) {
         plan_one(c, &def->memballoon.addr);
         for (size_t i = 0; i < def->n_rngs; i++)
                 plan_one(c, &def->rngs[i].addr);
+        plan_one(c, &def->watchdog.addr);
+        plan_one(c, &def->vsock.addr);
+        plan_one(c, &def->iommu.addr);
 }
 
 /* QEMU's own choice for a device without an address would be the lowest

@@ -128,6 +128,11 @@ typedef struct QemuCommandParams {
          * elevateprivileges, spawn, resourcecontrol): QEMU's seccomp filter,
          * qemud.conf's seccomp_sandbox (common/confine.h). */
         bool sandbox;
+
+        /* <vsock>: the CID the driver found free for <cid auto='yes'/>
+         * (0: the definition's own <cid address=''/>). QEMU opens
+         * /dev/vhost-vsock itself. */
+        unsigned vsock_cid;
 } QemuCommandParams;
 
 /* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with

@@ -24,6 +24,10 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_REDIRDEV] = "redirdev",
         [QEMU_DEVICE_MEMBALLOON] = "memballoon",
         [QEMU_DEVICE_RNG] = "rng",
+        [QEMU_DEVICE_WATCHDOG] = "watchdog",
+        [QEMU_DEVICE_PANIC] = "panic",
+        [QEMU_DEVICE_VSOCK] = "vsock",
+        [QEMU_DEVICE_IOMMU] = "iommu",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -52,6 +56,14 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->memballoon.present ? 1 : 0;
         case QEMU_DEVICE_RNG:
                 return def->n_rngs;
+        case QEMU_DEVICE_WATCHDOG:
+                return def->watchdog.present ? 1 : 0;
+        case QEMU_DEVICE_PANIC:
+                return def->n_panics;
+        case QEMU_DEVICE_VSOCK:
+                return def->vsock.present ? 1 : 0;
+        case QEMU_DEVICE_IOMMU:
+                return def->iommu.present ? 1 : 0;
         default:
                 return 0;
         }
@@ -63,7 +75,8 @@ int qemu_build_devices(QemuCmd *c) {
         int r;
 
         qemu_pci_plan(c);
-        r = qemu_build_controllers(c) ?:
+        r = qemu_build_iommu(c) ?:
+            qemu_build_controllers(c) ?:
             qemu_build_disks(c) ?:
             qemu_build_nets(c) ?:
             qemu_build_chrs(c);
@@ -76,8 +89,11 @@ int qemu_build_devices(QemuCmd *c) {
                qemu_build_sounds(c) ?:
                qemu_build_inputs(c) ?:
                qemu_build_redirdevs(c) ?:
+               qemu_build_watchdog(c) ?:
                qemu_build_memballoon(c) ?:
-               qemu_build_rngs(c);
+               qemu_build_rngs(c) ?:
+               qemu_build_panics(c) ?:
+               qemu_build_vsock(c);
 }
 
 void qemu_device_props_done(QemuDeviceProps *p) {

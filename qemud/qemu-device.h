@@ -35,6 +35,10 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_REDIRDEV,           /* def->redirdevs[i] */
         QEMU_DEVICE_MEMBALLOON,         /* def->memballoon, index 0 */
         QEMU_DEVICE_RNG,                /* def->rngs[i] */
+        QEMU_DEVICE_WATCHDOG,           /* def->watchdog, index 0 */
+        QEMU_DEVICE_PANIC,              /* def->panics[i] (isa only: hyperv is no device) */
+        QEMU_DEVICE_VSOCK,              /* def->vsock, index 0 */
+        QEMU_DEVICE_IOMMU,              /* def->iommu, index 0 */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

@@ -33,6 +33,7 @@
 #include "qemu-security.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
+#include "qemu-vsock.h"
 #include "util.h"
 
 static const QemuMonitorCallbacks monitor_callbacks;
@@ -413,10 +414,12 @@ static int prepare_live(Domain *d, ConfError *err) {
                 r = qemu_confine_dir(d, &dir);
         if (r >= 0)
                 r = qemu_command_assign_paths(d->live, dir);
-        if (r < 0)
+        if (r < 0) {
                 conf_error_set(err, VB_ERROR_INVALID_ARG, "cannot name the devices of '%s': %s", d->def->name,
                                strerror(-r));
-        return r;
+                return r;
+        }
+        return qemu_vsock_prepare(d->live, err);
 }
 
 static int build_argv(Domain *d, ConfError *err) {

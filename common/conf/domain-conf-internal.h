@@ -19,6 +19,7 @@
  *   domain-graphics.c    graphics, video, input
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
+ *   domain-platform-devs.c watchdog, panic, iommu, vsock
  *   domain-address.c     <address/> of every device
  *   domain-validate.c    domain_def_validate()
  *
@@ -211,3 +212,13 @@ int domain_parse_rng(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
 void domain_format_rng(XmlWriter *w, const DomainRngDef *rng, unsigned flags);
 void domain_rng_clear(DomainRngDef *rng);
 bool domain_rng_own(DomainRngDef *rng);
+int domain_parse_watchdog(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_panic(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_iommu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_vsock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_watchdog(XmlWriter *w, const DomainWatchdogDef *wd, unsigned flags);
+/* panics, iommu and vsock, after the rngs */
+void domain_format_platform_devs(XmlWriter *w, const DomainDef *def, unsigned flags);
+void domain_platform_devs_clear(DomainDef *def);
+bool domain_platform_devs_own(DomainDef *def);
+int domain_validate_platform_devs(const DomainDef *def, ConfError *err);

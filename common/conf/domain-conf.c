@@ -176,6 +176,31 @@ static const char *const domain_audio_type_table[_DOMAIN_AUDIO_MAX] = {
         [DOMAIN_AUDIO_SPICE] = "spice",
 };
 
+static const char *const domain_watchdog_model_table[_DOMAIN_WATCHDOG_MODEL_MAX] = {
+        [DOMAIN_WATCHDOG_MODEL_I6300ESB] = "i6300esb",
+        [DOMAIN_WATCHDOG_MODEL_IB700] = "ib700",
+};
+
+static const char *const domain_watchdog_action_table[_DOMAIN_WATCHDOG_ACTION_MAX] = {
+        [DOMAIN_WATCHDOG_ACTION_RESET] = "reset",
+        [DOMAIN_WATCHDOG_ACTION_SHUTDOWN] = "shutdown",
+        [DOMAIN_WATCHDOG_ACTION_POWEROFF] = "poweroff",
+        [DOMAIN_WATCHDOG_ACTION_PAUSE] = "pause",
+        [DOMAIN_WATCHDOG_ACTION_NONE] = "none",
+        [DOMAIN_WATCHDOG_ACTION_DUMP] = "dump",
+        [DOMAIN_WATCHDOG_ACTION_INJECT_NMI] = "inject-nmi",
+};
+
+static const char *const domain_panic_model_table[_DOMAIN_PANIC_MAX] = {
+        [DOMAIN_PANIC_ISA] = "isa",
+        [DOMAIN_PANIC_HYPERV] = "hyperv",
+};
+
+static const char *const domain_iommu_model_table[_DOMAIN_IOMMU_MAX] = {
+        [DOMAIN_IOMMU_INTEL] = "intel",
+        [DOMAIN_IOMMU_VIRTIO] = "virtio",
+};
+
 static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
         [DOMAIN_TIMER_RTC] = "rtc",
         [DOMAIN_TIMER_PIT] = "pit",
@@ -501,6 +526,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
+        domain_platform_devs_clear(def);
         CLEAR_ARRAY(def->seclabels, def->n_seclabels, domain_seclabel_clear);
         free(def);
         return NULL;
@@ -547,6 +573,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
+        ok = domain_platform_devs_own(copy) && ok;
         OWN_DEVICES(ok, copy->seclabels, copy->n_seclabels, domain_seclabel_own);
         if (!ok)
                 return -ENOMEM;
@@ -741,6 +768,10 @@ static const ChildParser device_parsers[] = {
         { "redirdev", domain_parse_redirdev },
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
+        { "watchdog", domain_parse_watchdog, true },
+        { "panic", domain_parse_panic },
+        { "iommu", domain_parse_iommu, true },
+        { "vsock", domain_parse_vsock, true },
 };
 
 static int parse_devices(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -970,7 +1001,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
 
 /* libvirt's device order: disks, controllers, filesystems, interfaces, serials,
  * consoles, channels, inputs, graphics, sounds, audios, videos, redirdevs,
- * memballoon, rngs. */
+ * watchdog, memballoon, rngs, panics, vsock. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         xw_start(w, "devices");
         xw_element(w, "emulator", def->emulator);
@@ -998,9 +1029,11 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_video(w, &def->videos[i], flags);
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 domain_format_redirdev(w, &def->redirdevs[i], flags);
+        domain_format_watchdog(w, &def->watchdog, flags);
         domain_format_memballoon(w, &def->memballoon, flags);
         for (size_t i = 0; i < def->n_rngs; i++)
                 domain_format_rng(w, &def->rngs[i], flags);
+        domain_format_platform_devs(w, def, flags);
         xw_end(w);
 }
 

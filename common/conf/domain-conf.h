@@ -147,6 +147,7 @@ typedef struct DomainFeaturesDef {
         Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
         Tristate vmport;     /* <vmport state='on|off'/> (no state: on) */
         Tristate smm;        /* <smm state='on|off'/> (no state: on) */
+        char *ioapic_driver; /* <ioapic driver='qemu|kvm'/>: qemu = a split irqchip */
 } DomainFeaturesDef;
 
 /* <pm>: whether the guest may suspend to RAM (S3) or to disk (S4). */
@@ -700,6 +701,74 @@ typedef struct DomainRngDef {
         char *alias;           /* live */
 } DomainRngDef;
 
+/* <watchdog>: one per domain (libvirt 9.0's schema). i6300esb is PCI,
+ * ib700 ISA (no address we model); diag288 is s390's. */
+typedef enum DomainWatchdogModel {
+        DOMAIN_WATCHDOG_MODEL_I6300ESB,
+        DOMAIN_WATCHDOG_MODEL_IB700,
+        _DOMAIN_WATCHDOG_MODEL_MAX,
+} DomainWatchdogModel;
+
+/* What QEMU does when it fires; dump: QEMU pauses, the driver dumps the
+ * guest's memory and lets it run on. */
+typedef enum DomainWatchdogActionKind {
+        DOMAIN_WATCHDOG_ACTION_RESET,
+        DOMAIN_WATCHDOG_ACTION_SHUTDOWN,
+        DOMAIN_WATCHDOG_ACTION_POWEROFF,
+        DOMAIN_WATCHDOG_ACTION_PAUSE,
+        DOMAIN_WATCHDOG_ACTION_NONE,
+        DOMAIN_WATCHDOG_ACTION_DUMP,
+        DOMAIN_WATCHDOG_ACTION_INJECT_NMI,
+        _DOMAIN_WATCHDOG_ACTION_MAX,
+} DomainWatchdogActionKind;
+
+typedef struct DomainWatchdogDef {
+        bool present;
+        DomainWatchdogModel model;
+        DomainWatchdogActionKind action; /* absent: reset, as libvirt */
+        DomainDeviceAddress addr;        /* pci for i6300esb */
+        char *alias;                     /* live */
+} DomainWatchdogDef;
+
+/* <panic>: how the guest tells the host it panicked. isa: the pvpanic
+ * ISA device; hyperv: the Hyper-V crash MSRs (hv-crash). */
+typedef enum DomainPanicModel {
+        DOMAIN_PANIC_ISA,
+        DOMAIN_PANIC_HYPERV,
+        _DOMAIN_PANIC_MAX,
+} DomainPanicModel;
+
+typedef struct DomainPanicDef {
+        DomainPanicModel model;  /* absent: isa, the x86 default */
+        char *alias;             /* live */
+} DomainPanicDef;
+
+/* <vsock>: a virtio socket to the host (vhost-vsock-pci). */
+typedef struct DomainVsockDef {
+        bool present;
+        Tristate cid_auto;       /* <cid auto='yes|no'/>; absent */
+        unsigned cid;            /* <cid address=''/>: 3 or more; 0 = none given */
+        DomainDeviceAddress addr; /* pci */
+        char *alias;             /* live */
+} DomainVsockDef;
+
+/* <iommu>: intel (intel-iommu, q35) or virtio (virtio-iommu-pci). */
+typedef enum DomainIommuModel {
+        DOMAIN_IOMMU_INTEL,
+        DOMAIN_IOMMU_VIRTIO,
+        _DOMAIN_IOMMU_MAX,
+} DomainIommuModel;
+
+typedef struct DomainIommuDef {
+        bool present;
+        DomainIommuModel model;
+        /* <driver intremap='' caching_mode='' eim='' iotlb='' aw_bits=''/>: intel only */
+        Tristate intremap, caching_mode, eim, iotlb;
+        unsigned aw_bits;        /* 0 = not given */
+        DomainDeviceAddress addr; /* pci, virtio only */
+        char *alias;             /* live */
+} DomainIommuDef;
+
 typedef struct DomainVcpuPin {
         unsigned vcpu;
         char *cpuset;
@@ -842,6 +911,11 @@ typedef struct DomainDef {
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;
+        DomainWatchdogDef watchdog;
+        DomainPanicDef *panics;
+        size_t n_panics;
+        DomainVsockDef vsock;
+        DomainIommuDef iommu;
         DomainSeclabelDef *seclabels; /* <seclabel>, one per model: domain-seclabel.h */
         size_t n_seclabels;
 } DomainDef;
@@ -973,6 +1047,10 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_sound_model, DomainSoundModel)                 \
         X(domain_sound_codec, DomainSoundCodec)                 \
         X(domain_audio_type, DomainAudioType)                   \
+        X(domain_watchdog_model, DomainWatchdogModel)           \
+        X(domain_watchdog_action, DomainWatchdogActionKind)     \
+        X(domain_panic_model, DomainPanicModel)                 \
+        X(domain_iommu_model, DomainIommuModel)                 \
         X(domain_timer_name, DomainTimerName)                   \
         X(domain_hyperv_mode, DomainHypervMode)                 \
         X(domain_hyperv_feature, DomainHypervFeature)           \

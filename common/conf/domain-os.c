@@ -308,6 +308,23 @@ static int parse_feature_state(Tristate *state, xmlNodePtr n, const char *path, 
         return r < 0 ? r : 0;
 }
 
+/* <ioapic driver='qemu|kvm'/>: where the guest's I/O APIC is emulated. */
+static int parse_ioapic(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const drivers[] = { "qemu", "kvm" };
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "driver");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_choice(n, path, "driver", drivers, ELEMENTSOF(drivers), &f->ioapic_driver, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'driver' of <%s>", path);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         DomainFeaturesDef *f = &def->features;
         int r;
@@ -323,7 +340,7 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                              xml_is(c, "pae") ? &f->pae : NULL;
                 Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm : NULL;
 
-                if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv"))
+                if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv") && !xml_is(c, "ioapic"))
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
@@ -332,6 +349,12 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                         return r;
                 if (xml_is(c, "hyperv")) {
                         r = domain_parse_hyperv(f, c, sub, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (xml_is(c, "ioapic")) {
+                        r = parse_ioapic(f, c, sub, err);
                         if (r < 0)
                                 return r;
                         continue;
@@ -362,7 +385,8 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT &&
-            f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT && f->hyperv_mode == DOMAIN_HYPERV_MODE_NONE)
+            f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT && f->hyperv_mode == DOMAIN_HYPERV_MODE_NONE &&
+            !f->ioapic_driver)
                 return;
         xw_start(w, "features");
         if (f->acpi)
@@ -390,6 +414,11 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         if (f->smm != TRISTATE_ABSENT) {
                 xw_start(w, "smm");
                 xw_attr(w, "state", tristate_word(f->smm, "on", "off"));
+                xw_end(w);
+        }
+        if (f->ioapic_driver) {
+                xw_start(w, "ioapic");
+                xw_attr(w, "driver", f->ioapic_driver);
                 xw_end(w);
         }
         xw_end(w);
@@ -847,6 +876,7 @@ void domain_os_clear(DomainDef *def) {
         free(os->nvram);
         domain_os_init_clear(os);
         free(def->features.hyperv_vendor_id);
+        free(def->features.ioapic_driver);
         free(def->cpu.match);
         free(def->cpu.check);
         free(def->cpu.model);
@@ -874,6 +904,7 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->nvram) && ok;
         ok = domain_os_init_own(os) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;
+        ok = own_str(&def->features.ioapic_driver) && ok;
         ok = own_str(&def->cpu.match) && ok;
         ok = own_str(&def->cpu.check) && ok;
         ok = own_str(&def->cpu.model) && ok;

@@ -310,12 +310,15 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
         add_user(users, &n, &def->memballoon.addr, 0, "memballoon");
         for (size_t i = 0; i < def->n_rngs; i++)
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
+        add_user(users, &n, &def->watchdog.addr, 0, "watchdog");
+        add_user(users, &n, &def->vsock.addr, 0, "vsock");
+        add_user(users, &n, &def->iommu.addr, 0, "iommu");
         return n;
 }
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + 1, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 
@@ -419,6 +422,9 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = domain_validate_idmap(def, err);
+        if (r < 0)
+                return r;
+        r = domain_validate_platform_devs(def, err);
         if (r < 0)
                 return r;
         return validate_videos(def, err);

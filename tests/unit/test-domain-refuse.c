@@ -162,7 +162,8 @@ static void test_refuse_unmodelled(void) {
                 "'pulseaudio' of attribute 'type' of <devices/audio>");
         REFUSED(NULL, "<audio id='1' type='none'><input mixingEngine='no'/></audio>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/audio/input>");
-        REFUSED(NULL, "<watchdog model='i6300esb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/watchdog>");
+        REFUSED(NULL, "<watchdog model='diag288'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'diag288' of attribute 'model' of <devices/watchdog>");
         REFUSED(NULL, "<channel type='spicevmc'><source path='/x'/><target type='virtio'/></channel>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/channel/source>");
         REFUSED(NULL, "<channel type='spicevmc'><target type='virtio' name='org.spice-space.webdav.0'/></channel>",
@@ -585,6 +586,54 @@ static char *container_with(const char *os, const char *top, const char *devices
 #define IDMAP(extra) "<idmap><uid start='0' target='1000' count='10'/>" extra "</idmap>"
 
 /* The model itself takes a container, with what it means for any driver. */
+/* <watchdog>, <panic>, <vsock> (domain-platform-devs.c) */
+static void test_refuse_platform_devs(void) {
+        REFUSED(NULL, "<watchdog/>", VB_ERROR_XML, "missing attribute 'model' of <devices/watchdog>");
+        REFUSED(NULL, "<watchdog model='i6300esb' action='explode'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'explode' of attribute 'action' of <devices/watchdog>");
+        REFUSED(NULL, "<watchdog model='i6300esb'/><watchdog model='ib700'/>", VB_ERROR_XML,
+                "<devices/watchdog>");
+        REFUSED(NULL, "<watchdog model='ib700'><address type='pci' slot='5'/></watchdog>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/watchdog/address> is not supported for this device");
+        REFUSED(NULL, "<watchdog model='i6300esb'><acpi index='1'/></watchdog>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/watchdog/acpi>");
+        REFUSED(NULL, "<panic model='pseries'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'pseries' of attribute 'model' of <devices/panic>");
+        REFUSED(NULL, "<panic model='s390'/>", VB_ERROR_NOT_SUPPORTED, "'s390'");
+        REFUSED(NULL, "<panic model='isa'><address type='isa' iobase='0x505'/></panic>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/panic/address>");
+        REFUSED(NULL, "<vsock model='virtio-transitional'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'virtio-transitional' of attribute 'model' of <devices/vsock>");
+        REFUSED(NULL, "<vsock model='virtio'><cid address='2'/></vsock>", VB_ERROR_INVALID_ARG,
+                "value '2' of attribute 'address' of <devices/vsock/cid> is reserved");
+        REFUSED(NULL, "<vsock model='virtio'><cid auto='maybe'/></vsock>", VB_ERROR_INVALID_ARG,
+                "value 'maybe' of attribute 'auto' of <devices/vsock/cid>");
+        REFUSED(NULL, "<vsock model='virtio'><cid/><cid/></vsock>", VB_ERROR_XML, "<devices/vsock/cid>");
+        REFUSED(NULL, "<vsock/><vsock/>", VB_ERROR_XML, "<devices/vsock>");
+        REFUSED(NULL, "<iommu/>", VB_ERROR_XML, "missing attribute 'model' of <devices/iommu>");
+        REFUSED(NULL, "<iommu model='smmuv3'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'smmuv3' of attribute 'model' of <devices/iommu>");
+        REFUSED(NULL, "<iommu model='intel'><driver aw_bits='40'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "value '40' of attribute 'aw_bits' of <devices/iommu/driver>: only 39 and 48");
+        REFUSED(NULL, "<iommu model='intel'><address type='pci' slot='4'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/iommu/address> is not supported for this device");
+        REFUSED(NULL, "<iommu model='intel'><driver pasid='on'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'pasid' of <devices/iommu/driver>");
+        INVALID(NULL, "<iommu model='virtio'><driver intremap='off'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "options are not supported for iommu model 'virtio'");
+        INVALID(NULL, "<iommu model='intel'><driver intremap='on'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "needs the split I/O APIC: <features><ioapic driver='qemu'/>");
+        INVALID(NULL, "<iommu model='intel'><driver eim='on'/></iommu>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/iommu/driver eim='on'/> needs intremap='on'");
+        INVALID(NULL, "<panic model='isa'/><panic/>", VB_ERROR_INVALID_ARG,
+                "more than one <devices/panic> of model 'isa'");
+        INVALID(NULL, "<vsock><cid auto='no'/></vsock>", VB_ERROR_INVALID_ARG,
+                "<devices/vsock/cid auto='no'/> needs an address");
+        INVALID(NULL, "<watchdog model='i6300esb'><address type='pci' slot='3'/></watchdog>"
+                "<vsock><address type='pci' slot='3'/></vsock>",
+                VB_ERROR_INVALID_ARG, "used twice, by watchdog and by vsock");
+}
+
 static void test_container_accepted(void) {
         _cleanup_free_ char *xml = container_with(NULL, IDMAP("<gid start='0' target='1000' count='10'/>"), ROOTFS);
         _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "container");
@@ -688,4 +737,5 @@ static void test_container_idmap(void) {
 
 UNIT_TESTS(test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large,
            test_refuse_unmodelled, test_refuse_unmodelled_attributes, test_refuse_values, test_validate,
+           test_refuse_platform_devs,
            test_container_accepted, test_container_os, test_container_filesystem, test_container_idmap)

@@ -976,7 +976,8 @@ static int move_display_ports(char **argv) {
         return 0;
 }
 
-/* The fds the golden argv names: the monitor and "tap,fd=N". */
+/* The fds the golden argv names: the monitor and "tap,fd=N". A vsock
+ * needs this host's /dev/vhost-vsock (-ENOENT without one). */
 static int map_fds(char **argv, int monitor, FdMap *map, size_t *n, int *taps, size_t *n_taps) {
         *n = 0;
         *n_taps = 0;
@@ -991,7 +992,8 @@ static int map_fds(char **argv, int monitor, FdMap *map, size_t *n, int *taps, s
                                 return fd;
                         taps[(*n_taps)++] = fd;
                         map[(*n)++] = (FdMap) { fd, atoi(a + 7) };
-                }
+                } else if (strstr(a, "\"vhost-vsock-pci\"") && access("/dev/vhost-vsock", R_OK | W_OK) < 0)
+                        return -errno;
         }
         return 0;
 }
@@ -1034,9 +1036,10 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
         if (r >= 0) {
                 r = map_fds(argv, listen_fd, map, &n_map, taps, &n_taps);
                 if (r < 0) {
-                        /* creating a tap needs CAP_NET_ADMIN: not a failure of the argv */
-                        fprintf(stderr, "  %s: not run, cannot create a tap device: %s\n", xml_name,
-                                strerror(-r));
+                        /* creating a tap needs CAP_NET_ADMIN, a vsock the host's
+                         * vhost_vsock: not a failure of the argv */
+                        fprintf(stderr, "  %s: not run, cannot create a tap device or open "
+                                "/dev/vhost-vsock: %s\n", xml_name, strerror(-r));
                         r = 1;
                 }
         }
