@@ -197,6 +197,25 @@ static int rule_numatune(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+static int rule_iommu(const DomainDef *def, ConfError *err) {
+        const DomainIommuDef *io = &def->iommu;
+        const char *model = io->model == DOMAIN_IOMMU_INTEL ? "intel" : "virtio";
+
+        if (!io->present)
+                return 0;
+        if (machine_is_i440fx(def->os.machine))
+                return xml_err_unsupported(err, "IOMMU device: '%s' is only supported with Q35 machines "
+                                           "(this machine is '%s')", model, def->os.machine);
+        if (io->model != DOMAIN_IOMMU_VIRTIO)
+                return 0;
+        if (!def->features.acpi)
+                return xml_err_unsupported(err, "IOMMU device: 'virtio' needs ACPI: add <features><acpi/>");
+        if (io->addr.type == DOMAIN_ADDRESS_PCI && io->addr.bus != 0)
+                return xml_err_unsupported(err, "IOMMU device: 'virtio' must sit on the root bus (pcie.0), "
+                                           "not on bus %u", io->addr.bus);
+        return 0;
+}
+
 static const struct {
         const char *name;
         RuleFn check;
@@ -213,6 +232,7 @@ static const struct {
         { "uefi-acpi", rule_uefi_acpi },
         { "memory-hotplug-numa", rule_memory_hotplug_numa },
         { "numatune", rule_numatune },
+        { "iommu", rule_iommu },
 };
 
 int qemu_rules_check(const DomainDef *def, ConfError *err) {

@@ -102,6 +102,16 @@ static const RuleCase cases[] = {
           "<cell id='1' cpus='1' memory='128' unit='MiB'/></numa></cpu>"
           "<numatune><memory mode='restrictive' nodeset='0'/><memnode cellid='1' mode='strict' nodeset='0'/></numatune>",
           NULL, XE, "'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element" },
+        /* iommu */
+        { "intel iommu on i440fx", NULL, "pc", ACPI, "<iommu model='intel'/>",
+          NS, "IOMMU device: 'intel' is only supported with Q35 machines (this machine is 'pc')" },
+        { "intel iommu on q35", NULL, "q35", ACPI, "<iommu model='intel'/>", NULL, NULL },
+        { "virtio iommu without ACPI", NULL, "q35", NULL, "<iommu model='virtio'/>",
+          NS, "IOMMU device: 'virtio' needs ACPI" },
+        { "virtio iommu off the root bus", NULL, "q35", ACPI,
+          "<iommu model='virtio'><address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>"
+          "</iommu>", NS, "must sit on the root bus (pcie.0), not on bus 1" },
+        { "virtio iommu on q35", NULL, "q35", ACPI, "<iommu model='virtio'/>", NULL, NULL },
 };
 
 /* A domain with os inside <os> and machine on its <type>. */
