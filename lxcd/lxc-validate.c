@@ -121,9 +121,10 @@ int lxc_validate_def(const DomainDef *def, ConfError *err) {
 
 static int require_dir(const char *path, const char *what, const char *dst, ConfError *err) {
         struct stat st;
+        int r = stat(path, &st) < 0 ? -errno : 0;
 
-        if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                bool missing = errno == ENOENT;
+        if (r < 0 || !S_ISDIR(st.st_mode)) {
+                bool missing = r == -ENOENT;
                 conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: %s '%s' (target '%s') %s", what, path,
                                dst, missing ? "does not exist" : "is not a directory");
                 return -ENOENT;
@@ -135,7 +136,6 @@ static int require_dir(const char *path, const char *what, const char *dst, Conf
 static int require_image(const LxcMount *mt, ConfError *err) {
         bool file = mt->kind == LXC_MOUNT_FILE;
         struct stat st;
-
         int r = stat(mt->src, &st) < 0 ? -errno : 0;
 
         if (r < 0 || (file ? !S_ISREG(st.st_mode) : !S_ISBLK(st.st_mode))) {

@@ -218,6 +218,12 @@ static void test_host_checks(void) {
         p->root = strdup("/nonexistent-root");
         CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "'/nonexistent-root'") &&
               strstr(err.message, "does not exist"));
+        /* a root that exists but is no folder is not said to be missing
+         * (errno still holds the last failure's ENOENT here) */
+        free(p->root);
+        p->root = strdup("/dev/null");
+        CHECK(lxc_validate_host(p, &err) < 0 && strstr(err.message, "'/dev/null'") &&
+              strstr(err.message, "is not a directory"));
 }
 
 /* <filesystem type='file'> and 'block': a root image is mounted beside the
