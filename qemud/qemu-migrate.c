@@ -21,6 +21,7 @@
 #include "qemu-migrate-internal.h"
 #include "qemu-monitor.h"
 #include "qemu-process-internal.h"
+#include "qemu-save.h"
 #include "qemu-process.h"
 #include "qemu-tune.h"
 #include "util.h"
@@ -119,27 +120,10 @@ static uint64_t get_u64(json_object *o, const char *key) {
 
 void migration_stats_from(QemuMigration *g, json_object *result) {
         DomainJobStats *s = &g->now;
-        json_object *ram = NULL;
 
         s->type = DOMAIN_JOB_TYPE_UNBOUNDED;
         s->time_elapsed_ms = get_u64(result, "total-time");
-        s->downtime_ms = get_u64(result, "downtime");
-        s->setup_time_ms = get_u64(result, "setup-time");
-        if (json_object_object_get_ex(result, "ram", &ram)) {
-                s->has_memory = true;
-                s->memory_total = get_u64(ram, "total");
-                s->memory_processed = get_u64(ram, "transferred");
-                s->memory_remaining = get_u64(ram, "remaining");
-                s->memory_constant = get_u64(ram, "duplicate");
-                s->memory_normal = get_u64(ram, "normal");
-                s->memory_normal_bytes = get_u64(ram, "normal-bytes");
-                s->memory_bps = get_u64(ram, "mbps") * 1000000 / 8;
-                s->memory_iteration = get_u64(ram, "dirty-sync-count");
-                s->memory_dirty_rate = get_u64(ram, "dirty-pages-rate");
-                s->data_total = s->memory_total;
-                s->data_processed = s->memory_processed;
-                s->data_remaining = s->memory_remaining;
-        }
+        qemu_migrate_stats_parse(result, s);
 }
 
 int migration_host_uuid(Manager *m, uint8_t uuid[16]) {

@@ -208,13 +208,11 @@ static uint64_t json_u64(json_object *o, const char *key) {
         return (uint64_t) json_object_get_int64(v);
 }
 
-static void stats_from_migrate(QemuSaveState *s, json_object *result) {
-        json_object *ram = NULL;
-        DomainJobStats *st = &s->now;
+void qemu_migrate_stats_parse(json_object *result, DomainJobStats *st) {
+        json_object *ram = NULL, *v;
 
-        st->type = DOMAIN_JOB_TYPE_UNBOUNDED;
-        st->operation = s->operation;
-        st->time_elapsed_ms = (mono_usec() - s->started_usec) / 1000;
+        st->setup_time_ms = json_u64(result, "setup-time");
+        st->downtime_ms = json_u64(result, "downtime");
         if (!result || !json_object_object_get_ex(result, "ram", &ram))
                 return;
         st->has_memory = true;
@@ -226,16 +224,20 @@ static void stats_from_migrate(QemuSaveState *s, json_object *result) {
         st->memory_normal_bytes = json_u64(ram, "normal-bytes");
         st->memory_dirty_rate = json_u64(ram, "dirty-pages-rate");
         st->memory_iteration = json_u64(ram, "dirty-sync-count");
-        if (json_object_object_get_ex(ram, "mbps", NULL)) {
-                json_object *v;
-                json_object_object_get_ex(ram, "mbps", &v);
+        if (json_object_object_get_ex(ram, "mbps", &v)) /* a float, in megabits */
                 st->memory_bps = (uint64_t) (json_object_get_double(v) * 1000000.0 / 8.0);
-        }
-        st->setup_time_ms = json_u64(result, "setup-time");
-        st->downtime_ms = json_u64(result, "downtime");
         st->data_total = st->memory_total;
         st->data_processed = st->memory_processed;
         st->data_remaining = st->memory_remaining;
+}
+
+static void stats_from_migrate(QemuSaveState *s, json_object *result) {
+        DomainJobStats *st = &s->now;
+
+        st->type = DOMAIN_JOB_TYPE_UNBOUNDED;
+        st->operation = s->operation;
+        st->time_elapsed_ms = (mono_usec() - s->started_usec) / 1000;
+        qemu_migrate_stats_parse(result, st);
 }
 
 static void stats_finish(QemuSaveState *s, DomainJobType type, const char *error) {

@@ -5,8 +5,9 @@
  * domain-save.h); the image's layout is in qemu-save-image.h.
  *
  * Save: qemud writes the image's header and XML, pauses the guest, and has
- * QEMU "migrate" to an exec: command that writes into a FIFO of qemud's
- * (<rundir>/<name>.save.fifo); qemud's own writer child (cat, or the
+ * QEMU "migrate" to an fd (getfd, then fd:): the write end of a FIFO of
+ * qemud's (<rundir>/<name>.save.fifo), so that QEMU's sandbox may deny it
+ * spawning anything; qemud's own writer child (cat, or the
  * compressor named by save_image_format in <confdir>/qemud.conf) reads the
  * FIFO into the image after the header. qemud polls query-migrate for the
  * progress (GetJobInfo/GetJobStats). When QEMU says "completed" and the
@@ -15,10 +16,13 @@
  *
  * Restore is a start (qemu-start.c) with QEMU_START_RESTORE: QEMU gets
  * "-incoming defer" and, once the start's steps are done, the finisher
- * sends migrate-incoming from the image (exec: tail | decompressor), waits
+ * sends migrate-incoming from an fd: the image file at its data, or a pipe
+ * from the decompressor qemud runs; it waits
  * for QEMU to have loaded it, then "cont" (or stays paused). */
 
 #include <stdbool.h>
+
+#include <json-c/json.h>
 
 #include "domain-save.h"
 
@@ -28,6 +32,10 @@
 typedef struct QemuSaveState QemuSaveState;
 
 extern const DomainSaveOps qemu_save_ops;
+
+/* query-migrate's answer (a save's, or a migration's) into st: memory
+ * figures, setup time and downtime; the caller sets type and time. */
+void qemu_migrate_stats_parse(json_object *result, DomainJobStats *st);
 
 /* Frees what a save, dump or restore still holds for d (domain_done). */
 void qemu_save_state_free(Domain *d);
