@@ -49,6 +49,16 @@ int cgroup_devices_restrict(const Cgroup *cg) {
         return r;
 }
 
+int cgroup_devices_allow_loop(const Cgroup *cg) {
+        int r = usable(cg);
+
+        if (r >= 0)
+                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", "c 10:237 rw"); /* /dev/loop-control */
+        if (r >= 0)
+                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", "b 7:* rw");
+        return r;
+}
+
 int cgroup_devices_allow(const Cgroup *cg, const char *path, bool readonly) {
         char rule[64];
         int r = usable(cg);

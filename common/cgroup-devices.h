@@ -27,5 +27,8 @@ int cgroup_device_rule(const char *path, char *ret, size_t size);
 int cgroup_devices_restrict(const Cgroup *cg);
 /* Allows (or takes back) the node at path: "r" or "rw". A path that is no
  * device node is 0, nothing written. */
+/* Lets the cgroup attach and use loop devices: a container's image
+ * filesystems get a free one when they start. */
+int cgroup_devices_allow_loop(const Cgroup *cg);
 int cgroup_devices_allow(const Cgroup *cg, const char *path, bool readonly);
 int cgroup_devices_deny(const Cgroup *cg, const char *path);

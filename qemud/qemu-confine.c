@@ -9,7 +9,26 @@
 #include "manager.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
+#include "qemu-migrate.h"
 #include "security-manager.h"
+
+/* A postcopy destination takes the guest's page faults through
+ * userfaultfd(2), which the kernel gives a process without CAP_SYS_PTRACE
+ * only where vm.unprivileged_userfaultfd is 1 (QEMU 7.2 does not use
+ * /dev/userfaultfd). */
+static bool postcopy_needs_caps(Domain *d) {
+        char v = '0';
+        int fd;
+
+        if (!qemu_migrate_incoming_postcopy(d))
+                return false;
+        fd = open("/proc/sys/vm/unprivileged_userfaultfd", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+                (void) !read(fd, &v, 1);
+                close(fd);
+        }
+        return v != '1';
+}
 
 int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
         const char *confdir = d->manager->paths.confdir;
@@ -31,6 +50,11 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
         flags = confine_conf_flags(&c);
         if (sec.primary == SECURITY_MODEL_SELINUX)
                 flags &= ~(unsigned) CONFINE_NO_NEW_PRIVS;
+        if ((flags & CONFINE_DROP_CAPS) && postcopy_needs_caps(d)) {
+                log_info("Domain %s: QEMU keeps its capabilities for a postcopy migration's userfaultfd "
+                         "(vm.unprivileged_userfaultfd is not 1).", d->def->name);
+                flags &= ~(unsigned) CONFINE_DROP_CAPS;
+        }
         qemu_domain(d)->confine_flags = flags;
         *ret_sandbox = c.seccomp_sandbox == 1;
         return 0;

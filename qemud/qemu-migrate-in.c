@@ -524,3 +524,9 @@ int qemu_migrate_finish(Manager *m, const MigrateParams *p, const void *cookie, 
         }
         return 1;
 }
+
+bool qemu_migrate_incoming_postcopy(Domain *d) {
+        QemuDomain *q = qemu_domain(d);
+
+        return q->migrating_in && q->migration && (q->migration->flags & MIGRATE_POSTCOPY);
+}

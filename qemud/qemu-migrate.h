@@ -38,6 +38,8 @@ extern const DomainMigrateOps qemu_migrate_ops;
 /* For the incoming start's finisher (qemu-start.c): done runs once QEMU
  * listens (r = 0) or could not (r < 0). */
 int qemu_migrate_incoming(Domain *d, qemu_incoming_fn done);
+/* This start receives a migration that may switch to postcopy. */
+bool qemu_migrate_incoming_postcopy(Domain *d);
 /* The incoming start succeeded: answers Prepare3's call. */
 void qemu_migrate_reply_prepare(Domain *d, sd_bus_message *call);
 /* AbortJob while a migration runs (qemu-save.c asks): 1 when it was one. */

@@ -314,6 +314,22 @@ int domain_cgroup_disk_devices(const Cgroup *cg, const DomainDiskDef *disk, bool
         return r;
 }
 
+/* A container's image is attached to a loop device of the kernel's
+ * choosing (lxc-loop.c), its block device is mounted as it is. */
+static int allow_filesystem(const Cgroup *cg, const DomainFsDef *fs, char *msg, size_t size) {
+        int r;
+
+        if (fs->type == DOMAIN_FS_BLOCK)
+                return allow_path(cg, fs->src, true, fs->readonly, msg, size);
+        if (fs->type != DOMAIN_FS_FILE)
+                return 0;
+        r = cgroup_devices_allow_loop(cg);
+        if (r < 0)
+                snprintf(msg, size, "cannot allow the loop devices in %s/devices.allow: %s", cg->path ? cg->path : "",
+                         strerror(-r));
+        return r;
+}
+
 /* Without a device controller (v2 has no BPF filter of ours yet, or the
  * host lacks it) the guest runs without one, as under libvirt. */
 static bool devices_usable(const Cgroup *cg, const char *name) {
@@ -336,6 +352,8 @@ int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg,
                 r = domain_cgroup_disk_devices(cg, &def->disks[i], true, msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_rngs; i++)
                 r = allow_path(cg, def->rngs[i].backend_path, true, true, msg, size);
+        for (size_t i = 0; r >= 0 && i < def->n_filesystems; i++)
+                r = allow_filesystem(cg, &def->filesystems[i], msg, size);
         return r;
 }
 
