@@ -183,7 +183,9 @@ def test_sigkill_loses_nothing(daemon, vroot):
         for _ in range(3):
             time.sleep(0.3)
             d.kill()
-            time.sleep(0.3)
+            # the writer goes on while logd is down (however busy the host)
+            wait_until(lambda: pipe_bytes(fd) > 0 or w.poll() is not None, 30,
+                       what="the writer to write while logd is down")
             assert w.poll() is None, f"the writer died with logd: {w.stderr.read()}"
             waiting.append(pipe_bytes(fd))      # written while logd was down
             d.start()
