@@ -19,6 +19,8 @@
 #define SPLICE_CHUNK (1024 * 1024)
 /* How much one wakeup of one pipe may move, so 100 busy writers take turns. */
 #define DRAIN_BUDGET (4ULL * 1024 * 1024)
+/* And how many rotations, each up to max_backups renames. */
+#define DRAIN_ROTATIONS 1U
 
 static int cmp_file(const void *a, const void *b) {
         return strcmp(((const LogFile *) a)->key, ((const LogFile *) b)->key);
@@ -97,7 +99,7 @@ static int log_file_new(LogTable *t, const char *driver, const char *name, int f
 
         if (!f)
                 return -ENOMEM;
-        *f = (LogFile) { .table = t, .fd = -1 };
+        *f = (LogFile) { .table = t, .fd = -1, .n_backups = -1 };
         snprintf(f->key, kl, "%s/%s", driver, name);
         f->driver = strdup(driver);
         f->name = strdup(name);
@@ -148,12 +150,38 @@ static int log_file_get(LogTable *t, const char *driver, const char *name, LogFi
         return log_file_new(t, driver, name, -1, 0, ret);
 }
 
+/* How many backups exist, counted once per open file: rotating renames
+ * only those, so a rotation costs what is there, not max_backups. */
+static int count_backups(LogFile *f) {
+        unsigned n = 0;
+
+        while (n < f->table->max_backups) {
+                _cleanup_free_ char *p = log_rotated_path(f->path, n + 1);
+
+                if (!p)
+                        return -ENOMEM;
+                if (access(p, F_OK) < 0)
+                        break;
+                n++;
+        }
+        return (int) n;
+}
+
 int log_file_rotate(LogFile *f) {
         LogTable *t = f->table;
+        unsigned top;
         int fd;
 
-        /* Oldest first: .N-1 over .N, ..., the live file over .1. */
-        for (unsigned i = t->max_backups; i >= 1; i--) {
+        if (f->n_backups < 0) {
+                int n = count_backups(f);
+                if (n < 0)
+                        return n;
+                f->n_backups = n;
+        }
+        /* Oldest first: .N-1 over .N, ..., the live file over .1; at the
+         * limit the rename over .max_backups drops the oldest. */
+        top = MIN((unsigned) f->n_backups + 1, t->max_backups);
+        for (unsigned i = top; i >= 1; i--) {
                 _cleanup_free_ char *from = log_rotated_path(f->path, i - 1);
                 _cleanup_free_ char *to = log_rotated_path(f->path, i);
 
@@ -162,6 +190,7 @@ int log_file_rotate(LogFile *f) {
                 if (rename(from, to) < 0 && errno != ENOENT)
                         return log_warning_errno(errno, "Cannot rotate %s to %s: %m", from, to);
         }
+        f->n_backups = (int) top;
         if (t->max_backups == 0 && unlink(f->path) < 0 && errno != ENOENT)
                 return -errno;
         fd = open_log(f->path);
@@ -261,17 +290,25 @@ static int discard(LogStream *s, int error, size_t len) {
         return 2;
 }
 
-int log_stream_drain(LogStream *s, uint64_t budget) {
+int log_stream_drain(LogStream *s, uint64_t budget, unsigned max_rotations) {
         LogFile *f = s->file;
+        unsigned rotations = 0;
 
         while (budget > 0) {
                 size_t want = MIN(budget, (uint64_t) SPLICE_CHUNK);
                 uint64_t room;
                 loff_t off;
                 ssize_t n;
+                bool full = f->table->max_size > 0 && f->size >= f->table->max_size;
                 int r;
 
+                /* A rotation renames every backup: bound them per wakeup so
+                 * the bus and the other pipes get their turn. */
+                if (full && rotations >= max_rotations)
+                        return 0;
                 r = file_room(f, s->fd, &room);
+                if (r == 0 && full)
+                        rotations++;
                 if (r == 1)
                         return 0;
                 if (r == 2)
@@ -309,7 +346,7 @@ static int on_stream_io(sd_event_source *src, int fd, uint32_t revents, void *us
         LogFile *f = s->file;
         LogTable *t = f->table;
         bool fifo = s->fifo;
-        int r = log_stream_drain(s, DRAIN_BUDGET);
+        int r = log_stream_drain(s, DRAIN_BUDGET, DRAIN_ROTATIONS);
 
         if (r == 0)
                 return 0;
@@ -361,7 +398,7 @@ static int stream_new(LogFile *f, int fd, const char *fifo) {
 void log_file_flush(LogFile *f) {
         /* Bounded: a writer that never stops must not hold us here. */
         for (LogStream *s = f->streams; s; s = s->next)
-                (void) log_stream_drain(s, 64ULL * 1024 * 1024);
+                (void) log_stream_drain(s, 64ULL * 1024 * 1024, UINT_MAX);
 }
 
 static void log_file_free(LogFile *f, bool keep_fds) {

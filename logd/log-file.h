@@ -63,6 +63,7 @@ struct LogFile {
         char *path;    /* <logdir>/<driver>/<name>.log */
         int fd;        /* the current file, written at offset size */
         uint64_t size;
+        int n_backups; /* <path>.1 .. .n_backups exist; -1: not counted yet */
         LogStream *streams;
         unsigned n_streams;
         bool write_failed; /* logged once, until a write works again */
@@ -122,7 +123,7 @@ int log_tail(LogTable *t, const char *driver, const char *name, uint64_t max_byt
 
 /* Moves what a stream's pipe holds into the file; returns 0 on EAGAIN, 1
  * at EOF (the writers are gone and the pipe is empty), -errno. */
-int log_stream_drain(LogStream *s, uint64_t budget);
+int log_stream_drain(LogStream *s, uint64_t budget, unsigned max_rotations);
 /* Drains every stream of a log (before Append and Tail). */
 void log_file_flush(LogFile *f);
 

@@ -3,6 +3,7 @@
  * input, conf parsing, state round trip with bytes in flight. */
 #include <sys/resource.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
 
 #include "error.h"
@@ -113,8 +114,43 @@ static void test_rotation(void) {
         close(fd);
         {
                 LogFile *f = log_table_find(t, "qemu", "vm1");
-                CHECK(f && log_stream_drain(f->streams, 1 << 20) == 1);
+                CHECK(f && log_stream_drain(f->streams, 1 << 20, UINT_MAX) == 1);
         }
+        log_table_free(t);
+}
+
+/* A rotation renames the backups that exist, not max_backups of them, and
+ * one wakeup rotates at most as often as it is told. */
+static void test_rotation_cost(void) {
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        LogTable *t = NULL;
+        LogFile *f;
+        int fd = -1;
+
+        setup();
+        dir = path_join(tmpdir, "cost");
+        CHECK(log_table_new(dir, 100, 1000, NULL, &t) == 0);
+        CHECK(log_open(t, "qemu", "vm3", 0, &fd, &path, NULL) == 0);
+        for (unsigned i = 1; i <= 3; i++) {
+                _cleanup_free_ char *p = log_rotated_path(path, i);
+                _cleanup_close_ int b = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                CHECK(b >= 0);
+        }
+        f = log_table_find(t, "qemu", "vm3");
+        write_pattern(fd, 0, 350);
+        /* 100 fit; the first rotation is allowed, the second waits. */
+        CHECK(f && log_stream_drain(f->streams, 1 << 20, 1) == 0);
+        CHECK_INTEQ(f ? f->n_backups : -1, 4);
+        CHECK_INTEQ(file_size(path), 100);
+        drain_all(t, "qemu", "vm3");
+        CHECK_INTEQ(f->n_backups, 6);
+        CHECK_INTEQ(file_size(path), 50);
+        {
+                _cleanup_free_ char *p6 = log_rotated_path(path, 6), *p7 = log_rotated_path(path, 7);
+                CHECK_INTEQ(file_size(p6), 0); /* the first of the three empty ones */
+                CHECK_INTEQ(file_size(p7), -1);
+        }
+        close(fd);
         log_table_free(t);
 }
 
@@ -265,7 +301,7 @@ static void test_pipes_outlive_table(void) {
         CHECK(state && strstr(state, ".fifo\n"));
         close(fd);
         f = log_table_find(b, "qemu", "vm 1");
-        CHECK(f && f->streams && log_stream_drain(f->streams, 1024) == 1); /* the writer is gone */
+        CHECK(f && f->streams && log_stream_drain(f->streams, 1024, UINT_MAX) == 1); /* the writer is gone */
         log_table_free(b);
 
         /* A recorded FIFO whose writers are gone is opened and found ended. */
@@ -273,7 +309,7 @@ static void test_pipes_outlive_table(void) {
         CHECK(log_table_open_pipes_dir(c, pipes) == 0);
         CHECK_INTEQ(log_table_restore_pipes(c), 1);
         f = log_table_find(c, "qemu", "vm 1");
-        CHECK(f && f->streams && log_stream_drain(f->streams, 1024) == 1);
+        CHECK(f && f->streams && log_stream_drain(f->streams, 1024, UINT_MAX) == 1);
         log_table_free(c);
 }
 
@@ -372,6 +408,6 @@ static void test_cleanup(void) {
                 CHECK(system(cmd) == 0);
 }
 
-UNIT_TESTS(test_rotated_path, test_rotation, test_append, test_bad_input, test_state_round_trip,
+UNIT_TESTS(test_rotated_path, test_rotation, test_rotation_cost, test_append, test_bad_input, test_state_round_trip,
            test_pipes_outlive_table, test_pipes_kept_when_not_taken_back, test_parse_size,
            test_conf, test_cleanup)
