@@ -16,8 +16,7 @@ root own org.libvirt), virtbus-qemud --root TMP/root, and the sd-bus client
 bench/qemud-callrate.c, built here. libvirt is the system one (/run/libvirt,
 /etc/libvirt): libvirtd runs by hand under bench/qemud-libvirtd-wrap.py (a child
 subreaper, pinned to CPU 0, with a root:kvm 0660 copy of /dev/kvm bind-mounted
-in its own mount namespace; see that file and
-/work/shared/reference/libvirt-baseline.md for why), virtlogd beside it (unless
+in its own mount namespace; that file says why), virtlogd beside it (unless
 one runs already), libvirt-dbus on the private bus. Bench domains are named
 vbqb<pid>-*; every one is destroyed and undefined at the end, every process
 started here is stopped by its pid, and the temporary directory is removed.
