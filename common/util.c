@@ -27,7 +27,7 @@ static int fsync_directory_of(const char *path) {
         return fsync(fd) < 0 ? -errno : 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+static int write_and_rename(const char *path, const void *data, size_t len, mode_t mode, bool sync) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -1;
         const char *p = data;
@@ -49,12 +49,20 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
                 p += n;
                 len -= (size_t) n;
         }
-        if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+        if ((sync && fsync(fd) < 0) || rename(tmp, path) < 0) {
                 int r = -errno;
                 unlink(tmp);
                 return r;
         }
-        return fsync_directory_of(path);
+        return sync ? fsync_directory_of(path) : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        return write_and_rename(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode) {
+        return write_and_rename(path, data, len, mode, false);
 }
 
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len) {

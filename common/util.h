@@ -12,6 +12,11 @@
  * over path and fsyncs the directory, so a reader sees the old or the new
  * content and never a mix, even after a crash. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs: a reader still never sees a mix, and a killed
+ * writer leaves the old content, but a host crash may lose the change. For
+ * state under the run directory, which a host crash loses anyway; the fsyncs
+ * would cost each change tens of milliseconds on a busy disk. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 /* Reads a whole file, NUL-terminated; *ret_len may be NULL. Files over max bytes
  * give -EFBIG (max 0 = no limit). */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);

@@ -530,7 +530,7 @@ static int pipes_save(LogTable *t) {
         r = state_format("logd-pipes", write_pipes, t, &text, &len);
         if (r < 0)
                 return r;
-        return write_file_atomic(path, text, len, 0600);
+        return write_file_replace(path, text, len, 0600);
 }
 
 /* The read end of a FIFO, non-blocking. The kernel tells a FIFO's reader

@@ -54,7 +54,7 @@ int port_save(const Port *p) {
         fclose(f);
         if (r < 0)
                 return r;
-        return write_file_atomic(path, buf, size, 0600);
+        return write_file_replace(path, buf, size, 0600);
 }
 
 static int read_rate(const char *v, NetworkRate *r) {

@@ -105,7 +105,7 @@ int domain_status_save(Domain *d) {
         path = status_path(d);
         if (!path)
                 return -ENOMEM;
-        r = write_file_atomic(path, doc, strlen(doc), 0600);
+        r = write_file_replace(path, doc, strlen(doc), 0600);
         if (r < 0)
                 return log_warning_errno(r, "Cannot write %s: %m", path);
         return 0;

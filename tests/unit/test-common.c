@@ -130,6 +130,13 @@ static void test_atomic_write(void) {
         free(data);
         data = NULL;
         CHECK(read_full_file(p, 3, &data, &len) == -EFBIG);
+        /* The fsync-less variant replaces whole too, and leaves no temporary. */
+        CHECK(write_file_replace(p, "again", 5, 0600) == 0);
+        CHECK(read_full_file(p, 0, &data, &len) == 0);
+        CHECK_STREQ(data, "again");
+        free(data);
+        data = NULL;
+        CHECK_INTEQ(remove_stale_temporaries(dir, 0), 0);
         unlink(p);
         rmdir(sub);
         _cleanup_free_ char *a = path_join(dir, "a");
