@@ -23,6 +23,11 @@
  *       waits RSS_WAIT_MS and prints the daemon's VmRSS. Each daemon gets
  *       SIGTERM and is waited for, and its name must leave the bus, before
  *       the next run.
+ *   qemud-callrate events DEST EVENT N
+ *       Subscribes to Connect's DomainEvent signals from DEST, prints "ready",
+ *       then waits for N of them whose event is EVENT (libvirt's number, e.g.
+ *       3 suspended) and prints the CLOCK_MONOTONIC times of the first and the
+ *       last, for the caller to subtract the moment it acted.
  *
  * Output is "key=value" words on stdout, one line per result. */
 #define _GNU_SOURCE
@@ -461,6 +466,57 @@ static int cmd_coldstart(int argc, char **argv) {
         return 0;
 }
 
+/* ---- events --------------------------------------------------------------------- */
+
+static int cmd_events(int argc, char **argv) {
+        sd_bus *bus;
+        char match[256];
+        long want, seen = 0;
+        double first = 0, last = 0;
+        int event, r;
+
+        if (argc != 5)
+                return 2;
+        event = atoi(argv[3]);
+        want = atol(argv[4]);
+        bus = open_bus();
+        snprintf(match, sizeof(match), "type='signal',sender='%s',interface='" CONNECT_IFACE
+                 "',member='DomainEvent'", argv[2]);
+        r = sd_bus_add_match(bus, NULL, match, NULL, NULL);
+        if (r < 0) {
+                fprintf(stderr, "cannot subscribe: %s\n", strerror(-r));
+                return 1;
+        }
+        printf("ready\n");
+        fflush(stdout);
+        while (seen < want) {
+                sd_bus_message *m = NULL;
+                const char *path;
+                int ev, detail;
+
+                r = sd_bus_process(bus, &m);
+                if (r < 0) {
+                        fprintf(stderr, "bus: %s\n", strerror(-r));
+                        return 1;
+                }
+                if (m && sd_bus_message_is_signal(m, CONNECT_IFACE, "DomainEvent") &&
+                    sd_bus_message_read(m, "oii", &path, &ev, &detail) >= 0 && ev == event) {
+                        last = now();
+                        if (seen++ == 0)
+                                first = last;
+                }
+                sd_bus_message_unref(m);
+                if (r == 0 && sd_bus_wait(bus, CALL_TIMEOUT_USEC) == 0) {
+                        fprintf(stderr, "only %ld of %ld events in %llu s\n", seen, want,
+                                CALL_TIMEOUT_USEC / 1000000ULL);
+                        return 1;
+                }
+        }
+        printf("events=%ld first=%.6f last=%.6f\n", seen, first, last);
+        sd_bus_unref(bus);
+        return 0;
+}
+
 int main(int argc, char **argv) {
         int r = 2;
 
@@ -473,6 +529,8 @@ int main(int argc, char **argv) {
                 r = cmd_define(argc, argv);
         else if (argc >= 2 && strcmp(argv[1], "coldstart") == 0)
                 r = cmd_coldstart(argc, argv);
+        else if (argc >= 2 && strcmp(argv[1], "events") == 0)
+                r = cmd_events(argc, argv);
         if (r == 2)
                 fprintf(stderr, "usage: see the comment at the top of bench/qemud-callrate.c\n");
         fflush(stdout);

@@ -12,6 +12,10 @@ kvm when QEMU runs with KVM here, else TCG), then:
 - the daemon's RSS and CPU time: RSS growth per running guest, CPU spent on
   the starts per guest;
 - GetAllDomainStats / getAllDomainStats over all of them (median of 5);
+- events: all suspended at once, then all resumed at once, while one
+  subscriber counts the lifecycle events (Connect.DomainEvent on D-Bus, a
+  python-libvirt callback for libvirtd): time from the first call until the
+  last guest's event arrived;
 - the daemon killed with SIGKILL and started again: time from its exec until
   it answers and lists N running guests (every guest reconnected);
 - all destroyed at once: time until every call returned.
@@ -27,6 +31,7 @@ import importlib.util
 import os
 import signal
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -52,6 +57,36 @@ N = int(os.environ.get("VIRTBUS_SCALE_GUESTS", "100"))
 CLIENTS = 8
 STATS_RUNS = 5
 PREFIX = qb.PREFIX + "s"
+SUSPENDED, RESUMED = 3, 4       # libvirt's lifecycle event numbers
+
+
+class LvEvents:
+    """libvirt lifecycle events, counted by event number, with the monotonic
+    time of the last of each."""
+
+    def __init__(self, libvirt):
+        self.cond = threading.Condition()
+        self.count, self.last = {}, {}
+        libvirt.virEventRegisterDefaultImpl()
+        threading.Thread(target=self.loop, args=(libvirt,), daemon=True).start()
+
+    @staticmethod
+    def loop(libvirt):
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    def callback(self, conn, dom, event, detail, opaque):
+        with self.cond:
+            self.count[event] = self.count.get(event, 0) + 1
+            self.last[event] = time.monotonic()
+            self.cond.notify_all()
+
+    def wait(self, event, n, timeout=300):
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.count.get(event, 0) >= n, timeout):
+                raise RuntimeError(f"only {self.count.get(event, 0)} of {n} events {event} in {timeout} s")
+            self.count[event] = 0
+            return self.last[event]
 
 
 class ScaleBench(qb.Bench):
@@ -71,12 +106,14 @@ class ScaleBench(qb.Bench):
     def xml(self, name):
         return qb.DOMAIN_XML.format(type=self.dtype, name=name, qemu=qb.QEMU)
 
-    @staticmethod
-    def together(fn, items):
-        """fn(item) for every item from CLIENTS threads; seconds until all returned."""
+    def together(self, fn, items):
+        """fn(item) for every item from CLIENTS threads; seconds until all returned.
+        The threads live as long as the bench, so a thread's connection is
+        opened by its first call and used again by the later ones."""
+        if not hasattr(self, "pool"):
+            self.pool = ThreadPoolExecutor(CLIENTS)
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            list(pool.map(fn, items))
+        list(self.pool.map(fn, items))
         return time.perf_counter() - t0
 
     # ---------------------------------------------------------------- virtbus
@@ -93,7 +130,8 @@ class ScaleBench(qb.Bench):
         def dom(path, method):
             if not hasattr(local, "conn"):
                 local.conn = dbus.bus.BusConnection(self.bus_address)
-            local.conn.call_blocking(qb.QEMUD_DEST, path, "org.libvirt.Domain", method, "u", (0,), timeout=600)
+            sig, args = ("u", (0,)) if method not in ("Suspend", "Resume") else ("", ())
+            local.conn.call_blocking(qb.QEMUD_DEST, path, "org.libvirt.Domain", method, sig, args, timeout=600)
 
         qb.log(f"virtbus-qemud: {N} guests started at once")
         self.put("start_all", "vb", self.together(lambda p: dom(p, "Create"), paths))
@@ -102,6 +140,8 @@ class ScaleBench(qb.Bench):
         rss_running = qb.rss_kib(pid)
         self.put("cpu_per_start", "vb", (cpu1 - cpu0) / N)
         self.put("stats_all", "vb", self.timed(lambda: root_call("GetAllDomainStats", "uu", 0, 0)))
+        for method, event, key in (("Suspend", SUSPENDED, "ev_suspend"), ("Resume", RESUMED, "ev_resume")):
+            self.put(key, "vb", self.vb_events(lambda p, m=method: dom(p, m), paths, event))
 
         qb.log("virtbus-qemud: SIGKILL and start again")
         self.stop(self.qemud, sig=signal.SIGKILL)
@@ -121,6 +161,29 @@ class ScaleBench(qb.Bench):
         for p in paths:
             self.dcall(qb.QEMUD_DEST, p, "org.libvirt.Domain", "Undefine", "u", 0)
         self.stop_qemud()
+
+    def vb_events(self, act, paths, event):
+        """act(path) for every guest at once; seconds from the first call until
+        qemud's last DomainEvent `event` reached a separate subscriber."""
+        qb.log(f"virtbus-qemud: {N} guests changing state together, event {event}")
+        sub = subprocess.Popen([str(self.client), "events", qb.QEMUD_DEST, str(event), str(N)],
+                               env=self.env_bus(), stdout=subprocess.PIPE, text=True)
+        try:
+            if sub.stdout.readline().strip() != "ready":
+                raise RuntimeError("the event subscriber did not start")
+            t0 = time.monotonic()
+            calls = self.together(act, paths)
+            out, _ = sub.communicate(timeout=300)
+        finally:
+            if sub.poll() is None:
+                sub.kill()
+                sub.wait()
+        if sub.returncode != 0:
+            raise RuntimeError(f"the event subscriber failed ({sub.returncode})")
+        got = dict(w.split("=") for w in out.split())
+        self.notes.append(f"virtbus event {event}: calls returned after {calls * 1e3:.0f} ms, "
+                          f"first event {(float(got['first']) - t0) * 1e3:.0f} ms")
+        return float(got["last"]) - t0
 
     def rss_per_guest(self, side, defined, running, adopted, stopped):
         """RSS per running guest, in one process: the daemon started again
@@ -146,6 +209,7 @@ class ScaleBench(qb.Bench):
         self.libvirt_preflight()
         import libvirt
         libvirt.registerErrorHandler(lambda c, e: None, None)
+        events = LvEvents(libvirt)      # before any connection is opened
         if not qb.procs_named("virtlogd"):
             self.virtlogd = self.spawn([qb.VIRTLOGD], "virtlogd.log", env=self.env_nobus(), start_new_session=True)
             qb.wait_for(lambda: os.path.exists("/run/libvirt/virtlogd-sock") or self.virtlogd.poll() is not None,
@@ -180,6 +244,13 @@ class ScaleBench(qb.Bench):
         rss_running = qb.rss_kib(pid)
         self.put("cpu_per_start", "lv", (cpu1 - cpu0) / N)
         self.put("stats_all", "lv", self.timed(lambda: c.getAllDomainStats(0, 0)))
+        cid = c.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, events.callback, None)
+        for method, event, key in (("suspend", SUSPENDED, "ev_suspend"), ("resume", RESUMED, "ev_resume")):
+            qb.log(f"libvirtd: {N} guests changing state together, event {event}")
+            t0 = time.monotonic()
+            self.together(lambda n, m=method: dom(n, m), names)
+            self.put(key, "lv", events.wait(event, N) - t0)
+        c.domainEventDeregisterAny(cid)
         c.close()
 
         qb.log("libvirtd: SIGKILL and start again")
@@ -220,11 +291,13 @@ class ScaleBench(qb.Bench):
              lambda vb, lv: vb < 64),
             ("cpu_per_start", "daemon CPU per start, ms", "{:.2f}", "", None),
             ("stats_all", f"GetAllDomainStats over {N}, ms", "{:.1f}", "", None),
+            ("ev_suspend", f"all {N} suspended: last event after, ms", "{:.0f}", "", None),
+            ("ev_resume", f"all {N} resumed: last event after, ms", "{:.0f}", "", None),
             ("restart", f"restart until all {N} found, ms", "{:.0f}", "< 200 ms",
              lambda vb, lv: vb < 0.2),
             ("destroy_all", f"{N} guests destroyed at once, s", "{:.2f}", "", None),
         ]
-        scale = {"cpu_per_start": 1e3, "stats_all": 1e3, "restart": 1e3}
+        scale = {"cpu_per_start": 1e3, "stats_all": 1e3, "restart": 1e3, "ev_suspend": 1e3, "ev_resume": 1e3}
         print(f"\n{N} guests of 64 MiB ({self.dtype}), {CLIENTS} clients calling at once")
         print(f"{'':42} {'virtbus':>10} {'libvirt 9.0':>12}  target")
         for key, label, fmt, target, ok in rows:
