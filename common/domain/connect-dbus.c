@@ -24,7 +24,9 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
                 if (!ok)
                         return false;
         }
-        if (!list_flags_match(flags, LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE,
+        /* Asked only when the flags care: each answer is a file lookup. */
+        if ((flags & (LIST_DOMAINS_MANAGEDSAVE | LIST_DOMAINS_NO_MANAGEDSAVE)) &&
+            !list_flags_match(flags, LIST_DOMAINS_MANAGEDSAVE, LIST_DOMAINS_NO_MANAGEDSAVE,
                               domain_has_managed_save(d)))
                 return false;
         if ((flags & (LIST_DOMAINS_HAS_SNAPSHOT | LIST_DOMAINS_NO_SNAPSHOT)) &&
