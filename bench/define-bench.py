@@ -14,6 +14,12 @@ through the whole define path: parse, the model's and the driver's checks,
 addresses, libvirt's define-time rules (qemud/qemu-rules.c), the config file
 written and synced. Prints median and p99 of one call, and the load.
 
+Then many defines at once: PARALLEL documents (VIRTBUS_BENCH_PARALLEL, default
+1000) defined from CLIENTS connections at once, as definitions per second,
+beside the disk's own rate of durable file replacements measured in the same
+run in the same folder (write, fsync, rename, fsync of the folder: what one
+define needs when it is alone).
+
 The plumbing (private bus, virtbus-qemud --root, libvirtd under
 bench/qemud-libvirtd-wrap.py, clean-up of everything started here) is
 qemud-bench.py's Bench, imported, not copied. VIRTBUS_BENCH_NO_LIBVIRT=1
@@ -24,8 +30,10 @@ import importlib.util
 import os
 import re
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,6 +42,8 @@ qb = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(qb)
 
 RUNS = int(os.environ.get("VIRTBUS_BENCH_RUNS", "200"))
+PARALLEL = int(os.environ.get("VIRTBUS_BENCH_PARALLEL", "1000"))
+CLIENTS = 8
 DOC = (REPO / "tests" / "data" / "domain" / "virt-manager-desktop.xml").read_text()
 
 
@@ -67,11 +77,69 @@ def run(define, undefine):
     return figures(times)
 
 
+def run_parallel(connect, define, undefine):
+    """PARALLEL defines from CLIENTS threads, each with its own connection
+    (connect()); definitions per second."""
+    local, handles = threading.local(), []
+    docs = [document(RUNS + 1 + i) for i in range(PARALLEL)]
+
+    def one(doc):
+        if not hasattr(local, "conn"):
+            local.conn = connect()
+        return define(local.conn, doc)
+    try:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(lambda i: one(docs[i]), range(CLIENTS)))   # connect and warm up
+            t0 = time.perf_counter()
+            handles = list(pool.map(one, docs[CLIENTS:]))
+            rate = (len(docs) - CLIENTS) / (time.perf_counter() - t0)
+    finally:
+        for i in range(CLIENTS):
+            undefine(qb.PREFIX + f"def{RUNS + 1 + i}", None)
+        for h in handles:
+            undefine(None, h)
+    return rate
+
+
+def disk_rate(folder, n=200):
+    """Durable replacements of a small file per second in folder, one at a
+    time: what write_file_atomic() costs."""
+    data = b"x" * len(DOC)
+    dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    t0 = time.perf_counter()
+    try:
+        for i in range(n):
+            tmp, path = folder / f".bench-{i}.tmp", folder / f".bench-{i}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.write(fd, data)
+            os.fsync(fd)
+            os.close(fd)
+            os.rename(tmp, path)
+            os.fsync(dfd)
+        return n / (time.perf_counter() - t0)
+    finally:
+        os.close(dfd)
+        for i in range(n):
+            (folder / f".bench-{i}").unlink(missing_ok=True)
+
+
 def bench_virtbus(b):
+    import dbus
     b.start_qemud()
     conn, dom = "org.libvirt.Connect", "org.libvirt.Domain"
     res = run(lambda x: b.dcall(qb.QEMUD_DEST, qb.QEMUD_ROOT, conn, "DomainDefineXML", "s", x),
               lambda p: b.dcall(qb.QEMUD_DEST, p, dom, "Undefine", "u", 0))
+    qb.log(f"virtbus: {PARALLEL} defines from {CLIENTS} clients at once")
+
+    def undefine(name, path):
+        if name:
+            path = b.dcall(qb.QEMUD_DEST, qb.QEMUD_ROOT, conn, "DomainLookupByName", "s", name)
+        b.dcall(qb.QEMUD_DEST, path, dom, "Undefine", "u", 0)
+    res["parallel"] = run_parallel(
+        lambda: dbus.bus.BusConnection(b.bus_address),
+        lambda c, x: c.call_blocking(qb.QEMUD_DEST, qb.QEMUD_ROOT, conn, "DomainDefineXML", "s", (x,), timeout=600),
+        undefine)
+    res["disk"] = disk_rate(b.work / "root" / "etc" / "virtbus" / "qemu")
     b.stop_qemud()
     return res
 
@@ -85,6 +153,10 @@ def bench_libvirt(b):
     b.lv_defined = True
     try:
         res = run(c.defineXML, lambda d: d.undefine())
+        qb.log(f"libvirt: {PARALLEL} defines from {CLIENTS} clients at once")
+        res["parallel"] = run_parallel(b.lv_open, lambda lc, x: lc.defineXML(x).name(),
+                                       lambda name, h: c.lookupByName(name or h).undefine())
+        res["disk"] = disk_rate(Path("/etc/libvirt/qemu"))
     finally:
         b.lv_defined = False
         c.close()
@@ -100,6 +172,11 @@ def show(vb, lv, lv_skip, elapsed):
     print(f"{'figure':<22} | {'virtbus':<24} | {'libvirt 9.0':<24} | ratio")
     ratio = f"{lv['median'] / vb['median']:.1f}x" if vb and lv and vb["median"] > 0 else "n/a"
     print(f"{'define: median / p99':<22} | {fmt(vb):<24} | {fmt(lv):<24} | {ratio}")
+
+    def rate(side, key):
+        return "n/a" if not side or key not in side else f"{side[key]:.0f}/s"
+    print(f"{f'{PARALLEL} defines, {CLIENTS} clients':<22} | {rate(vb, 'parallel'):<24} | {rate(lv, 'parallel'):<24} |")
+    print(f"{'disk: durable writes':<22} | {rate(vb, 'disk'):<24} | {rate(lv, 'disk'):<24} | (same folder as the defines)")
     if lv_skip:
         print(f"libvirt: {lv_skip}")
     for what, load in qb.LOADS:

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -111,3 +112,34 @@ def test_many_definitions_and_autostart_listing(env):
             (conf / f"{n}.xml").unlink()
         restart_qemud(env)
     assert not [n for n in names(env) if n.startswith("ld-many-")]
+
+
+def test_defines_from_many_clients_at_once(env):
+    """Defines from several connections at once: each answered with its own
+    path and its own whole file, and all of them survive a SIGKILL right
+    after the answers."""
+    g = env.define("ld-par-tmpl")
+    tmpl = (env.conf_dir / "ld-par-tmpl.xml").read_text()
+    g.call("Undefine", 0)
+    made = [f"ld-par-{i:03d}" for i in range(120)]
+    conns = [env.bus.new_connection() for _ in range(8)]
+
+    def define(i):
+        xml = with_name_uuid(tmpl, name=made[i], new_uuid=str(uuid.uuid4()))
+        return str(conns[i % 8].call_blocking("org.virtbus.qemud", "/org/virtbus/qemud", "org.libvirt.Connect",
+                                              "DomainDefineXML", "s", (xml,)))
+    with ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(define, range(len(made))))
+    assert len(set(paths)) == len(made)
+    for n in made:
+        assert (env.conf_dir / f"{n}.xml").read_text().count(f"<name>{n}</name>") == 1
+    rc = env.qemud.kill(signal.SIGKILL)
+    assert rc == -signal.SIGKILL
+    env.qemud.start()
+    try:
+        assert [n for n in names(env) if n.startswith("ld-par-")] == made
+        assert sorted(set(env.list_domains()) & set(paths)) == sorted(paths)
+    finally:
+        for p in paths:
+            env.bus.call("org.virtbus.qemud", p, "org.libvirt.Domain", "Undefine", 0)
+    assert not [n for n in names(env) if n.startswith("ld-par-")]
