@@ -20,6 +20,7 @@ static int method_get_info(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         if (r < 0)
                 return r;
+        volume_refresh_if_stale(v);
         return sd_bus_reply_method_return(msg, "(itt)", (int32_t) v->info.type, v->info.capacity,
                                           flags & VOL_GET_PHYSICAL ? v->info.physical : v->info.allocation);
 }
@@ -31,6 +32,7 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
 
         if (r < 0)
                 return r;
+        volume_refresh_if_stale(userdata);
         r = volume_format_xml(userdata, &xml);
         if (r < 0)
                 return r;

@@ -141,24 +141,10 @@ static int vol_work(Job *j, void *userdata) {
 
 /* ---- the end, on the loop ------------------------------------------------------ */
 
-/* The pool's figures follow its volumes (as libvirt's do) until the next
- * refresh measures them again. */
-static void account(Pool *p, uint64_t old_alloc, uint64_t new_alloc) {
-        if (new_alloc >= old_alloc) {
-                uint64_t d = new_alloc - old_alloc;
-                p->allocation += d;
-                p->available = p->available > d ? p->available - d : 0;
-        } else {
-                uint64_t d = old_alloc - new_alloc;
-                p->allocation = p->allocation > d ? p->allocation - d : 0;
-                p->available = MIN(p->available + d, p->capacity);
-        }
-}
-
 static void update_info(Volume *v, VolCall *c) {
         if (!c->refreshed)
                 return;
-        account(v->pool, v->info.allocation, c->req->info.allocation);
+        volume_account(v->pool, v->info.allocation, c->req->info.allocation);
         vol_info_done(&v->info);
         v->info = c->req->info;
         c->req->info = (VolInfo) {};
@@ -183,7 +169,7 @@ static void done_create(Volume *v, VolCall *c, Job *j, int r) {
         v->info = c->req->info;
         c->req->info = (VolInfo) {};
         v->building = false;
-        account(p, 0, v->info.allocation);
+        volume_account(p, 0, v->info.allocation);
         (void) sd_bus_reply_method_return(c->msg, "o", v->bus_path);
 }
 
@@ -204,7 +190,7 @@ static void vol_done(Job *j, int r, void *userdata) {
                 Manager *m = v->pool->manager;
                 if (v->key)
                         inuse_forget_key(&m->inuse, v->key);
-                account(v->pool, v->info.allocation, 0);
+                volume_account(v->pool, v->info.allocation, 0);
                 pool_remove_volume(v->pool, v);
                 volume_free(v);
                 (void) sd_bus_reply_method_return(c->msg, NULL);
