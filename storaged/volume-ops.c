@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "bus-util.h"
+#include "chains.h"
 #include "command.h"
 #include "error.h"
 #include "log.h"
@@ -260,16 +261,23 @@ static void after_lease_check(const char *holder, void *userdata) {
         vol_call_free(c);
 }
 
-/* The local table answers at once; lockd is asked, then the job starts. */
+/* The local tables answer at once; lockd is asked, then the job starts. */
 static int launch_unless_in_use(VolCall *c, sd_bus_error *error) {
         Volume *v = c->vol;
         Manager *m = v->pool->manager;
         const char *owner = inuse_owner_of(&m->inuse, v->key);
+        const InUseEntry *reader = owner ? NULL : chains_user_of(m, v->path);
+        _cleanup_free_ char *who = NULL;
         int r;
 
         if (owner) {
-                _cleanup_free_ char *who = NULL;
                 if (asprintf(&who, "'%s'", owner) < 0)
+                        return -ENOMEM;
+                return busy_error(error, v, op_names[c->op], who);
+        }
+        if (reader) {
+                if (asprintf(&who, "guest '%s' (uuid %s), which reads it as a disk or a layer of a disk's backing chain",
+                             reader->label ? reader->label : reader->owner, reader->owner) < 0)
                         return -ENOMEM;
                 return busy_error(error, v, op_names[c->op], who);
         }
