@@ -7,8 +7,8 @@
 #include "storaged-client.h"
 #include "util.h"
 
-/* Only local files, each once (a mirror may name the image's own
- * layer); a network disk's "source" is no path of this host. */
+/* Each once (an active commit's mirror is a layer of the chain); only
+ * absolute paths, which storaged can match to its volumes. */
 static int add_path(char ***l, const char *path) {
         if (!path || path[0] != '/')
                 return 0;
