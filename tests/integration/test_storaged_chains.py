@@ -173,6 +173,50 @@ def test_copy_onto_other_guests_disk_refused(env, storaged, vm):
     assert not vm.img["other.raw"].exists()
 
 
+LOCKD = ("org.virtbus.lockd", "/org/virtbus/lockd", "org.virtbus.Lock1")
+
+
+def leases(env):
+    """{path: holder's name} of lockd's leases."""
+    return {str(r): str(name) for r, _, name, _, _, _ in env.bus.call(*LOCKD, "ListLeases")}
+
+
+def test_copy_onto_leased_file_refused(env, storaged, vm):
+    """A file whose lease someone else holds in lockd (a guest of another
+    daemon or host): the copy is refused naming the holder, nothing of the
+    guest changes. A copy that is cancelled gives its target's lease back."""
+    leased = vm.img["other.raw"].parent / "leased.raw"
+    qemu_img("create", "-f", "raw", leased, MIB)
+    sleeper = subprocess.Popen(["sleep", "300"])
+    try:
+        env.bus.call(*LOCKD, "Acquire", str(leased), "0b3c1b8e-6f2d-4c4e-9a51-0123456789ab", "elsewhere",
+                     dbus.UInt32(sleeper.pid), dbus.UInt32(0))
+        dest = f"<disk type='file'><source file='{leased}'/><driver type='raw'/></disk>"
+        with dbus_error("ResourceBusy", str(leased), "lease was refused", "elsewhere", "vdb", "chainvm"):
+            vm.call("BlockCopy", "vdb", dest, {}, REUSE_EXT)
+        assert tuple(vm.call("GetBlockJobInfo", "vdb", 0))[0] == 0
+        assert leases(env)[str(leased)] == "elsewhere"
+        assert readers(storaged, leased) == []
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+    # a copy holds its target's lease while it runs, and gives it back when cancelled
+    dest = vm.img["other.raw"].parent / "c1.raw"
+    since = env.mark()
+    vm.call("BlockCopy", "vdb", f"<disk type='file'><source file='{dest}'/><driver type='raw'/></disk>", {}, 0)
+    env.mon.wait_signal("BlockJob", "org.libvirt.Domain", vm.path, args=lambda a: a[0] == "vdb" and a[2] == 3,
+                        since=since, timeout=120)
+    assert leases(env).get(str(dest)) == "chainvm"
+    assert readers(storaged, dest) == ["chainvm"]          # the mirror's target is read too
+    vm.call("BlockJobAbort", "vdb", 0)
+    env.mon.wait_signal("BlockJob", "org.libvirt.Domain", vm.path, args=lambda a: a[0] == "vdb" and a[2] == 2,
+                        since=since, timeout=60)
+    h.wait_until(lambda: str(dest) not in leases(env), 20, what="the copy's lease given back")
+    h.wait_until(lambda: readers(storaged, dest) == [], 20, what="the copy's target released")
+    assert leases(env).get(str(vm.img["ptop.qcow2"])) == "chainvm"
+
+
 def test_commit_frees_the_layer(env, storaged, vm):
     """After mid.qcow2 is committed into base.raw: top.qcow2's volume XML
     names base.raw (no pool refresh), mid.qcow2 is no longer read and can be
