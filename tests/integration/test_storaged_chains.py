@@ -5,8 +5,10 @@ qemu-chains.c): a volume's GetXMLDesc shows its <backingStore> as it is now
 running guest reads - its images and each layer below them - cannot be
 deleted (ResourceBusy naming the guest) until a commit took the layer out of
 the chain; this survives storaged SIGKILLed and qemud SIGKILLed, each
-started again; the same through virsh (vol-dumpxml, vol-delete) against the
-proxy. And a copy onto a file another guest uses is refused, naming it.
+started again; an external snapshot's overlay is known at once; the same
+through virsh (vol-dumpxml, vol-delete) against the proxy. And a copy onto a
+file another guest uses, or whose lease someone else holds in lockd, is
+refused naming the holder; a cancelled copy gives its target's lease back.
 
 The guest (the test guest's kernel, TCG) needs no shell here: QEMU does the
 block jobs whatever the guest does."""
@@ -243,6 +245,26 @@ def test_pull_flattens_volume_xml(env, storaged, vm, proxy):
     h.wait_until(lambda: readers(storaged, vm.img["pbase.raw"]) == [], 20, what="pbase.raw out of the chain")
     proxy.virsh("vol-delete", "--pool", POOL, "pbase.raw")
     assert not vm.img["pbase.raw"].exists()
+
+
+CREATE_DISK_ONLY = 16
+
+
+def test_external_snapshot_chain_known(env, storaged, vm):
+    """An external disk-only snapshot of a running guest: storaged hears
+    that it reads the overlay and, below it, the image it was on; the
+    overlay's volume names that image as its <backingStore>."""
+    overlay = vm.img["top.qcow2"].parent / "snap1.qcow2"
+    vm.call("SnapshotCreateXML",
+            f"<domainsnapshot><name>snap1</name><disks><disk name='vda' snapshot='external'>"
+            f"<source file='{overlay}'/></disk><disk name='vdb' snapshot='no'/></disks></domainsnapshot>",
+            CREATE_DISK_ONLY)
+    h.wait_until(lambda: readers(storaged, overlay) == ["chainvm"], 20, what="storaged to know the overlay")
+    assert readers(storaged, vm.img["top.qcow2"]) == ["chainvm"]
+    storaged.pool(storaged.connect("StoragePoolLookupByName", POOL), "Refresh", 0)
+    assert backing_of(storaged, "snap1.qcow2") == (str(vm.img["top.qcow2"]), "qcow2")
+    with dbus_error("ResourceBusy", "chainvm", "snap1.qcow2"):
+        storaged.vol(vol_path(storaged, "snap1.qcow2"), "Delete", 0)
 
 
 def test_stop_releases_everything(env, storaged, vm):
