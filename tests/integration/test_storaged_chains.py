@@ -235,11 +235,16 @@ def test_commit_frees_the_layer(env, storaged, vm):
 
 
 def test_pull_flattens_volume_xml(env, storaged, vm, proxy):
-    """A pull: ptop.qcow2's XML loses its <backingStore>, pbase.raw is free."""
+    """A pull while storaged is down (SIGKILLed): when it is back, qemud
+    tells it the chain again; ptop.qcow2's XML has lost its <backingStore>
+    and pbase.raw is free."""
     assert backing_of(storaged, "ptop.qcow2") == (str(vm.img["pbase.raw"]), "raw")
+    assert readers(storaged, vm.img["pbase.raw"]) == ["chainvm"]
+    assert storaged.d.kill(signal.SIGKILL) == -signal.SIGKILL
     since = env.mark()
     vm.call("BlockPull", "vdb", 0, 0)
     assert wait_job(env, vm, "vdb", since) == PULL
+    storaged.d.start()
     assert backing_of(storaged, "ptop.qcow2") is None
     assert "<backingStore>" not in proxy.virsh("vol-dumpxml", "--pool", POOL, "ptop.qcow2").stdout
     h.wait_until(lambda: readers(storaged, vm.img["pbase.raw"]) == [], 20, what="pbase.raw out of the chain")
