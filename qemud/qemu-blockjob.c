@@ -764,16 +764,35 @@ static int commit(Domain *d, const DomainDiskDef *disk, const char *base, const 
 }
 
 /* Another running guest (or this one) using path, with the disk. */
+/* Whether disk reads or writes path: its image, a layer of its chain (a
+ * base image guests share), or a copy's target. */
+static bool disk_uses(const DomainDiskDef *disk, const char *path) {
+        if (streq_ptr(disk->src, path) || (disk->mirror && streq_ptr(disk->mirror->path, path)))
+                return true;
+        for (size_t k = 0; k < disk->n_backing; k++)
+                if (streq_ptr(disk->backing[k].path, path))
+                        return true;
+        return false;
+}
+
 static Domain *path_user(Manager *m, const char *path, const char **dst) {
         for (size_t i = 0; i < m->n_domains; i++) {
                 Domain *o = m->domains[i];
                 for (size_t k = 0; domain_is_active(o) && o->live && k < o->live->n_disks; k++)
-                        if (streq_ptr(o->live->disks[k].src, path)) {
+                        if (disk_uses(&o->live->disks[k], path)) {
                                 *dst = o->live->disks[k].dst;
                                 return o;
                         }
         }
         return NULL;
+}
+
+/* Whether the lease on path is one of d's disks' own (taken at its start). */
+static bool own_disk_lease(const Domain *d, const char *path) {
+        for (size_t k = 0; d->live && k < d->live->n_disks; k++)
+                if (streq_ptr(d->live->disks[k].src, path))
+                        return true;
+        return false;
 }
 
 /* qemu-img create; the daemon waits: creating an image is quick. */
@@ -984,8 +1003,7 @@ static void on_dest_lease(int r, const sd_bus_error *error, void *userdata) {
         }
         /* a lease one of our disks holds already is not ours to give back
          * (on_block_for_copy refuses such a destination) */
-        const char *ignored;
-        c->leased = r >= 0 && !path_user(c->d->manager, c->dest.path, &ignored);
+        c->leased = r >= 0 && !own_disk_lease(c->d, c->dest.path);
         if (require_monitor(c->d, NULL) < 0) {
                 job_failf(c->d, VB_ERROR_OPERATION_INVALID, "domain '%s' stopped during the copy's start",
                           c->d->def->name);

@@ -156,7 +156,7 @@ static const sd_bus_vtable storage1_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("SetChains", "ssas", SD_BUS_PARAM(owner) SD_BUS_PARAM(name) SD_BUS_PARAM(paths),
                                  NULL, , method_set_chains, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("ListChainsInUse", NULL, , "a(sss)", SD_BUS_PARAM(files), method_list_chains,
-                                 BUS_READ),
+                                 BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("ListVolumesInUse", NULL, , "a(ss)", SD_BUS_PARAM(uses), method_list_in_use, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("ListJobs", NULL, , "a(ostt)", SD_BUS_PARAM(jobs), method_list_jobs, BUS_READ),
         SD_BUS_VTABLE_END,

@@ -166,6 +166,13 @@ def test_copy_onto_other_guests_disk_refused(env, storaged, vm):
             vm.call("BlockCopy", "vdb", dest, {}, REUSE_EXT)
         assert readers(storaged, vm.img["ptop.qcow2"]) == ["chainvm"]
         assert tuple(vm.call("GetBlockJobInfo", "vdb", 0))[0] == 0
+        # nor onto a layer of a chain (here vda's): guests sharing a base image read it
+        before = vm.img["base.raw"].read_bytes()[:4096]
+        dest = f"<disk type='file'><source file='{vm.img['base.raw']}'/><driver type='raw'/></disk>"
+        with dbus_error("ResourceBusy", str(vm.img["base.raw"]), "vda", "chainvm"):
+            vm.call("BlockCopy", "vdb", dest, {}, REUSE_EXT)
+        assert vm.img["base.raw"].read_bytes()[:4096] == before
+        assert tuple(vm.call("GetBlockJobInfo", "vdb", 0))[0] == 0
     finally:
         other.call("Destroy", 0)
         other.call("Undefine", 0)
