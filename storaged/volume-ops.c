@@ -12,6 +12,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "openers.h"
 #include "transfer.h"
 #include "vol-file.h"
 #include "wipe.h"
@@ -280,6 +281,13 @@ static int launch_unless_in_use(VolCall *c, sd_bus_error *error) {
                              reader->label ? reader->label : reader->owner, reader->owner) < 0)
                         return -ENOMEM;
                 return busy_error(error, v, op_names[c->op], who);
+        }
+        /* what nobody told us: a guest that started while storaged was not
+         * running, whose layer this is */
+        if (v->info.type == STORAGE_VOL_FILE) {
+                char opener[512];
+                if (file_qemu_opener(v->path, opener, sizeof(opener)) > 0)
+                        return busy_error(error, v, op_names[c->op], opener);
         }
         r = lease_holder_async(m->bus, v->path, after_lease_check, c);
         if (r < 0)

@@ -15,6 +15,7 @@ block jobs whatever the guest does."""
 
 import signal
 import subprocess
+import xml.etree.ElementTree as ET
 
 import dbus
 import pytest
@@ -142,6 +143,23 @@ def test_busy_survives_restarts(env, storaged, vm):
     with dbus_error("ResourceBusy", "chainvm", "mid.qcow2"):
         storaged.vol(vol_path(storaged, "mid.qcow2"), "Delete", 0)
     assert vm.img["mid.qcow2"].exists()
+
+
+def test_reader_nobody_told_of(env, storaged, vm):
+    """A layer storaged was not told of (a storaged that was not running
+    when the guest started, started by this very delete): the QEMU process
+    that has it open is found, and the delete refused naming the guest."""
+    uuid = ET.fromstring(vm.call("GetXMLDesc", 0)).find("uuid").text
+    mine = [str(p) for o, _, p in storaged.storage1("ListChainsInUse") if o == uuid]
+    storaged.storage1("SetChains", uuid, "chainvm", dbus.Array([], signature="s"))
+    try:
+        assert readers(storaged, vm.img["base.raw"]) == []
+        with dbus_error("ResourceBusy", "base.raw", "guest 'chainvm'", "has it open"):
+            storaged.vol(vol_path(storaged, "base.raw"), "Delete", 0)
+        assert vm.img["base.raw"].exists()
+    finally:
+        storaged.storage1("SetChains", uuid, "chainvm", dbus.Array(mine, signature="s"))
+    assert readers(storaged, vm.img["base.raw"]) == ["chainvm"]
 
 
 def test_virsh_vol_dumpxml_and_delete(env, storaged, vm, proxy):
