@@ -28,7 +28,8 @@ int chains_set(Manager *m, const char *owner, const char *name, char **paths, sd
         for (size_t i = 0; i < n; i++) {
                 if (paths[i][0] != '/')
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                             "the files of guest '%s' must be absolute paths, not '%s'", name, paths[i]);
+                                             "the files of guest '%s' must be absolute paths, not '%s'", name,
+                                             paths[i]);
                 keys[i] = chains_key(paths[i]);
                 if (!keys[i])
                         return -ENOMEM;

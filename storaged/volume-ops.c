@@ -277,7 +277,8 @@ static int launch_unless_in_use(VolCall *c, sd_bus_error *error) {
                 return busy_error(error, v, op_names[c->op], who);
         }
         if (reader) {
-                if (asprintf(&who, "guest '%s' (uuid %s), which reads it as a disk or a layer of a disk's backing chain",
+                if (asprintf(&who,
+                             "guest '%s' (uuid %s), which reads it as a disk or a layer of a disk's backing chain",
                              reader->label ? reader->label : reader->owner, reader->owner) < 0)
                         return -ENOMEM;
                 return busy_error(error, v, op_names[c->op], who);

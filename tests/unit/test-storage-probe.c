@@ -356,5 +356,5 @@ static void test_cleanup(void) {
         CHECK(process_run(argv, NULL, NULL) == 0);
 }
 
-UNIT_TESTS(test_setup, test_header_parse, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale, test_key_encoding,
-           test_lvs, test_mountinfo, test_qemu_img_output, test_cleanup)
+UNIT_TESTS(test_setup, test_header_parse, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale,
+           test_key_encoding, test_lvs, test_mountinfo, test_qemu_img_output, test_cleanup)
