@@ -44,3 +44,21 @@ int storaged_release_owner_async(sd_bus *bus, const char *owner, storaged_count_
 
         return bus_call_async(bus, &storaged, "ReleaseOwner", bus_on_reply, &p, sizeof(p), ret_slot, "s", owner);
 }
+
+int storaged_set_chains_async(sd_bus *bus, const char *owner, const char *name, char *const *paths, bool start,
+                              storaged_reply_fn cb, void *userdata, sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        BusReply p = { .cb = cb, .userdata = userdata };
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &call, STORAGED_SERVICE, STORAGED_PATH, STORAGED_IFACE, "SetChains");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "ss", owner, name);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(call, (char **) (paths ? paths : (char *const[]) { NULL }));
+        if (r >= 0 && !start)
+                r = sd_bus_message_set_auto_start(call, false);
+        if (r < 0)
+                return r;
+        return bus_send_call_async(bus, call, bus_on_reply, &p, sizeof(p), ret_slot);
+}

@@ -42,6 +42,13 @@ int storaged_resolve_volume_async(sd_bus *bus, const char *pool, const char *vol
                                   void *userdata, sd_bus_slot **ret_slot);
 int storaged_set_in_use_async(sd_bus *bus, const char *pool, const char *volume, const char *owner, bool inuse,
                               storaged_reply_fn cb, void *userdata, sd_bus_slot **ret_slot);
+/* The files a running guest reads (its disks and their backing chains),
+ * all of them: storaged refuses to delete, wipe or shrink any volume among
+ * them. paths NULL or empty: none any more. start: activate storaged if it
+ * is not running (else a storaged that is not running hears nothing, and
+ * the call fails with ServiceUnknown/NameHasNoOwner). */
+int storaged_set_chains_async(sd_bus *bus, const char *owner, const char *name, char *const *paths, bool start,
+                              storaged_reply_fn cb, void *userdata, sd_bus_slot **ret_slot);
 /* count: how many volumes the owner was using. */
 int storaged_release_owner_async(sd_bus *bus, const char *owner, storaged_count_fn cb, void *userdata,
                                  sd_bus_slot **ret_slot);

@@ -76,5 +76,14 @@ void blockjob_drop_mirror(Domain *d, const char *dst);
 void blockjob_refresh_disk(Domain *d, const char *dst);
 void blockjob_refresh_free(DiskRefresh *x);
 
+/* qemu-blockjob-lease.c */
+#include "lockd-client.h"
+bool blockjob_lease_no_manager(const sd_bus_error *e);
+int blockjob_lease_take(Domain *d, const char *path, lockd_reply_fn cb, void *userdata);
+void blockjob_lease_release(Domain *d, const char *path);
+/* old: the disk's image before the pivot, new: after it; take_new: a lease
+ * on it is not held yet (an active commit's base). */
+void blockjob_lease_follow_pivot(Domain *d, const char *old, const char *new, bool take_new);
+
 /* qemu-blockjob-status.c */
 void blockjob_watch_qemu_exit(QemuBlockJob *j);

@@ -280,6 +280,7 @@ typedef struct BlockCall {
         DomainHandle *handle;    /* copy to a volume: while storaged resolves it */
         char *job_id;
         bool created;            /* copy: we made the destination file */
+        bool leased;             /* copy: we hold the destination's lease, given back unless the mirror starts */
         char *node;              /* the disk's top node */
         QemuBlockJob *job;
 } BlockCall;
@@ -287,6 +288,8 @@ typedef struct BlockCall {
 static void call_free(BlockCall *c) {
         if (!c)
                 return;
+        if (c->leased)
+                blockjob_lease_release(c->d, c->dest.path);
         sd_bus_message_unref(c->msg);
         free(c->dst);
         free(c->alias);
@@ -761,16 +764,35 @@ static int commit(Domain *d, const DomainDiskDef *disk, const char *base, const 
 }
 
 /* Another running guest (or this one) using path, with the disk. */
+/* Whether disk reads or writes path: its image, a layer of its chain (a
+ * base image guests share), or a copy's target. */
+static bool disk_uses(const DomainDiskDef *disk, const char *path) {
+        if (streq_ptr(disk->src, path) || (disk->mirror && streq_ptr(disk->mirror->path, path)))
+                return true;
+        for (size_t k = 0; k < disk->n_backing; k++)
+                if (streq_ptr(disk->backing[k].path, path))
+                        return true;
+        return false;
+}
+
 static Domain *path_user(Manager *m, const char *path, const char **dst) {
         for (size_t i = 0; i < m->n_domains; i++) {
                 Domain *o = m->domains[i];
                 for (size_t k = 0; domain_is_active(o) && o->live && k < o->live->n_disks; k++)
-                        if (streq_ptr(o->live->disks[k].src, path)) {
+                        if (disk_uses(&o->live->disks[k], path)) {
                                 *dst = o->live->disks[k].dst;
                                 return o;
                         }
         }
         return NULL;
+}
+
+/* Whether the lease on path is one of d's disks' own (taken at its start). */
+static bool own_disk_lease(const Domain *d, const char *path) {
+        for (size_t k = 0; d->live && k < d->live->n_disks; k++)
+                if (streq_ptr(d->live->disks[k].src, path))
+                        return true;
+        return false;
 }
 
 /* qemu-img create; the daemon waits: creating an image is quick. */
@@ -834,7 +856,8 @@ static void on_copy_started(QemuMonitor *mon, json_object *result, const char *e
                 }
                 if (c->created)
                         (void) unlink(c->dest.path);
-        }
+        } else
+                c->leased = false; /* the job's now, given back at its end */
         on_job_started(mon, result, error_class, error_desc, c);
 }
 
@@ -964,6 +987,53 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
         send(c, "blockdev-mirror", a, on_copy_started, NULL);
 }
 
+/* lockd's answer for the copy's destination: refused means another guest
+ * (here or on a host sharing the lockspace) holds it. No lockd on the bus:
+ * no leases, as for the guest's own disks. */
+static void on_dest_lease(int r, const sd_bus_error *error, void *userdata) {
+        BlockCall *c = userdata;
+
+        if (!c->handle->owner)
+                return call_free(c); /* the domain stopped meanwhile: lockd dropped its leases */
+        if (r < 0 && !blockjob_lease_no_manager(error)) {
+                job_failf(c->d, r == -EBUSY ? VB_ERROR_RESOURCE_BUSY : VB_ERROR_OPERATION_FAILED,
+                          "cannot copy disk '%s' of domain '%s' onto '%s': its lease was refused: %s", c->dst,
+                          c->d->def->name, c->dest.path, error && error->message ? error->message : strerror(-r));
+                return call_free(c);
+        }
+        /* a lease one of our disks holds already is not ours to give back
+         * (on_block_for_copy refuses such a destination) */
+        c->leased = r >= 0 && !own_disk_lease(c->d, c->dest.path);
+        if (require_monitor(c->d, NULL) < 0) {
+                job_failf(c->d, VB_ERROR_OPERATION_INVALID, "domain '%s' stopped during the copy's start",
+                          c->d->def->name);
+                return call_free(c);
+        }
+        (void) send(c, "query-block", NULL, on_block_for_copy, NULL);
+}
+
+/* The lease first, then QEMU's view of the disk (on_block_for_copy). */
+static int take_dest_lease(BlockCall *c, sd_bus_error *error) {
+        int r;
+
+        if (!c->handle && !(c->handle = domain_handle_get(&c->d->handle, c->d))) {
+                call_free(c);
+                return -ENOMEM;
+        }
+        r = blockjob_lease_take(c->d, c->dest.path, on_dest_lease, c);
+        if (r < 0) {
+                if (error)
+                        vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot ask lockd for a lease on %s: %s",
+                                      c->dest.path, strerror(-r));
+                else
+                        job_failf(c->d, VB_ERROR_OPERATION_FAILED, "cannot ask lockd for a lease on %s: %s",
+                                  c->dest.path, strerror(-r));
+                call_free(c);
+                return r;
+        }
+        return 1;
+}
+
 /* storaged's answer for a volume as the copy's destination: its path
  * (and format, unless the caller gave one), then as for a file. */
 static void on_dest_volume(int r, const sd_bus_error *error, const char *path, const char *format, bool block,
@@ -987,7 +1057,7 @@ static void on_dest_volume(int r, const sd_bus_error *error, const char *path, c
         c->dest.block = block;
         if (c->dest.format == DOMAIN_DISK_FORMAT_NONE)
                 c->dest.format = streq_ptr(format, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 : DOMAIN_DISK_FORMAT_RAW;
-        send(c, "query-block", NULL, on_block_for_copy, NULL);
+        (void) take_dest_lease(c, NULL);
 }
 
 static int copy(Domain *d, const DomainDiskDef *disk, const DomainBlockCopyDest *dest, uint32_t flags,
@@ -1011,7 +1081,7 @@ static int copy(Domain *d, const DomainDiskDef *disk, const DomainBlockCopyDest 
         c->value = dest->bandwidth;
         c->flags = flags;
         if (!c->dest_pool)
-                return send(c, "query-block", NULL, on_block_for_copy, error);
+                return take_dest_lease(c, error);
         c->handle = domain_handle_get(&d->handle, d);
         if (!c->handle) {
                 call_free(c);
@@ -1133,6 +1203,8 @@ static void follow_pivot(Domain *d, const QemuBlockJob *j) {
                 return;
         old = disk->src ? strdup(disk->src) : NULL;
         set_disk_source(disk, j);
+        /* a copy took its target's lease at its start; an active commit's base has none yet */
+        blockjob_lease_follow_pivot(d, old, j->new_path, j->type != DOMAIN_BLOCK_JOB_TYPE_COPY);
         /* storaged keeps the volume from being deleted while the guest uses it */
         if (j->new_pool && j->new_volume)
                 (void) storaged_set_in_use_async(d->manager->bus, j->new_pool, j->new_volume, d->uuid_str, true,
@@ -1162,6 +1234,7 @@ static void job_ended(Domain *d, QemuBlockJob *j, int status) {
         } else if (j->type == DOMAIN_BLOCK_JOB_TYPE_COPY) {
                 del_node(d, j->new_fmt);
                 del_node(d, j->new_file);
+                blockjob_lease_release(d, j->new_path);
         }
         if (status == DOMAIN_BLOCK_JOB_COMPLETED && (j->type == DOMAIN_BLOCK_JOB_TYPE_COMMIT || pivoted))
                 for (char **p = j->delete; p && *p; p++)

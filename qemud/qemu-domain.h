@@ -38,6 +38,7 @@ typedef struct QemuDomain {
         pid_t vcpu_tids_pid;
         struct QemuPerf *perf;    /* the perf counters on this QEMU (qemu-perf.c) */
         struct QemuBlockJob *block_jobs; /* what running block jobs need at their end (qemu-blockjob.c) */
+        char *chains_sent;        /* the files storaged was last told this guest reads (qemu-chains.h) */
         unsigned confine_flags;   /* CONFINE_* for the spawn, from this start's qemud.conf (qemu-confine.h) */
 } QemuDomain;
 

@@ -23,6 +23,7 @@
 #include "qemu-stats.h"
 #include "qemu-tune.h"
 #include "qemu-validate.h"
+#include "qemu-chains.h"
 #include "util.h"
 
 struct CapsWaiter {
@@ -41,6 +42,9 @@ static int driver_init(Manager *m) {
         m->priv = q;
         q->emulator = emu && *emu ? emu : QEMUD_DEFAULT_EMULATOR;
         r = domain_perf_dbus_register(m); /* org.virtbus.Domain1 (domain-perf.h) */
+        if (r < 0)
+                return r;
+        r = qemu_chains_watch_storaged(m);
         if (r < 0)
                 return r;
         return vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &q->cachedir);
@@ -127,6 +131,7 @@ static void domain_done(Domain *d) {
         qemu_save_state_free(d);
         qemu_migrate_free(d);
         qemu_blockjob_free_all(d);
+        qemu_chains_done(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
         free(q->vcpu_tids);

@@ -22,6 +22,7 @@
 #include "domain-prepare.h"
 #include "domain-lock.h"
 #include "qemu-process.h"
+#include "qemu-chains.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -119,6 +120,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                  * it; asking is for a lockd that has not noticed yet. */
                 domain_lock_release(d);
         d->start_def = domain_def_free(d->start_def);
+        qemu_chains_release(d); /* QEMU reads nothing any more */
         if (release) {
                 qemu_security_stop(d); /* QEMU is gone: its files go back */
                 domain_network_release(d);
@@ -342,6 +344,7 @@ static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
         Domain *d = userdata;
         /* After a restart: QEMU kept running, we ask where it stands. */
         (void) qemu_monitor_command(mon, "query-status", NULL, qemu_event_on_status, d);
+        qemu_chains_changed(d); /* storaged may have missed a change while we were away */
         qemu_migrate_recover(d); /* a migration cut short (qemu-migrate.h) */
 }
 

@@ -7,6 +7,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-blockjob.h"
+#include "qemu-chains.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
 #include "qemu-process.h"
@@ -24,8 +25,10 @@
 int qemu_status_format(Domain *d, char **ret) {
         _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path), *jobs = NULL;
 
-        /* the live XML written next shows each disk's chain: read once */
+        /* the live XML written next shows each disk's chain: read once;
+         * storaged hears of it when it changed */
         qemu_blockjob_fill_chains(d);
+        qemu_chains_changed(d);
         if (!monitor || qemu_blockjob_status_format(d, &jobs) < 0 ||
             asprintf(ret, "  <monitor path='%s'/>\n%s%s%s", monitor,
                      qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs,

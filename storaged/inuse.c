@@ -23,6 +23,7 @@ static void entries_free(InUseTable *t) {
         for (size_t i = 0; i < t->n; i++) {
                 free(t->entries[i].owner);
                 free(t->entries[i].key);
+                free(t->entries[i].label);
         }
         free(t->entries);
         t->entries = NULL;
@@ -35,21 +36,30 @@ void inuse_done(InUseTable *t) {
         t->file = NULL;
 }
 
-static int add(InUseTable *t, char *owner, char *key) {
+static void entry_done(InUseEntry *e) {
+        free(e->owner);
+        free(e->key);
+        free(e->label);
+}
+
+/* Takes owner, key and label (NULL or a string), even on failure. */
+static int add(InUseTable *t, char *owner, char *key, char *label) {
         InUseEntry *a = realloc(t->entries, (t->n + 1) * sizeof(*a));
 
         if (!a) {
                 free(owner);
                 free(key);
+                free(label);
                 return -ENOMEM;
         }
         t->entries = a;
-        t->entries[t->n++] = (InUseEntry) { .owner = owner, .key = key };
+        t->entries[t->n++] = (InUseEntry) { .owner = owner, .key = key, .label = label };
         return 0;
 }
 
-/* One line per entry, both fields escaped the way bus labels are, so that
- * any byte in an owner or a path survives. */
+/* One line per entry, its fields escaped the way bus labels are, so that
+ * any byte in an owner or a path survives; the label, when there is one,
+ * third (files without it read as before). */
 static int save(InUseTable *t) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -60,11 +70,12 @@ static int save(InUseTable *t) {
         for (size_t i = 0; i < t->n; i++) {
                 _cleanup_free_ char *o = bus_label_escape(t->entries[i].owner);
                 _cleanup_free_ char *k = bus_label_escape(t->entries[i].key);
-                if (!o || !k) {
+                _cleanup_free_ char *l = t->entries[i].label ? bus_label_escape(t->entries[i].label) : NULL;
+                if (!o || !k || (t->entries[i].label && !l)) {
                         fclose(f);
                         return -ENOMEM;
                 }
-                fprintf(f, "%s %s\n", o, k);
+                fprintf(f, "%s %s%s%s\n", o, k, l ? " " : "", l ? l : "");
         }
         if (fclose(f) != 0)
                 return -ENOMEM;
@@ -85,20 +96,26 @@ int inuse_init(InUseTable *t, const char *file) {
         if (r < 0)
                 return r;
         for (char *l = strtok_r(text, "\n", &save_ptr); l; l = strtok_r(NULL, "\n", &save_ptr)) {
-                char *sp = strchr(l, ' ');
-                char *owner, *key;
+                char *sp = strchr(l, ' '), *sp2;
+                char *owner, *key, *label = NULL;
 
                 if (!sp)
                         continue;
                 *sp = 0;
+                sp2 = strchr(sp + 1, ' ');
+                if (sp2) {
+                        *sp2 = 0;
+                        label = bus_label_unescape(sp2 + 1);
+                }
                 owner = bus_label_unescape(l);
                 key = bus_label_unescape(sp + 1);
-                if (!owner || !key || !inuse_owner_is_valid(owner)) {
+                if (!owner || !key || (sp2 && !label) || !inuse_owner_is_valid(owner)) {
                         free(owner);
                         free(key);
+                        free(label);
                         continue;
                 }
-                r = add(t, owner, key);
+                r = add(t, owner, key, label);
                 if (r < 0)
                         return r;
         }
@@ -124,8 +141,7 @@ static InUseEntry take_at(InUseTable *t, size_t i) {
 static void remove_at(InUseTable *t, size_t i) {
         InUseEntry e = take_at(t, i);
 
-        free(e.owner);
-        free(e.key);
+        entry_done(&e);
 }
 
 /* Puts taken entries back, in place of a change that could not be saved
@@ -150,8 +166,7 @@ int inuse_set(InUseTable *t, const char *owner, const char *key, bool inuse) {
                         put_back(t, &old, 1);
                         return r;
                 }
-                free(old.owner);
-                free(old.key);
+                entry_done(&old);
                 return 1;
         }
         char *o = strdup(owner), *k = strdup(key);
@@ -160,7 +175,7 @@ int inuse_set(InUseTable *t, const char *owner, const char *key, bool inuse) {
                 free(k);
                 return -ENOMEM;
         }
-        r = add(t, o, k);
+        r = add(t, o, k, NULL);
         if (r >= 0 && (r = save(t)) < 0)
                 remove_at(t, t->n - 1);
         return r < 0 ? r : 1;
@@ -169,6 +184,89 @@ int inuse_set(InUseTable *t, const char *owner, const char *key, bool inuse) {
 const char *inuse_owner_of(const InUseTable *t, const char *key) {
         ssize_t i = find(t, NULL, key);
         return i >= 0 ? t->entries[i].owner : NULL;
+}
+
+bool inuse_owner_uses(const InUseTable *t, const char *owner, const char *key) {
+        return find(t, owner, key) >= 0;
+}
+
+const InUseEntry *inuse_entry_of(const InUseTable *t, const char *key) {
+        ssize_t i = find(t, NULL, key);
+        return i >= 0 ? &t->entries[i] : NULL;
+}
+
+/* Whether owner's entries are exactly keys, with that label. */
+static bool owner_has_exactly(const InUseTable *t, const char *owner, const char *label, char *const *keys,
+                              size_t n) {
+        size_t have = 0;
+
+        for (size_t i = 0; i < t->n; i++)
+                if (streq(t->entries[i].owner, owner)) {
+                        if (!streq_ptr(t->entries[i].label, label))
+                                return false;
+                        have++;
+                }
+        if (have != n)
+                return false;
+        for (size_t k = 0; k < n; k++)
+                if (find(t, owner, keys[k]) < 0)
+                        return false;
+        return true;
+}
+
+static bool listed_before(char *const *keys, size_t k) {
+        for (size_t j = 0; j < k; j++)
+                if (streq(keys[j], keys[k]))
+                        return true;
+        return false;
+}
+
+/* A new array: the entries of other owners (shared with the old one) and
+ * owner's new ones, so that the old array stays whole until it is saved. */
+int inuse_replace_owner(InUseTable *t, const char *owner, const char *label, char *const *keys, size_t n) {
+        InUseEntry *a, *old = t->entries;
+        size_t m = 0, n_old = t->n, n_shared;
+        int r = 0;
+
+        if (owner_has_exactly(t, owner, label, keys, n))
+                return 0;
+        a = calloc(t->n + n + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n; i++)
+                if (!streq(t->entries[i].owner, owner))
+                        a[m++] = t->entries[i];
+        n_shared = m;
+        for (size_t k = 0; k < n; k++) {
+                if (listed_before(keys, k))
+                        continue;
+                a[m] = (InUseEntry) { .owner = strdup(owner), .key = strdup(keys[k]),
+                                      .label = label ? strdup(label) : NULL };
+                if (!a[m].owner || !a[m].key || (label && !a[m].label)) {
+                        entry_done(&a[m]);
+                        r = -ENOMEM;
+                        break;
+                }
+                m++;
+        }
+        if (r >= 0) {
+                t->entries = a;
+                t->n = m;
+                r = save(t);
+        }
+        if (r < 0) {
+                t->entries = old;
+                t->n = n_old;
+                for (size_t i = n_shared; i < m; i++)
+                        entry_done(&a[i]);
+                free(a);
+                return r;
+        }
+        for (size_t i = 0; i < n_old; i++)
+                if (streq(old[i].owner, owner))
+                        entry_done(&old[i]);
+        free(old);
+        return 1;
 }
 
 int inuse_release_owner(InUseTable *t, const char *owner) {
@@ -188,10 +286,8 @@ int inuse_release_owner(InUseTable *t, const char *owner) {
                 put_back(t, taken, n);
                 return r;
         }
-        for (size_t i = 0; i < n; i++) {
-                free(taken[i].owner);
-                free(taken[i].key);
-        }
+        for (size_t i = 0; i < n; i++)
+                entry_done(&taken[i]);
         return (int) MIN(n, (size_t) INT_MAX);
 }
 

@@ -6,6 +6,9 @@
  *  - qemud tells it (SetInUse / SetVolumeInUse, ReleaseOwner): kept in this
  *    table, written to <rundir>/storage/inuse so it survives a restart of
  *    storaged (also SIGKILL);
+ *  - qemud tells it the files each running guest reads, its disks' whole
+ *    backing chains (SetChains): a second table of the same kind, keyed by
+ *    the files' resolved paths, in <rundir>/storage/chains;
  *  - lockd holds a lease on the volume's path (ListLeases), asked before each
  *    such operation, without activating lockd when it is not running. */
 
@@ -16,6 +19,7 @@
 typedef struct InUseEntry {
         char *owner;
         char *key;
+        char *label;    /* how errors name the owner (a guest's name), or NULL */
 } InUseEntry;
 
 typedef struct InUseTable {
@@ -30,8 +34,15 @@ void inuse_done(InUseTable *t);
 /* 1 when it changed (and was saved), 0 when it was so already. A change
  * that cannot be saved is not made: the table stays what its file says. */
 int inuse_set(InUseTable *t, const char *owner, const char *key, bool inuse);
+/* Makes keys (n of them) the whole of owner's entries, each labelled.
+ * 1 when that changed (and was saved), 0 when it was so already; -errno
+ * with the table as it was. */
+int inuse_replace_owner(InUseTable *t, const char *owner, const char *label, char *const *keys, size_t n);
 /* The first owner using key, or NULL. */
 const char *inuse_owner_of(const InUseTable *t, const char *key);
+bool inuse_owner_uses(const InUseTable *t, const char *owner, const char *key);
+/* The first entry of key, or NULL. */
+const InUseEntry *inuse_entry_of(const InUseTable *t, const char *key);
 /* Drops all of owner's entries; returns how many there were, or -errno
  * (nothing dropped) when the table cannot be saved. */
 int inuse_release_owner(InUseTable *t, const char *owner);

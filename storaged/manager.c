@@ -13,7 +13,7 @@
 #include "util.h"
 
 int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
-        _cleanup_free_ char *inuse = NULL;
+        _cleanup_free_ char *inuse = NULL, *chains = NULL;
         _cleanup_close_ int dm = -1;
         Manager *m = calloc(1, sizeof(*m));
         int r;
@@ -43,6 +43,12 @@ int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
                 log_error_errno(r, "Cannot read %s: %m", inuse);
                 goto fail;
         }
+        chains = path_join(m->rundir, "chains");
+        r = chains ? inuse_init(&m->chains, chains) : -ENOMEM;
+        if (r < 0) {
+                log_error_errno(r, "Cannot read %s: %m", chains);
+                goto fail;
+        }
         /* Without device-mapper LVM can only edit its metadata. */
         dm = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
         m->lvm_no_dm = dm < 0;
@@ -69,6 +75,7 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->vols_by_key);
         hashmap_free(m->vols_by_path);
         inuse_done(&m->inuse);
+        inuse_done(&m->chains);
         free(m->confdir);
         free(m->autostartdir);
         free(m->rundir);

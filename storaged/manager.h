@@ -47,6 +47,7 @@ typedef struct Manager {
 
         JobQueue jobs;
         InUseTable inuse;
+        InUseTable chains;      /* the files running guests read, by resolved path (inuse.h) */
 
         unsigned startup_pending; /* pools still being checked or autostarted */
         bool autostarted;

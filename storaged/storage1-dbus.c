@@ -2,6 +2,7 @@
 /* org.virtbus.Storage1 on the root object: what qemud asks (resolve a
  * <disk type='volume'>, mark the volumes a running guest uses) and the jobs
  * that are running, with their progress. */
+#include "chains.h"
 #include "error.h"
 #include "manager.h"
 
@@ -66,7 +67,46 @@ static int method_release_owner(sd_bus_message *msg, void *userdata, sd_bus_erro
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the in-use table %s: %s",
                                      m->inuse.file, strerror(-r));
+        /* and the files of its chains */
+        int c = inuse_release_owner(&m->chains, owner);
+        if (c < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the in-use table %s: %s",
+                                     m->chains.file, strerror(-c));
         return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
+}
+
+static int method_set_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **paths = NULL;
+        const char *owner, *name;
+        int r;
+
+        r = sd_bus_message_read(msg, "ss", &owner, &name);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(msg, &paths);
+        if (r < 0)
+                return r;
+        r = chains_set(userdata, owner, name, paths, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_list_chains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const InUseTable *t = &((Manager *) userdata)->chains;
+        int r;
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && i < t->n; i++)
+                r = sd_bus_message_append(reply, "(sss)", t->entries[i].owner,
+                                          t->entries[i].label ? t->entries[i].label : "", t->entries[i].key);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_list_in_use(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -113,6 +153,10 @@ static const sd_bus_vtable storage1_vtable[] = {
                                  SD_BUS_PARAM(owner) SD_BUS_PARAM(inuse), NULL, , method_set_in_use, BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("ReleaseOwner", "s", SD_BUS_PARAM(owner), "u", SD_BUS_PARAM(released),
                                  method_release_owner, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("SetChains", "ssas", SD_BUS_PARAM(owner) SD_BUS_PARAM(name) SD_BUS_PARAM(paths),
+                                 NULL, , method_set_chains, BUS_ROOT),
+        SD_BUS_METHOD_WITH_NAMES("ListChainsInUse", NULL, , "a(sss)", SD_BUS_PARAM(files), method_list_chains,
+                                 BUS_ROOT),
         SD_BUS_METHOD_WITH_NAMES("ListVolumesInUse", NULL, , "a(ss)", SD_BUS_PARAM(uses), method_list_in_use, BUS_READ),
         SD_BUS_METHOD_WITH_NAMES("ListJobs", NULL, , "a(ostt)", SD_BUS_PARAM(jobs), method_list_jobs, BUS_READ),
         SD_BUS_VTABLE_END,

@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 
 #include "util.h"
 #include "vol-probe.h"
@@ -16,8 +17,15 @@
 #define QCOW2_HEADER_READ (64 * 1024)
 #define ISO_MAGIC_OFFSET 32769
 
+static void stamps_free(VolStamp *s, size_t n) {
+        for (size_t k = 0; k < n; k++)
+                free(s[k].path);
+        free(s);
+}
+
 void vol_info_done(VolInfo *i) {
         storage_timestamps_done(&i->timestamps);
+        stamps_free(i->stamps, i->n_stamps);
         free(i->compat);
         free(i->backing_path);
         free(i->lv_uuid);
@@ -43,6 +51,20 @@ int vol_info_copy(const VolInfo *src, VolInfo *dst) {
         dst->compat = dst->backing_path = dst->lv_uuid = NULL;
         dst->devs = NULL;
         dst->n_devs = 0;
+        dst->stamps = NULL;
+        dst->n_stamps = 0;
+        if (src->n_stamps) {
+                dst->stamps = calloc(src->n_stamps, sizeof(*dst->stamps));
+                if (!dst->stamps)
+                        goto oom;
+                dst->n_stamps = src->n_stamps;
+                for (size_t k = 0; k < src->n_stamps; k++) {
+                        dst->stamps[k] = src->stamps[k];
+                        dst->stamps[k].path = NULL;
+                        if (dup_str(src->stamps[k].path, &dst->stamps[k].path) < 0)
+                                goto oom;
+                }
+        }
         if (storage_timestamps_copy(&src->timestamps, &dst->timestamps) < 0 || dup_str(src->compat, &dst->compat) < 0 ||
             dup_str(src->backing_path, &dst->backing_path) < 0 || dup_str(src->lv_uuid, &dst->lv_uuid) < 0)
                 goto oom;
@@ -339,6 +361,64 @@ static int fill_stat(int fd, VolInfo *info, struct statx *sx) {
         return 0;
 }
 
+#define RACY_NSEC (20 * 1000000LL)
+
+static bool ts_recent(struct statx_timestamp t, struct timespec now) {
+        long long age = ((long long) now.tv_sec - t.tv_sec) * 1000000000LL + (now.tv_nsec - (long long) t.tv_nsec);
+
+        return age < RACY_NSEC;
+}
+
+/* sx NULL: the file could not be opened. */
+static int stamp_add(VolInfo *info, const char *path, const struct statx *sx) {
+        VolStamp *a = reallocarray(info->stamps, info->n_stamps + 1, sizeof(*a));
+
+        if (!a)
+                return -ENOMEM;
+        info->stamps = a;
+        a[info->n_stamps] = (VolStamp) { .path = strdup(path), .missing = !sx };
+        if (!a[info->n_stamps].path)
+                return -ENOMEM;
+        if (sx) {
+                VolStamp *s = &a[info->n_stamps];
+                struct timespec now;
+
+                /* File times move in the kernel's clock ticks (up to 10 ms):
+                 * a change in the same tick as the probe would not show in
+                 * them (git's "racy" files). Such a file is probed again
+                 * next time. */
+                clock_gettime(CLOCK_REALTIME, &now);
+                s->racy = ts_recent(sx->stx_ctime, now) || ts_recent(sx->stx_mtime, now);
+                s->dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+                s->ino = sx->stx_ino;
+                s->size = sx->stx_size;
+                s->mtime = sx->stx_mtime;
+                s->ctime = sx->stx_ctime;
+        }
+        info->n_stamps++;
+        return 0;
+}
+
+static bool ts_equal(struct statx_timestamp a, struct statx_timestamp b) {
+        return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+bool vol_info_is_stale(const VolInfo *info) {
+        for (size_t k = 0; k < info->n_stamps; k++) {
+                const VolStamp *s = &info->stamps[k];
+                struct statx sx;
+                /* the image itself was opened without following a symlink */
+                bool ok = statx(AT_FDCWD, s->path, k == 0 ? AT_SYMLINK_NOFOLLOW : 0, STATX_BASIC_STATS, &sx) >= 0;
+
+                if (!ok || s->missing || s->racy)
+                        return ok != !s->missing || s->racy;
+                if (makedev(sx.stx_dev_major, sx.stx_dev_minor) != s->dev || sx.stx_ino != s->ino ||
+                    sx.stx_size != s->size || !ts_equal(sx.stx_mtime, s->mtime) || !ts_equal(sx.stx_ctime, s->ctime))
+                        return true;
+        }
+        return false;
+}
+
 typedef struct ChainSeen {
         dev_t dev[VOL_CHAIN_MAX + 1];
         ino_t ino[VOL_CHAIN_MAX + 1];
@@ -361,27 +441,31 @@ static bool chain_seen(ChainSeen *s, const struct statx *sx) {
 /* Follows the chain below info's image: its length, and whether it ends
  * cleanly. The first backing image's format is probed when the header did
  * not record it (libvirt before 6.0 did the same). */
-static void read_chain(const char *path, const ImageHeader *top, ChainSeen *seen, VolInfo *info) {
+static int read_chain(const char *path, const ImageHeader *top, ChainSeen *seen, VolInfo *info) {
         _cleanup_free_ char *cur = image_resolve_backing(path, top->backing);
         StorageFormat fmt = top->backing_format;
 
         info->backing_path = cur ? strdup(cur) : NULL;
         info->backing_format = fmt;
+        if (cur && !info->backing_path)
+                return -ENOMEM;
         while (cur) {
                 _cleanup_close_ int fd = open(cur, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
                 ImageHeader h = {};
                 struct statx sx;
+                bool opened = fd >= 0 && statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) >= 0;
                 char *next;
 
-                if (fd < 0 || statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 || chain_seen(seen, &sx) ||
-                    info->chain_length >= VOL_CHAIN_MAX) {
+                if (info->n_stamps <= VOL_CHAIN_MAX && stamp_add(info, cur, opened ? &sx : NULL) < 0)
+                        return -ENOMEM;
+                if (!opened || chain_seen(seen, &sx) || info->chain_length >= VOL_CHAIN_MAX) {
                         info->chain_broken = true;
-                        return;
+                        return 0;
                 }
                 info->chain_length++;
                 if (read_header(fd, fmt == STORAGE_FORMAT_UNKNOWN ? STORAGE_FORMAT_NONE : fmt, sx.stx_size, &h) < 0) {
                         info->chain_broken = true;
-                        return;
+                        return 0;
                 }
                 if (info->chain_length == 1 && info->backing_format == STORAGE_FORMAT_NONE)
                         info->backing_format = h.format;
@@ -391,6 +475,7 @@ static void read_chain(const char *path, const ImageHeader *top, ChainSeen *seen
                 free(cur);
                 cur = next;
         }
+        return 0;
 }
 
 static int fill_format(int fd, const char *path, const struct statx *sx, VolInfo *info) {
@@ -412,10 +497,10 @@ static int fill_format(int fd, const char *path, const struct statx *sx, VolInfo
                 info->extended_l2 = h.extended_l2;
                 chain_seen(&seen, sx);
                 if (h.backing)
-                        read_chain(path, &h, &seen, info);
+                        r = read_chain(path, &h, &seen, info);
         }
         image_header_done(&h);
-        return 0;
+        return r;
 }
 
 int vol_info_from_fd(int fd, const char *path, VolInfo *info) {
@@ -444,6 +529,9 @@ int vol_info_from_fd(int fd, const char *path, VolInfo *info) {
                 goto fail;
         }
         info->type = STORAGE_VOL_FILE;
+        r = stamp_add(info, path, &sx);
+        if (r < 0)
+                goto fail;
         info->physical = sx.stx_size;
         info->allocation = sx.stx_blocks * 512;
         if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0)

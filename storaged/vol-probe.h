@@ -19,6 +19,17 @@
 /* A backing chain longer than this is reported as broken. */
 #define VOL_CHAIN_MAX 16
 
+/* What a file of the probed chain looked like: a volume whose files
+ * changed since (a guest wrote, a block job rewrote a header, a layer was
+ * replaced) is probed again rather than described from memory. */
+typedef struct VolStamp {
+        char *path;
+        bool missing;                  /* could not be opened then */
+        bool racy;                     /* changed within the clock's step of the probe */
+        uint64_t dev, ino, size;
+        struct statx_timestamp mtime, ctime;
+} VolStamp;
+
 typedef struct VolInfo {
         StorageVolType type;
         StorageFormat format;
@@ -36,6 +47,8 @@ typedef struct VolInfo {
         StorageFormat backing_format;
         unsigned chain_length;         /* images below this one */
         bool chain_broken;             /* missing, looping or too deep */
+        VolStamp *stamps;              /* the file, then each image below it */
+        size_t n_stamps;
 
         /* logical volumes */
         char *lv_uuid;
@@ -77,6 +90,9 @@ char *image_resolve_backing(const char *image_path, const char *backing);
  * backing chain. path is the file's name, for the backing chain. */
 int vol_info_from_fd(int fd, const char *path, VolInfo *info);
 int vol_info_from_path(const char *path, VolInfo *info);
+/* True when a file the probe read (the image or a layer below) is not as
+ * it was: changed, replaced, gone, or there now when it was missing. */
+bool vol_info_is_stale(const VolInfo *info);
 
 /* The declared format, or NONE when the file has no attribute. */
 StorageFormat vol_format_get_declared(int fd);

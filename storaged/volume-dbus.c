@@ -3,6 +3,7 @@
  * <root>/storagevol/<escaped key>: the bus surface of volume.c and
  * volume-ops.c. */
 #include "bus-util.h"
+#include "chains.h"
 #include "error.h"
 #include "manager.h"
 
@@ -20,6 +21,7 @@ static int method_get_info(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
         if (r < 0)
                 return r;
+        volume_refresh_if_stale(v);
         return sd_bus_reply_method_return(msg, "(itt)", (int32_t) v->info.type, v->info.capacity,
                                           flags & VOL_GET_PHYSICAL ? v->info.physical : v->info.allocation);
 }
@@ -31,6 +33,7 @@ static int method_get_xml_desc(sd_bus_message *msg, void *userdata, sd_bus_error
 
         if (r < 0)
                 return r;
+        volume_refresh_if_stale(userdata);
         r = volume_format_xml(userdata, &xml);
         if (r < 0)
                 return r;
@@ -119,10 +122,19 @@ static int property_get1(sd_bus *bus, const char *path, const char *interface, c
                 return sd_bus_message_append(reply, "(tt)", v->job ? atomic_load(&v->job->done) : 0,
                                              v->job ? atomic_load(&v->job->total) : 0);
         if (streq(property, "Users")) {
+                const InUseTable *c = &v->pool->manager->chains;
+                _cleanup_free_ char *key = chains_key(v->path);
+
+                if (!key)
+                        return -ENOMEM;
                 r = sd_bus_message_open_container(reply, 'a', "s");
                 for (size_t i = 0; r >= 0 && i < t->n; i++)
                         if (streq(t->entries[i].key, v->key))
                                 r = sd_bus_message_append_basic(reply, 's', t->entries[i].owner);
+                /* and the guests reading it through their chains */
+                for (size_t i = 0; r >= 0 && i < c->n; i++)
+                        if (streq(c->entries[i].key, key) && !inuse_owner_uses(t, c->entries[i].owner, v->key))
+                                r = sd_bus_message_append_basic(reply, 's', c->entries[i].owner);
                 return r < 0 ? r : sd_bus_message_close_container(reply);
         }
         return -ENOENT;

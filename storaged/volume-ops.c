@@ -7,10 +7,12 @@
 
 #include "backend.h"
 #include "bus-util.h"
+#include "chains.h"
 #include "command.h"
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "openers.h"
 #include "transfer.h"
 #include "vol-file.h"
 #include "wipe.h"
@@ -141,24 +143,10 @@ static int vol_work(Job *j, void *userdata) {
 
 /* ---- the end, on the loop ------------------------------------------------------ */
 
-/* The pool's figures follow its volumes (as libvirt's do) until the next
- * refresh measures them again. */
-static void account(Pool *p, uint64_t old_alloc, uint64_t new_alloc) {
-        if (new_alloc >= old_alloc) {
-                uint64_t d = new_alloc - old_alloc;
-                p->allocation += d;
-                p->available = p->available > d ? p->available - d : 0;
-        } else {
-                uint64_t d = old_alloc - new_alloc;
-                p->allocation = p->allocation > d ? p->allocation - d : 0;
-                p->available = MIN(p->available + d, p->capacity);
-        }
-}
-
 static void update_info(Volume *v, VolCall *c) {
         if (!c->refreshed)
                 return;
-        account(v->pool, v->info.allocation, c->req->info.allocation);
+        volume_account(v->pool, v->info.allocation, c->req->info.allocation);
         vol_info_done(&v->info);
         v->info = c->req->info;
         c->req->info = (VolInfo) {};
@@ -183,7 +171,7 @@ static void done_create(Volume *v, VolCall *c, Job *j, int r) {
         v->info = c->req->info;
         c->req->info = (VolInfo) {};
         v->building = false;
-        account(p, 0, v->info.allocation);
+        volume_account(p, 0, v->info.allocation);
         (void) sd_bus_reply_method_return(c->msg, "o", v->bus_path);
 }
 
@@ -204,7 +192,7 @@ static void vol_done(Job *j, int r, void *userdata) {
                 Manager *m = v->pool->manager;
                 if (v->key)
                         inuse_forget_key(&m->inuse, v->key);
-                account(v->pool, v->info.allocation, 0);
+                volume_account(v->pool, v->info.allocation, 0);
                 pool_remove_volume(v->pool, v);
                 volume_free(v);
                 (void) sd_bus_reply_method_return(c->msg, NULL);
@@ -274,18 +262,33 @@ static void after_lease_check(const char *holder, void *userdata) {
         vol_call_free(c);
 }
 
-/* The local table answers at once; lockd is asked, then the job starts. */
+/* The local tables answer at once; lockd is asked, then the job starts. */
 static int launch_unless_in_use(VolCall *c, sd_bus_error *error) {
         Volume *v = c->vol;
         Manager *m = v->pool->manager;
         const char *owner = inuse_owner_of(&m->inuse, v->key);
+        const InUseEntry *reader = owner ? NULL : chains_user_of(m, v->path);
+        _cleanup_free_ char *who = NULL;
         int r;
 
         if (owner) {
-                _cleanup_free_ char *who = NULL;
                 if (asprintf(&who, "'%s'", owner) < 0)
                         return -ENOMEM;
                 return busy_error(error, v, op_names[c->op], who);
+        }
+        if (reader) {
+                if (asprintf(&who,
+                             "guest '%s' (uuid %s), which reads it as a disk or a layer of a disk's backing chain",
+                             reader->label ? reader->label : reader->owner, reader->owner) < 0)
+                        return -ENOMEM;
+                return busy_error(error, v, op_names[c->op], who);
+        }
+        /* what nobody told us: a guest that started while storaged was not
+         * running, whose layer this is */
+        if (v->info.type == STORAGE_VOL_FILE) {
+                char opener[512];
+                if (file_qemu_opener(v->path, opener, sizeof(opener)) > 0)
+                        return busy_error(error, v, op_names[c->op], opener);
         }
         r = lease_holder_async(m->bus, v->path, after_lease_check, c);
         if (r < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-util.h"
 #include "error.h"
+#include "log.h"
 #include "manager.h"
 #include "volume.h"
 
@@ -114,6 +115,39 @@ const char *volume_disk_format(const Volume *v) {
         if (v->info.type == STORAGE_VOL_BLOCK || v->info.format == STORAGE_FORMAT_NONE)
                 return "raw";
         return storage_format_to_string(v->info.format);
+}
+
+/* The pool's figures follow its volumes (as libvirt's do) until the next
+ * refresh measures them again. */
+void volume_account(Pool *p, uint64_t old_alloc, uint64_t new_alloc) {
+        if (new_alloc >= old_alloc) {
+                uint64_t d = new_alloc - old_alloc;
+                p->allocation += d;
+                p->available = p->available > d ? p->available - d : 0;
+        } else {
+                uint64_t d = old_alloc - new_alloc;
+                p->allocation = p->allocation > d ? p->allocation - d : 0;
+                p->available = MIN(p->available + d, p->capacity);
+        }
+}
+
+/* Reprobing reads the image headers on the loop: a few KiB from each
+ * layer, only when one of them changed since (a stat each), and never
+ * while a job's worker owns the volume. */
+void volume_refresh_if_stale(Volume *v) {
+        VolInfo info;
+        int r;
+
+        if (v->busy || v->building || v->info.type != STORAGE_VOL_FILE || !vol_info_is_stale(&v->info))
+                return;
+        r = vol_info_from_path(v->path, &info);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot probe volume %s again, describing it as it was: %m", v->path);
+                return;
+        }
+        volume_account(v->pool, v->info.allocation, info.allocation);
+        vol_info_done(&v->info);
+        v->info = info;
 }
 
 int volume_check_idle(const Volume *v, const char *what, sd_bus_error *error) {

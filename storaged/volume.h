@@ -51,6 +51,12 @@ int volume_format_xml(const Volume *v, char **ret);
 uint64_t volume_transfer_limit(const Volume *v);
 /* "raw" for raw files and block devices, else the format's name. */
 const char *volume_disk_format(const Volume *v);
+/* The pool's allocation after one of its volumes went from old to new. */
+void volume_account(Pool *p, uint64_t old_alloc, uint64_t new_alloc);
+/* Probes the volume again when its file or a layer below changed since it
+ * was last probed (vol_info_is_stale): its <backingStore>, sizes and
+ * timestamps are then those of now. */
+void volume_refresh_if_stale(Volume *v);
 /* Refuses with OperationInvalid while it is being created or a job runs. */
 int volume_check_idle(const Volume *v, const char *what, sd_bus_error *error);
 

@@ -58,6 +58,41 @@ static void test_unsaved_changes_are_not_made(void) {
         inuse_done(&t);
 }
 
+/* A guest's chain replaced as a whole: the layers it no longer reads are
+ * free, the label (its name) kept across a reload, a failed save changes
+ * nothing. */
+static void test_replace_owner(void) {
+        _cleanup_free_ char *file = path_join(tmpdir, "chains");
+        char *chain1[] = { "/p/top.qcow2", "/p/mid.qcow2", "/p/base.raw", "/p/mid.qcow2" };
+        char *chain2[] = { "/p/top.qcow2", "/p/base.raw" };
+        InUseTable t = {}, again = {};
+
+        CHECK(inuse_init(&t, file) == 0);
+        CHECK_INTEQ(inuse_set(&t, "other", "/p/x.raw", true), 1);
+        CHECK_INTEQ(inuse_replace_owner(&t, "uuid1", "vm1", chain1, 4), 1);
+        CHECK_INTEQ(t.n, 4); /* mid listed twice, kept once */
+        CHECK_INTEQ(inuse_replace_owner(&t, "uuid1", "vm1", chain1, 3), 0);
+        CHECK_STREQ(inuse_entry_of(&t, "/p/mid.qcow2")->label, "vm1");
+
+        block(file);
+        CHECK(inuse_replace_owner(&t, "uuid1", "vm1", chain2, 2) < 0);
+        CHECK_STREQ(inuse_owner_of(&t, "/p/mid.qcow2"), "uuid1");
+        CHECK_INTEQ(t.n, 4);
+        unblock(file);
+
+        CHECK_INTEQ(inuse_replace_owner(&t, "uuid1", "vm1", chain2, 2), 1);
+        CHECK(inuse_owner_of(&t, "/p/mid.qcow2") == NULL);
+        CHECK_STREQ(inuse_owner_of(&t, "/p/x.raw"), "other");
+        CHECK(inuse_init(&again, file) == 0);
+        CHECK_INTEQ(again.n, 3);
+        CHECK_STREQ(inuse_entry_of(&again, "/p/base.raw")->label, "vm1");
+        CHECK(inuse_entry_of(&again, "/p/x.raw")->label == NULL);
+        inuse_done(&again);
+        CHECK_INTEQ(inuse_replace_owner(&t, "uuid1", "vm1", NULL, 0), 1);
+        CHECK_INTEQ(t.n, 1);
+        inuse_done(&t);
+}
+
 static void test_setup(void) {
         CHECK(mkdtemp(tmpdir) != NULL);
 }
@@ -67,4 +102,4 @@ static void test_cleanup(void) {
         CHECK(process_run(argv, NULL, NULL) == 0);
 }
 
-UNIT_TESTS(test_setup, test_unsaved_changes_are_not_made, test_cleanup)
+UNIT_TESTS(test_setup, test_unsaved_changes_are_not_made, test_replace_owner, test_cleanup)

@@ -192,6 +192,55 @@ static void test_chain(void) {
         vol_info_done(&info);
 }
 
+/* Past the clock tick in which the files were last changed. */
+static void settle(void) {
+        usleep(30 * 1000);
+}
+
+/* A probe knows when it is out of date: a layer rebased away (its header
+ * rewritten), a layer replaced, a missing layer that appeared. */
+static void test_stale(void) {
+        _cleanup_free_ char *base = tmp("s-base.raw"), *mid = tmp("s-mid.qcow2"), *top = tmp("s-top.qcow2");
+        _cleanup_free_ char *gone = tmp("s-gone.qcow2"), *orphan = tmp("s-orphan.qcow2");
+        char *argv[] = { "/usr/bin/qemu-img", "rebase", "-q", "-u", "-F", "raw", "-b", base, top, NULL };
+        VolInfo info = {};
+        int status = -1;
+
+        if (!have_qemu_img())
+                UNIT_SKIP("no qemu-img");
+        write_bytes(base, "x", 1, 1 << 20);
+        CHECK_INTEQ(qemu_img_create(mid, base, "raw", NULL), 0);
+        CHECK_INTEQ(qemu_img_create(top, mid, "qcow2", NULL), 0);
+        settle();
+        CHECK(vol_info_from_path(top, &info) == 0);
+        CHECK_INTEQ(info.n_stamps, 3);
+        CHECK(!vol_info_is_stale(&info));
+        /* a layer below changed: stale, though the top did not */
+        write_bytes(base, "y", 1, 1 << 20);
+        CHECK(vol_info_is_stale(&info));
+        vol_info_done(&info);
+        settle();
+        CHECK(vol_info_from_path(top, &info) == 0);
+        CHECK(!vol_info_is_stale(&info));
+        /* mid taken out of the chain, as a commit or pull does */
+        CHECK(process_run(argv, NULL, &status) >= 0 && status == 0);
+        CHECK(vol_info_is_stale(&info));
+        vol_info_done(&info);
+        CHECK(vol_info_from_path(top, &info) == 0);
+        CHECK_STREQ(info.backing_path, base);
+        CHECK_INTEQ(info.chain_length, 1);
+        vol_info_done(&info);
+        /* a missing layer that appears */
+        CHECK_INTEQ(qemu_img_create(orphan, gone, "qcow2", "1M"), 0);
+        settle();
+        CHECK(vol_info_from_path(orphan, &info) == 0);
+        CHECK(info.chain_broken);
+        CHECK(!vol_info_is_stale(&info));
+        CHECK_INTEQ(qemu_img_create(gone, NULL, NULL, "1M"), 0);
+        CHECK(vol_info_is_stale(&info));
+        vol_info_done(&info);
+}
+
 static void test_key_encoding(void) {
         static const char *const v[][2] = {
                 { "foobar", "foobar" },
@@ -307,5 +356,5 @@ static void test_cleanup(void) {
         CHECK(process_run(argv, NULL, NULL) == 0);
 }
 
-UNIT_TESTS(test_setup, test_header_parse, test_resolve_backing, test_declared_raw_wins, test_chain, test_key_encoding,
-           test_lvs, test_mountinfo, test_qemu_img_output, test_cleanup)
+UNIT_TESTS(test_setup, test_header_parse, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale,
+           test_key_encoding, test_lvs, test_mountinfo, test_qemu_img_output, test_cleanup)
