@@ -149,6 +149,11 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         d->pid = 0;
         d->starting = d->destroying = d->rolling_back = false;
         q->got_shutdown = q->fake_reboot = false;
+        if (q->from_snapshot && stopped_detail == DOMAIN_EVENT_STOPPED_DESTROYED) {
+                shutoff_reason = DOMAIN_SHUTOFF_FROM_SNAPSHOT;
+                stopped_detail = DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT;
+        }
+        q->from_snapshot = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         if (stopped_detail >= 0)
                 domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);

@@ -93,6 +93,11 @@ struct DomainSnapshotOps {
         int (*remove)(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, sd_bus_error *error);
 };
 
+/* A delete's snapshots as read at its start (NULL for other tasks): a
+ * hook that rewrites some of them changes them here, since the task
+ * writes them again (their parent) after the hook. */
+typedef struct SnapshotList SnapshotList;
+SnapshotList *domain_snapshot_task_list(SnapshotTask *t);
 /* Whether the job of t still runs (its domain is there). */
 bool domain_snapshot_task_alive(const SnapshotTask *t);
 /* The driver's work for t is over: r < 0 with error set when it failed.
@@ -118,10 +123,10 @@ typedef enum SnapshotTaskKind {
 void domain_snapshot_task_run(Domain *d, SnapshotTaskKind kind, DomainSnapshotDef *def, unsigned flags);
 
 /* A domain's snapshots as read from disk. */
-typedef struct SnapshotList {
+struct SnapshotList {
         DomainSnapshotDef **items;
         size_t n;
-} SnapshotList;
+};
 
 void snapshot_list_done(SnapshotList *l);
 int domain_snapshot_list_load(const Domain *d, SnapshotList *ret);
