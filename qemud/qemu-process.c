@@ -22,6 +22,7 @@
 #include "domain-prepare.h"
 #include "domain-lock.h"
 #include "qemu-process.h"
+#include "qemu-snapshot.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -348,6 +349,7 @@ static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
         /* After a restart: QEMU kept running, we ask where it stands. */
         (void) qemu_monitor_command(mon, "query-status", NULL, qemu_event_on_status, d);
         qemu_migrate_recover(d); /* a migration cut short (qemu-migrate.h) */
+        qemu_snapshot_recover(d); /* a snapshot cut short (qemu-snapshot.h) */
 }
 
 static const QemuMonitorCallbacks reconnect_callbacks = {

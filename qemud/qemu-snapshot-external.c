@@ -18,7 +18,9 @@
 
 #include <json-c/json.h>
 
+#include "conf-file.h"
 #include "domain-driver.h"
+#include "domain-manager.h"
 #include "error.h"
 #include "log.h"
 #include "qemu-snapshot-internal.h"
@@ -70,6 +72,22 @@ int snapshot_memory_finish(int fd, QemuSaveHeader *hdr) {
         if (pwrite(fd, buf, sizeof(buf), 0) != (ssize_t) sizeof(buf))
                 return -EIO;
         return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+static int bandwidth_apply(void *userdata, const char *key, const char *value) {
+        uint64_t *mib = userdata;
+
+        /* Only this key: a bad one is the save's to report. */
+        if (streq(key, "save_bandwidth_limit") && safe_atou64(value, mib) < 0)
+                *mib = 0;
+        return 0;
+}
+
+uint64_t snapshot_memory_bandwidth(const Domain *d) {
+        uint64_t mib = 0;
+
+        (void) conf_load_file(d->manager->paths.confdir, "qemud.conf", bandwidth_apply, &mib);
+        return mib < (1ULL << 20) ? mib : 0;
 }
 
 static int memory_check(const DomainSnapshotDef *def, sd_bus_error *error) {

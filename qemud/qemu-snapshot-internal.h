@@ -22,6 +22,10 @@ const DomainDiskDef *snapshot_find_disk(const DomainDef *def, const char *name);
 bool snapshot_def_is_external(const DomainSnapshotDef *def);
 /* libvirt's default name of an overlay of src for snapshot name. */
 char *snapshot_default_overlay(const char *src, const char *name);
+/* Whether file holds the internal snapshot name (qemu-img snapshot -l). */
+bool snapshot_img_has_snapshot(const char *file, const char *name);
+/* The disks of dom switch to def's overlays. */
+int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def);
 /* The definition def holds (NULL when none), checked to be d's. */
 int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error);
 
@@ -76,3 +80,7 @@ int snapshot_commit_offline(const SnapshotCommitPlan *p, sd_bus_error *error);
  * name the base instead of the top; the tops are removed. */
 int snapshot_commit_finish(const Domain *d, DomainDef *dom, const DomainSnapshotDef *def, SnapshotList *l,
                            const SnapshotCommitPlan *p);
+
+/* The bandwidth (MiB/s, 0: unlimited) of a memory snapshot: qemud.conf's
+ * save_bandwidth_limit, as for a save (the memory file is a save image). */
+uint64_t snapshot_memory_bandwidth(const Domain *d);

@@ -116,7 +116,7 @@ static int img_snapshot(const char *op, const char *name, const char *file, sd_b
 
 /* Whether file holds an internal snapshot named name (qemu-img snapshot -l:
  * "ID TAG VM SIZE DATE ..." lines). */
-static bool img_has_snapshot(const char *file, const char *name) {
+bool snapshot_img_has_snapshot(const char *file, const char *name) {
         const char *args[] = { "snapshot", "-U", "-l", file, NULL };
         _cleanup_free_ char *out = NULL;
         char msg[512];
@@ -449,7 +449,7 @@ static int create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, u
 }
 
 /* The disks of dom switch to their overlays. */
-static int follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
+int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
         for (size_t i = 0; dom && i < def->n_disks; i++) {
                 const DomainSnapshotDiskDef *sd = &def->disks[i];
                 DomainDiskDef *disk;
@@ -482,7 +482,7 @@ static int create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_
                 r = create_overlays(d->def, def, flags, error);
                 if (r < 0)
                         return r;
-                r = follow_overlays(d->def, def);
+                r = snapshot_follow_overlays(d->def, def);
                 if (r >= 0 && d->persistent)
                         r = domain_save_config(d);
                 if (r < 0)
@@ -539,7 +539,7 @@ static int check_images(const DomainDef *dom, const DomainSnapshotDef *def, sd_b
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "Requested operation is not valid: snapshot '%s': the image %s of "
                                              "disk '%s' is gone", def->name, file, sd->name);
-                if (file && !img_has_snapshot(file, def->name))
+                if (file && !snapshot_img_has_snapshot(file, def->name))
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "Requested operation is not valid: snapshot '%s': the image %s of "
                                              "disk '%s' does not hold it (deleted outside?)", def->name, file,
@@ -579,7 +579,7 @@ static int remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error 
         (void) snapshot_domain(d, def, &dom, NULL);
         for (size_t i = 0; i < def->n_disks; i++) {
                 const char *file = internal_image(dom ? dom : d->def, &def->disks[i]);
-                if (!file || access(file, F_OK) < 0 || !img_has_snapshot(file, def->name))
+                if (!file || access(file, F_OK) < 0 || !snapshot_img_has_snapshot(file, def->name))
                         continue; /* already gone: nothing to take back */
                 int r = img_snapshot("-d", def->name, file, error);
                 if (r < 0)
@@ -634,6 +634,7 @@ typedef struct SnapOp {
         SnapshotCommitPlan plan; /* OP_COMMIT */
         size_t commit_index;
         bool completing;         /* OP_COMMIT: job-complete sent */
+        bool recorded;           /* a create: qemu_snapshot_record_write() made the record */
         sd_bus_error error;
 } SnapOp;
 
@@ -669,6 +670,8 @@ static void op_end(SnapOp *o, int r) {
                 log_error("Domain %s: %s", o->d->def->name, o->error.message);
         if (domain_snapshot_task_alive(t) && o->d->jobs->active)
                 domain_job_set_phase(o->d->jobs, NULL);
+        if (o->recorded && domain_snapshot_task_alive(t))
+                qemu_snapshot_record_remove(o->d);
         domain_snapshot_task_done(t, r < 0 ? r : 0, &o->error);
         op_free(o);
 }
@@ -1069,12 +1072,12 @@ static void on_transaction(QemuMonitor *mon, json_object *result, const char *er
         thaw(o);
         /* The live definition names the overlays, and so does the
          * persistent one, as libvirt's. */
-        r = follow_overlays(d->live, o->def);
+        r = snapshot_follow_overlays(d->live, o->def);
         if (r >= 0)
                 (void) domain_status_save(d);
         pdef = domain_persistent_def(d);
         if (r >= 0 && d->persistent && pdef && *pdef && *pdef != d->live) {
-                r = follow_overlays(*pdef, o->def);
+                r = snapshot_follow_overlays(*pdef, o->def);
                 if (r >= 0 && domain_save_config(d) < 0)
                         log_warning("Domain %s: cannot save the definition after snapshot %s.", d->def->name,
                                     o->def->name);
@@ -1257,7 +1260,9 @@ static void start_memory(SnapOp *o) {
         r = mon ? qemu_monitor_command_with_fd(mon, "getfd", args, o->mem_fd, NULL, NULL) : -ENOTCONN;
         if (r >= 0) {
                 args = json_object_new_object();
-                json_object_object_add(args, "max-bandwidth", json_object_new_int64(INT64_C(1) << 40));
+                uint64_t mib = snapshot_memory_bandwidth(o->d);
+                json_object_object_add(args, "max-bandwidth",
+                                       json_object_new_int64(mib ? (int64_t) (mib << 20) : INT64_C(1) << 40));
                 r = op_send(o, "migrate-set-parameters", args, NULL);
         }
         if (r >= 0) {
@@ -1402,15 +1407,17 @@ static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTas
         if (!guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is not running", d->def->name);
-        if (snapshot_def_is_external(def)) {
-                r = op_start(d, t, OP_EXTERNAL, def, flags, SNAPSHOT_LOCATION_EXTERNAL, &o, error);
-                if (r > 0)
-                        o->halt = flags & SNAPSHOT_CREATE_HALT;
+        r = op_start(d, t, snapshot_def_is_external(def) ? OP_EXTERNAL : OP_SAVE, def, flags,
+                     snapshot_def_is_external(def) ? SNAPSHOT_LOCATION_EXTERNAL : SNAPSHOT_LOCATION_INTERNAL, &o,
+                     error);
+        if (r <= 0)
                 return r;
-        }
-        r = op_start(d, t, OP_SAVE, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
-        if (r > 0)
-                o->halt = flags & SNAPSHOT_CREATE_HALT;
+        o->halt = flags & SNAPSHOT_CREATE_HALT;
+        /* Before QEMU is asked anything that changes the guest. */
+        o->recorded = qemu_snapshot_record_write(d, def, flags) >= 0;
+        if (!o->recorded)
+                log_warning("Domain %s: cannot record the snapshot %s under way: a qemud stop would leave it "
+                            "half made", d->def->name, def->name);
         return r;
 }
 

@@ -14,6 +14,7 @@ The disks' data is written on the host with qemu-io while the guest is shut
 off (the test guest has no writer of its own), read back with qemu-io -U;
 the memory state is the guest's tick counter on its console."""
 
+import signal
 import subprocess
 
 import pytest
@@ -276,6 +277,54 @@ def test_live_and_halt(env, vm):
     snap_call(env, s, "Revert", 0)
     assert vm.state()[0] == S.RUNNING
     ticks_resume_from(vm, t - 2, 10 ** 6)
+
+
+def qemud_conf(env, text):
+    f = env.root / "etc" / "virtbus" / "qemud.conf"
+    if text is None:
+        f.unlink(missing_ok=True)
+    else:
+        f.write_text(text)
+
+
+def test_sigkill_during_a_memory_snapshot(env, vm):
+    """qemud SIGKILLed while QEMU writes the guest's memory (slowed down by
+    save_bandwidth_limit, the guest paused for it): after the restart the
+    snapshot is undone (no record, no memory file, no overlay) and the
+    guest runs on its image as before."""
+    r = env.root
+    if vm.state()[0] == S.SHUTOFF:
+        vm.start()
+        vm.wait_ready()
+    elif vm.state()[0] == S.PAUSED:
+        vm.call("Resume")
+    src, tree = disk_src(vm), names(vm)
+    mem, ov = r / "ext-k1.mem", r / "ext-k1.qcow2"
+    qemud_conf(env, "save_bandwidth_limit = 1\n")
+    try:
+        proc = subprocess.Popen(
+            ["busctl", f"--address={env.bus.address}", "--timeout=120", "call", "org.virtbus.qemud", vm.path,
+             "org.libvirt.Domain", "SnapshotCreateXML", "su",
+             f"<domainsnapshot><name>k1</name><memory snapshot='external' file='{mem}'/><disks>"
+             f"<disk name='vda'><source file='{ov}'/></disk></disks></domainsnapshot>", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        h.wait_until(lambda: mem.exists() and mem.stat().st_size > 2 << 20, 60, 0.1, "QEMU writing the memory")
+        assert vm.state()[0] == S.PAUSED
+        assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
+        proc.communicate(timeout=60)
+        assert proc.returncode != 0
+    finally:
+        qemud_conf(env, None)
+    env.qemud.start()
+    h.wait_until(lambda: vm.state()[0] == S.RUNNING, 60, 0.2, "the guest running again")
+    assert not mem.exists() and not ov.exists()
+    assert names(vm) == tree
+    assert disk_src(vm) == src
+    vm.wait_tick_after(vm.last_tick())
+    # And the next snapshot works.
+    s = with_memory(vm, "k2", mem, ov)
+    assert vm.state()[0] == S.RUNNING and disk_src(vm) == str(ov)
+    snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
 
 
 def test_virsh_and_python_through_the_proxy(env, vm):
