@@ -635,6 +635,7 @@ typedef struct SnapOp {
         size_t commit_index;
         bool completing;         /* OP_COMMIT: job-complete sent */
         bool recorded;           /* a create: qemu_snapshot_record_write() made the record */
+        int result;              /* what op_end gets once cont is answered */
         sd_bus_error error;
 } SnapOp;
 
@@ -760,6 +761,26 @@ static void poll_again(SnapOp *o) {
 static void on_query_block(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata);
 
+static void on_resumed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                       void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class)
+                log_warning("Domain %s: cannot run it again after the snapshot %s: %s", o->d->def->name,
+                            o->def->name, qemu_text(error_class, error_desc));
+        op_end(o, o->result);
+}
+
+/* The call is answered once QEMU answered cont: its RESUME event came
+ * before, so the state says running then, as libvirt's does. */
+static void resume_then_end(SnapOp *o, int r) {
+        o->result = r;
+        if (op_send(o, "cont", NULL, on_resumed) < 0)
+                op_end(o, r);
+}
+
 static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                              void *userdata) {
         SnapOp *o = userdata;
@@ -778,8 +799,10 @@ static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *
                 (void) o->d->manager->driver->destroy(o->d, NULL, &e);
                 ran = false;
         }
-        if ((o->kind == OP_SAVE && ran) || (o->kind == OP_LOAD && o->run_after))
-                (void) op_send(o, "cont", NULL, NULL);
+        if ((o->kind == OP_SAVE && ran) || (o->kind == OP_LOAD && o->run_after)) {
+                resume_then_end(o, 0);
+                return;
+        }
         op_end(o, 0);
 }
 
@@ -1032,15 +1055,20 @@ static void thaw(SnapOp *o) {
 }
 
 /* The overlays are on: a guest paused for its memory goes on, or is shut
- * off (HALT). */
-static void external_resume(SnapOp *o) {
+ * off (HALT); then the op ends with r. */
+static void external_end(SnapOp *o, int r) {
+        bool stopped = o->stopped;
+
+        o->stopped = false;
         if (o->halt) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 qemu_domain(o->d)->from_snapshot = true;
                 (void) o->d->manager->driver->destroy(o->d, NULL, &e);
-        } else if (o->stopped)
-                (void) op_send(o, "cont", NULL, NULL);
-        o->stopped = false;
+        } else if (stopped) {
+                resume_then_end(o, r);
+                return;
+        }
+        op_end(o, r);
 }
 
 static void start_memory(SnapOp *o);
@@ -1082,8 +1110,7 @@ static void on_transaction(QemuMonitor *mon, json_object *result, const char *er
                         log_warning("Domain %s: cannot save the definition after snapshot %s.", d->def->name,
                                     o->def->name);
         }
-        external_resume(o);
-        op_end(o, r);
+        external_end(o, r);
 }
 
 static void on_blockdev_add(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
