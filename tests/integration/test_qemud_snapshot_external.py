@@ -261,6 +261,39 @@ def test_memory_snapshot_revert_and_delete_running(env, vm):
     vm.wait_tick_after(vm.last_tick())
 
 
+def test_running_bad_input_changes_nothing(env, vm):
+    """A running guest: a memory file that exists, a memory snapshot that is
+    disk-only, a revert whose memory file is gone: each refused naming it,
+    the guest running on the same image, the tree and the files as they were."""
+    r = env.root
+    assert vm.state()[0] == S.RUNNING
+    before = snapshot(env)
+    tree = names(vm)
+    taken = r / "taken.mem"
+    taken.write_bytes(b"somebody's memory")
+    with dbus_error("ConfigUnsupported", str(taken), "exists"):
+        with_memory(vm, "b1", taken, r / "ext-b1.qcow2")
+    assert taken.read_bytes() == b"somebody's memory" and not (r / "ext-b1.qcow2").exists()
+    with dbus_error("OperationInvalid", "memory state cannot be saved with offline or disk-only snapshot"):
+        with_memory(vm, "b1", r / "ext-b1.mem", r / "ext-b1.qcow2", CREATE_DISK_ONLY)
+    with dbus_error("InvalidArg", "b1", "memory snapshot needs its file"):
+        vm.call("SnapshotCreateXML", "<domainsnapshot><name>b1</name><memory snapshot='external'/>"
+                "</domainsnapshot>", 0)
+    taken.unlink()
+    # m1's memory file is set aside: its revert names it and changes nothing.
+    mem = r / "ext-m1.mem"
+    mem.rename(r / "ext-m1.mem.aside")
+    try:
+        m1 = vm.call("SnapshotLookupByName", "m1", 0)
+        with dbus_error("OperationInvalid", "m1", str(mem)):
+            snap_call(env, m1, "Revert", 0)
+    finally:
+        (r / "ext-m1.mem.aside").rename(mem)
+    assert not (r / "ext-b1.mem").exists()
+    assert names(vm) == tree
+    assert_same_snapshot(before, snapshot(env))
+
+
 def test_live_and_halt(env, vm):
     """LIVE: the memory is copied while the guest runs (QEMU pauses it at the
     end); HALT: shut off once taken, and the revert restores it."""
