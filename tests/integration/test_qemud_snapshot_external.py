@@ -261,6 +261,35 @@ def test_memory_snapshot_revert_and_delete_running(env, vm):
     vm.wait_tick_after(vm.last_tick())
 
 
+def test_running_delete_in_the_middle(env, vm):
+    """Two disk-only snapshots of the running guest; the delete of the first
+    merges its overlay, now in the middle of the chain, into the image below
+    with QEMU's block-commit (the overlay above then stands on that image),
+    the second names that image, and still reverts."""
+    r = env.root
+    assert vm.state()[0] == S.RUNNING
+    below = disk_src(vm)
+    o1, o2 = r / "ext-c1.qcow2", r / "ext-c2.qcow2"
+    c1 = disk_only(vm, "c1", o1)
+    c2 = disk_only(vm, "c2", o2)
+    assert chain(o2)[:3] == [str(o2), str(o1), below]
+    snap_call(env, c1, "Delete", 0)
+    assert vm.state()[0] == S.RUNNING
+    assert not o1.exists()
+    assert disk_src(vm) == str(o2)
+    assert chain(o2)[:2] == [str(o2), below]
+    assert snap_call(env, c2, "GetParent", 0) == vm.call("SnapshotLookupByName", "m1", 0)
+    assert f"<source file='{below}'" in snap_call(env, c2, "GetXMLDesc", 0)
+    vm.wait_tick_after(vm.last_tick())
+    # c2 reverts: a disk-only snapshot, the guest goes off onto a new
+    # overlay of the image c2 names; REVERT_RUNNING boots it.
+    snap_call(env, c2, "Revert", REVERT_RUNNING)
+    assert vm.state()[0] == S.RUNNING
+    assert chain(disk_src(vm))[1] == below
+    vm.wait_ready()
+    snap_call(env, c2, "Delete", DELETE_METADATA_ONLY)
+
+
 def test_running_bad_input_changes_nothing(env, vm):
     """A running guest: a memory file that exists, a memory snapshot that is
     disk-only, a revert whose memory file is gone: each refused naming it,
