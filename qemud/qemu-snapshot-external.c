@@ -19,7 +19,9 @@
 #include <json-c/json.h>
 
 #include "conf-file.h"
+#include "domain-affect.h"
 #include "domain-driver.h"
+#include "domain-status.h"
 #include "domain-manager.h"
 #include "error.h"
 #include "log.h"
@@ -462,5 +464,26 @@ int snapshot_commit_finish(const Domain *d, DomainDef *dom, const DomainSnapshot
         for (size_t i = 0; i < p->n; i++)
                 if (unlink(p->items[i].top) < 0 && errno != ENOENT)
                         log_warning("cannot remove the merged overlay %s: %s", p->items[i].top, strerror(errno));
+        return r;
+}
+
+int snapshot_commit_apply(Domain *d, const DomainSnapshotDef *def, SnapshotList *l, const SnapshotCommitPlan *p) {
+        DomainDef **pdef = domain_persistent_def(d);
+        int r;
+
+        if (domain_is_active(d)) {
+                r = snapshot_commit_finish(d, d->live, def, l, p);
+                (void) domain_status_save(d);
+                if (pdef && *pdef && *pdef != d->live)
+                        (void) snapshot_commit_finish(d, *pdef, def, NULL, p);
+        } else
+                r = snapshot_commit_finish(d, d->def, def, l, p);
+        if (d->persistent && domain_save_config(d) < 0)
+                log_warning("Domain %s: cannot save the definition after the delete of snapshot %s.",
+                            d->def->name, def->name);
+        if (def->memory == SNAPSHOT_LOCATION_EXTERNAL && def->memory_file && unlink(def->memory_file) < 0 &&
+            errno != ENOENT)
+                log_warning("Domain %s: cannot remove the memory file %s: %s", d->def->name, def->memory_file,
+                            strerror(errno));
         return r;
 }

@@ -81,6 +81,14 @@ int snapshot_commit_offline(const SnapshotCommitPlan *p, sd_bus_error *error);
 int snapshot_commit_finish(const Domain *d, DomainDef *dom, const DomainSnapshotDef *def, SnapshotList *l,
                            const SnapshotCommitPlan *p);
 
+/* All of it for d: its live and persistent definitions (saved), the other
+ * snapshots of l, the tops and the memory file removed. */
+int snapshot_commit_apply(Domain *d, const DomainSnapshotDef *def, SnapshotList *l, const SnapshotCommitPlan *p);
+
 /* The bandwidth (MiB/s, 0: unlimited) of a memory snapshot: qemud.conf's
  * save_bandwidth_limit, as for a save (the memory file is a save image). */
 uint64_t snapshot_memory_bandwidth(const Domain *d);
+
+/* ---- qemu-snapshot-recover.c: the record of a running delete ---- */
+int qemu_snapshot_delete_record_write(Domain *d, const DomainSnapshotDef *def, const SnapshotCommitPlan *p);
+void qemu_snapshot_delete_record_remove(Domain *d);

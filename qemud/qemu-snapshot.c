@@ -663,6 +663,9 @@ static SnapOp *op_free(SnapOp *o) {
 /* The end: the task goes on (or learns of the failure in o->error). */
 static void op_end(SnapOp *o, int r) {
         SnapshotTask *t = o->task;
+        /* The records of the work go once the tree has its outcome. */
+        Domain *recorded = domain_snapshot_task_alive(t) ? o->d : NULL;
+        bool create_record = o->recorded, delete_record = o->kind == OP_COMMIT;
 
         if (r < 0 && !sd_bus_error_is_set(&o->error))
                 (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': %s", o->def->name,
@@ -671,10 +674,12 @@ static void op_end(SnapOp *o, int r) {
                 log_error("Domain %s: %s", o->d->def->name, o->error.message);
         if (domain_snapshot_task_alive(t) && o->d->jobs->active)
                 domain_job_set_phase(o->d->jobs, NULL);
-        if (o->recorded && domain_snapshot_task_alive(t))
-                qemu_snapshot_record_remove(o->d);
         domain_snapshot_task_done(t, r < 0 ? r : 0, &o->error);
         op_free(o);
+        if (recorded && create_record)
+                qemu_snapshot_record_remove(recorded);
+        if (recorded && delete_record)
+                qemu_snapshot_delete_record_remove(recorded);
 }
 
 static const char *qemu_text(const char *error_class, const char *error_desc) {
@@ -1589,29 +1594,6 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
         return r;
 }
 
-/* The overlays merged: definitions and the other snapshots name the
- * images below them, the memory file goes. */
-static int commit_finish(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, const SnapshotCommitPlan *p) {
-        DomainDef **pdef = domain_persistent_def(d);
-        int r;
-
-        if (domain_is_active(d)) {
-                r = snapshot_commit_finish(d, d->live, def, domain_snapshot_task_list(t), p);
-                (void) domain_status_save(d);
-                if (pdef && *pdef && *pdef != d->live)
-                        (void) snapshot_commit_finish(d, *pdef, def, NULL, p);
-        } else
-                r = snapshot_commit_finish(d, d->def, def, domain_snapshot_task_list(t), p);
-        if (d->persistent && domain_save_config(d) < 0)
-                log_warning("Domain %s: cannot save the definition after the delete of snapshot %s.",
-                            d->def->name, def->name);
-        if (def->memory == SNAPSHOT_LOCATION_EXTERNAL && def->memory_file && unlink(def->memory_file) < 0 &&
-            errno != ENOENT)
-                log_warning("Domain %s: cannot remove the memory file %s: %s", d->def->name, def->memory_file,
-                            strerror(errno));
-        return r;
-}
-
 /* ---- delete of a running guest's external snapshot: block-commit ---- */
 
 #define COMMIT_JOB "snapshot-commit"
@@ -1637,7 +1619,7 @@ static const char *node_of_file(json_object *list, const char *file) {
 }
 
 static void commit_done(SnapOp *o) {
-        int r = commit_finish(o->d, o->def, o->task, &o->plan);
+        int r = snapshot_commit_apply(o->d, o->def, domain_snapshot_task_list(o->task), &o->plan);
 
         if (r < 0)
                 (void) vb_error_setf(&o->error, VB_ERROR_SYSTEM,
@@ -1807,7 +1789,7 @@ static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask
                 r = snapshot_commit_offline(&p, error);
                 if (r < 0)
                         return r;
-                r = commit_finish(d, def, t, &p);
+                r = snapshot_commit_apply(d, def, domain_snapshot_task_list(t), &p);
                 return r < 0 ? vb_error_setf(error, VB_ERROR_SYSTEM,
                                              "snapshot '%s' was merged but the other snapshots could not be "
                                              "rewritten: %s", def->name, strerror(-r))
@@ -1818,6 +1800,9 @@ static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask
                 return -ENOMEM;
         *o = (SnapOp) { .task = t, .d = d, .kind = OP_COMMIT, .def = def, .mem_fd = -1, .plan = p };
         p = (SnapshotCommitPlan) {};
+        if (qemu_snapshot_delete_record_write(d, def, &o->plan) < 0)
+                log_warning("Domain %s: cannot record the delete of snapshot %s under way: a qemud stop would "
+                            "leave it half done", d->def->name, def->name);
         domain_job_set_phase(d->jobs, "block-commit");
         if (op_send(o, "query-named-block-nodes", NULL, on_named_nodes) < 0) {
                 op_free(o);

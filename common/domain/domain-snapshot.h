@@ -141,6 +141,9 @@ int domain_snapshot_load(const Domain *d, const char *name, DomainSnapshotDef **
 int domain_snapshot_write(const Domain *d, const DomainSnapshotDef *def);
 int domain_snapshot_unlink(const Domain *d, const char *name);
 size_t domain_snapshot_count(const Domain *d);
+/* Removes snapshot name from the tree as a delete does once its data is
+ * gone: its children hang on its parent, which becomes current if it was. */
+int domain_snapshot_forget(const Domain *d, const char *name);
 /* Makes name the current snapshot (NULL: none), rewriting the files whose
  * <active> changes. */
 int domain_snapshot_set_current(const Domain *d, const char *name);

@@ -389,6 +389,41 @@ def test_sigkill_during_a_memory_snapshot(env, vm):
     snap_call(env, s, "Delete", DELETE_METADATA_ONLY)
 
 
+def test_sigkill_during_a_live_delete(env, vm):
+    """qemud SIGKILLed in a running guest's delete of an external snapshot
+    (QEMU held stopped so that the kill comes before its block-commit): after
+    the restart the snapshot is there, its overlay the guest's image, the
+    record of the delete gone; the delete then works. Whichever point a
+    kill hits, the tree and the chain agree after the restart: the
+    snapshot and its overlay in the chain, or neither."""
+    import os
+    r = env.root
+    assert vm.state()[0] == S.RUNNING
+    below = disk_src(vm)
+    ov = r / "ext-z1.qcow2"
+    z1 = disk_only(vm, "z1", ov)
+    record = env.run_dir / "ext.snapshot-delete"
+    pid = vm.pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        proc = subprocess.Popen(["busctl", f"--address={env.bus.address}", "--timeout=120", "call",
+                                 "org.virtbus.qemud", z1, SNAP_IFACE, "Delete", "u", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        h.wait_until(record.exists, 30, 0.02, "the delete's record")
+        assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    proc.communicate(timeout=60)
+    env.qemud.start()
+    h.wait_until(lambda: not record.exists(), 30, 0.1, "the delete's record handled")
+    assert vm.state()[0] == S.RUNNING
+    assert "z1" in names(vm) and ov.exists() and disk_src(vm) == str(ov)
+    assert chain(ov)[1] == below
+    snap_call(env, z1, "Delete", 0)
+    assert "z1" not in names(vm) and not ov.exists() and disk_src(vm) == below
+    vm.wait_tick_after(vm.last_tick())
+
+
 def test_virsh_and_python_through_the_proxy(env, vm):
     import libvirt
     r = env.root
