@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Internal snapshot of a running 256 MiB guest, create and revert:
-virtbus-qemud beside libvirt 9.0, in the same run.
+"""Snapshots of a running 256 MiB guest: internal (create, revert), external
+disk-only and external with memory (create, delete: the overlay merged
+back with block-commit), virtbus-qemud beside libvirt 9.0, in the same run.
 
     /usr/bin/python3 bench/snapshot-bench.py        (as root; make first)
 
@@ -10,12 +11,16 @@ with one 64 MiB qcow2 disk that holds the snapshots (disks and memory
 state). Each side boots it once, waits for its READY line, then RUNS times:
 SnapshotCreateXML (call to answer: the guest is paused, its state written,
 and it runs again) and Revert to it (the state loaded, running again), then
-the snapshot is deleted. Figures: milliseconds, median and spread.
+the snapshot is deleted; then an external disk-only snapshot (a new
+overlay put on top while it runs) and an external one with memory (the
+guest paused, its memory written to a file, the overlay, running again),
+each deleted after (block-commit of the overlay into the disk). Figures:
+milliseconds, median and spread.
 
 Plumbing (private dbus-daemon, libvirtd in its own mount namespace, guest
 files, clean-up by pid) is bench/qemud-bench.py's and bench/save-bench.py's,
 imported. Environment: VIRTBUS_BUILD, VIRTBUS_BENCH_NO_LIBVIRT=1 as there;
-VIRTBUS_SNAPSHOT_BENCH_RUNS (default 5)."""
+VIRTBUS_SNAPSHOT_BENCH_RUNS (default 3)."""
 
 import importlib.util
 import os
@@ -37,7 +42,9 @@ def _load(name, file):
 sb = _load("save_bench", "save-bench.py")
 qb = sb.qb
 
-RUNS = int(os.environ.get("VIRTBUS_SNAPSHOT_BENCH_RUNS", "5"))
+RUNS = int(os.environ.get("VIRTBUS_SNAPSHOT_BENCH_RUNS", "3"))
+DISK_ONLY = 16
+OPS = ("create", "revert", "ext-create", "ext-delete", "mem-create", "mem-delete")
 NAME = qb.PREFIX + "snap"
 DISK_XML = """    <disk type='file' device='disk'>
       <driver name='qemu' type='qcow2'/>
@@ -67,6 +74,22 @@ class SnapshotBench(sb.SaveBench):
     def note(self, side, op, seconds):
         self.times.setdefault((side, op), []).append(seconds)
 
+    def external_xml(self, side, name, memory):
+        ov = self.work / f"{side}-disk.{name}"
+        mem = self.work / f"{side}-{name}.mem"
+        for f in (ov, mem):
+            if f.exists():
+                f.unlink()
+        m = f"<memory snapshot='external' file='{mem}'/>" if memory else ""
+        return (f"<domainsnapshot><name>{name}</name>{m}<disks><disk name='vda' snapshot='external'>"
+                f"<source file='{ov}'/></disk></disks></domainsnapshot>")
+
+    def timed(self, side, op, fn):
+        t0 = time.perf_counter()
+        r = fn()
+        self.note(side, op, time.perf_counter() - t0)
+        return r
+
     # ---------------------------------------------------------------- virtbus
     def bench_virtbus(self):
         self.start_qemud()
@@ -93,6 +116,13 @@ class SnapshotBench(sb.SaveBench):
             self.note("vb", "create", t1 - t0)
             self.note("vb", "revert", t2 - t1)
             snap(p, "Delete", "u", 0)
+            for kind, memory in (("ext", False), ("mem", True)):
+                x = self.external_xml("vb", f"{kind}{i}", memory)
+                p = str(self.timed("vb", f"{kind}-create",
+                                   lambda: dom("SnapshotCreateXML", "su", x, 0 if memory else DISK_ONLY)))
+                if int(dom("GetState", "u", 0)[0]) != 1:
+                    raise RuntimeError(f"virtbus: the guest does not run after the {kind} snapshot")
+                self.timed("vb", f"{kind}-delete", lambda: snap(p, "Delete", "u", 0))
         dom("Destroy", "u", 0)
         qb.wait_for(lambda: int(dom("GetState", "u", 0)[0]) == 5, 30, "virtbus guest shut off")
         dom("Undefine", "u", 0)
@@ -130,6 +160,13 @@ class SnapshotBench(sb.SaveBench):
             self.note("lv", "create", t1 - t0)
             self.note("lv", "revert", t2 - t1)
             s.delete(0)
+            for kind, memory in (("ext", False), ("mem", True)):
+                x = self.external_xml("lv", f"{kind}{i}", memory)
+                s = self.timed("lv", f"{kind}-create",
+                               lambda: dom.snapshotCreateXML(x, 0 if memory else DISK_ONLY))
+                if dom.state()[0] != 1:
+                    raise RuntimeError(f"libvirt: state after the {kind} snapshot is {dom.state()}")
+                self.timed("lv", f"{kind}-delete", lambda: s.delete(0))
         dom.destroy()
         for s in dom.listAllSnapshots():
             s.delete(libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
@@ -139,14 +176,16 @@ class SnapshotBench(sb.SaveBench):
 
     # ---------------------------------------------------------------- report
     def report(self, elapsed):
-        print(f"\nInternal snapshot of a running {sb.MEMORY_MIB} MiB test guest (TCG, booted to its init; "
-              f"disks and memory state in its qcow2 disk), {RUNS} runs, ms")
-        print(f"{'':22} {'create':>24} {'revert':>24}")
+        print(f"\nSnapshots of a running {sb.MEMORY_MIB} MiB test guest (TCG, booted to its init), {RUNS} runs, "
+              "ms: internal (disks and memory state in its qcow2 disk) create and revert; external disk-only "
+              "(ext) and with memory (mem) create, and their delete (block-commit back)")
+        print(f"{'':16}" + "".join(f" {op:>21}" for op in OPS))
         for side, who in (("vb", "virtbus-qemud"), ("lv", "libvirt 9.0")):
             if (side, "create") not in self.times:
                 continue
-            cols = [qb.spread(qb.stats(self.times[(side, op)]), 1000.0, "{:.0f}") for op in ("create", "revert")]
-            print(f"{who:22} {cols[0]:>24} {cols[1]:>24}")
+            cols = [qb.spread(qb.stats(self.times[(side, op)]), 1000.0, "{:.0f}") if (side, op) in self.times
+                    else "n/a" for op in OPS]
+            print(f"{who:16}" + "".join(f" {c:>21}" for c in cols))
         if self.lv_skip:
             print(f"libvirt: n/a ({self.lv_skip})")
         if self.vb_error:

@@ -22,6 +22,7 @@ typedef struct QemuDomain {
         bool restoring;           /* this start restores a save image (qemu-save.h) */
         bool migrating_in;        /* this start receives a migration (qemu-migrate.h) */
         bool migrating_out;       /* Perform3 began, Confirm3 not yet (qemu-migrate.h) */
+        bool from_snapshot;       /* a snapshot's revert or HALT stops/starts it: FROM_SNAPSHOT (qemu-snapshot.c) */
         struct QemuMigration *migration; /* a migration's state, either side (qemu-migrate.c) */
         struct QemuSaveState *save; /* a save, dump or restore under way (qemu-save.c) */
         /* A vCPU was unplugged in this run (qemu-resources.c): under TCG,

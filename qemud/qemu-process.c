@@ -23,6 +23,7 @@
 #include "domain-lock.h"
 #include "qemu-process.h"
 #include "qemu-chains.h"
+#include "qemu-snapshot.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -151,6 +152,11 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         d->pid = 0;
         d->starting = d->destroying = d->rolling_back = false;
         q->got_shutdown = q->fake_reboot = false;
+        if (q->from_snapshot && stopped_detail == DOMAIN_EVENT_STOPPED_DESTROYED) {
+                shutoff_reason = DOMAIN_SHUTOFF_FROM_SNAPSHOT;
+                stopped_detail = DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT;
+        }
+        q->from_snapshot = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         if (stopped_detail >= 0)
                 domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);
@@ -346,6 +352,7 @@ static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
         (void) qemu_monitor_command(mon, "query-status", NULL, qemu_event_on_status, d);
         qemu_chains_changed(d); /* storaged may have missed a change while we were away */
         qemu_migrate_recover(d); /* a migration cut short (qemu-migrate.h) */
+        qemu_snapshot_recover(d); /* a snapshot cut short (qemu-snapshot.h) */
 }
 
 static const QemuMonitorCallbacks reconnect_callbacks = {

@@ -13,8 +13,16 @@
  * opened with blockdev-add and put on top with one `transaction` of
  * blockdev-snapshot, then the live and persistent definitions name them.
  *
- * Revert to an external snapshot and delete of an external snapshot's
- * data are refused as libvirt 9.0 refuses them. */
+ * External with memory: the guest paused (unless LIVE), QEMU migrates
+ * into the memory file (a save image, qemu-save-image.h), then the
+ * overlays' transaction, then it runs again (or HALT shuts it off).
+ *
+ * Revert to an external snapshot (qemu-snapshot-external.c has the files'
+ * side): the guest goes off, new overlays on the images the snapshot kept,
+ * then a restore from the memory file, a boot when asked, or it stays off.
+ * Delete of an external snapshot merges its overlays down: qemu-img commit
+ * of a shut-off guest, block-commit of a running one. A revert's stop and
+ * start say FROM_SNAPSHOT (QemuDomain.from_snapshot), as libvirt's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,18 +39,20 @@
 #include "domain-driver.h"
 #include "domain-status.h"
 #include "domain-manager.h"
+#include "domain-save.h"
 #include "error.h"
 #include "log.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "qemu-snapshot.h"
+#include "qemu-snapshot-internal.h"
 #include "util.h"
 
 #define QEMU_IMG_OUTPUT_MAX (256 * 1024)
 
 /* Runs qemu-img with args; its stdout into *ret_out (may be NULL), its
  * last stderr line into msg. 0, or -EIO when it failed. */
-static int qemu_img(const char *const *args, char **ret_out, char *msg, size_t msg_size) {
+int snapshot_qemu_img(const char *const *args, char **ret_out, char *msg, size_t msg_size) {
         _cleanup_free_ char *out = NULL;
         size_t len = 0;
         int pfd[2], status;
@@ -96,7 +106,7 @@ static int qemu_img(const char *const *args, char **ret_out, char *msg, size_t m
 static int img_snapshot(const char *op, const char *name, const char *file, sd_bus_error *error) {
         const char *args[] = { "snapshot", op, name, file, NULL };
         char msg[512];
-        int r = qemu_img(args, NULL, msg, sizeof(msg));
+        int r = snapshot_qemu_img(args, NULL, msg, sizeof(msg));
 
         if (r < 0 && error)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img snapshot %s '%s' of %s: %s", op,
@@ -106,12 +116,12 @@ static int img_snapshot(const char *op, const char *name, const char *file, sd_b
 
 /* Whether file holds an internal snapshot named name (qemu-img snapshot -l:
  * "ID TAG VM SIZE DATE ..." lines). */
-static bool img_has_snapshot(const char *file, const char *name) {
+bool snapshot_img_has_snapshot(const char *file, const char *name) {
         const char *args[] = { "snapshot", "-U", "-l", file, NULL };
         _cleanup_free_ char *out = NULL;
         char msg[512];
 
-        if (qemu_img(args, &out, msg, sizeof(msg)) < 0)
+        if (snapshot_qemu_img(args, &out, msg, sizeof(msg)) < 0)
                 return false;
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
                 char id[64], tag[1024];
@@ -121,7 +131,7 @@ static bool img_has_snapshot(const char *file, const char *name) {
         return false;
 }
 
-static const DomainDiskDef *find_disk(const DomainDef *def, const char *name) {
+const DomainDiskDef *snapshot_find_disk(const DomainDef *def, const char *name) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if ((def->disks[i].dst && streq(def->disks[i].dst, name)) ||
                     (def->disks[i].src && streq(def->disks[i].src, name)))
@@ -130,10 +140,10 @@ static const DomainDiskDef *find_disk(const DomainDef *def, const char *name) {
 }
 
 static DomainDiskDef *find_disk_rw(DomainDef *def, const char *name) {
-        return (DomainDiskDef *) find_disk(def, name);
+        return (DomainDiskDef *) snapshot_find_disk(def, name);
 }
 
-static bool is_external(const DomainSnapshotDef *def) {
+bool snapshot_def_is_external(const DomainSnapshotDef *def) {
         if (def->memory == SNAPSHOT_LOCATION_EXTERNAL)
                 return true;
         for (size_t i = 0; i < def->n_disks; i++)
@@ -144,13 +154,13 @@ static bool is_external(const DomainSnapshotDef *def) {
 
 /* The snapshot was taken of a guest that ran: it has the memory state. */
 static bool has_memory(const DomainSnapshotDef *def) {
-        return def->memory == SNAPSHOT_LOCATION_INTERNAL;
+        return def->memory == SNAPSHOT_LOCATION_INTERNAL || def->memory == SNAPSHOT_LOCATION_EXTERNAL;
 }
 
 /* libvirt's default name of an overlay: the image's with its suffix
  * replaced by the snapshot's name ("/a/b.qcow2" -> "/a/b.s1"), or the
  * name added (".s1") when it has none. */
-static char *default_overlay(const char *src, const char *name) {
+char *snapshot_default_overlay(const char *src, const char *name) {
         const char *base = strrchr(src, '/'), *dot;
         char *p = NULL;
 
@@ -178,7 +188,7 @@ static int prepare_external_disk(const DomainDiskDef *disk, DomainSnapshotDiskDe
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                      "unsupported configuration: external snapshot format for disk %s is "
                                      "unsupported: %s", disk->dst, sd->driver_type);
-        if (!sd->source_file && !(sd->source_file = default_overlay(disk->src, name)))
+        if (!sd->source_file && !(sd->source_file = snapshot_default_overlay(disk->src, name)))
                 return -ENOMEM;
         if (streq(sd->source_file, disk->src))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
@@ -259,6 +269,22 @@ static int prepare_disk(const DomainDiskDef *disk, DomainSnapshotDef *def, unsig
         return 0;
 }
 
+/* <memory snapshot='external' file=...>: a file that is not there yet
+ * (libvirt would overwrite one; a snapshot's memory is never taken over). */
+static int prepare_memory(const DomainSnapshotDef *def, sd_bus_error *error) {
+        if (def->memory != SNAPSHOT_LOCATION_EXTERNAL)
+                return 0;
+        if (!def->memory_file)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "snapshot '%s': an external memory snapshot needs its file "
+                                     "(<memory snapshot='external' file='...'/>)", def->name);
+        if (access(def->memory_file, F_OK) == 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: the memory file %s of snapshot '%s' exists "
+                                     "already", def->memory_file, def->name);
+        return 0;
+}
+
 static bool guest_runs(const Domain *d) {
         return domain_is_active(d) && qemu_domain(d)->mon && !d->starting;
 }
@@ -287,10 +313,9 @@ static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_err
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: live snapshot creation is supported only "
                                      "using external snapshots");
-        if (def->memory == SNAPSHOT_LOCATION_EXTERNAL)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: external memory snapshots (memory file %s) are "
-                                     "not offered yet", def->memory_file ? def->memory_file : "?");
+        r = prepare_memory(def, error);
+        if (r < 0)
+                return r;
         if ((flags & SNAPSHOT_CREATE_HALT) && !active)
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: the HALT flag needs a running domain");
@@ -300,10 +325,10 @@ static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_err
                                              "Requested operation is not valid: memory state cannot be saved with "
                                              "offline or disk-only snapshot");
                 def->memory = SNAPSHOT_LOCATION_NO;
-        } else
+        } else if (def->memory != SNAPSHOT_LOCATION_EXTERNAL)
                 def->memory = SNAPSHOT_LOCATION_INTERNAL;
         for (size_t i = 0; i < def->n_disks; i++)
-                if (!find_disk(dom, def->disks[i].name))
+                if (!snapshot_find_disk(dom, def->disks[i].name))
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                              "no disk named '%s' in domain '%s'", def->disks[i].name, dom->name);
         for (size_t i = 0; i < dom->n_disks; i++) {
@@ -351,7 +376,7 @@ static const char *internal_image(const DomainDef *dom, const DomainSnapshotDisk
 
         if (sd->snapshot != SNAPSHOT_LOCATION_INTERNAL)
                 return NULL;
-        disk = find_disk(dom, sd->name);
+        disk = snapshot_find_disk(dom, sd->name);
         return disk ? disk->src : NULL;
 }
 
@@ -359,12 +384,12 @@ static const char *internal_image(const DomainDef *dom, const DomainSnapshotDisk
 
 /* The image's format and size as qemu-img sees them (-U: a running QEMU
  * holds its lock). */
-static int img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_bus_error *error) {
+int snapshot_img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_bus_error *error) {
         const char *args[] = { "info", "-U", "--output=json", file, NULL };
         _cleanup_free_ char *out = NULL;
         json_object *o, *v;
         char msg[512];
-        int r = qemu_img(args, &out, msg, sizeof(msg));
+        int r = snapshot_qemu_img(args, &out, msg, sizeof(msg));
 
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img info %s: %s", file, msg);
@@ -380,17 +405,17 @@ static int img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_
 
 /* A new qcow2 overlay on base; unsafe: the base is not opened (QEMU may
  * hold it), its format and size are given. */
-static int img_create_overlay(const char *overlay, const char *base, sd_bus_error *error) {
+int snapshot_img_create_overlay(const char *overlay, const char *base, sd_bus_error *error) {
         _cleanup_free_ char *format = NULL;
         char size[32], msg[512];
         uint64_t bytes = 0;
-        int r = img_info(base, &format, &bytes, error);
+        int r = snapshot_img_info(base, &format, &bytes, error);
 
         if (r < 0)
                 return r;
         snprintf(size, sizeof(size), "%" PRIu64, bytes);
         const char *args[] = { "create", "-q", "-f", "qcow2", "-u", "-F", format, "-b", base, overlay, size, NULL };
-        r = qemu_img(args, NULL, msg, sizeof(msg));
+        r = snapshot_qemu_img(args, NULL, msg, sizeof(msg));
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot create the overlay %s of %s: %s",
                                      overlay, base, msg);
@@ -409,12 +434,12 @@ static void unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size_t
 static int create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
         for (size_t i = 0; i < def->n_disks; i++) {
                 const DomainSnapshotDiskDef *sd = &def->disks[i];
-                const DomainDiskDef *disk = find_disk(dom, sd->name);
+                const DomainDiskDef *disk = snapshot_find_disk(dom, sd->name);
                 int r;
 
                 if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL || (flags & SNAPSHOT_CREATE_REUSE_EXT) || !disk)
                         continue;
-                r = img_create_overlay(sd->source_file, disk->src, error);
+                r = snapshot_img_create_overlay(sd->source_file, disk->src, error);
                 if (r < 0) {
                         unlink_overlays(def, flags, i + 1);
                         return r;
@@ -424,7 +449,7 @@ static int create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, u
 }
 
 /* The disks of dom switch to their overlays. */
-static int follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
+int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
         for (size_t i = 0; dom && i < def->n_disks; i++) {
                 const DomainSnapshotDiskDef *sd = &def->disks[i];
                 DomainDiskDef *disk;
@@ -453,11 +478,11 @@ static int create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_
         int r = 0;
         size_t i;
 
-        if (is_external(def)) {
+        if (snapshot_def_is_external(def)) {
                 r = create_overlays(d->def, def, flags, error);
                 if (r < 0)
                         return r;
-                r = follow_overlays(d->def, def);
+                r = snapshot_follow_overlays(d->def, def);
                 if (r >= 0 && d->persistent)
                         r = domain_save_config(d);
                 if (r < 0)
@@ -482,7 +507,7 @@ static int create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_
 }
 
 /* The definition the snapshot holds, for revert: same name and uuid. */
-static int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error) {
+int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error) {
         ConfError err = {};
         int r;
 
@@ -514,7 +539,7 @@ static int check_images(const DomainDef *dom, const DomainSnapshotDef *def, sd_b
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "Requested operation is not valid: snapshot '%s': the image %s of "
                                              "disk '%s' is gone", def->name, file, sd->name);
-                if (file && !img_has_snapshot(file, def->name))
+                if (file && !snapshot_img_has_snapshot(file, def->name))
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "Requested operation is not valid: snapshot '%s': the image %s of "
                                              "disk '%s' does not hold it (deleted outside?)", def->name, file,
@@ -554,7 +579,7 @@ static int remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error 
         (void) snapshot_domain(d, def, &dom, NULL);
         for (size_t i = 0; i < def->n_disks; i++) {
                 const char *file = internal_image(dom ? dom : d->def, &def->disks[i]);
-                if (!file || access(file, F_OK) < 0 || !img_has_snapshot(file, def->name))
+                if (!file || access(file, F_OK) < 0 || !snapshot_img_has_snapshot(file, def->name))
                         continue; /* already gone: nothing to take back */
                 int r = img_snapshot("-d", def->name, file, error);
                 if (r < 0)
@@ -578,6 +603,8 @@ typedef enum OpKind {
         OP_EXTERNAL,  /* overlays put on top with blockdev-snapshot */
         OP_START,     /* the guest is started paused, then OP_LOAD */
         OP_STOP,      /* the running guest is stopped, its disks reverted, then maybe OP_START */
+        OP_MEMORY,    /* external with memory: QEMU migrates into the memory file, then OP_EXTERNAL */
+        OP_COMMIT,    /* delete of an external snapshot: block-commit of its overlays */
 } OpKind;
 
 typedef struct SnapOp {
@@ -600,8 +627,23 @@ typedef struct SnapOp {
         bool frozen;             /* OP_EXTERNAL with QUIESCE: the guest's file systems are frozen */
         bool load;               /* OP_START: snapshot-load once it runs */
         int start_after;         /* OP_STOP: start flags once reverted, -1 to stay off */
+        int mem_fd;              /* OP_MEMORY: the memory file, QEMU writes at the data offset */
+        QemuSaveHeader mem_hdr;
+        bool mem_made;           /* the memory file is ours to remove when the snapshot fails */
+        bool mem_running;        /* the guest ran when its memory was taken */
+        SnapshotCommitPlan plan; /* OP_COMMIT */
+        size_t commit_index;
+        bool completing;         /* OP_COMMIT: job-complete sent */
+        bool recorded;           /* a create: qemu_snapshot_record_write() made the record */
+        int result;              /* what op_end gets once cont is answered */
         sd_bus_error error;
 } SnapOp;
+
+static int close_fd(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
 
 static SnapOp *op_free(SnapOp *o) {
         if (!o)
@@ -611,6 +653,8 @@ static SnapOp *op_free(SnapOp *o) {
         strv_free(o->nodes);
         strv_free(o->added);
         free(o->job_id);
+        close_fd(o->mem_fd);
+        snapshot_commit_plan_done(&o->plan);
         sd_bus_error_free(&o->error);
         free(o);
         return NULL;
@@ -619,6 +663,9 @@ static SnapOp *op_free(SnapOp *o) {
 /* The end: the task goes on (or learns of the failure in o->error). */
 static void op_end(SnapOp *o, int r) {
         SnapshotTask *t = o->task;
+        /* The records of the work go once the tree has its outcome. */
+        Domain *recorded = domain_snapshot_task_alive(t) ? o->d : NULL;
+        bool create_record = o->recorded, delete_record = o->kind == OP_COMMIT;
 
         if (r < 0 && !sd_bus_error_is_set(&o->error))
                 (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': %s", o->def->name,
@@ -629,6 +676,10 @@ static void op_end(SnapOp *o, int r) {
                 domain_job_set_phase(o->d->jobs, NULL);
         domain_snapshot_task_done(t, r < 0 ? r : 0, &o->error);
         op_free(o);
+        if (recorded && create_record)
+                qemu_snapshot_record_remove(recorded);
+        if (recorded && delete_record)
+                qemu_snapshot_delete_record_remove(recorded);
 }
 
 static const char *qemu_text(const char *error_class, const char *error_desc) {
@@ -702,6 +753,11 @@ static json_object *strv_to_json(char **l) {
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata);
+static void on_memory_status(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                             void *userdata);
+static void external_fail(SnapOp *o, const char *what);
+static void on_commit_jobs(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata);
 
 static void poll_again(SnapOp *o) {
         (void) sd_event_source_set_time_relative(o->timer, POLL_USEC);
@@ -709,6 +765,26 @@ static void poll_again(SnapOp *o) {
 }
 static void on_query_block(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata);
+
+static void on_resumed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                       void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class)
+                log_warning("Domain %s: cannot run it again after the snapshot %s: %s", o->d->def->name,
+                            o->def->name, qemu_text(error_class, error_desc));
+        op_end(o, o->result);
+}
+
+/* The call is answered once QEMU answered cont: its RESUME event came
+ * before, so the state says running then, as libvirt's does. */
+static void resume_then_end(SnapOp *o, int r) {
+        o->result = r;
+        if (op_send(o, "cont", NULL, on_resumed) < 0)
+                op_end(o, r);
+}
 
 static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                              void *userdata) {
@@ -724,11 +800,14 @@ static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *
         if (o->kind == OP_SAVE && o->halt) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 /* libvirt's HALT: the guest is shut off once its state is kept. */
+                qemu_domain(o->d)->from_snapshot = true;
                 (void) o->d->manager->driver->destroy(o->d, NULL, &e);
                 ran = false;
         }
-        if ((o->kind == OP_SAVE && ran) || (o->kind == OP_LOAD && o->run_after))
-                (void) op_send(o, "cont", NULL, NULL);
+        if ((o->kind == OP_SAVE && ran) || (o->kind == OP_LOAD && o->run_after)) {
+                resume_then_end(o, 0);
+                return;
+        }
         op_end(o, 0);
 }
 
@@ -774,7 +853,52 @@ static void on_jobs(QemuMonitor *mon, json_object *result, const char *error_cla
  * take it). The op then waits for the guest to run (OP_START). */
 static int start_guest(Domain *d, unsigned start_flags, sd_bus_error *error) {
         sd_bus_message *call = domain_job_take_call(d->jobs);
-        int r = d->manager->driver->start(d, start_flags, NULL, error);
+        int r;
+
+        qemu_domain(d)->from_snapshot = true;
+        r = d->manager->driver->start(d, start_flags, NULL, error);
+        if (r < 0)
+                qemu_domain(d)->from_snapshot = false;
+
+        if (d->jobs->active && !d->jobs->active->call)
+                d->jobs->active->call = call;
+        else
+                sd_bus_message_unref(call);
+        return r;
+}
+
+static bool is_disk_snapshot(const DomainSnapshotDef *def) {
+        return snapshot_def_is_external(def) || streq_ptr(def->state, "disk-snapshot");
+}
+
+/* A shut-off guest goes back to external snapshot def: its definition,
+ * each disk on a new overlay of the snapshot's image. */
+static int revert_external_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
+        DomainDef *dom = NULL;
+        int r = snapshot_external_revert_def(d, def, &dom, error);
+
+        if (r < 0)
+                return r;
+        domain_def_free(d->def);
+        d->def = dom;
+        r = domain_save_config(d);
+        if (r < 0)
+                log_warning("domain %s: cannot write its definition after revert: %s", d->def->name, strerror(-r));
+        return 0;
+}
+
+/* As start_guest, from the snapshot's memory file (a save image). */
+static int restore_guest(Domain *d, const DomainSnapshotDef *def, unsigned start_flags, sd_bus_error *error) {
+        sd_bus_message *call = domain_job_take_call(d->jobs);
+        int r;
+
+        qemu_domain(d)->from_snapshot = true;
+        r = d->manager->driver->save->restore(d, def->memory_file,
+                                              (start_flags & DOMAIN_START_PAUSED) ? DOMAIN_SAVE_PAUSED
+                                                                                  : DOMAIN_SAVE_RUNNING,
+                                              false, NULL, error);
+        if (r < 0)
+                qemu_domain(d)->from_snapshot = false;
 
         if (d->jobs->active && !d->jobs->active->call)
                 d->jobs->active->call = call;
@@ -789,12 +913,14 @@ static void stopped_for_revert(SnapOp *o) {
         int r;
 
         o->d->jobs->active->stops_guest = false;
-        r = revert_offline(o->d, o->def, &o->error);
+        r = is_disk_snapshot(o->def) ? revert_external_offline(o->d, o->def, &o->error)
+                                     : revert_offline(o->d, o->def, &o->error);
         if (r < 0 || o->start_after < 0) {
                 op_end(o, r);
                 return;
         }
-        r = start_guest(o->d, o->start_after, &o->error);
+        r = o->def->memory == SNAPSHOT_LOCATION_EXTERNAL ? restore_guest(o->d, o->def, o->start_after, &o->error)
+                                                          : start_guest(o->d, o->start_after, &o->error);
         if (r < 0) {
                 op_end(o, r);
                 return;
@@ -841,6 +967,16 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
                         op_end(o, -ETIMEDOUT);
                 } else
                         poll_again(o);
+                return 0;
+        }
+        if (o->kind == OP_COMMIT) {
+                if (op_send(o, "query-jobs", NULL, on_commit_jobs) < 0)
+                        op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+                return 0;
+        }
+        if (o->kind == OP_MEMORY) {
+                if (op_send(o, "query-migrate", NULL, on_memory_status) < 0)
+                        external_fail(o, "cannot talk to QEMU's monitor");
                 return 0;
         }
         if (op_send(o, "query-jobs", NULL, on_jobs) < 0)
@@ -923,8 +1059,30 @@ static void thaw(SnapOp *o) {
         (void) agent->command(o->d, "guest-fsfreeze-thaw", NULL, false, on_thawed, NULL, &e);
 }
 
+/* The overlays are on: a guest paused for its memory goes on, or is shut
+ * off (HALT); then the op ends with r. */
+static void external_end(SnapOp *o, int r) {
+        bool stopped = o->stopped;
+
+        o->stopped = false;
+        if (o->halt) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                qemu_domain(o->d)->from_snapshot = true;
+                (void) o->d->manager->driver->destroy(o->d, NULL, &e);
+        } else if (stopped) {
+                resume_then_end(o, r);
+                return;
+        }
+        op_end(o, r);
+}
+
+static void start_memory(SnapOp *o);
+
 static void external_fail(SnapOp *o, const char *what) {
         thaw(o);
+        o->mem_fd = close_fd(o->mem_fd);
+        if (o->mem_made)
+                (void) unlink(o->def->memory_file);
         del_added(o);
         unlink_overlays(o->def, o->flags, o->def->n_disks);
         op_fail(o, "snapshot '%s': %s", what);
@@ -947,17 +1105,17 @@ static void on_transaction(QemuMonitor *mon, json_object *result, const char *er
         thaw(o);
         /* The live definition names the overlays, and so does the
          * persistent one, as libvirt's. */
-        r = follow_overlays(d->live, o->def);
+        r = snapshot_follow_overlays(d->live, o->def);
         if (r >= 0)
                 (void) domain_status_save(d);
         pdef = domain_persistent_def(d);
         if (r >= 0 && d->persistent && pdef && *pdef && *pdef != d->live) {
-                r = follow_overlays(*pdef, o->def);
+                r = snapshot_follow_overlays(*pdef, o->def);
                 if (r >= 0 && domain_save_config(d) < 0)
                         log_warning("Domain %s: cannot save the definition after snapshot %s.", d->def->name,
                                     o->def->name);
         }
-        op_end(o, r);
+        external_end(o, r);
 }
 
 static void on_blockdev_add(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
@@ -1051,6 +1209,103 @@ static void add_overlays(SnapOp *o) {
         }
 }
 
+/* ---- external with memory: QEMU's migration stream into the memory file ---- */
+
+static void on_memory_status(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                             void *userdata) {
+        SnapOp *o = userdata;
+        json_object *v;
+        const char *status;
+        int r;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                external_fail(o, qemu_text(error_class, error_desc));
+                return;
+        }
+        status = json_object_object_get_ex(result, "status", &v) ? json_object_get_string(v) : "";
+        if (streq(status, "failed") || streq(status, "cancelled")) {
+                external_fail(o, json_object_object_get_ex(result, "error-desc", &v) ? json_object_get_string(v)
+                                                                                       : "QEMU could not save the memory");
+                return;
+        }
+        if (!streq(status, "completed")) {
+                poll_again(o);
+                return;
+        }
+        r = snapshot_memory_finish(o->mem_fd, &o->mem_hdr);
+        o->mem_fd = close_fd(o->mem_fd);
+        if (r < 0) {
+                external_fail(o, "cannot complete the memory file");
+                return;
+        }
+        /* A LIVE one: QEMU stopped the vCPUs at the end of the stream. */
+        o->stopped = o->mem_running;
+        o->kind = OP_EXTERNAL;
+        add_overlays(o);
+}
+
+static void on_memory_migrate(QemuMonitor *mon, json_object *result, const char *error_class,
+                              const char *error_desc, void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                external_fail(o, qemu_text(error_class, error_desc));
+                return;
+        }
+        if (arm_poll(o) < 0)
+                external_fail(o, "cannot arm a timer");
+}
+
+/* As a save does (qemu-save.h), but into the snapshot's file and QEMU
+ * goes on after: the guest paused first unless LIVE (then QEMU pauses it
+ * at the stream's end), the overlays follow while it stays paused, so
+ * that memory and disks are of the same moment. */
+static void start_memory(SnapOp *o) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *xml = NULL;
+        QemuMonitor *mon = qemu_domain(o->d)->mon;
+        json_object *args;
+        int r;
+
+        o->mem_running = o->d->state == DOMAIN_RUNNING;
+        r = domain_def_format(o->d->live, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE, &xml);
+        if (r >= 0)
+                r = snapshot_memory_open(o->def->memory_file, xml, o->mem_running, &o->mem_hdr, &o->mem_fd, &e);
+        if (r < 0) {
+                (void) sd_bus_error_copy(&o->error, &e);
+                op_end(o, r);
+                return;
+        }
+        o->mem_made = true;
+        if (o->mem_running && !(o->flags & SNAPSHOT_CREATE_LIVE)) {
+                o->stopped = true;
+                (void) op_send(o, "stop", NULL, NULL);
+        }
+        domain_job_set_phase(o->d->jobs, "memory");
+        o->kind = OP_MEMORY;
+        args = json_object_new_object();
+        json_object_object_add(args, "fdname", json_object_new_string("vb-snapshot"));
+        r = mon ? qemu_monitor_command_with_fd(mon, "getfd", args, o->mem_fd, NULL, NULL) : -ENOTCONN;
+        if (r >= 0) {
+                args = json_object_new_object();
+                uint64_t mib = snapshot_memory_bandwidth(o->d);
+                json_object_object_add(args, "max-bandwidth",
+                                       json_object_new_int64(mib ? (int64_t) (mib << 20) : INT64_C(1) << 40));
+                r = op_send(o, "migrate-set-parameters", args, NULL);
+        }
+        if (r >= 0) {
+                args = json_object_new_object();
+                json_object_object_add(args, "uri", json_object_new_string("fd:vb-snapshot"));
+                r = op_send(o, "migrate", args, on_memory_migrate);
+        }
+        if (r < 0)
+                external_fail(o, "cannot talk to QEMU's monitor");
+}
+
 static void on_frozen(Domain *d, json_object *result, const char *error_name, const char *error_message,
                       void *userdata) {
         SnapOp *o = userdata;
@@ -1074,6 +1329,10 @@ static void start_external(SnapOp *o) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
+        if (o->def->memory == SNAPSHOT_LOCATION_EXTERNAL) {
+                start_memory(o);
+                return;
+        }
         if (!(o->flags & SNAPSHOT_CREATE_QUIESCE)) {
                 add_overlays(o);
                 return;
@@ -1103,7 +1362,7 @@ static void on_query_block(QemuMonitor *mon, json_object *result, const char *er
                 return;
         }
         for (size_t i = 0; o->disks && o->disks[i]; i++) {
-                const DomainDiskDef *disk = find_disk(o->d->live, o->disks[i]);
+                const DomainDiskDef *disk = snapshot_find_disk(o->d->live, o->disks[i]);
                 const char *node = disk && disk->alias ? top_node(result, disk->alias) : NULL;
                 if (!node) {
                         op_fail(o, "snapshot '%s': disk '%s' has no image open in QEMU", o->disks[i]);
@@ -1116,7 +1375,7 @@ static void on_query_block(QemuMonitor *mon, json_object *result, const char *er
         }
         /* From here the disk's alias names its nodes (external). */
         for (size_t i = 0; o->disks && o->disks[i]; i++) {
-                const DomainDiskDef *disk = find_disk(o->d->live, o->disks[i]);
+                const DomainDiskDef *disk = snapshot_find_disk(o->d->live, o->disks[i]);
                 char *a = strdup(disk->alias);
                 if (!a) {
                         op_fail(o, "snapshot '%s': %s", "out of memory");
@@ -1139,7 +1398,7 @@ static int op_start(Domain *d, SnapshotTask *t, OpKind kind, const DomainSnapsho
 
         if (!o)
                 return -ENOMEM;
-        *o = (SnapOp) { .task = t, .d = d, .kind = kind, .def = def, .flags = flags };
+        *o = (SnapOp) { .task = t, .d = d, .kind = kind, .def = def, .flags = flags, .mem_fd = -1 };
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].snapshot == loc && strv_extend(&o->disks, def->disks[i].name) < 0) {
                         op_free(o);
@@ -1180,11 +1439,17 @@ static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTas
         if (!guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is not running", d->def->name);
-        if (is_external(def))
-                return op_start(d, t, OP_EXTERNAL, def, flags, SNAPSHOT_LOCATION_EXTERNAL, NULL, error);
-        r = op_start(d, t, OP_SAVE, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
-        if (r > 0)
-                o->halt = flags & SNAPSHOT_CREATE_HALT;
+        r = op_start(d, t, snapshot_def_is_external(def) ? OP_EXTERNAL : OP_SAVE, def, flags,
+                     snapshot_def_is_external(def) ? SNAPSHOT_LOCATION_EXTERNAL : SNAPSHOT_LOCATION_INTERNAL, &o,
+                     error);
+        if (r <= 0)
+                return r;
+        o->halt = flags & SNAPSHOT_CREATE_HALT;
+        /* Before QEMU is asked anything that changes the guest. */
+        o->recorded = qemu_snapshot_record_write(d, def, flags) >= 0;
+        if (!o->recorded)
+                log_warning("Domain %s: cannot record the snapshot %s under way: a qemud stop would leave it "
+                            "half made", d->def->name, def->name);
         return r;
 }
 
@@ -1227,7 +1492,7 @@ static int stop_for_revert(Domain *d, SnapshotTask *t, const DomainSnapshotDef *
         r = snapshot_domain(d, def, &dom, error);
         if (r < 0)
                 return r;
-        r = check_images(dom ? dom : d->def, def, error);
+        r = is_disk_snapshot(def) ? snapshot_external_check(d, def, error) : check_images(dom ? dom : d->def, def, error);
         if (r < 0)
                 return r;
         r = op_start(d, t, OP_STOP, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
@@ -1236,8 +1501,10 @@ static int stop_for_revert(Domain *d, SnapshotTask *t, const DomainSnapshotDef *
         o->start_after = start;
         d->jobs->active->stops_guest = true;
         domain_job_set_phase(d->jobs, "stop");
+        qemu_domain(d)->from_snapshot = true;
         r = d->manager->driver->destroy(d, NULL, error);
         if (r < 0) {
+                qemu_domain(d)->from_snapshot = false;
                 d->jobs->active->stops_guest = false;
                 /* the op's poll sees the guest still there until its deadline: end it now */
                 op_free(o);
@@ -1246,15 +1513,44 @@ static int stop_for_revert(Domain *d, SnapshotTask *t, const DomainSnapshotDef *
         return 1;
 }
 
+/* libvirt 9.0 refuses these; newer libvirt (9.7) does as here: the guest
+ * goes off, new overlays on the snapshot's images, then it is restored
+ * from the memory file, or booted when asked, or stays off. */
+static int revert_external(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t,
+                           sd_bus_error *error) {
+        bool memory = def->memory == SNAPSHOT_LOCATION_EXTERNAL;
+        int start, r;
+
+        if (memory)
+                start = (flags & SNAPSHOT_REVERT_PAUSED) ||
+                                        (!(flags & SNAPSHOT_REVERT_RUNNING) && streq_ptr(def->state, "paused"))
+                                ? DOMAIN_START_PAUSED
+                                : 0;
+        else
+                start = (flags & SNAPSHOT_REVERT_PAUSED)    ? DOMAIN_START_PAUSED
+                        : (flags & SNAPSHOT_REVERT_RUNNING) ? 0
+                                                            : -1;
+        r = snapshot_external_check(d, def, error);
+        if (r < 0)
+                return r;
+        if (domain_is_active(d))
+                return stop_for_revert(d, t, def, flags, start, error);
+        r = revert_external_offline(d, def, error);
+        if (r < 0 || start < 0)
+                return r;
+        r = memory ? restore_guest(d, def, start, error) : start_guest(d, start, error);
+        if (r < 0)
+                return r;
+        return op_start(d, t, OP_START, def, flags, SNAPSHOT_LOCATION_INTERNAL, NULL, error);
+}
+
 static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, SnapshotTask *t, sd_bus_error *error) {
         bool active = domain_is_active(d);
         SnapOp *o = NULL;
         int r;
 
-        /* libvirt 9.0 reverts to internal snapshots only. */
-        if (is_external(def) || (def->state && streq(def->state, "disk-snapshot")))
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: revert to external snapshot not supported yet");
+        if (is_disk_snapshot(def))
+                return revert_external(d, def, flags, t, error);
         if (!has_memory(def)) {
                 /* REVERT_RUNNING/PAUSED: the guest starts (boots) from the
                  * disks as they were, as libvirt's. */
@@ -1298,13 +1594,229 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
         return r;
 }
 
+/* ---- delete of a running guest's external snapshot: block-commit ---- */
+
+#define COMMIT_JOB "snapshot-commit"
+
+static void commit_next(SnapOp *o);
+
+/* The format node QEMU opened file with (query-named-block-nodes). */
+static const char *node_of_file(json_object *list, const char *file) {
+        size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(list, i), *v, *name;
+                if (!json_object_object_get_ex(e, "file", &v) || !streq_ptr(json_object_get_string(v), file))
+                        continue;
+                if (json_object_object_get_ex(e, "drv", &v) &&
+                    (streq(json_object_get_string(v), "file") || streq(json_object_get_string(v), "host_device") ||
+                     streq(json_object_get_string(v), "throttle")))
+                        continue;
+                if (json_object_object_get_ex(e, "node-name", &name))
+                        return json_object_get_string(name);
+        }
+        return NULL;
+}
+
+static void commit_done(SnapOp *o) {
+        int r = snapshot_commit_apply(o->d, o->def, domain_snapshot_task_list(o->task), &o->plan);
+
+        if (r < 0)
+                (void) vb_error_setf(&o->error, VB_ERROR_SYSTEM,
+                                     "snapshot '%s' was merged but the other snapshots could not be rewritten: %s",
+                                     o->def->name, strerror(-r));
+        op_end(o, r);
+}
+
+/* The merged overlay's nodes, when the monitor made them (blockdev-add,
+ * -blockdev), stay until deleted; QEMU refuses for the others, unheard. */
+static void drop_top_nodes(SnapOp *o) {
+        const char *top = o->nodes[3 * o->commit_index + 1];
+        size_t len = strlen(top);
+        json_object *a = json_object_new_object();
+
+        json_object_object_add(a, "node-name", json_object_new_string(top));
+        (void) op_send(o, "blockdev-del", a, NULL);
+        if (len > 4 && streq(top + len - 4, "-fmt")) {
+                _cleanup_free_ char *file = NULL;
+                if (asprintf(&file, "%.*s-file", (int) (len - 4), top) < 0)
+                        return;
+                a = json_object_new_object();
+                json_object_object_add(a, "node-name", json_object_new_string(file));
+                (void) op_send(o, "blockdev-del", a, NULL);
+        }
+}
+
+static void on_commit_dismissed(QemuMonitor *mon, json_object *result, const char *error_class,
+                                const char *error_desc, void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (sd_bus_error_is_set(&o->error)) {
+                op_end(o, -EIO);
+                return;
+        }
+        drop_top_nodes(o);
+        o->commit_index++;
+        o->completing = false;
+        commit_next(o);
+}
+
+static void on_commit_jobs(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata) {
+        SnapOp *o = userdata;
+        size_t n = json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+
+        if (op_gone(o, error_class))
+                return;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(result, i), *v, *args;
+                const char *status;
+
+                if (!json_object_object_get_ex(e, "id", &v) || !streq(json_object_get_string(v), COMMIT_JOB))
+                        continue;
+                status = json_object_object_get_ex(e, "status", &v) ? json_object_get_string(v) : "";
+                if (streq(status, "ready") && !o->completing) {
+                        /* An active commit: the disk pivots onto the base. */
+                        o->completing = true;
+                        args = json_object_new_object();
+                        json_object_object_add(args, "id", json_object_new_string(COMMIT_JOB));
+                        (void) op_send(o, "job-complete", args, NULL);
+                } else if (streq(status, "concluded")) {
+                        if (json_object_object_get_ex(e, "error", &v))
+                                (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED,
+                                                     "snapshot '%s': the merge of %s into %s failed: %s",
+                                                     o->def->name, o->plan.items[o->commit_index].top,
+                                                     o->plan.items[o->commit_index].base, json_object_get_string(v));
+                        args = json_object_new_object();
+                        json_object_object_add(args, "id", json_object_new_string(COMMIT_JOB));
+                        if (op_send(o, "job-dismiss", args, on_commit_dismissed) < 0)
+                                op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+                        return;
+                }
+                poll_again(o);
+                return;
+        }
+        op_fail(o, "snapshot '%s': %s", "QEMU's block-commit job is gone");
+}
+
+static void on_commit_started(QemuMonitor *mon, json_object *result, const char *error_class,
+                              const char *error_desc, void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': QEMU refused to merge %s "
+                                     "into %s: %s", o->def->name, o->plan.items[o->commit_index].top,
+                                     o->plan.items[o->commit_index].base, qemu_text(error_class, error_desc));
+                op_end(o, -EIO);
+                return;
+        }
+        if (arm_poll(o) < 0)
+                op_fail(o, "snapshot '%s': %s", "cannot arm a timer");
+}
+
+/* One disk at a time: o->nodes holds root, top and base of each. */
+static void commit_next(SnapOp *o) {
+        json_object *args;
+        size_t k = o->commit_index;
+
+        if (k >= o->plan.n) {
+                commit_done(o);
+                return;
+        }
+        args = json_object_new_object();
+        json_object_object_add(args, "job-id", json_object_new_string(COMMIT_JOB));
+        json_object_object_add(args, "device", json_object_new_string(o->nodes[3 * k]));
+        json_object_object_add(args, "top-node", json_object_new_string(o->nodes[3 * k + 1]));
+        json_object_object_add(args, "base-node", json_object_new_string(o->nodes[3 * k + 2]));
+        json_object_object_add(args, "auto-dismiss", json_object_new_boolean(false));
+        if (op_send(o, "block-commit", args, on_commit_started) < 0)
+                op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
+}
+
+static void on_named_nodes(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                           void *userdata) {
+        SnapOp *o = userdata;
+
+        if (op_gone(o, error_class))
+                return;
+        if (error_class) {
+                op_fail(o, "snapshot '%s': query-named-block-nodes failed: %s", qemu_text(error_class, error_desc));
+                return;
+        }
+        for (size_t k = 0; k < o->plan.n; k++) {
+                const SnapshotCommit *c = &o->plan.items[k];
+                const DomainDiskDef *disk = snapshot_find_disk(o->d->live, c->disk);
+                const char *files[] = { disk ? disk->src : NULL, c->top, c->base };
+                for (size_t i = 0; i < 3; i++) {
+                        const char *node = files[i] ? node_of_file(result, files[i]) : NULL;
+                        if (!node) {
+                                (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED,
+                                                     "snapshot '%s': QEMU has no node for %s of disk '%s'",
+                                                     o->def->name, files[i] ? files[i] : "?", c->disk);
+                                op_end(o, -EIO);
+                                return;
+                        }
+                        if (strv_extend(&o->nodes, node) < 0) {
+                                op_end(o, -ENOMEM);
+                                return;
+                        }
+                }
+        }
+        commit_next(o);
+}
+
+/* libvirt 9.0's delete of an external snapshot (its data merged), of a
+ * shut-off guest with qemu-img (libvirt starts QEMU paused for it), of a
+ * running one with QEMU's block-commit. */
+static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, sd_bus_error *error) {
+        _cleanup_(snapshot_commit_plan_done) SnapshotCommitPlan p = {};
+        bool active = domain_is_active(d);
+        SnapOp *o = NULL;
+        int r;
+
+        if (active && !guest_runs(d))
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "Requested operation is not valid: domain '%s' is still starting",
+                                     d->def->name);
+        r = snapshot_commit_plan(d, active ? d->live : d->def, def, domain_snapshot_task_list(t), &p, error);
+        if (r < 0)
+                return r;
+        if (!active) {
+                r = snapshot_commit_offline(&p, error);
+                if (r < 0)
+                        return r;
+                r = snapshot_commit_apply(d, def, domain_snapshot_task_list(t), &p);
+                return r < 0 ? vb_error_setf(error, VB_ERROR_SYSTEM,
+                                             "snapshot '%s' was merged but the other snapshots could not be "
+                                             "rewritten: %s", def->name, strerror(-r))
+                             : 0;
+        }
+        o = calloc(1, sizeof(*o));
+        if (!o)
+                return -ENOMEM;
+        *o = (SnapOp) { .task = t, .d = d, .kind = OP_COMMIT, .def = def, .mem_fd = -1, .plan = p };
+        p = (SnapshotCommitPlan) {};
+        if (qemu_snapshot_delete_record_write(d, def, &o->plan) < 0)
+                log_warning("Domain %s: cannot record the delete of snapshot %s under way: a qemud stop would "
+                            "leave it half done", d->def->name, def->name);
+        domain_job_set_phase(d->jobs, "block-commit");
+        if (op_send(o, "query-named-block-nodes", NULL, on_named_nodes) < 0) {
+                op_free(o);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot talk to QEMU's monitor of '%s'",
+                                     d->def->name);
+        }
+        return 1;
+}
+
 static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, sd_bus_error *error) {
         size_t n = 0;
 
-        if (is_external(def))
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: deletion of 1 external disk snapshots not "
-                                     "supported yet");
+        if (snapshot_def_is_external(def))
+                return remove_external(d, def, t, error);
         if (!domain_is_active(d))
                 return remove_offline(d, def, error);
         if (!guest_runs(d))
@@ -1313,7 +1825,7 @@ static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, SnapshotTask
                                      d->def->name);
         /* Only the disks that still hold it (a disk may be gone since). */
         for (size_t i = 0; i < def->n_disks; i++)
-                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_INTERNAL && find_disk(d->live, def->disks[i].name))
+                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_INTERNAL && snapshot_find_disk(d->live, def->disks[i].name))
                         n++;
         if (n == 0)
                 return 0;

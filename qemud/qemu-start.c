@@ -811,25 +811,32 @@ static int finish_cont(void *ctx) {
         return 1;
 }
 
-static int finish_mark_running(void *ctx) {
-        Domain *d = ctx;
-        int r = record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_BOOTED);
+/* A snapshot's revert starts the guest (qemu-snapshot.c): reasons and
+ * details FROM_SNAPSHOT, as libvirt's. */
+static int mark_started(Domain *d, bool paused, int running_reason, int started_detail) {
+        bool snap = qemu_domain(d)->from_snapshot;
+        int r;
+
+        qemu_domain(d)->from_snapshot = false;
+        r = record_started(d, paused ? DOMAIN_PAUSED : DOMAIN_RUNNING,
+                               paused ? (snap ? DOMAIN_PAUSED_FROM_SNAPSHOT : DOMAIN_PAUSED_USER)
+                                      : (snap ? DOMAIN_RUNNING_FROM_SNAPSHOT : running_reason));
 
         if (r < 0)
                 return r;
-        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
+        domain_emit_event(d, DOMAIN_EVENT_STARTED, snap ? DOMAIN_EVENT_STARTED_FROM_SNAPSHOT : started_detail);
+        if (paused)
+                domain_emit_event(d, DOMAIN_EVENT_SUSPENDED,
+                                  snap ? DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT : DOMAIN_EVENT_SUSPENDED_PAUSED);
         return 0;
 }
 
-static int finish_mark_paused(void *ctx) {
-        Domain *d = ctx;
-        int r = record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+static int finish_mark_running(void *ctx) {
+        return mark_started(ctx, false, DOMAIN_RUNNING_BOOTED, DOMAIN_EVENT_STARTED_BOOTED);
+}
 
-        if (r < 0)
-                return r;
-        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_BOOTED);
-        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
-        return 0;
+static int finish_mark_paused(void *ctx) {
+        return mark_started(ctx, true, DOMAIN_RUNNING_BOOTED, DOMAIN_EVENT_STARTED_BOOTED);
 }
 
 /* The phases are those the live state has always named (job-phase). */
@@ -880,24 +887,21 @@ static int finish_incoming(void *ctx) {
 
 static int finish_mark_restored(void *ctx) {
         Domain *d = ctx;
-        int r = record_started(d, DOMAIN_RUNNING, DOMAIN_RUNNING_RESTORED);
+        int r = mark_started(d, false, DOMAIN_RUNNING_RESTORED, DOMAIN_EVENT_STARTED_RESTORED);
 
         if (r < 0)
                 return r;
         qemu_save_restored(d);
-        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_RESTORED);
         return 0;
 }
 
 static int finish_mark_restored_paused(void *ctx) {
         Domain *d = ctx;
-        int r = record_started(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+        int r = mark_started(d, true, DOMAIN_RUNNING_RESTORED, DOMAIN_EVENT_STARTED_RESTORED);
 
         if (r < 0)
                 return r;
         qemu_save_restored(d);
-        domain_emit_event(d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_RESTORED);
-        domain_emit_event(d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_PAUSED);
         return 0;
 }
 

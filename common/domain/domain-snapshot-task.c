@@ -43,6 +43,10 @@ static SnapshotTask *task_free(SnapshotTask *t) {
         return NULL;
 }
 
+SnapshotList *domain_snapshot_task_list(SnapshotTask *t) {
+        return t->kind == SNAPSHOT_TASK_DELETE ? &t->list : NULL;
+}
+
 bool domain_snapshot_task_alive(const SnapshotTask *t) {
         return t->job && t->job->owner;
 }
@@ -120,21 +124,24 @@ static int delete_prepare(SnapshotTask *t, sd_bus_error *error) {
         t->index = t->list.n;
         if (t->flags & SNAPSHOT_DELETE_METADATA_ONLY)
                 return 0;
-        /* libvirt 9.0 deletes no external snapshot's data: refused before
+        /* libvirt 9.0's rules: an external snapshot's overlay is merged
+         * back one at a time (alone, without its children), before
          * anything of the tree is removed. */
         n_ext = 0;
         for (size_t i = 0; i < t->list.n; i++) {
                 const DomainSnapshotDef *s = t->list.items[i];
-                bool children = t->flags & (SNAPSHOT_DELETE_CHILDREN | SNAPSHOT_DELETE_CHILDREN_ONLY);
-                if (s == t->self ? (t->flags & SNAPSHOT_DELETE_CHILDREN_ONLY)
-                                 : !(children && snapshot_list_is_descendant(&t->list, s, t->self)))
-                        continue;
-                n_ext += snapshot_is_external(s);
+                if (s != t->self && snapshot_list_is_descendant(&t->list, s, t->self))
+                        n_ext += snapshot_is_external(s);
         }
-        if (n_ext > 0)
+        if ((t->flags & (SNAPSHOT_DELETE_CHILDREN | SNAPSHOT_DELETE_CHILDREN_ONLY)) && n_ext > 0)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: deletion of %zu external disk snapshots not "
-                                     "supported yet", n_ext);
+                                     "unsupported configuration: deletion of external children disk snapshots "
+                                     "not supported (%zu below '%s')", n_ext, t->self->name);
+        if ((t->flags & SNAPSHOT_DELETE_CHILDREN) && snapshot_is_external(t->self) &&
+            snapshot_list_n_children(&t->list, t->self->name) > 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: deletion of external disk snapshots with "
+                                     "children not supported ('%s')", t->self->name);
         return 0;
 }
 

@@ -205,6 +205,36 @@ int domain_snapshot_set_current(const Domain *d, const char *name) {
         return r;
 }
 
+int domain_snapshot_forget(const Domain *d, const char *name) {
+        _cleanup_(snapshot_list_done) SnapshotList l = {};
+        const DomainSnapshotDef *self;
+        bool current;
+        int r = domain_snapshot_list_load(d, &l);
+
+        if (r < 0)
+                return r;
+        self = snapshot_list_find(&l, name);
+        if (!self)
+                return 0;
+        current = self->active == 1;
+        for (size_t i = 0; i < l.n; i++) {
+                DomainSnapshotDef *c = l.items[i];
+                if (!c->parent || !streq(c->parent, name))
+                        continue;
+                free(c->parent);
+                c->parent = self->parent ? strdup(self->parent) : NULL;
+                if (self->parent && !c->parent)
+                        return -ENOMEM;
+                r = domain_snapshot_write(d, c);
+                if (r < 0)
+                        return r;
+        }
+        r = domain_snapshot_unlink(d, name);
+        if (r >= 0 && current && self->parent)
+                r = domain_snapshot_set_current(d, self->parent);
+        return r;
+}
+
 char *domain_snapshot_path(const Domain *d, const char *name) {
         _cleanup_free_ char *base = bus_path_from_uuid(d->manager->driver->root, "domainsnapshot", d->def->uuid);
         _cleanup_free_ char *label = bus_label_escape(name);

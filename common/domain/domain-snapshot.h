@@ -93,6 +93,11 @@ struct DomainSnapshotOps {
         int (*remove)(Domain *d, const DomainSnapshotDef *def, SnapshotTask *t, sd_bus_error *error);
 };
 
+/* A delete's snapshots as read at its start (NULL for other tasks): a
+ * hook that rewrites some of them changes them here, since the task
+ * writes them again (their parent) after the hook. */
+typedef struct SnapshotList SnapshotList;
+SnapshotList *domain_snapshot_task_list(SnapshotTask *t);
 /* Whether the job of t still runs (its domain is there). */
 bool domain_snapshot_task_alive(const SnapshotTask *t);
 /* The driver's work for t is over: r < 0 with error set when it failed.
@@ -118,10 +123,10 @@ typedef enum SnapshotTaskKind {
 void domain_snapshot_task_run(Domain *d, SnapshotTaskKind kind, DomainSnapshotDef *def, unsigned flags);
 
 /* A domain's snapshots as read from disk. */
-typedef struct SnapshotList {
+struct SnapshotList {
         DomainSnapshotDef **items;
         size_t n;
-} SnapshotList;
+};
 
 void snapshot_list_done(SnapshotList *l);
 int domain_snapshot_list_load(const Domain *d, SnapshotList *ret);
@@ -136,6 +141,9 @@ int domain_snapshot_load(const Domain *d, const char *name, DomainSnapshotDef **
 int domain_snapshot_write(const Domain *d, const DomainSnapshotDef *def);
 int domain_snapshot_unlink(const Domain *d, const char *name);
 size_t domain_snapshot_count(const Domain *d);
+/* Removes snapshot name from the tree as a delete does once its data is
+ * gone: its children hang on its parent, which becomes current if it was. */
+int domain_snapshot_forget(const Domain *d, const char *name);
 /* Makes name the current snapshot (NULL: none), rewriting the files whose
  * <active> changes. */
 int domain_snapshot_set_current(const Domain *d, const char *name);

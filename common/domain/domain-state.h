@@ -46,6 +46,19 @@ enum { /* crashed reasons */
         DOMAIN_CRASHED_PANICKED = 1,
 };
 
+/* A snapshot's revert (or HALT) stopped and started the guest: libvirt's
+ * reasons and lifecycle details for it. */
+enum {
+        DOMAIN_RUNNING_FROM_SNAPSHOT = 4,
+        DOMAIN_PAUSED_FROM_SNAPSHOT = 7,
+        DOMAIN_SHUTOFF_FROM_SNAPSHOT = 7,
+        DOMAIN_EVENT_DEFINED_FROM_SNAPSHOT = 3,
+        DOMAIN_EVENT_STARTED_FROM_SNAPSHOT = 3,
+        DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT = 5,
+        DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT = 2,
+        DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT = 6,
+};
+
 enum { /* events and their details */
         DOMAIN_EVENT_DEFINED = 0,
         DOMAIN_EVENT_DEFINED_ADDED = 0,
