@@ -474,6 +474,8 @@ static int start_one(MirrorStart *s, json_object *blocks, const DomainDiskDef *d
                 return -EIO;
         a = obj_str(obj_str(obj_str(json_object_new_object(), "job-id", id), "device", node), "target", id);
         obj_str(a, "sync", (g->flags & MIGRATE_NON_SHARED_INC) ? "top" : "full");
+        if (g->mirror_speed)
+                json_object_object_add(a, "speed", json_object_new_int64((int64_t) g->mirror_speed));
         if (g->flags & MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES)
                 obj_str(a, "copy-mode", "write-blocking");
         return mirror_send(s, "blockdev-mirror", a) < 0 ? -EIO : 0;
@@ -535,6 +537,7 @@ static int nbd_target(QemuMigration *g, const MigrateParams *p, const char *uri,
 
 int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char *uri, const MigrationCookie *c,
                            migration_disks_fn done, sd_bus_error *error) {
+        uint64_t mib;
         char msg[512];
         int r;
 
@@ -555,6 +558,8 @@ int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char 
         r = nbd_target(g, p, uri, c, error);
         if (r < 0)
                 return r;
+        mib = p->has_bandwidth ? p->bandwidth : g->max_speed_mib;
+        g->mirror_speed = mib > 0 && mib < (1ULL << 40) ? mib << 20 : 0;
         g->disks_done = done;
         log_info("Copying the disks of %s to %s:%d over NBD", g->d->def->name, g->nbd_host, g->nbd_port);
         if (qemu_monitor_command(qemu_domain(g->d)->mon, "query-block", NULL, on_blocks, g) < 0) {

@@ -44,6 +44,7 @@ struct QemuMigration {
         char *nbd_host;
         int nbd_port;
         bool mirrors_started, mirrors_ending;
+        uint64_t mirror_speed;    /* bytes/s, 0 unlimited: the migration's bandwidth, as libvirt does */
         migration_disks_fn disks_done;
         sd_event_source *cleanup_timer;
         unsigned cleanup_polls;

@@ -494,3 +494,49 @@ def test_copy_storage_refuses_a_disk_b_has(hosts):
     con.close()
     g.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
+
+
+def test_copy_storage_aborted_while_the_disks_copy(hosts):
+    """AbortJob while the mirrors copy (slowed by bandwidth 1 MiB/s, as
+    libvirt slows its mirrors): Perform3 fails as cancelled, a cancelled
+    Finish3 removes B's disk, Confirm3 resumes nothing (the guest never
+    paused): it goes on writing on A. Then --copy-storage-inc (sync top: the
+    whole of a disk without a backing chain) moves it."""
+    import filecmp
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs3.raw", b.root / "cs3.raw"
+    with open(disk_a, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    g, con = disk_guest(a, "cs3", disk_a)
+    start_writer(con)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    argv = ["busctl", f"--address={a.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", g.path,
+            "org.libvirt.Domain", "MigratePerform3", "sa{sv}ayu", "", "2", "migrate_uri", "s", uri,
+            "bandwidth", "t", "1", str(len(bytes(ck))), *[str(x) for x in bytes(ck)], str(flags)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=a.bus.env)
+    h.wait_until(lambda: "Copying the disks of cs3" in a.qemud.log_path.read_text(), 60, 0.1,
+                 what="the disks' copy under way")
+    time.sleep(1)
+    g.call("AbortJob")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "cancelled" in err, err
+    cancel_on_b(b, ck)
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert g.state()[0] == S.RUNNING
+    n = len(markers(disk_a))
+    h.wait_until(lambda: len(markers(disk_a)) > n + 5, 60, what="the guest writing on A")
+    g.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))   # bandwidth stays, as libvirt's
+    # the same again with NON_SHARED_INC, to the end
+    path, _ = copy_storage(a, b, g, MIGRATE_LIVE | MIGRATE_NON_SHARED_INC | MIGRATE_PAUSED)
+    con.close()
+    gb = Guest(b, path, "cs3")
+    assert gb.state()[0] == S.PAUSED
+    assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
