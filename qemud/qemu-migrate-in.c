@@ -3,6 +3,7 @@
  * Prepare3 and Finish3. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -124,6 +125,13 @@ static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, co
                 if (g->nbd_port < 0 || g->nbd_port > 65535)
                         r = vb_error_setf(error, VB_ERROR_INVALID_ARG, "disks_port %d is not a port", g->nbd_port);
         }
+        if (r >= 0 && p->tunnel_fd >= 0) {
+                if (g->tunnel_fd >= 0)
+                        close(g->tunnel_fd);
+                g->tunnel_fd = fcntl(p->tunnel_fd, F_DUPFD_CLOEXEC, 3);
+                if (g->tunnel_fd < 0)
+                        r = -errno;
+        }
         /* the copied disks exist before QEMU opens them */
         if (r >= 0 && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)))
                 r = migration_disks_precreate(g, d->start_def ?: d->def, c, error);
@@ -228,6 +236,25 @@ static void on_incoming_reply(QemuMonitor *mon, json_object *result, const char 
         done(d, error_class ? -EIO : 0, error_desc);
 }
 
+/* TUNNELLED: QEMU reads the stream from the proxy's fd (then ours goes). */
+static int incoming_from_fd(QemuMigration *g, QemuMonitor *mon, qemu_incoming_fn done) {
+        json_object *args = json_object_new_object();
+        int r;
+
+        json_object_object_add(args, "fdname", json_object_new_string("migrate"));
+        r = qemu_monitor_command_with_fd(mon, "getfd", args, g->tunnel_fd, NULL, NULL);
+        g->tunnel_fd = (close(g->tunnel_fd), -1);
+        if (r >= 0)
+                r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL,
+                                         NULL);
+        if (r < 0)
+                return r;
+        args = json_object_new_object();
+        json_object_object_add(args, "uri", json_object_new_string("fd:migrate"));
+        g->incoming_done = done;
+        return qemu_monitor_command(mon, "migrate-incoming", args, on_incoming_reply, g->d);
+}
+
 int qemu_migrate_incoming(Domain *d, qemu_incoming_fn done) {
         QemuMigration *g = qemu_domain(d)->migration;
         QemuMonitor *mon = qemu_domain(d)->mon;
@@ -237,6 +264,8 @@ int qemu_migrate_incoming(Domain *d, qemu_incoming_fn done) {
 
         if (!g || !mon)
                 return -EINVAL;
+        if (g->tunnel_fd >= 0)
+                return incoming_from_fd(g, mon, done);
         if (g->port == 0) {
                 r = free_port(g->listen, &g->port);
                 if (r < 0)
@@ -263,6 +292,11 @@ void qemu_migrate_reply_prepare(Domain *d, sd_bus_message *call) {
             asprintf(&uri, "tcp:%s%s%s:%d", strchr(g->host, ':') ? "[" : "", g->host, strchr(g->host, ':') ? "]" : "",
                      g->port) < 0) {
                 (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "out of memory");
+                return;
+        }
+        if (streq_ptr(sd_bus_message_get_member(call), "DomainMigratePrepareTunnel3")) {
+                log_info("Incoming migration of %s reads the proxy's tunnel", d->def->name);
+                (void) migration_reply_cookie(call, NULL, NULL, c, NULL, NULL);
                 return;
         }
         log_info("Incoming migration of %s listens on %s", d->def->name, uri);

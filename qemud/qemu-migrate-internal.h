@@ -49,6 +49,7 @@ struct QemuMigration {
         sd_event_source *cleanup_timer;
         unsigned cleanup_polls;
         char *pending_uri;        /* source: the memory's URI, sent once the disks are in sync */
+        int tunnel_fd;            /* destination, TUNNELLED: the proxy's fd QEMU reads the stream from; -1 */
         json_object *pending_params;
 };
 

@@ -42,6 +42,7 @@ QemuMigration *migration_get(Domain *d) {
                 if (!q->migration)
                         return NULL;
                 q->migration->d = d;
+                q->migration->tunnel_fd = -1;
                 q->migration->max_downtime_ms = DEFAULT_DOWNTIME_MS;
                 q->migration->max_speed_mib = DEFAULT_SPEED_MIB;
                 q->migration->max_speed_postcopy_mib = DEFAULT_SPEED_MIB;
@@ -81,6 +82,8 @@ void qemu_migrate_free(Domain *d) {
         free(g->nbd_host);
         free(g->pending_uri);
         json_object_put(g->pending_params);
+        if (g->tunnel_fd >= 0)
+                close(g->tunnel_fd);
         q->migration = mfree(g);
 }
 
@@ -476,10 +479,19 @@ static json_object *perform_parameters(QemuMigration *g, const MigrateParams *p)
         return o;
 }
 
-static int send_migrate(QemuMigration *g, json_object *parameters, const char *uri) {
+/* TUNNELLED: QEMU writes the stream to the proxy's fd, named for "fd:". */
+#define TUNNEL_FD_NAME "migrate"
+
+static int send_migrate(QemuMigration *g, json_object *parameters, const char *uri, int tunnel_fd) {
         QemuMonitor *mon = qemu_domain(g->d)->mon;
         json_object *args;
         int r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL, NULL);
+
+        if (r >= 0 && tunnel_fd >= 0) {
+                args = json_object_new_object();
+                json_object_object_add(args, "fdname", json_object_new_string(TUNNEL_FD_NAME));
+                r = qemu_monitor_command_with_fd(mon, "getfd", args, tunnel_fd, NULL, NULL);
+        }
 
         if (r >= 0)
                 r = qemu_monitor_command(mon, "migrate-set-parameters", parameters, NULL, NULL);
@@ -502,7 +514,7 @@ static void on_disks_ready(QemuMigration *g, int r, const char *why) {
                 return;
         }
         log_info("The disks of %s are in sync on the destination: sending the memory", g->d->def->name);
-        r = send_migrate(g, TAKE_PTR(g->pending_params), g->pending_uri);
+        r = send_migrate(g, TAKE_PTR(g->pending_params), g->pending_uri, -1);
         if (r < 0)
                 perform_failed(g, "cannot talk to QEMU's monitor");
 }
@@ -539,8 +551,12 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         if (flags & MIGRATE_OFFLINE)
                 return perform_offline(d, call, error);
         r = require_running(d, error);
-        if (r >= 0)
+        if (r >= 0 && p->tunnel_fd >= 0)
+                uri = strdup("fd:" TUNNEL_FD_NAME);
+        else if (r >= 0)
                 r = parse_uri(p->uri, &uri, error);
+        if (r >= 0 && !uri)
+                r = -ENOMEM;
         if (r < 0)
                 return r;
         g = migration_get(d);
@@ -576,7 +592,7 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
                 }
                 return 1;
         }
-        r = send_migrate(g, perform_parameters(g, p), uri);
+        r = send_migrate(g, perform_parameters(g, p), uri, p->tunnel_fd);
         if (r < 0) {
                 qemu_domain(d)->migrating_out = false;
                 (void) domain_status_save(d);

@@ -419,3 +419,28 @@ def test_virsh_migrate_p2p_copy_storage_all_back(hosts):
     h.wait_until(lambda: len(markers(disk_a)) > len(n) + 5, 60, what="the guest writing on A again")
     d.destroy()
     d.undefine()
+
+
+def test_virsh_migrate_p2p_tunnelled(hosts):
+    """virsh migrate --p2p --tunnelled: QEMU's stream goes through the two
+    proxies' connection (B's proxy fills a PREPARE_TUNNEL3_PARAMS stream
+    from a pipe QEMU writes; A's proxy empties it into the pipe A's
+    incoming QEMU reads), then back with python-libvirt's migrateToURI3."""
+    a, b = hosts
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    xml = b.root / "pmig-to-a.xml"
+    xml.write_text(dest_xml(b, a, "pmig"))
+    r = b.virsh("migrate", "--live", "--p2p", "--tunnelled", "--persistent", "--undefinesource", "--xml", xml,
+                "pmig", a.proxy.uri, check=False)
+    assert r.returncode == 0, r.stderr
+    ga = moved_on(before, a, "pmig")
+    assert "reads the proxy's tunnel" in a.qemud.log_path.read_text()
+    before = ga.wait_tick_after(ga.last_tick())
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig")}
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_TUNNELLED
+             | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+    a.open().lookupByName("pmig").migrateToURI3(b.proxy.uri, params, flags)
+    moved_on(before, b, "pmig")
+    assert a.open().listAllDomains() == []
