@@ -8,7 +8,8 @@ tcp across the veth (a forwarder in B's namespace from B's address, port
 streams (memory, NBD) cross the veth too.
 
 - virsh migrate --live --p2p to B: the ticking test guest goes on from where
-  it was; B's QEMU runs in B's namespace; B's veth received the stream.
+  it was; B's QEMU runs in B's namespace; B's veth received the stream;
+  back to A with --tunnelled (the stream inside the proxies' connection).
 - virsh migrate --live --p2p --copy-storage-all back to A, the guest writing
   its disk throughout: A's disk is B's to the byte (the guest left paused
   with --suspend), and resumed it writes on.
@@ -125,8 +126,22 @@ def test_live_p2p_across_the_veth(hosts):
     # the stream came over the veth (a 256 MiB guest sends a few MiB at least)
     assert pair.rx_bytes(1) - rx > 1 * MIB
     assert a.open().listAllDomains() == []
-    gb.call("Destroy", 0)
-    gb.call("Undefine", 0)
+    # back with --tunnelled: the stream inside the proxies' tcp connection,
+    # A's QEMU listening on no port
+    before = gb.wait_tick_after(gb.last_tick())
+    rx = pair.rx_bytes(0)
+    r = b.virsh("migrate", "--live", "--p2p", "--tunnelled", "--persistent", "--undefinesource", "--xml",
+                moved_xml(b, a, "nsmig"), "nsmig", a.tcp_uri, check=False)
+    assert r.returncode == 0, r.stderr
+    ga = Guest(a, a.call("DomainLookupByName", "nsmig"), "nsmig")
+    ga.serial = a.root / "nsmig.serial"
+    assert ga.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = ga.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15, f"A's first tick {first}, B's last {before}"
+    assert pair.rx_bytes(0) - rx > 1 * MIB
+    assert "reads the proxy's tunnel" in a.qemud.log_path.read_text()
+    ga.call("Destroy", 0)
+    ga.call("Undefine", 0)
 
 
 def markers(path):

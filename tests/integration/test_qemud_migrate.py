@@ -540,3 +540,47 @@ def test_copy_storage_aborted_while_the_disks_copy(hosts):
     assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
     gb.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
+
+
+MIGRATE_TUNNELLED = 4
+
+
+def test_tunnelled_through_a_pipe(hosts):
+    """The tunnel's methods with the test as the two proxies: one pipe from
+    A's QEMU (MigratePerform3Tunnel, QEMU's migrate to fd:) to B's
+    (DomainMigratePrepareTunnel3, migrate-incoming from fd:); no port
+    opened. TUNNELLED on the plain methods, or the tunnel's without it, is
+    refused before anything pauses."""
+    a, b = hosts
+    g = a.define("tun1", tick=True)
+    g.start()
+    g.wait_tick_after(0)
+    flags = MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    xml = move_serial(xml, a, b, "tun1")
+    with dbus_error("InvalidArg", "DomainMigratePrepareTunnel3"):
+        b.call("DomainMigratePrepare3", params(destination_xml=xml), cookie_bytes(ck), dbus.UInt32(flags))
+    rfd, wfd = os.pipe()
+    with dbus_error("InvalidArg", "TUNNELLED"):
+        b.call("DomainMigratePrepareTunnel3", params(destination_xml=xml), cookie_bytes(ck),
+               dbus.UInt32(MIGRATE_LIVE), dbus.types.UnixFd(rfd))
+    assert b.list_domains() == []
+    ck, = [b.call("DomainMigratePrepareTunnel3", params(destination_xml=xml), cookie_bytes(ck), dbus.UInt32(flags),
+                  dbus.types.UnixFd(rfd))]
+    os.close(rfd)
+    with dbus_error("InvalidArg", "MigratePerform3Tunnel"):
+        g.call("MigratePerform3", "", params(migrate_uri="tcp:127.0.0.1:1"), cookie_bytes(ck), dbus.UInt32(flags))
+    assert g.state()[0] == S.RUNNING
+    before = g.wait_tick_after(g.last_tick())
+    out = g.call("MigratePerform3Tunnel", "", params(), cookie_bytes(ck), dbus.UInt32(flags), dbus.types.UnixFd(wfd))
+    os.close(wfd)
+    path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(flags), 0)
+    gb = Guest(b, path, "tun1")
+    gb.serial = b.root / "tun1.serial"
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = gb.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15
+    assert "reads the proxy's tunnel" in b.qemud.log_path.read_text()
+    gb.call("Destroy", dbus.UInt32(0))
+    gb.call("Undefine", dbus.UInt32(0))
