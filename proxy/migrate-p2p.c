@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 
 /* remote_protocol.x */
 #define PROC_PREPARE3_PARAMS 303
+#define PROC_PREPARE_TUNNEL3_PARAMS 304
 #define PROC_FINISH3_PARAMS 306
 #define MIGRATE_PARAM_LIST_MAX 64u
 /* virDrvFeature */
@@ -50,7 +52,16 @@ typedef struct P2p {
         sd_bus_error bus_error;
         RemoteError error;
         bool failed;
+        /* TUNNELLED: the stream PREPARE_TUNNEL3_PARAMS opened (its call's
+         * serial), fed from a pipe QEMU writes by a thread of its own */
+        RemoteClient *rc;
+        uint32_t stream_serial;
+        int pump_fd;
+        int pump_error;
 } P2p;
+
+/* STREAM packets of at most this (libvirt's chunk) */
+#define TUNNEL_CHUNK (256 * 1024 - 28)
 
 static void cookie_set(Cookie *k, const void *p, size_t n) {
         free(k->data);
@@ -116,7 +127,7 @@ static int open_bus(sd_bus **ret) {
 /* Calls method on the domain with the params and the cookie between head
  * (before) and tail (after) arguments; the reply in *ret. */
 static int local_call(P2p *p, sd_bus *bus, const char *method, bool with_uri, bool with_cookie, bool cancelled,
-                      sd_bus_message **ret) {
+                      int fd, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         uint32_t flags = p->flags & ~(uint32_t) MIGRATE_PEER2PEER;
@@ -132,6 +143,8 @@ static int local_call(P2p *p, sd_bus *bus, const char *method, bool with_uri, bo
                 r = sd_bus_message_append(m, "u", flags);
         if (r >= 0 && streq(method, "MigrateConfirm3"))
                 r = sd_bus_message_append(m, "i", (int32_t) cancelled);
+        if (r >= 0 && fd >= 0)
+                r = sd_bus_message_append_basic(m, 'h', &fd);
         if (r < 0)
                 return fail_local(p, NULL, r);
         r = sd_bus_call(bus, m, P2P_CALL_USEC, &e, ret);
@@ -154,7 +167,7 @@ static int read_cookie(P2p *p, sd_bus_message *m) {
 static int begin(P2p *p, sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *xml;
-        int r = local_call(p, bus, "MigrateBegin3", false, false, false, &reply);
+        int r = local_call(p, bus, "MigrateBegin3", false, false, false, -1, &reply);
 
         if (r < 0)
                 return r;
@@ -241,8 +254,89 @@ static int prepare(P2p *p, RemoteClient *rc) {
 
 static int perform(P2p *p, sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = local_call(p, bus, "MigratePerform3", true, true, false, &reply);
+        int r = local_call(p, bus, "MigratePerform3", true, true, false, -1, &reply);
 
+        return r < 0 ? r : read_cookie(p, reply);
+}
+
+/* --- TUNNELLED: QEMU's stream inside the connection to the destination ---- */
+
+/* PREPARE_TUNNEL3_PARAMS: the destination's cookie; the call opened the stream. */
+static int prepare_tunnel(P2p *p, RemoteClient *rc) {
+        _cleanup_free_ uint8_t *ret = NULL;
+        RemoteError e = {};
+        const uint8_t *d;
+        uint32_t n;
+        XdrWriter w;
+        XdrReader r;
+        size_t len;
+        int k;
+
+        xdr_writer_init(&w, 0);
+        put_dest_args(p, &w);
+        k = xdr_writer_error(&w);
+        if (k >= 0)
+                k = remote_client_call(rc, PROC_PREPARE_TUNNEL3_PARAMS, &w, &ret, &len, &e);
+        xdr_writer_done(&w);
+        if (k < 0)
+                return fail_remote(p, &e, k);
+        p->stream_serial = rc->serial;
+        r = xdr_reader(ret, len);
+        if (xdr_get_opaque(&r, REMOTE_MIGRATE_COOKIE_MAX, &d, &n) < 0)
+                return fail_remote(p, &e, -EBADMSG);
+        cookie_set(&p->cookie, d, n);
+        return 0;
+}
+
+/* What QEMU writes, as STREAM packets, until it closes its end; then the
+ * stream's finish (or its abort, when the pipe failed). */
+static void *pump_main(void *userdata) {
+        P2p *p = userdata;
+        _cleanup_free_ uint8_t *buf = malloc(TUNNEL_CHUNK);
+        int r = buf ? 0 : -ENOMEM;
+
+        while (r >= 0) {
+                ssize_t n = read(p->pump_fd, buf, TUNNEL_CHUNK);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        r = n < 0 ? -errno : 0;
+                        break;
+                }
+                r = remote_client_stream_send(p->rc, PROC_PREPARE_TUNNEL3_PARAMS, p->stream_serial, RPC_CONTINUE,
+                                              buf, (size_t) n);
+        }
+        p->pump_error = r;
+        (void) remote_client_stream_send(p->rc, PROC_PREPARE_TUNNEL3_PARAMS, p->stream_serial,
+                                         r < 0 ? RPC_ERROR : RPC_OK, NULL, 0);
+        return NULL;
+}
+
+/* Perform3 with QEMU writing into our pipe, a thread sending what it reads. */
+static int perform_tunnel(P2p *p, sd_bus *bus, RemoteClient *rc) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        pthread_t pump;
+        int fds[2], r;
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return fail_local(p, NULL, -errno);
+        p->rc = rc;
+        p->pump_fd = fds[0];
+        r = -pthread_create(&pump, NULL, pump_main, p);
+        if (r < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return fail_local(p, NULL, r);
+        }
+        r = local_call(p, bus, "MigratePerform3Tunnel", true, true, false, fds[1], &reply);
+        /* our end of QEMU's pipe: QEMU's copy ends the stream when it is done */
+        close(fds[1]);
+        (void) pthread_join(pump, NULL);
+        close(fds[0]);
+        if (r >= 0 && p->pump_error < 0) {
+                RemoteError e = {};
+                return fail_remote(p, &e, p->pump_error);
+        }
         return r < 0 ? r : read_cookie(p, reply);
 }
 
@@ -290,7 +384,7 @@ static int finish(P2p *p, RemoteClient *rc, bool cancelled) {
 static int confirm(P2p *p, sd_bus *bus, bool cancelled) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         bool failed = p->failed;
-        int r = local_call(p, bus, "MigrateConfirm3", false, true, cancelled, &reply);
+        int r = local_call(p, bus, "MigrateConfirm3", false, true, cancelled, -1, &reply);
 
         /* an earlier error stays the one told */
         if (r < 0 && failed) {
@@ -336,13 +430,16 @@ static void run(P2p *p) {
                 (void) fail_remote(p, &e, k);
                 return;
         }
-        if (check_peer(p, &rc) < 0 || begin(p, bus) < 0 || prepare(p, &rc) < 0) {
+        if (check_peer(p, &rc) < 0 || begin(p, bus) < 0 ||
+            ((p->flags & MIGRATE_TUNNELLED) ? prepare_tunnel(p, &rc) : prepare(p, &rc)) < 0) {
                 remote_client_close(&rc);
                 /* nothing started on either side: Begin's job ends with a cancelled Confirm */
                 (void) confirm(p, bus, true);
                 return;
         }
-        if (!(p->flags & MIGRATE_OFFLINE))
+        if (p->flags & MIGRATE_TUNNELLED)
+                (void) perform_tunnel(p, bus, &rc);
+        else if (!(p->flags & MIGRATE_OFFLINE))
                 (void) perform(p, bus);
         arrived = finish(p, &rc, p->failed) > 0;
         remote_client_close(&rc);
@@ -407,9 +504,6 @@ int migrate_p2p_start(Call *c) {
         P2p *p = NULL;
         int r;
 
-        if (c->v[3].u & MIGRATE_TUNNELLED)
-                return call_fail(c, VIR_ERR_NO_SUPPORT, LIBVIRT_FROM_QEMU,
-                                 "tunnelled migration is not supported by virtbus yet");
         if (!c->v[0].s || !*c->v[0].s)
                 return call_fail(c, VIR_ERR_INVALID_ARG, LIBVIRT_FROM_DOMAIN,
                                  "peer-to-peer migration needs the destination's URI");

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "migrate-p2p.h"
 #include "procedures.h"
+#include "stream.h"
 #include "typed-params.h"
 
 #define R PROC_READ
@@ -77,6 +78,26 @@ static int reply_prepare3(Call *c, sd_bus_message *m) {
                 return r;
         xdr_put_optional_string(&c->w, *uri ? uri : NULL);
         return track_incoming(c);
+}
+
+/* PREPARE_TUNNEL3_PARAMS: the stream the client sends QEMU's migration
+ * in; qemud's incoming QEMU reads its pipe. */
+static int append_prepare_tunnel3(Call *c, sd_bus_message *m) {
+        int fd = -1;
+        int r = stream_open_sink(c, &fd);
+
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_basic(m, 'h', &fd);
+        close(fd); /* the message has its own */
+        return r;
+}
+
+/* (ay) -> remote_domain_migrate_prepare_tunnel3_params_ret: cookie_out. */
+static int reply_prepare_tunnel3(Call *c, sd_bus_message *m) {
+        int r = put_bus_cookie(c, m);
+
+        return r < 0 ? r : track_incoming(c);
 }
 
 /* (ay) -> remote_domain_migrate_perform3_params_ret: cookie_out. */
@@ -159,6 +180,9 @@ static const ProcDef rows[] = {
           .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
         { 303, "virDomainMigratePrepare3Params", 0, "TCu", CONNECT, "DomainMigratePrepare3",
           .reply = reply_prepare3, .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
+        { 304, "virDomainMigratePrepareTunnel3Params", 0, "TCu", CONNECT, "DomainMigratePrepareTunnel3",
+          .append = append_prepare_tunnel3, .reply = reply_prepare_tunnel3,
+          .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
         { 305, "virDomainMigratePerform3Params", 0, "DzTCu", DOMAIN, "MigratePerform3",
           .append = append_perform3, .reply = reply_perform3, .params_max = REMOTE_DOMAIN_MIGRATE_PARAM_LIST_MAX },
         { 306, "virDomainMigrateFinish3Params", 0, "TCui", CONNECT, "DomainMigrateFinish3",

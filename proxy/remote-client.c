@@ -444,6 +444,23 @@ int remote_client_call(RemoteClient *rc, int32_t proc, const XdrWriter *args, ui
         }
 }
 
+int remote_client_stream_send(RemoteClient *rc, int32_t proc, uint32_t serial, int status, const void *data,
+                              size_t len) {
+        RpcHeader h = { RPC_PROG_REMOTE, RPC_VERSION, proc, RPC_STREAM, serial, status };
+        XdrWriter w;
+        int e;
+
+        xdr_writer_init(&w, 0);
+        rpc_frame_begin(&w, &h);
+        if (len)
+                xdr_put_raw(&w, data, len);
+        e = rpc_frame_end(&w);
+        if (e >= 0)
+                e = write_all(rc->fd, w.data, w.len);
+        xdr_writer_done(&w);
+        return e;
+}
+
 static int call_void(RemoteClient *rc, int32_t proc, const XdrWriter *args, RemoteError *err) {
         _cleanup_free_ uint8_t *p = NULL;
         size_t n;

@@ -71,5 +71,10 @@ void remote_client_close(RemoteClient *rc);
  * *ret_len bytes); on an error reply -EREMOTEIO and err filled. */
 int remote_client_call(RemoteClient *rc, int32_t proc, const XdrWriter *args, uint8_t **ret, size_t *ret_len,
                        RemoteError *err);
+/* One STREAM packet of the call proc/serial opened: status 2 (CONTINUE)
+ * with data, 0 (OK) to finish, 1 (ERROR) to abort. May run on another
+ * thread than the calls, while none is under way. */
+int remote_client_stream_send(RemoteClient *rc, int32_t proc, uint32_t serial, int status, const void *data,
+                              size_t len);
 /* CONNECT_SUPPORTS_FEATURE: 1, 0 or -errno. */
 int remote_client_supports(RemoteClient *rc, int feature, RemoteError *err);

@@ -405,6 +405,36 @@ int stream_open(Call *c) {
         return 0;
 }
 
+int stream_open_sink(Call *c, int *ret_fd) {
+        Client *cl = c->client;
+        int fds[2], r;
+        Stream *s;
+
+        if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        (void) fcntl(fds[0], F_SETPIPE_SZ, STREAM_PIPE_SIZE);
+        (void) fd_nonblock(fds[0], false);
+        s = calloc(1, sizeof(*s));
+        if (!s) {
+                close(fds[0]);
+                close(fds[1]);
+                return -ENOMEM;
+        }
+        *s = (Stream) { .ref = 1, .client = client_ref(cl), .hdr = c->hdr, .upload = true, .fd = fds[1] };
+        r = sd_event_add_io(cl->server->event, &s->io, s->fd, EPOLLOUT, on_upload_io, s);
+        if (r < 0) {
+                close(fds[0]);
+                stream_free(s);
+                return r;
+        }
+        s->listed = true;
+        s->next = cl->streams;
+        cl->streams = s;
+        upload_update(s);
+        *ret_fd = fds[0];
+        return 0;
+}
+
 /* --- the console: both ways ----------------------------------------------- */
 
 /* Reads the daemon's socket while the client keeps up; writes it while

@@ -25,6 +25,11 @@ int stream_open_console(Call *c);
 /* The local function of the two procedures (target volume, offset, length,
  * flags). */
 int stream_open(Call *c);
+/* A stream of the call c the client fills (migration's tunnel, PREPARE_
+ * TUNNEL3_PARAMS): its bytes go into a pipe whose reading end is *ret_fd
+ * (the caller's, to hand to the daemon, then close). The daemon's answer
+ * is the call's own: the stream ends when the client finishes it. */
+int stream_open_sink(Call *c, int *ret_fd);
 /* A STREAM packet from the client (type STREAM, header h). */
 int stream_packet(Client *c, const RpcHeader *h, const uint8_t *data, size_t len);
 /* The client's output drained: downloads may read on. */

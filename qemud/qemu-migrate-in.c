@@ -3,6 +3,7 @@
  * Prepare3 and Finish3. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -83,8 +84,8 @@ static int pick_addresses(QemuMigration *g, const MigrateParams *p, sd_bus_error
         return 0;
 }
 
-static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, unsigned flags, sd_bus_message *call,
-                          sd_bus_error *error) {
+static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, const MigrationCookie *c,
+                          unsigned flags, sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *owned = def;
         Domain *d;
         QemuMigration *g;
@@ -118,10 +119,27 @@ static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, un
                 g->persist_xml = strdup(p->persist_xml);
                 r = g->persist_xml ? 0 : -ENOMEM;
         }
+        if (r >= 0) {
+                g->nbd_disks = strv_free_null(g->nbd_disks);
+                g->nbd_port = p->has_disks_port ? p->disks_port : 0;
+                if (g->nbd_port < 0 || g->nbd_port > 65535)
+                        r = vb_error_setf(error, VB_ERROR_INVALID_ARG, "disks_port %d is not a port", g->nbd_port);
+        }
+        if (r >= 0 && p->tunnel_fd >= 0) {
+                if (g->tunnel_fd >= 0)
+                        close(g->tunnel_fd);
+                g->tunnel_fd = fcntl(p->tunnel_fd, F_DUPFD_CLOEXEC, 3);
+                if (g->tunnel_fd < 0)
+                        r = -errno;
+        }
+        /* the copied disks exist before QEMU opens them */
+        if (r >= 0 && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)))
+                r = migration_disks_precreate(g, d->start_def ?: d->def, c, error);
         if (r >= 0)
                 r = qemu_process_start(d, DOMAIN_START_AUTODESTROY | DOMAIN_START_PAUSED | QEMU_START_MIGRATE, call,
                                        error);
         if (r < 0) {
+                qemu_migrate_disks_discard(d);
                 d->start_def = domain_def_free(d->start_def);
                 if (added) {
                         manager_remove_domain(m, d);
@@ -176,7 +194,7 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
                 free(def->name);
                 def->name = name;
         }
-        return start_incoming(m, TAKE_PTR(def), p, flags, call, error);
+        return start_incoming(m, TAKE_PTR(def), p, c, flags, call, error);
 }
 
 /* A port of libvirt's range nobody listens on (a bind tells). */
@@ -205,7 +223,36 @@ static void on_incoming_reply(QemuMonitor *mon, json_object *result, const char 
         if (!done)
                 return;
         g->incoming_done = NULL;
+        if (!error_class && g->nbd_disks) {
+                /* copied storage: QEMU serves the disks too (after the
+                 * stream's port is bound, so the two never collide) */
+                int r = g->nbd_port > 0 ? 0 : free_port(g->listen, &g->nbd_port);
+                if (r >= 0)
+                        r = migration_disks_serve(d, g->listen, g->nbd_port, done);
+                if (r < 0)
+                        done(d, r, "cannot start QEMU's NBD server for the disks");
+                return;
+        }
         done(d, error_class ? -EIO : 0, error_desc);
+}
+
+/* TUNNELLED: QEMU reads the stream from the proxy's fd (then ours goes). */
+static int incoming_from_fd(QemuMigration *g, QemuMonitor *mon, qemu_incoming_fn done) {
+        json_object *args = json_object_new_object();
+        int r;
+
+        json_object_object_add(args, "fdname", json_object_new_string("migrate"));
+        r = qemu_monitor_command_with_fd(mon, "getfd", args, g->tunnel_fd, NULL, NULL);
+        g->tunnel_fd = (close(g->tunnel_fd), -1);
+        if (r >= 0)
+                r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL,
+                                         NULL);
+        if (r < 0)
+                return r;
+        args = json_object_new_object();
+        json_object_object_add(args, "uri", json_object_new_string("fd:migrate"));
+        g->incoming_done = done;
+        return qemu_monitor_command(mon, "migrate-incoming", args, on_incoming_reply, g->d);
 }
 
 int qemu_migrate_incoming(Domain *d, qemu_incoming_fn done) {
@@ -217,6 +264,8 @@ int qemu_migrate_incoming(Domain *d, qemu_incoming_fn done) {
 
         if (!g || !mon)
                 return -EINVAL;
+        if (g->tunnel_fd >= 0)
+                return incoming_from_fd(g, mon, done);
         if (g->port == 0) {
                 r = free_port(g->listen, &g->port);
                 if (r < 0)
@@ -239,10 +288,15 @@ void qemu_migrate_reply_prepare(Domain *d, sd_bus_message *call) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
         _cleanup_free_ char *uri = NULL;
 
-        if (!g || migration_cookie_for(d, &c) < 0 ||
+        if (!g || migration_cookie_for(d, &c) < 0 || (g->nbd_disks && migration_disks_cookie(g, c) < 0) ||
             asprintf(&uri, "tcp:%s%s%s:%d", strchr(g->host, ':') ? "[" : "", g->host, strchr(g->host, ':') ? "]" : "",
                      g->port) < 0) {
                 (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "out of memory");
+                return;
+        }
+        if (streq_ptr(sd_bus_message_get_member(call), "DomainMigratePrepareTunnel3")) {
+                log_info("Incoming migration of %s reads the proxy's tunnel", d->def->name);
+                (void) migration_reply_cookie(call, NULL, NULL, c, NULL, NULL);
                 return;
         }
         log_info("Incoming migration of %s listens on %s", d->def->name, uri);
@@ -305,6 +359,7 @@ static void finish_done(QemuMigration *g) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = sd_bus_message_ref(g->call);
 
         qemu_domain(d)->migrating_in = false;
+        g->created = strv_free_null(g->created); /* the guest's disks now */
         domain_autodestroy_clear(d);
         if ((g->flags & MIGRATE_PERSIST_DEST) && make_persistent(d, g->persist_xml) < 0)
                 log_warning("Cannot make %s persistent after its migration.", d->def->name);
@@ -354,6 +409,8 @@ static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
 }
 
 static void stream_arrived(QemuMigration *g) {
+        /* the disks came before the memory: B's QEMU serves them no more */
+        migration_disks_stop_server(g->d);
         if (domain_lock_acquire(g->d, on_finish_locks) < 0)
                 finish_failed(g, "cannot ask lockd for the disk leases");
 }

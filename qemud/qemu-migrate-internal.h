@@ -14,7 +14,11 @@
 #include "migration-cookie.h"
 #include "qemu-migrate.h"
 
-typedef struct QemuMigration {
+typedef struct QemuMigration QemuMigration;
+/* The disks' copy (qemu-migrate-disks.c) went in sync or ended: r < 0 with why. */
+typedef void (*migration_disks_fn)(QemuMigration *g, int r, const char *why);
+
+struct QemuMigration {
         Domain *d;
         DomainJob *job;           /* the phase's job while it runs */
         sd_bus_message *call;     /* the phase's call, answered by us */
@@ -33,7 +37,21 @@ typedef struct QemuMigration {
         bool has_completed;
         /* The settings (Migrate{Set,Get}*), kept for the next migration. */
         uint64_t max_downtime_ms, max_speed_mib, max_speed_postcopy_mib, cache_bytes;
-} QemuMigration;
+        /* Copied storage (qemu-migrate-disks.c): the disks' targets; the
+         * destination's NBD server; source: its mirrors' progress. */
+        char **nbd_disks;
+        char **created;           /* destination: files made for the copy, removed if it fails */
+        char *nbd_host;
+        int nbd_port;
+        bool mirrors_started, mirrors_ending;
+        uint64_t mirror_speed;    /* bytes/s, 0 unlimited: the migration's bandwidth, as libvirt does */
+        migration_disks_fn disks_done;
+        sd_event_source *cleanup_timer;
+        unsigned cleanup_polls;
+        char *pending_uri;        /* source: the memory's URI, sent once the disks are in sync */
+        int tunnel_fd;            /* destination, TUNNELLED: the proxy's fd QEMU reads the stream from; -1 */
+        json_object *pending_params;
+};
 
 QemuMigration *migration_get(Domain *d);
 bool migration_job_alive(const QemuMigration *g);
@@ -57,6 +75,32 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
                          sd_bus_message *call, sd_bus_error *error);
 int qemu_migrate_finish(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                         bool cancelled, sd_bus_message *call, sd_bus_error *error);
+
+/* Copied storage (qemu-migrate-disks.c). The disks a NON_SHARED migration
+ * copies: the targets in wanted (migrate_disks), else each writable disk
+ * with a source; msg says what was wrong. */
+int migration_disks_select(const DomainDef *def, char *const *wanted, char ***ret, char *msg, size_t msg_size);
+int migration_image_capacity(const char *path, uint64_t *ret);
+/* Begin3: the disks and their sizes into the cookie's <nbd>. */
+int migration_disks_begin(Domain *d, const MigrateParams *p, unsigned flags, MigrationCookie *c,
+                          sd_bus_error *error);
+/* Prepare3, before QEMU starts: the disks the cookie names are made on
+ * this host (a path there already is refused unless it is an empty file
+ * or a block device). */
+int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const MigrationCookie *c, sd_bus_error *error);
+/* After migrate-incoming: the NBD server and an export of each disk. */
+int migration_disks_serve(Domain *d, const char *listen, int port, qemu_incoming_fn done);
+int migration_disks_cookie(QemuMigration *g, MigrationCookie *c);
+void migration_disks_stop_server(Domain *d);
+/* Perform3: mirrors into the destination's exports; done once all are ready. */
+int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char *uri, const MigrationCookie *c,
+                           migration_disks_fn done, sd_bus_error *error);
+/* The memory arrived (guest paused): the mirrors end in sync; 0 when there
+ * are none, 1 when done will run. */
+int migration_disks_complete(QemuMigration *g, migration_disks_fn done);
+void migration_disks_forget_nodes(QemuMigration *g);
+/* A failure: the mirrors are cancelled, their nodes removed. */
+void migration_disks_abandon(QemuMigration *g);
 
 /* s without prefix, or NULL when s does not start with it. */
 static inline const char *migration_skip_prefix(const char *s, const char *prefix) {

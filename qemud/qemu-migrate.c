@@ -42,6 +42,7 @@ QemuMigration *migration_get(Domain *d) {
                 if (!q->migration)
                         return NULL;
                 q->migration->d = d;
+                q->migration->tunnel_fd = -1;
                 q->migration->max_downtime_ms = DEFAULT_DOWNTIME_MS;
                 q->migration->max_speed_mib = DEFAULT_SPEED_MIB;
                 q->migration->max_speed_postcopy_mib = DEFAULT_SPEED_MIB;
@@ -75,6 +76,14 @@ void qemu_migrate_free(Domain *d) {
         free(g->host);
         free(g->listen);
         free(g->persist_xml);
+        g->cleanup_timer = sd_event_source_disable_unref(g->cleanup_timer);
+        strv_free(g->nbd_disks);
+        strv_free(g->created);
+        free(g->nbd_host);
+        free(g->pending_uri);
+        json_object_put(g->pending_params);
+        if (g->tunnel_fd >= 0)
+                close(g->tunnel_fd);
         q->migration = mfree(g);
 }
 
@@ -246,9 +255,6 @@ static int migrate_begin(Domain *d, const MigrateParams *p, unsigned flags, char
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "cannot migrate domain '%s': the job %s is running", d->def->name,
                                      domain_job_kind_to_string(d->jobs->active->kind));
-        if (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "migration with copied storage (NON_SHARED_DISK/INC) is not supported yet");
         if (*p->dest_xml)
                 xml = strdup(p->dest_xml);
         else {
@@ -259,6 +265,11 @@ static int migrate_begin(Domain *d, const MigrateParams *p, unsigned flags, char
                                              strerror(-r));
         }
         r = migration_cookie_for(d, &c);
+        if (r >= 0 && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC))) {
+                r = migration_disks_begin(d, p, flags, c, error);
+                if (r < 0)
+                        return r;
+        }
         if (r >= 0 && (flags & MIGRATE_PERSIST_DEST) && d->persistent) {
                 r = domain_def_format(d->newdef ? d->newdef : d->def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE,
                                       &c->persistent_xml);
@@ -341,6 +352,7 @@ static void perform_failed(QemuMigration *g, const char *why) {
         char msg[1024];
         QemuMonitor *mon = qemu_domain(d)->mon;
 
+        migration_disks_abandon(g);
         /* The guest goes on where it was. */
         if (mon && d->state == DOMAIN_PAUSED && d->reason != DOMAIN_PAUSED_USER)
                 (void) qemu_monitor_command(mon, "cont", NULL, NULL, NULL);
@@ -354,6 +366,16 @@ static void perform_failed(QemuMigration *g, const char *why) {
 }
 
 static int on_perform_poll(sd_event_source *src, uint64_t usec, void *userdata);
+
+/* The guest is paused, its memory sent: the copies of its disks ended in sync. */
+static void on_disks_in_sync(QemuMigration *g, int r, const char *why) {
+        if (r < 0) {
+                perform_failed(g, why);
+                return;
+        }
+        migration_disks_forget_nodes(g);
+        perform_done(g);
+}
 
 static void on_query_out(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                          void *userdata) {
@@ -373,7 +395,9 @@ static void on_query_out(QemuMonitor *mon, json_object *result, const char *erro
         migration_stats_from(g, result);
         g->now.operation = DOMAIN_JOB_OPERATION_MIGRATION_OUT;
         if (streq(status, "completed")) {
-                perform_done(g);
+                g->timer = sd_event_source_disable_unref(g->timer);
+                if (migration_disks_complete(g, on_disks_in_sync) == 0)
+                        perform_done(g);
                 return;
         }
         if (streq(status, "failed") || streq(status, "cancelled")) {
@@ -455,13 +479,24 @@ static json_object *perform_parameters(QemuMigration *g, const MigrateParams *p)
         return o;
 }
 
-static int send_migrate(QemuMigration *g, const MigrateParams *p, const char *uri) {
+/* TUNNELLED: QEMU writes the stream to the proxy's fd, named for "fd:". */
+#define TUNNEL_FD_NAME "migrate"
+
+static int send_migrate(QemuMigration *g, json_object *parameters, const char *uri, int tunnel_fd) {
         QemuMonitor *mon = qemu_domain(g->d)->mon;
         json_object *args;
         int r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL, NULL);
 
+        if (r >= 0 && tunnel_fd >= 0) {
+                args = json_object_new_object();
+                json_object_object_add(args, "fdname", json_object_new_string(TUNNEL_FD_NAME));
+                r = qemu_monitor_command_with_fd(mon, "getfd", args, tunnel_fd, NULL, NULL);
+        }
+
         if (r >= 0)
-                r = qemu_monitor_command(mon, "migrate-set-parameters", perform_parameters(g, p), NULL, NULL);
+                r = qemu_monitor_command(mon, "migrate-set-parameters", parameters, NULL, NULL);
+        else
+                json_object_put(parameters);
         if (r < 0)
                 return r;
         args = json_object_new_object();
@@ -470,6 +505,18 @@ static int send_migrate(QemuMigration *g, const MigrateParams *p, const char *ur
         if (r >= 0)
                 r = migration_schedule_poll(g, on_perform_poll);
         return r;
+}
+
+/* Each disk's mirror is ready: the memory goes now. */
+static void on_disks_ready(QemuMigration *g, int r, const char *why) {
+        if (r < 0) {
+                perform_failed(g, why);
+                return;
+        }
+        log_info("The disks of %s are in sync on the destination: sending the memory", g->d->def->name);
+        r = send_migrate(g, TAKE_PTR(g->pending_params), g->pending_uri, -1);
+        if (r < 0)
+                perform_failed(g, "cannot talk to QEMU's monitor");
 }
 
 /* Nothing runs: the definition goes to Finish3 in the cookie. */
@@ -504,8 +551,12 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         if (flags & MIGRATE_OFFLINE)
                 return perform_offline(d, call, error);
         r = require_running(d, error);
-        if (r >= 0)
+        if (r >= 0 && p->tunnel_fd >= 0)
+                uri = strdup("fd:" TUNNEL_FD_NAME);
+        else if (r >= 0)
                 r = parse_uri(p->uri, &uri, error);
+        if (r >= 0 && !uri)
+                r = -ENOMEM;
         if (r < 0)
                 return r;
         g = migration_get(d);
@@ -525,7 +576,23 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         qemu_domain(d)->migrating_out = true;
         (void) domain_status_save(d);
         log_info("Migrating %s to %s (flags 0x%x)", d->def->name, uri, flags);
-        r = send_migrate(g, p, uri);
+        if (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)) {
+                /* the memory once the disks are in sync */
+                free(g->pending_uri);
+                json_object_put(g->pending_params);
+                g->pending_uri = TAKE_PTR(uri);
+                g->pending_params = perform_parameters(g, p);
+                r = migration_disks_mirror(g, p, g->pending_uri, c, on_disks_ready, error);
+                if (r < 0) {
+                        qemu_domain(d)->migrating_out = false;
+                        (void) domain_status_save(d);
+                        sd_bus_message_unref(TAKE_PTR(g->call));
+                        migration_job_clear(g);
+                        return r;
+                }
+                return 1;
+        }
+        r = send_migrate(g, perform_parameters(g, p), uri, p->tunnel_fd);
         if (r < 0) {
                 qemu_domain(d)->migrating_out = false;
                 (void) domain_status_save(d);

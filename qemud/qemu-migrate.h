@@ -47,6 +47,9 @@ int qemu_migrate_abort(Domain *d, sd_bus_error *error);
 /* GetJobStats while a migration runs or after: 1 when ret was filled. */
 int qemu_migrate_job_stats(Domain *d, bool completed, DomainJobStats *ret);
 void qemu_migrate_free(Domain *d);
+/* An incoming guest's QEMU is gone before its Finish3 ended well: the disk
+ * files made for its copied storage go (qemu-migrate-disks.c). */
+void qemu_migrate_disks_discard(Domain *d);
 /* The STOP QEMU sends as an outgoing migration ends pauses the guest with
  * libvirt's reason and detail (migration, migrated), not as a user's pause. */
 struct QemuEventEffect;

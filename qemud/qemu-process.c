@@ -147,6 +147,8 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         if (status_path(d, ".pid", &pidfile) >= 0)
                 (void) unlink(pidfile);
         domain_autodestroy_clear(d);
+        if (q->migrating_in)
+                qemu_migrate_disks_discard(d); /* the copy never arrived whole */
         d->live = domain_def_free(d->live);
         d->id = -1;
         d->pid = 0;

@@ -134,7 +134,7 @@ void reply_start(Domain *d, int r, const char *name, const char *msg) {
                 domain_job_end(d->jobs);
         if (!call)
                 return;
-        if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainMigratePrepare3"))
+        if (r >= 0 && strncmp(sd_bus_message_get_member(call) ?: "", "DomainMigratePrepare", 20) == 0)
                 qemu_migrate_reply_prepare(d, call);
         else if (r >= 0 && streq_ptr(sd_bus_message_get_member(call), "DomainCreateXML"))
                 (void) sd_bus_reply_method_return(call, "o", d->path);

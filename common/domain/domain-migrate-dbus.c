@@ -13,7 +13,8 @@
 
 /* What the phases take; the proxy clears PEER2PEER before it calls. */
 #define PHASE_FLAGS                                                                                               \
-        (MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE | MIGRATE_PAUSED | MIGRATE_NON_SHARED_DISK | \
+        (MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE | MIGRATE_PAUSED |     \
+         MIGRATE_NON_SHARED_DISK | \
          MIGRATE_NON_SHARED_INC | MIGRATE_CHANGE_PROTECTION | MIGRATE_UNSAFE | MIGRATE_OFFLINE |                  \
          MIGRATE_COMPRESSED | MIGRATE_ABORT_ON_ERROR | MIGRATE_AUTO_CONVERGE | MIGRATE_POSTCOPY |                 \
          MIGRATE_PARALLEL | MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES)
@@ -123,7 +124,7 @@ int migrate_params_read(sd_bus_message *msg, MigrateParams *p, sd_bus_error *err
         int r;
 
         *p = (MigrateParams) { .uri = "", .dest_name = "", .dest_xml = "", .persist_xml = "", .listen_address = "",
-                               .disks_uri = "" };
+                               .disks_uri = "", .tunnel_fd = -1 };
         r = sd_bus_message_enter_container(msg, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -143,8 +144,9 @@ static int check_flags(const MigrateParams *p, uint32_t flags, sd_bus_error *err
         if (flags & MIGRATE_PEER2PEER)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                      "peer-to-peer migration is the proxy's: qemud takes the phases only");
-        if (flags & MIGRATE_TUNNELLED)
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "tunnelled migration is not supported yet");
+        if ((flags & MIGRATE_TUNNELLED) && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)))
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "tunnelled migration with copied storage is not supported yet");
         if ((flags & MIGRATE_OFFLINE) && (flags & (MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC |
                                                    MIGRATE_POSTCOPY)))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
@@ -168,6 +170,28 @@ static int read_phase(sd_bus_message *msg, MigrateParams *p, const void **cookie
         if (r >= 0)
                 r = check_flags(p, *flags, error);
         return r;
+}
+
+/* The stream's fd of a tunnel method: the phase must be TUNNELLED, and the
+ * other phases never are. */
+static int read_tunnel_fd(sd_bus_message *msg, MigrateParams *p, uint32_t flags, sd_bus_error *error) {
+        int fd, r;
+
+        if (!(flags & MIGRATE_TUNNELLED))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "the tunnel's methods need the flag TUNNELLED");
+        r = sd_bus_message_read_basic(msg, 'h', &fd);
+        if (r < 0)
+                return r;
+        p->tunnel_fd = fd;
+        return 0;
+}
+
+static int refuse_tunnelled(uint32_t flags, const char *instead, sd_bus_error *error) {
+        if (!(flags & MIGRATE_TUNNELLED))
+                return 0;
+        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                             "a TUNNELLED migration's stream goes through %s (the proxy runs it, with PEER2PEER)",
+                             instead);
 }
 
 /* The destination's phases: a libvirtd source running peer to peer keeps
@@ -228,6 +252,12 @@ static int method_perform(sd_bus_message *msg, void *userdata, sd_bus_error *err
                 r = read_phase(msg, &p, &cookie, &cookie_len, &flags, error);
         if (r < 0)
                 return r;
+        if (r >= 0)
+                r = streq(sd_bus_message_get_member(msg), "MigratePerform3Tunnel")
+                            ? read_tunnel_fd(msg, &p, flags, error)
+                            : refuse_tunnelled(flags, "MigratePerform3Tunnel", error);
+        if (r < 0)
+                return r;
         if (!ops_of(d->manager) || !ops_of(d->manager)->perform)
                 return not_supported(d->manager, "MigratePerform3", error);
         r = domain_job_begin(d->jobs, DOMAIN_JOB_MIGRATE_OUT, msg, method_perform, d, error);
@@ -271,6 +301,10 @@ static int method_prepare(sd_bus_message *msg, void *userdata, sd_bus_error *err
         uint32_t flags;
         int r = read_dest_phase(msg, &p, &cookie, &cookie_len, &flags, error);
 
+        if (r >= 0)
+                r = streq(sd_bus_message_get_member(msg), "DomainMigratePrepareTunnel3")
+                            ? read_tunnel_fd(msg, &p, flags, error)
+                            : refuse_tunnelled(flags, "DomainMigratePrepareTunnel3", error);
         if (r < 0)
                 return r;
         if (!ops_of(m) || !ops_of(m)->prepare)
@@ -436,6 +470,10 @@ const sd_bus_vtable domain_migrate_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("MigratePerform3", "sa{sv}ayu",
                                  SD_BUS_PARAM(dconnuri) SD_BUS_PARAM(params) SD_BUS_PARAM(cookie) SD_BUS_PARAM(flags),
                                  "ay", SD_BUS_PARAM(cookie), method_perform, 0),
+        SD_BUS_METHOD_WITH_NAMES("MigratePerform3Tunnel", "sa{sv}ayuh",
+                                 SD_BUS_PARAM(dconnuri) SD_BUS_PARAM(params) SD_BUS_PARAM(cookie) SD_BUS_PARAM(flags)
+                                 SD_BUS_PARAM(stream),
+                                 "ay", SD_BUS_PARAM(cookie), method_perform, 0),
         SD_BUS_METHOD_WITH_NAMES("MigrateConfirm3", "a{sv}ayui",
                                  SD_BUS_PARAM(params) SD_BUS_PARAM(cookie) SD_BUS_PARAM(flags) SD_BUS_PARAM(cancelled),
                                  NULL, , method_confirm, 0),
@@ -461,6 +499,9 @@ const sd_bus_vtable connect_migrate_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("DomainMigratePrepare3", "a{sv}ayu",
                                  SD_BUS_PARAM(params) SD_BUS_PARAM(cookie) SD_BUS_PARAM(flags), "ays",
                                  SD_BUS_PARAM(cookie) SD_BUS_PARAM(uri), method_prepare, 0),
+        SD_BUS_METHOD_WITH_NAMES("DomainMigratePrepareTunnel3", "a{sv}ayuh",
+                                 SD_BUS_PARAM(params) SD_BUS_PARAM(cookie) SD_BUS_PARAM(flags) SD_BUS_PARAM(stream),
+                                 "ay", SD_BUS_PARAM(cookie), method_prepare, 0),
         SD_BUS_METHOD_WITH_NAMES("DomainMigrateFinish3", "a{sv}ayui",
                                  SD_BUS_PARAM(params) SD_BUS_PARAM(cookie) SD_BUS_PARAM(flags) SD_BUS_PARAM(cancelled),
                                  "oay", SD_BUS_PARAM(domain) SD_BUS_PARAM(cookie), method_finish, 0),

@@ -11,6 +11,10 @@
  *   destination  Connect.DomainMigrateFinish3  -> the domain (running), cookie
  *   source       Domain.MigrateConfirm3     (QEMU killed, or the guest resumed)
  * Peer to peer is the proxy's: qemud never sees VIR_MIGRATE_PEER2PEER.
+ * Tunnelled (the proxy's too, with p2p): the stream goes through an fd the
+ * proxy gives, Domain.MigratePerform3Tunnel on the source (QEMU's "migrate"
+ * to fd:) and Connect.DomainMigratePrepareTunnel3 on the destination
+ * (migrate-incoming from fd:); Finish3 and Confirm3 as ever.
  *
  * Begin3 only checks and describes. Perform3 holds the domain's job
  * (DOMAIN_JOB_MIGRATE_OUT) while QEMU sends; the guest then stays paused
@@ -85,6 +89,10 @@ typedef struct MigrateParams {
         uint64_t xbzrle_cache;      /* "compression.xbzrle.cache" t */
         char **compression;         /* "compression" s (may repeat): xbzrle, mt, zlib, zstd */
         bool has_bandwidth, has_disks_port, has_parallel, has_xbzrle_cache;
+        /* TUNNELLED (MigratePerform3Tunnel, DomainMigratePrepareTunnel3):
+         * the fd QEMU's stream goes to or comes from (the proxy's end of
+         * the libvirt stream); -1 otherwise. Not a libvirt param. */
+        int tunnel_fd;
 } MigrateParams;
 
 void migrate_params_done(MigrateParams *p);

@@ -313,3 +313,134 @@ def test_p2p_postcopy(hosts):
     t.join(180)
     assert not t.is_alive() and result.get("ok"), result
     moved_on(before, b, "pmig")
+
+
+# --- copied storage ---------------------------------------------------------------
+
+MIB = 1 << 20
+MARK_SECTOR = 32 * MIB // 512
+
+
+def markers(path):
+    out = []
+    with open(path, "rb") as f:
+        f.seek(MARK_SECTOR * 512)
+        while True:
+            s = f.read(512)
+            if not s.startswith(b"VBMARK"):
+                return out
+            out.append(int(s[6:14]))
+
+
+@pytest.fixture(scope="module")
+def disk_vm(hosts):
+    """A guest whose vda (64 MiB, 16 MiB of data) is A's own file, its
+    console a root shell on a unix socket; it writes a numbered marker to
+    the next sector of vda every 50 ms for as long as it runs."""
+    import os
+    from test_qemud_control import Console
+    a, _ = hosts
+    disk = a.root / "pcs.raw"
+    with open(disk, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(64 * MIB)
+    sock = a.root / "pcs.console"
+    extra = (f"    <serial type='unix'>\n      <source mode='bind' path='{sock}'/>\n"
+             f"      <target port='0'/>\n    </serial>")
+    xml = h.guest_domain_xml(a.guest, "pcs", serial_log=None, nic=None, disks=[(str(disk), "raw", "vda")],
+                             extra_cmdline="virtbus.shell virtbus.nodhcp", extra_devices=extra)
+    dom = a.open().defineXML(xml)
+    dom.create()
+    con = Console(sock)
+    con.wait("VIRTBUS-GUEST-READY", 120)
+    import time
+    time.sleep(1)
+    con.run("echo shell-up", 30)
+    con.sock.sendall((f"(i=0; while :; do printf 'VBMARK%08d' $i | dd of=/dev/vda bs=512 seek=$(({MARK_SECTOR}+i))"
+                      f" conv=notrunc,fsync 2>/dev/null; i=$((i+1)); usleep 50000; done) >/dev/null 2>&1 &\n")
+                     .encode())
+    con.run("echo writer-started", 30)
+    con.close()
+    h.wait_until(lambda: len(markers(disk)) > 5, 60, what="the guest writing its disk")
+    return disk
+
+
+def moved_xml(src, dst, name):
+    """The guest's XML with every path of src's root in dst's."""
+    xml = src.open().lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    return xml.replace(str(src.root), str(dst.root))
+
+
+def test_migrate3_copy_storage_all(hosts, disk_vm):
+    """python-libvirt's migrate3 with VIR_MIGRATE_NON_SHARED_DISK and
+    migrate_disks: B makes the disk and QEMU copies it over NBD while the
+    guest writes; B's guest, left paused (VIR_MIGRATE_PAUSED), has the same
+    disk as A's to the byte, and resumed it goes on writing."""
+    import filecmp
+    a, b = hosts
+    disk_b = b.root / "pcs.raw"
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: moved_xml(a, b, "pcs"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
+              libvirt.VIR_MIGRATE_PARAM_MIGRATE_DISKS: ["vda"]}
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_NON_SHARED_DISK | libvirt.VIR_MIGRATE_PAUSED
+             | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+    d = a.open().lookupByName("pcs").migrate3(b.open(), params, flags)
+    assert d.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+    assert filecmp.cmp(disk_vm, disk_b, shallow=False), "B's disk differs from A's"
+    n = markers(disk_b)
+    assert len(n) > 5 and n == list(range(len(n)))
+    d.resume()
+    h.wait_until(lambda: len(markers(disk_b)) > len(n) + 5, 60, what="the guest writing on B")
+
+
+def test_virsh_migrate_p2p_copy_storage_all_back(hosts):
+    """virsh migrate --live --p2p --copy-storage-all back to A: A's old
+    file is refused (it has other content), then, moved aside, A makes it
+    anew and the guest comes back with B's disk."""
+    import filecmp
+    a, b = hosts
+    disk_a, disk_b = a.root / "pcs.raw", b.root / "pcs.raw"
+    xml = b.root / "pcs-to-a.xml"
+    xml.write_text(moved_xml(b, a, "pcs"))
+    args = ("migrate", "--live", "--p2p", "--copy-storage-all", "--persistent", "--undefinesource", "--xml", xml,
+            "--listen-address", "127.0.0.1", "pcs", a.proxy.uri)
+    r = b.virsh(*args, check=False)
+    assert r.returncode != 0 and "other content" in r.stderr and str(disk_a) in r.stderr, r.stderr
+    assert b.open().lookupByName("pcs").state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    assert a.open().listAllDomains() == []
+    disk_a.rename(a.root / "pcs-old.raw")
+    r = b.virsh(*args, "--suspend", check=False)
+    assert r.returncode == 0, r.stderr
+    d = a.open().lookupByName("pcs")
+    assert d.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+    assert filecmp.cmp(disk_a, disk_b, shallow=False), "A's disk differs from B's"
+    n = markers(disk_a)
+    d.resume()
+    h.wait_until(lambda: len(markers(disk_a)) > len(n) + 5, 60, what="the guest writing on A again")
+    d.destroy()
+    d.undefine()
+
+
+def test_virsh_migrate_p2p_tunnelled(hosts):
+    """virsh migrate --p2p --tunnelled: QEMU's stream goes through the two
+    proxies' connection (B's proxy fills a PREPARE_TUNNEL3_PARAMS stream
+    from a pipe QEMU writes; A's proxy empties it into the pipe A's
+    incoming QEMU reads), then back with python-libvirt's migrateToURI3."""
+    a, b = hosts
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    xml = b.root / "pmig-to-a.xml"
+    xml.write_text(dest_xml(b, a, "pmig"))
+    r = b.virsh("migrate", "--live", "--p2p", "--tunnelled", "--persistent", "--undefinesource", "--xml", xml,
+                "pmig", a.proxy.uri, check=False)
+    assert r.returncode == 0, r.stderr
+    ga = moved_on(before, a, "pmig")
+    assert "reads the proxy's tunnel" in a.qemud.log_path.read_text()
+    before = ga.wait_tick_after(ga.last_tick())
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig")}
+    flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_TUNNELLED
+             | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
+    a.open().lookupByName("pmig").migrateToURI3(b.proxy.uri, params, flags)
+    moved_on(before, b, "pmig")
+    assert a.open().listAllDomains() == []

@@ -45,14 +45,14 @@ class QemudEnv:
     """A root directory, a private system bus, a bus monitor and a started
     virtbus-qemud, shared by the tests of one module."""
 
-    def __init__(self, guest=None, qemud_args=()):
+    def __init__(self, guest=None, qemud_args=(), netns=()):
         binary = h.BUILD / "virtbus-qemud"
         if not binary.exists():
             pytest.fail(f"{binary} is not built (run make)")
         self.guest = guest
         self.root = h.Root()
         self._register_root()
-        self.bus = h.TestBus(self.root).start()
+        self.bus = h.TestBus(self.root, netns=netns).start()
         self.mon = h.BusMonitor(self.bus).start()
         self.qemud = h.Daemon("qemud", self.bus, self.root, qemud_args).start()
         self.serials = {}

@@ -12,7 +12,10 @@ job stats carry QEMU's figures. A migration cancelled after Prepare3 leaves
 the guest running on A and nothing on B. Bad input fails before anything
 pauses. The settings (max downtime, speed, compression cache) read back."""
 
+import filecmp
+import os
 import re
+import subprocess
 import time
 
 import dbus
@@ -338,5 +341,246 @@ def test_the_disk_lease_moves_with_the_guest(hosts):
     h.wait_until(lambda: leases(a) == [], 10, what="A's lease to go")
     gb.serial = b.root / "disk1.serial"
     gb.wait_tick_after(gb.last_tick())
+    gb.call("Destroy", dbus.UInt32(0))
+    gb.call("Undefine", dbus.UInt32(0))
+
+
+# --- copied storage (NON_SHARED_DISK / _INC) ------------------------------------------
+
+MIGRATE_PAUSED, MIGRATE_NON_SHARED_DISK, MIGRATE_NON_SHARED_INC = 32, 64, 128
+MIB = 1 << 20
+CS_DISK = 64 * MIB
+MARK_SECTOR = 32 * MIB // 512       # the writer's markers: one 512-byte sector each from here
+
+
+def console_serial(sock):
+    return (f"    <serial type='unix'>\n      <source mode='bind' path='{sock}'/>\n"
+            f"      <target port='0'/>\n    </serial>")
+
+
+def disk_guest(env, name, disk, fmt="raw"):
+    """The test guest with vda = disk, its console a root shell on a unix
+    socket (virtbus.shell); returns (Guest, Console)."""
+    from test_qemud_control import Console
+    sock = env.root / f"{name}.console"
+    xml = h.guest_domain_xml(env.guest, name, serial_log=None, nic=None, disks=[(str(disk), fmt, "vda")],
+                             extra_cmdline="virtbus.shell virtbus.nodhcp", extra_devices=console_serial(sock))
+    g = Guest(env, env.call("DomainDefineXML", xml), name)
+    g.call("Create", dbus.UInt32(0))
+    con = Console(sock)
+    con.wait("VIRTBUS-GUEST-READY", 120)
+    time.sleep(1)
+    con.run("echo shell-up", 30)
+    return g, con
+
+
+def start_writer(con):
+    """The guest writes a numbered marker to the next sector of vda every
+    50 ms, each through fsync, until stopped."""
+    line = (f"(i=0; while :; do printf 'VBMARK%08d' $i | dd of=/dev/vda bs=512 seek=$(({MARK_SECTOR}+i))"
+            f" conv=notrunc,fsync 2>/dev/null; i=$((i+1)); usleep 50000; done) >/dev/null 2>&1 &\n")
+    con.sock.sendall(line.encode())
+    con.run("echo writer-started", 30)
+
+
+def markers(path):
+    """The marker numbers on the disk image at path, in sector order."""
+    out = []
+    with open(path, "rb") as f:
+        f.seek(MARK_SECTOR * 512)
+        while True:
+            s = f.read(512)
+            if not s.startswith(b"VBMARK"):
+                return out
+            out.append(int(s[6:14]))
+
+
+def dest_xml_for(xml, src_root, dst_root):
+    """A's XML with every path under A's root moved under B's (the console
+    socket, the disk)."""
+    return xml.replace(str(src_root), str(dst_root))
+
+
+def copy_storage(a, b, g, flags, dst_params=None, src_params=None):
+    """The v3 phases with copied storage; B's XML has B's paths. Returns
+    (path on B, Perform3's cookie)."""
+    src_params = src_params or {}
+    ck, xml = g.call("MigrateBegin3", params(**src_params), dbus.UInt32(flags))
+    assert b"<nbd" in bytes(ck) and b"target='vda'" in bytes(ck), bytes(ck)
+    xml = dest_xml_for(xml, a.root, b.root)
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=xml, listen_address="127.0.0.1", **(dst_params or {})),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    m = re.search(rb"<nbd port='(\d+)'>", bytes(ck))
+    assert m, bytes(ck)
+    out = g.call("MigratePerform3", "", params(migrate_uri=uri, **src_params), cookie_bytes(ck),
+                 dbus.UInt32(flags))
+    path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(flags), 0)
+    return path, bytes(out)
+
+
+def test_copy_storage_all_while_the_guest_writes(hosts):
+    """--copy-storage-all: B makes the disk (a file of the same size), QEMU
+    there serves it over NBD, A mirrors it while the guest keeps writing to
+    it, then the memory. B's guest stays paused (PAUSED): the two images
+    are byte for byte the same; resumed, it goes on writing where it was."""
+    from test_qemud_control import Console
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs1.raw", b.root / "cs1.raw"
+    with open(disk_a, "wb") as f:             # 16 MiB of data for the copy, the rest holes
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    g, con = disk_guest(a, "cs1", disk_a)
+    start_writer(con)
+    h.wait_until(lambda: len(markers(disk_a)) > 5, 60, what="the guest writing its disk")
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK | MIGRATE_PAUSED
+    path, _ = copy_storage(a, b, g, flags)
+    con.close()
+    gb = Guest(b, path, "cs1")
+    assert gb.state()[0] == S.PAUSED
+    assert not g.state()[0] == S.RUNNING
+    n = markers(disk_b)
+    assert len(n) > 5 and n == list(range(len(n))), n[-5:]
+    assert disk_b.stat().st_size == CS_DISK
+    assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
+    # resumed on B: the same writer goes on, on B's disk
+    gb.call("Resume")
+    h.wait_until(lambda: len(markers(disk_b)) > len(n) + 5, 60, what="the guest writing on B")
+    m = markers(disk_b)
+    assert m == list(range(len(m)))
+    conb = Console(b.root / "cs1.console")
+    h.wait_until(lambda: conb.sock is not None, 30, what="B's console")
+    conb.run("echo still-here", 60)
+    conb.close()
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
+def test_copy_storage_refuses_a_disk_b_has(hosts):
+    """A path that exists on B with other content: Prepare3 refuses before
+    anything pauses; B's file untouched, nothing left on B, the guest
+    runs on A. migrate_disks naming no disk of the guest: refused at Begin3."""
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs2.raw", b.root / "cs2.raw"
+    subprocess.run(["truncate", "-s", str(CS_DISK), str(disk_a)], check=True)
+    disk_b.write_bytes(b"B's own data" * 1000)
+    g, con = disk_guest(a, "cs2", disk_a)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    with dbus_error("InvalidArg", "vdz"):
+        g.call("MigrateBegin3", dbus.Dictionary({"migrate_disks": dbus.String("vdz", variant_level=1)},
+                                                signature="sv"), dbus.UInt32(flags))
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    xml = dest_xml_for(xml, a.root, b.root)
+    with dbus_error("OperationInvalid", "vda", str(disk_b), "other content"):
+        b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+               cookie_bytes(ck), dbus.UInt32(flags))
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert disk_b.read_bytes() == b"B's own data" * 1000
+    assert b.list_domains() == []
+    assert g.state()[0] == S.RUNNING
+    # a cancelled migration takes back the disk B made for it
+    disk_b.unlink()
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    assert disk_b.exists() and disk_b.stat().st_size == CS_DISK
+    path, _ = b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    h.wait_until(lambda: b.list_domains() == [], 15, what="nothing left on B")
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    con.run("echo still-here", 60)
+    con.close()
+    g.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
+def test_copy_storage_aborted_while_the_disks_copy(hosts):
+    """AbortJob while the mirrors copy (slowed by bandwidth 1 MiB/s, as
+    libvirt slows its mirrors): Perform3 fails as cancelled, a cancelled
+    Finish3 removes B's disk, Confirm3 resumes nothing (the guest never
+    paused): it goes on writing on A. Then --copy-storage-inc (sync top: the
+    whole of a disk without a backing chain) moves it."""
+    import filecmp
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs3.raw", b.root / "cs3.raw"
+    with open(disk_a, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    g, con = disk_guest(a, "cs3", disk_a)
+    start_writer(con)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    argv = ["busctl", f"--address={a.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", g.path,
+            "org.libvirt.Domain", "MigratePerform3", "sa{sv}ayu", "", "2", "migrate_uri", "s", uri,
+            "bandwidth", "t", "1", str(len(bytes(ck))), *[str(x) for x in bytes(ck)], str(flags)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=a.bus.env)
+    h.wait_until(lambda: "Copying the disks of cs3" in a.qemud.log_path.read_text(), 60, 0.1,
+                 what="the disks' copy under way")
+    time.sleep(1)
+    g.call("AbortJob")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "cancelled" in err, err
+    cancel_on_b(b, ck)
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert g.state()[0] == S.RUNNING
+    n = len(markers(disk_a))
+    h.wait_until(lambda: len(markers(disk_a)) > n + 5, 60, what="the guest writing on A")
+    g.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))   # bandwidth stays, as libvirt's
+    # the same again with NON_SHARED_INC, to the end
+    path, _ = copy_storage(a, b, g, MIGRATE_LIVE | MIGRATE_NON_SHARED_INC | MIGRATE_PAUSED)
+    con.close()
+    gb = Guest(b, path, "cs3")
+    assert gb.state()[0] == S.PAUSED
+    assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
+MIGRATE_TUNNELLED = 4
+
+
+def test_tunnelled_through_a_pipe(hosts):
+    """The tunnel's methods with the test as the two proxies: one pipe from
+    A's QEMU (MigratePerform3Tunnel, QEMU's migrate to fd:) to B's
+    (DomainMigratePrepareTunnel3, migrate-incoming from fd:); no port
+    opened. TUNNELLED on the plain methods, or the tunnel's without it, is
+    refused before anything pauses."""
+    a, b = hosts
+    g = a.define("tun1", tick=True)
+    g.start()
+    g.wait_tick_after(0)
+    flags = MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    xml = move_serial(xml, a, b, "tun1")
+    with dbus_error("InvalidArg", "DomainMigratePrepareTunnel3"):
+        b.call("DomainMigratePrepare3", params(destination_xml=xml), cookie_bytes(ck), dbus.UInt32(flags))
+    rfd, wfd = os.pipe()
+    with dbus_error("InvalidArg", "TUNNELLED"):
+        b.call("DomainMigratePrepareTunnel3", params(destination_xml=xml), cookie_bytes(ck),
+               dbus.UInt32(MIGRATE_LIVE), dbus.types.UnixFd(rfd))
+    assert b.list_domains() == []
+    ck, = [b.call("DomainMigratePrepareTunnel3", params(destination_xml=xml), cookie_bytes(ck), dbus.UInt32(flags),
+                  dbus.types.UnixFd(rfd))]
+    os.close(rfd)
+    with dbus_error("InvalidArg", "MigratePerform3Tunnel"):
+        g.call("MigratePerform3", "", params(migrate_uri="tcp:127.0.0.1:1"), cookie_bytes(ck), dbus.UInt32(flags))
+    assert g.state()[0] == S.RUNNING
+    before = g.wait_tick_after(g.last_tick())
+    out = g.call("MigratePerform3Tunnel", "", params(), cookie_bytes(ck), dbus.UInt32(flags), dbus.types.UnixFd(wfd))
+    os.close(wfd)
+    path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(flags), 0)
+    gb = Guest(b, path, "tun1")
+    gb.serial = b.root / "tun1.serial"
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = gb.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15
+    assert "reads the proxy's tunnel" in b.qemud.log_path.read_text()
     gb.call("Destroy", dbus.UInt32(0))
     gb.call("Undefine", dbus.UInt32(0))

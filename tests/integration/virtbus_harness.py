@@ -388,9 +388,12 @@ class TestBus:
 
     __test__ = False   # not a pytest class
 
-    def __init__(self, root, activation=True, extra_conf=""):
+    def __init__(self, root, activation=True, extra_conf="", netns=()):
         self.root = root
         self.extra_conf = extra_conf
+        # a "host" of its own (NetnsPair.argv): the bus, what it activates
+        # and the daemons started on it run in that network namespace
+        self.netns = list(netns)
         self.dir = Path(root) / "dbus"
         self.socket = self.dir / "system_bus_socket"
         self.address = f"unix:path={self.socket}"
@@ -437,8 +440,8 @@ class TestBus:
             f"{self.extra_conf}"
             "</busconfig>\n")
         log = open(self.log_path, "ab")
-        self.proc = spawn(["dbus-daemon", f"--config-file={conf}", f"--address={self.address}",
-                           "--nofork", "--nopidfile", "--print-address=1"],
+        self.proc = spawn(self.netns + ["dbus-daemon", f"--config-file={conf}", f"--address={self.address}",
+                                        "--nofork", "--nopidfile", "--print-address=1"],
                           stdout=subprocess.PIPE, stderr=log, env=self.env)
         log.close()
         register_log("dbus-daemon (and D-Bus activated daemons)", self.log_path)
@@ -772,7 +775,8 @@ class Daemon:
         log.write(f"\n===== start #{self.starts} of virtbus-{self.name} "
                   f"{time.strftime('%H:%M:%S')} =====\n".encode())
         log.flush()
-        argv = [self.binary, "--root", self.root] + (self.args if args is None else list(args))
+        argv = (self.bus.netns + [self.binary, "--root", self.root]
+                + (self.args if args is None else list(args)))
         self.proc = spawn(argv, stdout=log, stderr=log, env=env)
         log.close()
         register_log(f"virtbus-{self.name}", self.log_path)
@@ -1313,3 +1317,136 @@ class Proxy(Daemon):
             raise AssertionError(f"virsh {' '.join(map(str, args))} failed ({r.returncode}):\n"
                                  f"{r.stdout}{r.stderr}")
         return r
+
+
+# ---------------------------------------------------------------------------
+# two hosts on one machine
+
+class NetnsPair:
+    """Two network namespaces joined by a veth pair, 10.231.N.1/24 in the
+    first and .2 in the second: two "hosts" (a TestBus with netns=argv(i)
+    runs its bus and daemons in one). close() deletes both namespaces, and
+    the veth with them.
+
+        pair = NetnsPair()
+        bus_a = TestBus(root_a, netns=pair.argv(0))
+    """
+
+    def __init__(self):
+        tag = uuidlib.uuid4().hex[:6]
+        self.names = (f"vbm{tag}a", f"vbm{tag}b")
+        self.links = (f"vb{tag}a", f"vb{tag}b")
+        n = int(tag[:2], 16) % 250 + 1
+        self.addrs = (f"10.231.{n}.1", f"10.231.{n}.2")
+        self.made = []
+        try:
+            for name in self.names:
+                self._ip("netns", "add", name)
+                self.made.append(name)
+            self._ip("link", "add", self.links[0], "type", "veth", "peer", "name", self.links[1])
+            for name, link, addr in zip(self.names, self.links, self.addrs):
+                self._ip("link", "set", link, "netns", name)
+                self._ip("-n", name, "addr", "add", f"{addr}/24", "dev", link)
+                self._ip("-n", name, "link", "set", link, "up")
+                self._ip("-n", name, "link", "set", "lo", "up")
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _ip(*args):
+        r = subprocess.run(["ip", *args], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+
+    @staticmethod
+    def unavailable():
+        """Why this host cannot make the pair, or None."""
+        for tool in ("ip", "nsenter"):
+            if not shutil.which(tool):
+                return f"{tool} is not installed"
+        name = f"vbmprobe{os.getpid()}"
+        r = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True)
+        if r.returncode != 0:
+            return f"cannot make a network namespace here: {r.stderr.strip()}"
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        return None
+
+    def argv(self, i):
+        """The prefix that runs a command in namespace i."""
+        return ["nsenter", f"--net=/run/netns/{self.names[i]}", "--"]
+
+    def ns_inode(self, i):
+        return os.stat(f"/run/netns/{self.names[i]}").st_ino
+
+    def rx_bytes(self, i):
+        with open(f"/proc/{self.pid_in(i)}/net/dev") as f:
+            for line in f:
+                if line.strip().startswith(self.links[i] + ":"):
+                    return int(line.split(":", 1)[1].split()[0])
+        return 0
+
+    def pid_in(self, i):
+        """A process of ours in namespace i (its /proc/PID/net shows the namespace)."""
+        r = subprocess.run(["ip", "netns", "pids", self.names[i]], capture_output=True, text=True)
+        pids = r.stdout.split()
+        if not pids:
+            raise RuntimeError(f"nothing runs in {self.names[i]}")
+        return int(pids[0])
+
+    def close(self):
+        """Ends what still runs in the namespaces (all started by the test)
+        and deletes them; returns the errors."""
+        errors = []
+        for name in self.made:
+            r = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+            for pid in r.stdout.split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            r = subprocess.run(["ip", "netns", "del", name], capture_output=True, text=True)
+            if r.returncode != 0:
+                errors.append(f"ip netns del {name}: {r.stderr.strip()}")
+        self.made = []
+        return errors
+
+
+_FORWARD = """
+import socket, sys, threading
+host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+srv = socket.create_server((host, port))
+print("listening", flush=True)
+while True:
+    c, _ = srv.accept()
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(path)
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+"""
+
+
+def tcp_to_unix(netns, host, port, path):
+    """A forwarder in netns from tcp host:port to the unix socket path (a
+    proxy's libvirt socket reached as qemu+tcp://host:port/system);
+    returns its Popen."""
+    p = spawn([*netns, sys.executable, "-c", _FORWARD, host, str(port), str(path)], stdout=subprocess.PIPE)
+    ready, _, _ = select.select([p.stdout], [], [], 20)
+    if not ready or p.stdout.readline().strip() != b"listening":
+        p.kill()
+        raise RuntimeError(f"the tcp forwarder on {host}:{port} did not start")
+    return p

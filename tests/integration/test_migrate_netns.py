@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Migration between two hosts in two network namespaces (issue 15's
+harness): each host its own namespace (h.NetnsPair: a veth pair between
+them, 10.231.N.1 and .2), its own root, private bus, qemud, logd, lockd and
+proxy, all running in its namespace; B's proxy is reached from A's over
+tcp across the veth (a forwarder in B's namespace from B's address, port
+16509, to B's proxy socket: qemu+tcp://10.231.N.2/system), and QEMU's
+streams (memory, NBD) cross the veth too.
+
+- virsh migrate --live --p2p to B: the ticking test guest goes on from where
+  it was; B's QEMU runs in B's namespace; B's veth received the stream;
+  back to A with --tunnelled (the stream inside the proxies' connection).
+- virsh migrate --live --p2p --copy-storage-all back to A, the guest writing
+  its disk throughout: A's disk is B's to the byte (the guest left paused
+  with --suspend), and resumed it writes on.
+The test process itself talks to each host's bus and proxy over their unix
+sockets (the two namespaces share the file system)."""
+
+import filecmp
+import os
+import re
+import time
+
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import Guest, QemudEnv, S
+
+libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
+
+pytestmark = pytest.mark.timeout(400)
+
+RUNNING_MIGRATED = 2
+LIBVIRT_TCP = 16509
+MIB = 1 << 20
+MARK_SECTOR = 32 * MIB // 512
+
+
+class Host(QemudEnv):
+    """A QemudEnv whose bus, daemons and proxy run in network namespace i of pair."""
+
+    def __init__(self, guest, pair, i, host_uuid):
+        if not h.shutil.which("virsh"):
+            pytest.skip("virsh (libvirt-clients) is not installed")
+        super().__init__(guest, netns=pair.argv(i))
+        self.addr = pair.addrs[i]
+        (self.root / "etc" / "virtbus" / "host-uuid").write_text(host_uuid + "\n")
+        self.proxy = h.Proxy(self.bus, self.root).start()
+        self.forwarder = h.tcp_to_unix(pair.argv(i), self.addr, LIBVIRT_TCP, self.proxy.socket)
+        self.tcp_uri = f"qemu+tcp://{self.addr}/system"
+
+    def register_logs(self):
+        super().register_logs()
+        h.register_log("virtbus-proxyd", self.proxy.log_path)
+
+    def close(self):
+        self.forwarder.kill()
+        self.forwarder.wait()
+        self.proxy.stop()
+        return super().close()
+
+    def virsh(self, *args, **kw):
+        return self.proxy.virsh(*args, **kw)
+
+    def open(self):
+        return libvirt.open(self.proxy.uri)
+
+
+@pytest.fixture(scope="module")
+def hosts(guest, request):
+    why = h.NetnsPair.unavailable()
+    if why:
+        pytest.skip(why)
+    pair = h.NetnsPair()
+    made = []
+    try:
+        made.append(Host(guest, pair, 0, "33333333-0000-4000-8000-00000000000a"))
+        made.append(Host(guest, pair, 1, "33333333-0000-4000-8000-00000000000b"))
+        yield pair, made[0], made[1]
+    finally:
+        errors = []
+        for e in made:
+            e.failed = request.session.testsfailed > 0
+            errors += e.close()
+        errors += pair.close()
+        if errors:
+            raise RuntimeError("cleanup errors: " + "; ".join(errors))
+
+
+@pytest.fixture(autouse=True)
+def _logs(hosts):
+    for e in hosts[1:]:
+        e.register_logs()
+
+
+def moved_xml(src, dst, name):
+    """The guest's XML with every path of src's root in dst's."""
+    xml = src.open().lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE)
+    f = src.root / f"{name}-to-{dst.addr}.xml"
+    f.write_text(xml.replace(str(src.root), str(dst.root)))
+    return f
+
+
+def net_ns_of(pid):
+    return os.stat(f"/proc/{pid}/ns/net").st_ino
+
+
+def test_live_p2p_across_the_veth(hosts):
+    pair, a, b = hosts
+    g = a.define("nsmig", tick=True)
+    g.start()
+    g.wait_tick_after(0)
+    assert net_ns_of(g.pid()) == pair.ns_inode(0)
+    before = g.wait_tick_after(g.last_tick())
+    rx = pair.rx_bytes(1)
+    xml = moved_xml(a, b, "nsmig")
+    r = a.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", xml,
+                "--listen-address", b.addr, "nsmig", b.tcp_uri, check=False)
+    assert r.returncode == 0, r.stderr
+    gb = Guest(b, b.call("DomainLookupByName", "nsmig"), "nsmig")
+    gb.serial = b.root / "nsmig.serial"
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = gb.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15, f"B's first tick {first}, A's last {before}"
+    assert net_ns_of(gb.pid()) == pair.ns_inode(1)
+    # the stream came over the veth (a 256 MiB guest sends a few MiB at least)
+    assert pair.rx_bytes(1) - rx > 1 * MIB
+    assert a.open().listAllDomains() == []
+    # back with --tunnelled: the stream inside the proxies' tcp connection,
+    # A's QEMU listening on no port
+    before = gb.wait_tick_after(gb.last_tick())
+    rx = pair.rx_bytes(0)
+    r = b.virsh("migrate", "--live", "--p2p", "--tunnelled", "--persistent", "--undefinesource", "--xml",
+                moved_xml(b, a, "nsmig"), "nsmig", a.tcp_uri, check=False)
+    assert r.returncode == 0, r.stderr
+    ga = Guest(a, a.call("DomainLookupByName", "nsmig"), "nsmig")
+    ga.serial = a.root / "nsmig.serial"
+    assert ga.state() == (S.RUNNING, RUNNING_MIGRATED)
+    first = ga.wait_tick_after(-1, timeout=30)
+    assert before < first <= before + 15, f"A's first tick {first}, B's last {before}"
+    assert pair.rx_bytes(0) - rx > 1 * MIB
+    assert "reads the proxy's tunnel" in a.qemud.log_path.read_text()
+    ga.call("Destroy", 0)
+    ga.call("Undefine", 0)
+
+
+def markers(path):
+    out = []
+    with open(path, "rb") as f:
+        f.seek(MARK_SECTOR * 512)
+        while True:
+            s = f.read(512)
+            if not s.startswith(b"VBMARK"):
+                return out
+            out.append(int(s[6:14]))
+
+
+def test_copy_storage_across_the_veth(hosts):
+    """To B with --copy-storage-all, then back to A the same way, the guest
+    writing its disk throughout; each time the destination's guest is left
+    paused (--suspend) and its disk compared with the source's."""
+    from test_qemud_control import Console
+    pair, a, b = hosts
+    disk_a, disk_b = a.root / "nscs.raw", b.root / "nscs.raw"
+    with open(disk_a, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(64 * MIB)
+    sock = a.root / "nscs.console"
+    extra = (f"    <serial type='unix'>\n      <source mode='bind' path='{sock}'/>\n"
+             f"      <target port='0'/>\n    </serial>")
+    xml = h.guest_domain_xml(a.guest, "nscs", serial_log=None, nic=None, disks=[(str(disk_a), "raw", "vda")],
+                             extra_cmdline="virtbus.shell virtbus.nodhcp", extra_devices=extra)
+    dom = a.open().defineXML(xml)
+    dom.create()
+    con = Console(sock)
+    con.wait("VIRTBUS-GUEST-READY", 120)
+    time.sleep(1)
+    con.run("echo shell-up", 30)
+    con.sock.sendall((f"(i=0; while :; do printf 'VBMARK%08d' $i | dd of=/dev/vda bs=512 seek=$(({MARK_SECTOR}+i))"
+                      f" conv=notrunc,fsync 2>/dev/null; i=$((i+1)); usleep 50000; done) >/dev/null 2>&1 &\n")
+                     .encode())
+    con.run("echo writer-started", 30)
+    con.close()
+    h.wait_until(lambda: len(markers(disk_a)) > 5, 60, what="the guest writing its disk")
+    for src, dst, sdisk, ddisk in ((a, b, disk_a, disk_b), (b, a, disk_b, disk_a)):
+        if ddisk.exists():
+            ddisk.rename(ddisk.with_suffix(".old"))
+        rx = pair.rx_bytes(pair.addrs.index(dst.addr))
+        r = src.virsh("migrate", "--live", "--p2p", "--copy-storage-all", "--suspend", "--persistent",
+                      "--undefinesource", "--xml", moved_xml(src, dst, "nscs"), "--listen-address", dst.addr,
+                      "nscs", dst.tcp_uri, check=False)
+        assert r.returncode == 0, r.stderr
+        d = dst.open().lookupByName("nscs")
+        assert d.state()[0] == libvirt.VIR_DOMAIN_PAUSED
+        assert filecmp.cmp(sdisk, ddisk, shallow=False), f"{ddisk} differs from {sdisk}"
+        # 16 MiB of disk data and the memory came over the veth
+        assert pair.rx_bytes(pair.addrs.index(dst.addr)) - rx > 16 * MIB
+        n = markers(ddisk)
+        assert len(n) > 5 and n == list(range(len(n)))
+        d.resume()
+        h.wait_until(lambda: len(markers(ddisk)) > len(n) + 5, 60, what=f"the guest writing on {dst.addr}")
+    d.destroy()
+    d.undefine()
+    assert re.search(r"Copying the disks of nscs to 10\.231\.\d+\.1:", a.qemud.log_path.read_text()) is None
+    assert re.search(r"Copying the disks of nscs to 10\.231\.\d+\.2:", a.qemud.log_path.read_text())
