@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "confine.h"
+#include "confine-ns.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
@@ -87,7 +88,10 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
 }
 
 static int child_set_creds(const ProcessCreds *c) {
-        int r = confine_child(c->confine);
+        int r = (c->confine & CONFINE_MOUNT_NS) ? confine_ns_child(c->ns_nodes) : 0;
+
+        if (r >= 0)
+                r = confine_child(c->confine);
 
         if (r < 0)
                 return r;

@@ -5,12 +5,15 @@
 
 #include "conf-file.h"
 #include "confine.h"
+#include "confine-ns.h"
 #include "log.h"
 #include "manager.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
+#include "qemu-tune.h"
 #include "security-manager.h"
+#include "util.h"
 
 /* A postcopy destination takes the guest's page faults through
  * userfaultfd(2), which the kernel gives a process without CAP_SYS_PTRACE
@@ -101,4 +104,98 @@ void qemu_confine_dir_remove(Domain *d) {
         closedir(dh);
         if (rmdir(dir) < 0 && errno != ENOENT)
                 log_warning("Cannot remove %s: %s", dir, strerror(errno));
+}
+
+static bool is_dev(const char *path) {
+        return path && strncmp(path, "/dev/", 5) == 0;
+}
+
+static int add_node(char ***l, const char *path) {
+        for (size_t i = 0; *l && (*l)[i]; i++)
+                if (streq((*l)[i], path))
+                        return 0;
+        return strv_extend(l, path);
+}
+
+static int add_def_nodes(const DomainDef *def, char ***l) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
+                if (is_dev(def->disks[i].src))
+                        r = add_node(l, def->disks[i].src);
+        for (size_t i = 0; r >= 0 && i < def->n_rngs; i++)
+                if (is_dev(def->rngs[i].backend_path))
+                        r = add_node(l, def->rngs[i].backend_path);
+        for (size_t i = 0; r >= 0 && i < def->n_chrs; i++)
+                if (def->chrs[i].type == DOMAIN_CHR_DEV && is_dev(def->chrs[i].path))
+                        r = add_node(l, def->chrs[i].path);
+        for (size_t i = 0; r >= 0 && i < def->n_nets; i++) {
+                if (def->nets[i].type != DOMAIN_NET_USER)
+                        r = add_node(l, "/dev/net/tun");
+                if (r >= 0 && streq_ptr(def->nets[i].driver_name, "vhost"))
+                        r = add_node(l, "/dev/vhost-net");
+        }
+        return r;
+}
+
+int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret) {
+        static const char *const always[] = {
+                "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx",
+        };
+        _cleanup_strv_free_ char **l = NULL;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(always); i++)
+                r = add_node(&l, always[i]);
+        if (r >= 0 && kvm)
+                r = add_node(&l, "/dev/kvm");
+        if (r >= 0)
+                r = add_def_nodes(def, &l);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static bool node_still_named(const Domain *d, const DomainDiskDef *gone) {
+        for (size_t i = 0; d->live && i < d->live->n_disks; i++)
+                if (&d->live->disks[i] != gone && streq_ptr(d->live->disks[i].src, gone->src))
+                        return true;
+        return false;
+}
+
+static int ns_node(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        int r;
+
+        if (!is_dev(disk->src) || d->pid <= 0)
+                return 0;
+        r = confine_ns_is_private(d->pid);
+        if (r <= 0)
+                return 0;      /* QEMU shares our /dev, or is gone */
+        if (allow)
+                r = confine_ns_add_node(d->pid, disk->src);
+        else if (!node_still_named(d, disk))
+                r = confine_ns_remove_node(d->pid, disk->src);
+        if (r < 0)
+                snprintf(msg, size, "cannot %s %s in the /dev of QEMU of '%s': %s", allow ? "make" : "remove",
+                         disk->src, d->def->name, strerror(-r));
+        return r;
+}
+
+int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        int r = qemu_tune_disk_devices(d, disk, allow, msg, size);
+
+        if (r < 0 && allow)
+                return r;
+        r = ns_node(d, disk, allow, msg, size);
+        if (r < 0 && allow) {
+                char ignored[256];
+
+                (void) qemu_tune_disk_devices(d, disk, false, ignored, sizeof(ignored));
+        }
+        return r;
+}
+
+int qemu_confine_nodes(Domain *d, char ***ret) {
+        return qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, ret);
 }

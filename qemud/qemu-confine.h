@@ -21,3 +21,19 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err);
 int qemu_confine_dir(const Domain *d, char **ret);
 int qemu_confine_dir_make(Domain *d, uid_t uid, gid_t gid, ConfError *err);
 void qemu_confine_dir_remove(Domain *d);
+
+/* Pure: the nodes below /dev QEMU's own /dev holds (confine-ns.h) for def:
+ * null, zero, full, random, urandom, ptmx (the ptys are the host's
+ * /dev/pts), kvm with kvm, net/tun with a tap interface, vhost-net with
+ * <driver name='vhost'>, and the device nodes def names: block disks, an
+ * <rng>'s source, a serial on a host device. */
+int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret);
+/* The same for the guest about to start (its live definition). */
+int qemu_confine_nodes(Domain *d, char ***ret);
+
+/* What QEMU may open of a disk given to it while it runs (hot-plug, a new
+ * medium, a block job's image), or what it loses once it let the disk go:
+ * the device controller's entry (qemu_tune_disk_devices) and, when QEMU
+ * has its own mount namespace, the node in its /dev. A node another disk
+ * of the running guest still names stays. msg says what failed. */
+int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
