@@ -261,6 +261,28 @@ int confine_ns_child(char *const *nodes) {
 
 /* ---- a running emulator's namespace --------------------------------------- */
 
+int confine_ns_root_shared(const char *mountinfo) {
+        const char *line = mountinfo;
+        int shared = -ENOENT;
+
+        while (line && *line) {
+                const char *eol = strchr(line, '\n'), *sep = strstr(line, " - ");
+                char mnt[8];
+                size_t len = eol ? (size_t) (eol - line) : strlen(line);
+
+                /* the last mount on / is the one seen; its optional fields
+                 * (before " - ") say "shared:N" for a peer group */
+                if (sscanf(line, "%*s %*s %*s %*s %7s", mnt) == 1 && streq(mnt, "/") && sep &&
+                    (size_t) (sep - line) < len) {
+                        const char *tag = strstr(line, " shared:");
+                        shared = tag && tag < sep;
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+        return shared;
+}
+
+
 int confine_ns_is_private(pid_t pid) {
         char path[64];
         struct stat self, other;

@@ -28,6 +28,11 @@ int confine_ns_child(char *const *nodes);
  * "/dev/hugepages/x") in a mountinfo text, each once. */
 int confine_ns_dev_submounts(const char *mountinfo, char ***ret);
 
+/* Pure: whether the mount on / in a mountinfo text is shared (1), as
+ * systemd makes it, or not (0): only then does a mount the host makes
+ * after the spawn reach the child's namespace. -ENOENT: no / in it. */
+int confine_ns_root_shared(const char *mountinfo);
+
 /* 1 when pid runs in a mount namespace other than the caller's, 0 when in
  * the same, -errno when it cannot be told (the process is gone). */
 int confine_ns_is_private(pid_t pid);

@@ -33,6 +33,21 @@ static bool postcopy_needs_caps(Domain *d) {
         return v != '1';
 }
 
+/* Said once: a host whose / is private (no systemd) shows QEMU only
+ * what was mounted before it started. */
+static void warn_unshared_root(void) {
+        static bool said;
+        _cleanup_free_ char *text = NULL;
+
+        if (said || read_full_file("/proc/self/mountinfo", 4 << 20, &text, NULL) < 0)
+                return;
+        said = true;
+        if (confine_ns_root_shared(text) == 0)
+                log_warning("/ is not a shared mount here: what is mounted after a guest starts stays out of its "
+                            "QEMU's mount namespace (mount --make-rshared / as systemd does, or namespaces = [] in "
+                            "qemud.conf).");
+}
+
 int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
         const char *confdir = d->manager->paths.confdir;
         ConfineConf c;
@@ -58,6 +73,8 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
                          "(vm.unprivileged_userfaultfd is not 1).", d->def->name);
                 flags &= ~(unsigned) CONFINE_DROP_CAPS;
         }
+        if (flags & CONFINE_MOUNT_NS)
+                warn_unshared_root();
         qemu_domain(d)->confine_flags = flags;
         *ret_sandbox = c.seccomp_sandbox == 1;
         return 0;

@@ -52,6 +52,7 @@ class QemudEnv:
         self.guest = guest
         self.root = h.Root()
         self._register_root()
+        self._share_mounts()
         self.bus = h.TestBus(self.root).start()
         self.mon = h.BusMonitor(self.bus).start()
         self.qemud = h.Daemon("qemud", self.bus, self.root, qemud_args).start()
@@ -66,6 +67,15 @@ class QemudEnv:
             self._conftest = conftest
         except (ImportError, AttributeError):
             self._conftest = None
+
+    # QEMU runs in a mount namespace of its own whose mounts are slaves of
+    # ours: a mount made after a guest started reaches it only from a shared
+    # mount, as / is on a systemd host (not in these containers). The root
+    # is made one (Root.cleanup unmounts it).
+    def _share_mounts(self):
+        p = str(self.root.path)
+        if subprocess.run(["mount", "--bind", p, p], capture_output=True).returncode == 0:
+            subprocess.run(["mount", "--make-shared", p], capture_output=True)
 
     def close(self):
         self.mon.stop()

@@ -248,3 +248,40 @@ def test_bad_namespaces_refused(env):
         assert g.state()[0] == S.SHUTOFF
     finally:
         set_conf(env, "")
+
+
+def test_block_copy_onto_a_device(env, loop_pair):
+    """A copy's destination on a block device: made in QEMU's /dev (and let
+    through the device controller, where there is one) before QEMU opens it,
+    gone again when the copy is aborted."""
+    set_conf(env, "")
+    img = env.root / "bjsrc.raw"
+    with open(img, "wb") as f:
+        f.truncate(4 << 20)
+    dev = loop_pair[1]
+    g = env.define("conf9", nic=None, extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{img}'/>"
+        f"<target dev='vdb' bus='virtio'/></disk>"))
+    try:
+        g.start(1)
+        pid = g.pid()
+        node = f"/proc/{pid}/root{dev}"
+        assert not os.path.exists(node)
+        since = env.mon.mark()
+        g.call("BlockCopy", "vdb", f"<disk type='block'><source dev='{dev}'/><driver type='raw'/></disk>", {},
+               2)  # REUSE_EXT
+        env.mon.wait_signal("BlockJob", DOMAIN_IF, g.path, args=lambda a: a[0] == "vdb" and a[2] == 3,
+                            since=since, timeout=120)
+        assert os.stat(node).st_rdev == os.stat(dev).st_rdev
+        assert opened_by(pid, dev)
+        rules = devices_list(pid)
+        if rules is not None:
+            assert rule(dev, "rw") in rules, rules
+        g.call("BlockJobAbort", "vdb", 0)
+        env.mon.wait_signal("BlockJob", DOMAIN_IF, g.path, args=lambda a: a[0] == "vdb" and a[2] == 2,
+                            since=since, timeout=60)
+        assert not os.path.exists(node)
+        if rules is not None:
+            assert rule(dev, "rw") not in devices_list(pid)
+    finally:
+        g.ensure_shutoff()

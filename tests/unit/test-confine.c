@@ -123,6 +123,16 @@ static void test_dev_submounts(void) {
         CHECK(l && !l[0]);
 }
 
+static void test_root_shared(void) {
+        CHECK_INTEQ(confine_ns_root_shared("26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"), 0);
+        CHECK_INTEQ(confine_ns_root_shared("26 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+                                           "27 26 0:5 / /dev rw shared:2 - devtmpfs devtmpfs rw\n"), 1);
+        /* the last mount on / counts; a "shared:" past " - " is not a tag */
+        CHECK_INTEQ(confine_ns_root_shared("26 1 254:0 / / rw shared:1 - ext4 /dev/vda rw\n"
+                                           "30 26 0:9 / / rw master:1 - tmpfs shared:7 rw\n"), 0);
+        CHECK_INTEQ(confine_ns_root_shared("27 26 0:5 / /dev rw shared:2 - devtmpfs devtmpfs rw\n"), -ENOENT);
+}
+
 /* In a forked child: a private /dev holds exactly the nodes asked for (a
  * missing one left out), as the host has them, the standard links, and
  * the host's mounts below /dev; the host's /dev is untouched. */
@@ -233,4 +243,4 @@ static void test_ns_add_remove(void) {
         close(p[1]);
 }
 
-UNIT_TESTS(test_conf, test_child, test_namespaces_conf, test_dev_submounts, test_ns_child, test_ns_add_remove)
+UNIT_TESTS(test_conf, test_child, test_namespaces_conf, test_dev_submounts, test_ns_child, test_ns_add_remove, test_root_shared)
