@@ -538,7 +538,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
                                d->def->name, strerror(-r));
                 kill(pid, SIGKILL);
-        }
+        } else
+                qemu_confine_register(d);
         return r;
 }
 

@@ -45,7 +45,7 @@ class QemudEnv:
     """A root directory, a private system bus, a bus monitor and a started
     virtbus-qemud, shared by the tests of one module."""
 
-    def __init__(self, guest=None, qemud_args=()):
+    def __init__(self, guest=None, qemud_args=(), bus_conf=""):
         binary = h.BUILD / "virtbus-qemud"
         if not binary.exists():
             pytest.fail(f"{binary} is not built (run make)")
@@ -53,7 +53,7 @@ class QemudEnv:
         self.root = h.Root()
         self._register_root()
         self._share_mounts()
-        self.bus = h.TestBus(self.root).start()
+        self.bus = h.TestBus(self.root, extra_conf=bus_conf).start()
         self.mon = h.BusMonitor(self.bus).start()
         self.qemud = h.Daemon("qemud", self.bus, self.root, qemud_args).start()
         self.serials = {}
