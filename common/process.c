@@ -7,6 +7,7 @@
 
 #include "confine.h"
 #include "confine-ns.h"
+#include "apparmor-load.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
@@ -90,6 +91,9 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
 static int child_set_creds(const ProcessCreds *c) {
         int r = (c->confine & CONFINE_MOUNT_NS) ? confine_ns_child(c->ns_nodes) : 0;
 
+        /* before no new privileges: the profile changes at the exec */
+        if (r >= 0 && c->apparmor_profile)
+                r = apparmor_change_onexec(c->apparmor_profile);
         if (r >= 0)
                 r = confine_child(c->confine);
 

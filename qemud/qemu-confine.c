@@ -36,6 +36,15 @@ static bool postcopy_needs_caps(Domain *d) {
         return v != '1';
 }
 
+unsigned qemu_confine_flags(const ConfineConf *c, SecurityModel primary) {
+        unsigned flags = confine_conf_flags(c);
+
+        /* a label changes at QEMU's exec, a transition no new privileges refuses */
+        if (primary == SECURITY_MODEL_SELINUX || primary == SECURITY_MODEL_APPARMOR)
+                flags &= ~(unsigned) CONFINE_NO_NEW_PRIVS;
+        return flags;
+}
+
 /* Said once: a host whose / is private (no systemd) shows QEMU only
  * what was mounted before it started. */
 static void warn_unshared_root(void) {
@@ -68,9 +77,7 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
                                c.bad[0] ? c.bad : sec.bad[0] ? sec.bad : strerror(-r));
                 return r;
         }
-        flags = confine_conf_flags(&c);
-        if (sec.primary == SECURITY_MODEL_SELINUX)
-                flags &= ~(unsigned) CONFINE_NO_NEW_PRIVS;
+        flags = qemu_confine_flags(&c, sec.primary);
         if ((flags & CONFINE_DROP_CAPS) && postcopy_needs_caps(d)) {
                 log_info("Domain %s: QEMU keeps its capabilities for a postcopy migration's userfaultfd "
                          "(vm.unprivileged_userfaultfd is not 1).", d->def->name);

@@ -4,14 +4,19 @@
 /* How QEMU is confined at its start (common/confine.h): qemud.conf's
  * seccomp_sandbox and clear_emulator_capabilities read once per start. */
 
+#include "confine.h"
 #include "domain.h"
 #include "error.h"
+#include "security-manager.h"
 
 /* Reads the settings: *ret_sandbox for the command line, the spawn's
- * CONFINE_* flags kept in the QemuDomain. No new privileges unless the
- * primary security driver is SELinux, whose label changes at exec (a
- * transition no_new_privs would refuse). 0, or -EINVAL with err set. */
+ * CONFINE_* flags kept in the QemuDomain (qemu_confine_flags()). 0, or -EINVAL with err set. */
 int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err);
+
+/* Pure: the spawn's CONFINE_* flags for the settings c with the primary
+ * security driver: no new privileges unless QEMU's SELinux or AppArmor
+ * label changes at its exec. */
+unsigned qemu_confine_flags(const ConfineConf *c, SecurityModel primary);
 
 /* The guest's own directory, <rundir>/domain-<id>-<name> (the name cut to
  * 20 bytes, as libvirt's), where the sockets QEMU makes itself go (a unix
