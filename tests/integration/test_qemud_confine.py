@@ -285,3 +285,28 @@ def test_block_copy_onto_a_device(env, loop_pair):
             assert rule(dev, "rw") not in devices_list(pid)
     finally:
         g.ensure_shutoff()
+
+
+def test_hotplug_after_qemud_sigkill(env, loop_pair):
+    """qemud SIGKILLed and started again still finds QEMU's namespace (the
+    kernel says it, nothing is remembered) and makes and removes the node."""
+    set_conf(env, "")
+    plugged = loop_pair[1]
+    g = env.define("conf10", tick=True, nic=None,
+                   extra_devices=block_disk(loop_pair[0], "vdb") + "\n" + hotplug_ports())
+    try:
+        g.start()
+        pid = g.pid()
+        g.wait_ready()
+        env.qemud.restart()
+        h.wait_until(lambda: g.state()[0] == S.RUNNING, 30, 0.2, "conf10 running after the restart")
+        assert g.pid() == pid
+        node = f"/proc/{pid}/root{plugged}"
+        g.call("AttachDevice", block_disk(plugged, "vdc"), 1)
+        assert os.stat(node).st_rdev == os.stat(plugged).st_rdev and opened_by(pid, plugged)
+        mark = env.mon.mark()
+        g.call("DetachDevice", block_disk(plugged, "vdc"), 1)
+        env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, since=mark, timeout=60)
+        h.wait_until(lambda: not os.path.exists(node), 10, 0.1, f"{plugged} gone from QEMU's /dev")
+    finally:
+        g.ensure_shutoff()
