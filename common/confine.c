@@ -48,7 +48,40 @@ int confine_child(unsigned flags) {
 }
 
 void confine_conf_init(ConfineConf *c) {
-        *c = (ConfineConf) { .seccomp_sandbox = 1, .clear_caps = true };
+        *c = (ConfineConf) { .seccomp_sandbox = 1, .clear_caps = true, .mount_ns = true };
+}
+
+/* libvirt's list syntax, [ "mount" ] or [], "mount" the one name known. */
+static int parse_namespaces(const char *value, bool *ret) {
+        _cleanup_free_ char *copy = strdup(value);
+        char *p, *end, *save = NULL;
+        bool mount = false;
+
+        if (!copy)
+                return -ENOMEM;
+        p = copy + strspn(copy, " \t");
+        end = p + strlen(p);
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+        if (*p != '[' || end == p || end[-1] != ']')
+                return -EINVAL;
+        end[-1] = 0;
+        for (char *item = strtok_r(p + 1, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+                size_t n;
+
+                item += strspn(item, " \t");
+                if (!*item)
+                        continue;       /* "[ ]" */
+                n = strcspn(item, " \t");
+                if (item[n + strspn(item + n, " \t")])
+                        return -EINVAL;
+                item[n] = 0;
+                if (!streq(item, "\"mount\"") && !streq(item, "'mount'"))
+                        return -EINVAL;
+                mount = true;
+        }
+        *ret = mount;
+        return 0;
 }
 
 int confine_conf_apply(void *userdata, const char *key, const char *value) {
@@ -64,6 +97,13 @@ int confine_conf_apply(void *userdata, const char *key, const char *value) {
                         c->clear_caps = streq(value, "1");
                         return 0;
                 }
+        } else if (streq(key, "namespaces")) {
+                int r = parse_namespaces(value, &c->mount_ns);
+
+                if (r != -EINVAL)
+                        return r;
+                snprintf(c->bad, sizeof(c->bad), "%s = %s ([ \"mount\" ] or [])", key, value);
+                return r;
         } else
                 return 0;
         snprintf(c->bad, sizeof(c->bad), "%s = %s (0 or 1%s)", key, value,
@@ -72,5 +112,5 @@ int confine_conf_apply(void *userdata, const char *key, const char *value) {
 }
 
 unsigned confine_conf_flags(const ConfineConf *c) {
-        return CONFINE_NO_NEW_PRIVS | (c->clear_caps ? CONFINE_DROP_CAPS : 0);
+        return CONFINE_NO_NEW_PRIVS | (c->clear_caps ? CONFINE_DROP_CAPS : 0) | (c->mount_ns ? CONFINE_MOUNT_NS : 0);
 }

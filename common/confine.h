@@ -8,19 +8,23 @@
  *
  *   seccomp_sandbox = 1              # -1: QEMU's default (none), 0: off, 1: on
  *   clear_emulator_capabilities = 1  # 0: a root QEMU keeps root's capabilities
+ *   namespaces = [ "mount" ]         # []: QEMU shares the host's mounts and /dev
  *
  * CONFINE_NO_NEW_PRIVS sets PR_SET_NO_NEW_PRIVS: nothing the child execs
  * later (a setuid program, file capabilities) gains a privilege.
  * CONFINE_DROP_CAPS empties the bounding, inheritable and ambient
  * capability sets, so that even a child that stays root execs with no
  * capability at all (an unprivileged child loses its permitted and
- * effective sets at setuid anyway). */
+ * effective sets at setuid anyway). CONFINE_MOUNT_NS gives the child a
+ * private mount namespace and /dev of its own (confine-ns.h), made by the
+ * spawn before anything else is given up. */
 
 #include <stdbool.h>
 
 enum {
         CONFINE_NO_NEW_PRIVS = 1 << 0,
         CONFINE_DROP_CAPS = 1 << 1,
+        CONFINE_MOUNT_NS = 1 << 2,
 };
 
 /* In the child, while it still has its capabilities (before setuid).
@@ -30,6 +34,7 @@ int confine_child(unsigned flags);
 typedef struct ConfineConf {
         int seccomp_sandbox;     /* -1, 0 or 1 */
         bool clear_caps;         /* clear_emulator_capabilities */
+        bool mount_ns;           /* "mount" in namespaces */
         char bad[160];           /* the setting refused, for the message */
 } ConfineConf;
 

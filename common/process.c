@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 
 #include "confine.h"
+#include "confine-ns.h"
+#include "apparmor-load.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
@@ -87,7 +89,13 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
 }
 
 static int child_set_creds(const ProcessCreds *c) {
-        int r = confine_child(c->confine);
+        int r = (c->confine & CONFINE_MOUNT_NS) ? confine_ns_child(c->ns_nodes) : 0;
+
+        /* before no new privileges: the profile changes at the exec */
+        if (r >= 0 && c->apparmor_profile)
+                r = apparmor_change_onexec(c->apparmor_profile);
+        if (r >= 0)
+                r = confine_child(c->confine);
 
         if (r < 0)
                 return r;

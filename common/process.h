@@ -36,6 +36,8 @@ typedef struct ProcessCreds {
         const gid_t *groups;
         size_t n_groups;
         unsigned confine;
+        char *const *ns_nodes;  /* CONFINE_MOUNT_NS: the nodes of its /dev (confine-ns.h) */
+        const char *apparmor_profile; /* the exec runs under it (apparmor-load.h), NULL: as the parent */
 } ProcessCreds;
 int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd);

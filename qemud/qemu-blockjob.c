@@ -18,6 +18,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-blockjob.h"
+#include "qemu-security.h"
 #include "qemu-blockjob-internal.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
@@ -849,6 +850,7 @@ static void on_copy_started(QemuMonitor *mon, json_object *result, const char *e
 
         if (error_class) {
                 if (entry_alive(c->d, c->job)) {
+                        qemu_security_blockjob_take(c->d, c->job->new_path, c->job->new_format, c->job->new_block);
                         del_node(c->d, c->job->new_fmt);
                         del_node(c->d, c->job->new_file);
                         job_remove(c->d, c->job);
@@ -943,6 +945,14 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
                         return call_free(c);
                 }
                 c->created = true;
+        }
+        /* QEMU's user gets the destination before QEMU opens it */
+        if (qemu_security_blockjob_give(c->d, c->dest.path, streq(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 :
+                                        DOMAIN_DISK_FORMAT_RAW, c->dest.block, errbuf, sizeof(errbuf)) < 0) {
+                job_failf(c->d, VB_ERROR_OPERATION_FAILED, "cannot give the copy's destination to QEMU: %s", errbuf);
+                if (c->created)
+                        (void) unlink(c->dest.path);
+                return call_free(c);
         }
         a = job_args(c, DOMAIN_BLOCK_JOB_TYPE_COPY);
         if (!c->job) {
@@ -1224,6 +1234,7 @@ static void follow_pivot(Domain *d, const QemuBlockJob *j) {
 
 static void job_ended(Domain *d, QemuBlockJob *j, int status) {
         bool pivoted = j->pivot && status == DOMAIN_BLOCK_JOB_COMPLETED;
+        _cleanup_strv_free_ char **before = qemu_security_blockjob_before(d, j->dst);
 
         blockjob_drop_mirror(d, j->dst);
         if (pivoted)
@@ -1240,6 +1251,9 @@ static void job_ended(Domain *d, QemuBlockJob *j, int status) {
                 for (char **p = j->delete; p && *p; p++)
                         if (unlink(*p) < 0)
                                 log_warning_errno(-errno, "Cannot delete %s after the commit: %m", *p);
+        qemu_security_blockjob_end(d, j->dst, before, &(QemuSecurityJobEnd) {
+                .copy = j->type == DOMAIN_BLOCK_JOB_TYPE_COPY, .pivoted = pivoted, .new_path = j->new_path,
+                .new_format = j->new_format, .new_block = j->new_block });
         if (j->waiting) {
                 j->waiting = false;
                 if (status == DOMAIN_BLOCK_JOB_FAILED)

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "conf-file.h"
 #include "confine.h"
+#include "confine-ns.h"
 #include "log.h"
+#include "cgroup.h"
+#include "machined.h"
 #include "manager.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
+#include "qemu-tune.h"
 #include "security-manager.h"
+#include "util.h"
 
 /* A postcopy destination takes the guest's page faults through
  * userfaultfd(2), which the kernel gives a process without CAP_SYS_PTRACE
@@ -30,6 +36,30 @@ static bool postcopy_needs_caps(Domain *d) {
         return v != '1';
 }
 
+unsigned qemu_confine_flags(const ConfineConf *c, SecurityModel primary) {
+        unsigned flags = confine_conf_flags(c);
+
+        /* a label changes at QEMU's exec, a transition no new privileges refuses */
+        if (primary == SECURITY_MODEL_SELINUX || primary == SECURITY_MODEL_APPARMOR)
+                flags &= ~(unsigned) CONFINE_NO_NEW_PRIVS;
+        return flags;
+}
+
+/* Said once: a host whose / is private (no systemd) shows QEMU only
+ * what was mounted before it started. */
+static void warn_unshared_root(void) {
+        static bool said;
+        _cleanup_free_ char *text = NULL;
+
+        if (said || read_full_file("/proc/self/mountinfo", 4 << 20, &text, NULL) < 0)
+                return;
+        said = true;
+        if (confine_ns_root_shared(text) == 0)
+                log_warning("/ is not a shared mount here: what is mounted after a guest starts stays out of its "
+                            "QEMU's mount namespace (mount --make-rshared / as systemd does, or namespaces = [] in "
+                            "qemud.conf).");
+}
+
 int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
         const char *confdir = d->manager->paths.confdir;
         ConfineConf c;
@@ -47,14 +77,14 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
                                c.bad[0] ? c.bad : sec.bad[0] ? sec.bad : strerror(-r));
                 return r;
         }
-        flags = confine_conf_flags(&c);
-        if (sec.primary == SECURITY_MODEL_SELINUX)
-                flags &= ~(unsigned) CONFINE_NO_NEW_PRIVS;
+        flags = qemu_confine_flags(&c, sec.primary);
         if ((flags & CONFINE_DROP_CAPS) && postcopy_needs_caps(d)) {
                 log_info("Domain %s: QEMU keeps its capabilities for a postcopy migration's userfaultfd "
                          "(vm.unprivileged_userfaultfd is not 1).", d->def->name);
                 flags &= ~(unsigned) CONFINE_DROP_CAPS;
         }
+        if (flags & CONFINE_MOUNT_NS)
+                warn_unshared_root();
         qemu_domain(d)->confine_flags = flags;
         *ret_sandbox = c.seccomp_sandbox == 1;
         return 0;
@@ -101,4 +131,124 @@ void qemu_confine_dir_remove(Domain *d) {
         closedir(dh);
         if (rmdir(dir) < 0 && errno != ENOENT)
                 log_warning("Cannot remove %s: %s", dir, strerror(errno));
+}
+
+static bool is_dev(const char *path) {
+        return path && strncmp(path, "/dev/", 5) == 0;
+}
+
+static int add_node(char ***l, const char *path) {
+        for (size_t i = 0; *l && (*l)[i]; i++)
+                if (streq((*l)[i], path))
+                        return 0;
+        return strv_extend(l, path);
+}
+
+static int add_def_nodes(const DomainDef *def, char ***l) {
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
+                if (is_dev(def->disks[i].src))
+                        r = add_node(l, def->disks[i].src);
+        for (size_t i = 0; r >= 0 && i < def->n_rngs; i++)
+                if (is_dev(def->rngs[i].backend_path))
+                        r = add_node(l, def->rngs[i].backend_path);
+        for (size_t i = 0; r >= 0 && i < def->n_chrs; i++)
+                if (def->chrs[i].type == DOMAIN_CHR_DEV && is_dev(def->chrs[i].path))
+                        r = add_node(l, def->chrs[i].path);
+        for (size_t i = 0; r >= 0 && i < def->n_nets; i++) {
+                if (def->nets[i].type != DOMAIN_NET_USER)
+                        r = add_node(l, "/dev/net/tun");
+                if (r >= 0 && streq_ptr(def->nets[i].driver_name, "vhost"))
+                        r = add_node(l, "/dev/vhost-net");
+        }
+        return r;
+}
+
+int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret) {
+        static const char *const always[] = {
+                "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx",
+        };
+        _cleanup_strv_free_ char **l = NULL;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(always); i++)
+                r = add_node(&l, always[i]);
+        if (r >= 0 && kvm)
+                r = add_node(&l, "/dev/kvm");
+        if (r >= 0)
+                r = add_def_nodes(def, &l);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static bool node_still_named(const Domain *d, const DomainDiskDef *gone) {
+        for (size_t i = 0; d->live && i < d->live->n_disks; i++)
+                if (&d->live->disks[i] != gone && streq_ptr(d->live->disks[i].src, gone->src))
+                        return true;
+        return false;
+}
+
+static int ns_node(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        int r;
+
+        if (!is_dev(disk->src) || d->pid <= 0)
+                return 0;
+        r = confine_ns_is_private(d->pid);
+        if (r <= 0)
+                return 0;      /* QEMU shares our /dev, or is gone */
+        if (allow)
+                r = confine_ns_add_node(d->pid, disk->src);
+        else if (!node_still_named(d, disk))
+                r = confine_ns_remove_node(d->pid, disk->src);
+        if (r < 0)
+                snprintf(msg, size, "cannot %s %s in the /dev of QEMU of '%s': %s", allow ? "make" : "remove",
+                         disk->src, d->def->name, strerror(-r));
+        return r;
+}
+
+int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        int r = qemu_tune_disk_devices(d, disk, allow, msg, size);
+
+        if (r < 0 && allow)
+                return r;
+        r = ns_node(d, disk, allow, msg, size);
+        if (r < 0 && allow) {
+                char ignored[256];
+
+                (void) qemu_tune_disk_devices(d, disk, false, ignored, sizeof(ignored));
+        }
+        return r;
+}
+
+int qemu_confine_nodes(Domain *d, char ***ret) {
+        return qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, ret);
+}
+
+void qemu_confine_register(Domain *d) {
+        MachineReg r;
+        int k;
+
+        if (!d->live || d->pid <= 0)
+                return;
+        k = machined_reg_init(&r, "qemu", d->id, d->def->name, d->live->uuid, d->pid, d->manager->paths.root);
+        for (size_t i = 0; k >= 0 && i < d->live->n_nets; i++)
+                if (d->live->nets[i].ifname)
+                        machined_reg_add_if(&r, (int) if_nametoindex(d->live->nets[i].ifname));
+        if (k >= 0)
+                k = machined_register(d->manager->bus, &r);
+        if (k < 0)
+                log_debug("Domain %s: not registered with systemd-machined: %s", d->def->name, strerror(-k));
+}
+
+void qemu_confine_unregister(Domain *d) {
+        _cleanup_free_ char *name = NULL;
+
+        if (d->id < 0)
+                return;
+        name = cgroup_machine_name("qemu", d->id, d->def->name);
+        if (name)
+                (void) machined_terminate(d->manager->bus, name);
 }

@@ -4,14 +4,19 @@
 /* How QEMU is confined at its start (common/confine.h): qemud.conf's
  * seccomp_sandbox and clear_emulator_capabilities read once per start. */
 
+#include "confine.h"
 #include "domain.h"
 #include "error.h"
+#include "security-manager.h"
 
 /* Reads the settings: *ret_sandbox for the command line, the spawn's
- * CONFINE_* flags kept in the QemuDomain. No new privileges unless the
- * primary security driver is SELinux, whose label changes at exec (a
- * transition no_new_privs would refuse). 0, or -EINVAL with err set. */
+ * CONFINE_* flags kept in the QemuDomain (qemu_confine_flags()). 0, or -EINVAL with err set. */
 int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err);
+
+/* Pure: the spawn's CONFINE_* flags for the settings c with the primary
+ * security driver: no new privileges unless QEMU's SELinux or AppArmor
+ * label changes at its exec. */
+unsigned qemu_confine_flags(const ConfineConf *c, SecurityModel primary);
 
 /* The guest's own directory, <rundir>/domain-<id>-<name> (the name cut to
  * 20 bytes, as libvirt's), where the sockets QEMU makes itself go (a unix
@@ -21,3 +26,25 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err);
 int qemu_confine_dir(const Domain *d, char **ret);
 int qemu_confine_dir_make(Domain *d, uid_t uid, gid_t gid, ConfError *err);
 void qemu_confine_dir_remove(Domain *d);
+
+/* Pure: the nodes below /dev QEMU's own /dev holds (confine-ns.h) for def:
+ * null, zero, full, random, urandom, ptmx (the ptys are the host's
+ * /dev/pts), kvm with kvm, net/tun with a tap interface, vhost-net with
+ * <driver name='vhost'>, and the device nodes def names: block disks, an
+ * <rng>'s source, a serial on a host device. */
+int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret);
+/* The same for the guest about to start (its live definition). */
+int qemu_confine_nodes(Domain *d, char ***ret);
+
+/* What QEMU may open of a disk given to it while it runs (hot-plug, a new
+ * medium, a block job's image), or what it loses once it let the disk go:
+ * the device controller's entry (qemu_tune_disk_devices) and, when QEMU
+ * has its own mount namespace, the node in its /dev. A node another disk
+ * of the running guest still names stays. msg says what failed. */
+int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
+
+/* The guest registered with systemd-machined once QEMU runs (its taps as
+ * the machine's interfaces), and terminated there once QEMU is gone
+ * (machined.h: nothing without machined on the bus). */
+void qemu_confine_register(Domain *d);
+void qemu_confine_unregister(Domain *d);

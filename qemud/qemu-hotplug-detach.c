@@ -19,6 +19,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-confine.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
@@ -117,8 +118,8 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                         char msg[256];
 
                                         qemu_security_restore_disk(d, &d->live->disks[r.index]);
-                                        (void) qemu_tune_disk_devices(d, &d->live->disks[r.index], false, msg,
-                                                                      sizeof(msg));
+                                        (void) qemu_confine_disk(d, &d->live->disks[r.index], false, msg,
+                                                                 sizeof(msg));
                                 }
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;

@@ -18,6 +18,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-confine.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
@@ -40,7 +41,7 @@ static void update_done(Plug *p, Domain *d, const char *error_class, const char 
                 char msg[256];
 
                 qemu_security_restore_disk(d, &d->live->disks[p->ref.index]);
-                (void) qemu_tune_disk_devices(d, &d->live->disks[p->ref.index], false, msg, sizeof(msg));
+                (void) qemu_confine_disk(d, &d->live->disks[p->ref.index], false, msg, sizeof(msg));
         }
         domain_emit_disk_change(d, p->old_src, p->new_src, p->alias, DOMAIN_DISK_CHANGE_MISSING_ON_START);
         hotplug_finish_job(p, d);

@@ -447,7 +447,7 @@ int hotplug_label_disk(Plug *p, Domain *d, sd_bus_error *error) {
                 return hotplug_conf_to_bus(&e, r, "cannot give the disk to QEMU's user", error);
         p->labelled = true;
         /* and the guest's cgroup lets QEMU open it, if it is a device node */
-        r = qemu_tune_disk_devices(d, &p->live->disks[p->ref.index], true, e.message, sizeof(e.message));
+        r = qemu_confine_disk(d, &p->live->disks[p->ref.index], true, e.message, sizeof(e.message));
         if (r < 0) {
                 hotplug_unlabel_disk(p, d);
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "%s", e.message);
@@ -461,7 +461,7 @@ void hotplug_unlabel_disk(Plug *p, Domain *d) {
         if (!p->labelled)
                 return;
         qemu_security_restore_disk(d, &p->live->disks[p->ref.index]);
-        (void) qemu_tune_disk_devices(d, &p->live->disks[p->ref.index], false, msg, sizeof(msg));
+        (void) qemu_confine_disk(d, &p->live->disks[p->ref.index], false, msg, sizeof(msg));
         p->labelled = false;
 }
 

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-apparmor.h"
 #include "qemu-domain.h"
 #include "qemu-security.h"
 #include "security-dac.h"
@@ -61,7 +62,7 @@ static int check_model(const char *model, const char *what, ConfError *err) {
                 conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED,
                                "unsupported configuration: security model '%s' of %s is not available on this host%s",
                                model, what, m == SECURITY_MODEL_SELINUX ? " (its kernel runs no SELinux)" :
-                               m == SECURITY_MODEL_APPARMOR ? " (no AppArmor driver)" : "");
+                               m == SECURITY_MODEL_APPARMOR ? " (its kernel runs no AppArmor)" : "");
                 return -EOPNOTSUPP;
         }
         return 0;
@@ -408,6 +409,12 @@ int qemu_security_start(Domain *d, ConfError *err) {
                 restore_list(&l, l.n, c.remember_owner);
                 return r;
         }
+        /* QEMU's profile, made from what it was just given */
+        r = qemu_apparmor_start(d, c.primary, err);
+        if (r < 0) {
+                restore_list(&l, l.n, c.remember_owner);
+                return r;
+        }
         /* From here the live state says the files are given. */
         r = put_label(d->live, &s);
         if (r < 0) {
@@ -430,6 +437,7 @@ void qemu_security_stop(Domain *d) {
         uid_t uid;
         gid_t gid;
 
+        qemu_apparmor_stop(d);
         if (!s || domain_seclabel_type(s) == DOMAIN_SECLABEL_NONE || !domain_seclabel_relabel(s))
                 return;
         if (load_conf(d->manager, &c, &err) < 0) {
@@ -446,6 +454,21 @@ void qemu_security_stop(Domain *d) {
         for (size_t i = 0; i < d->live->n_seclabels; i++)
                 if (&d->live->seclabels[i] == s)
                         d->live->seclabels[i].relabel = 0;
+}
+
+/* QEMU's profile replaced, with the files of l (a disk given while it
+ * runs) allowed besides its live definition's. */
+static int reload_apparmor(Domain *d, const SecurityConf *c, const OwnedList *l, ConfError *err) {
+        _cleanup_strv_free_ char **extra = NULL;
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && l && i < l->n; i++)
+                r = strv_extend(&extra, l->items[i].path);
+        if (r >= 0)
+                r = qemu_apparmor_reload(d, c->primary, extra, err->message, sizeof(err->message));
+        if (r < 0 && !err->name)
+                err->name = VB_ERROR_OPERATION_FAILED;
+        return r;
 }
 
 int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err) {
@@ -477,7 +500,10 @@ int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err)
                         return r;
                 }
         }
-        return 0;
+        r = reload_apparmor(d, &c, &l, err);
+        if (r < 0)
+                restore_list(&l, l.n, c.remember_owner);
+        return r;
 }
 
 void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk) {
@@ -495,7 +521,13 @@ void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk) {
                 security_conf_init(&c);
         if (add_disk(&l, disk, uid, gid) >= 0)
                 restore_list(&l, l.n, c.remember_owner);
+        if (reload_apparmor(d, &c, NULL, &err) < 0)
+                log_warning("Domain %s: %s", d->def->name, err.message);
 }
+
+/* The spawn reads the profile's name at once (process_spawn_as), and
+ * qemud spawns one QEMU at a time: one buffer does. */
+static QemuAppArmorPlan exec_plan;
 
 int qemu_security_creds(Domain *d, ProcessCreds *creds, gid_t **groups) {
         const DomainSeclabelDef *s = dac_label(d->live);
@@ -505,8 +537,10 @@ int qemu_security_creds(Domain *d, ProcessCreds *creds, gid_t **groups) {
         *groups = NULL;
         if (!s || !s->label || security_dac_parse_label(s->label, &creds->uid, &creds->gid) < 0)
                 return -EINVAL;
+        if (qemu_apparmor_exec_plan(d, last_conf.primary, &exec_plan) >= 0 && exec_plan.confine)
+                creds->apparmor_profile = exec_plan.name;
         if (creds->uid == 0 && creds->gid == 0)
-                return 0;
+                return creds->apparmor_profile ? 1 : 0;
         r = security_dac_groups(creds->uid, creds->gid, d->live->virt_type == DOMAIN_VIRT_KVM, groups, &n);
         if (r < 0)
                 return r;

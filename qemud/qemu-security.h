@@ -31,6 +31,29 @@ void qemu_security_stop(Domain *d);
 int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err);
 void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk);
 
+/* A block job's images (qemu-security-blockjob.c), given as a hot-plugged
+ * disk is (DAC owner, device controller, QEMU's /dev) and taken back when
+ * the job drops them. give: BlockCopy's destination with its chain, before
+ * QEMU opens it (msg says what failed, nothing is left given); take: the
+ * same once QEMU let it go. */
+int qemu_security_blockjob_give(Domain *d, const char *path, DomainDiskFormat fmt, bool block, char *msg,
+                                size_t size);
+void qemu_security_blockjob_take(Domain *d, const char *path, DomainDiskFormat fmt, bool block);
+
+/* At a job's end: _before, called first, lists the disk's image and the
+ * layers under it (NULL-terminated, the caller frees it); _end, once the
+ * definitions follow the job, takes back what left the disk: a copy not
+ * pivoted its destination, a pivoted one the old source and its chain, a
+ * commit or pull the layers merged away. */
+typedef struct QemuSecurityJobEnd {
+        bool copy, pivoted;
+        const char *new_path;     /* a copy's destination */
+        DomainDiskFormat new_format;
+        bool new_block;
+} QemuSecurityJobEnd;
+char **qemu_security_blockjob_before(Domain *d, const char *dst);
+void qemu_security_blockjob_end(Domain *d, const char *dst, char **before, const QemuSecurityJobEnd *end);
+
 /* QEMU's user, group and groups for process_spawn_as(); NULL creds when it
  * stays root. *groups is freed by the caller. */
 int qemu_security_creds(Domain *d, ProcessCreds *creds, gid_t **groups);

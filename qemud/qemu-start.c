@@ -29,6 +29,7 @@
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
 #include "qemu-save.h"
+#include "confine.h"
 #include "qemu-confine.h"
 #include "qemu-security.h"
 #include "start-plan.h"
@@ -518,6 +519,10 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         }
         /* A root QEMU is confined too: root's groups dropped with the rest. */
         creds.confine = q->confine_flags;
+        _cleanup_strv_free_ char **nodes = NULL;
+        if (r >= 0 && (creds.confine & CONFINE_MOUNT_NS))
+                r = qemu_confine_nodes(d, &nodes);
+        creds.ns_nodes = nodes;
         if (r >= 0)
                 r = process_spawn_as(q->start_argv, map, n_map, PROCESS_NEW_SESSION,
                                      r > 0 || creds.confine ? &creds : NULL, &pid, &pidfd);
@@ -533,7 +538,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
                                d->def->name, strerror(-r));
                 kill(pid, SIGKILL);
-        }
+        } else
+                qemu_confine_register(d);
         return r;
 }
 

@@ -2,8 +2,8 @@
 #pragma once
 
 /* Putting a guest's profile (apparmor-profile.h) into the kernel, taking
- * it out, and confining QEMU with it at exec. Not yet called by qemud:
- * see README.md, "AppArmor profiles", for the steps that would. */
+ * it out, and confining QEMU with it at exec: qemud's calls are in
+ * qemud/qemu-apparmor.c (never run on a host without AppArmor). */
 
 #include <stdbool.h>
 #include <stddef.h>

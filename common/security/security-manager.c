@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apparmor-load.h"
 #include "security-manager.h"
 #include "util.h"
 #include "xml-util.h"
@@ -38,8 +39,7 @@ bool security_model_available(SecurityModel m) {
                 /* selinuxfs is there only when the kernel runs SELinux */
                 return access("/sys/fs/selinux/enforce", R_OK) == 0;
         case SECURITY_MODEL_APPARMOR:
-                /* no AppArmor driver yet, whatever the kernel has */
-                return false;
+                return apparmor_enabled();
         default:
                 return false;
         }

@@ -45,14 +45,15 @@ class QemudEnv:
     """A root directory, a private system bus, a bus monitor and a started
     virtbus-qemud, shared by the tests of one module."""
 
-    def __init__(self, guest=None, qemud_args=(), netns=()):
+    def __init__(self, guest=None, qemud_args=(), netns=(), bus_conf=""):
         binary = h.BUILD / "virtbus-qemud"
         if not binary.exists():
             pytest.fail(f"{binary} is not built (run make)")
         self.guest = guest
         self.root = h.Root()
         self._register_root()
-        self.bus = h.TestBus(self.root, netns=netns).start()
+        self._share_mounts()
+        self.bus = h.TestBus(self.root, netns=netns, extra_conf=bus_conf).start()
         self.mon = h.BusMonitor(self.bus).start()
         self.qemud = h.Daemon("qemud", self.bus, self.root, qemud_args).start()
         self.serials = {}
@@ -66,6 +67,15 @@ class QemudEnv:
             self._conftest = conftest
         except (ImportError, AttributeError):
             self._conftest = None
+
+    # QEMU runs in a mount namespace of its own whose mounts are slaves of
+    # ours: a mount made after a guest started reaches it only from a shared
+    # mount, as / is on a systemd host (not in these containers). The root
+    # is made one (Root.cleanup unmounts it).
+    def _share_mounts(self):
+        p = str(self.root.path)
+        if subprocess.run(["mount", "--bind", p, p], capture_output=True).returncode == 0:
+            subprocess.run(["mount", "--make-shared", p], capture_output=True)
 
     def close(self):
         self.mon.stop()

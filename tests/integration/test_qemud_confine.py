@@ -7,7 +7,11 @@ privileges and no capability at all (bounding, permitted, effective,
 inheritable and ambient sets empty), and the guest still boots. With
 `seccomp_sandbox = 0` and `clear_emulator_capabilities = 0` it runs as before
 (no filter, root's capabilities). A bad value is refused at the start,
-naming the setting, the guest left shut off."""
+naming the setting, the guest left shut off.
+
+QEMU runs in a mount namespace of its own (qemud.conf `namespaces`, on by
+default) whose /dev holds only the nodes it needs and its block disks; a
+block disk hot-plugged gets its node there, removed once detached."""
 
 import os
 import shutil
@@ -108,9 +112,14 @@ def devices_list(pid):
 
 
 @pytest.fixture
-def loops(env):
+def loops(env, loop_pair):
     if not os.path.isdir("/sys/fs/cgroup/devices") or os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         pytest.skip("no cgroup v1 devices controller on this host (the v2 BPF filter is not written)")
+    return loop_pair
+
+
+@pytest.fixture
+def loop_pair(env):
     if not shutil.which("losetup"):
         pytest.skip("losetup is not installed")
     devs = []
@@ -150,5 +159,154 @@ def test_device_controller(env, loops):
         g.call("AttachDevice", block_disk(loops[1], "vdc"), 1)
         assert rule(loops[1], "rw") in devices_list(g.pid())
         assert f"<source dev='{loops[1]}'" in g.call("GetXMLDesc", 0)
+    finally:
+        g.ensure_shutoff()
+
+
+DOMAIN_IF = "org.libvirt.Domain"
+# what QEMU's own /dev always holds (qemu_confine_ns_nodes, confine-ns.c)
+BASE_NODES = {"null", "zero", "full", "random", "urandom", "ptmx", "fd", "stdin", "stdout", "stderr"}
+
+
+def host_dev_submounts():
+    subs = set()
+    for line in open("/proc/self/mountinfo"):
+        mp = line.split()[4]
+        if mp.startswith("/dev/") and "/" not in mp[5:] and os.path.isdir(mp):
+            subs.add(mp[5:])
+    return subs
+
+
+def opened_by(pid, path):
+    fds = f"/proc/{pid}/fd"
+    for fd in os.listdir(fds):
+        try:
+            if os.readlink(f"{fds}/{fd}") == path:
+                return True
+        except OSError:
+            pass
+    return False
+
+
+def hotplug_ports():
+    return "\n".join(["    <controller type='pci' index='0' model='pcie-root'/>"] +
+                     [f"    <controller type='pci' index='{i}' model='pcie-root-port'/>" for i in range(1, 5)])
+
+
+def test_mount_namespace(env, loop_pair):
+    set_conf(env, "")
+    disk, plugged = loop_pair
+    g = env.define("conf6", tick=True, nic=None,
+                   extra_devices=block_disk(disk, "vdb") + "\n" + hotplug_ports())
+    try:
+        g.start()
+        pid = g.pid()
+        assert os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        names = set(os.listdir(f"/proc/{pid}/root/dev"))
+        want = BASE_NODES | host_dev_submounts() | {os.path.basename(disk)}
+        # kvm only with KVM; no tap here (nic=None), so no net/tun
+        assert want <= names and names <= want | {"kvm"}, (names, want)
+        assert os.stat(f"/proc/{pid}/root{disk}").st_rdev == os.stat(disk).st_rdev
+        assert opened_by(pid, disk)
+        # the host's /dev is the host's
+        assert os.path.exists(plugged) and os.path.exists("/dev/loop-control")
+        g.wait_ready()
+        node = f"/proc/{pid}/root{plugged}"
+        assert not os.path.exists(node)
+        g.call("AttachDevice", block_disk(plugged, "vdc"), 1)
+        assert os.stat(node).st_rdev == os.stat(plugged).st_rdev
+        assert opened_by(pid, plugged)  # QEMU opened it, in its own /dev
+        mark = env.mon.mark()
+        g.call("DetachDevice", block_disk(plugged, "vdc"), 1)
+        env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, since=mark, timeout=60)
+        h.wait_until(lambda: not os.path.exists(node), 10, 0.1, f"{plugged} gone from QEMU's /dev")
+        assert os.path.exists(f"/proc/{pid}/root{disk}") and os.path.exists(plugged)
+        g.wait_tick_after(g.last_tick())
+    finally:
+        g.ensure_shutoff()
+
+
+def test_mount_namespace_turned_off(env, loop_pair):
+    set_conf(env, "namespaces = []\n")
+    g = env.define("conf7", extra_devices=block_disk(loop_pair[0], "vdb"))
+    try:
+        g.start(1)
+        pid = g.pid()
+        assert os.readlink(f"/proc/{pid}/ns/mnt") == os.readlink("/proc/self/ns/mnt")
+        assert os.path.exists(f"/proc/{pid}/root/dev/loop-control")
+    finally:
+        g.ensure_shutoff()
+        set_conf(env, "")
+
+
+def test_bad_namespaces_refused(env):
+    set_conf(env, 'namespaces = [ "net" ]\n')
+    g = env.define("conf8")
+    try:
+        with dbus_error("org.virtbus.Error.ConfigUnsupported", "namespaces"):
+            g.start(1)
+        assert g.state()[0] == S.SHUTOFF
+    finally:
+        set_conf(env, "")
+
+
+def test_block_copy_onto_a_device(env, loop_pair):
+    """A copy's destination on a block device: made in QEMU's /dev (and let
+    through the device controller, where there is one) before QEMU opens it,
+    gone again when the copy is aborted."""
+    set_conf(env, "")
+    img = env.root / "bjsrc.raw"
+    with open(img, "wb") as f:
+        f.truncate(4 << 20)
+    dev = loop_pair[1]
+    g = env.define("conf9", nic=None, extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{img}'/>"
+        f"<target dev='vdb' bus='virtio'/></disk>"))
+    try:
+        g.start(1)
+        pid = g.pid()
+        node = f"/proc/{pid}/root{dev}"
+        assert not os.path.exists(node)
+        since = env.mon.mark()
+        g.call("BlockCopy", "vdb", f"<disk type='block'><source dev='{dev}'/><driver type='raw'/></disk>", {},
+               2)  # REUSE_EXT
+        env.mon.wait_signal("BlockJob", DOMAIN_IF, g.path, args=lambda a: a[0] == "vdb" and a[2] == 3,
+                            since=since, timeout=120)
+        assert os.stat(node).st_rdev == os.stat(dev).st_rdev
+        assert opened_by(pid, dev)
+        rules = devices_list(pid)
+        if rules is not None:
+            assert rule(dev, "rw") in rules, rules
+        g.call("BlockJobAbort", "vdb", 0)
+        env.mon.wait_signal("BlockJob", DOMAIN_IF, g.path, args=lambda a: a[0] == "vdb" and a[2] == 2,
+                            since=since, timeout=60)
+        assert not os.path.exists(node)
+        if rules is not None:
+            assert rule(dev, "rw") not in devices_list(pid)
+    finally:
+        g.ensure_shutoff()
+
+
+def test_hotplug_after_qemud_sigkill(env, loop_pair):
+    """qemud SIGKILLed and started again still finds QEMU's namespace (the
+    kernel says it, nothing is remembered) and makes and removes the node."""
+    set_conf(env, "")
+    plugged = loop_pair[1]
+    g = env.define("conf10", tick=True, nic=None,
+                   extra_devices=block_disk(loop_pair[0], "vdb") + "\n" + hotplug_ports())
+    try:
+        g.start()
+        pid = g.pid()
+        g.wait_ready()
+        env.qemud.restart()
+        h.wait_until(lambda: g.state()[0] == S.RUNNING, 30, 0.2, "conf10 running after the restart")
+        assert g.pid() == pid
+        node = f"/proc/{pid}/root{plugged}"
+        g.call("AttachDevice", block_disk(plugged, "vdc"), 1)
+        assert os.stat(node).st_rdev == os.stat(plugged).st_rdev and opened_by(pid, plugged)
+        mark = env.mon.mark()
+        g.call("DetachDevice", block_disk(plugged, "vdc"), 1)
+        env.mon.wait_signal("DeviceRemoved", interface=DOMAIN_IF, path=g.path, since=mark, timeout=60)
+        h.wait_until(lambda: not os.path.exists(node), 10, 0.1, f"{plugged} gone from QEMU's /dev")
     finally:
         g.ensure_shutoff()

@@ -404,3 +404,63 @@ def test_automatic_socket_in_the_guests_own_directory(env):
         if env.state(g)[0] != S.SHUTOFF:
             env.dcall(g, "Destroy", 0)
         env.dcall(g, "Undefine", 0)
+
+
+def wait_job(env, g, disk, status, since):
+    env.mon.wait_signal("BlockJob", "org.libvirt.Domain", g.path, args=lambda a: a[0] == disk and a[2] == status,
+                        since=since, timeout=120)
+
+
+COPY_READY, COPY_COMPLETED, COPY_CANCELED = 3, 0, 2
+ABORT_PIVOT = 2
+
+
+def test_block_jobs_give_and_take(env):
+    """A commit gives back the layer it merged away; a copy's destination
+    is QEMU's from the start, and after the pivot the old chain goes back;
+    a copy aborted gives back its destination; the stop gives back the
+    rest, xattrs cleaned."""
+    base = env.image("bjbase.raw")
+    mid = env.files / "bjmid.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "raw", str(mid)], check=True)
+    top = env.files / "bjtop.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(mid), "-F", "qcow2", str(top)], check=True)
+    other = env.image("bjother.raw", size="4M")
+    dest, dest2 = env.files / "bjcopy.raw", env.files / "bjcopy2.raw"
+    extra = "\n".join([disk_xml(top, "vda", "qcow2"), disk_xml(other, "vdb")])
+    path = env.call("DomainDefineXML", env.guest_xml("secbj", extra_devices=extra, nic=None))
+    from test_qemud_common import Guest
+    g = Guest(env, path, "secbj")
+    try:
+        g.start(START_PAUSED)   # block jobs run with the vCPUs paused
+        for p in (top, mid, base, other):
+            assert owner(p) == (UID, GID), p
+        # commit mid into base: mid leaves the chain
+        since = env.mark()
+        g.call("BlockCommit", "vda", str(base), str(mid), 0, 0)
+        wait_job(env, g, "vda", COPY_COMPLETED, since)
+        assert owner(mid) == (0, 0) and xattrs(mid) == {}
+        assert owner(top) == owner(base) == (UID, GID)
+        # a copy onto a new image, pivoted
+        since = env.mark()
+        g.call("BlockCopy", "vda", f"<disk type='file'><source file='{dest}'/><driver type='raw'/></disk>", {}, 0)
+        wait_job(env, g, "vda", COPY_READY, since)
+        assert owner(dest) == (UID, GID) and xattrs(dest)[X_DAC] == "+0:+0"
+        g.call("BlockJobAbort", "vda", ABORT_PIVOT)
+        wait_job(env, g, "vda", COPY_COMPLETED, since)
+        for p in (top, base):
+            assert owner(p) == (0, 0) and xattrs(p) == {}, p
+        assert owner(dest) == (UID, GID)
+        # a copy aborted: its destination goes back
+        since = env.mark()
+        g.call("BlockCopy", "vdb", f"<disk type='file'><source file='{dest2}'/></disk>", {}, 0)
+        wait_job(env, g, "vdb", COPY_READY, since)
+        assert owner(dest2) == (UID, GID)
+        g.call("BlockJobAbort", "vdb", 0)
+        wait_job(env, g, "vdb", COPY_CANCELED, since)
+        assert owner(dest2) == (0, 0) and xattrs(dest2) == {}
+    finally:
+        g.ensure_shutoff()
+        g.call("Undefine", 0)
+    for p in (top, mid, base, other, dest, dest2):
+        assert owner(p) == (0, 0) and xattrs(p) == {}, (p, owner(p), xattrs(p))
