@@ -120,6 +120,9 @@ static inline bool cmd_renders(const QemuCmd *c) {
         return !c->collect;
 }
 int cmd_add_fd(QemuCmd *c, int fd);
+/* The protocol node of a network disk, without node name and flags
+ * (qemu-command-disknet.c). */
+int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret);
 /* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
 int qemu_build_numa(QemuCmd *c);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything

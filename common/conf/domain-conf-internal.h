@@ -13,6 +13,7 @@
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
  *   domain-disk.c        disk
+ *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
  *   domain-net.c         interface
  *   domain-chr.c         serial, console, channel, redirdev
@@ -148,6 +149,11 @@ bool domain_os_own(DomainDef *def);
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
 void domain_disk_clear(DomainDiskDef *d);
+/* <source protocol=''> of a network disk (domain-disk-net.c). */
+int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);
+void domain_disk_net_free(DomainDiskNetSource *s);
+bool domain_disk_net_own(DomainDiskNetSource **p);
 bool domain_disk_own(DomainDiskDef *d);
 
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
