@@ -6,7 +6,8 @@
  * Each element family lives in one file with its parse, format, clear and
  * own functions side by side:
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
- *   domain-resources.c   memory, vcpu, cputune, numatune, memoryBacking
+ *   domain-resources.c   memory, vcpu, cputune, numatune
+ *   domain-memory-backing.c memoryBacking
  *   domain-os.c          os, features, cpu, clock, pm
  *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
  *   domain-idmap.c       idmap
@@ -110,6 +111,8 @@ int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 int domain_parse_memory_backing(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_memory(XmlWriter *w, const DomainDef *def);
 void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb);
+void domain_memory_backing_clear(DomainMemoryBackingDef *mb);
+bool domain_memory_backing_own(DomainMemoryBackingDef *mb);
 void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
 void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
 void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);

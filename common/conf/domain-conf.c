@@ -83,6 +83,22 @@ static const char *const domain_disk_protocol_table[_DOMAIN_DISK_PROTOCOL_MAX] =
         [DOMAIN_DISK_PROTOCOL_TFTP] = "tftp",
 };
 
+static const char *const domain_memory_source_table[_DOMAIN_MEMORY_SOURCE_MAX] = {
+        [DOMAIN_MEMORY_SOURCE_ANONYMOUS] = "anonymous",
+        [DOMAIN_MEMORY_SOURCE_FILE] = "file",
+        [DOMAIN_MEMORY_SOURCE_MEMFD] = "memfd",
+};
+
+static const char *const domain_memory_access_table[_DOMAIN_MEMORY_ACCESS_MAX] = {
+        [DOMAIN_MEMORY_ACCESS_SHARED] = "shared",
+        [DOMAIN_MEMORY_ACCESS_PRIVATE] = "private",
+};
+
+static const char *const domain_memory_allocation_table[_DOMAIN_MEMORY_ALLOCATION_MAX] = {
+        [DOMAIN_MEMORY_ALLOCATION_IMMEDIATE] = "immediate",
+        [DOMAIN_MEMORY_ALLOCATION_ONDEMAND] = "ondemand",
+};
+
 static const char *const domain_disk_transport_table[_DOMAIN_DISK_TRANSPORT_MAX] = {
         [DOMAIN_DISK_TRANSPORT_TCP] = "tcp",
         [DOMAIN_DISK_TRANSPORT_UNIX] = "unix",

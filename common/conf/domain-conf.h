@@ -209,10 +209,20 @@ typedef struct DomainCpuFeature {
 } DomainCpuFeature;
 
 /* <cpu><numa><cell id='' cpus='' memory='' unit=''/>: a guest NUMA node. */
+/* <memoryBacking><access mode=''/>, <cell memAccess=''/>. */
+typedef enum DomainMemoryAccess {
+        DOMAIN_MEMORY_ACCESS_DEFAULT,
+        DOMAIN_MEMORY_ACCESS_SHARED,
+        DOMAIN_MEMORY_ACCESS_PRIVATE,
+        _DOMAIN_MEMORY_ACCESS_MAX,
+} DomainMemoryAccess;
+
 typedef struct DomainNumaCell {
         unsigned id;          /* 0.. in order */
         char *cpus;           /* the vCPUs in it, libvirt's cpuset syntax */
         uint64_t memory_kib;
+        DomainMemoryAccess mem_access; /* memAccess='shared|private': overrides <memoryBacking><access> */
+        Tristate discard;     /* discard='yes|no': overrides <memoryBacking><discard> */
 } DomainNumaCell;
 
 typedef struct DomainCpuDef {
@@ -897,11 +907,31 @@ typedef struct DomainHugepage {
         char *nodeset;
 } DomainHugepage;
 
+typedef enum DomainMemorySource {
+        DOMAIN_MEMORY_SOURCE_NONE,
+        DOMAIN_MEMORY_SOURCE_ANONYMOUS,
+        DOMAIN_MEMORY_SOURCE_FILE,
+        DOMAIN_MEMORY_SOURCE_MEMFD,
+        _DOMAIN_MEMORY_SOURCE_MAX,
+} DomainMemorySource;
+
+typedef enum DomainMemoryAllocation {
+        DOMAIN_MEMORY_ALLOCATION_NONE,
+        DOMAIN_MEMORY_ALLOCATION_IMMEDIATE,
+        DOMAIN_MEMORY_ALLOCATION_ONDEMAND,
+        _DOMAIN_MEMORY_ALLOCATION_MAX,
+} DomainMemoryAllocation;
+
 typedef struct DomainMemoryBackingDef {
         bool hugepages;
         DomainHugepage *pages;
         size_t n_pages;
         bool nosharepages, locked;
+        DomainMemorySource source;         /* <source type=''/> */
+        DomainMemoryAccess access;         /* <access mode=''/> */
+        DomainMemoryAllocation allocation; /* <allocation mode='' threads=''/> */
+        unsigned allocation_threads;       /* 0 = not given */
+        bool discard;                      /* <discard/> */
 } DomainMemoryBackingDef;
 
 typedef struct DomainDef {
@@ -1097,6 +1127,9 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_disk_discard, DomainDiskDiscard)               \
         X(domain_disk_protocol, DomainDiskProtocol)             \
         X(domain_disk_transport, DomainDiskTransport)           \
+        X(domain_memory_source, DomainMemorySource)             \
+        X(domain_memory_access, DomainMemoryAccess)             \
+        X(domain_memory_allocation, DomainMemoryAllocation)     \
         X(domain_controller_type, DomainControllerType)         \
         X(domain_fs_type, DomainFsType)                         \
         X(domain_fs_access_mode, DomainFsAccessMode)            \

@@ -770,7 +770,26 @@ static void test_refuse_network_disk(void) {
                 "<devices/disk/backingStore> of type 'network' is not supported");
 }
 
+/* <memoryBacking> <source>, <access>, <allocation>, <discard> and a cell's
+ * memAccess/discard: bad values named. */
+static void test_refuse_memory_backing(void) {
+        REFUSED("<memoryBacking><source type='shm'/></memoryBacking>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "value 'shm' of attribute 'type' of <memoryBacking/source>");
+        REFUSED("<memoryBacking><source/></memoryBacking>", NULL, VB_ERROR_XML,
+                "missing attribute 'type' of <memoryBacking/source>");
+        REFUSED("<memoryBacking><access mode='public'/></memoryBacking>", NULL, VB_ERROR_NOT_SUPPORTED, "'public'");
+        REFUSED("<memoryBacking><allocation mode='later'/></memoryBacking>", NULL, VB_ERROR_NOT_SUPPORTED, "'later'");
+        REFUSED("<memoryBacking><allocation threads='0'/></memoryBacking>", NULL, VB_ERROR_INVALID_ARG,
+                "invalid threads '0'");
+        REFUSED("<memoryBacking><discard/><discard/></memoryBacking>", NULL, VB_ERROR_XML, "more than once");
+        REFUSED("<memoryBacking><discard>x</discard></memoryBacking>", NULL, VB_ERROR_XML, "<memoryBacking/discard>");
+        REFUSED("<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB' memAccess='open'/></numa>"
+                "</cpu>", NULL, VB_ERROR_NOT_SUPPORTED, "'open' of attribute 'memAccess'");
+        REFUSED("<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB' discard='maybe'/></numa>"
+                "</cpu>", NULL, VB_ERROR_INVALID_ARG, "'discard'");
+}
+
 UNIT_TESTS(test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large,
            test_refuse_unmodelled, test_refuse_unmodelled_attributes, test_refuse_values, test_validate,
-           test_refuse_platform_devs, test_refuse_network_disk,
+           test_refuse_platform_devs, test_refuse_network_disk, test_refuse_memory_backing,
            test_container_accepted, test_container_os, test_container_filesystem, test_container_idmap)
