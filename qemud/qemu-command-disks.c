@@ -224,13 +224,21 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 [DOMAIN_DISK_IO_URING] = "io_uring",
         };
         const char *discard = domain_disk_discard_to_string(disk->discard);
-        json_object *o = props_new("driver", disk_protocol(disk));
+        json_object *o;
         int r;
 
-        prop_str(&o, "filename", disk->src);
+        if (disk->net) {
+                r = qemu_disk_net_node(c, disk, &o);
+                if (r < 0)
+                        return r;
+        } else {
+                o = props_new("driver", disk_protocol(disk));
+                prop_str(&o, "filename", disk->src);
+        }
         prop_strf(&o, "node-name", "%s-file", alias);
         prop_cache(&o, disk->cache);
-        if ((unsigned) disk->io < _DOMAIN_DISK_IO_MAX && aio[disk->io])
+        /* aio is the file drivers' own */
+        if (!disk->net && (unsigned) disk->io < _DOMAIN_DISK_IO_MAX && aio[disk->io])
                 prop_str(&o, "aio", aio[disk->io]);
         if (disk_readonly(disk))
                 prop_bool(&o, "read-only", true);
@@ -383,6 +391,7 @@ static int build_disk(QemuCmd *c, size_t i) {
         const DomainDiskDef *disk = &c->def->disks[i];
         _cleanup_free_ char *alias = NULL;
         const char *wc = cache_write_cache(disk->cache);
+        bool has_source = disk->src || disk->net;
         json_object *o = NULL;
         QemuDiskAddr a;
         int r;
@@ -390,10 +399,11 @@ static int build_disk(QemuCmd *c, size_t i) {
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");
-        if (!disk->src && disk->device != DOMAIN_DISK_DEVICE_CDROM)
+        /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
+        if (!has_source && (disk->device != DOMAIN_DISK_DEVICE_CDROM || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
-        if (disk->src) {
+        if (has_source) {
                 r = build_disk_nodes(c, disk, alias);
                 if (r >= 0 && disk->has_iotune)
                         r = build_throttle(c, i, alias);
@@ -403,7 +413,7 @@ static int build_disk(QemuCmd *c, size_t i) {
         r = disk_device_new(c, disk, &a, alias, &o);
         if (r < 0)
                 return r;
-        if (disk->src)
+        if (has_source)
                 prop_strf(&o, "drive", "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
         if (disk->iothread && a.bus == DOMAIN_DISK_BUS_VIRTIO)
                 prop_strf(&o, "iothread", "iothread%u", disk->iothread);
@@ -416,7 +426,7 @@ static int build_disk(QemuCmd *c, size_t i) {
         if (disk->boot_order > 0)
                 prop_int(&o, "bootindex", disk->boot_order);
         /* an OnOffAuto: a string */
-        if (wc && disk->src)
+        if (wc && has_source)
                 prop_str(&o, "write-cache", wc);
         if (disk->shareable)
                 prop_bool(&o, "share-rw", true);

@@ -120,6 +120,14 @@ static inline bool cmd_renders(const QemuCmd *c) {
         return !c->collect;
 }
 int cmd_add_fd(QemuCmd *c, int fd);
+/* The protocol node of a network disk, without node name and flags
+ * (qemu-command-disknet.c). */
+int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret);
+/* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the
+ * whole RAM needs one, and "TYPE,id=ID" with its properties but size and
+ * host nodes, for the whole RAM (cell NULL) or a guest NUMA cell. */
+bool qemu_memory_backing_needs_backend(const DomainDef *def);
+int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const DomainNumaCell *cell);
 /* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
 int qemu_build_numa(QemuCmd *c);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything

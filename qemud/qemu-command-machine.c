@@ -29,7 +29,7 @@ static bool need_ram_backend(const DomainDef *def) {
 
         if (def->cpu.n_cells > 0)
                 return false; /* a backend per guest NUMA cell instead (qemu-command-numa.c) */
-        if (def->memory_backing.hugepages)
+        if (qemu_memory_backing_needs_backend(def))
                 return true;
         return n->present && n->nodeset && !streq_ptr(n->placement, "auto") &&
                !streq_ptr(n->mode, "restrictive");
@@ -493,12 +493,12 @@ static int build_ram_backend(QemuCmd *c) {
                 r = check_hugepages(c);
                 if (r < 0)
                         return r;
-                opt_add(&b, "memory-backend-file,id=pc.ram");
-                opt_add_str(&b, "mem-path", c->params->hugepages_dir);
-                /* a guest must not find its hugepages gone at run time */
-                opt_add(&b, "prealloc=on");
-        } else
-                opt_add(&b, "memory-backend-ram,id=pc.ram");
+        }
+        r = qemu_memory_backend_start(c, &b, "pc.ram", NULL);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
         opt_add(&b, "size=%" PRIu64 "k", def->memory_kib);
         r = add_host_nodes(c, &b);
         if (r < 0) {

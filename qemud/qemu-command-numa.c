@@ -55,18 +55,16 @@ static int add_binding(QemuCmd *c, OptBuf *b, unsigned cell) {
 }
 
 static int build_cell(QemuCmd *c, const DomainNumaCell *cell) {
-        const DomainDef *def = c->def;
+        char id[32];
         OptBuf b = {};
         int r;
 
-        if (def->memory_backing.hugepages) {
-                if (!c->params->hugepages_dir)
-                        return cmd_fail(c, -EINVAL, "hugepages asked but the driver gave no hugetlbfs directory");
-                opt_add(&b, "memory-backend-file,id=ram-node%u", cell->id);
-                opt_add_str(&b, "mem-path", c->params->hugepages_dir);
-                opt_add(&b, "prealloc=on");
-        } else
-                opt_add(&b, "memory-backend-ram,id=ram-node%u", cell->id);
+        snprintf(id, sizeof(id), "ram-node%u", cell->id);
+        r = qemu_memory_backend_start(c, &b, id, cell);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
         opt_add(&b, "size=%" PRIu64 "k", cell->memory_kib);
         r = add_binding(c, &b, cell->id);
         if (r >= 0)

@@ -216,6 +216,19 @@ static int rule_iommu(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* Hugepages are allocated up front from a hugetlbfs or memfd. */
+static int rule_memory_backing(const DomainDef *def, ConfError *err) {
+        const DomainMemoryBackingDef *mb = &def->memory_backing;
+
+        if (!mb->hugepages)
+                return 0;
+        if (mb->allocation == DOMAIN_MEMORY_ALLOCATION_ONDEMAND)
+                return xml_err_xml(err, "hugepages are not allowed with memory allocation ondemand");
+        if (mb->source == DOMAIN_MEMORY_SOURCE_ANONYMOUS)
+                return xml_err_xml(err, "hugepages are not allowed with anonymous memory source");
+        return 0;
+}
+
 static const struct {
         const char *name;
         RuleFn check;
@@ -232,6 +245,7 @@ static const struct {
         { "uefi-acpi", rule_uefi_acpi },
         { "memory-hotplug-numa", rule_memory_hotplug_numa },
         { "numatune", rule_numatune },
+        { "memory-backing", rule_memory_backing },
         { "iommu", rule_iommu },
 };
 

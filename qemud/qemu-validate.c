@@ -21,7 +21,48 @@ static int validate_kind(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* What QEMU 7.2's block drivers take of a network source: sheepdog and
+ * vxhs are gone from QEMU, curl has no tftp; TLS needs credentials qemud
+ * does not set up. */
+static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
+        const DomainDiskNetSource *s = d->net;
+        const char *proto = domain_disk_protocol_to_string(s->protocol);
+        bool gluster = s->protocol == DOMAIN_DISK_PROTOCOL_GLUSTER;
+
+        if (s->protocol == DOMAIN_DISK_PROTOCOL_SHEEPDOG || s->protocol == DOMAIN_DISK_PROTOCOL_VXHS ||
+            s->protocol == DOMAIN_DISK_PROTOCOL_TFTP)
+                return xml_err_unsupported(err, "disk '%s': network protocol '%s' of <devices/disk/source> is not "
+                                           "supported: QEMU has no block driver for it", d->dst, proto);
+        if (s->tls == TRISTATE_ON)
+                return xml_err_unsupported(err, "disk '%s': tls='yes' of <devices/disk/source> is not supported by "
+                                           "qemud: it sets up no TLS credentials for disks", d->dst);
+        if (s->protocol != DOMAIN_DISK_PROTOCOL_RBD && !gluster && s->n_hosts != 1)
+                return xml_err_invalid(err, "disk '%s': protocol '%s' accepts only one host "
+                                       "(<devices/disk/source/host>)", d->dst, proto);
+        if (gluster && s->n_hosts == 0)
+                return xml_err_invalid(err, "disk '%s': missing <devices/disk/source/host> for protocol 'gluster'",
+                                       d->dst);
+        for (size_t i = 0; i < s->n_hosts; i++) {
+                DomainDiskTransport t = s->hosts[i].transport;
+
+                if (t == DOMAIN_DISK_TRANSPORT_RDMA ||
+                    (t == DOMAIN_DISK_TRANSPORT_UNIX && s->protocol != DOMAIN_DISK_PROTOCOL_NBD && !gluster))
+                        return xml_err_unsupported(err, "disk '%s': transport '%s' of <devices/disk/source/host> is "
+                                                   "not supported for protocol '%s'", d->dst,
+                                                   domain_disk_transport_to_string(t), proto);
+        }
+        if (s->protocol == DOMAIN_DISK_PROTOCOL_GLUSTER && (!strchr(s->name, '/') || s->name[0] == '/'))
+                return xml_err_invalid(err, "disk '%s': gluster source name '%s' is not 'volume/path'", d->dst,
+                                       s->name);
+        return 0;
+}
+
 static int validate_disk(const DomainDiskDef *d, ConfError *err) {
+        if (d->net) {
+                int r = validate_disk_net(d, err);
+                if (r < 0)
+                        return r;
+        }
         if (d->driver_name && !streq(d->driver_name, "qemu"))
                 return xml_err_unsupported(err, "disk driver '%s' in <devices/disk/driver> is not supported, "
                                            "only 'qemu'", d->driver_name);

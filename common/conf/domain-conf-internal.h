@@ -6,13 +6,15 @@
  * Each element family lives in one file with its parse, format, clear and
  * own functions side by side:
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
- *   domain-resources.c   memory, vcpu, cputune, numatune, memoryBacking
+ *   domain-resources.c   memory, vcpu, cputune, numatune
+ *   domain-memory-backing.c memoryBacking
  *   domain-os.c          os, features, cpu, clock, pm
  *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
  *   domain-idmap.c       idmap
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
  *   domain-disk.c        disk
+ *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
  *   domain-net.c         interface
  *   domain-chr.c         serial, console, channel, redirdev
@@ -109,6 +111,8 @@ int domain_parse_numatune(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 int domain_parse_memory_backing(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_memory(XmlWriter *w, const DomainDef *def);
 void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb);
+void domain_memory_backing_clear(DomainMemoryBackingDef *mb);
+bool domain_memory_backing_own(DomainMemoryBackingDef *mb);
 void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
 void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
 void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);
@@ -148,6 +152,11 @@ bool domain_os_own(DomainDef *def);
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
 void domain_disk_clear(DomainDiskDef *d);
+/* <source protocol=''> of a network disk (domain-disk-net.c). */
+int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);
+void domain_disk_net_free(DomainDiskNetSource *s);
+bool domain_disk_net_own(DomainDiskNetSource **p);
 bool domain_disk_own(DomainDiskDef *d);
 
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

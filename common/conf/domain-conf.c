@@ -65,6 +65,44 @@ static const char *const domain_disk_type_table[_DOMAIN_DISK_TYPE_MAX] = {
         [DOMAIN_DISK_TYPE_FILE] = "file",
         [DOMAIN_DISK_TYPE_BLOCK] = "block",
         [DOMAIN_DISK_TYPE_VOLUME] = "volume",
+        [DOMAIN_DISK_TYPE_NETWORK] = "network",
+};
+
+static const char *const domain_disk_protocol_table[_DOMAIN_DISK_PROTOCOL_MAX] = {
+        [DOMAIN_DISK_PROTOCOL_NBD] = "nbd",
+        [DOMAIN_DISK_PROTOCOL_ISCSI] = "iscsi",
+        [DOMAIN_DISK_PROTOCOL_RBD] = "rbd",
+        [DOMAIN_DISK_PROTOCOL_SHEEPDOG] = "sheepdog",
+        [DOMAIN_DISK_PROTOCOL_GLUSTER] = "gluster",
+        [DOMAIN_DISK_PROTOCOL_VXHS] = "vxhs",
+        [DOMAIN_DISK_PROTOCOL_NFS] = "nfs",
+        [DOMAIN_DISK_PROTOCOL_HTTP] = "http",
+        [DOMAIN_DISK_PROTOCOL_HTTPS] = "https",
+        [DOMAIN_DISK_PROTOCOL_FTP] = "ftp",
+        [DOMAIN_DISK_PROTOCOL_FTPS] = "ftps",
+        [DOMAIN_DISK_PROTOCOL_TFTP] = "tftp",
+};
+
+static const char *const domain_memory_source_table[_DOMAIN_MEMORY_SOURCE_MAX] = {
+        [DOMAIN_MEMORY_SOURCE_ANONYMOUS] = "anonymous",
+        [DOMAIN_MEMORY_SOURCE_FILE] = "file",
+        [DOMAIN_MEMORY_SOURCE_MEMFD] = "memfd",
+};
+
+static const char *const domain_memory_access_table[_DOMAIN_MEMORY_ACCESS_MAX] = {
+        [DOMAIN_MEMORY_ACCESS_SHARED] = "shared",
+        [DOMAIN_MEMORY_ACCESS_PRIVATE] = "private",
+};
+
+static const char *const domain_memory_allocation_table[_DOMAIN_MEMORY_ALLOCATION_MAX] = {
+        [DOMAIN_MEMORY_ALLOCATION_IMMEDIATE] = "immediate",
+        [DOMAIN_MEMORY_ALLOCATION_ONDEMAND] = "ondemand",
+};
+
+static const char *const domain_disk_transport_table[_DOMAIN_DISK_TRANSPORT_MAX] = {
+        [DOMAIN_DISK_TRANSPORT_TCP] = "tcp",
+        [DOMAIN_DISK_TRANSPORT_UNIX] = "unix",
+        [DOMAIN_DISK_TRANSPORT_RDMA] = "rdma",
 };
 
 static const char *const domain_disk_device_table[_DOMAIN_DISK_DEVICE_MAX] = {

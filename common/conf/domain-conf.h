@@ -209,10 +209,20 @@ typedef struct DomainCpuFeature {
 } DomainCpuFeature;
 
 /* <cpu><numa><cell id='' cpus='' memory='' unit=''/>: a guest NUMA node. */
+/* <memoryBacking><access mode=''/>, <cell memAccess=''/>. */
+typedef enum DomainMemoryAccess {
+        DOMAIN_MEMORY_ACCESS_DEFAULT,
+        DOMAIN_MEMORY_ACCESS_SHARED,
+        DOMAIN_MEMORY_ACCESS_PRIVATE,
+        _DOMAIN_MEMORY_ACCESS_MAX,
+} DomainMemoryAccess;
+
 typedef struct DomainNumaCell {
         unsigned id;          /* 0.. in order */
         char *cpus;           /* the vCPUs in it, libvirt's cpuset syntax */
         uint64_t memory_kib;
+        DomainMemoryAccess mem_access; /* memAccess='shared|private': overrides <memoryBacking><access> */
+        Tristate discard;     /* discard='yes|no': overrides <memoryBacking><discard> */
 } DomainNumaCell;
 
 typedef struct DomainCpuDef {
@@ -328,8 +338,65 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_FILE,
         DOMAIN_DISK_TYPE_BLOCK,
         DOMAIN_DISK_TYPE_VOLUME,  /* <source pool='' volume=''/>, resolved by storaged */
+        DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
+
+/* <source protocol=''> of a network disk: libvirt's protocols, whether or
+ * not a driver can use them (that is the driver's own check). */
+typedef enum DomainDiskProtocol {
+        DOMAIN_DISK_PROTOCOL_NBD,
+        DOMAIN_DISK_PROTOCOL_ISCSI,
+        DOMAIN_DISK_PROTOCOL_RBD,
+        DOMAIN_DISK_PROTOCOL_SHEEPDOG,
+        DOMAIN_DISK_PROTOCOL_GLUSTER,
+        DOMAIN_DISK_PROTOCOL_VXHS,
+        DOMAIN_DISK_PROTOCOL_NFS,
+        DOMAIN_DISK_PROTOCOL_HTTP,
+        DOMAIN_DISK_PROTOCOL_HTTPS,
+        DOMAIN_DISK_PROTOCOL_FTP,
+        DOMAIN_DISK_PROTOCOL_FTPS,
+        DOMAIN_DISK_PROTOCOL_TFTP,
+        _DOMAIN_DISK_PROTOCOL_MAX,
+} DomainDiskProtocol;
+
+typedef enum DomainDiskTransport {
+        DOMAIN_DISK_TRANSPORT_DEFAULT, /* not given: tcp */
+        DOMAIN_DISK_TRANSPORT_TCP,
+        DOMAIN_DISK_TRANSPORT_UNIX,
+        DOMAIN_DISK_TRANSPORT_RDMA,
+        _DOMAIN_DISK_TRANSPORT_MAX,
+} DomainDiskTransport;
+
+/* <host name='' port='' transport='' socket=''/> */
+typedef struct DomainDiskHost {
+        char *name;            /* tcp, rdma */
+        unsigned port;         /* 0: not given, the protocol's default */
+        DomainDiskTransport transport;
+        char *socket;          /* unix */
+} DomainDiskHost;
+
+typedef struct DomainDiskCookie {
+        char *name, *value;
+} DomainDiskCookie;
+
+typedef struct DomainDiskNetSource {
+        DomainDiskProtocol protocol;
+        char *name;            /* export, target, pool/image, volume/path, or the URL's path */
+        char *query;           /* http, https */
+        Tristate tls;          /* nbd, vxhs: tls='yes|no' */
+        char *tls_hostname;    /* nbd */
+        DomainDiskHost *hosts;
+        size_t n_hosts;
+        char *snapshot, *config; /* rbd: <snapshot name=''/>, <config file=''/> */
+        char *initiator_iqn;   /* iscsi: <initiator><iqn name=''/></initiator> */
+        Tristate ssl_verify;   /* https, ftps: <ssl verify='yes|no'/> */
+        DomainDiskCookie *cookies; /* http, https */
+        size_t n_cookies;
+        uint64_t readahead;    /* bytes, 0 = not given */
+        uint64_t timeout;      /* seconds, 0 = not given */
+        char *nfs_user, *nfs_group; /* nfs: <identity user='' group=''/> */
+} DomainDiskNetSource;
 
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
@@ -418,6 +485,7 @@ typedef struct DomainDiskDef {
         char *driver_name;     /* <driver name=''/> as given ("qemu"); which a driver takes is its own rule */
         char *src;             /* file or block device path; live: resolved volume path */
         char *src_pool, *src_volume; /* type=volume */
+        DomainDiskNetSource *net; /* type=network */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */
@@ -839,11 +907,31 @@ typedef struct DomainHugepage {
         char *nodeset;
 } DomainHugepage;
 
+typedef enum DomainMemorySource {
+        DOMAIN_MEMORY_SOURCE_NONE,
+        DOMAIN_MEMORY_SOURCE_ANONYMOUS,
+        DOMAIN_MEMORY_SOURCE_FILE,
+        DOMAIN_MEMORY_SOURCE_MEMFD,
+        _DOMAIN_MEMORY_SOURCE_MAX,
+} DomainMemorySource;
+
+typedef enum DomainMemoryAllocation {
+        DOMAIN_MEMORY_ALLOCATION_NONE,
+        DOMAIN_MEMORY_ALLOCATION_IMMEDIATE,
+        DOMAIN_MEMORY_ALLOCATION_ONDEMAND,
+        _DOMAIN_MEMORY_ALLOCATION_MAX,
+} DomainMemoryAllocation;
+
 typedef struct DomainMemoryBackingDef {
         bool hugepages;
         DomainHugepage *pages;
         size_t n_pages;
         bool nosharepages, locked;
+        DomainMemorySource source;         /* <source type=''/> */
+        DomainMemoryAccess access;         /* <access mode=''/> */
+        DomainMemoryAllocation allocation; /* <allocation mode='' threads=''/> */
+        unsigned allocation_threads;       /* 0 = not given */
+        bool discard;                      /* <discard/> */
 } DomainMemoryBackingDef;
 
 typedef struct DomainDef {
@@ -1037,6 +1125,11 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_disk_cache, DomainDiskCache)                   \
         X(domain_disk_io, DomainDiskIo)                         \
         X(domain_disk_discard, DomainDiskDiscard)               \
+        X(domain_disk_protocol, DomainDiskProtocol)             \
+        X(domain_disk_transport, DomainDiskTransport)           \
+        X(domain_memory_source, DomainMemorySource)             \
+        X(domain_memory_access, DomainMemoryAccess)             \
+        X(domain_memory_allocation, DomainMemoryAllocation)     \
         X(domain_controller_type, DomainControllerType)         \
         X(domain_fs_type, DomainFsType)                         \
         X(domain_fs_access_mode, DomainFsAccessMode)            \

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <disk>: file, block device or storaged volume, with its <iotune>. */
+/* <disk>: file, block device, storaged volume or network source
+ * (domain-disk-net.c), with its <iotune>. */
 #include <inttypes.h>
 #include <stddef.h>
 
@@ -141,6 +142,8 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         int r;
 
         switch (d->type) {
+        case DOMAIN_DISK_TYPE_NETWORK:
+                return domain_parse_disk_net_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_VOLUME:
                 r = XML_CHECK_ATTRS(n, path, err, "pool", "volume");
                 attr = NULL;
@@ -273,8 +276,9 @@ static int parse_layer_type(DomainDiskType *ret, xmlNodePtr n, const char *path,
 
         if (r < 0)
                 return r;
-        if (*ret == DOMAIN_DISK_TYPE_VOLUME)
-                return xml_err_unsupported(err, "<%s> of type 'volume' is not supported", path);
+        if (*ret == DOMAIN_DISK_TYPE_VOLUME || *ret == DOMAIN_DISK_TYPE_NETWORK)
+                return xml_err_unsupported(err, "<%s> of type '%s' is not supported", path,
+                                           domain_disk_type_to_string(*ret));
         return 0;
 }
 
@@ -464,11 +468,18 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
                 return xml_err_xml(err, "missing element <%s/target>", path);
         if (d->type == DOMAIN_DISK_TYPE_VOLUME && !d->src_pool)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'volume'", path, d->dst);
+        /* an empty CD-ROM may be of any type */
+        if (d->type == DOMAIN_DISK_TYPE_NETWORK && !d->net && d->device != DOMAIN_DISK_DEVICE_CDROM)
+                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'network'", path, d->dst);
         return 0;
 }
 
 static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         switch (d->type) {
+        case DOMAIN_DISK_TYPE_NETWORK:
+                if (d->net)
+                        domain_format_disk_net_source(w, d->net);
+                return;
         case DOMAIN_DISK_TYPE_VOLUME:
                 /* src is the path storaged resolved: internal, not XML */
                 if (!d->src_pool && !d->src_volume)
@@ -587,6 +598,8 @@ void domain_disk_clear(DomainDiskDef *d) {
         free(d->src);
         free(d->src_pool);
         free(d->src_volume);
+        domain_disk_net_free(d->net);
+        d->net = NULL;
         free(d->dst);
         free(d->serial);
         free(d->iotune.group_name);
@@ -644,6 +657,7 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->src) && ok;
         ok = own_str(&d->src_pool) && ok;
         ok = own_str(&d->src_volume) && ok;
+        ok = domain_disk_net_own(&d->net) && ok;
         ok = own_str(&d->dst) && ok;
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;

@@ -518,7 +518,7 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Co
         unsigned id;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "id", "cpus", "memory", "unit");
+        r = XML_CHECK_ATTRS(n, path, err, "id", "cpus", "memory", "unit", "memAccess", "discard");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
@@ -541,6 +541,10 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Co
                 r = xml_attr_scaled_kib(n, path, "memory", &cell->memory_kib, err);
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'memory' of <%s>", path);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "memAccess", domain_memory_access, &cell->mem_access, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "discard", "yes", "no", &cell->discard, err);
         return r < 0 ? r : 0;
 }
 
@@ -671,6 +675,8 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
                         xw_attr(w, "cpus", cpu->cells[i].cpus);
                         xw_attrf(w, "memory", "%" PRIu64, cpu->cells[i].memory_kib);
                         xw_attr(w, "unit", "KiB");
+                        xw_attr(w, "memAccess", domain_memory_access_to_string(cpu->cells[i].mem_access));
+                        xw_attr(w, "discard", tristate_word(cpu->cells[i].discard, "yes", "no"));
                         xw_end(w);
                 }
                 xw_end(w);

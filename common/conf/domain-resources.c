@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <memory>, <currentMemory>, <maxMemory>, <vcpu>, <cputune>, <numatune>,
- * <memtune>, <blkiotune>, <memoryBacking>: what the guest gets from the host and how it is placed. */
+ * <memtune>, <blkiotune>: what the guest gets from the host and how it is placed. */
 #include <inttypes.h>
 
 #include "domain-conf-internal.h"
@@ -51,117 +51,6 @@ void domain_format_memory(XmlWriter *w, const DomainDef *def) {
          * told otherwise): clients such as cockpit-machines read it. */
         if (def->current_memory_kib || def->memory_kib)
                 format_kib(w, "currentMemory", def->current_memory_kib ?: def->memory_kib, 0);
-}
-
-/* ---- memoryBacking ----------------------------------------------------- */
-
-static int parse_hugepage(DomainMemoryBackingDef *mb, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainHugepage *p;
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, "size", "unit", "nodeset");
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err);
-        if (r < 0)
-                return r;
-        r = LIST_APPEND(mb->pages, mb->n_pages, &p, path, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_scaled_kib(n, path, "size", &p->size_kib, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return xml_err_xml(err, "missing attribute 'size' of <%s>", path);
-        if (p->size_kib == 0)
-                return xml_err_invalid(err, "page size of <%s> must be more than 0", path);
-        r = xml_attr_str(n, path, "nodeset", &p->nodeset, err);
-        if (r > 0)
-                r = domain_check_cpuset(p->nodeset, "attribute 'nodeset' of", path, err);
-        return r < 0 ? r : 0;
-}
-
-static int parse_hugepages(DomainMemoryBackingDef *mb, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        mb->hugepages = true;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "page"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "page");
-                r = parse_hugepage(mb, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int parse_flag(bool *flag, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err);
-        if (r < 0)
-                return r;
-        *flag = true;
-        return 0;
-}
-
-int domain_parse_memory_backing(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainMemoryBackingDef *mb = &def->memory_backing;
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "hugepages") && !xml_is(c, "nosharepages") && !xml_is(c, "locked"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, (const char *) c->name);
-                r = xml_check_unique(c, sub, err);
-                if (r < 0)
-                        return r;
-                if (xml_is(c, "hugepages"))
-                        r = parse_hugepages(mb, c, sub, err);
-                else
-                        r = parse_flag(xml_is(c, "locked") ? &mb->locked : &mb->nosharepages, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb) {
-        if (!mb->hugepages && !mb->nosharepages && !mb->locked)
-                return;
-        xw_start(w, "memoryBacking");
-        if (mb->hugepages) {
-                xw_start(w, "hugepages");
-                for (size_t i = 0; i < mb->n_pages; i++) {
-                        xw_start(w, "page");
-                        xw_attrf(w, "size", "%" PRIu64, mb->pages[i].size_kib);
-                        xw_attr(w, "unit", "KiB");
-                        xw_attr(w, "nodeset", mb->pages[i].nodeset);
-                        xw_end(w);
-                }
-                xw_end(w);
-        }
-        if (mb->nosharepages)
-                xw_empty(w, "nosharepages");
-        if (mb->locked)
-                xw_empty(w, "locked");
-        xw_end(w);
 }
 
 /* ---- vcpu ---------------------------------------------------------------- */
@@ -916,9 +805,7 @@ void domain_resources_clear(DomainDef *def) {
         for (size_t i = 0; i < def->blkiotune.n_devices; i++)
                 domain_blkio_device_clear(&def->blkiotune.devices[i]);
         free(def->blkiotune.devices);
-        for (size_t i = 0; i < def->memory_backing.n_pages; i++)
-                free(def->memory_backing.pages[i].nodeset);
-        free(def->memory_backing.pages);
+        domain_memory_backing_clear(&def->memory_backing);
 }
 
 bool domain_resources_own(DomainDef *def) {
@@ -945,8 +832,6 @@ bool domain_resources_own(DomainDef *def) {
         ok = OWN_ARRAY(def->blkiotune.devices, def->blkiotune.n_devices) && ok;
         for (size_t i = 0; i < def->blkiotune.n_devices; i++)
                 ok = own_str(&def->blkiotune.devices[i].path) && ok;
-        ok = OWN_ARRAY(def->memory_backing.pages, def->memory_backing.n_pages) && ok;
-        for (size_t i = 0; i < def->memory_backing.n_pages; i++)
-                ok = own_str(&def->memory_backing.pages[i].nodeset) && ok;
+        ok = domain_memory_backing_own(&def->memory_backing) && ok;
         return ok;
 }

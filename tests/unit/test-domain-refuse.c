@@ -378,8 +378,8 @@ static void test_refuse_values(void) {
                 "<numatune/memory>");
         REFUSED(NULL, "<disk type='file' device='floppy'><target dev='fda'/></disk>", VB_ERROR_NOT_SUPPORTED,
                 "'floppy'");
-        REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
-                "'network'");
+        REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
+                "missing element <devices/disk/source> for disk 'vda' of type 'network'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='usb'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "'usb' of attribute 'bus' of <devices/disk/target>");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='xvda'/></disk>",
@@ -735,7 +735,61 @@ static void test_container_idmap(void) {
 /* ---- what virt-install and virsh dumpxml write ------------------------------ */
 
 
+#define NETSRC(src) "<disk type='network' device='disk'>" src "<target dev='vda'/></disk>"
+
+/* <disk type='network'>: what the model refuses of a source, by name. */
+static void test_refuse_network_disk(void) {
+        REFUSED(NULL, NETSRC("<source name='x'/>"), VB_ERROR_XML, "missing attribute 'protocol' of <devices/disk/source>");
+        REFUSED(NULL, NETSRC("<source protocol='smb' name='x'/>"), VB_ERROR_NOT_SUPPORTED, "'smb'");
+        REFUSED(NULL, NETSRC("<source protocol='iscsi'><host name='h'/></source>"), VB_ERROR_XML,
+                "missing attribute 'name' of <devices/disk/source protocol='iscsi'>");
+        REFUSED(NULL, NETSRC("<source protocol='nbd'><host name='h' port='0'/></source>"), VB_ERROR_INVALID_ARG,
+                "invalid port '0'");
+        REFUSED(NULL, NETSRC("<source protocol='nbd'><host name='bad host'/></source>"), VB_ERROR_INVALID_ARG,
+                "invalid host name 'bad host'");
+        REFUSED(NULL, NETSRC("<source protocol='nbd'><host transport='unix' name='h' socket='/s'/></source>"),
+                VB_ERROR_XML, "takes a socket, not a name or port");
+        REFUSED(NULL, NETSRC("<source protocol='nbd'><host transport='unix' socket='rel'/></source>"),
+                VB_ERROR_INVALID_ARG, "'rel'");
+        REFUSED(NULL, NETSRC("<source protocol='nbd' query='a'><host name='h'/></source>"), VB_ERROR_NOT_SUPPORTED,
+                "attribute 'query' of <devices/disk/source> is not supported");
+        REFUSED(NULL, NETSRC("<source protocol='http' name='x'><host name='h'/><cookies><cookie name='a b'>v</cookie>"
+                             "</cookies></source>"), VB_ERROR_INVALID_ARG, "invalid cookie name 'a b'");
+        REFUSED(NULL, NETSRC("<source protocol='http' name='x'><host name='h'/><cookies><cookie name='a'>v;w</cookie>"
+                             "</cookies></source>"), VB_ERROR_INVALID_ARG, "invalid value of cookie 'a'");
+        REFUSED(NULL, NETSRC("<source protocol='http' name='x'><host name='h'/><ssl verify='no'/></source>"),
+                VB_ERROR_NOT_SUPPORTED, "element <devices/disk/source/ssl> is not supported");
+        REFUSED(NULL, NETSRC("<source protocol='https' name='x'><host name='h'/><timeout seconds='0'/></source>"),
+                VB_ERROR_INVALID_ARG, "invalid seconds '0'");
+        REFUSED(NULL, NETSRC("<source protocol='rbd' name='p/i'><auth username='u'/></source>"),
+                VB_ERROR_NOT_SUPPORTED, "element <devices/disk/source/auth> is not supported");
+        REFUSED(NULL, "<disk type='network'><auth username='u'/><source protocol='rbd' name='p/i'/>"
+                      "<target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED, "element <devices/disk/auth>");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><backingStore type='network'><source protocol='nbd'/>"
+                      "</backingStore><target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/disk/backingStore> of type 'network' is not supported");
+}
+
+/* <memoryBacking> <source>, <access>, <allocation>, <discard> and a cell's
+ * memAccess/discard: bad values named. */
+static void test_refuse_memory_backing(void) {
+        REFUSED("<memoryBacking><source type='shm'/></memoryBacking>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "value 'shm' of attribute 'type' of <memoryBacking/source>");
+        REFUSED("<memoryBacking><source/></memoryBacking>", NULL, VB_ERROR_XML,
+                "missing attribute 'type' of <memoryBacking/source>");
+        REFUSED("<memoryBacking><access mode='public'/></memoryBacking>", NULL, VB_ERROR_NOT_SUPPORTED, "'public'");
+        REFUSED("<memoryBacking><allocation mode='later'/></memoryBacking>", NULL, VB_ERROR_NOT_SUPPORTED, "'later'");
+        REFUSED("<memoryBacking><allocation threads='0'/></memoryBacking>", NULL, VB_ERROR_INVALID_ARG,
+                "invalid threads '0'");
+        REFUSED("<memoryBacking><discard/><discard/></memoryBacking>", NULL, VB_ERROR_XML, "more than once");
+        REFUSED("<memoryBacking><discard>x</discard></memoryBacking>", NULL, VB_ERROR_XML, "<memoryBacking/discard>");
+        REFUSED("<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB' memAccess='open'/></numa>"
+                "</cpu>", NULL, VB_ERROR_NOT_SUPPORTED, "'open' of attribute 'memAccess'");
+        REFUSED("<vcpu>1</vcpu><cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB' discard='maybe'/></numa>"
+                "</cpu>", NULL, VB_ERROR_INVALID_ARG, "'discard'");
+}
+
 UNIT_TESTS(test_refuse_malformed, test_refuse_unknown_everywhere, test_refuse_too_large,
            test_refuse_unmodelled, test_refuse_unmodelled_attributes, test_refuse_values, test_validate,
-           test_refuse_platform_devs,
+           test_refuse_platform_devs, test_refuse_network_disk, test_refuse_memory_backing,
            test_container_accepted, test_container_os, test_container_filesystem, test_container_idmap)

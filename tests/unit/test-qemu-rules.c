@@ -91,6 +91,16 @@ static const RuleCase cases[] = {
         { "maxMemory with NUMA", NULL, NULL,
           "<maxMemory slots='4' unit='GiB'>4</maxMemory><vcpu>1</vcpu>"
           "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>", NULL, NULL, NULL },
+        /* memoryBacking */
+        { "hugepages on demand", NULL, NULL,
+          "<memoryBacking><hugepages/><allocation mode='ondemand'/></memoryBacking>", NULL,
+          XE, "hugepages are not allowed with memory allocation ondemand" },
+        { "hugepages of anonymous memory", NULL, NULL,
+          "<memoryBacking><hugepages/><source type='anonymous'/></memoryBacking>", NULL,
+          XE, "hugepages are not allowed with anonymous memory source" },
+        { "hugepages of a memfd", NULL, NULL,
+          "<memoryBacking><hugepages/><source type='memfd'/><access mode='shared'/></memoryBacking>", NULL,
+          NULL, NULL },
         /* numatune */
         { "static placement, no nodeset", NULL, NULL,
           "<numatune><memory mode='interleave' placement='static'/></numatune>", NULL,

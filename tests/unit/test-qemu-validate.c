@@ -137,4 +137,37 @@ static void test_qemu_policy(void) {
                       VB_ERROR_NOT_SUPPORTED, "value 'xen' of attribute 'type' of <domain> is not supported");
 }
 
-UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy)
+#define NETDISK(src) "<disk type='network' device='disk'>" src "<target dev='vda' bus='virtio'/></disk>"
+
+/* Network disks: the protocols QEMU 7.2 has no driver for, TLS, host
+ * counts and transports each protocol takes. */
+static void test_network_disks(void) {
+        _cleanup_free_ char *ok = domain_with(NULL, NETDISK("<source protocol='nbd'><host name='127.0.0.1'/></source>"));
+
+        check_qemu_ok_(ok, "an nbd disk", __LINE__);
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='sheepdog' name='img'><host name='h'/></source>"),
+                     VB_ERROR_NOT_SUPPORTED, "disk 'vda': network protocol 'sheepdog' of <devices/disk/source> is "
+                     "not supported: QEMU has no block driver for it");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='vxhs' name='img'><host name='h'/></source>"),
+                     VB_ERROR_NOT_SUPPORTED, "'vxhs'");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='tftp' name='img'><host name='h'/></source>"),
+                     VB_ERROR_NOT_SUPPORTED, "'tftp'");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='nbd' tls='yes'><host name='h'/></source>"),
+                     VB_ERROR_NOT_SUPPORTED, "tls='yes' of <devices/disk/source> is not supported");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='nbd'><host name='a'/><host name='b'/></source>"),
+                     VB_ERROR_INVALID_ARG, "protocol 'nbd' accepts only one host");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='http' name='x'/>"), VB_ERROR_INVALID_ARG,
+                     "protocol 'http' accepts only one host");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='gluster' name='v/p'/>"), VB_ERROR_INVALID_ARG,
+                     "missing <devices/disk/source/host> for protocol 'gluster'");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='gluster' name='novolume'><host name='h'/></source>"),
+                     VB_ERROR_INVALID_ARG, "gluster source name 'novolume' is not 'volume/path'");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='iscsi' name='iqn.x'><host transport='unix' socket='/s'/>"
+                                   "</source>"),
+                     VB_ERROR_NOT_SUPPORTED, "transport 'unix' of <devices/disk/source/host> is not supported for "
+                     "protocol 'iscsi'");
+        QEMU_REFUSED(NULL, NETDISK("<source protocol='gluster' name='v/p'><host transport='rdma' name='h'/></source>"),
+                     VB_ERROR_NOT_SUPPORTED, "transport 'rdma'");
+}
+
+UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks)
