@@ -277,9 +277,17 @@ static void restart(Domain *d) {
         sd_bus_error_free(&error);
 }
 
+/* With host interfaces in the container, the supervisor ends the init
+ * itself (LXC_SUPERVISE_KILL_SIGNAL) and gives them back to the host
+ * before it exits: SIGKILLed, it would leave them to the container's
+ * network namespace, which destroys a virtual one with it. */
 static void kill_supervisor(Domain *d) {
+        bool hostnets = false;
+
+        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
+                hostnets = hostnets || d->live->hostdevs[i].type == DOMAIN_HOSTDEV_NET;
         if (d->pid > 0)
-                (void) kill(d->pid, SIGKILL);
+                (void) kill(d->pid, hostnets ? LXC_SUPERVISE_KILL_SIGNAL : SIGKILL);
 }
 
 /* Why the start failed, for its call; the first reason sticks. */
@@ -379,6 +387,36 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
         return 0;
 }
 
+static bool has_hostnet(const DomainDef *def, const char *name) {
+        for (size_t i = 0; def && i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_NET && streq_ptr(def->hostdevs[i].caps_ifname, name))
+                        return true;
+        return false;
+}
+
+/* A host interface is in one container at a time: another running one
+ * has it in its namespace, where the host no longer sees it. */
+static int hostnets_free(Domain *d, ConfError *err) {
+        const Manager *m = d->manager;
+
+        for (size_t i = 0; i < d->live->n_hostdevs; i++) {
+                const char *name = d->live->hostdevs[i].caps_ifname;
+
+                if (d->live->hostdevs[i].type != DOMAIN_HOSTDEV_NET)
+                        continue;
+                for (size_t j = 0; j < m->n_domains; j++) {
+                        Domain *o = m->domains[j];
+                        if (o != d && domain_is_active(o) && has_hostnet(o->live, name)) {
+                                conf_error_set(err, VB_ERROR_RESOURCE_BUSY, "the host interface '%s' of "
+                                               "<hostdev type='net'> is already in the container '%s'", name,
+                                               o->def->name);
+                                return -EBUSY;
+                        }
+                }
+        }
+        return 0;
+}
+
 /* The start as a plan (start-plan.h): prepare (the plan, the host checks,
  * the cgroup), log (logd's pipe), spawn (the supervisor), init (its word
  * that the init runs), then mark it running. A step that fails notes why
@@ -397,6 +435,8 @@ static int run_prepare(void *ctx) {
         (void) unlink(exit_file);
         r = lxc_plan_from_def(d->live, exit_file, &plan, &err);
         l->plan = plan;
+        if (r >= 0)
+                r = hostnets_free(d, &err);
         if (r >= 0)
                 r = lxc_validate_host(plan, &err);
         if (r < 0) {

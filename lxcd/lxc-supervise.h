@@ -10,7 +10,12 @@
  * file ("exited N" or "signal N") and exits 0. SIGTERM is passed on to the
  * init; SIGKILL takes the init, and with it the pid namespace, down. */
 
+#include <signal.h>
+
 #define LXC_SUPERVISE_STATUS_FD 3
+/* Destroy of a container holding host interfaces: the supervisor kills the
+ * init, moves the interfaces back to the host, and exits as usual. */
+#define LXC_SUPERVISE_KILL_SIGNAL SIGUSR2
 /* The supervisor's name (/proc/PID/comm): lxcd forks it (lxc-process.c). */
 #define LXC_SUPERVISE_COMM "lxcd-supervise"
 
