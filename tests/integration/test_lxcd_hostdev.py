@@ -11,6 +11,7 @@ namespace, unlike a physical one): no link of the real host is touched. Bad inpu
 
 import os
 import re
+import shutil
 import uuid as uuidlib
 
 import pytest
@@ -169,3 +170,28 @@ def test_bad_input(env, lxcd, rootfs, what, devices, when, error, needle):
     assert needle in e.message, e.message
     assert state(lxcd, path) == (SHUTOFF, 0)
     assert not supervisors(env)
+
+
+def test_virsh(env, lxcd, rootfs, dummy):
+    """Through the proxy: virsh defines, starts and dumps a container with
+    host devices; a subsystem hostdev is refused naming it."""
+    if not shutil.which("virsh"):
+        pytest.skip("virsh (libvirt-clients) is not installed")
+    proxy = h.Proxy(env.bus, env.root).start()
+    try:
+        uri = f"lxc+unix:///system?socket={proxy.socket}"
+        f = env.root / "hd7.xml"
+        f.write_text(container_xml("hd7", rootfs, "sleep 1000", hostdev_net(dummy) + NODES))
+        proxy.virsh("define", f, uri=uri)
+        proxy.virsh("start", "hd7", uri=uri)
+        assert not on_host(env, dummy)
+        out = proxy.virsh("dumpxml", "hd7", uri=uri).stdout
+        assert f"<interface>{dummy}</interface>" in out and "<block>/dev/loop0</block>" in out, out
+        proxy.virsh("destroy", "hd7", uri=uri)
+        h.wait_until(lambda: on_host(env, dummy), 10, what=f"{dummy} back on the host")
+        proxy.virsh("undefine", "hd7", uri=uri)
+        f.write_text(container_xml("hd8", rootfs, "true", BAD[4][1]))
+        r = proxy.virsh("define", f, uri=uri, check=False)
+        assert r.returncode != 0 and "mode='subsystem' type='pci'" in r.stderr, r.stderr
+    finally:
+        proxy.stop()
