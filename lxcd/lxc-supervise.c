@@ -696,6 +696,8 @@ static void serve_views(void) {
                 fprintf(stderr, "lxc: no /proc views for the container (thread: %s)\n", strerror(-r));
                 fuse = lxc_fuse_free(fuse);
         }
+        if (fuse)
+                (void) lxc_fuse_warm(fuse);
 }
 
 int lxc_supervise_main(char **argv) {
