@@ -69,6 +69,26 @@ static void status_close(Domain *d) {
         l->status_len = 0;
 }
 
+/* Takes the whole lines of the buffer: "pid N" noted, the first "error"
+ * returned (pointing into the buffer), or NULL. */
+static const char *status_lines(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        char *line = l->status_buf, *nl;
+        int pid;
+
+        while ((nl = strchr(line, '\n'))) {
+                *nl = 0;
+                if (strncmp(line, "error ", 6) == 0)
+                        return line + 6;
+                if (sscanf(line, "pid %d", &pid) == 1)
+                        l->init_pid = pid;
+                line = nl + 1;
+        }
+        l->status_len = strlen(line);
+        memmove(l->status_buf, line, l->status_len + 1);
+        return NULL;
+}
+
 /* The job (start, or another one Destroy broke in on) ends with the guest. */
 static void end_job_stopped(Domain *d) {
         char msg[512];
@@ -180,8 +200,8 @@ static int read_exit(Domain *d, int *ret_value) {
  * it gave is the start's. */
 static void note_last_word(Domain *d) {
         LxcDomain *l = lxc_domain(d);
+        const char *error;
         ssize_t n;
-        char *nl;
 
         if (l->status_fd < 0)
                 return;
@@ -189,11 +209,9 @@ static void note_last_word(Domain *d) {
                (n = read(l->status_fd, l->status_buf + l->status_len, sizeof(l->status_buf) - 1 - l->status_len)) > 0)
                 l->status_len += n;
         l->status_buf[l->status_len] = 0;
-        if ((nl = strchr(l->status_buf, '\n')))
-                *nl = 0;
-        if (strncmp(l->status_buf, "error ", 6) == 0)
-                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name,
-                           l->status_buf + 6);
+        error = status_lines(d);
+        if (error)
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name, error);
         status_close(d);
 }
 
@@ -304,18 +322,16 @@ static void start_note(Domain *d, const char *name, const char *fmt, ...) {
         d->start_error_name = strdup(name);
 }
 
-/* The supervisor said "ok <pid>" (the init runs) or "error <why>". */
-static void start_settled(Domain *d, const char *line) {
-        int init_pid;
-
+/* "error <why>" from the supervisor or the init, or the pipe's end: the
+ * init runs (lxc-supervise.h). */
+static void start_settled(Domain *d, const char *error) {
         status_close(d);
-        if (sscanf(line, "ok %d", &init_pid) != 1) {
-                const char *why = strncmp(line, "error ", 6) == 0 ? line + 6 : "the supervisor said nothing";
-                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name, why);
+        if (error || lxc_domain(d)->init_pid <= 0) {
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name,
+                           error ?: "the supervisor said nothing");
                 start_step_done(d, -EIO);
                 return;
         }
-        lxc_domain(d)->init_pid = init_pid;
         start_step_done(d, 0);
 }
 
@@ -323,18 +339,20 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
         Domain *d = userdata;
         LxcDomain *l = lxc_domain(d);
         ssize_t n = read(fd, l->status_buf + l->status_len, sizeof(l->status_buf) - 1 - l->status_len);
-        char *nl;
+        const char *error;
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
         if (n > 0)
                 l->status_len += n;
         l->status_buf[l->status_len] = 0;
-        nl = strchr(l->status_buf, '\n');
-        if (nl)
-                *nl = 0;
-        if (nl || n <= 0 || l->status_len >= sizeof(l->status_buf) - 1)
-                start_settled(d, l->status_buf);
+        error = status_lines(d);
+        if (error)
+                start_settled(d, error);
+        else if (n <= 0)
+                start_settled(d, l->status_len > 0 ? l->status_buf : NULL);
+        else if (l->status_len >= sizeof(l->status_buf) - 1)
+                start_settled(d, "its status line is too long");
         return 0;
 }
 

@@ -47,8 +47,21 @@ static volatile sig_atomic_t kill_asked;
 static LxcFuse *fuse;
 static char fuse_dir[4096];
 
-/* In the child: tells the supervisor why the container cannot run, and
- * ends. The pipe is close-on-exec: EOF without a word means init runs. */
+/* In the child: tells lxcd why the container cannot run ("error <why>"
+ * on the status pipe, which the init holds close-on-exec: EOF without a
+ * word means it runs), and ends. */
+/* "error <text>\n" in one write: the pipe is shared with the supervisor. */
+static void status_line(int fd, const char *text, int len) {
+        char line[1100];
+        int n = snprintf(line, sizeof(line), "error %.*s\n", len, text);
+
+        if (n > (int) sizeof(line) - 1) {
+                n = sizeof(line) - 1;
+                line[n - 1] = '\n';
+        }
+        (void) !write(fd, line, n);
+}
+
 __attribute__((noreturn)) static void child_fail(int fd, int err, const char *fmt, ...) {
         char buf[1024];
         va_list ap;
@@ -63,7 +76,7 @@ __attribute__((noreturn)) static void child_fail(int fd, int err, const char *fm
                 n = sizeof(buf) - 64;
         if (err)
                 n += snprintf(buf + n, 64, ": %s", strerror(err));
-        (void) !write(fd, buf, n);
+        status_line(fd, buf, n);
         _exit(127);
 }
 
@@ -503,7 +516,7 @@ static void write_exit_file(const char *path, int status) {
 }
 
 /* The init in a new pid namespace, as the supervisor's child. */
-static int fork_plain(const LxcPlan *p, int pipefd[2]) {
+static int fork_plain(const LxcPlan *p) {
         if (unshare(CLONE_NEWPID) < 0) {
                 status_write("error cannot make the pid namespace: %s\n", strerror(errno));
                 return -1;
@@ -514,11 +527,9 @@ static int fork_plain(const LxcPlan *p, int pipefd[2]) {
                 return -1;
         }
         if (init_pid == 0) {
-                close(pipefd[0]);
-                close(LXC_SUPERVISE_STATUS_FD);
                 if (net_sync[0] >= 0)
                         close(net_sync[0]);
-                run_init(p, pipefd[1], false);
+                run_init(p, LXC_SUPERVISE_STATUS_FD, false);
         }
         return 0;
 }
@@ -538,7 +549,7 @@ static int write_map(pid_t pid, const char *file, const char *map) {
 /* With <idmap>: a user namespace made together with the pid namespace, so
  * that it owns it (the init may mount its /proc); the supervisor writes
  * the maps while the child waits on sync. */
-static int fork_userns(const LxcPlan *p, int pipefd[2]) {
+static int fork_userns(const LxcPlan *p) {
         int sync[2], r;
         char c = 0;
 
@@ -552,17 +563,15 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
                 return -1;
         }
         if (init_pid == 0) {
-                close(pipefd[0]);
                 close(sync[1]);
-                close(LXC_SUPERVISE_STATUS_FD);
                 if (net_sync[0] >= 0)
                         close(net_sync[0]);
                 if (read(sync[0], &c, 1) != 1)
                         _exit(127); /* the supervisor said no: it reports why */
                 close(sync[0]);
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-                        child_fail(pipefd[1], errno, "cannot become root in the user namespace");
-                run_init(p, pipefd[1], true);
+                        child_fail(LXC_SUPERVISE_STATUS_FD, errno, "cannot become root in the user namespace");
+                run_init(p, LXC_SUPERVISE_STATUS_FD, true);
         }
         close(sync[0]);
         if ((r = write_map(init_pid, "uid_map", p->uid_map)) < 0 ||
@@ -702,10 +711,8 @@ static void serve_views(void) {
 
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
-        char msg[1024];
-        int pipefd[2], status, r, master = -1;
+        int status, r, master = -1;
         bool userns;
-        ssize_t n;
 
         r = lxc_plan_parse(argv, &p);
         if (r < 0) {
@@ -724,8 +731,9 @@ int lxc_supervise_main(char **argv) {
         }
         if (attach_images(p) < 0)
                 return 1;
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                status_write("error cannot make a pipe: %s\n", strerror(errno));
+        /* the init holds the status pipe until it runs (lxc-supervise.h) */
+        if (fcntl(LXC_SUPERVISE_STATUS_FD, F_SETFD, FD_CLOEXEC) < 0) {
+                status_write("error cannot set up the status pipe: %s\n", strerror(errno));
                 return 1;
         }
         if ((r = open_console(&master)) < 0) {
@@ -753,12 +761,13 @@ int lxc_supervise_main(char **argv) {
         userns = p->uid_map && p->gid_map;
         if (!userns)
                 serve_views();
-        r = userns ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
+        r = userns ? fork_userns(p) : fork_plain(p);
         if (r < 0)
                 return 1;
         if (userns)
                 serve_views();
         lxc_fuse_set_init(fuse, init_pid);
+        status_write("pid %d\n", (int) init_pid);
         if (kill_asked)
                 (void) kill(init_pid, SIGKILL);
         if (p->n_nets + p->n_hostnets > 0 && move_nets(p) < 0) {
@@ -767,25 +776,14 @@ int lxc_supervise_main(char **argv) {
                 restore_hostnets(p);
                 return 1;
         }
-        close(pipefd[1]);
+        /* from now on the pipe is the init's alone: lxcd hears its EOF
+         * (it runs) or its error itself, without waiting for us */
+        close(LXC_SUPERVISE_STATUS_FD);
         close(console_slave);
         console_slave = -1;
         (void) signal(SIGTERM, forward_signal);
         (void) signal(SIGINT, forward_signal);
         (void) signal(SIGHUP, SIG_IGN);
-        do
-                n = read(pipefd[0], msg, sizeof(msg) - 1);
-        while (n < 0 && errno == EINTR);
-        close(pipefd[0]);
-        if (n > 0) {
-                msg[n] = 0;
-                (void) waitpid(init_pid, NULL, 0);
-                restore_hostnets(p);
-                status_write("error %s\n", msg);
-                return 1;
-        }
-        status_write("ok %d\n", (int) init_pid);
-        close(LXC_SUPERVISE_STATUS_FD);
         status = wait_init(master);
         restore_hostnets(p);
         lxc_console_close();
