@@ -212,11 +212,32 @@ static int require_hostdevs(const LxcPlan *p, ConfError *err) {
         return 0;
 }
 
+/* The kernel mounts no block filesystem from inside a user namespace
+ * (their types lack FS_USERNS_MOUNT): it would answer EPERM from the
+ * init's mount, naming nothing. */
+static int images_outside_userns(const LxcPlan *p, ConfError *err) {
+        if (!p->uid_map)
+                return 0;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                if (mt->kind != LXC_MOUNT_FILE && mt->kind != LXC_MOUNT_BLOCK)
+                        continue;
+                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: <filesystem type='%s'> "
+                               "source '%s' (target '%s') cannot be mounted in a container with <idmap>: the kernel "
+                               "mounts no image or block device from inside a user namespace",
+                               mt->kind == LXC_MOUNT_FILE ? "file" : "block", mt->src, mt->dst);
+                return -EPERM;
+        }
+        return 0;
+}
+
 int lxc_validate_host(const LxcPlan *p, ConfError *err) {
         _cleanup_free_ char *init = NULL;
         struct stat st;
         int r;
 
+        if ((r = images_outside_userns(p, err)) < 0)
+                return r;
         if ((r = require_sources(p, err)) < 0 || (r = require_hostdevs(p, err)) < 0)
                 return r;
         /* an image root is only seen once the init has mounted it */
