@@ -3,6 +3,7 @@
  * libvirt's LXC driver and systemd-machined name it, its tuning written by
  * domain-cgroup.h as for QEMU. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,22 @@ static int tune_part(const Cgroup *cg, DomainTuneWhat what, const DomainDef *old
         }
 }
 
+/* A hard limit below what the container already uses: v1 refuses it
+ * (EBUSY) only after reclaiming what it can, v2 takes it and kills the
+ * container's processes. Refused first, naming both figures. */
+static int check_hard_limit(const Cgroup *cg, const Domain *d, const DomainDef *newlive, sd_bus_error *error) {
+        uint64_t limit = newlive->memtune.hard_limit, usage = 0;
+
+        if (!limit || limit >= DOMAIN_TUNE_MEMORY_UNLIMITED || !cgroup_has(cg, CGROUP_MEMORY) ||
+            cgroup_get_u64(cg, CGROUP_MEMORY, cg->v2 ? "memory.current" : "memory.usage_in_bytes", &usage) < 0)
+                return 0;
+        if (limit * 1024 >= usage)
+                return 0;
+        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "invalid argument: the hard_limit %" PRIu64 " KiB of '%s' "
+                             "is below what the container uses now (%" PRIu64 " KiB)", limit, d->def->name,
+                             (usage + 1023) / 1024);
+}
+
 /* The cgroup follows newlive at once; when the kernel refuses a value half
  * way, the old ones go back. */
 static int tune_apply(Domain *d, DomainTuneWhat what, const DomainDef *old, const DomainDef *newlive, size_t index,
@@ -165,6 +182,8 @@ static int tune_apply(Domain *d, DomainTuneWhat what, const DomainDef *old, cons
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot open the cgroup of '%s': %s",
                                      d->def->name, strerror(-r));
+        if (what == DOMAIN_TUNE_MEMORY && (r = check_hard_limit(cg, d, newlive, error)) < 0)
+                return r;
         r = tune_part(cg, what, old, newlive, msg, sizeof(msg));
         if (r < 0) {
                 (void) tune_part(cg, what, newlive, old, ignored, sizeof(ignored));

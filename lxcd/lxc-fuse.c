@@ -201,6 +201,9 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         for (size_t i = 0; parent == FUSE_ROOT_ID && i < N_VIEWS; i++)
                 if (streq(name, view_names[i])) {
                         e.ino = FIRST_INO + i;
+                        /* the names never change: the kernel keeps them, and
+                         * the init's binds need no request (lxc_fuse_warm) */
+                        e.entry_timeout = 86400;
                         file_attr(fuse_req_userdata(req), e.ino, &e.attr);
                         (void) fuse_reply_entry(req, &e);
                         return;
@@ -374,6 +377,37 @@ int lxc_fuse_serve(LxcFuse *f) {
         (void) pthread_attr_destroy(&attr);
         if (r == 0)
                 f->serving = true;
+        return -r;
+}
+
+/* Looks the names up (an O_PATH open needs no attributes), so that the
+ * init finds them in the kernel's cache when it binds them: its start
+ * then waits on no request of ours. */
+static void *warm(void *userdata) {
+        LxcFuse *f = userdata;
+
+        for (size_t i = 0; i < N_VIEWS; i++) {
+                _cleanup_free_ char *p = path_join(f->dir, view_names[i]);
+                int fd = p ? open(p, O_PATH | O_CLOEXEC) : -1;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return NULL;
+}
+
+int lxc_fuse_warm(LxcFuse *f) {
+        pthread_attr_t attr;
+        pthread_t t;
+        int r;
+
+        r = pthread_attr_init(&attr);
+        if (r == 0)
+                r = pthread_attr_setstacksize(&attr, 64 << 10);
+        if (r == 0)
+                r = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (r == 0)
+                r = pthread_create(&t, &attr, warm, f);
+        (void) pthread_attr_destroy(&attr);
         return -r;
 }
 

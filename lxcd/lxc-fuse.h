@@ -19,6 +19,9 @@ LxcFuse *lxc_fuse_free(LxcFuse *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(LxcFuse *, lxc_fuse_free);
 /* Serves the views from a thread of their own from now on. -errno. */
 int lxc_fuse_serve(LxcFuse *f);
+/* Looks the views up from a short-lived thread of their own, beside the
+ * container's setup (call after lxc_fuse_serve()). -errno. */
+int lxc_fuse_warm(LxcFuse *f);
 /* Whose uptime, CPUs and boot time the views show. */
 void lxc_fuse_set_init(LxcFuse *f, pid_t pid);
 /* The names of the views, each a file of the mount and of /proc. */

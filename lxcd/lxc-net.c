@@ -167,6 +167,32 @@ int lxc_net_link_move(const char *name, pid_t pid) {
         return req_send(&q);
 }
 
+int lxc_net_link_move_fd(const char *name, int netns_fd) {
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        uint32_t fd = (uint32_t) netns_fd;
+        NlReq q;
+        int index = link_index(name);
+
+        if (index < 0)
+                return index;
+        ifi.ifi_index = index;
+        req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        req_attr(&q, IFLA_NET_NS_FD, &fd, sizeof(fd));
+        return req_send(&q);
+}
+
+int lxc_net_link_down(const char *name) {
+        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = 0, .ifi_change = IFF_UP };
+        NlReq q;
+        int index = link_index(name);
+
+        if (index < 0)
+                return index;
+        ifi.ifi_index = index;
+        req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        return req_send(&q);
+}
+
 int lxc_net_link_up(const char *name, const char *new_name, const uint8_t *mac) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
         NlReq q;

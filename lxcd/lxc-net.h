@@ -15,8 +15,11 @@ int lxc_net_veth_host_name(const char *peer, char ret[IF_NAMESIZE]);
 int lxc_net_link_delete(const char *name);
 /* Into the network namespace of pid. */
 int lxc_net_link_move(const char *name, pid_t pid);
+/* Into the network namespace of the fd (/proc/PID/ns/net). */
+int lxc_net_link_move_fd(const char *name, int netns_fd);
 /* Renamed (new_name may be NULL), its MAC set (mac may be NULL), up. */
 int lxc_net_link_up(const char *name, const char *new_name, const uint8_t *mac);
+int lxc_net_link_down(const char *name);
 /* "address/prefix" */
 int lxc_net_addr_add(const char *ifname, const char *cidr);
 int lxc_net_route_add(const char *ifname, const char *cidr, const char *gateway);

@@ -11,6 +11,16 @@
 /* What libvirt's LXC driver runs when a definition names no init. */
 #define LXC_DEFAULT_INIT "/sbin/init"
 
+static void nets_free(LxcNet *nets, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(nets[i].peer);
+                free(nets[i].guest);
+                strv_free(nets[i].ips);
+                strv_free(nets[i].routes);
+        }
+        free(nets);
+}
+
 LxcPlan *lxc_plan_free(LxcPlan *p) {
         if (!p)
                 return NULL;
@@ -30,13 +40,11 @@ LxcPlan *lxc_plan_free(LxcPlan *p) {
         free(p->exit_file);
         strv_free(p->cgroups);
         strv_free(p->argv);
-        for (size_t i = 0; i < p->n_nets; i++) {
-                free(p->nets[i].peer);
-                free(p->nets[i].guest);
-                strv_free(p->nets[i].ips);
-                strv_free(p->nets[i].routes);
-        }
-        free(p->nets);
+        nets_free(p->nets, p->n_nets);
+        nets_free(p->hostnets, p->n_hostnets);
+        for (size_t i = 0; i < p->n_nodes; i++)
+                free(p->nodes[i].path);
+        free(p->nodes);
         return mfree(p);
 }
 
@@ -137,13 +145,14 @@ static int plan_env(const DomainDef *def, LxcPlan *p) {
         return 0;
 }
 
-static LxcNet *add_net(LxcPlan *p, const char *peer, const char *guest, const uint8_t mac[6]) {
-        LxcNet *n = realloc(p->nets, sizeof(*n) * (p->n_nets + 1));
+static LxcNet *add_net_to(LxcNet **nets, size_t *n_nets, const char *peer, const char *guest,
+                          const uint8_t mac[6]) {
+        LxcNet *n = realloc(*nets, sizeof(*n) * (*n_nets + 1));
 
         if (!n)
                 return NULL;
-        p->nets = n;
-        n = &p->nets[p->n_nets];
+        *nets = n;
+        n = &(*nets)[*n_nets];
         *n = (LxcNet) {};
         memcpy(n->mac, mac, 6);
         n->peer = peer ? strdup(peer) : NULL;
@@ -153,8 +162,33 @@ static LxcNet *add_net(LxcPlan *p, const char *peer, const char *guest, const ui
                 free(n->guest);
                 return NULL;
         }
-        p->n_nets++;
+        (*n_nets)++;
         return n;
+}
+
+static LxcNet *add_net(LxcPlan *p, const char *peer, const char *guest, const uint8_t mac[6]) {
+        return add_net_to(&p->nets, &p->n_nets, peer, guest, mac);
+}
+
+static LxcNet *add_hostnet(LxcPlan *p, const char *name) {
+        static const uint8_t none[6] = {};
+
+        return add_net_to(&p->hostnets, &p->n_hostnets, name, name, none);
+}
+
+static int add_node(LxcPlan *p, const char *path, bool block) {
+        LxcDevNode *n = realloc(p->nodes, sizeof(*n) * (p->n_nodes + 1));
+
+        if (!n)
+                return -ENOMEM;
+        p->nodes = n;
+        n = &p->nodes[p->n_nodes];
+        n->block = block;
+        n->path = strdup(path);
+        if (!n->path)
+                return -ENOMEM;
+        p->n_nodes++;
+        return 0;
 }
 
 /* With no prefix: the class's for IPv4, /64 for IPv6, as libvirt does. */
@@ -166,6 +200,21 @@ static unsigned default_prefix(const char *address) {
         if (sscanf(address, "%u.", &first) != 1 || first < 128)
                 return 8;
         return first < 192 ? 16 : 24;
+}
+
+static int plan_ips(LxcNet *n, const DomainNetIp *ips, size_t n_ips, const DomainNetRoute *routes,
+                    size_t n_routes) {
+        int r;
+
+        for (size_t j = 0; j < n_ips; j++)
+                if ((r = strv_extendf(&n->ips, "%s/%u", ips[j].address,
+                                      ips[j].has_prefix ? ips[j].prefix : default_prefix(ips[j].address))) < 0)
+                        return r;
+        for (size_t j = 0; j < n_routes; j++)
+                if ((r = strv_extendf(&n->routes, "%s/%u", routes[j].address, routes[j].prefix)) < 0 ||
+                    (r = strv_extend(&n->routes, routes[j].gateway)) < 0)
+                        return r;
+        return 0;
 }
 
 /* The container's end of each interface: eth0, eth1... unless <guest dev>
@@ -181,18 +230,33 @@ static int plan_nets(const DomainDef *def, LxcPlan *p) {
                 n = add_net(p, NULL, net->guest_ifname ?: guest, net->mac);
                 if (!n)
                         return -ENOMEM;
-                for (size_t j = 0; j < net->n_ips; j++) {
-                        const DomainNetIp *ip = &net->ips[j];
-                        if ((r = strv_extendf(&n->ips, "%s/%u", ip->address,
-                                              ip->has_prefix ? ip->prefix : default_prefix(ip->address))) < 0)
+                if ((r = plan_ips(n, net->ips, net->n_ips, net->routes, net->n_routes)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The host's interfaces and device nodes the container is given. */
+static int plan_hostdevs(const DomainDef *def, LxcPlan *p, ConfError *err) {
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &def->hostdevs[i];
+                LxcNet *n;
+                int r;
+
+                if (h->type == DOMAIN_HOSTDEV_STORAGE || h->type == DOMAIN_HOSTDEV_MISC) {
+                        if ((r = add_node(p, h->caps_path, h->type == DOMAIN_HOSTDEV_STORAGE)) < 0)
                                 return r;
+                        continue;
                 }
-                for (size_t j = 0; j < net->n_routes; j++) {
-                        const DomainNetRoute *rt = &net->routes[j];
-                        if ((r = strv_extendf(&n->routes, "%s/%u", rt->address, rt->prefix)) < 0 ||
-                            (r = strv_extend(&n->routes, rt->gateway)) < 0)
-                                return r;
-                }
+                if (h->type != DOMAIN_HOSTDEV_NET)
+                        return xml_err_unsupported(err, "the LXC driver does not support <hostdev mode='%s' "
+                                                   "type='%s'>", domain_hostdev_mode_to_string(h->mode),
+                                                   domain_hostdev_type_to_string(h->type));
+                n = add_hostnet(p, h->caps_ifname);
+                if (!n)
+                        return -ENOMEM;
+                if ((r = plan_ips(n, h->ips, h->n_ips, h->routes, h->n_routes)) < 0)
+                        return r;
         }
         return 0;
 }
@@ -207,7 +271,8 @@ int lxc_plan_from_def(const DomainDef *def, const char *exit_file, LxcPlan **ret
         p->exit_file = exit_file ? strdup(exit_file) : NULL;
         if (!p->name || (exit_file && !p->exit_file))
                 return -ENOMEM;
-        if ((r = plan_filesystems(def, p, exit_file, err)) < 0 || (r = plan_env(def, p)) < 0 || (r = plan_nets(def, p)) < 0)
+        if ((r = plan_filesystems(def, p, exit_file, err)) < 0 || (r = plan_env(def, p)) < 0 || (r = plan_nets(def, p)) < 0 ||
+            (r = plan_hostdevs(def, p, err)) < 0)
                 return r;
         if ((def->os.initdir && !(p->workdir = strdup(def->os.initdir))) ||
             (def->os.inituser && !(p->user = strdup(def->os.inituser))) ||
@@ -234,6 +299,19 @@ static int add_opt(char ***l, const char *opt, const char *value) {
         if ((r = strv_extend(l, opt)) < 0)
                 return r;
         return strv_extend(l, value);
+}
+
+static int ips_to_argv(const LxcNet *n, char ***l) {
+        int r;
+
+        for (char **a = n->ips; a && *a; a++)
+                if ((r = add_opt(l, "--ip", *a)) < 0)
+                        return r;
+        for (char **a = n->routes; a && a[0] && a[1]; a += 2)
+                if ((r = strv_extend(l, "--route")) < 0 || (r = strv_extend(l, a[0])) < 0 ||
+                    (r = strv_extend(l, a[1])) < 0)
+                        return r;
+        return 0;
 }
 
 int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
@@ -268,16 +346,19 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
                         return -EINVAL;
                 if ((r = strv_extend(&l, "--net")) < 0 || (r = strv_extend(&l, n->peer)) < 0 ||
                     (r = strv_extend(&l, n->guest)) < 0 ||
-                    (r = strv_extendf(&l, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])) < 0)
+                    (r = strv_extendf(&l, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])) < 0 ||
+                    (r = ips_to_argv(n, &l)) < 0)
                         return r;
-                for (char **a = n->ips; a && *a; a++)
-                        if ((r = add_opt(&l, "--ip", *a)) < 0)
-                                return r;
-                for (char **a = n->routes; a && a[0] && a[1]; a += 2)
-                        if ((r = strv_extend(&l, "--route")) < 0 || (r = strv_extend(&l, a[0])) < 0 ||
-                            (r = strv_extend(&l, a[1])) < 0)
-                                return r;
         }
+        for (size_t i = 0; i < p->n_hostnets; i++)
+                if ((r = add_opt(&l, "--hostdev-net", p->hostnets[i].peer)) < 0 ||
+                    (r = ips_to_argv(&p->hostnets[i], &l)) < 0)
+                        return r;
+        for (size_t i = 0; i < p->n_nodes; i++)
+                if ((r = strv_extend(&l, "--dev-node")) < 0 ||
+                    (r = strv_extend(&l, p->nodes[i].block ? "b" : "c")) < 0 ||
+                    (r = strv_extend(&l, p->nodes[i].path)) < 0)
+                        return r;
         for (char **e = p->env; e && *e; e++)
                 if ((r = add_opt(&l, "--env", *e)) < 0)
                         return r;
@@ -300,6 +381,7 @@ static int take_value(char *const *argv, size_t *i, char **field) {
 
 int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(*p));
+        LxcNet *last = NULL; /* --ip and --route are the last interface's */
         size_t i;
         int r = 0;
 
@@ -344,18 +426,29 @@ int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
                             sscanf(argv[i + 3], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
                                    &mac[4], &mac[5]) != 6)
                                 return -EINVAL;
-                        r = add_net(p, argv[i + 1], argv[i + 2], mac) ? 0 : -ENOMEM;
+                        last = add_net(p, argv[i + 1], argv[i + 2], mac);
+                        r = last ? 0 : -ENOMEM;
                         i += 3;
+                } else if (streq(a, "--hostdev-net")) {
+                        if (!argv[i + 1])
+                                return -EINVAL;
+                        last = add_hostnet(p, argv[++i]);
+                        r = last ? 0 : -ENOMEM;
+                } else if (streq(a, "--dev-node")) {
+                        if (!argv[i + 1] || !argv[i + 2] || (!streq(argv[i + 1], "b") && !streq(argv[i + 1], "c")))
+                                return -EINVAL;
+                        r = add_node(p, argv[i + 2], streq(argv[i + 1], "b"));
+                        i += 2;
                 } else if (streq(a, "--ip")) {
-                        if (!argv[i + 1] || p->n_nets == 0)
+                        if (!argv[i + 1] || !last)
                                 return -EINVAL;
-                        r = strv_extend(&p->nets[p->n_nets - 1].ips, argv[++i]);
+                        r = strv_extend(&last->ips, argv[++i]);
                 } else if (streq(a, "--route")) {
-                        if (!argv[i + 1] || !argv[i + 2] || p->n_nets == 0)
+                        if (!argv[i + 1] || !argv[i + 2] || !last)
                                 return -EINVAL;
-                        r = strv_extend(&p->nets[p->n_nets - 1].routes, argv[i + 1]);
+                        r = strv_extend(&last->routes, argv[i + 1]);
                         if (r >= 0)
-                                r = strv_extend(&p->nets[p->n_nets - 1].routes, argv[i + 2]);
+                                r = strv_extend(&last->routes, argv[i + 2]);
                         i += 2;
                 } else if (streq(a, "--tmpfs")) {
                         if (!argv[i + 1] || !argv[i + 2])

@@ -36,6 +36,13 @@ typedef struct LxcNet {
         char **routes;        /* "address/prefix", "gateway" pairs */
 } LxcNet;
 
+/* A device node of the host made in the container's /dev (<hostdev
+ * mode='capabilities' type='storage'|'misc'>), at the same path. */
+typedef struct LxcDevNode {
+        char *path;           /* under /dev */
+        bool block;           /* storage: a block device; misc: a character device */
+} LxcDevNode;
+
 typedef struct LxcPlan {
         char *name;           /* the hostname too */
         char *root;           /* NULL: the host's root, seen through a private mount namespace;
@@ -52,6 +59,11 @@ typedef struct LxcPlan {
         char **argv;          /* init and its <initarg>s */
         LxcNet *nets;         /* per <interface>, in order */
         size_t n_nets;
+        LxcNet *hostnets;     /* per <hostdev type='net'>: peer and guest are the host's
+                               * name, kept in the container; moved back at the end */
+        size_t n_hostnets;
+        LxcDevNode *nodes;    /* per <hostdev type='storage'|'misc'> */
+        size_t n_nodes;
 } LxcPlan;
 
 LxcPlan *lxc_plan_free(LxcPlan *p);

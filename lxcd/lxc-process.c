@@ -69,6 +69,26 @@ static void status_close(Domain *d) {
         l->status_len = 0;
 }
 
+/* Takes the whole lines of the buffer: "pid N" noted, the first "error"
+ * returned (pointing into the buffer), or NULL. */
+static const char *status_lines(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        char *line = l->status_buf, *nl;
+        int pid;
+
+        while ((nl = strchr(line, '\n'))) {
+                *nl = 0;
+                if (strncmp(line, "error ", 6) == 0)
+                        return line + 6;
+                if (sscanf(line, "pid %d", &pid) == 1)
+                        l->init_pid = pid;
+                line = nl + 1;
+        }
+        l->status_len = strlen(line);
+        memmove(l->status_buf, line, l->status_len + 1);
+        return NULL;
+}
+
 /* The job (start, or another one Destroy broke in on) ends with the guest. */
 static void end_job_stopped(Domain *d) {
         char msg[512];
@@ -180,8 +200,8 @@ static int read_exit(Domain *d, int *ret_value) {
  * it gave is the start's. */
 static void note_last_word(Domain *d) {
         LxcDomain *l = lxc_domain(d);
+        const char *error;
         ssize_t n;
-        char *nl;
 
         if (l->status_fd < 0)
                 return;
@@ -189,11 +209,9 @@ static void note_last_word(Domain *d) {
                (n = read(l->status_fd, l->status_buf + l->status_len, sizeof(l->status_buf) - 1 - l->status_len)) > 0)
                 l->status_len += n;
         l->status_buf[l->status_len] = 0;
-        if ((nl = strchr(l->status_buf, '\n')))
-                *nl = 0;
-        if (strncmp(l->status_buf, "error ", 6) == 0)
-                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name,
-                           l->status_buf + 6);
+        error = status_lines(d);
+        if (error)
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name, error);
         status_close(d);
 }
 
@@ -277,9 +295,17 @@ static void restart(Domain *d) {
         sd_bus_error_free(&error);
 }
 
+/* With host interfaces in the container, the supervisor ends the init
+ * itself (LXC_SUPERVISE_KILL_SIGNAL) and gives them back to the host
+ * before it exits: SIGKILLed, it would leave them to the container's
+ * network namespace, which destroys a virtual one with it. */
 static void kill_supervisor(Domain *d) {
+        bool hostnets = false;
+
+        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
+                hostnets = hostnets || d->live->hostdevs[i].type == DOMAIN_HOSTDEV_NET;
         if (d->pid > 0)
-                (void) kill(d->pid, SIGKILL);
+                (void) kill(d->pid, hostnets ? LXC_SUPERVISE_KILL_SIGNAL : SIGKILL);
 }
 
 /* Why the start failed, for its call; the first reason sticks. */
@@ -296,18 +322,16 @@ static void start_note(Domain *d, const char *name, const char *fmt, ...) {
         d->start_error_name = strdup(name);
 }
 
-/* The supervisor said "ok <pid>" (the init runs) or "error <why>". */
-static void start_settled(Domain *d, const char *line) {
-        int init_pid;
-
+/* "error <why>" from the supervisor or the init, or the pipe's end: the
+ * init runs (lxc-supervise.h). */
+static void start_settled(Domain *d, const char *error) {
         status_close(d);
-        if (sscanf(line, "ok %d", &init_pid) != 1) {
-                const char *why = strncmp(line, "error ", 6) == 0 ? line + 6 : "the supervisor said nothing";
-                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name, why);
+        if (error || lxc_domain(d)->init_pid <= 0) {
+                start_note(d, VB_ERROR_OPERATION_FAILED, "cannot start the container '%s': %s", d->def->name,
+                           error ?: "the supervisor said nothing");
                 start_step_done(d, -EIO);
                 return;
         }
-        lxc_domain(d)->init_pid = init_pid;
         start_step_done(d, 0);
 }
 
@@ -315,18 +339,20 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
         Domain *d = userdata;
         LxcDomain *l = lxc_domain(d);
         ssize_t n = read(fd, l->status_buf + l->status_len, sizeof(l->status_buf) - 1 - l->status_len);
-        char *nl;
+        const char *error;
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
         if (n > 0)
                 l->status_len += n;
         l->status_buf[l->status_len] = 0;
-        nl = strchr(l->status_buf, '\n');
-        if (nl)
-                *nl = 0;
-        if (nl || n <= 0 || l->status_len >= sizeof(l->status_buf) - 1)
-                start_settled(d, l->status_buf);
+        error = status_lines(d);
+        if (error)
+                start_settled(d, error);
+        else if (n <= 0)
+                start_settled(d, l->status_len > 0 ? l->status_buf : NULL);
+        else if (l->status_len >= sizeof(l->status_buf) - 1)
+                start_settled(d, "its status line is too long");
         return 0;
 }
 
@@ -379,6 +405,36 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
         return 0;
 }
 
+static bool has_hostnet(const DomainDef *def, const char *name) {
+        for (size_t i = 0; def && i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_NET && streq_ptr(def->hostdevs[i].caps_ifname, name))
+                        return true;
+        return false;
+}
+
+/* A host interface is in one container at a time: another running one
+ * has it in its namespace, where the host no longer sees it. */
+static int hostnets_free(Domain *d, ConfError *err) {
+        const Manager *m = d->manager;
+
+        for (size_t i = 0; i < d->live->n_hostdevs; i++) {
+                const char *name = d->live->hostdevs[i].caps_ifname;
+
+                if (d->live->hostdevs[i].type != DOMAIN_HOSTDEV_NET)
+                        continue;
+                for (size_t j = 0; j < m->n_domains; j++) {
+                        Domain *o = m->domains[j];
+                        if (o != d && domain_is_active(o) && has_hostnet(o->live, name)) {
+                                conf_error_set(err, VB_ERROR_RESOURCE_BUSY, "the host interface '%s' of "
+                                               "<hostdev type='net'> is already in the container '%s'", name,
+                                               o->def->name);
+                                return -EBUSY;
+                        }
+                }
+        }
+        return 0;
+}
+
 /* The start as a plan (start-plan.h): prepare (the plan, the host checks,
  * the cgroup), log (logd's pipe), spawn (the supervisor), init (its word
  * that the init runs), then mark it running. A step that fails notes why
@@ -397,6 +453,8 @@ static int run_prepare(void *ctx) {
         (void) unlink(exit_file);
         r = lxc_plan_from_def(d->live, exit_file, &plan, &err);
         l->plan = plan;
+        if (r >= 0)
+                r = hostnets_free(d, &err);
         if (r >= 0)
                 r = lxc_validate_host(plan, &err);
         if (r < 0) {

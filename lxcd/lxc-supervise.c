@@ -36,12 +36,32 @@ static volatile sig_atomic_t child_exited;
 /* The init's word that its network namespace exists, and ours that its
  * interfaces are in (a socketpair: [0] the supervisor's, [1] the init's). */
 static int net_sync[2] = { -1, -1 };
+static int hold_container_netns(void);
+/* With host interfaces (<hostdev type='net'>): the host's network
+ * namespace and the container's, held open so that the interfaces can go
+ * back once the init is gone (a namespace lives while an fd holds it). */
+static int host_netns = -1, container_netns = -1;
+static size_t hostnets_moved;
+static volatile sig_atomic_t kill_asked;
 /* The /proc views (lxc-fuse.c), served by the supervisor; NULL without. */
 static LxcFuse *fuse;
 static char fuse_dir[4096];
 
-/* In the child: tells the supervisor why the container cannot run, and
- * ends. The pipe is close-on-exec: EOF without a word means init runs. */
+/* In the child: tells lxcd why the container cannot run ("error <why>"
+ * on the status pipe, which the init holds close-on-exec: EOF without a
+ * word means it runs), and ends. */
+/* "error <text>\n" in one write: the pipe is shared with the supervisor. */
+static void status_line(int fd, const char *text, int len) {
+        char line[1100];
+        int n = snprintf(line, sizeof(line), "error %.*s\n", len, text);
+
+        if (n > (int) sizeof(line) - 1) {
+                n = sizeof(line) - 1;
+                line[n - 1] = '\n';
+        }
+        (void) !write(fd, line, n);
+}
+
 __attribute__((noreturn)) static void child_fail(int fd, int err, const char *fmt, ...) {
         char buf[1024];
         va_list ap;
@@ -56,7 +76,7 @@ __attribute__((noreturn)) static void child_fail(int fd, int err, const char *fm
                 n = sizeof(buf) - 64;
         if (err)
                 n += snprintf(buf + n, 64, ": %s", strerror(err));
-        (void) !write(fd, buf, n);
+        status_line(fd, buf, n);
         _exit(127);
 }
 
@@ -121,8 +141,66 @@ static const struct {
         { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
-/* A /dev of its own: a tmpfs with the harmless nodes and a private devpts. */
-static void mount_dev(const char *dev, int fd, bool userns) {
+/* A <hostdev> node as the host has it, looked at before the container's
+ * /dev hides the host's: its mode and number, or (in a user namespace,
+ * which may not mknod) an fd to bind from. */
+typedef struct NodeSource {
+        struct stat st;
+        int fd;
+} NodeSource;
+
+static NodeSource *look_at_nodes(const LxcPlan *p, int fd, bool userns) {
+        NodeSource *src = calloc(p->n_nodes + 1, sizeof(*src));
+
+        if (!src)
+                child_fail(fd, ENOMEM, "cannot make the container's /dev");
+        for (size_t i = 0; i < p->n_nodes; i++) {
+                const char *path = p->nodes[i].path;
+                src[i].fd = -1;
+                if (stat(path, &src[i].st) < 0)
+                        child_fail(fd, errno, "cannot find the host device %s", path);
+                if (p->nodes[i].block ? !S_ISBLK(src[i].st.st_mode) : !S_ISCHR(src[i].st.st_mode))
+                        child_fail(fd, 0, "the host device %s is no %s device", path,
+                                   p->nodes[i].block ? "block" : "character");
+                if (userns && (src[i].fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+                        child_fail(fd, errno, "cannot open the host device %s", path);
+        }
+        return src;
+}
+
+/* Each at its own path below the container's /dev (the folders made). */
+static void make_nodes(const LxcPlan *p, const char *dev, NodeSource *src, int fd) {
+        for (size_t i = 0; i < p->n_nodes; i++) {
+                const char *rel = p->nodes[i].path + strlen("/dev/");
+                _cleanup_free_ char *path = path_join(dev, rel);
+                char *slash = path ? strrchr(path, '/') : NULL;
+                char from[64];
+
+                if (!slash)
+                        child_fail(fd, ENOMEM, "cannot make %s", p->nodes[i].path);
+                *slash = 0;
+                if (make_dir(path) < 0)
+                        child_fail(fd, errno, "cannot make the folder of %s", p->nodes[i].path);
+                *slash = '/';
+                if (src[i].fd < 0) {
+                        if (mknod(path, src[i].st.st_mode & (S_IFMT | 07777), src[i].st.st_rdev) < 0 ||
+                            chmod(path, src[i].st.st_mode & 07777) < 0)
+                                child_fail(fd, errno, "cannot make the device %s", p->nodes[i].path);
+                } else {
+                        _cleanup_close_ int f = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+                        snprintf(from, sizeof(from), "/proc/self/fd/%d", src[i].fd);
+                        if (f < 0 || mount(from, path, NULL, MS_BIND, NULL) < 0)
+                                child_fail(fd, errno, "cannot bind the device %s", p->nodes[i].path);
+                        close(src[i].fd);
+                }
+        }
+        free(src);
+}
+
+/* A /dev of its own: a tmpfs with the harmless nodes, the <hostdev> ones
+ * and a private devpts. */
+static void mount_dev(const LxcPlan *p, const char *dev, int fd, bool userns) {
+        NodeSource *nodes = look_at_nodes(p, fd, userns);
         int host[ELEMENTSOF(dev_nodes)], console = -1;
         char path[4096], src[64];
 
@@ -155,6 +233,7 @@ static void mount_dev(const char *dev, int fd, bool userns) {
                     chmod(path, 0666) < 0)
                         child_fail(fd, errno, "cannot make /dev/%s", dev_nodes[i].name);
         }
+        make_nodes(p, dev, nodes, fd);
         if (console >= 0) {
                 _cleanup_close_ int f = -1;
                 snprintf(path, sizeof(path), "%s/console", dev);
@@ -214,7 +293,7 @@ static void mount_api(const LxcPlan *p, int fd, bool userns) {
             mount("sysfs", sys, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0)
                 child_fail(fd, errno, "cannot mount /sys");
         mount_views(proc, fd);
-        mount_dev(dev, fd, userns);
+        mount_dev(p, dev, fd, userns);
 }
 
 static void enter_root(const LxcPlan *p, int fd) {
@@ -272,6 +351,19 @@ static void set_identity(const LxcPlan *p, int fd) {
                 child_fail(fd, errno, "cannot become %s:%s", p->user ?: "0", p->group ?: "0");
 }
 
+static void setup_link(const LxcNet *n, bool veth, int fd) {
+        int r;
+
+        if ((r = lxc_net_link_up(n->peer, veth ? n->guest : NULL, veth ? n->mac : NULL)) < 0)
+                child_fail(fd, -r, "cannot set up the interface %s", n->guest);
+        for (char **a = n->ips; a && *a; a++)
+                if ((r = lxc_net_addr_add(n->guest, *a)) < 0)
+                        child_fail(fd, -r, "cannot add the address %s to %s", *a, n->guest);
+        for (char **a = n->routes; a && a[0] && a[1]; a += 2)
+                if ((r = lxc_net_route_add(n->guest, a[0], a[1])) < 0)
+                        child_fail(fd, -r, "cannot add the route to %s via %s on %s", a[0], a[1], n->guest);
+}
+
 /* In the new network namespace: the supervisor moves the veth ends in
  * (it may, from the host's namespaces), then they get their names, MACs,
  * addresses and routes, as libvirt's LXC container sets them. */
@@ -279,7 +371,7 @@ static void setup_net(const LxcPlan *p, int fd) {
         char c = 'n';
         int r;
 
-        if (p->n_nets > 0) {
+        if (p->n_nets + p->n_hostnets > 0) {
                 if (write(net_sync[1], &c, 1) != 1 || read(net_sync[1], &c, 1) != 1)
                         child_fail(fd, 0, "the supervisor did not hand over the interfaces");
         }
@@ -287,17 +379,11 @@ static void setup_net(const LxcPlan *p, int fd) {
                 close(net_sync[1]);
         if ((r = lxc_net_link_up("lo", NULL, NULL)) < 0)
                 child_fail(fd, -r, "cannot set lo up");
-        for (size_t i = 0; i < p->n_nets; i++) {
-                const LxcNet *n = &p->nets[i];
-                if ((r = lxc_net_link_up(n->peer, n->guest, n->mac)) < 0)
-                        child_fail(fd, -r, "cannot set up the interface %s", n->guest);
-                for (char **a = n->ips; a && *a; a++)
-                        if ((r = lxc_net_addr_add(n->guest, *a)) < 0)
-                                child_fail(fd, -r, "cannot add the address %s to %s", *a, n->guest);
-                for (char **a = n->routes; a && a[0] && a[1]; a += 2)
-                        if ((r = lxc_net_route_add(n->guest, a[0], a[1])) < 0)
-                                child_fail(fd, -r, "cannot add the route to %s via %s on %s", a[0], a[1], n->guest);
-        }
+        for (size_t i = 0; i < p->n_nets; i++)
+                setup_link(&p->nets[i], true, fd);
+        /* a host interface keeps its name and MAC, as under libvirt */
+        for (size_t i = 0; i < p->n_hostnets; i++)
+                setup_link(&p->hostnets[i], false, fd);
 }
 
 __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
@@ -397,6 +483,13 @@ static void forward_signal(int sig) {
                 kill(init_pid, sig);
 }
 
+/* LXC_SUPERVISE_KILL_SIGNAL: Destroy. The init goes; wait_init() sees it. */
+static void on_kill(int sig) {
+        kill_asked = 1;
+        if (init_pid > 0)
+                kill(init_pid, SIGKILL);
+}
+
 static void status_write(const char *fmt, ...) {
         char buf[1100];
         va_list ap;
@@ -423,7 +516,7 @@ static void write_exit_file(const char *path, int status) {
 }
 
 /* The init in a new pid namespace, as the supervisor's child. */
-static int fork_plain(const LxcPlan *p, int pipefd[2]) {
+static int fork_plain(const LxcPlan *p) {
         if (unshare(CLONE_NEWPID) < 0) {
                 status_write("error cannot make the pid namespace: %s\n", strerror(errno));
                 return -1;
@@ -434,11 +527,9 @@ static int fork_plain(const LxcPlan *p, int pipefd[2]) {
                 return -1;
         }
         if (init_pid == 0) {
-                close(pipefd[0]);
-                close(LXC_SUPERVISE_STATUS_FD);
                 if (net_sync[0] >= 0)
                         close(net_sync[0]);
-                run_init(p, pipefd[1], false);
+                run_init(p, LXC_SUPERVISE_STATUS_FD, false);
         }
         return 0;
 }
@@ -458,7 +549,7 @@ static int write_map(pid_t pid, const char *file, const char *map) {
 /* With <idmap>: a user namespace made together with the pid namespace, so
  * that it owns it (the init may mount its /proc); the supervisor writes
  * the maps while the child waits on sync. */
-static int fork_userns(const LxcPlan *p, int pipefd[2]) {
+static int fork_userns(const LxcPlan *p) {
         int sync[2], r;
         char c = 0;
 
@@ -472,17 +563,15 @@ static int fork_userns(const LxcPlan *p, int pipefd[2]) {
                 return -1;
         }
         if (init_pid == 0) {
-                close(pipefd[0]);
                 close(sync[1]);
-                close(LXC_SUPERVISE_STATUS_FD);
                 if (net_sync[0] >= 0)
                         close(net_sync[0]);
                 if (read(sync[0], &c, 1) != 1)
                         _exit(127); /* the supervisor said no: it reports why */
                 close(sync[0]);
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-                        child_fail(pipefd[1], errno, "cannot become root in the user namespace");
-                run_init(p, pipefd[1], true);
+                        child_fail(LXC_SUPERVISE_STATUS_FD, errno, "cannot become root in the user namespace");
+                run_init(p, LXC_SUPERVISE_STATUS_FD, true);
         }
         close(sync[0]);
         if ((r = write_map(init_pid, "uid_map", p->uid_map)) < 0 ||
@@ -518,7 +607,51 @@ static int move_nets(const LxcPlan *p) {
                                      p->nets[i].peer, strerror(-r));
                         return -1;
                 }
+        if (p->n_hostnets > 0 && (r = hold_container_netns()) < 0) {
+                status_write("error cannot open the container's network namespace: %s\n", strerror(-r));
+                return -1;
+        }
+        for (; hostnets_moved < p->n_hostnets; hostnets_moved++)
+                if ((r = lxc_net_link_move(p->hostnets[hostnets_moved].peer, init_pid)) < 0) {
+                        status_write("error cannot move the host interface %s into the container: %s\n",
+                                     p->hostnets[hostnets_moved].peer, strerror(-r));
+                        return -1;
+                }
         return write(net_sync[0], &c, 1) == 1 ? 0 : -1;
+}
+
+static int hold_container_netns(void) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) init_pid);
+        container_netns = open(path, O_RDONLY | O_CLOEXEC);
+        return container_netns < 0 ? -errno : 0;
+}
+
+/* The host interfaces back from the container's namespace (which the fd
+ * keeps, whether its init still runs or not) into the host's. Only this
+ * thread switches: the views' thread stays where it is. */
+static void restore_hostnets(const LxcPlan *p) {
+        int r;
+
+        if (hostnets_moved == 0)
+                return;
+        if (setns(container_netns, CLONE_NEWNET) < 0) {
+                fprintf(stderr, "lxc: cannot enter the container's network namespace to give back its host "
+                        "interfaces: %s\n", strerror(errno));
+                return;
+        }
+        for (size_t i = 0; i < hostnets_moved; i++) {
+                const char *name = p->hostnets[i].peer;
+                /* down first: the host gets it as it was before the container */
+                (void) lxc_net_link_down(name);
+                if ((r = lxc_net_link_move_fd(name, host_netns)) < 0)
+                        fprintf(stderr, "lxc: cannot give the interface %s back to the host: %s\n", name,
+                                strerror(-r));
+        }
+        if (setns(host_netns, CLONE_NEWNET) < 0)
+                fprintf(stderr, "lxc: cannot return to the host's network namespace: %s\n", strerror(errno));
+        hostnets_moved = 0;
 }
 
 /* Each image of a file on a loop device: the device replaces the file in
@@ -572,14 +705,14 @@ static void serve_views(void) {
                 fprintf(stderr, "lxc: no /proc views for the container (thread: %s)\n", strerror(-r));
                 fuse = lxc_fuse_free(fuse);
         }
+        if (fuse)
+                (void) lxc_fuse_warm(fuse);
 }
 
 int lxc_supervise_main(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
-        char msg[1024];
-        int pipefd[2], status, r, master = -1;
+        int status, r, master = -1;
         bool userns;
-        ssize_t n;
 
         r = lxc_plan_parse(argv, &p);
         if (r < 0) {
@@ -598,8 +731,9 @@ int lxc_supervise_main(char **argv) {
         }
         if (attach_images(p) < 0)
                 return 1;
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                status_write("error cannot make a pipe: %s\n", strerror(errno));
+        /* the init holds the status pipe until it runs (lxc-supervise.h) */
+        if (fcntl(LXC_SUPERVISE_STATUS_FD, F_SETFD, FD_CLOEXEC) < 0) {
+                status_write("error cannot set up the status pipe: %s\n", strerror(errno));
                 return 1;
         }
         if ((r = open_console(&master)) < 0) {
@@ -611,7 +745,15 @@ int lxc_supervise_main(char **argv) {
                 return 1;
         }
         start_views(p);
-        if (p->n_nets > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net_sync) < 0) {
+        if (p->n_hostnets > 0) {
+                host_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+                if (host_netns < 0) {
+                        status_write("error cannot open the host's network namespace: %s\n", strerror(errno));
+                        return 1;
+                }
+                (void) signal(LXC_SUPERVISE_KILL_SIGNAL, on_kill);
+        }
+        if (p->n_nets + p->n_hostnets > 0 && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, net_sync) < 0) {
                 status_write("error cannot make a socket pair: %s\n", strerror(errno));
                 return 1;
         }
@@ -619,36 +761,31 @@ int lxc_supervise_main(char **argv) {
         userns = p->uid_map && p->gid_map;
         if (!userns)
                 serve_views();
-        r = userns ? fork_userns(p, pipefd) : fork_plain(p, pipefd);
+        r = userns ? fork_userns(p) : fork_plain(p);
         if (r < 0)
                 return 1;
         if (userns)
                 serve_views();
         lxc_fuse_set_init(fuse, init_pid);
-        if (p->n_nets > 0 && move_nets(p) < 0) {
+        status_write("pid %d\n", (int) init_pid);
+        if (kill_asked)
+                (void) kill(init_pid, SIGKILL);
+        if (p->n_nets + p->n_hostnets > 0 && move_nets(p) < 0) {
                 (void) kill(init_pid, SIGKILL);
                 (void) waitpid(init_pid, NULL, 0);
+                restore_hostnets(p);
                 return 1;
         }
-        close(pipefd[1]);
+        /* from now on the pipe is the init's alone: lxcd hears its EOF
+         * (it runs) or its error itself, without waiting for us */
+        close(LXC_SUPERVISE_STATUS_FD);
         close(console_slave);
         console_slave = -1;
         (void) signal(SIGTERM, forward_signal);
         (void) signal(SIGINT, forward_signal);
         (void) signal(SIGHUP, SIG_IGN);
-        do
-                n = read(pipefd[0], msg, sizeof(msg) - 1);
-        while (n < 0 && errno == EINTR);
-        close(pipefd[0]);
-        if (n > 0) {
-                msg[n] = 0;
-                status_write("error %s\n", msg);
-                (void) waitpid(init_pid, NULL, 0);
-                return 1;
-        }
-        status_write("ok %d\n", (int) init_pid);
-        close(LXC_SUPERVISE_STATUS_FD);
         status = wait_init(master);
+        restore_hostnets(p);
         lxc_console_close();
         fuse = lxc_fuse_free(fuse);
         if (status < 0)

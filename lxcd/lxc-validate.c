@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -108,11 +109,36 @@ static int validate_filesystems(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* A container takes the host's nodes and interfaces (capabilities), as
+ * libvirt's LXC driver; no bus device is passed through here. */
+static int validate_hostdevs(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &def->hostdevs[i];
+                char what[160];
+
+                domain_hostdev_describe(h, what, sizeof(what));
+                if (h->mode != DOMAIN_HOSTDEV_MODE_CAPABILITIES)
+                        return xml_err_unsupported(err, "the LXC driver does not support <hostdev mode='%s' "
+                                                   "type='%s'> (%s): only mode 'capabilities'",
+                                                   domain_hostdev_mode_to_string(h->mode),
+                                                   domain_hostdev_type_to_string(h->type), what);
+                /* made in the container's own /dev: never a node elsewhere on the host */
+                if (h->caps_path && (!(strncmp(h->caps_path, "/dev/", 5) == 0) || has_dotdot(h->caps_path)))
+                        return xml_err_unsupported(err, "the LXC driver does not support the device '%s' of "
+                                                   "<hostdev type='%s'>: only a node under /dev, without '..'",
+                                                   h->caps_path, domain_hostdev_type_to_string(h->type));
+                if (h->caps_path && (streq(h->caps_path, "/dev/console") || strncmp(h->caps_path, "/dev/pts/", 9) == 0))
+                        return xml_err_unsupported(err, "the LXC driver does not support the device '%s' of "
+                                                   "<hostdev>: the container has its own", h->caps_path);
+        }
+        return 0;
+}
+
 int lxc_validate_def(const DomainDef *def, ConfError *err) {
         int r;
 
         if ((r = validate_kind(def, err)) < 0 || (r = validate_devices(def, err)) < 0 ||
-            (r = validate_filesystems(def, err)) < 0)
+            (r = validate_filesystems(def, err)) < 0 || (r = validate_hostdevs(def, err)) < 0)
                 return r;
         if (def->os.init && (def->os.init[0] != '/' || has_dotdot(def->os.init)))
                 return xml_err_invalid(err, "<os/init> '%s' must be an absolute path without '..'", def->os.init);
@@ -161,12 +187,58 @@ static int require_sources(const LxcPlan *p, ConfError *err) {
         return r;
 }
 
+/* Each node of a <hostdev> is there, of its type; each interface is on
+ * the host (one in another container is not: the caller asks first). */
+static int require_hostdevs(const LxcPlan *p, ConfError *err) {
+        for (size_t i = 0; i < p->n_nodes; i++) {
+                const LxcDevNode *n = &p->nodes[i];
+                struct stat st;
+                int r = stat(n->path, &st) < 0 ? -errno : 0;
+
+                if (r < 0 || (n->block ? !S_ISBLK(st.st_mode) : !S_ISCHR(st.st_mode))) {
+                        conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: the host device '%s' of "
+                                       "<hostdev type='%s'> %s", n->path, n->block ? "storage" : "misc",
+                                       r == -ENOENT ? "does not exist" :
+                                       n->block ? "is not a block device" : "is not a character device");
+                        return -ENOENT;
+                }
+        }
+        for (size_t i = 0; i < p->n_hostnets; i++)
+                if (if_nametoindex(p->hostnets[i].peer) == 0) {
+                        conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: the host interface '%s' of "
+                                       "<hostdev type='net'> does not exist", p->hostnets[i].peer);
+                        return -ENODEV;
+                }
+        return 0;
+}
+
+/* The kernel mounts no block filesystem from inside a user namespace
+ * (their types lack FS_USERNS_MOUNT): it would answer EPERM from the
+ * init's mount, naming nothing. */
+static int images_outside_userns(const LxcPlan *p, ConfError *err) {
+        if (!p->uid_map)
+                return 0;
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                if (mt->kind != LXC_MOUNT_FILE && mt->kind != LXC_MOUNT_BLOCK)
+                        continue;
+                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: <filesystem type='%s'> "
+                               "source '%s' (target '%s') cannot be mounted in a container with <idmap>: the kernel "
+                               "mounts no image or block device from inside a user namespace",
+                               mt->kind == LXC_MOUNT_FILE ? "file" : "block", mt->src, mt->dst);
+                return -EPERM;
+        }
+        return 0;
+}
+
 int lxc_validate_host(const LxcPlan *p, ConfError *err) {
         _cleanup_free_ char *init = NULL;
         struct stat st;
         int r;
 
-        if ((r = require_sources(p, err)) < 0)
+        if ((r = images_outside_userns(p, err)) < 0)
+                return r;
+        if ((r = require_sources(p, err)) < 0 || (r = require_hostdevs(p, err)) < 0)
                 return r;
         /* an image root is only seen once the init has mounted it */
         if (lxc_plan_root_image(p))

@@ -32,7 +32,7 @@ static int parse_pci_number(const char *s, uint64_t *ret) {
         return parse_ullong(s, ret);
 }
 
-static int attr_pci_number(xmlNodePtr n, const char *path, const char *attr, uint64_t max, unsigned *ret,
+int domain_attr_pci_number(xmlNodePtr n, const char *path, const char *attr, uint64_t max, unsigned *ret,
                            ConfError *err) {
         _cleanup_free_ char *s = NULL;
         uint64_t v;
@@ -74,13 +74,13 @@ static int parse_pci(xmlNodePtr n, const char *path, DomainDeviceAddress *a, Con
         r = XML_CHECK_ATTRS(n, path, err, "type", "domain", "bus", "slot", "function", "multifunction");
         if (r < 0)
                 return r;
-        r = attr_pci_number(n, path, "domain", UINT32_MAX, &a->domain, err);
+        r = domain_attr_pci_number(n, path, "domain", UINT32_MAX, &a->domain, err);
         if (r >= 0)
-                r = attr_pci_number(n, path, "bus", 0xff, &a->bus, err);
+                r = domain_attr_pci_number(n, path, "bus", 0xff, &a->bus, err);
         if (r >= 0)
-                r = attr_pci_number(n, path, "slot", 0x1f, &a->slot, err);
+                r = domain_attr_pci_number(n, path, "slot", 0x1f, &a->slot, err);
         if (r >= 0)
-                r = attr_pci_number(n, path, "function", 7, &a->function, err);
+                r = domain_attr_pci_number(n, path, "function", 7, &a->function, err);
         if (r >= 0)
                 r = domain_attr_tristate(n, path, "multifunction", "on", "off", &a->multifunction, err);
         if (r < 0)

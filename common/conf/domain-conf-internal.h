@@ -17,6 +17,7 @@
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
  *   domain-net.c         interface
+ *   domain-hostdev.c     hostdev
  *   domain-chr.c         serial, console, channel, redirdev
  *   domain-graphics.c    graphics, video, input
  *   domain-sound.c       sound, audio
@@ -68,6 +69,9 @@ void domain_format_boot_order(XmlWriter *w, unsigned order);
 /* <address/>: allowed is a mask of DOMAIN_ADDRESS_ALLOW(type) for the
  * types the device can have; others are refused (NotSupported), naming them. */
 #define DOMAIN_ADDRESS_ALLOW(t) (1u << (t))
+/* A PCI number as libvirt reads it: decimal, or hex with 0x; at most max. */
+int domain_attr_pci_number(xmlNodePtr n, const char *path, const char *attr, uint64_t max, unsigned *ret,
+                           ConfError *err);
 int domain_parse_address(xmlNodePtr n, const char *path, unsigned allowed, DomainDeviceAddress *ret,
                          ConfError *err);
 void domain_format_address(XmlWriter *w, const DomainDeviceAddress *a);
@@ -177,6 +181,21 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
 void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags);
 void domain_net_clear(DomainNetDef *net);
 bool domain_net_own(DomainNetDef *net);
+
+/* <ip> and <route> of an interface or a hostdev of type net (domain-net.c). */
+int domain_parse_net_ip(DomainNetIp **ips, size_t *n_ips, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_net_route(DomainNetRoute **routes, size_t *n_routes, xmlNodePtr n, const char *path,
+                           ConfError *err);
+void domain_format_net_ips(XmlWriter *w, const DomainNetIp *ips, size_t n_ips, const DomainNetRoute *routes,
+                           size_t n_routes);
+void domain_net_ips_clear(DomainNetIp *ips, size_t n_ips, DomainNetRoute *routes, size_t n_routes);
+bool domain_net_ips_own(DomainNetIp **ips, size_t *n_ips, DomainNetRoute **routes, size_t *n_routes);
+
+int domain_parse_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned flags);
+void domain_hostdev_clear(DomainHostdevDef *h);
+bool domain_hostdev_own(DomainHostdevDef *h);
+int domain_validate_hostdevs(const DomainDef *def, ConfError *err);
 
 int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

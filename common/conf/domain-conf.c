@@ -555,6 +555,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->controllers, def->n_controllers, domain_controller_clear);
         CLEAR_ARRAY(def->filesystems, def->n_filesystems, domain_fs_clear);
         CLEAR_ARRAY(def->nets, def->n_nets, domain_net_clear);
+        CLEAR_ARRAY(def->hostdevs, def->n_hostdevs, domain_hostdev_clear);
         CLEAR_ARRAY(def->chrs, def->n_chrs, domain_chr_clear);
         CLEAR_ARRAY(def->graphics, def->n_graphics, domain_graphics_clear);
         CLEAR_ARRAY(def->videos, def->n_videos, domain_video_clear);
@@ -602,6 +603,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->controllers, copy->n_controllers, domain_controller_own);
         OWN_DEVICES(ok, copy->filesystems, copy->n_filesystems, domain_fs_own);
         OWN_DEVICES(ok, copy->nets, copy->n_nets, domain_net_own);
+        OWN_DEVICES(ok, copy->hostdevs, copy->n_hostdevs, domain_hostdev_own);
         OWN_DEVICES(ok, copy->chrs, copy->n_chrs, domain_chr_own);
         OWN_DEVICES(ok, copy->graphics, copy->n_graphics, domain_graphics_own);
         OWN_DEVICES(ok, copy->videos, copy->n_videos, domain_video_own);
@@ -804,6 +806,7 @@ static const ChildParser device_parsers[] = {
         { "sound", domain_parse_sound },
         { "audio", domain_parse_audio },
         { "redirdev", domain_parse_redirdev },
+        { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
         { "watchdog", domain_parse_watchdog, true },
@@ -1038,7 +1041,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
 }
 
 /* libvirt's device order: disks, controllers, filesystems, interfaces, serials,
- * consoles, channels, inputs, graphics, sounds, audios, videos, redirdevs,
+ * consoles, channels, inputs, graphics, sounds, audios, videos, hostdevs, redirdevs,
  * watchdog, memballoon, rngs, panics, vsock. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         xw_start(w, "devices");
@@ -1065,6 +1068,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_audio(w, &def->audios[i]);
         for (size_t i = 0; i < def->n_videos; i++)
                 domain_format_video(w, &def->videos[i], flags);
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                domain_format_hostdev(w, &def->hostdevs[i], flags);
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 domain_format_redirdev(w, &def->redirdevs[i], flags);
         domain_format_watchdog(w, &def->watchdog, flags);

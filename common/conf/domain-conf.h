@@ -934,6 +934,8 @@ typedef struct DomainMemoryBackingDef {
         bool discard;                      /* <discard/> */
 } DomainMemoryBackingDef;
 
+#include "domain-hostdev.h"
+
 typedef struct DomainDef {
         DomainVirtType virt_type;
         int id;                 /* live: -1 when inactive */
@@ -982,6 +984,8 @@ typedef struct DomainDef {
         size_t n_filesystems;
         DomainNetDef *nets;
         size_t n_nets;
+        DomainHostdevDef *hostdevs;
+        size_t n_hostdevs;
         DomainChrDef *chrs;          /* serials, consoles and channels, in document order */
         size_t n_chrs;
         DomainGraphicsDef *graphics;

@@ -185,11 +185,11 @@ static int parse_prefix(xmlNodePtr n, const char *path, const char *address, uns
         return 0;
 }
 
-static int parse_ip(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+int domain_parse_net_ip(DomainNetIp **ips, size_t *n_ips, xmlNodePtr n, const char *path, ConfError *err) {
         DomainNetIp *ip;
         int r;
 
-        r = LIST_APPEND(net->ips, net->n_ips, &ip, path, err);
+        r = LIST_APPEND(*ips, *n_ips, &ip, path, err);
         if (r >= 0)
                 r = XML_CHECK_ATTRS(n, path, err, "address", "prefix", "family");
         if (r >= 0)
@@ -201,11 +201,12 @@ static int parse_ip(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError
         return r < 0 ? r : 0;
 }
 
-static int parse_route(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+int domain_parse_net_route(DomainNetRoute **routes, size_t *n_routes, xmlNodePtr n, const char *path,
+                           ConfError *err) {
         DomainNetRoute *rt;
         int r;
 
-        r = LIST_APPEND(net->routes, net->n_routes, &rt, path, err);
+        r = LIST_APPEND(*routes, *n_routes, &rt, path, err);
         if (r >= 0)
                 r = XML_CHECK_ATTRS(n, path, err, "address", "prefix", "gateway", "family");
         if (r >= 0)
@@ -219,6 +220,14 @@ static int parse_route(DomainNetDef *net, xmlNodePtr n, const char *path, ConfEr
         if (r >= 0 && address_bits(rt->gateway) != address_bits(rt->address))
                 r = xml_err_invalid(err, "invalid gateway '%s' for '%s' in <%s>", rt->gateway, rt->address, path);
         return r < 0 ? r : 0;
+}
+
+static int parse_ip(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        return domain_parse_net_ip(&net->ips, &net->n_ips, n, path, err);
+}
+
+static int parse_route(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
+        return domain_parse_net_route(&net->routes, &net->n_routes, n, path, err);
 }
 
 static int parse_guest(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
@@ -341,20 +350,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_attr(w, "dev", net->guest_ifname);
                 xw_end(w);
         }
-        for (size_t i = 0; i < net->n_ips; i++) {
-                xw_start(w, "ip");
-                xw_attr(w, "address", net->ips[i].address);
-                if (net->ips[i].has_prefix)
-                        xw_attrf(w, "prefix", "%u", net->ips[i].prefix);
-                xw_end(w);
-        }
-        for (size_t i = 0; i < net->n_routes; i++) {
-                xw_start(w, "route");
-                xw_attr(w, "address", net->routes[i].address);
-                xw_attrf(w, "prefix", "%u", net->routes[i].prefix);
-                xw_attr(w, "gateway", net->routes[i].gateway);
-                xw_end(w);
-        }
+        domain_format_net_ips(w, net->ips, net->n_ips, net->routes, net->n_routes);
         if (net->model) {
                 xw_start(w, "model");
                 xw_attr(w, "type", net->model);
@@ -369,6 +365,48 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
         xw_end(w);
 }
 
+/* <ip> and <route>, shared with <hostdev mode='capabilities' type='net'>. */
+void domain_format_net_ips(XmlWriter *w, const DomainNetIp *ips, size_t n_ips, const DomainNetRoute *routes,
+                           size_t n_routes) {
+        for (size_t i = 0; i < n_ips; i++) {
+                xw_start(w, "ip");
+                xw_attr(w, "address", ips[i].address);
+                if (ips[i].has_prefix)
+                        xw_attrf(w, "prefix", "%u", ips[i].prefix);
+                xw_end(w);
+        }
+        for (size_t i = 0; i < n_routes; i++) {
+                xw_start(w, "route");
+                xw_attr(w, "address", routes[i].address);
+                xw_attrf(w, "prefix", "%u", routes[i].prefix);
+                xw_attr(w, "gateway", routes[i].gateway);
+                xw_end(w);
+        }
+}
+
+void domain_net_ips_clear(DomainNetIp *ips, size_t n_ips, DomainNetRoute *routes, size_t n_routes) {
+        for (size_t i = 0; i < n_ips; i++)
+                free(ips[i].address);
+        free(ips);
+        for (size_t i = 0; i < n_routes; i++) {
+                free(routes[i].address);
+                free(routes[i].gateway);
+        }
+        free(routes);
+}
+
+bool domain_net_ips_own(DomainNetIp **ips, size_t *n_ips, DomainNetRoute **routes, size_t *n_routes) {
+        bool ok = true;
+
+        ok = OWN_ARRAY(*ips, *n_ips) && ok;
+        for (size_t i = 0; i < *n_ips; i++)
+                ok = own_str(&(*ips)[i].address) && ok;
+        ok = OWN_ARRAY(*routes, *n_routes) && ok;
+        for (size_t i = 0; i < *n_routes; i++)
+                ok = own_str(&(*routes)[i].address) && own_str(&(*routes)[i].gateway) && ok;
+        return ok;
+}
+
 void domain_net_clear(DomainNetDef *net) {
         free(net->model);
         free(net->source);
@@ -379,14 +417,7 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->guest_ifname);
         free(net->driver_name);
         free(net->driver_txmode);
-        for (size_t i = 0; i < net->n_ips; i++)
-                free(net->ips[i].address);
-        free(net->ips);
-        for (size_t i = 0; i < net->n_routes; i++) {
-                free(net->routes[i].address);
-                free(net->routes[i].gateway);
-        }
-        free(net->routes);
+        domain_net_ips_clear(net->ips, net->n_ips, net->routes, net->n_routes);
 }
 
 bool domain_net_own(DomainNetDef *net) {
@@ -408,12 +439,7 @@ bool domain_net_own(DomainNetDef *net) {
         ok = own_str(&net->guest_ifname) && ok;
         ok = own_str(&net->driver_name) && ok;
         ok = own_str(&net->driver_txmode) && ok;
-        ok = OWN_ARRAY(net->ips, net->n_ips) && ok;
-        for (size_t i = 0; i < net->n_ips; i++)
-                ok = own_str(&net->ips[i].address) && ok;
-        ok = OWN_ARRAY(net->routes, net->n_routes) && ok;
-        for (size_t i = 0; i < net->n_routes; i++)
-                ok = own_str(&net->routes[i].address) && own_str(&net->routes[i].gateway) && ok;
+        ok = domain_net_ips_own(&net->ips, &net->n_ips, &net->routes, &net->n_routes) && ok;
         return ok;
 }
 

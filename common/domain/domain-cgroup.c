@@ -340,6 +340,25 @@ static bool devices_usable(const Cgroup *cg, const char *name) {
         return false;
 }
 
+/* A container's <hostdev mode='capabilities' type='storage'|'misc'> node:
+ * with "m" too, as the container's /dev gets it by mknod. */
+static int allow_hostdev(const Cgroup *cg, const DomainHostdevDef *h, char *msg, size_t size) {
+        char rule[64];
+        int r;
+
+        if (h->type != DOMAIN_HOSTDEV_STORAGE && h->type != DOMAIN_HOSTDEV_MISC)
+                return 0;
+        r = cgroup_device_rule(h->caps_path, rule, sizeof(rule));
+        if (r == -ENODEV || r == -ENOENT) /* lxcd's start checks name it */
+                return 0;
+        if (r >= 0)
+                r = cgroup_setf(cg, CGROUP_DEVICES, "devices.allow", "%s %s", rule, h->readonly ? "rm" : "rwm");
+        if (r < 0)
+                snprintf(msg, size, "cannot allow the device %s in %s/devices.allow: %s", h->caps_path,
+                         cg->path ? cg->path : "", strerror(-r));
+        return r;
+}
+
 int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
         int r;
 
@@ -354,6 +373,8 @@ int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg,
                 r = allow_path(cg, def->rngs[i].backend_path, true, true, msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_filesystems; i++)
                 r = allow_filesystem(cg, &def->filesystems[i], msg, size);
+        for (size_t i = 0; r >= 0 && i < def->n_hostdevs; i++)
+                r = allow_hostdev(cg, &def->hostdevs[i], msg, size);
         return r;
 }
 

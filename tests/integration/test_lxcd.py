@@ -347,6 +347,7 @@ def test_bad_input(lxcd, rootfs, vroot, what, device, when, needle):
     assert state(lxcd, path)[0] == SHUTOFF
     assert not container_pids(vroot)
     assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(vroot)
 
 
 def test_bad_init_and_idmap(lxcd, rootfs, vroot):
@@ -356,6 +357,8 @@ def test_bad_init_and_idmap(lxcd, rootfs, vroot):
     assert "/bin/nosuchinit" in e.message and "does not exist" in e.message
     assert state(lxcd, path) == (SHUTOFF, 0)
     assert not container_pids(vroot)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(vroot)
     idmap = ("<idmap><uid start='0' target='100000' count='1000'/><uid start='500' target='200000' count='10'/>"
              "<gid start='0' target='100000' count='1000'/></idmap>")
     xml = container_xml("bad3", rootfs).replace("<devices>", idmap + "<devices>")
@@ -376,6 +379,7 @@ def test_container_setup_fails(lxcd, rootfs, vroot):
     assert state(lxcd, path) == (SHUTOFF, 6)   # failed, as libvirt says of a start that broke
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
     assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(vroot)
     lxcd.domain_call(path, "Undefine", 0)
 
 
@@ -596,3 +600,63 @@ def test_file_and_block_filesystems(lxcd, rootfs, vroot, bus_monitor):
         assert not loops_of(root_img)
     finally:
         subprocess.run(["losetup", "-d", blk], check=False)
+
+
+def mounts_mentioning(vroot):
+    """Mounts of the host that name this test's root (none may be left)."""
+    with open("/proc/self/mountinfo") as f:
+        return [line for line in f if str(vroot.path) in line]
+
+
+IDMAP = ("<idmap><uid start='0' target='100000' count='65536'/>"
+         "<gid start='0' target='100000' count='65536'/></idmap>")
+
+
+def test_image_in_user_namespace(lxcd, rootfs, vroot):
+    """The kernel mounts no image inside a user namespace: the start is
+    refused naming the filesystem, before any loop device, cgroup or
+    supervisor is made."""
+    if not shutil.which("mke2fs"):
+        pytest.skip("needs mke2fs (e2fsprogs)")
+    top = rootfs.parent
+    (top / "ns-tree").mkdir()
+    img = top / "ns.img"
+    make_image(img, top / "ns-tree", "4M")
+    fs = f"<filesystem type='file'><source file='{img}'/><target dir='/data'/></filesystem>"
+    xml = container_xml("nsimg", rootfs, args=("-c", "true"), devices=fs).replace("<devices>", IDMAP + "<devices>")
+    path = lxcd.call("DomainDefineXML", xml)
+    with h.expect_dbus_error("org.virtbus.Error.NotSupported") as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert f"<filesystem type='file'> source '{img}' (target '/data')" in e.message, e.message
+    assert "<idmap>" in e.message and "user namespace" in e.message, e.message
+    assert state(lxcd, path) == (SHUTOFF, 0)
+    assert not loops_of(img)
+    assert not container_pids(vroot)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(vroot)
+
+
+def test_hard_limit_below_usage(lxcd, rootfs, vroot):
+    """A running container's hard limit set below what it uses (8 MiB in a
+    tmpfs, which the host cannot reclaim without swap) is refused with both
+    figures; the cgroup keeps its limit and the container runs on."""
+    script = ("head -c 8388608 /dev/zero > /tmp/fill && echo filled-$((6*7)); "
+              "while true; do sleep 1; done")
+    ram = "<filesystem type='ram'><source usage='32' units='MiB'/><target dir='/tmp'/></filesystem>"
+    rfs = rootfs
+    path = lxcd.call("DomainDefineXML", container_xml("lim1", rfs, args=("-c", script), devices=ram))
+    lxcd.domain_call(path, "Create", 0)
+    h.wait_until(lambda: "filled-42" in log_of(vroot, "lim1"), 20, what="the container to fill its tmpfs")
+    dirs = cgroup_dirs(lxcd, path)
+    before = memory_limit(dirs)
+    with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
+        lxcd.domain_call(path, "SetMemoryParameters", {"hard_limit": dbus.UInt64(2048, variant_level=1)}, 1)
+    assert "hard_limit 2048 KiB" in e.message and "below what the container uses" in e.message, e.message
+    assert memory_limit(dirs) == before
+    assert state(lxcd, path) == (RUNNING, 1)
+    # one above its use is taken
+    lxcd.domain_call(path, "SetMemoryParameters", {"hard_limit": dbus.UInt64(48 << 10, variant_level=1)}, 1)
+    assert memory_limit(dirs) == 48 << 20
+    lxcd.domain_call(path, "Destroy", 0)
+    h.wait_until(lambda: not any(os.path.exists(d) for d in dirs), 10, what="the container's cgroup to go")
+    assert not mounts_mentioning(vroot)

@@ -124,7 +124,8 @@ static void test_schema_valid(void) {
 
 /* What lxcd will run: type lxc, an init instead of a machine, filesystems
  * and an idmap. Kept apart from the machine fixtures, which qemud defines. */
-static const char *const container_fixtures[] = { "lxc/container.xml", "lxc/virt-install.xml" };
+static const char *const container_fixtures[] = { "lxc/container.xml", "lxc/virt-install.xml", "lxc/hostdev.xml",
+                                                  "hostdev/subsystem.xml" };
 
 static char *container_xml(const char *name, char **ret_path) {
         char *path = NULL, *xml;
@@ -168,6 +169,94 @@ static void test_containers_round_trip(void) {
         if (!schema)
                 UNIT_SKIP(SCHEMA " is not installed (apt-get install libvirt0): the round trip ran, "
                           "the schema check did not");
+}
+
+/* Every <hostdev> form reads back as written (and is no other form). */
+static void test_hostdev_fields(void) {
+        _cleanup_free_ char *caps = container_xml("lxc/hostdev.xml", NULL), *subsys = container_xml("hostdev/subsystem.xml", NULL);
+        _cleanup_(domain_def_freep) DomainDef *c = caps ? parse_ok(caps, "caps") : NULL;
+        _cleanup_(domain_def_freep) DomainDef *s = subsys ? parse_ok(subsys, "subsystem") : NULL;
+        char what[128];
+
+        if (!c || !s)
+                return;
+        CHECK_INTEQ(c->n_hostdevs, 3);
+        if (c->n_hostdevs == 3) {
+                CHECK_INTEQ(c->hostdevs[0].mode, DOMAIN_HOSTDEV_MODE_CAPABILITIES);
+                CHECK_INTEQ(c->hostdevs[0].type, DOMAIN_HOSTDEV_NET);
+                CHECK_STREQ(c->hostdevs[0].caps_ifname, "dummy0");
+                CHECK_INTEQ(c->hostdevs[0].n_ips, 1);
+                CHECK_INTEQ(c->hostdevs[0].n_routes, 1);
+                CHECK_INTEQ(c->hostdevs[1].type, DOMAIN_HOSTDEV_STORAGE);
+                CHECK_STREQ(c->hostdevs[1].caps_path, "/dev/loop7");
+                CHECK_INTEQ(c->hostdevs[2].type, DOMAIN_HOSTDEV_MISC);
+                CHECK_STREQ(c->hostdevs[2].caps_path, "/dev/net/tun");
+        }
+        CHECK_INTEQ(s->n_hostdevs, 5);
+        if (s->n_hostdevs == 5) {
+                domain_hostdev_describe(&s->hostdevs[0], what, sizeof(what));
+                CHECK_STREQ(what, "pci 0000:06:12.5");
+                CHECK_STREQ(s->hostdevs[0].driver_name, "vfio");
+                CHECK_INTEQ(s->hostdevs[0].boot_order, 1);
+                domain_hostdev_describe(&s->hostdevs[1], what, sizeof(what));
+                CHECK_STREQ(what, "usb 0781:5567");
+                CHECK(s->hostdevs[1].has_usb_address);
+                domain_hostdev_describe(&s->hostdevs[2], what, sizeof(what));
+                CHECK_STREQ(what, "scsi scsi_host0:0:0:3");
+                CHECK(s->hostdevs[2].readonly && s->hostdevs[2].shareable);
+                CHECK_STREQ(s->hostdevs[3].wwpn, "naa.5123456789abcde0");
+                CHECK_STREQ(s->hostdevs[4].mdev_uuid, "c2177883-f1bb-47f0-914d-32a22e3a8804");
+        }
+}
+
+/* What the schema refuses, or the model does not hold, is refused by name. */
+static void test_hostdev_refused(void) {
+        static const struct {
+                const char *xml, *error, *needle;
+        } cases[] = {
+                { "<hostdev mode='capabilities' type='pci'><source><address bus='1'/></source></hostdev>",
+                  VB_ERROR_XML, "cannot have mode" },
+                { "<hostdev mode='subsystem' type='net'><source><interface>x</interface></source></hostdev>",
+                  VB_ERROR_XML, "cannot have mode" },
+                { "<hostdev mode='capabilities' type='net'><source/></hostdev>", VB_ERROR_XML, "interface" },
+                { "<hostdev mode='capabilities' type='net'><source><interface>a/b</interface></source></hostdev>",
+                  VB_ERROR_INVALID_ARG, "a/b" },
+                { "<hostdev mode='capabilities' type='storage'><source><block>dev/sda</block></source></hostdev>",
+                  VB_ERROR_INVALID_ARG, "dev/sda" },
+                { "<hostdev mode='capabilities' type='misc' managed='yes'><source><char>/dev/tty</char></source>"
+                  "</hostdev>", VB_ERROR_NOT_SUPPORTED, "managed" },
+                { "<hostdev mode='subsystem' type='pci'><source><address bus='1'/></source><rom bar='on'/></hostdev>",
+                  VB_ERROR_NOT_SUPPORTED, "rom" },
+                { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='x'/></hostdev>",
+                  VB_ERROR_NOT_SUPPORTED, "iscsi" },
+                { "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>",
+                  VB_ERROR_XML, "product" },
+                { "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.12'/></hostdev>",
+                  VB_ERROR_INVALID_ARG, "naa.12" },
+                { "<hostdev mode='capabilities' type='net'><source><interface>d0</interface></source></hostdev>"
+                  "<hostdev mode='capabilities' type='net'><source><interface>d0</interface></source></hostdev>",
+                  VB_ERROR_INVALID_ARG, "net d0" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *xml = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+                int r;
+
+                CHECK(asprintf(&xml, "<domain type='lxc'><name>h</name><memory>65536</memory><os><type>exe</type>"
+                               "</os><devices>%s</devices></domain>", cases[i].xml) > 0);
+                r = domain_def_parse(xml, 0, &def, &err);
+                if (r >= 0)
+                        r = domain_def_validate(def, &err);
+                CHECK(r < 0);
+                CHECK_STREQ(err.name, cases[i].error);
+                if (!strstr(err.message, cases[i].needle)) {
+                        fprintf(stderr, "  %s: case %zu: '%s' does not name '%s'\n", unit_current, i, err.message,
+                                cases[i].needle);
+                        unit_failed_checks++;
+                }
+        }
 }
 
 static void test_container_fields(void) {
@@ -686,7 +775,7 @@ static void test_conf_error_set(void) {
 }
 
 
-UNIT_TESTS(test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
+UNIT_TESTS(test_hostdev_fields, test_hostdev_refused, test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
            test_container_fields, test_container_normalised, test_units, test_numbers,
            test_overflow, test_big_documents, test_live_fields, test_backing_and_mirror, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)

@@ -204,6 +204,60 @@ static void test_policy(void) {
                                                          "</interface>"), "source");
 }
 
+/* <hostdev mode='capabilities'>: the interfaces and nodes through the
+ * supervisor's arguments; bus devices and nodes outside /dev refused. */
+static void test_hostdevs(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(CONTAINER(
+                "<init>/bin/sh</init>",
+                "<interface type='ethernet'><ip address='10.0.0.2' prefix='24'/></interface>"
+                "<hostdev mode='capabilities' type='net'><source><interface>dummy7</interface></source>"
+                "<ip address='192.0.2.7' prefix='24'/><route address='198.51.100.0' prefix='24' gateway='192.0.2.1'/>"
+                "</hostdev>"
+                "<hostdev mode='capabilities' type='storage'><source><block>/dev/loop3</block></source></hostdev>"
+                "<hostdev mode='capabilities' type='misc'><source><char>/dev/net/tun</char></source></hostdev>"));
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL, *back = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_validate_def(def, &err), 0);
+        CHECK_INTEQ(lxc_plan_from_def(def, "/run/x/c1.exit", &p, &err), 0);
+        if (!p)
+                return;
+        CHECK_INTEQ(p->n_hostnets, 1);
+        CHECK_INTEQ(p->n_nodes, 2);
+        free(p->nets[0].peer);
+        p->nets[0].peer = strdup("vc0");
+        CHECK_INTEQ(lxc_plan_to_argv(p, &argv), 0);
+        CHECK_INTEQ(lxc_plan_parse(argv, &back), 0);
+        if (!back)
+                return;
+        CHECK_INTEQ(back->n_nets, 1);
+        CHECK_STREQ(back->nets[0].ips ? back->nets[0].ips[0] : NULL, "10.0.0.2/24");
+        CHECK_INTEQ(back->n_hostnets, 1);
+        if (back->n_hostnets == 1) {
+                CHECK_STREQ(back->hostnets[0].peer, "dummy7");
+                CHECK_STREQ(back->hostnets[0].guest, "dummy7");
+                CHECK_STREQ(back->hostnets[0].ips ? back->hostnets[0].ips[0] : NULL, "192.0.2.7/24");
+                CHECK_INTEQ(strv_length(back->hostnets[0].routes), 2);
+        }
+        CHECK_INTEQ(back->n_nodes, 2);
+        if (back->n_nodes == 2) {
+                CHECK(back->nodes[0].block && !back->nodes[1].block);
+                CHECK_STREQ(back->nodes[1].path, "/dev/net/tun");
+        }
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<hostdev mode='subsystem' type='usb'><source>"
+                                                         "<address bus='1' device='2'/></source></hostdev>"),
+                       "mode='subsystem' type='usb'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<hostdev mode='capabilities' type='storage'><source>"
+                                                         "<block>/srv/disk</block></source></hostdev>"),
+                       "only a node under /dev");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<hostdev mode='capabilities' type='misc'><source>"
+                                                         "<char>/dev/../etc/x</char></source></hostdev>"),
+                       "'..'");
+}
+
 /* At start, against the host: missing sources and init are named. */
 static void test_host_checks(void) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(LxcPlan));
@@ -303,5 +357,5 @@ static void test_proc_views(void) {
         CHECK_STREQ(up, "10.00 17.00\n");
 }
 
-UNIT_TESTS(test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
+UNIT_TESTS(test_hostdevs, test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
            test_images)
