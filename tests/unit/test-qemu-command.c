@@ -1097,20 +1097,36 @@ static bool kvm_refused(const char *said) {
         return false;
 }
 
+/* Whether QEMU's words say the line needs KVM (an intel-iommu with eim=on
+ * wants KVM's split irqchip): on a host without a usable KVM, not a fault of
+ * the line. */
+static bool needs_kvm(const char *said) {
+        return said && strstr(said, "requires accel=kvm");
+}
+
+static int not_without_kvm(const char *xml_name) {
+        fprintf(stderr, "  %s: not run, QEMU needs KVM for it and this host's KVM cannot run it\n", xml_name);
+        return 1;
+}
+
 /* 0: accepted, 1: not run, 2: accepted under TCG only; or -errno.
  * A line QEMU refuses under KVM is checked again under TCG (-accel tcg,
  * -cpu host becomes max): what this host's KVM cannot do is the host's
  * limit, not the command line's. Only a refusal under TCG too fails. */
 static int run_golden(const char *dir, const char *xml_name, const char *qemu, bool kvm) {
-        _cleanup_free_ char *said = NULL;
+        _cleanup_free_ char *said = NULL, *said_tcg = NULL;
         int r = run_qemu_with(dir, xml_name, qemu, kvm, &said);
 
+        if (r < 0 && !kvm && needs_kvm(said))
+                return not_without_kvm(xml_name);
         if (r >= 0 || !kvm)
                 return r;
         fprintf(stderr, "  %s: %s; checking the command line with TCG (-cpu host as max) instead\n", xml_name,
                 kvm_refused(said) ? "this host's KVM refused what the line asks of it (a host limit)"
                                   : "QEMU refused the line under KVM");
-        r = run_qemu_with(dir, xml_name, qemu, false, NULL);
+        r = run_qemu_with(dir, xml_name, qemu, false, &said_tcg);
+        if (r < 0 && needs_kvm(said_tcg))
+                return not_without_kvm(xml_name);
         if (r != 0)
                 return r;
         fprintf(stderr, "  %s: accepted under TCG\n", xml_name);
