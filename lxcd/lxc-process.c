@@ -299,13 +299,18 @@ static void restart(Domain *d) {
  * itself (LXC_SUPERVISE_KILL_SIGNAL) and gives them back to the host
  * before it exits: SIGKILLed, it would leave them to the container's
  * network namespace, which destroys a virtual one with it. */
-static void kill_supervisor(Domain *d) {
-        bool hostnets = false;
+static int stop_signal(const Domain *d) {
+        const DomainDef *def = d->live ?: d->def;
 
-        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
-                hostnets = hostnets || d->live->hostdevs[i].type == DOMAIN_HOSTDEV_NET;
+        for (size_t i = 0; def && i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_NET)
+                        return LXC_SUPERVISE_KILL_SIGNAL;
+        return SIGKILL;
+}
+
+static void kill_supervisor(Domain *d) {
         if (d->pid > 0)
-                (void) kill(d->pid, hostnets ? LXC_SUPERVISE_KILL_SIGNAL : SIGKILL);
+                (void) kill(d->pid, stop_signal(d));
 }
 
 /* Why the start failed, for its call; the first reason sticks. */
@@ -845,7 +850,7 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
         d->rolling_back = true;
         d->pid = 0;
         if (pidfd >= 0) {
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void) syscall(SYS_pidfd_send_signal, pidfd, stop_signal(d), NULL, 0);
                 (void) lxc_cgroup_freeze(d, false);
                 if (process_watch(d->manager->event, s->pid, pidfd, on_supervisor_exit, d, &d->pid_watch) >= 0) {
                         d->pid = s->pid;
