@@ -417,11 +417,15 @@ POWER_INITCTL, POWER_SIGNAL = 4, 8
 # acts on its runlevel with reboot(2) (-f), which in a pid namespace ends
 # the init by SIGHUP (reboot) or SIGINT (power off). The $$ = 1 guard
 # keeps reboot(2) inside a pid namespace, whatever happens.
+# The FIFO is held open for reading from before "boot-N" on, so a request
+# sent as soon as the test sees it always finds a listener (a reader opened
+# afresh each round would leave windows with none: lxcd would then fall back
+# to a signal, which a shell as pid 1 ignores).
 INITCTL_INIT = (
-    "rm -f /run/initctl; mkfifo /run/initctl; "
+    "rm -f /run/initctl; mkfifo /run/initctl; exec 3<>/run/initctl; "
     "b=$(( $(cat /tmp/boots 2>/dev/null || echo 0) + 1 )); echo $b > /tmp/boots; echo boot-$b; "
     "while true; do "
-    "lvl=$(dd if=/run/initctl bs=384 count=1 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null); "
+    "lvl=$(dd bs=384 count=1 <&3 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null); "
     "echo runlevel-$lvl; "
     "[ $$ = 1 ] && [ \"$lvl\" = 6 ] && reboot -f; "
     "[ $$ = 1 ] && [ \"$lvl\" = 0 ] && poweroff -f; done")
