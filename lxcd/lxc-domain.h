@@ -15,6 +15,7 @@ typedef struct LxcDomain {
         bool spawned;                /* this start got as far as the supervisor */
         int prior_reason;            /* the shut-off reason before it, kept if it never ran */               /* the supervisor's fd 3, while it starts */
         sd_event_source *status_source;
+        sd_event_source *kill_timer; /* SIGKILL if the supervisor asked to stop does not */
         char **start_argv;           /* the supervisor's, until it runs */
         struct LxcPlan *plan;        /* while it starts: until the network step has named the veths */
         pid_t init_pid;              /* in the host's pid namespace, 0 when not known */

@@ -27,6 +27,7 @@ LxcPlan *lxc_plan_free(LxcPlan *p) {
         for (size_t i = 0; i < p->n_mounts; i++) {
                 free(p->mounts[i].src);
                 free(p->mounts[i].dst);
+                free(p->mounts[i].nbd_format);
         }
         free(p->mounts);
         free(p->name);
@@ -112,9 +113,13 @@ static int plan_filesystems(const DomainDef *def, LxcPlan *p, const char *exit_f
                         r = add_mount(p, LXC_MOUNT_BIND, fs->src, fs->dst, 0, fs->readonly);
                 else if (fs->type == DOMAIN_FS_RAM)
                         r = add_mount(p, LXC_MOUNT_TMPFS, NULL, fs->dst, fs->usage_kib, false);
-                else if (fs->type == DOMAIN_FS_FILE || fs->type == DOMAIN_FS_BLOCK)
+                else if (fs->type == DOMAIN_FS_FILE || fs->type == DOMAIN_FS_BLOCK) {
                         r = add_mount(p, fs->type == DOMAIN_FS_FILE ? LXC_MOUNT_FILE : LXC_MOUNT_BLOCK, fs->src,
                                       fs->dst, 0, fs->readonly);
+                        if (r >= 0 && streq_ptr(fs->driver_type, "nbd") &&
+                            !(p->mounts[p->n_mounts - 1].nbd_format = strdup(fs->driver_format ?: "raw")))
+                                r = -ENOMEM;
+                }
                 else
                         return xml_err_unsupported(err, "the LXC driver does not support <filesystem type='%s'> "
                                                    "(target dir '%s')", domain_fs_type_to_string(fs->type),
@@ -329,7 +334,8 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
                         r = strv_extend(&l, mt->kind == LXC_MOUNT_BIND ? "--bind" :
                                                 mt->kind == LXC_MOUNT_FILE ? "--file" : "--block") < 0 ||
                             strv_extend(&l, mt->src) < 0 || strv_extend(&l, mt->dst) < 0 ||
-                            strv_extend(&l, mt->readonly ? "ro" : "rw") < 0 ? -ENOMEM : 0;
+                            strv_extend(&l, mt->readonly ? "ro" : "rw") < 0 ||
+                            add_opt(&l, "--nbd-format", mt->nbd_format) < 0 ? -ENOMEM : 0;
                 else
                         r = strv_extend(&l, "--tmpfs") < 0 || strv_extend(&l, mt->dst) < 0 ||
                             strv_extendf(&l, "%llu", (unsigned long long) mt->size_kib) < 0 ? -ENOMEM : 0;
@@ -429,6 +435,10 @@ int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
                         last = add_net(p, argv[i + 1], argv[i + 2], mac);
                         r = last ? 0 : -ENOMEM;
                         i += 3;
+                } else if (streq(a, "--nbd-format")) {
+                        if (!argv[i + 1] || p->n_mounts == 0 || p->mounts[p->n_mounts - 1].kind != LXC_MOUNT_FILE)
+                                return -EINVAL;
+                        r = take_value(argv, &i, &p->mounts[p->n_mounts - 1].nbd_format);
                 } else if (streq(a, "--hostdev-net")) {
                         if (!argv[i + 1])
                                 return -EINVAL;

@@ -25,6 +25,7 @@ typedef struct LxcMount {
         char *dst;            /* inside the container */
         uint64_t size_kib;    /* tmpfs: 0 = the kernel's default */
         bool readonly;
+        char *nbd_format;     /* file: served by qemu-nbd in this format; NULL: a loop device */
 } LxcMount;
 
 /* An interface: the veth end the container takes, as it names it. */

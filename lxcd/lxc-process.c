@@ -129,6 +129,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         domain_handle_cancel(&d->handle);
         status_close(d);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
+        lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
         domain_status_remove(d);
@@ -264,6 +265,7 @@ static void restart(Domain *d) {
         domain_handle_cancel(&d->handle);
         status_close(d);
         d->pid_watch = sd_event_source_disable_unref(d->pid_watch);
+        lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
         lxc_cgroup_remove(d);
@@ -299,13 +301,40 @@ static void restart(Domain *d) {
  * itself (LXC_SUPERVISE_KILL_SIGNAL) and gives them back to the host
  * before it exits: SIGKILLed, it would leave them to the container's
  * network namespace, which destroys a virtual one with it. */
-static void kill_supervisor(Domain *d) {
-        bool hostnets = false;
+static int stop_signal(const Domain *d) {
+        const DomainDef *def = d->live ?: d->def;
 
-        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
-                hostnets = hostnets || d->live->hostdevs[i].type == DOMAIN_HOSTDEV_NET;
-        if (d->pid > 0)
-                (void) kill(d->pid, hostnets ? LXC_SUPERVISE_KILL_SIGNAL : SIGKILL);
+        for (size_t i = 0; def && i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_NET)
+                        return LXC_SUPERVISE_KILL_SIGNAL;
+        return SIGKILL;
+}
+
+/* A supervisor that does not end within this after being asked to (it
+ * may hang on the host's network) is SIGKILLed: Destroy always ends. */
+#define SUPERVISOR_STOP_USEC (UINT64_C(10) * 1000000)
+
+static int on_kill_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Domain *d = userdata;
+
+        lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
+        if (d->pid > 0) {
+                log_warning("The supervisor of %s (pid %d) did not end when asked: killing it.", d->def->name,
+                            (int) d->pid);
+                (void) kill(d->pid, SIGKILL);
+        }
+        return 0;
+}
+
+static void kill_supervisor(Domain *d) {
+        int sig = stop_signal(d);
+
+        if (d->pid <= 0)
+                return;
+        (void) kill(d->pid, sig);
+        if (sig != SIGKILL && !lxc_domain(d)->kill_timer)
+                (void) sd_event_add_time_relative(d->manager->event, &lxc_domain(d)->kill_timer, CLOCK_MONOTONIC,
+                                                  SUPERVISOR_STOP_USEC, 0, on_kill_timer, d);
 }
 
 /* Why the start failed, for its call; the first reason sticks. */
@@ -845,7 +874,7 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
         d->rolling_back = true;
         d->pid = 0;
         if (pidfd >= 0) {
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void) syscall(SYS_pidfd_send_signal, pidfd, stop_signal(d), NULL, 0);
                 (void) lxc_cgroup_freeze(d, false);
                 if (process_watch(d->manager->event, s->pid, pidfd, on_supervisor_exit, d, &d->pid_watch) >= 0) {
                         d->pid = s->pid;
@@ -860,6 +889,7 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
 
 void lxc_domain_release(Domain *d) {
         status_close(d);
+        lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         undo_log(d);
 }

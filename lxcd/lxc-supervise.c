@@ -24,6 +24,7 @@
 #include "lxc-console.h"
 #include "lxc-fuse.h"
 #include "lxc-loop.h"
+#include "lxc-nbd.h"
 #include "lxc-net.h"
 #include "lxc-plan.h"
 #include "lxc-supervise.h"
@@ -654,6 +655,41 @@ static void restore_hostnets(const LxcPlan *p) {
         hostnets_moved = 0;
 }
 
+/* <driver type='nbd'>: qemu-nbd serves the image on a /dev/nbdN, which
+ * replaces the file in the plan; detach_nbds() lets them go at the end. */
+static char *nbd_devs[64];
+static size_t n_nbd_devs;
+
+static int attach_nbd(LxcMount *mt) {
+        char *dev = NULL;
+        int r;
+
+        if (n_nbd_devs >= ELEMENTSOF(nbd_devs))
+                r = -E2BIG;
+        else
+                r = lxc_nbd_attach(mt->src, mt->nbd_format, mt->readonly, &dev);
+        if (r < 0) {
+                status_write("error cannot serve the image %s (format %s) on an nbd device: %s\n", mt->src,
+                             mt->nbd_format, strerror(-r));
+                return r;
+        }
+        nbd_devs[n_nbd_devs++] = strdup(dev);
+        free(mt->src);
+        mt->src = dev;
+        return 0;
+}
+
+/* Once the container's mounts are gone (its init and namespace with it). */
+static void detach_nbds(void) {
+        for (size_t i = 0; i < n_nbd_devs; i++) {
+                int r = nbd_devs[i] ? lxc_nbd_detach(nbd_devs[i]) : -ENOMEM;
+                if (r < 0)
+                        fprintf(stderr, "lxc: cannot let go of %s: %s\n", nbd_devs[i] ?: "an nbd device", strerror(-r));
+                free(nbd_devs[i]);
+        }
+        n_nbd_devs = 0;
+}
+
 /* Each image of a file on a loop device: the device replaces the file in
  * the plan, and its fd stays open here (close-on-exec) until the init's
  * mounts hold it; it detaches itself once the container's mounts are gone. */
@@ -665,6 +701,12 @@ static int attach_images(LxcPlan *p) {
 
                 if (mt->kind != LXC_MOUNT_FILE)
                         continue;
+                if (mt->nbd_format) {
+                        r = attach_nbd(mt);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 r = lxc_loop_attach(mt->src, mt->readonly, &dev, &fd);
                 if (r < 0) {
                         status_write("error cannot attach the image %s to a loop device: %s\n", mt->src,
@@ -709,7 +751,16 @@ static void serve_views(void) {
                 (void) lxc_fuse_warm(fuse);
 }
 
+static int supervise(char **argv);
+
 int lxc_supervise_main(char **argv) {
+        int r = supervise(argv);
+
+        detach_nbds();
+        return r;
+}
+
+static int supervise(char **argv) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = NULL;
         int status, r, master = -1;
         bool userns;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lxc-nbd.h"
 #include "lxc-validate.h"
 #include "error.h"
 #include "util.h"
@@ -85,9 +86,29 @@ static bool has_dotdot(const char *path) {
         return false;
 }
 
+/* <driver> of an image file: a loop device (raw only) or qemu-nbd (any
+ * format it reads), as libvirt's LXC driver. */
+static int validate_fs_driver(const DomainFsDef *fs, ConfError *err) {
+        if (!fs->driver_type && !fs->driver_format)
+                return 0;
+        if (fs->type != DOMAIN_FS_FILE)
+                return xml_err_unsupported(err, "the LXC driver does not support <driver> for <filesystem type='%s'> "
+                                           "(target dir '%s'): only for 'file'", domain_fs_type_to_string(fs->type),
+                                           fs->dst ?: "");
+        if (fs->driver_type && !streq(fs->driver_type, "loop") && !streq(fs->driver_type, "nbd"))
+                return xml_err_unsupported(err, "the LXC driver does not support <driver type='%s'> (target dir "
+                                           "'%s'): only 'loop' and 'nbd'", fs->driver_type, fs->dst ?: "");
+        if (!streq_ptr(fs->driver_type, "nbd") && fs->driver_format && !streq(fs->driver_format, "raw"))
+                return xml_err_unsupported(err, "the LXC driver does not support <driver type='loop' format='%s'> "
+                                           "(target dir '%s'): a loop device takes 'raw' only, "
+                                           "use type='nbd' for other formats", fs->driver_format, fs->dst ?: "");
+        return 0;
+}
+
 static int validate_filesystems(const DomainDef *def, ConfError *err) {
         for (size_t i = 0; i < def->n_filesystems; i++) {
                 const DomainFsDef *fs = &def->filesystems[i];
+                int r;
 
                 if (fs->type != DOMAIN_FS_MOUNT && fs->type != DOMAIN_FS_RAM && fs->type != DOMAIN_FS_FILE &&
                     fs->type != DOMAIN_FS_BLOCK)
@@ -105,6 +126,8 @@ static int validate_filesystems(const DomainDef *def, ConfError *err) {
                                                fs->src ?: "", fs->dst);
                 if (fs->type == DOMAIN_FS_RAM && streq(fs->dst, "/"))
                         return xml_err_unsupported(err, "a <filesystem type='ram'> cannot be the root '/'");
+                if ((r = validate_fs_driver(fs, err)) < 0)
+                        return r;
         }
         return 0;
 }
@@ -215,6 +238,22 @@ static int require_hostdevs(const LxcPlan *p, ConfError *err) {
 /* The kernel mounts no block filesystem from inside a user namespace
  * (their types lack FS_USERNS_MOUNT): it would answer EPERM from the
  * init's mount, naming nothing. */
+static int nbd_available(const LxcPlan *p, ConfError *err) {
+        int r;
+
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const LxcMount *mt = &p->mounts[i];
+                if (!mt->nbd_format || (r = lxc_nbd_available()) >= 0)
+                        continue;
+                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: <filesystem type='file'> "
+                               "source '%s' (target '%s') with <driver type='nbd'> needs %s", mt->src, mt->dst,
+                               r == -ENODEV ? "the host's nbd devices (/dev/nbd0: the nbd kernel module)"
+                                            : "qemu-nbd (/usr/bin/qemu-nbd, qemu-utils)");
+                return r;
+        }
+        return 0;
+}
+
 static int images_outside_userns(const LxcPlan *p, ConfError *err) {
         if (!p->uid_map)
                 return 0;
@@ -236,7 +275,7 @@ int lxc_validate_host(const LxcPlan *p, ConfError *err) {
         struct stat st;
         int r;
 
-        if ((r = images_outside_userns(p, err)) < 0)
+        if ((r = images_outside_userns(p, err)) < 0 || (r = nbd_available(p, err)) < 0)
                 return r;
         if ((r = require_sources(p, err)) < 0 || (r = require_hostdevs(p, err)) < 0)
                 return r;

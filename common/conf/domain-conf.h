@@ -562,6 +562,10 @@ typedef struct DomainFsDef {
         uint64_t usage_kib;    /* ram: the tmpfs size */
         char *dst;             /* <target dir=''/>: absolute, one per filesystem */
         bool readonly;
+        /* <driver type='' format=''/> of a file: how the image is attached
+         * (loop, nbd; path, handle, ploop) and its format (raw, qcow2...);
+         * NULL when not given */
+        char *driver_type, *driver_format;
         char *alias;           /* live */
 } DomainFsDef;
 

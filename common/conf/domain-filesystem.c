@@ -104,8 +104,28 @@ static int parse_readonly(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfE
         return 0;
 }
 
+/* <driver type='' format=''/>: virtiofs and wrpolicy are QEMU's, not modelled. */
+static int parse_driver(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const types[] = { "path", "handle", "loop", "nbd", "ploop" };
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, "type", "format");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "type", types, ELEMENTSOF(types), &fs->driver_type, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "format", &fs->driver_format, err);
+        if (r > 0)
+                r = domain_check_charset(fs->driver_format, "abcdefghijklmnopqrstuvwxyz0123456789-",
+                                         "attribute 'format' of", path, err);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "source", "target", "readonly", "alias" };
+        static const char *const children[] = { "source", "target", "readonly", "alias", "driver" };
         DomainFsDef *fs;
         bool has_source = false, has_target = false;
         int r;
@@ -138,6 +158,8 @@ int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
                         has_target = true;
                 } else if (xml_is(c, "readonly"))
                         r = parse_readonly(fs, c, sub, err);
+                else if (xml_is(c, "driver"))
+                        r = parse_driver(fs, c, sub, err);
                 else
                         r = domain_parse_alias(c, sub, &fs->alias, err);
                 if (r < 0)
@@ -155,6 +177,12 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         xw_start(w, "filesystem");
         xw_attr(w, "type", domain_fs_type_to_string(fs->type));
         xw_attr(w, "accessmode", domain_fs_access_mode_to_string(fs->accessmode));
+        if (fs->driver_type || fs->driver_format) {
+                xw_start(w, "driver");
+                xw_attr(w, "type", fs->driver_type);
+                xw_attr(w, "format", fs->driver_format);
+                xw_end(w);
+        }
         xw_start(w, "source");
         if (fs->type == DOMAIN_FS_RAM) {
                 xw_attrf(w, "usage", "%" PRIu64, fs->usage_kib);
@@ -183,6 +211,8 @@ int domain_validate_filesystems(const DomainDef *def, ConfError *err) {
 }
 
 void domain_fs_clear(DomainFsDef *fs) {
+        free(fs->driver_type);
+        free(fs->driver_format);
         free(fs->src);
         free(fs->dst);
         free(fs->alias);
@@ -191,6 +221,8 @@ void domain_fs_clear(DomainFsDef *fs) {
 bool domain_fs_own(DomainFsDef *fs) {
         bool ok = true;
 
+        ok = own_str(&fs->driver_type) && ok;
+        ok = own_str(&fs->driver_format) && ok;
         ok = own_str(&fs->src) && ok;
         ok = own_str(&fs->dst) && ok;
         ok = own_str(&fs->alias) && ok;

@@ -323,6 +323,14 @@ static int allow_filesystem(const Cgroup *cg, const DomainFsDef *fs, char *msg, 
                 return allow_path(cg, fs->src, true, fs->readonly, msg, size);
         if (fs->type != DOMAIN_FS_FILE)
                 return 0;
+        if (streq_ptr(fs->driver_type, "nbd")) {
+                /* qemu-nbd, in the container's cgroup, opens a /dev/nbdN of its choosing */
+                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", "b 43:* rwm");
+                if (r < 0)
+                        snprintf(msg, size, "cannot allow the nbd devices in %s/devices.allow: %s",
+                                 cg->path ? cg->path : "", strerror(-r));
+                return r;
+        }
         r = cgroup_devices_allow_loop(cg);
         if (r < 0)
                 snprintf(msg, size, "cannot allow the loop devices in %s/devices.allow: %s", cg->path ? cg->path : "",

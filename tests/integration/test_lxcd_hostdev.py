@@ -195,3 +195,27 @@ def test_virsh(env, lxcd, rootfs, dummy):
         assert r.returncode != 0 and "mode='subsystem' type='pci'" in r.stderr, r.stderr
     finally:
         proxy.stop()
+
+
+def test_user_namespace(env, lxcd, rootfs, dummy):
+    """With <idmap>: the interface moved in (the container's network
+    namespace is then its user namespace's) and given back; the nodes bound
+    from the host's, as a user namespace may not mknod (with the host's
+    owner and mode, so not opened here: root of the container is not the
+    host's root)."""
+    idmap = ("<idmap><uid start='0' target='100000' count='65536'/>"
+             "<gid start='0' target='100000' count='65536'/></idmap>")
+    script = ("ip -o link show; ip -4 -o addr show; ls -l /dev/net/tun /dev/loop0; echo ready-$((6*7)); "
+              "while true; do sleep 1; done")
+    xml = container_xml("hd9", rootfs, script,
+                        hostdev_net(dummy, "<ip address='192.0.2.9' prefix='24'/>") + NODES)
+    path = lxcd.call("DomainDefineXML", xml.replace("<devices>", idmap + "<devices>"))
+    lxcd.domain_call(path, "Create", 0)
+    out = wait_log(env, "hd9", "ready-42")
+    assert re.search(rf"^\d+: {dummy}(@\S+)?: <[A-Z,_-]*\bUP\b", out, re.M), out
+    assert re.search(rf"{dummy}\s+inet 192\.0\.2\.9/24", out), out
+    assert re.search(r"^c\S+ .* 10,\s+200 .* /dev/net/tun$", out, re.M), out
+    assert re.search(r"^b\S+ .* 7,\s+0 .* /dev/loop0$", out, re.M), out
+    assert not on_host(env, dummy)
+    lxcd.domain_call(path, "Destroy", 0)
+    h.wait_until(lambda: on_host(env, dummy), 10, what=f"{dummy} back on the host")

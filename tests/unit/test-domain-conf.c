@@ -292,8 +292,8 @@ static void test_container_fields(void) {
                 CHECK(def->idmap.uids[0].start == 0 && def->idmap.uids[0].target == 100000 &&
                       def->idmap.uids[0].count == 65536);
 
-        CHECK_INTEQ(def->n_filesystems, 5);
-        if (def->n_filesystems == 5) {
+        CHECK_INTEQ(def->n_filesystems, 6);
+        if (def->n_filesystems == 6) {
                 const DomainFsDef *fs = def->filesystems;
 
                 CHECK_INTEQ(fs[0].type, DOMAIN_FS_MOUNT);
@@ -308,6 +308,10 @@ static void test_container_fields(void) {
                 CHECK_INTEQ(fs[3].type, DOMAIN_FS_BLOCK);
                 CHECK_STREQ(fs[3].src, "/dev/vg0/data");
                 CHECK_INTEQ(fs[4].type, DOMAIN_FS_FILE);
+                CHECK_STREQ(fs[4].driver_type, "loop");
+                CHECK_STREQ(fs[4].driver_format, "raw");
+                CHECK_STREQ(fs[5].driver_type, "nbd");
+                CHECK_STREQ(fs[5].driver_format, "qcow2");
                 CHECK_STREQ(fs[4].src, "/var/lib/virtbus/images/extra.img");
         }
 

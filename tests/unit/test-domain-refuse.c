@@ -144,8 +144,10 @@ static void test_refuse_unmodelled(void) {
                 "unsupported configuration: element <devices/hostdev/rom> is not supported");
         REFUSED(NULL, "<filesystem type='template'><source name='t'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
-        REFUSED(NULL, "<filesystem><driver type='path'/><source dir='/a'/><target dir='/'/></filesystem>",
-                VB_ERROR_NOT_SUPPORTED, "element <devices/filesystem/driver> is not supported");
+        REFUSED(NULL, "<filesystem><driver type='virtiofs'/><source dir='/a'/><target dir='/'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "value 'virtiofs' of attribute 'type' of <devices/filesystem/driver>");
+        REFUSED(NULL, "<filesystem><driver wrpolicy='immediate'/><source dir='/a'/><target dir='/'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'wrpolicy' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'model' of <devices/filesystem>");
         REFUSED(NULL, "<sound model='pcspk'/>", VB_ERROR_NOT_SUPPORTED,

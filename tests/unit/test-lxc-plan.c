@@ -258,6 +258,43 @@ static void test_hostdevs(void) {
                        "'..'");
 }
 
+/* <driver type='loop'|'nbd'> of an image file: qemu-nbd's format
+ * through the supervisor's arguments; a loop device takes raw only. */
+static void test_fs_drivers(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse(CONTAINER(
+                "<init>/bin/sh</init>",
+                "<filesystem type='file'><driver type='nbd' format='qcow2'/><source file='/srv/a.qcow2'/>"
+                "<target dir='/a'/></filesystem>"
+                "<filesystem type='file'><driver type='loop' format='raw'/><source file='/srv/b.img'/>"
+                "<target dir='/b'/><readonly/></filesystem>"));
+        _cleanup_(lxc_plan_freep) LxcPlan *p = NULL, *back = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_validate_def(def, &err), 0);
+        CHECK_INTEQ(lxc_plan_from_def(def, "/run/x/c1.exit", &p, &err), 0);
+        if (!p)
+                return;
+        CHECK_INTEQ(lxc_plan_to_argv(p, &argv), 0);
+        CHECK_INTEQ(lxc_plan_parse(argv, &back), 0);
+        CHECK(back && back->n_mounts == 2);
+        if (back && back->n_mounts == 2) {
+                CHECK_STREQ(back->mounts[0].nbd_format, "qcow2");
+                CHECK(back->mounts[1].nbd_format == NULL && back->mounts[1].readonly);
+        }
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='file'><driver type='loop' format='qcow2'/>"
+                                                         "<source file='/srv/a.qcow2'/><target dir='/a'/></filesystem>"),
+                       "a loop device takes 'raw' only");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='mount'><driver type='path'/>"
+                                                         "<source dir='/srv'/><target dir='/a'/></filesystem>"),
+                       "only for 'file'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<filesystem type='file'><driver type='ploop'/>"
+                                                         "<source file='/srv/a.img'/><target dir='/a'/></filesystem>"),
+                       "<driver type='ploop'>");
+}
+
 /* At start, against the host: missing sources and init are named. */
 static void test_host_checks(void) {
         _cleanup_(lxc_plan_freep) LxcPlan *p = calloc(1, sizeof(LxcPlan));
@@ -357,5 +394,5 @@ static void test_proc_views(void) {
         CHECK_STREQ(up, "10.00 17.00\n");
 }
 
-UNIT_TESTS(test_hostdevs, test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
+UNIT_TESTS(test_fs_drivers, test_hostdevs, test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
            test_images)
