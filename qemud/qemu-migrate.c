@@ -79,6 +79,7 @@ void qemu_migrate_free(Domain *d) {
         g->cleanup_timer = sd_event_source_disable_unref(g->cleanup_timer);
         strv_free(g->nbd_disks);
         strv_free(g->created);
+        strv_free(g->created_volumes);
         free(g->nbd_host);
         free(g->pending_uri);
         json_object_put(g->pending_params);
