@@ -42,6 +42,7 @@ struct QemuMigration {
         char **nbd_disks;
         char **created;           /* destination: files made for the copy, removed if it fails */
         char **created_volumes;   /* destination: storaged's volumes made for it, deleted if it fails */
+        char *status_text;        /* the live state's <migration> element, as last formatted */
         char *nbd_host;
         int nbd_port;
         bool mirrors_started, mirrors_ending;

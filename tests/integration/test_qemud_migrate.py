@@ -658,3 +658,29 @@ def test_copy_storage_into_a_storaged_volume(hosts):
     assert filecmp.cmp(disk_a, pool_dir / "cs4.raw", shallow=False), "the volume differs from A's disk"
     gb.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
+
+
+def test_destination_qemud_killed_after_copy_prepare(hosts):
+    """B's qemud SIGKILLed after a copy-storage Prepare3: restarted, it kills
+    the incoming guest and removes the disk it made for it (the live state
+    named it); the guest runs on A."""
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs5.raw", b.root / "cs5.raw"
+    subprocess.run(["truncate", "-s", str(CS_DISK), str(disk_a)], check=True)
+    g, con = disk_guest(a, "cs5", disk_a)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    assert disk_b.exists()
+    assert f"<created file='{disk_b}'/>" in b.status_file("cs5").read_text()
+    b.qemud.restart()
+    h.wait_until(lambda: b.list_domains() == [], 30, what="nothing left on B")
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert g.state()[0] == S.RUNNING
+    con.run("echo still-here", 60)
+    con.close()
+    g.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
