@@ -906,6 +906,23 @@ void qemu_migrate_status_parse(Domain *d, xmlNodePtr root) {
         }
 }
 
+/* The mirrors a copy-storage Perform3 may have left in QEMU (their names
+ * are the disks'): cancelled, their nbd nodes removed; errors of those that
+ * never were are of no matter. */
+static void recover_mirrors(Domain *d) {
+        const DomainDef *live = domain_current_def(d, false);
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return;
+        g->nbd_disks = strv_free_null(g->nbd_disks);
+        for (size_t i = 0; i < live->n_disks; i++)
+                if (strv_extend(&g->nbd_disks, live->disks[i].dst) < 0)
+                        return;
+        g->mirrors_started = true;
+        migration_disks_abandon(g);
+}
+
 void qemu_migrate_recover(Domain *d) {
         QemuDomain *q = qemu_domain(d);
 
@@ -917,6 +934,7 @@ void qemu_migrate_recover(Domain *d) {
         }
         if (!q->migrating_out)
                 return;
+        recover_mirrors(d);
         if (d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
                 log_warning("%s was sent whole before qemud stopped: it stays paused until its Confirm3.",
                             d->def->name);

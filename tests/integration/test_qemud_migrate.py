@@ -684,3 +684,42 @@ def test_destination_qemud_killed_after_copy_prepare(hosts):
     con.close()
     g.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
+
+
+def test_source_qemud_killed_while_the_disks_copy(hosts):
+    """A's qemud SIGKILLed while the mirrors copy (1 MiB/s): restarted, it
+    cancels them and removes their nbd nodes, the guest runs on; B's side is
+    cancelled; a new copy-storage migration then goes through."""
+    import filecmp
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs6.raw", b.root / "cs6.raw"
+    with open(disk_a, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    g, con = disk_guest(a, "cs6", disk_a)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    argv = ["busctl", f"--address={a.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", g.path,
+            "org.libvirt.Domain", "MigratePerform3", "sa{sv}ayu", "", "2", "migrate_uri", "s", uri,
+            "bandwidth", "t", "1", str(len(bytes(ck))), *[str(x) for x in bytes(ck)], str(flags)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=a.bus.env)
+    h.wait_until(lambda: "Copying the disks of cs6" in a.qemud.log_path.read_text(), 60, 0.1,
+                 what="the disks' copy under way")
+    time.sleep(1)
+    a.qemud.restart()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    h.wait_until(lambda: g.state()[0] == S.RUNNING, 30, what="cs6 running on A")
+    cancel_on_b(b, ck)
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    g.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+    path, _ = copy_storage(a, b, g, flags | MIGRATE_PAUSED)
+    con.close()
+    gb = Guest(b, path, "cs6")
+    assert filecmp.cmp(disk_a, disk_b, shallow=False)
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
