@@ -16,6 +16,9 @@ Confirm3). The cases:
   copy      copied storage (NON_SHARED_DISK): a 1 GiB raw disk holding
             256 MiB of data, mirrored over NBD, then the memory; each run
             the destination makes the file anew
+  tunnel    the idle guest, TUNNELLED: qemud's tunnel methods with one pipe
+            between the two QEMUs (what the proxies' stream carries between
+            hosts, without the proxies)
 
 Figures, the median of the runs:
 
@@ -28,7 +31,7 @@ Figures, the median of the runs:
 libvirt 9.0 beside it is not measured here: it needs two libvirtds (two
 hosts), which this bench does not run yet.
 Environment: VIRTBUS_GUEST_DIR, VIRTBUS_MIGRATE_BENCH_RUNS (default 3),
-VIRTBUS_MIGRATE_BENCH_CASES (default "idle dirty copy")."""
+VIRTBUS_MIGRATE_BENCH_CASES (default "idle dirty copy tunnel")."""
 
 import os
 import re
@@ -47,8 +50,8 @@ from test_qemud_common import QemudEnv, Guest  # noqa: E402
 from test_qemud_control import Console  # noqa: E402
 
 RUNS = int(os.environ.get("VIRTBUS_MIGRATE_BENCH_RUNS", "3"))
-CASES = os.environ.get("VIRTBUS_MIGRATE_BENCH_CASES", "idle dirty copy").split()
-LIVE, NON_SHARED_DISK = 1, 64
+CASES = os.environ.get("VIRTBUS_MIGRATE_BENCH_CASES", "idle dirty copy tunnel").split()
+LIVE, TUNNELLED, NON_SHARED_DISK = 1, 4, 64
 MIB = 1 << 20
 DISK = 1024 * MIB
 DISK_DATA = 256 * MIB
@@ -66,9 +69,17 @@ def one(src, dst, g, flags):
     t0 = time.monotonic()
     ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
     xml = xml.replace(str(src.root), str(dst.root))
-    ck, uri = dst.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
-                       ay(ck), dbus.UInt32(flags))
-    out = g.call("MigratePerform3", "", params(migrate_uri=uri), ay(ck), dbus.UInt32(flags))
+    if flags & TUNNELLED:
+        rfd, wfd = os.pipe()
+        ck = dst.call("DomainMigratePrepareTunnel3", params(destination_xml=xml), ay(ck), dbus.UInt32(flags),
+                      dbus.types.UnixFd(rfd))
+        os.close(rfd)
+        out = g.call("MigratePerform3Tunnel", "", params(), ay(ck), dbus.UInt32(flags), dbus.types.UnixFd(wfd))
+        os.close(wfd)
+    else:
+        ck, uri = dst.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                           ay(ck), dbus.UInt32(flags))
+        out = g.call("MigratePerform3", "", params(migrate_uri=uri), ay(ck), dbus.UInt32(flags))
     t1 = time.monotonic()
     path, ck = dst.call("DomainMigrateFinish3", params(), ay(out), dbus.UInt32(flags), 0)
     t2 = time.monotonic()
@@ -97,9 +108,11 @@ def shell_guest(env, name, disks=()):
 def run_case(case, a, b):
     rows = []
     flags = LIVE
-    if case == "idle":
-        g = a.create_transient("bench-idle", tick=True)
+    if case in ("idle", "tunnel"):
+        g = a.create_transient(f"bench-{case}", tick=True)
         g.wait_ready()
+        if case == "tunnel":
+            flags |= TUNNELLED
     elif case == "dirty":
         g, con = shell_guest(a, "bench-dirty")
         con.run("dd if=/dev/urandom of=/dev/shm/r bs=1M count=32 2>/dev/null", 300)

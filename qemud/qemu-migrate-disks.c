@@ -25,6 +25,7 @@
 #include "qemu-domain.h"
 #include "qemu-migrate-internal.h"
 #include "qemu-monitor.h"
+#include "storaged-client.h"
 #include "util.h"
 
 extern char **environ;
@@ -110,12 +111,12 @@ int migration_disks_begin(Domain *d, const MigrateParams *p, unsigned flags, Mig
                           sd_bus_error *error) {
         _cleanup_(strv_freep) char **sel = NULL;
         char msg[512];
-        int r = migration_disks_select(d->def, p->disks, &sel, msg, sizeof(msg));
+        int r = migration_disks_select(domain_current_def(d, false), p->disks, &sel, msg, sizeof(msg));
 
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "%s", msg);
         for (size_t i = 0; sel && sel[i]; i++) {
-                const DomainDiskDef *disk = disk_by_target(d->def, sel[i]);
+                const DomainDiskDef *disk = disk_by_target(domain_current_def(d, false), sel[i]);
                 uint64_t cap = 0;
                 if ((flags & MIGRATE_NON_SHARED_INC) && disk->n_backing > 0)
                         return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
@@ -192,14 +193,14 @@ int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const Migr
                 const MigrationCookieDisk *cd = &c->nbd_disks[i];
                 const DomainDiskDef *disk = disk_by_target(def, cd->target);
                 struct stat st;
-                if (!disk || !disk->src || disk->type == DOMAIN_DISK_TYPE_VOLUME)
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                             "copy-storage migration: disk '%s' must be a file or block device on "
-                                             "this host%s", cd->target,
-                                             disk && disk->type == DOMAIN_DISK_TYPE_VOLUME
-                                                     ? " (storaged volumes are not supported yet)" : "");
+                if (!disk || (!disk->src && disk->type != DOMAIN_DISK_TYPE_VOLUME))
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "copy-storage migration: the destination's definition has no disk "
+                                             "'%s' with a source", cd->target);
                 if (strv_extend(&g->nbd_disks, cd->target) < 0)
                         return -ENOMEM;
+                if (disk->type == DOMAIN_DISK_TYPE_VOLUME)
+                        continue; /* storaged made it (migration_volumes_create) */
                 if (stat(disk->src, &st) >= 0) {
                         if (S_ISBLK(st.st_mode) || file_is_empty_raw(disk->src, cd->capacity))
                                 continue; /* made for it: the copy fills it */
@@ -224,6 +225,8 @@ void qemu_migrate_disks_discard(Domain *d) {
 
         if (!g)
                 return;
+        migration_volumes_delete(d->manager, g->created_volumes);
+        g->created_volumes = strv_free_null(g->created_volumes);
         for (size_t i = 0; g->created && g->created[i]; i++) {
                 log_info("Removing %s, made for the migration of %s that did not arrive", g->created[i], d->def->name);
                 if (unlink(g->created[i]) < 0 && errno != ENOENT)
@@ -298,10 +301,10 @@ int migration_disks_serve(Domain *d, const char *listen, int port, qemu_incoming
         s->pending = 1;
         r = nbd_send(s, "nbd-server-start", args);
         for (size_t i = 0; r >= 0 && g->nbd_disks && g->nbd_disks[i]; i++) {
-                const DomainDiskDef *disk = disk_by_target(d->def, g->nbd_disks[i]);
-                _cleanup_free_ char *name = disk ? export_name(d->def, disk) : NULL;
+                const DomainDiskDef *disk = disk_by_target(domain_current_def(d, false), g->nbd_disks[i]);
+                _cleanup_free_ char *name = disk ? export_name(domain_current_def(d, false), disk) : NULL;
                 _cleanup_free_ char *alias = NULL, *node = NULL, *id = NULL;
-                if (!name || qemu_command_disk_alias(d->def, disk, &alias) < 0 ||
+                if (!name || qemu_command_disk_alias(domain_current_def(d, false), disk, &alias) < 0 ||
                     asprintf(&node, "%s-fmt", alias) < 0 || asprintf(&id, "migrate-%s", disk->dst) < 0) {
                         r = -ENOMEM;
                         break;
@@ -454,12 +457,12 @@ static int mirror_send(MirrorStart *s, const char *cmd, json_object *args) {
 
 static int start_one(MirrorStart *s, json_object *blocks, const DomainDiskDef *disk) {
         QemuMigration *g = s->g;
-        _cleanup_free_ char *alias = NULL, *name = export_name(g->d->def, disk), *id = NULL;
+        _cleanup_free_ char *alias = NULL, *name = export_name(domain_current_def(g->d, false), disk), *id = NULL;
         json_object *server, *a;
         const char *node;
         char port[16];
 
-        if (!name || qemu_command_disk_alias(g->d->def, disk, &alias) < 0 ||
+        if (!name || qemu_command_disk_alias(domain_current_def(g->d, false), disk, &alias) < 0 ||
             asprintf(&id, "migrate-%s", disk->dst) < 0)
                 return -ENOMEM;
         node = json_str(json_child(blockjob_find_block_entry(blocks, alias), "inserted"), "node-name");
@@ -497,7 +500,7 @@ static void on_blocks(QemuMonitor *mon, json_object *result, const char *error_c
         *s = (MirrorStart) { .g = g, .pending = 1 };
         g->mirrors_started = true;
         for (size_t i = 0; r >= 0 && g->nbd_disks && g->nbd_disks[i]; i++) {
-                const DomainDiskDef *disk = disk_by_target(g->d->def, g->nbd_disks[i]);
+                const DomainDiskDef *disk = disk_by_target(domain_current_def(g->d, false), g->nbd_disks[i]);
                 r = disk ? start_one(s, result, disk) : -ENODEV;
                 if (r < 0 && !s->error)
                         (void) asprintf(&s->error, "cannot start the copy of disk '%s': %s", g->nbd_disks[i],
@@ -543,7 +546,7 @@ int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char 
 
         g->nbd_disks = strv_free_null(g->nbd_disks);
         g->mirrors_started = g->mirrors_ending = false;
-        r = migration_disks_select(g->d->def, p->disks, &g->nbd_disks, msg, sizeof(msg));
+        r = migration_disks_select(domain_current_def(g->d, false), p->disks, &g->nbd_disks, msg, sizeof(msg));
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "%s", msg);
         for (size_t i = 0; g->nbd_disks && g->nbd_disks[i]; i++) {
@@ -641,4 +644,132 @@ void migration_disks_abandon(QemuMigration *g) {
         g->cleanup_polls = 0;
         g->cleanup_timer = sd_event_source_disable_unref(g->cleanup_timer);
         (void) on_cleanup_poll(NULL, 0, g);
+}
+
+/* --- Prepare3: storaged volumes as copied disks ------------------------------------ */
+
+typedef struct VolumeCreate {
+        Manager *m;
+        const DomainDef *def;
+        const MigrationCookie *c;
+        size_t next;              /* the cookie's disk looked at next */
+        char **created;           /* the volumes' objects, in storaged */
+        migration_volumes_fn done;
+        void *userdata;
+} VolumeCreate;
+
+static const DomainDiskDef *copied_volume(const VolumeCreate *v, size_t i) {
+        const DomainDiskDef *disk = disk_by_target(v->def, v->c->nbd_disks[i].target);
+
+        return disk && disk->type == DOMAIN_DISK_TYPE_VOLUME ? disk : NULL;
+}
+
+bool migration_disks_have_volumes(const DomainDef *def, const MigrationCookie *c) {
+        VolumeCreate v = { .def = def, .c = c };
+
+        for (size_t i = 0; i < c->n_nbd_disks; i++)
+                if (copied_volume(&v, i))
+                        return true;
+        return false;
+}
+
+static void volumes_end(VolumeCreate *v, int r, const sd_bus_error *error) {
+        if (r < 0) {
+                migration_volumes_delete(v->m, v->created);
+                v->created = strv_free_null(v->created);
+        }
+        v->done(r, error, TAKE_PTR(v->created), v->userdata);
+        free(v);
+}
+
+static void volumes_next(VolumeCreate *v);
+
+static int on_volume_created(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        VolumeCreate *v = userdata;
+        const DomainDiskDef *disk = copied_volume(v, v->next);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *path;
+
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                const sd_bus_error *be = sd_bus_message_get_error(reply);
+                sd_bus_error_setf(&e, VB_ERROR_OPERATION_INVALID,
+                                  "disk '%s': volume '%s' of pool '%s' cannot be made on this host for the copy: %s",
+                                  disk->dst, disk->src_volume, disk->src_pool, be->message ?: be->name);
+                volumes_end(v, -EEXIST, &e);
+                return 0;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0 || strv_extend(&v->created, path) < 0) {
+                volumes_end(v, -ENOMEM, NULL);
+                return 0;
+        }
+        log_info("Created volume %s/%s (%" PRIu64 " bytes) for an incoming copy of disk %s", disk->src_pool,
+                 disk->src_volume, v->c->nbd_disks[v->next].capacity, disk->dst);
+        v->next++;
+        volumes_next(v);
+        return 0;
+}
+
+static int on_pool_found(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        VolumeCreate *v = userdata;
+        const DomainDiskDef *disk = copied_volume(v, v->next);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *xml = NULL;
+        const char *pool;
+        int r;
+
+        if (sd_bus_message_is_method_error(reply, NULL)) {
+                const sd_bus_error *be = sd_bus_message_get_error(reply);
+                sd_bus_error_setf(&e, be->name, "disk '%s': pool '%s' on this host: %s", disk->dst, disk->src_pool,
+                                  be->message ?: be->name);
+                volumes_end(v, -ENOENT, &e);
+                return 0;
+        }
+        r = sd_bus_message_read(reply, "o", &pool);
+        if (r >= 0 && asprintf(&xml, "<volume><name>%s</name><capacity unit='bytes'>%" PRIu64 "</capacity>"
+                               "<target><format type='%s'/></target></volume>", disk->src_volume,
+                               v->c->nbd_disks[v->next].capacity,
+                               disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw") < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = sd_bus_call_method_async(v->m->bus, NULL, STORAGED_SERVICE, pool, "org.libvirt.StoragePool",
+                                             "StorageVolCreateXML", on_volume_created, v, "su", xml, 0);
+        if (r < 0)
+                volumes_end(v, r, NULL);
+        return 0;
+}
+
+static void volumes_next(VolumeCreate *v) {
+        const DomainDiskDef *disk;
+        int r;
+
+        while (v->next < v->c->n_nbd_disks && !copied_volume(v, v->next))
+                v->next++;
+        if (v->next == v->c->n_nbd_disks) {
+                volumes_end(v, 0, NULL);
+                return;
+        }
+        disk = copied_volume(v, v->next);
+        r = sd_bus_call_method_async(v->m->bus, NULL, STORAGED_SERVICE, STORAGED_PATH, "org.libvirt.Connect",
+                                     "StoragePoolLookupByName", on_pool_found, v, "s", disk->src_pool);
+        if (r < 0)
+                volumes_end(v, r, NULL);
+}
+
+int migration_volumes_create(Manager *m, const DomainDef *def, const MigrationCookie *c, migration_volumes_fn done,
+                             void *userdata) {
+        VolumeCreate *v = calloc(1, sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        *v = (VolumeCreate) { .m = m, .def = def, .c = c, .done = done, .userdata = userdata };
+        volumes_next(v);
+        return 0;
+}
+
+void migration_volumes_delete(Manager *m, char **paths) {
+        for (size_t i = 0; paths && paths[i]; i++) {
+                log_info("Deleting volume %s, made for a migration that did not arrive", paths[i]);
+                (void) sd_bus_call_method_async(m->bus, NULL, STORAGED_SERVICE, paths[i], "org.libvirt.StorageVol",
+                                                "Delete", NULL, NULL, "u", 0);
+        }
 }

@@ -84,8 +84,8 @@ static int pick_addresses(QemuMigration *g, const MigrateParams *p, sd_bus_error
         return 0;
 }
 
-static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, const MigrationCookie *c,
-                          unsigned flags, sd_bus_message *call, sd_bus_error *error) {
+static int start_incoming_volumes(Manager *m, DomainDef *def, const MigrateParams *p, const MigrationCookie *c,
+                                  unsigned flags, sd_bus_message *call, char ***volumes, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *owned = def;
         Domain *d;
         QemuMigration *g;
@@ -112,6 +112,10 @@ static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, co
         } else
                 d->start_def = TAKE_PTR(owned);
         g = migration_get(d);
+        if (g) {
+                strv_free(g->created_volumes);
+                g->created_volumes = TAKE_PTR(*volumes);
+        }
         r = g ? pick_addresses(g, p, error) : -ENOMEM;
         if (r >= 0) {
                 g->flags = flags;
@@ -146,6 +150,70 @@ static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, co
                         domain_free(d);
                 }
                 return r;
+        }
+        return 1;
+}
+
+/* volumes: storaged's volumes made for the copy (taken; deleted if the
+ * start fails). */
+static int start_incoming(Manager *m, DomainDef *def, const MigrateParams *p, const MigrationCookie *c,
+                          unsigned flags, sd_bus_message *call, char **volumes, sd_bus_error *error) {
+        int r = start_incoming_volumes(m, def, p, c, flags, call, &volumes, error);
+
+        if (volumes) {
+                migration_volumes_delete(m, volumes);
+                strv_free(volumes);
+        }
+        return r;
+}
+
+/* Prepare3 waiting for storaged to make the copied disks' volumes. */
+typedef struct PendingPrepare {
+        Manager *m;
+        DomainDef *def;
+        MigrationCookie *c;
+        MigrateParams p;          /* its strings point into call, which is held */
+        unsigned flags;
+        sd_bus_message *call;
+} PendingPrepare;
+
+static void on_volumes(int r, const sd_bus_error *error, char **created, void *userdata) {
+        PendingPrepare *pp = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (r >= 0)
+                r = start_incoming(pp->m, TAKE_PTR(pp->def), &pp->p, pp->c, pp->flags, pp->call, created, &e);
+        else if (error && sd_bus_error_is_set(error))
+                sd_bus_error_copy(&e, error);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&e))
+                        sd_bus_error_set_errnof(&e, -r, "cannot make the copied disks' volumes: %s", strerror(-r));
+                (void) sd_bus_reply_method_error(pp->call, &e);
+        }
+        domain_def_free(pp->def);
+        migration_cookie_free(pp->c);
+        sd_bus_message_unref(pp->call);
+        free(pp);
+}
+
+static int prepare_volumes(Manager *m, DomainDef *def, const MigrateParams *p, MigrationCookie *c, unsigned flags,
+                           sd_bus_message *call) {
+        PendingPrepare *pp = calloc(1, sizeof(*pp));
+        int r;
+
+        if (!pp) {
+                domain_def_free(def);
+                migration_cookie_free(c);
+                return -ENOMEM;
+        }
+        *pp = (PendingPrepare) { .m = m, .def = def, .c = c, .p = *p, .flags = flags,
+                                 .call = sd_bus_message_ref(call) };
+        /* the lists are freed with the bus call's params; nothing after uses them */
+        pp->p.disks = pp->p.compression = NULL;
+        r = migration_volumes_create(m, def, c, on_volumes, pp);
+        if (r < 0) {
+                pp->p = (MigrateParams) {};
+                on_volumes(r, NULL, NULL, pp);
         }
         return 1;
 }
@@ -194,7 +262,9 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
                 free(def->name);
                 def->name = name;
         }
-        return start_incoming(m, TAKE_PTR(def), p, c, flags, call, error);
+        if ((flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)) && migration_disks_have_volumes(def, c))
+                return prepare_volumes(m, TAKE_PTR(def), p, TAKE_PTR(c), flags, call);
+        return start_incoming(m, TAKE_PTR(def), p, c, flags, call, NULL, error);
 }
 
 /* A port of libvirt's range nobody listens on (a bind tells). */
@@ -360,6 +430,7 @@ static void finish_done(QemuMigration *g) {
 
         qemu_domain(d)->migrating_in = false;
         g->created = strv_free_null(g->created); /* the guest's disks now */
+        g->created_volumes = strv_free_null(g->created_volumes);
         domain_autodestroy_clear(d);
         if ((g->flags & MIGRATE_PERSIST_DEST) && make_persistent(d, g->persist_xml) < 0)
                 log_warning("Cannot make %s persistent after its migration.", d->def->name);

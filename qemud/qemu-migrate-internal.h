@@ -41,6 +41,8 @@ struct QemuMigration {
          * destination's NBD server; source: its mirrors' progress. */
         char **nbd_disks;
         char **created;           /* destination: files made for the copy, removed if it fails */
+        char **created_volumes;   /* destination: storaged's volumes made for it, deleted if it fails */
+        char *status_text;        /* the live state's <migration> element, as last formatted */
         char *nbd_host;
         int nbd_port;
         bool mirrors_started, mirrors_ending;
@@ -88,6 +90,15 @@ int migration_disks_begin(Domain *d, const MigrateParams *p, unsigned flags, Mig
  * this host (a path there already is refused unless it is an empty file
  * or a block device). */
 int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const MigrationCookie *c, sd_bus_error *error);
+/* Prepare3, first: the copied disks that are storaged volumes are made
+ * through storaged (each named in the cookie, its pool found by name); done
+ * gets the volumes' objects (the caller's) or, r < 0, the error (what was
+ * made is deleted again). */
+typedef void (*migration_volumes_fn)(int r, const sd_bus_error *error, char **created, void *userdata);
+bool migration_disks_have_volumes(const DomainDef *def, const MigrationCookie *c);
+int migration_volumes_create(Manager *m, const DomainDef *def, const MigrationCookie *c, migration_volumes_fn done,
+                             void *userdata);
+void migration_volumes_delete(Manager *m, char **paths);
 /* After migrate-incoming: the NBD server and an export of each disk. */
 int migration_disks_serve(Domain *d, const char *listen, int port, qemu_incoming_fn done);
 int migration_disks_cookie(QemuMigration *g, MigrationCookie *c);

@@ -79,6 +79,8 @@ void qemu_migrate_free(Domain *d) {
         g->cleanup_timer = sd_event_source_disable_unref(g->cleanup_timer);
         strv_free(g->nbd_disks);
         strv_free(g->created);
+        strv_free(g->created_volumes);
+        free(g->status_text);
         free(g->nbd_host);
         free(g->pending_uri);
         json_object_put(g->pending_params);
@@ -839,14 +841,55 @@ const DomainMigrateOps qemu_migrate_ops = {
 
 /* --- a restart in the middle ------------------------------------------------------ */
 
+/* What B made for a copy, so that a restart still takes it back:
+ * <created file='...'/> and <created volume='storaged's object'/>. */
+static const char *status_with_created(QemuMigration *g) {
+        _cleanup_free_ char *text = strdup("  <migration dir='in'>\n");
+
+        for (int kind = 0; kind < 2 && text; kind++)
+                for (char **l = kind ? g->created_volumes : g->created; l && *l && text; l++) {
+                        _cleanup_free_ char *e = domain_status_escape(*l), *prev = TAKE_PTR(text);
+                        if (!e || asprintf(&text, "%s    <created %s='%s'/>\n", prev, kind ? "volume" : "file", e) < 0)
+                                text = NULL;
+                }
+        free(g->status_text);
+        g->status_text = NULL;
+        if (!text || asprintf(&g->status_text, "%s  </migration>\n", text) < 0)
+                return "  <migration dir='in'/>\n"; /* out of memory: at least the migration */
+        return g->status_text;
+}
+
 const char *qemu_migrate_status_format(Domain *d) {
         QemuDomain *q = qemu_domain(d);
+        QemuMigration *g = q->migration;
 
+        if (q->migrating_in && g && (g->created || g->created_volumes))
+                return status_with_created(g);
         if (q->migrating_in)
                 return "  <migration dir='in'/>\n";
         if (q->migrating_out)
                 return "  <migration dir='out'/>\n";
         return "";
+}
+
+static void parse_created(Domain *d, xmlNodePtr m) {
+        QemuMigration *g;
+
+        for (xmlNodePtr c = m->children; c; c = c->next) {
+                xmlChar *file, *vol;
+
+                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "created"))
+                        continue;
+                g = migration_get(d);
+                file = xmlGetProp(c, (const xmlChar *) "file");
+                vol = xmlGetProp(c, (const xmlChar *) "volume");
+                if (g && file)
+                        (void) strv_extend(&g->created, (const char *) file);
+                if (g && vol)
+                        (void) strv_extend(&g->created_volumes, (const char *) vol);
+                xmlFree(file);
+                xmlFree(vol);
+        }
 }
 
 void qemu_migrate_status_parse(Domain *d, xmlNodePtr root) {
@@ -859,7 +902,25 @@ void qemu_migrate_status_parse(Domain *d, xmlNodePtr root) {
                 qemu_domain(d)->migrating_in = dir && xmlStrEqual(dir, (const xmlChar *) "in");
                 qemu_domain(d)->migrating_out = dir && xmlStrEqual(dir, (const xmlChar *) "out");
                 xmlFree(dir);
+                parse_created(d, c);
         }
+}
+
+/* The mirrors a copy-storage Perform3 may have left in QEMU (their names
+ * are the disks'): cancelled, their nbd nodes removed; errors of those that
+ * never were are of no matter. */
+static void recover_mirrors(Domain *d) {
+        const DomainDef *live = domain_current_def(d, false);
+        QemuMigration *g = migration_get(d);
+
+        if (!g)
+                return;
+        g->nbd_disks = strv_free_null(g->nbd_disks);
+        for (size_t i = 0; i < live->n_disks; i++)
+                if (strv_extend(&g->nbd_disks, live->disks[i].dst) < 0)
+                        return;
+        g->mirrors_started = true;
+        migration_disks_abandon(g);
 }
 
 void qemu_migrate_recover(Domain *d) {
@@ -873,6 +934,7 @@ void qemu_migrate_recover(Domain *d) {
         }
         if (!q->migrating_out)
                 return;
+        recover_mirrors(d);
         if (d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
                 log_warning("%s was sent whole before qemud stopped: it stays paused until its Confirm3.",
                             d->def->name);

@@ -109,6 +109,7 @@ def test_live_p2p_across_the_veth(hosts):
     pair, a, b = hosts
     g = a.define("nsmig", tick=True)
     g.start()
+    g.wait_ready()
     g.wait_tick_after(0)
     assert net_ns_of(g.pid()) == pair.ns_inode(0)
     before = g.wait_tick_after(g.last_tick())

@@ -444,3 +444,37 @@ def test_virsh_migrate_p2p_tunnelled(hosts):
     a.open().lookupByName("pmig").migrateToURI3(b.proxy.uri, params, flags)
     moved_on(before, b, "pmig")
     assert a.open().listAllDomains() == []
+
+
+def test_p2p_tunnelled_aborted_half_way(hosts):
+    """domjobabort during a --p2p --tunnelled migration slowed to 1 MiB/s:
+    A's QEMU stops writing the tunnel, the stream ends, B's incoming guest
+    goes, the guest runs on at B."""
+    import threading
+    a, b = hosts
+    gb = guest_on(b, "pmig")
+    gb.serial = b.root / "pmig.serial"
+    before = gb.wait_tick_after(gb.last_tick())
+    dom = b.open().lookupByName("pmig")
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(b, a, "pmig"), libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_TUNNELLED
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(a.proxy.uri, params, flags)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    watcher = b.open().lookupByName("pmig")
+    h.wait_until(lambda: watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
+    watcher.abortJob()
+    t.join(120)
+    assert not t.is_alive() and "error" in result, result
+    assert gb.state()[0] == S.RUNNING
+    gb.wait_tick_after(before)
+    h.wait_until(lambda: a.open().listAllDomains() == [], 30, what="nothing left on A")
+    b.open().lookupByName("pmig").migrateSetMaxSpeed(0)

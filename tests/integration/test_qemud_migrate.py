@@ -554,6 +554,7 @@ def test_tunnelled_through_a_pipe(hosts):
     a, b = hosts
     g = a.define("tun1", tick=True)
     g.start()
+    g.wait_ready()
     g.wait_tick_after(0)
     flags = MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
     ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
@@ -584,3 +585,141 @@ def test_tunnelled_through_a_pipe(hosts):
     assert "reads the proxy's tunnel" in b.qemud.log_path.read_text()
     gb.call("Destroy", dbus.UInt32(0))
     gb.call("Undefine", dbus.UInt32(0))
+
+
+STORAGED = ("org.virtbus.storaged", "/org/virtbus/storaged")
+
+
+def test_copy_storage_into_a_storaged_volume(hosts):
+    """B's definition names a storaged volume for the copied disk: Prepare3
+    has B's storaged make it (the source's size, raw), a cancelled Finish3
+    deletes it again, a volume already there is refused; then the copy
+    lands in it, the same bytes as A's file."""
+    import filecmp
+    from test_storaged_common import dir_pool_xml
+    a, b = hosts
+    pool_dir = b.root / "pool"
+    pool = b.bus.call(*STORAGED, "org.libvirt.Connect", "StoragePoolDefineXML", dir_pool_xml("mpool", pool_dir),
+                      dbus.UInt32(0))
+    b.bus.call(STORAGED[0], pool, "org.libvirt.StoragePool", "Build", dbus.UInt32(0))
+    b.bus.call(STORAGED[0], pool, "org.libvirt.StoragePool", "Create", dbus.UInt32(0))
+    disk_a = a.root / "cs4.raw"
+    with open(disk_a, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    g, con = disk_guest(a, "cs4", disk_a)
+    start_writer(con)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK | MIGRATE_PAUSED
+
+    def to_volume(xml):
+        xml = dest_xml_for(xml, a.root, b.root)
+        return re.sub(r"<disk type='file' device='disk'>(.*?)<source file='[^']*'/>",
+                      r"<disk type='volume' device='disk'>\1<source pool='mpool' volume='cs4.raw'/>", xml,
+                      count=1, flags=re.S)
+
+    def volumes():
+        try:
+            return [str(b.bus.get_property(STORAGED[0], v, "org.libvirt.StorageVol", "Name"))
+                    for v in b.bus.call(STORAGED[0], pool, "org.libvirt.StoragePool", "ListStorageVolumes",
+                                        dbus.UInt32(0))]
+        except dbus.exceptions.DBusException:
+            return None         # one went away while we asked
+
+    # made, then deleted by a cancelled Finish3
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=to_volume(xml), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    assert volumes() == ["cs4.raw"] and (pool_dir / "cs4.raw").stat().st_size == CS_DISK
+    b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    h.wait_until(lambda: volumes() == [], 15, what="the volume deleted")
+    # a volume B has already: refused
+    other = b.bus.call(STORAGED[0], pool, "org.libvirt.StoragePool", "StorageVolCreateXML",
+                       "<volume><name>cs4.raw</name><capacity>1048576</capacity></volume>", dbus.UInt32(0))
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    with dbus_error("OperationInvalid", "vda", "cs4.raw", "mpool"):
+        b.call("DomainMigratePrepare3", params(destination_xml=to_volume(xml), listen_address="127.0.0.1"),
+               cookie_bytes(ck), dbus.UInt32(flags))
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert b.list_domains() == [] and g.state()[0] == S.RUNNING
+    assert (pool_dir / "cs4.raw").stat().st_size == MIB
+    b.bus.call(STORAGED[0], other, "org.libvirt.StorageVol", "Delete", dbus.UInt32(0))
+    # and to the end
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=to_volume(xml), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(flags))
+    path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(flags), 0)
+    con.close()
+    gb = Guest(b, path, "cs4")
+    assert gb.state()[0] == S.PAUSED
+    assert "<source pool='mpool' volume='cs4.raw'" in gb.call("GetXMLDesc", dbus.UInt32(0))
+    assert filecmp.cmp(disk_a, pool_dir / "cs4.raw", shallow=False), "the volume differs from A's disk"
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
+def test_destination_qemud_killed_after_copy_prepare(hosts):
+    """B's qemud SIGKILLed after a copy-storage Prepare3: restarted, it kills
+    the incoming guest and removes the disk it made for it (the live state
+    named it); the guest runs on A."""
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs5.raw", b.root / "cs5.raw"
+    subprocess.run(["truncate", "-s", str(CS_DISK), str(disk_a)], check=True)
+    g, con = disk_guest(a, "cs5", disk_a)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    assert disk_b.exists()
+    assert f"<created file='{disk_b}'/>" in b.status_file("cs5").read_text()
+    b.qemud.restart()
+    h.wait_until(lambda: b.list_domains() == [], 30, what="nothing left on B")
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert g.state()[0] == S.RUNNING
+    con.run("echo still-here", 60)
+    con.close()
+    g.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
+def test_source_qemud_killed_while_the_disks_copy(hosts):
+    """A's qemud SIGKILLed while the mirrors copy (1 MiB/s): restarted, it
+    cancels them and removes their nbd nodes, the guest runs on; B's side is
+    cancelled; a new copy-storage migration then goes through."""
+    import filecmp
+    a, b = hosts
+    disk_a, disk_b = a.root / "cs6.raw", b.root / "cs6.raw"
+    with open(disk_a, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    g, con = disk_guest(a, "cs6", disk_a)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    ck, uri = b.call("DomainMigratePrepare3",
+                     params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    argv = ["busctl", f"--address={a.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", g.path,
+            "org.libvirt.Domain", "MigratePerform3", "sa{sv}ayu", "", "2", "migrate_uri", "s", uri,
+            "bandwidth", "t", "1", str(len(bytes(ck))), *[str(x) for x in bytes(ck)], str(flags)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=a.bus.env)
+    h.wait_until(lambda: "Copying the disks of cs6" in a.qemud.log_path.read_text(), 60, 0.1,
+                 what="the disks' copy under way")
+    time.sleep(1)
+    a.qemud.restart()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    h.wait_until(lambda: g.state()[0] == S.RUNNING, 30, what="cs6 running on A")
+    cancel_on_b(b, ck)
+    h.wait_until(lambda: not disk_b.exists(), 15, what="B's disk removed")
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    g.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+    path, _ = copy_storage(a, b, g, flags | MIGRATE_PAUSED)
+    con.close()
+    gb = Guest(b, path, "cs6")
+    assert filecmp.cmp(disk_a, disk_b, shallow=False)
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
