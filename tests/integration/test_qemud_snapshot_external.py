@@ -453,6 +453,39 @@ def test_sigkill_at_any_point_of_a_live_delete(env, vm):
     vm.wait_tick_after(vm.last_tick())
 
 
+def test_sigkill_at_any_point_of_a_live_create(env, vm):
+    """A disk-only snapshot of the running guest, qemud killed at points
+    spread over its making: after each restart, the snapshot is in the tree
+    with its overlay the guest's image (QEMU took it: recorded), or neither
+    is there (undone); the guest runs."""
+    import time
+    record = env.run_dir / "ext.snapshot"
+    for i in range(8):
+        below = disk_src(vm)
+        ov = env.root / f"ext-x{i}.qcow2"
+        proc = subprocess.Popen(
+            ["busctl", f"--address={env.bus.address}", "--timeout=120", "call", "org.virtbus.qemud", vm.path,
+             "org.libvirt.Domain", "SnapshotCreateXML", "su",
+             f"<domainsnapshot><name>x{i}</name><disks><disk name='vda'><source file='{ov}'/></disk></disks>"
+             "</domainsnapshot>", str(CREATE_DISK_ONLY)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        h.wait_until(lambda: record.exists() or proc.poll() is not None, 30, 0.001, "the snapshot under way")
+        time.sleep(0.006 * i)
+        env.qemud.kill(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        env.qemud.start()
+        h.wait_until(lambda: not record.exists(), 30, 0.1, "the snapshot's record handled")
+        h.wait_until(lambda: vm.state()[0] == S.RUNNING, 30, 0.1, "the guest running")
+        if f"x{i}" in names(vm):
+            assert ov.exists() and disk_src(vm) == str(ov) and chain(ov)[1] == below
+            assert disk_src(vm, 2) == str(ov)
+            snap_call(env, vm.call("SnapshotLookupByName", f"x{i}", 0), "Delete", 0)
+        else:
+            assert not ov.exists(), f"x{i}: no snapshot, but its overlay is there"
+        assert disk_src(vm) == below
+    vm.wait_tick_after(vm.last_tick())
+
+
 def test_virsh_and_python_through_the_proxy(env, vm):
     import libvirt
     r = env.root
