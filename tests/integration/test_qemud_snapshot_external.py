@@ -470,7 +470,7 @@ def test_sigkill_at_any_point_of_a_live_create(env, vm):
              "</domainsnapshot>", str(CREATE_DISK_ONLY)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         h.wait_until(lambda: record.exists() or proc.poll() is not None, 30, 0.001, "the snapshot under way")
-        time.sleep(0.006 * i)
+        time.sleep(0.04 * i)
         env.qemud.kill(signal.SIGKILL)
         proc.communicate(timeout=60)
         env.qemud.start()
