@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "domain-snapshot.h"
+#include "qemu-domain.h"
 #include "qemu-save-image.h"
 
 /* Runs qemu-img with args (at most 14); its stdout into *ret_out (may be
@@ -28,6 +29,28 @@ bool snapshot_img_has_snapshot(const char *file, const char *name);
 int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def);
 /* The definition def holds (NULL when none), checked to be d's. */
 int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error);
+
+/* ---- qemu-snapshot-img.c: no QMP ---- */
+
+static inline bool snapshot_guest_runs(const Domain *d) {
+        return domain_is_active(d) && qemu_domain(d)->mon && !d->starting;
+}
+/* The snapshot has memory state (internal or in a file). */
+bool snapshot_has_memory(const DomainSnapshotDef *def);
+/* DomainSnapshotOps.prepare: each disk's location and overlay, the memory,
+ * the state; refuses what cannot be taken, naming it. */
+int snapshot_prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+/* The image of an internal disk of the snapshot in dom, else NULL. */
+const char *snapshot_internal_image(const DomainDef *dom, const DomainSnapshotDiskDef *sd);
+/* The overlays of def that were made (not REUSE_EXT), of its first n disks. */
+void snapshot_unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size_t n);
+int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+/* A shut-off guest: qemu-img. */
+int snapshot_create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+/* Every image holds the internal snapshot: a revert that cannot finish does not begin. */
+int snapshot_check_images(const DomainDef *dom, const DomainSnapshotDef *def, sd_bus_error *error);
+int snapshot_revert_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error);
+int snapshot_remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error);
 
 /* ---- qemu-snapshot-external.c ---- */
 
