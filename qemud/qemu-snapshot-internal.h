@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "domain-snapshot.h"
 #include "qemu-domain.h"
 #include "qemu-save-image.h"
@@ -94,9 +96,10 @@ typedef struct SnapshotCommitPlan {
 void snapshot_commit_plan_done(SnapshotCommitPlan *p);
 /* What the delete of def would merge, checked against dom (the domain's
  * definition now) and the other snapshots of l; refused naming why when
- * it would break a chain. */
+ * it would break a chain. The disks' chains are QEMU's (nodes: the answer
+ * of query-named-block-nodes) while it runs, else qemu-img's. */
 int snapshot_commit_plan(const Domain *d, const DomainDef *dom, const DomainSnapshotDef *def,
-                         const SnapshotList *l, SnapshotCommitPlan *ret, sd_bus_error *error);
+                         const SnapshotList *l, json_object *nodes, SnapshotCommitPlan *ret, sd_bus_error *error);
 /* qemu-img commit and rebase of a shut-off guest's images. */
 int snapshot_commit_offline(const SnapshotCommitPlan *p, sd_bus_error *error);
 /* After the merge: dom's disks, and the other snapshots of l (written),

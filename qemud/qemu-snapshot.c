@@ -1201,6 +1201,7 @@ static void commit_next(SnapOp *o) {
 static void on_named_nodes(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata) {
         SnapOp *o = userdata;
+        int r;
 
         if (op_gone(o, error_class))
                 return;
@@ -1208,6 +1209,19 @@ static void on_named_nodes(QemuMonitor *mon, json_object *result, const char *er
                 op_fail(o, "snapshot '%s': query-named-block-nodes failed: %s", qemu_text(error_class, error_desc));
                 return;
         }
+        if (!json_object_is_type(result, json_type_array)) {
+                op_fail(o, "snapshot '%s': %s", "query-named-block-nodes answered no list");
+                return;
+        }
+        r = snapshot_commit_plan(o->d, o->d->live, o->def, domain_snapshot_task_list(o->task), result, &o->plan,
+                                 &o->error);
+        if (r < 0) {
+                op_end(o, r);
+                return;
+        }
+        if (qemu_snapshot_delete_record_write(o->d, o->def, &o->plan) < 0)
+                log_warning("Domain %s: cannot record the delete of snapshot %s under way: a qemud stop would "
+                            "leave it half done", o->d->def->name, o->def->name);
         for (size_t k = 0; k < o->plan.n; k++) {
                 const SnapshotCommit *c = &o->plan.items[k];
                 const DomainDiskDef *disk = snapshot_find_disk(o->d->live, c->disk);
@@ -1243,10 +1257,10 @@ static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is still starting",
                                      d->def->name);
-        r = snapshot_commit_plan(d, active ? d->live : d->def, def, domain_snapshot_task_list(t), &p, error);
-        if (r < 0)
-                return r;
         if (!active) {
+                r = snapshot_commit_plan(d, d->def, def, domain_snapshot_task_list(t), NULL, &p, error);
+                if (r < 0)
+                        return r;
                 r = snapshot_commit_offline(&p, error);
                 if (r < 0)
                         return r;
@@ -1259,11 +1273,8 @@ static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask
         o = calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        *o = (SnapOp) { .task = t, .d = d, .kind = OP_COMMIT, .def = def, .mem_fd = -1, .plan = p };
-        p = (SnapshotCommitPlan) {};
-        if (qemu_snapshot_delete_record_write(d, def, &o->plan) < 0)
-                log_warning("Domain %s: cannot record the delete of snapshot %s under way: a qemud stop would "
-                            "leave it half done", d->def->name, def->name);
+        /* The plan once QEMU said what its chains are (on_named_nodes). */
+        *o = (SnapOp) { .task = t, .d = d, .kind = OP_COMMIT, .def = def, .mem_fd = -1 };
         domain_job_set_phase(d->jobs, "block-commit");
         if (op_send(o, "query-named-block-nodes", NULL, on_named_nodes) < 0) {
                 op_free(o);
