@@ -378,12 +378,17 @@ int snapshot_img_info(const char *file, char **ret_format, uint64_t *ret_size, s
  * hold it), its format and size are given. */
 int snapshot_img_create_overlay(const char *overlay, const char *base, sd_bus_error *error) {
         _cleanup_free_ char *format = NULL;
-        char size[32], msg[512];
         uint64_t bytes = 0;
         int r = snapshot_img_info(base, &format, &bytes, error);
 
-        if (r < 0)
-                return r;
+        return r < 0 ? r : snapshot_img_create_overlay_as(overlay, base, format, bytes, error);
+}
+
+int snapshot_img_create_overlay_as(const char *overlay, const char *base, const char *format, uint64_t bytes,
+                                   sd_bus_error *error) {
+        char size[32], msg[512];
+        int r;
+
         snprintf(size, sizeof(size), "%" PRIu64, bytes);
         const char *args[] = { "create", "-q", "-f", "qcow2", "-u", "-F", format, "-b", base, overlay, size, NULL };
         r = snapshot_qemu_img(args, NULL, msg, sizeof(msg));
@@ -402,15 +407,23 @@ void snapshot_unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size
                         (void) unlink(def->disks[i].source_file);
 }
 
-int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        for (size_t i = 0; i < def->n_disks; i++) {
+int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, char **formats,
+                             const uint64_t *sizes, sd_bus_error *error) {
+        for (size_t i = 0, k = 0; i < def->n_disks; i++) {
                 const DomainSnapshotDiskDef *sd = &def->disks[i];
                 const DomainDiskDef *disk = snapshot_find_disk(dom, sd->name);
+                const char *format;
                 int r;
 
-                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL || (flags & SNAPSHOT_CREATE_REUSE_EXT) || !disk)
+                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
                         continue;
-                r = snapshot_img_create_overlay(sd->source_file, disk->src, error);
+                format = formats && strv_length(formats) > k ? formats[k] : NULL;
+                k++;
+                if ((flags & SNAPSHOT_CREATE_REUSE_EXT) || !disk)
+                        continue;
+                r = format && *format ? snapshot_img_create_overlay_as(sd->source_file, disk->src, format, sizes[k - 1],
+                                                                       error)
+                                      : snapshot_img_create_overlay(sd->source_file, disk->src, error);
                 if (r < 0) {
                         snapshot_unlink_overlays(def, flags, i + 1);
                         return r;
@@ -450,7 +463,7 @@ int snapshot_create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, s
         size_t i;
 
         if (snapshot_def_is_external(def)) {
-                r = snapshot_create_overlays(d->def, def, flags, error);
+                r = snapshot_create_overlays(d->def, def, flags, NULL, NULL, error);
                 if (r < 0)
                         return r;
                 r = snapshot_follow_overlays(d->def, def);

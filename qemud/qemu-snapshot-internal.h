@@ -21,6 +21,9 @@ int snapshot_qemu_img(const char *const *args, char **ret_out, char *msg, size_t
 int snapshot_img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_bus_error *error);
 /* A new qcow2 overlay on base (-u: base is not opened). */
 int snapshot_img_create_overlay(const char *overlay, const char *base, sd_bus_error *error);
+/* The same, base's format and virtual size known (QEMU's query-block). */
+int snapshot_img_create_overlay_as(const char *overlay, const char *base, const char *format, uint64_t bytes,
+                                   sd_bus_error *error);
 const DomainDiskDef *snapshot_find_disk(const DomainDef *def, const char *name);
 bool snapshot_def_is_external(const DomainSnapshotDef *def);
 /* libvirt's default name of an overlay of src for snapshot name. */
@@ -46,7 +49,10 @@ int snapshot_prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_e
 const char *snapshot_internal_image(const DomainDef *dom, const DomainSnapshotDiskDef *sd);
 /* The overlays of def that were made (not REUSE_EXT), of its first n disks. */
 void snapshot_unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size_t n);
-int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+/* formats and sizes (NULL: qemu-img info): of the images of def's
+ * external disks, in their order. */
+int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, char **formats,
+                             const uint64_t *sizes, sd_bus_error *error);
 /* A shut-off guest: qemu-img. */
 int snapshot_create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
 /* Every image holds the internal snapshot: a revert that cannot finish does not begin. */

@@ -77,6 +77,8 @@ typedef struct SnapOp {
         char **disks;            /* the targets concerned */
         char **nodes;            /* their top nodes, from query-block */
         char **added;            /* OP_EXTERNAL: the nodes blockdev-add made, to take back */
+        char **formats;          /* OP_EXTERNAL: the format and size of each disk's image, from query-block */
+        uint64_t *sizes;
         unsigned pending;        /* OP_EXTERNAL: blockdev-add replies awaited */
         bool add_failed;
         char *job_id;
@@ -113,6 +115,8 @@ static SnapOp *op_free(SnapOp *o) {
         strv_free(o->disks);
         strv_free(o->nodes);
         strv_free(o->added);
+        strv_free(o->formats);
+        free(o->sizes);
         free(o->job_id);
         close_fd(o->mem_fd);
         snapshot_commit_plan_done(&o->plan);
@@ -182,13 +186,13 @@ static void op_fail(SnapOp *o, const char *fmt, const char *what) {
 }
 
 /* The disk's entry of query-block: its qdev is the device's id (alias)
- * or a path under it. */
-static const char *top_node(json_object *list, const char *alias) {
+ * or a path under it; its "inserted" object. */
+static json_object *inserted_of(json_object *list, const char *alias) {
         size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
         size_t len = strlen(alias);
 
         for (size_t i = 0; i < n; i++) {
-                json_object *e = json_object_array_get_idx(list, i), *v, *ins, *node;
+                json_object *e = json_object_array_get_idx(list, i), *v, *ins;
                 const char *qdev;
 
                 if (!json_object_object_get_ex(e, "qdev", &v) || !(qdev = json_object_get_string(v)))
@@ -198,11 +202,38 @@ static const char *top_node(json_object *list, const char *alias) {
                         if (!p || p == qdev || p[-1] != '/' || (p[len] && p[len] != '/'))
                                 continue;
                 }
-                if (json_object_object_get_ex(e, "inserted", &ins) &&
-                    json_object_object_get_ex(ins, "node-name", &node))
-                        return json_object_get_string(node);
+                if (json_object_object_get_ex(e, "inserted", &ins))
+                        return ins;
         }
         return NULL;
+}
+
+static const char *top_node(json_object *list, const char *alias) {
+        json_object *ins = inserted_of(list, alias), *node;
+
+        return ins && json_object_object_get_ex(ins, "node-name", &node) ? json_object_get_string(node) : NULL;
+}
+
+/* The image's format and virtual size: no qemu-img info for the overlay. */
+static int note_image(SnapOp *o, json_object *list, const char *alias) {
+        json_object *ins = inserted_of(list, alias), *img, *v;
+        size_t n = strv_length(o->formats);
+        uint64_t *sizes = realloc(o->sizes, (n + 1) * sizeof(*sizes));
+        const char *format = "";
+
+        if (!sizes)
+                return -ENOMEM;
+        o->sizes = sizes;
+        o->sizes[n] = 0;
+        if (ins && json_object_object_get_ex(ins, "image", &img)) {
+                if (json_object_object_get_ex(img, "format", &v))
+                        format = json_object_get_string(v);
+                if (json_object_object_get_ex(img, "virtual-size", &v))
+                        o->sizes[n] = (uint64_t) json_object_get_int64(v);
+        }
+        if (o->sizes[n] == 0)
+                format = ""; /* qemu-img info then */
+        return strv_extend(&o->formats, format);
 }
 
 static json_object *strv_to_json(char **l) {
@@ -632,7 +663,7 @@ static void add_overlays(SnapOp *o) {
         int r;
 
         domain_job_set_phase(o->d->jobs, "overlays");
-        r = snapshot_create_overlays(o->d->live, o->def, o->flags, &e);
+        r = snapshot_create_overlays(o->d->live, o->def, o->flags, o->formats, o->sizes, &e);
         if (r < 0) {
                 (void) sd_bus_error_copy(&o->error, &e);
                 op_end(o, r);
@@ -829,7 +860,7 @@ static void on_query_block(QemuMonitor *mon, json_object *result, const char *er
                         op_fail(o, "snapshot '%s': disk '%s' has no image open in QEMU", o->disks[i]);
                         return;
                 }
-                if (strv_extend(&o->nodes, node) < 0) {
+                if (strv_extend(&o->nodes, node) < 0 || (o->kind == OP_EXTERNAL && note_image(o, result, disk->alias) < 0)) {
                         op_fail(o, "snapshot '%s': %s", "out of memory");
                         return;
                 }
