@@ -234,11 +234,43 @@ void snapshot_commit_plan_done(SnapshotCommitPlan *p) {
         *p = (SnapshotCommitPlan) {};
 }
 
-/* The images of file's chain, top first (qemu-img info --backing-chain). */
-static int img_chain(const char *file, char ***ret, sd_bus_error *error) {
+/* The images of file's chain and their formats, top first, from QEMU
+ * (query-named-block-nodes: the format node of file, its image's
+ * backing-image nest): no qemu-img to run while the guest runs. */
+static int nodes_chain(json_object *nodes, const char *file, char ***ret, char ***ret_formats,
+                       sd_bus_error *error) {
+        size_t n = json_object_array_length(nodes);
+        _cleanup_strv_free_ char **l = NULL, **f = NULL;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(nodes, i), *v, *img;
+                const char *drv;
+
+                if (!json_object_object_get_ex(e, "file", &v) || !streq_ptr(json_object_get_string(v), file) ||
+                    !json_object_object_get_ex(e, "drv", &v) || !(drv = json_object_get_string(v)) ||
+                    streq(drv, "file") || streq(drv, "throttle") || !json_object_object_get_ex(e, "image", &img))
+                        continue;
+                for (; img; img = json_object_object_get_ex(img, "backing-image", &v) ? v : NULL) {
+                        json_object *name, *fmt;
+                        if (!json_object_object_get_ex(img, "filename", &name) ||
+                            !json_object_object_get_ex(img, "format", &fmt) ||
+                            strv_extend(&l, json_object_get_string(name)) < 0 ||
+                            strv_extend(&f, json_object_get_string(fmt)) < 0)
+                                return -ENOMEM;
+                }
+                *ret = TAKE_PTR(l);
+                *ret_formats = TAKE_PTR(f);
+                return 0;
+        }
+        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "QEMU has no image %s open", file);
+}
+
+/* The images of file's chain, top first (qemu-img info --backing-chain),
+ * and their formats (ret_formats may be NULL). */
+static int img_chain(const char *file, char ***ret, char ***ret_formats, sd_bus_error *error) {
         const char *args[] = { "info", "-U", "--backing-chain", "--output=json", file, NULL };
         _cleanup_free_ char *out = NULL;
-        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_strv_free_ char **l = NULL, **f = NULL;
         json_object *a;
         char msg[512];
         int r = snapshot_qemu_img(args, &out, msg, sizeof(msg));
@@ -251,15 +283,19 @@ static int img_chain(const char *file, char ***ret, sd_bus_error *error) {
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img info %s: no chain", file);
         }
         for (size_t i = 0; i < json_object_array_length(a); i++) {
-                json_object *v;
-                if (json_object_object_get_ex(json_object_array_get_idx(a, i), "filename", &v) &&
-                    strv_extend(&l, json_object_get_string(v)) < 0) {
+                json_object *e = json_object_array_get_idx(a, i), *v, *fmt;
+                if (json_object_object_get_ex(e, "filename", &v) &&
+                    (strv_extend(&l, json_object_get_string(v)) < 0 ||
+                     strv_extend(&f, json_object_object_get_ex(e, "format", &fmt) ? json_object_get_string(fmt)
+                                                                                  : "raw") < 0)) {
                         json_object_put(a);
                         return -ENOMEM;
                 }
         }
         json_object_put(a);
         *ret = TAKE_PTR(l);
+        if (ret_formats)
+                *ret_formats = TAKE_PTR(f);
         return 0;
 }
 
@@ -296,7 +332,7 @@ static int check_base_alone(const Domain *d, const DomainSnapshotDef *def, const
                         continue;
                 disk = snapshot_find_disk(dom, c->disk);
                 if (!disk || !disk->src || streq(disk->src, c->base) || access(disk->src, F_OK) < 0 ||
-                    img_chain(disk->src, &chain, NULL) < 0)
+                    img_chain(disk->src, &chain, NULL, NULL) < 0)
                         continue;
                 if (strv_index(chain, c->base) >= 0 && strv_index(chain, c->top) < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
@@ -308,12 +344,11 @@ static int check_base_alone(const Domain *d, const DomainSnapshotDef *def, const
 }
 
 static int plan_disk(const Domain *d, const DomainDef *dom, const DomainDef *snapdom, const DomainSnapshotDef *def,
-                     const SnapshotList *l, const DomainSnapshotDiskDef *sd, SnapshotCommit *c,
+                     const SnapshotList *l, json_object *nodes, const DomainSnapshotDiskDef *sd, SnapshotCommit *c,
                      sd_bus_error *error) {
-        _cleanup_strv_free_ char **chain = NULL;
+        _cleanup_strv_free_ char **chain = NULL, **formats = NULL;
         const DomainDiskDef *now = snapshot_find_disk(dom, sd->name);
         const DomainDiskDef *then = snapshot_find_disk(snapdom, sd->name);
-        uint64_t size;
         ssize_t k;
         int r;
 
@@ -325,7 +360,8 @@ static int plan_disk(const Domain *d, const DomainDef *dom, const DomainDef *sna
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "this function is not supported by the connection driver: deleting "
                                      "external snapshot that has internal snapshot as parent not supported");
-        r = img_chain(now->src, &chain, error);
+        r = nodes ? nodes_chain(nodes, now->src, &chain, &formats, error)
+                  : img_chain(now->src, &chain, &formats, error);
         if (r < 0)
                 return r;
         k = strv_index(chain, sd->source_file);
@@ -342,18 +378,16 @@ static int plan_disk(const Domain *d, const DomainDef *dom, const DomainDef *sna
                 .disk = strdup(sd->name),
                 .top = strdup(sd->source_file),
                 .base = strdup(then->src),
+                .base_format = strdup(formats && formats[k + 1] ? formats[k + 1] : "qcow2"),
                 .above = k > 0 ? strdup(chain[k - 1]) : NULL,
         };
-        if (!c->disk || !c->top || !c->base || (k > 0 && !c->above))
+        if (!c->disk || !c->top || !c->base || !c->base_format || (k > 0 && !c->above))
                 return -ENOMEM;
-        r = snapshot_img_info(c->base, &c->base_format, &size, error);
-        if (r < 0)
-                return r;
         return check_base_alone(d, def, l, c, error);
 }
 
 int snapshot_commit_plan(const Domain *d, const DomainDef *dom, const DomainSnapshotDef *def,
-                         const SnapshotList *l, SnapshotCommitPlan *ret, sd_bus_error *error) {
+                         const SnapshotList *l, json_object *nodes, SnapshotCommitPlan *ret, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *snapdom = NULL;
         SnapshotCommitPlan p = {};
         int r = revert_dom(d, def, &snapdom, error);
@@ -373,7 +407,7 @@ int snapshot_commit_plan(const Domain *d, const DomainDef *dom, const DomainSnap
                 }
                 p.items = items;
                 p.items[p.n] = (SnapshotCommit) {};
-                r = plan_disk(d, dom, snapdom, def, l, sd, &p.items[p.n++], error);
+                r = plan_disk(d, dom, snapdom, def, l, nodes, sd, &p.items[p.n++], error);
                 if (r < 0) {
                         snapshot_commit_plan_done(&p);
                         return r;

@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "domain-snapshot.h"
+#include "qemu-domain.h"
 #include "qemu-save-image.h"
 
 /* Runs qemu-img with args (at most 14); its stdout into *ret_out (may be
@@ -18,6 +21,9 @@ int snapshot_qemu_img(const char *const *args, char **ret_out, char *msg, size_t
 int snapshot_img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_bus_error *error);
 /* A new qcow2 overlay on base (-u: base is not opened). */
 int snapshot_img_create_overlay(const char *overlay, const char *base, sd_bus_error *error);
+/* The same, base's format and virtual size known (QEMU's query-block). */
+int snapshot_img_create_overlay_as(const char *overlay, const char *base, const char *format, uint64_t bytes,
+                                   sd_bus_error *error);
 const DomainDiskDef *snapshot_find_disk(const DomainDef *def, const char *name);
 bool snapshot_def_is_external(const DomainSnapshotDef *def);
 /* libvirt's default name of an overlay of src for snapshot name. */
@@ -28,6 +34,31 @@ bool snapshot_img_has_snapshot(const char *file, const char *name);
 int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def);
 /* The definition def holds (NULL when none), checked to be d's. */
 int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error);
+
+/* ---- qemu-snapshot-img.c: no QMP ---- */
+
+static inline bool snapshot_guest_runs(const Domain *d) {
+        return domain_is_active(d) && qemu_domain(d)->mon && !d->starting;
+}
+/* The snapshot has memory state (internal or in a file). */
+bool snapshot_has_memory(const DomainSnapshotDef *def);
+/* DomainSnapshotOps.prepare: each disk's location and overlay, the memory,
+ * the state; refuses what cannot be taken, naming it. */
+int snapshot_prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+/* The image of an internal disk of the snapshot in dom, else NULL. */
+const char *snapshot_internal_image(const DomainDef *dom, const DomainSnapshotDiskDef *sd);
+/* The overlays of def that were made (not REUSE_EXT), of its first n disks. */
+void snapshot_unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size_t n);
+/* formats and sizes (NULL: qemu-img info): of the images of def's
+ * external disks, in their order. */
+int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, char **formats,
+                             const uint64_t *sizes, sd_bus_error *error);
+/* A shut-off guest: qemu-img. */
+int snapshot_create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error);
+/* Every image holds the internal snapshot: a revert that cannot finish does not begin. */
+int snapshot_check_images(const DomainDef *dom, const DomainSnapshotDef *def, sd_bus_error *error);
+int snapshot_revert_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error);
+int snapshot_remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error);
 
 /* ---- qemu-snapshot-external.c ---- */
 
@@ -71,9 +102,10 @@ typedef struct SnapshotCommitPlan {
 void snapshot_commit_plan_done(SnapshotCommitPlan *p);
 /* What the delete of def would merge, checked against dom (the domain's
  * definition now) and the other snapshots of l; refused naming why when
- * it would break a chain. */
+ * it would break a chain. The disks' chains are QEMU's (nodes: the answer
+ * of query-named-block-nodes) while it runs, else qemu-img's. */
 int snapshot_commit_plan(const Domain *d, const DomainDef *dom, const DomainSnapshotDef *def,
-                         const SnapshotList *l, SnapshotCommitPlan *ret, sd_bus_error *error);
+                         const SnapshotList *l, json_object *nodes, SnapshotCommitPlan *ret, sd_bus_error *error);
 /* qemu-img commit and rebase of a shut-off guest's images. */
 int snapshot_commit_offline(const SnapshotCommitPlan *p, sd_bus_error *error);
 /* After the merge: dom's disks, and the other snapshots of l (written),

@@ -338,6 +338,58 @@ static void finish_delete(Domain *d, const char *name, SnapshotCommitPlan *p) {
                           name);
 }
 
+static bool strv_has(char **l, const char *s) {
+        for (size_t i = 0; l && s && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
+/* The merged overlays' nodes that the monitor made stay until deleted:
+ * the next overlay on the disk could not be put on top otherwise. */
+static void on_recover_nodes(QemuMonitor *mon, json_object *result, const char *error_class,
+                             const char *error_desc, void *userdata) {
+        _cleanup_strv_free_ char **tops = userdata;
+        size_t n = json_object_is_type(result, json_type_array) ? json_object_array_length(result) : 0;
+
+        for (size_t i = 0; !error_class && i < n; i++) {
+                json_object *e = json_object_array_get_idx(result, i), *v, *a;
+                const char *node, *drv;
+                size_t len;
+
+                if (!json_object_object_get_ex(e, "file", &v) || !strv_has(tops, json_object_get_string(v)) ||
+                    !json_object_object_get_ex(e, "drv", &v) || !(drv = json_object_get_string(v)) ||
+                    streq(drv, "file") || !json_object_object_get_ex(e, "node-name", &v))
+                        continue;
+                node = json_object_get_string(v);
+                a = json_object_new_object();
+                json_object_object_add(a, "node-name", json_object_new_string(node));
+                (void) qemu_monitor_command(mon, "blockdev-del", a, NULL, NULL);
+                len = strlen(node);
+                if (len > 4 && streq(node + len - 4, "-fmt")) {
+                        char *file = NULL;
+                        if (asprintf(&file, "%.*s-file", (int) (len - 4), node) < 0)
+                                continue;
+                        a = json_object_new_object();
+                        json_object_object_add(a, "node-name", json_object_new_string(file));
+                        free(file);
+                        (void) qemu_monitor_command(mon, "blockdev-del", a, NULL, NULL);
+                }
+        }
+}
+
+static void drop_nodes(Domain *d, const SnapshotCommitPlan *p) {
+        char **tops = NULL;
+
+        for (size_t i = 0; i < p->n; i++)
+                if (strv_extend(&tops, p->items[i].top) < 0) {
+                        strv_free(tops);
+                        return;
+                }
+        if (qemu_monitor_command(qemu_domain(d)->mon, "query-named-block-nodes", NULL, on_recover_nodes, tops) < 0)
+                strv_free(tops);
+}
+
 static void on_recover_chains(QemuMonitor *mon, json_object *result, const char *error_class,
                               const char *error_desc, void *userdata) {
         Domain *d = userdata;
@@ -358,6 +410,7 @@ static void on_recover_chains(QemuMonitor *mon, json_object *result, const char 
                 log_warning("The delete of snapshot %s of %s was cut short when qemud stopped, after QEMU merged "
                             "its overlays: finished.", name, d->def->name);
                 finish_delete(d, name, &p);
+                drop_nodes(d, &p);
         } else
                 log_warning("The delete of snapshot %s of %s was cut short when qemud stopped before QEMU merged "
                             "its overlays: the snapshot stays.", name, d->def->name);

@@ -3,7 +3,8 @@
  *
  * A shut-off guest: internal snapshots of its qcow2 disks with `qemu-img
  * snapshot -c/-a/-d`, external ones with `qemu-img create -b` (the
- * definition then names the overlay), run synchronously (milliseconds).
+ * definition then names the overlay), run synchronously (milliseconds):
+ * qemu-snapshot-img.c, with what prepares a snapshot's definition.
  *
  * A running guest (QEMU 7.2's QMP): internal snapshots with memory state
  * are the jobs snapshot-save, snapshot-load and snapshot-delete on the
@@ -48,546 +49,6 @@
 #include "qemu-snapshot-internal.h"
 #include "util.h"
 
-#define QEMU_IMG_OUTPUT_MAX (256 * 1024)
-
-/* Runs qemu-img with args; its stdout into *ret_out (may be NULL), its
- * last stderr line into msg. 0, or -EIO when it failed. */
-int snapshot_qemu_img(const char *const *args, char **ret_out, char *msg, size_t msg_size) {
-        _cleanup_free_ char *out = NULL;
-        size_t len = 0;
-        int pfd[2], status;
-        pid_t pid;
-
-        msg[0] = 0;
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                close(pfd[0]);
-                close(pfd[1]);
-                return -errno;
-        }
-        if (pid == 0) {
-                const char *argv[16] = { "qemu-img" };
-                size_t n = 1;
-                for (size_t i = 0; args[i] && n < 15; i++)
-                        argv[n++] = args[i];
-                argv[n] = NULL;
-                dup2(pfd[1], STDOUT_FILENO);
-                dup2(pfd[1], STDERR_FILENO);
-                execvp("qemu-img", (char *const *) argv);
-                _exit(127);
-        }
-        close(pfd[1]);
-        out = malloc(QEMU_IMG_OUTPUT_MAX + 1);
-        if (out)
-                for (ssize_t k; len < QEMU_IMG_OUTPUT_MAX &&
-                                (k = read(pfd[0], out + len, QEMU_IMG_OUTPUT_MAX - len)) > 0;)
-                        len += k;
-        close(pfd[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (!out)
-                return -ENOMEM;
-        out[len] = 0;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                char *end = out + len, *start;
-                while (end > out && (end[-1] == '\n' || end[-1] == ' '))
-                        *--end = 0;
-                start = strrchr(out, '\n');
-                snprintf(msg, msg_size, "%s", start ? start + 1 : out[0] ? out : "qemu-img failed");
-                return -EIO;
-        }
-        if (ret_out)
-                *ret_out = TAKE_PTR(out);
-        return 0;
-}
-
-static int img_snapshot(const char *op, const char *name, const char *file, sd_bus_error *error) {
-        const char *args[] = { "snapshot", op, name, file, NULL };
-        char msg[512];
-        int r = snapshot_qemu_img(args, NULL, msg, sizeof(msg));
-
-        if (r < 0 && error)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img snapshot %s '%s' of %s: %s", op,
-                                     name, file, msg[0] ? msg : strerror(-r));
-        return r;
-}
-
-/* Whether file holds an internal snapshot named name (qemu-img snapshot -l:
- * "ID TAG VM SIZE DATE ..." lines). */
-bool snapshot_img_has_snapshot(const char *file, const char *name) {
-        const char *args[] = { "snapshot", "-U", "-l", file, NULL };
-        _cleanup_free_ char *out = NULL;
-        char msg[512];
-
-        if (snapshot_qemu_img(args, &out, msg, sizeof(msg)) < 0)
-                return false;
-        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-                char id[64], tag[1024];
-                if (sscanf(line, "%63s %1023s", id, tag) == 2 && streq(tag, name))
-                        return true;
-        }
-        return false;
-}
-
-const DomainDiskDef *snapshot_find_disk(const DomainDef *def, const char *name) {
-        for (size_t i = 0; i < def->n_disks; i++)
-                if ((def->disks[i].dst && streq(def->disks[i].dst, name)) ||
-                    (def->disks[i].src && streq(def->disks[i].src, name)))
-                        return &def->disks[i];
-        return NULL;
-}
-
-static DomainDiskDef *find_disk_rw(DomainDef *def, const char *name) {
-        return (DomainDiskDef *) snapshot_find_disk(def, name);
-}
-
-bool snapshot_def_is_external(const DomainSnapshotDef *def) {
-        if (def->memory == SNAPSHOT_LOCATION_EXTERNAL)
-                return true;
-        for (size_t i = 0; i < def->n_disks; i++)
-                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL)
-                        return true;
-        return false;
-}
-
-/* The snapshot was taken of a guest that ran: it has the memory state. */
-static bool has_memory(const DomainSnapshotDef *def) {
-        return def->memory == SNAPSHOT_LOCATION_INTERNAL || def->memory == SNAPSHOT_LOCATION_EXTERNAL;
-}
-
-/* libvirt's default name of an overlay: the image's with its suffix
- * replaced by the snapshot's name ("/a/b.qcow2" -> "/a/b.s1"), or the
- * name added (".s1") when it has none. */
-char *snapshot_default_overlay(const char *src, const char *name) {
-        const char *base = strrchr(src, '/'), *dot;
-        char *p = NULL;
-
-        base = base ? base + 1 : src;
-        dot = strrchr(base, '.');
-        if (dot && dot != base) {
-                if (asprintf(&p, "%.*s.%s", (int) (dot - src), src, name) < 0)
-                        return NULL;
-        } else if (asprintf(&p, "%s.%s", src, name) < 0)
-                return NULL;
-        return p;
-}
-
-static int prepare_external_disk(const DomainDiskDef *disk, DomainSnapshotDiskDef *sd, const char *name,
-                                 unsigned flags, sd_bus_error *error) {
-        struct stat st;
-
-        if (disk->type != DOMAIN_DISK_TYPE_FILE || !disk->src)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: external snapshot of disk '%s': only disks of "
-                                     "type 'file' so far", disk->dst);
-        if (!sd->driver_type && !(sd->driver_type = strdup("qcow2")))
-                return -ENOMEM;
-        if (!streq(sd->driver_type, "qcow2"))
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: external snapshot format for disk %s is "
-                                     "unsupported: %s", disk->dst, sd->driver_type);
-        if (!sd->source_file && !(sd->source_file = snapshot_default_overlay(disk->src, name)))
-                return -ENOMEM;
-        if (streq(sd->source_file, disk->src))
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "the overlay of disk '%s' cannot be its own image %s", disk->dst, disk->src);
-        if (stat(sd->source_file, &st) < 0) {
-                if (errno != ENOENT)
-                        return vb_error_setf(error, VB_ERROR_SYSTEM, "cannot stat '%s': %s", sd->source_file,
-                                             strerror(errno));
-                if (flags & SNAPSHOT_CREATE_REUSE_EXT)
-                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                             "missing existing file for disk %s: %s", disk->dst, sd->source_file);
-                return 0;
-        }
-        if (!S_ISREG(st.st_mode))
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: external snapshot file for disk %s: %s is not "
-                                     "a regular file", disk->dst, sd->source_file);
-        /* As libvirt: an empty file is taken over, one with data only with REUSE_EXT. */
-        if (!(flags & SNAPSHOT_CREATE_REUSE_EXT) && st.st_size > 0)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: external snapshot file for disk %s already "
-                                     "exists and is not a block device: %s", disk->dst, sd->source_file);
-        return 0;
-}
-
-static int prepare_disk(const DomainDiskDef *disk, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        DomainSnapshotDiskDef *sd = domain_snapshot_def_find_disk(def, disk->dst);
-
-        if (!sd && disk->src)
-                sd = domain_snapshot_def_find_disk(def, disk->src);
-        if (!sd) {
-                sd = domain_snapshot_def_add_disk(def, disk->dst);
-                if (!sd)
-                        return -ENOMEM;
-        } else if (!streq(sd->name, disk->dst)) {
-                /* Named by its path: kept by its target, as libvirt does. */
-                char *t = strdup(disk->dst);
-                if (!t)
-                        return -ENOMEM;
-                free(sd->name);
-                sd->name = t;
-        }
-        if (sd->snapshot == SNAPSHOT_LOCATION_DEFAULT)
-                sd->snapshot = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->readonly ? SNAPSHOT_LOCATION_NO
-                               : (flags & SNAPSHOT_CREATE_DISK_ONLY) || def->memory == SNAPSHOT_LOCATION_EXTERNAL
-                                       ? SNAPSHOT_LOCATION_EXTERNAL
-                                       : SNAPSHOT_LOCATION_INTERNAL;
-        switch (sd->snapshot) {
-        case SNAPSHOT_LOCATION_NO:
-                return 0;
-        case SNAPSHOT_LOCATION_INTERNAL:
-                break;
-        case SNAPSHOT_LOCATION_EXTERNAL:
-                return prepare_external_disk(disk, sd, def->name, flags, error);
-        default:
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: %s snapshot of disk '%s' is not supported",
-                                     snapshot_location_to_string(sd->snapshot), disk->dst);
-        }
-        if (flags & SNAPSHOT_CREATE_DISK_ONLY)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: disk '%s' must use snapshot mode 'external' in a "
-                                     "disk-only snapshot", disk->dst);
-        if (disk->type != DOMAIN_DISK_TYPE_FILE || !disk->src)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: internal snapshot of disk '%s': only disks of "
-                                     "type 'file' so far", disk->dst);
-        if (disk->format != DOMAIN_DISK_FORMAT_QCOW2)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: internal snapshot for disk %s unsupported for "
-                                     "storage type %s", disk->dst,
-                                     disk->format == DOMAIN_DISK_FORMAT_NONE ? "raw"
-                                                                             : domain_disk_format_to_string(disk->format));
-        if (access(disk->src, R_OK | W_OK) < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: disk '%s' image %s: %s", disk->dst, disk->src,
-                                     strerror(errno));
-        return 0;
-}
-
-/* <memory snapshot='external' file=...>: a file that is not there yet
- * (libvirt would overwrite one; a snapshot's memory is never taken over). */
-static int prepare_memory(const DomainSnapshotDef *def, sd_bus_error *error) {
-        if (def->memory != SNAPSHOT_LOCATION_EXTERNAL)
-                return 0;
-        if (!def->memory_file)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "snapshot '%s': an external memory snapshot needs its file "
-                                     "(<memory snapshot='external' file='...'/>)", def->name);
-        if (access(def->memory_file, F_OK) == 0)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: the memory file %s of snapshot '%s' exists "
-                                     "already", def->memory_file, def->name);
-        return 0;
-}
-
-static bool guest_runs(const Domain *d) {
-        return domain_is_active(d) && qemu_domain(d)->mon && !d->starting;
-}
-
-static int prepare(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        bool active = domain_is_active(d);
-        const DomainDef *dom = active ? d->live : d->def;
-        size_t n_int = 0, n_ext = 0;
-        int r;
-
-        if (active && !guest_runs(d))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: domain '%s' is still starting",
-                                     d->def->name);
-        if (active && d->state != DOMAIN_RUNNING && d->state != DOMAIN_PAUSED)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: a snapshot of domain '%s' in state %s",
-                                     d->def->name, domain_state_to_string(d->state));
-        if ((flags & SNAPSHOT_CREATE_QUIESCE) && !(flags & SNAPSHOT_CREATE_DISK_ONLY))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: quiesce requires disk-only");
-        if ((flags & SNAPSHOT_CREATE_QUIESCE) && !active)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: domain is not running");
-        if ((flags & SNAPSHOT_CREATE_LIVE) && (!active || def->memory != SNAPSHOT_LOCATION_EXTERNAL))
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: live snapshot creation is supported only "
-                                     "using external snapshots");
-        r = prepare_memory(def, error);
-        if (r < 0)
-                return r;
-        if ((flags & SNAPSHOT_CREATE_HALT) && !active)
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "Requested operation is not valid: the HALT flag needs a running domain");
-        if (!active || (flags & SNAPSHOT_CREATE_DISK_ONLY)) {
-                if (def->memory != SNAPSHOT_LOCATION_DEFAULT && def->memory != SNAPSHOT_LOCATION_NO)
-                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                             "Requested operation is not valid: memory state cannot be saved with "
-                                             "offline or disk-only snapshot");
-                def->memory = SNAPSHOT_LOCATION_NO;
-        } else if (def->memory != SNAPSHOT_LOCATION_EXTERNAL)
-                def->memory = SNAPSHOT_LOCATION_INTERNAL;
-        for (size_t i = 0; i < def->n_disks; i++)
-                if (!snapshot_find_disk(dom, def->disks[i].name))
-                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                             "no disk named '%s' in domain '%s'", def->disks[i].name, dom->name);
-        for (size_t i = 0; i < dom->n_disks; i++) {
-                r = prepare_disk(&dom->disks[i], def, flags, error);
-                if (r < 0)
-                        return r;
-        }
-        for (size_t i = 0; i < def->n_disks; i++) {
-                n_int += def->disks[i].snapshot == SNAPSHOT_LOCATION_INTERNAL;
-                n_ext += def->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL;
-                for (size_t k = 0; k < i; k++)
-                        if (def->disks[i].source_file && def->disks[k].source_file &&
-                            streq(def->disks[i].source_file, def->disks[k].source_file))
-                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                                     "disks '%s' and '%s' would share the overlay %s",
-                                                     def->disks[k].name, def->disks[i].name,
-                                                     def->disks[i].source_file);
-        }
-        /* An internal memory state counts as internal (libvirt's rule). */
-        if ((n_int || def->memory == SNAPSHOT_LOCATION_INTERNAL) && n_ext)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: mixing internal and external targets for a "
-                                     "snapshot is not yet supported");
-        if (def->memory == SNAPSHOT_LOCATION_INTERNAL && n_int == 0)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: the memory state of '%s' needs a qcow2 disk with "
-                                     "an internal snapshot", d->def->name);
-        if (!(flags & SNAPSHOT_CREATE_DISK_ONLY) && !active && n_int == 0 && n_ext == 0)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: domain '%s' has no disk to snapshot", d->def->name);
-        if ((flags & SNAPSHOT_CREATE_DISK_ONLY) && n_ext == 0)
-                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                     "disk-only snapshots require at least one disk to be selected for snapshot");
-        free(def->state);
-        def->state = strdup((flags & SNAPSHOT_CREATE_DISK_ONLY) ? "disk-snapshot"
-                            : !active                             ? "shutoff"
-                            : d->state == DOMAIN_PAUSED           ? "paused"
-                                                                  : "running");
-        return def->state ? 0 : -ENOMEM;
-}
-
-/* Disk i of the snapshot: its image when internal, else NULL. */
-static const char *internal_image(const DomainDef *dom, const DomainSnapshotDiskDef *sd) {
-        const DomainDiskDef *disk;
-
-        if (sd->snapshot != SNAPSHOT_LOCATION_INTERNAL)
-                return NULL;
-        disk = snapshot_find_disk(dom, sd->name);
-        return disk ? disk->src : NULL;
-}
-
-/* ---- a shut-off guest: qemu-img ---- */
-
-/* The image's format and size as qemu-img sees them (-U: a running QEMU
- * holds its lock). */
-int snapshot_img_info(const char *file, char **ret_format, uint64_t *ret_size, sd_bus_error *error) {
-        const char *args[] = { "info", "-U", "--output=json", file, NULL };
-        _cleanup_free_ char *out = NULL;
-        json_object *o, *v;
-        char msg[512];
-        int r = snapshot_qemu_img(args, &out, msg, sizeof(msg));
-
-        if (r < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img info %s: %s", file, msg);
-        o = json_tokener_parse(out);
-        if (!o || !json_object_object_get_ex(o, "format", &v) || !(*ret_format = strdup(json_object_get_string(v)))) {
-                json_object_put(o);
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "qemu-img info %s: no format", file);
-        }
-        *ret_size = json_object_object_get_ex(o, "virtual-size", &v) ? (uint64_t) json_object_get_int64(v) : 0;
-        json_object_put(o);
-        return 0;
-}
-
-/* A new qcow2 overlay on base; unsafe: the base is not opened (QEMU may
- * hold it), its format and size are given. */
-int snapshot_img_create_overlay(const char *overlay, const char *base, sd_bus_error *error) {
-        _cleanup_free_ char *format = NULL;
-        char size[32], msg[512];
-        uint64_t bytes = 0;
-        int r = snapshot_img_info(base, &format, &bytes, error);
-
-        if (r < 0)
-                return r;
-        snprintf(size, sizeof(size), "%" PRIu64, bytes);
-        const char *args[] = { "create", "-q", "-f", "qcow2", "-u", "-F", format, "-b", base, overlay, size, NULL };
-        r = snapshot_qemu_img(args, NULL, msg, sizeof(msg));
-        if (r < 0)
-                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot create the overlay %s of %s: %s",
-                                     overlay, base, msg);
-        return 0;
-}
-
-/* Who made the overlay: a file taken over with REUSE_EXT stays. */
-static void unlink_overlays(const DomainSnapshotDef *def, unsigned flags, size_t n) {
-        if (flags & SNAPSHOT_CREATE_REUSE_EXT)
-                return;
-        for (size_t i = 0; i < n && i < def->n_disks; i++)
-                if (def->disks[i].snapshot == SNAPSHOT_LOCATION_EXTERNAL && def->disks[i].source_file)
-                        (void) unlink(def->disks[i].source_file);
-}
-
-static int create_overlays(const DomainDef *dom, const DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const DomainSnapshotDiskDef *sd = &def->disks[i];
-                const DomainDiskDef *disk = snapshot_find_disk(dom, sd->name);
-                int r;
-
-                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL || (flags & SNAPSHOT_CREATE_REUSE_EXT) || !disk)
-                        continue;
-                r = snapshot_img_create_overlay(sd->source_file, disk->src, error);
-                if (r < 0) {
-                        unlink_overlays(def, flags, i + 1);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-/* The disks of dom switch to their overlays. */
-int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
-        for (size_t i = 0; dom && i < def->n_disks; i++) {
-                const DomainSnapshotDiskDef *sd = &def->disks[i];
-                DomainDiskDef *disk;
-                char *p;
-
-                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
-                        continue;
-                disk = find_disk_rw(dom, sd->name);
-                if (!disk || disk->type == DOMAIN_DISK_TYPE_VOLUME)
-                        continue;
-                p = strdup(sd->source_file);
-                if (!p)
-                        return -ENOMEM;
-                free(disk->src);
-                disk->src = p;
-                disk->format = DOMAIN_DISK_FORMAT_QCOW2;
-                disk->type = DOMAIN_DISK_TYPE_FILE;
-                /* The chain changed: overlay -> previous image. The live
-                 * one is read again when the status is saved next. */
-                domain_disk_clear_backing(disk);
-        }
-        return 0;
-}
-
-static int create_offline(Domain *d, DomainSnapshotDef *def, unsigned flags, sd_bus_error *error) {
-        int r = 0;
-        size_t i;
-
-        if (snapshot_def_is_external(def)) {
-                r = create_overlays(d->def, def, flags, error);
-                if (r < 0)
-                        return r;
-                r = snapshot_follow_overlays(d->def, def);
-                if (r >= 0 && d->persistent)
-                        r = domain_save_config(d);
-                if (r < 0)
-                        log_warning("domain %s: cannot write its definition after the snapshot: %s",
-                                    d->def->name, strerror(-r));
-                return 0;
-        }
-        for (i = 0; i < def->n_disks; i++) {
-                const char *file = internal_image(d->def, &def->disks[i]);
-                if (file && (r = img_snapshot("-c", def->name, file, error)) < 0)
-                        break;
-        }
-        if (r >= 0)
-                return 0;
-        /* All or nothing: take back what was taken. */
-        while (i-- > 0) {
-                const char *file = internal_image(d->def, &def->disks[i]);
-                if (file)
-                        (void) img_snapshot("-d", def->name, file, NULL);
-        }
-        return r;
-}
-
-/* The definition the snapshot holds, for revert: same name and uuid. */
-int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error) {
-        ConfError err = {};
-        int r;
-
-        *ret = NULL;
-        if (!def->domain_xml)
-                return 0;
-        r = domain_def_parse(def->domain_xml, 0, ret, &err);
-        if (r < 0)
-                return vb_error_setf(error, err.name ? err.name : VB_ERROR_XML, "snapshot '%s': %s", def->name,
-                                     err.message);
-        if (memcmp((*ret)->uuid, d->def->uuid, 16) != 0 || !streq((*ret)->name, d->def->name)) {
-                *ret = domain_def_free(*ret);
-                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                     "snapshot '%s' holds the definition of another domain", def->name);
-        }
-        return 0;
-}
-
-/* Every image holds the snapshot: a revert that cannot finish does not begin. */
-static int check_images(const DomainDef *dom, const DomainSnapshotDef *def, sd_bus_error *error) {
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const DomainSnapshotDiskDef *sd = &def->disks[i];
-                const char *file = internal_image(dom, sd);
-                if (sd->snapshot == SNAPSHOT_LOCATION_INTERNAL && !file)
-                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                             "Requested operation is not valid: snapshot '%s': disk '%s' is gone "
-                                             "from the definition", def->name, sd->name);
-                if (file && access(file, F_OK) < 0)
-                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                             "Requested operation is not valid: snapshot '%s': the image %s of "
-                                             "disk '%s' is gone", def->name, file, sd->name);
-                if (file && !snapshot_img_has_snapshot(file, def->name))
-                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
-                                             "Requested operation is not valid: snapshot '%s': the image %s of "
-                                             "disk '%s' does not hold it (deleted outside?)", def->name, file,
-                                             sd->name);
-        }
-        return 0;
-}
-
-static int revert_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
-        int r = snapshot_domain(d, def, &dom, error);
-
-        if (r < 0)
-                return r;
-        r = check_images(dom ? dom : d->def, def, error);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const char *file = internal_image(dom ? dom : d->def, &def->disks[i]);
-                if (file && (r = img_snapshot("-a", def->name, file, error)) < 0)
-                        return r;
-        }
-        if (dom && d->persistent) {
-                domain_def_free(d->def);
-                d->def = TAKE_PTR(dom);
-                r = domain_save_config(d);
-                if (r < 0)
-                        log_warning("domain %s: cannot write its definition after revert: %s", d->def->name,
-                                    strerror(-r));
-        }
-        return 0;
-}
-
-static int remove_offline(Domain *d, const DomainSnapshotDef *def, sd_bus_error *error) {
-        _cleanup_(domain_def_freep) DomainDef *dom = NULL;
-
-        (void) snapshot_domain(d, def, &dom, NULL);
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const char *file = internal_image(dom ? dom : d->def, &def->disks[i]);
-                if (!file || access(file, F_OK) < 0 || !snapshot_img_has_snapshot(file, def->name))
-                        continue; /* already gone: nothing to take back */
-                int r = img_snapshot("-d", def->name, file, error);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 /* ---- a running guest: QMP ---- */
 
 /* How often query-jobs is asked while a snapshot job runs: the guest is
@@ -616,6 +77,8 @@ typedef struct SnapOp {
         char **disks;            /* the targets concerned */
         char **nodes;            /* their top nodes, from query-block */
         char **added;            /* OP_EXTERNAL: the nodes blockdev-add made, to take back */
+        char **formats;          /* OP_EXTERNAL: the format and size of each disk's image, from query-block */
+        uint64_t *sizes;
         unsigned pending;        /* OP_EXTERNAL: blockdev-add replies awaited */
         bool add_failed;
         char *job_id;
@@ -652,6 +115,8 @@ static SnapOp *op_free(SnapOp *o) {
         strv_free(o->disks);
         strv_free(o->nodes);
         strv_free(o->added);
+        strv_free(o->formats);
+        free(o->sizes);
         free(o->job_id);
         close_fd(o->mem_fd);
         snapshot_commit_plan_done(&o->plan);
@@ -721,13 +186,13 @@ static void op_fail(SnapOp *o, const char *fmt, const char *what) {
 }
 
 /* The disk's entry of query-block: its qdev is the device's id (alias)
- * or a path under it. */
-static const char *top_node(json_object *list, const char *alias) {
+ * or a path under it; its "inserted" object. */
+static json_object *inserted_of(json_object *list, const char *alias) {
         size_t n = json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
         size_t len = strlen(alias);
 
         for (size_t i = 0; i < n; i++) {
-                json_object *e = json_object_array_get_idx(list, i), *v, *ins, *node;
+                json_object *e = json_object_array_get_idx(list, i), *v, *ins;
                 const char *qdev;
 
                 if (!json_object_object_get_ex(e, "qdev", &v) || !(qdev = json_object_get_string(v)))
@@ -737,11 +202,38 @@ static const char *top_node(json_object *list, const char *alias) {
                         if (!p || p == qdev || p[-1] != '/' || (p[len] && p[len] != '/'))
                                 continue;
                 }
-                if (json_object_object_get_ex(e, "inserted", &ins) &&
-                    json_object_object_get_ex(ins, "node-name", &node))
-                        return json_object_get_string(node);
+                if (json_object_object_get_ex(e, "inserted", &ins))
+                        return ins;
         }
         return NULL;
+}
+
+static const char *top_node(json_object *list, const char *alias) {
+        json_object *ins = inserted_of(list, alias), *node;
+
+        return ins && json_object_object_get_ex(ins, "node-name", &node) ? json_object_get_string(node) : NULL;
+}
+
+/* The image's format and virtual size: no qemu-img info for the overlay. */
+static int note_image(SnapOp *o, json_object *list, const char *alias) {
+        json_object *ins = inserted_of(list, alias), *img, *v;
+        size_t n = strv_length(o->formats);
+        uint64_t *sizes = realloc(o->sizes, (n + 1) * sizeof(*sizes));
+        const char *format = "";
+
+        if (!sizes)
+                return -ENOMEM;
+        o->sizes = sizes;
+        o->sizes[n] = 0;
+        if (ins && json_object_object_get_ex(ins, "image", &img)) {
+                if (json_object_object_get_ex(img, "format", &v))
+                        format = json_object_get_string(v);
+                if (json_object_object_get_ex(img, "virtual-size", &v))
+                        o->sizes[n] = (uint64_t) json_object_get_int64(v);
+        }
+        if (o->sizes[n] == 0)
+                format = ""; /* qemu-img info then */
+        return strv_extend(&o->formats, format);
 }
 
 static json_object *strv_to_json(char **l) {
@@ -914,7 +406,7 @@ static void stopped_for_revert(SnapOp *o) {
 
         o->d->jobs->active->stops_guest = false;
         r = is_disk_snapshot(o->def) ? revert_external_offline(o->d, o->def, &o->error)
-                                     : revert_offline(o->d, o->def, &o->error);
+                                     : snapshot_revert_offline(o->d, o->def, &o->error);
         if (r < 0 || o->start_after < 0) {
                 op_end(o, r);
                 return;
@@ -949,9 +441,9 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         }
         if (o->kind == OP_START) {
-                if (guest_runs(o->d) && !o->load)
+                if (snapshot_guest_runs(o->d) && !o->load)
                         op_end(o, 0);
-                else if (guest_runs(o->d)) {
+                else if (snapshot_guest_runs(o->d)) {
                         o->kind = OP_LOAD;
                         if (op_send(o, "query-block", NULL, on_query_block) < 0)
                                 op_fail(o, "snapshot '%s': %s", "cannot talk to QEMU's monitor");
@@ -1084,7 +576,7 @@ static void external_fail(SnapOp *o, const char *what) {
         if (o->mem_made)
                 (void) unlink(o->def->memory_file);
         del_added(o);
-        unlink_overlays(o->def, o->flags, o->def->n_disks);
+        snapshot_unlink_overlays(o->def, o->flags, o->def->n_disks);
         op_fail(o, "snapshot '%s': %s", what);
 }
 
@@ -1171,7 +663,7 @@ static void add_overlays(SnapOp *o) {
         int r;
 
         domain_job_set_phase(o->d->jobs, "overlays");
-        r = create_overlays(o->d->live, o->def, o->flags, &e);
+        r = snapshot_create_overlays(o->d->live, o->def, o->flags, o->formats, o->sizes, &e);
         if (r < 0) {
                 (void) sd_bus_error_copy(&o->error, &e);
                 op_end(o, r);
@@ -1368,7 +860,7 @@ static void on_query_block(QemuMonitor *mon, json_object *result, const char *er
                         op_fail(o, "snapshot '%s': disk '%s' has no image open in QEMU", o->disks[i]);
                         return;
                 }
-                if (strv_extend(&o->nodes, node) < 0) {
+                if (strv_extend(&o->nodes, node) < 0 || (o->kind == OP_EXTERNAL && note_image(o, result, disk->alias) < 0)) {
                         op_fail(o, "snapshot '%s': %s", "out of memory");
                         return;
                 }
@@ -1435,8 +927,8 @@ static int create(Domain *d, DomainSnapshotDef *def, unsigned flags, SnapshotTas
         int r;
 
         if (!domain_is_active(d))
-                return create_offline(d, def, flags, error);
-        if (!guest_runs(d))
+                return snapshot_create_offline(d, def, flags, error);
+        if (!snapshot_guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is not running", d->def->name);
         r = op_start(d, t, snapshot_def_is_external(def) ? OP_EXTERNAL : OP_SAVE, def, flags,
@@ -1462,7 +954,7 @@ static int start_for_load(Domain *d, const DomainSnapshotDef *def, sd_bus_error 
 
         if (r < 0)
                 return r;
-        r = check_images(dom ? dom : d->def, def, error);
+        r = snapshot_check_images(dom ? dom : d->def, def, error);
         if (r < 0)
                 return r;
         if (dom && d->persistent) {
@@ -1492,7 +984,7 @@ static int stop_for_revert(Domain *d, SnapshotTask *t, const DomainSnapshotDef *
         r = snapshot_domain(d, def, &dom, error);
         if (r < 0)
                 return r;
-        r = is_disk_snapshot(def) ? snapshot_external_check(d, def, error) : check_images(dom ? dom : d->def, def, error);
+        r = is_disk_snapshot(def) ? snapshot_external_check(d, def, error) : snapshot_check_images(dom ? dom : d->def, def, error);
         if (r < 0)
                 return r;
         r = op_start(d, t, OP_STOP, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
@@ -1551,14 +1043,14 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
 
         if (is_disk_snapshot(def))
                 return revert_external(d, def, flags, t, error);
-        if (!has_memory(def)) {
+        if (!snapshot_has_memory(def)) {
                 /* REVERT_RUNNING/PAUSED: the guest starts (boots) from the
                  * disks as they were, as libvirt's. */
                 int start = (flags & SNAPSHOT_REVERT_PAUSED)    ? DOMAIN_START_PAUSED
                             : (flags & SNAPSHOT_REVERT_RUNNING) ? 0
                                                                 : -1;
                 if (!active) {
-                        r = revert_offline(d, def, error);
+                        r = snapshot_revert_offline(d, def, error);
                         if (r < 0 || start < 0)
                                 return r;
                         r = start_guest(d, start, error);
@@ -1580,11 +1072,11 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
                 }
                 return r;
         }
-        if (!guest_runs(d))
+        if (!snapshot_guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is still starting",
                                      d->def->name);
-        r = check_images(d->live, def, error);
+        r = snapshot_check_images(d->live, def, error);
         if (r < 0)
                 return r;
         r = op_start(d, t, OP_LOAD, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
@@ -1740,6 +1232,7 @@ static void commit_next(SnapOp *o) {
 static void on_named_nodes(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                            void *userdata) {
         SnapOp *o = userdata;
+        int r;
 
         if (op_gone(o, error_class))
                 return;
@@ -1747,6 +1240,19 @@ static void on_named_nodes(QemuMonitor *mon, json_object *result, const char *er
                 op_fail(o, "snapshot '%s': query-named-block-nodes failed: %s", qemu_text(error_class, error_desc));
                 return;
         }
+        if (!json_object_is_type(result, json_type_array)) {
+                op_fail(o, "snapshot '%s': %s", "query-named-block-nodes answered no list");
+                return;
+        }
+        r = snapshot_commit_plan(o->d, o->d->live, o->def, domain_snapshot_task_list(o->task), result, &o->plan,
+                                 &o->error);
+        if (r < 0) {
+                op_end(o, r);
+                return;
+        }
+        if (qemu_snapshot_delete_record_write(o->d, o->def, &o->plan) < 0)
+                log_warning("Domain %s: cannot record the delete of snapshot %s under way: a qemud stop would "
+                            "leave it half done", o->d->def->name, o->def->name);
         for (size_t k = 0; k < o->plan.n; k++) {
                 const SnapshotCommit *c = &o->plan.items[k];
                 const DomainDiskDef *disk = snapshot_find_disk(o->d->live, c->disk);
@@ -1778,14 +1284,14 @@ static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask
         SnapOp *o = NULL;
         int r;
 
-        if (active && !guest_runs(d))
+        if (active && !snapshot_guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is still starting",
                                      d->def->name);
-        r = snapshot_commit_plan(d, active ? d->live : d->def, def, domain_snapshot_task_list(t), &p, error);
-        if (r < 0)
-                return r;
         if (!active) {
+                r = snapshot_commit_plan(d, d->def, def, domain_snapshot_task_list(t), NULL, &p, error);
+                if (r < 0)
+                        return r;
                 r = snapshot_commit_offline(&p, error);
                 if (r < 0)
                         return r;
@@ -1798,11 +1304,8 @@ static int remove_external(Domain *d, const DomainSnapshotDef *def, SnapshotTask
         o = calloc(1, sizeof(*o));
         if (!o)
                 return -ENOMEM;
-        *o = (SnapOp) { .task = t, .d = d, .kind = OP_COMMIT, .def = def, .mem_fd = -1, .plan = p };
-        p = (SnapshotCommitPlan) {};
-        if (qemu_snapshot_delete_record_write(d, def, &o->plan) < 0)
-                log_warning("Domain %s: cannot record the delete of snapshot %s under way: a qemud stop would "
-                            "leave it half done", d->def->name, def->name);
+        /* The plan once QEMU said what its chains are (on_named_nodes). */
+        *o = (SnapOp) { .task = t, .d = d, .kind = OP_COMMIT, .def = def, .mem_fd = -1 };
         domain_job_set_phase(d->jobs, "block-commit");
         if (op_send(o, "query-named-block-nodes", NULL, on_named_nodes) < 0) {
                 op_free(o);
@@ -1818,8 +1321,8 @@ static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, SnapshotTask
         if (snapshot_def_is_external(def))
                 return remove_external(d, def, t, error);
         if (!domain_is_active(d))
-                return remove_offline(d, def, error);
-        if (!guest_runs(d))
+                return snapshot_remove_offline(d, def, error);
+        if (!snapshot_guest_runs(d))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "Requested operation is not valid: domain '%s' is still starting",
                                      d->def->name);
@@ -1833,7 +1336,7 @@ static int remove_snapshot(Domain *d, const DomainSnapshotDef *def, SnapshotTask
 }
 
 const DomainSnapshotOps qemu_snapshot_ops = {
-        .prepare = prepare,
+        .prepare = snapshot_prepare,
         .create = create,
         .revert = revert,
         .remove = remove_snapshot,
