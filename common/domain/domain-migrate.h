@@ -59,7 +59,7 @@ enum {
 /* libvirt's numbers for migration's states and events. */
 enum {
         DOMAIN_RUNNING_MIGRATED = 2,
-        DOMAIN_RUNNING_MIGRATION_CANCELED = 4,
+        DOMAIN_RUNNING_MIGRATION_CANCELED = 6,
         DOMAIN_PAUSED_MIGRATION = 2,
         DOMAIN_PAUSED_POSTCOPY = 12,
         DOMAIN_SHUTOFF_MIGRATED = 4,
