@@ -310,3 +310,26 @@ def test_hotplug_after_qemud_sigkill(env, loop_pair):
         h.wait_until(lambda: not os.path.exists(node), 10, 0.1, f"{plugged} gone from QEMU's /dev")
     finally:
         g.ensure_shutoff()
+
+
+def apparmor_enabled():
+    try:
+        return open("/sys/module/apparmor/parameters/enabled").read().strip() == "Y"
+    except OSError:
+        return False
+
+
+def test_apparmor_driver_refused_without_apparmor(env):
+    """security_driver = "apparmor" on a host whose kernel has no AppArmor
+    (these hosts: the driver's load, exec and removal never run here) is
+    refused at the start, naming it, the guest left shut off."""
+    if apparmor_enabled():
+        pytest.skip("AppArmor is enabled on this host: the refusal cannot be seen")
+    set_conf(env, 'security_driver = "apparmor"\n')
+    g = env.define("conf11")
+    try:
+        with dbus_error("org.virtbus.Error.ConfigUnsupported", "apparmor", "not available"):
+            g.start(1)
+        assert g.state()[0] == S.SHUTOFF
+    finally:
+        set_conf(env, "")
