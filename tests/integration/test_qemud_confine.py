@@ -333,3 +333,24 @@ def test_apparmor_driver_refused_without_apparmor(env):
         assert g.state()[0] == S.SHUTOFF
     finally:
         set_conf(env, "")
+
+
+def test_overlay_on_a_block_device(env, loop_pair):
+    """A qcow2 overlay (a file) whose backing layer is a block device: the
+    layer's node is in QEMU's /dev at the start, and QEMU opens it."""
+    set_conf(env, "")
+    if not shutil.which("qemu-img"):
+        pytest.skip("qemu-img is not installed")
+    dev = loop_pair[0]
+    top = env.root / "ovl.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", dev, "-F", "raw", str(top)], check=True)
+    g = env.define("conf12", nic=None, extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{top}'/>"
+        f"<target dev='vdb' bus='virtio'/></disk>"))
+    try:
+        g.start(1)
+        pid = g.pid()
+        assert os.stat(f"/proc/{pid}/root{dev}").st_rdev == os.stat(dev).st_rdev
+        assert opened_by(pid, dev)
+    finally:
+        g.ensure_shutoff()
