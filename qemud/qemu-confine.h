@@ -44,9 +44,3 @@ int qemu_confine_nodes(Domain *d, char ***ret);
  * has its own mount namespace, the node in its /dev. A node another disk
  * of the running guest still names stays. msg says what failed. */
 int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
-
-/* The guest registered with systemd-machined once QEMU runs (its taps as
- * the machine's interfaces), and terminated there once QEMU is gone
- * (machined.h: nothing without machined on the bus). */
-void qemu_confine_register(Domain *d);
-void qemu_confine_unregister(Domain *d);
