@@ -322,17 +322,50 @@ static int in_namespace(pid_t pid, ns_fn fn, const NodeList *l, const char *path
         return -WEXITSTATUS(status);
 }
 
+/* In the namespace: whether path is (or would be made) in its /dev tmpfs,
+ * not in a host mount moved below it (/dev/shm, /dev/pts), whose files are
+ * the host's. */
+static bool in_own_dev(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        struct stat d, p;
+        char *slash;
+
+        if (!dir || stat("/dev", &d) < 0)
+                return false;
+        while ((slash = strrchr(dir, '/')) && slash > dir) {
+                *slash = 0;
+                if (stat(dir, &p) == 0)
+                        return p.st_dev == d.st_dev;
+        }
+        return false;
+}
+
 static int add_in_ns(const NodeList *l, const char *path) {
-        return make_nodes(l);
+        for (size_t i = 0; i < l->n; i++) {
+                int r = in_own_dev(l->items[i].path) ? make_node(&l->items[i]) : 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Only a node or link of its own /dev goes: never a host file. */
+static int remove_one(const char *path) {
+        struct stat st;
+
+        if (lstat(path, &st) < 0 || !in_own_dev(path) ||
+            !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISLNK(st.st_mode)))
+                return 0;
+        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 static int remove_in_ns(const NodeList *l, const char *path) {
         char target[PATH_MAX];
+        int r = 0;
 
-        if (realpath(path, target) && below_dev(target) && !streq(target, path) && unlink(target) < 0 &&
-            errno != ENOENT)
-                return -errno;
-        return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+        if (realpath(path, target) && below_dev(target) && !streq(target, path))
+                r = remove_one(target);
+        return r < 0 ? r : remove_one(path);
 }
 
 int confine_ns_add_node(pid_t pid, const char *path) {

@@ -91,12 +91,14 @@ int process_spawn(char *const argv[], const ProcessFd *map, size_t n_map, unsign
 static int child_set_creds(const ProcessCreds *c) {
         int r = (c->confine & CONFINE_MOUNT_NS) ? confine_ns_child(c->ns_nodes) : 0;
 
+        /* stderr is the child's log already: it says which step failed */
+        if (r < 0)
+                dprintf(2, "cannot make a private mount namespace and /dev: %s\n", strerror(-r));
         /* before no new privileges: the profile changes at the exec */
-        if (r >= 0 && c->apparmor_profile)
-                r = apparmor_change_onexec(c->apparmor_profile);
+        if (r >= 0 && c->apparmor_profile && (r = apparmor_change_onexec(c->apparmor_profile)) < 0)
+                dprintf(2, "cannot exec under the AppArmor profile %s: %s\n", c->apparmor_profile, strerror(-r));
         if (r >= 0)
                 r = confine_child(c->confine);
-
         if (r < 0)
                 return r;
         if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||

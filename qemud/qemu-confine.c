@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
-#include <net/if.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -8,13 +7,12 @@
 #include "confine.h"
 #include "confine-ns.h"
 #include "log.h"
-#include "cgroup.h"
-#include "machined.h"
 #include "manager.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
 #include "qemu-tune.h"
+#include "security-dac.h"
 #include "security-manager.h"
 #include "util.h"
 
@@ -147,9 +145,16 @@ static int add_node(char ***l, const char *path) {
 static int add_def_nodes(const DomainDef *def, char ***l) {
         int r = 0;
 
-        for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
-                if (is_dev(def->disks[i].src))
-                        r = add_node(l, def->disks[i].src);
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++) {
+                const DomainDiskDef *disk = &def->disks[i];
+
+                if (is_dev(disk->src))
+                        r = add_node(l, disk->src);
+                /* the layers under it (an overlay on a logical volume) */
+                for (size_t k = 0; r >= 0 && k < disk->n_backing; k++)
+                        if (is_dev(disk->backing[k].path))
+                                r = add_node(l, disk->backing[k].path);
+        }
         for (size_t i = 0; r >= 0 && i < def->n_rngs; i++)
                 if (is_dev(def->rngs[i].backend_path))
                         r = add_node(l, def->rngs[i].backend_path);
@@ -184,28 +189,61 @@ int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret) {
         return 0;
 }
 
-static bool node_still_named(const Domain *d, const DomainDiskDef *gone) {
-        for (size_t i = 0; d->live && i < d->live->n_disks; i++)
-                if (&d->live->disks[i] != gone && streq_ptr(d->live->disks[i].src, gone->src))
+/* The disk's nodes below /dev: its source and its chain's layers (the
+ * live <backingStore>, or the qcow2 headers when not read yet). */
+static int disk_dev_paths(const DomainDiskDef *disk, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL, **chain = NULL;
+        int r = 0;
+
+        if (is_dev(disk->src))
+                r = add_node(&l, disk->src);
+        for (size_t k = 0; r >= 0 && k < disk->n_backing; k++)
+                if (is_dev(disk->backing[k].path))
+                        r = add_node(&l, disk->backing[k].path);
+        if (r >= 0 && !disk->backing_known && disk->format == DOMAIN_DISK_FORMAT_QCOW2 && disk->src &&
+            security_image_backing_chain(disk->src, &chain) >= 0)
+                for (size_t k = 0; r >= 0 && chain && chain[k]; k++)
+                        if (is_dev(chain[k]))
+                                r = add_node(&l, chain[k]);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Another disk of the running guest still has path (as its source or a
+ * layer under it). */
+static bool node_still_named(const Domain *d, const DomainDiskDef *gone, const char *path) {
+        for (size_t i = 0; d->live && i < d->live->n_disks; i++) {
+                const DomainDiskDef *o = &d->live->disks[i];
+
+                if (o == gone)
+                        continue;
+                if (streq_ptr(o->src, path))
                         return true;
+                for (size_t k = 0; k < o->n_backing; k++)
+                        if (streq_ptr(o->backing[k].path, path))
+                                return true;
+        }
         return false;
 }
 
 static int ns_node(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        _cleanup_strv_free_ char **paths = NULL;
         int r;
 
-        if (!is_dev(disk->src) || d->pid <= 0)
-                return 0;
-        r = confine_ns_is_private(d->pid);
-        if (r <= 0)
+        if (d->pid <= 0 || confine_ns_is_private(d->pid) <= 0)
                 return 0;      /* QEMU shares our /dev, or is gone */
-        if (allow)
-                r = confine_ns_add_node(d->pid, disk->src);
-        else if (!node_still_named(d, disk))
-                r = confine_ns_remove_node(d->pid, disk->src);
-        if (r < 0)
-                snprintf(msg, size, "cannot %s %s in the /dev of QEMU of '%s': %s", allow ? "make" : "remove",
-                         disk->src, d->def->name, strerror(-r));
+        r = disk_dev_paths(disk, &paths);
+        for (size_t i = 0; r >= 0 && paths && paths[i]; i++) {
+                if (allow)
+                        r = confine_ns_add_node(d->pid, paths[i]);
+                else if (!node_still_named(d, disk, paths[i]))
+                        r = confine_ns_remove_node(d->pid, paths[i]);
+                if (r < 0)
+                        snprintf(msg, size, "cannot %s %s in the /dev of QEMU of '%s': %s",
+                                 allow ? "make" : "remove", paths[i], d->def->name, strerror(-r));
+        }
         return r;
 }
 
@@ -224,31 +262,23 @@ int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *ms
 }
 
 int qemu_confine_nodes(Domain *d, char ***ret) {
-        return qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, ret);
-}
+        _cleanup_strv_free_ char **l = NULL;
+        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, &l);
 
-void qemu_confine_register(Domain *d) {
-        MachineReg r;
-        int k;
+        /* a chain not read into the live definition yet: from the headers */
+        for (size_t i = 0; r >= 0 && i < d->live->n_disks; i++) {
+                const DomainDiskDef *disk = &d->live->disks[i];
+                _cleanup_strv_free_ char **chain = NULL;
 
-        if (!d->live || d->pid <= 0)
-                return;
-        k = machined_reg_init(&r, "qemu", d->id, d->def->name, d->live->uuid, d->pid, d->manager->paths.root);
-        for (size_t i = 0; k >= 0 && i < d->live->n_nets; i++)
-                if (d->live->nets[i].ifname)
-                        machined_reg_add_if(&r, (int) if_nametoindex(d->live->nets[i].ifname));
-        if (k >= 0)
-                k = machined_register(d->manager->bus, &r);
-        if (k < 0)
-                log_debug("Domain %s: not registered with systemd-machined: %s", d->def->name, strerror(-k));
-}
-
-void qemu_confine_unregister(Domain *d) {
-        _cleanup_free_ char *name = NULL;
-
-        if (d->id < 0)
-                return;
-        name = cgroup_machine_name("qemu", d->id, d->def->name);
-        if (name)
-                (void) machined_terminate(d->manager->bus, name);
+                if (disk->backing_known || disk->format != DOMAIN_DISK_FORMAT_QCOW2 || !disk->src ||
+                    security_image_backing_chain(disk->src, &chain) < 0)
+                        continue;
+                for (size_t k = 0; r >= 0 && chain && chain[k]; k++)
+                        if (is_dev(chain[k]))
+                                r = add_node(&l, chain[k]);
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
 }

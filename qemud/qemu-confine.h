@@ -30,10 +30,12 @@ void qemu_confine_dir_remove(Domain *d);
 /* Pure: the nodes below /dev QEMU's own /dev holds (confine-ns.h) for def:
  * null, zero, full, random, urandom, ptmx (the ptys are the host's
  * /dev/pts), kvm with kvm, net/tun with a tap interface, vhost-net with
- * <driver name='vhost'>, and the device nodes def names: block disks, an
- * <rng>'s source, a serial on a host device. */
+ * <driver name='vhost'>, and the device nodes def names: block disks and
+ * the layers of their live <backingStore> chain, an <rng>'s source, a
+ * serial on a host device. */
 int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret);
-/* The same for the guest about to start (its live definition). */
+/* The same for the guest about to start (its live definition), a chain
+ * not read yet taken from the qcow2 headers. */
 int qemu_confine_nodes(Domain *d, char ***ret);
 
 /* What QEMU may open of a disk given to it while it runs (hot-plug, a new
@@ -42,9 +44,3 @@ int qemu_confine_nodes(Domain *d, char ***ret);
  * has its own mount namespace, the node in its /dev. A node another disk
  * of the running guest still names stays. msg says what failed. */
 int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
-
-/* The guest registered with systemd-machined once QEMU runs (its taps as
- * the machine's interfaces), and terminated there once QEMU is gone
- * (machined.h: nothing without machined on the bus). */
-void qemu_confine_register(Domain *d);
-void qemu_confine_unregister(Domain *d);

@@ -14,6 +14,7 @@
 #include "process.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-confine.h"
+#include "qemu-machined.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
 #include "qemu-events.h"
@@ -142,7 +143,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 q->monitor_path = mfree(q->monitor_path);
         }
         qemu_confine_dir_remove(d); /* the sockets QEMU made */
-        qemu_confine_unregister(d);
+        qemu_machined_unregister(d);
         if (status_path(d, ".xml", &status) >= 0)
                 (void) unlink(status);
         if (status_path(d, ".pid", &pidfile) >= 0)

@@ -31,6 +31,7 @@
 #include "qemu-save.h"
 #include "confine.h"
 #include "qemu-confine.h"
+#include "qemu-machined.h"
 #include "qemu-security.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
@@ -539,7 +540,7 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                                d->def->name, strerror(-r));
                 kill(pid, SIGKILL);
         } else
-                qemu_confine_register(d);
+                qemu_machined_register(d);
         return r;
 }
 

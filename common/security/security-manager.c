@@ -117,7 +117,7 @@ int security_conf_apply(void *userdata, const char *key, const char *value) {
                 r = parse_bool_setting(value, &c->remember_owner);
         else if (streq(key, "security_driver")) {
                 m = security_model_from_string(value);
-                if (m != SECURITY_MODEL_NONE && m != SECURITY_MODEL_SELINUX)
+                if (m != SECURITY_MODEL_NONE && m != SECURITY_MODEL_SELINUX && m != SECURITY_MODEL_APPARMOR)
                         r = -EINVAL;
                 else
                         c->primary = m;

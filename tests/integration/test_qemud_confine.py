@@ -310,3 +310,47 @@ def test_hotplug_after_qemud_sigkill(env, loop_pair):
         h.wait_until(lambda: not os.path.exists(node), 10, 0.1, f"{plugged} gone from QEMU's /dev")
     finally:
         g.ensure_shutoff()
+
+
+def apparmor_enabled():
+    try:
+        return open("/sys/module/apparmor/parameters/enabled").read().strip() == "Y"
+    except OSError:
+        return False
+
+
+def test_apparmor_driver_refused_without_apparmor(env):
+    """security_driver = "apparmor" on a host whose kernel has no AppArmor
+    (these hosts: the driver's load, exec and removal never run here) is
+    refused at the start, naming it, the guest left shut off."""
+    if apparmor_enabled():
+        pytest.skip("AppArmor is enabled on this host: the refusal cannot be seen")
+    set_conf(env, 'security_driver = "apparmor"\n')
+    g = env.define("conf11")
+    try:
+        with dbus_error("org.virtbus.Error.ConfigUnsupported", "apparmor", "not available"):
+            g.start(1)
+        assert g.state()[0] == S.SHUTOFF
+    finally:
+        set_conf(env, "")
+
+
+def test_overlay_on_a_block_device(env, loop_pair):
+    """A qcow2 overlay (a file) whose backing layer is a block device: the
+    layer's node is in QEMU's /dev at the start, and QEMU opens it."""
+    set_conf(env, "")
+    if not shutil.which("qemu-img"):
+        pytest.skip("qemu-img is not installed")
+    dev = loop_pair[0]
+    top = env.root / "ovl.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", dev, "-F", "raw", str(top)], check=True)
+    g = env.define("conf12", nic=None, extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{top}'/>"
+        f"<target dev='vdb' bus='virtio'/></disk>"))
+    try:
+        g.start(1)
+        pid = g.pid()
+        assert os.stat(f"/proc/{pid}/root{dev}").st_rdev == os.stat(dev).st_rdev
+        assert opened_by(pid, dev)
+    finally:
+        g.ensure_shutoff()

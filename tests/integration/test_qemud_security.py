@@ -464,3 +464,25 @@ def test_block_jobs_give_and_take(env):
         g.call("Undefine", 0)
     for p in (top, mid, base, other, dest, dest2):
         assert owner(p) == (0, 0) and xattrs(p) == {}, (p, owner(p), xattrs(p))
+
+
+def test_copy_destination_given_back_when_the_guest_stops(env):
+    """A guest destroyed in the middle of a copy gives its destination back
+    too (it is in the live XML's <mirror>, not in a disk's source)."""
+    src = env.image("bjsrc2.raw", size="4M")
+    dest = env.files / "bjcopy3.raw"
+    path = env.call("DomainDefineXML", env.guest_xml("secbj2", extra_devices=disk_xml(src, "vdb"), nic=None))
+    from test_qemud_common import Guest
+    g = Guest(env, path, "secbj2")
+    try:
+        g.start(START_PAUSED)
+        since = env.mark()
+        g.call("BlockCopy", "vdb", f"<disk type='file'><source file='{dest}'/></disk>", {}, 0)
+        wait_job(env, g, "vdb", COPY_READY, since)
+        assert owner(dest) == (UID, GID)
+        g.call("Destroy", 0)
+    finally:
+        g.ensure_shutoff()
+        g.call("Undefine", 0)
+    for p in (src, dest):
+        assert owner(p) == (0, 0) and xattrs(p) == {}, (p, owner(p), xattrs(p))

@@ -238,6 +238,22 @@ static void test_ns_add_remove(void) {
         CHECK_INTEQ(confine_ns_remove_node(pid, "/dev/zero"), 0);
         CHECK(access(path, F_OK) < 0);
         CHECK(access("/dev/zero", F_OK) == 0);
+        /* a host file below a host mount moved into its /dev (a disk image
+         * in /dev/shm) is never removed */
+        if (access("/dev/shm", W_OK) == 0) {
+                char shm[64];
+                int fd;
+
+                snprintf(shm, sizeof(shm), "/dev/shm/vb-test-confine-%d", (int) getpid());
+                fd = open(shm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                CHECK(fd >= 0);
+                if (fd >= 0)
+                        close(fd);
+                CHECK_INTEQ(confine_ns_add_node(pid, shm), 0);
+                CHECK_INTEQ(confine_ns_remove_node(pid, shm), 0);
+                CHECK(access(shm, F_OK) == 0);
+                (void) unlink(shm);
+        }
         CHECK(write(p[1], "x", 1) == 1);
         CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
         close(p[1]);

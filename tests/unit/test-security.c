@@ -145,6 +145,10 @@ static void test_conf_and_labels(void) {
         CHECK(strstr(c.bad, "no such user"));
         CHECK(conf_parse_text("dynamic_ownership = 2\n", security_conf_apply, &c, NULL) < 0);
         CHECK(conf_parse_text("security_driver = \"smack\"\n", security_conf_apply, &c, NULL) < 0);
+        /* apparmor is a driver (qemud/qemu-apparmor.c); a host without it refuses it at the start */
+        CHECK_INTEQ(conf_parse_text("security_driver = \"apparmor\"\n", security_conf_apply, &c, NULL), 0);
+        CHECK(c.primary == SECURITY_MODEL_APPARMOR);
+        CHECK_INTEQ(conf_parse_text("security_driver = \"none\"\n", security_conf_apply, &c, NULL), 0);
         /* other groups' keys are theirs */
         CHECK_INTEQ(conf_parse_text("save_image_format = \"raw\"\n", security_conf_apply, &c, NULL), 0);
 
