@@ -108,6 +108,7 @@ static const char *const domain_disk_transport_table[_DOMAIN_DISK_TRANSPORT_MAX]
 static const char *const domain_disk_device_table[_DOMAIN_DISK_DEVICE_MAX] = {
         [DOMAIN_DISK_DEVICE_DISK] = "disk",
         [DOMAIN_DISK_DEVICE_CDROM] = "cdrom",
+        [DOMAIN_DISK_DEVICE_FLOPPY] = "floppy",
 };
 
 static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
@@ -115,6 +116,7 @@ static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
         [DOMAIN_DISK_BUS_SATA] = "sata",
         [DOMAIN_DISK_BUS_SCSI] = "scsi",
         [DOMAIN_DISK_BUS_IDE] = "ide",
+        [DOMAIN_DISK_BUS_FDC] = "fdc",
 };
 
 static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {
@@ -149,6 +151,7 @@ static const char *const domain_controller_type_table[_DOMAIN_CONTROLLER_MAX] = 
         [DOMAIN_CONTROLLER_SCSI] = "scsi",
         [DOMAIN_CONTROLLER_SATA] = "sata",
         [DOMAIN_CONTROLLER_IDE] = "ide",
+        [DOMAIN_CONTROLLER_FDC] = "fdc",
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = "virtio-serial",
 };
 

@@ -401,6 +401,7 @@ typedef struct DomainDiskNetSource {
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
+        DOMAIN_DISK_DEVICE_FLOPPY,     /* on bus fdc only */
         _DOMAIN_DISK_DEVICE_MAX,
 } DomainDiskDevice;
 
@@ -409,6 +410,7 @@ typedef enum DomainDiskBus {
         DOMAIN_DISK_BUS_SATA,
         DOMAIN_DISK_BUS_SCSI,
         DOMAIN_DISK_BUS_IDE,
+        DOMAIN_DISK_BUS_FDC,           /* floppies: fda, fdb */
         _DOMAIN_DISK_BUS_MAX,
 } DomainDiskBus;
 
@@ -515,6 +517,7 @@ typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_SATA,
         DOMAIN_CONTROLLER_IDE,
         DOMAIN_CONTROLLER_VIRTIO_SERIAL,
+        DOMAIN_CONTROLLER_FDC,         /* the floppy controller: pc's own, an ISA one on q35 */
         _DOMAIN_CONTROLLER_MAX,
 } DomainControllerType;
 

@@ -376,8 +376,8 @@ static void test_refuse_values(void) {
         REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
         REFUSED("<numatune><memory placement='auto' nodeset='0'/></numatune>", NULL, VB_ERROR_INVALID_ARG,
                 "<numatune/memory>");
-        REFUSED(NULL, "<disk type='file' device='floppy'><target dev='fda'/></disk>", VB_ERROR_NOT_SUPPORTED,
-                "'floppy'");
+        REFUSED(NULL, "<disk type='file' device='lun'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'lun'");
         REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
                 "missing element <devices/disk/source> for disk 'vda' of type 'network'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='usb'/></disk>",
@@ -455,6 +455,16 @@ static void test_refuse_values(void) {
 
 
 static void test_validate(void) {
+        /* a floppy is on the fdc, and only a floppy is */
+        INVALID(NULL, "<disk type='file' device='floppy'><target dev='hdc' bus='ide'/></disk>", VB_ERROR_XML,
+                "Invalid bus type 'ide' for floppy disk (disk 'hdc')");
+        INVALID(NULL, DISK("", "<target dev='fda'/>", ""), VB_ERROR_XML, "Invalid bus type 'fdc' for disk (disk 'fda')");
+        INVALID(NULL, "<disk type='file' device='floppy'><target dev='fda'/>"
+                      "<address type='drive' controller='0' bus='0' target='0' unit='2'/></disk>",
+                VB_ERROR_INVALID_ARG, "a floppy <devices/disk/address> has controller 0, bus 0, target 0 and unit 0 or 1");
+        INVALID(NULL, "<disk type='file' device='floppy'><target dev='fda'/>"
+                      "<address type='pci' domain='0' bus='0' slot='5' function='0'/></disk>",
+                VB_ERROR_INVALID_ARG, "does not fit bus 'fdc'");
         INVALID(NULL,
                 DISK("", "<target dev='vda'/>",
                      "<iotune><write_iops_sec>9223372036854775808</write_iops_sec></iotune>"),
