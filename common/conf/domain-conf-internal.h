@@ -13,6 +13,7 @@
  *   domain-idmap.c       idmap
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
+ *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -135,6 +136,10 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
+int domain_parse_cpu_cache(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_cpu_maxphysaddr(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_cpu_cache(XmlWriter *w, const DomainCpuDef *cpu);
 /* The children of <os> with <type>exe</type> (domain-init.c): whether c is
  * one, parsing one, formatting them all after <type>. */
 bool domain_os_init_is_child(xmlNodePtr c);

@@ -225,6 +225,25 @@ typedef struct DomainNumaCell {
         Tristate discard;     /* discard='yes|no': overrides <memoryBacking><discard> */
 } DomainNumaCell;
 
+/* <cpu><cache mode=''/> and <cpu><maxphysaddr mode=''/>: domain-cpu-cache.c */
+typedef enum DomainCpuCacheMode {
+        DOMAIN_CPU_CACHE_NONE,
+        DOMAIN_CPU_CACHE_EMULATE,
+        DOMAIN_CPU_CACHE_PASSTHROUGH,
+        DOMAIN_CPU_CACHE_DISABLE,
+        _DOMAIN_CPU_CACHE_MAX,
+} DomainCpuCacheMode;
+
+typedef enum DomainCpuPhysaddrMode {
+        DOMAIN_CPU_PHYSADDR_NONE,
+        DOMAIN_CPU_PHYSADDR_EMULATE,
+        DOMAIN_CPU_PHYSADDR_PASSTHROUGH,
+        _DOMAIN_CPU_PHYSADDR_MAX,
+} DomainCpuPhysaddrMode;
+
+const char *domain_cpu_cache_mode_to_string(DomainCpuCacheMode m);
+const char *domain_cpu_physaddr_mode_to_string(DomainCpuPhysaddrMode m);
+
 typedef struct DomainCpuDef {
         bool present;         /* a <cpu> element was given */
         DomainCpuMode mode;
@@ -239,6 +258,10 @@ typedef struct DomainCpuDef {
         size_t n_features;
         DomainNumaCell *cells;  /* <numa> */
         size_t n_cells;
+        DomainCpuCacheMode cache_mode;
+        unsigned cache_level;   /* 0 = not given */
+        DomainCpuPhysaddrMode physaddr_mode;
+        unsigned physaddr_bits; /* 0 = not given */
 } DomainCpuDef;
 
 typedef enum DomainClockOffset {

@@ -206,8 +206,12 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
         REFUSED("<features><kvm><hint-dedicated state='on'/></kvm></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
-        REFUSED("<cpu mode='host-passthrough'><cache mode='passthrough'/></cpu>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<cpu/cache>");
+        REFUSED("<cpu mode='host-passthrough'><cache mode='share'/></cpu>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "'share' of attribute 'mode' of <cpu/cache>");
+        REFUSED("<cpu mode='host-passthrough'><cache level='4' mode='emulate'/></cpu>", NULL,
+                VB_ERROR_INVALID_ARG, "invalid level '4' of <cpu/cache>");
+        REFUSED("<cpu mode='host-passthrough'><maxphysaddr mode='emulate'/></cpu>", NULL,
+                VB_ERROR_XML, "missing attribute 'bits' of <cpu/maxphysaddr> for mode 'emulate'");
         /* libvirt's rules of <memnode>: a guest NUMA cell to bind, which the
          * model does not have (no <cpu><numa>) */
         REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>", NULL,
