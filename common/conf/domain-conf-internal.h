@@ -157,6 +157,10 @@ bool domain_os_own(DomainDef *def);
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
 void domain_disk_clear(DomainDiskDef *d);
+/* <audio> (domain-audio.c). */
+void domain_audio_clear(DomainAudioDef *a);
+bool domain_audio_own(DomainAudioDef *a);
+int domain_parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err);
 /* <source protocol=''> of a network disk (domain-disk-net.c). */
 int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);

@@ -215,6 +215,14 @@ static const char *const domain_sound_codec_table[_DOMAIN_SOUND_CODEC_MAX] = {
 static const char *const domain_audio_type_table[_DOMAIN_AUDIO_MAX] = {
         [DOMAIN_AUDIO_NONE] = "none",
         [DOMAIN_AUDIO_SPICE] = "spice",
+        [DOMAIN_AUDIO_ALSA] = "alsa",
+        [DOMAIN_AUDIO_COREAUDIO] = "coreaudio",
+        [DOMAIN_AUDIO_JACK] = "jack",
+        [DOMAIN_AUDIO_OSS] = "oss",
+        [DOMAIN_AUDIO_PULSEAUDIO] = "pulseaudio",
+        [DOMAIN_AUDIO_SDL] = "sdl",
+        [DOMAIN_AUDIO_FILE] = "file",
+        [DOMAIN_AUDIO_DBUS] = "dbus",
 };
 
 static const char *const domain_watchdog_model_table[_DOMAIN_WATCHDOG_MODEL_MAX] = {
@@ -563,7 +571,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->videos, def->n_videos, domain_video_clear);
         CLEAR_ARRAY(def->inputs, def->n_inputs, domain_input_clear);
         CLEAR_ARRAY(def->sounds, def->n_sounds, domain_sound_clear);
-        free(def->audios);
+        CLEAR_ARRAY(def->audios, def->n_audios, domain_audio_clear);
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
@@ -610,7 +618,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->videos, copy->n_videos, domain_video_own);
         OWN_DEVICES(ok, copy->inputs, copy->n_inputs, domain_input_own);
         OWN_DEVICES(ok, copy->sounds, copy->n_sounds, domain_sound_own);
-        ok = OWN_ARRAY(copy->audios, copy->n_audios) && ok;
+        OWN_DEVICES(ok, copy->audios, copy->n_audios, domain_audio_own);
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);

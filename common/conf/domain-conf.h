@@ -762,13 +762,51 @@ typedef struct DomainSoundDef {
 typedef enum DomainAudioType {
         DOMAIN_AUDIO_NONE,
         DOMAIN_AUDIO_SPICE,
+        DOMAIN_AUDIO_ALSA,
+        DOMAIN_AUDIO_COREAUDIO,
+        DOMAIN_AUDIO_JACK,
+        DOMAIN_AUDIO_OSS,
+        DOMAIN_AUDIO_PULSEAUDIO,
+        DOMAIN_AUDIO_SDL,
+        DOMAIN_AUDIO_FILE,
+        DOMAIN_AUDIO_DBUS,
         _DOMAIN_AUDIO_MAX,
 } DomainAudioType;
+
+/* A number attribute of <audio>, <input> or <output>: set or not. */
+typedef struct DomainAudioNum {
+        bool set;
+        unsigned v;
+} DomainAudioNum;
+
+/* <input> or <output> of an <audio> (domain-audio.c): the common
+ * attributes, <settings>, and those of the backend's type. */
+typedef struct DomainAudioDirection {
+        bool present;
+        Tristate mixing_engine, fixed_settings;
+        DomainAudioNum voices, buffer_length;
+        bool has_settings;
+        DomainAudioNum frequency, channels;
+        char *format;
+        char *dev;                                  /* alsa, oss */
+        DomainAudioNum buffer_count;                /* coreaudio, oss, sdl */
+        Tristate try_poll;                          /* oss */
+        char *server_name, *client_name, *connect_ports; /* jack */
+        Tristate exact_name;                        /* jack */
+        char *name, *stream_name;                   /* pulseaudio */
+        DomainAudioNum latency;                     /* pulseaudio */
+} DomainAudioDirection;
 
 typedef struct DomainAudioDef {
         unsigned id;           /* 1..255 */
         DomainAudioType type;
         unsigned timer_period; /* timerPeriod='' microseconds, 0 = not set */
+        Tristate try_mmap, exclusive; /* oss */
+        DomainAudioNum dsp_policy;    /* oss */
+        char *server_name;     /* pulseaudio */
+        char *driver;          /* sdl: esd, alsa, arts, pulseaudio */
+        char *path;            /* file */
+        DomainAudioDirection input, output;
 } DomainAudioDef;
 
 /* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client. */

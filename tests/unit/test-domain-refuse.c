@@ -158,10 +158,17 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/sound/address>");
         REFUSED(NULL, "<sound model='usb'><address type='pci' slot='3'/></sound>", VB_ERROR_NOT_SUPPORTED,
                 "address type 'pci' of <devices/sound/address>");
-        REFUSED(NULL, "<audio id='1' type='pulseaudio'/>", VB_ERROR_NOT_SUPPORTED,
-                "'pulseaudio' of attribute 'type' of <devices/audio>");
-        REFUSED(NULL, "<audio id='1' type='none'><input mixingEngine='no'/></audio>", VB_ERROR_NOT_SUPPORTED,
-                "<devices/audio/input>");
+        REFUSED(NULL, "<audio id='1' type='pipewire'/>", VB_ERROR_NOT_SUPPORTED,
+                "'pipewire' of attribute 'type' of <devices/audio>");
+        /* each type's own attributes, on <audio> and on its directions */
+        REFUSED(NULL, "<audio id='1' type='alsa' serverName='x'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'serverName' of <devices/audio> is not supported");
+        REFUSED(NULL, "<audio id='1' type='none'><input dev='/dev/dsp'/></audio>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'dev' of <devices/audio/input> is not supported");
+        REFUSED(NULL, "<audio id='1' type='oss'><output><settings format='s24'/></output></audio>",
+                VB_ERROR_NOT_SUPPORTED, "'s24'");
+        REFUSED(NULL, "<audio id='1' type='sdl' driver='coreaudio'/>", VB_ERROR_NOT_SUPPORTED, "'coreaudio'");
+        REFUSED(NULL, "<audio id='1' type='none'><input/><input/></audio>", VB_ERROR_XML, "more than once");
         REFUSED(NULL, "<watchdog model='diag288'/>", VB_ERROR_NOT_SUPPORTED,
                 "value 'diag288' of attribute 'model' of <devices/watchdog>");
         REFUSED(NULL, "<channel type='spicevmc'><source path='/x'/><target type='virtio'/></channel>",
