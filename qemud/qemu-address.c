@@ -127,6 +127,8 @@ static int assign_drives(Assign *a) {
                         type = DOMAIN_CONTROLLER_SATA;
                 else if (q.bus == DOMAIN_DISK_BUS_SCSI)
                         type = DOMAIN_CONTROLLER_SCSI;
+                else if (q.bus == DOMAIN_DISK_BUS_FDC)
+                        type = DOMAIN_CONTROLLER_FDC;
                 else if (!a->q35)
                         type = DOMAIN_CONTROLLER_IDE;
                 else

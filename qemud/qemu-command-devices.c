@@ -68,6 +68,9 @@ static char *controller_alias(const DomainDef *def, const DomainControllerDef *c
         case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
                 r = asprintf(&s, "virtio-serial%u", ctrl->index);
                 break;
+        case DOMAIN_CONTROLLER_FDC:
+                r = asprintf(&s, "fdc%u", ctrl->index);
+                break;
         default:
                 r = asprintf(&s, "controller%u", ctrl->index);
                 break;
@@ -309,6 +312,17 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                         return cmd_fail(c, -EOPNOTSUPP, "IDE controller %u is not available on %s",
                                         ctrl->index, c->q35 ? "q35" : "pc");
                 return qemu_pci_check_builtin(c, ctrl);
+        case DOMAIN_CONTROLLER_FDC:
+                /* pc has its own on the ISA bus, q35 gets one */
+                if (ctrl->index > 0)
+                        return cmd_fail(c, -EOPNOTSUPP, "floppy controller %u: a machine has one, index 0",
+                                        ctrl->index);
+                if (ctrl->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "the floppy controller is on the ISA bus: it takes no <address>");
+                if (!c->q35)
+                        return 0;
+                snprintf(id, sizeof(id), "fdc%u", ctrl->index);
+                return cmd_device(c, dev_new("isa-fdc", id));
         case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
                 snprintf(id, sizeof(id), "virtio-serial%u", ctrl->index);
                 r = qemu_pci_device_new(c, &ctrl->addr, controller_what(ctrl, what), "virtio-serial-pci", id, &o);

@@ -19,6 +19,8 @@ DomainDiskBus qemu_disk_bus(const DomainDiskDef *disk) {
                 return DOMAIN_DISK_BUS_SCSI;
         if (startswith(disk->dst, "hd"))
                 return DOMAIN_DISK_BUS_IDE;
+        if (startswith(disk->dst, "fd"))
+                return DOMAIN_DISK_BUS_FDC;
         return disk->bus;
 }
 
@@ -30,7 +32,7 @@ static int disk_target_index(const char *dst, unsigned *ret) {
 
         if (!dst)
                 return -EINVAL;
-        if (startswith(dst, "vd") || startswith(dst, "sd") || startswith(dst, "hd"))
+        if (startswith(dst, "vd") || startswith(dst, "sd") || startswith(dst, "hd") || startswith(dst, "fd"))
                 p = dst + 2;
         else
                 return -EINVAL;
@@ -68,6 +70,8 @@ static int drive_address(const DomainDef *def, const DomainDiskDef *disk, QemuDi
                 return d->bus == 0 && d->target == 0 && d->unit < 6 ? 0 : -EINVAL;
         case DOMAIN_DISK_BUS_IDE:
                 return d->bus <= 1 && d->target == 0 && d->unit <= 1 ? 0 : -EINVAL;
+        case DOMAIN_DISK_BUS_FDC:
+                return d->controller == 0 && d->bus == 0 && d->target == 0 && d->unit <= 1 ? 0 : -EINVAL;
         case DOMAIN_DISK_BUS_SCSI:
                 if (streq(qemu_scsi_controller_model(def, d->controller), "virtio-scsi"))
                         return d->target <= 255 && d->unit <= 16383 ? 0 : -EINVAL;
@@ -106,6 +110,11 @@ int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskA
                 a.bus_nr = (a.index % 4) / 2;
                 a.unit = a.index % 2;
                 break;
+        case DOMAIN_DISK_BUS_FDC:       /* one controller, drives A and B */
+                if (a.index > 1)
+                        return -EINVAL;
+                a.unit = a.index;
+                break;
         case DOMAIN_DISK_BUS_SCSI:
                 /* virtio-scsi: LUNs of target 0 of controller 0; lsilogic:
                  * 7 targets per controller, LUN 0 each */
@@ -136,6 +145,9 @@ static char *disk_alias_of(const QemuDiskAddr *a) {
                 break;
         case DOMAIN_DISK_BUS_IDE:
                 r = asprintf(&s, "ide%u-%u-%u", a->controller, a->bus_nr, a->unit);
+                break;
+        case DOMAIN_DISK_BUS_FDC:
+                r = asprintf(&s, "fdc0-0-%u", a->unit);
                 break;
         case DOMAIN_DISK_BUS_SCSI:
                 r = asprintf(&s, "scsi%u-%u-%u-%u", a->controller, a->bus_nr, a->target, a->unit);
@@ -368,6 +380,11 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 prop_strf(&o, "bus", "ide.%u", a->bus_nr);
                 prop_int(&o, "unit", a->unit);
                 break;
+        case DOMAIN_DISK_BUS_FDC:
+                /* on the machine's floppy bus: pc's own FDC, or q35's isa-fdc */
+                o = dev_new("floppy", alias);
+                prop_int(&o, "unit", a->unit);
+                break;
         case DOMAIN_DISK_BUS_SCSI:
                 o = dev_new(cd ? "scsi-cd" : "scsi-hd", alias);
                 prop_strf(&o, "bus", "scsi%u.0", a->controller);
@@ -387,6 +404,14 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
         return 0;
 }
 
+/* A floppy drive has no bootindex of its own: its controller has one per
+ * drive, for pc's built-in FDC as for q35's isa-fdc. */
+static int floppy_bootindex(QemuCmd *c, const QemuDiskAddr *a, unsigned order) {
+        if (!cmd_renders(c))
+                return 0;       /* a floppy is never hot-plugged */
+        return cmd_arg(c, "-global") ?: cmd_argf(c, "isa-fdc.bootindex%c=%u", a->unit ? 'B' : 'A', order);
+}
+
 static int build_disk(QemuCmd *c, size_t i) {
         const DomainDiskDef *disk = &c->def->disks[i];
         _cleanup_free_ char *alias = NULL;
@@ -400,7 +425,9 @@ static int build_disk(QemuCmd *c, size_t i) {
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
-        if (!has_source && (disk->device != DOMAIN_DISK_DEVICE_CDROM || disk->type == DOMAIN_DISK_TYPE_NETWORK))
+        bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
+
+        if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
         if (has_source) {
@@ -423,14 +450,17 @@ static int build_disk(QemuCmd *c, size_t i) {
                 prop_bool(&o, "event_idx", disk->event_idx == TRISTATE_ON);
         if (disk->serial)
                 prop_str(&o, "serial", disk->serial);
-        if (disk->boot_order > 0)
+        if (disk->boot_order > 0 && a.bus != DOMAIN_DISK_BUS_FDC)
                 prop_int(&o, "bootindex", disk->boot_order);
         /* an OnOffAuto: a string */
         if (wc && has_source)
                 prop_str(&o, "write-cache", wc);
         if (disk->shareable)
                 prop_bool(&o, "share-rw", true);
-        return cmd_device(c, o);
+        r = cmd_device(c, o);
+        if (r >= 0 && a.bus == DOMAIN_DISK_BUS_FDC && disk->boot_order > 0)
+                r = floppy_bootindex(c, &a, disk->boot_order);
+        return r;
 }
 
 /* Two disks in one place (one given by its <address>, one by its target

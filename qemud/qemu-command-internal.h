@@ -123,6 +123,8 @@ int cmd_add_fd(QemuCmd *c, int fd);
 /* The protocol node of a network disk, without node name and flags
  * (qemu-command-disknet.c). */
 int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret);
+/* One <audio> as the -audiodev option string (qemu-command-audio.c). */
+int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
 /* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the
  * whole RAM needs one, and "TYPE,id=ID" with its properties but size and
  * host nodes, for the whole RAM (cell NULL) or a guest NUMA cell. */

@@ -281,6 +281,38 @@ static int cpu_model(QemuCmd *c, const char **ret) {
         }
 }
 
+/* <cpu><cache>, as libvirt gives it: an emulated L3 cache, the host's
+ * cache information (host and max only) or neither; <maxphysaddr>: the
+ * host's physical address width or a number of bits. */
+static void add_cpu_cache(const DomainCpuDef *cpu, const char *model, OptBuf *b) {
+        bool host = streq(model, "host") || streq(model, "max");
+        bool host_off = false, l3_off = false;
+
+        switch (cpu->cache_mode) {
+        case DOMAIN_CPU_CACHE_EMULATE:
+                opt_add(b, "l3-cache=on");
+                host_off = true;
+                break;
+        case DOMAIN_CPU_CACHE_PASSTHROUGH:
+                opt_add(b, "host-cache-info=on");
+                l3_off = true;
+                break;
+        case DOMAIN_CPU_CACHE_DISABLE:
+                host_off = l3_off = true;
+                break;
+        default:
+                break;
+        }
+        if (host_off && host)
+                opt_add(b, "host-cache-info=off");
+        if (l3_off)
+                opt_add(b, "l3-cache=off");
+        if (cpu->physaddr_mode == DOMAIN_CPU_PHYSADDR_PASSTHROUGH)
+                opt_add(b, "host-phys-bits=on");
+        else if (cpu->physaddr_mode == DOMAIN_CPU_PHYSADDR_EMULATE && cpu->physaddr_bits)
+                opt_add(b, "phys-bits=%u", cpu->physaddr_bits);
+}
+
 static int build_cpu(QemuCmd *c) {
         const DomainCpuDef *cpu = &c->def->cpu;
         const char *model = NULL;
@@ -314,6 +346,7 @@ static int build_cpu(QemuCmd *c) {
                 else if (f->policy == DOMAIN_CPU_FEATURE_DISABLE || f->policy == DOMAIN_CPU_FEATURE_FORBID)
                         opt_add(&b, "%s=off", f->name);
         }
+        add_cpu_cache(cpu, model, &b);
         if (c->def->features.kvm_hidden == TRISTATE_ON)
                 opt_add(&b, "kvm=off");
         if (kvmclock_present(c->def) != TRISTATE_ABSENT)

@@ -12,33 +12,27 @@
 /* The id of the implicit backend, as libvirt numbers it. */
 #define IMPLICIT_AUDIO_ID 1u
 
-static int build_audiodev(QemuCmd *c, DomainAudioType type, unsigned id, unsigned timer_period) {
+static int build_audiodev(QemuCmd *c, const DomainAudioDef *a) {
         OptBuf b = {};
+        int r = qemu_audiodev_opts(c, a, &b);
 
-        switch (type) {
-        case DOMAIN_AUDIO_NONE:
-                opt_add(&b, "none,id=audio%u", id);
-                break;
-        case DOMAIN_AUDIO_SPICE:
-                if (!qemu_has_spice(c->def))
-                        return cmd_fail(c, -EINVAL, "<audio id='%u' type='spice'> needs a <graphics type='spice'>",
-                                        id);
-                opt_add(&b, "spice,id=audio%u", id);
-                break;
-        default:
-                return cmd_fail(c, -EOPNOTSUPP, "audio %u: type %d is not supported", id, (int) type);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
         }
-        if (timer_period > 0)
-                opt_add(&b, "timer-period=%u", timer_period);
         return cmd_opt(c, "-audiodev", &b);
 }
 
 int qemu_build_audios(QemuCmd *c) {
         const DomainDef *def = c->def;
 
-        if (def->n_audios == 0 && def->n_sounds > 0)
-                return build_audiodev(c, qemu_has_spice(def) ? DOMAIN_AUDIO_SPICE : DOMAIN_AUDIO_NONE,
-                                      IMPLICIT_AUDIO_ID, 0);
+        if (def->n_audios == 0 && def->n_sounds > 0) {
+                const DomainAudioDef implicit = {
+                        .id = IMPLICIT_AUDIO_ID,
+                        .type = qemu_has_spice(def) ? DOMAIN_AUDIO_SPICE : DOMAIN_AUDIO_NONE,
+                };
+                return build_audiodev(c, &implicit);
+        }
         for (size_t i = 0; i < def->n_audios; i++) {
                 const DomainAudioDef *a = &def->audios[i];
                 int r;
@@ -48,7 +42,7 @@ int qemu_build_audios(QemuCmd *c) {
                 for (size_t j = 0; j < i; j++)
                         if (def->audios[j].id == a->id)
                                 return cmd_fail(c, -EINVAL, "two <audio> have the id %u", a->id);
-                r = build_audiodev(c, a->type, a->id, a->timer_period);
+                r = build_audiodev(c, a);
                 if (r < 0)
                         return r;
         }

@@ -192,6 +192,11 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         if (hotplug_unplug_find(d, alias))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "operation invalid: the removal of %s is already in progress", what);
+        /* a floppy drive sits on the FDC's bus, which QEMU cannot unplug from */
+        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].bus == DOMAIN_DISK_BUS_FDC)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: disk device type 'floppy' cannot be detached "
+                                     "(%s): eject its medium with UpdateDevice", what);
         if (ref.family == QEMU_DEVICE_DISK && is_only_leased_disk(d->live, ref.index))
                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                      "operation invalid: cannot detach %s: it is the only disk of running domain "

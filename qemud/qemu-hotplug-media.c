@@ -102,8 +102,8 @@ static int medium_commands(Plug *p, const DomainDef *old, const QemuCaps *caps, 
         return r;
 }
 
-/* What the update may change of a disk: its source (a cdrom's medium);
- * anything else is refused, naming it, as libvirt does. */
+/* What the update may change of a disk: its source (a cdrom's or a
+ * floppy's medium); anything else is refused, naming it, as libvirt does. */
 static int update_disk_def(DomainDef *def, const DomainDiskDef *want, size_t *index, const char *where,
                            char **old_src, sd_bus_error *error) {
         size_t i;
@@ -115,10 +115,10 @@ static int update_disk_def(DomainDef *def, const DomainDiskDef *want, size_t *in
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
                                      "operation failed: no disk '%s' found in the %s definition", want->dst ?: "?",
                                      where);
-        if (def->disks[i].device != DOMAIN_DISK_DEVICE_CDROM)
+        if (def->disks[i].device != DOMAIN_DISK_DEVICE_CDROM && def->disks[i].device != DOMAIN_DISK_DEVICE_FLOPPY)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
-                                     "unsupported configuration: disk '%s': only the medium of a cdrom can be "
-                                     "changed", want->dst);
+                                     "unsupported configuration: disk '%s': only the medium of a cdrom or a "
+                                     "floppy can be changed", want->dst);
         if (def->disks[i].bus != want->bus)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                      "unsupported configuration: disk '%s': its bus cannot be changed", want->dst);

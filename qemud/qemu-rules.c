@@ -216,6 +216,35 @@ static int rule_iommu(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* What QEMU can do of <cpu><cache> and <maxphysaddr>: an emulated L3
+ * cache, the host's caches or none; the host's address width or a given
+ * one (QEMU 7.2 has no limit on the host's). */
+static int rule_cpu_cache(const DomainDef *def, ConfError *err) {
+        const DomainCpuDef *cpu = &def->cpu;
+        const char *mode = domain_cpu_cache_mode_to_string(cpu->cache_mode);
+        bool host = cpu->mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH || cpu->mode == DOMAIN_CPU_MODE_MAXIMUM;
+
+        if (cpu->physaddr_mode == DOMAIN_CPU_PHYSADDR_PASSTHROUGH && cpu->physaddr_bits)
+                return xml_err_unsupported(err, "CPU maximum physical address bits number specification cannot be "
+                                           "used with mode='passthrough'");
+        switch (cpu->cache_mode) {
+        case DOMAIN_CPU_CACHE_EMULATE:
+                if (cpu->cache_level != 3)
+                        return xml_err_unsupported(err, "CPU cache mode '%s' can only be used with level='3'", mode);
+                return 0;
+        case DOMAIN_CPU_CACHE_PASSTHROUGH:
+        case DOMAIN_CPU_CACHE_DISABLE:
+                if (cpu->cache_mode == DOMAIN_CPU_CACHE_PASSTHROUGH && !host)
+                        return xml_err_unsupported(err, "CPU cache mode '%s' can only be used with "
+                                                   "'host-passthrough' / 'maximum' CPUs", mode);
+                if (cpu->cache_level)
+                        return xml_err_unsupported(err, "unsupported CPU cache level for mode '%s'", mode);
+                return 0;
+        default:
+                return 0;
+        }
+}
+
 /* Hugepages are allocated up front from a hugetlbfs or memfd. */
 static int rule_memory_backing(const DomainDef *def, ConfError *err) {
         const DomainMemoryBackingDef *mb = &def->memory_backing;
@@ -246,6 +275,7 @@ static const struct {
         { "memory-hotplug-numa", rule_memory_hotplug_numa },
         { "numatune", rule_numatune },
         { "memory-backing", rule_memory_backing },
+        { "cpu-cache", rule_cpu_cache },
         { "iommu", rule_iommu },
 };
 

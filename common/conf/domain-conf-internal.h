@@ -13,6 +13,7 @@
  *   domain-idmap.c       idmap
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
+ *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -139,6 +140,10 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
+int domain_parse_cpu_cache(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_cpu_maxphysaddr(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_cpu_cache(XmlWriter *w, const DomainCpuDef *cpu);
 /* The children of <os> with <type>exe</type> (domain-init.c): whether c is
  * one, parsing one, formatting them all after <type>. */
 bool domain_os_init_is_child(xmlNodePtr c);
@@ -156,6 +161,10 @@ bool domain_os_own(DomainDef *def);
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
 void domain_disk_clear(DomainDiskDef *d);
+/* <audio> (domain-audio.c). */
+void domain_audio_clear(DomainAudioDef *a);
+bool domain_audio_own(DomainAudioDef *a);
+int domain_parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err);
 /* <source protocol=''> of a network disk (domain-disk-net.c). */
 int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);

@@ -108,6 +108,7 @@ static const char *const domain_disk_transport_table[_DOMAIN_DISK_TRANSPORT_MAX]
 static const char *const domain_disk_device_table[_DOMAIN_DISK_DEVICE_MAX] = {
         [DOMAIN_DISK_DEVICE_DISK] = "disk",
         [DOMAIN_DISK_DEVICE_CDROM] = "cdrom",
+        [DOMAIN_DISK_DEVICE_FLOPPY] = "floppy",
 };
 
 static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
@@ -115,6 +116,7 @@ static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
         [DOMAIN_DISK_BUS_SATA] = "sata",
         [DOMAIN_DISK_BUS_SCSI] = "scsi",
         [DOMAIN_DISK_BUS_IDE] = "ide",
+        [DOMAIN_DISK_BUS_FDC] = "fdc",
 };
 
 static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {
@@ -149,6 +151,7 @@ static const char *const domain_controller_type_table[_DOMAIN_CONTROLLER_MAX] = 
         [DOMAIN_CONTROLLER_SCSI] = "scsi",
         [DOMAIN_CONTROLLER_SATA] = "sata",
         [DOMAIN_CONTROLLER_IDE] = "ide",
+        [DOMAIN_CONTROLLER_FDC] = "fdc",
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = "virtio-serial",
 };
 
@@ -212,6 +215,14 @@ static const char *const domain_sound_codec_table[_DOMAIN_SOUND_CODEC_MAX] = {
 static const char *const domain_audio_type_table[_DOMAIN_AUDIO_MAX] = {
         [DOMAIN_AUDIO_NONE] = "none",
         [DOMAIN_AUDIO_SPICE] = "spice",
+        [DOMAIN_AUDIO_ALSA] = "alsa",
+        [DOMAIN_AUDIO_COREAUDIO] = "coreaudio",
+        [DOMAIN_AUDIO_JACK] = "jack",
+        [DOMAIN_AUDIO_OSS] = "oss",
+        [DOMAIN_AUDIO_PULSEAUDIO] = "pulseaudio",
+        [DOMAIN_AUDIO_SDL] = "sdl",
+        [DOMAIN_AUDIO_FILE] = "file",
+        [DOMAIN_AUDIO_DBUS] = "dbus",
 };
 
 static const char *const domain_watchdog_model_table[_DOMAIN_WATCHDOG_MODEL_MAX] = {
@@ -561,7 +572,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->videos, def->n_videos, domain_video_clear);
         CLEAR_ARRAY(def->inputs, def->n_inputs, domain_input_clear);
         CLEAR_ARRAY(def->sounds, def->n_sounds, domain_sound_clear);
-        free(def->audios);
+        CLEAR_ARRAY(def->audios, def->n_audios, domain_audio_clear);
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
@@ -609,7 +620,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->videos, copy->n_videos, domain_video_own);
         OWN_DEVICES(ok, copy->inputs, copy->n_inputs, domain_input_own);
         OWN_DEVICES(ok, copy->sounds, copy->n_sounds, domain_sound_own);
-        ok = OWN_ARRAY(copy->audios, copy->n_audios) && ok;
+        OWN_DEVICES(ok, copy->audios, copy->n_audios, domain_audio_own);
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);

@@ -225,6 +225,25 @@ typedef struct DomainNumaCell {
         Tristate discard;     /* discard='yes|no': overrides <memoryBacking><discard> */
 } DomainNumaCell;
 
+/* <cpu><cache mode=''/> and <cpu><maxphysaddr mode=''/>: domain-cpu-cache.c */
+typedef enum DomainCpuCacheMode {
+        DOMAIN_CPU_CACHE_NONE,
+        DOMAIN_CPU_CACHE_EMULATE,
+        DOMAIN_CPU_CACHE_PASSTHROUGH,
+        DOMAIN_CPU_CACHE_DISABLE,
+        _DOMAIN_CPU_CACHE_MAX,
+} DomainCpuCacheMode;
+
+typedef enum DomainCpuPhysaddrMode {
+        DOMAIN_CPU_PHYSADDR_NONE,
+        DOMAIN_CPU_PHYSADDR_EMULATE,
+        DOMAIN_CPU_PHYSADDR_PASSTHROUGH,
+        _DOMAIN_CPU_PHYSADDR_MAX,
+} DomainCpuPhysaddrMode;
+
+const char *domain_cpu_cache_mode_to_string(DomainCpuCacheMode m);
+const char *domain_cpu_physaddr_mode_to_string(DomainCpuPhysaddrMode m);
+
 typedef struct DomainCpuDef {
         bool present;         /* a <cpu> element was given */
         DomainCpuMode mode;
@@ -239,6 +258,10 @@ typedef struct DomainCpuDef {
         size_t n_features;
         DomainNumaCell *cells;  /* <numa> */
         size_t n_cells;
+        DomainCpuCacheMode cache_mode;
+        unsigned cache_level;   /* 0 = not given */
+        DomainCpuPhysaddrMode physaddr_mode;
+        unsigned physaddr_bits; /* 0 = not given */
 } DomainCpuDef;
 
 typedef enum DomainClockOffset {
@@ -401,6 +424,7 @@ typedef struct DomainDiskNetSource {
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
+        DOMAIN_DISK_DEVICE_FLOPPY,     /* on bus fdc only */
         _DOMAIN_DISK_DEVICE_MAX,
 } DomainDiskDevice;
 
@@ -409,6 +433,7 @@ typedef enum DomainDiskBus {
         DOMAIN_DISK_BUS_SATA,
         DOMAIN_DISK_BUS_SCSI,
         DOMAIN_DISK_BUS_IDE,
+        DOMAIN_DISK_BUS_FDC,           /* floppies: fda, fdb */
         _DOMAIN_DISK_BUS_MAX,
 } DomainDiskBus;
 
@@ -515,6 +540,7 @@ typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_SATA,
         DOMAIN_CONTROLLER_IDE,
         DOMAIN_CONTROLLER_VIRTIO_SERIAL,
+        DOMAIN_CONTROLLER_FDC,         /* the floppy controller: pc's own, an ISA one on q35 */
         _DOMAIN_CONTROLLER_MAX,
 } DomainControllerType;
 
@@ -740,13 +766,51 @@ typedef struct DomainSoundDef {
 typedef enum DomainAudioType {
         DOMAIN_AUDIO_NONE,
         DOMAIN_AUDIO_SPICE,
+        DOMAIN_AUDIO_ALSA,
+        DOMAIN_AUDIO_COREAUDIO,
+        DOMAIN_AUDIO_JACK,
+        DOMAIN_AUDIO_OSS,
+        DOMAIN_AUDIO_PULSEAUDIO,
+        DOMAIN_AUDIO_SDL,
+        DOMAIN_AUDIO_FILE,
+        DOMAIN_AUDIO_DBUS,
         _DOMAIN_AUDIO_MAX,
 } DomainAudioType;
+
+/* A number attribute of <audio>, <input> or <output>: set or not. */
+typedef struct DomainAudioNum {
+        bool set;
+        unsigned v;
+} DomainAudioNum;
+
+/* <input> or <output> of an <audio> (domain-audio.c): the common
+ * attributes, <settings>, and those of the backend's type. */
+typedef struct DomainAudioDirection {
+        bool present;
+        Tristate mixing_engine, fixed_settings;
+        DomainAudioNum voices, buffer_length;
+        bool has_settings;
+        DomainAudioNum frequency, channels;
+        char *format;
+        char *dev;                                  /* alsa, oss */
+        DomainAudioNum buffer_count;                /* coreaudio, oss, sdl */
+        Tristate try_poll;                          /* oss */
+        char *server_name, *client_name, *connect_ports; /* jack */
+        Tristate exact_name;                        /* jack */
+        char *name, *stream_name;                   /* pulseaudio */
+        DomainAudioNum latency;                     /* pulseaudio */
+} DomainAudioDirection;
 
 typedef struct DomainAudioDef {
         unsigned id;           /* 1..255 */
         DomainAudioType type;
         unsigned timer_period; /* timerPeriod='' microseconds, 0 = not set */
+        Tristate try_mmap, exclusive; /* oss */
+        DomainAudioNum dsp_policy;    /* oss */
+        char *server_name;     /* pulseaudio */
+        char *driver;          /* sdl: esd, alsa, arts, pulseaudio */
+        char *path;            /* file */
+        DomainAudioDirection input, output;
 } DomainAudioDef;
 
 /* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client. */

@@ -190,6 +190,8 @@ static int bus_from_target(const char *dst, DomainDiskBus *ret) {
                 *ret = DOMAIN_DISK_BUS_SCSI;
         else if (strncmp(dst, "hd", 2) == 0)
                 *ret = DOMAIN_DISK_BUS_IDE;
+        else if (strncmp(dst, "fd", 2) == 0)
+                *ret = DOMAIN_DISK_BUS_FDC;
         else
                 return -EINVAL;
         return 0;
@@ -209,7 +211,7 @@ static int parse_target(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 return r;
         if (bus_from_target(d->dst, &d->bus) < 0)
                 return xml_err_unsupported(err, "target dev '%s' of <%s> is not supported: "
-                                           "use vdX, sdX or hdX", d->dst, path);
+                                           "use vdX, sdX, hdX or fdX", d->dst, path);
         if (!str_in_charset(d->dst + 2, CHARSET_ALNUM "_"))
                 return xml_err_invalid(err, "invalid target dev '%s' of <%s>", d->dst, path);
         r = DOMAIN_ATTR_ENUM(n, path, "bus", domain_disk_bus, &d->bus, err);

@@ -579,6 +579,10 @@ static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, Co
                 return parse_cpu_model(cpu, c, path, err);
         if (xml_is(c, "topology"))
                 return parse_cpu_topology(cpu, c, path, err);
+        if (xml_is(c, "cache"))
+                return domain_parse_cpu_cache(cpu, c, path, err);
+        if (xml_is(c, "maxphysaddr"))
+                return domain_parse_cpu_maxphysaddr(cpu, c, path, err);
         r = XML_CHECK_ATTRS(c, path, err, NULL); /* vendor */
         if (r < 0)
                 return r;
@@ -620,7 +624,7 @@ int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
 
         XML_FOREACH_ELEMENT(c, n) {
                 if (!xml_is(c, "model") && !xml_is(c, "vendor") && !xml_is(c, "topology") && !xml_is(c, "feature") &&
-                    !xml_is(c, "numa"))
+                    !xml_is(c, "numa") && !xml_is(c, "cache") && !xml_is(c, "maxphysaddr"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = parse_cpu_child(cpu, c, sub, err);
@@ -661,6 +665,7 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
                 xw_attrf(w, "threads", "%u", cpu->threads);
                 xw_end(w);
         }
+        domain_format_cpu_cache(w, cpu);
         for (size_t i = 0; i < cpu->n_features; i++) {
                 xw_start(w, "feature");
                 xw_attr(w, "policy", domain_cpu_feature_policy_to_string(cpu->features[i].policy));

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <sound> (the emulated sound card, with its HDA codecs) and <audio> (the
- * host backend it plays on). Modelled: the cards QEMU 7.2 has (sb16,
- * es1370, ac97, ich6, ich9, usb) and the backends 'none' and 'spice';
- * pcspk, ich7 and the other backends are refused, naming them. */
+/* <sound> (the emulated sound card, with its HDA codecs); <audio>, the
+ * host backend it plays on, is domain-audio.c. Modelled: the cards QEMU
+ * 7.2 has (sb16, es1370, ac97, ich6, ich9, usb); pcspk and ich7 are
+ * refused, naming them. */
 #include "domain-conf-internal.h"
 
 /* The schema's uint8 for <audio id=''/>; libvirt counts from 1. */
-static int parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err) {
+int domain_parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err) {
         unsigned id = 0;
         int r;
 
@@ -76,7 +76,7 @@ static int parse_sound_audio(DomainSoundDef *s, xmlNodePtr n, const char *path, 
         r = xml_check_empty(n, path, err);
         if (r < 0)
                 return r;
-        return parse_audio_id(n, path, &s->audio_id, err);
+        return domain_parse_audio_id(n, path, &s->audio_id, err);
 }
 
 int domain_parse_sound(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -146,45 +146,4 @@ bool domain_sound_own(DomainSoundDef *s) {
         ok = OWN_ARRAY(s->codecs, s->n_codecs) && ok;
         ok = own_str(&s->alias) && ok;
         return ok;
-}
-
-/* ---- audio ------------------------------------------------------------------ */
-
-int domain_parse_audio(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainAudioDef *a;
-        int r;
-
-        r = LIST_APPEND(def->audios, def->n_audios, &a, path, err);
-        if (r < 0)
-                return r;
-        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_audio_type, &a->type, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        r = XML_CHECK_ATTRS(n, path, err, "id", "type", "timerPeriod");
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        /* <input>, <output>: per-direction settings, not modelled */
-        XML_FOREACH_ELEMENT(c, n)
-                return xml_unsupported_element(c, path, err);
-        r = parse_audio_id(n, path, &a->id, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_uint(n, path, "timerPeriod", &a->timer_period, err);
-        if (r > 0 && a->timer_period == 0)
-                return xml_err_invalid(err, "value '0' of attribute 'timerPeriod' of <%s> must be 1 or more", path);
-        return r < 0 ? r : 0;
-}
-
-void domain_format_audio(XmlWriter *w, const DomainAudioDef *a) {
-        xw_start(w, "audio");
-        xw_attrf(w, "id", "%u", a->id);
-        if (a->timer_period)
-                xw_attrf(w, "timerPeriod", "%u", a->timer_period);
-        xw_attr(w, "type", domain_audio_type_to_string(a->type));
-        xw_end(w);
 }

@@ -111,6 +111,9 @@ static int validate_disk_address(const DomainDiskDef *d, ConfError *err) {
         if (d->bus == DOMAIN_DISK_BUS_IDE && (a->bus > 1 || a->target != 0 || a->unit > 1))
                 return xml_err_invalid(err, "disk '%s': an IDE <devices/disk/address> has bus 0 or 1, target 0 "
                                        "and unit 0 or 1", d->dst);
+        if (d->bus == DOMAIN_DISK_BUS_FDC && (a->controller != 0 || a->bus != 0 || a->target != 0 || a->unit > 1))
+                return xml_err_invalid(err, "disk '%s': a floppy <devices/disk/address> has controller 0, bus 0, "
+                                       "target 0 and unit 0 or 1", d->dst);
         if (d->bus == DOMAIN_DISK_BUS_SCSI && a->unit > 16383)
                 return xml_err_invalid(err, "disk '%s': SCSI unit (LUN) %u of <devices/disk/address> is more "
                                        "than 16383", d->dst, a->unit);
@@ -124,6 +127,11 @@ static int validate_disk(const DomainDef *def, size_t idx, ConfError *err) {
         for (size_t j = 0; j < idx; j++)
                 if (streq_ptr(def->disks[j].dst, d->dst))
                         return xml_err_invalid(err, "duplicate disk target '%s' in <devices/disk/target>", d->dst);
+        /* libvirt's words: a floppy is on the fdc and nothing else is */
+        if ((d->device == DOMAIN_DISK_DEVICE_FLOPPY) != (d->bus == DOMAIN_DISK_BUS_FDC))
+                return xml_err_xml(err, "Invalid bus type '%s' for %s (disk '%s')",
+                                   domain_disk_bus_to_string(d->bus),
+                                   d->device == DOMAIN_DISK_DEVICE_FLOPPY ? "floppy disk" : "disk", d->dst);
         if (d->device == DOMAIN_DISK_DEVICE_CDROM && d->bus == DOMAIN_DISK_BUS_VIRTIO)
                 return xml_err_unsupported(err, "disk '%s': a cdrom cannot be on bus 'virtio' "
                                            "(<devices/disk/target>)", d->dst);

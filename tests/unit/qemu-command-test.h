@@ -46,7 +46,8 @@ static char *fake_devices[] = {
         (char *) "ich9-intel-hda", (char *) "intel-hda", (char *) "hda-duplex", (char *) "hda-micro",
         (char *) "hda-output", (char *) "AC97", (char *) "ES1370", (char *) "sb16", (char *) "usb-audio",
         (char *) "usb-redir", (char *) "i6300esb", (char *) "ib700", (char *) "pvpanic",
-        (char *) "vhost-vsock-pci", (char *) "intel-iommu", (char *) "virtio-iommu-pci", NULL,
+        (char *) "vhost-vsock-pci", (char *) "intel-iommu", (char *) "virtio-iommu-pci", (char *) "floppy",
+        (char *) "isa-fdc", NULL,
 };
 
 static const QemuCaps fake_caps = {

@@ -161,10 +161,17 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/sound/address>");
         REFUSED(NULL, "<sound model='usb'><address type='pci' slot='3'/></sound>", VB_ERROR_NOT_SUPPORTED,
                 "address type 'pci' of <devices/sound/address>");
-        REFUSED(NULL, "<audio id='1' type='pulseaudio'/>", VB_ERROR_NOT_SUPPORTED,
-                "'pulseaudio' of attribute 'type' of <devices/audio>");
-        REFUSED(NULL, "<audio id='1' type='none'><input mixingEngine='no'/></audio>", VB_ERROR_NOT_SUPPORTED,
-                "<devices/audio/input>");
+        REFUSED(NULL, "<audio id='1' type='pipewire'/>", VB_ERROR_NOT_SUPPORTED,
+                "'pipewire' of attribute 'type' of <devices/audio>");
+        /* each type's own attributes, on <audio> and on its directions */
+        REFUSED(NULL, "<audio id='1' type='alsa' serverName='x'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'serverName' of <devices/audio> is not supported");
+        REFUSED(NULL, "<audio id='1' type='none'><input dev='/dev/dsp'/></audio>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'dev' of <devices/audio/input> is not supported");
+        REFUSED(NULL, "<audio id='1' type='oss'><output><settings format='s24'/></output></audio>",
+                VB_ERROR_NOT_SUPPORTED, "'s24'");
+        REFUSED(NULL, "<audio id='1' type='sdl' driver='coreaudio'/>", VB_ERROR_NOT_SUPPORTED, "'coreaudio'");
+        REFUSED(NULL, "<audio id='1' type='none'><input/><input/></audio>", VB_ERROR_XML, "more than once");
         REFUSED(NULL, "<watchdog model='diag288'/>", VB_ERROR_NOT_SUPPORTED,
                 "value 'diag288' of attribute 'model' of <devices/watchdog>");
         REFUSED(NULL, "<channel type='spicevmc'><source path='/x'/><target type='virtio'/></channel>",
@@ -209,8 +216,12 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
         REFUSED("<features><kvm><hint-dedicated state='on'/></kvm></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
-        REFUSED("<cpu mode='host-passthrough'><cache mode='passthrough'/></cpu>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<cpu/cache>");
+        REFUSED("<cpu mode='host-passthrough'><cache mode='share'/></cpu>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "'share' of attribute 'mode' of <cpu/cache>");
+        REFUSED("<cpu mode='host-passthrough'><cache level='4' mode='emulate'/></cpu>", NULL,
+                VB_ERROR_INVALID_ARG, "invalid level '4' of <cpu/cache>");
+        REFUSED("<cpu mode='host-passthrough'><maxphysaddr mode='emulate'/></cpu>", NULL,
+                VB_ERROR_XML, "missing attribute 'bits' of <cpu/maxphysaddr> for mode 'emulate'");
         /* libvirt's rules of <memnode>: a guest NUMA cell to bind, which the
          * model does not have (no <cpu><numa>) */
         REFUSED("<numatune><memnode cellid='0' mode='strict' nodeset='0'/></numatune>", NULL,
@@ -379,8 +390,8 @@ static void test_refuse_values(void) {
         REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
         REFUSED("<numatune><memory placement='auto' nodeset='0'/></numatune>", NULL, VB_ERROR_INVALID_ARG,
                 "<numatune/memory>");
-        REFUSED(NULL, "<disk type='file' device='floppy'><target dev='fda'/></disk>", VB_ERROR_NOT_SUPPORTED,
-                "'floppy'");
+        REFUSED(NULL, "<disk type='file' device='lun'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'lun'");
         REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
                 "missing element <devices/disk/source> for disk 'vda' of type 'network'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='usb'/></disk>",
@@ -458,6 +469,16 @@ static void test_refuse_values(void) {
 
 
 static void test_validate(void) {
+        /* a floppy is on the fdc, and only a floppy is */
+        INVALID(NULL, "<disk type='file' device='floppy'><target dev='hdc' bus='ide'/></disk>", VB_ERROR_XML,
+                "Invalid bus type 'ide' for floppy disk (disk 'hdc')");
+        INVALID(NULL, DISK("", "<target dev='fda'/>", ""), VB_ERROR_XML, "Invalid bus type 'fdc' for disk (disk 'fda')");
+        INVALID(NULL, "<disk type='file' device='floppy'><target dev='fda'/>"
+                      "<address type='drive' controller='0' bus='0' target='0' unit='2'/></disk>",
+                VB_ERROR_INVALID_ARG, "a floppy <devices/disk/address> has controller 0, bus 0, target 0 and unit 0 or 1");
+        INVALID(NULL, "<disk type='file' device='floppy'><target dev='fda'/>"
+                      "<address type='pci' domain='0' bus='0' slot='5' function='0'/></disk>",
+                VB_ERROR_INVALID_ARG, "does not fit bus 'fdc'");
         INVALID(NULL,
                 DISK("", "<target dev='vda'/>",
                      "<iotune><write_iops_sec>9223372036854775808</write_iops_sec></iotune>"),

@@ -91,6 +91,23 @@ static const RuleCase cases[] = {
         { "maxMemory with NUMA", NULL, NULL,
           "<maxMemory slots='4' unit='GiB'>4</maxMemory><vcpu>1</vcpu>"
           "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>", NULL, NULL, NULL },
+        /* cpu cache and physical address bits */
+        { "emulated L2 cache", NULL, NULL, "<cpu mode='host-passthrough'><cache level='2' mode='emulate'/></cpu>",
+          NULL, NS, "CPU cache mode 'emulate' can only be used with level='3'" },
+        { "emulated L3 cache", NULL, NULL, "<cpu mode='host-passthrough'><cache level='3' mode='emulate'/></cpu>",
+          NULL, NULL, NULL },
+        { "host cache of a host-model CPU", NULL, NULL, "<cpu mode='host-model'><cache mode='passthrough'/></cpu>",
+          NULL, NS, "CPU cache mode 'passthrough' can only be used with 'host-passthrough' / 'maximum' CPUs" },
+        { "host cache with a level", NULL, NULL,
+          "<cpu mode='host-passthrough'><cache level='3' mode='passthrough'/></cpu>", NULL,
+          NS, "unsupported CPU cache level for mode 'passthrough'" },
+        { "no cache with a level", NULL, NULL, "<cpu mode='host-model'><cache level='1' mode='disable'/></cpu>",
+          NULL, NS, "unsupported CPU cache level for mode 'disable'" },
+        { "host address bits limited", NULL, NULL,
+          "<cpu mode='host-passthrough'><maxphysaddr mode='passthrough' bits='42'/></cpu>", NULL,
+          NS, "cannot be used with mode='passthrough'" },
+        { "emulated address bits", NULL, NULL,
+          "<cpu mode='host-model'><maxphysaddr mode='emulate' bits='42'/></cpu>", NULL, NULL, NULL },
         /* memoryBacking */
         { "hugepages on demand", NULL, NULL,
           "<memoryBacking><hugepages/><allocation mode='ondemand'/></memoryBacking>", NULL,
