@@ -223,29 +223,43 @@ static int set_string_param(P2p *p, const char *field, const char *value) {
         return 0;
 }
 
-static int prepare(P2p *p, RemoteClient *rc) {
-        _cleanup_free_ uint8_t *ret = NULL;
-        _cleanup_free_ char *uri = NULL;
+/* A call to the destination with the migration's arguments (Prepare3 and
+ * PrepareTunnel3 take the same); its reply in *ret. */
+static int call_dest(P2p *p, RemoteClient *rc, int32_t proc, uint8_t **ret, size_t *len) {
         RemoteError e = {};
-        const uint8_t *d;
-        uint32_t n;
         XdrWriter w;
-        XdrReader r;
-        size_t len;
         int k;
 
         xdr_writer_init(&w, 0);
         put_dest_args(p, &w);
         k = xdr_writer_error(&w);
         if (k >= 0)
-                k = remote_client_call(rc, PROC_PREPARE3_PARAMS, &w, &ret, &len, &e);
+                k = remote_client_call(rc, proc, &w, ret, len, &e);
         xdr_writer_done(&w);
+        return k < 0 ? fail_remote(p, &e, k) : 0;
+}
+
+static int bad_reply(P2p *p) {
+        RemoteError e = {};
+
+        return fail_remote(p, &e, -EBADMSG);
+}
+
+static int prepare(P2p *p, RemoteClient *rc) {
+        _cleanup_free_ uint8_t *ret = NULL;
+        _cleanup_free_ char *uri = NULL;
+        const uint8_t *d;
+        uint32_t n;
+        XdrReader r;
+        size_t len;
+        int k = call_dest(p, rc, PROC_PREPARE3_PARAMS, &ret, &len);
+
         if (k < 0)
-                return fail_remote(p, &e, k);
+                return k;
         r = xdr_reader(ret, len);
         if (xdr_get_opaque(&r, REMOTE_MIGRATE_COOKIE_MAX, &d, &n) < 0 ||
             xdr_get_optional_string(&r, XDR_STRING_MAX, &uri) < 0)
-                return fail_remote(p, &e, -EBADMSG);
+                return bad_reply(p);
         cookie_set(&p->cookie, d, n);
         if (uri && (k = set_string_param(p, "migrate_uri", uri)) < 0)
                 return fail_local(p, NULL, k);
@@ -264,26 +278,18 @@ static int perform(P2p *p, sd_bus *bus) {
 /* PREPARE_TUNNEL3_PARAMS: the destination's cookie; the call opened the stream. */
 static int prepare_tunnel(P2p *p, RemoteClient *rc) {
         _cleanup_free_ uint8_t *ret = NULL;
-        RemoteError e = {};
         const uint8_t *d;
         uint32_t n;
-        XdrWriter w;
         XdrReader r;
         size_t len;
-        int k;
+        int k = call_dest(p, rc, PROC_PREPARE_TUNNEL3_PARAMS, &ret, &len);
 
-        xdr_writer_init(&w, 0);
-        put_dest_args(p, &w);
-        k = xdr_writer_error(&w);
-        if (k >= 0)
-                k = remote_client_call(rc, PROC_PREPARE_TUNNEL3_PARAMS, &w, &ret, &len, &e);
-        xdr_writer_done(&w);
         if (k < 0)
-                return fail_remote(p, &e, k);
+                return k;
         p->stream_serial = rc->serial;
         r = xdr_reader(ret, len);
         if (xdr_get_opaque(&r, REMOTE_MIGRATE_COOKIE_MAX, &d, &n) < 0)
-                return fail_remote(p, &e, -EBADMSG);
+                return bad_reply(p);
         cookie_set(&p->cookie, d, n);
         return 0;
 }
