@@ -17,6 +17,10 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
  * state under the run directory, which a host crash loses anyway; the fsyncs
  * would cost each change tens of milliseconds on a busy disk. */
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
+/* The accuracy to give sd-event for a short poll: its default for 0 is
+ * 250 ms, which makes a 20 ms poll fire a quarter of a second late. */
+#define POLL_ACCURACY_USEC 1000ULL
 /* Reads a whole file, NUL-terminated; *ret_len may be NULL. Files over max bytes
  * give -EFBIG (max 0 = no limit). */
 int read_full_file(const char *path, size_t max, char **ret, size_t *ret_len);

@@ -374,8 +374,8 @@ static int on_mirror_poll(sd_event_source *src, uint64_t usec, void *userdata);
 static int schedule(QemuMigration *g) {
         g->timer = sd_event_source_disable_unref(g->timer);
         g->poll_fn = NULL; /* MIGRATION events are not ours to act on */
-        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, MIRROR_POLL_USEC, 0,
-                                          on_mirror_poll, g);
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, MIRROR_POLL_USEC,
+                                          POLL_ACCURACY_USEC, on_mirror_poll, g);
 }
 
 /* Until each mirror is ready (before the memory), or gone (after cancel). */
@@ -619,8 +619,8 @@ static void on_cleanup_jobs(QemuMonitor *mon, json_object *result, const char *e
         for (size_t i = 0; !error_class && g->nbd_disks && g->nbd_disks[i]; i++)
                 left = left || find_job(result, g->nbd_disks[i]);
         if (left && !error_class && ++g->cleanup_polls < CLEANUP_POLLS &&
-            sd_event_add_time_relative(g->d->manager->event, &g->cleanup_timer, CLOCK_MONOTONIC, MIRROR_POLL_USEC, 0,
-                                       on_cleanup_poll, g) >= 0)
+            sd_event_add_time_relative(g->d->manager->event, &g->cleanup_timer, CLOCK_MONOTONIC, MIRROR_POLL_USEC,
+                                       POLL_ACCURACY_USEC, on_cleanup_poll, g) >= 0)
                 return;
         migration_disks_forget_nodes(g);
 }

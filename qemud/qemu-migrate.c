@@ -95,7 +95,7 @@ int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn) {
         g->kick = false;
         g->poll_fn = fn;
         g->timer = sd_event_source_disable_unref(g->timer);
-        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay, 0, fn, g);
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay, POLL_ACCURACY_USEC, fn, g);
 }
 
 void qemu_migrate_adjust_effect(Domain *d, const char *event, QemuEventEffect *e) {

@@ -311,8 +311,8 @@ static void unplug_wait(Op *op, Domain *d) {
         (void) sd_event_now(d->manager->event, CLOCK_MONOTONIC, &now);
         if (!op->deadline)
                 op->deadline = now + UNPLUG_TIMEOUT_USEC;
-        r = sd_event_add_time_relative(d->manager->event, &op->timer, CLOCK_MONOTONIC, UNPLUG_POLL_USEC, 0,
-                                       on_unplug_timer, op);
+        r = sd_event_add_time_relative(d->manager->event, &op->timer, CLOCK_MONOTONIC, UNPLUG_POLL_USEC,
+                                       POLL_ACCURACY_USEC, on_unplug_timer, op);
         if (r < 0)
                 op_finish(op, r, VB_ERROR_OPERATION_FAILED, "cannot wait for the vCPU unplug: %s", strerror(-r));
 }

@@ -455,7 +455,8 @@ static int on_poll_timer(sd_event_source *src, uint64_t usec, void *userdata) {
 
 static int schedule_poll_fn(QemuSaveState *s, sd_event_time_handler_t fn) {
         s->timer = sd_event_source_disable_unref(s->timer);
-        return sd_event_add_time_relative(s->d->manager->event, &s->timer, CLOCK_MONOTONIC, POLL_USEC, 0, fn, s);
+        return sd_event_add_time_relative(s->d->manager->event, &s->timer, CLOCK_MONOTONIC, POLL_USEC, POLL_ACCURACY_USEC,
+                                          fn, s);
 }
 
 static int schedule_poll(QemuSaveState *s) {
