@@ -597,9 +597,7 @@ static void on_transaction(QemuMonitor *mon, json_object *result, const char *er
         thaw(o);
         /* The live definition names the overlays, and so does the
          * persistent one, as libvirt's. */
-        r = snapshot_follow_overlays(d->live, o->def);
-        if (r >= 0)
-                (void) domain_status_save(d);
+        r = snapshot_follow_overlays_live(d, o->def);
         pdef = domain_persistent_def(d);
         if (r >= 0 && d->persistent && pdef && *pdef && *pdef != d->live) {
                 r = snapshot_follow_overlays(*pdef, o->def);
