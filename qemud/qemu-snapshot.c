@@ -519,7 +519,9 @@ static int arm_poll(SnapOp *o) {
                 int r = sd_event_source_set_time_relative(o->timer, POLL_USEC);
                 return r < 0 ? r : sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
         }
-        return sd_event_add_time_relative(o->d->manager->event, &o->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_poll, o);
+        /* Accuracy 1 us: 0 would be sd-event's default of 250 ms, and each
+         * poll (a commit's ready, concluded...) came up to that late. */
+        return sd_event_add_time_relative(o->d->manager->event, &o->timer, CLOCK_MONOTONIC, POLL_USEC, 1, on_poll, o);
 }
 
 static void on_job_started(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,

@@ -121,7 +121,7 @@ def test_snapshots_revert_delete(env, vm, storaged):
     m = env.mark()
     snap_call(env, m1, "Revert", 0)
     assert vm.state()[0] == S.RUNNING
-    assert (STARTED, STARTED_FROM_SNAPSHOT) in env.events(vm.path, m)
+    env.wait_event(vm.path, STARTED, STARTED_FROM_SNAPSHOT, since=m, timeout=30)
     top = disk_xml(vm).split("<source file='", 1)[1].split("'", 1)[0]
     assert chain(top)[1:] == [str(ov1), str(vf)]
 
