@@ -506,6 +506,9 @@ def test_quiesced_external_snapshot(env, live):
     blockdev-snapshot; the guest runs on the new overlay after."""
     if not live.agent:
         pytest.skip("the test guest was built without qemu-guest-agent: QUIESCE needs it")
+    # The reverts before put the guest's agent back to its snapshot's moment:
+    # its port may take a while to be open again.
+    h.wait_until(lambda: "state='connected'" in live.call("GetXMLDesc", 0), 120, 0.2, "live's agent connected")
     overlay = env.root / "quiesced.qcow2"
     s = live.call("SnapshotCreateXML",
                   f"<domainsnapshot><name>q1</name><disks><disk name='vda'><source file='{overlay}'/></disk>"
