@@ -119,8 +119,49 @@ static int memory_check(const DomainSnapshotDef *def, sd_bus_error *error) {
 
 /* ---- revert ---- */
 
-static int revert_dom(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error) {
+static int img_chain(const char *file, char ***ret, char ***ret_formats, sd_bus_error *error);
+
+/* A volume's disk in the definition a snapshot holds names no file: the
+ * one it stood on is the backing file of the snapshot's overlay, which
+ * qemud made with the path storaged resolved. */
+static int resolve_volumes(const DomainSnapshotDef *def, DomainDef *dom, sd_bus_error *error) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainSnapshotDiskDef *sd = &def->disks[i];
+                DomainDiskDef *disk = (DomainDiskDef *) snapshot_find_disk(dom, sd->name);
+                _cleanup_strv_free_ char **chain = NULL;
+                int r;
+
+                if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL || !disk || disk->type != DOMAIN_DISK_TYPE_VOLUME ||
+                    disk->src || !sd->source_file)
+                        continue;
+                r = img_chain(sd->source_file, &chain, NULL, error);
+                if (r < 0)
+                        return r;
+                if (strv_length(chain) < 2)
+                        return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                             "Requested operation is not valid: snapshot '%s': the overlay %s of "
+                                             "disk '%s' (volume %s/%s) has no backing file", def->name,
+                                             sd->source_file, sd->name, disk->src_pool, disk->src_volume);
+                disk->src = strdup(chain[1]);
+                if (!disk->src)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int snapshot_domain_resolved(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret,
+                                    sd_bus_error *error) {
         int r = snapshot_domain(d, def, ret, error);
+
+        if (r >= 0 && *ret)
+                r = resolve_volumes(def, *ret, error);
+        if (r < 0)
+                *ret = domain_def_free(*ret);
+        return r;
+}
+
+static int revert_dom(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error) {
+        int r = snapshot_domain_resolved(d, def, ret, error);
 
         if (r < 0)
                 return r;
@@ -144,7 +185,8 @@ int snapshot_external_check(const Domain *d, const DomainSnapshotDef *def, sd_bu
                 if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
                         continue;
                 disk = snapshot_find_disk(dom, sd->name);
-                if (!disk || !disk->src || disk->type != DOMAIN_DISK_TYPE_FILE)
+                if (!disk || !disk->src ||
+                    (disk->type != DOMAIN_DISK_TYPE_FILE && disk->type != DOMAIN_DISK_TYPE_VOLUME))
                         return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                              "Requested operation is not valid: snapshot '%s': disk '%s' has no "
                                              "file in its definition", def->name, sd->name);
@@ -214,6 +256,10 @@ int snapshot_external_revert_def(const Domain *d, const DomainSnapshotDef *def, 
                         return -ENOMEM;
                 }
                 disk->format = DOMAIN_DISK_FORMAT_QCOW2;
+                /* a volume's disk: a file one on the overlay now, as at the snapshot */
+                disk->type = DOMAIN_DISK_TYPE_FILE;
+                disk->src_pool = mfree(disk->src_pool);
+                disk->src_volume = mfree(disk->src_volume);
                 domain_disk_clear_backing(disk);
         }
         *ret = TAKE_PTR(dom);
@@ -328,7 +374,7 @@ static int check_base_alone(const Domain *d, const DomainSnapshotDef *def, const
                 _cleanup_strv_free_ char **chain = NULL;
                 const DomainDiskDef *disk;
 
-                if (s == def || snapshot_domain(d, s, &dom, NULL) < 0 || !dom)
+                if (s == def || snapshot_domain_resolved(d, s, &dom, NULL) < 0 || !dom)
                         continue;
                 disk = snapshot_find_disk(dom, c->disk);
                 if (!disk || !disk->src || streq(disk->src, c->base) || access(disk->src, F_OK) < 0 ||

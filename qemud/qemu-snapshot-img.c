@@ -17,10 +17,12 @@
 
 #include "domain-driver.h"
 #include "domain-manager.h"
+#include "domain-status.h"
 #include "error.h"
 #include "log.h"
 #include "qemu-domain.h"
 #include "qemu-snapshot-internal.h"
+#include "storaged-client.h"
 #include "util.h"
 
 #define QEMU_IMG_OUTPUT_MAX (256 * 1024)
@@ -153,10 +155,20 @@ static int prepare_external_disk(const DomainDiskDef *disk, DomainSnapshotDiskDe
                                  unsigned flags, sd_bus_error *error) {
         struct stat st;
 
-        if (disk->type != DOMAIN_DISK_TYPE_FILE || !disk->src)
+        /* A volume's file is known once storaged resolved it, for a running guest. */
+        if (disk->type == DOMAIN_DISK_TYPE_VOLUME && !disk->src)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external snapshot of disk '%s' of type 'volume' "
+                                     "(%s/%s) of a shut-off domain is not supported yet", disk->dst,
+                                     disk->src_pool, disk->src_volume);
+        if ((disk->type != DOMAIN_DISK_TYPE_FILE && disk->type != DOMAIN_DISK_TYPE_VOLUME) || !disk->src)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                      "unsupported configuration: external snapshot of disk '%s': only disks of "
-                                     "type 'file' so far", disk->dst);
+                                     "type 'file' or 'volume' so far", disk->dst);
+        if (disk->type == DOMAIN_DISK_TYPE_VOLUME && strncmp(disk->src, "/dev/", 5) == 0)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
+                                     "unsupported configuration: external snapshot of disk '%s': volume %s/%s is "
+                                     "a block device", disk->dst, disk->src_pool, disk->src_volume);
         if (!sd->driver_type && !(sd->driver_type = strdup("qcow2")))
                 return -ENOMEM;
         if (!streq(sd->driver_type, "qcow2"))
@@ -432,7 +444,8 @@ int snapshot_create_overlays(const DomainDef *dom, const DomainSnapshotDef *def,
         return 0;
 }
 
-/* The disks of dom switch to their overlays. */
+/* The disks of dom switch to their overlays: a volume's disk becomes a
+ * file one on the overlay, the volume's file below it (libvirt's way). */
 int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
         for (size_t i = 0; dom && i < def->n_disks; i++) {
                 const DomainSnapshotDiskDef *sd = &def->disks[i];
@@ -442,7 +455,7 @@ int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
                 if (sd->snapshot != SNAPSHOT_LOCATION_EXTERNAL)
                         continue;
                 disk = snapshot_find_disk_rw(dom, sd->name);
-                if (!disk || disk->type == DOMAIN_DISK_TYPE_VOLUME)
+                if (!disk)
                         continue;
                 p = strdup(sd->source_file);
                 if (!p)
@@ -451,10 +464,39 @@ int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def) {
                 disk->src = p;
                 disk->format = DOMAIN_DISK_FORMAT_QCOW2;
                 disk->type = DOMAIN_DISK_TYPE_FILE;
+                disk->src_pool = mfree(disk->src_pool);
+                disk->src_volume = mfree(disk->src_volume);
                 /* The chain changed: overlay -> previous image. The live
                  * one is read again when the status is saved next. */
                 domain_disk_clear_backing(disk);
         }
+        return 0;
+}
+
+/* The running guest's disks switch to their overlays. A volume that
+ * became the backing file of its disk's overlay is no longer the guest's
+ * disk for storaged (its release at the stop looks for volume disks) but
+ * a layer of its chain, which the saved status tells storaged first. */
+int snapshot_follow_overlays_live(Domain *d, const DomainSnapshotDef *def) {
+        _cleanup_strv_free_ char **vols = NULL;
+        int r;
+
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *disk = snapshot_find_disk(d->live, def->disks[i].name);
+
+                if (def->disks[i].snapshot != SNAPSHOT_LOCATION_EXTERNAL || !disk ||
+                    disk->type != DOMAIN_DISK_TYPE_VOLUME || !disk->src_pool || !disk->src_volume)
+                        continue;
+                if (strv_extend(&vols, disk->src_pool) < 0 || strv_extend(&vols, disk->src_volume) < 0)
+                        return -ENOMEM;
+        }
+        r = snapshot_follow_overlays(d->live, def);
+        if (r < 0)
+                return r;
+        (void) domain_status_save(d);
+        for (size_t i = 0; vols && vols[i] && vols[i + 1]; i += 2)
+                (void) storaged_set_in_use_async(d->manager->bus, vols[i], vols[i + 1], d->uuid_str, false, NULL,
+                                                 NULL, NULL);
         return 0;
 }
 

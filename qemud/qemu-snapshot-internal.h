@@ -32,6 +32,9 @@ char *snapshot_default_overlay(const char *src, const char *name);
 bool snapshot_img_has_snapshot(const char *file, const char *name);
 /* The disks of dom switch to def's overlays. */
 int snapshot_follow_overlays(DomainDef *dom, const DomainSnapshotDef *def);
+/* d->live follows them, its status is saved, and storaged hears that the
+ * volumes below them are layers now, not disks. */
+int snapshot_follow_overlays_live(Domain *d, const DomainSnapshotDef *def);
 /* The definition def holds (NULL when none), checked to be d's. */
 int snapshot_domain(const Domain *d, const DomainSnapshotDef *def, DomainDef **ret, sd_bus_error *error);
 

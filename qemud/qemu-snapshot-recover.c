@@ -138,8 +138,7 @@ static void keep(Domain *d, const Record *rec) {
         DomainDef **pdef = domain_persistent_def(d);
 
         if (snapshot_def_is_external(rec->def)) {
-                if (snapshot_follow_overlays(d->live, rec->def) >= 0)
-                        (void) domain_status_save(d);
+                (void) snapshot_follow_overlays_live(d, rec->def);
                 if (d->persistent && pdef && *pdef && *pdef != d->live &&
                     snapshot_follow_overlays(*pdef, rec->def) >= 0)
                         (void) domain_save_config(d);

@@ -89,6 +89,8 @@ typedef struct SnapOp {
         bool halt;               /* OP_SAVE: destroy at the end */
         bool frozen;             /* OP_EXTERNAL with QUIESCE: the guest's file systems are frozen */
         bool load;               /* OP_START: snapshot-load once it runs */
+        bool in_place;           /* OP_LOAD of a guest that was running or paused: libvirt's events */
+        bool paused_quietly;     /* in_place: we paused it, no Suspended said yet */
         int start_after;         /* OP_STOP: start flags once reverted, -1 to stay off */
         int mem_fd;              /* OP_MEMORY: the memory file, QEMU writes at the data offset */
         QemuSaveHeader mem_hdr;
@@ -131,6 +133,12 @@ static void op_end(SnapOp *o, int r) {
         /* The records of the work go once the tree has its outcome. */
         Domain *recorded = domain_snapshot_task_alive(t) ? o->d : NULL;
         bool create_record = o->recorded, delete_record = o->kind == OP_COMMIT;
+
+        /* A failed load leaves the guest paused: say so. */
+        if (recorded && o->paused_quietly && domain_is_active(o->d)) {
+                domain_emit_event(o->d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT);
+                (void) domain_status_save(o->d);
+        }
 
         if (r < 0 && !sd_bus_error_is_set(&o->error))
                 (void) vb_error_setf(&o->error, VB_ERROR_OPERATION_FAILED, "snapshot '%s': %s", o->def->name,
@@ -267,15 +275,43 @@ static void on_resumed(QemuMonitor *mon, json_object *result, const char *error_
         if (error_class)
                 log_warning("Domain %s: cannot run it again after the snapshot %s: %s", o->d->def->name,
                             o->def->name, qemu_text(error_class, error_desc));
+        if (o->kind == OP_LOAD) {
+                if (error_class)
+                        domain_set_state(o->d, DOMAIN_PAUSED, DOMAIN_PAUSED_FROM_SNAPSHOT);
+                domain_emit_event(o->d, error_class ? DOMAIN_EVENT_SUSPENDED : DOMAIN_EVENT_RESUMED,
+                                  error_class ? DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT
+                                              : DOMAIN_EVENT_RESUMED_FROM_SNAPSHOT);
+                (void) domain_status_save(o->d);
+        }
         op_end(o, o->result);
 }
 
 /* The call is answered once QEMU answered cont: its RESUME event came
- * before, so the state says running then, as libvirt's does. */
+ * before, so the state says running then, as libvirt's does. After a
+ * load the state is set first (QEMU's RESUME then changes nothing) and
+ * the detail is FROM_SNAPSHOT, as libvirt's qemuProcessStartCPUs with
+ * RUNNING_FROM_SNAPSHOT. */
 static void resume_then_end(SnapOp *o, int r) {
         o->result = r;
+        if (o->kind == OP_LOAD)
+                domain_set_state(o->d, DOMAIN_RUNNING, DOMAIN_RUNNING_FROM_SNAPSHOT);
         if (op_send(o, "cont", NULL, on_resumed) < 0)
                 op_end(o, r);
+}
+
+/* libvirt 9.0 reverts a running or paused guest to a snapshot with memory
+ * by stopping its QEMU and starting another with -loadvm: Stopped and
+ * Started FROM_SNAPSHOT, then Resumed or Suspended FROM_SNAPSHOT. Here the
+ * same QEMU loads it (snapshot-load); the events are libvirt's. */
+static void loaded_in_place(SnapOp *o) {
+        o->paused_quietly = false;
+        domain_set_state(o->d, DOMAIN_PAUSED, DOMAIN_PAUSED_FROM_SNAPSHOT);
+        domain_emit_event(o->d, DOMAIN_EVENT_STOPPED, DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT);
+        domain_emit_event(o->d, DOMAIN_EVENT_STARTED, DOMAIN_EVENT_STARTED_FROM_SNAPSHOT);
+        if (!o->run_after) {
+                domain_emit_event(o->d, DOMAIN_EVENT_SUSPENDED, DOMAIN_EVENT_SUSPENDED_FROM_SNAPSHOT);
+                (void) domain_status_save(o->d);
+        }
 }
 
 static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
@@ -296,6 +332,8 @@ static void on_job_dismissed(QemuMonitor *mon, json_object *result, const char *
                 (void) o->d->manager->driver->destroy(o->d, NULL, &e);
                 ran = false;
         }
+        if (o->kind == OP_LOAD && o->in_place)
+                loaded_in_place(o);
         if ((o->kind == OP_SAVE && ran) || (o->kind == OP_LOAD && o->run_after)) {
                 resume_then_end(o, 0);
                 return;
@@ -481,7 +519,9 @@ static int arm_poll(SnapOp *o) {
                 int r = sd_event_source_set_time_relative(o->timer, POLL_USEC);
                 return r < 0 ? r : sd_event_source_set_enabled(o->timer, SD_EVENT_ONESHOT);
         }
-        return sd_event_add_time_relative(o->d->manager->event, &o->timer, CLOCK_MONOTONIC, POLL_USEC, 0, on_poll, o);
+        /* Accuracy 1 us: 0 would be sd-event's default of 250 ms, and each
+         * poll (a commit's ready, concluded...) came up to that late. */
+        return sd_event_add_time_relative(o->d->manager->event, &o->timer, CLOCK_MONOTONIC, POLL_USEC, 1, on_poll, o);
 }
 
 static void on_job_started(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
@@ -515,6 +555,12 @@ static void start_qmp_job(SnapOp *o) {
          * stop first (snapshot-save would stop them too, unseen by us). */
         if (o->kind != OP_DELETE && o->d->state == DOMAIN_RUNNING) {
                 o->stopped = o->kind == OP_SAVE;
+                /* In place: QEMU's STOP finds it paused already and says
+                 * nothing; the events come once it is loaded. */
+                if (o->in_place) {
+                        domain_set_state(o->d, DOMAIN_PAUSED, DOMAIN_PAUSED_FROM_SNAPSHOT);
+                        o->paused_quietly = true;
+                }
                 (void) op_send(o, "stop", NULL, NULL);
         }
         domain_job_set_phase(o->d->jobs, commands[o->kind]);
@@ -597,9 +643,7 @@ static void on_transaction(QemuMonitor *mon, json_object *result, const char *er
         thaw(o);
         /* The live definition names the overlays, and so does the
          * persistent one, as libvirt's. */
-        r = snapshot_follow_overlays(d->live, o->def);
-        if (r >= 0)
-                (void) domain_status_save(d);
+        r = snapshot_follow_overlays_live(d, o->def);
         pdef = domain_persistent_def(d);
         if (r >= 0 && d->persistent && pdef && *pdef && *pdef != d->live) {
                 r = snapshot_follow_overlays(*pdef, o->def);
@@ -1080,9 +1124,11 @@ static int revert(Domain *d, const DomainSnapshotDef *def, unsigned flags, Snaps
         if (r < 0)
                 return r;
         r = op_start(d, t, OP_LOAD, def, flags, SNAPSHOT_LOCATION_INTERNAL, &o, error);
-        if (r > 0)
+        if (r > 0) {
+                o->in_place = true;
                 o->run_after = (flags & SNAPSHOT_REVERT_RUNNING) ||
                                (!(flags & SNAPSHOT_REVERT_PAUSED) && streq_ptr(def->state, "running"));
+        }
         return r;
 }
 

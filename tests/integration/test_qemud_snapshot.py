@@ -27,6 +27,10 @@ LIST_HAS_SNAPSHOT, LIST_NO_SNAPSHOT = 1 << 12, 1 << 13
 UNDEFINE_SNAPSHOTS_METADATA = 2
 LIST_ROOTS = LIST_DESCENDANTS = 1
 DELETE_CHILDREN, DELETE_METADATA_ONLY, DELETE_CHILDREN_ONLY = 1, 2, 4
+# libvirt's lifecycle events, their FROM_SNAPSHOT details and state reasons
+STARTED, SUSPENDED, RESUMED, STOPPED = 2, 3, 4, 5
+STARTED_FROM_SNAPSHOT, SUSPENDED_FROM_SNAPSHOT, RESUMED_FROM_SNAPSHOT, STOPPED_FROM_SNAPSHOT = 3, 5, 2, 6
+RUNNING_FROM_SNAPSHOT, PAUSED_FROM_SNAPSHOT = 4, 7
 SNAP_IFACE = "org.libvirt.DomainSnapshot"
 
 env = module_env()
@@ -281,14 +285,32 @@ def test_running_internal_snapshot_revert_delete(env, live):
 
     later = live.wait_tick_after(before + 5, timeout=30)
     live.serial.write_bytes(b"")
+    m = env.mark()
     snap_call(env, s1, "Revert", 0)
-    assert live.state()[0] == S.RUNNING
+    assert live.state() == (S.RUNNING, RUNNING_FROM_SNAPSHOT)
+    # libvirt 9.0's events for a running guest (its QEMU restarted with
+    # -loadvm; here the same QEMU loads it): Stopped, Started, Resumed, all
+    # FROM_SNAPSHOT, and no Suspended of the load's own pause.
+    env.expect_events(live.path, m, [(STOPPED, STOPPED_FROM_SNAPSHOT), (STARTED, STARTED_FROM_SNAPSHOT),
+                                      (RESUMED, RESUMED_FROM_SNAPSHOT)])
     ticks_resume_from(live, before, later)
     assert live.call("SnapshotCurrent", 0) == s1
 
     # REVERT_PAUSED: back to the moment, the vCPUs stopped; Resume goes on.
+    m = env.mark()
     snap_call(env, s1, "Revert", REVERT_PAUSED)
-    assert live.state()[0] == S.PAUSED
+    assert live.state() == (S.PAUSED, PAUSED_FROM_SNAPSHOT)
+    env.expect_events(live.path, m, [(STOPPED, STOPPED_FROM_SNAPSHOT), (STARTED, STARTED_FROM_SNAPSHOT),
+                                      (SUSPENDED, SUSPENDED_FROM_SNAPSHOT)])
+    # A paused guest reverted to a running snapshot: no stop of its own.
+    m = env.mark()
+    live.serial.write_bytes(b"")
+    snap_call(env, s1, "Revert", 0)
+    assert live.state() == (S.RUNNING, RUNNING_FROM_SNAPSHOT)
+    env.expect_events(live.path, m, [(STOPPED, STOPPED_FROM_SNAPSHOT), (STARTED, STARTED_FROM_SNAPSHOT),
+                                      (RESUMED, RESUMED_FROM_SNAPSHOT)])
+    ticks_resume_from(live, before, before + 10 ** 6)
+    snap_call(env, s1, "Revert", REVERT_PAUSED)
     live.serial.write_bytes(b"")
     live.call("Resume")
     ticks_resume_from(live, before, before + 10 ** 6)
@@ -484,6 +506,9 @@ def test_quiesced_external_snapshot(env, live):
     blockdev-snapshot; the guest runs on the new overlay after."""
     if not live.agent:
         pytest.skip("the test guest was built without qemu-guest-agent: QUIESCE needs it")
+    # The reverts before put the guest's agent back to its snapshot's moment:
+    # its port may take a while to be open again.
+    h.wait_until(lambda: "state='connected'" in live.call("GetXMLDesc", 0), 120, 0.2, "live's agent connected")
     overlay = env.root / "quiesced.qcow2"
     s = live.call("SnapshotCreateXML",
                   f"<domainsnapshot><name>q1</name><disks><disk name='vda'><source file='{overlay}'/></disk>"
