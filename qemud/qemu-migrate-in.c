@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -267,9 +268,18 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
         return start_incoming(m, TAKE_PTR(def), p, c, flags, call, NULL, error);
 }
 
-/* A port of libvirt's range nobody listens on (a bind tells). */
+/* A port of libvirt's range nobody listens on (a bind tells). The search
+ * starts at a random port: between our bind test and QEMU's own bind another
+ * qemud (another host sharing this one's loopback, a second instance) may
+ * test the same port, and starting both at the bottom makes that likely. */
 static int free_port(const char *listen, int *ret) {
-        for (int port = PORT_MIN; port <= PORT_MAX; port++) {
+        const int n = PORT_MAX - PORT_MIN + 1;
+        uint32_t start = 0;
+
+        if (getrandom(&start, sizeof(start), GRND_NONBLOCK) != sizeof(start))
+                start = (uint32_t) getpid();
+        for (int i = 0; i < n; i++) {
+                int port = PORT_MIN + (int) ((start + (uint32_t) i) % (uint32_t) n);
                 struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
                 _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 if (fd < 0)
