@@ -153,9 +153,9 @@ int lxc_net_link_delete(const char *name) {
         return req_send(&q);
 }
 
-int lxc_net_link_move(const char *name, pid_t pid) {
+/* Moves a link into the namespace that attr (IFLA_NET_NS_PID or _FD) names. */
+static int link_move(const char *name, int attr, uint32_t value) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-        uint32_t p = (uint32_t) pid;
         NlReq q;
         int index = link_index(name);
 
@@ -163,22 +163,16 @@ int lxc_net_link_move(const char *name, pid_t pid) {
                 return index;
         ifi.ifi_index = index;
         req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-        req_attr(&q, IFLA_NET_NS_PID, &p, sizeof(p));
+        req_attr(&q, attr, &value, sizeof(value));
         return req_send(&q);
 }
 
-int lxc_net_link_move_fd(const char *name, int netns_fd) {
-        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-        uint32_t fd = (uint32_t) netns_fd;
-        NlReq q;
-        int index = link_index(name);
+int lxc_net_link_move(const char *name, pid_t pid) {
+        return link_move(name, IFLA_NET_NS_PID, (uint32_t) pid);
+}
 
-        if (index < 0)
-                return index;
-        ifi.ifi_index = index;
-        req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-        req_attr(&q, IFLA_NET_NS_FD, &fd, sizeof(fd));
-        return req_send(&q);
+int lxc_net_link_move_fd(const char *name, int netns_fd) {
+        return link_move(name, IFLA_NET_NS_FD, (uint32_t) netns_fd);
 }
 
 int lxc_net_link_down(const char *name) {
