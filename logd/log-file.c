@@ -150,19 +150,20 @@ static int log_file_get(LogTable *t, const char *driver, const char *name, LogFi
         return log_file_new(t, driver, name, -1, 0, ret);
 }
 
-/* How many backups exist, counted once per open file: rotating renames
- * only those, so a rotation costs what is there, not max_backups. */
+/* The highest backup that exists, found once per open file: rotating
+ * renames up to it, so a rotation costs what is there, not max_backups. A
+ * gap below it (a logd killed in the middle of a rotation) is renamed over
+ * as before, never the files above it. */
 static int count_backups(LogFile *f) {
         unsigned n = 0;
 
-        while (n < f->table->max_backups) {
-                _cleanup_free_ char *p = log_rotated_path(f->path, n + 1);
+        for (unsigned i = 1; i <= f->table->max_backups; i++) {
+                _cleanup_free_ char *p = log_rotated_path(f->path, i);
 
                 if (!p)
                         return -ENOMEM;
-                if (access(p, F_OK) < 0)
-                        break;
-                n++;
+                if (access(p, F_OK) == 0)
+                        n = i;
         }
         return (int) n;
 }
