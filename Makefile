@@ -33,6 +33,9 @@ daemon_bin = virtbus-$(or $($(1)_BIN),$(1))
 # Libraries only some daemons link (and their unit tests).
 networkd_PKGS := libnl-3.0 libnl-route-3.0
 lxcd_PKGS := fuse3
+# The proxy loads libxml2 only when it needs it (proxy/xml-lazy.c): an idle
+# proxy then holds no pages of libxml2, ICU or libstdc++.
+proxy_LDFLAGS := -Wl,--as-needed
 pkg_cflags = $(if $(1),$(shell pkg-config --cflags $(1) 2>/dev/null))
 pkg_libs = $(if $(1),$(shell pkg-config --libs $(1) 2>/dev/null))
 COMMON_SRC := $(wildcard common/*.c common/conf/*.c common/domain/*.c common/security/*.c)
@@ -60,7 +63,7 @@ $(B)/lib$(1).a: $$($(1)_OBJ)
 	@ar rcs $$@ $$^
 $(B)/$(call daemon_bin,$(1)): $(B)/$(1)/main.o $(B)/lib$(1).a $(COMMON_LIB)
 	@echo "  CCLD    $$@"
-	@$(CC) $(LDFLAGS) -o $$@ $$^ $(LDLIBS) $$(call pkg_libs,$$($(1)_PKGS))
+	@$(CC) $(LDFLAGS) $$($(1)_LDFLAGS) -o $$@ $$^ $(LDLIBS) $$(call pkg_libs,$$($(1)_PKGS))
 $(B)/$(1)/%.o: CPPFLAGS += -I$(1) $$(call pkg_cflags,$$($(1)_PKGS))
 endef
 $(foreach d,$(DAEMONS),$(eval $(call DAEMON_RULES,$(d))))

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "dbus-forward.h"
 #include <ctype.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "bus-access.h"
 #include "util.h"
+#include "xml-lazy.h"
 
 const FwdDaemon fwd_qemud = { "org.virtbus.qemud", "/org/virtbus/qemud" };
 const FwdDaemon fwd_storaged = { "org.virtbus.storaged", "/org/virtbus/storaged" };
@@ -244,81 +243,86 @@ int fwd_copy_body(sd_bus_message *dst, sd_bus_message *src, FwdRewriteFn rewrite
 }
 
 /* The child element of parent named (element and name attribute) as e. */
-static xmlNodePtr find_like(xmlNodePtr parent, xmlNodePtr e) {
-        xmlChar *name = xmlGetProp(e, BAD_CAST "name");
+static xmlNodePtr find_like(const XmlLib *x, xmlNodePtr parent, xmlNodePtr e) {
+        xmlChar *name = x->get_prop(e, BAD_CAST "name");
         xmlNodePtr found = NULL;
 
         for (xmlNodePtr c = parent->children; c && !found; c = c->next) {
                 xmlChar *n;
-                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, e->name))
+                if (c->type != XML_ELEMENT_NODE || !x->str_equal(c->name, e->name))
                         continue;
-                n = xmlGetProp(c, BAD_CAST "name");
-                if (xmlStrEqual(n, name))
+                n = x->get_prop(c, BAD_CAST "name");
+                if (x->str_equal(n, name))
                         found = c;
-                xmlFree(n);
+                x->free(n);
         }
-        xmlFree(name);
+        x->free(name);
         return found;
 }
 
 /* Adds to `into` each child element of `from` it lacks; an interface both
  * have gets the members it lacks. */
-static int merge_children(xmlDocPtr doc, xmlNodePtr into, xmlNodePtr from, bool recurse) {
+static int merge_children(const XmlLib *x, xmlDocPtr doc, xmlNodePtr into, xmlNodePtr from, bool recurse) {
         for (xmlNodePtr c = from->children; c; c = c->next) {
                 xmlNodePtr same, copy;
                 if (c->type != XML_ELEMENT_NODE)
                         continue;
-                same = find_like(into, c);
+                same = find_like(x, into, c);
                 if (same) {
-                        if (recurse && xmlStrEqual(c->name, BAD_CAST "interface") &&
-                            merge_children(doc, same, c, false) < 0)
+                        if (recurse && x->str_equal(c->name, BAD_CAST "interface") &&
+                            merge_children(x, doc, same, c, false) < 0)
                                 return -ENOMEM;
                         continue;
                 }
-                copy = xmlDocCopyNode(c, doc, 1);
-                if (!copy || !xmlAddChild(into, copy)) {
-                        xmlFreeNode(copy);
+                copy = x->doc_copy_node(c, doc, 1);
+                if (!copy || !x->add_child(into, copy)) {
+                        x->free_node(copy);
                         return -ENOMEM;
                 }
         }
         return 0;
 }
 
-static xmlDocPtr parse_introspection(const char *xml) {
-        return xml ? xmlReadMemory(xml, (int) strlen(xml), NULL, NULL,
-                                   XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+static xmlDocPtr parse_introspection(const XmlLib *x, const char *xml) {
+        return xml ? x->read_memory(xml, (int) strlen(xml), NULL, NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
                    : NULL;
 }
 
 char *fwd_introspect_merge(char *const *xmls, size_t n) {
+        const XmlLib *x = xml_lib();
         xmlDocPtr base = NULL;
         xmlChar *out = NULL;
         char *ret = NULL;
         int len = 0;
 
+        if (!x)
+                return NULL;
         for (size_t i = 0; i < n; i++) {
-                xmlDocPtr d = parse_introspection(xmls[i]);
-                if (!d || !xmlDocGetRootElement(d)) {
-                        xmlFreeDoc(d);
+                xmlDocPtr d = parse_introspection(x, xmls[i]);
+                if (!d || !x->doc_get_root_element(d)) {
+                        if (d)
+                                x->free_doc(d);
                         continue;
                 }
                 if (!base) {
                         base = d;
                         continue;
                 }
-                int r = merge_children(base, xmlDocGetRootElement(base), xmlDocGetRootElement(d), true);
-                xmlFreeDoc(d);
+                int r = merge_children(x, base, x->doc_get_root_element(base), x->doc_get_root_element(d), true);
+                x->free_doc(d);
                 if (r < 0)
                         goto out;
         }
         if (!base)
                 return NULL;
-        xmlDocDumpFormatMemory(base, &out, &len, 1);
+        x->doc_dump_format_memory(base, &out, &len, 1);
         if (out)
                 ret = strndup((const char *) out, (size_t) len);
 out:
-        xmlFree(out);
-        xmlFreeDoc(base);
+        if (out)
+                x->free(out);
+        x->free_doc(base);
         return ret;
 }
 

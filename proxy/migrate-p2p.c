@@ -7,14 +7,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "error.h"
 #include "log.h"
 #include "migrate-p2p.h"
 #include "remote-client.h"
 #include "util.h"
+#include "xml-lazy.h"
 
 #define DOMAIN "org.libvirt.Domain"
 #define QEMUD "org.virtbus.qemud"
@@ -543,25 +541,27 @@ int migrate_p2p_start(Call *c) {
 char *migrate_incoming_name(const TypedParams *tp) {
         const TypedParam *n = typed_params_find(tp, "destination_name");
         const TypedParam *x = typed_params_find(tp, "destination_xml");
+        const XmlLib *xl;
         xmlDocPtr doc;
         char *name = NULL;
 
         if (n && n->type == TYPED_PARAM_STRING)
                 return strdup(n->v.s);
-        if (!x || x->type != TYPED_PARAM_STRING)
+        if (!x || x->type != TYPED_PARAM_STRING || !(xl = xml_lib()))
                 return NULL;
-        doc = xmlReadMemory(x->v.s, (int) strlen(x->v.s), NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                            XML_PARSE_NOWARNING);
+        doc = xl->read_memory(x->v.s, (int) strlen(x->v.s), NULL, NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
                 return NULL;
-        for (xmlNodePtr k = xmlDocGetRootElement(doc) ? xmlDocGetRootElement(doc)->children : NULL; k && !name;
-             k = k->next)
-                if (k->type == XML_ELEMENT_NODE && xmlStrEqual(k->name, BAD_CAST "name")) {
-                        xmlChar *t = xmlNodeGetContent(k);
+        for (xmlNodePtr k = xl->doc_get_root_element(doc) ? xl->doc_get_root_element(doc)->children : NULL;
+             k && !name; k = k->next)
+                if (k->type == XML_ELEMENT_NODE && xl->str_equal(k->name, BAD_CAST "name")) {
+                        xmlChar *t = xl->node_get_content(k);
                         name = t ? strdup((const char *) t) : NULL;
-                        xmlFree(t);
+                        if (t)
+                                xl->free(t);
                 }
-        xmlFreeDoc(doc);
+        xl->free_doc(doc);
         return name;
 }
 
