@@ -406,6 +406,11 @@ int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg,
                 r = allow_filesystem(cg, &def->filesystems[i], msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_hostdevs; i++)
                 r = allow_hostdev(cg, &def->hostdevs[i], msg, size);
+        /* QEMU opens /dev/vhost-net itself for a tap with <driver name='vhost'> */
+        for (size_t i = 0; r >= 0 && i < def->n_nets; i++)
+                if (def->nets[i].type != DOMAIN_NET_USER && streq_ptr(def->nets[i].driver_name, "vhost") &&
+                    access("/dev/vhost-net", F_OK) == 0)
+                        r = allow_path(cg, "/dev/vhost-net", true, false, msg, size);
         return r < 0 ? r : commit(cg, msg, size);
 }
 

@@ -455,3 +455,34 @@ def test_bpf_filter_block_copy(env, bpf_filter, loop_pair):
         assert len(cgroup_bpf.device_programs(folder)) == 1
     finally:
         g.ensure_shutoff()
+
+
+# --- /dev/vhost-net for a NIC hot-plugged into a guest started without one -------
+
+def test_vhost_net_hotplug(guest):
+    """QEMU opens /dev/vhost-net itself at netdev_add: the node is made in
+    its own /dev and let through its device cgroup before that."""
+    if not os.path.exists("/dev/vhost-net"):
+        pytest.skip("no /dev/vhost-net on this host (the vhost_net module is not loaded or not built)")
+    import test_qemud_network as tnet
+    e = tnet.Env(guest)
+    try:
+        xml = h.guest_domain_xml(guest, "vhost1", nic=None, extra_devices=hotplug_ports())
+        path = e.qemud.call("DomainDefineXML", xml)
+        e.dcall(path, "Create", 1)  # paused: the guest need not boot
+        pid = int((e.root / "run" / "virtbus" / "qemu" / "vhost1.pid").read_text())
+        node = f"/proc/{pid}/root/dev/vhost-net"
+        private = os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        assert not private or not os.path.exists(node)
+        e.dcall(path, "AttachDevice", f"<interface type='network'><source network='{tnet.NET}'/>"
+                                      "<model type='virtio'/><driver name='vhost'/></interface>", 1)
+        assert opened_by(pid, "/dev/vhost-net")
+        if private:
+            assert os.stat(node).st_rdev == os.stat("/dev/vhost-net").st_rdev
+        rules = devices_list(pid)
+        if rules is not None and "a *:* rwm" not in rules:
+            st = os.stat("/dev/vhost-net")
+            assert f"c {os.major(st.st_rdev)}:{os.minor(st.st_rdev)} rw" in rules, rules
+        e.dcall(path, "Destroy", 0)
+    finally:
+        e.close()
