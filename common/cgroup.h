@@ -85,7 +85,10 @@ char *cgroup_machine_path(const char *root, const char *driver, int id, const ch
  * makes it and its parents, with each controller enabled down the tree
  * (v2: cgroup.subtree_control; v1: cpuset.cpus and .mems copied from the
  * parent, which the kernel leaves empty). Without create, -ENOENT when
- * there is none. */
+ * there is none. VIRTBUS_CGROUPS=0 in the environment makes none
+ * (-EOPNOTSUPP, as a host without a hierarchy we can use): qemud then
+ * runs guests without a cgroup, as libvirt with cgroup_controllers = [],
+ * which confine-bench.py measures against. */
 int cgroup_open(const char *path, bool create, Cgroup **ret);
 void cgroup_free(Cgroup *cg);
 static inline void cgroup_freep(Cgroup **cg) {
