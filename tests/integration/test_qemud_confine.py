@@ -9,9 +9,12 @@ inheritable and ambient sets empty), and the guest still boots. With
 (no filter, root's capabilities). A bad value is refused at the start,
 naming the setting, the guest left shut off.
 
-QEMU runs in a mount namespace of its own (qemud.conf `namespaces`, on by
-default) whose /dev holds only the nodes it needs and its block disks; a
-block disk hot-plugged gets its node there, removed once detached."""
+QEMU runs in its own cgroup (machine.slice/machine-qemu\x2d<id>\x2d<name>.scope
+on each hierarchy), and in a mount namespace of its own (qemud.conf
+`namespaces`, on by default) whose /dev holds only the nodes it needs and its
+block disks; a block disk hot-plugged gets its node there, removed once
+detached. Its device filter is the v1 devices controller, or on cgroup v2 a
+BPF program (the test_bpf_* tests, on this host's cgroup2 hierarchy)."""
 
 import os
 import signal
@@ -55,12 +58,26 @@ def proc_status(pid):
     return out
 
 
+def assert_own_cgroup(pid, name):
+    """Every hierarchy qemud uses (v2's, v1's memory and pids) puts QEMU
+    in the guest's scope."""
+    lines = [line.rstrip("\n").split(":", 2) for line in open(f"/proc/{pid}/cgroup")]
+    used = [path for hid, ctrls, path in lines
+            if (hid == "0" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"))
+            or set(ctrls.split(",")) & {"memory", "pids"}]
+    if not used:
+        pytest.skip("no cgroup hierarchy qemud uses on this host")
+    for path in used:
+        assert path.startswith("/machine.slice/") and path.endswith(f"\\x2d{name}.scope"), (path, lines)
+
+
 def test_default_confinement(env):
     set_conf(env, "")
     g = env.define("conf1", tick=True)
     try:
         g.start()
         st = proc_status(g.pid())
+        assert_own_cgroup(g.pid(), "conf1")
         assert st["Seccomp"] == "2", st
         assert st["NoNewPrivs"] == "1", st
         for k in CAP_SETS:
@@ -116,7 +133,7 @@ def devices_list(pid):
 @pytest.fixture
 def loops(env, loop_pair):
     if not os.path.isdir("/sys/fs/cgroup/devices") or os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        pytest.skip("no cgroup v1 devices controller on this host (the v2 BPF filter is not written)")
+        pytest.skip("no cgroup v1 devices controller on this host (the BPF filter's tests: test_bpf_*)")
     return loop_pair
 
 
