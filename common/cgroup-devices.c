@@ -61,14 +61,15 @@ static bool bpf_usable(const char *dir) {
         static int usable = -1;
         int r;
 
-        if (usable < 0) {
-                r = cgroup_bpf_supported(dir);
-                usable = r >= 0;
-                if (r < 0)
-                        log_warning("This kernel loads no cgroup device filter (BPF program): %s; guests' devices "
-                                    "are not filtered.", strerror(-r));
-        }
-        return usable;
+        if (usable >= 0)
+                return usable;
+        r = cgroup_bpf_supported(dir);
+        if (r >= 0 || r == -EPERM || r == -EACCES || r == -EINVAL || r == -ENOSYS || r == -EOPNOTSUPP)
+                usable = r >= 0; /* the kernel's answer, not this cgroup's */
+        if (r < 0)
+                log_warning("This kernel loads no cgroup device filter (BPF program) here: %s; guests' devices are "
+                            "not filtered.", strerror(-r));
+        return r >= 0;
 }
 
 static bool use_bpf(const Cgroup *cg) {

@@ -29,7 +29,7 @@ import pytest
 
 import cgroup_bpf
 import virtbus_harness as h
-from test_lxcd import BUSYBOX, RUNNING, SHUTOFF, container_pids, container_xml, make_rootfs, state
+from test_lxcd import RUNNING, SHUTOFF, container_pids, container_xml, log_of, make_image, make_rootfs, state
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -276,3 +276,40 @@ def test_bpf_device_filter(lxcd, vroot, rootfs):
     stop(d, vroot, path)
     h.wait_until(lambda: not os.path.exists(folder), 15, 0.1, f"{folder} removed")
     h.wait_until(lambda: not cgroup_bpf.program_exists(progs[0]), 15, 0.1, "the BPF program freed")
+
+
+def test_bpf_device_filter_image_and_block(lxcd, vroot, rootfs):
+    """Under the BPF filter the supervisor still attaches an image to a loop
+    device (loop-control and the loop devices are in the list) and the
+    container mounts a block device it names; another loop device stays
+    out of reach."""
+    if cgroup_bpf.cgroup2_base() is None:
+        pytest.skip("no cgroup2 hierarchy on this host (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
+    if not shutil.which("mke2fs") or not shutil.which("losetup") or not os.path.exists("/dev/loop-control"):
+        pytest.skip("needs mke2fs (e2fsprogs) and loop devices (/dev/loop-control)")
+    tree = vroot.path / "tree"
+    tree.mkdir()
+    (tree / "marker").write_text("x")
+    img, blk_img = vroot.path / "data.img", vroot.path / "blk.img"
+    make_image(img, tree, "4M")
+    make_image(blk_img, tree, "4M")
+    blk = subprocess.run(["losetup", "--find", "--show", str(blk_img)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    try:
+        d = lxcd(env={"VIRTBUS_CGROUP_DEVICES": "bpf"})
+        devices = (f"<filesystem type='file'><driver type='loop' format='raw'/><source file='{img}'/>"
+                   f"<target dir='/data'/></filesystem>"
+                   f"<filesystem type='block'><source dev='{blk}'/><target dir='/blk'/></filesystem>")
+        xml = container_xml("bpf2", rootfs, args=("-c", "ls /data /blk; exec sleep 1000"), devices=devices)
+        path = start(d, xml)
+        folder = cgroup_bpf.cgroup_of(container_pids(vroot)[0])
+        if not cgroup_bpf.device_programs(folder):
+            pytest.skip("this kernel attached no cgroup device program (lxcd's log says why)")
+        h.wait_until(lambda: log_of(vroot, "bpf2").count("marker") >= 2, 10, 0.1, "both filesystems listed")
+        assert cgroup_bpf.can_open(folder, "/dev/loop-control", write=True)
+        assert cgroup_bpf.can_open(folder, blk, write=True)
+        # /dev/mem (c 1:1) is in no list
+        assert os.path.exists("/dev/mem") and not cgroup_bpf.can_open(folder, "/dev/mem")
+        stop(d, vroot, path)
+    finally:
+        subprocess.run(["losetup", "-d", blk], check=False)
