@@ -440,6 +440,13 @@ int cgroup_bpf_write(const char *dir, const CgroupDevList *l) {
         if (n > 0 && (old = open_ours(ids[0], NULL, NULL)) < 0 && old != -ENOENT)
                 return old;
         r = attach(cgfd, prog, old);
+        if (r == -EINVAL && old >= 0) {
+                /* a kernel before 5.6 has no BPF_F_REPLACE: the new one
+                 * first, then the old one off (never a moment unfiltered) */
+                r = attach(cgfd, prog, -1);
+                if (r >= 0)
+                        r = detach(cgfd, old);
+        }
         if (r >= 0)
                 detach_extra(cgfd, ids, n);
         return r;
