@@ -122,7 +122,7 @@ int lxc_security_prepare(Domain *d, LxcPlan *plan, ConfError *err) {
         /* only checked: nothing to exec under */
         if (c.skip_kernel_load && !apparmor_enabled())
                 return 0;
-        plan->apparmor = strdup(s && s->label ? s->label : name);
+        plan->apparmor = strdup(name); /* the static label, or the profile made */
         return plan->apparmor ? 0 : -ENOMEM;
 }
 
