@@ -93,7 +93,7 @@ static int load_profile(Domain *d, const LxcSecurityConf *c, const char *name, C
 
 int lxc_security_prepare(Domain *d, LxcPlan *plan, ConfError *err) {
         _cleanup_free_ char *include_dir = NULL;
-        char name[APPARMOR_PROFILE_NAME_MAX];
+        char name[256]; /* a static label's, or libvirt-<uuid> */
         const DomainSeclabelDef *s;
         LxcSecurityConf c;
         bool asked;
@@ -111,12 +111,12 @@ int lxc_security_prepare(Domain *d, LxcPlan *plan, ConfError *err) {
                 return -EOPNOTSUPP;
         }
         if (s && domain_seclabel_type(s) == DOMAIN_SECLABEL_STATIC) {
-                if (!s->label) {
+                if (!s->label || strlen(s->label) >= sizeof(name)) {
                         conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: the static AppArmor <seclabel> of "
-                                       "'%s' has no <label>", d->def->name);
+                                       "'%s' has %s <label>", d->def->name, s->label ? "too long a" : "no");
                         return -EINVAL;
                 }
-                snprintf(name, sizeof(name), "%.*s", (int) sizeof(name) - 1, s->label);
+                strcpy(name, s->label);
         } else if ((r = load_profile(d, &c, apparmor_profile_name(d->live->uuid, name), err)) < 0)
                 return r;
         /* only checked: nothing to exec under */
