@@ -317,3 +317,24 @@ def test_bpf_device_filter_image_and_block(lxcd, vroot, rootfs):
         stop(d, vroot, path)
     finally:
         subprocess.run(["losetup", "-d", blk], check=False)
+
+
+def test_apparmor_labels(lxcd, vroot, rootfs):
+    """<seclabel model='apparmor'>: type='none' runs the container without a
+    profile; a static label without <label> is refused by name, nothing
+    left running."""
+    if apparmor_enabled():
+        pytest.skip("this host has AppArmor on: the profile would be loaded")
+    lxcd_conf(vroot, f'security_driver = "apparmor"\napparmor_skip_kernel_load = 1\n'
+                     f'apparmor_include_dir = "{INCLUDE}"\n')
+    d = lxcd()
+    xml = sleeper("aa3", rootfs).replace("</devices>", "</devices><seclabel type='none' model='apparmor'/>")
+    path = start(d, xml)
+    assert not list(vroot.path.rglob("apparmor/libvirt-*"))
+    stop(d, vroot, path)
+    xml = sleeper("aa4", rootfs).replace("</devices>", "</devices><seclabel type='static' model='apparmor'/>")
+    with pytest.raises(Exception) as e:
+        path = d.call("DomainDefineXML", xml)
+        d.domain_call(path, "Create", 0)
+    assert "label" in str(e.value), e.value
+    assert not container_pids(vroot)
