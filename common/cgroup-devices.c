@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "cgroup-bpf.h"
 #include "cgroup-devices.h"
+#include "log.h"
 #include "util.h"
 
 static const char *const standard_rules[] = {
@@ -21,6 +24,25 @@ static const char *const standard_rules[] = {
         "c 10:229 rwm", /* /dev/fuse (lxcd's /proc files) */
 };
 
+/* The BPF filter's list as it is being changed. */
+typedef struct CgroupDevState {
+        CgroupDevList list;
+        bool loaded;     /* read from the attached program (or reset) */
+        bool unfiltered; /* no program of ours was attached */
+        bool dirty;
+} CgroupDevState;
+
+struct CgroupDevState *cgroup_devices_state_new(void) {
+        return calloc(1, sizeof(CgroupDevState));
+}
+
+void cgroup_devices_state_free(struct CgroupDevState *s) {
+        if (!s)
+                return;
+        cgroup_dev_list_clear(&s->list);
+        free(s);
+}
+
 int cgroup_device_rule(const char *path, char *ret, size_t size) {
         struct stat st;
 
@@ -32,57 +54,137 @@ int cgroup_device_rule(const char *path, char *ret, size_t size) {
         return 0;
 }
 
-static int usable(const Cgroup *cg) {
-        if (cg->v2)
-                return -EOPNOTSUPP;
-        return cgroup_has(cg, CGROUP_DEVICES) ? 0 : -ENODEV;
+/* Whether this kernel takes our programs, asked once: one that cannot
+ * (no CONFIG_CGROUP_BPF, a seccomp'd container) runs guests unfiltered as a
+ * host without a device controller does, rather than failing every start. */
+static bool bpf_usable(const char *dir) {
+        static int usable = -1;
+        int r;
+
+        if (usable >= 0)
+                return usable;
+        r = cgroup_bpf_supported(dir);
+        if (r >= 0 || r == -EPERM || r == -EACCES || r == -EINVAL || r == -ENOSYS || r == -EOPNOTSUPP)
+                usable = r >= 0; /* the kernel's answer, not this cgroup's */
+        if (r < 0)
+                log_warning("This kernel loads no cgroup device filter (BPF program) here: %s; guests' devices are "
+                            "not filtered.", strerror(-r));
+        return r >= 0;
 }
 
-int cgroup_devices_restrict(const Cgroup *cg) {
-        int r = usable(cg);
+static bool use_bpf(const Cgroup *cg) {
+        return cg->bpf_dir && cg->devs && bpf_usable(cg->bpf_dir);
+}
 
-        if (r < 0)
+bool cgroup_devices_enabled(const Cgroup *cg) {
+        return use_bpf(cg) || (!cg->v2 && cgroup_has(cg, CGROUP_DEVICES));
+}
+
+/* The list of the attached program, read once. */
+static int bpf_state(const Cgroup *cg, CgroupDevState **ret) {
+        CgroupDevState *s = cg->devs;
+        int r;
+
+        if (!s->loaded) {
+                r = cgroup_bpf_read(cg->bpf_dir, &s->list);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                s->unfiltered = r == -ENOENT;
+                s->loaded = true;
+        }
+        *ret = s;
+        return 0;
+}
+
+/* allow: "devices.allow", else "devices.deny". */
+static int apply_rule(const Cgroup *cg, bool allow, const char *text) {
+        CgroupDevState *s;
+        CgroupDevRule rule;
+        int r;
+
+        if (!cgroup_devices_enabled(cg))
+                return -ENODEV;
+        if (!use_bpf(cg))
+                return cgroup_set(cg, CGROUP_DEVICES, allow ? "devices.allow" : "devices.deny", text);
+        if ((r = cgroup_dev_rule_parse(text, &rule)) < 0 || (r = bpf_state(cg, &s)) < 0)
                 return r;
-        r = cgroup_set(cg, CGROUP_DEVICES, "devices.deny", "a");
-        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(standard_rules); i++)
-                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", standard_rules[i]);
+        if (s->unfiltered)
+                return 0;
+        if (allow)
+                r = cgroup_dev_list_add(&s->list, &rule);
+        else
+                cgroup_dev_list_remove(&s->list, &rule);
+        s->dirty = true;
         return r;
 }
 
+int cgroup_devices_restrict(const Cgroup *cg) {
+        int r;
+
+        if (!cgroup_devices_enabled(cg))
+                return -ENODEV;
+        if (use_bpf(cg)) {
+                cgroup_dev_list_clear(&cg->devs->list);
+                *cg->devs = (CgroupDevState){ .loaded = true, .dirty = true };
+        } else if ((r = cgroup_set(cg, CGROUP_DEVICES, "devices.deny", "a")) < 0)
+                return r;
+        r = 0;
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(standard_rules); i++)
+                r = apply_rule(cg, true, standard_rules[i]);
+        return r;
+}
+
+int cgroup_devices_allow_rule(const Cgroup *cg, const char *rule) {
+        return apply_rule(cg, true, rule);
+}
+
 int cgroup_devices_allow_loop(const Cgroup *cg) {
-        int r = usable(cg);
+        int r = apply_rule(cg, true, "c 10:237 rw"); /* /dev/loop-control */
+
+        return r < 0 ? r : apply_rule(cg, true, "b 7:* rw");
+}
+
+/* The node's rule with access, or -ENODEV for a path that is no node. */
+static int path_rule(const char *path, const char *access, char *ret, size_t size) {
+        char rule[64];
+        int r = cgroup_device_rule(path, rule, sizeof(rule));
 
         if (r >= 0)
-                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", "c 10:237 rw"); /* /dev/loop-control */
-        if (r >= 0)
-                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", "b 7:* rw");
+                snprintf(ret, size, "%s %s", rule, access);
         return r;
 }
 
 int cgroup_devices_allow(const Cgroup *cg, const char *path, bool readonly) {
-        char rule[64];
-        int r = usable(cg);
+        char rule[80];
+        int r;
 
-        if (r < 0)
-                return r;
-        r = cgroup_device_rule(path, rule, sizeof(rule));
+        if (!cgroup_devices_enabled(cg))
+                return -ENODEV;
+        r = path_rule(path, readonly ? "r" : "rw", rule, sizeof(rule));
         if (r == -ENODEV)
                 return 0;
-        if (r < 0)
-                return r;
-        return cgroup_setf(cg, CGROUP_DEVICES, "devices.allow", "%s %s", rule, readonly ? "r" : "rw");
+        return r < 0 ? r : apply_rule(cg, true, rule);
 }
 
 int cgroup_devices_deny(const Cgroup *cg, const char *path) {
-        char rule[64];
-        int r = usable(cg);
+        char rule[80];
+        int r;
 
-        if (r < 0)
-                return r;
-        r = cgroup_device_rule(path, rule, sizeof(rule));
+        if (!cgroup_devices_enabled(cg))
+                return -ENODEV;
+        r = path_rule(path, "rwm", rule, sizeof(rule));
         if (r == -ENODEV)
                 return 0;
-        if (r < 0)
-                return r;
-        return cgroup_setf(cg, CGROUP_DEVICES, "devices.deny", "%s rwm", rule);
+        return r < 0 ? r : apply_rule(cg, false, rule);
+}
+
+int cgroup_devices_commit(const Cgroup *cg) {
+        int r;
+
+        if (!use_bpf(cg) || !cg->devs->dirty)
+                return 0;
+        r = cgroup_bpf_write(cg->bpf_dir, &cg->devs->list);
+        if (r >= 0)
+                cg->devs->dirty = false;
+        return r;
 }

@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "cgroup-devices.h"
 #include "log.h"
 #include "macro.h"
 #include "util.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
+#define UNIFIED_ROOT CGROUP_ROOT "/unified"
 #define PARTITION "machine.slice"
 #define MACHINE_NAME_MAX 64
 
@@ -31,6 +33,26 @@ static const char *const controller_names[_CGROUP_CONTROLLER_MAX][2] = {
 
 bool cgroup_host_is_v2(void) {
         return access(CGROUP_ROOT "/cgroup.controllers", F_OK) == 0;
+}
+
+static bool file_exists(const char *dir, const char *file);
+
+CgroupDeviceFilter cgroup_device_filter(const char **ret_base) {
+        const char *want = getenv("VIRTBUS_CGROUP_DEVICES");
+        bool v1 = file_exists(CGROUP_ROOT "/devices", "cgroup.procs");
+        bool unified = file_exists(UNIFIED_ROOT, "cgroup.controllers");
+
+        if (cgroup_host_is_v2()) {
+                *ret_base = CGROUP_ROOT;
+                return CGROUP_DEVICE_FILTER_BPF;
+        }
+        if (v1 && !streq_ptr(want, "bpf"))
+                return CGROUP_DEVICE_FILTER_V1;
+        if (unified && !streq_ptr(want, "v1")) {
+                *ret_base = UNIFIED_ROOT;
+                return CGROUP_DEVICE_FILTER_BPF;
+        }
+        return CGROUP_DEVICE_FILTER_NONE;
 }
 
 const char *cgroup_controller_name(CgroupController c, bool v2) {
@@ -167,6 +189,8 @@ void cgroup_free(Cgroup *cg) {
                 return;
         for (size_t i = 0; i < _CGROUP_CONTROLLER_MAX; i++)
                 free(cg->dirs[i]);
+        free(cg->bpf_dir);
+        cgroup_devices_state_free(cg->devs);
         free(cg->path);
         free(cg);
 }
@@ -178,6 +202,8 @@ static char *hierarchy_of(CgroupController c, bool v2) {
         char *dir;
 
         if (!name)
+                return NULL;
+        if (c == CGROUP_DEVICES && cgroup_device_filter(&(const char *){ NULL }) != CGROUP_DEVICE_FILTER_V1)
                 return NULL;
         if (v2) {
                 if (read_text(CGROUP_ROOT, "cgroup.controllers", &controllers) < 0)
@@ -260,6 +286,30 @@ static int make_levels(Cgroup *cg, CgroupController c, const char *base) {
         return 0;
 }
 
+/* The folder of the BPF device filter (Cgroup.bpf_dir): on a hybrid host
+ * a cgroup of the same path in the cgroup2 hierarchy, which needs no
+ * controller. A host that has none leaves it NULL. */
+static int open_bpf_dir(Cgroup *cg, bool create) {
+        const char *base = NULL;
+        int r;
+
+        if (cgroup_device_filter(&base) != CGROUP_DEVICE_FILTER_BPF)
+                return 0;
+        if (create && (r = make_levels(cg, _CGROUP_CONTROLLER_MAX, base)) < 0) {
+                log_debug("Cannot make the cgroup %s/%s: %s", base, cg->path, strerror(-r));
+                return r;
+        }
+        cg->bpf_dir = path_join(base, cg->path);
+        if (!cg->bpf_dir)
+                return -ENOMEM;
+        if (access(cg->bpf_dir, F_OK) < 0) {
+                cg->bpf_dir = mfree(cg->bpf_dir);
+                return 0;
+        }
+        cg->devs = cgroup_devices_state_new();
+        return cg->devs ? 0 : -ENOMEM;
+}
+
 int cgroup_open(const char *path, bool create, Cgroup **ret) {
         _cleanup_(cgroup_freep) Cgroup *cg = calloc(1, sizeof(*cg));
         bool any = false;
@@ -267,6 +317,8 @@ int cgroup_open(const char *path, bool create, Cgroup **ret) {
 
         if (!cg || !(cg->path = strdup(path)))
                 return -ENOMEM;
+        if (create && streq_ptr(getenv("VIRTBUS_CGROUPS"), "0"))
+                return -EOPNOTSUPP; /* as a host without a usable hierarchy */
         cg->v2 = cgroup_host_is_v2();
         for (size_t c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 _cleanup_free_ char *base = hierarchy_of(c, cg->v2);
@@ -292,6 +344,10 @@ int cgroup_open(const char *path, bool create, Cgroup **ret) {
                 }
                 any = true;
         }
+        r = open_bpf_dir(cg, create);
+        if (r < 0)
+                return r;
+        any = any || cg->bpf_dir;
         if (!any)
                 return create ? -EOPNOTSUPP : -ENOENT;
         *ret = TAKE_PTR(cg);
@@ -315,6 +371,15 @@ static bool seen_before(const Cgroup *cg, size_t c) {
         return false;
 }
 
+bool cgroup_bpf_dir_extra(const Cgroup *cg) {
+        if (!cg->bpf_dir)
+                return false;
+        for (size_t c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                if (cg->dirs[c] && streq(cg->dirs[c], cg->bpf_dir))
+                        return false;
+        return true;
+}
+
 int cgroup_attach(const Cgroup *cg, pid_t pid) {
         char value[32];
 
@@ -328,6 +393,8 @@ int cgroup_attach(const Cgroup *cg, pid_t pid) {
                 if (r < 0)
                         return r;
         }
+        if (cgroup_bpf_dir_extra(cg))
+                return write_text(cg->bpf_dir, "cgroup.procs", value);
         return 0;
 }
 
@@ -378,6 +445,12 @@ bool cgroup_is_populated(const Cgroup *cg) {
                 if (cg->dirs[c] && read_text(cg->dirs[c], "cgroup.procs", &procs) >= 0 && *procs)
                         return true;
         }
+        if (cg->bpf_dir) {
+                _cleanup_free_ char *procs = NULL;
+
+                if (read_text(cg->bpf_dir, "cgroup.procs", &procs) >= 0 && *procs)
+                        return true;
+        }
         return false;
 }
 
@@ -398,8 +471,22 @@ static void remove_partition(const char *dir) {
         (void) rmdir(parent);
 }
 
+/* An emptied cgroup may stay busy while the kernel frees it. */
+static int remove_dir(const char *dir, unsigned timeout_ms) {
+        for (unsigned i = 0; rmdir(dir) < 0 && errno != ENOENT; i++) {
+                if (errno != EBUSY || i * 10 >= timeout_ms) {
+                        int r = -errno;
+                        log_debug("Cannot remove the cgroup %s: %m", dir);
+                        return r;
+                }
+                usleep(10000);
+        }
+        remove_partition(dir);
+        return 0;
+}
+
 int cgroup_remove(Cgroup *cg, unsigned timeout_ms) {
-        int r = 0;
+        int r = 0, k;
 
         for (unsigned waited = 0; cgroup_is_populated(cg); waited += 10) {
                 if (waited >= timeout_ms)
@@ -409,16 +496,11 @@ int cgroup_remove(Cgroup *cg, unsigned timeout_ms) {
         for (size_t c = 0; c < _CGROUP_CONTROLLER_MAX; c++) {
                 if (!cg->dirs[c] || seen_before(cg, c))
                         continue;
-                /* an emptied cgroup may stay busy while the kernel frees it */
-                for (unsigned i = 0; rmdir(cg->dirs[c]) < 0 && errno != ENOENT; i++) {
-                        if (errno != EBUSY || i * 10 >= timeout_ms) {
-                                r = -errno;
-                                log_debug("Cannot remove the cgroup %s: %m", cg->dirs[c]);
-                                break;
-                        }
-                        usleep(10000);
-                }
-                remove_partition(cg->dirs[c]);
+                if ((k = remove_dir(cg->dirs[c], timeout_ms)) < 0 && r >= 0)
+                        r = k;
         }
+        /* its BPF program goes with it */
+        if (cgroup_bpf_dir_extra(cg) && (k = remove_dir(cg->bpf_dir, timeout_ms)) < 0 && r >= 0)
+                r = k;
         return r;
 }

@@ -27,7 +27,7 @@ typedef enum CgroupController {
         CGROUP_IO,      /* "io" on v2, "blkio" on v1 */
         CGROUP_PIDS,
         CGROUP_FREEZER, /* v1 only: v2 has cgroup.freeze in every cgroup */
-        CGROUP_DEVICES, /* v1 only: v2 filters with a BPF program (cgroup-devices.h) */
+        CGROUP_DEVICES, /* v1 only: v2 filters with a BPF program (bpf_dir below) */
         _CGROUP_CONTROLLER_MAX,
 } CgroupController;
 
@@ -35,7 +35,27 @@ typedef struct Cgroup {
         bool v2;
         char *path;                          /* below the hierarchy's root */
         char *dirs[_CGROUP_CONTROLLER_MAX];  /* NULL: the host lacks that controller */
+        /* The cgroup v2 folder whose BPF program filters the devices
+         * (cgroup-bpf.h): the cgroup itself on a v2 host, its twin in the
+         * cgroup2 hierarchy of a hybrid host (/sys/fs/cgroup/unified) when
+         * that is chosen; NULL where the v1 devices controller (or nothing)
+         * does it. */
+        char *bpf_dir;
+        struct CgroupDevState *devs; /* the filter's list being changed (cgroup-devices.c) */
 } Cgroup;
+
+/* Which device filter guests get, from what the host has: a v2 host's BPF
+ * program; on a hybrid host the v1 devices controller, or without it a BPF
+ * program in the cgroup2 hierarchy at /sys/fs/cgroup/unified. The
+ * environment variable VIRTBUS_CGROUP_DEVICES chooses instead: "v1" or
+ * "bpf" (as the daemon's unit or a test sets it); "auto" is the default. */
+typedef enum CgroupDeviceFilter {
+        CGROUP_DEVICE_FILTER_NONE,
+        CGROUP_DEVICE_FILTER_V1,
+        CGROUP_DEVICE_FILTER_BPF,
+} CgroupDeviceFilter;
+/* The filter, and for BPF the cgroup2 hierarchy's root (*ret_base). */
+CgroupDeviceFilter cgroup_device_filter(const char **ret_base);
 
 /* Whether the host's cgroups are the unified hierarchy. */
 bool cgroup_host_is_v2(void);
@@ -65,7 +85,10 @@ char *cgroup_machine_path(const char *root, const char *driver, int id, const ch
  * makes it and its parents, with each controller enabled down the tree
  * (v2: cgroup.subtree_control; v1: cpuset.cpus and .mems copied from the
  * parent, which the kernel leaves empty). Without create, -ENOENT when
- * there is none. */
+ * there is none. VIRTBUS_CGROUPS=0 in the environment makes none
+ * (-EOPNOTSUPP, as a host without a hierarchy we can use): qemud then
+ * runs guests without a cgroup, as libvirt with cgroup_controllers = [],
+ * which confine-bench.py measures against. */
 int cgroup_open(const char *path, bool create, Cgroup **ret);
 void cgroup_free(Cgroup *cg);
 static inline void cgroup_freep(Cgroup **cg) {
@@ -76,6 +99,10 @@ bool cgroup_has(const Cgroup *cg, CgroupController c);
 /* Whether the controller's folder has that file (a kernel option or I/O
  * scheduler may leave it out: blkio.weight, memory.memsw.*, memory.swap.max). */
 bool cgroup_has_file(const Cgroup *cg, CgroupController c, const char *file);
+
+/* Whether bpf_dir is a folder of its own (a hybrid host's cgroup2 twin),
+ * one more to move processes into and remove. */
+bool cgroup_bpf_dir_extra(const Cgroup *cg);
 
 /* Moves pid (all its threads) into the cgroup, on every hierarchy. */
 int cgroup_attach(const Cgroup *cg, pid_t pid);

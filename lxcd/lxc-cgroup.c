@@ -94,6 +94,9 @@ static int add_procs(LxcPlan *plan, const Cgroup *cg) {
                 if ((r = strv_consume(&plan->cgroups, path_join(cg->dirs[c], file))) < 0)
                         return r;
         }
+        /* a hybrid host's cgroup2 twin, where the BPF device filter is */
+        if (cgroup_bpf_dir_extra(cg))
+                return strv_consume(&plan->cgroups, path_join(cg->bpf_dir, "cgroup.procs"));
         return 0;
 }
 

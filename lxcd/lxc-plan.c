@@ -34,6 +34,7 @@ LxcPlan *lxc_plan_free(LxcPlan *p) {
         free(p->root);
         strv_free(p->env);
         free(p->workdir);
+        free(p->apparmor);
         free(p->user);
         free(p->group);
         free(p->uid_map);
@@ -326,7 +327,8 @@ int lxc_plan_to_argv(const LxcPlan *p, char ***ret) {
         if ((r = add_opt(&l, "--name", p->name)) < 0 || (r = add_opt(&l, "--root", p->root)) < 0 ||
             (r = add_opt(&l, "--workdir", p->workdir)) < 0 || (r = add_opt(&l, "--user", p->user)) < 0 ||
             (r = add_opt(&l, "--group", p->group)) < 0 || (r = add_opt(&l, "--uid-map", p->uid_map)) < 0 ||
-            (r = add_opt(&l, "--gid-map", p->gid_map)) < 0 || (r = add_opt(&l, "--exit-file", p->exit_file)) < 0)
+            (r = add_opt(&l, "--gid-map", p->gid_map)) < 0 || (r = add_opt(&l, "--exit-file", p->exit_file)) < 0 ||
+            (r = add_opt(&l, "--apparmor", p->apparmor)) < 0)
                 return r;
         for (size_t i = 0; i < p->n_mounts; i++) {
                 const LxcMount *mt = &p->mounts[i];
@@ -411,6 +413,8 @@ int lxc_plan_parse(char *const *argv, LxcPlan **ret) {
                         r = take_value(argv, &i, &p->gid_map);
                 else if (streq(a, "--exit-file"))
                         r = take_value(argv, &i, &p->exit_file);
+                else if (streq(a, "--apparmor"))
+                        r = take_value(argv, &i, &p->apparmor);
                 else if (streq(a, "--cgroup")) {
                         if (!argv[i + 1])
                                 return -EINVAL;

@@ -56,6 +56,7 @@ typedef struct LxcPlan {
         char *user, *group;   /* NULL: root */
         char *uid_map, *gid_map; /* "inside host count\n..." NULL: no user namespace */
         char *exit_file;      /* where the supervisor writes how init ended */
+        char *apparmor;       /* the AppArmor profile the init execs under (lxc-security.h), NULL: none */
         char **cgroups;       /* cgroup.procs files the supervisor joins before it forks */
         char **argv;          /* init and its <initarg>s */
         LxcNet *nets;         /* per <interface>, in order */

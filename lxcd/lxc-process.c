@@ -27,6 +27,7 @@
 #include "lxc-cgroup.h"
 #include "lxc-domain.h"
 #include "lxc-plan.h"
+#include "lxc-security.h"
 #include "lxc-supervise.h"
 #include "lxc-validate.h"
 #include "process.h"
@@ -133,6 +134,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
         domain_status_remove(d);
+        lxc_security_stop(d);
         lxc_cgroup_remove(d);
         release_nets(d);
         domain_autodestroy_clear(d);
@@ -268,6 +270,7 @@ static void restart(Domain *d) {
         lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
+        lxc_security_stop(d);
         lxc_cgroup_remove(d);
         release_nets(d);
         d->live = domain_def_free(d->live);
@@ -494,12 +497,15 @@ static int run_prepare(void *ctx) {
                 start_note(d, VB_ERROR_OPERATION_FAILED, "%s", err.message);
                 return r;
         }
-        return 0;
+        if ((r = lxc_security_prepare(d, plan, &err)) < 0)
+                start_note(d, err.name ?: VB_ERROR_OPERATION_FAILED, "%s", err.message);
+        return r;
 }
 
 static void undo_prepare(void *ctx) {
         Domain *d = ctx;
 
+        lxc_security_stop(d);
         lxc_cgroup_remove(d);
         lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         lxc_domain(d)->start_argv = strv_free_null(lxc_domain(d)->start_argv);
@@ -654,6 +660,7 @@ static int run_running(void *ctx) {
         Domain *d = ctx;
 
         d->starting = false;
+        lxc_security_running(d);
         if (lxc_domain(d)->rebooting) {
                 /* a reboot: no lifecycle event, as for a guest's reset */
                 lxc_domain(d)->rebooting = false;

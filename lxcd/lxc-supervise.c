@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apparmor-load.h"
 #include "lxc-console.h"
 #include "lxc-fuse.h"
 #include "lxc-loop.h"
@@ -387,6 +388,14 @@ static void setup_net(const LxcPlan *p, int fd) {
                 setup_link(&p->hostnets[i], false, fd);
 }
 
+/* The init execs under the container's AppArmor profile (lxc-security.h). */
+static void confine_init(const LxcPlan *p, int fd) {
+        int r = p->apparmor ? apparmor_change_onexec(p->apparmor) : 0;
+
+        if (r < 0)
+                child_fail(fd, -r, "cannot confine the init with the AppArmor profile %s", p->apparmor);
+}
+
 __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
         if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
                 child_fail(fd, errno, "cannot make the container's namespaces");
@@ -413,6 +422,7 @@ __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool us
                 child_fail(fd, errno, "cannot take the console");
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(fd, errno, "cannot tie the init to its supervisor");
+        confine_init(p, fd);
         execve(p->argv[0], p->argv, p->env);
         child_fail(fd, errno, "cannot run the init %s", p->argv[0]);
 }

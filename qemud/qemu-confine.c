@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "cgroup-devices.h"
 #include "conf-file.h"
 #include "confine.h"
 #include "confine-ns.h"
@@ -281,4 +282,40 @@ int qemu_confine_nodes(Domain *d, char ***ret) {
                 return r;
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+#define VHOST_NET "/dev/vhost-net"
+
+static int allow_vhost(Domain *d, char *msg, size_t size) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r = qemu_tune_cgroup_path(d, &path);
+
+        if (r >= 0)
+                r = cgroup_open(path, false, &cg);
+        if (r == -ENOENT || r == -EOPNOTSUPP || (r >= 0 && !cgroup_devices_enabled(cg)))
+                return 0; /* no cgroup, or no device filter: nothing stands in the way */
+        if (r >= 0)
+                r = cgroup_devices_allow(cg, VHOST_NET, false);
+        if (r >= 0)
+                r = cgroup_devices_commit(cg);
+        if (r < 0)
+                snprintf(msg, size, "cannot let QEMU of '%s' open %s in its device cgroup: %s", d->def->name,
+                         VHOST_NET, strerror(-r));
+        return r;
+}
+
+int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size) {
+        int r;
+
+        if (net->type == DOMAIN_NET_USER || !streq_ptr(net->driver_name, "vhost") || access(VHOST_NET, F_OK) < 0)
+                return 0;
+        r = allow_vhost(d, msg, size);
+        if (r < 0 || d->pid <= 0 || confine_ns_is_private(d->pid) <= 0)
+                return r;
+        r = confine_ns_add_node(d->pid, VHOST_NET);
+        if (r < 0)
+                snprintf(msg, size, "cannot make %s in the /dev of QEMU of '%s': %s", VHOST_NET, d->def->name,
+                         strerror(-r));
+        return r;
 }

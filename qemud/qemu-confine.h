@@ -44,3 +44,10 @@ int qemu_confine_nodes(Domain *d, char ***ret);
  * has its own mount namespace, the node in its /dev. A node another disk
  * of the running guest still names stays. msg says what failed. */
 int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *msg, size_t size);
+
+/* An interface plugged while QEMU runs, with <driver name='vhost'>: QEMU
+ * opens /dev/vhost-net itself at netdev_add, so before that the node is
+ * made in its own /dev (when it has one) and let through its device
+ * filter (v1 controller or BPF program). A host without the node, or an
+ * interface without vhost, is 0 with nothing done. msg says what failed. */
+int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size);

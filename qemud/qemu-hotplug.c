@@ -877,6 +877,9 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         r = hotplug_label_disk(p, d, error);
         if (r < 0)
                 return r;
+        if (p->ref.family == QEMU_DEVICE_NET &&
+            (r = qemu_confine_net(d, &p->live->nets[p->ref.index], e.message, sizeof(e.message))) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "%s", e.message);
 
         if (p->ref.family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&p->live->disks[p->ref.index])) {
                 const DomainDiskDef *disk = &p->live->disks[p->ref.index];

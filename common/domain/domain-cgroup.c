@@ -305,13 +305,32 @@ static int allow_path(const Cgroup *cg, const char *path, bool allow, bool reado
         return r;
 }
 
-int domain_cgroup_disk_devices(const Cgroup *cg, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+static int disk_rules(const Cgroup *cg, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
         int r = allow_path(cg, disk->src, allow, disk->readonly, msg, size);
 
         /* the layers below are only read */
         for (size_t i = 0; r >= 0 && i < disk->n_backing; i++)
                 r = allow_path(cg, disk->backing[i].path, allow, true, msg, size);
         return r;
+}
+
+/* v2: the rules changed take effect, as one new BPF program. */
+static int commit(const Cgroup *cg, char *msg, size_t size) {
+        int r = cgroup_devices_commit(cg);
+
+        if (r < 0)
+                snprintf(msg, size, "cannot attach the device filter (BPF program) to %s: %s", cg->bpf_dir,
+                         strerror(-r));
+        return r;
+}
+
+int domain_cgroup_disk_devices(const Cgroup *cg, const DomainDiskDef *disk, bool allow, char *msg, size_t size) {
+        int r;
+
+        if (!cgroup_devices_enabled(cg))
+                return 0;
+        r = disk_rules(cg, disk, allow, msg, size);
+        return r < 0 ? r : commit(cg, msg, size);
 }
 
 /* A container's image is attached to a loop device of the kernel's
@@ -325,7 +344,7 @@ static int allow_filesystem(const Cgroup *cg, const DomainFsDef *fs, char *msg, 
                 return 0;
         if (streq_ptr(fs->driver_type, "nbd")) {
                 /* qemu-nbd, in the container's cgroup, opens a /dev/nbdN of its choosing */
-                r = cgroup_set(cg, CGROUP_DEVICES, "devices.allow", "b 43:* rwm");
+                r = cgroup_devices_allow_rule(cg, "b 43:* rwm");
                 if (r < 0)
                         snprintf(msg, size, "cannot allow the nbd devices in %s/devices.allow: %s",
                                  cg->path ? cg->path : "", strerror(-r));
@@ -338,13 +357,13 @@ static int allow_filesystem(const Cgroup *cg, const DomainFsDef *fs, char *msg, 
         return r;
 }
 
-/* Without a device controller (v2 has no BPF filter of ours yet, or the
- * host lacks it) the guest runs without one, as under libvirt. */
+/* Without a device filter (no v1 controller, no cgroup2 hierarchy) the
+ * guest runs without one, as under libvirt. */
 static bool devices_usable(const Cgroup *cg, const char *name) {
-        if (!cg->v2 && cgroup_has(cg, CGROUP_DEVICES))
+        if (cgroup_devices_enabled(cg))
                 return true;
-        log_debug("Domain %s: no device controller %s; its devices are not filtered.", name,
-                  cg->v2 ? "for cgroup v2 yet" : "on this host");
+        log_debug("Domain %s: no device controller or cgroup2 hierarchy on this host; its devices are not filtered.",
+                  name);
         return false;
 }
 
@@ -359,8 +378,12 @@ static int allow_hostdev(const Cgroup *cg, const DomainHostdevDef *h, char *msg,
         r = cgroup_device_rule(h->caps_path, rule, sizeof(rule));
         if (r == -ENODEV || r == -ENOENT) /* lxcd's start checks name it */
                 return 0;
-        if (r >= 0)
-                r = cgroup_setf(cg, CGROUP_DEVICES, "devices.allow", "%s %s", rule, h->readonly ? "rm" : "rwm");
+        if (r >= 0) {
+                char full[80];
+
+                snprintf(full, sizeof(full), "%s %s", rule, h->readonly ? "rm" : "rwm");
+                r = cgroup_devices_allow_rule(cg, full);
+        }
         if (r < 0)
                 snprintf(msg, size, "cannot allow the device %s in %s/devices.allow: %s", h->caps_path,
                          cg->path ? cg->path : "", strerror(-r));
@@ -376,14 +399,19 @@ int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg,
         if (r < 0)
                 return failed(r, cg, CGROUP_DEVICES, "devices.allow", msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
-                r = domain_cgroup_disk_devices(cg, &def->disks[i], true, msg, size);
+                r = disk_rules(cg, &def->disks[i], true, msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_rngs; i++)
                 r = allow_path(cg, def->rngs[i].backend_path, true, true, msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_filesystems; i++)
                 r = allow_filesystem(cg, &def->filesystems[i], msg, size);
         for (size_t i = 0; r >= 0 && i < def->n_hostdevs; i++)
                 r = allow_hostdev(cg, &def->hostdevs[i], msg, size);
-        return r;
+        /* QEMU opens /dev/vhost-net itself for a tap with <driver name='vhost'> */
+        for (size_t i = 0; r >= 0 && i < def->n_nets; i++)
+                if (def->nets[i].type != DOMAIN_NET_USER && streq_ptr(def->nets[i].driver_name, "vhost") &&
+                    access("/dev/vhost-net", F_OK) == 0)
+                        r = allow_path(cg, "/dev/vhost-net", true, false, msg, size);
+        return r < 0 ? r : commit(cg, msg, size);
 }
 
 int domain_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {

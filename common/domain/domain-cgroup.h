@@ -31,8 +31,9 @@ int domain_cgroup_set_blkiotune(const Cgroup *cg, const DomainDef *old, const Do
 int domain_cgroup_set_numatune(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
 /* The device controller (cgroup-devices.h): everything denied but the
  * standard nodes and the definition's disks (with their backing chains,
- * those read-only) and rng sources that are device nodes. Nothing is done
- * where the controller is missing or the hierarchy is v2. */
+ * those read-only) and rng sources that are device nodes: the v1
+ * controller's rules, or on cgroup v2 one BPF program holding them
+ * (cgroup-bpf.h). Nothing is done where the host has neither. */
 int domain_cgroup_set_devices(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
 /* One disk plugged (allow) or unplugged. */
 int domain_cgroup_disk_devices(const Cgroup *cg, const DomainDiskDef *disk, bool allow, char *msg, size_t size);

@@ -199,6 +199,13 @@ static void fs_rules(Writer *w, const DomainDef *def) {
 static void device_rules(Writer *w, const DomainDef *def) {
         for (size_t i = 0; i < def->n_rngs; i++)
                 rule(w, "the rng backend", def->rngs[i].backend_path, "rw");
+        /* a container's host nodes (<hostdev mode='capabilities'>), made in its /dev */
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &def->hostdevs[i];
+
+                if (h->type == DOMAIN_HOSTDEV_STORAGE || h->type == DOMAIN_HOSTDEV_MISC)
+                        rule(w, "a host device node", h->caps_path, h->readonly ? "r" : "rw");
+        }
         if (def->n_nets) {
                 /* The taps come from networkd as file descriptors; QEMU
                  * itself opens the vhost device for virtio-net. */

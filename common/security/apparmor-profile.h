@@ -21,6 +21,7 @@
  *   rng backend              rw
  *   hugepage directories     rw below them
  *   tap/vhost devices        rw (when the guest has interfaces)
+ *   a container's host nodes  rw, or r (<hostdev mode='capabilities'>)
  *   pid file                 rwk (QEMU locks it), monitor socket rw, log w
  *   save FIFO, dump file     rw (extra_rw, for the operation's time)
  *

@@ -9,16 +9,21 @@ inheritable and ambient sets empty), and the guest still boots. With
 (no filter, root's capabilities). A bad value is refused at the start,
 naming the setting, the guest left shut off.
 
-QEMU runs in a mount namespace of its own (qemud.conf `namespaces`, on by
-default) whose /dev holds only the nodes it needs and its block disks; a
-block disk hot-plugged gets its node there, removed once detached."""
+QEMU runs in its own cgroup (machine.slice/machine-qemu\x2d<id>\x2d<name>.scope
+on each hierarchy), and in a mount namespace of its own (qemud.conf
+`namespaces`, on by default) whose /dev holds only the nodes it needs and its
+block disks; a block disk hot-plugged gets its node there, removed once
+detached. Its device filter is the v1 devices controller, or on cgroup v2 a
+BPF program (the test_bpf_* tests, on this host's cgroup2 hierarchy)."""
 
 import os
+import signal
 import shutil
 import subprocess
 
 import pytest
 
+import cgroup_bpf
 import virtbus_harness as h
 from test_qemud_common import QemudEnv, _env_logs, dbus_error  # noqa: F401
 from virtbus_harness import DomainState as S
@@ -53,12 +58,26 @@ def proc_status(pid):
     return out
 
 
+def assert_own_cgroup(pid, name):
+    """Every hierarchy qemud uses (v2's, v1's memory and pids) puts QEMU
+    in the guest's scope."""
+    lines = [line.rstrip("\n").split(":", 2) for line in open(f"/proc/{pid}/cgroup")]
+    used = [path for hid, ctrls, path in lines
+            if (hid == "0" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"))
+            or set(ctrls.split(",")) & {"memory", "pids"}]
+    if not used:
+        pytest.skip("no cgroup hierarchy qemud uses on this host")
+    for path in used:
+        assert path.startswith("/machine.slice/") and path.endswith(f"\\x2d{name}.scope"), (path, lines)
+
+
 def test_default_confinement(env):
     set_conf(env, "")
     g = env.define("conf1", tick=True)
     try:
         g.start()
         st = proc_status(g.pid())
+        assert_own_cgroup(g.pid(), "conf1")
         assert st["Seccomp"] == "2", st
         assert st["NoNewPrivs"] == "1", st
         for k in CAP_SETS:
@@ -114,7 +133,7 @@ def devices_list(pid):
 @pytest.fixture
 def loops(env, loop_pair):
     if not os.path.isdir("/sys/fs/cgroup/devices") or os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        pytest.skip("no cgroup v1 devices controller on this host (the v2 BPF filter is not written)")
+        pytest.skip("no cgroup v1 devices controller on this host (the BPF filter's tests: test_bpf_*)")
     return loop_pair
 
 
@@ -354,3 +373,133 @@ def test_overlay_on_a_block_device(env, loop_pair):
         assert opened_by(pid, dev)
     finally:
         g.ensure_shutoff()
+
+
+# --- cgroup v2: the BPF device filter (common/cgroup-bpf.c) ----------------------
+#
+# A v2 host (or, here, a hybrid host's /sys/fs/cgroup/unified chosen with
+# VIRTBUS_CGROUP_DEVICES=bpf) filters QEMU's devices with a BPF program
+# attached to its cgroup. What a process of that cgroup may open is asked of
+# the kernel itself: a shell joins the cgroup and opens the node.
+
+@pytest.fixture
+def bpf_filter(env):
+    if cgroup_bpf.cgroup2_base() is None:
+        pytest.skip("no cgroup2 hierarchy on this host (/sys/fs/cgroup or /sys/fs/cgroup/unified)")
+    set_conf(env, "")
+    env.qemud.extra_env["VIRTBUS_CGROUP_DEVICES"] = "bpf"
+    env.qemud.restart(signal.SIGTERM)
+    yield
+    env.qemud.extra_env.pop("VIRTBUS_CGROUP_DEVICES", None)
+    env.qemud.restart(signal.SIGTERM)
+
+
+def filter_of(pid):
+    """QEMU's cgroup2 folder and its one device program; skips where the
+    kernel loads none."""
+    folder = cgroup_bpf.cgroup_of(pid)
+    assert folder and "machine-qemu" in folder, folder
+    progs = cgroup_bpf.device_programs(folder)
+    if not progs:
+        pytest.skip("this kernel attached no cgroup device program (qemud's log says why)")
+    assert len(progs) == 1, progs
+    return folder, progs[0]
+
+
+def test_bpf_filter_start_hotplug_restart(env, bpf_filter, loop_pair):
+    """QEMU starts under the filter and opens its read-only disk; a process
+    of its cgroup reads that disk but may not write it, and opens no other
+    node; a hot-plugged disk is let through before QEMU opens it; after a
+    qemud SIGKILL the program is found again (its list read back from the
+    kernel): the next hot-plug swaps it, keeping the first disk's rule; the
+    cgroup and the program are gone after the stop."""
+    disk, plugged = loop_pair
+    g = env.define("bpf1", nic=None, extra_devices=block_disk(disk, "vdb", readonly=True) + "\n" + hotplug_ports())
+    try:
+        g.start(1)
+        pid = g.pid()
+        folder, prog = filter_of(pid)
+        assert opened_by(pid, disk)
+        assert cgroup_bpf.can_open(folder, disk)
+        assert not cgroup_bpf.can_open(folder, disk, write=True)
+        assert not cgroup_bpf.can_open(folder, plugged)
+        assert cgroup_bpf.can_open(folder, "/dev/null", write=True)
+        assert not cgroup_bpf.can_open(folder, "/dev/loop-control")
+
+        env.qemud.restart()
+        h.wait_until(lambda: g.state()[0] == S.PAUSED, 30, 0.2, "bpf1 paused after the restart")
+        assert cgroup_bpf.device_programs(folder) == [prog]
+        g.call("AttachDevice", block_disk(plugged, "vdc"), 1)
+        assert opened_by(pid, plugged)
+        progs = cgroup_bpf.device_programs(folder)
+        assert len(progs) == 1 and progs != [prog], progs  # swapped, not added
+        assert cgroup_bpf.can_open(folder, plugged, write=True)
+        assert cgroup_bpf.can_open(folder, disk) and not cgroup_bpf.can_open(folder, disk, write=True)
+        prog = progs[0]
+
+        g.call("Destroy", 0)
+        h.wait_until(lambda: not os.path.exists(folder), 15, 0.1, f"{folder} removed")
+        h.wait_until(lambda: not cgroup_bpf.program_exists(prog), 15, 0.1, f"BPF program {prog} freed")
+    finally:
+        g.ensure_shutoff()
+
+
+def test_bpf_filter_block_copy(env, bpf_filter, loop_pair):
+    """A block copy onto a device: let through for the job, taken back when
+    the job is aborted."""
+    img = env.root / "bpfsrc.raw"
+    with open(img, "wb") as f:
+        f.truncate(4 << 20)
+    dev = loop_pair[1]
+    g = env.define("bpf2", nic=None, extra_devices=(
+        f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{img}'/>"
+        f"<target dev='vdb' bus='virtio'/></disk>"))
+    try:
+        g.start(1)
+        folder, _ = filter_of(g.pid())
+        assert not cgroup_bpf.can_open(folder, dev)
+        since = env.mon.mark()
+        g.call("BlockCopy", "vdb", f"<disk type='block'><source dev='{dev}'/><driver type='raw'/></disk>", {},
+               2)  # REUSE_EXT
+        env.mon.wait_signal("BlockJob", DOMAIN_IF, g.path, args=lambda a: a[0] == "vdb" and a[2] == 3,
+                            since=since, timeout=120)
+        assert opened_by(g.pid(), dev)
+        assert cgroup_bpf.can_open(folder, dev, write=True)
+        g.call("BlockJobAbort", "vdb", 0)
+        env.mon.wait_signal("BlockJob", DOMAIN_IF, g.path, args=lambda a: a[0] == "vdb" and a[2] == 2,
+                            since=since, timeout=60)
+        assert not cgroup_bpf.can_open(folder, dev)
+        assert len(cgroup_bpf.device_programs(folder)) == 1
+    finally:
+        g.ensure_shutoff()
+
+
+# --- /dev/vhost-net for a NIC hot-plugged into a guest started without one -------
+
+def test_vhost_net_hotplug(guest):
+    """QEMU opens /dev/vhost-net itself at netdev_add: the node is made in
+    its own /dev and let through its device cgroup before that."""
+    if not os.path.exists("/dev/vhost-net"):
+        pytest.skip("no /dev/vhost-net on this host (the vhost_net module is not loaded or not built)")
+    import test_qemud_network as tnet
+    e = tnet.Env(guest)
+    try:
+        xml = h.guest_domain_xml(guest, "vhost1", nic=None, extra_devices=hotplug_ports())
+        path = e.qemud.call("DomainDefineXML", xml)
+        e.dcall(path, "Create", 1)  # paused: the guest need not boot
+        pid = int((e.root / "run" / "virtbus" / "qemu" / "vhost1.pid").read_text())
+        node = f"/proc/{pid}/root/dev/vhost-net"
+        private = os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        assert not private or not os.path.exists(node)
+        e.dcall(path, "AttachDevice", f"<interface type='network'><source network='{tnet.NET}'/>"
+                                      "<model type='virtio'/><driver name='vhost'/></interface>", 1)
+        assert opened_by(pid, "/dev/vhost-net")
+        if private:
+            assert os.stat(node).st_rdev == os.stat("/dev/vhost-net").st_rdev
+        rules = devices_list(pid)
+        if rules is not None and "a *:* rwm" not in rules:
+            st = os.stat("/dev/vhost-net")
+            assert f"c {os.major(st.st_rdev)}:{os.minor(st.st_rdev)} rw" in rules, rules
+        e.dcall(path, "Destroy", 0)
+    finally:
+        e.close()
