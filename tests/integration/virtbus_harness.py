@@ -378,6 +378,14 @@ class Root:
 # ---------------------------------------------------------------------------
 # the private system bus
 
+def bus_program():
+    """dbus-daemon, or dbus-broker with VIRTBUS_TEST_BUS=broker
+    (scripts/dbus-broker-run: same options, no D-Bus activation there)."""
+    if os.environ.get("VIRTBUS_TEST_BUS") == "broker":
+        return str(REPO / "scripts" / "dbus-broker-run")
+    return "dbus-daemon"
+
+
 class TestBus:
     """A private dbus-daemon with system-bus rules (scripts/dbus-test-bus.conf,
     which includes units/*.conf). Daemons get its address as
@@ -440,7 +448,7 @@ class TestBus:
             f"{self.extra_conf}"
             "</busconfig>\n")
         log = open(self.log_path, "ab")
-        self.proc = spawn(self.netns + ["dbus-daemon", f"--config-file={conf}", f"--address={self.address}",
+        self.proc = spawn(self.netns + [bus_program(), f"--config-file={conf}", f"--address={self.address}",
                                         "--nofork", "--nopidfile", "--print-address=1"],
                           stdout=subprocess.PIPE, stderr=log, env=self.env)
         log.close()
