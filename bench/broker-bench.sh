@@ -46,10 +46,6 @@ router_pid() {
 	echo "$p"
 }
 
-cpu_ms() {
-	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
-}
-
 stop_all() {
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	for p in $PIDS; do while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done

@@ -51,6 +51,11 @@ start_daemon() {
 	done
 }
 
+# cpu_ms PID: user + system CPU time the process used so far, in ms.
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
+}
+
 rss_kib() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
