@@ -196,7 +196,7 @@ class LeaseBench(pb.Bench):
             if column.startswith("virtbus, no"):
                 base = med
             elif column.startswith("virtbus +") and base is not None:
-                extra = f"   (+{med - base:.1f} ms for the leases)"
+                extra = f"   ({med - base:+.1f} ms for the leases)"
             print(f"{column:34} {med:6.1f} ms {min(times) * 1e3:6.1f}-{max(times) * 1e3:6.1f} ms  "
                   f"{self.leases[column]}{extra}")
         if self.lv_skip:
