@@ -23,11 +23,20 @@ bench_cc() {
 	cc -O2 -Wall -o "$BUILD/bench/$name" "$REPO/bench/$name.c" "$@" $(pkg-config --cflags --libs libsystemd)
 }
 
+# start_bus: the private system bus, dbus-daemon, or dbus-broker with
+# VIRTBUS_BUS=broker (scripts/dbus-broker-run); BUS_PID is its pid.
 start_bus() {
-	dbus-daemon --config-file="$REPO/scripts/dbus-test-bus.conf" --address="unix:path=$WORK/bus" \
+	bus=dbus-daemon
+	[ "${VIRTBUS_BUS:-}" = broker ] && bus="$REPO/scripts/dbus-broker-run"
+	rm -f "$WORK/bus.addr"
+	"$bus" --config-file="$REPO/scripts/dbus-test-bus.conf" --address="unix:path=$WORK/bus" \
 		--nofork --nopidfile --print-address=1 >"$WORK/bus.addr" 2>"$WORK/bus.log" &
-	PIDS="$PIDS $!"
-	while [ ! -s "$WORK/bus.addr" ]; do sleep 0.02; done
+	BUS_PID=$!
+	PIDS="$PIDS $BUS_PID"
+	while [ ! -s "$WORK/bus.addr" ]; do
+		kill -0 $BUS_PID 2>/dev/null || { cat "$WORK/bus.log"; exit 1; }
+		sleep 0.02
+	done
 	export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$WORK/bus"
 }
 
@@ -40,6 +49,11 @@ start_daemon() {
 		kill -0 "$DAEMON_PID" || { cat "$WORK/$1.log"; exit 1; }
 		sleep 0.02
 	done
+}
+
+# cpu_ms PID: user + system CPU time the process used so far, in ms.
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"
 }
 
 rss_kib() {

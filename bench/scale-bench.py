@@ -18,7 +18,12 @@ kvm when QEMU runs with KVM here, else TCG), then:
   last guest's event arrived;
 - the daemon killed with SIGKILL and started again: time from its exec until
   it answers and lists N running guests (every guest reconnected);
-- all destroyed at once: time until every call returned.
+- all destroyed at once: time until every call returned;
+- then the same guests through virtbus-proxyd with python-libvirt, as
+  libvirtd is driven: all started, GetAllDomainStats, all destroyed,
+  VIRTBUS_SCALE_PROXY_ROUNDS times (default 2). qemud's RSS per running guest
+  is sampled each time (after the restart and in each proxy round: running
+  minus stopped, in the same process) and its median is printed.
 Targets (issue: performance at scale): all running in at most 1/5 of
 libvirt's time, qemud under 64 KiB per running guest, restart under 200 ms.
 
@@ -56,6 +61,7 @@ sb = _load("save_bench", "save-bench.py")
 N = int(os.environ.get("VIRTBUS_SCALE_GUESTS", "100"))
 CLIENTS = 8
 STATS_RUNS = 5
+PROXY_ROUNDS = int(os.environ.get("VIRTBUS_SCALE_PROXY_ROUNDS", "2"))
 PREFIX = qb.PREFIX + "s"
 SUSPENDED, RESUMED = 3, 4       # libvirt's lifecycle event numbers
 
@@ -92,7 +98,8 @@ class LvEvents:
 class ScaleBench(qb.Bench):
     def __init__(self):
         super().__init__()
-        self.fig = {}       # figure -> {"vb": value, "lv": value}
+        self.fig = {}       # figure -> {"vb": value, "px": value, "lv": value}
+        self.rss_samples = []   # qemud's RSS per running guest, KiB, each time measured
 
     def guest_files(self):
         return None, None   # no kernel: the guests only need QEMU up
@@ -157,10 +164,57 @@ class ScaleBench(qb.Bench):
         qb.log(f"virtbus-qemud: {N} guests destroyed at once")
         self.put("destroy_all", "vb", self.together(lambda p: dom(p, "Destroy"), paths))
         time.sleep(1)
-        self.rss_per_guest("vb", rss0, rss_running, rss_adopted, qb.rss_kib(self.qemud.pid))
+        rss_stopped = qb.rss_kib(self.qemud.pid)
+        self.rss_per_guest("vb", rss0, rss_running, rss_adopted, rss_stopped)
+        self.bench_proxy(rss_stopped)
         for p in paths:
             self.dcall(qb.QEMUD_DEST, p, "org.libvirt.Domain", "Undefine", "u", 0)
         self.stop_qemud()
+
+    def bench_proxy(self, rss_stopped):
+        """The same guests through virtbus-proxyd, python-libvirt's calls as
+        on libvirtd's side: all started, GetAllDomainStats, all destroyed,
+        PROXY_ROUNDS times. Each round is also a sample of qemud's RSS per
+        running guest in the same process (running minus stopped)."""
+        import libvirt
+        libvirt.registerErrorHandler(lambda c, e: None, None)
+        root = self.work / "root"
+        proxyd = self.spawn([qb.BUILD / "virtbus-proxyd", "--root", root], "virtbus-proxyd.log", env=self.env_bus())
+        sock = root / "run/libvirt/libvirt-sock"
+        qb.wait_for(lambda: proxyd.poll() is not None or sock.exists(), 30, "virtbus-proxyd's socket")
+        if proxyd.poll() is not None:
+            raise RuntimeError("virtbus-proxyd exited:\n" + self.tail("virtbus-proxyd.log"))
+        uri = f"qemu+unix:///system?socket={sock}"
+        local = threading.local()
+
+        def dom(name, method):
+            if not hasattr(local, "conn"):
+                local.conn = libvirt.open(uri)
+            getattr(local.conn.lookupByName(name), method)()
+
+        c = libvirt.open(uri)
+        names = self.names()
+        starts, stats, destroys = [], [], []
+        for i in range(PROXY_ROUNDS):
+            qb.log(f"virtbus-proxyd: {N} guests started at once (round {i + 1} of {PROXY_ROUNDS})")
+            starts.append(self.together(lambda n: dom(n, "create"), names))
+            time.sleep(1)
+            running = qb.rss_kib(self.qemud.pid)
+            stats.append(self.timed(lambda: c.getAllDomainStats(0, 0)))
+            destroys.append(self.together(lambda n: dom(n, "destroy"), names))
+            time.sleep(1)
+            stopped = qb.rss_kib(self.qemud.pid)
+            self.rss_samples.append((running - stopped) / N)
+            self.notes.append(f"virtbus-qemud RSS, KiB, proxy round {i + 1}: {running} with {N} running, "
+                              f"{stopped} once destroyed")
+        c.close()
+        self.put("start_all", "px", statistics.median(starts))
+        self.put("stats_all", "px", statistics.median(stats))
+        self.put("destroy_all", "px", statistics.median(destroys))
+        self.put("rss_per_guest", "vb", statistics.median(self.rss_samples))
+        self.notes.append("virtbus-qemud RSS per running guest, KiB, each sample: " +
+                          ", ".join(f"{x:.1f}" for x in self.rss_samples))
+        self.stop(proxyd)
 
     def vb_events(self, act, paths, event):
         """act(path) for every guest at once; seconds from the first call until
@@ -191,6 +245,8 @@ class ScaleBench(qb.Bench):
         were destroyed. The first process's figures are noisier: defining N
         domains leaves freed heap that is given back later."""
         self.put("rss_per_guest", side, (adopted - stopped) / N)
+        if side == "vb":
+            self.rss_samples.append((adopted - stopped) / N)
         who = "virtbus-qemud" if side == "vb" else "libvirtd"
         self.notes.append(f"{who} RSS, KiB: {defined} with {N} defined, {running} with them running; "
                           f"after its restart {adopted} with them running, {stopped} once destroyed")
@@ -299,12 +355,15 @@ class ScaleBench(qb.Bench):
         ]
         scale = {"cpu_per_start": 1e3, "stats_all": 1e3, "restart": 1e3, "ev_suspend": 1e3, "ev_resume": 1e3}
         print(f"\n{N} guests of 64 MiB ({self.dtype}), {CLIENTS} clients calling at once")
-        print(f"{'':42} {'virtbus':>10} {'libvirt 9.0':>12}  target")
+        print(f"{'':42} {'virtbus':>10} {'via proxyd':>10} {'libvirt 9.0':>12}  target")
         for key, label, fmt, target, ok in rows:
             vb, lv = self.fig.get(key, {}).get("vb"), self.fig.get(key, {}).get("lv")
-            show = lambda v: "n/a" if v is None else fmt.format(v * scale.get(key, 1))  # noqa: E731
+            px = self.fig.get(key, {}).get("px")
+            show = lambda v: "-" if v is None else fmt.format(v * scale.get(key, 1))  # noqa: E731
             verdict = "" if ok is None or vb is None else ("ok" if ok(vb, lv) else "MISSED")
-            print(f"{label:42} {show(vb):>10} {show(lv):>12}  {target} {verdict}")
+            print(f"{label:42} {show(vb):>10} {show(px):>10} {show(lv):>12}  {target} {verdict}")
+        print("virtbus: D-Bus calls (python3-dbus); via proxyd: python-libvirt through virtbus-proxyd, "
+              f"median of {PROXY_ROUNDS} rounds; RSS per guest: median of every sample (notes)")
         if self.lv_skip:
             print(f"libvirt: n/a ({self.lv_skip})")
         if self.vb_error:

@@ -321,6 +321,7 @@ class Bench:
             self.stop(lv)
 
     def run(self):
+        load0 = os.getloadavg()
         try:
             self.start_bus()
             self.start_storaged()
@@ -333,8 +334,10 @@ class Bench:
             for p in reversed(self.procs):
                 self.stop(p)
             shutil.rmtree(self.work, ignore_errors=True)
+        load1 = os.getloadavg()
         print(f"== virtbus-storaged benchmark ({os.cpu_count()} CPUs, {self.args.size_mib} MiB, "
-              f"{self.args.reps} runs, on {self.work.parent})")
+              f"{self.args.reps} runs, on {self.work.parent}; load average {load0[0]:.2f} at the start, "
+              f"{load1[0]:.2f} at the end)")
         for line in self.lines:
             print(line)
 

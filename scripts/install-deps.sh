@@ -12,7 +12,9 @@ lvm2 xfsprogs btrfs-progs e2fsprogs scrub
 dnsmasq-base nftables iputils-ping openssl ovmf
 libvirt-clients python3-libvirt python3-pexpect polkitd
 openssh-server netcat-openbsd libvirt-daemon virtinst fuse3 apparmor"
-BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine libvirt-daemon-driver-lxc"
+# dbus-broker: bench/broker-bench.sh and VIRTBUS_TEST_BUS=broker (scripts/dbus-broker-run).
+# Debian's package enables itself as dbus.service: the system bus from the next boot.
+BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine libvirt-daemon-driver-lxc dbus-broker"
 # cockpit-machines in headless Chromium against the proxy's org.libvirt
 # (tests/integration/test_cockpit.py runs its own cockpit-ws, never cockpit.socket)
 COCKPIT="cockpit-ws cockpit-bridge cockpit-machines chromium chromium-driver python3-selenium"

@@ -4,7 +4,10 @@
  * the wipe algorithm table and the wipes we do ourselves. */
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include "error.h"
@@ -165,6 +168,57 @@ static void test_upload_from_pipe(void) {
         CHECK(allocated(vol) <= 3 * MiB);
 }
 
+/* Bytes of path's first len bytes in the page cache. */
+static uint64_t resident(const char *path, uint64_t len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        size_t pages = (size_t) (len / 4096);
+        _cleanup_free_ unsigned char *vec = malloc(pages);
+        uint64_t n = 0;
+        void *map;
+
+        CHECK(fd >= 0 && vec);
+        map = mmap(NULL, (size_t) len, PROT_READ, MAP_SHARED, fd, 0);
+        CHECK(map != MAP_FAILED);
+        CHECK(mincore(map, (size_t) len, vec) == 0);
+        for (size_t i = 0; i < pages; i++)
+                n += vec[i] & 1 ? 4096 : 0;
+        munmap(map, (size_t) len);
+        return n;
+}
+
+/* An upload of 128 MiB leaves no more than its last 64 MiB (write-behind
+ * window, last chunks) in the page cache: the rest was written out while it
+ * ran and dropped. The bytes are the source's all the same. */
+static void test_upload_write_behind(void) {
+        _cleanup_free_ char *src = tmp("big"), *vol = tmp("vol4");
+        _cleanup_close_ int s = -1, v = -1;
+        _cleanup_free_ uint8_t *buf = malloc(MiB);
+        ConfError err = {};
+        TransferRequest t;
+        struct statfs fs;
+
+        CHECK(statfs(tmpdir, &fs) == 0 && buf);
+        if (fs.f_type == TMPFS_MAGIC) {
+                UNIT_SKIP("the temporary folder is on tmpfs: its pages have no writeback");
+                return;
+        }
+        s = open(src, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        CHECK(s >= 0);
+        for (size_t i = 0; i < 128; i++) {
+                memset(buf, (int) i + 1, MiB);
+                CHECK(write(s, buf, MiB) == (ssize_t) MiB);
+        }
+        CHECK(lseek(s, 0, SEEK_SET) == 0);
+        v = open(vol, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        CHECK(v >= 0 && ftruncate(v, (off_t) (128 * MiB)) == 0);
+        t = (TransferRequest) { .client_fd = s, .volume_fd = v, .length = 128 * MiB, .to_end = true,
+                                .fsync = true };
+        CHECK(transfer_upload(NULL, &t, &err) == 0);
+        CHECK_INTEQ(t.done, 128 * MiB);
+        CHECK(resident(vol, 128 * MiB) <= 64 * MiB); /* before reading it back */
+        CHECK(same_content(src, vol));
+}
+
 /* More than the room from offset to the end: refused before writing. */
 static void test_upload_too_large(void) {
         _cleanup_free_ char *src = tmp("src"), *vol = tmp("vol3");
@@ -294,5 +348,5 @@ static void test_cleanup(void) {
 }
 
 UNIT_TESTS(test_setup, test_range_rules, test_block_runs, test_upload_download_sparse, test_upload_from_pipe,
-           test_upload_too_large, test_download_fails_half_way, test_wipe_table, test_wipe_ours, test_wipe_scrub,
-           test_cleanup)
+           test_upload_write_behind, test_upload_too_large, test_download_fails_half_way, test_wipe_table,
+           test_wipe_ours, test_wipe_scrub, test_cleanup)
