@@ -27,7 +27,9 @@ struct QemuMigration {
         bool kick;                /* QEMU said the end came: the next poll at once */
         unsigned flags;           /* MIGRATE_* of the phase */
         bool cancelled;           /* AbortJob asked */
-        bool stream_done;         /* QEMU said completed */
+        bool in_completed;        /* destination: QEMU's MIGRATION event said completed */
+        bool arrived;             /* destination: Finish3 went on to run the guest */
+        bool need_stats;          /* destination: QEMU's figures still to ask (after cont) */
         char *host;               /* incoming: the address in uri_out */
         char *listen;             /* incoming: what QEMU listens on */
         int port;
@@ -73,6 +75,8 @@ int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn);
 int migration_host_uuid(Manager *m, uint8_t uuid[16]);
 
 /* The destination's phases (qemu-migrate-in.c). */
+/* Destination: QEMU's MIGRATION event said completed. */
+void migration_incoming_completed(QemuMigration *g);
 int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                          sd_bus_message *call, sd_bus_error *error);
 int qemu_migrate_finish(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,

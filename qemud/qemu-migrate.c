@@ -61,7 +61,7 @@ void migration_job_clear(QemuMigration *g) {
         g->call = sd_bus_message_unref(g->call);
         g->incoming_done = NULL;
         g->poll_fn = NULL;
-        g->cancelled = g->stream_done = g->kick = false;
+        g->cancelled = g->kick = false;
 }
 
 void qemu_migrate_free(Domain *d) {
@@ -111,6 +111,10 @@ void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
         json_object *v;
         const char *status = data && json_object_object_get_ex(data, "status", &v) ? json_object_get_string(v) : "";
 
+        if (g && qemu_domain(d)->migrating_in && streq(status, "completed")) {
+                migration_incoming_completed(g);
+                return;
+        }
         if (!g || !migration_job_alive(g) || !g->poll_fn)
                 return;
         if (!streq(status, "completed") && !streq(status, "failed") && !streq(status, "cancelled"))
@@ -121,6 +125,23 @@ void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
         }
         g->timer = sd_event_source_disable_unref(g->timer);
         (void) g->poll_fn(NULL, 0, g);
+}
+
+void qemu_migrate_note_event(Domain *d, const char *event, json_object *data, uint64_t timestamp_usec) {
+        QemuDomain *q = qemu_domain(d);
+        json_object *v;
+        const char *what = NULL;
+
+        if (streq(event, "STOP") && q->migrating_out)
+                what = "stopped the guest";
+        else if (streq(event, "RESUME") && q->migrating_in)
+                what = "resumed the guest";
+        else if (streq(event, "MIGRATION") && (q->migrating_in || q->migrating_out) && data &&
+                 json_object_object_get_ex(data, "status", &v) && streq_ptr(json_object_get_string(v), "completed"))
+                what = q->migrating_in ? "completed the incoming stream" : "completed the outgoing stream";
+        if (what)
+                log_info("Migration of %s: QEMU %s at %" PRIu64 ".%06" PRIu64, d->def->name, what,
+                         timestamp_usec / 1000000, timestamp_usec % 1000000);
 }
 
 static uint64_t get_u64(json_object *o, const char *key) {
