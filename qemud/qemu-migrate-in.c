@@ -370,6 +370,7 @@ void qemu_migrate_reply_prepare(Domain *d, sd_bus_message *call) {
         _cleanup_free_ char *uri = NULL;
 
         if (!g || migration_cookie_for(d, &c) < 0 || (g->nbd_disks && migration_disks_cookie(g, c) < 0) ||
+            migration_graphics_cookie(d, c) < 0 ||
             asprintf(&uri, "tcp:%s%s%s:%d", strchr(g->host, ':') ? "[" : "", g->host, strchr(g->host, ':') ? "]" : "",
                      g->port) < 0) {
                 (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "out of memory");

@@ -117,6 +117,13 @@ void migration_disks_forget_nodes(QemuMigration *g);
 /* A failure: the mirrors are cancelled, their nodes removed. */
 void migration_disks_abandon(QemuMigration *g);
 
+/* Graphics relocation (qemu-migrate-graphics.c). Prepare3: the guest's one
+ * <graphics> (VNC or SPICE) into the cookie. Perform3, before the memory
+ * moves: a SPICE guest's QEMU hears where B's server listens (the
+ * cookie's listen, or uri_host when that is a wildcard). */
+int migration_graphics_cookie(Domain *d, MigrationCookie *c);
+void migration_graphics_relocate(Domain *d, const MigrationCookie *c, const char *uri_host);
+
 /* s without prefix, or NULL when s does not start with it. */
 static inline const char *migration_skip_prefix(const char *s, const char *prefix) {
         size_t n = strlen(prefix);

@@ -560,10 +560,27 @@ static int perform_offline(Domain *d, sd_bus_message *call, sd_bus_error *error)
         return r < 0 ? r : 1;
 }
 
+/* The host of QEMU's "tcp:host:port" (brackets off), into buf. */
+static const char *uri_host(const char *uri, char *buf, size_t size) {
+        const char *rest = migration_skip_prefix(uri, "tcp:"), *colon = rest ? strrchr(rest, ':') : NULL;
+        size_t n = colon ? (size_t) (colon - rest) : 0;
+
+        if (n >= 2 && rest[0] == '[' && rest[n - 1] == ']') {
+                rest++;
+                n -= 2;
+        }
+        if (!colon || n == 0 || n >= size)
+                return NULL;
+        memcpy(buf, rest, n);
+        buf[n] = 0;
+        return buf;
+}
+
 static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                            sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
         _cleanup_free_ char *uri = NULL;
+        char host[256];
         ConfError err = {};
         QemuMigration *g;
         int r;
@@ -599,6 +616,7 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         qemu_domain(d)->migrating_out = true;
         (void) domain_status_save(d);
         log_info("Migrating %s to %s (flags 0x%x)", d->def->name, uri, flags);
+        migration_graphics_relocate(d, c, p->tunnel_fd >= 0 ? NULL : uri_host(uri, host, sizeof(host)));
         if (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)) {
                 /* the memory once the disks are in sync */
                 free(g->pending_uri);

@@ -723,3 +723,35 @@ def test_source_qemud_killed_while_the_disks_copy(hosts):
     assert filecmp.cmp(disk_a, disk_b, shallow=False)
     gb.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
+
+
+def test_spice_clients_are_told_where_the_guest_goes(hosts):
+    """B's Prepare3 cookie names its SPICE server (type, port, listen); A's
+    QEMU hears it (client_migrate_info) before the memory moves and accepts
+    it; a VNC guest's cookie names its server too, and its QEMU hears
+    nothing (VNC has no relocation)."""
+    a, b = hosts
+    for kind in ("spice", "vnc"):
+        name = f"gfx{kind}"
+        g = a.create_transient(name, tick=True, extra_devices=(
+            f"    <graphics type='{kind}' autoport='yes' listen='127.0.0.1'/>"))
+        g.wait_ready()
+        ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+        xml = move_serial(xml, a, b, name)
+        ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                         cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE | MIGRATE_PEER2PEER))
+        m = re.search(rb"<graphics type='(\w+)' port='(\d+)' listen='127\.0\.0\.1'/>", bytes(ck))
+        assert m and m.group(1).decode() == kind, bytes(ck)
+        port = int(m.group(2))
+        out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
+        path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(MIGRATE_LIVE), 0)
+        g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(MIGRATE_LIVE), 0)
+        gb = Guest(b, path, name)
+        assert re.search(rf"<graphics type='{kind}' port='{port}'", gb.call("GetXMLDesc", 0))
+        told = f"SPICE clients of {name} are to reconnect to spice://127.0.0.1:{port}"
+        log = a.qemud.log_path.read_text()
+        if kind == "spice":
+            assert told in log
+        else:
+            assert f"SPICE clients of {name}" not in log
+        gb.call("Destroy", 0)
