@@ -372,10 +372,27 @@ static json_object *find_job(json_object *result, const char *target) {
 static int on_mirror_poll(sd_event_source *src, uint64_t usec, void *userdata);
 
 static int schedule(QemuMigration *g) {
+        uint64_t delay = g->kick ? 0 : MIRROR_POLL_USEC;
+
+        g->kick = false;
         g->timer = sd_event_source_disable_unref(g->timer);
         g->poll_fn = NULL; /* MIGRATION events are not ours to act on */
-        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, MIRROR_POLL_USEC,
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay,
                                           POLL_ACCURACY_USEC, on_mirror_poll, g);
+}
+
+void migration_disks_on_event(QemuMigration *g, const char *event) {
+        if (!g->disks_done || !migration_job_alive(g) || !g->nbd_disks)
+                return;
+        if (!streq(event, "BLOCK_JOB_READY") && !streq(event, "BLOCK_JOB_COMPLETED") &&
+            !streq(event, "BLOCK_JOB_CANCELLED") && !streq(event, "BLOCK_JOB_ERROR"))
+                return;
+        if (!g->timer) {
+                g->kick = true; /* a query is under way: the one after it goes at once */
+                return;
+        }
+        g->timer = sd_event_source_disable_unref(g->timer);
+        (void) on_mirror_poll(NULL, 0, g);
 }
 
 /* Until each mirror is ready (before the memory), or gone (after cancel). */

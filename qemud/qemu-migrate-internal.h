@@ -114,6 +114,9 @@ int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char 
  * are none, 1 when done will run. */
 int migration_disks_complete(QemuMigration *g, migration_disks_fn done);
 void migration_disks_forget_nodes(QemuMigration *g);
+/* A block job event of QEMU's: the mirrors' poll goes at once (the memory
+ * waits for them to be ready, the guest's pause for them to end). */
+void migration_disks_on_event(QemuMigration *g, const char *event);
 /* A failure: the mirrors are cancelled, their nodes removed. */
 void migration_disks_abandon(QemuMigration *g);
 

@@ -132,6 +132,8 @@ void qemu_migrate_note_event(Domain *d, const char *event, json_object *data, ui
         json_object *v;
         const char *what = NULL;
 
+        if (q->migration && q->migrating_out)
+                migration_disks_on_event(q->migration, event);
         if (streq(event, "STOP") && q->migrating_out)
                 what = "stopped the guest";
         else if (streq(event, "RESUME") && q->migrating_in)
