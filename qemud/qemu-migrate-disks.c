@@ -395,6 +395,32 @@ void migration_disks_on_event(QemuMigration *g, const char *event) {
         (void) on_mirror_poll(NULL, 0, g);
 }
 
+/* The mirrors' figures (their "len" and "offset") for GetJobStats. */
+static void disk_stats(QemuMigration *g, json_object *result) {
+        uint64_t total = 0, done = 0;
+        bool any = false;
+
+        for (size_t i = 0; g->nbd_disks && g->nbd_disks[i]; i++) {
+                json_object *j = find_job(result, g->nbd_disks[i]), *v;
+                if (!j)
+                        continue;
+                any = true;
+                total += json_object_object_get_ex(j, "len", &v) ? (uint64_t) json_object_get_int64(v) : 0;
+                done += json_object_object_get_ex(j, "offset", &v) ? (uint64_t) json_object_get_int64(v) : 0;
+        }
+        if (!any)
+                return; /* ended: the last figures stay */
+        g->now.has_disk = true;
+        g->now.disk_total = total;
+        g->now.disk_processed = done < total ? done : total;
+        g->now.disk_remaining = total - g->now.disk_processed;
+        if (!g->now.has_memory) {
+                g->now.data_total = g->now.disk_total;
+                g->now.data_processed = g->now.disk_processed;
+                g->now.data_remaining = g->now.disk_remaining;
+        }
+}
+
 /* Until each mirror is ready (before the memory), or gone (after cancel). */
 static void on_jobs(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                     void *userdata) {
@@ -405,6 +431,7 @@ static void on_jobs(QemuMonitor *mon, json_object *result, const char *error_cla
                 return;
         if (error_class)
                 return mirrors_failed(g, error_desc ? error_desc : error_class);
+        disk_stats(g, result);
         for (size_t i = 0; g->nbd_disks && g->nbd_disks[i]; i++) {
                 json_object *j = find_job(result, g->nbd_disks[i]);
                 json_object *v;

@@ -158,6 +158,10 @@ void migration_stats_from(QemuMigration *g, json_object *result) {
         s->type = DOMAIN_JOB_TYPE_UNBOUNDED;
         s->time_elapsed_ms = get_u64(result, "total-time");
         qemu_migrate_stats_parse(result, s);
+        /* libvirt's data_* are the memory's and the disks' together */
+        s->data_total = s->memory_total + s->disk_total;
+        s->data_processed = s->memory_processed + s->disk_processed;
+        s->data_remaining = s->memory_remaining + s->disk_remaining;
 }
 
 int migration_host_uuid(Manager *m, uint8_t uuid[16]) {

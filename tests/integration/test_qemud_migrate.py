@@ -522,6 +522,11 @@ def test_copy_storage_aborted_while_the_disks_copy(hosts):
     h.wait_until(lambda: "Copying the disks of cs3" in a.qemud.log_path.read_text(), 60, 0.1,
                  what="the disks' copy under way")
     time.sleep(1)
+    # GetJobStats shows the disks' copy under way (libvirt's disk_* figures)
+    typ, st = g.call("GetJobStats", dbus.UInt32(0))
+    assert st["disk_total"] == CS_DISK, st
+    assert 0 < st["disk_processed"] < CS_DISK and st["disk_processed"] + st["disk_remaining"] == CS_DISK, st
+    assert st["data_total"] >= st["disk_total"], st
     g.call("AbortJob")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "cancelled" in err, err
