@@ -115,18 +115,23 @@ int migration_disks_begin(Domain *d, const MigrateParams *p, unsigned flags, Mig
 
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "%s", msg);
+        if (flags & MIGRATE_NON_SHARED_INC)
+                qemu_blockjob_fill_chains(d); /* the overlays' backing files */
         for (size_t i = 0; sel && sel[i]; i++) {
                 const DomainDiskDef *disk = disk_by_target(domain_current_def(d, false), sel[i]);
                 uint64_t cap = 0;
-                if ((flags & MIGRATE_NON_SHARED_INC) && disk->n_backing > 0)
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                             "copy-storage-inc of disk '%s' with a backing chain is not supported "
-                                             "yet: the destination cannot make the overlay", disk->dst);
                 r = migration_image_capacity(disk->src, &cap);
                 if (r < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot read the size of disk '%s' (%s): %s",
                                              disk->dst, disk->src, strerror(-r));
                 if (migration_cookie_add_nbd_disk(c, disk->dst, cap) < 0)
+                        return -ENOMEM;
+                /* INC copies the top image only: B makes an overlay of the
+                 * same backing file, which it must have */
+                if ((flags & MIGRATE_NON_SHARED_INC) && disk->n_backing > 0 &&
+                    migration_cookie_set_nbd_backing(c, disk->backing[0].path,
+                                                     disk->backing[0].format == DOMAIN_DISK_FORMAT_NONE ? NULL :
+                                                     domain_disk_format_to_string(disk->backing[0].format)) < 0)
                         return -ENOMEM;
         }
         if (!sel || !sel[0])
@@ -149,14 +154,26 @@ static bool file_is_empty_raw(const char *path, uint64_t cap) {
         return lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO;
 }
 
-static int create_file(const char *path, const char *fmt, uint64_t cap, char *why, size_t why_size) {
+/* backing: the overlay's backing file (qcow2 only), bfmt its format or NULL. */
+static int create_file(const char *path, const char *fmt, uint64_t cap, const char *backing, const char *bfmt,
+                       char *why, size_t why_size) {
         char size[32];
-        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) fmt,
-                         (char *) path, size, NULL };
+        char *argv[16] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) fmt };
+        size_t n = 5;
         pid_t pid;
         int status;
 
         snprintf(size, sizeof(size), "%" PRIu64, cap);
+        if (backing) {
+                argv[n++] = (char *) "-b";
+                argv[n++] = (char *) backing;
+                if (bfmt) {
+                        argv[n++] = (char *) "-F";
+                        argv[n++] = (char *) bfmt;
+                }
+        }
+        argv[n++] = (char *) path;
+        argv[n++] = size;
         if (streq(fmt, "raw")) {
                 _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
                 if (fd < 0 || ftruncate(fd, (off_t) cap) < 0) {
@@ -181,8 +198,33 @@ static int create_file(const char *path, const char *fmt, uint64_t cap, char *wh
         return 0;
 }
 
+/* The backing file B's overlay names: INC of an overlay only. */
+static const char *backing_of(const QemuMigration *g, const MigrationCookieDisk *cd) {
+        return (g->flags & MIGRATE_NON_SHARED_INC) ? cd->backing : NULL;
+}
+
+/* INC of an overlay: B has its backing file, and the disk is a qcow2. */
+static int check_backing(const QemuMigration *g, const DomainDiskDef *disk, const MigrationCookieDisk *cd,
+                         sd_bus_error *error) {
+        const char *backing = backing_of(g, cd);
+
+        if (!backing)
+                return 0;
+        if (disk->format != DOMAIN_DISK_FORMAT_QCOW2)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "disk '%s': copy-storage-inc of an overlay needs a qcow2 disk on this host to "
+                                     "back it with '%s'", cd->target, backing);
+        if (access(backing, R_OK) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "disk '%s': its backing file '%s' is not on this host (%s); copy-storage-inc "
+                                     "copies the top image only, the rest of the chain must be here",
+                                     cd->target, backing, strerror(errno));
+        return 0;
+}
+
 int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const MigrationCookie *c, sd_bus_error *error) {
         char why[256] = "";
+        int r;
 
         g->created = strv_free_null(g->created);
         g->nbd_disks = strv_free_null(g->nbd_disks);
@@ -208,8 +250,11 @@ int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const Migr
                                              "disk '%s': '%s' exists on this host with other content; a "
                                              "copy-storage migration does not overwrite it", cd->target, disk->src);
                 }
+                r = check_backing(g, disk, cd, error);
+                if (r < 0)
+                        return r;
                 if (create_file(disk->src, disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", cd->capacity,
-                                why, sizeof(why)) < 0)
+                                backing_of(g, cd), cd->backing_format, why, sizeof(why)) < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot create disk '%s' (%s): %s",
                                              cd->target, disk->src, why);
                 log_info("Created %s (%" PRIu64 " bytes) for an incoming copy of disk %s", disk->src, cd->capacity,

@@ -547,6 +547,47 @@ def test_copy_storage_aborted_while_the_disks_copy(hosts):
     g.call("Undefine", dbus.UInt32(0))
 
 
+def test_copy_storage_inc_copies_the_top_only(hosts):
+    """--copy-storage-inc of a qcow2 overlay: Begin3's cookie names its
+    backing file; B, which has it, makes its own overlay of it and the
+    mirror (sync top) copies the top image only. B without the backing file
+    refuses at Prepare3, naming it, and makes nothing."""
+    import json
+    a, b = hosts
+    base, top_a, top_b = a.root / "incbase.raw", a.root / "inc.qcow2", b.root / "inc.qcow2"
+    with open(base, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(base), str(top_a)], check=True)
+    g, con = disk_guest(a, "inc1", top_a, fmt="qcow2")
+    start_writer(con)
+    time.sleep(2)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_INC | MIGRATE_PAUSED
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    assert f"backing='{base}' backingFormat='raw'".encode() in bytes(ck), bytes(ck)
+    bad = bytes(ck).replace(str(base).encode(), b"/nonexistent/incbase.raw")
+    with dbus_error("OperationInvalid", "vda", "/nonexistent/incbase.raw", "not on this host"):
+        b.call("DomainMigratePrepare3",
+               params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+               cookie_bytes(bad), dbus.UInt32(flags))
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert not top_b.exists() and b.list_domains() == []
+    path, _ = copy_storage(a, b, g, flags)
+    con.close()
+    gb = Guest(b, path, "inc1")
+    assert gb.state()[0] == S.PAUSED
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(top_b)], check=True,
+                                     capture_output=True, text=True).stdout)
+    assert info["format"] == "qcow2" and info["backing-filename"] == str(base), info
+    # only the top came: far less than the base's 16 MiB of data
+    assert info["actual-size"] < 8 * MIB, info
+    # through their chains, A's disk and B's read the same
+    r = subprocess.run(["qemu-img", "compare", "-U", str(top_a), str(top_b)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
 MIGRATE_TUNNELLED = 4
 
 
