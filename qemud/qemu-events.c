@@ -412,6 +412,7 @@ void qemu_event_dispatch(QemuMonitor *mon, const char *event, json_object *data,
         domain_situation(d, &s);
         qemu_event_effect(event, data, &s, &e);
         qemu_migrate_adjust_effect(d, event, &e); /* QEMU's own STOP at a migration's end */
+        qemu_migrate_note_event(d, event, data, timestamp_usec);
         if (!e.known)
                 log_debug("Domain %s: QMP event %s is unknown, ignored", d->def->name, event);
         else

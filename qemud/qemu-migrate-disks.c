@@ -115,18 +115,23 @@ int migration_disks_begin(Domain *d, const MigrateParams *p, unsigned flags, Mig
 
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "%s", msg);
+        if (flags & MIGRATE_NON_SHARED_INC)
+                qemu_blockjob_fill_chains(d); /* the overlays' backing files */
         for (size_t i = 0; sel && sel[i]; i++) {
                 const DomainDiskDef *disk = disk_by_target(domain_current_def(d, false), sel[i]);
                 uint64_t cap = 0;
-                if ((flags & MIGRATE_NON_SHARED_INC) && disk->n_backing > 0)
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                             "copy-storage-inc of disk '%s' with a backing chain is not supported "
-                                             "yet: the destination cannot make the overlay", disk->dst);
                 r = migration_image_capacity(disk->src, &cap);
                 if (r < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot read the size of disk '%s' (%s): %s",
                                              disk->dst, disk->src, strerror(-r));
                 if (migration_cookie_add_nbd_disk(c, disk->dst, cap) < 0)
+                        return -ENOMEM;
+                /* INC copies the top image only: B makes an overlay of the
+                 * same backing file, which it must have */
+                if ((flags & MIGRATE_NON_SHARED_INC) && disk->n_backing > 0 &&
+                    migration_cookie_set_nbd_backing(c, disk->backing[0].path,
+                                                     disk->backing[0].format == DOMAIN_DISK_FORMAT_NONE ? NULL :
+                                                     domain_disk_format_to_string(disk->backing[0].format)) < 0)
                         return -ENOMEM;
         }
         if (!sel || !sel[0])
@@ -149,14 +154,26 @@ static bool file_is_empty_raw(const char *path, uint64_t cap) {
         return lseek(fd, 0, SEEK_DATA) < 0 && errno == ENXIO;
 }
 
-static int create_file(const char *path, const char *fmt, uint64_t cap, char *why, size_t why_size) {
+/* backing: the overlay's backing file (qcow2 only), bfmt its format or NULL. */
+static int create_file(const char *path, const char *fmt, uint64_t cap, const char *backing, const char *bfmt,
+                       char *why, size_t why_size) {
         char size[32];
-        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) fmt,
-                         (char *) path, size, NULL };
+        char *argv[16] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f", (char *) fmt };
+        size_t n = 5;
         pid_t pid;
         int status;
 
         snprintf(size, sizeof(size), "%" PRIu64, cap);
+        if (backing) {
+                argv[n++] = (char *) "-b";
+                argv[n++] = (char *) backing;
+                if (bfmt) {
+                        argv[n++] = (char *) "-F";
+                        argv[n++] = (char *) bfmt;
+                }
+        }
+        argv[n++] = (char *) path;
+        argv[n++] = size;
         if (streq(fmt, "raw")) {
                 _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
                 if (fd < 0 || ftruncate(fd, (off_t) cap) < 0) {
@@ -181,8 +198,33 @@ static int create_file(const char *path, const char *fmt, uint64_t cap, char *wh
         return 0;
 }
 
+/* The backing file B's overlay names: INC of an overlay only. */
+static const char *backing_of(const QemuMigration *g, const MigrationCookieDisk *cd) {
+        return (g->flags & MIGRATE_NON_SHARED_INC) ? cd->backing : NULL;
+}
+
+/* INC of an overlay: B has its backing file, and the disk is a qcow2. */
+static int check_backing(const QemuMigration *g, const DomainDiskDef *disk, const MigrationCookieDisk *cd,
+                         sd_bus_error *error) {
+        const char *backing = backing_of(g, cd);
+
+        if (!backing)
+                return 0;
+        if (disk->format != DOMAIN_DISK_FORMAT_QCOW2)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                     "disk '%s': copy-storage-inc of an overlay needs a qcow2 disk on this host to "
+                                     "back it with '%s'", cd->target, backing);
+        if (access(backing, R_OK) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
+                                     "disk '%s': its backing file '%s' is not on this host (%s); copy-storage-inc "
+                                     "copies the top image only, the rest of the chain must be here",
+                                     cd->target, backing, strerror(errno));
+        return 0;
+}
+
 int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const MigrationCookie *c, sd_bus_error *error) {
         char why[256] = "";
+        int r;
 
         g->created = strv_free_null(g->created);
         g->nbd_disks = strv_free_null(g->nbd_disks);
@@ -208,8 +250,11 @@ int migration_disks_precreate(QemuMigration *g, const DomainDef *def, const Migr
                                              "disk '%s': '%s' exists on this host with other content; a "
                                              "copy-storage migration does not overwrite it", cd->target, disk->src);
                 }
+                r = check_backing(g, disk, cd, error);
+                if (r < 0)
+                        return r;
                 if (create_file(disk->src, disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", cd->capacity,
-                                why, sizeof(why)) < 0)
+                                backing_of(g, cd), cd->backing_format, why, sizeof(why)) < 0)
                         return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot create disk '%s' (%s): %s",
                                              cd->target, disk->src, why);
                 log_info("Created %s (%" PRIu64 " bytes) for an incoming copy of disk %s", disk->src, cd->capacity,
@@ -372,10 +417,53 @@ static json_object *find_job(json_object *result, const char *target) {
 static int on_mirror_poll(sd_event_source *src, uint64_t usec, void *userdata);
 
 static int schedule(QemuMigration *g) {
+        uint64_t delay = g->kick ? 0 : MIRROR_POLL_USEC;
+
+        g->kick = false;
         g->timer = sd_event_source_disable_unref(g->timer);
         g->poll_fn = NULL; /* MIGRATION events are not ours to act on */
-        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, MIRROR_POLL_USEC,
+        return sd_event_add_time_relative(g->d->manager->event, &g->timer, CLOCK_MONOTONIC, delay,
                                           POLL_ACCURACY_USEC, on_mirror_poll, g);
+}
+
+void migration_disks_on_event(QemuMigration *g, const char *event) {
+        if (!g->disks_done || !migration_job_alive(g) || !g->nbd_disks)
+                return;
+        if (!streq(event, "BLOCK_JOB_READY") && !streq(event, "BLOCK_JOB_COMPLETED") &&
+            !streq(event, "BLOCK_JOB_CANCELLED") && !streq(event, "BLOCK_JOB_ERROR"))
+                return;
+        if (!g->timer) {
+                g->kick = true; /* a query is under way: the one after it goes at once */
+                return;
+        }
+        g->timer = sd_event_source_disable_unref(g->timer);
+        (void) on_mirror_poll(NULL, 0, g);
+}
+
+/* The mirrors' figures (their "len" and "offset") for GetJobStats. */
+static void disk_stats(QemuMigration *g, json_object *result) {
+        uint64_t total = 0, done = 0;
+        bool any = false;
+
+        for (size_t i = 0; g->nbd_disks && g->nbd_disks[i]; i++) {
+                json_object *j = find_job(result, g->nbd_disks[i]), *v;
+                if (!j)
+                        continue;
+                any = true;
+                total += json_object_object_get_ex(j, "len", &v) ? (uint64_t) json_object_get_int64(v) : 0;
+                done += json_object_object_get_ex(j, "offset", &v) ? (uint64_t) json_object_get_int64(v) : 0;
+        }
+        if (!any)
+                return; /* ended: the last figures stay */
+        g->now.has_disk = true;
+        g->now.disk_total = total;
+        g->now.disk_processed = done < total ? done : total;
+        g->now.disk_remaining = total - g->now.disk_processed;
+        if (!g->now.has_memory) {
+                g->now.data_total = g->now.disk_total;
+                g->now.data_processed = g->now.disk_processed;
+                g->now.data_remaining = g->now.disk_remaining;
+        }
 }
 
 /* Until each mirror is ready (before the memory), or gone (after cancel). */
@@ -388,6 +476,7 @@ static void on_jobs(QemuMonitor *mon, json_object *result, const char *error_cla
                 return;
         if (error_class)
                 return mirrors_failed(g, error_desc ? error_desc : error_class);
+        disk_stats(g, result);
         for (size_t i = 0; g->nbd_disks && g->nbd_disks[i]; i++) {
                 json_object *j = find_job(result, g->nbd_disks[i]);
                 json_object *v;

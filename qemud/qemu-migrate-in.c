@@ -120,6 +120,7 @@ static int start_incoming_volumes(Manager *m, DomainDef *def, const MigrateParam
         r = g ? pick_addresses(g, p, error) : -ENOMEM;
         if (r >= 0) {
                 g->flags = flags;
+                g->in_completed = g->arrived = g->need_stats = false;
                 free(g->persist_xml);
                 g->persist_xml = strdup(p->persist_xml);
                 r = g->persist_xml ? 0 : -ENOMEM;
@@ -369,6 +370,7 @@ void qemu_migrate_reply_prepare(Domain *d, sd_bus_message *call) {
         _cleanup_free_ char *uri = NULL;
 
         if (!g || migration_cookie_for(d, &c) < 0 || (g->nbd_disks && migration_disks_cookie(g, c) < 0) ||
+            migration_graphics_cookie(d, c) < 0 ||
             asprintf(&uri, "tcp:%s%s%s:%d", strchr(g->host, ':') ? "[" : "", g->host, strchr(g->host, ':') ? "]" : "",
                      g->port) < 0) {
                 (void) sd_bus_reply_method_errorf(call, VB_ERROR_OPERATION_FAILED, "out of memory");
@@ -458,6 +460,21 @@ static void finish_done(QemuMigration *g) {
         (void) domain_status_save(d); /* after the answer: the guest runs already */
 }
 
+/* The figures of a stream whose end QEMU's event told: asked after the
+ * guest runs (out of the pause), before Finish3's answer. */
+static void on_stats_in(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                        void *userdata) {
+        QemuMigration *g = userdata;
+
+        if (!migration_job_alive(g))
+                return;
+        if (!error_class) {
+                migration_stats_from(g, result);
+                g->now.operation = DOMAIN_JOB_OPERATION_MIGRATION_IN;
+        }
+        finish_done(g);
+}
+
 static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                           void *userdata) {
         QemuMigration *g = userdata;
@@ -470,6 +487,8 @@ static void on_cont_reply(QemuMonitor *mon, json_object *result, const char *err
                 finish_failed(g, error_desc ? error_desc : error_class);
                 return;
         }
+        if (g->need_stats)
+                return; /* on_stats_in answers, its query right behind cont */
         finish_done(g);
 }
 
@@ -490,6 +509,8 @@ static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
 }
 
 static void stream_arrived(QemuMigration *g) {
+        g->arrived = true;
+        g->timer = sd_event_source_disable_unref(g->timer);
         /* the disks came before the memory: B's QEMU serves them no more */
         migration_disks_stop_server(g->d);
         if (domain_lock_acquire(g->d, on_finish_locks) < 0)
@@ -502,14 +523,29 @@ static void run_guest(QemuMigration *g) {
 
         if (g->flags & MIGRATE_PAUSED) {
                 domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
-                finish_done(g);
+                if (!g->need_stats)
+                        finish_done(g);
+                else if (!mon || qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0)
+                        finish_failed(g, "cannot talk to QEMU's monitor");
                 return;
         }
         /* Set before cont: QEMU's RESUME then finds the guest running and
          * says nothing of its own. */
         domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
-        if (!mon || qemu_monitor_command(mon, "cont", NULL, on_cont_reply, g) < 0)
+        if (!mon || qemu_monitor_command(mon, "cont", NULL, on_cont_reply, g) < 0 ||
+            (g->need_stats && qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0))
                 finish_failed(g, "cannot talk to QEMU's monitor");
+}
+
+/* The event came before Finish3 or while it waits: the guest's pause
+ * ends one query-migrate sooner (its figures are asked after "cont"). */
+void migration_incoming_completed(QemuMigration *g) {
+        g->in_completed = true;
+        if (!migration_job_alive(g) || !g->call || g->arrived ||
+            !domain_job_is(g->d->jobs, DOMAIN_JOB_MIGRATE_IN))
+                return;
+        g->need_stats = true;
+        stream_arrived(g);
 }
 
 static int on_finish_poll(sd_event_source *src, uint64_t usec, void *userdata);
@@ -524,6 +560,8 @@ static void on_query_in(QemuMonitor *mon, json_object *result, const char *error
                 migration_job_clear(g);
                 return;
         }
+        if (g->arrived)
+                return; /* QEMU's event was quicker than this answer */
         if (error_class) {
                 finish_failed(g, error_desc ? error_desc : error_class);
                 return;
@@ -549,6 +587,8 @@ static int on_finish_poll(sd_event_source *src, uint64_t usec, void *userdata) {
         QemuMonitor *mon = qemu_domain(g->d)->mon;
 
         g->timer = sd_event_source_disable_unref(g->timer);
+        if (g->arrived)
+                return 0;
         if (!migration_job_alive(g) || !mon) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = sd_bus_message_ref(g->call);
                 migration_job_clear(g);
@@ -655,6 +695,11 @@ int qemu_migrate_finish(Manager *m, const MigrateParams *p, const void *cookie, 
         g->job->operation = DOMAIN_JOB_OPERATION_MIGRATION_IN;
         g->call = sd_bus_message_ref(call);
         domain_job_set_phase(d->jobs, "finish3");
+        if (g->in_completed) {
+                g->need_stats = true;
+                stream_arrived(g);
+                return 1;
+        }
         if (qemu_monitor_command(qemu_domain(d)->mon, "query-migrate", NULL, on_query_in, g) < 0) {
                 migration_job_clear(g);
                 domain_job_end(d->jobs);

@@ -27,7 +27,9 @@ struct QemuMigration {
         bool kick;                /* QEMU said the end came: the next poll at once */
         unsigned flags;           /* MIGRATE_* of the phase */
         bool cancelled;           /* AbortJob asked */
-        bool stream_done;         /* QEMU said completed */
+        bool in_completed;        /* destination: QEMU's MIGRATION event said completed */
+        bool arrived;             /* destination: Finish3 went on to run the guest */
+        bool need_stats;          /* destination: QEMU's figures still to ask (after cont) */
         char *host;               /* incoming: the address in uri_out */
         char *listen;             /* incoming: what QEMU listens on */
         int port;
@@ -73,6 +75,8 @@ int migration_schedule_poll(QemuMigration *g, sd_event_time_handler_t fn);
 int migration_host_uuid(Manager *m, uint8_t uuid[16]);
 
 /* The destination's phases (qemu-migrate-in.c). */
+/* Destination: QEMU's MIGRATION event said completed. */
+void migration_incoming_completed(QemuMigration *g);
 int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                          sd_bus_message *call, sd_bus_error *error);
 int qemu_migrate_finish(Manager *m, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
@@ -110,8 +114,18 @@ int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char 
  * are none, 1 when done will run. */
 int migration_disks_complete(QemuMigration *g, migration_disks_fn done);
 void migration_disks_forget_nodes(QemuMigration *g);
+/* A block job event of QEMU's: the mirrors' poll goes at once (the memory
+ * waits for them to be ready, the guest's pause for them to end). */
+void migration_disks_on_event(QemuMigration *g, const char *event);
 /* A failure: the mirrors are cancelled, their nodes removed. */
 void migration_disks_abandon(QemuMigration *g);
+
+/* Graphics relocation (qemu-migrate-graphics.c). Prepare3: the guest's one
+ * <graphics> (VNC or SPICE) into the cookie. Perform3, before the memory
+ * moves: a SPICE guest's QEMU hears where B's server listens (the
+ * cookie's listen, or uri_host when that is a wildcard). */
+int migration_graphics_cookie(Domain *d, MigrationCookie *c);
+void migration_graphics_relocate(Domain *d, const MigrationCookie *c, const char *uri_host);
 
 /* s without prefix, or NULL when s does not start with it. */
 static inline const char *migration_skip_prefix(const char *s, const char *prefix) {

@@ -61,7 +61,7 @@ void migration_job_clear(QemuMigration *g) {
         g->call = sd_bus_message_unref(g->call);
         g->incoming_done = NULL;
         g->poll_fn = NULL;
-        g->cancelled = g->stream_done = g->kick = false;
+        g->cancelled = g->kick = false;
 }
 
 void qemu_migrate_free(Domain *d) {
@@ -111,6 +111,10 @@ void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
         json_object *v;
         const char *status = data && json_object_object_get_ex(data, "status", &v) ? json_object_get_string(v) : "";
 
+        if (g && qemu_domain(d)->migrating_in && streq(status, "completed")) {
+                migration_incoming_completed(g);
+                return;
+        }
         if (!g || !migration_job_alive(g) || !g->poll_fn)
                 return;
         if (!streq(status, "completed") && !streq(status, "failed") && !streq(status, "cancelled"))
@@ -121,6 +125,25 @@ void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
         }
         g->timer = sd_event_source_disable_unref(g->timer);
         (void) g->poll_fn(NULL, 0, g);
+}
+
+void qemu_migrate_note_event(Domain *d, const char *event, json_object *data, uint64_t timestamp_usec) {
+        QemuDomain *q = qemu_domain(d);
+        json_object *v;
+        const char *what = NULL;
+
+        if (q->migration && q->migrating_out)
+                migration_disks_on_event(q->migration, event);
+        if (streq(event, "STOP") && q->migrating_out)
+                what = "stopped the guest";
+        else if (streq(event, "RESUME") && q->migrating_in)
+                what = "resumed the guest";
+        else if (streq(event, "MIGRATION") && (q->migrating_in || q->migrating_out) && data &&
+                 json_object_object_get_ex(data, "status", &v) && streq_ptr(json_object_get_string(v), "completed"))
+                what = q->migrating_in ? "completed the incoming stream" : "completed the outgoing stream";
+        if (what)
+                log_info("Migration of %s: QEMU %s at %" PRIu64 ".%06" PRIu64, d->def->name, what,
+                         timestamp_usec / 1000000, timestamp_usec % 1000000);
 }
 
 static uint64_t get_u64(json_object *o, const char *key) {
@@ -135,6 +158,10 @@ void migration_stats_from(QemuMigration *g, json_object *result) {
         s->type = DOMAIN_JOB_TYPE_UNBOUNDED;
         s->time_elapsed_ms = get_u64(result, "total-time");
         qemu_migrate_stats_parse(result, s);
+        /* libvirt's data_* are the memory's and the disks' together */
+        s->data_total = s->memory_total + s->disk_total;
+        s->data_processed = s->memory_processed + s->disk_processed;
+        s->data_remaining = s->memory_remaining + s->disk_remaining;
 }
 
 int migration_host_uuid(Manager *m, uint8_t uuid[16]) {
@@ -539,10 +566,27 @@ static int perform_offline(Domain *d, sd_bus_message *call, sd_bus_error *error)
         return r < 0 ? r : 1;
 }
 
+/* The host of QEMU's "tcp:host:port" (brackets off), into buf. */
+static const char *uri_host(const char *uri, char *buf, size_t size) {
+        const char *rest = migration_skip_prefix(uri, "tcp:"), *colon = rest ? strrchr(rest, ':') : NULL;
+        size_t n = colon ? (size_t) (colon - rest) : 0;
+
+        if (n >= 2 && rest[0] == '[' && rest[n - 1] == ']') {
+                rest++;
+                n -= 2;
+        }
+        if (!colon || n == 0 || n >= size)
+                return NULL;
+        memcpy(buf, rest, n);
+        buf[n] = 0;
+        return buf;
+}
+
 static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie, size_t cookie_len, unsigned flags,
                            sd_bus_message *call, sd_bus_error *error) {
         _cleanup_(migration_cookie_freep) MigrationCookie *c = NULL;
         _cleanup_free_ char *uri = NULL;
+        char host[256];
         ConfError err = {};
         QemuMigration *g;
         int r;
@@ -578,6 +622,7 @@ static int migrate_perform(Domain *d, const MigrateParams *p, const void *cookie
         qemu_domain(d)->migrating_out = true;
         (void) domain_status_save(d);
         log_info("Migrating %s to %s (flags 0x%x)", d->def->name, uri, flags);
+        migration_graphics_relocate(d, c, p->tunnel_fd >= 0 ? NULL : uri_host(uri, host, sizeof(host)));
         if (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)) {
                 /* the memory once the disks are in sync */
                 free(g->pending_uri);

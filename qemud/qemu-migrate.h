@@ -57,6 +57,12 @@ void qemu_migrate_adjust_effect(Domain *d, const char *event, struct QemuEventEf
 /* QEMU's MIGRATION event (qemu-events.c): at its end the waiting phase asks
  * QEMU at once instead of at its next poll. */
 void qemu_migrate_on_event(Domain *d, const char *event, json_object *data);
+/* QEMU's STOP on the source, RESUME on the destination and MIGRATION
+ * "completed" on both, during a migration: logged with QEMU's own
+ * timestamp (usec of the host's realtime clock), so that the daemons' share
+ * of the guest's pause can be told from QEMU's (bench/migrate-bench.py
+ * reads these lines). A block job event wakes the copied disks' poll. */
+void qemu_migrate_note_event(Domain *d, const char *event, json_object *data, uint64_t timestamp_usec);
 
 /* The live state says a migration is under way, so that a qemud killed in
  * the middle knows after its restart: "  <migration dir='in|out'/>\n" or

@@ -49,8 +49,11 @@ MigrationCookie *migration_cookie_free(MigrationCookie *c) {
         free(c->lock_driver);
         free(c->lock_leases);
         free(c->persistent_xml);
-        for (size_t i = 0; i < c->n_nbd_disks; i++)
+        for (size_t i = 0; i < c->n_nbd_disks; i++) {
                 free(c->nbd_disks[i].target);
+                free(c->nbd_disks[i].backing);
+                free(c->nbd_disks[i].backing_format);
+        }
         free(c->nbd_disks);
         for (size_t i = 0; i < c->n_stats; i++)
                 free(c->stats[i].name);
@@ -88,12 +91,24 @@ int migration_cookie_add_nbd_disk(MigrationCookie *c, const char *target, uint64
         if (!t)
                 return -ENOMEM;
         c->nbd_disks = t;
-        t[c->n_nbd_disks].target = strdup(target);
+        t[c->n_nbd_disks] = (MigrationCookieDisk) { .target = strdup(target), .capacity = capacity };
         if (!t[c->n_nbd_disks].target)
                 return -ENOMEM;
-        t[c->n_nbd_disks++].capacity = capacity;
+        c->n_nbd_disks++;
         c->present |= MIGRATION_FEATURE_NBD;
         return 0;
+}
+
+int migration_cookie_set_nbd_backing(MigrationCookie *c, const char *path, const char *format) {
+        MigrationCookieDisk *k = c->n_nbd_disks ? &c->nbd_disks[c->n_nbd_disks - 1] : NULL;
+
+        if (!k)
+                return -EINVAL;
+        free(k->backing);
+        free(k->backing_format);
+        k->backing = path ? strdup(path) : NULL;
+        k->backing_format = format ? strdup(format) : NULL;
+        return (path && !k->backing) || (format && !k->backing_format) ? -ENOMEM : 0;
 }
 
 /* --- format ------------------------------------------------------------------- */
@@ -116,6 +131,8 @@ static void format_nbd(XmlWriter *w, const MigrationCookie *c) {
                 xw_start(w, "disk");
                 xw_attr(w, "target", c->nbd_disks[i].target);
                 xw_attrf(w, "capacity", "%" PRIu64, c->nbd_disks[i].capacity);
+                xw_attr(w, "backing", c->nbd_disks[i].backing);
+                xw_attr(w, "backingFormat", c->nbd_disks[i].backing_format);
                 xw_end(w);
         }
         xw_end(w);
@@ -264,14 +281,19 @@ static int parse_nbd(MigrationCookie *c, xmlNodePtr n, ConfError *err) {
         int r = xml_attr_int(n, "nbd", "port", &c->nbd_port, err);
 
         for (xmlNodePtr k = xml_first_element(n); r >= 0 && k; k = xml_next_element(k)) {
-                _cleanup_free_ char *target = NULL;
+                _cleanup_free_ char *target = NULL, *backing = NULL, *format = NULL;
                 uint64_t capacity = 0;
                 if (!xml_is(k, "disk"))
                         continue;
                 r = xml_attr_str_required(k, "nbd/disk", "target", &target, err);
                 if (r >= 0)
                         r = xml_attr_ullong(k, "nbd/disk", "capacity", &capacity, err);
-                if (r >= 0 && migration_cookie_add_nbd_disk(c, target, capacity) < 0)
+                if (r >= 0)
+                        r = xml_attr_str(k, "nbd/disk", "backing", &backing, err);
+                if (r >= 0)
+                        r = xml_attr_str(k, "nbd/disk", "backingFormat", &format, err);
+                if (r >= 0 && (migration_cookie_add_nbd_disk(c, target, capacity) < 0 ||
+                               (backing && migration_cookie_set_nbd_backing(c, backing, format) < 0)))
                         r = xml_err_oom(err);
         }
         if (r >= 0)

@@ -42,6 +42,10 @@ typedef enum MigrationFeature {
 typedef struct MigrationCookieDisk {
         char *target;      /* "vda" */
         uint64_t capacity; /* bytes; 0 when not told */
+        /* copy-storage-inc of an overlay: its backing file and format, which
+         * the destination must have (virtbus's: backing='' backingFormat='',
+         * attributes libvirt does not read) */
+        char *backing, *backing_format;
 } MigrationCookieDisk;
 
 typedef struct MigrationCookieStat {
@@ -90,6 +94,8 @@ int migration_cookie_add_stat(MigrationCookie *c, const char *name, uint64_t val
 /* The value of stat name, or false. */
 bool migration_cookie_get_stat(const MigrationCookie *c, const char *name, uint64_t *ret);
 int migration_cookie_add_nbd_disk(MigrationCookie *c, const char *target, uint64_t capacity);
+/* The backing file of the last disk added. */
+int migration_cookie_set_nbd_backing(MigrationCookie *c, const char *path, const char *format);
 
 const char *migration_feature_to_string(MigrationFeature f);
 /* 0 for a name not known. */

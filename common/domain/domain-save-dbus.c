@@ -200,11 +200,15 @@ int domain_job_stats_append(sd_bus_message *m, const DomainJobStats *s) {
                 const char *key;
                 uint64_t value;
                 bool memory;
+                bool disk;
         } fields[] = {
                 { "time_elapsed", s->time_elapsed_ms, false },
                 { "data_total", s->data_total, false },
                 { "data_processed", s->data_processed, false },
                 { "data_remaining", s->data_remaining, false },
+                { "disk_total", s->disk_total, false, true },
+                { "disk_processed", s->disk_processed, false, true },
+                { "disk_remaining", s->disk_remaining, false, true },
                 { "memory_total", s->memory_total, true },
                 { "memory_processed", s->memory_processed, true },
                 { "memory_remaining", s->memory_remaining, true },
@@ -225,7 +229,7 @@ int domain_job_stats_append(sd_bus_message *m, const DomainJobStats *s) {
         if (s->type != DOMAIN_JOB_TYPE_NONE) {
                 r = append_entry(m, "operation", 'i', &op);
                 for (size_t i = 0; r >= 0 && i < ELEMENTSOF(fields); i++)
-                        if (!fields[i].memory || s->has_memory)
+                        if ((!fields[i].memory || s->has_memory) && (!fields[i].disk || s->has_disk))
                                 r = append_entry(m, fields[i].key, 't', &fields[i].value);
                 if (r >= 0 && s->error)
                         r = append_entry(m, "errmsg", 's', s->error);

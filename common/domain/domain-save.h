@@ -84,6 +84,8 @@ typedef struct DomainJobStats {
         uint64_t memory_constant, memory_normal, memory_normal_bytes, memory_bps, memory_iteration;
         uint64_t memory_dirty_rate;
         uint64_t downtime_ms, setup_time_ms;
+        bool has_disk;           /* a migration copying its disks: their mirrors' figures */
+        uint64_t disk_total, disk_processed, disk_remaining;
         char *error;             /* a failed job: why (GetJobStats "errmsg") */
 } DomainJobStats;
 

@@ -13,12 +13,17 @@ streams (memory, NBD) cross the veth too.
 - virsh migrate --live --p2p --copy-storage-all back to A, the guest writing
   its disk throughout: A's disk is B's to the byte (the guest left paused
   with --suspend), and resumed it writes on.
+- a guest on a virtbus network (networkd in each namespace, the same nat
+  network on both): B's networkd gives it its port before it runs on B
+  (Prepare3), A's goes with A's QEMU (Confirm3); it answers a ping on B.
 The test process itself talks to each host's bus and proxy over their unix
 sockets (the two namespaces share the file system)."""
 
 import filecmp
 import os
+import json
 import re
+import subprocess
 import time
 
 import pytest
@@ -204,3 +209,64 @@ def test_copy_storage_across_the_veth(hosts):
     d.undefine()
     assert re.search(r"Copying the disks of nscs to 10\.231\.\d+\.1:", a.qemud.log_path.read_text()) is None
     assert re.search(r"Copying the disks of nscs to 10\.231\.\d+\.2:", a.qemud.log_path.read_text())
+
+
+def test_network_port_moves_with_the_guest(hosts):
+    """A guest on a virtbus network (the same nat network with DHCP on both
+    hosts, each host's networkd in its namespace): before the guest runs on
+    B, B's networkd gave it its port (a tap on B's bridge, made at Prepare3
+    as a start makes it); A's port goes only with A's QEMU (Confirm3). The
+    guest keeps its address and answers a ping from B's bridge."""
+    from test_networkd_common import PORT_IFACE, host_network_limit, nat_xml
+    why = host_network_limit()
+    if why:
+        pytest.skip(f"this host cannot run networkd's networks: {why}")
+    pair, a, b = hosts
+    name, mac, ip = "nsnet", "52:54:00:5a:31:01", "192.168.151.50"
+    daemons, bridges = [], []
+    try:
+        for x in (a, b):
+            d = h.Daemon("networkd", x.bus, x.root).start()
+            daemons.append(d)
+            path = d.call("NetworkDefineXML", nat_xml("mignet", "192.168.151",
+                                                     dhcp_extra=f"<host mac='{mac}' ip='{ip}'/>"))
+            x.bus.call(d.bus_name, path, "org.libvirt.Network", "Create")
+            bridges.append(x.bus.get_property(d.bus_name, path, "org.libvirt.Network", "BridgeName"))
+
+        def ports(i):
+            return [p for p in daemons[i].call("ListPorts", "", interface=PORT_IFACE) if p[3] == name]
+
+        def ping(i):
+            return subprocess.run(["ip", "netns", "exec", pair.names[i], "ping", "-c", "1", "-W", "1", ip],
+                                  capture_output=True).returncode == 0
+
+        g = a.define(name, tick=True, nic=("network", "mignet"), mac=mac)
+        g.start()
+        g.wait_ready()
+        assert len(ports(0)) == 1 and ports(1) == []
+        h.wait_until(lambda: ping(0), 60, 0.5, f"{ip} to answer a ping on A")
+        before = g.wait_tick_after(g.last_tick())
+        r = a.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml",
+                    moved_xml(a, b, name), "--listen-address", b.addr, name, b.tcp_uri, check=False)
+        assert r.returncode == 0, r.stderr
+        gb = Guest(b, b.call("DomainLookupByName", name), name)
+        gb.serial = b.root / f"{name}.serial"
+        assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+        first = gb.wait_tick_after(-1, timeout=30)
+        assert before < first <= before + 15, f"B's first tick {first}, A's last {before}"
+        # B's port, a tap on B's bridge, is the guest's; A's is gone
+        pb = ports(1)
+        assert len(pb) == 1 and pb[0][4] == mac and pb[0][5] == "tap", pb
+        tap = pb[0][6]
+        assert f"<target dev='{tap}'/>" in gb.call("GetXMLDesc", 0)
+        h.wait_until(lambda: ports(0) == [], 20, what=f"A's port of {name} to go")
+        link = json.loads(subprocess.run(["ip", "-n", pair.names[1], "-j", "link", "show", "dev", tap],
+                                         capture_output=True, text=True, check=True).stdout)[0]
+        assert link.get("master") == bridges[1] and "UP" in link["flags"], link
+        h.wait_until(lambda: ping(1), 60, 0.5, f"{ip} to answer a ping on B")
+        gb.call("Destroy", 0)
+        gb.call("Undefine", 0)
+        h.wait_until(lambda: ports(1) == [], 20, what=f"B's port of {name} to go")
+    finally:
+        for d in daemons:
+            d.stop()

@@ -18,7 +18,8 @@ its console every second) between them:
   the destination already uses): an error, the guest still running on A;
 - a --p2p migration aborted half way (domjobabort) and one switched to
   postcopy (virDomainMigrateStartPostCopy);
-- a client gone between Prepare and Finish: B's proxy ends the incoming guest.
+- a client gone between Prepare and Finish: B's proxy ends the incoming guest;
+- jobStats() during a --p2p --copy-storage-all migration: the disks' figures.
 
 After each live move the guest's tick counter goes on from where it was on
 the new host (no new boot). The destination's console file is in its own
@@ -419,6 +420,52 @@ def test_virsh_migrate_p2p_copy_storage_all_back(hosts):
     h.wait_until(lambda: len(markers(disk_a)) > len(n) + 5, 60, what="the guest writing on A again")
     d.destroy()
     d.undefine()
+
+
+def test_job_stats_show_the_disks_copy(hosts):
+    """python-libvirt's jobStats() on A during a --p2p --copy-storage-all
+    migration (slowed to 1 MiB/s) carries libvirt's disk_total,
+    disk_processed and disk_remaining; domjobabort then leaves the guest
+    running on A and nothing on B."""
+    import os
+    import threading
+    a, b = hosts
+    disk = a.root / "pjs.raw"
+    with open(disk, "wb") as f:
+        f.write(os.urandom(4 * MIB))
+        f.truncate(64 * MIB)
+    xml = h.guest_domain_xml(a.guest, "pjs", serial_log=None, nic=None, disks=[(str(disk), "raw", "vda")])
+    dom = a.open().createXML(xml, 0)
+    params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: moved_xml(a, b, "pjs"),
+              libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
+              libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
+    flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_NON_SHARED_DISK
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(b.proxy.uri, params, flags)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    watcher = a.open().lookupByName("pjs")
+
+    def copying():
+        st = watcher.jobStats()
+        return st if st.get("disk_processed", 0) > 0 else None
+    st = h.wait_until(copying, 60, 0.1, "the disks' copy in jobStats")
+    assert st["disk_total"] == 64 * MIB, st
+    assert st["disk_processed"] + st["disk_remaining"] == 64 * MIB and st["disk_remaining"] > 0, st
+    assert st["data_total"] >= st["disk_total"], st
+    watcher.abortJob()
+    t.join(120)
+    assert not t.is_alive() and "error" in result, result
+    assert watcher.state()[0] == libvirt.VIR_DOMAIN_RUNNING
+    h.wait_until(lambda: b.open().listAllDomains() == [], 15, what="nothing left on B")
+    watcher.destroy()
 
 
 def test_virsh_migrate_p2p_tunnelled(hosts):

@@ -522,6 +522,11 @@ def test_copy_storage_aborted_while_the_disks_copy(hosts):
     h.wait_until(lambda: "Copying the disks of cs3" in a.qemud.log_path.read_text(), 60, 0.1,
                  what="the disks' copy under way")
     time.sleep(1)
+    # GetJobStats shows the disks' copy under way (libvirt's disk_* figures)
+    typ, st = g.call("GetJobStats", dbus.UInt32(0))
+    assert st["disk_total"] == CS_DISK, st
+    assert 0 < st["disk_processed"] < CS_DISK and st["disk_processed"] + st["disk_remaining"] == CS_DISK, st
+    assert st["data_total"] >= st["disk_total"], st
     g.call("AbortJob")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "cancelled" in err, err
@@ -538,6 +543,47 @@ def test_copy_storage_aborted_while_the_disks_copy(hosts):
     gb = Guest(b, path, "cs3")
     assert gb.state()[0] == S.PAUSED
     assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
+    gb.call("Destroy", dbus.UInt32(0))
+    g.call("Undefine", dbus.UInt32(0))
+
+
+def test_copy_storage_inc_copies_the_top_only(hosts):
+    """--copy-storage-inc of a qcow2 overlay: Begin3's cookie names its
+    backing file; B, which has it, makes its own overlay of it and the
+    mirror (sync top) copies the top image only. B without the backing file
+    refuses at Prepare3, naming it, and makes nothing."""
+    import json
+    a, b = hosts
+    base, top_a, top_b = a.root / "incbase.raw", a.root / "inc.qcow2", b.root / "inc.qcow2"
+    with open(base, "wb") as f:
+        f.write(os.urandom(16 * MIB))
+        f.truncate(CS_DISK)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", str(base), str(top_a)], check=True)
+    g, con = disk_guest(a, "inc1", top_a, fmt="qcow2")
+    start_writer(con)
+    time.sleep(2)
+    flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_INC | MIGRATE_PAUSED
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    assert f"backing='{base}' backingFormat='raw'".encode() in bytes(ck), bytes(ck)
+    bad = bytes(ck).replace(str(base).encode(), b"/nonexistent/incbase.raw")
+    with dbus_error("OperationInvalid", "vda", "/nonexistent/incbase.raw", "not on this host"):
+        b.call("DomainMigratePrepare3",
+               params(destination_xml=dest_xml_for(xml, a.root, b.root), listen_address="127.0.0.1"),
+               cookie_bytes(bad), dbus.UInt32(flags))
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(flags), 1)
+    assert not top_b.exists() and b.list_domains() == []
+    path, _ = copy_storage(a, b, g, flags)
+    con.close()
+    gb = Guest(b, path, "inc1")
+    assert gb.state()[0] == S.PAUSED
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(top_b)], check=True,
+                                     capture_output=True, text=True).stdout)
+    assert info["format"] == "qcow2" and info["backing-filename"] == str(base), info
+    # only the top came: far less than the base's 16 MiB of data
+    assert info["actual-size"] < 8 * MIB, info
+    # through their chains, A's disk and B's read the same
+    r = subprocess.run(["qemu-img", "compare", "-U", str(top_a), str(top_b)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
     gb.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
 
@@ -723,3 +769,35 @@ def test_source_qemud_killed_while_the_disks_copy(hosts):
     assert filecmp.cmp(disk_a, disk_b, shallow=False)
     gb.call("Destroy", dbus.UInt32(0))
     g.call("Undefine", dbus.UInt32(0))
+
+
+def test_spice_clients_are_told_where_the_guest_goes(hosts):
+    """B's Prepare3 cookie names its SPICE server (type, port, listen); A's
+    QEMU hears it (client_migrate_info) before the memory moves and accepts
+    it; a VNC guest's cookie names its server too, and its QEMU hears
+    nothing (VNC has no relocation)."""
+    a, b = hosts
+    for kind in ("spice", "vnc"):
+        name = f"gfx{kind}"
+        g = a.create_transient(name, tick=True, extra_devices=(
+            f"    <graphics type='{kind}' autoport='yes' listen='127.0.0.1'/>"))
+        g.wait_ready()
+        ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+        xml = move_serial(xml, a, b, name)
+        ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                         cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE | MIGRATE_PEER2PEER))
+        m = re.search(rb"<graphics type='(\w+)' port='(\d+)' listen='127\.0\.0\.1'/>", bytes(ck))
+        assert m and m.group(1).decode() == kind, bytes(ck)
+        port = int(m.group(2))
+        out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
+        path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(MIGRATE_LIVE), 0)
+        g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(MIGRATE_LIVE), 0)
+        gb = Guest(b, path, name)
+        assert re.search(rf"<graphics type='{kind}' port='{port}'", gb.call("GetXMLDesc", 0))
+        told = f"SPICE clients of {name} are to reconnect to spice://127.0.0.1:{port}"
+        log = a.qemud.log_path.read_text()
+        if kind == "spice":
+            assert told in log
+        else:
+            assert f"SPICE clients of {name}" not in log
+        gb.call("Destroy", 0)

@@ -129,6 +129,26 @@ static void test_refusals(void) {
         }
 }
 
+/* copy-storage-inc of an overlay: its backing file rides along (virtbus's
+ * attributes; a libvirt cookie has none and parses as before) */
+static void test_nbd_backing(void) {
+        _cleanup_(migration_cookie_freep) MigrationCookie *c = migration_cookie_new(), *c2 = NULL;
+        _cleanup_free_ char *a = NULL;
+
+        CHECK(c && migration_cookie_add_nbd_disk(c, "vda", 65536) >= 0);
+        CHECK(migration_cookie_set_nbd_backing(c, "/var/lib/images/base & 'x'.raw", "raw") >= 0);
+        CHECK(migration_cookie_add_nbd_disk(c, "vdb", 4096) >= 0);
+        CHECK(migration_cookie_format(c, &a) >= 0);
+        CHECK(a && strstr(a, "backingFormat="));
+        c2 = parse_ok(a, strlen(a) + 1);
+        if (!c2)
+                return;
+        CHECK_INTEQ(c2->n_nbd_disks, 2);
+        CHECK_STREQ(c2->nbd_disks[0].backing, "/var/lib/images/base & 'x'.raw");
+        CHECK_STREQ(c2->nbd_disks[0].backing_format, "raw");
+        CHECK(c2->nbd_disks[1].backing == NULL && c2->nbd_disks[1].backing_format == NULL);
+}
+
 static void test_feature_names(void) {
         for (unsigned f = 1; f <= MIGRATION_FEATURE_BLOCK_DIRTY_BITMAPS; f <<= 1) {
                 const char *s = migration_feature_to_string((MigrationFeature) f);
@@ -138,4 +158,5 @@ static void test_feature_names(void) {
         CHECK_INTEQ(migration_feature_from_string("bogus"), 0);
 }
 
-UNIT_TESTS(test_parse_libvirt, test_round_trip, test_format_minimal, test_empty, test_refusals, test_feature_names)
+UNIT_TESTS(test_parse_libvirt, test_round_trip, test_format_minimal, test_empty, test_refusals, test_nbd_backing,
+           test_feature_names)
