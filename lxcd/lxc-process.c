@@ -19,6 +19,7 @@
 #include "domain-log.h"
 #include "domain-prepare.h"
 #include "lxc-net.h"
+#include "lxc-netns.h"
 #include "start-plan.h"
 #include <stdarg.h>
 #include "domain-status.h"
@@ -402,8 +403,10 @@ static int supervisor_argv(const LxcPlan *plan, char ***ret) {
         return 0;
 }
 
+/* With no user namespace, the spare network namespace goes along. */
 static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_fd, sd_bus_error *error) {
-        _cleanup_close_ int rd = -1, wr = -1;
+        const LxcPlan *plan = lxc_domain(d)->plan;
+        _cleanup_close_ int rd = -1, wr = -1, netns = -1;
         int pipefd[2], pidfd = -1, r;
         pid_t pid;
 
@@ -411,9 +414,13 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
                 return -errno;
         rd = pipefd[0];
         wr = pipefd[1];
-        ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { wr, LXC_SUPERVISE_STATUS_FD } };
+        if (plan && !plan->uid_map)
+                netns = lxc_netns_spare_take();
+        ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { wr, LXC_SUPERVISE_STATUS_FD },
+                            { netns, LXC_SUPERVISE_NETNS_FD } };
 
-        r = process_fork(map, ELEMENTSOF(map), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid, &pidfd);
+        r = process_fork(map, ELEMENTSOF(map) - (netns < 0), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid,
+                         &pidfd);
         if (r == 0) {
                 (void) prctl(PR_SET_NAME, LXC_SUPERVISE_COMM);
                 log_set_ident("virtbus-lxcd-supervise");
