@@ -8,6 +8,7 @@ container again, bad input refused by name, virsh -c lxc:///system
 through the proxy, Shutdown and Reboot (initctl and signals) and the
 container's own /proc views (FUSE). Interfaces: test_lxcd_net.py."""
 
+import fcntl
 import glob
 import os
 import re
@@ -200,6 +201,63 @@ def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
     assert re.search(r"^MemTotal:\s+65536 kB$", out, re.M), out
     assert re.search(r"^\s*0\s+100000\s+65536\s*$", out, re.M), out
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
+
+
+def inits_of(vroot):
+    """The containers' inits: each supervisor's only child."""
+    inits = []
+    for sup in container_pids(vroot):
+        with open(f"/proc/{sup}/task/{sup}/children") as f:
+            inits += [int(p) for p in f.read().split()]
+    return inits
+
+
+NS_GET_USERNS = 0xb701
+
+
+def spare_netns(lxcd):
+    fds = f"/proc/{lxcd.proc.pid}/fd"
+    return [os.readlink(f"{fds}/{f}") for f in os.listdir(fds) if os.readlink(f"{fds}/{f}").startswith("net:")]
+
+
+def test_network_namespaces(lxcd, rootfs, vroot):
+    """Each container has a network namespace of its own, with lo up
+    (lxcd makes the next one ahead, while idle); one with <idmap> makes its
+    own, owned by its user namespace."""
+    xml = container_xml("ns2", rootfs, init="/bin/sleep", args=("1000",))
+    paths = [lxcd.call("DomainDefineXML", container_xml(f"ns{i}", rootfs, init="/bin/sleep", args=("1000",)))
+             for i in range(2)]
+    paths.append(lxcd.call("DomainDefineXML", xml.replace("<devices>", IDMAP + "<devices>")))
+    for p in paths:
+        lxcd.domain_call(p, "Create", 0)
+    h.wait_until(lambda: len(inits_of(vroot)) == 3, 10, what="three inits")
+    # the next container's is ready in lxcd, in none of theirs
+    h.wait_until(lambda: spare_netns(lxcd), 10, what="lxcd's spare network namespace")
+    inits = inits_of(vroot)
+    nets = {os.stat(f"/proc/{p}/ns/net").st_ino for p in inits}
+    assert len(nets) == 3 and os.stat("/proc/self/ns/net").st_ino not in nets
+    for p in inits:
+        out = subprocess.run(["nsenter", "-t", str(p), "-n", "ip", "-o", "link", "show"], capture_output=True,
+                             text=True, check=True).stdout
+        assert len(out.splitlines()) == 1 and re.search(r"^1: lo: <LOOPBACK,UP", out), out
+        assert f"net:[{os.stat(f'/proc/{p}/ns/net').st_ino}]" not in spare_netns(lxcd)
+        with open(f"/proc/{p}/uid_map") as f:
+            userns = f.read().split()[:2] != ["0", "0"]
+        fd = os.open(f"/proc/{p}/ns/net", os.O_RDONLY)
+        try:
+            owner = fcntl.ioctl(fd, NS_GET_USERNS)
+            try:
+                owned_by_own = os.fstat(owner).st_ino == os.stat(f"/proc/{p}/ns/user").st_ino
+            finally:
+                os.close(owner)
+        finally:
+            os.close(fd)
+        assert owned_by_own, f"init {p}: its network namespace is not its user namespace's"
+        assert userns == (os.stat(f"/proc/{p}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino)
+    for p in paths:
+        lxcd.domain_call(p, "Destroy", 0)
+        lxcd.domain_call(p, "Undefine", 0)
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisors to be gone")
 
 
 def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
