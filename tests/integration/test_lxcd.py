@@ -292,12 +292,13 @@ def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
 
 
 def test_tuning_in_the_cgroup(lxcd, rootfs, vroot):
-    """<memtune>, <cputune> and <blkiotune> written to the container's cgroup
+    """<vcpu cpuset>, <memtune>, <cputune> and <blkiotune> written to the container's cgroup
     (machine-lxc\\x2d<id>\\x2d<name>.scope) through the shared module."""
     v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
     dev = next((f"/dev/{n}" for n in sorted(os.listdir("/sys/block"))
                 if not n.startswith(("loop", "ram", "zram")) and os.path.exists(f"/dev/{n}")), None)
-    tune = ("<memtune><hard_limit unit='MiB'>48</hard_limit><soft_limit unit='MiB'>32</soft_limit></memtune>"
+    tune = ("<vcpu cpuset='0'>1</vcpu>"
+            "<memtune><hard_limit unit='MiB'>48</hard_limit><soft_limit unit='MiB'>32</soft_limit></memtune>"
             "<cputune><shares>512</shares><quota>50000</quota></cputune>")
     if dev:
         tune += f"<blkiotune><device><path>{dev}</path><read_bytes_sec>4194304</read_bytes_sec></device></blkiotune>"
@@ -319,6 +320,11 @@ def test_tuning_in_the_cgroup(lxcd, rootfs, vroot):
         assert open(f"{by['memory']}/memory.soft_limit_in_bytes").read().strip() == str(32 << 20)
         assert open(f"{by['cpu']}/cpu.shares").read().strip() == "512"
         assert open(f"{by['cpu']}/cpu.cfs_quota_us").read().strip() == "50000"
+    # <vcpu cpuset>: the container's processes on those CPUs, as under libvirt
+    assert open(f"{by['' if v2 else 'cpuset']}/cpuset.cpus").read().strip() == "0"
+    h.wait_until(lambda: inits_of(vroot), 10, what="the init")
+    status = open(f"/proc/{inits_of(vroot)[0]}/status").read()
+    assert re.search(r"^Cpus_allowed_list:\s+0$", status, re.M), status
     if dev:
         st = os.stat(dev)
         majmin = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
@@ -406,6 +412,23 @@ def test_bad_input(lxcd, rootfs, vroot, what, device, when, needle):
     assert not container_pids(vroot)
     assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
     assert not mounts_mentioning(vroot)
+
+
+def test_bad_cpuset(lxcd, rootfs, vroot):
+    """<vcpu cpuset> naming a CPU the host does not have: the start fails by
+    name, nothing is left (no supervisor, cgroup or mount)."""
+    cpu = os.cpu_count()
+    xml = container_xml("badcpu", rootfs, args=("-c", "true")).replace(
+        "<memory unit='MiB'>64</memory>", f"<memory unit='MiB'>64</memory><vcpu cpuset='{cpu}'>1</vcpu>")
+    path = lxcd.call("DomainDefineXML", xml)
+    with h.expect_dbus_error("org.virtbus.Error.OperationFailed") as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert f"CPUs '{cpu}' of <vcpu cpuset>" in e.message and "online" in e.message, e.message
+    assert state(lxcd, path) == (SHUTOFF, 0)
+    assert not container_pids(vroot)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(vroot)
+    lxcd.domain_call(path, "Undefine", 0)
 
 
 def test_bad_init_and_idmap(lxcd, rootfs, vroot):
