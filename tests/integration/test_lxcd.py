@@ -254,6 +254,10 @@ def test_network_namespaces(lxcd, rootfs, vroot):
             os.close(fd)
         assert owned_by_own, f"init {p}: its network namespace is not its user namespace's"
         assert userns == (os.stat(f"/proc/{p}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino)
+        # the container's root is uid 100000 on the host: no one in particular
+        with open(f"/proc/{p}/status") as f:
+            uids = re.search(r"^Uid:\s+(.*)$", f.read(), re.M).group(1).split()
+        assert uids == (["100000"] * 4 if userns else ["0"] * 4), uids
     for p in paths:
         lxcd.domain_call(p, "Destroy", 0)
         lxcd.domain_call(p, "Undefine", 0)
