@@ -29,6 +29,7 @@ static int domain_init(Domain *d) {
                 return -ENOMEM;
         l->status_fd = -1;
         l->log_fd = -1;
+        l->init_pidfd = -1;
         d->priv = l;
         return 0;
 }

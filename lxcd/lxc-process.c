@@ -6,6 +6,7 @@
  * restart. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,13 +82,40 @@ static const char *status_lines(Domain *d) {
                 *nl = 0;
                 if (strncmp(line, "error ", 6) == 0)
                         return line + 6;
-                if (sscanf(line, "pid %d", &pid) == 1)
+                if (sscanf(line, "pid %d", &pid) == 1) {
                         l->init_pid = pid;
+                        /* the supervisor's child still: this pid is the init's */
+                        if (l->init_pidfd < 0)
+                                l->init_pidfd = MAX(pidfd_open_pid(pid), -1);
+                }
                 line = nl + 1;
         }
         l->status_len = strlen(line);
         memmove(l->status_buf, line, l->status_len + 1);
         return NULL;
+}
+
+/* The init dies with its supervisor (PR_SET_PDEATHSIG) a moment later, and
+ * with it the rest of its pid namespace: its pidfd says when, so that the
+ * cgroup goes at the first try rather than after a poll's sleep. Bounded:
+ * the cgroup's removal waits for what is left anyway. */
+#define INIT_GONE_TIMEOUT_MS 1000
+
+static void close_init_pidfd(LxcDomain *l) {
+        if (l->init_pidfd >= 0)
+                close(l->init_pidfd);
+        l->init_pidfd = -1;
+}
+
+static void wait_init_gone(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        struct pollfd p = { .fd = l->init_pidfd, .events = POLLIN };
+
+        if (l->init_pidfd < 0)
+                return;
+        while (poll(&p, 1, INIT_GONE_TIMEOUT_MS) < 0 && errno == EINTR)
+                ;
+        close_init_pidfd(l);
 }
 
 /* The job (start, or another one Destroy broke in on) ends with the guest. */
@@ -134,6 +162,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
         domain_status_remove(d);
+        wait_init_gone(d);
         lxc_cgroup_remove(d);
         release_nets(d);
         domain_autodestroy_clear(d);
@@ -269,6 +298,7 @@ static void restart(Domain *d) {
         lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
+        wait_init_gone(d);
         lxc_cgroup_remove(d);
         release_nets(d);
         d->live = domain_def_free(d->live);
@@ -333,6 +363,9 @@ static void kill_supervisor(Domain *d) {
         if (d->pid <= 0)
                 return;
         (void) kill(d->pid, sig);
+        /* both at once: the init need not wait to hear of its supervisor */
+        if (sig == SIGKILL && lxc_domain(d)->init_pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, lxc_domain(d)->init_pidfd, SIGKILL, NULL, 0);
         if (sig != SIGKILL && !lxc_domain(d)->kill_timer)
                 (void) sd_event_add_time_relative(d->manager->event, &lxc_domain(d)->kill_timer, CLOCK_MONOTONIC,
                                                   SUPERVISOR_STOP_USEC, 0, on_kill_timer, d);
@@ -896,6 +929,7 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
 
 void lxc_domain_release(Domain *d) {
         status_close(d);
+        close_init_pidfd(lxc_domain(d));
         lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         undo_log(d);
