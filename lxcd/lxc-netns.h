@@ -4,8 +4,8 @@
 /* A network namespace made ahead of the start that takes it: a fresh one
  * with lo up, held by an fd. Making a namespace and bringing lo up cost
  * the init most of a millisecond, and far more while the host tears
- * other namespaces down (rtnetlink waits for the RTNL lock): lxcd pays
- * that when it is idle instead. A container sees the same namespace
+ * other namespaces down (rtnetlink waits for the RTNL lock): a thread
+ * of lxcd's pays that instead, started when lxcd is idle. A container sees the same namespace
  * either way. Only for containers without a user namespace: theirs must
  * be owned by the container's user namespace. */
 
