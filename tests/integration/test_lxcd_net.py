@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 import virtbus_harness as h
-from test_lxcd import APPLETS, make_rootfs, SHUTOFF, RUNNING
+from test_lxcd import APPLETS, cgroup_dirs, make_rootfs, mounts_mentioning, SHUTOFF, RUNNING
 from test_networkd_common import UDHCPC_SCRIPT, module_env, nat_xml, run
 
 pytestmark = pytest.mark.timeout(180)
@@ -298,3 +298,6 @@ def test_bad_input(env, network, lxcd, rootfs, what, nets, when, error, needle):
     assert not peers_on_host(env)
     assert not [p for p in h.pids_mentioning(str(env.root.path))
                 if open(f"/proc/{p}/comm").read().strip() == "lxcd-supervise"]
+    # nor cgroup nor mount
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(env.root)
