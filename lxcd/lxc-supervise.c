@@ -404,6 +404,10 @@ static void make_namespaces(const LxcPlan *p, int fd) {
 }
 
 __attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
+        /* its binds of the views may wait on the supervisor: if it ends
+         * meanwhile, its exit must abort them (lxc-fuse.h) */
+        if (lxc_fuse_fd(fuse) >= 0)
+                close(lxc_fuse_fd(fuse));
         make_namespaces(p, fd);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(fd, errno, "cannot make the mounts private");
