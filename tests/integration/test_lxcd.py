@@ -468,6 +468,23 @@ def test_container_setup_fails(lxcd, rootfs, vroot):
     lxcd.domain_call(path, "Undefine", 0)
 
 
+def test_failing_starts_leave_nothing(lxcd, rootfs, vroot):
+    """Starts whose init fails at once, one after the other: the supervisor
+    ends while its own thread may still be looking the /proc views up, and
+    must not hang on that lookup (it once did, for good: a zombie holding
+    its cgroup). Each leaves no supervisor and no cgroup."""
+    fs = (f"<filesystem type='mount'><source dir='{rootfs}/etc'/>"
+          "<target dir='/bin/sh/sub'/></filesystem>")
+    path = lxcd.call("DomainDefineXML", container_xml("fail1", rootfs, args=("-c", "true"), devices=fs))
+    for _ in range(20):
+        with h.expect_dbus_error("org.virtbus.Error.OperationFailed"):
+            lxcd.domain_call(path, "Create", 0)
+        assert state(lxcd, path)[0] == SHUTOFF
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisors to be gone")
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    lxcd.domain_call(path, "Undefine", 0)
+
+
 def test_virsh_lxc(lxcd, rootfs, vroot, bus):
     if not shutil.which("virsh"):
         pytest.skip("virsh (libvirt-clients) is not installed")
