@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cgroup.h"
+#include "cpuset.h"
 #include "domain-cgroup.h"
 #include "domain-manager.h"
 #include "error.h"
@@ -57,9 +58,55 @@ int lxc_cgroup_path(const Domain *d, const char *controller, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* libvirt's cpuset syntax ("0-3,^2") as the kernel's list ("0-1,3"). */
+static int cpus_list(const char *set, char *buf, size_t size) {
+        cpu_set_t s;
+        size_t len = 0;
+
+        if (cpuset_parse(set, &s) < 0 || CPU_COUNT(&s) == 0)
+                return -EINVAL;
+        buf[0] = 0;
+        for (int i = 0; i < CPU_SETSIZE; i++) {
+                int j = i;
+                if (!CPU_ISSET(i, &s))
+                        continue;
+                while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, &s))
+                        j++;
+                len += snprintf(buf + len, len < size ? size - len : 0, j > i ? "%s%d-%d" : "%s%d", len ? "," : "",
+                                i, j);
+                i = j;
+        }
+        return len < size ? 0 : -E2BIG;
+}
+
+/* <vcpu cpuset=''>: the container's processes on those CPUs, as libvirt's
+ * LXC driver puts them (not with placement='auto'). */
+static int set_cpus(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
+        char list[1024];
+        int r;
+
+        if (!def->vcpu_cpuset || streq_ptr(def->vcpu_placement, "auto"))
+                return 0;
+        if (cpus_list(def->vcpu_cpuset, list, sizeof(list)) < 0) {
+                snprintf(msg, size, "invalid cpuset '%s' of <vcpu>", def->vcpu_cpuset);
+                return -EINVAL;
+        }
+        if (!cgroup_has(cg, CGROUP_CPUSET)) {
+                snprintf(msg, size, "cannot put the container on the CPUs '%s' of <vcpu cpuset>: the host has no "
+                         "cpuset cgroup controller", def->vcpu_cpuset);
+                return -EOPNOTSUPP;
+        }
+        r = cgroup_set(cg, CGROUP_CPUSET, "cpuset.cpus", list);
+        if (r < 0)
+                snprintf(msg, size, "cannot put the container on the CPUs '%s' of <vcpu cpuset> (cpuset.cpus): %s",
+                         def->vcpu_cpuset,
+                         r == -EINVAL || r == -ERANGE ? "not CPUs this host has online" : strerror(-r));
+        return r;
+}
+
 /* libvirt's LXC driver limits the container's memory to <memory> when
  * <memtune> sets no hard limit. */
-static int apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
+static int apply_tuning(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
         _cleanup_(domain_def_freep) DomainDef *copy = NULL;
         int r;
 
@@ -72,6 +119,12 @@ static int apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size)
         if (copy->memtune.swap_hard_limit && copy->memtune.swap_hard_limit < copy->memtune.hard_limit)
                 copy->memtune.hard_limit = copy->memtune.swap_hard_limit;
         return domain_cgroup_apply(cg, copy, msg, size);
+}
+
+int lxc_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
+        int r = apply_tuning(cg, def, msg, size);
+
+        return r < 0 ? r : set_cpus(cg, def, msg, size);
 }
 
 /* The supervisor joins each distinct folder before it forks the init. A v1
@@ -106,8 +159,10 @@ int lxc_cgroup_prepare(Domain *d, LxcPlan *plan, char *msg, size_t size) {
 
         if (r < 0)
                 snprintf(msg, size, "cannot make the cgroup of '%s': %s", d->def->name, strerror(-r));
+        /* the device filter (v1 controller or v2 BPF program) is written
+         * here too, from d->live's devices: domain_cgroup_set_devices() */
         if (r >= 0)
-                r = apply(cg, d->live, msg, size);
+                r = lxc_cgroup_apply(cg, d->live, msg, size);
         if (r >= 0)
                 r = add_procs(plan, cg);
         if (r < 0)
@@ -121,11 +176,7 @@ int lxc_cgroup_freeze(Domain *d, bool freeze) {
 
         if (r < 0)
                 return r;
-        if (cg->v2)
-                for (CgroupController c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-                        if (cg->dirs[c]) /* every controller's folder is the one cgroup */
-                                return cgroup_set(cg, c, "cgroup.freeze", freeze ? "1" : "0");
-        return cgroup_set(cg, CGROUP_FREEZER, "freezer.state", freeze ? "FROZEN" : "THAWED");
+        return lxc_cgroup_set_frozen(cg, freeze);
 }
 
 void lxc_cgroup_remove(Domain *d) {
@@ -134,6 +185,10 @@ void lxc_cgroup_remove(Domain *d) {
 
         if (open_cgroup(d, false, &cg) < 0)
                 return;
+        /* what the pid namespace did not take along: a process that joined
+         * the cgroup alone (libvirt's lxc-enter-namespace --cgroup does) */
+        if (cgroup_is_populated(cg))
+                (void) lxc_cgroup_kill_all(cg);
         r = cgroup_remove(cg, REMOVE_TIMEOUT_MS);
         if (r < 0)
                 log_warning("Cannot remove the cgroup %s: %s", cg->path, strerror(-r));

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup.h"
 #include "domain.h"
 #include "domain-driver.h"
 #include "domain-tune.h"
@@ -24,6 +25,15 @@ int lxc_cgroup_freeze(Domain *d, bool freeze);
 /* Removes the folders once the container is gone (retrying while the
  * kernel still tears the last processes down). */
 void lxc_cgroup_remove(Domain *d);
+/* The parts that take an open Cgroup, whatever folders it names (a test's
+ * temporary tree): the definition's limits (<memory> as the hard limit
+ * when <memtune> sets none; v2 memory.max, cpu.weight, cpu.max, io.weight,
+ * cpuset.cpus/mems; v1 their counterparts), freezing (v2 cgroup.freeze,
+ * waiting for cgroup.events to say frozen; v1 freezer.state) and killing
+ * every process in it (v2 cgroup.kill, else each of cgroup.procs). */
+int lxc_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
+int lxc_cgroup_set_frozen(const Cgroup *cg, bool freeze);
+int lxc_cgroup_kill_all(const Cgroup *cg);
 /* The folder of one controller ("memory", "freezer"; ignored on v2). */
 int lxc_cgroup_path(const Domain *d, const char *controller, char **ret);
 

@@ -19,6 +19,7 @@ typedef struct LxcDomain {
         char **start_argv;           /* the supervisor's, until it runs */
         struct LxcPlan *plan;        /* while it starts: until the network step has named the veths */
         pid_t init_pid;              /* in the host's pid namespace, 0 when not known */
+        int init_pidfd;              /* the init's, from its "pid" line until it is gone; -1 */
         bool rebooting;              /* started again after its init rebooted (lxc-power.c) */
         char status_buf[1100];
         size_t status_len;

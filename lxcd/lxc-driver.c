@@ -10,8 +10,17 @@
 #include "lxc-cgroup.h"
 #include "lxc-console.h"
 #include "lxc-domain.h"
+#include "lxc-netns.h"
 #include "lxc-validate.h"
 #include "util.h"
+
+static int manager_init(Manager *m) {
+        return lxc_netns_spare_init(m->event);
+}
+
+static void manager_done(Manager *m) {
+        lxc_netns_spare_done();
+}
 
 static int domain_init(Domain *d) {
         LxcDomain *l = calloc(1, sizeof(*l));
@@ -20,6 +29,7 @@ static int domain_init(Domain *d) {
                 return -ENOMEM;
         l->status_fd = -1;
         l->log_fd = -1;
+        l->init_pidfd = -1;
         d->priv = l;
         return 0;
 }
@@ -90,6 +100,8 @@ const DomainDriver lxc_driver = {
         .bus_name = "org.virtbus.lxcd",
         .root = "/org/virtbus/lxcd",
         .os_type = "exe",
+        .manager_init = manager_init,
+        .manager_done = manager_done,
         .domain_init = domain_init,
         .domain_done = domain_done,
         .validate = validate,

@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lxc-fuse.h"
@@ -382,9 +383,19 @@ int lxc_fuse_serve(LxcFuse *f) {
 
 /* Looks the names up (an O_PATH open needs no attributes), so that the
  * init finds them in the kernel's cache when it binds them: its start
- * then waits on no request of ours. */
+ * then waits on no request of ours.
+ *
+ * With a table of fds of its own, holding none: a request the serving
+ * thread has read waits uninterruptibly for its answer, until the
+ * connection is aborted when the last /dev/fuse fd closes. Sharing the
+ * supervisor's table, this thread would keep that fd open itself once the
+ * supervisor ended (its init failing early, a SIGKILL) with a lookup
+ * unanswered: a zombie supervisor for good, its cgroup never removed. */
 static void *warm(void *userdata) {
         LxcFuse *f = userdata;
+
+        if (unshare(CLONE_FILES) < 0 || syscall(SYS_close_range, 0U, ~0U, 0) < 0)
+                return NULL;
 
         for (size_t i = 0; i < N_VIEWS; i++) {
                 _cleanup_free_ char *p = path_join(f->dir, view_names[i]);
@@ -409,6 +420,10 @@ int lxc_fuse_warm(LxcFuse *f) {
                 r = pthread_create(&t, &attr, warm, f);
         (void) pthread_attr_destroy(&attr);
         return -r;
+}
+
+int lxc_fuse_fd(const LxcFuse *f) {
+        return f && f->se ? fuse_session_fd(f->se) : -1;
 }
 
 const char *const *lxc_fuse_views(size_t *n) {

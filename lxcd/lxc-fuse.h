@@ -24,5 +24,9 @@ int lxc_fuse_serve(LxcFuse *f);
 int lxc_fuse_warm(LxcFuse *f);
 /* Whose uptime, CPUs and boot time the views show. */
 void lxc_fuse_set_init(LxcFuse *f, pid_t pid);
+/* Its /dev/fuse fd, which the init closes first: a process blocked on a
+ * view must not hold the connection that would abort its request (-1
+ * without one). */
+int lxc_fuse_fd(const LxcFuse *f);
 /* The names of the views, each a file of the mount and of /proc. */
 const char *const *lxc_fuse_views(size_t *n);

@@ -6,6 +6,7 @@
  * restart. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "domain-log.h"
 #include "domain-prepare.h"
 #include "lxc-net.h"
+#include "lxc-netns.h"
 #include "start-plan.h"
 #include <stdarg.h>
 #include "domain-status.h"
@@ -81,13 +83,40 @@ static const char *status_lines(Domain *d) {
                 *nl = 0;
                 if (strncmp(line, "error ", 6) == 0)
                         return line + 6;
-                if (sscanf(line, "pid %d", &pid) == 1)
+                if (sscanf(line, "pid %d", &pid) == 1) {
                         l->init_pid = pid;
+                        /* the supervisor's child still: this pid is the init's */
+                        if (l->init_pidfd < 0)
+                                l->init_pidfd = MAX(pidfd_open_pid(pid), -1);
+                }
                 line = nl + 1;
         }
         l->status_len = strlen(line);
         memmove(l->status_buf, line, l->status_len + 1);
         return NULL;
+}
+
+/* The init dies with its supervisor (PR_SET_PDEATHSIG) a moment later, and
+ * with it the rest of its pid namespace: its pidfd says when, so that the
+ * cgroup goes at the first try rather than after a poll's sleep. Bounded:
+ * the cgroup's removal waits for what is left anyway. */
+#define INIT_GONE_TIMEOUT_MS 1000
+
+static void close_init_pidfd(LxcDomain *l) {
+        if (l->init_pidfd >= 0)
+                close(l->init_pidfd);
+        l->init_pidfd = -1;
+}
+
+static void wait_init_gone(Domain *d) {
+        LxcDomain *l = lxc_domain(d);
+        struct pollfd p = { .fd = l->init_pidfd, .events = POLLIN };
+
+        if (l->init_pidfd < 0)
+                return;
+        while (poll(&p, 1, INIT_GONE_TIMEOUT_MS) < 0 && errno == EINTR)
+                ;
+        close_init_pidfd(l);
 }
 
 /* The job (start, or another one Destroy broke in on) ends with the guest. */
@@ -134,6 +163,7 @@ static void finish(Domain *d, int shutoff_reason, int stopped_detail) {
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
         domain_status_remove(d);
+        wait_init_gone(d);
         lxc_security_stop(d);
         lxc_cgroup_remove(d);
         release_nets(d);
@@ -270,6 +300,7 @@ static void restart(Domain *d) {
         lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         if (exit_file_path(d, &exit_file) >= 0)
                 remove_run_files(exit_file);
+        wait_init_gone(d);
         lxc_security_stop(d);
         lxc_cgroup_remove(d);
         release_nets(d);
@@ -335,6 +366,9 @@ static void kill_supervisor(Domain *d) {
         if (d->pid <= 0)
                 return;
         (void) kill(d->pid, sig);
+        /* both at once: the init need not wait to hear of its supervisor */
+        if (sig == SIGKILL && lxc_domain(d)->init_pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, lxc_domain(d)->init_pidfd, SIGKILL, NULL, 0);
         if (sig != SIGKILL && !lxc_domain(d)->kill_timer)
                 (void) sd_event_add_time_relative(d->manager->event, &lxc_domain(d)->kill_timer, CLOCK_MONOTONIC,
                                                   SUPERVISOR_STOP_USEC, 0, on_kill_timer, d);
@@ -405,8 +439,10 @@ static int supervisor_argv(const LxcPlan *plan, char ***ret) {
         return 0;
 }
 
+/* With no user namespace, the spare network namespace goes along. */
 static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_fd, sd_bus_error *error) {
-        _cleanup_close_ int rd = -1, wr = -1;
+        const LxcPlan *plan = lxc_domain(d)->plan;
+        _cleanup_close_ int rd = -1, wr = -1, netns = -1;
         int pipefd[2], pidfd = -1, r;
         pid_t pid;
 
@@ -414,9 +450,13 @@ static int spawn_supervisor(Domain *d, char **argv, int log_fd, int *ret_status_
                 return -errno;
         rd = pipefd[0];
         wr = pipefd[1];
-        ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { wr, LXC_SUPERVISE_STATUS_FD } };
+        if (plan && !plan->uid_map)
+                netns = lxc_netns_spare_take();
+        ProcessFd map[] = { { log_fd, 1 }, { log_fd, 2 }, { wr, LXC_SUPERVISE_STATUS_FD },
+                            { netns, LXC_SUPERVISE_NETNS_FD } };
 
-        r = process_fork(map, ELEMENTSOF(map), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid, &pidfd);
+        r = process_fork(map, ELEMENTSOF(map) - (netns < 0), PROCESS_NEW_SESSION | PROCESS_DEVNULL_STDIN, &pid,
+                         &pidfd);
         if (r == 0) {
                 (void) prctl(PR_SET_NAME, LXC_SUPERVISE_COMM);
                 log_set_ident("virtbus-lxcd-supervise");
@@ -896,6 +936,7 @@ int lxc_process_rollback(Domain *d, const DomainStatus *s) {
 
 void lxc_domain_release(Domain *d) {
         status_close(d);
+        close_init_pidfd(lxc_domain(d));
         lxc_domain(d)->kill_timer = sd_event_source_disable_unref(lxc_domain(d)->kill_timer);
         lxc_domain(d)->plan = lxc_plan_free(lxc_domain(d)->plan);
         undo_log(d);

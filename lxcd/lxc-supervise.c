@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <linux/nsfs.h>
 #include <termios.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -48,6 +49,8 @@ static volatile sig_atomic_t kill_asked;
 /* The /proc views (lxc-fuse.c), served by the supervisor; NULL without. */
 static LxcFuse *fuse;
 static char fuse_dir[4096];
+/* lxcd's spare network namespace (LXC_SUPERVISE_NETNS_FD), or -1. */
+static int spare_netns = -1;
 
 /* In the child: tells lxcd why the container cannot run ("error <why>"
  * on the status pipe, which the init holds close-on-exec: EOF without a
@@ -369,7 +372,7 @@ static void setup_link(const LxcNet *n, bool veth, int fd) {
 /* In the new network namespace: the supervisor moves the veth ends in
  * (it may, from the host's namespaces), then they get their names, MACs,
  * addresses and routes, as libvirt's LXC container sets them. */
-static void setup_net(const LxcPlan *p, int fd) {
+static void setup_net(const LxcPlan *p, int fd, bool lo_down) {
         char c = 'n';
         int r;
 
@@ -379,7 +382,7 @@ static void setup_net(const LxcPlan *p, int fd) {
         }
         if (net_sync[1] >= 0)
                 close(net_sync[1]);
-        if ((r = lxc_net_link_up("lo", NULL, NULL)) < 0)
+        if (lo_down && (r = lxc_net_link_up("lo", NULL, NULL)) < 0)
                 child_fail(fd, -r, "cannot set lo up");
         for (size_t i = 0; i < p->n_nets; i++)
                 setup_link(&p->nets[i], true, fd);
@@ -396,10 +399,25 @@ static void confine_init(const LxcPlan *p, int fd) {
                 child_fail(fd, -r, "cannot confine the init with the AppArmor profile %s", p->apparmor);
 }
 
-__attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
+/* Its own namespaces; the network one lxcd's spare (lo already up there)
+ * when it gave one. */
+static void make_namespaces(const LxcPlan *p, int fd) {
+        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | (spare_netns < 0 ? CLONE_NEWNET : 0)) < 0)
                 child_fail(fd, errno, "cannot make the container's namespaces");
-        setup_net(p, fd);
+        if (spare_netns >= 0) {
+                if (setns(spare_netns, CLONE_NEWNET) < 0)
+                        child_fail(fd, errno, "cannot enter the container's network namespace");
+                close(spare_netns);
+        }
+        setup_net(p, fd, spare_netns < 0);
+}
+
+__attribute__((noreturn)) static void run_init(const LxcPlan *p, int fd, bool userns) {
+        /* its binds of the views may wait on the supervisor: if it ends
+         * meanwhile, its exit must abort them (lxc-fuse.h) */
+        if (lxc_fuse_fd(fuse) >= 0)
+                close(lxc_fuse_fd(fuse));
+        make_namespaces(p, fd);
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 child_fail(fd, errno, "cannot make the mounts private");
         if (sethostname(p->name, strlen(p->name)) < 0)
@@ -542,6 +560,10 @@ static int fork_plain(const LxcPlan *p) {
                         close(net_sync[0]);
                 run_init(p, LXC_SUPERVISE_STATUS_FD, false);
         }
+        /* the init's now: the namespace lives while the init is in it */
+        if (spare_netns >= 0)
+                close(spare_netns);
+        spare_netns = -1;
         return 0;
 }
 
@@ -763,6 +785,20 @@ static void serve_views(void) {
 
 static int supervise(char **argv);
 
+/* Only a network namespace, and only without a user namespace: the init's
+ * user namespace must own its network namespace. */
+static void take_spare_netns(const LxcPlan *p) {
+        int fd = LXC_SUPERVISE_NETNS_FD;
+
+        if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+                return;
+        if (p->uid_map || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+                close(fd);
+                return;
+        }
+        spare_netns = fd;
+}
+
 int lxc_supervise_main(char **argv) {
         int r = supervise(argv);
 
@@ -790,6 +826,7 @@ static int supervise(char **argv) {
                         return 1;
                 }
         }
+        take_spare_netns(p);
         if (attach_images(p) < 0)
                 return 1;
         /* the init holds the status pipe until it runs (lxc-supervise.h) */

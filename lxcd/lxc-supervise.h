@@ -17,6 +17,10 @@
 #include <signal.h>
 
 #define LXC_SUPERVISE_STATUS_FD 3
+/* A network namespace made ahead (lxc-netns.h) for the init to enter
+ * rather than make one, when lxcd has one ready; whatever else this fd
+ * is, the init makes its own. */
+#define LXC_SUPERVISE_NETNS_FD 4
 /* Destroy of a container holding host interfaces: the supervisor kills the
  * init, moves the interfaces back to the host, and exits as usual. */
 #define LXC_SUPERVISE_KILL_SIGNAL SIGUSR2

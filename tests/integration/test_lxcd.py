@@ -8,6 +8,7 @@ container again, bad input refused by name, virsh -c lxc:///system
 through the proxy, Shutdown and Reboot (initctl and signals) and the
 container's own /proc views (FUSE). Interfaces: test_lxcd_net.py."""
 
+import fcntl
 import glob
 import os
 import re
@@ -202,6 +203,67 @@ def test_user_namespace(lxcd, rootfs, vroot, bus_monitor):
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
 
 
+def inits_of(vroot):
+    """The containers' inits: each supervisor's only child."""
+    inits = []
+    for sup in container_pids(vroot):
+        with open(f"/proc/{sup}/task/{sup}/children") as f:
+            inits += [int(p) for p in f.read().split()]
+    return inits
+
+
+NS_GET_USERNS = 0xb701
+
+
+def spare_netns(lxcd):
+    fds = f"/proc/{lxcd.proc.pid}/fd"
+    return [os.readlink(f"{fds}/{f}") for f in os.listdir(fds) if os.readlink(f"{fds}/{f}").startswith("net:")]
+
+
+def test_network_namespaces(lxcd, rootfs, vroot):
+    """Each container has a network namespace of its own, with lo up
+    (lxcd makes the next one ahead, while idle); one with <idmap> makes its
+    own, owned by its user namespace."""
+    xml = container_xml("ns2", rootfs, init="/bin/sleep", args=("1000",))
+    paths = [lxcd.call("DomainDefineXML", container_xml(f"ns{i}", rootfs, init="/bin/sleep", args=("1000",)))
+             for i in range(2)]
+    paths.append(lxcd.call("DomainDefineXML", xml.replace("<devices>", IDMAP + "<devices>")))
+    for p in paths:
+        lxcd.domain_call(p, "Create", 0)
+    h.wait_until(lambda: len(inits_of(vroot)) == 3, 10, what="three inits")
+    # the next container's is ready in lxcd, in none of theirs
+    h.wait_until(lambda: spare_netns(lxcd), 10, what="lxcd's spare network namespace")
+    inits = inits_of(vroot)
+    nets = {os.stat(f"/proc/{p}/ns/net").st_ino for p in inits}
+    assert len(nets) == 3 and os.stat("/proc/self/ns/net").st_ino not in nets
+    for p in inits:
+        out = subprocess.run(["nsenter", "-t", str(p), "-n", "ip", "-o", "link", "show"], capture_output=True,
+                             text=True, check=True).stdout
+        assert len(out.splitlines()) == 1 and re.search(r"^1: lo: <LOOPBACK,UP", out), out
+        assert f"net:[{os.stat(f'/proc/{p}/ns/net').st_ino}]" not in spare_netns(lxcd)
+        with open(f"/proc/{p}/uid_map") as f:
+            userns = f.read().split()[:2] != ["0", "0"]
+        fd = os.open(f"/proc/{p}/ns/net", os.O_RDONLY)
+        try:
+            owner = fcntl.ioctl(fd, NS_GET_USERNS)
+            try:
+                owned_by_own = os.fstat(owner).st_ino == os.stat(f"/proc/{p}/ns/user").st_ino
+            finally:
+                os.close(owner)
+        finally:
+            os.close(fd)
+        assert owned_by_own, f"init {p}: its network namespace is not its user namespace's"
+        assert userns == (os.stat(f"/proc/{p}/ns/user").st_ino != os.stat("/proc/self/ns/user").st_ino)
+        # the container's root is uid 100000 on the host: no one in particular
+        with open(f"/proc/{p}/status") as f:
+            uids = re.search(r"^Uid:\s+(.*)$", f.read(), re.M).group(1).split()
+        assert uids == (["100000"] * 4 if userns else ["0"] * 4), uids
+    for p in paths:
+        lxcd.domain_call(p, "Destroy", 0)
+        lxcd.domain_call(p, "Undefine", 0)
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisors to be gone")
+
+
 def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
     path = lxcd.call("DomainDefineXML", container_xml("long1", rootfs, init="/bin/sleep", args=("1000",)))
     lxcd.domain_call(path, "Create", 0)
@@ -234,12 +296,13 @@ def test_destroy_and_restart(lxcd, rootfs, vroot, bus_monitor):
 
 
 def test_tuning_in_the_cgroup(lxcd, rootfs, vroot):
-    """<memtune>, <cputune> and <blkiotune> written to the container's cgroup
+    """<vcpu cpuset>, <memtune>, <cputune> and <blkiotune> written to the container's cgroup
     (machine-lxc\\x2d<id>\\x2d<name>.scope) through the shared module."""
     v2 = os.path.exists("/sys/fs/cgroup/cgroup.controllers")
     dev = next((f"/dev/{n}" for n in sorted(os.listdir("/sys/block"))
                 if not n.startswith(("loop", "ram", "zram")) and os.path.exists(f"/dev/{n}")), None)
-    tune = ("<memtune><hard_limit unit='MiB'>48</hard_limit><soft_limit unit='MiB'>32</soft_limit></memtune>"
+    tune = ("<vcpu cpuset='0'>1</vcpu>"
+            "<memtune><hard_limit unit='MiB'>48</hard_limit><soft_limit unit='MiB'>32</soft_limit></memtune>"
             "<cputune><shares>512</shares><quota>50000</quota></cputune>")
     if dev:
         tune += f"<blkiotune><device><path>{dev}</path><read_bytes_sec>4194304</read_bytes_sec></device></blkiotune>"
@@ -261,6 +324,11 @@ def test_tuning_in_the_cgroup(lxcd, rootfs, vroot):
         assert open(f"{by['memory']}/memory.soft_limit_in_bytes").read().strip() == str(32 << 20)
         assert open(f"{by['cpu']}/cpu.shares").read().strip() == "512"
         assert open(f"{by['cpu']}/cpu.cfs_quota_us").read().strip() == "50000"
+    # <vcpu cpuset>: the container's processes on those CPUs, as under libvirt
+    assert open(f"{by['' if v2 else 'cpuset']}/cpuset.cpus").read().strip() == "0"
+    h.wait_until(lambda: inits_of(vroot), 10, what="the init")
+    status = open(f"/proc/{inits_of(vroot)[0]}/status").read()
+    assert re.search(r"^Cpus_allowed_list:\s+0$", status, re.M), status
     if dev:
         st = os.stat(dev)
         majmin = f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
@@ -350,6 +418,23 @@ def test_bad_input(lxcd, rootfs, vroot, what, device, when, needle):
     assert not mounts_mentioning(vroot)
 
 
+def test_bad_cpuset(lxcd, rootfs, vroot):
+    """<vcpu cpuset> naming a CPU the host does not have: the start fails by
+    name, nothing is left (no supervisor, cgroup or mount)."""
+    cpu = os.cpu_count()
+    xml = container_xml("badcpu", rootfs, args=("-c", "true")).replace(
+        "<memory unit='MiB'>64</memory>", f"<memory unit='MiB'>64</memory><vcpu cpuset='{cpu}'>1</vcpu>")
+    path = lxcd.call("DomainDefineXML", xml)
+    with h.expect_dbus_error("org.virtbus.Error.OperationFailed") as e:
+        lxcd.domain_call(path, "Create", 0)
+    assert f"CPUs '{cpu}' of <vcpu cpuset>" in e.message and "online" in e.message, e.message
+    assert state(lxcd, path) == (SHUTOFF, 0)
+    assert not container_pids(vroot)
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(vroot)
+    lxcd.domain_call(path, "Undefine", 0)
+
+
 def test_bad_init_and_idmap(lxcd, rootfs, vroot):
     path = lxcd.call("DomainDefineXML", container_xml("bad2", rootfs, init="/bin/nosuchinit"))
     with h.expect_dbus_error("org.virtbus.Error.InvalidArg") as e:
@@ -380,6 +465,23 @@ def test_container_setup_fails(lxcd, rootfs, vroot):
     h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisor to be gone")
     assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
     assert not mounts_mentioning(vroot)
+    lxcd.domain_call(path, "Undefine", 0)
+
+
+def test_failing_starts_leave_nothing(lxcd, rootfs, vroot):
+    """Starts whose init fails at once, one after the other: the supervisor
+    ends while its own thread may still be looking the /proc views up, and
+    must not hang on that lookup (it once did, for good: a zombie holding
+    its cgroup). Each leaves no supervisor and no cgroup."""
+    fs = (f"<filesystem type='mount'><source dir='{rootfs}/etc'/>"
+          "<target dir='/bin/sh/sub'/></filesystem>")
+    path = lxcd.call("DomainDefineXML", container_xml("fail1", rootfs, args=("-c", "true"), devices=fs))
+    for _ in range(20):
+        with h.expect_dbus_error("org.virtbus.Error.OperationFailed"):
+            lxcd.domain_call(path, "Create", 0)
+        assert state(lxcd, path)[0] == SHUTOFF
+    h.wait_until(lambda: not container_pids(vroot), 10, what="the supervisors to be gone")
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
     lxcd.domain_call(path, "Undefine", 0)
 
 

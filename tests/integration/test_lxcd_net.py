@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 import virtbus_harness as h
-from test_lxcd import APPLETS, make_rootfs, SHUTOFF, RUNNING
+from test_lxcd import APPLETS, cgroup_dirs, make_rootfs, mounts_mentioning, SHUTOFF, RUNNING
 from test_networkd_common import UDHCPC_SCRIPT, module_env, nat_xml, run
 
 pytestmark = pytest.mark.timeout(180)
@@ -173,6 +173,73 @@ def test_network_bridge_ethernet(env, network, lxcd, rootfs):
     assert not peers_on_host(env)
 
 
+# A system container: busybox init from /etc/inittab. Its sysinit gets a
+# lease and says what the container sees; an initctl listener (busybox init
+# has none of its own) powers it off on runlevel 0, as sysvinit would.
+SYS_RC = f"""#!/bin/sh
+hostname
+udhcpc -i eth0 -n -q -t 8 -T 1 -A 1 -s /udhcpc.script && echo dhcp-ok
+ip -4 -o addr show dev eth0
+echo procs=$(ps -o pid= | wc -l)
+ps -o pid,comm | grep '^ *1 ' | sed 's/^ */pid1=/'
+grep -E '^MemTotal:' /proc/meminfo
+echo ready-$((6*7))
+"""
+SYS_INITCTL = """#!/bin/sh
+rm -f /run/initctl; mkfifo /run/initctl
+lvl=$(dd bs=384 count=1 </run/initctl 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null)
+echo runlevel-$lvl
+[ "$lvl" = 0 ] && poweroff
+"""
+SYS_INITTAB = """::sysinit:/etc/rc.sysinit
+::once:/etc/initctl-listener
+::shutdown:/bin/echo shutdown-actions-ran
+"""
+
+
+def test_system_container(env, network, lxcd):
+    """busybox init boots, gets a DHCP lease from the network, is pinged
+    from the host, sees only its own processes, its hostname and its
+    memory limit in /proc/meminfo (the FUSE view), and Shutdown ends it
+    cleanly (its shutdown actions run): shut off, reason shutdown."""
+    r = make_rootfs(env.root / "sysroot", APPLETS + ("init", "udhcpc", "ip", "ps", "wc", "grep", "sed", "mkfifo",
+                                                     "dd", "rm", "poweroff", "ifconfig", "route"))
+    os.symlink("../bin/busybox", r / "sbin" / "init")
+    (r / "udhcpc.script").write_text(UDHCPC_SCRIPT.read_text())
+    for name, text in (("etc/rc.sysinit", SYS_RC), ("etc/initctl-listener", SYS_INITCTL),
+                       ("etc/inittab", SYS_INITTAB), ("udhcpc.script", None)):
+        if text is not None:
+            (r / name).write_text(text)
+        (r / name).chmod(0o755)
+    owner = str(uuidlib.uuid4())
+    nets = f"<interface type='network'><source network='{network}'/></interface>"
+    xml = container_xml("sys1", r, "", nets, uuid=owner).replace(
+        "<init>/bin/sh</init><initarg>-c</initarg><initarg></initarg>", "<init>/sbin/init</init>").replace(
+        "<memory unit='MiB'>64</memory>", "<memory unit='MiB'>96</memory>")
+    path = lxcd.call("DomainDefineXML", xml)
+    lxcd.domain_call(path, "Create", 0)
+    out = wait_log(env, "sys1", "ready-42")
+    assert "\nsys1\n" in out and "dhcp-ok\n" in out, out
+    m = re.search(rf"eth0\s+inet ({SUBNET}\.\d+)/24", out)
+    assert m, out
+    assert env.in_ns("ping", "-c", "1", "-W", "3", m.group(1), check=False).returncode == 0
+    # init, the rc script, ps, wc and (maybe) the listener: nothing of the host's
+    procs = int(re.search(r"procs=(\d+)", out).group(1))
+    assert 2 <= procs <= 8, out
+    assert re.search(r"^pid1=1 init$", out, re.M), out
+    assert re.search(r"^MemTotal:\s+98304 kB$", out, re.M), out
+    h.wait_until(lambda: os.path.exists(r / "run" / "initctl"), 10, what="the container's initctl listener")
+    lxcd.domain_call(path, "Shutdown", 0)
+    h.wait_until(lambda: state(lxcd, path)[0] == SHUTOFF, 30, what="the container to shut down")
+    assert state(lxcd, path) == (SHUTOFF, 1)   # shutdown
+    # logd writes the console's last lines from its pipe: they may lag a little
+    out = wait_log(env, "sys1", "shutdown-actions-ran\n", timeout=10)
+    assert "runlevel-0\n" in out, out
+    h.wait_until(lambda: not ports_of(env, owner), 10, what="the port to be released")
+    assert not peers_on_host(env)
+    lxcd.domain_call(path, "Undefine", 0)
+
+
 def test_gone_while_lxcd_down(env, network, lxcd, rootfs):
     """A container that ended while lxcd was SIGKILLed: its port is
     released when lxcd comes back."""
@@ -231,3 +298,6 @@ def test_bad_input(env, network, lxcd, rootfs, what, nets, when, error, needle):
     assert not peers_on_host(env)
     assert not [p for p in h.pids_mentioning(str(env.root.path))
                 if open(f"/proc/{p}/comm").read().strip() == "lxcd-supervise"]
+    # nor cgroup nor mount
+    assert not any(os.path.exists(d) for d in cgroup_dirs(lxcd, path))
+    assert not mounts_mentioning(env.root)
