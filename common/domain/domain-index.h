@@ -4,11 +4,13 @@
 /* The index of a driver's definitions, so that a start with thousands of
  * them does not parse what no one asked for yet: per definition file, the
  * name and uuid it holds and what identifies that version of the file
- * (inode, size, mtime). At start a file whose inode, size and mtime are
- * the index's becomes a domain known by name and uuid alone, its
- * definition parsed on first use (manager_load_def()); any other file is
- * parsed at once, as without an index. The index is a cache: missing,
- * stale or unreadable, it costs a full parse and is written again.
+ * (inode, size, mtime). At start a file the folder lists under the
+ * index's inode becomes a domain known by name and uuid alone, its
+ * definition parsed on first use (domain-load.h); any other file is parsed
+ * at once, as without an index. Size and mtime are asked after the start,
+ * in the background (a stat per file costs more than the whole start
+ * should): a file changed in place is parsed then. The index is a cache:
+ * missing, stale or unreadable, it costs a full parse and is written again.
  *
  * Kept in <statedir>/<driver dir>/definitions.index (not beside the
  * definitions: /etc holds what people edit), as text:

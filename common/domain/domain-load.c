@@ -46,7 +46,8 @@ int manager_read_definition(Manager *m, int dfd, const char *file, char **ret_pa
 }
 
 /* d's file failed to parse: every call on it says why from now on. */
-static int load_failed(Manager *m, Domain *d, const char *path, int r, const char *why, sd_bus_error *error) {
+static int load_failed(Manager *m, Domain *d, const char *path, int r, const char *name, const char *why,
+                       sd_bus_error *error) {
         d->broken = true;
         m->n_broken++;
         if (asprintf(&d->broken_error, "the definition of domain '%s' in %s cannot be loaded: %s", d->stub_name,
@@ -54,8 +55,9 @@ static int load_failed(Manager *m, Domain *d, const char *path, int r, const cha
                 d->broken_error = NULL;
         log_warning("%s", d->broken_error ? d->broken_error : why);
         domain_index_changed(m); /* it is left out: the next start parses it */
-        return vb_error_setf(error, r == -ENOMEM ? VB_ERROR_NO_MEMORY : VB_ERROR_XML, "%s",
-                             d->broken_error ? d->broken_error : why);
+        if (!d->broken_name)
+                d->broken_name = r == -ENOMEM ? VB_ERROR_NO_MEMORY : name ? name : VB_ERROR_XML;
+        return vb_error_setf(error, d->broken_name, "%s", d->broken_error ? d->broken_error : why);
 }
 
 /* d's file now defines another domain (edited in place while the daemon was
@@ -70,10 +72,11 @@ static int load_other(Manager *m, Domain *d, const char *path, DomainDef **def, 
         if (!old || !new_name)
                 return -ENOMEM;
         if ((o && o != d) || (u && u != d))
-                return load_failed(m, d, path, -EEXIST, "it now defines a name or uuid another domain has", error);
+                return load_failed(m, d, path, -EEXIST, VB_ERROR_DOMAIN_EXISTS,
+                                   "it now defines a name or uuid another domain has", error);
         r = domain_new(m, *def, &n);
         if (r < 0)
-                return load_failed(m, d, path, r, strerror(-r), error);
+                return load_failed(m, d, path, r, NULL, strerror(-r), error);
         *def = NULL;
         n->persistent = true;
         n->conf_stat = *st;
@@ -101,14 +104,14 @@ int manager_load_def(Manager *m, Domain *d, sd_bus_error *error) {
         if (d->def)
                 return 0;
         if (d->broken)
-                return vb_error_setf(error, VB_ERROR_XML, "%s", d->broken_error ? d->broken_error : "broken");
+                return vb_error_setf(error, d->broken_name, "%s", d->broken_error ? d->broken_error : "broken");
         m->n_unverified -= d->unverified; /* parsing is the check */
         d->unverified = false;
         if (asprintf(&file, "%s.xml", d->stub_name) < 0)
                 return -ENOMEM;
         r = manager_read_definition(m, -1, file, &path, &def, &st, &err);
         if (r < 0)
-                return load_failed(m, d, path, r, err.message[0] ? err.message : strerror(-r), error);
+                return load_failed(m, d, path, r, err.name, err.message[0] ? err.message : strerror(-r), error);
         if (!streq(def->name, d->stub_name) || memcmp(def->uuid, d->uuid, 16) != 0)
                 return load_other(m, d, path, &def, &st, error);
         log_debug("Domain %s: definition parsed on first use.", d->stub_name);

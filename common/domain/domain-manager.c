@@ -355,7 +355,7 @@ static int load_configs(Manager *m) {
         /* a file parsed, or one gone: the index is written again */
         if (r >= 0 && (x.stale || x.n_indexed != x.index.n))
                 domain_index_changed(m);
-        log_debug("%zu definitions: %zu from the index, %zu parsed.", x.n, x.n_indexed, x.n - x.n_indexed);
+        log_info("Loaded %zu definitions: %zu from the index, %zu parsed.", x.n, x.n_indexed, x.n - x.n_indexed);
         load_index_done(&x);
         return r;
 }

@@ -41,6 +41,7 @@ typedef struct Domain {
         bool unverified;     /* its file not asked yet since the start (inode alone) */
         bool broken;         /* its file failed to parse on first use: calls say why */
         char *broken_error;  /* what was wrong, as every call on it is answered */
+        const char *broken_name; /* the error's name (error.h) */
         DefFileStat conf_stat; /* of <confdir>/<name>.xml as last read or written (ino 0: unknown) */
 
         bool persistent;
