@@ -116,7 +116,7 @@ class ColdBench(qb.Bench):
         res["index"] = self.cold(RUNS) + (load(),)
 
         def change_one(i):
-            f = self.confdir() / f"{qb.PREFIX}{i + 1}.xml"
+            f = self.confdir() / f"{qb.PREFIX}{(i + 1) % N}.xml"
             text = f.read_text()
             f.unlink()
             f.write_text(text)

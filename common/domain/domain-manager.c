@@ -209,14 +209,16 @@ static Domain **slot_by_uuid(LoadIndex *x, const uint8_t uuid[16]) {
         return &x->by_uuid[i];
 }
 
-/* Makes room for one more: kept at most half full. */
-static int load_index_reserve(LoadIndex *x) {
+/* Makes room for more: kept at most half full. */
+static int load_index_reserve_n(LoadIndex *x, size_t more) {
         _cleanup_free_ Domain **old_name = NULL, **old_uuid = NULL;
         size_t old_size = x->by_name ? x->mask + 1 : 0, size;
 
-        if ((x->n + 1) * 2 <= old_size)
+        if ((x->n + more) * 2 <= old_size)
                 return 0;
         size = MAX(old_size * 2, (size_t) 256);
+        while ((x->n + more) * 2 > size)
+                size *= 2;
         old_name = TAKE_PTR(x->by_name);
         old_uuid = TAKE_PTR(x->by_uuid);
         x->by_name = calloc(size, sizeof(Domain *));
@@ -231,6 +233,10 @@ static int load_index_reserve(LoadIndex *x) {
                         *slot_by_uuid(x, old_uuid[i]->uuid) = old_uuid[i];
         }
         return 0;
+}
+
+static int load_index_reserve(LoadIndex *x) {
+        return load_index_reserve_n(x, 1);
 }
 
 static void load_index_done(LoadIndex *x) {
@@ -345,7 +351,8 @@ static int load_configs(Manager *m) {
                 *slot_by_uuid(&x, m->domains[i]->uuid) = m->domains[i];
                 x.n++;
         }
-        if (domain_index_load(m, &x.index) < 0) {
+        /* sized once for what the index lists: not rehashed 7 times on the way to 10,000 */
+        if (domain_index_load(m, &x.index) < 0 || load_index_reserve_n(&x, x.index.n + 1) < 0) {
                 load_index_done(&x);
                 return log_oom();
         }
