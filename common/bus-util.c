@@ -5,15 +5,22 @@
 #include "uuid.h"
 
 char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]) {
+        size_t lr = strlen(root), lk = strlen(kind);
         char buf[UUID_STRING_MAX];
-        char *r;
+        char *r, *p;
 
         uuid_format(uuid, buf);
         for (char *c = buf; *c; c++)
                 if (*c == '-')
                         *c = '_';
-        if (asprintf(&r, "%s/%s/_%s", root, kind, buf) < 0)
+        /* not asprintf: a start makes one per defined domain */
+        r = malloc(lr + lk + strlen(buf) + 4);
+        if (!r)
                 return NULL;
+        p = mempcpy(r, root, lr);
+        *p++ = '/';
+        p = mempcpy(p, kind, lk);
+        strcpy(stpcpy(p, "/_"), buf);
         return r;
 }
 

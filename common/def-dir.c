@@ -21,6 +21,18 @@ int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata) {
         return 0;
 }
 
+int def_dir_load_ino(const char *dir, def_dir_load_ino_fn load, void *userdata) {
+        _cleanup_(closedirp) DIR *d = opendir(dir);
+        struct dirent *de;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d)))
+                if (is_xml_file(de) && load(userdata, de->d_name, de->d_ino) == -ENOMEM)
+                        return log_oom();
+        return 0;
+}
+
 static int cmp_names(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }

@@ -5,6 +5,8 @@
  * in <confdir>/<driver> (with the autostart links in its autostart/), its
  * live state in <rundir>/<driver>. What a file holds is the caller's. */
 
+#include <stdint.h>
+
 #include "macro.h"
 
 /* Calls load(userdata, file) for every "*.xml" entry of dir that is not a
@@ -13,6 +15,9 @@
  * returned). -errno if dir cannot be read. */
 typedef int (*def_dir_load_fn)(void *userdata, const char *file);
 int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata);
+/* The same, with each entry's inode as the directory gives it (no stat). */
+typedef int (*def_dir_load_ino_fn)(void *userdata, const char *file, uint64_t ino);
+int def_dir_load_ino(const char *dir, def_dir_load_ino_fn load, void *userdata);
 
 /* Reads <dir>/<file> whole: its path in *ret_path (also on a read error, for
  * the caller's messages), its text in *ret_xml and *ret_len. A read error is

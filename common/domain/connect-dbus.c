@@ -3,6 +3,7 @@
 #include "bus-util.h"
 #include "connect-dbus.h"
 #include "domain-dbus.h"
+#include "domain-load.h"
 #include "domain-manager.h"
 #include "domain-save.h"
 #include "domain-snapshot.h"
@@ -46,7 +47,7 @@ static bool domain_matches_flags(const Domain *d, uint32_t flags) {
 static const char *domain_listed(const void *item, uint32_t flags) {
         const Domain *d = item;
 
-        return domain_matches_flags(d, flags) ? d->path : NULL;
+        return !d->broken && domain_matches_flags(d, flags) ? d->path : NULL;
 }
 
 static int method_list_domains(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -76,8 +77,8 @@ static int method_list_domain_handles(sd_bus_message *msg, void *userdata, sd_bu
                 r = sd_bus_message_open_container(reply, 'a', "(ssi)");
         for (size_t i = 0; r >= 0 && i < m->n_domains; i++) {
                 const Domain *d = m->domains[i];
-                if (domain_matches_flags(d, flags))
-                        r = sd_bus_message_append(reply, "(ssi)", d->def->name, d->uuid_str,
+                if (!d->broken && domain_matches_flags(d, flags))
+                        r = sd_bus_message_append(reply, "(ssi)", domain_name(d), d->uuid_str,
                                                   domain_is_active(d) && d->id > 0 ? d->id : -1);
         }
         if (r >= 0)
@@ -97,6 +98,11 @@ static int method_lookup_by_name(sd_bus_message *msg, void *userdata, sd_bus_err
                 return r;
         d = manager_find_by_name(userdata, name);
         if (!d)
+                d = manager_peek_by_name(userdata, name);
+        /* one whose definition failed to parse says why */
+        if (d && (r = manager_load_def(userdata, d, error)) < 0)
+                return r;
+        if (!d)
                 return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "Domain not found: no domain with matching name '%s'",
                                      name);
         return bus_reply_object_path(msg, d->path);
@@ -112,6 +118,10 @@ static int method_lookup_by_uuid(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         d = manager_find_by_uuid(userdata, uuid);
+        if (!d)
+                d = manager_peek_by_uuid(userdata, uuid);
+        if (d && (r = manager_load_def(userdata, d, error)) < 0)
+                return r;
         if (!d)
                 return vb_error_setf(error, VB_ERROR_NO_DOMAIN, "Domain not found: no domain with matching uuid '%s'",
                                      s);

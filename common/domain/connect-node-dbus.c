@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "bus-util.h"
 #include "connect-dbus.h"
+#include "domain-load.h"
 #include "domain-manager.h"
 #include "domain-stats.h"
 #include "error.h"
@@ -53,7 +54,8 @@ static int method_get_all_domain_stats(sd_bus_message *msg, void *userdata, sd_b
         if (!doms)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_domains; i++)
-                if (domain_stats_flags_match(m->domains[i], flags))
+                if (domain_stats_flags_match(m->domains[i], flags) &&
+                    manager_load_def(m, m->domains[i], NULL) >= 0) /* one that cannot be parsed is left out */
                         doms[n++] = m->domains[i];
         return ops_of(m)->get_stats(m, doms, n, stats, flags, false, msg, error);
 }

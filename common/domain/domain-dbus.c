@@ -4,6 +4,7 @@
 #include "domain-agent.h"
 #include "domain-console.h"
 #include "domain-dbus.h"
+#include "domain-load.h"
 #include "domain-save.h"
 #include "domain-snapshot.h"
 #include "domain-manager.h"
@@ -298,9 +299,13 @@ static int domain_find(sd_bus *bus, const char *path, const char *interface, voi
 
         if (bus_path_to_uuid(path, m->domain_root, uuid) < 0)
                 return 0;
-        d = manager_find_by_uuid(m, uuid);
+        d = manager_peek_by_uuid(m, uuid);
         if (!d)
                 return 0;
+        /* every call on a domain comes here: its definition is parsed on
+         * its first (domain-index.h), and one that cannot be says why */
+        if (manager_load_def(m, d, error) < 0)
+                return -EINVAL;
         *found = d;
         return 1;
 }
@@ -312,7 +317,7 @@ static int domain_enumerate(sd_bus *bus, const char *path, void *userdata, char 
         if (!l)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_domains; i++) {
-                l[i] = strdup(m->domains[i]->path);
+                l[i] = strdup(m->domains[i]->path); /* broken ones too: asked, they say why */
                 if (!l[i])
                         return -ENOMEM;
         }

@@ -26,6 +26,12 @@ typedef struct Manager {
         char *logdir;       /* <logdir>/<driver dir> */
         char *domain_root;  /* <driver root>/domain: the domains' object paths */
 
+        char *index_path;   /* <statedir>/<driver dir>/definitions.index (domain-index.h) */
+        sd_event_source *index_timer; /* its write, pending */
+        sd_event_source *verify;      /* the files of the domains known from the index, asked (domain-load.c) */
+        size_t verify_next, verify_misses, n_unverified;
+        size_t n_broken;              /* domains whose definition failed to parse on first use */
+
         Domain **domains;
         size_t n_domains, n_allocated;
         int next_id;
@@ -42,8 +48,16 @@ bool manager_is_busy(void *userdata);
 
 int manager_add_domain(Manager *m, Domain *d);
 void manager_remove_domain(Manager *m, Domain *d);
+/* The finders by name, uuid and path (every call on a domain object) parse
+ * the definition of the domain they find if not done yet: one whose
+ * definition cannot be parsed is not found (by path: the call is answered
+ * with what was wrong). By id: only running domains, always parsed. */
 Domain *manager_find_by_name(Manager *m, const char *name);
 Domain *manager_find_by_uuid(Manager *m, const uint8_t uuid[16]);
 Domain *manager_find_by_id(Manager *m, int id);
+/* By name or uuid, broken ones included, without parsing anything. */
+Domain *manager_peek_by_name(Manager *m, const char *name);
+Domain *manager_peek_by_uuid(Manager *m, const uint8_t uuid[16]);
 Domain *manager_find_by_path(Manager *m, const char *path);
 int manager_allocate_id(Manager *m);
+/* Definitions parsed on first use: domain-load.h. */

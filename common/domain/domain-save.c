@@ -23,7 +23,7 @@ void domain_job_stats_done(DomainJobStats *s) {
 int domain_managed_save_path(const Domain *d, char **ret) {
         const Manager *m = d->manager;
 
-        if (asprintf(ret, "%s/%s/save/%s.save", m->paths.statedir, m->driver->dir, d->def->name) < 0)
+        if (asprintf(ret, "%s/%s/save/%s.save", m->paths.statedir, m->driver->dir, domain_name(d)) < 0)
                 return -ENOMEM;
         return 0;
 }

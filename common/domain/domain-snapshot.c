@@ -21,7 +21,7 @@
 static char *snapshot_dir(const Domain *d) {
         char *p = NULL;
 
-        if (asprintf(&p, "%s/snapshot/%s", d->manager->confdir, d->def->name) < 0)
+        if (asprintf(&p, "%s/snapshot/%s", d->manager->confdir, domain_name(d)) < 0)
                 return NULL;
         return p;
 }
@@ -236,7 +236,7 @@ int domain_snapshot_forget(const Domain *d, const char *name) {
 }
 
 char *domain_snapshot_path(const Domain *d, const char *name) {
-        _cleanup_free_ char *base = bus_path_from_uuid(d->manager->driver->root, "domainsnapshot", d->def->uuid);
+        _cleanup_free_ char *base = bus_path_from_uuid(d->manager->driver->root, "domainsnapshot", d->uuid);
         _cleanup_free_ char *label = bus_label_escape(name);
         char *p = NULL;
 

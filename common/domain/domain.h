@@ -17,15 +17,32 @@
 
 typedef struct Manager Manager;
 
+/* What identifies one version of a definition file (domain-index.h). */
+typedef struct DefFileStat {
+        uint64_t ino, size;
+        int64_t mtime_ns;
+} DefFileStat;
+
 typedef struct Domain {
         Manager *manager;
         void *priv;          /* the driver's (DomainDriver.domain_init) */
-        DomainDef *def;      /* the definition (persistent, or the transient one) */
+        DomainDef *def;      /* the definition (persistent, or the transient one); NULL
+                              * until first use for one known from the index (stub_name) */
         DomainDef *newdef;   /* redefined while running: becomes def when it stops */
         DomainDef *live;     /* while active: what runs */
         DomainDef *start_def; /* DomainCreateXML of a defined domain: run this instead, once */
         char *path;          /* bus object path */
         char uuid_str[37];
+        uint8_t uuid[16];
+
+        /* Definitions parsed on first use (manager_load_def()): until then
+         * only the name is known, from the index of definitions. */
+        char *stub_name;
+        bool unverified;     /* its file not asked yet since the start (inode alone) */
+        bool broken;         /* its file failed to parse on first use: calls say why */
+        char *broken_error;  /* what was wrong, as every call on it is answered */
+        const char *broken_name; /* the error's name (error.h) */
+        DefFileStat conf_stat; /* of <confdir>/<name>.xml as last read or written (ino 0: unknown) */
 
         bool persistent;
         bool autostart;
@@ -62,9 +79,15 @@ typedef struct Domain {
 } Domain;
 
 int domain_new(Manager *m, DomainDef *def, Domain **ret);
+/* A defined domain whose definition is parsed on first use. */
+int domain_new_stub(Manager *m, const char *name, const uint8_t uuid[16], Domain **ret);
+/* What a stub lacks besides its definition (its jobs, the driver's part). */
+int domain_complete(Domain *d);
 Domain *domain_free(Domain *d);
 
 bool domain_is_active(const Domain *d);
+/* Its name, whether its definition is parsed yet or not. */
+const char *domain_name(const Domain *d);
 /* The definition to show: live when running (unless inactive is asked). */
 const DomainDef *domain_current_def(const Domain *d, bool inactive);
 
