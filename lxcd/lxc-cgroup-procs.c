@@ -61,10 +61,27 @@ static int v2_set_frozen(const Cgroup *cg, bool freeze) {
         return -ETIMEDOUT;
 }
 
+/* v1 says FREEZING until every task has stopped. */
+static int v1_set_frozen(const Cgroup *cg, bool freeze) {
+        int r = cgroup_set(cg, CGROUP_FREEZER, "freezer.state", freeze ? "FROZEN" : "THAWED");
+
+        if (r < 0 || !freeze)
+                return r;
+        for (unsigned waited = 0;; waited += 5) {
+                _cleanup_free_ char *state = NULL;
+                r = cgroup_get(cg, CGROUP_FREEZER, "freezer.state", &state);
+                if (r < 0 || streq(state, "FROZEN"))
+                        return r < 0 ? r : 0;
+                if (waited >= FREEZE_TIMEOUT_MS)
+                        break;
+                usleep(5000);
+        }
+        (void) cgroup_set(cg, CGROUP_FREEZER, "freezer.state", "THAWED");
+        return -ETIMEDOUT;
+}
+
 int lxc_cgroup_set_frozen(const Cgroup *cg, bool freeze) {
-        if (cg->v2)
-                return v2_set_frozen(cg, freeze);
-        return cgroup_set(cg, CGROUP_FREEZER, "freezer.state", freeze ? "FROZEN" : "THAWED");
+        return cg->v2 ? v2_set_frozen(cg, freeze) : v1_set_frozen(cg, freeze);
 }
 
 /* SIGKILL to each pid of one folder's cgroup.procs; how many. */

@@ -29,7 +29,8 @@ void lxc_cgroup_remove(Domain *d);
  * temporary tree): the definition's limits (<memory> as the hard limit
  * when <memtune> sets none; v2 memory.max, cpu.weight, cpu.max, io.weight,
  * cpuset.cpus/mems; v1 their counterparts), freezing (v2 cgroup.freeze,
- * waiting for cgroup.events to say frozen; v1 freezer.state) and killing
+ * waiting for cgroup.events to say frozen; v1 freezer.state, waiting
+ * for it to say FROZEN rather than FREEZING) and killing
  * every process in it (v2 cgroup.kill, else each of cgroup.procs). */
 int lxc_cgroup_apply(const Cgroup *cg, const DomainDef *def, char *msg, size_t size);
 int lxc_cgroup_set_frozen(const Cgroup *cg, bool freeze);

@@ -186,8 +186,8 @@ grep -E '^MemTotal:' /proc/meminfo
 echo ready-$((6*7))
 """
 SYS_INITCTL = """#!/bin/sh
-rm -f /run/initctl; mkfifo /run/initctl
-lvl=$(dd bs=384 count=1 </run/initctl 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null)
+rm -f /run/initctl; mkfifo /run/initctl; exec 3<>/run/initctl; echo > /run/initctl-ready
+lvl=$(dd bs=384 count=1 <&3 2>/dev/null | dd bs=1 skip=8 count=1 2>/dev/null)
 echo runlevel-$lvl
 [ "$lvl" = 0 ] && poweroff
 """
@@ -228,7 +228,9 @@ def test_system_container(env, network, lxcd):
     assert 2 <= procs <= 8, out
     assert re.search(r"^pid1=1 init$", out, re.M), out
     assert re.search(r"^MemTotal:\s+98304 kB$", out, re.M), out
-    h.wait_until(lambda: os.path.exists(r / "run" / "initctl"), 10, what="the container's initctl listener")
+    # listening: the FIFO open (a FIFO without a reader is no listener, and
+    # Shutdown would then send SIGTERM, which busybox init takes as reboot)
+    h.wait_until(lambda: os.path.exists(r / "run" / "initctl-ready"), 10, what="the container's initctl listener")
     lxcd.domain_call(path, "Shutdown", 0)
     h.wait_until(lambda: state(lxcd, path)[0] == SHUTOFF, 30, what="the container to shut down")
     assert state(lxcd, path) == (SHUTOFF, 1)   # shutdown
