@@ -125,6 +125,7 @@ const DomainIndexEntry *domain_index_find(DomainIndex *x, const char *file) {
         key.len -= 4;
         if (x->next < x->n && is_key(&key, &x->entries[x->next]))
                 return &x->entries[x->next++];
+        x->misses++;
         if (!x->sorted) {
                 x->sorted = malloc(x->n * sizeof(DomainIndexEntry *));
                 if (!x->sorted)

@@ -40,6 +40,7 @@ typedef struct DomainIndex {
         DomainIndexEntry *entries; /* as written */
         size_t n;
         size_t next;               /* the entry the next file probably is */
+        size_t misses;             /* files that were not */
         DomainIndexEntry **sorted; /* by name, made on the first miss */
 } DomainIndex;
 
