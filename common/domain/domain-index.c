@@ -31,8 +31,8 @@ bool def_file_stat_eq(const DefFileStat *a, const DefFileStat *b) {
         return a->ino != 0 && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
 }
 
-static int cmp_entries(const void *a, const void *b) {
-        return strcmp(((const DomainIndexEntry *) a)->name, ((const DomainIndexEntry *) b)->name);
+static int cmp_entry_ptrs(const void *a, const void *b) {
+        return strcmp((*(DomainIndexEntry *const *) a)->name, (*(DomainIndexEntry *const *) b)->name);
 }
 
 /* One "<inode> <size> <mtime ns> <uuid> <name>" line, cut out of the text. */
@@ -91,8 +91,6 @@ int domain_index_parse(char *text, DomainIndex *x) {
                 r = parse_line(p, &x->entries[n]);
                 if (r < 0)
                         return r;
-                if (n > 0 && strcmp(x->entries[n - 1].name, x->entries[n].name) >= 0)
-                        return -EBADMSG; /* sorted and each name once */
                 n++;
         }
         if (n != count)
@@ -108,22 +106,43 @@ typedef struct FileKey {
 
 static int cmp_key(const void *k, const void *e) {
         const FileKey *key = k;
-        const char *name = ((const DomainIndexEntry *) e)->name;
+        const char *name = (*(DomainIndexEntry *const *) e)->name;
         int c = strncmp(key->name, name, key->len);
 
         return c != 0 ? c : (name[key->len] ? -1 : 0);
 }
 
-const DomainIndexEntry *domain_index_find(const DomainIndex *x, const char *file) {
+static bool is_key(const FileKey *key, const DomainIndexEntry *e) {
+        return strncmp(key->name, e->name, key->len) == 0 && !e->name[key->len];
+}
+
+const DomainIndexEntry *domain_index_find(DomainIndex *x, const char *file) {
         FileKey key = { file, strlen(file) };
+        DomainIndexEntry **found;
 
         if (x->n == 0 || key.len <= 4 || !endswith(file, ".xml"))
                 return NULL;
         key.len -= 4;
-        return bsearch(&key, x->entries, x->n, sizeof(DomainIndexEntry), cmp_key);
+        if (x->next < x->n && is_key(&key, &x->entries[x->next]))
+                return &x->entries[x->next++];
+        x->misses++;
+        if (!x->sorted) {
+                x->sorted = malloc(x->n * sizeof(DomainIndexEntry *));
+                if (!x->sorted)
+                        return NULL; /* the file is parsed */
+                for (size_t i = 0; i < x->n; i++)
+                        x->sorted[i] = &x->entries[i];
+                qsort(x->sorted, x->n, sizeof(DomainIndexEntry *), cmp_entry_ptrs);
+        }
+        found = bsearch(&key, x->sorted, x->n, sizeof(DomainIndexEntry *), cmp_key);
+        if (!found)
+                return NULL;
+        x->next = *found - x->entries + 1; /* in step again after a file added or gone */
+        return *found;
 }
 
 void domain_index_done(DomainIndex *x) {
+        free(x->sorted);
         free(x->entries);
         free(x->text);
         *x = (DomainIndex) {};
@@ -137,10 +156,9 @@ int domain_index_format(DomainIndexEntry *entries, size_t n, char **ret) {
 
         if (!f)
                 return -ENOMEM;
-        qsort(entries, n, sizeof(*entries), cmp_entries);
         fputs(INDEX_HEADER, f);
         for (size_t i = 0; i < n; i++) {
-                if (strchr(entries[i].name, '\n') || (i > 0 && streq(entries[i - 1].name, entries[i].name)))
+                if (strchr(entries[i].name, '\n'))
                         continue;
                 fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRId64 " %s %s\n", entries[i].st.ino, entries[i].st.size,
                         entries[i].st.mtime_ns, uuid_format(entries[i].uuid, uuid), entries[i].name);

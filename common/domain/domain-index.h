@@ -16,8 +16,12 @@
  * definitions: /etc holds what people edit), as text:
  *
  *   virtbus-definitions 1
- *   <inode> <size> <mtime ns> <uuid> <name>      (sorted by name)
+ *   <inode> <size> <mtime ns> <uuid> <name>      (in the table's order)
  *   end <number of entries>
+ *
+ * The table's order is the order the folder listed the files at the last
+ * start (and the defines since, after them): the next start finds each
+ * file at the index's next line, and looks it up by name only when not.
  *
  * Written (atomically, without fsync: losing it only costs a parse) a
  * second after a define, undefine or rename, so that a burst of defines
@@ -33,8 +37,11 @@ typedef struct DomainIndexEntry {
 
 typedef struct DomainIndex {
         char *text;
-        DomainIndexEntry *entries; /* sorted by name */
+        DomainIndexEntry *entries; /* as written */
         size_t n;
+        size_t next;               /* the entry the next file probably is */
+        size_t misses;             /* files that were not */
+        DomainIndexEntry **sorted; /* by name, made on the first miss */
 } DomainIndex;
 
 /* The identity of dir's file (dfd: AT_FDCWD for a path). */
@@ -44,10 +51,11 @@ bool def_file_stat_eq(const DefFileStat *a, const DefFileStat *b);
 /* Takes text (NUL terminated, owned by x from then on, also on error).
  * -EBADMSG if it is not a whole index; -ENOMEM. */
 int domain_index_parse(char *text, DomainIndex *x);
-/* The entry for "<name>.xml", or NULL. */
-const DomainIndexEntry *domain_index_find(const DomainIndex *x, const char *file);
+/* The entry for "<name>.xml", or NULL; the files of a folder are asked in
+ * its order. */
+const DomainIndexEntry *domain_index_find(DomainIndex *x, const char *file);
 void domain_index_done(DomainIndex *x);
-/* The index text for entries (sorted here; names holding a newline are
+/* The index text for entries, in their order (names holding a newline are
  * left out: their files are parsed at each start). */
 int domain_index_format(DomainIndexEntry *entries, size_t n, char **ret);
 

@@ -360,7 +360,8 @@ static int load_configs(Manager *m) {
         r = def_dir_load_ino(m->confdir, load_config, &x);
         xml_read_batch_end();
         /* a file parsed, or one gone: the index is written again */
-        if (r >= 0 && (x.stale || x.n_indexed != x.index.n))
+        /* ...and when its order is no longer the folder's */
+        if (r >= 0 && (x.stale || x.n_indexed != x.index.n || x.index.misses > x.index.n / 8))
                 domain_index_changed(m);
         log_info("Loaded %zu definitions: %zu from the index, %zu parsed.", x.n, x.n_indexed, x.n - x.n_indexed);
         load_index_done(&x);

@@ -97,10 +97,12 @@ def defined(env):
     if not env.qemud.alive():
         env.qemud.start()
     for p, *_ in seen(env).values():
-        try:
-            env.dcall(p, "Undefine", 0)
-        except dbus.exceptions.DBusException:
-            pass
+        # an autostart one runs: undefined, it would stay as a transient domain
+        for method in ("Destroy", "Undefine"):
+            try:
+                env.dcall(p, method, 0)
+            except dbus.exceptions.DBusException:
+                pass
     for f in env.conf_dir.glob(f"{PREFIX}*.xml"):
         f.unlink()
     restart(env)
