@@ -10,9 +10,9 @@
  * The list holds v1's rules ("c 1:3 rwm", "b 7:* rw"), everything else is
  * denied. Each rule is a few instructions:
  *
- *   if type  != T goto next     (left out for 'a')
- *   if major != M goto next     (left out for '*')
- *   if minor != m goto next     (left out for '*')
+ *   if type  != T goto next     (left out for 'a')    each as w6 = wN; w6 ^= V;
+ *   if major != M goto next     (left out for '*')    if w6 != 0 goto next,
+ *   if minor != m goto next     (left out for '*')    for the verifier's sake
  *   if (access & ~A) goto next  (the access asked must be within A)
  *   return 1
  *   next: ...                   the last "next" returns 0

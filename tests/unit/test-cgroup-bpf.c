@@ -88,8 +88,8 @@ static void test_build_decode(void) {
         for (size_t i = 0; i < ELEMENTSOF(rules); i++)
                 add(&l, rules[i]);
         CHECK_INTEQ(cgroup_bpf_build(&l, &insns, &count), 0);
-        /* prologue 6, epilogue 2, each rule its checks and 5 */
-        CHECK_INTEQ((int) count, 6 + 2 + (3 + 5) + (2 + 5) + (0 + 5) + (2 + 5) + (3 + 5));
+        /* prologue 6, epilogue 2, each rule 3 a check and 5 */
+        CHECK_INTEQ((int) count, 6 + 2 + (9 + 5) + (6 + 5) + (0 + 5) + (6 + 5) + (9 + 5));
         CHECK_INTEQ(cgroup_bpf_decode(insns, count, &back), 0);
         CHECK_INTEQ((int) back.n, (int) ELEMENTSOF(rules));
         for (size_t i = 0; i < back.n && i < ELEMENTSOF(rules); i++) {
@@ -100,7 +100,7 @@ static void test_build_decode(void) {
         }
         cgroup_dev_list_clear(&back);
         /* anything else is not ours */
-        ((struct bpf_insn *) insns)[8].off++;
+        ((struct bpf_insn *) insns)[8].off++; /* the first rule's first jump */
         CHECK_INTEQ(cgroup_bpf_decode(insns, count, &back), -EBADMSG);
         CHECK_INTEQ(cgroup_bpf_decode(insns, 3, &back), -EBADMSG);
         cgroup_dev_list_clear(&l);
