@@ -16,6 +16,8 @@ streams (memory, NBD) cross the veth too.
 - a guest on a virtbus network (networkd in each namespace, the same nat
   network on both): B's networkd gives it its port before it runs on B
   (Prepare3), A's goes with A's QEMU (Confirm3); it answers a ping on B.
+- a SPICE guest listening on every address: A's QEMU is told to send its
+  clients to B's veth address and B's port.
 The test process itself talks to each host's bus and proxy over their unix
 sockets (the two namespaces share the file system)."""
 
@@ -270,3 +272,25 @@ def test_network_port_moves_with_the_guest(hosts):
     finally:
         for d in daemons:
             d.stop()
+
+
+def test_spice_clients_follow_to_b(hosts):
+    """virsh migrate --p2p of a guest whose SPICE server listens on every
+    address: A's QEMU is told (client_migrate_info) to send its clients to
+    the address the stream went to, B's veth address, and B's port."""
+    pair, a, b = hosts
+    name = "nsspice"
+    g = a.define(name, tick=True, nic=None,
+                 extra_devices="    <graphics type='spice' autoport='yes' listen='0.0.0.0'/>")
+    g.start()
+    g.wait_ready()
+    r = a.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml",
+                moved_xml(a, b, name), "--listen-address", b.addr, name, b.tcp_uri, check=False)
+    assert r.returncode == 0, r.stderr
+    gb = Guest(b, b.call("DomainLookupByName", name), name)
+    m = re.search(r"<graphics type='spice' port='(\d+)'", gb.call("GetXMLDesc", 0))
+    assert m and int(m.group(1)) > 0
+    told = f"SPICE clients of {name} are to reconnect to spice://{b.addr}:{m.group(1)}"
+    assert told in a.qemud.log_path.read_text()
+    gb.call("Destroy", 0)
+    gb.call("Undefine", 0)
