@@ -212,6 +212,9 @@ int qemu_build_sounds(QemuCmd *c);
 int qemu_build_redirdevs(QemuCmd *c);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
+/* <hostdev> (qemu-command-hostdev.c): "hostdevN" aliases, the devices. */
+int qemu_hostdev_assign_aliases(DomainDef *def);
+int qemu_build_hostdevs(QemuCmd *c);
 /* <iommu>, <watchdog>, <panic>, <vsock> (qemu-command-platform.c). */
 int qemu_platform_assign_aliases(DomainDef *def);
 int qemu_build_iommu(QemuCmd *c);

@@ -757,6 +757,9 @@ static bool has_device_boot_order(const DomainDef *def) {
         for (size_t i = 0; i < def->n_nets; i++)
                 if (def->nets[i].boot_order > 0)
                         return true;
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].boot_order > 0)
+                        return true;
         return false;
 }
 
