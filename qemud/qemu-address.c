@@ -7,6 +7,7 @@
 #include "qemu-address.h"
 #include "qemu-command-internal.h"
 #include "qemu-hostdev.h"
+#include "qemu-memdev.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -557,6 +558,8 @@ static void mark_all(Assign *a) {
         mark(a, &def->iommu.addr);
         for (size_t i = 0; i < def->n_hostdevs; i++)
                 mark(a, &def->hostdevs[i].addr);
+        for (size_t i = 0; i < def->n_mems; i++)
+                mark(a, &def->mems[i].addr);
 }
 
 /* Fixed places: the host bridge, the chipset's functions, and the primary
@@ -695,6 +698,13 @@ static int place_devices(Assign *a) {
         }
         if (r >= 0 && def->vsock.present)
                 r = place(a, &def->vsock.addr, PCI_PCIE, "vsock");
+        for (size_t i = 0; r >= 0 && i < def->n_mems; i++) {
+                DomainMemoryModel m = def->mems[i].model;
+
+                snprintf(what, sizeof(what), "memory device %zu", i);
+                r = place(a, &def->mems[i].addr,
+                          m == DOMAIN_MEMORY_VIRTIO_MEM || m == DOMAIN_MEMORY_VIRTIO_PMEM ? PCI_PCIE : PCI_NONE, what);
+        }
         if (r >= 0 && def->iommu.present && def->iommu.model == DOMAIN_IOMMU_VIRTIO)
                 r = place(a, &def->iommu.addr, PCI_LEGACY, "iommu"); /* on the root bus: built first */
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++) {
@@ -724,6 +734,7 @@ int qemu_domain_assign_addresses(DomainDef *def, ConfError *err) {
         a->err = err;
         a->q35 = machine_q35(def->os.machine);
 
+        qemu_memdev_assign_slots(def);
         r = assign_drives(a);
         if (r >= 0)
                 r = assign_hostdev_drives(a);

@@ -212,6 +212,10 @@ int qemu_build_sounds(QemuCmd *c);
 int qemu_build_redirdevs(QemuCmd *c);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
+/* <devices><memory> (qemu-command-memdev.c): aliases, the devices. */
+int qemu_memdev_assign_aliases(DomainDef *def);
+int qemu_build_memdevs(QemuCmd *c);
+bool qemu_memdev_has_nvdimm(const DomainDef *def);
 /* <hostdev> (qemu-command-hostdev.c): "hostdevN" aliases, the devices. */
 int qemu_hostdev_assign_aliases(DomainDef *def);
 int qemu_build_hostdevs(QemuCmd *c);

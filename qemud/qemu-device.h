@@ -40,6 +40,7 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_VSOCK,              /* def->vsock, index 0 */
         QEMU_DEVICE_IOMMU,              /* def->iommu, index 0 */
         QEMU_DEVICE_HOSTDEV,            /* def->hostdevs[i] */
+        QEMU_DEVICE_MEMORY,             /* def->mems[i] */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

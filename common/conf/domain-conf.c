@@ -576,6 +576,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
+        CLEAR_ARRAY(def->mems, def->n_mems, domain_memory_device_clear);
         domain_platform_devs_clear(def);
         CLEAR_ARRAY(def->seclabels, def->n_seclabels, domain_seclabel_clear);
         free(def);
@@ -624,6 +625,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
+        OWN_DEVICES(ok, copy->mems, copy->n_mems, domain_memory_device_own);
         ok = domain_platform_devs_own(copy) && ok;
         OWN_DEVICES(ok, copy->seclabels, copy->n_seclabels, domain_seclabel_own);
         if (!ok)
@@ -820,6 +822,7 @@ static const ChildParser device_parsers[] = {
         { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
+        { "memory", domain_parse_memory_device },
         { "watchdog", domain_parse_watchdog, true },
         { "panic", domain_parse_panic },
         { "iommu", domain_parse_iommu, true },
@@ -1088,6 +1091,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         for (size_t i = 0; i < def->n_rngs; i++)
                 domain_format_rng(w, &def->rngs[i], flags);
         domain_format_platform_devs(w, def, flags);
+        for (size_t i = 0; i < def->n_mems; i++)
+                domain_format_memory_device(w, &def->mems[i], flags);
         xw_end(w);
 }
 
