@@ -1013,6 +1013,7 @@ int domain_def_take_devices(DomainDef *def, DomainDef *from) {
         r = r ?: TAKE_LIST(def, from, nets, n_nets);
         r = r ?: TAKE_LIST(def, from, chrs, n_chrs);
         r = r ?: TAKE_LIST(def, from, rngs, n_rngs);
+        r = r ?: TAKE_LIST(def, from, mems, n_mems);
         return r;
 }
 
@@ -1038,6 +1039,8 @@ int domain_def_remove_device(DomainDef *def, const char *kind, size_t index) {
                 REMOVE_AT(def->chrs, def->n_chrs, index, domain_chr_clear);
         if (streq(kind, "rng"))
                 REMOVE_AT(def->rngs, def->n_rngs, index, domain_rng_clear);
+        if (streq(kind, "memory"))
+                REMOVE_AT(def->mems, def->n_mems, index, domain_memory_device_clear);
         return -EINVAL;
 }
 
