@@ -30,6 +30,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_IOMMU] = "iommu",
         [QEMU_DEVICE_HOSTDEV] = "hostdev",
         [QEMU_DEVICE_MEMORY] = "memory",
+        [QEMU_DEVICE_TPM] = "tpm",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -70,6 +71,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->n_hostdevs;
         case QEMU_DEVICE_MEMORY:
                 return def->n_mems;
+        case QEMU_DEVICE_TPM:
+                return def->n_tpms;
         default:
                 return 0;
         }
@@ -97,6 +100,7 @@ int qemu_build_devices(QemuCmd *c) {
                qemu_build_redirdevs(c) ?:
                qemu_build_hostdevs(c) ?:
                qemu_build_memdevs(c) ?:
+               qemu_build_tpms(c) ?:
                qemu_build_watchdog(c) ?:
                qemu_build_memballoon(c) ?:
                qemu_build_rngs(c) ?:

@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-hostdev.h"
+#include "qemu-tpm.h"
 #include "qemu-command.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
@@ -481,6 +482,9 @@ static int build_argv(Domain *d, ConfError *err) {
                 return r;
         /* each host device is there, and a SCSI one's /dev/sgN */
         char **hostdev_paths = NULL;
+        r = qemu_tpm_prepare(d->live, "/sys", err);
+        if (r < 0)
+                return r;
         r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);
         if (r < 0)
                 return r;

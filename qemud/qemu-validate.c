@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "qemu-hostdev.h"
 #include "qemu-memdev.h"
+#include "qemu-tpm.h"
 #include "qemu-validate.h"
 #include "util.h"
 #include "xml-util.h"
@@ -159,7 +160,8 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
         r = validate_kind(def, err);
         if (r < 0)
                 return r;
-        r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err);
+        r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
+            qemu_tpm_validate(def, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {

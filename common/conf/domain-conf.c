@@ -577,6 +577,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
         CLEAR_ARRAY(def->mems, def->n_mems, domain_memory_device_clear);
+        CLEAR_ARRAY(def->tpms, def->n_tpms, domain_tpm_clear);
         domain_platform_devs_clear(def);
         CLEAR_ARRAY(def->seclabels, def->n_seclabels, domain_seclabel_clear);
         free(def);
@@ -626,6 +627,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
         OWN_DEVICES(ok, copy->mems, copy->n_mems, domain_memory_device_own);
+        OWN_DEVICES(ok, copy->tpms, copy->n_tpms, domain_tpm_own);
         ok = domain_platform_devs_own(copy) && ok;
         OWN_DEVICES(ok, copy->seclabels, copy->n_seclabels, domain_seclabel_own);
         if (!ok)
@@ -823,6 +825,7 @@ static const ChildParser device_parsers[] = {
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
         { "memory", domain_parse_memory_device },
+        { "tpm", domain_parse_tpm },
         { "watchdog", domain_parse_watchdog, true },
         { "panic", domain_parse_panic },
         { "iommu", domain_parse_iommu, true },
@@ -1077,6 +1080,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                                 domain_format_chr(w, &def->chrs[i], flags);
         for (size_t i = 0; i < def->n_inputs; i++)
                 domain_format_input(w, &def->inputs[i], flags);
+        for (size_t i = 0; i < def->n_tpms; i++)
+                domain_format_tpm(w, &def->tpms[i], flags);
         for (size_t i = 0; i < def->n_graphics; i++)
                 domain_format_graphics(w, &def->graphics[i], flags);
         for (size_t i = 0; i < def->n_sounds; i++)

@@ -1004,6 +1004,7 @@ typedef struct DomainMemoryBackingDef {
 
 #include "domain-hostdev.h"
 #include "domain-memory-device.h"
+#include "domain-tpm.h"
 
 typedef struct DomainDef {
         DomainVirtType virt_type;
@@ -1057,6 +1058,8 @@ typedef struct DomainDef {
         size_t n_hostdevs;
         DomainMemoryDef *mems;       /* <devices><memory> */
         size_t n_mems;
+        DomainTpmDef *tpms;          /* <devices><tpm> */
+        size_t n_tpms;
         DomainChrDef *chrs;          /* serials, consoles and channels, in document order */
         size_t n_chrs;
         DomainGraphicsDef *graphics;

@@ -50,6 +50,7 @@ static char *fake_devices[] = {
         (char *) "isa-fdc",
         (char *) "vfio-pci", (char *) "usb-host", (char *) "scsi-generic", (char *) "vhost-scsi-pci",
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
+        (char *) "tpm-tis", (char *) "tpm-crb",
         NULL,
 };
 
