@@ -11,12 +11,13 @@ python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub
 dnsmasq-base nftables iputils-ping openssl ovmf
 libvirt-clients python3-libvirt python3-pexpect polkitd
-openssh-server netcat-openbsd libvirt-daemon virtinst fuse3 apparmor
-swtpm swtpm-tools"
+openssh-server netcat-openbsd libvirt-daemon virtinst fuse3 apparmor"
 BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine libvirt-daemon-driver-lxc"
 # cockpit-machines in headless Chromium against the proxy's org.libvirt
 # (tests/integration/test_cockpit.py runs its own cockpit-ws, never cockpit.socket)
 COCKPIT="cockpit-ws cockpit-bridge cockpit-machines chromium chromium-driver python3-selenium"
+# swtpm: the TPM of test_qemud_tpm.py (an external swtpm beside the guest)
+RUN="$RUN swtpm swtpm-tools"
 
 case "${1:-check}" in
 	build) want="$BUILD" ;;
