@@ -110,3 +110,28 @@ def test_refusals_define_nothing(env):
         define(env, "mem-bad", "<memory model='nvdimm'><target><size unit='MiB'>64</size><node>0</node>"
                                "</target></memory>")
     assert env.list_domains() == before
+
+
+def test_nvdimm_and_virtio_pmem_on_files(env):
+    """File-backed memory: QEMU (confined by qemud) maps the files given."""
+    nv, pm = env.root / "nvdimm.img", env.root / "pmem.img"
+    for f in (nv, pm):
+        with open(f, "wb") as fh:
+            fh.truncate(64 * MIB)
+    devs = (f"<memory model='nvdimm' access='shared'><source><path>{nv}</path></source><target>"
+            f"<size unit='MiB'>64</size><node>0</node><label><size unit='KiB'>128</size></label></target></memory>"
+            f"<memory model='virtio-pmem' access='shared'><source><path>{pm}</path></source><target>"
+            f"<size unit='MiB'>64</size></target></memory>")
+    g = define(env, "memfiles", devs)
+    try:
+        g.start()
+        live = g.call("GetXMLDesc", 0)
+        assert "<alias name='nvdimm0'/>" in live and "<alias name='virtiopmem1'/>" in live
+        devs, = qmp_ask(env, "memfiles", "query-memory-devices")
+        assert sorted(d["type"] for d in devs) == ["nvdimm", "virtio-pmem"]
+        h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+    finally:
+        try:
+            g.call("Destroy", 0)
+        finally:
+            g.call("Undefine", 0)
