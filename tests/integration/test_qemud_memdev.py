@@ -95,6 +95,8 @@ def test_boot_with_a_dimm_and_hotplug_another(env, proxy, tmp_path):
         with dbus_error("InvalidArg", "<maxMemory>"):
             g.call("AttachDevice", DIMM.replace("128", "2048"), LIVE)
         assert "<alias name='dimm3'/>" not in g.call("GetXMLDesc", 0)
+        with dbus_error("ConfigUnsupported", "memory devices cannot be detached"):
+            g.call("DetachDevice", DIMM, LIVE)
     finally:
         try:
             g.call("Destroy", 0)
