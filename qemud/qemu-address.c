@@ -6,6 +6,8 @@
 #include "error.h"
 #include "qemu-address.h"
 #include "qemu-command-internal.h"
+#include "qemu-hostdev.h"
+#include "qemu-memdev.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -87,7 +89,7 @@ static bool needs_usb(const DomainDef *def) {
         for (size_t i = 0; i < def->n_sounds; i++)
                 if (def->sounds[i].model == DOMAIN_SOUND_USB)
                         return true;
-        return def->n_redirdevs > 0;
+        return def->n_redirdevs > 0 || qemu_hostdev_needs_usb(def);
 }
 
 static bool is_virtio_serial_port(const DomainChrDef *chr) {
@@ -135,6 +137,58 @@ static int assign_drives(Assign *a) {
                         continue;       /* q35 has no IDE: the start says so */
                 r = ensure_controller(def, type, q.controller, type == DOMAIN_CONTROLLER_SCSI ? "lsilogic" : NULL);
                 if (r < 0)
+                        return xml_err_oom(a->err);
+        }
+        return 0;
+}
+
+/* Whether a SCSI disk or hostdev other than skip sits at controller:unit
+ * (bus 0, and target 0 on virtio-scsi: the places this assigns). */
+static bool scsi_unit_taken(const DomainDef *def, const DomainHostdevDef *skip, unsigned ctrl, unsigned unit) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDeviceAddress *d = &def->disks[i].addr;
+
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_SCSI && d->type == DOMAIN_ADDRESS_DRIVE &&
+                    d->controller == ctrl && d->bus == 0 && d->target == 0 && d->unit == unit)
+                        return true;
+        }
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainDeviceAddress *d = &def->hostdevs[i].addr;
+
+                if (&def->hostdevs[i] != skip && d->type == DOMAIN_ADDRESS_DRIVE && d->controller == ctrl &&
+                    d->bus == 0 && d->target == 0 && d->unit == unit)
+                        return true;
+        }
+        return false;
+}
+
+/* A SCSI hostdev without an address gets the first free unit of the first
+ * SCSI controller with one (lsilogic: units 0-6, 7 is the HBA's own id;
+ * virtio-scsi: LUNs of target 0), and that controller is added if absent. */
+static int assign_hostdev_drives(Assign *a) {
+        DomainDef *def = a->def;
+
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                DomainHostdevDef *h = &def->hostdevs[i];
+                unsigned ctrl = 0, unit = 0;
+
+                if (h->type != DOMAIN_HOSTDEV_SCSI)
+                        continue;
+                if (h->addr.type == DOMAIN_ADDRESS_DRIVE)
+                        ctrl = h->addr.controller;
+                else {
+                        for (;; ctrl++) {
+                                unsigned max = streq(qemu_scsi_controller_model(def, ctrl), "virtio-scsi") ? 16384 : 7;
+
+                                for (unit = 0; unit < max && scsi_unit_taken(def, h, ctrl, unit); unit++)
+                                        ;
+                                if (unit < max)
+                                        break;
+                        }
+                        h->addr = (DomainDeviceAddress) { .type = DOMAIN_ADDRESS_DRIVE, .controller = ctrl,
+                                                          .unit = unit };
+                }
+                if (ensure_controller(def, DOMAIN_CONTROLLER_SCSI, ctrl, "lsilogic") < 0)
                         return xml_err_oom(a->err);
         }
         return 0;
@@ -262,6 +316,9 @@ static int assign_usb_ports(Assign *a) {
                         usb_mark(&def->sounds[i].addr, &used);
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 usb_mark(&def->redirdevs[i].addr, &used);
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_USB)
+                        usb_mark(&def->hostdevs[i].addr, &used);
 
         for (size_t i = 0; i < def->n_inputs; i++) {
                 DomainInputDef *in = &def->inputs[i];
@@ -277,6 +334,9 @@ static int assign_usb_ports(Assign *a) {
                         usb_assign_one(def, &def->sounds[i].addr, &used);
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 usb_assign_one(def, &def->redirdevs[i].addr, &used);
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_USB)
+                        usb_assign_one(def, &def->hostdevs[i].addr, &used);
         return 0;
 }
 
@@ -496,6 +556,10 @@ static void mark_all(Assign *a) {
         mark(a, &def->watchdog.addr);
         mark(a, &def->vsock.addr);
         mark(a, &def->iommu.addr);
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                mark(a, &def->hostdevs[i].addr);
+        for (size_t i = 0; i < def->n_mems; i++)
+                mark(a, &def->mems[i].addr);
 }
 
 /* Fixed places: the host bridge, the chipset's functions, and the primary
@@ -574,6 +638,13 @@ static int place_controllers(Assign *a) {
         return 0;
 }
 
+/* vfio-pci and vhost-scsi-pci are PCIe endpoints (libvirt's guess too:
+ * the host device's own kind is not known at define time). */
+static PciKind hostdev_kind(const DomainHostdevDef *h) {
+        return h->type == DOMAIN_HOSTDEV_PCI || h->type == DOMAIN_HOSTDEV_MDEV || h->type == DOMAIN_HOSTDEV_SCSI_HOST
+                       ? PCI_PCIE : PCI_NONE;
+}
+
 /* libvirt's order: PCI bridges, interfaces, sound, the other controllers,
  * disks, balloon, rng, watchdog, videos, inputs, vsock, serials; root ports last. */
 static int place_devices(Assign *a) {
@@ -604,6 +675,10 @@ static int place_devices(Assign *a) {
                 r = place(a, &def->disks[i].addr, def->disks[i].bus == DOMAIN_DISK_BUS_VIRTIO ? PCI_PCIE : PCI_NONE,
                           what);
         }
+        for (size_t i = 0; r >= 0 && i < def->n_hostdevs; i++) {
+                snprintf(what, sizeof(what), "hostdev %zu", i);
+                r = place(a, &def->hostdevs[i].addr, hostdev_kind(&def->hostdevs[i]), what);
+        }
         if (r >= 0 && def->memballoon.present && !streq_ptr(def->memballoon.model, "none"))
                 r = place(a, &def->memballoon.addr, PCI_PCIE, "memballoon");
         for (size_t i = 0; r >= 0 && i < def->n_rngs; i++) {
@@ -623,6 +698,13 @@ static int place_devices(Assign *a) {
         }
         if (r >= 0 && def->vsock.present)
                 r = place(a, &def->vsock.addr, PCI_PCIE, "vsock");
+        for (size_t i = 0; r >= 0 && i < def->n_mems; i++) {
+                DomainMemoryModel m = def->mems[i].model;
+
+                snprintf(what, sizeof(what), "memory device %zu", i);
+                r = place(a, &def->mems[i].addr,
+                          m == DOMAIN_MEMORY_VIRTIO_MEM || m == DOMAIN_MEMORY_VIRTIO_PMEM ? PCI_PCIE : PCI_NONE, what);
+        }
         if (r >= 0 && def->iommu.present && def->iommu.model == DOMAIN_IOMMU_VIRTIO)
                 r = place(a, &def->iommu.addr, PCI_LEGACY, "iommu"); /* on the root bus: built first */
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++) {
@@ -652,7 +734,10 @@ int qemu_domain_assign_addresses(DomainDef *def, ConfError *err) {
         a->err = err;
         a->q35 = machine_q35(def->os.machine);
 
+        qemu_memdev_assign_slots(def);
         r = assign_drives(a);
+        if (r >= 0)
+                r = assign_hostdev_drives(a);
         if (r >= 0)
                 r = add_implied_controllers(a);
         if (r >= 0)

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 
 #include "qemu-command-internal.h"
+#include "qemu-hostdev.h"
 #include "util.h"
 
 /* ---- small lookups ---- */
@@ -130,7 +131,8 @@ int qemu_command_assign_aliases(DomainDef *def) {
                         return -ENOMEM;
                 free_and_replace_str(&def->redirdevs[i].alias, s);
         }
-        r = qemu_platform_assign_aliases(def);
+        r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
+            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {
@@ -345,7 +347,7 @@ static bool needs_usb(const DomainDef *def) {
         for (size_t i = 0; i < def->n_sounds; i++)
                 if (def->sounds[i].model == DOMAIN_SOUND_USB)
                         return true;
-        return def->n_redirdevs > 0;
+        return def->n_redirdevs > 0 || qemu_hostdev_needs_usb(def);
 }
 
 static bool needs_virtio_serial(const DomainDef *def) {

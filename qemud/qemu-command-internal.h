@@ -212,6 +212,16 @@ int qemu_build_sounds(QemuCmd *c);
 int qemu_build_redirdevs(QemuCmd *c);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
+/* <devices><tpm> (qemu-command-tpm.c): aliases, the backends and devices. */
+int qemu_tpm_assign_aliases(DomainDef *def);
+int qemu_build_tpms(QemuCmd *c);
+/* <devices><memory> (qemu-command-memdev.c): aliases, the devices. */
+int qemu_memdev_assign_aliases(DomainDef *def);
+int qemu_build_memdevs(QemuCmd *c);
+bool qemu_memdev_has_nvdimm(const DomainDef *def);
+/* <hostdev> (qemu-command-hostdev.c): "hostdevN" aliases, the devices. */
+int qemu_hostdev_assign_aliases(DomainDef *def);
+int qemu_build_hostdevs(QemuCmd *c);
 /* <iommu>, <watchdog>, <panic>, <vsock> (qemu-command-platform.c). */
 int qemu_platform_assign_aliases(DomainDef *def);
 int qemu_build_iommu(QemuCmd *c);

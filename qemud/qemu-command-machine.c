@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "qemu-memdev.h"
 #include "qemu-command-internal.h"
 #include "util.h"
 #include "uuid.h"
@@ -69,6 +70,8 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add_bool(&b, "pit", pit->present == TRISTATE_ON);
         if (need_ram_backend(def))
                 opt_add(&b, "memory-backend=pc.ram");
+        if (qemu_memdev_has_nvdimm(def))
+                opt_add(&b, "nvdimm=on");
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");
                 if (def->os.nvram)
@@ -548,7 +551,7 @@ static int build_memory(QemuCmd *c) {
 
         if (def->memory_kib == 0)
                 return cmd_fail(c, -EINVAL, "<memory> must not be 0");
-        opt_add(&b, "size=%" PRIu64 "k", def->memory_kib);
+        opt_add(&b, "size=%" PRIu64 "k", qemu_memdev_initial_kib(def));
         if (def->max_memory_kib > 0) {
                 if (def->max_memory_kib < def->memory_kib) {
                         opt_done(&b);
@@ -756,6 +759,9 @@ static bool has_device_boot_order(const DomainDef *def) {
                         return true;
         for (size_t i = 0; i < def->n_nets; i++)
                 if (def->nets[i].boot_order > 0)
+                        return true;
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].boot_order > 0)
                         return true;
         return false;
 }

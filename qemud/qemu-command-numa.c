@@ -9,6 +9,7 @@
 
 #include "cpuset.h"
 #include "qemu-command-internal.h"
+#include "qemu-memdev.h"
 #include "util.h"
 
 /* A set as QemuOpts' repeated list key: "key=0-1,key=3". */
@@ -89,9 +90,9 @@ int qemu_build_numa(QemuCmd *c) {
 
         for (size_t i = 0; i < cpu->n_cells; i++)
                 total += cpu->cells[i].memory_kib;
-        if (cpu->n_cells > 0 && total != c->def->memory_kib)
+        if (cpu->n_cells > 0 && total != qemu_memdev_initial_kib(c->def))
                 return cmd_fail(c, -EINVAL, "the guest NUMA cells' memory (%" PRIu64 " KiB) is not <memory> (%"
-                                PRIu64 " KiB)", total, c->def->memory_kib);
+                                PRIu64 " KiB) less the memory devices", total, c->def->memory_kib);
         for (size_t i = 0; i < cpu->n_cells; i++)
                 if ((r = build_cell(c, &cpu->cells[i])) < 0)
                         return r;

@@ -133,6 +133,12 @@ typedef struct QemuCommandParams {
          * (0: the definition's own <cid address=''/>). QEMU opens
          * /dev/vhost-vsock itself. */
         unsigned vsock_cid;
+
+        /* Per def->hostdevs[i]: the SCSI generic node ("/dev/sg3") of a
+         * hostdev of type scsi, found at start (qemu_hostdev_prepare());
+         * NULL for the other types. Missing for a SCSI hostdev: -EINVAL. */
+        char *const *hostdev_paths;
+        size_t n_hostdev_paths;
 } QemuCommandParams;
 
 /* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with

@@ -28,6 +28,9 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_PANIC] = "panic",
         [QEMU_DEVICE_VSOCK] = "vsock",
         [QEMU_DEVICE_IOMMU] = "iommu",
+        [QEMU_DEVICE_HOSTDEV] = "hostdev",
+        [QEMU_DEVICE_MEMORY] = "memory",
+        [QEMU_DEVICE_TPM] = "tpm",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -64,6 +67,12 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->vsock.present ? 1 : 0;
         case QEMU_DEVICE_IOMMU:
                 return def->iommu.present ? 1 : 0;
+        case QEMU_DEVICE_HOSTDEV:
+                return def->n_hostdevs;
+        case QEMU_DEVICE_MEMORY:
+                return def->n_mems;
+        case QEMU_DEVICE_TPM:
+                return def->n_tpms;
         default:
                 return 0;
         }
@@ -89,6 +98,9 @@ int qemu_build_devices(QemuCmd *c) {
                qemu_build_sounds(c) ?:
                qemu_build_inputs(c) ?:
                qemu_build_redirdevs(c) ?:
+               qemu_build_hostdevs(c) ?:
+               qemu_build_memdevs(c) ?:
+               qemu_build_tpms(c) ?:
                qemu_build_watchdog(c) ?:
                qemu_build_memballoon(c) ?:
                qemu_build_rngs(c) ?:

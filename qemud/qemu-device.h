@@ -39,6 +39,9 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_PANIC,              /* def->panics[i] (isa only: hyperv is no device) */
         QEMU_DEVICE_VSOCK,              /* def->vsock, index 0 */
         QEMU_DEVICE_IOMMU,              /* def->iommu, index 0 */
+        QEMU_DEVICE_HOSTDEV,            /* def->hostdevs[i] */
+        QEMU_DEVICE_MEMORY,             /* def->mems[i] */
+        QEMU_DEVICE_TPM,                /* def->tpms[i] */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

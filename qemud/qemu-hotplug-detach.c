@@ -280,6 +280,10 @@ int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *err
         r = hotplug_parse_device(xml, "detached", &holder, &kind, &f, error);
         if (r < 0)
                 return r;
+        /* the guest must give the memory back first: not done yet */
+        if (f == QEMU_DEVICE_MEMORY)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: memory "
+                                     "devices cannot be detached by qemud yet");
         if (flags & DOMAIN_AFFECT_CONFIG) {
                 if (hotplug_find_device(hotplug_config_def(d), holder, kind, &ref) < 0)
                         return hotplug_no_such_device(holder, kind, "persistent", error);

@@ -11,6 +11,7 @@
 #include "networkd-client.h"
 #include "storaged-client.h"
 #include "log.h"
+#include "qemu-memdev.h"
 #include "qemu-address.h"
 #include "qemu-command-internal.h"
 #include "qemu-command.h"
@@ -116,6 +117,8 @@ int hotplug_family_of(const char *kind, QemuDeviceFamily *ret) {
                 *ret = QEMU_DEVICE_CHR;
         else if (streq(kind, "rng"))
                 *ret = QEMU_DEVICE_RNG;
+        else if (streq(kind, "memory"))
+                *ret = QEMU_DEVICE_MEMORY;
         else
                 return -EOPNOTSUPP;
         return 0;
@@ -128,6 +131,7 @@ const char *hotplug_dev_alias(const DomainDef *def, const DevRef *r) {
         case QEMU_DEVICE_NET: return def->nets[r->index].alias;
         case QEMU_DEVICE_CHR: return def->chrs[r->index].alias;
         case QEMU_DEVICE_RNG: return def->rngs[r->index].alias;
+        case QEMU_DEVICE_MEMORY: return def->mems[r->index].alias;
         default: return NULL;
         }
 }
@@ -196,6 +200,15 @@ int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const cha
                 }
                 break;
         }
+        case QEMU_DEVICE_MEMORY:
+                /* libvirt's match: the model, size and node, and the slot when given */
+                for (size_t i = 0; i < def->n_mems; i++) {
+                        const DomainMemoryDef *m = &def->mems[i], *w = &holder->mems[0];
+                        if (m->model == w->model && m->size_kib == w->size_kib && m->node == w->node &&
+                            (!w->has_dimm_slot || (m->has_dimm_slot && m->dimm_slot == w->dimm_slot)))
+                                return ret->index = i, 0;
+                }
+                break;
         case QEMU_DEVICE_RNG:
                 for (size_t i = 0; i < def->n_rngs; i++)
                         if (streq_ptr(def->rngs[i].model, holder->rngs[0].model) &&
@@ -226,7 +239,7 @@ static int check_unique(const DomainDef *def, const DomainDef *holder, const cha
         DevRef r;
         char what[128];
 
-        if (streq(kind, "rng") || streq(kind, "serial") || streq(kind, "console") ||
+        if (streq(kind, "rng") || streq(kind, "memory") || streq(kind, "serial") || streq(kind, "console") ||
             (streq(kind, "channel") && !holder->chrs[0].target_name))
                 return 0;       /* told apart by their address, checked by the allocator */
         if (streq(kind, "interface") && !holder->nets[0].mac_given)
@@ -314,7 +327,13 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         case QEMU_DEVICE_CONTROLLER: ref->index = copy->n_controllers; break;
         case QEMU_DEVICE_NET: ref->index = copy->n_nets; break;
         case QEMU_DEVICE_CHR: ref->index = copy->n_chrs; break;
+        case QEMU_DEVICE_MEMORY: ref->index = copy->n_mems; break;
         default: ref->index = copy->n_rngs; break;
+        }
+        /* <memory> counts the memory devices: the guest has that much more */
+        if (f == QEMU_DEVICE_MEMORY) {
+                copy->memory_kib += holder->mems[0].size_kib;
+                copy->current_memory_kib += holder->mems[0].size_kib;
         }
         r = domain_def_take_devices(copy, holder);
         if (r < 0)
@@ -327,6 +346,8 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         r = domain_def_validate(copy, &e);
         if (r >= 0 && !live)
                 r = qemu_validate_def(copy, &e);
+        if (r >= 0 && live && f == QEMU_DEVICE_MEMORY)
+                r = qemu_memdev_validate(copy, &e);     /* slots and <maxMemory> left */
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "invalid definition", error);
         r = qemu_domain_assign_addresses(copy, &e);

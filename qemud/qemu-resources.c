@@ -7,6 +7,7 @@
 #include "error.h"
 #include "log.h"
 #include "manager.h"
+#include "qemu-memdev.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "qemu-resources.h"
@@ -20,6 +21,7 @@
 #define UNPLUG_POLL_USEC (200ULL * 1000ULL)
 
 void qemu_resources_post_parse(DomainDef *def) {
+        qemu_memdev_post_parse(def);
         if (def->memballoon.present)
                 return;
         def->memballoon.present = true;

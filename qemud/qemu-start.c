@@ -15,6 +15,8 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-hostdev.h"
+#include "qemu-tpm.h"
 #include "qemu-command.h"
 #include "qemu-domain.h"
 #include "qemu-events.h"
@@ -478,8 +480,20 @@ static int build_argv(Domain *d, ConfError *err) {
         r = qemu_confine_prepare(d, &params.sandbox, err);
         if (r < 0)
                 return r;
-        return qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
+        /* each host device is there, and a SCSI one's /dev/sgN */
+        char **hostdev_paths = NULL;
+        r = qemu_tpm_prepare(d->live, "/sys", err);
+        if (r < 0)
+                return r;
+        r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);
+        if (r < 0)
+                return r;
+        params.hostdev_paths = hostdev_paths;
+        params.n_hostdev_paths = d->live->n_hostdevs;
+        r = qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
                                   &n_fds, err);
+        qemu_hostdev_paths_free(hostdev_paths, d->live->n_hostdevs);
+        return r;
 }
 
 static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {

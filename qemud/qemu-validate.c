@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "qemu-hostdev.h"
+#include "qemu-memdev.h"
+#include "qemu-tpm.h"
 #include "qemu-validate.h"
 #include "util.h"
 #include "xml-util.h"
@@ -151,25 +154,14 @@ static int validate_timer(const DomainTimerDef *t, ConfError *err) {
         }
 }
 
-/* Host devices are not passed through to QEMU yet: each is named. */
-static int validate_hostdevs(const DomainDef *def, ConfError *err) {
-        char what[160];
-
-        if (def->n_hostdevs == 0)
-                return 0;
-        domain_hostdev_describe(&def->hostdevs[0], what, sizeof(what));
-        return xml_err_unsupported(err, "the QEMU driver does not support <hostdev mode='%s' type='%s'> (%s)",
-                                   domain_hostdev_mode_to_string(def->hostdevs[0].mode),
-                                   domain_hostdev_type_to_string(def->hostdevs[0].type), what);
-}
-
 int qemu_validate_def(const DomainDef *def, ConfError *err) {
         int r;
 
         r = validate_kind(def, err);
         if (r < 0)
                 return r;
-        r = validate_hostdevs(def, err);
+        r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
+            qemu_tpm_validate(def, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {

@@ -205,6 +205,16 @@ void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned fla
 void domain_hostdev_clear(DomainHostdevDef *h);
 bool domain_hostdev_own(DomainHostdevDef *h);
 int domain_validate_hostdevs(const DomainDef *def, ConfError *err);
+/* <devices><tpm> (domain-tpm.c). */
+int domain_parse_tpm(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_tpm(XmlWriter *w, const DomainTpmDef *t, unsigned flags);
+void domain_tpm_clear(DomainTpmDef *t);
+bool domain_tpm_own(DomainTpmDef *t);
+/* <devices><memory> (domain-memory-device.c). */
+int domain_parse_memory_device(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_memory_device(XmlWriter *w, const DomainMemoryDef *m, unsigned flags);
+void domain_memory_device_clear(DomainMemoryDef *m);
+bool domain_memory_device_own(DomainMemoryDef *m);
 
 int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

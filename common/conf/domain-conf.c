@@ -576,6 +576,8 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
+        CLEAR_ARRAY(def->mems, def->n_mems, domain_memory_device_clear);
+        CLEAR_ARRAY(def->tpms, def->n_tpms, domain_tpm_clear);
         domain_platform_devs_clear(def);
         CLEAR_ARRAY(def->seclabels, def->n_seclabels, domain_seclabel_clear);
         free(def);
@@ -624,6 +626,8 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
+        OWN_DEVICES(ok, copy->mems, copy->n_mems, domain_memory_device_own);
+        OWN_DEVICES(ok, copy->tpms, copy->n_tpms, domain_tpm_own);
         ok = domain_platform_devs_own(copy) && ok;
         OWN_DEVICES(ok, copy->seclabels, copy->n_seclabels, domain_seclabel_own);
         if (!ok)
@@ -820,6 +824,8 @@ static const ChildParser device_parsers[] = {
         { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
+        { "memory", domain_parse_memory_device },
+        { "tpm", domain_parse_tpm },
         { "watchdog", domain_parse_watchdog, true },
         { "panic", domain_parse_panic },
         { "iommu", domain_parse_iommu, true },
@@ -1010,6 +1016,7 @@ int domain_def_take_devices(DomainDef *def, DomainDef *from) {
         r = r ?: TAKE_LIST(def, from, nets, n_nets);
         r = r ?: TAKE_LIST(def, from, chrs, n_chrs);
         r = r ?: TAKE_LIST(def, from, rngs, n_rngs);
+        r = r ?: TAKE_LIST(def, from, mems, n_mems);
         return r;
 }
 
@@ -1035,6 +1042,8 @@ int domain_def_remove_device(DomainDef *def, const char *kind, size_t index) {
                 REMOVE_AT(def->chrs, def->n_chrs, index, domain_chr_clear);
         if (streq(kind, "rng"))
                 REMOVE_AT(def->rngs, def->n_rngs, index, domain_rng_clear);
+        if (streq(kind, "memory"))
+                REMOVE_AT(def->mems, def->n_mems, index, domain_memory_device_clear);
         return -EINVAL;
 }
 
@@ -1071,6 +1080,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                                 domain_format_chr(w, &def->chrs[i], flags);
         for (size_t i = 0; i < def->n_inputs; i++)
                 domain_format_input(w, &def->inputs[i], flags);
+        for (size_t i = 0; i < def->n_tpms; i++)
+                domain_format_tpm(w, &def->tpms[i], flags);
         for (size_t i = 0; i < def->n_graphics; i++)
                 domain_format_graphics(w, &def->graphics[i], flags);
         for (size_t i = 0; i < def->n_sounds; i++)
@@ -1088,6 +1099,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         for (size_t i = 0; i < def->n_rngs; i++)
                 domain_format_rng(w, &def->rngs[i], flags);
         domain_format_platform_devs(w, def, flags);
+        for (size_t i = 0; i < def->n_mems; i++)
+                domain_format_memory_device(w, &def->mems[i], flags);
         xw_end(w);
 }
 

@@ -1003,6 +1003,8 @@ typedef struct DomainMemoryBackingDef {
 } DomainMemoryBackingDef;
 
 #include "domain-hostdev.h"
+#include "domain-memory-device.h"
+#include "domain-tpm.h"
 
 typedef struct DomainDef {
         DomainVirtType virt_type;
@@ -1054,6 +1056,10 @@ typedef struct DomainDef {
         size_t n_nets;
         DomainHostdevDef *hostdevs;
         size_t n_hostdevs;
+        DomainMemoryDef *mems;       /* <devices><memory> */
+        size_t n_mems;
+        DomainTpmDef *tpms;          /* <devices><tpm> */
+        size_t n_tpms;
         DomainChrDef *chrs;          /* serials, consoles and channels, in document order */
         size_t n_chrs;
         DomainGraphicsDef *graphics;
@@ -1160,6 +1166,9 @@ int domain_def_pin_iothread(DomainDef *def, unsigned id, const char *cpuset);
 bool domain_net_ifname_is_generated(const char *ifname);
 
 void conf_error_set(ConfError *err, const char *name, const char *fmt, ...) _printf_(3, 4);
+
+/* The sizes of all <devices><memory>, in KiB (domain-memory-device.c). */
+uint64_t domain_memory_devices_total(const DomainDef *def);
 
 const char *domain_virt_type_to_string(DomainVirtType t);
 const char *domain_lifecycle_action_to_string(DomainLifecycleAction a);

@@ -12,6 +12,8 @@
 #define MEMORY_MAX_KIB (UINT64_C(16) * 1024 * 1024 * 1024) /* 16 TiB */
 #define VCPUS_MAX 4096
 
+#define MAX_MEMORY_MAX_KIB ((uint64_t) INT64_MAX >> 10)
+
 static int validate_memory(const DomainDef *def, ConfError *err) {
         if (def->memory_kib == 0)
                 return xml_err_invalid(err, "<memory> must be more than 0");
@@ -25,9 +27,11 @@ static int validate_memory(const DomainDef *def, ConfError *err) {
                 if (def->max_memory_kib < def->memory_kib)
                         return xml_err_invalid(err, "<maxMemory> of %" PRIu64 " KiB is less than <memory> "
                                                "of %" PRIu64 " KiB", def->max_memory_kib, def->memory_kib);
-                if (def->max_memory_kib > MEMORY_MAX_KIB)
-                        return xml_err_invalid(err, "<maxMemory> of %" PRIu64 " KiB is more than 16 TiB",
-                                               def->max_memory_kib);
+                /* libvirt's bound (VIR_DOMAIN_MEMORY_PARAM_UNLIMITED): address space
+                 * for hot-plug, not RAM, so beyond what <memory> may be */
+                if (def->max_memory_kib > MAX_MEMORY_MAX_KIB)
+                        return xml_err_invalid(err, "<maxMemory> of %" PRIu64 " KiB is more than %" PRIu64
+                                               " KiB", def->max_memory_kib, MAX_MEMORY_MAX_KIB);
                 if (def->max_memory_slots == 0)
                         return xml_err_invalid(err, "<maxMemory> needs slots='' of 1 or more");
         }
@@ -187,12 +191,17 @@ static size_t collect_boot_orders(const DomainDef *def, BootUser *users, size_t 
                         snprintf(users[n++].what, sizeof(users[0].what),
                                  "interface %02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
                 }
+        for (size_t i = 0; i < def->n_hostdevs && n < max; i++)
+                if (def->hostdevs[i].boot_order) {
+                        users[n].order = def->hostdevs[i].boot_order;
+                        snprintf(users[n++].what, sizeof(users[0].what), "hostdev %zu", i);
+                }
         return n;
 }
 
 static int validate_boot(const DomainDef *def, ConfError *err) {
         _cleanup_free_ BootUser *users = NULL;
-        size_t max = def->n_disks + def->n_nets, n;
+        size_t max = def->n_disks + def->n_nets + def->n_hostdevs, n;
 
         for (size_t i = 0; i < def->os.n_boot; i++)
                 for (size_t j = 0; j < i; j++)
@@ -321,12 +330,17 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
         add_user(users, &n, &def->watchdog.addr, 0, "watchdog");
         add_user(users, &n, &def->vsock.addr, 0, "vsock");
         add_user(users, &n, &def->iommu.addr, 0, "iommu");
+        for (size_t i = 0; i < def->n_mems; i++)
+                add_user(users, &n, &def->mems[i].addr, 0, "memory device %zu", i);
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                add_user(users, &n, &def->hostdevs[i].addr,
+                         def->hostdevs[i].type == DOMAIN_HOSTDEV_SCSI ? DOMAIN_DISK_BUS_SCSI : 0, "hostdev %zu", i);
         return n;
 }
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + 4, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_hostdevs + def->n_mems + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 

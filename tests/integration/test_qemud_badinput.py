@@ -92,8 +92,8 @@ def test_wrong_root_element(env, doms, method):
 @DEFINE_AND_CREATE
 @pytest.mark.parametrize("device,named", [
     ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-     "<address domain='0x0000' bus='0x06' slot='0x02' function='0x0'/></source></hostdev>",
-     "hostdev"),
+     "<address domain='0x0000' bus='0x06' slot='0x02' function='0x0'/></source><rom bar='off'/></hostdev>",
+     "<devices/hostdev/rom>"),
     ("<frobnicator/>", "frobnicator"),
 ], ids=["hostdev", "unknown-element"])
 def test_unsupported_element(env, doms, method, device, named):

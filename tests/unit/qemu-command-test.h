@@ -47,7 +47,11 @@ static char *fake_devices[] = {
         (char *) "hda-output", (char *) "AC97", (char *) "ES1370", (char *) "sb16", (char *) "usb-audio",
         (char *) "usb-redir", (char *) "i6300esb", (char *) "ib700", (char *) "pvpanic",
         (char *) "vhost-vsock-pci", (char *) "intel-iommu", (char *) "virtio-iommu-pci", (char *) "floppy",
-        (char *) "isa-fdc", NULL,
+        (char *) "isa-fdc",
+        (char *) "vfio-pci", (char *) "usb-host", (char *) "scsi-generic", (char *) "vhost-scsi-pci",
+        (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
+        (char *) "tpm-tis", (char *) "tpm-crb",
+        NULL,
 };
 
 static const QemuCaps fake_caps = {
@@ -67,6 +71,11 @@ static const QemuCaps fake_caps = {
 
 static const int fake_tap_fds[] = { 20, 21, 22, 23 };
 static const int fake_graphics_ports[] = { 5901, 5902 };
+/* The /dev/sgN qemu_hostdev_prepare() would find for hostdev i. */
+static char *const fake_hostdev_paths[] = {
+        (char *) "/dev/sg0", (char *) "/dev/sg1", (char *) "/dev/sg2", (char *) "/dev/sg3",
+        (char *) "/dev/sg4", (char *) "/dev/sg5", (char *) "/dev/sg6", (char *) "/dev/sg7",
+};
 
 /* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
  * (which the QEMU test below swaps for a temporary directory). */
@@ -83,6 +92,8 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .pidfile = pidfile,
                 .hugepages_dir = TEST_ROOT "/hugepages",
                 .now = 1700000000, /* 2023-11-14T22:13:20Z */
+                .hostdev_paths = fake_hostdev_paths,
+                .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),
         };
 }
 

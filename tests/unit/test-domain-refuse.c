@@ -193,7 +193,7 @@ static void test_refuse_unmodelled(void) {
                 "<devices/redirfilter>");
         REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
                 VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
-        REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_NOT_SUPPORTED, "<devices/tpm>");
+        REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_XML, "missing TPM device backend (<devices/tpm/backend>)");
         REFUSED("<seclabel type='static' model='dac'/>", NULL, VB_ERROR_XML, "security label is missing");
         REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
         REFUSED("<iothreads>2</iothreads><iothreadids><iothread id='0'/></iothreadids>", NULL,

@@ -1024,6 +1024,18 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
         r = parse_xml_file(xml_path, &def);
         if (r < 0)
                 return r;
+        if (def->n_tpms > 0) {
+                /* the host's TPM or an swtpm listening: test-qemu-tpm and
+                 * test_qemud_tpm.py check what the start asks of the host */
+                fprintf(stderr, "  %s: not run, its TPM backend is the host's or an swtpm\n", xml_name);
+                return 1;
+        }
+        if (def->n_hostdevs > 0) {
+                /* QEMU opens them at start and this host has none to give:
+                 * test_qemud_hostdev.py checks the start's error */
+                fprintf(stderr, "  %s: not run, it passes host devices through\n", xml_name);
+                return 1;
+        }
         if (has_network_disk(def)) {
                 /* QEMU opens them at start: test_qemud_disk_net.py starts
                  * one on a real NBD server */

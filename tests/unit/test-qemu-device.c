@@ -82,6 +82,13 @@ static bool props_on_argv(const QemuDeviceProps *p, ArgvDevices *a, const char *
         return ok;
 }
 
+static bool has_scsi_hostdev(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_SCSI)
+                        return true;
+        return false;
+}
+
 static void check_golden_props(const char *dir, const char *xml_name, bool families[]) {
         _cleanup_free_ char *path = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -95,6 +102,11 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
         CHECK(def && build(def, &argv, &err) == 0);
         if (!def || !argv)
                 return;
+        if (has_scsi_hostdev(def)) {
+                fprintf(stderr, "  %s: not compared, a SCSI hostdev's node is found at start, it is not "
+                        "hot-plugged\n", xml_name);
+                return;
+        }
         for (size_t k = 0; k < 3; k++) {
                 a.lists[k] = argv_json(argv, argv_options[k]);
                 a.seen[k] = calloc(json_object_array_length(a.lists[k]) + 1, sizeof(bool));

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""<devices><memory> in virtbus-qemud with the TCG test guest: booted with
+a dimm (QEMU's query-memory-devices lists it, query-memory-size-summary
+counts it as plugged memory), a second dimm hot-plugged with AttachDevice
+(object-add + device_add: QEMU lists it, the live <memory> grew), over
+D-Bus and with virsh attach-device through virtbus-proxyd; the refusals
+define nothing.
+"""
+
+import re
+import signal
+
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import Guest, dbus_error, module_env, xmllint_relaxng
+
+env = module_env()
+
+LIVE = 1
+MIB = 1 << 20
+
+DIMM = ("<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>")
+NUMA = "  <cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/></numa></cpu>\n"
+
+
+def define(env, name, devices):
+    serial = env.root / f"{name}.serial"
+    h.register_log(f"serial console of {name}", serial)
+    xml = h.guest_domain_xml(env.guest, name, serial_log=serial, extra_devices=devices, nic=None)
+    xml = xml.replace("<memory unit='MiB'>256</memory>",
+                      "<maxMemory slots='4' unit='MiB'>2048</maxMemory>\n  <memory unit='MiB'>256</memory>", 1)
+    xml = xml.replace("  <on_poweroff>", NUMA + "  <on_poweroff>", 1)
+    return Guest(env, env.call("DomainDefineXML", xml), name)
+
+
+def qmp_ask(env, name, *commands):
+    """QEMU's answers over the guest's monitor, qemud killed meanwhile (it
+    holds the monitor) and started again: it reconnects."""
+    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
+    env.qemud.kill(signal.SIGKILL)
+    try:
+        qmp = h.Qmp(monitor, timeout=20)
+        try:
+            return [qmp.cmd(c) for c in commands]
+        finally:
+            qmp.close()
+    finally:
+        env.qemud.start()
+
+
+def dimms(devs):
+    return sorted((d["data"]["id"], d["data"]["size"], d["data"]["slot"]) for d in devs if d["type"] == "dimm")
+
+
+@pytest.fixture(scope="module")
+def proxy(env):
+    p = h.Proxy(env.bus, env.root).start()
+    h.register_log("virtbus-proxyd", p.log_path)
+    yield p
+    p.stop()
+
+
+def test_boot_with_a_dimm_and_hotplug_another(env, proxy, tmp_path):
+    g = define(env, "memdev", DIMM)
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        # <memory> is the cell and the dimm; the dimm got its slot at define
+        assert "<memory unit='KiB'>393216</memory>" in inactive
+        assert "<address type='dimm' slot='0'/>" in inactive
+        g.start()
+        g.wait_ready()
+        devs, summary = qmp_ask(env, "memdev", "query-memory-devices", "query-memory-size-summary")
+        assert dimms(devs) == [("dimm0", 128 * MIB, 0)]
+        assert summary["base-memory"] == 256 * MIB and summary["plugged-memory"] == 128 * MIB
+        h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+
+        # hot-plug over D-Bus: the live definition, not the persistent one
+        g.call("AttachDevice", DIMM, LIVE)
+        live = g.call("GetXMLDesc", 0)
+        assert "<memory unit='KiB'>524288</memory>" in live
+        assert "<alias name='dimm1'/>" in live and "<address type='dimm' slot='1'/>" in live
+        assert "<memory unit='KiB'>393216</memory>" in g.call("GetXMLDesc", 2)
+        # and with virsh through the proxy
+        f = tmp_path / "dimm.xml"
+        f.write_text(DIMM.replace("128", "256"))
+        proxy.virsh("attach-device", "memdev", f, "--live")
+        assert "<alias name='dimm2'/>" in g.call("GetXMLDesc", 0)
+        devs, summary = qmp_ask(env, "memdev", "query-memory-devices", "query-memory-size-summary")
+        assert dimms(devs) == [("dimm0", 128 * MIB, 0), ("dimm1", 128 * MIB, 1), ("dimm2", 256 * MIB, 2)]
+        assert summary["plugged-memory"] == 512 * MIB
+        h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+        # beyond <maxMemory>: refused, the guest as it was
+        with dbus_error("InvalidArg", "<maxMemory>"):
+            g.call("AttachDevice", DIMM.replace("128", "2048"), LIVE)
+        assert "<alias name='dimm3'/>" not in g.call("GetXMLDesc", 0)
+        with dbus_error("ConfigUnsupported", "memory devices cannot be detached"):
+            g.call("DetachDevice", DIMM, LIVE)
+    finally:
+        try:
+            g.call("Destroy", 0)
+        finally:
+            g.call("Undefine", 0)
+
+
+def test_refusals_define_nothing(env):
+    before = env.list_domains()
+    with dbus_error("NotSupported", "can't add memory backend for guest node '3'"):
+        define(env, "mem-bad", DIMM.replace("<node>0</node>", "<node>3</node>"))
+    with dbus_error("XMLError", "model 'nvdimm' needs <source><path>"):
+        define(env, "mem-bad", "<memory model='nvdimm'><target><size unit='MiB'>64</size><node>0</node>"
+                               "</target></memory>")
+    assert env.list_domains() == before
+
+
+def test_nvdimm_and_virtio_pmem_on_files(env):
+    """File-backed memory: QEMU (confined by qemud) maps the files given."""
+    nv, pm = env.root / "nvdimm.img", env.root / "pmem.img"
+    for f in (nv, pm):
+        with open(f, "wb") as fh:
+            fh.truncate(64 * MIB)
+    devs = (f"<memory model='nvdimm' access='shared'><source><path>{nv}</path></source><target>"
+            f"<size unit='MiB'>64</size><node>0</node><label><size unit='KiB'>128</size></label></target></memory>"
+            f"<memory model='virtio-pmem' access='shared'><source><path>{pm}</path></source><target>"
+            f"<size unit='MiB'>64</size></target></memory>")
+    g = define(env, "memfiles", devs)
+    try:
+        g.start()
+        live = g.call("GetXMLDesc", 0)
+        assert "<alias name='nvdimm0'/>" in live and "<alias name='virtiopmem1'/>" in live
+        devs, = qmp_ask(env, "memfiles", "query-memory-devices")
+        assert sorted(d["type"] for d in devs) == ["nvdimm", "virtio-pmem"]
+        h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+    finally:
+        try:
+            g.call("Destroy", 0)
+        finally:
+            g.call("Undefine", 0)
