@@ -9,6 +9,7 @@
 #include <inttypes.h>
 
 #include "qemu-command-internal.h"
+#include "qemu-usb-address.h"
 #include "util.h"
 
 /* ---- small lookups ---- */
@@ -130,7 +131,7 @@ int qemu_command_assign_aliases(DomainDef *def) {
                         return -ENOMEM;
                 free_and_replace_str(&def->redirdevs[i].alias, s);
         }
-        r = qemu_platform_assign_aliases(def);
+        r = qemu_platform_assign_aliases(def) ?: qemu_hubs_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {
@@ -228,7 +229,7 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 if (r < 0)
                         return r;
                 prop_strf(&o, "masterbus", "%s.0", usb_id(ctrl->index, buf));
-                prop_int(&o, "firstport", (model[9] - '1') * 2);
+                prop_int(&o, "firstport", ctrl->has_master ? ctrl->master_startport : (unsigned) (model[9] - '1') * 2);
                 return cmd_device(c, o);
         }
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
@@ -336,16 +337,9 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         }
 }
 
-/* USB inputs, a USB sound card, redirected USB devices. */
+/* USB inputs, sound cards, disks, hubs, redirected USB devices. */
 static bool needs_usb(const DomainDef *def) {
-        for (size_t i = 0; i < def->n_inputs; i++)
-                if (streq_ptr(def->inputs[i].bus, "usb") ||
-                    (!def->inputs[i].bus && streq_ptr(def->inputs[i].type, "tablet")))
-                        return true;
-        for (size_t i = 0; i < def->n_sounds; i++)
-                if (def->sounds[i].model == DOMAIN_SOUND_USB)
-                        return true;
-        return def->n_redirdevs > 0;
+        return qemu_usb_needed(def);
 }
 
 static bool needs_virtio_serial(const DomainDef *def) {
@@ -417,7 +411,7 @@ int qemu_build_controllers(QemuCmd *c) {
                 DomainControllerDef dflt = { .type = DOMAIN_CONTROLLER_USB };
 
                 if (usb && streq_ptr(usb->model, "none"))
-                        return cmd_fail(c, -EINVAL, "USB devices (input, sound, redirdev) need a USB controller, "
+                        return cmd_fail(c, -EINVAL, "USB devices (input, sound, disk, hub, redirdev) need a USB controller, "
                                         "not model 'none'");
                 if (!usb) {
                         r = build_usb_controller(c, &dflt);

@@ -28,6 +28,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_PANIC] = "panic",
         [QEMU_DEVICE_VSOCK] = "vsock",
         [QEMU_DEVICE_IOMMU] = "iommu",
+        [QEMU_DEVICE_HUB] = "hub",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -64,6 +65,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->vsock.present ? 1 : 0;
         case QEMU_DEVICE_IOMMU:
                 return def->iommu.present ? 1 : 0;
+        case QEMU_DEVICE_HUB:
+                return def->n_hubs;
         default:
                 return 0;
         }
@@ -77,6 +80,7 @@ int qemu_build_devices(QemuCmd *c) {
         qemu_pci_plan(c);
         r = qemu_build_iommu(c) ?:
             qemu_build_controllers(c) ?:
+            qemu_build_hubs(c) ?:
             qemu_build_disks(c) ?:
             qemu_build_nets(c) ?:
             qemu_build_chrs(c);

@@ -39,6 +39,7 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_PANIC,              /* def->panics[i] (isa only: hyperv is no device) */
         QEMU_DEVICE_VSOCK,              /* def->vsock, index 0 */
         QEMU_DEVICE_IOMMU,              /* def->iommu, index 0 */
+        QEMU_DEVICE_HUB,                /* def->hubs[i] */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

@@ -20,6 +20,7 @@
  *   domain-net.c         interface
  *   domain-hostdev.c     hostdev
  *   domain-chr.c         serial, console, channel, redirdev
+ *   domain-hub.c         hub
  *   domain-graphics.c    graphics, video, input
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
@@ -216,6 +217,10 @@ int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags);
 void domain_redirdev_clear(DomainRedirdevDef *rd);
 bool domain_redirdev_own(DomainRedirdevDef *rd);
+int domain_parse_hub(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_hub(XmlWriter *w, const DomainHubDef *hub, unsigned flags);
+void domain_hub_clear(DomainHubDef *hub);
+bool domain_hub_own(DomainHubDef *hub);
 
 int domain_parse_sound(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_sound(XmlWriter *w, const DomainSoundDef *s, unsigned flags);

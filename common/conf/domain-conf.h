@@ -560,6 +560,9 @@ typedef struct DomainControllerDef {
         unsigned target_chassis_nr, target_chassis, target_port;
         bool has_target_chassis_nr, has_target_chassis, has_target_port;
         Tristate target_hotplug;
+        /* usb only: <master startport=''/> of an EHCI companion (uhci) */
+        unsigned master_startport;
+        bool has_master;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainControllerDef;
@@ -820,6 +823,12 @@ typedef struct DomainRedirdevDef {
         char *alias;           /* live */
 } DomainRedirdevDef;
 
+/* <hub type='usb'/>: common/conf/domain-hub.c */
+typedef struct DomainHubDef {
+        DomainDeviceAddress addr; /* usb */
+        char *alias;           /* live */
+} DomainHubDef;
+
 typedef struct DomainMemballoonDef {
         bool present;
         char *model;           /* virtio, none */
@@ -1068,6 +1077,8 @@ typedef struct DomainDef {
         size_t n_audios;
         DomainRedirdevDef *redirdevs;
         size_t n_redirdevs;
+        DomainHubDef *hubs;
+        size_t n_hubs;
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;

@@ -315,6 +315,8 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
                          domain_sound_model_to_string(def->sounds[i].model) ?: "");
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 add_user(users, &n, &def->redirdevs[i].addr, 0, "redirdev %zu", i);
+        for (size_t i = 0; i < def->n_hubs; i++)
+                add_user(users, &n, &def->hubs[i].addr, 0, "hub %zu", i);
         add_user(users, &n, &def->memballoon.addr, 0, "memballoon");
         for (size_t i = 0; i < def->n_rngs; i++)
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
@@ -326,7 +328,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + 4, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_hubs + def->n_rngs + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 

@@ -47,7 +47,9 @@ static char *fake_devices[] = {
         (char *) "hda-output", (char *) "AC97", (char *) "ES1370", (char *) "sb16", (char *) "usb-audio",
         (char *) "usb-redir", (char *) "i6300esb", (char *) "ib700", (char *) "pvpanic",
         (char *) "vhost-vsock-pci", (char *) "intel-iommu", (char *) "virtio-iommu-pci", (char *) "floppy",
-        (char *) "isa-fdc", NULL,
+        (char *) "isa-fdc",
+        (char *) "usb-hub", (char *) "usb-storage",
+        NULL,
 };
 
 static const QemuCaps fake_caps = {

@@ -285,7 +285,7 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/serial/address>");
         REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target busNr='5'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
-        REFUSED(NULL, "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>",
+        REFUSED(NULL, "<controller type='sata' index='0'><master startport='0'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/controller/master>");
         REFUSED(NULL, "<graphics type='spice'><channel name='main' mode='secure'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/channel>");
