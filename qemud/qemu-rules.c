@@ -78,6 +78,10 @@ static int rule_usb_none(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "cannot add redirected USB device: USB is disabled for this domain");
         if (def->n_hubs > 0)
                 return xml_err_unsupported(err, "USB is disabled for this domain, but a USB <hub> is present");
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_USB)
+                        return xml_err_unsupported(err, "USB is disabled for this domain, but disk '%s' is on bus "
+                                                   "'usb'", def->disks[i].dst ?: "");
         return 0;
 }
 

@@ -55,6 +55,9 @@ static size_t usb_devices(DomainDef *def, UsbDev *l, size_t max) {
                                 snprintf(l[n].what, sizeof(l[n].what), __VA_ARGS__); n++; } } while (0)
         for (size_t i = 0; i < def->n_hubs; i++)
                 ADD(&def->hubs[i].addr, true, "hub %zu", i);
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_USB)
+                        ADD(&def->disks[i].addr, false, "disk '%s'", def->disks[i].dst ?: "");
         for (size_t i = 0; i < def->n_inputs; i++)
                 if (is_usb_input(&def->inputs[i]))
                         ADD(&def->inputs[i].addr, false, "input %zu ('%s')", i, def->inputs[i].type ?: "");
@@ -77,6 +80,9 @@ bool qemu_usb_needed(const DomainDef *def) {
                         return true;
         for (size_t i = 0; i < def->n_sounds; i++)
                 if (def->sounds[i].model == DOMAIN_SOUND_USB)
+                        return true;
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_USB)
                         return true;
         return def->n_redirdevs > 0 || def->n_hubs > 0;
 }

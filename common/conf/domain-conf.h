@@ -434,6 +434,7 @@ typedef enum DomainDiskBus {
         DOMAIN_DISK_BUS_SCSI,
         DOMAIN_DISK_BUS_IDE,
         DOMAIN_DISK_BUS_FDC,           /* floppies: fda, fdb */
+        DOMAIN_DISK_BUS_USB,           /* usb-storage: bus='usb' only, never derived from dst */
         _DOMAIN_DISK_BUS_MAX,
 } DomainDiskBus;
 
@@ -514,6 +515,7 @@ typedef struct DomainDiskDef {
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */
+        Tristate removable;    /* <target removable='on|off'/>: usb only */
         bool readonly, shareable;
         char *serial;
         unsigned boot_order;   /* 0 = none */
@@ -521,7 +523,7 @@ typedef struct DomainDiskDef {
         Tristate ioeventfd, event_idx; /* <driver ioeventfd='on|off' event_idx='on|off'/>: virtio only */
         bool has_iotune;
         DomainDiskIotune iotune;
-        DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
+        DomainDeviceAddress addr; /* pci (virtio), drive (sata, scsi, ide) or usb */
         char *alias;           /* live: "virtio-disk0" */
         /* Live: the layers under src, top first, and whether they were read
          * (a known chain ends in an empty <backingStore/>). */

@@ -98,8 +98,15 @@ static int validate_disk_address(const DomainDiskDef *d, ConfError *err) {
         const DomainDeviceAddress *a = &d->addr;
         const char *bus = domain_disk_bus_to_string(d->bus);
         bool virtio = d->bus == DOMAIN_DISK_BUS_VIRTIO;
+        bool usb = d->bus == DOMAIN_DISK_BUS_USB;
 
         if (a->type == DOMAIN_ADDRESS_NONE)
+                return 0;
+        if (usb != (a->type == DOMAIN_ADDRESS_USB))
+                return xml_err_invalid(err, "disk '%s': <devices/disk/address> of type '%s' does not fit bus '%s'"
+                                       "%s", d->dst, domain_address_type_to_string(a->type), bus,
+                                       usb ? " (use type 'usb')" : "");
+        if (usb)
                 return 0;
         if (virtio != (a->type == DOMAIN_ADDRESS_PCI))
                 return xml_err_invalid(err, "disk '%s': <devices/disk/address> of type '%s' does not fit bus '%s' "
