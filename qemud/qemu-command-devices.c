@@ -530,6 +530,21 @@ static int graphics_port(QemuCmd *c, size_t i, int *ret) {
         return 0;
 }
 
+/* -vnc none (clients come by OpenGraphicsFD) or unix:PATH. */
+static int build_vnc_local(QemuCmd *c, const DomainGraphicsDef *g) {
+        OptBuf b = {};
+
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_NONE)
+                opt_add(&b, "none");
+        else {
+                opt_add(&b, "unix:");
+                opt_add_str(&b, NULL, g->socket);
+        }
+        if (g->passwd)
+                opt_add(&b, "password=on");
+        return cmd_opt(c, "-vnc", &b);
+}
+
 static int build_vnc(QemuCmd *c, size_t i) {
         const DomainGraphicsDef *g = &c->def->graphics[i];
         const char *listen = g->listen ?: "127.0.0.1";
@@ -537,6 +552,8 @@ static int build_vnc(QemuCmd *c, size_t i) {
         OptBuf b = {};
         int port, r;
 
+        if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
+                return build_vnc_local(c, g);
         r = graphics_port(c, i, &port);
         if (r < 0)
                 return r;
@@ -555,11 +572,16 @@ static int build_spice(QemuCmd *c, size_t i) {
         OptBuf b = {};
         int port, r;
 
-        r = graphics_port(c, i, &port);
-        if (r < 0)
-                return r;
-        opt_add(&b, "port=%d", port);
-        opt_add_str(&b, "addr", g->listen ?: "127.0.0.1");
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET) {
+                opt_add(&b, "unix=on");
+                opt_add_str(&b, "addr", g->socket);
+        } else if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS) {
+                r = graphics_port(c, i, &port);
+                if (r < 0)
+                        return r;
+                opt_add(&b, "port=%d", port);
+                opt_add_str(&b, "addr", g->listen ?: "127.0.0.1");
+        }
         /* with a password, ticketing stays on and the driver sets the ticket */
         if (!g->passwd)
                 opt_add(&b, "disable-ticketing=on");

@@ -704,9 +704,19 @@ typedef enum DomainGraphicsType {
         _DOMAIN_GRAPHICS_MAX,
 } DomainGraphicsType;
 
+/* <listen type=''/>: where the display is reached. */
+typedef enum DomainGraphicsListen {
+        DOMAIN_GRAPHICS_LISTEN_ADDRESS, /* a TCP port on listen (the default) */
+        DOMAIN_GRAPHICS_LISTEN_NONE,    /* nowhere: a client gets a connected fd (OpenGraphicsFD) */
+        DOMAIN_GRAPHICS_LISTEN_SOCKET,  /* a unix socket at socket */
+        _DOMAIN_GRAPHICS_LISTEN_MAX,
+} DomainGraphicsListen;
+
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
-        int port;              /* -1 = autoport; live: the allocated port */
+        DomainGraphicsListen listen_type;
+        char *socket;          /* listen type socket: its path */
+        int port;              /* -1 = autoport; live: the allocated port; 0 for listen none and socket */
         bool autoport;
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
