@@ -185,6 +185,8 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_VC] = "vc",
         [DOMAIN_CHR_PIPE] = "pipe",
         [DOMAIN_CHR_DEV] = "dev",
+        [DOMAIN_CHR_TCP] = "tcp",
+        [DOMAIN_CHR_UDP] = "udp",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {

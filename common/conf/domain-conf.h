@@ -669,6 +669,8 @@ typedef enum DomainChrType {
         DOMAIN_CHR_VC,         /* QEMU's own virtual console (in its display) */
         DOMAIN_CHR_PIPE,       /* <source path=''/>: the named pipes path.in and path.out (or path) */
         DOMAIN_CHR_DEV,        /* <source path=''/>: a host tty device */
+        DOMAIN_CHR_TCP,        /* host/service, listen: mode='bind'; telnet: <protocol type='telnet'/> */
+        DOMAIN_CHR_UDP,        /* host/service the remote end, bind_host/bind_service the local one */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 
@@ -685,7 +687,10 @@ typedef struct DomainChrDef {
         char *path;            /* file/unix: source path; pty live: the allocated /dev/pts/N;
                                   channel unix: NULL = a socket the driver places (live: its path) */
         bool path_auto;        /* live: path was chosen by the driver, not the user */
-        bool listen;           /* unix: mode='bind' */
+        bool listen;           /* unix, tcp: mode='bind' */
+        char *host, *service;  /* tcp, udp: domain-chr-net.c */
+        char *bind_host, *bind_service; /* udp: the local end */
+        bool telnet;           /* tcp: <protocol type='telnet'/> */
         char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
