@@ -423,8 +423,10 @@ static void test_refuse_values(void) {
                 "<devices/interface/source>");
         REFUSED(NULL, "<interface type='network'><source network='default' portgroup='a b'/></interface>",
                 VB_ERROR_INVALID_ARG, "'a b'");
-        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445'/></serial>",
-                VB_ERROR_NOT_SUPPORTED, "'tcp'");
+        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445'/>"
+                "<protocol type='telnets'/></serial>", VB_ERROR_NOT_SUPPORTED, "'telnets'");
+        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445' tls='yes'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'tls' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='unix'><target port='0'/></serial>", VB_ERROR_XML, "'path'");
         REFUSED(NULL, "<serial type='pty'><target type='virtio'/></serial>", VB_ERROR_NOT_SUPPORTED, "'virtio'");
         REFUSED(NULL, "<graphics type='sdl'/>", VB_ERROR_NOT_SUPPORTED, "'sdl'");
