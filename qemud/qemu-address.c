@@ -8,6 +8,7 @@
 #include "qemu-command-internal.h"
 #include "qemu-hostdev.h"
 #include "qemu-memdev.h"
+#include "qemu-usb-address.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -83,13 +84,7 @@ static bool is_usb_input(const DomainInputDef *in) {
 }
 
 static bool needs_usb(const DomainDef *def) {
-        for (size_t i = 0; i < def->n_inputs; i++)
-                if (is_usb_input(&def->inputs[i]))
-                        return true;
-        for (size_t i = 0; i < def->n_sounds; i++)
-                if (def->sounds[i].model == DOMAIN_SOUND_USB)
-                        return true;
-        return def->n_redirdevs > 0 || qemu_hostdev_needs_usb(def);
+        return qemu_usb_needed(def);
 }
 
 static bool is_virtio_serial_port(const DomainChrDef *chr) {
@@ -118,7 +113,7 @@ static int assign_drives(Assign *a) {
                         continue;       /* the start reports it */
                 disk->bus = q.bus;
                 disk->bus_given = true;
-                if (q.bus == DOMAIN_DISK_BUS_VIRTIO)
+                if (q.bus == DOMAIN_DISK_BUS_VIRTIO || q.bus == DOMAIN_DISK_BUS_USB)
                         continue;
                 if (disk->addr.type == DOMAIN_ADDRESS_NONE)
                         disk->addr = (DomainDeviceAddress) {
@@ -269,75 +264,14 @@ static int assign_virtio_serial_ports(Assign *a) {
         return 0;
 }
 
-/* The ports of a USB controller without ports='' (libvirt's numbers). */
-static unsigned usb_ports(const DomainControllerDef *c) {
-        if (c->ports)
-                return c->ports;
-        if (strstr(c->model ?: "", "xhci"))
-                return 4;
-        if (streq_ptr(c->model, "ehci") || streq_ptr(c->model, "ich9-ehci1"))
-                return 6;
-        return 2;
-}
-
-static void usb_assign_one(const DomainDef *def, DomainDeviceAddress *d, uint32_t *used) {
-        ssize_t c;
-        unsigned n;
-
-        if (d->type != DOMAIN_ADDRESS_NONE)
-                return;
-        c = find_controller(def, DOMAIN_CONTROLLER_USB, 0);
-        if (c < 0 || streq_ptr(def->controllers[c].model, "none"))
-                return;
-        n = MIN(usb_ports(&def->controllers[c]), 31u);
-        for (unsigned p = 1; p <= n; p++)
-                if (!(*used & (UINT32_C(1) << p))) {
-                        *used |= UINT32_C(1) << p;
-                        *d = (DomainDeviceAddress) { .type = DOMAIN_ADDRESS_USB, .usb_port = { p }, .n_usb_port = 1 };
-                        return;
-                }
-        /* no free port: left to QEMU (libvirt would add a hub) */
-}
-
-static void usb_mark(const DomainDeviceAddress *d, uint32_t *used) {
-        if (d->type == DOMAIN_ADDRESS_USB && d->bus == 0 && d->n_usb_port >= 1 && d->usb_port[0] < 32)
-                *used |= UINT32_C(1) << d->usb_port[0];
-}
-
 static int assign_usb_ports(Assign *a) {
         DomainDef *def = a->def;
-        uint32_t used = 0;
 
+        /* a tablet without a bus is on USB: say so, as libvirt does */
         for (size_t i = 0; i < def->n_inputs; i++)
-                if (is_usb_input(&def->inputs[i]))
-                        usb_mark(&def->inputs[i].addr, &used);
-        for (size_t i = 0; i < def->n_sounds; i++)
-                if (def->sounds[i].model == DOMAIN_SOUND_USB)
-                        usb_mark(&def->sounds[i].addr, &used);
-        for (size_t i = 0; i < def->n_redirdevs; i++)
-                usb_mark(&def->redirdevs[i].addr, &used);
-        for (size_t i = 0; i < def->n_hostdevs; i++)
-                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_USB)
-                        usb_mark(&def->hostdevs[i].addr, &used);
-
-        for (size_t i = 0; i < def->n_inputs; i++) {
-                DomainInputDef *in = &def->inputs[i];
-
-                if (!is_usb_input(in))
-                        continue;
-                if (!in->bus && !(in->bus = strdup("usb")))
+                if (is_usb_input(&def->inputs[i]) && !def->inputs[i].bus && !(def->inputs[i].bus = strdup("usb")))
                         return xml_err_oom(a->err);
-                usb_assign_one(def, &in->addr, &used);
-        }
-        for (size_t i = 0; i < def->n_sounds; i++)
-                if (def->sounds[i].model == DOMAIN_SOUND_USB)
-                        usb_assign_one(def, &def->sounds[i].addr, &used);
-        for (size_t i = 0; i < def->n_redirdevs; i++)
-                usb_assign_one(def, &def->redirdevs[i].addr, &used);
-        for (size_t i = 0; i < def->n_hostdevs; i++)
-                if (def->hostdevs[i].type == DOMAIN_HOSTDEV_USB)
-                        usb_assign_one(def, &def->hostdevs[i].addr, &used);
-        return 0;
+        return qemu_usb_assign_ports(def, a->err);
 }
 
 /* ---- PCI ---- */

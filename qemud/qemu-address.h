@@ -20,7 +20,7 @@
  *     and port), other devices on the root bus; on pc the primary video at
  *     00:02.0, PIIX3's USB at 00:01.2 and the rest on free root-bus slots;
  *   - virtio-serial ports of channels and virtio consoles, USB ports of USB
- *     devices (while the controller has free ones).
+ *     devices and the hubs they need (qemu-usb-address.h).
  * Addresses given are kept; a definition already assigned is left as it is
  * (so assigning again changes nothing). Other machines are left alone: the
  * start refuses them. Aliases are not assigned here: they are live only.

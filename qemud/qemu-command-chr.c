@@ -123,6 +123,26 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         case DOMAIN_CHR_NULL:
                 opt_add(&b, "null,id=char%s", alias);
                 break;
+        case DOMAIN_CHR_TCP:
+                opt_add(&b, "socket,id=char%s", alias);
+                if (chr->host)
+                        opt_add_str(&b, "host", chr->host);
+                opt_add_str(&b, "port", chr->service);
+                if (chr->listen)
+                        opt_add(&b, "server=on,wait=off");
+                if (chr->telnet)
+                        opt_add(&b, "telnet=on");
+                break;
+        case DOMAIN_CHR_UDP:
+                opt_add(&b, "udp,id=char%s", alias);
+                if (chr->host)
+                        opt_add_str(&b, "host", chr->host);
+                opt_add_str(&b, "port", chr->service);
+                if (chr->bind_host)
+                        opt_add_str(&b, "localaddr", chr->bind_host);
+                if (chr->bind_service)
+                        opt_add_str(&b, "localport", chr->bind_service);
+                break;
         case DOMAIN_CHR_VC:
                 opt_add(&b, "vc,id=char%s", alias);
                 break;

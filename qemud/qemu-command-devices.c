@@ -10,6 +10,7 @@
 
 #include "qemu-command-internal.h"
 #include "qemu-hostdev.h"
+#include "qemu-usb-address.h"
 #include "util.h"
 
 /* ---- small lookups ---- */
@@ -132,7 +133,7 @@ int qemu_command_assign_aliases(DomainDef *def) {
                 free_and_replace_str(&def->redirdevs[i].alias, s);
         }
         r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
-            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def);
+            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {
@@ -230,7 +231,7 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 if (r < 0)
                         return r;
                 prop_strf(&o, "masterbus", "%s.0", usb_id(ctrl->index, buf));
-                prop_int(&o, "firstport", (model[9] - '1') * 2);
+                prop_int(&o, "firstport", ctrl->has_master ? ctrl->master_startport : (unsigned) (model[9] - '1') * 2);
                 return cmd_device(c, o);
         }
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
@@ -338,16 +339,9 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         }
 }
 
-/* USB inputs, a USB sound card, redirected USB devices. */
+/* USB inputs, sound cards, disks, hubs, redirected USB devices. */
 static bool needs_usb(const DomainDef *def) {
-        for (size_t i = 0; i < def->n_inputs; i++)
-                if (streq_ptr(def->inputs[i].bus, "usb") ||
-                    (!def->inputs[i].bus && streq_ptr(def->inputs[i].type, "tablet")))
-                        return true;
-        for (size_t i = 0; i < def->n_sounds; i++)
-                if (def->sounds[i].model == DOMAIN_SOUND_USB)
-                        return true;
-        return def->n_redirdevs > 0 || qemu_hostdev_needs_usb(def);
+        return qemu_usb_needed(def);
 }
 
 static bool needs_virtio_serial(const DomainDef *def) {
@@ -419,7 +413,7 @@ int qemu_build_controllers(QemuCmd *c) {
                 DomainControllerDef dflt = { .type = DOMAIN_CONTROLLER_USB };
 
                 if (usb && streq_ptr(usb->model, "none"))
-                        return cmd_fail(c, -EINVAL, "USB devices (input, sound, redirdev) need a USB controller, "
+                        return cmd_fail(c, -EINVAL, "USB devices (input, sound, disk, hub, redirdev) need a USB controller, "
                                         "not model 'none'");
                 if (!usb) {
                         r = build_usb_controller(c, &dflt);
@@ -538,6 +532,21 @@ static int graphics_port(QemuCmd *c, size_t i, int *ret) {
         return 0;
 }
 
+/* -vnc none (clients come by OpenGraphicsFD) or unix:PATH. */
+static int build_vnc_local(QemuCmd *c, const DomainGraphicsDef *g) {
+        OptBuf b = {};
+
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_NONE)
+                opt_add(&b, "none");
+        else {
+                opt_add(&b, "unix:");
+                opt_add_str(&b, NULL, g->socket);
+        }
+        if (g->passwd)
+                opt_add(&b, "password=on");
+        return cmd_opt(c, "-vnc", &b);
+}
+
 static int build_vnc(QemuCmd *c, size_t i) {
         const DomainGraphicsDef *g = &c->def->graphics[i];
         const char *listen = g->listen ?: "127.0.0.1";
@@ -545,6 +554,8 @@ static int build_vnc(QemuCmd *c, size_t i) {
         OptBuf b = {};
         int port, r;
 
+        if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
+                return build_vnc_local(c, g);
         r = graphics_port(c, i, &port);
         if (r < 0)
                 return r;
@@ -563,11 +574,16 @@ static int build_spice(QemuCmd *c, size_t i) {
         OptBuf b = {};
         int port, r;
 
-        r = graphics_port(c, i, &port);
-        if (r < 0)
-                return r;
-        opt_add(&b, "port=%d", port);
-        opt_add_str(&b, "addr", g->listen ?: "127.0.0.1");
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET) {
+                opt_add(&b, "unix=on");
+                opt_add_str(&b, "addr", g->socket);
+        } else if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS) {
+                r = graphics_port(c, i, &port);
+                if (r < 0)
+                        return r;
+                opt_add(&b, "port=%d", port);
+                opt_add_str(&b, "addr", g->listen ?: "127.0.0.1");
+        }
         /* with a password, ticketing stays on and the driver sets the ticket */
         if (!g->passwd)
                 opt_add(&b, "disable-ticketing=on");

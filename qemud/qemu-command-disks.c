@@ -95,10 +95,12 @@ int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskA
                 *ret = a;
                 return 0;
         }
-        if (disk->addr.type != DOMAIN_ADDRESS_NONE && a.bus != DOMAIN_DISK_BUS_VIRTIO)
+        if (disk->addr.type != DOMAIN_ADDRESS_NONE && a.bus != DOMAIN_DISK_BUS_VIRTIO &&
+            !(a.bus == DOMAIN_DISK_BUS_USB && disk->addr.type == DOMAIN_ADDRESS_USB))
                 return -EINVAL;         /* a PCI address on a drive bus */
         switch (a.bus) {
         case DOMAIN_DISK_BUS_VIRTIO:
+        case DOMAIN_DISK_BUS_USB:       /* its place is its USB port */
                 a.unit = a.index;
                 break;
         case DOMAIN_DISK_BUS_SATA:      /* AHCI: 6 ports per controller */
@@ -148,6 +150,9 @@ static char *disk_alias_of(const QemuDiskAddr *a) {
                 break;
         case DOMAIN_DISK_BUS_FDC:
                 r = asprintf(&s, "fdc0-0-%u", a->unit);
+                break;
+        case DOMAIN_DISK_BUS_USB:
+                r = asprintf(&s, "usb-disk%u", a->index);
                 break;
         case DOMAIN_DISK_BUS_SCSI:
                 r = asprintf(&s, "scsi%u-%u-%u-%u", a->controller, a->bus_nr, a->target, a->unit);
@@ -385,6 +390,25 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 o = dev_new("floppy", alias);
                 prop_int(&o, "unit", a->unit);
                 break;
+        case DOMAIN_DISK_BUS_USB: {
+                char what[64];
+                int r;
+
+                /* usb-storage is a disk: a CD-ROM would need usb-bot with a scsi-cd behind it */
+                if (disk->device != DOMAIN_DISK_DEVICE_DISK)
+                        return cmd_fail(c, -EOPNOTSUPP, "disk %s: only a disk (not a %s) can be on bus 'usb'",
+                                        disk->dst, domain_disk_device_to_string(disk->device) ?: "?");
+                snprintf(what, sizeof(what), "disk %s", disk->dst);
+                o = dev_new("usb-storage", alias);
+                r = cmd_need_device(c, "usb-storage") ?: qemu_usb_bus_props(c, &disk->addr, what, &o);
+                if (r < 0) {
+                        qemu_json_putp(&o);
+                        return r;
+                }
+                if (disk->removable != TRISTATE_ABSENT)
+                        prop_bool(&o, "removable", disk->removable == TRISTATE_ON);
+                break;
+        }
         case DOMAIN_DISK_BUS_SCSI:
                 o = dev_new(cd ? "scsi-cd" : "scsi-hd", alias);
                 prop_strf(&o, "bus", "scsi%u.0", a->controller);
@@ -477,8 +501,8 @@ static int check_disk_places(QemuCmd *c) {
         for (size_t i = 0; i < def->n_disks; i++) {
                 const QemuDiskAddr a = addrs[i];
 
-                if (a.bus == DOMAIN_DISK_BUS_VIRTIO)
-                        continue;       /* a PCI device: placed by qemu_pci_bus_opts() */
+                if (a.bus == DOMAIN_DISK_BUS_VIRTIO || a.bus == DOMAIN_DISK_BUS_USB)
+                        continue;       /* a PCI or USB device: placed by its address */
                 for (size_t j = 0; j < i; j++) {
                         const QemuDiskAddr *b = &addrs[j];
 

@@ -210,6 +210,9 @@ int qemu_build_inputs(QemuCmd *c);
 int qemu_build_audios(QemuCmd *c);
 int qemu_build_sounds(QemuCmd *c);
 int qemu_build_redirdevs(QemuCmd *c);
+/* <hub> (qemu-command-usb.c). */
+int qemu_build_hubs(QemuCmd *c);
+int qemu_hubs_assign_aliases(DomainDef *def);
 int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
 /* <devices><tpm> (qemu-command-tpm.c): aliases, the backends and devices. */

@@ -31,6 +31,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_HOSTDEV] = "hostdev",
         [QEMU_DEVICE_MEMORY] = "memory",
         [QEMU_DEVICE_TPM] = "tpm",
+        [QEMU_DEVICE_HUB] = "hub",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -73,6 +74,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->n_mems;
         case QEMU_DEVICE_TPM:
                 return def->n_tpms;
+        case QEMU_DEVICE_HUB:
+                return def->n_hubs;
         default:
                 return 0;
         }
@@ -86,6 +89,7 @@ int qemu_build_devices(QemuCmd *c) {
         qemu_pci_plan(c);
         r = qemu_build_iommu(c) ?:
             qemu_build_controllers(c) ?:
+            qemu_build_hubs(c) ?:
             qemu_build_disks(c) ?:
             qemu_build_nets(c) ?:
             qemu_build_chrs(c);

@@ -42,6 +42,7 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_HOSTDEV,            /* def->hostdevs[i] */
         QEMU_DEVICE_MEMORY,             /* def->mems[i] */
         QEMU_DEVICE_TPM,                /* def->tpms[i] */
+        QEMU_DEVICE_HUB,                /* def->hubs[i] */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

@@ -996,7 +996,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (p->ref.family == QEMU_DEVICE_DISK) {
                 DomainDiskDef *disk = &p->live->disks[p->ref.index];
 
-                if (disk->bus != DOMAIN_DISK_BUS_VIRTIO && disk->bus != DOMAIN_DISK_BUS_SCSI)
+                if (disk->bus != DOMAIN_DISK_BUS_VIRTIO && disk->bus != DOMAIN_DISK_BUS_SCSI &&
+                    disk->bus != DOMAIN_DISK_BUS_USB)
                         return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED,
                                              "unsupported configuration: disk bus '%s' cannot be hot-plugged",
                                              domain_disk_bus_to_string(disk->bus));

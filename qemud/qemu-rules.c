@@ -76,6 +76,35 @@ static int rule_usb_none(const DomainDef *def, ConfError *err) {
                                                    "USB bus is disabled", def->inputs[i].type ?: "");
         if (def->n_redirdevs > 0)
                 return xml_err_unsupported(err, "cannot add redirected USB device: USB is disabled for this domain");
+        if (def->n_hubs > 0)
+                return xml_err_unsupported(err, "USB is disabled for this domain, but a USB <hub> is present");
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_USB)
+                        return xml_err_unsupported(err, "USB is disabled for this domain, but disk '%s' is on bus "
+                                                   "'usb'", def->disks[i].dst ?: "");
+        return 0;
+}
+
+/* A companion (<master startport=''/>) lends its ports to the EHCI
+ * controller of its index: there must be one. */
+static int rule_usb_companion(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+                bool master = false;
+
+                if (c->type != DOMAIN_CONTROLLER_USB || !c->has_master)
+                        continue;
+                for (size_t j = 0; j < def->n_controllers && !master; j++) {
+                        const DomainControllerDef *m = &def->controllers[j];
+
+                        master = m->type == DOMAIN_CONTROLLER_USB && m->index == c->index && !m->has_master;
+                }
+                if (!master)
+                        return xml_err_unsupported(err, "USB controller '%s' index %u is a companion (<master "
+                                                   "startport='%u'/>) but no USB controller of index %u is its "
+                                                   "master", c->model ?: "", c->index, c->master_startport,
+                                                   c->index);
+        }
         return 0;
 }
 
@@ -266,6 +295,7 @@ static const struct {
         { "pci-root-model", rule_pci_root_model },
         { "usb-none", rule_usb_none },
         { "usb-ports", rule_usb_ports },
+        { "usb-companion", rule_usb_companion },
         { "disk-partition", rule_disk_partition },
         { "disk-shared-format", rule_disk_shared_format },
         { "video", rule_video },

@@ -11,8 +11,9 @@
  *
  *   PCI roots        pci-root/pcie-root only with index 0; the index 0
  *                    controller pcie-root on q35, pci-root on a PC (i440FX)
- *   USB              model='none' with another USB controller or a USB
- *                    input; an xHCI controller with more than 15 ports
+ *   USB              model='none' with another USB controller, a USB
+ *                    input or a hub; an xHCI controller with more than 15
+ *                    ports; a companion (<master>) without its master
  *   disks            a target naming a partition ("vdb1"); a shareable
  *                    writable disk in a format other than raw
  *   video            model 'none' beside another video; ramfb with an address

@@ -119,7 +119,7 @@ static int allocate_graphics_ports(Domain *d) {
                 DomainGraphicsDef *g = &d->live->graphics[i];
                 int port;
 
-                if (!g->autoport && g->port > 0)
+                if ((!g->autoport && g->port > 0) || g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                         continue;
                 for (port = 5900; port < 65535; port++)
                         if (port_is_free(port, d->manager))

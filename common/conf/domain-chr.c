@@ -165,7 +165,7 @@ static unsigned chr_address_types(const DomainChrDef *chr) {
 }
 
 static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "source", "target", "log", "alias", "address" };
+        static const char *const children[] = { "source", "target", "log", "alias", "address", "protocol" };
         _cleanup_free_ char *tty = NULL;
         xmlNodePtr address = NULL;
         bool has_target = false, has_source = false;
@@ -207,10 +207,16 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
-                r = xml_check_unique(c, sub, err);
+                /* udp has two sources, each end one */
+                r = chr->type == DOMAIN_CHR_UDP && xml_is(c, "source") ? 0 : xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
-                if (xml_is(c, "source")) {
+                if (xml_is(c, "source") && (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP)) {
+                        r = domain_chr_parse_net_source(chr, c, sub, err);
+                        has_source = true;
+                } else if (xml_is(c, "protocol"))
+                        r = domain_chr_parse_protocol(chr, c, sub, err);
+                else if (xml_is(c, "source")) {
                         r = parse_source(chr, c, sub, err);
                         has_source = true;
                 } else if (xml_is(c, "target")) {
@@ -265,6 +271,12 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                         return 0;
                 }
         }
+        if (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP) {
+                if (!chr->service)
+                        return xml_err_xml(err, "missing <%s/source> with a service for type '%s'", path,
+                                           domain_chr_type_to_string(chr->type));
+                return 0;
+        }
         if (chr->type != DOMAIN_CHR_PTY && chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && !chr->path)
                 return xml_err_xml(err, "missing attribute 'path' of <%s/source> for type '%s'",
                                    path, domain_chr_type_to_string(chr->type));
@@ -315,7 +327,9 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
         if (live_pty)
                 xw_attr(w, "tty", chr->path);
 
-        if ((chr->type != DOMAIN_CHR_PTY || live_pty) && chr->type != DOMAIN_CHR_SPICEVMC &&
+        if (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP)
+                domain_chr_format_net(w, chr);
+        else if ((chr->type != DOMAIN_CHR_PTY || live_pty) && chr->type != DOMAIN_CHR_SPICEVMC &&
             chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
                 xw_start(w, "source");
                 if (chr->type == DOMAIN_CHR_UNIX)
@@ -335,6 +349,7 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
 }
 
 void domain_chr_clear(DomainChrDef *chr) {
+        domain_chr_net_clear(chr);
         free(chr->path);
         free(chr->target_type);
         free(chr->target_model);
@@ -347,6 +362,7 @@ void domain_chr_clear(DomainChrDef *chr) {
 bool domain_chr_own(DomainChrDef *chr) {
         bool ok = true;
 
+        ok = domain_chr_net_own(chr) && ok;
         ok = own_str(&chr->path) && ok;
         ok = own_str(&chr->target_type) && ok;
         ok = own_str(&chr->target_model) && ok;

@@ -20,6 +20,8 @@
  *   domain-net.c         interface
  *   domain-hostdev.c     hostdev
  *   domain-chr.c         serial, console, channel, redirdev
+ *   domain-hub.c         hub
+ *   domain-chr-net.c     serial, console, channel of type tcp, udp: their sources
  *   domain-graphics.c    graphics, video, input
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
@@ -226,6 +228,16 @@ int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags);
 void domain_redirdev_clear(DomainRedirdevDef *rd);
 bool domain_redirdev_own(DomainRedirdevDef *rd);
+/* domain-chr-net.c: tcp and udp sources of a chardev */
+int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr);
+void domain_chr_net_clear(DomainChrDef *chr);
+bool domain_chr_net_own(DomainChrDef *chr);
+int domain_parse_hub(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_hub(XmlWriter *w, const DomainHubDef *hub, unsigned flags);
+void domain_hub_clear(DomainHubDef *hub);
+bool domain_hub_own(DomainHubDef *hub);
 
 int domain_parse_sound(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_sound(XmlWriter *w, const DomainSoundDef *s, unsigned flags);

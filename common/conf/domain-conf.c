@@ -117,6 +117,7 @@ static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
         [DOMAIN_DISK_BUS_SCSI] = "scsi",
         [DOMAIN_DISK_BUS_IDE] = "ide",
         [DOMAIN_DISK_BUS_FDC] = "fdc",
+        [DOMAIN_DISK_BUS_USB] = "usb",
 };
 
 static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {
@@ -184,6 +185,8 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_VC] = "vc",
         [DOMAIN_CHR_PIPE] = "pipe",
         [DOMAIN_CHR_DEV] = "dev",
+        [DOMAIN_CHR_TCP] = "tcp",
+        [DOMAIN_CHR_UDP] = "udp",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
@@ -574,6 +577,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->sounds, def->n_sounds, domain_sound_clear);
         CLEAR_ARRAY(def->audios, def->n_audios, domain_audio_clear);
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
+        CLEAR_ARRAY(def->hubs, def->n_hubs, domain_hub_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
         CLEAR_ARRAY(def->mems, def->n_mems, domain_memory_device_clear);
@@ -624,6 +628,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->sounds, copy->n_sounds, domain_sound_own);
         OWN_DEVICES(ok, copy->audios, copy->n_audios, domain_audio_own);
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
+        OWN_DEVICES(ok, copy->hubs, copy->n_hubs, domain_hub_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
         OWN_DEVICES(ok, copy->mems, copy->n_mems, domain_memory_device_own);
@@ -821,6 +826,7 @@ static const ChildParser device_parsers[] = {
         { "sound", domain_parse_sound },
         { "audio", domain_parse_audio },
         { "redirdev", domain_parse_redirdev },
+        { "hub", domain_parse_hub },
         { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
@@ -1061,7 +1067,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
 }
 
 /* libvirt's device order: disks, controllers, filesystems, interfaces, serials,
- * consoles, channels, inputs, graphics, sounds, audios, videos, hostdevs, redirdevs,
+ * consoles, channels, inputs, graphics, sounds, audios, videos, hostdevs, redirdevs, hubs,
  * watchdog, memballoon, rngs, panics, vsock. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         xw_start(w, "devices");
@@ -1094,6 +1100,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_hostdev(w, &def->hostdevs[i], flags);
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 domain_format_redirdev(w, &def->redirdevs[i], flags);
+        for (size_t i = 0; i < def->n_hubs; i++)
+                domain_format_hub(w, &def->hubs[i], flags);
         domain_format_watchdog(w, &def->watchdog, flags);
         domain_format_memballoon(w, &def->memballoon, flags);
         for (size_t i = 0; i < def->n_rngs; i++)

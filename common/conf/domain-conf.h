@@ -434,6 +434,7 @@ typedef enum DomainDiskBus {
         DOMAIN_DISK_BUS_SCSI,
         DOMAIN_DISK_BUS_IDE,
         DOMAIN_DISK_BUS_FDC,           /* floppies: fda, fdb */
+        DOMAIN_DISK_BUS_USB,           /* usb-storage: bus='usb' only, never derived from dst */
         _DOMAIN_DISK_BUS_MAX,
 } DomainDiskBus;
 
@@ -514,6 +515,7 @@ typedef struct DomainDiskDef {
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */
+        Tristate removable;    /* <target removable='on|off'/>: usb only */
         bool readonly, shareable;
         char *serial;
         unsigned boot_order;   /* 0 = none */
@@ -521,7 +523,7 @@ typedef struct DomainDiskDef {
         Tristate ioeventfd, event_idx; /* <driver ioeventfd='on|off' event_idx='on|off'/>: virtio only */
         bool has_iotune;
         DomainDiskIotune iotune;
-        DomainDeviceAddress addr; /* pci (virtio) or drive (sata, scsi, ide) */
+        DomainDeviceAddress addr; /* pci (virtio), drive (sata, scsi, ide) or usb */
         char *alias;           /* live: "virtio-disk0" */
         /* Live: the layers under src, top first, and whether they were read
          * (a known chain ends in an empty <backingStore/>). */
@@ -560,6 +562,9 @@ typedef struct DomainControllerDef {
         unsigned target_chassis_nr, target_chassis, target_port;
         bool has_target_chassis_nr, has_target_chassis, has_target_port;
         Tristate target_hotplug;
+        /* usb only: <master startport=''/> of an EHCI companion (uhci) */
+        unsigned master_startport;
+        bool has_master;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainControllerDef;
@@ -664,6 +669,8 @@ typedef enum DomainChrType {
         DOMAIN_CHR_VC,         /* QEMU's own virtual console (in its display) */
         DOMAIN_CHR_PIPE,       /* <source path=''/>: the named pipes path.in and path.out (or path) */
         DOMAIN_CHR_DEV,        /* <source path=''/>: a host tty device */
+        DOMAIN_CHR_TCP,        /* host/service, listen: mode='bind'; telnet: <protocol type='telnet'/> */
+        DOMAIN_CHR_UDP,        /* host/service the remote end, bind_host/bind_service the local one */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 
@@ -680,7 +687,10 @@ typedef struct DomainChrDef {
         char *path;            /* file/unix: source path; pty live: the allocated /dev/pts/N;
                                   channel unix: NULL = a socket the driver places (live: its path) */
         bool path_auto;        /* live: path was chosen by the driver, not the user */
-        bool listen;           /* unix: mode='bind' */
+        bool listen;           /* unix, tcp: mode='bind' */
+        char *host, *service;  /* tcp, udp: domain-chr-net.c */
+        char *bind_host, *bind_service; /* udp: the local end */
+        bool telnet;           /* tcp: <protocol type='telnet'/> */
         char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
@@ -699,9 +709,19 @@ typedef enum DomainGraphicsType {
         _DOMAIN_GRAPHICS_MAX,
 } DomainGraphicsType;
 
+/* <listen type=''/>: where the display is reached. */
+typedef enum DomainGraphicsListen {
+        DOMAIN_GRAPHICS_LISTEN_ADDRESS, /* a TCP port on listen (the default) */
+        DOMAIN_GRAPHICS_LISTEN_NONE,    /* nowhere: a client gets a connected fd (OpenGraphicsFD) */
+        DOMAIN_GRAPHICS_LISTEN_SOCKET,  /* a unix socket at socket */
+        _DOMAIN_GRAPHICS_LISTEN_MAX,
+} DomainGraphicsListen;
+
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
-        int port;              /* -1 = autoport; live: the allocated port */
+        DomainGraphicsListen listen_type;
+        char *socket;          /* listen type socket: its path */
+        int port;              /* -1 = autoport; live: the allocated port; 0 for listen none and socket */
         bool autoport;
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
@@ -819,6 +839,12 @@ typedef struct DomainRedirdevDef {
         DomainDeviceAddress addr; /* usb */
         char *alias;           /* live */
 } DomainRedirdevDef;
+
+/* <hub type='usb'/>: common/conf/domain-hub.c */
+typedef struct DomainHubDef {
+        DomainDeviceAddress addr; /* usb */
+        char *alias;           /* live */
+} DomainHubDef;
 
 typedef struct DomainMemballoonDef {
         bool present;
@@ -1074,6 +1100,8 @@ typedef struct DomainDef {
         size_t n_audios;
         DomainRedirdevDef *redirdevs;
         size_t n_redirdevs;
+        DomainHubDef *hubs;
+        size_t n_hubs;
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;

@@ -175,6 +175,29 @@ static int parse_controller_target(DomainControllerDef *c, xmlNodePtr n, const c
         return 0;
 }
 
+/* <master startport=''/>: a UHCI companion whose ports join the EHCI
+ * controller of the same index, from startport on. */
+static int parse_controller_master(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r < 0)
+                return r;
+        r = XML_CHECK_ATTRS(n, path, err, "startport");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "startport", &c->master_startport, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'startport' of <%s>", path);
+        c->has_master = true;
+        return 0;
+}
+
 /* Without an index a controller takes the lowest one its type has free,
  * as libvirt does. The controller being parsed is the last one. */
 static int next_controller_index(const DomainDef *def, DomainControllerType type, unsigned *ret, ConfError *err) {
@@ -226,7 +249,8 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
 
                 /* <model> and <target> belong to pci controllers only */
                 if (!xml_is(ch, "driver") && !xml_is(ch, "alias") && !xml_is(ch, "address") &&
-                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target"))))
+                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target"))) &&
+                    !(c->type == DOMAIN_CONTROLLER_USB && xml_is(ch, "master")))
                         return xml_unsupported_element(ch, path, err);
                 XML_SUBPATH(sub, path, (const char *) ch->name);
                 if (xml_is(ch, "driver"))
@@ -235,6 +259,8 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
                         r = parse_controller_model(c, ch, sub, err);
                 else if (xml_is(ch, "target"))
                         r = parse_controller_target(c, ch, sub, err);
+                else if (xml_is(ch, "master"))
+                        r = parse_controller_master(c, ch, sub, err);
                 else if (xml_is(ch, "address"))
                         /* a root bus is the machine's own: it has no address */
                         r = domain_parse_address(ch, sub, root ? 0 : DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI),
@@ -282,6 +308,11 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                 xw_end(w);
         }
         domain_format_alias(w, c->alias, flags);
+        if (c->has_master) {
+                xw_start(w, "master");
+                xw_attrf(w, "startport", "%u", c->master_startport);
+                xw_end(w);
+        }
         domain_format_address(w, &c->addr);
         xw_end(w);
 }

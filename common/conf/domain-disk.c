@@ -200,7 +200,7 @@ static int bus_from_target(const char *dst, DomainDiskBus *ret) {
 static int parse_target(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "dev", "bus");
+        r = XML_CHECK_ATTRS(n, path, err, "dev", "bus", "removable");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -218,6 +218,13 @@ static int parse_target(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         if (r < 0)
                 return r;
         d->bus_given = r > 0;
+        r = domain_attr_tristate(n, path, "removable", "on", "off", &d->removable, err);
+        if (r < 0)
+                return r;
+        /* QEMU's usb-storage has the flag; libvirt's scsi-hd removable is not modelled */
+        if (d->removable != TRISTATE_ABSENT && d->bus != DOMAIN_DISK_BUS_USB)
+                return xml_err_unsupported(err, "attribute 'removable' of <%s> is not supported for bus '%s'",
+                                           path, domain_disk_bus_to_string(d->bus));
         return 0;
 }
 
@@ -426,7 +433,8 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
         if (xml_is(c, "address"))
                 /* which one fits the bus is checked by domain_def_validate() */
                 return domain_parse_address(c, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
-                                                     DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_DRIVE),
+                                                     DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_DRIVE) |
+                                                     DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB),
                                             &d->addr, err);
         return domain_parse_alias(c, path, &d->alias, err);
 }
@@ -582,6 +590,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_start(w, "target");
         xw_attr(w, "dev", d->dst);
         xw_attr(w, "bus", domain_disk_bus_to_string(d->bus));
+        xw_attr(w, "removable", tristate_word(d->removable, "on", "off"));
         xw_end(w);
         format_iotune(w, d);
         if (d->readonly)

@@ -13,8 +13,40 @@ static int parse_listen_attr(DomainGraphicsDef *g, xmlNodePtr n, const char *pat
         return r < 0 ? r : 0;
 }
 
-/* Only <listen type='address'/> is modelled; its address and the older
- * listen='' attribute must agree, as libvirt requires. */
+/* <listen type='none'/> and <listen type='socket' socket=''/>: no TCP
+ * port at all, so no listen address beside them. */
+static int parse_listen_local(DomainGraphicsDef *g, xmlNodePtr n, const char *type, const char *path,
+                              ConfError *err) {
+        int r;
+
+        if (g->listen)
+                return xml_err_invalid(err, "<%s type='%s'> cannot go with the graphics listen attribute '%s'",
+                                       path, type, g->listen);
+        if (g->port > 0 && !g->autoport)
+                return xml_err_invalid(err, "<%s type='%s'> cannot go with port '%d'", path, type, g->port);
+        g->port = 0;
+        g->autoport = false;
+        g->listen_type = streq(type, "none") ? DOMAIN_GRAPHICS_LISTEN_NONE : DOMAIN_GRAPHICS_LISTEN_SOCKET;
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_NONE)
+                r = XML_CHECK_ATTRS(n, path, err, "type");
+        else
+                r = XML_CHECK_ATTRS(n, path, err, "type", "socket");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "socket", &g->socket, err);
+        if (r > 0)
+                r = domain_check_abs_path(g->socket, "attribute 'socket' of", path, err);
+        if (r < 0)
+                return r;
+        /* libvirt makes one in the guest's run directory: not done here */
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET && !g->socket)
+                return xml_err_unsupported(err, "<%s type='socket'> without a socket path is not supported", path);
+        return 0;
+}
+
+/* <listen type='address'/>: its address and the older listen='' attribute
+ * must agree, as libvirt requires. */
 static int parse_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
         _cleanup_free_ char *type = NULL, *address = NULL;
         int r;
@@ -25,9 +57,11 @@ static int parse_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, Co
         r = xml_attr_str_required(n, path, "type", &type, err);
         if (r < 0)
                 return r;
+        if (streq(type, "none") || streq(type, "socket"))
+                return parse_listen_local(g, n, type, path, err);
         if (!streq(type, "address"))
-                return xml_err_unsupported(err, "listen type '%s' of <%s> is not supported, only 'address'",
-                                           type, path);
+                return xml_err_unsupported(err, "listen type '%s' of <%s> is not supported, only 'address', "
+                                           "'none' and 'socket'", type, path);
         r = XML_CHECK_ATTRS(n, path, err, "type", "address");
         if (r < 0)
                 return r;
@@ -248,12 +282,15 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
 
         xw_start(w, "graphics");
         xw_attr(w, "type", domain_graphics_type_to_string(g->type));
-        if (g->autoport)
+        if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
+                ;       /* no port */
+        else if (g->autoport)
                 /* the port picked at start belongs to the running guest only */
                 xw_attrf(w, "port", "%d", live && g->port > 0 ? g->port : -1);
         else
                 xw_attrf(w, "port", "%d", g->port);
-        xw_attr(w, "autoport", g->autoport ? "yes" : "no");
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS)
+                xw_attr(w, "autoport", g->autoport ? "yes" : "no");
         xw_attr(w, "listen", g->listen);
         xw_attr(w, "keymap", g->keymap);
         if (flags & DOMAIN_FORMAT_SECURE)
@@ -263,6 +300,11 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
                 xw_attr(w, "type", "address");
                 xw_attr(w, "address", g->listen);
                 xw_end(w);
+        } else if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS) {
+                xw_start(w, "listen");
+                xw_attr(w, "type", g->listen_type == DOMAIN_GRAPHICS_LISTEN_NONE ? "none" : "socket");
+                xw_attr(w, "socket", g->socket);
+                xw_end(w);
         }
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 format_spice_children(w, g);
@@ -271,6 +313,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
 
 void domain_graphics_clear(DomainGraphicsDef *g) {
         free(g->listen);
+        free(g->socket);
         /* the password must not linger in freed memory */
         if (g->passwd)
                 explicit_bzero(g->passwd, strlen(g->passwd));
@@ -287,6 +330,7 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         bool ok = true;
 
         ok = own_str(&g->listen) && ok;
+        ok = own_str(&g->socket) && ok;
         ok = own_str(&g->passwd) && ok;
         ok = own_str(&g->keymap) && ok;
         ok = own_str(&g->image_compression) && ok;

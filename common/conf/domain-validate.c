@@ -102,8 +102,15 @@ static int validate_disk_address(const DomainDiskDef *d, ConfError *err) {
         const DomainDeviceAddress *a = &d->addr;
         const char *bus = domain_disk_bus_to_string(d->bus);
         bool virtio = d->bus == DOMAIN_DISK_BUS_VIRTIO;
+        bool usb = d->bus == DOMAIN_DISK_BUS_USB;
 
         if (a->type == DOMAIN_ADDRESS_NONE)
+                return 0;
+        if (usb != (a->type == DOMAIN_ADDRESS_USB))
+                return xml_err_invalid(err, "disk '%s': <devices/disk/address> of type '%s' does not fit bus '%s'"
+                                       "%s", d->dst, domain_address_type_to_string(a->type), bus,
+                                       usb ? " (use type 'usb')" : "");
+        if (usb)
                 return 0;
         if (virtio != (a->type == DOMAIN_ADDRESS_PCI))
                 return xml_err_invalid(err, "disk '%s': <devices/disk/address> of type '%s' does not fit bus '%s' "
@@ -324,6 +331,8 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
                          domain_sound_model_to_string(def->sounds[i].model) ?: "");
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 add_user(users, &n, &def->redirdevs[i].addr, 0, "redirdev %zu", i);
+        for (size_t i = 0; i < def->n_hubs; i++)
+                add_user(users, &n, &def->hubs[i].addr, 0, "hub %zu", i);
         add_user(users, &n, &def->memballoon.addr, 0, "memballoon");
         for (size_t i = 0; i < def->n_rngs; i++)
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
@@ -340,7 +349,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_hostdevs + def->n_mems + 4, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_hubs + def->n_hostdevs + def->n_mems + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 

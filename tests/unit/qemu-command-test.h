@@ -51,6 +51,7 @@ static char *fake_devices[] = {
         (char *) "vfio-pci", (char *) "usb-host", (char *) "scsi-generic", (char *) "vhost-scsi-pci",
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
         (char *) "tpm-tis", (char *) "tpm-crb",
+        (char *) "usb-hub", (char *) "usb-storage",
         NULL,
 };
 

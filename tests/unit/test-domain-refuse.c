@@ -285,7 +285,7 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/serial/address>");
         REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target busNr='5'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
-        REFUSED(NULL, "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>",
+        REFUSED(NULL, "<controller type='sata' index='0'><master startport='0'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/controller/master>");
         REFUSED(NULL, "<graphics type='spice'><channel name='main' mode='secure'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/channel>");
@@ -394,8 +394,11 @@ static void test_refuse_values(void) {
                 "'lun'");
         REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
                 "missing element <devices/disk/source> for disk 'vda' of type 'network'");
-        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='usb'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "'usb' of attribute 'bus' of <devices/disk/target>");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='sd'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'sd' of attribute 'bus' of <devices/disk/target>");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='sda' bus='sata' removable='on'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'removable' of <devices/disk/target> is not supported for "
+                "bus 'sata'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='xvda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "'xvda'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/></disk>", VB_ERROR_XML, "<devices/disk/target>");
@@ -420,8 +423,10 @@ static void test_refuse_values(void) {
                 "<devices/interface/source>");
         REFUSED(NULL, "<interface type='network'><source network='default' portgroup='a b'/></interface>",
                 VB_ERROR_INVALID_ARG, "'a b'");
-        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445'/></serial>",
-                VB_ERROR_NOT_SUPPORTED, "'tcp'");
+        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445'/>"
+                "<protocol type='telnets'/></serial>", VB_ERROR_NOT_SUPPORTED, "'telnets'");
+        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445' tls='yes'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'tls' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='unix'><target port='0'/></serial>", VB_ERROR_XML, "'path'");
         REFUSED(NULL, "<serial type='pty'><target type='virtio'/></serial>", VB_ERROR_NOT_SUPPORTED, "'virtio'");
         REFUSED(NULL, "<graphics type='sdl'/>", VB_ERROR_NOT_SUPPORTED, "'sdl'");

@@ -960,6 +960,9 @@ static int move_display_ports(char **argv) {
 
                 if (!streq(argv[i], "-vnc") && !(streq(argv[i], "-spice") && strncmp(a, "port=", 5) == 0))
                         continue;
+                /* no TCP port: -vnc none, -vnc unix:PATH */
+                if (streq(argv[i], "-vnc") && (strncmp(a, "none", 4) == 0 || strncmp(a, "unix:", 5) == 0))
+                        continue;
                 if (port < 0)
                         return port;
                 base = port + 1;
