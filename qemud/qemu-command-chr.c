@@ -103,6 +103,8 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                         return cmd_fail(c, -EINVAL, "%s: a file chardev needs a path", alias);
                 opt_add(&b, "file,id=char%s", alias);
                 opt_add_str(&b, "path", chr->path);
+                if (chr->append != TRISTATE_ABSENT)
+                        opt_add_bool(&b, "append", chr->append == TRISTATE_ON);
                 break;
         case DOMAIN_CHR_UNIX:
                 if (!chr->path && (!chr->listen || !c->params->run_dir))
@@ -168,7 +170,8 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         }
         if (chr->log_file) {
                 opt_add_str(&b, "logfile", chr->log_file);
-                opt_add(&b, "logappend=on");   /* keep what earlier runs logged */
+                /* keep what earlier runs logged, unless told not to */
+                opt_add_bool(&b, "logappend", chr->log_append != TRISTATE_OFF);
         } else if (chr->kind == DOMAIN_CHR_SERIAL && c->params->serial_log) {
                 opt_add_str(&b, "logfile", c->params->serial_log);
                 opt_add(&b, "logappend=on");

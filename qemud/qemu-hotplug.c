@@ -596,6 +596,8 @@ static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
         case DOMAIN_CHR_FILE:
                 json_object_object_add(backend, "type", json_object_new_string("file"));
                 json_object_object_add(data, "out", json_object_new_string(chr->path));
+                if (chr->append != TRISTATE_ABSENT)
+                        json_object_object_add(data, "append", json_object_new_boolean(chr->append == TRISTATE_ON));
                 break;
         case DOMAIN_CHR_NULL:
         case DOMAIN_CHR_VC:

@@ -21,8 +21,12 @@ static int parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
         /* only unix sockets have a direction */
         if (chr->type == DOMAIN_CHR_UNIX)
                 r = XML_CHECK_ATTRS(n, path, err, "mode", "path");
+        else if (chr->type == DOMAIN_CHR_FILE)
+                r = XML_CHECK_ATTRS(n, path, err, "path", "append");
         else
                 r = XML_CHECK_ATTRS(n, path, err, "path");
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "append", "on", "off", &chr->append, err);
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -138,7 +142,9 @@ static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
 static int parse_log(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "file");
+        r = XML_CHECK_ATTRS(n, path, err, "file", "append");
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "append", "on", "off", &chr->log_append, err);
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -335,11 +341,13 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
                 if (chr->type == DOMAIN_CHR_UNIX)
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
                 xw_attr(w, "path", path);
+                xw_attr(w, "append", tristate_word(chr->append, "on", "off"));
                 xw_end(w);
         }
         if (chr->log_file) {
                 xw_start(w, "log");
                 xw_attr(w, "file", chr->log_file);
+                xw_attr(w, "append", tristate_word(chr->log_append, "on", "off"));
                 xw_end(w);
         }
         format_target(w, chr, flags);

@@ -699,6 +699,7 @@ typedef struct DomainChrDef {
         unsigned port;
         bool port_given;       /* channel/console: target port='' given */
         char *log_file;        /* <log file=''/> */
+        Tristate append, log_append; /* file: <source append=''/>; <log append=''/> (absent: on) */
         DomainDeviceAddress addr; /* pci-serial: pci; virtio console, channel: virtio-serial */
         char *alias;           /* live */
 } DomainChrDef;

@@ -112,3 +112,24 @@ def test_refused_and_nothing_defined(env, serial, error, words):
         env.call("DomainDefineXML", xml)
     with dbus_error("NoDomain"):
         env.call("DomainLookupByName", "serbad")
+
+
+@pytest.mark.parametrize("append", ["on", "off"])
+def test_file_serial_append(env, append):
+    """<source append='on'> keeps what the file held; 'off' starts it anew."""
+    out = env.root / f"serial-{append}.txt"
+    out.write_bytes(b"EARLIER-RUN\n")
+    xml = f"""<domain type='qemu'><name>fileapp-{append}</name><memory unit='MiB'>64</memory>
+      <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>
+      <serial type='file'><source path='{out}' append='{append}'/><target port='0'/></serial>
+      </devices></domain>"""
+    g = Guest(env, env.call("DomainDefineXML", xml), f"fileapp-{append}")
+    try:
+        assert f"append='{append}'" in g.call("GetXMLDesc", 2)
+        g.call("Create", 0)
+        assert out.read_bytes().startswith(b"EARLIER-RUN\n") == (append == "on")
+    finally:
+        try:
+            g.call("Destroy", 0)
+        finally:
+            g.call("Undefine", 0)

@@ -330,7 +330,7 @@ static void test_refuse_unmodelled_attributes(void) {
                 "attribute 'websocket' of <devices/graphics>");
         REFUSED(NULL, "<memballoon model='virtio' autodeflate='on'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'autodeflate' of <devices/memballoon>");
-        REFUSED(NULL, "<serial type='file'><source path='/tmp/x' append='on'/></serial>", VB_ERROR_NOT_SUPPORTED,
+        REFUSED(NULL, "<serial type='pty'><source path='/dev/pts/3' append='on'/></serial>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'append' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='pty'><source mode='bind'/></serial>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'mode' of <devices/serial/source>");
