@@ -176,7 +176,8 @@ class LeaseBench(pb.Bench):
             self.lv_skip = f"libvirtd did not start: {e}"
 
     def cleanup(self):
-        super().cleanup()
+        # virtlockd's pid file lives in the work directory, which the base
+        # cleanup removes: stop virtlockd first.
         pid_file = self.work / "lv" / "virtlockd.pid"
         try:
             pid = int(pid_file.read_text().strip())
@@ -184,6 +185,7 @@ class LeaseBench(pb.Bench):
             pb.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 30, "virtlockd to stop")
         except (OSError, ValueError):
             pass
+        super().cleanup()
 
     def report(self, elapsed):
         print(f"== guest start with {DISKS} writable disks, with and without leases "
