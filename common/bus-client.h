@@ -71,6 +71,7 @@ int bus_on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 /* Calls cb(userdata, owner) each time the well-known name changes hands:
  * owner is the new unique name, or "" when the name left the bus. For the
  * daemons a client depends on (lockd's leases taken again when it is back,
- * logd activated again when it went away). The match lives as long as bus. */
+ * logd activated again when it went away). The match lives until the
+ * caller unrefs *ret_slot. */
 typedef void (*bus_owner_fn)(void *userdata, const char *owner);
-int bus_watch_name_owner(sd_bus *bus, const char *name, bus_owner_fn cb, void *userdata);
+int bus_watch_name_owner(sd_bus *bus, const char *name, bus_owner_fn cb, void *userdata, sd_bus_slot **ret_slot);

@@ -4,24 +4,27 @@
 #include "util.h"
 #include "uuid.h"
 
-char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]) {
+char *bus_path_from_uuid_str(const char *root, const char *kind, const char *uuid_str) {
         size_t lr = strlen(root), lk = strlen(kind);
-        char buf[UUID_STRING_MAX];
         char *r, *p;
 
-        uuid_format(uuid, buf);
-        for (char *c = buf; *c; c++)
-                if (*c == '-')
-                        *c = '_';
         /* not asprintf: a start makes one per defined domain */
-        r = malloc(lr + lk + strlen(buf) + 4);
+        r = malloc(lr + lk + UUID_STRING_MAX + 3);
         if (!r)
                 return NULL;
         p = mempcpy(r, root, lr);
         *p++ = '/';
         p = mempcpy(p, kind, lk);
-        strcpy(stpcpy(p, "/_"), buf);
+        p = stpcpy(p, "/_");
+        memcpy(p, uuid_str, UUID_STRING_MAX); /* the dashes are at 8, 13, 18 and 23 */
+        p[8] = p[13] = p[18] = p[23] = '_';
         return r;
+}
+
+char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]) {
+        char buf[UUID_STRING_MAX];
+
+        return bus_path_from_uuid_str(root, kind, uuid_format(uuid, buf));
 }
 
 int bus_path_to_uuid(const char *path, const char *prefix, uint8_t uuid[16]) {

@@ -11,6 +11,8 @@
 
 /* "<root>/<kind>/_<uuid with '-' turned into '_'>"; NULL on OOM. */
 char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]);
+/* The same from uuid_format()'s text, for a caller that has it already. */
+char *bus_path_from_uuid_str(const char *root, const char *kind, const char *uuid_str);
 /* Reverses bus_path_from_uuid for paths below prefix ("<root>/<kind>"). */
 int bus_path_to_uuid(const char *path, const char *prefix, uint8_t uuid[16]);
 

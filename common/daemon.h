@@ -12,6 +12,8 @@
 typedef struct DaemonOptions {
         const char *name;        /* "qemud" */
         const char *state_dir;   /* its folder below confdir, rundir and statedir: "qemu" */
+        bool confdir_listed;     /* its start lists <confdir>/<state_dir> with def_dir_load_ino(),
+                                  * which removes the temporaries there (def-dir.h) */
         const char *root;        /* --root DIR, or NULL */
         uint64_t idle_timeout_usec; /* --timeout SECONDS, 0 = never exit when idle */
 } DaemonOptions;

@@ -24,12 +24,19 @@ int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata) {
 int def_dir_load_ino(const char *dir, def_dir_load_ino_fn load, void *userdata) {
         _cleanup_(closedirp) DIR *d = opendir(dir);
         struct dirent *de;
+        int n = 0;
 
         if (!d)
                 return -errno;
-        while ((de = readdir(d)))
-                if (is_xml_file(de) && load(userdata, de->d_name, de->d_ino) == -ENOMEM)
+        while ((de = readdir(d))) {
+                /* a temporary ("<file>.tmp.<pid>") never ends in .xml */
+                if (!is_xml_file(de))
+                        n += remove_stale_temporary_at(dirfd(d), dir, de, DEF_DIR_TEMPORARIES_DEPTH);
+                else if (load(userdata, de->d_name, de->d_ino) == -ENOMEM)
                         return log_oom();
+        }
+        if (n > 0)
+                log_info("Removed %d temporary file(s) in %s left by a writer that was killed.", n, dir);
         return 0;
 }
 

@@ -15,7 +15,13 @@
  * returned). -errno if dir cannot be read. */
 typedef int (*def_dir_load_fn)(void *userdata, const char *file);
 int def_dir_load(const char *dir, def_dir_load_fn load, void *userdata);
-/* The same, with each entry's inode as the directory gives it (no stat). */
+/* The same, with each entry's inode as the directory gives it (no stat).
+ * In the same pass, removes the stale temporaries of killed writers in dir
+ * and the folders below it, as remove_stale_temporaries(dir,
+ * DEF_DIR_TEMPORARIES_DEPTH) would (util.h): a daemon that loads its
+ * definitions with it lists that folder once at start, not twice
+ * (DaemonOptions.confdir_listed). */
+#define DEF_DIR_TEMPORARIES_DEPTH 2
 typedef int (*def_dir_load_ino_fn)(void *userdata, const char *file, uint64_t ino);
 int def_dir_load_ino(const char *dir, def_dir_load_ino_fn load, void *userdata);
 

@@ -211,6 +211,25 @@ static bool writer_is_running(pid_t pid) {
         return strncmp(comm, "virtbus-", 8) == 0;
 }
 
+int remove_stale_temporary_at(int dfd, const char *dir, const struct dirent *de, unsigned depth) {
+        unsigned type = de->d_type;
+        struct stat st;
+        pid_t pid;
+
+        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                return 0;
+        if (type == DT_UNKNOWN && fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        if (type == DT_DIR) {
+                _cleanup_free_ char *sub = depth > 0 ? path_join(dir, de->d_name) : NULL;
+                int k = sub ? remove_stale_temporaries(sub, depth - 1) : 0;
+                return MAX(k, 0);
+        }
+        if (type != DT_REG || !(pid = temporary_writer(de->d_name)) || writer_is_running(pid))
+                return 0;
+        return unlinkat(dfd, de->d_name, 0) == 0;
+}
+
 int remove_stale_temporaries(const char *dir, unsigned depth) {
         _cleanup_(closedirp) DIR *d = opendir(dir);
         struct dirent *de;
@@ -218,26 +237,8 @@ int remove_stale_temporaries(const char *dir, unsigned depth) {
 
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
-        while ((de = readdir(d))) {
-                unsigned type = de->d_type;
-                struct stat st;
-                pid_t pid;
-
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (type == DT_UNKNOWN && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-                        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
-                if (type == DT_DIR) {
-                        _cleanup_free_ char *sub = depth > 0 ? path_join(dir, de->d_name) : NULL;
-                        int k = sub ? remove_stale_temporaries(sub, depth - 1) : 0;
-                        n += MAX(k, 0);
-                        continue;
-                }
-                if (type != DT_REG || !(pid = temporary_writer(de->d_name)) || writer_is_running(pid))
-                        continue;
-                if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-                        n++;
-        }
+        while ((de = readdir(d)))
+                n += remove_stale_temporary_at(dirfd(d), dir, de, depth);
         return n;
 }
 

@@ -47,6 +47,10 @@ bool object_name_is_valid(const char *name);
  * "*.tmp.<pid>" files in dir and up to depth levels of folders below it,
  * whose writer is no longer a running virtbus daemon. Returns how many. */
 int remove_stale_temporaries(const char *dir, unsigned depth);
+/* The same for one entry de of dir (open as dfd), for a walk that lists dir
+ * anyway: a folder is walked depth levels down. Returns how many removed. */
+struct dirent;
+int remove_stale_temporary_at(int dfd, const char *dir, const struct dirent *de, unsigned depth);
 
 /* Replaces, in place, every byte that does not belong to a well-formed UTF-8
  * sequence with '?': sd-bus refuses to send a string that is not UTF-8, and

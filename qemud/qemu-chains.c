@@ -142,6 +142,6 @@ static void on_storaged_owner(void *userdata, const char *owner) {
         }
 }
 
-int qemu_chains_watch_storaged(Manager *m) {
-        return bus_watch_name_owner(m->bus, STORAGED_SERVICE, on_storaged_owner, m);
+int qemu_chains_watch_storaged(Manager *m, sd_bus_slot **ret_slot) {
+        return bus_watch_name_owner(m->bus, STORAGED_SERVICE, on_storaged_owner, m, ret_slot);
 }

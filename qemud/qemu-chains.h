@@ -21,7 +21,7 @@ void qemu_chains_release(Domain *d);
 /* Frees what is kept for d. */
 void qemu_chains_done(Domain *d);
 /* storaged (back) on the bus: it hears the running guests' chains again. */
-int qemu_chains_watch_storaged(Manager *m);
+int qemu_chains_watch_storaged(Manager *m, sd_bus_slot **ret_slot);
 
 /* Pure, for the unit test: the files of def's disks, each once, in disk
  * order (image, layers, mirror), or NULL when out of memory. */

@@ -44,7 +44,7 @@ static int driver_init(Manager *m) {
         r = domain_perf_dbus_register(m); /* org.virtbus.Domain1 (domain-perf.h) */
         if (r < 0)
                 return r;
-        r = qemu_chains_watch_storaged(m);
+        r = qemu_chains_watch_storaged(m, &q->storaged_watch);
         if (r < 0)
                 return r;
         return vb_paths_make_dir(m->paths.statedir, "qemu/capabilities", &q->cachedir);
@@ -62,6 +62,7 @@ static void driver_done(Manager *m) {
         }
         qemu_caps_free(q->caps);
         free(q->cachedir);
+        sd_bus_slot_unref(q->storaged_watch);
         m->priv = mfree(q);
 }
 

@@ -23,6 +23,7 @@ typedef struct QemuDriver {
         CapsWaiter *caps_waiters;
         const char *emulator;
         char *cachedir;   /* <statedir>/qemu/capabilities */
+        sd_bus_slot *storaged_watch; /* qemu-chains.c */
 } QemuDriver;
 
 extern const DomainDriver qemu_driver;

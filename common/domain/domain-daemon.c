@@ -7,7 +7,7 @@
 #include "memory-trim.h"
 
 int domain_daemon_run(const DomainDriver *driver, const char *name, const char *state_dir, int argc, char *argv[]) {
-        DaemonOptions opts = { .name = name, .state_dir = state_dir };
+        DaemonOptions opts = { .name = name, .state_dir = state_dir, .confdir_listed = true };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         Manager *m = NULL;

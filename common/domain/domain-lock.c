@@ -136,5 +136,5 @@ static void on_lockd_owner(void *userdata, const char *owner) {
 }
 
 int domain_lock_watch_lockd(Manager *m) {
-        return bus_watch_name_owner(m->bus, LOCKD_SERVICE, on_lockd_owner, m);
+        return bus_watch_name_owner(m->bus, LOCKD_SERVICE, on_lockd_owner, m, &m->lockd_watch);
 }

@@ -174,5 +174,5 @@ static void on_logd_owner(void *userdata, const char *owner) {
 }
 
 int domain_log_watch_logd(Manager *m) {
-        return bus_watch_name_owner(m->bus, LOGD_SERVICE, on_logd_owner, m);
+        return bus_watch_name_owner(m->bus, LOGD_SERVICE, on_logd_owner, m, &m->logd_watch);
 }

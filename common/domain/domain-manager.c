@@ -66,6 +66,8 @@ Manager *manager_free(Manager *m) {
         free(m->domain_root);
         vb_paths_done(&m->paths);
         sd_bus_flush_close_unref(m->lockd_peer);
+        sd_bus_slot_unref(m->lockd_watch);
+        sd_bus_slot_unref(m->logd_watch);
         sd_bus_unref(m->bus);
         sd_event_unref(m->event);
         free(m);

@@ -19,6 +19,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         sd_bus *lockd_peer; /* lockd's private socket, when it listens (domain-lock.c) */
+        sd_bus_slot *lockd_watch, *logd_watch; /* their NameOwnerChanged matches */
         VbPaths paths;
         char *confdir;      /* <confdir>/<driver dir> */
         char *autostartdir;

@@ -55,7 +55,7 @@ static int domain_alloc(Manager *m, const uint8_t uuid[16], Domain **ret) {
         d->reason = DOMAIN_SHUTOFF_UNKNOWN;
         memcpy(d->uuid, uuid, 16);
         uuid_format(uuid, d->uuid_str);
-        d->path = bus_path_from_uuid(m->driver->root, "domain", uuid);
+        d->path = bus_path_from_uuid_str(m->driver->root, "domain", d->uuid_str);
         if (!d->path) {
                 domain_free(d);
                 return -ENOMEM;

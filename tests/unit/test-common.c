@@ -37,6 +37,12 @@ static void test_bus_paths(void) {
         CHECK_STREQ(p, "/org/virtbus/qemud/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f");
         CHECK(bus_path_to_uuid(p, "/org/virtbus/qemud/domain", v) == 0);
         CHECK(memcmp(u, v, 16) == 0);
+        CHECK(uuid_parse("6695EB01-F6A4-8304-79AA-97F2502E193F", v) == 0 && memcmp(u, v, 16) == 0);
+        CHECK(uuid_parse("6695eb01-f6a4-8304-79aa-97f2502e193g", v) < 0);
+        CHECK(uuid_parse("6695eb01f6a4830479aa97f2502e193f", v) == 0 && memcmp(u, v, 16) == 0);
+        free(p);
+        p = bus_path_from_uuid_str("/org/virtbus/qemud", "domain", "6695eb01-f6a4-8304-79aa-97f2502e193f");
+        CHECK_STREQ(p, "/org/virtbus/qemud/domain/_6695eb01_f6a4_8304_79aa_97f2502e193f");
         CHECK(bus_path_to_uuid(p, "/org/virtbus/qemud/network", v) < 0);
         CHECK(bus_path_to_uuid("/org/virtbus/qemud/domain/_zz", "/org/virtbus/qemud/domain", v) < 0);
 }

@@ -5,6 +5,7 @@
  * the one-at-a-time way gives. */
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "def-dir.h"
 #include "domain-conf.h"
@@ -156,4 +157,41 @@ static void test_path_join(void) {
                         }
 }
 
-UNIT_TESTS(test_batch_same_outcomes, test_list_names, test_read_at, test_path_join)
+static int count_load(void *userdata, const char *file, uint64_t ino) {
+        (*(int *) userdata)++;
+        return 0;
+}
+
+/* The one listing of the definitions at start also removes what a killed
+ * writer left there and in the folders below (autostart/), as
+ * remove_stale_temporaries() would: the daemon does not list it again. */
+static void test_load_removes_temporaries(void) {
+        char dir[] = "/tmp/test-def-load.XXXXXX", name[64];
+        _cleanup_free_ char *sub = NULL, *dead = NULL, *deep = NULL, *ours = NULL, *keep = NULL;
+        pid_t gone = fork();
+        int loaded = 0;
+
+        if (gone == 0)
+                _exit(0);
+        CHECK(waitpid(gone, NULL, 0) == gone);
+        CHECK(mkdtemp(dir) != NULL);
+        sub = path_join(dir, "autostart");
+        CHECK(mkdir(sub, 0755) == 0);
+        snprintf(name, sizeof(name), "vm1.xml.tmp.%d", (int) gone);
+        dead = path_join(dir, name);
+        deep = path_join(sub, name);
+        snprintf(name, sizeof(name), "vm2.xml.tmp.%d", (int) getpid());
+        ours = path_join(dir, name);
+        keep = path_join(dir, "vm1.xml");
+        CHECK(write_file_atomic(dead, "x", 1, 0600) >= 0 && write_file_atomic(deep, "x", 1, 0600) >= 0);
+        CHECK(write_file_atomic(ours, "x", 1, 0600) >= 0 && write_file_atomic(keep, "x", 1, 0600) >= 0);
+        CHECK_INTEQ(def_dir_load_ino(dir, count_load, &loaded), 0);
+        CHECK_INTEQ(loaded, 1);
+        CHECK(access(dead, F_OK) < 0 && access(deep, F_OK) < 0);
+        CHECK(access(ours, F_OK) == 0 && access(keep, F_OK) == 0);
+        CHECK(unlink(ours) == 0 && unlink(keep) == 0);
+        CHECK(rmdir(sub) == 0 && rmdir(dir) == 0);
+}
+
+UNIT_TESTS(test_batch_same_outcomes, test_list_names, test_read_at, test_path_join,
+           test_load_removes_temporaries)

@@ -140,6 +140,9 @@ static void test_not_whole_is_refused(void) {
         refused("no name", replaced(" zeta\n", " \n"));
         refused("inode 0", replaced("12 900", "0 900"));
         refused("not a number", replaced("12 900", "1x 900"));
+        refused("an inode past 64 bits", replaced("18446744073709551615 ", "18446744073709551616 "));
+        refused("an mtime past 63 bits", replaced("900 1733300000123456789", "900 9223372036854775808"));
+        refused("a negative size", replaced("12 900", "12 -900"));
         refused("text after the end", replaced("end 3\n", "end 3\nmore\n"));
         refused("empty", strdup(""));
 }
