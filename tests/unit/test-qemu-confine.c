@@ -42,7 +42,7 @@ static void test_ns_nodes(void) {
         CHECK(def != NULL);
         if (!def)
                 return;
-        CHECK_INTEQ(qemu_confine_ns_nodes(def, false, &l), 0);
+        CHECK_INTEQ(qemu_confine_ns_nodes(def, false, "/nonexistent-sys", &l), 0);
         static const char *const want[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
                                             "/dev/ptmx", "/dev/loop3", "/dev/hwrng" };
         CHECK_INTEQ((int) strv_length(l), (int) ELEMENTSOF(want));   /* /dev/loop3 once */
@@ -50,7 +50,7 @@ static void test_ns_nodes(void) {
                 CHECK(has(l, want[i]));
         CHECK(!has(l, "/var/lib/x.img") && !has(l, "/dev/kvm") && !has(l, "/dev/net/tun"));
         l = strv_free_null(l);
-        CHECK_INTEQ(qemu_confine_ns_nodes(def, true, &l), 0);
+        CHECK_INTEQ(qemu_confine_ns_nodes(def, true, "/nonexistent-sys", &l), 0);
         CHECK(has(l, "/dev/kvm"));
         domain_def_free(def);
 }
