@@ -25,9 +25,26 @@ static int validate_kind(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* Devices of a virtual machine the shared model parses: a container has
+ * no guest memory to add to, no TPM or USB bus of its own. Refused
+ * rather than ignored, so that a definition never says more than runs. */
+static int validate_machine_devices(const DomainDef *def, ConfError *err) {
+        if (def->n_mems > 0)
+                return xml_err_unsupported(err, "<devices/memory model='%s'> is not supported by the LXC driver",
+                                           domain_memory_model_to_string(def->mems[0].model) ?: "?");
+        if (def->n_tpms > 0)
+                return xml_err_unsupported(err, "<devices/tpm> (backend '%s') is not supported by the LXC driver",
+                                           domain_tpm_backend_to_string(def->tpms[0].backend) ?: "?");
+        if (def->n_hubs > 0)
+                return xml_err_unsupported(err, "<devices/hub type='usb'> is not supported by the LXC driver");
+        return 0;
+}
+
 /* Devices a container has no use for, each named as libvirt's LXC
  * driver names them. */
 static int validate_devices(const DomainDef *def, ConfError *err) {
+        int r;
+
         if (def->n_disks > 0)
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/disk> (target '%s'): "
                                            "only <filesystem>", def->disks[0].dst ?: "");
@@ -47,6 +64,8 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/watchdog>");
         if (def->n_panics > 0)
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/panic>");
+        if ((r = validate_machine_devices(def, err)) < 0)
+                return r;
         if (def->iommu.present)
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/iommu>");
         if (def->vsock.present)

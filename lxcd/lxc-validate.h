@@ -2,7 +2,8 @@
 #pragma once
 
 /* The LXC driver's policy on top of the shared model: what a container
- * cannot have (disks, graphics, ...), refused by name as libvirt's LXC
+ * cannot have (disks, graphics, memory devices, TPMs, USB hubs, serials,
+ * bus hostdevs, ...), refused by name as libvirt's LXC
  * driver does. The checks that need the host (a source that exists, the
  * init in the root filesystem) run at start: lxc_validate_host(). */
 

@@ -8,6 +8,7 @@
 #include "qemu-apparmor.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
+#include "qemu-hostdev-nodes.h"
 #include "qemu-hugepages.h"
 #include "qemu-process-internal.h"
 #include "util.h"
@@ -59,17 +60,36 @@ static char *resolve(const char *path, void *userdata) {
         return realpath(path, NULL);
 }
 
+/* extra and the nodes of the guest's host devices and TPM
+ * (qemu-hostdev-nodes.h), which QEMU opens rw as libvirt's profiles let it. */
+static int extra_with_hostdevs(const DomainDef *def, char *const *extra, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL, **nodes = NULL;
+        int r = qemu_hostdev_nodes(def, "/sys", &nodes);
+
+        for (size_t i = 0; r >= 0 && extra && extra[i]; i++)
+                r = strv_extend(&l, extra[i]);
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++)
+                r = strv_extend(&l, nodes[i]);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
 /* The profile's text for the live definition, extra paths with rw. */
 static int build(Domain *d, char *const *extra, char **ret, ConfError *err) {
         _cleanup_free_ char *pidfile = NULL, *dir = NULL, *huge = NULL;
+        _cleanup_strv_free_ char **rw = NULL;
         const char *dirs[1];
         AppArmorRunPaths run = {
                 .monitor = qemu_domain(d)->monitor_path,
-                .extra_rw = (const char *const *) extra,
-                .n_extra_rw = strv_length(extra),
                 .resolve = resolve,
         };
 
+        if (extra_with_hostdevs(d->live, extra, &rw) < 0)
+                return -ENOMEM;
+        run.extra_rw = (const char *const *) rw;
+        run.n_extra_rw = strv_length(rw);
         if (status_path(d, ".pid", &pidfile) < 0 || qemu_confine_dir(d, &dir) < 0)
                 return -ENOMEM;
         run.pidfile = pidfile;

@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
+#include "qemu-hostdev-nodes.h"
 #include "qemu-migrate.h"
 #include "qemu-tune.h"
 #include "security-dac.h"
@@ -171,7 +172,18 @@ static int add_def_nodes(const DomainDef *def, char ***l) {
         return r;
 }
 
-int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret) {
+/* QEMU opens its host devices' nodes itself (VFIO groups, USB, sg, TPM). */
+static int add_hostdev_nodes(const DomainDef *def, const char *sysfs_root, char ***l) {
+        _cleanup_strv_free_ char **nodes = NULL;
+        int r = qemu_hostdev_nodes(def, sysfs_root, &nodes);
+
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++)
+                if (is_dev(nodes[i]))
+                        r = add_node(l, nodes[i]);
+        return r;
+}
+
+int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, const char *sysfs_root, char ***ret) {
         static const char *const always[] = {
                 "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/ptmx",
         };
@@ -184,6 +196,8 @@ int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret) {
                 r = add_node(&l, "/dev/kvm");
         if (r >= 0)
                 r = add_def_nodes(def, &l);
+        if (r >= 0)
+                r = add_hostdev_nodes(def, sysfs_root, &l);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(l);
@@ -264,7 +278,7 @@ int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *ms
 
 int qemu_confine_nodes(Domain *d, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
-        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, &l);
+        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, "/sys", &l);
 
         /* a chain not read into the live definition yet: from the headers */
         for (size_t i = 0; r >= 0 && i < d->live->n_disks; i++) {

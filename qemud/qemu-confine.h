@@ -32,8 +32,9 @@ void qemu_confine_dir_remove(Domain *d);
  * /dev/pts), kvm with kvm, net/tun with a tap interface, vhost-net with
  * <driver name='vhost'>, and the device nodes def names: block disks and
  * the layers of their live <backingStore> chain, an <rng>'s source, a
- * serial on a host device. */
-int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, char ***ret);
+ * serial on a host device, and those of its host devices and TPM
+ * (qemu-hostdev-nodes.h, found below sysfs_root). */
+int qemu_confine_ns_nodes(const DomainDef *def, bool kvm, const char *sysfs_root, char ***ret);
 /* The same for the guest about to start (its live definition), a chain
  * not read yet taken from the qcow2 headers. */
 int qemu_confine_nodes(Domain *d, char ***ret);

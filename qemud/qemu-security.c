@@ -10,6 +10,7 @@
 #include "manager.h"
 #include "qemu-apparmor.h"
 #include "qemu-domain.h"
+#include "qemu-hostdev-nodes.h"
 #include "qemu-security.h"
 #include "security-dac.h"
 #include "security-manager.h"
@@ -179,8 +180,33 @@ static int add_disk(OwnedList *l, const DomainDiskDef *disk, uid_t uid, gid_t gi
         return 0;
 }
 
+/* A host device's nodes and a passthrough TPM's cancel file, as
+ * libvirt's DAC driver gives them; not VFIO's container, which every VFIO
+ * user opens (0666). A node the host lacks is skipped: the start's checks
+ * name it. */
+static int add_hostdevs(OwnedList *l, const DomainDef *def, uid_t uid, gid_t gid) {
+        _cleanup_strv_free_ char **nodes = NULL;
+        int r = qemu_hostdev_nodes(def, "/sys", &nodes);
+
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++)
+                if (!streq(nodes[i], QEMU_VFIO_CONTAINER) && access(nodes[i], F_OK) == 0)
+                        r = owned_add(l, nodes[i], uid, gid);
+        for (size_t i = 0; r >= 0 && i < def->n_tpms; i++) {
+                const char *dev = def->tpms[i].path ?: "/dev/tpm0";
+                _cleanup_free_ char *cancel = NULL;
+
+                if (def->tpms[i].backend != DOMAIN_TPM_PASSTHROUGH)
+                        continue;
+                if (asprintf(&cancel, "/sys/class/tpm/%s/device/cancel", strrchr(dev, '/') + 1) < 0)
+                        return -ENOMEM;
+                if (access(cancel, F_OK) == 0)
+                        r = owned_add(l, cancel, uid, gid);
+        }
+        return r;
+}
+
 /* What libvirt's DAC driver gives QEMU: disks with their chains, kernel,
- * initrd, NVRAM and the files serials write to. Sockets and the log reach
+ * initrd, NVRAM, the files serials write to, host devices. Sockets and the log reach
  * QEMU as open fds; its pidfile is made for it (make_pidfile). */
 static int collect(const DomainDef *def, uid_t uid, gid_t gid, OwnedList *l) {
         int r = 0;
@@ -197,6 +223,8 @@ static int collect(const DomainDef *def, uid_t uid, gid_t gid, OwnedList *l) {
                 if ((def->chrs[i].type == DOMAIN_CHR_FILE || def->chrs[i].type == DOMAIN_CHR_DEV) &&
                     def->chrs[i].path && access(def->chrs[i].path, F_OK) == 0)
                         r = owned_add(l, def->chrs[i].path, uid, gid);
+        if (r >= 0)
+                r = add_hostdevs(l, def, uid, gid);
         return r;
 }
 

@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 
 #include "cgroup.h"
+#include "cgroup-devices.h"
 #include "cpuset.h"
 #include "domain-cgroup.h"
 #include "log.h"
 #include "manager.h"
 #include "qemu-domain.h"
+#include "qemu-hostdev-nodes.h"
 #include "qemu-monitor.h"
 #include "qemu-tune.h"
 #include "util.h"
@@ -49,6 +51,31 @@ int qemu_tune_disk_devices(Domain *d, const DomainDiskDef *disk, bool allow, cha
         return domain_cgroup_disk_devices(cg, disk, allow, msg, size);
 }
 
+/* QEMU's host devices and TPM (qemu-hostdev-nodes.h) through its device
+ * filter, on top of what domain_cgroup_apply() allowed. */
+static int allow_hostdev_nodes(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
+        _cleanup_strv_free_ char **nodes = NULL;
+        int r;
+
+        if (!cgroup_devices_enabled(cg) || (def->n_hostdevs == 0 && def->n_tpms == 0))
+                return 0;
+        r = qemu_hostdev_nodes(def, "/sys", &nodes);
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++) {
+                r = cgroup_devices_allow(cg, nodes[i], false);
+                if (r == -ENOENT)
+                        r = 0;  /* the start's checks name a device the host lacks */
+                if (r < 0)
+                        snprintf(msg, size, "cannot allow the device %s in the device cgroup of '%s': %s", nodes[i],
+                                 def->name, strerror(-r));
+        }
+        if (r >= 0 && nodes) {
+                r = cgroup_devices_commit(cg);
+                if (r < 0)
+                        snprintf(msg, size, "cannot attach the device filter of '%s': %s", def->name, strerror(-r));
+        }
+        return r;
+}
+
 /* Every guest gets its own cgroup, QEMU in it, and def's tuning there. */
 static int setup_cgroup(Domain *d, const DomainDef *def, char *msg, size_t size) {
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
@@ -74,7 +101,8 @@ static int setup_cgroup(Domain *d, const DomainDef *def, char *msg, size_t size)
                          strerror(-r));
                 return r;
         }
-        return domain_cgroup_apply(cg, def, msg, size);
+        r = domain_cgroup_apply(cg, def, msg, size);
+        return r < 0 ? r : allow_hostdev_nodes(cg, def, msg, size);
 }
 
 static const char *vcpu_cpuset(const DomainDef *def, unsigned vcpu) {

@@ -398,6 +398,28 @@ BAD = [
     ("disk", "<disk type='file' device='disk'><source file='/dev/null'/><target dev='vda'/></disk>",
      "define", "disk"),
     ("graphics", "<graphics type='vnc'/>", "define", "graphics"),
+    # what the shared model parses for virtual machines: refused by name, never ignored
+    ("memory device", "<memory model='virtio-mem'><target><size unit='MiB'>128</size><node>0</node>"
+     "<block unit='MiB'>2</block><requested unit='MiB'>0</requested></target></memory>", "define",
+     "unsupported configuration: <devices/memory model='virtio-mem'> is not supported by the LXC driver"),
+    ("tpm", "<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>",
+     "define", "unsupported configuration: <devices/tpm> (backend 'passthrough') is not supported by the LXC driver"),
+    ("hub", "<hub type='usb'/>", "define",
+     "unsupported configuration: <devices/hub type='usb'> is not supported by the LXC driver"),
+    ("usb disk", "<disk type='file' device='disk'><source file='/dev/null'/><target dev='sda' bus='usb'/></disk>",
+     "define", "unsupported configuration: the LXC driver does not support <devices/disk> (target 'sda')"),
+    ("tcp serial", "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='4555'/>"
+     "<protocol type='raw'/></serial>", "define",
+     "unsupported configuration: the LXC driver does not support <devices/serial>"),
+    ("udp serial", "<serial type='udp'><source mode='bind' host='127.0.0.1' service='4556'/>"
+     "<source mode='connect' host='127.0.0.1' service='4557'/></serial>", "define",
+     "unsupported configuration: the LXC driver does not support <devices/serial>"),
+    ("pci hostdev", "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='6' slot='0x12' "
+     "function='5'/></source></hostdev>", "define",
+     "unsupported configuration: the LXC driver does not support <hostdev mode='subsystem' type='pci'>"),
+    ("usb hostdev", "<hostdev mode='subsystem' type='usb'><source><address bus='1' device='2'/></source>"
+     "</hostdev>", "define",
+     "unsupported configuration: the LXC driver does not support <hostdev mode='subsystem' type='usb'>"),
 ]
 
 

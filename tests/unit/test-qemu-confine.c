@@ -42,7 +42,7 @@ static void test_ns_nodes(void) {
         CHECK(def != NULL);
         if (!def)
                 return;
-        CHECK_INTEQ(qemu_confine_ns_nodes(def, false, &l), 0);
+        CHECK_INTEQ(qemu_confine_ns_nodes(def, false, "/nonexistent-sys", &l), 0);
         static const char *const want[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
                                             "/dev/ptmx", "/dev/loop3", "/dev/hwrng" };
         CHECK_INTEQ((int) strv_length(l), (int) ELEMENTSOF(want));   /* /dev/loop3 once */
@@ -50,8 +50,28 @@ static void test_ns_nodes(void) {
                 CHECK(has(l, want[i]));
         CHECK(!has(l, "/var/lib/x.img") && !has(l, "/dev/kvm") && !has(l, "/dev/net/tun"));
         l = strv_free_null(l);
-        CHECK_INTEQ(qemu_confine_ns_nodes(def, true, &l), 0);
+        CHECK_INTEQ(qemu_confine_ns_nodes(def, true, "/nonexistent-sys", &l), 0);
         CHECK(has(l, "/dev/kvm"));
+        domain_def_free(def);
+}
+
+/* The host devices' nodes join the list (qemu-hostdev-nodes.c, tested on a
+ * made-up sysfs in test-qemu-hostdev): those needing no sysfs here. */
+static void test_ns_nodes_hostdev(void) {
+        _cleanup_strv_free_ char **l = NULL;
+        DomainDef *def = parse("<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' "
+                               "wwpn='naa.5123456789abcde0'/></hostdev>"
+                               "<hostdev mode='subsystem' type='usb'><source><address bus='3' device='17'/></source>"
+                               "</hostdev>"
+                               "<tpm model='tpm-crb'><backend type='passthrough'><device path='/dev/tpm1'/></backend>"
+                               "</tpm>", "");
+
+        CHECK(def != NULL);
+        if (!def)
+                return;
+        CHECK_INTEQ(qemu_confine_ns_nodes(def, false, "/nonexistent-sys", &l), 0);
+        CHECK(has(l, "/dev/null") && has(l, "/dev/vhost-scsi") && has(l, "/dev/bus/usb/003/017") &&
+              has(l, "/dev/tpm1"));
         domain_def_free(def);
 }
 
@@ -105,4 +125,4 @@ static void test_apparmor_plan(void) {
         domain_def_free(dyn);
 }
 
-UNIT_TESTS(test_ns_nodes, test_flags, test_apparmor_plan)
+UNIT_TESTS(test_ns_nodes, test_ns_nodes_hostdev, test_flags, test_apparmor_plan)

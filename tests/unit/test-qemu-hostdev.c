@@ -2,7 +2,8 @@
 /* <hostdev> in a QEMU guest: the define-time rules (qemu_hostdev_validate()
  * through qemu_validate_def()), the addresses given at define time, the
  * round trip (schema-valid, byte-identical), and the host side at start
- * (qemu_hostdev_prepare()) on a made-up sysfs and /dev tree. */
+ * (qemu_hostdev_prepare()) on a made-up sysfs and /dev tree, and the nodes
+ * QEMU is given (qemu_hostdev_nodes()) on a made-up sysfs. */
 
 #include <ftw.h>
 #include <sys/stat.h>
@@ -10,7 +11,9 @@
 #include "domain-test.h"
 #include "qemu-address.h"
 #include "qemu-hostdev.h"
+#include "qemu-hostdev-nodes.h"
 #include "qemu-validate.h"
+#include "util.h"
 
 #define PCI_HOSTDEV(extra)                                                                       \
         "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' "     \
@@ -221,4 +224,77 @@ static void test_prepare(void) {
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-UNIT_TESTS(test_rules, test_addresses, test_prepare)
+static void link_to(const char *from, const char *to) {
+        _cleanup_free_ char *f = NULL;
+
+        CHECK(asprintf(&f, "%s/%s", root, from) > 0);
+        CHECK(symlink(to, f) == 0);
+}
+
+static bool has(char **l, const char *s) {
+        for (size_t i = 0; l && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
+static void test_nodes(void) {
+        static const char *const want[] = {
+                "/dev/vfio/vfio", "/dev/vfio/12", "/dev/vfio/40", "/dev/sg3", "/dev/bus/usb/014/006",
+                "/dev/bus/usb/001/007", "/dev/vhost-scsi", "/dev/tpm0",
+        };
+        _cleanup_free_ char *sys = NULL, *xml = NULL;
+        _cleanup_strv_free_ char **l = NULL;
+        DomainDef *def;
+
+        snprintf(root, sizeof(root), "/tmp/vbtest-hostdev-XXXXXX");
+        CHECK(mkdtemp(root) != NULL);
+        CHECK(put("sys/bus/pci/devices/0000:06:12.5", NULL) == 0);
+        link_to("sys/bus/pci/devices/0000:06:12.5/iommu_group", "../../../../kernel/iommu_groups/12");
+        CHECK(put("sys/bus/mdev/devices/53764d0e-85a0-42b4-af5c-2046b460b1dc", NULL) == 0);
+        link_to("sys/bus/mdev/devices/53764d0e-85a0-42b4-af5c-2046b460b1dc/iommu_group",
+                "../../../../kernel/iommu_groups/40");
+        CHECK(put("sys/bus/usb/devices/1-1:1.0", NULL) == 0);     /* an interface: no ids */
+        CHECK(put("sys/bus/usb/devices/1-1/idVendor", "1d6b\n") == 0);
+        CHECK(put("sys/bus/usb/devices/1-1/idProduct", "0002\n") == 0);
+        CHECK(put("sys/bus/usb/devices/1-1/busnum", "1\n") == 0);
+        CHECK(put("sys/bus/usb/devices/1-1/devnum", "7\n") == 0);
+        CHECK(put("sys/bus/scsi/devices/2:0:0:1/scsi_generic/sg3", NULL) == 0);
+        CHECK(asprintf(&sys, "%s/sys", root) > 0);
+
+        xml = domain_with(NULL, PCI_HOSTDEV("") MDEV("", "") SCSI_HOSTDEV("1", "")
+                          "<hostdev mode='subsystem' type='usb'><source><address bus='14' device='6'/></source></hostdev>"
+                          "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/><product id='0x0002'/>"
+                          "</source></hostdev>"
+                          "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' "
+                          "wwpn='naa.5123456789abcde0'/></hostdev>"
+                          "<tpm model='tpm-tis'><backend type='passthrough'><device path='/dev/tpm0'/></backend></tpm>");
+        def = parse_ok(xml, "nodes input");
+        if (def) {
+                CHECK_INTEQ(qemu_hostdev_nodes(def, sys, &l), 0);
+                CHECK_INTEQ((int) strv_length(l), (int) ELEMENTSOF(want));  /* /dev/vfio/vfio once */
+                for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                        if (!has(l, want[i])) {
+                                fprintf(stderr, "  %s: %s missing\n", unit_current, want[i]);
+                                unit_failed_checks++;
+                        }
+                domain_def_free(def);
+        }
+        /* a device sysfs does not show: no group, no sg, no USB address; a TPM without a path: /dev/tpm0 */
+        l = strv_free_null(l);
+        free(xml);
+        xml = domain_with(NULL, "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='6' "
+                          "slot='0x13' function='0'/></source></hostdev>" SCSI_HOSTDEV("2", "")
+                          "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1d6b'/><product id='0x0003'/>"
+                          "</source></hostdev><tpm model='tpm-crb'><backend type='passthrough'/></tpm>");
+        def = parse_ok(xml, "nodes of absent devices");
+        if (def) {
+                CHECK_INTEQ(qemu_hostdev_nodes(def, sys, &l), 0);
+                CHECK_INTEQ((int) strv_length(l), 2);
+                CHECK(has(l, "/dev/vfio/vfio") && has(l, "/dev/tpm0"));
+                domain_def_free(def);
+        }
+        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+UNIT_TESTS(test_rules, test_addresses, test_prepare, test_nodes)
