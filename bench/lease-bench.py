@@ -208,34 +208,8 @@ class LeaseBench(pb.Bench):
 
 
 def main():
-    t0 = time.monotonic()
-    b = LeaseBench()
-
-    def on_signal(sig, frame):
-        raise KeyboardInterrupt(f"signal {sig}")
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    rc = 0
-    try:
-        b.run()
-        b.report(time.monotonic() - t0)
-    except KeyboardInterrupt as e:
-        log(f"interrupted ({e})")
-        rc = 130
-    except Exception as e:      # noqa: BLE001
-        import traceback
-        traceback.print_exc()
-        log(f"lease-bench failed: {e}")
-        for name in ("virtbus-proxyd.log", "virtbus-qemud.log", "virtbus-lockd.log", "libvirtd.log"):
-            t = b.tail(name, 15)
-            if t:
-                log(f"--- {name}:\n{t}")
-        rc = 1
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        b.cleanup()
-    return rc
+    return pb.run_bench(LeaseBench(), "lease-bench",
+                        ("virtbus-proxyd.log", "virtbus-qemud.log", "virtbus-lockd.log", "libvirtd.log"))
 
 
 if __name__ == "__main__":

@@ -801,9 +801,11 @@ class Bench:
         print(f"bench time {elapsed:.0f} s")
 
 
-def main():
+def run_bench(b, name, logs):
+    """Runs b.run() and b.report(elapsed); on failure prints the tails of
+    the named logs; always b.cleanup(), signals ignored meanwhile. The exit
+    status: 0, 1 on failure, 130 when interrupted."""
     t_start = time.monotonic()
-    b = Bench()
 
     def on_signal(sig, frame):
         raise KeyboardInterrupt(f"signal {sig}")
@@ -819,17 +821,22 @@ def main():
     except Exception as e:      # noqa: BLE001
         import traceback
         traceback.print_exc()
-        log(f"proxy-bench failed: {e}")
-        for name in ("virtbus-proxyd.log", "virtbus-qemud.log", "virtbus-storaged.log", "libvirtd.log"):
-            t = b.tail(name, 15)
+        log(f"{name} failed: {e}")
+        for logname in logs:
+            t = b.tail(logname, 15)
             if t:
-                log(f"--- {name}:\n{t}")
+                log(f"--- {logname}:\n{t}")
         rc = 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         b.cleanup()
     return rc
+
+
+def main():
+    return run_bench(Bench(), "proxy-bench",
+                     ("virtbus-proxyd.log", "virtbus-qemud.log", "virtbus-storaged.log", "libvirtd.log"))
 
 
 if __name__ == "__main__":

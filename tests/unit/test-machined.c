@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "machined.h"
+#include "bus-test.h"
 #include "unit.h"
 #include "util.h"
 
@@ -35,15 +36,6 @@ static void test_reg(void) {
         for (int i = 0; i < 100; i++)
                 machined_reg_add_if(&r, 10 + i);
         CHECK_INTEQ((int) r.n_ifindices, MACHINED_MAX_IFS);
-}
-
-static sd_bus *offline_bus(int fds[2]) {
-        sd_bus *b = NULL;
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0 || sd_bus_new(&b) < 0 ||
-            sd_bus_set_fd(b, fds[0], fds[0]) < 0 || sd_bus_set_anonymous(b, 1) < 0 || sd_bus_start(b) < 0)
-                return sd_bus_unref(b);
-        return b;
 }
 
 /* The scope's properties, in order: Slice, After, Delegate, Description. */
@@ -106,10 +98,7 @@ static void test_create_args(void) {
         machined_reg_add_if(&r, 12);
         check_create(b, &r, true);
         check_create(b, &r, false);
-        /* The other end goes first: a flush of a bus still authenticating
-         * would wait out sd-bus's auth timeout (90 s) for an answer. */
-        close(fds[1]);
-        sd_bus_flush_close_unref(b);
+        offline_bus_close(b, fds);
 }
 
 UNIT_TESTS(test_reg, test_create_args)

@@ -12,6 +12,7 @@
 
 #include "dbus-forward.h"
 #include "libvirt-dbus.h"
+#include "bus-test.h"
 #include "unit.h"
 #include "util.h"
 
@@ -155,17 +156,6 @@ static void test_wraps(void) {
         CHECK(!fwd_wraps_variants(NULL, NULL, NULL));
 }
 
-/* A message needs a bus that is not UNSET: one end of a socketpair, started
- * (its handshake never finishes; the messages are only built and read). */
-static sd_bus *offline_bus(int fds[2]) {
-        sd_bus *b = NULL;
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0 || sd_bus_new(&b) < 0 ||
-            sd_bus_set_fd(b, fds[0], fds[0]) < 0 || sd_bus_set_anonymous(b, 1) < 0 || sd_bus_start(b) < 0)
-                return sd_bus_unref(b);
-        return b;
-}
-
 static char *to_daemon(const char *path, void *userdata) {
         const FwdDaemon *d;
         return fwd_path_to_daemon(qemu, path, userdata, &d);
@@ -231,8 +221,7 @@ static void test_copy_body(void) {
 
         close(pipefd[0]);
         close(pipefd[1]);
-        sd_bus_flush_close_unref(b);
-        close(fds[1]);
+        offline_bus_close(b, fds);
 }
 
 static void test_introspect_merge(void) {

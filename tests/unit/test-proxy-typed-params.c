@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "typed-params.h"
+#include "bus-test.h"
 #include "unit.h"
 
 /* "cpu_shares" UINT 1024, as libvirt's encoder writes it. */
@@ -169,15 +170,6 @@ static void test_write_over_max(void) {
         typed_params_done(&tp);
 }
 
-static sd_bus *offline_bus(int fds[2]) {
-        sd_bus *b = NULL;
-
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0 || sd_bus_new(&b) < 0 ||
-            sd_bus_set_fd(b, fds[0], fds[0]) < 0 || sd_bus_set_anonymous(b, 1) < 0 || sd_bus_start(b) < 0)
-                return sd_bus_unref(b);
-        return b;
-}
-
 static void test_bus_both_ways(void) {
         int fds[2] = { -1, -1 };
         sd_bus *b = offline_bus(fds);
@@ -238,8 +230,7 @@ static void test_bus_both_ways(void) {
         typed_params_done(&back);
         sd_bus_message_unref(m);
         typed_params_done(&tp);
-        sd_bus_unref(b);
-        close(fds[1]);
+        offline_bus_close(b, fds);
 }
 
 UNIT_TESTS(test_read_wire, test_every_type_round_trip, test_wire_bounds, test_write_over_max, test_bus_both_ways)
