@@ -413,21 +413,8 @@ int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "alias") && !xml_is(c, "address"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, (const char *) c->name);
-                if (xml_is(c, "address")) {
-                        r = xml_check_unique(c, sub, err);
-                        if (r >= 0)
-                                r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB),
-                                                         &rd->addr, err);
-                } else
-                        r = domain_parse_alias(c, sub, &rd->alias, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return domain_parse_alias_address_only(n, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &rd->alias,
+                                               &rd->addr, err);
 }
 
 void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags) {

@@ -78,6 +78,9 @@ int domain_attr_pci_number(xmlNodePtr n, const char *path, const char *attr, uin
 int domain_parse_address(xmlNodePtr n, const char *path, unsigned allowed, DomainDeviceAddress *ret,
                          ConfError *err);
 void domain_format_address(XmlWriter *w, const DomainDeviceAddress *a);
+/* The children of a device that may have only <alias> and <address>. */
+int domain_parse_alias_address_only(xmlNodePtr n, const char *path, unsigned allowed, char **alias,
+                                    DomainDeviceAddress *addr, ConfError *err);
 
 /* Checks on string values whose schema type has a pattern: what we accept
  * we can format back valid. */

@@ -412,6 +412,28 @@ int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *
         return domain_check_charset(*alias, CHARSET_ALNUM "_-.", "attribute 'name' of", path, err);
 }
 
+/* The children of a device that may have only <alias> and <address>, the
+ * latter of the allowed types. */
+int domain_parse_alias_address_only(xmlNodePtr n, const char *path, unsigned allowed, char **alias,
+                                    DomainDeviceAddress *addr, ConfError *err) {
+        int r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "alias") && !xml_is(c, "address"))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+                if (xml_is(c, "address")) {
+                        r = xml_check_unique(c, sub, err);
+                        if (r >= 0)
+                                r = domain_parse_address(c, sub, allowed, addr, err);
+                } else
+                        r = domain_parse_alias(c, sub, alias, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Aliases are assigned by the driver when the guest starts: live only,
  * but for a user's own ("ua-..."), kept in the definition as libvirt
  * keeps it. */
