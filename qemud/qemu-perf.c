@@ -240,9 +240,21 @@ static int sync_counters(Domain *d, DomainPerfEvent *failed) {
 
         for (int i = 0; def && i < _DOMAIN_PERF_MAX; i++)
                 any = any || def->perf[i] == TRISTATE_ON;
+        /* No QEMU yet (or any more): nothing to count; the counters open
+         * with the next sync once it runs. */
+        if (!domain_is_active(d) || d->pid <= 0)
+                return 0;
         p = perf_current(d, any && def);
+        if (!p && any && def) {
+                for (int i = 0; i < _DOMAIN_PERF_MAX; i++)
+                        if (def->perf[i] == TRISTATE_ON) {
+                                *failed = (DomainPerfEvent) i;
+                                break;
+                        }
+                return -ENOMEM;
+        }
         if (!p)
-                return any && def ? -ENOMEM : 0;
+                return 0;
         for (int i = 0; i < _DOMAIN_PERF_MAX; i++) {
                 bool on = def && def->perf[i] == TRISTATE_ON;
                 if (on == (p->events[i].n > 0))
