@@ -98,6 +98,24 @@ def moved_on(before, dst, name):
     return g
 
 
+
+def migrate_in_background(dom, uri, params, flags):
+    """dom.migrateToURI3 in a thread; returns it and a dict that gets "ok"
+    or "error" (the libvirtError's text) when the call ends."""
+    import threading
+    result = {}
+
+    def run():
+        try:
+            dom.migrateToURI3(uri, params, flags)
+            result["ok"] = True
+        except libvirt.libvirtError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, result
+
 def test_features_and_settings(hosts, vm):
     a, _ = hosts
     conn = a.open()
@@ -230,7 +248,6 @@ def test_p2p_aborted_half_way(hosts):
     """domjobabort during a --p2p migration (slowed down by a 1 MiB/s
     bandwidth): the source proxy's Perform fails, Finish on B is cancelled,
     Confirm resumes the guest on A; nothing is left on B."""
-    import threading
     a, b = hosts
     ga = guest_on(a, "pmig")
     before = ga.wait_tick_after(ga.last_tick())
@@ -238,17 +255,7 @@ def test_p2p_aborted_half_way(hosts):
     params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(a, b, "pmig"),
               libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
               libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
-    result = {}
-
-    def run():
-        try:
-            dom.migrateToURI3(b.proxy.uri, params, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER)
-            result["ok"] = True
-        except libvirt.libvirtError as e:
-            result["error"] = str(e)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, result = migrate_in_background(dom, b.proxy.uri, params, libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER)
     watcher = a.open().lookupByName("pmig")
     h.wait_until(lambda: watcher.jobStats().get("type", 0) == libvirt.VIR_DOMAIN_JOB_UNBOUNDED
                  and watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
@@ -287,7 +294,6 @@ def test_p2p_postcopy(hosts):
     """virDomainMigrateStartPostCopy through the proxy during a --p2p
     --postcopy migration slowed down to 1 MiB/s: the guest switches to B
     and runs there."""
-    import threading
     a, b = hosts
     ga = guest_on(a, "pmig")
     before = ga.wait_tick_after(ga.last_tick())
@@ -297,17 +303,7 @@ def test_p2p_postcopy(hosts):
               libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
     flags = (libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_POSTCOPY
              | libvirt.VIR_MIGRATE_PERSIST_DEST | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE)
-    result = {}
-
-    def run():
-        try:
-            dom.migrateToURI3(b.proxy.uri, params, flags)
-            result["ok"] = True
-        except libvirt.libvirtError as e:
-            result["error"] = str(e)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, result = migrate_in_background(dom, b.proxy.uri, params, flags)
     watcher = a.open().lookupByName("pmig")
     h.wait_until(lambda: watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
     watcher.migrateStartPostCopy()
@@ -428,7 +424,6 @@ def test_job_stats_show_the_disks_copy(hosts):
     disk_processed and disk_remaining; domjobabort then leaves the guest
     running on A and nothing on B."""
     import os
-    import threading
     a, b = hosts
     disk = a.root / "pjs.raw"
     with open(disk, "wb") as f:
@@ -440,17 +435,7 @@ def test_job_stats_show_the_disks_copy(hosts):
               libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS: "127.0.0.1",
               libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
     flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_NON_SHARED_DISK
-    result = {}
-
-    def run():
-        try:
-            dom.migrateToURI3(b.proxy.uri, params, flags)
-            result["ok"] = True
-        except libvirt.libvirtError as e:
-            result["error"] = str(e)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, result = migrate_in_background(dom, b.proxy.uri, params, flags)
     watcher = a.open().lookupByName("pjs")
 
     def copying():
@@ -499,7 +484,6 @@ def test_p2p_tunnelled_aborted_half_way(hosts):
     """domjobabort during a --p2p --tunnelled migration slowed to 1 MiB/s:
     A's QEMU stops writing the tunnel, the stream ends, B's incoming guest
     goes, the guest runs on at B."""
-    import threading
     a, b = hosts
     gb = guest_on(b, "pmig")
     gb.serial = b.root / "pmig.serial"
@@ -507,17 +491,7 @@ def test_p2p_tunnelled_aborted_half_way(hosts):
     dom = b.open().lookupByName("pmig")
     params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest_xml(b, a, "pmig"), libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1}
     flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_TUNNELLED
-    result = {}
-
-    def run():
-        try:
-            dom.migrateToURI3(a.proxy.uri, params, flags)
-            result["ok"] = True
-        except libvirt.libvirtError as e:
-            result["error"] = str(e)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t, result = migrate_in_background(dom, a.proxy.uri, params, flags)
     watcher = b.open().lookupByName("pmig")
     h.wait_until(lambda: watcher.jobStats().get("memory_processed", 0) > 0, 60, 0.1, "the migration job running")
     watcher.abortJob()
