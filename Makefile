@@ -42,7 +42,7 @@ COMMON_SRC := $(wildcard common/*.c common/conf/*.c common/domain/*.c common/sec
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_LIB := $(B)/libvirtbus-common.a
 
-all: $(foreach d,$(DAEMONS),$(B)/$(call daemon_bin,$(d))) unit-tests
+all: $(foreach d,$(DAEMONS),$(B)/$(call daemon_bin,$(d))) unit-tests $(B)/tests/systemd-standin
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -83,6 +83,13 @@ $(B)/tests/test-$(1): tests/unit/test-$(1).c tests/unit/unit.h $(wildcard tests/
 		$(if $(2),$(B)/lib$(2).a) $(COMMON_LIB) $$(LDLIBS) $(if $(2),$$(call pkg_libs,$$($(2)_PKGS)))
 endef
 $(foreach t,$(UNIT_SRC:tests/unit/test-%.c=%),$(eval $(call UNIT_RULES,$(t),$(call test_daemon,$(t)))))
+
+# What a private dbus-broker needs to D-Bus activate without systemd
+# (scripts/dbus-broker-run).
+$(B)/tests/systemd-standin: tests/tools/systemd-standin.c
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 deps:
 	sh scripts/install-deps.sh check
