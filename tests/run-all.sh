@@ -69,7 +69,32 @@ run_unit() {
 }
 
 run_integration() {
-	log="$LOGDIR/pytest.log"
+	run_pytest pytest tests/integration
+	run_broker
+}
+
+# The daemons on dbus-broker as well: the files that exercise the bus itself
+# (activation, policy, many small calls, signals, the proxy's org.libvirt).
+BROKER_TESTS="test_harness.py test_proxy_dbus.py test_lockd.py test_qemud_lifecycle.py test_storaged.py"
+run_broker() {
+	if [ ! -x /usr/bin/dbus-broker-launch ]; then
+		echo "run-all: dbus-broker is not installed: the tests on dbus-broker are skipped"
+		add 0 0 1
+		return
+	fi
+	echo "run-all: again on dbus-broker: $BROKER_TESTS"
+	files=""
+	for f in $BROKER_TESTS; do files="$files tests/integration/$f"; done
+	VIRTBUS_TEST_BUS=broker
+	export VIRTBUS_TEST_BUS
+	# shellcheck disable=SC2086 # the list is split on purpose
+	run_pytest pytest-broker $files
+	unset VIRTBUS_TEST_BUS
+}
+
+run_pytest() {	# run_pytest LOGNAME PYTEST-ARGS...
+	log="$LOGDIR/$1.log"
+	shift
 	if ! "$PYTHON" -c 'import pytest, dbus' 2>/dev/null; then
 		echo "run-all: $PYTHON lacks pytest or dbus (sh scripts/install-deps.sh check)"
 		add 0 1 0
@@ -77,7 +102,7 @@ run_integration() {
 	fi
 	# shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
 	{ timeout -k 30 "$PYTEST_TIMEOUT" "$PYTHON" -m pytest -q -p no:cacheprovider -rfEs \
-		${PYTEST_ARGS:-} tests/integration 2>&1; echo $? > "$log.rc"; } | tee "$log"
+		${PYTEST_ARGS:-} "$@" 2>&1; echo $? > "$log.rc"; } | tee "$log"
 	rc=$(cat "$log.rc"); rm -f "$log.rc"
 	summary=$(grep -E '([0-9]+ (passed|failed|skipped|errors?|xfailed|xpassed|deselected)|no tests ran).* in [0-9.]+s' \
 		"$log" | tail -n1)
