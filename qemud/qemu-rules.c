@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <inttypes.h>
 
+#include "cpuset.h"
 #include "qemu-rules.h"
 #include "util.h"
 #include "xml-util.h"
@@ -287,6 +289,84 @@ static int rule_memory_backing(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* x86's hugepage sizes; 4 KiB is the normal page, which libvirt lets be named. */
+static bool x86_page_size(uint64_t kib) {
+        return kib == 0 || kib == 4 || kib == 2048 || kib == 1048576;
+}
+
+/* A <page nodeset=''> names guest NUMA nodes: a guest without <numa> has node 0. */
+static int rule_hugepage_nodes(const DomainDef *def, ConfError *err) {
+        const DomainMemoryBackingDef *mb = &def->memory_backing;
+        size_t nodes = def->cpu.n_cells ? def->cpu.n_cells : 1;
+
+        for (size_t i = 0; i < mb->n_pages; i++) {
+                const DomainHugepage *p = &mb->pages[i];
+                cpu_set_t set;
+
+                if (!x86_page_size(p->size_kib))
+                        return xml_err_unsupported(err, "hugepage size %" PRIu64 " KiB does not exist on x86 "
+                                                   "(2048 KiB and 1048576 KiB do)", p->size_kib);
+                if (!p->nodeset)
+                        continue;
+                if (cpuset_parse(p->nodeset, &set) < 0)
+                        return xml_err_xml(err, "invalid nodeset '%s' of <memoryBacking/hugepages/page>",
+                                           p->nodeset);
+                for (int n = (int) nodes; n < CPU_SETSIZE; n++)
+                        if (CPU_ISSET(n, &set))
+                                return xml_err_invalid(err, "hugepages: node %d not found (the guest has %zu "
+                                                       "NUMA node%s)", n, nodes, nodes == 1 ? "" : "s");
+        }
+        return 0;
+}
+
+/* Malformed, or like "0,^0" naming no node at all (cpuset_parse refuses both). */
+static int nodeset_not_empty(const char *nodeset, const char *where, ConfError *err) {
+        cpu_set_t set;
+
+        if (nodeset && cpuset_parse(nodeset, &set) < 0)
+                return xml_err_xml(err, "invalid nodeset '%s' of %s: it must name at least one NUMA node",
+                                   nodeset, where);
+        return 0;
+}
+
+static int rule_numatune_nodesets(const DomainDef *def, ConfError *err) {
+        const DomainNumatuneDef *nt = &def->numatune;
+        int r = nodeset_not_empty(nt->nodeset, "<numatune/memory>", err);
+
+        for (size_t i = 0; r >= 0 && i < nt->n_memnodes; i++)
+                r = nodeset_not_empty(nt->memnodes[i].nodeset, "<numatune/memnode>", err);
+        return r;
+}
+
+/* TCG has no host CPU to pass through (QEMU: "CPU model 'host' requires KVM"). */
+static int rule_cpu_host_tcg(const DomainDef *def, ConfError *err) {
+        if (def->virt_type == DOMAIN_VIRT_QEMU && def->cpu.mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH)
+                return xml_err_unsupported(err, "CPU mode 'host-passthrough' for %s qemu domain is not supported "
+                                           "by hypervisor: it needs <domain type='kvm'>",
+                                           def->os.arch ? def->os.arch : "x86_64");
+        return 0;
+}
+
+/* The PCI controllers that plug only into the root bus (pci-root or pcie-root). */
+static int rule_pci_root_only(const DomainDef *def, ConfError *err) {
+        static const char *const root_only[] = { "pci-expander-bus", "pcie-expander-bus", "dmi-to-pci-bridge" };
+
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type != DOMAIN_CONTROLLER_PCI || c->addr.type != DOMAIN_ADDRESS_PCI || c->addr.bus == 0)
+                        continue;
+                for (size_t m = 0; m < ELEMENTSOF(root_only); m++)
+                        if (model_is(c->model, root_only[m]))
+                                return xml_err_unsupported(err, "The device at PCI address %04x:%02x:%02x.%x cannot "
+                                                           "be plugged into the PCI controller with index='%u'. It "
+                                                           "requires a controller that accepts a %s.",
+                                                           c->addr.domain, c->addr.bus, c->addr.slot,
+                                                           c->addr.function, c->addr.bus, root_only[m]);
+        }
+        return 0;
+}
+
 static const struct {
         const char *name;
         RuleFn check;
@@ -307,6 +387,10 @@ static const struct {
         { "memory-backing", rule_memory_backing },
         { "cpu-cache", rule_cpu_cache },
         { "iommu", rule_iommu },
+        { "hugepage-nodes", rule_hugepage_nodes },
+        { "numatune-nodesets", rule_numatune_nodesets },
+        { "cpu-host-tcg", rule_cpu_host_tcg },
+        { "pci-root-only", rule_pci_root_only },
 };
 
 int qemu_rules_check(const DomainDef *def, ConfError *err) {

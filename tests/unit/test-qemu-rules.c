@@ -139,6 +139,31 @@ static const RuleCase cases[] = {
           "<iommu model='virtio'><address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>"
           "</iommu>", NS, "must sit on the root bus (pcie.0), not on bus 1" },
         { "virtio iommu on q35", NULL, "q35", ACPI, "<iommu model='virtio'/>", NULL, NULL },
+        /* hugepages and node sets */
+        { "hugepages on a guest node that does not exist", NULL, NULL,
+          "<memoryBacking><hugepages><page size='2048' unit='KiB' nodeset='1'/></hugepages></memoryBacking>", NULL,
+          VB_ERROR_INVALID_ARG, "hugepages: node 1 not found (the guest has 1 NUMA node)" },
+        { "hugepages on guest node 0", NULL, NULL,
+          "<memoryBacking><hugepages><page size='2048' unit='KiB' nodeset='0'/></hugepages></memoryBacking>", NULL,
+          NULL, NULL },
+        { "hugepages of 5 MiB", NULL, NULL,
+          "<memoryBacking><hugepages><page size='5' unit='MiB'/></hugepages></memoryBacking>", NULL,
+          NS, "hugepage size 5120 KiB does not exist on x86" },
+        { "hugepages of 1 GiB", NULL, NULL,
+          "<memoryBacking><hugepages><page size='1' unit='GiB'/></hugepages></memoryBacking>", NULL, NULL, NULL },
+        { "numatune nodeset that names nothing", NULL, NULL,
+          "<numatune><memory mode='strict' nodeset='0,^0'/></numatune>", NULL,
+          XE, "invalid nodeset '0,^0' of <numatune/memory>: it must name at least one NUMA node" },
+        /* controllers that plug only into the root bus */
+        { "pcie-expander-bus on a root port", NULL, "q35", NULL,
+          "<controller type='pci' index='0' model='pcie-root'/><controller type='pci' index='1' model='pcie-root-port'/>"
+          "<controller type='pci' index='2' model='pcie-expander-bus'>"
+          "<address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/></controller>",
+          NS, "cannot be plugged into the PCI controller with index='1'. It requires a controller that accepts a "
+          "pcie-expander-bus" },
+        { "dmi-to-pci-bridge on pcie-root", NULL, "q35", NULL,
+          "<controller type='pci' index='0' model='pcie-root'/><controller type='pci' index='1' model='dmi-to-pci-bridge'>"
+          "<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x0'/></controller>", NULL, NULL },
 };
 
 /* A domain with os inside <os> and machine on its <type>. */
@@ -290,5 +315,31 @@ static void test_user_alias_kept(void) {
         CHECK_NOT_CONTAINS(out, "net7");
 }
 
+/* TCG has no host CPU to pass through; KVM has. */
+static void test_host_passthrough_needs_kvm(void) {
+        static const char *const types[] = { "qemu", "kvm" };
+
+        for (size_t i = 0; i < ELEMENTSOF(types); i++) {
+                _cleanup_free_ char *xml = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+                int r;
+
+                CHECK(asprintf(&xml, "<domain type='%s'><name>t</name><memory unit='MiB'>256</memory>"
+                               "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+                               "<cpu mode='host-passthrough'/></domain>", types[i]) > 0);
+                def = parse_ok(xml, types[i]);
+                if (!def)
+                        continue;
+                r = qemu_rules_check(def, &err);
+                if (i == 0) {
+                        CHECK(r == -EOPNOTSUPP);
+                        CHECK_CONTAINS(err.message, "CPU mode 'host-passthrough' for x86_64 qemu domain is not "
+                                                    "supported by hypervisor");
+                } else
+                        CHECK_INTEQ(r, 0);
+        }
+}
+
 UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused,
-           test_user_alias_kept)
+           test_user_alias_kept, test_host_passthrough_needs_kvm)
