@@ -42,6 +42,31 @@ static int validate_machine_devices(const DomainDef *def, ConfError *err) {
 
 /* Devices a container has no use for, each named as libvirt's LXC
  * driver names them. */
+
+/* Every container has one console, a pty the supervisor copies to the log
+ * and OpenConsole reaches: <console type='pty'> names it, as libvirt's LXC
+ * driver has it. Anything else has no place here. */
+static int check_consoles(const DomainDef *def, ConfError *err) {
+        size_t consoles = 0;
+
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                const DomainChrDef *c = &def->chrs[i];
+
+                if (c->kind != DOMAIN_CHR_CONSOLE || c->type != DOMAIN_CHR_PTY)
+                        return xml_err_unsupported(err, "the LXC driver does not support <devices/%s> of type '%s': "
+                                                   "a container has one console, <console type='pty'>, and it "
+                                                   "goes to its log", domain_chr_kind_to_string(c->kind),
+                                                   domain_chr_type_to_string(c->type));
+                if (c->target_type && !streq(c->target_type, "lxc"))
+                        return xml_err_unsupported(err, "console target type '%s' is not supported by the LXC "
+                                                   "driver: only 'lxc'", c->target_type);
+                if (++consoles > 1)
+                        return xml_err_unsupported(err, "the LXC driver gives a container one console: "
+                                                   "<console> %zu is one too many", consoles);
+        }
+        return 0;
+}
+
 static int validate_devices(const DomainDef *def, ConfError *err) {
         int r;
 
@@ -91,11 +116,7 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                                                        "container", j, i, a);
                 }
         }
-        if (def->n_chrs > 0)
-                return xml_err_unsupported(err, "the LXC driver does not support <devices/%s> yet: the "
-                                           "container's console goes to its log",
-                                           domain_chr_kind_to_string(def->chrs[0].kind));
-        return 0;
+        return check_consoles(def, err);
 }
 
 static bool has_dotdot(const char *path) {

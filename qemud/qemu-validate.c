@@ -158,6 +158,15 @@ static int validate_timer(const DomainTimerDef *t, ConfError *err) {
         }
 }
 
+/* <console><target type='lxc'/> is a container's console. */
+static int validate_consoles(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_CONSOLE && streq_ptr(def->chrs[i].target_type, "lxc"))
+                        return xml_err_unsupported(err, "console target type 'lxc' is not supported by the QEMU "
+                                                   "driver: it is a container's");
+        return 0;
+}
+
 int qemu_validate_def(const DomainDef *def, ConfError *err) {
         int r;
 
@@ -165,7 +174,7 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
-            qemu_tpm_validate(def, err);
+            qemu_tpm_validate(def, err) ?: validate_consoles(def, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {

@@ -5,7 +5,7 @@
 #include "domain-conf-internal.h"
 
 static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial" };
-static const char *const console_target_values[] = { "serial", "virtio" };
+static const char *const console_target_values[] = { "serial", "virtio", "lxc" };
 static const char *const channel_target_values[] = { "virtio" };
 /* <target><model name=''/> of a serial: each goes with the target type of
  * the same name. */

@@ -401,6 +401,31 @@ def test_lxc_console(lxcd, rootfs, vroot, bus):  # noqa: F811 - fixtures
         lxcd.domain_call(path, "Undefine", 0)
 
 
+def test_lxc_console_element(lxcd, rootfs):  # noqa: F811 - fixtures
+    """<console type='pty'> names the container's one console, as libvirt's
+    LXC driver writes it: kept in the definition, and the console it names
+    answers; a second one is refused by name."""
+    con_xml = "<console type='pty'><target type='lxc' port='0'/></console>"
+    with h.expect_dbus_error("org.virtbus.Error.NotSupported") as e:
+        lxcd.call("DomainDefineXML", container_xml("sh4", rootfs, devices=con_xml * 2))
+    assert "one console" in e.message
+    path = lxcd.call("DomainDefineXML", container_xml("sh4", rootfs, devices=con_xml))
+    try:
+        assert "<target type='lxc' port='0'/>" in lxcd.domain_call(path, "GetXMLDesc", 0)
+        lxcd.domain_call(path, "Create", 0)
+        try:
+            con = FdConsole(lxcd.domain_call(path, "OpenConsole", "console0", 0, interface=DOMAIN1,
+                                             raw=True).take())
+            try:
+                run(con, "echo K$((4+5))K")
+            finally:
+                con.close()
+        finally:
+            lxcd.domain_call(path, "Destroy", 0)
+    finally:
+        lxcd.domain_call(path, "Undefine", 0)
+
+
 def test_lxc_console_socket_gone_with_a_killed_supervisor(lxcd, rootfs, vroot):  # noqa: F811 - fixtures
     """A supervisor SIGKILLed cannot remove its console socket: lxcd does,
     when it sees the container gone."""

@@ -394,5 +394,28 @@ static void test_proc_views(void) {
         CHECK_STREQ(up, "10.00 17.00\n");
 }
 
-UNIT_TESTS(test_fs_drivers, test_hostdevs, test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
+/* The one console every container has, named as libvirt's LXC driver names
+ * it, is kept; other character devices are refused by name. */
+static void test_console(void) {
+        static const char *const xml = CONTAINER("<init>/bin/sh</init>",
+                                                 "<console type='pty'><target type='lxc' port='0'/></console>");
+        _cleanup_(domain_def_freep) DomainDef *def = parse(xml);
+        _cleanup_free_ char *out = NULL;
+        ConfError err = {};
+
+        if (!def)
+                return;
+        CHECK_INTEQ(lxc_validate_def(def, &err), 0);
+        CHECK(domain_def_format(def, DOMAIN_FORMAT_INACTIVE, &out) >= 0);
+        CHECK(out && strstr(out, "<console type='pty'>"));
+        CHECK(out && strstr(out, "<target type='lxc' port='0'/>"));
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<console type='pty'/><console type='pty'/>"),
+                       "one console: <console> 2 is one too many");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<serial type='pty'/>"),
+                       "does not support <devices/serial> of type 'pty'");
+        expect_refused(CONTAINER("<init>/bin/sh</init>", "<console type='file'><source path='/tmp/c'/></console>"),
+                       "does not support <devices/console> of type 'file'");
+}
+
+UNIT_TESTS(test_console, test_fs_drivers, test_hostdevs, test_plan_from_def, test_proc_views, test_argv_round_trip, test_interfaces, test_default_init_and_idmap, test_policy, test_host_checks,
            test_images)
