@@ -294,7 +294,7 @@ fail:
  * yet, its size and mtime asked after the start (domain-load.h). */
 static int load_stub(LoadIndex *x, const char *file, const DomainIndexEntry *e) {
         Domain *d;
-        int r = domain_new_stub(x->m, e->name, e->uuid, &d);
+        int r = domain_new_stub(x->m, e->name, e->name_len, e->uuid, &d);
 
         if (r < 0)
                 return r;
@@ -344,7 +344,7 @@ static void reserve_stubs(Manager *m, const DomainIndex *x) {
         if (x->n == 0 || m->stub_arena.base)
                 return;
         for (size_t i = 0; i < x->n; i++)
-                size += per + strlen(x->entries[i].name) + 1;
+                size += per + x->entries[i].name_len + 1;
         (void) domain_arena_reserve(&m->stub_arena, size);
 }
 

@@ -84,8 +84,8 @@ int domain_new(Manager *m, DomainDef *def, Domain **ret) {
 
 /* A stub carved from m->stub_arena (domain-arena.h): the Domain, its path
  * and its name packed; NULL when the arena is full or there is none. */
-static Domain *stub_from_arena(Manager *m, const char *name, const uint8_t uuid[16]) {
-        size_t path_size = bus_path_uuid_size(m->driver->root, "domain"), name_size = strlen(name) + 1;
+static Domain *stub_from_arena(Manager *m, const char *name, size_t name_len, const uint8_t uuid[16]) {
+        size_t path_size = bus_path_uuid_size(m->driver->root, "domain"), name_size = name_len + 1;
         Domain *d = domain_arena_alloc(&m->stub_arena, sizeof(Domain), _Alignof(Domain));
         char *path = d ? domain_arena_alloc(&m->stub_arena, path_size + name_size, 1) : NULL;
 
@@ -99,18 +99,19 @@ static Domain *stub_from_arena(Manager *m, const char *name, const uint8_t uuid[
         uuid_format(uuid, d->uuid_str);
         bus_path_format_uuid_str(path, m->driver->root, "domain", d->uuid_str);
         d->path = path;
-        d->stub_name = memcpy(path + path_size, name, name_size);
+        d->stub_name = memcpy(path + path_size, name, name_len);
+        d->stub_name[name_len] = 0;
         return d;
 }
 
-int domain_new_stub(Manager *m, const char *name, const uint8_t uuid[16], Domain **ret) {
+int domain_new_stub(Manager *m, const char *name, size_t name_len, const uint8_t uuid[16], Domain **ret) {
         char *s;
         int r;
 
-        *ret = stub_from_arena(m, name, uuid);
+        *ret = stub_from_arena(m, name, name_len, uuid);
         if (*ret)
                 return 0;
-        s = strdup(name);
+        s = strndup(name, name_len);
         if (!s)
                 return -ENOMEM;
         r = domain_alloc(m, uuid, ret);
