@@ -262,6 +262,26 @@ class Bench:
         return bool(self.conn.name_has_owner(name))
 
     # ------------------------------------------------------------------ setup
+    def bus_command(self):
+        """dbus-daemon, or dbus-broker (scripts/dbus-broker-run) when VIRTBUS_TEST_BUS=broker."""
+        if os.environ.get("VIRTBUS_TEST_BUS") == "broker":
+            return [sys.executable, str(REPO / "scripts/dbus-broker-run")]
+        return ["dbus-daemon"]
+
+    def router_pid(self):
+        """The process that routes the messages: dbus-daemon, or the dbus-broker below the launcher."""
+        todo = [self.bus.pid]
+        while todo:
+            p = todo.pop(0)
+            try:
+                with open(f"/proc/{p}/comm") as f:
+                    if f.read().strip() in ("dbus-daemon", "dbus-broker"):
+                        return p
+            except OSError:
+                continue
+            todo += children(p)
+        return None
+
     def setup(self):
         if os.geteuid() != 0:
             sys.exit("qemud-bench: run as root (QEMU with KVM, libvirt's system daemon)")
@@ -288,7 +308,7 @@ class Bench:
             "</busconfig>\n")
         self.bus_address = f"unix:path={self.work}/bus"
         logf = open(self.work / "dbus-daemon.log", "ab")
-        self.bus = subprocess.Popen(["dbus-daemon", f"--config-file={conf}", f"--address={self.bus_address}",
+        self.bus = subprocess.Popen([*self.bus_command(), f"--config-file={conf}", f"--address={self.bus_address}",
                                      "--nofork", "--nopidfile", "--print-address=1"],
                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=logf)
         logf.close()

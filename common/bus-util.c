@@ -4,20 +4,26 @@
 #include "util.h"
 #include "uuid.h"
 
-char *bus_path_from_uuid_str(const char *root, const char *kind, const char *uuid_str) {
-        size_t lr = strlen(root), lk = strlen(kind);
-        char *r, *p;
+size_t bus_path_uuid_size(const char *root, const char *kind) {
+        return strlen(root) + strlen(kind) + UUID_STRING_MAX + 3; /* "/", "/_" */
+}
 
-        /* not asprintf: a start makes one per defined domain */
-        r = malloc(lr + lk + UUID_STRING_MAX + 3);
-        if (!r)
-                return NULL;
-        p = mempcpy(r, root, lr);
+void bus_path_format_uuid_str(char *buf, const char *root, const char *kind, const char *uuid_str) {
+        char *p = stpcpy(buf, root);
+
         *p++ = '/';
-        p = mempcpy(p, kind, lk);
+        p = stpcpy(p, kind);
         p = stpcpy(p, "/_");
         memcpy(p, uuid_str, UUID_STRING_MAX); /* the dashes are at 8, 13, 18 and 23 */
         p[8] = p[13] = p[18] = p[23] = '_';
+}
+
+char *bus_path_from_uuid_str(const char *root, const char *kind, const char *uuid_str) {
+        /* not asprintf: a start makes one per defined domain */
+        char *r = malloc(bus_path_uuid_size(root, kind));
+
+        if (r)
+                bus_path_format_uuid_str(r, root, kind, uuid_str);
         return r;
 }
 

@@ -13,6 +13,9 @@
 char *bus_path_from_uuid(const char *root, const char *kind, const uint8_t uuid[16]);
 /* The same from uuid_format()'s text, for a caller that has it already. */
 char *bus_path_from_uuid_str(const char *root, const char *kind, const char *uuid_str);
+/* The same into buf, of bus_path_uuid_size() bytes (the NUL included). */
+size_t bus_path_uuid_size(const char *root, const char *kind);
+void bus_path_format_uuid_str(char *buf, const char *root, const char *kind, const char *uuid_str);
 /* Reverses bus_path_from_uuid for paths below prefix ("<root>/<kind>"). */
 int bus_path_to_uuid(const char *path, const char *prefix, uint8_t uuid[16]);
 

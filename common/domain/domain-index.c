@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "domain-index.h"
@@ -31,17 +33,27 @@ bool def_file_stat_eq(const DefFileStat *a, const DefFileStat *b) {
         return a->ino != 0 && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
 }
 
+/* Names are compared as bytes, a shorter one first when it is the other's
+ * start (strcmp's order, for names that are not NUL terminated). */
+static int cmp_names(const char *a, size_t la, const char *b, size_t lb) {
+        int c = memcmp(a, b, MIN(la, lb));
+
+        return c != 0 ? c : (la > lb) - (la < lb);
+}
+
 static int cmp_entry_ptrs(const void *a, const void *b) {
-        return strcmp((*(DomainIndexEntry *const *) a)->name, (*(DomainIndexEntry *const *) b)->name);
+        const DomainIndexEntry *x = *(DomainIndexEntry *const *) a, *y = *(DomainIndexEntry *const *) b;
+
+        return cmp_names(x->name, x->name_len, y->name, y->name_len);
 }
 
 /* The decimal number at p (a '-' first if negative), then a ' ': where the
  * rest starts, or NULL. Not strtoull: 30,000 of them at each start, and its
  * locale and base handling were half of reading the index. */
-static char *parse_field(char *p, bool negative_ok, uint64_t *ret, bool *ret_negative) {
+static const char *parse_field(const char *p, bool negative_ok, uint64_t *ret, bool *ret_negative) {
         bool neg = negative_ok && *p == '-';
         uint64_t v = 0;
-        char *start;
+        const char *start;
 
         p += neg;
         start = p;
@@ -60,59 +72,76 @@ static char *parse_field(char *p, bool negative_ok, uint64_t *ret, bool *ret_neg
         return p + 1;
 }
 
-/* One "<inode> <size> <mtime ns> <uuid> <name>" line, cut out of the text. */
-static int parse_line(char *line, DomainIndexEntry *e) {
+/* One "<inode> <size> <mtime ns> <uuid> <name>" line, up to nl (its '\n'):
+ * read, not cut (the text is the file mapped read-only). */
+static int parse_line(const char *line, const char *nl, DomainIndexEntry *e) {
         uint64_t ino, size, mtime;
+        char uuid[UUID_STRING_MAX];
+        const char *p = line;
         bool neg;
-        char *p = line, *end;
 
         if (!(p = parse_field(p, false, &ino, NULL)) || !(p = parse_field(p, false, &size, NULL)) ||
             !(p = parse_field(p, true, &mtime, &neg)) || mtime > (uint64_t) INT64_MAX)
                 return -EBADMSG;
-        end = p - 1;
-        if (strnlen(p, 38) < 38 || end[37] != ' ')
+        /* the uuid, a ' ', a name of one byte at least */
+        if (nl - p < 38 || p[36] != ' ')
+                return -EBADMSG;
+        memcpy(uuid, p, 36);
+        uuid[36] = 0;
+        if (uuid_parse(uuid, e->uuid) < 0)
                 return -EBADMSG;
         e->st.ino = ino;
         e->st.size = size;
         e->st.mtime_ns = neg ? -(int64_t) mtime : (int64_t) mtime;
-        end[37] = 0;
-        if (uuid_parse(end + 1, e->uuid) < 0)
-                return -EBADMSG;
-        e->name = end + 38;
-        return *e->name && e->st.ino != 0 ? 0 : -EBADMSG;
+        e->name = p + 37;
+        e->name_len = nl - e->name;
+        return e->st.ino != 0 ? 0 : -EBADMSG;
 }
 
-int domain_index_parse(char *text, DomainIndex *x) {
-        size_t n = 0, allocated = 0, lines;
-        char *p, *nl, *end_line;
-        unsigned long long count;
+/* "end <count>\n", the text's last line: where it starts, or NULL. */
+static const char *parse_end(const char *text, size_t len, uint64_t *ret) {
+        const char *last = len >= 2 ? memrchr(text, '\n', len - 1) : NULL;
+
+        if (!last || text[len - 1] != '\n')
+                return NULL;
+        last++;
+        if (text + len - last < 6 || memcmp(last, "end ", 4) != 0)
+                return NULL;
+        *ret = 0;
+        for (const char *p = last + 4; p < text + len - 1; p++) {
+                if (*p < '0' || *p > '9' || *ret > SIZE_MAX / 10)
+                        return NULL;
+                *ret = *ret * 10 + (uint64_t) (*p - '0');
+        }
+        return last;
+}
+
+int domain_index_parse(const char *text, size_t len, DomainIndex *x) {
+        size_t hl = strlen(INDEX_HEADER), n = 0;
+        const char *p, *nl, *end_line;
+        uint64_t count;
         int r;
 
         *x = (DomainIndex) { .text = text };
-        if (strncmp(text, INDEX_HEADER, strlen(INDEX_HEADER)) != 0)
+        if (len < hl || memcmp(text, INDEX_HEADER, hl) != 0 || memchr(text, 0, len))
                 return -EBADMSG;
-        p = text + strlen(INDEX_HEADER);
         /* the count at the end tells a whole file from a cut one */
-        end_line = strrchr(p, 'e');
-        if (!end_line || (end_line != p && end_line[-1] != '\n') ||
-            sscanf(end_line, "end %llu\n", &count) != 1 || !endswith(end_line, "\n"))
+        end_line = parse_end(text, len, &count);
+        if (!end_line || end_line < text + hl)
                 return -EBADMSG;
-        *end_line = 0;
-        lines = count;
-        if (lines > strlen(p) / 40) /* a line is longer than that */
+        p = text + hl;
+        if (count > (size_t) (end_line - p) / 40) /* a line is longer than that */
                 return -EBADMSG;
-        if (lines > 0) {
-                x->entries = calloc(lines, sizeof(DomainIndexEntry));
+        if (count > 0) {
+                x->entries = calloc(count, sizeof(DomainIndexEntry));
                 if (!x->entries)
                         return -ENOMEM;
-                allocated = lines;
         }
-        for (; *p; p = nl + 1) {
-                nl = strchr(p, '\n');
-                if (!nl || n == allocated)
+        for (; p < end_line; p = nl + 1) {
+                nl = memchr(p, '\n', end_line - p);
+                if (!nl || n == count)
                         return -EBADMSG;
-                *nl = 0;
-                r = parse_line(p, &x->entries[n]);
+                r = parse_line(p, nl, &x->entries[n]);
                 if (r < 0)
                         return r;
                 n++;
@@ -130,14 +159,13 @@ typedef struct FileKey {
 
 static int cmp_key(const void *k, const void *e) {
         const FileKey *key = k;
-        const char *name = (*(DomainIndexEntry *const *) e)->name;
-        int c = strncmp(key->name, name, key->len);
+        const DomainIndexEntry *entry = *(DomainIndexEntry *const *) e;
 
-        return c != 0 ? c : (name[key->len] ? -1 : 0);
+        return cmp_names(key->name, key->len, entry->name, entry->name_len);
 }
 
 static bool is_key(const FileKey *key, const DomainIndexEntry *e) {
-        return strncmp(key->name, e->name, key->len) == 0 && !e->name[key->len];
+        return key->len == e->name_len && memcmp(key->name, e->name, key->len) == 0;
 }
 
 const DomainIndexEntry *domain_index_find(DomainIndex *x, const char *file) {
@@ -168,7 +196,8 @@ const DomainIndexEntry *domain_index_find(DomainIndex *x, const char *file) {
 void domain_index_done(DomainIndex *x) {
         free(x->sorted);
         free(x->entries);
-        free(x->text);
+        if (x->map_size > 0)
+                (void) munmap((void *) x->text, x->map_size);
         *x = (DomainIndex) {};
 }
 
@@ -182,10 +211,11 @@ int domain_index_format(DomainIndexEntry *entries, size_t n, char **ret) {
                 return -ENOMEM;
         fputs(INDEX_HEADER, f);
         for (size_t i = 0; i < n; i++) {
-                if (strchr(entries[i].name, '\n'))
+                if (memchr(entries[i].name, '\n', entries[i].name_len) || entries[i].name_len > INT_MAX)
                         continue;
-                fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRId64 " %s %s\n", entries[i].st.ino, entries[i].st.size,
-                        entries[i].st.mtime_ns, uuid_format(entries[i].uuid, uuid), entries[i].name);
+                fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRId64 " %s %.*s\n", entries[i].st.ino, entries[i].st.size,
+                        entries[i].st.mtime_ns, uuid_format(entries[i].uuid, uuid), (int) entries[i].name_len,
+                        entries[i].name);
                 kept++;
         }
         fprintf(f, "end %zu\n", kept);
@@ -195,20 +225,53 @@ int domain_index_format(DomainIndexEntry *entries, size_t n, char **ret) {
         return 0;
 }
 
+/* The file mapped read-only, its pages asked for at once (MAP_POPULATE):
+ * read() into a buffer costs a fresh page per 4 KiB, each a fault. The
+ * index is replaced by rename, never rewritten in place, so the mapping
+ * stays whole while the start reads it. */
+static int map_index(const char *path, const char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+        void *p;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        if (st.st_size == 0 || (uint64_t) st.st_size > SIZE_MAX)
+                return -EBADMSG;
+        p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        *ret = p;
+        *ret_size = st.st_size;
+        return 0;
+}
+
 int domain_index_load(Manager *m, DomainIndex *x) {
-        char *text = NULL;
+        const char *text = NULL;
+        size_t size = 0;
         int r;
 
         *x = (DomainIndex) {};
-        r = read_full_file(m->index_path, 0, &text, NULL);
+        r = map_index(m->index_path, &text, &size);
         if (r == -ENOENT)
                 return 0;
+        if (r == -EBADMSG) {
+                log_warning("%s is empty, parsing every definition.", m->index_path);
+                return 0;
+        }
         if (r < 0)
                 return r == -ENOMEM ? r : log_warning_errno(r, "Cannot read %s, parsing every definition: %m",
                                                             m->index_path), 0;
-        r = domain_index_parse(text, x);
-        if (r == -ENOMEM)
+        r = domain_index_parse(text, size, x);
+        x->map_size = size; /* unmapped by domain_index_done() */
+        if (r == -ENOMEM) {
+                domain_index_done(x);
                 return r;
+        }
         if (r < 0) {
                 log_warning("%s is not a whole index, parsing every definition.", m->index_path);
                 domain_index_done(x);
@@ -230,7 +293,8 @@ int domain_index_write(Manager *m) {
 
                 if (!d->persistent || d->broken || d->conf_stat.ino == 0)
                         continue;
-                entries[n++] = (DomainIndexEntry) { .name = domain_name(d), .st = d->conf_stat };
+                entries[n++] = (DomainIndexEntry) {
+                        .name = domain_name(d), .name_len = strlen(domain_name(d)), .st = d->conf_stat };
                 memcpy(entries[n - 1].uuid, d->uuid, 16);
         }
         r = domain_index_format(entries, n, &text);

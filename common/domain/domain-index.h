@@ -30,13 +30,15 @@
 #include "domain.h"
 
 typedef struct DomainIndexEntry {
-        const char *name; /* into DomainIndex.text */
+        const char *name; /* into DomainIndex.text: name_len bytes, no NUL after them */
+        size_t name_len;
         uint8_t uuid[16];
         DefFileStat st;
 } DomainIndexEntry;
 
 typedef struct DomainIndex {
-        char *text;
+        const char *text;
+        size_t map_size;           /* text is the file mapped (domain_index_load()), or 0 */
         DomainIndexEntry *entries; /* as written */
         size_t n;
         size_t next;               /* the entry the next file probably is */
@@ -48,9 +50,9 @@ typedef struct DomainIndex {
 int def_file_stat(int dfd, const char *file, DefFileStat *ret);
 bool def_file_stat_eq(const DefFileStat *a, const DefFileStat *b);
 
-/* Takes text (NUL terminated, owned by x from then on, also on error).
- * -EBADMSG if it is not a whole index; -ENOMEM. */
-int domain_index_parse(char *text, DomainIndex *x);
+/* The index in text (len bytes, only read: x points into it, so it must
+ * outlive x). -EBADMSG if it is not a whole index; -ENOMEM. */
+int domain_index_parse(const char *text, size_t len, DomainIndex *x);
 /* The entry for "<name>.xml", or NULL; the files of a folder are asked in
  * its order. */
 const DomainIndexEntry *domain_index_find(DomainIndex *x, const char *file);

@@ -122,7 +122,7 @@ int manager_load_def(Manager *m, Domain *d, sd_bus_error *error) {
                 return vb_error_setf(error, VB_ERROR_NO_MEMORY, "cannot load domain '%s': %s", d->stub_name,
                                      strerror(-r));
         }
-        d->stub_name = mfree(d->stub_name);
+        domain_drop_stub_name(d);
         if (!def_file_stat_eq(&st, &d->conf_stat)) {
                 d->conf_stat = st;
                 domain_index_changed(m);

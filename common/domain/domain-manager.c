@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 
+#include "bus-util.h"
 #include "def-dir.h"
 #include "domain-index.h"
 #include "domain-load.h"
@@ -57,6 +58,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_domains; i++)
                 domain_free(m->domains[i]);
         free(m->domains);
+        domain_arena_done(&m->stub_arena);
         if (m->driver->manager_done)
                 m->driver->manager_done(m);
         free(m->confdir);
@@ -211,15 +213,16 @@ static Domain **slot_by_uuid(LoadIndex *x, const uint8_t uuid[16]) {
         return &x->by_uuid[i];
 }
 
-/* Makes room for more: kept at most half full. */
+/* Makes room for more: kept at most 3/4 full (linear probing stays short,
+ * and 10,000 domains fit 16,384 slots: each page of the table is a fault). */
 static int load_index_reserve_n(LoadIndex *x, size_t more) {
         _cleanup_free_ Domain **old_name = NULL, **old_uuid = NULL;
         size_t old_size = x->by_name ? x->mask + 1 : 0, size;
 
-        if ((x->n + more) * 2 <= old_size)
+        if ((x->n + more) * 4 <= old_size * 3)
                 return 0;
         size = MAX(old_size * 2, (size_t) 256);
-        while ((x->n + more) * 2 > size)
+        while ((x->n + more) * 4 > size * 3)
                 size *= 2;
         old_name = TAKE_PTR(x->by_name);
         old_uuid = TAKE_PTR(x->by_uuid);
@@ -291,7 +294,7 @@ fail:
  * yet, its size and mtime asked after the start (domain-load.h). */
 static int load_stub(LoadIndex *x, const char *file, const DomainIndexEntry *e) {
         Domain *d;
-        int r = domain_new_stub(x->m, e->name, e->uuid, &d);
+        int r = domain_new_stub(x->m, e->name, e->name_len, e->uuid, &d);
 
         if (r < 0)
                 return r;
@@ -332,6 +335,19 @@ static int load_config(void *userdata, const char *file, uint64_t ino) {
         return load_add(x, d, path);
 }
 
+/* Room for the domains the index lists, in one block (domain-arena.h);
+ * without it each is allocated alone. */
+static void reserve_stubs(Manager *m, const DomainIndex *x) {
+        /* each: the Domain, the padding before the next one, its path and name */
+        size_t per = sizeof(Domain) + _Alignof(Domain) + bus_path_uuid_size(m->driver->root, "domain"), size = 0;
+
+        if (x->n == 0 || m->stub_arena.base)
+                return;
+        for (size_t i = 0; i < x->n; i++)
+                size += per + x->entries[i].name_len + 1;
+        (void) domain_arena_reserve(&m->stub_arena, size);
+}
+
 /* Every definition of confdir, as domains. */
 static int load_configs(Manager *m) {
         LoadIndex x = { .m = m, .confdir_fd = open(m->confdir, O_PATH | O_DIRECTORY | O_CLOEXEC) };
@@ -358,6 +374,7 @@ static int load_configs(Manager *m) {
                 load_index_done(&x);
                 return log_oom();
         }
+        reserve_stubs(m, &x.index);
         xml_read_batch_begin();
         r = def_dir_load_ino(m->confdir, load_config, &x);
         xml_read_batch_end();

@@ -9,6 +9,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "domain-arena.h"
 #include "domain-driver.h"
 #include "domain.h"
 #include "paths.h"
@@ -35,6 +36,7 @@ typedef struct Manager {
 
         Domain **domains;
         size_t n_domains, n_allocated;
+        DomainArena stub_arena; /* the domains a start knows from the index (domain-arena.h) */
         int next_id;
         uint64_t job_timeout_usec; /* how long a call waits for a domain's job */
 } Manager;

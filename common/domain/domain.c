@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "bus-util.h"
+#include "domain-arena.h"
 #include "domain-autodestroy.h"
 #include "domain-index.h"
 #include "domain-log.h"
@@ -81,10 +82,36 @@ int domain_new(Manager *m, DomainDef *def, Domain **ret) {
         return 0;
 }
 
-int domain_new_stub(Manager *m, const char *name, const uint8_t uuid[16], Domain **ret) {
-        char *s = strdup(name);
+/* A stub carved from m->stub_arena (domain-arena.h): the Domain, its path
+ * and its name packed; NULL when the arena is full or there is none. */
+static Domain *stub_from_arena(Manager *m, const char *name, size_t name_len, const uint8_t uuid[16]) {
+        size_t path_size = bus_path_uuid_size(m->driver->root, "domain"), name_size = name_len + 1;
+        Domain *d = domain_arena_alloc(&m->stub_arena, sizeof(Domain), _Alignof(Domain));
+        char *path = d ? domain_arena_alloc(&m->stub_arena, path_size + name_size, 1) : NULL;
+
+        if (!path)
+                return NULL; /* what was carved stays unused */
+        d->manager = m;
+        d->id = -1;
+        d->state = DOMAIN_SHUTOFF;
+        d->reason = DOMAIN_SHUTOFF_UNKNOWN;
+        memcpy(d->uuid, uuid, 16);
+        uuid_format(uuid, d->uuid_str);
+        bus_path_format_uuid_str(path, m->driver->root, "domain", d->uuid_str);
+        d->path = path;
+        d->stub_name = memcpy(path + path_size, name, name_len);
+        d->stub_name[name_len] = 0;
+        return d;
+}
+
+int domain_new_stub(Manager *m, const char *name, size_t name_len, const uint8_t uuid[16], Domain **ret) {
+        char *s;
         int r;
 
+        *ret = stub_from_arena(m, name, name_len, uuid);
+        if (*ret)
+                return 0;
+        s = strndup(name, name_len);
         if (!s)
                 return -ENOMEM;
         r = domain_alloc(m, uuid, ret);
@@ -94,6 +121,12 @@ int domain_new_stub(Manager *m, const char *name, const uint8_t uuid[16], Domain
         }
         (*ret)->stub_name = s;
         return 0;
+}
+
+void domain_drop_stub_name(Domain *d) {
+        if (!domain_arena_owns(&d->manager->stub_arena, d->stub_name))
+                free(d->stub_name);
+        d->stub_name = NULL;
 }
 
 Domain *domain_free(Domain *d) {
@@ -111,8 +144,9 @@ Domain *domain_free(Domain *d) {
         domain_def_free(d->newdef);
         domain_def_free(d->live);
         domain_def_free(d->start_def);
-        free(d->path);
-        free(d->stub_name);
+        domain_drop_stub_name(d);
+        if (!domain_arena_owns(&d->manager->stub_arena, d->path))
+                free(d->path);
         free(d->broken_error);
         sd_event_source_disable_unref(d->pid_watch);
         sd_event_source_disable_unref(d->kill_timer);
@@ -127,7 +161,8 @@ Domain *domain_free(Domain *d) {
                 sd_bus_message_unref(d->stop_calls[i]);
         free(d->stop_calls);
         domain_autodestroy_clear(d);
-        free(d);
+        if (!domain_arena_owns(&d->manager->stub_arena, d))
+                free(d);
         return NULL;
 }
 

@@ -79,8 +79,11 @@ typedef struct Domain {
 } Domain;
 
 int domain_new(Manager *m, DomainDef *def, Domain **ret);
-/* A defined domain whose definition is parsed on first use. */
-int domain_new_stub(Manager *m, const char *name, const uint8_t uuid[16], Domain **ret);
+/* A defined domain whose definition is parsed on first use (its name:
+ * name_len bytes of name). */
+int domain_new_stub(Manager *m, const char *name, size_t name_len, const uint8_t uuid[16], Domain **ret);
+/* Its name from the index, once its definition has it. */
+void domain_drop_stub_name(Domain *d);
 /* What a stub lacks besides its definition (its jobs, the driver's part). */
 int domain_complete(Domain *d);
 Domain *domain_free(Domain *d);
