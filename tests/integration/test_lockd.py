@@ -145,6 +145,59 @@ def test_private_socket_serves_leases(lockd, owners, vroot):
     assert leases(lockd)[0][1] == b.uuid
 
 
+def acquire_many(d, paths, owner, flags=0):
+    return call(d, "AcquireMany", [(str(p), flags) for p in paths], owner.uuid, owner.name, owner.pid)
+
+
+def test_acquire_many_all_or_none(lockd, owners, vroot):
+    """A guest's leases in one call: all taken, or (one busy) none of those
+    this call took, the busy one named; those held before stay. The same on
+    the private socket, and with busctl."""
+    a, b = owners("vm1"), owners("vm2")
+    disks = [f"/images/many{i}.img" for i in range(4)]
+    acquire(lockd, disks[0], a)
+    acquire(lockd, disks[2], b)
+    with expect_dbus_error(BUSY) as e:
+        acquire_many(lockd, disks, a)
+    assert f"'{disks[2]}'" in e.message and "vm2" in e.message
+    assert [(l[0], l[1]) for l in leases(lockd)] == [(disks[0], a.uuid), (disks[2], b.uuid)]
+    assert call(lockd, "ReleaseOwner", b.uuid) == 1
+    acquire_many(lockd, disks, a)
+    assert [(l[0], l[1]) for l in leases(lockd)] == [(d, a.uuid) for d in disks]
+    acquire_many(lockd, disks, a)  # held already: nothing changes
+    assert call(lockd, "ListOwners") == [(a.uuid, "vm1", a.pid, 4)]
+    with expect_dbus_error(BUSY):
+        peer_call(vroot, "AcquireMany", [(disks[1], dbus.UInt32(0))], b.uuid, b.name, dbus.UInt32(b.pid))
+    assert call(lockd, "ReleaseOwner", a.uuid) == 4
+    peer_call(vroot, "AcquireMany", [(d, dbus.UInt32(1)) for d in disks[:2]], b.uuid, b.name, dbus.UInt32(b.pid))
+    assert [(l[0], l[1], l[4]) for l in leases(lockd)] == [(d, b.uuid, 1) for d in disks[:2]]
+    r = lockd.bus.busctl("call", "org.virtbus.lockd", "/org/virtbus/lockd", LOCK1, "AcquireMany", "a(su)ssu",
+                         "2", disks[2], "0", disks[3], "0", a.uuid, a.name, str(a.pid))
+    assert r.returncode == 0, r.stderr
+    assert call(lockd, "ListOwners") == sorted([(a.uuid, "vm1", a.pid, 2), (b.uuid, "vm2", b.pid, 2)])
+    a.kill()
+    wait_until(lambda: [l[1] for l in leases(lockd)] == [b.uuid, b.uuid], 10, what="vm1's leases to go")
+
+
+def test_acquire_many_bad_input_changes_nothing(lockd, owners):
+    """A bad entry anywhere in the array: InvalidArg naming it, and nothing
+    taken, not even the good entries before it."""
+    a = owners("vm1")
+    for bad, needle in [("images/rel.img", "'images/rel.img'"), ("", "empty")]:
+        with expect_dbus_error(INVALID) as e:
+            acquire_many(lockd, ["/images/good.img", bad], a)
+        assert needle in e.message
+    with expect_dbus_error(INVALID) as e:
+        call(lockd, "AcquireMany", [("/images/good.img", 64)], a.uuid, a.name, a.pid)
+    assert "0x40" in e.message
+    with expect_dbus_error(INVALID) as e:
+        acquire_many(lockd, [f"/images/n{i}.img" for i in range(4097)], a)
+    assert "4096" in e.message
+    assert leases(lockd) == [] and call(lockd, "ListOwners") == []
+    acquire_many(lockd, [], a)
+    assert call(lockd, "ListOwners") == []
+
+
 def test_shared_leases(lockd, owners):
     a, b, c = owners("vm1"), owners("vm2"), owners("vm3")
     disk = "/images/shared.raw"
