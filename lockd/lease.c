@@ -189,12 +189,17 @@ static void lease_free(Lease *l, bool keep_fd);
 
 static void owner_free(Owner *o, bool keep_fds) {
         LeaseTable *t;
+        int r;
 
         if (!o)
                 return;
         t = o->table;
+        lease_records_begin(t); /* the owner's leases leave the journal in one write */
         while (o->leases)
                 lease_free(o->leases, keep_fds);
+        r = lease_records_end(t);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record in %s that the leases of %s went: %m", t->journal_path, o->uuid);
         tdelete(o, &t->owners, cmp_owner);
         t->n_owners--;
         sd_event_source_disable_unref(o->pid_source);
@@ -559,14 +564,9 @@ static void release_taken(LeaseTable *t, const LeaseRequest *reqs, const bool *t
                         (void) lease_release(t, reqs[i].path, reqs[i].owner_uuid, NULL);
 }
 
-int lease_acquire_many(LeaseTable *t, const LeaseRequest *reqs, size_t n, sd_bus_error *error) {
-        _cleanup_free_ bool *taken = calloc(n ?: 1, sizeof(bool));
-        int r;
-
-        if (!taken)
-                return -ENOMEM;
+static int acquire_each(LeaseTable *t, const LeaseRequest *reqs, bool *taken, size_t n, sd_bus_error *error) {
         for (size_t i = 0; i < n; i++) {
-                r = acquire_one(t, &reqs[i], i > 0, error);
+                int r = acquire_one(t, &reqs[i], i > 0, error);
                 if (r < 0) {
                         release_taken(t, reqs, taken, i);
                         return r;
@@ -574,6 +574,25 @@ int lease_acquire_many(LeaseTable *t, const LeaseRequest *reqs, size_t n, sd_bus
                 taken[i] = r > 0;
         }
         return 0;
+}
+
+/* The call's journal lines go in one write, before the answer; when that
+ * write fails, the leases are let go again as for any lease not recorded. */
+int lease_acquire_many(LeaseTable *t, const LeaseRequest *reqs, size_t n, sd_bus_error *error) {
+        _cleanup_free_ bool *taken = calloc(n ?: 1, sizeof(bool));
+        char text[ERRNO_TEXT_MAX];
+        int r, w;
+
+        if (!taken)
+                return -ENOMEM;
+        lease_records_begin(t);
+        r = acquire_each(t, reqs, taken, n, error);
+        w = lease_records_end(t);
+        if (r < 0 || w >= 0)
+                return r;
+        release_taken(t, reqs, taken, n);
+        return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot record the leases in %s: %s", t->journal_path,
+                             errno_text(w, LEASE_FD_HOLDERS, text));
 }
 
 int lease_table_retake(LeaseTable *t, Owner *o, const char *path, uint32_t flags, sd_bus_error *error) {
@@ -691,6 +710,7 @@ static void table_free(LeaseTable *t, bool keep_fds) {
         if (t->journal_fd >= 0)
                 close(t->journal_fd);
         free(t->journal_path);
+        free(t->journal_pending);
         sd_event_unref(t->event);
         free(t->lockspace_dir);
         free(t);

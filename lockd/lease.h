@@ -78,6 +78,11 @@ struct LeaseTable {
         unsigned journal_lines;
         bool journal_lost;    /* a rewrite replaced it and could not open the new one */
         bool closing;         /* the table goes, the leases stay recorded */
+        /* Lines of the changes of one call, written in one write(2) when
+         * its outermost batch ends (lease-record.h). */
+        char *journal_pending;
+        size_t pending_len, pending_alloc;
+        unsigned pending_lines, batch_depth;
 };
 
 typedef struct LeaseRequest {

@@ -301,6 +301,28 @@ def test_sigkill_restart_takes_leases_back(daemon, owners, vroot):
     assert leases(d) == []
 
 
+def test_sigkill_restart_takes_batched_leases_back(daemon, owners, vroot):
+    """The leases of one AcquireMany are recorded together (one write): all
+    taken back after a SIGKILL; a refused AcquireMany records nothing that
+    comes back; one ReleaseOwner's leases are all gone after the next."""
+    d = daemon("lockd")
+    a, b = owners("vm1"), owners("vm2")
+    mine = [f"/images/batch{i}.img" for i in range(5)]
+    acquire_many(d, mine, a)
+    acquire(d, "/images/taken.img", b)
+    with expect_dbus_error(BUSY):
+        acquire_many(d, ["/images/new1.img", "/images/new2.img", "/images/taken.img"], a)
+    held = leases(d)
+    d.kill()
+    d.start()
+    assert leases(d) == held
+    assert [l[0] for l in leases(d) if l[1] == a.uuid] == sorted(mine)
+    call(d, "ReleaseOwner", a.uuid)
+    d.kill()
+    d.start()
+    assert [l[0] for l in leases(d)] == ["/images/taken.img"]
+
+
 def test_bad_input(lockd, owners):
     a = owners("vm1")
     gone = subprocess.Popen(["true"])
