@@ -232,11 +232,11 @@ int lease_records_end(LeaseTable *t) {
 
         if (t->batch_depth == 0 || --t->batch_depth > 0)
                 return 0;
-        if (t->pending_len > 0) {
-                r = journal_ready(t);
-                if (r > 0)
-                        r = journal_write(t, t->journal_pending, t->pending_len, t->pending_lines);
-        }
+        if (t->pending_len == 0)
+                return 0; /* nothing recorded: a table that closes (its records stay) never rewrites */
+        r = journal_ready(t);
+        if (r > 0)
+                r = journal_write(t, t->journal_pending, t->pending_len, t->pending_lines);
         t->pending_len = 0;
         t->pending_lines = 0;
         if (r >= 0)

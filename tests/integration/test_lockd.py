@@ -417,6 +417,25 @@ def reexec_and_wait(d, how):
     wait_until(new_owner, 10, what="lockd back on the bus")
 
 
+def test_stop_reexec_sigkill_keep_every_record(daemon, owners, vroot):
+    """Enough leases that the journal may be rewritten (over 4096), all of
+    one owner: a stop (SIGTERM: the table is freed, the records stay), a
+    re-exec and a SIGKILL each give every lease back."""
+    d = daemon("lockd")
+    a = owners("vm1")
+    mine = [f"/images/many/{i}.img" for i in range(6000)]
+    acquire_many(d, mine[:3000], a)
+    acquire_many(d, mine[3000:], a)
+    d.stop()
+    d.start()
+    assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 6000)]
+    reexec_and_wait(d, "method")
+    assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 6000)]
+    d.kill()
+    d.start()
+    assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 6000)]
+
+
 @pytest.mark.parametrize("how", ["method", "sigusr1"])
 def test_reexec_keeps_leases(lockd, owners, vroot, how):
     a, b = owners("vm1"), owners("vm2")
