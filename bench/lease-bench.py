@@ -11,7 +11,7 @@ warm-up start), destroyed in between:
 - virtbus through virtbus-proxyd, without lockd (no leases: qemud finds no
   lock manager on the bus, like libvirt's default "nop" driver), then with
   virtbus-lockd running (8 leases, in its lockspace; taken on lockd's private
-  socket);
+  socket, the 8 in one AcquireMany);
 - libvirtd with lock_manager = "lockd" and a virtlockd of its own (8 leases
   in file_lockspace_dir, as virtbus's lockspace).
 While each guest runs the bench checks that 8 leases are held: lockd's

@@ -18,7 +18,12 @@
  * With LOCKD_BENCH_NOREPLY=1 a release is sent as qemud sends it, asking for
  * no answer (three messages a pair instead of four): the slot's next acquire
  * follows at once, which lockd, reading one connection in order, serves after
- * the release. A ListLeases at the end checks that every release was done. */
+ * the release. A ListLeases at the end checks that every release was done.
+ *
+ * With LOCKD_BENCH_BATCH=K each slot is an owner of its own, as a guest
+ * with K disks is: AcquireMany takes its K leases in one call, ReleaseOwner
+ * lets them all go (unanswered with LOCKD_BENCH_NOREPLY=1). N still counts
+ * leases acquired and released, so the rate compares with one pair a call. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +48,7 @@
 static sd_bus *bus;
 static sd_event *event;
 static long remaining, in_flight, failures;
-static int noreply;
+static int noreply, batch;
 
 static double now(void) {
         struct timespec ts;
@@ -53,8 +58,14 @@ static double now(void) {
 
 typedef struct Slot {
         char path[64];
+        char owner[64];
         int acquired;
 } Slot;
+
+/* The pairs one acquire+release of a slot stands for. */
+static long per_cycle(void) {
+        return batch > 0 ? batch : 1;
+}
 
 static int issue(Slot *s);
 static void pairs_done(void);
@@ -69,7 +80,7 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         }
         s->acquired = !s->acquired;
         if (!s->acquired)
-                remaining--;
+                remaining -= per_cycle();
         if (remaining > 0 || s->acquired)
                 issue(s);
         if (in_flight == 0)
@@ -77,13 +88,13 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
-static int release_noreply(const char *path) {
+static int release_noreply(const Slot *s) {
         sd_bus_message *m = NULL;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, IFACE, "Release");
+        r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, IFACE, batch ? "ReleaseOwner" : "Release");
         if (r >= 0)
-                r = sd_bus_message_append(m, "ssu", path, OWNER, 0);
+                r = batch ? sd_bus_message_append(m, "s", s->owner) : sd_bus_message_append(m, "ssu", s->path, OWNER, 0);
         if (r >= 0)
                 r = sd_bus_message_set_expect_reply(m, 0);
         if (r >= 0)
@@ -105,7 +116,7 @@ static int on_leases(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
                 fprintf(stderr, "ListLeases: %s\n", sd_bus_message_get_error(m)->message);
         else if (sd_bus_message_enter_container(m, 'a', "(sssuus)") >= 0)
                 for (left = 0; sd_bus_message_read(m, "(sssuus)", &path, &owner, &name, &pid, &flags, &st) > 0;)
-                        if (strcmp(owner, OWNER) == 0)
+                        if (strncmp(path, "/virtbus-bench/pairs/", 21) == 0)
                                 left++;
         sd_event_exit(event, 0);
         return 0;
@@ -122,19 +133,47 @@ static void pairs_done(void) {
                 sd_event_exit(event, 0);
 }
 
+/* AcquireMany of the slot's batch leases: <path>-0 ... <path>-(K-1). */
+static int acquire_many(Slot *s) {
+        sd_bus_message *m = NULL;
+        char path[96];
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, DEST, PATH, IFACE, "AcquireMany");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(su)");
+        for (int i = 0; r >= 0 && i < batch; i++) {
+                snprintf(path, sizeof(path), "%s-%d", s->path, i);
+                r = sd_bus_message_append(m, "(su)", path, 0);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssu", s->owner, "bench", (uint32_t) getpid());
+        if (r >= 0)
+                r = sd_bus_call_async(bus, NULL, m, on_reply, s, 0);
+        sd_bus_message_unref(m);
+        return r;
+}
+
 static int issue(Slot *s) {
         int r;
 
         if (s->acquired && noreply) {
-                r = release_noreply(s->path);
+                r = release_noreply(s);
                 s->acquired = 0;
-                if (r < 0 || --remaining <= 0) {
+                if (r < 0 || (remaining -= per_cycle()) <= 0) {
                         if (r >= 0 && in_flight == 0)
                                 pairs_done();
                         return r;
                 }
         }
-        if (!s->acquired)
+        if (!s->acquired && batch)
+                r = acquire_many(s);
+        else if (batch)
+                r = sd_bus_call_method_async(bus, NULL, DEST, PATH, IFACE, "ReleaseOwner", on_reply, s, "s",
+                                             s->owner);
+        else if (!s->acquired)
                 r = sd_bus_call_method_async(bus, NULL, DEST, PATH, IFACE, "Acquire", on_reply, s, "sssuu",
                                              s->path, OWNER, "bench", (uint32_t) getpid(), 0);
         else
@@ -153,14 +192,18 @@ static int run_pairs(long n, int depth) {
         double t0, t1;
 
         remaining = n;
-        for (int i = 0; i < depth; i++)
+        for (int i = 0; i < depth; i++) {
                 snprintf(slots[i].path, sizeof(slots[i].path), "/virtbus-bench/pairs/disk-%d", i);
+                snprintf(slots[i].owner, sizeof(slots[i].owner), "0b5e0c6e-3a9f-4d7e-9c55-6b6c0e0b%04x", i);
+        }
         t0 = now();
-        for (int i = 0; i < depth && i < n; i++)
+        for (int i = 0; i < depth && i * per_cycle() < n; i++)
                 issue(&slots[i]);
         sd_event_loop(event);
         t1 = now();
         printf("pairs=%ld seconds=%.3f pairs_per_second=%.0f failures=%ld", n, t1 - t0, n / (t1 - t0), failures);
+        if (batch)
+                printf(" batch=%d", batch);
         if (noreply) {
                 printf(" release=noreply leases_left=%ld", left);
                 if (left != 0)
@@ -360,6 +403,7 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         noreply = getenv("LOCKD_BENCH_NOREPLY") && strcmp(getenv("LOCKD_BENCH_NOREPLY"), "1") == 0;
+        batch = getenv("LOCKD_BENCH_BATCH") ? atoi(getenv("LOCKD_BENCH_BATCH")) : 0;
         if (argc >= 4 && strcmp(argv[1], "pairs") == 0)
                 return run_pairs(atol(argv[2]), atoi(argv[3]));
         if (argc >= 3 && strcmp(argv[1], "hold") == 0)

@@ -13,6 +13,34 @@ int lockd_acquire_async(sd_bus *bus, const char *path, const char *owner_uuid, c
                               owner_uuid, owner_name, (uint32_t) owner_pid, (uint32_t) flags);
 }
 
+static int append_many(sd_bus_message *m, const LockdLease *leases, size_t n, const char *owner_uuid,
+                       const char *owner_name, pid_t owner_pid) {
+        int r = sd_bus_message_open_container(m, 'a', "(su)");
+
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(m, "(su)", leases[i].path, (uint32_t) leases[i].flags);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ssu", owner_uuid, owner_name, (uint32_t) owner_pid);
+        return r;
+}
+
+int lockd_acquire_many_async(sd_bus *bus, const LockdLease *leases, size_t n, const char *owner_uuid,
+                             const char *owner_name, pid_t owner_pid, lockd_reply_fn cb, void *userdata,
+                             sd_bus_slot **ret_slot) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        BusReply p = { .cb = cb, .userdata = userdata };
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, lockd.service, lockd.path, lockd.interface, "AcquireMany");
+        if (r >= 0)
+                r = append_many(m, leases, n, owner_uuid, owner_name, owner_pid);
+        if (r < 0)
+                return r;
+        return bus_send_call_async(bus, m, bus_on_reply, &p, sizeof(p), ret_slot);
+}
+
 int lockd_release_async(sd_bus *bus, const char *path, const char *owner_uuid, lockd_reply_fn cb,
                         void *userdata, sd_bus_slot **ret_slot) {
         BusReply p = { .cb = cb, .userdata = userdata };

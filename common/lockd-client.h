@@ -38,6 +38,17 @@ typedef void (*lockd_count_fn)(int r, const sd_bus_error *error, unsigned count,
 int lockd_acquire_async(sd_bus *bus, const char *path, const char *owner_uuid, const char *owner_name,
                         pid_t owner_pid, unsigned flags, lockd_reply_fn cb, void *userdata,
                         sd_bus_slot **ret_slot);
+/* One of a guest's leases asked together. */
+typedef struct LockdLease {
+        const char *path;
+        unsigned flags;
+} LockdLease;
+
+/* AcquireMany: all n leases in one call, or none (lockd lets go again those
+ * this call took when one is refused; the error names that one). */
+int lockd_acquire_many_async(sd_bus *bus, const LockdLease *leases, size_t n, const char *owner_uuid,
+                             const char *owner_name, pid_t owner_pid, lockd_reply_fn cb, void *userdata,
+                             sd_bus_slot **ret_slot);
 int lockd_release_async(sd_bus *bus, const char *path, const char *owner_uuid, lockd_reply_fn cb,
                         void *userdata, sd_bus_slot **ret_slot);
 /* count: how many leases were released. */

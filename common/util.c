@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-static int fsync_directory_of(const char *path) {
+int fsync_directory_of(const char *path) {
         _cleanup_free_ char *dir = strdup(path);
         char *slash;
         _cleanup_close_ int fd = -1;

@@ -17,6 +17,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
  * state under the run directory, which a host crash loses anyway; the fsyncs
  * would cost each change tens of milliseconds on a busy disk. */
 int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+/* fsyncs the folder that holds path. */
+int fsync_directory_of(const char *path);
 
 /* The accuracy to give sd-event for a short poll: its default for 0 is
  * 250 ms, which makes a 20 ms poll fire a quarter of a second late. */

@@ -74,7 +74,7 @@ static int format_acquired(LeaseTable *t, const Lease *l, FILE *f) {
 /* One line, one write(2): whole or, after a crash in the middle, cut short
  * without its newline. A short write that we see is taken back, so the
  * next line starts a line. */
-static int journal_append(LeaseTable *t, const char *line, size_t len) {
+static int journal_write(LeaseTable *t, const char *line, size_t len, unsigned lines) {
         ssize_t n;
 
         do
@@ -82,12 +82,30 @@ static int journal_append(LeaseTable *t, const char *line, size_t len) {
         while (n < 0 && errno == EINTR);
         if (n == (ssize_t) len) {
                 t->journal_size += len;
-                t->journal_lines++;
+                t->journal_lines += lines;
                 return 0;
         }
         if (n >= 0)
                 (void) ftruncate(t->journal_fd, (off_t) t->journal_size);
         return n < 0 ? -errno : -ENOSPC;
+}
+
+/* Within a batch, the line waits in memory for the batch's end. */
+static int journal_append(LeaseTable *t, const char *line, size_t len) {
+        if (t->batch_depth == 0)
+                return journal_write(t, line, len, 1);
+        if (t->pending_len + len > t->pending_alloc) {
+                size_t n = MAX(2 * t->pending_alloc, t->pending_len + len);
+                char *p = realloc(t->journal_pending, n);
+                if (!p)
+                        return -ENOMEM;
+                t->journal_pending = p;
+                t->pending_alloc = n;
+        }
+        memcpy(t->journal_pending + t->pending_len, line, len);
+        t->pending_len += len;
+        t->pending_lines++;
+        return 0;
 }
 
 typedef struct Rewrite {
@@ -170,7 +188,8 @@ int lease_record_save(LeaseTable *t, const Lease *l) {
         r = journal_ready(t);
         if (r <= 0)
                 return r; /* < 0: the lease cannot be recorded, so it is refused */
-        journal_maybe_rewrite(t);
+        if (t->batch_depth == 0) /* a batch's lines are not in the file yet: rewritten at its end */
+                journal_maybe_rewrite(t);
         r = journal_ready(t);
         if (r <= 0)
                 return r < 0 ? r : -EIO;
@@ -202,6 +221,27 @@ void lease_record_remove(LeaseTable *t, const Lease *l) {
         if (r < 0)
                 log_warning_errno(r, "Cannot record in %s that the lease of %s on %s went: %m", t->journal_path,
                                   l->owner->uuid, l->resource->path);
+}
+
+void lease_records_begin(LeaseTable *t) {
+        t->batch_depth++;
+}
+
+int lease_records_end(LeaseTable *t) {
+        int r = 0;
+
+        if (t->batch_depth == 0 || --t->batch_depth > 0)
+                return 0;
+        if (t->pending_len == 0)
+                return 0; /* nothing recorded: a table that closes (its records stay) never rewrites */
+        r = journal_ready(t);
+        if (r > 0)
+                r = journal_write(t, t->journal_pending, t->pending_len, t->pending_lines);
+        t->pending_len = 0;
+        t->pending_lines = 0;
+        if (r >= 0)
+                journal_maybe_rewrite(t);
+        return r < 0 ? r : 0;
 }
 
 /* ---- restore ---- */

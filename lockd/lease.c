@@ -67,6 +67,7 @@ int lease_table_new(const char *lockspace_dir, sd_event *event, LeaseTable **ret
                 free(t);
                 return r;
         }
+        t->pid = getpid(); /* a system call less for every lease */
         if (gethostname(t->hostname, sizeof(t->hostname) - 1) < 0)
                 strcpy(t->hostname, "unknown");
         t->event = event ? sd_event_ref(event) : NULL;
@@ -108,7 +109,7 @@ static void write_holder_info(LeaseTable *t, int fd, const char *path, const Own
         n = snprintf(buf, sizeof(buf),
                      "resource=%s\nmode=%s\nowner_uuid=%s\nowner_name=%s\nowner_pid=%d\nhost=%s\nlockd_pid=%d\nend\n",
                      path, shared ? "shared" : "exclusive", o->uuid, o->name, (int) o->pid,
-                     t->hostname, (int) getpid());
+                     t->hostname, (int) t->pid);
         if (n < 0 || (size_t) n >= sizeof(buf) - HOLDER_RECORD)
                 return;
         len = ((size_t) n + HOLDER_RECORD - 1) / HOLDER_RECORD * HOLDER_RECORD;
@@ -188,12 +189,17 @@ static void lease_free(Lease *l, bool keep_fd);
 
 static void owner_free(Owner *o, bool keep_fds) {
         LeaseTable *t;
+        int r;
 
         if (!o)
                 return;
         t = o->table;
+        lease_records_begin(t); /* the owner's leases leave the journal in one write */
         while (o->leases)
                 lease_free(o->leases, keep_fds);
+        r = lease_records_end(t);
+        if (r < 0)
+                log_warning_errno(r, "Cannot record in %s that the leases of %s went: %m", t->journal_path, o->uuid);
         tdelete(o, &t->owners, cmp_owner);
         t->n_owners--;
         sd_event_source_disable_unref(o->pid_source);
@@ -468,7 +474,10 @@ static int open_owner_pidfd(uint32_t pid, uint64_t *ret_start_time, sd_bus_error
         return fd;
 }
 
-int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
+/* 1: a lease was taken; 0: the owner held it already. owner_seen: the
+ * owner was found alive in this event loop iteration already (a call's
+ * leases after its first), which saves a poll for every lease. */
+static int acquire_one(LeaseTable *t, const LeaseRequest *q, bool owner_seen, sd_bus_error *error) {
         char uuid[UUID_STRING_MAX];
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1, pidfd = -1;
@@ -490,7 +499,7 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
         if (r < 0)
                 return r;
         o = lease_table_find_owner(t, uuid);
-        if (o && !owner_is_alive(o))
+        if (o && !owner_seen && !owner_is_alive(o))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Owner pid %u does not exist.", q->owner_pid);
         if (!o) {
                 pidfd = open_owner_pidfd(q->owner_pid, &start_time, error);
@@ -539,7 +548,51 @@ int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
                 return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot record the lease of '%s' in %s: %s", path,
                                      t->journal_path, errno_text(r, LEASE_FD_HOLDERS, text));
         }
+        return 1;
+}
+
+int lease_acquire(LeaseTable *t, const LeaseRequest *q, sd_bus_error *error) {
+        int r = acquire_one(t, q, false, error);
+
+        return r < 0 ? r : 0;
+}
+
+/* The leases this call took are let go again; those held before stay. */
+static void release_taken(LeaseTable *t, const LeaseRequest *reqs, const bool *taken, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (taken[i])
+                        (void) lease_release(t, reqs[i].path, reqs[i].owner_uuid, NULL);
+}
+
+static int acquire_each(LeaseTable *t, const LeaseRequest *reqs, bool *taken, size_t n, sd_bus_error *error) {
+        for (size_t i = 0; i < n; i++) {
+                int r = acquire_one(t, &reqs[i], i > 0, error);
+                if (r < 0) {
+                        release_taken(t, reqs, taken, i);
+                        return r;
+                }
+                taken[i] = r > 0;
+        }
         return 0;
+}
+
+/* The call's journal lines go in one write, before the answer; when that
+ * write fails, the leases are let go again as for any lease not recorded. */
+int lease_acquire_many(LeaseTable *t, const LeaseRequest *reqs, size_t n, sd_bus_error *error) {
+        _cleanup_free_ bool *taken = calloc(n ?: 1, sizeof(bool));
+        char text[ERRNO_TEXT_MAX];
+        int r, w;
+
+        if (!taken)
+                return -ENOMEM;
+        lease_records_begin(t);
+        r = acquire_each(t, reqs, taken, n, error);
+        w = lease_records_end(t);
+        if (r < 0 || w >= 0)
+                return r;
+        release_taken(t, reqs, taken, n);
+        return vb_error_setf(error, VB_ERROR_SYSTEM, "Cannot record the leases in %s: %s", t->journal_path,
+                             errno_text(w, LEASE_FD_HOLDERS, text));
 }
 
 int lease_table_retake(LeaseTable *t, Owner *o, const char *path, uint32_t flags, sd_bus_error *error) {
@@ -657,6 +710,7 @@ static void table_free(LeaseTable *t, bool keep_fds) {
         if (t->journal_fd >= 0)
                 close(t->journal_fd);
         free(t->journal_path);
+        free(t->journal_pending);
         sd_event_unref(t->event);
         free(t->lockspace_dir);
         free(t);

@@ -70,6 +70,7 @@ struct LeaseTable {
         void *resources;
         unsigned n_owners, n_resources, n_leases;
         char hostname[256];
+        pid_t pid;            /* lockd's, written into lease files */
         /* The journal of leases (lease-record.h); -1: not recorded (unit tests). */
         char *journal_path;
         int journal_fd;       /* O_APPEND */
@@ -77,6 +78,11 @@ struct LeaseTable {
         unsigned journal_lines;
         bool journal_lost;    /* a rewrite replaced it and could not open the new one */
         bool closing;         /* the table goes, the leases stay recorded */
+        /* Lines of the changes of one call, written in one write(2) when
+         * its outermost batch ends (lease-record.h). */
+        char *journal_pending;
+        size_t pending_len, pending_alloc;
+        unsigned pending_lines, batch_depth;
 };
 
 typedef struct LeaseRequest {
@@ -99,6 +105,10 @@ void lease_table_forget(LeaseTable *t);
  * which may be NULL. Acquiring what the owner already holds in the same mode
  * succeeds and changes nothing. */
 int lease_acquire(LeaseTable *t, const LeaseRequest *req, sd_bus_error *error);
+/* All of reqs or none: when one is refused (its error in error), the leases
+ * taken by this call are let go again, those held before stay. A guest's
+ * leases in one call cost lockd one message for all of them. */
+int lease_acquire_many(LeaseTable *t, const LeaseRequest *reqs, size_t n, sd_bus_error *error);
 /* NoLease when the owner holds no lease on path. */
 int lease_release(LeaseTable *t, const char *path, const char *owner_uuid, sd_bus_error *error);
 /* Releases all of an owner's leases; *ret_n gets how many (0 for an unknown owner). */

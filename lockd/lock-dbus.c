@@ -24,6 +24,69 @@ static int method_acquire(sd_bus_message *msg, void *userdata, sd_bus_error *err
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+/* More than a guest has disks by far; a bound on what one call may pin. */
+#define ACQUIRE_MANY_MAX 4096
+
+/* The (path, flags) entries of AcquireMany, each completed with the owner
+ * that follows the array. */
+static int read_many(sd_bus_message *msg, LeaseRequest **ret, size_t *ret_n, sd_bus_error *error) {
+        _cleanup_free_ LeaseRequest *reqs = NULL;
+        LeaseRequest owner = {};
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(msg, 'a', "(su)");
+        if (r < 0)
+                return r;
+        while (true) {
+                if (n == allocated) {
+                        LeaseRequest *p;
+                        if (n == ACQUIRE_MANY_MAX)
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                                     "More than %d leases asked in one call.", ACQUIRE_MANY_MAX);
+                        allocated = MAX(allocated * 2, (size_t) 8);
+                        p = reallocarray(reqs, allocated, sizeof(*p));
+                        if (!p)
+                                return -ENOMEM;
+                        reqs = p;
+                }
+                r = sd_bus_message_read(msg, "(su)", &reqs[n].path, &reqs[n].flags);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                n++;
+        }
+        r = sd_bus_message_exit_container(msg);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "ssu", &owner.owner_uuid, &owner.owner_name, &owner.owner_pid);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                reqs[i].owner_uuid = owner.owner_uuid;
+                reqs[i].owner_name = owner.owner_name;
+                reqs[i].owner_pid = owner.owner_pid;
+        }
+        *ret = TAKE_PTR(reqs);
+        *ret_n = n;
+        return 0;
+}
+
+static int method_acquire_many(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ LeaseRequest *reqs = NULL;
+        size_t n = 0;
+        int r;
+
+        r = read_many(msg, &reqs, &n, error);
+        if (r < 0)
+                return r;
+        r = lease_acquire_many(m->leases, reqs, n, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
 static int method_release(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *path, *uuid;
@@ -161,6 +224,10 @@ static const sd_bus_vtable lock_vtable[] = {
                                  SD_BUS_PARAM(path) SD_BUS_PARAM(owner_uuid) SD_BUS_PARAM(owner_name)
                                  SD_BUS_PARAM(owner_pid) SD_BUS_PARAM(flags),
                                  "", , method_acquire, OPEN),
+        SD_BUS_METHOD_WITH_NAMES("AcquireMany", "a(su)ssu",
+                                 SD_BUS_PARAM(leases) SD_BUS_PARAM(owner_uuid) SD_BUS_PARAM(owner_name)
+                                 SD_BUS_PARAM(owner_pid),
+                                 "", , method_acquire_many, OPEN),
         SD_BUS_METHOD_WITH_NAMES("Release", "ssu", SD_BUS_PARAM(path) SD_BUS_PARAM(owner_uuid) SD_BUS_PARAM(flags),
                                  "", , method_release, OPEN),
         SD_BUS_METHOD_WITH_NAMES("ReleaseOwner", "s", SD_BUS_PARAM(owner_uuid), "u", SD_BUS_PARAM(released),

@@ -188,6 +188,73 @@ static int check_duplicates(Manager *m, const DomainDef *def, Domain **ret, sd_b
 
 static int redefine(Domain *d, DomainDef **def, bool *added, sd_bus_error *error);
 
+/* A new definition is answered once its file is on disk; the files of
+ * defines that arrive together are flushed together (sync-batch.h), so many
+ * clients defining at once share the disk's flushes. The reply waits for the
+ * flush, never goes without it. */
+typedef struct DefineWait {
+        Manager *m;
+        sd_bus_message *msg;
+        uint8_t uuid[16];
+        char path[];
+} DefineWait;
+
+static int define_failed(Domain *d, int error, sd_bus_error *ret_error) {
+        (void) domain_remove_config(d);
+        return vb_error_setf(ret_error, VB_ERROR_OPERATION_FAILED, "cannot save the definition: %s", strerror(-error));
+}
+
+static void define_durable(void *userdata, int error) {
+        DefineWait *w = userdata;
+        Domain *d = manager_find_by_uuid(w->m, w->uuid);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (error < 0 && d && !domain_is_active(d)) {
+                (void) define_failed(d, error, &e);
+                manager_remove_domain(w->m, d);
+                domain_free(d);
+                (void) sd_bus_reply_method_error(w->msg, &e);
+        } else {
+                /* Undefined meanwhile, or started (then it stays): it was defined. */
+                if (d)
+                        domain_emit_event(d, DOMAIN_EVENT_DEFINED, DOMAIN_EVENT_DEFINED_ADDED);
+                (void) bus_reply_object_path(w->msg, w->path);
+        }
+        sd_bus_message_unref(w->msg);
+        free(w);
+}
+
+static int define_new(Manager *m, sd_bus_message *msg, DomainDef *def, sd_bus_error *error) {
+        _cleanup_free_ char *file = NULL;
+        DefineWait *w;
+        Domain *d;
+        int r = domain_new(m, def, &d);
+
+        if (r < 0)
+                return r;
+        d->persistent = true;
+        w = malloc(sizeof(*w) + strlen(d->path) + 1);
+        if (!w) {
+                domain_free(d);
+                return -ENOMEM;
+        }
+        *w = (DefineWait) { .m = m, .msg = sd_bus_message_ref(msg) };
+        memcpy(w->uuid, d->def->uuid, sizeof(w->uuid));
+        strcpy(w->path, d->path);
+        r = domain_write_config_unsynced(d, &file);
+        if (r >= 0 && (r = manager_add_domain(m, d)) >= 0) {
+                r = sync_batch_queue(m->syncs, file, define_durable, w);
+                if (r >= 0)
+                        return 1;
+                manager_remove_domain(m, d);
+        }
+        sd_bus_message_unref(w->msg);
+        free(w);
+        r = define_failed(d, r, error);
+        domain_free(d);
+        return r;
+}
+
 static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -206,20 +273,9 @@ static int method_define_xml(sd_bus_message *msg, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
 
-        if (!d) {
-                r = domain_new(m, TAKE_PTR(def), &d);
-                if (r < 0)
-                        return r;
-                d->persistent = true;
-                r = domain_save_config(d);
-                if (r < 0 || (r = manager_add_domain(m, d)) < 0) {
-                        (void) domain_remove_config(d);
-                        domain_free(d);
-                        return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot save the definition: %s",
-                                             strerror(-r));
-                }
-                added = true;
-        } else {
+        if (!d)
+                return define_new(m, msg, TAKE_PTR(def), error);
+        else {
                 r = domain_job_begin(d->jobs, DOMAIN_JOB_DEFINE, msg, method_define_xml, m, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;

@@ -7,7 +7,7 @@
 #include "domain-manager.h"
 #include "domain-lock.h"
 
-/* The leases asked for one domain at once: a start's (done is set), or
+/* The leases asked for one domain in one call: a start's (done is set), or
  * those taken again after lockd came back (done is NULL). */
 typedef struct LockJob {
         DomainHandle *handle;   /* its owner is NULL once the domain stopped or went away */
@@ -74,9 +74,33 @@ static void on_acquired(int r, const sd_bus_error *error, void *userdata) {
                 job_finish(job);
 }
 
-static int acquire_all(Domain *d, domain_lock_fn done) {
+/* The writable disks' leases, in one AcquireMany: one message for the
+ * guest's leases instead of one per disk. */
+static int ask_leases(Domain *d, LockJob *job) {
         const DomainDef *def = d->live;
+        _cleanup_free_ LockdLease *leases = calloc(def->n_disks ?: 1, sizeof(*leases));
+        size_t n = 0;
+        int r;
+
+        if (!leases)
+                return -ENOMEM;
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (disk_needs_lease(&def->disks[i]))
+                        leases[n++] = (LockdLease) { def->disks[i].src,
+                                                     def->disks[i].shareable ? LOCKD_LEASE_SHARED : 0 };
+        if (n == 0)
+                return 0;
+        r = lockd_acquire_many_async(domain_lock_bus(d->manager), leases, n, d->uuid_str, def->name, d->pid,
+                                     on_acquired, job, NULL);
+        if (r < 0)
+                return r;
+        job->pending++;
+        return 0;
+}
+
+static int acquire_all(Domain *d, domain_lock_fn done) {
         LockJob *job = calloc(1, sizeof(*job));
+        int r;
 
         if (!job)
                 return -ENOMEM;
@@ -86,22 +110,12 @@ static int acquire_all(Domain *d, domain_lock_fn done) {
                 free(job);
                 return -ENOMEM;
         }
-        snprintf(job->name, sizeof(job->name), "%s", def->name);
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const DomainDiskDef *disk = &def->disks[i];
-                int r;
-
-                if (!disk_needs_lease(disk))
-                        continue;
-                r = lockd_acquire_async(domain_lock_bus(d->manager), disk->src, d->uuid_str, def->name, d->pid,
-                                        disk->shareable ? LOCKD_LEASE_SHARED : 0, on_acquired, job, NULL);
-                if (r < 0) {
-                        job->r = r;
-                        (void) vb_error_setf(&job->error, VB_ERROR_OPERATION_FAILED,
-                                             "cannot ask for a lease on %s: %s", disk->src, strerror(-r));
-                        break;
-                }
-                job->pending++;
+        snprintf(job->name, sizeof(job->name), "%s", d->live->name);
+        r = ask_leases(d, job);
+        if (r < 0) {
+                job->r = r;
+                (void) vb_error_setf(&job->error, VB_ERROR_OPERATION_FAILED, "cannot ask for the leases of %s: %s",
+                                     job->name, strerror(-r));
         }
         on_acquired(0, NULL, job); /* the initial reference */
         return 0;

@@ -26,6 +26,9 @@ int manager_new(sd_event *event, sd_bus *bus, const char *root, const DomainDriv
         m->bus = sd_bus_ref(bus);
         m->next_id = 1;
         m->job_timeout_usec = domain_job_timeout_from_env();
+        r = sync_batch_new(event, &m->syncs);
+        if (r < 0)
+                goto fail;
         r = vb_paths_init(&m->paths, root);
         if (r < 0)
                 goto fail;
@@ -51,6 +54,8 @@ fail:
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        /* Answers the defines still waiting, while their domains exist. */
+        m->syncs = sync_batch_free(m->syncs);
         domain_index_flush(m);
         sd_event_source_disable_unref(m->index_timer);
         sd_event_source_disable_unref(m->verify);

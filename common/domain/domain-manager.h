@@ -13,6 +13,7 @@
 #include "domain-driver.h"
 #include "domain.h"
 #include "paths.h"
+#include "sync-batch.h"
 
 typedef struct Manager {
         const DomainDriver *driver;
@@ -21,6 +22,7 @@ typedef struct Manager {
         sd_bus *bus;
         sd_bus *lockd_peer; /* lockd's private socket, when it listens (domain-lock.c) */
         sd_bus_slot *lockd_watch, *logd_watch; /* their NameOwnerChanged matches */
+        SyncBatch *syncs;   /* new definitions made durable together (connect-dbus.c) */
         VbPaths paths;
         char *confdir;      /* <confdir>/<driver dir> */
         char *autostartdir;

@@ -187,7 +187,7 @@ static char *config_path(const Domain *d, const char *dir, const char *name) {
         return p;
 }
 
-int domain_save_config(Domain *d) {
+static int write_config(Domain *d, bool sync, char **ret_path) {
         const DomainDef *def = d->newdef ? d->newdef : d->def;
         _cleanup_free_ char *xml = NULL, *path = config_path(d, d->manager->confdir, def->name);
         int r;
@@ -197,14 +197,24 @@ int domain_save_config(Domain *d) {
         r = domain_def_format(def, DOMAIN_FORMAT_INACTIVE | DOMAIN_FORMAT_SECURE, &xml);
         if (r < 0)
                 return r;
-        r = write_file_atomic(path, xml, strlen(xml), 0600);
+        r = sync ? write_file_atomic(path, xml, strlen(xml), 0600) : write_file_replace(path, xml, strlen(xml), 0600);
         if (r < 0)
                 return r;
         /* what the index will say of this file: unknown if it cannot be asked */
         if (def_file_stat(AT_FDCWD, path, &d->conf_stat) < 0)
                 d->conf_stat = (DefFileStat) {};
         domain_index_changed(d->manager);
+        if (ret_path)
+                *ret_path = TAKE_PTR(path);
         return 0;
+}
+
+int domain_save_config(Domain *d) {
+        return write_config(d, true, NULL);
+}
+
+int domain_write_config_unsynced(Domain *d, char **ret_path) {
+        return write_config(d, false, ret_path);
 }
 
 int domain_remove_config(Domain *d) {

@@ -97,6 +97,9 @@ const DomainDef *domain_current_def(const Domain *d, bool inactive);
 /* Persistent configuration: <confdir>/<driver dir>/<name>.xml and the
  * autostart link. */
 int domain_save_config(Domain *d);
+/* Writes the definition whole but leaves it to the caller to make it durable
+ * (sync-batch.h); its path in *ret_path. */
+int domain_write_config_unsynced(Domain *d, char **ret_path);
 int domain_remove_config(Domain *d);
 int domain_set_autostart(Domain *d, bool autostart);
 

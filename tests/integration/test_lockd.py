@@ -145,6 +145,59 @@ def test_private_socket_serves_leases(lockd, owners, vroot):
     assert leases(lockd)[0][1] == b.uuid
 
 
+def acquire_many(d, paths, owner, flags=0):
+    return call(d, "AcquireMany", [(str(p), flags) for p in paths], owner.uuid, owner.name, owner.pid)
+
+
+def test_acquire_many_all_or_none(lockd, owners, vroot):
+    """A guest's leases in one call: all taken, or (one busy) none of those
+    this call took, the busy one named; those held before stay. The same on
+    the private socket, and with busctl."""
+    a, b = owners("vm1"), owners("vm2")
+    disks = [f"/images/many{i}.img" for i in range(4)]
+    acquire(lockd, disks[0], a)
+    acquire(lockd, disks[2], b)
+    with expect_dbus_error(BUSY) as e:
+        acquire_many(lockd, disks, a)
+    assert f"'{disks[2]}'" in e.message and "vm2" in e.message
+    assert [(l[0], l[1]) for l in leases(lockd)] == [(disks[0], a.uuid), (disks[2], b.uuid)]
+    assert call(lockd, "ReleaseOwner", b.uuid) == 1
+    acquire_many(lockd, disks, a)
+    assert [(l[0], l[1]) for l in leases(lockd)] == [(d, a.uuid) for d in disks]
+    acquire_many(lockd, disks, a)  # held already: nothing changes
+    assert call(lockd, "ListOwners") == [(a.uuid, "vm1", a.pid, 4)]
+    with expect_dbus_error(BUSY):
+        peer_call(vroot, "AcquireMany", [(disks[1], dbus.UInt32(0))], b.uuid, b.name, dbus.UInt32(b.pid))
+    assert call(lockd, "ReleaseOwner", a.uuid) == 4
+    peer_call(vroot, "AcquireMany", [(d, dbus.UInt32(1)) for d in disks[:2]], b.uuid, b.name, dbus.UInt32(b.pid))
+    assert [(l[0], l[1], l[4]) for l in leases(lockd)] == [(d, b.uuid, 1) for d in disks[:2]]
+    r = lockd.bus.busctl("call", "org.virtbus.lockd", "/org/virtbus/lockd", LOCK1, "AcquireMany", "a(su)ssu",
+                         "2", disks[2], "0", disks[3], "0", a.uuid, a.name, str(a.pid))
+    assert r.returncode == 0, r.stderr
+    assert call(lockd, "ListOwners") == sorted([(a.uuid, "vm1", a.pid, 2), (b.uuid, "vm2", b.pid, 2)])
+    a.kill()
+    wait_until(lambda: [l[1] for l in leases(lockd)] == [b.uuid, b.uuid], 10, what="vm1's leases to go")
+
+
+def test_acquire_many_bad_input_changes_nothing(lockd, owners):
+    """A bad entry anywhere in the array: InvalidArg naming it, and nothing
+    taken, not even the good entries before it."""
+    a = owners("vm1")
+    for bad, needle in [("images/rel.img", "'images/rel.img'"), ("", "empty")]:
+        with expect_dbus_error(INVALID) as e:
+            acquire_many(lockd, ["/images/good.img", bad], a)
+        assert needle in e.message
+    with expect_dbus_error(INVALID) as e:
+        call(lockd, "AcquireMany", [("/images/good.img", 64)], a.uuid, a.name, a.pid)
+    assert "0x40" in e.message
+    with expect_dbus_error(INVALID) as e:
+        acquire_many(lockd, [f"/images/n{i}.img" for i in range(4097)], a)
+    assert "4096" in e.message
+    assert leases(lockd) == [] and call(lockd, "ListOwners") == []
+    acquire_many(lockd, [], a)
+    assert call(lockd, "ListOwners") == []
+
+
 def test_shared_leases(lockd, owners):
     a, b, c = owners("vm1"), owners("vm2"), owners("vm3")
     disk = "/images/shared.raw"
@@ -248,6 +301,28 @@ def test_sigkill_restart_takes_leases_back(daemon, owners, vroot):
     assert leases(d) == []
 
 
+def test_sigkill_restart_takes_batched_leases_back(daemon, owners, vroot):
+    """The leases of one AcquireMany are recorded together (one write): all
+    taken back after a SIGKILL; a refused AcquireMany records nothing that
+    comes back; one ReleaseOwner's leases are all gone after the next."""
+    d = daemon("lockd")
+    a, b = owners("vm1"), owners("vm2")
+    mine = [f"/images/batch{i}.img" for i in range(5)]
+    acquire_many(d, mine, a)
+    acquire(d, "/images/taken.img", b)
+    with expect_dbus_error(BUSY):
+        acquire_many(d, ["/images/new1.img", "/images/new2.img", "/images/taken.img"], a)
+    held = leases(d)
+    d.kill()
+    d.start()
+    assert leases(d) == held
+    assert [l[0] for l in leases(d) if l[1] == a.uuid] == sorted(mine)
+    call(d, "ReleaseOwner", a.uuid)
+    d.kill()
+    d.start()
+    assert [l[0] for l in leases(d)] == ["/images/taken.img"]
+
+
 def test_bad_input(lockd, owners):
     a = owners("vm1")
     gone = subprocess.Popen(["true"])
@@ -340,6 +415,25 @@ def reexec_and_wait(d, how):
         except Exception:       # noqa: BLE001 - the name is away during the exec
             return False
     wait_until(new_owner, 10, what="lockd back on the bus")
+
+
+def test_stop_reexec_sigkill_keep_every_record(daemon, owners, vroot):
+    """Enough leases that the journal may be rewritten (over 4096), all of
+    one owner: a stop (SIGTERM: the table is freed, the records stay), a
+    re-exec and a SIGKILL each give every lease back."""
+    d = daemon("lockd")
+    a = owners("vm1")
+    mine = [f"/images/many/{i}.img" for i in range(6000)]
+    acquire_many(d, mine[:3000], a)
+    acquire_many(d, mine[3000:], a)
+    d.stop()
+    d.start()
+    assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 6000)]
+    reexec_and_wait(d, "method")
+    assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 6000)]
+    d.kill()
+    d.start()
+    assert call(d, "ListOwners") == [(a.uuid, "vm1", a.pid, 6000)]
 
 
 @pytest.mark.parametrize("how", ["method", "sigusr1"])

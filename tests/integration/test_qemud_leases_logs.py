@@ -353,14 +353,15 @@ def test_leases_by_disk_mode_taken_before_the_guest_runs(host, vroot):
         assert f"resource={path}" in text and f"owner_uuid={dom.uuid}" in text
         assert f"owner_pid={pid}" in text and "owner_name=modes" in text
 
-    # On the bus: both Acquire calls were answered before the guest was
-    # announced as started (qemud sends `cont` only after the leases).
+    # On the bus: one AcquireMany for both leases, answered before the guest
+    # was announced as started (qemud sends `cont` only after the leases).
     msgs = host.mon.messages[m:]
     acquires = {(x["sender"], x["cookie"]): x for x in msgs
-                if x.get("type") == "method_call" and x.get("member") == "Acquire"
+                if x.get("type") == "method_call" and x.get("member") in ("Acquire", "AcquireMany")
                 and x.get("destination") == LOCKD}
-    assert sorted(a["payload"]["data"][0] for a in acquires.values()) == \
-        sorted(p for p, mode in disks if mode != "readonly")
+    assert [a["member"] for a in acquires.values()] == ["AcquireMany"]
+    assert sorted(tuple(e) for a in acquires.values() for e in a["payload"]["data"][0]) == \
+        sorted((p, 1 if mode == "shareable" else 0) for p, mode in disks if mode != "readonly")
     started = next(i for i, x in enumerate(msgs)
                    if x.get("type") == "signal" and x.get("member") == "DomainEvent"
                    and x["payload"]["data"][:2] == [dom.path, E.STARTED])
@@ -386,10 +387,38 @@ def test_leases_go_peer_to_peer_once_lockd_runs(host, vroot):
     dom.start()
     assert leases_of(host, dom) == expected_leases(dom, disks)
     calls = [x for x in host.mon.messages[m:] if x.get("type") == "method_call"
-             and x.get("destination") == LOCKD and x.get("member") in ("Acquire", "Release")]
+             and x.get("destination") == LOCKD and x.get("member") in ("Acquire", "AcquireMany", "Release",
+                                                                       "ReleaseOwner")]
     assert calls == [], "lease calls crossed the bus although lockd's private socket was there"
     dom.destroy()
     wait_until(lambda: leases_of(host, dom) == [], 10, what="the leases to go after Destroy")
+
+
+def test_leases_in_one_call_outlive_a_qemud_sigkill(host, vroot):
+    """A guest's three leases, taken in one AcquireMany on lockd's private
+    socket, belong to its QEMU, not to qemud or qemud's connection: qemud
+    SIGKILLed (its connection to lockd gone) keeps them, and another guest is
+    refused; the QEMU SIGKILLed lets them all go."""
+    host.leases()  # lockd running: qemud's calls go peer to peer
+    disks = [(make_disk(vroot, f"keep{i}"), "rw") for i in range(3)]
+    a = host.define(idle_xml("keeper", disks)).start()
+    want = expected_leases(a, disks)
+    assert leases_of(host, a) == want
+    qemu_pid = a.pid()
+    b = host.define(idle_xml("taker", disks[1:2]))
+    host.qemud.kill(signal.SIGKILL)
+    assert pid_alive(qemu_pid)
+    host.qemud.start()
+    assert a.pid() == qemu_pid and a.state() == (S.RUNNING, 1)
+    assert leases_of(host, a) == want
+    refuse(b, disks[1][0], "'keeper'")
+    assert leases_of(host, b) == []
+    os.kill(qemu_pid, signal.SIGKILL)
+    wait_until(lambda: leases_of(host, a) == [], 10, what="the leases to go with the guest's QEMU")
+    wait_until(lambda: a.state()[0] == S.SHUTOFF, 15, what="qemud to see the guest gone")
+    b.start()
+    assert leases_of(host, b) == [(disks[1][0], b.uuid, "taker", b.pid(), 0)]
+    b.destroy()
 
 
 def test_busy_disk_refused_failed_start_leaves_nothing_release_on_destroy(host, vroot):

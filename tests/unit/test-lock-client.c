@@ -105,6 +105,29 @@ static void test_invalid_and_cancel(void) {
         CHECK_INTEQ(m.leases->n_leases, 1);
 }
 
+/* AcquireMany: all or none; a refused one named, those taken let go again. */
+static void test_acquire_many(void) {
+        const LockdLease two[] = { { "/images/m1.img", 0 }, { "/images/m2.img", LOCKD_LEASE_SHARED } };
+        const LockdLease busy[] = { { "/images/m3.img", 0 }, { "/images/c.img", 0 } };
+        Result a = {}, b = {}, c = {};
+        unsigned before = m.leases->n_leases;
+
+        CHECK(lockd_acquire_many_async(client, two, 2, U2, "vm2", getpid(), on_reply, &a, NULL) == 0);
+        run_until(&a);
+        CHECK_INTEQ(a.r, 0);
+        CHECK_INTEQ(m.leases->n_leases, before + 2);
+        CHECK(lease_table_find_resource(m.leases, "/images/m2.img")->holders->shared);
+        /* /images/c.img is U1's (test_invalid_and_cancel) */
+        CHECK(lockd_acquire_many_async(client, busy, 2, U2, "vm2", getpid(), on_reply, &b, NULL) == 0);
+        run_until(&b);
+        CHECK_INTEQ(b.r, -EBUSY);
+        CHECK(!lease_table_find_resource(m.leases, "/images/m3.img"));
+        CHECK_INTEQ(m.leases->n_leases, before + 2);
+        CHECK(lockd_release_owner_async(client, U2, on_count, &c, NULL) == 0);
+        run_until(&c);
+        CHECK_INTEQ(c.count, 2);
+}
+
 static void test_cleanup(void) {
         _cleanup_free_ char *cmd = NULL;
 
@@ -116,4 +139,4 @@ static void test_cleanup(void) {
                 CHECK(system(cmd) == 0);
 }
 
-UNIT_TESTS(test_acquire_release, test_invalid_and_cancel, test_cleanup)
+UNIT_TESTS(test_acquire_release, test_invalid_and_cancel, test_acquire_many, test_cleanup)
