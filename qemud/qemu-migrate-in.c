@@ -141,10 +141,13 @@ static int start_incoming_volumes(Manager *m, DomainDef *def, const MigrateParam
         /* the copied disks exist before QEMU opens them */
         if (r >= 0 && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)))
                 r = migration_disks_precreate(g, d->start_def ?: d->def, c, error);
+        /* the source holds the leases: Finish3 takes them once it let go */
+        d->leases_moving = true;
         if (r >= 0)
                 r = qemu_process_start(d, DOMAIN_START_AUTODESTROY | DOMAIN_START_PAUSED | QEMU_START_MIGRATE, call,
                                        error);
         if (r < 0) {
+                d->leases_moving = false;
                 qemu_migrate_disks_discard(d);
                 d->start_def = domain_def_free(d->start_def);
                 if (added) {
@@ -499,6 +502,7 @@ static void run_guest(QemuMigration *g);
 static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
         QemuMigration *g = qemu_domain(d)->migration;
 
+        d->leases_moving = false; /* held, or the guest goes */
         if (!g || !migration_job_alive(g))
                 return;
         if (r < 0) {
