@@ -27,7 +27,7 @@ from test_qemud_common import QemudEnv, Guest, dbus_error, E, S  # noqa: F401
 pytestmark = pytest.mark.timeout(300)
 
 # libvirt's numbers
-MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_PERSIST_DEST = 1, 2, 8
+MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_TUNNELLED, MIGRATE_PERSIST_DEST = 1, 2, 4, 8
 MIGRATE_UNDEFINE_SOURCE, MIGRATE_OFFLINE, MIGRATE_AUTO_CONVERGE = 16, 1024, 8192
 PAUSED_MIGRATION, RUNNING_MIGRATED, SHUTOFF_MIGRATED = 2, 2, 4
 STARTED_MIGRATED, SUSPENDED_MIGRATED, RESUMED_MIGRATED, STOPPED_MIGRATED = 1, 1, 1, 3
@@ -207,6 +207,9 @@ def test_bad_input_changes_nothing(hosts):
                 dbus.UInt32(MIGRATE_LIVE))
     with dbus_error("NoDomain", "mig1"):
         b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 0)
+    # libvirt 9.0's refusal, its words: QEMU's NBD mirrors cannot go through the tunnel
+    with dbus_error("OperationUnsupported", "non-shared storage is not supported with tunnelled migration"):
+        ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_NON_SHARED_DISK))
     assert ga.state()[0] == S.RUNNING
     assert b.list_domains() == []
 
