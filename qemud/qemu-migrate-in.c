@@ -515,8 +515,6 @@ static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
 static void stream_arrived(QemuMigration *g) {
         g->arrived = true;
         g->timer = sd_event_source_disable_unref(g->timer);
-        /* the disks came before the memory: B's QEMU serves them no more */
-        migration_disks_stop_server(g->d);
         if (domain_lock_acquire(g->d, on_finish_locks) < 0)
                 finish_failed(g, "cannot ask lockd for the disk leases");
 }
@@ -527,6 +525,7 @@ static void run_guest(QemuMigration *g) {
 
         if (g->flags & MIGRATE_PAUSED) {
                 domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+                migration_disks_stop_server(d);
                 if (!g->need_stats)
                         finish_done(g);
                 else if (!mon || qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0)
@@ -537,8 +536,15 @@ static void run_guest(QemuMigration *g) {
          * says nothing of its own. */
         domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
         if (!mon || qemu_monitor_command(mon, "cont", NULL, on_cont_reply, g) < 0 ||
-            (g->need_stats && qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0))
+            (g->need_stats && qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0)) {
                 finish_failed(g, "cannot talk to QEMU's monitor");
+                return;
+        }
+        /* The NBD server goes after cont, out of the pause, and after the
+         * figures Finish3 answers with: the source's mirrors ended before
+         * its Perform3 answered, and nbd-server-stop waits in QEMU for
+         * their connections to close. */
+        migration_disks_stop_server(d);
 }
 
 /* The event came before Finish3 or while it waits: the guest's pause

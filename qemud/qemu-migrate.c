@@ -119,6 +119,8 @@ void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
                 return;
         if (!streq(status, "completed") && !streq(status, "failed") && !streq(status, "cancelled"))
                 return;
+        if (streq(status, "completed") && qemu_domain(d)->migrating_out)
+                migration_disks_end(g); /* the guest's pause waits for them */
         if (!g->timer) {
                 g->kick = true; /* a query is under way: the one after it goes at once */
                 return;
@@ -133,7 +135,7 @@ void qemu_migrate_note_event(Domain *d, const char *event, json_object *data, ui
         const char *what = NULL;
 
         if (q->migration && q->migrating_out)
-                migration_disks_on_event(q->migration, event);
+                migration_disks_on_event(q->migration, event, data);
         if (streq(event, "STOP") && q->migrating_out)
                 what = "stopped the guest";
         else if (streq(event, "RESUME") && q->migrating_in)
