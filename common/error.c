@@ -36,6 +36,7 @@ static const VbErrorInfo table[] = {
         { VB_ERROR_NO_DOMAIN_SNAPSHOT,  ENOENT,      72 },
         { VB_ERROR_ARGUMENT_UNSUPPORTED, EOPNOTSUPP, 74 },
         { VB_ERROR_AGENT_UNRESPONSIVE,  ENOTCONN,    86 },
+        { VB_ERROR_OPERATION_UNSUPPORTED, EOPNOTSUPP, 84 },
 };
 
 const VbErrorInfo *vb_error_table(size_t *n) {

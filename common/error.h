@@ -43,6 +43,7 @@
 #define VB_ERROR_NO_DOMAIN_SNAPSHOT   VB_ERROR_PREFIX "NoDomainSnapshot"
 #define VB_ERROR_ARGUMENT_UNSUPPORTED VB_ERROR_PREFIX "ArgumentUnsupported"
 #define VB_ERROR_AGENT_UNRESPONSIVE   VB_ERROR_PREFIX "AgentUnresponsive"
+#define VB_ERROR_OPERATION_UNSUPPORTED VB_ERROR_PREFIX "OperationUnsupported"
 
 typedef struct VbErrorInfo {
         const char *name;

@@ -301,6 +301,7 @@ const char *libvirt_code_prefix(int code) {
         case 72: return "Domain snapshot not found";
         case 74: return "argument unsupported";
         case 78: return "operation aborted";
+        case 84: return "Operation not supported";
         case 86: return "Guest agent is not responding";
         case 87: return "resource busy";
         case 88: return "access denied";

@@ -387,11 +387,12 @@ static int finish(P2p *p, RemoteClient *rc, bool cancelled) {
 
 static int confirm(P2p *p, sd_bus *bus, bool cancelled) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        bool failed = p->failed;
+        bool failed = p->failed, failed_here = sd_bus_error_is_set(&p->bus_error);
         int r = local_call(p, bus, "MigrateConfirm3", false, true, cancelled, -1, &reply);
 
-        /* an earlier error stays the one told */
-        if (r < 0 && failed) {
+        /* an earlier error stays the one told: the destination's, or
+         * qemud's own (Begin3's), which a bus error keeps as the first */
+        if (r < 0 && failed && !failed_here) {
                 sd_bus_error_free(&p->bus_error);
                 p->bus_error = SD_BUS_ERROR_NULL;
         }

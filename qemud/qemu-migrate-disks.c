@@ -426,9 +426,47 @@ static int schedule(QemuMigration *g) {
                                           POLL_ACCURACY_USEC, on_mirror_poll, g);
 }
 
-void migration_disks_on_event(QemuMigration *g, const char *event) {
+static bool is_ours(const QemuMigration *g, const char *device) {
+        char id[64];
+
+        for (size_t i = 0; device && g->nbd_disks && g->nbd_disks[i]; i++) {
+                snprintf(id, sizeof(id), "migrate-%s", g->nbd_disks[i]);
+                if (streq(id, device))
+                        return true;
+        }
+        return false;
+}
+
+/* After the cancels, each mirror's end is its event: no query-block-jobs
+ * round trip in the guest's pause. Returns true once all have ended. */
+static bool count_ended(QemuMigration *g, const char *event, json_object *data) {
+        if (!g->cancels_sent || (!streq(event, "BLOCK_JOB_COMPLETED") && !streq(event, "BLOCK_JOB_CANCELLED")) ||
+            !is_ours(g, json_str(data, "device")))
+                return false;
+        /* a cancelled ready mirror completes in sync; an error is no copy */
+        if (streq(event, "BLOCK_JOB_CANCELLED") || json_str(data, "error"))
+                g->mirror_error = true;
+        g->mirrors_ended++;
+        return g->mirrors_ended >= strv_length(g->nbd_disks);
+}
+
+static void mirrors_all_ended(QemuMigration *g) {
+        g->timer = sd_event_source_disable_unref(g->timer);
+        if (g->mirror_error)
+                mirrors_failed(g, "a copy of the disks ended with an error before it was in sync");
+        else
+                mirrors_succeeded(g);
+}
+
+void migration_disks_on_event(QemuMigration *g, const char *event, json_object *data) {
+        bool all = g->nbd_disks && count_ended(g, event, data);
+
         if (!g->disks_done || !migration_job_alive(g) || !g->nbd_disks)
                 return;
+        if (all && g->mirrors_ending) {
+                mirrors_all_ended(g);
+                return;
+        }
         if (!streq(event, "BLOCK_JOB_READY") && !streq(event, "BLOCK_JOB_COMPLETED") &&
             !streq(event, "BLOCK_JOB_CANCELLED") && !streq(event, "BLOCK_JOB_ERROR"))
                 return;
@@ -634,7 +672,8 @@ int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char 
         int r;
 
         g->nbd_disks = strv_free_null(g->nbd_disks);
-        g->mirrors_started = g->mirrors_ending = false;
+        g->mirrors_started = g->mirrors_ending = g->cancels_sent = g->mirror_error = false;
+        g->mirrors_ended = 0;
         r = migration_disks_select(domain_current_def(g->d, false), p->disks, &g->nbd_disks, msg, sizeof(msg));
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "%s", msg);
@@ -675,13 +714,24 @@ static void send_each(QemuMigration *g, const char *cmd, const char *key, bool f
         }
 }
 
+/* The guest is paused: a ready mirror's cancel leaves the copy in sync. */
+void migration_disks_end(QemuMigration *g) {
+        if (!g->mirrors_started || g->cancels_sent)
+                return;
+        g->cancels_sent = true;
+        send_each(g, "block-job-cancel", "device", false);
+}
+
 int migration_disks_complete(QemuMigration *g, migration_disks_fn done) {
         if (!g->mirrors_started)
                 return 0;
-        /* the guest is paused: a ready mirror's cancel leaves the copy in sync */
         g->mirrors_ending = true;
         g->disks_done = done;
-        send_each(g, "block-job-cancel", "device", false);
+        migration_disks_end(g);
+        if (g->mirrors_ended >= strv_length(g->nbd_disks)) {
+                mirrors_all_ended(g); /* their events came before query-migrate's answer */
+                return 1;
+        }
         if (schedule(g) < 0) {
                 g->disks_done = NULL;
                 return -ENOMEM;

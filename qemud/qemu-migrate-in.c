@@ -141,10 +141,13 @@ static int start_incoming_volumes(Manager *m, DomainDef *def, const MigrateParam
         /* the copied disks exist before QEMU opens them */
         if (r >= 0 && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)))
                 r = migration_disks_precreate(g, d->start_def ?: d->def, c, error);
+        /* the source holds the leases: Finish3 takes them once it let go */
+        d->leases_moving = true;
         if (r >= 0)
                 r = qemu_process_start(d, DOMAIN_START_AUTODESTROY | DOMAIN_START_PAUSED | QEMU_START_MIGRATE, call,
                                        error);
         if (r < 0) {
+                d->leases_moving = false;
                 qemu_migrate_disks_discard(d);
                 d->start_def = domain_def_free(d->start_def);
                 if (added) {
@@ -499,6 +502,7 @@ static void run_guest(QemuMigration *g);
 static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
         QemuMigration *g = qemu_domain(d)->migration;
 
+        d->leases_moving = false; /* held, or the guest goes */
         if (!g || !migration_job_alive(g))
                 return;
         if (r < 0) {
@@ -511,8 +515,6 @@ static void on_finish_locks(Domain *d, int r, const sd_bus_error *error) {
 static void stream_arrived(QemuMigration *g) {
         g->arrived = true;
         g->timer = sd_event_source_disable_unref(g->timer);
-        /* the disks came before the memory: B's QEMU serves them no more */
-        migration_disks_stop_server(g->d);
         if (domain_lock_acquire(g->d, on_finish_locks) < 0)
                 finish_failed(g, "cannot ask lockd for the disk leases");
 }
@@ -523,6 +525,7 @@ static void run_guest(QemuMigration *g) {
 
         if (g->flags & MIGRATE_PAUSED) {
                 domain_set_state(d, DOMAIN_PAUSED, DOMAIN_PAUSED_USER);
+                migration_disks_stop_server(d);
                 if (!g->need_stats)
                         finish_done(g);
                 else if (!mon || qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0)
@@ -533,8 +536,15 @@ static void run_guest(QemuMigration *g) {
          * says nothing of its own. */
         domain_set_state(d, DOMAIN_RUNNING, DOMAIN_RUNNING_MIGRATED);
         if (!mon || qemu_monitor_command(mon, "cont", NULL, on_cont_reply, g) < 0 ||
-            (g->need_stats && qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0))
+            (g->need_stats && qemu_monitor_command(mon, "query-migrate", NULL, on_stats_in, g) < 0)) {
                 finish_failed(g, "cannot talk to QEMU's monitor");
+                return;
+        }
+        /* The NBD server goes after cont, out of the pause, and after the
+         * figures Finish3 answers with: the source's mirrors ended before
+         * its Perform3 answered, and nbd-server-stop waits in QEMU for
+         * their connections to close. */
+        migration_disks_stop_server(d);
 }
 
 /* The event came before Finish3 or while it waits: the guest's pause

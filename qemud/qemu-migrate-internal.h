@@ -48,6 +48,9 @@ struct QemuMigration {
         char *nbd_host;
         int nbd_port;
         bool mirrors_started, mirrors_ending;
+        bool cancels_sent;        /* source: the mirrors' block-job-cancel went (the memory completed) */
+        unsigned mirrors_ended;   /* source: their BLOCK_JOB_COMPLETED events since */
+        bool mirror_error;        /* source: one of those events carried an error */
         uint64_t mirror_speed;    /* bytes/s, 0 unlimited: the migration's bandwidth, as libvirt does */
         migration_disks_fn disks_done;
         sd_event_source *cleanup_timer;
@@ -113,10 +116,13 @@ int migration_disks_mirror(QemuMigration *g, const MigrateParams *p, const char 
 /* The memory arrived (guest paused): the mirrors end in sync; 0 when there
  * are none, 1 when done will run. */
 int migration_disks_complete(QemuMigration *g, migration_disks_fn done);
+/* QEMU's event said the memory completed (the guest paused): the mirrors'
+ * cancels go at once, not after query-migrate's answer. */
+void migration_disks_end(QemuMigration *g);
 void migration_disks_forget_nodes(QemuMigration *g);
 /* A block job event of QEMU's: the mirrors' poll goes at once (the memory
  * waits for them to be ready, the guest's pause for them to end). */
-void migration_disks_on_event(QemuMigration *g, const char *event);
+void migration_disks_on_event(QemuMigration *g, const char *event, json_object *data);
 /* A failure: the mirrors are cancelled, their nodes removed. */
 void migration_disks_abandon(QemuMigration *g);
 

@@ -119,6 +119,8 @@ void qemu_migrate_on_event(Domain *d, const char *event, json_object *data) {
                 return;
         if (!streq(status, "completed") && !streq(status, "failed") && !streq(status, "cancelled"))
                 return;
+        if (streq(status, "completed") && qemu_domain(d)->migrating_out)
+                migration_disks_end(g); /* the guest's pause waits for them */
         if (!g->timer) {
                 g->kick = true; /* a query is under way: the one after it goes at once */
                 return;
@@ -133,7 +135,7 @@ void qemu_migrate_note_event(Domain *d, const char *event, json_object *data, ui
         const char *what = NULL;
 
         if (q->migration && q->migrating_out)
-                migration_disks_on_event(q->migration, event);
+                migration_disks_on_event(q->migration, event, data);
         if (streq(event, "STOP") && q->migrating_out)
                 what = "stopped the guest";
         else if (streq(event, "RESUME") && q->migrating_in)
@@ -365,7 +367,9 @@ static void perform_done(QemuMigration *g) {
                 (void) migration_cookie_add_stat(c, "memory_processed", g->completed.memory_processed);
         }
         /* The guest no longer runs here: its leases go before B takes them
-         * in Finish3 (the request leaves before the answer). */
+         * in Finish3 (the request leaves before the answer). Until
+         * Confirm3 they are the migration's, not lockd's return's. */
+        d->leases_moving = true;
         domain_lock_release(d);
         /* The guest is paused until B runs it: the answer first, the live
          * state's write (an fsync) after. */
@@ -699,6 +703,7 @@ static void on_confirm_locks(Domain *d, int r, const sd_bus_error *error) {
         QemuMonitor *mon = qemu_domain(d)->mon;
         char msg[1024];
 
+        d->leases_moving = false;
         if (!domain_job_is(d->jobs, DOMAIN_JOB_MIGRATE_OUT))
                 return;
         if (r < 0) {
@@ -725,6 +730,7 @@ static int migrate_confirm(Domain *d, const MigrateParams *p, const void *cookie
                 if (domain_is_active(d) && d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION &&
                     domain_lock_acquire(d, on_confirm_locks) >= 0)
                         return 1;
+                d->leases_moving = false;
                 if (domain_is_active(d))
                         (void) domain_status_save(d);
                 domain_job_succeed(d->jobs);
@@ -983,6 +989,7 @@ void qemu_migrate_recover(Domain *d) {
         if (d->state == DOMAIN_PAUSED && d->reason == DOMAIN_PAUSED_MIGRATION) {
                 log_warning("%s was sent whole before qemud stopped: it stays paused until its Confirm3.",
                             d->def->name);
+                d->leases_moving = true; /* let go when it was sent */
                 return;
         }
         log_warning("The migration of %s was cut short when qemud stopped: cancelling it, the guest runs on.",

@@ -122,6 +122,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                  * it; asking is for a lockd that has not noticed yet. */
                 domain_lock_release(d);
         d->start_def = domain_def_free(d->start_def);
+        d->leases_moving = false; /* no guest, nothing a migration hands over */
         qemu_chains_release(d); /* QEMU reads nothing any more */
         if (release) {
                 qemu_security_stop(d); /* QEMU is gone: its files go back */

@@ -134,10 +134,13 @@ void domain_lock_release(Domain *d) {
                 (void) lockd_release_owner_async(domain_lock_bus(d->manager), d->uuid_str, NULL, NULL, NULL);
 }
 
+/* Not a guest whose leases a migration hands over: the source let them go
+ * for the destination to take, the destination takes them in Finish3 once
+ * the source let go; taken here they would be held twice, or stop Finish3. */
 void domain_lock_reacquire_all(Manager *m) {
         for (size_t i = 0; i < m->n_domains; i++) {
                 Domain *d = m->domains[i];
-                if (d->live && d->pid > 0 && !d->starting && !d->rolling_back)
+                if (d->live && d->pid > 0 && !d->starting && !d->rolling_back && !d->leases_moving)
                         (void) acquire_all(d, NULL); /* failures are logged */
         }
 }

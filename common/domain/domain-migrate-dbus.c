@@ -144,9 +144,11 @@ static int check_flags(const MigrateParams *p, uint32_t flags, sd_bus_error *err
         if (flags & MIGRATE_PEER2PEER)
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                      "peer-to-peer migration is the proxy's: qemud takes the phases only");
+        /* libvirt 9.0 refuses it too with a QEMU of -blockdev (its NBD
+         * mirrors do not go through the tunnel): its words */
         if ((flags & MIGRATE_TUNNELLED) && (flags & (MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC)))
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                     "tunnelled migration with copied storage is not supported yet");
+                return vb_error_setf(error, VB_ERROR_OPERATION_UNSUPPORTED,
+                                     "migration of non-shared storage is not supported with tunnelled migration and this QEMU");
         if ((flags & MIGRATE_OFFLINE) && (flags & (MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK | MIGRATE_NON_SHARED_INC |
                                                    MIGRATE_POSTCOPY)))
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,

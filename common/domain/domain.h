@@ -61,6 +61,7 @@ typedef struct Domain {
         bool start_paused;
         bool destroying;          /* we asked it to die */
         bool rolling_back;        /* after a restart: undoing a start that was cut short */
+        bool leases_moving;       /* a migration hands its disk leases over: its job takes or drops them */
         sd_event_source *kill_timer;
         sd_bus_message *start_call;   /* answered when the guest runs (or failed) */
         char *start_error_name;       /* a failed start, answered once its process is gone */

@@ -27,7 +27,7 @@ from test_qemud_common import QemudEnv, Guest, dbus_error, E, S  # noqa: F401
 pytestmark = pytest.mark.timeout(300)
 
 # libvirt's numbers
-MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_PERSIST_DEST = 1, 2, 8
+MIGRATE_LIVE, MIGRATE_PEER2PEER, MIGRATE_TUNNELLED, MIGRATE_PERSIST_DEST = 1, 2, 4, 8
 MIGRATE_UNDEFINE_SOURCE, MIGRATE_OFFLINE, MIGRATE_AUTO_CONVERGE = 16, 1024, 8192
 PAUSED_MIGRATION, RUNNING_MIGRATED, SHUTOFF_MIGRATED = 2, 2, 4
 STARTED_MIGRATED, SUSPENDED_MIGRATED, RESUMED_MIGRATED, STOPPED_MIGRATED = 1, 1, 1, 3
@@ -207,6 +207,9 @@ def test_bad_input_changes_nothing(hosts):
                 dbus.UInt32(MIGRATE_LIVE))
     with dbus_error("NoDomain", "mig1"):
         b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 0)
+    # libvirt 9.0's refusal, its words: QEMU's NBD mirrors cannot go through the tunnel
+    with dbus_error("OperationUnsupported", "non-shared storage is not supported with tunnelled migration"):
+        ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_NON_SHARED_DISK))
     assert ga.state()[0] == S.RUNNING
     assert b.list_domains() == []
 
@@ -340,6 +343,60 @@ def test_the_disk_lease_moves_with_the_guest(hosts):
     assert leases(b) == [(str(disk), "disk1")]
     h.wait_until(lambda: leases(a) == [], 10, what="A's lease to go")
     gb.serial = b.root / "disk1.serial"
+    gb.wait_tick_after(gb.last_tick())
+    gb.call("Destroy", dbus.UInt32(0))
+    gb.call("Undefine", dbus.UInt32(0))
+
+
+DBUS = ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus")
+LOCKD_BACK = "lockd is (back) on the bus"
+
+
+def restart_lockd(env):
+    """Stops env's lockd by its pid, has the bus start it again (a call
+    activates it) and returns once env's qemud has seen it come back, as
+    after lockd's idle exit and activation."""
+    import signal
+    seen = env.qemud.log_path.read_text().count(LOCKD_BACK)
+    if env.bus.call(*DBUS, "NameHasOwner", LOCKD):
+        os.kill(int(env.bus.call(*DBUS, "GetConnectionUnixProcessID", LOCKD)), signal.SIGTERM)
+        h.wait_until(lambda: not env.bus.call(*DBUS, "NameHasOwner", LOCKD), 10, what="lockd to leave the bus")
+    leases(env)
+    h.wait_until(lambda: env.qemud.log_path.read_text().count(LOCKD_BACK) > seen, 10,
+                 what="qemud to see lockd back")
+    env.call("ListDomains", dbus.UInt32(0))  # qemud has run its reaction to lockd's return
+
+
+def test_lockd_back_during_a_migration_leaves_the_leases_to_it(hosts):
+    """Shared storage, each host's lockd stopped and activated again in the
+    middle of a migration (as after its idle exit): B's, between Prepare3 and
+    Perform3, does not take the incoming guest's lease while A holds it;
+    A's, after Perform3 let the lease go, does not take it back for the
+    paused source, so B takes it in Finish3 and the guest runs on B."""
+    a, b = hosts
+    disk = a.root / "shared-disk2.raw"
+    subprocess.run(["truncate", "-s", "4M", str(disk)], check=True)
+    g = a.define("disk2", tick=True, disks=[str(disk)])
+    g.start()
+    g.wait_tick_after(-1, timeout=90)
+    assert leases(a) == [(str(disk), "disk2")]
+    flags = MIGRATE_LIVE | MIGRATE_PERSIST_DEST | MIGRATE_UNDEFINE_SOURCE
+    ck, xml = g.call("MigrateBegin3", params(), dbus.UInt32(flags))
+    xml = move_serial(xml, a, b, "disk2")
+    ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    restart_lockd(b)
+    assert "Cannot take the leases of disk2" not in b.qemud.log_path.read_text()
+    out = g.call("MigratePerform3", "", params(migrate_uri=uri), cookie_bytes(ck), dbus.UInt32(flags))
+    h.wait_until(lambda: leases(a) == [], 10, what="A to let the lease go")
+    restart_lockd(a)
+    assert leases(a) == []
+    path, ck2 = b.call("DomainMigrateFinish3", params(), cookie_bytes(out), dbus.UInt32(flags), 0)
+    g.call("MigrateConfirm3", params(), cookie_bytes(ck2), dbus.UInt32(flags), 0)
+    gb = Guest(b, path, "disk2")
+    assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
+    assert leases(b) == [(str(disk), "disk2")] and leases(a) == []
+    gb.serial = b.root / "disk2.serial"
     gb.wait_tick_after(gb.last_tick())
     gb.call("Destroy", dbus.UInt32(0))
     gb.call("Undefine", dbus.UInt32(0))
