@@ -25,6 +25,7 @@
 #include "qemu-process.h"
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
+#include "qemu-swtpm.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -142,6 +143,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 (void) unlink(q->monitor_path);
                 q->monitor_path = mfree(q->monitor_path);
         }
+        qemu_swtpm_stop(d); /* one QEMU never connected to */
         qemu_confine_dir_remove(d); /* the sockets QEMU made */
         qemu_machined_unregister(d);
         if (status_path(d, ".xml", &status) >= 0)
@@ -178,6 +180,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 d->def = TAKE_PTR(d->newdef);
         }
         if (!d->persistent) {
+                qemu_swtpm_undefine(d, 0); /* as libvirt: a transient guest's TPM state goes with it */
                 manager_remove_domain(m, d);
                 domain_free(d);
         }
