@@ -1100,8 +1100,11 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_controller(w, &def->controllers[i], flags);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 domain_format_fs(w, &def->filesystems[i], flags);
-        for (size_t i = 0; i < def->n_nets; i++)
+        for (size_t i = 0; i < def->n_nets; i++) {
+                domain_format_net_hostdevs_at(w, def, i, flags);
                 domain_format_net(w, &def->nets[i], flags);
+        }
+        domain_format_net_hostdevs_at(w, def, def->n_nets, flags);
         for (DomainChrKind k = 0; k < _DOMAIN_CHR_KIND_MAX; k++)
                 for (size_t i = 0; i < def->n_chrs; i++)
                         if (def->chrs[i].kind == k)
