@@ -1010,6 +1010,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = qemu_interface_keep_aliases(d->live, p->live);
         if (r >= 0)
                 r = keep_rng_aliases(d->live, p->live);
+        if (r >= 0)
+                r = hotplug_keep_memory_aliases(d->live, p->live);
         _cleanup_free_ char *dir = NULL;
         if (r >= 0)
                 r = qemu_confine_dir(d, &dir);
