@@ -5,7 +5,8 @@ emulator backend whose swtpm qemud runs: QEMU's query-tpm lists it, the
 swtpm outlives a SIGKILL of qemud and ends with the guest, its state
 (<statedir>/qemu/swtpm/<uuid>) is made once and kept across starts, and
 goes at undefine as libvirt's persistent_state and UNDEFINE_TPM/KEEP_TPM
-say. The start refuses, naming it, a passthrough device the host lacks,
+say (over D-Bus, and virsh undefine --tpm/--keep-tpm through the proxy).
+The start refuses, naming it, a passthrough device the host lacks,
 leaving the guest shut off; a bad <tpm> defines nothing.
 """
 
@@ -197,3 +198,24 @@ def test_refusals_define_nothing(env):
     with dbus_error("XMLError", "missing TPM device backend"):
         define(env, "tpm-x", "<tpm model='tpm-tis'/>")
     assert env.list_domains() == before
+
+
+@pytest.fixture(scope="module")
+def proxy(env):
+    p = h.Proxy(env.bus, env.root).start()
+    h.register_log("virtbus-proxyd", p.log_path)
+    yield p
+    p.stop()
+
+
+def test_virsh_undefine_tpm_flags(env, proxy):
+    """virsh undefine --keep-tpm / --tpm through virtbus-proxyd reach qemud
+    as VIR_DOMAIN_UNDEFINE_KEEP_TPM / _TPM."""
+    need_swtpm()
+    g, state = started_once(env, "tpm-virsh", "<backend type='emulator'/>")
+    proxy.virsh("undefine", "tpm-virsh", "--keep-tpm")
+    assert state.is_dir()
+    shutil.rmtree(state)
+    g, state = started_once(env, "tpm-virsh", "<backend type='emulator' persistent_state='yes'/>")
+    proxy.virsh("undefine", "tpm-virsh", "--tpm")
+    assert not state.exists()
