@@ -144,6 +144,8 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 q->monitor_path = mfree(q->monitor_path);
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
+        if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
+                qemu_swtpm_remove_state(d, 0);
         qemu_confine_dir_remove(d); /* the sockets QEMU made */
         qemu_machined_unregister(d);
         if (status_path(d, ".xml", &status) >= 0)
@@ -180,7 +182,6 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 d->def = TAKE_PTR(d->newdef);
         }
         if (!d->persistent) {
-                qemu_swtpm_undefine(d, 0); /* as libvirt: a transient guest's TPM state goes with it */
                 manager_remove_domain(m, d);
                 domain_free(d);
         }

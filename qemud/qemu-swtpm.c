@@ -4,7 +4,9 @@
  * at undefine (qemu-swtpm.h). */
 #include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,12 +19,15 @@
 #include "util.h"
 #include "uuid.h"
 
+#define SWTPM_STOP_WAIT_MS 3000
+
 typedef struct SwtpmFiles {
         char *top;       /* <statedir>/qemu/swtpm/<uuid> */
         char *state_dir; /* top/tpm2 or top/tpm1.2 */
         char *log;       /* top/swtpm.log */
         char *socket;
-        char *pidfile;
+        char *pidfile;   /* swtpm's own, gone as soon as it begins to end */
+        char *our_pid;   /* qemud's copy: the stop waits for that process */
         char *vmid;
 } SwtpmFiles;
 
@@ -32,6 +37,7 @@ static void files_clear(SwtpmFiles *f) {
         free(f->log);
         free(f->socket);
         free(f->pidfile);
+        free(f->our_pid);
         free(f->vmid);
 }
 
@@ -53,6 +59,7 @@ static int files_of(const Domain *d, const DomainTpmDef *t, SwtpmFiles *f) {
             asprintf(&f->log, "%s/swtpm.log", f->top) < 0 ||
             asprintf(&f->socket, "%s/%s.swtpm.sock", run, t->alias) < 0 ||
             asprintf(&f->pidfile, "%s/%s.swtpm.pid", run, t->alias) < 0 ||
+            asprintf(&f->our_pid, "%s/%s.swtpm.qemud-pid", run, t->alias) < 0 ||
             asprintf(&f->vmid, "%s:%s", d->live->name, uuid) < 0)
                 return -ENOMEM;
         return 0;
@@ -137,6 +144,16 @@ static int run_as(char **argv, const char *log, uid_t uid, gid_t gid, const char
         return 0;
 }
 
+/* swtpm wrote its pid before its parent ended: qemud keeps a copy in
+ * the guest's run directory, which outlives a restart of qemud. */
+static void keep_pid(const SwtpmFiles *f) {
+        _cleanup_free_ char *s = NULL;
+        size_t n = 0;
+
+        if (read_full_file(f->pidfile, 64, &s, &n) < 0 || write_file_atomic(f->our_pid, s, n, 0600) < 0)
+                log_warning("Cannot keep the pid of swtpm from %s in %s", f->pidfile, f->our_pid);
+}
+
 static int start_one(Domain *d, const DomainTpmDef *t, uid_t uid, gid_t gid, ConfError *err) {
         _cleanup_(files_clear) SwtpmFiles f = {};
         _cleanup_strv_free_ char **setup = NULL, **daemon = NULL;
@@ -165,6 +182,8 @@ static int start_one(Domain *d, const DomainTpmDef *t, uid_t uid, gid_t gid, Con
         r = qemu_swtpm_argv(t, &p, &daemon);
         if (r >= 0)
                 r = run_as(daemon, f.log, uid, gid, "swtpm", err);
+        if (r >= 0)
+                keep_pid(&f);
         if (r >= 0)
                 log_info("Domain %s: swtpm for %s runs on %s, its state in %s", d->def->name, t->alias, f.socket,
                          f.state_dir);
@@ -203,6 +222,21 @@ static pid_t swtpm_pid(const char *pidfile) {
         return (chomp(comm), streq(comm, "swtpm")) ? pid : 0;
 }
 
+/* SIGTERM (it may be ending already, QEMU gone), and a short wait for its
+ * end: it writes its state as it ends, and a removal of that state (a
+ * transient guest's) must come after. */
+static void end_swtpm(Domain *d, pid_t pid) {
+        _cleanup_close_ int fd = pidfd_open_pid(pid);
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        if (fd < 0 || syscall(SYS_pidfd_send_signal, fd, SIGTERM, NULL, 0) < 0)
+                return;
+        if (poll(&p, 1, SWTPM_STOP_WAIT_MS) <= 0)
+                log_warning("Domain %s: swtpm %d has not ended yet", d->def->name, (int) pid);
+        else
+                log_info("Domain %s: stopped swtpm %d", d->def->name, (int) pid);
+}
+
 void qemu_swtpm_stop(Domain *d) {
         const DomainDef *def = d->live;
 
@@ -215,26 +249,29 @@ void qemu_swtpm_stop(Domain *d) {
                         continue;
                 /* With --terminate it has gone with QEMU's connection; this
                  * is for one QEMU never reached. */
-                pid = swtpm_pid(f.pidfile);
-                if (pid > 0 && kill(pid, SIGTERM) == 0)
-                        log_info("Domain %s: stopped swtpm %d", d->def->name, (int) pid);
+                pid = swtpm_pid(f.our_pid);
+                if (pid > 0)
+                        end_swtpm(d, pid);
+                (void) unlink(f.our_pid);
                 (void) unlink(f.pidfile);
                 (void) unlink(f.socket);
         }
 }
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
-                log_warning("Cannot remove %s: %s", path, strerror(errno));
+        (void) (type == FTW_DP ? rmdir(path) : unlink(path));
         return 0;
 }
 
 void qemu_swtpm_undefine(Domain *d, unsigned flags) {
+        if (!domain_is_active(d)) /* else the guest goes on, transient: its stop decides, as in libvirt */
+                qemu_swtpm_remove_state(d, flags);
+}
+
+void qemu_swtpm_remove_state(Domain *d, unsigned flags) {
         _cleanup_free_ char *top = NULL;
         const DomainDef *def = d->def;
 
-        if (domain_is_active(d))
-                return; /* the guest goes on, transient: its stop decides, as in libvirt */
         for (size_t i = 0; def && i < def->n_tpms; i++) {
                 const DomainTpmDef *t = &def->tpms[i];
                 bool keep = t->persistent_state == TRISTATE_ON ? !(flags & SWTPM_UNDEFINE_TPM)
@@ -247,7 +284,12 @@ void qemu_swtpm_undefine(Domain *d, unsigned flags) {
                 if (access(top, F_OK) < 0)
                         return;
                 log_info("Domain %s: removing its TPM state %s", def->name, top);
-                (void) nftw(top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                /* an swtpm that outlived the wait may still write a file */
+                for (int k = 0; k < 5 && access(top, F_OK) == 0; k++) {
+                        if (k > 0)
+                                (void) usleep(100 * 1000);
+                        (void) nftw(top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                }
                 return;
         }
 }

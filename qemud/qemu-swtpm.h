@@ -18,9 +18,10 @@
  * its state is new, then swtpm, its control socket at
  * <run_dir>/<alias>.swtpm.sock (where qemu-command-tpm.c points QEMU).
  * qemu_swtpm_stop(): ends what is left of them when QEMU is gone.
- * qemu_swtpm_undefine(): libvirt's rule for the state at undefine (and at
- * the stop of a transient guest, flags 0): removed with UNDEFINE_TPM when
- * persistent_state='yes', and unless UNDEFINE_KEEP_TPM otherwise. */
+ * qemu_swtpm_remove_state(): libvirt's rule for the state at undefine (and
+ * at the stop of a transient guest, flags 0): removed with UNDEFINE_TPM
+ * when persistent_state='yes', and unless UNDEFINE_KEEP_TPM otherwise.
+ * qemu_swtpm_undefine(): that, for a domain undefined while shut off. */
 
 #include <sys/types.h>
 
@@ -46,4 +47,5 @@ int qemu_swtpm_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***ret);
 
 int qemu_swtpm_start(Domain *d, uid_t uid, gid_t gid, ConfError *err);
 void qemu_swtpm_stop(Domain *d);
+void qemu_swtpm_remove_state(Domain *d, unsigned flags);
 void qemu_swtpm_undefine(Domain *d, unsigned flags);

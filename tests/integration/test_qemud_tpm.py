@@ -10,7 +10,6 @@ The start refuses, naming it, a passthrough device the host lacks,
 leaving the guest shut off; a bad <tpm> defines nothing.
 """
 
-import os
 import re
 import shutil
 import signal
@@ -219,3 +218,22 @@ def test_virsh_undefine_tpm_flags(env, proxy):
     g, state = started_once(env, "tpm-virsh", "<backend type='emulator' persistent_state='yes'/>")
     proxy.virsh("undefine", "tpm-virsh", "--tpm")
     assert not state.exists()
+
+
+def test_transient_guest_tpm_state_goes_with_it(env):
+    """A transient guest's TPM state goes at its stop, as libvirt does,
+    unless persistent_state='yes'."""
+    need_swtpm()
+    for backend, kept in (("<backend type='emulator'/>", False),
+                          ("<backend type='emulator' persistent_state='yes'/>", True)):
+        serial = env.root / "tpm-transient.serial"
+        xml = h.guest_domain_xml(env.guest, "tpm-transient", serial_log=serial, nic=None,
+                                 extra_devices=f"<tpm model='tpm-tis'>{backend}</tpm>")
+        path = env.call("DomainCreateXML", xml, 0)
+        uuid = re.search(r"<uuid>([^<]+)</uuid>", env.dcall(path, "GetXMLDesc", 0)).group(1)
+        state = env.root / "var" / "lib" / "virtbus" / "qemu" / "swtpm" / uuid
+        assert state.is_dir()
+        env.dcall(path, "Destroy", 0)
+        assert state.is_dir() == kept, list(state.rglob("*"))
+        if kept:
+            shutil.rmtree(state)
