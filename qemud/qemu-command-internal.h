@@ -220,6 +220,7 @@ int qemu_tpm_assign_aliases(DomainDef *def);
 int qemu_build_tpms(QemuCmd *c);
 /* <devices><memory> (qemu-command-memdev.c): aliases, the devices. */
 int qemu_memdev_assign_aliases(DomainDef *def);
+const char *qemu_memdev_alias_prefix(DomainMemoryModel m);
 int qemu_build_memdevs(QemuCmd *c);
 bool qemu_memdev_has_nvdimm(const DomainDef *def);
 /* <hostdev> (qemu-command-hostdev.c): "hostdevN" aliases, the devices. */

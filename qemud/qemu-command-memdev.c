@@ -28,6 +28,19 @@ static void alias_of(const DomainDef *def, size_t i, char *buf, size_t size) {
         snprintf(buf, size, "%s%zu", prefixes[def->mems[i].model], i);
 }
 
+/* A live device keeps the alias it was plugged with: after a detach the
+ * positions no longer tell them (qemu-hotplug-memory.c). */
+static void live_alias_of(const DomainDef *def, size_t i, char *buf, size_t size) {
+        if (def->mems[i].alias)
+                snprintf(buf, size, "%s", def->mems[i].alias);
+        else
+                alias_of(def, i, buf, size);
+}
+
+const char *qemu_memdev_alias_prefix(DomainMemoryModel m) {
+        return (size_t) m < ELEMENTSOF(prefixes) ? prefixes[m] : NULL;
+}
+
 int qemu_memdev_assign_aliases(DomainDef *def) {
         for (size_t i = 0; i < def->n_mems; i++) {
                 char a[32], *s;
@@ -196,7 +209,7 @@ int qemu_build_memdevs(QemuCmd *c) {
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_MEMORY, i);
-                alias_of(c->def, i, alias, sizeof(alias));
+                live_alias_of(c->def, i, alias, sizeof(alias));
                 r = drivers[m->model] ? cmd_need_device(c, drivers[m->model]) : 0;
                 if (r >= 0)
                         r = build_backend(c, m, alias);

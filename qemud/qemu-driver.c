@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "error.h"
 #include "log.h"
+#include "qemu-swtpm.h"
 #include "qemu-address.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-capabilities.h"
@@ -276,6 +277,7 @@ const DomainDriver qemu_driver = {
         .validate = validate,
         .post_parse = post_parse,
         .define_rules = define_rules,
+        .undefined = qemu_swtpm_undefine,
         .start = qemu_process_start,
         .destroy = qemu_process_destroy,
         .shutdown = qemu_process_shutdown,

@@ -190,11 +190,37 @@ static int check_path(const char *root, const char *fmt_rest, const char *arg, c
         return access(path, F_OK) < 0 ? no_device(err, what, path, "does not exist") : 0;
 }
 
+/* <interface type='hostdev'>: libvirt takes only an SR-IOV VF, whose MAC
+ * and VLAN it sets through its PF. */
+static int check_vf(const DomainHostdevDef *h, const char *sysfs, const char *what, ConfError *err) {
+        _cleanup_free_ char *physfn = NULL;
+        int r = check_pci(h, sysfs, what, err);
+
+        if (r < 0)
+                return r;
+        if (asprintf(&physfn, "%s/bus/pci/devices/%04x:%02x:%02x.%x/physfn", sysfs, h->pci_domain, h->pci_bus,
+                     h->pci_slot, h->pci_function) < 0)
+                return -ENOMEM;
+        if (access(physfn, F_OK) < 0) {
+                conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: host device %s is not "
+                               "an SR-IOV virtual function (%s does not exist): an interface of type 'hostdev' "
+                               "must be one", what, physfn);
+                return -EOPNOTSUPP;
+        }
+        conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: qemud does not set the MAC address "
+                       "and VLAN of SR-IOV virtual function %s through its PF yet: give it as a <hostdev>", what);
+        return -EOPNOTSUPP;
+}
+
 static int check_one(const DomainHostdevDef *h, const char *sysfs, const char *devroot, char **ret_path,
                      ConfError *err) {
-        char what[160];
+        char what[200];
 
         domain_hostdev_describe(h, what, sizeof(what));
+        if (h->net.is_interface) {
+                strncat(what, " (the VF of an <interface type='hostdev'>)", sizeof(what) - strlen(what) - 1);
+                return check_vf(h, sysfs, what, err);
+        }
         switch (h->type) {
         case DOMAIN_HOSTDEV_PCI:
                 return check_pci(h, sysfs, what, err);

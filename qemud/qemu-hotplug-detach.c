@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* DetachDevice: device_del, the guest's DEVICE_DELETED (or libvirt's
- * wait and asynchronous removal), then the backends, lease and port. */
+ * wait and asynchronous removal), then the backends (a memory device's
+ * memory-backend object-del), lease and port. */
 #include <errno.h>
 #include <stdarg.h>
 
@@ -106,6 +107,18 @@ static int on_unplug_timeout(sd_event_source *s, uint64_t usec, void *userdata) 
         return 0;
 }
 
+/* <memory> counts the memory devices (as at attach): a dimm gone takes
+ * its size with it. */
+static void memory_removed(DomainDef *def, const char *kind, size_t index) {
+        uint64_t size;
+
+        if (!streq(kind, "memory"))
+                return;
+        size = def->mems[index].size_kib;
+        def->memory_kib -= MIN(size, def->memory_kib);
+        def->current_memory_kib -= MIN(size, def->current_memory_kib);
+}
+
 /* DEVICE_DELETED: the device is gone from the guest. */
 void hotplug_unplug_finish(Unplug *u, Domain *d) {
         DevRef r = { .kind = u->kind };
@@ -121,6 +134,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                         (void) qemu_confine_disk(d, &d->live->disks[r.index], false, msg,
                                                                  sizeof(msg));
                                 }
+                                memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }
@@ -280,16 +294,13 @@ int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *err
         r = hotplug_parse_device(xml, "detached", &holder, &kind, &f, error);
         if (r < 0)
                 return r;
-        /* the guest must give the memory back first: not done yet */
-        if (f == QEMU_DEVICE_MEMORY)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: memory "
-                                     "devices cannot be detached by qemud yet");
         if (flags & DOMAIN_AFFECT_CONFIG) {
                 if (hotplug_find_device(hotplug_config_def(d), holder, kind, &ref) < 0)
                         return hotplug_no_such_device(holder, kind, "persistent", error);
                 r = domain_def_copy(hotplug_config_def(d), &config);
                 if (r < 0)
                         return r;
+                memory_removed(config, kind, ref.index);
                 r = domain_def_remove_device(config, kind, ref.index);
                 if (r < 0)
                         return r;

@@ -98,4 +98,10 @@ int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *err
 
 /* qemu-hotplug-media.c */
 int hotplug_id_args(const char *alias, json_object **ret);
+/* a virtio-mem's <requested> (qemu-hotplug-memory.c) */
+int hotplug_update_memory(Domain *d, const DomainDef *holder, unsigned flags, sd_bus_error *error);
+int hotplug_keep_memory_aliases(const DomainDef *old, DomainDef *def);
+/* <hostdev> (qemu-hotplug-hostdev.c) */
+int hotplug_check_interface_kind(const DomainDef *holder, const char *kind, sd_bus_error *error);
+int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error);
 int hotplug_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);

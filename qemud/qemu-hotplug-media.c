@@ -149,6 +149,8 @@ int hotplug_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *err
         r = domain_def_parse_device(xml, 0, &holder, &kind, &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot parse the device", error);
+        if (streq(kind, "memory"))
+                return hotplug_update_memory(d, holder, flags, error);
         if (!streq(kind, "disk"))
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be updated", kind);

@@ -119,6 +119,8 @@ int hotplug_family_of(const char *kind, QemuDeviceFamily *ret) {
                 *ret = QEMU_DEVICE_RNG;
         else if (streq(kind, "memory"))
                 *ret = QEMU_DEVICE_MEMORY;
+        else if (streq(kind, "hostdev"))
+                *ret = QEMU_DEVICE_HOSTDEV;
         else
                 return -EOPNOTSUPP;
         return 0;
@@ -132,6 +134,7 @@ const char *hotplug_dev_alias(const DomainDef *def, const DevRef *r) {
         case QEMU_DEVICE_CHR: return def->chrs[r->index].alias;
         case QEMU_DEVICE_RNG: return def->rngs[r->index].alias;
         case QEMU_DEVICE_MEMORY: return def->mems[r->index].alias;
+        case QEMU_DEVICE_HOSTDEV: return def->hostdevs[r->index].alias;
         default: return NULL;
         }
 }
@@ -155,6 +158,12 @@ void hotplug_dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t s
         case QEMU_DEVICE_CHR:
                 snprintf(buf, size, "%s port %u", r->kind, def->chrs[r->index].port);
                 break;
+        case QEMU_DEVICE_HOSTDEV: {
+                char dev[128];
+                domain_hostdev_describe(&def->hostdevs[r->index], dev, sizeof(dev));
+                snprintf(buf, size, "hostdev '%s'", dev);
+                break;
+        }
         default:
                 snprintf(buf, size, "%s %zu", r->kind, r->index);
         }
@@ -209,6 +218,17 @@ int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const cha
                                 return ret->index = i, 0;
                 }
                 break;
+        case QEMU_DEVICE_HOSTDEV: {
+                /* by its source on the host, as libvirt */
+                char a[128], b[128];
+                domain_hostdev_describe(&holder->hostdevs[0], b, sizeof(b));
+                for (size_t i = 0; i < def->n_hostdevs; i++) {
+                        domain_hostdev_describe(&def->hostdevs[i], a, sizeof(a));
+                        if (def->hostdevs[i].type == holder->hostdevs[0].type && streq(a, b))
+                                return ret->index = i, 0;
+                }
+                break;
+        }
         case QEMU_DEVICE_RNG:
                 for (size_t i = 0; i < def->n_rngs; i++)
                         if (streq_ptr(def->rngs[i].model, holder->rngs[0].model) &&
@@ -277,7 +297,7 @@ int hotplug_parse_device(const char *xml, const char *verb, DomainDef **ret_hold
         if (hotplug_family_of(*ret_kind, ret_family) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be %s", *ret_kind, verb);
-        return 0;
+        return hotplug_check_interface_kind(*ret_holder, *ret_kind, error);
 }
 /* A SCSI disk on a guest without a SCSI controller: the allocator would add
  * libvirt's default lsilogic, a conventional PCI device that a q35 guest
@@ -995,6 +1015,9 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         p->what = strdup(what);
         if (!p->what)
                 return -ENOMEM;
+        r = hotplug_hostdev_check(p->live, &p->ref, error);
+        if (r < 0)
+                return r;
         if (p->ref.family == QEMU_DEVICE_DISK) {
                 DomainDiskDef *disk = &p->live->disks[p->ref.index];
 
@@ -1010,6 +1033,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = qemu_interface_keep_aliases(d->live, p->live);
         if (r >= 0)
                 r = keep_rng_aliases(d->live, p->live);
+        if (r >= 0)
+                r = hotplug_keep_memory_aliases(d->live, p->live);
         _cleanup_free_ char *dir = NULL;
         if (r >= 0)
                 r = qemu_confine_dir(d, &dir);

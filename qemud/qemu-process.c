@@ -25,6 +25,7 @@
 #include "qemu-process.h"
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
+#include "qemu-swtpm.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -143,6 +144,9 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 (void) unlink(q->monitor_path);
                 q->monitor_path = mfree(q->monitor_path);
         }
+        qemu_swtpm_stop(d); /* one QEMU never connected to */
+        if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
+                qemu_swtpm_remove_state(d, 0);
         qemu_confine_dir_remove(d); /* the sockets QEMU made */
         qemu_machined_unregister(d);
         if (status_path(d, ".xml", &status) >= 0)

@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-hostdev.h"
+#include "qemu-swtpm.h"
 #include "qemu-tpm.h"
 #include "qemu-command.h"
 #include "qemu-domain.h"
@@ -527,6 +528,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 r = -errno;
         if (r >= 0) {
                 int k = qemu_confine_dir_make(d, creds.uid, creds.gid, err);
+                if (k >= 0) /* its socket in the directory just made, QEMU's user's */
+                        k = qemu_swtpm_start(d, creds.uid, creds.gid, err);
                 if (k < 0) {
                         domain_network_close_taps(d);
                         return k;

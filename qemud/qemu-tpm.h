@@ -10,8 +10,8 @@
  * (virtbus has no secrets).
  *
  * qemu_tpm_prepare(): at start, the host side: the passthrough device and
- * its cancel file, the external swtpm's socket; the emulator backend is
- * refused naming it (qemud does not run swtpm yet). */
+ * its cancel file, the external swtpm's socket (the emulator's swtpm is
+ * started beside QEMU: qemu-swtpm.h). */
 
 #include "domain-conf.h"
 

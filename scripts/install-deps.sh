@@ -16,7 +16,7 @@ BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine libvirt-
 # cockpit-machines in headless Chromium against the proxy's org.libvirt
 # (tests/integration/test_cockpit.py runs its own cockpit-ws, never cockpit.socket)
 COCKPIT="cockpit-ws cockpit-bridge cockpit-machines chromium chromium-driver python3-selenium"
-# swtpm: the TPM of test_qemud_tpm.py (an external swtpm beside the guest)
+# swtpm, swtpm-tools: <tpm><backend type='emulator'> (qemud runs swtpm_setup and swtpm)
 RUN="$RUN swtpm swtpm-tools"
 # dbus-broker: tests/run-all.sh runs the bus's tests on it too, and
 # bench/broker-bench.sh (both through scripts/dbus-broker-run, a private bus).

@@ -209,6 +209,12 @@ int domain_parse_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned flags);
 void domain_hostdev_clear(DomainHostdevDef *h);
 bool domain_hostdev_own(DomainHostdevDef *h);
+/* <interface type='hostdev'> (domain-net-hostdev.c) */
+bool domain_net_is_hostdev(xmlNodePtr n);
+int domain_parse_net_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_hostdevs_at(XmlWriter *w, const DomainDef *def, size_t position, unsigned flags);
+void domain_hostdev_net_clear(DomainHostdevNet *net);
+bool domain_hostdev_net_own(DomainHostdevNet *net);
 int domain_validate_hostdevs(const DomainDef *def, ConfError *err);
 /* <devices><tpm> (domain-tpm.c). */
 int domain_parse_tpm(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

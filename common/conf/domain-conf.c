@@ -1045,6 +1045,7 @@ int domain_def_take_devices(DomainDef *def, DomainDef *from) {
         r = r ?: TAKE_LIST(def, from, chrs, n_chrs);
         r = r ?: TAKE_LIST(def, from, rngs, n_rngs);
         r = r ?: TAKE_LIST(def, from, mems, n_mems);
+        r = r ?: TAKE_LIST(def, from, hostdevs, n_hostdevs);
         return r;
 }
 
@@ -1072,6 +1073,8 @@ int domain_def_remove_device(DomainDef *def, const char *kind, size_t index) {
                 REMOVE_AT(def->rngs, def->n_rngs, index, domain_rng_clear);
         if (streq(kind, "memory"))
                 REMOVE_AT(def->mems, def->n_mems, index, domain_memory_device_clear);
+        if (streq(kind, "hostdev"))
+                REMOVE_AT(def->hostdevs, def->n_hostdevs, index, domain_hostdev_clear);
         return -EINVAL;
 }
 
@@ -1100,8 +1103,11 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_controller(w, &def->controllers[i], flags);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 domain_format_fs(w, &def->filesystems[i], flags);
-        for (size_t i = 0; i < def->n_nets; i++)
+        for (size_t i = 0; i < def->n_nets; i++) {
+                domain_format_net_hostdevs_at(w, def, i, flags);
                 domain_format_net(w, &def->nets[i], flags);
+        }
+        domain_format_net_hostdevs_at(w, def, def->n_nets, flags);
         for (DomainChrKind k = 0; k < _DOMAIN_CHR_KIND_MAX; k++)
                 for (size_t i = 0; i < def->n_chrs; i++)
                         if (def->chrs[i].kind == k)

@@ -528,6 +528,8 @@ static void format_source(XmlWriter *w, const DomainHostdevDef *h) {
 }
 
 void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned flags) {
+        if (h->net.is_interface)
+                return; /* among the interfaces (domain-net-hostdev.c) */
         xw_start(w, "hostdev");
         xw_attr(w, "mode", mode_table[h->mode]);
         xw_attr(w, "type", type_table[h->type]);
@@ -616,6 +618,7 @@ void domain_hostdev_clear(DomainHostdevDef *h) {
         free(h->caps_ifname);
         domain_net_ips_clear(h->ips, h->n_ips, h->routes, h->n_routes);
         free(h->alias);
+        domain_hostdev_net_clear(&h->net);
 }
 
 bool domain_hostdev_own(DomainHostdevDef *h) {
@@ -633,5 +636,6 @@ bool domain_hostdev_own(DomainHostdevDef *h) {
         ok = own_str(&h->caps_ifname) && ok;
         ok = domain_net_ips_own(&h->ips, &h->n_ips, &h->routes, &h->n_routes) && ok;
         ok = own_str(&h->alias) && ok;
+        ok = domain_hostdev_net_own(&h->net) && ok;
         return ok;
 }

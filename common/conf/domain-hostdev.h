@@ -38,6 +38,29 @@ typedef enum DomainHostdevType {
         _DOMAIN_HOSTDEV_TYPE_MAX,
 } DomainHostdevType;
 
+/* <interface type='hostdev'>: an SR-IOV VF given as a PCI hostdev, with
+ * the network side libvirt sets on it (domain-net-hostdev.c). It lives in
+ * the hostdev list (QEMU sees a vfio-pci device, "hostdev<N>") and is
+ * formatted among the interfaces, at its place. */
+typedef struct DomainVlanTag {
+        unsigned id;
+        char *native_mode;         /* tagged, untagged; NULL: not given */
+} DomainVlanTag;
+
+typedef struct DomainHostdevNet {
+        bool is_interface;
+        size_t position;           /* how many other <interface>s come before it */
+        uint8_t mac[6];
+        bool mac_given;            /* else generated at parse, then formatted */
+        char *model;               /* <model type=''/>: kept, QEMU sees the VF */
+        DomainVlanTag *tags;       /* <vlan><tag id=''/></vlan> */
+        size_t n_tags;
+        Tristate trunk;            /* <vlan trunk=''> */
+        char *vport_type;          /* <virtualport type=''>: 802.1Qbg, 802.1Qbh */
+        char *managerid, *typeid, *typeidversion, *instanceid, *profileid; /* its <parameters> */
+        bool has_vport;
+} DomainHostdevNet;
+
 typedef struct DomainHostdevDef {
         DomainHostdevMode mode;
         DomainHostdevType type;
@@ -75,6 +98,7 @@ typedef struct DomainHostdevDef {
         bool readonly, shareable;
         DomainDeviceAddress addr;  /* pci, drive or usb; NONE: not given */
         char *alias;               /* live */
+        DomainHostdevNet net;
 } DomainHostdevDef;
 
 const char *domain_hostdev_mode_to_string(DomainHostdevMode m);

@@ -253,6 +253,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
         DomainNetDef *net;
         int r;
 
+        if (domain_net_is_hostdev(n))
+                return domain_parse_net_hostdev(def, n, path, err);
         r = LIST_APPEND(def->nets, def->n_nets, &net, path, err);
         if (r < 0)
                 return r;

@@ -149,6 +149,8 @@ static int method_undefine(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 (void) domain_undefine_managed_save(d, flags);
         if (r >= 0)
                 (void) domain_undefine_snapshots(d, flags);
+        if (r >= 0 && driver_of(d)->undefined)
+                driver_of(d)->undefined(d, flags);
         domain_job_end(d->jobs);
         if (r < 0)
                 return r;

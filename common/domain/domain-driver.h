@@ -83,6 +83,11 @@ typedef struct DomainDriver {
          * rule came is never lost to it. NULL: none. */
         int (*define_rules)(Manager *m, const DomainDef *def, ConfError *err);
 
+        /* After Undefine removed d's definition, with its flags
+         * (DOMAIN_UNDEFINE_*): the driver's own files of the domain (the
+         * TPM state). NULL: none. */
+        void (*undefined)(Domain *d, unsigned flags);
+
         /* Starts d; call (may be NULL) is answered once the guest runs or the
          * start failed. flags: DOMAIN_START_*. The caller holds d's start job,
          * or none is active (autostart): the driver takes it then. */

@@ -109,3 +109,75 @@ def test_virsh_start_names_the_missing_device(env, proxy, tmp_path):
         assert "<address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/>" in dumped
     finally:
         proxy.virsh("undefine", "hd-virsh")
+
+
+VF = ("<interface type='hostdev' managed='yes'><mac address='00:11:22:33:44:55'/><source>"
+      "<address type='pci' domain='0x0000' bus='0x03' slot='0x07' function='0x1'/></source>"
+      "<vlan><tag id='42'/></vlan><model type='virtio'/></interface>")
+
+
+def test_interface_hostdev_defined_and_start_names_the_missing_vf(env, proxy, tmp_path):
+    """<interface type='hostdev'>: kept as written (an interface, with its
+    MAC and VLAN), a vfio-pci device to QEMU; this host has no VF, and the
+    start says which one is missing, over D-Bus and with virsh."""
+    path = env.call("DomainDefineXML", domain("hd-vf", VF))
+    try:
+        inactive = env.dcall(path, "GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert "<interface type='hostdev' managed='yes'>" in inactive and "<tag id='42'/>" in inactive
+        assert "<mac address='00:11:22:33:44:55'/>" in inactive and "<hostdev " not in inactive
+        words = ("host device pci 0000:03:07.1 (the VF of an <interface type='hostdev'>)", "is not on this host")
+        with dbus_error("OperationFailed", *words):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == h.DomainState.SHUTOFF
+        assert env.dcall(path, "GetXMLDesc", 2) == inactive
+        r = proxy.virsh("start", "hd-vf", check=False)
+        assert r.returncode != 0 and all(w in r.stderr for w in words), r.stderr
+        assert "shut off" in proxy.virsh("domstate", "hd-vf").stdout
+        assert "00:11:22:33:44:55" in proxy.virsh("domiflist", "hd-vf").stdout
+    finally:
+        env.dcall(path, "Undefine", 0)
+
+
+LIVE, CONFIG = 1, 2
+
+
+def test_hotplug_names_the_missing_device_and_leaves_the_guest(env, proxy, tmp_path):
+    """AttachDevice of a <hostdev> runs the start's host checks first: a
+    device this host lacks is named and the running guest keeps what it
+    had; over D-Bus and with virsh attach-device. CONFIG alone adds it to
+    the persistent definition (and DetachDevice takes it out again)."""
+    path = env.call("DomainDefineXML", domain("hd-plug", ""))
+    try:
+        env.dcall(path, "Create", 0)
+        live = env.dcall(path, "GetXMLDesc", 0)
+        for dev, words in ((PCI, ("host device pci 0000:06:12.5 of <devices/hostdev> is not on this host",)),
+                           (USB, ("host device usb 1d6b:0002", "is not on this host")),
+                           (SCSI, ("host device scsi scsi_host7:0:0:3", "is not on this host"))):
+            with dbus_error("OperationFailed", *words):
+                env.dcall(path, "AttachDevice", dev, LIVE)
+            assert env.dcall(path, "GetXMLDesc", 0) == live
+        f = tmp_path / "pci.xml"
+        f.write_text(PCI)
+        r = proxy.virsh("attach-device", "hd-plug", f, "--live", check=False)
+        assert r.returncode != 0 and "host device pci 0000:06:12.5 of <devices/hostdev> is not on this host" \
+            in r.stderr, r.stderr
+        assert env.dcall(path, "GetXMLDesc", 0) == live
+        assert env.state(path)[0] == h.DomainState.RUNNING
+        with dbus_error("OperationFailed", "no hostdev 'pci 0000:06:12.5' found in the live definition"):
+            env.dcall(path, "DetachDevice", PCI, LIVE)
+        with dbus_error("NotSupported", "<interface type='hostdev'> cannot be hot-plugged"):
+            env.dcall(path, "AttachDevice", VF, LIVE)
+        # the persistent definition alone: kept for the next start
+        proxy.virsh("attach-device", "hd-plug", f, "--config")
+        inactive = env.dcall(path, "GetXMLDesc", 2)
+        assert "<address domain='0x0000' bus='0x06' slot='0x12' function='0x5'/>" in inactive
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert env.dcall(path, "GetXMLDesc", 0) == live
+        env.dcall(path, "DetachDevice", PCI, CONFIG)
+        assert "<hostdev " not in env.dcall(path, "GetXMLDesc", 2)
+    finally:
+        try:
+            env.dcall(path, "Destroy", 0)
+        finally:
+            env.dcall(path, "Undefine", 0)

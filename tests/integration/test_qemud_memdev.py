@@ -3,8 +3,11 @@
 a dimm (QEMU's query-memory-devices lists it, query-memory-size-summary
 counts it as plugged memory), a second dimm hot-plugged with AttachDevice
 (object-add + device_add: QEMU lists it, the live <memory> grew), over
-D-Bus and with virsh attach-device through virtbus-proxyd; the refusals
-define nothing.
+D-Bus and with virsh attach-device through virtbus-proxyd, and detached
+again (device_del, the guest's DEVICE_DELETED, then object-del of its
+backend: the live <memory> shrank back); a virtio-mem's <requested> size
+changed with UpdateDevice (qom-set requested-size); the refusals define
+nothing.
 """
 
 import re
@@ -42,7 +45,7 @@ def qmp_ask(env, name, *commands):
     try:
         qmp = h.Qmp(monitor, timeout=20)
         try:
-            return [qmp.cmd(c) for c in commands]
+            return [qmp.cmd(c) if isinstance(c, str) else qmp.cmd(c[0], **c[1]) for c in commands]
         finally:
             qmp.close()
     finally:
@@ -95,8 +98,29 @@ def test_boot_with_a_dimm_and_hotplug_another(env, proxy, tmp_path):
         with dbus_error("InvalidArg", "<maxMemory>"):
             g.call("AttachDevice", DIMM.replace("128", "2048"), LIVE)
         assert "<alias name='dimm3'/>" not in g.call("GetXMLDesc", 0)
-        with dbus_error("ConfigUnsupported", "memory devices cannot be detached"):
-            g.call("DetachDevice", DIMM, LIVE)
+
+        # detach: over D-Bus, and with virsh; the guest lets them go
+        g.call("DetachDevice", DIMM.replace("</target>", "</target><address type='dimm' slot='1'/>"), LIVE)
+        proxy.virsh("detach-device", "memdev", f, "--live")
+        h.wait_until(lambda: "<alias name='dimm1'/>" not in g.call("GetXMLDesc", 0) and
+                     "<alias name='dimm2'/>" not in g.call("GetXMLDesc", 0), 120,
+                     what="the guest's DEVICE_DELETED for dimm1 and dimm2")
+        assert "<memory unit='KiB'>393216</memory>" in g.call("GetXMLDesc", 0)
+        # QEMU answers in order: once stop is answered, the object-del sent
+        # after DEVICE_DELETED has been done too
+        g.call("Suspend")
+        g.call("Resume")
+        devs, objs = qmp_ask(env, "memdev", "query-memory-devices", ("qom-list", {"path": "/objects"}))
+        assert dimms(devs) == [("dimm0", 128 * MIB, 0)]
+        assert sorted(o["name"] for o in objs if o["name"].startswith("memdimm")) == ["memdimm0"]
+        h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+        # the persistent definition never had them
+        assert "<memory unit='KiB'>393216</memory>" in g.call("GetXMLDesc", 2)
+        with dbus_error("OperationFailed", "no memory"):
+            g.call("DetachDevice", DIMM.replace("128", "512"), LIVE)
+        # a new one takes the first free alias, its backend object new too
+        g.call("AttachDevice", DIMM, LIVE)
+        assert "<alias name='dimm1'/>" in g.call("GetXMLDesc", 0)
     finally:
         try:
             g.call("Destroy", 0)
@@ -132,6 +156,40 @@ def test_nvdimm_and_virtio_pmem_on_files(env):
         devs, = qmp_ask(env, "memfiles", "query-memory-devices")
         assert sorted(d["type"] for d in devs) == ["nvdimm", "virtio-pmem"]
         h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+    finally:
+        try:
+            g.call("Destroy", 0)
+        finally:
+            g.call("Undefine", 0)
+
+
+VIRTIO_MEM = ("<memory model='virtio-mem'><target><size unit='MiB'>256</size><node>0</node>"
+              "<block unit='MiB'>2</block><requested unit='MiB'>{}</requested></target></memory>")
+
+
+def test_virtio_mem_requested_size_updated(env, proxy, tmp_path):
+    g = define(env, "vmem", VIRTIO_MEM.format(0))
+    try:
+        g.start()
+        assert "<alias name='virtiomem0'/>" in g.call("GetXMLDesc", 0)
+        g.call("UpdateDevice", VIRTIO_MEM.format(128), LIVE)
+        assert "<requested unit='KiB'>131072</requested>" in g.call("GetXMLDesc", 0)
+        assert "<requested unit='KiB'>131072</requested>" not in g.call("GetXMLDesc", 2)
+        devs, = qmp_ask(env, "vmem", "query-memory-devices")
+        assert [(d["type"], d["data"]["requested-size"]) for d in devs] == [("virtio-mem", 128 * MIB)]
+        h.wait_until(lambda: g.state()[0] == h.DomainState.RUNNING, 30, what="qemud back, the guest running")
+        # with virsh through the proxy, live and persistent
+        f = tmp_path / "vmem.xml"
+        f.write_text(VIRTIO_MEM.format(64))
+        proxy.virsh("update-device", "vmem", f, "--live", "--config")
+        assert "<requested unit='KiB'>65536</requested>" in g.call("GetXMLDesc", 0)
+        assert "<requested unit='KiB'>65536</requested>" in g.call("GetXMLDesc", 2)
+        # refused, the guest as it was
+        with dbus_error("InvalidArg", "must be an integer multiple of block size"):
+            g.call("UpdateDevice", VIRTIO_MEM.format(3), LIVE)
+        with dbus_error("InvalidArg", "must be smaller than or equal to the size"):
+            g.call("UpdateDevice", VIRTIO_MEM.format(512), LIVE)
+        assert "<requested unit='KiB'>65536</requested>" in g.call("GetXMLDesc", 0)
     finally:
         try:
             g.call("Destroy", 0)

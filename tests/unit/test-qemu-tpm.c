@@ -11,8 +11,10 @@
 #include <sys/un.h>
 
 #include "domain-test.h"
+#include "qemu-swtpm.h"
 #include "qemu-tpm.h"
 #include "qemu-validate.h"
+#include "util.h"
 
 static void refused_(const char *devices, const char *name, const char *needle, int line) {
         _cleanup_free_ char *xml = domain_with(NULL, devices);
@@ -117,10 +119,52 @@ static void test_prepare(void) {
               -ENODEV);
         CHECK_CONTAINS(err.message, "the TPM device of <devices/tpm> is not on this host: /dev/no-tpm9");
         err = (ConfError) {};
-        CHECK(prepare("<tpm><backend type='emulator'/></tpm>", &err) == -EOPNOTSUPP);
-        CHECK_CONTAINS(err.message, "is not started by qemud yet");
+        /* the emulator's swtpm is qemud's own, started beside QEMU */
+        CHECK(prepare("<tpm><backend type='emulator'/></tpm>", &err) == 0);
         close(fd);
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-UNIT_TESTS(test_rules, test_round_trip, test_prepare)
+static void argv_is_(const char *tpm, bool setup, const char *want, int line) {
+        _cleanup_free_ char *xml = domain_with(NULL, tpm), *got = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "tpm");
+        _cleanup_strv_free_ char **argv = NULL;
+        SwtpmPaths p = { "/var/lib/virtbus/qemu/swtpm/U/tpm2", "/var/lib/virtbus/qemu/swtpm/U/swtpm.log",
+                         "/run/virtbus/qemu/domain-1-g/tpm0.swtpm.sock", "/run/virtbus/qemu/domain-1-g/tpm0.swtpm.pid",
+                         "g:U" };
+
+        if (!def)
+                return;
+        CHECK((setup ? qemu_swtpm_setup_argv : qemu_swtpm_argv)(&def->tpms[0], &p, &argv) == 0);
+        got = argv ? strv_join(argv, " ") : NULL;
+        if (!streq_ptr(got, want)) {
+                fprintf(stderr, "  line %d: got\n    %s\n  expected\n    %s\n", line, got, want);
+                unit_failed_checks++;
+        }
+}
+#define ARGV_IS(tpm, setup, want) argv_is_(tpm, setup, want, __LINE__)
+
+/* swtpm_setup and swtpm as libvirt runs them (its qemu_tpm.c), with the
+ * options of Debian 12's swtpm 0.7. */
+static void test_swtpm_argv(void) {
+        ARGV_IS("<tpm model='tpm-crb'><backend type='emulator' version='2.0'><active_pcr_banks><sha256/><sha384/>"
+                "</active_pcr_banks></backend></tpm>", true,
+                "swtpm_setup --tpm2 --tpm-state /var/lib/virtbus/qemu/swtpm/U/tpm2 --vmid g:U "
+                "--logfile /var/lib/virtbus/qemu/swtpm/U/swtpm.log --createek --lock-nvram --not-overwrite "
+                "--pcr-banks sha256,sha384");
+        ARGV_IS("<tpm><backend type='emulator' version='1.2'/></tpm>", true,
+                "swtpm_setup --tpm-state /var/lib/virtbus/qemu/swtpm/U/tpm2 --vmid g:U "
+                "--logfile /var/lib/virtbus/qemu/swtpm/U/swtpm.log --createek --lock-nvram --not-overwrite");
+        ARGV_IS("<tpm><backend type='emulator'/></tpm>", false,
+                "swtpm socket --tpm2 --ctrl type=unixio,path=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.sock,mode=0600 "
+                "--tpmstate dir=/var/lib/virtbus/qemu/swtpm/U/tpm2,mode=0600 "
+                "--log file=/var/lib/virtbus/qemu/swtpm/U/swtpm.log "
+                "--pid file=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.pid --terminate --daemon");
+        ARGV_IS("<tpm><backend type='emulator' version='1.2'/></tpm>", false,
+                "swtpm socket --ctrl type=unixio,path=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.sock,mode=0600 "
+                "--tpmstate dir=/var/lib/virtbus/qemu/swtpm/U/tpm2,mode=0600 "
+                "--log file=/var/lib/virtbus/qemu/swtpm/U/swtpm.log "
+                "--pid file=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.pid --terminate --daemon");
+}
+
+UNIT_TESTS(test_rules, test_round_trip, test_prepare, test_swtpm_argv)
