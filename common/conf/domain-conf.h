@@ -93,7 +93,13 @@ typedef struct DomainOsDef {
         DomainLoaderType loader_type;
         Tristate loader_readonly;
         Tristate loader_secure; /* secure='yes|no': Secure Boot firmware (needs <smm state='on'/>) */
-        char *nvram;
+        Tristate loader_stateless; /* stateless='yes': no variables store at all */
+        char *nvram;          /* path: the element's text or its <source file=''|dev=''> */
+        char *nvram_type;     /* type='file|block' (with a <source>); NULL: the path as text */
+        char *nvram_template; /* template='': copied to nvram when that does not exist yet */
+        /* <firmware><feature name='secure-boot|enrolled-keys' enabled=''/>: what
+         * the auto-selected firmware must (not) have */
+        Tristate fw_secure_boot, fw_enrolled_keys;
         /* exe only */
         char *init;             /* absolute path; NULL = the driver's default */
         char **initargs;        /* <initarg>s in order */

@@ -65,7 +65,9 @@ static int parse_os_path(char **ret, xmlNodePtr n, const char *path, ConfError *
 static int parse_os_loader(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "readonly", "secure", "type");
+        r = XML_CHECK_ATTRS(n, path, err, "readonly", "secure", "stateless", "type");
+        if (r >= 0)
+                r = domain_parse_os_loader_stateless(os, n, path, err);
         if (r < 0)
                 return r;
         r = domain_attr_tristate(n, path, "readonly", "yes", "no", &os->loader_readonly, err);
@@ -129,13 +131,15 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return parse_os_loader(os, c, path, err);
         if (xml_is(c, "bootmenu"))
                 return parse_os_bootmenu(os, c, path, err);
+        if (xml_is(c, "nvram"))
+                return domain_parse_os_nvram(os, c, path, err);
+        if (xml_is(c, "firmware"))
+                return domain_parse_os_firmware(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
         if (r < 0)
                 return r;
-        if (xml_is(c, "nvram"))
-                return parse_os_path(&os->nvram, c, path, err);
         if (xml_is(c, "kernel"))
                 return parse_os_path(&os->kernel, c, path, err);
         if (xml_is(c, "initrd"))
@@ -162,7 +166,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
-                "type", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
+                "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -231,18 +235,20 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         xw_attr(w, "machine", os->machine);
         xw_text(w, os->type ?: "hvm");
         xw_end(w);
+        domain_format_os_firmware(w, os);
 
         if (os->loader || os->loader_type != DOMAIN_LOADER_DEFAULT || os->loader_readonly != TRISTATE_ABSENT ||
-            os->loader_secure != TRISTATE_ABSENT) {
+            os->loader_secure != TRISTATE_ABSENT || os->loader_stateless != TRISTATE_ABSENT) {
                 xw_start(w, "loader");
                 xw_attr(w, "readonly", tristate_word(os->loader_readonly, "yes", "no"));
                 xw_attr(w, "secure", tristate_word(os->loader_secure, "yes", "no"));
+                xw_attr(w, "stateless", tristate_word(os->loader_stateless, "yes", "no"));
                 xw_attr(w, "type", domain_loader_type_to_string(os->loader_type));
                 if (os->loader)
                         xw_text(w, os->loader);
                 xw_end(w);
         }
-        xw_element(w, "nvram", os->nvram);
+        domain_format_os_nvram(w, os);
         xw_element(w, "kernel", os->kernel);
         xw_element(w, "initrd", os->initrd);
         xw_element(w, "cmdline", os->cmdline);
@@ -885,6 +891,8 @@ void domain_os_clear(DomainDef *def) {
         free(os->cmdline);
         free(os->loader);
         free(os->nvram);
+        free(os->nvram_type);
+        free(os->nvram_template);
         domain_os_init_clear(os);
         free(def->features.hyperv_vendor_id);
         free(def->features.ioapic_driver);
@@ -913,6 +921,8 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->cmdline) && ok;
         ok = own_str(&os->loader) && ok;
         ok = own_str(&os->nvram) && ok;
+        ok = own_str(&os->nvram_type) && ok;
+        ok = own_str(&os->nvram_template) && ok;
         ok = domain_os_init_own(os) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;
         ok = own_str(&def->features.ioapic_driver) && ok;
