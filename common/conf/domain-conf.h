@@ -1046,6 +1046,9 @@ typedef struct DomainDef {
         uint8_t uuid[16];
         char *title, *description;
         char **metadata;             /* <metadata>'s child elements, each as XML text, kept as given */
+        /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
+         * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
+        char **qemu_args, **qemu_env;
 
         uint64_t memory_kib;         /* <memory> */
         uint64_t current_memory_kib; /* <currentMemory>, 0 = same as memory */

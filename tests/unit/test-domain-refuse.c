@@ -204,8 +204,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_INVALID_ARG, "<cputune/iothreadpin> of IOThread 2, which does not exist");
         REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-ram/></pm>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "<pm/suspend-to-ram>");
-        REFUSED("<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<qemu:commandline>");
+        REFUSED("<qemu:deprecation xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' behavior='crash'/>",
+                NULL, VB_ERROR_NOT_SUPPORTED, "<qemu:deprecation>");
         REFUSED("<clock offset='utc'><timer name='tsc' frequency='3000000000'/></clock>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
         REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
