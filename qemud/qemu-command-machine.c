@@ -260,6 +260,8 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                         /* QEMU's own default; named only when something is added to it */
                         *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
                                c->def->features.apic_eoi != TRISTATE_ABSENT ||
+                               c->def->features.pvspinlock != TRISTATE_ABSENT ||
+                               c->def->features.pmu != TRISTATE_ABSENT ||
                                kvmclock_present(c->def) != TRISTATE_ABSENT ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
                                c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ||
@@ -356,6 +358,10 @@ static int build_cpu(QemuCmd *c) {
                 opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
         if (c->def->features.apic_eoi != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvm-pv-eoi", c->def->features.apic_eoi == TRISTATE_ON);
+        if (c->def->features.pvspinlock != TRISTATE_ABSENT)
+                opt_add_bool(&b, "kvm-pv-unhalt", c->def->features.pvspinlock == TRISTATE_ON);
+        if (c->def->features.pmu != TRISTATE_ABSENT)
+                opt_add_bool(&b, "pmu", c->def->features.pmu == TRISTATE_ON);
         r = add_hyperv(c, &b);
         if (r == -EOPNOTSUPP) {
                 opt_done(&b);

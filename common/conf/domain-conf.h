@@ -153,6 +153,8 @@ typedef struct DomainFeaturesDef {
         Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
         Tristate vmport;     /* <vmport state='on|off'/> (no state: on) */
         Tristate smm;        /* <smm state='on|off'/> (no state: on) */
+        Tristate pvspinlock; /* <pvspinlock state=''/>: -cpu kvm-pv-unhalt= */
+        Tristate pmu;        /* <pmu state=''/>: -cpu pmu= */
         char *ioapic_driver; /* <ioapic driver='qemu|kvm'/>: qemu = a split irqchip */
 } DomainFeaturesDef;
 

@@ -298,7 +298,8 @@ static int parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *pa
         return 0;
 }
 
-/* <vmport state=''/>, <smm state=''/>: no state means on, as in libvirt. */
+/* <vmport state=''/>, <smm state=''/>, <pvspinlock/>, <pmu/>: no state
+ * means on, as in libvirt. */
 static int parse_feature_state(Tristate *state, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -344,7 +345,8 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) {
                 bool *flag = xml_is(c, "acpi") ? &f->acpi : xml_is(c, "apic") ? &f->apic :
                              xml_is(c, "pae") ? &f->pae : NULL;
-                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm : NULL;
+                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm :
+                                  xml_is(c, "pvspinlock") ? &f->pvspinlock : xml_is(c, "pmu") ? &f->pmu : NULL;
 
                 if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv") && !xml_is(c, "ioapic"))
                         return xml_unsupported_element(c, path, err);
@@ -389,10 +391,18 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         return 0;
 }
 
+static void format_feature_state(XmlWriter *w, const char *name, Tristate state) {
+        if (state == TRISTATE_ABSENT)
+                return;
+        xw_start(w, name);
+        xw_attr(w, "state", tristate_word(state, "on", "off"));
+        xw_end(w);
+}
+
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT &&
             f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT && f->hyperv_mode == DOMAIN_HYPERV_MODE_NONE &&
-            !f->ioapic_driver)
+            !f->ioapic_driver && f->pvspinlock == TRISTATE_ABSENT && f->pmu == TRISTATE_ABSENT)
                 return;
         xw_start(w, "features");
         if (f->acpi)
@@ -412,6 +422,8 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
                 xw_end(w);
                 xw_end(w);
         }
+        format_feature_state(w, "pvspinlock", f->pvspinlock);
+        format_feature_state(w, "pmu", f->pmu);
         if (f->vmport != TRISTATE_ABSENT) {
                 xw_start(w, "vmport");
                 xw_attr(w, "state", tristate_word(f->vmport, "on", "off"));
