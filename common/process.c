@@ -109,6 +109,11 @@ static int child_set_creds(const ProcessCreds *c) {
 
 int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd) {
+        return process_spawn_env(argv, NULL, map, n_map, flags, creds, ret_pid, ret_pidfd);
+}
+
+int process_spawn_env(char *const argv[], char *const envp[], const ProcessFd *map, size_t n_map, unsigned flags,
+                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd) {
         int errpipe[2];
         pid_t pid;
         int child_errno = 0;
@@ -141,7 +146,10 @@ int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, uns
                 if (r >= 0 && creds)
                         r = child_set_creds(creds);
                 if (r >= 0) {
-                        execv(argv[0], argv);
+                        if (envp)
+                                execve(argv[0], argv, envp);
+                        else
+                                execv(argv[0], argv);
                         r = -errno;
                 }
                 r = -r;

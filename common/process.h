@@ -41,6 +41,9 @@ typedef struct ProcessCreds {
 } ProcessCreds;
 int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,
                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd);
+/* The same with envp as the program's whole environment (NULL: the caller's). */
+int process_spawn_env(char *const argv[], char *const envp[], const ProcessFd *map, size_t n_map, unsigned flags,
+                      const ProcessCreds *creds, pid_t *ret_pid, int *ret_pidfd);
 
 /* fork() with the same fd map, and no exec: in the child (returns 0) only
  * the mapped fds are open (everything else is closed, not just marked

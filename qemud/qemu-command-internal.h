@@ -196,6 +196,8 @@ bool qemu_has_spice(const DomainDef *def);
 int qemu_resolve_machine(QemuCmd *c, const char **ret);
 int qemu_build_machine_options(QemuCmd *c);
 int qemu_build_display(QemuCmd *c);
+/* <qemu:commandline>'s <qemu:arg>s, last (qemu-command-ns.c). */
+int qemu_build_ns_args(QemuCmd *c);
 
 /* Every device, in command line order (qemu-device.c): the one walk that
  * both qemu_command_build() and qemu_device_props() take. */

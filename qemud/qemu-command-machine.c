@@ -115,8 +115,8 @@ static int build_accel(QemuCmd *c) {
 
 /* -blockdev nodes for the firmware and its variables store, referenced by
  * the machine's pflash0/pflash1 properties. */
-static int build_pflash(QemuCmd *c, unsigned unit, const char *path, bool readonly) {
-        json_object *o = props_new("driver", "file");
+static int build_pflash(QemuCmd *c, unsigned unit, const char *path, bool readonly, bool block) {
+        json_object *o = props_new("driver", block ? "host_device" : "file");
         int r;
 
         prop_str(&o, "filename", path);
@@ -163,10 +163,10 @@ static int build_loader(QemuCmd *c) {
                         return cmd_fail(c, -EINVAL, "<nvram> needs a <loader type='pflash'>, not a ROM");
                 return cmd_arg(c, "-bios") ?: cmd_arg(c, os->loader);
         }
-        r = build_pflash(c, 0, os->loader, os->loader_readonly == TRISTATE_ON);
+        r = build_pflash(c, 0, os->loader, os->loader_readonly == TRISTATE_ON, false);
         if (r < 0 || !os->nvram)
                 return r;
-        return build_pflash(c, 1, os->nvram, false);
+        return build_pflash(c, 1, os->nvram, false, streq_ptr(os->nvram_type, "block"));
 }
 
 /* ---- CPU ---- */
@@ -260,6 +260,8 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                         /* QEMU's own default; named only when something is added to it */
                         *ret = c->def->features.kvm_hidden == TRISTATE_ON ||
                                c->def->features.apic_eoi != TRISTATE_ABSENT ||
+                               c->def->features.pvspinlock != TRISTATE_ABSENT ||
+                               c->def->features.pmu != TRISTATE_ABSENT ||
                                kvmclock_present(c->def) != TRISTATE_ABSENT ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
                                c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ||
@@ -356,6 +358,10 @@ static int build_cpu(QemuCmd *c) {
                 opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
         if (c->def->features.apic_eoi != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvm-pv-eoi", c->def->features.apic_eoi == TRISTATE_ON);
+        if (c->def->features.pvspinlock != TRISTATE_ABSENT)
+                opt_add_bool(&b, "kvm-pv-unhalt", c->def->features.pvspinlock == TRISTATE_ON);
+        if (c->def->features.pmu != TRISTATE_ABSENT)
+                opt_add_bool(&b, "pmu", c->def->features.pmu == TRISTATE_ON);
         r = add_hyperv(c, &b);
         if (r == -EOPNOTSUPP) {
                 opt_done(&b);

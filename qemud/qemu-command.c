@@ -332,6 +332,8 @@ static int build_all(QemuCmd *c) {
         if (r >= 0 && c->params->sandbox)
                 r = cmd_arg(c, "-sandbox") ?:
                     cmd_arg(c, "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        if (r >= 0)
+                r = qemu_build_ns_args(c);
         return r;
 }
 

@@ -157,6 +157,11 @@ int qemu_command_build(
                 size_t *ret_n_fds,
                 ConfError *err);
 
+/* The environment QEMU runs with (NULL-terminated "NAME=VALUE"s): base
+ * (qemud's own environment) with def's <qemu:env>s added, each replacing
+ * one of base of the same name; a <qemu:env> without a value is empty. */
+int qemu_command_env(const DomainDef *def, char *const *base, char ***ret);
+
 /* Fills the live alias fields (disks, controllers, interfaces,
  * serials/consoles/channels, videos, inputs, sounds, redirdevs, memballoon,
  * rngs) of a definition the

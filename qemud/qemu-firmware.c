@@ -163,7 +163,8 @@ int qemu_firmware_parse(const char *json, const char *path, QemuFirmware **ret) 
         return 0;
 }
 
-bool qemu_firmware_matches(const QemuFirmware *fw, const char *arch, const char *machine, bool secure) {
+bool qemu_firmware_matches(const QemuFirmware *fw, const char *arch, const char *machine, bool secure,
+                           Tristate enrolled) {
         if (!fw->uefi || !fw->flash_split || !fw->executable)
                 return false;
         /* raw flash images only: that is what the command builder gives QEMU */
@@ -171,6 +172,8 @@ bool qemu_firmware_matches(const QemuFirmware *fw, const char *arch, const char 
             (fw->nvram_template_format && !streq(fw->nvram_template_format, "raw")))
                 return false;
         if (fw->secure_boot != secure || fw->amd_sev_es)
+                return false;
+        if (enrolled != TRISTATE_ABSENT && fw->enrolled_keys != (enrolled == TRISTATE_ON))
                 return false;
         for (size_t i = 0; i < fw->n_targets; i++) {
                 if (!streq(fw->archs[i], arch))
@@ -221,7 +224,7 @@ static int list_descriptors(const char *const *dirs, char ***ret) {
 }
 
 int qemu_firmware_select(const char *const *dirs, const char *arch, const char *machine, bool secure,
-                         QemuFirmware **ret) {
+                         Tristate enrolled, QemuFirmware **ret) {
         _cleanup_strv_free_ char **paths = NULL;
         int r;
 
@@ -237,7 +240,7 @@ int qemu_firmware_select(const char *const *dirs, const char *arch, const char *
                         continue;
                 if (qemu_firmware_parse(text, *p, &fw) < 0)
                         continue;
-                if (!qemu_firmware_matches(fw, arch, machine, secure))
+                if (!qemu_firmware_matches(fw, arch, machine, secure, enrolled))
                         continue;
                 if (access(fw->executable, R_OK) < 0 || (fw->nvram_template && access(fw->nvram_template, R_OK) < 0))
                         continue;
@@ -258,13 +261,79 @@ static int copy_file(const char *from, const char *to) {
         return write_file_atomic(to, data, len, 0600);
 }
 
+/* <nvram> unless given: <statedir>/qemu/nvram/<name>_VARS.fd. */
+static int default_nvram_path(DomainDef *live, const char *statedir, ConfError *err) {
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        if (live->os.nvram)
+                return 0;
+        if (asprintf(&dir, "%s/qemu/nvram", statedir) < 0 ||
+            asprintf(&live->os.nvram, "%s/%s_VARS.fd", dir, live->name) < 0) {
+                live->os.nvram = NULL;
+                return -ENOMEM;
+        }
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_SYSTEM, "cannot create %s: %s", dir, strerror(-r));
+        return r;
+}
+
+/* The guest's variables start as a copy of the template; later starts keep them. */
+static int nvram_from_template(DomainDef *live, const char *template, const char *statedir, ConfError *err) {
+        DomainOsDef *os = &live->os;
+        int r;
+
+        r = default_nvram_path(live, statedir, err);
+        if (r < 0)
+                return r;
+        if (access(os->nvram, F_OK) == 0)
+                return 0;
+        r = copy_file(template, os->nvram);
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_SYSTEM, "cannot copy the NVRAM template %s to %s: %s",
+                               template, os->nvram, strerror(-r));
+        return r;
+}
+
+/* <firmware><feature name='secure-boot'/> decides; else <loader secure=''> does. */
+static bool want_secure(const DomainOsDef *os) {
+        if (os->fw_secure_boot != TRISTATE_ABSENT)
+                return os->fw_secure_boot == TRISTATE_ON;
+        return os->loader_secure == TRISTATE_ON || os->fw_enrolled_keys == TRISTATE_ON;
+}
+
+static int select_firmware(DomainDef *live, const char *const *dirs, const char *arch, QemuFirmware **ret,
+                           ConfError *err) {
+        const DomainOsDef *os = &live->os;
+        bool secure = want_secure(os);
+        int r;
+
+        r = qemu_firmware_select(dirs, arch, os->machine, secure, os->fw_enrolled_keys, ret);
+        if (r == -ENOENT) {
+                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: no UEFI firmware%s%s for "
+                               "architecture '%s' and machine '%s' among QEMU's firmware descriptors (%s): "
+                               "install 'ovmf'", secure ? " with Secure Boot" : "",
+                               os->fw_enrolled_keys == TRISTATE_ON ? " and enrolled keys" :
+                               os->fw_enrolled_keys == TRISTATE_OFF ? " without enrolled keys" : "",
+                               arch, os->machine, dirs && dirs[0] ? dirs[0] : "");
+                return r;
+        }
+        if (r < 0)
+                conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot read the firmware descriptors: %s",
+                               strerror(-r));
+        return r;
+}
+
 int qemu_firmware_prepare(DomainDef *live, const char *const *dirs, const char *statedir, const char *arch,
                           ConfError *err) {
         _cleanup_(qemu_firmware_freep) QemuFirmware *fw = NULL;
         DomainOsDef *os = &live->os;
-        bool secure = os->loader_secure == TRISTATE_ON;
         int r;
 
+        /* a given loader with a template: the guest's own copy of it */
+        if (os->loader && os->nvram_template)
+                return nvram_from_template(live, os->nvram_template, statedir, err);
         if (os->firmware != DOMAIN_FIRMWARE_EFI || os->loader)
                 return 0;
         if (os->arch)
@@ -274,19 +343,9 @@ int qemu_firmware_prepare(DomainDef *live, const char *const *dirs, const char *
                                "firmware for");
                 return -EINVAL;
         }
-        r = qemu_firmware_select(dirs, arch, os->machine, secure, &fw);
-        if (r == -ENOENT) {
-                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: no UEFI firmware%s for "
-                               "architecture '%s' and machine '%s' among QEMU's firmware descriptors (%s): "
-                               "install 'ovmf'", secure ? " with Secure Boot" : "", arch, os->machine,
-                               dirs && dirs[0] ? dirs[0] : "");
+        r = select_firmware(live, dirs, arch, &fw, err);
+        if (r < 0)
                 return r;
-        }
-        if (r < 0) {
-                conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot read the firmware descriptors: %s",
-                               strerror(-r));
-                return r;
-        }
         if (fw->requires_smm) {
                 if (live->features.smm == TRISTATE_OFF) {
                         conf_error_set(err, VB_ERROR_INVALID_ARG, "invalid argument: firmware %s requires SMM "
@@ -294,35 +353,16 @@ int qemu_firmware_prepare(DomainDef *live, const char *const *dirs, const char *
                         return -EINVAL;
                 }
                 live->features.smm = TRISTATE_ON;
+                /* only SMM code may then write the variables store */
+                os->loader_secure = TRISTATE_ON;
         }
         os->loader = strdup(fw->executable);
         if (!os->loader)
                 return -ENOMEM;
         os->loader_type = DOMAIN_LOADER_PFLASH;
         os->loader_readonly = TRISTATE_ON;
-        if (!fw->nvram_template)
+        /* stateless: the firmware alone, its variables lost at power off */
+        if (!fw->nvram_template || os->loader_stateless == TRISTATE_ON)
                 return 0;
-        if (!os->nvram) {
-                _cleanup_free_ char *dir = NULL;
-
-                if (asprintf(&dir, "%s/qemu/nvram", statedir) < 0 ||
-                    asprintf(&os->nvram, "%s/%s_VARS.fd", dir, live->name) < 0) {
-                        os->nvram = NULL;
-                        return -ENOMEM;
-                }
-                r = mkdir_p(dir, 0700);
-                if (r < 0) {
-                        conf_error_set(err, VB_ERROR_SYSTEM, "cannot create %s: %s", dir, strerror(-r));
-                        return r;
-                }
-        }
-        if (access(os->nvram, F_OK) == 0)
-                return 0;
-        r = copy_file(fw->nvram_template, os->nvram);
-        if (r < 0) {
-                conf_error_set(err, VB_ERROR_SYSTEM, "cannot copy the NVRAM template %s to %s: %s",
-                               fw->nvram_template, os->nvram, strerror(-r));
-                return r;
-        }
-        return 0;
+        return nvram_from_template(live, os->nvram_template ?: fw->nvram_template, statedir, err);
 }

@@ -8,7 +8,9 @@
  * Only what a guest here can use is selected: interface 'uefi', a 'flash'
  * mapping in split mode (executable + NVRAM template), a target with the
  * guest's architecture and a machine glob matching its machine type, and
- * Secure Boot exactly when <loader secure='yes'> asks for it. */
+ * Secure Boot exactly when <loader secure='yes'> or <firmware><feature
+ * name='secure-boot'> asks for it, enrolled keys when <feature
+ * name='enrolled-keys'> says (either way when it does not). */
 
 #include <stdbool.h>
 
@@ -39,21 +41,25 @@ int qemu_firmware_parse(const char *json, const char *path, QemuFirmware **ret);
 
 /* Whether fw fits a guest of arch and (canonical) machine, with or without
  * Secure Boot. */
-bool qemu_firmware_matches(const QemuFirmware *fw, const char *arch, const char *machine, bool secure);
+bool qemu_firmware_matches(const QemuFirmware *fw, const char *arch, const char *machine, bool secure,
+                           Tristate enrolled);
 
 /* The first matching descriptor of dirs (NULL-terminated, later directories
  * are overridden by earlier ones for files of the same name), in file name
  * order. -ENOENT when none matches. Descriptors whose files are missing are
  * skipped. */
 int qemu_firmware_select(const char *const *dirs, const char *arch, const char *machine, bool secure,
-                         QemuFirmware **ret);
+                         Tristate enrolled, QemuFirmware **ret);
 
 extern const char *const qemu_firmware_default_dirs[];
 
 /* For the live definition of a guest with firmware='efi' and no <loader>:
  * fills loader (pflash, read-only) and nvram (<statedir>/qemu/nvram/<name>_VARS.fd
- * unless given), turns <smm> on when the firmware requires it, and copies
- * the NVRAM template when the variables file does not exist yet. arch is
+ * unless given; none with <loader stateless='yes'>), turns <smm> and
+ * <loader secure> on when the firmware requires SMM, and copies the NVRAM
+ * template (<nvram template=''> or the descriptor's) when the variables
+ * file does not exist yet. A given loader with <nvram template=''> gets
+ * its variables file the same way. arch is
  * the emulator's when the definition has none. Does nothing for other
  * guests. Fills err on failure. */
 int qemu_firmware_prepare(DomainDef *live, const char *const *dirs, const char *statedir, const char *arch,

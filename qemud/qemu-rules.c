@@ -174,7 +174,7 @@ static int rule_firmware_auto(const DomainDef *def, ConfError *err) {
         if (os->loader_secure == TRISTATE_OFF)
                 return xml_err_xml(err, "loader attribute 'secure' cannot be specified when firmware "
                                    "autoselection is enabled");
-        if (os->nvram && os->firmware != DOMAIN_FIRMWARE_EFI)
+        if ((os->nvram || os->nvram_template) && os->firmware != DOMAIN_FIRMWARE_EFI)
                 return xml_err_xml(err, "firmware type 'bios' does not support nvram");
         return 0;
 }
@@ -186,6 +186,42 @@ static int rule_loader_path(const DomainDef *def, ConfError *err) {
 
         if (os->firmware == DOMAIN_FIRMWARE_NONE && loader_given && !os->loader)
                 return xml_err_xml(err, "no loader path specified and firmware auto selection disabled");
+        return 0;
+}
+
+/* <os><firmware> features only steer auto-selection; enrolled keys are
+ * Secure Boot's keys. */
+static int rule_firmware_features(const DomainDef *def, ConfError *err) {
+        const DomainOsDef *os = &def->os;
+
+        if (os->fw_secure_boot == TRISTATE_ABSENT && os->fw_enrolled_keys == TRISTATE_ABSENT)
+                return 0;
+        if (os->firmware == DOMAIN_FIRMWARE_NONE)
+                return xml_err_xml(err, "cannot use feature-based firmware autoselection when firmware "
+                                   "autoselection is disabled (<os><firmware> needs <os firmware='efi'>)");
+        if (os->fw_enrolled_keys == TRISTATE_ON && os->fw_secure_boot == TRISTATE_OFF)
+                return xml_err_xml(err, "firmware feature 'enrolled-keys' cannot be enabled when firmware "
+                                   "feature 'secure-boot' is disabled");
+        return 0;
+}
+
+/* A stateless firmware keeps no variables; a stateful one needs a flash to keep them in. */
+static int rule_loader_stateless(const DomainDef *def, ConfError *err) {
+        const DomainOsDef *os = &def->os;
+
+        if (os->loader_stateless == TRISTATE_ON) {
+                if (os->nvram_template)
+                        return xml_err_xml(err, "NVRAM template is not permitted when loader is stateless");
+                if (os->nvram)
+                        return xml_err_xml(err, "NVRAM is not permitted when loader is stateless");
+                return 0;
+        }
+        if (os->loader_stateless != TRISTATE_OFF)
+                return 0;
+        if (os->firmware == DOMAIN_FIRMWARE_NONE && os->loader_type != DOMAIN_LOADER_PFLASH)
+                return xml_err_xml(err, "Only pflash loader type permits NVRAM (<loader stateless='no'>)");
+        if (os->firmware != DOMAIN_FIRMWARE_NONE && os->firmware != DOMAIN_FIRMWARE_EFI)
+                return xml_err_xml(err, "Only EFI firmware permits NVRAM (<loader stateless='no'>)");
         return 0;
 }
 
@@ -382,6 +418,8 @@ static const struct {
         { "firmware-auto", rule_firmware_auto },
         { "loader-path", rule_loader_path },
         { "uefi-acpi", rule_uefi_acpi },
+        { "firmware-features", rule_firmware_features },
+        { "loader-stateless", rule_loader_stateless },
         { "memory-hotplug-numa", rule_memory_hotplug_numa },
         { "numatune", rule_numatune },
         { "memory-backing", rule_memory_backing },

@@ -541,9 +541,16 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         if (r >= 0 && (creds.confine & CONFINE_MOUNT_NS))
                 r = qemu_confine_nodes(d, &nodes);
         creds.ns_nodes = nodes;
+        /* <qemu:env>: QEMU's environment is qemud's with those added */
+        _cleanup_strv_free_ char **env = NULL;
+        if (r >= 0 && d->live->qemu_env) {
+                int k = qemu_command_env(d->live, environ, &env);
+                if (k < 0)
+                        r = k;
+        }
         if (r >= 0)
-                r = process_spawn_as(q->start_argv, map, n_map, PROCESS_NEW_SESSION,
-                                     r > 0 || creds.confine ? &creds : NULL, &pid, &pidfd);
+                r = process_spawn_env(q->start_argv, env, map, n_map, PROCESS_NEW_SESSION,
+                                      r > 0 || creds.confine ? &creds : NULL, &pid, &pidfd);
         domain_network_close_taps(d);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot run %s: %s", q->start_argv[0], strerror(-r));

@@ -14,6 +14,8 @@
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
  *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
+ *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
+ *   domain-qemu-ns.c     qemu:commandline
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -145,6 +147,18 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* libvirt's QEMU namespace, <qemu:commandline> (domain-qemu-ns.c). */
+bool domain_qemu_ns_is(xmlNodePtr n);
+bool domain_qemu_ns_used(const DomainDef *def);
+int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_qemu_ns_decl(XmlWriter *w, const DomainDef *def);
+void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def);
+/* <os><firmware>, <loader stateless=''>, <nvram> (domain-os-firmware.c). */
+int domain_parse_os_firmware(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_os_loader_stateless(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_firmware(XmlWriter *w, const DomainOsDef *os);
+void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os);
 /* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
 int domain_parse_cpu_cache(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_cpu_maxphysaddr(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);

@@ -583,6 +583,8 @@ DomainDef *domain_def_free(DomainDef *def) {
         free(def->title);
         free(def->description);
         strv_free(def->metadata);
+        strv_free(def->qemu_args);
+        strv_free(def->qemu_env);
         domain_resources_clear(def);
         domain_os_clear(def);
         domain_idmap_clear(&def->idmap);
@@ -634,6 +636,8 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = own_str(&copy->title) && ok;
         ok = own_str(&copy->description) && ok;
         ok = own_strv(&copy->metadata) && ok;
+        ok = own_strv(&copy->qemu_args) && ok;
+        ok = own_strv(&copy->qemu_env) && ok;
         ok = own_str(&copy->emulator) && ok;
         ok = domain_resources_own(copy) && ok;
         ok = domain_os_own(copy) && ok;
@@ -817,6 +821,12 @@ static int parse_children(DomainDef *def, xmlNodePtr n, const char *path,
                 for (size_t i = 0; i < n_table && !p; i++)
                         if (xml_is(c, table[i].name))
                                 p = &table[i];
+                if (!p && !*path && domain_qemu_ns_is(c)) {
+                        r = domain_parse_qemu_ns(def, c, path, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (!p)
                         return xml_unsupported_element(c, path, err);
 
@@ -1149,6 +1159,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         xw_attr(&w, "type", domain_virt_type_to_string(def->virt_type));
         if (def->id >= 0 && !(flags & DOMAIN_FORMAT_INACTIVE))
                 xw_attrf(&w, "id", "%d", def->id);
+        domain_format_qemu_ns_decl(&w, def);
 
         xw_element(&w, "name", def->name);
         format_uuid(&w, def->uuid);
@@ -1176,6 +1187,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_idmap(&w, &def->idmap);
         format_devices(&w, def, flags);
         domain_format_seclabels(&w, def->seclabels, def->n_seclabels, flags);
+        domain_format_qemu_ns(&w, def);
         xw_end(&w);
 
         return xw_finish(&w, ret);

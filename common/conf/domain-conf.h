@@ -93,7 +93,13 @@ typedef struct DomainOsDef {
         DomainLoaderType loader_type;
         Tristate loader_readonly;
         Tristate loader_secure; /* secure='yes|no': Secure Boot firmware (needs <smm state='on'/>) */
-        char *nvram;
+        Tristate loader_stateless; /* stateless='yes': no variables store at all */
+        char *nvram;          /* path: the element's text or its <source file=''|dev=''> */
+        char *nvram_type;     /* type='file|block' (with a <source>); NULL: the path as text */
+        char *nvram_template; /* template='': copied to nvram when that does not exist yet */
+        /* <firmware><feature name='secure-boot|enrolled-keys' enabled=''/>: what
+         * the auto-selected firmware must (not) have */
+        Tristate fw_secure_boot, fw_enrolled_keys;
         /* exe only */
         char *init;             /* absolute path; NULL = the driver's default */
         char **initargs;        /* <initarg>s in order */
@@ -147,6 +153,8 @@ typedef struct DomainFeaturesDef {
         Tristate kvm_hidden; /* <kvm><hidden state='on|off'/></kvm> */
         Tristate vmport;     /* <vmport state='on|off'/> (no state: on) */
         Tristate smm;        /* <smm state='on|off'/> (no state: on) */
+        Tristate pvspinlock; /* <pvspinlock state=''/>: -cpu kvm-pv-unhalt= */
+        Tristate pmu;        /* <pmu state=''/>: -cpu pmu= */
         char *ioapic_driver; /* <ioapic driver='qemu|kvm'/>: qemu = a split irqchip */
 } DomainFeaturesDef;
 
@@ -1040,6 +1048,9 @@ typedef struct DomainDef {
         uint8_t uuid[16];
         char *title, *description;
         char **metadata;             /* <metadata>'s child elements, each as XML text, kept as given */
+        /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
+         * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
+        char **qemu_args, **qemu_env;
 
         uint64_t memory_kib;         /* <memory> */
         uint64_t current_memory_kib; /* <currentMemory>, 0 = same as memory */

@@ -65,7 +65,9 @@ static int parse_os_path(char **ret, xmlNodePtr n, const char *path, ConfError *
 static int parse_os_loader(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "readonly", "secure", "type");
+        r = XML_CHECK_ATTRS(n, path, err, "readonly", "secure", "stateless", "type");
+        if (r >= 0)
+                r = domain_parse_os_loader_stateless(os, n, path, err);
         if (r < 0)
                 return r;
         r = domain_attr_tristate(n, path, "readonly", "yes", "no", &os->loader_readonly, err);
@@ -129,13 +131,15 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return parse_os_loader(os, c, path, err);
         if (xml_is(c, "bootmenu"))
                 return parse_os_bootmenu(os, c, path, err);
+        if (xml_is(c, "nvram"))
+                return domain_parse_os_nvram(os, c, path, err);
+        if (xml_is(c, "firmware"))
+                return domain_parse_os_firmware(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
         if (r < 0)
                 return r;
-        if (xml_is(c, "nvram"))
-                return parse_os_path(&os->nvram, c, path, err);
         if (xml_is(c, "kernel"))
                 return parse_os_path(&os->kernel, c, path, err);
         if (xml_is(c, "initrd"))
@@ -162,7 +166,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
-                "type", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
+                "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -231,18 +235,20 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         xw_attr(w, "machine", os->machine);
         xw_text(w, os->type ?: "hvm");
         xw_end(w);
+        domain_format_os_firmware(w, os);
 
         if (os->loader || os->loader_type != DOMAIN_LOADER_DEFAULT || os->loader_readonly != TRISTATE_ABSENT ||
-            os->loader_secure != TRISTATE_ABSENT) {
+            os->loader_secure != TRISTATE_ABSENT || os->loader_stateless != TRISTATE_ABSENT) {
                 xw_start(w, "loader");
                 xw_attr(w, "readonly", tristate_word(os->loader_readonly, "yes", "no"));
                 xw_attr(w, "secure", tristate_word(os->loader_secure, "yes", "no"));
+                xw_attr(w, "stateless", tristate_word(os->loader_stateless, "yes", "no"));
                 xw_attr(w, "type", domain_loader_type_to_string(os->loader_type));
                 if (os->loader)
                         xw_text(w, os->loader);
                 xw_end(w);
         }
-        xw_element(w, "nvram", os->nvram);
+        domain_format_os_nvram(w, os);
         xw_element(w, "kernel", os->kernel);
         xw_element(w, "initrd", os->initrd);
         xw_element(w, "cmdline", os->cmdline);
@@ -292,7 +298,8 @@ static int parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *pa
         return 0;
 }
 
-/* <vmport state=''/>, <smm state=''/>: no state means on, as in libvirt. */
+/* <vmport state=''/>, <smm state=''/>, <pvspinlock/>, <pmu/>: no state
+ * means on, as in libvirt. */
 static int parse_feature_state(Tristate *state, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -338,7 +345,8 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) {
                 bool *flag = xml_is(c, "acpi") ? &f->acpi : xml_is(c, "apic") ? &f->apic :
                              xml_is(c, "pae") ? &f->pae : NULL;
-                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm : NULL;
+                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm :
+                                  xml_is(c, "pvspinlock") ? &f->pvspinlock : xml_is(c, "pmu") ? &f->pmu : NULL;
 
                 if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv") && !xml_is(c, "ioapic"))
                         return xml_unsupported_element(c, path, err);
@@ -383,10 +391,18 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         return 0;
 }
 
+static void format_feature_state(XmlWriter *w, const char *name, Tristate state) {
+        if (state == TRISTATE_ABSENT)
+                return;
+        xw_start(w, name);
+        xw_attr(w, "state", tristate_word(state, "on", "off"));
+        xw_end(w);
+}
+
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT &&
             f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT && f->hyperv_mode == DOMAIN_HYPERV_MODE_NONE &&
-            !f->ioapic_driver)
+            !f->ioapic_driver && f->pvspinlock == TRISTATE_ABSENT && f->pmu == TRISTATE_ABSENT)
                 return;
         xw_start(w, "features");
         if (f->acpi)
@@ -406,6 +422,8 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
                 xw_end(w);
                 xw_end(w);
         }
+        format_feature_state(w, "pvspinlock", f->pvspinlock);
+        format_feature_state(w, "pmu", f->pmu);
         if (f->vmport != TRISTATE_ABSENT) {
                 xw_start(w, "vmport");
                 xw_attr(w, "state", tristate_word(f->vmport, "on", "off"));
@@ -885,6 +903,8 @@ void domain_os_clear(DomainDef *def) {
         free(os->cmdline);
         free(os->loader);
         free(os->nvram);
+        free(os->nvram_type);
+        free(os->nvram_template);
         domain_os_init_clear(os);
         free(def->features.hyperv_vendor_id);
         free(def->features.ioapic_driver);
@@ -913,6 +933,8 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->cmdline) && ok;
         ok = own_str(&os->loader) && ok;
         ok = own_str(&os->nvram) && ok;
+        ok = own_str(&os->nvram_type) && ok;
+        ok = own_str(&os->nvram_template) && ok;
         ok = domain_os_init_own(os) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;
         ok = own_str(&def->features.ioapic_driver) && ok;

@@ -387,11 +387,17 @@ static void test_hyperv(void) {
 
 static void test_firmware(void) {
         check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
-                      "<firmware><feature enabled='yes' name='secure-boot'/></firmware></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "<os/firmware>");
+                      "<firmware><feature enabled='yes' name='secure-boot'/><feature enabled='no' "
+                      "name='secure-boot'/></firmware></os></domain>",
+                      VB_ERROR_XML, "feature 'secure-boot' of <os/firmware/feature> is given twice");
         check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
-                      "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'/></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "attribute 'template' of <os/nvram>");
+                      "<firmware/></os></domain>", VB_ERROR_XML, "<os/firmware> needs at least one <feature>");
+        check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"
+                      "<nvram template='OVMF_VARS_4M.fd'/></os></domain>",
+                      VB_ERROR_INVALID_ARG, "template");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type>"
+                      "<nvram type='file'>/var/x.fd</nvram></os></domain>",
+                      VB_ERROR_XML, "");
         check_refused("<domain type='kvm'><name>x</name><os firmware='uefi'><type>hvm</type></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "'uefi'");
         check_refused("<domain type='kvm'><name>x</name><os firmware='efi'><type>hvm</type>"

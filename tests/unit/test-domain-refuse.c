@@ -204,8 +204,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_INVALID_ARG, "<cputune/iothreadpin> of IOThread 2, which does not exist");
         REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-ram/></pm>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "<pm/suspend-to-ram>");
-        REFUSED("<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<qemu:commandline>");
+        REFUSED("<qemu:deprecation xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' behavior='crash'/>",
+                NULL, VB_ERROR_NOT_SUPPORTED, "<qemu:deprecation>");
         REFUSED("<clock offset='utc'><timer name='tsc' frequency='3000000000'/></clock>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
         REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
@@ -336,8 +336,13 @@ static void test_refuse_unmodelled_attributes(void) {
                 "attribute 'mode' of <devices/serial/source>");
         REFUSED(NULL, "<controller type='sata' model='ahci'/>", VB_ERROR_NOT_SUPPORTED, "'model'");
         REFUSED(NULL, "<controller type='scsi' ports='4'/>", VB_ERROR_NOT_SUPPORTED, "'ports'");
-        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><loader stateless='yes'/></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "attribute 'stateless' of <os/loader>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><loader format='raw'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'format' of <os/loader>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><nvram type='network'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "value 'network' of attribute 'type' of <os/nvram>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><firmware><feature enabled='yes' "
+                      "name='amd-sev'/></firmware></os></domain>", VB_ERROR_NOT_SUPPORTED,
+                      "value 'amd-sev' of attribute 'name' of <os/firmware/feature>");
         REFUSED(NULL, "<rng model='virtio' xmlns:x='urn:x' x:y='1'><backend model='builtin'/></rng>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'x:y' of <devices/rng>");
         check_refused("<domain type='kvm' foo='bar'><name>x</name><os><type>hvm</type></os></domain>",

@@ -70,15 +70,15 @@ static void test_parse(void) {
         CHECK(enrolled->secure_boot && enrolled->enrolled_keys);
         CHECK(!bios->uefi && !bios->flash_split);
 
-        CHECK(qemu_firmware_matches(plain, "x86_64", "pc-q35-7.2", false));
-        CHECK(qemu_firmware_matches(plain, "x86_64", "pc-i440fx-7.2", false));
-        CHECK(!qemu_firmware_matches(plain, "x86_64", "pc-q35-7.2", true));
-        CHECK(!qemu_firmware_matches(plain, "aarch64", "virt-7.2", false));
-        CHECK(!qemu_firmware_matches(plain, "x86_64", "microvm", false));
-        CHECK(qemu_firmware_matches(secure, "x86_64", "pc-q35-7.2", true));
-        CHECK(!qemu_firmware_matches(secure, "x86_64", "pc-q35-7.2", false));
-        CHECK(!qemu_firmware_matches(secure, "x86_64", "pc-i440fx-7.2", true));
-        CHECK(!qemu_firmware_matches(bios, "x86_64", "pc-q35-7.2", false));
+        CHECK(qemu_firmware_matches(plain, "x86_64", "pc-q35-7.2", false, TRISTATE_ABSENT));
+        CHECK(qemu_firmware_matches(plain, "x86_64", "pc-i440fx-7.2", false, TRISTATE_ABSENT));
+        CHECK(!qemu_firmware_matches(plain, "x86_64", "pc-q35-7.2", true, TRISTATE_ABSENT));
+        CHECK(!qemu_firmware_matches(plain, "aarch64", "virt-7.2", false, TRISTATE_ABSENT));
+        CHECK(!qemu_firmware_matches(plain, "x86_64", "microvm", false, TRISTATE_ABSENT));
+        CHECK(qemu_firmware_matches(secure, "x86_64", "pc-q35-7.2", true, TRISTATE_ABSENT));
+        CHECK(!qemu_firmware_matches(secure, "x86_64", "pc-q35-7.2", false, TRISTATE_ABSENT));
+        CHECK(!qemu_firmware_matches(secure, "x86_64", "pc-i440fx-7.2", true, TRISTATE_ABSENT));
+        CHECK(!qemu_firmware_matches(bios, "x86_64", "pc-q35-7.2", false, TRISTATE_ABSENT));
 
         CHECK_INTEQ(qemu_firmware_parse("[1, 2]", "x", &fw), -EBADMSG);
         CHECK_INTEQ(qemu_firmware_parse("{\"mapping\": {\"device\": \"flash\"}}", "x", &fw), -EBADMSG);
@@ -141,20 +141,20 @@ static void test_select_and_prepare(void) {
         write_text(usr, "README", "not a descriptor");
 
         /* no secure boot unless asked for; descriptors whose files are missing are skipped */
-        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", false, &fw), 0);
+        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", false, TRISTATE_ABSENT, &fw), 0);
         CHECK(fw && endswith(fw->executable, "/CODE.fd") && endswith(fw->path, "/usr/60-plain.json"));
         fw = qemu_firmware_free(fw);
-        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", true, &fw), 0);
+        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", true, TRISTATE_ABSENT, &fw), 0);
         CHECK(fw && endswith(fw->executable, "/CODE.secboot.fd"));
         fw = qemu_firmware_free(fw);
-        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-i440fx-7.2", true, &fw), -ENOENT);
-        CHECK_INTEQ(qemu_firmware_select(dirs, "aarch64", "virt", false, &fw), -ENOENT);
+        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-i440fx-7.2", true, TRISTATE_ABSENT, &fw), -ENOENT);
+        CHECK_INTEQ(qemu_firmware_select(dirs, "aarch64", "virt", false, TRISTATE_ABSENT, &fw), -ENOENT);
 
         /* /etc overrides /usr/share by name; an empty file masks */
         write_text(etc, "60-plain.json", "");
-        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", false, &fw), -ENOENT);
+        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", false, TRISTATE_ABSENT, &fw), -ENOENT);
         write_text(etc, "60-plain.json", d1);
-        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", false, &fw), 0);
+        CHECK_INTEQ(qemu_firmware_select(dirs, "x86_64", "pc-q35-7.2", false, TRISTATE_ABSENT, &fw), 0);
         CHECK(fw && endswith(fw->path, "/etc/60-plain.json"));
         fw = qemu_firmware_free(fw);
 
@@ -210,6 +210,54 @@ static void test_select_and_prepare(void) {
                 CHECK_STREQ(err.name, VB_ERROR_NOT_SUPPORTED);
                 CHECK(strstr(err.message, "with Secure Boot") && strstr(err.message, "pc-i440fx-7.2"));
                 CHECK(def->os.loader == NULL);
+        }
+        /* <firmware> features pick among the descriptors; stateless has no variables */
+        {
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+
+                CHECK_INTEQ(domain_def_parse("<domain type='kvm'><name>sb</name><memory>65536</memory>"
+                                             "<os firmware='efi'><type machine='pc-q35-7.2'>hvm</type><firmware>"
+                                             "<feature enabled='yes' name='secure-boot'/></firmware>"
+                                             "<loader stateless='yes'/></os></domain>", 0, &def, &err), 0);
+                if (!def)
+                        goto out;
+                CHECK_INTEQ(qemu_firmware_prepare(def, dirs, state, "x86_64", &err), 0);
+                CHECK(def->os.loader && endswith(def->os.loader, "/CODE.secboot.fd"));
+                CHECK_INTEQ(def->os.loader_secure, TRISTATE_ON);
+                CHECK_INTEQ(def->features.smm, TRISTATE_ON);
+                CHECK(def->os.nvram == NULL);
+        }
+        {
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+
+                CHECK_INTEQ(domain_def_parse("<domain type='kvm'><name>ek</name><memory>65536</memory>"
+                                             "<os firmware='efi'><type machine='pc-q35-7.2'>hvm</type><firmware>"
+                                             "<feature enabled='yes' name='enrolled-keys'/></firmware></os>"
+                                             "</domain>", 0, &def, &err), 0);
+                if (!def)
+                        goto out;
+                CHECK_INTEQ(qemu_firmware_prepare(def, dirs, state, "x86_64", &err), -ENOENT);
+                CHECK(strstr(err.message, "with Secure Boot and enrolled keys"));
+        }
+        /* a given loader with a template: the guest's own copy */
+        {
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                _cleanup_free_ char *xml = NULL, *vars = NULL, *got = NULL;
+                ConfError err = {};
+
+                CHECK(asprintf(&xml, "<domain type='kvm'><name>tmpl</name><memory>65536</memory><os><type "
+                               "machine='pc-q35-7.2'>hvm</type><loader readonly='yes' type='pflash'>%s/"
+                               "CODE.fd</loader><nvram template='%s/VARS.fd'/></os></domain>", root, root) > 0);
+                CHECK_INTEQ(domain_def_parse(xml, 0, &def, &err), 0);
+                if (!def)
+                        goto out;
+                CHECK_INTEQ(qemu_firmware_prepare(def, dirs, state, "x86_64", &err), 0);
+                CHECK(asprintf(&vars, "%s/qemu/nvram/tmpl_VARS.fd", state) > 0);
+                CHECK_STREQ(def->os.nvram, vars);
+                CHECK(read_full_file(vars, 0, &got, NULL) == 0);
+                CHECK_STREQ(got, "template vars");
         }
         /* a given loader, or BIOS, is left alone */
         {

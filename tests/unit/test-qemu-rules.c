@@ -85,6 +85,26 @@ static const RuleCase cases[] = {
           "<features><apic/></features>", NULL, NS, "UEFI requires ACPI on this architecture" },
         { "UEFI with ACPI", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd</loader>", "q35",
           "<features><acpi/></features>", NULL, NULL, NULL },
+        { "enrolled keys without secure boot",
+          "<firmware><feature enabled='yes' name='enrolled-keys'/><feature enabled='no' name='secure-boot'/></firmware>",
+          "q35", ACPI, NULL, XE, "'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled",
+          "efi" },
+        { "firmware features", "<firmware><feature enabled='yes' name='secure-boot'/></firmware>", "q35", ACPI,
+          NULL, NULL, NULL, "efi" },
+        { "firmware features without auto-selection", "<loader readonly='yes' type='pflash'>/usr/share/OVMF/"
+          "OVMF_CODE.fd</loader><firmware><feature enabled='no' name='enrolled-keys'/></firmware>", "q35", ACPI,
+          NULL, XE, "cannot use feature-based firmware autoselection when firmware autoselection is disabled" },
+        { "stateless with nvram", "<loader readonly='yes' type='pflash' stateless='yes'>/usr/share/OVMF/"
+          "OVMF_CODE.fd</loader><nvram>/var/lib/x_VARS.fd</nvram>", "q35", ACPI, NULL,
+          XE, "NVRAM is not permitted when loader is stateless" },
+        { "stateless with template", "<loader readonly='yes' type='pflash' stateless='yes'>/usr/share/OVMF/"
+          "OVMF_CODE.fd</loader><nvram template='/usr/share/OVMF/OVMF_VARS.fd'/>", "q35", ACPI, NULL,
+          XE, "NVRAM template is not permitted when loader is stateless" },
+        { "auto bios not stateless", "<loader stateless='no'/>", "q35", ACPI, NULL,
+          XE, "Only EFI firmware permits NVRAM", "bios" },
+        { "auto bios stateless", "<loader stateless='yes'/>", "q35", ACPI, NULL, NULL, NULL, "bios" },
+        { "rom not stateless", "<loader stateless='no'>/usr/share/seabios/bios.bin</loader>", "pc", NULL, NULL,
+          XE, "Only pflash loader type permits NVRAM" },
         /* memory */
         { "maxMemory without NUMA", NULL, NULL, "<maxMemory slots='4' unit='GiB'>4</maxMemory>", NULL,
           NS, "At least one numa node has to be configured when enabling memory hotplug" },

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <qemu:commandline>: the user's own arguments after everything qemud
+ * gives QEMU (so that they can add to it, as libvirt's do), and the
+ * environment QEMU runs with. */
+#include <errno.h>
+#include <string.h>
+
+#include "qemu-command-internal.h"
+#include "util.h"
+
+int qemu_build_ns_args(QemuCmd *c) {
+        int r = 0;
+
+        for (char **a = c->def->qemu_args; r >= 0 && a && *a; a++)
+                r = cmd_arg(c, *a);
+        return r;
+}
+
+static bool env_name_is(const char *entry, const char *name) {
+        size_t n = strcspn(name, "=");
+
+        return strncmp(entry, name, n) == 0 && (entry[n] == '=' || entry[n] == 0);
+}
+
+int qemu_command_env(const DomainDef *def, char *const *base, char ***ret) {
+        _cleanup_strv_free_ char **env = NULL;
+
+        /* qemud's own first, each replaced by a <qemu:env> of its name */
+        for (char *const *b = base; b && *b; b++) {
+                bool replaced = false;
+
+                for (char **e = def->qemu_env; e && *e && !replaced; e++)
+                        replaced = env_name_is(*b, *e);
+                if (!replaced && strv_extend(&env, *b) < 0)
+                        return -ENOMEM;
+        }
+        for (char **e = def->qemu_env; e && *e; e++) {
+                int r = strchr(*e, '=') ? strv_extend(&env, *e) : strv_extendf(&env, "%s=", *e);
+                if (r < 0)
+                        return r;
+        }
+        if (!env && !(env = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret = TAKE_PTR(env);
+        return 0;
+}

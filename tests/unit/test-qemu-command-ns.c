@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libvirt's QEMU namespace: <qemu:commandline> in the domain model (any
+ * prefix in, "qemu" out, schema-valid, round trip), what is refused, and
+ * QEMU's environment from its <qemu:env>s (qemu_command_env()). */
+
+#include "domain-test.h"
+#include "qemu-command.h"
+#include "util.h"
+
+#define NS "http://libvirt.org/schemas/domain/qemu/1.0"
+
+static void test_round_trip(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *again = NULL, *copy = NULL;
+        _cleanup_free_ char *xml = NULL, *xml2 = NULL, *xml3 = NULL;
+        xmlRelaxNGPtr schema = load_schema();
+
+        def = parse_ok("<domain type='qemu' xmlns:qemu='urn:dummy'><name>t</name><memory>65536</memory>"
+                       "<os><type>hvm</type></os><ns0:commandline xmlns:ns0='" NS "'>"
+                       "<ns0:arg value='-unknown'/><ns0:arg value='a b,c'/><ns0:env name='NS' value='ns'/>"
+                       "<ns0:env name='BAR'/><ns0:env name='EMPTY' value=''/></ns0:commandline></domain>", "ns0");
+        if (!def)
+                return;
+        CHECK_INTEQ(strv_length(def->qemu_args), 2);
+        CHECK_STREQ(def->qemu_args[1], "a b,c");
+        CHECK_STREQ(def->qemu_env[0], "NS=ns");
+        CHECK_STREQ(def->qemu_env[1], "BAR");
+        CHECK_STREQ(def->qemu_env[2], "EMPTY=");
+        xml = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(xml, "<domain type='qemu' xmlns:qemu='" NS "'>");
+        CHECK_CONTAINS(xml, "  <qemu:commandline>\n    <qemu:arg value='-unknown'/>\n"
+                            "    <qemu:arg value='a b,c'/>\n    <qemu:env name='NS' value='ns'/>\n"
+                            "    <qemu:env name='BAR'/>\n    <qemu:env name='EMPTY' value=''/>\n"
+                            "  </qemu:commandline>\n</domain>");
+        if (schema)
+                CHECK(schema_valid(schema, xml));
+        again = parse_ok(xml, "formatted");
+        if (again) {
+                xml2 = format_ok(again, DOMAIN_FORMAT_INACTIVE);
+                CHECK_STREQ(xml, xml2);
+        }
+        CHECK_INTEQ(domain_def_copy(def, &copy), 0);
+        if (copy) {
+                xml3 = format_ok(copy, DOMAIN_FORMAT_INACTIVE);
+                CHECK_STREQ(xml, xml3);
+        }
+}
+
+static void test_refused(void) {
+        REFUSED("<qemu:commandline xmlns:qemu='" NS "'><qemu:env name='1X' value='v'/></qemu:commandline>", NULL,
+                VB_ERROR_XML, "Invalid environment name '1X' of <qemu:commandline/qemu:env>, it must begin with");
+        REFUSED("<qemu:commandline xmlns:qemu='" NS "'><qemu:env name='A-B'/></qemu:commandline>", NULL,
+                VB_ERROR_XML, "it must contain only alphanumerics and underscore");
+        REFUSED("<qemu:commandline xmlns:qemu='" NS "'><qemu:arg/></qemu:commandline>", NULL,
+                VB_ERROR_XML, "No qemu command-line argument specified");
+        REFUSED("<qemu:commandline xmlns:qemu='" NS "'><arg value='x'/></qemu:commandline>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "element <qemu:commandline/arg> is not supported");
+        REFUSED("<qemu:capabilities xmlns:qemu='" NS "'><qemu:add capability='x'/></qemu:capabilities>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "element <qemu:capabilities> is not supported");
+        /* the same name in another namespace is not libvirt's */
+        REFUSED("<x:commandline xmlns:x='urn:other'><x:arg value='x'/></x:commandline>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "element <x:commandline> is not supported");
+}
+
+static void test_env(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **env = NULL, **plain = NULL;
+        char *base[] = { (char *) "PATH=/usr/bin", (char *) "NS=old", (char *) "LANG=C", NULL };
+
+        def = parse_ok("<domain type='qemu'><name>t</name><memory>65536</memory><os><type>hvm</type></os>"
+                       "<qemu:commandline xmlns:qemu='" NS "'><qemu:env name='NS' value='ns'/><qemu:env name='BAR'/>"
+                       "</qemu:commandline></domain>", "env");
+        if (!def)
+                return;
+        CHECK_INTEQ(qemu_command_env(def, base, &env), 0);
+        CHECK_INTEQ(strv_length(env), 4);
+        if (strv_length(env) == 4) {
+                CHECK_STREQ(env[0], "PATH=/usr/bin");
+                CHECK_STREQ(env[1], "LANG=C");
+                CHECK_STREQ(env[2], "NS=ns");
+                CHECK_STREQ(env[3], "BAR=");
+        }
+        /* none given: the base as it is */
+        def = domain_def_free(def);
+        def = parse_ok("<domain type='qemu'><name>t</name><memory>65536</memory><os><type>hvm</type></os></domain>",
+                       "plain");
+        if (!def)
+                return;
+        CHECK_INTEQ(qemu_command_env(def, base, &plain), 0);
+        CHECK_INTEQ(strv_length(plain), 3);
+}
+
+UNIT_TESTS(test_round_trip, test_refused, test_env)
