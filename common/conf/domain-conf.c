@@ -200,6 +200,19 @@ static const char *const domain_graphics_type_table[_DOMAIN_GRAPHICS_MAX] = {
         [DOMAIN_GRAPHICS_SPICE] = "spice",
 };
 
+static const char *const domain_spice_channel_table[_DOMAIN_SPICE_CHANNEL_MAX] = {
+        [DOMAIN_SPICE_CHANNEL_MAIN] = "main",           [DOMAIN_SPICE_CHANNEL_DISPLAY] = "display",
+        [DOMAIN_SPICE_CHANNEL_INPUTS] = "inputs",       [DOMAIN_SPICE_CHANNEL_CURSOR] = "cursor",
+        [DOMAIN_SPICE_CHANNEL_PLAYBACK] = "playback",   [DOMAIN_SPICE_CHANNEL_RECORD] = "record",
+        [DOMAIN_SPICE_CHANNEL_SMARTCARD] = "smartcard", [DOMAIN_SPICE_CHANNEL_USBREDIR] = "usbredir",
+};
+
+static const char *const domain_spice_mode_table[_DOMAIN_SPICE_MODE_MAX] = {
+        [DOMAIN_SPICE_MODE_ANY] = "any",
+        [DOMAIN_SPICE_MODE_SECURE] = "secure",
+        [DOMAIN_SPICE_MODE_INSECURE] = "insecure",
+};
+
 static const char *const domain_sound_model_table[_DOMAIN_SOUND_MAX] = {
         [DOMAIN_SOUND_SB16] = "sb16",
         [DOMAIN_SOUND_ES1370] = "es1370",

@@ -718,12 +718,37 @@ typedef enum DomainGraphicsListen {
         _DOMAIN_GRAPHICS_LISTEN_MAX,
 } DomainGraphicsListen;
 
+/* SPICE's channels, as <channel name=''/> names them (QEMU's names too). */
+typedef enum DomainSpiceChannel {
+        DOMAIN_SPICE_CHANNEL_MAIN,
+        DOMAIN_SPICE_CHANNEL_DISPLAY,
+        DOMAIN_SPICE_CHANNEL_INPUTS,
+        DOMAIN_SPICE_CHANNEL_CURSOR,
+        DOMAIN_SPICE_CHANNEL_PLAYBACK,
+        DOMAIN_SPICE_CHANNEL_RECORD,
+        DOMAIN_SPICE_CHANNEL_SMARTCARD,
+        DOMAIN_SPICE_CHANNEL_USBREDIR,
+        _DOMAIN_SPICE_CHANNEL_MAX,
+} DomainSpiceChannel;
+
+/* defaultMode='' and <channel mode=''/>: any (the default), secure (TLS
+ * port only), insecure (plain port only). */
+typedef enum DomainSpiceMode {
+        DOMAIN_SPICE_MODE_ANY,
+        DOMAIN_SPICE_MODE_SECURE,
+        DOMAIN_SPICE_MODE_INSECURE,
+        _DOMAIN_SPICE_MODE_MAX,
+} DomainSpiceMode;
+
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
         DomainGraphicsListen listen_type;
         char *socket;          /* listen type socket: its path */
         int port;              /* -1 = autoport; live: the allocated port; 0 for listen none and socket */
         bool autoport;
+        int tls_port;          /* SPICE tlsPort: 0 = none, -1 = autoport; live: the allocated port */
+        DomainSpiceMode default_mode;                       /* SPICE defaultMode='' */
+        DomainSpiceMode channel_modes[_DOMAIN_SPICE_CHANNEL_MAX]; /* <channel name='' mode=''/> */
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
         char *keymap;
@@ -1247,6 +1272,8 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_chr_type, DomainChrType)                       \
         X(domain_chr_kind, DomainChrKind)                       \
         X(domain_graphics_type, DomainGraphicsType)             \
+        X(domain_spice_channel, DomainSpiceChannel)             \
+        X(domain_spice_mode, DomainSpiceMode)                   \
         X(domain_sound_model, DomainSoundModel)                 \
         X(domain_sound_codec, DomainSoundCodec)                 \
         X(domain_audio_type, DomainAudioType)                   \
