@@ -544,6 +544,8 @@ static int build_vnc_local(QemuCmd *c, const DomainGraphicsDef *g) {
         }
         if (g->passwd)
                 opt_add(&b, "password=on");
+        if (g->audio_id)
+                opt_add(&b, "audiodev=audio%u", g->audio_id);
         return cmd_opt(c, "-vnc", &b);
 }
 
@@ -566,6 +568,8 @@ static int build_vnc(QemuCmd *c, size_t i) {
         opt_append(&b, "%s:%d", v6 ? "]" : "", port - 5900);
         if (g->passwd)
                 opt_add(&b, "password=on");
+        if (g->audio_id)
+                opt_add(&b, "audiodev=audio%u", g->audio_id);
         return cmd_opt(c, "-vnc", &b);
 }
 
@@ -656,10 +660,9 @@ static int build_spice(QemuCmd *c, size_t i) {
                 opt_add(&b, "disable-copy-paste=on");
         if (g->filetransfer == TRISTATE_OFF)
                 opt_add(&b, "disable-agent-file-xfer=on");
-        if (g->gl == TRISTATE_ON) {
-                opt_done(&b);
-                return cmd_fail(c, -EOPNOTSUPP, "graphics %zu: SPICE OpenGL (<gl enable='yes'/>) is not supported", i);
-        }
+        r = qemu_graphics_gl_opts(c, i, &b);
+        if (r < 0)
+                return r;
         opt_add(&b, "seamless-migration=on");
         return cmd_opt(c, "-spice", &b);
 }
@@ -682,8 +685,13 @@ int qemu_build_graphics(QemuCmd *c) {
                         return cmd_fail(c, -EOPNOTSUPP, "graphics type %d is not supported", (int) t);
                 if (seen[t]++)
                         return cmd_fail(c, -EOPNOTSUPP, "only one %s display is supported",
-                                        t == DOMAIN_GRAPHICS_VNC ? "VNC" : "SPICE");
-                r = t == DOMAIN_GRAPHICS_VNC ? build_vnc(c, i) : build_spice(c, i);
+                                        domain_graphics_type_to_string(t));
+                if (t == DOMAIN_GRAPHICS_VNC)
+                        r = build_vnc(c, i);
+                else if (t == DOMAIN_GRAPHICS_SPICE)
+                        r = build_spice(c, i);
+                else
+                        r = qemu_build_local_display(c, i);
                 if (r < 0)
                         return r;
         }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-graphics-gl.h"
 #include "qemu-hostdev.h"
 #include "qemu-tpm.h"
 #include "qemu-command.h"
@@ -503,6 +504,9 @@ static int build_argv(Domain *d, ConfError *err) {
         /* each host device is there, and a SCSI one's /dev/sgN */
         char **hostdev_paths = NULL;
         r = qemu_tpm_prepare(d->live, "/sys", err);
+        if (r < 0)
+                return r;
+        r = qemu_graphics_gl_prepare(d->live, "/dev", err);
         if (r < 0)
                 return r;
         r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);

@@ -198,6 +198,9 @@ static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
 static const char *const domain_graphics_type_table[_DOMAIN_GRAPHICS_MAX] = {
         [DOMAIN_GRAPHICS_VNC] = "vnc",
         [DOMAIN_GRAPHICS_SPICE] = "spice",
+        [DOMAIN_GRAPHICS_SDL] = "sdl",
+        [DOMAIN_GRAPHICS_EGL_HEADLESS] = "egl-headless",
+        [DOMAIN_GRAPHICS_DBUS] = "dbus",
 };
 
 static const char *const domain_spice_channel_table[_DOMAIN_SPICE_CHANNEL_MAX] = {

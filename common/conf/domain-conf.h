@@ -707,6 +707,9 @@ typedef struct DomainChrDef {
 typedef enum DomainGraphicsType {
         DOMAIN_GRAPHICS_VNC,
         DOMAIN_GRAPHICS_SPICE,
+        DOMAIN_GRAPHICS_SDL,           /* a window on the host's X display */
+        DOMAIN_GRAPHICS_EGL_HEADLESS,  /* OpenGL rendering on a host GPU, shown by VNC/SPICE */
+        DOMAIN_GRAPHICS_DBUS,          /* QEMU's D-Bus display */
         _DOMAIN_GRAPHICS_MAX,
 } DomainGraphicsType;
 
@@ -715,6 +718,7 @@ typedef enum DomainGraphicsListen {
         DOMAIN_GRAPHICS_LISTEN_ADDRESS, /* a TCP port on listen (the default) */
         DOMAIN_GRAPHICS_LISTEN_NONE,    /* nowhere: a client gets a connected fd (OpenGraphicsFD) */
         DOMAIN_GRAPHICS_LISTEN_SOCKET,  /* a unix socket at socket */
+        DOMAIN_GRAPHICS_LISTEN_LOCAL,   /* sdl, egl-headless, dbus: no listen of their own */
         _DOMAIN_GRAPHICS_LISTEN_MAX,
 } DomainGraphicsListen;
 
@@ -761,7 +765,13 @@ typedef struct DomainGraphicsDef {
         Tristate clipboard_copypaste;  /* <clipboard copypaste='yes|no'/> */
         char *mouse_mode;          /* <mouse mode=''/>: server, client */
         Tristate filetransfer;     /* <filetransfer enable='yes|no'/> */
-        Tristate gl;               /* <gl enable='no'/>: only 'no' (no host GPU rendering) */
+        Tristate gl;               /* <gl enable=''/> (spice, sdl, dbus) */
+        char *rendernode;          /* <gl rendernode=''/> (spice, egl-headless, dbus); live: the one picked */
+        unsigned audio_id;         /* <audio id=''/> (vnc, dbus); 0 = none */
+        char *display, *xauth;     /* sdl: display='' xauth='' */
+        bool fullscreen;           /* sdl: fullscreen='yes' */
+        char *dbus_address;        /* dbus: address='' (a D-Bus address); NULL = the session bus */
+        bool p2p;                  /* dbus: p2p='yes', peer-to-peer connections by fd */
 } DomainGraphicsDef;
 
 typedef struct DomainVideoDef {

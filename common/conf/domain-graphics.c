@@ -188,7 +188,6 @@ static int parse_spice_channel(DomainGraphicsDef *g, xmlNodePtr n, const char *p
 
 static int parse_spice_child(DomainGraphicsDef *g, xmlNodePtr c, const char *path, ConfError *err) {
         XML_SUBPATH(sub, path, (const char *) c->name);
-        int r;
 
         if (xml_is(c, "channel"))
                 return parse_spice_channel(g, c, sub, err);
@@ -214,16 +213,9 @@ static int parse_spice_child(DomainGraphicsDef *g, xmlNodePtr c, const char *pat
                                           &g->mouse_mode, err);
         if (xml_is(c, "filetransfer"))
                 return spice_child_tristate(c, sub, "enable", "yes", "no", &g->filetransfer, err);
-        if (xml_is(c, "gl")) {
-                /* rendernode='' is for rendering on a host GPU: refused by the attribute check */
-                r = spice_child_tristate(c, sub, "enable", "yes", "no", &g->gl, err);
-                if (r < 0)
-                        return r;
-                if (g->gl == TRISTATE_ON)
-                        return xml_err_unsupported(err, "<%s enable='yes'/> is not supported: OpenGL needs a "
-                                                   "host GPU, which virtbus does not provide", sub);
-                return 0;
-        }
+        /* OpenGL on a host GPU: the start looks for its render node */
+        if (xml_is(c, "gl"))
+                return domain_parse_graphics_gl(g, c, sub, err);
         return xml_unsupported_element(c, path, err);
 }
 
@@ -276,11 +268,7 @@ static void format_spice_children(XmlWriter *w, const DomainGraphicsDef *g) {
                 xw_attr(w, "enable", tristate_word(g->filetransfer, "yes", "no"));
                 xw_end(w);
         }
-        if (g->gl != TRISTATE_ABSENT) {
-                xw_start(w, "gl");
-                xw_attr(w, "enable", tristate_word(g->gl, "yes", "no"));
-                xw_end(w);
-        }
+        domain_format_graphics_gl(w, g);
 }
 
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -296,6 +284,8 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        if (g->type != DOMAIN_GRAPHICS_VNC && g->type != DOMAIN_GRAPHICS_SPICE)
+                return domain_parse_graphics_local(g, n, path, err);
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
                                     "tlsPort", "defaultMode");
@@ -328,6 +318,10 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                         r = parse_listen(g, c, sub, err);
                 } else if (g->type == DOMAIN_GRAPHICS_SPICE)
                         r = parse_spice_child(g, c, path, err);
+                else if (xml_is(c, "audio")) {
+                        XML_SUBPATH(sub, path, "audio");
+                        r = domain_parse_graphics_audio(g, c, sub, err);
+                }
                 else
                         r = xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -341,6 +335,11 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
 
         xw_start(w, "graphics");
         xw_attr(w, "type", domain_graphics_type_to_string(g->type));
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_LOCAL) {
+                domain_format_graphics_local(w, g);
+                xw_end(w);
+                return;
+        }
         if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                 ;       /* no port */
         else if (g->autoport)
@@ -371,6 +370,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
         }
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 format_spice_children(w, g);
+        domain_format_graphics_audio(w, g);
         xw_end(w);
 }
 
@@ -387,6 +387,10 @@ void domain_graphics_clear(DomainGraphicsDef *g) {
         free(g->zlib_compression);
         free(g->streaming_mode);
         free(g->mouse_mode);
+        free(g->rendernode);
+        free(g->display);
+        free(g->xauth);
+        free(g->dbus_address);
 }
 
 bool domain_graphics_own(DomainGraphicsDef *g) {
@@ -401,6 +405,10 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->zlib_compression) && ok;
         ok = own_str(&g->streaming_mode) && ok;
         ok = own_str(&g->mouse_mode) && ok;
+        ok = own_str(&g->rendernode) && ok;
+        ok = own_str(&g->display) && ok;
+        ok = own_str(&g->xauth) && ok;
+        ok = own_str(&g->dbus_address) && ok;
         return ok;
 }
 

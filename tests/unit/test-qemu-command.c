@@ -1011,6 +1011,14 @@ static bool has_network_disk(const DomainDef *def) {
         return false;
 }
 
+static bool has_host_display(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_graphics; i++)
+                if (def->graphics[i].type == DOMAIN_GRAPHICS_SDL || def->graphics[i].type == DOMAIN_GRAPHICS_EGL_HEADLESS ||
+                    def->graphics[i].gl == TRISTATE_ON)
+                        return true;
+        return false;
+}
+
 static bool has_spice_tls(const DomainDef *def) {
         for (size_t i = 0; i < def->n_graphics; i++)
                 if (def->graphics[i].tls_port != 0)
@@ -1047,6 +1055,12 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* QEMU opens them at start and this host has none to give:
                  * test_qemud_hostdev.py checks the start's error */
                 fprintf(stderr, "  %s: not run, it passes host devices through\n", xml_name);
+                return 1;
+        }
+        if (has_host_display(def)) {
+                /* egl-headless needs a host GPU, sdl an X display:
+                 * test_qemud_graphics_gl.py checks the start's error */
+                fprintf(stderr, "  %s: not run, its display needs a host GPU or an X display\n", xml_name);
                 return 1;
         }
         if (has_spice_tls(def)) {
