@@ -544,6 +544,8 @@ static int build_vnc_local(QemuCmd *c, const DomainGraphicsDef *g) {
         }
         if (g->passwd)
                 opt_add(&b, "password=on");
+        if (g->audio_id)
+                opt_add(&b, "audiodev=audio%u", g->audio_id);
         return cmd_opt(c, "-vnc", &b);
 }
 
@@ -566,27 +568,80 @@ static int build_vnc(QemuCmd *c, size_t i) {
         opt_append(&b, "%s:%d", v6 ? "]" : "", port - 5900);
         if (g->passwd)
                 opt_add(&b, "password=on");
+        if (g->audio_id)
+                opt_add(&b, "audiodev=audio%u", g->audio_id);
         return cmd_opt(c, "-vnc", &b);
+}
+
+/* tls-channel=/plaintext-channel= for defaultMode='' and each <channel>:
+ * a secure one needs the TLS port. The plain port is always there (a port,
+ * a unix socket, or the fds of OpenGraphicsFD). */
+static int spice_channel_opt(QemuCmd *c, size_t i, OptBuf *b, const char *name, DomainSpiceMode mode, bool tls) {
+        if (mode == DOMAIN_SPICE_MODE_SECURE && !tls) {
+                opt_done(b);
+                return cmd_fail(c, -EINVAL, "graphics %zu: SPICE channel '%s' is secure, but the display has "
+                                "no TLS port (tlsPort)", i, name);
+        }
+        if (mode != DOMAIN_SPICE_MODE_ANY)
+                opt_add_str(b, mode == DOMAIN_SPICE_MODE_SECURE ? "tls-channel" : "plaintext-channel", name);
+        return 0;
+}
+
+static int spice_tls_opts(QemuCmd *c, size_t i, OptBuf *b) {
+        const DomainGraphicsDef *g = &c->def->graphics[i];
+        bool tls = g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS && g->tls_port > 0;
+        int r;
+
+        if (tls)
+                opt_add_str(b, "x509-dir", c->params->spice_tls_dir);
+        r = spice_channel_opt(c, i, b, "default", g->default_mode, tls);
+        for (DomainSpiceChannel ch = 0; r >= 0 && ch < _DOMAIN_SPICE_CHANNEL_MAX; ch++)
+                r = spice_channel_opt(c, i, b, domain_spice_channel_to_string(ch), g->channel_modes[ch], tls);
+        return r;
+}
+
+static int spice_listen_opts(QemuCmd *c, size_t i, OptBuf *b) {
+        const DomainGraphicsDef *g = &c->def->graphics[i];
+        int port, r;
+
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET) {
+                opt_add(b, "unix=on");
+                opt_add_str(b, "addr", g->socket);
+                return 0;
+        }
+        if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
+                return 0;
+        r = graphics_port(c, i, &port);
+        if (r < 0) {
+                opt_done(b);
+                return r;
+        }
+        opt_add(b, "port=%d", port);
+        if (g->tls_port > 0 && !c->params->spice_tls_dir) {
+                opt_done(b);
+                return cmd_fail(c, -EINVAL, "graphics %zu: SPICE tlsPort %d is set, but TLS is off in qemud.conf "
+                                "(spice_tls = 1 turns it on)", i, g->tls_port);
+        }
+        if (g->tls_port > 0)
+                opt_add(b, "tls-port=%d", g->tls_port);
+        opt_add_str(b, "addr", g->listen ?: "127.0.0.1");
+        return 0;
 }
 
 static int build_spice(QemuCmd *c, size_t i) {
         const DomainGraphicsDef *g = &c->def->graphics[i];
         OptBuf b = {};
-        int port, r;
+        int r;
 
-        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET) {
-                opt_add(&b, "unix=on");
-                opt_add_str(&b, "addr", g->socket);
-        } else if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS) {
-                r = graphics_port(c, i, &port);
-                if (r < 0)
-                        return r;
-                opt_add(&b, "port=%d", port);
-                opt_add_str(&b, "addr", g->listen ?: "127.0.0.1");
-        }
+        r = spice_listen_opts(c, i, &b);
+        if (r < 0)
+                return r;
         /* with a password, ticketing stays on and the driver sets the ticket */
         if (!g->passwd)
                 opt_add(&b, "disable-ticketing=on");
+        r = spice_tls_opts(c, i, &b);
+        if (r < 0)
+                return r;
         /* the words of <image>, <jpeg>, <zlib>, <streaming> are QEMU's */
         if (g->image_compression)
                 opt_add_str(&b, "image-compression", g->image_compression);
@@ -605,10 +660,9 @@ static int build_spice(QemuCmd *c, size_t i) {
                 opt_add(&b, "disable-copy-paste=on");
         if (g->filetransfer == TRISTATE_OFF)
                 opt_add(&b, "disable-agent-file-xfer=on");
-        if (g->gl == TRISTATE_ON) {
-                opt_done(&b);
-                return cmd_fail(c, -EOPNOTSUPP, "graphics %zu: SPICE OpenGL (<gl enable='yes'/>) is not supported", i);
-        }
+        r = qemu_graphics_gl_opts(c, i, &b);
+        if (r < 0)
+                return r;
         opt_add(&b, "seamless-migration=on");
         return cmd_opt(c, "-spice", &b);
 }
@@ -631,8 +685,13 @@ int qemu_build_graphics(QemuCmd *c) {
                         return cmd_fail(c, -EOPNOTSUPP, "graphics type %d is not supported", (int) t);
                 if (seen[t]++)
                         return cmd_fail(c, -EOPNOTSUPP, "only one %s display is supported",
-                                        t == DOMAIN_GRAPHICS_VNC ? "VNC" : "SPICE");
-                r = t == DOMAIN_GRAPHICS_VNC ? build_vnc(c, i) : build_spice(c, i);
+                                        domain_graphics_type_to_string(t));
+                if (t == DOMAIN_GRAPHICS_VNC)
+                        r = build_vnc(c, i);
+                else if (t == DOMAIN_GRAPHICS_SPICE)
+                        r = build_spice(c, i);
+                else
+                        r = qemu_build_local_display(c, i);
                 if (r < 0)
                         return r;
         }

@@ -188,6 +188,9 @@ int qemu_chr_auto_path(const DomainDef *def, size_t i, const char *run_dir, char
 int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o);
 /* Whether the domain has a SPICE display (spicevmc and the spice audiodev need one). */
 bool qemu_has_spice(const DomainDef *def);
+/* qemu-command-display.c: -display sdl/egl-headless/dbus; gl=, rendernode= */
+int qemu_build_local_display(QemuCmd *c, size_t i);
+int qemu_graphics_gl_opts(QemuCmd *c, size_t i, OptBuf *b);
 
 /* The machine and everything else but the devices (qemu-command-machine.c):
  * the options from -name to -boot, and the display options that follow

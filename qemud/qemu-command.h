@@ -139,6 +139,13 @@ typedef struct QemuCommandParams {
          * NULL for the other types. Missing for a SCSI hostdev: -EINVAL. */
         char *const *hostdev_paths;
         size_t n_hostdev_paths;
+
+        /* SPICE TLS (qemud.conf's spice_tls = 1): the directory of its
+         * certificates (spice_tls_x509_cert_dir), QEMU's x509-dir. NULL: TLS
+         * is off, and a display with a tlsPort or a secure channel fails. The
+         * TLS port of an autoport display is the one in def->graphics[i]
+         * (the driver writes the allocated port into the live definition). */
+        const char *spice_tls_dir;
 } QemuCommandParams;
 
 /* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with

@@ -31,7 +31,7 @@ int migration_graphics_cookie(Domain *d, MigrationCookie *c) {
         if (!c->graphics_type || !c->graphics_listen)
                 return -ENOMEM;
         c->graphics_port = g->port;
-        c->graphics_tls_port = -1; /* no TLS port here yet */
+        c->graphics_tls_port = g->tls_port > 0 ? g->tls_port : -1; /* the SPICE TLS port a client reconnects to */
         c->present |= MIGRATION_FEATURE_GRAPHICS;
         return 0;
 }

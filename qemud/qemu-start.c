@@ -15,6 +15,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-graphics-gl.h"
 #include "qemu-hostdev.h"
 #include "qemu-swtpm.h"
 #include "qemu-tpm.h"
@@ -36,6 +37,7 @@
 #include "qemu-confine.h"
 #include "qemu-machined.h"
 #include "qemu-security.h"
+#include "qemu-spice-tls.h"
 #include "start-plan.h"
 #include "qemu-tune.h"
 #include "qemu-vsock.h"
@@ -106,7 +108,7 @@ static bool port_is_free(int port, const Manager *m) {
         for (size_t i = 0; i < m->n_domains; i++) {
                 const DomainDef *live = m->domains[i]->live;
                 for (size_t g = 0; live && g < live->n_graphics; g++)
-                        if (live->graphics[g].port == port)
+                        if (live->graphics[g].port == port || live->graphics[g].tls_port == port)
                                 return false;
         }
         if (fd < 0)
@@ -115,18 +117,29 @@ static bool port_is_free(int port, const Manager *m) {
         return bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
 }
 
-static int allocate_graphics_ports(Domain *d) {
+static int free_graphics_port(Domain *d) {
+        for (int port = 5900; port < 65535; port++)
+                if (port_is_free(port, d->manager))
+                        return port;
+        return -EADDRINUSE;
+}
+
+static int allocate_graphics_ports(Domain *d, bool spice_tls) {
         for (size_t i = 0; i < d->live->n_graphics; i++) {
                 DomainGraphicsDef *g = &d->live->graphics[i];
                 int port;
 
+                if (qemu_spice_wants_tls_port(g, spice_tls)) {
+                        port = free_graphics_port(d);
+                        if (port < 0)
+                                return port;
+                        g->tls_port = port;
+                }
                 if ((!g->autoport && g->port > 0) || g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                         continue;
-                for (port = 5900; port < 65535; port++)
-                        if (port_is_free(port, d->manager))
-                                break;
-                if (port >= 65535)
-                        return -EADDRINUSE;
+                port = free_graphics_port(d);
+                if (port < 0)
+                        return port;
                 g->port = port;
         }
         return 0;
@@ -449,11 +462,19 @@ static int build_argv(Domain *d, ConfError *err) {
         /* Finds QEMU after a restart even if the fork was the last thing
          * we did (see qemu-status.c). */
         params.pidfile = pidfile;
-        r = allocate_graphics_ports(d);
+        QemuSpiceTls spice_tls;
+        r = qemu_spice_tls_load(m->paths.confdir, &spice_tls, err);
+        if (r < 0)
+                return r;
+        r = allocate_graphics_ports(d, spice_tls.enabled);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "no free port for the graphics of '%s'", d->def->name);
                 return r;
         }
+        r = qemu_spice_tls_check(&spice_tls, d->live, err);
+        if (r < 0)
+                return r;
+        params.spice_tls_dir = spice_tls.enabled ? spice_tls.dir : NULL;
         for (size_t i = 0; i < d->live->n_graphics; i++)
                 ports[i] = d->live->graphics[i].port;
         params.graphics_ports = ports;
@@ -484,6 +505,9 @@ static int build_argv(Domain *d, ConfError *err) {
         /* each host device is there, and a SCSI one's /dev/sgN */
         char **hostdev_paths = NULL;
         r = qemu_tpm_prepare(d->live, "/sys", err);
+        if (r < 0)
+                return r;
+        r = qemu_graphics_gl_prepare(d->live, "/dev", err);
         if (r < 0)
                 return r;
         r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);

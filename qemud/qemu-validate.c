@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "qemu-graphics-gl.h"
 #include "qemu-hostdev.h"
 #include "qemu-memdev.h"
 #include "qemu-tpm.h"
@@ -175,6 +176,9 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
                 return r;
         r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
             qemu_tpm_validate(def, err) ?: validate_consoles(def, err);
+        if (r < 0)
+                return r;
+        r = qemu_graphics_validate(def, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {

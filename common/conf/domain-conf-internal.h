@@ -272,6 +272,13 @@ void domain_format_audio(XmlWriter *w, const DomainAudioDef *a);
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned flags);
 void domain_graphics_clear(DomainGraphicsDef *g);
+/* domain-graphics-local.c: sdl, egl-headless, dbus; <gl/> and <audio id=''/> */
+int domain_parse_graphics_local(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_graphics_local(XmlWriter *w, const DomainGraphicsDef *g);
+int domain_parse_graphics_gl(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_graphics_gl(XmlWriter *w, const DomainGraphicsDef *g);
+int domain_parse_graphics_audio(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_graphics_audio(XmlWriter *w, const DomainGraphicsDef *g);
 bool domain_graphics_own(DomainGraphicsDef *g);
 int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags);

@@ -198,6 +198,22 @@ static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
 static const char *const domain_graphics_type_table[_DOMAIN_GRAPHICS_MAX] = {
         [DOMAIN_GRAPHICS_VNC] = "vnc",
         [DOMAIN_GRAPHICS_SPICE] = "spice",
+        [DOMAIN_GRAPHICS_SDL] = "sdl",
+        [DOMAIN_GRAPHICS_EGL_HEADLESS] = "egl-headless",
+        [DOMAIN_GRAPHICS_DBUS] = "dbus",
+};
+
+static const char *const domain_spice_channel_table[_DOMAIN_SPICE_CHANNEL_MAX] = {
+        [DOMAIN_SPICE_CHANNEL_MAIN] = "main",           [DOMAIN_SPICE_CHANNEL_DISPLAY] = "display",
+        [DOMAIN_SPICE_CHANNEL_INPUTS] = "inputs",       [DOMAIN_SPICE_CHANNEL_CURSOR] = "cursor",
+        [DOMAIN_SPICE_CHANNEL_PLAYBACK] = "playback",   [DOMAIN_SPICE_CHANNEL_RECORD] = "record",
+        [DOMAIN_SPICE_CHANNEL_SMARTCARD] = "smartcard", [DOMAIN_SPICE_CHANNEL_USBREDIR] = "usbredir",
+};
+
+static const char *const domain_spice_mode_table[_DOMAIN_SPICE_MODE_MAX] = {
+        [DOMAIN_SPICE_MODE_ANY] = "any",
+        [DOMAIN_SPICE_MODE_SECURE] = "secure",
+        [DOMAIN_SPICE_MODE_INSECURE] = "insecure",
 };
 
 static const char *const domain_sound_model_table[_DOMAIN_SOUND_MAX] = {

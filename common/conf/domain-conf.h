@@ -715,6 +715,9 @@ typedef struct DomainChrDef {
 typedef enum DomainGraphicsType {
         DOMAIN_GRAPHICS_VNC,
         DOMAIN_GRAPHICS_SPICE,
+        DOMAIN_GRAPHICS_SDL,           /* a window on the host's X display */
+        DOMAIN_GRAPHICS_EGL_HEADLESS,  /* OpenGL rendering on a host GPU, shown by VNC/SPICE */
+        DOMAIN_GRAPHICS_DBUS,          /* QEMU's D-Bus display */
         _DOMAIN_GRAPHICS_MAX,
 } DomainGraphicsType;
 
@@ -723,8 +726,31 @@ typedef enum DomainGraphicsListen {
         DOMAIN_GRAPHICS_LISTEN_ADDRESS, /* a TCP port on listen (the default) */
         DOMAIN_GRAPHICS_LISTEN_NONE,    /* nowhere: a client gets a connected fd (OpenGraphicsFD) */
         DOMAIN_GRAPHICS_LISTEN_SOCKET,  /* a unix socket at socket */
+        DOMAIN_GRAPHICS_LISTEN_LOCAL,   /* sdl, egl-headless, dbus: no listen of their own */
         _DOMAIN_GRAPHICS_LISTEN_MAX,
 } DomainGraphicsListen;
+
+/* SPICE's channels, as <channel name=''/> names them (QEMU's names too). */
+typedef enum DomainSpiceChannel {
+        DOMAIN_SPICE_CHANNEL_MAIN,
+        DOMAIN_SPICE_CHANNEL_DISPLAY,
+        DOMAIN_SPICE_CHANNEL_INPUTS,
+        DOMAIN_SPICE_CHANNEL_CURSOR,
+        DOMAIN_SPICE_CHANNEL_PLAYBACK,
+        DOMAIN_SPICE_CHANNEL_RECORD,
+        DOMAIN_SPICE_CHANNEL_SMARTCARD,
+        DOMAIN_SPICE_CHANNEL_USBREDIR,
+        _DOMAIN_SPICE_CHANNEL_MAX,
+} DomainSpiceChannel;
+
+/* defaultMode='' and <channel mode=''/>: any (the default), secure (TLS
+ * port only), insecure (plain port only). */
+typedef enum DomainSpiceMode {
+        DOMAIN_SPICE_MODE_ANY,
+        DOMAIN_SPICE_MODE_SECURE,
+        DOMAIN_SPICE_MODE_INSECURE,
+        _DOMAIN_SPICE_MODE_MAX,
+} DomainSpiceMode;
 
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
@@ -732,6 +758,9 @@ typedef struct DomainGraphicsDef {
         char *socket;          /* listen type socket: its path */
         int port;              /* -1 = autoport; live: the allocated port; 0 for listen none and socket */
         bool autoport;
+        int tls_port;          /* SPICE tlsPort: 0 = none, -1 = autoport; live: the allocated port */
+        DomainSpiceMode default_mode;                       /* SPICE defaultMode='' */
+        DomainSpiceMode channel_modes[_DOMAIN_SPICE_CHANNEL_MAX]; /* <channel name='' mode=''/> */
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
         char *keymap;
@@ -744,7 +773,13 @@ typedef struct DomainGraphicsDef {
         Tristate clipboard_copypaste;  /* <clipboard copypaste='yes|no'/> */
         char *mouse_mode;          /* <mouse mode=''/>: server, client */
         Tristate filetransfer;     /* <filetransfer enable='yes|no'/> */
-        Tristate gl;               /* <gl enable='no'/>: only 'no' (no host GPU rendering) */
+        Tristate gl;               /* <gl enable=''/> (spice, sdl, dbus) */
+        char *rendernode;          /* <gl rendernode=''/> (spice, egl-headless, dbus); live: the one picked */
+        unsigned audio_id;         /* <audio id=''/> (vnc, dbus); 0 = none */
+        char *display, *xauth;     /* sdl: display='' xauth='' */
+        bool fullscreen;           /* sdl: fullscreen='yes' */
+        char *dbus_address;        /* dbus: address='' (a D-Bus address); NULL = the session bus */
+        bool p2p;                  /* dbus: p2p='yes', peer-to-peer connections by fd */
 } DomainGraphicsDef;
 
 typedef struct DomainVideoDef {
@@ -1258,6 +1293,8 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_chr_type, DomainChrType)                       \
         X(domain_chr_kind, DomainChrKind)                       \
         X(domain_graphics_type, DomainGraphicsType)             \
+        X(domain_spice_channel, DomainSpiceChannel)             \
+        X(domain_spice_mode, DomainSpiceMode)                   \
         X(domain_sound_model, DomainSoundModel)                 \
         X(domain_sound_codec, DomainSoundCodec)                 \
         X(domain_audio_type, DomainAudioType)                   \

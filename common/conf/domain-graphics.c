@@ -99,6 +99,20 @@ static int parse_port(DomainGraphicsDef *g, xmlNodePtr n, const char *path, Conf
         return 0;
 }
 
+/* SPICE's tlsPort='' (-1: picked at start with autoport) and defaultMode=''. */
+static int parse_spice_tls(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = xml_attr_int(n, path, "tlsPort", &g->tls_port, err);
+        if (r < 0)
+                return r;
+        if (g->tls_port < -1 || g->tls_port > 65535)
+                return xml_err_invalid(err, "value '%d' of attribute 'tlsPort' of <%s> is out of range",
+                                       g->tls_port, path);
+        r = DOMAIN_ATTR_ENUM(n, path, "defaultMode", domain_spice_mode, &g->default_mode, err);
+        return r < 0 ? r : 0;
+}
+
 /* ---- SPICE's own children: each an empty element with one attribute ---- */
 
 static const char *const image_compression_values[] = { "auto_glz", "auto_lz", "quic", "glz", "lz", "off" };
@@ -145,9 +159,38 @@ static int spice_child_tristate(xmlNodePtr n, const char *path, const char *attr
         return r < 0 ? r : 0;
 }
 
+/* <channel name='main' mode='secure'/>: which port a channel is served on.
+ * A name given twice: the last mode counts, as in libvirt. */
+static int parse_spice_channel(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainSpiceChannel ch = 0;
+        DomainSpiceMode mode = 0;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "name", "mode");
+        if (r < 0)
+                return r;
+        r = xml_check_empty(n, path, err);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "name", domain_spice_channel, &ch, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'name' of <%s>", path);
+        if (r < 0)
+                return r;
+        r = DOMAIN_ATTR_ENUM(n, path, "mode", domain_spice_mode, &mode, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'mode' of <%s>", path);
+        if (r < 0)
+                return r;
+        g->channel_modes[ch] = mode;
+        return 0;
+}
+
 static int parse_spice_child(DomainGraphicsDef *g, xmlNodePtr c, const char *path, ConfError *err) {
         XML_SUBPATH(sub, path, (const char *) c->name);
-        int r;
+
+        if (xml_is(c, "channel"))
+                return parse_spice_channel(g, c, sub, err);
 
         if (xml_is(c, "image"))
                 return spice_child_choice(c, sub, "compression", image_compression_values,
@@ -170,20 +213,21 @@ static int parse_spice_child(DomainGraphicsDef *g, xmlNodePtr c, const char *pat
                                           &g->mouse_mode, err);
         if (xml_is(c, "filetransfer"))
                 return spice_child_tristate(c, sub, "enable", "yes", "no", &g->filetransfer, err);
-        if (xml_is(c, "gl")) {
-                /* rendernode='' is for rendering on a host GPU: refused by the attribute check */
-                r = spice_child_tristate(c, sub, "enable", "yes", "no", &g->gl, err);
-                if (r < 0)
-                        return r;
-                if (g->gl == TRISTATE_ON)
-                        return xml_err_unsupported(err, "<%s enable='yes'/> is not supported: OpenGL needs a "
-                                                   "host GPU, which virtbus does not provide", sub);
-                return 0;
-        }
+        /* OpenGL on a host GPU: the start looks for its render node */
+        if (xml_is(c, "gl"))
+                return domain_parse_graphics_gl(g, c, sub, err);
         return xml_unsupported_element(c, path, err);
 }
 
 static void format_spice_children(XmlWriter *w, const DomainGraphicsDef *g) {
+        for (DomainSpiceChannel ch = 0; ch < _DOMAIN_SPICE_CHANNEL_MAX; ch++) {
+                if (g->channel_modes[ch] == DOMAIN_SPICE_MODE_ANY)
+                        continue;
+                xw_start(w, "channel");
+                xw_attr(w, "name", domain_spice_channel_to_string(ch));
+                xw_attr(w, "mode", domain_spice_mode_to_string(g->channel_modes[ch]));
+                xw_end(w);
+        }
         if (g->image_compression) {
                 xw_start(w, "image");
                 xw_attr(w, "compression", g->image_compression);
@@ -224,11 +268,7 @@ static void format_spice_children(XmlWriter *w, const DomainGraphicsDef *g) {
                 xw_attr(w, "enable", tristate_word(g->filetransfer, "yes", "no"));
                 xw_end(w);
         }
-        if (g->gl != TRISTATE_ABSENT) {
-                xw_start(w, "gl");
-                xw_attr(w, "enable", tristate_word(g->gl, "yes", "no"));
-                xw_end(w);
-        }
+        domain_format_graphics_gl(w, g);
 }
 
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -244,13 +284,22 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap");
+        if (g->type != DOMAIN_GRAPHICS_VNC && g->type != DOMAIN_GRAPHICS_SPICE)
+                return domain_parse_graphics_local(g, n, path, err);
+        if (g->type == DOMAIN_GRAPHICS_SPICE)
+                r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
+                                    "tlsPort", "defaultMode");
+        else
+                r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
         r = parse_port(g, n, path, err);
+        if (r < 0)
+                return r;
+        r = parse_spice_tls(g, n, path, err);
         if (r < 0)
                 return r;
         r = parse_listen_attr(g, n, path, err);
@@ -269,6 +318,10 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                         r = parse_listen(g, c, sub, err);
                 } else if (g->type == DOMAIN_GRAPHICS_SPICE)
                         r = parse_spice_child(g, c, path, err);
+                else if (xml_is(c, "audio")) {
+                        XML_SUBPATH(sub, path, "audio");
+                        r = domain_parse_graphics_audio(g, c, sub, err);
+                }
                 else
                         r = xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -282,6 +335,11 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
 
         xw_start(w, "graphics");
         xw_attr(w, "type", domain_graphics_type_to_string(g->type));
+        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_LOCAL) {
+                domain_format_graphics_local(w, g);
+                xw_end(w);
+                return;
+        }
         if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                 ;       /* no port */
         else if (g->autoport)
@@ -289,12 +347,16 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
                 xw_attrf(w, "port", "%d", live && g->port > 0 ? g->port : -1);
         else
                 xw_attrf(w, "port", "%d", g->port);
+        if (g->tls_port != 0)
+                xw_attrf(w, "tlsPort", "%d", g->autoport && !(live && g->tls_port > 0) ? -1 : g->tls_port);
         if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                 xw_attr(w, "autoport", g->autoport ? "yes" : "no");
         xw_attr(w, "listen", g->listen);
         xw_attr(w, "keymap", g->keymap);
         if (flags & DOMAIN_FORMAT_SECURE)
                 xw_attr(w, "passwd", g->passwd);
+        if (g->default_mode != DOMAIN_SPICE_MODE_ANY)
+                xw_attr(w, "defaultMode", domain_spice_mode_to_string(g->default_mode));
         if (g->listen) {
                 xw_start(w, "listen");
                 xw_attr(w, "type", "address");
@@ -308,6 +370,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
         }
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 format_spice_children(w, g);
+        domain_format_graphics_audio(w, g);
         xw_end(w);
 }
 
@@ -324,6 +387,10 @@ void domain_graphics_clear(DomainGraphicsDef *g) {
         free(g->zlib_compression);
         free(g->streaming_mode);
         free(g->mouse_mode);
+        free(g->rendernode);
+        free(g->display);
+        free(g->xauth);
+        free(g->dbus_address);
 }
 
 bool domain_graphics_own(DomainGraphicsDef *g) {
@@ -338,6 +405,10 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->zlib_compression) && ok;
         ok = own_str(&g->streaming_mode) && ok;
         ok = own_str(&g->mouse_mode) && ok;
+        ok = own_str(&g->rendernode) && ok;
+        ok = own_str(&g->display) && ok;
+        ok = own_str(&g->xauth) && ok;
+        ok = own_str(&g->dbus_address) && ok;
         return ok;
 }
 

@@ -415,6 +415,13 @@ static int validate_audio(const DomainDef *def, ConfError *err) {
                         return xml_err_invalid(err, "sound %zu: <devices/sound/audio id='%u'/> names no "
                                                "<devices/audio> of the domain", i, id);
         }
+        for (size_t i = 0; i < def->n_graphics; i++) {
+                unsigned id = def->graphics[i].audio_id;
+
+                if (id && (id > 255 || !seen[id]))
+                        return xml_err_invalid(err, "graphics %zu: <devices/graphics/audio id='%u'/> names no "
+                                               "<devices/audio> of the domain", i, id);
+        }
         return 0;
 }
 

@@ -95,6 +95,7 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .now = 1700000000, /* 2023-11-14T22:13:20Z */
                 .hostdev_paths = fake_hostdev_paths,
                 .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),
+                .spice_tls_dir = "/etc/pki/libvirt-spice",
         };
 }
 

@@ -287,15 +287,11 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
         REFUSED(NULL, "<controller type='sata' index='0'><master startport='0'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/controller/master>");
-        REFUSED(NULL, "<graphics type='spice'><channel name='main' mode='secure'/></graphics>",
+        REFUSED(NULL, "<graphics type='vnc'><channel name='main' mode='secure'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/channel>");
-        REFUSED(NULL, "<graphics type='spice'><gl enable='yes'/></graphics>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/graphics/gl enable='yes'/> is not supported");
-        REFUSED(NULL, "<graphics type='spice'><gl enable='no' rendernode='/dev/dri/renderD128'/></graphics>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'rendernode' of <devices/graphics/gl>");
         REFUSED(NULL, "<graphics type='vnc'><image compression='off'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/image>");
-        REFUSED(NULL, "<graphics type='spice' tlsPort='5902'/>", VB_ERROR_NOT_SUPPORTED,
+        REFUSED(NULL, "<graphics type='vnc' tlsPort='5902'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'tlsPort' of <devices/graphics>");
         REFUSED(NULL, "<video><model type='qxl' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'vram64' of <devices/video/model>");
@@ -372,7 +368,6 @@ static void test_refuse_values(void) {
                       VB_ERROR_INVALID_ARG, "'abc' of <memory> is not a valid number");
         check_refused("<domain type='kvm'><name>x</name><memory>-5</memory><os><type>hvm</type></os></domain>",
                       VB_ERROR_INVALID_ARG, "'-5' of <memory>");
-        REFUSED(NULL, "<graphics type='sdl' display=':0'/>", VB_ERROR_NOT_SUPPORTED, "'sdl'");
         REFUSED("<vcpu>two</vcpu>", NULL, VB_ERROR_INVALID_ARG, "'two' of <vcpu>");
         REFUSED("<vcpu cpuset='0-a'>2</vcpu>", NULL, VB_ERROR_INVALID_ARG, "'0-a'");
         REFUSED("<title>two\nlines</title>", NULL, VB_ERROR_INVALID_ARG, "<title>");
@@ -434,7 +429,6 @@ static void test_refuse_values(void) {
                 VB_ERROR_NOT_SUPPORTED, "attribute 'tls' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='unix'><target port='0'/></serial>", VB_ERROR_XML, "'path'");
         REFUSED(NULL, "<serial type='pty'><target type='virtio'/></serial>", VB_ERROR_NOT_SUPPORTED, "'virtio'");
-        REFUSED(NULL, "<graphics type='sdl'/>", VB_ERROR_NOT_SUPPORTED, "'sdl'");
         REFUSED(NULL, "<graphics type='vnc'><listen type='network' network='default'/></graphics>",
                 VB_ERROR_NOT_SUPPORTED, "listen type 'network'");
         REFUSED(NULL,

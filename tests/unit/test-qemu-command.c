@@ -399,6 +399,9 @@ static void test_errors(void) {
                   "<graphics type='spice' port='5900' autoport='no'/><controller type='usb' index='0' model='none'/>"
                   "<redirdev bus='usb' type='spicevmc'/>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
+                { "secure SPICE channel without a TLS port", "1", "q35", "",
+                  "<graphics type='spice' port='5900' autoport='no'><channel name='main' mode='secure'/></graphics>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
                 { "lsilogic target", "1", "q35", "",
                   "<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/>"
                   "<address type='drive' target='1'/></disk>",
@@ -1008,6 +1011,21 @@ static bool has_network_disk(const DomainDef *def) {
         return false;
 }
 
+static bool has_host_display(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_graphics; i++)
+                if (def->graphics[i].type == DOMAIN_GRAPHICS_SDL || def->graphics[i].type == DOMAIN_GRAPHICS_EGL_HEADLESS ||
+                    def->graphics[i].gl == TRISTATE_ON)
+                        return true;
+        return false;
+}
+
+static bool has_spice_tls(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_graphics; i++)
+                if (def->graphics[i].tls_port != 0)
+                        return true;
+        return false;
+}
+
 /* *ret_said gets what QEMU wrote when it refused the line (NULL otherwise). */
 static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu, bool kvm, char **ret_said) {
         _cleanup_free_ char *xml_path = NULL, *args_path = NULL, *sock = NULL, *log = NULL;
@@ -1037,6 +1055,18 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* QEMU opens them at start and this host has none to give:
                  * test_qemud_hostdev.py checks the start's error */
                 fprintf(stderr, "  %s: not run, it passes host devices through\n", xml_name);
+                return 1;
+        }
+        if (has_host_display(def)) {
+                /* egl-headless needs a host GPU, sdl an X display:
+                 * test_qemud_graphics_gl.py checks the start's error */
+                fprintf(stderr, "  %s: not run, its display needs a host GPU or an X display\n", xml_name);
+                return 1;
+        }
+        if (has_spice_tls(def)) {
+                /* QEMU loads the certificates at start: test_qemud_graphics_tls.py
+                 * makes them and starts one */
+                fprintf(stderr, "  %s: not run, its SPICE TLS needs certificates\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {
