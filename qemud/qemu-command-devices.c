@@ -267,6 +267,8 @@ static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
                         prop_int(&o, "cmd_per_lun", ctrl->cmd_per_lun);
                 if (ctrl && ctrl->max_sectors > 0)
                         prop_int(&o, "max_sectors", ctrl->max_sectors);
+                if (ctrl)
+                        qemu_virtio_opts_props(&o, &ctrl->virtio);
                 return cmd_device(c, o);
         }
         if (!streq(model, "lsilogic"))
@@ -333,6 +335,7 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                         return r;
                 if (ctrl->ports > 0)
                         prop_int(&o, "max_ports", ctrl->ports);
+                qemu_virtio_opts_props(&o, &ctrl->virtio);
                 return cmd_device(c, o);
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "controller type %d is not supported", (int) ctrl->type);
@@ -497,6 +500,7 @@ static int build_net(QemuCmd *c, size_t i) {
                 prop_bool(&o, "ioeventfd", net->driver_ioeventfd == TRISTATE_ON);
         if (net->driver_event_idx != TRISTATE_ABSENT)
                 prop_bool(&o, "event_idx", net->driver_event_idx == TRISTATE_ON);
+        qemu_virtio_opts_props(&o, &net->virtio);
         if (net->boot_order > 0)
                 prop_int(&o, "bootindex", net->boot_order);
         return cmd_device(c, o);
@@ -808,6 +812,11 @@ int qemu_build_memballoon(QemuCmd *c) {
         /* the guest statistics' period (SetMemoryStatsPeriod changes it live) */
         if (m->stats_period)
                 prop_int(&o, "guest-stats-polling-interval", m->stats_period);
+        if (m->autodeflate != TRISTATE_ABSENT)
+                prop_bool(&o, "deflate-on-oom", m->autodeflate == TRISTATE_ON);
+        if (m->free_page_reporting != TRISTATE_ABSENT)
+                prop_bool(&o, "free-page-reporting", m->free_page_reporting == TRISTATE_ON);
+        qemu_virtio_opts_props(&o, &m->virtio);
         return cmd_device(c, o);
 }
 
@@ -842,6 +851,7 @@ static int build_rng(QemuCmd *c, size_t i) {
                 prop_int(&o, "max-bytes", rng->rate_bytes);
         if (rng->rate_period > 0)
                 prop_int(&o, "period", rng->rate_period);
+        qemu_virtio_opts_props(&o, &rng->virtio);
         return cmd_device(c, o);
 }
 

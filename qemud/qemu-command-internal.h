@@ -52,6 +52,9 @@ void prop_bool(json_object **o, const char *key, bool v);
 /* Adds v (consumed) under key: a nested object or array. */
 void prop_take(json_object **o, const char *key, json_object *v);
 
+/* <driver iommu ats packed page_per_vq> of a virtio device (qemu-command-virtio.c). */
+void qemu_virtio_opts_props(json_object **o, const DomainVirtioOpts *v);
+
 static inline void qemu_json_putp(json_object **o) {
         if (*o)
                 json_object_put(*o);

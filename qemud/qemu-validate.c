@@ -104,6 +104,10 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
                         streq_ptr(n->driver_name, "vhost")))
                 return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
                                            "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");
+        if (!virtio && domain_virtio_opts_set(&n->virtio))
+                return xml_err_unsupported(err, "interface %zu: iommu, ats, packed and page_per_vq of "
+                                           "<devices/interface/driver> are only supported for model type "
+                                           "'virtio', not '%s'", i, n->model ?: "rtl8139");
         /* <driver name='vhost'> on type='user' is kept and has no effect,
          * as in libvirt: vhost-net serves taps only */
         if (n->driver_queues > 1)

@@ -71,6 +71,13 @@ typedef enum Tristate {
         _TRISTATE_MAX,
 } Tristate;
 
+/* <driver iommu='' ats='' packed='' page_per_vq=''/>: the virtio transport's
+ * options, the same on every virtio device (domain-virtio-opts.c). */
+typedef struct DomainVirtioOpts {
+        Tristate iommu, ats, packed, page_per_vq;
+} DomainVirtioOpts;
+bool domain_virtio_opts_set(const DomainVirtioOpts *v);
+
 /* <os><initenv name=''>value</initenv>. */
 typedef struct DomainInitEnv {
         char *name;
@@ -554,6 +561,7 @@ typedef struct DomainControllerDef {
         unsigned queues;       /* <driver queues=''/>, 0 = not set */
         unsigned cmd_per_lun;  /* virtio-scsi <driver cmd_per_lun=''/> */
         unsigned max_sectors;  /* virtio-scsi <driver max_sectors=''/> */
+        DomainVirtioOpts virtio;
         unsigned ports;        /* usb/virtio-serial ports, 0 = not set */
         /* pci only: <model name=''/> (the QEMU device: "pcie-root-port",
          * "ioh3420", "pci-bridge") and <target chassisNr='' chassis='' port=''
@@ -597,6 +605,7 @@ typedef struct DomainFsDef {
          * (loop, nbd; path, handle, ploop) and its format (raw, qcow2...);
          * NULL when not given */
         char *driver_type, *driver_format;
+        DomainVirtioOpts virtio;
         char *alias;           /* live */
 } DomainFsDef;
 
@@ -654,6 +663,7 @@ typedef struct DomainNetDef {
         char *driver_name, *driver_txmode;
         Tristate driver_ioeventfd, driver_event_idx;
         unsigned driver_queues;
+        DomainVirtioOpts virtio;
         DomainNetIp *ips;      /* <ip>: set inside a container */
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */
@@ -851,6 +861,8 @@ typedef struct DomainMemballoonDef {
         bool present;
         char *model;           /* virtio, none */
         unsigned stats_period; /* seconds, 0 = off */
+        Tristate autodeflate, free_page_reporting;
+        DomainVirtioOpts virtio;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainMemballoonDef;
@@ -860,6 +872,7 @@ typedef struct DomainRngDef {
         char *backend_model;   /* random, builtin */
         char *backend_path;    /* /dev/urandom for backend random */
         unsigned rate_bytes, rate_period;
+        DomainVirtioOpts virtio;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainRngDef;

@@ -111,9 +111,11 @@ static int parse_driver(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
 
         r = xml_check_unique(n, path, err);
         if (r >= 0)
-                r = XML_CHECK_ATTRS(n, path, err, "type", "format");
+                r = XML_CHECK_ATTRS(n, path, err, "type", "format", DOMAIN_VIRTIO_OPTS_ATTRS);
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = domain_parse_virtio_opts(n, path, &fs->virtio, err);
         if (r >= 0)
                 r = xml_attr_choice(n, path, "type", types, ELEMENTSOF(types), &fs->driver_type, err);
         if (r >= 0)
@@ -177,10 +179,11 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         xw_start(w, "filesystem");
         xw_attr(w, "type", domain_fs_type_to_string(fs->type));
         xw_attr(w, "accessmode", domain_fs_access_mode_to_string(fs->accessmode));
-        if (fs->driver_type || fs->driver_format) {
+        if (fs->driver_type || fs->driver_format || domain_virtio_opts_set(&fs->virtio)) {
                 xw_start(w, "driver");
                 xw_attr(w, "type", fs->driver_type);
                 xw_attr(w, "format", fs->driver_format);
+                domain_format_virtio_opts(w, &fs->virtio);
                 xw_end(w);
         }
         xw_start(w, "source");

@@ -170,4 +170,21 @@ static void test_network_disks(void) {
                      VB_ERROR_NOT_SUPPORTED, "transport 'rdma'");
 }
 
-UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks)
+/* iommu, ats, packed, page_per_vq: virtio devices only, on or off. */
+static void test_virtio_options(void) {
+        QEMU_REFUSED(NULL, "<interface type='user'><model type='e1000'/><driver iommu='on'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "interface 0: iommu, ats, packed and page_per_vq of "
+                     "<devices/interface/driver> are only supported for model type 'virtio', not 'e1000'");
+        /* the model's own refusals */
+        REFUSED(NULL, "<controller type='usb' model='qemu-xhci'><driver ats='on'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "only supported for virtio controllers, not type 'usb' model 'qemu-xhci'");
+        REFUSED(NULL, "<memballoon model='none' autodeflate='on'/>", VB_ERROR_NOT_SUPPORTED,
+                "only supported for memballoon model 'virtio', not 'none'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='builtin'/><driver packed='yes'/></rng>",
+                VB_ERROR_INVALID_ARG, "value 'yes' of attribute 'packed' of <devices/rng/driver> must be 'on' or 'off'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='builtin'/><driver queues='2'/></rng>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'queues' of <devices/rng/driver> is not supported");
+}
+
+UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
+           test_virtio_options)
