@@ -115,6 +115,11 @@ static int validate_fs_driver(const DomainFsDef *fs, ConfError *err) {
         if (domain_virtio_opts_set(&fs->virtio))
                 return xml_err_unsupported(err, "the LXC driver does not support iommu, ats, packed or page_per_vq "
                                            "in <filesystem/driver> (target dir '%s')", fs->dst ?: "");
+        /* a machine's 9p share options */
+        if (fs->driver_wrpolicy || fs->fmode || fs->dmode || fs->multidevs || fs->addr.type != DOMAIN_ADDRESS_NONE)
+                return xml_err_unsupported(err, "the LXC driver does not support wrpolicy, fmode, dmode, multidevs "
+                                           "or <address> in <filesystem> (target dir '%s'): they are QEMU's",
+                                           fs->dst ?: "");
         if (!fs->driver_type && !fs->driver_format)
                 return 0;
         if (fs->type != DOMAIN_FS_FILE)

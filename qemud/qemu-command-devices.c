@@ -133,7 +133,8 @@ int qemu_command_assign_aliases(DomainDef *def) {
                 free_and_replace_str(&def->redirdevs[i].alias, s);
         }
         r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
-            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def);
+            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def) ?:
+               qemu_fs_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {

@@ -220,6 +220,9 @@ int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
 /* <devices><tpm> (qemu-command-tpm.c): aliases, the backends and devices. */
 int qemu_tpm_assign_aliases(DomainDef *def);
+/* <filesystem> as -fsdev and virtio-9p-pci (qemu-command-fs.c). */
+int qemu_fs_assign_aliases(DomainDef *def);
+int qemu_build_filesystems(QemuCmd *c);
 int qemu_build_tpms(QemuCmd *c);
 /* <devices><memory> (qemu-command-memdev.c): aliases, the devices. */
 int qemu_memdev_assign_aliases(DomainDef *def);

@@ -606,6 +606,13 @@ typedef struct DomainFsDef {
          * NULL when not given */
         char *driver_type, *driver_format;
         DomainVirtioOpts virtio;
+        /* a machine's (virtio-9p) share: <driver wrpolicy='immediate'/>, the
+         * modes of what the guest creates in a mapped share (<filesystem
+         * fmode='' dmode=''>, 0 = QEMU's default) and <filesystem multidevs=''>
+         * (default, remap, forbid, warn), NULL when not given */
+        char *driver_wrpolicy, *multidevs;
+        unsigned fmode, dmode;
+        DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainFsDef;
 
