@@ -167,7 +167,12 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                                         model, ctrl->index, c->q35 ? "q35" : "pc");
                 if (ctrl->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "PCI controller '%s' is the root bus: it has no <address>", model);
-                return 0;       /* built into the machine */
+                /* built into the machine: its host bridge holds the hole's size */
+                if (ctrl->has_pcihole64 && cmd_renders(c))
+                        return cmd_arg(c, "-global") ?:
+                               cmd_argf(c, "%s.pci-hole64-size=%" PRIu64 "K", c->q35 ? "q35-pcihost" : "i440FX-pcihost",
+                                        ctrl->pcihole64_kib);
+                return 0;
         }
         if (ctrl->index == 0)
                 return cmd_fail(c, -EINVAL, "PCI controller index 0 must be the root");
@@ -336,6 +341,8 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                         return r;
                 if (ctrl->ports > 0)
                         prop_int(&o, "max_ports", ctrl->ports);
+                if (ctrl->vectors > 0)
+                        prop_int(&o, "vectors", ctrl->vectors);
                 qemu_virtio_opts_props(&o, &ctrl->virtio);
                 return cmd_device(c, o);
         default:

@@ -563,6 +563,10 @@ typedef struct DomainControllerDef {
         unsigned max_sectors;  /* virtio-scsi <driver max_sectors=''/> */
         DomainVirtioOpts virtio;
         unsigned ports;        /* usb/virtio-serial ports, 0 = not set */
+        unsigned vectors;      /* virtio-serial <controller vectors=''>: MSI-X vectors, 0 = not set */
+        /* pci-root/pcie-root <pcihole64>: the 64-bit PCI hole's size */
+        uint64_t pcihole64_kib;
+        bool has_pcihole64;
         /* pci only: <model name=''/> (the QEMU device: "pcie-root-port",
          * "ioh3420", "pci-bridge") and <target chassisNr='' chassis='' port=''
          * hotplug=''/>, each 0..255 when its has_ flag is set. */

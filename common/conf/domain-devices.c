@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <controller>, <memballoon>, <rng>. */
+#include <inttypes.h>
+
 #include "domain-conf-internal.h"
 
 /* ---- controller ---------------------------------------------------------- */
@@ -61,6 +63,12 @@ static int parse_controller_attrs(DomainControllerDef *c, xmlNodePtr n, const ch
                 return xml_err_unsupported(err, "attribute 'ports' of <%s> is not supported for type '%s'",
                                            path, type);
         r = xml_attr_uint(n, path, "ports", &c->ports, err);
+        if (r < 0)
+                return r;
+        if (c->type != DOMAIN_CONTROLLER_VIRTIO_SERIAL && xmlHasProp(n, BAD_CAST "vectors"))
+                return xml_err_unsupported(err, "attribute 'vectors' of <%s> is only supported for type "
+                                           "'virtio-serial', not '%s'", path, type);
+        r = xml_attr_uint(n, path, "vectors", &c->vectors, err);
         return r < 0 ? r : 0;
 }
 
@@ -187,6 +195,26 @@ static int parse_controller_target(DomainControllerDef *c, xmlNodePtr n, const c
         return 0;
 }
 
+/* <pcihole64 unit=''>: the 64-bit PCI hole of the root bus, as QEMU's
+ * i440FX/q35 host bridge property. */
+static int parse_controller_pcihole64(DomainControllerDef *c, bool root, xmlNodePtr n, const char *path,
+                                      ConfError *err) {
+        int r;
+
+        if (!root)
+                return xml_err_unsupported(err, "<%s> is only supported for a PCI controller of model 'pci-root' "
+                                           "or 'pcie-root', not '%s'", path, c->model ?: "");
+        r = xml_check_unique(n, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, "unit");
+        if (r >= 0)
+                r = xml_text_scaled_kib(n, path, &c->pcihole64_kib, err);
+        if (r < 0)
+                return r;
+        c->has_pcihole64 = true;
+        return 0;
+}
+
 /* <master startport=''/>: a UHCI companion whose ports join the EHCI
  * controller of the same index, from startport on. */
 static int parse_controller_master(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
@@ -240,7 +268,7 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
         r = parse_controller_attrs(c, n, path, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "type", "index", "model", "ports");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "index", "model", "ports", "vectors");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -261,7 +289,7 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
 
                 /* <model> and <target> belong to pci controllers only */
                 if (!xml_is(ch, "driver") && !xml_is(ch, "alias") && !xml_is(ch, "address") &&
-                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target"))) &&
+                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target") || xml_is(ch, "pcihole64"))) &&
                     !(c->type == DOMAIN_CONTROLLER_USB && xml_is(ch, "master")))
                         return xml_unsupported_element(ch, path, err);
                 XML_SUBPATH(sub, path, (const char *) ch->name);
@@ -273,6 +301,8 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
                         r = parse_controller_target(c, ch, sub, err);
                 else if (xml_is(ch, "master"))
                         r = parse_controller_master(c, ch, sub, err);
+                else if (xml_is(ch, "pcihole64"))
+                        r = parse_controller_pcihole64(c, root, ch, sub, err);
                 else if (xml_is(ch, "address"))
                         /* a root bus is the machine's own: it has no address */
                         r = domain_parse_address(ch, sub, root ? 0 : DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI),
@@ -292,6 +322,8 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
         xw_attr(w, "model", c->model);
         if (c->ports && controller_has_ports(c->type))
                 xw_attrf(w, "ports", "%u", c->ports);
+        if (c->vectors)
+                xw_attrf(w, "vectors", "%u", c->vectors);
         if (c->queues || c->cmd_per_lun || c->max_sectors || domain_virtio_opts_set(&c->virtio)) {
                 xw_start(w, "driver");
                 if (c->queues)
@@ -318,6 +350,12 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                 if (c->has_target_port)
                         xw_attrf(w, "port", "0x%x", c->target_port);
                 xw_attr(w, "hotplug", tristate_word(c->target_hotplug, "on", "off"));
+                xw_end(w);
+        }
+        if (c->has_pcihole64) {
+                xw_start(w, "pcihole64");
+                xw_attr(w, "unit", "KiB");
+                xw_textf(w, "%" PRIu64, c->pcihole64_kib);
                 xw_end(w);
         }
         domain_format_alias(w, c->alias, flags);

@@ -211,5 +211,16 @@ static void test_filesystem_9p(void) {
                 "address");
 }
 
+/* <controller vectors=''> is virtio-serial's, <pcihole64> the root bus's. */
+static void test_controller_options(void) {
+        REFUSED(NULL, "<controller type='usb' model='qemu-xhci' vectors='4'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'vectors' of <devices/controller> is only supported for type 'virtio-serial', not 'usb'");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pci-bridge'><pcihole64>1</pcihole64></controller>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/controller/pcihole64> is only supported for a PCI controller of "
+                "model 'pci-root' or 'pcie-root', not 'pci-bridge'");
+        REFUSED(NULL, "<controller type='pci' model='pci-root'><pcihole64 unit='XiB'>1</pcihole64></controller>",
+                VB_ERROR_INVALID_ARG, "XiB");
+}
+
 UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
-           test_virtio_options, test_filesystem_9p)
+           test_virtio_options, test_filesystem_9p, test_controller_options)
