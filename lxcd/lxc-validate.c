@@ -103,6 +103,10 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 if (net->type == DOMAIN_NET_USER)
                         return xml_err_unsupported(err, "the LXC driver does not support <interface type='user'>: "
                                                    "only 'network', 'bridge' and 'ethernet'");
+                /* a veth has no virtio transport */
+                if (domain_virtio_opts_set(&net->virtio))
+                        return xml_err_unsupported(err, "the LXC driver does not support iommu, ats, packed or "
+                                                   "page_per_vq in <interface/driver>");
                 if (net->ifname && strlen(net->ifname) > 15)
                         return xml_err_invalid(err, "invalid interface name '%s' in <interface/target dev>: at "
                                                "most 15 characters", net->ifname);
@@ -132,6 +136,14 @@ static bool has_dotdot(const char *path) {
 /* <driver> of an image file: a loop device (raw only) or qemu-nbd (any
  * format it reads), as libvirt's LXC driver. */
 static int validate_fs_driver(const DomainFsDef *fs, ConfError *err) {
+        if (domain_virtio_opts_set(&fs->virtio))
+                return xml_err_unsupported(err, "the LXC driver does not support iommu, ats, packed or page_per_vq "
+                                           "in <filesystem/driver> (target dir '%s')", fs->dst ?: "");
+        /* a machine's 9p share options */
+        if (fs->driver_wrpolicy || fs->fmode || fs->dmode || fs->multidevs || fs->addr.type != DOMAIN_ADDRESS_NONE)
+                return xml_err_unsupported(err, "the LXC driver does not support wrpolicy, fmode, dmode, multidevs "
+                                           "or <address> in <filesystem> (target dir '%s'): they are QEMU's",
+                                           fs->dst ?: "");
         if (!fs->driver_type && !fs->driver_format)
                 return 0;
         if (fs->type != DOMAIN_FS_FILE)

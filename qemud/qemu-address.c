@@ -487,6 +487,8 @@ static void mark_all(Assign *a) {
         mark(a, &def->memballoon.addr);
         for (size_t i = 0; i < def->n_rngs; i++)
                 mark(a, &def->rngs[i].addr);
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                mark(a, &def->filesystems[i].addr);
         mark(a, &def->watchdog.addr);
         mark(a, &def->vsock.addr);
         mark(a, &def->iommu.addr);
@@ -608,6 +610,10 @@ static int place_devices(Assign *a) {
                 snprintf(what, sizeof(what), "disk '%s'", def->disks[i].dst ?: "");
                 r = place(a, &def->disks[i].addr, def->disks[i].bus == DOMAIN_DISK_BUS_VIRTIO ? PCI_PCIE : PCI_NONE,
                           what);
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_filesystems; i++) {
+                snprintf(what, sizeof(what), "filesystem '%s'", def->filesystems[i].dst ?: "");
+                r = place(a, &def->filesystems[i].addr, PCI_PCIE, what);
         }
         for (size_t i = 0; r >= 0 && i < def->n_hostdevs; i++) {
                 snprintf(what, sizeof(what), "hostdev %zu", i);

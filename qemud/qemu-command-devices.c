@@ -133,7 +133,8 @@ int qemu_command_assign_aliases(DomainDef *def) {
                 free_and_replace_str(&def->redirdevs[i].alias, s);
         }
         r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
-            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def);
+            qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def) ?:
+               qemu_fs_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {
@@ -166,7 +167,12 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                                         model, ctrl->index, c->q35 ? "q35" : "pc");
                 if (ctrl->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "PCI controller '%s' is the root bus: it has no <address>", model);
-                return 0;       /* built into the machine */
+                /* built into the machine: its host bridge holds the hole's size */
+                if (ctrl->has_pcihole64 && cmd_renders(c))
+                        return cmd_arg(c, "-global") ?:
+                               cmd_argf(c, "%s.pci-hole64-size=%" PRIu64 "K", c->q35 ? "q35-pcihost" : "i440FX-pcihost",
+                                        ctrl->pcihole64_kib);
+                return 0;
         }
         if (ctrl->index == 0)
                 return cmd_fail(c, -EINVAL, "PCI controller index 0 must be the root");
@@ -267,6 +273,8 @@ static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
                         prop_int(&o, "cmd_per_lun", ctrl->cmd_per_lun);
                 if (ctrl && ctrl->max_sectors > 0)
                         prop_int(&o, "max_sectors", ctrl->max_sectors);
+                if (ctrl)
+                        qemu_virtio_opts_props(&o, &ctrl->virtio);
                 return cmd_device(c, o);
         }
         if (!streq(model, "lsilogic"))
@@ -333,6 +341,9 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                         return r;
                 if (ctrl->ports > 0)
                         prop_int(&o, "max_ports", ctrl->ports);
+                if (ctrl->vectors > 0)
+                        prop_int(&o, "vectors", ctrl->vectors);
+                qemu_virtio_opts_props(&o, &ctrl->virtio);
                 return cmd_device(c, o);
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "controller type %d is not supported", (int) ctrl->type);
@@ -497,6 +508,7 @@ static int build_net(QemuCmd *c, size_t i) {
                 prop_bool(&o, "ioeventfd", net->driver_ioeventfd == TRISTATE_ON);
         if (net->driver_event_idx != TRISTATE_ABSENT)
                 prop_bool(&o, "event_idx", net->driver_event_idx == TRISTATE_ON);
+        qemu_virtio_opts_props(&o, &net->virtio);
         if (net->boot_order > 0)
                 prop_int(&o, "bootindex", net->boot_order);
         return cmd_device(c, o);
@@ -867,6 +879,11 @@ int qemu_build_memballoon(QemuCmd *c) {
         /* the guest statistics' period (SetMemoryStatsPeriod changes it live) */
         if (m->stats_period)
                 prop_int(&o, "guest-stats-polling-interval", m->stats_period);
+        if (m->autodeflate != TRISTATE_ABSENT)
+                prop_bool(&o, "deflate-on-oom", m->autodeflate == TRISTATE_ON);
+        if (m->free_page_reporting != TRISTATE_ABSENT)
+                prop_bool(&o, "free-page-reporting", m->free_page_reporting == TRISTATE_ON);
+        qemu_virtio_opts_props(&o, &m->virtio);
         return cmd_device(c, o);
 }
 
@@ -901,6 +918,7 @@ static int build_rng(QemuCmd *c, size_t i) {
                 prop_int(&o, "max-bytes", rng->rate_bytes);
         if (rng->rate_period > 0)
                 prop_int(&o, "period", rng->rate_period);
+        qemu_virtio_opts_props(&o, &rng->virtio);
         return cmd_device(c, o);
 }
 

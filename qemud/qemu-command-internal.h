@@ -52,6 +52,9 @@ void prop_bool(json_object **o, const char *key, bool v);
 /* Adds v (consumed) under key: a nested object or array. */
 void prop_take(json_object **o, const char *key, json_object *v);
 
+/* <driver iommu ats packed page_per_vq> of a virtio device (qemu-command-virtio.c). */
+void qemu_virtio_opts_props(json_object **o, const DomainVirtioOpts *v);
+
 static inline void qemu_json_putp(json_object **o) {
         if (*o)
                 json_object_put(*o);
@@ -222,6 +225,9 @@ int qemu_build_memballoon(QemuCmd *c);
 int qemu_build_rngs(QemuCmd *c);
 /* <devices><tpm> (qemu-command-tpm.c): aliases, the backends and devices. */
 int qemu_tpm_assign_aliases(DomainDef *def);
+/* <filesystem> as -fsdev and virtio-9p-pci (qemu-command-fs.c). */
+int qemu_fs_assign_aliases(DomainDef *def);
+int qemu_build_filesystems(QemuCmd *c);
 int qemu_build_tpms(QemuCmd *c);
 /* <devices><memory> (qemu-command-memdev.c): aliases, the devices. */
 int qemu_memdev_assign_aliases(DomainDef *def);

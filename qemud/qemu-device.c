@@ -32,6 +32,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_MEMORY] = "memory",
         [QEMU_DEVICE_TPM] = "tpm",
         [QEMU_DEVICE_HUB] = "hub",
+        [QEMU_DEVICE_FS] = "filesystem",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -76,6 +77,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->n_tpms;
         case QEMU_DEVICE_HUB:
                 return def->n_hubs;
+        case QEMU_DEVICE_FS:
+                return def->n_filesystems;
         default:
                 return 0;
         }
@@ -91,6 +94,7 @@ int qemu_build_devices(QemuCmd *c) {
             qemu_build_controllers(c) ?:
             qemu_build_hubs(c) ?:
             qemu_build_disks(c) ?:
+            qemu_build_filesystems(c) ?:
             qemu_build_nets(c) ?:
             qemu_build_chrs(c);
         if (r >= 0 && cmd_renders(c))

@@ -43,6 +43,7 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_MEMORY,             /* def->mems[i] */
         QEMU_DEVICE_TPM,                /* def->tpms[i] */
         QEMU_DEVICE_HUB,                /* def->hubs[i] */
+        QEMU_DEVICE_FS,                 /* def->filesystems[i] */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

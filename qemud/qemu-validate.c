@@ -16,9 +16,6 @@ static int validate_kind(const DomainDef *def, ConfError *err) {
         if (def->os.type && !streq(def->os.type, "hvm"))
                 return xml_err_unsupported(err, "the QEMU driver does not support <os><type>%s</type>: "
                                            "only 'hvm'", def->os.type);
-        if (def->n_filesystems > 0)
-                return xml_err_unsupported(err, "the QEMU driver does not support <devices/filesystem> "
-                                           "(target dir '%s')", def->filesystems[0].dst ?: "");
         if (def->idmap.n_uids > 0 || def->idmap.n_gids > 0)
                 return xml_err_unsupported(err, "the QEMU driver does not support <idmap>: user namespaces "
                                            "are for containers");
@@ -105,11 +102,32 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
                         streq_ptr(n->driver_name, "vhost")))
                 return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
                                            "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");
+        if (!virtio && domain_virtio_opts_set(&n->virtio))
+                return xml_err_unsupported(err, "interface %zu: iommu, ats, packed and page_per_vq of "
+                                           "<devices/interface/driver> are only supported for model type "
+                                           "'virtio', not '%s'", i, n->model ?: "rtl8139");
         /* <driver name='vhost'> on type='user' is kept and has no effect,
          * as in libvirt: vhost-net serves taps only */
         if (n->driver_queues > 1)
                 return xml_err_unsupported(err, "interface %zu: multiqueue (<driver queues='%u'>) is not supported "
                                            "by qemud: its taps have one queue", i, n->driver_queues);
+        return 0;
+}
+
+/* A machine's <filesystem>: a host directory shared through virtio-9p
+ * (virtiofs is not run by qemud yet). */
+static int validate_fs(const DomainFsDef *fs, ConfError *err) {
+        const char *dt = fs->driver_type;
+
+        if (fs->type != DOMAIN_FS_MOUNT)
+                return xml_err_unsupported(err, "filesystem '%s': the QEMU driver does not support <filesystem "
+                                           "type='%s'>, only 'mount'", fs->dst, domain_fs_type_to_string(fs->type));
+        if (dt && !streq(dt, "path") && !streq(dt, "handle"))
+                return xml_err_unsupported(err, "filesystem '%s': driver type '%s' of <devices/filesystem/driver> "
+                                           "is not supported by the QEMU driver, only 'path' or 'handle'", fs->dst, dt);
+        if (fs->driver_format)
+                return xml_err_unsupported(err, "filesystem '%s': attribute 'format' of <devices/filesystem/driver> "
+                                           "is not supported by the QEMU driver", fs->dst);
         return 0;
 }
 
@@ -198,6 +216,11 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
         }
         for (size_t i = 0; i < def->n_nets; i++) {
                 r = validate_net(&def->nets[i], i, err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->n_filesystems; i++) {
+                r = validate_fs(&def->filesystems[i], err);
                 if (r < 0)
                         return r;
         }

@@ -27,6 +27,7 @@
  *   domain-graphics.c    graphics, video, input
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
+ *   domain-virtio-opts.c the virtio options of any device's <driver>
  *   domain-platform-devs.c watchdog, panic, iommu, vsock
  *   domain-address.c     <address/> of every device
  *   domain-validate.c    domain_def_validate()
@@ -64,6 +65,11 @@ int domain_attr_tristate(xmlNodePtr n, const char *path, const char *attr,
 static inline const char *tristate_word(Tristate t, const char *on, const char *off) {
         return t == TRISTATE_ON ? on : t == TRISTATE_OFF ? off : NULL;
 }
+
+/* <driver iommu='' ats='' packed='' page_per_vq=''/> of a virtio device. */
+#define DOMAIN_VIRTIO_OPTS_ATTRS "iommu", "ats", "packed", "page_per_vq"
+int domain_parse_virtio_opts(xmlNodePtr n, const char *path, DomainVirtioOpts *v, ConfError *err);
+void domain_format_virtio_opts(XmlWriter *w, const DomainVirtioOpts *v);
 
 /* Children every device may have. */
 int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *err);

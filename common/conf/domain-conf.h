@@ -71,6 +71,13 @@ typedef enum Tristate {
         _TRISTATE_MAX,
 } Tristate;
 
+/* <driver iommu='' ats='' packed='' page_per_vq=''/>: the virtio transport's
+ * options, the same on every virtio device (domain-virtio-opts.c). */
+typedef struct DomainVirtioOpts {
+        Tristate iommu, ats, packed, page_per_vq;
+} DomainVirtioOpts;
+bool domain_virtio_opts_set(const DomainVirtioOpts *v);
+
 /* <os><initenv name=''>value</initenv>. */
 typedef struct DomainInitEnv {
         char *name;
@@ -562,7 +569,12 @@ typedef struct DomainControllerDef {
         unsigned queues;       /* <driver queues=''/>, 0 = not set */
         unsigned cmd_per_lun;  /* virtio-scsi <driver cmd_per_lun=''/> */
         unsigned max_sectors;  /* virtio-scsi <driver max_sectors=''/> */
+        DomainVirtioOpts virtio;
         unsigned ports;        /* usb/virtio-serial ports, 0 = not set */
+        unsigned vectors;      /* virtio-serial <controller vectors=''>: MSI-X vectors, 0 = not set */
+        /* pci-root/pcie-root <pcihole64>: the 64-bit PCI hole's size */
+        uint64_t pcihole64_kib;
+        bool has_pcihole64;
         /* pci only: <model name=''/> (the QEMU device: "pcie-root-port",
          * "ioh3420", "pci-bridge") and <target chassisNr='' chassis='' port=''
          * hotplug=''/>, each 0..255 when its has_ flag is set. */
@@ -605,6 +617,14 @@ typedef struct DomainFsDef {
          * (loop, nbd; path, handle, ploop) and its format (raw, qcow2...);
          * NULL when not given */
         char *driver_type, *driver_format;
+        DomainVirtioOpts virtio;
+        /* a machine's (virtio-9p) share: <driver wrpolicy='immediate'/>, the
+         * modes of what the guest creates in a mapped share (<filesystem
+         * fmode='' dmode=''>, 0 = QEMU's default) and <filesystem multidevs=''>
+         * (default, remap, forbid, warn), NULL when not given */
+        char *driver_wrpolicy, *multidevs;
+        unsigned fmode, dmode;
+        DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainFsDef;
 
@@ -662,6 +682,7 @@ typedef struct DomainNetDef {
         char *driver_name, *driver_txmode;
         Tristate driver_ioeventfd, driver_event_idx;
         unsigned driver_queues;
+        DomainVirtioOpts virtio;
         DomainNetIp *ips;      /* <ip>: set inside a container */
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */
@@ -894,6 +915,8 @@ typedef struct DomainMemballoonDef {
         bool present;
         char *model;           /* virtio, none */
         unsigned stats_period; /* seconds, 0 = off */
+        Tristate autodeflate, free_page_reporting;
+        DomainVirtioOpts virtio;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainMemballoonDef;
@@ -903,6 +926,7 @@ typedef struct DomainRngDef {
         char *backend_model;   /* random, builtin */
         char *backend_path;    /* /dev/urandom for backend random */
         unsigned rate_bytes, rate_period;
+        DomainVirtioOpts virtio;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainRngDef;

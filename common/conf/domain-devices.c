@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <controller>, <memballoon>, <rng>. */
+#include <inttypes.h>
+
 #include "domain-conf-internal.h"
 
 /* ---- controller ---------------------------------------------------------- */
@@ -61,7 +63,18 @@ static int parse_controller_attrs(DomainControllerDef *c, xmlNodePtr n, const ch
                 return xml_err_unsupported(err, "attribute 'ports' of <%s> is not supported for type '%s'",
                                            path, type);
         r = xml_attr_uint(n, path, "ports", &c->ports, err);
+        if (r < 0)
+                return r;
+        if (c->type != DOMAIN_CONTROLLER_VIRTIO_SERIAL && xmlHasProp(n, BAD_CAST "vectors"))
+                return xml_err_unsupported(err, "attribute 'vectors' of <%s> is only supported for type "
+                                           "'virtio-serial', not '%s'", path, type);
+        r = xml_attr_uint(n, path, "vectors", &c->vectors, err);
         return r < 0 ? r : 0;
+}
+
+static bool controller_is_virtio(const DomainControllerDef *c) {
+        return c->type == DOMAIN_CONTROLLER_VIRTIO_SERIAL ||
+               (c->type == DOMAIN_CONTROLLER_SCSI && c->model && strncmp(c->model, "virtio", 6) == 0);
 }
 
 static int parse_controller_driver(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
@@ -70,12 +83,19 @@ static int parse_controller_driver(DomainControllerDef *c, xmlNodePtr n, const c
         r = xml_check_unique(n, path, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "queues", "cmd_per_lun", "max_sectors");
+        r = XML_CHECK_ATTRS(n, path, err, "queues", "cmd_per_lun", "max_sectors", DOMAIN_VIRTIO_OPTS_ATTRS);
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
         if (r < 0)
                 return r;
+        r = domain_parse_virtio_opts(n, path, &c->virtio, err);
+        if (r < 0)
+                return r;
+        if (domain_virtio_opts_set(&c->virtio) && !controller_is_virtio(c))
+                return xml_err_unsupported(err, "iommu, ats, packed and page_per_vq of <%s> are only supported "
+                                           "for virtio controllers, not type '%s' model '%s'", path,
+                                           domain_controller_type_to_string(c->type), c->model ?: "");
         r = xml_attr_uint(n, path, "queues", &c->queues, err);
         if (r >= 0)
                 r = xml_attr_uint(n, path, "cmd_per_lun", &c->cmd_per_lun, err);
@@ -175,6 +195,26 @@ static int parse_controller_target(DomainControllerDef *c, xmlNodePtr n, const c
         return 0;
 }
 
+/* <pcihole64 unit=''>: the 64-bit PCI hole of the root bus, as QEMU's
+ * i440FX/q35 host bridge property. */
+static int parse_controller_pcihole64(DomainControllerDef *c, bool root, xmlNodePtr n, const char *path,
+                                      ConfError *err) {
+        int r;
+
+        if (!root)
+                return xml_err_unsupported(err, "<%s> is only supported for a PCI controller of model 'pci-root' "
+                                           "or 'pcie-root', not '%s'", path, c->model ?: "");
+        r = xml_check_unique(n, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, "unit");
+        if (r >= 0)
+                r = xml_text_scaled_kib(n, path, &c->pcihole64_kib, err);
+        if (r < 0)
+                return r;
+        c->has_pcihole64 = true;
+        return 0;
+}
+
 /* <master startport=''/>: a UHCI companion whose ports join the EHCI
  * controller of the same index, from startport on. */
 static int parse_controller_master(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
@@ -228,7 +268,7 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
         r = parse_controller_attrs(c, n, path, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "type", "index", "model", "ports");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "index", "model", "ports", "vectors");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -249,7 +289,7 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
 
                 /* <model> and <target> belong to pci controllers only */
                 if (!xml_is(ch, "driver") && !xml_is(ch, "alias") && !xml_is(ch, "address") &&
-                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target"))) &&
+                    !(pci && (xml_is(ch, "model") || xml_is(ch, "target") || xml_is(ch, "pcihole64"))) &&
                     !(c->type == DOMAIN_CONTROLLER_USB && xml_is(ch, "master")))
                         return xml_unsupported_element(ch, path, err);
                 XML_SUBPATH(sub, path, (const char *) ch->name);
@@ -261,6 +301,8 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
                         r = parse_controller_target(c, ch, sub, err);
                 else if (xml_is(ch, "master"))
                         r = parse_controller_master(c, ch, sub, err);
+                else if (xml_is(ch, "pcihole64"))
+                        r = parse_controller_pcihole64(c, root, ch, sub, err);
                 else if (xml_is(ch, "address"))
                         /* a root bus is the machine's own: it has no address */
                         r = domain_parse_address(ch, sub, root ? 0 : DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI),
@@ -280,7 +322,9 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
         xw_attr(w, "model", c->model);
         if (c->ports && controller_has_ports(c->type))
                 xw_attrf(w, "ports", "%u", c->ports);
-        if (c->queues || c->cmd_per_lun || c->max_sectors) {
+        if (c->vectors)
+                xw_attrf(w, "vectors", "%u", c->vectors);
+        if (c->queues || c->cmd_per_lun || c->max_sectors || domain_virtio_opts_set(&c->virtio)) {
                 xw_start(w, "driver");
                 if (c->queues)
                         xw_attrf(w, "queues", "%u", c->queues);
@@ -288,6 +332,7 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                         xw_attrf(w, "cmd_per_lun", "%u", c->cmd_per_lun);
                 if (c->max_sectors)
                         xw_attrf(w, "max_sectors", "%u", c->max_sectors);
+                domain_format_virtio_opts(w, &c->virtio);
                 xw_end(w);
         }
         if (c->model_name) {
@@ -305,6 +350,12 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                 if (c->has_target_port)
                         xw_attrf(w, "port", "0x%x", c->target_port);
                 xw_attr(w, "hotplug", tristate_word(c->target_hotplug, "on", "off"));
+                xw_end(w);
+        }
+        if (c->has_pcihole64) {
+                xw_start(w, "pcihole64");
+                xw_attr(w, "unit", "KiB");
+                xw_textf(w, "%" PRIu64, c->pcihole64_kib);
                 xw_end(w);
         }
         domain_format_alias(w, c->alias, flags);
@@ -334,6 +385,28 @@ bool domain_controller_own(DomainControllerDef *c) {
 
 /* ---- memballoon ---------------------------------------------------------- */
 
+/* A <driver> holding nothing but the virtio options (memballoon, rng). */
+static int parse_virtio_driver(xmlNodePtr n, const char *path, DomainVirtioOpts *v, ConfError *err) {
+        int r;
+
+        r = xml_check_unique(n, path, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, DOMAIN_VIRTIO_OPTS_ATTRS);
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = domain_parse_virtio_opts(n, path, v, err);
+        return r;
+}
+
+static void format_virtio_driver(XmlWriter *w, const DomainVirtioOpts *v) {
+        if (!domain_virtio_opts_set(v))
+                return;
+        xw_start(w, "driver");
+        domain_format_virtio_opts(w, v);
+        xw_end(w);
+}
+
 static const char *const memballoon_models[] = { "virtio", "none" };
 
 static int parse_stats(DomainMemballoonDef *m, xmlNodePtr n, const char *path, ConfError *err) {
@@ -362,13 +435,18 @@ int domain_parse_memballoon(DomainDef *def, xmlNodePtr n, const char *path, Conf
         DomainMemballoonDef *m = &def->memballoon;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "model");
+        r = XML_CHECK_ATTRS(n, path, err, "model", "autodeflate", "freePageReporting");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
         m->present = true;
+        r = domain_attr_tristate(n, path, "autodeflate", "on", "off", &m->autodeflate, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "freePageReporting", "on", "off", &m->free_page_reporting, err);
+        if (r < 0)
+                return r;
         r = xml_attr_choice(n, path, "model", memballoon_models, ELEMENTSOF(memballoon_models), &m->model, err);
         if (r < 0)
                 return r;
@@ -376,11 +454,13 @@ int domain_parse_memballoon(DomainDef *def, xmlNodePtr n, const char *path, Conf
                 return xml_err_xml(err, "missing attribute 'model' of <%s>", path);
 
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "stats") && !xml_is(c, "alias") && !xml_is(c, "address"))
+                if (!xml_is(c, "stats") && !xml_is(c, "alias") && !xml_is(c, "address") && !xml_is(c, "driver"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 if (xml_is(c, "stats"))
                         r = parse_stats(m, c, sub, err);
+                else if (xml_is(c, "driver"))
+                        r = parse_virtio_driver(c, sub, &m->virtio, err);
                 else if (xml_is(c, "address"))
                         r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &m->addr, err);
                 else
@@ -388,6 +468,9 @@ int domain_parse_memballoon(DomainDef *def, xmlNodePtr n, const char *path, Conf
                 if (r < 0)
                         return r;
         }
+        if (streq(m->model, "none") && (m->autodeflate || m->free_page_reporting || domain_virtio_opts_set(&m->virtio)))
+                return xml_err_unsupported(err, "autodeflate, freePageReporting and <%s/driver> are only supported "
+                                           "for memballoon model 'virtio', not 'none'", path);
         return 0;
 }
 
@@ -396,6 +479,8 @@ void domain_format_memballoon(XmlWriter *w, const DomainMemballoonDef *m, unsign
                 return;
         xw_start(w, "memballoon");
         xw_attr(w, "model", m->model ?: "virtio");
+        xw_attr(w, "autodeflate", tristate_word(m->autodeflate, "on", "off"));
+        xw_attr(w, "freePageReporting", tristate_word(m->free_page_reporting, "on", "off"));
         if (m->stats_period) {
                 xw_start(w, "stats");
                 xw_attrf(w, "period", "%u", m->stats_period);
@@ -403,6 +488,7 @@ void domain_format_memballoon(XmlWriter *w, const DomainMemballoonDef *m, unsign
         }
         domain_format_alias(w, m->alias, flags);
         domain_format_address(w, &m->addr);
+        format_virtio_driver(w, &m->virtio);
         xw_end(w);
 }
 
@@ -497,11 +583,14 @@ int domain_parse_rng(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                 return xml_err_xml(err, "missing attribute 'model' of <%s>", path);
 
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "backend") && !xml_is(c, "rate") && !xml_is(c, "alias") && !xml_is(c, "address"))
+                if (!xml_is(c, "backend") && !xml_is(c, "rate") && !xml_is(c, "alias") && !xml_is(c, "address") &&
+                    !xml_is(c, "driver"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 if (xml_is(c, "backend"))
                         r = parse_backend(rng, c, sub, err);
+                else if (xml_is(c, "driver"))
+                        r = parse_virtio_driver(c, sub, &rng->virtio, err);
                 else if (xml_is(c, "rate"))
                         r = parse_rate(rng, c, sub, err);
                 else if (xml_is(c, "address"))
@@ -531,6 +620,7 @@ void domain_format_rng(XmlWriter *w, const DomainRngDef *rng, unsigned flags) {
         if (rng->backend_path)
                 xw_text(w, rng->backend_path);
         xw_end(w);
+        format_virtio_driver(w, &rng->virtio);
         domain_format_alias(w, rng->alias, flags);
         domain_format_address(w, &rng->addr);
         xw_end(w);

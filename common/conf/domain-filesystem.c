@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <filesystem>: a host directory, block device, image file or tmpfs
- * mounted inside a container (type mount, block, file, ram). */
+ * mounted inside a container (type mount, block, file, ram), or a host
+ * directory a machine sees through virtio-9p (the target dir is its tag). */
 #include <inttypes.h>
 
 #include "domain-conf-internal.h"
@@ -68,7 +69,7 @@ static int parse_source(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
         return 0;
 }
 
-static int parse_target(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+static int parse_target(DomainFsDef *fs, bool container, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
         r = xml_check_unique(n, path, err);
@@ -83,8 +84,9 @@ static int parse_target(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
         r = xml_attr_str_required(n, path, "dir", &fs->dst, err);
         if (r < 0)
                 return r;
-        /* where inside the container: a mount point ('/' for the root), whatever the driver */
-        if (fs->dst[0] != '/' || str_has_newline(fs->dst))
+        /* where inside the container: a mount point ('/' for the root), whatever the
+         * driver; a machine's is a tag the guest mounts by */
+        if ((container && fs->dst[0] != '/') || str_has_newline(fs->dst))
                 return xml_err_invalid(err, "attribute 'dir' of <%s> must be an absolute path, not '%s'", path,
                                        fs->dst);
         return 0;
@@ -104,16 +106,22 @@ static int parse_readonly(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfE
         return 0;
 }
 
-/* <driver type='' format=''/>: virtiofs and wrpolicy are QEMU's, not modelled. */
+/* <driver type='' format='' wrpolicy=''/>: virtiofs is not modelled yet. */
 static int parse_driver(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const types[] = { "path", "handle", "loop", "nbd", "ploop" };
+        static const char *const wrpolicies[] = { "immediate" };
         int r;
 
         r = xml_check_unique(n, path, err);
         if (r >= 0)
-                r = XML_CHECK_ATTRS(n, path, err, "type", "format");
+                r = XML_CHECK_ATTRS(n, path, err, "type", "format", "wrpolicy", DOMAIN_VIRTIO_OPTS_ATTRS);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "wrpolicy", wrpolicies, ELEMENTSOF(wrpolicies), &fs->driver_wrpolicy,
+                                    err);
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = domain_parse_virtio_opts(n, path, &fs->virtio, err);
         if (r >= 0)
                 r = xml_attr_choice(n, path, "type", types, ELEMENTSOF(types), &fs->driver_type, err);
         if (r >= 0)
@@ -124,8 +132,43 @@ static int parse_driver(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
         return r < 0 ? r : 0;
 }
 
+/* <filesystem fmode='0644' dmode='0755'>: permission bits, octal (the schema's 0?[0-7]{3}). */
+static int parse_mode(xmlNodePtr n, const char *path, const char *attr, unsigned *ret, ConfError *err) {
+        _cleanup_free_ char *s = NULL;
+        size_t len;
+        int r;
+
+        r = xml_attr_str(n, path, attr, &s, err);
+        if (r <= 0)
+                return r;
+        len = strlen(s);
+        if ((len != 3 && !(len == 4 && s[0] == '0')) || strspn(s, "01234567") != len)
+                return xml_err_invalid(err, "value '%s' of attribute '%s' of <%s> is not an octal mode "
+                                       "(0644, 755...)", s, attr, path);
+        *ret = (unsigned) strtoul(s, NULL, 8);
+        return 0;
+}
+
+static int parse_fs_attrs(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const multidevs[] = { "default", "remap", "forbid", "warn" };
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode", "fmode", "dmode", "multidevs");
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "type", domain_fs_type, &fs->type, err);
+        if (r >= 0)
+                r = DOMAIN_ATTR_ENUM(n, path, "accessmode", domain_fs_access_mode, &fs->accessmode, err);
+        if (r >= 0)
+                r = parse_mode(n, path, "fmode", &fs->fmode, err);
+        if (r >= 0)
+                r = parse_mode(n, path, "dmode", &fs->dmode, err);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "multidevs", multidevs, ELEMENTSOF(multidevs), &fs->multidevs, err);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "source", "target", "readonly", "alias", "driver" };
+        static const char *const children[] = { "source", "target", "readonly", "alias", "driver", "address" };
         DomainFsDef *fs;
         bool has_source = false, has_target = false;
         int r;
@@ -133,16 +176,10 @@ int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
         r = LIST_APPEND(def->filesystems, def->n_filesystems, &fs, path, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode");
+        r = parse_fs_attrs(fs, n, path, err);
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_fs_type, &fs->type, err);
-        if (r < 0)
-                return r;
-        r = DOMAIN_ATTR_ENUM(n, path, "accessmode", domain_fs_access_mode, &fs->accessmode, err);
         if (r < 0)
                 return r;
 
@@ -154,12 +191,14 @@ int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
                         r = parse_source(fs, c, sub, err);
                         has_source = true;
                 } else if (xml_is(c, "target")) {
-                        r = parse_target(fs, c, sub, err);
+                        r = parse_target(fs, def->virt_type == DOMAIN_VIRT_LXC, c, sub, err);
                         has_target = true;
                 } else if (xml_is(c, "readonly"))
                         r = parse_readonly(fs, c, sub, err);
                 else if (xml_is(c, "driver"))
                         r = parse_driver(fs, c, sub, err);
+                else if (xml_is(c, "address"))
+                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &fs->addr, err);
                 else
                         r = domain_parse_alias(c, sub, &fs->alias, err);
                 if (r < 0)
@@ -177,10 +216,17 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         xw_start(w, "filesystem");
         xw_attr(w, "type", domain_fs_type_to_string(fs->type));
         xw_attr(w, "accessmode", domain_fs_access_mode_to_string(fs->accessmode));
-        if (fs->driver_type || fs->driver_format) {
+        if (fs->fmode)
+                xw_attrf(w, "fmode", "%04o", fs->fmode);
+        if (fs->dmode)
+                xw_attrf(w, "dmode", "%04o", fs->dmode);
+        xw_attr(w, "multidevs", fs->multidevs);
+        if (fs->driver_type || fs->driver_format || fs->driver_wrpolicy || domain_virtio_opts_set(&fs->virtio)) {
                 xw_start(w, "driver");
                 xw_attr(w, "type", fs->driver_type);
                 xw_attr(w, "format", fs->driver_format);
+                xw_attr(w, "wrpolicy", fs->driver_wrpolicy);
+                domain_format_virtio_opts(w, &fs->virtio);
                 xw_end(w);
         }
         xw_start(w, "source");
@@ -196,6 +242,7 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         if (fs->readonly)
                 xw_empty(w, "readonly");
         domain_format_alias(w, fs->alias, flags);
+        domain_format_address(w, &fs->addr);
         xw_end(w);
 }
 
@@ -213,6 +260,8 @@ int domain_validate_filesystems(const DomainDef *def, ConfError *err) {
 void domain_fs_clear(DomainFsDef *fs) {
         free(fs->driver_type);
         free(fs->driver_format);
+        free(fs->driver_wrpolicy);
+        free(fs->multidevs);
         free(fs->src);
         free(fs->dst);
         free(fs->alias);
@@ -223,6 +272,8 @@ bool domain_fs_own(DomainFsDef *fs) {
 
         ok = own_str(&fs->driver_type) && ok;
         ok = own_str(&fs->driver_format) && ok;
+        ok = own_str(&fs->driver_wrpolicy) && ok;
+        ok = own_str(&fs->multidevs) && ok;
         ok = own_str(&fs->src) && ok;
         ok = own_str(&fs->dst) && ok;
         ok = own_str(&fs->alias) && ok;

@@ -109,9 +109,12 @@ static int check_word(const char *value, const char *attr, const char *path, con
 static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "name", "txmode", "ioeventfd", "event_idx", "queues");
+        r = XML_CHECK_ATTRS(n, path, err, "name", "txmode", "ioeventfd", "event_idx", "queues",
+                            DOMAIN_VIRTIO_OPTS_ATTRS);
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = domain_parse_virtio_opts(n, path, &net->virtio, err);
         if (r >= 0)
                 r = xml_attr_str(n, path, "name", &net->driver_name, err);
         if (r >= 0)
@@ -133,7 +136,7 @@ static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
 
 static void format_driver(XmlWriter *w, const DomainNetDef *net) {
         if (!net->driver_name && !net->driver_txmode && net->driver_ioeventfd == TRISTATE_ABSENT &&
-            net->driver_event_idx == TRISTATE_ABSENT && !net->driver_queues)
+            net->driver_event_idx == TRISTATE_ABSENT && !net->driver_queues && !domain_virtio_opts_set(&net->virtio))
                 return;
         xw_start(w, "driver");
         xw_attr(w, "name", net->driver_name);
@@ -142,6 +145,7 @@ static void format_driver(XmlWriter *w, const DomainNetDef *net) {
         xw_attr(w, "event_idx", tristate_word(net->driver_event_idx, "on", "off"));
         if (net->driver_queues)
                 xw_attrf(w, "queues", "%u", net->driver_queues);
+        domain_format_virtio_opts(w, &net->virtio);
         xw_end(w);
 }
 

@@ -336,6 +336,8 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
         add_user(users, &n, &def->memballoon.addr, 0, "memballoon");
         for (size_t i = 0; i < def->n_rngs; i++)
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                add_user(users, &n, &def->filesystems[i].addr, 0, "filesystem '%s'", def->filesystems[i].dst);
         add_user(users, &n, &def->watchdog.addr, 0, "watchdog");
         add_user(users, &n, &def->vsock.addr, 0, "vsock");
         add_user(users, &n, &def->iommu.addr, 0, "iommu");
@@ -349,7 +351,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_hubs + def->n_hostdevs + def->n_mems + 4, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_filesystems + def->n_hubs + def->n_hostdevs + def->n_mems + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 

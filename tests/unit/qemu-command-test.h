@@ -52,6 +52,7 @@ static char *fake_devices[] = {
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
         (char *) "tpm-tis", (char *) "tpm-crb",
         (char *) "usb-hub", (char *) "usb-storage",
+        (char *) "virtio-9p-pci",
         NULL,
 };
 

@@ -146,8 +146,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
         REFUSED(NULL, "<filesystem><driver type='virtiofs'/><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "value 'virtiofs' of attribute 'type' of <devices/filesystem/driver>");
-        REFUSED(NULL, "<filesystem><driver wrpolicy='immediate'/><source dir='/a'/><target dir='/'/></filesystem>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'wrpolicy' of <devices/filesystem/driver>");
+        REFUSED(NULL, "<filesystem><driver queue='1024'/><source dir='/a'/><target dir='/'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'queue' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'model' of <devices/filesystem>");
         REFUSED(NULL, "<sound model='pcspk'/>", VB_ERROR_NOT_SUPPORTED,
@@ -324,8 +324,8 @@ static void test_refuse_unmodelled_attributes(void) {
         REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
         REFUSED(NULL, "<graphics type='vnc' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'websocket' of <devices/graphics>");
-        REFUSED(NULL, "<memballoon model='virtio' autodeflate='on'/>", VB_ERROR_NOT_SUPPORTED,
-                "attribute 'autodeflate' of <devices/memballoon>");
+        REFUSED(NULL, "<memballoon model='virtio' deflate='on'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'deflate' of <devices/memballoon>");
         REFUSED(NULL, "<serial type='pty'><source path='/dev/pts/3' append='on'/></serial>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'append' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='pty'><source mode='bind'/></serial>", VB_ERROR_NOT_SUPPORTED,

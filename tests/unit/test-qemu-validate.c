@@ -97,9 +97,14 @@ static void test_containers_refused(void) {
         check_qemu_refused("<domain type='kvm'><name>c</name><memory>65536</memory>"
                            "<os><type>exe</type><init>/sbin/init</init></os></domain>",
                            VB_ERROR_NOT_SUPPORTED, "the QEMU driver does not support <os><type>exe</type>: only 'hvm'");
-        QEMU_REFUSED(NULL, "<filesystem><source dir='/srv'/><target dir='/mnt'/></filesystem>",
-                     VB_ERROR_NOT_SUPPORTED, "the QEMU driver does not support <devices/filesystem> "
-                     "(target dir '/mnt')");
+        QEMU_REFUSED(NULL, "<filesystem type='ram'><source usage='1024'/><target dir='/mnt'/></filesystem>",
+                     VB_ERROR_NOT_SUPPORTED, "filesystem '/mnt': the QEMU driver does not support <filesystem "
+                     "type='ram'>, only 'mount'");
+        QEMU_REFUSED(NULL, "<filesystem type='file'><driver type='loop' format='raw'/><source file='/i'/>"
+                     "<target dir='/mnt'/></filesystem>", VB_ERROR_NOT_SUPPORTED, "'/mnt'");
+        QEMU_REFUSED(NULL, "<filesystem><driver type='loop'/><source dir='/srv'/><target dir='t'/></filesystem>",
+                     VB_ERROR_NOT_SUPPORTED, "filesystem 't': driver type 'loop' of <devices/filesystem/driver> "
+                     "is not supported by the QEMU driver, only 'path' or 'handle'");
         QEMU_REFUSED("<idmap><uid start='0' target='1000' count='10'/><gid start='0' target='1000' count='10'/>"
                      "</idmap>", NULL, VB_ERROR_NOT_SUPPORTED, "the QEMU driver does not support <idmap>");
 }
@@ -170,4 +175,52 @@ static void test_network_disks(void) {
                      VB_ERROR_NOT_SUPPORTED, "transport 'rdma'");
 }
 
-UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks)
+/* iommu, ats, packed, page_per_vq: virtio devices only, on or off. */
+static void test_virtio_options(void) {
+        QEMU_REFUSED(NULL, "<interface type='user'><model type='e1000'/><driver iommu='on'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "interface 0: iommu, ats, packed and page_per_vq of "
+                     "<devices/interface/driver> are only supported for model type 'virtio', not 'e1000'");
+        /* the model's own refusals */
+        REFUSED(NULL, "<controller type='usb' model='qemu-xhci'><driver ats='on'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "only supported for virtio controllers, not type 'usb' model 'qemu-xhci'");
+        REFUSED(NULL, "<memballoon model='none' autodeflate='on'/>", VB_ERROR_NOT_SUPPORTED,
+                "only supported for memballoon model 'virtio', not 'none'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='builtin'/><driver packed='yes'/></rng>",
+                VB_ERROR_INVALID_ARG, "value 'yes' of attribute 'packed' of <devices/rng/driver> must be 'on' or 'off'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='builtin'/><driver queues='2'/></rng>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'queues' of <devices/rng/driver> is not supported");
+}
+
+/* A machine's 9p share: the tag is any name, the modes octal. */
+static void test_filesystem_9p(void) {
+        _cleanup_free_ char *ok = domain_with(NULL, "<filesystem accessmode='mapped' fmode='644' dmode='0755' "
+                                                    "multidevs='remap'><driver type='path' wrpolicy='immediate'/>"
+                                                    "<source dir='/srv'/><target dir='tag0'/></filesystem>");
+
+        check_qemu_ok_(ok, "a mapped 9p share", __LINE__);
+        REFUSED(NULL, "<filesystem fmode='888'><source dir='/srv'/><target dir='t'/></filesystem>",
+                VB_ERROR_INVALID_ARG, "value '888' of attribute 'fmode' of <devices/filesystem> is not an octal mode");
+        REFUSED(NULL, "<filesystem dmode='07555'><source dir='/srv'/><target dir='t'/></filesystem>",
+                VB_ERROR_INVALID_ARG, "'07555'");
+        REFUSED(NULL, "<filesystem multidevs='maybe'><source dir='/srv'/><target dir='t'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "'maybe'");
+        REFUSED(NULL, "<filesystem><driver wrpolicy='later'/><source dir='/srv'/><target dir='t'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "'later'");
+        REFUSED(NULL, "<filesystem><source dir='/srv'/><target dir='t'/>"
+                "<address type='drive' controller='0' bus='0' unit='0'/></filesystem>", VB_ERROR_NOT_SUPPORTED,
+                "address");
+}
+
+/* <controller vectors=''> is virtio-serial's, <pcihole64> the root bus's. */
+static void test_controller_options(void) {
+        REFUSED(NULL, "<controller type='usb' model='qemu-xhci' vectors='4'/>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'vectors' of <devices/controller> is only supported for type 'virtio-serial', not 'usb'");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pci-bridge'><pcihole64>1</pcihole64></controller>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/controller/pcihole64> is only supported for a PCI controller of "
+                "model 'pci-root' or 'pcie-root', not 'pci-bridge'");
+        REFUSED(NULL, "<controller type='pci' model='pci-root'><pcihole64 unit='XiB'>1</pcihole64></controller>",
+                VB_ERROR_INVALID_ARG, "XiB");
+}
+
+UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
+           test_virtio_options, test_filesystem_9p, test_controller_options)
