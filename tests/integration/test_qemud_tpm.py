@@ -102,6 +102,11 @@ def swtpm_pid(env, g):
     return int(files[0].read_text().strip())
 
 
+def uid_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(next(line for line in f if line.startswith("Uid:")).split()[1])
+
+
 def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -118,6 +123,8 @@ def test_guest_runs_with_the_emulator(env):
         g.start()
         assert (state / "tpm2" / "tpm2-00.permall").exists()
         pid = swtpm_pid(env, g)
+        # confined like QEMU as far as DAC goes: its user, and the state is that user's
+        assert uid_of(pid) == uid_of(g.pid()) == (state / "tpm2").stat().st_uid
         g.wait_ready()
         # qmp_ask SIGKILLs qemud meanwhile: the swtpm stays with the guest
         tpms = qmp_ask(env, "tpm-emu", "query-tpm")
