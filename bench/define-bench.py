@@ -159,10 +159,16 @@ def bench_virtbus(b):
         if name:
             path = b.dcall(qb.QEMUD_DEST, qb.QEMUD_ROOT, conn, "DomainLookupByName", "s", name)
         b.dcall(qb.QEMUD_DEST, path, dom, "Undefine", "u", 0)
+    c0 = qb.cpu_s(b.qemud.pid)
     res["parallel"] = run_parallel(
         lambda: dbus.bus.BusConnection(b.bus_address),
         lambda c, x: c.call_blocking(qb.QEMUD_DEST, qb.QEMUD_ROOT, conn, "DomainDefineXML", "s", (x,), timeout=600),
         undefine)
+    # qemud's CPU for each define and undefine of the parallel part: near
+    # 1/rate, the daemon's CPU is the limit, not the disk.
+    c1 = qb.cpu_s(b.qemud.pid)
+    if c0 is not None and c1 is not None:
+        res["cpu_ms"] = (c1 - c0) * 1e3 / PARALLEL
     res["disk"] = disk_rate(b.work / "root" / "etc" / "virtbus" / "qemu")
     res["fsync"] = fsync_rate(b.work / "root" / "etc" / "virtbus" / "qemu")
     b.stop_qemud()
@@ -207,6 +213,9 @@ def show(vb, lv, lv_skip, elapsed):
 
     def times(side):
         return "n/a" if not side or not side.get("disk") else f"{side['parallel'] / side['disk']:.2f}x"
+    if vb and "cpu_ms" in vb:
+        print(f"{'qemud CPU a define':<22} | {vb['cpu_ms']:.1f} ms (with its undefine)  | {'':<24} | "
+              f"a CPU's limit {1e3 / vb['cpu_ms']:.0f}/s")
     print(f"{'defines / durable wr.':<22} | {times(vb):<24} | {times(lv):<24} | (above 1: flushes shared)")
     if lv_skip:
         print(f"libvirt: {lv_skip}")
