@@ -41,6 +41,7 @@ typedef struct QemuDomain {
         struct QemuBlockJob *block_jobs; /* what running block jobs need at their end (qemu-blockjob.c) */
         char *chains_sent;        /* the files storaged was last told this guest reads (qemu-chains.h) */
         unsigned confine_flags;   /* CONFINE_* for the spawn, from this start's qemud.conf (qemu-confine.h) */
+        struct QemuSwtpmSetup *swtpm_setup; /* the start's swtpm_setup while it runs (qemu-swtpm.h) */
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

@@ -56,6 +56,7 @@ enum {
         STEP_COMMAND,
         STEP_INCOMING,
         STEP_SECURITY,
+        STEP_SWTPM,
         STEP_SPAWN,
         STEP_LEASES,
         STEP_MONITOR,
@@ -758,6 +759,32 @@ static void undo_security(void *ctx) {
         qemu_security_stop(ctx);
 }
 
+static void on_swtpm_setup(Domain *d, int r, const char *msg) {
+        if (r < 0)
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, msg ? msg : strerror(-r));
+        start_step_done(d, r);
+}
+
+/* A TPM's first start: swtpm_setup (about a second) runs as QEMU's user
+ * while the loop answers other calls; its exit goes on with the start. */
+static int step_swtpm(void *ctx) {
+        Domain *d = ctx;
+        ProcessCreds creds = {};
+        _cleanup_free_ gid_t *groups = NULL;
+        ConfError err = {};
+        int r = qemu_security_creds(d, &creds, &groups);
+
+        if (r >= 0)
+                r = qemu_swtpm_setup(d, creds.uid, creds.gid, on_swtpm_setup, &err);
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
+static void undo_swtpm(void *ctx) {
+        qemu_swtpm_setup_cancel(ctx);
+}
+
 /* Opens the log, then spawns QEMU (on_log_ready): its QEMU is killed when
  * the start settles (start_settle), before any undo. */
 static int step_spawn(void *ctx) {
@@ -903,6 +930,7 @@ static const StartStep start_steps[] = {
         [STEP_COMMAND] = { "command", NULL, step_command, NULL },
         [STEP_INCOMING] = { "incoming", NULL, step_incoming, NULL },
         [STEP_SECURITY] = { "security", NULL, step_security, undo_security },
+        [STEP_SWTPM] = { "swtpm", NULL, step_swtpm, undo_swtpm },
         [STEP_SPAWN] = { "spawn", "log", step_spawn, undo_spawn },
         [STEP_LEASES] = { "leases", "boot", step_leases, undo_leases },
         [STEP_MONITOR] = { "monitor", NULL, step_monitor, NULL },

@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-confine.h"
+#include "qemu-domain.h"
 #include "qemu-swtpm.h"
 #include "util.h"
 #include "uuid.h"
@@ -111,26 +112,36 @@ static int make_dirs(const SwtpmFiles *f, uid_t uid, gid_t gid) {
         return r;
 }
 
-/* Runs argv as uid:gid, its output appended to log, and waits: swtpm_setup
- * to its end, swtpm until it is a daemon (its socket is there then). */
-static int run_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, ConfError *err) {
+/* Spawns argv as uid:gid in a session of its own, its output appended to
+ * log. */
+static int spawn_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, pid_t *pid,
+                    int *pidfd, ConfError *err) {
         _cleanup_close_ int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         ProcessCreds creds = { .uid = uid, .gid = gid };
-        int r = fd < 0 ? -errno : resolve_program(argv), status = 0;
-        pid_t pid;
+        int r = fd < 0 ? -errno : resolve_program(argv);
 
         if (r >= 0 && fchown(fd, uid, gid) < 0)
                 r = -errno;
         if (r >= 0) {
                 ProcessFd map[] = { { fd, 1 }, { fd, 2 } };
                 r = process_spawn_as(argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION,
-                                     uid || gid ? &creds : NULL, &pid, NULL);
+                                     uid || gid ? &creds : NULL, pid, pidfd);
         }
-        if (r < 0) {
+        if (r < 0)
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: cannot run %s for <devices/tpm>: %s%s",
                                what, strerror(-r), r == -ENOENT ? " (is Debian's swtpm-tools installed?)" : "");
+        return r;
+}
+
+/* Runs argv and waits: swtpm until it is a daemon (its socket is there
+ * then), which is at once. */
+static int run_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, ConfError *err) {
+        int r, status = 0;
+        pid_t pid;
+
+        r = spawn_as(argv, log, uid, gid, what, &pid, NULL, err);
+        if (r < 0)
                 return r;
-        }
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR) {
                         status = -1;
@@ -156,8 +167,7 @@ static void keep_pid(const SwtpmFiles *f) {
 
 static int start_one(Domain *d, const DomainTpmDef *t, uid_t uid, gid_t gid, ConfError *err) {
         _cleanup_(files_clear) SwtpmFiles f = {};
-        _cleanup_strv_free_ char **setup = NULL, **daemon = NULL;
-        _cleanup_free_ char *permall = NULL;
+        _cleanup_strv_free_ char **daemon = NULL;
         int r = files_of(d, t, &f);
 
         if (r < 0)
@@ -169,15 +179,7 @@ static int start_one(Domain *d, const DomainTpmDef *t, uid_t uid, gid_t gid, Con
                                "directory %s: %s", f.state_dir, strerror(-r));
                 return r;
         }
-        if (asprintf(&permall, "%s/%s", f.state_dir, qemu_swtpm_is_v2(t) ? "tpm2-00.permall" : "tpm-00.permall") < 0)
-                return -ENOMEM;
-        if (access(permall, F_OK) < 0) {
-                r = qemu_swtpm_setup_argv(t, &p, &setup);
-                if (r >= 0)
-                        r = run_as(setup, f.log, uid, gid, "swtpm_setup", err);
-                if (r < 0)
-                        return r;
-        }
+        /* swtpm_setup ran before, in its own step (qemu_swtpm_setup) */
         (void) unlink(f.socket);
         r = qemu_swtpm_argv(t, &p, &daemon);
         if (r >= 0)
@@ -188,6 +190,200 @@ static int start_one(Domain *d, const DomainTpmDef *t, uid_t uid, gid_t gid, Con
                 log_info("Domain %s: swtpm for %s runs on %s, its state in %s", d->def->name, t->alias, f.socket,
                          f.state_dir);
         return r;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void) (type == FTW_DP ? rmdir(path) : unlink(path));
+        return 0;
+}
+
+/* The first start's swtpm_setup, a child of qemud whose exit its event
+ * loop sees: every other call is answered meanwhile. */
+struct QemuSwtpmSetup {
+        Domain *d;
+        uid_t uid;
+        gid_t gid;
+        qemu_swtpm_setup_fn done;
+        size_t next;            /* the next TPM of d->live to look at */
+        sd_event_source *watch; /* the running swtpm_setup's exit; owns its pidfd */
+        pid_t pid;
+        SwtpmFiles files;       /* the running one's */
+        bool made_top, made_state; /* this start made them: gone if it fails */
+};
+
+static void setup_free(QemuSwtpmSetup *s) {
+        s->watch = sd_event_source_disable_unref(s->watch);
+        files_clear(&s->files);
+        free(s);
+}
+
+static void remove_tree(const char *dir) {
+        (void) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A failed or cancelled swtpm_setup leaves no half-made state. */
+static void setup_forget(QemuSwtpmSetup *s) {
+        if (s->made_state && s->files.state_dir)
+                remove_tree(s->files.state_dir);
+        if (s->made_top && s->files.top)
+                remove_tree(s->files.top);
+        files_clear(&s->files);
+        s->files = (SwtpmFiles) {};
+        s->made_top = s->made_state = false;
+}
+
+/* The last lines of swtpm_setup's log: they say why it failed. */
+static void log_tail(const char *log, char *buf, size_t size) {
+        _cleanup_free_ char *text = NULL;
+        size_t n = 0;
+        char *start;
+        int lines = 0;
+
+        buf[0] = 0;
+        if (read_full_file(log, 1 << 20, &text, &n) < 0 || n == 0)
+                return;
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+                text[--n] = 0;
+        for (start = text + n; start > text; start--)
+                if (start[-1] == '\n' && ++lines == 3)
+                        break;
+        for (char *c = start; *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
+        n = strlen(start);
+        snprintf(buf, size, "%s", n >= size ? start + n - (size - 1) : start);
+}
+
+static int exists(const char *path) {
+        return access(path, F_OK) == 0;
+}
+
+static void on_setup_exit(pid_t pid, int code, int status, void *userdata);
+
+/* Begins swtpm_setup for the TPM at or after s->next whose state is new:
+ * 1 when one runs, 0 when none is left. */
+static int setup_next(QemuSwtpmSetup *s, ConfError *err) {
+        const DomainDef *def = s->d->live;
+
+        for (; s->next < def->n_tpms; s->next++) {
+                const DomainTpmDef *t = &def->tpms[s->next];
+                _cleanup_strv_free_ char **argv = NULL;
+                _cleanup_free_ char *permall = NULL;
+                int r, pidfd;
+
+                if (t->backend != DOMAIN_TPM_EMULATOR)
+                        continue;
+                files_clear(&s->files);
+                s->files = (SwtpmFiles) {};
+                if (files_of(s->d, t, &s->files) < 0 ||
+                    asprintf(&permall, "%s/%s", s->files.state_dir,
+                             qemu_swtpm_is_v2(t) ? "tpm2-00.permall" : "tpm-00.permall") < 0)
+                        return -ENOMEM;
+                if (exists(permall))
+                        continue;
+                s->made_top = !exists(s->files.top);
+                s->made_state = !exists(s->files.state_dir);
+                r = make_dirs(&s->files, s->uid, s->gid);
+                if (r < 0) {
+                        conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: cannot make the TPM "
+                                       "state directory %s: %s", s->files.state_dir, strerror(-r));
+                        return r;
+                }
+                SwtpmPaths p = { s->files.state_dir, s->files.log, s->files.socket, s->files.pidfile,
+                                 s->files.vmid };
+                r = qemu_swtpm_setup_argv(t, &p, &argv);
+                if (r < 0)
+                        return r;
+                r = spawn_as(argv, s->files.log, s->uid, s->gid, "swtpm_setup", &s->pid, &pidfd, err);
+                if (r < 0)
+                        return r;
+                r = process_watch(s->d->manager->event, s->pid, pidfd, on_setup_exit, s, &s->watch);
+                if (r < 0) {
+                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                        (void) waitpid(s->pid, NULL, 0);
+                        close(pidfd);
+                        conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: cannot watch "
+                                       "swtpm_setup: %s", strerror(-r));
+                        return r;
+                }
+                log_info("Domain %s: swtpm_setup %d makes the state of %s in %s", s->d->def->name, (int) s->pid,
+                         t->alias, s->files.state_dir);
+                s->next++;
+                return 1;
+        }
+        return 0;
+}
+
+/* Ends the setup and calls back: the start goes on, or fails with msg. */
+static void setup_end(QemuSwtpmSetup *s, int r, const char *msg) {
+        Domain *d = s->d;
+        qemu_swtpm_setup_fn done = s->done;
+
+        if (r < 0)
+                setup_forget(s);
+        qemu_domain(d)->swtpm_setup = NULL;
+        setup_free(s);
+        done(d, r, msg);
+}
+
+static void on_setup_exit(pid_t pid, int code, int status, void *userdata) {
+        QemuSwtpmSetup *s = userdata;
+        ConfError err = {};
+        char tail[400], msg[600];
+        int r;
+
+        s->watch = sd_event_source_disable_unref(s->watch);
+        if (code != CLD_EXITED || status != 0) {
+                log_tail(s->files.log, tail, sizeof(tail));
+                snprintf(msg, sizeof(msg), "operation failed: swtpm_setup for <devices/tpm> failed (%s %d): %s",
+                         code == CLD_EXITED ? "status" : "signal", status, tail[0] ? tail : "(its log is empty)");
+                setup_end(s, -EIO, msg);
+                return;
+        }
+        files_clear(&s->files);
+        s->files = (SwtpmFiles) {};
+        s->made_top = s->made_state = false; /* made and kept */
+        r = setup_next(s, &err);
+        if (r == 1)
+                return;
+        setup_end(s, r, r < 0 ? (err.message[0] ? err.message : strerror(-r)) : NULL);
+}
+
+int qemu_swtpm_setup(Domain *d, uid_t uid, gid_t gid, qemu_swtpm_setup_fn done, ConfError *err) {
+        QemuSwtpmSetup *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        *s = (QemuSwtpmSetup) { .d = d, .uid = uid, .gid = gid, .done = done };
+        r = setup_next(s, err);
+        if (r == 1) {
+                qemu_domain(d)->swtpm_setup = s;
+                return 1;
+        }
+        if (r < 0)
+                setup_forget(s);
+        setup_free(s);
+        return r;
+}
+
+/* A Destroy, or the start failing elsewhere: the running swtpm_setup and
+ * the helpers it started (its session's group) are killed, and reaped. */
+void qemu_swtpm_setup_cancel(Domain *d) {
+        QemuSwtpmSetup *s = qemu_domain(d)->swtpm_setup;
+
+        if (!s)
+                return;
+        if (s->watch) {
+                /* not reaped yet: the group is still ours */
+                (void) kill(-s->pid, SIGKILL);
+                while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                log_info("Domain %s: killed swtpm_setup %d", d->def->name, (int) s->pid);
+        }
+        setup_forget(s);
+        qemu_domain(d)->swtpm_setup = NULL;
+        setup_free(s);
 }
 
 int qemu_swtpm_start(Domain *d, uid_t uid, gid_t gid, ConfError *err) {
@@ -256,11 +452,6 @@ void qemu_swtpm_stop(Domain *d) {
                 (void) unlink(f.pidfile);
                 (void) unlink(f.socket);
         }
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        (void) (type == FTW_DP ? rmdir(path) : unlink(path));
-        return 0;
 }
 
 void qemu_swtpm_undefine(Domain *d, unsigned flags) {

@@ -14,8 +14,15 @@
  * QEMU never connected to.
  *
  * qemu_swtpm_setup_argv(), qemu_swtpm_argv(): the command lines, pure.
- * qemu_swtpm_start(): for each emulator TPM of d->live, swtpm_setup when
- * its state is new, then swtpm, its control socket at
+ * qemu_swtpm_setup(): the start's step before the spawn: for each emulator
+ * TPM of d->live whose state is new, swtpm_setup as a child of qemud,
+ * waited for from the event loop, one after the other; returns 0 when
+ * none was needed, 1 when done() will be called (r < 0 with the message
+ * naming swtpm_setup's last log lines; the state it began is removed), or
+ * -errno with err set. qemu_swtpm_setup_cancel(): kills the one running
+ * (a Destroy, a failed start) and removes the state it began; done() is
+ * not called.
+ * qemu_swtpm_start(): for each emulator TPM of d->live, swtpm, its control socket at
  * <run_dir>/<alias>.swtpm.sock (where qemu-command-tpm.c points QEMU).
  * qemu_swtpm_stop(): ends what is left of them when QEMU is gone.
  * qemu_swtpm_remove_state(): libvirt's rule for the state at undefine (and
@@ -44,6 +51,11 @@ typedef struct SwtpmPaths {
 bool qemu_swtpm_is_v2(const DomainTpmDef *t);
 int qemu_swtpm_setup_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***ret);
 int qemu_swtpm_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***ret);
+
+typedef struct QemuSwtpmSetup QemuSwtpmSetup;
+typedef void (*qemu_swtpm_setup_fn)(Domain *d, int r, const char *msg);
+int qemu_swtpm_setup(Domain *d, uid_t uid, gid_t gid, qemu_swtpm_setup_fn done, ConfError *err);
+void qemu_swtpm_setup_cancel(Domain *d);
 
 int qemu_swtpm_start(Domain *d, uid_t uid, gid_t gid, ConfError *err);
 void qemu_swtpm_stop(Domain *d);
