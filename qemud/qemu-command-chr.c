@@ -314,30 +314,39 @@ int qemu_build_chrs(QemuCmd *c) {
 
 /* ---- USB redirection ---- */
 
-/* <redirdev bus='usb' type='spicevmc'/>: a usb-redir device whose other
- * end is the SPICE client's "usbredir" channel. */
+/* The chardev of a redirdev: SPICE's "usbredir" channel, or the socket
+ * of a usbredir server (as a serial's). */
+static int build_redirdev_chardev(QemuCmd *c, const DomainRedirdevDef *rd, const char *what) {
+        OptBuf b = {};
+
+        if (rd->type == DOMAIN_CHR_TCP || rd->type == DOMAIN_CHR_UNIX)
+                return rd->src ? build_chardev(c, rd->src, what) : cmd_fail(c, -EINVAL, "%s: no socket", what);
+        if (rd->type != DOMAIN_CHR_SPICEVMC)
+                return cmd_fail(c, -EOPNOTSUPP, "%s: redirdev type '%s' is not supported", what,
+                                domain_chr_type_to_string(rd->type) ?: "?");
+        if (!qemu_has_spice(c->def))
+                return cmd_fail(c, -EINVAL, "%s: a spicevmc redirdev needs a <graphics type='spice'>", what);
+        if (!cmd_renders(c))
+                return 0;
+        opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
+        return cmd_opt(c, "-chardev", &b);
+}
+
+/* <redirdev bus='usb'/>: a usb-redir device whose other end is the SPICE
+ * client's "usbredir" channel or a usbredir server's socket. */
 static int build_redirdev(QemuCmd *c, size_t i) {
         const DomainRedirdevDef *rd = &c->def->redirdevs[i];
         json_object *o = NULL;
         char what[32];
-        OptBuf b = {};
         int r;
 
         snprintf(what, sizeof(what), "redir%zu", i);
-        if (rd->type != DOMAIN_CHR_SPICEVMC)
-                return cmd_fail(c, -EOPNOTSUPP, "%s: redirdev type '%s' is not supported, only 'spicevmc'", what,
-                                domain_chr_type_to_string(rd->type) ?: "?");
-        if (!qemu_has_spice(c->def))
-                return cmd_fail(c, -EINVAL, "%s: a spicevmc redirdev needs a <graphics type='spice'>", what);
+        r = build_redirdev_chardev(c, rd, what);
+        if (r < 0)
+                return r;
         r = cmd_need_device(c, "usb-redir");
         if (r < 0)
                 return r;
-        if (cmd_renders(c)) {
-                opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
-                r = cmd_opt(c, "-chardev", &b);
-                if (r < 0)
-                        return r;
-        }
         o = dev_new("usb-redir", what);
         r = qemu_usb_bus_props(c, &rd->addr, what, &o);
         if (r < 0) {

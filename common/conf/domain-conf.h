@@ -869,9 +869,12 @@ typedef struct DomainAudioDef {
         DomainAudioDirection input, output;
 } DomainAudioDef;
 
-/* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client. */
+/* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client;
+ * type 'tcp' or 'unix': of a usbredir server (usbredirserver) on that socket. */
 typedef struct DomainRedirdevDef {
-        DomainChrType type;    /* spicevmc */
+        DomainChrType type;    /* spicevmc, tcp, unix */
+        DomainChrDef *src;     /* tcp, unix: the socket (its <source>, <protocol>); NULL for spicevmc */
+        bool protocol_raw;     /* unix: <protocol type='raw'/> given (raw is all a unix socket speaks) */
         DomainDeviceAddress addr; /* usb */
         char *alias;           /* live */
 } DomainRedirdevDef;

@@ -183,8 +183,13 @@ static void test_refuse_unmodelled(void) {
         REFUSED(NULL, "<channel type='spiceport'><source channel='org.qemu.console.serial.0'/>"
                 "<target type='virtio' name='org.qemu.console.serial.0'/></channel>",
                 VB_ERROR_NOT_SUPPORTED, "'spiceport' of attribute 'type' of <devices/channel>");
-        REFUSED(NULL, "<redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='4000'/>"
-                "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'tcp' of attribute 'type' of <devices/redirdev>");
+        REFUSED(NULL, "<redirdev bus='usb' type='pty'/>", VB_ERROR_NOT_SUPPORTED,
+                "'pty' of attribute 'type' of <devices/redirdev>");
+        REFUSED(NULL, "<redirdev bus='usb' type='tcp'/>", VB_ERROR_XML, "missing <devices/redirdev/source>");
+        REFUSED(NULL, "<redirdev bus='usb' type='unix'><source mode='bind' path='/x'/><protocol type='telnet'/>"
+                "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'telnet'");
+        REFUSED(NULL, "<redirdev bus='usb' type='unix'><source mode='bind'/></redirdev>", VB_ERROR_XML,
+                "missing attribute 'path'");
         REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><boot order='1'/></redirdev>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/redirdev/boot>");
         REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><address type='pci' slot='3'/></redirdev>",
