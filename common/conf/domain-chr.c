@@ -433,7 +433,8 @@ static int parse_redirdev_socket(DomainRedirdevDef *rd, xmlNodePtr n, const char
         if (!rd->src)
                 return xml_err_oom(err);
         rd->src->type = rd->type;
-        rd->src->kind = DOMAIN_CHR_SERIAL;      /* no channel's defaults */
+        /* neither a channel's defaults nor a serial's log of what passes */
+        rd->src->kind = DOMAIN_CHR_CONSOLE;
         XML_FOREACH_ELEMENT(c, n) {
                 r = parse_redirdev_child(rd, c, path, err);
                 if (r < 0)
