@@ -332,10 +332,37 @@ static int build_redirdev_chardev(QemuCmd *c, const DomainRedirdevDef *rd, const
         return cmd_opt(c, "-chardev", &b);
 }
 
+/* <redirfilter>: usb-redir's filter=, the rules "class:vendor:product:
+ * version:allow" joined by '|', -1 matching any value. */
+static int redir_filter(const DomainDef *def, char **ret) {
+        _cleanup_free_ char *s = NULL;
+
+        for (size_t i = 0; i < def->n_redirfilter; i++) {
+                const DomainRedirFilterRule *u = &def->redirfilter[i];
+                char cls[16] = "-1", vendor[16] = "-1", product[16] = "-1", version[16] = "-1", *t;
+
+                if (u->usb_class >= 0)
+                        snprintf(cls, sizeof(cls), "0x%02X", (unsigned) u->usb_class);
+                if (u->vendor >= 0)
+                        snprintf(vendor, sizeof(vendor), "0x%04X", (unsigned) u->vendor);
+                if (u->product >= 0)
+                        snprintf(product, sizeof(product), "0x%04X", (unsigned) u->product);
+                if (u->version >= 0)
+                        snprintf(version, sizeof(version), "0x%04X", (unsigned) u->version);
+                if (asprintf(&t, "%s%s%s:%s:%s:%s:%d", s ?: "", s ? "|" : "", cls, vendor, product, version,
+                             u->allow) < 0)
+                        return -ENOMEM;
+                free_and_replace_str(&s, t);
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
 /* <redirdev bus='usb'/>: a usb-redir device whose other end is the SPICE
  * client's "usbredir" channel or a usbredir server's socket. */
 static int build_redirdev(QemuCmd *c, size_t i) {
         const DomainRedirdevDef *rd = &c->def->redirdevs[i];
+        _cleanup_free_ char *filter = NULL;
         json_object *o = NULL;
         char what[32];
         int r;
@@ -354,6 +381,13 @@ static int build_redirdev(QemuCmd *c, size_t i) {
                 return r;
         }
         prop_strf(&o, "chardev", "char%s", what);
+        r = redir_filter(c->def, &filter);
+        if (r < 0) {
+                qemu_json_putp(&o);
+                return r;
+        }
+        if (filter)
+                prop_str(&o, "filter", filter);
         return cmd_device(c, o);
 }
 

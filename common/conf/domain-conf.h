@@ -879,6 +879,13 @@ typedef struct DomainRedirdevDef {
         char *alias;           /* live */
 } DomainRedirdevDef;
 
+/* <redirfilter><usbdev/>: common/conf/domain-redirfilter.c; -1 = any. */
+typedef struct DomainRedirFilterRule {
+        int usb_class, vendor, product;
+        int version;           /* bcdDevice: '1.10' is 0x0110 */
+        bool allow;
+} DomainRedirFilterRule;
+
 /* <hub type='usb'/>: common/conf/domain-hub.c */
 typedef struct DomainHubDef {
         DomainDeviceAddress addr; /* usb */
@@ -1139,6 +1146,9 @@ typedef struct DomainDef {
         size_t n_audios;
         DomainRedirdevDef *redirdevs;
         size_t n_redirdevs;
+        DomainRedirFilterRule *redirfilter;
+        size_t n_redirfilter;
+        bool has_redirfilter;  /* <redirfilter> given, even empty */
         DomainHubDef *hubs;
         size_t n_hubs;
         DomainMemballoonDef memballoon;

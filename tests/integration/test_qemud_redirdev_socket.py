@@ -4,7 +4,7 @@ device talks to a usbredir server over a socket. Started in the real QEMU
 with the sockets in bind mode, QEMU listens where the definition says (a
 usbredir server or client can connect); the inactive XML keeps <source> and
 <protocol>, also through virsh. A redirdev without its source is refused and
-nothing is defined."""
+nothing is defined. A <redirfilter> becomes usb-redir's filter=."""
 
 import shutil
 import socket
@@ -41,7 +41,9 @@ def test_tcp_and_unix_redirdevs_listen(env):
     devices = (f"<redirdev bus='usb' type='tcp'><source mode='bind' host='127.0.0.1' service='{port}'/>"
                "<protocol type='raw'/></redirdev>"
                f"<redirdev bus='usb' type='unix'><source mode='bind' path='{sock}'/><protocol type='raw'/>"
-               "</redirdev>")
+               "</redirdev>"
+               "<redirfilter><usbdev class='0x08' vendor='0x15E1' product='0x2007' version='1.10' allow='yes'/>"
+               "<usbdev allow='no'/></redirfilter>")
     g = Guest(env, env.call("DomainDefineXML", domain("rd1", devices)), "rd1")
     try:
         inactive = g.call("GetXMLDesc", 2)
@@ -51,6 +53,8 @@ def test_tcp_and_unix_redirdevs_listen(env):
         g.call("Create", 0)
         argv = open(f"/proc/{g.pid()}/cmdline", "rb").read().split(b"\0")
         assert f"socket,id=charredir0,host=127.0.0.1,port={port},server=on,wait=off".encode() in argv
+        # the filter goes to every usb-redir: QEMU refuses what it does not allow
+        assert sum(b'"filter":"0x08:0x15E1:0x2007:0x0110:1|-1:-1:-1:-1:0"' in a for a in argv) == 2
         with socket.create_connection(("127.0.0.1", port), timeout=30):
             pass
         with socket.socket(socket.AF_UNIX) as s:
