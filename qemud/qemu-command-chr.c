@@ -314,30 +314,66 @@ int qemu_build_chrs(QemuCmd *c) {
 
 /* ---- USB redirection ---- */
 
-/* <redirdev bus='usb' type='spicevmc'/>: a usb-redir device whose other
- * end is the SPICE client's "usbredir" channel. */
-static int build_redirdev(QemuCmd *c, size_t i) {
-        const DomainRedirdevDef *rd = &c->def->redirdevs[i];
-        json_object *o = NULL;
-        char what[32];
+/* The chardev of a redirdev: SPICE's "usbredir" channel, or the socket
+ * of a usbredir server (as a serial's). */
+static int build_redirdev_chardev(QemuCmd *c, const DomainRedirdevDef *rd, const char *what) {
         OptBuf b = {};
-        int r;
 
-        snprintf(what, sizeof(what), "redir%zu", i);
+        if (rd->type == DOMAIN_CHR_TCP || rd->type == DOMAIN_CHR_UNIX)
+                return rd->src ? build_chardev(c, rd->src, what) : cmd_fail(c, -EINVAL, "%s: no socket", what);
         if (rd->type != DOMAIN_CHR_SPICEVMC)
-                return cmd_fail(c, -EOPNOTSUPP, "%s: redirdev type '%s' is not supported, only 'spicevmc'", what,
+                return cmd_fail(c, -EOPNOTSUPP, "%s: redirdev type '%s' is not supported", what,
                                 domain_chr_type_to_string(rd->type) ?: "?");
         if (!qemu_has_spice(c->def))
                 return cmd_fail(c, -EINVAL, "%s: a spicevmc redirdev needs a <graphics type='spice'>", what);
+        if (!cmd_renders(c))
+                return 0;
+        opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
+        return cmd_opt(c, "-chardev", &b);
+}
+
+/* <redirfilter>: usb-redir's filter=, the rules "class:vendor:product:
+ * version:allow" joined by '|', -1 matching any value. */
+static int redir_filter(const DomainDef *def, char **ret) {
+        _cleanup_free_ char *s = NULL;
+
+        for (size_t i = 0; i < def->n_redirfilter; i++) {
+                const DomainRedirFilterRule *u = &def->redirfilter[i];
+                char cls[16] = "-1", vendor[16] = "-1", product[16] = "-1", version[16] = "-1", *t;
+
+                if (u->usb_class >= 0)
+                        snprintf(cls, sizeof(cls), "0x%02X", (unsigned) u->usb_class);
+                if (u->vendor >= 0)
+                        snprintf(vendor, sizeof(vendor), "0x%04X", (unsigned) u->vendor);
+                if (u->product >= 0)
+                        snprintf(product, sizeof(product), "0x%04X", (unsigned) u->product);
+                if (u->version >= 0)
+                        snprintf(version, sizeof(version), "0x%04X", (unsigned) u->version);
+                if (asprintf(&t, "%s%s%s:%s:%s:%s:%d", s ?: "", s ? "|" : "", cls, vendor, product, version,
+                             u->allow) < 0)
+                        return -ENOMEM;
+                free_and_replace_str(&s, t);
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+/* <redirdev bus='usb'/>: a usb-redir device whose other end is the SPICE
+ * client's "usbredir" channel or a usbredir server's socket. */
+static int build_redirdev(QemuCmd *c, size_t i) {
+        const DomainRedirdevDef *rd = &c->def->redirdevs[i];
+        _cleanup_free_ char *filter = NULL;
+        json_object *o = NULL;
+        char what[32];
+        int r;
+
+        snprintf(what, sizeof(what), "redir%zu", i);
+        r = build_redirdev_chardev(c, rd, what);
+        if (r < 0)
+                return r;
         r = cmd_need_device(c, "usb-redir");
         if (r < 0)
                 return r;
-        if (cmd_renders(c)) {
-                opt_add(&b, "spicevmc,id=char%s,name=usbredir", what);
-                r = cmd_opt(c, "-chardev", &b);
-                if (r < 0)
-                        return r;
-        }
         o = dev_new("usb-redir", what);
         r = qemu_usb_bus_props(c, &rd->addr, what, &o);
         if (r < 0) {
@@ -345,6 +381,13 @@ static int build_redirdev(QemuCmd *c, size_t i) {
                 return r;
         }
         prop_strf(&o, "chardev", "char%s", what);
+        r = redir_filter(c->def, &filter);
+        if (r < 0) {
+                qemu_json_putp(&o);
+                return r;
+        }
+        if (filter)
+                prop_str(&o, "filter", filter);
         return cmd_device(c, o);
 }
 

@@ -383,6 +383,70 @@ bool domain_chr_own(DomainChrDef *chr) {
 
 /* ---- redirdev ------------------------------------------------------------- */
 
+/* <protocol type='raw'/> of a unix redirdev: the only thing it can say */
+static int parse_unix_protocol(DomainRedirdevDef *rd, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *type = NULL;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "type", &type, err);
+        if (r < 0)
+                return r;
+        if (!streq(type, "raw"))
+                return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported for "
+                                           "type 'unix', only 'raw'", type, path);
+        rd->protocol_raw = true;
+        return 0;
+}
+
+static int parse_redirdev_child(DomainRedirdevDef *rd, xmlNodePtr c, const char *path, ConfError *err) {
+        XML_SUBPATH(sub, path, (const char *) c->name);
+        int r;
+
+        r = xml_check_unique(c, sub, err);
+        if (r < 0)
+                return r;
+        if (xml_is(c, "source") && rd->type == DOMAIN_CHR_TCP)
+                return domain_chr_parse_net_source(rd->src, c, sub, err);
+        if (xml_is(c, "source"))
+                return parse_source(rd->src, c, sub, err);
+        if (xml_is(c, "protocol") && rd->type == DOMAIN_CHR_TCP)
+                return domain_chr_parse_protocol(rd->src, c, sub, err);
+        if (xml_is(c, "protocol"))
+                return parse_unix_protocol(rd, c, sub, err);
+        if (xml_is(c, "address"))
+                return domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &rd->addr, err);
+        if (xml_is(c, "alias"))
+                return domain_parse_alias(c, sub, &rd->alias, err);
+        return xml_unsupported_element(c, path, err);
+}
+
+/* type tcp or unix: a chardev socket to a usbredir server, parsed as a
+ * <serial>'s source is. */
+static int parse_redirdev_socket(DomainRedirdevDef *rd, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        rd->src = calloc(1, sizeof(*rd->src));
+        if (!rd->src)
+                return xml_err_oom(err);
+        rd->src->type = rd->type;
+        /* neither a channel's defaults nor a serial's log of what passes */
+        rd->src->kind = DOMAIN_CHR_CONSOLE;
+        XML_FOREACH_ELEMENT(c, n) {
+                r = parse_redirdev_child(rd, c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        if (rd->type == DOMAIN_CHR_TCP && !rd->src->service)
+                return xml_err_xml(err, "missing <%s/source> with a service for type 'tcp'", path);
+        if (rd->type == DOMAIN_CHR_UNIX && !rd->src->path)
+                return xml_err_xml(err, "missing attribute 'path' of <%s/source> for type 'unix'", path);
+        return 0;
+}
+
 int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         _cleanup_free_ char *bus = NULL;
         DomainRedirdevDef *rd;
@@ -403,16 +467,19 @@ int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        /* a USB device of a SPICE client; the ones of a TCP usbredir server are not modelled */
-        if (rd->type != DOMAIN_CHR_SPICEVMC)
+        /* a USB device of a SPICE client, or of a usbredir server on a socket */
+        if (rd->type != DOMAIN_CHR_SPICEVMC && rd->type != DOMAIN_CHR_TCP && rd->type != DOMAIN_CHR_UNIX)
                 return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported, "
-                                           "only 'spicevmc'", domain_chr_type_to_string(rd->type), path);
+                                           "only 'spicevmc', 'tcp' and 'unix'", domain_chr_type_to_string(rd->type),
+                                           path);
         r = XML_CHECK_ATTRS(n, path, err, "bus", "type");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
+        if (rd->type != DOMAIN_CHR_SPICEVMC)
+                return parse_redirdev_socket(rd, n, path, err);
         return domain_parse_alias_address_only(n, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &rd->alias,
                                                &rd->addr, err);
 }
@@ -421,6 +488,19 @@ void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned 
         xw_start(w, "redirdev");
         xw_attr(w, "bus", "usb");
         xw_attr(w, "type", domain_chr_type_to_string(rd->type));
+        if (rd->type == DOMAIN_CHR_TCP)
+                domain_chr_format_net(w, rd->src);
+        else if (rd->type == DOMAIN_CHR_UNIX) {
+                xw_start(w, "source");
+                xw_attr(w, "mode", rd->src->listen ? "bind" : "connect");
+                xw_attr(w, "path", rd->src->path);
+                xw_end(w);
+                if (rd->protocol_raw) {
+                        xw_start(w, "protocol");
+                        xw_attr(w, "type", "raw");
+                        xw_end(w);
+                }
+        }
         domain_format_alias(w, rd->alias, flags);
         domain_format_address(w, &rd->addr);
         xw_end(w);
@@ -428,8 +508,21 @@ void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned 
 
 void domain_redirdev_clear(DomainRedirdevDef *rd) {
         free(rd->alias);
+        if (rd->src)
+                domain_chr_clear(rd->src);
+        free(rd->src);
 }
 
+/* A copy's strings and its socket become its own. */
 bool domain_redirdev_own(DomainRedirdevDef *rd) {
-        return own_str(&rd->alias);
+        DomainChrDef *src = rd->src;
+        bool ok = own_str(&rd->alias);
+
+        if (!src)
+                return ok;
+        rd->src = malloc(sizeof(*src));
+        if (!rd->src)
+                return false;
+        *rd->src = *src;
+        return domain_chr_own(rd->src) && ok;
 }

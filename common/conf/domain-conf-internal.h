@@ -263,6 +263,8 @@ int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path,
 void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr);
 void domain_chr_net_clear(DomainChrDef *chr);
 bool domain_chr_net_own(DomainChrDef *chr);
+int domain_parse_redirfilter(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_redirfilter(XmlWriter *w, const DomainDef *def);
 int domain_parse_hub(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_hub(XmlWriter *w, const DomainHubDef *hub, unsigned flags);
 void domain_hub_clear(DomainHubDef *hub);

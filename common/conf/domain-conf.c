@@ -617,6 +617,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->sounds, def->n_sounds, domain_sound_clear);
         CLEAR_ARRAY(def->audios, def->n_audios, domain_audio_clear);
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
+        free(def->redirfilter);
         CLEAR_ARRAY(def->hubs, def->n_hubs, domain_hub_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
@@ -670,6 +671,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->sounds, copy->n_sounds, domain_sound_own);
         OWN_DEVICES(ok, copy->audios, copy->n_audios, domain_audio_own);
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
+        ok = OWN_ARRAY(copy->redirfilter, copy->n_redirfilter) && ok;
         OWN_DEVICES(ok, copy->hubs, copy->n_hubs, domain_hub_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
@@ -874,6 +876,7 @@ static const ChildParser device_parsers[] = {
         { "sound", domain_parse_sound },
         { "audio", domain_parse_audio },
         { "redirdev", domain_parse_redirdev },
+        { "redirfilter", domain_parse_redirfilter, true },
         { "hub", domain_parse_hub },
         { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
@@ -1154,6 +1157,7 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_hostdev(w, &def->hostdevs[i], flags);
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 domain_format_redirdev(w, &def->redirdevs[i], flags);
+        domain_format_redirfilter(w, def);
         for (size_t i = 0; i < def->n_hubs; i++)
                 domain_format_hub(w, &def->hubs[i], flags);
         domain_format_watchdog(w, &def->watchdog, flags);

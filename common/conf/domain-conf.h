@@ -898,12 +898,22 @@ typedef struct DomainAudioDef {
         DomainAudioDirection input, output;
 } DomainAudioDef;
 
-/* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client. */
+/* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client;
+ * type 'tcp' or 'unix': of a usbredir server (usbredirserver) on that socket. */
 typedef struct DomainRedirdevDef {
-        DomainChrType type;    /* spicevmc */
+        DomainChrType type;    /* spicevmc, tcp, unix */
+        DomainChrDef *src;     /* tcp, unix: the socket (its <source>, <protocol>); NULL for spicevmc */
+        bool protocol_raw;     /* unix: <protocol type='raw'/> given (raw is all a unix socket speaks) */
         DomainDeviceAddress addr; /* usb */
         char *alias;           /* live */
 } DomainRedirdevDef;
+
+/* <redirfilter><usbdev/>: common/conf/domain-redirfilter.c; -1 = any. */
+typedef struct DomainRedirFilterRule {
+        int usb_class, vendor, product;
+        int version;           /* bcdDevice: '1.10' is 0x0110 */
+        bool allow;
+} DomainRedirFilterRule;
 
 /* <hub type='usb'/>: common/conf/domain-hub.c */
 typedef struct DomainHubDef {
@@ -1171,6 +1181,9 @@ typedef struct DomainDef {
         size_t n_audios;
         DomainRedirdevDef *redirdevs;
         size_t n_redirdevs;
+        DomainRedirFilterRule *redirfilter;
+        size_t n_redirfilter;
+        bool has_redirfilter;  /* <redirfilter> given, even empty */
         DomainHubDef *hubs;
         size_t n_hubs;
         DomainMemballoonDef memballoon;

@@ -183,14 +183,25 @@ static void test_refuse_unmodelled(void) {
         REFUSED(NULL, "<channel type='spiceport'><source channel='org.qemu.console.serial.0'/>"
                 "<target type='virtio' name='org.qemu.console.serial.0'/></channel>",
                 VB_ERROR_NOT_SUPPORTED, "'spiceport' of attribute 'type' of <devices/channel>");
-        REFUSED(NULL, "<redirdev bus='usb' type='tcp'><source mode='connect' host='localhost' service='4000'/>"
-                "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'tcp' of attribute 'type' of <devices/redirdev>");
+        REFUSED(NULL, "<redirdev bus='usb' type='pty'/>", VB_ERROR_NOT_SUPPORTED,
+                "'pty' of attribute 'type' of <devices/redirdev>");
+        REFUSED(NULL, "<redirdev bus='usb' type='tcp'/>", VB_ERROR_XML, "missing <devices/redirdev/source>");
+        REFUSED(NULL, "<redirdev bus='usb' type='unix'><source mode='bind' path='/x'/><protocol type='telnet'/>"
+                "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'telnet'");
+        REFUSED(NULL, "<redirdev bus='usb' type='unix'><source mode='bind'/></redirdev>", VB_ERROR_XML,
+                "missing attribute 'path'");
         REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><boot order='1'/></redirdev>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/redirdev/boot>");
         REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><address type='pci' slot='3'/></redirdev>",
                 VB_ERROR_NOT_SUPPORTED, "address type 'pci' of <devices/redirdev/address>");
-        REFUSED(NULL, "<redirfilter><usbdev allow='yes'/></redirfilter>", VB_ERROR_NOT_SUPPORTED,
-                "<devices/redirfilter>");
+        REFUSED(NULL, "<redirfilter><usbdev class='0x100' allow='yes'/></redirfilter>", VB_ERROR_XML,
+                "invalid value '0x100' of attribute 'class' of <devices/redirfilter/usbdev>");
+        REFUSED(NULL, "<redirfilter><usbdev version='1.100' allow='yes'/></redirfilter>", VB_ERROR_XML,
+                "cannot parse USB device version '1.100'");
+        REFUSED(NULL, "<redirfilter><usbdev vendor='0x15E1'/></redirfilter>", VB_ERROR_XML,
+                "missing attribute 'allow'");
+        REFUSED(NULL, "<redirfilter><device allow='yes'/></redirfilter>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/redirfilter/device>");
         REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
                 VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_XML, "missing TPM device backend (<devices/tpm/backend>)");
