@@ -18,6 +18,7 @@
 #include "domain-lock.h"
 #include "domain-status.h"
 #include "error.h"
+#include "lockd-client.h"
 #include "log.h"
 #include "manager.h"
 #include "qemu-domain.h"
@@ -33,6 +34,24 @@
 #define PORT_MAX 49215
 
 /* --- Prepare3 ------------------------------------------------------------------- */
+
+/* lockd up: its private socket is opened now, not by Finish3's request. */
+static int on_lockd_awake(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        (void) domain_lock_bus(userdata);
+        return 0;
+}
+
+/* lockd, started on demand, may have exited idle: woken while the memory
+ * moves, so that Finish3's lease request, in the guest's pause, does not
+ * wait for its start (about 100 ms) nor for a connection to it. */
+static void wake_lockd(Domain *d) {
+        const DomainDef *def = d->start_def ?: d->def;
+
+        if (def && def->n_disks > 0)
+                (void) sd_bus_call_method_async(domain_lock_bus(d->manager), NULL, LOCKD_SERVICE, LOCKD_PATH,
+                                                "org.freedesktop.DBus.Peer", "Ping", on_lockd_awake, d->manager,
+                                                NULL);
+}
 
 /* A migration to the host it comes from would run the guest twice on
  * the same disks and leases: refused, as libvirt does. */
@@ -146,6 +165,8 @@ static int start_incoming_volumes(Manager *m, DomainDef *def, const MigrateParam
         if (r >= 0)
                 r = qemu_process_start(d, DOMAIN_START_AUTODESTROY | DOMAIN_START_PAUSED | QEMU_START_MIGRATE, call,
                                        error);
+        if (r >= 0)
+                wake_lockd(d);
         if (r < 0) {
                 d->leases_moving = false;
                 qemu_migrate_disks_discard(d);
