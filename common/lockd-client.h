@@ -17,6 +17,7 @@
  * NameOwnerChanged of org.virtbus.lockd) re-acquire every running guest's
  * leases the same way. */
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <systemd/sd-bus.h>
@@ -45,10 +46,18 @@ typedef struct LockdLease {
 } LockdLease;
 
 /* AcquireMany: all n leases in one call, or none (lockd lets go again those
- * this call took when one is refused; the error names that one). */
+ * this call took when one is refused; the error names that one).
+ *
+ * A lockd from before AcquireMany (still running after an upgrade) answers
+ * UnknownMethod. With old_lockd set and ret_slot NULL, the client then asks
+ * one Acquire per lease, one after the other, and on a refusal releases
+ * those it asked before (all leases of the call, even one the owner held
+ * already: an old lockd cannot tell them apart). *old_lockd becomes true so
+ * that later calls go straight to Acquire; the caller sets it back to false
+ * when lockd changes hands. old_lockd must outlive the call. */
 int lockd_acquire_many_async(sd_bus *bus, const LockdLease *leases, size_t n, const char *owner_uuid,
-                             const char *owner_name, pid_t owner_pid, lockd_reply_fn cb, void *userdata,
-                             sd_bus_slot **ret_slot);
+                             const char *owner_name, pid_t owner_pid, bool *old_lockd, lockd_reply_fn cb,
+                             void *userdata, sd_bus_slot **ret_slot);
 int lockd_release_async(sd_bus *bus, const char *path, const char *owner_uuid, lockd_reply_fn cb,
                         void *userdata, sd_bus_slot **ret_slot);
 /* count: how many leases were released. */

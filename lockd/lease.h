@@ -97,8 +97,10 @@ typedef struct LeaseRequest {
 int lease_table_new(const char *lockspace_dir, sd_event *event, LeaseTable **ret);
 /* Releases every lease and frees the table. */
 void lease_table_free(LeaseTable *t);
-/* Frees the memory but leaves every fd open (the fds were handed over to a
- * new process image or a new table). */
+/* Frees the memory but leaves every fd open, for fds handed over to another
+ * table in the same process: test-lock-lease's state round trip, which
+ * stands for a re-exec. lockd itself never calls it (exec drops the memory
+ * and keeps the fds), but without it that test could not free the table. */
 void lease_table_forget(LeaseTable *t);
 
 /* Named errors (InvalidArg, ResourceBusy, OperationInvalid) go to error,

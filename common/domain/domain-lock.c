@@ -45,6 +45,7 @@ sd_bus *domain_lock_bus(Manager *m) {
                 return m->bus;
         }
         m->lockd_peer = peer;
+        m->lockd_old = false; /* a new connection: lockd may have been upgraded meanwhile */
         return peer;
 }
 
@@ -91,7 +92,7 @@ static int ask_leases(Domain *d, LockJob *job) {
         if (n == 0)
                 return 0;
         r = lockd_acquire_many_async(domain_lock_bus(d->manager), leases, n, d->uuid_str, def->name, d->pid,
-                                     on_acquired, job, NULL);
+                                     &d->manager->lockd_old, on_acquired, job, NULL);
         if (r < 0)
                 return r;
         job->pending++;
@@ -146,6 +147,9 @@ void domain_lock_reacquire_all(Manager *m) {
 }
 
 static void on_lockd_owner(void *userdata, const char *owner) {
+        Manager *m = userdata;
+
+        m->lockd_old = false; /* whoever comes next may know AcquireMany */
         if (!*owner)
                 return;
         log_info("lockd is (back) on the bus: taking the leases of running guests again.");

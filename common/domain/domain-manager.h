@@ -21,6 +21,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         sd_bus *lockd_peer; /* lockd's private socket, when it listens (domain-lock.c) */
+        bool lockd_old; /* lockd answered UnknownMethod to AcquireMany: one Acquire per lease */
         sd_bus_slot *lockd_watch, *logd_watch; /* their NameOwnerChanged matches */
         SyncBatch *syncs;   /* new definitions made durable together (connect-dbus.c) */
         VbPaths paths;

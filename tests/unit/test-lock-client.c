@@ -112,13 +112,15 @@ static void test_acquire_many(void) {
         Result a = {}, b = {}, c = {};
         unsigned before = m.leases->n_leases;
 
-        CHECK(lockd_acquire_many_async(client, two, 2, U2, "vm2", getpid(), on_reply, &a, NULL) == 0);
+        bool old = false;
+
+        CHECK(lockd_acquire_many_async(client, two, 2, U2, "vm2", getpid(), &old, on_reply, &a, NULL) == 0);
         run_until(&a);
         CHECK_INTEQ(a.r, 0);
         CHECK_INTEQ(m.leases->n_leases, before + 2);
         CHECK(lease_table_find_resource(m.leases, "/images/m2.img")->holders->shared);
         /* /images/c.img is U1's (test_invalid_and_cancel) */
-        CHECK(lockd_acquire_many_async(client, busy, 2, U2, "vm2", getpid(), on_reply, &b, NULL) == 0);
+        CHECK(lockd_acquire_many_async(client, busy, 2, U2, "vm2", getpid(), &old, on_reply, &b, NULL) == 0);
         run_until(&b);
         CHECK_INTEQ(b.r, -EBUSY);
         CHECK(!lease_table_find_resource(m.leases, "/images/m3.img"));
@@ -126,6 +128,112 @@ static void test_acquire_many(void) {
         CHECK(lockd_release_owner_async(client, U2, on_count, &c, NULL) == 0);
         run_until(&c);
         CHECK_INTEQ(c.count, 2);
+        CHECK(!old); /* this lockd knows AcquireMany */
+}
+
+/* A lockd from before AcquireMany: Acquire, Release and ReleaseOwner only,
+ * on the same lease table, served on a second connection. */
+static sd_bus *old_server, *old_client;
+static unsigned many_calls; /* AcquireMany calls that reached the old lockd */
+
+static int old_acquire(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        LeaseRequest q = {};
+        int r = sd_bus_message_read(msg, "sssuu", &q.path, &q.owner_uuid, &q.owner_name, &q.owner_pid, &q.flags);
+
+        if (r >= 0)
+                r = lease_acquire(m.leases, &q, error);
+        return r < 0 ? r : sd_bus_reply_method_return(msg, NULL);
+}
+
+static int old_release(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *path, *uuid;
+        uint32_t flags;
+        int r = sd_bus_message_read(msg, "ssu", &path, &uuid, &flags);
+
+        if (r >= 0)
+                r = lease_release(m.leases, path, uuid, error);
+        return r < 0 || !sd_bus_message_get_expect_reply(msg) ? r : sd_bus_reply_method_return(msg, NULL);
+}
+
+static int old_release_owner(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const char *uuid;
+        unsigned n = 0;
+        int r = sd_bus_message_read(msg, "s", &uuid);
+
+        if (r >= 0)
+                r = lease_release_owner(m.leases, uuid, &n, error);
+        return r < 0 ? r : sd_bus_reply_method_return(msg, "u", (uint32_t) n);
+}
+
+static const sd_bus_vtable old_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Acquire", "sssuu", "", old_acquire, 0),
+        SD_BUS_METHOD("Release", "ssu", "", old_release, 0),
+        SD_BUS_METHOD("ReleaseOwner", "s", "u", old_release_owner, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int count_many(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        if (sd_bus_message_is_method_call(msg, LOCKD_IFACE, "AcquireMany"))
+                many_calls++;
+        return 0;
+}
+
+static void setup_old(void) {
+        sd_id128_t id = {};
+        int sv[2];
+
+        CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+        CHECK(sd_bus_new(&old_server) >= 0 && sd_bus_set_fd(old_server, sv[0], sv[0]) >= 0);
+        CHECK(sd_bus_set_server(old_server, 1, id) >= 0 && sd_bus_set_anonymous(old_server, 1) >= 0);
+        CHECK(sd_bus_new(&old_client) >= 0 && sd_bus_set_fd(old_client, sv[1], sv[1]) >= 0);
+        CHECK(sd_bus_set_anonymous(old_client, 1) >= 0);
+        CHECK(sd_bus_start(old_server) >= 0 && sd_bus_start(old_client) >= 0);
+        CHECK(sd_bus_attach_event(old_server, event, 0) >= 0 && sd_bus_attach_event(old_client, event, 0) >= 0);
+        CHECK(sd_bus_add_filter(old_server, NULL, count_many, NULL) >= 0);
+        CHECK(sd_bus_add_object_vtable(old_server, NULL, LOCKD_PATH, LOCKD_IFACE, old_vtable, NULL) >= 0);
+}
+
+/* UnknownMethod to AcquireMany: one Acquire per lease, all or none, and
+ * later calls go straight to Acquire until the caller resets the flag. */
+static void test_acquire_many_old_lockd(void) {
+        const LockdLease two[] = { { "/images/o1.img", 0 }, { "/images/o2.img", LOCKD_LEASE_SHARED } };
+        const LockdLease busy[] = { { "/images/o3.img", 0 }, { "/images/o4.img", 0 }, { "/images/c.img", 0 } };
+        Result a = {}, b = {}, c = {}, d = {};
+        unsigned before = m.leases->n_leases;
+        bool old = false;
+
+        setup_old();
+        CHECK(lockd_acquire_many_async(old_client, two, 2, U2, "vm2", getpid(), &old, on_reply, &a, NULL) == 0);
+        run_until(&a);
+        CHECK_INTEQ(a.r, 0);
+        CHECK(old);
+        CHECK_INTEQ(many_calls, 1);
+        CHECK_INTEQ(m.leases->n_leases, before + 2);
+        CHECK(lease_table_find_resource(m.leases, "/images/o2.img")->holders->shared);
+
+        /* /images/c.img is U1's: o3 and o4, taken first, are let go again */
+        CHECK(lockd_acquire_many_async(old_client, busy, 3, U2, "vm2", getpid(), &old, on_reply, &b, NULL) == 0);
+        run_until(&b);
+        CHECK_INTEQ(b.r, -EBUSY);
+        CHECK_STREQ(b.error, VB_ERROR_RESOURCE_BUSY);
+        CHECK_INTEQ(many_calls, 1); /* remembered: straight to Acquire */
+        CHECK(lockd_release_owner_async(old_client, U2, on_count, &c, NULL) == 0);
+        run_until(&c); /* after the releases, sent before it on the same connection */
+        CHECK_INTEQ(c.count, 2);
+        CHECK(!lease_table_find_resource(m.leases, "/images/o3.img"));
+        CHECK(!lease_table_find_resource(m.leases, "/images/o4.img"));
+        CHECK_INTEQ(m.leases->n_leases, before);
+
+        /* Reset (lockd changed hands): AcquireMany is asked again. */
+        old = false;
+        CHECK(lockd_acquire_many_async(old_client, two, 1, U2, "vm2", getpid(), &old, on_reply, &d, NULL) == 0);
+        run_until(&d);
+        CHECK_INTEQ(d.r, 0);
+        CHECK(old);
+        CHECK_INTEQ(many_calls, 2);
+        CHECK_INTEQ(m.leases->n_leases, before + 1);
+        CHECK(lease_release(m.leases, "/images/o1.img", U2, NULL) == 0);
 }
 
 static void test_cleanup(void) {
@@ -133,10 +241,13 @@ static void test_cleanup(void) {
 
         lease_table_free(m.leases);
         sd_bus_flush_close_unref(client);
+        sd_bus_flush_close_unref(old_client);
+        sd_bus_flush_close_unref(old_server);
         sd_bus_flush_close_unref(m.bus);
         sd_event_unref(event);
         if (asprintf(&cmd, "rm -rf '%s'", tmpdir) > 0)
                 CHECK(system(cmd) == 0);
 }
 
-UNIT_TESTS(test_acquire_release, test_invalid_and_cancel, test_acquire_many, test_cleanup)
+UNIT_TESTS(test_acquire_release, test_invalid_and_cancel, test_acquire_many, test_acquire_many_old_lockd,
+           test_cleanup)
