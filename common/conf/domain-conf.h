@@ -344,6 +344,7 @@ typedef enum DomainAddressType {
         DOMAIN_ADDRESS_DRIVE,
         DOMAIN_ADDRESS_VIRTIO_SERIAL,
         DOMAIN_ADDRESS_USB,
+        DOMAIN_ADDRESS_ISA,
         _DOMAIN_ADDRESS_MAX,
 } DomainAddressType;
 
@@ -362,6 +363,9 @@ typedef struct DomainDeviceAddress {
         bool has_port;
         unsigned usb_port[DOMAIN_USB_PORT_DEPTH];
         size_t n_usb_port;
+        /* isa: the I/O port base and the IRQ, each when its has_ flag is set */
+        unsigned iobase, irq;
+        bool has_iobase, has_irq;
 } DomainDeviceAddress;
 
 typedef enum DomainDiskType {
@@ -927,6 +931,7 @@ typedef enum DomainPanicModel {
 
 typedef struct DomainPanicDef {
         DomainPanicModel model;  /* absent: isa, the x86 default */
+        DomainDeviceAddress addr; /* isa: <address type='isa' iobase=''/> (pvpanic's ioport) */
         char *alias;             /* live */
 } DomainPanicDef;
 
