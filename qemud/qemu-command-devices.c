@@ -509,6 +509,7 @@ static int build_net(QemuCmd *c, size_t i) {
         if (net->driver_event_idx != TRISTATE_ABSENT)
                 prop_bool(&o, "event_idx", net->driver_event_idx == TRISTATE_ON);
         qemu_virtio_opts_props(&o, &net->virtio);
+        qemu_rom_props(&o, &net->rom);
         if (net->boot_order > 0)
                 prop_int(&o, "bootindex", net->boot_order);
         return cmd_device(c, o);

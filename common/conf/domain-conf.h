@@ -78,6 +78,13 @@ typedef struct DomainVirtioOpts {
 } DomainVirtioOpts;
 bool domain_virtio_opts_set(const DomainVirtioOpts *v);
 
+/* <rom bar='' file='' enabled=''/> of a PCI device (domain-rom.c). */
+typedef struct DomainRomDef {
+        Tristate bar, enabled;
+        char *file;            /* NULL: the device's own */
+} DomainRomDef;
+bool domain_rom_set(const DomainRomDef *rom);
+
 /* <os><initenv name=''>value</initenv>. */
 typedef struct DomainInitEnv {
         char *name;
@@ -679,6 +686,7 @@ typedef struct DomainNetDef {
         Tristate driver_ioeventfd, driver_event_idx;
         unsigned driver_queues;
         DomainVirtioOpts virtio;
+        DomainRomDef rom;
         DomainNetIp *ips;      /* <ip>: set inside a container */
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */

@@ -253,7 +253,7 @@ static int parse_guest(DomainNetDef *net, xmlNodePtr n, const char *path, ConfEr
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = { "mac",     "source",    "model", "driver", "target", "boot",
                                                 "alias",   "address",   "guest", "ip",     "route",
-                                                "bandwidth" };
+                                                "bandwidth", "rom" };
         DomainNetDef *net;
         int r;
 
@@ -306,6 +306,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = parse_ip(net, c, sub, err);
                 else if (xml_is(c, "route"))
                         r = parse_route(net, c, sub, err);
+                else if (xml_is(c, "rom"))
+                        r = domain_parse_rom(c, sub, &net->rom, err);
                 else
                         r = domain_parse_alias(c, sub, &net->alias, err);
                 if (r < 0)
@@ -365,6 +367,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 network_format_bandwidth(w, net->bandwidth);
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
+        domain_format_rom(w, &net->rom);
         domain_format_address(w, &net->addr);
         xw_end(w);
 }
@@ -421,6 +424,7 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->guest_ifname);
         free(net->driver_name);
         free(net->driver_txmode);
+        free(net->rom.file);
         domain_net_ips_clear(net->ips, net->n_ips, net->routes, net->n_routes);
 }
 
@@ -428,6 +432,7 @@ bool domain_net_own(DomainNetDef *net) {
         bool ok = true;
 
         ok = own_str(&net->model) && ok;
+        ok = own_str(&net->rom.file) && ok;
         ok = own_str(&net->source) && ok;
         ok = own_str(&net->portgroup) && ok;
         ok = own_str(&net->ifname) && ok;
