@@ -685,6 +685,7 @@ typedef struct DomainNetDef {
         char *driver_name, *driver_txmode;
         Tristate driver_ioeventfd, driver_event_idx;
         unsigned driver_queues;
+        unsigned driver_rx_queue_size, driver_tx_queue_size; /* virtio-net's rings, 0 = QEMU's */
         DomainVirtioOpts virtio;
         DomainRomDef rom;
         DomainNetIp *ips;      /* <ip>: set inside a container */

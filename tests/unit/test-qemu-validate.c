@@ -233,6 +233,12 @@ static void test_net_rom(void) {
         REFUSED(NULL, "<interface type='user'><rom file='boot.rom'/></interface>", VB_ERROR_INVALID_ARG,
                 "attribute 'file' of <devices/interface/rom> must be an absolute path, not 'boot.rom'");
         REFUSED(NULL, "<interface type='user'><rom bar='yes'/></interface>", VB_ERROR_INVALID_ARG, "'yes'");
+        /* and virtio-net's ring sizes */
+        REFUSED(NULL, "<interface type='user'><model type='virtio'/><driver rx_queue_size='300'/></interface>",
+                VB_ERROR_INVALID_ARG, "rx_queue_size '300' of <devices/interface/driver> has to be a power of two "
+                "and in range [256, 1024]");
+        QEMU_REFUSED(NULL, "<interface type='user'><model type='e1000'/><driver tx_queue_size='512'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "only supported for model type 'virtio', not 'e1000'");
 }
 
 UNIT_TESTS(test_net_rom, test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
