@@ -103,7 +103,9 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 if (net->type == DOMAIN_NET_USER)
                         return xml_err_unsupported(err, "the LXC driver does not support <interface type='user'>: "
                                                    "only 'network', 'bridge' and 'ethernet'");
-                /* a veth has no virtio transport */
+                /* a veth has no virtio transport, no option ROM */
+                if (domain_rom_set(&net->rom))
+                        return xml_err_unsupported(err, "the LXC driver does not support <interface/rom>");
                 if (domain_virtio_opts_set(&net->virtio))
                         return xml_err_unsupported(err, "the LXC driver does not support iommu, ats, packed or "
                                                    "page_per_vq in <interface/driver>");

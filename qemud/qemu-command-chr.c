@@ -199,7 +199,7 @@ static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) 
                 prop_strf(&o, "chardev", "char%s", alias);
                 return cmd_device(c, o);
         }
-        if (chr->addr.type != DOMAIN_ADDRESS_NONE)
+        if (chr->addr.type != DOMAIN_ADDRESS_NONE && chr->addr.type != DOMAIN_ADDRESS_ISA)
                 return cmd_fail(c, -EINVAL, "%s: an ISA serial port has no <address> of type '%s'", alias,
                                 domain_address_type_to_string(chr->addr.type) ?: "?");
         if (chr->port > 3)
@@ -207,6 +207,11 @@ static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) 
         o = dev_new("isa-serial", alias);
         prop_strf(&o, "chardev", "char%s", alias);
         prop_int(&o, "index", chr->port);
+        /* the port's own I/O base and IRQ instead of those of its index */
+        if (chr->addr.has_iobase)
+                prop_int(&o, "iobase", chr->addr.iobase);
+        if (chr->addr.has_irq)
+                prop_int(&o, "irq", chr->addr.irq);
         return cmd_device(c, o);
 }
 

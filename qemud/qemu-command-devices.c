@@ -508,7 +508,12 @@ static int build_net(QemuCmd *c, size_t i) {
                 prop_bool(&o, "ioeventfd", net->driver_ioeventfd == TRISTATE_ON);
         if (net->driver_event_idx != TRISTATE_ABSENT)
                 prop_bool(&o, "event_idx", net->driver_event_idx == TRISTATE_ON);
+        if (net->driver_rx_queue_size)
+                prop_int(&o, "rx_queue_size", net->driver_rx_queue_size);
+        if (net->driver_tx_queue_size)
+                prop_int(&o, "tx_queue_size", net->driver_tx_queue_size);
         qemu_virtio_opts_props(&o, &net->virtio);
+        qemu_rom_props(&o, &net->rom);
         if (net->boot_order > 0)
                 prop_int(&o, "bootindex", net->boot_order);
         return cmd_device(c, o);

@@ -54,6 +54,8 @@ void prop_take(json_object **o, const char *key, json_object *v);
 
 /* <driver iommu ats packed page_per_vq> of a virtio device (qemu-command-virtio.c). */
 void qemu_virtio_opts_props(json_object **o, const DomainVirtioOpts *v);
+/* <rom> of a PCI device: romfile ("" for none) and rombar (qemu-command-rom.c). */
+void qemu_rom_props(json_object **o, const DomainRomDef *rom);
 
 static inline void qemu_json_putp(json_object **o) {
         if (*o)

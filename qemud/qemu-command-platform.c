@@ -107,6 +107,8 @@ int qemu_build_panics(QemuCmd *c) {
                 cmd_at(c, QEMU_DEVICE_PANIC, i);
                 o = props_new("driver", "pvpanic");
                 prop_strf(&o, "id", "panic%zu", i);
+                if (c->def->panics[i].addr.has_iobase)
+                        prop_int(&o, "ioport", c->def->panics[i].addr.iobase);
                 r = cmd_device(c, o);
                 if (r < 0)
                         return r;

@@ -99,6 +99,7 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
                                            "qemud: use type='network' or type='bridge'", i);
         /* <driver>: virtio-net's options and its back end */
         if (!virtio && (n->driver_txmode || n->driver_ioeventfd || n->driver_event_idx || n->driver_queues ||
+                        n->driver_rx_queue_size || n->driver_tx_queue_size ||
                         streq_ptr(n->driver_name, "vhost")))
                 return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
                                            "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <address/>: where a device sits on its bus. Modelled: pci, drive,
- * virtio-serial and usb; the other types of the schema (isa, ccw, ccid,
+ * virtio-serial, usb and isa; the other types of the schema (isa, ccw, ccid,
  * spapr-vio, virtio-mmio, dimm, unassigned) are refused, naming them. */
 #include <inttypes.h>
 
@@ -125,6 +125,24 @@ static int parse_virtio_serial(xmlNodePtr n, const char *path, DomainDeviceAddre
         return 0;
 }
 
+/* isa: iobase='0x3f8' irq='0x4', hex or decimal as PCI numbers (the
+ * schema's iobase and irq). */
+static int parse_isa(xmlNodePtr n, const char *path, DomainDeviceAddress *a, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "iobase", "irq");
+        if (r >= 0)
+                r = domain_attr_pci_number(n, path, "iobase", 0xffff, &a->iobase, err);
+        if (r < 0)
+                return r;
+        a->has_iobase = r > 0;
+        r = domain_attr_pci_number(n, path, "irq", 0xff, &a->irq, err);
+        if (r < 0)
+                return r;
+        a->has_irq = r > 0;
+        return 0;
+}
+
 /* "1" or "1.2.3": decimal ports (as libvirt reads them), one per hub level. */
 static int parse_usb_port(const char *s, DomainDeviceAddress *a) {
         const char *p = s;
@@ -196,6 +214,9 @@ int domain_parse_address(xmlNodePtr n, const char *path, unsigned allowed, Domai
         case DOMAIN_ADDRESS_VIRTIO_SERIAL:
                 r = parse_virtio_serial(n, path, &a, err);
                 break;
+        case DOMAIN_ADDRESS_ISA:
+                r = parse_isa(n, path, &a, err);
+                break;
         default:
                 r = parse_usb(n, path, &a, err);
                 break;
@@ -245,6 +266,12 @@ void domain_format_address(XmlWriter *w, const DomainDeviceAddress *a) {
                 if (a->n_usb_port)
                         xw_attr(w, "port", port);
                 break;
+        case DOMAIN_ADDRESS_ISA:
+                if (a->has_iobase)
+                        xw_attrf(w, "iobase", "0x%x", a->iobase);
+                if (a->has_irq)
+                        xw_attrf(w, "irq", "0x%x", a->irq);
+                break;
         default:
                 break;
         }
@@ -275,6 +302,9 @@ void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t si
                 len = (size_t) snprintf(buf, size, "usb %u", a->bus);
                 for (size_t i = 0; i < a->n_usb_port && len < size; i++)
                         len += (size_t) snprintf(buf + len, size - len, "%c%u", i ? '.' : ':', a->usb_port[i]);
+                break;
+        case DOMAIN_ADDRESS_ISA:
+                snprintf(buf, size, "isa iobase 0x%x", a->iobase);
                 break;
         default:
                 snprintf(buf, size, "none");

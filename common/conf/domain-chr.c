@@ -167,6 +167,11 @@ static unsigned chr_address_types(const DomainChrDef *chr) {
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI);
         if (chr->kind == DOMAIN_CHR_SERIAL && streq_ptr(chr->target_type, "usb-serial"))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
+        /* an isa-serial port (the default target), and the console that shows it */
+        if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial")))
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
+        if (chr->kind == DOMAIN_CHR_CONSOLE && (!chr->target_type || streq(chr->target_type, "serial")))
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
         return 0;
 }
 

@@ -28,6 +28,7 @@
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
  *   domain-virtio-opts.c the virtio options of any device's <driver>
+ *   domain-rom.c         <rom> of a PCI device
  *   domain-platform-devs.c watchdog, panic, iommu, vsock
  *   domain-address.c     <address/> of every device
  *   domain-validate.c    domain_def_validate()
@@ -70,6 +71,10 @@ static inline const char *tristate_word(Tristate t, const char *on, const char *
 #define DOMAIN_VIRTIO_OPTS_ATTRS "iommu", "ats", "packed", "page_per_vq"
 int domain_parse_virtio_opts(xmlNodePtr n, const char *path, DomainVirtioOpts *v, ConfError *err);
 void domain_format_virtio_opts(XmlWriter *w, const DomainVirtioOpts *v);
+
+/* <rom> of a PCI device (domain-rom.c). */
+int domain_parse_rom(xmlNodePtr n, const char *path, DomainRomDef *rom, ConfError *err);
+void domain_format_rom(XmlWriter *w, const DomainRomDef *rom);
 
 /* Children every device may have. */
 int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *err);

@@ -324,6 +324,7 @@ static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
         [DOMAIN_ADDRESS_DRIVE] = "drive",
         [DOMAIN_ADDRESS_VIRTIO_SERIAL] = "virtio-serial",
         [DOMAIN_ADDRESS_USB] = "usb",
+        [DOMAIN_ADDRESS_ISA] = "isa",
 };
 
 static const char *const domain_perf_event_table[_DOMAIN_PERF_MAX] = {

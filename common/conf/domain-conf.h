@@ -78,6 +78,13 @@ typedef struct DomainVirtioOpts {
 } DomainVirtioOpts;
 bool domain_virtio_opts_set(const DomainVirtioOpts *v);
 
+/* <rom bar='' file='' enabled=''/> of a PCI device (domain-rom.c). */
+typedef struct DomainRomDef {
+        Tristate bar, enabled;
+        char *file;            /* NULL: the device's own */
+} DomainRomDef;
+bool domain_rom_set(const DomainRomDef *rom);
+
 /* <os><initenv name=''>value</initenv>. */
 typedef struct DomainInitEnv {
         char *name;
@@ -352,6 +359,7 @@ typedef enum DomainAddressType {
         DOMAIN_ADDRESS_DRIVE,
         DOMAIN_ADDRESS_VIRTIO_SERIAL,
         DOMAIN_ADDRESS_USB,
+        DOMAIN_ADDRESS_ISA,
         _DOMAIN_ADDRESS_MAX,
 } DomainAddressType;
 
@@ -370,6 +378,9 @@ typedef struct DomainDeviceAddress {
         bool has_port;
         unsigned usb_port[DOMAIN_USB_PORT_DEPTH];
         size_t n_usb_port;
+        /* isa: the I/O port base and the IRQ, each when its has_ flag is set */
+        unsigned iobase, irq;
+        bool has_iobase, has_irq;
 } DomainDeviceAddress;
 
 typedef enum DomainDiskType {
@@ -682,7 +693,9 @@ typedef struct DomainNetDef {
         char *driver_name, *driver_txmode;
         Tristate driver_ioeventfd, driver_event_idx;
         unsigned driver_queues;
+        unsigned driver_rx_queue_size, driver_tx_queue_size; /* virtio-net's rings, 0 = QEMU's */
         DomainVirtioOpts virtio;
+        DomainRomDef rom;
         DomainNetIp *ips;      /* <ip>: set inside a container */
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */
@@ -980,6 +993,7 @@ typedef enum DomainPanicModel {
 
 typedef struct DomainPanicDef {
         DomainPanicModel model;  /* absent: isa, the x86 default */
+        DomainDeviceAddress addr; /* isa: <address type='isa' iobase=''/> (pvpanic's ioport) */
         char *alias;             /* live */
 } DomainPanicDef;
 

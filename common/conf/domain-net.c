@@ -106,11 +106,25 @@ static int check_word(const char *value, const char *attr, const char *path, con
                                    value, attr, path, a, b);
 }
 
+/* libvirt's rule for virtio-net's ring sizes: a power of two, 256 to 1024. */
+static int parse_queue_size(xmlNodePtr n, const char *path, const char *attr, unsigned *ret, ConfError *err) {
+        int r = xml_attr_uint(n, path, attr, ret, err);
+
+        if (r > 0 && (*ret < 256 || *ret > 1024 || (*ret & (*ret - 1))))
+                return xml_err_invalid(err, "%s '%u' of <%s> has to be a power of two and in range [256, 1024]",
+                                       attr, *ret, path);
+        return r;
+}
+
 static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "name", "txmode", "ioeventfd", "event_idx", "queues",
-                            DOMAIN_VIRTIO_OPTS_ATTRS);
+        r = XML_CHECK_ATTRS(n, path, err, "name", "txmode", "ioeventfd", "event_idx", "queues", "rx_queue_size",
+                            "tx_queue_size", DOMAIN_VIRTIO_OPTS_ATTRS);
+        if (r >= 0)
+                r = parse_queue_size(n, path, "rx_queue_size", &net->driver_rx_queue_size, err);
+        if (r >= 0)
+                r = parse_queue_size(n, path, "tx_queue_size", &net->driver_tx_queue_size, err);
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
@@ -136,7 +150,8 @@ static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
 
 static void format_driver(XmlWriter *w, const DomainNetDef *net) {
         if (!net->driver_name && !net->driver_txmode && net->driver_ioeventfd == TRISTATE_ABSENT &&
-            net->driver_event_idx == TRISTATE_ABSENT && !net->driver_queues && !domain_virtio_opts_set(&net->virtio))
+            net->driver_event_idx == TRISTATE_ABSENT && !net->driver_queues && !net->driver_rx_queue_size &&
+            !net->driver_tx_queue_size && !domain_virtio_opts_set(&net->virtio))
                 return;
         xw_start(w, "driver");
         xw_attr(w, "name", net->driver_name);
@@ -145,6 +160,10 @@ static void format_driver(XmlWriter *w, const DomainNetDef *net) {
         xw_attr(w, "event_idx", tristate_word(net->driver_event_idx, "on", "off"));
         if (net->driver_queues)
                 xw_attrf(w, "queues", "%u", net->driver_queues);
+        if (net->driver_rx_queue_size)
+                xw_attrf(w, "rx_queue_size", "%u", net->driver_rx_queue_size);
+        if (net->driver_tx_queue_size)
+                xw_attrf(w, "tx_queue_size", "%u", net->driver_tx_queue_size);
         domain_format_virtio_opts(w, &net->virtio);
         xw_end(w);
 }
@@ -253,7 +272,7 @@ static int parse_guest(DomainNetDef *net, xmlNodePtr n, const char *path, ConfEr
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = { "mac",     "source",    "model", "driver", "target", "boot",
                                                 "alias",   "address",   "guest", "ip",     "route",
-                                                "bandwidth" };
+                                                "bandwidth", "rom" };
         DomainNetDef *net;
         int r;
 
@@ -308,6 +327,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = parse_ip(net, c, sub, err);
                 else if (xml_is(c, "route"))
                         r = parse_route(net, c, sub, err);
+                else if (xml_is(c, "rom"))
+                        r = domain_parse_rom(c, sub, &net->rom, err);
                 else
                         r = domain_parse_alias(c, sub, &net->alias, err);
                 if (r < 0)
@@ -367,6 +388,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 network_format_bandwidth(w, net->bandwidth);
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
+        domain_format_rom(w, &net->rom);
         domain_format_address(w, &net->addr);
         xw_end(w);
 }
@@ -423,6 +445,7 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->guest_ifname);
         free(net->driver_name);
         free(net->driver_txmode);
+        free(net->rom.file);
         domain_net_ips_clear(net->ips, net->n_ips, net->routes, net->n_routes);
 }
 
@@ -430,6 +453,7 @@ bool domain_net_own(DomainNetDef *net) {
         bool ok = true;
 
         ok = own_str(&net->model) && ok;
+        ok = own_str(&net->rom.file) && ok;
         ok = own_str(&net->source) && ok;
         ok = own_str(&net->portgroup) && ok;
         ok = own_str(&net->ifname) && ok;

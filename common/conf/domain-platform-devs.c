@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Small devices of the platform: <watchdog>, <panic>, <iommu>, <vsock>. What
  * libvirt 9.0 allows on x86 is modelled; the models of other
- * architectures (diag288, pseries, s390) and ISA addresses are refused,
- * naming them (smmuv3 too: it is ARM's). */
+ * architectures (diag288, pseries, s390) are refused, naming them (smmuv3
+ * too: it is ARM's). */
 #include "domain-conf-internal.h"
 
 /* alias and address, the children every one of these may have */
@@ -95,14 +95,16 @@ int domain_parse_panic(DomainDef *def, xmlNodePtr n, const char *path, ConfError
         r = DOMAIN_ATTR_ENUM(n, path, "model", domain_panic_model, &p->model, err);
         if (r < 0)
                 return r;
-        /* an ISA address (iobase) is not modelled; hyperv has none at all */
-        return parse_children(n, path, 0, NULL, &p->alias, NULL, NULL, NULL, err);
+        /* pvpanic's I/O port; hyperv has no address at all */
+        return parse_children(n, path, p->model == DOMAIN_PANIC_ISA ? DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA) : 0,
+                              &p->addr, &p->alias, NULL, NULL, NULL, err);
 }
 
 static void format_panic(XmlWriter *w, const DomainPanicDef *p, unsigned flags) {
         xw_start(w, "panic");
         xw_attr(w, "model", domain_panic_model_to_string(p->model));
         domain_format_alias(w, p->alias, flags);
+        domain_format_address(w, &p->addr);
         xw_end(w);
 }
 

@@ -290,6 +290,11 @@ static void add_user(AddrUser *users, size_t *n, const DomainDeviceAddress *a, u
                 for (size_t i = 0; i < a->n_usb_port && i < DOMAIN_USB_PORT_DEPTH; i++)
                         u->key[3 + i] = a->usb_port[i];
                 break;
+        case DOMAIN_ADDRESS_ISA:
+                if (!a->has_iobase)
+                        return;
+                *u = (AddrUser) { .key = { a->type, a->iobase } };
+                break;
         default:
                 return;
         }
@@ -319,6 +324,8 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
                 if (c->kind == DOMAIN_CHR_CHANNEL)
                         add_user(users, &n, &c->addr, 0, "channel '%s'", c->target_name ?: "");
+                else if (c->kind == DOMAIN_CHR_CONSOLE && c->addr.type == DOMAIN_ADDRESS_ISA)
+                        continue;       /* the serial port it shows, whose address it repeats */
                 else
                         add_user(users, &n, &c->addr, 0, "%s %u", domain_chr_kind_to_string(c->kind), c->port);
         }

@@ -292,8 +292,11 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/source>");
         REFUSED(NULL, "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/console/target/model>");
-        REFUSED(NULL, "<serial type='pty'><target port='0'/><address type='isa' iobase='0x3f8' irq='4'/></serial>",
-                VB_ERROR_NOT_SUPPORTED, "address type 'isa' of <devices/serial/address>");
+        REFUSED(NULL, "<serial type='pty'><target port='0'/><address type='ccid' controller='0' slot='0'/></serial>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'ccid' of <devices/serial/address>");
+        REFUSED(NULL, "<serial type='pty'><target type='usb-serial' port='0'/><address type='isa' iobase='0x3f8'/>"
+                "</serial>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'isa' of <devices/serial/address> is not supported for this device");
         REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target busNr='5'/></controller>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'busNr' of <devices/controller/target>");
         REFUSED(NULL, "<controller type='sata' index='0'><master startport='0'/></controller>",
@@ -639,8 +642,10 @@ static void test_refuse_platform_devs(void) {
         REFUSED(NULL, "<panic model='pseries'/>", VB_ERROR_NOT_SUPPORTED,
                 "value 'pseries' of attribute 'model' of <devices/panic>");
         REFUSED(NULL, "<panic model='s390'/>", VB_ERROR_NOT_SUPPORTED, "'s390'");
-        REFUSED(NULL, "<panic model='isa'><address type='isa' iobase='0x505'/></panic>",
+        REFUSED(NULL, "<panic model='hyperv'><address type='isa' iobase='0x505'/></panic>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/panic/address>");
+        REFUSED(NULL, "<panic model='isa'><address type='isa' iobase='0x10000'/></panic>",
+                VB_ERROR_INVALID_ARG, "'0x10000' of attribute 'iobase' of <devices/panic/address> is out of range");
         REFUSED(NULL, "<vsock model='virtio-transitional'/>", VB_ERROR_NOT_SUPPORTED,
                 "value 'virtio-transitional' of attribute 'model' of <devices/vsock>");
         REFUSED(NULL, "<vsock model='virtio'><cid address='2'/></vsock>", VB_ERROR_INVALID_ARG,

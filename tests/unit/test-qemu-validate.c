@@ -222,5 +222,24 @@ static void test_controller_options(void) {
                 VB_ERROR_INVALID_ARG, "XiB");
 }
 
-UNIT_TESTS(test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
+/* <rom>: no ROM takes no bar or file; file='' is the old spelling of no ROM. */
+static void test_net_rom(void) {
+        _cleanup_free_ char *old = domain_with(NULL, "<interface type='user'><rom file=''/></interface>");
+        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(old, "rom file=''");
+
+        CHECK(def && def->nets[0].rom.enabled == TRISTATE_OFF && !def->nets[0].rom.file);
+        REFUSED(NULL, "<interface type='user'><rom enabled='no' bar='on'/></interface>", VB_ERROR_INVALID_ARG,
+                "<devices/interface/rom> with enabled='no' takes no bar and no file");
+        REFUSED(NULL, "<interface type='user'><rom file='boot.rom'/></interface>", VB_ERROR_INVALID_ARG,
+                "attribute 'file' of <devices/interface/rom> must be an absolute path, not 'boot.rom'");
+        REFUSED(NULL, "<interface type='user'><rom bar='yes'/></interface>", VB_ERROR_INVALID_ARG, "'yes'");
+        /* and virtio-net's ring sizes */
+        REFUSED(NULL, "<interface type='user'><model type='virtio'/><driver rx_queue_size='300'/></interface>",
+                VB_ERROR_INVALID_ARG, "rx_queue_size '300' of <devices/interface/driver> has to be a power of two "
+                "and in range [256, 1024]");
+        QEMU_REFUSED(NULL, "<interface type='user'><model type='e1000'/><driver tx_queue_size='512'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "only supported for model type 'virtio', not 'e1000'");
+}
+
+UNIT_TESTS(test_net_rom, test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
            test_virtio_options, test_filesystem_9p, test_controller_options)
