@@ -795,6 +795,11 @@ static int build_boot(QemuCmd *c) {
         }
         if (os->bootmenu != TRISTATE_ABSENT)
                 opt_add_bool(&b, "menu", os->bootmenu == TRISTATE_ON);
+        if (os->has_reboot_timeout)
+                opt_add(&b, "reboot-timeout=%d", os->reboot_timeout);
+        /* as libvirt: given even with the menu off (SeaBIOS then ignores it) */
+        if (os->has_bootmenu_timeout)
+                opt_add(&b, "splash-time=%u", os->bootmenu_timeout);
         if (!b.s && !b.oom)
                 return 0;
         return cmd_opt(c, "-boot", &b);

@@ -159,6 +159,8 @@ int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfE
 int domain_parse_os_loader_stateless(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os_firmware(XmlWriter *w, const DomainOsDef *os);
 void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os);
+int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_bios(XmlWriter *w, const DomainOsDef *os);
 /* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
 int domain_parse_cpu_cache(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_cpu_maxphysaddr(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);

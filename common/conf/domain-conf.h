@@ -88,6 +88,9 @@ typedef struct DomainOsDef {
         DomainBootDev boot[_DOMAIN_BOOT_MAX];
         size_t n_boot;
         Tristate bootmenu;
+        bool has_bootmenu_timeout, has_reboot_timeout;
+        unsigned bootmenu_timeout; /* <bootmenu timeout=''>: ms, 0..65535 */
+        int reboot_timeout;        /* <bios rebootTimeout=''>: ms, -1 (never) ..65535 */
         DomainFirmware firmware;
         char *loader;  /* path */
         DomainLoaderType loader_type;
