@@ -50,7 +50,8 @@ static int build_machine(QemuCmd *c, const char *machine) {
         OptBuf b = {};
 
         opt_add_str(&b, NULL, machine);
-        opt_add(&b, "usb=off,dump-guest-core=off");
+        /* guest RAM stays out of QEMU's core dumps unless <memory dumpCore='on'> */
+        opt_add(&b, "usb=off,dump-guest-core=%s", c->def->memory_dump_core == TRISTATE_ON ? "on" : "off");
         if (def->memory_backing.nosharepages)
                 opt_add(&b, "mem-merge=off");
         if (!def->features.acpi)

@@ -1056,6 +1056,7 @@ typedef struct DomainDef {
         char **qemu_args, **qemu_env;
 
         uint64_t memory_kib;         /* <memory> */
+        Tristate memory_dump_core;   /* <memory dumpCore='on|off'>: guest RAM in QEMU's core dumps */
         uint64_t current_memory_kib; /* <currentMemory>, 0 = same as memory */
         uint64_t max_memory_kib;     /* <maxMemory>, 0 = none */
         unsigned max_memory_slots;

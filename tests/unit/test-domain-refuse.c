@@ -320,9 +320,12 @@ static void test_refuse_unmodelled_attributes(void) {
                 "<disk type='file' device='disk'><source file='/a' startupPolicy='optional'/>"
                 "<target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'startupPolicy' of <devices/disk/source>");
-        check_refused("<domain type='kvm'><name>x</name><memory dumpCore='off'>1024</memory>"
+        check_refused("<domain type='kvm'><name>x</name><memory dumpCore='maybe'>1024</memory>"
                       "<os><type>hvm</type></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "attribute 'dumpCore' of <memory>");
+                      VB_ERROR_INVALID_ARG, "dumpCore");
+        check_refused("<domain type='kvm'><name>x</name><currentMemory dumpCore='on'>1024</currentMemory>"
+                      "<os><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'dumpCore' of <currentMemory>");
         REFUSED("<cpu mode='host-model' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "attribute 'migratable' of <cpu> is only supported with mode 'host-passthrough'");
         REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
