@@ -196,6 +196,8 @@ bool qemu_has_spice(const DomainDef *def);
 int qemu_resolve_machine(QemuCmd *c, const char **ret);
 int qemu_build_machine_options(QemuCmd *c);
 int qemu_build_display(QemuCmd *c);
+/* <genid>: -device vmgenid (qemu-command-genid.c). */
+int qemu_build_genid(QemuCmd *c);
 /* <qemu:commandline>'s <qemu:arg>s, last (qemu-command-ns.c). */
 int qemu_build_ns_args(QemuCmd *c);
 

@@ -16,6 +16,7 @@
  *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
  *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
  *   domain-qemu-ns.c     qemu:commandline
+ *   domain-genid.c       genid
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -147,6 +148,9 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <genid> (domain-genid.c). */
+int domain_parse_genid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_genid(XmlWriter *w, const DomainDef *def);
 /* libvirt's QEMU namespace, <qemu:commandline> (domain-qemu-ns.c). */
 bool domain_qemu_ns_is(xmlNodePtr n);
 bool domain_qemu_ns_used(const DomainDef *def);

@@ -1050,6 +1050,8 @@ typedef struct DomainDef {
         char *name;
         uint8_t uuid[16];
         char *title, *description;
+        bool has_genid;              /* <genid> */
+        uint8_t genid[16];           /* its UUID; null: <genid/>, the driver's at each start */
         char **metadata;             /* <metadata>'s child elements, each as XML text, kept as given */
         /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
          * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
