@@ -37,6 +37,9 @@ static int validate_machine_devices(const DomainDef *def, ConfError *err) {
                                            domain_tpm_backend_to_string(def->tpms[0].backend) ?: "?");
         if (def->n_hubs > 0)
                 return xml_err_unsupported(err, "<devices/hub type='usb'> is not supported by the LXC driver");
+        if (def->has_genid)
+                return xml_err_unsupported(err, "<genid> is not supported by the LXC driver: a container has no "
+                                           "VM generation ID");
         if (def->qemu_args || def->qemu_env)
                 return xml_err_unsupported(err, "<qemu:commandline> is not supported by the LXC driver: it runs "
                                            "no QEMU");

@@ -50,7 +50,8 @@ static int build_machine(QemuCmd *c, const char *machine) {
         OptBuf b = {};
 
         opt_add_str(&b, NULL, machine);
-        opt_add(&b, "usb=off,dump-guest-core=off");
+        /* guest RAM stays out of QEMU's core dumps unless <memory dumpCore='on'> */
+        opt_add(&b, "usb=off,dump-guest-core=%s", c->def->memory_dump_core == TRISTATE_ON ? "on" : "off");
         if (def->memory_backing.nosharepages)
                 opt_add(&b, "mem-merge=off");
         if (!def->features.acpi)
@@ -795,6 +796,11 @@ static int build_boot(QemuCmd *c) {
         }
         if (os->bootmenu != TRISTATE_ABSENT)
                 opt_add_bool(&b, "menu", os->bootmenu == TRISTATE_ON);
+        if (os->has_reboot_timeout)
+                opt_add(&b, "reboot-timeout=%d", os->reboot_timeout);
+        /* as libvirt: given even with the menu off (SeaBIOS then ignores it) */
+        if (os->has_bootmenu_timeout)
+                opt_add(&b, "splash-time=%u", os->bootmenu_timeout);
         if (!b.s && !b.oom)
                 return 0;
         return cmd_opt(c, "-boot", &b);

@@ -25,6 +25,7 @@
 #include "qemu-monitor.h"
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
+#include "uuid.h"
 #include "qemu-hugepages.h"
 #include "qemu-migrate.h"
 #include "domain-lock.h"
@@ -418,6 +419,15 @@ static int prepare_live(Domain *d, ConfError *err) {
         free_and_replace_str(&d->live->os.machine, strdup(machine));
         if (!d->live->os.machine)
                 return -ENOMEM;
+        /* <genid/>: a new generation ID at every start, in the live definition only */
+        if (d->live->has_genid && uuid_is_null(d->live->genid)) {
+                r = uuid_generate(d->live->genid);
+                if (r < 0) {
+                        conf_error_set(err, VB_ERROR_INTERNAL, "internal error: cannot generate a <genid>: %s",
+                                       strerror(-r));
+                        return r;
+                }
+        }
         /* <os firmware='efi'>: loader and NVRAM from QEMU's firmware descriptors */
         r = qemu_firmware_prepare(d->live, qemu_firmware_default_dirs, d->manager->paths.statedir,
                                   caps->arch, err);

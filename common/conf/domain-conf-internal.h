@@ -16,6 +16,7 @@
  *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
  *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
  *   domain-qemu-ns.c     qemu:commandline
+ *   domain-genid.c       genid
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -158,6 +159,9 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <genid> (domain-genid.c). */
+int domain_parse_genid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_genid(XmlWriter *w, const DomainDef *def);
 /* libvirt's QEMU namespace, <qemu:commandline> (domain-qemu-ns.c). */
 bool domain_qemu_ns_is(xmlNodePtr n);
 bool domain_qemu_ns_used(const DomainDef *def);
@@ -170,6 +174,8 @@ int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfE
 int domain_parse_os_loader_stateless(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os_firmware(XmlWriter *w, const DomainOsDef *os);
 void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os);
+int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_bios(XmlWriter *w, const DomainOsDef *os);
 /* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
 int domain_parse_cpu_cache(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_cpu_maxphysaddr(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);

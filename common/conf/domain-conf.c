@@ -927,6 +927,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         static const ChildParser table[] = {
                 { "name", parse_name, true },
                 { "uuid", parse_uuid, true },
+                { "genid", domain_parse_genid, true },
                 { "title", parse_title, true },
                 { "description", parse_description, true },
                 { "metadata", parse_metadata, true },
@@ -1184,6 +1185,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
 
         xw_element(&w, "name", def->name);
         format_uuid(&w, def->uuid);
+        domain_format_genid(&w, def);
         xw_element(&w, "title", def->title);
         xw_element(&w, "description", def->description);
         if (def->metadata)

@@ -102,6 +102,9 @@ typedef struct DomainOsDef {
         DomainBootDev boot[_DOMAIN_BOOT_MAX];
         size_t n_boot;
         Tristate bootmenu;
+        bool has_bootmenu_timeout, has_reboot_timeout;
+        unsigned bootmenu_timeout; /* <bootmenu timeout=''>: ms, 0..65535 */
+        int reboot_timeout;        /* <bios rebootTimeout=''>: ms, -1 (never) ..65535 */
         DomainFirmware firmware;
         char *loader;  /* path */
         DomainLoaderType loader_type;
@@ -1130,12 +1133,15 @@ typedef struct DomainDef {
         char *name;
         uint8_t uuid[16];
         char *title, *description;
+        bool has_genid;              /* <genid> */
+        uint8_t genid[16];           /* its UUID; null: <genid/>, the driver's at each start */
         char **metadata;             /* <metadata>'s child elements, each as XML text, kept as given */
         /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
          * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
         char **qemu_args, **qemu_env;
 
         uint64_t memory_kib;         /* <memory> */
+        Tristate memory_dump_core;   /* <memory dumpCore='on|off'>: guest RAM in QEMU's core dumps */
         uint64_t current_memory_kib; /* <currentMemory>, 0 = same as memory */
         uint64_t max_memory_kib;     /* <maxMemory>, 0 = none */
         unsigned max_memory_slots;

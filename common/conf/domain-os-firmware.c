@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <os><firmware> (the features an auto-selected firmware must have or
  * lack), <loader stateless=''> and <nvram template='' type=''>: where the
- * guest's UEFI variables live, if anywhere. */
+ * guest's UEFI variables live, if anywhere; <bios rebootTimeout=''>. */
 #include "domain-conf-internal.h"
 
 static const char *const feature_names[] = { "secure-boot", "enrolled-keys" };
@@ -145,5 +145,30 @@ void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os) {
                 xw_end(w);
         } else if (os->nvram)
                 xw_text(w, os->nvram);
+        xw_end(w);
+}
+
+/* <bios rebootTimeout=''/>: what the BIOS does when nothing boots (-1: stay).
+ * useserial='yes' (the SGA device) is not modelled. */
+int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "rebootTimeout");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_int(n, path, "rebootTimeout", &os->reboot_timeout, err);
+        if (r > 0 && (os->reboot_timeout < -1 || os->reboot_timeout > 65535))
+                return xml_err_xml(err, "invalid value for rebootTimeout, must be in range [-1,65535] "
+                                   "(rebootTimeout='%d' of <%s>)", os->reboot_timeout, path);
+        os->has_reboot_timeout = r > 0;
+        return r < 0 ? r : 0;
+}
+
+void domain_format_os_bios(XmlWriter *w, const DomainOsDef *os) {
+        if (!os->has_reboot_timeout)
+                return;
+        xw_start(w, "bios");
+        xw_attrf(w, "rebootTimeout", "%d", os->reboot_timeout);
         xw_end(w);
 }

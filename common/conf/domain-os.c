@@ -106,7 +106,7 @@ static int parse_os_boot(DomainOsDef *os, xmlNodePtr n, const char *path, ConfEr
 static int parse_os_bootmenu(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "enable");
+        r = XML_CHECK_ATTRS(n, path, err, "enable", "timeout");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -115,6 +115,13 @@ static int parse_os_bootmenu(DomainOsDef *os, xmlNodePtr n, const char *path, Co
         r = domain_attr_tristate(n, path, "enable", "yes", "no", &os->bootmenu, err);
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'enable' of <%s>", path);
+        if (r < 0)
+                return r;
+        r = xml_attr_uint(n, path, "timeout", &os->bootmenu_timeout, err);
+        if (r > 0 && os->bootmenu_timeout > 65535)
+                return xml_err_xml(err, "invalid value for boot menu timeout, must be in range [0,65535] "
+                                   "(timeout='%u' of <%s>)", os->bootmenu_timeout, path);
+        os->has_bootmenu_timeout = r > 0;
         return r < 0 ? r : 0;
 }
 
@@ -135,6 +142,8 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return domain_parse_os_nvram(os, c, path, err);
         if (xml_is(c, "firmware"))
                 return domain_parse_os_firmware(os, c, path, err);
+        if (xml_is(c, "bios"))
+                return domain_parse_os_bios(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
@@ -167,6 +176,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
                 "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
+                "bios",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -260,8 +270,11 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         if (os->bootmenu != TRISTATE_ABSENT) {
                 xw_start(w, "bootmenu");
                 xw_attr(w, "enable", tristate_word(os->bootmenu, "yes", "no"));
+                if (os->has_bootmenu_timeout)
+                        xw_attrf(w, "timeout", "%u", os->bootmenu_timeout);
                 xw_end(w);
         }
+        domain_format_os_bios(w, os);
         xw_end(w);
 }
 

@@ -9,7 +9,10 @@
 /* ---- memory ---------------------------------------------------------------- */
 
 int domain_parse_memory(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        int r = XML_CHECK_ATTRS(n, path, err, "unit");
+        int r = XML_CHECK_ATTRS(n, path, err, "unit", "dumpCore");
+
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "dumpCore", "on", "off", &def->memory_dump_core, err);
         return r < 0 ? r : xml_text_scaled_kib(n, path, &def->memory_kib, err);
 }
 
@@ -33,8 +36,9 @@ int domain_parse_max_memory(DomainDef *def, xmlNodePtr n, const char *path, Conf
 }
 
 /* Sizes are always written in KiB, the unit they are kept in. */
-static void format_kib(XmlWriter *w, const char *name, uint64_t kib, unsigned slots) {
+static void format_kib(XmlWriter *w, const char *name, uint64_t kib, unsigned slots, Tristate dump_core) {
         xw_start(w, name);
+        xw_attr(w, "dumpCore", tristate_word(dump_core, "on", "off"));
         if (slots)
                 xw_attrf(w, "slots", "%u", slots);
         xw_attr(w, "unit", "KiB");
@@ -44,13 +48,13 @@ static void format_kib(XmlWriter *w, const char *name, uint64_t kib, unsigned sl
 
 void domain_format_memory(XmlWriter *w, const DomainDef *def) {
         if (def->max_memory_kib)
-                format_kib(w, "maxMemory", def->max_memory_kib, def->max_memory_slots);
+                format_kib(w, "maxMemory", def->max_memory_kib, def->max_memory_slots, TRISTATE_ABSENT);
         if (def->memory_kib)
-                format_kib(w, "memory", def->memory_kib, 0);
+                format_kib(w, "memory", def->memory_kib, 0, def->memory_dump_core);
         /* Always written, as libvirt does (the whole of <memory> unless
          * told otherwise): clients such as cockpit-machines read it. */
         if (def->current_memory_kib || def->memory_kib)
-                format_kib(w, "currentMemory", def->current_memory_kib ?: def->memory_kib, 0);
+                format_kib(w, "currentMemory", def->current_memory_kib ?: def->memory_kib, 0, TRISTATE_ABSENT);
 }
 
 /* ---- vcpu ---------------------------------------------------------------- */
@@ -640,7 +644,7 @@ void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt) {
         xw_start(w, "memtune");
         for (size_t i = 0; i < ELEMENTSOF(limits); i++)
                 if (limits[i].v)
-                        format_kib(w, limits[i].name, limits[i].v, 0);
+                        format_kib(w, limits[i].name, limits[i].v, 0, TRISTATE_ABSENT);
         xw_end(w);
 }
 

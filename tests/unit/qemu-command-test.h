@@ -48,6 +48,7 @@ static char *fake_devices[] = {
         (char *) "usb-redir", (char *) "i6300esb", (char *) "ib700", (char *) "pvpanic",
         (char *) "vhost-vsock-pci", (char *) "intel-iommu", (char *) "virtio-iommu-pci", (char *) "floppy",
         (char *) "isa-fdc",
+        (char *) "vmgenid",
         (char *) "vfio-pci", (char *) "usb-host", (char *) "scsi-generic", (char *) "vhost-scsi-pci",
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
         (char *) "tpm-tis", (char *) "tpm-crb",

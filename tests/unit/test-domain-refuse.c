@@ -330,9 +330,12 @@ static void test_refuse_unmodelled_attributes(void) {
                 "<disk type='file' device='disk'><source file='/a' startupPolicy='optional'/>"
                 "<target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'startupPolicy' of <devices/disk/source>");
-        check_refused("<domain type='kvm'><name>x</name><memory dumpCore='off'>1024</memory>"
+        check_refused("<domain type='kvm'><name>x</name><memory dumpCore='maybe'>1024</memory>"
                       "<os><type>hvm</type></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "attribute 'dumpCore' of <memory>");
+                      VB_ERROR_INVALID_ARG, "dumpCore");
+        check_refused("<domain type='kvm'><name>x</name><currentMemory dumpCore='on'>1024</currentMemory>"
+                      "<os><type>hvm</type></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'dumpCore' of <currentMemory>");
         REFUSED("<cpu mode='host-model' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "attribute 'migratable' of <cpu> is only supported with mode 'host-passthrough'");
         REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
@@ -346,6 +349,13 @@ static void test_refuse_unmodelled_attributes(void) {
                 "attribute 'mode' of <devices/serial/source>");
         REFUSED(NULL, "<controller type='sata' model='ahci'/>", VB_ERROR_NOT_SUPPORTED, "'model'");
         REFUSED(NULL, "<controller type='scsi' ports='4'/>", VB_ERROR_NOT_SUPPORTED, "'ports'");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bios rebootTimeout='-2'/></os>"
+                      "</domain>", VB_ERROR_XML, "invalid value for rebootTimeout, must be in range [-1,65535]");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bios useserial='yes'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "attribute 'useserial' of <os/bios>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bootmenu enable='yes' "
+                      "timeout='65536'/></os></domain>", VB_ERROR_XML,
+                      "invalid value for boot menu timeout, must be in range [0,65535]");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><loader format='raw'/></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "attribute 'format' of <os/loader>");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><nvram type='network'/></os></domain>",
