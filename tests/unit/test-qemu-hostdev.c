@@ -14,6 +14,7 @@
 #include "qemu-hostdev-nodes.h"
 #include "qemu-validate.h"
 #include "util.h"
+#include "qemu-refuse-test.h"
 
 #define PCI_HOSTDEV(extra)                                                                       \
         "<hostdev mode='subsystem' type='pci' managed='yes'><source><address domain='0x0000' "     \
@@ -25,24 +26,7 @@
         "<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host2'/><address bus='0' " \
         "target='0' unit='" unit "'/></source>" extra "</hostdev>"
 
-static void refused_(const char *devices, const char *name, const char *needle, int line) {
-        _cleanup_free_ char *xml = domain_with(NULL, devices);
-        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "hostdev input");
-        ConfError err = {};
-        int r;
-
-        if (!def)
-                return;
-        r = domain_def_validate(def, &err);
-        if (r >= 0)
-                r = qemu_validate_def(def, &err);
-        if (r >= 0 || !streq_ptr(err.name, name) || !strstr(err.message, needle)) {
-                fprintf(stderr, "  line %d: got %d %s \"%s\", expected %s naming \"%s\"\n", line, r, err.name,
-                        err.message, name, needle);
-                unit_failed_checks++;
-        }
-}
-#define HOSTDEV_REFUSED(devices, name, needle) refused_(devices, name, needle, __LINE__)
+#define HOSTDEV_REFUSED(devices, name, needle) QEMU_REFUSED(NULL, devices, name, needle)
 
 static void test_rules(void) {
         HOSTDEV_REFUSED("<hostdev mode='capabilities' type='misc'><source><char>/dev/input/event3</char></source>"

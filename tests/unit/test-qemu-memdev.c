@@ -8,6 +8,7 @@
 #include "qemu-address.h"
 #include "qemu-resources.h"
 #include "qemu-validate.h"
+#include "qemu-refuse-test.h"
 
 #define TOP "<maxMemory slots='4' unit='GiB'>4</maxMemory><features><acpi/></features>" \
             "<vcpu>2</vcpu><cpu><numa><cell id='0' cpus='0' memory='128' unit='MiB'/>"   \
@@ -15,24 +16,7 @@
 #define DIMM(extra, target) "<memory model='dimm'>" extra "<target><size unit='MiB'>128</size>" target \
                             "</target></memory>"
 
-static void refused_(const char *top, const char *devices, const char *name, const char *needle, int line) {
-        _cleanup_free_ char *xml = domain_with(top, devices);
-        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "memory device input");
-        ConfError err = {};
-        int r;
-
-        if (!def)
-                return;
-        r = domain_def_validate(def, &err);
-        if (r >= 0)
-                r = qemu_validate_def(def, &err);
-        if (r >= 0 || !streq_ptr(err.name, name) || !strstr(err.message, needle)) {
-                fprintf(stderr, "  line %d: got %d %s \"%s\", expected %s naming \"%s\"\n", line, r, err.name,
-                        err.message, name, needle);
-                unit_failed_checks++;
-        }
-}
-#define MEM_REFUSED(top, devices, name, needle) refused_(top, devices, name, needle, __LINE__)
+#define MEM_REFUSED(top, devices, name, needle) QEMU_REFUSED(top, devices, name, needle)
 
 static void test_rules(void) {
         MEM_REFUSED(NULL, DIMM("", ""), VB_ERROR_NOT_SUPPORTED, "'maxMemory' is not defined");

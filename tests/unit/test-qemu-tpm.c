@@ -15,25 +15,9 @@
 #include "qemu-tpm.h"
 #include "qemu-validate.h"
 #include "util.h"
+#include "qemu-refuse-test.h"
 
-static void refused_(const char *devices, const char *name, const char *needle, int line) {
-        _cleanup_free_ char *xml = domain_with(NULL, devices);
-        _cleanup_(domain_def_freep) DomainDef *def = NULL;
-        ConfError err = {};
-        int r;
-
-        r = domain_def_parse(xml, strlen(xml), &def, &err);
-        if (r >= 0)
-                r = domain_def_validate(def, &err);
-        if (r >= 0)
-                r = qemu_validate_def(def, &err);
-        if (r >= 0 || !streq_ptr(err.name, name) || !strstr(err.message, needle)) {
-                fprintf(stderr, "  line %d: got %d %s \"%s\", expected %s naming \"%s\"\n", line, r, err.name,
-                        err.message, name, needle);
-                unit_failed_checks++;
-        }
-}
-#define TPM_REFUSED(devices, name, needle) refused_(devices, name, needle, __LINE__)
+#define TPM_REFUSED(devices, name, needle) QEMU_REFUSED(NULL, devices, name, needle)
 
 static void test_rules(void) {
         TPM_REFUSED("<tpm model='tpm-tis'></tpm>", VB_ERROR_XML, "missing TPM device backend");
