@@ -240,6 +240,7 @@ int domain_parse_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned flags);
 void domain_hostdev_clear(DomainHostdevDef *h);
 bool domain_hostdev_own(DomainHostdevDef *h);
+int domain_hostdev_parse_pci_numbers(DomainHostdevDef *h, xmlNodePtr n, const char *path, ConfError *err);
 /* <interface type='hostdev'> (domain-net-hostdev.c) */
 bool domain_net_is_hostdev(xmlNodePtr n);
 int domain_parse_net_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

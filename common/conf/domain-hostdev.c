@@ -110,6 +110,19 @@ static int parse_head(DomainHostdevDef *h, xmlNodePtr n, const char *path, ConfE
 
 /* ---- <source> of each type ------------------------------------------------ */
 
+/* The host's PCI address of the device: <address domain bus slot function/>. */
+int domain_hostdev_parse_pci_numbers(DomainHostdevDef *h, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = domain_attr_pci_number(n, path, "domain", 0xffff, &h->pci_domain, err);
+
+        if (r >= 0)
+                r = domain_attr_pci_number(n, path, "bus", 0xff, &h->pci_bus, err);
+        if (r >= 0)
+                r = domain_attr_pci_number(n, path, "slot", 0x1f, &h->pci_slot, err);
+        if (r >= 0)
+                r = domain_attr_pci_number(n, path, "function", 7, &h->pci_function, err);
+        return r;
+}
+
 static int parse_pci_source(DomainHostdevDef *h, xmlNodePtr n, const char *path, ConfError *err) {
         bool has_address = false;
         int r;
@@ -131,13 +144,7 @@ static int parse_pci_source(DomainHostdevDef *h, xmlNodePtr n, const char *path,
                 if (r >= 0)
                         r = xml_check_empty(c, sub, err);
                 if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "domain", 0xffff, &h->pci_domain, err);
-                if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "bus", 0xff, &h->pci_bus, err);
-                if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "slot", 0x1f, &h->pci_slot, err);
-                if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "function", 7, &h->pci_function, err);
+                        r = domain_hostdev_parse_pci_numbers(h, c, sub, err);
                 if (r < 0)
                         return r;
         }

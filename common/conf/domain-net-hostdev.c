@@ -70,13 +70,7 @@ static int parse_source(DomainHostdevDef *h, xmlNodePtr n, const char *path, Con
                 if (r >= 0 && (r = xml_attr_choice(c, sub, "type", pci_only, 1, &type, err)) == 0)
                         return xml_err_xml(err, "missing attribute 'type' of <%s>", sub);
                 if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "domain", 0xffff, &h->pci_domain, err);
-                if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "bus", 0xff, &h->pci_bus, err);
-                if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "slot", 0x1f, &h->pci_slot, err);
-                if (r >= 0)
-                        r = domain_attr_pci_number(c, sub, "function", 7, &h->pci_function, err);
+                        r = domain_hostdev_parse_pci_numbers(h, c, sub, err);
                 if (r < 0)
                         return r;
         }
