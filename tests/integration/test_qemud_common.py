@@ -38,6 +38,20 @@ READY = h.GUEST_READY
 POWEROFF = h.GUEST_POWEROFF
 TICK_RE = rb"VIRTBUS-GUEST-TICK (\d+)"
 
+def bare_domain(name, devices):
+    """A diskless 64 MiB i440FX guest that boots nothing: for what QEMU
+    itself shows (displays, sockets, devices), not the guest."""
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>{h.QEMU}</emulator>
+    {devices}
+  </devices>
+</domain>"""
+
+
 BOOT_TIMEOUT = 90       # TCG: about 5-15 s here; generous for a loaded 2-core box
 
 

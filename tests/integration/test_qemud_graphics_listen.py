@@ -11,22 +11,13 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import Guest, dbus_error, module_env, xmllint_relaxng
+from test_qemud_common import Guest, bare_domain, dbus_error, module_env, xmllint_relaxng
 
 env = module_env()
 
 
 def domain(name, graphics):
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <emulator>{h.QEMU}</emulator>
-    {graphics}
-    <video><model type='qxl'/></video>
-  </devices>
-</domain>"""
+    return bare_domain(name, graphics + "<video><model type='qxl'/></video>")
 
 
 def rfb_version(sock):
