@@ -78,6 +78,9 @@ import migrate_libvirt  # noqa: E402
 
 RUNS = int(os.environ.get("VIRTBUS_MIGRATE_BENCH_RUNS", "3"))
 CASES = os.environ.get("VIRTBUS_MIGRATE_BENCH_CASES", "idle dirty copy tunnel").split()
+if set(CASES) - {"idle", "dirty", "copy", "tunnel"}:
+    sys.exit(f"migrate-bench: VIRTBUS_MIGRATE_BENCH_CASES={' '.join(CASES)}: the cases are idle, dirty, copy "
+             "and tunnel, separated by spaces")
 LIVE, TUNNELLED, NON_SHARED_DISK = 1, 4, 64
 MIB = 1 << 20
 DISK = 1024 * MIB
