@@ -281,6 +281,11 @@ int qemu_migrate_prepare(Manager *m, const MigrateParams *p, const void *cookie,
         r = connect_parse_definition(m, p->dest_xml, &def, error);
         if (r < 0)
                 return r;
+        /* as libvirt's destination probes it: a guest does not arrive on a
+         * host without its emulator */
+        if (def->emulator && access(def->emulator, X_OK) < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "Cannot check QEMU binary %s: %s",
+                                     def->emulator, strerror(errno));
         if (*p->dest_name) {
                 char *name = strdup(p->dest_name);
                 if (!name)

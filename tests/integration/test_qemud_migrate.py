@@ -207,6 +207,11 @@ def test_bad_input_changes_nothing(hosts):
                 dbus.UInt32(MIGRATE_LIVE))
     with dbus_error("NoDomain", "mig1"):
         b.call("DomainMigrateFinish3", params(), cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE), 0)
+    # an emulator B does not have, named by B before anything moves
+    other = re.sub(r"<emulator>[^<]*</emulator>", "<emulator>/nonexistent/qemu-kvm</emulator>", xml)
+    with dbus_error("OperationFailed", "/nonexistent/qemu-kvm"):
+        b.call("DomainMigratePrepare3", params(destination_xml=other), cookie_bytes(ck),
+               dbus.UInt32(MIGRATE_LIVE))
     # libvirt 9.0's refusal, its words: QEMU's NBD mirrors cannot go through the tunnel
     with dbus_error("OperationUnsupported", "non-shared storage is not supported with tunnelled migration"):
         ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE | MIGRATE_TUNNELLED | MIGRATE_NON_SHARED_DISK))
@@ -251,6 +256,9 @@ def test_abort_job_during_migration(hosts):
     ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
     ga.serial = a.root / "mig1.serial"
     ck, proc = slow_start(a, b, ga)
+    # a second migration of a guest whose job runs: refused before anything moves
+    with dbus_error("OperationInvalid", "cannot migrate domain 'mig1': the job", "is running"):
+        ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
     ga.call("AbortJob")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "cancelled" in err, err
