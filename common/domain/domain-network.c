@@ -16,12 +16,19 @@ typedef struct PortRequest {
         size_t index;
 } PortRequest;
 
+/* No networkd to answer: not installed, or its activation failed. */
+static bool networkd_absent(const sd_bus_error *e) {
+        return e && (sd_bus_error_has_name(e, SD_BUS_ERROR_SERVICE_UNKNOWN) ||
+                     sd_bus_error_has_name(e, SD_BUS_ERROR_NAME_HAS_NO_OWNER));
+}
+
 static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifname, const char *port_uuid,
                     void *userdata) {
         PortRequest *req = userdata;
         PrepareJob *job = req->job;
         Domain *d = prepare_job_domain(job);
         DomainNetDef *net = d ? &d->live->nets[req->index] : NULL;
+        size_t req_index = req->index;
 
         if (!d) {
                 if (r >= 0)
@@ -39,6 +46,16 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
                 log_debug("Interface %zu of %s: tap %s (port %s)", req->index, d->def->name, ifname, port_uuid);
         }
         free(req);
+        if (r < 0 && networkd_absent(error)) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                (void) vb_error_setf(&e, VB_ERROR_OPERATION_FAILED, "interface %zu: %s '%s' cannot be given a "
+                                     "port: virtbus-networkd is not on this host's bus (%s)", req_index,
+                                     net->type == DOMAIN_NET_BRIDGE ? "bridge" : "network", net->source,
+                                     error->message);
+                prepare_job_release(job, r, &e);
+                return;
+        }
         prepare_job_release(job, r, error);
 }
 

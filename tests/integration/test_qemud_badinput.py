@@ -352,3 +352,15 @@ def test_guest_still_runs_after_all_that(env, doms):
     assert v.state() == (S.RUNNING, 1)
     assert doms["tr"].state()[0] == S.RUNNING
     assert doms["idle"].state() == (S.SHUTOFF, 0)
+
+
+def test_network_interface_without_networkd(env, doms):
+    """No networkd on the bus (this harness installs none): the start names
+    the interface's network and what is missing, and nothing of it is left."""
+    doc = with_device(xml(env, "nonet", nic=None),
+                      "<interface type='network'><source network='lan9'/><model type='virtio'/></interface>")
+    with unchanged(env, doms):
+        with dbus_error("OperationFailed", "interface 0", "network 'lan9'", "virtbus-networkd"):
+            env.call("DomainCreateXML", doc, 0)
+    with dbus_error("NoDomain", "nonet"):
+        env.call("DomainLookupByName", "nonet")
