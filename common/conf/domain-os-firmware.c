@@ -6,7 +6,8 @@
 
 static const char *const feature_names[] = { "secure-boot", "enrolled-keys" };
 
-static int parse_fw_feature(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+static int parse_fw_feature(void *userdata, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainOsDef *os = userdata;
         _cleanup_free_ char *name = NULL;
         Tristate enabled = TRISTATE_ABSENT, *slot;
         int r;
@@ -32,26 +33,11 @@ static int parse_fw_feature(DomainOsDef *os, xmlNodePtr n, const char *path, Con
 }
 
 int domain_parse_os_firmware(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
-        bool any = false;
-        int r;
+        int r = xml_parse_list(n, path, "feature", parse_fw_feature, os, err);
 
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r >= 0)
-                r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "feature"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "feature");
-                r = parse_fw_feature(os, c, sub, err);
-                if (r < 0)
-                        return r;
-                any = true;
-        }
-        if (!any)
+        if (r == 0)
                 return xml_err_xml(err, "<%s> needs at least one <feature>", path);
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 /* <nvram type='file'><source file=''/></nvram>, type='block' with dev=''. */

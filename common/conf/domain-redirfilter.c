@@ -44,7 +44,8 @@ static int parse_version(xmlNodePtr n, const char *path, int *ret, ConfError *er
         return 0;
 }
 
-static int parse_rule(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+static int parse_rule(void *userdata, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainDef *def = userdata;
         DomainRedirFilterRule *u;
         int r;
 
@@ -71,24 +72,10 @@ static int parse_rule(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
 }
 
 int domain_parse_redirfilter(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
+        int r = xml_parse_list(n, path, "usbdev", parse_rule, def, err);
 
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r >= 0)
-                r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        def->has_redirfilter = true;
-        XML_FOREACH_ELEMENT(c, n) {
-                XML_SUBPATH(sub, path, "usbdev");
-
-                if (!xml_is(c, "usbdev"))
-                        return xml_unsupported_element(c, path, err);
-                r = parse_rule(def, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        def->has_redirfilter = r >= 0;
+        return r < 0 ? r : 0;
 }
 
 void domain_format_redirfilter(XmlWriter *w, const DomainDef *def) {

@@ -117,7 +117,8 @@ static DomainIOThreadDef *find_iothread(const DomainDef *def, unsigned id) {
         return NULL;
 }
 
-static int parse_iothread_id(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+static int parse_iothread_id(void *userdata, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainDef *def = userdata;
         DomainIOThreadDef *t;
         unsigned id;
         int r;
@@ -143,22 +144,9 @@ static int parse_iothread_id(DomainDef *def, xmlNodePtr n, const char *path, Con
 }
 
 int domain_parse_iothreadids(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
+        int r = xml_parse_list(n, path, "iothread", parse_iothread_id, def, err);
 
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r >= 0)
-                r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "iothread"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "iothread");
-                r = parse_iothread_id(def, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 /* As libvirt: <iothreads> counts at least the <iothreadids> given; the rest

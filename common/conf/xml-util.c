@@ -241,6 +241,26 @@ static void node_qname(xmlNodePtr n, char *buf, size_t size) {
                 snprintf(buf, size, "%s", (const char *) n->name);
 }
 
+int xml_parse_list(xmlNodePtr n, const char *path, const char *child, XmlChildFn fn, void *userdata,
+                   ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, NULL), count = 0;
+
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, child))
+                        return xml_unsupported_element(c, path, err);
+                XML_SUBPATH(sub, path, child);
+                r = fn(userdata, c, sub, err);
+                if (r < 0)
+                        return r;
+                count++;
+        }
+        return count;
+}
+
 int xml_unsupported_element(xmlNodePtr n, const char *parent_path, ConfError *err) {
         char name[128], path[XML_PATH_MAX];
 

@@ -95,6 +95,12 @@ int xml_check_empty(xmlNodePtr n, const char *path, ConfError *err);
 int xml_check_unique(xmlNodePtr n, const char *path, ConfError *err);
 /* "element <path/name> is not supported". */
 int xml_unsupported_element(xmlNodePtr n, const char *parent_path, ConfError *err);
+/* An element that holds only <child> elements (no attributes, no text),
+ * each read by fn with its own path; another element is refused by name.
+ * Returns how many children there were. */
+typedef int (*XmlChildFn)(void *userdata, xmlNodePtr n, const char *path, ConfError *err);
+int xml_parse_list(xmlNodePtr n, const char *path, const char *child, XmlChildFn fn, void *userdata,
+                   ConfError *err);
 
 /* Attribute getters. */
 int xml_attr_str(xmlNodePtr n, const char *path, const char *attr, char **ret, ConfError *err);
