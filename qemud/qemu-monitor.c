@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "log.h"
 #include "qemu-monitor.h"
@@ -79,6 +80,34 @@ struct QemuMonitor {
 
         json_object *greeting;
 };
+
+/* VIRTBUS_QMP_TRACE=1: every line to and from QEMU goes to the log with the
+ * wall-clock time and the monitor's socket (its name is the domain's), so
+ * that a fault seen once under load can be read afterwards: what QEMU was
+ * told, in which order, and what it said (events included). */
+static bool trace_enabled(void) {
+        static int on = -1;
+
+        if (on < 0) {
+                const char *e = getenv("VIRTBUS_QMP_TRACE");
+                on = e && *e && !streq(e, "0");
+        }
+        return on;
+}
+
+static void trace_line(const QemuMonitor *m, const char *dir, const char *line, size_t len) {
+        struct timespec ts;
+        struct tm tm;
+
+        if (!trace_enabled())
+                return;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+                len--;
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        (void) gmtime_r(&ts.tv_sec, &tm);
+        log_info("QMP %02d:%02d:%02d.%03ld %s %s %.*s", tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L,
+                 m->socket_path ?: "(fd)", dir, (int) MIN(len, 1600U), line);
+}
 
 static QemuMonitor *monitor_ref(QemuMonitor *m) {
         m->n_ref++;
@@ -320,6 +349,7 @@ static int monitor_queue_command(QemuMonitor *m, const char *command, json_objec
         }
 
         log_debug("QMP: queued %s (id %" PRIu64 ")", command, m->next_id);
+        trace_line(m, ">", line, strlen(line));
         m->next_id++;
         if (m->pending_tail)
                 m->pending_tail->next = p;
@@ -380,6 +410,7 @@ static int monitor_handle_line(QemuMonitor *m, const char *line, size_t len) {
         QmpMessage msg;
         int r;
 
+        trace_line(m, "<", line, len);
         r = qmp_parse_message(line, len, &msg);
         if (r < 0) {
                 log_debug("QMP: cannot parse \"%.*s\"", (int) MIN(len, 200U), line);

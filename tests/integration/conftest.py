@@ -22,6 +22,9 @@ Markers:
 Environment:
   VIRTBUS_KEEP=1   keep the root directory of a failed test (its processes are
                    still killed); its path is printed in the report
+  VIRTBUS_FAILED_LOGS=DIR  where the whole registered logs of a failed test
+                   are copied (default: the temporary directory); the report
+                   shows their tails and that path
 """
 
 import os
@@ -115,8 +118,13 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     setattr(item, "rep_" + rep.when, rep)
     if rep.failed and rep.when in ("setup", "call"):
-        for title, path in harness.registered_logs():
+        logs = harness.registered_logs()
+        for title, path in logs:
             rep.sections.append((f"{title} ({path})", harness.tail(path, 150)))
+        if logs:
+            kept = harness.keep_logs(logs, item.nodeid)
+            rep.sections.append(("the whole logs", f"kept in {kept}"))
+            sys.stderr.write(f"\nthe whole logs of {item.nodeid} are kept in {kept}\n")
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -108,10 +108,8 @@ class QemudEnv:
         h.register_log("virtbus-qemud", self.qemud.log_path)
         for name, path in self.serials.items():
             h.register_log(f"serial console of {name}", path)
-        qlog = self.qemu_log_dir
-        if qlog.is_dir():
-            for f in sorted(qlog.glob("*.log")):
-                h.register_log(f"QEMU log {f.name}", f)
+        # read at the failure: a guest started by the test has its log then
+        h.register_log_dir("QEMU log", self.qemu_log_dir)
 
     # --- paths ---------------------------------------------------------------
     @property

@@ -163,8 +163,42 @@ def unregister_log(path):
     _LOGS[:] = [(t, p) for t, p in _LOGS if p != Path(path)]
 
 
+def register_log_dir(title, directory, pattern="*.log"):
+    """Every file matching `pattern` in `directory` when the test fails,
+    including those that did not exist yet when it was registered."""
+    _LOGS.append((title, (Path(directory), pattern)))
+
+
 def registered_logs():
-    return list(_LOGS)
+    out, seen = [], set()
+    for title, what in _LOGS:
+        if isinstance(what, tuple):
+            d, pattern = what
+            found = [(f"{title} {f.name}", f) for f in sorted(d.glob(pattern))] if d.is_dir() else []
+        else:
+            found = [(title, what)]
+        for t, p in found:
+            if p not in seen:
+                seen.add(p)
+                out.append((t, p))
+    return out
+
+
+def keep_logs(logs, name):
+    """Copies the whole of each (title, path) to a new directory under the
+    temporary directory (VIRTBUS_FAILED_LOGS, else /tmp), out of the roots
+    the teardown deletes; returns its path. A report shows only their tails."""
+    base = Path(os.environ.get("VIRTBUS_FAILED_LOGS") or tempfile.gettempdir())
+    base.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[-80:]
+    out = Path(tempfile.mkdtemp(prefix=f"virtbus-failed-{safe}-", dir=base))
+    for i, (title, path) in enumerate(logs):
+        dest = out / f"{i:02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', title)[:60]}-{Path(path).name}"
+        try:
+            shutil.copyfile(path, dest)
+        except OSError as e:
+            dest.with_suffix(".missing").write_text(f"{path}: {e}\n")
+    return out
 
 
 def spawn(argv, **kw):
