@@ -17,6 +17,7 @@
  *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
  *   domain-qemu-ns.c     qemu:commandline
  *   domain-genid.c       genid
+ *   domain-partition.c   resource/partition
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -162,6 +163,9 @@ void domain_os_clear(DomainDef *def);
 /* <genid> (domain-genid.c). */
 int domain_parse_genid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_genid(XmlWriter *w, const DomainDef *def);
+/* <resource><partition> (domain-partition.c). */
+int domain_parse_resource(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_resource(XmlWriter *w, const DomainDef *def);
 /* libvirt's QEMU namespace, <qemu:commandline> (domain-qemu-ns.c). */
 bool domain_qemu_ns_is(xmlNodePtr n);
 bool domain_qemu_ns_used(const DomainDef *def);

@@ -940,6 +940,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "vcpu", domain_parse_vcpu, true },
                 { "iothreads", domain_parse_iothreads, true },
                 { "iothreadids", domain_parse_iothreadids, true },
+                { "resource", domain_parse_resource, true },
                 { "cputune", domain_parse_cputune, true },
                 { "numatune", domain_parse_numatune, true },
                 { "os", domain_parse_os, true },
@@ -1198,6 +1199,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_iothreads(&w, def);
         domain_format_cputune(&w, &def->cputune);
         domain_format_numatune(&w, &def->numatune);
+        domain_format_resource(&w, def);
         domain_format_os(&w, &def->os);
         domain_format_features(&w, &def->features);
         domain_format_cpu(&w, &def->cpu);

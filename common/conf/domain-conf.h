@@ -1135,6 +1135,7 @@ typedef struct DomainDef {
         char *title, *description;
         bool has_genid;              /* <genid> */
         uint8_t genid[16];           /* its UUID; null: <genid/>, the driver's at each start */
+        bool has_partition;          /* <resource><partition>/machine (the only one) */
         char **metadata;             /* <metadata>'s child elements, each as XML text, kept as given */
         /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
          * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
