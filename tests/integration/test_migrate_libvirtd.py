@@ -13,10 +13,13 @@ test_migrate_netns.py has it).
   was, persistent on B, gone from A.
 - and back, `virsh -c <virtbus B> migrate --live --p2p ... qemu+tcp://A/system`:
   virtbus's proxy as the p2p source speaking to libvirtd.
+- both ways --tunnelled (the stream inside the daemons' connection) and
+  --copy-storage-all (the disk over NBD; identical on each host after).
 
 Skipped, with the reason, where libvirtd (libvirt-daemon-system 9.0 and its
 QEMU driver), virsh, python3-libvirt or network namespaces are missing."""
 
+import filecmp
 import os
 import subprocess
 import sys
@@ -35,7 +38,6 @@ libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installe
 pytestmark = pytest.mark.timeout(400)
 
 RUNNING_MIGRATED = 2
-NAME = "lvmig"
 
 
 @pytest.fixture(scope="module")
@@ -86,18 +88,18 @@ class ConsoleTicks(Guest):
     """The ticks of a console file of libvirtd's guest, read as
     test_qemud_common.Guest reads them (no virtbus domain behind it)."""
 
-    def __init__(self, serial, name=NAME):
+    def __init__(self, serial, name):
         self.env = self.path = None
         self.name = name
         self.serial = serial
 
 
-def ticking(serial):
-    return ConsoleTicks(serial)
+def ticking(serial, name):
+    return ConsoleTicks(serial, name)
 
 
 def xml_with_console(xml, old, new):
-    h.register_log(f"serial console of {NAME} at {new}", new)
+    h.register_log(f"serial console at {new}", new)
     assert str(old) in xml
     return xml.replace(str(old), str(new))
 
@@ -106,44 +108,74 @@ def net_ns_of(pid):
     return os.stat(f"/proc/{pid}/ns/net").st_ino
 
 
-def test_libvirtd_source_to_virtbus_and_back(hosts, guest):
+def migrate_args(how, addr):
+    if how == "tunnelled":
+        return ["--tunnelled"]          # libvirt: no migration URI with a tunnel
+    extra = ["--copy-storage-all"] if how == "copy" else []
+    return extra + ["--migrateuri", f"tcp://{addr}"]
+
+
+@pytest.mark.parametrize("how", ["plain", "tunnelled", "copy"])
+def test_libvirtd_source_to_virtbus_and_back(hosts, guest, how):
+    """how: QEMU's stream straight to B's; inside the daemons' connection
+    (--tunnelled); with the disk copied over NBD (--copy-storage-all: B makes
+    its file, libvirtd wants A's there, as libvirt has it), identical after."""
     pair, lv, vb, work = hosts
-    on_a = work / f"{NAME}-a.serial"
-    xml = h.guest_domain_xml(guest, NAME, serial_log=on_a, nic=None, extra_cmdline="virtbus.tick=1")
+    name = f"lvmig-{how}"
+    on_a = work / f"{name}-a.serial"
+    disks = {}
+    if how == "copy":
+        disks = {"a": work / f"{name}-a.raw", "b": vb.root / f"{name}-b.raw", "back": work / f"{name}-back.raw"}
+        with open(disks["a"], "wb") as f:
+            f.truncate(64 << 20)
+            f.seek(1 << 20)
+            f.write(b"written on libvirtd's host " * 100)
+    xml = h.guest_domain_xml(guest, name, serial_log=on_a, nic=None, extra_cmdline="virtbus.tick=1",
+                             disks=[str(disks["a"])] if disks else ())
     lv.conn.defineXML(xml).create()
-    ga = ticking(on_a)
+    ga = ticking(on_a, name)
     ga.wait_tick_after(0, timeout=180)
 
-    # libvirtd -> virtbus: libvirtd's live XML, its console in B's root
-    on_b = vb.root / f"{NAME}.serial"
-    dxml = work / "to-b.xml"
-    dxml.write_text(xml_with_console(lv.conn.lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE),
-                                     on_a, on_b))
+    # libvirtd -> virtbus: libvirtd's live XML, its console (and disk) in B's root
+    on_b = vb.root / f"{name}.serial"
+    text = xml_with_console(lv.conn.lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE), on_a, on_b)
+    if disks:
+        text = text.replace(str(disks["a"]), str(disks["b"]))
+    dxml = work / f"{name}-to-b.xml"
+    dxml.write_text(text)
     before = ga.wait_tick_after(ga.last_tick())
     r = lv_virsh(lv, "migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", str(dxml),
-                 "--migrateuri", f"tcp://{vb.addr}", NAME, vb.tcp_uri)
+                 *migrate_args(how, vb.addr), name, vb.tcp_uri)
     assert r.returncode == 0, r.stderr
-    gb = Guest(vb, vb.call("DomainLookupByName", NAME), NAME)
+    gb = Guest(vb, vb.call("DomainLookupByName", name), name)
     gb.serial = on_b
     assert gb.state() == (S.RUNNING, RUNNING_MIGRATED)
     ticks_go_on(gb, before, "virtbus B")
     assert net_ns_of(gb.pid()) == pair.ns_inode(1)
-    assert vb.open().lookupByName(NAME).isPersistent()
+    assert vb.open().lookupByName(name).isPersistent()
     assert lv.conn.listAllDomains(0) == []
+    if disks:
+        assert filecmp.cmp(disks["a"], disks["b"], shallow=False), "B's disk is not A's"
 
     # virtbus -> libvirtd: virtbus's proxy runs the phases against libvirtd
-    back = work / f"{NAME}-back.serial"
-    bxml = work / "to-a.xml"
-    bxml.write_text(xml_with_console(vb.open().lookupByName(NAME).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE),
-                                     on_b, back))
+    back = work / f"{name}-back.serial"
+    text = xml_with_console(vb.open().lookupByName(name).XMLDesc(libvirt.VIR_DOMAIN_XML_MIGRATABLE), on_b, back)
+    if disks:
+        text = text.replace(str(disks["b"]), str(disks["back"]))
+        with open(disks["back"], "wb") as f:
+            f.truncate(64 << 20)
+    bxml = work / f"{name}-to-a.xml"
+    bxml.write_text(text)
     before = gb.wait_tick_after(gb.last_tick())
     r = vb.virsh("migrate", "--live", "--p2p", "--persistent", "--undefinesource", "--xml", str(bxml),
-                 "--migrateuri", f"tcp://{lv.addr}", NAME, f"qemu+tcp://{lv.addr}/system", check=False)
+                 *migrate_args(how, lv.addr), name, f"qemu+tcp://{lv.addr}/system", check=False)
     assert r.returncode == 0, r.stderr
-    dom = lv.conn.lookupByName(NAME)
+    dom = lv.conn.lookupByName(name)
     assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_RUNNING_MIGRATED]
     assert dom.isPersistent()
-    ticks_go_on(ticking(back), before, "libvirtd A")
+    ticks_go_on(ticking(back, name), before, "libvirtd A")
     assert vb.open().listAllDomains(0) == []
+    if disks:
+        assert filecmp.cmp(disks["b"], disks["back"], shallow=False), "A's disk is not B's"
     dom.destroy()
     dom.undefine()
