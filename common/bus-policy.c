@@ -94,6 +94,14 @@ static const BusMethod lockd_open[] = {
         { "org.virtbus.Lock1", "ListOwners" },
 };
 
+/* A secret's value is root's (GetValue is not listed); that it exists is not. */
+static const BusMethod secretd_open[] = {
+        { "org.libvirt.Connect", "ListSecrets" },
+        { "org.libvirt.Connect", "SecretLookupByUUID" },
+        { "org.libvirt.Connect", "SecretLookupByUsage" },
+        { "org.libvirt.Secret", "GetXMLDesc" },
+};
+
 static const BusPolicy policies[] = {
         { "qemud", qemud_open, ELEMENTSOF(qemud_open) },
         /* the same domain core (common/domain/) answers them */
@@ -101,6 +109,7 @@ static const BusPolicy policies[] = {
         { "storaged", storaged_open, ELEMENTSOF(storaged_open) },
         { "networkd", networkd_open, ELEMENTSOF(networkd_open) },
         { "lockd", lockd_open, ELEMENTSOF(lockd_open) },
+        { "secretd", secretd_open, ELEMENTSOF(secretd_open) },
         /* guest logs are root's, Tail included */
         { "logd", NULL, 0 },
         /* root only until org.libvirt opens what the daemons behind it open

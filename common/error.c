@@ -37,6 +37,8 @@ static const VbErrorInfo table[] = {
         { VB_ERROR_ARGUMENT_UNSUPPORTED, EOPNOTSUPP, 74 },
         { VB_ERROR_AGENT_UNRESPONSIVE,  ENOTCONN,    86 },
         { VB_ERROR_OPERATION_UNSUPPORTED, EOPNOTSUPP, 84 },
+        { VB_ERROR_NO_SECRET,           ENOENT,      66 },
+        { VB_ERROR_INVALID_SECRET,      EACCES,      65 },
 };
 
 const VbErrorInfo *vb_error_table(size_t *n) {
@@ -64,6 +66,7 @@ int vb_error_domain_for_daemon(const char *bus_name) {
                 { "org.virtbus.networkd", LIBVIRT_FROM_NETWORK },
                 { "org.virtbus.lockd", LIBVIRT_FROM_LOCKING },
                 { "org.virtbus.logd", LIBVIRT_FROM_LOGGING },
+                { "org.virtbus.secretd", LIBVIRT_FROM_SECRET },
         };
         for (size_t i = 0; bus_name && i < ELEMENTSOF(map); i++)
                 if (streq(map[i].name, bus_name))

@@ -44,6 +44,8 @@
 #define VB_ERROR_ARGUMENT_UNSUPPORTED VB_ERROR_PREFIX "ArgumentUnsupported"
 #define VB_ERROR_AGENT_UNRESPONSIVE   VB_ERROR_PREFIX "AgentUnresponsive"
 #define VB_ERROR_OPERATION_UNSUPPORTED VB_ERROR_PREFIX "OperationUnsupported"
+#define VB_ERROR_NO_SECRET            VB_ERROR_PREFIX "NoSecret"
+#define VB_ERROR_INVALID_SECRET       VB_ERROR_PREFIX "InvalidSecret"
 
 typedef struct VbErrorInfo {
         const char *name;
@@ -59,6 +61,7 @@ enum {
         LIBVIRT_FROM_LXC = 17,
         LIBVIRT_FROM_STORAGE = 18,
         LIBVIRT_FROM_NETWORK = 19,
+        LIBVIRT_FROM_SECRET = 30,
         LIBVIRT_FROM_DOMAIN = 20,
         LIBVIRT_FROM_LOCKING = 42,
         LIBVIRT_FROM_ACCESS = 55,

@@ -71,6 +71,7 @@ static const char *kind_word(HandleKind kind) {
         case HANDLE_VOL: return "storagevol";
         case HANDLE_NETWORK: return "network";
         case HANDLE_SNAPSHOT: return "domainsnapshot";
+        case HANDLE_SECRET: return "secret";
         default: return "domain";
         }
 }
@@ -81,6 +82,7 @@ static const char *kind_interface(HandleKind kind) {
         case HANDLE_VOL: return "org.libvirt.StorageVol";
         case HANDLE_NETWORK: return "org.libvirt.Network";
         case HANDLE_SNAPSHOT: return "org.libvirt.DomainSnapshot";
+        case HANDLE_SECRET: return "org.libvirt.Secret";
         default: return "org.libvirt.Domain";
         }
 }
@@ -92,6 +94,7 @@ static int kind_missing_code(HandleKind kind) {
         case HANDLE_VOL: return VIR_ERR_NO_STORAGE_VOL;
         case HANDLE_NETWORK: return VIR_ERR_NO_NETWORK;
         case HANDLE_SNAPSHOT: return VIR_ERR_NO_DOMAIN_SNAPSHOT;
+        case HANDLE_SECRET: return VIR_ERR_NO_SECRET;
         default: return VIR_ERR_NO_DOMAIN;
         }
 }
@@ -169,7 +172,7 @@ int call_decode(Call *c, XdrReader *r) {
 
         for (const char *a = c->def->args; a && *a && e >= 0; a++) {
                 CallValue *v;
-                if (*a == 'D' || *a == 'P' || *a == 'V' || *a == 'N' || *a == 'Y') {
+                if (*a == 'D' || *a == 'P' || *a == 'V' || *a == 'N' || *a == 'Y' || *a == 'X') {
                         e = remote_get_handle(r, *a, &c->target);
                         if (e >= 0)
                                 c->target_kind = *a;
@@ -296,6 +299,8 @@ const char *libvirt_code_prefix(int code) {
         case 49: return "Storage pool not found";
         case 50: return "Storage volume not found";
         case 55: return "Requested operation is not valid";
+        case 65: return "Invalid secret";
+        case 66: return "Secret not found";
         case 67: return "unsupported configuration";
         case 68: return "Timed out during operation";
         case 72: return "Domain snapshot not found";
@@ -364,6 +369,9 @@ static int call_fail_gone(Call *c, HandleKind kind, const RemoteHandle *h) {
                                  "Domain snapshot not found: no domain snapshot with matching name '%s'",
                                  h->name ? h->name : "?");
         uuid_format(h->uuid, uuid);
+        if (kind == HANDLE_SECRET)
+                return call_fail(c, VIR_ERR_NO_SECRET, domain, "Secret not found: no secret with matching uuid '%s'",
+                                 uuid);
         if (kind == HANDLE_POOL)
                 return call_fail(c, VIR_ERR_NO_STORAGE_POOL, domain, "no storage pool with matching uuid '%s' (%s)",
                                  uuid, h->name ? h->name : "?");
@@ -510,6 +518,9 @@ void call_use_service(Call *c, ProcService service) {
         } else if (service == SERVICE_NETWORK) {
                 c->bus_name = "org.virtbus.networkd";
                 c->root = "/org/virtbus/networkd";
+        } else if (service == SERVICE_SECRET) {
+                c->bus_name = "org.virtbus.secretd";
+                c->root = "/org/virtbus/secretd";
         }
 }
 
@@ -564,6 +575,8 @@ typedef struct Fetch {
 int bus_read_handle(sd_bus_message *m, RemoteHandle *d) {
         const char *key, *s;
         uint32_t id = 0;
+        int32_t usage_type = 0;
+        bool is_secret = false;
         int r;
 
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -587,6 +600,18 @@ int bus_read_handle(sd_bus_message *m, RemoteHandle *d) {
                 } else if (streq(key, "Id")) {
                         if ((r = sd_bus_message_read(m, "v", "u", &id)) < 0)
                                 return r;
+                } else if (streq(key, "UsageType")) {
+                        /* a secret's: it has no name */
+                        if ((r = sd_bus_message_read(m, "v", "i", &usage_type)) < 0)
+                                return r;
+                        is_secret = true;
+                } else if (streq(key, "UsageID")) {
+                        if ((r = sd_bus_message_read(m, "v", "s", &s)) < 0)
+                                return r;
+                        free(d->key);
+                        d->key = strdup(s);
+                        if (!d->key)
+                                return -ENOMEM;
                 } else if (streq(key, "Key")) {
                         if ((r = sd_bus_message_read(m, "v", "s", &s)) < 0)
                                 return r;
@@ -601,6 +626,10 @@ int bus_read_handle(sd_bus_message *m, RemoteHandle *d) {
         }
         if (r < 0)
                 return r;
+        if (is_secret) {
+                d->id = usage_type;
+                return 0;
+        }
         d->id = id > 0 && id <= INT32_MAX ? (int32_t) id : -1;
         return d->name ? 0 : -EBADMSG;
 }

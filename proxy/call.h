@@ -42,6 +42,7 @@ typedef enum ProcService {
         SERVICE_DRIVER = 0,     /* the connection's: qemud for qemu:///system */
         SERVICE_STORAGE,        /* storaged, whatever the URI */
         SERVICE_NETWORK,        /* networkd, likewise */
+        SERVICE_SECRET,         /* secretd, likewise */
 } ProcService;
 
 enum {
@@ -56,7 +57,7 @@ typedef struct ProcDef {
         /* The XDR arguments, one letter each:
          *   D  remote_nonnull_domain: the domain object the method is called on
          *   P  remote_nonnull_storage_pool, V  remote_nonnull_storage_vol,
-         *   N  remote_nonnull_network: likewise
+         *   N  remote_nonnull_network, X  remote_nonnull_secret: likewise
          *   s  string      z  optional string (absent = "")
          *   u  unsigned int       i  int       h  unsigned hyper
          *   U  uuid (raw 16 bytes, sent to D-Bus as its string)
@@ -71,6 +72,7 @@ typedef struct ProcDef {
          *      in tp, sent as "a{sv}"
          *   M  opaque cpumap<REMOTE_CPUMAP_MAX> (a bit per host CPU), sent as "ab"
          *   C  opaque migration cookie<REMOTE_MIGRATE_COOKIE_MAX> in bytes, sent as "ay"
+         *      (also a secret's value<REMOTE_SECRET_VALUE_MAX>: secretd checks its size)
          *   d  optional remote_domain, k  optional remote_network,
          *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
          *      filter), not sent */

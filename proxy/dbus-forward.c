@@ -10,6 +10,7 @@ const FwdDaemon fwd_qemud = { "org.virtbus.qemud", "/org/virtbus/qemud" };
 const FwdDaemon fwd_storaged = { "org.virtbus.storaged", "/org/virtbus/storaged" };
 const FwdDaemon fwd_networkd = { "org.virtbus.networkd", "/org/virtbus/networkd" };
 const FwdDaemon fwd_lxcd = { "org.virtbus.lxcd", "/org/virtbus/lxcd" };
+const FwdDaemon fwd_secretd = { "org.virtbus.secretd", "/org/virtbus/secretd" };
 
 /* libvirt's secondary drivers (storage, network) are the same under every
  * driver root, as in libvirt-dbus on the system bus. */
@@ -23,7 +24,8 @@ size_t fwd_driver_daemons(const FwdDriver *drv, const FwdDaemon *ret[FWD_DAEMONS
         ret[0] = drv->domains;
         ret[1] = &fwd_storaged;
         ret[2] = &fwd_networkd;
-        return 3;
+        ret[3] = &fwd_secretd;
+        return 4;
 }
 
 /* What follows prefix in s, or NULL. */
@@ -50,7 +52,9 @@ const FwdDaemon *fwd_daemon_of_kind(const FwdDriver *drv, const char *kind, size
                 return &fwd_storaged;
         if (word_is(kind, n, "network"))
                 return &fwd_networkd;
-        return NULL; /* nodedev, interface, secret, nwfilter: no daemon yet */
+        if (word_is(kind, n, "secret"))
+                return &fwd_secretd;
+        return NULL; /* nodedev, interface, nwfilter: no daemon yet */
 }
 
 static bool has_prefix(const char *s, const char *const *prefixes, size_t n) {
@@ -64,6 +68,7 @@ const FwdDaemon *fwd_daemon_of_root_call(const FwdDriver *drv, const char *inter
         static const char *const storage[] = { "StoragePool", "StorageVol", "ListStoragePools",
                                                "FindStoragePoolSources", "GetStoragePoolCapabilities" };
         static const char *const network[] = { "Network", "ListNetworks" };
+        static const char *const secret[] = { "Secret", "ListSecrets" };
 
         if (!interface)
                 return drv->domains;
@@ -72,6 +77,8 @@ const FwdDaemon *fwd_daemon_of_root_call(const FwdDriver *drv, const char *inter
                         return &fwd_storaged;
                 if (has_prefix(member, network, ELEMENTSOF(network)))
                         return &fwd_networkd;
+                if (has_prefix(member, secret, ELEMENTSOF(secret)))
+                        return &fwd_secretd;
                 return drv->domains;
         }
         if (streq(interface, "org.virtbus.Storage1"))

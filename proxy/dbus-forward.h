@@ -30,15 +30,16 @@ typedef struct FwdDriver {
         const FwdDaemon *domains; /* the daemon holding its domains */
 } FwdDriver;
 
-extern const FwdDaemon fwd_qemud, fwd_storaged, fwd_networkd, fwd_lxcd;
+extern const FwdDaemon fwd_qemud, fwd_storaged, fwd_networkd, fwd_lxcd, fwd_secretd;
 
 /* Every driver there is; those served are the ones whose domain daemon
  * exists (libvirt-dbus.c decides). */
 extern const FwdDriver fwd_drivers[];
 extern const size_t fwd_n_drivers;
 
-/* The daemons behind a driver: its domains' daemon, storaged, networkd. */
-#define FWD_DAEMONS_MAX 3
+/* The daemons behind a driver: its domains' daemon, storaged, networkd,
+ * secretd. */
+#define FWD_DAEMONS_MAX 4
 size_t fwd_driver_daemons(const FwdDriver *drv, const FwdDaemon *ret[FWD_DAEMONS_MAX]);
 
 /* The daemon holding objects of `kind` (n bytes: "domain", "storagevol")

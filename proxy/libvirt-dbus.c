@@ -534,7 +534,7 @@ static int on_name(sd_bus_message *reply, void *userdata, sd_bus_error *ret_erro
 }
 
 int libvirt_dbus_open_methods(BusMethod **ret, size_t *ret_n) {
-        static const char *const daemons[] = { "qemud", "storaged", "networkd", "lxcd" };
+        static const char *const daemons[] = { "qemud", "storaged", "networkd", "lxcd", "secretd" };
         BusMethod *all = NULL;
         size_t n = 0;
 

@@ -457,7 +457,7 @@ int fetch_one(Call *c, HandleKind kind, const char *path) {
 }
 
 /* "o" -> the object's handle */
-static int reply_handle(Call *c, sd_bus_message *m, HandleKind kind) {
+int reply_handle(Call *c, sd_bus_message *m, HandleKind kind) {
         const char *path;
         int r = sd_bus_message_read(m, "o", &path);
 
@@ -582,7 +582,7 @@ static int put_handle_list(Call *c) {
 
 /* The ListAll* calls: "ao" -> handles<>, u32 count. need_results (the 'n'
  * value) 0 asks only for the count. */
-static int reply_list(Call *c, sd_bus_message *m, HandleKind kind) {
+int reply_list(Call *c, sd_bus_message *m, HandleKind kind) {
         int32_t need_results = c->v[0].type == 'n' ? c->v[0].i : 1;
         char **paths;
         size_t n;
@@ -922,7 +922,7 @@ static const ProcTable *const tables[] = {
         &proc_table_core,   &proc_table_device, &proc_table_resources, &proc_table_tune, &proc_table_save,
         &proc_table_agent,  &proc_table_control, &proc_table_stats, &proc_table_block,
         &proc_table_snapshot, &proc_table_perf, &proc_table_interface, &proc_table_security,
-        &proc_table_migrate,
+        &proc_table_migrate, &proc_table_secret,
 };
 
 const ProcDef *procedure_find(int32_t proc) {

@@ -26,6 +26,7 @@ extern const ProcTable proc_table_interface; /* procedures-interface.c: interfac
 extern const ProcTable proc_table_security; /* procedures-security.c: security labels and models */
 extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
 extern const ProcTable proc_table_migrate; /* procedures-migrate.c: migration v3, its settings */
+extern const ProcTable proc_table_secret;  /* procedures-secret.c: secrets (secretd) */
 
 /* Every table, for tests: fills ret with at most max, returns how many. */
 size_t procedure_tables(const ProcTable **ret, size_t max);
@@ -47,6 +48,10 @@ int reply_variant_bool(Call *c, sd_bus_message *m);
 int reply_variant_u64(Call *c, sd_bus_message *m);
 int reply_domain(Call *c, sd_bus_message *m);      /* "o" -> the domain's handle */
 int reply_domain_self(Call *c, sd_bus_message *m); /* void -> the handle of the domain called */
+/* "o" -> the handle of the object of kind; "ao" -> handles<>, u32 count
+ * (the ListAll* calls, need_results in the first 'n' value). */
+int reply_handle(Call *c, sd_bus_message *m, HandleKind kind);
+int reply_list(Call *c, sd_bus_message *m, HandleKind kind);
 /* Reads one handle of path, then puts it as the result. */
 int fetch_one(Call *c, HandleKind kind, const char *path);
 /* "ao" -> a NULL-terminated list (never NULL) and its length. */

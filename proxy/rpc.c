@@ -64,6 +64,12 @@ int remote_get_handle(XdrReader *r, HandleKind kind, RemoteHandle *h) {
                         e = xdr_get_fixed(r, h->uuid, 16);
                 if (e >= 0)
                         e = xdr_get_i32(r, &h->id);
+        } else if (kind == HANDLE_SECRET) {
+                e = xdr_get_fixed(r, h->uuid, 16);
+                if (e >= 0)
+                        e = xdr_get_i32(r, &h->id);
+                if (e >= 0)
+                        e = xdr_get_string(r, XDR_STRING_MAX, &h->key);
         } else if (kind == HANDLE_VOL) {
                 e = xdr_get_string(r, XDR_STRING_MAX, &h->pool);
                 if (e >= 0)
@@ -88,6 +94,12 @@ void remote_put_handle(XdrWriter *w, HandleKind kind, const RemoteHandle *h) {
                 xdr_put_string(w, h->pool ? h->pool : "");
                 xdr_put_fixed(w, h->uuid, 16);
                 xdr_put_i32(w, h->id);
+                return;
+        }
+        if (kind == HANDLE_SECRET) {
+                xdr_put_fixed(w, h->uuid, 16);
+                xdr_put_i32(w, h->id);
+                xdr_put_string(w, h->key ? h->key : "");
                 return;
         }
         if (kind == HANDLE_VOL) {

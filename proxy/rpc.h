@@ -72,6 +72,7 @@ enum {
         VIR_ERR_RPC = 39,
         VIR_ERR_NO_DOMAIN = 42,
         VIR_ERR_NO_NETWORK = 43,
+        VIR_ERR_NO_SECRET = 66,
         VIR_ERR_NO_STORAGE_POOL = 49,
         VIR_ERR_NO_STORAGE_VOL = 50,
         VIR_ERR_NO_DOMAIN_SNAPSHOT = 72,
@@ -87,13 +88,16 @@ void rpc_put_error(XdrWriter *w, int code, int domain, const char *message);
  * name and uuid;
  * remote_nonnull_storage_vol pool (its name), name and key;
  * remote_nonnull_domain_snapshot its name, then its domain (kept in
- * RemoteHandle as pool = the domain's name, uuid and id). */
+ * RemoteHandle as pool = the domain's name, uuid and id);
+ * remote_nonnull_secret its raw uuid, usage type and usage ID (kept as id
+ * and key; a secret has no name). */
 typedef enum HandleKind {
         HANDLE_DOMAIN = 'D',
         HANDLE_POOL = 'P',
         HANDLE_VOL = 'V',
         HANDLE_NETWORK = 'N',
         HANDLE_SNAPSHOT = 'Y',
+        HANDLE_SECRET = 'X',
 } HandleKind;
 
 typedef struct RemoteHandle {

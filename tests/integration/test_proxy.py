@@ -323,7 +323,7 @@ def test_python_libvirt_errors_carry_code_and_domain(env):
 
         # not served (yet): libvirt's NO_SUPPORT, on which clients fall back
         with pytest.raises(libvirt.libvirtError) as e:
-            conn.listAllSecrets(0)
+            conn.listAllNWFilters(0)
         assert e.value.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT
         assert "not supported by the connection driver" in e.value.get_error_message()
         # flags qemud does not know are refused, not ignored

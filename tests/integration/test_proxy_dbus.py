@@ -161,8 +161,9 @@ def test_errors_pass_through(env):
     assert e.message.startswith("XML error: "), e.message
     # Connect methods no daemon has yet: the daemon's UnknownMethod...
     with h.expect_dbus_error("org.freedesktop.DBus.Error.UnknownMethod"):
-        env.lcall(Q, CONNECT, "SecretDefineXML", "<secret/>", 0, signature="su")
-    # ...but for the lists of kinds nobody serves, which are empty
+        env.lcall(Q, CONNECT, "NodeDeviceCreateXML", "<device/>", 0, signature="su")
+    # ...but for the lists of kinds nobody serves, which are empty (secrets
+    # are secretd's: none defined here)
     for method in ("ListSecrets", "ListNodeDevices", "ListInterfaces", "ListNWFilters"):
         assert env.lcall(Q, CONNECT, method, 0, signature="u") == [], method
 

@@ -25,6 +25,7 @@ KEPT = {
     "virtbus-storaged.service": ["NoNewPrivileges=yes", "MemoryDenyWriteExecute=yes"],
     "virtbus-qemud.service": ["ProtectSystem=true", "ProtectKernelModules=yes", "ProtectHostname=yes"],
     "virtbus-lxcd.service": ["ProtectKernelModules=yes", "ProtectKernelLogs=yes"],
+    "virtbus-secretd.service": ["NoNewPrivileges=yes", "UMask=0077", "LimitCORE=0", "PrivateNetwork=yes"],
 }
 # what would break a daemon's job (see the comments in each unit)
 NEVER = {

@@ -10,7 +10,7 @@
 #include "unit.h"
 #include "util.h"
 
-static const char *const daemons[] = { "qemud", "lxcd", "storaged", "networkd", "lockd", "logd" };
+static const char *const daemons[] = { "qemud", "lxcd", "storaged", "networkd", "lockd", "logd", "secretd" };
 
 static char *conf_path(const char *daemon) {
         char exe[PATH_MAX], *p = NULL;

@@ -123,6 +123,9 @@ static void test_root_calls(void) {
                 { "org.libvirt.Connect", "ListNetworks", &fwd_networkd },
                 { "org.libvirt.Connect", "NetworkLookupByName", &fwd_networkd },
                 { "org.libvirt.Connect", "NetworkCreateXML", &fwd_networkd },
+                { "org.libvirt.Connect", "ListSecrets", &fwd_secretd },
+                { "org.libvirt.Connect", "SecretDefineXML", &fwd_secretd },
+                { "org.libvirt.Connect", "SecretLookupByUsage", &fwd_secretd },
                 /* properties of Connect (member NULL): the driver's */
                 { "org.libvirt.Connect", NULL, &fwd_qemud },
                 { "org.virtbus.Storage1", "ListJobs", &fwd_storaged },
