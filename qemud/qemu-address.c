@@ -19,6 +19,7 @@ typedef struct Assign {
         DomainDef *def;
         ConfError *err;
         bool q35;
+        bool out_of_slots;      /* a conventional PCI device found no slot: a pci-bridge would give some */
         uint8_t used[N_BUSES][N_SLOTS]; /* bit f: function f of bus:slot is taken */
 } Assign;
 
@@ -309,18 +310,54 @@ static int free_root_slot(Assign *a, const char *what, unsigned *ret) {
         return xml_err_unsupported(a->err, "%s: no free slot is left on the PCI root bus", what);
 }
 
-static int place_on_root(Assign *a, DomainDeviceAddress *d, const char *what) {
-        unsigned slot = 0;
-        int r = free_root_slot(a, what, &slot);
+static bool is_pci_model(const DomainControllerDef *c, const char *model) {
+        return c->type == DOMAIN_CONTROLLER_PCI && streq_ptr(c->model, model);
+}
 
-        if (r < 0)
-                return r;
-        set_pci(a, d, 0, slot, 0, TRISTATE_ABSENT);
+/* A free slot of a bus behind a pci-bridge or pci-expander-bus (conventional
+ * PCI buses; a bridge's slot 0 is its hot-plug controller's), lowest index
+ * first. */
+static bool free_bridge_slot(Assign *a, unsigned *ret_bus, unsigned *ret_slot) {
+        const DomainDef *def = a->def;
+
+        for (unsigned idx = 1; idx < N_BUSES; idx++)
+                for (size_t i = 0; i < def->n_controllers; i++) {
+                        const DomainControllerDef *c = &def->controllers[i];
+                        unsigned first = is_pci_model(c, "pci-bridge") ? 1 : 0;
+
+                        if (c->index != idx || !(is_pci_model(c, "pci-bridge") || is_pci_model(c, "pci-expander-bus")))
+                                continue;
+                        for (unsigned s = first; s < N_SLOTS; s++)
+                                if (!a->used[idx][s]) {
+                                        *ret_bus = idx, *ret_slot = s;
+                                        return true;
+                                }
+                }
+        return false;
+}
+
+/* A conventional PCI device: the root bus, else a bridge's or expander's
+ * bus. When all are full, libvirt adds a pci-bridge: out_of_slots says so. */
+static int place_on_root(Assign *a, DomainDeviceAddress *d, const char *what) {
+        unsigned bus = 0, slot = 1;
+
+        while (slot < N_SLOTS && a->used[0][slot])
+                slot++;
+        if (slot == N_SLOTS && !free_bridge_slot(a, &bus, &slot)) {
+                a->out_of_slots = true;
+                return free_root_slot(a, what, &slot);
+        }
+        set_pci(a, d, bus, slot, 0, TRISTATE_ABSENT);
         return 0;
 }
 
 static bool is_root_port(const DomainControllerDef *c) {
         return c->type == DOMAIN_CONTROLLER_PCI && streq_ptr(c->model, "pcie-root-port");
+}
+
+/* A port taking one PCIe device in its slot 0. */
+static bool is_port(const DomainControllerDef *c) {
+        return is_root_port(c) || is_pci_model(c, "pcie-switch-downstream-port");
 }
 
 /* A root port for a PCIe device: a free one given in the definition, else
@@ -335,7 +372,7 @@ static int root_port_bus(Assign *a, const char *what, unsigned *ret) {
 
                 if (c->type == DOMAIN_CONTROLLER_PCI && c->index >= next)
                         next = c->index + 1;
-                if (is_root_port(c) && c->index < N_BUSES && !a->used[c->index][0]) {
+                if (is_port(c) && c->index < N_BUSES && !a->used[c->index][0]) {
                         *ret = c->index;
                         return 0;
                 }
@@ -467,35 +504,54 @@ static size_t primary_video(const DomainDef *def) {
         return 0;
 }
 
-static void mark_all(Assign *a) {
-        const DomainDef *def = a->def;
+typedef void (*AddressFn)(Assign *a, DomainDeviceAddress *d);
+
+static void for_each_address(Assign *a, AddressFn fn) {
+        DomainDef *def = a->def;
 
         for (size_t i = 0; i < def->n_disks; i++)
-                mark(a, &def->disks[i].addr);
+                fn(a, &def->disks[i].addr);
         for (size_t i = 0; i < def->n_controllers; i++)
-                mark(a, &def->controllers[i].addr);
+                fn(a, &def->controllers[i].addr);
         for (size_t i = 0; i < def->n_nets; i++)
-                mark(a, &def->nets[i].addr);
+                fn(a, &def->nets[i].addr);
         for (size_t i = 0; i < def->n_chrs; i++)
-                mark(a, &def->chrs[i].addr);
+                fn(a, &def->chrs[i].addr);
         for (size_t i = 0; i < def->n_videos; i++)
-                mark(a, &def->videos[i].addr);
+                fn(a, &def->videos[i].addr);
         for (size_t i = 0; i < def->n_inputs; i++)
-                mark(a, &def->inputs[i].addr);
+                fn(a, &def->inputs[i].addr);
         for (size_t i = 0; i < def->n_sounds; i++)
-                mark(a, &def->sounds[i].addr);
-        mark(a, &def->memballoon.addr);
+                fn(a, &def->sounds[i].addr);
+        fn(a, &def->memballoon.addr);
         for (size_t i = 0; i < def->n_rngs; i++)
-                mark(a, &def->rngs[i].addr);
+                fn(a, &def->rngs[i].addr);
         for (size_t i = 0; i < def->n_filesystems; i++)
-                mark(a, &def->filesystems[i].addr);
-        mark(a, &def->watchdog.addr);
-        mark(a, &def->vsock.addr);
-        mark(a, &def->iommu.addr);
+                fn(a, &def->filesystems[i].addr);
+        fn(a, &def->watchdog.addr);
+        fn(a, &def->vsock.addr);
+        fn(a, &def->iommu.addr);
         for (size_t i = 0; i < def->n_hostdevs; i++)
-                mark(a, &def->hostdevs[i].addr);
+                fn(a, &def->hostdevs[i].addr);
         for (size_t i = 0; i < def->n_mems; i++)
-                mark(a, &def->mems[i].addr);
+                fn(a, &def->mems[i].addr);
+}
+
+static void mark_one(Assign *a, DomainDeviceAddress *d) {
+        mark(a, d);
+}
+
+static void mark_all(Assign *a) {
+        for_each_address(a, mark_one);
+}
+
+/* As libvirt, function 0 of a slot whose other functions are used says
+ * multifunction='on' unless the definition says otherwise. */
+static void set_multi(Assign *a, DomainDeviceAddress *d) {
+        if (d->type == DOMAIN_ADDRESS_PCI && !domain_address_pci_is_empty(d) && d->function == 0 &&
+            d->multifunction == TRISTATE_ABSENT && d->bus < N_BUSES && d->slot < N_SLOTS &&
+            (a->used[d->bus][d->slot] & 0xfe))
+                d->multifunction = TRISTATE_ON;
 }
 
 /* Fixed places: the host bridge, the chipset's functions, and the primary
@@ -581,6 +637,156 @@ static PciKind hostdev_kind(const DomainHostdevDef *h) {
                        ? PCI_PCIE : PCI_NONE;
 }
 
+/* ---- PCI controllers (libvirt places them first, in index order) ---- */
+
+/* A free slot of the bus of a controller of one of the models, lowest
+ * index first. */
+static bool free_slot_behind(Assign *a, const char *const *models, unsigned first, unsigned *ret_bus,
+                             unsigned *ret_slot) {
+        const DomainDef *def = a->def;
+
+        for (unsigned idx = 1; idx < N_BUSES; idx++)
+                for (size_t i = 0; i < def->n_controllers; i++) {
+                        const DomainControllerDef *c = &def->controllers[i];
+                        bool fits = false;
+
+                        for (size_t m = 0; models[m]; m++)
+                                fits = fits || is_pci_model(c, models[m]);
+                        if (c->index != idx || !fits)
+                                continue;
+                        for (unsigned s = first; s < N_SLOTS; s++)
+                                if (!a->used[idx][s]) {
+                                        *ret_bus = idx, *ret_slot = s;
+                                        return true;
+                                }
+                }
+        return false;
+}
+
+/* The dmi-to-pci-bridge at 00:1e.0 where ICH9 has it, else anywhere on the root. */
+static int place_dmi_bridge(Assign *a, DomainDeviceAddress *d) {
+        unsigned slot = 0x1e;
+
+        if (a->used[0][slot]) {
+                int r = free_root_slot(a, "dmi-to-pci-bridge", &slot);
+
+                if (r < 0)
+                        return r;
+        }
+        set_pci(a, d, 0, slot, 0, TRISTATE_ABSENT);
+        return 0;
+}
+
+/* A pci-bridge on q35 goes behind a dmi-to-pci-bridge, a pcie-to-pci-bridge
+ * or another pci-bridge; on pc on the root bus. */
+static int place_pci_bridge(Assign *a, DomainDeviceAddress *d, const char *what) {
+        static const char *const behind[] = { "dmi-to-pci-bridge", "pcie-to-pci-bridge", "pci-bridge", NULL };
+        unsigned bus = 0, slot = 0;
+
+        if (!a->q35)
+                return place_on_root(a, d, what);
+        if (!free_slot_behind(a, behind, 1, &bus, &slot))
+                return xml_err_unsupported(a->err, "%s: a pci-bridge on q35 needs a dmi-to-pci-bridge or a "
+                                           "pcie-to-pci-bridge with a free slot to sit behind", what);
+        set_pci(a, d, bus, slot, 0, TRISTATE_ABSENT);
+        return 0;
+}
+
+/* Downstream ports go into the slots of an upstream port's bus. */
+static int place_downstream_port(Assign *a, DomainDeviceAddress *d, const char *what) {
+        static const char *const upstream[] = { "pcie-switch-upstream-port", NULL };
+        unsigned bus = 0, slot = 0;
+
+        if (!free_slot_behind(a, upstream, 0, &bus, &slot))
+                return xml_err_unsupported(a->err, "%s: a pcie-switch-downstream-port needs a "
+                                           "pcie-switch-upstream-port with a free slot", what);
+        set_pci(a, d, bus, slot, 0, TRISTATE_ABSENT);
+        return 0;
+}
+
+static int place_pci_controller(Assign *a, unsigned index) {
+        ssize_t pos = find_controller(a->def, DOMAIN_CONTROLLER_PCI, index);
+        DomainControllerDef *c = &a->def->controllers[pos];
+        const char *m = c->model ?: "";
+        unsigned bus = 0;
+        char what[64];
+        int r;
+
+        snprintf(what, sizeof(what), "controller 'pci' index %u", index);
+        if (streq(m, "pci-bridge"))
+                return place_pci_bridge(a, &c->addr, what);
+        if (streq(m, "dmi-to-pci-bridge"))
+                return place_dmi_bridge(a, &c->addr);
+        if (streq(m, "pci-expander-bus") || streq(m, "pcie-expander-bus"))
+                return place_on_root(a, &c->addr, what);
+        if (streq(m, "pcie-switch-downstream-port"))
+                return place_downstream_port(a, &c->addr, what);
+        if (!streq(m, "pcie-switch-upstream-port") && !streq(m, "pcie-to-pci-bridge"))
+                return 0;       /* root ports: placed last */
+        /* into a free root or downstream port (a new root port may move the array) */
+        r = root_port_bus(a, what, &bus);
+        if (r < 0)
+                return r;
+        c = &a->def->controllers[find_controller(a->def, DOMAIN_CONTROLLER_PCI, index)];
+        set_pci(a, &c->addr, bus, 0, 0, TRISTATE_ABSENT);
+        return 0;
+}
+
+/* libvirt's first free busNr of a new expander bus: two below the lowest
+ * one given (one for the pxb, one for its built-in bridge). */
+static int expander_bus_nr(Assign *a, DomainControllerDef *c) {
+        unsigned lowest = 256;
+
+        for (size_t i = 0; i < a->def->n_controllers; i++) {
+                const DomainControllerDef *o = &a->def->controllers[i];
+
+                if (o->type == DOMAIN_CONTROLLER_PCI && o->has_target_bus_nr && o->target_bus_nr < lowest)
+                        lowest = o->target_bus_nr;
+        }
+        if (lowest <= 2)
+                return xml_err_unsupported(a->err, "No free busNr lower than current lowest busNr is available to "
+                                           "auto-assign to bus %u. Must be manually assigned", c->index);
+        c->target_bus_nr = lowest - 2;
+        c->has_target_bus_nr = true;
+        return 0;
+}
+
+/* The defaults libvirt writes once a controller has its place: the QEMU
+ * device, a downstream port's chassis and port, an expander's busNr. */
+static int pci_controller_defaults(Assign *a, DomainControllerDef *c) {
+        const char *name = domain_pci_model_default_name(c->model);
+        bool newer = name && !is_root_port(c) && !is_pci_model(c, "pci-bridge");
+
+        if (newer && !c->model_name && !(c->model_name = strdup(name)))
+                return xml_err_oom(a->err);
+        if (is_pci_model(c, "pcie-switch-downstream-port")) {
+                if (!c->has_target_chassis && c->index <= 255)
+                        c->target_chassis = c->index, c->has_target_chassis = true;
+                if (!c->has_target_port && c->addr.type == DOMAIN_ADDRESS_PCI)
+                        c->target_port = c->addr.slot, c->has_target_port = true;
+        }
+        if ((is_pci_model(c, "pci-expander-bus") || is_pci_model(c, "pcie-expander-bus")) && !c->has_target_bus_nr)
+                return expander_bus_nr(a, c);
+        return 0;
+}
+
+static int place_pci_controllers(Assign *a) {
+        int r = 0;
+
+        for (unsigned idx = 1; r >= 0 && idx < N_BUSES; idx++) {
+                ssize_t pos = find_controller(a->def, DOMAIN_CONTROLLER_PCI, idx);
+
+                if (pos < 0)
+                        continue;
+                if (wants_pci(&a->def->controllers[pos].addr))
+                        r = place_pci_controller(a, idx);
+                pos = find_controller(a->def, DOMAIN_CONTROLLER_PCI, idx);
+                if (r >= 0)
+                        r = pci_controller_defaults(a, &a->def->controllers[pos]);
+        }
+        return r;
+}
+
 /* libvirt's order: PCI bridges, interfaces, sound, the other controllers,
  * disks, balloon, rng, watchdog, videos, inputs, vsock, serials; root ports last. */
 static int place_devices(Assign *a) {
@@ -588,12 +794,7 @@ static int place_devices(Assign *a) {
         char what[64];
         int r = 0;
 
-        for (size_t i = 0; r >= 0 && i < def->n_controllers; i++) {
-                DomainControllerDef *c = &def->controllers[i];
-
-                if (c->type == DOMAIN_CONTROLLER_PCI && c->index > 0 && streq_ptr(c->model, "pci-bridge") && !a->q35)
-                        r = place(a, &c->addr, PCI_LEGACY, "pci-bridge");
-        }
+        r = place_pci_controllers(a);
         for (size_t i = 0; r >= 0 && i < def->n_nets; i++) {
                 snprintf(what, sizeof(what), "interface %zu", i);
                 r = place(a, &def->nets[i].addr, net_kind(&def->nets[i]), what);
@@ -659,14 +860,10 @@ static int place_devices(Assign *a) {
         return r;
 }
 
-int qemu_domain_assign_addresses(DomainDef *def, ConfError *err) {
+static int assign_once(DomainDef *def, ConfError *err, bool *out_of_slots) {
         _cleanup_free_ Assign *a = NULL;
         int r;
 
-        if (!def || !err)
-                return -EINVAL;
-        if (!machine_q35(def->os.machine) && !machine_pc(def->os.machine))
-                return 0;
         a = calloc(1, sizeof(*a));
         if (!a)
                 return -ENOMEM;
@@ -690,5 +887,44 @@ int qemu_domain_assign_addresses(DomainDef *def, ConfError *err) {
         r = place_fixed(a);
         if (r >= 0)
                 r = place_devices(a);
+        if (r >= 0)
+                for_each_address(a, set_multi);
+        *out_of_slots = a->out_of_slots;
         return r;
+}
+
+/* A pci-bridge with the next free index, placed with the rest. */
+static int add_pci_bridge(DomainDef *def) {
+        unsigned next = 1;
+
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_PCI && def->controllers[i].index >= next)
+                        next = def->controllers[i].index + 1;
+        if (next >= N_BUSES)
+                return -ENOSPC;
+        return add_controller(def, DOMAIN_CONTROLLER_PCI, next, "pci-bridge") < 0 ? -ENOMEM : 0;
+}
+
+int qemu_domain_assign_addresses(DomainDef *def, ConfError *err) {
+        bool out_of_slots = false;
+        int r;
+
+        if (!def || !err)
+                return -EINVAL;
+        if (!machine_q35(def->os.machine) && !machine_pc(def->os.machine))
+                return 0;
+        /* As libvirt, a PC whose conventional PCI devices fill the root bus
+         * gets pci-bridges: found by dry runs on a copy, each adding one. */
+        for (unsigned n = 0; !machine_q35(def->os.machine) && n < N_BUSES; n++) {
+                _cleanup_(domain_def_freep) DomainDef *copy = NULL;
+
+                if (domain_def_copy(def, &copy) < 0)
+                        return xml_err_oom(err);
+                r = assign_once(copy, err, &out_of_slots);
+                if (r >= 0 || !out_of_slots)
+                        break;
+                if (add_pci_bridge(def) < 0)
+                        break;
+        }
+        return assign_once(def, err, &out_of_slots);
 }

@@ -155,6 +155,29 @@ static const char *controller_what(const DomainControllerDef *ctrl, char buf[sta
         return buf;
 }
 
+/* The machine each PCI controller model needs (a pci-bridge fits both:
+ * on q35 it sits behind a dmi-to-pci-bridge or a pcie-to-pci-bridge). */
+static bool pci_controller_fits(const QemuCmd *c, const char *model) {
+        static const struct {
+                const char *model;
+                bool pc, q35;
+        } table[] = {
+                { "pci-bridge", true, true },
+                { "pci-expander-bus", true, false },
+                { "pcie-root-port", false, true },
+                { "dmi-to-pci-bridge", false, true },
+                { "pcie-to-pci-bridge", false, true },
+                { "pcie-switch-upstream-port", false, true },
+                { "pcie-switch-downstream-port", false, true },
+                { "pcie-expander-bus", false, true },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(model, table[i].model))
+                        return c->q35 ? table[i].q35 : table[i].pc;
+        return false;
+}
+
 static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         const char *model = qemu_pci_controller_model(c, ctrl);
         _cleanup_(qemu_json_putp) json_object *o = NULL;
@@ -167,6 +190,14 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                                         model, ctrl->index, c->q35 ? "q35" : "pc");
                 if (ctrl->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "PCI controller '%s' is the root bus: it has no <address>", model);
+                /* PIIX4's ACPI hot-plug of the root bus's slots */
+                if (ctrl->target_hotplug != TRISTATE_ABSENT && cmd_renders(c)) {
+                        r = cmd_arg(c, "-global") ?:
+                            cmd_argf(c, "PIIX4_PM.acpi-root-pci-hotplug=%s",
+                                     ctrl->target_hotplug == TRISTATE_ON ? "on" : "off");
+                        if (r < 0)
+                                return r;
+                }
                 /* built into the machine: its host bridge holds the hole's size */
                 if (ctrl->has_pcihole64 && cmd_renders(c))
                         return cmd_arg(c, "-global") ?:
@@ -180,22 +211,28 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 return cmd_fail(c, -EINVAL, "PCI controller index %u is more than 255", ctrl->index);
         snprintf(id, sizeof(id), "pci.%u", ctrl->index);
         controller_what(ctrl, what);
-        /* the chassis and port of a root port, the chassis of a bridge: the
-         * definition's, else the index (unique, as QEMU needs them) */
-        if (streq(model, "pcie-root-port") && c->q35) {
-                r = qemu_pci_device_new(c, &ctrl->addr, what, ctrl->model_name ?: "pcie-root-port", id, &o);
-                if (r < 0)
-                        return r;
-                prop_int(&o, "port", ctrl->has_target_port ? ctrl->target_port : ctrl->index);
-                prop_int(&o, "chassis", ctrl->has_target_chassis ? ctrl->target_chassis : ctrl->index);
-        } else if (streq(model, "pci-bridge") && !c->q35) {
-                r = qemu_pci_device_new(c, &ctrl->addr, what, "pci-bridge", id, &o);
-                if (r < 0)
-                        return r;
-                prop_int(&o, "chassis_nr", ctrl->has_target_chassis_nr ? ctrl->target_chassis_nr : ctrl->index);
-        } else
+        if (!pci_controller_fits(c, model))
                 return cmd_fail(c, -EOPNOTSUPP, "PCI controller model '%s' is not supported on %s",
                                 model, c->q35 ? "q35" : "pc");
+        r = qemu_pci_device_new(c, &ctrl->addr, what, ctrl->model_name ?: domain_pci_model_default_name(model),
+                                id, &o);
+        if (r < 0)
+                return r;
+        /* the chassis and port of a port, the chassis of a bridge, the first
+         * bus number of an expander: the definition's, else the index (unique,
+         * as QEMU needs them) */
+        if (streq(model, "pcie-root-port") || streq(model, "pcie-switch-downstream-port")) {
+                prop_int(&o, "port", ctrl->has_target_port ? ctrl->target_port : ctrl->index);
+                prop_int(&o, "chassis", ctrl->has_target_chassis ? ctrl->target_chassis : ctrl->index);
+        } else if (streq(model, "pci-bridge"))
+                prop_int(&o, "chassis_nr", ctrl->has_target_chassis_nr ? ctrl->target_chassis_nr : ctrl->index);
+        else if (streq(model, "pci-expander-bus") || streq(model, "pcie-expander-bus")) {
+                if (!ctrl->has_target_bus_nr)
+                        return cmd_fail(c, -EINVAL, "%s: an expander bus needs <target busNr=''/>", what);
+                prop_int(&o, "bus_nr", ctrl->target_bus_nr);
+                if (ctrl->has_target_node)
+                        prop_int(&o, "numa_node", ctrl->target_node);
+        }
         if (ctrl->target_hotplug != TRISTATE_ABSENT)
                 prop_bool(&o, "hotplug", ctrl->target_hotplug == TRISTATE_ON);
         return cmd_device(c, TAKE_PTR(o));
@@ -273,6 +310,10 @@ static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
                         prop_int(&o, "cmd_per_lun", ctrl->cmd_per_lun);
                 if (ctrl && ctrl->max_sectors > 0)
                         prop_int(&o, "max_sectors", ctrl->max_sectors);
+                if (ctrl && ctrl->ioeventfd != TRISTATE_ABSENT)
+                        prop_bool(&o, "ioeventfd", ctrl->ioeventfd == TRISTATE_ON);
+                if (ctrl && ctrl->iothread)
+                        prop_strf(&o, "iothread", "iothread%u", ctrl->iothread);
                 if (ctrl)
                         qemu_virtio_opts_props(&o, &ctrl->virtio);
                 return cmd_device(c, o);

@@ -136,9 +136,9 @@ int qemu_pci_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
                 if (!ctrl || streq(model, "pcie-root") || streq(model, "pci-root"))
                         return cmd_fail(c, -EINVAL, "%s: PCI bus 0x%02x of its <address> has no "
                                         "<controller type='pci' index='%u'>", what, a->bus, a->bus);
-                if (streq(model, "pcie-root-port") && a->slot != 0)
-                        return cmd_fail(c, -EINVAL, "%s: a pcie-root-port (PCI bus 0x%02x) has only slot 0, "
-                                        "not 0x%02x", what, a->bus, a->slot);
+                if ((streq(model, "pcie-root-port") || streq(model, "pcie-switch-downstream-port")) && a->slot != 0)
+                        return cmd_fail(c, -EINVAL, "%s: a %s (PCI bus 0x%02x) has only slot 0, not 0x%02x",
+                                        what, model, a->bus, a->slot);
                 snprintf(bus, sizeof(bus), "pci.%u", a->bus);
         }
         prop_str(o, "bus", bus);

@@ -403,6 +403,29 @@ static int rule_pci_root_only(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* Expander buses: pxb on a PC, pxb-pcie on q35, each on a guest NUMA node that exists. */
+static int rule_pci_expander(const DomainDef *def, ConfError *err) {
+        bool q35 = machine_is_q35(def->os.machine);
+
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *c = &def->controllers[i];
+
+                if (c->type != DOMAIN_CONTROLLER_PCI)
+                        continue;
+                if (model_is(c->model, "pci-expander-bus") && q35)
+                        return xml_err_unsupported(err, "pci-expander-bus controllers are only supported on "
+                                                   "440fx-based machinetypes");
+                if (model_is(c->model, "pcie-expander-bus") && !q35)
+                        return xml_err_unsupported(err, "pcie-expander-bus controllers are not supported with this "
+                                                   "machine type ('%s'): they need q35", def->os.machine ?: "pc");
+                if (c->has_target_node && c->target_node >= def->cpu.n_cells)
+                        return xml_err_xml(err, "%s with index %u is configured for a NUMA node (%u) not present in "
+                                           "the domain's <cpu><numa> array (%zu)", c->model ?: "", c->index,
+                                           c->target_node, def->cpu.n_cells);
+        }
+        return 0;
+}
+
 static const struct {
         const char *name;
         RuleFn check;
@@ -429,6 +452,7 @@ static const struct {
         { "numatune-nodesets", rule_numatune_nodesets },
         { "cpu-host-tcg", rule_cpu_host_tcg },
         { "pci-root-only", rule_pci_root_only },
+        { "pci-expander", rule_pci_expander },
 };
 
 int qemu_rules_check(const DomainDef *def, ConfError *err) {

@@ -315,6 +315,10 @@ bool domain_input_own(DomainInputDef *in);
 
 int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsigned flags);
+/* domain-controller-pci.c: a PCI controller's <model name=''/> and <target/> */
+int domain_parse_pci_controller_model(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_pci_controller_target(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_pci_controller_target(XmlWriter *w, const DomainControllerDef *c);
 void domain_controller_clear(DomainControllerDef *c);
 bool domain_controller_own(DomainControllerDef *c);
 int domain_parse_memballoon(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

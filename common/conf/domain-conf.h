@@ -583,6 +583,8 @@ typedef struct DomainControllerDef {
         unsigned queues;       /* <driver queues=''/>, 0 = not set */
         unsigned cmd_per_lun;  /* virtio-scsi <driver cmd_per_lun=''/> */
         unsigned max_sectors;  /* virtio-scsi <driver max_sectors=''/> */
+        Tristate ioeventfd;    /* virtio-scsi <driver ioeventfd=''/> */
+        unsigned iothread;     /* virtio-scsi <driver iothread=''/>: an IOThread id, 0 = none */
         DomainVirtioOpts virtio;
         unsigned ports;        /* usb/virtio-serial ports, 0 = not set */
         unsigned vectors;      /* virtio-serial <controller vectors=''>: MSI-X vectors, 0 = not set */
@@ -596,6 +598,10 @@ typedef struct DomainControllerDef {
         unsigned target_chassis_nr, target_chassis, target_port;
         bool has_target_chassis_nr, has_target_chassis, has_target_port;
         Tristate target_hotplug;
+        /* expander buses (pxb, pxb-pcie): <target busNr=''><node>N</node>, the
+         * first bus number behind it and its guest NUMA node */
+        unsigned target_bus_nr, target_node;
+        bool has_target_bus_nr, has_target_node;
         /* usb only: <master startport=''/> of an EHCI companion (uhci) */
         unsigned master_startport;
         bool has_master;
@@ -1283,6 +1289,9 @@ void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t si
 
 /* Deep copy, for turning a persistent definition into a live one. */
 int domain_def_copy(const DomainDef *def, DomainDef **ret);
+/* The QEMU device a PCI controller model has by default (libvirt's
+ * modelName: "i82801b11-bridge" for "dmi-to-pci-bridge"), NULL for the roots. */
+const char *domain_pci_model_default_name(const char *model);
 
 /* IOThreads of a definition (SetVcpus' cousins AddIOThread, DelIOThread,
  * PinIOThread): the one of id, or NULL; adding one (not yet there) as if

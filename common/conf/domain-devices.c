@@ -83,7 +83,8 @@ static int parse_controller_driver(DomainControllerDef *c, xmlNodePtr n, const c
         r = xml_check_unique(n, path, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "queues", "cmd_per_lun", "max_sectors", DOMAIN_VIRTIO_OPTS_ATTRS);
+        r = XML_CHECK_ATTRS(n, path, err, "queues", "cmd_per_lun", "max_sectors", "iothread", "ioeventfd",
+                            DOMAIN_VIRTIO_OPTS_ATTRS);
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
@@ -101,98 +102,13 @@ static int parse_controller_driver(DomainControllerDef *c, xmlNodePtr n, const c
                 r = xml_attr_uint(n, path, "cmd_per_lun", &c->cmd_per_lun, err);
         if (r >= 0)
                 r = xml_attr_uint(n, path, "max_sectors", &c->max_sectors, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "ioeventfd", "on", "off", &c->ioeventfd, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "iothread", &c->iothread, err);
+        if (r > 0 && c->iothread == 0)
+                return xml_err_invalid(err, "invalid iothread id '0' in <%s>", path);
         return r < 0 ? r : 0;
-}
-
-/* <model name=''/> of a pci controller: the QEMU device implementing its
- * model. Only the ones the builder can create are taken. */
-static const struct {
-        const char *model, *name;
-} pci_model_names[] = {
-        { "pcie-root-port", "pcie-root-port" },
-        { "pcie-root-port", "ioh3420" },
-        { "pci-bridge", "pci-bridge" },
-};
-
-static int parse_controller_model(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
-        _cleanup_free_ char *name = NULL;
-        int r;
-
-        r = xml_check_unique(n, path, err);
-        if (r < 0)
-                return r;
-        r = XML_CHECK_ATTRS(n, path, err, "name");
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_str_required(n, path, "name", &name, err);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < ELEMENTSOF(pci_model_names); i++)
-                if (streq(name, pci_model_names[i].name)) {
-                        if (!streq_ptr(c->model, pci_model_names[i].model))
-                                return xml_err_invalid(err, "<%s> name '%s' does not implement a PCI controller "
-                                                       "of model '%s'", path, name, c->model ?: "");
-                        c->model_name = TAKE_PTR(name);
-                        return 0;
-                }
-        return xml_err_unsupported(err, "value '%s' of attribute 'name' of <%s> is not supported", name, path);
-}
-
-static int parse_target_uint8(xmlNodePtr n, const char *path, const char *attr, unsigned *ret, bool *has,
-                              ConfError *err) {
-        _cleanup_free_ char *s = NULL;
-        unsigned long v;
-        char *end;
-        int r;
-
-        r = xml_attr_str(n, path, attr, &s, err);
-        if (r <= 0)
-                return r;
-        /* the schema's uint8: 0x.. or decimal */
-        errno = 0;
-        v = strtoul(s, &end, strncmp(s, "0x", 2) == 0 ? 16 : 10);
-        if (!*s || *end || errno || v > 255 || *s == '-' || *s == '+' || *s == ' ')
-                return xml_err_invalid(err, "value '%s' of attribute '%s' of <%s> must be 0 to 255", s, attr, path);
-        *ret = (unsigned) v;
-        *has = true;
-        return 1;
-}
-
-static int parse_controller_target(DomainControllerDef *c, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
-
-        r = xml_check_unique(n, path, err);
-        if (r < 0)
-                return r;
-        r = XML_CHECK_ATTRS(n, path, err, "chassisNr", "chassis", "port", "hotplug");
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err); /* <node> is for expander buses */
-        if (r < 0)
-                return r;
-        r = parse_target_uint8(n, path, "chassisNr", &c->target_chassis_nr, &c->has_target_chassis_nr, err);
-        if (r >= 0)
-                r = parse_target_uint8(n, path, "chassis", &c->target_chassis, &c->has_target_chassis, err);
-        if (r >= 0)
-                r = parse_target_uint8(n, path, "port", &c->target_port, &c->has_target_port, err);
-        if (r >= 0)
-                r = domain_attr_tristate(n, path, "hotplug", "on", "off", &c->target_hotplug, err);
-        if (r < 0)
-                return r;
-        /* what each QEMU device has: chassis_nr on a bridge, chassis/port/hotplug on a root port */
-        if (streq_ptr(c->model, "pci-bridge") && (c->has_target_chassis || c->has_target_port ||
-                                                  c->target_hotplug != TRISTATE_ABSENT))
-                return xml_err_unsupported(err, "<%s> of a pci-bridge takes only chassisNr", path);
-        if (streq_ptr(c->model, "pcie-root-port") && c->has_target_chassis_nr)
-                return xml_err_unsupported(err, "attribute 'chassisNr' of <%s> is not supported for a "
-                                           "pcie-root-port: use chassis and port", path);
-        if (!streq_ptr(c->model, "pci-bridge") && !streq_ptr(c->model, "pcie-root-port"))
-                return xml_err_unsupported(err, "<%s> is not supported for a PCI controller of model '%s'",
-                                           path, c->model ?: "");
-        return 0;
 }
 
 /* <pcihole64 unit=''>: the 64-bit PCI hole of the root bus, as QEMU's
@@ -296,9 +212,9 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
                 if (xml_is(ch, "driver"))
                         r = parse_controller_driver(c, ch, sub, err);
                 else if (xml_is(ch, "model"))
-                        r = parse_controller_model(c, ch, sub, err);
+                        r = domain_parse_pci_controller_model(c, ch, sub, err);
                 else if (xml_is(ch, "target"))
-                        r = parse_controller_target(c, ch, sub, err);
+                        r = domain_parse_pci_controller_target(c, ch, sub, err);
                 else if (xml_is(ch, "master"))
                         r = parse_controller_master(c, ch, sub, err);
                 else if (xml_is(ch, "pcihole64"))
@@ -324,7 +240,8 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                 xw_attrf(w, "ports", "%u", c->ports);
         if (c->vectors)
                 xw_attrf(w, "vectors", "%u", c->vectors);
-        if (c->queues || c->cmd_per_lun || c->max_sectors || domain_virtio_opts_set(&c->virtio)) {
+        if (c->queues || c->cmd_per_lun || c->max_sectors || c->ioeventfd != TRISTATE_ABSENT || c->iothread ||
+            domain_virtio_opts_set(&c->virtio)) {
                 xw_start(w, "driver");
                 if (c->queues)
                         xw_attrf(w, "queues", "%u", c->queues);
@@ -332,6 +249,9 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                         xw_attrf(w, "cmd_per_lun", "%u", c->cmd_per_lun);
                 if (c->max_sectors)
                         xw_attrf(w, "max_sectors", "%u", c->max_sectors);
+                xw_attr(w, "ioeventfd", tristate_word(c->ioeventfd, "on", "off"));
+                if (c->iothread)
+                        xw_attrf(w, "iothread", "%u", c->iothread);
                 domain_format_virtio_opts(w, &c->virtio);
                 xw_end(w);
         }
@@ -340,18 +260,7 @@ void domain_format_controller(XmlWriter *w, const DomainControllerDef *c, unsign
                 xw_attr(w, "name", c->model_name);
                 xw_end(w);
         }
-        if (c->has_target_chassis_nr || c->has_target_chassis || c->has_target_port ||
-            c->target_hotplug != TRISTATE_ABSENT) {
-                xw_start(w, "target");
-                if (c->has_target_chassis_nr)
-                        xw_attrf(w, "chassisNr", "%u", c->target_chassis_nr);
-                if (c->has_target_chassis)
-                        xw_attrf(w, "chassis", "%u", c->target_chassis);
-                if (c->has_target_port)
-                        xw_attrf(w, "port", "0x%x", c->target_port);
-                xw_attr(w, "hotplug", tristate_word(c->target_hotplug, "on", "off"));
-                xw_end(w);
-        }
+        domain_format_pci_controller_target(w, c);
         if (c->has_pcihole64) {
                 xw_start(w, "pcihole64");
                 xw_attr(w, "unit", "KiB");

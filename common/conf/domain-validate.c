@@ -167,11 +167,14 @@ static int validate_controllers(const DomainDef *def, ConfError *err) {
                         if (def->controllers[j].type == c->type && def->controllers[j].index == c->index)
                                 return xml_err_invalid(err, "two <devices/controller> of type '%s' with index %u",
                                                        type, c->index);
-                if ((c->cmd_per_lun || c->max_sectors) &&
+                if ((c->cmd_per_lun || c->max_sectors || c->iothread || c->ioeventfd != TRISTATE_ABSENT) &&
                     !(c->type == DOMAIN_CONTROLLER_SCSI && streq_ptr(c->model, "virtio-scsi")))
-                        return xml_err_unsupported(err, "<devices/controller/driver> cmd_per_lun and max_sectors "
-                                                   "need a scsi controller of model 'virtio-scsi' "
-                                                   "(controller '%s' index %u)", type, c->index);
+                        return xml_err_unsupported(err, "<devices/controller/driver> cmd_per_lun, max_sectors, "
+                                                   "ioeventfd and iothread need a scsi controller of model "
+                                                   "'virtio-scsi' (controller '%s' index %u)", type, c->index);
+                if (c->iothread && !domain_def_find_iothread(def, c->iothread))
+                        return xml_err_invalid(err, "controller '%s' index %u uses IOThread %u, which is not in "
+                                               "<iothreadids>", type, c->index, c->iothread);
         }
         return 0;
 }
@@ -373,18 +376,6 @@ static int validate_addresses(const DomainDef *def, ConfError *err) {
                         return xml_err_invalid(err, "address %s is used twice, by %s and by %s (<address/>)",
                                                where, users[i - 1].what, users[i].what);
                 }
-        /* functions of a PCI slot besides 0 need function 0 to say multifunction='on' */
-        for (size_t i = 0; i + 1 < n; i++) {
-                const AddrUser *u = &users[i], *next = &users[i + 1];
-
-                if (u->key[0] != DOMAIN_ADDRESS_PCI || next->key[0] != DOMAIN_ADDRESS_PCI ||
-                    u->addr->function != 0 || u->addr->multifunction == TRISTATE_ON ||
-                    u->addr->bus != next->addr->bus || u->addr->slot != next->addr->slot)
-                        continue;
-                return xml_err_invalid(err, "PCI slot %04x:%02x:%02x has more than one function, but function 0 "
-                                       "(%s) has no multifunction='on' in its <address/>",
-                                       u->addr->domain, u->addr->bus, u->addr->slot, u->what);
-        }
         return 0;
 }
 

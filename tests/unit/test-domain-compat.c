@@ -222,10 +222,6 @@ static void test_addresses(void) {
                 "<channel type='pty'><target type='virtio' name='a'/></channel>"
                 "<channel type='pty'><target type='virtio' name='a'/></channel>",
                 VB_ERROR_INVALID_ARG, "target name 'a'");
-        INVALID(NULL,
-                "<controller type='pci' index='1' model='pcie-root-port'><address type='pci' slot='2'/></controller>"
-                "<controller type='pci' index='2' model='pcie-root-port'><address type='pci' slot='2' function='1'/></controller>",
-                VB_ERROR_INVALID_ARG, "function 0 (controller 'pci' index 1) has no multifunction='on'");
         /* <address type='pci'/> means "anywhere on PCI": two of them do not clash */
         {
                 _cleanup_free_ char *xml = domain_with(NULL,
@@ -241,8 +237,18 @@ static void test_addresses(void) {
         /* PCI controllers' <model name=''/> and <target/> */
         REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><model name='pci-bridge'/></controller>",
                 VB_ERROR_INVALID_ARG, "'pci-bridge' does not implement");
-        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-switch-upstream-port'><model name='x3130-upstream'/>"
-                      "</controller>", VB_ERROR_NOT_SUPPORTED, "'x3130-upstream'");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-switch-upstream-port'><model name='pxb'/>"
+                      "</controller>", VB_ERROR_INVALID_ARG, "'pxb' does not implement");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-switch-upstream-port'><target chassis='3'/>"
+                      "</controller>", VB_ERROR_NOT_SUPPORTED, "which takes none");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pci-expander-bus'><target busNr='256'/></controller>",
+                VB_ERROR_INVALID_ARG, "'256'");
+        REFUSED(NULL, "<controller type='pci' index='0' model='pcie-root'><target hotplug='off'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'hotplug'");
+        REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target><node>0</node></target>"
+                      "</controller>", VB_ERROR_NOT_SUPPORTED, "element 'node'");
+        INVALID(NULL, "<controller type='scsi' index='0' model='lsilogic'><driver iothread='1'/></controller>",
+                VB_ERROR_NOT_SUPPORTED, "iothread need a scsi controller of model 'virtio-scsi'");
         REFUSED(NULL, "<controller type='pci' index='1' model='pcie-root-port'><target port='300'/></controller>",
                 VB_ERROR_INVALID_ARG, "'300'");
         REFUSED(NULL, "<controller type='pci' index='1' model='pci-bridge'><target chassis='1'/></controller>",

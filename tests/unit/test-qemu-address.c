@@ -248,8 +248,8 @@ static void test_clash_refused(void) {
         CHECK(strstr(err.message, "used twice"));
 }
 
-/* pc: 29 slots are free on the root bus (no bridge is added): the 30th
- * device is refused, naming it. */
+/* pc: when the root bus is full, a pci-bridge is added (as libvirt does)
+ * and the devices that do not fit go behind it. */
 static void test_root_bus_full(void) {
         _cleanup_free_ char *xml = NULL;
         char devs[4096] = "";
@@ -257,9 +257,50 @@ static void test_root_bus_full(void) {
 
         for (int i = 0; i < 30; i++)
                 strncat(devs, "<rng model='virtio'><backend model='builtin'/></rng>", sizeof(devs) - strlen(devs) - 1);
-        CHECK(define("pc", devs, &xml, &err) == -EOPNOTSUPP);
-        CHECK(strstr(err.message, "rng 29: no free slot is left on the PCI root bus"));
-        CHECK_STREQ(err.name, "org.virtbus.Error.NotSupported");
+        CHECK(define("pc", devs, &xml, &err) == 0);
+        CHECK(has(xml, "<controller type='pci' index='1' model='pci-bridge'>" PCI("0x00", "0x03", "0x0") "/>"));
+        CHECK(has(xml, "<backend model='builtin'/>" PCI("0x01", "0x01", "0x0") "/></rng>"));
+        if (xml)
+                check_stable(xml);
+}
+
+/* Switch ports, bridges and expanders are placed in index order, each
+ * where its kind plugs in; a slot with several functions gets
+ * multifunction='on' on function 0 unless the definition says 'off'. */
+static void test_pci_controllers(void) {
+        _cleanup_free_ char *xml = NULL, *xml2 = NULL, *xml3 = NULL;
+        ConfError err = {};
+
+        CHECK(define("q35",
+                     "<controller type='pci' index='1' model='dmi-to-pci-bridge'/>"
+                     "<controller type='pci' index='2' model='pci-bridge'/>"
+                     "<controller type='pci' index='3' model='pcie-root-port'/>"
+                     "<controller type='pci' index='4' model='pcie-switch-upstream-port'/>"
+                     "<controller type='pci' index='5' model='pcie-switch-downstream-port'/>"
+                     "<controller type='pci' index='6' model='pcie-switch-downstream-port'/>"
+                     "<controller type='pci' index='7' model='pcie-expander-bus'><target busNr='200'/></controller>",
+                     &xml, &err) == 0);
+        CHECK(has(xml, "<model name='i82801b11-bridge'/>" PCI("0x00", "0x1e", "0x0") "/>"));
+        CHECK(has(xml, "model='pci-bridge'>" PCI("0x01", "0x01", "0x0") "/>"));
+        CHECK(has(xml, "<model name='x3130-upstream'/>" PCI("0x03", "0x00", "0x0") "/>"));
+        CHECK(has(xml, "<model name='xio3130-downstream'/><target chassis='6' port='0x1'/>"
+                       PCI("0x04", "0x01", "0x0") "/>"));
+        if (xml)
+                check_stable(xml);
+
+        /* pc: expanders on the root bus, busNr two below the lowest given */
+        CHECK(define("pc",
+                     "<controller type='pci' index='1' model='pci-expander-bus'><target busNr='254'/></controller>"
+                     "<controller type='pci' index='2' model='pci-expander-bus'/>", &xml2, &err) == 0);
+        CHECK(has(xml2, "<model name='pxb'/><target busNr='252'/>"));
+        if (xml2)
+                check_stable(xml2);
+
+        CHECK(define("q35",
+                     "<controller type='pci' index='1' model='pcie-root-port'><address type='pci' slot='2'/></controller>"
+                     "<controller type='pci' index='2' model='pcie-root-port'>"
+                     "<address type='pci' slot='2' function='1'/></controller>", &xml3, &err) == 0);
+        CHECK(has(xml3, PCI("0x00", "0x02", "0x0") " multifunction='on'/>"));
 }
 
 /* Other machines are left alone (the start refuses them). */
@@ -278,4 +319,5 @@ UNIT_TESTS(test_q35_disk_net_rng,
            test_added_later,
            test_clash_refused,
            test_root_bus_full,
+           test_pci_controllers,
            test_other_machine)
