@@ -141,6 +141,7 @@ void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
 void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
 void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);
 int domain_numatune_finish(DomainDef *def, ConfError *err);
+void domain_numa_memory_finish(DomainDef *def);
 int domain_parse_memtune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt);
 int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

@@ -971,6 +971,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 return xml_err_xml(err, "missing element <name>");
         if (!def->os.type)
                 return xml_err_xml(err, "missing element <os/type>");
+        domain_numa_memory_finish(def);
         r = domain_iothreads_finish(def, err);
         if (r >= 0)
                 r = domain_numatune_finish(def, err);
