@@ -24,3 +24,7 @@
 #include "domain-conf.h"
 
 int qemu_validate_def(const DomainDef *def, ConfError *err);
+
+/* The platform parts: sysinfo, launch security, CPU and clock features
+ * (qemu-validate-platform.c); part of qemu_validate_def(). */
+int qemu_platform_validate(const DomainDef *def, ConfError *err);

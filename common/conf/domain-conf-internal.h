@@ -17,6 +17,7 @@
  *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
  *   domain-qemu-ns.c     qemu:commandline
  *   domain-genid.c       genid
+ *   domain-sysinfo.c     sysinfo, os/smbios
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -160,6 +161,14 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <sysinfo> and <os><smbios> (domain-sysinfo.c). */
+int domain_parse_sysinfo(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_sysinfo_uuid(DomainDef *def, bool has_uuid, ConfError *err);
+void domain_format_sysinfo(XmlWriter *w, const DomainDef *def);
+void domain_sysinfo_clear(DomainDef *def);
+bool domain_sysinfo_own(DomainDef *def);
+int domain_parse_os_smbios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_smbios(XmlWriter *w, const DomainOsDef *os);
 /* <genid> (domain-genid.c). */
 int domain_parse_genid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_genid(XmlWriter *w, const DomainDef *def);

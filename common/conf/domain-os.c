@@ -146,6 +146,8 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return domain_parse_os_firmware(os, c, path, err);
         if (xml_is(c, "bios"))
                 return domain_parse_os_bios(os, c, path, err);
+        if (xml_is(c, "smbios"))
+                return domain_parse_os_smbios(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
@@ -178,7 +180,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
                 "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
-                "bios",
+                "bios", "smbios",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -277,6 +279,7 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
                 xw_end(w);
         }
         domain_format_os_bios(w, os);
+        domain_format_os_smbios(w, os);
         xw_end(w);
 }
 
