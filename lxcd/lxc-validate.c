@@ -40,6 +40,9 @@ static int validate_machine_devices(const DomainDef *def, ConfError *err) {
         if (def->has_genid)
                 return xml_err_unsupported(err, "<genid> is not supported by the LXC driver: a container has no "
                                            "VM generation ID");
+        if (def->n_sysinfos > 0 || def->os.smbios_mode != DOMAIN_SMBIOS_NONE)
+                return xml_err_unsupported(err, "<sysinfo> and <os><smbios> are not supported by the LXC driver: a "
+                                           "container has no firmware tables");
         if (def->qemu_args || def->qemu_env)
                 return xml_err_unsupported(err, "<qemu:commandline> is not supported by the LXC driver: it runs "
                                            "no QEMU");

@@ -204,6 +204,8 @@ int qemu_graphics_gl_opts(QemuCmd *c, size_t i, OptBuf *b);
 int qemu_resolve_machine(QemuCmd *c, const char **ret);
 int qemu_build_machine_options(QemuCmd *c);
 int qemu_build_display(QemuCmd *c);
+/* <sysinfo>: -smbios, -fw_cfg (qemu-command-sysinfo.c). */
+int qemu_build_sysinfo(QemuCmd *c);
 /* <genid>: -device vmgenid (qemu-command-genid.c). */
 int qemu_build_genid(QemuCmd *c);
 /* <qemu:commandline>'s <qemu:arg>s, last (qemu-command-ns.c). */

@@ -840,6 +840,7 @@ int qemu_build_machine_options(QemuCmd *c) {
                qemu_build_numa(c) ?:
                build_iothreads(c) ?:
                build_name_uuid(c, true) ?:
+               qemu_build_sysinfo(c) ?:
                cmd_arg(c, "-no-user-config") ?:
                cmd_arg(c, "-nodefaults") ?:
                build_monitor(c) ?:

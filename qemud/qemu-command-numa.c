@@ -75,7 +75,8 @@ static int build_cell(QemuCmd *c, const DomainNumaCell *cell) {
         if (r < 0)
                 return r;
         opt_add(&b, "node,nodeid=%u", cell->id);
-        if (add_set(&b, "cpus", cell->cpus) < 0) {
+        /* a cell without vCPUs is memory only */
+        if (cell->cpus && add_set(&b, "cpus", cell->cpus) < 0) {
                 opt_done(&b);
                 return cmd_fail(c, -EINVAL, "invalid cpus '%s' of guest NUMA cell %u", cell->cpus, cell->id);
         }

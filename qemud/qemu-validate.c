@@ -16,9 +16,8 @@ static int validate_kind(const DomainDef *def, ConfError *err) {
         if (def->os.type && !streq(def->os.type, "hvm"))
                 return xml_err_unsupported(err, "the QEMU driver does not support <os><type>%s</type>: "
                                            "only 'hvm'", def->os.type);
-        if (def->idmap.n_uids > 0 || def->idmap.n_gids > 0)
-                return xml_err_unsupported(err, "the QEMU driver does not support <idmap>: user namespaces "
-                                           "are for containers");
+        /* <idmap> is kept as given and not used, as libvirt 9.0's QEMU
+         * driver does (its memory-hotplug fixtures carry one). */
         return 0;
 }
 
@@ -194,7 +193,8 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
-            qemu_tpm_validate(def, err) ?: validate_consoles(def, err);
+            qemu_tpm_validate(def, err) ?: validate_consoles(def, err) ?:
+            qemu_platform_validate(def, err);
         if (r < 0)
                 return r;
         r = qemu_graphics_validate(def, err);

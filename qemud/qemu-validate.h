@@ -11,7 +11,8 @@
  * naming the element:
  *   - a domain type other than qemu or kvm (lxc is lxcd's);
  *   - what only a container has: <os><type>exe</type> and its init,
- *     <devices/filesystem>, <idmap>;
+ *     <devices/filesystem> (an <idmap> is kept unused,
+ *     as libvirt's QEMU driver does);
  *   - what QEMU cannot do with a machine it runs: a disk driver other than
  *     'qemu', io='native' without cache none/directsync, a read-only IDE
  *     hard disk, timer values QEMU does not honour (an rtc that merges or
@@ -23,3 +24,7 @@
 #include "domain-conf.h"
 
 int qemu_validate_def(const DomainDef *def, ConfError *err);
+
+/* The platform parts: sysinfo, launch security, CPU and clock features
+ * (qemu-validate-platform.c); part of qemu_validate_def(). */
+int qemu_platform_validate(const DomainDef *def, ConfError *err);

@@ -18,6 +18,7 @@
  *   domain-qemu-ns.c     qemu:commandline
  *   domain-genid.c       genid
  *   domain-partition.c   resource/partition
+ *   domain-sysinfo.c     sysinfo, os/smbios
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -142,6 +143,7 @@ void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
 void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
 void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);
 int domain_numatune_finish(DomainDef *def, ConfError *err);
+void domain_numa_memory_finish(DomainDef *def);
 int domain_parse_memtune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt);
 int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
@@ -160,6 +162,14 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <sysinfo> and <os><smbios> (domain-sysinfo.c). */
+int domain_parse_sysinfo(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_sysinfo_uuid(DomainDef *def, bool has_uuid, ConfError *err);
+void domain_format_sysinfo(XmlWriter *w, const DomainDef *def);
+void domain_sysinfo_clear(DomainDef *def);
+bool domain_sysinfo_own(DomainDef *def);
+int domain_parse_os_smbios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_smbios(XmlWriter *w, const DomainOsDef *os);
 /* <genid> (domain-genid.c). */
 int domain_parse_genid(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_genid(XmlWriter *w, const DomainDef *def);

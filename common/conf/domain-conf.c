@@ -605,6 +605,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         domain_resources_clear(def);
         domain_os_clear(def);
         domain_idmap_clear(&def->idmap);
+        domain_sysinfo_clear(def);
         free(def->emulator);
         CLEAR_ARRAY(def->disks, def->n_disks, domain_disk_clear);
         CLEAR_ARRAY(def->controllers, def->n_controllers, domain_controller_clear);
@@ -660,6 +661,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = domain_resources_own(copy) && ok;
         ok = domain_os_own(copy) && ok;
         ok = domain_idmap_own(&copy->idmap) && ok;
+        ok = domain_sysinfo_own(copy) && ok;
         OWN_DEVICES(ok, copy->disks, copy->n_disks, domain_disk_own);
         OWN_DEVICES(ok, copy->controllers, copy->n_controllers, domain_controller_own);
         OWN_DEVICES(ok, copy->filesystems, copy->n_filesystems, domain_fs_own);
@@ -943,6 +945,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "resource", domain_parse_resource, true },
                 { "cputune", domain_parse_cputune, true },
                 { "numatune", domain_parse_numatune, true },
+                { "sysinfo", domain_parse_sysinfo, false },
                 { "os", domain_parse_os, true },
                 { "features", domain_parse_features, true },
                 { "cpu", domain_parse_cpu, true },
@@ -972,6 +975,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 return xml_err_xml(err, "missing element <name>");
         if (!def->os.type)
                 return xml_err_xml(err, "missing element <os/type>");
+        domain_numa_memory_finish(def);
         r = domain_iothreads_finish(def, err);
         if (r >= 0)
                 r = domain_numatune_finish(def, err);
@@ -984,7 +988,10 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         XML_FOREACH_ELEMENT(c, root)
                 if (xml_is(c, "uuid"))
                         has_uuid = true;
-        if (!has_uuid) {
+        r = domain_sysinfo_uuid(def, has_uuid, err);
+        if (r < 0)
+                return r;
+        if (r == 0) {
                 r = uuid_generate(def->uuid);
                 if (r < 0)
                         return conf_fail(err, VB_ERROR_INTERNAL,
@@ -1200,6 +1207,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_cputune(&w, &def->cputune);
         domain_format_numatune(&w, &def->numatune);
         domain_format_resource(&w, def);
+        domain_format_sysinfo(&w, def);
         domain_format_os(&w, &def->os);
         domain_format_features(&w, &def->features);
         domain_format_cpu(&w, &def->cpu);

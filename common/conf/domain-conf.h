@@ -94,6 +94,16 @@ typedef struct DomainInitEnv {
 /* <os>: a machine (<type>hvm</type>: firmware, kernel, boot order) or a
  * container (<type>exe</type>: the init it runs). The parser keeps each
  * kind's children to its type. */
+/* <os><smbios mode=''/>: where the guest's SMBIOS tables come from
+ * (domain-sysinfo.c). */
+typedef enum DomainSmbiosMode {
+        DOMAIN_SMBIOS_NONE,     /* no <smbios>: QEMU's own (as emulate) */
+        DOMAIN_SMBIOS_EMULATE,
+        DOMAIN_SMBIOS_HOST,     /* the host's, but for the uuid */
+        DOMAIN_SMBIOS_SYSINFO,  /* the domain's <sysinfo type='smbios'> */
+        _DOMAIN_SMBIOS_MAX,
+} DomainSmbiosMode;
+
 typedef struct DomainOsDef {
         char *type;    /* "hvm" or "exe" */
         char *arch;    /* "x86_64"; NULL = host arch */
@@ -117,6 +127,7 @@ typedef struct DomainOsDef {
         /* <firmware><feature name='secure-boot|enrolled-keys' enabled=''/>: what
          * the auto-selected firmware must (not) have */
         Tristate fw_secure_boot, fw_enrolled_keys;
+        DomainSmbiosMode smbios_mode;
         /* exe only */
         char *init;             /* absolute path; NULL = the driver's default */
         char **initargs;        /* <initarg>s in order */
@@ -1133,12 +1144,60 @@ typedef struct DomainMemoryBackingDef {
 #include "domain-memory-device.h"
 #include "domain-tpm.h"
 
+/* <sysinfo> (domain-sysinfo.c). An SMBIOS section's entries by their place
+ * in domain_smbios_fields[kind] (NULL: not given). */
+typedef enum DomainSysinfoType {
+        DOMAIN_SYSINFO_SMBIOS,
+        DOMAIN_SYSINFO_FWCFG,
+        _DOMAIN_SYSINFO_MAX,
+} DomainSysinfoType;
+
+typedef enum DomainSmbiosSectionKind {
+        DOMAIN_SMBIOS_BIOS,      /* type 0 */
+        DOMAIN_SMBIOS_SYSTEM,    /* type 1 */
+        DOMAIN_SMBIOS_BASEBOARD, /* type 2 */
+        DOMAIN_SMBIOS_CHASSIS,   /* type 3 */
+        _DOMAIN_SMBIOS_SECTION_MAX,
+} DomainSmbiosSectionKind;
+
+#define DOMAIN_SMBIOS_FIELDS_MAX 7
+#define DOMAIN_SMBIOS_SYSTEM_UUID 4 /* the system section's "uuid" */
+extern const char *const domain_smbios_fields[_DOMAIN_SMBIOS_SECTION_MAX][DOMAIN_SMBIOS_FIELDS_MAX + 1];
+
+typedef struct DomainSmbiosSection {
+        char *fields[DOMAIN_SMBIOS_FIELDS_MAX];
+} DomainSmbiosSection;
+
+typedef struct DomainFwcfgEntry {
+        char *name;  /* "opt/..." */
+        char *value; /* the text, or */
+        char *file;  /* a file's contents */
+} DomainFwcfgEntry;
+
+typedef struct DomainSysinfo {
+        DomainSysinfoType type;
+        /* smbios: bios, system, chassis (the base boards are a list) */
+        DomainSmbiosSection sections[_DOMAIN_SMBIOS_SECTION_MAX];
+        DomainSmbiosSection *baseboards;
+        size_t n_baseboards;
+        char **oem_strings;      /* type 11, in order */
+        size_t n_oem_strings;
+        DomainFwcfgEntry *fwcfg; /* fwcfg */
+        size_t n_fwcfg;
+} DomainSysinfo;
+
+const char *domain_sysinfo_type_to_string(DomainSysinfoType t);
+const char *domain_smbios_mode_to_string(DomainSmbiosMode m);
+bool domain_smbios_section_empty(const DomainSmbiosSection *s);
+
 typedef struct DomainDef {
         DomainVirtType virt_type;
         int id;                 /* live: -1 when inactive */
         char *name;
         uint8_t uuid[16];
         char *title, *description;
+        DomainSysinfo *sysinfos;     /* <sysinfo>s, in order */
+        size_t n_sysinfos;
         bool has_genid;              /* <genid> */
         uint8_t genid[16];           /* its UUID; null: <genid/>, the driver's at each start */
         bool has_partition;          /* <resource><partition>/machine (the only one) */

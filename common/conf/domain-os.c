@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <os>, <features>, <cpu>, <clock>, <pm>: what the guest boots and sees. */
 #include <inttypes.h>
+#include <sched.h>
 
+#include "cpuset.h"
 #include "domain-conf-internal.h"
 
 /* ---- os ------------------------------------------------------------------ */
@@ -144,6 +146,8 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return domain_parse_os_firmware(os, c, path, err);
         if (xml_is(c, "bios"))
                 return domain_parse_os_bios(os, c, path, err);
+        if (xml_is(c, "smbios"))
+                return domain_parse_os_smbios(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
@@ -176,7 +180,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
                 "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
-                "bios",
+                "bios", "smbios",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -275,6 +279,7 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
                 xw_end(w);
         }
         domain_format_os_bios(w, os);
+        domain_format_os_smbios(w, os);
         xw_end(w);
 }
 
@@ -543,8 +548,10 @@ static int parse_cpu_feature(DomainCpuDef *cpu, xmlNodePtr n, const char *path, 
         return r < 0 ? r : 0;
 }
 
-/* <numa><cell>: libvirt's rules, ids 0.. each once and in order. */
-static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+/* <numa><cell>: libvirt's rules. A cell's id (its place when left out)
+ * is below the number of cells, each id once, in any order: the cells are
+ * kept sorted by id. A cell without cpus is memory only. */
+static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, size_t n_total, ConfError *err) {
         DomainNumaCell *cell;
         unsigned id;
         int r;
@@ -558,15 +565,18 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Co
                 return r;
         if (r == 0)
                 id = (unsigned) cpu->n_cells; /* libvirt numbers cells without an id by their place */
-        if (id != cpu->n_cells)
+        if (id >= n_total)
                 return xml_err_xml(err, "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous "
                                    "ranges or ranges not starting from 0 are not allowed");
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                if (cpu->cells[i].id == id)
+                        return xml_err_xml(err, "Duplicate NUMA cell info for cell id '%u'", id);
         r = LIST_APPEND(cpu->cells, cpu->n_cells, &cell, path, err);
         if (r < 0)
                 return r;
         cell->id = id;
-        r = xml_attr_str_required(n, path, "cpus", &cell->cpus, err);
-        if (r >= 0)
+        r = xml_attr_str(n, path, "cpus", &cell->cpus, err);
+        if (r > 0)
                 r = domain_check_cpuset(cell->cpus, "attribute 'cpus' of", path, err);
         if (r >= 0)
                 r = xml_attr_scaled_kib(n, path, "memory", &cell->memory_kib, err);
@@ -579,21 +589,52 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Co
         return r < 0 ? r : 0;
 }
 
+static int compare_cell(const void *a, const void *b) {
+        const DomainNumaCell *x = a, *y = b;
+
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* libvirt's rule: no vCPU in two cells. */
+static int domain_numa_check_overlap(const DomainCpuDef *cpu, ConfError *err) {
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                for (size_t j = 0; j < i; j++) {
+                        cpu_set_t a, b, both;
+
+                        if (!cpu->cells[i].cpus || !cpu->cells[j].cpus ||
+                            cpuset_parse(cpu->cells[i].cpus, &a) < 0 || cpuset_parse(cpu->cells[j].cpus, &b) < 0)
+                                continue;
+                        CPU_AND(&both, &a, &b);
+                        if (CPU_COUNT(&both) > 0)
+                                return xml_err_unsupported(err, "NUMA cells %u and %u have overlapping vCPU ids",
+                                                           cpu->cells[j].id, cpu->cells[i].id);
+                }
+        return 0;
+}
+
 static int parse_cpu_numa(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
+        size_t n_total = 0;
         int r = XML_CHECK_ATTRS(n, path, err, NULL);
 
         if (r >= 0)
                 r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
+        XML_FOREACH_ELEMENT(c, n)
+                n_total += xml_is(c, "cell");
+        if (n_total == 0)
+                return xml_err_xml(err, "NUMA topology defined without NUMA cells");
         XML_FOREACH_ELEMENT(c, n) {
                 XML_SUBPATH(sub, path, (const char *) c->name);
 
-                r = xml_is(c, "cell") ? parse_numa_cell(cpu, c, sub, err) : xml_unsupported_element(c, path, err);
+                r = xml_is(c, "cell") ? parse_numa_cell(cpu, c, sub, n_total, err) :
+                                        xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        if (cpu->n_cells > 1)
+                qsort(cpu->cells, cpu->n_cells, sizeof(cpu->cells[0]), compare_cell);
+        return domain_numa_check_overlap(cpu, err);
 }
 
 static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, ConfError *err) {
@@ -623,6 +664,20 @@ static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, Co
         if (!*cpu->vendor || str_has_newline(cpu->vendor))
                 return xml_err_invalid(err, "invalid value '%s' of <%s>", cpu->vendor, path);
         return 0;
+}
+
+/* libvirt's post-parse: a domain without <memory> has its NUMA cells'
+ * memory and its memory devices', and no more current memory than that. */
+void domain_numa_memory_finish(DomainDef *def) {
+        uint64_t cells = 0;
+
+        if (def->memory_kib > 0 || def->cpu.n_cells == 0)
+                return;
+        for (size_t i = 0; i < def->cpu.n_cells; i++)
+                cells += def->cpu.cells[i].memory_kib;
+        def->memory_kib = cells + domain_memory_devices_total(def);
+        if (def->current_memory_kib > def->memory_kib)
+                def->current_memory_kib = def->memory_kib;
 }
 
 int domain_parse_cpu(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {

@@ -223,9 +223,7 @@ def test_container_definition_is_refused(env, doms, method):
     # a machine's share is a 9p directory (test_qemud_filesystem.py); a tmpfs is a container's
     ("<filesystem type='ram'><source usage='1024'/><target dir='/mnt'/></filesystem>",
      "<filesystem type='ram'>, only 'mount'"),
-    ("<idmap><uid start='0' target='1000' count='10'/><gid start='0' target='1000' count='10'/></idmap>",
-     "<idmap>"),
-], ids=["os-exe", "filesystem", "idmap"])
+], ids=["os-exe", "filesystem"])
 def test_container_parts_in_a_machine_are_refused(env, doms, method, part, named):
     doc = xml(env, "newdom")
     if part.startswith("<os>"):

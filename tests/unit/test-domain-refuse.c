@@ -247,8 +247,11 @@ static void test_refuse_unmodelled(void) {
                 "Invalid cellid attribute in memnode element: 1. Domain has 1 NUMA nodes.");
         REFUSED("<cpu><numa><cell id='1' cpus='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_XML,
                 "non-contiguous ranges or ranges not starting from 0 are not allowed");
-        REFUSED("<cpu><numa><cell id='0' memory='131072'/></numa></cpu>", NULL, VB_ERROR_XML,
-                "missing attribute 'cpus' of <cpu/numa/cell>");
+        REFUSED("<cpu><numa><cell id='1' cpus='0' memory='65536'/><cell id='1' cpus='1' memory='65536'/>"
+                "</numa></cpu>", NULL, VB_ERROR_XML, "Duplicate NUMA cell info for cell id '1'");
+        REFUSED("<cpu><numa><cell id='1' cpus='0-1' memory='65536'/><cell id='0' cpus='1' memory='65536'/>"
+                "</numa></cpu>", NULL, VB_ERROR_NOT_SUPPORTED, "NUMA cells 0 and 1 have overlapping vCPU ids");
+        REFUSED("<cpu><numa/></cpu>", NULL, VB_ERROR_XML, "NUMA topology defined without NUMA cells");
         REFUSED("<cpu><numa><cell id='0' cpus='0'/></numa></cpu>", NULL, VB_ERROR_XML,
                 "missing attribute 'memory' of <cpu/numa/cell>");
         REFUSED("<numatune><memnode cellid='0' nodeset='0'/></numatune>", NULL, VB_ERROR_XML,

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The platform parts of a QEMU domain, each through the three steps a
+ * definition takes: the model's parse (libvirt's define-time rules and
+ * messages), qemud's own checks (qemu_validate_def()), and the command line
+ * (what the golden files under tests/data/qemu-command/ do not show: the
+ * refusals). */
+
+#include "qemu-command-test.h"
+#include "qemu-validate.h"
+#include "uuid.h"
+
+#define DOM(top, os) \
+        "<domain type='qemu'><name>p</name><uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>" \
+        "<memory unit='MiB'>256</memory>" top "<os><type arch='x86_64' machine='q35'>hvm</type>" os "</os>" \
+        "</domain>"
+
+/* Which step refuses: the parse, qemud's check, or the command line. */
+typedef enum Step { STEP_PARSE, STEP_VALIDATE, STEP_BUILD } Step;
+
+static void check_refused_(const char *xml, Step step, const char *needle, int line) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        ConfError err = {};
+        int r;
+
+        r = domain_def_parse(xml, strlen(xml), &def, &err);
+        if (r >= 0 && step > STEP_PARSE)
+                r = domain_def_validate(def, &err) ?: qemu_validate_def(def, &err);
+        if (r >= 0 && step > STEP_VALIDATE)
+                r = build(def, &argv, &err);
+        if (r >= 0 || !strstr(err.message, needle)) {
+                fprintf(stderr, "  line %d: %s: got %d \"%s\", expected a refusal naming \"%s\"\n", line,
+                        unit_current, r, r < 0 ? err.message : "", needle);
+                unit_failed_checks++;
+        }
+}
+#define REFUSED_AT(step, xml, needle) check_refused_(xml, step, needle, __LINE__)
+
+static DomainDef *accepted_(const char *xml, int line) {
+        DomainDef *def = NULL;
+        ConfError err = {};
+
+        if (domain_def_parse(xml, strlen(xml), &def, &err) < 0 || domain_def_validate(def, &err) < 0 ||
+            qemu_validate_def(def, &err) < 0) {
+                fprintf(stderr, "  line %d: %s: refused: %s\n", line, unit_current, err.message);
+                unit_failed_checks++;
+                def = domain_def_free(def);
+        }
+        return def;
+}
+#define ACCEPTED(xml) accepted_(xml, __LINE__)
+
+static void test_sysinfo_rules(void) {
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='smbios'><bios><entry name='colour'>x</entry></bios></sysinfo>", ""),
+                   "entry 'colour' of <sysinfo/bios/entry> is not supported");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='smbios'><system><entry name='sku'>a</entry>"
+                                   "<entry name='sku'>b</entry></system></sysinfo>", ""), "'sku'");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='smbios'><bios><entry name='date'>13/01/2020</entry></bios>"
+                                   "</sysinfo>", ""), "Invalid BIOS 'date' format");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='smbios'><bios><entry name='date'>1/1/1899</entry></bios>"
+                                   "</sysinfo>", ""), "Invalid BIOS 'date' format");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='smbios'><system><entry name='uuid'>"
+                                   "a94b4335-6a14-8bc4-d6da-f7ea590b6816</entry></system></sysinfo>", ""),
+                   "UUID mismatch between <uuid> and <sysinfo>");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='smbios'><system><entry name='uuid'>nope</entry></system>"
+                                   "</sysinfo>", ""), "malformed <sysinfo> uuid element");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='fwcfg'><entry name='opt/a'/></sysinfo>", ""),
+                   "must have either value or 'file' attribute");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='fwcfg'><entry name='opt/a' file='/f'>v</entry></sysinfo>", ""),
+                   "not both");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='fwcfg'><entry>v</entry></sysinfo>", ""),
+                   "Firmware entry is missing 'name' attribute");
+        REFUSED_AT(STEP_PARSE, DOM("<sysinfo type='bogus'/>", ""), "value 'bogus' of attribute 'type' of <sysinfo>");
+        REFUSED_AT(STEP_PARSE, DOM("", "<smbios mode='bogus'/>"), "value 'bogus' of attribute 'mode'");
+        REFUSED_AT(STEP_VALIDATE, DOM("<sysinfo type='fwcfg'><entry name='etc/a'>v</entry></sysinfo>", ""),
+                   "Invalid firmware name 'etc/a'");
+        REFUSED_AT(STEP_VALIDATE, DOM("<sysinfo type='fwcfg'><entry name='opt/ovmf/X'>v</entry></sysinfo>", ""),
+                   "That firmware name is reserved");
+        REFUSED_AT(STEP_BUILD, DOM("<sysinfo type='smbios'><baseBoard><entry name='serial'>1</entry></baseBoard>"
+                                   "<baseBoard><entry name='serial'>2</entry></baseBoard></sysinfo>",
+                                   "<smbios mode='sysinfo'/>"),
+                   "qemu does not support more than one entry to Type 2 in SMBIOS table");
+        REFUSED_AT(STEP_BUILD, DOM("", "<smbios mode='sysinfo'/>"), "Domain 'p' sysinfo are not available");
+        REFUSED_AT(STEP_BUILD, DOM("", "<smbios mode='host'/>"), "Host SMBIOS information is not available");
+}
+
+/* libvirt's post-parse: a domain without <uuid> takes its system uuid; an
+ * empty entry or section is none; without <smbios mode='sysinfo'/> the
+ * tables stay QEMU's own. */
+static void test_sysinfo_kept(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *plain = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *xml = NULL;
+        char buf[UUID_STRING_MAX];
+        ConfError err = {};
+
+        def = ACCEPTED("<domain type='qemu'><name>p</name><memory unit='MiB'>256</memory>"
+                       "<sysinfo type='smbios'><system><entry name='uuid'>A94B4335-6A14-8BC4-D6DA-F7EA590B6816</entry>"
+                       "<entry name='sku'></entry></system><chassis><entry name='asset'/></chassis></sysinfo>"
+                       "<os><type arch='x86_64'>hvm</type></os></domain>");
+        if (!def)
+                return;
+        CHECK_STREQ(uuid_format(def->uuid, buf), "a94b4335-6a14-8bc4-d6da-f7ea590b6816");
+        CHECK(domain_def_format(def, 0, &xml) == 0);
+        CHECK(xml && strstr(xml, "<sysinfo type='smbios'>\n    <system>\n      <entry name='uuid'>"
+                                 "a94b4335-6a14-8bc4-d6da-f7ea590b6816</entry>\n    </system>\n  </sysinfo>\n"));
+        CHECK(build(def, &argv, &err) == 0);
+        CHECK(argv && !strv_has(argv, "-smbios"));
+}
+
+UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept)
