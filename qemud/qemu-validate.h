@@ -23,3 +23,7 @@
 #include "domain-conf.h"
 
 int qemu_validate_def(const DomainDef *def, ConfError *err);
+/* A disk's wwn, vendor, product, geometry, rotation_rate, copy_on_read,
+ * transient and acpi index against the device QEMU makes of it
+ * (qemu-validate-disk.c). */
+int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err);

@@ -283,9 +283,9 @@ static void test_refuse_unmodelled(void) {
                 "<address type='pci' domain='0' bus='0' slot='4' function='0'><zpci uid='1'/></address></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/address/zpci>");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
-                "<blockio logical_block_size='512'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/disk/blockio>");
+                "<disk type='file' device='disk'><source file='/a'><slices><slice type='storage' offset='0' "
+                "size='512'/></slices></source><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/source/slices>");
         REFUSED(NULL, "<interface type='user'><link state='down'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
@@ -316,20 +316,20 @@ static void test_refuse_unmodelled(void) {
 }
 
 static void test_refuse_unmodelled_attributes(void) {
-        REFUSED(NULL, "<disk type='file' device='disk' snapshot='no'><source file='/a'/><target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'snapshot' of <devices/disk> is not supported");
+        REFUSED(NULL, "<disk type='file' device='disk' rawio='yes'><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'rawio' of <devices/disk> is not supported");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='unmap'/><source file='/a'/>"
+                "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='maybe'/><source file='/a'/>"
                 "<target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'detect_zeroes' of <devices/disk/driver>");
+                VB_ERROR_NOT_SUPPORTED, "'maybe' of attribute 'detect_zeroes' of <devices/disk/driver>");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><driver name='qemu' discard='trim'/><source file='/a'/>"
                 "<target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "'trim' of attribute 'discard' of <devices/disk/driver>");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><source file='/a' startupPolicy='optional'/>"
+                "<disk type='file' device='disk'><source file='/a' startupPolicy='sometimes'/>"
                 "<target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'startupPolicy' of <devices/disk/source>");
+                VB_ERROR_NOT_SUPPORTED, "'sometimes' of attribute 'startupPolicy' of <devices/disk/source>");
         check_refused("<domain type='kvm'><name>x</name><memory dumpCore='maybe'>1024</memory>"
                       "<os><type>hvm</type></os></domain>",
                       VB_ERROR_INVALID_ARG, "dumpCore");
