@@ -75,6 +75,9 @@ int qemu_disk_device_extra_props(QemuCmd *c, const DomainDiskDef *disk, DomainDi
         shape_props(o, &disk->guest);
         error_props(o, &disk->drv);
         if (bus == DOMAIN_DISK_BUS_VIRTIO) {
+                /* device='lun': the guest's SCSI commands through virtio-blk (legacy virtio only) */
+                if (disk->device == DOMAIN_DISK_DEVICE_LUN)
+                        prop_bool(o, "scsi", true);
                 if (disk->drv.queues)
                         prop_int(o, "num-queues", disk->drv.queues);
                 if (disk->drv.queue_size)

@@ -425,7 +425,8 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 break;
         }
         case DOMAIN_DISK_BUS_SCSI:
-                o = dev_new(cd ? "scsi-cd" : "scsi-hd", alias);
+                o = dev_new(cd ? "scsi-cd" : disk->device == DOMAIN_DISK_DEVICE_LUN ? "scsi-block" : "scsi-hd",
+                            alias);
                 prop_strf(&o, "bus", "scsi%u.0", a->controller);
                 if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi")) {
                         prop_int(&o, "channel", a->bus_nr);
@@ -504,8 +505,8 @@ static int build_disk(QemuCmd *c, size_t i) {
                 prop_str(&o, "serial", disk->serial);
         if (disk->boot_order > 0 && a.bus != DOMAIN_DISK_BUS_FDC)
                 prop_int(&o, "bootindex", disk->boot_order);
-        /* an OnOffAuto: a string */
-        if (wc && has_source)
+        /* an OnOffAuto: a string; scsi-block leaves caching to the host's device */
+        if (wc && has_source && !(disk->device == DOMAIN_DISK_DEVICE_LUN && a.bus == DOMAIN_DISK_BUS_SCSI))
                 prop_str(&o, "write-cache", wc);
         if (disk->shareable)
                 prop_bool(&o, "share-rw", true);

@@ -80,6 +80,26 @@ static int validate_acpi_index(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* scsi-block on a SCSI controller, virtio-blk's scsi=on: SG_IO needs one of them. */
+static int validate_lun(const DomainDiskDef *d, ConfError *err) {
+        if (d->device != DOMAIN_DISK_DEVICE_LUN)
+                return 0;
+        if (d->bus != DOMAIN_DISK_BUS_VIRTIO && d->bus != DOMAIN_DISK_BUS_SCSI)
+                return xml_err_unsupported(err, "disk '%s': disk device='lun' is not supported for bus='%s'", d->dst,
+                                           domain_disk_bus_to_string(d->bus));
+        if (d->drv.copy_on_read == TRISTATE_ON)
+                return xml_err_unsupported(err, "copy_on_read is not compatible with 'lun' disk '%s'", d->dst);
+        if (d->guest.wwn)
+                return xml_err_unsupported(err, "disk '%s': Setting wwn is not supported for lun device", d->dst);
+        if (d->guest.vendor || d->guest.product)
+                return xml_err_unsupported(err, "disk '%s': Setting vendor or product is not supported for lun "
+                                           "device", d->dst);
+        if (d->serial && d->bus == DOMAIN_DISK_BUS_SCSI)
+                return xml_err_unsupported(err, "disk '%s': scsi-block 'lun' devices do not support the serial "
+                                           "property", d->dst);
+        return 0;
+}
+
 int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
         int r = validate_ids(d, err);
 
@@ -91,5 +111,7 @@ int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
                 r = validate_transient(d, err);
         if (r >= 0)
                 r = validate_acpi_index(d, err);
+        if (r >= 0)
+                r = validate_lun(d, err);
         return r;
 }

@@ -454,6 +454,7 @@ typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
         DOMAIN_DISK_DEVICE_FLOPPY,     /* on bus fdc only */
+        DOMAIN_DISK_DEVICE_LUN,        /* SCSI commands passed to the host's device: scsi-block */
         _DOMAIN_DISK_DEVICE_MAX,
 } DomainDiskDevice;
 
@@ -595,6 +596,8 @@ typedef struct DomainDiskDef {
         char *snapshot;        /* <disk snapshot=''>: no, internal, external, manual */
         char *startup_policy;  /* <source startupPolicy=''>: mandatory, requisite, optional */
         unsigned acpi_index;   /* <acpi index=''/>, 0 = not set */
+        Tristate rawio;        /* <disk rawio='yes|no'>: device='lun' only, QEMU keeps CAP_SYS_RAWIO */
+        char *sgio;            /* <disk sgio='filtered'>: device='lun' only */
 } DomainDiskDef;
 
 typedef enum DomainControllerType {

@@ -465,11 +465,17 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
 static int parse_disk_attrs(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const models[] = { "virtio", "virtio-transitional", "virtio-non-transitional" };
         static const char *const snapshots[] = { "no", "internal", "external", "manual" };
+
+        static const char *const sgios[] = { "filtered", "unfiltered" };
         int r;
 
         r = xml_attr_choice(n, path, "model", models, ELEMENTSOF(models), &d->model, err);
         if (r >= 0)
                 r = xml_attr_choice(n, path, "snapshot", snapshots, ELEMENTSOF(snapshots), &d->snapshot, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "rawio", "yes", "no", &d->rawio, err);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "sgio", sgios, ELEMENTSOF(sgios), &d->sgio, err);
         return r < 0 ? r : 0;
 }
 
@@ -491,7 +497,7 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         r = DOMAIN_ATTR_ENUM(n, path, "device", domain_disk_device, &d->device, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "type", "device", "model", "snapshot");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "device", "model", "snapshot", "rawio", "sgio");
         if (r >= 0)
                 r = parse_disk_attrs(d, n, path, err);
         if (r < 0)
@@ -627,6 +633,8 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_attr(w, "type", domain_disk_type_to_string(d->type));
         xw_attr(w, "device", domain_disk_device_to_string(d->device));
         xw_attr(w, "model", d->model);
+        xw_attr(w, "rawio", tristate_word(d->rawio, "yes", "no"));
+        xw_attr(w, "sgio", d->sgio);
         xw_attr(w, "snapshot", d->snapshot);
 
         format_driver(w, d);
@@ -679,6 +687,7 @@ void domain_disk_clear(DomainDiskDef *d) {
         free(d->model);
         free(d->snapshot);
         free(d->startup_policy);
+        free(d->sgio);
 }
 
 void domain_disk_clear_backing(DomainDiskDef *d) {
@@ -737,6 +746,7 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->model) && ok;
         ok = own_str(&d->snapshot) && ok;
         ok = own_str(&d->startup_policy) && ok;
+        ok = own_str(&d->sgio) && ok;
         if (!OWN_ARRAY(d->backing, d->n_backing))
                 return false;
         for (size_t i = 0; i < d->n_backing; i++)

@@ -37,12 +37,38 @@ static int validate_virtio_only(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* device='lun': SCSI commands go to the host's device, so it is one (a
+ * block device, a volume or iSCSI) and raw. */
+static int validate_lun(const DomainDiskDef *d, ConfError *err) {
+        if (d->device != DOMAIN_DISK_DEVICE_LUN) {
+                if (d->rawio != TRISTATE_ABSENT)
+                        return xml_err_unsupported(err, "disk '%s': rawio can be used only with device='lun'", d->dst);
+                if (d->sgio)
+                        return xml_err_unsupported(err, "disk '%s': sgio can be used only with device='lun'", d->dst);
+                return 0;
+        }
+        if (streq_ptr(d->sgio, "unfiltered"))
+                return xml_err_unsupported(err, "disk '%s': unfiltered sgio is no longer supported", d->dst);
+        if (d->net && d->net->protocol != DOMAIN_DISK_PROTOCOL_ISCSI)
+                return xml_err_unsupported(err, "disk '%s': disk device='lun' is not supported for protocol='%s'",
+                                           d->dst, domain_disk_protocol_to_string(d->net->protocol));
+        if (d->type != DOMAIN_DISK_TYPE_BLOCK && d->type != DOMAIN_DISK_TYPE_VOLUME &&
+            d->type != DOMAIN_DISK_TYPE_NETWORK)
+                return xml_err_unsupported(err, "disk '%s': disk device='lun' is only valid for block type disk "
+                                           "source", d->dst);
+        if (d->format != DOMAIN_DISK_FORMAT_NONE && d->format != DOMAIN_DISK_FORMAT_RAW)
+                return xml_err_unsupported(err, "disk '%s': disk device 'lun' must use 'raw' format", d->dst);
+        return 0;
+}
+
 int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
         int r;
 
         if (d->guest.tray_open && !removable(d))
                 return xml_err_unsupported(err, "disk '%s': tray is only valid for cdrom and floppy", d->dst);
         r = validate_startup_policy(d, err);
+        if (r >= 0)
+                r = validate_lun(d, err);
         if (r >= 0)
                 r = validate_virtio_only(d, err);
         return r;

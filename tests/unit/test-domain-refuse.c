@@ -316,8 +316,10 @@ static void test_refuse_unmodelled(void) {
 }
 
 static void test_refuse_unmodelled_attributes(void) {
-        REFUSED(NULL, "<disk type='file' device='disk' rawio='yes'><source file='/a'/><target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'rawio' of <devices/disk> is not supported");
+        REFUSED(NULL, "<disk type='file' device='disk' ro='yes'><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'ro' of <devices/disk> is not supported");
+        INVALID(NULL, "<disk type='file' device='disk' rawio='yes'><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "disk 'vda': rawio can be used only with device='lun'");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='maybe'/><source file='/a'/>"
                 "<target dev='vda'/></disk>",
@@ -414,8 +416,12 @@ static void test_refuse_values(void) {
         REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
         REFUSED("<numatune><memory placement='auto' nodeset='0'/></numatune>", NULL, VB_ERROR_INVALID_ARG,
                 "<numatune/memory>");
-        REFUSED(NULL, "<disk type='file' device='lun'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
-                "'lun'");
+        REFUSED(NULL, "<disk type='file' device='tape'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'tape'");
+        INVALID(NULL, "<disk type='file' device='lun'><source file='/a'/><target dev='sda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "disk device='lun' is only valid for block type disk source");
+        INVALID(NULL, "<disk type='block' device='lun' sgio='unfiltered'><source dev='/dev/sdz'/>"
+                "<target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED, "unfiltered sgio is no longer supported");
         REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
                 "missing element <devices/disk/source> for disk 'vda' of type 'network'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='sd'/></disk>",
