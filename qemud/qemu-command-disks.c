@@ -274,6 +274,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 prop_bool(&o, "read-only", true);
         if (discard)
                 prop_str(&o, "discard", discard);
+        qemu_disk_format_extra_props(&o, disk);
         return cmd_blockdev(c, o);
 }
 
@@ -299,6 +300,14 @@ static int check_iotune(QemuCmd *c, const DomainDiskDef *disk) {
             (t->write_bytes_sec_max && !t->write_bytes_sec) || (t->total_iops_sec_max && !t->total_iops_sec) ||
             (t->read_iops_sec_max && !t->read_iops_sec) || (t->write_iops_sec_max && !t->write_iops_sec))
                 return cmd_fail(c, -EINVAL, "disk %s: an iotune *_max limit needs its base limit", disk->dst);
+        /* QEMU's rule: a burst's length is of a burst */
+        if ((t->total_bytes_sec_max_length && !t->total_bytes_sec_max) ||
+            (t->read_bytes_sec_max_length && !t->read_bytes_sec_max) ||
+            (t->write_bytes_sec_max_length && !t->write_bytes_sec_max) ||
+            (t->total_iops_sec_max_length && !t->total_iops_sec_max) ||
+            (t->read_iops_sec_max_length && !t->read_iops_sec_max) ||
+            (t->write_iops_sec_max_length && !t->write_iops_sec_max))
+                return cmd_fail(c, -EINVAL, "disk %s: an iotune *_max_length needs its *_max limit", disk->dst);
         if (t->group_name && !group_name_is_valid(t->group_name))
                 return cmd_fail(c, -EINVAL, "disk %s: invalid iotune group name '%s' (letters, digits, "
                                 "'-', '_', '.', starting with a letter)", disk->dst, t->group_name);
@@ -329,6 +338,12 @@ static int build_throttle(QemuCmd *c, size_t i, const char *alias) {
                 { "x-bps-write-max", t->write_bytes_sec_max }, { "x-iops-total-max", t->total_iops_sec_max },
                 { "x-iops-read-max", t->read_iops_sec_max },   { "x-iops-write-max", t->write_iops_sec_max },
                 { "x-iops-size", t->size_iops_sec },
+                { "x-bps-total-max-length", t->total_bytes_sec_max_length },
+                { "x-bps-read-max-length", t->read_bytes_sec_max_length },
+                { "x-bps-write-max-length", t->write_bytes_sec_max_length },
+                { "x-iops-total-max-length", t->total_iops_sec_max_length },
+                { "x-iops-read-max-length", t->read_iops_sec_max_length },
+                { "x-iops-write-max-length", t->write_iops_sec_max_length },
         };
         const char *group = t->group_name ?: alias;
         json_object *o;
@@ -366,7 +381,7 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 if (cd)
                         return cmd_fail(c, -EINVAL, "disk %s: a CD-ROM cannot be on the virtio bus", disk->dst);
                 snprintf(what, sizeof(what), "disk %s", disk->dst);
-                return qemu_pci_device_new(c, &disk->addr, what, "virtio-blk-pci", alias, ret);
+                return qemu_pci_device_new(c, &disk->addr, what, qemu_disk_virtio_driver(disk), alias, ret);
         }
         case DOMAIN_DISK_BUS_SATA:
                 o = dev_new(cd ? "ide-cd" : "ide-hd", alias);
@@ -410,7 +425,8 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 break;
         }
         case DOMAIN_DISK_BUS_SCSI:
-                o = dev_new(cd ? "scsi-cd" : "scsi-hd", alias);
+                o = dev_new(cd ? "scsi-cd" : disk->device == DOMAIN_DISK_DEVICE_LUN ? "scsi-block" : "scsi-hd",
+                            alias);
                 prop_strf(&o, "bus", "scsi%u.0", a->controller);
                 if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi")) {
                         prop_int(&o, "channel", a->bus_nr);
@@ -440,6 +456,7 @@ static int build_disk(QemuCmd *c, size_t i) {
         const DomainDiskDef *disk = &c->def->disks[i];
         _cleanup_free_ char *alias = NULL;
         const char *wc = cache_write_cache(disk->cache);
+        _cleanup_free_ char *top = NULL, *drive = NULL;
         bool has_source = disk->src || disk->net;
         json_object *o = NULL;
         QemuDiskAddr a;
@@ -451,6 +468,10 @@ static int build_disk(QemuCmd *c, size_t i) {
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
         bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
+        /* the overlay a transient disk writes to is made at start: not yet */
+        if (disk->guest.transient)
+                return cmd_fail(c, -EOPNOTSUPP, "disk %s: <transient/> is not supported by qemud yet: it makes "
+                                "no overlay to discard", disk->dst);
         if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
@@ -458,14 +479,22 @@ static int build_disk(QemuCmd *c, size_t i) {
                 r = build_disk_nodes(c, disk, alias);
                 if (r >= 0 && disk->has_iotune)
                         r = build_throttle(c, i, alias);
+                if (r >= 0 && asprintf(&top, "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt") < 0)
+                        r = -ENOMEM;
+                if (r >= 0)
+                        r = qemu_disk_copy_on_read_node(c, disk, alias, top, &drive);
                 if (r < 0)
                         return r;
         }
         r = disk_device_new(c, disk, &a, alias, &o);
-        if (r < 0)
+        if (r >= 0)
+                r = qemu_disk_device_extra_props(c, disk, a.bus, &o);
+        if (r < 0) {
+                qemu_json_putp(&o);
                 return r;
+        }
         if (has_source)
-                prop_strf(&o, "drive", "%s-%s", alias, disk->has_iotune ? "throttle" : "fmt");
+                prop_str(&o, "drive", drive);
         if (disk->iothread && a.bus == DOMAIN_DISK_BUS_VIRTIO)
                 prop_strf(&o, "iothread", "iothread%u", disk->iothread);
         if (disk->ioeventfd != TRISTATE_ABSENT && a.bus == DOMAIN_DISK_BUS_VIRTIO)
@@ -476,8 +505,8 @@ static int build_disk(QemuCmd *c, size_t i) {
                 prop_str(&o, "serial", disk->serial);
         if (disk->boot_order > 0 && a.bus != DOMAIN_DISK_BUS_FDC)
                 prop_int(&o, "bootindex", disk->boot_order);
-        /* an OnOffAuto: a string */
-        if (wc && has_source)
+        /* an OnOffAuto: a string; scsi-block leaves caching to the host's device */
+        if (wc && has_source && !(disk->device == DOMAIN_DISK_DEVICE_LUN && a.bus == DOMAIN_DISK_BUS_SCSI))
                 prop_str(&o, "write-cache", wc);
         if (disk->shareable)
                 prop_bool(&o, "share-rw", true);

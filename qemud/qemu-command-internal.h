@@ -216,6 +216,12 @@ int qemu_build_ns_args(QemuCmd *c);
 int qemu_build_devices(QemuCmd *c);
 int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);
+/* The disk properties of qemu-command-disk-props.c. */
+const char *qemu_disk_virtio_driver(const DomainDiskDef *disk);
+int qemu_disk_device_extra_props(QemuCmd *c, const DomainDiskDef *disk, DomainDiskBus bus, json_object **o);
+void qemu_disk_format_extra_props(json_object **o, const DomainDiskDef *disk);
+int qemu_disk_copy_on_read_node(QemuCmd *c, const DomainDiskDef *disk, const char *alias, const char *top,
+                                char **ret_node);
 int qemu_build_nets(QemuCmd *c);
 int qemu_build_chrs(QemuCmd *c);
 int qemu_build_graphics(QemuCmd *c);

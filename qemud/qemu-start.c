@@ -36,6 +36,7 @@
 #include "qemu-save.h"
 #include "confine.h"
 #include "qemu-confine.h"
+#include "qemu-disk-prepare.h"
 #include "qemu-machined.h"
 #include "qemu-security.h"
 #include "qemu-spice-tls.h"
@@ -511,6 +512,8 @@ static int build_argv(Domain *d, ConfError *err) {
                 params.hugepages_dir = hugepages;
         }
         r = qemu_confine_prepare(d, &params.sandbox, err);
+        if (r >= 0)
+                r = qemu_disk_prepare(d->live, qemu_domain(d)->confine_flags, err);
         if (r < 0)
                 return r;
         /* each host device is there, and a SCSI one's /dev/sgN */

@@ -85,7 +85,7 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->bus != DOMAIN_DISK_BUS_VIRTIO && d->event_idx != TRISTATE_ABSENT)
                 return xml_err_unsupported(err, "disk '%s': disk event_idx mode (<devices/disk/driver event_idx>) "
                                            "supported only for virtio bus", d->dst);
-        return 0;
+        return qemu_validate_disk_extras(d, err);
 }
 
 /* A tap QEMU would open by a name it is given: qemud's taps come from

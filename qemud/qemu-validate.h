@@ -28,3 +28,8 @@ int qemu_validate_def(const DomainDef *def, ConfError *err);
 /* The platform parts: sysinfo, launch security, CPU and clock features
  * (qemu-validate-platform.c); part of qemu_validate_def(). */
 int qemu_platform_validate(const DomainDef *def, ConfError *err);
+
+/* A disk's wwn, vendor, product, geometry, rotation_rate, copy_on_read,
+ * transient and acpi index against the device QEMU makes of it
+ * (qemu-validate-disk.c). */
+int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err);

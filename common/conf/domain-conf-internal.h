@@ -221,6 +221,31 @@ void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);
 void domain_disk_net_free(DomainDiskNetSource *s);
 bool domain_disk_net_own(DomainDiskNetSource **p);
 bool domain_disk_own(DomainDiskDef *d);
+/* <wwn> <vendor> <product> <geometry> <blockio> <transient>, <target tray
+ * rotation_rate> (domain-disk-guest.c). */
+#define DOMAIN_DISK_GUEST_CHILDREN "wwn", "vendor", "product", "geometry", "blockio", "transient", "acpi"
+int domain_parse_disk_guest(DomainDiskDef *d, xmlNodePtr c, const char *path, ConfError *err);
+int domain_parse_disk_target_guest(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_target_guest(XmlWriter *w, const DomainDiskDef *d);
+void domain_format_disk_shape(XmlWriter *w, const DomainDiskDef *d);
+void domain_format_disk_transient(XmlWriter *w, const DomainDiskDef *d);
+void domain_format_disk_ids(XmlWriter *w, const DomainDiskDef *d);
+void domain_format_disk_acpi(XmlWriter *w, const DomainDiskDef *d);
+void domain_disk_guest_clear(DomainDiskGuestOpts *g);
+bool domain_disk_guest_own(DomainDiskGuestOpts *g);
+/* The rest of a disk's <driver> (domain-disk-driver.c). */
+#define DOMAIN_DISK_DRIVER_ATTRS "error_policy", "rerror_policy", "detect_zeroes", "copy_on_read", "queues", \
+                                 "queue_size", DOMAIN_VIRTIO_OPTS_ATTRS
+int domain_parse_disk_driver_opts(DomainDiskDriverOpts *o, xmlNodePtr n, const char *path, ConfError *err);
+bool domain_disk_driver_opts_set(const DomainDiskDriverOpts *o);
+void domain_format_disk_driver_policies(XmlWriter *w, const DomainDiskDriverOpts *o);
+void domain_format_disk_driver_cor(XmlWriter *w, const DomainDiskDriverOpts *o);
+void domain_format_disk_driver_tail(XmlWriter *w, const DomainDiskDriverOpts *o);
+int domain_parse_disk_metadata_cache(uint64_t *ret, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_metadata_cache(XmlWriter *w, uint64_t max);
+void domain_disk_driver_opts_clear(DomainDiskDriverOpts *o);
+int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err); /* domain-validate-disk.c */
+bool domain_disk_driver_opts_own(DomainDiskDriverOpts *o);
 
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags);

@@ -109,6 +109,7 @@ static const char *const domain_disk_device_table[_DOMAIN_DISK_DEVICE_MAX] = {
         [DOMAIN_DISK_DEVICE_DISK] = "disk",
         [DOMAIN_DISK_DEVICE_CDROM] = "cdrom",
         [DOMAIN_DISK_DEVICE_FLOPPY] = "floppy",
+        [DOMAIN_DISK_DEVICE_LUN] = "lun",
 };
 
 static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {

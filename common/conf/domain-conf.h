@@ -465,6 +465,7 @@ typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
         DOMAIN_DISK_DEVICE_FLOPPY,     /* on bus fdc only */
+        DOMAIN_DISK_DEVICE_LUN,        /* SCSI commands passed to the host's device: scsi-block */
         _DOMAIN_DISK_DEVICE_MAX,
 } DomainDiskDevice;
 
@@ -519,6 +520,9 @@ typedef struct DomainDiskIotune {
         uint64_t total_iops_sec_max, read_iops_sec_max, write_iops_sec_max;
         uint64_t size_iops_sec;
         char *group_name;
+        /* how long (seconds) a *_max burst may last */
+        uint64_t total_bytes_sec_max_length, read_bytes_sec_max_length, write_bytes_sec_max_length;
+        uint64_t total_iops_sec_max_length, read_iops_sec_max_length, write_iops_sec_max_length;
 } DomainDiskIotune;
 
 /* One layer under a disk's image, as the live XML shows it:
@@ -540,6 +544,30 @@ typedef struct DomainDiskMirror {
         char *job;             /* "copy" or "active-commit" */
         char *ready;           /* NULL (not yet), "yes", "abort" or "pivot" */
 } DomainDiskMirror;
+
+/* What the guest sees of a drive besides its contents (domain-disk-guest.c):
+ * <wwn>, <vendor>, <product>, <geometry>, <blockio>, <target tray=''
+ * rotation_rate=''/>, <transient/>. Strings are as given, NULL = not set. */
+typedef struct DomainDiskGuestOpts {
+        char *wwn;             /* 16 hex digits, "0x" allowed */
+        char *vendor, *product;
+        unsigned cyls, heads, secs; /* <geometry>: all three or none */
+        char *trans;           /* <geometry trans=''>: none, lba, auto */
+        unsigned logical_block_size, physical_block_size; /* <blockio>, 0 = not set */
+        bool tray_open;        /* <target tray='open'/>: cdrom and floppy */
+        unsigned rotation_rate; /* 0 = not set, 1 = solid state */
+        bool transient, transient_share_backing; /* <transient shareBacking='yes'/> */
+} DomainDiskGuestOpts;
+
+/* <driver> attributes beyond the image format and cache (domain-disk-driver.c). */
+typedef struct DomainDiskDriverOpts {
+        char *error_policy, *rerror_policy; /* stop, report, ignore, enospace (write only) */
+        char *detect_zeroes;   /* off, on, unmap */
+        Tristate copy_on_read;
+        unsigned queues, queue_size; /* virtio-blk, 0 = not set */
+        DomainVirtioOpts virtio;
+        uint64_t metadata_cache_max; /* <metadata_cache><max_size>: bytes, 0 = not set */
+} DomainDiskDriverOpts;
 
 typedef struct DomainDiskDef {
         DomainDiskType type;
@@ -573,6 +601,14 @@ typedef struct DomainDiskDef {
         DomainDiskMirror *mirror; /* live: a block copy's or active commit's target */
         DomainDevSeclabelDef *seclabels; /* <source><seclabel>: domain-seclabel.h */
         size_t n_seclabels;
+        DomainDiskGuestOpts guest;     /* what the guest sees of the drive: domain-disk-guest.c */
+        DomainDiskDriverOpts drv;      /* the rest of <driver>: domain-disk-driver.c */
+        char *model;           /* <disk model=''>: virtio, virtio-transitional, virtio-non-transitional */
+        char *snapshot;        /* <disk snapshot=''>: no, internal, external, manual */
+        char *startup_policy;  /* <source startupPolicy=''>: mandatory, requisite, optional */
+        unsigned acpi_index;   /* <acpi index=''/>, 0 = not set */
+        Tristate rawio;        /* <disk rawio='yes|no'>: device='lun' only, QEMU keeps CAP_SYS_RAWIO */
+        char *sgio;            /* <disk sgio='filtered'>: device='lun' only */
 } DomainDiskDef;
 
 typedef enum DomainControllerType {

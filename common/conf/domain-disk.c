@@ -25,6 +25,13 @@ static const struct {
         IOTUNE_FIELD(read_iops_sec_max),
         IOTUNE_FIELD(write_iops_sec_max),
         IOTUNE_FIELD(size_iops_sec),
+        /* group_name comes here */
+        IOTUNE_FIELD(total_bytes_sec_max_length),
+        IOTUNE_FIELD(read_bytes_sec_max_length),
+        IOTUNE_FIELD(write_bytes_sec_max_length),
+        IOTUNE_FIELD(total_iops_sec_max_length),
+        IOTUNE_FIELD(read_iops_sec_max_length),
+        IOTUNE_FIELD(write_iops_sec_max_length),
 #undef IOTUNE_FIELD
 };
 
@@ -81,8 +88,9 @@ static void format_iotune(XmlWriter *w, const DomainDiskDef *d) {
 
                 if (v)
                         xw_elementf(w, iotune_fields[i].name, "%" PRIu64, v);
+                if (streq(iotune_fields[i].name, "size_iops_sec"))
+                        xw_element(w, "group_name", d->iotune.group_name);
         }
-        xw_element(w, "group_name", d->iotune.group_name);
         xw_end(w);
 }
 
@@ -90,10 +98,11 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, "name", "type", "cache", "io", "ioeventfd", "event_idx", "discard",
-                            "iothread");
+                            "iothread", DOMAIN_DISK_DRIVER_ATTRS);
         if (r < 0)
                 return r;
-        r = xml_check_empty(n, path, err);
+        /* and its <metadata_cache> child */
+        r = domain_parse_disk_driver_opts(&d->drv, n, path, err);
         if (r < 0)
                 return r;
         /* which driver names a hypervisor takes is its own check (qemud: 'qemu') */
@@ -137,6 +146,10 @@ static int parse_source_volume(DomainDiskDef *d, xmlNodePtr n, const char *path,
         return 0;
 }
 
+/* What a start does when the source is missing: fail, or (optional) go
+ * on without it; requisite fails a boot but not a restore. */
+static const char *const startup_policies[] = { "mandatory", "requisite", "optional" };
+
 static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         const char *attr;
         int r;
@@ -145,18 +158,21 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         case DOMAIN_DISK_TYPE_NETWORK:
                 return domain_parse_disk_net_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_VOLUME:
-                r = XML_CHECK_ATTRS(n, path, err, "pool", "volume");
+                r = XML_CHECK_ATTRS(n, path, err, "pool", "volume", "startupPolicy");
                 attr = NULL;
                 break;
         case DOMAIN_DISK_TYPE_BLOCK:
-                r = XML_CHECK_ATTRS(n, path, err, "dev");
+                r = XML_CHECK_ATTRS(n, path, err, "dev", "startupPolicy");
                 attr = "dev";
                 break;
         default:
-                r = XML_CHECK_ATTRS(n, path, err, "file");
+                r = XML_CHECK_ATTRS(n, path, err, "file", "startupPolicy");
                 attr = "file";
                 break;
         }
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "startupPolicy", startup_policies, ELEMENTSOF(startup_policies),
+                                    &d->startup_policy, err);
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -200,10 +216,12 @@ static int bus_from_target(const char *dst, DomainDiskBus *ret) {
 static int parse_target(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "dev", "bus", "removable");
+        r = XML_CHECK_ATTRS(n, path, err, "dev", "bus", "removable", "tray", "rotation_rate");
         if (r < 0)
                 return r;
         r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = domain_parse_disk_target_guest(d, n, path, err);
         if (r < 0)
                 return r;
         r = xml_attr_str_required(n, path, "dev", &d->dst, err);
@@ -404,6 +422,8 @@ static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         return 0;
 }
 
+static const char *const guest_children[] = { DOMAIN_DISK_GUEST_CHILDREN };
+
 static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, ConfError *err) {
         int r;
 
@@ -430,6 +450,8 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
                 return parse_mirror(d, c, path, err);
         if (xml_is(c, "boot"))
                 return domain_parse_boot_order(c, path, &d->boot_order, err);
+        if (xml_is_any(c, guest_children, ELEMENTSOF(guest_children)))
+                return domain_parse_disk_guest(d, c, path, err);
         if (xml_is(c, "address"))
                 /* which one fits the bus is checked by domain_def_validate() */
                 return domain_parse_address(c, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
@@ -439,10 +461,28 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
         return domain_parse_alias(c, path, &d->alias, err);
 }
 
+/* <disk model='' snapshot=''> */
+static int parse_disk_attrs(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const models[] = { "virtio", "virtio-transitional", "virtio-non-transitional" };
+        static const char *const snapshots[] = { "no", "internal", "external", "manual" };
+
+        static const char *const sgios[] = { "filtered", "unfiltered" };
+        int r;
+
+        r = xml_attr_choice(n, path, "model", models, ELEMENTSOF(models), &d->model, err);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "snapshot", snapshots, ELEMENTSOF(snapshots), &d->snapshot, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "rawio", "yes", "no", &d->rawio, err);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "sgio", sgios, ELEMENTSOF(sgios), &d->sgio, err);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = {
                 "driver", "source", "target", "iotune", "readonly", "shareable", "serial", "boot", "alias",
-                "address", "backingStore", "mirror",
+                "address", "backingStore", "mirror", DOMAIN_DISK_GUEST_CHILDREN,
         };
         DomainDiskDef *d;
         bool has_target = false;
@@ -457,7 +497,9 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         r = DOMAIN_ATTR_ENUM(n, path, "device", domain_disk_device, &d->device, err);
         if (r < 0)
                 return r;
-        r = XML_CHECK_ATTRS(n, path, err, "type", "device");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "device", "model", "snapshot", "rawio", "sgio");
+        if (r >= 0)
+                r = parse_disk_attrs(d, n, path, err);
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -492,25 +534,27 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 return;
         case DOMAIN_DISK_TYPE_VOLUME:
                 /* src is the path storaged resolved: internal, not XML */
-                if (!d->src_pool && !d->src_volume)
+                if (!d->src_pool && !d->src_volume && !d->startup_policy)
                         return;
                 xw_start(w, "source");
                 xw_attr(w, "pool", d->src_pool);
                 xw_attr(w, "volume", d->src_volume);
                 break;
         case DOMAIN_DISK_TYPE_BLOCK:
-                if (!d->src)
+                if (!d->src && !d->startup_policy)
                         return;
                 xw_start(w, "source");
                 xw_attr(w, "dev", d->src);
                 break;
         default:
-                if (!d->src)
+                if (!d->src && !d->startup_policy)
                         return;
                 xw_start(w, "source");
                 xw_attr(w, "file", d->src);
                 break;
         }
+        /* kept on an ejected CD-ROM too, as libvirt does */
+        xw_attr(w, "startupPolicy", d->startup_policy);
         domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
         xw_end(w);
 }
@@ -560,36 +604,50 @@ static void format_mirror(XmlWriter *w, const DomainDiskMirror *m) {
         xw_end(w);
 }
 
+static void format_driver(XmlWriter *w, const DomainDiskDef *d) {
+        if (!d->driver_name && d->format == DOMAIN_DISK_FORMAT_NONE && d->cache == DOMAIN_DISK_CACHE_DEFAULT &&
+            d->io == DOMAIN_DISK_IO_DEFAULT && d->discard == DOMAIN_DISK_DISCARD_DEFAULT && !d->iothread &&
+            d->ioeventfd == TRISTATE_ABSENT && d->event_idx == TRISTATE_ABSENT &&
+            !domain_disk_driver_opts_set(&d->drv))
+                return;
+        xw_start(w, "driver");
+        xw_attr(w, "name", d->driver_name);
+        xw_attr(w, "type", domain_disk_format_to_string(d->format));
+        if (d->cache != DOMAIN_DISK_CACHE_DEFAULT)
+                xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
+        domain_format_disk_driver_policies(w, &d->drv);
+        xw_attr(w, "io", domain_disk_io_to_string(d->io));
+        xw_attr(w, "ioeventfd", tristate_word(d->ioeventfd, "on", "off"));
+        xw_attr(w, "event_idx", tristate_word(d->event_idx, "on", "off"));
+        domain_format_disk_driver_cor(w, &d->drv);
+        xw_attr(w, "discard", domain_disk_discard_to_string(d->discard));
+        if (d->iothread)
+                xw_attrf(w, "iothread", "%u", d->iothread);
+        domain_format_disk_driver_tail(w, &d->drv);
+        domain_format_disk_metadata_cache(w, d->drv.metadata_cache_max);
+        xw_end(w);
+}
+
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_start(w, "disk");
         xw_attr(w, "type", domain_disk_type_to_string(d->type));
         xw_attr(w, "device", domain_disk_device_to_string(d->device));
+        xw_attr(w, "model", d->model);
+        xw_attr(w, "rawio", tristate_word(d->rawio, "yes", "no"));
+        xw_attr(w, "sgio", d->sgio);
+        xw_attr(w, "snapshot", d->snapshot);
 
-        if (d->driver_name || d->format != DOMAIN_DISK_FORMAT_NONE || d->cache != DOMAIN_DISK_CACHE_DEFAULT ||
-            d->io != DOMAIN_DISK_IO_DEFAULT || d->discard != DOMAIN_DISK_DISCARD_DEFAULT || d->iothread ||
-            d->ioeventfd != TRISTATE_ABSENT || d->event_idx != TRISTATE_ABSENT) {
-                xw_start(w, "driver");
-                xw_attr(w, "name", d->driver_name);
-                xw_attr(w, "type", domain_disk_format_to_string(d->format));
-                if (d->cache != DOMAIN_DISK_CACHE_DEFAULT)
-                        xw_attr(w, "cache", domain_disk_cache_to_string(d->cache));
-                xw_attr(w, "io", domain_disk_io_to_string(d->io));
-                xw_attr(w, "ioeventfd", tristate_word(d->ioeventfd, "on", "off"));
-                xw_attr(w, "event_idx", tristate_word(d->event_idx, "on", "off"));
-                xw_attr(w, "discard", domain_disk_discard_to_string(d->discard));
-                if (d->iothread)
-                        xw_attrf(w, "iothread", "%u", d->iothread);
-                xw_end(w);
-        }
+        format_driver(w, d);
         format_source(w, d);
-        if (!(flags & DOMAIN_FORMAT_INACTIVE)) {
+        if (!(flags & DOMAIN_FORMAT_INACTIVE))
                 format_backing(w, d);
-                if (d->mirror)
-                        format_mirror(w, d->mirror);
-        }
+        domain_format_disk_shape(w, d);
+        if (!(flags & DOMAIN_FORMAT_INACTIVE) && d->mirror)
+                format_mirror(w, d->mirror);
         xw_start(w, "target");
         xw_attr(w, "dev", d->dst);
         xw_attr(w, "bus", domain_disk_bus_to_string(d->bus));
+        domain_format_disk_target_guest(w, d);
         xw_attr(w, "removable", tristate_word(d->removable, "on", "off"));
         xw_end(w);
         format_iotune(w, d);
@@ -597,9 +655,12 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
                 xw_empty(w, "readonly");
         if (d->shareable)
                 xw_empty(w, "shareable");
+        domain_format_disk_transient(w, d);
         xw_element(w, "serial", d->serial);
+        domain_format_disk_ids(w, d);
         domain_format_boot_order(w, d->boot_order);
         domain_format_alias(w, d->alias, flags);
+        domain_format_disk_acpi(w, d);
         domain_format_address(w, &d->addr);
         xw_end(w);
 }
@@ -621,6 +682,12 @@ void domain_disk_clear(DomainDiskDef *d) {
         for (size_t i = 0; i < d->n_seclabels; i++)
                 domain_dev_seclabel_clear(&d->seclabels[i]);
         free(d->seclabels);
+        domain_disk_guest_clear(&d->guest);
+        domain_disk_driver_opts_clear(&d->drv);
+        free(d->model);
+        free(d->snapshot);
+        free(d->startup_policy);
+        free(d->sgio);
 }
 
 void domain_disk_clear_backing(DomainDiskDef *d) {
@@ -674,6 +741,12 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->iotune.group_name) && ok;
         ok = own_str(&d->alias) && ok;
         ok = own_mirror(&d->mirror) && ok;
+        ok = domain_disk_guest_own(&d->guest) && ok;
+        ok = domain_disk_driver_opts_own(&d->drv) && ok;
+        ok = own_str(&d->model) && ok;
+        ok = own_str(&d->snapshot) && ok;
+        ok = own_str(&d->startup_policy) && ok;
+        ok = own_str(&d->sgio) && ok;
         if (!OWN_ARRAY(d->backing, d->n_backing))
                 return false;
         for (size_t i = 0; i < d->n_backing; i++)

@@ -153,6 +153,9 @@ static int validate_disk(const DomainDef *def, size_t idx, ConfError *err) {
                 if (r < 0)
                         return r;
         }
+        r = domain_validate_disk_extras(d, err);
+        if (r < 0)
+                return r;
         return validate_disk_address(d, err);
 }
 

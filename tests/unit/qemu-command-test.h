@@ -56,6 +56,7 @@ static char *fake_devices[] = {
         (char *) "tpm-tis", (char *) "tpm-crb",
         (char *) "usb-hub", (char *) "usb-storage",
         (char *) "virtio-9p-pci",
+        (char *) "virtio-blk-pci-transitional", (char *) "virtio-blk-pci-non-transitional", (char *) "scsi-block",
         NULL,
 };
 

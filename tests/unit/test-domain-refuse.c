@@ -286,9 +286,9 @@ static void test_refuse_unmodelled(void) {
                 "<address type='pci' domain='0' bus='0' slot='4' function='0'><zpci uid='1'/></address></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/address/zpci>");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
-                "<blockio logical_block_size='512'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/disk/blockio>");
+                "<disk type='file' device='disk'><source file='/a'><slices><slice type='storage' offset='0' "
+                "size='512'/></slices></source><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/source/slices>");
         REFUSED(NULL, "<interface type='user'><link state='down'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
@@ -319,20 +319,22 @@ static void test_refuse_unmodelled(void) {
 }
 
 static void test_refuse_unmodelled_attributes(void) {
-        REFUSED(NULL, "<disk type='file' device='disk' snapshot='no'><source file='/a'/><target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'snapshot' of <devices/disk> is not supported");
+        REFUSED(NULL, "<disk type='file' device='disk' ro='yes'><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "attribute 'ro' of <devices/disk> is not supported");
+        INVALID(NULL, "<disk type='file' device='disk' rawio='yes'><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "disk 'vda': rawio can be used only with device='lun'");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='unmap'/><source file='/a'/>"
+                "<disk type='file' device='disk'><driver name='qemu' detect_zeroes='maybe'/><source file='/a'/>"
                 "<target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'detect_zeroes' of <devices/disk/driver>");
+                VB_ERROR_NOT_SUPPORTED, "'maybe' of attribute 'detect_zeroes' of <devices/disk/driver>");
         REFUSED(NULL,
                 "<disk type='file' device='disk'><driver name='qemu' discard='trim'/><source file='/a'/>"
                 "<target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "'trim' of attribute 'discard' of <devices/disk/driver>");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><source file='/a' startupPolicy='optional'/>"
+                "<disk type='file' device='disk'><source file='/a' startupPolicy='sometimes'/>"
                 "<target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'startupPolicy' of <devices/disk/source>");
+                VB_ERROR_NOT_SUPPORTED, "'sometimes' of attribute 'startupPolicy' of <devices/disk/source>");
         check_refused("<domain type='kvm'><name>x</name><memory dumpCore='maybe'>1024</memory>"
                       "<os><type>hvm</type></os></domain>",
                       VB_ERROR_INVALID_ARG, "dumpCore");
@@ -417,8 +419,12 @@ static void test_refuse_values(void) {
         REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
         REFUSED("<numatune><memory placement='auto' nodeset='0'/></numatune>", NULL, VB_ERROR_INVALID_ARG,
                 "<numatune/memory>");
-        REFUSED(NULL, "<disk type='file' device='lun'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
-                "'lun'");
+        REFUSED(NULL, "<disk type='file' device='tape'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "'tape'");
+        INVALID(NULL, "<disk type='file' device='lun'><source file='/a'/><target dev='sda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "disk device='lun' is only valid for block type disk source");
+        INVALID(NULL, "<disk type='block' device='lun' sgio='unfiltered'><source dev='/dev/sdz'/>"
+                "<target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED, "unfiltered sgio is no longer supported");
         REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
                 "missing element <devices/disk/source> for disk 'vda' of type 'network'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='sd'/></disk>",

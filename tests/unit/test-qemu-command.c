@@ -1004,6 +1004,13 @@ static int map_fds(char **argv, int monitor, FdMap *map, size_t *n, int *taps, s
         return 0;
 }
 
+static bool has_lun_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].device == DOMAIN_DISK_DEVICE_LUN)
+                        return true;
+        return false;
+}
+
 static bool has_network_disk(const DomainDef *def) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].net)
@@ -1067,6 +1074,12 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* QEMU loads the certificates at start: test_qemud_graphics_tls.py
                  * makes them and starts one */
                 fprintf(stderr, "  %s: not run, its SPICE TLS needs certificates\n", xml_name);
+                return 1;
+        }
+        if (has_lun_disk(def)) {
+                /* scsi-block asks the host's SCSI device: test-qemu-disk-prepare
+                 * checks the start's error on a host without one */
+                fprintf(stderr, "  %s: not run, its device='lun' disk needs a host SCSI device\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {

@@ -245,5 +245,45 @@ static void test_net_rom(void) {
                      VB_ERROR_NOT_SUPPORTED, "only supported for model type 'virtio', not 'e1000'");
 }
 
+/* A disk's guest-visible options go where QEMU's device has them; libvirt's rules and words. */
+#define IDE(x) "<disk type='file' device='disk'><source file='/a'/><target dev='hda' bus='ide'/>" x "</disk>"
+#define VIRTIO(x) "<disk type='file' device='disk'><source file='/a'/><target dev='vda' bus='virtio'/>" x "</disk>"
+static void test_disk_extras(void) {
+        QEMU_REFUSED(NULL, VIRTIO("<wwn>5000c50015ea71ad</wwn>"), VB_ERROR_NOT_SUPPORTED,
+                     "disk 'vda': Only ide and scsi disk support wwn");
+        REFUSED(NULL, IDE("<wwn>5000c50015ea71a</wwn>"), VB_ERROR_INVALID_ARG,
+                "malformed wwn '5000c50015ea71a' in <devices/disk/wwn>: 16 hex digits");
+        QEMU_REFUSED(NULL, IDE("<vendor>SEAGATE</vendor>"), VB_ERROR_NOT_SUPPORTED,
+                     "disk 'hda': Only scsi disk supports vendor and product");
+        REFUSED(NULL, IDE("<vendor>SEAGATE-LONG</vendor>"), VB_ERROR_NOT_SUPPORTED,
+                "<devices/disk/vendor> 'SEAGATE-LONG' is more than 8 characters");
+        QEMU_REFUSED(NULL, "<disk type='file' device='disk'><source file='/a'/>"
+                     "<target dev='vda' bus='virtio' rotation_rate='1'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                     "rotation rate is only valid for SCSI/IDE/SATA bus");
+        INVALID(NULL, "<disk type='file' device='disk'><source file='/a'/><target dev='hda' tray='open'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "disk 'hda': tray is only valid for cdrom and floppy");
+        QEMU_REFUSED(NULL, "<disk type='file' device='disk'><source file='/a'/>"
+                     "<geometry cyls='2' heads='2' secs='2' trans='lba'/><target dev='vda'/></disk>",
+                     VB_ERROR_NOT_SUPPORTED, "CHS translation mode can only be set for 'ide' bus not 'virtio'");
+        INVALID(NULL, IDE("<driver name='qemu' queues='2'/>"), VB_ERROR_NOT_SUPPORTED,
+                "queues attribute in disk driver element is only supported by virtio-blk");
+        INVALID(NULL, "<disk type='file' device='disk' model='virtio-transitional'><source file='/a'/>"
+                "<target dev='hda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "disk model 'virtio-transitional' not supported for bus 'ide'");
+        REFUSED(NULL, VIRTIO("<driver name='qemu' rerror_policy='enospace'/>"), VB_ERROR_NOT_SUPPORTED,
+                "'enospace' of attribute 'rerror_policy'");
+        QEMU_REFUSED(NULL, VIRTIO("<driver name='qemu' copy_on_read='on'/><readonly/>"), VB_ERROR_NOT_SUPPORTED,
+                     "copy_on_read is not compatible with read-only disk 'vda'");
+        QEMU_REFUSED(NULL, IDE("<acpi index='3'/>"), VB_ERROR_NOT_SUPPORTED,
+                     "disk 'hda': ACPI index is only supported for PCI devices");
+        INVALID(NULL, "<disk type='file' device='disk'><source file='/a' startupPolicy='requisite'/>"
+                "<target dev='vda'/></disk>", VB_ERROR_XML, "startupPolicy 'requisite' is allowed only for cdrom");
+        QEMU_REFUSED(NULL, "<disk type='block' device='disk'><source dev='/dev/sdz'/><target dev='vda'/>"
+                     "<transient/></disk>", VB_ERROR_NOT_SUPPORTED,
+                     "transient disk supported only with 'file' type (vda)");
+        REFUSED(NULL, VIRTIO("<driver name='qemu'><metadata_cache><max_size unit='XiB'>1</max_size>"
+                             "</metadata_cache></driver>"), VB_ERROR_INVALID_ARG, "unknown unit 'XiB'");
+}
+
 UNIT_TESTS(test_net_rom, test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
-           test_virtio_options, test_filesystem_9p, test_controller_options)
+           test_virtio_options, test_filesystem_9p, test_controller_options, test_disk_extras)

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What a start checks on the host for the disks before QEMU is built:
+ * a device='lun' disk is on a SCSI device (SG_IO answers) and, with
+ * rawio='yes', QEMU may keep CAP_SYS_RAWIO; a source gone missing is
+ * dealt with by its startupPolicy (libvirt's: mandatory and requisite
+ * fail, optional goes on without it: a CD-ROM or floppy ejected, a disk
+ * left out of the live definition). */
+#include <fcntl.h>
+#include <scsi/sg.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "confine.h"
+#include "error.h"
+#include "log.h"
+#include "qemu-disk-prepare.h"
+#include "util.h"
+
+static int check_lun(const DomainDiskDef *disk, unsigned confine_flags, ConfError *err) {
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+        int version;
+
+        if (disk->device != DOMAIN_DISK_DEVICE_LUN || !disk->src)
+                return 0;       /* an iSCSI LUN: QEMU's iscsi driver speaks to it */
+        if (stat(disk->src, &st) < 0 || !S_ISBLK(st.st_mode)) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "disk '%s': device='lun' needs a SCSI block device, "
+                               "'%s' is %s", disk->dst, disk->src,
+                               access(disk->src, F_OK) < 0 ? "missing" : "not a block device");
+                return -ENODEV;
+        }
+        fd = open(disk->src, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 || ioctl(fd, SG_GET_VERSION_NUM, &version) < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "disk '%s': device='lun' needs a SCSI device, and "
+                               "'%s' does not take SCSI commands (SG_IO): %m", disk->dst, disk->src);
+                return -ENOTTY;
+        }
+        if (disk->rawio == TRISTATE_ON && (confine_flags & CONFINE_DROP_CAPS)) {
+                conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': rawio='yes' "
+                               "needs QEMU to keep CAP_SYS_RAWIO, and qemud clears its capabilities "
+                               "(clear_emulator_capabilities = 0 in qemud.conf keeps them)", disk->dst);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+static bool source_missing(const DomainDiskDef *disk) {
+        return disk->src && !disk->net && access(disk->src, F_OK) < 0;
+}
+
+/* 1: the disk is to be left out, 0: go on, or -errno. */
+static int apply_startup_policy(DomainDiskDef *disk, const char *name, ConfError *err) {
+        if (!disk->startup_policy || !source_missing(disk))
+                return 0;
+        if (!streq(disk->startup_policy, "optional")) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot access storage file '%s' of disk '%s' "
+                               "(startupPolicy '%s')", disk->src, disk->dst, disk->startup_policy);
+                return -ENOENT;
+        }
+        log_info("Domain %s: the source '%s' of disk '%s' is missing: %s, as its startupPolicy 'optional' allows",
+                 name, disk->src, disk->dst,
+                 disk->device == DOMAIN_DISK_DEVICE_DISK ? "left out" : "ejected");
+        if (disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY) {
+                free(disk->src);
+                disk->src = NULL;
+                return 0;
+        }
+        return 1;
+}
+
+int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err) {
+        for (size_t i = 0; i < live->n_disks;) {
+                int r = apply_startup_policy(&live->disks[i], live->name, err);
+
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = domain_def_remove_device(live, "disk", i);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                r = check_lun(&live->disks[i], confine_flags, err);
+                if (r < 0)
+                        return r;
+                i++;
+        }
+        return 0;
+}
