@@ -215,6 +215,8 @@ int qemu_build_devices(QemuCmd *c);
 int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);
 int qemu_build_nets(QemuCmd *c);
+/* "host:port" of a socket netdev, an IPv6 host in brackets (qemu-command-net.c). */
+void qemu_net_host_port(const char *host, unsigned port, char *buf, size_t size);
 int qemu_build_chrs(QemuCmd *c);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);

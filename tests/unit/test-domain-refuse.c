@@ -286,8 +286,8 @@ static void test_refuse_unmodelled(void) {
                 "<disk type='file' device='disk'><source file='/a'/><target dev='vda'/>"
                 "<blockio logical_block_size='512'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/blockio>");
-        REFUSED(NULL, "<interface type='user'><link state='down'/></interface>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
+        REFUSED(NULL, "<interface type='user'><filterref filter='clean'/></interface>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/interface/filterref>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/source>");
         REFUSED(NULL, "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",
