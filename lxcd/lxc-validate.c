@@ -106,9 +106,11 @@ static int validate_devices(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "the LXC driver does not support <devices/vsock>");
         for (size_t i = 0; i < def->n_nets; i++) {
                 const DomainNetDef *net = &def->nets[i];
-                if (net->type == DOMAIN_NET_USER)
-                        return xml_err_unsupported(err, "the LXC driver does not support <interface type='user'>: "
-                                                   "only 'network', 'bridge' and 'ethernet'");
+                if (net->type != DOMAIN_NET_NETWORK && net->type != DOMAIN_NET_BRIDGE &&
+                    net->type != DOMAIN_NET_ETHERNET)
+                        return xml_err_unsupported(err, "the LXC driver does not support <interface type='%s'>: "
+                                                   "only 'network', 'bridge' and 'ethernet'",
+                                                   domain_net_type_to_string(net->type));
                 /* a veth has no virtio transport, no option ROM */
                 if (domain_rom_set(&net->rom))
                         return xml_err_unsupported(err, "the LXC driver does not support <interface/rom>");

@@ -91,6 +91,9 @@ int qemu_command_assign_aliases(DomainDef *def) {
                 free_and_replace_str(&def->disks[i].alias, s);
         }
         for (size_t i = 0; i < def->n_nets; i++) {
+                /* a user's alias names the device: <teaming persistent=''> refers to it */
+                if (def->nets[i].alias && strncmp(def->nets[i].alias, "ua-", 3) == 0)
+                        continue;
                 if (asprintf(&s, "net%zu", i) < 0)
                         return -ENOMEM;
                 free_and_replace_str(&def->nets[i].alias, s);
@@ -481,95 +484,6 @@ int qemu_build_controllers(QemuCmd *c) {
                         return r;
         }
         return build_implicit_disk_controllers(c);
-}
-
-/* ---- network interfaces ---- */
-
-static const char *net_device_type(const char *model) {
-        if (!model || streq(model, "rtl8139"))
-                return "rtl8139";
-        if (streq(model, "virtio"))
-                return "virtio-net-pci";
-        if (streq(model, "e1000") || streq(model, "e1000e"))
-                return model;
-        return NULL;
-}
-
-/* The host side of an interface: user networking or the tap the driver
- * opened. Hot-plug passes the tap by name instead (getfd, netdev_add). */
-static int build_netdev(QemuCmd *c, size_t i) {
-        const DomainNetDef *net = &c->def->nets[i];
-        OptBuf b = {};
-        int r, fd;
-
-        if (net->type == DOMAIN_NET_USER)
-                opt_add(&b, "user,id=hostnet%zu", i);
-        else {
-                fd = i < c->params->n_tap_fds && c->params->tap_fds ? c->params->tap_fds[i] : -1;
-                if (fd < 0)
-                        return cmd_fail(c, -EINVAL, "interface %zu has no tap fd", i);
-                r = cmd_add_fd(c, fd);
-                if (r < 0)
-                        return r;
-                opt_add(&b, "tap,fd=%d,id=hostnet%zu", fd, i);
-                /* QEMU opens /dev/vhost-net itself */
-                if (streq_ptr(net->driver_name, "vhost"))
-                        opt_add(&b, ",vhost=on");
-        }
-        return cmd_opt(c, "-netdev", &b);
-}
-
-static int build_net(QemuCmd *c, size_t i) {
-        const DomainNetDef *net = &c->def->nets[i];
-        const char *type = net_device_type(net->model);
-        const uint8_t *m = net->mac;
-        json_object *o = NULL;
-        char what[64], id[32];
-        int r;
-
-        if (!type)
-                return cmd_fail(c, -EOPNOTSUPP, "interface model '%s' is not supported", net->model);
-        if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_NETWORK && net->type != DOMAIN_NET_BRIDGE)
-                return cmd_fail(c, -EOPNOTSUPP, "interface type %d is not supported", (int) net->type);
-        if (cmd_renders(c)) {
-                r = build_netdev(c, i);
-                if (r < 0)
-                        return r;
-        }
-        snprintf(what, sizeof(what), "interface %zu", i);
-        snprintf(id, sizeof(id), "net%zu", i);
-        r = qemu_pci_device_new(c, &net->addr, what, type, id, &o);
-        if (r < 0)
-                return r;
-        prop_strf(&o, "netdev", "hostnet%zu", i);
-        prop_strf(&o, "mac", "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-        if (net->driver_txmode)
-                prop_str(&o, "tx", streq(net->driver_txmode, "iothread") ? "bh" : "timer");
-        if (net->driver_ioeventfd != TRISTATE_ABSENT)
-                prop_bool(&o, "ioeventfd", net->driver_ioeventfd == TRISTATE_ON);
-        if (net->driver_event_idx != TRISTATE_ABSENT)
-                prop_bool(&o, "event_idx", net->driver_event_idx == TRISTATE_ON);
-        if (net->driver_rx_queue_size)
-                prop_int(&o, "rx_queue_size", net->driver_rx_queue_size);
-        if (net->driver_tx_queue_size)
-                prop_int(&o, "tx_queue_size", net->driver_tx_queue_size);
-        qemu_virtio_opts_props(&o, &net->virtio);
-        qemu_rom_props(&o, &net->rom);
-        if (net->boot_order > 0)
-                prop_int(&o, "bootindex", net->boot_order);
-        return cmd_device(c, o);
-}
-
-int qemu_build_nets(QemuCmd *c) {
-        for (size_t i = 0; i < c->def->n_nets; i++) {
-                int r;
-
-                cmd_at(c, QEMU_DEVICE_NET, i);
-                r = build_net(c, i);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
 }
 
 /* ---- graphics ---- */

@@ -223,6 +223,8 @@ void qemu_disk_format_extra_props(json_object **o, const DomainDiskDef *disk);
 int qemu_disk_copy_on_read_node(QemuCmd *c, const DomainDiskDef *disk, const char *alias, const char *top,
                                 char **ret_node);
 int qemu_build_nets(QemuCmd *c);
+/* "host:port" of a socket netdev, an IPv6 host in brackets (qemu-command-net.c). */
+void qemu_net_host_port(const char *host, unsigned port, char *buf, size_t size);
 int qemu_build_chrs(QemuCmd *c);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);

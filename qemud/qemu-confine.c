@@ -164,7 +164,9 @@ static int add_def_nodes(const DomainDef *def, char ***l) {
                 if (def->chrs[i].type == DOMAIN_CHR_DEV && is_dev(def->chrs[i].path))
                         r = add_node(l, def->chrs[i].path);
         for (size_t i = 0; r >= 0 && i < def->n_nets; i++) {
-                if (def->nets[i].type != DOMAIN_NET_USER)
+                if (def->nets[i].type == DOMAIN_NET_VDPA) /* QEMU opens /dev/vhost-vdpa-N */
+                        r = add_node(l, def->nets[i].source);
+                else if (def->nets[i].type != DOMAIN_NET_USER)
                         r = add_node(l, "/dev/net/tun");
                 if (r >= 0 && streq_ptr(def->nets[i].driver_name, "vhost"))
                         r = add_node(l, "/dev/vhost-net");

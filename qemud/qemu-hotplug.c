@@ -653,6 +653,27 @@ static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
         return 0;
 }
 
+/* netdev_add's arguments for QEMU's socket netdev: as -netdev socket. */
+static int hotplug_socket_netdev(const DomainNetDef *net, json_object *args) {
+        static const char *const keys[_DOMAIN_NET_MAX] = {
+                [DOMAIN_NET_SERVER] = "listen",
+                [DOMAIN_NET_CLIENT] = "connect",
+                [DOMAIN_NET_MCAST] = "mcast",
+                [DOMAIN_NET_UDP] = "udp",
+        };
+        const DomainNetOpts *o = &net->opts;
+        char hp[300];
+
+        json_object_object_add(args, "type", json_object_new_string("socket"));
+        qemu_net_host_port(o->sock_address, o->sock_port, hp, sizeof(hp));
+        json_object_object_add(args, keys[net->type], json_object_new_string(hp));
+        if (net->type == DOMAIN_NET_UDP) {
+                qemu_net_host_port(o->local_address, o->local_port, hp, sizeof(hp));
+                json_object_object_add(args, "localaddr", json_object_new_string(hp));
+        }
+        return 0;
+}
+
 /* The host side of a device that is not data yet: a chardev, a netdev. */
 static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         const DomainDef *def = p->live;
@@ -691,7 +712,18 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 json_object_object_add(args, "id", json_object_new_string(id));
                 if (net->type == DOMAIN_NET_USER)
                         json_object_object_add(args, "type", json_object_new_string("user"));
-                else {
+                else if (domain_net_is_socket(net)) {
+                        r = hotplug_socket_netdev(net, args);
+                        if (r < 0) {
+                                json_object_put(args);
+                                return r;
+                        }
+                } else if (!qemu_interface_uses_port(net)) {
+                        json_object_put(args);
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an interface "
+                                             "of type '%s' cannot be hot-plugged by qemud",
+                                             domain_net_type_to_string(net->type));
+                } else {
                         /* networkd's tap reaches QEMU by getfd under a name
                          * of its own, which netdev_add then takes */
                         json_object *fdargs = json_object_new_object();
@@ -718,7 +750,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));
                 r = hotplug_push_cmd(p->undo, "netdev_del", args);
-                if (r < 0 || net->type == DOMAIN_NET_USER)
+                if (r < 0 || !qemu_interface_uses_port(net))
                         return r;
                 /* netdev_add failed: the named fd is still QEMU's */
                 args = json_object_new_object();

@@ -23,6 +23,7 @@
 #include "domain-prepare.h"
 #include "domain-lock.h"
 #include "qemu-process.h"
+#include "qemu-net-host.h"
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
@@ -127,6 +128,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         qemu_chains_release(d); /* QEMU reads nothing any more */
         if (release) {
                 qemu_security_stop(d); /* QEMU is gone: its files go back */
+                qemu_net_host_release(d); /* the <downscript>s */
                 domain_network_release(d);
                 domain_storage_release(d);
                 qemu_tune_cleanup(d);

@@ -23,6 +23,7 @@
 #include "qemu-domain.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
+#include "qemu-net-host.h"
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
 #include "uuid.h"
@@ -737,7 +738,14 @@ static void undo_network(void *ctx) {
 static int step_command(void *ctx) {
         Domain *d = ctx;
         ConfError err = {};
-        int r = build_argv(d, &err);
+        char msg[512];
+        int r = qemu_net_host_prepare(d, msg, sizeof(msg));
+
+        if (r < 0) {
+                start_note_failure(d, r == -EOPNOTSUPP || r == -ENODEV ? VB_ERROR_NOT_SUPPORTED : VB_ERROR_OPERATION_FAILED, msg);
+                return r;
+        }
+        r = build_argv(d, &err);
 
         if (r < 0)
                 start_note_conf_error(d, r, &err);
@@ -877,7 +885,7 @@ static int step_perf(void *ctx) {
 static int step_passwords(void *ctx) {
         Domain *d = ctx;
 
-        if (set_display_passwords(d) < 0) {
+        if (set_display_passwords(d) < 0 || qemu_net_set_links(d) < 0) {
                 start_note_failure(d, NULL, "cannot talk to QEMU's monitor");
                 return -EIO;
         }

@@ -88,29 +88,67 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         return qemu_validate_disk_extras(d, err);
 }
 
-/* A tap QEMU would open by a name it is given: qemud's taps come from
- * networkd (network and bridge) and QEMU's user networking needs none. */
-static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
-        bool virtio = streq_ptr(n->model, "virtio");
+/* What the QEMU driver takes of an <interface> (libvirt's
+ * qemuValidateDomainDeviceDefNetwork and the like): the types and
+ * sub-elements a model or a type has no use for are refused, naming them. */
+static bool net_is_tap(const DomainNetDef *n) {
+        return n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE || n->type == DOMAIN_NET_ETHERNET;
+}
 
-        if (n->type == DOMAIN_NET_ETHERNET)
-                return xml_err_unsupported(err, "interface %zu: <interface type='ethernet'> is not supported by "
-                                           "qemud: use type='network' or type='bridge'", i);
-        /* <driver>: virtio-net's options and its back end */
-        if (!virtio && (n->driver_txmode || n->driver_ioeventfd || n->driver_event_idx || n->driver_queues ||
-                        n->driver_rx_queue_size || n->driver_tx_queue_size ||
-                        streq_ptr(n->driver_name, "vhost")))
+static int validate_net_type(const DomainNetDef *n, size_t i, bool virtio, ConfError *err) {
+        const char *type = domain_net_type_to_string(n->type);
+
+        if ((n->opts.script || n->opts.downscript) && n->type != DOMAIN_NET_ETHERNET)
+                return xml_err_unsupported(err, "interface %zu: scripts are not supported on interfaces of type %s",
+                                           i, type);
+        if (n->opts.backend_tap && !net_is_tap(n))
+                return xml_err_unsupported(err, "interface %zu: <backend tap=''> is only supported for interfaces of "
+                                           "type network, bridge and ethernet, not %s", i, type);
+        if (n->opts.target_managed == TRISTATE_OFF && n->type != DOMAIN_NET_ETHERNET)
+                return xml_err_unsupported(err, "interface %zu: unmanaged target dev (<target managed='no'>) is "
+                                           "only supported for interface type 'ethernet', not '%s'", i, type);
+        if (n->opts.target_managed == TRISTATE_OFF && !n->ifname)
+                return xml_err_xml(err, "interface %zu: <target managed='no'> needs the name of an existing tap "
+                                   "in dev=''", i);
+        if (n->type == DOMAIN_NET_VHOSTUSER && !virtio)
+                return xml_err_unsupported(err, "interface %zu: Wrong or no <model> 'type' attribute specified with "
+                                           "<interface type='vhostuser'/>. vhostuser requires the virtio-net* "
+                                           "frontend", i);
+        if (n->type == DOMAIN_NET_VDPA && n->model && !virtio)
+                return xml_err_unsupported(err, "interface %zu: vDPA devices need a virtio model, not '%s'", i,
+                                           n->model);
+        if (n->opts.coalesce && !net_is_tap(n))
+                return xml_err_unsupported(err, "interface %zu: coalesce settings on interface type %s are not "
+                                           "supported", i, type);
+        if (n->opts.teaming == DOMAIN_NET_TEAMING_TRANSIENT && n->type != DOMAIN_NET_NETWORK)
+                return xml_err_unsupported(err, "interface %zu: teaming type 'transient' is only for a host PCI "
+                                           "device (type 'hostdev', or a network of them), not type '%s'", i, type);
+        return 0;
+}
+
+static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
+        bool virtio = streq_ptr(n->model, "virtio") || (!n->model && n->type == DOMAIN_NET_VDPA);
+        const DomainNetOpts *o = &n->opts;
+        int r = validate_net_type(n, i, virtio, err);
+
+        if (r < 0)
+                return r;
+        /* <driver>: virtio-net's options; name='vhost' and queues are kept
+         * and left out for other models, as libvirt does */
+        if (!virtio && (n->driver_txmode || n->driver_ioeventfd || n->driver_event_idx || n->driver_rx_queue_size ||
+                        n->driver_tx_queue_size || domain_net_driver_opts_set(n)))
                 return xml_err_unsupported(err, "interface %zu: <devices/interface/driver> options are only "
                                            "supported for model type 'virtio', not '%s'", i, n->model ?: "rtl8139");
         if (!virtio && domain_virtio_opts_set(&n->virtio))
                 return xml_err_unsupported(err, "interface %zu: iommu, ats, packed and page_per_vq of "
                                            "<devices/interface/driver> are only supported for model type "
                                            "'virtio', not '%s'", i, n->model ?: "rtl8139");
-        /* <driver name='vhost'> on type='user' is kept and has no effect,
-         * as in libvirt: vhost-net serves taps only */
-        if (n->driver_queues > 1)
-                return xml_err_unsupported(err, "interface %zu: multiqueue (<driver queues='%u'>) is not supported "
-                                           "by qemud: its taps have one queue", i, n->driver_queues);
+        if (!virtio && o->mtu)
+                return xml_err_unsupported(err, "interface %zu: setting MTU on interface model %s is not supported",
+                                           i, n->model ?: "rtl8139");
+        if (!virtio && o->teaming == DOMAIN_NET_TEAMING_PERSISTENT)
+                return xml_err_unsupported(err, "interface %zu: teaming type 'persistent' needs a virtio model "
+                                           "(virtio-net's failover)", i);
         return 0;
 }
 

@@ -23,6 +23,8 @@
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
  *   domain-net.c         interface
+ *   domain-net-opts.c    interface: script, backend, mtu, link, teaming, coalesce, vlan, virtualport...
+ *   domain-net-source.c  interface: the sources of the socket, vhostuser and vdpa types
  *   domain-hostdev.c     hostdev
  *   domain-chr.c         serial, console, channel, redirdev
  *   domain-hub.c         hub
@@ -265,6 +267,22 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
 void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags);
 void domain_net_clear(DomainNetDef *net);
 bool domain_net_own(DomainNetDef *net);
+/* The other children of <interface> (domain-net-opts.c). */
+int domain_parse_net_opt(DomainNetDef *net, xmlNodePtr c, const char *path, ConfError *err);
+int domain_parse_net_driver_offloads(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_net_driver_rss(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_driver_rss(XmlWriter *w, const DomainNetDef *net);
+void domain_format_net_driver_offloads(XmlWriter *w, const DomainNetDef *net);
+void domain_format_net_vlan_vport(XmlWriter *w, const DomainNetDef *net);
+void domain_format_net_port(XmlWriter *w, const DomainNetDef *net);
+void domain_format_net_scripts(XmlWriter *w, const DomainNetDef *net);
+void domain_format_net_tail(XmlWriter *w, const DomainNetDef *net);
+void domain_net_opts_clear(DomainNetOpts *o);
+bool domain_net_opts_own(DomainNetOpts *o);
+/* <source> of socket, vhostuser and vdpa interfaces (domain-net-source.c). */
+int domain_parse_net_other_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_net_portid(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_other_source(XmlWriter *w, const DomainNetDef *net);
 
 /* <ip> and <route> of an interface or a hostdev of type net (domain-net.c). */
 int domain_parse_net_ip(DomainNetIp **ips, size_t *n_ips, xmlNodePtr n, const char *path, ConfError *err);

@@ -175,6 +175,12 @@ static const char *const domain_net_type_table[_DOMAIN_NET_MAX] = {
         [DOMAIN_NET_NETWORK] = "network",
         [DOMAIN_NET_BRIDGE] = "bridge",
         [DOMAIN_NET_ETHERNET] = "ethernet",
+        [DOMAIN_NET_VHOSTUSER] = "vhostuser",
+        [DOMAIN_NET_SERVER] = "server",
+        [DOMAIN_NET_CLIENT] = "client",
+        [DOMAIN_NET_MCAST] = "mcast",
+        [DOMAIN_NET_UDP] = "udp",
+        [DOMAIN_NET_VDPA] = "vdpa",
 };
 
 static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {

@@ -712,9 +712,63 @@ typedef enum DomainNetType {
         DOMAIN_NET_USER,
         DOMAIN_NET_NETWORK,    /* port from networkd */
         DOMAIN_NET_BRIDGE,     /* tap from networkd on an existing bridge */
-        DOMAIN_NET_ETHERNET,   /* lxcd: a veth of its own, on no bridge */
+        DOMAIN_NET_ETHERNET,   /* lxcd: a veth of its own; qemud: a tap it makes (or an existing one) */
+        DOMAIN_NET_VHOSTUSER,  /* a vhost-user back end's unix socket: DomainNetOpts.sock_path */
+        DOMAIN_NET_SERVER,     /* QEMU's socket netdev: listen=, connect=, mcast=, udp= */
+        DOMAIN_NET_CLIENT,
+        DOMAIN_NET_MCAST,
+        DOMAIN_NET_UDP,
+        DOMAIN_NET_VDPA,       /* source: the /dev/vhost-vdpa-N character device */
         _DOMAIN_NET_MAX,
 } DomainNetType;
+
+typedef enum DomainNetTeaming {
+        DOMAIN_NET_TEAMING_NONE,
+        DOMAIN_NET_TEAMING_PERSISTENT,
+        DOMAIN_NET_TEAMING_TRANSIENT,
+        _DOMAIN_NET_TEAMING_MAX,
+} DomainNetTeaming;
+
+/* <driver><host .../></driver> and <driver><guest .../></driver>: virtio-net's
+ * offloads, in the order of domain_net_host_offloads[] / _guest_offloads[]. */
+#define DOMAIN_NET_HOST_OFFLOADS 7
+#define DOMAIN_NET_GUEST_OFFLOADS 5
+
+/* The sub-elements of <interface> beyond the basics (domain-net-opts.c) and
+ * the sources of the socket, vhost-user and vDPA types
+ * (domain-net-source.c). NULL / absent / 0 = not given. */
+typedef struct DomainNetOpts {
+        char *script, *downscript;         /* <script path=''/>, <downscript path=''/> */
+        char *backend_tap, *backend_vhost; /* <backend tap='' vhost=''/>: other device nodes */
+        Tristate target_managed;           /* <target managed=''>: off = an existing tap */
+        unsigned mtu;                      /* <mtu size=''/> */
+        Tristate link_up;                  /* <link state='up|down'/> */
+        DomainNetTeaming teaming;          /* <teaming type='' persistent=''/> */
+        char *teaming_persistent;          /* transient: the alias of its persistent device */
+        bool coalesce;                     /* <coalesce> given */
+        unsigned coalesce_rx_frames;       /* <coalesce><rx><frames max=''/></rx></coalesce> */
+        Tristate host[DOMAIN_NET_HOST_OFFLOADS], guest[DOMAIN_NET_GUEST_OFFLOADS];
+        Tristate rss, rss_hash_report;     /* <driver rss='' rss_hash_report=''> */
+        Tristate trust_guest_rx_filters;   /* <interface trustGuestRxFilters=''> */
+        Tristate port_isolated;            /* <port isolated=''/> */
+        struct NetworkVlan *vlan;          /* <vlan> (network-conf.h), NULL: none */
+        char *vport_type;                  /* <virtualport type=''>; NULL with vport: untyped */
+        bool vport;                        /* <virtualport> given */
+        char *vport_params[6];             /* <parameters>, in domain_net_vport_params[] order */
+        char *portid;                      /* <source portid=''> of type='network' */
+        char *sock_address;                /* server, client, mcast, udp: <source address=''> */
+        unsigned sock_port;                /* <source port=''> */
+        char *local_address;               /* udp: <source><local address='' port=''/> */
+        unsigned local_port;
+        char *sock_path;                   /* vhostuser: <source type='unix' path='' mode=''> */
+        bool sock_server;                  /* mode='server': QEMU listens */
+        Tristate reconnect;                /* <source><reconnect enabled='' timeout=''/> */
+        unsigned reconnect_timeout;
+} DomainNetOpts;
+
+extern const char *const domain_net_host_offloads[DOMAIN_NET_HOST_OFFLOADS];
+extern const char *const domain_net_guest_offloads[DOMAIN_NET_GUEST_OFFLOADS];
+extern const char *const domain_net_vport_params[6];
 
 /* <ip address='' prefix=''/> and <route address='' prefix='' gateway=''/>
  * of an interface (libvirt's LXC driver sets them in the container). */
@@ -756,6 +810,7 @@ typedef struct DomainNetDef {
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */
         size_t n_routes;
+        DomainNetOpts opts;
 } DomainNetDef;
 
 typedef enum DomainChrType {
@@ -1401,6 +1456,10 @@ int domain_def_pin_iothread(DomainDef *def, unsigned id, const char *cpuset);
 /* Whether a tap name is one the driver makes up ("vnet3", "vif1.0"), not
  * one the user asked for. */
 bool domain_net_ifname_is_generated(const char *ifname);
+/* An <interface type='server|client|mcast|udp'>: QEMU's socket netdev. */
+bool domain_net_is_socket(const DomainNetDef *net);
+/* Whether <driver> has rss, rss_hash_report or host/guest offloads. */
+bool domain_net_driver_opts_set(const DomainNetDef *net);
 
 void conf_error_set(ConfError *err, const char *name, const char *fmt, ...) _printf_(3, 4);
 

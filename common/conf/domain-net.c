@@ -57,7 +57,7 @@ static int parse_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
 
         switch (net->type) {
         case DOMAIN_NET_NETWORK:
-                r = XML_CHECK_ATTRS(n, path, err, "network", "portgroup");
+                r = XML_CHECK_ATTRS(n, path, err, "network", "portgroup", "portid");
                 if (r >= 0)
                         r = xml_check_empty(n, path, err);
                 if (r >= 0)
@@ -69,6 +69,8 @@ static int parse_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
                 if (r > 0)
                         r = domain_check_charset(net->portgroup, CHARSET_ALNUM "_.-\\:/",
                                                  "attribute 'portgroup' of", path, err);
+                if (r >= 0)
+                        r = domain_parse_net_portid(net, n, path, err);
                 return r < 0 ? r : 0;
         case DOMAIN_NET_BRIDGE:
                 r = XML_CHECK_ATTRS(n, path, err, "bridge");
@@ -80,8 +82,8 @@ static int parse_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
                         r = domain_check_charset(net->source, CHARSET_ALNUM "_.-\\:/",
                                                  "attribute 'bridge' of", path, err);
                 return r < 0 ? r : 0;
-        default: /* user networking: refused by the caller */
-                return -EINVAL;
+        default:
+                return domain_parse_net_other_source(net, n, path, err);
         }
 }
 
@@ -120,13 +122,17 @@ static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, "name", "txmode", "ioeventfd", "event_idx", "queues", "rx_queue_size",
-                            "tx_queue_size", DOMAIN_VIRTIO_OPTS_ATTRS);
+                            "tx_queue_size", "rss", "rss_hash_report", DOMAIN_VIRTIO_OPTS_ATTRS);
         if (r >= 0)
                 r = parse_queue_size(n, path, "rx_queue_size", &net->driver_rx_queue_size, err);
         if (r >= 0)
                 r = parse_queue_size(n, path, "tx_queue_size", &net->driver_tx_queue_size, err);
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = xml_check_no_text(n, path, err);
+        if (r >= 0)
+                r = domain_parse_net_driver_offloads(net, n, path, err);
+        if (r >= 0)
+                r = domain_parse_net_driver_rss(net, n, path, err);
         if (r >= 0)
                 r = domain_parse_virtio_opts(n, path, &net->virtio, err);
         if (r >= 0)
@@ -151,7 +157,7 @@ static int parse_driver(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
 static void format_driver(XmlWriter *w, const DomainNetDef *net) {
         if (!net->driver_name && !net->driver_txmode && net->driver_ioeventfd == TRISTATE_ABSENT &&
             net->driver_event_idx == TRISTATE_ABSENT && !net->driver_queues && !net->driver_rx_queue_size &&
-            !net->driver_tx_queue_size && !domain_virtio_opts_set(&net->virtio))
+            !net->driver_tx_queue_size && !domain_virtio_opts_set(&net->virtio) && !domain_net_driver_opts_set(net))
                 return;
         xw_start(w, "driver");
         xw_attr(w, "name", net->driver_name);
@@ -165,17 +171,21 @@ static void format_driver(XmlWriter *w, const DomainNetDef *net) {
         if (net->driver_tx_queue_size)
                 xw_attrf(w, "tx_queue_size", "%u", net->driver_tx_queue_size);
         domain_format_virtio_opts(w, &net->virtio);
+        domain_format_net_driver_rss(w, net);
+        domain_format_net_driver_offloads(w, net);
         xw_end(w);
 }
 
 static int parse_target(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "dev");
+        r = XML_CHECK_ATTRS(n, path, err, "dev", "managed");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
                 r = xml_attr_str_required(n, path, "dev", &net->ifname, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "managed", "yes", "no", &net->opts.target_managed, err);
         if (r >= 0)
                 r = domain_check_charset(net->ifname, CHARSET_ALNUM "_.-\\:/", "attribute 'dev' of", path, err);
         return r < 0 ? r : 0;
@@ -272,7 +282,8 @@ static int parse_guest(DomainNetDef *net, xmlNodePtr n, const char *path, ConfEr
 int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = { "mac",     "source",    "model", "driver", "target", "boot",
                                                 "alias",   "address",   "guest", "ip",     "route",
-                                                "bandwidth", "rom" };
+                                                "bandwidth", "rom", "script", "downscript", "backend", "mtu",
+                                                "link",    "teaming",   "coalesce", "vlan", "virtualport", "port" };
         DomainNetDef *net;
         int r;
 
@@ -286,7 +297,10 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        r = XML_CHECK_ATTRS(n, path, err, "type");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "trustGuestRxFilters");
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "trustGuestRxFilters", "yes", "no",
+                                         &net->opts.trust_guest_rx_filters, err);
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -329,15 +343,21 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = parse_route(net, c, sub, err);
                 else if (xml_is(c, "rom"))
                         r = domain_parse_rom(c, sub, &net->rom, err);
+                else if (!xml_is(c, "alias"))
+                        r = domain_parse_net_opt(net, c, sub, err);
                 else
                         r = domain_parse_alias(c, sub, &net->alias, err);
                 if (r < 0)
                         return r;
         }
 
-        if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_ETHERNET && !net->source)
+        if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_ETHERNET && !net->source &&
+            !net->opts.sock_path && !net->opts.sock_port)
                 return xml_err_xml(err, "missing element <%s/source> for an interface of type '%s'",
                                    path, domain_net_type_to_string(net->type));
+        /* as libvirt: a vDPA device is a virtio-net one */
+        if (net->type == DOMAIN_NET_VDPA && !net->model && !(net->model = strdup("virtio")))
+                return xml_err_oom(err);
         if (!net->mac_given)
                 return generate_mac(net, err);
         return 0;
@@ -348,6 +368,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
 
         xw_start(w, "interface");
         xw_attr(w, "type", domain_net_type_to_string(net->type));
+        xw_attr(w, "trustGuestRxFilters", tristate_word(net->opts.trust_guest_rx_filters, "yes", "no"));
         if (net->mac_given || memcmp(net->mac, zero, 6) != 0) {
                 xw_start(w, "mac");
                 xw_attrf(w, "address", "%02x:%02x:%02x:%02x:%02x:%02x",
@@ -358,18 +379,26 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_start(w, "source");
                 xw_attr(w, "network", net->source);
                 xw_attr(w, "portgroup", net->portgroup);
+                xw_attr(w, "portid", net->opts.portid);
                 xw_end(w);
         } else if (net->type == DOMAIN_NET_BRIDGE && net->source) {
                 xw_start(w, "source");
                 xw_attr(w, "bridge", net->source);
                 xw_end(w);
-        }
+        } else if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_ETHERNET)
+                domain_format_net_other_source(w, net);
+        domain_format_net_vlan_vport(w, net);
+        if (net->bandwidth)
+                network_format_bandwidth(w, net->bandwidth);
+        domain_format_net_port(w, net);
+        domain_format_net_scripts(w, net);
         /* A name the user chose is part of the definition; one given by the
          * driver (libvirt's reserved "vnet"/"vif" prefixes) lives only while
          * the guest runs. */
         if (net->ifname && (!(flags & DOMAIN_FORMAT_INACTIVE) || !domain_net_ifname_is_generated(net->ifname))) {
                 xw_start(w, "target");
                 xw_attr(w, "dev", net->ifname);
+                xw_attr(w, "managed", tristate_word(net->opts.target_managed, "yes", "no"));
                 xw_end(w);
         }
         if (net->guest_ifname) {
@@ -384,8 +413,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_end(w);
         }
         format_driver(w, net);
-        if (net->bandwidth)
-                network_format_bandwidth(w, net->bandwidth);
+        domain_format_net_tail(w, net);
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
         domain_format_rom(w, &net->rom);
@@ -446,6 +474,7 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->driver_name);
         free(net->driver_txmode);
         free(net->rom.file);
+        domain_net_opts_clear(&net->opts);
         domain_net_ips_clear(net->ips, net->n_ips, net->routes, net->n_routes);
 }
 
@@ -470,6 +499,7 @@ bool domain_net_own(DomainNetDef *net) {
         ok = own_str(&net->driver_name) && ok;
         ok = own_str(&net->driver_txmode) && ok;
         ok = domain_net_ips_own(&net->ips, &net->n_ips, &net->routes, &net->n_routes) && ok;
+        ok = domain_net_opts_own(&net->opts) && ok;
         return ok;
 }
 

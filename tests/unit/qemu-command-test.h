@@ -75,7 +75,7 @@ static const QemuCaps fake_caps = {
 #define TEST_ROOT "/srv/vbtest"
 #define TEST_MONITOR_FD 3
 
-static const int fake_tap_fds[] = { 20, 21, 22, 23 };
+static const int fake_tap_fds[] = { 20, 21, 22, 23, 24, 25, 26, 27 };
 static const int fake_graphics_ports[] = { 5901, 5902 };
 /* The /dev/sgN qemu_hostdev_prepare() would find for hostdev i. */
 static char *const fake_hostdev_paths[] = {

@@ -289,8 +289,8 @@ static void test_refuse_unmodelled(void) {
                 "<disk type='file' device='disk'><source file='/a'><slices><slice type='storage' offset='0' "
                 "size='512'/></slices></source><target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/source/slices>");
-        REFUSED(NULL, "<interface type='user'><link state='down'/></interface>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/interface/link>");
+        REFUSED(NULL, "<interface type='user'><filterref filter='clean'/></interface>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/interface/filterref>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/source>");
         REFUSED(NULL, "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",

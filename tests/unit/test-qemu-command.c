@@ -1026,6 +1026,18 @@ static bool has_host_display(const DomainDef *def) {
         return false;
 }
 
+/* An interface whose peer must be there when QEMU starts: a socket to
+ * connect to, a multicast route, a vhost-user back end, a vDPA device. */
+static bool has_net_peer(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_nets; i++) {
+                DomainNetType t = def->nets[i].type;
+
+                if (t == DOMAIN_NET_CLIENT || t == DOMAIN_NET_MCAST || t == DOMAIN_NET_VHOSTUSER || t == DOMAIN_NET_VDPA)
+                        return true;
+        }
+        return false;
+}
+
 static bool has_spice_tls(const DomainDef *def) {
         for (size_t i = 0; i < def->n_graphics; i++)
                 if (def->graphics[i].tls_port != 0)
@@ -1080,6 +1092,12 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* scsi-block asks the host's SCSI device: test-qemu-disk-prepare
                  * checks the start's error on a host without one */
                 fprintf(stderr, "  %s: not run, its device='lun' disk needs a host SCSI device\n", xml_name);
+                return 1;
+        }
+        if (has_net_peer(def)) {
+                /* test_qemud_net_socket.py starts guests with their peers */
+                fprintf(stderr, "  %s: not run, its interfaces need peers (a server, a vhost-user back end, a vDPA "
+                        "device)\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {

@@ -58,6 +58,12 @@ static void check_qemu_ok_(const char *xml, const char *what, int line) {
         }
 }
 
+#define QEMU_OK(top, devices, what)                                             \
+        do {                                                                    \
+                _cleanup_free_ char *_x = domain_with(top, devices);            \
+                check_qemu_ok_(_x, what, __LINE__);                             \
+        } while (0)
+
 /* Every machine the repository keeps as a sample is QEMU's to run. */
 static void test_machine_fixtures_pass(void) {
         char **l = list_fixtures();
@@ -139,8 +145,6 @@ static void test_qemu_policy(void) {
                      VB_ERROR_NOT_SUPPORTED, "tickpolicy 'catchup' of timer 'pit'");
         QEMU_REFUSED("<clock offset='utc'><timer name='hpet' tickpolicy='delay'/></clock>", NULL,
                      VB_ERROR_NOT_SUPPORTED, "attribute 'tickpolicy' of <clock/timer> is not supported for timer 'hpet'");
-        QEMU_REFUSED(NULL, "<interface type='ethernet'><target dev='vnet7'/></interface>", VB_ERROR_NOT_SUPPORTED,
-                     "interface 0: <interface type='ethernet'> is not supported by qemud");
         /* still the model's own refusal, before any driver sees it */
         check_refused("<domain type='xen'><name>x</name><os><type>hvm</type></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "value 'xen' of attribute 'type' of <domain> is not supported");
@@ -285,5 +289,45 @@ static void test_disk_extras(void) {
                              "</metadata_cache></driver>"), VB_ERROR_INVALID_ARG, "unknown unit 'XiB'");
 }
 
-UNIT_TESTS(test_net_rom, test_machine_fixtures_pass, test_containers_refused, test_qemu_policy, test_network_disks,
-           test_virtio_options, test_filesystem_9p, test_controller_options, test_disk_extras)
+/* <interface>'s types and sub-elements: libvirt's define-time rules. */
+static void test_net_options(void) {
+        QEMU_OK(NULL, "<interface type='ethernet'><script path='/etc/qemu-ifup'/><downscript path='/etc/qemu-ifdown'/>"
+                "<target dev='tap7' managed='no'/></interface>", "ethernet");
+        QEMU_OK(NULL, "<interface type='network'><source network='default'/><model type='e1000'/>"
+                "<driver name='vhost' queues='5'/><backend tap='/dev/net/tun'/></interface>",
+                "vhost and queues kept for e1000, as libvirt does");
+        QEMU_REFUSED(NULL, "<interface type='user'><script path='/etc/qemu-ifup'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "interface 0: scripts are not supported on interfaces of type user");
+        QEMU_REFUSED(NULL, "<interface type='network'><source network='n'/><target dev='t0' managed='no'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "only supported for interface type 'ethernet', not 'network'");
+        QEMU_REFUSED(NULL, "<interface type='user'><backend tap='/dev/net/tun'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                     "<backend tap=''> is only supported for interfaces of type network, bridge and ethernet");
+        QEMU_REFUSED(NULL, "<interface type='vhostuser'><source type='unix' path='/run/v.sock' mode='client'/>"
+                     "</interface>", VB_ERROR_NOT_SUPPORTED, "vhostuser requires the virtio-net* frontend");
+        QEMU_REFUSED(NULL, "<interface type='user'><model type='e1000'/><mtu size='1400'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "setting MTU on interface model e1000 is not supported");
+        QEMU_REFUSED(NULL, "<interface type='user'><teaming type='persistent'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                     "teaming type 'persistent' needs a virtio model");
+        QEMU_REFUSED(NULL, "<interface type='user'><model type='virtio'/><coalesce><rx><frames max='7'/></rx>"
+                     "</coalesce></interface>", VB_ERROR_NOT_SUPPORTED,
+                     "coalesce settings on interface type user are not supported");
+        QEMU_REFUSED(NULL, "<interface type='user'><driver rss='on'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                     "only supported for model type 'virtio'");
+        REFUSED(NULL, "<interface type='udp'><source address='127.0.0.1' port='5'/></interface>",
+                VB_ERROR_XML, "No <local> 'address' attribute specified with socket interface");
+        REFUSED(NULL, "<interface type='client'><source port='5'/></interface>", VB_ERROR_XML,
+                "No <source> 'address' attribute specified with socket interface");
+        REFUSED(NULL, "<interface type='server'><source address='127.0.0.1' port='70000'/></interface>",
+                VB_ERROR_INVALID_ARG, "invalid port '70000'");
+        REFUSED(NULL, "<interface type='vhostuser'><model type='virtio'/><source type='unix' path='/run/v.sock' "
+                "mode='server'><reconnect enabled='yes' timeout='3'/></source></interface>", VB_ERROR_XML,
+                "'reconnect' attribute is not supported when source mode='server'");
+        REFUSED(NULL, "<interface type='user'><model type='virtio'/><teaming type='transient'/></interface>",
+                VB_ERROR_XML, "teaming persistent attribute must be set if teaming type is 'transient'");
+        REFUSED(NULL, "<interface type='user'><mtu size='0'/></interface>", VB_ERROR_XML, "malformed mtu size");
+        REFUSED(NULL, "<interface type='user'><model type='virtio'/><driver><host tso5='off'/></driver></interface>",
+                VB_ERROR_NOT_SUPPORTED, "tso5");
+}
+
+UNIT_TESTS(test_net_options, test_net_rom, test_machine_fixtures_pass, test_containers_refused, test_qemu_policy,
+           test_network_disks, test_virtio_options, test_filesystem_9p, test_controller_options, test_disk_extras)
