@@ -218,6 +218,9 @@ int qemu_build_nets(QemuCmd *c);
 int qemu_build_chrs(QemuCmd *c);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);
+/* Which video is the primary one: the first with primary='yes', else 0
+ * (qemu-command-video.c). */
+size_t qemu_primary_video(const DomainDef *def);
 int qemu_build_inputs(QemuCmd *c);
 int qemu_build_audios(QemuCmd *c);
 int qemu_build_sounds(QemuCmd *c);

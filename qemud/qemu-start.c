@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-graphics-gl.h"
+#include "qemu-video.h"
 #include "qemu-hostdev.h"
 #include "qemu-swtpm.h"
 #include "qemu-tpm.h"
@@ -519,6 +520,9 @@ static int build_argv(Domain *d, ConfError *err) {
         if (r < 0)
                 return r;
         r = qemu_graphics_gl_prepare(d->live, "/dev", err);
+        if (r < 0)
+                return r;
+        r = qemu_video_prepare(d->live, "/usr/share/qemu/vhost-user", err);
         if (r < 0)
                 return r;
         r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);

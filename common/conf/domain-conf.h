@@ -823,8 +823,15 @@ typedef struct DomainVideoDef {
         char *model;           /* vga, cirrus, virtio, qxl, bochs, ramfb, none */
         unsigned vram;         /* KiB, 0 = default */
         unsigned ram, vgamem;  /* qxl only: KiB, 0 = default */
+        unsigned vram64;       /* qxl only: KiB of the 64-bit bar, 0 = default */
         unsigned heads;
         bool primary;
+        bool vhostuser;        /* <driver name='vhostuser'/>: a vhost-user-gpu process renders */
+        bool driver_qemu;      /* <driver name='qemu'/> given (QEMU renders, the default) */
+        DomainVirtioOpts virtio; /* virtio only */
+        Tristate accel3d, accel2d; /* <acceleration accel3d='' accel2d=''/> */
+        char *rendernode;      /* <acceleration rendernode=''/>: vhostuser only */
+        unsigned res_x, res_y; /* <resolution x='' y=''/>; 0 = not given */
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainVideoDef;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <graphics>, <video>, <input>: what a desktop guest shows and is driven by. */
+/* <graphics>, <input>: what a desktop guest shows and is driven by (<video>:
+ * domain-video.c). */
 #include "domain-conf-internal.h"
 
 /* ---- graphics -------------------------------------------------------------- */
@@ -409,113 +410,6 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->display) && ok;
         ok = own_str(&g->xauth) && ok;
         ok = own_str(&g->dbus_address) && ok;
-        return ok;
-}
-
-/* ---- video --------------------------------------------------------------- */
-
-static const char *const video_model_values[] = {
-        "vga", "cirrus", "vmvga", "virtio", "qxl", "bochs", "ramfb", "none",
-};
-
-static int parse_video_model(DomainVideoDef *v, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, "type", "vram", "ram", "vgamem", "heads", "primary");
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_choice(n, path, "type", video_model_values, ELEMENTSOF(video_model_values), &v->model, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        r = xml_attr_uint(n, path, "vram", &v->vram, err);
-        if (r < 0)
-                return r;
-        /* the QXL device's own memory bars */
-        if (!streq(v->model, "qxl") && (xmlHasProp(n, BAD_CAST "ram") || xmlHasProp(n, BAD_CAST "vgamem")))
-                return xml_err_unsupported(err, "attributes 'ram' and 'vgamem' of <%s> are only supported for "
-                                           "type 'qxl', not '%s'", path, v->model);
-        r = xml_attr_uint(n, path, "ram", &v->ram, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_uint(n, path, "vgamem", &v->vgamem, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_uint(n, path, "heads", &v->heads, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_bool(n, path, "primary", "yes", "no", &v->primary, err);
-        return r < 0 ? r : 0;
-}
-
-int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainVideoDef *v;
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        r = LIST_APPEND(def->videos, def->n_videos, &v, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "model") && !xml_is(c, "alias") && !xml_is(c, "address"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, (const char *) c->name);
-                r = xml_check_unique(c, sub, err);
-                if (r < 0)
-                        return r;
-                if (xml_is(c, "model"))
-                        r = parse_video_model(v, c, sub, err);
-                else if (xml_is(c, "address"))
-                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &v->addr, err);
-                else
-                        r = domain_parse_alias(c, sub, &v->alias, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags) {
-        xw_start(w, "video");
-        if (v->model) {
-                xw_start(w, "model");
-                xw_attr(w, "type", v->model);
-                if (v->ram)
-                        xw_attrf(w, "ram", "%u", v->ram);
-                if (v->vram)
-                        xw_attrf(w, "vram", "%u", v->vram);
-                if (v->vgamem)
-                        xw_attrf(w, "vgamem", "%u", v->vgamem);
-                if (v->heads)
-                        xw_attrf(w, "heads", "%u", v->heads);
-                if (v->primary)
-                        xw_attr(w, "primary", "yes");
-                xw_end(w);
-        }
-        domain_format_alias(w, v->alias, flags);
-        domain_format_address(w, &v->addr);
-        xw_end(w);
-}
-
-void domain_video_clear(DomainVideoDef *v) {
-        free(v->model);
-        free(v->alias);
-}
-
-bool domain_video_own(DomainVideoDef *v) {
-        bool ok = true;
-
-        ok = own_str(&v->model) && ok;
-        ok = own_str(&v->alias) && ok;
         return ok;
 }
 

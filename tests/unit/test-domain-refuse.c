@@ -307,12 +307,20 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/image>");
         REFUSED(NULL, "<graphics type='vnc' tlsPort='5902'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'tlsPort' of <devices/graphics>");
-        REFUSED(NULL, "<video><model type='qxl' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
-                "attribute 'vram64' of <devices/video/model>");
+        REFUSED(NULL, "<video><model type='virtio' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "'vram64' and 'vgamem' of <devices/video/model> are only supported for type 'qxl'");
         REFUSED(NULL, "<video><model type='virtio' vgamem='16384'/></video>", VB_ERROR_NOT_SUPPORTED,
                 "'vgamem' of <devices/video/model> are only supported for type 'qxl'");
-        REFUSED(NULL, "<video><model type='qxl'><acceleration accel3d='yes'/></model></video>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/video/model/acceleration>");
+        REFUSED(NULL, "<video><driver name='vhostuser'/><model type='qxl'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "'vhostuser' driver of <devices/video/driver> is only supported with 'virtio' device, not 'qxl'");
+        REFUSED(NULL, "<video><model type='virtio'><acceleration accel3d='yes' rendernode='/dev/dri/renderD128'/>"
+                "</model></video>", VB_ERROR_NOT_SUPPORTED, "unsupported rendernode accel attribute");
+        REFUSED(NULL, "<video><driver ats='on'/><model type='qxl'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "only supported for a virtio video device, not 'qxl'");
+        REFUSED(NULL, "<video><model type='qxl'><resolution x='0' y='600'/></model></video>",
+                VB_ERROR_NOT_SUPPORTED, "video resolution values must be greater than 0");
+        REFUSED(NULL, "<video><driver name='xen'/><model type='virtio'/></video>", VB_ERROR_INVALID_ARG,
+                "value 'xen' of attribute 'name' of <devices/video/driver>");
 }
 
 static void test_refuse_unmodelled_attributes(void) {

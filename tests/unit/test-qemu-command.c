@@ -1016,6 +1016,11 @@ static bool has_host_display(const DomainDef *def) {
                 if (def->graphics[i].type == DOMAIN_GRAPHICS_SDL || def->graphics[i].type == DOMAIN_GRAPHICS_EGL_HEADLESS ||
                     def->graphics[i].gl == TRISTATE_ON)
                         return true;
+        /* virgl and vhost-user-gpu render on a host GPU (a vhost-user-gpu
+         * process listening, for the latter) */
+        for (size_t i = 0; i < def->n_videos; i++)
+                if (def->videos[i].accel3d == TRISTATE_ON || def->videos[i].vhostuser)
+                        return true;
         return false;
 }
 
