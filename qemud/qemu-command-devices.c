@@ -715,7 +715,7 @@ int qemu_build_graphics(QemuCmd *c) {
         return 0;
 }
 
-/* ---- input ---- */
+/* ---- USB devices ---- */
 
 /* "bus": "usb.0" (and "port": "1.2"): the bus of USB controller N is
  * "usb.0" for 0, "usbN.0" else (see usb_id()). */
@@ -743,54 +743,6 @@ int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
         }
         if (port[0])
                 prop_str(o, "port", port);
-        return 0;
-}
-
-static int build_input(QemuCmd *c, size_t i) {
-        const DomainInputDef *in = &c->def->inputs[i];
-        const char *type = in->type ?: "";
-        const char *bus = in->bus ?: (streq(type, "tablet") ? "usb" : "ps2");
-        json_object *o = NULL;
-        char what[32], dev[32];
-        int r;
-
-        if (!streq(type, "mouse") && !streq(type, "keyboard") && !streq(type, "tablet"))
-                return cmd_fail(c, -EOPNOTSUPP, "input type '%s' is not supported", type);
-        snprintf(what, sizeof(what), "input%zu", i);
-        if (streq(bus, "ps2")) {
-                if (streq(type, "tablet"))
-                        return cmd_fail(c, -EINVAL, "a tablet cannot be on the ps2 bus");
-                if (in->addr.type != DOMAIN_ADDRESS_NONE)
-                        return cmd_fail(c, -EINVAL, "%s: a ps2 device has no <address>", what);
-                return 0;       /* the i8042 of pc and q35 provides both */
-        }
-        if (streq(bus, "usb")) {
-                snprintf(dev, sizeof(dev), "usb-%s", streq(type, "keyboard") ? "kbd" : type);
-                o = dev_new(dev, what);
-                r = qemu_usb_bus_props(c, &in->addr, what, &o);
-                if (r < 0) {
-                        qemu_json_putp(&o);
-                        return r;
-                }
-        } else if (streq(bus, "virtio")) {
-                snprintf(dev, sizeof(dev), "virtio-%s-pci", type);
-                r = qemu_pci_device_new(c, &in->addr, what, dev, what, &o);
-                if (r < 0)
-                        return r;
-        } else
-                return cmd_fail(c, -EOPNOTSUPP, "input bus '%s' is not supported", bus);
-        return cmd_device(c, o);
-}
-
-int qemu_build_inputs(QemuCmd *c) {
-        for (size_t i = 0; i < c->def->n_inputs; i++) {
-                int r;
-
-                cmd_at(c, QEMU_DEVICE_INPUT, i);
-                r = build_input(c, i);
-                if (r < 0)
-                        return r;
-        }
         return 0;
 }
 

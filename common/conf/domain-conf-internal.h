@@ -25,7 +25,8 @@
  *   domain-chr.c         serial, console, channel, redirdev
  *   domain-hub.c         hub
  *   domain-chr-net.c     serial, console, channel of type tcp, udp: their sources
- *   domain-graphics.c    graphics, input
+ *   domain-graphics.c    graphics
+ *   domain-input.c       input
  *   domain-video.c       video
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng

@@ -837,8 +837,14 @@ typedef struct DomainVideoDef {
 } DomainVideoDef;
 
 typedef struct DomainInputDef {
-        char *type;            /* mouse, keyboard, tablet */
+        char *type;            /* mouse, keyboard, tablet; passthrough (a host evdev, virtio only);
+                                  evdev (a host evdev QEMU reads: input-linux, no bus) */
         char *bus;             /* ps2, usb, virtio */
+        char *source;          /* passthrough: <source evdev=''/>; evdev: <source dev=''/> */
+        bool grab_all;         /* evdev: grab='all' */
+        char *grab_toggle;     /* evdev: grabToggle='' (QEMU's words: "ctrl-ctrl", ...) */
+        Tristate repeat;       /* evdev: repeat='on|off' */
+        DomainVirtioOpts virtio; /* virtio bus: <driver iommu ats packed page_per_vq/> */
         DomainDeviceAddress addr; /* usb: usb; virtio: pci */
         char *alias;           /* live */
 } DomainInputDef;

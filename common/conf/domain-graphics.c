@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <graphics>, <input>: what a desktop guest shows and is driven by (<video>:
- * domain-video.c). */
+/* <graphics>: what a desktop guest is shown on (<video>: domain-video.c,
+ * <input>: domain-input.c). */
 #include "domain-conf-internal.h"
 
 /* ---- graphics -------------------------------------------------------------- */
@@ -410,73 +410,5 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->display) && ok;
         ok = own_str(&g->xauth) && ok;
         ok = own_str(&g->dbus_address) && ok;
-        return ok;
-}
-
-/* ---- input --------------------------------------------------------------- */
-
-static const char *const input_type_values[] = { "mouse", "keyboard", "tablet" };
-static const char *const input_bus_values[] = { "ps2", "usb", "virtio" };
-
-int domain_parse_input(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainInputDef *in;
-        int r;
-
-        r = LIST_APPEND(def->inputs, def->n_inputs, &in, path, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_choice(n, path, "type", input_type_values, ELEMENTSOF(input_type_values), &in->type, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        r = XML_CHECK_ATTRS(n, path, err, "type", "bus");
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        r = xml_attr_choice(n, path, "bus", input_bus_values, ELEMENTSOF(input_bus_values), &in->bus, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "alias") && !xml_is(c, "address"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, (const char *) c->name);
-                if (xml_is(c, "alias"))
-                        r = domain_parse_alias(c, sub, &in->alias, err);
-                else if (streq_ptr(in->bus, "usb") || (!in->bus && streq(in->type, "tablet")))
-                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &in->addr, err);
-                else if (streq_ptr(in->bus, "virtio"))
-                        r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &in->addr, err);
-                else    /* the i8042 of a PC: no bus address */
-                        r = domain_parse_address(c, sub, 0, &in->addr, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-void domain_format_input(XmlWriter *w, const DomainInputDef *in, unsigned flags) {
-        xw_start(w, "input");
-        xw_attr(w, "type", in->type);
-        xw_attr(w, "bus", in->bus);
-        domain_format_alias(w, in->alias, flags);
-        domain_format_address(w, &in->addr);
-        xw_end(w);
-}
-
-void domain_input_clear(DomainInputDef *in) {
-        free(in->type);
-        free(in->bus);
-        free(in->alias);
-}
-
-bool domain_input_own(DomainInputDef *in) {
-        bool ok = true;
-
-        ok = own_str(&in->type) && ok;
-        ok = own_str(&in->bus) && ok;
-        ok = own_str(&in->alias) && ok;
         return ok;
 }

@@ -487,7 +487,20 @@ static void test_refuse_values(void) {
                 "'on'");
         REFUSED(NULL, "<graphics type='spice'><image compression='off'/><image compression='lz'/></graphics>",
                 VB_ERROR_XML, "<devices/graphics/image>");
-        REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_NOT_SUPPORTED, "'passthrough'");
+        REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_XML,
+                "missing element <devices/input/source> of input type 'passthrough'");
+        REFUSED(NULL, "<input type='passthrough' bus='usb'><source evdev='/dev/input/event1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "only bus 'virtio' is supported for 'passthrough' input devices");
+        REFUSED(NULL, "<input type='evdev' bus='ps2'><source dev='/dev/input/event1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "input evdev doesn't support bus element");
+        REFUSED(NULL, "<input type='evdev'><source dev='/dev/input/event1' grab='some'/></input>",
+                VB_ERROR_INVALID_ARG, "value 'some' of attribute 'grab' of <devices/input/source>");
+        REFUSED(NULL, "<input type='evdev'><source dev='/dev/input/event1' grabToggle='alt'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "'alt'");
+        REFUSED(NULL, "<input type='mouse' bus='virtio'><source evdev='/dev/input/event1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "only supported for input types 'passthrough' and 'evdev'");
+        REFUSED(NULL, "<input type='mouse' bus='usb'><driver iommu='on'/></input>", VB_ERROR_NOT_SUPPORTED,
+                "only supported for a virtio input, not bus 'usb'");
         REFUSED(NULL, "<memballoon model='virtio'/><memballoon model='virtio'/>", VB_ERROR_XML, "<devices/memballoon>");
         REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_NOT_SUPPORTED, "'egd'");
         REFUSED(NULL, "<rng model='virtio'/>", VB_ERROR_XML, "<devices/rng/backend>");

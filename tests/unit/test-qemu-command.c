@@ -1011,6 +1011,14 @@ static bool has_network_disk(const DomainDef *def) {
         return false;
 }
 
+/* passthrough and evdev inputs read a host /dev/input/event* */
+static bool has_host_input(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_inputs; i++)
+                if (def->inputs[i].source)
+                        return true;
+        return false;
+}
+
 static bool has_host_display(const DomainDef *def) {
         for (size_t i = 0; i < def->n_graphics; i++)
                 if (def->graphics[i].type == DOMAIN_GRAPHICS_SDL || def->graphics[i].type == DOMAIN_GRAPHICS_EGL_HEADLESS ||
@@ -1056,7 +1064,7 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 fprintf(stderr, "  %s: not run, its TPM backend is the host's or an swtpm\n", xml_name);
                 return 1;
         }
-        if (def->n_hostdevs > 0) {
+        if (def->n_hostdevs > 0 || has_host_input(def)) {
                 /* QEMU opens them at start and this host has none to give:
                  * test_qemud_hostdev.py checks the start's error */
                 fprintf(stderr, "  %s: not run, it passes host devices through\n", xml_name);
