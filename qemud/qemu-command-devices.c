@@ -73,6 +73,9 @@ static char *controller_alias(const DomainDef *def, const DomainControllerDef *c
         case DOMAIN_CONTROLLER_FDC:
                 r = asprintf(&s, "fdc%u", ctrl->index);
                 break;
+        case DOMAIN_CONTROLLER_CCID:
+                r = asprintf(&s, "ccid%u", ctrl->index);
+                break;
         default:
                 r = asprintf(&s, "controller%u", ctrl->index);
                 break;
@@ -311,6 +314,8 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         switch (ctrl->type) {
         case DOMAIN_CONTROLLER_PCI:
                 return 0;       /* done first, see qemu_build_controllers() */
+        case DOMAIN_CONTROLLER_CCID:
+                return 0;       /* a USB device, with the smartcards: qemu_build_smartcards() */
         case DOMAIN_CONTROLLER_USB:
                 return build_usb_controller(c, ctrl);
         case DOMAIN_CONTROLLER_SCSI:

@@ -363,6 +363,7 @@ typedef enum DomainAddressType {
         DOMAIN_ADDRESS_VIRTIO_SERIAL,
         DOMAIN_ADDRESS_USB,
         DOMAIN_ADDRESS_ISA,
+        DOMAIN_ADDRESS_CCID,    /* a smartcard's slot of a ccid controller: controller, slot */
         _DOMAIN_ADDRESS_MAX,
 } DomainAddressType;
 
@@ -572,6 +573,7 @@ typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_IDE,
         DOMAIN_CONTROLLER_VIRTIO_SERIAL,
         DOMAIN_CONTROLLER_FDC,         /* the floppy controller: pc's own, an ISA one on q35 */
+        DOMAIN_CONTROLLER_CCID,        /* a USB smartcard reader (usb-ccid) holding <smartcard>s */
         _DOMAIN_CONTROLLER_MAX,
 } DomainControllerType;
 
@@ -944,6 +946,30 @@ typedef struct DomainRedirFilterRule {
         bool allow;
 } DomainRedirFilterRule;
 
+/* <smartcard mode=''>: common/conf/domain-smartcard.c. A card in a slot of a
+ * ccid controller (a USB reader): QEMU's emulated one on the host's NSS
+ * database (mode host) or on three certificates of it (host-certificates),
+ * or the card of a remote reader behind a chardev (passthrough: tcp, unix,
+ * spicevmc...). */
+typedef enum DomainSmartcardMode {
+        DOMAIN_SMARTCARD_HOST,
+        DOMAIN_SMARTCARD_HOST_CERTIFICATES,
+        DOMAIN_SMARTCARD_PASSTHROUGH,
+        _DOMAIN_SMARTCARD_MODE_MAX,
+} DomainSmartcardMode;
+
+#define DOMAIN_SMARTCARD_CERTS 3
+
+typedef struct DomainSmartcardDef {
+        DomainSmartcardMode mode;
+        char *certs[DOMAIN_SMARTCARD_CERTS]; /* host-certificates: the NSS nicknames */
+        char *database;        /* host-certificates: <database>, NULL = /etc/pki/nssdb */
+        DomainChrDef *src;     /* passthrough: the chardev (its type, <source>, <protocol>) */
+        bool protocol_raw;     /* unix passthrough: <protocol type='raw'/> given */
+        DomainDeviceAddress addr; /* ccid */
+        char *alias;           /* live */
+} DomainSmartcardDef;
+
 /* <hub type='usb'/>: common/conf/domain-hub.c */
 typedef struct DomainHubDef {
         DomainDeviceAddress addr; /* usb */
@@ -1212,6 +1238,8 @@ typedef struct DomainDef {
         size_t n_sounds;
         DomainAudioDef *audios;
         size_t n_audios;
+        DomainSmartcardDef *smartcards;
+        size_t n_smartcards;
         DomainRedirdevDef *redirdevs;
         size_t n_redirdevs;
         DomainRedirFilterRule *redirfilter;

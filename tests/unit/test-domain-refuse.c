@@ -487,6 +487,15 @@ static void test_refuse_values(void) {
                 "'on'");
         REFUSED(NULL, "<graphics type='spice'><image compression='off'/><image compression='lz'/></graphics>",
                 VB_ERROR_XML, "<devices/graphics/image>");
+        REFUSED(NULL, "<smartcard mode='host-certificates'><certificate>a</certificate></smartcard>", VB_ERROR_XML,
+                "needs exactly three certificates, not 1");
+        REFUSED(NULL, "<smartcard mode='passthrough' type='pipe'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'pipe' of attribute 'type' of <devices/smartcard> is not supported");
+        REFUSED(NULL, "<smartcard mode='passthrough'/>", VB_ERROR_XML, "missing attribute 'type'");
+        REFUSED(NULL, "<smartcard mode='host' type='tcp'/>", VB_ERROR_NOT_SUPPORTED, "attribute 'type'");
+        REFUSED(NULL, "<smartcard mode='guest'/>", VB_ERROR_INVALID_ARG, "value 'guest' of attribute 'mode'");
+        REFUSED(NULL, "<smartcard mode='host'><address type='usb' bus='0' port='1'/></smartcard>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'usb' of <devices/smartcard/address>");
         REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_XML,
                 "missing element <devices/input/source> of input type 'passthrough'");
         REFUSED(NULL, "<input type='passthrough' bus='usb'><source evdev='/dev/input/event1'/></input>",

@@ -1070,6 +1070,12 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 fprintf(stderr, "  %s: not run, it passes host devices through\n", xml_name);
                 return 1;
         }
+        if (def->n_smartcards > 0 && def->smartcards[0].mode != DOMAIN_SMARTCARD_PASSTHROUGH) {
+                /* QEMU opens the host's NSS database at start: the start's
+                 * error names it when it is missing (test_qemud_smartcard.py) */
+                fprintf(stderr, "  %s: not run, its emulated smartcard needs the host's NSS database\n", xml_name);
+                return 1;
+        }
         if (has_host_display(def)) {
                 /* egl-headless needs a host GPU, sdl an X display:
                  * test_qemud_graphics_gl.py checks the start's error */
