@@ -37,6 +37,8 @@ static int validate_machine_devices(const DomainDef *def, ConfError *err) {
                                            domain_tpm_backend_to_string(def->tpms[0].backend) ?: "?");
         if (def->n_hubs > 0)
                 return xml_err_unsupported(err, "<devices/hub type='usb'> is not supported by the LXC driver");
+        if (def->n_smartcards > 0)
+                return xml_err_unsupported(err, "<devices/smartcard> is not supported by the LXC driver");
         if (def->has_genid)
                 return xml_err_unsupported(err, "<genid> is not supported by the LXC driver: a container has no "
                                            "VM generation ID");

@@ -8,6 +8,7 @@
 #include "qemu-command-internal.h"
 #include "qemu-hostdev.h"
 #include "qemu-memdev.h"
+#include "qemu-smartcard.h"
 #include "qemu-usb-address.h"
 #include "util.h"
 #include "xml-util.h"
@@ -198,6 +199,10 @@ static int add_implied_controllers(Assign *a) {
         /* the machine's own disk controller */
         if (r >= 0)
                 r = ensure_controller(def, a->q35 ? DOMAIN_CONTROLLER_SATA : DOMAIN_CONTROLLER_IDE, 0, NULL);
+        /* each smartcard's reader (libvirt's slot numbering: qemu-smartcard.c) */
+        qemu_smartcard_assign_addresses(def);
+        for (size_t i = 0; r >= 0 && i < def->n_smartcards; i++)
+                r = ensure_controller(def, DOMAIN_CONTROLLER_CCID, def->smartcards[i].addr.controller, NULL);
         if (r >= 0 && needs_usb(def))
                 r = ensure_controller(def, DOMAIN_CONTROLLER_USB, 0, a->q35 ? "qemu-xhci" : "piix3-uhci");
         if (r >= 0 && needs_virtio_serial(def) && !qemu_has_controller_type(def, DOMAIN_CONTROLLER_VIRTIO_SERIAL))

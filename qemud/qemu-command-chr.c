@@ -407,3 +407,9 @@ int qemu_build_redirdevs(QemuCmd *c) {
         }
         return 0;
 }
+
+/* The chardev of another device's socket (a passthrough smartcard's), as
+ * a serial's: -chardev ... id=char<alias>. */
+int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        return build_chardev(c, chr, alias);
+}

@@ -73,6 +73,9 @@ static char *controller_alias(const DomainDef *def, const DomainControllerDef *c
         case DOMAIN_CONTROLLER_FDC:
                 r = asprintf(&s, "fdc%u", ctrl->index);
                 break;
+        case DOMAIN_CONTROLLER_CCID:
+                r = asprintf(&s, "ccid%u", ctrl->index);
+                break;
         default:
                 r = asprintf(&s, "controller%u", ctrl->index);
                 break;
@@ -355,6 +358,8 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         switch (ctrl->type) {
         case DOMAIN_CONTROLLER_PCI:
                 return 0;       /* done first, see qemu_build_controllers() */
+        case DOMAIN_CONTROLLER_CCID:
+                return 0;       /* a USB device, with the smartcards: qemu_build_smartcards() */
         case DOMAIN_CONTROLLER_USB:
                 return build_usb_controller(c, ctrl);
         case DOMAIN_CONTROLLER_SCSI:
@@ -670,76 +675,7 @@ int qemu_build_graphics(QemuCmd *c) {
         return 0;
 }
 
-/* ---- video ---- */
-
-static int build_video(QemuCmd *c, size_t i, bool primary) {
-        const DomainVideoDef *v = &c->def->videos[i];
-        const char *model = v->model ?: "vga", *type;
-        _cleanup_(qemu_json_putp) json_object *o = NULL;
-        char what[32];
-        int r;
-
-        cmd_at(c, QEMU_DEVICE_VIDEO, i);
-        if (streq(model, "none"))
-                return 0;
-        if (!primary && (streq(model, "vga") || streq(model, "cirrus")))
-                return cmd_fail(c, -EOPNOTSUPP, "video model '%s' can only be the primary one", model);
-        snprintf(what, sizeof(what), "video%zu", i);
-        if (streq(model, "ramfb")) {
-                if (v->addr.type != DOMAIN_ADDRESS_NONE)
-                        return cmd_fail(c, -EINVAL, "video model 'ramfb' is no PCI device: it has no <address>");
-                return cmd_device(c, dev_new("ramfb", what));
-        }
-        if (streq(model, "vga") || streq(model, "cirrus"))
-                type = streq(model, "vga") ? "VGA" : "cirrus-vga";
-        else if (streq(model, "virtio"))
-                type = primary ? "virtio-vga" : "virtio-gpu-pci";
-        else if (streq(model, "qxl"))
-                type = primary ? "qxl-vga" : "qxl";
-        else if (streq(model, "bochs"))
-                type = "bochs-display";
-        else
-                return cmd_fail(c, -EOPNOTSUPP, "video model '%s' is not supported", model);
-        if (!streq(model, "qxl") && (v->ram > 0 || v->vgamem > 0))
-                return cmd_fail(c, -EINVAL, "%s: ram and vgamem are for video model 'qxl' only", what);
-        r = qemu_pci_device_new(c, &v->addr, what, type, what, &o);
-        if (r < 0)
-                return r;
-        if ((streq(model, "vga") || streq(model, "cirrus")) && v->vram > 0)
-                prop_int(&o, "vgamem_mb", MAX(v->vram / 1024, 1u));
-        /* QXL's memory bars: ram (with the VGA framebuffer), vram (surfaces) */
-        if (streq(model, "qxl") && v->ram > 0)
-                prop_int(&o, "ram_size", (int64_t) v->ram * 1024);
-        if (streq(model, "qxl") && v->vram > 0)
-                prop_int(&o, "vram_size", (int64_t) v->vram * 1024);
-        if (streq(model, "qxl") && v->vgamem > 0)
-                prop_int(&o, "vgamem_mb", MAX(v->vgamem / 1024, 1u));
-        if ((streq(model, "virtio") || streq(model, "qxl")) && v->heads > 0)
-                prop_int(&o, "max_outputs", v->heads);
-        return cmd_device(c, TAKE_PTR(o));
-}
-
-/* The primary adapter goes first: it is the one the firmware shows. */
-int qemu_build_videos(QemuCmd *c) {
-        const DomainDef *def = c->def;
-        size_t primary = 0;
-        int r;
-
-        for (size_t i = 0; i < def->n_videos; i++)
-                if (def->videos[i].primary) {
-                        primary = i;
-                        break;
-                }
-        if (def->n_videos == 0)
-                return 0;
-        r = build_video(c, primary, true);
-        for (size_t i = 0; r >= 0 && i < def->n_videos; i++)
-                if (i != primary)
-                        r = build_video(c, i, false);
-        return r;
-}
-
-/* ---- input ---- */
+/* ---- USB devices ---- */
 
 /* "bus": "usb.0" (and "port": "1.2"): the bus of USB controller N is
  * "usb.0" for 0, "usbN.0" else (see usb_id()). */
@@ -767,54 +703,6 @@ int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
         }
         if (port[0])
                 prop_str(o, "port", port);
-        return 0;
-}
-
-static int build_input(QemuCmd *c, size_t i) {
-        const DomainInputDef *in = &c->def->inputs[i];
-        const char *type = in->type ?: "";
-        const char *bus = in->bus ?: (streq(type, "tablet") ? "usb" : "ps2");
-        json_object *o = NULL;
-        char what[32], dev[32];
-        int r;
-
-        if (!streq(type, "mouse") && !streq(type, "keyboard") && !streq(type, "tablet"))
-                return cmd_fail(c, -EOPNOTSUPP, "input type '%s' is not supported", type);
-        snprintf(what, sizeof(what), "input%zu", i);
-        if (streq(bus, "ps2")) {
-                if (streq(type, "tablet"))
-                        return cmd_fail(c, -EINVAL, "a tablet cannot be on the ps2 bus");
-                if (in->addr.type != DOMAIN_ADDRESS_NONE)
-                        return cmd_fail(c, -EINVAL, "%s: a ps2 device has no <address>", what);
-                return 0;       /* the i8042 of pc and q35 provides both */
-        }
-        if (streq(bus, "usb")) {
-                snprintf(dev, sizeof(dev), "usb-%s", streq(type, "keyboard") ? "kbd" : type);
-                o = dev_new(dev, what);
-                r = qemu_usb_bus_props(c, &in->addr, what, &o);
-                if (r < 0) {
-                        qemu_json_putp(&o);
-                        return r;
-                }
-        } else if (streq(bus, "virtio")) {
-                snprintf(dev, sizeof(dev), "virtio-%s-pci", type);
-                r = qemu_pci_device_new(c, &in->addr, what, dev, what, &o);
-                if (r < 0)
-                        return r;
-        } else
-                return cmd_fail(c, -EOPNOTSUPP, "input bus '%s' is not supported", bus);
-        return cmd_device(c, o);
-}
-
-int qemu_build_inputs(QemuCmd *c) {
-        for (size_t i = 0; i < c->def->n_inputs; i++) {
-                int r;
-
-                cmd_at(c, QEMU_DEVICE_INPUT, i);
-                r = build_input(c, i);
-                if (r < 0)
-                        return r;
-        }
         return 0;
 }
 

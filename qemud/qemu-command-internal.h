@@ -228,6 +228,15 @@ void qemu_net_host_port(const char *host, unsigned port, char *buf, size_t size)
 int qemu_build_chrs(QemuCmd *c);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);
+/* The ccid controllers (usb-ccid) and the smartcards in them
+ * (qemu-command-smartcard.c). */
+int qemu_build_smartcards(QemuCmd *c);
+/* -chardev id=char<alias> for chr (qemu-command-chr.c); nothing while
+ * collecting devices. */
+int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias);
+/* Which video is the primary one: the first with primary='yes', else 0
+ * (qemu-command-video.c). */
+size_t qemu_primary_video(const DomainDef *def);
 int qemu_build_inputs(QemuCmd *c);
 int qemu_build_audios(QemuCmd *c);
 int qemu_build_sounds(QemuCmd *c);

@@ -190,6 +190,11 @@ int qemu_command_assign_aliases(DomainDef *def);
  * path can hold), -ENOMEM. */
 int qemu_command_assign_paths(DomainDef *def, const char *run_dir);
 
+/* Where the vhost-user-gpu backend of def->videos[i] (<driver
+ * name='vhostuser'/>) listens and QEMU connects: RUN_DIR/NAME.videoI-gpu.sock.
+ * 0, -EINVAL (no run_dir or no name), -ENOMEM. */
+int qemu_video_vhost_user_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
+
 /* The alias of one disk of def (which need not be in def->disks yet, for
  * hotplug), as qemu_command_assign_aliases() sets it. 0, -EINVAL, -ENOMEM. */
 int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, char **ret);

@@ -33,6 +33,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_TPM] = "tpm",
         [QEMU_DEVICE_HUB] = "hub",
         [QEMU_DEVICE_FS] = "filesystem",
+        [QEMU_DEVICE_SMARTCARD] = "smartcard",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -79,6 +80,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->n_hubs;
         case QEMU_DEVICE_FS:
                 return def->n_filesystems;
+        case QEMU_DEVICE_SMARTCARD:
+                return def->n_smartcards;
         default:
                 return 0;
         }
@@ -93,6 +96,7 @@ int qemu_build_devices(QemuCmd *c) {
         r = qemu_build_iommu(c) ?:
             qemu_build_controllers(c) ?:
             qemu_build_hubs(c) ?:
+            qemu_build_smartcards(c) ?:
             qemu_build_disks(c) ?:
             qemu_build_filesystems(c) ?:
             qemu_build_nets(c) ?:

@@ -16,6 +16,8 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-graphics-gl.h"
+#include "qemu-video.h"
+#include "qemu-smartcard.h"
 #include "qemu-hostdev.h"
 #include "qemu-swtpm.h"
 #include "qemu-tpm.h"
@@ -523,6 +525,12 @@ static int build_argv(Domain *d, ConfError *err) {
         if (r < 0)
                 return r;
         r = qemu_graphics_gl_prepare(d->live, "/dev", err);
+        if (r < 0)
+                return r;
+        r = qemu_video_prepare(d->live, "/usr/share/qemu/vhost-user", err);
+        if (r < 0)
+                return r;
+        r = qemu_smartcard_prepare(d->live, QEMU_SMARTCARD_DEFAULT_DB, err);
         if (r < 0)
                 return r;
         r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);

@@ -56,6 +56,9 @@ static size_t usb_devices(DomainDef *def, UsbDev *l, size_t max) {
                                 snprintf(l[n].what, sizeof(l[n].what), __VA_ARGS__); n++; } } while (0)
         for (size_t i = 0; i < def->n_hubs; i++)
                 ADD(&def->hubs[i].addr, true, "hub %zu", i);
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_CCID)
+                        ADD(&def->controllers[i].addr, false, "controller 'ccid' index %u", def->controllers[i].index);
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].bus == DOMAIN_DISK_BUS_USB)
                         ADD(&def->disks[i].addr, false, "disk '%s'", def->disks[i].dst ?: "");
@@ -75,7 +78,8 @@ static size_t usb_devices(DomainDef *def, UsbDev *l, size_t max) {
 }
 
 static size_t usb_device_max(const DomainDef *def) {
-        return def->n_hubs + def->n_disks + def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_hostdevs;
+        return def->n_hubs + def->n_disks + def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_hostdevs +
+               def->n_controllers;
 }
 
 bool qemu_usb_needed(const DomainDef *def) {
@@ -88,7 +92,11 @@ bool qemu_usb_needed(const DomainDef *def) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].bus == DOMAIN_DISK_BUS_USB)
                         return true;
-        return def->n_redirdevs > 0 || def->n_hubs > 0 || qemu_hostdev_needs_usb(def);
+        /* a smartcard's reader, usb-ccid */
+        for (size_t i = 0; i < def->n_controllers; i++)
+                if (def->controllers[i].type == DOMAIN_CONTROLLER_CCID)
+                        return true;
+        return def->n_redirdevs > 0 || def->n_hubs > 0 || qemu_hostdev_needs_usb(def) || def->n_smartcards > 0;
 }
 
 /* libvirt's port counts; 0 for no bus of its own (none, a companion). */

@@ -171,6 +171,12 @@ static int validate_fs(const DomainFsDef *fs, ConfError *err) {
 
 /* libvirt's limits for QEMU's QXL memory bars. */
 static int validate_video(const DomainVideoDef *v, size_t i, ConfError *err) {
+        /* QEMU has virgl on virtio-gpu only, and no 2D acceleration */
+        if (v->accel3d == TRISTATE_ON && !streq_ptr(v->model, "virtio"))
+                return xml_err_unsupported(err, "video %zu: %s 3d acceleration is not supported", i,
+                                           v->model ?: "vga");
+        if (v->accel2d == TRISTATE_ON)
+                return xml_err_unsupported(err, "video %zu: qemu does not support the accel2d setting", i);
         if (!streq_ptr(v->model, "qxl"))
                 return 0;
         if ((v->ram && v->ram < 1024) || (v->vram && v->vram < 1024) || (v->vgamem && v->vgamem < 1024))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <address/>: where a device sits on its bus. Modelled: pci, drive,
- * virtio-serial, usb and isa; the other types of the schema (isa, ccw, ccid,
+ * virtio-serial, usb, isa and ccid; the other types of the schema (ccw,
  * spapr-vio, virtio-mmio, dimm, unassigned) are refused, naming them. */
 #include <inttypes.h>
 
@@ -125,6 +125,18 @@ static int parse_virtio_serial(xmlNodePtr n, const char *path, DomainDeviceAddre
         return 0;
 }
 
+/* ccid: controller='0' slot='0', the slot of a smartcard reader. */
+static int parse_ccid(xmlNodePtr n, const char *path, DomainDeviceAddress *a, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "controller", "slot");
+        if (r >= 0)
+                r = attr_uint_max(n, path, "controller", 99, &a->controller, err);
+        if (r >= 0)
+                r = attr_uint_max(n, path, "slot", 99, &a->slot, err);
+        return r < 0 ? r : 0;
+}
+
 /* isa: iobase='0x3f8' irq='0x4', hex or decimal as PCI numbers (the
  * schema's iobase and irq). */
 static int parse_isa(xmlNodePtr n, const char *path, DomainDeviceAddress *a, ConfError *err) {
@@ -217,6 +229,9 @@ int domain_parse_address(xmlNodePtr n, const char *path, unsigned allowed, Domai
         case DOMAIN_ADDRESS_ISA:
                 r = parse_isa(n, path, &a, err);
                 break;
+        case DOMAIN_ADDRESS_CCID:
+                r = parse_ccid(n, path, &a, err);
+                break;
         default:
                 r = parse_usb(n, path, &a, err);
                 break;
@@ -272,6 +287,10 @@ void domain_format_address(XmlWriter *w, const DomainDeviceAddress *a) {
                 if (a->has_irq)
                         xw_attrf(w, "irq", "0x%x", a->irq);
                 break;
+        case DOMAIN_ADDRESS_CCID:
+                xw_attrf(w, "controller", "%u", a->controller);
+                xw_attrf(w, "slot", "%u", a->slot);
+                break;
         default:
                 break;
         }
@@ -305,6 +324,9 @@ void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t si
                 break;
         case DOMAIN_ADDRESS_ISA:
                 snprintf(buf, size, "isa iobase 0x%x", a->iobase);
+                break;
+        case DOMAIN_ADDRESS_CCID:
+                snprintf(buf, size, "ccid %u:%u", a->controller, a->slot);
                 break;
         default:
                 snprintf(buf, size, "none");

@@ -28,8 +28,11 @@
  *   domain-hostdev.c     hostdev
  *   domain-chr.c         serial, console, channel, redirdev
  *   domain-hub.c         hub
+ *   domain-smartcard.c   smartcard
  *   domain-chr-net.c     serial, console, channel of type tcp, udp: their sources
- *   domain-graphics.c    graphics, video, input
+ *   domain-graphics.c    graphics
+ *   domain-input.c       input
+ *   domain-video.c       video
  *   domain-sound.c       sound, audio
  *   domain-devices.c     controller, memballoon, rng
  *   domain-virtio-opts.c the virtio options of any device's <driver>
@@ -334,6 +337,11 @@ void domain_chr_net_clear(DomainChrDef *chr);
 bool domain_chr_net_own(DomainChrDef *chr);
 int domain_parse_redirfilter(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_redirfilter(XmlWriter *w, const DomainDef *def);
+int domain_parse_smartcard(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_smartcard(XmlWriter *w, const DomainSmartcardDef *sc, unsigned flags);
+void domain_smartcard_clear(DomainSmartcardDef *sc);
+bool domain_smartcard_own(DomainSmartcardDef *sc);
+
 int domain_parse_hub(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_hub(XmlWriter *w, const DomainHubDef *hub, unsigned flags);
 void domain_hub_clear(DomainHubDef *hub);

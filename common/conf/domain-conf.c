@@ -154,6 +154,7 @@ static const char *const domain_controller_type_table[_DOMAIN_CONTROLLER_MAX] = 
         [DOMAIN_CONTROLLER_SATA] = "sata",
         [DOMAIN_CONTROLLER_IDE] = "ide",
         [DOMAIN_CONTROLLER_FDC] = "fdc",
+        [DOMAIN_CONTROLLER_CCID] = "ccid",
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = "virtio-serial",
 };
 
@@ -332,6 +333,7 @@ static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
         [DOMAIN_ADDRESS_VIRTIO_SERIAL] = "virtio-serial",
         [DOMAIN_ADDRESS_USB] = "usb",
         [DOMAIN_ADDRESS_ISA] = "isa",
+        [DOMAIN_ADDRESS_CCID] = "ccid",
 };
 
 static const char *const domain_perf_event_table[_DOMAIN_PERF_MAX] = {
@@ -626,6 +628,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->sounds, def->n_sounds, domain_sound_clear);
         CLEAR_ARRAY(def->audios, def->n_audios, domain_audio_clear);
         CLEAR_ARRAY(def->redirdevs, def->n_redirdevs, domain_redirdev_clear);
+        CLEAR_ARRAY(def->smartcards, def->n_smartcards, domain_smartcard_clear);
         free(def->redirfilter);
         CLEAR_ARRAY(def->hubs, def->n_hubs, domain_hub_clear);
         domain_memballoon_clear(&def->memballoon);
@@ -681,6 +684,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->sounds, copy->n_sounds, domain_sound_own);
         OWN_DEVICES(ok, copy->audios, copy->n_audios, domain_audio_own);
         OWN_DEVICES(ok, copy->redirdevs, copy->n_redirdevs, domain_redirdev_own);
+        OWN_DEVICES(ok, copy->smartcards, copy->n_smartcards, domain_smartcard_own);
         ok = OWN_ARRAY(copy->redirfilter, copy->n_redirfilter) && ok;
         OWN_DEVICES(ok, copy->hubs, copy->n_hubs, domain_hub_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
@@ -877,6 +881,7 @@ static const ChildParser device_parsers[] = {
         { "controller", domain_parse_controller },
         { "filesystem", domain_parse_fs },
         { "interface", domain_parse_net },
+        { "smartcard", domain_parse_smartcard },
         { "serial", domain_parse_serial },
         { "console", domain_parse_console },
         { "channel", domain_parse_channel },
@@ -1154,6 +1159,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_net(w, &def->nets[i], flags);
         }
         domain_format_net_hostdevs_at(w, def, def->n_nets, flags);
+        for (size_t i = 0; i < def->n_smartcards; i++)
+                domain_format_smartcard(w, &def->smartcards[i], flags);
         for (DomainChrKind k = 0; k < _DOMAIN_CHR_KIND_MAX; k++)
                 for (size_t i = 0; i < def->n_chrs; i++)
                         if (def->chrs[i].kind == k)

@@ -374,6 +374,7 @@ typedef enum DomainAddressType {
         DOMAIN_ADDRESS_VIRTIO_SERIAL,
         DOMAIN_ADDRESS_USB,
         DOMAIN_ADDRESS_ISA,
+        DOMAIN_ADDRESS_CCID,    /* a smartcard's slot of a ccid controller: controller, slot */
         _DOMAIN_ADDRESS_MAX,
 } DomainAddressType;
 
@@ -619,6 +620,7 @@ typedef enum DomainControllerType {
         DOMAIN_CONTROLLER_IDE,
         DOMAIN_CONTROLLER_VIRTIO_SERIAL,
         DOMAIN_CONTROLLER_FDC,         /* the floppy controller: pc's own, an ISA one on q35 */
+        DOMAIN_CONTROLLER_CCID,        /* a USB smartcard reader (usb-ccid) holding <smartcard>s */
         _DOMAIN_CONTROLLER_MAX,
 } DomainControllerType;
 
@@ -931,15 +933,28 @@ typedef struct DomainVideoDef {
         char *model;           /* vga, cirrus, virtio, qxl, bochs, ramfb, none */
         unsigned vram;         /* KiB, 0 = default */
         unsigned ram, vgamem;  /* qxl only: KiB, 0 = default */
+        unsigned vram64;       /* qxl only: KiB of the 64-bit bar, 0 = default */
         unsigned heads;
         bool primary;
+        bool vhostuser;        /* <driver name='vhostuser'/>: a vhost-user-gpu process renders */
+        bool driver_qemu;      /* <driver name='qemu'/> given (QEMU renders, the default) */
+        DomainVirtioOpts virtio; /* virtio only */
+        Tristate accel3d, accel2d; /* <acceleration accel3d='' accel2d=''/> */
+        char *rendernode;      /* <acceleration rendernode=''/>: vhostuser only */
+        unsigned res_x, res_y; /* <resolution x='' y=''/>; 0 = not given */
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainVideoDef;
 
 typedef struct DomainInputDef {
-        char *type;            /* mouse, keyboard, tablet */
+        char *type;            /* mouse, keyboard, tablet; passthrough (a host evdev, virtio only);
+                                  evdev (a host evdev QEMU reads: input-linux, no bus) */
         char *bus;             /* ps2, usb, virtio */
+        char *source;          /* passthrough: <source evdev=''/>; evdev: <source dev=''/> */
+        bool grab_all;         /* evdev: grab='all' */
+        char *grab_toggle;     /* evdev: grabToggle='' (QEMU's words: "ctrl-ctrl", ...) */
+        Tristate repeat;       /* evdev: repeat='on|off' */
+        DomainVirtioOpts virtio; /* virtio bus: <driver iommu ats packed page_per_vq/> */
         DomainDeviceAddress addr; /* usb: usb; virtio: pci */
         char *alias;           /* live */
 } DomainInputDef;
@@ -1038,6 +1053,30 @@ typedef struct DomainRedirFilterRule {
         int version;           /* bcdDevice: '1.10' is 0x0110 */
         bool allow;
 } DomainRedirFilterRule;
+
+/* <smartcard mode=''>: common/conf/domain-smartcard.c. A card in a slot of a
+ * ccid controller (a USB reader): QEMU's emulated one on the host's NSS
+ * database (mode host) or on three certificates of it (host-certificates),
+ * or the card of a remote reader behind a chardev (passthrough: tcp, unix,
+ * spicevmc...). */
+typedef enum DomainSmartcardMode {
+        DOMAIN_SMARTCARD_HOST,
+        DOMAIN_SMARTCARD_HOST_CERTIFICATES,
+        DOMAIN_SMARTCARD_PASSTHROUGH,
+        _DOMAIN_SMARTCARD_MODE_MAX,
+} DomainSmartcardMode;
+
+#define DOMAIN_SMARTCARD_CERTS 3
+
+typedef struct DomainSmartcardDef {
+        DomainSmartcardMode mode;
+        char *certs[DOMAIN_SMARTCARD_CERTS]; /* host-certificates: the NSS nicknames */
+        char *database;        /* host-certificates: <database>, NULL = /etc/pki/nssdb */
+        DomainChrDef *src;     /* passthrough: the chardev (its type, <source>, <protocol>) */
+        bool protocol_raw;     /* unix passthrough: <protocol type='raw'/> given */
+        DomainDeviceAddress addr; /* ccid */
+        char *alias;           /* live */
+} DomainSmartcardDef;
 
 /* <hub type='usb'/>: common/conf/domain-hub.c */
 typedef struct DomainHubDef {
@@ -1356,6 +1395,8 @@ typedef struct DomainDef {
         size_t n_sounds;
         DomainAudioDef *audios;
         size_t n_audios;
+        DomainSmartcardDef *smartcards;
+        size_t n_smartcards;
         DomainRedirdevDef *redirdevs;
         size_t n_redirdevs;
         DomainRedirFilterRule *redirfilter;

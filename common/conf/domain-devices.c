@@ -34,6 +34,16 @@ static const struct {
         [DOMAIN_CONTROLLER_VIRTIO_SERIAL] = { virtio_serial_models, ELEMENTSOF(virtio_serial_models) },
 };
 
+/* A root bus is the machine's own: it has no address; a ccid controller
+ * is a USB device. */
+static unsigned controller_address_types(const DomainControllerDef *c, bool root) {
+        if (root)
+                return 0;
+        if (c->type == DOMAIN_CONTROLLER_CCID)
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
+        return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI);
+}
+
 static bool controller_has_ports(DomainControllerType t) {
         return t == DOMAIN_CONTROLLER_USB || t == DOMAIN_CONTROLLER_VIRTIO_SERIAL;
 }
@@ -220,9 +230,7 @@ int domain_parse_controller(DomainDef *def, xmlNodePtr n, const char *path, Conf
                 else if (xml_is(ch, "pcihole64"))
                         r = parse_controller_pcihole64(c, root, ch, sub, err);
                 else if (xml_is(ch, "address"))
-                        /* a root bus is the machine's own: it has no address */
-                        r = domain_parse_address(ch, sub, root ? 0 : DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI),
-                                                 &c->addr, err);
+                        r = domain_parse_address(ch, sub, controller_address_types(c, root), &c->addr, err);
                 else
                         r = domain_parse_alias(ch, sub, &c->alias, err);
                 if (r < 0)

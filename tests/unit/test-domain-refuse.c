@@ -310,12 +310,20 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "<devices/graphics/image>");
         REFUSED(NULL, "<graphics type='vnc' tlsPort='5902'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'tlsPort' of <devices/graphics>");
-        REFUSED(NULL, "<video><model type='qxl' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
-                "attribute 'vram64' of <devices/video/model>");
+        REFUSED(NULL, "<video><model type='virtio' vram64='65536'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "'vram64' and 'vgamem' of <devices/video/model> are only supported for type 'qxl'");
         REFUSED(NULL, "<video><model type='virtio' vgamem='16384'/></video>", VB_ERROR_NOT_SUPPORTED,
                 "'vgamem' of <devices/video/model> are only supported for type 'qxl'");
-        REFUSED(NULL, "<video><model type='qxl'><acceleration accel3d='yes'/></model></video>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/video/model/acceleration>");
+        REFUSED(NULL, "<video><driver name='vhostuser'/><model type='qxl'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "'vhostuser' driver of <devices/video/driver> is only supported with 'virtio' device, not 'qxl'");
+        REFUSED(NULL, "<video><model type='virtio'><acceleration accel3d='yes' rendernode='/dev/dri/renderD128'/>"
+                "</model></video>", VB_ERROR_NOT_SUPPORTED, "unsupported rendernode accel attribute");
+        REFUSED(NULL, "<video><driver ats='on'/><model type='qxl'/></video>", VB_ERROR_NOT_SUPPORTED,
+                "only supported for a virtio video device, not 'qxl'");
+        REFUSED(NULL, "<video><model type='qxl'><resolution x='0' y='600'/></model></video>",
+                VB_ERROR_NOT_SUPPORTED, "video resolution values must be greater than 0");
+        REFUSED(NULL, "<video><driver name='xen'/><model type='virtio'/></video>", VB_ERROR_INVALID_ARG,
+                "value 'xen' of attribute 'name' of <devices/video/driver>");
 }
 
 static void test_refuse_unmodelled_attributes(void) {
@@ -488,7 +496,29 @@ static void test_refuse_values(void) {
                 "'on'");
         REFUSED(NULL, "<graphics type='spice'><image compression='off'/><image compression='lz'/></graphics>",
                 VB_ERROR_XML, "<devices/graphics/image>");
-        REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_NOT_SUPPORTED, "'passthrough'");
+        REFUSED(NULL, "<smartcard mode='host-certificates'><certificate>a</certificate></smartcard>", VB_ERROR_XML,
+                "needs exactly three certificates, not 1");
+        REFUSED(NULL, "<smartcard mode='passthrough' type='pipe'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'pipe' of attribute 'type' of <devices/smartcard> is not supported");
+        REFUSED(NULL, "<smartcard mode='passthrough'/>", VB_ERROR_XML, "missing attribute 'type'");
+        REFUSED(NULL, "<smartcard mode='host' type='tcp'/>", VB_ERROR_NOT_SUPPORTED, "attribute 'type'");
+        REFUSED(NULL, "<smartcard mode='guest'/>", VB_ERROR_INVALID_ARG, "value 'guest' of attribute 'mode'");
+        REFUSED(NULL, "<smartcard mode='host'><address type='usb' bus='0' port='1'/></smartcard>",
+                VB_ERROR_NOT_SUPPORTED, "address type 'usb' of <devices/smartcard/address>");
+        REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_XML,
+                "missing element <devices/input/source> of input type 'passthrough'");
+        REFUSED(NULL, "<input type='passthrough' bus='usb'><source evdev='/dev/input/event1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "only bus 'virtio' is supported for 'passthrough' input devices");
+        REFUSED(NULL, "<input type='evdev' bus='ps2'><source dev='/dev/input/event1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "input evdev doesn't support bus element");
+        REFUSED(NULL, "<input type='evdev'><source dev='/dev/input/event1' grab='some'/></input>",
+                VB_ERROR_INVALID_ARG, "value 'some' of attribute 'grab' of <devices/input/source>");
+        REFUSED(NULL, "<input type='evdev'><source dev='/dev/input/event1' grabToggle='alt'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "'alt'");
+        REFUSED(NULL, "<input type='mouse' bus='virtio'><source evdev='/dev/input/event1'/></input>",
+                VB_ERROR_NOT_SUPPORTED, "only supported for input types 'passthrough' and 'evdev'");
+        REFUSED(NULL, "<input type='mouse' bus='usb'><driver iommu='on'/></input>", VB_ERROR_NOT_SUPPORTED,
+                "only supported for a virtio input, not bus 'usb'");
         REFUSED(NULL, "<memballoon model='virtio'/><memballoon model='virtio'/>", VB_ERROR_XML, "<devices/memballoon>");
         REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_NOT_SUPPORTED, "'egd'");
         REFUSED(NULL, "<rng model='virtio'/>", VB_ERROR_XML, "<devices/rng/backend>");

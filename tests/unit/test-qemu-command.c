@@ -1018,10 +1018,23 @@ static bool has_network_disk(const DomainDef *def) {
         return false;
 }
 
+/* passthrough and evdev inputs read a host /dev/input/event* */
+static bool has_host_input(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_inputs; i++)
+                if (def->inputs[i].source)
+                        return true;
+        return false;
+}
+
 static bool has_host_display(const DomainDef *def) {
         for (size_t i = 0; i < def->n_graphics; i++)
                 if (def->graphics[i].type == DOMAIN_GRAPHICS_SDL || def->graphics[i].type == DOMAIN_GRAPHICS_EGL_HEADLESS ||
                     def->graphics[i].gl == TRISTATE_ON)
+                        return true;
+        /* virgl and vhost-user-gpu render on a host GPU (a vhost-user-gpu
+         * process listening, for the latter) */
+        for (size_t i = 0; i < def->n_videos; i++)
+                if (def->videos[i].accel3d == TRISTATE_ON || def->videos[i].vhostuser)
                         return true;
         return false;
 }
@@ -1070,10 +1083,16 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 fprintf(stderr, "  %s: not run, its TPM backend is the host's or an swtpm\n", xml_name);
                 return 1;
         }
-        if (def->n_hostdevs > 0) {
+        if (def->n_hostdevs > 0 || has_host_input(def)) {
                 /* QEMU opens them at start and this host has none to give:
                  * test_qemud_hostdev.py checks the start's error */
                 fprintf(stderr, "  %s: not run, it passes host devices through\n", xml_name);
+                return 1;
+        }
+        if (def->n_smartcards > 0 && def->smartcards[0].mode != DOMAIN_SMARTCARD_PASSTHROUGH) {
+                /* QEMU opens the host's NSS database at start: the start's
+                 * error names it when it is missing (test_qemud_smartcard.py) */
+                fprintf(stderr, "  %s: not run, its emulated smartcard needs the host's NSS database\n", xml_name);
                 return 1;
         }
         if (has_host_display(def)) {
