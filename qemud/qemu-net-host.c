@@ -213,12 +213,22 @@ static int check_host(const DomainDef *def, const DomainNetDef *net, size_t i, c
         return 0;
 }
 
+int qemu_net_host_check(Domain *d, char *msg, size_t size) {
+        for (size_t i = 0; i < d->live->n_nets; i++) {
+                int r = check_host(d->live, &d->live->nets[i], i, msg, size);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int qemu_net_host_prepare(Domain *d, char *msg, size_t size) {
         for (size_t i = 0; i < d->live->n_nets; i++) {
                 DomainNetDef *net = &d->live->nets[i];
-                int r = check_host(d->live, net, i, msg, size);
+                int r = 0;
 
-                if (r >= 0 && net->type == DOMAIN_NET_ETHERNET && i < d->n_tap_fds)
+                if (net->type == DOMAIN_NET_ETHERNET && i < d->n_tap_fds)
                         r = ethernet_tap(d, i, msg, size);
                 /* the taps of networkd too: it does not coalesce */
                 if (r >= 0 && net->opts.coalesce_rx_frames && net->ifname &&
