@@ -202,3 +202,31 @@ def test_failing_script_fails_the_start(env):
         assert subprocess.run(["ip", "link", "show", "vbbad0"], capture_output=True).returncode != 0
     finally:
         g.call("Undefine", 0)
+
+
+def test_unmanaged_tap_with_coalesce(env):
+    """<target dev='T' managed='no'/>: QEMU gets the existing tap T, which
+    stays after the guest (its MAC untouched); <coalesce> is set on it."""
+    tap = f"vbumt{os.getpid() % 1000}"
+    subprocess.run(["ip", "tuntap", "add", "dev", tap, "mode", "tap", "vnet_hdr"], check=True)
+    try:
+        mac_before = open(f"/sys/class/net/{tap}/address").read()
+        xml = bare_domain("unmanaged", f"<interface type='ethernet'><mac address='52:54:00:6e:4c:01'/>"
+                                       f"<target dev='{tap}' managed='no'/><model type='virtio'/>"
+                                       f"<coalesce><rx><frames max='7'/></rx></coalesce></interface>")
+        g = Guest(env, env.call("DomainDefineXML", xml), "unmanaged")
+        try:
+            g.call("Create", 0)
+            assert g.state()[0] == S.RUNNING
+            assert f"<target dev='{tap}' managed='no'/>" in g.call("GetXMLDesc", 0)
+            fds = os.listdir(f"/proc/{g.pid()}/fd")
+            assert any(os.readlink(f"/proc/{g.pid()}/fd/{fd}") == "/dev/net/tun" for fd in fds)
+            g.call("Destroy", 0)
+        finally:
+            if g.state()[0] != S.SHUTOFF:
+                g.call("Destroy", 0)
+            g.call("Undefine", 0)
+        assert os.path.exists(f"/sys/class/net/{tap}"), "the user's tap went with the guest"
+        assert open(f"/sys/class/net/{tap}/address").read() == mac_before
+    finally:
+        subprocess.run(["ip", "link", "del", tap], check=False)
