@@ -164,7 +164,7 @@ static int parse_vlan(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfErro
         o->vlan = calloc(1, sizeof(*o->vlan));
         if (!o->vlan)
                 return xml_err_oom(err);
-        return network_parse_vlan(n, path, o->vlan, err);
+        return network_parse_vlan_domain(n, path, o->vlan, err);
 }
 
 static int parse_vport_params(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfError *err) {
