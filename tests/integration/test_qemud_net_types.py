@@ -10,6 +10,8 @@ test guest (TCG):
 - type='udp' and type='server' (QEMU's socket netdev) in one guest: an ARP
   request sent to its UDP port gets the guest's ARP reply, and the NIC on
   the TCP server sends its frames (length-prefixed) to a client of ours.
+- An unmanaged tap (<target managed='no'>) with <coalesce>; a server
+  interface hot-plugged (netdev_add), an ethernet one refused.
 - A start that needs what the host lacks fails naming it, and leaves the
   domain shut off: a vDPA device, a vhost-user socket or shared memory,
   Open vSwitch, a failing <script>.
@@ -230,3 +232,28 @@ def test_unmanaged_tap_with_coalesce(env):
         assert open(f"/sys/class/net/{tap}/address").read() == mac_before
     finally:
         subprocess.run(["ip", "link", "del", tap], check=False)
+
+
+def test_hotplug_server_interface(env):
+    """A type='server' interface plugged live: QEMU listens on its port
+    (netdev_add of a socket netdev), and the live XML has it; an ethernet
+    one is refused as not hot-pluggable, nothing changed."""
+    port = free_port()
+    # i440FX's root bus hot-plugs through ACPI
+    xml = bare_domain("sockplug", "").replace("</os>", "</os>\n  <features><acpi/></features>", 1)
+    g = Guest(env, env.call("DomainDefineXML", xml), "sockplug")
+    try:
+        g.call("Create", 0)
+        g.call("AttachDevice", f"<interface type='server'><mac address='52:54:00:6e:4d:01'/>"
+                               f"<source address='127.0.0.1' port='{port}'/><model type='e1000'/></interface>", 1)
+        assert f"<source address='127.0.0.1' port='{port}'/>" in g.call("GetXMLDesc", 0)
+        with socket.create_connection(("127.0.0.1", port), timeout=10):
+            pass
+        before = g.call("GetXMLDesc", 0)
+        with dbus_error("NotSupported", "type 'ethernet' cannot be hot-plugged"):
+            g.call("AttachDevice", "<interface type='ethernet'><target dev='vbhp0'/></interface>", 1)
+        assert g.call("GetXMLDesc", 0) == before
+    finally:
+        if g.state()[0] != S.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", 0)
