@@ -205,6 +205,13 @@ static int check_host(const DomainDef *def, const DomainNetDef *net, size_t i, c
                          "plugs taps into Linux bridges only", i, o->vport_type ?: "");
                 return -EOPNOTSUPP;
         }
+        if (o->backend_tap && !streq(o->backend_tap, "/dev/net/tun") &&
+            (net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE)) {
+                snprintf(msg, size, "interface %zu: <backend tap='%s'> is not supported for a port of networkd, "
+                         "which opens /dev/net/tun (only type='ethernet' taps go through another device)", i,
+                         o->backend_tap);
+                return -EOPNOTSUPP;
+        }
         if (o->vlan && net->type != DOMAIN_NET_NETWORK && net->type != DOMAIN_NET_BRIDGE) {
                 snprintf(msg, size, "interface %zu: a <vlan> is not supported on an interface of type '%s'", i,
                          domain_net_type_to_string(net->type));

@@ -172,6 +172,8 @@ def test_udp_arp_and_server_frames(env):
      "<model type='virtio'/></interface>",
      "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>",
      ("OperationFailed", "vhost-user socket /run/vbtest-none.sock is missing")),
+    ("tapdev", "<interface type='bridge'><source bridge='vbnone0'/><backend tap='/dev/null'/></interface>", "",
+     ("NotSupported", "<backend tap='/dev/null'> is not supported for a port of networkd")),
     ("ovs", "<interface type='bridge'><source bridge='vbnone0'/><virtualport type='openvswitch'/></interface>", "",
      ("NotSupported", "<virtualport type='openvswitch'>")),
 ])
