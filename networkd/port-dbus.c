@@ -52,6 +52,16 @@ static int read_options(sd_bus_message *msg, PortRequest *req, sd_bus_error *err
                                         return r;
                                 done = true;
                         }
+                if (!done && streq(key, "isolated")) {
+                        int b;
+                        if (!streq(contents, "b"))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "option 'isolated' must be a boolean");
+                        r = sd_bus_message_read(msg, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        req->isolated = b;
+                        done = true;
+                }
                 if (!done && streq(key, "vnet_hdr")) {
                         int b;
                         if (!streq(contents, "b"))
@@ -81,7 +91,7 @@ static int read_options(sd_bus_message *msg, PortRequest *req, sd_bus_error *err
 static int read_request(sd_bus_message *msg, PortRequest *req, PortType type, sd_bus_error *error) {
         int r;
 
-        *req = (PortRequest) { .type = type, .vnet_hdr = true };
+        *req = (PortRequest) { .type = type, .vnet_hdr = true, .isolated = -1 };
         r = sd_bus_message_read(msg, "ssss", &req->network, &req->owner_uuid, &req->mac, &req->portgroup);
         if (r < 0)
                 return r;

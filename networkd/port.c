@@ -69,6 +69,8 @@ static int resolve_qos(Port *p, const NetworkDef *net, const PortRequest *req, s
                         p->vlan = net->vlan;
                 p->isolated = net->port_isolated == TRISTATE_ON;
         }
+        if (req->isolated >= 0) /* the interface's <port isolated=''> wins over the network's */
+                p->isolated = req->isolated;
         if (req->bandwidth_xml && *req->bandwidth_xml) {
                 p->bandwidth = (NetworkBandwidth) {};
                 r = network_parse_bandwidth_xml(req->bandwidth_xml, &p->bandwidth, &err);

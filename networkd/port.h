@@ -50,6 +50,7 @@ typedef struct PortRequest {
         bool vnet_hdr;
         const char *bandwidth_xml; /* the interface's own <bandwidth> */
         const char *vlan_xml;      /* the interface's own <vlan> */
+        int isolated;              /* the interface's <port isolated=''>: 1, 0, or -1 for the network's */
 } PortRequest;
 
 Port *port_free(Port *p);

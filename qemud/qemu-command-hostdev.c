@@ -31,6 +31,8 @@ static int build_pci(QemuCmd *c, const DomainHostdevDef *h, const char *id, json
         if (r < 0)
                 return r;
         prop_strf(ret, "host", "%04x:%02x:%02x.%x", h->pci_domain, h->pci_bus, h->pci_slot, h->pci_function);
+        if (h->net.teaming_persistent) /* the virtio-net NIC whose alias it names */
+                prop_str(ret, "failover_pair_id", h->net.teaming_persistent);
         boot_index(ret, h);
         return 0;
 }

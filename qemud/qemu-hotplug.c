@@ -888,11 +888,11 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
 
 static int ask_port(Plug *p, Domain *d, sd_bus_error *error) {
         const DomainNetDef *net = &p->live->nets[p->ref.index];
-        _cleanup_free_ char *bandwidth = NULL;
+        _cleanup_free_ char *bandwidth = NULL, *vlan = NULL;
         NetworkdPortRequest req;
         int r;
 
-        r = qemu_interface_port_request(d, net, &req, &bandwidth);
+        r = qemu_interface_port_request(d, net, &req, &bandwidth, &vlan);
         if (r < 0)
                 return r;
         r = networkd_allocate_port_async(d->manager->bus, &req, on_port, p, NULL);

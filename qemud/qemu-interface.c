@@ -19,11 +19,15 @@ bool qemu_interface_uses_port(const DomainNetDef *net) {
 }
 
 int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPortRequest *ret,
-                                char **ret_bandwidth) {
+                                char **ret_bandwidth, char **ret_vlan) {
         char *bandwidth = net->bandwidth ? domain_interface_bandwidth_xml(net->bandwidth) : NULL;
+        char *vlan = net->opts.vlan ? domain_interface_vlan_xml(net->opts.vlan) : NULL;
 
-        if (net->bandwidth && !bandwidth)
+        if ((net->bandwidth && !bandwidth) || (net->opts.vlan && !vlan)) {
+                free(bandwidth);
+                free(vlan);
                 return -ENOMEM;
+        }
         *ret = (NetworkdPortRequest) {
                 .network = net->type == DOMAIN_NET_NETWORK ? net->source : NULL,
                 .bridge = net->type == DOMAIN_NET_BRIDGE ? net->source : NULL,
@@ -33,9 +37,12 @@ int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPort
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
                 .bandwidth_xml = bandwidth,
+                .vlan_xml = vlan,
+                .isolated = net->opts.port_isolated == TRISTATE_ON ? 1 : net->opts.port_isolated == TRISTATE_OFF ? -1 : 0,
         };
         memcpy(ret->mac, net->mac, sizeof(ret->mac));
         *ret_bandwidth = bandwidth;
+        *ret_vlan = vlan;
         return 0;
 }
 

@@ -22,10 +22,10 @@ extern const DomainInterfaceOps qemu_interface_ops;
 bool qemu_interface_uses_port(const DomainNetDef *net);
 
 /* The AllocatePort request for net of d, as the start asks for it; borrows
- * from d and net, and from *ret_bandwidth (the <bandwidth> as XML, or NULL:
- * free it once the request is sent). 0 or -ENOMEM. */
+ * from d and net, and from *ret_bandwidth and *ret_vlan (the <bandwidth> and <vlan> as XML, or NULL:
+ * free them once the request is sent). 0 or -ENOMEM. */
 int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPortRequest *ret,
-                                char **ret_bandwidth);
+                                char **ret_bandwidth, char **ret_vlan);
 
 /* def is old plus devices: the interfaces that old has keep their aliases
  * (qemu_command_assign_aliases() numbers them by index, which would rename

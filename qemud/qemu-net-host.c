@@ -205,6 +205,13 @@ static int check_host(const DomainDef *def, const DomainNetDef *net, size_t i, c
                          "plugs taps into Linux bridges only", i, o->vport_type ?: "");
                 return -EOPNOTSUPP;
         }
+        if (o->backend_tap && !streq(o->backend_tap, "/dev/net/tun") &&
+            (net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE)) {
+                snprintf(msg, size, "interface %zu: <backend tap='%s'> is not supported for a port of networkd, "
+                         "which opens /dev/net/tun (only type='ethernet' taps go through another device)", i,
+                         o->backend_tap);
+                return -EOPNOTSUPP;
+        }
         if (o->vlan && net->type != DOMAIN_NET_NETWORK && net->type != DOMAIN_NET_BRIDGE) {
                 snprintf(msg, size, "interface %zu: a <vlan> is not supported on an interface of type '%s'", i,
                          domain_net_type_to_string(net->type));
@@ -213,12 +220,22 @@ static int check_host(const DomainDef *def, const DomainNetDef *net, size_t i, c
         return 0;
 }
 
+int qemu_net_host_check(Domain *d, char *msg, size_t size) {
+        for (size_t i = 0; i < d->live->n_nets; i++) {
+                int r = check_host(d->live, &d->live->nets[i], i, msg, size);
+
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int qemu_net_host_prepare(Domain *d, char *msg, size_t size) {
         for (size_t i = 0; i < d->live->n_nets; i++) {
                 DomainNetDef *net = &d->live->nets[i];
-                int r = check_host(d->live, net, i, msg, size);
+                int r = 0;
 
-                if (r >= 0 && net->type == DOMAIN_NET_ETHERNET && i < d->n_tap_fds)
+                if (net->type == DOMAIN_NET_ETHERNET && i < d->n_tap_fds)
                         r = ethernet_tap(d, i, msg, size);
                 /* the taps of networkd too: it does not coalesce */
                 if (r >= 0 && net->opts.coalesce_rx_frames && net->ifname &&

@@ -16,6 +16,10 @@
 #include "domain.h"
 
 int qemu_net_host_prepare(Domain *d, char *msg, size_t size);
+/* The checks alone, before networkd or storaged are asked for anything:
+ * -EOPNOTSUPP / -ENODEV for what the host lacks, -ENOENT for a missing
+ * vhost-user socket; msg names it. */
+int qemu_net_host_check(Domain *d, char *msg, size_t size);
 void qemu_net_host_release(Domain *d);
 /* Runs script with ifname as its argument, at most 30 s; msg on failure. */
 int qemu_net_run_script(const char *script, const char *ifname, char *msg, size_t size);

@@ -698,8 +698,13 @@ static int step_caps(void *ctx) {
 static int step_prepare(void *ctx) {
         Domain *d = ctx;
         ConfError err = {};
+        char msg[512];
         int r = prepare_live(d, &err);
 
+        if (r >= 0 && (r = qemu_net_host_check(d, msg, sizeof(msg))) < 0) {
+                start_note_failure(d, r == -ENOENT ? VB_ERROR_OPERATION_FAILED : VB_ERROR_NOT_SUPPORTED, msg);
+                return r;
+        }
         if (r >= 0)
                 r = record_start(d, &err);
         if (r < 0)
@@ -750,7 +755,7 @@ static int step_command(void *ctx) {
         int r = qemu_net_host_prepare(d, msg, sizeof(msg));
 
         if (r < 0) {
-                start_note_failure(d, r == -EOPNOTSUPP || r == -ENODEV ? VB_ERROR_NOT_SUPPORTED : VB_ERROR_OPERATION_FAILED, msg);
+                start_note_failure(d, VB_ERROR_OPERATION_FAILED, msg);
                 return r;
         }
         r = build_argv(d, &err);

@@ -281,6 +281,8 @@ void domain_format_net_port(XmlWriter *w, const DomainNetDef *net);
 void domain_format_net_scripts(XmlWriter *w, const DomainNetDef *net);
 void domain_format_net_tail(XmlWriter *w, const DomainNetDef *net);
 void domain_net_opts_clear(DomainNetOpts *o);
+int domain_parse_hostdev_teaming(char **persistent, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_hostdev_teaming(XmlWriter *w, const char *persistent);
 bool domain_net_opts_own(DomainNetOpts *o);
 /* <source> of socket, vhostuser and vdpa interfaces (domain-net-source.c). */
 int domain_parse_net_other_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);

@@ -436,6 +436,8 @@ static int parse_child(DomainHostdevDef *h, xmlNodePtr c, const char *path, Conf
                 return parse_flag(&h->readonly, c, sub, err);
         if (xml_is(c, "shareable"))
                 return parse_flag(&h->shareable, c, sub, err);
+        if (xml_is(c, "teaming") && h->type == DOMAIN_HOSTDEV_PCI)
+                return domain_parse_hostdev_teaming(&h->net.teaming_persistent, c, sub, err);
         if (xml_is(c, "boot"))
                 return domain_parse_boot_order(c, sub, &h->boot_order, err);
         if (xml_is(c, "alias"))
@@ -553,6 +555,7 @@ void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned fla
         }
         format_source(w, h);
         domain_format_net_ips(w, h->ips, h->n_ips, h->routes, h->n_routes);
+        domain_format_hostdev_teaming(w, h->net.teaming_persistent);
         domain_format_boot_order(w, h->boot_order);
         if (h->readonly)
                 xw_empty(w, "readonly");

@@ -59,6 +59,7 @@ typedef struct DomainHostdevNet {
         char *vport_type;          /* <virtualport type=''>: 802.1Qbg, 802.1Qbh */
         char *managerid, *typeid, *typeidversion, *instanceid, *profileid; /* its <parameters> */
         bool has_vport;
+        char *teaming_persistent;  /* <teaming type='transient' persistent=''/>: virtio-net's failover pair */
 } DomainHostdevNet;
 
 typedef struct DomainHostdevDef {

@@ -188,6 +188,8 @@ static int parse_child(DomainHostdevDef *h, xmlNodePtr c, const char *path, Conf
                 return parse_vport(&h->net, c, sub, err);
         if (xml_is(c, "model"))
                 return parse_model(&h->net, c, sub, err);
+        if (xml_is(c, "teaming"))
+                return domain_parse_hostdev_teaming(&h->net.teaming_persistent, c, sub, err);
         if (xml_is(c, "boot"))
                 return domain_parse_boot_order(c, sub, &h->boot_order, err);
         if (xml_is(c, "alias"))
@@ -305,6 +307,7 @@ static void format_one(XmlWriter *w, const DomainHostdevDef *h, unsigned flags) 
                 xw_attr(w, "type", h->net.model);
                 xw_end(w);
         }
+        domain_format_hostdev_teaming(w, h->net.teaming_persistent);
         domain_format_boot_order(w, h->boot_order);
         domain_format_alias(w, h->alias, flags);
         domain_format_address(w, &h->addr);
@@ -321,6 +324,7 @@ void domain_format_net_hostdevs_at(XmlWriter *w, const DomainDef *def, size_t po
 
 void domain_hostdev_net_clear(DomainHostdevNet *net) {
         free(net->model);
+        free(net->teaming_persistent);
         for (size_t i = 0; i < net->n_tags; i++)
                 free(net->tags[i].native_mode);
         free(net->tags);
@@ -338,6 +342,7 @@ bool domain_hostdev_net_own(DomainHostdevNet *net) {
         for (size_t i = 0; ok && i < net->n_tags; i++)
                 ok = own_str(&net->tags[i].native_mode) && ok;
         ok = own_str(&net->model) && ok;
+        ok = own_str(&net->teaming_persistent) && ok;
         ok = own_str(&net->vport_type) && ok;
         ok = own_str(&net->managerid) && ok;
         ok = own_str(&net->typeid) && ok;

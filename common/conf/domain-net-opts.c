@@ -25,6 +25,8 @@ static const char *const teaming_table[_DOMAIN_NET_TEAMING_MAX] = {
         [DOMAIN_NET_TEAMING_TRANSIENT] = "transient",
 };
 
+static int parse_teaming(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfError *err);
+
 static const char *const vport_types[] = { "802.1Qbg", "802.1Qbh", "openvswitch", "midonet" };
 
 static int parse_path_elem(xmlNodePtr n, const char *path, char **ret, ConfError *err) {
@@ -78,6 +80,29 @@ static int parse_link(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfErro
         if (r >= 0)
                 r = domain_attr_tristate(n, path, "state", "up", "down", &o->link_up, err);
         return r < 0 ? r : 0;
+}
+
+/* <teaming> of a host device: only the transient side of a pair. */
+int domain_parse_hostdev_teaming(char **persistent, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainNetOpts o = {};
+        int r = parse_teaming(&o, n, path, err);
+
+        if (r >= 0 && o.teaming != DOMAIN_NET_TEAMING_TRANSIENT)
+                r = xml_err_unsupported(err, "teaming type '%s' of <%s> is not supported: a host device is the "
+                                        "transient side of a failover pair", teaming_table[o.teaming], path);
+        if (r >= 0)
+                *persistent = TAKE_PTR(o.teaming_persistent);
+        free(o.teaming_persistent);
+        return r;
+}
+
+void domain_format_hostdev_teaming(XmlWriter *w, const char *persistent) {
+        if (!persistent)
+                return;
+        xw_start(w, "teaming");
+        xw_attr(w, "type", "transient");
+        xw_attr(w, "persistent", persistent);
+        xw_end(w);
 }
 
 static int parse_teaming(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfError *err) {
@@ -139,7 +164,7 @@ static int parse_vlan(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfErro
         o->vlan = calloc(1, sizeof(*o->vlan));
         if (!o->vlan)
                 return xml_err_oom(err);
-        return network_parse_vlan(n, path, o->vlan, err);
+        return network_parse_vlan_domain(n, path, o->vlan, err);
 }
 
 static int parse_vport_params(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfError *err) {

@@ -55,6 +55,7 @@ void network_dns_clear(NetworkDns *dns);
 /* network-qos.c */
 int network_parse_bandwidth(xmlNodePtr n, const char *path, NetworkBandwidth *bw, ConfError *err);
 int network_parse_vlan(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfError *err);
+int network_parse_vlan_domain(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfError *err);
 int network_parse_portgroup(xmlNodePtr n, const char *path, NetworkPortgroup *pg, ConfError *err);
 void network_format_bandwidth(XmlWriter *w, const NetworkBandwidth *bw);
 void network_format_vlan(XmlWriter *w, const NetworkVlan *vlan);

@@ -63,7 +63,8 @@ int network_parse_bandwidth(xmlNodePtr n, const char *path, NetworkBandwidth *bw
         return 0;
 }
 
-int network_parse_vlan(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfError *err) {
+static int parse_vlan(xmlNodePtr n, const char *path, NetworkVlan *vlan, unsigned min_id, unsigned max_id,
+                      ConfError *err) {
         _cleanup_free_ char *trunk = NULL;
         int r = XML_CHECK_ATTRS(n, path, err, "trunk");
 
@@ -95,9 +96,9 @@ int network_parse_vlan(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfEr
                         r = xml_attr_enum(c, sub, "nativeMode", modes, ELEMENTSOF(modes), &mode, err);
                 if (r < 0)
                         return r;
-                /* 0 and 4095 are reserved by 802.1Q */
-                if (id < 1 || id > 4094)
-                        return xml_err_invalid(err, "VLAN tag %u of <%s> is out of range (1 to 4094)", id, sub);
+                if (id < min_id || id > max_id)
+                        return xml_err_invalid(err, "VLAN tag %u of <%s> is out of range (%u to %u)", id, sub,
+                                               min_id, max_id);
                 for (size_t i = 0; i < vlan->n_tags; i++)
                         if (vlan->tags[i] == id)
                                 return xml_err_invalid(err, "VLAN tag %u is given twice in <%s>", id, path);
@@ -117,6 +118,18 @@ int network_parse_vlan(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfEr
         if (vlan->native_mode && !vlan->trunk && vlan->n_tags == 1)
                 return xml_err_xml(err, "'nativeMode' in <%s> needs a trunk (trunk='yes' or several tags)", path);
         return 0;
+}
+
+/* 0 and 4095 are reserved by 802.1Q: a network's tags are what its
+ * bridge can filter. */
+int network_parse_vlan(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfError *err) {
+        return parse_vlan(n, path, vlan, 1, 4094, err);
+}
+
+/* A domain's <interface><vlan> takes what libvirt's does (0 to 4095); a
+ * reserved tag is networkd's refusal when the port is asked for. */
+int network_parse_vlan_domain(xmlNodePtr n, const char *path, NetworkVlan *vlan, ConfError *err) {
+        return parse_vlan(n, path, vlan, 0, 4095, err);
 }
 
 bool network_vlan_equal(const NetworkVlan *a, const NetworkVlan *b) {

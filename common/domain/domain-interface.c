@@ -43,3 +43,32 @@ char *domain_interface_bandwidth_xml(const struct NetworkBandwidth *bw) {
         }
         return s;
 }
+
+char *domain_interface_vlan_xml(const struct NetworkVlan *vlan) {
+        static const char *const modes[] = { [NETWORK_VLAN_NATIVE_TAGGED] = "tagged",
+                                             [NETWORK_VLAN_NATIVE_UNTAGGED] = "untagged" };
+        char *s = NULL;
+        size_t n = 0;
+        FILE *f;
+
+        if (!vlan || !vlan->n_tags)
+                return strdup("");
+        f = open_memstream(&s, &n);
+        if (!f)
+                return NULL;
+        fprintf(f, "<vlan%s>", vlan->trunk ? " trunk='yes'" : "");
+        for (size_t i = 0; i < vlan->n_tags; i++) {
+                bool native = vlan->native_mode != NETWORK_VLAN_NATIVE_NONE && vlan->tags[i] == vlan->native_tag;
+
+                fprintf(f, "<tag id='%u'", vlan->tags[i]);
+                if (native)
+                        fprintf(f, " nativeMode='%s'", modes[vlan->native_mode]);
+                fputs("/>", f);
+        }
+        fputs("</vlan>", f);
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
+        return s;
+}

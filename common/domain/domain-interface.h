@@ -34,3 +34,6 @@ struct DomainInterfaceOps {
 /* <bandwidth>...</bandwidth> of bw, for networkd's AllocatePort and
  * SetPortBandwidth; "" when bw is NULL or not present. NULL: out of memory. */
 char *domain_interface_bandwidth_xml(const struct NetworkBandwidth *bw);
+/* An interface's <vlan> as networkd's AllocatePort takes it ("" for none);
+ * NULL when out of memory. */
+char *domain_interface_vlan_xml(const struct NetworkVlan *vlan);

@@ -68,6 +68,7 @@ static int ask_port(PrepareJob *job, size_t i, const char *peer) {
         Domain *d = prepare_job_domain(job);
         const DomainNetDef *net = &d->live->nets[i];
         _cleanup_free_ char *bandwidth = net->bandwidth ? domain_interface_bandwidth_xml(net->bandwidth) : NULL;
+        _cleanup_free_ char *vlan = net->opts.vlan ? domain_interface_vlan_xml(net->opts.vlan) : NULL;
         NetworkdPortRequest preq = {
                 .network = net->type == DOMAIN_NET_NETWORK ? net->source : NULL,
                 .bridge = net->type == DOMAIN_NET_BRIDGE ? net->source : NULL,
@@ -78,13 +79,15 @@ static int ask_port(PrepareJob *job, size_t i, const char *peer) {
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
                 .bandwidth_xml = bandwidth, /* the interface's own <bandwidth> */
+                .vlan_xml = vlan,
+                .isolated = net->opts.port_isolated == TRISTATE_ON ? 1 : net->opts.port_isolated == TRISTATE_OFF ? -1 : 0,
                 .veth = peer != NULL,
                 .peer_ifname = peer,
         };
         PortRequest *req = calloc(1, sizeof(*req));
         int r;
 
-        if (!req || (net->bandwidth && !bandwidth)) {
+        if (!req || (net->bandwidth && !bandwidth) || (net->opts.vlan && !vlan)) {
                 free(req);
                 return -ENOMEM;
         }

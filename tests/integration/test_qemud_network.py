@@ -356,6 +356,35 @@ def test_target_dev_names_the_tap(env):
         env.dcall(path, "Undefine", 0)
 
 
+def test_port_isolated_and_vlan(env):
+    """<port isolated='yes'/> of an interface makes its tap an isolated
+    bridge port (networkd's AllocatePort option); a <vlan> on a network
+    without VLAN filtering is networkd's refusal, naming the network."""
+    name, uuid, mac = "isovm", "6b1f0d33-6a0e-4c5e-9d6e-000000000005", "52:54:00:5a:00:06"
+    nic = (f"    <interface type='network'>\n      <mac address='{mac}'/>\n      <source network='{NET}'/>\n"
+           f"      <port isolated='yes'/>\n      <target dev='vbiso0'/>\n      <model type='virtio'/>\n"
+           f"    </interface>")
+    path = env.define(name, uuid, nic=None, extra_devices=nic)
+    try:
+        env.start(path, name, 1)                       # paused: QEMU runs, no boot
+        assert "<port isolated='yes'/>" in env.dcall(path, "GetXMLDesc", 0)
+        link = env.link("vbiso0")
+        assert link["linkinfo"].get("info_slave_data", {}).get("isolated") is True, link
+    finally:
+        env.destroy(path)
+        assert_released(env, uuid, ["vbiso0"])
+        env.dcall(path, "Undefine", 0)
+    name, uuid = "vlanvm", "6b1f0d33-6a0e-4c5e-9d6e-000000000006"
+    nic = nic.replace("<port isolated='yes'/>", "<vlan><tag id='42'/></vlan>").replace("vbiso0", "vbvlan0")
+    path = env.define(name, uuid, nic=None, extra_devices=nic)
+    try:
+        with dbus_error("NotSupported", "a VLAN for a port needs a network with VLANs", NET):
+            env.start(path, name, 1)
+        assert env.state(path)[0] == S.SHUTOFF
+    finally:
+        env.dcall(path, "Undefine", 0)
+
+
 def assert_nothing_left(env, path, name, uuid, links_before):
     assert env.state(path)[0] == S.SHUTOFF, env.state(path)
     assert env.qemud.get_property(path, "org.libvirt.Domain", "Active") is False

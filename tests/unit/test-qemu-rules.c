@@ -300,8 +300,8 @@ static void test_net_driver_refused(void) {
         } cases[] = {
                 { "<interface type='user'><model type='e1000'/><driver txmode='timer'/></interface>",
                   "only supported for model type 'virtio', not 'e1000'" },
-                { "<interface type='user'><model type='virtio'/><driver queues='4'/></interface>",
-                  "multiqueue (<driver queues='4'>) is not supported" },
+                { "<interface type='user'><model type='e1000'/><driver rss='on'/></interface>",
+                  "only supported for model type 'virtio', not 'e1000'" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
