@@ -228,14 +228,14 @@ def perform_async(env, path, uri, flags=MIGRATE_LIVE):
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env.bus.env)
 
 
-def slow_start(a, b, ga):
+def slow_start(a, b, ga, flags=MIGRATE_LIVE):
     """Begin3 and Prepare3, and a Perform3 slowed to 1 MiB/s under way."""
     ga.call("MigrateSetMaxSpeed", dbus.UInt64(1), dbus.UInt32(0))
-    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(flags))
     xml = move_serial(xml, a, b, ga.name)
     ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
-                     cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
-    proc = perform_async(a, ga.path, uri)
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    proc = perform_async(a, ga.path, uri, flags)
 
     def sending():
         typ, st = ga.call("GetJobStats", dbus.UInt32(0))
@@ -267,6 +267,24 @@ def test_abort_job_during_migration(hosts):
     ga.wait_tick_after(ga.last_tick())
     typ, st = ga.call("GetJobStats", dbus.UInt32(1))
     assert typ == 5  # cancelled
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+
+
+def test_not_live_pauses_the_guest_while_it_moves(hosts):
+    """Without MIGRATE_LIVE the guest is paused (migration) while its memory
+    moves, as libvirt does; cancelled, it runs on where it was."""
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, proc = slow_start(a, b, ga, flags=0)
+    assert ga.state() == (S.PAUSED, PAUSED_MIGRATION)
+    ga.call("AbortJob")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "cancelled" in err, err
+    cancel_on_b(b, ck)
+    ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(0), 1)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(ga.last_tick())
     ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
 
 
