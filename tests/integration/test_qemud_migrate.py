@@ -22,7 +22,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from migrate_common import qmp_trace, ticks_go_on  # noqa: F401
+from migrate_common import qmp_trace, ticks_go_on, writes_go_on  # noqa: F401
 from test_qemud_common import QemudEnv, Guest, dbus_error, E, S  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
@@ -528,7 +528,7 @@ def test_copy_storage_all_while_the_guest_writes(hosts):
     assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
     # resumed on B: the same writer goes on, on B's disk
     gb.call("Resume")
-    h.wait_until(lambda: len(markers(disk_b)) > len(n) + 5, 60, what="the guest writing on B")
+    writes_go_on(lambda: len(markers(disk_b)) > len(n) + 5, "the guest writing on B", b.qemu_log_dir / "cs1.log", "B")
     m = markers(disk_b)
     assert m == list(range(len(m)))
     conb = Console(b.root / "cs1.console")
