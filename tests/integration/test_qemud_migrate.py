@@ -507,7 +507,6 @@ def test_copy_storage_all_while_the_guest_writes(hosts):
     there serves it over NBD, A mirrors it while the guest keeps writing to
     it, then the memory. B's guest stays paused (PAUSED): the two images
     are byte for byte the same; resumed, it goes on writing where it was."""
-    from test_qemud_control import Console
     a, b = hosts
     disk_a, disk_b = a.root / "cs1.raw", b.root / "cs1.raw"
     with open(disk_a, "wb") as f:             # 16 MiB of data for the copy, the rest holes
@@ -517,6 +516,29 @@ def test_copy_storage_all_while_the_guest_writes(hosts):
     start_writer(con)
     h.wait_until(lambda: len(markers(disk_a)) > 5, 60, what="the guest writing its disk")
     flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK | MIGRATE_PAUSED
+    try:
+        copy_storage_all_checks(a, b, g, con, disk_a, disk_b, flags)
+    finally:
+        # the tests after this one want no cs1 on either host, whatever happened here
+        for e in (a, b):
+            drop(e, "cs1")
+
+
+def drop(env, name):
+    """name gone from env, whatever state a failed test left it in."""
+    try:
+        path = env.call("DomainLookupByName", name)
+    except dbus.exceptions.DBusException:
+        return
+    for method in ("Destroy", "Undefine"):
+        try:
+            env.dcall(path, method, dbus.UInt32(0))
+        except dbus.exceptions.DBusException:
+            pass
+
+
+def copy_storage_all_checks(a, b, g, con, disk_a, disk_b, flags):
+    from test_qemud_control import Console
     path, _ = copy_storage(a, b, g, flags)
     con.close()
     gb = Guest(b, path, "cs1")
