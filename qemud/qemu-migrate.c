@@ -515,10 +515,26 @@ static json_object *perform_parameters(QemuMigration *g, const MigrateParams *p)
 /* TUNNELLED: QEMU writes the stream to the proxy's fd, named for "fd:". */
 #define TUNNEL_FD_NAME "migrate"
 
+/* Without LIVE the guest is paused while its memory moves, as libvirt
+ * does (the STOP is the migration's: perform_failed and a cancelled
+ * Confirm3 resume it). It is also what keeps a TCG guest whole with a
+ * QEMU before 9.0, whose live migration can lose the guest's stores (its
+ * TCG TLB is not re-armed after a dirty-bitmap sync: upstream "physmem:
+ * Fix migration dirty bitmap coherency with TCG memory access"). */
+static int stop_unless_live(QemuMigration *g, QemuMonitor *mon) {
+        if ((g->flags & MIGRATE_LIVE) || g->d->state != DOMAIN_RUNNING)
+                return 0;
+        return qemu_monitor_command(mon, "stop", NULL, NULL, NULL);
+}
+
 static int send_migrate(QemuMigration *g, json_object *parameters, const char *uri, int tunnel_fd) {
         QemuMonitor *mon = qemu_domain(g->d)->mon;
         json_object *args;
-        int r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL, NULL);
+        int r = stop_unless_live(g, mon);
+
+        if (r >= 0)
+                r = qemu_monitor_command(mon, "migrate-set-capabilities", migration_capabilities(g->flags), NULL,
+                                         NULL);
 
         if (r >= 0 && tunnel_fd >= 0) {
                 args = json_object_new_object();

@@ -31,7 +31,7 @@ import time
 import pytest
 
 import virtbus_harness as h
-from migrate_common import qmp_trace, ticks_go_on  # noqa: F401
+from migrate_common import qmp_trace, ticks_go_on, writes_go_on  # noqa: F401
 from test_qemud_common import Guest, QemudEnv, S
 
 libvirt = pytest.importorskip("libvirt", reason="python3-libvirt is not installed")
@@ -205,7 +205,8 @@ def test_copy_storage_across_the_veth(hosts):
         n = markers(ddisk)
         assert len(n) > 5 and n == list(range(len(n)))
         d.resume()
-        h.wait_until(lambda: len(markers(ddisk)) > len(n) + 5, 60, what=f"the guest writing on {dst.addr}")
+        writes_go_on(lambda: len(markers(ddisk)) > len(n) + 5, f"the guest writing on {dst.addr}",
+                     dst.qemu_log_dir / "nscs.log", dst.addr)
     d.destroy()
     d.undefine()
     assert re.search(r"Copying the disks of nscs to 10\.231\.\d+\.1:", a.qemud.log_path.read_text()) is None

@@ -31,7 +31,7 @@ import re
 import pytest
 
 import virtbus_harness as h
-from migrate_common import qmp_trace, ticks_go_on  # noqa: F401
+from migrate_common import qmp_trace, ticks_go_on, writes_go_on  # noqa: F401
 from test_proxy_remote import RemoteEnv
 from test_qemud_common import Guest, S
 
@@ -391,7 +391,7 @@ def test_migrate3_copy_storage_all(hosts, disk_vm):
     n = markers(disk_b)
     assert len(n) > 5 and n == list(range(len(n)))
     d.resume()
-    h.wait_until(lambda: len(markers(disk_b)) > len(n) + 5, 60, what="the guest writing on B")
+    writes_go_on(lambda: len(markers(disk_b)) > len(n) + 5, "the guest writing on B", b.qemu_log_dir / "pcs.log", "B")
 
 
 def names(env):
@@ -432,7 +432,8 @@ def test_virsh_migrate_p2p_copy_storage_all_back(hosts):
         assert filecmp.cmp(disk_a, disk_b, shallow=False), "A's disk differs from B's"
         n = markers(disk_a)
         d.resume()
-        h.wait_until(lambda: len(markers(disk_a)) > len(n) + 5, 60, what="the guest writing on A again")
+        writes_go_on(lambda: len(markers(disk_a)) > len(n) + 5, "the guest writing on A again",
+                     a.qemu_log_dir / "pcs.log", "A")
     finally:
         # the tests after this one move pmig alone: pcs goes whatever happened
         drop(a, "pcs")

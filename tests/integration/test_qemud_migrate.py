@@ -22,7 +22,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from migrate_common import qmp_trace, ticks_go_on  # noqa: F401
+from migrate_common import qmp_trace, ticks_go_on, writes_go_on  # noqa: F401
 from test_qemud_common import QemudEnv, Guest, dbus_error, E, S  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
@@ -228,14 +228,14 @@ def perform_async(env, path, uri, flags=MIGRATE_LIVE):
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env.bus.env)
 
 
-def slow_start(a, b, ga):
+def slow_start(a, b, ga, flags=MIGRATE_LIVE):
     """Begin3 and Prepare3, and a Perform3 slowed to 1 MiB/s under way."""
     ga.call("MigrateSetMaxSpeed", dbus.UInt64(1), dbus.UInt32(0))
-    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(MIGRATE_LIVE))
+    ck, xml = ga.call("MigrateBegin3", params(), dbus.UInt32(flags))
     xml = move_serial(xml, a, b, ga.name)
     ck, uri = b.call("DomainMigratePrepare3", params(destination_xml=xml, listen_address="127.0.0.1"),
-                     cookie_bytes(ck), dbus.UInt32(MIGRATE_LIVE))
-    proc = perform_async(a, ga.path, uri)
+                     cookie_bytes(ck), dbus.UInt32(flags))
+    proc = perform_async(a, ga.path, uri, flags)
 
     def sending():
         typ, st = ga.call("GetJobStats", dbus.UInt32(0))
@@ -267,6 +267,24 @@ def test_abort_job_during_migration(hosts):
     ga.wait_tick_after(ga.last_tick())
     typ, st = ga.call("GetJobStats", dbus.UInt32(1))
     assert typ == 5  # cancelled
+    ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
+
+
+def test_not_live_pauses_the_guest_while_it_moves(hosts):
+    """Without MIGRATE_LIVE the guest is paused (migration) while its memory
+    moves, as libvirt does; cancelled, it runs on where it was."""
+    a, b = hosts
+    ga = Guest(a, a.call("DomainLookupByName", "mig1"), "mig1")
+    ga.serial = a.root / "mig1.serial"
+    ck, proc = slow_start(a, b, ga, flags=0)
+    assert ga.state() == (S.PAUSED, PAUSED_MIGRATION)
+    ga.call("AbortJob")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "cancelled" in err, err
+    cancel_on_b(b, ck)
+    ga.call("MigrateConfirm3", params(), cookie_bytes(ck), dbus.UInt32(0), 1)
+    assert ga.state()[0] == S.RUNNING
+    ga.wait_tick_after(ga.last_tick())
     ga.call("MigrateSetMaxSpeed", dbus.UInt64(8796093022207), dbus.UInt32(0))
 
 
@@ -489,7 +507,6 @@ def test_copy_storage_all_while_the_guest_writes(hosts):
     there serves it over NBD, A mirrors it while the guest keeps writing to
     it, then the memory. B's guest stays paused (PAUSED): the two images
     are byte for byte the same; resumed, it goes on writing where it was."""
-    from test_qemud_control import Console
     a, b = hosts
     disk_a, disk_b = a.root / "cs1.raw", b.root / "cs1.raw"
     with open(disk_a, "wb") as f:             # 16 MiB of data for the copy, the rest holes
@@ -499,6 +516,29 @@ def test_copy_storage_all_while_the_guest_writes(hosts):
     start_writer(con)
     h.wait_until(lambda: len(markers(disk_a)) > 5, 60, what="the guest writing its disk")
     flags = MIGRATE_LIVE | MIGRATE_NON_SHARED_DISK | MIGRATE_PAUSED
+    try:
+        copy_storage_all_checks(a, b, g, con, disk_a, disk_b, flags)
+    finally:
+        # the tests after this one want no cs1 on either host, whatever happened here
+        for e in (a, b):
+            drop(e, "cs1")
+
+
+def drop(env, name):
+    """name gone from env, whatever state a failed test left it in."""
+    try:
+        path = env.call("DomainLookupByName", name)
+    except dbus.exceptions.DBusException:
+        return
+    for method in ("Destroy", "Undefine"):
+        try:
+            env.dcall(path, method, dbus.UInt32(0))
+        except dbus.exceptions.DBusException:
+            pass
+
+
+def copy_storage_all_checks(a, b, g, con, disk_a, disk_b, flags):
+    from test_qemud_control import Console
     path, _ = copy_storage(a, b, g, flags)
     con.close()
     gb = Guest(b, path, "cs1")
@@ -510,7 +550,7 @@ def test_copy_storage_all_while_the_guest_writes(hosts):
     assert filecmp.cmp(disk_a, disk_b, shallow=False), "the copied disk differs from the source's"
     # resumed on B: the same writer goes on, on B's disk
     gb.call("Resume")
-    h.wait_until(lambda: len(markers(disk_b)) > len(n) + 5, 60, what="the guest writing on B")
+    writes_go_on(lambda: len(markers(disk_b)) > len(n) + 5, "the guest writing on B", b.qemu_log_dir / "cs1.log", "B")
     m = markers(disk_b)
     assert m == list(range(len(m)))
     conb = Console(b.root / "cs1.console")
