@@ -562,6 +562,8 @@ typedef struct DomainDiskDef {
         DomainDiskMirror *mirror; /* live: a block copy's or active commit's target */
         DomainDevSeclabelDef *seclabels; /* <source><seclabel>: domain-seclabel.h */
         size_t n_seclabels;
+        struct DomainDiskEncryption *encryption; /* domain-disk-secret.h */
+        struct DomainDiskAuth *auth;
 } DomainDiskDef;
 
 typedef enum DomainControllerType {
