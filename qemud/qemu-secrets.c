@@ -68,23 +68,47 @@ static void wipe_objs(QemuSecrets *s) {
         s->n_objs = 0;
 }
 
+static void wipe_tpms(QemuSecrets *s) {
+        for (size_t i = 0; i < s->n_tpms; i++) {
+                if (s->tpms[i].value)
+                        explicit_bzero(s->tpms[i].value, s->tpms[i].len);
+                free(s->tpms[i].value);
+        }
+        s->tpms = mfree(s->tpms);
+        s->n_tpms = 0;
+}
+
 void qemu_secrets_done(Domain *d) {
         QemuSecrets *s = secrets_of(d);
 
         if (!s)
                 return;
         wipe_objs(s);
+        wipe_tpms(s);
         explicit_bzero(s->key, sizeof(s->key));
         free(s->master_key_path);
         qemu_domain(d)->secrets = mfree(s);
 }
 
-/* One request: the object it fills and the disk it is for (messages). */
+/* One request: the object it fills (or the TPM whose value it is) and the
+ * device it is for (messages). */
 typedef struct SecretRequest {
         PrepareJob *job;
         size_t index;
+        bool tpm;
         char *dst;
 } SecretRequest;
+
+static int store_tpm_value(QemuSecrets *s, size_t index, const void *value, size_t len) {
+        QemuTpmSecret *t = &s->tpms[index];
+
+        t->value = malloc(len ?: 1);
+        if (!t->value)
+                return -ENOMEM;
+        memcpy(t->value, value, len);
+        t->len = len;
+        return 0;
+}
 
 static int store_value(QemuSecrets *s, size_t index, const void *value, size_t len) {
         _cleanup_free_ uint8_t *enc = NULL;
@@ -115,15 +139,16 @@ static int on_value(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
 
         if (d && err) {
                 r = -sd_bus_error_get_errno(err) ?: -EIO;
-                sd_bus_error_setf(&e, err->name, "disk '%s': %s", req->dst, err->message ?: err->name);
+                sd_bus_error_setf(&e, err->name, "%s: %s", req->dst, err->message ?: err->name);
         } else if (d) {
                 r = sd_bus_message_read(m, "s", &uuid);
                 if (r >= 0)
                         r = sd_bus_message_read_array(m, 'y', &value, &len);
                 if (r >= 0)
-                        r = store_value(secrets_of(d), req->index, value, len);
+                        r = req->tpm ? store_tpm_value(secrets_of(d), req->index, value, len)
+                                     : store_value(secrets_of(d), req->index, value, len);
                 if (r < 0)
-                        sd_bus_error_setf(&e, VB_ERROR_INTERNAL, "disk '%s': cannot read its secret: %s", req->dst,
+                        sd_bus_error_setf(&e, VB_ERROR_INTERNAL, "%s: cannot read its secret: %s", req->dst,
                                           strerror(-r));
         }
         free(req->dst);
@@ -137,36 +162,16 @@ typedef struct Collect {
         PrepareJob *job;
 } Collect;
 
-static int ask(void *userdata, const DomainDiskDef *disk, const DomainSecretRef *ref, const char *object_id) {
-        Collect *c = userdata;
-        QemuSecrets *s = secrets_of(c->d);
-        char uuid[UUID_STRING_MAX] = "";
-        SecretRequest *req;
-        QemuSecretObj *a;
+static int send_request(Collect *c, SecretRequest *req, const char *uuid, int usage_type, const char *usage) {
         int r;
 
-        a = reallocarray(s->objs, s->n_objs + 1, sizeof(*a));
-        if (!a)
-                return -ENOMEM;
-        s->objs = a;
-        a[s->n_objs] = (QemuSecretObj) { .id = strdup(object_id) };
-        req = calloc(1, sizeof(*req));
-        if (!a[s->n_objs].id || !req || !(req->dst = strdup(disk->dst))) {
-                free(a[s->n_objs].id);
-                free(req);
-                return -ENOMEM;
-        }
         req->job = c->job;
-        req->index = s->n_objs++;
-        if (ref->has_uuid)
-                uuid_format(ref->uuid, uuid);
         prepare_job_hold(c->job);
         r = sd_bus_call_method_async(c->d->manager->bus, NULL, SECRETD_NAME, SECRETD_ROOT, "org.virtbus.Secret1",
-                                     "GetValueInternal", on_value, req, "sis", uuid,
-                                     (int32_t) domain_secret_ref_usage_type(ref), ref->usage ?: "");
+                                     "GetValueInternal", on_value, req, "sis", uuid, (int32_t) usage_type, usage);
         if (r < 0) {
-                prepare_job_fail(c->job, r, VB_ERROR_OPERATION_FAILED, "disk '%s': cannot ask secretd: %s",
-                                 disk->dst, strerror(-r));
+                prepare_job_fail(c->job, r, VB_ERROR_OPERATION_FAILED, "%s: cannot ask secretd: %s", req->dst,
+                                 strerror(-r));
                 free(req->dst);
                 free(req);
                 prepare_job_release(c->job, 0, NULL);
@@ -174,9 +179,64 @@ static int ask(void *userdata, const DomainDiskDef *disk, const DomainSecretRef 
         return r;
 }
 
+static int ask(void *userdata, const DomainDiskDef *disk, const DomainSecretRef *ref, const char *object_id) {
+        Collect *c = userdata;
+        QemuSecrets *s = secrets_of(c->d);
+        char uuid[UUID_STRING_MAX] = "";
+        SecretRequest *req;
+        QemuSecretObj *a;
+
+        a = reallocarray(s->objs, s->n_objs + 1, sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        s->objs = a;
+        a[s->n_objs] = (QemuSecretObj) { .id = strdup(object_id) };
+        req = calloc(1, sizeof(*req));
+        if (!a[s->n_objs].id || !req || asprintf(&req->dst, "disk '%s'", disk->dst) < 0) {
+                free(a[s->n_objs].id);
+                free(req);
+                return -ENOMEM;
+        }
+        req->index = s->n_objs++;
+        if (ref->has_uuid)
+                uuid_format(ref->uuid, uuid);
+        return send_request(c, req, uuid, domain_secret_ref_usage_type(ref), ref->usage ?: "");
+}
+
+/* <tpm><backend type='emulator'><encryption secret='UUID'/>: by UUID. */
+static int ask_tpms(Collect *c) {
+        const DomainDef *def = c->d->live;
+        QemuSecrets *s = secrets_of(c->d);
+        int r;
+
+        s->tpms = calloc(def->n_tpms + 1, sizeof(*s->tpms));
+        if (!s->tpms)
+                return -ENOMEM;
+        s->n_tpms = def->n_tpms;
+        for (size_t i = 0; i < def->n_tpms; i++) {
+                SecretRequest *req;
+
+                if (!def->tpms[i].secret)
+                        continue;
+                req = calloc(1, sizeof(*req));
+                if (!req || asprintf(&req->dst, "TPM '%s'", def->tpms[i].alias ?: "tpm0") < 0) {
+                        free(req);
+                        return -ENOMEM;
+                }
+                *req = (SecretRequest) { .index = i, .tpm = true, .dst = req->dst };
+                r = send_request(c, req, def->tpms[i].secret, 0, "");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static bool has_secrets(const DomainDef *def) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].auth || (def->disks[i].encryption && def->disks[i].encryption->has_secret))
+                        return true;
+        for (size_t i = 0; i < def->n_tpms; i++)
+                if (def->tpms[i].secret)
                         return true;
         return false;
 }
@@ -205,11 +265,23 @@ int qemu_secrets_fetch(Domain *d, domain_prepare_fn done) {
         if (!c.job)
                 return -ENOMEM;
         r = qemu_disk_secret_refs(d->live, ask, &c);
+        if (r >= 0)
+                r = ask_tpms(&c);
         if (r < 0 && r != -ENOMEM)
                 log_debug("Asking for the secrets of %s stopped: %s", d->def->name, strerror(-r));
         if (r == -ENOMEM)
                 prepare_job_fail(c.job, r, VB_ERROR_NO_MEMORY, "out of memory");
         prepare_job_release(c.job, 0, NULL);
+        return 0;
+}
+
+int qemu_secrets_tpm_value(Domain *d, size_t i, const void **ret, size_t *ret_len) {
+        const QemuSecrets *s = secrets_of(d);
+
+        if (!s || i >= s->n_tpms || !s->tpms[i].value)
+                return -ENOENT;
+        *ret = s->tpms[i].value;
+        *ret_len = s->tpms[i].len;
         return 0;
 }
 

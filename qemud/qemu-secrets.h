@@ -15,17 +15,27 @@
 #include "domain-prepare.h"
 #include "qemu-command.h"
 
+typedef struct QemuTpmSecret {
+        uint8_t *value;        /* for swtpm, which takes it on a pipe (qemu-swtpm.c) */
+        size_t len;
+} QemuTpmSecret;
+
 typedef struct QemuSecrets {
         uint8_t key[32];
         char *master_key_path;
         QemuSecretObj *objs;
         size_t n_objs;
+        QemuTpmSecret *tpms;   /* per d->live->tpms[i]; value NULL: none */
+        size_t n_tpms;
 } QemuSecrets;
 
 /* Asks secretd for every secret of d->live (its aliases assigned); done
  * runs once all answered, with the first error (naming the disk). Nothing
  * to ask: done runs at once. */
 int qemu_secrets_fetch(Domain *d, domain_prepare_fn done);
+/* The passphrase of d->live->tpms[i]'s <encryption secret=''/>, fetched by
+ * this start; -ENOENT when there is none. */
+int qemu_secrets_tpm_value(Domain *d, size_t i, const void **ret, size_t *ret_len);
 /* For the builder. */
 void qemu_secrets_params(const Domain *d, QemuCommandParams *params);
 /* Writes the master key into QEMU's directory (made), for its user. */

@@ -598,6 +598,7 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         }
         log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
         q->start_argv = strv_free_null(q->start_argv);
+        qemu_secrets_done(d); /* QEMU and swtpm have what they need */
         r = qemu_process_attach(d, pid, pidfd);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
