@@ -33,6 +33,8 @@ daemon_bin = virtbus-$(or $($(1)_BIN),$(1))
 # Libraries only some daemons link (and their unit tests).
 networkd_PKGS := libnl-3.0 libnl-route-3.0
 lxcd_PKGS := fuse3
+# AES for the secrets qemud hands QEMU (qemud/qemu-secrets.c)
+qemud_PKGS := gnutls
 # The proxy loads libxml2 only when it needs it (proxy/xml-lazy.c): an idle
 # proxy then holds no pages of libxml2, ICU or libstdc++.
 proxy_LDFLAGS := -Wl,--as-needed

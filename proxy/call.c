@@ -178,9 +178,10 @@ int call_decode(Call *c, XdrReader *r) {
                                 c->target_kind = *a;
                         continue;
                 }
-                if (*a == 'd' || *a == 'k' || *a == 'p') {
+                if (*a == 'd' || *a == 'k' || *a == 'p' || *a == 'x') {
                         bool present;
-                        c->filter_kind = *a == 'd' ? HANDLE_DOMAIN : *a == 'k' ? HANDLE_NETWORK : HANDLE_POOL;
+                        c->filter_kind = *a == 'd' ? HANDLE_DOMAIN : *a == 'k' ? HANDLE_NETWORK :
+                                         *a == 'x' ? HANDLE_SECRET : HANDLE_POOL;
                         e = xdr_get_bool(r, &present);
                         if (e >= 0 && present) {
                                 e = remote_get_handle(r, c->filter_kind, &c->filter);

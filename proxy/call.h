@@ -74,8 +74,8 @@ typedef struct ProcDef {
          *   C  opaque migration cookie<REMOTE_MIGRATE_COOKIE_MAX> in bytes, sent as "ay"
          *      (also a secret's value<REMOTE_SECRET_VALUE_MAX>: secretd checks its size)
          *   d  optional remote_domain, k  optional remote_network,
-         *   p  optional remote_storage_pool: a filter (filter_kind, has_filter,
-         *      filter), not sent */
+         *   p  optional remote_storage_pool, x  optional remote_secret: a filter
+         *      (filter_kind, has_filter, filter), not sent */
         const char *args;
         /* The method called on the connection's daemon, on the domain of the D
          * argument or else on the daemon's root object; the arguments other
@@ -134,7 +134,7 @@ struct Call {
         RemoteHandle target;      /* the object the call is on, as the client sent it */
         HandleKind filter_kind;
         bool has_filter;
-        RemoteHandle filter;      /* 'd', 'k', 'p' */
+        RemoteHandle filter;      /* 'd', 'k', 'p', 'x' */
         char *path;               /* the object called: the target's, or the root */
         CallValue v[CALL_VALUES_MAX];
         size_t n_v;

@@ -31,6 +31,7 @@ static const EventSource sources[] = {
         { HANDLE_DOMAIN, "DomainEvent", "oii", "domain", "org.libvirt.Domain", 318, 27 },
         { HANDLE_NETWORK, "NetworkEvent", "oi", "network", "org.libvirt.Network", 315, 1 },
         { HANDLE_POOL, "StoragePoolEvent", "oii", "storagepool", "org.libvirt.StoragePool", 370, 2 },
+        { HANDLE_SECRET, "SecretEvent", "oii", "secret", "org.libvirt.Secret", 382, 2 },
 };
 
 static const EventSource *source_of(HandleKind kind) {
@@ -271,6 +272,9 @@ static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 obj.id = -1;
         }
         memcpy(obj.uuid, p->uuid, 16);
+        /* a secret has no name: its handle is its uuid and usage */
+        if (kind == HANDLE_SECRET && !obj.name)
+                obj.name = strdup("");
         if (obj.name && p->sig)
                 deliver_domain_signal(w, &obj, p);
         else if (obj.name)
@@ -436,6 +440,8 @@ int events_watch(Server *s) {
                 r = add_watch(s, source_of(HANDLE_NETWORK), "org.virtbus.networkd", "/org/virtbus/networkd", NULL);
         if (r >= 0)
                 r = add_watch(s, source_of(HANDLE_POOL), "org.virtbus.storaged", "/org/virtbus/storaged", NULL);
+        if (r >= 0)
+                r = add_watch(s, source_of(HANDLE_SECRET), "org.virtbus.secretd", "/org/virtbus/secretd", NULL);
         return r;
 }
 

@@ -5,6 +5,7 @@
  * value crosses as opaque bytes both ways. */
 
 #include "bus-util.h"
+#include "events.h"
 #include "procedures.h"
 #include "error.h"
 #include "util.h"
@@ -88,6 +89,10 @@ static const ProcDef rows[] = {
         { 146, "virSecretUndefine", 0, "X", SECRET, "Undefine", .reply = reply_void, SEC },
         { 147, "virSecretLookupByUsage", R, "is", CONNECT, "SecretLookupByUsage", .reply = reply_secret, SEC },
         { 287, "virConnectListAllSecrets", R, "nu", CONNECT, "ListSecrets", .reply = reply_secret_list, SEC },
+        /* LIFECYCLE from secretd's SecretEvent (events.c); VALUE_CHANGED is
+         * taken and never sent */
+        { 380, "virConnectSecretEventRegisterAny", R, "ix", .local = events_register },
+        { 381, "virConnectSecretEventDeregisterAny", R, "i", .local = events_deregister },
 };
 
 const ProcTable proc_table_secret = { rows, ELEMENTSOF(rows) };

@@ -246,6 +246,8 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
 
         if (disk->net) {
                 r = qemu_disk_net_node(c, disk, &o);
+                if (r >= 0)
+                        r = qemu_disk_auth_props(c, disk, alias, &o);
                 if (r < 0)
                         return r;
         } else {
@@ -275,6 +277,11 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         if (discard)
                 prop_str(&o, "discard", discard);
         qemu_disk_format_extra_props(&o, disk);
+        r = qemu_disk_encryption_props(c, disk, alias, &o);
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
         return cmd_blockdev(c, o);
 }
 

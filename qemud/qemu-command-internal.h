@@ -128,6 +128,10 @@ int cmd_add_fd(QemuCmd *c, int fd);
 /* The protocol node of a network disk, without node name and flags
  * (qemu-command-disknet.c). */
 int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret);
+/* A disk's <auth> on its protocol node and its <encryption> on its format
+ * node, with their secret objects (qemu-command-secret.c). */
+int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
+int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 /* One <audio> as the -audiodev option string (qemu-command-audio.c). */
 int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
 /* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the

@@ -146,7 +146,24 @@ typedef struct QemuCommandParams {
          * TLS port of an autoport display is the one in def->graphics[i]
          * (the driver writes the allocated port into the live definition). */
         const char *spice_tls_dir;
+
+        /* Secrets (a disk's <encryption> passphrase, its <auth> password):
+         * never in clear on the command line. Each is a QEMU secret object
+         * whose data the driver encrypted (AES-256-CBC) with the guest's
+         * master key, which QEMU reads from master_key_path
+         * (qemu-secrets.h). The builder finds them by id (qemu-command-secret.c
+         * names them); one it needs and does not find fails the build. */
+        const struct QemuSecretObj *secrets;
+        size_t n_secrets;
+        const char *master_key_path;
 } QemuCommandParams;
+
+/* One prepared secret object: data and iv in base64. */
+typedef struct QemuSecretObj {
+        char *id;
+        char *data;
+        char *iv;
+} QemuSecretObj;
 
 /* Builds the argv (NULL-terminated, argv[0] = caps->binary; free with
  * strv_free()) and, when ret_fds is not NULL, the fd numbers the child must

@@ -42,6 +42,7 @@ typedef struct QemuDomain {
         char *chains_sent;        /* the files storaged was last told this guest reads (qemu-chains.h) */
         unsigned confine_flags;   /* CONFINE_* for the spawn, from this start's qemud.conf (qemu-confine.h) */
         struct QemuSwtpmSetup *swtpm_setup; /* the start's swtpm_setup while it runs (qemu-swtpm.h) */
+        struct QemuSecrets *secrets; /* the start's secrets, until QEMU runs (qemu-secrets.h) */
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

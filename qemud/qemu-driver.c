@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "error.h"
 #include "log.h"
+#include "qemu-secrets.h"
 #include "qemu-swtpm.h"
 #include "qemu-address.h"
 #include "qemu-agent-cmds.h"
@@ -138,6 +139,7 @@ static void domain_done(Domain *d) {
         strv_free(q->start_argv);
         free(q->vcpu_tids);
         qemu_perf_free(d);
+        qemu_secrets_done(d);
         d->priv = mfree(q);
 }
 

@@ -37,6 +37,7 @@
 #include "qemu-process.h"
 #include "qemu-process-internal.h"
 #include "qemu-save.h"
+#include "qemu-secrets.h"
 #include "confine.h"
 #include "qemu-confine.h"
 #include "qemu-disk-prepare.h"
@@ -58,6 +59,7 @@ enum {
         STEP_PREPARE,
         STEP_STORAGE,
         STEP_NETWORK,
+        STEP_SECRETS,
         STEP_COMMAND,
         STEP_INCOMING,
         STEP_SECURITY,
@@ -538,6 +540,7 @@ static int build_argv(Domain *d, ConfError *err) {
                 return r;
         params.hostdev_paths = hostdev_paths;
         params.n_hostdev_paths = d->live->n_hostdevs;
+        qemu_secrets_params(d, &params);
         r = qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
                                   &n_fds, err);
         qemu_hostdev_paths_free(hostdev_paths, d->live->n_hostdevs);
@@ -577,6 +580,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 int k = qemu_confine_dir_make(d, creds.uid, creds.gid, err);
                 if (k >= 0) /* its socket in the directory just made, QEMU's user's */
                         k = qemu_swtpm_start(d, creds.uid, creds.gid, err);
+                if (k >= 0)
+                        k = qemu_secrets_write_key(d, creds.uid, creds.gid, err);
                 if (k < 0) {
                         domain_network_close_taps(d);
                         return k;
@@ -605,6 +610,7 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         }
         log_debug("Started QEMU for %s as pid %d", d->def->name, (int) pid);
         q->start_argv = strv_free_null(q->start_argv);
+        qemu_secrets_done(d); /* QEMU and swtpm have what they need */
         r = qemu_process_attach(d, pid, pidfd);
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot watch QEMU of '%s': %s",
@@ -746,6 +752,22 @@ static void undo_network(void *ctx) {
 
         domain_handle_cancel(&d->handle);
         domain_network_release(d);
+}
+
+/* The disks' secrets from secretd (qemu-secrets.h). */
+static int step_secrets(void *ctx) {
+        Domain *d = ctx;
+        int r = qemu_secrets_fetch(d, on_storage_ready);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
+static void undo_secrets(void *ctx) {
+        qemu_secrets_done(ctx);
 }
 
 static int step_command(void *ctx) {
@@ -961,6 +983,7 @@ static const StartStep start_steps[] = {
         [STEP_PREPARE] = { "prepare", NULL, step_prepare, NULL }, /* the live definition: freed at the end */
         [STEP_STORAGE] = { "storage", "storage", step_storage, undo_storage },
         [STEP_NETWORK] = { "network", "network", step_network, undo_network },
+        [STEP_SECRETS] = { "secrets", NULL, step_secrets, undo_secrets },
         [STEP_COMMAND] = { "command", NULL, step_command, NULL },
         [STEP_INCOMING] = { "incoming", NULL, step_incoming, NULL },
         [STEP_SECURITY] = { "security", NULL, step_security, undo_security },

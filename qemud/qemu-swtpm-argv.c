@@ -51,6 +51,10 @@ int qemu_swtpm_setup_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***re
                 r = add_banks(&l, t->pcr_banks);
         if (r < 0)
                 return r;
+        /* <encryption secret=''/>: the passphrase on fd 3 (qemu-swtpm.c) */
+        if (t->secret && (strv_extend(&l, "--pwdfile-fd") < 0 || strv_extendf(&l, "%d", SWTPM_PWD_FD) < 0 ||
+                          strv_extend(&l, "--cipher") < 0 || strv_extend(&l, "aes-256-cbc") < 0))
+                return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -67,6 +71,13 @@ int qemu_swtpm_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***ret) {
             strv_extend(&l, "--log") < 0 || strv_extendf(&l, "file=%s", p->log) < 0 ||
             strv_extend(&l, "--pid") < 0 || strv_extendf(&l, "file=%s", p->pidfile) < 0 ||
             strv_extend(&l, "--terminate") < 0 || strv_extend(&l, "--daemon") < 0)
+                return -ENOMEM;
+        /* the state's key and the one its migration stream gets, both
+         * derived from the secret's passphrase, on fds 3 and 4 */
+        if (t->secret &&
+            (strv_extend(&l, "--key") < 0 || strv_extendf(&l, "pwdfd=%d,mode=aes-256-cbc", SWTPM_PWD_FD) < 0 ||
+             strv_extend(&l, "--migration-key") < 0 ||
+             strv_extendf(&l, "pwdfd=%d,mode=aes-256-cbc", SWTPM_PWD_FD + 1) < 0))
                 return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;

@@ -16,6 +16,7 @@
 #include "process.h"
 #include "qemu-confine.h"
 #include "qemu-domain.h"
+#include "qemu-secrets.h"
 #include "qemu-swtpm.h"
 #include "util.h"
 #include "uuid.h"
@@ -112,21 +113,61 @@ static int make_dirs(const SwtpmFiles *f, uid_t uid, gid_t gid) {
         return r;
 }
 
+/* An encrypted state's passphrase for swtpm or swtpm_setup: given on
+ * n_fds pipes from SWTPM_PWD_FD on, never in a file or the argv. */
+typedef struct SwtpmPwd {
+        const void *data;
+        size_t len;
+        unsigned n_fds;
+} SwtpmPwd;
+
+/* The pipes' read ends, each holding the whole passphrase (at most
+ * 64 KiB, what a pipe holds). */
+static int pwd_pipes(const SwtpmPwd *pwd, int fds[2]) {
+        for (unsigned i = 0; pwd && i < pwd->n_fds; i++) {
+                int p[2];
+
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                if (write(p[1], pwd->data, pwd->len) != (ssize_t) pwd->len) {
+                        close(p[0]);
+                        close(p[1]);
+                        return -EIO;
+                }
+                close(p[1]);
+                fds[i] = p[0];
+        }
+        return 0;
+}
+
+static int tpm_pwd(Domain *d, const DomainTpmDef *t, unsigned n_fds, SwtpmPwd *ret) {
+        if (!t->secret)
+                return 0;
+        ret->n_fds = n_fds;
+        return qemu_secrets_tpm_value(d, (size_t) (t - d->live->tpms), &ret->data, &ret->len);
+}
+
 /* Spawns argv as uid:gid in a session of its own, its output appended to
- * log. */
-static int spawn_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, pid_t *pid,
-                    int *pidfd, ConfError *err) {
+ * log; pwd (or NULL) on its pipes. */
+static int spawn_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, const SwtpmPwd *pwd,
+                    pid_t *pid, int *pidfd, ConfError *err) {
         _cleanup_close_ int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         ProcessCreds creds = { .uid = uid, .gid = gid };
+        int pipes[2] = { -1, -1 };
         int r = fd < 0 ? -errno : resolve_program(argv);
 
         if (r >= 0 && fchown(fd, uid, gid) < 0)
                 r = -errno;
+        if (r >= 0)
+                r = pwd_pipes(pwd, pipes);
         if (r >= 0) {
-                ProcessFd map[] = { { fd, 1 }, { fd, 2 } };
-                r = process_spawn_as(argv, map, ELEMENTSOF(map), PROCESS_NEW_SESSION,
+                ProcessFd map[] = { { fd, 1 }, { fd, 2 }, { pipes[0], SWTPM_PWD_FD }, { pipes[1], SWTPM_PWD_FD + 1 } };
+                r = process_spawn_as(argv, map, 2 + (pwd ? pwd->n_fds : 0), PROCESS_NEW_SESSION,
                                      uid || gid ? &creds : NULL, pid, pidfd);
         }
+        for (size_t i = 0; i < ELEMENTSOF(pipes); i++)
+                if (pipes[i] >= 0)
+                        close(pipes[i]);
         if (r < 0)
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: cannot run %s for <devices/tpm>: %s%s",
                                what, strerror(-r), r == -ENOENT ? " (is Debian's swtpm-tools installed?)" : "");
@@ -135,11 +176,12 @@ static int spawn_as(char **argv, const char *log, uid_t uid, gid_t gid, const ch
 
 /* Runs argv and waits: swtpm until it is a daemon (its socket is there
  * then), which is at once. */
-static int run_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, ConfError *err) {
+static int run_as(char **argv, const char *log, uid_t uid, gid_t gid, const char *what, const SwtpmPwd *pwd,
+                  ConfError *err) {
         int r, status = 0;
         pid_t pid;
 
-        r = spawn_as(argv, log, uid, gid, what, &pid, NULL, err);
+        r = spawn_as(argv, log, uid, gid, what, pwd, &pid, NULL, err);
         if (r < 0)
                 return r;
         while (waitpid(pid, &status, 0) < 0)
@@ -181,9 +223,12 @@ static int start_one(Domain *d, const DomainTpmDef *t, uid_t uid, gid_t gid, Con
         }
         /* swtpm_setup ran before, in its own step (qemu_swtpm_setup) */
         (void) unlink(f.socket);
+        SwtpmPwd pwd = {};
         r = qemu_swtpm_argv(t, &p, &daemon);
         if (r >= 0)
-                r = run_as(daemon, f.log, uid, gid, "swtpm", err);
+                r = tpm_pwd(d, t, 2, &pwd);
+        if (r >= 0)
+                r = run_as(daemon, f.log, uid, gid, "swtpm", t->secret ? &pwd : NULL, err);
         if (r >= 0)
                 keep_pid(&f);
         if (r >= 0)
@@ -291,10 +336,14 @@ static int setup_next(QemuSwtpmSetup *s, ConfError *err) {
                 }
                 SwtpmPaths p = { s->files.state_dir, s->files.log, s->files.socket, s->files.pidfile,
                                  s->files.vmid };
+                SwtpmPwd pwd = {};
                 r = qemu_swtpm_setup_argv(t, &p, &argv);
+                if (r >= 0)
+                        r = tpm_pwd(s->d, t, 1, &pwd);
                 if (r < 0)
                         return r;
-                r = spawn_as(argv, s->files.log, s->uid, s->gid, "swtpm_setup", &s->pid, &pidfd, err);
+                r = spawn_as(argv, s->files.log, s->uid, s->gid, "swtpm_setup", t->secret ? &pwd : NULL, &s->pid,
+                             &pidfd, err);
                 if (r < 0)
                         return r;
                 r = process_watch(s->d->manager->event, s->pid, pidfd, on_setup_exit, s, &s->watch);

@@ -48,6 +48,10 @@ typedef struct SwtpmPaths {
         const char *vmid;      /* NAME:UUID, for the certificates swtpm_setup would make */
 } SwtpmPaths;
 
+/* Where swtpm and swtpm_setup read an encrypted state's passphrase (and
+ * swtpm its migration key's, on the next fd). */
+#define SWTPM_PWD_FD 3
+
 bool qemu_swtpm_is_v2(const DomainTpmDef *t);
 int qemu_swtpm_setup_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***ret);
 int qemu_swtpm_argv(const DomainTpmDef *t, const SwtpmPaths *p, char ***ret);

@@ -26,9 +26,6 @@ int qemu_tpm_validate(const DomainDef *def, ConfError *err) {
                 if (v12 && t->has_pcr_banks)
                         return xml_err_unsupported(err, "<active_pcr_banks> of <devices/tpm/backend> needs TPM "
                                                    "version '2.0'");
-                if (t->secret)
-                        return xml_err_unsupported(err, "<encryption secret='%s'/> of <devices/tpm/backend> is not "
-                                                   "supported: virtbus has no secrets yet", t->secret);
         }
         return 0;
 }

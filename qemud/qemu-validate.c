@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "qemu-command-secret.h"
 #include "qemu-graphics-gl.h"
 #include "qemu-hostdev.h"
 #include "qemu-memdev.h"
@@ -60,6 +61,11 @@ static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
 static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->net) {
                 int r = validate_disk_net(d, err);
+                if (r < 0)
+                        return r;
+        }
+        if (d->auth || d->encryption) {
+                int r = qemu_validate_disk_secrets(d, err);
                 if (r < 0)
                         return r;
         }

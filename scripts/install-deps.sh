@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="gcc make pkg-config libsystemd-dev libxml2-dev libxml2-utils libjson-c-dev
-libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libselinux1-dev libapparmor-dev libfuse3-dev"
+libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libselinux1-dev libapparmor-dev libfuse3-dev libgnutls28-dev"
 RUN="dbus dbus-daemon systemd qemu-system-x86 qemu-utils busybox-static cpio gzip
 python3 python3-dbus python3-gi python3-pytest kmod libvirt0 iproute2 util-linux
 lvm2 xfsprogs btrfs-progs e2fsprogs scrub

@@ -49,6 +49,7 @@
  * its own (NULL when out of memory, so freeing stays safe) and returns
  * false if any copy failed. */
 
+#include "domain-disk-secret.h"
 #include "domain-conf.h"
 #include "xml-util.h"
 
@@ -220,7 +221,8 @@ void domain_disk_clear(DomainDiskDef *d);
 void domain_audio_clear(DomainAudioDef *a);
 bool domain_audio_own(DomainAudioDef *a);
 int domain_parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err);
-/* <source protocol=''> of a network disk (domain-disk-net.c). */
+/* <source protocol=''> of a network disk (domain-disk-net.c). The format
+ * leaves <source> open, for the disk's <auth> and <encryption>. */
 int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);
 void domain_disk_net_free(DomainDiskNetSource *s);

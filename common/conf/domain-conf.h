@@ -610,6 +610,8 @@ typedef struct DomainDiskDef {
         unsigned acpi_index;   /* <acpi index=''/>, 0 = not set */
         Tristate rawio;        /* <disk rawio='yes|no'>: device='lun' only, QEMU keeps CAP_SYS_RAWIO */
         char *sgio;            /* <disk sgio='filtered'>: device='lun' only */
+        struct DomainDiskEncryption *encryption; /* domain-disk-secret.h */
+        struct DomainDiskAuth *auth;
 } DomainDiskDef;
 
 typedef enum DomainControllerType {

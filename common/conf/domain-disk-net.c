@@ -236,7 +236,11 @@ int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *pat
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
-                r = parse_child(s, c, path, err);
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                r = xml_is(c, "auth")         ? domain_parse_disk_auth(d, c, sub, true, err)
+                    : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
+                                              : parse_child(s, c, path, err);
                 if (r < 0)
                         return r;
         }
@@ -308,7 +312,7 @@ void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s) {
                 xw_attrf(w, "seconds", "%" PRIu64, s->timeout);
                 xw_end(w);
         }
-        xw_end(w);
+        /* the caller adds <auth>, <encryption> and ends <source> */
 }
 
 void domain_disk_net_free(DomainDiskNetSource *s) {

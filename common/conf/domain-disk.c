@@ -180,8 +180,10 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 return r;
         XML_FOREACH_ELEMENT(c, n) { /* <seclabel>: domain-seclabel.c */
                 XML_SUBPATH(sub, path, (const char *) c->name);
-                r = xml_is(c, "seclabel") ? domain_parse_dev_seclabel(&d->seclabels, &d->n_seclabels, c, sub, err)
-                                          : xml_unsupported_element(c, path, err);
+                r = xml_is(c, "seclabel")     ? domain_parse_dev_seclabel(&d->seclabels, &d->n_seclabels, c, sub, err)
+                    : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
+                    : xml_is(c, "auth")       ? domain_parse_disk_auth(d, c, sub, true, err)
+                                              : xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
         }
@@ -452,6 +454,10 @@ static int parse_disk_child(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
                 return domain_parse_boot_order(c, path, &d->boot_order, err);
         if (xml_is_any(c, guest_children, ELEMENTSOF(guest_children)))
                 return domain_parse_disk_guest(d, c, path, err);
+        if (xml_is(c, "encryption"))
+                return domain_parse_disk_encryption(d, c, path, false, err);
+        if (xml_is(c, "auth"))
+                return domain_parse_disk_auth(d, c, path, false, err);
         if (xml_is(c, "address"))
                 /* which one fits the bus is checked by domain_def_validate() */
                 return domain_parse_address(c, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
@@ -482,7 +488,7 @@ static int parse_disk_attrs(DomainDiskDef *d, xmlNodePtr n, const char *path, Co
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const children[] = {
                 "driver", "source", "target", "iotune", "readonly", "shareable", "serial", "boot", "alias",
-                "address", "backingStore", "mirror", DOMAIN_DISK_GUEST_CHILDREN,
+                "address", "backingStore", "mirror", DOMAIN_DISK_GUEST_CHILDREN, "encryption", "auth",
         };
         DomainDiskDef *d;
         bool has_target = false;
@@ -529,9 +535,10 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
 static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         switch (d->type) {
         case DOMAIN_DISK_TYPE_NETWORK:
-                if (d->net)
-                        domain_format_disk_net_source(w, d->net);
-                return;
+                if (!d->net)
+                        return;
+                domain_format_disk_net_source(w, d->net);
+                break;
         case DOMAIN_DISK_TYPE_VOLUME:
                 /* src is the path storaged resolved: internal, not XML */
                 if (!d->src_pool && !d->src_volume && !d->startup_policy)
@@ -555,7 +562,10 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         }
         /* kept on an ejected CD-ROM too, as libvirt does */
         xw_attr(w, "startupPolicy", d->startup_policy);
-        domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
+        if (d->type != DOMAIN_DISK_TYPE_NETWORK)
+                domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
+        domain_format_disk_auth(w, d, true);
+        domain_format_disk_encryption(w, d, true);
         xw_end(w);
 }
 
@@ -638,6 +648,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         xw_attr(w, "snapshot", d->snapshot);
 
         format_driver(w, d);
+        domain_format_disk_auth(w, d, false);
         format_source(w, d);
         if (!(flags & DOMAIN_FORMAT_INACTIVE))
                 format_backing(w, d);
@@ -658,6 +669,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         domain_format_disk_transient(w, d);
         xw_element(w, "serial", d->serial);
         domain_format_disk_ids(w, d);
+        domain_format_disk_encryption(w, d, false);
         domain_format_boot_order(w, d->boot_order);
         domain_format_alias(w, d->alias, flags);
         domain_format_disk_acpi(w, d);
@@ -688,6 +700,7 @@ void domain_disk_clear(DomainDiskDef *d) {
         free(d->snapshot);
         free(d->startup_policy);
         free(d->sgio);
+        domain_disk_secrets_clear(d);
 }
 
 void domain_disk_clear_backing(DomainDiskDef *d) {
@@ -754,5 +767,6 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = OWN_ARRAY(d->seclabels, d->n_seclabels) && ok;
         for (size_t i = 0; i < d->n_seclabels; i++)
                 ok = domain_dev_seclabel_own(&d->seclabels[i]) && ok;
+        ok = domain_disk_secrets_own(d) && ok;
         return ok;
 }

@@ -13,7 +13,7 @@ from test_lockd import open_bus_policy
 from test_networkd_common import delete_netns, new_netns
 from test_storaged_common import dir_pool_xml, vol_xml
 
-DAEMONS = ["qemud", "storaged", "networkd", "lockd", "logd"]
+DAEMONS = ["qemud", "storaged", "networkd", "lockd", "logd", "secretd"]
 
 
 @pytest.fixture
@@ -144,6 +144,8 @@ ACCESS = {
               ("/org/virtbus/lockd", "org.virtbus.Lock1", "ListOwners", "")),
     "logd": (("/org/virtbus/logd", "org.virtbus.Log1", "Tail", "sst", "qemu", "vm", 10),
              ("/org/virtbus/logd", "org.freedesktop.DBus.Peer", "Ping", "")),
+    "secretd": (("/org/virtbus/secretd", "org.virtbus.Secret1", "GetValueInternal", "sis", "", 1, "/x"),
+                ("/org/virtbus/secretd", "org.libvirt.Connect", "ListSecrets", "u", 0)),
 }
 
 

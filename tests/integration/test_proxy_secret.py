@@ -121,3 +121,30 @@ def test_libvirt_dbus_secrets(proxy, bus, bus_monitor):
     r = bus.call_as("nobody", "org.libvirt", path, "org.libvirt.Secret", "GetValue", "u", 0)
     assert r.denied, r.stderr
     bus.call("org.libvirt", path, "org.libvirt.Secret", "Undefine", signature="")
+
+
+def test_python_secret_events(proxy):
+    """secretEventRegisterAny: DEFINED and UNDEFINED of secretd's secrets, with
+    their UUID, to the registered callback; one filtered on another secret
+    sees none of them."""
+    from test_proxy import event_loop
+    event_loop()
+    conn = libvirt.open(proxy.uri)
+    seen, other = [], []
+    try:
+        dummy = conn.secretDefineXML(f"<secret><uuid>{UUID2}</uuid></secret>")
+        cb = conn.secretEventRegisterAny(None, libvirt.VIR_SECRET_EVENT_ID_LIFECYCLE,
+                                         lambda c, s, ev, detail, op: seen.append((s.UUIDString(), ev)), None)
+        cb2 = conn.secretEventRegisterAny(dummy, libvirt.VIR_SECRET_EVENT_ID_LIFECYCLE,
+                                          lambda c, s, ev, detail, op: other.append((s.UUIDString(), ev)), None)
+        s = conn.secretDefineXML(XML1)
+        s.undefine()
+        want = [(UUID1, libvirt.VIR_SECRET_EVENT_DEFINED), (UUID1, libvirt.VIR_SECRET_EVENT_UNDEFINED)]
+        h.wait_until(lambda: len(seen) >= 2, 30, what=f"the secret's events (seen {seen})")
+        assert seen == want
+        assert other == []
+        conn.secretEventDeregisterAny(cb)
+        conn.secretEventDeregisterAny(cb2)
+        dummy.undefine()
+    finally:
+        conn.close()

@@ -184,6 +184,51 @@ def test_undefine_follows_persistent_state_and_flags(env):
     assert not state.exists()
 
 
+def test_encrypted_state_takes_its_passphrase_from_secretd(env):
+    """<encryption secret=''/>: swtpm_setup and swtpm read the passphrase of a
+    (private) vTPM secret of secretd on a pipe; the state made with it does
+    not open with another passphrase (the start fails), and opens again with
+    the right one."""
+    need_swtpm()
+    import dbus
+    secret_uuid = "5f0e2a34-7c1d-4c33-9a6e-2b8f1d0c7a55"
+    sec = env.bus.call("org.virtbus.secretd", "/org/virtbus/secretd", "org.libvirt.Connect", "SecretDefineXML",
+                       f"<secret private='yes'><uuid>{secret_uuid}</uuid>"
+                       "<usage type='vtpm'><name>tpm-enc state</name></usage></secret>", 0, signature="su")
+
+    def set_value(v):
+        env.bus.call("org.virtbus.secretd", sec, "org.libvirt.Secret", "SetValue", dbus.ByteArray(v), 0,
+                     signature="ayu")
+
+    set_value(b"tpm passphrase one")
+    g = define(env, "tpm-enc", f"<tpm model='tpm-tis'><backend type='emulator' version='2.0'>"
+                               f"<encryption secret='{secret_uuid}'/></backend></tpm>")
+    try:
+        g.start()
+        state = tpm_dir(env, g)
+        assert (state / "tpm2" / "tpm2-00.permall").exists()
+        argv = open(f"/proc/{swtpm_pid(env, g)}/cmdline", "rb").read().split(b"\0")
+        assert b"pwdfd=3,mode=aes-256-cbc" in argv and b"pwdfd=4,mode=aes-256-cbc" in argv, argv
+        assert not any(b"passphrase" in a for a in argv)
+        g.call("Destroy", 0)
+        # another passphrase cannot read the state: QEMU's TPM does not come up
+        set_value(b"not the passphrase")
+        with pytest.raises(dbus.exceptions.DBusException):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        set_value(b"tpm passphrase one")
+        g.start()
+        g.call("Destroy", 0)
+        # no secret at all: the start says which
+        env.bus.call("org.virtbus.secretd", sec, "org.libvirt.Secret", "Undefine", signature="")
+        with dbus_error("NoSecret", "TPM 'tpm0'", secret_uuid):
+            g.call("Create", 0)
+    finally:
+        if g.state()[0] != h.DomainState.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", UNDEFINE_TPM)
+
+
 def test_start_names_what_is_missing(env):
     for tpm, name, words in (
             ("<tpm><backend type='passthrough'><device path='/dev/no-such-tpm'/></backend></tpm>",

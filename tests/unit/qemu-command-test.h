@@ -85,6 +85,16 @@ static char *const fake_hostdev_paths[] = {
         (char *) "/dev/sg4", (char *) "/dev/sg5", (char *) "/dev/sg6", (char *) "/dev/sg7",
 };
 
+/* The disks' secret objects qemu-secrets.c would prepare (the data is
+ * what it would encrypt; here fixed), for the golden files' disk aliases. */
+#define FAKE_SECRET(alias, kind) { (char *) alias "-" kind "-secret0", (char *) "c2VjcmV0ZGF0YTEyMzQ1Ng==", \
+                                   (char *) "AAECAwQFBgcICQoLDA0ODw==" }
+static const QemuSecretObj fake_secrets[] = {
+        FAKE_SECRET("virtio-disk0", "encryption"), FAKE_SECRET("virtio-disk1", "encryption"),
+        FAKE_SECRET("virtio-disk2", "auth"),       FAKE_SECRET("virtio-disk3", "auth"),
+        FAKE_SECRET("virtio-disk3", "encryption"), FAKE_SECRET("sata0-0-0", "auth"),
+};
+
 /* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
  * (which the QEMU test below swaps for a temporary directory). */
 static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuCommandParams *ret) {
@@ -103,6 +113,9 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .hostdev_paths = fake_hostdev_paths,
                 .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),
                 .spice_tls_dir = "/etc/pki/libvirt-spice",
+                .secrets = fake_secrets,
+                .n_secrets = ELEMENTSOF(fake_secrets),
+                .master_key_path = TEST_ROOT "/run/master-key.aes",
         };
 }
 

@@ -855,9 +855,11 @@ static void test_refuse_network_disk(void) {
         REFUSED(NULL, NETSRC("<source protocol='https' name='x'><host name='h'/><timeout seconds='0'/></source>"),
                 VB_ERROR_INVALID_ARG, "invalid seconds '0'");
         REFUSED(NULL, NETSRC("<source protocol='rbd' name='p/i'><auth username='u'/></source>"),
-                VB_ERROR_NOT_SUPPORTED, "element <devices/disk/source/auth> is not supported");
+                VB_ERROR_XML, "missing element <devices/disk/source/auth/secret>");
         REFUSED(NULL, "<disk type='network'><auth username='u'/><source protocol='rbd' name='p/i'/>"
-                      "<target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED, "element <devices/disk/auth>");
+                      "<target dev='vda'/></disk>", VB_ERROR_XML, "missing element <devices/disk/auth/secret>");
+        REFUSED(NULL, NETSRC("<source protocol='rbd' name='p/i'><reservations managed='yes'/></source>"),
+                VB_ERROR_NOT_SUPPORTED, "element <devices/disk/source/reservations> is not supported");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><backingStore type='network'><source protocol='nbd'/>"
                       "</backingStore><target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/disk/backingStore> of type 'network' is not supported");

@@ -364,8 +364,8 @@ static void check_rows(const ProcDef *t, size_t n) {
                         CHECK(t[i].interface && t[i].method && t[i].reply);
                 size_t values = 0;
                 for (const char *a = t[i].args; *a; a++) {
-                        CHECK(strchr("DPVNYXdkpszuihUnoALSTMC", *a) != NULL);
-                        values += !strchr("DPVNYXdkp", *a);
+                        CHECK(strchr("DPVNYXdkpxszuihUnoALSTMC", *a) != NULL);
+                        values += !strchr("DPVNYXdkpx", *a);
                 }
                 CHECK(values <= CALL_VALUES_MAX);
                 /* what changes a domain is never allowed read-only */

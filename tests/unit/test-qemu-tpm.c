@@ -29,8 +29,7 @@ static void test_rules(void) {
                     "TPM model 'tpm-spapr' of <devices/tpm> is not supported on x86");
         TPM_REFUSED("<tpm><backend type='emulator'/></tpm><tpm><backend type='emulator'/></tpm>",
                     VB_ERROR_NOT_SUPPORTED, "only one TPM device");
-        TPM_REFUSED("<tpm><backend type='emulator'><encryption secret='32ee7e76-2178-47a1-ab7b-269e6e348015'/>"
-                    "</backend></tpm>", VB_ERROR_NOT_SUPPORTED, "virtbus has no secrets yet");
+        /* (an <encryption secret=''/> is taken: its passphrase goes to swtpm, test_swtpm_argv) */
         TPM_REFUSED("<tpm><backend type='passthrough'><source type='unix' mode='connect' path='/x'/></backend></tpm>",
                     VB_ERROR_NOT_SUPPORTED, "element <devices/tpm/backend/source> is not supported");
         TPM_REFUSED("<tpm><backend type='passthrough' persistent_state='yes'/></tpm>", VB_ERROR_XML,
@@ -144,6 +143,18 @@ static void test_swtpm_argv(void) {
                 "--tpmstate dir=/var/lib/virtbus/qemu/swtpm/U/tpm2,mode=0600 "
                 "--log file=/var/lib/virtbus/qemu/swtpm/U/swtpm.log "
                 "--pid file=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.pid --terminate --daemon");
+        ARGV_IS("<tpm><backend type='emulator' version='2.0'><encryption secret='b4a117f1-8af2-44a4-91b8-7f0d2d4d68a3'/>"
+                "</backend></tpm>", true,
+                "swtpm_setup --tpm2 --tpm-state /var/lib/virtbus/qemu/swtpm/U/tpm2 --vmid g:U "
+                "--logfile /var/lib/virtbus/qemu/swtpm/U/swtpm.log --createek --lock-nvram --not-overwrite "
+                "--pwdfile-fd 3 --cipher aes-256-cbc");
+        ARGV_IS("<tpm><backend type='emulator' version='2.0'><encryption secret='b4a117f1-8af2-44a4-91b8-7f0d2d4d68a3'/>"
+                "</backend></tpm>", false,
+                "swtpm socket --tpm2 --ctrl type=unixio,path=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.sock,mode=0600 "
+                "--tpmstate dir=/var/lib/virtbus/qemu/swtpm/U/tpm2,mode=0600 "
+                "--log file=/var/lib/virtbus/qemu/swtpm/U/swtpm.log "
+                "--pid file=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.pid --terminate --daemon "
+                "--key pwdfd=3,mode=aes-256-cbc --migration-key pwdfd=4,mode=aes-256-cbc");
         ARGV_IS("<tpm><backend type='emulator' version='1.2'/></tpm>", false,
                 "swtpm socket --ctrl type=unixio,path=/run/virtbus/qemu/domain-1-g/tpm0.swtpm.sock,mode=0600 "
                 "--tpmstate dir=/var/lib/virtbus/qemu/swtpm/U/tpm2,mode=0600 "
