@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "qemu-command-internal.h"
+#include "qemu-disk-prepare.h"
 
 /* ---- disk addresses and aliases ---- */
 
@@ -241,16 +242,21 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 [DOMAIN_DISK_IO_URING] = "io_uring",
         };
         const char *discard = domain_disk_discard_to_string(disk->discard);
+        /* a transient disk runs on its overlay, which names the image as its backing file */
+        _cleanup_free_ char *overlay = disk->guest.transient ? qemu_disk_transient_overlay(c->def, disk) : NULL;
+        bool qcow2 = disk->format == DOMAIN_DISK_FORMAT_QCOW2 || overlay;
         json_object *o;
         int r;
 
+        if (disk->guest.transient && !overlay)
+                return -ENOMEM;
         if (disk->net) {
                 r = qemu_disk_net_node(c, disk, &o);
                 if (r < 0)
                         return r;
         } else {
                 o = props_new("driver", disk_protocol(disk));
-                prop_str(&o, "filename", disk->src);
+                prop_str(&o, "filename", overlay ?: disk->src);
         }
         prop_strf(&o, "node-name", "%s-file", alias);
         prop_cache(&o, disk->cache);
@@ -266,7 +272,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         if (r < 0)
                 return r;
 
-        o = props_new("driver", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        o = props_new("driver", qcow2 ? "qcow2" : "raw");
         prop_strf(&o, "node-name", "%s-fmt", alias);
         prop_strf(&o, "file", "%s-file", alias);
         prop_cache(&o, disk->cache);
@@ -468,10 +474,6 @@ static int build_disk(QemuCmd *c, size_t i) {
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
         bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
-        /* the overlay a transient disk writes to is made at start: not yet */
-        if (disk->guest.transient)
-                return cmd_fail(c, -EOPNOTSUPP, "disk %s: <transient/> is not supported by qemud yet: it makes "
-                                "no overlay to discard", disk->dst);
         if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");

@@ -546,6 +546,7 @@ typedef struct DomainDiskGuestOpts {
         bool tray_open;        /* <target tray='open'/>: cdrom and floppy */
         unsigned rotation_rate; /* 0 = not set, 1 = solid state */
         bool transient, transient_share_backing; /* <transient shareBacking='yes'/> */
+        bool transient_overlay; /* live only: this start made the overlay (qemud), to remove at the end */
 } DomainDiskGuestOpts;
 
 /* <driver> attributes beyond the image format and cache (domain-disk-driver.c). */

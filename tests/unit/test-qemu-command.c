@@ -734,6 +734,19 @@ static int make_guest_files(const DomainDef *def, const char *root) {
                         r = run_wait(argv);
                 } else
                         r = write_bytes(p, NULL, 0, 16 << 20);
+                if (r >= 0 && disk->guest.transient) {
+                        /* what the start makes (qemu-disk-prepare.c) */
+                        _cleanup_free_ char *o = NULL;
+                        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
+                                         (char *) "qcow2", (char *) "-b", p, (char *) "-F",
+                                         (char *) (disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw"),
+                                         NULL, NULL };
+
+                        r = asprintf(&o, "%s.TRANSIENT-%s", p, def->name) < 0 ? -ENOMEM : 0;
+                        argv[9] = o;
+                        if (r >= 0)
+                                r = run_wait(argv);
+                }
         }
         if (r >= 0 && def->os.kernel) {
                 _cleanup_free_ char *p = subst_root(def->os.kernel, root);
