@@ -468,6 +468,10 @@ static int build_disk(QemuCmd *c, size_t i) {
         QemuDiskAddr a;
         int r;
 
+        if (qemu_disk_bus(disk) == DOMAIN_DISK_BUS_IDE && disk->addr.type == DOMAIN_ADDRESS_DRIVE &&
+            (disk->addr.bus > 1 || disk->addr.unit > 1))
+                return cmd_fail(c, -EINVAL, "disk %s: QEMU's IDE has buses 0 and 1 of units 0 and 1, not bus %u "
+                                "unit %u", disk->dst, disk->addr.bus, disk->addr.unit);
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");

@@ -381,6 +381,10 @@ static void test_errors(void) {
                   "<address type='drive' unit='1'/></disk>"
                   "<disk type='file'><source file='/b'/><target dev='sdb' bus='sata'/></disk>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
+                { "IDE unit QEMU has not", "1", "pc", "",
+                  "<disk type='file'><source file='/a'/><target dev='hdc' bus='ide'/>"
+                  "<address type='drive' controller='0' bus='0' target='0' unit='2'/></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
                 { "drive address on a virtio disk", "1", "q35", "",
                   "<disk type='file'><source file='/a'/><target dev='vda'/><address type='drive' unit='1'/></disk>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
