@@ -522,6 +522,7 @@ typedef struct DomainDiskBacking {
         DomainDiskFormat format;
         char *path;
         unsigned index;        /* libvirt's: 1 for the first layer under the image, 0 = not given */
+        uint64_t metadata_cache_max; /* <format><metadata_cache><max_size>: bytes, 0 = not set */
 } DomainDiskBacking;
 
 /* The other end of a running block copy or active commit, live only:
@@ -529,6 +530,7 @@ typedef struct DomainDiskBacking {
 typedef struct DomainDiskMirror {
         DomainDiskType type;   /* file or block */
         DomainDiskFormat format;
+        uint64_t metadata_cache_max; /* as a backing layer's */
         char *path;
         char *job;             /* "copy" or "active-commit" */
         char *ready;           /* NULL (not yet), "yes", "abort" or "pivot" */

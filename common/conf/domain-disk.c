@@ -270,15 +270,29 @@ static int parse_serial(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         return domain_check_charset(d->serial, CHARSET_ALNUM "_.+- ", "", path, err);
 }
 
-/* <format type='qcow2'/> of a backing layer or a mirror. */
-static int parse_layer_format(DomainDiskFormat *ret, xmlNodePtr n, const char *path, ConfError *err) {
+/* <format type='qcow2'><metadata_cache/></format> of a backing layer or a mirror. */
+static int parse_layer_format(DomainDiskFormat *ret, uint64_t *cache, xmlNodePtr n, const char *path,
+                              ConfError *err) {
         int r = XML_CHECK_ATTRS(n, path, err, "type");
 
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = xml_check_no_text(n, path, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_format, ret, err);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (!xml_is(c, "metadata_cache"))
+                        return xml_unsupported_element(c, path, err);
+                r = xml_check_unique(c, path, err);
+                if (r >= 0)
+                        r = domain_parse_disk_metadata_cache(cache, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* <source file=''/> or <source dev=''/> of a backing layer or a mirror. */
@@ -341,7 +355,7 @@ static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfE
                 if (r < 0)
                         return r;
                 if (xml_is(c, "format"))
-                        r = parse_layer_format(&b->format, c, sub, err);
+                        r = parse_layer_format(&b->format, &b->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
                         r = parse_layer_source(b->type, &b->path, c, sub, err);
                 else if (xml_is(c, "backingStore"))
@@ -403,7 +417,7 @@ static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 if (r < 0)
                         return r;
                 if (xml_is(c, "format"))
-                        r = parse_layer_format(&m->format, c, sub, err);
+                        r = parse_layer_format(&m->format, &m->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
                         r = parse_layer_source(m->type, &m->path, c, sub, err);
                 else
@@ -559,10 +573,12 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         xw_end(w);
 }
 
-static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, const char *path) {
-        if (format != DOMAIN_DISK_FORMAT_NONE) {
+static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, uint64_t cache,
+                         const char *path) {
+        if (format != DOMAIN_DISK_FORMAT_NONE || cache) {
                 xw_start(w, "format");
                 xw_attr(w, "type", domain_disk_format_to_string(format));
+                domain_format_disk_metadata_cache(w, cache);
                 xw_end(w);
         }
         xw_start(w, "source");
@@ -579,7 +595,7 @@ static void format_backing(XmlWriter *w, const DomainDiskDef *d) {
                 xw_attr(w, "type", domain_disk_type_to_string(b->type));
                 if (b->index)
                         xw_attrf(w, "index", "%u", b->index);
-                format_layer(w, b->type, b->format, b->path);
+                format_layer(w, b->type, b->format, b->metadata_cache_max, b->path);
         }
         if (d->backing_known)
                 xw_empty(w, "backingStore");
@@ -600,7 +616,7 @@ static void format_mirror(XmlWriter *w, const DomainDiskMirror *m) {
         }
         xw_attr(w, "job", m->job);
         xw_attr(w, "ready", m->ready);
-        format_layer(w, m->type, m->format, m->path);
+        format_layer(w, m->type, m->format, m->metadata_cache_max, m->path);
         xw_end(w);
 }
 
