@@ -254,6 +254,11 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 r = qemu_disk_net_node(c, disk, &o);
                 if (r < 0)
                         return r;
+        } else if (disk->type == DOMAIN_DISK_TYPE_DIR) {
+                o = props_new("driver", "vvfat");
+                prop_str(&o, "dir", disk->src);
+                prop_bool(&o, "floppy", disk->device == DOMAIN_DISK_DEVICE_FLOPPY);
+                prop_bool(&o, "rw", false);
         } else {
                 o = props_new("driver", disk_protocol(disk));
                 prop_str(&o, "filename", overlay ?: disk->src);

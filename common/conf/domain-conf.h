@@ -391,6 +391,7 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_BLOCK,
         DOMAIN_DISK_TYPE_VOLUME,  /* <source pool='' volume=''/>, resolved by storaged */
         DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
+        DOMAIN_DISK_TYPE_DIR,     /* <source dir=''/>: a host directory as a read-only FAT disk (vvfat) */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
 
@@ -472,6 +473,7 @@ typedef enum DomainDiskFormat {
         DOMAIN_DISK_FORMAT_NONE, /* not given: raw */
         DOMAIN_DISK_FORMAT_RAW,
         DOMAIN_DISK_FORMAT_QCOW2,
+        DOMAIN_DISK_FORMAT_FAT,  /* type='dir' only: QEMU's vvfat under a raw node */
         _DOMAIN_DISK_FORMAT_MAX,
 } DomainDiskFormat;
 

@@ -165,6 +165,10 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 r = XML_CHECK_ATTRS(n, path, err, "dev", "startupPolicy");
                 attr = "dev";
                 break;
+        case DOMAIN_DISK_TYPE_DIR:
+                r = XML_CHECK_ATTRS(n, path, err, "dir", "startupPolicy");
+                attr = "dir";
+                break;
         default:
                 r = XML_CHECK_ATTRS(n, path, err, "file", "startupPolicy");
                 attr = "file";
@@ -317,7 +321,7 @@ static int parse_layer_type(DomainDiskType *ret, xmlNodePtr n, const char *path,
 
         if (r < 0)
                 return r;
-        if (*ret == DOMAIN_DISK_TYPE_VOLUME || *ret == DOMAIN_DISK_TYPE_NETWORK)
+        if (*ret == DOMAIN_DISK_TYPE_VOLUME || *ret == DOMAIN_DISK_TYPE_NETWORK || *ret == DOMAIN_DISK_TYPE_DIR)
                 return xml_err_unsupported(err, "<%s> of type '%s' is not supported", path,
                                            domain_disk_type_to_string(*ret));
         return 0;
@@ -555,10 +559,11 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 xw_attr(w, "volume", d->src_volume);
                 break;
         case DOMAIN_DISK_TYPE_BLOCK:
+        case DOMAIN_DISK_TYPE_DIR:
                 if (!d->src && !d->startup_policy)
                         return;
                 xw_start(w, "source");
-                xw_attr(w, "dev", d->src);
+                xw_attr(w, d->type == DOMAIN_DISK_TYPE_DIR ? "dir" : "dev", d->src);
                 break;
         default:
                 if (!d->src && !d->startup_policy)

@@ -732,6 +732,8 @@ static int make_guest_files(const DomainDef *def, const char *root) {
                 if (disk->type == DOMAIN_DISK_TYPE_BLOCK)
                         /* any character device passes QEMU's host_device checks */
                         r = symlink("/dev/null", p) < 0 ? -errno : 0;
+                else if (disk->type == DOMAIN_DISK_TYPE_DIR)
+                        r = mkdir(p, 0755) < 0 ? -errno : 0;
                 else if (disk->format == DOMAIN_DISK_FORMAT_QCOW2) {
                         char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
                                          (char *) "qcow2", p, (char *) "16M", NULL };
