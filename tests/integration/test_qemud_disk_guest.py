@@ -156,3 +156,42 @@ def test_transient_disk_discards_what_the_guest_wrote(env):
     assert image.read_bytes().startswith(b"ORIGINAL\n")
     assert not overlay.exists()
     g.call("Undefine", 0)
+
+
+def test_dir_disk_is_a_fat_image_of_the_directory(env):
+    """<disk type='dir'> with format 'fat': the guest reads a FAT file system
+    QEMU made of the host directory (vvfat), read-only."""
+    files = env.root / "fatdir"
+    files.mkdir(exist_ok=True)
+    (files / "HELLO.TXT").write_text("virtbus vvfat\n")
+    sock = env.root / "fatguest.sock"
+    extra = f"""    <serial type='unix'>
+      <source mode='bind' path='{sock}'/>
+      <target port='0'/>
+    </serial>
+    <disk type='dir' device='disk'>
+      <driver name='qemu' type='fat'/>
+      <source dir='{files}'/>
+      <target dev='vdb' bus='virtio'/>
+      <readonly/>
+      <serial>VBFAT</serial>
+    </disk>
+"""
+    xml = h.guest_domain_xml(env.guest, "fatguest", nic=None, extra_devices=extra,
+                             extra_cmdline="virtbus.shell virtbus.nodhcp")
+    g = Guest(env, env.call("DomainDefineXML", xml), "fatguest")
+    g.call("Create", 0)
+    con = Console(sock).connect()
+    try:
+        h.wait_until(lambda: _shell_ready(con), 200, 1, "a shell on the guest's console")
+        vd = by_serial(con, "VBFAT")
+        assert vd
+        assert sysfs(con, f"/sys/block/{vd}/ro") == "1"
+        # the words of QEMU's FAT image: its file system type and the file's name
+        words = con.run(f"dd if=/dev/{vd} bs=512 count=4096 2>/dev/null | tr -cs 'A-Z0-9' '\\n' | "
+                        "grep -E '^(FAT16|FAT32|FAT12|HELLO)$' | sort -u").split()
+        assert b"HELLO" in words and any(w.startswith(b"FAT") for w in words), words
+    finally:
+        con.close()
+        g.call("Destroy", 0)
+        g.call("Undefine", 0)
