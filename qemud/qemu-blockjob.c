@@ -797,8 +797,8 @@ static bool own_disk_lease(const Domain *d, const char *path) {
 }
 
 /* qemu-img create; the daemon waits: creating an image is quick. */
-static int create_image(const char *path, const char *fmt, uint64_t size, const char *backing,
-                        const char *backing_fmt, char *errbuf, size_t errsize) {
+int qemu_image_create(const char *path, const char *fmt, uint64_t size, const char *backing,
+                      const char *backing_fmt, char *errbuf, size_t errsize) {
         char sz[32];
         char *argv[12];
         size_t n = 0;
@@ -818,7 +818,8 @@ static int create_image(const char *path, const char *fmt, uint64_t size, const 
                 argv[n++] = (char *) backing_fmt;
         }
         argv[n++] = (char *) path;
-        argv[n++] = sz;
+        if (size || !backing)
+                argv[n++] = sz;
         argv[n] = NULL;
         r = posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ);
         if (r != 0) {
@@ -939,7 +940,7 @@ static void on_block_for_copy(QemuMonitor *mon, json_object *result, const char 
                                   c->dst);
                         return call_free(c);
                 }
-                r = create_image(c->dest.path, fmt, size, backing, bfmt ?: "raw", errbuf, sizeof(errbuf));
+                r = qemu_image_create(c->dest.path, fmt, size, backing, bfmt ?: "raw", errbuf, sizeof(errbuf));
                 if (r < 0) {
                         job_failf(c->d, VB_ERROR_OPERATION_FAILED, "cannot create the copy's destination: %s", errbuf);
                         return call_free(c);

@@ -46,6 +46,12 @@ void qemu_blockjob_free_all(Domain *d);
 void qemu_blockjob_on_event(Domain *d, const char *event, json_object *data);
 void qemu_blockjob_on_threshold(Domain *d, const char *event, json_object *data);
 
+/* qemu-img create -f fmt [-b backing -F backing_fmt] path [size]: the
+ * daemon waits (creating an image is quick). Size 0 with a backing file
+ * takes the backing file's. 0, or -errno with errbuf filled. */
+int qemu_image_create(const char *path, const char *fmt, uint64_t size, const char *backing,
+                      const char *backing_fmt, char *errbuf, size_t errsize);
+
 /* Pure parts, for the unit test. */
 /* "copy-vda" for (COPY, "vda"); NULL for an unknown type */
 char *qemu_blockjob_id(int type, const char *dst);

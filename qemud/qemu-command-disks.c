@@ -7,6 +7,7 @@
 #include <inttypes.h>
 
 #include "qemu-command-internal.h"
+#include "qemu-disk-prepare.h"
 
 /* ---- disk addresses and aliases ---- */
 
@@ -241,18 +242,28 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 [DOMAIN_DISK_IO_URING] = "io_uring",
         };
         const char *discard = domain_disk_discard_to_string(disk->discard);
+        /* a transient disk runs on its overlay, which names the image as its backing file */
+        _cleanup_free_ char *overlay = disk->guest.transient ? qemu_disk_transient_overlay(c->def, disk) : NULL;
+        bool qcow2 = disk->format == DOMAIN_DISK_FORMAT_QCOW2 || overlay;
         json_object *o;
         int r;
 
+        if (disk->guest.transient && !overlay)
+                return -ENOMEM;
         if (disk->net) {
                 r = qemu_disk_net_node(c, disk, &o);
                 if (r >= 0)
                         r = qemu_disk_auth_props(c, disk, alias, &o);
                 if (r < 0)
                         return r;
+        } else if (disk->type == DOMAIN_DISK_TYPE_DIR) {
+                o = props_new("driver", "vvfat");
+                prop_str(&o, "dir", disk->src);
+                prop_bool(&o, "floppy", disk->device == DOMAIN_DISK_DEVICE_FLOPPY);
+                prop_bool(&o, "rw", false);
         } else {
                 o = props_new("driver", disk_protocol(disk));
-                prop_str(&o, "filename", disk->src);
+                prop_str(&o, "filename", overlay ?: disk->src);
         }
         prop_strf(&o, "node-name", "%s-file", alias);
         prop_cache(&o, disk->cache);
@@ -268,7 +279,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         if (r < 0)
                 return r;
 
-        o = props_new("driver", disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw");
+        o = props_new("driver", qcow2 ? "qcow2" : "raw");
         prop_strf(&o, "node-name", "%s-fmt", alias);
         prop_strf(&o, "file", "%s-file", alias);
         prop_cache(&o, disk->cache);
@@ -469,16 +480,16 @@ static int build_disk(QemuCmd *c, size_t i) {
         QemuDiskAddr a;
         int r;
 
+        if (qemu_disk_bus(disk) == DOMAIN_DISK_BUS_IDE && disk->addr.type == DOMAIN_ADDRESS_DRIVE &&
+            (disk->addr.bus > 1 || disk->addr.unit > 1))
+                return cmd_fail(c, -EINVAL, "disk %s: QEMU's IDE has buses 0 and 1 of units 0 and 1, not bus %u "
+                                "unit %u", disk->dst, disk->addr.bus, disk->addr.unit);
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
         bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
-        /* the overlay a transient disk writes to is made at start: not yet */
-        if (disk->guest.transient)
-                return cmd_fail(c, -EOPNOTSUPP, "disk %s: <transient/> is not supported by qemud yet: it makes "
-                                "no overlay to discard", disk->dst);
         if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");

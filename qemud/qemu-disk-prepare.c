@@ -14,6 +14,7 @@
 #include "confine.h"
 #include "error.h"
 #include "log.h"
+#include "qemu-blockjob.h"
 #include "qemu-disk-prepare.h"
 #include "util.h"
 
@@ -69,6 +70,57 @@ static int apply_startup_policy(DomainDiskDef *disk, const char *name, ConfError
         return 1;
 }
 
+char *qemu_disk_transient_overlay(const DomainDef *def, const DomainDiskDef *disk) {
+        char *s;
+
+        if (!disk->src || asprintf(&s, "%s.TRANSIENT-%s", disk->src, def->name) < 0)
+                return NULL;
+        return s;
+}
+
+/* The overlay the guest writes to instead of its image: a qcow2 whose
+ * backing file is the image, made empty at each start. */
+static int make_transient_overlay(const DomainDef *live, DomainDiskDef *disk, ConfError *err) {
+        _cleanup_free_ char *overlay = NULL;
+        char why[256] = "";
+        int r;
+
+        if (!disk->guest.transient)
+                return 0;
+        overlay = qemu_disk_transient_overlay(live, disk);
+        if (!overlay)
+                return -ENOMEM;
+        if (access(overlay, F_OK) == 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_UNSUPPORTED, "Overlay file '%s' for transient disk '%s' "
+                               "already exists", overlay, disk->dst);
+                return -EEXIST;
+        }
+        r = qemu_image_create(overlay, "qcow2", 0, disk->src,
+                              disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", why, sizeof(why));
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot make the overlay of transient disk '%s': %s",
+                               disk->dst, why[0] ? why : strerror(-r));
+                return r;
+        }
+        disk->guest.transient_overlay = true;
+        return 0;
+}
+
+void qemu_disk_transient_remove(DomainDef *live) {
+        for (size_t i = 0; live && i < live->n_disks; i++) {
+                DomainDiskDef *disk = &live->disks[i];
+                _cleanup_free_ char *overlay = NULL;
+
+                if (!disk->guest.transient_overlay)
+                        continue;
+                overlay = qemu_disk_transient_overlay(live, disk);
+                if (overlay && unlink(overlay) < 0 && errno != ENOENT)
+                        log_warning_errno(errno, "Domain %s: cannot remove the overlay '%s' of transient disk '%s': %m",
+                                          live->name, overlay, disk->dst);
+                disk->guest.transient_overlay = false;
+        }
+}
+
 int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err) {
         for (size_t i = 0; i < live->n_disks;) {
                 int r = apply_startup_policy(&live->disks[i], live->name, err);
@@ -82,6 +134,8 @@ int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err) {
                         continue;
                 }
                 r = check_lun(&live->disks[i], confine_flags, err);
+                if (r >= 0)
+                        r = make_transient_overlay(live, &live->disks[i], err);
                 if (r < 0)
                         return r;
                 i++;

@@ -10,3 +10,10 @@
 #include "domain-conf.h"
 
 int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err);
+
+/* A <transient/> disk runs on an overlay beside its image, libvirt's name:
+ * "<image>.TRANSIENT-<domain name>" (qemu_disk_prepare() makes it, the
+ * command line opens it, qemu_disk_transient_remove() deletes it when
+ * QEMU is gone). Pure. */
+char *qemu_disk_transient_overlay(const DomainDef *def, const DomainDiskDef *disk);
+void qemu_disk_transient_remove(DomainDef *live);

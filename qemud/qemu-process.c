@@ -14,6 +14,7 @@
 #include "process.h"
 #include "qemu-agent-cmds.h"
 #include "qemu-confine.h"
+#include "qemu-disk-prepare.h"
 #include "qemu-machined.h"
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
@@ -147,6 +148,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 q->monitor_path = mfree(q->monitor_path);
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
+        qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);
         qemu_confine_dir_remove(d); /* the sockets QEMU made */

@@ -100,6 +100,23 @@ static int validate_lun(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* type='dir': QEMU's vvfat makes a FAT image of the directory, read-only
+ * (its write support is not safe), libvirt's words. */
+static int validate_dir(const DomainDiskDef *d, ConfError *err) {
+        if (d->format == DOMAIN_DISK_FORMAT_FAT && d->type != DOMAIN_DISK_TYPE_DIR && d->type != DOMAIN_DISK_TYPE_VOLUME)
+                return xml_err_unsupported(err, "disk '%s': storage format 'fat' is supported only with 'dir' "
+                                           "storage type", d->dst);
+        if (d->type != DOMAIN_DISK_TYPE_DIR)
+                return 0;
+        if (d->format != DOMAIN_DISK_FORMAT_NONE && d->format != DOMAIN_DISK_FORMAT_FAT)
+                return xml_err_unsupported(err, "disk '%s': storage type 'dir' requires use of storage format 'fat'",
+                                           d->dst);
+        if (!d->readonly)
+                return xml_err_unsupported(err, "disk '%s': virtual FAT storage can't be accessed in read-write mode",
+                                           d->dst);
+        return 0;
+}
+
 int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
         int r = validate_ids(d, err);
 
@@ -113,5 +130,7 @@ int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
                 r = validate_acpi_index(d, err);
         if (r >= 0)
                 r = validate_lun(d, err);
+        if (r >= 0)
+                r = validate_dir(d, err);
         return r;
 }

@@ -403,6 +403,7 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_BLOCK,
         DOMAIN_DISK_TYPE_VOLUME,  /* <source pool='' volume=''/>, resolved by storaged */
         DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
+        DOMAIN_DISK_TYPE_DIR,     /* <source dir=''/>: a host directory as a read-only FAT disk (vvfat) */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
 
@@ -484,6 +485,7 @@ typedef enum DomainDiskFormat {
         DOMAIN_DISK_FORMAT_NONE, /* not given: raw */
         DOMAIN_DISK_FORMAT_RAW,
         DOMAIN_DISK_FORMAT_QCOW2,
+        DOMAIN_DISK_FORMAT_FAT,  /* type='dir' only: QEMU's vvfat under a raw node */
         _DOMAIN_DISK_FORMAT_MAX,
 } DomainDiskFormat;
 
@@ -534,6 +536,7 @@ typedef struct DomainDiskBacking {
         DomainDiskFormat format;
         char *path;
         unsigned index;        /* libvirt's: 1 for the first layer under the image, 0 = not given */
+        uint64_t metadata_cache_max; /* <format><metadata_cache><max_size>: bytes, 0 = not set */
 } DomainDiskBacking;
 
 /* The other end of a running block copy or active commit, live only:
@@ -541,6 +544,7 @@ typedef struct DomainDiskBacking {
 typedef struct DomainDiskMirror {
         DomainDiskType type;   /* file or block */
         DomainDiskFormat format;
+        uint64_t metadata_cache_max; /* as a backing layer's */
         char *path;
         char *job;             /* "copy" or "active-commit" */
         char *ready;           /* NULL (not yet), "yes", "abort" or "pivot" */
@@ -558,6 +562,7 @@ typedef struct DomainDiskGuestOpts {
         bool tray_open;        /* <target tray='open'/>: cdrom and floppy */
         unsigned rotation_rate; /* 0 = not set, 1 = solid state */
         bool transient, transient_share_backing; /* <transient shareBacking='yes'/> */
+        bool transient_overlay; /* live only: this start made the overlay (qemud), to remove at the end */
 } DomainDiskGuestOpts;
 
 /* <driver> attributes beyond the image format and cache (domain-disk-driver.c). */

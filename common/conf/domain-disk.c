@@ -165,6 +165,10 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 r = XML_CHECK_ATTRS(n, path, err, "dev", "startupPolicy");
                 attr = "dev";
                 break;
+        case DOMAIN_DISK_TYPE_DIR:
+                r = XML_CHECK_ATTRS(n, path, err, "dir", "startupPolicy");
+                attr = "dir";
+                break;
         default:
                 r = XML_CHECK_ATTRS(n, path, err, "file", "startupPolicy");
                 attr = "file";
@@ -272,15 +276,29 @@ static int parse_serial(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         return domain_check_charset(d->serial, CHARSET_ALNUM "_.+- ", "", path, err);
 }
 
-/* <format type='qcow2'/> of a backing layer or a mirror. */
-static int parse_layer_format(DomainDiskFormat *ret, xmlNodePtr n, const char *path, ConfError *err) {
+/* <format type='qcow2'><metadata_cache/></format> of a backing layer or a mirror. */
+static int parse_layer_format(DomainDiskFormat *ret, uint64_t *cache, xmlNodePtr n, const char *path,
+                              ConfError *err) {
         int r = XML_CHECK_ATTRS(n, path, err, "type");
 
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = xml_check_no_text(n, path, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_format, ret, err);
-        return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (!xml_is(c, "metadata_cache"))
+                        return xml_unsupported_element(c, path, err);
+                r = xml_check_unique(c, path, err);
+                if (r >= 0)
+                        r = domain_parse_disk_metadata_cache(cache, c, sub, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* <source file=''/> or <source dev=''/> of a backing layer or a mirror. */
@@ -305,7 +323,7 @@ static int parse_layer_type(DomainDiskType *ret, xmlNodePtr n, const char *path,
 
         if (r < 0)
                 return r;
-        if (*ret == DOMAIN_DISK_TYPE_VOLUME || *ret == DOMAIN_DISK_TYPE_NETWORK)
+        if (*ret == DOMAIN_DISK_TYPE_VOLUME || *ret == DOMAIN_DISK_TYPE_NETWORK || *ret == DOMAIN_DISK_TYPE_DIR)
                 return xml_err_unsupported(err, "<%s> of type '%s' is not supported", path,
                                            domain_disk_type_to_string(*ret));
         return 0;
@@ -343,7 +361,7 @@ static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfE
                 if (r < 0)
                         return r;
                 if (xml_is(c, "format"))
-                        r = parse_layer_format(&b->format, c, sub, err);
+                        r = parse_layer_format(&b->format, &b->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
                         r = parse_layer_source(b->type, &b->path, c, sub, err);
                 else if (xml_is(c, "backingStore"))
@@ -405,7 +423,7 @@ static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 if (r < 0)
                         return r;
                 if (xml_is(c, "format"))
-                        r = parse_layer_format(&m->format, c, sub, err);
+                        r = parse_layer_format(&m->format, &m->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
                         r = parse_layer_source(m->type, &m->path, c, sub, err);
                 else
@@ -548,10 +566,11 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 xw_attr(w, "volume", d->src_volume);
                 break;
         case DOMAIN_DISK_TYPE_BLOCK:
+        case DOMAIN_DISK_TYPE_DIR:
                 if (!d->src && !d->startup_policy)
                         return;
                 xw_start(w, "source");
-                xw_attr(w, "dev", d->src);
+                xw_attr(w, d->type == DOMAIN_DISK_TYPE_DIR ? "dir" : "dev", d->src);
                 break;
         default:
                 if (!d->src && !d->startup_policy)
@@ -569,10 +588,12 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         xw_end(w);
 }
 
-static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, const char *path) {
-        if (format != DOMAIN_DISK_FORMAT_NONE) {
+static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, uint64_t cache,
+                         const char *path) {
+        if (format != DOMAIN_DISK_FORMAT_NONE || cache) {
                 xw_start(w, "format");
                 xw_attr(w, "type", domain_disk_format_to_string(format));
+                domain_format_disk_metadata_cache(w, cache);
                 xw_end(w);
         }
         xw_start(w, "source");
@@ -589,7 +610,7 @@ static void format_backing(XmlWriter *w, const DomainDiskDef *d) {
                 xw_attr(w, "type", domain_disk_type_to_string(b->type));
                 if (b->index)
                         xw_attrf(w, "index", "%u", b->index);
-                format_layer(w, b->type, b->format, b->path);
+                format_layer(w, b->type, b->format, b->metadata_cache_max, b->path);
         }
         if (d->backing_known)
                 xw_empty(w, "backingStore");
@@ -610,7 +631,7 @@ static void format_mirror(XmlWriter *w, const DomainDiskMirror *m) {
         }
         xw_attr(w, "job", m->job);
         xw_attr(w, "ready", m->ready);
-        format_layer(w, m->type, m->format, m->path);
+        format_layer(w, m->type, m->format, m->metadata_cache_max, m->path);
         xw_end(w);
 }
 

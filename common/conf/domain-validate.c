@@ -119,9 +119,14 @@ static int validate_disk_address(const DomainDiskDef *d, ConfError *err) {
         if (d->bus == DOMAIN_DISK_BUS_SATA && (a->bus != 0 || a->target != 0 || a->unit >= 6))
                 return xml_err_invalid(err, "disk '%s': a SATA <devices/disk/address> has bus 0, target 0 and "
                                        "unit 0 to 5 (the AHCI port)", d->dst);
-        if (d->bus == DOMAIN_DISK_BUS_IDE && (a->bus > 1 || a->target != 0 || a->unit > 1))
-                return xml_err_invalid(err, "disk '%s': an IDE <devices/disk/address> has bus 0 or 1, target 0 "
-                                       "and unit 0 or 1", d->dst);
+        /* libvirt's define-time rule; a bus or unit QEMU's IDE does not have
+         * (bus 0 or 1, unit 0 or 1) fails the start, naming it */
+        if (d->bus == DOMAIN_DISK_BUS_IDE && a->controller != 0)
+                return xml_err_invalid(err, "disk '%s': Only 1 IDE controller is supported "
+                                       "(<devices/disk/address>)", d->dst);
+        if (d->bus == DOMAIN_DISK_BUS_IDE && a->target != 0)
+                return xml_err_unsupported(err, "disk '%s': target must be 0 for ide controller "
+                                           "(<devices/disk/address>)", d->dst);
         if (d->bus == DOMAIN_DISK_BUS_FDC && (a->controller != 0 || a->bus != 0 || a->target != 0 || a->unit > 1))
                 return xml_err_invalid(err, "disk '%s': a floppy <devices/disk/address> has controller 0, bus 0, "
                                        "target 0 and unit 0 or 1", d->dst);

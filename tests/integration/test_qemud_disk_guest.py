@@ -112,3 +112,86 @@ def test_hotplugged_disk_gets_its_options(env, booted):
     assert sysfs(con, f"/sys/block/{vd}/queue/logical_block_size") == "4096"
     live = g.call("GetXMLDesc", 0)
     assert "detect_zeroes='unmap'" in live and "<serial>VBSERIAL02</serial>" in live
+
+
+def test_transient_disk_discards_what_the_guest_wrote(env):
+    """<transient/>: the guest writes to an overlay made at start; its image
+    stays as it was and the overlay is gone once the guest is."""
+    files = env.root / "transient"
+    files.mkdir(exist_ok=True)
+    image = files / "base.img"
+    image.write_bytes(b"ORIGINAL\n" + b"\0" * ((8 << 20) - 9))
+    overlay = files / "base.img.TRANSIENT-transguest"
+    sock = env.root / "transguest.sock"
+    extra = f"""    <serial type='unix'>
+      <source mode='bind' path='{sock}'/>
+      <target port='0'/>
+    </serial>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{image}'/>
+      <target dev='vdb' bus='virtio'/>
+      <serial>VBTRANSIENT</serial>
+      <transient/>
+    </disk>
+"""
+    xml = h.guest_domain_xml(env.guest, "transguest", nic=None, extra_devices=extra,
+                             extra_cmdline="virtbus.shell virtbus.nodhcp")
+    g = Guest(env, env.call("DomainDefineXML", xml), "transguest")
+    g.call("Create", 0)
+    con = Console(sock).connect()
+    try:
+        h.wait_until(lambda: _shell_ready(con), 200, 1, "a shell on the guest's console")
+        assert overlay.exists()
+        vd = by_serial(con, "VBTRANSIENT")
+        assert vd
+        assert b"ORIGINAL" in con.run(f"head -c 8 /dev/{vd}")
+        con.run(f"echo CHANGED-BY-GUEST | dd of=/dev/{vd} bs=512 conv=fsync 2>/dev/null")
+        assert b"CHANGED-BY-GUEST" in con.run(f"dd if=/dev/{vd} bs=512 count=1 iflag=direct 2>/dev/null | head -c 16")
+        assert image.read_bytes().startswith(b"ORIGINAL\n")
+        assert "<transient/>" in g.call("GetXMLDesc", 0)
+    finally:
+        con.close()
+        g.call("Destroy", 0)
+    assert image.read_bytes().startswith(b"ORIGINAL\n")
+    assert not overlay.exists()
+    g.call("Undefine", 0)
+
+
+def test_dir_disk_is_a_fat_image_of_the_directory(env):
+    """<disk type='dir'> with format 'fat': the guest reads a FAT file system
+    QEMU made of the host directory (vvfat), read-only."""
+    files = env.root / "fatdir"
+    files.mkdir(exist_ok=True)
+    (files / "HELLO.TXT").write_text("virtbus vvfat\n")
+    sock = env.root / "fatguest.sock"
+    extra = f"""    <serial type='unix'>
+      <source mode='bind' path='{sock}'/>
+      <target port='0'/>
+    </serial>
+    <disk type='dir' device='disk'>
+      <driver name='qemu' type='fat'/>
+      <source dir='{files}'/>
+      <target dev='vdb' bus='virtio'/>
+      <readonly/>
+      <serial>VBFAT</serial>
+    </disk>
+"""
+    xml = h.guest_domain_xml(env.guest, "fatguest", nic=None, extra_devices=extra,
+                             extra_cmdline="virtbus.shell virtbus.nodhcp")
+    g = Guest(env, env.call("DomainDefineXML", xml), "fatguest")
+    g.call("Create", 0)
+    con = Console(sock).connect()
+    try:
+        h.wait_until(lambda: _shell_ready(con), 200, 1, "a shell on the guest's console")
+        vd = by_serial(con, "VBFAT")
+        assert vd
+        assert sysfs(con, f"/sys/block/{vd}/ro") == "1"
+        # the words of QEMU's FAT image: its file system type and the file's name
+        words = con.run(f"dd if=/dev/{vd} bs=512 count=4096 2>/dev/null | tr -cs 'A-Z0-9' '\\n' | "
+                        "grep -E '^(FAT16|FAT32|FAT12|HELLO)$' | sort -u").split()
+        assert b"HELLO" in words and any(w.startswith(b"FAT") for w in words), words
+    finally:
+        con.close()
+        g.call("Destroy", 0)
+        g.call("Undefine", 0)

@@ -381,6 +381,10 @@ static void test_errors(void) {
                   "<address type='drive' unit='1'/></disk>"
                   "<disk type='file'><source file='/b'/><target dev='sdb' bus='sata'/></disk>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
+                { "IDE unit QEMU has not", "1", "pc", "",
+                  "<disk type='file'><source file='/a'/><target dev='hdc' bus='ide'/>"
+                  "<address type='drive' controller='0' bus='0' target='0' unit='2'/></disk>",
+                  -EINVAL, VB_ERROR_INVALID_ARG },
                 { "drive address on a virtio disk", "1", "q35", "",
                   "<disk type='file'><source file='/a'/><target dev='vda'/><address type='drive' unit='1'/></disk>",
                   -EINVAL, VB_ERROR_INVALID_ARG },
@@ -728,12 +732,27 @@ static int make_guest_files(const DomainDef *def, const char *root) {
                 if (disk->type == DOMAIN_DISK_TYPE_BLOCK)
                         /* any character device passes QEMU's host_device checks */
                         r = symlink("/dev/null", p) < 0 ? -errno : 0;
+                else if (disk->type == DOMAIN_DISK_TYPE_DIR)
+                        r = mkdir(p, 0755) < 0 ? -errno : 0;
                 else if (disk->format == DOMAIN_DISK_FORMAT_QCOW2) {
                         char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
                                          (char *) "qcow2", p, (char *) "16M", NULL };
                         r = run_wait(argv);
                 } else
                         r = write_bytes(p, NULL, 0, 16 << 20);
+                if (r >= 0 && disk->guest.transient) {
+                        /* what the start makes (qemu-disk-prepare.c) */
+                        _cleanup_free_ char *o = NULL;
+                        char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
+                                         (char *) "qcow2", (char *) "-b", p, (char *) "-F",
+                                         (char *) (disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw"),
+                                         NULL, NULL };
+
+                        r = asprintf(&o, "%s.TRANSIENT-%s", p, def->name) < 0 ? -ENOMEM : 0;
+                        argv[9] = o;
+                        if (r >= 0)
+                                r = run_wait(argv);
+                }
         }
         if (r >= 0 && def->os.kernel) {
                 _cleanup_free_ char *p = subst_root(def->os.kernel, root);

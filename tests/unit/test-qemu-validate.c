@@ -285,6 +285,11 @@ static void test_disk_extras(void) {
         QEMU_REFUSED(NULL, "<disk type='block' device='disk'><source dev='/dev/sdz'/><target dev='vda'/>"
                      "<transient/></disk>", VB_ERROR_NOT_SUPPORTED,
                      "transient disk supported only with 'file' type (vda)");
+        QEMU_REFUSED(NULL, "<disk type='dir' device='disk'><driver name='qemu' type='fat'/><source dir='/srv'/>"
+                     "<target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                     "virtual FAT storage can't be accessed in read-write mode");
+        QEMU_REFUSED(NULL, VIRTIO("<driver name='qemu' type='fat'/>"), VB_ERROR_NOT_SUPPORTED,
+                     "storage format 'fat' is supported only with 'dir' storage type");
         REFUSED(NULL, VIRTIO("<driver name='qemu'><metadata_cache><max_size unit='XiB'>1</max_size>"
                              "</metadata_cache></driver>"), VB_ERROR_INVALID_ARG, "unknown unit 'XiB'");
 }
