@@ -18,6 +18,7 @@
  *   domain-qemu-ns.c     qemu:commandline
  *   domain-genid.c       genid
  *   domain-sysinfo.c     sysinfo, os/smbios
+ *   domain-features-kvm.c features/kvm, features/tcg, features/smm
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -161,6 +162,14 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <features><kvm>, <tcg>, <smm> (domain-features-kvm.c). */
+int domain_parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+bool domain_kvm_features_present(const DomainFeaturesDef *f);
+void domain_format_kvm_features(XmlWriter *w, const DomainFeaturesDef *f);
+int domain_parse_tcg_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_tcg_features(XmlWriter *w, const DomainFeaturesDef *f);
+int domain_parse_smm(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_smm(XmlWriter *w, const DomainFeaturesDef *f);
 /* <sysinfo> and <os><smbios> (domain-sysinfo.c). */
 int domain_parse_sysinfo(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_sysinfo_uuid(DomainDef *def, bool has_uuid, ConfError *err);

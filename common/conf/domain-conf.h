@@ -170,6 +170,16 @@ typedef enum DomainHypervFeature {
 #define DOMAIN_HYPERV_SPINLOCKS_MIN 4095u   /* libvirt's (and Hyper-V's) lowest retry count */
 #define DOMAIN_HYPERV_VENDOR_ID_MAX 12      /* characters */
 
+/* <features><kvm>'s children (domain-features-kvm.c); hidden is kvm_hidden. */
+typedef enum DomainKvmFeature {
+        DOMAIN_KVM_HIDDEN,
+        DOMAIN_KVM_HINT_DEDICATED, /* -cpu kvm-hint-dedicated=on */
+        DOMAIN_KVM_POLL_CONTROL,   /* -cpu kvm-poll-control=on */
+        DOMAIN_KVM_PV_IPI,         /* off: -cpu kvm-pv-ipi=off */
+        DOMAIN_KVM_DIRTY_RING,     /* on: -accel kvm,dirty-ring-size= */
+        _DOMAIN_KVM_MAX,
+} DomainKvmFeature;
+
 typedef struct DomainFeaturesDef {
         bool acpi, apic, pae;
         Tristate apic_eoi;   /* <apic eoi='on|off'/>: KVM's paravirtual end of interrupt */
@@ -184,6 +194,13 @@ typedef struct DomainFeaturesDef {
         Tristate pvspinlock; /* <pvspinlock state=''/>: -cpu kvm-pv-unhalt= */
         Tristate pmu;        /* <pmu state=''/>: -cpu pmu= */
         char *ioapic_driver; /* <ioapic driver='qemu|kvm'/>: qemu = a split irqchip */
+        Tristate kvm[_DOMAIN_KVM_MAX];  /* the other <kvm> children (not [DOMAIN_KVM_HIDDEN]) */
+        unsigned kvm_dirty_ring_size;   /* <dirty-ring state='on' size=''/>: entries */
+        bool tcg;                       /* <tcg> */
+        uint64_t tcg_tb_cache_kib;      /* <tcg><tb-cache>: -accel tcg,tb-size= (MiB); 0: QEMU's */
+        bool has_smm_tseg;              /* <smm state='on'><tseg>: -global mch.extended-tseg-mbytes= */
+        uint64_t smm_tseg_bytes;
+        Tristate vmcoreinfo;            /* <vmcoreinfo state=''/>: -device vmcoreinfo */
 } DomainFeaturesDef;
 
 /* <pm>: whether the guest may suspend to RAM (S3) or to disk (S4). */

@@ -49,6 +49,7 @@ static char *fake_devices[] = {
         (char *) "vhost-vsock-pci", (char *) "intel-iommu", (char *) "virtio-iommu-pci", (char *) "floppy",
         (char *) "isa-fdc",
         (char *) "vmgenid",
+        (char *) "vmcoreinfo",
         (char *) "vfio-pci", (char *) "usb-host", (char *) "scsi-generic", (char *) "vhost-scsi-pci",
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
         (char *) "tpm-tis", (char *) "tpm-crb",

@@ -922,7 +922,9 @@ static int golden_argv(const char *args_path, const char *root, const char *qemu
 
                 if (!a)
                         return -ENOMEM;
-                if (!kvm && streq(a, "kvm") && strv_length(argv) > 0 && streq(argv[strv_length(argv) - 1], "-accel"))
+                /* KVM's own accel properties (dirty-ring-size) go with it */
+                if (!kvm && strncmp(a, "kvm", 3) == 0 && (a[3] == 0 || a[3] == ',') && strv_length(argv) > 0 &&
+                    streq(argv[strv_length(argv) - 1], "-accel"))
                         free_and_replace_str(&a, strdup("tcg"));
                 else if (!kvm && strncmp(a, "host", 4) == 0 && (a[4] == 0 || a[4] == ',') &&
                          streq(argv[strv_length(argv) - 1], "-cpu")) {

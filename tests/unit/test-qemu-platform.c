@@ -108,4 +108,41 @@ static void test_sysinfo_kept(void) {
         CHECK(argv && !strv_has(argv, "-smbios"));
 }
 
-UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept)
+/* libvirt's post-parse rules of the accelerator's features. */
+static void test_features_rules(void) {
+        REFUSED_AT(STEP_VALIDATE, "<domain type='qemu'><name>p</name><memory unit='MiB'>256</memory>"
+                   "<os><type arch='x86_64' machine='pc'>hvm</type></os><features><smm state='on'>"
+                   "<tseg unit='MiB'>48</tseg></smm></features></domain>",
+                   "SMM TSEG is only supported with q35 machine type");
+        REFUSED_AT(STEP_VALIDATE, DOM("<features><smm><tseg unit='KiB'>1000</tseg></smm></features>", ""),
+                   "SMM TSEG size must be divisible by 1 MiB");
+        REFUSED_AT(STEP_VALIDATE, DOM("<features><tcg><tb-cache unit='KiB'>1000</tb-cache></tcg></features>", ""),
+                   "tb-cache size must be an integer multiple of MiB");
+        REFUSED_AT(STEP_VALIDATE, "<domain type='kvm'><name>p</name><memory unit='MiB'>256</memory>"
+                   "<os><type arch='x86_64'>hvm</type></os><features><tcg/></features></domain>",
+                   "TCG features are incompatible with domain type 'kvm'");
+}
+
+/* Kept as libvirt formats them: a TSEG in its largest whole unit, a
+ * dirty ring's size only when on; an smm that is off drops its TSEG (libvirt
+ * reads it only with SMM on). */
+static void test_features_kept(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *off = NULL;
+        _cleanup_free_ char *xml = NULL, *xml_off = NULL;
+
+        def = ACCEPTED(DOM("<features><smm><tseg unit='KiB'>49152</tseg></smm><vmcoreinfo/>"
+                           "<kvm><dirty-ring state='off' size='4096'/><pv-ipi state='on'/></kvm>"
+                           "<tcg><tb-cache unit='GiB'>1</tb-cache></tcg></features>", ""));
+        if (!def)
+                return;
+        CHECK(domain_def_format(def, 0, &xml) == 0);
+        CHECK(xml && strstr(xml, "<features>\n    <kvm>\n      <pv-ipi state='on'/>\n"
+                                 "      <dirty-ring state='off'/>\n    </kvm>\n    <smm state='on'>\n"
+                                 "      <tseg unit='MiB'>48</tseg>\n    </smm>\n    <vmcoreinfo state='on'/>\n"
+                                 "    <tcg>\n      <tb-cache unit='KiB'>1048576</tb-cache>\n    </tcg>\n"));
+        off = ACCEPTED(DOM("<features><smm state='off'><tseg>48</tseg></smm></features>", ""));
+        CHECK(off && domain_def_format(off, 0, &xml_off) == 0);
+        CHECK(xml_off && strstr(xml_off, "<smm state='off'/>"));
+}
+
+UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept)
