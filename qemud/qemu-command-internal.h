@@ -204,6 +204,9 @@ int qemu_graphics_gl_opts(QemuCmd *c, size_t i, OptBuf *b);
 int qemu_resolve_machine(QemuCmd *c, const char **ret);
 int qemu_build_machine_options(QemuCmd *c);
 int qemu_build_display(QemuCmd *c);
+/* <launchSecurity type='sev'> (qemu-command-sev.c). */
+void qemu_sev_machine_opt(const DomainDef *def, OptBuf *b);
+int qemu_build_sev(QemuCmd *c);
 /* The accelerator's <features> (qemu-command-features.c). */
 bool qemu_features_cpu_extra(const DomainDef *def);
 void qemu_features_cpu_opts(const DomainDef *def, OptBuf *b);

@@ -73,6 +73,7 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add(&b, "memory-backend=pc.ram");
         if (qemu_memdev_has_nvdimm(def))
                 opt_add(&b, "nvdimm=on");
+        qemu_sev_machine_opt(def, &b);
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");
                 if (def->os.nvram)
@@ -836,6 +837,7 @@ int qemu_build_machine_options(QemuCmd *c) {
                build_machine(c, machine) ?:
                build_accel(c) ?:
                qemu_build_tseg(c) ?:
+               qemu_build_sev(c) ?:
                build_loader(c) ?:
                build_cpu(c) ?:
                build_memory(c) ?:

@@ -53,6 +53,11 @@ static int validate_features(const DomainDef *def, ConfError *err) {
 int qemu_platform_validate(const DomainDef *def, ConfError *err) {
         int r;
 
+        /* IBM Z's protected virtualization is no x86 guest's */
+        if (def->launch_security.type == DOMAIN_LSEC_S390_PV)
+                return xml_err_unsupported(err, "S390 PV launch security is not supported by this QEMU binary "
+                                           "(<launchSecurity type='s390-pv'> needs an s390x guest)");
+
         r = validate_features(def, err);
         if (r < 0)
                 return r;

@@ -1201,12 +1201,31 @@ const char *domain_sysinfo_type_to_string(DomainSysinfoType t);
 const char *domain_smbios_mode_to_string(DomainSmbiosMode m);
 bool domain_smbios_section_empty(const DomainSmbiosSection *s);
 
+/* <launchSecurity> (domain-launch-security.c). */
+typedef enum DomainLaunchSecurityType {
+        DOMAIN_LSEC_NONE,
+        DOMAIN_LSEC_SEV,
+        DOMAIN_LSEC_S390_PV,
+        _DOMAIN_LSEC_MAX,
+} DomainLaunchSecurityType;
+
+typedef struct DomainLaunchSecurity {
+        DomainLaunchSecurityType type;
+        Tristate kernel_hashes;       /* kernelHashes='yes|no' */
+        bool has_policy, has_cbitpos, has_reduced_phys_bits;
+        unsigned policy, cbitpos, reduced_phys_bits;
+        char *dh_cert, *session;      /* base64, as given */
+} DomainLaunchSecurity;
+
+const char *domain_lsec_type_to_string(DomainLaunchSecurityType t);
+
 typedef struct DomainDef {
         DomainVirtType virt_type;
         int id;                 /* live: -1 when inactive */
         char *name;
         uint8_t uuid[16];
         char *title, *description;
+        DomainLaunchSecurity launch_security;
         DomainSysinfo *sysinfos;     /* <sysinfo>s, in order */
         size_t n_sysinfos;
         bool has_genid;              /* <genid> */

@@ -7,6 +7,7 @@ without vCPUs, <features> <vmcoreinfo/>, <smm><tseg> and <tcg><tb-cache>, and
 <idmap> kept as libvirt's QEMU driver keeps it. Defined through D-Bus and
 through virsh (the proxy); the refusals name what is wrong."""
 
+import os
 import shutil
 
 import pytest
@@ -139,3 +140,26 @@ def test_virsh_defines_and_dumps_sysinfo(env):
         proxy.virsh("undefine", "platvirsh")
     finally:
         proxy.stop()
+
+
+SEV = """  <launchSecurity type='sev'>
+    <cbitpos>47</cbitpos>
+    <reducedPhysBits>1</reducedPhysBits>
+    <policy>0x0001</policy>
+    <dhCert>AQAAAAAOAAAAQAAAAAOAAAAQ</dhCert>
+  </launchSecurity>
+"""
+
+
+def test_sev_guest_start_names_what_the_host_lacks(env):
+    if os.path.exists("/dev/sev"):
+        pytest.skip("this host has /dev/sev: the start would go on to QEMU")
+    doc = env.guest_xml("sev").replace("</devices>", "</devices>\n" + SEV, 1)
+    path = env.call("DomainDefineXML", doc)
+    try:
+        assert "<policy>0x0001</policy>" in env.dcall(path, "GetXMLDesc", 2)
+        with dbus_error("OperationFailed", "/dev/sev is missing"):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == h.DomainState.SHUTOFF
+    finally:
+        env.dcall(path, "Undefine", 0)

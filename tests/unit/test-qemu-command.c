@@ -1053,6 +1053,13 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 fprintf(stderr, "  %s: not run, its TPM backend is the host's or an swtpm\n", xml_name);
                 return 1;
         }
+        if (def->launch_security.type == DOMAIN_LSEC_SEV) {
+                /* SEV needs the AMD secure processor through KVM, and the
+                 * files qemud writes at start: test_qemud_platform.py checks
+                 * what the start asks of the host */
+                fprintf(stderr, "  %s: not run, its SEV guest needs the host's /dev/sev\n", xml_name);
+                return 1;
+        }
         if (def->n_hostdevs > 0) {
                 /* QEMU opens them at start and this host has none to give:
                  * test_qemud_hostdev.py checks the start's error */

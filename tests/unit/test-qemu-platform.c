@@ -145,4 +145,24 @@ static void test_features_kept(void) {
         CHECK(xml_off && strstr(xml_off, "<smm state='off'/>"));
 }
 
-UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept)
+#define SEV(attrs, children) "<launchSecurity type='sev'" attrs ">" children "</launchSecurity>"
+
+static void test_launch_security(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *xml = NULL;
+
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<cbitpos>47</cbitpos>"), ""), "failed to get launch security policy");
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<policy>0xzz</policy>"), ""), "failed to get launch security policy");
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<policy>1</policy><cbitpos>x</cbitpos>"), ""), "<launchSecurity/cbitpos>");
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<policy>1</policy><colour/>"), ""),
+                   "element <launchSecurity/colour> is not supported");
+        REFUSED_AT(STEP_VALIDATE, DOM("<launchSecurity type='s390-pv'/>", ""), "S390 PV launch security");
+        /* libvirt fills them from the host's SEV capabilities: qemud has none */
+        REFUSED_AT(STEP_BUILD, DOM(SEV("", "<policy>0x1</policy>"), ""), "needs <cbitpos> and <reducedPhysBits>");
+        def = ACCEPTED(DOM(SEV(" kernelHashes='no'", "<policy>7</policy><session>S</session>"), ""));
+        CHECK(def && domain_def_format(def, 0, &xml) == 0);
+        CHECK(xml && strstr(xml, "<launchSecurity type='sev' kernelHashes='no'>\n    <policy>0x0007</policy>\n"
+                                 "    <session>S</session>\n  </launchSecurity>\n"));
+}
+
+UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept, test_launch_security)
