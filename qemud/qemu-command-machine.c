@@ -332,6 +332,8 @@ static int build_cpu(QemuCmd *c) {
         if (r < 0 || !model)
                 return r;
         opt_add_str(&b, NULL, model);
+        if (cpu->model_vendor_id)
+                opt_add_str(&b, "vendor", cpu->model_vendor_id);
         /* host and max leave out, or not, what cannot be migrated */
         if (cpu->migratable != TRISTATE_ABSENT) {
                 if (!streq(model, "host") && !streq(model, "max")) {

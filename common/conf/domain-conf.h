@@ -305,6 +305,7 @@ typedef struct DomainCpuDef {
         Tristate migratable;  /* migratable='on|off': host-passthrough and maximum only */
         char *model;
         char *model_fallback; /* "allow", "forbid" or NULL */
+        char *model_vendor_id; /* <model vendor_id=''>: the 12 characters CPUID shows, -cpu vendor= */
         char *vendor;
         unsigned sockets, dies, cores, threads; /* 0 = no <topology> */
         DomainCpuFeature *features;

@@ -439,11 +439,20 @@ static const char *const cpu_fallback_values[] = { "allow", "forbid" };
 static int parse_cpu_model(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "fallback");
+        r = XML_CHECK_ATTRS(n, path, err, "fallback", "vendor_id");
         if (r < 0)
                 return r;
         r = xml_attr_choice(n, path, "fallback", cpu_fallback_values, ELEMENTSOF(cpu_fallback_values),
                             &cpu->model_fallback, err);
+        if (r < 0)
+                return r;
+        /* libvirt's rules: CPUID's 12 characters, and QEMU's option syntax has no comma in it */
+        r = xml_attr_str(n, path, "vendor_id", &cpu->model_vendor_id, err);
+        if (r > 0 && strlen(cpu->model_vendor_id) != 12)
+                return xml_err_xml(err, "vendor_id must be exactly 12 characters long ('%s' of <%s>)",
+                                   cpu->model_vendor_id, path);
+        if (r > 0 && (strchr(cpu->model_vendor_id, ',') || str_has_newline(cpu->model_vendor_id)))
+                return xml_err_xml(err, "vendor id is invalid: '%s' of <%s>", cpu->model_vendor_id, path);
         if (r < 0)
                 return r;
         r = xml_text(n, path, &cpu->model, err);
@@ -704,9 +713,10 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
         xw_attr(w, "match", cpu->match);
         xw_attr(w, "check", cpu->check);
         xw_attr(w, "migratable", tristate_word(cpu->migratable, "on", "off"));
-        if (cpu->model || cpu->model_fallback) {
+        if (cpu->model || cpu->model_fallback || cpu->model_vendor_id) {
                 xw_start(w, "model");
                 xw_attr(w, "fallback", cpu->model_fallback);
+                xw_attr(w, "vendor_id", cpu->model_vendor_id);
                 if (cpu->model)
                         xw_text(w, cpu->model);
                 xw_end(w);
@@ -950,6 +960,7 @@ void domain_os_clear(DomainDef *def) {
         free(def->cpu.check);
         free(def->cpu.model);
         free(def->cpu.model_fallback);
+        free(def->cpu.model_vendor_id);
         free(def->cpu.vendor);
         for (size_t i = 0; i < def->cpu.n_features; i++)
                 free(def->cpu.features[i].name);
@@ -983,6 +994,7 @@ bool domain_os_own(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_cells; i++)
                 ok = own_str(&def->cpu.cells[i].cpus) && ok;
         ok = own_str(&def->cpu.model_fallback) && ok;
+        ok = own_str(&def->cpu.model_vendor_id) && ok;
         ok = own_str(&def->cpu.vendor) && ok;
         ok = OWN_ARRAY(def->cpu.features, def->cpu.n_features) && ok;
         for (size_t i = 0; i < def->cpu.n_features; i++)

@@ -165,4 +165,11 @@ static void test_launch_security(void) {
                                  "    <session>S</session>\n  </launchSecurity>\n"));
 }
 
-UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept, test_launch_security)
+static void test_cpu_vendor_id(void) {
+        REFUSED_AT(STEP_PARSE, DOM("<cpu><model vendor_id='short'>qemu64</model></cpu>", ""),
+                   "vendor_id must be exactly 12 characters long");
+        REFUSED_AT(STEP_PARSE, DOM("<cpu><model vendor_id='Libvirt,QEMU'>qemu64</model></cpu>", ""),
+                   "vendor id is invalid");
+}
+
+UNIT_TESTS(test_cpu_vendor_id, test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept, test_launch_security)
