@@ -42,6 +42,9 @@ static int validate_machine_devices(const DomainDef *def, ConfError *err) {
         if (def->has_genid)
                 return xml_err_unsupported(err, "<genid> is not supported by the LXC driver: a container has no "
                                            "VM generation ID");
+        if (def->launch_security.type != DOMAIN_LSEC_NONE)
+                return xml_err_unsupported(err, "<launchSecurity> is not supported by the LXC driver: a container "
+                                           "has no guest memory to encrypt");
         if (def->n_sysinfos > 0 || def->os.smbios_mode != DOMAIN_SMBIOS_NONE)
                 return xml_err_unsupported(err, "<sysinfo> and <os><smbios> are not supported by the LXC driver: a "
                                            "container has no firmware tables");

@@ -208,6 +208,15 @@ int qemu_graphics_gl_opts(QemuCmd *c, size_t i, OptBuf *b);
 int qemu_resolve_machine(QemuCmd *c, const char **ret);
 int qemu_build_machine_options(QemuCmd *c);
 int qemu_build_display(QemuCmd *c);
+/* <launchSecurity type='sev'> (qemu-command-sev.c). */
+void qemu_sev_machine_opt(const DomainDef *def, OptBuf *b);
+int qemu_build_sev(QemuCmd *c);
+/* The accelerator's <features> (qemu-command-features.c). */
+bool qemu_features_cpu_extra(const DomainDef *def);
+void qemu_features_cpu_opts(const DomainDef *def, OptBuf *b);
+void qemu_features_accel_opts(const DomainDef *def, bool kvm, OptBuf *b);
+int qemu_build_tseg(QemuCmd *c);
+int qemu_build_vmcoreinfo(QemuCmd *c);
 /* <sysinfo>: -smbios, -fw_cfg (qemu-command-sysinfo.c). */
 int qemu_build_sysinfo(QemuCmd *c);
 /* <genid>: -device vmgenid (qemu-command-genid.c). */

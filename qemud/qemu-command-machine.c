@@ -73,6 +73,7 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add(&b, "memory-backend=pc.ram");
         if (qemu_memdev_has_nvdimm(def))
                 opt_add(&b, "nvdimm=on");
+        qemu_sev_machine_opt(def, &b);
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");
                 if (def->os.nvram)
@@ -103,15 +104,16 @@ int qemu_resolve_machine(QemuCmd *c, const char **ret) {
 }
 
 static int build_accel(QemuCmd *c) {
-        if (c->params->accel == QEMU_ACCEL_KVM) {
-                if (!c->caps->kvm_available)
-                        return cmd_fail(c, -EOPNOTSUPP, "KVM is not available to %s",
-                                        c->caps->binary ?: "QEMU");
-                return cmd_arg(c, "-accel") ?: cmd_arg(c, "kvm");
-        }
-        if (c->params->accel != QEMU_ACCEL_TCG)
+        bool kvm = c->params->accel == QEMU_ACCEL_KVM;
+        OptBuf b = {};
+
+        if (kvm && !c->caps->kvm_available)
+                return cmd_fail(c, -EOPNOTSUPP, "KVM is not available to %s", c->caps->binary ?: "QEMU");
+        if (!kvm && c->params->accel != QEMU_ACCEL_TCG)
                 return cmd_fail(c, -EINVAL, "unknown accelerator %d", (int) c->params->accel);
-        return cmd_arg(c, "-accel") ?: cmd_arg(c, "tcg");
+        opt_add(&b, kvm ? "kvm" : "tcg");
+        qemu_features_accel_opts(c->def, kvm, &b);
+        return cmd_opt(c, "-accel", &b);
 }
 
 /* -blockdev nodes for the firmware and its variables store, referenced by
@@ -266,7 +268,8 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                                kvmclock_present(c->def) != TRISTATE_ABSENT ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
                                c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ||
-                               qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV) ? "qemu64" : NULL;
+                               qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV) ||
+                               qemu_features_cpu_extra(c->def) ? "qemu64" : NULL;
                         return 0;
                 }
                 if (!qemu_caps_has_cpu_model(c->caps, cpu->model))
@@ -329,6 +332,8 @@ static int build_cpu(QemuCmd *c) {
         if (r < 0 || !model)
                 return r;
         opt_add_str(&b, NULL, model);
+        if (cpu->model_vendor_id)
+                opt_add_str(&b, "vendor", cpu->model_vendor_id);
         /* host and max leave out, or not, what cannot be migrated */
         if (cpu->migratable != TRISTATE_ABSENT) {
                 if (!streq(model, "host") && !streq(model, "max")) {
@@ -355,6 +360,7 @@ static int build_cpu(QemuCmd *c) {
         add_cpu_cache(cpu, model, &b);
         if (c->def->features.kvm_hidden == TRISTATE_ON)
                 opt_add(&b, "kvm=off");
+        qemu_features_cpu_opts(c->def, &b);
         if (kvmclock_present(c->def) != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
         if (c->def->features.apic_eoi != TRISTATE_ABSENT)
@@ -832,6 +838,8 @@ int qemu_build_machine_options(QemuCmd *c) {
                cmd_arg(c, "-msg") ?: cmd_arg(c, "timestamp=on") ?:
                build_machine(c, machine) ?:
                build_accel(c) ?:
+               qemu_build_tseg(c) ?:
+               qemu_build_sev(c) ?:
                build_loader(c) ?:
                build_cpu(c) ?:
                build_memory(c) ?:

@@ -327,6 +327,7 @@ static int build_all(QemuCmd *c) {
             qemu_build_machine_options(c) ?:
             qemu_build_devices(c) ?:
             qemu_build_genid(c) ?:
+            qemu_build_vmcoreinfo(c) ?:
             qemu_build_display(c);
         if (r >= 0 && c->params->pidfile)
                 r = cmd_arg(c, "-pidfile") ?: cmd_arg(c, c->params->pidfile);

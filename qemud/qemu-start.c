@@ -28,6 +28,7 @@
 #include "qemu-net-host.h"
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
+#include "qemu-sev.h"
 #include "uuid.h"
 #include "qemu-hugepages.h"
 #include "qemu-migrate.h"
@@ -524,6 +525,9 @@ static int build_argv(Domain *d, ConfError *err) {
         /* each host device is there, and a SCSI one's /dev/sgN */
         char **hostdev_paths = NULL;
         r = qemu_tpm_prepare(d->live, "/sys", err);
+        if (r < 0)
+                return r;
+        r = qemu_sev_prepare(d->live, "/dev", "/sys", dir, err);
         if (r < 0)
                 return r;
         r = qemu_graphics_gl_prepare(d->live, "/dev", err);

@@ -28,8 +28,39 @@ static int validate_fwcfg(const DomainSysinfo *si, ConfError *err) {
         return 0;
 }
 
+static bool machine_is_q35(const char *m) {
+        return m && (streq(m, "q35") || has_prefix(m, "pc-q35-"));
+}
+
+/* libvirt's post-parse rules of <smm><tseg> and <tcg>. */
+static int validate_features(const DomainDef *def, ConfError *err) {
+        const DomainFeaturesDef *f = &def->features;
+
+        if (f->has_smm_tseg && !machine_is_q35(def->os.machine))
+                return xml_err_unsupported(err, "SMM TSEG is only supported with q35 machine type "
+                                           "(<features/smm/tseg>)");
+        if (f->has_smm_tseg && f->smm_tseg_bytes % (1024 * 1024))
+                return xml_err_unsupported(err, "SMM TSEG size must be divisible by 1 MiB (<features/smm/tseg>)");
+        if (f->tcg && def->virt_type != DOMAIN_VIRT_QEMU)
+                return xml_err_unsupported(err, "TCG features are incompatible with domain type '%s' "
+                                           "(<features/tcg>)", domain_virt_type_to_string(def->virt_type));
+        if (f->tcg_tb_cache_kib % 1024)
+                return xml_err_unsupported(err, "tb-cache size must be an integer multiple of MiB "
+                                           "(<features/tcg/tb-cache>)");
+        return 0;
+}
+
 int qemu_platform_validate(const DomainDef *def, ConfError *err) {
         int r;
+
+        /* IBM Z's protected virtualization is no x86 guest's */
+        if (def->launch_security.type == DOMAIN_LSEC_S390_PV)
+                return xml_err_unsupported(err, "S390 PV launch security is not supported by this QEMU binary "
+                                           "(<launchSecurity type='s390-pv'> needs an s390x guest)");
+
+        r = validate_features(def, err);
+        if (r < 0)
+                return r;
 
         for (size_t i = 0; i < def->n_sysinfos; i++) {
                 r = validate_fwcfg(&def->sysinfos[i], err);

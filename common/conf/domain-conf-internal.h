@@ -19,6 +19,8 @@
  *   domain-genid.c       genid
  *   domain-partition.c   resource/partition
  *   domain-sysinfo.c     sysinfo, os/smbios
+ *   domain-launch-security.c launchSecurity
+ *   domain-features-kvm.c features/kvm, features/tcg, features/smm
  *   domain-disk.c        disk
  *   domain-disk-net.c    disk type='network': its <source protocol=''>
  *   domain-filesystem.c  filesystem
@@ -168,6 +170,19 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <features><kvm>, <tcg>, <smm> (domain-features-kvm.c). */
+int domain_parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+bool domain_kvm_features_present(const DomainFeaturesDef *f);
+void domain_format_kvm_features(XmlWriter *w, const DomainFeaturesDef *f);
+int domain_parse_tcg_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_tcg_features(XmlWriter *w, const DomainFeaturesDef *f);
+int domain_parse_smm(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_smm(XmlWriter *w, const DomainFeaturesDef *f);
+/* <launchSecurity> (domain-launch-security.c). */
+int domain_parse_launch_security(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_launch_security(XmlWriter *w, const DomainLaunchSecurity *ls);
+void domain_launch_security_clear(DomainLaunchSecurity *ls);
+bool domain_launch_security_own(DomainLaunchSecurity *ls);
 /* <sysinfo> and <os><smbios> (domain-sysinfo.c). */
 int domain_parse_sysinfo(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_sysinfo_uuid(DomainDef *def, bool has_uuid, ConfError *err);

@@ -617,6 +617,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         domain_os_clear(def);
         domain_idmap_clear(&def->idmap);
         domain_sysinfo_clear(def);
+        domain_launch_security_clear(&def->launch_security);
         free(def->emulator);
         CLEAR_ARRAY(def->disks, def->n_disks, domain_disk_clear);
         CLEAR_ARRAY(def->controllers, def->n_controllers, domain_controller_clear);
@@ -674,6 +675,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = domain_os_own(copy) && ok;
         ok = domain_idmap_own(&copy->idmap) && ok;
         ok = domain_sysinfo_own(copy) && ok;
+        ok = domain_launch_security_own(&copy->launch_security) && ok;
         OWN_DEVICES(ok, copy->disks, copy->n_disks, domain_disk_own);
         OWN_DEVICES(ok, copy->controllers, copy->n_controllers, domain_controller_own);
         OWN_DEVICES(ok, copy->filesystems, copy->n_filesystems, domain_fs_own);
@@ -972,6 +974,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "idmap", domain_parse_idmap, true },
                 { "devices", parse_devices, true },
                 { "seclabel", domain_parse_seclabel, false },
+                { "launchSecurity", domain_parse_launch_security, true },
         };
         bool has_uuid = false;
         int r;
@@ -1236,6 +1239,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_idmap(&w, &def->idmap);
         format_devices(&w, def, flags);
         domain_format_seclabels(&w, def->seclabels, def->n_seclabels, flags);
+        domain_format_launch_security(&w, &def->launch_security);
         domain_format_qemu_ns(&w, def);
         xw_end(&w);
 

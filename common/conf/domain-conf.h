@@ -170,6 +170,16 @@ typedef enum DomainHypervFeature {
 #define DOMAIN_HYPERV_SPINLOCKS_MIN 4095u   /* libvirt's (and Hyper-V's) lowest retry count */
 #define DOMAIN_HYPERV_VENDOR_ID_MAX 12      /* characters */
 
+/* <features><kvm>'s children (domain-features-kvm.c); hidden is kvm_hidden. */
+typedef enum DomainKvmFeature {
+        DOMAIN_KVM_HIDDEN,
+        DOMAIN_KVM_HINT_DEDICATED, /* -cpu kvm-hint-dedicated=on */
+        DOMAIN_KVM_POLL_CONTROL,   /* -cpu kvm-poll-control=on */
+        DOMAIN_KVM_PV_IPI,         /* off: -cpu kvm-pv-ipi=off */
+        DOMAIN_KVM_DIRTY_RING,     /* on: -accel kvm,dirty-ring-size= */
+        _DOMAIN_KVM_MAX,
+} DomainKvmFeature;
+
 typedef struct DomainFeaturesDef {
         bool acpi, apic, pae;
         Tristate apic_eoi;   /* <apic eoi='on|off'/>: KVM's paravirtual end of interrupt */
@@ -184,6 +194,13 @@ typedef struct DomainFeaturesDef {
         Tristate pvspinlock; /* <pvspinlock state=''/>: -cpu kvm-pv-unhalt= */
         Tristate pmu;        /* <pmu state=''/>: -cpu pmu= */
         char *ioapic_driver; /* <ioapic driver='qemu|kvm'/>: qemu = a split irqchip */
+        Tristate kvm[_DOMAIN_KVM_MAX];  /* the other <kvm> children (not [DOMAIN_KVM_HIDDEN]) */
+        unsigned kvm_dirty_ring_size;   /* <dirty-ring state='on' size=''/>: entries */
+        bool tcg;                       /* <tcg> */
+        uint64_t tcg_tb_cache_kib;      /* <tcg><tb-cache>: -accel tcg,tb-size= (MiB); 0: QEMU's */
+        bool has_smm_tseg;              /* <smm state='on'><tseg>: -global mch.extended-tseg-mbytes= */
+        uint64_t smm_tseg_bytes;
+        Tristate vmcoreinfo;            /* <vmcoreinfo state=''/>: -device vmcoreinfo */
 } DomainFeaturesDef;
 
 /* <pm>: whether the guest may suspend to RAM (S3) or to disk (S4). */
@@ -288,6 +305,7 @@ typedef struct DomainCpuDef {
         Tristate migratable;  /* migratable='on|off': host-passthrough and maximum only */
         char *model;
         char *model_fallback; /* "allow", "forbid" or NULL */
+        char *model_vendor_id; /* <model vendor_id=''>: the 12 characters CPUID shows, -cpu vendor= */
         char *vendor;
         unsigned sockets, dies, cores, threads; /* 0 = no <topology> */
         DomainCpuFeature *features;
@@ -1327,12 +1345,31 @@ const char *domain_sysinfo_type_to_string(DomainSysinfoType t);
 const char *domain_smbios_mode_to_string(DomainSmbiosMode m);
 bool domain_smbios_section_empty(const DomainSmbiosSection *s);
 
+/* <launchSecurity> (domain-launch-security.c). */
+typedef enum DomainLaunchSecurityType {
+        DOMAIN_LSEC_NONE,
+        DOMAIN_LSEC_SEV,
+        DOMAIN_LSEC_S390_PV,
+        _DOMAIN_LSEC_MAX,
+} DomainLaunchSecurityType;
+
+typedef struct DomainLaunchSecurity {
+        DomainLaunchSecurityType type;
+        Tristate kernel_hashes;       /* kernelHashes='yes|no' */
+        bool has_policy, has_cbitpos, has_reduced_phys_bits;
+        unsigned policy, cbitpos, reduced_phys_bits;
+        char *dh_cert, *session;      /* base64, as given */
+} DomainLaunchSecurity;
+
+const char *domain_lsec_type_to_string(DomainLaunchSecurityType t);
+
 typedef struct DomainDef {
         DomainVirtType virt_type;
         int id;                 /* live: -1 when inactive */
         char *name;
         uint8_t uuid[16];
         char *title, *description;
+        DomainLaunchSecurity launch_security;
         DomainSysinfo *sysinfos;     /* <sysinfo>s, in order */
         size_t n_sysinfos;
         bool has_genid;              /* <genid> */

@@ -285,37 +285,6 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
 
 /* ---- features ------------------------------------------------------------ */
 
-static int parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "hidden"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "hidden");
-                r = xml_check_unique(c, sub, err);
-                if (r < 0)
-                        return r;
-                r = XML_CHECK_ATTRS(c, sub, err, "state");
-                if (r < 0)
-                        return r;
-                r = xml_check_empty(c, sub, err);
-                if (r < 0)
-                        return r;
-                r = domain_attr_tristate(c, sub, "state", "on", "off", &f->kvm_hidden, err);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        return xml_err_xml(err, "missing attribute 'state' of <%s>", sub);
-        }
-        return 0;
-}
-
 /* <vmport state=''/>, <smm state=''/>, <pvspinlock/>, <pmu/>: no state
  * means on, as in libvirt. */
 static int parse_feature_state(Tristate *state, xmlNodePtr n, const char *path, ConfError *err) {
@@ -363,10 +332,11 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) {
                 bool *flag = xml_is(c, "acpi") ? &f->acpi : xml_is(c, "apic") ? &f->apic :
                              xml_is(c, "pae") ? &f->pae : NULL;
-                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "smm") ? &f->smm :
+                Tristate *state = xml_is(c, "vmport") ? &f->vmport : xml_is(c, "vmcoreinfo") ? &f->vmcoreinfo :
                                   xml_is(c, "pvspinlock") ? &f->pvspinlock : xml_is(c, "pmu") ? &f->pmu : NULL;
 
-                if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv") && !xml_is(c, "ioapic"))
+                if (!flag && !state && !xml_is(c, "kvm") && !xml_is(c, "hyperv") && !xml_is(c, "ioapic") &&
+                    !xml_is(c, "smm") && !xml_is(c, "tcg"))
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
@@ -375,6 +345,13 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                         return r;
                 if (xml_is(c, "hyperv")) {
                         r = domain_parse_hyperv(f, c, sub, err);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (xml_is(c, "smm") || xml_is(c, "tcg")) {
+                        r = xml_is(c, "smm") ? domain_parse_smm(f, c, sub, err) :
+                                               domain_parse_tcg_features(f, c, sub, err);
                         if (r < 0)
                                 return r;
                         continue;
@@ -392,7 +369,7 @@ int domain_parse_features(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                         continue;
                 }
                 if (!flag) {
-                        r = parse_kvm_features(f, c, sub, err);
+                        r = domain_parse_kvm_features(f, c, sub, err);
                         if (r < 0)
                                 return r;
                         continue;
@@ -418,9 +395,10 @@ static void format_feature_state(XmlWriter *w, const char *name, Tristate state)
 }
 
 void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
-        if (!f->acpi && !f->apic && !f->pae && f->kvm_hidden == TRISTATE_ABSENT &&
+        if (!f->acpi && !f->apic && !f->pae && !domain_kvm_features_present(f) &&
             f->vmport == TRISTATE_ABSENT && f->smm == TRISTATE_ABSENT && f->hyperv_mode == DOMAIN_HYPERV_MODE_NONE &&
-            !f->ioapic_driver && f->pvspinlock == TRISTATE_ABSENT && f->pmu == TRISTATE_ABSENT)
+            !f->ioapic_driver && f->pvspinlock == TRISTATE_ABSENT && f->pmu == TRISTATE_ABSENT &&
+            f->vmcoreinfo == TRISTATE_ABSENT && !f->tcg)
                 return;
         xw_start(w, "features");
         if (f->acpi)
@@ -433,13 +411,7 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
         if (f->pae)
                 xw_empty(w, "pae");
         domain_format_hyperv(w, f);
-        if (f->kvm_hidden != TRISTATE_ABSENT) {
-                xw_start(w, "kvm");
-                xw_start(w, "hidden");
-                xw_attr(w, "state", tristate_word(f->kvm_hidden, "on", "off"));
-                xw_end(w);
-                xw_end(w);
-        }
+        domain_format_kvm_features(w, f);
         format_feature_state(w, "pvspinlock", f->pvspinlock);
         format_feature_state(w, "pmu", f->pmu);
         if (f->vmport != TRISTATE_ABSENT) {
@@ -447,16 +419,14 @@ void domain_format_features(XmlWriter *w, const DomainFeaturesDef *f) {
                 xw_attr(w, "state", tristate_word(f->vmport, "on", "off"));
                 xw_end(w);
         }
-        if (f->smm != TRISTATE_ABSENT) {
-                xw_start(w, "smm");
-                xw_attr(w, "state", tristate_word(f->smm, "on", "off"));
-                xw_end(w);
-        }
+        domain_format_smm(w, f);
         if (f->ioapic_driver) {
                 xw_start(w, "ioapic");
                 xw_attr(w, "driver", f->ioapic_driver);
                 xw_end(w);
         }
+        format_feature_state(w, "vmcoreinfo", f->vmcoreinfo);
+        domain_format_tcg_features(w, f);
         xw_end(w);
 }
 
@@ -469,11 +439,20 @@ static const char *const cpu_fallback_values[] = { "allow", "forbid" };
 static int parse_cpu_model(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "fallback");
+        r = XML_CHECK_ATTRS(n, path, err, "fallback", "vendor_id");
         if (r < 0)
                 return r;
         r = xml_attr_choice(n, path, "fallback", cpu_fallback_values, ELEMENTSOF(cpu_fallback_values),
                             &cpu->model_fallback, err);
+        if (r < 0)
+                return r;
+        /* libvirt's rules: CPUID's 12 characters, and QEMU's option syntax has no comma in it */
+        r = xml_attr_str(n, path, "vendor_id", &cpu->model_vendor_id, err);
+        if (r > 0 && strlen(cpu->model_vendor_id) != 12)
+                return xml_err_xml(err, "vendor_id must be exactly 12 characters long ('%s' of <%s>)",
+                                   cpu->model_vendor_id, path);
+        if (r > 0 && (strchr(cpu->model_vendor_id, ',') || str_has_newline(cpu->model_vendor_id)))
+                return xml_err_xml(err, "vendor id is invalid: '%s' of <%s>", cpu->model_vendor_id, path);
         if (r < 0)
                 return r;
         r = xml_text(n, path, &cpu->model, err);
@@ -734,9 +713,10 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
         xw_attr(w, "match", cpu->match);
         xw_attr(w, "check", cpu->check);
         xw_attr(w, "migratable", tristate_word(cpu->migratable, "on", "off"));
-        if (cpu->model || cpu->model_fallback) {
+        if (cpu->model || cpu->model_fallback || cpu->model_vendor_id) {
                 xw_start(w, "model");
                 xw_attr(w, "fallback", cpu->model_fallback);
+                xw_attr(w, "vendor_id", cpu->model_vendor_id);
                 if (cpu->model)
                         xw_text(w, cpu->model);
                 xw_end(w);
@@ -980,6 +960,7 @@ void domain_os_clear(DomainDef *def) {
         free(def->cpu.check);
         free(def->cpu.model);
         free(def->cpu.model_fallback);
+        free(def->cpu.model_vendor_id);
         free(def->cpu.vendor);
         for (size_t i = 0; i < def->cpu.n_features; i++)
                 free(def->cpu.features[i].name);
@@ -1013,6 +994,7 @@ bool domain_os_own(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_cells; i++)
                 ok = own_str(&def->cpu.cells[i].cpus) && ok;
         ok = own_str(&def->cpu.model_fallback) && ok;
+        ok = own_str(&def->cpu.model_vendor_id) && ok;
         ok = own_str(&def->cpu.vendor) && ok;
         ok = OWN_ARRAY(def->cpu.features, def->cpu.n_features) && ok;
         for (size_t i = 0; i < def->cpu.n_features; i++)

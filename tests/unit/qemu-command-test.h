@@ -53,6 +53,7 @@ static char *fake_devices[] = {
         (char *) "vmgenid",
         (char *) "vhost-user-vga", (char *) "vhost-user-gpu-pci", (char *) "virtio-vga-gl", (char *) "virtio-gpu-gl-pci",
         (char *) "usb-ccid", (char *) "ccid-card-emulated", (char *) "ccid-card-passthru", (char *) "virtio-input-host-pci",
+        (char *) "vmcoreinfo",
         (char *) "vfio-pci", (char *) "usb-host", (char *) "scsi-generic", (char *) "vhost-scsi-pci",
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
         (char *) "tpm-tis", (char *) "tpm-crb",

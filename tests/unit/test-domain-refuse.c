@@ -221,12 +221,14 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
         REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
                 NULL, VB_ERROR_NOT_SUPPORTED, "<clock/timer/catchup>");
-        REFUSED("<features><smm state='on'><tseg unit='MiB'>48</tseg></smm></features>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<features/smm/tseg>");
         REFUSED("<features><hyperv><relaxed state='on'/><crash state='on'/></hyperv></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
-        REFUSED("<features><kvm><hint-dedicated state='on'/></kvm></features>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "<features/kvm/hint-dedicated>");
+        REFUSED("<features><kvm><dirty-ring state='on' size='1000'/></kvm></features>", NULL,
+                VB_ERROR_XML, "dirty ring must be power of 2 and ranges [1024, 65536]");
+        REFUSED("<features><kvm><dirty-ring state='on'/></kvm></features>", NULL,
+                VB_ERROR_XML, "missing attribute 'size' of <features/kvm/dirty-ring>");
+        REFUSED("<features><tcg><tb-cache>0</tb-cache></tcg></features>", NULL,
+                VB_ERROR_XML, "<features/tcg/tb-cache> must be greater than zero");
         REFUSED("<cpu mode='host-passthrough'><cache mode='share'/></cpu>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "'share' of attribute 'mode' of <cpu/cache>");
         REFUSED("<cpu mode='host-passthrough'><cache level='4' mode='emulate'/></cpu>", NULL,

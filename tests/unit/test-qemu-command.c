@@ -941,7 +941,9 @@ static int golden_argv(const char *args_path, const char *root, const char *qemu
 
                 if (!a)
                         return -ENOMEM;
-                if (!kvm && streq(a, "kvm") && strv_length(argv) > 0 && streq(argv[strv_length(argv) - 1], "-accel"))
+                /* KVM's own accel properties (dirty-ring-size) go with it */
+                if (!kvm && strncmp(a, "kvm", 3) == 0 && (a[3] == 0 || a[3] == ',') && strv_length(argv) > 0 &&
+                    streq(argv[strv_length(argv) - 1], "-accel"))
                         free_and_replace_str(&a, strdup("tcg"));
                 else if (!kvm && strncmp(a, "host", 4) == 0 && (a[4] == 0 || a[4] == ',') &&
                          streq(argv[strv_length(argv) - 1], "-cpu")) {
@@ -1100,6 +1102,13 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* the host's TPM or an swtpm listening: test-qemu-tpm and
                  * test_qemud_tpm.py check what the start asks of the host */
                 fprintf(stderr, "  %s: not run, its TPM backend is the host's or an swtpm\n", xml_name);
+                return 1;
+        }
+        if (def->launch_security.type == DOMAIN_LSEC_SEV) {
+                /* SEV needs the AMD secure processor through KVM, and the
+                 * files qemud writes at start: test_qemud_platform.py checks
+                 * what the start asks of the host */
+                fprintf(stderr, "  %s: not run, its SEV guest needs the host's /dev/sev\n", xml_name);
                 return 1;
         }
         if (def->n_hostdevs > 0 || has_host_input(def)) {

@@ -98,11 +98,11 @@ static bool has_disk_secret(const DomainDef *def) {
 }
 
 /* A device of the machine itself, built from a domain-wide element and
- * never plugged or unplugged on its own: <genid>'s vmgenid. */
+ * never plugged or unplugged on its own: <genid>'s vmgenid, <vmcoreinfo/>'s. */
 static bool machine_device(json_object *dev) {
         const char *driver = json_object_get_string(get(dev, "driver"));
 
-        return driver && streq(driver, "vmgenid");
+        return driver && (streq(driver, "vmgenid") || streq(driver, "vmcoreinfo"));
 }
 
 static void check_golden_props(const char *dir, const char *xml_name, bool families[]) {
@@ -166,8 +166,11 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
                 for (size_t i = 0; i < json_object_array_length(a.lists[k]); i++) {
                         const char *node = json_object_get_string(
                                 get(json_object_array_get_idx(a.lists[k], i), "node-name"));
+                        const char *qom = json_object_get_string(
+                                get(json_object_array_get_idx(a.lists[k], i), "qom-type"));
 
-                        if ((node && strncmp(node, "pflash", 6) == 0) ||
+                        /* the machine's launch security object, no device's */
+                        if ((node && strncmp(node, "pflash", 6) == 0) || (qom && streq(qom, "sev-guest")) ||
                             (k == 2 && machine_device(json_object_array_get_idx(a.lists[k], i))))
                                 continue;
                         if (!a.seen[k][i])

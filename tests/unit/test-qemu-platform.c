@@ -108,4 +108,68 @@ static void test_sysinfo_kept(void) {
         CHECK(argv && !strv_has(argv, "-smbios"));
 }
 
-UNIT_TESTS(test_sysinfo_rules, test_sysinfo_kept)
+/* libvirt's post-parse rules of the accelerator's features. */
+static void test_features_rules(void) {
+        REFUSED_AT(STEP_VALIDATE, "<domain type='qemu'><name>p</name><memory unit='MiB'>256</memory>"
+                   "<os><type arch='x86_64' machine='pc'>hvm</type></os><features><smm state='on'>"
+                   "<tseg unit='MiB'>48</tseg></smm></features></domain>",
+                   "SMM TSEG is only supported with q35 machine type");
+        REFUSED_AT(STEP_VALIDATE, DOM("<features><smm><tseg unit='KiB'>1000</tseg></smm></features>", ""),
+                   "SMM TSEG size must be divisible by 1 MiB");
+        REFUSED_AT(STEP_VALIDATE, DOM("<features><tcg><tb-cache unit='KiB'>1000</tb-cache></tcg></features>", ""),
+                   "tb-cache size must be an integer multiple of MiB");
+        REFUSED_AT(STEP_VALIDATE, "<domain type='kvm'><name>p</name><memory unit='MiB'>256</memory>"
+                   "<os><type arch='x86_64'>hvm</type></os><features><tcg/></features></domain>",
+                   "TCG features are incompatible with domain type 'kvm'");
+}
+
+/* Kept as libvirt formats them: a TSEG in its largest whole unit, a
+ * dirty ring's size only when on; an smm that is off drops its TSEG (libvirt
+ * reads it only with SMM on). */
+static void test_features_kept(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *off = NULL;
+        _cleanup_free_ char *xml = NULL, *xml_off = NULL;
+
+        def = ACCEPTED(DOM("<features><smm><tseg unit='KiB'>49152</tseg></smm><vmcoreinfo/>"
+                           "<kvm><dirty-ring state='off' size='4096'/><pv-ipi state='on'/></kvm>"
+                           "<tcg><tb-cache unit='GiB'>1</tb-cache></tcg></features>", ""));
+        if (!def)
+                return;
+        CHECK(domain_def_format(def, 0, &xml) == 0);
+        CHECK(xml && strstr(xml, "<features>\n    <kvm>\n      <pv-ipi state='on'/>\n"
+                                 "      <dirty-ring state='off'/>\n    </kvm>\n    <smm state='on'>\n"
+                                 "      <tseg unit='MiB'>48</tseg>\n    </smm>\n    <vmcoreinfo state='on'/>\n"
+                                 "    <tcg>\n      <tb-cache unit='KiB'>1048576</tb-cache>\n    </tcg>\n"));
+        off = ACCEPTED(DOM("<features><smm state='off'><tseg>48</tseg></smm></features>", ""));
+        CHECK(off && domain_def_format(off, 0, &xml_off) == 0);
+        CHECK(xml_off && strstr(xml_off, "<smm state='off'/>"));
+}
+
+#define SEV(attrs, children) "<launchSecurity type='sev'" attrs ">" children "</launchSecurity>"
+
+static void test_launch_security(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *xml = NULL;
+
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<cbitpos>47</cbitpos>"), ""), "failed to get launch security policy");
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<policy>0xzz</policy>"), ""), "failed to get launch security policy");
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<policy>1</policy><cbitpos>x</cbitpos>"), ""), "<launchSecurity/cbitpos>");
+        REFUSED_AT(STEP_PARSE, DOM(SEV("", "<policy>1</policy><colour/>"), ""),
+                   "element <launchSecurity/colour> is not supported");
+        REFUSED_AT(STEP_VALIDATE, DOM("<launchSecurity type='s390-pv'/>", ""), "S390 PV launch security");
+        /* libvirt fills them from the host's SEV capabilities: qemud has none */
+        REFUSED_AT(STEP_BUILD, DOM(SEV("", "<policy>0x1</policy>"), ""), "needs <cbitpos> and <reducedPhysBits>");
+        def = ACCEPTED(DOM(SEV(" kernelHashes='no'", "<policy>7</policy><session>S</session>"), ""));
+        CHECK(def && domain_def_format(def, 0, &xml) == 0);
+        CHECK(xml && strstr(xml, "<launchSecurity type='sev' kernelHashes='no'>\n    <policy>0x0007</policy>\n"
+                                 "    <session>S</session>\n  </launchSecurity>\n"));
+}
+
+static void test_cpu_vendor_id(void) {
+        REFUSED_AT(STEP_PARSE, DOM("<cpu><model vendor_id='short'>qemu64</model></cpu>", ""),
+                   "vendor_id must be exactly 12 characters long");
+        REFUSED_AT(STEP_PARSE, DOM("<cpu><model vendor_id='Libvirt,QEMU'>qemu64</model></cpu>", ""),
+                   "vendor id is invalid");
+}
+
+UNIT_TESTS(test_cpu_vendor_id, test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept, test_launch_security)
