@@ -221,6 +221,9 @@ int qemu_build_videos(QemuCmd *c);
 /* The ccid controllers (usb-ccid) and the smartcards in them
  * (qemu-command-smartcard.c). */
 int qemu_build_smartcards(QemuCmd *c);
+/* ",pcspk-audiodev=audioN" of -machine for a <sound model='pcspk'>
+ * (qemu-command-sound.c). */
+int qemu_pcspk_machine_opt(QemuCmd *c, OptBuf *b);
 /* -chardev id=char<alias> for chr (qemu-command-chr.c); nothing while
  * collecting devices. */
 int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias);

@@ -224,6 +224,7 @@ static const char *const domain_sound_model_table[_DOMAIN_SOUND_MAX] = {
         [DOMAIN_SOUND_ICH6] = "ich6",
         [DOMAIN_SOUND_ICH9] = "ich9",
         [DOMAIN_SOUND_USB] = "usb",
+        [DOMAIN_SOUND_PCSPK] = "pcspk",
 };
 
 static const char *const domain_sound_codec_table[_DOMAIN_SOUND_CODEC_MAX] = {

@@ -858,6 +858,7 @@ typedef enum DomainSoundModel {
         DOMAIN_SOUND_ICH6,
         DOMAIN_SOUND_ICH9,
         DOMAIN_SOUND_USB,
+        DOMAIN_SOUND_PCSPK,    /* the PC speaker, the machine's own: no address */
         _DOMAIN_SOUND_MAX,
 } DomainSoundModel;
 

@@ -150,8 +150,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "attribute 'queue' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'model' of <devices/filesystem>");
-        REFUSED(NULL, "<sound model='pcspk'/>", VB_ERROR_NOT_SUPPORTED,
-                "value 'pcspk' of attribute 'model' of <devices/sound>");
+        REFUSED(NULL, "<sound model='pcspk'><address type='pci' bus='0' slot='5'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'pci' of <devices/sound/address>");
         REFUSED(NULL, "<sound model='ich7'/>", VB_ERROR_NOT_SUPPORTED, "'ich7'");
         REFUSED(NULL, "<sound model='ich9'><acpi index='1'/></sound>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/sound/acpi>");
