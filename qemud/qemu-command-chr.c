@@ -82,7 +82,7 @@ int qemu_command_assign_paths(DomainDef *def, const char *run_dir) {
                 chr->path_auto = true;
                 chr->listen = true;
         }
-        return 0;
+        return qemu_graphics_assign_paths(def, run_dir);
 }
 
 /* ---- serials, consoles and channels ---- */

@@ -300,6 +300,10 @@ void domain_format_audio(XmlWriter *w, const DomainAudioDef *a);
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned flags);
 void domain_graphics_clear(DomainGraphicsDef *g);
+/* domain-graphics-vnc.c: VNC's websocket, sharePolicy, powerControl and
+ * socket attributes (after port and listen). */
+int domain_parse_vnc_attrs(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+
 /* domain-graphics-local.c: sdl, egl-headless, dbus; <gl/> and <audio id=''/> */
 int domain_parse_graphics_local(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_graphics_local(XmlWriter *w, const DomainGraphicsDef *g);

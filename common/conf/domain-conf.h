@@ -794,7 +794,11 @@ typedef enum DomainSpiceMode {
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
         DomainGraphicsListen listen_type;
-        char *socket;          /* listen type socket: its path */
+        char *socket;          /* listen type socket: its path; NULL: the driver's, in the run dir */
+        bool socket_auto;      /* live: socket is the one the driver placed */
+        int websocket;         /* vnc: websocket='' port, 0 = none, -1 = picked at start */
+        char *share_policy;    /* vnc: sharePolicy='' (allow-exclusive, force-shared, ignore) */
+        Tristate power_control; /* vnc: powerControl='yes|no' */
         int port;              /* -1 = autoport; live: the allocated port; 0 for listen none and socket */
         bool autoport;
         int tls_port;          /* SPICE tlsPort: 0 = none, -1 = autoport; live: the allocated port */

@@ -347,8 +347,15 @@ static void test_refuse_unmodelled_attributes(void) {
         REFUSED("<cpu mode='host-model' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "attribute 'migratable' of <cpu> is only supported with mode 'host-passthrough'");
         REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
-        REFUSED(NULL, "<graphics type='vnc' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
+        REFUSED(NULL, "<graphics type='spice' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'websocket' of <devices/graphics>");
+        REFUSED(NULL, "<graphics type='vnc' websocket='70000'/>", VB_ERROR_INVALID_ARG,
+                "value '70000' of attribute 'websocket' of <devices/graphics> is out of range");
+        REFUSED(NULL, "<graphics type='vnc' sharePolicy='share'/>", VB_ERROR_NOT_SUPPORTED, "'share'");
+        REFUSED(NULL, "<graphics type='vnc' socket='/run/a.sock' listen='127.0.0.1'/>", VB_ERROR_INVALID_ARG,
+                "attribute 'socket' of <devices/graphics> cannot go with the listen address");
+        REFUSED(NULL, "<graphics type='vnc' socket='/run/a.sock'><listen type='address' address='127.0.0.1'/>"
+                "</graphics>", VB_ERROR_INVALID_ARG, "cannot go with the graphics socket attribute");
         REFUSED(NULL, "<memballoon model='virtio' deflate='on'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'deflate' of <devices/memballoon>");
         REFUSED(NULL, "<serial type='pty'><source path='/dev/pts/3' append='on'/></serial>", VB_ERROR_NOT_SUPPORTED,
