@@ -276,6 +276,10 @@ bool domain_redirdev_own(DomainRedirdevDef *rd);
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr);
+/* <source><clipboard copypaste=''/><mouse mode=''/></source> of a
+ * qemu-vdagent channel (domain-chr-vdagent.c). */
+int domain_chr_parse_vdagent_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+void domain_chr_format_vdagent_source(XmlWriter *w, const DomainChrDef *chr);
 void domain_chr_net_clear(DomainChrDef *chr);
 bool domain_chr_net_own(DomainChrDef *chr);
 int domain_parse_redirfilter(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

@@ -188,6 +188,7 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_DEV] = "dev",
         [DOMAIN_CHR_TCP] = "tcp",
         [DOMAIN_CHR_UDP] = "udp",
+        [DOMAIN_CHR_QEMU_VDAGENT] = "qemu-vdagent",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {

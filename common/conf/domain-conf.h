@@ -718,6 +718,7 @@ typedef enum DomainChrType {
         DOMAIN_CHR_DEV,        /* <source path=''/>: a host tty device */
         DOMAIN_CHR_TCP,        /* host/service, listen: mode='bind'; telnet: <protocol type='telnet'/> */
         DOMAIN_CHR_UDP,        /* host/service the remote end, bind_host/bind_service the local one */
+        DOMAIN_CHR_QEMU_VDAGENT, /* QEMU's own SPICE agent end (clipboard, mouse): a <channel> only */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 
@@ -738,6 +739,8 @@ typedef struct DomainChrDef {
         char *host, *service;  /* tcp, udp: domain-chr-net.c */
         char *bind_host, *bind_service; /* udp: the local end */
         bool telnet;           /* tcp: <protocol type='telnet'/> */
+        Tristate vdagent_clipboard; /* qemu-vdagent: <source><clipboard copypaste=''/> */
+        char *vdagent_mouse;   /* qemu-vdagent: <source><mouse mode='server|client'/> */
         char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */

@@ -180,3 +180,19 @@ def test_vnc_options_and_sockets_the_driver_places(env):
         assert "<listen type='socket'/>" in g.call("GetXMLDesc", 2)
     finally:
         cleanup(g)
+
+
+def test_qemu_vdagent_channel_starts_beside_vnc(env):
+    g = define(env, "gfx6", "<graphics type='vnc' autoport='yes'/>"
+                            "<channel type='qemu-vdagent'><source><clipboard copypaste='yes'/>"
+                            "<mouse mode='client'/></source><target type='virtio' name='com.redhat.spice.0'/>"
+                            "</channel>")
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert "<clipboard copypaste='yes'/>\n        <mouse mode='client'/>" in inactive
+        g.call("Create", 0)
+        argv = cmdline(g)
+        assert b"qemu-vdagent,id=charchannel0,name=vdagent,clipboard=on,mouse=on" in argv
+    finally:
+        cleanup(g)
