@@ -809,7 +809,8 @@ static int place_devices(Assign *a) {
 
                 snprintf(what, sizeof(what), "sound %zu", i);
                 r = place(a, &def->sounds[i].addr,
-                          m == DOMAIN_SOUND_SB16 || m == DOMAIN_SOUND_USB ? PCI_NONE : PCI_LEGACY, what);
+                          m == DOMAIN_SOUND_SB16 || m == DOMAIN_SOUND_USB || m == DOMAIN_SOUND_PCSPK ? PCI_NONE :
+                          PCI_LEGACY, what);
         }
         r = r < 0 ? r : place_controllers(a);
         for (size_t i = 0; r >= 0 && i < def->n_disks; i++) {

@@ -82,7 +82,7 @@ int qemu_command_assign_paths(DomainDef *def, const char *run_dir) {
                 chr->path_auto = true;
                 chr->listen = true;
         }
-        return 0;
+        return qemu_graphics_assign_paths(def, run_dir);
 }
 
 /* ---- serials, consoles and channels ---- */
@@ -164,6 +164,14 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 if (!qemu_has_spice(c->def))
                         return cmd_fail(c, -EINVAL, "%s: a spicevmc channel needs a <graphics type='spice'>", alias);
                 opt_add(&b, "spicevmc,id=char%s,name=vdagent", alias);
+                break;
+        case DOMAIN_CHR_QEMU_VDAGENT:
+                /* QEMU is the agent's host end: no SPICE needed */
+                opt_add(&b, "qemu-vdagent,id=char%s,name=vdagent", alias);
+                if (chr->vdagent_clipboard != TRISTATE_ABSENT)
+                        opt_add_bool(&b, "clipboard", chr->vdagent_clipboard == TRISTATE_ON);
+                if (chr->vdagent_mouse)
+                        opt_add_bool(&b, "mouse", streq(chr->vdagent_mouse, "client"));
                 break;
         default:
                 return cmd_fail(c, -EOPNOTSUPP, "%s: chardev type %d is not supported", alias, (int) chr->type);

@@ -510,15 +510,22 @@ static int graphics_port(QemuCmd *c, size_t i, int *ret) {
 }
 
 /* -vnc none (clients come by OpenGraphicsFD) or unix:PATH. */
-static int build_vnc_local(QemuCmd *c, const DomainGraphicsDef *g) {
+static int build_vnc_local(QemuCmd *c, size_t i) {
+        const DomainGraphicsDef *g = &c->def->graphics[i];
         OptBuf b = {};
+        int r;
 
         if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_NONE)
                 opt_add(&b, "none");
         else {
                 opt_add(&b, "unix:");
-                opt_add_str(&b, NULL, g->socket);
+                r = qemu_graphics_socket_opt(c, i, &b, NULL);
+                if (r < 0)
+                        return r;
         }
+        r = qemu_vnc_extra_opts(c, i, &b);
+        if (r < 0)
+                return r;
         if (g->passwd)
                 opt_add(&b, "password=on");
         if (g->audio_id)
@@ -534,7 +541,7 @@ static int build_vnc(QemuCmd *c, size_t i) {
         int port, r;
 
         if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
-                return build_vnc_local(c, g);
+                return build_vnc_local(c, i);
         r = graphics_port(c, i, &port);
         if (r < 0)
                 return r;
@@ -543,6 +550,9 @@ static int build_vnc(QemuCmd *c, size_t i) {
         opt_append(&b, "%s", v6 ? "[" : "");
         opt_add_str(&b, NULL, listen);
         opt_append(&b, "%s:%d", v6 ? "]" : "", port - 5900);
+        r = qemu_vnc_extra_opts(c, i, &b);
+        if (r < 0)
+                return r;
         if (g->passwd)
                 opt_add(&b, "password=on");
         if (g->audio_id)
@@ -583,8 +593,7 @@ static int spice_listen_opts(QemuCmd *c, size_t i, OptBuf *b) {
 
         if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET) {
                 opt_add(b, "unix=on");
-                opt_add_str(b, "addr", g->socket);
-                return 0;
+                return qemu_graphics_socket_opt(c, i, b, "addr");
         }
         if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                 return 0;

@@ -244,6 +244,17 @@ int qemu_build_videos(QemuCmd *c);
 /* The ccid controllers (usb-ccid) and the smartcards in them
  * (qemu-command-smartcard.c). */
 int qemu_build_smartcards(QemuCmd *c);
+/* ",pcspk-audiodev=audioN" of -machine for a <sound model='pcspk'>
+ * (qemu-command-sound.c). */
+int qemu_pcspk_machine_opt(QemuCmd *c, OptBuf *b);
+/* qemu-command-vnc.c: ",KEY=PATH" of a display's unix socket (its own or
+ * the driver's); VNC's websocket, share and power-control. Both free b on
+ * failure. */
+int qemu_graphics_socket_opt(QemuCmd *c, size_t i, OptBuf *b, const char *key);
+int qemu_vnc_extra_opts(QemuCmd *c, size_t i, OptBuf *b);
+/* The live path of each display socket the driver places (socket_auto),
+ * for qemu_command_assign_paths(). */
+int qemu_graphics_assign_paths(DomainDef *def, const char *run_dir);
 /* -chardev id=char<alias> for chr (qemu-command-chr.c); nothing while
  * collecting devices. */
 int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias);

@@ -48,6 +48,7 @@ static int build_machine(QemuCmd *c, const char *machine) {
         const DomainTimerDef *hpet = find_timer(def, DOMAIN_TIMER_HPET);
         const DomainTimerDef *pit = find_timer(def, DOMAIN_TIMER_PIT);
         OptBuf b = {};
+        int r;
 
         opt_add_str(&b, NULL, machine);
         /* guest RAM stays out of QEMU's core dumps unless <memory dumpCore='on'> */
@@ -71,6 +72,11 @@ static int build_machine(QemuCmd *c, const char *machine) {
                 opt_add_bool(&b, "pit", pit->present == TRISTATE_ON);
         if (need_ram_backend(def))
                 opt_add(&b, "memory-backend=pc.ram");
+        r = qemu_pcspk_machine_opt(c, &b);
+        if (r < 0) {
+                opt_done(&b);
+                return r;
+        }
         if (qemu_memdev_has_nvdimm(def))
                 opt_add(&b, "nvdimm=on");
         qemu_sev_machine_opt(def, &b);

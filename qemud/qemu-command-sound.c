@@ -135,6 +135,11 @@ static int build_sound(QemuCmd *c, size_t i) {
                                         domain_address_type_to_string(s->addr.type) ?: "?");
                 o = dev_new("sb16", what);
                 break;
+        case DOMAIN_SOUND_PCSPK:
+                /* the machine's own: its backend is -machine pcspk-audiodev= */
+                if (s->addr.type != DOMAIN_ADDRESS_NONE)
+                        return cmd_fail(c, -EINVAL, "%s: the PC speaker (pcspk) has no <address>", what);
+                return 0;
         case DOMAIN_SOUND_USB:
                 o = dev_new("usb-audio", what);
                 r = qemu_usb_bus_props(c, &s->addr, what, &o);
@@ -158,6 +163,23 @@ int qemu_build_sounds(QemuCmd *c) {
                 r = build_sound(c, i);
                 if (r < 0)
                         return r;
+        }
+        return 0;
+}
+
+/* The PC speaker's backend, a property of the pc and q35 machines. */
+int qemu_pcspk_machine_opt(QemuCmd *c, OptBuf *b) {
+        unsigned audio = 0;
+        int r;
+
+        for (size_t i = 0; i < c->def->n_sounds; i++) {
+                if (c->def->sounds[i].model != DOMAIN_SOUND_PCSPK)
+                        continue;
+                r = sound_audio_id(c, &c->def->sounds[i], "the PC speaker (pcspk)", &audio);
+                if (r < 0)
+                        return r;
+                opt_add(b, "pcspk-audiodev=audio%u", audio);
+                return 0;
         }
         return 0;
 }

@@ -212,6 +212,11 @@ int qemu_command_assign_paths(DomainDef *def, const char *run_dir);
  * 0, -EINVAL (no run_dir or no name), -ENOMEM. */
 int qemu_video_vhost_user_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
 
+/* The unix socket of def->graphics[i] with <listen type='socket'/>: its
+ * own path, or RUN_DIR/NAME.TYPE.sock when it has none. 0, -EINVAL (no
+ * run_dir or no name), -ENOMEM. */
+int qemu_graphics_socket_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
+
 /* The alias of one disk of def (which need not be in def->disks yet, for
  * hotplug), as qemu_command_assign_aliases() sets it. 0, -EINVAL, -ENOMEM. */
 int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, char **ret);

@@ -194,10 +194,10 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
         if (r == 0 && kind != DOMAIN_CHR_CONSOLE)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
         /* SPICE's channel is the agent's port: a <channel> only */
-        if (chr->type == DOMAIN_CHR_SPICEVMC && kind != DOMAIN_CHR_CHANNEL)
-                return xml_err_unsupported(err, "value 'spicevmc' of attribute 'type' of <%s> is not supported: "
-                                           "only a <channel> can be one", path);
-        if (chr->type == DOMAIN_CHR_SPICEVMC)
+        if ((chr->type == DOMAIN_CHR_SPICEVMC || chr->type == DOMAIN_CHR_QEMU_VDAGENT) && kind != DOMAIN_CHR_CHANNEL)
+                return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported: "
+                                           "only a <channel> can be one", domain_chr_type_to_string(chr->type), path);
+        if (chr->type == DOMAIN_CHR_SPICEVMC || chr->type == DOMAIN_CHR_QEMU_VDAGENT)
                 r = XML_CHECK_ATTRS(n, path, err, "type");
         else
                 r = XML_CHECK_ATTRS(n, path, err, "type", "tty");
@@ -222,7 +222,9 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                 r = chr->type == DOMAIN_CHR_UDP && xml_is(c, "source") ? 0 : xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
-                if (xml_is(c, "source") && (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP)) {
+                if (xml_is(c, "source") && chr->type == DOMAIN_CHR_QEMU_VDAGENT)
+                        r = domain_chr_parse_vdagent_source(chr, c, sub, err);
+                else if (xml_is(c, "source") && (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP)) {
                         r = domain_chr_parse_net_source(chr, c, sub, err);
                         has_source = true;
                 } else if (xml_is(c, "protocol"))
@@ -263,7 +265,7 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
         if (kind == DOMAIN_CHR_CHANNEL) {
                 if (!has_target)
                         return xml_err_xml(err, "missing element <%s/target>", path);
-                if (chr->type == DOMAIN_CHR_SPICEVMC) {
+                if (chr->type == DOMAIN_CHR_SPICEVMC || chr->type == DOMAIN_CHR_QEMU_VDAGENT) {
                         /* libvirt names it when the name is left out */
                         if (!chr->target_name && !(chr->target_name = strdup(SPICE_AGENT_PORT)))
                                 return xml_err_oom(err);
@@ -340,6 +342,8 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
 
         if (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP)
                 domain_chr_format_net(w, chr);
+        else if (chr->type == DOMAIN_CHR_QEMU_VDAGENT)
+                domain_chr_format_vdagent_source(w, chr);
         else if ((chr->type != DOMAIN_CHR_PTY || live_pty) && chr->type != DOMAIN_CHR_SPICEVMC &&
             chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
                 xw_start(w, "source");
@@ -369,6 +373,7 @@ void domain_chr_clear(DomainChrDef *chr) {
         free(chr->target_name);
         free(chr->target_state);
         free(chr->log_file);
+        free(chr->vdagent_mouse);
         free(chr->alias);
 }
 
@@ -382,6 +387,7 @@ bool domain_chr_own(DomainChrDef *chr) {
         ok = own_str(&chr->target_name) && ok;
         ok = own_str(&chr->target_state) && ok;
         ok = own_str(&chr->log_file) && ok;
+        ok = own_str(&chr->vdagent_mouse) && ok;
         ok = own_str(&chr->alias) && ok;
         return ok;
 }

@@ -352,6 +352,10 @@ bool domain_redirdev_own(DomainRedirdevDef *rd);
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr);
+/* <source><clipboard copypaste=''/><mouse mode=''/></source> of a
+ * qemu-vdagent channel (domain-chr-vdagent.c). */
+int domain_chr_parse_vdagent_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+void domain_chr_format_vdagent_source(XmlWriter *w, const DomainChrDef *chr);
 void domain_chr_net_clear(DomainChrDef *chr);
 bool domain_chr_net_own(DomainChrDef *chr);
 int domain_parse_redirfilter(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
@@ -376,6 +380,10 @@ void domain_format_audio(XmlWriter *w, const DomainAudioDef *a);
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned flags);
 void domain_graphics_clear(DomainGraphicsDef *g);
+/* domain-graphics-vnc.c: VNC's websocket, sharePolicy, powerControl and
+ * socket attributes (after port and listen). */
+int domain_parse_vnc_attrs(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+
 /* domain-graphics-local.c: sdl, egl-headless, dbus; <gl/> and <audio id=''/> */
 int domain_parse_graphics_local(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_graphics_local(XmlWriter *w, const DomainGraphicsDef *g);

@@ -197,6 +197,7 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_DEV] = "dev",
         [DOMAIN_CHR_TCP] = "tcp",
         [DOMAIN_CHR_UDP] = "udp",
+        [DOMAIN_CHR_QEMU_VDAGENT] = "qemu-vdagent",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
@@ -233,6 +234,7 @@ static const char *const domain_sound_model_table[_DOMAIN_SOUND_MAX] = {
         [DOMAIN_SOUND_ICH6] = "ich6",
         [DOMAIN_SOUND_ICH9] = "ich9",
         [DOMAIN_SOUND_USB] = "usb",
+        [DOMAIN_SOUND_PCSPK] = "pcspk",
 };
 
 static const char *const domain_sound_codec_table[_DOMAIN_SOUND_CODEC_MAX] = {

@@ -851,6 +851,7 @@ typedef enum DomainChrType {
         DOMAIN_CHR_DEV,        /* <source path=''/>: a host tty device */
         DOMAIN_CHR_TCP,        /* host/service, listen: mode='bind'; telnet: <protocol type='telnet'/> */
         DOMAIN_CHR_UDP,        /* host/service the remote end, bind_host/bind_service the local one */
+        DOMAIN_CHR_QEMU_VDAGENT, /* QEMU's own SPICE agent end (clipboard, mouse): a <channel> only */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 
@@ -871,6 +872,8 @@ typedef struct DomainChrDef {
         char *host, *service;  /* tcp, udp: domain-chr-net.c */
         char *bind_host, *bind_service; /* udp: the local end */
         bool telnet;           /* tcp: <protocol type='telnet'/> */
+        Tristate vdagent_clipboard; /* qemu-vdagent: <source><clipboard copypaste=''/> */
+        char *vdagent_mouse;   /* qemu-vdagent: <source><mouse mode='server|client'/> */
         char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
@@ -927,7 +930,11 @@ typedef enum DomainSpiceMode {
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
         DomainGraphicsListen listen_type;
-        char *socket;          /* listen type socket: its path */
+        char *socket;          /* listen type socket: its path; NULL: the driver's, in the run dir */
+        bool socket_auto;      /* live: socket is the one the driver placed */
+        int websocket;         /* vnc: websocket='' port, 0 = none, -1 = picked at start */
+        char *share_policy;    /* vnc: sharePolicy='' (allow-exclusive, force-shared, ignore) */
+        Tristate power_control; /* vnc: powerControl='yes|no' */
         int port;              /* -1 = autoport; live: the allocated port; 0 for listen none and socket */
         bool autoport;
         int tls_port;          /* SPICE tlsPort: 0 = none, -1 = autoport; live: the allocated port */
@@ -991,6 +998,7 @@ typedef enum DomainSoundModel {
         DOMAIN_SOUND_ICH6,
         DOMAIN_SOUND_ICH9,
         DOMAIN_SOUND_USB,
+        DOMAIN_SOUND_PCSPK,    /* the PC speaker, the machine's own: no address */
         _DOMAIN_SOUND_MAX,
 } DomainSoundModel;
 

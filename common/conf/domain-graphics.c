@@ -34,16 +34,16 @@ static int parse_listen_local(DomainGraphicsDef *g, xmlNodePtr n, const char *ty
                 r = XML_CHECK_ATTRS(n, path, err, "type", "socket");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
-        if (r >= 0)
-                r = xml_attr_str(n, path, "socket", &g->socket, err);
-        if (r > 0)
-                r = domain_check_abs_path(g->socket, "attribute 'socket' of", path, err);
         if (r < 0)
                 return r;
-        /* libvirt makes one in the guest's run directory: not done here */
-        if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_SOCKET && !g->socket)
-                return xml_err_unsupported(err, "<%s type='socket'> without a socket path is not supported", path);
-        return 0;
+        if (g->socket && xmlHasProp(n, BAD_CAST "socket"))
+                return xml_err_invalid(err, "<%s> cannot go with the graphics socket attribute '%s'", path,
+                                       g->socket);
+        r = xml_attr_str(n, path, "socket", &g->socket, err);
+        if (r > 0)
+                r = domain_check_abs_path(g->socket, "attribute 'socket' of", path, err);
+        /* without a path the driver places one in the guest's run directory */
+        return r < 0 ? r : 0;
 }
 
 /* <listen type='address'/>: its address and the older listen='' attribute
@@ -58,6 +58,9 @@ static int parse_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, Co
         r = xml_attr_str_required(n, path, "type", &type, err);
         if (r < 0)
                 return r;
+        if (g->socket && !streq(type, "socket"))
+                return xml_err_invalid(err, "<%s type='%s'> cannot go with the graphics socket attribute '%s'",
+                                       path, type, g->socket);
         if (streq(type, "none") || streq(type, "socket"))
                 return parse_listen_local(g, n, type, path, err);
         if (!streq(type, "address"))
@@ -291,7 +294,8 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
                                     "tlsPort", "defaultMode");
         else
-                r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap");
+                r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
+                                    "websocket", "sharePolicy", "powerControl", "socket");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -304,6 +308,10 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         if (r < 0)
                 return r;
         r = parse_listen_attr(g, n, path, err);
+        if (r < 0)
+                return r;
+        if (g->type == DOMAIN_GRAPHICS_VNC)
+                r = domain_parse_vnc_attrs(g, n, path, err);
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "passwd", &g->passwd, err);
@@ -352,10 +360,14 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
                 xw_attrf(w, "tlsPort", "%d", g->autoport && !(live && g->tls_port > 0) ? -1 : g->tls_port);
         if (g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS)
                 xw_attr(w, "autoport", g->autoport ? "yes" : "no");
+        if (g->websocket)
+                xw_attrf(w, "websocket", "%d", g->websocket);
         xw_attr(w, "listen", g->listen);
         xw_attr(w, "keymap", g->keymap);
+        xw_attr(w, "sharePolicy", g->share_policy);
         if (flags & DOMAIN_FORMAT_SECURE)
                 xw_attr(w, "passwd", g->passwd);
+        xw_attr(w, "powerControl", tristate_word(g->power_control, "yes", "no"));
         if (g->default_mode != DOMAIN_SPICE_MODE_ANY)
                 xw_attr(w, "defaultMode", domain_spice_mode_to_string(g->default_mode));
         if (g->listen) {
@@ -366,7 +378,9 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
         } else if (g->listen_type != DOMAIN_GRAPHICS_LISTEN_ADDRESS) {
                 xw_start(w, "listen");
                 xw_attr(w, "type", g->listen_type == DOMAIN_GRAPHICS_LISTEN_NONE ? "none" : "socket");
-                xw_attr(w, "socket", g->socket);
+                /* the one the driver placed belongs to the running guest only */
+                if (!(g->socket_auto && !live))
+                        xw_attr(w, "socket", g->socket);
                 xw_end(w);
         }
         if (g->type == DOMAIN_GRAPHICS_SPICE)
@@ -378,6 +392,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
 void domain_graphics_clear(DomainGraphicsDef *g) {
         free(g->listen);
         free(g->socket);
+        free(g->share_policy);
         /* the password must not linger in freed memory */
         if (g->passwd)
                 explicit_bzero(g->passwd, strlen(g->passwd));
@@ -399,6 +414,7 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
 
         ok = own_str(&g->listen) && ok;
         ok = own_str(&g->socket) && ok;
+        ok = own_str(&g->share_policy) && ok;
         ok = own_str(&g->passwd) && ok;
         ok = own_str(&g->keymap) && ok;
         ok = own_str(&g->image_compression) && ok;

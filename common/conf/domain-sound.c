@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <sound> (the emulated sound card, with its HDA codecs); <audio>, the
  * host backend it plays on, is domain-audio.c. Modelled: the cards QEMU
- * 7.2 has (sb16, es1370, ac97, ich6, ich9, usb); pcspk and ich7 are
- * refused, naming them. */
+ * 7.2 has (sb16, es1370, ac97, ich6, ich9, usb) and the PC speaker (pcspk,
+ * the machine's own); ich7 is refused, naming it. */
 #include "domain-conf-internal.h"
 
 /* The schema's uint8 for <audio id=''/>; libvirt counts from 1. */
@@ -32,7 +32,7 @@ static bool sound_has_codecs(DomainSoundModel m) {
 static unsigned sound_address_types(DomainSoundModel m) {
         if (m == DOMAIN_SOUND_USB)
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
-        if (m == DOMAIN_SOUND_SB16)
+        if (m == DOMAIN_SOUND_SB16 || m == DOMAIN_SOUND_PCSPK)
                 return 0;
         return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI);
 }

@@ -154,3 +154,45 @@ def test_refused_and_nothing_defined(env, devices, error, words):
         env.call("DomainDefineXML", bare_domain("gfxbad", devices))
     with dbus_error("NoDomain"):
         env.call("DomainLookupByName", "gfxbad")
+
+
+def test_vnc_options_and_sockets_the_driver_places(env):
+    port = 5900 + 77
+    g = define(env, "gfx5", f"<graphics type='vnc' port='{port}' autoport='no' websocket='5777' "
+                            "sharePolicy='force-shared' powerControl='yes'><listen type='address' "
+                            "address='127.0.0.1'/></graphics>"
+                            "<graphics type='spice'><listen type='socket'/></graphics>"
+                            "<video><model type='qxl'/></video>")
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert "websocket='5777'" in inactive and "sharePolicy='force-shared'" in inactive
+        assert "powerControl='yes'" in inactive and "<listen type='socket'/>" in inactive
+        g.call("Create", 0)
+        argv = cmdline(g)
+        assert argv[argv.index(b"-vnc") + 1] == b"127.0.0.1:77,websocket=5777,share=force-shared,power-control=on"
+        live = g.call("GetXMLDesc", 0)
+        sock = live.split("<listen type='socket' socket='")[1].split("'")[0]
+        assert sock.endswith("gfx5.spice.sock")
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(sock)
+        # the placed socket stays the running guest's: the definition has none
+        assert "<listen type='socket'/>" in g.call("GetXMLDesc", 2)
+    finally:
+        cleanup(g)
+
+
+def test_qemu_vdagent_channel_starts_beside_vnc(env):
+    g = define(env, "gfx6", "<graphics type='vnc' autoport='yes'/>"
+                            "<channel type='qemu-vdagent'><source><clipboard copypaste='yes'/>"
+                            "<mouse mode='client'/></source><target type='virtio' name='com.redhat.spice.0'/>"
+                            "</channel>")
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert "<clipboard copypaste='yes'/>\n        <mouse mode='client'/>" in inactive
+        g.call("Create", 0)
+        argv = cmdline(g)
+        assert b"qemu-vdagent,id=charchannel0,name=vdagent,clipboard=on,mouse=on" in argv
+    finally:
+        cleanup(g)

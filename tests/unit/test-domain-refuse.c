@@ -150,8 +150,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "attribute 'queue' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'model' of <devices/filesystem>");
-        REFUSED(NULL, "<sound model='pcspk'/>", VB_ERROR_NOT_SUPPORTED,
-                "value 'pcspk' of attribute 'model' of <devices/sound>");
+        REFUSED(NULL, "<sound model='pcspk'><address type='pci' bus='0' slot='5'/></sound>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'pci' of <devices/sound/address>");
         REFUSED(NULL, "<sound model='ich7'/>", VB_ERROR_NOT_SUPPORTED, "'ich7'");
         REFUSED(NULL, "<sound model='ich9'><acpi index='1'/></sound>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/sound/acpi>");
@@ -354,8 +354,15 @@ static void test_refuse_unmodelled_attributes(void) {
         REFUSED("<cpu mode='host-model' migratable='on'/>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "attribute 'migratable' of <cpu> is only supported with mode 'host-passthrough'");
         REFUSED("<cpu mode='host-passthrough' migratable='yes'/>", NULL, VB_ERROR_INVALID_ARG, "'yes'");
-        REFUSED(NULL, "<graphics type='vnc' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
+        REFUSED(NULL, "<graphics type='spice' websocket='5700'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'websocket' of <devices/graphics>");
+        REFUSED(NULL, "<graphics type='vnc' websocket='70000'/>", VB_ERROR_INVALID_ARG,
+                "value '70000' of attribute 'websocket' of <devices/graphics> is out of range");
+        REFUSED(NULL, "<graphics type='vnc' sharePolicy='share'/>", VB_ERROR_NOT_SUPPORTED, "'share'");
+        REFUSED(NULL, "<graphics type='vnc' socket='/run/a.sock' listen='127.0.0.1'/>", VB_ERROR_INVALID_ARG,
+                "attribute 'socket' of <devices/graphics> cannot go with the listen address");
+        REFUSED(NULL, "<graphics type='vnc' socket='/run/a.sock'><listen type='address' address='127.0.0.1'/>"
+                "</graphics>", VB_ERROR_INVALID_ARG, "cannot go with the graphics socket attribute");
         REFUSED(NULL, "<memballoon model='virtio' deflate='on'/>", VB_ERROR_NOT_SUPPORTED,
                 "attribute 'deflate' of <devices/memballoon>");
         REFUSED(NULL, "<serial type='pty'><source path='/dev/pts/3' append='on'/></serial>", VB_ERROR_NOT_SUPPORTED,
