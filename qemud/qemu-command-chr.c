@@ -42,6 +42,8 @@ char *qemu_chr_alias(const DomainDef *def, size_t i) {
                 return asprintf(&s, "serial%zu", n) < 0 ? NULL : s;
         if (chr->kind == DOMAIN_CHR_CHANNEL)
                 return asprintf(&s, "channel%zu", n) < 0 ? NULL : s;
+        if (chr->kind == DOMAIN_CHR_PARALLEL)
+                return asprintf(&s, "parallel%zu", n) < 0 ? NULL : s;
         if (n == 0 && qemu_console_is_serial(chr))
                 return strdup("serial0");
         return asprintf(&s, "console%zu", n) < 0 ? NULL : s;
@@ -153,8 +155,9 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 if (!chr->path)
                         return cmd_fail(c, -EINVAL, "%s: a %s chardev needs a path", alias,
                                         domain_chr_type_to_string(chr->type));
-                /* a host tty is QEMU's 'serial' backend */
-                opt_add(&b, "%s,id=char%s", chr->type == DOMAIN_CHR_PIPE ? "pipe" : "serial", alias);
+                /* a host tty is QEMU's 'serial' backend, a host parallel port its 'parallel' one */
+                opt_add(&b, "%s,id=char%s", chr->type == DOMAIN_CHR_PIPE ? "pipe" :
+                                            chr->kind == DOMAIN_CHR_PARALLEL ? "parallel" : "serial", alias);
                 opt_add_str(&b, "path", chr->path);
                 break;
         case DOMAIN_CHR_SPICEVMC:
@@ -277,6 +280,32 @@ static int build_console(QemuCmd *c, size_t i, const char *alias) {
         return cmd_device(c, o);
 }
 
+/* The chardev of another device (an rng's egd backend): "char" + alias. */
+int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        return build_chardev(c, chr, alias);
+}
+
+/* A <parallel>: an ISA parallel port (LPT1 is index 0) on its chardev. */
+static int build_parallel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        json_object *o = NULL;
+        int r;
+
+        if (chr->addr.type != DOMAIN_ADDRESS_NONE)
+                return cmd_fail(c, -EINVAL, "%s: an ISA parallel port has no <address>", alias);
+        if (chr->port > 2)
+                return cmd_fail(c, -EINVAL, "%s: ISA parallel port %u does not exist (0..2)", alias, chr->port);
+        r = cmd_need_device(c, "isa-parallel");
+        if (r < 0)
+                return r;
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        o = dev_new("isa-parallel", alias);
+        prop_strf(&o, "chardev", "char%s", alias);
+        prop_int(&o, "index", chr->port);
+        return cmd_device(c, o);
+}
+
 /* A <channel>: a named virtio-serial port, e.g. the guest agent's. */
 static int build_channel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
         json_object *o = NULL;
@@ -309,6 +338,8 @@ int qemu_build_chrs(QemuCmd *c) {
                         r = build_serial(c, chr, alias);
                 else if (chr->kind == DOMAIN_CHR_CHANNEL)
                         r = build_channel(c, chr, alias);
+                else if (chr->kind == DOMAIN_CHR_PARALLEL)
+                        r = build_parallel(c, chr, alias);
                 else
                         r = build_console(c, i, alias);
                 if (r < 0)

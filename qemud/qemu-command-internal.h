@@ -216,6 +216,8 @@ int qemu_build_controllers(QemuCmd *c);
 int qemu_build_disks(QemuCmd *c);
 int qemu_build_nets(QemuCmd *c);
 int qemu_build_chrs(QemuCmd *c);
+/* -chardev of a chardev inside another device, id "char" + alias */
+int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);
 int qemu_build_inputs(QemuCmd *c);

@@ -93,11 +93,28 @@ static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *pat
         return r < 0 ? r : 0;
 }
 
+/* A parallel port's <target port=''/>: its number, nothing else. */
+static int parse_parallel_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "port");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "port", &chr->port, err);
+        if (r < 0)
+                return r;
+        chr->port_given = r > 0;
+        return 0;
+}
+
 static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
         if (chr->kind == DOMAIN_CHR_CHANNEL)
                 return parse_channel_target(chr, n, path, err);
+        if (chr->kind == DOMAIN_CHR_PARALLEL)
+                return parse_parallel_target(chr, n, path, err);
         r = XML_CHECK_ATTRS(n, path, err, "type", "port");
         if (r < 0)
                 return r;
@@ -298,6 +315,22 @@ int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfErro
         return parse_chr(def, DOMAIN_CHR_SERIAL, n, path, err);
 }
 
+/* A parallel port without <target port=''/> takes the next number, as libvirt does. */
+int domain_parse_parallel(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainChrDef *chr;
+        int r = parse_chr(def, DOMAIN_CHR_PARALLEL, n, path, err);
+
+        if (r < 0)
+                return r;
+        chr = &def->chrs[def->n_chrs - 1];
+        if (chr->port_given)
+                return 0;
+        for (size_t i = 0; i + 1 < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_PARALLEL && def->chrs[i].port >= chr->port)
+                        chr->port = def->chrs[i].port + 1;
+        return 0;
+}
+
 int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         return parse_chr(def, DOMAIN_CHR_CONSOLE, n, path, err);
 }
@@ -347,6 +380,11 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
                 xw_attr(w, "path", path);
                 xw_attr(w, "append", tristate_word(chr->append, "on", "off"));
+                xw_end(w);
+        }
+        if (chr->protocol_raw && chr->type != DOMAIN_CHR_TCP) {
+                xw_start(w, "protocol");
+                xw_attr(w, "type", "raw");
                 xw_end(w);
         }
         if (chr->log_file) {
@@ -530,4 +568,9 @@ bool domain_redirdev_own(DomainRedirdevDef *rd) {
                 return false;
         *rd->src = *src;
         return domain_chr_own(rd->src) && ok;
+}
+
+/* A <source path=''/> (mode for unix) of a chardev inside another device. */
+int domain_chr_parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        return parse_source(chr, n, path, err);
 }

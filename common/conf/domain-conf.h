@@ -727,6 +727,7 @@ typedef enum DomainChrType {
 
 typedef enum DomainChrKind {
         DOMAIN_CHR_SERIAL,
+        DOMAIN_CHR_PARALLEL,   /* <parallel>: an ISA parallel port */
         DOMAIN_CHR_CONSOLE,
         DOMAIN_CHR_CHANNEL,    /* <channel>: a virtio-serial port (target type 'virtio') */
         _DOMAIN_CHR_KIND_MAX,
@@ -742,6 +743,7 @@ typedef struct DomainChrDef {
         char *host, *service;  /* tcp, udp: domain-chr-net.c */
         char *bind_host, *bind_service; /* udp: the local end */
         bool telnet;           /* tcp: <protocol type='telnet'/> */
+        bool protocol_raw;     /* not tcp: <protocol type='raw'/> given (what it speaks anyway) */
         char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
@@ -957,6 +959,7 @@ typedef struct DomainRngDef {
         char *model;           /* virtio */
         char *backend_model;   /* random, builtin */
         char *backend_path;    /* /dev/urandom for backend random */
+        struct DomainChrDef *backend_chr; /* egd: the chardev to the EGD daemon */
         unsigned rate_bytes, rate_period;
         DomainVirtioOpts virtio;
         DomainDeviceAddress addr;

@@ -481,7 +481,14 @@ static void test_refuse_values(void) {
                 VB_ERROR_XML, "<devices/graphics/image>");
         REFUSED(NULL, "<input type='passthrough' bus='virtio'/>", VB_ERROR_NOT_SUPPORTED, "'passthrough'");
         REFUSED(NULL, "<memballoon model='virtio'/><memballoon model='virtio'/>", VB_ERROR_XML, "<devices/memballoon>");
-        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_NOT_SUPPORTED, "'egd'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_XML,
+                "missing <devices/rng/backend/source> with a service");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='spicevmc'/></rng>", VB_ERROR_NOT_SUPPORTED,
+                "'spicevmc'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='/r.sock'/>"
+                      "<protocol type='telnet'/></backend></rng>", VB_ERROR_NOT_SUPPORTED, "only 'raw'");
+        REFUSED(NULL, "<parallel type='pty'><target type='isa' port='0'/></parallel>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'type' of <devices/parallel/target>");
         REFUSED(NULL, "<rng model='virtio'/>", VB_ERROR_XML, "<devices/rng/backend>");
         REFUSED(NULL, "<rng model='virtio'><backend model='builtin'>/dev/random</backend></rng>",
                 VB_ERROR_INVALID_ARG, "builtin");
