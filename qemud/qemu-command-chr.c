@@ -182,13 +182,39 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         return cmd_opt(c, "-chardev", &b);
 }
 
+/* A serial of target type isa-debug: QEMU's debug console, one I/O port
+ * (the address's iobase, else QEMU's 0xe9) whose bytes go to the chardev. */
+static int build_debugcon(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        json_object *o = NULL;
+        int r;
+
+        if (chr->target_model && !streq(chr->target_model, "isa-debugcon"))
+                return cmd_fail(c, -EINVAL, "%s: serial model '%s' does not fit target type 'isa-debug'", alias,
+                                chr->target_model);
+        if (chr->addr.type != DOMAIN_ADDRESS_NONE && chr->addr.type != DOMAIN_ADDRESS_ISA)
+                return cmd_fail(c, -EINVAL, "%s: an ISA debug console has no <address> of type '%s'", alias,
+                                domain_address_type_to_string(chr->addr.type) ?: "?");
+        r = cmd_need_device(c, "isa-debugcon");
+        if (r >= 0)
+                r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        o = dev_new("isa-debugcon", alias);
+        prop_strf(&o, "chardev", "char%s", alias);
+        if (chr->addr.has_iobase)
+                prop_int(&o, "iobase", chr->addr.iobase);
+        return cmd_device(c, o);
+}
+
 static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
         json_object *o = NULL;
         int r;
 
-        if (chr->target_type && !streq(chr->target_type, "isa-serial") &&
+        if (chr->target_type && !streq(chr->target_type, "isa-serial") && !streq(chr->target_type, "isa-debug") &&
             !streq(chr->target_type, "pci-serial") && !streq(chr->target_type, "serial"))
                 return cmd_fail(c, -EOPNOTSUPP, "serial target type '%s' is not supported", chr->target_type);
+        if (streq_ptr(chr->target_type, "isa-debug"))
+                return build_debugcon(c, chr, alias);
         if (chr->target_model && !streq_ptr(chr->target_model, chr->target_type))
                 return cmd_fail(c, -EINVAL, "%s: serial model '%s' does not fit target type '%s'", alias,
                                 chr->target_model, chr->target_type ?: "isa-serial");

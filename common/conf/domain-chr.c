@@ -4,12 +4,18 @@
  * <redirdev>: a USB device of the SPICE client, through a spicevmc channel. */
 #include "domain-conf-internal.h"
 
-static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial" };
+static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial", "isa-debug" };
 static const char *const console_target_values[] = { "serial", "virtio", "lxc" };
 static const char *const channel_target_values[] = { "virtio" };
 /* <target><model name=''/> of a serial: each goes with the target type of
  * the same name. */
-static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial" };
+static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial", "isa-debugcon" };
+
+/* The target type a serial model goes with (isa-debugcon: QEMU's debug
+ * console port, target type isa-debug). */
+static const char *model_target_type(const char *model) {
+        return streq(model, "isa-debugcon") ? "isa-debug" : model;
+}
 static const char *const channel_state_values[] = { "connected", "disconnected" };
 /* The one port name a spicevmc channel can have: the SPICE agent's. */
 #define SPICE_AGENT_PORT "com.redhat.spice.0"
@@ -143,13 +149,17 @@ static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
                 if (r < 0)
                         return r;
         }
+        /* libvirt names the device of a debug console port */
+        if (streq_ptr(chr->target_type, "isa-debug") && !chr->target_model &&
+            !(chr->target_model = strdup("isa-debugcon")))
+                return xml_err_oom(err);
         if (chr->target_model) {
                 /* the model implies the target type, as in libvirt */
                 if (!chr->target_type) {
-                        chr->target_type = strdup(chr->target_model);
+                        chr->target_type = strdup(model_target_type(chr->target_model));
                         if (!chr->target_type)
                                 return xml_err_oom(err);
-                } else if (!streq(chr->target_type, chr->target_model))
+                } else if (!streq(chr->target_type, model_target_type(chr->target_model)))
                         return xml_err_invalid(err, "serial model '%s' of <%s/model> does not fit target type '%s'",
                                                chr->target_model, path, chr->target_type);
         }
@@ -185,7 +195,8 @@ static unsigned chr_address_types(const DomainChrDef *chr) {
         if (chr->kind == DOMAIN_CHR_SERIAL && streq_ptr(chr->target_type, "usb-serial"))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
         /* an isa-serial port (the default target), and the console that shows it */
-        if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial")))
+        if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial") ||
+                                               streq(chr->target_type, "isa-debug")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
         if (chr->kind == DOMAIN_CHR_CONSOLE && (!chr->target_type || streq(chr->target_type, "serial")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
