@@ -32,6 +32,7 @@ static int build_pci(QemuCmd *c, const DomainHostdevDef *h, const char *id, json
                 return r;
         prop_strf(ret, "host", "%04x:%02x:%02x.%x", h->pci_domain, h->pci_bus, h->pci_slot, h->pci_function);
         boot_index(ret, h);
+        qemu_rom_props(ret, &h->rom);
         return 0;
 }
 
