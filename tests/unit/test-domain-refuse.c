@@ -139,8 +139,9 @@ static void test_refuse_too_large(void) {
 }
 
 static void test_refuse_unmodelled(void) {
-        REFUSED(NULL, "<hostdev mode='subsystem' type='pci'><source><address bus='1'/></source><rom bar='on'/>"
-                "</hostdev>", VB_ERROR_NOT_SUPPORTED,
+        /* a PCI function's option ROM: a USB device has none */
+        REFUSED(NULL, "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/>"
+                "</source><rom bar='on'/></hostdev>", VB_ERROR_NOT_SUPPORTED,
                 "unsupported configuration: element <devices/hostdev/rom> is not supported");
         REFUSED(NULL, "<filesystem type='template'><source name='t'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
