@@ -332,11 +332,28 @@ static int build_parallel(QemuCmd *c, const DomainChrDef *chr, const char *alias
         return cmd_device(c, o);
 }
 
+/* A guestfwd <channel>: a user network of its own whose guestfwd rule
+ * hands the guest's TCP connections to ADDRESS:PORT to the chardev. */
+static int build_guestfwd(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        OptBuf b = {};
+        int r;
+
+        if (!cmd_renders(c))
+                return 0;       /* no device: a netdev (hot-plug refuses it, qemu-hotplug.c) */
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        opt_add(&b, "user,guestfwd=tcp:%s:%u-chardev:char%s,id=%s", chr->target_address, chr->port, alias, alias);
+        return cmd_opt(c, "-netdev", &b);
+}
+
 /* A <channel>: a named virtio-serial port, e.g. the guest agent's. */
 static int build_channel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
         json_object *o = NULL;
         int r;
 
+        if (streq_ptr(chr->target_type, "guestfwd"))
+                return build_guestfwd(c, chr, alias);
         if (!streq_ptr(chr->target_type, "virtio"))
                 return cmd_fail(c, -EOPNOTSUPP, "channel target type '%s' is not supported",
                                 chr->target_type ?: "");

@@ -399,7 +399,7 @@ static bool needs_usb(const DomainDef *def) {
 static bool needs_virtio_serial(const DomainDef *def) {
         for (size_t i = 0; i < def->n_chrs; i++)
                 if ((def->chrs[i].kind == DOMAIN_CHR_CONSOLE && !qemu_console_is_serial(&def->chrs[i])) ||
-                    def->chrs[i].kind == DOMAIN_CHR_CHANNEL)
+                    (def->chrs[i].kind == DOMAIN_CHR_CHANNEL && !streq_ptr(def->chrs[i].target_type, "guestfwd")))
                         return true;
         return false;
 }

@@ -663,6 +663,10 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_CHR) {
                 const DomainChrDef *chr = &def->chrs[p->ref.index];
 
+                if (chr->kind == DOMAIN_CHR_CHANNEL && streq_ptr(chr->target_type, "guestfwd"))
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: a guestfwd "
+                                             "channel cannot be hot-plugged: add it to the persistent definition");
+
                 r = chardev_add_args(chr, &args);
                 if (r == -EOPNOTSUPP)
                         return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,

@@ -2,11 +2,13 @@
 /* <serial>, <console> and <channel>: character devices backed by a pty, a
  * file or a unix socket, or (a <channel> only) SPICE's vdagent channel;
  * <redirdev>: a USB device of the SPICE client, through a spicevmc channel. */
+#include <arpa/inet.h>
+
 #include "domain-conf-internal.h"
 
 static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial", "isa-debug" };
 static const char *const console_target_values[] = { "serial", "virtio", "lxc" };
-static const char *const channel_target_values[] = { "virtio" };
+static const char *const channel_target_values[] = { "virtio", "guestfwd" };
 /* <target><model name=''/> of a serial: each goes with the target type of
  * the same name. */
 static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial", "isa-debugcon" };
@@ -74,6 +76,34 @@ static int parse_target_model(DomainChrDef *chr, xmlNodePtr n, const char *path,
         return r < 0 ? r : 0;
 }
 
+/* <target type='guestfwd' address='' port=''/>: a TCP address and port of
+ * the user network's that the guest connects to, forwarded to the chardev. */
+static int parse_guestfwd_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "address", "port");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "address", &chr->target_address, err);
+        if (r < 0)
+                return r;
+        /* the user network (slirp) forwards IPv4 only */
+        if (inet_pton(AF_INET, chr->target_address, &(struct in_addr) {}) != 1)
+                return xml_err_invalid(err, "value '%s' of attribute 'address' of <%s> is not an IPv4 address",
+                                       chr->target_address, path);
+        r = xml_attr_uint(n, path, "port", &chr->port, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'port' of <%s>: a guestfwd channel needs one", path);
+        if (chr->port == 0 || chr->port > 65535)
+                return xml_err_invalid(err, "value '%u' of attribute 'port' of <%s> must be 1 to 65535",
+                                       chr->port, path);
+        chr->port_given = true;
+        return 0;
+}
+
 static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -83,6 +113,8 @@ static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *pat
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        if (streq(chr->target_type, "guestfwd"))
+                return parse_guestfwd_target(chr, n, path, err);
         r = XML_CHECK_ATTRS(n, path, err, "type", "name", "state");
         if (r < 0)
                 return r;
@@ -187,6 +219,8 @@ static int parse_log(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfErro
  * pci-serial sits on PCI, a virtio console or a channel on a virtio-serial
  * bus; an ISA serial port or a serial console has none we model. */
 static unsigned chr_address_types(const DomainChrDef *chr) {
+        if (chr->kind == DOMAIN_CHR_CHANNEL && streq_ptr(chr->target_type, "guestfwd"))
+                return 0;
         if (chr->kind == DOMAIN_CHR_CHANNEL ||
             (chr->kind == DOMAIN_CHR_CONSOLE && streq_ptr(chr->target_type, "virtio")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_VIRTIO_SERIAL);
@@ -353,6 +387,12 @@ int domain_parse_channel(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 static void format_target(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
         xw_start(w, "target");
         xw_attr(w, "type", chr->target_type);
+        if (chr->kind == DOMAIN_CHR_CHANNEL && chr->target_address) {
+                xw_attr(w, "address", chr->target_address);
+                xw_attrf(w, "port", "%u", chr->port);
+                xw_end(w);
+                return;
+        }
         if (chr->kind == DOMAIN_CHR_CHANNEL) {
                 xw_attr(w, "name", chr->target_name);
                 /* whether the guest listens: known only while it runs */
@@ -416,6 +456,7 @@ void domain_chr_clear(DomainChrDef *chr) {
         free(chr->target_type);
         free(chr->target_model);
         free(chr->target_name);
+        free(chr->target_address);
         free(chr->target_state);
         free(chr->log_file);
         free(chr->alias);
@@ -429,6 +470,7 @@ bool domain_chr_own(DomainChrDef *chr) {
         ok = own_str(&chr->target_type) && ok;
         ok = own_str(&chr->target_model) && ok;
         ok = own_str(&chr->target_name) && ok;
+        ok = own_str(&chr->target_address) && ok;
         ok = own_str(&chr->target_state) && ok;
         ok = own_str(&chr->log_file) && ok;
         ok = own_str(&chr->alias) && ok;

@@ -748,6 +748,7 @@ typedef struct DomainChrDef {
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
         char *target_name;     /* channel: the port name, "org.qemu.guest_agent.0" */
+        char *target_address;  /* guestfwd channel: the user network's address (port in port) */
         char *target_state;    /* channel, live: "connected" or "disconnected" */
         unsigned port;
         bool port_given;       /* channel/console: target port='' given */

@@ -203,8 +203,10 @@ static void test_refuse_unmodelled(void) {
                 "missing attribute 'allow'");
         REFUSED(NULL, "<redirfilter><device allow='yes'/></redirfilter>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/redirfilter/device>");
-        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
-                VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
+        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1'/></channel>",
+                VB_ERROR_XML, "a guestfwd channel needs one");
+        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='fe80::1' port='4600'/></channel>",
+                VB_ERROR_INVALID_ARG, "is not an IPv4 address");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_XML, "missing TPM device backend (<devices/tpm/backend>)");
         REFUSED("<seclabel type='static' model='dac'/>", NULL, VB_ERROR_XML, "security label is missing");
         REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
