@@ -90,7 +90,8 @@ static bool needs_usb(const DomainDef *def) {
 }
 
 static bool is_virtio_serial_port(const DomainChrDef *chr) {
-        return chr->kind == DOMAIN_CHR_CHANNEL || (chr->kind == DOMAIN_CHR_CONSOLE && !qemu_console_is_serial(chr));
+        return (chr->kind == DOMAIN_CHR_CHANNEL && !streq_ptr(chr->target_type, "guestfwd")) ||
+               (chr->kind == DOMAIN_CHR_CONSOLE && !qemu_console_is_serial(chr));
 }
 
 static bool needs_virtio_serial(const DomainDef *def) {

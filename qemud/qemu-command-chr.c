@@ -42,6 +42,8 @@ char *qemu_chr_alias(const DomainDef *def, size_t i) {
                 return asprintf(&s, "serial%zu", n) < 0 ? NULL : s;
         if (chr->kind == DOMAIN_CHR_CHANNEL)
                 return asprintf(&s, "channel%zu", n) < 0 ? NULL : s;
+        if (chr->kind == DOMAIN_CHR_PARALLEL)
+                return asprintf(&s, "parallel%zu", n) < 0 ? NULL : s;
         if (n == 0 && qemu_console_is_serial(chr))
                 return strdup("serial0");
         return asprintf(&s, "console%zu", n) < 0 ? NULL : s;
@@ -153,8 +155,9 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 if (!chr->path)
                         return cmd_fail(c, -EINVAL, "%s: a %s chardev needs a path", alias,
                                         domain_chr_type_to_string(chr->type));
-                /* a host tty is QEMU's 'serial' backend */
-                opt_add(&b, "%s,id=char%s", chr->type == DOMAIN_CHR_PIPE ? "pipe" : "serial", alias);
+                /* a host tty is QEMU's 'serial' backend, a host parallel port its 'parallel' one */
+                opt_add(&b, "%s,id=char%s", chr->type == DOMAIN_CHR_PIPE ? "pipe" :
+                                            chr->kind == DOMAIN_CHR_PARALLEL ? "parallel" : "serial", alias);
                 opt_add_str(&b, "path", chr->path);
                 break;
         case DOMAIN_CHR_SPICEVMC:
@@ -187,13 +190,39 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
         return cmd_opt(c, "-chardev", &b);
 }
 
+/* A serial of target type isa-debug: QEMU's debug console, one I/O port
+ * (the address's iobase, else QEMU's 0xe9) whose bytes go to the chardev. */
+static int build_debugcon(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        json_object *o = NULL;
+        int r;
+
+        if (chr->target_model && !streq(chr->target_model, "isa-debugcon"))
+                return cmd_fail(c, -EINVAL, "%s: serial model '%s' does not fit target type 'isa-debug'", alias,
+                                chr->target_model);
+        if (chr->addr.type != DOMAIN_ADDRESS_NONE && chr->addr.type != DOMAIN_ADDRESS_ISA)
+                return cmd_fail(c, -EINVAL, "%s: an ISA debug console has no <address> of type '%s'", alias,
+                                domain_address_type_to_string(chr->addr.type) ?: "?");
+        r = cmd_need_device(c, "isa-debugcon");
+        if (r >= 0)
+                r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        o = dev_new("isa-debugcon", alias);
+        prop_strf(&o, "chardev", "char%s", alias);
+        if (chr->addr.has_iobase)
+                prop_int(&o, "iobase", chr->addr.iobase);
+        return cmd_device(c, o);
+}
+
 static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
         json_object *o = NULL;
         int r;
 
-        if (chr->target_type && !streq(chr->target_type, "isa-serial") &&
+        if (chr->target_type && !streq(chr->target_type, "isa-serial") && !streq(chr->target_type, "isa-debug") &&
             !streq(chr->target_type, "pci-serial") && !streq(chr->target_type, "serial"))
                 return cmd_fail(c, -EOPNOTSUPP, "serial target type '%s' is not supported", chr->target_type);
+        if (streq_ptr(chr->target_type, "isa-debug"))
+                return build_debugcon(c, chr, alias);
         if (chr->target_model && !streq_ptr(chr->target_model, chr->target_type))
                 return cmd_fail(c, -EINVAL, "%s: serial model '%s' does not fit target type '%s'", alias,
                                 chr->target_model, chr->target_type ?: "isa-serial");
@@ -285,11 +314,54 @@ static int build_console(QemuCmd *c, size_t i, const char *alias) {
         return cmd_device(c, o);
 }
 
+/* The chardev of another device (an rng's egd backend): "char" + alias. */
+int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        return build_chardev(c, chr, alias);
+}
+
+/* A <parallel>: an ISA parallel port (LPT1 is index 0) on its chardev. */
+static int build_parallel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        json_object *o = NULL;
+        int r;
+
+        if (chr->addr.type != DOMAIN_ADDRESS_NONE)
+                return cmd_fail(c, -EINVAL, "%s: an ISA parallel port has no <address>", alias);
+        if (chr->port > 2)
+                return cmd_fail(c, -EINVAL, "%s: ISA parallel port %u does not exist (0..2)", alias, chr->port);
+        r = cmd_need_device(c, "isa-parallel");
+        if (r < 0)
+                return r;
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        o = dev_new("isa-parallel", alias);
+        prop_strf(&o, "chardev", "char%s", alias);
+        prop_int(&o, "index", chr->port);
+        return cmd_device(c, o);
+}
+
+/* A guestfwd <channel>: a user network of its own whose guestfwd rule
+ * hands the guest's TCP connections to ADDRESS:PORT to the chardev. */
+static int build_guestfwd(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
+        OptBuf b = {};
+        int r;
+
+        if (!cmd_renders(c))
+                return 0;       /* no device: a netdev (hot-plug refuses it, qemu-hotplug.c) */
+        r = build_chardev(c, chr, alias);
+        if (r < 0)
+                return r;
+        opt_add(&b, "user,guestfwd=tcp:%s:%u-chardev:char%s,id=%s", chr->target_address, chr->port, alias, alias);
+        return cmd_opt(c, "-netdev", &b);
+}
+
 /* A <channel>: a named virtio-serial port, e.g. the guest agent's. */
 static int build_channel(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
         json_object *o = NULL;
         int r;
 
+        if (streq_ptr(chr->target_type, "guestfwd"))
+                return build_guestfwd(c, chr, alias);
         if (!streq_ptr(chr->target_type, "virtio"))
                 return cmd_fail(c, -EOPNOTSUPP, "channel target type '%s' is not supported",
                                 chr->target_type ?: "");
@@ -317,6 +389,8 @@ int qemu_build_chrs(QemuCmd *c) {
                         r = build_serial(c, chr, alias);
                 else if (chr->kind == DOMAIN_CHR_CHANNEL)
                         r = build_channel(c, chr, alias);
+                else if (chr->kind == DOMAIN_CHR_PARALLEL)
+                        r = build_parallel(c, chr, alias);
                 else
                         r = build_console(c, i, alias);
                 if (r < 0)

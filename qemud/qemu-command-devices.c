@@ -407,7 +407,7 @@ static bool needs_usb(const DomainDef *def) {
 static bool needs_virtio_serial(const DomainDef *def) {
         for (size_t i = 0; i < def->n_chrs; i++)
                 if ((def->chrs[i].kind == DOMAIN_CHR_CONSOLE && !qemu_console_is_serial(&def->chrs[i])) ||
-                    def->chrs[i].kind == DOMAIN_CHR_CHANNEL)
+                    (def->chrs[i].kind == DOMAIN_CHR_CHANNEL && !streq_ptr(def->chrs[i].target_type, "guestfwd")))
                         return true;
         return false;
 }
@@ -762,6 +762,14 @@ static int build_rng(QemuCmd *c, size_t i) {
         } else if (streq(backend, "builtin")) {
                 o = props_new("qom-type", "rng-builtin");
                 prop_str(&o, "id", obj);
+        } else if (streq(backend, "egd") && rng->backend_chr) {
+                /* the EGD daemon's socket, as libvirt names it: charrngN */
+                r = qemu_build_chardev(c, rng->backend_chr, what);
+                if (r < 0)
+                        return r;
+                o = props_new("qom-type", "rng-egd");
+                prop_str(&o, "id", obj);
+                prop_strf(&o, "chardev", "char%s", what);
         } else
                 return cmd_fail(c, -EOPNOTSUPP, "rng backend '%s' is not supported", backend);
         r = cmd_object(c, o);

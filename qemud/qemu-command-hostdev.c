@@ -34,6 +34,7 @@ static int build_pci(QemuCmd *c, const DomainHostdevDef *h, const char *id, json
         if (h->net.teaming_persistent) /* the virtio-net NIC whose alias it names */
                 prop_str(ret, "failover_pair_id", h->net.teaming_persistent);
         boot_index(ret, h);
+        qemu_rom_props(ret, &h->rom);
         return 0;
 }
 

@@ -239,6 +239,8 @@ int qemu_build_nets(QemuCmd *c);
 /* "host:port" of a socket netdev, an IPv6 host in brackets (qemu-command-net.c). */
 void qemu_net_host_port(const char *host, unsigned port, char *buf, size_t size);
 int qemu_build_chrs(QemuCmd *c);
+/* -chardev of a chardev inside another device, id "char" + alias */
+int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias);
 int qemu_build_graphics(QemuCmd *c);
 int qemu_build_videos(QemuCmd *c);
 /* The ccid controllers (usb-ccid) and the smartcards in them

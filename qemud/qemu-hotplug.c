@@ -684,6 +684,10 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_CHR) {
                 const DomainChrDef *chr = &def->chrs[p->ref.index];
 
+                if (chr->kind == DOMAIN_CHR_CHANNEL && streq_ptr(chr->target_type, "guestfwd"))
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: a guestfwd "
+                                             "channel cannot be hot-plugged: add it to the persistent definition");
+
                 r = chardev_add_args(chr, &args);
                 if (r == -EOPNOTSUPP)
                         return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
@@ -701,6 +705,10 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 json_object_object_add(args, "id", json_object_new_string(id));
                 return hotplug_push_cmd(p->undo, "chardev-remove", args);
         }
+        /* its chardev would need a chardev-add of its own first */
+        if (p->ref.family == QEMU_DEVICE_RNG && def->rngs[p->ref.index].backend_chr)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an rng with an "
+                                     "egd backend cannot be hot-plugged: add it to the persistent definition");
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
                 char fdname[64];

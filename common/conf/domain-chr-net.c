@@ -66,9 +66,6 @@ int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path,
         _cleanup_free_ char *type = NULL;
         int r;
 
-        if (chr->type != DOMAIN_CHR_TCP)
-                return xml_err_unsupported(err, "element <%s> is not supported for type '%s'", path,
-                                           domain_chr_type_to_string(chr->type));
         r = xml_check_unique(n, path, err);
         if (r >= 0)
                 r = XML_CHECK_ATTRS(n, path, err, "type");
@@ -78,6 +75,15 @@ int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path,
                 r = xml_attr_str_required(n, path, "type", &type, err);
         if (r < 0)
                 return r;
+        /* libvirt takes a raw protocol on any socket or device: it is what they speak */
+        if (chr->type != DOMAIN_CHR_TCP) {
+                if (!streq(type, "raw"))
+                        return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported "
+                                                   "for type '%s', only 'raw'", type, path,
+                                                   domain_chr_type_to_string(chr->type));
+                chr->protocol_raw = true;
+                return 0;
+        }
         /* telnets and tls need TLS credentials, which qemud does not set up */
         if (!streq(type, "raw") && !streq(type, "telnet"))
                 return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported, "

@@ -2,14 +2,22 @@
 /* <serial>, <console> and <channel>: character devices backed by a pty, a
  * file or a unix socket, or (a <channel> only) SPICE's vdagent channel;
  * <redirdev>: a USB device of the SPICE client, through a spicevmc channel. */
+#include <arpa/inet.h>
+
 #include "domain-conf-internal.h"
 
-static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial" };
+static const char *const serial_target_values[] = { "isa-serial", "usb-serial", "pci-serial", "isa-debug" };
 static const char *const console_target_values[] = { "serial", "virtio", "lxc" };
-static const char *const channel_target_values[] = { "virtio" };
+static const char *const channel_target_values[] = { "virtio", "guestfwd" };
 /* <target><model name=''/> of a serial: each goes with the target type of
  * the same name. */
-static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial" };
+static const char *const serial_model_values[] = { "isa-serial", "usb-serial", "pci-serial", "isa-debugcon" };
+
+/* The target type a serial model goes with (isa-debugcon: QEMU's debug
+ * console port, target type isa-debug). */
+static const char *model_target_type(const char *model) {
+        return streq(model, "isa-debugcon") ? "isa-debug" : model;
+}
 static const char *const channel_state_values[] = { "connected", "disconnected" };
 /* The one port name a spicevmc channel can have: the SPICE agent's. */
 #define SPICE_AGENT_PORT "com.redhat.spice.0"
@@ -68,6 +76,34 @@ static int parse_target_model(DomainChrDef *chr, xmlNodePtr n, const char *path,
         return r < 0 ? r : 0;
 }
 
+/* <target type='guestfwd' address='' port=''/>: a TCP address and port of
+ * the user network's that the guest connects to, forwarded to the chardev. */
+static int parse_guestfwd_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "address", "port");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, "address", &chr->target_address, err);
+        if (r < 0)
+                return r;
+        /* the user network (slirp) forwards IPv4 only */
+        if (inet_pton(AF_INET, chr->target_address, &(struct in_addr) {}) != 1)
+                return xml_err_invalid(err, "value '%s' of attribute 'address' of <%s> is not an IPv4 address",
+                                       chr->target_address, path);
+        r = xml_attr_uint(n, path, "port", &chr->port, err);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'port' of <%s>: a guestfwd channel needs one", path);
+        if (chr->port == 0 || chr->port > 65535)
+                return xml_err_invalid(err, "value '%u' of attribute 'port' of <%s> must be 1 to 65535",
+                                       chr->port, path);
+        chr->port_given = true;
+        return 0;
+}
+
 static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -77,6 +113,8 @@ static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *pat
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
+        if (streq(chr->target_type, "guestfwd"))
+                return parse_guestfwd_target(chr, n, path, err);
         r = XML_CHECK_ATTRS(n, path, err, "type", "name", "state");
         if (r < 0)
                 return r;
@@ -93,11 +131,28 @@ static int parse_channel_target(DomainChrDef *chr, xmlNodePtr n, const char *pat
         return r < 0 ? r : 0;
 }
 
+/* A parallel port's <target port=''/>: its number, nothing else. */
+static int parse_parallel_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "port");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "port", &chr->port, err);
+        if (r < 0)
+                return r;
+        chr->port_given = r > 0;
+        return 0;
+}
+
 static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
         if (chr->kind == DOMAIN_CHR_CHANNEL)
                 return parse_channel_target(chr, n, path, err);
+        if (chr->kind == DOMAIN_CHR_PARALLEL)
+                return parse_parallel_target(chr, n, path, err);
         r = XML_CHECK_ATTRS(n, path, err, "type", "port");
         if (r < 0)
                 return r;
@@ -126,13 +181,17 @@ static int parse_target(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
                 if (r < 0)
                         return r;
         }
+        /* libvirt names the device of a debug console port */
+        if (streq_ptr(chr->target_type, "isa-debug") && !chr->target_model &&
+            !(chr->target_model = strdup("isa-debugcon")))
+                return xml_err_oom(err);
         if (chr->target_model) {
                 /* the model implies the target type, as in libvirt */
                 if (!chr->target_type) {
-                        chr->target_type = strdup(chr->target_model);
+                        chr->target_type = strdup(model_target_type(chr->target_model));
                         if (!chr->target_type)
                                 return xml_err_oom(err);
-                } else if (!streq(chr->target_type, chr->target_model))
+                } else if (!streq(chr->target_type, model_target_type(chr->target_model)))
                         return xml_err_invalid(err, "serial model '%s' of <%s/model> does not fit target type '%s'",
                                                chr->target_model, path, chr->target_type);
         }
@@ -160,6 +219,8 @@ static int parse_log(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfErro
  * pci-serial sits on PCI, a virtio console or a channel on a virtio-serial
  * bus; an ISA serial port or a serial console has none we model. */
 static unsigned chr_address_types(const DomainChrDef *chr) {
+        if (chr->kind == DOMAIN_CHR_CHANNEL && streq_ptr(chr->target_type, "guestfwd"))
+                return 0;
         if (chr->kind == DOMAIN_CHR_CHANNEL ||
             (chr->kind == DOMAIN_CHR_CONSOLE && streq_ptr(chr->target_type, "virtio")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_VIRTIO_SERIAL);
@@ -168,7 +229,8 @@ static unsigned chr_address_types(const DomainChrDef *chr) {
         if (chr->kind == DOMAIN_CHR_SERIAL && streq_ptr(chr->target_type, "usb-serial"))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
         /* an isa-serial port (the default target), and the console that shows it */
-        if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial")))
+        if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial") ||
+                                               streq(chr->target_type, "isa-debug")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
         if (chr->kind == DOMAIN_CHR_CONSOLE && (!chr->target_type || streq(chr->target_type, "serial")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
@@ -300,6 +362,22 @@ int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfErro
         return parse_chr(def, DOMAIN_CHR_SERIAL, n, path, err);
 }
 
+/* A parallel port without <target port=''/> takes the next number, as libvirt does. */
+int domain_parse_parallel(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainChrDef *chr;
+        int r = parse_chr(def, DOMAIN_CHR_PARALLEL, n, path, err);
+
+        if (r < 0)
+                return r;
+        chr = &def->chrs[def->n_chrs - 1];
+        if (chr->port_given)
+                return 0;
+        for (size_t i = 0; i + 1 < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_PARALLEL && def->chrs[i].port >= chr->port)
+                        chr->port = def->chrs[i].port + 1;
+        return 0;
+}
+
 int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         return parse_chr(def, DOMAIN_CHR_CONSOLE, n, path, err);
 }
@@ -311,6 +389,12 @@ int domain_parse_channel(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 static void format_target(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
         xw_start(w, "target");
         xw_attr(w, "type", chr->target_type);
+        if (chr->kind == DOMAIN_CHR_CHANNEL && chr->target_address) {
+                xw_attr(w, "address", chr->target_address);
+                xw_attrf(w, "port", "%u", chr->port);
+                xw_end(w);
+                return;
+        }
         if (chr->kind == DOMAIN_CHR_CHANNEL) {
                 xw_attr(w, "name", chr->target_name);
                 /* whether the guest listens: known only while it runs */
@@ -353,6 +437,11 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
                 xw_attr(w, "append", tristate_word(chr->append, "on", "off"));
                 xw_end(w);
         }
+        if (chr->protocol_raw && chr->type != DOMAIN_CHR_TCP) {
+                xw_start(w, "protocol");
+                xw_attr(w, "type", "raw");
+                xw_end(w);
+        }
         if (chr->log_file) {
                 xw_start(w, "log");
                 xw_attr(w, "file", chr->log_file);
@@ -371,6 +460,7 @@ void domain_chr_clear(DomainChrDef *chr) {
         free(chr->target_type);
         free(chr->target_model);
         free(chr->target_name);
+        free(chr->target_address);
         free(chr->target_state);
         free(chr->log_file);
         free(chr->vdagent_mouse);
@@ -385,6 +475,7 @@ bool domain_chr_own(DomainChrDef *chr) {
         ok = own_str(&chr->target_type) && ok;
         ok = own_str(&chr->target_model) && ok;
         ok = own_str(&chr->target_name) && ok;
+        ok = own_str(&chr->target_address) && ok;
         ok = own_str(&chr->target_state) && ok;
         ok = own_str(&chr->log_file) && ok;
         ok = own_str(&chr->vdagent_mouse) && ok;
@@ -536,4 +627,9 @@ bool domain_redirdev_own(DomainRedirdevDef *rd) {
                 return false;
         *rd->src = *src;
         return domain_chr_own(rd->src) && ok;
+}
+
+/* A <source path=''/> (mode for unix) of a chardev inside another device. */
+int domain_chr_parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err) {
+        return parse_source(chr, n, path, err);
 }

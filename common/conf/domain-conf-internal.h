@@ -339,6 +339,7 @@ void domain_memory_device_clear(DomainMemoryDef *m);
 bool domain_memory_device_own(DomainMemoryDef *m);
 
 int domain_parse_serial(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_parallel(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_console(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_channel(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags);
@@ -348,6 +349,12 @@ int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
 void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags);
 void domain_redirdev_clear(DomainRedirdevDef *rd);
 bool domain_redirdev_own(DomainRedirdevDef *rd);
+int domain_chr_parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+/* domain-chr-backend.c: a chardev inside another device (rng egd) */
+int domain_chr_backend_parse(DomainChrDef **ret, xmlNodePtr n, const char *path, ConfError *err);
+void domain_chr_backend_format(XmlWriter *w, const DomainChrDef *chr);
+DomainChrDef *domain_chr_backend_free(DomainChrDef *chr);
+bool domain_chr_backend_own(DomainChrDef **chr);
 /* domain-chr-net.c: tcp and udp sources of a chardev */
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);

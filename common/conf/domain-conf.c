@@ -202,6 +202,7 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {
         [DOMAIN_CHR_SERIAL] = "serial",
+        [DOMAIN_CHR_PARALLEL] = "parallel",
         [DOMAIN_CHR_CONSOLE] = "console",
         [DOMAIN_CHR_CHANNEL] = "channel",
 };
@@ -889,6 +890,7 @@ static const ChildParser device_parsers[] = {
         { "interface", domain_parse_net },
         { "smartcard", domain_parse_smartcard },
         { "serial", domain_parse_serial },
+        { "parallel", domain_parse_parallel },
         { "console", domain_parse_console },
         { "channel", domain_parse_channel },
         { "input", domain_parse_input },
@@ -1150,7 +1152,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
 }
 
 /* libvirt's device order: disks, controllers, filesystems, interfaces, serials,
- * consoles, channels, inputs, graphics, sounds, audios, videos, hostdevs, redirdevs, hubs,
+ * parallels, consoles, channels, inputs, graphics, sounds, audios, videos, hostdevs, redirdevs, hubs,
  * watchdog, memballoon, rngs, panics, vsock. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         xw_start(w, "devices");

@@ -857,6 +857,7 @@ typedef enum DomainChrType {
 
 typedef enum DomainChrKind {
         DOMAIN_CHR_SERIAL,
+        DOMAIN_CHR_PARALLEL,   /* <parallel>: an ISA parallel port */
         DOMAIN_CHR_CONSOLE,
         DOMAIN_CHR_CHANNEL,    /* <channel>: a virtio-serial port (target type 'virtio') */
         _DOMAIN_CHR_KIND_MAX,
@@ -874,10 +875,12 @@ typedef struct DomainChrDef {
         bool telnet;           /* tcp: <protocol type='telnet'/> */
         Tristate vdagent_clipboard; /* qemu-vdagent: <source><clipboard copypaste=''/> */
         char *vdagent_mouse;   /* qemu-vdagent: <source><mouse mode='server|client'/> */
+        bool protocol_raw;     /* not tcp: <protocol type='raw'/> given (what it speaks anyway) */
         char *target_type;     /* serial: "isa-serial"; console: "serial" or "virtio";
                                   channel: "virtio" */
         char *target_model;    /* serial: <target><model name=''/>: "isa-serial", "pci-serial", ... */
         char *target_name;     /* channel: the port name, "org.qemu.guest_agent.0" */
+        char *target_address;  /* guestfwd channel: the user network's address (port in port) */
         char *target_state;    /* channel, live: "connected" or "disconnected" */
         unsigned port;
         bool port_given;       /* channel/console: target port='' given */
@@ -1131,6 +1134,7 @@ typedef struct DomainRngDef {
         char *model;           /* virtio */
         char *backend_model;   /* random, builtin */
         char *backend_path;    /* /dev/urandom for backend random */
+        struct DomainChrDef *backend_chr; /* egd: the chardev to the EGD daemon */
         unsigned rate_bytes, rate_period;
         DomainVirtioOpts virtio;
         DomainDeviceAddress addr;

@@ -425,7 +425,7 @@ bool domain_memballoon_own(DomainMemballoonDef *m) {
 /* ---- rng ----------------------------------------------------------------- */
 
 static const char *const rng_models[] = { "virtio" };
-static const char *const rng_backend_models[] = { "random", "builtin" };
+static const char *const rng_backend_models[] = { "random", "builtin", "egd" };
 
 static int parse_backend(DomainRngDef *rng, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
@@ -439,6 +439,13 @@ static int parse_backend(DomainRngDef *rng, xmlNodePtr n, const char *path, Conf
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'model' of <%s>", path);
+        /* egd: a daemon speaking the EGD protocol on a chardev */
+        if (streq(rng->backend_model, "egd")) {
+                r = XML_CHECK_ATTRS(n, path, err, "model", "type");
+                if (r >= 0)
+                        r = xml_check_no_text(n, path, err);
+                return r < 0 ? r : domain_chr_backend_parse(&rng->backend_chr, n, path, err);
+        }
         r = XML_CHECK_ATTRS(n, path, err, "model");
         if (r < 0)
                 return r;
@@ -534,6 +541,10 @@ void domain_format_rng(XmlWriter *w, const DomainRngDef *rng, unsigned flags) {
         }
         xw_start(w, "backend");
         xw_attr(w, "model", rng->backend_model ?: "random");
+        if (rng->backend_chr) {
+                xw_attr(w, "type", domain_chr_type_to_string(rng->backend_chr->type));
+                domain_chr_backend_format(w, rng->backend_chr);
+        }
         if (rng->backend_path)
                 xw_text(w, rng->backend_path);
         xw_end(w);
@@ -547,6 +558,7 @@ void domain_rng_clear(DomainRngDef *rng) {
         free(rng->model);
         free(rng->backend_model);
         free(rng->backend_path);
+        rng->backend_chr = domain_chr_backend_free(rng->backend_chr);
         free(rng->alias);
 }
 
@@ -556,6 +568,7 @@ bool domain_rng_own(DomainRngDef *rng) {
         ok = own_str(&rng->model) && ok;
         ok = own_str(&rng->backend_model) && ok;
         ok = own_str(&rng->backend_path) && ok;
+        ok = domain_chr_backend_own(&rng->backend_chr) && ok;
         ok = own_str(&rng->alias) && ok;
         return ok;
 }

@@ -440,6 +440,9 @@ static int parse_child(DomainHostdevDef *h, xmlNodePtr c, const char *path, Conf
                 return domain_parse_hostdev_teaming(&h->net.teaming_persistent, c, sub, err);
         if (xml_is(c, "boot"))
                 return domain_parse_boot_order(c, sub, &h->boot_order, err);
+        /* a PCI function's option ROM (the guest's boot code of a NIC, a GPU) */
+        if (xml_is(c, "rom") && h->type == DOMAIN_HOSTDEV_PCI)
+                return xml_check_unique(c, sub, err) ?: domain_parse_rom(c, sub, &h->rom, err);
         if (xml_is(c, "alias"))
                 return domain_parse_alias(c, sub, &h->alias, err);
         if (xml_is(c, "address"))
@@ -562,6 +565,7 @@ void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned fla
         if (h->shareable)
                 xw_empty(w, "shareable");
         domain_format_alias(w, h->alias, flags);
+        domain_format_rom(w, &h->rom);
         domain_format_address(w, &h->addr);
         xw_end(w);
 }
@@ -616,6 +620,7 @@ int domain_validate_hostdevs(const DomainDef *def, ConfError *err) {
 }
 
 void domain_hostdev_clear(DomainHostdevDef *h) {
+        free(h->rom.file);
         free(h->driver_name);
         free(h->startup_policy);
         free(h->guest_reset);
@@ -635,6 +640,7 @@ bool domain_hostdev_own(DomainHostdevDef *h) {
         bool ok = true;
 
         ok = own_str(&h->driver_name) && ok;
+        ok = own_str(&h->rom.file) && ok;
         ok = own_str(&h->startup_policy) && ok;
         ok = own_str(&h->guest_reset) && ok;
         ok = own_str(&h->scsi_adapter) && ok;

@@ -96,6 +96,7 @@ typedef struct DomainHostdevDef {
         size_t n_routes;
 
         unsigned boot_order;
+        DomainRomDef rom;          /* pci: <rom bar='' file='' enabled=''/> */
         bool readonly, shareable;
         DomainDeviceAddress addr;  /* pci, drive or usb; NONE: not given */
         char *alias;               /* live */

@@ -39,7 +39,7 @@ static char *fake_devices[] = {
         (char *) "ich9-usb-uhci3", (char *) "pcie-root-port", (char *) "pci-bridge",
         (char *) "i82801b11-bridge", (char *) "pcie-pci-bridge", (char *) "x3130-upstream",
         (char *) "xio3130-downstream", (char *) "pxb", (char *) "pxb-pcie",
-        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "virtserialport", (char *) "isa-serial", (char *) "pci-serial",
+        (char *) "virtio-serial-pci", (char *) "virtconsole", (char *) "virtserialport", (char *) "isa-serial", (char *) "pci-serial", (char *) "isa-parallel", (char *) "isa-debugcon",
         (char *) "virtio-net-pci", (char *) "e1000", (char *) "e1000e", (char *) "rtl8139", (char *) "VGA",
         (char *) "cirrus-vga", (char *) "virtio-vga", (char *) "virtio-gpu-pci", (char *) "qxl-vga",
         (char *) "qxl", (char *) "bochs-display", (char *) "ramfb", (char *) "usb-tablet",

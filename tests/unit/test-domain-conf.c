@@ -225,8 +225,8 @@ static void test_hostdev_refused(void) {
                   VB_ERROR_INVALID_ARG, "dev/sda" },
                 { "<hostdev mode='capabilities' type='misc' managed='yes'><source><char>/dev/tty</char></source>"
                   "</hostdev>", VB_ERROR_NOT_SUPPORTED, "managed" },
-                { "<hostdev mode='subsystem' type='pci'><source><address bus='1'/></source><rom bar='on'/></hostdev>",
-                  VB_ERROR_NOT_SUPPORTED, "rom" },
+                { "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source>"
+                  "<rom bar='on'/></hostdev>", VB_ERROR_NOT_SUPPORTED, "rom" },
                 { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='x'/></hostdev>",
                   VB_ERROR_NOT_SUPPORTED, "iscsi" },
                 { "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>",

@@ -139,8 +139,9 @@ static void test_refuse_too_large(void) {
 }
 
 static void test_refuse_unmodelled(void) {
-        REFUSED(NULL, "<hostdev mode='subsystem' type='pci'><source><address bus='1'/></source><rom bar='on'/>"
-                "</hostdev>", VB_ERROR_NOT_SUPPORTED,
+        /* a PCI function's option ROM: a USB device has none */
+        REFUSED(NULL, "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/>"
+                "</source><rom bar='on'/></hostdev>", VB_ERROR_NOT_SUPPORTED,
                 "unsupported configuration: element <devices/hostdev/rom> is not supported");
         REFUSED(NULL, "<filesystem type='template'><source name='t'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
@@ -202,8 +203,10 @@ static void test_refuse_unmodelled(void) {
                 "missing attribute 'allow'");
         REFUSED(NULL, "<redirfilter><device allow='yes'/></redirfilter>", VB_ERROR_NOT_SUPPORTED,
                 "<devices/redirfilter/device>");
-        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/></channel>",
-                VB_ERROR_NOT_SUPPORTED, "'guestfwd' of attribute 'type' of <devices/channel/target>");
+        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='10.0.2.1'/></channel>",
+                VB_ERROR_XML, "a guestfwd channel needs one");
+        REFUSED(NULL, "<channel type='pty'><target type='guestfwd' address='fe80::1' port='4600'/></channel>",
+                VB_ERROR_INVALID_ARG, "is not an IPv4 address");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_XML, "missing TPM device backend (<devices/tpm/backend>)");
         REFUSED("<seclabel type='static' model='dac'/>", NULL, VB_ERROR_XML, "security label is missing");
         REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
@@ -529,7 +532,14 @@ static void test_refuse_values(void) {
         REFUSED(NULL, "<input type='mouse' bus='usb'><driver iommu='on'/></input>", VB_ERROR_NOT_SUPPORTED,
                 "only supported for a virtio input, not bus 'usb'");
         REFUSED(NULL, "<memballoon model='virtio'/><memballoon model='virtio'/>", VB_ERROR_XML, "<devices/memballoon>");
-        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_NOT_SUPPORTED, "'egd'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='tcp'/></rng>", VB_ERROR_XML,
+                "missing <devices/rng/backend/source> with a service");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='spicevmc'/></rng>", VB_ERROR_NOT_SUPPORTED,
+                "'spicevmc'");
+        REFUSED(NULL, "<rng model='virtio'><backend model='egd' type='unix'><source mode='bind' path='/r.sock'/>"
+                      "<protocol type='telnet'/></backend></rng>", VB_ERROR_NOT_SUPPORTED, "only 'raw'");
+        REFUSED(NULL, "<parallel type='pty'><target type='isa' port='0'/></parallel>", VB_ERROR_NOT_SUPPORTED,
+                "attribute 'type' of <devices/parallel/target>");
         REFUSED(NULL, "<rng model='virtio'/>", VB_ERROR_XML, "<devices/rng/backend>");
         REFUSED(NULL, "<rng model='virtio'><backend model='builtin'>/dev/random</backend></rng>",
                 VB_ERROR_INVALID_ARG, "builtin");
