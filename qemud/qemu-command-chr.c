@@ -314,7 +314,8 @@ static int build_console(QemuCmd *c, size_t i, const char *alias) {
         return cmd_device(c, o);
 }
 
-/* The chardev of another device (an rng's egd backend): "char" + alias. */
+/* The chardev of another device (an rng's egd backend, a passthrough
+ * smartcard's socket): "char" + alias. */
 int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
         return build_chardev(c, chr, alias);
 }
@@ -488,10 +489,4 @@ int qemu_build_redirdevs(QemuCmd *c) {
                         return r;
         }
         return 0;
-}
-
-/* The chardev of another device's socket (a passthrough smartcard's), as
- * a serial's: -chardev ... id=char<alias>. */
-int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias) {
-        return build_chardev(c, chr, alias);
 }

@@ -257,9 +257,6 @@ int qemu_vnc_extra_opts(QemuCmd *c, size_t i, OptBuf *b);
 /* The live path of each display socket the driver places (socket_auto),
  * for qemu_command_assign_paths(). */
 int qemu_graphics_assign_paths(DomainDef *def, const char *run_dir);
-/* -chardev id=char<alias> for chr (qemu-command-chr.c); nothing while
- * collecting devices. */
-int qemu_build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias);
 /* Which video is the primary one: the first with primary='yes', else 0
  * (qemu-command-video.c). */
 size_t qemu_primary_video(const DomainDef *def);
