@@ -485,8 +485,9 @@ bool domain_chr_own(DomainChrDef *chr) {
 
 /* ---- redirdev ------------------------------------------------------------- */
 
-/* <protocol type='raw'/> of a unix redirdev: the only thing it can say */
-static int parse_unix_protocol(DomainRedirdevDef *rd, xmlNodePtr n, const char *path, ConfError *err) {
+/* <protocol type='raw'/> of a unix socket (a redirdev's, a passthrough
+ * smartcard's): the only thing such a socket can say */
+int domain_parse_unix_protocol(xmlNodePtr n, const char *path, bool *raw, ConfError *err) {
         _cleanup_free_ char *type = NULL;
         int r;
 
@@ -500,7 +501,7 @@ static int parse_unix_protocol(DomainRedirdevDef *rd, xmlNodePtr n, const char *
         if (!streq(type, "raw"))
                 return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported for "
                                            "type 'unix', only 'raw'", type, path);
-        rd->protocol_raw = true;
+        *raw = true;
         return 0;
 }
 
@@ -518,7 +519,7 @@ static int parse_redirdev_child(DomainRedirdevDef *rd, xmlNodePtr c, const char 
         if (xml_is(c, "protocol") && rd->type == DOMAIN_CHR_TCP)
                 return domain_chr_parse_protocol(rd->src, c, sub, err);
         if (xml_is(c, "protocol"))
-                return parse_unix_protocol(rd, c, sub, err);
+                return domain_parse_unix_protocol(c, sub, &rd->protocol_raw, err);
         if (xml_is(c, "address"))
                 return domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &rd->addr, err);
         if (xml_is(c, "alias"))

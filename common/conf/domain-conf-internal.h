@@ -85,6 +85,8 @@ void domain_format_virtio_opts(XmlWriter *w, const DomainVirtioOpts *v);
 
 /* <rom> of a PCI device (domain-rom.c). */
 int domain_parse_rom(xmlNodePtr n, const char *path, DomainRomDef *rom, ConfError *err);
+/* <protocol type='raw'/> of a unix socket chardev: sets *raw (domain-chr.c) */
+int domain_parse_unix_protocol(xmlNodePtr n, const char *path, bool *raw, ConfError *err);
 void domain_format_rom(XmlWriter *w, const DomainRomDef *rom);
 
 /* Children every device may have. */

@@ -101,25 +101,6 @@ static int parse_unix_source(DomainChrDef *chr, xmlNodePtr n, const char *path, 
         return 0;
 }
 
-/* <protocol type='raw'/> of a unix passthrough: all a unix socket speaks */
-static int parse_unix_protocol(DomainSmartcardDef *sc, xmlNodePtr n, const char *path, ConfError *err) {
-        _cleanup_free_ char *type = NULL;
-        int r;
-
-        r = XML_CHECK_ATTRS(n, path, err, "type");
-        if (r >= 0)
-                r = xml_check_empty(n, path, err);
-        if (r >= 0)
-                r = xml_attr_str_required(n, path, "type", &type, err);
-        if (r < 0)
-                return r;
-        if (!streq(type, "raw"))
-                return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported for "
-                                           "type 'unix', only 'raw'", type, path);
-        sc->protocol_raw = true;
-        return 0;
-}
-
 static int parse_passthrough_child(DomainSmartcardDef *sc, xmlNodePtr c, const char *path, ConfError *err) {
         DomainChrDef *chr = sc->src;
         XML_SUBPATH(sub, path, (const char *) c->name);
@@ -142,7 +123,7 @@ static int parse_passthrough_child(DomainSmartcardDef *sc, xmlNodePtr c, const c
         if (xml_is(c, "protocol") && chr->type == DOMAIN_CHR_TCP)
                 return domain_chr_parse_protocol(chr, c, sub, err);
         if (xml_is(c, "protocol"))
-                return parse_unix_protocol(sc, c, sub, err);
+                return domain_parse_unix_protocol(c, sub, &sc->protocol_raw, err);
         return xml_unsupported_element(c, path, err);
 }
 
