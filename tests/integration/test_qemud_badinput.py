@@ -91,9 +91,9 @@ def test_wrong_root_element(env, doms, method):
 
 @DEFINE_AND_CREATE
 @pytest.mark.parametrize("device,named", [
-    ("<hostdev mode='subsystem' type='pci' managed='yes'><source>"
-     "<address domain='0x0000' bus='0x06' slot='0x02' function='0x0'/></source><rom bar='off'/></hostdev>",
-     "<devices/hostdev/rom>"),
+    ("<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2008-06.org.example:t/1'>"
+     "<host name='192.0.2.1' port='3260'/></source></hostdev>",
+     "<devices/hostdev/source>"),
     ("<frobnicator/>", "frobnicator"),
 ], ids=["hostdev", "unknown-element"])
 def test_unsupported_element(env, doms, method, device, named):
