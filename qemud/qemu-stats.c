@@ -719,7 +719,9 @@ static void remember(Domain *d, StatsQuery query, json_object *result) {
         case QUERY_DIRTY_RATE:
                 status = json_str(result, "status");
                 json_object_put(cache->dirty_rate);
-                cache->dirty_rate = status && !streq(status, "measuring") ? json_object_get(result) : NULL;
+                /* only a finished measure stays: QEMU answers "unstarted" for a
+                 * moment after calc-dirty-rate, until its thread runs */
+                cache->dirty_rate = streq_ptr(status, "measured") ? json_object_get(result) : NULL;
                 break;
         default:
                 break;
