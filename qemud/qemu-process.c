@@ -4,6 +4,7 @@
  * monitor (Shutdown, Reboot, Reset, Suspend, Resume), and picking it up
  * after a restart (adopt, lost, rollback). The start is in qemu-start.c. */
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 
 #include "domain-autodestroy.h"
@@ -23,6 +24,7 @@
 #include "qemu-perf.h"
 #include "domain-prepare.h"
 #include "domain-lock.h"
+#include "domain-log.h"
 #include "qemu-process.h"
 #include "qemu-net-host.h"
 #include "qemu-chains.h"
@@ -37,10 +39,21 @@
 
 static void process_finish(Domain *d, int shutoff_reason, int stopped_detail);
 
+/* A signal nobody here sent (Destroy and the kill timer are ours): QEMU
+ * crashed, or someone killed it. Said in the log, as libvirt's domain
+ * log says so, for the one who has to find out why the guest went. */
+static void log_killed(Domain *d, pid_t pid, int code, int status) {
+        if ((code != CLD_KILLED && code != CLD_DUMPED) || d->destroying || d->kill_timer)
+                return;
+        log_error("QEMU of %s (pid %d) was killed by signal %d (%s)%s.", d->def->name, (int) pid, status,
+                  strsignal(status), code == CLD_DUMPED ? ", core dumped" : "");
+}
+
 void on_process_exit(pid_t pid, int code, int status, void *userdata) {
         Domain *d = userdata;
 
         log_debug("QEMU of %s (pid %d) exited, code %d status %d", d->def->name, (int) pid, code, status);
+        log_killed(d, pid, code, status);
         d->pid = 0;
         if (d->rolling_back)
                 process_finish(d, DOMAIN_SHUTOFF_FAILED, DOMAIN_EVENT_STOPPED_FAILED);
@@ -171,6 +184,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         }
         q->from_snapshot = false;
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
+        domain_log_stopped(d, shutoff_reason);
         if (stopped_detail >= 0)
                 domain_emit_event(d, DOMAIN_EVENT_STOPPED, stopped_detail);
 
@@ -217,7 +231,7 @@ void on_monitor_closed(QemuMonitor *mon, int error, void *userdata) {
                 domain_emit_signal(d, "ControlError", NULL);
         /* QEMU hung up: the pidfd tells when it is gone. If it stays, it is
          * of no use without a monitor. */
-        if (d->pid > 0 && !d->destroying && !q->got_shutdown) {
+        if (d->pid > 0 && !d->destroying && !q->got_shutdown && pid_is_alive(d->pid) > 0) {
                 log_warning("Lost the monitor of %s, stopping it.", d->def->name);
                 process_kill(d);
         }

@@ -37,11 +37,17 @@ static char *log_path(Domain *d) {
         return p;
 }
 
-static void start_line(char *buf, size_t size) {
+static void stamp_line(char *buf, size_t size, const char *what) {
         time_t t = time(NULL);
         struct tm tm;
+        char when[32];
 
-        strftime(buf, size, "%Y-%m-%d %H:%M:%S: " START_MARK, gmtime_r(&t, &tm));
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", gmtime_r(&t, &tm));
+        snprintf(buf, size, "%s: %s", when, what);
+}
+
+static void start_line(char *buf, size_t size) {
+        stamp_line(buf, size, START_MARK);
 }
 
 /* Without logd: append to the file ourselves; the guest process writes to
@@ -150,6 +156,22 @@ char *domain_log_tail(Domain *d) {
         if (strlen(p) > 1024)
                 p += strlen(p) - 1024;
         return strdup(p);
+}
+
+void domain_log_stopped(Domain *d, int shutoff_reason) {
+        char what[64], line[96];
+
+        snprintf(what, sizeof(what), "shutting down, reason=%s", domain_shutoff_reason_to_string(shutoff_reason));
+        stamp_line(line, sizeof(line), what);
+        if (getenv("VIRTBUS_NO_LOGD")) {
+                _cleanup_free_ char *path = log_path(d);
+                _cleanup_close_ int fd = path ? open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY) : -1;
+
+                if (fd >= 0)
+                        dprintf(fd, "%s\n", line);
+                return;
+        }
+        (void) logd_append_async(d->manager->bus, driver_name(d), d->def->name, line, NULL, NULL, NULL);
 }
 
 static bool any_guest_runs(Manager *m) {

@@ -14,6 +14,10 @@
 typedef void (*domain_log_fn)(Domain *d, int fd, void *userdata);
 int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *userdata);
 
+/* "<time>: shutting down, reason=crashed" at the end of the log, as libvirt
+ * writes it when its guest process is gone. */
+void domain_log_stopped(Domain *d, int shutoff_reason);
+
 /* The last bytes the guest process wrote, to explain a failed start. */
 char *domain_log_tail(Domain *d);
 

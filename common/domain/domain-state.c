@@ -18,6 +18,18 @@ const char *domain_state_to_string(DomainState s) {
         return state_names[s];
 }
 
+/* libvirt's names for the shutoff reasons (virDomainShutoffReason), as its
+ * domain log writes them. */
+static const char *const shutoff_names[] = {
+        "unknown", "shutdown", "destroyed", "crashed", "migrated", "saved", "failed", "from-snapshot", "daemon",
+};
+
+const char *domain_shutoff_reason_to_string(int reason) {
+        if (reason < 0 || (size_t) reason >= ELEMENTSOF(shutoff_names))
+                return "unknown";
+        return shutoff_names[reason];
+}
+
 int domain_state_from_string(const char *s) {
         for (size_t i = 0; i < ELEMENTSOF(state_names); i++)
                 if (streq(state_names[i], s))

@@ -142,4 +142,5 @@ enum {
 };
 
 const char *domain_state_to_string(DomainState s);
+const char *domain_shutoff_reason_to_string(int reason);
 int domain_state_from_string(const char *s);

@@ -71,6 +71,9 @@ class QemudEnv:
         self.mon = h.BusMonitor(self.bus).start()
         self.qemud = h.Daemon("qemud", self.bus, self.root, qemud_args).start()
         self.serials = {}
+        # now too: a module fixture that fails (a guest that does not boot)
+        # does so before the autouse _env_logs registers anything
+        h.register_log_dir("QEMU log", self.qemu_log_dir)
 
     # conftest's session hook cleans up roots it knows of even when the
     # session is interrupted before our teardown runs.

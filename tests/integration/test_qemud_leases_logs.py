@@ -606,9 +606,27 @@ def test_booted_guest_log_and_lease_release_on_shutdown(host, guest, vroot):
     wait_until(lambda: leases_of(host, dom) == [], 10, what="the lease to go after Shutdown")
     other.start()
     assert leases_of(host, other) == [(disk, other.uuid, "waiting", other.pid(), 0)]
-    # The power-off reached the log too, before the pipe closed.
+    # The power-off reached the log too, before the pipe closed; then why it stopped.
     assert h.GUEST_POWEROFF.encode() in host.tail("logged")
+    wait_in(dom.log_text, rb"\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: shutting down, reason=shutdown\n", 15,
+            "the stop line in the log")
     other.destroy()
+
+
+def test_qemu_killed_by_a_signal_is_named_in_both_logs(host, vroot):
+    """A QEMU gone by a signal nobody here sent: qemud's log names the
+    signal, the guest's log ends with libvirt's 'reason=crashed'."""
+    dom = host.define(idle_xml("segv", [])).start()
+    os.kill(dom.pid(), signal.SIGSEGV)
+    wait_until(lambda: dom.state() == (S.SHUTOFF, 3), 15, what="the guest to be shut off, crashed")
+    wait_in(dom.log_text, rb": shutting down, reason=crashed\n", 15, "the stop line in the guest's log")
+    wait_in(lambda: host.qemud.log_path.read_bytes(),
+            rb"QEMU of segv \(pid \d+\) was killed by signal 11 \(Segmentation fault\)", 15,
+            "the signal in qemud's log")
+    assert b"Lost the monitor of segv" not in host.qemud.log_path.read_bytes()
+    dom.start()
+    dom.destroy()
+    wait_in(dom.log_text, rb": shutting down, reason=destroyed\n", 15, "the Destroy in the guest's log")
 
 
 def test_log_survives_qemud_sigkill_and_logd_reexec(host, guest, vroot):
@@ -749,3 +767,4 @@ def test_log_written_by_qemud_when_told_not_to_use_logd(bus, bus_monitor, daemon
     assert [x for x in bus_monitor.messages[m:] if x.get("destination") == LOGD] == []
     assert not bus.name_has_owner(LOGD)
     dom.destroy()
+    assert dom.log_text().endswith(b": shutting down, reason=destroyed\n")
