@@ -59,6 +59,9 @@ static int build_allocate(sd_bus *bus, const NetworkdPortRequest *req, sd_bus_me
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && !req->veth)
                 r = sd_bus_message_append(m, "{sv}", "vnet_hdr", "b", (int) req->vnet_hdr);
+        /* only when wanted: a networkd without the option still serves the rest */
+        if (r >= 0 && !req->veth && req->multi_queue)
+                r = sd_bus_message_append(m, "{sv}", "multi_queue", "b", 1);
         if (r >= 0 && req->veth)
                 r = append_option(m, "peer_ifname", req->peer_ifname);
         if (r >= 0)

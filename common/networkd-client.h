@@ -41,6 +41,7 @@ typedef struct NetworkdPortRequest {
         const char *portgroup;     /* <source portgroup=''>; NULL: the network's default */
         const char *ifname;        /* <target dev=''> or a template; NULL: "vnet%d" */
         bool vnet_hdr;             /* IFF_VNET_HDR, for virtio-net (and vhost) */
+        bool multi_queue;          /* IFF_MULTI_QUEUE: the owner opens the other queues by name */
         const char *bandwidth_xml; /* the interface's own <bandwidth> element, or NULL */
         const char *vlan_xml;      /* the interface's own <vlan> element, or NULL */
         int isolated;              /* <port isolated=''>: 1 yes, -1 no, 0 as the network says */

@@ -243,7 +243,7 @@ int addr_add(struct nl_sock *sk, int ifindex, const NetAddr *a, unsigned prefix)
         return r < 0 ? nl_errno(r) : 0;
 }
 
-int tap_create(const char *name, bool vnet_hdr, int *ret_fd, char ret_name[IFNAMSIZ]) {
+int tap_create(const char *name, bool vnet_hdr, bool multi_queue, int *ret_fd, char ret_name[IFNAMSIZ]) {
         struct ifreq ifr = {};
         _cleanup_close_ int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 
@@ -251,7 +251,7 @@ int tap_create(const char *name, bool vnet_hdr, int *ret_fd, char ret_name[IFNAM
                 return -errno;
         if (strlen(name) >= IFNAMSIZ)
                 return -EINVAL;
-        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0) | (multi_queue ? IFF_MULTI_QUEUE : 0);
         strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0)
                 return -errno;

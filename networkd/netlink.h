@@ -43,7 +43,7 @@ int addr_add(struct nl_sock *sk, int ifindex, const NetAddr *a, unsigned prefix)
 
 /* A tap device from /dev/net/tun. name: a name or a template ("vnet%d").
  * Returns the fd (O_CLOEXEC) and the name the kernel gave. */
-int tap_create(const char *name, bool vnet_hdr, int *ret_fd, char ret_name[IFNAMSIZ]);
+int tap_create(const char *name, bool vnet_hdr, bool multi_queue, int *ret_fd, char ret_name[IFNAMSIZ]);
 int veth_create(struct nl_sock *sk, const char *name, const char *peer);
 
 /* Bridge ports. */

@@ -62,14 +62,14 @@ static int read_options(sd_bus_message *msg, PortRequest *req, sd_bus_error *err
                         req->isolated = b;
                         done = true;
                 }
-                if (!done && streq(key, "vnet_hdr")) {
+                if (!done && (streq(key, "vnet_hdr") || streq(key, "multi_queue"))) {
                         int b;
                         if (!streq(contents, "b"))
-                                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "option 'vnet_hdr' must be a boolean");
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "option '%s' must be a boolean", key);
                         r = sd_bus_message_read(msg, "v", "b", &b);
                         if (r < 0)
                                 return r;
-                        req->vnet_hdr = b;
+                        *(streq(key, "vnet_hdr") ? &req->vnet_hdr : &req->multi_queue) = b;
                         done = true;
                 }
                 if (!done)

@@ -216,7 +216,7 @@ static int make_tap(Port *p, const PortRequest *req, int *ret_fd, int *ret_ifind
         uint8_t mac[6];
         int fd, r;
 
-        r = tap_create(req->ifname && *req->ifname ? req->ifname : "vnet%d", req->vnet_hdr, &fd, name);
+        r = tap_create(req->ifname && *req->ifname ? req->ifname : "vnet%d", req->vnet_hdr, req->multi_queue, &fd, name);
         if (r < 0)
                 return r;
         p->ifname = strdup(name);

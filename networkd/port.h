@@ -48,6 +48,7 @@ typedef struct PortRequest {
         const char *peer_ifname; /* veth: the peer's name */
         const char *netns;       /* veth: move the peer into this namespace (a path) */
         bool vnet_hdr;
+        bool multi_queue;        /* IFF_MULTI_QUEUE: the owner attaches the other queues */
         const char *bandwidth_xml; /* the interface's own <bandwidth> */
         const char *vlan_xml;      /* the interface's own <vlan> */
         int isolated;              /* the interface's <port isolated=''>: 1, 0, or -1 for the network's */

@@ -78,22 +78,46 @@ static int build_vhostuser_chardev(QemuCmd *c, const DomainNetDef *net, const ch
         return cmd_opt(c, "-chardev", &b);
 }
 
+unsigned qemu_net_extra_queues(const DomainNetDef *net) {
+        return domain_net_multi_queue(net) ? net->driver_queues - 1 : 0;
+}
+
+/* "fds=a:b:c": the tap's first fd, then its other queues, which follow
+ * those of the interfaces before it in params->tap_queue_fds. */
+static int add_tap_queues(QemuCmd *c, size_t i, int fd, OptBuf *b) {
+        const DomainNetDef *net = &c->def->nets[i];
+        size_t at = 0, n = qemu_net_extra_queues(net);
+        int r = cmd_add_fd(c, fd);
+
+        for (size_t k = 0; k < i; k++)
+                at += qemu_net_extra_queues(&c->def->nets[k]);
+        if (at + n > c->params->n_tap_queue_fds || !c->params->tap_queue_fds)
+                return cmd_fail(c, -EINVAL, "interface %zu has no fds for its %u tap queues", i, net->driver_queues);
+        opt_add(b, "tap,fds=%d", fd);
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                r = cmd_add_fd(c, c->params->tap_queue_fds[at + k]);
+                opt_append(b, ":%d", c->params->tap_queue_fds[at + k]);
+        }
+        return r;
+}
+
 static int build_tap_netdev(QemuCmd *c, const DomainNetDef *net, size_t i, OptBuf *b) {
         int fd = i < c->params->n_tap_fds && c->params->tap_fds ? c->params->tap_fds[i] : -1;
         int r;
 
         if (fd < 0)
                 return cmd_fail(c, -EINVAL, "interface %zu has no tap fd", i);
-        if (net->driver_queues > 1 && net_is_virtio(net))
-                return cmd_fail(c, -EOPNOTSUPP, "interface %zu: multiqueue (<driver queues='%u'>) on a tap is not "
-                                "supported by qemud: its taps have one queue", i, net->driver_queues);
         if (net->opts.backend_vhost && streq_ptr(net->driver_name, "vhost") && net_is_virtio(net))
                 return cmd_fail(c, -EOPNOTSUPP, "interface %zu: <backend vhost='%s'> is not supported by qemud: "
                                 "QEMU opens /dev/vhost-net itself", i, net->opts.backend_vhost);
-        r = cmd_add_fd(c, fd);
+        if (qemu_net_extra_queues(net) > 0)
+                r = add_tap_queues(c, i, fd, b);
+        else {
+                r = cmd_add_fd(c, fd);
+                opt_add(b, "tap,fd=%d", fd);
+        }
         if (r < 0)
                 return r;
-        opt_add(b, "tap,fd=%d", fd);
         /* QEMU opens /dev/vhost-net itself; vhost serves virtio-net only
          * (libvirt leaves it out for other models too) */
         if (streq_ptr(net->driver_name, "vhost") && net_is_virtio(net))

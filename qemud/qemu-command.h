@@ -99,6 +99,10 @@ typedef struct QemuCommandParams {
          * ignored for type user. Missing or negative for a tap: -EINVAL. */
         const int *tap_fds;
         size_t n_tap_fds;
+        /* The other queues of the multiqueue taps (qemu_net_extra_queues()
+         * of each interface, in interface order). Too few: -EINVAL. */
+        const int *tap_queue_fds;
+        size_t n_tap_queue_fds;
 
         /* Per def->graphics[i]: the port the driver allocated for an autoport
          * display. A display with autoport='no' uses its own port. */
@@ -220,3 +224,7 @@ int qemu_graphics_socket_path(const DomainDef *def, size_t i, const char *run_di
 /* The alias of one disk of def (which need not be in def->disks yet, for
  * hotplug), as qemu_command_assign_aliases() sets it. 0, -EINVAL, -ENOMEM. */
 int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, char **ret);
+
+/* How many tap fds an interface takes beyond its first: queues - 1 for a
+ * multiqueue tap (domain_net_multi_queue()), else 0. */
+unsigned qemu_net_extra_queues(const DomainNetDef *net);

@@ -41,6 +41,9 @@ struct Plug {
         bool volume_marked;       /* storaged was told this guest uses the volume */
         bool labelled;            /* the disk (p->live's, at ref) was given to QEMU's user */
         int tapfd;                /* an interface's tap from networkd, for getfd; -1 */
+        int *queue_fds;           /* a multiqueue tap's other queues, each for a getfd after tapfd's */
+        unsigned n_queue_fds;
+        unsigned n_fds_sent;      /* getfds sent: which fd the next one passes */
         char *port_uuid;          /* networkd's port for it: released if the plug fails */
         DevRef ref;
 };
@@ -61,6 +64,14 @@ typedef struct Unplug {
         sd_event_source *timer;
         struct Unplug *next;
 } Unplug;
+
+/* qemu-hotplug-net.c: a tap's fds (each of a multiqueue tap's queues) by
+ * getfd under names of their own, which netdev_add's args take ("fd" or
+ * "fds"), and the closefds that undo them. */
+int hotplug_tap_getfds(const DomainNetDef *net, json_object *cmds, json_object *args);
+int hotplug_tap_closefds(const DomainNetDef *net, json_object *undo);
+/* Opens the other queues of net's multiqueue tap (net->ifname) for p. */
+int hotplug_tap_queues_open(Plug *p, const DomainNetDef *net);
 
 /* qemu-hotplug.c */
 int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);

@@ -398,6 +398,9 @@ Plug *hotplug_plug_free(Plug *p) {
         free(p->new_src);
         if (p->tapfd >= 0)
                 close(p->tapfd);
+        for (unsigned i = 0; i < p->n_queue_fds; i++)
+                close(p->queue_fds[i]);
+        free(p->queue_fds);
         free(p->port_uuid);
         return mfree(p);
 }
@@ -441,10 +444,14 @@ void hotplug_plug_step(Plug *p) {
         json_object_object_get_ex(c, "execute", &exe);
         if (json_object_object_get_ex(c, "arguments", &args))
                 json_object_get(args);
-        /* the tap goes to QEMU with its getfd (SCM_RIGHTS) */
-        if (mon && streq(json_object_get_string(exe), "getfd"))
-                r = qemu_monitor_command_with_fd(mon, "getfd", args, p->tapfd, on_reply, p);
-        else
+        /* the tap goes to QEMU with its getfd (SCM_RIGHTS), then each of
+         * its other queues with one of its own */
+        if (mon && streq(json_object_get_string(exe), "getfd")) {
+                unsigned k = p->n_fds_sent++;
+                int fd = k == 0 ? p->tapfd : k <= p->n_queue_fds ? p->queue_fds[k - 1] : -1;
+
+                r = qemu_monitor_command_with_fd(mon, "getfd", args, fd, on_reply, p);
+        } else
                 r = mon ? qemu_monitor_command(mon, json_object_get_string(exe), args, on_reply, p) : -ENOTCONN;
         if (r < 0) {
                 if (!mon)
@@ -711,7 +718,6 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                                      "egd backend cannot be hot-plugged: add it to the persistent definition");
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
-                char fdname[64];
 
                 snprintf(id, sizeof(id), "host%s", net->alias);
                 args = json_object_new_object();
@@ -734,21 +740,12 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 } else {
                         /* networkd's tap reaches QEMU by getfd under a name
                          * of its own, which netdev_add then takes */
-                        json_object *fdargs = json_object_new_object();
-
-                        if (!fdargs) {
-                                json_object_put(args);
-                                return -ENOMEM;
-                        }
-                        snprintf(fdname, sizeof(fdname), "fd-%s", net->alias);
-                        json_object_object_add(fdargs, "fdname", json_object_new_string(fdname));
-                        r = hotplug_push_cmd(cmds, "getfd", fdargs);
+                        r = hotplug_tap_getfds(net, cmds, args);
                         if (r < 0) {
                                 json_object_put(args);
                                 return r;
                         }
                         json_object_object_add(args, "type", json_object_new_string("tap"));
-                        json_object_object_add(args, "fd", json_object_new_string(fdname));
                         if (streq_ptr(net->driver_name, "vhost"))
                                 json_object_object_add(args, "vhost", json_object_new_boolean(true));
                 }
@@ -760,10 +757,8 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 r = hotplug_push_cmd(p->undo, "netdev_del", args);
                 if (r < 0 || !qemu_interface_uses_port(net))
                         return r;
-                /* netdev_add failed: the named fd is still QEMU's */
-                args = json_object_new_object();
-                json_object_object_add(args, "fdname", json_object_new_string(fdname));
-                return hotplug_push_cmd(p->undo, "closefd", args);
+                /* netdev_add failed: the named fds are still QEMU's */
+                return hotplug_tap_closefds(net, p->undo);
         }
         return 0;
 }
@@ -878,6 +873,13 @@ static void on_port(int r, const sd_bus_error *error, int tapfd, const char *ifn
                 free_and_replace_str(&net->ifname, strdup(ifname));
                 if (!p->port_uuid || !net->ifname)
                         r = -ENOMEM;
+        }
+        if (d && r >= 0 && qemu_net_extra_queues(net) > 0 && (r = hotplug_tap_queues_open(p, net)) < 0) {
+                (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
+                hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: cannot open queue 2 to %u of "
+                                 "tap %s: %s", p->what, net->driver_queues, ifname, strerror(-r));
+                hotplug_plug_free(p);
+                return;
         }
         if (!d || r < 0) {
                 if (p->port_uuid && d)

@@ -36,6 +36,7 @@ int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPort
                 .portgroup = net->portgroup,
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
+                .multi_queue = domain_net_multi_queue(net),
                 .bandwidth_xml = bandwidth,
                 .vlan_xml = vlan,
                 .isolated = net->opts.port_isolated == TRISTATE_ON ? 1 : net->opts.port_isolated == TRISTATE_OFF ? -1 : 0,

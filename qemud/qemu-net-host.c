@@ -77,13 +77,14 @@ static int tap_set_coalesce(const char *ifname, unsigned frames) {
 }
 
 /* Opens the tap name (a "%d" template makes the kernel pick the number). */
-static int tap_open(const char *tun_path, const char *name, bool vnet_hdr, char ret_name[IFNAMSIZ]) {
+static int tap_open(const char *tun_path, const char *name, bool vnet_hdr, bool multi_queue,
+                    char ret_name[IFNAMSIZ]) {
         struct ifreq ifr = {};
         _cleanup_close_ int fd = open(tun_path, O_RDWR | O_CLOEXEC);
 
         if (fd < 0)
                 return -errno;
-        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
+        ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0) | (multi_queue ? IFF_MULTI_QUEUE : 0);
         snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
         if (ioctl(fd, TUNSETIFF, &ifr) < 0)
                 return -errno;
@@ -135,10 +136,12 @@ static int ethernet_tap(Domain *d, size_t i, char *msg, size_t size) {
         char name[IFNAMSIZ];
         int fd, r;
 
-        fd = tap_open(tun, want, streq_ptr(net->model, "virtio"), name);
+        fd = tap_open(tun, want, streq_ptr(net->model, "virtio"), domain_net_multi_queue(net), name);
         if (fd < 0) {
-                snprintf(msg, size, "interface %zu: cannot %s tap '%s' through %s: %s", i,
-                         unmanaged ? "open the existing" : "create the", want, tun, strerror(-fd));
+                snprintf(msg, size, "interface %zu: cannot %s tap '%s' through %s: %s%s", i,
+                         unmanaged ? "open the existing" : "create the", want, tun, strerror(-fd),
+                         domain_net_multi_queue(net) && fd == -EINVAL ?
+                         " (its <driver queues=''> needs a multiqueue tap: one made with IFF_MULTI_QUEUE)" : "");
                 return fd;
         }
         d->tap_fds[i] = fd;

@@ -26,6 +26,7 @@
 #include "qemu-events.h"
 #include "qemu-monitor.h"
 #include "qemu-net-host.h"
+#include "qemu-net-queues.h"
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
 #include "qemu-sev.h"
@@ -497,14 +498,21 @@ static int build_argv(Domain *d, ConfError *err) {
                 ports[i] = d->live->graphics[i].port;
         params.graphics_ports = ports;
         params.n_graphics_ports = d->live->n_graphics;
-        /* Taps follow the monitor (fd 3) in QEMU, in interface order. */
+        /* Taps follow the monitor (fd 3) in QEMU, in interface order, then
+         * the other queues of multiqueue taps (spawn_qemu's order). */
         _cleanup_free_ int *taps = calloc(d->n_tap_fds + 1, sizeof(int));
-        if (!taps)
+        _cleanup_free_ int *queues = calloc(d->n_tap_queue_fds + 1, sizeof(int));
+        size_t next = 4;
+        if (!taps || !queues)
                 return -ENOMEM;
-        for (size_t i = 0, next = 4; i < d->n_tap_fds; i++)
+        for (size_t i = 0; i < d->n_tap_fds; i++)
                 taps[i] = d->tap_fds[i] >= 0 ? (int) next++ : -1;
+        for (size_t i = 0; i < d->n_tap_queue_fds; i++)
+                queues[i] = (int) next++;
         params.tap_fds = taps;
         params.n_tap_fds = d->n_tap_fds;
+        params.tap_queue_fds = queues;
+        params.n_tap_queue_fds = d->n_tap_queue_fds;
         _cleanup_free_ char *hugepages = NULL;
         if (d->live->memory_backing.hugepages) {
                 uint64_t size = d->live->memory_backing.n_pages ? d->live->memory_backing.pages[0].size_kib : 0;
@@ -563,16 +571,18 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                                q->monitor_path, strerror(-listen_fd));
                 return listen_fd;
         }
-        _cleanup_free_ ProcessFd *map = calloc(3 + d->n_tap_fds, sizeof(ProcessFd));
-        size_t n_map = 0;
+        _cleanup_free_ ProcessFd *map = calloc(3 + d->n_tap_fds + d->n_tap_queue_fds, sizeof(ProcessFd));
+        size_t n_map = 0, target = 4;
         if (!map)
                 return -ENOMEM;
         map[n_map++] = (ProcessFd) { log_fd, 1 };
         map[n_map++] = (ProcessFd) { log_fd, 2 };
         map[n_map++] = (ProcessFd) { listen_fd, 3 };
-        for (size_t i = 0, target = 4; i < d->n_tap_fds; i++)
+        for (size_t i = 0; i < d->n_tap_fds; i++)
                 if (d->tap_fds[i] >= 0)
                         map[n_map++] = (ProcessFd) { d->tap_fds[i], (int) target++ };
+        for (size_t i = 0; i < d->n_tap_queue_fds; i++)
+                map[n_map++] = (ProcessFd) { d->tap_queue_fds[i], (int) target++ };
         ProcessCreds creds = {};
         _cleanup_free_ gid_t *groups = NULL;
         r = qemu_security_creds(d, &creds, &groups); /* 1: QEMU drops to its user */
@@ -780,6 +790,8 @@ static int step_command(void *ctx) {
         char msg[512];
         int r = qemu_net_host_prepare(d, msg, sizeof(msg));
 
+        if (r >= 0)
+                r = qemu_net_queues_prepare(d, msg, sizeof(msg));
         if (r < 0) {
                 start_note_failure(d, VB_ERROR_OPERATION_FAILED, msg);
                 return r;

@@ -109,3 +109,11 @@ typedef struct DomainNetDef {
         size_t n_routes;
         DomainNetOpts opts;
 } DomainNetDef;
+
+/* A virtio-net tap with more than one queue pair (<driver queues='N'/>):
+ * its tap is made with IFF_MULTI_QUEUE and QEMU gets one fd per queue. */
+static inline bool domain_net_multi_queue(const DomainNetDef *net) {
+        return (net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE ||
+                net->type == DOMAIN_NET_ETHERNET) &&
+               net->driver_queues > 1 && net->model && strcmp(net->model, "virtio") == 0;
+}

@@ -78,6 +78,7 @@ static int ask_port(PrepareJob *job, size_t i, const char *peer) {
                 /* A name of the user's; networkd picks one otherwise. */
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
                 .vnet_hdr = streq_ptr(net->model, "virtio"),
+                .multi_queue = domain_net_multi_queue(net),
                 .bandwidth_xml = bandwidth, /* the interface's own <bandwidth> */
                 .vlan_xml = vlan,
                 .isolated = net->opts.port_isolated == TRISTATE_ON ? 1 : net->opts.port_isolated == TRISTATE_OFF ? -1 : 0,
@@ -144,6 +145,11 @@ void domain_network_close_taps(Domain *d) {
                         close(d->tap_fds[i]);
         d->tap_fds = mfree(d->tap_fds);
         d->n_tap_fds = 0;
+        for (size_t i = 0; i < d->n_tap_queue_fds; i++)
+                if (d->tap_queue_fds[i] >= 0)
+                        close(d->tap_queue_fds[i]);
+        d->tap_queue_fds = mfree(d->tap_queue_fds);
+        d->n_tap_queue_fds = 0;
 }
 
 static bool uses_ports(const DomainDef *def) {

@@ -157,6 +157,10 @@ Domain *domain_free(Domain *d) {
                 if (d->tap_fds[i] >= 0)
                         close(d->tap_fds[i]);
         free(d->tap_fds);
+        for (size_t i = 0; i < d->n_tap_queue_fds; i++)
+                if (d->tap_queue_fds[i] >= 0)
+                        close(d->tap_queue_fds[i]);
+        free(d->tap_queue_fds);
         for (size_t i = 0; i < d->n_stop_calls; i++)
                 sd_bus_message_unref(d->stop_calls[i]);
         free(d->stop_calls);

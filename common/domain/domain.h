@@ -70,6 +70,10 @@ typedef struct Domain {
         DomainHandle *handle;         /* held by pending requests of this run (domain-handle.h) */
         int *tap_fds;                 /* per live->nets[i], -1 for none, until its process has them */
         size_t n_tap_fds;
+        /* a multiqueue tap's other queues, in interface order, until its
+         * process has them (qemud opens them: qemu-net-queues.h) */
+        int *tap_queue_fds;
+        size_t n_tap_queue_fds;
         sd_bus_message **stop_calls;  /* Destroy() calls answered when the process is gone */
         size_t n_stop_calls;
 

@@ -79,6 +79,8 @@ static const QemuCaps fake_caps = {
 #define TEST_MONITOR_FD 3
 
 static const int fake_tap_fds[] = { 20, 21, 22, 23, 24, 25, 26, 27 };
+/* the other queues of multiqueue taps, in interface order */
+static const int fake_tap_queue_fds[] = { 30, 31, 32, 33, 34, 35, 36, 37 };
 static const int fake_graphics_ports[] = { 5901, 5902 };
 /* The /dev/sgN qemu_hostdev_prepare() would find for hostdev i. */
 static char *const fake_hostdev_paths[] = {
@@ -105,6 +107,8 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .monitor_fd = TEST_MONITOR_FD,
                 .tap_fds = fake_tap_fds,
                 .n_tap_fds = ELEMENTSOF(fake_tap_fds),
+                .tap_queue_fds = fake_tap_queue_fds,
+                .n_tap_queue_fds = ELEMENTSOF(fake_tap_queue_fds),
                 .graphics_ports = fake_graphics_ports,
                 .n_graphics_ports = ELEMENTSOF(fake_graphics_ports),
                 .run_dir = TEST_ROOT "/run",

@@ -792,6 +792,8 @@ static int open_tap(void) {
         return fd;
 }
 
+#define MAX_TEST_FDS 16
+
 typedef struct FdMap {
         int from, to;
 } FdMap;
@@ -1003,6 +1005,31 @@ static int move_display_ports(char **argv) {
         return 0;
 }
 
+/* "tap,fds=A:B:C": one multiqueue tap, a queue opened for each fd. */
+static int map_tap_queues(const char *fds, FdMap *map, size_t *n, int *taps, size_t *n_taps) {
+        char name[IFNAMSIZ] = "vbmq%d";
+
+        for (const char *p = fds; *p && *p != ',' && *n < MAX_TEST_FDS; p += strspn(p, ":")) {
+                struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE };
+                int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+                char *end;
+
+                if (fd < 0)
+                        return -errno;
+                snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+                if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+                        int r = -errno;
+                        close(fd);
+                        return r;
+                }
+                snprintf(name, sizeof(name), "%s", ifr.ifr_name);
+                taps[(*n_taps)++] = fd;
+                map[(*n)++] = (FdMap) { fd, (int) strtol(p, &end, 10) };
+                p = end;
+        }
+        return 0;
+}
+
 /* The fds the golden argv names: the monitor and "tap,fd=N". A vsock
  * needs this host's /dev/vhost-vsock (-ENOENT without one). */
 static int map_fds(char **argv, int monitor, FdMap *map, size_t *n, int *taps, size_t *n_taps) {
@@ -1013,7 +1040,11 @@ static int map_fds(char **argv, int monitor, FdMap *map, size_t *n, int *taps, s
 
                 if ((p = strstr(a, "id=charmonitor,fd=")) && *n < 8)
                         map[(*n)++] = (FdMap) { monitor, atoi(p + 18) };
-                else if (strncmp(a, "tap,fd=", 7) == 0 && *n < 8) {
+                else if (strncmp(a, "tap,fds=", 8) == 0) {
+                        int r = map_tap_queues(a + 8, map, n, taps, n_taps);
+                        if (r < 0)
+                                return r;
+                } else if (strncmp(a, "tap,fd=", 7) == 0 && *n < 8) {
                         int fd = open_tap();
                         if (fd < 0)
                                 return fd;
@@ -1088,8 +1119,8 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
         char root[] = "/tmp/vbtest-qemu-command-XXXXXX";
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         size_t stem = strlen(xml_name) - 4, n_map = 0, n_taps = 0;
-        int taps[8], r;
-        FdMap map[8];
+        int taps[MAX_TEST_FDS], r;
+        FdMap map[MAX_TEST_FDS];
         pid_t pid;
 
         if (asprintf(&xml_path, "%s/%s", dir, xml_name) < 0 ||
