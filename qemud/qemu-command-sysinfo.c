@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <sysinfo>: with <os><smbios mode='sysinfo'/>, the first <sysinfo
- * type='smbios'> as QEMU's -smbios type=0|1|2|3|11 tables, fields in
+ * type='smbios'> (with mode='host', the host's tables: dmi-table.h) as QEMU's -smbios type=0|1|2|3|11 tables, fields in
  * libvirt's order; every <sysinfo type='fwcfg'> entry as -fw_cfg
  * name=,string=|file=. */
 #include <errno.h>
@@ -51,15 +51,18 @@ static int build_smbios(QemuCmd *c) {
 
         switch (c->def->os.smbios_mode) {
         case DOMAIN_SMBIOS_HOST:
-                /* libvirt copies the host's tables; qemud does not read them */
-                return cmd_fail(c, -EOPNOTSUPP, "Host SMBIOS information is not available: <os><smbios "
-                                "mode='host'/> is not supported by qemud, use mode='sysinfo'");
+                /* the host's tables, which the driver read (its uuid is
+                 * not among them: the guest's is its own) */
+                si = c->params->host_sysinfo;
+                if (!si)
+                        return cmd_fail(c, -EOPNOTSUPP, "Host SMBIOS information is not available");
+                break;
         case DOMAIN_SMBIOS_SYSINFO:
+                si = first_smbios(c->def);
                 break;
         default:
                 return 0;
         }
-        si = first_smbios(c->def);
         if (!si)
                 return cmd_fail(c, -EINVAL, "Domain '%s' sysinfo are not available: <os><smbios mode='sysinfo'/> "
                                 "needs a <sysinfo type='smbios'>", c->def->name);

@@ -103,6 +103,9 @@ typedef struct QemuCommandParams {
          * of each interface, in interface order). Too few: -EINVAL. */
         const int *tap_queue_fds;
         size_t n_tap_queue_fds;
+        /* <os><smbios mode='host'/>: the host's SMBIOS (dmi_table_read()),
+         * without its uuid. NULL: not available (refused). */
+        const DomainSysinfo *host_sysinfo;
 
         /* Per def->graphics[i]: the port the driver allocated for an autoport
          * display. A display with autoport='no' uses its own port. */

@@ -27,6 +27,8 @@
 #include "qemu-monitor.h"
 #include "qemu-net-host.h"
 #include "qemu-net-queues.h"
+#include "qemu-smbios-host.h"
+#include "dmi-table.h"
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
 #include "qemu-sev.h"
@@ -553,6 +555,13 @@ static int build_argv(Domain *d, ConfError *err) {
         params.hostdev_paths = hostdev_paths;
         params.n_hostdev_paths = d->live->n_hostdevs;
         qemu_secrets_params(d, &params);
+        _cleanup_(dmi_sysinfo_clear) DomainSysinfo host_smbios = {};
+        r = qemu_smbios_host_prepare(d->live, &host_smbios, err);
+        if (r < 0) {
+                qemu_hostdev_paths_free(hostdev_paths, d->live->n_hostdevs);
+                return r;
+        }
+        params.host_sysinfo = d->live->os.smbios_mode == DOMAIN_SMBIOS_HOST ? &host_smbios : NULL;
         r = qemu_command_build(d->live, qemu_driver_data(m)->caps, &params, &qemu_domain(d)->start_argv, &fds,
                                   &n_fds, err);
         qemu_hostdev_paths_free(hostdev_paths, d->live->n_hostdevs);

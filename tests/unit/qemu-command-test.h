@@ -88,6 +88,29 @@ static char *const fake_hostdev_paths[] = {
         (char *) "/dev/sg4", (char *) "/dev/sg5", (char *) "/dev/sg6", (char *) "/dev/sg7",
 };
 
+/* The host's SMBIOS a driver would have read (dmi-table.h), for
+ * <os><smbios mode='host'/>: a comma in a value is QEMU's to quote. */
+static DomainSmbiosSection fake_host_boards[] = {
+        { { (char *) "Board Maker", (char *) "B-100", (char *) "rev 2", (char *) "BSN1", (char *) "asset-7",
+            (char *) "slot, left" } },
+};
+static char *fake_host_oem[] = { (char *) "oem one", (char *) "oem=two" };
+static const DomainSysinfo fake_host_sysinfo = {
+        .type = DOMAIN_SYSINFO_SMBIOS,
+        .sections = {
+                [DOMAIN_SMBIOS_BIOS] = { { (char *) "Host BIOS Inc.", (char *) "2.17", (char *) "03/14/2024",
+                                           (char *) "2.17" } },
+                [DOMAIN_SMBIOS_SYSTEM] = { { (char *) "Host Maker", (char *) "Server X1", (char *) "v3",
+                                             (char *) "HSN-42", NULL, (char *) "SKU-9", (char *) "Family, Big" } },
+                [DOMAIN_SMBIOS_CHASSIS] = { { (char *) "Host Maker", (char *) "c1", (char *) "CSN-1", NULL,
+                                              (char *) "CSKU" } },
+        },
+        .baseboards = fake_host_boards,
+        .n_baseboards = ELEMENTSOF(fake_host_boards),
+        .oem_strings = fake_host_oem,
+        .n_oem_strings = ELEMENTSOF(fake_host_oem),
+};
+
 /* The disks' secret objects qemu-secrets.c would prepare (the data is
  * what it would encrypt; here fixed), for the golden files' disk aliases. */
 #define FAKE_SECRET(alias, kind) { (char *) alias "-" kind "-secret0", (char *) "c2VjcmV0ZGF0YTEyMzQ1Ng==", \
@@ -121,6 +144,7 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .secrets = fake_secrets,
                 .n_secrets = ELEMENTSOF(fake_secrets),
                 .master_key_path = TEST_ROOT "/run/master-key.aes",
+                .host_sysinfo = &fake_host_sysinfo,
         };
 }
 
