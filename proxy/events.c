@@ -12,6 +12,8 @@
 
 enum {
         EVENT_ID_LIFECYCLE = 0,
+        SECRET_EVENT_ID_VALUE_CHANGED = 1,
+        PROC_SECRET_EVENT_VALUE_CHANGED = 383,
         EVENT_REGS_MAX = 1024,
         NAMES_MAX = 65536,
 };
@@ -56,6 +58,8 @@ typedef struct EventWatch {
         /* domain watches: the other signals of the domain objects
          * (domain-events.h) */
         sd_bus_slot *domain_signals;
+        /* the secret watch: secretd's SecretValueChanged */
+        sd_bus_slot *value_changed;
 } EventWatch;
 
 typedef struct NameEntry {
@@ -73,6 +77,7 @@ typedef struct PendingEvent {
         const DomainEventKind *kinds;
         size_t n_kinds;
         sd_bus_message *sig;
+        bool value_changed;       /* a secret's VALUE_CHANGED */
 } PendingEvent;
 
 struct ServerEvents {
@@ -225,6 +230,34 @@ static void deliver(const EventWatch *w, const RemoteHandle *obj, int32_t event,
         }
 }
 
+/* remote_secret_event_value_changed_msg: callbackID, the secret. */
+static void send_value_changed(Client *c, const EventReg *reg, const RemoteHandle *obj) {
+        RpcHeader h = { RPC_PROG_REMOTE, RPC_VERSION, PROC_SECRET_EVENT_VALUE_CHANGED, RPC_MESSAGE, 1, RPC_OK };
+        XdrWriter w;
+
+        xdr_writer_init(&w, 0);
+        rpc_frame_begin(&w, &h);
+        xdr_put_i32(&w, reg->callback_id);
+        remote_put_handle(&w, HANDLE_SECRET, obj);
+        if (rpc_frame_end(&w) >= 0)
+                client_send(c, &w);
+        else
+                xdr_writer_done(&w);
+}
+
+static void deliver_value_changed(const EventWatch *w, const RemoteHandle *obj) {
+        Client *next;
+
+        for (Client *c = w->server->clients; c; c = next) {
+                client_ref(c); /* a failed send closes c */
+                for (size_t i = 0; client_listens(c, w) && i < c->n_events; i++)
+                        if (reg_matches(&c->events[i], HANDLE_SECRET, SECRET_EVENT_ID_VALUE_CHANGED, obj->uuid))
+                                send_value_changed(c, &c->events[i], obj);
+                next = c->next;
+                client_unref(c);
+        }
+}
+
 static void send_domain_event(Client *c, const EventReg *reg, const RemoteHandle *dom, const DomainEventKind *k,
                               sd_bus_message *sig) {
         XdrWriter w;
@@ -277,6 +310,8 @@ static int on_event_handle(sd_bus_message *m, void *userdata, sd_bus_error *ret_
                 obj.name = strdup("");
         if (obj.name && p->sig)
                 deliver_domain_signal(w, &obj, p);
+        else if (obj.name && p->value_changed)
+                deliver_value_changed(w, &obj);
         else if (obj.name)
                 deliver(w, &obj, p->event, p->detail);
         remote_handle_done(&obj);
@@ -352,6 +387,26 @@ static int on_event_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return fetch_and_deliver(w, path, p);
 }
 
+static int on_secret_value_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        EventWatch *w = userdata;
+        _cleanup_free_ char *prefix = NULL;
+        const char *path;
+        uint8_t uuid[16];
+        PendingEvent *p;
+
+        if (!w->owner || !streq_ptr(sd_bus_message_get_sender(m), w->owner) || sd_bus_message_read(m, "o", &path) < 0)
+                return 0;
+        if (asprintf(&prefix, "%s/%s", w->root, w->source->kind_word) < 0 ||
+            bus_path_to_uuid(path, prefix, uuid) < 0 || !anyone_wants(w, SECRET_EVENT_ID_VALUE_CHANGED, uuid))
+                return 0;
+        p = malloc(sizeof(*p));
+        if (!p)
+                return 0;
+        *p = (PendingEvent) { .watch = w, .value_changed = true };
+        memcpy(p->uuid, uuid, 16);
+        return fetch_and_deliver(w, path, p);
+}
+
 static void watch_set_owner(EventWatch *w, const char *owner) {
         free(w->owner);
         w->owner = owner && owner[0] ? strdup(owner) : NULL;
@@ -383,6 +438,7 @@ static int on_owner(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
 static void watch_done(EventWatch *w) {
         w->slot = sd_bus_slot_unref(w->slot);
         w->domain_signals = sd_bus_slot_unref(w->domain_signals);
+        w->value_changed = sd_bus_slot_unref(w->value_changed);
         w->owner_changed = sd_bus_slot_unref(w->owner_changed);
         w->owner_query = sd_bus_slot_unref(w->owner_query);
         w->owner = mfree(w->owner);
@@ -414,6 +470,9 @@ static int add_watch(Server *s, const EventSource *src, const char *bus_name, co
                 else
                         r = sd_bus_add_match_async(s->bus, &w->domain_signals, rule, on_domain_signal, NULL, w);
         }
+        if (r >= 0 && src->kind == HANDLE_SECRET)
+                r = sd_bus_match_signal_async(s->bus, &w->value_changed, bus_name, root, "org.virtbus.Secret1",
+                                              "SecretValueChanged", on_secret_value_changed, NULL, w);
         /* not running (and not activated by this): no owner until it comes */
         if (r >= 0)
                 r = sd_bus_call_method_async(s->bus, &w->owner_query, "org.freedesktop.DBus", "/org/freedesktop/DBus",

@@ -89,8 +89,8 @@ static const ProcDef rows[] = {
         { 146, "virSecretUndefine", 0, "X", SECRET, "Undefine", .reply = reply_void, SEC },
         { 147, "virSecretLookupByUsage", R, "is", CONNECT, "SecretLookupByUsage", .reply = reply_secret, SEC },
         { 287, "virConnectListAllSecrets", R, "nu", CONNECT, "ListSecrets", .reply = reply_secret_list, SEC },
-        /* LIFECYCLE from secretd's SecretEvent (events.c); VALUE_CHANGED is
-         * taken and never sent */
+        /* LIFECYCLE from secretd's SecretEvent, VALUE_CHANGED from its
+         * org.virtbus.Secret1.SecretValueChanged (events.c) */
         { 380, "virConnectSecretEventRegisterAny", R, "ix", .local = events_register },
         { 381, "virConnectSecretEventDeregisterAny", R, "i", .local = events_deregister },
 };

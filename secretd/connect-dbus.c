@@ -142,6 +142,15 @@ void secret_emit_event(Manager *m, const char *path, int event) {
                 log_warning_errno(r, "Cannot emit SecretEvent for %s: %m", path);
 }
 
+/* libvirt's VALUE_CHANGED, which libvirt-dbus has no signal for: on our
+ * own interface, beside GetValueInternal. */
+void secret_emit_value_changed(Manager *m, const char *path) {
+        int r = sd_bus_emit_signal(m->bus, SECRETD_ROOT, SECRETD_INTERFACE, "SecretValueChanged", "o", path);
+
+        if (r < 0)
+                log_warning_errno(r, "Cannot emit SecretValueChanged for %s: %m", path);
+}
+
 #define READ SD_BUS_VTABLE_UNPRIVILEGED
 
 static const sd_bus_vtable connect_vtable[] = {
@@ -164,6 +173,7 @@ static const sd_bus_vtable secret1_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("GetValueInternal", "sis",
                                  SD_BUS_PARAM(uuid) SD_BUS_PARAM(usageType) SD_BUS_PARAM(usageID), "say",
                                  SD_BUS_PARAM(uuid) SD_BUS_PARAM(value), method_get_value_internal, 0),
+        SD_BUS_SIGNAL_WITH_NAMES("SecretValueChanged", "o", SD_BUS_PARAM(secret), 0),
         SD_BUS_VTABLE_END,
 };
 

@@ -35,5 +35,7 @@ int connect_dbus_register(Manager *m);
 /* SecretEvent(o, i event, i detail) with libvirt's event numbers. */
 enum { SECRET_EVENT_DEFINED = 0, SECRET_EVENT_UNDEFINED = 1 };
 void secret_emit_event(Manager *m, const char *path, int event);
+/* org.virtbus.Secret1.SecretValueChanged(o): a secret's value was set. */
+void secret_emit_value_changed(Manager *m, const char *path);
 /* secret-dbus.c: org.libvirt.Secret on <root>/secret/_<uuid>. */
 int secret_dbus_register(Manager *m);

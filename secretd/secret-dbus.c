@@ -85,6 +85,7 @@ static int method_set_value(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         log_info("Secret %s: value set", s->uuid_str);
+        secret_emit_value_changed(m, sd_bus_message_get_path(msg));
         return sd_bus_reply_method_return(msg, NULL);
 }
 
