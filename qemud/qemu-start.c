@@ -15,6 +15,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-chardev-tls.h"
 #include "qemu-graphics-gl.h"
 #include "qemu-video.h"
 #include "qemu-smartcard.h"
@@ -131,6 +132,22 @@ static int free_graphics_port(Domain *d) {
                 if (port_is_free(port, d->manager))
                         return port;
         return -EADDRINUSE;
+}
+
+/* qemud.conf's chardev TLS settings into the builder's params, once the
+ * certificates the definition's TLS chardevs need are found. */
+static int chardev_tls_params(const char *confdir, const DomainDef *live, QemuChardevTls *t,
+                              QemuCommandParams *params, ConfError *err) {
+        int r = qemu_chardev_tls_load(confdir, t, err);
+
+        if (r >= 0)
+                r = qemu_chardev_tls_check(t, live, err);
+        if (r < 0)
+                return r;
+        params->chardev_tls = t->enabled;
+        params->chardev_tls_dir = t->dir;
+        params->chardev_tls_verify = t->verify;
+        return 0;
 }
 
 static int allocate_graphics_ports(Domain *d, bool spice_tls) {
@@ -493,6 +510,10 @@ static int build_argv(Domain *d, ConfError *err) {
         if (r < 0)
                 return r;
         params.spice_tls_dir = spice_tls.enabled ? spice_tls.dir : NULL;
+        QemuChardevTls chardev_tls;
+        r = chardev_tls_params(m->paths.confdir, d->live, &chardev_tls, &params, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < d->live->n_graphics; i++)
                 ports[i] = d->live->graphics[i].port;
         params.graphics_ports = ports;

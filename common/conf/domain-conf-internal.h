@@ -359,6 +359,13 @@ DomainChrDef *domain_chr_backend_free(DomainChrDef *chr);
 bool domain_chr_backend_own(DomainChrDef **chr);
 /* domain-chr-net.c: tcp and udp sources of a chardev */
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+/* domain-chr-source.c: <source>'s seclabels, reconnect, channel='' */
+int domain_chr_parse_source_children(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+int domain_chr_check_source(const DomainChrDef *chr, const char *path, ConfError *err);
+int domain_chr_parse_channel_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+void domain_chr_format_source_children(XmlWriter *w, const DomainChrDef *chr);
+void domain_chr_source_clear(DomainChrDef *chr);
+bool domain_chr_source_own(DomainChrDef *chr);
 int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr);
 /* <source><clipboard copypaste=''/><mouse mode=''/></source> of a
