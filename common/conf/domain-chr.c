@@ -232,8 +232,11 @@ static unsigned chr_address_types(const DomainChrDef *chr) {
         if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial") ||
                                                streq(chr->target_type, "isa-debug")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
+        /* a serial console is the first serial port: it repeats that port's
+         * address, whichever bus it is on (libvirt's pci-serial-dev-chardev) */
         if (chr->kind == DOMAIN_CHR_CONSOLE && (!chr->target_type || streq(chr->target_type, "serial")))
-                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA) | DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
+                       DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
         return 0;
 }
 

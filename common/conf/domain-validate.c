@@ -321,6 +321,19 @@ static void add_user(AddrUser *users, size_t *n, const DomainDeviceAddress *a, u
         (*n)++;
 }
 
+/* A serial console with a serial port to show: the first serial's address
+ * is its own (ISA, or PCI for a pci-serial). */
+static bool console_repeats_serial(const DomainDef *def, const DomainChrDef *console) {
+        if (console->addr.type == DOMAIN_ADDRESS_ISA)
+                return true;
+        if (console->target_type && !streq(console->target_type, "serial"))
+                return false;
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_SERIAL)
+                        return true;
+        return false;
+}
+
 static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
         size_t n = 0;
 
@@ -340,7 +353,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
                 if (c->kind == DOMAIN_CHR_CHANNEL)
                         add_user(users, &n, &c->addr, 0, "channel '%s'", c->target_name ?: "");
-                else if (c->kind == DOMAIN_CHR_CONSOLE && c->addr.type == DOMAIN_ADDRESS_ISA)
+                else if (c->kind == DOMAIN_CHR_CONSOLE && console_repeats_serial(def, c))
                         continue;       /* the serial port it shows, whose address it repeats */
                 else
                         add_user(users, &n, &c->addr, 0, "%s %u", domain_chr_kind_to_string(c->kind), c->port);

@@ -249,3 +249,23 @@ def test_refused_and_nothing_defined(env, serial, error, words):
         env.call("DomainDefineXML", bare_domain("chrbad", serial))
     with dbus_error("NoDomain"):
         env.call("DomainLookupByName", "chrbad")
+
+
+def test_console_with_pci_address(env):
+    """A serial console repeats its pci-serial's PCI address: one pci-serial
+    device, the console an alias of it, both addresses kept."""
+    addr = "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'/>"
+    g = started(env, "chrpci", f"""<serial type='pty'><target type='pci-serial' port='0'/>{addr}</serial>
+    <console type='pty'><target type='serial' port='0'/>{addr}</console>""")
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert inactive.count(addr) == 2
+        g.call("Create", 0)
+        devices = [d for d in opt_values(g, "-device") if '"driver":"pci-serial"' in d]
+        assert len(devices) == 1 and '"addr":"0x4"' in devices[0]
+        live = g.call("GetXMLDesc", 0)
+        console = live.split("<console")[1].split("</console>")[0]
+        assert "<alias name='serial0'/>" in console and addr in console
+    finally:
+        stop(g)
