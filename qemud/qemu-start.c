@@ -3,6 +3,7 @@
  * run and undo functions and the callbacks they wait for, the finisher
  * lists, and how a failed start is settled. What happens once QEMU runs,
  * and when it goes, is in qemu-process.c. */
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -350,6 +351,24 @@ static void on_password_set(QemuMonitor *mon, json_object *result, const char *e
         fail_start_with(d, VB_ERROR_OPERATION_FAILED, msg);
 }
 
+/* passwdValidTo='': QEMU's expire_password at that time (seconds since the
+ * epoch), or now when it has passed, as libvirt does. */
+static int expire_display_password(Domain *d, const DomainGraphicsDef *g) {
+        json_object *args = json_object_new_object();
+        char when[32];
+
+        if (!args)
+                return -ENOMEM;
+        if (g->passwd_valid_to <= (int64_t) time(NULL))
+                snprintf(when, sizeof(when), "now");
+        else
+                snprintf(when, sizeof(when), "%" PRId64, g->passwd_valid_to);
+        json_object_object_add(args, "protocol",
+                               json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
+        json_object_object_add(args, "time", json_object_new_string(when));
+        return qemu_monitor_command(qemu_domain(d)->mon, "expire_password", args, on_password_set, d);
+}
+
 /* Passwords never go on the command line (ps shows it): QMP sets them
  * before the guest runs, ahead of "cont" in the monitor's queue. */
 static int set_display_passwords(Domain *d) {
@@ -366,7 +385,11 @@ static int set_display_passwords(Domain *d) {
                 json_object_object_add(args, "protocol",
                                        json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
                 json_object_object_add(args, "password", json_object_new_string(g->passwd));
+                if (g->connected && g->type == DOMAIN_GRAPHICS_SPICE)
+                        json_object_object_add(args, "connected", json_object_new_string(g->connected));
                 r = qemu_monitor_command(qemu_domain(d)->mon, "set_password", args, on_password_set, d);
+                if (r >= 0 && g->passwd_expires)
+                        r = expire_display_password(d, g);
                 if (r < 0)
                         return r;
         }

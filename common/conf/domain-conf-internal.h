@@ -359,6 +359,9 @@ DomainChrDef *domain_chr_backend_free(DomainChrDef *chr);
 bool domain_chr_backend_own(DomainChrDef **chr);
 /* domain-chr-net.c: tcp and udp sources of a chardev */
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+/* domain-graphics-auth.c: passwdValidTo='' and connected='' of a VNC/SPICE display */
+int domain_parse_graphics_auth(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_graphics_auth(XmlWriter *w, const DomainGraphicsDef *g);
 /* domain-chr-source.c: <source>'s seclabels, reconnect, channel='' */
 int domain_chr_parse_source_children(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 int domain_chr_check_source(const DomainChrDef *chr, const char *path, ConfError *err);

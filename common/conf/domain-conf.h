@@ -633,6 +633,9 @@ typedef struct DomainGraphicsDef {
         DomainSpiceMode channel_modes[_DOMAIN_SPICE_CHANNEL_MAX]; /* <channel name='' mode=''/> */
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
+        bool passwd_expires;       /* passwdValidTo='' given: domain-graphics-auth.c */
+        int64_t passwd_valid_to;   /* its time, seconds since the epoch (UTC) */
+        char *connected;           /* connected='': fail, disconnect, keep (VNC: keep only) */
         char *keymap;
         /* SPICE only; NULL / ABSENT = not given (QEMU's default) */
         char *image_compression;   /* <image compression=''/>: auto_glz, auto_lz, quic, glz, lz, off */

@@ -292,10 +292,11 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return domain_parse_graphics_local(g, n, path, err);
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
-                                    "tlsPort", "defaultMode");
+                                    "tlsPort", "defaultMode", "passwdValidTo", "connected");
         else
                 r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
-                                    "websocket", "sharePolicy", "powerControl", "socket");
+                                    "websocket", "sharePolicy", "powerControl", "socket", "passwdValidTo",
+                                    "connected");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -315,6 +316,8 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "passwd", &g->passwd, err);
+        if (r >= 0)
+                r = domain_parse_graphics_auth(g, n, path, err);
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "keymap", &g->keymap, err);
@@ -367,6 +370,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
         xw_attr(w, "sharePolicy", g->share_policy);
         if (flags & DOMAIN_FORMAT_SECURE)
                 xw_attr(w, "passwd", g->passwd);
+        domain_format_graphics_auth(w, g);
         xw_attr(w, "powerControl", tristate_word(g->power_control, "yes", "no"));
         if (g->default_mode != DOMAIN_SPICE_MODE_ANY)
                 xw_attr(w, "defaultMode", domain_spice_mode_to_string(g->default_mode));
@@ -397,6 +401,7 @@ void domain_graphics_clear(DomainGraphicsDef *g) {
         if (g->passwd)
                 explicit_bzero(g->passwd, strlen(g->passwd));
         free(g->passwd);
+        free(g->connected);
         free(g->keymap);
         free(g->image_compression);
         free(g->jpeg_compression);
@@ -416,6 +421,7 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->socket) && ok;
         ok = own_str(&g->share_policy) && ok;
         ok = own_str(&g->passwd) && ok;
+        ok = own_str(&g->connected) && ok;
         ok = own_str(&g->keymap) && ok;
         ok = own_str(&g->image_compression) && ok;
         ok = own_str(&g->jpeg_compression) && ok;

@@ -4,7 +4,7 @@
  * their round trip, libvirt's define-time rules and messages, and the
  * command line the golden files (chardev-source-extras, chardev-dbus) do
  * not show: TLS objects (QEMU would load certificates there) and the
- * refusals. */
+ * refusals; and a display's passwdValidTo='' and connected=''. */
 
 #include "qemu-command-test.h"
 #include "qemu-validate.h"
@@ -187,4 +187,24 @@ static void test_reconnect_off(void) {
         CHECK(strv_has(a, "socket,id=charchannel0,host=localhost,port=1,reconnect=0"));
 }
 
-UNIT_TESTS(test_round_trip, test_rules, test_tls, test_reconnect_off)
+/* passwdValidTo='' and connected='' of a display (domain-graphics-auth.c). */
+static void test_graphics_auth(void) {
+        _cleanup_free_ char *a = round_trip(DOM(
+                "<graphics type='spice' port='5900' autoport='no' passwd='sercet' "
+                "passwdValidTo='2011-05-31T16:11:22' connected='disconnect'/>"
+                "<graphics type='vnc' passwdValidTo='2099-12-31T23:59:59' connected='keep'/>"));
+
+        if (a) {
+                CHECK_CONTAINS(a, "passwdValidTo='2011-05-31T16:11:22' connected='disconnect'");
+                CHECK_CONTAINS(a, "passwdValidTo='2099-12-31T23:59:59' connected='keep'");
+        }
+        REFUSED_AT(STEP_PARSE, DOM("<graphics type='vnc' passwd='x' connected='disconnect'/>"),
+                   "VNC supports connected='keep' only");
+        REFUSED_AT(STEP_PARSE, DOM("<graphics type='vnc' passwd='x' passwdValidTo='2011-13-01T00:00:00'/>"),
+                   "cannot parse password validity time '2011-13-01T00:00:00'");
+        REFUSED_AT(STEP_PARSE, DOM("<graphics type='vnc' passwd='x' passwdValidTo='2011-05-31 16:11:22'/>"),
+                   "expect YYYY-MM-DDTHH:MM:SS");
+        REFUSED_AT(STEP_PARSE, DOM("<graphics type='spice' passwd='x' connected='maybe'/>"), "connected");
+}
+
+UNIT_TESTS(test_round_trip, test_rules, test_tls, test_reconnect_off, test_graphics_auth)
