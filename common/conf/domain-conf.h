@@ -618,6 +618,13 @@ typedef enum DomainSpiceMode {
         _DOMAIN_SPICE_MODE_MAX,
 } DomainSpiceMode;
 
+/* A <listen> after the first (domain-graphics-listens.c): kept as given;
+ * QEMU takes one listen per display, so a start refuses it, as libvirt. */
+typedef struct DomainGraphicsListenExtra {
+        char *type;            /* address, network, socket, none */
+        char *address, *network, *socket;
+} DomainGraphicsListenExtra;
+
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
         DomainGraphicsListen listen_type;
@@ -633,6 +640,8 @@ typedef struct DomainGraphicsDef {
         DomainSpiceMode channel_modes[_DOMAIN_SPICE_CHANNEL_MAX]; /* <channel name='' mode=''/> */
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
+        DomainGraphicsListenExtra *extra_listens; /* the <listen>s after the first */
+        size_t n_extra_listens;
         bool passwd_expires;       /* passwdValidTo='' given: domain-graphics-auth.c */
         int64_t passwd_valid_to;   /* its time, seconds since the epoch (UTC) */
         char *connected;           /* connected='': fail, disconnect, keep (VNC: keep only) */

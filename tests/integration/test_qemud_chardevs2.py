@@ -314,3 +314,20 @@ def test_vnc_password_valid_to(env, valid_to, takes):
         assert vnc_auth(port, "s3cret") is takes
     finally:
         stop(g)
+
+
+def test_two_listens_kept_and_start_refused(env):
+    """libvirt keeps every <listen> and refuses to start a display with two."""
+    g = started(env, "chrlisten", "<graphics type='vnc' listen='127.0.0.1' autoport='yes'>"
+                                  "<listen type='address' address='127.0.0.1'/>"
+                                  "<listen type='network' network='Bobsnetwork'/></graphics>")
+    try:
+        before = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(before, "domain", "GetXMLDesc")
+        assert "<listen type='network' network='Bobsnetwork'/>" in before
+        with dbus_error("ConfigUnsupported", "QEMU does not support multiple listens for one graphics device."):
+            g.call("Create", 0)
+        assert g.state()[0] == S.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == before
+    finally:
+        stop(g)

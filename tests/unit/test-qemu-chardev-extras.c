@@ -207,4 +207,20 @@ static void test_graphics_auth(void) {
         REFUSED_AT(STEP_PARSE, DOM("<graphics type='spice' passwd='x' connected='maybe'/>"), "connected");
 }
 
-UNIT_TESTS(test_round_trip, test_rules, test_tls, test_reconnect_off, test_graphics_auth)
+/* Several <listen>s: all kept, the first the display's; a start refused as libvirt's. */
+static void test_graphics_listens(void) {
+        _cleanup_free_ char *a = round_trip(DOM(
+                "<graphics type='vnc' listen='1.2.3.4' autoport='yes'><listen type='address' address='1.2.3.4'/>"
+                "<listen type='network' network='Bobsnetwork'/></graphics>"));
+
+        if (a)
+                CHECK_CONTAINS(a, "<listen type='address' address='1.2.3.4'/>\n"
+                                  "      <listen type='network' network='Bobsnetwork'/>\n    </graphics>");
+        REFUSED_AT(STEP_BUILD, DOM("<graphics type='vnc' listen='1.2.3.4'><listen type='address' address='1.2.3.4'/>"
+                                   "<listen type='address' address='127.0.0.1'/></graphics>"),
+                   "QEMU does not support multiple listens for one graphics device.");
+        REFUSED_AT(STEP_PARSE, DOM("<graphics type='vnc'><listen type='address'/><listen type='network'/></graphics>"),
+                   "'network' attribute is required for listen type 'network'");
+}
+
+UNIT_TESTS(test_round_trip, test_rules, test_tls, test_reconnect_off, test_graphics_auth, test_graphics_listens)
