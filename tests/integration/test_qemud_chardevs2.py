@@ -139,6 +139,14 @@ def test_tls_serial_handshake(env):
                    and '"verify-peer":false' in o for o in objs), objs
         assert handshake(port, certs) is not None
         assert "tls='yes'" in g.call("GetXMLDesc", 0)
+        # virsh through the proxy sees the same
+        proxy = h.Proxy(env.bus, env.root).start()
+        try:
+            out = proxy.virsh("dumpxml", "chrtls").stdout
+            out = out.decode() if isinstance(out, bytes) else out
+            assert f"service='{port}' tls='yes'/>" in out
+        finally:
+            proxy.stop()
     finally:
         stop(g)
 
