@@ -123,6 +123,9 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 opt_add_str(&b, "path", chr->path ?: path);
                 if (chr->listen)
                         opt_add(&b, "server=on,wait=off");
+                r = qemu_chr_socket_opts(c, chr, alias, &b);
+                if (r < 0)
+                        return r;
                 break;
         case DOMAIN_CHR_NULL:
                 opt_add(&b, "null,id=char%s", alias);
@@ -136,6 +139,9 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                         opt_add(&b, "server=on,wait=off");
                 if (chr->telnet)
                         opt_add(&b, "telnet=on");
+                r = qemu_chr_socket_opts(c, chr, alias, &b);
+                if (r < 0)
+                        return r;
                 break;
         case DOMAIN_CHR_UDP:
                 opt_add(&b, "udp,id=char%s", alias);
@@ -149,6 +155,16 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 break;
         case DOMAIN_CHR_VC:
                 opt_add(&b, "vc,id=char%s", alias);
+                break;
+        case DOMAIN_CHR_STDIO:
+                /* QEMU's stdout is the guest's log file, its stdin /dev/null */
+                opt_add(&b, "stdio,id=char%s", alias);
+                break;
+        case DOMAIN_CHR_SPICEPORT:
+        case DOMAIN_CHR_DBUS:
+                r = qemu_chr_channel_opts(c, chr, alias, &b);
+                if (r < 0)
+                        return r;
                 break;
         case DOMAIN_CHR_PIPE:
         case DOMAIN_CHR_DEV:
@@ -183,7 +199,8 @@ static int build_chardev(QemuCmd *c, const DomainChrDef *chr, const char *alias)
                 opt_add_str(&b, "logfile", chr->log_file);
                 /* keep what earlier runs logged, unless told not to */
                 opt_add_bool(&b, "logappend", chr->log_append != TRISTATE_OFF);
-        } else if (chr->kind == DOMAIN_CHR_SERIAL && c->params->serial_log) {
+        } else if (chr->kind == DOMAIN_CHR_SERIAL && c->params->serial_log && chr->type != DOMAIN_CHR_STDIO) {
+                /* (stdio already writes to QEMU's stdout, the log) */
                 opt_add_str(&b, "logfile", c->params->serial_log);
                 opt_add(&b, "logappend=on");
         }
@@ -409,6 +426,15 @@ static int build_redirdev_chardev(QemuCmd *c, const DomainRedirdevDef *rd, const
 
         if (rd->type == DOMAIN_CHR_TCP || rd->type == DOMAIN_CHR_UNIX)
                 return rd->src ? build_chardev(c, rd->src, what) : cmd_fail(c, -EINVAL, "%s: no socket", what);
+        if (rd->type == DOMAIN_CHR_DBUS) {
+                /* the D-Bus display's usbredir channel */
+                if (!qemu_has_dbus_display(c->def))
+                        return cmd_fail(c, -EOPNOTSUPP, "%s: a dbus redirdev needs a <graphics type='dbus'>", what);
+                if (!cmd_renders(c))
+                        return 0;
+                opt_add(&b, "dbus,id=char%s,name=org.qemu.usbredir", what);
+                return cmd_opt(c, "-chardev", &b);
+        }
         if (rd->type != DOMAIN_CHR_SPICEVMC)
                 return cmd_fail(c, -EOPNOTSUPP, "%s: redirdev type '%s' is not supported", what,
                                 domain_chr_type_to_string(rd->type) ?: "?");
@@ -469,6 +495,8 @@ static int build_redirdev(QemuCmd *c, size_t i) {
                 return r;
         }
         prop_strf(&o, "chardev", "char%s", what);
+        if (rd->boot_order)
+                prop_int(&o, "bootindex", rd->boot_order);
         r = redir_filter(c->def, &filter);
         if (r < 0) {
                 qemu_json_putp(&o);

@@ -672,6 +672,10 @@ int qemu_build_graphics(QemuCmd *c) {
                 if (seen[t]++)
                         return cmd_fail(c, -EOPNOTSUPP, "only one %s display is supported",
                                         domain_graphics_type_to_string(t));
+                /* libvirt's words: the extra <listen>s are kept, not served */
+                if (c->def->graphics[i].n_extra_listens)
+                        return cmd_fail(c, -EOPNOTSUPP, "QEMU does not support multiple listens for one graphics "
+                                        "device.");
                 if (t == DOMAIN_GRAPHICS_VNC)
                         r = build_vnc(c, i);
                 else if (t == DOMAIN_GRAPHICS_SPICE)

@@ -197,6 +197,11 @@ int qemu_chr_auto_path(const DomainDef *def, size_t i, const char *run_dir, char
 int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o);
 /* Whether the domain has a SPICE display (spicevmc and the spice audiodev need one). */
 bool qemu_has_spice(const DomainDef *def);
+/* qemu-command-chr-opts.c: reconnect=, TLS (its object first); spiceport/dbus name= */
+bool qemu_has_dbus_display(const DomainDef *def);
+bool qemu_chr_uses_tls(const QemuCmd *c, const DomainChrDef *chr);
+int qemu_chr_socket_opts(QemuCmd *c, const DomainChrDef *chr, const char *alias, OptBuf *b);
+int qemu_chr_channel_opts(QemuCmd *c, const DomainChrDef *chr, const char *alias, OptBuf *b);
 /* qemu-command-display.c: -display sdl/egl-headless/dbus; gl=, rendernode= */
 int qemu_build_local_display(QemuCmd *c, size_t i);
 int qemu_graphics_gl_opts(QemuCmd *c, size_t i, OptBuf *b);

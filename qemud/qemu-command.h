@@ -154,6 +154,14 @@ typedef struct QemuCommandParams {
          * (the driver writes the allocated port into the live definition). */
         const char *spice_tls_dir;
 
+        /* Chardev TLS (qemud.conf's chardev_tls, chardev_tls_x509_cert_dir,
+         * chardev_tls_x509_verify, as libvirt's qemu.conf): a tcp chardev
+         * without tls='' takes chardev_tls; one with TLS gets a tls-creds-x509
+         * object on chardev_tls_dir (NULL: fails, naming the setting). */
+        bool chardev_tls;
+        const char *chardev_tls_dir;
+        bool chardev_tls_verify;
+
         /* Secrets (a disk's <encryption> passphrase, its <auth> password):
          * never in clear on the command line. Each is a QEMU secret object
          * whose data the driver encrypted (AES-256-CBC) with the guest's

@@ -648,6 +648,9 @@ static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
                 json_object_object_add(data, "server", json_object_new_boolean(chr->listen));
                 if (chr->listen)
                         json_object_object_add(data, "wait", json_object_new_boolean(false));
+                if (chr->reconnect != TRISTATE_ABSENT)
+                        json_object_object_add(data, "reconnect", json_object_new_int64(
+                                               chr->reconnect == TRISTATE_ON ? chr->reconnect_timeout : 0));
                 break;
         }
         default:

@@ -104,6 +104,17 @@ int qemu_security_validate(const DomainDef *def, ConfError *err) {
                 if (r < 0)
                         return r;
         }
+        for (size_t i = 0; i < def->n_chrs; i++)
+                for (size_t j = 0; j < def->chrs[i].n_seclabels; j++) {
+                        const DomainDevSeclabelDef *s = &def->chrs[i].seclabels[j];
+
+                        snprintf(what, sizeof(what), "%s %zu", domain_chr_kind_to_string(def->chrs[i].kind), i);
+                        r = check_model(s->model, what, err);
+                        if (r >= 0)
+                                r = check_label(s->model ? s->model : "dac", s->label, what, err);
+                        if (r < 0)
+                                return r;
+                }
         for (size_t i = 0; i < def->n_disks; i++)
                 for (size_t j = 0; j < def->disks[i].n_seclabels; j++) {
                         const DomainDevSeclabelDef *s = &def->disks[i].seclabels[j];
@@ -180,6 +191,25 @@ static int add_disk(OwnedList *l, const DomainDiskDef *disk, uid_t uid, gid_t gi
         return 0;
 }
 
+/* A serial's file or tty, or the socket a chardev connects to, to its own
+ * <source><seclabel model='dac'> label if it has one; none with
+ * relabel='no' (libvirt's DAC driver does the same). */
+static int add_chr(OwnedList *l, const DomainChrDef *chr, uid_t uid, gid_t gid) {
+        const DomainDevSeclabelDef *s = domain_dev_seclabel_find(chr->seclabels, chr->n_seclabels, "dac");
+        bool file = chr->type == DOMAIN_CHR_FILE || chr->type == DOMAIN_CHR_DEV;
+        bool peer = chr->type == DOMAIN_CHR_UNIX && !chr->listen;
+
+        if ((!file && !peer) || !chr->path || access(chr->path, F_OK) < 0 ||
+            (s && !domain_dev_seclabel_relabel(s)))
+                return 0;
+        /* a connecting socket is relabelled only when its label says so */
+        if (peer && !(s && s->label))
+                return 0;
+        if (s && s->label && security_dac_parse_label(s->label, &uid, &gid) < 0)
+                return -EINVAL;
+        return owned_add(l, chr->path, uid, gid);
+}
+
 /* A host device's nodes and a passthrough TPM's cancel file, as
  * libvirt's DAC driver gives them; not VFIO's container, which every VFIO
  * user opens (0666). A node the host lacks is skipped: the start's checks
@@ -220,9 +250,7 @@ static int collect(const DomainDef *def, uid_t uid, gid_t gid, OwnedList *l) {
         if (r >= 0)
                 r = owned_add(l, def->os.nvram, uid, gid);
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++)
-                if ((def->chrs[i].type == DOMAIN_CHR_FILE || def->chrs[i].type == DOMAIN_CHR_DEV) &&
-                    def->chrs[i].path && access(def->chrs[i].path, F_OK) == 0)
-                        r = owned_add(l, def->chrs[i].path, uid, gid);
+                r = add_chr(l, &def->chrs[i], uid, gid);
         if (r >= 0)
                 r = add_hostdevs(l, def, uid, gid);
         return r;

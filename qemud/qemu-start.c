@@ -3,6 +3,7 @@
  * run and undo functions and the callbacks they wait for, the finisher
  * lists, and how a failed start is settled. What happens once QEMU runs,
  * and when it goes, is in qemu-process.c. */
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "manager.h"
 #include "process.h"
+#include "qemu-chardev-tls.h"
 #include "qemu-graphics-gl.h"
 #include "qemu-video.h"
 #include "qemu-smartcard.h"
@@ -134,6 +136,22 @@ static int free_graphics_port(Domain *d) {
                 if (port_is_free(port, d->manager))
                         return port;
         return -EADDRINUSE;
+}
+
+/* qemud.conf's chardev TLS settings into the builder's params, once the
+ * certificates the definition's TLS chardevs need are found. */
+static int chardev_tls_params(const char *confdir, const DomainDef *live, QemuChardevTls *t,
+                              QemuCommandParams *params, ConfError *err) {
+        int r = qemu_chardev_tls_load(confdir, t, err);
+
+        if (r >= 0)
+                r = qemu_chardev_tls_check(t, live, err);
+        if (r < 0)
+                return r;
+        params->chardev_tls = t->enabled;
+        params->chardev_tls_dir = t->dir;
+        params->chardev_tls_verify = t->verify;
+        return 0;
 }
 
 static int allocate_graphics_ports(Domain *d, bool spice_tls) {
@@ -336,6 +354,24 @@ static void on_password_set(QemuMonitor *mon, json_object *result, const char *e
         fail_start_with(d, VB_ERROR_OPERATION_FAILED, msg);
 }
 
+/* passwdValidTo='': QEMU's expire_password at that time (seconds since the
+ * epoch), or now when it has passed, as libvirt does. */
+static int expire_display_password(Domain *d, const DomainGraphicsDef *g) {
+        json_object *args = json_object_new_object();
+        char when[32];
+
+        if (!args)
+                return -ENOMEM;
+        if (g->passwd_valid_to <= (int64_t) time(NULL))
+                snprintf(when, sizeof(when), "now");
+        else
+                snprintf(when, sizeof(when), "%" PRId64, g->passwd_valid_to);
+        json_object_object_add(args, "protocol",
+                               json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
+        json_object_object_add(args, "time", json_object_new_string(when));
+        return qemu_monitor_command(qemu_domain(d)->mon, "expire_password", args, on_password_set, d);
+}
+
 /* Passwords never go on the command line (ps shows it): QMP sets them
  * before the guest runs, ahead of "cont" in the monitor's queue. */
 static int set_display_passwords(Domain *d) {
@@ -352,7 +388,11 @@ static int set_display_passwords(Domain *d) {
                 json_object_object_add(args, "protocol",
                                        json_object_new_string(g->type == DOMAIN_GRAPHICS_SPICE ? "spice" : "vnc"));
                 json_object_object_add(args, "password", json_object_new_string(g->passwd));
+                if (g->connected && g->type == DOMAIN_GRAPHICS_SPICE)
+                        json_object_object_add(args, "connected", json_object_new_string(g->connected));
                 r = qemu_monitor_command(qemu_domain(d)->mon, "set_password", args, on_password_set, d);
+                if (r >= 0 && g->passwd_expires)
+                        r = expire_display_password(d, g);
                 if (r < 0)
                         return r;
         }
@@ -496,6 +536,10 @@ static int build_argv(Domain *d, ConfError *err) {
         if (r < 0)
                 return r;
         params.spice_tls_dir = spice_tls.enabled ? spice_tls.dir : NULL;
+        QemuChardevTls chardev_tls;
+        r = chardev_tls_params(m->paths.confdir, d->live, &chardev_tls, &params, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < d->live->n_graphics; i++)
                 ports[i] = d->live->graphics[i].port;
         params.graphics_ports = ports;

@@ -55,6 +55,8 @@ int domain_chr_backend_parse(DomainChrDef **ret, xmlNodePtr n, const char *path,
                  chr->type != DOMAIN_CHR_NULL && !chr->path)
                 r = xml_err_xml(err, "missing attribute 'path' of <%s/source> for type '%s'", path,
                                 domain_chr_type_to_string(chr->type));
+        if (r >= 0)
+                r = domain_chr_check_source(chr, path, err);
         if (r < 0) {
                 domain_chr_clear(chr);
                 return r;
@@ -75,6 +77,7 @@ void domain_chr_backend_format(XmlWriter *w, const DomainChrDef *chr) {
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
                 xw_attr(w, "path", chr->path);
                 xw_attr(w, "append", tristate_word(chr->append, "on", "off"));
+                domain_chr_format_source_children(w, chr);
                 xw_end(w);
         }
         if (chr->protocol_raw) {

@@ -24,9 +24,14 @@ int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *pat
         bool bind;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "mode", "host", "service");
+        if (chr->type == DOMAIN_CHR_TCP)
+                r = XML_CHECK_ATTRS(n, path, err, "mode", "host", "service", "tls");
+        else
+                r = XML_CHECK_ATTRS(n, path, err, "mode", "host", "service");
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = domain_chr_parse_source_children(chr, n, path, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "tls", "yes", "no", &chr->tls, err);
         if (r >= 0)
                 r = xml_attr_str(n, path, "mode", &mode, err);
         if (r >= 0)
@@ -104,6 +109,8 @@ void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr) {
         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
         xw_attr(w, "host", chr->host);
         xw_attr(w, "service", chr->service);
+        xw_attr(w, "tls", tristate_word(chr->tls, "yes", "no"));
+        domain_chr_format_source_children(w, chr);
         xw_end(w);
         if (chr->type == DOMAIN_CHR_TCP) {
                 xw_start(w, "protocol");

@@ -37,7 +37,7 @@ static int parse_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfE
                 r = domain_attr_tristate(n, path, "append", "on", "off", &chr->append, err);
         if (r < 0)
                 return r;
-        r = xml_check_empty(n, path, err);
+        r = domain_chr_parse_source_children(chr, n, path, err);
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "path", &chr->path, err);
@@ -232,8 +232,11 @@ static unsigned chr_address_types(const DomainChrDef *chr) {
         if (chr->kind == DOMAIN_CHR_SERIAL && (!chr->target_type || streq(chr->target_type, "isa-serial") ||
                                                streq(chr->target_type, "isa-debug")))
                 return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
+        /* a serial console is the first serial port: it repeats that port's
+         * address, whichever bus it is on (libvirt's pci-serial-dev-chardev) */
         if (chr->kind == DOMAIN_CHR_CONSOLE && (!chr->target_type || streq(chr->target_type, "serial")))
-                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA);
+                return DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_ISA) | DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
+                       DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
         return 0;
 }
 
@@ -275,8 +278,9 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                 /* the SPICE client is its other end: no host source, no log */
                 if (chr->type == DOMAIN_CHR_SPICEVMC && (xml_is(c, "source") || xml_is(c, "log")))
                         return xml_unsupported_element(c, path, err);
-                /* null and vc have no host source */
-                if ((chr->type == DOMAIN_CHR_NULL || chr->type == DOMAIN_CHR_VC) && xml_is(c, "source"))
+                /* null, vc and stdio have no host source */
+                if ((chr->type == DOMAIN_CHR_NULL || chr->type == DOMAIN_CHR_VC || chr->type == DOMAIN_CHR_STDIO) &&
+                    xml_is(c, "source"))
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
@@ -286,6 +290,10 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                         return r;
                 if (xml_is(c, "source") && chr->type == DOMAIN_CHR_QEMU_VDAGENT)
                         r = domain_chr_parse_vdagent_source(chr, c, sub, err);
+                else if (xml_is(c, "source") && (chr->type == DOMAIN_CHR_SPICEPORT || chr->type == DOMAIN_CHR_DBUS)) {
+                        r = domain_chr_parse_channel_source(chr, c, sub, err);
+                        has_source = true;
+                }
                 else if (xml_is(c, "source") && (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP)) {
                         r = domain_chr_parse_net_source(chr, c, sub, err);
                         has_source = true;
@@ -323,6 +331,12 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                 return xml_err_invalid(err, "attribute 'tty' of <%s> is only valid for type 'pty'", path);
         if (tty && !chr->path)
                 chr->path = TAKE_PTR(tty);
+        r = domain_chr_check_source(chr, path, err);
+        if (r < 0)
+                return r;
+        if ((chr->type == DOMAIN_CHR_SPICEPORT || chr->type == DOMAIN_CHR_DBUS) && !chr->channel)
+                return xml_err_unsupported(err, "Missing source channel attribute for char device (<%s/source>)",
+                                           path);
 
         if (kind == DOMAIN_CHR_CHANNEL) {
                 if (!has_target)
@@ -343,7 +357,7 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                                 return xml_err_xml(err, "missing attribute 'path' of <%s/source> with mode 'connect'",
                                                    path);
                         chr->listen = true;
-                        return 0;
+                        return domain_chr_check_source(chr, path, err);
                 }
         }
         if (chr->type == DOMAIN_CHR_TCP || chr->type == DOMAIN_CHR_UDP) {
@@ -352,7 +366,8 @@ static int parse_chr(DomainDef *def, DomainChrKind kind, xmlNodePtr n, const cha
                                            domain_chr_type_to_string(chr->type));
                 return 0;
         }
-        if (chr->type != DOMAIN_CHR_PTY && chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && !chr->path)
+        if (chr->type != DOMAIN_CHR_PTY && chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC &&
+            chr->type != DOMAIN_CHR_STDIO && !chr->channel && !chr->path)
                 return xml_err_xml(err, "missing attribute 'path' of <%s/source> for type '%s'",
                                    path, domain_chr_type_to_string(chr->type));
         return 0;
@@ -428,13 +443,20 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
                 domain_chr_format_net(w, chr);
         else if (chr->type == DOMAIN_CHR_QEMU_VDAGENT)
                 domain_chr_format_vdagent_source(w, chr);
-        else if ((chr->type != DOMAIN_CHR_PTY || live_pty) && chr->type != DOMAIN_CHR_SPICEVMC &&
-            chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
+        else if (chr->channel) {
+                xw_start(w, "source");
+                xw_attr(w, "channel", chr->channel);
+                domain_chr_format_source_children(w, chr);
+                xw_end(w);
+        } else if ((chr->type != DOMAIN_CHR_PTY || live_pty || chr->n_seclabels) && chr->type != DOMAIN_CHR_SPICEVMC &&
+                   chr->type != DOMAIN_CHR_NULL && chr->type != DOMAIN_CHR_VC && chr->type != DOMAIN_CHR_STDIO &&
+                   (path || chr->kind != DOMAIN_CHR_CHANNEL)) {
                 xw_start(w, "source");
                 if (chr->type == DOMAIN_CHR_UNIX)
                         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
-                xw_attr(w, "path", path);
+                xw_attr(w, "path", chr->type == DOMAIN_CHR_PTY && !live_pty ? NULL : path);
                 xw_attr(w, "append", tristate_word(chr->append, "on", "off"));
+                domain_chr_format_source_children(w, chr);
                 xw_end(w);
         }
         if (chr->protocol_raw && chr->type != DOMAIN_CHR_TCP) {
@@ -456,6 +478,7 @@ void domain_format_chr(XmlWriter *w, const DomainChrDef *chr, unsigned flags) {
 
 void domain_chr_clear(DomainChrDef *chr) {
         domain_chr_net_clear(chr);
+        domain_chr_source_clear(chr);
         free(chr->path);
         free(chr->target_type);
         free(chr->target_model);
@@ -471,6 +494,7 @@ bool domain_chr_own(DomainChrDef *chr) {
         bool ok = true;
 
         ok = domain_chr_net_own(chr) && ok;
+        ok = domain_chr_source_own(chr) && ok;
         ok = own_str(&chr->path) && ok;
         ok = own_str(&chr->target_type) && ok;
         ok = own_str(&chr->target_model) && ok;
@@ -524,6 +548,8 @@ static int parse_redirdev_child(DomainRedirdevDef *rd, xmlNodePtr c, const char 
                 return domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &rd->addr, err);
         if (xml_is(c, "alias"))
                 return domain_parse_alias(c, sub, &rd->alias, err);
+        if (xml_is(c, "boot"))
+                return domain_parse_boot_order(c, sub, &rd->boot_order, err);
         return xml_unsupported_element(c, path, err);
 }
 
@@ -547,6 +573,20 @@ static int parse_redirdev_socket(DomainRedirdevDef *rd, xmlNodePtr n, const char
                 return xml_err_xml(err, "missing <%s/source> with a service for type 'tcp'", path);
         if (rd->type == DOMAIN_CHR_UNIX && !rd->src->path)
                 return xml_err_xml(err, "missing attribute 'path' of <%s/source> for type 'unix'", path);
+        return domain_chr_check_source(rd->src, path, err);
+}
+
+/* spicevmc and dbus: the display's own channel; <alias>, <address> and <boot> only. */
+static int parse_redirdev_display(DomainRedirdevDef *rd, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        XML_FOREACH_ELEMENT(c, n) {
+                if (!xml_is(c, "alias") && !xml_is(c, "address") && !xml_is(c, "boot"))
+                        return xml_unsupported_element(c, path, err);
+                r = parse_redirdev_child(rd, c, path, err);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -570,21 +610,21 @@ int domain_parse_redirdev(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return r;
         if (r == 0)
                 return xml_err_xml(err, "missing attribute 'type' of <%s>", path);
-        /* a USB device of a SPICE client, or of a usbredir server on a socket */
-        if (rd->type != DOMAIN_CHR_SPICEVMC && rd->type != DOMAIN_CHR_TCP && rd->type != DOMAIN_CHR_UNIX)
+        /* a USB device of a SPICE or D-Bus display's client, or of a usbredir server on a socket */
+        if (rd->type != DOMAIN_CHR_SPICEVMC && rd->type != DOMAIN_CHR_TCP && rd->type != DOMAIN_CHR_UNIX &&
+            rd->type != DOMAIN_CHR_DBUS)
                 return xml_err_unsupported(err, "value '%s' of attribute 'type' of <%s> is not supported, "
-                                           "only 'spicevmc', 'tcp' and 'unix'", domain_chr_type_to_string(rd->type),
-                                           path);
+                                           "only 'spicevmc', 'dbus', 'tcp' and 'unix'",
+                                           domain_chr_type_to_string(rd->type), path);
         r = XML_CHECK_ATTRS(n, path, err, "bus", "type");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
         if (r < 0)
                 return r;
-        if (rd->type != DOMAIN_CHR_SPICEVMC)
+        if (rd->type != DOMAIN_CHR_SPICEVMC && rd->type != DOMAIN_CHR_DBUS)
                 return parse_redirdev_socket(rd, n, path, err);
-        return domain_parse_alias_address_only(n, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB), &rd->alias,
-                                               &rd->addr, err);
+        return parse_redirdev_display(rd, n, path, err);
 }
 
 void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned flags) {
@@ -597,6 +637,7 @@ void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned 
                 xw_start(w, "source");
                 xw_attr(w, "mode", rd->src->listen ? "bind" : "connect");
                 xw_attr(w, "path", rd->src->path);
+                domain_chr_format_source_children(w, rd->src);
                 xw_end(w);
                 if (rd->protocol_raw) {
                         xw_start(w, "protocol");
@@ -604,6 +645,7 @@ void domain_format_redirdev(XmlWriter *w, const DomainRedirdevDef *rd, unsigned 
                         xw_end(w);
                 }
         }
+        domain_format_boot_order(w, rd->boot_order);
         domain_format_alias(w, rd->alias, flags);
         domain_format_address(w, &rd->addr);
         xw_end(w);

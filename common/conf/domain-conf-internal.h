@@ -359,6 +359,21 @@ DomainChrDef *domain_chr_backend_free(DomainChrDef *chr);
 bool domain_chr_backend_own(DomainChrDef **chr);
 /* domain-chr-net.c: tcp and udp sources of a chardev */
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+/* domain-graphics-listens.c: the <listen>s after the first */
+int domain_graphics_parse_extra_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_graphics_format_extra_listens(XmlWriter *w, const DomainGraphicsDef *g);
+void domain_graphics_extra_listens_clear(DomainGraphicsDef *g);
+bool domain_graphics_extra_listens_own(DomainGraphicsDef *g);
+/* domain-graphics-auth.c: passwdValidTo='' and connected='' of a VNC/SPICE display */
+int domain_parse_graphics_auth(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_graphics_auth(XmlWriter *w, const DomainGraphicsDef *g);
+/* domain-chr-source.c: <source>'s seclabels, reconnect, channel='' */
+int domain_chr_parse_source_children(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+int domain_chr_check_source(const DomainChrDef *chr, const char *path, ConfError *err);
+int domain_chr_parse_channel_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
+void domain_chr_format_source_children(XmlWriter *w, const DomainChrDef *chr);
+void domain_chr_source_clear(DomainChrDef *chr);
+bool domain_chr_source_own(DomainChrDef *chr);
 int domain_chr_parse_protocol(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 void domain_chr_format_net(XmlWriter *w, const DomainChrDef *chr);
 /* <source><clipboard copypaste=''/><mouse mode=''/></source> of a

@@ -198,6 +198,9 @@ static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {
         [DOMAIN_CHR_TCP] = "tcp",
         [DOMAIN_CHR_UDP] = "udp",
         [DOMAIN_CHR_QEMU_VDAGENT] = "qemu-vdagent",
+        [DOMAIN_CHR_STDIO] = "stdio",
+        [DOMAIN_CHR_SPICEPORT] = "spiceport",
+        [DOMAIN_CHR_DBUS] = "dbus",
 };
 
 static const char *const domain_chr_kind_table[_DOMAIN_CHR_KIND_MAX] = {

@@ -530,6 +530,9 @@ typedef enum DomainChrType {
         DOMAIN_CHR_TCP,        /* host/service, listen: mode='bind'; telnet: <protocol type='telnet'/> */
         DOMAIN_CHR_UDP,        /* host/service the remote end, bind_host/bind_service the local one */
         DOMAIN_CHR_QEMU_VDAGENT, /* QEMU's own SPICE agent end (clipboard, mouse): a <channel> only */
+        DOMAIN_CHR_STDIO,      /* QEMU's stdin/stdout: the guest's log (qemud gives QEMU no terminal) */
+        DOMAIN_CHR_SPICEPORT,  /* a named SPICE port (<source channel=''/>): domain-chr-source.c */
+        DOMAIN_CHR_DBUS,       /* a named channel of QEMU's D-Bus display (<source channel=''/>) */
         _DOMAIN_CHR_MAX,
 } DomainChrType;
 
@@ -565,6 +568,13 @@ typedef struct DomainChrDef {
         char *log_file;        /* <log file=''/> */
         Tristate append, log_append; /* file: <source append=''/>; <log append=''/> (absent: on) */
         DomainDeviceAddress addr; /* pci-serial: pci; virtio console, channel: virtio-serial */
+        /* <source> extras: domain-chr-source.c */
+        Tristate tls;          /* tcp: tls='yes|no'; absent: qemud.conf's chardev_tls decides */
+        Tristate reconnect;    /* tcp, unix (connect): <reconnect enabled=''/> */
+        unsigned reconnect_timeout; /* <reconnect timeout=''/>, seconds */
+        char *channel;         /* spiceport, dbus: <source channel=''/> */
+        DomainDevSeclabelDef *seclabels; /* <source><seclabel>: domain-seclabel.h */
+        size_t n_seclabels;
         char *alias;           /* live */
 } DomainChrDef;
 
@@ -608,6 +618,13 @@ typedef enum DomainSpiceMode {
         _DOMAIN_SPICE_MODE_MAX,
 } DomainSpiceMode;
 
+/* A <listen> after the first (domain-graphics-listens.c): kept as given;
+ * QEMU takes one listen per display, so a start refuses it, as libvirt. */
+typedef struct DomainGraphicsListenExtra {
+        char *type;            /* address, network, socket, none */
+        char *address, *network, *socket;
+} DomainGraphicsListenExtra;
+
 typedef struct DomainGraphicsDef {
         DomainGraphicsType type;
         DomainGraphicsListen listen_type;
@@ -623,6 +640,11 @@ typedef struct DomainGraphicsDef {
         DomainSpiceMode channel_modes[_DOMAIN_SPICE_CHANNEL_MAX]; /* <channel name='' mode=''/> */
         char *listen;          /* address; NULL = 127.0.0.1 */
         char *passwd;
+        DomainGraphicsListenExtra *extra_listens; /* the <listen>s after the first */
+        size_t n_extra_listens;
+        bool passwd_expires;       /* passwdValidTo='' given: domain-graphics-auth.c */
+        int64_t passwd_valid_to;   /* its time, seconds since the epoch (UTC) */
+        char *connected;           /* connected='': fail, disconnect, keep (VNC: keep only) */
         char *keymap;
         /* SPICE only; NULL / ABSENT = not given (QEMU's default) */
         char *image_compression;   /* <image compression=''/>: auto_glz, auto_lz, quic, glz, lz, off */
@@ -754,9 +776,10 @@ typedef struct DomainAudioDef {
 /* <redirdev bus='usb' type='spicevmc'/>: a USB device of the SPICE client;
  * type 'tcp' or 'unix': of a usbredir server (usbredirserver) on that socket. */
 typedef struct DomainRedirdevDef {
-        DomainChrType type;    /* spicevmc, tcp, unix */
+        DomainChrType type;    /* spicevmc, tcp, unix, dbus */
         DomainChrDef *src;     /* tcp, unix: the socket (its <source>, <protocol>); NULL for spicevmc */
         bool protocol_raw;     /* unix: <protocol type='raw'/> given (raw is all a unix socket speaks) */
+        unsigned boot_order;   /* <boot order=''/>; 0 = none */
         DomainDeviceAddress addr; /* usb */
         char *alias;           /* live */
 } DomainRedirdevDef;

@@ -52,9 +52,6 @@ static int parse_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, Co
         _cleanup_free_ char *type = NULL, *address = NULL;
         int r;
 
-        r = xml_check_unique(n, path, err);
-        if (r < 0)
-                return xml_err_unsupported(err, "more than one <%s> is not supported", path);
         r = xml_attr_str_required(n, path, "type", &type, err);
         if (r < 0)
                 return r;
@@ -277,6 +274,7 @@ static void format_spice_children(XmlWriter *w, const DomainGraphicsDef *g) {
 
 int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         DomainGraphicsDef *g;
+        bool seen_listen = false;
         int r;
 
         r = LIST_APPEND(def->graphics, def->n_graphics, &g, path, err);
@@ -292,10 +290,11 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return domain_parse_graphics_local(g, n, path, err);
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
-                                    "tlsPort", "defaultMode");
+                                    "tlsPort", "defaultMode", "passwdValidTo", "connected");
         else
                 r = XML_CHECK_ATTRS(n, path, err, "type", "port", "autoport", "listen", "passwd", "keymap",
-                                    "websocket", "sharePolicy", "powerControl", "socket");
+                                    "websocket", "sharePolicy", "powerControl", "socket", "passwdValidTo",
+                                    "connected");
         if (r < 0)
                 return r;
         r = xml_check_no_text(n, path, err);
@@ -315,6 +314,8 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "passwd", &g->passwd, err);
+        if (r >= 0)
+                r = domain_parse_graphics_auth(g, n, path, err);
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "keymap", &g->keymap, err);
@@ -324,7 +325,10 @@ int domain_parse_graphics(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) {
                 if (xml_is(c, "listen")) {
                         XML_SUBPATH(sub, path, "listen");
-                        r = parse_listen(g, c, sub, err);
+                        /* the first is the display's; the others are kept */
+                        r = seen_listen ? domain_graphics_parse_extra_listen(g, c, sub, err)
+                                        : parse_listen(g, c, sub, err);
+                        seen_listen = true;
                 } else if (g->type == DOMAIN_GRAPHICS_SPICE)
                         r = parse_spice_child(g, c, path, err);
                 else if (xml_is(c, "audio")) {
@@ -367,6 +371,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
         xw_attr(w, "sharePolicy", g->share_policy);
         if (flags & DOMAIN_FORMAT_SECURE)
                 xw_attr(w, "passwd", g->passwd);
+        domain_format_graphics_auth(w, g);
         xw_attr(w, "powerControl", tristate_word(g->power_control, "yes", "no"));
         if (g->default_mode != DOMAIN_SPICE_MODE_ANY)
                 xw_attr(w, "defaultMode", domain_spice_mode_to_string(g->default_mode));
@@ -382,7 +387,13 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
                 if (!(g->socket_auto && !live))
                         xw_attr(w, "socket", g->socket);
                 xw_end(w);
+        } else if (g->n_extra_listens) {
+                /* the first stays first */
+                xw_start(w, "listen");
+                xw_attr(w, "type", "address");
+                xw_end(w);
         }
+        domain_graphics_format_extra_listens(w, g);
         if (g->type == DOMAIN_GRAPHICS_SPICE)
                 format_spice_children(w, g);
         domain_format_graphics_audio(w, g);
@@ -397,6 +408,8 @@ void domain_graphics_clear(DomainGraphicsDef *g) {
         if (g->passwd)
                 explicit_bzero(g->passwd, strlen(g->passwd));
         free(g->passwd);
+        free(g->connected);
+        domain_graphics_extra_listens_clear(g);
         free(g->keymap);
         free(g->image_compression);
         free(g->jpeg_compression);
@@ -416,6 +429,8 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         ok = own_str(&g->socket) && ok;
         ok = own_str(&g->share_policy) && ok;
         ok = own_str(&g->passwd) && ok;
+        ok = own_str(&g->connected) && ok;
+        ok = domain_graphics_extra_listens_own(g) && ok;
         ok = own_str(&g->keymap) && ok;
         ok = own_str(&g->image_compression) && ok;
         ok = own_str(&g->jpeg_compression) && ok;

@@ -85,7 +85,7 @@ static int parse_unix_source(DomainChrDef *chr, xmlNodePtr n, const char *path, 
 
         r = XML_CHECK_ATTRS(n, path, err, "mode", "path");
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = domain_chr_parse_source_children(chr, n, path, err);
         if (r >= 0)
                 r = xml_attr_str_required(n, path, "path", &chr->path, err);
         if (r >= 0)
@@ -153,7 +153,7 @@ static int parse_passthrough(DomainSmartcardDef *sc, xmlNodePtr n, const char *p
                 return xml_err_xml(err, "missing <%s/source> with a service for type 'tcp'", path);
         if (type == DOMAIN_CHR_UNIX && !sc->src->path)
                 return xml_err_xml(err, "missing <%s/source> with a path for type 'unix'", path);
-        return 0;
+        return domain_chr_check_source(sc->src, path, err);
 }
 
 int domain_parse_smartcard(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -195,6 +195,7 @@ static void format_passthrough(XmlWriter *w, const DomainSmartcardDef *sc) {
         xw_start(w, "source");
         xw_attr(w, "mode", chr->listen ? "bind" : "connect");
         xw_attr(w, "path", chr->path);
+        domain_chr_format_source_children(w, chr);
         xw_end(w);
         if (sc->protocol_raw) {
                 xw_start(w, "protocol");

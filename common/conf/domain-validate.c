@@ -214,12 +214,17 @@ static size_t collect_boot_orders(const DomainDef *def, BootUser *users, size_t 
                         users[n].order = def->hostdevs[i].boot_order;
                         snprintf(users[n++].what, sizeof(users[0].what), "hostdev %zu", i);
                 }
+        for (size_t i = 0; i < def->n_redirdevs && n < max; i++)
+                if (def->redirdevs[i].boot_order) {
+                        users[n].order = def->redirdevs[i].boot_order;
+                        snprintf(users[n++].what, sizeof(users[0].what), "redirdev %zu", i);
+                }
         return n;
 }
 
 static int validate_boot(const DomainDef *def, ConfError *err) {
         _cleanup_free_ BootUser *users = NULL;
-        size_t max = def->n_disks + def->n_nets + def->n_hostdevs, n;
+        size_t max = def->n_disks + def->n_nets + def->n_hostdevs + def->n_redirdevs, n;
 
         for (size_t i = 0; i < def->os.n_boot; i++)
                 for (size_t j = 0; j < i; j++)
@@ -316,6 +321,19 @@ static void add_user(AddrUser *users, size_t *n, const DomainDeviceAddress *a, u
         (*n)++;
 }
 
+/* A serial console with a serial port to show: the first serial's address
+ * is its own (ISA, or PCI for a pci-serial). */
+static bool console_repeats_serial(const DomainDef *def, const DomainChrDef *console) {
+        if (console->addr.type == DOMAIN_ADDRESS_ISA)
+                return true;
+        if (console->target_type && !streq(console->target_type, "serial"))
+                return false;
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_SERIAL)
+                        return true;
+        return false;
+}
+
 static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
         size_t n = 0;
 
@@ -335,7 +353,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
                 if (c->kind == DOMAIN_CHR_CHANNEL)
                         add_user(users, &n, &c->addr, 0, "channel '%s'", c->target_name ?: "");
-                else if (c->kind == DOMAIN_CHR_CONSOLE && c->addr.type == DOMAIN_ADDRESS_ISA)
+                else if (c->kind == DOMAIN_CHR_CONSOLE && console_repeats_serial(def, c))
                         continue;       /* the serial port it shows, whose address it repeats */
                 else
                         add_user(users, &n, &c->addr, 0, "%s %u", domain_chr_kind_to_string(c->kind), c->port);

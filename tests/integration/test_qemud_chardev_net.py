@@ -2,7 +2,7 @@
 """Serial ports on TCP and UDP in virtbus-qemud: the booted test guest's
 console (ttyS0) on a TCP server socket that QEMU opens (read here, and typed
 into: the guest's shell answers), a UDP serial sending to a socket of ours,
-and the refusals (TLS, a TCP chardev plugged live)."""
+and the refusals (a bad tls='', a TCP chardev plugged live)."""
 
 import socket
 import time
@@ -95,8 +95,8 @@ def test_booted_guest_console_on_tcp_and_udp(env):
 
 
 @pytest.mark.parametrize("serial,error,words", [
-    ("<serial type='tcp'><source mode='connect' host='127.0.0.1' service='9' tls='yes'/></serial>",
-     "NotSupported", "attribute 'tls'"),
+    ("<serial type='tcp'><source mode='connect' host='127.0.0.1' service='9' tls='maybe'/></serial>",
+     "InvalidArg", "tls"),
     ("<serial type='tcp'><source mode='bind' host='127.0.0.1' service='9'/><protocol type='tls'/></serial>",
      "NotSupported", "only 'raw' and 'telnet'"),
     ("<serial type='tcp'><source mode='bind' host='127.0.0.1'/></serial>", "XMLError",

@@ -181,9 +181,9 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "target name 'org.spice-space.webdav.0' of a spicevmc <devices/channel>");
         REFUSED(NULL, "<serial type='spicevmc'><target port='0'/></serial>", VB_ERROR_NOT_SUPPORTED,
                 "'spicevmc' of attribute 'type' of <devices/serial>");
-        REFUSED(NULL, "<channel type='spiceport'><source channel='org.qemu.console.serial.0'/>"
+        REFUSED(NULL, "<channel type='spiceport'><source path='/x'/>"
                 "<target type='virtio' name='org.qemu.console.serial.0'/></channel>",
-                VB_ERROR_NOT_SUPPORTED, "'spiceport' of attribute 'type' of <devices/channel>");
+                VB_ERROR_NOT_SUPPORTED, "attribute 'path' of <devices/channel/source>");
         REFUSED(NULL, "<redirdev bus='usb' type='pty'/>", VB_ERROR_NOT_SUPPORTED,
                 "'pty' of attribute 'type' of <devices/redirdev>");
         REFUSED(NULL, "<redirdev bus='usb' type='tcp'/>", VB_ERROR_XML, "missing <devices/redirdev/source>");
@@ -191,8 +191,8 @@ static void test_refuse_unmodelled(void) {
                 "</redirdev>", VB_ERROR_NOT_SUPPORTED, "'telnet'");
         REFUSED(NULL, "<redirdev bus='usb' type='unix'><source mode='bind'/></redirdev>", VB_ERROR_XML,
                 "missing attribute 'path'");
-        REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><boot order='1'/></redirdev>", VB_ERROR_NOT_SUPPORTED,
-                "<devices/redirdev/boot>");
+        REFUSED(NULL, "<redirdev bus='usb' type='dbus'><source path='/x'/></redirdev>", VB_ERROR_NOT_SUPPORTED,
+                "<devices/redirdev/source>");
         REFUSED(NULL, "<redirdev bus='usb' type='spicevmc'><address type='pci' slot='3'/></redirdev>",
                 VB_ERROR_NOT_SUPPORTED, "address type 'pci' of <devices/redirdev/address>");
         REFUSED(NULL, "<redirfilter><usbdev class='0x100' allow='yes'/></redirfilter>", VB_ERROR_XML,
@@ -478,7 +478,7 @@ static void test_refuse_values(void) {
                 VB_ERROR_INVALID_ARG, "'a b'");
         REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445'/>"
                 "<protocol type='telnets'/></serial>", VB_ERROR_NOT_SUPPORTED, "'telnets'");
-        REFUSED(NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' service='2445' tls='yes'/></serial>",
+        REFUSED(NULL, "<serial type='udp'><source mode='connect' host='0.0.0.0' service='2445' tls='yes'/></serial>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'tls' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='unix'><target port='0'/></serial>", VB_ERROR_XML, "'path'");
         REFUSED(NULL, "<serial type='pty'><target type='virtio'/></serial>", VB_ERROR_NOT_SUPPORTED, "'virtio'");
