@@ -26,6 +26,7 @@
 #include "qemu-tune.h"
 #include "qemu-validate.h"
 #include "qemu-chains.h"
+#include "qemu-chr-generated.h"
 #include "util.h"
 
 struct CapsWaiter {
@@ -169,7 +170,13 @@ static int validate(Manager *m, const DomainDef *def, ConfError *err) {
 /* Every device gets its place at define time, as libvirt does: the saved
  * definition shows it and the guest's hardware stays where it is. */
 static int post_parse(Manager *m, DomainDef *def, ConfError *err) {
+        int r;
+
         qemu_resources_post_parse(def);
+        /* the per-guest directories (qemu-confine.c) are in the rundir */
+        r = qemu_chr_drop_generated_paths(def, m->rundir, err);
+        if (r < 0)
+                return r;
         return qemu_domain_assign_addresses(def, err);
 }
 
