@@ -8,7 +8,8 @@
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune
  *   domain-memory-backing.c memoryBacking
- *   domain-os.c          os, features, cpu, clock, pm
+ *   domain-os.c          os, features, cpu, pm
+ *   domain-clock.c       clock and its timers
  *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
  *   domain-idmap.c       idmap
  *   domain-perf.c        perf

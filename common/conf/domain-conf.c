@@ -54,6 +54,8 @@ static const char *const domain_clock_offset_table[_DOMAIN_CLOCK_MAX] = {
         [DOMAIN_CLOCK_UTC] = "utc",
         [DOMAIN_CLOCK_LOCALTIME] = "localtime",
         [DOMAIN_CLOCK_VARIABLE] = "variable",
+        [DOMAIN_CLOCK_TIMEZONE] = "timezone",
+        [DOMAIN_CLOCK_ABSOLUTE] = "absolute",
 };
 
 static const char *const domain_clock_basis_table[_DOMAIN_CLOCK_BASIS_MAX] = {
@@ -288,6 +290,7 @@ static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
         [DOMAIN_TIMER_HPET] = "hpet",
         [DOMAIN_TIMER_KVMCLOCK] = "kvmclock",
         [DOMAIN_TIMER_HYPERVCLOCK] = "hypervclock",
+        [DOMAIN_TIMER_TSC] = "tsc",
 };
 
 static const char *const domain_firmware_table[_DOMAIN_FIRMWARE_MAX] = {
@@ -330,6 +333,14 @@ static const char *const domain_timer_track_table[_DOMAIN_TIMER_TRACK_MAX] = {
         [DOMAIN_TIMER_TRACK_GUEST] = "guest",
         [DOMAIN_TIMER_TRACK_WALL] = "wall",
         [DOMAIN_TIMER_TRACK_REALTIME] = "realtime",
+};
+
+static const char *const domain_timer_mode_table[_DOMAIN_TIMER_MODE_MAX] = {
+        [DOMAIN_TIMER_MODE_AUTO] = "auto",
+        [DOMAIN_TIMER_MODE_NATIVE] = "native",
+        [DOMAIN_TIMER_MODE_EMULATE] = "emulate",
+        [DOMAIN_TIMER_MODE_PARAVIRT] = "paravirt",
+        [DOMAIN_TIMER_MODE_SMPSAFE] = "smpsafe",
 };
 
 static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {

@@ -322,6 +322,8 @@ typedef enum DomainClockOffset {
         DOMAIN_CLOCK_UTC,
         DOMAIN_CLOCK_LOCALTIME,
         DOMAIN_CLOCK_VARIABLE,
+        DOMAIN_CLOCK_TIMEZONE,  /* localtime of a named zone: QEMU runs with TZ= */
+        DOMAIN_CLOCK_ABSOLUTE,  /* the guest's RTC starts at a fixed date each boot */
         _DOMAIN_CLOCK_MAX,
 } DomainClockOffset;
 
@@ -331,7 +333,7 @@ typedef enum DomainClockBasis {
         _DOMAIN_CLOCK_BASIS_MAX,
 } DomainClockBasis;
 
-/* <clock><timer name=''/>: the timers we model. platform, tsc and armvtimer
+/* <clock><timer name=''/>: the timers we model. platform and armvtimer
  * are refused by the parser. */
 typedef enum DomainTimerName {
         DOMAIN_TIMER_RTC,
@@ -339,6 +341,7 @@ typedef enum DomainTimerName {
         DOMAIN_TIMER_HPET,
         DOMAIN_TIMER_KVMCLOCK,
         DOMAIN_TIMER_HYPERVCLOCK, /* the Hyper-V reference TSC page: -cpu hv-time */
+        DOMAIN_TIMER_TSC,         /* frequency: -cpu tsc-frequency= */
         _DOMAIN_TIMER_MAX,
 } DomainTimerName;
 
@@ -360,16 +363,30 @@ typedef enum DomainTimerTrack {
         _DOMAIN_TIMER_TRACK_MAX,
 } DomainTimerTrack;
 
-/* What the parser lets through (the rest is NotSupported):
- *   rtc       tickpolicy delay|catchup, track guest|wall|realtime, present='yes'
- *   pit       tickpolicy delay|discard, present
- *   hpet      present
- *   kvmclock, hypervclock  present */
+/* <timer name='tsc' mode=''/>: how the guest's TSC is provided. */
+typedef enum DomainTimerMode {
+        DOMAIN_TIMER_MODE_DEFAULT, /* not given */
+        DOMAIN_TIMER_MODE_AUTO,
+        DOMAIN_TIMER_MODE_NATIVE,
+        DOMAIN_TIMER_MODE_EMULATE,
+        DOMAIN_TIMER_MODE_PARAVIRT,
+        DOMAIN_TIMER_MODE_SMPSAFE,
+        _DOMAIN_TIMER_MODE_MAX,
+} DomainTimerMode;
+
+/* What each timer takes is the schema's (domain-clock.c); which values a
+ * hypervisor honours is its driver's check (qemud/qemu-validate.c). */
 typedef struct DomainTimerDef {
         DomainTimerName name;
         Tristate present;             /* present='yes|no' */
         DomainTimerTickpolicy tickpolicy;
         DomainTimerTrack track;       /* rtc only */
+        uint64_t frequency;           /* tsc only, Hz; 0 = not given */
+        DomainTimerMode mode;         /* tsc only */
+        /* <catchup threshold slew limit/> of tickpolicy='catchup'; 0 = not
+         * given (libvirt formats only what is above 0). QEMU has no knob for
+         * them: they are kept for the management that reads them. */
+        uint64_t catchup_threshold, catchup_slew, catchup_limit;
 } DomainTimerDef;
 
 typedef struct DomainClockDef {
@@ -377,6 +394,8 @@ typedef struct DomainClockDef {
         /* offset='variable' only */
         int64_t adjustment;       /* seconds */
         DomainClockBasis basis;
+        char *timezone;           /* offset='timezone': an IANA zone name */
+        uint64_t start;           /* offset='absolute': seconds since the epoch, UTC */
         /* live: when a localtime basis is started it is turned into a utc
          * adjustment, so that the guest's offset survives migration and DST. */
         DomainTimerDef timers[_DOMAIN_TIMER_MAX]; /* in document order, each name once */
@@ -1303,6 +1322,7 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_hyperv_feature, DomainHypervFeature)           \
         X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
         X(domain_timer_track, DomainTimerTrack)                 \
+        X(domain_timer_mode, DomainTimerMode)                   \
         X(domain_address_type, DomainAddressType)               \
         X(domain_perf_event, DomainPerfEvent)
 

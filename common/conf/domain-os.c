@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <os>, <features>, <cpu>, <clock>, <pm>: what the guest boots and sees. */
+/* <os>, <features>, <cpu>, <pm>: what the guest boots and sees (<clock>: domain-clock.c). */
 #include <inttypes.h>
 #include <sched.h>
 
@@ -755,130 +755,6 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
         xw_end(w);
 }
 
-/* ---- clock --------------------------------------------------------------- */
-
-/* What a timer's attributes mean whatever runs it: track belongs to the RTC,
- * kvmclock and hypervclock have no ticks to lose (the schema's rules), a
- * pit left out has no tick policy. Which values a hypervisor honours is
- * its driver's check (qemud/qemu-validate.c). */
-static int check_timer(const DomainTimerDef *t, const char *name, const char *path, bool has_track,
-                       ConfError *err) {
-        const char *tp = domain_timer_tickpolicy_to_string(t->tickpolicy);
-
-        if (has_track && t->name != DOMAIN_TIMER_RTC)
-                return xml_err_unsupported(err, "attribute 'track' of <%s> is not supported for timer '%s'",
-                                           path, name);
-        switch (t->name) {
-        case DOMAIN_TIMER_PIT:
-                if (t->present == TRISTATE_OFF && tp)
-                        return xml_err_invalid(err, "timer 'pit' in <%s> has a tickpolicy but present='no'", path);
-                return 0;
-        case DOMAIN_TIMER_KVMCLOCK:
-        case DOMAIN_TIMER_HYPERVCLOCK:
-                if (tp)
-                        return xml_err_unsupported(err, "attribute 'tickpolicy' of <%s> is not supported for "
-                                                   "timer '%s'", path, name);
-                return 0;
-        default:
-                return 0;
-        }
-}
-
-static int parse_timer(DomainClockDef *clock, xmlNodePtr n, const char *path, ConfError *err) {
-        _cleanup_free_ char *name = NULL;
-        DomainTimerDef t = {};
-        int r, r_track, i;
-
-        r = xml_attr_str_required(n, path, "name", &name, err);
-        if (r < 0)
-                return r;
-        i = domain_timer_name_from_string(name);
-        if (i < 0)
-                return xml_err_unsupported(err, "timer '%s' in <%s> is not supported", name, path);
-        t.name = (DomainTimerName) i;
-        r = XML_CHECK_ATTRS(n, path, err, "name", "present", "tickpolicy", "track");
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err); /* <catchup/> is not modelled */
-        if (r < 0)
-                return r;
-        r = domain_attr_tristate(n, path, "present", "yes", "no", &t.present, err);
-        if (r >= 0)
-                r = DOMAIN_ATTR_ENUM(n, path, "tickpolicy", domain_timer_tickpolicy, &t.tickpolicy, err);
-        if (r < 0)
-                return r;
-        r_track = DOMAIN_ATTR_ENUM(n, path, "track", domain_timer_track, &t.track, err);
-        if (r_track < 0)
-                return r_track;
-        r = check_timer(&t, name, path, r_track > 0, err);
-        if (r < 0)
-                return r;
-        for (size_t j = 0; j < clock->n_timers; j++)
-                if (clock->timers[j].name == t.name)
-                        return xml_err_invalid(err, "timer '%s' is given more than once in <%s>", name, path);
-        clock->timers[clock->n_timers++] = t; /* each name at most once: it fits */
-        return 0;
-}
-
-int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainClockDef *clock = &def->clock;
-        int r, r_adj, r_basis;
-
-        r = XML_CHECK_ATTRS(n, path, err, "offset", "adjustment", "basis");
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        r = DOMAIN_ATTR_ENUM(n, path, "offset", domain_clock_offset, &clock->offset, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return xml_err_xml(err, "missing attribute 'offset' of <%s>", path);
-        r_adj = xml_attr_llong(n, path, "adjustment", &clock->adjustment, err);
-        if (r_adj < 0)
-                return r_adj;
-        r_basis = DOMAIN_ATTR_ENUM(n, path, "basis", domain_clock_basis, &clock->basis, err);
-        if (r_basis < 0)
-                return r_basis;
-        if (clock->offset != DOMAIN_CLOCK_VARIABLE) {
-                if (r_adj > 0)
-                        return xml_err_unsupported(err, "attribute 'adjustment' of <%s> is only supported "
-                                                   "with offset='variable'", path);
-                if (r_basis > 0)
-                        return xml_err_invalid(err, "attribute 'basis' of <%s> needs offset='variable'", path);
-        }
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "timer"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "timer");
-                r = parse_timer(clock, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-void domain_format_clock(XmlWriter *w, const DomainClockDef *clock) {
-        xw_start(w, "clock");
-        xw_attr(w, "offset", domain_clock_offset_to_string(clock->offset));
-        if (clock->offset == DOMAIN_CLOCK_VARIABLE) {
-                xw_attrf(w, "adjustment", "%" PRId64, clock->adjustment);
-                xw_attr(w, "basis", domain_clock_basis_to_string(clock->basis));
-        }
-        for (size_t i = 0; i < clock->n_timers && i < _DOMAIN_TIMER_MAX; i++) {
-                const DomainTimerDef *t = &clock->timers[i];
-
-                xw_start(w, "timer");
-                xw_attr(w, "name", domain_timer_name_to_string(t->name));
-                xw_attr(w, "track", domain_timer_track_to_string(t->track));
-                xw_attr(w, "tickpolicy", domain_timer_tickpolicy_to_string(t->tickpolicy));
-                xw_attr(w, "present", tristate_word(t->present, "yes", "no"));
-                xw_end(w);
-        }
-        xw_end(w);
-}
-
 /* ---- pm ------------------------------------------------------------------ */
 
 static int parse_suspend(Tristate *enabled, xmlNodePtr n, const char *path, ConfError *err) {
@@ -954,6 +830,7 @@ void domain_os_clear(DomainDef *def) {
         free(os->nvram_type);
         free(os->nvram_template);
         domain_os_init_clear(os);
+        free(def->clock.timezone);
         free(def->features.hyperv_vendor_id);
         free(def->features.ioapic_driver);
         free(def->cpu.match);
@@ -985,6 +862,7 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->nvram_type) && ok;
         ok = own_str(&os->nvram_template) && ok;
         ok = domain_os_init_own(os) && ok;
+        ok = own_str(&def->clock.timezone) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;
         ok = own_str(&def->features.ioapic_driver) && ok;
         ok = own_str(&def->cpu.match) && ok;

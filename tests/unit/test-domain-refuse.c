@@ -220,10 +220,14 @@ static void test_refuse_unmodelled(void) {
                 "<pm/suspend-to-ram>");
         REFUSED("<qemu:deprecation xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' behavior='crash'/>",
                 NULL, VB_ERROR_NOT_SUPPORTED, "<qemu:deprecation>");
-        REFUSED("<clock offset='utc'><timer name='tsc' frequency='3000000000'/></clock>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
-        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
-                NULL, VB_ERROR_NOT_SUPPORTED, "<clock/timer/catchup>");
+        REFUSED("<clock offset='utc'><timer name='platform'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "timer 'platform' in <clock/timer>");
+        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='delay'><catchup threshold='123'/></timer></clock>",
+                NULL, VB_ERROR_INVALID_ARG, "<clock/timer/catchup> of timer 'rtc' needs tickpolicy='catchup'");
+        REFUSED("<clock offset='utc'><timer name='rtc' frequency='10'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "only supported for timer 'tsc'");
+        REFUSED("<clock offset='utc'><timer name='tsc' mode='warp'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "'warp'");
         REFUSED("<features><hyperv><relaxed state='on'/><crash state='on'/></hyperv></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
         REFUSED("<features><kvm><dirty-ring state='on' size='1000'/></kvm></features>", NULL,
@@ -428,7 +432,16 @@ static void test_refuse_values(void) {
 
                 CHECK(d && d->on_reboot == DOMAIN_ACTION_PRESERVE);
         }
-        REFUSED("<clock offset='timezone' timezone='Europe/Paris'/>", NULL, VB_ERROR_NOT_SUPPORTED, "'timezone'");
+        REFUSED("<clock offset='timezone'/>", NULL, VB_ERROR_XML,
+                "missing 'timezone' attribute for clock with offset='timezone'");
+        REFUSED("<clock offset='timezone' timezone='Europe/Paris;x'/>", NULL, VB_ERROR_INVALID_ARG,
+                "timezone 'Europe/Paris;x'");
+        REFUSED("<clock offset='utc' timezone='Europe/Paris'/>", NULL, VB_ERROR_INVALID_ARG,
+                "needs offset='timezone'");
+        REFUSED("<clock offset='absolute'/>", NULL, VB_ERROR_XML,
+                "missing 'start' attribute for clock with offset='absolute'");
+        REFUSED("<clock offset='absolute' start='-1'/>", NULL, VB_ERROR_INVALID_ARG, "'start'");
+        REFUSED("<clock offset='variable' start='10'/>", NULL, VB_ERROR_INVALID_ARG, "needs offset='absolute'");
         REFUSED("<clock offset='utc' adjustment='reset'/>", NULL, VB_ERROR_INVALID_ARG, "'reset'");
         REFUSED("<clock offset='utc' adjustment='10'/>", NULL, VB_ERROR_NOT_SUPPORTED, "offset='variable'");
         REFUSED("<cpu mode='host-passthrough'><topology sockets='1' cores='0' threads='1'/></cpu>", NULL,
