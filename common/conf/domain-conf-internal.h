@@ -7,6 +7,7 @@
  * own functions side by side:
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune
+ *   domain-cputune-sched.c cputune: global/emulator/iothread bandwidth, vcpusched, iothreadsched
  *   domain-memory-backing.c memoryBacking
  *   domain-os.c          os, features, cpu, pm
  *   domain-clock.c       clock and its timers
@@ -160,6 +161,14 @@ void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt);
 int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_blkiotune(XmlWriter *w, const DomainBlkiotuneDef *bt);
 void domain_resources_clear(DomainDef *def);
+/* <cputune>'s global_/emulator_/iothread_ bandwidth, <vcpusched>,
+ * <iothreadsched> (domain-cputune-sched.c). */
+int domain_parse_cputune_sched(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err);
+int domain_cputune_sched_finish(DomainDef *def, ConfError *err);
+void domain_format_cputune_bandwidth(XmlWriter *w, const DomainCputuneDef *ct);
+void domain_format_cputune_sched(XmlWriter *w, const DomainCputuneDef *ct);
+void domain_cputune_sched_clear(DomainCputuneDef *ct);
+bool domain_cputune_sched_own(DomainCputuneDef *ct);
 bool domain_resources_own(DomainDef *def);
 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

@@ -335,6 +335,13 @@ static const char *const domain_timer_track_table[_DOMAIN_TIMER_TRACK_MAX] = {
         [DOMAIN_TIMER_TRACK_REALTIME] = "realtime",
 };
 
+static const char *const domain_sched_policy_table[_DOMAIN_SCHED_MAX] = {
+        [DOMAIN_SCHED_BATCH] = "batch",
+        [DOMAIN_SCHED_IDLE] = "idle",
+        [DOMAIN_SCHED_FIFO] = "fifo",
+        [DOMAIN_SCHED_RR] = "rr",
+};
+
 static const char *const domain_timer_mode_table[_DOMAIN_TIMER_MODE_MAX] = {
         [DOMAIN_TIMER_MODE_AUTO] = "auto",
         [DOMAIN_TIMER_MODE_NATIVE] = "native",

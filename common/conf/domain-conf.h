@@ -925,16 +925,42 @@ typedef struct DomainIOThreadDef {
         bool autofill;
 } DomainIOThreadDef;
 
+/* <vcpusched scheduler=''/>, <iothreadsched>: the Linux policy of threads. */
+typedef enum DomainSchedPolicy {
+        DOMAIN_SCHED_NONE,
+        DOMAIN_SCHED_BATCH,
+        DOMAIN_SCHED_IDLE,
+        DOMAIN_SCHED_FIFO,
+        DOMAIN_SCHED_RR,
+        _DOMAIN_SCHED_MAX,
+} DomainSchedPolicy;
+
+/* <vcpusched vcpus='' .../> or <iothreadsched iothreads='' .../>, as given
+ * (domain-cputune-sched.c): the threads, their policy and, for fifo and rr,
+ * their real-time priority. No two entries of a list share a thread. */
+typedef struct DomainThreadSched {
+        char *ids;              /* a cpuset-style list of vCPU or IOThread ids */
+        DomainSchedPolicy policy;
+        int priority;
+} DomainThreadSched;
+
 typedef struct DomainCputuneDef {
         bool present;
         uint64_t shares;        /* 0 = not set */
         uint64_t period;
         int64_t quota;          /* 0 = not set */
+        /* <global_period>/<global_quota>: the whole guest's cgroup;
+         * <emulator_*>, <iothread_*>: its emulator and IOThread threads.
+         * 0 = not set (domain-cputune-sched.c) */
+        uint64_t global_period, emulator_period, iothread_period;
+        int64_t global_quota, emulator_quota, iothread_quota;
         DomainVcpuPin *vcpupin;
         size_t n_vcpupin;
         char *emulatorpin;
         DomainIOThreadPin *iothreadpin;
         size_t n_iothreadpin;
+        DomainThreadSched *vcpusched, *iothreadsched;
+        size_t n_vcpusched, n_iothreadsched;
 } DomainCputuneDef;
 
 /* <numatune><memnode cellid='' mode='' nodeset=''/>: one guest NUMA cell's memory. */
@@ -1242,6 +1268,8 @@ const char *domain_pci_model_default_name(const char *model);
  * listed in <iothreadids>; removing one with its pin; pinning one
  * (cpuset NULL: unpinned). -ENOMEM, or -ENOENT for an id not there. */
 DomainIOThreadDef *domain_def_find_iothread(const DomainDef *def, unsigned id);
+/* The <vcpusched> (iothread: <iothreadsched>) entry of a vCPU or IOThread, or NULL. */
+const DomainThreadSched *domain_def_thread_sched(const DomainDef *def, bool iothread, unsigned id);
 const char *domain_def_iothread_pin(const DomainDef *def, unsigned id);
 int domain_def_add_iothread(DomainDef *def, unsigned id);
 int domain_def_del_iothread(DomainDef *def, unsigned id);
@@ -1323,6 +1351,7 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
         X(domain_timer_track, DomainTimerTrack)                 \
         X(domain_timer_mode, DomainTimerMode)                   \
+        X(domain_sched_policy, DomainSchedPolicy)               \
         X(domain_address_type, DomainAddressType)               \
         X(domain_perf_event, DomainPerfEvent)
 

@@ -170,6 +170,9 @@ int domain_iothreads_finish(DomainDef *def, ConfError *err) {
                 if (!find_iothread(def, def->cputune.iothreadpin[i].iothread))
                         return xml_err_invalid(err, "<cputune/iothreadpin> of IOThread %u, which does not exist",
                                                def->cputune.iothreadpin[i].iothread);
+        r = domain_cputune_sched_finish(def, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < def->n_disks; i++) {
                 const DomainDiskDef *disk = &def->disks[i];
 
@@ -412,8 +415,11 @@ int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                         r = xml_check_unique(c, sub, err);
                         if (r >= 0)
                                 r = parse_emulatorpin(ct, c, sub, err);
-                } else
-                        r = xml_unsupported_element(c, path, err);
+                } else {
+                        r = domain_parse_cputune_sched(ct, c, sub, err);
+                        if (r == 0)
+                                r = xml_unsupported_element(c, path, err);
+                }
                 if (r < 0)
                         return r;
         }
@@ -430,6 +436,7 @@ void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct) {
                 xw_elementf(w, "period", "%" PRIu64, ct->period);
         if (ct->quota)
                 xw_elementf(w, "quota", "%" PRId64, ct->quota);
+        domain_format_cputune_bandwidth(w, ct);
         for (size_t i = 0; i < ct->n_vcpupin; i++) {
                 xw_start(w, "vcpupin");
                 xw_attrf(w, "vcpu", "%u", ct->vcpupin[i].vcpu);
@@ -447,6 +454,7 @@ void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct) {
                 xw_attr(w, "cpuset", ct->iothreadpin[i].cpuset);
                 xw_end(w);
         }
+        domain_format_cputune_sched(w, ct);
         xw_end(w);
 }
 
@@ -785,6 +793,7 @@ void domain_resources_clear(DomainDef *def) {
         for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
                 free(def->cputune.iothreadpin[i].cpuset);
         free(def->cputune.iothreadpin);
+        domain_cputune_sched_clear(&def->cputune);
         free(def->iothreadids);
         free(def->numatune.mode);
         free(def->numatune.placement);
@@ -812,6 +821,7 @@ bool domain_resources_own(DomainDef *def) {
         ok = OWN_ARRAY(def->cputune.iothreadpin, def->cputune.n_iothreadpin) && ok;
         for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
                 ok = own_str(&def->cputune.iothreadpin[i].cpuset) && ok;
+        ok = domain_cputune_sched_own(&def->cputune) && ok;
         ok = OWN_ARRAY(def->iothreadids, def->n_iothreadids) && ok;
         ok = own_str(&def->numatune.mode) && ok;
         ok = own_str(&def->numatune.placement) && ok;
