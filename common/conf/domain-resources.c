@@ -483,9 +483,10 @@ static int parse_numatune_memory(DomainNumatuneDef *nt, xmlNodePtr n, const char
                 r = domain_check_cpuset(nt->nodeset, "attribute 'nodeset' of", path, err);
         if (r < 0)
                 return r;
-        /* with automatic placement numad picks the nodes */
+        /* with automatic placement numad picks the nodes: as libvirt's
+         * virDomainNumatuneSet, a nodeset given with it is let go */
         if (nt->nodeset && streq_ptr(nt->placement, "auto"))
-                return xml_err_invalid(err, "<%s> cannot have both placement='auto' and a nodeset", path);
+                nt->nodeset = (free(nt->nodeset), NULL);
         return 0;
 }
 
