@@ -427,17 +427,36 @@ static int build_smp(QemuCmd *c) {
 
 /* One iothread object per IOThread, named as libvirt names them: a disk's
  * iothread property and a live AddIOThread use the same id. */
+static void add_thread_pool(OptBuf *b, const DomainThreadPool *p) {
+        if (p->has_min)
+                opt_add(b, "thread-pool-min=%u", p->min);
+        if (p->has_max)
+                opt_add(b, "thread-pool-max=%u", p->max);
+}
+
+/* <defaultiothread>: the pool of QEMU's main loop, its main-loop object. */
+static int build_main_loop(QemuCmd *c) {
+        OptBuf b = {};
+
+        if (!c->def->default_iothread.has_min && !c->def->default_iothread.has_max)
+                return 0;
+        opt_add(&b, "main-loop,id=main-loop");
+        add_thread_pool(&b, &c->def->default_iothread);
+        return cmd_opt(c, "-object", &b);
+}
+
 static int build_iothreads(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_iothreadids; i++) {
                 OptBuf b = {};
                 int r;
 
                 opt_add(&b, "iothread,id=iothread%u", c->def->iothreadids[i].id);
+                add_thread_pool(&b, &c->def->iothreadids[i].pool);
                 r = cmd_opt(c, "-object", &b);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return build_main_loop(c);
 }
 
 static int check_max_cpus(QemuCmd *c, const char *machine) {

@@ -7,6 +7,7 @@
  * own functions side by side:
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune
+ *   domain-iothread-pool.c iothreadids/iothread and defaultiothread thread pool sizes
  *   domain-cputune-sched.c cputune: global/emulator/iothread bandwidth, vcpusched, iothreadsched
  *   domain-memory-backing.c memoryBacking
  *   domain-os.c          os, features, cpu, pm
@@ -161,6 +162,11 @@ void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt);
 int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_blkiotune(XmlWriter *w, const DomainBlkiotuneDef *bt);
 void domain_resources_clear(DomainDef *def);
+/* thread pool sizes of IOThreads, <defaultiothread> (domain-iothread-pool.c). */
+int domain_parse_thread_pool(DomainThreadPool *p, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_thread_pool(XmlWriter *w, const DomainThreadPool *p);
+int domain_parse_default_iothread(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_default_iothread(XmlWriter *w, const DomainDef *def);
 /* <cputune>'s global_/emulator_/iothread_ bandwidth, <vcpusched>,
  * <iothreadsched> (domain-cputune-sched.c). */
 int domain_parse_cputune_sched(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err);

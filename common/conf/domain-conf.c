@@ -980,6 +980,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "vcpu", domain_parse_vcpu, true },
                 { "iothreads", domain_parse_iothreads, true },
                 { "iothreadids", domain_parse_iothreadids, true },
+                { "defaultiothread", domain_parse_default_iothread, true },
                 { "resource", domain_parse_resource, true },
                 { "cputune", domain_parse_cputune, true },
                 { "numatune", domain_parse_numatune, true },
@@ -1245,6 +1246,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);
         domain_format_iothreads(&w, def);
+        domain_format_default_iothread(&w, def);
         domain_format_cputune(&w, &def->cputune);
         domain_format_numatune(&w, &def->numatune);
         domain_format_resource(&w, def);

@@ -920,9 +920,17 @@ typedef struct DomainIOThreadPin {
 
 /* One IOThread of <iothreadids> (or numbered by the parser when only
  * <iothreads>N</iothreads> was given: autofill). */
+/* thread_pool_min/thread_pool_max='' of an IOThread or <defaultiothread>:
+ * the bounds of its pool of worker threads (QEMU's thread-pool-min/max). */
+typedef struct DomainThreadPool {
+        bool has_min, has_max;
+        unsigned min, max;
+} DomainThreadPool;
+
 typedef struct DomainIOThreadDef {
         unsigned id;            /* 1.. */
         bool autofill;
+        DomainThreadPool pool;
 } DomainIOThreadDef;
 
 /* <vcpusched scheduler=''/>, <iothreadsched>: the Linux policy of threads. */
@@ -1129,6 +1137,7 @@ typedef struct DomainDef {
         /* <iothreads>N</iothreads> and <iothreadids>: after parsing, one
          * entry per IOThread (N of them), in the order given. */
         unsigned iothreads;
+        DomainThreadPool default_iothread; /* <defaultiothread>: the main loop's pool */
         DomainIOThreadDef *iothreadids;
         size_t n_iothreadids;
 

@@ -123,7 +123,7 @@ static int parse_iothread_id(void *userdata, xmlNodePtr n, const char *path, Con
         unsigned id;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "id");
+        r = XML_CHECK_ATTRS(n, path, err, "id", "thread_pool_min", "thread_pool_max");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
@@ -140,7 +140,7 @@ static int parse_iothread_id(void *userdata, xmlNodePtr n, const char *path, Con
         if (r < 0)
                 return r;
         t->id = id;
-        return 0;
+        return domain_parse_thread_pool(&t->pool, n, path, err);
 }
 
 int domain_parse_iothreadids(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -273,6 +273,7 @@ void domain_format_iothreads(XmlWriter *w, const DomainDef *def) {
         for (size_t i = 0; i < def->n_iothreadids; i++) {
                 xw_start(w, "iothread");
                 xw_attrf(w, "id", "%u", def->iothreadids[i].id);
+                domain_format_thread_pool(w, &def->iothreadids[i].pool);
                 xw_end(w);
         }
         xw_end(w);

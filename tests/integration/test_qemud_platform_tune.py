@@ -134,3 +134,29 @@ def test_bad_sched_is_refused(qemud, cputune, error, words):
         qemud.call("DomainDefineXML", domain_xml("tschedref", cputune))
     assert words in e.message, e.message
     assert qemud.call("ListDomains", 0) == before
+
+
+POOLS = """<iothreadids>
+    <iothread id='1' thread_pool_min='0' thread_pool_max='60'/>
+    <iothread id='2'/>
+  </iothreadids>
+  <defaultiothread thread_pool_min='2' thread_pool_max='16'/>"""
+
+
+def test_iothread_pool_sizes_given_to_qemu(qemud, vroot):
+    doc = domain_xml("tpools", "").replace("  <cputune>\n\n  </cputune>\n", "").replace(
+        "<iothreads>2</iothreads>", "<iothreads>2</iothreads>\n  " + POOLS)
+    path = qemud.call("DomainDefineXML", doc)
+    try:
+        xml = qemud.domain_call(path, "GetXMLDesc", 2)
+        assert "<iothread id='1' thread_pool_min='0' thread_pool_max='60'/>" in xml, xml
+        assert "<defaultiothread thread_pool_min='2' thread_pool_max='16'/>" in xml, xml
+        qemud.domain_call(path, "Create", 0)
+        argv = open(f"/proc/{qemu_pid(vroot, 'tpools')}/cmdline", "rb").read().split(b"\0")
+        assert b"iothread,id=iothread1,thread-pool-min=0,thread-pool-max=60" in argv, argv
+        assert b"main-loop,id=main-loop,thread-pool-min=2,thread-pool-max=16" in argv, argv
+        # QEMU runs with them: both IOThreads are there
+        assert set(thread_ids(qemu_pid(vroot, "tpools"), "IO iothread")) == {"IO iothread1", "IO iothread2"}
+        qemud.domain_call(path, "Destroy", 0)
+    finally:
+        qemud.domain_call(path, "Undefine", 0)

@@ -450,6 +450,13 @@ static void test_refuse_values(void) {
         REFUSED("<cpu><model>x</model><feature policy='require' name='a'/><feature policy='disable' name='a'/></cpu>",
                 NULL, VB_ERROR_INVALID_ARG, "'a'");
         REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
+        REFUSED("<iothreadids><iothread id='1' thread_pool_min='2' thread_pool_max='1'/></iothreadids>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "thread_pool_min must be smaller or equal to thread_pool_max");
+        REFUSED("<iothreadids><iothread id='1' thread_pool_min='2'/></iothreadids>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "thread_pool_min must be smaller or equal to thread_pool_max");
+        REFUSED("<defaultiothread thread_pool_max='0'/>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "thread_pool_max must be a positive integer");
+        REFUSED("<defaultiothread thread_pool_max='-1'/>", NULL, VB_ERROR_INVALID_ARG, "thread_pool_max");
         {
                 /* libvirt lets a nodeset given with placement='auto' go (numad picks) */
                 _cleanup_free_ char *x = domain_with("<numatune><memory placement='auto' nodeset='0'/></numatune>",
