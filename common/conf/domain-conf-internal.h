@@ -12,6 +12,7 @@
  *   domain-memory-backing.c memoryBacking
  *   domain-os.c          os, features, cpu, pm
  *   domain-clock.c       clock and its timers
+ *   domain-numa-distances.c cpu/numa/cell/distances
  *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
  *   domain-idmap.c       idmap
  *   domain-perf.c        perf
@@ -188,6 +189,11 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <cpu><numa><cell><distances> (domain-numa-distances.c). */
+int domain_parse_numa_distances(DomainNumaCell *cell, xmlNodePtr n, const char *path, size_t n_total,
+                                ConfError *err);
+int domain_numa_distances_finish(DomainCpuDef *cpu, ConfError *err);
+void domain_format_numa_distances(XmlWriter *w, const DomainNumaCell *cell);
 /* <features><kvm>, <tcg>, <smm> (domain-features-kvm.c). */
 int domain_parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
 bool domain_kvm_features_present(const DomainFeaturesDef *f);

@@ -276,6 +276,10 @@ typedef struct DomainNumaCell {
         uint64_t memory_kib;
         DomainMemoryAccess mem_access; /* memAccess='shared|private': overrides <memoryBacking><access> */
         Tristate discard;     /* discard='yes|no': overrides <memoryBacking><discard> */
+        /* <distances><sibling id='' value=''/>: by sibling cell id, 0 = not
+         * given; NULL: no distances (domain-numa-distances.c) */
+        unsigned *distances;
+        size_t n_distances;
 } DomainNumaCell;
 
 /* <cpu><cache mode=''/> and <cpu><maxphysaddr mode=''/>: domain-cpu-cache.c */

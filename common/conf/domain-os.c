@@ -537,7 +537,7 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, si
 
         r = XML_CHECK_ATTRS(n, path, err, "id", "cpus", "memory", "unit", "memAccess", "discard");
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = xml_check_no_text(n, path, err);
         if (r >= 0)
                 r = xml_attr_uint(n, path, "id", &id, err);
         if (r < 0)
@@ -565,6 +565,14 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, si
                 r = DOMAIN_ATTR_ENUM(n, path, "memAccess", domain_memory_access, &cell->mem_access, err);
         if (r >= 0)
                 r = domain_attr_tristate(n, path, "discard", "yes", "no", &cell->discard, err);
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (r < 0)
+                        break;
+                r = xml_is(c, "distances") ? domain_parse_numa_distances(cell, c, sub, n_total, err)
+                                           : xml_unsupported_element(c, path, err);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -613,7 +621,8 @@ static int parse_cpu_numa(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Con
         }
         if (cpu->n_cells > 1)
                 qsort(cpu->cells, cpu->n_cells, sizeof(cpu->cells[0]), compare_cell);
-        return domain_numa_check_overlap(cpu, err);
+        r = domain_numa_distances_finish(cpu, err);
+        return r < 0 ? r : domain_numa_check_overlap(cpu, err);
 }
 
 static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, ConfError *err) {
@@ -748,6 +757,7 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
                         xw_attr(w, "unit", "KiB");
                         xw_attr(w, "memAccess", domain_memory_access_to_string(cpu->cells[i].mem_access));
                         xw_attr(w, "discard", tristate_word(cpu->cells[i].discard, "yes", "no"));
+                        domain_format_numa_distances(w, &cpu->cells[i]);
                         xw_end(w);
                 }
                 xw_end(w);
@@ -842,8 +852,10 @@ void domain_os_clear(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_features; i++)
                 free(def->cpu.features[i].name);
         free(def->cpu.features);
-        for (size_t i = 0; i < def->cpu.n_cells; i++)
+        for (size_t i = 0; i < def->cpu.n_cells; i++) {
                 free(def->cpu.cells[i].cpus);
+                free(def->cpu.cells[i].distances);
+        }
         free(def->cpu.cells);
 }
 
@@ -869,8 +881,10 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&def->cpu.check) && ok;
         ok = own_str(&def->cpu.model) && ok;
         ok = OWN_ARRAY(def->cpu.cells, def->cpu.n_cells) && ok;
-        for (size_t i = 0; i < def->cpu.n_cells; i++)
+        for (size_t i = 0; i < def->cpu.n_cells; i++) {
                 ok = own_str(&def->cpu.cells[i].cpus) && ok;
+                ok = OWN_ARRAY(def->cpu.cells[i].distances, def->cpu.cells[i].n_distances) && ok;
+        }
         ok = own_str(&def->cpu.model_fallback) && ok;
         ok = own_str(&def->cpu.model_vendor_id) && ok;
         ok = own_str(&def->cpu.vendor) && ok;

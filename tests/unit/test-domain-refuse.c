@@ -454,6 +454,12 @@ static void test_refuse_values(void) {
                 VB_ERROR_NOT_SUPPORTED, "thread_pool_min must be smaller or equal to thread_pool_max");
         REFUSED("<iothreadids><iothread id='1' thread_pool_min='2'/></iothreadids>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "thread_pool_min must be smaller or equal to thread_pool_max");
+        REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances><sibling id='0' value='11'/></distances>"
+                "</cell></numa></cpu>", NULL, VB_ERROR_XML, "'value 11' is invalid for 'sibling id 0' under NUMA 'cell id 0'");
+        REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances><sibling id='1' value='20'/></distances>"
+                "</cell></numa></cpu>", NULL, VB_ERROR_XML, "'sibling_id 1' does not refer to a valid cell");
+        REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances/></cell></numa></cpu>", NULL,
+                VB_ERROR_XML, "NUMA distances defined without siblings");
         REFUSED("<defaultiothread thread_pool_max='0'/>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "thread_pool_max must be a positive integer");
         REFUSED("<defaultiothread thread_pool_max='-1'/>", NULL, VB_ERROR_INVALID_ARG, "thread_pool_max");
