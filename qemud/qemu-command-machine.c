@@ -892,6 +892,18 @@ int qemu_build_display(QemuCmd *c) {
         return r;
 }
 
+/* <os><acpi><table type='slic'>: QEMU reads the file and adds it as the
+ * SLIC table (libvirt's -acpitable sig=SLIC,file=). */
+static int build_acpi_table(QemuCmd *c) {
+        OptBuf b = {};
+
+        if (!c->def->os.acpi_slic)
+                return 0;
+        opt_add(&b, "sig=SLIC");
+        opt_add_str(&b, "file", c->def->os.acpi_slic);
+        return cmd_opt(c, "-acpitable", &b);
+}
+
 int qemu_build_machine_options(QemuCmd *c) {
         const char *machine = NULL;
         int r;
@@ -922,5 +934,6 @@ int qemu_build_machine_options(QemuCmd *c) {
                build_lifecycle(c) ?:
                build_pm(c) ?:
                build_kernel(c) ?:
-               build_boot(c);
+               build_boot(c) ?:
+               build_acpi_table(c);
 }

@@ -219,6 +219,8 @@ static int collect(const DomainDef *def, uid_t uid, gid_t gid, OwnedList *l) {
                 r = owned_add(l, def->os.initrd, uid, gid);
         if (r >= 0)
                 r = owned_add(l, def->os.nvram, uid, gid);
+        if (r >= 0) /* <os><acpi><table> */
+                r = owned_add(l, def->os.acpi_slic, uid, gid);
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++)
                 if ((def->chrs[i].type == DOMAIN_CHR_FILE || def->chrs[i].type == DOMAIN_CHR_DEV) &&
                     def->chrs[i].path && access(def->chrs[i].path, F_OK) == 0)

@@ -18,6 +18,7 @@
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
  *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
+ *   domain-os-acpi.c     os/acpi/table
  *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
  *   domain-qemu-ns.c     qemu:commandline
  *   domain-genid.c       genid
@@ -189,6 +190,9 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <os><acpi><table> (domain-os-acpi.c). */
+int domain_parse_os_acpi(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_acpi(XmlWriter *w, const DomainOsDef *os);
 /* <cpu><numa><cell><distances> (domain-numa-distances.c). */
 int domain_parse_numa_distances(DomainNumaCell *cell, xmlNodePtr n, const char *path, size_t n_total,
                                 ConfError *err);

@@ -124,6 +124,7 @@ typedef struct DomainOsDef {
         char *nvram;          /* path: the element's text or its <source file=''|dev=''> */
         char *nvram_type;     /* type='file|block' (with a <source>); NULL: the path as text */
         char *nvram_template; /* template='': copied to nvram when that does not exist yet */
+        char *acpi_slic;      /* <acpi><table type='slic'>: a file QEMU adds as the SLIC table */
         /* <firmware><feature name='secure-boot|enrolled-keys' enabled=''/>: what
          * the auto-selected firmware must (not) have */
         Tristate fw_secure_boot, fw_enrolled_keys;

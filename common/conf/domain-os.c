@@ -148,6 +148,8 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return domain_parse_os_bios(os, c, path, err);
         if (xml_is(c, "smbios"))
                 return domain_parse_os_smbios(os, c, path, err);
+        if (xml_is(c, "acpi"))
+                return domain_parse_os_acpi(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
@@ -180,7 +182,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
                 "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
-                "bios", "smbios",
+                "bios", "smbios", "acpi",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -266,6 +268,7 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         xw_element(w, "kernel", os->kernel);
         xw_element(w, "initrd", os->initrd);
         xw_element(w, "cmdline", os->cmdline);
+        domain_format_os_acpi(w, os);
         for (size_t i = 0; i < os->n_boot; i++) {
                 xw_start(w, "boot");
                 xw_attr(w, "dev", domain_boot_dev_to_string(os->boot[i]));
@@ -839,6 +842,7 @@ void domain_os_clear(DomainDef *def) {
         free(os->nvram);
         free(os->nvram_type);
         free(os->nvram_template);
+        free(os->acpi_slic);
         domain_os_init_clear(os);
         free(def->clock.timezone);
         free(def->features.hyperv_vendor_id);
@@ -873,6 +877,7 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->nvram) && ok;
         ok = own_str(&os->nvram_type) && ok;
         ok = own_str(&os->nvram_template) && ok;
+        ok = own_str(&os->acpi_slic) && ok;
         ok = domain_os_init_own(os) && ok;
         ok = own_str(&def->clock.timezone) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;

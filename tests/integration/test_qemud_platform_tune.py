@@ -160,3 +160,21 @@ def test_iothread_pool_sizes_given_to_qemu(qemud, vroot):
         qemud.domain_call(path, "Destroy", 0)
     finally:
         qemud.domain_call(path, "Undefine", 0)
+
+
+def test_acpi_table_given_to_qemu(qemud, vroot):
+    # a whole table: its 36-byte ACPI header, the rest of it zero
+    table = vroot / "slic.dat"
+    table.write_bytes(b"SLIC" + bytes(60))
+    doc = domain_xml("tacpi", "").replace("  <cputune>\n\n  </cputune>\n", "").replace(
+        "<os><type arch='x86_64' machine='q35'>hvm</type></os>",
+        f"<os><type arch='x86_64' machine='q35'>hvm</type><acpi><table type='slic'>{table}</table></acpi></os>")
+    path = qemud.call("DomainDefineXML", doc)
+    try:
+        assert f"<table type='slic'>{table}</table>" in qemud.domain_call(path, "GetXMLDesc", 2)
+        qemud.domain_call(path, "Create", 0)
+        argv = open(f"/proc/{qemu_pid(vroot, 'tacpi')}/cmdline", "rb").read().split(b"\0")
+        assert f"sig=SLIC,file={table}".encode() in argv, argv
+        qemud.domain_call(path, "Destroy", 0)
+    finally:
+        qemud.domain_call(path, "Undefine", 0)

@@ -460,6 +460,11 @@ static void test_refuse_values(void) {
                 "</cell></numa></cpu>", NULL, VB_ERROR_XML, "'sibling_id 1' does not refer to a valid cell");
         REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances/></cell></numa></cpu>", NULL,
                 VB_ERROR_XML, "NUMA distances defined without siblings");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><acpi><table type='msdm'>/x</table>"
+                      "</acpi></os></domain>", VB_ERROR_XML, "Unknown acpi table type: msdm");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><acpi><table type='slic'>/a</table>"
+                      "<table type='slic'>/b</table></acpi></os></domain>", VB_ERROR_XML,
+                      "Only one acpi table is supported");
         REFUSED("<defaultiothread thread_pool_max='0'/>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "thread_pool_max must be a positive integer");
         REFUSED("<defaultiothread thread_pool_max='-1'/>", NULL, VB_ERROR_INVALID_ARG, "thread_pool_max");
