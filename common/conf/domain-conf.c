@@ -791,9 +791,22 @@ static int parse_description(DomainDef *def, xmlNodePtr n, const char *path, Con
         return r < 0 ? r : 0;
 }
 
+/* Whether an element of n before c has c's namespace. */
+static bool metadata_ns_seen(xmlNodePtr n, xmlNodePtr c) {
+        XML_FOREACH_ELEMENT(e, n) {
+                if (e == c)
+                        return false;
+                if (e->ns && e->ns->href && streq((const char *) e->ns->href, (const char *) c->ns->href))
+                        return true;
+        }
+        return false;
+}
+
 /* <metadata> belongs to applications (libosinfo, virt-manager...): each
  * child element is kept as XML text, with its namespaces, and given back
- * as it came. */
+ * as it came. As libvirt's virXMLNodeSanitizeNamespaces, an element without
+ * a namespace, or of a namespace an earlier one has, is let go: one element
+ * per application. */
 static int parse_metadata(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -801,11 +814,11 @@ static int parse_metadata(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
-                _cleanup_(xml_buffer_freep) xmlBufferPtr buf = xmlBufferCreate();
+                _cleanup_(xml_buffer_freep) xmlBufferPtr buf = NULL;
 
-                if (!c->ns)
-                        return xml_err_invalid(err, "element <metadata/%s> needs a namespace of its own",
-                                               (const char *) c->name);
+                if (!c->ns || !c->ns->href || metadata_ns_seen(n, c))
+                        continue;
+                buf = xmlBufferCreate();
                 /* Namespaces declared higher up must travel with the element. */
                 xmlReconciliateNs(n->doc, c);
                 if (!buf || xmlNodeDump(buf, n->doc, c, 0, 0) < 0 ||

@@ -3,6 +3,7 @@
  * sense, naming the element, attribute or value every time. */
 
 #include "domain-test.h"
+#include "util.h"
 
 static void node_path(xmlNodePtr n, char *buf, size_t size) {
         const char *names[32];
@@ -209,7 +210,16 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_INVALID_ARG, "is not an IPv4 address");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_XML, "missing TPM device backend (<devices/tpm/backend>)");
         REFUSED("<seclabel type='static' model='dac'/>", NULL, VB_ERROR_XML, "security label is missing");
-        REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
+        {
+                /* as libvirt: no namespace, or one an earlier element has: let go */
+                _cleanup_free_ char *x = domain_with("<metadata><y/><a:f xmlns:a='urn:a'>1</a:f>"
+                                                     "<b:f xmlns:b='urn:a'>2</b:f><c:g xmlns:c='urn:c'/></metadata>",
+                                                     NULL);
+                _cleanup_(domain_def_freep) DomainDef *d = parse_ok(x, "metadata duplicate");
+
+                CHECK(d && strv_length(d->metadata) == 2);
+                CHECK(d && d->metadata && strstr(d->metadata[0], ">1<") && strstr(d->metadata[1], "urn:c"));
+        }
         REFUSED("<iothreads>2</iothreads><iothreadids><iothread id='0'/></iothreadids>", NULL,
                 VB_ERROR_INVALID_ARG, "invalid iothread id '0'");
         REFUSED("<iothreadids><iothread id='3'/><iothread id='3'/></iothreadids>", NULL, VB_ERROR_INVALID_ARG,
