@@ -6,6 +6,8 @@
  * qemu-command-<family>.c files. Pure: see qemu-command.h. */
 
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "qemu-memdev.h"
@@ -196,6 +198,14 @@ static Tristate kvmclock_present(const DomainDef *def) {
         return t ? t->present : TRISTATE_ABSENT;
 }
 
+/* <timer name='tsc' frequency=''/>: the rate the guest's TSC ticks at, 0 if
+ * not given. mode (native, emulate...) has no QEMU property. */
+static uint64_t tsc_frequency(const DomainDef *def) {
+        const DomainTimerDef *t = find_timer(def, DOMAIN_TIMER_TSC);
+
+        return t ? t->frequency : 0;
+}
+
 static Tristate hypervclock_present(const DomainDef *def) {
         const DomainTimerDef *t = find_timer(def, DOMAIN_TIMER_HYPERVCLOCK);
 
@@ -271,7 +281,7 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                                c->def->features.apic_eoi != TRISTATE_ABSENT ||
                                c->def->features.pvspinlock != TRISTATE_ABSENT ||
                                c->def->features.pmu != TRISTATE_ABSENT ||
-                               kvmclock_present(c->def) != TRISTATE_ABSENT ||
+                               kvmclock_present(c->def) != TRISTATE_ABSENT || tsc_frequency(c->def) ||
                                hypervclock_present(c->def) != TRISTATE_ABSENT ||
                                c->def->features.hyperv_mode != DOMAIN_HYPERV_MODE_NONE ||
                                qemu_has_panic(c->def, DOMAIN_PANIC_HYPERV) ||
@@ -369,6 +379,8 @@ static int build_cpu(QemuCmd *c) {
         qemu_features_cpu_opts(c->def, &b);
         if (kvmclock_present(c->def) != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvmclock", kvmclock_present(c->def) == TRISTATE_ON);
+        if (tsc_frequency(c->def))
+                opt_add(&b, "tsc-frequency=%" PRIu64, tsc_frequency(c->def));
         if (c->def->features.apic_eoi != TRISTATE_ABSENT)
                 opt_add_bool(&b, "kvm-pv-eoi", c->def->features.apic_eoi == TRISTATE_ON);
         if (c->def->features.pvspinlock != TRISTATE_ABSENT)
@@ -415,17 +427,36 @@ static int build_smp(QemuCmd *c) {
 
 /* One iothread object per IOThread, named as libvirt names them: a disk's
  * iothread property and a live AddIOThread use the same id. */
+static void add_thread_pool(OptBuf *b, const DomainThreadPool *p) {
+        if (p->has_min)
+                opt_add(b, "thread-pool-min=%u", p->min);
+        if (p->has_max)
+                opt_add(b, "thread-pool-max=%u", p->max);
+}
+
+/* <defaultiothread>: the pool of QEMU's main loop, its main-loop object. */
+static int build_main_loop(QemuCmd *c) {
+        OptBuf b = {};
+
+        if (!c->def->default_iothread.has_min && !c->def->default_iothread.has_max)
+                return 0;
+        opt_add(&b, "main-loop,id=main-loop");
+        add_thread_pool(&b, &c->def->default_iothread);
+        return cmd_opt(c, "-object", &b);
+}
+
 static int build_iothreads(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_iothreadids; i++) {
                 OptBuf b = {};
                 int r;
 
                 opt_add(&b, "iothread,id=iothread%u", c->def->iothreadids[i].id);
+                add_thread_pool(&b, &c->def->iothreadids[i].pool);
                 r = cmd_opt(c, "-object", &b);
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return build_main_loop(c);
 }
 
 static int check_max_cpus(QemuCmd *c, const char *machine) {
@@ -663,11 +694,32 @@ static int add_rtc_timer(QemuCmd *c, OptBuf *b) {
         return 0;
 }
 
+/* base=<date>: the RTC's date at start, in UTC, as QEMU parses it (years
+ * 1900 to 9999). On failure b is freed and fmt says why. */
+_printf_(4, 5)
+static int add_rtc_date(QemuCmd *c, OptBuf *b, int64_t when, const char *fmt, ...) {
+        time_t t = (time_t) when;
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1900 || tm.tm_year + 1900 > 9999) {
+                _cleanup_free_ char *why = NULL;
+                va_list ap;
+                int k;
+
+                va_start(ap, fmt);
+                k = vasprintf(&why, fmt, ap);
+                va_end(ap);
+                opt_done(b);
+                return cmd_fail(c, -EINVAL, "%s", k < 0 ? "the clock's date is out of range" : why);
+        }
+        opt_add(b, "base=%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec);
+        return 0;
+}
+
 static int build_rtc(QemuCmd *c) {
         const DomainClockDef *clock = &c->def->clock;
         OptBuf b = {};
-        struct tm tm;
-        time_t t;
         int r;
 
         switch (clock->offset) {
@@ -675,7 +727,14 @@ static int build_rtc(QemuCmd *c) {
                 opt_add(&b, "base=utc");
                 break;
         case DOMAIN_CLOCK_LOCALTIME:
+        case DOMAIN_CLOCK_TIMEZONE: /* QEMU's localtime is its TZ's (qemu_command_env) */
                 opt_add(&b, "base=localtime");
+                break;
+        case DOMAIN_CLOCK_ABSOLUTE:
+                r = add_rtc_date(c, &b, clock->start > (uint64_t) INT64_MAX ? INT64_MAX : (int64_t) clock->start,
+                                 "clock start %" PRIu64 " is out of range", clock->start);
+                if (r < 0)
+                        return r;
                 break;
         case DOMAIN_CLOCK_VARIABLE:
                 if (clock->basis != DOMAIN_CLOCK_BASIS_UTC)
@@ -684,12 +743,10 @@ static int build_rtc(QemuCmd *c) {
                 if (c->params->now <= 0)
                         return cmd_fail(c, -EINVAL, "clock offset 'variable' needs the start time");
                 /* QEMU takes no adjustment, only the guest's date at start */
-                t = (time_t) (c->params->now + clock->adjustment);
-                if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 < 1900 || tm.tm_year + 1900 > 9999)
-                        return cmd_fail(c, -EINVAL, "clock adjustment %" PRId64 " is out of range",
-                                        clock->adjustment);
-                opt_add(&b, "base=%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+                r = add_rtc_date(c, &b, c->params->now + clock->adjustment, "clock adjustment %" PRId64
+                                 " is out of range", clock->adjustment);
+                if (r < 0)
+                        return r;
                 break;
         default:
                 return cmd_fail(c, -EINVAL, "unknown clock offset %d", (int) clock->offset);
@@ -703,12 +760,15 @@ static int build_rtc(QemuCmd *c) {
 }
 
 /* The PIT's lost tick policy is a property of KVM's in-kernel PIT; QEMU's
- * own (TCG) PIT delays ticks and knows no other way. */
+ * own (TCG) PIT delays ticks and knows no other way. catchup is what KVM's
+ * PIT does by default (it reinjects lost ticks) and what TCG's cannot lose:
+ * as libvirt, nothing is set for it. */
 static int build_pit(QemuCmd *c) {
         const DomainTimerDef *pit = find_timer(c->def, DOMAIN_TIMER_PIT);
         const char *policy;
 
-        if (!pit || pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DEFAULT)
+        if (!pit || pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DEFAULT ||
+            pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP)
                 return 0;
         policy = domain_timer_tickpolicy_to_string(pit->tickpolicy);
         if (pit->tickpolicy != DOMAIN_TIMER_TICKPOLICY_DELAY && pit->tickpolicy != DOMAIN_TIMER_TICKPOLICY_DISCARD)
@@ -835,6 +895,18 @@ int qemu_build_display(QemuCmd *c) {
         return r;
 }
 
+/* <os><acpi><table type='slic'>: QEMU reads the file and adds it as the
+ * SLIC table (libvirt's -acpitable sig=SLIC,file=). */
+static int build_acpi_table(QemuCmd *c) {
+        OptBuf b = {};
+
+        if (!c->def->os.acpi_slic)
+                return 0;
+        opt_add(&b, "sig=SLIC");
+        opt_add_str(&b, "file", c->def->os.acpi_slic);
+        return cmd_opt(c, "-acpitable", &b);
+}
+
 int qemu_build_machine_options(QemuCmd *c) {
         const char *machine = NULL;
         int r;
@@ -865,5 +937,6 @@ int qemu_build_machine_options(QemuCmd *c) {
                build_lifecycle(c) ?:
                build_pm(c) ?:
                build_kernel(c) ?:
-               build_boot(c);
+               build_boot(c) ?:
+               build_acpi_table(c);
 }

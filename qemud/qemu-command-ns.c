@@ -22,18 +22,36 @@ static bool env_name_is(const char *entry, const char *name) {
         return strncmp(entry, name, n) == 0 && (entry[n] == '=' || entry[n] == 0);
 }
 
+/* <clock offset='timezone' timezone=''>: QEMU's localtime is the zone's, so
+ * it runs with TZ set to it (as libvirt's); a <qemu:env> TZ wins. */
+static const char *clock_tz(const DomainDef *def) {
+        if (def->clock.offset != DOMAIN_CLOCK_TIMEZONE || !def->clock.timezone)
+                return NULL;
+        for (char **e = def->qemu_env; e && *e; e++)
+                if (env_name_is(*e, "TZ"))
+                        return NULL;
+        return def->clock.timezone;
+}
+
+bool qemu_command_env_changed(const DomainDef *def) {
+        return def->qemu_env || clock_tz(def);
+}
+
 int qemu_command_env(const DomainDef *def, char *const *base, char ***ret) {
         _cleanup_strv_free_ char **env = NULL;
+        const char *tz = clock_tz(def);
 
         /* qemud's own first, each replaced by a <qemu:env> of its name */
         for (char *const *b = base; b && *b; b++) {
-                bool replaced = false;
+                bool replaced = tz && env_name_is(*b, "TZ");
 
                 for (char **e = def->qemu_env; e && *e && !replaced; e++)
                         replaced = env_name_is(*b, *e);
                 if (!replaced && strv_extend(&env, *b) < 0)
                         return -ENOMEM;
         }
+        if (tz && strv_extendf(&env, "TZ=%s", tz) < 0)
+                return -ENOMEM;
         for (char **e = def->qemu_env; e && *e; e++) {
                 int r = strchr(*e, '=') ? strv_extend(&env, *e) : strv_extendf(&env, "%s=", *e);
                 if (r < 0)

@@ -84,6 +84,22 @@ static int build_cell(QemuCmd *c, const DomainNumaCell *cell) {
         return cmd_opt(c, "-numa", &b);
 }
 
+/* <distances>: one -numa dist per distance known (given, or filled in the
+ * other direction by the parser), as libvirt's; QEMU names a missing pair. */
+static int build_distances(QemuCmd *c, const DomainNumaCell *cell) {
+        for (size_t j = 0; cell->distances && j < cell->n_distances; j++) {
+                int r;
+
+                if (!cell->distances[j])
+                        continue;
+                r = cmd_arg(c, "-numa") ?:
+                    cmd_argf(c, "dist,src=%u,dst=%zu,val=%u", cell->id, j, cell->distances[j]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int qemu_build_numa(QemuCmd *c) {
         const DomainCpuDef *cpu = &c->def->cpu;
         uint64_t total = 0;
@@ -96,6 +112,9 @@ int qemu_build_numa(QemuCmd *c) {
                                 PRIu64 " KiB) less the memory devices", total, c->def->memory_kib);
         for (size_t i = 0; i < cpu->n_cells; i++)
                 if ((r = build_cell(c, &cpu->cells[i])) < 0)
+                        return r;
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                if ((r = build_distances(c, &cpu->cells[i])) < 0)
                         return r;
         return 0;
 }

@@ -200,6 +200,8 @@ int qemu_command_build(
  * (qemud's own environment) with def's <qemu:env>s added, each replacing
  * one of base of the same name; a <qemu:env> without a value is empty. */
 int qemu_command_env(const DomainDef *def, char *const *base, char ***ret);
+/* Whether QEMU's environment differs from qemud's (<qemu:env>, a clock's TZ). */
+bool qemu_command_env_changed(const DomainDef *def);
 
 /* Fills the live alias fields (disks, controllers, interfaces,
  * serials/consoles/channels, videos, inputs, sounds, redirdevs, memballoon,

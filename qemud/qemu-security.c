@@ -249,6 +249,8 @@ static int collect(const DomainDef *def, uid_t uid, gid_t gid, OwnedList *l) {
                 r = owned_add(l, def->os.initrd, uid, gid);
         if (r >= 0)
                 r = owned_add(l, def->os.nvram, uid, gid);
+        if (r >= 0) /* <os><acpi><table> */
+                r = owned_add(l, def->os.acpi_slic, uid, gid);
         for (size_t i = 0; r >= 0 && i < def->n_chrs; i++)
                 r = add_chr(l, &def->chrs[i], uid, gid);
         if (r >= 0)

@@ -660,9 +660,9 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
         if (r >= 0 && (creds.confine & CONFINE_MOUNT_NS))
                 r = qemu_confine_nodes(d, &nodes);
         creds.ns_nodes = nodes;
-        /* <qemu:env>: QEMU's environment is qemud's with those added */
+        /* <qemu:env>, a clock's TZ: QEMU's environment is qemud's with those added */
         _cleanup_strv_free_ char **env = NULL;
-        if (r >= 0 && d->live->qemu_env) {
+        if (r >= 0 && qemu_command_env_changed(d->live)) {
                 int k = qemu_command_env(d->live, environ, &env);
                 if (k < 0)
                         r = k;

@@ -15,6 +15,7 @@
 #include "qemu-hostdev-nodes.h"
 #include "qemu-monitor.h"
 #include "qemu-tune.h"
+#include "qemu-tune-sched.h"
 #include "util.h"
 #include "error.h"
 
@@ -200,6 +201,9 @@ static void on_iothreads(QemuMonitor *mon, json_object *result, const char *erro
                 snprintf(what, sizeof(what), "IOThread %u", num);
                 if (cpuset)
                         r = pin(json_object_get_int(tid), cpuset, what, msg, sizeof(msg));
+                if (r >= 0)
+                        r = qemu_tune_sched_thread(json_object_get_int(tid), domain_def_thread_sched(d->live, true, num),
+                                                   what, msg, sizeof(msg));
         }
         job->done(d, r, msg);
         tune_job_free(job);
@@ -235,12 +239,15 @@ static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_cla
                 snprintf(what, sizeof(what), "vCPU %d", json_object_get_int(idx));
                 if (cpuset)
                         r = pin(tids[i], cpuset, what, msg, sizeof(msg));
+                if (r >= 0)
+                        r = qemu_tune_sched_thread(tids[i], domain_def_thread_sched(d->live, false,
+                                                   (unsigned) json_object_get_int(idx)), what, msg, sizeof(msg));
         }
         if (r >= 0)
                 r = pin_emulator(d, tids, n, msg, sizeof(msg));
-        /* the IOThreads were pinned with the emulator: those with a pin of
-         * their own get it now */
-        if (r >= 0 && d->live->cputune.n_iothreadpin > 0) {
+        /* the IOThreads were pinned with the emulator: those with a pin or
+         * a scheduler of their own get it now */
+        if (r >= 0 && (d->live->cputune.n_iothreadpin > 0 || d->live->cputune.n_iothreadsched > 0)) {
                 r = qemu_monitor_command(qemu_domain(d)->mon, "query-iothreads", NULL, on_iothreads, job);
                 if (r >= 0)
                         return;
@@ -252,7 +259,7 @@ static void on_cpus(QemuMonitor *mon, json_object *result, const char *error_cla
 
 static bool wants_affinity(const DomainDef *def) {
         return def->vcpu_cpuset || def->cputune.n_vcpupin > 0 || def->cputune.emulatorpin ||
-               def->cputune.n_iothreadpin > 0;
+               def->cputune.n_iothreadpin > 0 || def->cputune.n_vcpusched > 0 || def->cputune.n_iothreadsched > 0;
 }
 
 int qemu_tune_apply(Domain *d, qemu_tune_fn done) {

@@ -212,16 +212,12 @@ static int validate_timer(const DomainTimerDef *t, ConfError *err) {
                                                    "supported: a PC always has its RTC");
                 return 0;
         case DOMAIN_TIMER_PIT:
-                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_CATCHUP ||
-                    t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE)
-                        return xml_err_unsupported(err, "tickpolicy '%s' of timer 'pit' in <clock/timer> is not "
-                                                   "supported, only 'delay' or 'discard'", tp);
+                if (t->tickpolicy == DOMAIN_TIMER_TICKPOLICY_MERGE)
+                        return xml_err_unsupported(err, "tickpolicy 'merge' of timer 'pit' in <clock/timer> is not "
+                                                   "supported, only 'delay', 'catchup' or 'discard'");
                 return 0;
-        case DOMAIN_TIMER_HPET:
-                if (tp)
-                        return xml_err_unsupported(err, "attribute 'tickpolicy' of <clock/timer> is not supported "
-                                                   "for timer 'hpet'");
-                return 0;
+        /* hpet: QEMU's has no tick policy; libvirt keeps one given and sets
+         * nothing for it, and so do we */
         default:
                 return 0;
         }

@@ -7,13 +7,18 @@
  * own functions side by side:
  *   domain-conf.c        tables, new/free/copy, the root and <devices> dispatch
  *   domain-resources.c   memory, vcpu, cputune, numatune
+ *   domain-iothread-pool.c iothreadids/iothread and defaultiothread thread pool sizes
+ *   domain-cputune-sched.c cputune: global/emulator/iothread bandwidth, vcpusched, iothreadsched
  *   domain-memory-backing.c memoryBacking
- *   domain-os.c          os, features, cpu, clock, pm
+ *   domain-os.c          os, features, cpu, pm
+ *   domain-clock.c       clock and its timers
+ *   domain-numa-distances.c cpu/numa/cell/distances
  *   domain-init.c        os of a container (<type>exe</type>): init, its args, env, dir, user
  *   domain-idmap.c       idmap
  *   domain-perf.c        perf
  *   domain-hyperv.c      features/hyperv
  *   domain-cpu-cache.c   cpu/cache, cpu/maxphysaddr
+ *   domain-os-acpi.c     os/acpi/table
  *   domain-os-firmware.c os/firmware, os/loader stateless, os/nvram
  *   domain-qemu-ns.c     qemu:commandline
  *   domain-genid.c       genid
@@ -159,6 +164,19 @@ void domain_format_memtune(XmlWriter *w, const DomainMemtuneDef *mt);
 int domain_parse_blkiotune(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_blkiotune(XmlWriter *w, const DomainBlkiotuneDef *bt);
 void domain_resources_clear(DomainDef *def);
+/* thread pool sizes of IOThreads, <defaultiothread> (domain-iothread-pool.c). */
+int domain_parse_thread_pool(DomainThreadPool *p, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_thread_pool(XmlWriter *w, const DomainThreadPool *p);
+int domain_parse_default_iothread(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_default_iothread(XmlWriter *w, const DomainDef *def);
+/* <cputune>'s global_/emulator_/iothread_ bandwidth, <vcpusched>,
+ * <iothreadsched> (domain-cputune-sched.c). */
+int domain_parse_cputune_sched(DomainCputuneDef *ct, xmlNodePtr n, const char *path, ConfError *err);
+int domain_cputune_sched_finish(DomainDef *def, ConfError *err);
+void domain_format_cputune_bandwidth(XmlWriter *w, const DomainCputuneDef *ct);
+void domain_format_cputune_sched(XmlWriter *w, const DomainCputuneDef *ct);
+void domain_cputune_sched_clear(DomainCputuneDef *ct);
+bool domain_cputune_sched_own(DomainCputuneDef *ct);
 bool domain_resources_own(DomainDef *def);
 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
@@ -172,6 +190,14 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu);
 void domain_format_clock(XmlWriter *w, const DomainClockDef *clock);
 void domain_format_pm(XmlWriter *w, const DomainPmDef *pm);
 void domain_os_clear(DomainDef *def);
+/* <os><acpi><table> (domain-os-acpi.c). */
+int domain_parse_os_acpi(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_os_acpi(XmlWriter *w, const DomainOsDef *os);
+/* <cpu><numa><cell><distances> (domain-numa-distances.c). */
+int domain_parse_numa_distances(DomainNumaCell *cell, xmlNodePtr n, const char *path, size_t n_total,
+                                ConfError *err);
+int domain_numa_distances_finish(DomainCpuDef *cpu, ConfError *err);
+void domain_format_numa_distances(XmlWriter *w, const DomainNumaCell *cell);
 /* <features><kvm>, <tcg>, <smm> (domain-features-kvm.c). */
 int domain_parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
 bool domain_kvm_features_present(const DomainFeaturesDef *f);

@@ -54,6 +54,8 @@ static const char *const domain_clock_offset_table[_DOMAIN_CLOCK_MAX] = {
         [DOMAIN_CLOCK_UTC] = "utc",
         [DOMAIN_CLOCK_LOCALTIME] = "localtime",
         [DOMAIN_CLOCK_VARIABLE] = "variable",
+        [DOMAIN_CLOCK_TIMEZONE] = "timezone",
+        [DOMAIN_CLOCK_ABSOLUTE] = "absolute",
 };
 
 static const char *const domain_clock_basis_table[_DOMAIN_CLOCK_BASIS_MAX] = {
@@ -291,6 +293,7 @@ static const char *const domain_timer_name_table[_DOMAIN_TIMER_MAX] = {
         [DOMAIN_TIMER_HPET] = "hpet",
         [DOMAIN_TIMER_KVMCLOCK] = "kvmclock",
         [DOMAIN_TIMER_HYPERVCLOCK] = "hypervclock",
+        [DOMAIN_TIMER_TSC] = "tsc",
 };
 
 static const char *const domain_firmware_table[_DOMAIN_FIRMWARE_MAX] = {
@@ -333,6 +336,21 @@ static const char *const domain_timer_track_table[_DOMAIN_TIMER_TRACK_MAX] = {
         [DOMAIN_TIMER_TRACK_GUEST] = "guest",
         [DOMAIN_TIMER_TRACK_WALL] = "wall",
         [DOMAIN_TIMER_TRACK_REALTIME] = "realtime",
+};
+
+static const char *const domain_sched_policy_table[_DOMAIN_SCHED_MAX] = {
+        [DOMAIN_SCHED_BATCH] = "batch",
+        [DOMAIN_SCHED_IDLE] = "idle",
+        [DOMAIN_SCHED_FIFO] = "fifo",
+        [DOMAIN_SCHED_RR] = "rr",
+};
+
+static const char *const domain_timer_mode_table[_DOMAIN_TIMER_MODE_MAX] = {
+        [DOMAIN_TIMER_MODE_AUTO] = "auto",
+        [DOMAIN_TIMER_MODE_NATIVE] = "native",
+        [DOMAIN_TIMER_MODE_EMULATE] = "emulate",
+        [DOMAIN_TIMER_MODE_PARAVIRT] = "paravirt",
+        [DOMAIN_TIMER_MODE_SMPSAFE] = "smpsafe",
 };
 
 static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
@@ -776,9 +794,22 @@ static int parse_description(DomainDef *def, xmlNodePtr n, const char *path, Con
         return r < 0 ? r : 0;
 }
 
+/* Whether an element of n before c has c's namespace. */
+static bool metadata_ns_seen(xmlNodePtr n, xmlNodePtr c) {
+        XML_FOREACH_ELEMENT(e, n) {
+                if (e == c)
+                        return false;
+                if (e->ns && e->ns->href && streq((const char *) e->ns->href, (const char *) c->ns->href))
+                        return true;
+        }
+        return false;
+}
+
 /* <metadata> belongs to applications (libosinfo, virt-manager...): each
  * child element is kept as XML text, with its namespaces, and given back
- * as it came. */
+ * as it came. As libvirt's virXMLNodeSanitizeNamespaces, an element without
+ * a namespace, or of a namespace an earlier one has, is let go: one element
+ * per application. */
 static int parse_metadata(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
@@ -786,11 +817,11 @@ static int parse_metadata(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
-                _cleanup_(xml_buffer_freep) xmlBufferPtr buf = xmlBufferCreate();
+                _cleanup_(xml_buffer_freep) xmlBufferPtr buf = NULL;
 
-                if (!c->ns)
-                        return xml_err_invalid(err, "element <metadata/%s> needs a namespace of its own",
-                                               (const char *) c->name);
+                if (!c->ns || !c->ns->href || metadata_ns_seen(n, c))
+                        continue;
+                buf = xmlBufferCreate();
                 /* Namespaces declared higher up must travel with the element. */
                 xmlReconciliateNs(n->doc, c);
                 if (!buf || xmlNodeDump(buf, n->doc, c, 0, 0) < 0 ||
@@ -965,6 +996,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "vcpu", domain_parse_vcpu, true },
                 { "iothreads", domain_parse_iothreads, true },
                 { "iothreadids", domain_parse_iothreadids, true },
+                { "defaultiothread", domain_parse_default_iothread, true },
                 { "resource", domain_parse_resource, true },
                 { "cputune", domain_parse_cputune, true },
                 { "numatune", domain_parse_numatune, true },
@@ -1230,6 +1262,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);
         domain_format_iothreads(&w, def);
+        domain_format_default_iothread(&w, def);
         domain_format_cputune(&w, &def->cputune);
         domain_format_numatune(&w, &def->numatune);
         domain_format_resource(&w, def);

@@ -124,6 +124,7 @@ typedef struct DomainOsDef {
         char *nvram;          /* path: the element's text or its <source file=''|dev=''> */
         char *nvram_type;     /* type='file|block' (with a <source>); NULL: the path as text */
         char *nvram_template; /* template='': copied to nvram when that does not exist yet */
+        char *acpi_slic;      /* <acpi><table type='slic'>: a file QEMU adds as the SLIC table */
         /* <firmware><feature name='secure-boot|enrolled-keys' enabled=''/>: what
          * the auto-selected firmware must (not) have */
         Tristate fw_secure_boot, fw_enrolled_keys;
@@ -276,6 +277,10 @@ typedef struct DomainNumaCell {
         uint64_t memory_kib;
         DomainMemoryAccess mem_access; /* memAccess='shared|private': overrides <memoryBacking><access> */
         Tristate discard;     /* discard='yes|no': overrides <memoryBacking><discard> */
+        /* <distances><sibling id='' value=''/>: by sibling cell id, 0 = not
+         * given; NULL: no distances (domain-numa-distances.c) */
+        unsigned *distances;
+        size_t n_distances;
 } DomainNumaCell;
 
 /* <cpu><cache mode=''/> and <cpu><maxphysaddr mode=''/>: domain-cpu-cache.c */
@@ -322,6 +327,8 @@ typedef enum DomainClockOffset {
         DOMAIN_CLOCK_UTC,
         DOMAIN_CLOCK_LOCALTIME,
         DOMAIN_CLOCK_VARIABLE,
+        DOMAIN_CLOCK_TIMEZONE,  /* localtime of a named zone: QEMU runs with TZ= */
+        DOMAIN_CLOCK_ABSOLUTE,  /* the guest's RTC starts at a fixed date each boot */
         _DOMAIN_CLOCK_MAX,
 } DomainClockOffset;
 
@@ -331,7 +338,7 @@ typedef enum DomainClockBasis {
         _DOMAIN_CLOCK_BASIS_MAX,
 } DomainClockBasis;
 
-/* <clock><timer name=''/>: the timers we model. platform, tsc and armvtimer
+/* <clock><timer name=''/>: the timers we model. platform and armvtimer
  * are refused by the parser. */
 typedef enum DomainTimerName {
         DOMAIN_TIMER_RTC,
@@ -339,6 +346,7 @@ typedef enum DomainTimerName {
         DOMAIN_TIMER_HPET,
         DOMAIN_TIMER_KVMCLOCK,
         DOMAIN_TIMER_HYPERVCLOCK, /* the Hyper-V reference TSC page: -cpu hv-time */
+        DOMAIN_TIMER_TSC,         /* frequency: -cpu tsc-frequency= */
         _DOMAIN_TIMER_MAX,
 } DomainTimerName;
 
@@ -360,16 +368,30 @@ typedef enum DomainTimerTrack {
         _DOMAIN_TIMER_TRACK_MAX,
 } DomainTimerTrack;
 
-/* What the parser lets through (the rest is NotSupported):
- *   rtc       tickpolicy delay|catchup, track guest|wall|realtime, present='yes'
- *   pit       tickpolicy delay|discard, present
- *   hpet      present
- *   kvmclock, hypervclock  present */
+/* <timer name='tsc' mode=''/>: how the guest's TSC is provided. */
+typedef enum DomainTimerMode {
+        DOMAIN_TIMER_MODE_DEFAULT, /* not given */
+        DOMAIN_TIMER_MODE_AUTO,
+        DOMAIN_TIMER_MODE_NATIVE,
+        DOMAIN_TIMER_MODE_EMULATE,
+        DOMAIN_TIMER_MODE_PARAVIRT,
+        DOMAIN_TIMER_MODE_SMPSAFE,
+        _DOMAIN_TIMER_MODE_MAX,
+} DomainTimerMode;
+
+/* What each timer takes is the schema's (domain-clock.c); which values a
+ * hypervisor honours is its driver's check (qemud/qemu-validate.c). */
 typedef struct DomainTimerDef {
         DomainTimerName name;
         Tristate present;             /* present='yes|no' */
         DomainTimerTickpolicy tickpolicy;
         DomainTimerTrack track;       /* rtc only */
+        uint64_t frequency;           /* tsc only, Hz; 0 = not given */
+        DomainTimerMode mode;         /* tsc only */
+        /* <catchup threshold slew limit/> of tickpolicy='catchup'; 0 = not
+         * given (libvirt formats only what is above 0). QEMU has no knob for
+         * them: they are kept for the management that reads them. */
+        uint64_t catchup_threshold, catchup_slew, catchup_limit;
 } DomainTimerDef;
 
 typedef struct DomainClockDef {
@@ -377,6 +399,8 @@ typedef struct DomainClockDef {
         /* offset='variable' only */
         int64_t adjustment;       /* seconds */
         DomainClockBasis basis;
+        char *timezone;           /* offset='timezone': an IANA zone name */
+        uint64_t start;           /* offset='absolute': seconds since the epoch, UTC */
         /* live: when a localtime basis is started it is turned into a utc
          * adjustment, so that the guest's offset survives migration and DST. */
         DomainTimerDef timers[_DOMAIN_TIMER_MAX]; /* in document order, each name once */
@@ -924,21 +948,55 @@ typedef struct DomainIOThreadPin {
 
 /* One IOThread of <iothreadids> (or numbered by the parser when only
  * <iothreads>N</iothreads> was given: autofill). */
+/* thread_pool_min/thread_pool_max='' of an IOThread or <defaultiothread>:
+ * the bounds of its pool of worker threads (QEMU's thread-pool-min/max). */
+typedef struct DomainThreadPool {
+        bool has_min, has_max;
+        unsigned min, max;
+} DomainThreadPool;
+
 typedef struct DomainIOThreadDef {
         unsigned id;            /* 1.. */
         bool autofill;
+        DomainThreadPool pool;
 } DomainIOThreadDef;
+
+/* <vcpusched scheduler=''/>, <iothreadsched>: the Linux policy of threads. */
+typedef enum DomainSchedPolicy {
+        DOMAIN_SCHED_NONE,
+        DOMAIN_SCHED_BATCH,
+        DOMAIN_SCHED_IDLE,
+        DOMAIN_SCHED_FIFO,
+        DOMAIN_SCHED_RR,
+        _DOMAIN_SCHED_MAX,
+} DomainSchedPolicy;
+
+/* <vcpusched vcpus='' .../> or <iothreadsched iothreads='' .../>, as given
+ * (domain-cputune-sched.c): the threads, their policy and, for fifo and rr,
+ * their real-time priority. No two entries of a list share a thread. */
+typedef struct DomainThreadSched {
+        char *ids;              /* a cpuset-style list of vCPU or IOThread ids */
+        DomainSchedPolicy policy;
+        int priority;
+} DomainThreadSched;
 
 typedef struct DomainCputuneDef {
         bool present;
         uint64_t shares;        /* 0 = not set */
         uint64_t period;
         int64_t quota;          /* 0 = not set */
+        /* <global_period>/<global_quota>: the whole guest's cgroup;
+         * <emulator_*>, <iothread_*>: its emulator and IOThread threads.
+         * 0 = not set (domain-cputune-sched.c) */
+        uint64_t global_period, emulator_period, iothread_period;
+        int64_t global_quota, emulator_quota, iothread_quota;
         DomainVcpuPin *vcpupin;
         size_t n_vcpupin;
         char *emulatorpin;
         DomainIOThreadPin *iothreadpin;
         size_t n_iothreadpin;
+        DomainThreadSched *vcpusched, *iothreadsched;
+        size_t n_vcpusched, n_iothreadsched;
 } DomainCputuneDef;
 
 /* <numatune><memnode cellid='' mode='' nodeset=''/>: one guest NUMA cell's memory. */
@@ -1107,6 +1165,7 @@ typedef struct DomainDef {
         /* <iothreads>N</iothreads> and <iothreadids>: after parsing, one
          * entry per IOThread (N of them), in the order given. */
         unsigned iothreads;
+        DomainThreadPool default_iothread; /* <defaultiothread>: the main loop's pool */
         DomainIOThreadDef *iothreadids;
         size_t n_iothreadids;
 
@@ -1246,6 +1305,8 @@ const char *domain_pci_model_default_name(const char *model);
  * listed in <iothreadids>; removing one with its pin; pinning one
  * (cpuset NULL: unpinned). -ENOMEM, or -ENOENT for an id not there. */
 DomainIOThreadDef *domain_def_find_iothread(const DomainDef *def, unsigned id);
+/* The <vcpusched> (iothread: <iothreadsched>) entry of a vCPU or IOThread, or NULL. */
+const DomainThreadSched *domain_def_thread_sched(const DomainDef *def, bool iothread, unsigned id);
 const char *domain_def_iothread_pin(const DomainDef *def, unsigned id);
 int domain_def_add_iothread(DomainDef *def, unsigned id);
 int domain_def_del_iothread(DomainDef *def, unsigned id);
@@ -1326,6 +1387,8 @@ const char *domain_cpu_mode_to_string(DomainCpuMode m);
         X(domain_hyperv_feature, DomainHypervFeature)           \
         X(domain_timer_tickpolicy, DomainTimerTickpolicy)       \
         X(domain_timer_track, DomainTimerTrack)                 \
+        X(domain_timer_mode, DomainTimerMode)                   \
+        X(domain_sched_policy, DomainSchedPolicy)               \
         X(domain_address_type, DomainAddressType)               \
         X(domain_perf_event, DomainPerfEvent)
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <os>, <features>, <cpu>, <clock>, <pm>: what the guest boots and sees. */
+/* <os>, <features>, <cpu>, <pm>: what the guest boots and sees (<clock>: domain-clock.c). */
 #include <inttypes.h>
 #include <sched.h>
 
@@ -148,6 +148,8 @@ static int parse_os_child(DomainOsDef *os, xmlNodePtr c, const char *path, ConfE
                 return domain_parse_os_bios(os, c, path, err);
         if (xml_is(c, "smbios"))
                 return domain_parse_os_smbios(os, c, path, err);
+        if (xml_is(c, "acpi"))
+                return domain_parse_os_acpi(os, c, path, err);
 
         /* the rest are plain text elements */
         r = XML_CHECK_ATTRS(c, path, err, NULL);
@@ -180,7 +182,7 @@ static int parse_os_type_first(DomainOsDef *os, xmlNodePtr n, const char *path, 
 int domain_parse_os(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const hvm_children[] = {
                 "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "boot", "bootmenu",
-                "bios", "smbios",
+                "bios", "smbios", "acpi",
         };
         DomainOsDef *os = &def->os;
         bool exe;
@@ -266,6 +268,7 @@ void domain_format_os(XmlWriter *w, const DomainOsDef *os) {
         xw_element(w, "kernel", os->kernel);
         xw_element(w, "initrd", os->initrd);
         xw_element(w, "cmdline", os->cmdline);
+        domain_format_os_acpi(w, os);
         for (size_t i = 0; i < os->n_boot; i++) {
                 xw_start(w, "boot");
                 xw_attr(w, "dev", domain_boot_dev_to_string(os->boot[i]));
@@ -537,7 +540,7 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, si
 
         r = XML_CHECK_ATTRS(n, path, err, "id", "cpus", "memory", "unit", "memAccess", "discard");
         if (r >= 0)
-                r = xml_check_empty(n, path, err);
+                r = xml_check_no_text(n, path, err);
         if (r >= 0)
                 r = xml_attr_uint(n, path, "id", &id, err);
         if (r < 0)
@@ -565,6 +568,14 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, si
                 r = DOMAIN_ATTR_ENUM(n, path, "memAccess", domain_memory_access, &cell->mem_access, err);
         if (r >= 0)
                 r = domain_attr_tristate(n, path, "discard", "yes", "no", &cell->discard, err);
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (r < 0)
+                        break;
+                r = xml_is(c, "distances") ? domain_parse_numa_distances(cell, c, sub, n_total, err)
+                                           : xml_unsupported_element(c, path, err);
+        }
         return r < 0 ? r : 0;
 }
 
@@ -613,7 +624,8 @@ static int parse_cpu_numa(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Con
         }
         if (cpu->n_cells > 1)
                 qsort(cpu->cells, cpu->n_cells, sizeof(cpu->cells[0]), compare_cell);
-        return domain_numa_check_overlap(cpu, err);
+        r = domain_numa_distances_finish(cpu, err);
+        return r < 0 ? r : domain_numa_check_overlap(cpu, err);
 }
 
 static int parse_cpu_child(DomainCpuDef *cpu, xmlNodePtr c, const char *path, ConfError *err) {
@@ -748,132 +760,9 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
                         xw_attr(w, "unit", "KiB");
                         xw_attr(w, "memAccess", domain_memory_access_to_string(cpu->cells[i].mem_access));
                         xw_attr(w, "discard", tristate_word(cpu->cells[i].discard, "yes", "no"));
+                        domain_format_numa_distances(w, &cpu->cells[i]);
                         xw_end(w);
                 }
-                xw_end(w);
-        }
-        xw_end(w);
-}
-
-/* ---- clock --------------------------------------------------------------- */
-
-/* What a timer's attributes mean whatever runs it: track belongs to the RTC,
- * kvmclock and hypervclock have no ticks to lose (the schema's rules), a
- * pit left out has no tick policy. Which values a hypervisor honours is
- * its driver's check (qemud/qemu-validate.c). */
-static int check_timer(const DomainTimerDef *t, const char *name, const char *path, bool has_track,
-                       ConfError *err) {
-        const char *tp = domain_timer_tickpolicy_to_string(t->tickpolicy);
-
-        if (has_track && t->name != DOMAIN_TIMER_RTC)
-                return xml_err_unsupported(err, "attribute 'track' of <%s> is not supported for timer '%s'",
-                                           path, name);
-        switch (t->name) {
-        case DOMAIN_TIMER_PIT:
-                if (t->present == TRISTATE_OFF && tp)
-                        return xml_err_invalid(err, "timer 'pit' in <%s> has a tickpolicy but present='no'", path);
-                return 0;
-        case DOMAIN_TIMER_KVMCLOCK:
-        case DOMAIN_TIMER_HYPERVCLOCK:
-                if (tp)
-                        return xml_err_unsupported(err, "attribute 'tickpolicy' of <%s> is not supported for "
-                                                   "timer '%s'", path, name);
-                return 0;
-        default:
-                return 0;
-        }
-}
-
-static int parse_timer(DomainClockDef *clock, xmlNodePtr n, const char *path, ConfError *err) {
-        _cleanup_free_ char *name = NULL;
-        DomainTimerDef t = {};
-        int r, r_track, i;
-
-        r = xml_attr_str_required(n, path, "name", &name, err);
-        if (r < 0)
-                return r;
-        i = domain_timer_name_from_string(name);
-        if (i < 0)
-                return xml_err_unsupported(err, "timer '%s' in <%s> is not supported", name, path);
-        t.name = (DomainTimerName) i;
-        r = XML_CHECK_ATTRS(n, path, err, "name", "present", "tickpolicy", "track");
-        if (r < 0)
-                return r;
-        r = xml_check_empty(n, path, err); /* <catchup/> is not modelled */
-        if (r < 0)
-                return r;
-        r = domain_attr_tristate(n, path, "present", "yes", "no", &t.present, err);
-        if (r >= 0)
-                r = DOMAIN_ATTR_ENUM(n, path, "tickpolicy", domain_timer_tickpolicy, &t.tickpolicy, err);
-        if (r < 0)
-                return r;
-        r_track = DOMAIN_ATTR_ENUM(n, path, "track", domain_timer_track, &t.track, err);
-        if (r_track < 0)
-                return r_track;
-        r = check_timer(&t, name, path, r_track > 0, err);
-        if (r < 0)
-                return r;
-        for (size_t j = 0; j < clock->n_timers; j++)
-                if (clock->timers[j].name == t.name)
-                        return xml_err_invalid(err, "timer '%s' is given more than once in <%s>", name, path);
-        clock->timers[clock->n_timers++] = t; /* each name at most once: it fits */
-        return 0;
-}
-
-int domain_parse_clock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        DomainClockDef *clock = &def->clock;
-        int r, r_adj, r_basis;
-
-        r = XML_CHECK_ATTRS(n, path, err, "offset", "adjustment", "basis");
-        if (r < 0)
-                return r;
-        r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        r = DOMAIN_ATTR_ENUM(n, path, "offset", domain_clock_offset, &clock->offset, err);
-        if (r < 0)
-                return r;
-        if (r == 0)
-                return xml_err_xml(err, "missing attribute 'offset' of <%s>", path);
-        r_adj = xml_attr_llong(n, path, "adjustment", &clock->adjustment, err);
-        if (r_adj < 0)
-                return r_adj;
-        r_basis = DOMAIN_ATTR_ENUM(n, path, "basis", domain_clock_basis, &clock->basis, err);
-        if (r_basis < 0)
-                return r_basis;
-        if (clock->offset != DOMAIN_CLOCK_VARIABLE) {
-                if (r_adj > 0)
-                        return xml_err_unsupported(err, "attribute 'adjustment' of <%s> is only supported "
-                                                   "with offset='variable'", path);
-                if (r_basis > 0)
-                        return xml_err_invalid(err, "attribute 'basis' of <%s> needs offset='variable'", path);
-        }
-        XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "timer"))
-                        return xml_unsupported_element(c, path, err);
-                XML_SUBPATH(sub, path, "timer");
-                r = parse_timer(clock, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-void domain_format_clock(XmlWriter *w, const DomainClockDef *clock) {
-        xw_start(w, "clock");
-        xw_attr(w, "offset", domain_clock_offset_to_string(clock->offset));
-        if (clock->offset == DOMAIN_CLOCK_VARIABLE) {
-                xw_attrf(w, "adjustment", "%" PRId64, clock->adjustment);
-                xw_attr(w, "basis", domain_clock_basis_to_string(clock->basis));
-        }
-        for (size_t i = 0; i < clock->n_timers && i < _DOMAIN_TIMER_MAX; i++) {
-                const DomainTimerDef *t = &clock->timers[i];
-
-                xw_start(w, "timer");
-                xw_attr(w, "name", domain_timer_name_to_string(t->name));
-                xw_attr(w, "track", domain_timer_track_to_string(t->track));
-                xw_attr(w, "tickpolicy", domain_timer_tickpolicy_to_string(t->tickpolicy));
-                xw_attr(w, "present", tristate_word(t->present, "yes", "no"));
                 xw_end(w);
         }
         xw_end(w);
@@ -953,7 +842,9 @@ void domain_os_clear(DomainDef *def) {
         free(os->nvram);
         free(os->nvram_type);
         free(os->nvram_template);
+        free(os->acpi_slic);
         domain_os_init_clear(os);
+        free(def->clock.timezone);
         free(def->features.hyperv_vendor_id);
         free(def->features.ioapic_driver);
         free(def->cpu.match);
@@ -965,8 +856,10 @@ void domain_os_clear(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_features; i++)
                 free(def->cpu.features[i].name);
         free(def->cpu.features);
-        for (size_t i = 0; i < def->cpu.n_cells; i++)
+        for (size_t i = 0; i < def->cpu.n_cells; i++) {
                 free(def->cpu.cells[i].cpus);
+                free(def->cpu.cells[i].distances);
+        }
         free(def->cpu.cells);
 }
 
@@ -984,15 +877,19 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->nvram) && ok;
         ok = own_str(&os->nvram_type) && ok;
         ok = own_str(&os->nvram_template) && ok;
+        ok = own_str(&os->acpi_slic) && ok;
         ok = domain_os_init_own(os) && ok;
+        ok = own_str(&def->clock.timezone) && ok;
         ok = own_str(&def->features.hyperv_vendor_id) && ok;
         ok = own_str(&def->features.ioapic_driver) && ok;
         ok = own_str(&def->cpu.match) && ok;
         ok = own_str(&def->cpu.check) && ok;
         ok = own_str(&def->cpu.model) && ok;
         ok = OWN_ARRAY(def->cpu.cells, def->cpu.n_cells) && ok;
-        for (size_t i = 0; i < def->cpu.n_cells; i++)
+        for (size_t i = 0; i < def->cpu.n_cells; i++) {
                 ok = own_str(&def->cpu.cells[i].cpus) && ok;
+                ok = OWN_ARRAY(def->cpu.cells[i].distances, def->cpu.cells[i].n_distances) && ok;
+        }
         ok = own_str(&def->cpu.model_fallback) && ok;
         ok = own_str(&def->cpu.model_vendor_id) && ok;
         ok = own_str(&def->cpu.vendor) && ok;

@@ -123,7 +123,7 @@ static int parse_iothread_id(void *userdata, xmlNodePtr n, const char *path, Con
         unsigned id;
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "id");
+        r = XML_CHECK_ATTRS(n, path, err, "id", "thread_pool_min", "thread_pool_max");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
@@ -140,7 +140,7 @@ static int parse_iothread_id(void *userdata, xmlNodePtr n, const char *path, Con
         if (r < 0)
                 return r;
         t->id = id;
-        return 0;
+        return domain_parse_thread_pool(&t->pool, n, path, err);
 }
 
 int domain_parse_iothreadids(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
@@ -170,6 +170,9 @@ int domain_iothreads_finish(DomainDef *def, ConfError *err) {
                 if (!find_iothread(def, def->cputune.iothreadpin[i].iothread))
                         return xml_err_invalid(err, "<cputune/iothreadpin> of IOThread %u, which does not exist",
                                                def->cputune.iothreadpin[i].iothread);
+        r = domain_cputune_sched_finish(def, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < def->n_disks; i++) {
                 const DomainDiskDef *disk = &def->disks[i];
 
@@ -270,6 +273,7 @@ void domain_format_iothreads(XmlWriter *w, const DomainDef *def) {
         for (size_t i = 0; i < def->n_iothreadids; i++) {
                 xw_start(w, "iothread");
                 xw_attrf(w, "id", "%u", def->iothreadids[i].id);
+                domain_format_thread_pool(w, &def->iothreadids[i].pool);
                 xw_end(w);
         }
         xw_end(w);
@@ -412,8 +416,11 @@ int domain_parse_cputune(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                         r = xml_check_unique(c, sub, err);
                         if (r >= 0)
                                 r = parse_emulatorpin(ct, c, sub, err);
-                } else
-                        r = xml_unsupported_element(c, path, err);
+                } else {
+                        r = domain_parse_cputune_sched(ct, c, sub, err);
+                        if (r == 0)
+                                r = xml_unsupported_element(c, path, err);
+                }
                 if (r < 0)
                         return r;
         }
@@ -430,6 +437,7 @@ void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct) {
                 xw_elementf(w, "period", "%" PRIu64, ct->period);
         if (ct->quota)
                 xw_elementf(w, "quota", "%" PRId64, ct->quota);
+        domain_format_cputune_bandwidth(w, ct);
         for (size_t i = 0; i < ct->n_vcpupin; i++) {
                 xw_start(w, "vcpupin");
                 xw_attrf(w, "vcpu", "%u", ct->vcpupin[i].vcpu);
@@ -447,6 +455,7 @@ void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct) {
                 xw_attr(w, "cpuset", ct->iothreadpin[i].cpuset);
                 xw_end(w);
         }
+        domain_format_cputune_sched(w, ct);
         xw_end(w);
 }
 
@@ -475,9 +484,10 @@ static int parse_numatune_memory(DomainNumatuneDef *nt, xmlNodePtr n, const char
                 r = domain_check_cpuset(nt->nodeset, "attribute 'nodeset' of", path, err);
         if (r < 0)
                 return r;
-        /* with automatic placement numad picks the nodes */
+        /* with automatic placement numad picks the nodes: as libvirt's
+         * virDomainNumatuneSet, a nodeset given with it is let go */
         if (nt->nodeset && streq_ptr(nt->placement, "auto"))
-                return xml_err_invalid(err, "<%s> cannot have both placement='auto' and a nodeset", path);
+                nt->nodeset = (free(nt->nodeset), NULL);
         return 0;
 }
 
@@ -785,6 +795,7 @@ void domain_resources_clear(DomainDef *def) {
         for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
                 free(def->cputune.iothreadpin[i].cpuset);
         free(def->cputune.iothreadpin);
+        domain_cputune_sched_clear(&def->cputune);
         free(def->iothreadids);
         free(def->numatune.mode);
         free(def->numatune.placement);
@@ -812,6 +823,7 @@ bool domain_resources_own(DomainDef *def) {
         ok = OWN_ARRAY(def->cputune.iothreadpin, def->cputune.n_iothreadpin) && ok;
         for (size_t i = 0; i < def->cputune.n_iothreadpin; i++)
                 ok = own_str(&def->cputune.iothreadpin[i].cpuset) && ok;
+        ok = domain_cputune_sched_own(&def->cputune) && ok;
         ok = OWN_ARRAY(def->iothreadids, def->n_iothreadids) && ok;
         ok = own_str(&def->numatune.mode) && ok;
         ok = own_str(&def->numatune.placement) && ok;

@@ -29,13 +29,37 @@ static int set_u64(const Cgroup *cg, CgroupController c, const char *file, const
 
 /* --- cpu --------------------------------------------------------------------- */
 
+/* The guest's one cgroup holds all its threads: <global_period>/<global_quota>
+ * are its bandwidth; without them <period>/<quota> are (as before there were
+ * global ones). qemud makes no cgroup per emulator or IOThread thread, nor per
+ * vCPU beside a global quota: a limit that would need one is refused, a
+ * period alone limits nothing. */
+static int cpu_bandwidth(const DomainCputuneDef *t, uint64_t *period, int64_t *quota, char *msg, size_t size) {
+        const char *needs = t->emulator_quota > 0 ? "<emulator_quota>" :
+                            t->iothread_quota > 0 ? "<iothread_quota>" :
+                            t->global_quota > 0 && t->quota > 0 ? "<quota> of each vCPU beside <global_quota>" : NULL;
+
+        if (needs) {
+                snprintf(msg, size, "cannot apply %s of <cputune>: qemud puts the whole guest in one cgroup, "
+                         "it makes none per thread", needs);
+                return -EOPNOTSUPP;
+        }
+        *period = t->global_period ? t->global_period : t->period ? t->period : CPU_PERIOD_DEFAULT;
+        *quota = t->global_quota ? t->global_quota : t->quota;
+        return 0;
+}
+
 int domain_cgroup_set_cputune(const Cgroup *cg, const DomainDef *def, char *msg, size_t size) {
         const DomainCputuneDef *t = &def->cputune;
-        uint64_t period = t->period ? t->period : CPU_PERIOD_DEFAULT;
+        uint64_t period;
+        int64_t quota;
         int r;
 
+        r = cpu_bandwidth(t, &period, &quota, msg, size);
+        if (r < 0)
+                return r;
         if (!cgroup_has(cg, CGROUP_CPU)) {
-                if (!t->shares && !t->period && !t->quota)
+                if (!t->shares && !t->period && !t->quota && !t->global_period && !t->global_quota)
                         return 0;
                 snprintf(msg, size, "cannot apply <cputune>: the host has no cpu cgroup controller");
                 return -EOPNOTSUPP;
@@ -46,14 +70,14 @@ int domain_cgroup_set_cputune(const Cgroup *cg, const DomainDef *def, char *msg,
                             t->shares ? MIN(MAX(t->shares, UINT64_C(1)), UINT64_C(10000)) : 100, msg, size);
                 if (r < 0)
                         return r;
-                r = t->quota > 0 ? cgroup_setf(cg, CGROUP_CPU, "cpu.max", "%" PRId64 " %" PRIu64, t->quota, period)
-                                 : cgroup_setf(cg, CGROUP_CPU, "cpu.max", "max %" PRIu64, period);
+                r = quota > 0 ? cgroup_setf(cg, CGROUP_CPU, "cpu.max", "%" PRId64 " %" PRIu64, quota, period)
+                              : cgroup_setf(cg, CGROUP_CPU, "cpu.max", "max %" PRIu64, period);
                 return r < 0 ? failed(r, cg, CGROUP_CPU, "cpu.max", msg, size) : 0;
         }
         r = set_u64(cg, CGROUP_CPU, "cpu.shares", "%" PRIu64, t->shares ? t->shares : 1024, msg, size);
         if (r >= 0)
                 r = set_u64(cg, CGROUP_CPU, "cpu.cfs_period_us", "%" PRIu64, period, msg, size);
-        if (r >= 0 && (r = cgroup_setf(cg, CGROUP_CPU, "cpu.cfs_quota_us", "%" PRId64, t->quota > 0 ? t->quota : -1)) < 0)
+        if (r >= 0 && (r = cgroup_setf(cg, CGROUP_CPU, "cpu.cfs_quota_us", "%" PRId64, quota > 0 ? quota : -1)) < 0)
                 return failed(r, cg, CGROUP_CPU, "cpu.cfs_quota_us", msg, size);
         return r;
 }

@@ -159,6 +159,7 @@ static void os_rules(Writer *w, const DomainOsDef *os) {
         rule(w, "the initrd", os->initrd, "rk");
         rule(w, "the loader", os->loader, "rk");
         rule(w, "the NVRAM", os->nvram, "rwk");
+        rule(w, "the ACPI table", os->acpi_slic, "r");
 }
 
 static void chr_rules(Writer *w, const DomainDef *def, const AppArmorRunPaths *run) {

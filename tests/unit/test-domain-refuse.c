@@ -3,6 +3,7 @@
  * sense, naming the element, attribute or value every time. */
 
 #include "domain-test.h"
+#include "util.h"
 
 static void node_path(xmlNodePtr n, char *buf, size_t size) {
         const char *names[32];
@@ -209,7 +210,16 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_INVALID_ARG, "is not an IPv4 address");
         REFUSED(NULL, "<tpm model='tpm-crb'/>", VB_ERROR_XML, "missing TPM device backend (<devices/tpm/backend>)");
         REFUSED("<seclabel type='static' model='dac'/>", NULL, VB_ERROR_XML, "security label is missing");
-        REFUSED("<metadata><y/></metadata>", NULL, VB_ERROR_INVALID_ARG, "<metadata/y> needs a namespace");
+        {
+                /* as libvirt: no namespace, or one an earlier element has: let go */
+                _cleanup_free_ char *x = domain_with("<metadata><y/><a:f xmlns:a='urn:a'>1</a:f>"
+                                                     "<b:f xmlns:b='urn:a'>2</b:f><c:g xmlns:c='urn:c'/></metadata>",
+                                                     NULL);
+                _cleanup_(domain_def_freep) DomainDef *d = parse_ok(x, "metadata duplicate");
+
+                CHECK(d && strv_length(d->metadata) == 2);
+                CHECK(d && d->metadata && strstr(d->metadata[0], ">1<") && strstr(d->metadata[1], "urn:c"));
+        }
         REFUSED("<iothreads>2</iothreads><iothreadids><iothread id='0'/></iothreadids>", NULL,
                 VB_ERROR_INVALID_ARG, "invalid iothread id '0'");
         REFUSED("<iothreadids><iothread id='3'/><iothread id='3'/></iothreadids>", NULL, VB_ERROR_INVALID_ARG,
@@ -220,10 +230,14 @@ static void test_refuse_unmodelled(void) {
                 "<pm/suspend-to-ram>");
         REFUSED("<qemu:deprecation xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0' behavior='crash'/>",
                 NULL, VB_ERROR_NOT_SUPPORTED, "<qemu:deprecation>");
-        REFUSED("<clock offset='utc'><timer name='tsc' frequency='3000000000'/></clock>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "timer 'tsc' in <clock/timer>");
-        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='catchup'><catchup threshold='123'/></timer></clock>",
-                NULL, VB_ERROR_NOT_SUPPORTED, "<clock/timer/catchup>");
+        REFUSED("<clock offset='utc'><timer name='platform'/></clock>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "timer 'platform' in <clock/timer>");
+        REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='delay'><catchup threshold='123'/></timer></clock>",
+                NULL, VB_ERROR_INVALID_ARG, "<clock/timer/catchup> of timer 'rtc' needs tickpolicy='catchup'");
+        REFUSED("<clock offset='utc'><timer name='rtc' frequency='10'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "only supported for timer 'tsc'");
+        REFUSED("<clock offset='utc'><timer name='tsc' mode='warp'/></clock>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "'warp'");
         REFUSED("<features><hyperv><relaxed state='on'/><crash state='on'/></hyperv></features>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "<features/hyperv/crash>");
         REFUSED("<features><kvm><dirty-ring state='on' size='1000'/></kvm></features>", NULL,
@@ -428,7 +442,16 @@ static void test_refuse_values(void) {
 
                 CHECK(d && d->on_reboot == DOMAIN_ACTION_PRESERVE);
         }
-        REFUSED("<clock offset='timezone' timezone='Europe/Paris'/>", NULL, VB_ERROR_NOT_SUPPORTED, "'timezone'");
+        REFUSED("<clock offset='timezone'/>", NULL, VB_ERROR_XML,
+                "missing 'timezone' attribute for clock with offset='timezone'");
+        REFUSED("<clock offset='timezone' timezone='Europe/Paris;x'/>", NULL, VB_ERROR_INVALID_ARG,
+                "timezone 'Europe/Paris;x'");
+        REFUSED("<clock offset='utc' timezone='Europe/Paris'/>", NULL, VB_ERROR_INVALID_ARG,
+                "needs offset='timezone'");
+        REFUSED("<clock offset='absolute'/>", NULL, VB_ERROR_XML,
+                "missing 'start' attribute for clock with offset='absolute'");
+        REFUSED("<clock offset='absolute' start='-1'/>", NULL, VB_ERROR_INVALID_ARG, "'start'");
+        REFUSED("<clock offset='variable' start='10'/>", NULL, VB_ERROR_INVALID_ARG, "needs offset='absolute'");
         REFUSED("<clock offset='utc' adjustment='reset'/>", NULL, VB_ERROR_INVALID_ARG, "'reset'");
         REFUSED("<clock offset='utc' adjustment='10'/>", NULL, VB_ERROR_NOT_SUPPORTED, "offset='variable'");
         REFUSED("<cpu mode='host-passthrough'><topology sockets='1' cores='0' threads='1'/></cpu>", NULL,
@@ -437,8 +460,32 @@ static void test_refuse_values(void) {
         REFUSED("<cpu><model>x</model><feature policy='require' name='a'/><feature policy='disable' name='a'/></cpu>",
                 NULL, VB_ERROR_INVALID_ARG, "'a'");
         REFUSED("<cpu><feature name='vmx'/></cpu>", NULL, VB_ERROR_XML, "'policy' of <cpu/feature>");
-        REFUSED("<numatune><memory placement='auto' nodeset='0'/></numatune>", NULL, VB_ERROR_INVALID_ARG,
-                "<numatune/memory>");
+        REFUSED("<iothreadids><iothread id='1' thread_pool_min='2' thread_pool_max='1'/></iothreadids>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "thread_pool_min must be smaller or equal to thread_pool_max");
+        REFUSED("<iothreadids><iothread id='1' thread_pool_min='2'/></iothreadids>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "thread_pool_min must be smaller or equal to thread_pool_max");
+        REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances><sibling id='0' value='11'/></distances>"
+                "</cell></numa></cpu>", NULL, VB_ERROR_XML, "'value 11' is invalid for 'sibling id 0' under NUMA 'cell id 0'");
+        REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances><sibling id='1' value='20'/></distances>"
+                "</cell></numa></cpu>", NULL, VB_ERROR_XML, "'sibling_id 1' does not refer to a valid cell");
+        REFUSED("<cpu><numa><cell id='0' cpus='0' memory='1024'><distances/></cell></numa></cpu>", NULL,
+                VB_ERROR_XML, "NUMA distances defined without siblings");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><acpi><table type='msdm'>/x</table>"
+                      "</acpi></os></domain>", VB_ERROR_XML, "Unknown acpi table type: msdm");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><acpi><table type='slic'>/a</table>"
+                      "<table type='slic'>/b</table></acpi></os></domain>", VB_ERROR_XML,
+                      "Only one acpi table is supported");
+        REFUSED("<defaultiothread thread_pool_max='0'/>", NULL, VB_ERROR_NOT_SUPPORTED,
+                "thread_pool_max must be a positive integer");
+        REFUSED("<defaultiothread thread_pool_max='-1'/>", NULL, VB_ERROR_INVALID_ARG, "thread_pool_max");
+        {
+                /* libvirt lets a nodeset given with placement='auto' go (numad picks) */
+                _cleanup_free_ char *x = domain_with("<numatune><memory placement='auto' nodeset='0'/></numatune>",
+                                                     NULL);
+                _cleanup_(domain_def_freep) DomainDef *d = parse_ok(x, "auto nodeset");
+
+                CHECK(d && !d->numatune.nodeset && streq_ptr(d->numatune.placement, "auto"));
+        }
         REFUSED(NULL, "<disk type='file' device='tape'><target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED,
                 "'tape'");
         INVALID(NULL, "<disk type='file' device='lun'><source file='/a'/><target dev='sda'/></disk>",

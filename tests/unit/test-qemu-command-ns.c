@@ -87,6 +87,36 @@ static void test_env(void) {
                 return;
         CHECK_INTEQ(qemu_command_env(def, base, &plain), 0);
         CHECK_INTEQ(strv_length(plain), 3);
+        CHECK(!qemu_command_env_changed(def));
 }
 
-UNIT_TESTS(test_round_trip, test_refused, test_env)
+/* <clock offset='timezone'>: QEMU runs with TZ set to the zone, in place of
+ * qemud's own; a <qemu:env> TZ wins over it. */
+static void test_env_clock_timezone(void) {
+        char *const base[] = { "PATH=/usr/bin", "TZ=UTC", NULL };
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *both = NULL;
+        _cleanup_strv_free_ char **env = NULL, **env2 = NULL;
+
+        def = parse_ok("<domain type='qemu'><name>t</name><memory>65536</memory><os><type>hvm</type></os>"
+                       "<clock offset='timezone' timezone='Europe/Paris'/></domain>", "tz");
+        if (!def)
+                return;
+        CHECK(qemu_command_env_changed(def));
+        CHECK_INTEQ(qemu_command_env(def, base, &env), 0);
+        CHECK_INTEQ(strv_length(env), 2);
+        if (strv_length(env) == 2) {
+                CHECK_STREQ(env[0], "PATH=/usr/bin");
+                CHECK_STREQ(env[1], "TZ=Europe/Paris");
+        }
+        both = parse_ok("<domain type='qemu'><name>t</name><memory>65536</memory><os><type>hvm</type></os>"
+                        "<clock offset='timezone' timezone='Europe/Paris'/><qemu:commandline xmlns:qemu='" NS "'>"
+                        "<qemu:env name='TZ' value='Asia/Tokyo'/></qemu:commandline></domain>", "tz env");
+        if (!both)
+                return;
+        CHECK_INTEQ(qemu_command_env(both, base, &env2), 0);
+        CHECK_INTEQ(strv_length(env2), 2);
+        if (strv_length(env2) == 2)
+                CHECK_STREQ(env2[1], "TZ=Asia/Tokyo");
+}
+
+UNIT_TESTS(test_round_trip, test_refused, test_env, test_env_clock_timezone)

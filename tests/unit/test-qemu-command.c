@@ -770,6 +770,11 @@ static int make_guest_files(const DomainDef *def, const char *root) {
                 _cleanup_free_ char *p = subst_root(def->os.nvram, root);
                 r = p ? write_bytes(p, NULL, 0, 128 << 10) : -ENOMEM;
         }
+        if (r >= 0 && def->os.acpi_slic) {
+                /* a whole table: QEMU wants at least its 36-byte header */
+                _cleanup_free_ char *p = subst_root(def->os.acpi_slic, root);
+                r = p ? write_bytes(p, "SLIC", 4, 64) : -ENOMEM;
+        }
         return r;
 }
 
