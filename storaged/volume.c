@@ -63,6 +63,8 @@ static int volume_to_def(const Volume *v, StorageVolDef **ret) {
         if (storage_timestamps_copy(&i->timestamps, &d->timestamps) < 0)
                 return -ENOMEM;
         d->nocow = i->nocow;
+        if (storage_vol_encryption_copy(&i->encryption, &d->encryption) < 0)
+                return -ENOMEM;
         if (i->format == STORAGE_FORMAT_QCOW2) {
                 d->compat = i->compat ? strdup(i->compat) : NULL;
                 d->cluster_size = i->cluster_size;
