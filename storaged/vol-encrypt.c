@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -134,4 +135,16 @@ int vol_encrypt_create(Job *j, VolRequest *req, ConfError *err) {
         if (r < 0)
                 (void) unlink(req->path);
         return r;
+}
+
+/* A job killed with storaged (SIGKILL) left its passphrase file behind. */
+void vol_encrypt_cleanup(const char *secret_dir) {
+        DIR *d = opendir(secret_dir);
+
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));)
+                if (strncmp(de->d_name, "vol-", 4) == 0 && unlinkat(dirfd(d), de->d_name, 0) < 0)
+                        log_warning_errno(-errno, "Cannot remove %s/%s: %m", secret_dir, de->d_name);
+        closedir(d);
 }

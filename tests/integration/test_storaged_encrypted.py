@@ -6,7 +6,9 @@ with the passphrase fetched from secretd and given to qemu-img in a 0600
 file (never on its command line). A missing secret, or one that is not a
 volume secret, is refused naming it, with nothing made. The volume's XML
 keeps its encryption (and its secret) after storaged is SIGKILLed and
-started again. The same through virsh vol-create against the proxy."""
+started again, and a passphrase file left by a job killed with storaged is
+removed when it starts. The same through virsh vol-create against the
+proxy."""
 
 import json
 import xml.etree.ElementTree as ET
@@ -104,7 +106,11 @@ def test_create_raw_and_qcow2_luks_volumes(env, vroot):
     assert vol_enc(x) == ("qcow2", "luks", {"type": "passphrase", "usage": "/by/usage"})
 
     s.d.kill(signal.SIGKILL)
+    # what a job killed with storaged would leave: removed at start
+    stale = vroot / "run/virtbus/storage/secrets/vol-stale1"
+    stale.write_bytes(PASS)
     s.d.start()
+    assert not stale.exists()
     raw = s.pool(s.pool_path, "StorageVolLookupByName", "a.raw")
     qcow = s.pool(s.pool_path, "StorageVolLookupByName", "b.qcow2")
     assert vol_enc(s.vol_xml(raw)) == ("raw", "luks", {"type": "passphrase", "uuid": UUID_VOL})
