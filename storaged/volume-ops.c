@@ -509,6 +509,12 @@ int volume_resize_async(Volume *v, uint64_t capacity, unsigned flags, sd_bus_mes
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         if ((r = volume_check_idle(v, "resize", error)) < 0 || (r = resize_target(v, capacity, flags, &want, error)) < 0)
                 return r;
+        /* growing the file would not grow the LUKS payload's size, and
+         * truncating it would cut the ciphertext (qemu-img resize would need
+         * the passphrase, as libvirt does) */
+        if (v->info.encryption.format != STORAGE_ENC_NONE)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "cannot resize volume '%s': resizing an encrypted volume is not supported", v->name);
         if ((flags & VOL_RESIZE_ALLOCATE) && want > v->info.allocation && want - v->info.allocation > p->available)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
                                      "not enough space left in pool '%s': %" PRIu64 " bytes needed, %" PRIu64 " available",

@@ -108,7 +108,9 @@ int volume_format_xml(const Volume *v, char **ret) {
 }
 
 uint64_t volume_transfer_limit(const Volume *v) {
-        if (v->info.type == STORAGE_VOL_FILE && v->info.format != STORAGE_FORMAT_RAW)
+        /* a LUKS file's bytes are its header and the ciphertext: all of them */
+        if (v->info.type == STORAGE_VOL_FILE &&
+            (v->info.format != STORAGE_FORMAT_RAW || v->info.encryption.format != STORAGE_ENC_NONE))
                 return MAX(v->info.capacity, v->info.physical);
         return v->info.capacity;
 }

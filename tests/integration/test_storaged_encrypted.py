@@ -105,6 +105,16 @@ def test_create_raw_and_qcow2_luks_volumes(env, vroot):
     x = s.vol_xml(qcow)
     assert vol_enc(x) == ("qcow2", "luks", {"type": "passphrase", "usage": "/by/usage"})
 
+    # resizing would need the passphrase: refused, nothing changes
+    with expect_dbus_error(ERR + "NotSupported") as e:
+        s.vol(raw, "Resize", 16 * MiB, 0)
+    assert "'a.raw'" in e.message and img_info(s.target / "a.raw")["virtual-size"] == 8 * MiB
+    # a download gets the whole file: its LUKS header and the ciphertext
+    size = (s.target / "a.raw").stat().st_size
+    with open(vroot / "dl", "wb") as f:
+        assert s.download(raw, f.fileno()) == size
+    assert (vroot / "dl").read_bytes() == (s.target / "a.raw").read_bytes()
+
     s.d.kill(signal.SIGKILL)
     # what a job killed with storaged would leave: removed at start
     stale = vroot / "run/virtbus/storage/secrets/vol-stale1"
