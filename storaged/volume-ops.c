@@ -543,6 +543,11 @@ int volume_wipe_async(Volume *v, unsigned algorithm, unsigned flags, sd_bus_mess
                                      alg->name);
         if ((r = volume_check_idle(v, "wipe", error)) < 0)
                 return r;
+        /* a wiped qcow2 volume is made again empty, which needs the passphrase */
+        if (v->info.format == STORAGE_FORMAT_QCOW2 && v->info.encryption.format != STORAGE_ENC_NONE)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "cannot wipe volume '%s': wiping an encrypted qcow2 volume is not supported",
+                                     v->name);
         c = vol_call_new(v, VOL_OP_WIPE, msg);
         if (!c)
                 return -ENOMEM;

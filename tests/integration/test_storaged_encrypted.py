@@ -109,6 +109,9 @@ def test_create_raw_and_qcow2_luks_volumes(env, vroot):
     with expect_dbus_error(ERR + "NotSupported") as e:
         s.vol(raw, "Resize", 16 * MiB, 0)
     assert "'a.raw'" in e.message and img_info(s.target / "a.raw")["virtual-size"] == 8 * MiB
+    with expect_dbus_error(ERR + "NotSupported") as e:
+        s.vol(qcow, "Wipe", 0, 0)
+    assert "'b.qcow2'" in e.message and img_info(s.target / "b.qcow2")["encrypted"] is True
     # a download gets the whole file: its LUKS header and the ciphertext
     size = (s.target / "a.raw").stat().st_size
     with open(vroot / "dl", "wb") as f:
