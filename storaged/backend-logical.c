@@ -217,6 +217,8 @@ static int logical_vol_check(const StoragePoolDef *def, const StorageVolDef *vde
                                  "logical pools");
         if (clone)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "cloning is not supported in logical pools");
+        if (vdef->encryption.format != STORAGE_ENC_NONE)
+                return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "encrypted volumes are not supported in logical pools");
         if (!vdef->has_capacity || vdef->capacity == 0)
                 return conf_fail(err, VB_ERROR_INVALID_ARG, "a logical volume needs a capacity above 0");
         return 0;

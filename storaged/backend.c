@@ -54,6 +54,10 @@ void vol_request_free(VolRequest *r) {
         free(r->name);
         free(r->path);
         storage_vol_def_free(r->def);
+        if (r->secret)
+                explicit_bzero(r->secret, r->secret_len);
+        free(r->secret);
+        free(r->secret_dir);
         free(r->src_path);
         vol_info_done(&r->cur);
         vol_info_done(&r->info);

@@ -38,6 +38,11 @@ int pool_scan_add(PoolScan *s, const char *name, const char *path, const char *k
 typedef struct VolRequest {
         char *name, *path;
         StorageVolDef *def;     /* create: the definition given */
+        /* create with <encryption>: the passphrase (secretd's), and the
+         * private directory where qemu-img reads it from a file */
+        uint8_t *secret;
+        size_t secret_len;
+        char *secret_dir;
         unsigned flags;
         /* clone: the source */
         char *src_path;

@@ -11,9 +11,10 @@
 #include "manager.h"
 #include "ptr-array.h"
 #include "util.h"
+#include "vol-encrypt.h"
 
 int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
-        _cleanup_free_ char *inuse = NULL, *chains = NULL;
+        _cleanup_free_ char *inuse = NULL, *chains = NULL, *secrets = NULL;
         _cleanup_close_ int dm = -1;
         Manager *m = calloc(1, sizeof(*m));
         int r;
@@ -49,6 +50,12 @@ int manager_new(sd_event *event, sd_bus *bus, const char *root, Manager **ret) {
                 log_error_errno(r, "Cannot read %s: %m", chains);
                 goto fail;
         }
+        secrets = path_join(m->rundir, "secrets");
+        if (!secrets) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        vol_encrypt_cleanup(secrets);
         /* Without device-mapper LVM can only edit its metadata. */
         dm = open("/dev/mapper/control", O_RDWR | O_CLOEXEC);
         m->lvm_no_dm = dm < 0;

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "log.h"
 #include "util.h"
+#include "vol-encrypt.h"
 #include "vol-file.h"
 
 /* libvirt's default mode of a new volume. */
@@ -19,6 +20,7 @@
 
 int vol_file_check(const StorageVolDef *vdef, bool clone, ConfError *err) {
         StorageFormat f = vdef->format;
+        int r;
 
         if (f != STORAGE_FORMAT_NONE && f != STORAGE_FORMAT_RAW && f != STORAGE_FORMAT_QCOW2)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED,
@@ -38,6 +40,8 @@ int vol_file_check(const StorageVolDef *vdef, bool clone, ConfError *err) {
             vdef->backing_format != STORAGE_FORMAT_RAW && vdef->backing_format != STORAGE_FORMAT_QCOW2)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "backing format '%s' is not supported (raw or qcow2)",
                                  storage_format_to_string(vdef->backing_format));
+        if (vdef->encryption.format != STORAGE_ENC_NONE && (r = vol_encrypt_check(vdef, clone, err)) < 0)
+                return r;
         if (!clone && !vdef->has_capacity && !vdef->backing_path)
                 return conf_fail(err, VB_ERROR_XML, "missing element <capacity>");
         if (vdef->has_capacity && vdef->capacity == 0 && !clone)
@@ -78,6 +82,10 @@ static int finish_file(int fd, const VolRequest *req, StorageFormat format, Conf
         if (r < 0)
                 /* Without user xattrs the header is probed, as libvirt does. */
                 log_warning_errno(r, "Cannot record the format of %s (it will be probed): %m", req->path);
+        if (req->def->encryption.format != STORAGE_ENC_NONE &&
+            (r = vol_secret_set_declared(fd, &req->def->encryption)) < 0)
+                /* The header still says it is LUKS; only the secret's name is lost. */
+                log_warning_errno(r, "Cannot record the secret of %s: %m", req->path);
         return 0;
 }
 
@@ -117,7 +125,7 @@ fail:
 }
 
 /* qemu-img's -o list for a qcow2 (or, for nocow, raw) target. */
-static char *image_options(const StorageVolDef *d, StorageFormat format, unsigned flags) {
+char *vol_file_image_options(const StorageVolDef *d, StorageFormat format, unsigned flags) {
         _cleanup_strv_free_ char **o = NULL;
 
         if (format == STORAGE_FORMAT_QCOW2) {
@@ -165,9 +173,17 @@ static int backing_format(Job *j, const char *path, StorageFormat given, Storage
         return 0;
 }
 
+int vol_file_finish(VolRequest *req, StorageFormat format, ConfError *err) {
+        _cleanup_close_ int fd = open(req->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd < 0)
+                return conf_fail(err, VB_ERROR_SYSTEM, "cannot open '%s' after qemu-img created it: %m", req->path);
+        return finish_file(fd, req, format, err);
+}
+
 static int create_qcow2(Job *j, VolRequest *req, ConfError *err) {
         const StorageVolDef *d = req->def;
-        _cleanup_free_ char *opts = image_options(d, STORAGE_FORMAT_QCOW2, req->flags), *size = NULL;
+        _cleanup_free_ char *opts = vol_file_image_options(d, STORAGE_FORMAT_QCOW2, req->flags), *size = NULL;
         _cleanup_close_ int fd = -1;
         StorageFormat bfmt = STORAGE_FORMAT_NONE;
         const char *argv[16];
@@ -218,7 +234,9 @@ static int create_qcow2(Job *j, VolRequest *req, ConfError *err) {
 int vol_file_create(Job *j, VolRequest *req, ConfError *err) {
         int r;
 
-        if (req->def->format == STORAGE_FORMAT_QCOW2)
+        if (req->def->encryption.format != STORAGE_ENC_NONE)
+                r = vol_encrypt_create(j, req, err);
+        else if (req->def->format == STORAGE_FORMAT_QCOW2)
                 r = create_qcow2(j, req, err);
         else
                 r = create_raw(j, req, err);
@@ -279,7 +297,7 @@ static int clone_reflink(VolRequest *req, ConfError *err) {
 }
 
 static int clone_convert(Job *j, VolRequest *req, StorageFormat format, ConfError *err) {
-        _cleanup_free_ char *opts = image_options(req->def, format, 0);
+        _cleanup_free_ char *opts = vol_file_image_options(req->def, format, 0);
         ConvertProgress progress = { .total = req->src_capacity };
         const char *argv[16];
         size_t n = 0;

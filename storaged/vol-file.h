@@ -13,6 +13,11 @@ int vol_file_clone(Job *j, VolRequest *req, ConfError *err);
 int vol_file_delete(Job *j, VolRequest *req, ConfError *err);
 int vol_file_resize(Job *j, VolRequest *req, ConfError *err);
 int vol_file_refresh(Job *j, VolRequest *req, ConfError *err);
+/* qemu-img's -o list for the target format (flags: PREALLOC_METADATA). */
+char *vol_file_image_options(const StorageVolDef *d, StorageFormat format, unsigned flags);
+/* After qemu-img made req->path: its mode, owner, declared format (and
+ * the secret of an encrypted one). */
+int vol_file_finish(VolRequest *req, StorageFormat format, ConfError *err);
 /* A fresh empty qcow2 image in place of req->path, shaped like req->cur
  * (capacity, compat, cluster size, backing store). */
 int vol_file_reformat(Job *j, VolRequest *req, ConfError *err);

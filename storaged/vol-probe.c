@@ -9,6 +9,7 @@
 
 #include "util.h"
 #include "vol-probe.h"
+#include "uuid.h"
 
 #define QCOW2_HDR_V2_LEN 72
 #define QCOW2_EXT_BACKING_FORMAT 0xE2792ACAU
@@ -29,6 +30,7 @@ void vol_info_done(VolInfo *i) {
         free(i->compat);
         free(i->backing_path);
         free(i->lv_uuid);
+        storage_vol_encryption_done(&i->encryption);
         for (size_t k = 0; k < i->n_devs; k++) {
                 free(i->devs[k].path);
                 free(i->devs[k].extents);
@@ -53,6 +55,7 @@ int vol_info_copy(const VolInfo *src, VolInfo *dst) {
         dst->n_devs = 0;
         dst->stamps = NULL;
         dst->n_stamps = 0;
+        dst->encryption.usage = NULL;
         if (src->n_stamps) {
                 dst->stamps = calloc(src->n_stamps, sizeof(*dst->stamps));
                 if (!dst->stamps)
@@ -66,7 +69,8 @@ int vol_info_copy(const VolInfo *src, VolInfo *dst) {
                 }
         }
         if (storage_timestamps_copy(&src->timestamps, &dst->timestamps) < 0 || dup_str(src->compat, &dst->compat) < 0 ||
-            dup_str(src->backing_path, &dst->backing_path) < 0 || dup_str(src->lv_uuid, &dst->lv_uuid) < 0)
+            dup_str(src->backing_path, &dst->backing_path) < 0 || dup_str(src->lv_uuid, &dst->lv_uuid) < 0 ||
+            storage_vol_encryption_copy(&src->encryption, &dst->encryption) < 0)
                 goto oom;
         if (src->n_devs) {
                 dst->devs = calloc(src->n_devs, sizeof(*dst->devs));
@@ -164,6 +168,9 @@ static int parse_qcow2(const uint8_t *buf, size_t len, ImageHeader *h) {
         h->backing_size = be32(buf + 16);
         if (cluster_bits >= 9 && cluster_bits <= 21)
                 h->cluster_size = 1ULL << cluster_bits;
+        /* crypt_method: 1 the old AES, 2 LUKS */
+        h->encryption = be32(buf + 32) == 2 ? STORAGE_ENC_LUKS : be32(buf + 32) == 1 ? STORAGE_ENC_QCOW
+                                                                                      : STORAGE_ENC_NONE;
         h->compat = strdup(version >= 3 ? "1.1" : "0.10");
         if (!h->compat)
                 return -ENOMEM;
@@ -196,6 +203,14 @@ static int parse_qcow1(const uint8_t *buf, size_t len, ImageHeader *h) {
 
 int image_header_parse_as(const uint8_t *buf, size_t len, StorageFormat format, ImageHeader *h) {
         *h = (ImageHeader) { .format = format };
+        /* libvirt too calls a LUKS file a raw volume with LUKS encryption. */
+        if ((format == STORAGE_FORMAT_RAW || format == STORAGE_FORMAT_LUKS) && has_magic(buf, len, 0, "LUKS\xba\xbe", 6)) {
+                h->format = STORAGE_FORMAT_RAW;
+                h->encryption = STORAGE_ENC_LUKS;
+                /* LUKS1's payload offset (in sectors): the capacity is what follows */
+                if (len >= 108)
+                        h->payload_offset = (uint64_t) be32(buf + 104) * 512;
+        }
         switch (format) {
         case STORAGE_FORMAT_QCOW2:
                 if (!has_magic(buf, len, 0, "QFI\xfb", 4) || len < 8 || be32(buf + 4) < 2)
@@ -282,6 +297,31 @@ int vol_format_set_declared(int fd, StorageFormat format) {
         if (!s)
                 return -EINVAL;
         return fsetxattr(fd, VOL_FORMAT_XATTR, s, strlen(s), 0) < 0 ? -errno : 0;
+}
+
+void vol_secret_get_declared(int fd, StorageVolEncryption *e) {
+        char buf[300];
+        ssize_t n = fgetxattr(fd, VOL_SECRET_XATTR, buf, sizeof(buf) - 1);
+
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        if (strncmp(buf, "uuid=", 5) == 0 && uuid_parse(buf + 5, e->uuid) >= 0)
+                e->has_secret = e->has_uuid = true;
+        else if (strncmp(buf, "usage=", 6) == 0 && (e->usage = strdup(buf + 6)))
+                e->has_secret = true;
+}
+
+int vol_secret_set_declared(int fd, const StorageVolEncryption *e) {
+        char buf[300], uuid[UUID_STRING_MAX];
+
+        if (!e->has_secret)
+                return 0;
+        if (e->has_uuid)
+                snprintf(buf, sizeof(buf), "uuid=%s", uuid_format(e->uuid, uuid));
+        else
+                snprintf(buf, sizeof(buf), "usage=%s", e->usage);
+        return fsetxattr(fd, VOL_SECRET_XATTR, buf, strlen(buf), 0) < 0 ? -errno : 0;
 }
 
 static int read_at(int fd, uint8_t *buf, size_t size, uint64_t off, size_t *ret) {
@@ -490,6 +530,11 @@ static int fill_format(int fd, const char *path, const struct statx *sx, VolInfo
         info->format = declared != STORAGE_FORMAT_NONE ? declared : h.format;
         info->format_declared = declared != STORAGE_FORMAT_NONE;
         info->capacity = h.virtual_size ? h.virtual_size : info->physical;
+        if (h.payload_offset && h.payload_offset <= info->physical)
+                info->capacity = info->physical - h.payload_offset;
+        info->encryption.format = h.encryption;
+        if (h.encryption != STORAGE_ENC_NONE)
+                vol_secret_get_declared(fd, &info->encryption);
         if (info->format == STORAGE_FORMAT_QCOW2) {
                 info->compat = TAKE_PTR(h.compat);
                 info->cluster_size = h.cluster_size;

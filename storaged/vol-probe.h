@@ -16,6 +16,8 @@
 #include "storage-vol-conf.h"
 
 #define VOL_FORMAT_XATTR "trusted.virtbus.format"
+/* The secret an encrypted volume was made with: "uuid=U" or "usage=V". */
+#define VOL_SECRET_XATTR "trusted.virtbus.secret"
 /* A backing chain longer than this is reported as broken. */
 #define VOL_CHAIN_MAX 16
 
@@ -38,6 +40,9 @@ typedef struct VolInfo {
         StoragePerms perms;
         StorageTimestamps timestamps;
         bool nocow;
+        /* a LUKS raw file or an encrypted qcow2 image, and the secret we
+         * made it with (VOL_SECRET_XATTR) */
+        StorageVolEncryption encryption;
 
         /* qcow2 */
         char *compat;
@@ -68,6 +73,8 @@ typedef struct ImageHeader {
         char *compat;
         uint64_t cluster_size;
         bool lazy_refcounts, extended_l2;
+        StorageEncFormat encryption;   /* LUKS magic, or qcow2's crypt_method */
+        uint64_t payload_offset;       /* LUKS: where the data starts */
         /* qcow2: where the backing name and the extensions are, to read them */
         uint64_t backing_offset;
         uint32_t backing_size;
@@ -97,3 +104,6 @@ bool vol_info_is_stale(const VolInfo *info);
 /* The declared format, or NONE when the file has no attribute. */
 StorageFormat vol_format_get_declared(int fd);
 int vol_format_set_declared(int fd, StorageFormat format);
+/* The secret recorded with an encrypted volume (kept across restarts). */
+void vol_secret_get_declared(int fd, StorageVolEncryption *e);
+int vol_secret_set_declared(int fd, const StorageVolEncryption *e);

@@ -14,6 +14,8 @@
 #include "manager.h"
 #include "openers.h"
 #include "transfer.h"
+#include "util.h"
+#include "vol-secret.h"
 #include "vol-file.h"
 #include "wipe.h"
 
@@ -335,6 +337,57 @@ static int parse_new_volume(Pool *p, const char *xml, Volume *src, StorageVolDef
         return 0;
 }
 
+/* A volume that was never made: gone from the pool, c freed. */
+static void abandon_create(VolCall *c) {
+        Volume *v = c->vol;
+
+        vol_call_free(c);
+        pool_remove_volume(v->pool, v);
+        volume_free(v);
+}
+
+static void after_secret(const sd_bus_error *error, const void *value, size_t len, void *userdata) {
+        VolCall *c = userdata;
+        Volume *v = c->vol;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = 0;
+
+        v->busy = NULL;
+        if (error)
+                r = vb_error_setf(&e, error->name, "cannot create volume '%s': %s", v->name, error->message);
+        else if (len == 0)
+                r = vb_error_setf(&e, VB_ERROR_INVALID_SECRET, "cannot create volume '%s': the secret of its "
+                                  "<encryption> has an empty value", v->name);
+        else if (!(c->req->secret = malloc(len)) ||
+                 !(c->req->secret_dir = path_join(v->pool->manager->rundir, "secrets")))
+                r = -ENOMEM;
+        if (r >= 0) {
+                memcpy(c->req->secret, value, len);
+                c->req->secret_len = len;
+                r = launch(c, &e);
+        }
+        if (r >= 0)
+                return;
+        if (!sd_bus_error_is_set(&e))
+                (void) vb_error_setf(&e, VB_ERROR_INTERNAL, "cannot start the create job: %s", strerror(-r));
+        (void) sd_bus_reply_method_error(c->msg, &e);
+        abandon_create(c);
+}
+
+/* With <encryption>, the passphrase first: a secret that is not there
+ * fails the call before anything is made. */
+static int launch_create(VolCall *c, sd_bus_error *error) {
+        int r;
+
+        if (c->req->def->encryption.format == STORAGE_ENC_NONE)
+                return launch(c, error);
+        r = vol_secret_fetch(c->vol->pool->manager->bus, &c->req->def->encryption, after_secret, c);
+        if (r < 0)
+                return r;
+        c->vol->busy = "fetching its secret";
+        return 1;
+}
+
 int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *src, sd_bus_message *msg,
                         sd_bus_error *error) {
         const PoolBackend *b = backend_for(p->def->type);
@@ -375,7 +428,7 @@ int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *src, s
                 c->req->src_format = src->info.format;
                 c->req->src_capacity = src->info.capacity;
         }
-        if ((src && !c->req->src_path) || (r = launch(c, error)) < 0) {
+        if ((src && !c->req->src_path) || (r = launch_create(c, error)) < 0) {
                 vol_call_free(c);
                 pool_remove_volume(p, v);
                 volume_free(v);
@@ -456,6 +509,12 @@ int volume_resize_async(Volume *v, uint64_t capacity, unsigned flags, sd_bus_mes
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x)", flags);
         if ((r = volume_check_idle(v, "resize", error)) < 0 || (r = resize_target(v, capacity, flags, &want, error)) < 0)
                 return r;
+        /* growing the file would not grow the LUKS payload's size, and
+         * truncating it would cut the ciphertext (qemu-img resize would need
+         * the passphrase, as libvirt does) */
+        if (v->info.encryption.format != STORAGE_ENC_NONE)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "cannot resize volume '%s': resizing an encrypted volume is not supported", v->name);
         if ((flags & VOL_RESIZE_ALLOCATE) && want > v->info.allocation && want - v->info.allocation > p->available)
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED,
                                      "not enough space left in pool '%s': %" PRIu64 " bytes needed, %" PRIu64 " available",
@@ -484,6 +543,11 @@ int volume_wipe_async(Volume *v, unsigned algorithm, unsigned flags, sd_bus_mess
                                      alg->name);
         if ((r = volume_check_idle(v, "wipe", error)) < 0)
                 return r;
+        /* a wiped qcow2 volume is made again empty, which needs the passphrase */
+        if (v->info.format == STORAGE_FORMAT_QCOW2 && v->info.encryption.format != STORAGE_ENC_NONE)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
+                                     "cannot wipe volume '%s': wiping an encrypted qcow2 volume is not supported",
+                                     v->name);
         c = vol_call_new(v, VOL_OP_WIPE, msg);
         if (!c)
                 return -ENOMEM;

@@ -63,6 +63,8 @@ static int volume_to_def(const Volume *v, StorageVolDef **ret) {
         if (storage_timestamps_copy(&i->timestamps, &d->timestamps) < 0)
                 return -ENOMEM;
         d->nocow = i->nocow;
+        if (storage_vol_encryption_copy(&i->encryption, &d->encryption) < 0)
+                return -ENOMEM;
         if (i->format == STORAGE_FORMAT_QCOW2) {
                 d->compat = i->compat ? strdup(i->compat) : NULL;
                 d->cluster_size = i->cluster_size;
@@ -106,7 +108,9 @@ int volume_format_xml(const Volume *v, char **ret) {
 }
 
 uint64_t volume_transfer_limit(const Volume *v) {
-        if (v->info.type == STORAGE_VOL_FILE && v->info.format != STORAGE_FORMAT_RAW)
+        /* a LUKS file's bytes are its header and the ciphertext: all of them */
+        if (v->info.type == STORAGE_VOL_FILE &&
+            (v->info.format != STORAGE_FORMAT_RAW || v->info.encryption.format != STORAGE_ENC_NONE))
                 return MAX(v->info.capacity, v->info.physical);
         return v->info.capacity;
 }

@@ -32,6 +32,7 @@ StorageVolDef *storage_vol_def_free(StorageVolDef *def) {
         free(def->path);
         storage_timestamps_done(&def->timestamps);
         free(def->compat);
+        storage_vol_encryption_done(&def->encryption);
         free(def->backing_path);
         storage_timestamps_done(&def->backing_timestamps);
         free(def);
@@ -179,7 +180,7 @@ static int parse_target_timestamps(void *obj, xmlNodePtr n, const char *path, Co
 }
 
 static int parse_encryption(void *obj, xmlNodePtr n, const char *path, ConfError *err) {
-        return xml_err_unsupported(err, "element <%s> is not supported: virtbus does not encrypt volumes", path);
+        return storage_vol_encryption_parse(&((StorageVolDef *) obj)->encryption, n, path, err);
 }
 
 static int parse_compat(void *obj, xmlNodePtr n, const char *path, ConfError *err) {
@@ -393,6 +394,7 @@ static void format_target(XmlWriter *w, const StorageVolDef *def) {
         format_format(w, def->format);
         storage_format_perms(w, &def->perms);
         storage_format_timestamps(w, &def->timestamps);
+        storage_vol_encryption_format(w, &def->encryption);
         xw_element(w, "compat", def->compat);
         if (def->nocow)
                 xw_empty(w, "nocow");

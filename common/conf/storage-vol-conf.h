@@ -8,10 +8,11 @@
  * backingStore. What the daemon reports besides: key, path, physical size,
  * timestamps, the source extents of logical volumes. Those output-only
  * values are read and kept when given (so that formatted XML parses back to
- * the same definition), and ignored when creating. Encryption and security
- * labels are refused with NotSupported. */
+ * the same definition), and ignored when creating. <encryption> is
+ * storage-vol-encryption.h's; security labels are refused with NotSupported. */
 
 #include "storage-common.h"
+#include "storage-vol-encryption.h"
 
 typedef enum StorageVolType {
         STORAGE_VOL_FILE,
@@ -55,6 +56,7 @@ typedef struct StorageVolDef {
         uint64_t cluster_size;  /* bytes; 0 = not given */
         bool has_features, lazy_refcounts, extended_l2;
         bool nocow;
+        StorageVolEncryption encryption;
 
         /* <backingStore> */
         char *backing_path;

@@ -409,7 +409,7 @@ def test_bad_input_changes_nothing(storaged, vroot):
         (lambda: s.create_vol(p, vol_xml("ok.img", MiB)), "StorageVolExists", "'ok.img'"),
         (lambda: s.create_vol(p, vol_xml("x.vmdk", MiB, "vmdk")), "NotSupported", "'vmdk'"),
         (lambda: s.create_vol(p, "<volume><name>x</name>"), "XMLError", "line"),
-        (lambda: s.create_vol(p, vol_xml("x", MiB, "raw", extra_target="<encryption format='luks'/>")),
+        (lambda: s.create_vol(p, vol_xml("x", MiB, "raw", extra_target="<encryption format='qcow'/>")),
          "NotSupported", "encryption"),
         (lambda: s.define(dir_pool_xml("other", target)), "OperationFailed", str(target)),
         (lambda: s.connect("StoragePoolCreateXML", dir_pool_xml("other", target), 0), "OperationFailed",

@@ -248,8 +248,18 @@ static void test_vol_refusals(void) {
         refused_vol("<volume><name>a</name><capacity unit='parsec'>1</capacity></volume>", VB_ERROR_INVALID_ARG,
                     "'parsec'");
         refused_vol("<volume><name>a</name><capacity>-5</capacity></volume>", VB_ERROR_INVALID_ARG, "'-5'");
-        refused_vol("<volume><name>a</name><target><encryption format='luks'/></target></volume>",
-                    VB_ERROR_NOT_SUPPORTED, "encryption");
+        refused_vol("<volume><name>a</name><target><encryption format='luks'><cipher name='aes' size='256' "
+                    "mode='xts'/></encryption></target></volume>", VB_ERROR_NOT_SUPPORTED, "cipher");
+        refused_vol("<volume><name>a</name><target><encryption format='luks'><secret type='ceph' usage='x'/>"
+                    "</encryption></target></volume>", VB_ERROR_NOT_SUPPORTED, "'ceph'");
+        refused_vol("<volume><name>a</name><target><encryption format='luks'><secret type='passphrase' usage='x' "
+                    "uuid='5d3c0a4e-8c61-4f0e-9a1e-1f2b3c4d5e01'/></encryption></target></volume>", VB_ERROR_XML,
+                    "not both");
+        refused_vol("<volume><name>a</name><target><encryption format='luks'><secret type='passphrase' uuid='x'/>"
+                    "</encryption></target></volume>", VB_ERROR_XML, "'x'");
+        refused_vol("<volume><name>a</name><target><encryption/></target></volume>", VB_ERROR_XML, "'format'");
+        refused_vol("<volume><name>a</name><target><encryption format='luks2'/></target></volume>",
+                    VB_ERROR_NOT_SUPPORTED, "'luks2'");
         refused_vol("<volume><name>a</name><target><format type='ext4'/></target></volume>", VB_ERROR_NOT_SUPPORTED,
                     "'ext4'");
         refused_vol("<volume><name>a</name><target><format type='qcow9'/></target></volume>",

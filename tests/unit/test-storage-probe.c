@@ -15,6 +15,7 @@
 #include "process.h"
 #include "unit.h"
 #include "util.h"
+#include "vol-encrypt.h"
 #include "vol-file.h"
 #include "vol-probe.h"
 
@@ -119,6 +120,57 @@ static void test_header_parse(void) {
         CHECK(image_header_parse(buf, 0, &h) == 0);
         CHECK_INTEQ(h.format, STORAGE_FORMAT_RAW);
         image_header_done(&h);
+}
+
+/* A LUKS file is a raw volume with LUKS encryption (libvirt says so too),
+ * its capacity what follows the payload; qcow2's crypt_method 2 is LUKS. */
+static void test_luks_headers(void) {
+        uint8_t buf[1024] = "LUKS\xba\xbe";
+        ImageHeader h = {};
+        size_t n;
+
+        buf[7] = 1;                    /* version 1 */
+        buf[104 + 2] = 0x10;           /* payload offset 4096 sectors: 2 MiB */
+        CHECK(image_header_parse(buf, sizeof(buf), &h) == 0);
+        CHECK_INTEQ(h.format, STORAGE_FORMAT_RAW);
+        CHECK_INTEQ(h.encryption, STORAGE_ENC_LUKS);
+        CHECK_INTEQ(h.payload_offset, 2 * 1024 * 1024);
+        image_header_done(&h);
+        CHECK(image_header_parse_as(buf, sizeof(buf), STORAGE_FORMAT_RAW, &h) == 0);
+        CHECK_INTEQ(h.encryption, STORAGE_ENC_LUKS);
+        image_header_done(&h);
+
+        n = make_qcow2(buf, sizeof(buf), "b", "raw");
+        CHECK(image_header_parse(buf, n, &h) == 0);
+        CHECK_INTEQ(h.encryption, STORAGE_ENC_NONE);
+        image_header_done(&h);
+        buf[32 + 3] = 2;               /* crypt_method: LUKS */
+        CHECK(image_header_parse(buf, n, &h) == 0);
+        CHECK_INTEQ(h.format, STORAGE_FORMAT_QCOW2);
+        CHECK_INTEQ(h.encryption, STORAGE_ENC_LUKS);
+        image_header_done(&h);
+}
+
+/* qemu-img create's command line: the passphrase only as a file. */
+static void test_encrypt_argv(void) {
+        StorageVolDef def = { .format = STORAGE_FORMAT_QCOW2, .has_capacity = true, .capacity = 1 << 20,
+                              .cluster_size = 65536 };
+        VolRequest req = { .path = (char *) "/p/v.qcow2", .def = &def };
+        _cleanup_free_ char *opts = NULL, *object = NULL, *size = NULL, *qcow2 = NULL, *raw = NULL;
+        const char *argv[16];
+
+        CHECK(vol_encrypt_argv(&req, "/run/s/vol-x", argv, ELEMENTSOF(argv), &opts, &object, &size) == 0);
+        qcow2 = strv_join((char **) argv, " ");
+        CHECK_STREQ(qcow2, "qemu-img create -q --object secret,id=sec0,file=/run/s/vol-x -f qcow2 -o "
+                           "compat=1.1,cluster_size=65536,encrypt.format=luks,encrypt.key-secret=sec0 /p/v.qcow2 "
+                           "1048576");
+        opts = mfree(opts), object = mfree(object), size = mfree(size);
+        def = (StorageVolDef) { .format = STORAGE_FORMAT_RAW, .has_capacity = true, .capacity = 4096 };
+        req.path = (char *) "/p/v.raw";
+        CHECK(vol_encrypt_argv(&req, "/run/s/vol-y", argv, ELEMENTSOF(argv), &opts, &object, &size) == 0);
+        raw = strv_join((char **) argv, " ");
+        CHECK_STREQ(raw, "qemu-img create -q --object secret,id=sec0,file=/run/s/vol-y -f luks -o key-secret=sec0 "
+                         "/p/v.raw 4096");
 }
 
 static void test_resolve_backing(void) {
@@ -356,5 +408,5 @@ static void test_cleanup(void) {
         CHECK(process_run(argv, NULL, NULL) == 0);
 }
 
-UNIT_TESTS(test_setup, test_header_parse, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale,
+UNIT_TESTS(test_setup, test_header_parse, test_luks_headers, test_encrypt_argv, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale,
            test_key_encoding, test_lvs, test_mountinfo, test_qemu_img_output, test_cleanup)
