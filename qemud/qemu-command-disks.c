@@ -279,7 +279,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         if (r < 0)
                 return r;
 
-        o = props_new("driver", qcow2 ? "qcow2" : "raw");
+        o = props_new("driver", qcow2 ? "qcow2" : disk->format == DOMAIN_DISK_FORMAT_VMDK ? "vmdk" : "raw");
         prop_strf(&o, "node-name", "%s-fmt", alias);
         prop_strf(&o, "file", "%s-file", alias);
         prop_cache(&o, disk->cache);

@@ -94,6 +94,7 @@ typedef enum DomainDiskFormat {
         DOMAIN_DISK_FORMAT_RAW,
         DOMAIN_DISK_FORMAT_QCOW2,
         DOMAIN_DISK_FORMAT_FAT,  /* type='dir' only: QEMU's vvfat under a raw node */
+        DOMAIN_DISK_FORMAT_VMDK, /* QEMU's vmdk driver */
         _DOMAIN_DISK_FORMAT_MAX,
 } DomainDiskFormat;
 
@@ -144,6 +145,9 @@ typedef struct DomainDiskBacking {
         DomainDiskFormat format;
         char *path;
         unsigned index;        /* libvirt's: 1 for the first layer under the image, 0 = not given */
+        char *fdgroup;         /* <source fdgroup=''>: file only, as the image's */
+        DomainDevSeclabelDef *seclabels; /* <source><seclabel> */
+        size_t n_seclabels;
         uint64_t metadata_cache_max; /* <format><metadata_cache><max_size>: bytes, 0 = not set */
 } DomainDiskBacking;
 
@@ -192,7 +196,10 @@ typedef struct DomainDiskDef {
         DomainDiskDiscard discard;
         char *driver_name;     /* <driver name=''/> as given ("qemu"); which a driver takes is its own rule */
         char *src;             /* file or block device path; live: resolved volume path */
-        char *src_pool, *src_volume; /* type=volume */
+        char *src_pool, *src_volume; /* type=volume; both NULL: an empty drive */
+        char *src_mode;        /* type=volume: <source mode='host|direct'>, how an iSCSI pool's LUN is reached */
+        char *fdgroup;         /* type=file: <source fdgroup=''>, fds passed by the client instead of a path */
+        unsigned src_index;    /* live: <source index=''>, libvirt's number of the image in the chain, 0 = none */
         DomainDiskNetSource *net; /* type=network */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;

@@ -241,7 +241,7 @@ int domain_parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfErr
 /* <source protocol=''> of a network disk (domain-disk-net.c). The format
  * leaves <source> open, for the disk's <auth> and <encryption>. */
 int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
-void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);
+void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s, unsigned index);
 void domain_disk_net_free(DomainDiskNetSource *s);
 bool domain_disk_net_own(DomainDiskNetSource **p);
 bool domain_disk_own(DomainDiskDef *d);

@@ -126,6 +126,7 @@ static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {
         [DOMAIN_DISK_FORMAT_RAW] = "raw",
         [DOMAIN_DISK_FORMAT_QCOW2] = "qcow2",
         [DOMAIN_DISK_FORMAT_FAT] = "fat",
+        [DOMAIN_DISK_FORMAT_VMDK] = "vmdk",
 };
 
 /* cache='default' is accepted and means "not given" (never formatted). */

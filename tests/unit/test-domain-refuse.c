@@ -460,8 +460,8 @@ static void test_refuse_values(void) {
         /* which driver names a hypervisor takes is its own check: qemud's in test-qemu-validate.c */
         REFUSED(NULL, "<disk type='file'><driver name='a b'/><source file='/a'/><target dev='vda'/></disk>",
                 VB_ERROR_INVALID_ARG, "'a b'");
-        REFUSED(NULL, "<disk type='file'><driver type='vmdk'/><source file='/a'/><target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "'vmdk'");
+        REFUSED(NULL, "<disk type='file'><driver type='vdi'/><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'vdi'");
         REFUSED(NULL, "<disk type='volume'><source pool='p' volume='..'/><target dev='vda'/></disk>",
                 VB_ERROR_INVALID_ARG, "'..'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda'/><boot order='0'/></disk>",

@@ -734,9 +734,10 @@ static int make_guest_files(const DomainDef *def, const char *root) {
                         r = symlink("/dev/null", p) < 0 ? -errno : 0;
                 else if (disk->type == DOMAIN_DISK_TYPE_DIR)
                         r = mkdir(p, 0755) < 0 ? -errno : 0;
-                else if (disk->format == DOMAIN_DISK_FORMAT_QCOW2) {
+                else if (disk->format == DOMAIN_DISK_FORMAT_QCOW2 || disk->format == DOMAIN_DISK_FORMAT_VMDK) {
                         char *argv[] = { (char *) "qemu-img", (char *) "create", (char *) "-q", (char *) "-f",
-                                         (char *) "qcow2", p, (char *) "16M", NULL };
+                                         (char *) domain_disk_format_to_string(disk->format), p, (char *) "16M",
+                                         NULL };
                         r = run_wait(argv);
                 } else
                         r = write_bytes(p, NULL, 0, 16 << 20);
