@@ -59,9 +59,22 @@ static int fdgroup_refused(const DomainDiskDef *disk, const char *group, ConfErr
 static int check_source_extras(const DomainDiskDef *disk, ConfError *err) {
         if (disk->fdgroup)
                 return fdgroup_refused(disk, disk->fdgroup, err);
-        for (size_t i = 0; i < disk->n_backing; i++)
+        for (size_t i = 0; i < disk->n_backing; i++) {
                 if (disk->backing[i].fdgroup)
                         return fdgroup_refused(disk, disk->backing[i].fdgroup, err);
+                /* QEMU opens the backing files the image names: no node of ours to slice */
+                if (disk->backing[i].slice.set) {
+                        conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': "
+                                       "the storage slice of backing layer '%s' is not supported by qemud",
+                                       disk->dst, disk->backing[i].path);
+                        return -EOPNOTSUPP;
+                }
+        }
+        if (disk->slice.set && disk->guest.transient) {
+                conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': a transient "
+                               "disk with a storage slice is not supported by qemud", disk->dst);
+                return -EOPNOTSUPP;
+        }
         if (disk->type != DOMAIN_DISK_TYPE_VOLUME || !disk->src_pool || (!disk->src_mode && !disk->auth))
                 return 0;
         conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': %s is only valid "

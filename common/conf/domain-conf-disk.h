@@ -137,6 +137,13 @@ typedef struct DomainDiskIotune {
         uint64_t total_iops_sec_max_length, read_iops_sec_max_length, write_iops_sec_max_length;
 } DomainDiskIotune;
 
+/* <source><slices><slice type='storage' offset='' size=''/>: the bytes
+ * of the file or device the image is in (domain-disk-slice.c). */
+typedef struct DomainDiskSlice {
+        bool set;
+        uint64_t offset, size;
+} DomainDiskSlice;
+
 /* One layer under a disk's image, as the live XML shows it:
  * <backingStore type='file' index='1'><format type='raw'/><source file=''/>
  * ...</backingStore>. */
@@ -149,6 +156,7 @@ typedef struct DomainDiskBacking {
         DomainDevSeclabelDef *seclabels; /* <source><seclabel> */
         size_t n_seclabels;
         uint64_t metadata_cache_max; /* <format><metadata_cache><max_size>: bytes, 0 = not set */
+        DomainDiskSlice slice;  /* <source><slices> */
 } DomainDiskBacking;
 
 /* The other end of a running block copy or active commit, live only:
@@ -200,6 +208,7 @@ typedef struct DomainDiskDef {
         char *src_mode;        /* type=volume: <source mode='host|direct'>, how an iSCSI pool's LUN is reached */
         char *fdgroup;         /* type=file: <source fdgroup=''>, fds passed by the client instead of a path */
         unsigned src_index;    /* live: <source index=''>, libvirt's number of the image in the chain, 0 = none */
+        DomainDiskSlice slice; /* <source><slices> */
         DomainDiskNetSource *net; /* type=network */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;

@@ -269,6 +269,9 @@ int domain_parse_disk_metadata_cache(uint64_t *ret, xmlNodePtr n, const char *pa
 void domain_format_disk_metadata_cache(XmlWriter *w, uint64_t max);
 void domain_disk_driver_opts_clear(DomainDiskDriverOpts *o);
 int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err); /* domain-validate-disk.c */
+/* <source><slices> (domain-disk-slice.c) */
+int domain_parse_disk_slices(DomainDiskSlice *s, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_slices(XmlWriter *w, const DomainDiskSlice *s);
 bool domain_disk_driver_opts_own(DomainDiskDriverOpts *o);
 
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

@@ -240,6 +240,7 @@ int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *pat
 
                 r = xml_is(c, "auth")         ? domain_parse_disk_auth(d, c, sub, true, err)
                     : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
+                    : xml_is(c, "slices")     ? domain_parse_disk_slices(&d->slice, c, sub, err)
                                               : parse_child(s, c, path, err);
                 if (r < 0)
                         return r;

@@ -207,6 +207,7 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) { /* <seclabel>: domain-seclabel.c */
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_is(c, "seclabel")     ? domain_parse_dev_seclabel(&d->seclabels, &d->n_seclabels, c, sub, err)
+                    : xml_is(c, "slices")     ? domain_parse_disk_slices(&d->slice, c, sub, err)
                     : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
                     : xml_is(c, "auth")       ? domain_parse_disk_auth(d, c, sub, true, err)
                                               : xml_unsupported_element(c, path, err);
@@ -360,9 +361,12 @@ static int parse_backing_source(DomainDiskBacking *b, xmlNodePtr n, const char *
         XML_FOREACH_ELEMENT(c, n) {
                 XML_SUBPATH(sub, path, (const char *) c->name);
 
-                if (!xml_is(c, "seclabel"))
+                if (xml_is(c, "slices"))
+                        r = domain_parse_disk_slices(&b->slice, c, sub, err);
+                else if (xml_is(c, "seclabel"))
+                        r = domain_parse_dev_seclabel(&b->seclabels, &b->n_seclabels, c, sub, err);
+                else
                         return xml_unsupported_element(c, path, err);
-                r = domain_parse_dev_seclabel(&b->seclabels, &b->n_seclabels, c, sub, err);
                 if (r < 0)
                         return r;
         }
@@ -634,6 +638,7 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         xw_attr(w, "startupPolicy", d->startup_policy);
         if (d->src_index && d->type != DOMAIN_DISK_TYPE_NETWORK)
                 xw_attrf(w, "index", "%u", d->src_index);
+        domain_format_disk_slices(w, &d->slice);
         if (d->type != DOMAIN_DISK_TYPE_NETWORK)
                 domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
         domain_format_disk_auth(w, d, true);
@@ -663,6 +668,7 @@ static void format_backing_layer(XmlWriter *w, const DomainDiskBacking *b) {
         xw_start(w, "source");
         xw_attr(w, b->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", b->path);
         xw_attr(w, "fdgroup", b->fdgroup);
+        domain_format_disk_slices(w, &b->slice);
         domain_format_dev_seclabels(w, b->seclabels, b->n_seclabels);
         xw_end(w);
 }

@@ -58,6 +58,8 @@ static int validate_lun(const DomainDiskDef *d, ConfError *err) {
                                            "source", d->dst);
         if (d->format != DOMAIN_DISK_FORMAT_NONE && d->format != DOMAIN_DISK_FORMAT_RAW)
                 return xml_err_unsupported(err, "disk '%s': disk device 'lun' must use 'raw' format", d->dst);
+        if (d->slice.set)
+                return xml_err_unsupported(err, "disk '%s': disk device 'lun' doesn't support storage slice", d->dst);
         return 0;
 }
 

@@ -49,9 +49,12 @@ static void test_fields(void) {
                 CHECK_STREQ(d->backing[0].fdgroup, "middle");
                 CHECK_INTEQ(d->backing[0].n_seclabels, 1);
                 CHECK(!d->backing[1].fdgroup);
+                CHECK(d->backing[0].slice.set && d->backing[0].slice.offset == 9876 &&
+                      d->backing[0].slice.size == 123456789);
         }
         CHECK_INTEQ(def->disks[4].src_index, 5);
         CHECK_INTEQ(def->disks[4].format, DOMAIN_DISK_FORMAT_VMDK);
+        CHECK(def->disks[4].slice.set && def->disks[4].slice.size == 321);
 }
 
 /* A deep copy keeps the new strings its own. */
@@ -82,6 +85,12 @@ static void test_refused(void) {
         /* fdgroup is a file's only, as in libvirt */
         check_refused(SRC_DISK("type='block'><source dev='/dev/a' fdgroup='g'/>"), VB_ERROR_NOT_SUPPORTED,
                       "fdgroup");
+        check_refused(SRC_DISK("type='file'><source file='/a'><slices><slice type='storage' offset='1'/></slices>"
+                               "</source>"),
+                      VB_ERROR_XML, "missing offset or size attribute of slice");
+        check_refused(SRC_DISK("type='file'><source file='/a'><slices><slice type='format' offset='1' size='2'/>"
+                               "</slices></source>"),
+                      VB_ERROR_NOT_SUPPORTED, "slice type 'format'");
 }
 
 UNIT_TESTS(test_canonical, test_fields, test_copy, test_refused)

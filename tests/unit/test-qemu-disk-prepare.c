@@ -101,6 +101,10 @@ static void test_start_refusals(void) {
                 { "<disk type='file'><source file='/a'/><backingStore type='file'><format type='raw'/>"
                   "<source file='/b' fdgroup='grp2'/></backingStore><target dev='vda'/></disk>",
                   "file descriptor group 'grp2'" },
+                { "<disk type='file'><source file='/a'/><backingStore type='file'><format type='raw'/>"
+                  "<source file='/b'><slices><slice type='storage' offset='0' size='1'/></slices></source>"
+                  "</backingStore><target dev='vda'/></disk>",
+                  "the storage slice of backing layer '/b'" },
                 { "<disk type='volume' device='cdrom'><source pool='p' volume='v' mode='direct'/>"
                   "<target dev='hdc' bus='ide'/><readonly/></disk>",
                   "disk 'hdc': disk source mode is only valid when storage pool is of iscsi type" },
