@@ -281,6 +281,11 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                         r = qemu_disk_auth_props(c, disk, alias, &o);
                 if (r < 0)
                         return r;
+        } else if (disk->nvme) {
+                o = props_new("driver", "nvme");
+                prop_strf(&o, "device", "%04x:%02x:%02x.%x", disk->nvme->pci_domain, disk->nvme->pci_bus,
+                          disk->nvme->pci_slot, disk->nvme->pci_function);
+                prop_int(&o, "namespace", (int64_t) disk->nvme->ns);
         } else if (disk->type == DOMAIN_DISK_TYPE_DIR) {
                 o = props_new("driver", "vvfat");
                 prop_str(&o, "dir", disk->src);
@@ -507,7 +512,7 @@ static int build_disk(QemuCmd *c, size_t i) {
         _cleanup_free_ char *alias = NULL;
         const char *wc = cache_write_cache(disk->cache);
         _cleanup_free_ char *top = NULL, *drive = NULL;
-        bool has_source = disk->src || disk->net;
+        bool has_source = disk->src || disk->net || disk->nvme;
         json_object *o = NULL;
         QemuDiskAddr a;
         int r;

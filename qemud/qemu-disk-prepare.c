@@ -7,6 +7,8 @@
  * left out of the live definition); what only a start refuses (an
  * fdgroup, an iSCSI pool's volume mode) is refused here. */
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <scsi/sg.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -51,6 +53,34 @@ static int fdgroup_refused(const DomainDiskDef *disk, const char *group, ConfErr
         conf_error_set(err, VB_ERROR_INVALID_ARG, "disk '%s': file descriptor group '%s' was not associated with "
                        "the domain (qemud has no call to pass a domain file descriptors)", disk->dst, group);
         return -EBADF;
+}
+
+/* An NVMe disk's controller must be here and given to VFIO: qemud does not
+ * rebind a managed one (libvirt's managed='yes' does). */
+static int check_nvme(const DomainDiskDef *disk, ConfError *err) {
+        char dev[32], path[96], driver[PATH_MAX];
+        ssize_t n;
+
+        if (!disk->nvme)
+                return 0;
+        snprintf(dev, sizeof(dev), "%04x:%02x:%02x.%x", disk->nvme->pci_domain, disk->nvme->pci_bus,
+                 disk->nvme->pci_slot, disk->nvme->pci_function);
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", dev);
+        if (access(path, F_OK) < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "disk '%s': NVMe device %s is not on this host "
+                               "(no %s)", disk->dst, dev, path);
+                return -ENODEV;
+        }
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
+        n = readlink(path, driver, sizeof(driver) - 1);
+        driver[n > 0 ? n : 0] = '\0';
+        if (n <= 0 || !streq(basename(driver), "vfio-pci")) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "disk '%s': NVMe device %s is bound to %s, not "
+                               "vfio-pci (bind it to vfio-pci first: qemud does not rebind devices)", disk->dst, dev,
+                               n > 0 ? basename(driver) : "no driver");
+                return -EBUSY;
+        }
+        return 0;
 }
 
 /* What libvirt takes at define and only a start can answer: an fdgroup
@@ -174,6 +204,8 @@ int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err) {
                         continue;
                 }
                 r = check_source_extras(&live->disks[i], err);
+                if (r >= 0)
+                        r = check_nvme(&live->disks[i], err);
                 if (r >= 0)
                         r = check_lun(&live->disks[i], confine_flags, err);
                 if (r >= 0)

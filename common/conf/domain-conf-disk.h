@@ -12,6 +12,7 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_VOLUME,  /* <source pool='' volume=''/>, resolved by storaged */
         DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
         DOMAIN_DISK_TYPE_DIR,     /* <source dir=''/>: a host directory as a read-only FAT disk (vvfat) */
+        DOMAIN_DISK_TYPE_NVME,    /* <source type='pci' namespace=''>: DomainDiskNvme, domain-disk-nvme.c */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
 
@@ -70,6 +71,14 @@ typedef struct DomainDiskNetSource {
         uint64_t timeout;      /* seconds, 0 = not given */
         char *nfs_user, *nfs_group; /* nfs: <identity user='' group=''/> */
 } DomainDiskNetSource;
+
+/* <disk type='nvme'>: a namespace of the host's NVMe controller at a PCI address. */
+typedef struct DomainDiskNvme {
+        uint64_t ns;           /* namespace='', from 1 */
+        Tristate managed;      /* managed='yes|no' */
+        bool has_address;
+        unsigned pci_domain, pci_bus, pci_slot, pci_function;
+} DomainDiskNvme;
 
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
@@ -210,6 +219,7 @@ typedef struct DomainDiskDef {
         unsigned src_index;    /* live: <source index=''>, libvirt's number of the image in the chain, 0 = none */
         DomainDiskSlice slice; /* <source><slices> */
         DomainDiskNetSource *net; /* type=network */
+        DomainDiskNvme *nvme;  /* type=nvme */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */

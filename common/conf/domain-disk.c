@@ -177,6 +177,8 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         switch (d->type) {
         case DOMAIN_DISK_TYPE_NETWORK:
                 return domain_parse_disk_net_source(d, n, path, err);
+        case DOMAIN_DISK_TYPE_NVME:
+                return domain_parse_disk_nvme_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_VOLUME:
                 r = XML_CHECK_ATTRS(n, path, err, "pool", "volume", "mode", "startupPolicy", "index");
                 attr = NULL;
@@ -598,6 +600,8 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         if (!has_target)
                 return xml_err_xml(err, "missing element <%s/target>", path);
         /* an empty CD-ROM may be of any type */
+        if (d->type == DOMAIN_DISK_TYPE_NVME && !d->nvme)
+                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'nvme'", path, d->dst);
         if (d->type == DOMAIN_DISK_TYPE_NETWORK && !d->net && d->device != DOMAIN_DISK_DEVICE_CDROM)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'network'", path, d->dst);
         return 0;
@@ -609,6 +613,12 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 if (!d->net)
                         return;
                 domain_format_disk_net_source(w, d->net, d->src_index);
+                break;
+        case DOMAIN_DISK_TYPE_NVME:
+                if (!d->nvme)
+                        return;
+                xw_start(w, "source");
+                domain_format_disk_nvme_attrs(w, d->nvme);
                 break;
         case DOMAIN_DISK_TYPE_VOLUME:
                 /* src is the path storaged resolved: internal, not XML */
@@ -638,6 +648,8 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         xw_attr(w, "startupPolicy", d->startup_policy);
         if (d->src_index && d->type != DOMAIN_DISK_TYPE_NETWORK)
                 xw_attrf(w, "index", "%u", d->src_index);
+        if (d->nvme)
+                domain_format_disk_nvme_address(w, d->nvme);
         domain_format_disk_slices(w, &d->slice);
         if (d->type != DOMAIN_DISK_TYPE_NETWORK)
                 domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
@@ -779,6 +791,8 @@ void domain_disk_clear(DomainDiskDef *d) {
         free(d->fdgroup);
         domain_disk_net_free(d->net);
         d->net = NULL;
+        free(d->nvme);
+        d->nvme = NULL;
         free(d->dst);
         free(d->serial);
         free(d->iotune.group_name);
@@ -866,6 +880,7 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->src_mode) && ok;
         ok = own_str(&d->fdgroup) && ok;
         ok = domain_disk_net_own(&d->net) && ok;
+        ok = domain_disk_nvme_own(&d->nvme) && ok;
         ok = own_str(&d->dst) && ok;
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;

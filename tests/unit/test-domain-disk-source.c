@@ -33,8 +33,8 @@ static void test_fields(void) {
 
         if (!def)
                 return;
-        CHECK_INTEQ(def->n_disks, 5);
-        if (def->n_disks != 5)
+        CHECK_INTEQ(def->n_disks, 6);
+        if (def->n_disks != 6)
                 return;
         CHECK_STREQ(def->disks[0].src_mode, "host");
         CHECK_STREQ(def->disks[1].src_mode, "direct");
@@ -55,6 +55,10 @@ static void test_fields(void) {
         CHECK_INTEQ(def->disks[4].src_index, 5);
         CHECK_INTEQ(def->disks[4].format, DOMAIN_DISK_FORMAT_VMDK);
         CHECK(def->disks[4].slice.set && def->disks[4].slice.size == 321);
+        d = &def->disks[5];
+        CHECK(d->nvme && d->nvme->ns == 2 && d->nvme->managed == TRISTATE_OFF && d->nvme->pci_domain == 1 &&
+              d->nvme->pci_bus == 2);
+        CHECK(d->encryption && d->slice.offset == 1234 && d->src_index == 7);
 }
 
 /* A deep copy keeps the new strings its own. */
@@ -93,4 +97,17 @@ static void test_refused(void) {
                       VB_ERROR_NOT_SUPPORTED, "slice type 'format'");
 }
 
-UNIT_TESTS(test_canonical, test_fields, test_copy, test_refused)
+static void test_nvme_refused(void) {
+        check_refused(SRC_DISK("type='nvme'><source type='pci' namespace='1'/>"), VB_ERROR_XML,
+                      "NVMe disk source is missing address");
+        check_refused(SRC_DISK("type='nvme'><source type='usb' namespace='1'/>"), VB_ERROR_XML,
+                      "unsupported source type 'usb'");
+        check_refused(SRC_DISK("type='nvme'><source type='pci'><address domain='0' bus='1' slot='0' "
+                               "function='0'/></source>"),
+                      VB_ERROR_XML, "missing 'namespace'");
+        check_invalid(SRC_DISK("type='nvme'><source type='pci' namespace='0'><address domain='0' bus='1' slot='0' "
+                               "function='0'/></source>"),
+                      VB_ERROR_NOT_SUPPORTED, "NVMe namespace can't be zero");
+}
+
+UNIT_TESTS(test_nvme_refused, test_canonical, test_fields, test_copy, test_refused)

@@ -1033,6 +1033,13 @@ static bool has_lun_disk(const DomainDef *def) {
         return false;
 }
 
+static bool has_nvme_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].nvme)
+                        return true;
+        return false;
+}
+
 static bool has_network_disk(const DomainDef *def) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].net)
@@ -1134,6 +1141,12 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* QEMU loads the certificates at start: test_qemud_graphics_tls.py
                  * makes them and starts one */
                 fprintf(stderr, "  %s: not run, its SPICE TLS needs certificates\n", xml_name);
+                return 1;
+        }
+        if (has_nvme_disk(def)) {
+                /* QEMU's nvme driver takes the host's controller through VFIO:
+                 * test-qemu-disk-prepare checks the start's error without one */
+                fprintf(stderr, "  %s: not run, its NVMe disk needs a host NVMe controller\n", xml_name);
                 return 1;
         }
         if (has_lun_disk(def)) {

@@ -105,6 +105,10 @@ static void test_start_refusals(void) {
                   "<source file='/b'><slices><slice type='storage' offset='0' size='1'/></slices></source>"
                   "</backingStore><target dev='vda'/></disk>",
                   "the storage slice of backing layer '/b'" },
+                { "<disk type='nvme'><source type='pci' managed='yes' namespace='1'>"
+                  "<address domain='0x00fe' bus='0xfe' slot='0x1f' function='0x7'/></source>"
+                  "<target dev='vda'/></disk>",
+                  "disk 'vda': NVMe device 00fe:fe:1f.7 is not on this host" },
                 { "<disk type='volume' device='cdrom'><source pool='p' volume='v' mode='direct'/>"
                   "<target dev='hdc' bus='ide'/><readonly/></disk>",
                   "disk 'hdc': disk source mode is only valid when storage pool is of iscsi type" },
