@@ -464,8 +464,8 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 char what[64];
                 int r;
 
-                /* usb-storage is a disk: a CD-ROM would need usb-bot with a scsi-cd behind it */
-                if (disk->device != DOMAIN_DISK_DEVICE_DISK)
+                /* a CD-ROM is a usb-storage too, as libvirt 9.0 builds it */
+                if (disk->device != DOMAIN_DISK_DEVICE_DISK && disk->device != DOMAIN_DISK_DEVICE_CDROM)
                         return cmd_fail(c, -EOPNOTSUPP, "disk %s: only a disk (not a %s) can be on bus 'usb'",
                                         disk->dst, domain_disk_device_to_string(disk->device) ?: "?");
                 snprintf(what, sizeof(what), "disk %s", disk->dst);
