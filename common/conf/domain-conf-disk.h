@@ -177,6 +177,11 @@ typedef struct DomainDiskMirror {
         char *path;
         char *job;             /* "copy" or "active-commit" */
         char *ready;           /* NULL (not yet), "yes", "abort" or "pivot" */
+        unsigned src_index;    /* <source index=''>, 0 = not given */
+        /* its own chain, as a disk's: <mirror><backingStore>, top first */
+        DomainDiskBacking *backing;
+        size_t n_backing;
+        bool backing_known;
 } DomainDiskMirror;
 
 /* What the guest sees of a drive besides its contents (domain-disk-guest.c):

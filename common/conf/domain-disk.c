@@ -326,13 +326,16 @@ static int parse_layer_format(DomainDiskFormat *ret, uint64_t *cache, xmlNodePtr
         return 0;
 }
 
-/* <source file=''/> or <source dev=''/> of a backing layer or a mirror. */
-static int parse_layer_source(DomainDiskType type, char **ret, xmlNodePtr n, const char *path, ConfError *err) {
+/* <source file=''/> or <source dev=''/> of a mirror, with its index. */
+static int parse_layer_source(DomainDiskType type, char **ret, unsigned *index, xmlNodePtr n, const char *path,
+                              ConfError *err) {
         const char *attr = type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file";
-        int r = XML_CHECK_ATTRS(n, path, err, attr);
+        int r = XML_CHECK_ATTRS(n, path, err, attr, "index");
 
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "index", index, err);
         if (r >= 0) {
                 free(*ret);
                 *ret = NULL;
@@ -443,6 +446,17 @@ static bool word_in(const char *const *words, const char *w) {
         return false;
 }
 
+/* The mirror's chain is parsed as a disk's, then moved over. */
+static int parse_mirror_backing(DomainDiskMirror *m, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainDiskDef tmp = {};
+        int r = parse_backing(&tmp, n, path, err);
+
+        m->backing = tmp.backing;
+        m->n_backing = tmp.n_backing;
+        m->backing_known = tmp.backing_known;
+        return r;
+}
+
 static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const jobs[] = { "copy", "active-commit", NULL };
         static const char *const readies[] = { "yes", "abort", "pivot", NULL };
@@ -482,7 +496,9 @@ static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 if (xml_is(c, "format"))
                         r = parse_layer_format(&m->format, &m->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
-                        r = parse_layer_source(m->type, &m->path, c, sub, err);
+                        r = parse_layer_source(m->type, &m->path, &m->src_index, c, sub, err);
+                else if (xml_is(c, "backingStore"))
+                        r = parse_mirror_backing(m, c, sub, err);
                 else
                         r = xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -667,13 +683,6 @@ static void format_layer_format(XmlWriter *w, DomainDiskFormat format, uint64_t 
         }
 }
 
-static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, uint64_t cache,
-                         const char *path) {
-        format_layer_format(w, format, cache);
-        xw_start(w, "source");
-        xw_attr(w, type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", path);
-        xw_end(w);
-}
 
 static void format_backing_layer(XmlWriter *w, const DomainDiskBacking *b) {
         format_layer_format(w, b->format, b->metadata_cache_max);
@@ -715,7 +724,14 @@ static void format_mirror(XmlWriter *w, const DomainDiskMirror *m) {
         }
         xw_attr(w, "job", m->job);
         xw_attr(w, "ready", m->ready);
-        format_layer(w, m->type, m->format, m->metadata_cache_max, m->path);
+        format_layer_format(w, m->format, m->metadata_cache_max);
+        xw_start(w, "source");
+        xw_attr(w, m->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", m->path);
+        if (m->src_index)
+                xw_attrf(w, "index", "%u", m->src_index);
+        xw_end(w);
+        format_backing(w, &(const DomainDiskDef) { .backing = m->backing, .n_backing = m->n_backing,
+                                                   .backing_known = m->backing_known });
         xw_end(w);
 }
 
@@ -828,12 +844,21 @@ void domain_disk_clear_backing(DomainDiskDef *d) {
         d->backing_known = false;
 }
 
+static void mirror_clear_backing(DomainDiskMirror *m) {
+        DomainDiskDef view = { .backing = m->backing, .n_backing = m->n_backing };
+
+        domain_disk_clear_backing(&view);
+        m->backing = NULL;
+        m->n_backing = 0;
+}
+
 void domain_disk_mirror_free(DomainDiskMirror *m) {
         if (!m)
                 return;
         free(m->path);
         free(m->job);
         free(m->ready);
+        mirror_clear_backing(m);
         free(m);
 }
 
@@ -857,12 +882,18 @@ static bool own_mirror(DomainDiskMirror **p) {
                 return true;
         m = malloc(sizeof(*m));
         if (m) {
+                bool ok;
+
                 *m = **p;
-                if (!own_str(&m->path) | !own_str(&m->job) | !own_str(&m->ready)) {
-                        free(m->path);
-                        free(m->job);
-                        free(m->ready);
-                        free(m);
+                ok = own_str(&m->path) & own_str(&m->job) & own_str(&m->ready);
+                if (!OWN_ARRAY(m->backing, m->n_backing)) {
+                        m->n_backing = 0;
+                        ok = false;
+                }
+                for (size_t i = 0; i < m->n_backing; i++)
+                        ok = domain_disk_backing_own(&m->backing[i]) && ok;
+                if (!ok) {
+                        domain_disk_mirror_free(m);
                         m = NULL;
                 }
         }

@@ -55,6 +55,8 @@ static void test_fields(void) {
         CHECK_INTEQ(def->disks[4].src_index, 5);
         CHECK_INTEQ(def->disks[4].format, DOMAIN_DISK_FORMAT_VMDK);
         CHECK(def->disks[4].slice.set && def->disks[4].slice.size == 321);
+        CHECK(def->disks[4].mirror && def->disks[4].mirror->src_index == 1 && def->disks[4].mirror->n_backing == 1 &&
+              def->disks[4].mirror->backing_known);
         d = &def->disks[5];
         CHECK(d->nvme && d->nvme->ns == 2 && d->nvme->managed == TRISTATE_OFF && d->nvme->pci_domain == 1 &&
               d->nvme->pci_bus == 2);
