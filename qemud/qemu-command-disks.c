@@ -235,6 +235,31 @@ static bool disk_readonly(const DomainDiskDef *disk) {
         return disk->readonly || disk->device == DOMAIN_DISK_DEVICE_CDROM;
 }
 
+/* A <slice> is the raw format's offset and size when the image is raw;
+ * under any other format (or a LUKS layer) it is a raw node of its own
+ * between the file and the format, as libvirt does. 1: that node was
+ * added, 0: the format node takes the slice (or there is none). */
+static int build_slice_node(QemuCmd *c, const DomainDiskDef *disk, const char *alias, const char *discard) {
+        json_object *o;
+        int r;
+
+        if (!disk->slice.set || (disk->format != DOMAIN_DISK_FORMAT_QCOW2 && disk->format != DOMAIN_DISK_FORMAT_VMDK &&
+                                 !disk->encryption))
+                return 0;
+        o = props_new("driver", "raw");
+        prop_strf(&o, "node-name", "%s-slice", alias);
+        prop_int(&o, "offset", (int64_t) disk->slice.offset);
+        prop_int(&o, "size", (int64_t) disk->slice.size);
+        prop_strf(&o, "file", "%s-file", alias);
+        prop_cache(&o, disk->cache);
+        if (disk_readonly(disk))
+                prop_bool(&o, "read-only", true);
+        if (discard)
+                prop_str(&o, "discard", discard);
+        r = cmd_blockdev(c, o);
+        return r < 0 ? r : 1;
+}
+
 static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *alias) {
         static const char *const aio[_DOMAIN_DISK_IO_MAX] = {
                 [DOMAIN_DISK_IO_THREADS] = "threads",
@@ -256,6 +281,11 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                         r = qemu_disk_auth_props(c, disk, alias, &o);
                 if (r < 0)
                         return r;
+        } else if (disk->nvme) {
+                o = props_new("driver", "nvme");
+                prop_strf(&o, "device", "%04x:%02x:%02x.%x", disk->nvme->pci_domain, disk->nvme->pci_bus,
+                          disk->nvme->pci_slot, disk->nvme->pci_function);
+                prop_int(&o, "namespace", (int64_t) disk->nvme->ns);
         } else if (disk->type == DOMAIN_DISK_TYPE_DIR) {
                 o = props_new("driver", "vvfat");
                 prop_str(&o, "dir", disk->src);
@@ -278,10 +308,17 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         r = cmd_blockdev(c, o);
         if (r < 0)
                 return r;
+        r = build_slice_node(c, disk, alias, discard);
+        if (r < 0)
+                return r;
 
-        o = props_new("driver", qcow2 ? "qcow2" : "raw");
+        o = props_new("driver", qcow2 ? "qcow2" : disk->format == DOMAIN_DISK_FORMAT_VMDK ? "vmdk" : "raw");
         prop_strf(&o, "node-name", "%s-fmt", alias);
-        prop_strf(&o, "file", "%s-file", alias);
+        prop_strf(&o, "file", r > 0 ? "%s-slice" : "%s-file", alias);
+        if (disk->slice.set && r == 0) {
+                prop_int(&o, "offset", (int64_t) disk->slice.offset);
+                prop_int(&o, "size", (int64_t) disk->slice.size);
+        }
         prop_cache(&o, disk->cache);
         if (disk_readonly(disk))
                 prop_bool(&o, "read-only", true);
@@ -427,8 +464,8 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 char what[64];
                 int r;
 
-                /* usb-storage is a disk: a CD-ROM would need usb-bot with a scsi-cd behind it */
-                if (disk->device != DOMAIN_DISK_DEVICE_DISK)
+                /* a CD-ROM is a usb-storage too, as libvirt 9.0 builds it */
+                if (disk->device != DOMAIN_DISK_DEVICE_DISK && disk->device != DOMAIN_DISK_DEVICE_CDROM)
                         return cmd_fail(c, -EOPNOTSUPP, "disk %s: only a disk (not a %s) can be on bus 'usb'",
                                         disk->dst, domain_disk_device_to_string(disk->device) ?: "?");
                 snprintf(what, sizeof(what), "disk %s", disk->dst);
@@ -475,7 +512,7 @@ static int build_disk(QemuCmd *c, size_t i) {
         _cleanup_free_ char *alias = NULL;
         const char *wc = cache_write_cache(disk->cache);
         _cleanup_free_ char *top = NULL, *drive = NULL;
-        bool has_source = disk->src || disk->net;
+        bool has_source = disk->src || disk->net || disk->nvme;
         json_object *o = NULL;
         QemuDiskAddr a;
         int r;

@@ -55,6 +55,9 @@ static int validate_auth(const DomainDiskDef *d, ConfError *err) {
 
         if (d->net && protocol_is_curl(p))
                 return 0;
+        /* an iSCSI pool's volume in mode='direct' uses it: the start checks the pool */
+        if (d->type == DOMAIN_DISK_TYPE_VOLUME)
+                return 0;
         if (!want)
                 return xml_err_unsupported(err, "disk '%s': <auth> is supported only for network disks of protocol "
                                            "'iscsi', 'rbd', 'http', 'https', 'ftp' or 'ftps'", d->dst);

@@ -4,8 +4,11 @@
  * rawio='yes', QEMU may keep CAP_SYS_RAWIO; a source gone missing is
  * dealt with by its startupPolicy (libvirt's: mandatory and requisite
  * fail, optional goes on without it: a CD-ROM or floppy ejected, a disk
- * left out of the live definition). */
+ * left out of the live definition); what only a start refuses (an
+ * fdgroup, an iSCSI pool's volume mode) is refused here. */
 #include <fcntl.h>
+#include <limits.h>
+#include <string.h>
 #include <scsi/sg.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -44,6 +47,70 @@ static int check_lun(const DomainDiskDef *disk, unsigned confine_flags, ConfErro
                 return -EOPNOTSUPP;
         }
         return 0;
+}
+
+static int fdgroup_refused(const DomainDiskDef *disk, const char *group, ConfError *err) {
+        conf_error_set(err, VB_ERROR_INVALID_ARG, "disk '%s': file descriptor group '%s' was not associated with "
+                       "the domain (qemud has no call to pass a domain file descriptors)", disk->dst, group);
+        return -EBADF;
+}
+
+/* An NVMe disk's controller must be here and given to VFIO: qemud does not
+ * rebind a managed one (libvirt's managed='yes' does). */
+static int check_nvme(const DomainDiskDef *disk, ConfError *err) {
+        char dev[32], path[96], driver[PATH_MAX];
+        ssize_t n;
+
+        if (!disk->nvme)
+                return 0;
+        snprintf(dev, sizeof(dev), "%04x:%02x:%02x.%x", disk->nvme->pci_domain, disk->nvme->pci_bus,
+                 disk->nvme->pci_slot, disk->nvme->pci_function);
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", dev);
+        if (access(path, F_OK) < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "disk '%s': NVMe device %s is not on this host "
+                               "(no %s)", disk->dst, dev, path);
+                return -ENODEV;
+        }
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", dev);
+        n = readlink(path, driver, sizeof(driver) - 1);
+        driver[n > 0 ? n : 0] = '\0';
+        if (n <= 0 || !streq(basename(driver), "vfio-pci")) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "disk '%s': NVMe device %s is bound to %s, not "
+                               "vfio-pci (bind it to vfio-pci first: qemud does not rebind devices)", disk->dst, dev,
+                               n > 0 ? basename(driver) : "no driver");
+                return -EBUSY;
+        }
+        return 0;
+}
+
+/* What libvirt takes at define and only a start can answer: an fdgroup
+ * (fds handed over by the client, which no call of qemud takes), and a
+ * volume's mode or <auth> (an iSCSI pool's, and storaged has none). */
+static int check_source_extras(const DomainDiskDef *disk, ConfError *err) {
+        if (disk->fdgroup)
+                return fdgroup_refused(disk, disk->fdgroup, err);
+        for (size_t i = 0; i < disk->n_backing; i++) {
+                if (disk->backing[i].fdgroup)
+                        return fdgroup_refused(disk, disk->backing[i].fdgroup, err);
+                /* QEMU opens the backing files the image names: no node of ours to slice */
+                if (disk->backing[i].slice.set) {
+                        conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': "
+                                       "the storage slice of backing layer '%s' is not supported by qemud",
+                                       disk->dst, disk->backing[i].path);
+                        return -EOPNOTSUPP;
+                }
+        }
+        if (disk->slice.set && disk->guest.transient) {
+                conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': a transient "
+                               "disk with a storage slice is not supported by qemud", disk->dst);
+                return -EOPNOTSUPP;
+        }
+        if (disk->type != DOMAIN_DISK_TYPE_VOLUME || !disk->src_pool || (!disk->src_mode && !disk->auth))
+                return 0;
+        conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': %s is only valid "
+                       "when storage pool is of iscsi type, and pool '%s' is not (storaged has no iscsi pools)",
+                       disk->dst, disk->src_mode ? "disk source mode" : "<auth> of a volume", disk->src_pool);
+        return -EOPNOTSUPP;
 }
 
 static bool source_missing(const DomainDiskDef *disk) {
@@ -96,7 +163,10 @@ static int make_transient_overlay(const DomainDef *live, DomainDiskDef *disk, Co
                 return -EEXIST;
         }
         r = qemu_image_create(overlay, "qcow2", 0, disk->src,
-                              disk->format == DOMAIN_DISK_FORMAT_QCOW2 ? "qcow2" : "raw", why, sizeof(why));
+                              disk->format == DOMAIN_DISK_FORMAT_QCOW2  ? "qcow2"
+                              : disk->format == DOMAIN_DISK_FORMAT_VMDK ? "vmdk"
+                                                                        : "raw",
+                              why, sizeof(why));
         if (r < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot make the overlay of transient disk '%s': %s",
                                disk->dst, why[0] ? why : strerror(-r));
@@ -133,7 +203,11 @@ int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err) {
                                 return r;
                         continue;
                 }
-                r = check_lun(&live->disks[i], confine_flags, err);
+                r = check_source_extras(&live->disks[i], err);
+                if (r >= 0)
+                        r = check_nvme(&live->disks[i], err);
+                if (r >= 0)
+                        r = check_lun(&live->disks[i], confine_flags, err);
                 if (r >= 0)
                         r = make_transient_overlay(live, &live->disks[i], err);
                 if (r < 0)

@@ -260,7 +260,8 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         }
         if (ref.family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&d->live->disks[ref.index]))
                 u->lease_path = strdup(d->live->disks[ref.index].src);
-        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
+        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME &&
+            d->live->disks[ref.index].src_pool) {
                 u->pool = strdup(d->live->disks[ref.index].src_pool);
                 u->volume = strdup(d->live->disks[ref.index].src_volume);
         }

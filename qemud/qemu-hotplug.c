@@ -475,6 +475,8 @@ void hotplug_send_quietly(Domain *d, json_object *cmds, size_t from) {
 }
 
 static void volume_in_use(Domain *d, const DomainDiskDef *disk, bool in_use) {
+        if (!disk->src_pool)
+                return; /* an empty volume drive */
         (void) storaged_set_in_use_async(d->manager->bus, disk->src_pool, disk->src_volume, d->uuid_str, in_use,
                                          NULL, NULL, NULL);
 }
@@ -1092,7 +1094,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (!p->alias || !p->handle)
                 return -ENOMEM;
 
-        if (p->ref.family == QEMU_DEVICE_DISK && p->live->disks[p->ref.index].type == DOMAIN_DISK_TYPE_VOLUME) {
+        if (p->ref.family == QEMU_DEVICE_DISK && p->live->disks[p->ref.index].type == DOMAIN_DISK_TYPE_VOLUME &&
+            p->live->disks[p->ref.index].src_pool) {
                 const DomainDiskDef *disk = &p->live->disks[p->ref.index];
 
                 r = storaged_resolve_volume_async(d->manager->bus, disk->src_pool, disk->src_volume, on_volume, p,

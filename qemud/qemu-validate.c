@@ -80,8 +80,9 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->readonly && d->bus == DOMAIN_DISK_BUS_IDE && d->device == DOMAIN_DISK_DEVICE_DISK)
                 return xml_err_unsupported(err, "disk '%s': <devices/disk/readonly> IDE hard disks are not "
                                            "supported by QEMU", d->dst);
-        /* usb-storage is a hard disk: QEMU's CD-ROM on USB (usb-bot with a scsi-cd) is not built */
-        if (d->bus == DOMAIN_DISK_BUS_USB && d->device != DOMAIN_DISK_DEVICE_DISK)
+        /* libvirt 9.0 makes a cdrom on usb a usb-storage as well; a floppy or lun is not one */
+        if (d->bus == DOMAIN_DISK_BUS_USB && d->device != DOMAIN_DISK_DEVICE_DISK &&
+            d->device != DOMAIN_DISK_DEVICE_CDROM)
                 return xml_err_unsupported(err, "disk '%s': a %s on bus 'usb' is not supported, only a disk",
                                            d->dst, domain_disk_device_to_string(d->device));
         /* virtio-blk's own properties */

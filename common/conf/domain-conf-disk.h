@@ -12,6 +12,7 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_VOLUME,  /* <source pool='' volume=''/>, resolved by storaged */
         DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
         DOMAIN_DISK_TYPE_DIR,     /* <source dir=''/>: a host directory as a read-only FAT disk (vvfat) */
+        DOMAIN_DISK_TYPE_NVME,    /* <source type='pci' namespace=''>: DomainDiskNvme, domain-disk-nvme.c */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
 
@@ -71,6 +72,14 @@ typedef struct DomainDiskNetSource {
         char *nfs_user, *nfs_group; /* nfs: <identity user='' group=''/> */
 } DomainDiskNetSource;
 
+/* <disk type='nvme'>: a namespace of the host's NVMe controller at a PCI address. */
+typedef struct DomainDiskNvme {
+        uint64_t ns;           /* namespace='', from 1 */
+        Tristate managed;      /* managed='yes|no' */
+        bool has_address;
+        unsigned pci_domain, pci_bus, pci_slot, pci_function;
+} DomainDiskNvme;
+
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
@@ -94,6 +103,7 @@ typedef enum DomainDiskFormat {
         DOMAIN_DISK_FORMAT_RAW,
         DOMAIN_DISK_FORMAT_QCOW2,
         DOMAIN_DISK_FORMAT_FAT,  /* type='dir' only: QEMU's vvfat under a raw node */
+        DOMAIN_DISK_FORMAT_VMDK, /* QEMU's vmdk driver */
         _DOMAIN_DISK_FORMAT_MAX,
 } DomainDiskFormat;
 
@@ -136,6 +146,13 @@ typedef struct DomainDiskIotune {
         uint64_t total_iops_sec_max_length, read_iops_sec_max_length, write_iops_sec_max_length;
 } DomainDiskIotune;
 
+/* <source><slices><slice type='storage' offset='' size=''/>: the bytes
+ * of the file or device the image is in (domain-disk-slice.c). */
+typedef struct DomainDiskSlice {
+        bool set;
+        uint64_t offset, size;
+} DomainDiskSlice;
+
 /* One layer under a disk's image, as the live XML shows it:
  * <backingStore type='file' index='1'><format type='raw'/><source file=''/>
  * ...</backingStore>. */
@@ -144,7 +161,11 @@ typedef struct DomainDiskBacking {
         DomainDiskFormat format;
         char *path;
         unsigned index;        /* libvirt's: 1 for the first layer under the image, 0 = not given */
+        char *fdgroup;         /* <source fdgroup=''>: file only, as the image's */
+        DomainDevSeclabelDef *seclabels; /* <source><seclabel> */
+        size_t n_seclabels;
         uint64_t metadata_cache_max; /* <format><metadata_cache><max_size>: bytes, 0 = not set */
+        DomainDiskSlice slice;  /* <source><slices> */
 } DomainDiskBacking;
 
 /* The other end of a running block copy or active commit, live only:
@@ -156,6 +177,11 @@ typedef struct DomainDiskMirror {
         char *path;
         char *job;             /* "copy" or "active-commit" */
         char *ready;           /* NULL (not yet), "yes", "abort" or "pivot" */
+        unsigned src_index;    /* <source index=''>, 0 = not given */
+        /* its own chain, as a disk's: <mirror><backingStore>, top first */
+        DomainDiskBacking *backing;
+        size_t n_backing;
+        bool backing_known;
 } DomainDiskMirror;
 
 /* What the guest sees of a drive besides its contents (domain-disk-guest.c):
@@ -192,8 +218,13 @@ typedef struct DomainDiskDef {
         DomainDiskDiscard discard;
         char *driver_name;     /* <driver name=''/> as given ("qemu"); which a driver takes is its own rule */
         char *src;             /* file or block device path; live: resolved volume path */
-        char *src_pool, *src_volume; /* type=volume */
+        char *src_pool, *src_volume; /* type=volume; both NULL: an empty drive */
+        char *src_mode;        /* type=volume: <source mode='host|direct'>, how an iSCSI pool's LUN is reached */
+        char *fdgroup;         /* type=file: <source fdgroup=''>, fds passed by the client instead of a path */
+        unsigned src_index;    /* live: <source index=''>, libvirt's number of the image in the chain, 0 = none */
+        DomainDiskSlice slice; /* <source><slices> */
         DomainDiskNetSource *net; /* type=network */
+        DomainDiskNvme *nvme;  /* type=nvme */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */

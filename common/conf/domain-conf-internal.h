@@ -267,7 +267,7 @@ int domain_parse_audio_id(xmlNodePtr n, const char *path, unsigned *ret, ConfErr
 /* <source protocol=''> of a network disk (domain-disk-net.c). The format
  * leaves <source> open, for the disk's <auth> and <encryption>. */
 int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
-void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s);
+void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s, unsigned index);
 void domain_disk_net_free(DomainDiskNetSource *s);
 bool domain_disk_net_own(DomainDiskNetSource **p);
 bool domain_disk_own(DomainDiskDef *d);
@@ -295,6 +295,14 @@ int domain_parse_disk_metadata_cache(uint64_t *ret, xmlNodePtr n, const char *pa
 void domain_format_disk_metadata_cache(XmlWriter *w, uint64_t max);
 void domain_disk_driver_opts_clear(DomainDiskDriverOpts *o);
 int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err); /* domain-validate-disk.c */
+/* <disk type='nvme'> (domain-disk-nvme.c) */
+int domain_parse_disk_nvme_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_nvme_attrs(XmlWriter *w, const DomainDiskNvme *v);
+void domain_format_disk_nvme_address(XmlWriter *w, const DomainDiskNvme *v);
+bool domain_disk_nvme_own(DomainDiskNvme **p);
+/* <source><slices> (domain-disk-slice.c) */
+int domain_parse_disk_slices(DomainDiskSlice *s, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_slices(XmlWriter *w, const DomainDiskSlice *s);
 bool domain_disk_driver_opts_own(DomainDiskDriverOpts *o);
 
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

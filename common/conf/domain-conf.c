@@ -69,6 +69,7 @@ static const char *const domain_disk_type_table[_DOMAIN_DISK_TYPE_MAX] = {
         [DOMAIN_DISK_TYPE_VOLUME] = "volume",
         [DOMAIN_DISK_TYPE_NETWORK] = "network",
         [DOMAIN_DISK_TYPE_DIR] = "dir",
+        [DOMAIN_DISK_TYPE_NVME] = "nvme",
 };
 
 static const char *const domain_disk_protocol_table[_DOMAIN_DISK_PROTOCOL_MAX] = {
@@ -128,6 +129,7 @@ static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {
         [DOMAIN_DISK_FORMAT_RAW] = "raw",
         [DOMAIN_DISK_FORMAT_QCOW2] = "qcow2",
         [DOMAIN_DISK_FORMAT_FAT] = "fat",
+        [DOMAIN_DISK_FORMAT_VMDK] = "vmdk",
 };
 
 /* cache='default' is accepted and means "not given" (never formatted). */

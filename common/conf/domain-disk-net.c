@@ -202,7 +202,7 @@ static int parse_source_attrs(DomainDiskNetSource *s, xmlNodePtr n, const char *
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, "protocol", "name", http ? "query" : "name", tls ? "tls" : "name",
-                            s->protocol == DOMAIN_DISK_PROTOCOL_NBD ? "tlsHostname" : "name");
+                            s->protocol == DOMAIN_DISK_PROTOCOL_NBD ? "tlsHostname" : "name", "index");
         if (r < 0)
                 return r;
         r = xml_attr_str(n, path, "name", &s->name, err);
@@ -240,6 +240,7 @@ int domain_parse_disk_net_source(DomainDiskDef *d, xmlNodePtr n, const char *pat
 
                 r = xml_is(c, "auth")         ? domain_parse_disk_auth(d, c, sub, true, err)
                     : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
+                    : xml_is(c, "slices")     ? domain_parse_disk_slices(&d->slice, c, sub, err)
                                               : parse_child(s, c, path, err);
                 if (r < 0)
                         return r;
@@ -270,13 +271,15 @@ static void format_attr_element(XmlWriter *w, const char *name, const char *attr
 }
 
 /* libvirt's order (virDomainDiskSourceFormatNetwork). */
-void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s) {
+void domain_format_disk_net_source(XmlWriter *w, const DomainDiskNetSource *s, unsigned index) {
         xw_start(w, "source");
         xw_attr(w, "protocol", domain_disk_protocol_to_string(s->protocol));
         xw_attr(w, "name", s->name);
         xw_attr(w, "query", s->query);
         xw_attr(w, "tls", tristate_word(s->tls, "yes", "no"));
         xw_attr(w, "tlsHostname", s->tls_hostname);
+        if (index)
+                xw_attrf(w, "index", "%u", index);
         format_hosts(w, s);
         if (s->nfs_user || s->nfs_group) {
                 xw_start(w, "identity");

@@ -130,14 +130,23 @@ static int parse_driver(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
 }
 
 static int parse_source_volume(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const modes[] = { "host", "direct" };
         int r;
 
-        r = xml_attr_str_required(n, path, "pool", &d->src_pool, err);
+        r = xml_attr_str(n, path, "pool", &d->src_pool, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "volume", &d->src_volume, err);
         if (r < 0)
                 return r;
-        r = xml_attr_str_required(n, path, "volume", &d->src_volume, err);
+        /* neither: an empty drive, as libvirt takes it */
+        if (!d->src_pool != !d->src_volume)
+                return xml_err_xml(err, "'pool' and 'volume' must be specified together for 'pool' type source "
+                                   "<%s>", path);
+        r = xml_attr_choice(n, path, "mode", modes, ELEMENTSOF(modes), &d->src_mode, err);
         if (r < 0)
                 return r;
+        if (!d->src_pool)
+                return 0;
         if (!*d->src_pool || strpbrk(d->src_pool, "/\n"))
                 return xml_err_invalid(err, "invalid pool name '%s' in <%s>", d->src_pool, path);
         if (!*d->src_volume || strchr(d->src_volume, '/') ||
@@ -150,27 +159,42 @@ static int parse_source_volume(DomainDiskDef *d, xmlNodePtr n, const char *path,
  * on without it; requisite fails a boot but not a restore. */
 static const char *const startup_policies[] = { "mandatory", "requisite", "optional" };
 
+/* <source index=''>: kept as libvirt does, a number it gives each image of
+ * a chain in the live XML. */
+static int parse_source_index(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
+        int r = xml_attr_uint(n, path, "index", &d->src_index, err);
+
+        return r < 0 ? r : 0;
+}
+
 static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
         const char *attr;
         int r;
 
+        r = parse_source_index(d, n, path, err);
+        if (r < 0)
+                return r;
         switch (d->type) {
         case DOMAIN_DISK_TYPE_NETWORK:
                 return domain_parse_disk_net_source(d, n, path, err);
+        case DOMAIN_DISK_TYPE_NVME:
+                return domain_parse_disk_nvme_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_VOLUME:
-                r = XML_CHECK_ATTRS(n, path, err, "pool", "volume", "startupPolicy");
+                r = XML_CHECK_ATTRS(n, path, err, "pool", "volume", "mode", "startupPolicy", "index");
                 attr = NULL;
                 break;
         case DOMAIN_DISK_TYPE_BLOCK:
-                r = XML_CHECK_ATTRS(n, path, err, "dev", "startupPolicy");
+                r = XML_CHECK_ATTRS(n, path, err, "dev", "startupPolicy", "index");
                 attr = "dev";
                 break;
         case DOMAIN_DISK_TYPE_DIR:
-                r = XML_CHECK_ATTRS(n, path, err, "dir", "startupPolicy");
+                r = XML_CHECK_ATTRS(n, path, err, "dir", "startupPolicy", "index");
                 attr = "dir";
                 break;
         default:
-                r = XML_CHECK_ATTRS(n, path, err, "file", "startupPolicy");
+                r = XML_CHECK_ATTRS(n, path, err, "file", "fdgroup", "startupPolicy", "index");
+                if (r >= 0)
+                        r = xml_attr_str(n, path, "fdgroup", &d->fdgroup, err);
                 attr = "file";
                 break;
         }
@@ -185,6 +209,7 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
         XML_FOREACH_ELEMENT(c, n) { /* <seclabel>: domain-seclabel.c */
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_is(c, "seclabel")     ? domain_parse_dev_seclabel(&d->seclabels, &d->n_seclabels, c, sub, err)
+                    : xml_is(c, "slices")     ? domain_parse_disk_slices(&d->slice, c, sub, err)
                     : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
                     : xml_is(c, "auth")       ? domain_parse_disk_auth(d, c, sub, true, err)
                                               : xml_unsupported_element(c, path, err);
@@ -301,13 +326,16 @@ static int parse_layer_format(DomainDiskFormat *ret, uint64_t *cache, xmlNodePtr
         return 0;
 }
 
-/* <source file=''/> or <source dev=''/> of a backing layer or a mirror. */
-static int parse_layer_source(DomainDiskType type, char **ret, xmlNodePtr n, const char *path, ConfError *err) {
+/* <source file=''/> or <source dev=''/> of a mirror, with its index. */
+static int parse_layer_source(DomainDiskType type, char **ret, unsigned *index, xmlNodePtr n, const char *path,
+                              ConfError *err) {
         const char *attr = type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file";
-        int r = XML_CHECK_ATTRS(n, path, err, attr);
+        int r = XML_CHECK_ATTRS(n, path, err, attr, "index");
 
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "index", index, err);
         if (r >= 0) {
                 free(*ret);
                 *ret = NULL;
@@ -316,6 +344,38 @@ static int parse_layer_source(DomainDiskType type, char **ret, xmlNodePtr n, con
         if (r >= 0)
                 r = domain_check_abs_path(*ret, "the source of", path, err);
         return r < 0 ? r : 0;
+}
+
+/* A backing layer's <source>: as the mirror's, with the image's fdgroup
+ * and <seclabel> children. */
+static int parse_backing_source(DomainDiskBacking *b, xmlNodePtr n, const char *path, ConfError *err) {
+        bool file = b->type == DOMAIN_DISK_TYPE_FILE;
+        const char *attr = file ? "file" : "dev";
+        int r = XML_CHECK_ATTRS(n, path, err, attr, file ? "fdgroup" : attr);
+
+        if (r >= 0)
+                r = xml_check_no_text(n, path, err);
+        if (r >= 0 && file)
+                r = xml_attr_str(n, path, "fdgroup", &b->fdgroup, err);
+        if (r >= 0)
+                r = xml_attr_str_required(n, path, attr, &b->path, err);
+        if (r >= 0)
+                r = domain_check_abs_path(b->path, "the source of", path, err);
+        if (r < 0)
+                return r;
+        XML_FOREACH_ELEMENT(c, n) {
+                XML_SUBPATH(sub, path, (const char *) c->name);
+
+                if (xml_is(c, "slices"))
+                        r = domain_parse_disk_slices(&b->slice, c, sub, err);
+                else if (xml_is(c, "seclabel"))
+                        r = domain_parse_dev_seclabel(&b->seclabels, &b->n_seclabels, c, sub, err);
+                else
+                        return xml_unsupported_element(c, path, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int parse_layer_type(DomainDiskType *ret, xmlNodePtr n, const char *path, ConfError *err) {
@@ -363,7 +423,7 @@ static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfE
                 if (xml_is(c, "format"))
                         r = parse_layer_format(&b->format, &b->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
-                        r = parse_layer_source(b->type, &b->path, c, sub, err);
+                        r = parse_backing_source(b, c, sub, err);
                 else if (xml_is(c, "backingStore"))
                         next = c;
                 else
@@ -384,6 +444,17 @@ static bool word_in(const char *const *words, const char *w) {
                 if (streq(*words, w))
                         return true;
         return false;
+}
+
+/* The mirror's chain is parsed as a disk's, then moved over. */
+static int parse_mirror_backing(DomainDiskMirror *m, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainDiskDef tmp = {};
+        int r = parse_backing(&tmp, n, path, err);
+
+        m->backing = tmp.backing;
+        m->n_backing = tmp.n_backing;
+        m->backing_known = tmp.backing_known;
+        return r;
 }
 
 static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
@@ -425,7 +496,9 @@ static int parse_mirror(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 if (xml_is(c, "format"))
                         r = parse_layer_format(&m->format, &m->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
-                        r = parse_layer_source(m->type, &m->path, c, sub, err);
+                        r = parse_layer_source(m->type, &m->path, &m->src_index, c, sub, err);
+                else if (xml_is(c, "backingStore"))
+                        r = parse_mirror_backing(m, c, sub, err);
                 else
                         r = xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -542,9 +615,9 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         }
         if (!has_target)
                 return xml_err_xml(err, "missing element <%s/target>", path);
-        if (d->type == DOMAIN_DISK_TYPE_VOLUME && !d->src_pool)
-                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'volume'", path, d->dst);
         /* an empty CD-ROM may be of any type */
+        if (d->type == DOMAIN_DISK_TYPE_NVME && !d->nvme)
+                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'nvme'", path, d->dst);
         if (d->type == DOMAIN_DISK_TYPE_NETWORK && !d->net && d->device != DOMAIN_DISK_DEVICE_CDROM)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'network'", path, d->dst);
         return 0;
@@ -555,7 +628,13 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         case DOMAIN_DISK_TYPE_NETWORK:
                 if (!d->net)
                         return;
-                domain_format_disk_net_source(w, d->net);
+                domain_format_disk_net_source(w, d->net, d->src_index);
+                break;
+        case DOMAIN_DISK_TYPE_NVME:
+                if (!d->nvme)
+                        return;
+                xw_start(w, "source");
+                domain_format_disk_nvme_attrs(w, d->nvme);
                 break;
         case DOMAIN_DISK_TYPE_VOLUME:
                 /* src is the path storaged resolved: internal, not XML */
@@ -564,6 +643,7 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 xw_start(w, "source");
                 xw_attr(w, "pool", d->src_pool);
                 xw_attr(w, "volume", d->src_volume);
+                xw_attr(w, "mode", d->src_mode);
                 break;
         case DOMAIN_DISK_TYPE_BLOCK:
         case DOMAIN_DISK_TYPE_DIR:
@@ -577,10 +657,16 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                         return;
                 xw_start(w, "source");
                 xw_attr(w, "file", d->src);
+                xw_attr(w, "fdgroup", d->fdgroup);
                 break;
         }
         /* kept on an ejected CD-ROM too, as libvirt does */
         xw_attr(w, "startupPolicy", d->startup_policy);
+        if (d->src_index && d->type != DOMAIN_DISK_TYPE_NETWORK)
+                xw_attrf(w, "index", "%u", d->src_index);
+        if (d->nvme)
+                domain_format_disk_nvme_address(w, d->nvme);
+        domain_format_disk_slices(w, &d->slice);
         if (d->type != DOMAIN_DISK_TYPE_NETWORK)
                 domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
         domain_format_disk_auth(w, d, true);
@@ -588,16 +674,23 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
         xw_end(w);
 }
 
-static void format_layer(XmlWriter *w, DomainDiskType type, DomainDiskFormat format, uint64_t cache,
-                         const char *path) {
+static void format_layer_format(XmlWriter *w, DomainDiskFormat format, uint64_t cache) {
         if (format != DOMAIN_DISK_FORMAT_NONE || cache) {
                 xw_start(w, "format");
                 xw_attr(w, "type", domain_disk_format_to_string(format));
                 domain_format_disk_metadata_cache(w, cache);
                 xw_end(w);
         }
+}
+
+
+static void format_backing_layer(XmlWriter *w, const DomainDiskBacking *b) {
+        format_layer_format(w, b->format, b->metadata_cache_max);
         xw_start(w, "source");
-        xw_attr(w, type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", path);
+        xw_attr(w, b->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", b->path);
+        xw_attr(w, "fdgroup", b->fdgroup);
+        domain_format_disk_slices(w, &b->slice);
+        domain_format_dev_seclabels(w, b->seclabels, b->n_seclabels);
         xw_end(w);
 }
 
@@ -610,7 +703,7 @@ static void format_backing(XmlWriter *w, const DomainDiskDef *d) {
                 xw_attr(w, "type", domain_disk_type_to_string(b->type));
                 if (b->index)
                         xw_attrf(w, "index", "%u", b->index);
-                format_layer(w, b->type, b->format, b->metadata_cache_max, b->path);
+                format_backing_layer(w, b);
         }
         if (d->backing_known)
                 xw_empty(w, "backingStore");
@@ -631,7 +724,14 @@ static void format_mirror(XmlWriter *w, const DomainDiskMirror *m) {
         }
         xw_attr(w, "job", m->job);
         xw_attr(w, "ready", m->ready);
-        format_layer(w, m->type, m->format, m->metadata_cache_max, m->path);
+        format_layer_format(w, m->format, m->metadata_cache_max);
+        xw_start(w, "source");
+        xw_attr(w, m->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", m->path);
+        if (m->src_index)
+                xw_attrf(w, "index", "%u", m->src_index);
+        xw_end(w);
+        format_backing(w, &(const DomainDiskDef) { .backing = m->backing, .n_backing = m->n_backing,
+                                                   .backing_known = m->backing_known });
         xw_end(w);
 }
 
@@ -703,8 +803,12 @@ void domain_disk_clear(DomainDiskDef *d) {
         free(d->src);
         free(d->src_pool);
         free(d->src_volume);
+        free(d->src_mode);
+        free(d->fdgroup);
         domain_disk_net_free(d->net);
         d->net = NULL;
+        free(d->nvme);
+        d->nvme = NULL;
         free(d->dst);
         free(d->serial);
         free(d->iotune.group_name);
@@ -725,12 +829,27 @@ void domain_disk_clear(DomainDiskDef *d) {
 }
 
 void domain_disk_clear_backing(DomainDiskDef *d) {
-        for (size_t i = 0; i < d->n_backing; i++)
-                free(d->backing[i].path);
+        for (size_t i = 0; i < d->n_backing; i++) {
+                DomainDiskBacking *b = &d->backing[i];
+
+                free(b->path);
+                free(b->fdgroup);
+                for (size_t j = 0; j < b->n_seclabels; j++)
+                        domain_dev_seclabel_clear(&b->seclabels[j]);
+                free(b->seclabels);
+        }
         free(d->backing);
         d->backing = NULL;
         d->n_backing = 0;
         d->backing_known = false;
+}
+
+static void mirror_clear_backing(DomainDiskMirror *m) {
+        DomainDiskDef view = { .backing = m->backing, .n_backing = m->n_backing };
+
+        domain_disk_clear_backing(&view);
+        m->backing = NULL;
+        m->n_backing = 0;
 }
 
 void domain_disk_mirror_free(DomainDiskMirror *m) {
@@ -739,7 +858,21 @@ void domain_disk_mirror_free(DomainDiskMirror *m) {
         free(m->path);
         free(m->job);
         free(m->ready);
+        mirror_clear_backing(m);
         free(m);
+}
+
+static bool domain_disk_backing_own(DomainDiskBacking *b) {
+        bool ok = own_str(&b->path);
+
+        ok = own_str(&b->fdgroup) && ok;
+        if (!OWN_ARRAY(b->seclabels, b->n_seclabels)) {
+                b->n_seclabels = 0;
+                return false;
+        }
+        for (size_t j = 0; j < b->n_seclabels; j++)
+                ok = domain_dev_seclabel_own(&b->seclabels[j]) && ok;
+        return ok;
 }
 
 static bool own_mirror(DomainDiskMirror **p) {
@@ -749,12 +882,18 @@ static bool own_mirror(DomainDiskMirror **p) {
                 return true;
         m = malloc(sizeof(*m));
         if (m) {
+                bool ok;
+
                 *m = **p;
-                if (!own_str(&m->path) | !own_str(&m->job) | !own_str(&m->ready)) {
-                        free(m->path);
-                        free(m->job);
-                        free(m->ready);
-                        free(m);
+                ok = own_str(&m->path) & own_str(&m->job) & own_str(&m->ready);
+                if (!OWN_ARRAY(m->backing, m->n_backing)) {
+                        m->n_backing = 0;
+                        ok = false;
+                }
+                for (size_t i = 0; i < m->n_backing; i++)
+                        ok = domain_disk_backing_own(&m->backing[i]) && ok;
+                if (!ok) {
+                        domain_disk_mirror_free(m);
                         m = NULL;
                 }
         }
@@ -769,7 +908,10 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->src) && ok;
         ok = own_str(&d->src_pool) && ok;
         ok = own_str(&d->src_volume) && ok;
+        ok = own_str(&d->src_mode) && ok;
+        ok = own_str(&d->fdgroup) && ok;
         ok = domain_disk_net_own(&d->net) && ok;
+        ok = domain_disk_nvme_own(&d->nvme) && ok;
         ok = own_str(&d->dst) && ok;
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;
@@ -784,7 +926,7 @@ bool domain_disk_own(DomainDiskDef *d) {
         if (!OWN_ARRAY(d->backing, d->n_backing))
                 return false;
         for (size_t i = 0; i < d->n_backing; i++)
-                ok = own_str(&d->backing[i].path) && ok;
+                ok = domain_disk_backing_own(&d->backing[i]) && ok;
         ok = OWN_ARRAY(d->seclabels, d->n_seclabels) && ok;
         for (size_t i = 0; i < d->n_seclabels; i++)
                 ok = domain_dev_seclabel_own(&d->seclabels[i]) && ok;

@@ -58,6 +58,8 @@ static int validate_lun(const DomainDiskDef *d, ConfError *err) {
                                            "source", d->dst);
         if (d->format != DOMAIN_DISK_FORMAT_NONE && d->format != DOMAIN_DISK_FORMAT_RAW)
                 return xml_err_unsupported(err, "disk '%s': disk device 'lun' must use 'raw' format", d->dst);
+        if (d->slice.set)
+                return xml_err_unsupported(err, "disk '%s': disk device 'lun' doesn't support storage slice", d->dst);
         return 0;
 }
 
@@ -66,6 +68,9 @@ int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
 
         if (d->guest.tray_open && !removable(d))
                 return xml_err_unsupported(err, "disk '%s': tray is only valid for cdrom and floppy", d->dst);
+        /* NVMe namespaces start from 1 */
+        if (d->nvme && d->nvme->ns == 0)
+                return xml_err_unsupported(err, "disk '%s': NVMe namespace can't be zero", d->dst);
         r = validate_startup_policy(d, err);
         if (r >= 0)
                 r = validate_lun(d, err);

@@ -67,7 +67,7 @@ int domain_storage_prepare(Domain *d, domain_prepare_fn done) {
                 VolumeRequest *req;
                 int r;
 
-                if (disk->type != DOMAIN_DISK_TYPE_VOLUME)
+                if (disk->type != DOMAIN_DISK_TYPE_VOLUME || !disk->src_pool) /* no source: an empty drive */
                         continue;
                 req = calloc(1, sizeof(*req));
                 if (!req) {

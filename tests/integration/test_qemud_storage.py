@@ -30,7 +30,7 @@ when the guest stops it releases the owner (ReleaseOwner).
   the lease is taken again when lockd comes back after a SIGKILL, also by a
   qemud that was itself restarted meanwhile.
 - The declared format wins: a raw volume holding a qcow2 header runs as raw.
-  A hand-made vmdk file is refused with NotSupported unless the domain says
+  A hand-made vdi file is refused with NotSupported unless the domain says
   <driver type='raw'>.
 
 Guests that need no booted kernel are idle QEMUs (no kernel; type 'kvm' when
@@ -778,22 +778,22 @@ def test_declared_format_wins_over_the_data(env):
 
 
 def test_volume_of_a_format_qemud_does_not_run(env):
-    """A file put in the pool by hand, probed as vmdk: Create fails with
+    """A file put in the pool by hand, probed as vdi: Create fails with
     NotSupported naming the volume and the format, and leaves nothing."""
-    img = env.pool_dir / "hand.vmdk"
-    subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", str(img), "4M"], check=True,
+    img = env.pool_dir / "hand.vdi"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "vdi", str(img), "4M"], check=True,
                    capture_output=True)
     env.s.pool(env.pool, "Refresh", 0)
-    assert env.s.storage1("ResolveVolume", POOL, "hand.vmdk")[2] == "vmdk"
-    dom = env.define(idle_xml("vmdkvm", volume_disk(POOL, "hand.vmdk", "vda")))
+    assert env.s.storage1("ResolveVolume", POOL, "hand.vdi")[2] == "vdi"
+    dom = env.define(idle_xml("vdivm", volume_disk(POOL, "hand.vdi", "vda")))
     try:
-        with dbus_error("NotSupported", "hand.vmdk", "vmdk") as e:
+        with dbus_error("NotSupported", "hand.vdi", "vdi") as e:
             dom.start()
-        print(f"\nvmdk volume: {e.message}")
+        print(f"\nvdi volume: {e.message}")
         assert_nothing_left(env, dom)
         # an explicit <driver type='raw'> is the user's word: it runs, as raw
         dom.call("Undefine", 0)
-        dom = env.define(idle_xml("vmdkvm", volume_disk(POOL, "hand.vmdk", "vda", driver="raw"),
+        dom = env.define(idle_xml("vdivm", volume_disk(POOL, "hand.vdi", "vda", driver="raw"),
                                   uuid=dom.uuid))
         dom.start()
         _, fmt = blockdev_of(qemu_argv(dom.pid()), str(img))
@@ -804,5 +804,5 @@ def test_volume_of_a_format_qemud_does_not_run(env):
         if dom.state()[0] != S.SHUTOFF:
             dom.call("Destroy", 0)
         dom.call("Undefine", 0)
-        vol = env.s.pool(env.pool, "StorageVolLookupByName", "hand.vmdk")
+        vol = env.s.pool(env.pool, "StorageVolLookupByName", "hand.vdi")
         env.s.vol(vol, "Delete", 0)

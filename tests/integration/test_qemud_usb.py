@@ -136,8 +136,8 @@ def test_usb_disk_plugged_and_unplugged(env, images):
     ("<controller type='usb' index='0'/><input type='mouse' bus='usb'><address type='usb' bus='0' port='2.1'/>"
      "</input>", "InvalidArg", "where there is no hub"),
     ("<controller type='usb' index='0' model='none'/><hub type='usb'/>", "NotSupported", "USB is disabled"),
-    ("<disk type='file' device='cdrom'><target dev='sda' bus='usb'/></disk>", "NotSupported",
-     "a cdrom on bus 'usb' is not supported"),
+    ("<disk type='block' device='lun'><source dev='/dev/sdz'/><target dev='sda' bus='usb'/></disk>",
+     "NotSupported", "a lun on bus 'usb' is not supported"),
 ])
 def test_refused_and_nothing_defined(env, devices, error, words):
     with dbus_error(error, words):

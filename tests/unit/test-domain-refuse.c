@@ -305,9 +305,8 @@ static void test_refuse_unmodelled(void) {
                 "<address type='pci' domain='0' bus='0' slot='4' function='0'><zpci uid='1'/></address></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/address/zpci>");
         REFUSED(NULL,
-                "<disk type='file' device='disk'><source file='/a'><slices><slice type='storage' offset='0' "
-                "size='512'/></slices></source><target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/disk/source/slices>");
+                "<disk type='file' device='disk'><source file='/a'><cookies/></source><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/disk/source/cookies>");
         REFUSED(NULL, "<interface type='user'><filterref filter='clean'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/filterref>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
@@ -507,8 +506,8 @@ static void test_refuse_values(void) {
         /* which driver names a hypervisor takes is its own check: qemud's in test-qemu-validate.c */
         REFUSED(NULL, "<disk type='file'><driver name='a b'/><source file='/a'/><target dev='vda'/></disk>",
                 VB_ERROR_INVALID_ARG, "'a b'");
-        REFUSED(NULL, "<disk type='file'><driver type='vmdk'/><source file='/a'/><target dev='vda'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "'vmdk'");
+        REFUSED(NULL, "<disk type='file'><driver type='vdi'/><source file='/a'/><target dev='vda'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'vdi'");
         REFUSED(NULL, "<disk type='volume'><source pool='p' volume='..'/><target dev='vda'/></disk>",
                 VB_ERROR_INVALID_ARG, "'..'");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda'/><boot order='0'/></disk>",

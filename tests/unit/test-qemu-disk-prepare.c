@@ -90,4 +90,50 @@ static void test_lun_needs_scsi(void) {
         tmp_remove();
 }
 
-UNIT_TESTS(test_startup_policy, test_lun_needs_scsi)
+/* What libvirt takes at define and refuses only at a start: an fdgroup no
+ * client passed (of the image or a backing layer), a volume's mode or
+ * <auth> (an iSCSI pool's; storaged has none). The definition is left as
+ * it was. */
+static void test_start_refusals(void) {
+        static const char *const cases[][2] = {
+                { "<disk type='file'><source file='/a' fdgroup='grp1'/><target dev='vda'/></disk>",
+                  "file descriptor group 'grp1' was not associated" },
+                { "<disk type='file'><source file='/a'/><backingStore type='file'><format type='raw'/>"
+                  "<source file='/b' fdgroup='grp2'/></backingStore><target dev='vda'/></disk>",
+                  "file descriptor group 'grp2'" },
+                { "<disk type='file'><source file='/a'/><backingStore type='file'><format type='raw'/>"
+                  "<source file='/b'><slices><slice type='storage' offset='0' size='1'/></slices></source>"
+                  "</backingStore><target dev='vda'/></disk>",
+                  "the storage slice of backing layer '/b'" },
+                { "<disk type='nvme'><source type='pci' managed='yes' namespace='1'>"
+                  "<address domain='0x00fe' bus='0xfe' slot='0x1f' function='0x7'/></source>"
+                  "<target dev='vda'/></disk>",
+                  "disk 'vda': NVMe device 00fe:fe:1f.7 is not on this host" },
+                { "<disk type='volume' device='cdrom'><source pool='p' volume='v' mode='direct'/>"
+                  "<target dev='hdc' bus='ide'/><readonly/></disk>",
+                  "disk 'hdc': disk source mode is only valid when storage pool is of iscsi type" },
+                { "<disk type='volume' device='cdrom'><auth username='u'><secret type='iscsi' usage='x'/></auth>"
+                  "<source pool='p' volume='v'/><target dev='hdc' bus='ide'/><readonly/></disk>",
+                  "<auth> of a volume is only valid when storage pool is of iscsi type, and pool 'p'" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(domain_def_freep) DomainDef *def = def_with("%s", cases[i][0]);
+                ConfError err = {};
+
+                CHECK(def && qemu_disk_prepare(def, 0, &err) < 0);
+                CHECK_CONTAINS(err.message, cases[i][1]);
+                CHECK(def && def->n_disks == 1);
+        }
+}
+
+/* A volume CD-ROM without a source is an empty drive: nothing to check. */
+static void test_empty_volume(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = def_with("<disk type='volume' device='cdrom'>"
+                                                              "<target dev='hdc' bus='ide'/><readonly/></disk>");
+        ConfError err = {};
+
+        CHECK(def && qemu_disk_prepare(def, 0, &err) == 0);
+}
+
+UNIT_TESTS(test_startup_policy, test_lun_needs_scsi, test_start_refusals, test_empty_volume)
