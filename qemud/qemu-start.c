@@ -20,6 +20,7 @@
 #include "qemu-smartcard.h"
 #include "qemu-hostdev.h"
 #include "qemu-swtpm.h"
+#include "qemu-virtiofs.h"
 #include "qemu-tpm.h"
 #include "qemu-command.h"
 #include "qemu-domain.h"
@@ -584,6 +585,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 int k = qemu_confine_dir_make(d, creds.uid, creds.gid, err);
                 if (k >= 0) /* its socket in the directory just made, QEMU's user's */
                         k = qemu_swtpm_start(d, creds.uid, creds.gid, err);
+                if (k >= 0)
+                        k = qemu_virtiofs_start(d, creds.uid, creds.gid, log_fd, err);
                 if (k >= 0)
                         k = qemu_secrets_write_key(d, creds.uid, creds.gid, err);
                 if (k < 0) {

@@ -481,6 +481,19 @@ typedef enum DomainFsAccessMode {
         _DOMAIN_FS_ACCESS_MAX,
 } DomainFsAccessMode;
 
+/* <filesystem><binary path='' xattr=''>: how qemud runs virtiofsd (its
+ * path, NULL: found through QEMU's vhost-user descriptions) and its options,
+ * each TRISTATE_ABSENT / NULL when not given. */
+typedef struct DomainFsBinary {
+        char *path;
+        Tristate xattr, posix_lock, flock;
+        char *cache;           /* <cache mode=''/>: none, always */
+        char *sandbox;         /* <sandbox mode=''/>: namespace, chroot */
+        bool has_thread_pool;
+        int thread_pool;       /* <thread_pool size=''/> */
+        bool present;          /* an empty <binary/> is kept too */
+} DomainFsBinary;
+
 typedef struct DomainFsDef {
         DomainFsType type;
         DomainFsAccessMode accessmode;
@@ -499,6 +512,14 @@ typedef struct DomainFsDef {
          * (default, remap, forbid, warn), NULL when not given */
         char *driver_wrpolicy, *multidevs;
         unsigned fmode, dmode;
+        /* virtiofs (<driver type='virtiofs' queue=''/>): a vhost-user-fs
+         * device; its back end is the virtiofsd of <binary> qemud runs on
+         * the <source dir=''/>, or one already listening on <source socket=''/> */
+        bool virtiofs;
+        uint64_t queue;        /* 0: QEMU's default */
+        char *sock;
+        DomainFsBinary binary;
+        unsigned boot_order;
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainFsDef;

@@ -214,12 +214,17 @@ static size_t collect_boot_orders(const DomainDef *def, BootUser *users, size_t 
                         users[n].order = def->hostdevs[i].boot_order;
                         snprintf(users[n++].what, sizeof(users[0].what), "hostdev %zu", i);
                 }
+        for (size_t i = 0; i < def->n_filesystems && n < max; i++)
+                if (def->filesystems[i].boot_order) {
+                        users[n].order = def->filesystems[i].boot_order;
+                        snprintf(users[n++].what, sizeof(users[0].what), "filesystem '%s'", def->filesystems[i].dst);
+                }
         return n;
 }
 
 static int validate_boot(const DomainDef *def, ConfError *err) {
         _cleanup_free_ BootUser *users = NULL;
-        size_t max = def->n_disks + def->n_nets + def->n_hostdevs, n;
+        size_t max = def->n_disks + def->n_nets + def->n_hostdevs + def->n_filesystems, n;
 
         for (size_t i = 0; i < def->os.n_boot; i++)
                 for (size_t j = 0; j < i; j++)

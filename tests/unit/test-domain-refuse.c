@@ -145,8 +145,6 @@ static void test_refuse_unmodelled(void) {
                 "unsupported configuration: element <devices/hostdev/rom> is not supported");
         REFUSED(NULL, "<filesystem type='template'><source name='t'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
-        REFUSED(NULL, "<filesystem><driver type='virtiofs'/><source dir='/a'/><target dir='/'/></filesystem>",
-                VB_ERROR_NOT_SUPPORTED, "value 'virtiofs' of attribute 'type' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem><driver queue='1024'/><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'queue' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
@@ -803,8 +801,9 @@ static void test_container_filesystem(void) {
                    VB_ERROR_NOT_SUPPORTED, "attribute 'dir' of <devices/filesystem/source>");
         CT_REFUSED(NULL, NULL, "<filesystem type='file'><source/><target dir='/'/></filesystem>", VB_ERROR_XML,
                    "missing attribute 'file' of <devices/filesystem/source>");
-        CT_REFUSED(NULL, NULL, "<filesystem><source socket='/run/s'/><target dir='/'/></filesystem>",
-                   VB_ERROR_NOT_SUPPORTED, "attribute 'socket' of <devices/filesystem/source>");
+        CT_INVALID(NULL, NULL, "<filesystem><source socket='/run/s'/><target dir='/'/></filesystem>",
+                   VB_ERROR_NOT_SUPPORTED, "attribute 'socket' of <devices/filesystem/source> is only for driver "
+                   "type 'virtiofs'");
         CT_REFUSED(NULL, NULL, "<filesystem type='ram'><source usage='0'/><target dir='/t'/></filesystem>",
                    VB_ERROR_INVALID_ARG, "'usage' of <devices/filesystem/source> must be more than 0");
         CT_REFUSED(NULL, NULL, "<filesystem type='ram'><source units='MiB'/><target dir='/t'/></filesystem>",
