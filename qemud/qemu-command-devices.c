@@ -140,7 +140,7 @@ int qemu_command_assign_aliases(DomainDef *def) {
         }
         r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
             qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def) ?:
-               qemu_fs_assign_aliases(def);
+               qemu_fs_assign_aliases(def) ?: qemu_shmem_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {

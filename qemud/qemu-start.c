@@ -19,6 +19,7 @@
 #include "qemu-video.h"
 #include "qemu-smartcard.h"
 #include "qemu-hostdev.h"
+#include "qemu-shmem.h"
 #include "qemu-swtpm.h"
 #include "qemu-virtiofs.h"
 #include "qemu-tpm.h"
@@ -535,6 +536,9 @@ static int build_argv(Domain *d, ConfError *err) {
         if (r < 0)
                 return r;
         r = qemu_video_prepare(d->live, "/usr/share/qemu/vhost-user", err);
+        if (r < 0)
+                return r;
+        r = qemu_shmem_prepare(d->live, err);
         if (r < 0)
                 return r;
         r = qemu_smartcard_prepare(d->live, QEMU_SMARTCARD_DEFAULT_DB, err);

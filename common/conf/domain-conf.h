@@ -813,6 +813,25 @@ typedef struct DomainSmartcardDef {
         char *alias;           /* live */
 } DomainSmartcardDef;
 
+/* <shmem name=''>: memory shared with other guests or the host over
+ * ivshmem (common/conf/domain-shmem.c). The model is ivshmem (the legacy
+ * device, libvirt's default), ivshmem-plain or ivshmem-doorbell; libvirt's
+ * QEMU defaults are applied at parse: a 4 MiB size but for doorbell, whose
+ * <msi> is on with ioeventfd='on'. */
+typedef struct DomainShmemDef {
+        char *name;
+        char *model;
+        char *role;            /* master, peer; NULL when not given */
+        uint64_t size;         /* bytes, 0: none (doorbell) */
+        bool server;           /* <server path=''/>: an ivshmem-server's socket */
+        char *server_path;     /* NULL: /var/lib/libvirt/shmem-NAME-sock, as libvirt */
+        bool msi;
+        unsigned msi_vectors;
+        Tristate msi_ioeventfd;
+        DomainDeviceAddress addr; /* pci */
+        char *alias;           /* live */
+} DomainShmemDef;
+
 /* <hub type='usb'/>: common/conf/domain-hub.c */
 typedef struct DomainHubDef {
         DomainDeviceAddress addr; /* usb */
@@ -1159,6 +1178,8 @@ typedef struct DomainDef {
         bool has_redirfilter;  /* <redirfilter> given, even empty */
         DomainHubDef *hubs;
         size_t n_hubs;
+        DomainShmemDef *shmems;
+        size_t n_shmems;
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;

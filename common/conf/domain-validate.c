@@ -361,6 +361,8 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 add_user(users, &n, &def->filesystems[i].addr, 0, "filesystem '%s'", def->filesystems[i].dst);
+        for (size_t i = 0; i < def->n_shmems; i++)
+                add_user(users, &n, &def->shmems[i].addr, 0, "shmem '%s'", def->shmems[i].name);
         add_user(users, &n, &def->watchdog.addr, 0, "watchdog");
         add_user(users, &n, &def->vsock.addr, 0, "vsock");
         add_user(users, &n, &def->iommu.addr, 0, "iommu");
@@ -374,7 +376,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_filesystems + def->n_hubs + def->n_hostdevs + def->n_mems + 4, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_filesystems + def->n_hubs + def->n_hostdevs + def->n_mems + def->n_shmems + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 
@@ -470,6 +472,9 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = domain_validate_filesystems(def, err);
+        if (r < 0)
+                return r;
+        r = domain_validate_shmems(def, err);
         if (r < 0)
                 return r;
         r = domain_validate_idmap(def, err);

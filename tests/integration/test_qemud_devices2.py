@@ -191,3 +191,55 @@ def test_virtiofs_missing_directory_fails_at_start(env, share):
     assert g.state()[0] == S.SHUTOFF
     assert not (virtiofsd_pids() - before)
     g.call("Undefine", 0)
+
+
+# ---------------------------------------------------------------------------
+# <shmem>
+
+SHM_NAME = "vbtest-devices2-shm"
+
+
+@pytest.fixture
+def shm_file():
+    path = Path("/dev/shm") / SHM_NAME
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_shmem_plain_memory_in_dev_shm(env, proxy, shm_file):
+    """ivshmem-plain: QEMU maps /dev/shm/NAME, shared, of the given size;
+    virsh shows the live device with its alias and PCI address."""
+    dev = (f"    <shmem name='{SHM_NAME}' role='master'>\n      <model type='ivshmem-plain'/>\n"
+           f"      <size unit='M'>8</size>\n    </shmem>")
+    g = define(env, "shm-plain", dev, top="")
+    assert "<size unit='M'>8</size>" in g.call("GetXMLDesc", 0)
+    g.start()
+    assert shm_file.exists() and shm_file.stat().st_size == 8 << 20
+    live = proxy.virsh("dumpxml", "shm-plain").stdout
+    assert "<alias name='shmem0'/>" in live and "<model type='ivshmem-plain'/>" in live, live
+    g.ensure_shutoff()
+    g.call("Undefine", 0)
+
+
+def test_shmem_doorbell_needs_its_server(env):
+    sock = env.root / "no-ivshmem-server.sock"
+    dev = (f"    <shmem name='bell'>\n      <model type='ivshmem-doorbell'/>\n"
+           f"      <server path='{sock}'/>\n    </shmem>")
+    g = define(env, "shm-bell", dev, top="")
+    # libvirt's defaults: msi on, ioeventfd on
+    assert "<msi ioeventfd='on'/>" in g.call("GetXMLDesc", 0)
+    with pytest.raises(dbus.exceptions.DBusException) as e:
+        g.call("Create", 0)
+    msg = e.value.get_dbus_message()
+    assert "no ivshmem-server listens on " + str(sock) in msg, msg
+    assert g.state()[0] == S.SHUTOFF
+    g.call("Undefine", 0)
+
+
+def test_shmem_bad_size_refused(env):
+    dev = "    <shmem name='odd'>\n      <model type='ivshmem-plain'/>\n      <size unit='M'>3</size>\n    </shmem>"
+    with pytest.raises(dbus.exceptions.DBusException) as e:
+        define(env, "shm-odd", dev, top="")
+    assert "shmem size must be a power of two" in e.value.get_dbus_message()
+    with pytest.raises(dbus.exceptions.DBusException):
+        env.call("DomainLookupByName", "shm-odd")

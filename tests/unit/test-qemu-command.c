@@ -1154,10 +1154,10 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                         "device)\n", xml_name);
                 return 1;
         }
-        if (has_virtiofs(def)) {
-                /* QEMU connects to virtiofsd at once: test_qemud_devices2.py
-                 * starts one with qemud's virtiofsd */
-                fprintf(stderr, "  %s: not run, its virtiofs shares need virtiofsd\n", xml_name);
+        if (has_virtiofs(def) || def->n_shmems > 0) {
+                /* QEMU connects to virtiofsd or an ivshmem-server at once, and
+                 * makes /dev/shm files: test_qemud_devices2.py starts them */
+                fprintf(stderr, "  %s: not run, its virtiofs or shmem devices need host peers\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {

@@ -135,4 +135,30 @@ static void test_find_binary(void) {
         rmdir(dir);
 }
 
-UNIT_TESTS(test_virtiofs_rules, test_virtiofsd_argv, test_find_binary)
+/* libvirt's post-parse defaults and its checks of <shmem>. */
+static void test_shmem_rules(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = QEMU_OK(NULL, "<shmem name='a'/><shmem name='b'><model "
+                                                             "type='ivshmem-doorbell'/><server/></shmem>");
+        _cleanup_free_ char *xml = def ? format_ok(def, 0) : NULL;
+
+        CHECK_CONTAINS(xml, "<shmem name='a'>\n      <model type='ivshmem'/>\n      <size unit='M'>4</size>");
+        CHECK_CONTAINS(xml, "<model type='ivshmem-doorbell'/>\n      <server/>\n      <msi ioeventfd='on'/>");
+        REFUSED(NULL, "<shmem/>", VB_ERROR_XML, "must contain 'name' attribute");
+        REFUSED(NULL, "<shmem name='a'><msi vectors='4'/></shmem>", VB_ERROR_XML, "msi option is only supported "
+                "with a server");
+        REFUSED(NULL, "<shmem name='a'><model type='ivshmem-doorbell'/></shmem>", VB_ERROR_NOT_SUPPORTED,
+                "supported only with server option enabled");
+        REFUSED(NULL, "<shmem name='a'><model type='ivshmem-plain'/><server/></shmem>", VB_ERROR_NOT_SUPPORTED,
+                "supported only with server option disabled");
+        REFUSED(NULL, "<shmem name='a'><model type='ivshmem-doorbell'/><size unit='M'>4</size><server/></shmem>",
+                VB_ERROR_NOT_SUPPORTED, "does not support size setting");
+        REFUSED(NULL, "<shmem name='a'><model type='ivshmem2'/></shmem>", VB_ERROR_NOT_SUPPORTED, "'ivshmem2'");
+        REFUSED(NULL, "<shmem name='a'><address type='isa' iobase='0x505'/></shmem>", VB_ERROR_NOT_SUPPORTED,
+                "address type 'isa'");
+        INVALID(NULL, "<shmem name='a/b'/>", VB_ERROR_NOT_SUPPORTED, "cannot include '/'");
+        INVALID(NULL, "<shmem name='..'/>", VB_ERROR_NOT_SUPPORTED, "cannot be equal to '..'");
+        INVALID(NULL, "<shmem name='a'><size unit='K'>512</size></shmem>", VB_ERROR_XML, "at least 1 MiB");
+        INVALID(NULL, "<shmem name='a'><size unit='M'>6</size></shmem>", VB_ERROR_XML, "power of two");
+}
+
+UNIT_TESTS(test_virtiofs_rules, test_virtiofsd_argv, test_find_binary, test_shmem_rules)
