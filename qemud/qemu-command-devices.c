@@ -728,9 +728,9 @@ int qemu_build_memballoon(QemuCmd *c) {
                         return cmd_fail(c, -EINVAL, "memballoon model 'none' has no <address>");
                 return 0;
         }
-        if (m->model && !streq(m->model, "virtio"))
-                return cmd_fail(c, -EOPNOTSUPP, "memballoon model '%s' is not supported", m->model);
-        r = qemu_pci_device_new(c, &m->addr, "memballoon", "virtio-balloon-pci", "balloon0", &o);
+        r = qemu_pci_device_new(c, &m->addr, "memballoon", streq_ptr(m->model, "virtio-transitional") ?
+                                "virtio-balloon-pci-transitional" : streq_ptr(m->model, "virtio-non-transitional") ?
+                                "virtio-balloon-pci-non-transitional" : "virtio-balloon-pci", "balloon0", &o);
         if (r < 0)
                 return r;
         /* the guest statistics' period (SetMemoryStatsPeriod changes it live) */
@@ -744,6 +744,16 @@ int qemu_build_memballoon(QemuCmd *c) {
         return cmd_device(c, o);
 }
 
+/* <rng model='virtio-transitional'>: QEMU's device of that name (legacy and
+ * modern virtio), or the modern-only one. */
+static const char *rng_driver(const DomainRngDef *rng) {
+        if (streq_ptr(rng->model, "virtio-transitional"))
+                return "virtio-rng-pci-transitional";
+        if (streq_ptr(rng->model, "virtio-non-transitional"))
+                return "virtio-rng-pci-non-transitional";
+        return "virtio-rng-pci";
+}
+
 static int build_rng(QemuCmd *c, size_t i) {
         const DomainRngDef *rng = &c->def->rngs[i];
         const char *backend = rng->backend_model ?: "random";
@@ -751,8 +761,6 @@ static int build_rng(QemuCmd *c, size_t i) {
         char what[32], obj[48];
         int r;
 
-        if (rng->model && !streq(rng->model, "virtio"))
-                return cmd_fail(c, -EOPNOTSUPP, "rng model '%s' is not supported", rng->model);
         snprintf(what, sizeof(what), "rng%zu", i);
         snprintf(obj, sizeof(obj), "obj%s", what);
         if (streq(backend, "random")) {
@@ -775,7 +783,7 @@ static int build_rng(QemuCmd *c, size_t i) {
         r = cmd_object(c, o);
         if (r < 0)
                 return r;
-        r = qemu_pci_device_new(c, &rng->addr, what, "virtio-rng-pci", what, &o);
+        r = qemu_pci_device_new(c, &rng->addr, what, rng_driver(rng), what, &o);
         if (r < 0)
                 return r;
         prop_str(&o, "rng", obj);

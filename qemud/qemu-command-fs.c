@@ -58,6 +58,15 @@ static int build_fsdev(QemuCmd *c, const DomainFsDef *fs, const char *alias) {
         return cmd_opt(c, "-fsdev", &b);
 }
 
+/* <filesystem model='virtio-transitional'>: QEMU's device of that name. */
+static const char *ninep_driver(const DomainFsDef *fs) {
+        if (streq_ptr(fs->model, "virtio-transitional"))
+                return "virtio-9p-pci-transitional";
+        if (streq_ptr(fs->model, "virtio-non-transitional"))
+                return "virtio-9p-pci-non-transitional";
+        return "virtio-9p-pci";
+}
+
 static int build_vhost_user_chardev(QemuCmd *c, const DomainFsDef *fs, const char *alias) {
         _cleanup_free_ char *sock = NULL;
         OptBuf b = {};
@@ -118,7 +127,7 @@ int qemu_build_filesystems(QemuCmd *c) {
                         if (r < 0)
                                 return r;
                 }
-                r = qemu_pci_device_new(c, &fs->addr, alias, "virtio-9p-pci", alias, &o);
+                r = qemu_pci_device_new(c, &fs->addr, alias, ninep_driver(fs), alias, &o);
                 if (r < 0)
                         return r;
                 prop_strf(&o, "fsdev", "fsdev-%s", alias);

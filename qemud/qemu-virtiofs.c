@@ -52,6 +52,8 @@ int qemu_virtiofs_validate(const DomainDef *def, const DomainFsDef *fs, ConfErro
 
         if (r < 0)
                 return r;
+        if (fs->model)
+                return xml_err_unsupported(err, "filesystem '%s': virtiofs does not support model", fs->dst);
         if (fs->driver_format)
                 return xml_err_unsupported(err, "filesystem '%s': virtiofs does not support format", fs->dst);
         if (fs->multidevs && !streq(fs->multidevs, "default"))

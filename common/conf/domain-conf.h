@@ -520,6 +520,7 @@ typedef struct DomainFsDef {
         char *sock;
         DomainFsBinary binary;
         unsigned boot_order;
+        char *model;           /* <filesystem model=''>: virtio, virtio-(non-)transitional; NULL */
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainFsDef;
@@ -907,6 +908,7 @@ typedef struct DomainVsockDef {
         bool present;
         Tristate cid_auto;       /* <cid auto='yes|no'/>; absent */
         unsigned cid;            /* <cid address=''/>: 3 or more; 0 = none given */
+        char *model;             /* virtio-(non-)transitional; NULL: virtio */
         DomainDeviceAddress addr; /* pci */
         char *alias;             /* live */
 } DomainVsockDef;

@@ -187,9 +187,12 @@ static int parse_mode(xmlNodePtr n, const char *path, const char *attr, unsigned
 
 static int parse_fs_attrs(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const multidevs[] = { "default", "remap", "forbid", "warn" };
+        static const char *const models[] = { "virtio", "virtio-transitional", "virtio-non-transitional" };
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode", "fmode", "dmode", "multidevs");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode", "fmode", "dmode", "multidevs", "model");
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "model", models, ELEMENTSOF(models), &fs->model, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "type", domain_fs_type, &fs->type, err);
         if (r >= 0)
@@ -257,6 +260,7 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         xw_start(w, "filesystem");
         xw_attr(w, "type", domain_fs_type_to_string(fs->type));
         xw_attr(w, "accessmode", domain_fs_access_mode_to_string(fs->accessmode));
+        xw_attr(w, "model", fs->model);
         if (fs->fmode)
                 xw_attrf(w, "fmode", "%04o", fs->fmode);
         if (fs->dmode)
@@ -323,6 +327,7 @@ void domain_fs_clear(DomainFsDef *fs) {
         free(fs->dst);
         free(fs->alias);
         free(fs->sock);
+        free(fs->model);
         domain_fs_binary_clear(&fs->binary);
 }
 
@@ -337,6 +342,7 @@ bool domain_fs_own(DomainFsDef *fs) {
         ok = own_str(&fs->dst) && ok;
         ok = own_str(&fs->alias) && ok;
         ok = own_str(&fs->sock) && ok;
+        ok = own_str(&fs->model) && ok;
         ok = domain_fs_binary_own(&fs->binary) && ok;
         return ok;
 }
