@@ -751,7 +751,7 @@ static const char *rng_driver(const DomainRngDef *rng) {
                 return "virtio-rng-pci-transitional";
         if (streq_ptr(rng->model, "virtio-non-transitional"))
                 return "virtio-rng-pci-non-transitional";
-        return "virtio-rng-pci";
+        return !rng->model || streq(rng->model, "virtio") ? "virtio-rng-pci" : NULL;
 }
 
 static int build_rng(QemuCmd *c, size_t i) {
@@ -761,6 +761,8 @@ static int build_rng(QemuCmd *c, size_t i) {
         char what[32], obj[48];
         int r;
 
+        if (!rng_driver(rng))
+                return cmd_fail(c, -EOPNOTSUPP, "rng model '%s' is not supported", rng->model);
         snprintf(what, sizeof(what), "rng%zu", i);
         snprintf(obj, sizeof(obj), "obj%s", what);
         if (streq(backend, "random")) {

@@ -147,8 +147,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
         REFUSED(NULL, "<filesystem><driver queue='1024'/><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'queue' of <devices/filesystem/driver>");
-        REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'model' of <devices/filesystem>");
+        REFUSED(NULL, "<filesystem model='virtio-9p'><source dir='/a'/><target dir='/'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "value 'virtio-9p' of attribute 'model' of <devices/filesystem>");
         REFUSED(NULL, "<sound model='pcspk'><address type='pci' bus='0' slot='5'/></sound>", VB_ERROR_NOT_SUPPORTED,
                 "address type 'pci' of <devices/sound/address>");
         REFUSED(NULL, "<sound model='ich7'/>", VB_ERROR_NOT_SUPPORTED, "'ich7'");
@@ -712,8 +712,8 @@ static void test_refuse_platform_devs(void) {
                 VB_ERROR_NOT_SUPPORTED, "<devices/panic/address>");
         REFUSED(NULL, "<panic model='isa'><address type='isa' iobase='0x10000'/></panic>",
                 VB_ERROR_INVALID_ARG, "'0x10000' of attribute 'iobase' of <devices/panic/address> is out of range");
-        REFUSED(NULL, "<vsock model='virtio-transitional'/>", VB_ERROR_NOT_SUPPORTED,
-                "value 'virtio-transitional' of attribute 'model' of <devices/vsock>");
+        REFUSED(NULL, "<vsock model='virtio-mmio'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'virtio-mmio' of attribute 'model' of <devices/vsock>");
         REFUSED(NULL, "<vsock model='virtio'><cid address='2'/></vsock>", VB_ERROR_INVALID_ARG,
                 "value '2' of attribute 'address' of <devices/vsock/cid> is reserved");
         REFUSED(NULL, "<vsock model='virtio'><cid auto='maybe'/></vsock>", VB_ERROR_INVALID_ARG,
