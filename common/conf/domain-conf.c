@@ -339,6 +339,7 @@ static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
         [DOMAIN_ADDRESS_USB] = "usb",
         [DOMAIN_ADDRESS_ISA] = "isa",
         [DOMAIN_ADDRESS_CCID] = "ccid",
+        [DOMAIN_ADDRESS_UNASSIGNED] = "unassigned",
 };
 
 static const char *const domain_perf_event_table[_DOMAIN_PERF_MAX] = {

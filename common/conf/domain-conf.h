@@ -393,6 +393,7 @@ typedef enum DomainAddressType {
         DOMAIN_ADDRESS_USB,
         DOMAIN_ADDRESS_ISA,
         DOMAIN_ADDRESS_CCID,    /* a smartcard's slot of a ccid controller: controller, slot */
+        DOMAIN_ADDRESS_UNASSIGNED, /* a PCI hostdev kept for the guest but not given to it */
         _DOMAIN_ADDRESS_MAX,
 } DomainAddressType;
 

@@ -243,3 +243,18 @@ def test_shmem_bad_size_refused(env):
     assert "shmem size must be a power of two" in e.value.get_dbus_message()
     with pytest.raises(dbus.exceptions.DBusException):
         env.call("DomainLookupByName", "shm-odd")
+
+
+# ---------------------------------------------------------------------------
+# <hostdev> with <address type='unassigned'/>
+
+def test_hostdev_unassigned_kept(env, proxy):
+    """A PCI hostdev libvirt reserves for the guest without giving it: kept
+    with its address through D-Bus and virsh."""
+    dev = ("    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <driver name='vfio'/>\n"
+           "      <source>\n        <address domain='0x0000' bus='0x3e' slot='0x1f' function='0x6'/>\n"
+           "      </source>\n      <address type='unassigned'/>\n    </hostdev>")
+    g = define(env, "hd-unassigned", dev, top="")
+    assert "<address type='unassigned'/>" in g.call("GetXMLDesc", 0)
+    assert "<address type='unassigned'/>" in proxy.virsh("dumpxml", "hd-unassigned").stdout
+    g.call("Undefine", 0)
