@@ -534,6 +534,8 @@ static void for_each_address(Assign *a, AddressFn fn) {
                 fn(a, &def->rngs[i].addr);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 fn(a, &def->filesystems[i].addr);
+        for (size_t i = 0; i < def->n_shmems; i++)
+                fn(a, &def->shmems[i].addr);
         fn(a, &def->watchdog.addr);
         fn(a, &def->vsock.addr);
         fn(a, &def->iommu.addr);
@@ -826,6 +828,10 @@ static int place_devices(Assign *a) {
         for (size_t i = 0; r >= 0 && i < def->n_hostdevs; i++) {
                 snprintf(what, sizeof(what), "hostdev %zu", i);
                 r = place(a, &def->hostdevs[i].addr, hostdev_kind(&def->hostdevs[i]), what);
+        }
+        for (size_t i = 0; r >= 0 && i < def->n_shmems; i++) {
+                snprintf(what, sizeof(what), "shmem '%s'", def->shmems[i].name);
+                r = place(a, &def->shmems[i].addr, PCI_LEGACY, what);
         }
         if (r >= 0 && def->memballoon.present && !streq_ptr(def->memballoon.model, "none"))
                 r = place(a, &def->memballoon.addr, PCI_PCIE, "memballoon");

@@ -140,7 +140,7 @@ int qemu_command_assign_aliases(DomainDef *def) {
         }
         r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
             qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def) ?:
-               qemu_fs_assign_aliases(def);
+               qemu_fs_assign_aliases(def) ?: qemu_shmem_assign_aliases(def);
         if (r < 0)
                 return r;
         if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none")) {
@@ -732,9 +732,9 @@ int qemu_build_memballoon(QemuCmd *c) {
                         return cmd_fail(c, -EINVAL, "memballoon model 'none' has no <address>");
                 return 0;
         }
-        if (m->model && !streq(m->model, "virtio"))
-                return cmd_fail(c, -EOPNOTSUPP, "memballoon model '%s' is not supported", m->model);
-        r = qemu_pci_device_new(c, &m->addr, "memballoon", "virtio-balloon-pci", "balloon0", &o);
+        r = qemu_pci_device_new(c, &m->addr, "memballoon", streq_ptr(m->model, "virtio-transitional") ?
+                                "virtio-balloon-pci-transitional" : streq_ptr(m->model, "virtio-non-transitional") ?
+                                "virtio-balloon-pci-non-transitional" : "virtio-balloon-pci", "balloon0", &o);
         if (r < 0)
                 return r;
         /* the guest statistics' period (SetMemoryStatsPeriod changes it live) */
@@ -748,6 +748,16 @@ int qemu_build_memballoon(QemuCmd *c) {
         return cmd_device(c, o);
 }
 
+/* <rng model='virtio-transitional'>: QEMU's device of that name (legacy and
+ * modern virtio), or the modern-only one. */
+static const char *rng_driver(const DomainRngDef *rng) {
+        if (streq_ptr(rng->model, "virtio-transitional"))
+                return "virtio-rng-pci-transitional";
+        if (streq_ptr(rng->model, "virtio-non-transitional"))
+                return "virtio-rng-pci-non-transitional";
+        return !rng->model || streq(rng->model, "virtio") ? "virtio-rng-pci" : NULL;
+}
+
 static int build_rng(QemuCmd *c, size_t i) {
         const DomainRngDef *rng = &c->def->rngs[i];
         const char *backend = rng->backend_model ?: "random";
@@ -755,7 +765,7 @@ static int build_rng(QemuCmd *c, size_t i) {
         char what[32], obj[48];
         int r;
 
-        if (rng->model && !streq(rng->model, "virtio"))
+        if (!rng_driver(rng))
                 return cmd_fail(c, -EOPNOTSUPP, "rng model '%s' is not supported", rng->model);
         snprintf(what, sizeof(what), "rng%zu", i);
         snprintf(obj, sizeof(obj), "obj%s", what);
@@ -779,7 +789,7 @@ static int build_rng(QemuCmd *c, size_t i) {
         r = cmd_object(c, o);
         if (r < 0)
                 return r;
-        r = qemu_pci_device_new(c, &rng->addr, what, "virtio-rng-pci", what, &o);
+        r = qemu_pci_device_new(c, &rng->addr, what, rng_driver(rng), what, &o);
         if (r < 0)
                 return r;
         prop_str(&o, "rng", obj);

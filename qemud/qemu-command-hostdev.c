@@ -163,6 +163,9 @@ int qemu_build_hostdevs(QemuCmd *c) {
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_HOSTDEV, i);
+                /* libvirt's unassigned PCI hostdev: reserved, not the guest's */
+                if (c->def->hostdevs[i].addr.type == DOMAIN_ADDRESS_UNASSIGNED)
+                        continue;
                 r = build_hostdev(c, i);
                 if (r < 0)
                         return r;

@@ -279,6 +279,9 @@ int qemu_tpm_assign_aliases(DomainDef *def);
 /* <filesystem> as -fsdev and virtio-9p-pci (qemu-command-fs.c). */
 int qemu_fs_assign_aliases(DomainDef *def);
 int qemu_build_filesystems(QemuCmd *c);
+/* <shmem> as ivshmem-plain/-doorbell (qemu-command-shmem.c). */
+int qemu_shmem_assign_aliases(DomainDef *def);
+int qemu_build_shmems(QemuCmd *c);
 int qemu_build_tpms(QemuCmd *c);
 /* <devices><memory> (qemu-command-memdev.c): aliases, the devices. */
 int qemu_memdev_assign_aliases(DomainDef *def);

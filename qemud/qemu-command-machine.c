@@ -845,6 +845,9 @@ static bool has_device_boot_order(const DomainDef *def) {
         for (size_t i = 0; i < def->n_redirdevs; i++)
                 if (def->redirdevs[i].boot_order > 0)
                         return true;
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                if (def->filesystems[i].boot_order > 0)
+                        return true;
         return false;
 }
 

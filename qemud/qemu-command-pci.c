@@ -90,6 +90,8 @@ void qemu_pci_plan(QemuCmd *c) {
                 plan_one(c, &def->rngs[i].addr);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 plan_one(c, &def->filesystems[i].addr);
+        for (size_t i = 0; i < def->n_shmems; i++)
+                plan_one(c, &def->shmems[i].addr);
         plan_one(c, &def->watchdog.addr);
         plan_one(c, &def->vsock.addr);
         plan_one(c, &def->iommu.addr);

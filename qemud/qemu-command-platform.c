@@ -137,7 +137,9 @@ int qemu_build_vsock(QemuCmd *c) {
         if (cid < 3)
                 return cmd_fail(c, -EINVAL, "<vsock> has no CID: give <cid address=''/> or let the driver "
                                 "choose one with <cid auto='yes'/>");
-        r = qemu_pci_device_new(c, &v->addr, "vsock", "vhost-vsock-pci", "vsock0", &o);
+        r = qemu_pci_device_new(c, &v->addr, "vsock", streq_ptr(v->model, "virtio-transitional") ?
+                                "vhost-vsock-pci-transitional" : streq_ptr(v->model, "virtio-non-transitional") ?
+                                "vhost-vsock-pci-non-transitional" : "vhost-vsock-pci", "vsock0", &o);
         if (r < 0)
                 return r;
         prop_int(&o, "guest-cid", cid);

@@ -34,6 +34,7 @@ static const char *const family_names[_QEMU_DEVICE_FAMILY_MAX] = {
         [QEMU_DEVICE_HUB] = "hub",
         [QEMU_DEVICE_FS] = "filesystem",
         [QEMU_DEVICE_SMARTCARD] = "smartcard",
+        [QEMU_DEVICE_SHMEM] = "shmem",
 };
 
 const char *qemu_device_family_to_string(QemuDeviceFamily f) {
@@ -82,6 +83,8 @@ size_t qemu_device_family_count(const DomainDef *def, QemuDeviceFamily f) {
                 return def->n_filesystems;
         case QEMU_DEVICE_SMARTCARD:
                 return def->n_smartcards;
+        case QEMU_DEVICE_SHMEM:
+                return def->n_shmems;
         default:
                 return 0;
         }
@@ -117,6 +120,7 @@ int qemu_build_devices(QemuCmd *c) {
                qemu_build_memballoon(c) ?:
                qemu_build_rngs(c) ?:
                qemu_build_panics(c) ?:
+               qemu_build_shmems(c) ?:
                qemu_build_vsock(c);
 }
 

@@ -45,6 +45,7 @@ typedef enum QemuDeviceFamily {
         QEMU_DEVICE_HUB,                /* def->hubs[i] */
         QEMU_DEVICE_FS,                 /* def->filesystems[i] */
         QEMU_DEVICE_SMARTCARD,          /* def->smartcards[i] */
+        QEMU_DEVICE_SHMEM,              /* def->shmems[i] */
         _QEMU_DEVICE_FAMILY_MAX,
 } QemuDeviceFamily;
 

@@ -24,6 +24,8 @@ static bool address_fits(const DomainHostdevDef *h) {
                 return t == DOMAIN_ADDRESS_USB;
         case DOMAIN_HOSTDEV_SCSI:
                 return t == DOMAIN_ADDRESS_DRIVE;
+        case DOMAIN_HOSTDEV_PCI:
+                return t == DOMAIN_ADDRESS_PCI || t == DOMAIN_ADDRESS_UNASSIGNED;
         default:
                 return t == DOMAIN_ADDRESS_PCI;
         }

@@ -30,6 +30,7 @@
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
+#include "qemu-virtiofs.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -161,6 +162,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 q->monitor_path = mfree(q->monitor_path);
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
+        qemu_virtiofs_stop(d);
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);

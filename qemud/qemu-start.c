@@ -21,7 +21,9 @@
 #include "qemu-video.h"
 #include "qemu-smartcard.h"
 #include "qemu-hostdev.h"
+#include "qemu-shmem.h"
 #include "qemu-swtpm.h"
+#include "qemu-virtiofs.h"
 #include "qemu-tpm.h"
 #include "qemu-command.h"
 #include "qemu-domain.h"
@@ -590,6 +592,9 @@ static int build_argv(Domain *d, ConfError *err) {
         r = qemu_video_prepare(d->live, "/usr/share/qemu/vhost-user", err);
         if (r < 0)
                 return r;
+        r = qemu_shmem_prepare(d->live, err);
+        if (r < 0)
+                return r;
         r = qemu_smartcard_prepare(d->live, QEMU_SMARTCARD_DEFAULT_DB, err);
         if (r < 0)
                 return r;
@@ -647,6 +652,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 int k = qemu_confine_dir_make(d, creds.uid, creds.gid, err);
                 if (k >= 0) /* its socket in the directory just made, QEMU's user's */
                         k = qemu_swtpm_start(d, creds.uid, creds.gid, err);
+                if (k >= 0)
+                        k = qemu_virtiofs_start(d, creds.uid, creds.gid, log_fd, err);
                 if (k >= 0)
                         k = qemu_secrets_write_key(d, creds.uid, creds.gid, err);
                 if (k < 0) {

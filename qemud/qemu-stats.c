@@ -229,7 +229,7 @@ static void put_balloon(StatsWriter *w, const Domain *d) {
         /* QEMU's guest statistics are never polled without a period: their
          * time is 0 (with a period they are the balloon helper's
          * MemoryStats) */
-        if (def->memballoon.present && (!def->memballoon.model || streq(def->memballoon.model, "virtio")) &&
+        if (def->memballoon.present && !streq_ptr(def->memballoon.model, "none") &&
             def->memballoon.stats_period == 0)
                 stats_put_ullong(w, 0, "balloon.last-update");
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) d->pid);

@@ -5,6 +5,7 @@
 #include "qemu-memdev.h"
 #include "qemu-tpm.h"
 #include "qemu-validate.h"
+#include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -159,14 +160,19 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
         return 0;
 }
 
-/* A machine's <filesystem>: a host directory shared through virtio-9p
- * (virtiofs is not run by qemud yet). */
-static int validate_fs(const DomainFsDef *fs, ConfError *err) {
+/* A machine's <filesystem>: a host directory shared through virtio-9p or
+ * virtiofs (qemu-virtiofs.c). */
+static int validate_fs(const DomainDef *def, const DomainFsDef *fs, ConfError *err) {
         const char *dt = fs->driver_type;
 
         if (fs->type != DOMAIN_FS_MOUNT)
                 return xml_err_unsupported(err, "filesystem '%s': the QEMU driver does not support <filesystem "
                                            "type='%s'>, only 'mount'", fs->dst, domain_fs_type_to_string(fs->type));
+        if (fs->virtiofs)
+                return qemu_virtiofs_validate(def, fs, err);
+        if (fs->binary.sandbox)
+                return xml_err_unsupported(err, "filesystem '%s': sandbox can only be used with driver=virtiofs",
+                                           fs->dst);
         if (dt && !streq(dt, "path") && !streq(dt, "handle"))
                 return xml_err_unsupported(err, "filesystem '%s': driver type '%s' of <devices/filesystem/driver> "
                                            "is not supported by the QEMU driver, only 'path' or 'handle'", fs->dst, dt);
@@ -268,7 +274,7 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
                         return r;
         }
         for (size_t i = 0; i < def->n_filesystems; i++) {
-                r = validate_fs(&def->filesystems[i], err);
+                r = validate_fs(def, &def->filesystems[i], err);
                 if (r < 0)
                         return r;
         }

@@ -18,6 +18,9 @@ BENCH="libvirt-daemon libvirt-daemon-driver-qemu libvirt-dbus hyperfine libvirt-
 COCKPIT="cockpit-ws cockpit-bridge cockpit-machines chromium chromium-driver python3-selenium"
 # swtpm, swtpm-tools: <tpm><backend type='emulator'> (qemud runs swtpm_setup and swtpm)
 RUN="$RUN swtpm swtpm-tools"
+# qemu-system-common: /usr/lib/qemu/virtiofsd, which qemud runs for a virtiofs
+# <filesystem> (Debian 12 has no separate virtiofsd package)
+RUN="$RUN qemu-system-common"
 # dbus-broker: tests/run-all.sh runs the bus's tests on it too, and
 # bench/broker-bench.sh (both through scripts/dbus-broker-run, a private bus).
 # Debian's package enables itself as dbus.service: the system bus from the next boot.

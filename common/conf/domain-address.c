@@ -232,6 +232,9 @@ int domain_parse_address(xmlNodePtr n, const char *path, unsigned allowed, Domai
         case DOMAIN_ADDRESS_CCID:
                 r = parse_ccid(n, path, &a, err);
                 break;
+        case DOMAIN_ADDRESS_UNASSIGNED:
+                r = XML_CHECK_ATTRS(n, path, err, "type") ?: xml_check_empty(n, path, err);
+                break;
         default:
                 r = parse_usb(n, path, &a, err);
                 break;
@@ -327,6 +330,9 @@ void domain_address_to_string(const DomainDeviceAddress *a, char *buf, size_t si
                 break;
         case DOMAIN_ADDRESS_CCID:
                 snprintf(buf, size, "ccid %u:%u", a->controller, a->slot);
+                break;
+        case DOMAIN_ADDRESS_UNASSIGNED:
+                snprintf(buf, size, "unassigned");
                 break;
         default:
                 snprintf(buf, size, "none");

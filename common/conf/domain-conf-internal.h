@@ -309,6 +309,17 @@ int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
 void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags);
 void domain_fs_clear(DomainFsDef *fs);
 bool domain_fs_own(DomainFsDef *fs);
+/* <shmem> (domain-shmem.c) */
+int domain_parse_shmem(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_shmem(XmlWriter *w, const DomainShmemDef *s, unsigned flags);
+int domain_validate_shmems(const DomainDef *def, ConfError *err);
+void domain_shmem_clear(DomainShmemDef *s);
+bool domain_shmem_own(DomainShmemDef *s);
+/* <filesystem><binary> of virtiofs (domain-fs-virtiofs.c) */
+int domain_parse_fs_binary(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_fs_binary(XmlWriter *w, const DomainFsBinary *b);
+void domain_fs_binary_clear(DomainFsBinary *b);
+bool domain_fs_binary_own(DomainFsBinary *b);
 int domain_validate_filesystems(const DomainDef *def, ConfError *err);
 
 int domain_parse_perf(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);

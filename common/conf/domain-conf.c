@@ -362,6 +362,7 @@ static const char *const domain_address_type_table[_DOMAIN_ADDRESS_MAX] = {
         [DOMAIN_ADDRESS_USB] = "usb",
         [DOMAIN_ADDRESS_ISA] = "isa",
         [DOMAIN_ADDRESS_CCID] = "ccid",
+        [DOMAIN_ADDRESS_UNASSIGNED] = "unassigned",
 };
 
 static const char *const domain_perf_event_table[_DOMAIN_PERF_MAX] = {
@@ -660,6 +661,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->smartcards, def->n_smartcards, domain_smartcard_clear);
         free(def->redirfilter);
         CLEAR_ARRAY(def->hubs, def->n_hubs, domain_hub_clear);
+        CLEAR_ARRAY(def->shmems, def->n_shmems, domain_shmem_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
         CLEAR_ARRAY(def->mems, def->n_mems, domain_memory_device_clear);
@@ -717,6 +719,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->smartcards, copy->n_smartcards, domain_smartcard_own);
         ok = OWN_ARRAY(copy->redirfilter, copy->n_redirfilter) && ok;
         OWN_DEVICES(ok, copy->hubs, copy->n_hubs, domain_hub_own);
+        OWN_DEVICES(ok, copy->shmems, copy->n_shmems, domain_shmem_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
         OWN_DEVICES(ok, copy->mems, copy->n_mems, domain_memory_device_own);
@@ -937,6 +940,7 @@ static const ChildParser device_parsers[] = {
         { "redirdev", domain_parse_redirdev },
         { "redirfilter", domain_parse_redirfilter, true },
         { "hub", domain_parse_hub },
+        { "shmem", domain_parse_shmem },
         { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
         { "rng", domain_parse_rng },
@@ -1235,6 +1239,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
         for (size_t i = 0; i < def->n_rngs; i++)
                 domain_format_rng(w, &def->rngs[i], flags);
         domain_format_platform_devs(w, def, flags);
+        for (size_t i = 0; i < def->n_shmems; i++)
+                domain_format_shmem(w, &def->shmems[i], flags);
         for (size_t i = 0; i < def->n_mems; i++)
                 domain_format_memory_device(w, &def->mems[i], flags);
         xw_end(w);

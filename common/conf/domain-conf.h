@@ -417,6 +417,7 @@ typedef enum DomainAddressType {
         DOMAIN_ADDRESS_USB,
         DOMAIN_ADDRESS_ISA,
         DOMAIN_ADDRESS_CCID,    /* a smartcard's slot of a ccid controller: controller, slot */
+        DOMAIN_ADDRESS_UNASSIGNED, /* a PCI hostdev kept for the guest but not given to it */
         _DOMAIN_ADDRESS_MAX,
 } DomainAddressType;
 
@@ -505,6 +506,19 @@ typedef enum DomainFsAccessMode {
         _DOMAIN_FS_ACCESS_MAX,
 } DomainFsAccessMode;
 
+/* <filesystem><binary path='' xattr=''>: how qemud runs virtiofsd (its
+ * path, NULL: found through QEMU's vhost-user descriptions) and its options,
+ * each TRISTATE_ABSENT / NULL when not given. */
+typedef struct DomainFsBinary {
+        char *path;
+        Tristate xattr, posix_lock, flock;
+        char *cache;           /* <cache mode=''/>: none, always */
+        char *sandbox;         /* <sandbox mode=''/>: namespace, chroot */
+        bool has_thread_pool;
+        int thread_pool;       /* <thread_pool size=''/> */
+        bool present;          /* an empty <binary/> is kept too */
+} DomainFsBinary;
+
 typedef struct DomainFsDef {
         DomainFsType type;
         DomainFsAccessMode accessmode;
@@ -523,6 +537,15 @@ typedef struct DomainFsDef {
          * (default, remap, forbid, warn), NULL when not given */
         char *driver_wrpolicy, *multidevs;
         unsigned fmode, dmode;
+        /* virtiofs (<driver type='virtiofs' queue=''/>): a vhost-user-fs
+         * device; its back end is the virtiofsd of <binary> qemud runs on
+         * the <source dir=''/>, or one already listening on <source socket=''/> */
+        bool virtiofs;
+        uint64_t queue;        /* 0: QEMU's default */
+        char *sock;
+        DomainFsBinary binary;
+        unsigned boot_order;
+        char *model;           /* <filesystem model=''>: virtio, virtio-(non-)transitional; NULL */
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainFsDef;
@@ -839,6 +862,25 @@ typedef struct DomainSmartcardDef {
         char *alias;           /* live */
 } DomainSmartcardDef;
 
+/* <shmem name=''>: memory shared with other guests or the host over
+ * ivshmem (common/conf/domain-shmem.c). The model is ivshmem (the legacy
+ * device, libvirt's default), ivshmem-plain or ivshmem-doorbell; libvirt's
+ * QEMU defaults are applied at parse: a 4 MiB size but for doorbell, whose
+ * <msi> is on with ioeventfd='on'. */
+typedef struct DomainShmemDef {
+        char *name;
+        char *model;
+        char *role;            /* master, peer; NULL when not given */
+        uint64_t size;         /* bytes, 0: none (doorbell) */
+        bool server;           /* <server path=''/>: an ivshmem-server's socket */
+        char *server_path;     /* NULL: /var/lib/libvirt/shmem-NAME-sock, as libvirt */
+        bool msi;
+        unsigned msi_vectors;
+        Tristate msi_ioeventfd;
+        DomainDeviceAddress addr; /* pci */
+        char *alias;           /* live */
+} DomainShmemDef;
+
 /* <hub type='usb'/>: common/conf/domain-hub.c */
 typedef struct DomainHubDef {
         DomainDeviceAddress addr; /* usb */
@@ -914,6 +956,7 @@ typedef struct DomainVsockDef {
         bool present;
         Tristate cid_auto;       /* <cid auto='yes|no'/>; absent */
         unsigned cid;            /* <cid address=''/>: 3 or more; 0 = none given */
+        char *model;             /* virtio-(non-)transitional; NULL: virtio */
         DomainDeviceAddress addr; /* pci */
         char *alias;             /* live */
 } DomainVsockDef;
@@ -1220,6 +1263,8 @@ typedef struct DomainDef {
         bool has_redirfilter;  /* <redirfilter> given, even empty */
         DomainHubDef *hubs;
         size_t n_hubs;
+        DomainShmemDef *shmems;
+        size_t n_shmems;
         DomainMemballoonDef memballoon;
         DomainRngDef *rngs;
         size_t n_rngs;

@@ -324,7 +324,8 @@ static void format_virtio_driver(XmlWriter *w, const DomainVirtioOpts *v) {
         xw_end(w);
 }
 
-static const char *const memballoon_models[] = { "virtio", "none" };
+static const char *const memballoon_models[] = { "virtio", "none", "virtio-transitional",
+                                                 "virtio-non-transitional" };
 
 static int parse_stats(DomainMemballoonDef *m, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
@@ -424,7 +425,7 @@ bool domain_memballoon_own(DomainMemballoonDef *m) {
 
 /* ---- rng ----------------------------------------------------------------- */
 
-static const char *const rng_models[] = { "virtio" };
+static const char *const rng_models[] = { "virtio", "virtio-transitional", "virtio-non-transitional" };
 static const char *const rng_backend_models[] = { "random", "builtin", "egd" };
 
 static int parse_backend(DomainRngDef *rng, xmlNodePtr n, const char *path, ConfError *err) {

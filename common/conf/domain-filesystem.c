@@ -37,6 +37,19 @@ static int parse_source_usage(DomainFsDef *fs, xmlNodePtr n, const char *path, C
         return 0;
 }
 
+/* <source socket=''/>: a virtiofsd started by someone else, listening there
+ * (the schema's choice: a directory or a socket, not both). */
+static int parse_source_socket(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        if (xmlHasProp(n, BAD_CAST "dir"))
+                return xml_err_xml(err, "<%s> takes either attribute 'dir' or 'socket', not both", path);
+        r = xml_attr_str(n, path, "socket", &fs->sock, err);
+        if (r >= 0)
+                r = domain_check_abs_path(fs->sock, "attribute 'socket' of", path, err);
+        return r < 0 ? r : 0;
+}
+
 static int parse_source(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
         const char *attr = source_attr[fs->type];
         int r;
@@ -46,6 +59,8 @@ static int parse_source(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
                 return r;
         if (fs->type == DOMAIN_FS_RAM)
                 r = XML_CHECK_ATTRS(n, path, err, "usage", "units");
+        else if (fs->type == DOMAIN_FS_MOUNT)
+                r = XML_CHECK_ATTRS(n, path, err, attr, "socket");
         else
                 r = XML_CHECK_ATTRS(n, path, err, attr);
         if (r < 0)
@@ -55,6 +70,8 @@ static int parse_source(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
                 return r;
         if (fs->type == DOMAIN_FS_RAM)
                 return parse_source_usage(fs, n, path, err);
+        if (xmlHasProp(n, BAD_CAST "socket"))
+                return parse_source_socket(fs, n, path, err);
 
         r = xml_attr_str(n, path, attr, &fs->src, err);
         if (r < 0)
@@ -106,15 +123,32 @@ static int parse_readonly(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfE
         return 0;
 }
 
-/* <driver type='' format='' wrpolicy=''/>: virtiofs is not modelled yet. */
+/* <driver type='virtiofs' queue=''/>: the queue size of vhost-user-fs; the
+ * schema has queue with that type only. */
+static int parse_driver_queue(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        fs->virtiofs = streq_ptr(fs->driver_type, "virtiofs");
+        if (!xmlHasProp(n, BAD_CAST "queue"))
+                return 0;
+        if (!fs->virtiofs)
+                return xml_err_unsupported(err, "attribute 'queue' of <%s> is only for type 'virtiofs'", path);
+        r = xml_attr_ullong(n, path, "queue", &fs->queue, err);
+        if (r >= 0 && fs->queue > UINT32_MAX)
+                return xml_err_invalid(err, "value '%" PRIu64 "' of attribute 'queue' of <%s> is too large",
+                                       fs->queue, path);
+        return r < 0 ? r : 0;
+}
+
+/* <driver type='' format='' wrpolicy='' queue=''/> */
 static int parse_driver(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const types[] = { "path", "handle", "loop", "nbd", "ploop" };
+        static const char *const types[] = { "path", "handle", "loop", "nbd", "ploop", "virtiofs" };
         static const char *const wrpolicies[] = { "immediate" };
         int r;
 
         r = xml_check_unique(n, path, err);
         if (r >= 0)
-                r = XML_CHECK_ATTRS(n, path, err, "type", "format", "wrpolicy", DOMAIN_VIRTIO_OPTS_ATTRS);
+                r = XML_CHECK_ATTRS(n, path, err, "type", "format", "wrpolicy", "queue", DOMAIN_VIRTIO_OPTS_ATTRS);
         if (r >= 0)
                 r = xml_attr_choice(n, path, "wrpolicy", wrpolicies, ELEMENTSOF(wrpolicies), &fs->driver_wrpolicy,
                                     err);
@@ -129,6 +163,8 @@ static int parse_driver(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfErr
         if (r > 0)
                 r = domain_check_charset(fs->driver_format, "abcdefghijklmnopqrstuvwxyz0123456789-",
                                          "attribute 'format' of", path, err);
+        if (r >= 0)
+                r = parse_driver_queue(fs, n, path, err);
         return r < 0 ? r : 0;
 }
 
@@ -151,9 +187,12 @@ static int parse_mode(xmlNodePtr n, const char *path, const char *attr, unsigned
 
 static int parse_fs_attrs(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfError *err) {
         static const char *const multidevs[] = { "default", "remap", "forbid", "warn" };
+        static const char *const models[] = { "virtio", "virtio-transitional", "virtio-non-transitional" };
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode", "fmode", "dmode", "multidevs");
+        r = XML_CHECK_ATTRS(n, path, err, "type", "accessmode", "fmode", "dmode", "multidevs", "model");
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "model", models, ELEMENTSOF(models), &fs->model, err);
         if (r >= 0)
                 r = DOMAIN_ATTR_ENUM(n, path, "type", domain_fs_type, &fs->type, err);
         if (r >= 0)
@@ -168,7 +207,8 @@ static int parse_fs_attrs(DomainFsDef *fs, xmlNodePtr n, const char *path, ConfE
 }
 
 int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const children[] = { "source", "target", "readonly", "alias", "driver", "address" };
+        static const char *const children[] = { "source", "target", "readonly", "alias", "driver", "address",
+                                                "binary", "boot" };
         DomainFsDef *fs;
         bool has_source = false, has_target = false;
         int r;
@@ -197,6 +237,10 @@ int domain_parse_fs(DomainDef *def, xmlNodePtr n, const char *path, ConfError *e
                         r = parse_readonly(fs, c, sub, err);
                 else if (xml_is(c, "driver"))
                         r = parse_driver(fs, c, sub, err);
+                else if (xml_is(c, "binary"))
+                        r = domain_parse_fs_binary(fs, c, sub, err);
+                else if (xml_is(c, "boot"))
+                        r = domain_parse_boot_order(c, sub, &fs->boot_order, err);
                 else if (xml_is(c, "address"))
                         r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &fs->addr, err);
                 else
@@ -216,6 +260,7 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         xw_start(w, "filesystem");
         xw_attr(w, "type", domain_fs_type_to_string(fs->type));
         xw_attr(w, "accessmode", domain_fs_access_mode_to_string(fs->accessmode));
+        xw_attr(w, "model", fs->model);
         if (fs->fmode)
                 xw_attrf(w, "fmode", "%04o", fs->fmode);
         if (fs->dmode)
@@ -226,11 +271,16 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
                 xw_attr(w, "type", fs->driver_type);
                 xw_attr(w, "format", fs->driver_format);
                 xw_attr(w, "wrpolicy", fs->driver_wrpolicy);
+                if (fs->queue)
+                        xw_attrf(w, "queue", "%" PRIu64, fs->queue);
                 domain_format_virtio_opts(w, &fs->virtio);
                 xw_end(w);
         }
+        domain_format_fs_binary(w, &fs->binary);
         xw_start(w, "source");
-        if (fs->type == DOMAIN_FS_RAM) {
+        if (fs->sock)
+                xw_attr(w, "socket", fs->sock);
+        else if (fs->type == DOMAIN_FS_RAM) {
                 xw_attrf(w, "usage", "%" PRIu64, fs->usage_kib);
                 xw_attr(w, "units", "KiB");
         } else
@@ -241,13 +291,24 @@ void domain_format_fs(XmlWriter *w, const DomainFsDef *fs, unsigned flags) {
         xw_end(w);
         if (fs->readonly)
                 xw_empty(w, "readonly");
+        domain_format_boot_order(w, fs->boot_order);
         domain_format_alias(w, fs->alias, flags);
         domain_format_address(w, &fs->addr);
         xw_end(w);
 }
 
-/* Two filesystems cannot be mounted on one place. */
+/* Two filesystems cannot be mounted on one place; a boot order is for
+ * virtiofs only (libvirt's rule), and so is a socket (a virtiofsd's). */
 int domain_validate_filesystems(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                if (def->filesystems[i].boot_order && !def->filesystems[i].virtiofs)
+                        return xml_err_unsupported(err, "filesystem '%s': boot order is only supported for "
+                                                   "virtiofs", def->filesystems[i].dst);
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                if (def->filesystems[i].sock && !def->filesystems[i].virtiofs)
+                        return xml_err_unsupported(err, "filesystem '%s': attribute 'socket' of "
+                                                   "<devices/filesystem/source> is only for driver type 'virtiofs'",
+                                                   def->filesystems[i].dst);
         /* quadratic, but over at most DOMAIN_LIST_MAX short paths */
         for (size_t i = 0; i < def->n_filesystems; i++)
                 for (size_t j = 0; j < i; j++)
@@ -265,6 +326,9 @@ void domain_fs_clear(DomainFsDef *fs) {
         free(fs->src);
         free(fs->dst);
         free(fs->alias);
+        free(fs->sock);
+        free(fs->model);
+        domain_fs_binary_clear(&fs->binary);
 }
 
 bool domain_fs_own(DomainFsDef *fs) {
@@ -277,5 +341,8 @@ bool domain_fs_own(DomainFsDef *fs) {
         ok = own_str(&fs->src) && ok;
         ok = own_str(&fs->dst) && ok;
         ok = own_str(&fs->alias) && ok;
+        ok = own_str(&fs->sock) && ok;
+        ok = own_str(&fs->model) && ok;
+        ok = domain_fs_binary_own(&fs->binary) && ok;
         return ok;
 }

@@ -318,8 +318,10 @@ static int parse_mdev_source(DomainHostdevDef *h, xmlNodePtr n, const char *path
                 return r;
         if (!c)
                 return xml_err_xml(err, "missing element <%s/address> of an mdev hostdev", path);
-        if (!xml_is(c, "address"))
-                return xml_unsupported_element(c, path, err);
+        /* every child, not only the first: an unknown one is refused by name */
+        XML_FOREACH_ELEMENT(other, n)
+                if (!xml_is(other, "address"))
+                        return xml_unsupported_element(other, path, err);
         XML_SUBPATH(sub, path, "address");
         r = xml_check_unique(c, sub, err);
         if (r >= 0)
@@ -421,7 +423,8 @@ static int parse_flag(bool *flag, xmlNodePtr n, const char *path, ConfError *err
 static int parse_child(DomainHostdevDef *h, xmlNodePtr c, const char *path, ConfError *err) {
         const unsigned addresses = DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI) |
                                    DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_DRIVE) |
-                                   DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB);
+                                   DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_USB) |
+                                   DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_UNASSIGNED);
         XML_SUBPATH(sub, path, (const char *) c->name);
 
         if (xml_is(c, "source"))

@@ -233,6 +233,7 @@ static int parse_cid(void *dev, xmlNodePtr c, const char *path, ConfError *err) 
 }
 
 int domain_parse_vsock(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        static const char *const models[] = { "virtio", "virtio-transitional", "virtio-non-transitional" };
         DomainVsockDef *v = &def->vsock;
         _cleanup_free_ char *model = NULL;
         int r;
@@ -241,9 +242,11 @@ int domain_parse_vsock(DomainDef *def, xmlNodePtr n, const char *path, ConfError
         if (r < 0)
                 return r;
         v->present = true;
-        r = xml_attr_choice(n, path, "model", (const char *const[]) { "virtio" }, 1, &model, err);
+        r = xml_attr_choice(n, path, "model", models, ELEMENTSOF(models), &model, err);
         if (r < 0)
                 return r;
+        if (model && !streq(model, "virtio"))
+                v->model = TAKE_PTR(model);
         return parse_children(n, path, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &v->addr, &v->alias,
                               "cid", parse_cid, v, err);
 }
@@ -252,7 +255,7 @@ static void format_vsock(XmlWriter *w, const DomainVsockDef *v, unsigned flags) 
         if (!v->present)
                 return;
         xw_start(w, "vsock");
-        xw_attr(w, "model", "virtio");
+        xw_attr(w, "model", v->model ?: "virtio");
         if (v->cid_auto != TRISTATE_ABSENT || v->cid) {
                 xw_start(w, "cid");
                 xw_attr(w, "auto", tristate_word(v->cid_auto, "yes", "no"));
@@ -280,6 +283,7 @@ void domain_platform_devs_clear(DomainDef *def) {
                 free(def->panics[i].alias);
         free(def->panics);
         free(def->vsock.alias);
+        free(def->vsock.model);
         free(def->iommu.alias);
 }
 
@@ -291,6 +295,7 @@ bool domain_platform_devs_own(DomainDef *def) {
         for (size_t i = 0; i < def->n_panics; i++)
                 ok = own_str(&def->panics[i].alias) && ok;
         ok = own_str(&def->vsock.alias) && ok;
+        ok = own_str(&def->vsock.model) && ok;
         ok = own_str(&def->iommu.alias) && ok;
         return ok;
 }

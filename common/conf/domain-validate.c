@@ -219,12 +219,17 @@ static size_t collect_boot_orders(const DomainDef *def, BootUser *users, size_t 
                         users[n].order = def->redirdevs[i].boot_order;
                         snprintf(users[n++].what, sizeof(users[0].what), "redirdev %zu", i);
                 }
+        for (size_t i = 0; i < def->n_filesystems && n < max; i++)
+                if (def->filesystems[i].boot_order) {
+                        users[n].order = def->filesystems[i].boot_order;
+                        snprintf(users[n++].what, sizeof(users[0].what), "filesystem '%s'", def->filesystems[i].dst);
+                }
         return n;
 }
 
 static int validate_boot(const DomainDef *def, ConfError *err) {
         _cleanup_free_ BootUser *users = NULL;
-        size_t max = def->n_disks + def->n_nets + def->n_hostdevs + def->n_redirdevs, n;
+        size_t max = def->n_disks + def->n_nets + def->n_hostdevs + def->n_redirdevs + def->n_filesystems, n;
 
         for (size_t i = 0; i < def->os.n_boot; i++)
                 for (size_t j = 0; j < i; j++)
@@ -374,6 +379,8 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
                 add_user(users, &n, &def->rngs[i].addr, 0, "rng %zu", i);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 add_user(users, &n, &def->filesystems[i].addr, 0, "filesystem '%s'", def->filesystems[i].dst);
+        for (size_t i = 0; i < def->n_shmems; i++)
+                add_user(users, &n, &def->shmems[i].addr, 0, "shmem '%s'", def->shmems[i].name);
         add_user(users, &n, &def->watchdog.addr, 0, "watchdog");
         add_user(users, &n, &def->vsock.addr, 0, "vsock");
         add_user(users, &n, &def->iommu.addr, 0, "iommu");
@@ -387,7 +394,7 @@ static size_t collect_addresses(const DomainDef *def, AddrUser *users) {
 
 static int validate_addresses(const DomainDef *def, ConfError *err) {
         size_t max = def->n_disks + def->n_controllers + def->n_nets + def->n_chrs + def->n_videos +
-                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_filesystems + def->n_hubs + def->n_hostdevs + def->n_mems + 4, n;
+                     def->n_inputs + def->n_sounds + def->n_redirdevs + def->n_rngs + def->n_filesystems + def->n_hubs + def->n_hostdevs + def->n_mems + def->n_shmems + 4, n;
         _cleanup_free_ AddrUser *users = calloc(max, sizeof(AddrUser));
         char where[64];
 
@@ -483,6 +490,9 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         if (r < 0)
                 return r;
         r = domain_validate_filesystems(def, err);
+        if (r < 0)
+                return r;
+        r = domain_validate_shmems(def, err);
         if (r < 0)
                 return r;
         r = domain_validate_idmap(def, err);

@@ -58,7 +58,11 @@ static char *fake_devices[] = {
         (char *) "pc-dimm", (char *) "nvdimm", (char *) "virtio-mem-pci", (char *) "virtio-pmem-pci",
         (char *) "tpm-tis", (char *) "tpm-crb",
         (char *) "usb-hub", (char *) "usb-storage",
-        (char *) "virtio-9p-pci",
+        (char *) "virtio-9p-pci", (char *) "vhost-user-fs-pci", (char *) "ivshmem-plain", (char *) "ivshmem-doorbell",
+        (char *) "virtio-9p-pci-transitional", (char *) "virtio-9p-pci-non-transitional",
+        (char *) "virtio-rng-pci-transitional", (char *) "virtio-rng-pci-non-transitional",
+        (char *) "virtio-balloon-pci-transitional", (char *) "virtio-balloon-pci-non-transitional",
+        (char *) "vhost-vsock-pci-transitional", (char *) "vhost-vsock-pci-non-transitional",
         (char *) "virtio-blk-pci-transitional", (char *) "virtio-blk-pci-non-transitional", (char *) "scsi-block",
         NULL,
 };

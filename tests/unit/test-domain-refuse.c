@@ -146,12 +146,10 @@ static void test_refuse_unmodelled(void) {
                 "unsupported configuration: element <devices/hostdev/rom> is not supported");
         REFUSED(NULL, "<filesystem type='template'><source name='t'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "value 'template' of attribute 'type' of <devices/filesystem>");
-        REFUSED(NULL, "<filesystem><driver type='virtiofs'/><source dir='/a'/><target dir='/'/></filesystem>",
-                VB_ERROR_NOT_SUPPORTED, "value 'virtiofs' of attribute 'type' of <devices/filesystem/driver>");
         REFUSED(NULL, "<filesystem><driver queue='1024'/><source dir='/a'/><target dir='/'/></filesystem>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'queue' of <devices/filesystem/driver>");
-        REFUSED(NULL, "<filesystem model='virtio'><source dir='/a'/><target dir='/'/></filesystem>",
-                VB_ERROR_NOT_SUPPORTED, "attribute 'model' of <devices/filesystem>");
+        REFUSED(NULL, "<filesystem model='virtio-9p'><source dir='/a'/><target dir='/'/></filesystem>",
+                VB_ERROR_NOT_SUPPORTED, "value 'virtio-9p' of attribute 'model' of <devices/filesystem>");
         REFUSED(NULL, "<sound model='pcspk'><address type='pci' bus='0' slot='5'/></sound>", VB_ERROR_NOT_SUPPORTED,
                 "address type 'pci' of <devices/sound/address>");
         REFUSED(NULL, "<sound model='ich7'/>", VB_ERROR_NOT_SUPPORTED, "'ich7'");
@@ -760,8 +758,8 @@ static void test_refuse_platform_devs(void) {
                 VB_ERROR_NOT_SUPPORTED, "<devices/panic/address>");
         REFUSED(NULL, "<panic model='isa'><address type='isa' iobase='0x10000'/></panic>",
                 VB_ERROR_INVALID_ARG, "'0x10000' of attribute 'iobase' of <devices/panic/address> is out of range");
-        REFUSED(NULL, "<vsock model='virtio-transitional'/>", VB_ERROR_NOT_SUPPORTED,
-                "value 'virtio-transitional' of attribute 'model' of <devices/vsock>");
+        REFUSED(NULL, "<vsock model='virtio-mmio'/>", VB_ERROR_NOT_SUPPORTED,
+                "value 'virtio-mmio' of attribute 'model' of <devices/vsock>");
         REFUSED(NULL, "<vsock model='virtio'><cid address='2'/></vsock>", VB_ERROR_INVALID_ARG,
                 "value '2' of attribute 'address' of <devices/vsock/cid> is reserved");
         REFUSED(NULL, "<vsock model='virtio'><cid auto='maybe'/></vsock>", VB_ERROR_INVALID_ARG,
@@ -849,8 +847,9 @@ static void test_container_filesystem(void) {
                    VB_ERROR_NOT_SUPPORTED, "attribute 'dir' of <devices/filesystem/source>");
         CT_REFUSED(NULL, NULL, "<filesystem type='file'><source/><target dir='/'/></filesystem>", VB_ERROR_XML,
                    "missing attribute 'file' of <devices/filesystem/source>");
-        CT_REFUSED(NULL, NULL, "<filesystem><source socket='/run/s'/><target dir='/'/></filesystem>",
-                   VB_ERROR_NOT_SUPPORTED, "attribute 'socket' of <devices/filesystem/source>");
+        CT_INVALID(NULL, NULL, "<filesystem><source socket='/run/s'/><target dir='/'/></filesystem>",
+                   VB_ERROR_NOT_SUPPORTED, "attribute 'socket' of <devices/filesystem/source> is only for driver "
+                   "type 'virtiofs'");
         CT_REFUSED(NULL, NULL, "<filesystem type='ram'><source usage='0'/><target dir='/t'/></filesystem>",
                    VB_ERROR_INVALID_ARG, "'usage' of <devices/filesystem/source> must be more than 0");
         CT_REFUSED(NULL, NULL, "<filesystem type='ram'><source units='MiB'/><target dir='/t'/></filesystem>",

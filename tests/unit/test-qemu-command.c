@@ -1123,6 +1123,13 @@ static bool has_spice_tls(const DomainDef *def) {
         return false;
 }
 
+static bool has_virtiofs(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_filesystems; i++)
+                if (def->filesystems[i].virtiofs)
+                        return true;
+        return false;
+}
+
 /* *ret_said gets what QEMU wrote when it refused the line (NULL otherwise). */
 static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu, bool kvm, char **ret_said) {
         _cleanup_free_ char *xml_path = NULL, *args_path = NULL, *sock = NULL, *log = NULL;
@@ -1195,6 +1202,12 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* test_qemud_net_socket.py starts guests with their peers */
                 fprintf(stderr, "  %s: not run, its interfaces need peers (a server, a vhost-user back end, a vDPA "
                         "device)\n", xml_name);
+                return 1;
+        }
+        if (has_virtiofs(def) || def->n_shmems > 0) {
+                /* QEMU connects to virtiofsd or an ivshmem-server at once, and
+                 * makes /dev/shm files: test_qemud_devices2.py starts them */
+                fprintf(stderr, "  %s: not run, its virtiofs or shmem devices need host peers\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {

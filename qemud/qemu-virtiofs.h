@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* virtiofs shares (<filesystem><driver type='virtiofs'/>) of a QEMU guest.
+ *
+ * qemu_virtiofs_validate(): libvirt's define-time rules (its qemu_validate.c):
+ * the guest's memory shared, and without <source socket=''/> (qemud runs
+ * virtiofsd) no readonly, no wrpolicy, passthrough access only; never a
+ * format, multidevs, fmode or dmode.
+ * qemu_virtiofs_socket(): RUN_DIR/ALIAS-fs.sock, where qemud's virtiofsd
+ * listens for QEMU.
+ * qemu_virtiofsd_argv(): virtiofsd's command line for a share, pure, as
+ * libvirt's: BINARY --fd=FD -o source=DIR,cache=,sandbox=,xattr,flock,
+ * posix_lock (or their no_ forms) [--thread-pool-size=N].
+ * qemu_virtiofs_find_binary(): the "binary" of QEMU's vhost-user
+ * descriptions (the DIR/NAME.json of "type": "fs"), as libvirt finds virtiofsd
+ * when <binary path=''/> is not given; NULL when none is executable.
+ * qemu_virtiofs_start(): before QEMU, for each share qemud runs: a listening
+ * socket made by qemud (QEMU's user's), virtiofsd as root in its own session
+ * on it, its output in the guest's log (log_fd). virtiofsd ends when QEMU's
+ * connection closes; qemu_virtiofs_stop() ends one QEMU never reached (its
+ * pid kept in RUN_DIR/ALIAS-fs.pid, checked to be a virtiofsd). */
+
+#include <sys/types.h>
+
+#include "domain.h"
+#include "domain-conf.h"
+
+#define QEMU_VHOST_USER_DIR "/usr/share/qemu/vhost-user"
+
+int qemu_virtiofs_validate(const DomainDef *def, const DomainFsDef *fs, ConfError *err);
+char *qemu_virtiofs_socket(const char *run_dir, const char *alias);
+int qemu_virtiofsd_argv(const DomainFsDef *fs, const char *binary, int fd, char ***ret);
+char *qemu_virtiofs_find_binary(const char *dir);
+int qemu_virtiofs_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err);
+void qemu_virtiofs_stop(Domain *d);
