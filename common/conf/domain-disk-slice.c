@@ -6,10 +6,13 @@
 
 #include "domain-conf-internal.h"
 
-static int parse_slice(DomainDiskSlice *s, xmlNodePtr n, const char *path, ConfError *err) {
+static int parse_slice(void *userdata, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainDiskSlice *s = userdata;
         _cleanup_free_ char *type = NULL;
-        int r = XML_CHECK_ATTRS(n, path, err, "type", "offset", "size");
+        int r = xml_check_unique(n, path, err); /* the schema allows one */
 
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, path, err, "type", "offset", "size");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
@@ -31,24 +34,9 @@ static int parse_slice(DomainDiskSlice *s, xmlNodePtr n, const char *path, ConfE
 }
 
 int domain_parse_disk_slices(DomainDiskSlice *s, xmlNodePtr n, const char *path, ConfError *err) {
-        int r = XML_CHECK_ATTRS(n, path, err, NULL);
+        int r = xml_parse_list(n, path, "slice", parse_slice, s, err);
 
-        if (r >= 0)
-                r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                XML_SUBPATH(sub, path, (const char *) c->name);
-
-                if (!xml_is(c, "slice"))
-                        return xml_unsupported_element(c, path, err);
-                r = xml_check_unique(c, path, err);
-                if (r >= 0)
-                        r = parse_slice(s, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 void domain_format_disk_slices(XmlWriter *w, const DomainDiskSlice *s) {

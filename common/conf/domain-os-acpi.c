@@ -3,7 +3,8 @@
  * file (the software licensing one, the only type libvirt knows). */
 #include "domain-conf-internal.h"
 
-static int parse_table(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
+static int parse_table(void *userdata, xmlNodePtr n, const char *path, ConfError *err) {
+        DomainOsDef *os = userdata;
         _cleanup_free_ char *type = NULL;
         int r;
 
@@ -25,23 +26,9 @@ static int parse_table(DomainOsDef *os, xmlNodePtr n, const char *path, ConfErro
 }
 
 int domain_parse_os_acpi(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
-        int r;
+        int r = xml_parse_list(n, path, "table", parse_table, os, err);
 
-        r = XML_CHECK_ATTRS(n, path, err, NULL);
-        if (r >= 0)
-                r = xml_check_no_text(n, path, err);
-        if (r < 0)
-                return r;
-        XML_FOREACH_ELEMENT(c, n) {
-                XML_SUBPATH(sub, path, (const char *) c->name);
-
-                if (!xml_is(c, "table"))
-                        return xml_unsupported_element(c, path, err);
-                r = parse_table(os, c, sub, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 void domain_format_os_acpi(XmlWriter *w, const DomainOsDef *os) {
