@@ -375,12 +375,15 @@ static int disk_sizes(const DomainDiskDef *disk, uint64_t *capacity, uint64_t *p
                         r = -errno;
                 *capacity = *physical = *allocated = size;
         } else {
+                /* the image may be a slice of the file: the guest sees that */
+                off_t base = disk->slice.set ? (off_t) disk->slice.offset : 0;
+
                 *physical = (uint64_t) sb.st_size;
                 *allocated = (uint64_t) sb.st_blocks * 512;
-                *capacity = *physical;
+                *capacity = disk->slice.set ? disk->slice.size : *physical;
                 if (disk->format == DOMAIN_DISK_FORMAT_QCOW2) {
                         uint8_t hdr[32];
-                        if (pread(fd, hdr, sizeof(hdr), 0) == (ssize_t) sizeof(hdr) && memcmp(hdr, "QFI\xfb", 4) == 0) {
+                        if (pread(fd, hdr, sizeof(hdr), base) == (ssize_t) sizeof(hdr) && memcmp(hdr, "QFI\xfb", 4) == 0) {
                                 uint64_t size = 0;
                                 for (int i = 24; i < 32; i++)
                                         size = size << 8 | hdr[i];

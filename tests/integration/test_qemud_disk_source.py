@@ -9,6 +9,8 @@ volume (as libvirt, which looks the pool up first): test-qemu-disk-prepare
 checks that message.
 """
 
+import dbus
+
 import virtbus_harness as h
 from test_qemud_common import Guest, dbus_error, module_env
 from test_qemud_storage import blockdev_of, qemu_argv
@@ -45,6 +47,9 @@ def test_raw_slice_is_what_qemu_serves(env):
         assert (fmt["driver"], fmt["offset"], fmt["size"]) == ("raw", 1 << 20, 2 << 20), fmt
         assert g.state()[0] == h.DomainState.RUNNING
         assert "<slice type='storage' offset='1048576' size='2097152'/>" in g.call("GetXMLDesc", 0)
+        # the guest's disk is the slice; the file is still the whole file
+        stats = h.unwrap(g.call("GetStats", dbus.UInt32(32), dbus.UInt32(0)))
+        assert (stats["block.0.capacity"], stats["block.0.physical"]) == (2 << 20, 8 << 20), stats
     finally:
         g.call("Destroy", 0)
         g.call("Undefine", 0)
