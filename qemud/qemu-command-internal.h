@@ -103,6 +103,9 @@ typedef struct QemuCmd {
         size_t n_fds;
 } QemuCmd;
 
+/* acpi-index=N of a PCI device (<acpi index=''/>), QEMU's bound checked */
+int qemu_acpi_index_prop(QemuCmd *c, json_object **o, unsigned index, const char *what);
+
 int cmd_arg(QemuCmd *c, const char *arg);
 int cmd_argf(QemuCmd *c, const char *fmt, ...) _printf_(2, 3);
 /* Adds "option" and the option string; consumes b. */

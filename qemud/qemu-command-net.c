@@ -239,6 +239,11 @@ static int build_net(QemuCmd *c, size_t i) {
                 virtio_net_props(&o, net);
         qemu_virtio_opts_props(&o, &net->virtio);
         qemu_rom_props(&o, &net->rom);
+        r = qemu_acpi_index_prop(c, &o, net->acpi_index, what);
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
         if (net->boot_order > 0)
                 prop_int(&o, "bootindex", net->boot_order);
         return cmd_device(c, o);

@@ -124,6 +124,9 @@ static int build_video(QemuCmd *c, size_t i, bool primary) {
         if (v->vhostuser)
                 prop_strf(&o, "chardev", "chr-vu-%s", what);
         qemu_virtio_opts_props(&o, &v->virtio);
+        r = qemu_acpi_index_prop(c, &o, v->acpi_index, what);
+        if (r < 0)
+                return r;
         return cmd_device(c, TAKE_PTR(o));
 }
 

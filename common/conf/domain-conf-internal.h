@@ -93,6 +93,8 @@ int domain_parse_rom(xmlNodePtr n, const char *path, DomainRomDef *rom, ConfErro
 /* <protocol type='raw'/> of a unix socket chardev: sets *raw (domain-chr.c) */
 int domain_parse_unix_protocol(xmlNodePtr n, const char *path, bool *raw, ConfError *err);
 void domain_format_rom(XmlWriter *w, const DomainRomDef *rom);
+int domain_parse_acpi_index(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err);
+void domain_format_acpi_index(XmlWriter *w, unsigned index);
 
 /* Children every device may have. */
 int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *err);
@@ -280,7 +282,6 @@ void domain_format_disk_target_guest(XmlWriter *w, const DomainDiskDef *d);
 void domain_format_disk_shape(XmlWriter *w, const DomainDiskDef *d);
 void domain_format_disk_transient(XmlWriter *w, const DomainDiskDef *d);
 void domain_format_disk_ids(XmlWriter *w, const DomainDiskDef *d);
-void domain_format_disk_acpi(XmlWriter *w, const DomainDiskDef *d);
 void domain_disk_guest_clear(DomainDiskGuestOpts *g);
 bool domain_disk_guest_own(DomainDiskGuestOpts *g);
 /* The rest of a disk's <driver> (domain-disk-driver.c). */

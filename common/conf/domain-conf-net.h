@@ -103,6 +103,7 @@ typedef struct DomainNetDef {
         unsigned driver_rx_queue_size, driver_tx_queue_size; /* virtio-net's rings, 0 = QEMU's */
         DomainVirtioOpts virtio;
         DomainRomDef rom;
+        unsigned acpi_index;   /* <acpi index=''/>, 0 = not set */
         DomainNetIp *ips;      /* <ip>: set inside a container */
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */

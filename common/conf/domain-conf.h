@@ -724,6 +724,7 @@ typedef struct DomainVideoDef {
         Tristate accel3d, accel2d; /* <acceleration accel3d='' accel2d=''/> */
         char *rendernode;      /* <acceleration rendernode=''/>: vhostuser only */
         unsigned res_x, res_y; /* <resolution x='' y=''/>; 0 = not given */
+        unsigned acpi_index;   /* <acpi index=''/>, 0 = not set */
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainVideoDef;

@@ -96,18 +96,6 @@ static int parse_transient(DomainDiskGuestOpts *g, xmlNodePtr n, const char *pat
         return 0;
 }
 
-/* <acpi index=''/>: the PCI device's name in the guest (QEMU's acpi-index). */
-static int parse_acpi(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err) {
-        int r = XML_CHECK_ATTRS(n, path, err, "index");
-
-        if (r >= 0)
-                r = xml_check_empty(n, path, err);
-        /* 0 is "not set", as for libvirt; QEMU's upper bound is checked at start */
-        if (r >= 0)
-                r = xml_attr_uint(n, path, "index", &d->acpi_index, err);
-        return r < 0 ? r : 0;
-}
-
 int domain_parse_disk_guest(DomainDiskDef *d, xmlNodePtr c, const char *path, ConfError *err) {
         DomainDiskGuestOpts *g = &d->guest;
 
@@ -124,7 +112,7 @@ int domain_parse_disk_guest(DomainDiskDef *d, xmlNodePtr c, const char *path, Co
         if (xml_is(c, "transient"))
                 return parse_transient(g, c, path, err);
         if (xml_is(c, "acpi"))
-                return parse_acpi(d, c, path, err);
+                return domain_parse_acpi_index(c, path, &d->acpi_index, err);
         return xml_unsupported_element(c, path, err);
 }
 
@@ -182,13 +170,6 @@ void domain_format_disk_transient(XmlWriter *w, const DomainDiskDef *d) {
         xw_end(w);
 }
 
-void domain_format_disk_acpi(XmlWriter *w, const DomainDiskDef *d) {
-        if (!d->acpi_index)
-                return;
-        xw_start(w, "acpi");
-        xw_attrf(w, "index", "%u", d->acpi_index);
-        xw_end(w);
-}
 
 /* <wwn>, <vendor>, <product>: after <serial>. */
 void domain_format_disk_ids(XmlWriter *w, const DomainDiskDef *d) {

@@ -793,7 +793,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         domain_format_disk_encryption(w, d, false);
         domain_format_boot_order(w, d->boot_order);
         domain_format_alias(w, d->alias, flags);
-        domain_format_disk_acpi(w, d);
+        domain_format_acpi_index(w, d->acpi_index);
         domain_format_address(w, &d->addr);
         xw_end(w);
 }

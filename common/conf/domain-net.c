@@ -283,7 +283,7 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
         static const char *const children[] = { "mac",     "source",    "model", "driver", "target", "boot",
                                                 "alias",   "address",   "guest", "ip",     "route",
                                                 "bandwidth", "rom", "script", "downscript", "backend", "mtu",
-                                                "link",    "teaming",   "coalesce", "vlan", "virtualport", "port" };
+                                                "link",    "teaming",   "coalesce", "vlan", "virtualport", "port", "acpi" };
         DomainNetDef *net;
         int r;
 
@@ -343,6 +343,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = parse_route(net, c, sub, err);
                 else if (xml_is(c, "rom"))
                         r = domain_parse_rom(c, sub, &net->rom, err);
+                else if (xml_is(c, "acpi"))
+                        r = domain_parse_acpi_index(c, sub, &net->acpi_index, err);
                 else if (!xml_is(c, "alias"))
                         r = domain_parse_net_opt(net, c, sub, err);
                 else
@@ -416,6 +418,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
         domain_format_net_tail(w, net);
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
+        domain_format_acpi_index(w, net->acpi_index);
         domain_format_rom(w, &net->rom);
         domain_format_address(w, &net->addr);
         xw_end(w);

@@ -46,3 +46,24 @@ void domain_format_rom(XmlWriter *w, const DomainRomDef *rom) {
         xw_attr(w, "file", rom->file);
         xw_end(w);
 }
+
+/* <acpi index=''/> of a PCI device: its name in the guest (QEMU's
+ * acpi-index). 0 is "not set", as for libvirt; QEMU's upper bound is
+ * checked when the command line is built. */
+int domain_parse_acpi_index(xmlNodePtr n, const char *path, unsigned *ret, ConfError *err) {
+        int r = XML_CHECK_ATTRS(n, path, err, "index");
+
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_uint(n, path, "index", ret, err);
+        return r < 0 ? r : 0;
+}
+
+void domain_format_acpi_index(XmlWriter *w, unsigned index) {
+        if (!index)
+                return;
+        xw_start(w, "acpi");
+        xw_attrf(w, "index", "%u", index);
+        xw_end(w);
+}

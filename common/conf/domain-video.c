@@ -159,7 +159,8 @@ int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError
         if (r < 0)
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
-                if (!xml_is(c, "model") && !xml_is(c, "driver") && !xml_is(c, "alias") && !xml_is(c, "address"))
+                if (!xml_is(c, "model") && !xml_is(c, "driver") && !xml_is(c, "alias") && !xml_is(c, "address") &&
+                    !xml_is(c, "acpi"))
                         return xml_unsupported_element(c, path, err);
                 XML_SUBPATH(sub, path, (const char *) c->name);
                 r = xml_check_unique(c, sub, err);
@@ -171,6 +172,8 @@ int domain_parse_video(DomainDef *def, xmlNodePtr n, const char *path, ConfError
                         r = parse_video_driver(v, c, sub, err);
                 else if (xml_is(c, "address"))
                         r = domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &v->addr, err);
+                else if (xml_is(c, "acpi"))
+                        r = domain_parse_acpi_index(c, sub, &v->acpi_index, err);
                 else
                         r = domain_parse_alias(c, sub, &v->alias, err);
                 if (r < 0)
@@ -226,6 +229,7 @@ void domain_format_video(XmlWriter *w, const DomainVideoDef *v, unsigned flags) 
                 xw_end(w);
         }
         domain_format_alias(w, v->alias, flags);
+        domain_format_acpi_index(w, v->acpi_index);
         domain_format_address(w, &v->addr);
         xw_end(w);
 }

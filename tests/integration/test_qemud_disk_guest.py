@@ -6,7 +6,8 @@ product, rotation rate, a CD-ROM's tray - is proved by the golden command
 lines of tests/data/qemu-command/ instead): <blockio> block sizes,
 <serial>, virtio-blk's queues and <acpi index>, with error_policy,
 detect_zeroes and copy_on_read on a disk the guest writes; then the same
-options on a disk hot-plugged with AttachDevice.
+options on a disk hot-plugged with AttachDevice. The <acpi index> of an
+interface and a video card is checked beside the disk's.
 """
 
 import pytest
@@ -40,6 +41,14 @@ def booted(env):
       <source mode='bind' path='{sock}'/>
       <target port='0'/>
     </serial>
+    <interface type='user'>
+      <acpi index='100'/>
+      <model type='virtio'/>
+    </interface>
+    <video>
+      <model type='cirrus'/>
+      <acpi index='1729'/>
+    </video>
 """ + extra_disk(files / "vdb.img", "vdb",
                  " error_policy='stop' rerror_policy='report' detect_zeroes='on' copy_on_read='on' queues='2'",
                  "      <serial>VBSERIAL01</serial>\n      <acpi index='7'/>\n"))
@@ -99,7 +108,10 @@ def test_guest_sees_acpi_index(env, booted):
     out = con.run("cat /sys/bus/pci/devices/*/acpi_index 2>/dev/null; echo END").decode(errors="replace")
     if "END" in out and not out.replace("END", "").split():
         pytest.skip("the guest's kernel shows no acpi_index in sysfs (no ACPI _DSM support there)")
-    assert "7" in out.split(), out
+    # the disk's, the interface's and the video card's
+    assert {"7", "100", "1729"} <= set(out.split()), out
+    xml = g.call("GetXMLDesc", 0)
+    assert "<acpi index='100'/>" in xml and "<acpi index='1729'/>" in xml
 
 
 def test_hotplugged_disk_gets_its_options(env, booted):
