@@ -67,10 +67,8 @@ static void error_props(json_object **o, const DomainDiskDriverOpts *d) {
 }
 
 int qemu_disk_device_extra_props(QemuCmd *c, const DomainDiskDef *disk, DomainDiskBus bus, json_object **o) {
-        /* QEMU's own bound, found at start rather than by the guest's firmware */
-        if (disk->acpi_index > 16383)
-                return cmd_fail(c, -EINVAL, "disk %s: acpi index %u is more than QEMU's 16383", disk->dst,
-                                disk->acpi_index);
+        char what[64];
+
         identity_props(o, &disk->guest);
         shape_props(o, &disk->guest);
         error_props(o, &disk->drv);
@@ -83,10 +81,9 @@ int qemu_disk_device_extra_props(QemuCmd *c, const DomainDiskDef *disk, DomainDi
                 if (disk->drv.queue_size)
                         prop_int(o, "queue-size", disk->drv.queue_size);
                 qemu_virtio_opts_props(o, &disk->drv.virtio);
-                if (disk->acpi_index)
-                        prop_int(o, "acpi-index", disk->acpi_index);
         }
-        return 0;
+        snprintf(what, sizeof(what), "disk %s", disk->dst);
+        return qemu_acpi_index_prop(c, o, bus == DOMAIN_DISK_BUS_VIRTIO ? disk->acpi_index : 0, what);
 }
 
 /* On the format node: zero detection (unmap only where discards reach the
