@@ -415,6 +415,10 @@ def test_virsh_migrate_p2p_copy_storage_all_back(hosts):
     import filecmp
     a, b = hosts
     disk_a, disk_b = a.root / "pcs.raw", b.root / "pcs.raw"
+    # the guest test_migrate3_copy_storage_all left writing on B; if QEMU's
+    # TCG bug crashed it there, it rebooted without its writer: say so
+    n = len(markers(disk_b))
+    writes_go_on(lambda: len(markers(disk_b)) > n + 2, "the guest still writing on B", b.qemu_log_dir / "pcs.log", "B")
     xml = b.root / "pcs-to-a.xml"
     xml.write_text(moved_xml(b, a, "pcs"))
     args = ("migrate", "--live", "--p2p", "--copy-storage-all", "--persistent", "--undefinesource", "--xml", xml,
