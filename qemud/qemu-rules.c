@@ -330,10 +330,11 @@ static bool x86_page_size(uint64_t kib) {
         return kib == 0 || kib == 4 || kib == 2048 || kib == 1048576;
 }
 
-/* A <page nodeset=''> names guest NUMA nodes: a guest without <numa> has node 0. */
+/* A <page nodeset=''> names guest NUMA nodes: a guest without <numa> has
+ * none to name, not even node 0 (libvirt's "hugepages: node 0 not found"). */
 static int rule_hugepage_nodes(const DomainDef *def, ConfError *err) {
         const DomainMemoryBackingDef *mb = &def->memory_backing;
-        size_t nodes = def->cpu.n_cells ? def->cpu.n_cells : 1;
+        size_t nodes = def->cpu.n_cells;
 
         for (size_t i = 0; i < mb->n_pages; i++) {
                 const DomainHugepage *p = &mb->pages[i];
