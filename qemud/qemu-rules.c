@@ -350,8 +350,11 @@ static int rule_hugepage_nodes(const DomainDef *def, ConfError *err) {
                                            p->nodeset);
                 for (int n = (int) nodes; n < CPU_SETSIZE; n++)
                         if (CPU_ISSET(n, &set))
-                                return xml_err_invalid(err, "hugepages: node %d not found (the guest has %zu "
-                                                       "NUMA node%s)", n, nodes, nodes == 1 ? "" : "s");
+                                return nodes ? xml_err_invalid(err, "hugepages: node %d not found (the guest "
+                                                               "has %zu NUMA node%s)", n, nodes,
+                                                               nodes == 1 ? "" : "s")
+                                             : xml_err_invalid(err, "hugepages: node %d not found (the guest "
+                                                               "has no <cpu><numa> cells)", n);
         }
         return 0;
 }

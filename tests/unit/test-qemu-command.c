@@ -5,6 +5,7 @@
  * (with TCG instead of KVM when /dev/kvm does not open, or when
  * QEMU_COMMAND_TEST_TCG is set). */
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -981,17 +982,43 @@ static int free_tcp_port(int from) {
         return -EADDRINUSE;
 }
 
-/* The golden ports (5901, 5905...) may be taken on this host, by another
- * test or a real guest: move -vnc and -spice to free ones. */
+/* ",key=N" of a display's option string moved to a free port from *base. */
+static int move_port_opt(char **arg, const char *key, int *base) {
+        _cleanup_free_ char *pat = NULL;
+        char *at, *n = NULL;
+        int port;
+
+        if (asprintf(&pat, ",%s=", key) < 0)
+                return -ENOMEM;
+        at = strstr(*arg, pat);
+        if (!at || !isdigit((unsigned char) at[strlen(pat)]))
+                return 0;
+        if ((port = free_tcp_port(*base)) < 0)
+                return port;
+        *base = port + 1;
+        at += strlen(pat);
+        if (asprintf(&n, "%.*s%d%s", (int) (at - *arg), *arg, port, at + strspn(at, "0123456789")) < 0)
+                return -ENOMEM;
+        free_and_replace_str(arg, n);
+        return 0;
+}
+
+/* The golden ports (5901, 5905, a websocket's 5705...) may be taken on this
+ * host, by another test or a real guest: move -vnc and -spice to free ones. */
 static int move_display_ports(char **argv) {
         int base = 20000 + (int) (getpid() % 20000);
 
         for (size_t i = 1; argv[i] && argv[i + 1]; i++) {
                 char *a = argv[i + 1], *n = NULL;
-                int port = free_tcp_port(base);
+                int port, r;
 
                 if (!streq(argv[i], "-vnc") && !(streq(argv[i], "-spice") && strncmp(a, "port=", 5) == 0))
                         continue;
+                if ((r = move_port_opt(&argv[i + 1], "websocket", &base)) < 0 ||
+                    (r = move_port_opt(&argv[i + 1], "tls-port", &base)) < 0)
+                        return r;
+                a = argv[i + 1];
+                port = free_tcp_port(base);
                 /* no TCP port: -vnc none, -vnc unix:PATH */
                 if (streq(argv[i], "-vnc") && (strncmp(a, "none", 4) == 0 || strncmp(a, "unix:", 5) == 0))
                         continue;

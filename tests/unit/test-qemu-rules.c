@@ -162,10 +162,10 @@ static const RuleCase cases[] = {
         /* hugepages and node sets */
         { "hugepages on a guest node that does not exist", NULL, NULL,
           "<memoryBacking><hugepages><page size='2048' unit='KiB' nodeset='1'/></hugepages></memoryBacking>", NULL,
-          VB_ERROR_INVALID_ARG, "hugepages: node 1 not found (the guest has 1 NUMA node)" },
-        { "hugepages on guest node 0", NULL, NULL,
+          VB_ERROR_INVALID_ARG, "hugepages: node 1 not found (the guest has no <cpu><numa> cells)" },
+        { "hugepages on node 0 of a guest without NUMA cells", NULL, NULL,
           "<memoryBacking><hugepages><page size='2048' unit='KiB' nodeset='0'/></hugepages></memoryBacking>", NULL,
-          NULL, NULL },
+          VB_ERROR_INVALID_ARG, "hugepages: node 0 not found" },
         { "hugepages of 5 MiB", NULL, NULL,
           "<memoryBacking><hugepages><page size='5' unit='MiB'/></hugepages></memoryBacking>", NULL,
           NS, "hugepage size 5120 KiB does not exist on x86" },
