@@ -23,6 +23,7 @@ import pytest
 import virtbus_harness as h
 import test_qemud_device as tdev
 import test_qemud_network as tnet
+from test_qemud_network import _logs, env  # noqa: F401 - the network test env and its logs, shared
 from test_qemud_common import dbus_error, xmllint_relaxng
 
 pytestmark = pytest.mark.timeout(400)
@@ -65,22 +66,6 @@ def guest_queues(con, nic_mac):
         if len(w) >= 3 and w[0] == "NIC" and w[2] == nic_mac:
             return w[1], sorted(w[3:])
     return None, None
-
-
-@pytest.fixture(scope="module")
-def env(guest):
-    e = tnet.Env(guest)
-    try:
-        yield e
-    finally:
-        e.close()
-
-
-@pytest.fixture(autouse=True)
-def _logs(env):
-    env.register_logs()
-    yield
-    env.register_logs()
 
 
 @pytest.fixture(scope="module")

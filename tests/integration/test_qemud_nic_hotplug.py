@@ -28,6 +28,7 @@ import pytest
 import virtbus_harness as h
 import test_qemud_device as tdev
 import test_qemud_network as tnet
+from test_qemud_network import _logs, env  # noqa: F401 - the network test env and its logs, shared
 from test_qemud_common import dbus_error
 
 pytestmark = pytest.mark.timeout(400)
@@ -81,22 +82,6 @@ class Nic:
                 qmp.close()
         finally:
             self.env.qemud.start()
-
-
-@pytest.fixture(scope="module")
-def env(guest):
-    e = tnet.Env(guest)
-    try:
-        yield e
-    finally:
-        e.close()
-
-
-@pytest.fixture(autouse=True)
-def _logs(env):
-    env.register_logs()
-    yield
-    env.register_logs()
 
 
 @pytest.fixture(scope="module")
