@@ -142,13 +142,6 @@ static int make_nodes(const NodeList *l) {
 
 /* ---- the child's new /dev ------------------------------------------------ */
 
-static bool strv_has(char *const *l, const char *s) {
-        for (size_t i = 0; l && l[i]; i++)
-                if (streq(l[i], s))
-                        return true;
-        return false;
-}
-
 /* What the host mounts right below /dev ("/dev/pts", "/dev/shm"), each
  * once, in the order of the mountinfo text. */
 int confine_ns_dev_submounts(const char *mountinfo, char ***ret) {
@@ -161,7 +154,7 @@ int confine_ns_dev_submounts(const char *mountinfo, char ***ret) {
 
                 /* id parent major:minor root MOUNTPOINT options ... */
                 if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1 && below_dev(mnt) && !strchr(mnt + 5, '/') &&
-                    !strchr(mnt, '\\') && !strv_has(l, mnt) && strv_extend(&l, mnt) < 0)
+                    !strchr(mnt, '\\') && !strv_contains(l, mnt) && strv_extend(&l, mnt) < 0)
                         return -ENOMEM;
                 line = eol ? eol + 1 : NULL;
         }

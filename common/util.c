@@ -300,6 +300,13 @@ size_t strv_length(char *const *l) {
         return n;
 }
 
+bool strv_contains(char *const *l, const char *s) {
+        for (size_t i = 0; l && s && l[i]; i++)
+                if (streq(l[i], s))
+                        return true;
+        return false;
+}
+
 int strv_consume(char ***l, char *s) {
         size_t n = strv_length(*l);
         char **nl;

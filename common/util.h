@@ -69,6 +69,7 @@ bool endswith(const char *s, const char *suffix);
 const char *strrstr(const char *haystack, const char *needle);
 
 size_t strv_length(char *const *l);
+bool strv_contains(char *const *l, const char *s);
 /* Appends a copy (strv_extend) or takes ownership (strv_consume). */
 int strv_extend(char ***l, const char *s);
 int strv_consume(char ***l, char *s);

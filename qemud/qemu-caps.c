@@ -55,15 +55,6 @@ const char *qemu_caps_canonical_machine(const QemuCaps *caps, const char *machin
 
 /* Linear on purpose: callers (and tests) may build a QemuCaps by hand, in
  * any order, and a few hundred strcmp() are nothing next to starting QEMU. */
-static bool strv_contains(char *const *l, const char *s) {
-        if (!l || !s)
-                return false;
-        for (; *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-
 bool qemu_caps_has_device(const QemuCaps *caps, const char *type) {
         return caps && strv_contains(caps->device_types, type);
 }

@@ -449,13 +449,6 @@ static bool model_usable(const QemuCaps *caps, const char *model) {
         return qemu_caps_cpu_model_usable(caps, model);
 }
 
-static bool strv_has(char *const *l, const char *s) {
-        for (; l && *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-
 static char **strv_dup(char *const *l) {
         char **copy = NULL;
 
@@ -592,7 +585,7 @@ int qemu_node_compare(const QemuCaps *caps, const HostCpu *host, const char *xml
                 return 0;
         }
         for (char **f = g.required; f && *f; f++)
-                if (!strv_has(host->flags, *f) && strv_extend(&missing, *f) < 0)
+                if (!strv_contains(host->flags, *f) && strv_extend(&missing, *f) < 0)
                         return -ENOMEM;
         if (missing) {
                 _cleanup_free_ char *list = strv_join(missing, ",");
@@ -602,7 +595,7 @@ int qemu_node_compare(const QemuCaps *caps, const HostCpu *host, const char *xml
                 return 0;
         }
         for (char **f = g.forbidden; f && *f; f++)
-                if (strv_has(host->flags, *f)) {
+                if (strv_contains(host->flags, *f)) {
                         *result = CPU_COMPARE_INCOMPATIBLE;
                         if (asprintf(why, "Host CPU provides forbidden features: %s", *f) < 0)
                                 *why = NULL;
@@ -661,7 +654,7 @@ int qemu_node_baseline(const QemuCaps *caps, char *const *xmls, uint32_t flags, 
                 else {
                         char **keep = NULL;
                         for (char **f = common; f && *f; f++)
-                                if (strv_has(g.required, *f) && strv_extend(&keep, *f) < 0) {
+                                if (strv_contains(g.required, *f) && strv_extend(&keep, *f) < 0) {
                                         strv_free(keep);
                                         return -ENOMEM;
                                 }

@@ -337,13 +337,6 @@ static void finish_delete(Domain *d, const char *name, SnapshotCommitPlan *p) {
                           name);
 }
 
-static bool strv_has(char **l, const char *s) {
-        for (size_t i = 0; l && s && l[i]; i++)
-                if (streq(l[i], s))
-                        return true;
-        return false;
-}
-
 /* The merged overlays' nodes that the monitor made stay until deleted:
  * the next overlay on the disk could not be put on top otherwise. */
 static void on_recover_nodes(QemuMonitor *mon, json_object *result, const char *error_class,
@@ -356,7 +349,7 @@ static void on_recover_nodes(QemuMonitor *mon, json_object *result, const char *
                 const char *node, *drv;
                 size_t len;
 
-                if (!json_object_object_get_ex(e, "file", &v) || !strv_has(tops, json_object_get_string(v)) ||
+                if (!json_object_object_get_ex(e, "file", &v) || !strv_contains(tops, json_object_get_string(v)) ||
                     !json_object_object_get_ex(e, "drv", &v) || !(drv = json_object_get_string(v)) ||
                     streq(drv, "file") || !json_object_object_get_ex(e, "node-name", &v))
                         continue;

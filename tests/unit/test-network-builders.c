@@ -27,13 +27,6 @@ static int strcmp_ptr(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-static bool strv_contains(char **l, const char *s) {
-        for (; l && *l; l++)
-                if (streq(*l, s))
-                        return true;
-        return false;
-}
-
 static int list_files(const char *suffix, char ***ret) {
         _cleanup_(closedirp) DIR *d = opendir(data_dir());
         _cleanup_strv_free_ char **l = NULL;
