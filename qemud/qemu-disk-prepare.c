@@ -176,6 +176,14 @@ static int make_transient_overlay(const DomainDef *live, DomainDiskDef *disk, Co
         return 0;
 }
 
+/* After a restart: the overlays the live state says this run made are
+ * ours to remove (never one that was there before the start). */
+void qemu_disk_transient_mark(DomainDef *live, char **dsts) {
+        for (size_t i = 0; live && i < live->n_disks; i++)
+                if (live->disks[i].guest.transient && strv_contains(dsts, live->disks[i].dst))
+                        live->disks[i].guest.transient_overlay = true;
+}
+
 void qemu_disk_transient_remove(DomainDef *live) {
         for (size_t i = 0; live && i < live->n_disks; i++) {
                 DomainDiskDef *disk = &live->disks[i];

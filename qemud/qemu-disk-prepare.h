@@ -17,3 +17,4 @@ int qemu_disk_prepare(DomainDef *live, unsigned confine_flags, ConfError *err);
  * QEMU is gone). Pure. */
 char *qemu_disk_transient_overlay(const DomainDef *def, const DomainDiskDef *disk);
 void qemu_disk_transient_remove(DomainDef *live);
+void qemu_disk_transient_mark(DomainDef *live, char **dsts);

@@ -29,6 +29,10 @@ typedef struct QemuDomain {
          * QEMU 7.2 aborts when a vCPU is plugged after that. Kept in the
          * live state. */
         bool vcpu_unplugged;
+        /* The targets of the transient disks whose overlay this run made,
+         * read from the live state after a restart (qemu-status.c): the
+         * live definition, read after, is marked from it at the stop. */
+        char **transient_overlays;
         QemuAgent *agent;         /* the guest agent's connection, once used (qemu-agent-cmds.c) */
         bool agent_dying;         /* the domain is being freed: agent answers go nowhere */
         /* The vCPU threads the statistics found (qemu-stats.c), for the

@@ -138,6 +138,7 @@ static void domain_done(Domain *d) {
         qemu_chains_done(d);
         free(q->monitor_path);
         strv_free(q->start_argv);
+        strv_free(q->transient_overlays);
         free(q->vcpu_tids);
         qemu_perf_free(d);
         qemu_secrets_done(d);

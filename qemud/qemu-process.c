@@ -163,6 +163,8 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
         qemu_virtiofs_stop(d);
+        qemu_disk_transient_mark(d->live, q->transient_overlays);
+        q->transient_overlays = strv_free_null(q->transient_overlays);
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);

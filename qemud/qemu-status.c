@@ -22,17 +22,52 @@
  * line names (the file, or a search of /proc while QEMU has not written it
  * yet). */
 
+/* <transient-overlay dst='vda'/>: a transient disk's overlay this run made. */
+static char *transient_overlays_format(Domain *d) {
+        _cleanup_free_ char *s = strdup("");
+
+        for (size_t i = 0; s && d->live && i < d->live->n_disks; i++) {
+                const DomainDiskDef *disk = &d->live->disks[i];
+                _cleanup_free_ char *dst = NULL;
+                char *n;
+
+                if (!disk->guest.transient_overlay)
+                        continue;
+                dst = domain_status_escape(disk->dst);
+                if (!dst || asprintf(&n, "%s  <transient-overlay dst='%s'/>\n", s, dst) < 0)
+                        return NULL;
+                free_and_replace_str(&s, n);
+        }
+        return TAKE_PTR(s);
+}
+
+static void transient_overlays_parse(Domain *d, xmlNodePtr root) {
+        QemuDomain *q = qemu_domain(d);
+
+        for (xmlNodePtr c = root->children; c; c = c->next) {
+                xmlChar *dst;
+
+                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "transient-overlay"))
+                        continue;
+                dst = xmlGetProp(c, (const xmlChar *) "dst");
+                if (dst)
+                        (void) strv_extend(&q->transient_overlays, (const char *) dst);
+                xmlFree(dst);
+        }
+}
+
 int qemu_status_format(Domain *d, char **ret) {
         _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path), *jobs = NULL;
+        _cleanup_free_ char *overlays = transient_overlays_format(d);
 
         /* the live XML written next shows each disk's chain: read once;
          * storaged hears of it when it changed */
         qemu_blockjob_fill_chains(d);
         qemu_chains_changed(d);
-        if (!monitor || qemu_blockjob_status_format(d, &jobs) < 0 ||
-            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s", monitor,
+        if (!monitor || !overlays || qemu_blockjob_status_format(d, &jobs) < 0 ||
+            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s", monitor,
                      qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs,
-                     qemu_migrate_status_format(d)) < 0)
+                     qemu_migrate_status_format(d), overlays) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -54,6 +89,7 @@ int qemu_status_parse(Domain *d, xmlNodePtr root) {
         int r;
 
         parse_vcpus(d, root);
+        transient_overlays_parse(d, root);
         qemu_migrate_status_parse(d, root);
         r = qemu_blockjob_status_parse(d, root);
         if (r < 0)

@@ -10,6 +10,8 @@ options on a disk hot-plugged with AttachDevice. The <acpi index> of an
 interface and a video card is checked beside the disk's.
 """
 
+import signal
+
 import pytest
 
 import virtbus_harness as h
@@ -168,6 +170,38 @@ def test_transient_disk_discards_what_the_guest_wrote(env):
     assert image.read_bytes().startswith(b"ORIGINAL\n")
     assert not overlay.exists()
     g.call("Undefine", 0)
+
+
+def test_transient_overlay_removed_after_a_qemud_restart(env):
+    """qemud SIGKILLed while a guest with a transient disk runs: the live
+    state says the overlay is this run's, so the stop after the restart
+    removes it, and the next start makes a fresh one."""
+    files = env.root / "transient-restart"
+    files.mkdir(exist_ok=True)
+    image = files / "base.img"
+    image.write_bytes(b"\0" * (1 << 20))
+    overlay = files / "base.img.TRANSIENT-transrestart"
+    extra = f"""    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{image}'/>
+      <target dev='vdb' bus='virtio'/>
+      <transient/>
+    </disk>
+"""
+    xml = h.guest_domain_xml(env.guest, "transrestart", nic=None, extra_devices=extra)
+    g = Guest(env, env.call("DomainDefineXML", xml), "transrestart")
+    g.call("Create", 1)  # paused: the guest need not boot
+    try:
+        assert overlay.exists()
+        env.qemud.restart(signal.SIGKILL)
+        g.call("Destroy", 0)
+        assert not overlay.exists()
+        g.call("Create", 1)
+        assert overlay.exists()
+    finally:
+        g.call("Destroy", 0)
+        g.call("Undefine", 0)
+    assert not overlay.exists()
 
 
 def test_dir_disk_is_a_fat_image_of_the_directory(env):
