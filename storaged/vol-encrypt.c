@@ -28,12 +28,55 @@ int vol_encrypt_check(const StorageVolDef *vdef, bool clone, ConfError *err) {
         if (!e->has_secret)
                 return conf_fail(err, VB_ERROR_XML,
                                  "<encryption format='luks'> needs a <secret type='passphrase'> to create the volume");
-        if (clone)
-                return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "an encrypted clone is not supported");
         if (vdef->backing_path)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "an encrypted volume with a backingStore is not supported");
         if (vdef->nocow && vdef->format != STORAGE_FORMAT_QCOW2)
                 return conf_fail(err, VB_ERROR_NOT_SUPPORTED, "nocow is not supported for an encrypted raw volume");
+        return 0;
+}
+
+/* "driver=...,file.filename=PATH,...": an image-opts string, where a comma
+ * of the path is doubled. */
+static char *target_image_opts(const VolRequest *req) {
+        bool qcow2 = req->def->format == STORAGE_FORMAT_QCOW2;
+        _cleanup_free_ char *path = calloc(2 * strlen(req->path) + 1, 1);
+        char *s, *o;
+
+        if (!path)
+                return NULL;
+        o = path;
+        for (const char *p = req->path; *p; p++) {
+                if (*p == ',')
+                        *o++ = ',';
+                *o++ = *p;
+        }
+        if (asprintf(&s, "driver=%s,file.filename=%s,%skey-secret=" SECRET_ID, qcow2 ? "qcow2" : "luks", path,
+                     qcow2 ? "encrypt." : "") < 0)
+                return NULL;
+        return s;
+}
+
+int vol_encrypt_convert_argv(const VolRequest *req, const char *secret_file, const char *argv[], size_t max,
+                             char **ret_object, char **ret_target) {
+        size_t n = 0;
+
+        if (max < 13)
+                return -E2BIG;
+        if (asprintf(ret_object, "secret,id=" SECRET_ID ",file=%s", secret_file) < 0 ||
+            !(*ret_target = target_image_opts(req)))
+                return -ENOMEM;
+        argv[n++] = "qemu-img";
+        argv[n++] = "convert";
+        argv[n++] = "-n";
+        argv[n++] = "--object";
+        argv[n++] = *ret_object;
+        argv[n++] = "-f";
+        argv[n++] = storage_format_to_string(req->src_format == STORAGE_FORMAT_NONE ? STORAGE_FORMAT_RAW
+                                                                                  : req->src_format);
+        argv[n++] = req->src_path;
+        argv[n++] = "--target-image-opts";
+        argv[n++] = *ret_target;
+        argv[n] = NULL;
         return 0;
 }
 
@@ -94,6 +137,22 @@ static int write_secret(const VolRequest *req, char **ret, ConfError *err) {
         return 0;
 }
 
+/* A clone: the source's data into the encrypted volume just made. */
+static int run_convert(Job *j, VolRequest *req, const char *secret_file, ConfError *err) {
+        _cleanup_free_ char *object = NULL, *target = NULL;
+        const char *argv[16];
+        int r;
+
+        r = vol_encrypt_convert_argv(req, secret_file, argv, ELEMENTSOF(argv), &object, &target);
+        if (r < 0)
+                return conf_fail(err, VB_ERROR_NO_MEMORY, "cannot build the qemu-img command: %s", strerror(-r));
+        job_set_total(j, req->src_capacity);
+        r = command_run(j, argv, NULL, err);
+        if (r >= 0)
+                job_add_done(j, req->src_capacity);
+        return r;
+}
+
 static int run_create(Job *j, VolRequest *req, const char *secret_file, ConfError *err) {
         _cleanup_free_ char *opts = NULL, *object = NULL, *size = NULL;
         const char *argv[16];
@@ -128,6 +187,8 @@ int vol_encrypt_create(Job *j, VolRequest *req, ConfError *err) {
         if (r < 0)
                 return r;
         r = run_create(j, req, secret_file, err);
+        if (r >= 0 && req->src_path)
+                r = run_convert(j, req, secret_file, err);
         (void) unlink(secret_file);
         if (r >= 0)
                 r = vol_file_finish(req, req->def->format == STORAGE_FORMAT_QCOW2 ? STORAGE_FORMAT_QCOW2

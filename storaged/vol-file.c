@@ -323,6 +323,21 @@ static int clone_convert(Job *j, VolRequest *req, StorageFormat format, ConfErro
         return command_run_full(j, argv, on_convert_output, &progress, NULL, err);
 }
 
+static int clone_encrypted(Job *j, VolRequest *req, ConfError *err) {
+        StorageVolDef *d = req->def;
+        int r;
+
+        if (req->flags & 2 /* REFLINK */)
+                return conf_fail(err, VB_ERROR_INVALID_ARG, "a reflink clone cannot be encrypted: it shares the "
+                                 "source's plain blocks");
+        if (!d->has_capacity || d->capacity < req->src_capacity) {
+                d->capacity = req->src_capacity;
+                d->has_capacity = true;
+        }
+        r = vol_encrypt_create(j, req, err);
+        return r < 0 ? r : vol_file_refresh(j, req, err);
+}
+
 int vol_file_clone(Job *j, VolRequest *req, ConfError *err) {
         StorageVolDef *d = req->def;
         StorageFormat format = d->format != STORAGE_FORMAT_NONE ? d->format : req->src_format;
@@ -333,6 +348,8 @@ int vol_file_clone(Job *j, VolRequest *req, ConfError *err) {
                 format = STORAGE_FORMAT_RAW;
         if (access(req->path, F_OK) == 0)
                 return conf_fail(err, VB_ERROR_STORAGE_VOL_EXISTS, "'%s' exists already", req->path);
+        if (d->encryption.format != STORAGE_ENC_NONE)
+                return clone_encrypted(j, req, err);
         if (req->flags & 2 /* REFLINK */) {
                 if (format != (req->src_format == STORAGE_FORMAT_NONE ? STORAGE_FORMAT_RAW : req->src_format))
                         return conf_fail(err, VB_ERROR_INVALID_ARG, "a reflink clone keeps the format '%s'",

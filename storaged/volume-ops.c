@@ -403,6 +403,9 @@ int volume_create_async(Pool *p, const char *xml, unsigned flags, Volume *src, s
                 return r;
         if (src && (r = volume_check_idle(src, "clone", error)) < 0)
                 return r;
+        if (src && src->info.encryption.format != STORAGE_ENC_NONE)
+                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "cloning the encrypted volume '%s' is not "
+                                     "supported: storaged would need its passphrase too", src->name);
         path = b->vol_path(p->def, def->name);
         if (!path)
                 return -ENOMEM;

@@ -174,3 +174,52 @@ def test_virsh_vol_create_encrypted(env, bus, vroot):
         assert not (s.target / "w.raw").exists()
     finally:
         proxy.stop()
+
+
+def qemu_io_read_pattern(path, fmt, passphrase, offset):
+    """Reads 64 KiB at offset through the passphrase, checking QEMU's
+    pattern 0x5a there (qemu-io -P)."""
+    sec = f"secret,id=s0,data={passphrase.decode()}"
+    opts = (f"driver=qcow2,file.filename={path},encrypt.key-secret=s0" if fmt == "qcow2"
+            else f"driver=luks,file.filename={path},key-secret=s0")
+    return subprocess.run(["qemu-io", "--object", sec, "--image-opts", opts, "-c", f"read -P 0x5a {offset} 64k"],
+                          capture_output=True, text=True)
+
+
+def test_clone_into_encrypted_volumes(env, vroot):
+    """CreateXMLFrom with <encryption> on the new volume: made empty with
+    the source's size (or the larger one asked), then the source's data
+    converted into it through the passphrase, as libvirt does. A reflink
+    clone cannot be encrypted, and an encrypted source is refused by name:
+    nothing is made either way."""
+    s = env
+    src = s.target / "plain.raw"
+    plain = s.create_vol(s.pool_path, vol_xml("plain.raw", 4 * MiB, "raw"))
+    subprocess.run(["qemu-io", "-f", "raw", "-c", "write -P 0x5a 1M 64k", str(src)], check=True,
+                   capture_output=True)
+    luks = s.pool(s.pool_path, "StorageVolCreateXMLFrom",
+                  vol_xml("c.raw", 0, "raw", extra_target=enc(f"uuid='{UUID_VOL}'")).replace(
+                      "<capacity unit='bytes'>0</capacity>", ""), str(src), 0)
+    qcow = s.pool(s.pool_path, "StorageVolCreateXMLFrom",
+                  vol_xml("c.qcow2", 8 * MiB, "qcow2", extra_target=enc("usage='/by/usage'")), str(src), 0)
+    assert img_info(s.target / "c.raw")["format"] == "luks"
+    assert img_info(s.target / "c.raw")["virtual-size"] == 4 * MiB
+    assert img_info(s.target / "c.qcow2")["encrypted"] is True
+    assert img_info(s.target / "c.qcow2")["virtual-size"] == 8 * MiB
+    for name, fmt in (("c.raw", "raw"), ("c.qcow2", "qcow2")):
+        r = qemu_io_read_pattern(s.target / name, fmt, PASS, "1M")
+        assert r.returncode == 0 and "Pattern verification failed" not in r.stdout, r.stdout + r.stderr
+    assert vol_enc(s.vol_xml(luks)) == ("raw", "luks", {"type": "passphrase", "uuid": UUID_VOL})
+    assert vol_enc(s.vol_xml(qcow))[:2] == ("qcow2", "luks")
+    assert list((vroot / "run/virtbus/storage/secrets").iterdir()) == []
+
+    with expect_dbus_error(ERR + "InvalidArg") as e:
+        s.pool(s.pool_path, "StorageVolCreateXMLFrom",
+               vol_xml("r.raw", 4 * MiB, "raw", extra_target=enc(f"uuid='{UUID_VOL}'")), str(src), 2)  # REFLINK
+    assert "reflink" in e.message
+    with expect_dbus_error(ERR + "NotSupported") as e:
+        s.pool(s.pool_path, "StorageVolCreateXMLFrom", vol_xml("d.raw", 4 * MiB, "raw"),
+               str(s.target / "c.raw"), 0)
+    assert "'c.raw'" in e.message
+    assert sorted(p.name for p in s.target.iterdir()) == ["c.qcow2", "c.raw", "plain.raw"]
+    assert s.vol(plain, "GetInfo", 0)[1] == 4 * MiB
