@@ -173,6 +173,28 @@ static void test_encrypt_argv(void) {
                          "/p/v.raw 4096");
 }
 
+/* qemu-img convert into an encrypted clone: a comma of the path doubled. */
+static void test_encrypt_convert_argv(void) {
+        StorageVolDef def = { .format = STORAGE_FORMAT_QCOW2 };
+        VolRequest req = { .path = (char *) "/p/a,b.qcow2", .def = &def, .src_path = (char *) "/p/src.img",
+                           .src_format = STORAGE_FORMAT_NONE };
+        _cleanup_free_ char *object = NULL, *target = NULL, *qcow2 = NULL, *raw = NULL;
+        const char *argv[16];
+
+        CHECK(vol_encrypt_convert_argv(&req, "/run/s/vol-x", argv, ELEMENTSOF(argv), &object, &target) == 0);
+        qcow2 = strv_join((char **) argv, " ");
+        CHECK_STREQ(qcow2, "qemu-img convert -n --object secret,id=sec0,file=/run/s/vol-x -f raw /p/src.img "
+                           "--target-image-opts driver=qcow2,file.filename=/p/a,,b.qcow2,encrypt.key-secret=sec0");
+        object = mfree(object), target = mfree(target);
+        def.format = STORAGE_FORMAT_RAW;
+        req.path = (char *) "/p/v.raw";
+        req.src_format = STORAGE_FORMAT_QCOW2;
+        CHECK(vol_encrypt_convert_argv(&req, "/run/s/vol-y", argv, ELEMENTSOF(argv), &object, &target) == 0);
+        raw = strv_join((char **) argv, " ");
+        CHECK_STREQ(raw, "qemu-img convert -n --object secret,id=sec0,file=/run/s/vol-y -f qcow2 /p/src.img "
+                         "--target-image-opts driver=luks,file.filename=/p/v.raw,key-secret=sec0");
+}
+
 static void test_resolve_backing(void) {
         _cleanup_free_ char *a = image_resolve_backing("/pool/vm.qcow2", "base.img");
         _cleanup_free_ char *b = image_resolve_backing("/pool/vm.qcow2", "/other/base.img");
@@ -408,5 +430,5 @@ static void test_cleanup(void) {
         CHECK(process_run(argv, NULL, NULL) == 0);
 }
 
-UNIT_TESTS(test_setup, test_header_parse, test_luks_headers, test_encrypt_argv, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale,
+UNIT_TESTS(test_setup, test_header_parse, test_luks_headers, test_encrypt_argv, test_encrypt_convert_argv, test_resolve_backing, test_declared_raw_wins, test_chain, test_stale,
            test_key_encoding, test_lvs, test_mountinfo, test_qemu_img_output, test_cleanup)
