@@ -238,6 +238,9 @@ static bool has_secrets(const DomainDef *def) {
         for (size_t i = 0; i < def->n_tpms; i++)
                 if (def->tpms[i].secret)
                         return true;
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].iscsi && def->hostdevs[i].iscsi->auth)
+                        return true;
         return false;
 }
 
