@@ -446,6 +446,11 @@ int domain_parse_hub(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
 void domain_format_hub(XmlWriter *w, const DomainHubDef *hub, unsigned flags);
 void domain_hub_clear(DomainHubDef *hub);
 bool domain_hub_own(DomainHubDef *hub);
+/* <devices><lease> (domain-lease.c). */
+int domain_parse_lease(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_lease(XmlWriter *w, const DomainLeaseDef *l);
+void domain_lease_clear(DomainLeaseDef *l);
+bool domain_lease_own(DomainLeaseDef *l);
 
 int domain_parse_sound(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_sound(XmlWriter *w, const DomainSoundDef *s, unsigned flags);

@@ -242,6 +242,30 @@ static void test_hostdev_iscsi(void) {
                 CHECK(copy->hostdevs[0].iscsi->net->name != def->hostdevs[0].iscsi->net->name);
 }
 
+/* <lease>: libvirt's order, the offset only when given, the resource lockd
+ * holds ("<target>/<lockspace>/<key>") or none for a relative target. */
+static void test_lease(void) {
+        static const char xml[] =
+                "<domain type='kvm'><name>l</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+                "<lease><target path='/var/lib/l'/><key>k1</key><lockspace>s</lockspace></lease>"
+                "<lease><lockspace>s</lockspace><key>k2</key><target path='rel' offset='512'/></lease>"
+                "</devices></domain>";
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *out = NULL, *res = NULL;
+        ConfError err = {};
+
+        CHECK(domain_def_parse(xml, 0, &def, &err) == 0);
+        if (!def || def->n_leases != 2)
+                return;
+        CHECK(domain_def_format(def, 0, &out) == 0);
+        CHECK(out && strstr(out, "<lease>\n      <lockspace>s</lockspace>\n      <key>k1</key>\n"
+                            "      <target path='/var/lib/l'/>\n    </lease>\n"));
+        CHECK(out && strstr(out, "<target path='rel' offset='512'/>"));
+        res = domain_lease_resource(&def->leases[0]);
+        CHECK_STREQ(res, "/var/lib/l/s/k1");
+        CHECK(domain_lease_resource(&def->leases[1]) == NULL);
+}
+
 /* What the schema refuses, or the model does not hold, is refused by name. */
 static void test_hostdev_refused(void) {
         static const struct {
@@ -824,7 +848,7 @@ static void test_conf_error_set(void) {
 }
 
 
-UNIT_TESTS(test_hostdev_fields, test_hostdev_iscsi, test_hostdev_refused, test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
+UNIT_TESTS(test_hostdev_fields, test_hostdev_iscsi, test_lease, test_hostdev_refused, test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
            test_container_fields, test_container_normalised, test_units, test_numbers,
            test_overflow, test_big_documents, test_live_fields, test_backing_and_mirror, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)
