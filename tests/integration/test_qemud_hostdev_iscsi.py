@@ -249,3 +249,30 @@ def test_virsh_define_start_destroy(env, tgt, proxy, tmp_path):
     finally:
         proxy.virsh("destroy", "iscsi-virsh", check=False)
         proxy.virsh("undefine", "iscsi-virsh")
+
+
+def test_lun_hot_plugged_and_unplugged(env, tgt, proxy, tmp_path):
+    """AttachDevice of an iSCSI hostdev to a running guest: QEMU logs in
+    (blockdev-add) and plugs scsi-generic; DetachDevice ends the session.
+    Over D-Bus, then with virsh attach-device/detach-device."""
+    path = env.call("DomainDefineXML", domain("iscsi-plug", ""))
+    dev = lun(tgt.port, OPEN_IQN, 1, INIT)
+    try:
+        env.dcall(path, "Create", 0)
+        env.dcall(path, "AttachDevice", dev, 1)
+        live = env.dcall(path, "GetXMLDesc", 0)
+        assert f"<source protocol='iscsi' name='{OPEN_IQN}/1'>" in live
+        assert INITIATOR in tgt.sessions()[OPEN_IQN]
+        env.dcall(path, "DetachDevice", dev, 1)
+        assert "protocol='iscsi'" not in env.dcall(path, "GetXMLDesc", 0)
+        h.wait_until(lambda: not tgt.sessions()[OPEN_IQN], 30, 0.2, "the unplugged LUN's session closed")
+        f = tmp_path / "lun.xml"
+        f.write_text(dev)
+        proxy.virsh("attach-device", "iscsi-plug", f, "--live")
+        assert INITIATOR in tgt.sessions()[OPEN_IQN]
+        proxy.virsh("detach-device", "iscsi-plug", f, "--live")
+        h.wait_until(lambda: not tgt.sessions()[OPEN_IQN], 30, 0.2, "the unplugged LUN's session closed")
+    finally:
+        if env.state(path)[0] != h.DomainState.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
