@@ -259,6 +259,11 @@ def test_lun_hot_plugged_and_unplugged(env, tgt, proxy, tmp_path):
     dev = lun(tgt.port, OPEN_IQN, 1, INIT)
     try:
         env.dcall(path, "Create", 0)
+        # a login's secret is fetched at start only (as an iSCSI disk's)
+        before = env.dcall(path, "GetXMLDesc", 0)
+        with dbus_error("InvalidArg", "secret", "hot-plug"):
+            env.dcall(path, "AttachDevice", lun(tgt.port, CHAP_IQN, 2, chap("chap-ok")), 1)
+        assert env.dcall(path, "GetXMLDesc", 0) == before
         env.dcall(path, "AttachDevice", dev, 1)
         live = env.dcall(path, "GetXMLDesc", 0)
         assert f"<source protocol='iscsi' name='{OPEN_IQN}/1'>" in live
