@@ -13,6 +13,7 @@ CONFIG it joins or leaves the persistent definition. Over D-Bus and with
 virsh attach-device/detach-device through virtbus-proxyd.
 """
 
+import signal
 import uuid as uuidlib
 
 import pytest
@@ -117,6 +118,26 @@ def test_lease_attached_and_detached_live(env):
         for p in (a, b):
             stop(env, p)
             env.dcall(p, "Undefine", 0)
+
+
+def test_attached_lease_survives_a_qemud_sigkill(env):
+    """qemud killed and started again: the live lease is still in the
+    definition and still held (lockd holds it for QEMU, not for qemud), and
+    DetachDevice after the restart gives it back."""
+    a = env.call("DomainDefineXML", domain("kill-a"))
+    try:
+        env.dcall(a, "Create", 0)
+        env.dcall(a, "AttachDevice", LEASE, LIVE)
+        assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
+        env.qemud.start()
+        assert env.state(a)[0] == h.DomainState.RUNNING
+        assert "<key>vm-disk-key</key>" in env.dcall(a, "GetXMLDesc", 0)
+        assert held(env).get(RESOURCE) == "kill-a"
+        env.dcall(a, "DetachDevice", LEASE, LIVE)
+        assert RESOURCE not in held(env)
+    finally:
+        stop(env, a)
+        env.dcall(a, "Undefine", 0)
 
 
 def test_lease_config_attach_detach(env):
