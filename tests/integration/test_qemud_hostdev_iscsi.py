@@ -222,6 +222,16 @@ def test_wrong_password_fails_naming_the_target(env, tgt):
         env.dcall(path, "Undefine", 0)
 
 
+def test_missing_secret_names_the_hostdev(env, tgt):
+    path = env.call("DomainDefineXML", domain("iscsi-4", lun(tgt.port, CHAP_IQN, 1, chap("no-such-usage"))))
+    try:
+        with dbus_error("NoSecret", "hostdev 'hostdev0'", "no-such-usage"):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == h.DomainState.SHUTOFF
+    finally:
+        env.dcall(path, "Undefine", 0)
+
+
 def test_unreachable_target_is_named(env, tgt):
     port = free_port()
     path = env.call("DomainDefineXML", domain("iscsi-3", lun(port, OPEN_IQN, 1)))
