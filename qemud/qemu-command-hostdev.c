@@ -7,6 +7,7 @@
  *              target's LUN (user/password-secret for <auth>), -device scsi-generic
  *   scsi_host  -device vhost-scsi-pci, wwpn= (QEMU opens /dev/vhost-scsi)
  * Each has the id "hostdevN" (N: its place in def->hostdevs). */
+#include "domain-disk-secret.h"
 #include "qemu-command-internal.h"
 #include "util.h"
 
@@ -99,6 +100,21 @@ static int build_usb(QemuCmd *c, const DomainHostdevDef *h, const char *id, json
         return 0;
 }
 
+/* A running guest's iSCSI login, for DetachDevice: the secret object the
+ * start made (its data was fetched then, not now), named so that it goes
+ * with the node. AttachDevice of one with a login is refused before
+ * (qemu-hotplug-hostdev.c). */
+static int running_login(QemuCmd *c, const DomainHostdevDef *h, const char *id, json_object **node) {
+        json_object *o = props_new("qom-type", "secret");
+        char secret[256];
+
+        snprintf(secret, sizeof(secret), "%s-auth-secret0", id);
+        prop_str(&o, "id", secret);
+        prop_str(node, "user", h->iscsi->auth->username);
+        prop_str(node, "password-secret", secret);
+        return cmd_object(c, o);
+}
+
 /* The LUN's node: the host's /dev/sgN (found at start), or libiscsi's
  * connection to the target, built as an iSCSI disk's (with its login). */
 static int scsi_backend(QemuCmd *c, size_t i, const DomainHostdevDef *h, const char *id, json_object **ret) {
@@ -108,7 +124,9 @@ static int scsi_backend(QemuCmd *c, size_t i, const DomainHostdevDef *h, const c
 
         if (h->iscsi) {
                 r = qemu_disk_net_node(c, h->iscsi, &node);
-                if (r >= 0)
+                if (r >= 0 && h->iscsi->auth && !cmd_renders(c))
+                        r = running_login(c, h, id, &node);
+                else if (r >= 0)
                         r = qemu_disk_auth_props(c, h->iscsi, id, &node);
                 if (r < 0) {
                         qemu_json_putp(&node);

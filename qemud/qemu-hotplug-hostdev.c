@@ -29,6 +29,11 @@ int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error
                 return 0;
         /* an iSCSI LUN is QEMU's to reach (blockdev-add logs in): nothing
          * of the host's to give it, as libvirt plugs it */
+        if (live->hostdevs[ref->index].iscsi && live->hostdevs[ref->index].iscsi->auth)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: the iSCSI "
+                                     "hostdev '%s' has a login (<auth>): its secret is fetched at start, qemud "
+                                     "does not hot-plug it yet: define it and start the guest with it",
+                                     live->hostdevs[ref->index].iscsi->net->name);
         if (live->hostdevs[ref->index].iscsi)
                 return 0;
         r = qemu_hostdev_prepare(&one, "/sys", "/dev", &paths, &e);
