@@ -39,6 +39,9 @@ static int validate_machine_devices(const DomainDef *def, ConfError *err) {
                 return xml_err_unsupported(err, "<devices/hub type='usb'> is not supported by the LXC driver");
         if (def->n_smartcards > 0)
                 return xml_err_unsupported(err, "<devices/smartcard> is not supported by the LXC driver");
+        if (def->n_leases > 0) /* lxcd takes no leases: not held is not kept */
+                return xml_err_unsupported(err, "<devices/lease> is not supported by the LXC driver (lockspace "
+                                           "'%s' key '%s')", def->leases[0].lockspace, def->leases[0].key);
         if (def->n_shmems > 0)
                 return xml_err_unsupported(err, "<devices/shmem> is not supported by the LXC driver: it is a "
                                            "machine's ivshmem device");

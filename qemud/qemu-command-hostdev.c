@@ -3,9 +3,11 @@
  *   pci        -device vfio-pci, host=DDDD:BB:SS.F (QEMU opens the VFIO group)
  *   mdev       -device vfio-pci, sysfsdev=/sys/bus/mdev/devices/UUID, display, ramfb
  *   usb        -device usb-host, hostbus/hostaddr and/or vendorid/productid
- *   scsi       -blockdev host_device on the LUN's /dev/sgN, -device scsi-generic
+ *   scsi       -blockdev host_device on the LUN's /dev/sgN, or iscsi on the
+ *              target's LUN (user/password-secret for <auth>), -device scsi-generic
  *   scsi_host  -device vhost-scsi-pci, wwpn= (QEMU opens /dev/vhost-scsi)
  * Each has the id "hostdevN" (N: its place in def->hostdevs). */
+#include "domain-disk-secret.h"
 #include "qemu-command-internal.h"
 #include "util.h"
 
@@ -16,6 +18,13 @@ int qemu_hostdev_assign_aliases(DomainDef *def) {
                 if (asprintf(&s, "hostdev%zu", i) < 0)
                         return -ENOMEM;
                 free_and_replace_str(&def->hostdevs[i].alias, s);
+                /* the iSCSI source's messages and secret object are the hostdev's */
+                if (def->hostdevs[i].iscsi) {
+                        char *dst = strdup(s);
+                        if (!dst)
+                                return -ENOMEM;
+                        free_and_replace_str(&def->hostdevs[i].iscsi->dst, dst);
+                }
         }
         return 0;
 }
@@ -91,22 +100,63 @@ static int build_usb(QemuCmd *c, const DomainHostdevDef *h, const char *id, json
         return 0;
 }
 
-static int build_scsi(QemuCmd *c, size_t i, const DomainHostdevDef *h, const char *id, json_object **ret) {
+/* A running guest's iSCSI login, for DetachDevice: the secret object the
+ * start made (its data was fetched then, not now), named so that it goes
+ * with the node. AttachDevice of one with a login is refused before
+ * (qemu-hotplug-hostdev.c). */
+static int running_login(QemuCmd *c, const DomainHostdevDef *h, const char *id, json_object **node) {
+        json_object *o = props_new("qom-type", "secret");
+        char secret[256];
+
+        snprintf(secret, sizeof(secret), "%s-auth-secret0", id);
+        prop_str(&o, "id", secret);
+        prop_str(node, "user", h->iscsi->auth->username);
+        prop_str(node, "password-secret", secret);
+        return cmd_object(c, o);
+}
+
+/* The LUN's node: the host's /dev/sgN (found at start), or libiscsi's
+ * connection to the target, built as an iSCSI disk's (with its login). */
+static int scsi_backend(QemuCmd *c, size_t i, const DomainHostdevDef *h, const char *id, json_object **ret) {
         const char *path = i < c->params->n_hostdev_paths ? c->params->hostdev_paths[i] : NULL;
-        const DomainDeviceAddress *a = &h->addr;
-        json_object *node, *o;
+        json_object *node = NULL;
         int r;
 
+        if (h->iscsi) {
+                r = qemu_disk_net_node(c, h->iscsi, &node);
+                if (r >= 0 && h->iscsi->auth && !cmd_renders(c))
+                        r = running_login(c, h, id, &node);
+                else if (r >= 0)
+                        r = qemu_disk_auth_props(c, h->iscsi, id, &node);
+                if (r < 0) {
+                        qemu_json_putp(&node);
+                        return r;
+                }
+                *ret = node;
+                return 0;
+        }
         if (!cmd_renders(c))
                 return cmd_fail(c, -EOPNOTSUPP, "%s: a SCSI hostdev cannot be hot-plugged: its /dev/sgN is found at "
                                 "start", id);
         if (!path)
                 return cmd_fail(c, -EINVAL, "%s: the SCSI generic node of host device %s:%u:%u:%u is not known",
                                 id, h->scsi_adapter, h->scsi_bus, h->scsi_target, h->scsi_unit);
-        if (a->type != DOMAIN_ADDRESS_DRIVE)
-                return cmd_fail(c, -EINVAL, "%s: a SCSI hostdev needs its <address type='drive'/>", id);
         node = props_new("driver", "host_device");
         prop_str(&node, "filename", path);
+        *ret = node;
+        return 0;
+}
+
+static int build_scsi(QemuCmd *c, size_t i, const DomainHostdevDef *h, const char *id, json_object **ret) {
+        const DomainDeviceAddress *a = &h->addr;
+        json_object *node = NULL, *o;
+        int r;
+
+        if (a->type != DOMAIN_ADDRESS_DRIVE)
+                return cmd_fail(c, -EINVAL, "%s: a SCSI hostdev needs its <address type='drive'/>", id);
+        r = scsi_backend(c, i, h, id, &node);
+        if (r < 0)
+                return r;
         prop_strf(&node, "node-name", "%s-backend", id);
         prop_bool(&node, "read-only", h->readonly);
         r = cmd_blockdev(c, node);

@@ -17,6 +17,26 @@ static void object_id(char *buf, size_t size, const char *alias, bool auth) {
         snprintf(buf, size, auth ? "%s-auth-secret0" : "%s-encryption-secret0", alias);
 }
 
+/* An iSCSI hostdev's login: its source is held as a disk's, its object
+ * named by the hostdev's alias (qemu_hostdev_assign_aliases()). */
+static int hostdev_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata) {
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainDiskDef *iscsi = def->hostdevs[i].iscsi;
+                char id[256];
+                int r;
+
+                if (!iscsi || !iscsi->auth)
+                        continue;
+                if (!def->hostdevs[i].alias)
+                        return -EINVAL;
+                object_id(id, sizeof(id), def->hostdevs[i].alias, true);
+                r = fn(userdata, iscsi, &iscsi->auth->secret, id);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata) {
         for (size_t i = 0; i < def->n_disks; i++) {
                 const DomainDiskDef *disk = &def->disks[i];
@@ -38,7 +58,7 @@ int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *use
                                 return r;
                 }
         }
-        return 0;
+        return hostdev_secret_refs(def, fn, userdata);
 }
 
 /* curl's protocols take a username and password (of any secret type, as

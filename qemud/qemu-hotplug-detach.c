@@ -24,6 +24,7 @@
 #include "qemu-security.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
+#include "qemu-lease.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -290,8 +291,10 @@ int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *err
         const char *kind;
         QemuDeviceFamily f;
         DevRef ref;
-        int r;
+        int r = qemu_lease_device_op(d, xml, flags, false, error);
 
+        if (r != -ENOTTY)
+                return r;
         r = hotplug_parse_device(xml, "detached", &holder, &kind, &f, error);
         if (r < 0)
                 return r;

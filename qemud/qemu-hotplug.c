@@ -25,6 +25,7 @@
 #include "qemu-security.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
+#include "qemu-lease.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -1119,8 +1120,10 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
 static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *config = NULL;
         DevRef ref;
-        int r;
+        int r = qemu_lease_device_op(d, xml, flags, true, error);
 
+        if (r != -ENOTTY)
+                return r;
         if (flags & DOMAIN_AFFECT_CONFIG) {
                 r = def_with_device(hotplug_config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)

@@ -192,7 +192,10 @@ static int ask(void *userdata, const DomainDiskDef *disk, const DomainSecretRef 
         s->objs = a;
         a[s->n_objs] = (QemuSecretObj) { .id = strdup(object_id) };
         req = calloc(1, sizeof(*req));
-        if (!a[s->n_objs].id || !req || asprintf(&req->dst, "disk '%s'", disk->dst) < 0) {
+        /* an iSCSI hostdev's source is a disk without an alias of its own,
+         * named by its hostdev's (qemu_hostdev_assign_aliases()) */
+        if (!a[s->n_objs].id || !req ||
+            asprintf(&req->dst, "%s '%s'", disk->alias ? "disk" : "hostdev", disk->dst) < 0) {
                 free(a[s->n_objs].id);
                 free(req);
                 return -ENOMEM;
@@ -237,6 +240,9 @@ static bool has_secrets(const DomainDef *def) {
                         return true;
         for (size_t i = 0; i < def->n_tpms; i++)
                 if (def->tpms[i].secret)
+                        return true;
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (def->hostdevs[i].iscsi && def->hostdevs[i].iscsi->auth)
                         return true;
         return false;
 }

@@ -25,6 +25,12 @@ RUN="$RUN qemu-system-common"
 # bench/broker-bench.sh (both through scripts/dbus-broker-run, a private bus).
 # Debian's package enables itself as dbus.service: the system bus from the next boot.
 CHECK_ONLY="dbus-broker"
+# qemu-block-extra: QEMU's iscsi (libiscsi) block driver, for iSCSI disks and
+# <hostdev type='scsi'><source protocol='iscsi'>; tgt: the user-space iSCSI
+# target tests/integration/test_qemud_hostdev_iscsi.py runs on loopback (the
+# install must not start the system's tgtd: policy-rc.d below)
+RUN="$RUN qemu-block-extra"
+CHECK_ONLY="$CHECK_ONLY tgt"
 
 case "${1:-check}" in
 	build) want="$BUILD" ;;
@@ -48,8 +54,8 @@ fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # openssh-server is here for the tests' own sshd (on loopback, started by the
-# test): the install must not start the system's sshd. A policy-rc.d that
-# says no to ssh alone, for this run, unless the host already has one.
+# test): the install must not start the system's sshd (nor tgt's tgtd). A
+# policy-rc.d that says no to those alone, for this run, unless the host already has one.
 policy=/usr/sbin/policy-rc.d
 if [ ! -e "$policy" ]; then
 	cat >"$policy" <<-'EOF'
@@ -59,6 +65,7 @@ if [ ! -e "$policy" ]; then
 		case "$a" in
 		-*) ;;
 		ssh|ssh.service|sshd|sshd.service|ssh.socket) exit 101 ;;
+		tgt|tgt.service) exit 101 ;;
 		*) exit 0 ;;
 		esac
 	done

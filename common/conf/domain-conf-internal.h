@@ -368,6 +368,13 @@ void domain_format_hostdev(XmlWriter *w, const DomainHostdevDef *h, unsigned fla
 void domain_hostdev_clear(DomainHostdevDef *h);
 bool domain_hostdev_own(DomainHostdevDef *h);
 int domain_hostdev_parse_pci_numbers(DomainHostdevDef *h, xmlNodePtr n, const char *path, ConfError *err);
+/* <hostdev type='scsi'><source protocol='iscsi'> (domain-hostdev-iscsi.c) */
+bool domain_hostdev_source_is_iscsi(xmlNodePtr n);
+int domain_hostdev_parse_iscsi(DomainHostdevDef *h, xmlNodePtr n, const char *path, ConfError *err);
+void domain_hostdev_format_iscsi(XmlWriter *w, const DomainHostdevDef *h);
+void domain_hostdev_describe_iscsi(const DomainHostdevDef *h, char *buf, size_t size);
+void domain_hostdev_iscsi_clear(DomainHostdevDef *h);
+bool domain_hostdev_iscsi_own(DomainHostdevDef *h);
 /* <interface type='hostdev'> (domain-net-hostdev.c) */
 bool domain_net_is_hostdev(xmlNodePtr n);
 int domain_parse_net_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
@@ -439,6 +446,11 @@ int domain_parse_hub(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
 void domain_format_hub(XmlWriter *w, const DomainHubDef *hub, unsigned flags);
 void domain_hub_clear(DomainHubDef *hub);
 bool domain_hub_own(DomainHubDef *hub);
+/* <devices><lease> (domain-lease.c). */
+int domain_parse_lease(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_lease(XmlWriter *w, const DomainLeaseDef *l);
+void domain_lease_clear(DomainLeaseDef *l);
+bool domain_lease_own(DomainLeaseDef *l);
 
 int domain_parse_sound(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_sound(XmlWriter *w, const DomainSoundDef *s, unsigned flags);

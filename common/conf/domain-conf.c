@@ -661,6 +661,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         CLEAR_ARRAY(def->smartcards, def->n_smartcards, domain_smartcard_clear);
         free(def->redirfilter);
         CLEAR_ARRAY(def->hubs, def->n_hubs, domain_hub_clear);
+        CLEAR_ARRAY(def->leases, def->n_leases, domain_lease_clear);
         CLEAR_ARRAY(def->shmems, def->n_shmems, domain_shmem_clear);
         domain_memballoon_clear(&def->memballoon);
         CLEAR_ARRAY(def->rngs, def->n_rngs, domain_rng_clear);
@@ -719,6 +720,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         OWN_DEVICES(ok, copy->smartcards, copy->n_smartcards, domain_smartcard_own);
         ok = OWN_ARRAY(copy->redirfilter, copy->n_redirfilter) && ok;
         OWN_DEVICES(ok, copy->hubs, copy->n_hubs, domain_hub_own);
+        OWN_DEVICES(ok, copy->leases, copy->n_leases, domain_lease_own);
         OWN_DEVICES(ok, copy->shmems, copy->n_shmems, domain_shmem_own);
         ok = domain_memballoon_own(&copy->memballoon) && ok;
         OWN_DEVICES(ok, copy->rngs, copy->n_rngs, domain_rng_own);
@@ -940,6 +942,7 @@ static const ChildParser device_parsers[] = {
         { "redirdev", domain_parse_redirdev },
         { "redirfilter", domain_parse_redirfilter, true },
         { "hub", domain_parse_hub },
+        { "lease", domain_parse_lease },
         { "shmem", domain_parse_shmem },
         { "hostdev", domain_parse_hostdev },
         { "memballoon", domain_parse_memballoon, true },
@@ -1147,6 +1150,7 @@ int domain_def_take_devices(DomainDef *def, DomainDef *from) {
         r = r ?: TAKE_LIST(def, from, rngs, n_rngs);
         r = r ?: TAKE_LIST(def, from, mems, n_mems);
         r = r ?: TAKE_LIST(def, from, hostdevs, n_hostdevs);
+        r = r ?: TAKE_LIST(def, from, leases, n_leases);
         return r;
 }
 
@@ -1176,6 +1180,8 @@ int domain_def_remove_device(DomainDef *def, const char *kind, size_t index) {
                 REMOVE_AT(def->mems, def->n_mems, index, domain_memory_device_clear);
         if (streq(kind, "hostdev"))
                 REMOVE_AT(def->hostdevs, def->n_hostdevs, index, domain_hostdev_clear);
+        if (streq(kind, "lease"))
+                REMOVE_AT(def->leases, def->n_leases, index, domain_lease_clear);
         return -EINVAL;
 }
 
@@ -1192,7 +1198,7 @@ static void format_lifecycle(XmlWriter *w, const char *name, DomainLifecycleActi
         xw_element(w, name, domain_lifecycle_action_to_string(a));
 }
 
-/* libvirt's device order: disks, controllers, filesystems, interfaces, serials,
+/* libvirt's device order: disks, controllers, leases, filesystems, interfaces, serials,
  * parallels, consoles, channels, inputs, graphics, sounds, audios, videos, hostdevs, redirdevs, hubs,
  * watchdog, memballoon, rngs, panics, vsock. */
 static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
@@ -1202,6 +1208,8 @@ static void format_devices(XmlWriter *w, const DomainDef *def, unsigned flags) {
                 domain_format_disk(w, &def->disks[i], flags);
         for (size_t i = 0; i < def->n_controllers; i++)
                 domain_format_controller(w, &def->controllers[i], flags);
+        for (size_t i = 0; i < def->n_leases; i++)
+                domain_format_lease(w, &def->leases[i]);
         for (size_t i = 0; i < def->n_filesystems; i++)
                 domain_format_fs(w, &def->filesystems[i], flags);
         for (size_t i = 0; i < def->n_nets; i++) {

@@ -1111,6 +1111,7 @@ typedef struct DomainMemoryBackingDef {
 } DomainMemoryBackingDef;
 
 #include "domain-hostdev.h"
+#include "domain-lease.h"
 #include "domain-memory-device.h"
 #include "domain-tpm.h"
 
@@ -1264,6 +1265,8 @@ typedef struct DomainDef {
         bool has_redirfilter;  /* <redirfilter> given, even empty */
         DomainHubDef *hubs;
         size_t n_hubs;
+        DomainLeaseDef *leases;    /* <lease>: domain-lease.h */
+        size_t n_leases;
         DomainShmemDef *shmems;
         size_t n_shmems;
         DomainMemballoonDef memballoon;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <hostdev>: every form of libvirt's schema, parsed and formatted back
  * (domain-hostdev.h). Children and attributes the model does not hold
- * (<rom>, <acpi>, <teaming>, an iSCSI source, an adapter by parent
- * address, writeFiltering) are refused naming them, as everywhere. */
+ * (<acpi>, an adapter by parent address, writeFiltering) are refused naming them, as everywhere. */
 #include <inttypes.h>
 
 #include "domain-conf-internal.h"
@@ -258,7 +257,9 @@ static int parse_scsi_source(DomainHostdevDef *h, xmlNodePtr n, const char *path
         bool address = false;
         int r;
 
-        /* the protocol first: an iSCSI source is refused naming it */
+        if (domain_hostdev_source_is_iscsi(n))
+                return domain_hostdev_parse_iscsi(h, n, path, err);
+        /* the protocol first: an unknown one is refused naming it */
         r = xml_attr_choice(n, path, "protocol", adapter_only, ELEMENTSOF(adapter_only), &protocol, err);
         if (r >= 0)
                 r = XML_CHECK_ATTRS(n, path, err, "protocol");
@@ -481,6 +482,10 @@ int domain_parse_hostdev(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 /* ---- format ------------------------------------------------------------------ */
 
 static void format_source(XmlWriter *w, const DomainHostdevDef *h) {
+        if (h->iscsi) {
+                domain_hostdev_format_iscsi(w, h);
+                return;
+        }
         xw_start(w, "source");
         switch (h->type) {
         case DOMAIN_HOSTDEV_PCI:
@@ -587,6 +592,10 @@ void domain_hostdev_describe(const DomainHostdevDef *h, char *buf, size_t size) 
                         snprintf(buf, size, "usb bus %u device %u", h->usb_bus, h->usb_device);
                 break;
         case DOMAIN_HOSTDEV_SCSI:
+                if (h->iscsi) {
+                        domain_hostdev_describe_iscsi(h, buf, size);
+                        break;
+                }
                 snprintf(buf, size, "scsi %s:%u:%u:%u", h->scsi_adapter ?: "", h->scsi_bus, h->scsi_target,
                          h->scsi_unit);
                 break;
@@ -637,6 +646,7 @@ void domain_hostdev_clear(DomainHostdevDef *h) {
         domain_net_ips_clear(h->ips, h->n_ips, h->routes, h->n_routes);
         free(h->alias);
         domain_hostdev_net_clear(&h->net);
+        domain_hostdev_iscsi_clear(h);
 }
 
 bool domain_hostdev_own(DomainHostdevDef *h) {
@@ -656,5 +666,6 @@ bool domain_hostdev_own(DomainHostdevDef *h) {
         ok = domain_net_ips_own(&h->ips, &h->n_ips, &h->routes, &h->n_routes) && ok;
         ok = own_str(&h->alias) && ok;
         ok = domain_hostdev_net_own(&h->net) && ok;
+        ok = domain_hostdev_iscsi_own(h) && ok;
         return ok;
 }

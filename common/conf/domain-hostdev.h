@@ -79,6 +79,10 @@ typedef struct DomainHostdevDef {
         char *scsi_adapter;
         unsigned scsi_bus, scsi_target, scsi_unit;
         char *sgio;                /* filtered, unfiltered */
+        /* scsi over iSCSI: <source protocol='iscsi' name='IQN/LUN'> with its
+         * <host>, <auth>, <initiator>, held as a network disk's source
+         * (domain-hostdev-iscsi.c); NULL: the host's adapter above */
+        DomainDiskDef *iscsi;
         int rawio;                 /* Tristate */
         /* scsi_host: <source protocol='vhost' wwpn=''/>, model='' */
         char *wwpn;

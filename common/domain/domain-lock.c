@@ -75,24 +75,59 @@ static void on_acquired(int r, const sd_bus_error *error, void *userdata) {
                 job_finish(job);
 }
 
-/* The writable disks' leases, in one AcquireMany: one message for the
- * guest's leases instead of one per disk. */
+/* The guest's <lease>s (domain-lease.h): each a resource of its own,
+ * "<target>/<lockspace>/<key>", held exclusively. paths gets what was
+ * allocated, for the caller to free once the call is sent. */
+static int add_leases(const DomainDef *def, LockdLease *leases, size_t *n, char **paths, LockJob *job) {
+        for (size_t i = 0; i < def->n_leases; i++) {
+                char what[512];
+
+                paths[i] = domain_lease_resource(&def->leases[i]);
+                if (paths[i]) {
+                        leases[(*n)++] = (LockdLease) { paths[i], 0 };
+                        continue;
+                }
+                domain_lease_describe(&def->leases[i], what, sizeof(what));
+                (void) vb_error_setf(&job->error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: "
+                                     "<lease> %s with target '%s' cannot be held by lockd: '%s/%s/%s' is no "
+                                     "normalized absolute path", what, def->leases[i].path,
+                                     def->leases[i].path, def->leases[i].lockspace, def->leases[i].key);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static void free_paths(char **paths, size_t n) {
+        for (size_t i = 0; paths && i < n; i++)
+                free(paths[i]);
+        free(paths);
+}
+
+/* The writable disks' leases and the <lease>s, in one AcquireMany: one
+ * message for the guest's leases instead of one per disk. */
 static int ask_leases(Domain *d, LockJob *job) {
         const DomainDef *def = d->live;
-        _cleanup_free_ LockdLease *leases = calloc(def->n_disks ?: 1, sizeof(*leases));
+        _cleanup_free_ LockdLease *leases = calloc(def->n_disks + def->n_leases + 1, sizeof(*leases));
+        char **paths = calloc(def->n_leases + 1, sizeof(char *));
         size_t n = 0;
         int r;
 
-        if (!leases)
+        if (!leases || !paths) {
+                free(paths);
                 return -ENOMEM;
+        }
         for (size_t i = 0; i < def->n_disks; i++)
                 if (disk_needs_lease(&def->disks[i]))
                         leases[n++] = (LockdLease) { def->disks[i].src,
                                                      def->disks[i].shareable ? LOCKD_LEASE_SHARED : 0 };
-        if (n == 0)
-                return 0;
+        r = add_leases(def, leases, &n, paths, job);
+        if (r < 0 || n == 0) {
+                free_paths(paths, def->n_leases);
+                return r;
+        }
         r = lockd_acquire_many_async(domain_lock_bus(d->manager), leases, n, d->uuid_str, def->name, d->pid,
                                      &d->manager->lockd_old, on_acquired, job, NULL);
+        free_paths(paths, def->n_leases);
         if (r < 0)
                 return r;
         job->pending++;
@@ -113,11 +148,11 @@ static int acquire_all(Domain *d, domain_lock_fn done) {
         }
         snprintf(job->name, sizeof(job->name), "%s", d->live->name);
         r = ask_leases(d, job);
-        if (r < 0) {
+        if (r < 0)
                 job->r = r;
+        if (r < 0 && !job->error.name)
                 (void) vb_error_setf(&job->error, VB_ERROR_OPERATION_FAILED, "cannot ask for the leases of %s: %s",
                                      job->name, strerror(-r));
-        }
         on_acquired(0, NULL, job); /* the initial reference */
         return 0;
 }
@@ -127,7 +162,7 @@ int domain_lock_acquire(Domain *d, domain_lock_fn done) {
 }
 
 void domain_lock_release(Domain *d) {
-        bool any = false;
+        bool any = d->live && d->live->n_leases > 0;
 
         for (size_t i = 0; d->live && i < d->live->n_disks; i++)
                 any = any || disk_needs_lease(&d->live->disks[i]);

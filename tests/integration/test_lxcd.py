@@ -406,6 +406,8 @@ BAD = [
      "define", "unsupported configuration: <devices/tpm> (backend 'passthrough') is not supported by the LXC driver"),
     ("hub", "<hub type='usb'/>", "define",
      "unsupported configuration: <devices/hub type='usb'> is not supported by the LXC driver"),
+    ("lease", "<lease><lockspace>a</lockspace><key>k</key><target path='/l'/></lease>", "define",
+     "unsupported configuration: <devices/lease> is not supported by the LXC driver (lockspace 'a' key 'k')"),
     ("usb disk", "<disk type='file' device='disk'><source file='/dev/null'/><target dev='sda' bus='usb'/></disk>",
      "define", "unsupported configuration: the LXC driver does not support <devices/disk> (target 'sda')"),
     ("tcp serial", "<serial type='tcp'><source mode='bind' host='127.0.0.1' service='4555'/>"

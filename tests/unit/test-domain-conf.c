@@ -209,6 +209,63 @@ static void test_hostdev_fields(void) {
         }
 }
 
+/* An iSCSI LUN: held as a network disk's source, "IQN" taken as "IQN/0"
+ * (libvirt's post-parse), formatted back in libvirt's order, deep-copied. */
+static void test_hostdev_iscsi(void) {
+        static const char xml[] =
+                "<domain type='kvm'><name>i</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+                "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2004-01.org.x:t'>"
+                "<initiator><iqn name='iqn.2020-07.com.example:i'/></initiator><host name='192.0.2.1'/>"
+                "<auth username='u'><secret type='iscsi' usage='c'/></auth></source></hostdev></devices></domain>";
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *copy = NULL;
+        _cleanup_free_ char *out = NULL;
+        ConfError err = {};
+        char what[160];
+
+        CHECK(domain_def_parse(xml, 0, &def, &err) == 0);
+        if (!def)
+                return;
+        CHECK(def->hostdevs[0].iscsi != NULL);
+        domain_hostdev_describe(&def->hostdevs[0], what, sizeof(what));
+        CHECK_STREQ(what, "iscsi 192.0.2.1:3260 iqn.2004-01.org.x:t/0");
+        CHECK(domain_def_format(def, 0, &out) == 0);
+        CHECK(out && strstr(out, "<source protocol='iscsi' name='iqn.2004-01.org.x:t/0'>\n"
+                            "        <host name='192.0.2.1'/>\n"
+                            "        <auth username='u'>\n"
+                            "          <secret type='iscsi' usage='c'/>\n"
+                            "        </auth>\n"
+                            "        <initiator>\n"
+                            "          <iqn name='iqn.2020-07.com.example:i'/>\n"));
+        CHECK(domain_def_copy(def, &copy) == 0);
+        CHECK(copy && copy->hostdevs[0].iscsi && copy->hostdevs[0].iscsi != def->hostdevs[0].iscsi);
+        if (copy && copy->hostdevs[0].iscsi)
+                CHECK(copy->hostdevs[0].iscsi->net->name != def->hostdevs[0].iscsi->net->name);
+}
+
+/* <lease>: libvirt's order, the offset only when given, the resource lockd
+ * holds ("<target>/<lockspace>/<key>") or none for a relative target. */
+static void test_lease(void) {
+        static const char xml[] =
+                "<domain type='kvm'><name>l</name><memory>65536</memory><os><type>hvm</type></os><devices>"
+                "<lease><target path='/var/lib/l'/><key>k1</key><lockspace>s</lockspace></lease>"
+                "<lease><lockspace>s</lockspace><key>k2</key><target path='rel' offset='512'/></lease>"
+                "</devices></domain>";
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *out = NULL, *res = NULL;
+        ConfError err = {};
+
+        CHECK(domain_def_parse(xml, 0, &def, &err) == 0);
+        if (!def || def->n_leases != 2)
+                return;
+        CHECK(domain_def_format(def, 0, &out) == 0);
+        CHECK(out && strstr(out, "<lease>\n      <lockspace>s</lockspace>\n      <key>k1</key>\n"
+                            "      <target path='/var/lib/l'/>\n    </lease>\n"));
+        CHECK(out && strstr(out, "<target path='rel' offset='512'/>"));
+        res = domain_lease_resource(&def->leases[0]);
+        CHECK_STREQ(res, "/var/lib/l/s/k1");
+        CHECK(domain_lease_resource(&def->leases[1]) == NULL);
+}
+
 /* What the schema refuses, or the model does not hold, is refused by name. */
 static void test_hostdev_refused(void) {
         static const struct {
@@ -227,8 +284,20 @@ static void test_hostdev_refused(void) {
                   "</hostdev>", VB_ERROR_NOT_SUPPORTED, "managed" },
                 { "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1234'/><product id='0xbeef'/></source>"
                   "<rom bar='on'/></hostdev>", VB_ERROR_NOT_SUPPORTED, "rom" },
+                /* iSCSI: libvirt's rules (one host, an iscsi secret, a name) */
                 { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='x'/></hostdev>",
-                  VB_ERROR_NOT_SUPPORTED, "iscsi" },
+                  VB_ERROR_XML, "missing the host address" },
+                { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='x'><host name='a'/>"
+                  "<host name='b'/></source></hostdev>", VB_ERROR_XML, "only one source host" },
+                { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi'><host name='a'/></source></hostdev>",
+                  VB_ERROR_XML, "source path name" },
+                { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='x'><host name='a'/>"
+                  "<auth username='u'><secret type='ceph' usage='c'/></auth></source></hostdev>",
+                  VB_ERROR_INVALID_ARG, "secret type 'ceph'" },
+                { "<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='x'><host name='a'/>"
+                  "<snapshot name='s'/></source></hostdev>", VB_ERROR_NOT_SUPPORTED, "snapshot" },
+                { "<hostdev mode='subsystem' type='scsi'><source protocol='nbd' name='x'/></hostdev>",
+                  VB_ERROR_NOT_SUPPORTED, "nbd" },
                 { "<hostdev mode='subsystem' type='usb'><source><vendor id='0x1'/></source></hostdev>",
                   VB_ERROR_XML, "product" },
                 { "<hostdev mode='subsystem' type='scsi_host'><source protocol='vhost' wwpn='naa.12'/></hostdev>",
@@ -779,7 +848,7 @@ static void test_conf_error_set(void) {
 }
 
 
-UNIT_TESTS(test_hostdev_fields, test_hostdev_refused, test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
+UNIT_TESTS(test_hostdev_fields, test_hostdev_iscsi, test_lease, test_hostdev_refused, test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
            test_container_fields, test_container_normalised, test_units, test_numbers,
            test_overflow, test_big_documents, test_live_fields, test_backing_and_mirror, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)
