@@ -2,6 +2,7 @@
 /* Network interfaces: the host side (-netdev, and the -chardev of a
  * vhost-user socket) and the guest NIC (-device). */
 #include "qemu-command-internal.h"
+#include "qemu-passt.h"
 #include "util.h"
 
 static const char *net_device_type(const DomainNetDef *net) {
@@ -125,6 +126,21 @@ static int build_tap_netdev(QemuCmd *c, const DomainNetDef *net, size_t i, OptBu
         return 0;
 }
 
+/* passt's: QEMU connects to the unix socket passt listens on (as libvirt
+ * 9.0 does with QEMU 7.2's stream netdev). */
+static int build_passt_netdev(QemuCmd *c, const DomainNetDef *net, const char *id, OptBuf *b) {
+        _cleanup_free_ char *sock = NULL;
+
+        if (!c->params->run_dir)
+                return cmd_fail(c, -EINVAL, "interface %s: the driver gave no directory for passt's socket", id);
+        sock = qemu_passt_socket(c->params->run_dir, id);
+        if (!sock)
+                return -ENOMEM;
+        opt_add(b, "stream,server=off,addr.type=unix");
+        opt_add_str(b, "addr.path", sock);
+        return 0;
+}
+
 /* The host side of an interface. Hot-plug passes the tap by name instead
  * (getfd, netdev_add). */
 static int build_netdev(QemuCmd *c, size_t i, const char *id) {
@@ -134,7 +150,10 @@ static int build_netdev(QemuCmd *c, size_t i, const char *id) {
 
         switch (net->type) {
         case DOMAIN_NET_USER:
-                opt_add(&b, "user");
+                if (domain_net_is_passt(net))
+                        r = build_passt_netdev(c, net, id, &b);
+                else
+                        opt_add(&b, "user");
                 break;
         case DOMAIN_NET_NETWORK:
         case DOMAIN_NET_BRIDGE:

@@ -725,6 +725,10 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
 
+                if (domain_net_is_passt(net)) /* qemud runs passt at start only */
+                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an interface "
+                                             "with <backend type='passt'> cannot be hot-plugged by qemud: add it "
+                                             "to the persistent definition");
                 snprintf(id, sizeof(id), "host%s", net->alias);
                 args = json_object_new_object();
                 if (!args)

@@ -24,6 +24,7 @@
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "qemu-net-host.h"
+#include "qemu-net-hostip.h"
 #include "util.h"
 
 #define SCRIPT_TIMEOUT_MS (30 * 1000)
@@ -155,6 +156,9 @@ static int ethernet_tap(Domain *d, size_t i, char *msg, size_t size) {
                 return r;
         }
         log_debug("Interface %zu of %s: tap %s%s", i, d->def->name, name, unmanaged ? " (unmanaged)" : "");
+        r = qemu_net_hostip_apply(net, i, name, msg, size);
+        if (r < 0)
+                return r;
         return o->script ? qemu_net_run_script(o->script, name, msg, size) : 0;
 }
 

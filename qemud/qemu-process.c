@@ -30,6 +30,7 @@
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
+#include "qemu-passt.h"
 #include "qemu-virtiofs.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
@@ -163,6 +164,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
         qemu_virtiofs_stop(d);
+        qemu_passt_stop(d); /* one QEMU never connected to, or left behind */
         qemu_disk_transient_mark(d->live, q->transient_overlays);
         q->transient_overlays = strv_free_null(q->transient_overlays);
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */

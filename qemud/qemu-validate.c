@@ -5,6 +5,7 @@
 #include "qemu-memdev.h"
 #include "qemu-tpm.h"
 #include "qemu-validate.h"
+#include "qemu-passt.h"
 #include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
@@ -139,6 +140,8 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
         const DomainNetOpts *o = &n->opts;
         int r = validate_net_type(n, i, virtio, err);
 
+        if (r >= 0)
+                r = qemu_passt_validate(n, i, err);
         if (r < 0)
                 return r;
         /* <driver>: virtio-net's options; name='vhost' and queues are kept

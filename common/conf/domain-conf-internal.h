@@ -353,6 +353,18 @@ bool domain_net_opts_own(DomainNetOpts *o);
 int domain_parse_net_other_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_net_portid(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_net_other_source(XmlWriter *w, const DomainNetDef *net);
+/* passt: <source dev=''> of type='user', <portForward>, the backend's
+ * rules (domain-net-passt.c). */
+int domain_parse_net_user_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_user_source(XmlWriter *w, const DomainNetDef *net);
+int domain_parse_net_port_forward(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_port_forwards(XmlWriter *w, const DomainNetDef *net);
+int domain_check_net_passt(const DomainNetDef *net, const char *path, ConfError *err);
+void domain_net_forwards_clear(DomainNetDef *net);
+bool domain_net_forwards_own(DomainNetDef *net);
+/* <source><ip/><route/></source> of type='ethernet' (domain-net-hostip.c). */
+int domain_parse_net_host_ips(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_host_ips(XmlWriter *w, const DomainNetDef *net);
 
 /* <ip> and <route> of an interface or a hostdev of type net (domain-net.c). */
 int domain_parse_net_ip(DomainNetIp **ips, size_t *n_ips, xmlNodePtr n, const char *path, ConfError *err);

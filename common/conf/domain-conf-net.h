@@ -42,6 +42,11 @@ typedef struct DomainNetOpts {
         Tristate link_up;                  /* <link state='up|down'/> */
         DomainNetTeaming teaming;          /* <teaming type='' persistent=''/> */
         char *teaming_persistent;          /* transient: the alias of its persistent device */
+        char *backend_type;                /* <backend type='default|passt'> */
+        char *backend_logfile;             /* <backend logFile=''>: passt's log */
+        char *source_dev;                  /* type='user' with passt: <source dev=''>, passt's host interface */
+        struct DomainNetPortForward *forwards; /* <portForward>s of passt (domain-net-passt.c) */
+        size_t n_forwards;
         bool coalesce;                     /* <coalesce> given */
         unsigned coalesce_rx_frames;       /* <coalesce><rx><frames max=''/></rx></coalesce> */
         Tristate host[DOMAIN_NET_HOST_OFFLOADS], guest[DOMAIN_NET_GUEST_OFFLOADS];
@@ -67,18 +72,38 @@ extern const char *const domain_net_host_offloads[DOMAIN_NET_HOST_OFFLOADS];
 extern const char *const domain_net_guest_offloads[DOMAIN_NET_GUEST_OFFLOADS];
 extern const char *const domain_net_vport_params[6];
 
-/* <ip address='' prefix=''/> and <route address='' prefix='' gateway=''/>
- * of an interface (libvirt's LXC driver sets them in the container). */
+/* <portForward proto='tcp|udp' address='' dev=''> and its
+ * <range start='' end='' to='' exclude=''/>: passt's -t/-u. 0 = not given. */
+typedef struct DomainNetPortRange {
+        unsigned start, end, to;
+        Tristate exclude;
+} DomainNetPortRange;
+
+typedef struct DomainNetPortForward {
+        char *proto;
+        char *address;
+        char *dev;
+        DomainNetPortRange *ranges;
+        size_t n_ranges;
+} DomainNetPortForward;
+
+/* <ip address='' family='' prefix='' peer=''/> and <route family=''
+ * address='' prefix='' gateway=''/> of an interface: in the guest (libvirt's
+ * LXC driver sets them in the container; passt hands them out) or, in
+ * <source> of an ethernet one, on the host's tap. */
 typedef struct DomainNetIp {
         char *address;
         unsigned prefix;       /* 0 with has_prefix false: the family's host prefix */
         bool has_prefix;
+        char *family;          /* as given: "ipv4", "ipv6", NULL */
+        char *peer;            /* the host side's point-to-point peer */
 } DomainNetIp;
 
 typedef struct DomainNetRoute {
         char *address;
         unsigned prefix;
         char *gateway;
+        char *family;
 } DomainNetRoute;
 
 typedef struct DomainNetDef {
@@ -108,11 +133,20 @@ typedef struct DomainNetDef {
         size_t n_ips;
         DomainNetRoute *routes; /* <route>: set inside a container */
         size_t n_routes;
+        DomainNetIp *host_ips;  /* ethernet: <source><ip/><route/></source>, on the tap */
+        size_t n_host_ips;
+        DomainNetRoute *host_routes;
+        size_t n_host_routes;
         DomainNetOpts opts;
 } DomainNetDef;
 
 /* A virtio-net tap with more than one queue pair (<driver queues='N'/>):
  * its tap is made with IFF_MULTI_QUEUE and QEMU gets one fd per queue. */
+/* <interface type='user'><backend type='passt'/>: qemud runs passt. */
+static inline bool domain_net_is_passt(const DomainNetDef *net) {
+        return net->type == DOMAIN_NET_USER && net->opts.backend_type && strcmp(net->opts.backend_type, "passt") == 0;
+}
+
 static inline bool domain_net_multi_queue(const DomainNetDef *net) {
         return (net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE ||
                 net->type == DOMAIN_NET_ETHERNET) &&

@@ -42,10 +42,17 @@ static int parse_path_elem(xmlNodePtr n, const char *path, char **ret, ConfError
 }
 
 static int parse_backend(DomainNetOpts *o, xmlNodePtr n, const char *path, ConfError *err) {
-        int r = XML_CHECK_ATTRS(n, path, err, "tap", "vhost");
+        static const char *const types[] = { "default", "passt" };
+        int r = XML_CHECK_ATTRS(n, path, err, "type", "tap", "vhost", "logFile");
 
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_choice(n, path, "type", types, ELEMENTSOF(types), &o->backend_type, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "logFile", &o->backend_logfile, err);
+        if (r > 0)
+                r = domain_check_abs_path(o->backend_logfile, "attribute 'logFile' of", path, err);
         if (r >= 0)
                 r = xml_attr_str(n, path, "tap", &o->backend_tap, err);
         if (r > 0)
@@ -346,10 +353,12 @@ void domain_format_net_scripts(XmlWriter *w, const DomainNetDef *net) {
 
         format_path_elem(w, "script", o->script);
         format_path_elem(w, "downscript", o->downscript);
-        if (o->backend_tap || o->backend_vhost) {
+        if (o->backend_type || o->backend_tap || o->backend_vhost || o->backend_logfile) {
                 xw_start(w, "backend");
+                xw_attr(w, "type", o->backend_type);
                 xw_attr(w, "tap", o->backend_tap);
                 xw_attr(w, "vhost", o->backend_vhost);
+                xw_attr(w, "logFile", o->backend_logfile);
                 xw_end(w);
         }
 }
@@ -391,7 +400,8 @@ void domain_format_net_tail(XmlWriter *w, const DomainNetDef *net) {
         { &(o)->script, &(o)->downscript, &(o)->backend_tap, &(o)->backend_vhost, &(o)->teaming_persistent,     \
           &(o)->vport_type, &(o)->portid, &(o)->sock_address, &(o)->local_address, &(o)->sock_path,             \
           &(o)->vport_params[0], &(o)->vport_params[1], &(o)->vport_params[2], &(o)->vport_params[3],           \
-          &(o)->vport_params[4], &(o)->vport_params[5] }
+          &(o)->vport_params[4], &(o)->vport_params[5], &(o)->backend_type, &(o)->backend_logfile,             \
+          &(o)->source_dev }
 
 void domain_net_opts_clear(DomainNetOpts *o) {
         char **strings[] = OPTS_STRINGS(o);

@@ -72,6 +72,10 @@ static int parse_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfE
                 if (r >= 0)
                         r = domain_parse_net_portid(net, n, path, err);
                 return r < 0 ? r : 0;
+        case DOMAIN_NET_USER:
+                return domain_parse_net_user_source(net, n, path, err);
+        case DOMAIN_NET_ETHERNET:
+                return domain_parse_net_host_ips(net, n, path, err);
         case DOMAIN_NET_BRIDGE:
                 r = XML_CHECK_ATTRS(n, path, err, "bridge");
                 if (r >= 0)
@@ -218,19 +222,35 @@ static int parse_prefix(xmlNodePtr n, const char *path, const char *address, uns
         return 0;
 }
 
+/* family='' as libvirt reads it: a hint the address must match. */
+static int parse_family(xmlNodePtr n, const char *path, const char *address, char **ret, ConfError *err) {
+        static const char *const families[] = { "ipv4", "ipv6" };
+        int r = xml_attr_choice(n, path, "family", families, ELEMENTSOF(families), ret, err);
+
+        if (r > 0 && address_bits(address) != (streq(*ret, "ipv4") ? 32 : 128))
+                return xml_err_invalid(err, "invalid %s address '%s' in <%s>", *ret, address, path);
+        return r;
+}
+
 int domain_parse_net_ip(DomainNetIp **ips, size_t *n_ips, xmlNodePtr n, const char *path, ConfError *err) {
         DomainNetIp *ip;
         int r;
 
         r = LIST_APPEND(*ips, *n_ips, &ip, path, err);
         if (r >= 0)
-                r = XML_CHECK_ATTRS(n, path, err, "address", "prefix", "family");
+                r = XML_CHECK_ATTRS(n, path, err, "address", "prefix", "family", "peer");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
         if (r >= 0)
                 r = xml_attr_str_required(n, path, "address", &ip->address, err);
         if (r >= 0)
                 r = parse_prefix(n, path, ip->address, &ip->prefix, &ip->has_prefix, err);
+        if (r >= 0)
+                r = parse_family(n, path, ip->address, &ip->family, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "peer", &ip->peer, err);
+        if (r > 0 && address_bits(ip->peer) != address_bits(ip->address))
+                return xml_err_invalid(err, "invalid peer '%s' for '%s' in <%s>", ip->peer, ip->address, path);
         return r < 0 ? r : 0;
 }
 
@@ -252,6 +272,8 @@ int domain_parse_net_route(DomainNetRoute **routes, size_t *n_routes, xmlNodePtr
                 r = parse_prefix(n, path, rt->address, &rt->prefix, NULL, err);
         if (r >= 0 && address_bits(rt->gateway) != address_bits(rt->address))
                 r = xml_err_invalid(err, "invalid gateway '%s' for '%s' in <%s>", rt->gateway, rt->address, path);
+        if (r >= 0)
+                r = parse_family(n, path, rt->address, &rt->family, err);
         return r < 0 ? r : 0;
 }
 
@@ -283,7 +305,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
         static const char *const children[] = { "mac",     "source",    "model", "driver", "target", "boot",
                                                 "alias",   "address",   "guest", "ip",     "route",
                                                 "bandwidth", "rom", "script", "downscript", "backend", "mtu",
-                                                "link",    "teaming",   "coalesce", "vlan", "virtualport", "port", "acpi" };
+                                                "link",    "teaming",   "coalesce", "vlan", "virtualport", "port", "acpi",
+                                                "portForward" };
         DomainNetDef *net;
         int r;
 
@@ -312,15 +335,14 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         return xml_unsupported_element(c, path, err);
 
                 XML_SUBPATH(sub, path, (const char *) c->name);
-                r = xml_is(c, "ip") || xml_is(c, "route") ? 0 : xml_check_unique(c, sub, err);
+                r = xml_is(c, "ip") || xml_is(c, "route") || xml_is(c, "portForward") ? 0
+                                                                                      : xml_check_unique(c, sub, err);
                 if (r < 0)
                         return r;
                 if (xml_is(c, "mac"))
                         r = parse_mac(net, c, sub, err);
                 else if (xml_is(c, "source"))
-                        r = net->type == DOMAIN_NET_USER || net->type == DOMAIN_NET_ETHERNET
-                                    ? xml_unsupported_element(c, path, err)
-                                    : parse_source(net, c, sub, err);
+                        r = parse_source(net, c, sub, err);
                 else if (xml_is(c, "model"))
                         r = parse_model(net, c, sub, err);
                 else if (xml_is(c, "driver"))
@@ -345,6 +367,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = domain_parse_rom(c, sub, &net->rom, err);
                 else if (xml_is(c, "acpi"))
                         r = domain_parse_acpi_index(c, sub, &net->acpi_index, err);
+                else if (xml_is(c, "portForward"))
+                        r = domain_parse_net_port_forward(net, c, sub, err);
                 else if (!xml_is(c, "alias"))
                         r = domain_parse_net_opt(net, c, sub, err);
                 else
@@ -353,6 +377,9 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         return r;
         }
 
+        r = domain_check_net_passt(net, path, err);
+        if (r < 0)
+                return r;
         if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_ETHERNET && !net->source &&
             !net->opts.sock_path && !net->opts.sock_port)
                 return xml_err_xml(err, "missing element <%s/source> for an interface of type '%s'",
@@ -387,7 +414,11 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_start(w, "source");
                 xw_attr(w, "bridge", net->source);
                 xw_end(w);
-        } else if (net->type != DOMAIN_NET_USER && net->type != DOMAIN_NET_ETHERNET)
+        } else if (net->type == DOMAIN_NET_USER)
+                domain_format_net_user_source(w, net);
+        else if (net->type == DOMAIN_NET_ETHERNET)
+                domain_format_net_host_ips(w, net);
+        else
                 domain_format_net_other_source(w, net);
         domain_format_net_vlan_vport(w, net);
         if (net->bandwidth)
@@ -409,6 +440,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_end(w);
         }
         domain_format_net_ips(w, net->ips, net->n_ips, net->routes, net->n_routes);
+        domain_format_net_port_forwards(w, net);
         if (net->model) {
                 xw_start(w, "model");
                 xw_attr(w, "type", net->model);
@@ -430,12 +462,15 @@ void domain_format_net_ips(XmlWriter *w, const DomainNetIp *ips, size_t n_ips, c
         for (size_t i = 0; i < n_ips; i++) {
                 xw_start(w, "ip");
                 xw_attr(w, "address", ips[i].address);
+                xw_attr(w, "family", ips[i].family);
                 if (ips[i].has_prefix)
                         xw_attrf(w, "prefix", "%u", ips[i].prefix);
+                xw_attr(w, "peer", ips[i].peer);
                 xw_end(w);
         }
         for (size_t i = 0; i < n_routes; i++) {
                 xw_start(w, "route");
+                xw_attr(w, "family", routes[i].family);
                 xw_attr(w, "address", routes[i].address);
                 xw_attrf(w, "prefix", "%u", routes[i].prefix);
                 xw_attr(w, "gateway", routes[i].gateway);
@@ -444,12 +479,16 @@ void domain_format_net_ips(XmlWriter *w, const DomainNetIp *ips, size_t n_ips, c
 }
 
 void domain_net_ips_clear(DomainNetIp *ips, size_t n_ips, DomainNetRoute *routes, size_t n_routes) {
-        for (size_t i = 0; i < n_ips; i++)
+        for (size_t i = 0; i < n_ips; i++) {
                 free(ips[i].address);
+                free(ips[i].family);
+                free(ips[i].peer);
+        }
         free(ips);
         for (size_t i = 0; i < n_routes; i++) {
                 free(routes[i].address);
                 free(routes[i].gateway);
+                free(routes[i].family);
         }
         free(routes);
 }
@@ -459,10 +498,11 @@ bool domain_net_ips_own(DomainNetIp **ips, size_t *n_ips, DomainNetRoute **route
 
         ok = OWN_ARRAY(*ips, *n_ips) && ok;
         for (size_t i = 0; i < *n_ips; i++)
-                ok = own_str(&(*ips)[i].address) && ok;
+                ok = own_str(&(*ips)[i].address) && own_str(&(*ips)[i].family) && own_str(&(*ips)[i].peer) && ok;
         ok = OWN_ARRAY(*routes, *n_routes) && ok;
         for (size_t i = 0; i < *n_routes; i++)
-                ok = own_str(&(*routes)[i].address) && own_str(&(*routes)[i].gateway) && ok;
+                ok = own_str(&(*routes)[i].address) && own_str(&(*routes)[i].gateway) &&
+                     own_str(&(*routes)[i].family) && ok;
         return ok;
 }
 
@@ -479,6 +519,8 @@ void domain_net_clear(DomainNetDef *net) {
         free(net->rom.file);
         domain_net_opts_clear(&net->opts);
         domain_net_ips_clear(net->ips, net->n_ips, net->routes, net->n_routes);
+        domain_net_ips_clear(net->host_ips, net->n_host_ips, net->host_routes, net->n_host_routes);
+        domain_net_forwards_clear(net);
 }
 
 bool domain_net_own(DomainNetDef *net) {
@@ -502,6 +544,8 @@ bool domain_net_own(DomainNetDef *net) {
         ok = own_str(&net->driver_name) && ok;
         ok = own_str(&net->driver_txmode) && ok;
         ok = domain_net_ips_own(&net->ips, &net->n_ips, &net->routes, &net->n_routes) && ok;
+        ok = domain_net_ips_own(&net->host_ips, &net->n_host_ips, &net->host_routes, &net->n_host_routes) && ok;
+        ok = domain_net_forwards_own(net) && ok;
         ok = domain_net_opts_own(&net->opts) && ok;
         return ok;
 }

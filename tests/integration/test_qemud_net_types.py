@@ -259,3 +259,44 @@ def test_hotplug_server_interface(env):
         if g.state()[0] != S.SHUTOFF:
             g.call("Destroy", 0)
         g.call("Undefine", 0)
+
+
+def test_ethernet_host_side_ip_and_route(env):
+    """<interface type='ethernet'><source><ip peer=''/><route/></source>
+    (libvirt's net-eth-hostip): the tap qemud makes gets the address, with
+    its peer, and the route through it; both go with the tap. A route the
+    kernel refuses fails the start naming it, and leaves no tap."""
+    tap = f"vbhip{os.getpid() % 1000}"
+    source = ("<source><ip address='198.51.100.1' family='ipv4' prefix='24' peer='198.51.100.2'/>"
+              "<route family='ipv4' address='203.0.113.0' prefix='24' gateway='198.51.100.2'/></source>")
+    xml = bare_domain("hostip", f"<interface type='ethernet'><mac address='52:54:00:6e:4e:01'/>{source}"
+                                f"<target dev='{tap}'/><model type='virtio'/></interface>")
+    g = Guest(env, env.call("DomainDefineXML", xml), "hostip")
+    try:
+        assert source in g.call("GetXMLDesc", 2).replace("\n", "").replace("  ", "")
+        g.call("Create", 0)
+        addr = subprocess.run(["ip", "-4", "addr", "show", "dev", tap], capture_output=True, text=True).stdout
+        assert "inet 198.51.100.1 peer 198.51.100.2/24" in addr, addr
+        route = subprocess.run(["ip", "-4", "route", "show", "dev", tap], capture_output=True, text=True).stdout
+        assert "203.0.113.0/24 via 198.51.100.2" in route, route
+        g.call("Destroy", 0)
+        assert not os.path.exists(f"/sys/class/net/{tap}")
+        route = subprocess.run(["ip", "-4", "route", "show", "203.0.113.0/24"], capture_output=True, text=True)
+        assert route.stdout.strip() == ""
+    finally:
+        if g.state()[0] != S.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", 0)
+    # a gateway off every subnet of the tap: the kernel refuses the route
+    bad = bare_domain("hostipbad", f"<interface type='ethernet'><source>"
+                                   f"<ip address='198.51.100.1' prefix='24'/>"
+                                   f"<route address='203.0.113.0' prefix='24' gateway='192.0.2.254'/>"
+                                   f"</source><target dev='{tap}'/></interface>")
+    g = Guest(env, env.call("DomainDefineXML", bad), "hostipbad")
+    try:
+        with dbus_error("OperationFailed", "cannot add route to 203.0.113.0/24 via 192.0.2.254"):
+            g.call("Create", 0)
+        assert g.state()[0] == S.SHUTOFF
+        assert not os.path.exists(f"/sys/class/net/{tap}")
+    finally:
+        g.call("Undefine", 0)

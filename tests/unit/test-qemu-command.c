@@ -1137,7 +1137,8 @@ static bool has_net_peer(const DomainDef *def) {
         for (size_t i = 0; i < def->n_nets; i++) {
                 DomainNetType t = def->nets[i].type;
 
-                if (t == DOMAIN_NET_CLIENT || t == DOMAIN_NET_MCAST || t == DOMAIN_NET_VHOSTUSER || t == DOMAIN_NET_VDPA)
+                if (t == DOMAIN_NET_CLIENT || t == DOMAIN_NET_MCAST || t == DOMAIN_NET_VHOSTUSER || t == DOMAIN_NET_VDPA ||
+                    domain_net_is_passt(&def->nets[i]))
                         return true;
         }
         return false;
@@ -1226,9 +1227,10 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 return 1;
         }
         if (has_net_peer(def)) {
-                /* test_qemud_net_socket.py starts guests with their peers */
+                /* test_qemud_net_socket.py and test_qemud_passt.py start
+                 * guests with their peers */
                 fprintf(stderr, "  %s: not run, its interfaces need peers (a server, a vhost-user back end, a vDPA "
-                        "device)\n", xml_name);
+                        "device, passt)\n", xml_name);
                 return 1;
         }
         if (has_virtiofs(def) || def->n_shmems > 0) {

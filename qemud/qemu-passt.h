@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* <interface type='user'><backend type='passt'/>: the guest's user
+ * networking through passt, which qemud runs beside QEMU.
+ *
+ * qemu_passt_validate(): libvirt's rules for the guest addresses passt hands
+ * out (qemuValidateDomainDeviceDefNetwork): one IPv4 with a prefix of 4 to
+ * 27, one IPv6 with none or 64, no peer, no <route>.
+ * qemu_passt_socket(): RUN_DIR/ALIAS-passt.sock, where passt listens and QEMU's
+ * -netdev stream connects.
+ * qemu_passt_argv(): passt's command line, pure, as libvirt's: BINARY
+ * --one-off --socket SOCK --mac-addr MAC [--mtu N] [--interface DEV]
+ * [--log-file F] [--address A [--netmask P]]... [--tcp-ports|--udp-ports
+ * SPEC]... then, qemud's own, --runas UID:GID --pid PIDFILE.
+ * qemu_passt_start(): before QEMU, for each such interface: passt run as
+ * QEMU's user (it becomes a daemon once its socket listens), its output in
+ * the guest's log (log_fd). It ends when QEMU's connection closes
+ * (--one-off); qemu_passt_stop() ends one QEMU never reached or left
+ * behind (its pid in RUN_DIR/ALIAS-passt.pid, checked to be a passt) and
+ * removes its socket: at every stop, and when qemud finds the guest gone
+ * after a restart. */
+
+#include <sys/types.h>
+
+#include "domain.h"
+#include "domain-conf.h"
+
+#define QEMU_PASST_BINARY "/usr/bin/passt"
+
+int qemu_passt_validate(const DomainNetDef *net, size_t i, ConfError *err);
+char *qemu_passt_socket(const char *run_dir, const char *alias);
+int qemu_passt_argv(const DomainNetDef *net, const char *binary, const char *sock, const char *pidfile, uid_t uid,
+                    gid_t gid, char ***ret);
+int qemu_passt_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err);
+void qemu_passt_stop(Domain *d);
