@@ -121,6 +121,10 @@ int hotplug_family_of(const char *kind, QemuDeviceFamily *ret) {
                 *ret = QEMU_DEVICE_MEMORY;
         else if (streq(kind, "hostdev"))
                 *ret = QEMU_DEVICE_HOSTDEV;
+        else if (streq(kind, "filesystem"))
+                *ret = QEMU_DEVICE_FS;
+        else if (streq(kind, "shmem"))
+                *ret = QEMU_DEVICE_SHMEM;
         else
                 return -EOPNOTSUPP;
         return 0;
@@ -135,6 +139,8 @@ const char *hotplug_dev_alias(const DomainDef *def, const DevRef *r) {
         case QEMU_DEVICE_RNG: return def->rngs[r->index].alias;
         case QEMU_DEVICE_MEMORY: return def->mems[r->index].alias;
         case QEMU_DEVICE_HOSTDEV: return def->hostdevs[r->index].alias;
+        case QEMU_DEVICE_FS: return def->filesystems[r->index].alias;
+        case QEMU_DEVICE_SHMEM: return def->shmems[r->index].alias;
         default: return NULL;
         }
 }
@@ -157,6 +163,12 @@ void hotplug_dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t s
         }
         case QEMU_DEVICE_CHR:
                 snprintf(buf, size, "%s port %u", r->kind, def->chrs[r->index].port);
+                break;
+        case QEMU_DEVICE_FS:
+                snprintf(buf, size, "filesystem '%s'", def->filesystems[r->index].dst ?: "?");
+                break;
+        case QEMU_DEVICE_SHMEM:
+                snprintf(buf, size, "shmem '%s'", def->shmems[r->index].name ?: "?");
                 break;
         case QEMU_DEVICE_HOSTDEV: {
                 char dev[128];
@@ -229,6 +241,17 @@ int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const cha
                 }
                 break;
         }
+        case QEMU_DEVICE_FS:
+                /* by its target, unique in a definition */
+                for (size_t i = 0; i < def->n_filesystems; i++)
+                        if (streq_ptr(def->filesystems[i].dst, holder->filesystems[0].dst))
+                                return ret->index = i, 0;
+                break;
+        case QEMU_DEVICE_SHMEM:
+                for (size_t i = 0; i < def->n_shmems; i++)
+                        if (streq_ptr(def->shmems[i].name, holder->shmems[0].name))
+                                return ret->index = i, 0;
+                break;
         case QEMU_DEVICE_RNG:
                 for (size_t i = 0; i < def->n_rngs; i++)
                         if (streq_ptr(def->rngs[i].model, holder->rngs[0].model) &&
@@ -348,6 +371,8 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         case QEMU_DEVICE_NET: ref->index = copy->n_nets; break;
         case QEMU_DEVICE_CHR: ref->index = copy->n_chrs; break;
         case QEMU_DEVICE_MEMORY: ref->index = copy->n_mems; break;
+        case QEMU_DEVICE_FS: ref->index = copy->n_filesystems; break;
+        case QEMU_DEVICE_SHMEM: ref->index = copy->n_shmems; break;
         default: ref->index = copy->n_rngs; break;
         }
         /* <memory> counts the memory devices: the guest has that much more */
@@ -563,6 +588,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                  * after everything sent before. */
                 hotplug_send_quietly(d, p->undo, 0);
                 hotplug_unlabel_disk(p, d);
+                hotplug_fs_undo(p, d);
                 hotplug_release_lease(d, p->lease_path);
                 if (p->volume_marked)
                         volume_in_use(d, &p->live->disks[p->ref.index], false);
@@ -717,6 +743,8 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 json_object_object_add(args, "id", json_object_new_string(id));
                 return hotplug_push_cmd(p->undo, "chardev-remove", args);
         }
+        if (hotplug_is_fs_or_shmem(&p->ref))
+                return hotplug_fs_host_side(p, p->handle->owner, cmds, error);
         /* its chardev would need a chardev-add of its own first */
         if (p->ref.family == QEMU_DEVICE_RNG && def->rngs[p->ref.index].backend_chr)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an rng with an "
@@ -1063,6 +1091,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (!p->what)
                 return -ENOMEM;
         r = hotplug_hostdev_check(p->live, &p->ref, error);
+        if (r >= 0)
+                r = hotplug_fs_attach_check(p->live, &p->ref, error);
         if (r < 0)
                 return r;
         if (p->ref.family == QEMU_DEVICE_DISK) {
@@ -1082,6 +1112,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = keep_rng_aliases(d->live, p->live);
         if (r >= 0)
                 r = hotplug_keep_memory_aliases(d->live, p->live);
+        if (r >= 0)
+                r = hotplug_fs_keep_aliases(d->live, p->live);
         _cleanup_free_ char *dir = NULL;
         if (r >= 0)
                 r = qemu_confine_dir(d, &dir);
