@@ -21,6 +21,7 @@
 #include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-chr-generated.h"
 #include "qemu-confine.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -347,8 +348,8 @@ static int add_scsi_controller(DomainDef *def, const DevRef *ref, sd_bus_error *
 
 /* def plus the device of holder, checked and placed as a definition given
  * by a caller is. */
-static int def_with_device(const DomainDef *def, const char *xml, const char *where, bool live, DomainDef **ret,
-                           DevRef *ref, sd_bus_error *error) {
+static int def_with_device(Domain *d, const DomainDef *def, const char *xml, const char *where, bool live,
+                           DomainDef **ret, DevRef *ref, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *holder = NULL, *copy = NULL;
         ConfError e = {};
         const char *kind;
@@ -358,6 +359,10 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         r = hotplug_parse_device(xml, "attached", &holder, &kind, &f, error);
         if (r < 0)
                 return r;
+        /* a channel's socket in qemud's own directory is placed anew, as at define */
+        r = qemu_chr_drop_generated_paths(holder, d->manager->rundir, &e);
+        if (r < 0)
+                return hotplug_conf_to_bus(&e, r, "invalid channel", error);
         r = check_unique(def, holder, kind, where, error);
         if (r < 0)
                 return r;
@@ -1071,7 +1076,7 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         p->undo = json_object_new_array();
         if (!p->undo)
                 return -ENOMEM;
-        r = def_with_device(d->live, xml, "live", true, &p->live, &p->ref, error);
+        r = def_with_device(d, d->live, xml, "live", true, &p->live, &p->ref, error);
         if (r < 0)
                 return r;
         /* LIVE and CONFIG: the interface gets the same generated MAC in both */
@@ -1154,7 +1159,7 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         int r;
 
         if (flags & DOMAIN_AFFECT_CONFIG) {
-                r = def_with_device(hotplug_config_def(d), xml, "persistent", false, &config, &ref, error);
+                r = def_with_device(d, hotplug_config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)
                         return r;
         }
