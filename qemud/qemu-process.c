@@ -31,6 +31,7 @@
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
 #include "qemu-virtiofs.h"
+#include "qemu-video.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -163,6 +164,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
         qemu_virtiofs_stop(d);
+        qemu_video_stop_backends(d);
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);
