@@ -145,7 +145,6 @@ static int socket_path(Domain *d, const DomainDef *def, const DevRef *ref, char 
 int hotplug_fs_host_side(Plug *p, Domain *d, json_object *cmds, sd_bus_error *error) {
         _cleanup_free_ char *path = NULL;
         json_object *args;
-        ConfError e = {};
         char id[128];
         int r;
 
@@ -162,11 +161,17 @@ int hotplug_fs_host_side(Plug *p, Domain *d, json_object *cmds, sd_bus_error *er
                 r = hotplug_id_args(id, &args);
         if (r >= 0)
                 r = hotplug_push_cmd(p->undo, "chardev-remove", args);
-        if (r < 0)
-                return r;
+        return r;
+}
+
+int hotplug_fs_start(Plug *p, Domain *d, sd_bus_error *error) {
+        ConfError e = {};
+        int r;
+
         if (p->ref.family != QEMU_DEVICE_FS)
                 return 0;
-        /* virtiofsd listens before QEMU connects */
+        /* virtiofsd listens before QEMU connects; the last step before
+         * QEMU, so that whatever fails later undoes it (attach_done) */
         r = qemu_virtiofs_start_plugged(d, &p->live->filesystems[p->ref.index], &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot start virtiofsd", error);
@@ -175,7 +180,7 @@ int hotplug_fs_host_side(Plug *p, Domain *d, json_object *cmds, sd_bus_error *er
 }
 
 void hotplug_fs_undo(Plug *p, Domain *d) {
-        if (p->fs_started)
+        if (p->fs_started && p->live)
                 qemu_virtiofs_stop_one(d, &p->live->filesystems[p->ref.index]);
         p->fs_started = false;
 }

@@ -78,8 +78,11 @@ int hotplug_tap_queues_open(Plug *p, const DomainNetDef *net);
 bool hotplug_is_fs_or_shmem(const DevRef *ref);
 int hotplug_fs_attach_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error);
 int hotplug_fs_keep_aliases(const DomainDef *old, DomainDef *def);
-/* chardev-add (and its undo) of the device's socket; a share's virtiofsd */
+/* chardev-add (and its undo) of the device's socket */
 int hotplug_fs_host_side(Plug *p, Domain *d, json_object *cmds, sd_bus_error *error);
+/* a share's virtiofsd, started right before the commands go to QEMU, and
+ * stopped if they fail */
+int hotplug_fs_start(Plug *p, Domain *d, sd_bus_error *error);
 void hotplug_fs_undo(Plug *p, Domain *d);
 /* libvirt's refusals, and the chardev-remove sent once the device is gone */
 int hotplug_fs_detach_prepare(const DomainDef *live, const DevRef *ref, json_object *backends,

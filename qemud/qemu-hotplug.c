@@ -606,6 +606,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
         }
         if (p->alias && *p->alias)
                 domain_emit_device_added(d, p->alias);
+        p->fs_started = false;  /* its virtiofsd is the guest's now */
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
 }
@@ -1022,6 +1023,9 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         }
         if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
                 return ask_port(p, d, error);
+        r = hotplug_fs_start(p, d, error);
+        if (r < 0)
+                return r;
         hotplug_plug_step(p);
         return 1;
 }
