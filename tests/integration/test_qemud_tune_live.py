@@ -354,13 +354,14 @@ def test_scheduler_live(env, vm):
 
 @pytest.mark.skipif(cpu_cgroup_unusable() is not None, reason=str(cpu_cgroup_unusable()))
 def test_global_and_thread_bandwidth_live(env, vm):
-    """global_period/global_quota are the guest cgroup's bandwidth, set live
-    as at start (D-Bus, virsh schedinfo --live, python-libvirt) and kept in
-    the live XML across a qemud SIGKILL; emulator_/iothread_period are kept;
-    a quota of those threads alone is refused as at start (one cgroup per
-    guest), and values out of libvirt's ranges by name."""
+    """global_period/global_quota are the guest cgroup's bandwidth, the
+    emulator_ pair that of QEMU's emulator threads in their own cgroup below
+    it (cgroup v1), set live as at start (D-Bus, virsh schedinfo --live,
+    python-libvirt) and kept in the live XML across a qemud SIGKILL; values
+    out of libvirt's ranges are refused by name, changing nothing."""
     path, _ = vm
     cg = cgroup_dir(qemu_pid(env))
+    cg = cg[:-len("/emulator")] if cg.endswith("/emulator") else cg
 
     def bandwidth():
         if os.path.exists(CGROUP_V2):
@@ -382,10 +383,20 @@ def test_global_and_thread_bandwidth_live(env, vm):
     got = env.dcall(path, "GetSchedulerParameters", LIVE)
     assert (got["global_period"], got["global_quota"], got["emulator_period"]) == (200000, 150000, 50000), got
 
+    if not os.path.exists(CGROUP_V2):
+        # above the global 0.75 CPU: the kernel refuses, nothing changes
+        before = xml_pair(env, path)
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            env.dcall(path, "SetSchedulerParameters", {"emulator_quota": dbus.Int64(45000, variant_level=1)}, LIVE)
+        assert "emulator/cpu.cfs_quota_us" in e.value.get_dbus_message(), e.value.get_dbus_message()
+        assert xml_pair(env, path) == before
+        env.dcall(path, "SetSchedulerParameters", {"emulator_quota": dbus.Int64(20000, variant_level=1)}, LIVE)
+        assert open(f"{cg}/emulator/cpu.cfs_quota_us").read().split() == ["20000"]
+        assert open(f"{cg}/emulator/cpu.cfs_period_us").read().split() == ["50000"]
+        assert str(qemu_pid(env)) in open(f"{cg}/emulator/tasks").read().split()
+        assert "<emulator_quota>20000</emulator_quota>" in env.dcall(path, "GetXMLDesc", 0)
     before = xml_pair(env, path)
-    for params, words in (({"emulator_quota": dbus.Int64(20000, variant_level=1)}, "<emulator_quota>"),
-                          ({"iothread_quota": dbus.Int64(20000, variant_level=1)}, "<iothread_quota>"),
-                          ({"global_quota": dbus.Int64(10, variant_level=1)}, "global_quota is out of range"),
+    for params, words in (({"global_quota": dbus.Int64(10, variant_level=1)}, "global_quota is out of range"),
                           ({"emulator_period": ull(5)}, "emulator_period is out of range"),
                           ({"global_period": dbus.Int64(100000, variant_level=1)}, "'global_period'")):
         with pytest.raises(dbus.exceptions.DBusException) as e:
@@ -409,7 +420,10 @@ def test_global_and_thread_bandwidth_live(env, vm):
         assert bandwidth()[1] in ("-1", "max")
     env.dcall(path, "SetSchedulerParameters",
               {"global_period": ull(0), "global_quota": dbus.Int64(0, variant_level=1),
-               "emulator_period": ull(0), "iothread_period": ull(0)}, LIVE)
+               "emulator_period": ull(0), "emulator_quota": dbus.Int64(0, variant_level=1),
+               "iothread_period": ull(0)}, LIVE)
+    if os.path.isdir(f"{cg}/emulator"):
+        assert open(f"{cg}/emulator/cpu.cfs_quota_us").read().split() == ["-1"]
 
 
 def test_virsh_through_the_proxy(env, vm):
