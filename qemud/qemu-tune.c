@@ -606,12 +606,13 @@ static int apply_cgroup(Domain *d, DomainTuneWhat what, const DomainDef *old, co
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot put '%s' into its cgroup: %s",
                                      d->def->name, strerror(-r));
         r = set_part(cg, what, old, newlive, msg, sizeof(msg));
-        if (r >= 0 && what == DOMAIN_TUNE_SCHEDULER)
+        /* every change: the attach above put all of QEMU's threads back
+         * in the guest's cgroup */
+        if (r >= 0)
                 r = qemu_tune_threads_apply(cg, d->pid, newlive, msg, sizeof(msg));
         if (r < 0) {
                 (void) set_part(cg, what, newlive, old, ignored, sizeof(ignored));
-                if (what == DOMAIN_TUNE_SCHEDULER)
-                        (void) qemu_tune_threads_apply(cg, d->pid, old, ignored, sizeof(ignored));
+                (void) qemu_tune_threads_apply(cg, d->pid, old, ignored, sizeof(ignored));
                 return vb_error_setf(error, r == -EOPNOTSUPP ? VB_ERROR_OPERATION_INVALID : VB_ERROR_OPERATION_FAILED,
                                      "%s", msg);
         }
