@@ -8,10 +8,12 @@
 
 /* Every capability this kernel knows, from 0 up: the bounding set refuses
  * the first number past the last one. */
-static int drop_bounding_set(void) {
+static int drop_bounding_set(bool keep_rawio) {
         for (unsigned long cap = 0;; cap++) {
                 if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
                         return errno == EINVAL ? 0 : -errno;
+                if (keep_rawio && cap == CAP_SYS_RAWIO)
+                        continue;
                 if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
                         return -errno;
         }
@@ -19,7 +21,7 @@ static int drop_bounding_set(void) {
 
 /* The inheritable set emptied, the permitted and effective ones kept for
  * what the child still does before exec (setgroups, setuid). */
-static int clear_inheritable(void) {
+static int clear_inheritable(bool keep_rawio) {
         struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
 
@@ -27,21 +29,47 @@ static int clear_inheritable(void) {
                 return -errno;
         for (size_t i = 0; i < ELEMENTSOF(data); i++)
                 data[i].inheritable = 0;
+        if (keep_rawio)
+                data[CAP_TO_INDEX(CAP_SYS_RAWIO)].inheritable = CAP_TO_MASK(CAP_SYS_RAWIO);
         return syscall(SYS_capset, &h, data) < 0 ? -errno : 0;
+}
+
+int confine_child_after_setuid(unsigned flags) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+        unsigned i = CAP_TO_INDEX(CAP_SYS_RAWIO), mask = CAP_TO_MASK(CAP_SYS_RAWIO);
+
+        if (!(flags & CONFINE_KEEP_RAWIO))
+                return 0;
+        /* kept through the setuid (PR_SET_KEEPCAPS), then through the exec
+         * as an ambient capability: the one way a program without file
+         * capabilities, of any user, starts with it */
+        if (syscall(SYS_capget, &h, data) < 0)
+                return -errno;
+        data[i].permitted |= mask;
+        data[i].effective |= mask;
+        data[i].inheritable |= mask;
+        if (syscall(SYS_capset, &h, data) < 0)
+                return -errno;
+        return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_SYS_RAWIO, 0, 0) < 0 ? -errno : 0;
 }
 
 int confine_child(unsigned flags) {
         int r;
 
+        bool rawio = flags & CONFINE_KEEP_RAWIO;
+
         if (flags & CONFINE_DROP_CAPS) {
-                r = drop_bounding_set();
+                r = drop_bounding_set(rawio);
                 if (r >= 0)
-                        r = clear_inheritable();
+                        r = clear_inheritable(rawio);
                 if (r < 0)
                         return r;
                 if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                         return -errno;
         }
+        if (rawio && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return -errno;
         if ((flags & CONFINE_NO_NEW_PRIVS) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return -errno;
         return 0;

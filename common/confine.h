@@ -25,11 +25,18 @@ enum {
         CONFINE_NO_NEW_PRIVS = 1 << 0,
         CONFINE_DROP_CAPS = 1 << 1,
         CONFINE_MOUNT_NS = 1 << 2,
+        /* <disk rawio='yes'>: CAP_SYS_RAWIO stays in the bounding set and the
+         * child keeps it through its setuid and exec (libvirt's
+         * virCommandAllowCap(CAP_SYS_RAWIO)), whatever else it gives up */
+        CONFINE_KEEP_RAWIO = 1 << 3,
 };
 
 /* In the child, while it still has its capabilities (before setuid).
  * 0 or -errno. */
 int confine_child(unsigned flags);
+/* In the child, right after its setuid: CONFINE_KEEP_RAWIO's capability
+ * raised again (effective, and ambient for the exec). 0 or -errno. */
+int confine_child_after_setuid(unsigned flags);
 
 typedef struct ConfineConf {
         int seccomp_sandbox;     /* -1, 0 or 1 */

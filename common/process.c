@@ -104,7 +104,7 @@ static int child_set_creds(const ProcessCreds *c) {
         if (setgroups(c->n_groups, c->groups) < 0 || setresgid(c->gid, c->gid, c->gid) < 0 ||
             setresuid(c->uid, c->uid, c->uid) < 0)
                 return -errno;
-        return 0;
+        return confine_child_after_setuid(c->confine);
 }
 
 int process_spawn_as(char *const argv[], const ProcessFd *map, size_t n_map, unsigned flags,

@@ -115,7 +115,11 @@ int qemu_build_filesystems(QemuCmd *c) {
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_FS, i);
-                snprintf(alias, sizeof(alias), "fs%zu", i);
+                /* a hot-plugged share keeps the alias it was plugged with */
+                if (fs->alias)
+                        snprintf(alias, sizeof(alias), "%s", fs->alias);
+                else
+                        snprintf(alias, sizeof(alias), "fs%zu", i);
                 if (fs->virtiofs) {
                         r = build_virtiofs(c, fs, alias);
                         if (r < 0)

@@ -96,7 +96,11 @@ int qemu_build_shmems(QemuCmd *c) {
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_SHMEM, i);
-                snprintf(alias, sizeof(alias), "shmem%zu", i);
+                /* a hot-plugged one keeps the alias it was plugged with */
+                if (c->def->shmems[i].alias)
+                        snprintf(alias, sizeof(alias), "%s", c->def->shmems[i].alias);
+                else
+                        snprintf(alias, sizeof(alias), "shmem%zu", i);
                 r = build_one(c, &c->def->shmems[i], alias);
                 if (r < 0)
                         return r;

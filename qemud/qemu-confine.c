@@ -60,6 +60,15 @@ static void warn_unshared_root(void) {
                             "qemud.conf).");
 }
 
+/* A <disk device='lun' rawio='yes'>: libvirt lets QEMU keep CAP_SYS_RAWIO
+ * for the SCSI commands the guest sends through it. */
+static bool wants_rawio(const DomainDef *def) {
+        for (size_t i = 0; def && i < def->n_disks; i++)
+                if (def->disks[i].device == DOMAIN_DISK_DEVICE_LUN && def->disks[i].rawio == TRISTATE_ON)
+                        return true;
+        return false;
+}
+
 int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
         const char *confdir = d->manager->paths.confdir;
         ConfineConf c;
@@ -85,6 +94,8 @@ int qemu_confine_prepare(Domain *d, bool *ret_sandbox, ConfError *err) {
         }
         if (flags & CONFINE_MOUNT_NS)
                 warn_unshared_root();
+        if (wants_rawio(d->live))
+                flags |= CONFINE_KEEP_RAWIO;
         qemu_domain(d)->confine_flags = flags;
         *ret_sandbox = c.seccomp_sandbox == 1;
         return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What a start checks on the host for the disks before QEMU is built:
  * a device='lun' disk is on a SCSI device (SG_IO answers) and, with
- * rawio='yes', QEMU may keep CAP_SYS_RAWIO; a source gone missing is
+ * rawio='yes', QEMU keeps CAP_SYS_RAWIO (qemu-confine.c); a source gone missing is
  * dealt with by its startupPolicy (libvirt's: mandatory and requisite
  * fail, optional goes on without it: a CD-ROM or floppy ejected, a disk
  * left out of the live definition); what only a start refuses (an
@@ -40,12 +40,7 @@ static int check_lun(const DomainDiskDef *disk, unsigned confine_flags, ConfErro
                                "'%s' does not take SCSI commands (SG_IO): %m", disk->dst, disk->src);
                 return -ENOTTY;
         }
-        if (disk->rawio == TRISTATE_ON && (confine_flags & CONFINE_DROP_CAPS)) {
-                conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: disk '%s': rawio='yes' "
-                               "needs QEMU to keep CAP_SYS_RAWIO, and qemud clears its capabilities "
-                               "(clear_emulator_capabilities = 0 in qemud.conf keeps them)", disk->dst);
-                return -EOPNOTSUPP;
-        }
+        /* rawio='yes': QEMU keeps CAP_SYS_RAWIO (qemu-confine.c) */
         return 0;
 }
 

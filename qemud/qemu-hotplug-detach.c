@@ -135,6 +135,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                         (void) qemu_confine_disk(d, &d->live->disks[r.index], false, msg,
                                                                  sizeof(msg));
                                 }
+                                hotplug_fs_removed(d, &r);
                                 memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
@@ -246,6 +247,8 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
                 json_object_object_add(args, "id", json_object_new_string(id));
                 r = hotplug_push_cmd(backends, "netdev_del", args);
         }
+        if (r >= 0)
+                r = hotplug_fs_detach_prepare(d->live, &ref, backends, error);
         if (r < 0)
                 return r;
 

@@ -45,6 +45,7 @@ struct Plug {
         unsigned n_queue_fds;
         unsigned n_fds_sent;      /* getfds sent: which fd the next one passes */
         char *port_uuid;          /* networkd's port for it: released if the plug fails */
+        bool fs_started;          /* a virtiofs share's virtiofsd: stopped if the plug fails */
         DevRef ref;
 };
 
@@ -72,6 +73,22 @@ int hotplug_tap_getfds(const DomainNetDef *net, json_object *cmds, json_object *
 int hotplug_tap_closefds(const DomainNetDef *net, json_object *undo);
 /* Opens the other queues of net's multiqueue tap (net->ifname) for p. */
 int hotplug_tap_queues_open(Plug *p, const DomainNetDef *net);
+
+/* qemu-hotplug-fs.c: <filesystem> (virtiofs) and <shmem> */
+bool hotplug_is_fs_or_shmem(const DevRef *ref);
+int hotplug_fs_attach_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error);
+int hotplug_fs_keep_aliases(const DomainDef *old, DomainDef *def);
+/* chardev-add (and its undo) of the device's socket */
+int hotplug_fs_host_side(Plug *p, Domain *d, json_object *cmds, sd_bus_error *error);
+/* a share's virtiofsd, started right before the commands go to QEMU, and
+ * stopped if they fail */
+int hotplug_fs_start(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_fs_undo(Plug *p, Domain *d);
+/* libvirt's refusals, and the chardev-remove sent once the device is gone */
+int hotplug_fs_detach_prepare(const DomainDef *live, const DevRef *ref, json_object *backends,
+                              sd_bus_error *error);
+/* DEVICE_DELETED: a share's virtiofsd ends */
+void hotplug_fs_removed(Domain *d, const DevRef *ref);
 
 /* qemu-hotplug.c */
 int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);

@@ -21,6 +21,7 @@
 #include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-chr-generated.h"
 #include "qemu-confine.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -122,6 +123,10 @@ int hotplug_family_of(const char *kind, QemuDeviceFamily *ret) {
                 *ret = QEMU_DEVICE_MEMORY;
         else if (streq(kind, "hostdev"))
                 *ret = QEMU_DEVICE_HOSTDEV;
+        else if (streq(kind, "filesystem"))
+                *ret = QEMU_DEVICE_FS;
+        else if (streq(kind, "shmem"))
+                *ret = QEMU_DEVICE_SHMEM;
         else
                 return -EOPNOTSUPP;
         return 0;
@@ -136,6 +141,8 @@ const char *hotplug_dev_alias(const DomainDef *def, const DevRef *r) {
         case QEMU_DEVICE_RNG: return def->rngs[r->index].alias;
         case QEMU_DEVICE_MEMORY: return def->mems[r->index].alias;
         case QEMU_DEVICE_HOSTDEV: return def->hostdevs[r->index].alias;
+        case QEMU_DEVICE_FS: return def->filesystems[r->index].alias;
+        case QEMU_DEVICE_SHMEM: return def->shmems[r->index].alias;
         default: return NULL;
         }
 }
@@ -158,6 +165,12 @@ void hotplug_dev_what(const DomainDef *def, const DevRef *r, char *buf, size_t s
         }
         case QEMU_DEVICE_CHR:
                 snprintf(buf, size, "%s port %u", r->kind, def->chrs[r->index].port);
+                break;
+        case QEMU_DEVICE_FS:
+                snprintf(buf, size, "filesystem '%s'", def->filesystems[r->index].dst ?: "?");
+                break;
+        case QEMU_DEVICE_SHMEM:
+                snprintf(buf, size, "shmem '%s'", def->shmems[r->index].name ?: "?");
                 break;
         case QEMU_DEVICE_HOSTDEV: {
                 char dev[128];
@@ -230,6 +243,17 @@ int hotplug_find_device(const DomainDef *def, const DomainDef *holder, const cha
                 }
                 break;
         }
+        case QEMU_DEVICE_FS:
+                /* by its target, unique in a definition */
+                for (size_t i = 0; i < def->n_filesystems; i++)
+                        if (streq_ptr(def->filesystems[i].dst, holder->filesystems[0].dst))
+                                return ret->index = i, 0;
+                break;
+        case QEMU_DEVICE_SHMEM:
+                for (size_t i = 0; i < def->n_shmems; i++)
+                        if (streq_ptr(def->shmems[i].name, holder->shmems[0].name))
+                                return ret->index = i, 0;
+                break;
         case QEMU_DEVICE_RNG:
                 for (size_t i = 0; i < def->n_rngs; i++)
                         if (streq_ptr(def->rngs[i].model, holder->rngs[0].model) &&
@@ -325,8 +349,8 @@ static int add_scsi_controller(DomainDef *def, const DevRef *ref, sd_bus_error *
 
 /* def plus the device of holder, checked and placed as a definition given
  * by a caller is. */
-static int def_with_device(const DomainDef *def, const char *xml, const char *where, bool live, DomainDef **ret,
-                           DevRef *ref, sd_bus_error *error) {
+static int def_with_device(Domain *d, const DomainDef *def, const char *xml, const char *where, bool live,
+                           DomainDef **ret, DevRef *ref, sd_bus_error *error) {
         _cleanup_(domain_def_freep) DomainDef *holder = NULL, *copy = NULL;
         ConfError e = {};
         const char *kind;
@@ -336,6 +360,10 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         r = hotplug_parse_device(xml, "attached", &holder, &kind, &f, error);
         if (r < 0)
                 return r;
+        /* a channel's socket in qemud's own directory is placed anew, as at define */
+        r = qemu_chr_drop_generated_paths(holder, d->manager->rundir, &e);
+        if (r < 0)
+                return hotplug_conf_to_bus(&e, r, "invalid channel", error);
         r = check_unique(def, holder, kind, where, error);
         if (r < 0)
                 return r;
@@ -349,6 +377,8 @@ static int def_with_device(const DomainDef *def, const char *xml, const char *wh
         case QEMU_DEVICE_NET: ref->index = copy->n_nets; break;
         case QEMU_DEVICE_CHR: ref->index = copy->n_chrs; break;
         case QEMU_DEVICE_MEMORY: ref->index = copy->n_mems; break;
+        case QEMU_DEVICE_FS: ref->index = copy->n_filesystems; break;
+        case QEMU_DEVICE_SHMEM: ref->index = copy->n_shmems; break;
         default: ref->index = copy->n_rngs; break;
         }
         /* <memory> counts the memory devices: the guest has that much more */
@@ -564,6 +594,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                  * after everything sent before. */
                 hotplug_send_quietly(d, p->undo, 0);
                 hotplug_unlabel_disk(p, d);
+                hotplug_fs_undo(p, d);
                 hotplug_release_lease(d, p->lease_path);
                 if (p->volume_marked)
                         volume_in_use(d, &p->live->disks[p->ref.index], false);
@@ -576,6 +607,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
         }
         if (p->alias && *p->alias)
                 domain_emit_device_added(d, p->alias);
+        p->fs_started = false;  /* its virtiofsd is the guest's now */
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
 }
@@ -718,6 +750,8 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 json_object_object_add(args, "id", json_object_new_string(id));
                 return hotplug_push_cmd(p->undo, "chardev-remove", args);
         }
+        if (hotplug_is_fs_or_shmem(&p->ref))
+                return hotplug_fs_host_side(p, p->handle->owner, cmds, error);
         /* its chardev would need a chardev-add of its own first */
         if (p->ref.family == QEMU_DEVICE_RNG && def->rngs[p->ref.index].backend_chr)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an rng with an "
@@ -994,6 +1028,9 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         }
         if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
                 return ask_port(p, d, error);
+        r = hotplug_fs_start(p, d, error);
+        if (r < 0)
+                return r;
         hotplug_plug_step(p);
         return 1;
 }
@@ -1048,7 +1085,7 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         p->undo = json_object_new_array();
         if (!p->undo)
                 return -ENOMEM;
-        r = def_with_device(d->live, xml, "live", true, &p->live, &p->ref, error);
+        r = def_with_device(d, d->live, xml, "live", true, &p->live, &p->ref, error);
         if (r < 0)
                 return r;
         /* LIVE and CONFIG: the interface gets the same generated MAC in both */
@@ -1068,6 +1105,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
         if (!p->what)
                 return -ENOMEM;
         r = hotplug_hostdev_check(p->live, &p->ref, error);
+        if (r >= 0)
+                r = hotplug_fs_attach_check(p->live, &p->ref, error);
         if (r < 0)
                 return r;
         if (p->ref.family == QEMU_DEVICE_DISK) {
@@ -1087,6 +1126,8 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 r = keep_rng_aliases(d->live, p->live);
         if (r >= 0)
                 r = hotplug_keep_memory_aliases(d->live, p->live);
+        if (r >= 0)
+                r = hotplug_fs_keep_aliases(d->live, p->live);
         _cleanup_free_ char *dir = NULL;
         if (r >= 0)
                 r = qemu_confine_dir(d, &dir);
@@ -1129,7 +1170,7 @@ static int qemu_attach(Domain *d, const char *xml, unsigned flags, sd_bus_error 
         if (r != -ENOTTY)
                 return r;
         if (flags & DOMAIN_AFFECT_CONFIG) {
-                r = def_with_device(hotplug_config_def(d), xml, "persistent", false, &config, &ref, error);
+                r = def_with_device(d, hotplug_config_def(d), xml, "persistent", false, &config, &ref, error);
                 if (r < 0)
                         return r;
         }

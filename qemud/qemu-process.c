@@ -32,6 +32,7 @@
 #include "qemu-swtpm.h"
 #include "qemu-passt.h"
 #include "qemu-virtiofs.h"
+#include "qemu-video.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -167,6 +168,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         qemu_passt_stop(d); /* one QEMU never connected to, or left behind */
         qemu_disk_transient_mark(d->live, q->transient_overlays);
         q->transient_overlays = strv_free_null(q->transient_overlays);
+        qemu_video_stop_backends(d);
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);

@@ -19,23 +19,29 @@ static bool have_server_program(void) {
         return access("/usr/bin/ivshmem-server", X_OK) == 0 || access("/usr/sbin/ivshmem-server", X_OK) == 0;
 }
 
+int qemu_shmem_prepare_one(const DomainShmemDef *s, ConfError *err) {
+        _cleanup_free_ char *sock = NULL;
+        struct stat st;
+
+        if (!s->server)
+                return 0;
+        if (qemu_shmem_server_path(s, &sock) < 0)
+                return -ENOMEM;
+        if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
+                return 0;
+        conf_error_set(err, VB_ERROR_OPERATION_INVALID, "operation invalid: shmem '%s': no ivshmem-server "
+                       "listens on %s: the %s device needs one running before the guest starts%s", s->name,
+                       sock, s->model, have_server_program() ? "" : " (and this host has no ivshmem-server: "
+                       "Debian 12 does not package it)");
+        return -ENOENT;
+}
+
 int qemu_shmem_prepare(const DomainDef *live, ConfError *err) {
         for (size_t i = 0; i < live->n_shmems; i++) {
-                const DomainShmemDef *s = &live->shmems[i];
-                _cleanup_free_ char *sock = NULL;
-                struct stat st;
+                int r = qemu_shmem_prepare_one(&live->shmems[i], err);
 
-                if (!s->server)
-                        continue;
-                if (qemu_shmem_server_path(s, &sock) < 0)
-                        return -ENOMEM;
-                if (stat(sock, &st) == 0 && S_ISSOCK(st.st_mode))
-                        continue;
-                conf_error_set(err, VB_ERROR_OPERATION_INVALID, "operation invalid: shmem '%s': no ivshmem-server "
-                               "listens on %s: the %s device needs one running before the guest starts%s", s->name,
-                               sock, s->model, have_server_program() ? "" : " (and this host has no ivshmem-server: "
-                               "Debian 12 does not package it)");
-                return -ENOENT;
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

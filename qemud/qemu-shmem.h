@@ -9,5 +9,7 @@
 #include "domain-conf.h"
 
 int qemu_shmem_prepare(const DomainDef *live, ConfError *err);
+/* The same for one device (a hot-plug's). */
+int qemu_shmem_prepare_one(const DomainShmemDef *s, ConfError *err);
 /* The socket of a doorbell's server: <server path=''/> or libvirt's default. */
 int qemu_shmem_server_path(const DomainShmemDef *s, char **ret);

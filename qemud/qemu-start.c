@@ -658,6 +658,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 if (k >= 0)
                         k = qemu_passt_start(d, creds.uid, creds.gid, log_fd, err);
                 if (k >= 0)
+                        k = qemu_video_start_backends(d, creds.uid, creds.gid, log_fd, err);
+                if (k >= 0)
                         k = qemu_secrets_write_key(d, creds.uid, creds.gid, err);
                 if (k < 0) {
                         domain_network_close_taps(d);

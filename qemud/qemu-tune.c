@@ -15,6 +15,7 @@
 #include "qemu-hostdev-nodes.h"
 #include "qemu-monitor.h"
 #include "qemu-tune.h"
+#include "qemu-tune-threads.h"
 #include "qemu-tune-sched.h"
 #include "util.h"
 #include "error.h"
@@ -103,6 +104,8 @@ static int setup_cgroup(Domain *d, const DomainDef *def, char *msg, size_t size)
                 return r;
         }
         r = domain_cgroup_apply(cg, def, msg, size);
+        if (r >= 0)
+                r = qemu_tune_threads_apply(cg, d->pid, def, msg, size);
         return r < 0 ? r : allow_hostdev_nodes(cg, def, msg, size);
 }
 
@@ -305,6 +308,7 @@ typedef struct CgroupReaper {
 static int on_reaper(sd_event_source *s, uint64_t usec, void *userdata) {
         CgroupReaper *rp = userdata;
 
+        qemu_tune_threads_remove(rp->cg);
         if (cgroup_remove(rp->cg, 0) == -EBUSY && ++rp->tries < REAPER_TRIES)
                 return sd_event_source_set_time_relative(s, REAPER_INTERVAL_USEC) < 0
                                ? 0
@@ -336,6 +340,7 @@ void qemu_tune_cleanup(Domain *d) {
         /* also when tuning made one live and the definition has none */
         if (!d->live || open_cgroup(d, false, &cg) < 0)
                 return;
+        qemu_tune_threads_remove(cg);
         /* QEMU still there is a failed start's: its exit comes later */
         if (cgroup_remove(cg, d->pid > 0 && kill(d->pid, 0) == 0 ? 200 : CGROUP_REMOVE_TIMEOUT_MS) == -EBUSY)
                 reap_later(d, TAKE_PTR(cg));
@@ -601,8 +606,13 @@ static int apply_cgroup(Domain *d, DomainTuneWhat what, const DomainDef *old, co
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot put '%s' into its cgroup: %s",
                                      d->def->name, strerror(-r));
         r = set_part(cg, what, old, newlive, msg, sizeof(msg));
+        /* every change: the attach above put all of QEMU's threads back
+         * in the guest's cgroup */
+        if (r >= 0)
+                r = qemu_tune_threads_apply(cg, d->pid, newlive, msg, sizeof(msg));
         if (r < 0) {
                 (void) set_part(cg, what, newlive, old, ignored, sizeof(ignored));
+                (void) qemu_tune_threads_apply(cg, d->pid, old, ignored, sizeof(ignored));
                 return vb_error_setf(error, r == -EOPNOTSUPP ? VB_ERROR_OPERATION_INVALID : VB_ERROR_OPERATION_FAILED,
                                      "%s", msg);
         }

@@ -3,7 +3,8 @@
  * adapter (<acceleration accel3d='yes'/>) renders through QEMU's OpenGL
  * display, so the definition needs one; a vhost-user one needs a
  * vhost-user-gpu backend, which QEMU's vhost-user descriptions
- * (/usr/share/qemu/vhost-user, files of "type": "gpu") name. */
+ * (/usr/share/qemu/vhost-user, files of "type": "gpu") name, and which
+ * qemud runs (qemu-video-gpu.c). */
 #include <dirent.h>
 #include <json-c/json.h>
 
@@ -57,17 +58,11 @@ int qemu_video_prepare(const DomainDef *live, const char *vhost_user_dir, ConfEr
                 const DomainVideoDef *v = &live->videos[i];
                 _cleanup_free_ char *backend = NULL;
 
-                if (v->vhostuser) {
-                        backend = qemu_video_find_backend(vhost_user_dir);
-                        if (!backend)
-                                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: video %zu: "
-                                               "<driver name='vhostuser'/> needs a vhost-user-gpu backend, and no "
-                                               "%s/*.json of type 'gpu' names one on this host (Debian's "
-                                               "qemu-system-gui has it)", i, vhost_user_dir);
-                        else
-                                conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: video %zu: "
-                                               "<driver name='vhostuser'/>: qemud does not run the vhost-user-gpu "
-                                               "backend (%s) yet", i, backend);
+                if (v->vhostuser && !(backend = qemu_video_find_backend(vhost_user_dir))) {
+                        conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: video %zu: "
+                                       "<driver name='vhostuser'/> needs a vhost-user-gpu backend, and no "
+                                       "%s/*.json of type 'gpu' names one on this host (Debian's "
+                                       "qemu-system-gui has it)", i, vhost_user_dir);
                         return -EOPNOTSUPP;
                 }
                 if (v->accel3d == TRISTATE_ON && !has_gl_display(live)) {

@@ -14,6 +14,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-confine.h"
+#include "qemu-security.h"
 #include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
@@ -325,20 +326,51 @@ static pid_t daemon_pid(const char *file) {
         return streq(comm, "virtiofsd") ? pid : 0;
 }
 
+void qemu_virtiofs_stop_one(Domain *d, const DomainFsDef *fs) {
+        _cleanup_free_ char *pidf = NULL;
+        pid_t pid;
+
+        if (!runs_own_daemon(fs) || !fs->alias || pid_file(d, fs, &pidf) < 0)
+                return;
+        /* it ends with QEMU's connection; this is for one QEMU never reached */
+        pid = daemon_pid(pidf);
+        if (pid > 0 && kill(pid, SIGTERM) == 0)
+                log_info("Domain %s: stopped virtiofsd %d of '%s'", d->def->name, (int) pid, fs->dst);
+        (void) unlink(pidf);
+}
+
 void qemu_virtiofs_stop(Domain *d) {
-        const DomainDef *def = d->live;
+        for (size_t i = 0; d->live && i < d->live->n_filesystems; i++)
+                qemu_virtiofs_stop_one(d, &d->live->filesystems[i]);
+}
 
-        for (size_t i = 0; def && i < def->n_filesystems; i++) {
-                const DomainFsDef *fs = &def->filesystems[i];
-                _cleanup_free_ char *pidf = NULL;
-                pid_t pid;
+/* The log pipe QEMU writes to (its stderr, opened again through /proc):
+ * a share plugged later logs where the others do. */
+static int qemu_log_fd(const Domain *d) {
+        char path[64];
+        int fd;
 
-                if (!runs_own_daemon(fs) || !fs->alias || pid_file(d, fs, &pidf) < 0)
-                        continue;
-                /* it ends with QEMU's connection; this is for one QEMU never reached */
-                pid = daemon_pid(pidf);
-                if (pid > 0 && kill(pid, SIGTERM) == 0)
-                        log_info("Domain %s: stopped virtiofsd %d of '%s'", d->def->name, (int) pid, fs->dst);
-                (void) unlink(pidf);
+        snprintf(path, sizeof(path), "/proc/%d/fd/2", (int) d->pid);
+        fd = d->pid > 0 ? open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY) : -1;
+        return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
+int qemu_virtiofs_start_plugged(Domain *d, const DomainFsDef *fs, ConfError *err) {
+        _cleanup_free_ gid_t *groups = NULL;
+        _cleanup_close_ int log_fd = -1;
+        ProcessCreds creds = {};
+        int r;
+
+        if (!runs_own_daemon(fs))
+                return 0;
+        r = qemu_security_creds(d, &creds, &groups);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: filesystem '%s': no user for "
+                               "QEMU's virtiofsd socket: %s", fs->dst, strerror(-r));
+                return r;
         }
+        log_fd = qemu_log_fd(d);
+        if (log_fd < 0)
+                return -errno;
+        return start_one(d, fs, creds.uid, creds.gid, log_fd, err);
 }

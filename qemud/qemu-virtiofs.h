@@ -19,7 +19,12 @@
  * socket made by qemud (QEMU's user's), virtiofsd as root in its own session
  * on it, its output in the guest's log (log_fd). virtiofsd ends when QEMU's
  * connection closes; qemu_virtiofs_stop() ends one QEMU never reached (its
- * pid kept in RUN_DIR/ALIAS-fs.pid, checked to be a virtiofsd). */
+ * pid kept in RUN_DIR/ALIAS-fs.pid, checked to be a virtiofsd).
+ * For hot-plug: qemu_virtiofs_start_plugged() starts the virtiofsd of one
+ * share of a running guest (QEMU's user from its DAC label, the output in
+ * QEMU's log pipe), before chardev-add connects QEMU to it;
+ * qemu_virtiofs_stop_one() ends it once the device is unplugged (or the
+ * plug failed). A share with <source socket=''/> runs none: both do nothing. */
 
 #include <sys/types.h>
 
@@ -34,3 +39,5 @@ int qemu_virtiofsd_argv(const DomainFsDef *fs, const char *binary, int fd, char 
 char *qemu_virtiofs_find_binary(const char *dir);
 int qemu_virtiofs_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err);
 void qemu_virtiofs_stop(Domain *d);
+int qemu_virtiofs_start_plugged(Domain *d, const DomainFsDef *fs, ConfError *err);
+void qemu_virtiofs_stop_one(Domain *d, const DomainFsDef *fs);

@@ -23,6 +23,9 @@ RUN="$RUN swtpm swtpm-tools"
 RUN="$RUN qemu-system-common"
 # passt: <interface type='user'><backend type='passt'/> (qemud runs passt)
 RUN="$RUN passt"
+# qemu-system-gui: /usr/lib/qemu/vhost-user-gpu, which qemud runs for a
+# <video><driver name='vhostuser'/> (named by /usr/share/qemu/vhost-user/50-qemu-gpu.json)
+RUN="$RUN qemu-system-gui"
 # dbus-broker: tests/run-all.sh runs the bus's tests on it too, and
 # bench/broker-bench.sh (both through scripts/dbus-broker-run, a private bus).
 # Debian's package enables itself as dbus.service: the system bus from the next boot.

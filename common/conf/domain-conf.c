@@ -1151,6 +1151,8 @@ int domain_def_take_devices(DomainDef *def, DomainDef *from) {
         r = r ?: TAKE_LIST(def, from, mems, n_mems);
         r = r ?: TAKE_LIST(def, from, hostdevs, n_hostdevs);
         r = r ?: TAKE_LIST(def, from, leases, n_leases);
+        r = r ?: TAKE_LIST(def, from, filesystems, n_filesystems);
+        r = r ?: TAKE_LIST(def, from, shmems, n_shmems);
         return r;
 }
 
@@ -1182,6 +1184,10 @@ int domain_def_remove_device(DomainDef *def, const char *kind, size_t index) {
                 REMOVE_AT(def->hostdevs, def->n_hostdevs, index, domain_hostdev_clear);
         if (streq(kind, "lease"))
                 REMOVE_AT(def->leases, def->n_leases, index, domain_lease_clear);
+        if (streq(kind, "filesystem"))
+                REMOVE_AT(def->filesystems, def->n_filesystems, index, domain_fs_clear);
+        if (streq(kind, "shmem"))
+                REMOVE_AT(def->shmems, def->n_shmems, index, domain_shmem_clear);
         return -EINVAL;
 }
 

@@ -1314,11 +1314,13 @@ int domain_def_parse(const char *xml, size_t len, DomainDef **ret, ConfError *er
  * domain_def_parse(); an element that is no device is refused naming it. */
 int domain_def_parse_device(const char *xml, size_t len, DomainDef **ret, const char **kind, ConfError *err);
 /* Hot-plug's edits of a definition. domain_def_take_devices() moves every
- * disk, controller, interface, serial/console/channel and rng of from (one
+ * disk, controller, interface, serial/console/channel, rng, memory, hostdev,
+ * filesystem and shmem of from (one
  * from domain_def_parse_device()) to the end of def's lists; from keeps
  * none of them. domain_def_remove_device() frees def's device index of the
  * list named by kind ("disk", "controller", "interface", "serial",
- * "console", "channel", "rng"). -EINVAL for another kind, -ENOMEM. */
+ * "console", "channel", "rng", "memory", "hostdev", "filesystem", "shmem").
+ * -EINVAL for another kind, -ENOMEM. */
 int domain_def_take_devices(DomainDef *def, DomainDef *from);
 int domain_def_remove_device(DomainDef *def, const char *kind, size_t index);
 

@@ -29,14 +29,16 @@ static int set_u64(const Cgroup *cg, CgroupController c, const char *file, const
 
 /* --- cpu --------------------------------------------------------------------- */
 
-/* The guest's one cgroup holds all its threads: <global_period>/<global_quota>
+/* The guest's cgroup holds its vCPU threads: <global_period>/<global_quota>
  * are its bandwidth; without them <period>/<quota> are (as before there were
- * global ones). qemud makes no cgroup per emulator or IOThread thread, nor per
- * vCPU beside a global quota: a limit that would need one is refused, a
- * period alone limits nothing. */
-static int cpu_bandwidth(const DomainCputuneDef *t, uint64_t *period, int64_t *quota, char *msg, size_t size) {
-        const char *needs = t->emulator_quota > 0 ? "<emulator_quota>" :
-                            t->iothread_quota > 0 ? "<iothread_quota>" :
+ * global ones). The emulator's and IOThreads' bandwidth is their own
+ * cgroups' (the driver's: qemud/qemu-tune-threads.c). qemud makes no cgroup
+ * per vCPU beside a global quota: that limit is refused. */
+static int cpu_bandwidth(const DomainDef *def, uint64_t *period, int64_t *quota, char *msg, size_t size) {
+        const DomainCputuneDef *t = &def->cputune;
+        bool container = def->virt_type == DOMAIN_VIRT_LXC;
+        const char *needs = container && t->emulator_quota > 0 ? "<emulator_quota>" :
+                            container && t->iothread_quota > 0 ? "<iothread_quota>" :
                             t->global_quota > 0 && t->quota > 0 ? "<quota> of each vCPU beside <global_quota>" : NULL;
 
         if (needs) {
@@ -55,7 +57,7 @@ int domain_cgroup_set_cputune(const Cgroup *cg, const DomainDef *def, char *msg,
         int64_t quota;
         int r;
 
-        r = cpu_bandwidth(t, &period, &quota, msg, size);
+        r = cpu_bandwidth(def, &period, &quota, msg, size);
         if (r < 0)
                 return r;
         if (!cgroup_has(cg, CGROUP_CPU)) {

@@ -240,7 +240,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         if (streq(property, "Updated"))
                 return sd_bus_message_append(reply, "b", d->newdef != NULL);
         if (streq(property, "SchedulerType"))
-                return sd_bus_message_append(reply, "(si)", "posix", 3);
+                /* QEMU's: shares, and the vCPU, emulator, global and IOThread bandwidth */
+                return sd_bus_message_append(reply, "(si)", "posix", d->def->virt_type == DOMAIN_VIRT_LXC ? 3 : 9);
         return -ENOENT;
 }
 

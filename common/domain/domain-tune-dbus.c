@@ -131,6 +131,16 @@ static int append_scheduler(sd_bus_message *m, const DomainDef *def, const char 
         snprintf(key, sizeof(key), "%svcpu_quota", prefix);
         if (r >= 0)
                 r = append_param(m, key, 'x', &ct->quota);
+        /* libvirt's order: emulator, global, iothread */
+        const struct { const char *name; char type; const void *v; } more[] = {
+                { "emulator_period", 't', &ct->emulator_period }, { "emulator_quota", 'x', &ct->emulator_quota },
+                { "global_period", 't', &ct->global_period },     { "global_quota", 'x', &ct->global_quota },
+                { "iothread_period", 't', &ct->iothread_period }, { "iothread_quota", 'x', &ct->iothread_quota },
+        };
+        for (size_t i = 0; r >= 0 && def->virt_type != DOMAIN_VIRT_LXC && i < ELEMENTSOF(more); i++) {
+                snprintf(key, sizeof(key), "%s%s", prefix, more[i].name);
+                r = append_param(m, key, more[i].type, more[i].v);
+        }
         return r;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
+#include <stddef.h>
 #include <limits.h>
 #include <sched.h>
 #include <unistd.h>
@@ -39,11 +40,64 @@ static int unknown_param(const TuneParam *p, sd_bus_error *error) {
         return vb_error_setf(error, VB_ERROR_INVALID_ARG, "parameter '%s' not supported", p->field);
 }
 
+/* The periods and quotas of <cputune>, by libvirt's parameter names: a
+ * period in [1000, 1000000] (0: none), a quota in [1000, 2^44 - 1], 0 (none)
+ * or -1 (no limit). */
+typedef struct BandwidthParam {
+        const char *name;
+        size_t offset;         /* in DomainCputuneDef */
+        bool quota;
+} BandwidthParam;
+
+static const BandwidthParam bandwidth_params[] = {
+        { "vcpu_period", offsetof(DomainCputuneDef, period), false },
+        { "vcpu_quota", offsetof(DomainCputuneDef, quota), true },
+        { "emulator_period", offsetof(DomainCputuneDef, emulator_period), false },
+        { "emulator_quota", offsetof(DomainCputuneDef, emulator_quota), true },
+        { "global_period", offsetof(DomainCputuneDef, global_period), false },
+        { "global_quota", offsetof(DomainCputuneDef, global_quota), true },
+        { "iothread_period", offsetof(DomainCputuneDef, iothread_period), false },
+        { "iothread_quota", offsetof(DomainCputuneDef, iothread_quota), true },
+};
+
+static int set_bandwidth(DomainCputuneDef *ct, const BandwidthParam *b, const TuneParam *q, sd_bus_error *error) {
+        void *slot = (char *) ct + b->offset;
+
+        if (q->type != (b->quota ? 'x' : 't'))
+                return wrong_type(q, b->quota ? 'x' : 't', error);
+        if (!b->quota) {
+                if (q->v.t && (q->v.t < PERIOD_MIN || q->v.t > PERIOD_MAX))
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG, "value of %s is out of range [%d, %d]: "
+                                             "%" PRIu64, b->name, PERIOD_MIN, PERIOD_MAX, q->v.t);
+                *(uint64_t *) slot = q->v.t;
+                return 0;
+        }
+        if (q->v.x && q->v.x != -1 && (q->v.x < PERIOD_MIN || q->v.x > QUOTA_MAX))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "value of %s is out of range [%d, %" PRId64 "] "
+                                     "(or -1): %" PRId64, b->name, PERIOD_MIN, QUOTA_MAX, q->v.x);
+        *(int64_t *) slot = q->v.x;
+        return 0;
+}
+
+/* A container has one cgroup, no emulator or IOThreads: libvirt's LXC
+ * driver takes the vCPU pair only. */
+static const BandwidthParam *bandwidth_param(const DomainDef *def, const char *name) {
+        size_t n = def->virt_type == DOMAIN_VIRT_LXC ? 2 : ELEMENTSOF(bandwidth_params);
+
+        for (size_t i = 0; i < n; i++)
+                if (streq(bandwidth_params[i].name, name))
+                        return &bandwidth_params[i];
+        return NULL;
+}
+
 int domain_tune_set_scheduler(DomainDef *def, const TuneParam *p, size_t n, sd_bus_error *error) {
         DomainCputuneDef *ct = &def->cputune;
 
         for (size_t i = 0; i < n; i++) {
                 const TuneParam *q = &p[i];
+                const BandwidthParam *b = bandwidth_param(def, q->field);
+                int r;
+
                 if (streq(q->field, "cpu_shares")) {
                         if (q->type != 't')
                                 return wrong_type(q, 't', error);
@@ -52,27 +106,16 @@ int domain_tune_set_scheduler(DomainDef *def, const TuneParam *p, size_t n, sd_b
                                                      "value of cpu_shares is out of range [%d, %d]: %" PRIu64,
                                                      SHARES_MIN, SHARES_MAX, q->v.t);
                         ct->shares = q->v.t;
-                } else if (streq(q->field, "vcpu_period")) {
-                        if (q->type != 't')
-                                return wrong_type(q, 't', error);
-                        if (q->v.t && (q->v.t < PERIOD_MIN || q->v.t > PERIOD_MAX))
-                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                                     "value of vcpu_period is out of range [%d, %d]: %" PRIu64,
-                                                     PERIOD_MIN, PERIOD_MAX, q->v.t);
-                        ct->period = q->v.t;
-                } else if (streq(q->field, "vcpu_quota")) {
-                        if (q->type != 'x')
-                                return wrong_type(q, 'x', error);
-                        if (q->v.x && q->v.x != -1 && (q->v.x < PERIOD_MIN || q->v.x > QUOTA_MAX))
-                                return vb_error_setf(error, VB_ERROR_INVALID_ARG,
-                                                     "value of vcpu_quota is out of range [%d, %" PRId64
-                                                     "] (or -1): %" PRId64,
-                                                     PERIOD_MIN, QUOTA_MAX, q->v.x);
-                        ct->quota = q->v.x;
+                } else if (b) {
+                        r = set_bandwidth(ct, b, q, error);
+                        if (r < 0)
+                                return r;
                 } else
                         return unknown_param(q, error);
         }
-        ct->present = ct->present || ct->shares || ct->period || ct->quota;
+        ct->present = ct->present || ct->shares || ct->period || ct->quota || ct->emulator_period ||
+                      ct->emulator_quota || ct->global_period || ct->global_quota || ct->iothread_period ||
+                      ct->iothread_quota;
         return 0;
 }
 

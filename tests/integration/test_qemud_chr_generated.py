@@ -58,3 +58,43 @@ def test_path_dropped_and_qemu_listens(env):
         if g.state()[0] != S.SHUTOFF:
             g.call("Destroy", 0)
         g.call("Undefine", 0)
+
+
+def test_attached_channel_placed_anew(env, tmp_path):
+    """AttachDevice (D-Bus, and virsh attach-device) of a channel whose path
+    lies in qemud's channel directory: the path is dropped as at define, the
+    live channel listens where qemud places it, the persistent one has no
+    path; with a <reconnect> it is refused and nothing changes."""
+    g = Guest(env, env.call("DomainDefineXML", bare_domain(
+        "chrgen3", "<controller type='virtio-serial' index='0'/>")), "chrgen3")
+    proxy = None
+    try:
+        g.call("Create", 0)
+        before = (g.call("GetXMLDesc", 0), g.call("GetXMLDesc", 2))
+        bad = channel(env, True).split("\n", 1)[1]
+        with dbus_error("InvalidArg", "chardev reconnect is possible only for connect mode"):
+            g.call("AttachDevice", bad, 3)
+        assert (g.call("GetXMLDesc", 0), g.call("GetXMLDesc", 2)) == before
+
+        g.call("AttachDevice", channel(env, False).split("\n", 1)[1], 3)
+        live, conf = g.call("GetXMLDesc", 0), g.call("GetXMLDesc", 2)
+        assert "domain-7-old" not in live and "domain-7-old" not in conf, live
+        assert "<channel type='unix'>\n      <target type='virtio' name='org.example.0'/>" in conf, conf
+        path = live.split("<source mode='bind' path='")[1].split("'")[0]
+        assert path.startswith(str(env.run_dir) + "/domain-") and "domain-7-old" not in path, path
+        with socket.socket(socket.AF_UNIX) as s:
+            s.connect(path)     # QEMU listens on the socket qemud placed
+
+        f = tmp_path / "chan.xml"
+        f.write_text(f"<channel type='unix'><source mode='connect' path='{env.run_dir}/domain-9-x/org.example.1'/>"
+                     "<target type='virtio' name='org.example.1'/></channel>")
+        proxy = h.Proxy(env.bus, env.root).start()
+        proxy.virsh("attach-device", "chrgen3", f, "--live")
+        live = g.call("GetXMLDesc", 0)
+        assert "domain-9-x" not in live and "org.example.1" in live, live
+    finally:
+        if proxy:
+            proxy.stop()
+        if g.state()[0] != S.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", 0)

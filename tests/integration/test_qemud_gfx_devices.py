@@ -3,7 +3,7 @@
 real QEMU: a qxl with vram64 and a <resolution>, a virtio-gpu with the
 virtio transport's options, virtio inputs with theirs, and a passthrough
 smartcard in a ccid reader whose socket QEMU listens on. What this host
-cannot run (a vhost-user-gpu backend, virgl without an OpenGL display, an
+cannot run (virgl without an OpenGL display, an
 emulated card without an NSS database, a host evdev) is a start refused
 naming what is missing, leaving the guest shut off. The inactive XML keeps
 everything given, schema-valid, also through virsh."""
@@ -103,7 +103,6 @@ def test_passthrough_smartcard_listens_in_its_reader(env):
 
 
 @pytest.mark.parametrize("devices,words", [
-    ("<video><driver name='vhostuser'/><model type='virtio' heads='1'/></video>", "vhost-user-gpu"),
     ("<video><model type='virtio' heads='1'><acceleration accel3d='yes'/></model></video>",
      "needs an OpenGL display"),
     ("<smartcard mode='host'/>", "NSS database"),

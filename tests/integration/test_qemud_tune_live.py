@@ -345,9 +345,85 @@ def test_scheduler_live(env, vm):
         assert open(f"{cg}/cpu.cfs_quota_us").read().strip() == "50000"
     assert str(qemu_pid(env)) in open(f"{cg}/cgroup.procs").read().split()
     got = env.dcall(path, "GetSchedulerParameters", 0)
-    assert got == {"cpu_shares": 300, "vcpu_period": 0, "vcpu_quota": 50000}, got
+    assert got == {"cpu_shares": 300, "vcpu_period": 0, "vcpu_quota": 50000, "emulator_period": 0,
+                   "emulator_quota": 0, "global_period": 0, "global_quota": 0, "iothread_period": 0,
+                   "iothread_quota": 0}, got
     assert env.dcall(path, "GetSchedulerParameters", CONFIG)["cpu_shares"] == 0
     assert "<shares>300</shares>" in env.dcall(path, "GetXMLDesc", 0)
+
+
+@pytest.mark.skipif(cpu_cgroup_unusable() is not None, reason=str(cpu_cgroup_unusable()))
+def test_global_and_thread_bandwidth_live(env, vm):
+    """global_period/global_quota are the guest cgroup's bandwidth, the
+    emulator_ pair that of QEMU's emulator threads in their own cgroup below
+    it (cgroup v1), set live as at start (D-Bus, virsh schedinfo --live,
+    python-libvirt) and kept in the live XML across a qemud SIGKILL; values
+    out of libvirt's ranges are refused by name, changing nothing."""
+    path, _ = vm
+    cg = cgroup_dir(qemu_pid(env))
+    cg = cg[:-len("/emulator")] if cg.endswith("/emulator") else cg
+
+    def bandwidth():
+        if os.path.exists(CGROUP_V2):
+            q, p = open(f"{cg}/cpu.max").read().split()
+            return p, q
+        return (open(f"{cg}/cpu.cfs_period_us").read().strip(), open(f"{cg}/cpu.cfs_quota_us").read().strip())
+
+    env.dcall(path, "SetSchedulerParameters",
+              {"global_period": ull(200000), "global_quota": dbus.Int64(150000, variant_level=1),
+               "emulator_period": ull(50000), "iothread_period": ull(40000),
+               "vcpu_quota": dbus.Int64(0, variant_level=1)}, LIVE)
+    assert bandwidth() == ("200000", "150000")
+    live, conf = xml_pair(env, path)
+    for tag in ("<global_period>200000</global_period>", "<global_quota>150000</global_quota>",
+                "<emulator_period>50000</emulator_period>", "<iothread_period>40000</iothread_period>"):
+        assert tag in live and tag not in conf, live
+
+    env.qemud.restart(signal.SIGKILL)
+    got = env.dcall(path, "GetSchedulerParameters", LIVE)
+    assert (got["global_period"], got["global_quota"], got["emulator_period"]) == (200000, 150000, 50000), got
+
+    if not os.path.exists(CGROUP_V2):
+        # above the global 0.75 CPU: the kernel refuses, nothing changes
+        before = xml_pair(env, path)
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            env.dcall(path, "SetSchedulerParameters", {"emulator_quota": dbus.Int64(45000, variant_level=1)}, LIVE)
+        assert "emulator/cpu.cfs_quota_us" in e.value.get_dbus_message(), e.value.get_dbus_message()
+        assert xml_pair(env, path) == before
+        env.dcall(path, "SetSchedulerParameters", {"emulator_quota": dbus.Int64(20000, variant_level=1)}, LIVE)
+        assert open(f"{cg}/emulator/cpu.cfs_quota_us").read().split() == ["20000"]
+        assert open(f"{cg}/emulator/cpu.cfs_period_us").read().split() == ["50000"]
+        assert str(qemu_pid(env)) in open(f"{cg}/emulator/tasks").read().split()
+        assert "<emulator_quota>20000</emulator_quota>" in env.dcall(path, "GetXMLDesc", 0)
+    before = xml_pair(env, path)
+    for params, words in (({"global_quota": dbus.Int64(10, variant_level=1)}, "global_quota is out of range"),
+                          ({"emulator_period": ull(5)}, "emulator_period is out of range"),
+                          ({"global_period": dbus.Int64(100000, variant_level=1)}, "'global_period'")):
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            env.dcall(path, "SetSchedulerParameters", params, LIVE)
+        assert words in e.value.get_dbus_message(), e.value.get_dbus_message()
+        assert xml_pair(env, path) == before
+    assert bandwidth() == ("200000", "150000")
+
+    if env.proxy:
+        out = env.proxy.virsh("schedinfo", "tuned", "--live", "--set", "global_quota=120000").stdout
+        assert re.search(r"global_quota\s*:\s*120000", out) and re.search(r"emulator_period\s*:\s*50000", out), out
+        assert bandwidth() == ("200000", "120000")
+        libvirt = pytest.importorskip("libvirt")
+        conn = libvirt.open(env.proxy.uri)
+        try:
+            dom = conn.lookupByName("tuned")
+            dom.setSchedulerParametersFlags({"global_quota": -1}, libvirt.VIR_DOMAIN_AFFECT_LIVE)
+            assert dom.schedulerParametersFlags(libvirt.VIR_DOMAIN_AFFECT_LIVE)["global_quota"] == -1
+        finally:
+            conn.close()
+        assert bandwidth()[1] in ("-1", "max")
+    env.dcall(path, "SetSchedulerParameters",
+              {"global_period": ull(0), "global_quota": dbus.Int64(0, variant_level=1),
+               "emulator_period": ull(0), "emulator_quota": dbus.Int64(0, variant_level=1),
+               "iothread_period": ull(0)}, LIVE)
+    if os.path.isdir(f"{cg}/emulator"):
+        assert open(f"{cg}/emulator/cpu.cfs_quota_us").read().split() == ["-1"]
 
 
 def test_virsh_through_the_proxy(env, vm):
@@ -491,7 +567,7 @@ def test_procedures_on_the_wire(env, vm):
         st, p = w.call(223, dom + struct.pack(">iI", 3, CONFIG))
         assert st == 0 and read_tparams(p)[0] == {"cpu_shares": 900, "vcpu_period": 0, "vcpu_quota": 0}
         st, p = w.call(56, dom)
-        assert st == 0 and p == xstr("posix") + struct.pack(">i", 3)
+        assert st == 0 and p == xstr("posix") + struct.pack(">i", 9)
         # nparams 0 asks for the count
         st, p = w.call(253, dom + struct.pack(">I", 1) + xstr("vda") + struct.pack(">iI", 0, LIVE))
         params, off = read_tparams(p)

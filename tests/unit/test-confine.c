@@ -2,6 +2,7 @@
 /* common/confine.c: the settings, and what a confined child is left with
  * (checked in a forked child, in its /proc/self/status). */
 #include <dirent.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -68,6 +69,41 @@ static int run_child(unsigned flags) {
         if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
                 return -1;
         return WEXITSTATUS(status);
+}
+
+/* A child confined with flags, then nobody, then sh: its capability sets
+ * after the exec are what QEMU's would be; 0 when CapEff and CapBnd are want. */
+static int run_exec_as_nobody(unsigned flags, const char *want) {
+        char script[256];
+        int status;
+        pid_t pid;
+
+        snprintf(script, sizeof(script), "grep -q '^CapEff:[[:space:]]*%s$' /proc/self/status && "
+                 "grep -q '^CapBnd:[[:space:]]*%s$' /proc/self/status", want, want);
+        pid = fork();
+        if (pid == 0) {
+                if (confine_child(flags) < 0 || setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+                    setresuid(65534, 65534, 65534) < 0 || confine_child_after_setuid(flags) < 0)
+                        _exit(20);
+                execl("/bin/sh", "sh", "-c", script, (char *) NULL);
+                _exit(21);
+        }
+        if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+                return -1;
+        return WEXITSTATUS(status);
+}
+
+/* <disk rawio='yes'>: QEMU of any user keeps CAP_SYS_RAWIO (bit 17) and
+ * nothing else; without it, nothing. */
+static void test_keep_rawio(void) {
+        unsigned drop = CONFINE_NO_NEW_PRIVS | CONFINE_DROP_CAPS;
+
+        if (geteuid() != 0) {
+                UNIT_SKIP("not root: there are no capabilities to keep");
+                return;
+        }
+        CHECK_INTEQ(run_exec_as_nobody(drop | CONFINE_KEEP_RAWIO, "0000000000020000"), 0);
+        CHECK_INTEQ(run_exec_as_nobody(drop, "0000000000000000"), 0);
 }
 
 static void test_child(void) {
@@ -259,4 +295,4 @@ static void test_ns_add_remove(void) {
         close(p[1]);
 }
 
-UNIT_TESTS(test_conf, test_child, test_namespaces_conf, test_dev_submounts, test_ns_child, test_ns_add_remove, test_root_shared)
+UNIT_TESTS(test_conf, test_child, test_keep_rawio, test_namespaces_conf, test_dev_submounts, test_ns_child, test_ns_add_remove, test_root_shared)
