@@ -1003,8 +1003,9 @@ static int move_port_opt(char **arg, const char *key, int *base) {
         return 0;
 }
 
-/* The golden ports (5901, 5905, a websocket's 5705...) may be taken on this
- * host, by another test or a real guest: move -vnc and -spice to free ones. */
+/* The golden ports (5901, 5905, a websocket's 5705, a chardev's 44561...)
+ * may be taken on this host, by another test, a real guest or an outgoing
+ * connection: move what QEMU listens on to free ones. */
 static int move_display_ports(char **argv) {
         int base = 20000 + (int) (getpid() % 20000);
 
@@ -1012,6 +1013,13 @@ static int move_display_ports(char **argv) {
                 char *a = argv[i + 1], *n = NULL;
                 int port, r;
 
+                /* a listening chardev's port, a UDP one's local port */
+                if (streq(argv[i], "-chardev") && strncmp(a, "socket,", 7) == 0 && strstr(a, ",server=on") &&
+                    (r = move_port_opt(&argv[i + 1], "port", &base)) < 0)
+                        return r;
+                if (streq(argv[i], "-chardev") && strncmp(a, "udp,", 4) == 0 &&
+                    (r = move_port_opt(&argv[i + 1], "localport", &base)) < 0)
+                        return r;
                 if (!streq(argv[i], "-vnc") && !(streq(argv[i], "-spice") && strncmp(a, "port=", 5) == 0))
                         continue;
                 if ((r = move_port_opt(&argv[i + 1], "websocket", &base)) < 0 ||
