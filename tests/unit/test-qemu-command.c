@@ -1003,6 +1003,32 @@ static int move_port_opt(char **arg, const char *key, int *base) {
         return 0;
 }
 
+/* "key=HOST:N" of a -netdev socket's options moved to a free port from *base. */
+static int move_hostport_opt(char **arg, const char *key, int *base) {
+        _cleanup_free_ char *pat = NULL;
+        char *at, *colon, *n = NULL;
+        int port;
+
+        if (asprintf(&pat, "%s=", key) < 0)
+                return -ENOMEM;
+        at = strstr(*arg, pat);
+        if (!at || (at != *arg && at[-1] != ','))
+                return 0;
+        at += strlen(pat);
+        colon = at + strcspn(at, ",");
+        while (colon > at && colon[-1] != ':')
+                colon--;
+        if (colon == at || !isdigit((unsigned char) *colon))
+                return 0;
+        if ((port = free_tcp_port(*base)) < 0)
+                return port;
+        *base = port + 1;
+        if (asprintf(&n, "%.*s%d%s", (int) (colon - *arg), *arg, port, colon + strspn(colon, "0123456789")) < 0)
+                return -ENOMEM;
+        free_and_replace_str(arg, n);
+        return 0;
+}
+
 /* The golden ports (5901, 5905, a websocket's 5705, a chardev's 44561...)
  * may be taken on this host, by another test, a real guest or an outgoing
  * connection: move what QEMU listens on to free ones. */
@@ -1019,6 +1045,11 @@ static int move_display_ports(char **argv) {
                         return r;
                 if (streq(argv[i], "-chardev") && strncmp(a, "udp,", 4) == 0 &&
                     (r = move_port_opt(&argv[i + 1], "localport", &base)) < 0)
+                        return r;
+                /* a -netdev socket's listening or local address */
+                if (streq(argv[i], "-netdev") && strncmp(a, "socket,", 7) == 0 &&
+                    ((r = move_hostport_opt(&argv[i + 1], "listen", &base)) < 0 ||
+                     (r = move_hostport_opt(&argv[i + 1], "localaddr", &base)) < 0))
                         return r;
                 if (!streq(argv[i], "-vnc") && !(streq(argv[i], "-spice") && strncmp(a, "port=", 5) == 0))
                         continue;
