@@ -527,7 +527,11 @@ static int build_disk(QemuCmd *c, size_t i) {
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
         bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
-        if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
+        if (disk->vhostuser) {
+                r = qemu_disk_vhostuser_chardev(c, disk, alias);
+                if (r < 0)
+                        return r;
+        } else if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
         if (has_source) {
@@ -550,6 +554,8 @@ static int build_disk(QemuCmd *c, size_t i) {
         }
         if (has_source)
                 prop_str(&o, "drive", drive);
+        if (disk->vhostuser)
+                qemu_disk_vhostuser_device_props(&o, alias);
         if (disk->iothread && a.bus == DOMAIN_DISK_BUS_VIRTIO)
                 prop_strf(&o, "iothread", "iothread%u", disk->iothread);
         if (disk->ioeventfd != TRISTATE_ABSENT && a.bus == DOMAIN_DISK_BUS_VIRTIO)

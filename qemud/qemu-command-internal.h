@@ -135,6 +135,10 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
  * node, with their secret objects (qemu-command-secret.c). */
 int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
+/* A vhostuser disk's socket chardev "chr-vu-ALIAS" (qemu-command-disk-vhostuser.c). */
+char *qemu_disk_vhostuser_chardev_id(const char *alias);
+int qemu_disk_vhostuser_chardev(QemuCmd *c, const DomainDiskDef *disk, const char *alias);
+void qemu_disk_vhostuser_device_props(json_object **o, const char *alias);
 /* One <audio> as the -audiodev option string (qemu-command-audio.c). */
 int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
 /* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the

@@ -4,6 +4,7 @@
  * scsi-hd, vendor and product on scsi-hd, rotation_rate on the drive
  * buses, CHS translation on IDE), libvirt's words. */
 #include "qemu-validate.h"
+#include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -133,4 +134,18 @@ int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
         if (r >= 0)
                 r = validate_dir(d, err);
         return r;
+}
+
+/* A vhost-user back end maps the guest's RAM: libvirt's
+ * qemuValidateDomainDefVhostUserRequireSharedMemory(). */
+int qemu_validate_disks_machine(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *d = &def->disks[i];
+
+                if (d->vhostuser && !qemu_memory_shared(def))
+                        return xml_err_unsupported(err, "disk '%s': 'vhostuser' requires shared memory "
+                                                   "(<memoryBacking><access mode='shared'/>, or memAccess='shared' "
+                                                   "on every NUMA cell)", d->dst);
+        }
+        return 0;
 }

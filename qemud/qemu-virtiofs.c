@@ -20,7 +20,7 @@
 
 /* libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory(): every NUMA
  * cell shared (or, without cells, the whole memory). */
-static bool memory_shared(const DomainDef *def) {
+bool qemu_memory_shared(const DomainDef *def) {
         bool all = def->memory_backing.access == DOMAIN_MEMORY_ACCESS_SHARED;
 
         if (def->cpu.n_cells == 0)
@@ -61,7 +61,7 @@ int qemu_virtiofs_validate(const DomainDef *def, const DomainFsDef *fs, ConfErro
         if (fs->fmode || fs->dmode)
                 return xml_err_unsupported(err, "filesystem '%s': virtiofs does not support fmode and dmode",
                                            fs->dst);
-        if (!memory_shared(def))
+        if (!qemu_memory_shared(def))
                 return xml_err_unsupported(err, "filesystem '%s': 'virtiofs' requires shared memory "
                                            "(<memoryBacking><access mode='shared'/>, or memAccess='shared' on "
                                            "every NUMA cell)", fs->dst);

@@ -29,6 +29,10 @@
 #define QEMU_VHOST_USER_DIR "/usr/share/qemu/vhost-user"
 
 int qemu_virtiofs_validate(const DomainDef *def, const DomainFsDef *fs, ConfError *err);
+/* libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory(): every NUMA
+ * cell shared (or, without cells, the whole memory), as a vhost-user back
+ * end maps the guest's RAM. */
+bool qemu_memory_shared(const DomainDef *def);
 char *qemu_virtiofs_socket(const char *run_dir, const char *alias);
 int qemu_virtiofsd_argv(const DomainFsDef *fs, const char *binary, int fd, char ***ret);
 char *qemu_virtiofs_find_binary(const char *dir);

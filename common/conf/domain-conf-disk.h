@@ -13,6 +13,7 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
         DOMAIN_DISK_TYPE_DIR,     /* <source dir=''/>: a host directory as a read-only FAT disk (vvfat) */
         DOMAIN_DISK_TYPE_NVME,    /* <source type='pci' namespace=''>: DomainDiskNvme, domain-disk-nvme.c */
+        DOMAIN_DISK_TYPE_VHOSTUSER, /* <source type='unix' path=''>: DomainDiskVhostUser, domain-disk-vhostuser.c */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
 
@@ -79,6 +80,14 @@ typedef struct DomainDiskNvme {
         bool has_address;
         unsigned pci_domain, pci_bus, pci_slot, pci_function;
 } DomainDiskNvme;
+
+/* <disk type='vhostuser'>: a vhost-user-blk back end (qemu-storage-daemon,
+ * SPDK...) on a unix socket QEMU connects to. */
+typedef struct DomainDiskVhostUser {
+        char *path;            /* the socket */
+        Tristate reconnect;    /* <reconnect enabled='yes|no'> */
+        unsigned reconnect_timeout; /* seconds, 0 = not given */
+} DomainDiskVhostUser;
 
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
@@ -225,6 +234,7 @@ typedef struct DomainDiskDef {
         DomainDiskSlice slice; /* <source><slices> */
         DomainDiskNetSource *net; /* type=network */
         DomainDiskNvme *nvme;  /* type=nvme */
+        DomainDiskVhostUser *vhostuser; /* type=vhostuser */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */

@@ -70,6 +70,7 @@ static const char *const domain_disk_type_table[_DOMAIN_DISK_TYPE_MAX] = {
         [DOMAIN_DISK_TYPE_NETWORK] = "network",
         [DOMAIN_DISK_TYPE_DIR] = "dir",
         [DOMAIN_DISK_TYPE_NVME] = "nvme",
+        [DOMAIN_DISK_TYPE_VHOSTUSER] = "vhostuser",
 };
 
 static const char *const domain_disk_protocol_table[_DOMAIN_DISK_PROTOCOL_MAX] = {

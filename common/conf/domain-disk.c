@@ -179,6 +179,8 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 return domain_parse_disk_net_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_NVME:
                 return domain_parse_disk_nvme_source(d, n, path, err);
+        case DOMAIN_DISK_TYPE_VHOSTUSER:
+                return domain_parse_disk_vhostuser_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_VOLUME:
                 r = XML_CHECK_ATTRS(n, path, err, "pool", "volume", "mode", "startupPolicy", "index");
                 attr = NULL;
@@ -618,6 +620,9 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         /* an empty CD-ROM may be of any type */
         if (d->type == DOMAIN_DISK_TYPE_NVME && !d->nvme)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'nvme'", path, d->dst);
+        if (d->type == DOMAIN_DISK_TYPE_VHOSTUSER && !d->vhostuser)
+                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'vhostuser'", path,
+                                   d->dst);
         if (d->type == DOMAIN_DISK_TYPE_NETWORK && !d->net && d->device != DOMAIN_DISK_DEVICE_CDROM)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'network'", path, d->dst);
         return 0;
@@ -630,6 +635,10 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                         return;
                 domain_format_disk_net_source(w, d->net, d->src_index);
                 break;
+        case DOMAIN_DISK_TYPE_VHOSTUSER:
+                if (d->vhostuser)
+                        domain_format_disk_vhostuser_source(w, d->vhostuser);
+                return;
         case DOMAIN_DISK_TYPE_NVME:
                 if (!d->nvme)
                         return;
@@ -809,6 +818,8 @@ void domain_disk_clear(DomainDiskDef *d) {
         d->net = NULL;
         free(d->nvme);
         d->nvme = NULL;
+        domain_disk_vhostuser_free(d->vhostuser);
+        d->vhostuser = NULL;
         free(d->dst);
         free(d->serial);
         free(d->iotune.group_name);
@@ -912,6 +923,7 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->fdgroup) && ok;
         ok = domain_disk_net_own(&d->net) && ok;
         ok = domain_disk_nvme_own(&d->nvme) && ok;
+        ok = domain_disk_vhostuser_own(&d->vhostuser) && ok;
         ok = own_str(&d->dst) && ok;
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;
