@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Disks served by helper processes in virtbus-qemud, with the TCG test guest.
+
+- <disk type='vhostuser'>: Debian's qemu-storage-daemon exports a raw file
+  as vhost-user-blk on a unix socket; QEMU's vhost-user-blk-pci connects to
+  it and the booted guest (its RAM a shared memfd) sees a virtio disk of the
+  file's size. A start without a back end listening fails naming the
+  socket, and leaves the domain shut off. Through python-libvirt on the
+  proxy and virsh too.
+"""
+
+import os
+import re
+import subprocess
+
+import dbus
+import pytest
+
+import virtbus_harness as h
+from test_qemud_common import Guest, module_env
+from virtbus_harness import DomainState as S
+
+env = module_env()
+
+QSD = "/usr/bin/qemu-storage-daemon"
+SHARED = "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n  "
+DISK_RE = rb"VIRTBUS-GUEST-DISK (vd[a-z]+) (\d+)"
+SIZE = 24 << 20
+
+
+def vhost_disk(sock, dev="vda", reconnect=""):
+    inner = f"\n        <reconnect enabled='yes' timeout='{reconnect}'/>\n      " if reconnect else ""
+    end = f">{inner}</source>" if inner else "/>"
+    return (f"    <disk type='vhostuser' device='disk'>\n"
+            f"      <driver name='qemu' type='raw'/>\n"
+            f"      <source type='unix' path='{sock}'{end}\n"
+            f"      <target dev='{dev}' bus='virtio'/>\n"
+            f"    </disk>")
+
+
+def define(env, name, devices, shared=True):
+    xml = env.guest_xml(name, nic=None, machine="pc", extra_devices=devices)
+    if shared:
+        xml = xml.replace("<vcpu>", SHARED + "<vcpu>", 1)
+    return Guest(env, env.call("DomainDefineXML", xml), name)
+
+
+@pytest.fixture(scope="module")
+def backend(env):
+    """qemu-storage-daemon exporting a raw file on a vhost-user-blk socket."""
+    if not os.access(QSD, os.X_OK):
+        pytest.skip(f"{QSD} is missing (Debian's qemu-system-common has it)")
+    img = env.root / "vu-disk.img"
+    with open(img, "wb") as f:
+        f.truncate(SIZE)
+    sock = env.root / "vu-disk.sock"
+    log = open(env.root / "qsd.log", "wb")
+    h.register_log("qemu-storage-daemon", env.root / "qsd.log")
+    p = subprocess.Popen([QSD, "--blockdev", f"driver=file,node-name=file0,filename={img}",
+                          "--export", f"type=vhost-user-blk,id=exp0,node-name=file0,writable=on,"
+                          f"addr.type=unix,addr.path={sock}"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        h.wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 30, 0.1,
+                     "qemu-storage-daemon's socket")
+        if p.poll() is not None:
+            pytest.fail(f"qemu-storage-daemon ended: {(env.root / 'qsd.log').read_text()}")
+        yield img, sock
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+
+
+def test_guest_sees_vhostuser_disk(env, backend):
+    img, sock = backend
+    g = define(env, "vudisk", vhost_disk(sock, reconnect="5"))
+    try:
+        inactive = g.call("GetXMLDesc", 0)
+        assert f"<source type='unix' path='{sock}'>" in inactive, inactive
+        assert "<reconnect enabled='yes' timeout='5'/>" in inactive
+        g.start()
+        live = g.call("GetXMLDesc", 0)
+        assert "<alias name='virtio-disk0'/>" in live, live
+        argv = open(f"/proc/{g.pid()}/cmdline", "rb").read().split(b"\0")
+        assert f"socket,id=chr-vu-virtio-disk0,path={sock},reconnect=5".encode() in argv, argv
+        g.wait_marker("VIRTBUS-GUEST-DISK")
+        seen = {m[0].decode(): int(m[1]) for m in re.findall(DISK_RE, g.serial_text())}
+        assert seen == {"vda": SIZE // 512}, seen
+    finally:
+        if g.state()[0] != S.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", 0)
+
+
+def test_start_without_backend_names_the_socket(env):
+    missing = env.root / "nobody-listens.sock"
+    g = define(env, "vunone", vhost_disk(missing))
+    try:
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            g.call("Create", 0)
+        said = e.value.get_dbus_message()
+        print(f"\nstart without a back end: {said}")
+        assert str(missing) in said, said
+        assert g.state()[0] == S.SHUTOFF
+    finally:
+        g.call("Undefine", 0)
+
+
+def test_vhostuser_needs_shared_memory(env):
+    with pytest.raises(dbus.exceptions.DBusException) as e:
+        define(env, "vuprivate", vhost_disk("/run/vu.sock"), shared=False)
+    assert "'vhostuser' requires shared memory" in e.value.get_dbus_message()
+    with pytest.raises(dbus.exceptions.DBusException):
+        env.call("DomainLookupByName", "vuprivate")
+
+
+@pytest.fixture(scope="module")
+def proxy(env):
+    p = h.Proxy(env.bus, env.root).start()
+    yield p
+    p.stop()
+
+
+def test_vhostuser_through_libvirt(env, proxy):
+    """python-libvirt on the proxy defines a vhostuser disk and reads it
+    back; virsh shows it."""
+    libvirt = pytest.importorskip("libvirt")
+    conn = libvirt.open(proxy.uri)
+    try:
+        xml = env.guest_xml("vu-lv", nic=None, extra_devices=vhost_disk("/run/vu-elsewhere.sock", reconnect="3"))
+        dom = conn.defineXML(xml.replace("<vcpu>", SHARED + "<vcpu>", 1))
+        assert "<source type='unix' path='/run/vu-elsewhere.sock'>" in dom.XMLDesc(0)
+        out = proxy.virsh("dumpxml", "vu-lv").stdout
+        assert "<disk type='vhostuser' device='disk'>" in out and "timeout='3'" in out, out
+        dom.undefine()
+    finally:
+        conn.close()
