@@ -294,6 +294,11 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         } else {
                 o = props_new("driver", disk_protocol(disk));
                 prop_str(&o, "filename", overlay ?: disk->src);
+                r = qemu_disk_pr_props(c, disk, alias, &o);
+                if (r < 0) {
+                        qemu_json_putp(&o);
+                        return r;
+                }
         }
         prop_strf(&o, "node-name", "%s-file", alias);
         prop_cache(&o, disk->cache);

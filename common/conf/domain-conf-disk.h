@@ -89,6 +89,15 @@ typedef struct DomainDiskVhostUser {
         unsigned reconnect_timeout; /* seconds, 0 = not given */
 } DomainDiskVhostUser;
 
+/* <source><reservations managed=''>: SCSI persistent reservations of a
+ * device='lun' disk go through a qemu-pr-helper (domain-disk-reservations.c):
+ * managed='yes' one the driver runs for the guest, else the one listening on
+ * <source type='unix' path='' mode='client'/>. */
+typedef struct DomainDiskReservations {
+        Tristate managed;
+        char *path;            /* managed='no': the helper's socket; managed: live, the driver's */
+} DomainDiskReservations;
+
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
@@ -235,6 +244,7 @@ typedef struct DomainDiskDef {
         DomainDiskNetSource *net; /* type=network */
         DomainDiskNvme *nvme;  /* type=nvme */
         DomainDiskVhostUser *vhostuser; /* type=vhostuser */
+        DomainDiskReservations *pr; /* <source><reservations> */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */

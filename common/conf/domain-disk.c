@@ -214,6 +214,7 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                     : xml_is(c, "slices")     ? domain_parse_disk_slices(&d->slice, c, sub, err)
                     : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
                     : xml_is(c, "auth")       ? domain_parse_disk_auth(d, c, sub, true, err)
+                    : xml_is(c, "reservations") ? domain_parse_disk_reservations(d, c, sub, err)
                                               : xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
@@ -680,6 +681,7 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
         domain_format_disk_auth(w, d, true);
         domain_format_disk_encryption(w, d, true);
+        domain_format_disk_reservations(w, d->pr);
         xw_end(w);
 }
 
@@ -820,6 +822,8 @@ void domain_disk_clear(DomainDiskDef *d) {
         d->nvme = NULL;
         domain_disk_vhostuser_free(d->vhostuser);
         d->vhostuser = NULL;
+        domain_disk_reservations_free(d->pr);
+        d->pr = NULL;
         free(d->dst);
         free(d->serial);
         free(d->iotune.group_name);
@@ -924,6 +928,7 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = domain_disk_net_own(&d->net) && ok;
         ok = domain_disk_nvme_own(&d->nvme) && ok;
         ok = domain_disk_vhostuser_own(&d->vhostuser) && ok;
+        ok = domain_disk_reservations_own(&d->pr) && ok;
         ok = own_str(&d->dst) && ok;
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;

@@ -75,6 +75,8 @@ int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
         if (r >= 0)
                 r = domain_validate_disk_vhostuser(d, err);
         if (r >= 0)
+                r = domain_validate_disk_reservations(d, err);
+        if (r >= 0)
                 r = validate_lun(d, err);
         if (r >= 0)
                 r = validate_virtio_only(d, err);
