@@ -30,6 +30,7 @@
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
+#include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
@@ -163,6 +164,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         }
         qemu_swtpm_stop(d); /* one QEMU never connected to */
         qemu_virtiofs_stop(d);
+        qemu_pr_helper_stop(d); /* it does not end with QEMU */
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);

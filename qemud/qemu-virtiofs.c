@@ -169,7 +169,7 @@ static int pid_file(const Domain *d, const DomainFsDef *fs, char **ret) {
 
 /* A socket QEMU's user may connect to, bound before QEMU starts: QEMU
  * never waits for virtiofsd to be up. */
-static int listen_socket(const char *path, uid_t uid, gid_t gid) {
+int qemu_helper_listen_socket(const char *path, uid_t uid, gid_t gid) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
 
@@ -281,7 +281,7 @@ static int start_one(Domain *d, const DomainFsDef *fs, uid_t uid, gid_t gid, int
                 return r;
         if (qemu_confine_dir(d, &run) < 0 || !(sock = qemu_virtiofs_socket(run, fs->alias)))
                 return -ENOMEM;
-        fd = listen_socket(sock, uid, gid);
+        fd = qemu_helper_listen_socket(sock, uid, gid);
         if (fd < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: filesystem '%s': cannot make the "
                                "virtiofsd socket %s: %s", fs->dst, sock, strerror(-fd));

@@ -7,6 +7,11 @@
   file's size. A start without a back end listening fails naming the
   socket, and leaves the domain shut off. Through python-libvirt on the
   proxy and virsh too.
+- <reservations managed='yes'/> on a device='lun' disk: qemud runs
+  qemu-pr-helper for the guest (its socket in the live XML) and stops it with
+  the guest; on a host without a SCSI disk the start refuses naming the
+  device and leaves no helper (test-qemu-pr-helper runs the real helper
+  against QEMU's pr-manager-helper there).
 """
 
 import os
@@ -137,5 +142,100 @@ def test_vhostuser_through_libvirt(env, proxy):
         out = proxy.virsh("dumpxml", "vu-lv").stdout
         assert "<disk type='vhostuser' device='disk'>" in out and "timeout='3'" in out, out
         dom.undefine()
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------
+# <reservations managed='yes'/>: qemud runs qemu-pr-helper for the guest
+
+PR_HELPER = "/usr/bin/qemu-pr-helper"
+
+
+def lun_disk(dev, reservations="<reservations managed='yes'/>"):
+    return (f"    <disk type='block' device='lun'>\n"
+            f"      <driver name='qemu' type='raw'/>\n"
+            f"      <source dev='{dev}'>\n        {reservations}\n      </source>\n"
+            f"      <target dev='sda' bus='scsi'/>\n"
+            f"    </disk>\n"
+            f"    <controller type='scsi' index='0' model='virtio-scsi'/>")
+
+
+def pr_helpers():
+    out = set()
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if open(f"/proc/{p}/comm").read().strip() == "qemu-pr-helper":
+                    out.add(int(p))
+            except OSError:
+                pass
+    return out
+
+
+def host_scsi_disk():
+    """A SCSI disk of the host (/dev/sdX with its sg node), or None."""
+    for sg in sorted(os.listdir("/sys/class/scsi_generic")) if os.path.isdir("/sys/class/scsi_generic") else ():
+        blk = f"/sys/class/scsi_generic/{sg}/device/block"
+        if os.path.isdir(blk):
+            for name in os.listdir(blk):
+                return f"/dev/{name}"
+    return None
+
+
+def test_managed_reservations_run_the_helper(env):
+    if not os.access(PR_HELPER, os.X_OK):
+        pytest.skip(f"{PR_HELPER} is missing (Debian's qemu-system-common has it)")
+    dev = host_scsi_disk()
+    before = pr_helpers()
+    if dev is None:
+        # what this host can check: the start refuses, naming the device,
+        # and leaves no helper behind
+        img = env.root / "not-scsi.img"
+        with open(img, "wb") as f:
+            f.truncate(1 << 20)
+        g = define(env, "prnone", lun_disk(img), shared=False)
+        try:
+            with pytest.raises(dbus.exceptions.DBusException) as e:
+                g.call("Create", 0)
+            assert str(img) in e.value.get_dbus_message(), e.value.get_dbus_message()
+            assert g.state()[0] == S.SHUTOFF
+            assert pr_helpers() == before
+            assert "<reservations managed='yes'/>" in g.call("GetXMLDesc", 0)
+        finally:
+            g.call("Undefine", 0)
+        pytest.skip("this host has no SCSI disk for a device='lun' guest disk (test-qemu-pr-helper proves the "
+                    "helper qemud runs answers QEMU's pr-manager-helper)")
+    g = define(env, "prlun", lun_disk(dev), shared=False)
+    try:
+        g.start()
+        live = g.call("GetXMLDesc", 0)
+        assert re.search(r"<reservations managed='yes'>\s*<source type='unix' path='[^']*/pr-helper0.sock' "
+                         r"mode='client'/>", live), live
+        assert pr_helpers() - before, "no qemu-pr-helper runs for the guest"
+        g.call("Destroy", 0)
+        h.wait_until(lambda: not (pr_helpers() - before), 30, what="qemu-pr-helper's end with the guest")
+        assert "<reservations managed='yes'/>" in g.call("GetXMLDesc", 0)
+    finally:
+        if g.state()[0] != S.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", 0)
+
+
+def test_reservations_through_libvirt(env, proxy):
+    libvirt = pytest.importorskip("libvirt")
+    conn = libvirt.open(proxy.uri)
+    try:
+        res = "<reservations managed='no'><source type='unix' path='/run/pr.sock' mode='client'/></reservations>"
+        dom = conn.defineXML(env.guest_xml("pr-lv", nic=None, extra_devices=lun_disk("/dev/sdz", res)))
+        xml = dom.XMLDesc(0)
+        assert "<source type='unix' path='/run/pr.sock' mode='client'/>" in xml, xml
+        out = proxy.virsh("dumpxml", "pr-lv").stdout
+        assert "<reservations managed='no'>" in out, out
+        dom.undefine()
+        with pytest.raises(libvirt.libvirtError) as e:
+            conn.defineXML(env.guest_xml("pr-bad", nic=None, extra_devices=lun_disk(
+                "/dev/sdz", "<reservations managed='no'/>")))
+        assert "missing connection type for <reservations/>" in str(e.value)
     finally:
         conn.close()
