@@ -113,6 +113,9 @@ int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskA
                 a.bus_nr = (a.index % 4) / 2;
                 a.unit = a.index % 2;
                 break;
+        case DOMAIN_DISK_BUS_SD:        /* -drive if=sd,index=N: no controller of ours */
+                a.unit = a.index;
+                break;
         case DOMAIN_DISK_BUS_FDC:       /* one controller, drives A and B */
                 if (a.index > 1)
                         return -EINVAL;
@@ -154,6 +157,9 @@ static char *disk_alias_of(const QemuDiskAddr *a) {
                 break;
         case DOMAIN_DISK_BUS_USB:
                 r = asprintf(&s, "usb-disk%u", a->index);
+                break;
+        case DOMAIN_DISK_BUS_SD:
+                r = asprintf(&s, "sd-disk%u", a->index);
                 break;
         case DOMAIN_DISK_BUS_SCSI:
                 r = asprintf(&s, "scsi%u-%u-%u-%u", a->controller, a->bus_nr, a->target, a->unit);
@@ -529,6 +535,8 @@ static int build_disk(QemuCmd *c, size_t i) {
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");
+        if (a.bus == DOMAIN_DISK_BUS_SD)
+                return qemu_build_disk_sd(c, disk, a.index);
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
         bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
@@ -596,8 +604,8 @@ static int check_disk_places(QemuCmd *c) {
         for (size_t i = 0; i < def->n_disks; i++) {
                 const QemuDiskAddr a = addrs[i];
 
-                if (a.bus == DOMAIN_DISK_BUS_VIRTIO || a.bus == DOMAIN_DISK_BUS_USB)
-                        continue;       /* a PCI or USB device: placed by its address */
+                if (a.bus == DOMAIN_DISK_BUS_VIRTIO || a.bus == DOMAIN_DISK_BUS_USB || a.bus == DOMAIN_DISK_BUS_SD)
+                        continue;       /* a PCI or USB device: placed by its address; an SD card by its index */
                 for (size_t j = 0; j < i; j++) {
                         const QemuDiskAddr *b = &addrs[j];
 

@@ -135,6 +135,8 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
  * node, with their secret objects (qemu-command-secret.c). */
 int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
+/* A disk on bus 'sd': QEMU's -drive if=sd,index=N (qemu-command-disk-sd.c). */
+int qemu_build_disk_sd(QemuCmd *c, const DomainDiskDef *disk, unsigned index);
 /* A vhostuser disk's socket chardev "chr-vu-ALIAS" (qemu-command-disk-vhostuser.c). */
 char *qemu_disk_vhostuser_chardev_id(const char *alias);
 int qemu_disk_vhostuser_chardev(QemuCmd *c, const DomainDiskDef *disk, const char *alias);

@@ -113,6 +113,7 @@ typedef enum DomainDiskBus {
         DOMAIN_DISK_BUS_IDE,
         DOMAIN_DISK_BUS_FDC,           /* floppies: fda, fdb */
         DOMAIN_DISK_BUS_USB,           /* usb-storage: bus='usb' only, never derived from dst */
+        DOMAIN_DISK_BUS_SD,            /* an SD card: QEMU's -drive if=sd, bus='sd' only */
         _DOMAIN_DISK_BUS_MAX,
 } DomainDiskBus;
 

@@ -124,6 +124,7 @@ static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
         [DOMAIN_DISK_BUS_IDE] = "ide",
         [DOMAIN_DISK_BUS_FDC] = "fdc",
         [DOMAIN_DISK_BUS_USB] = "usb",
+        [DOMAIN_DISK_BUS_SD] = "sd",
 };
 
 static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {

@@ -12,6 +12,8 @@
   the guest; on a host without a SCSI disk the start refuses naming the
   device and leaves no helper (test-qemu-pr-helper runs the real helper
   against QEMU's pr-manager-helper there).
+- bus='sd': kept, on QEMU's line as libvirt's -drive if=sd; x86 QEMU refuses
+  it at start (no SD controller), naming it.
 """
 
 import os
@@ -239,3 +241,28 @@ def test_reservations_through_libvirt(env, proxy):
         assert "missing connection type for <reservations/>" in str(e.value)
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------------------
+# bus='sd': kept, and on QEMU's line as libvirt 9.0 puts it (-drive if=sd)
+
+def test_sd_disk_start_fails_in_qemu(env):
+    """x86 machines have no SD card controller: QEMU refuses libvirt's line,
+    naming if=sd, and the guest stays shut off with its definition."""
+    img = env.root / "card.img"
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    disk = (f"    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n"
+            f"      <source file='{img}'/>\n      <target dev='sda' bus='sd'/>\n    </disk>")
+    g = define(env, "sdcard", disk, shared=False)
+    try:
+        assert "<target dev='sda' bus='sd'/>" in g.call("GetXMLDesc", 0)
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            g.call("Create", 0)
+        said = e.value.get_dbus_message()
+        print(f"\nstart of an sd disk: {said}")
+        assert "if=sd" in said, said
+        assert g.state()[0] == S.SHUTOFF
+        assert "<target dev='sda' bus='sd'/>" in g.call("GetXMLDesc", 0)
+    finally:
+        g.call("Undefine", 0)

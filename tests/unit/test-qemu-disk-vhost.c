@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* qemud's rules for the disks of helper processes: a vhostuser disk needs
  * the guest's RAM shared (libvirt's
- * qemuValidateDomainDefVhostUserRequireSharedMemory). */
+ * qemuValidateDomainDefVhostUserRequireSharedMemory). And bus='sd':
+ * libvirt's refusals, its round trip. */
 
 #include "domain-test.h"
 #include "qemu-validate.h"
@@ -43,4 +44,25 @@ static void test_vhostuser_shared_memory(void) {
                        "'vhostuser' requires shared memory");
 }
 
-UNIT_TESTS(test_vhostuser_shared_memory)
+#define SD(extra, device) "<disk type='file' device='" device "'><source file='/srv/card.img'/>" \
+                                "<target dev='sda' bus='sd'/>" extra "</disk>"
+
+static void test_sd(void) {
+        _cleanup_free_ char *xml = domain_with(NULL, SD("<readonly/>", "disk"));
+        _cleanup_(domain_def_freep) DomainDef *def = xml ? parse_ok(xml, "sd") : NULL;
+        _cleanup_free_ char *out = NULL;
+        ConfError err = {};
+
+        CHECK(def && domain_def_validate(def, &err) >= 0 && qemu_validate_def(def, &err) >= 0);
+        if (def) {
+                CHECK(def->disks[0].bus == DOMAIN_DISK_BUS_SD);
+                out = format_ok(def, 0);
+                CHECK(out && strstr(out, "<target dev='sda' bus='sd'/>"));
+        }
+        expect_refused(NULL, SD("<serial>S1</serial>", "disk"), "Serial property not supported for drive bus 'sd'");
+        expect_refused(NULL, SD("<geometry cyls='1' heads='1' secs='1'/>", "disk"),
+                       "CHS geometry can not be set for 'sd' bus");
+        expect_refused(NULL, SD("", "cdrom"), "does not support ejectable media");
+}
+
+UNIT_TESTS(test_vhostuser_shared_memory, test_sd)
