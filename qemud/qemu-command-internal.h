@@ -137,8 +137,7 @@ int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alia
 int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 /* A disk on bus 'sd': QEMU's -drive if=sd,index=N (qemu-command-disk-sd.c). */
 int qemu_build_disk_sd(QemuCmd *c, const DomainDiskDef *disk, unsigned index);
-/* A vhostuser disk's socket chardev "chr-vu-ALIAS" (qemu-command-disk-vhostuser.c). */
-char *qemu_disk_vhostuser_chardev_id(const char *alias);
+/* A vhostuser disk's socket chardev (qemu-command-disk-vhostuser.c). */
 int qemu_disk_vhostuser_chardev(QemuCmd *c, const DomainDiskDef *disk, const char *alias);
 void qemu_disk_vhostuser_device_props(json_object **o, const char *alias);
 /* A lun disk's <reservations>: its pr-manager-helper object (once for the

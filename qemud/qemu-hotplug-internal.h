@@ -73,6 +73,12 @@ int hotplug_tap_closefds(const DomainNetDef *net, json_object *undo);
 /* Opens the other queues of net's multiqueue tap (net->ifname) for p. */
 int hotplug_tap_queues_open(Plug *p, const DomainNetDef *net);
 
+/* qemu-hotplug-disk-vhostuser.c: a vhostuser disk's socket chardev, by
+ * chardev-add before its device (chardev-remove to undo), and chardev-remove
+ * once its device is gone. */
+int hotplug_disk_vhostuser_chardev(const DomainDiskDef *disk, json_object *cmds, json_object *undo);
+int hotplug_disk_vhostuser_unplug(const char *alias, json_object *backends);
+
 /* qemu-hotplug.c */
 int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);
 int hotplug_push_all(json_object *cmds, const char *execute, json_object *list);

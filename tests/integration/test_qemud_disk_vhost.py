@@ -4,7 +4,9 @@
 - <disk type='vhostuser'>: Debian's qemu-storage-daemon exports a raw file
   as vhost-user-blk on a unix socket; QEMU's vhost-user-blk-pci connects to
   it and the booted guest (its RAM a shared memfd) sees a virtio disk of the
-  file's size. A start without a back end listening fails naming the
+  file's size; a second one hot-plugged (chardev-add, then the device) is
+  seen by the guest's kernel, detached (its chardev removed) and plugged
+  again. A start without a back end listening fails naming the
   socket, and leaves the domain shut off. Through python-libvirt on the
   proxy and virsh too.
 - <reservations managed='yes'/> on a device='lun' disk: qemud runs
@@ -30,9 +32,11 @@ from virtbus_harness import DomainState as S
 env = module_env()
 
 QSD = "/usr/bin/qemu-storage-daemon"
+LIVE = 1
 SHARED = "<memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n  "
 DISK_RE = rb"VIRTBUS-GUEST-DISK (vd[a-z]+) (\d+)"
 SIZE = 24 << 20
+SIZE2 = 40 << 20
 
 
 def vhost_disk(sock, dev="vda", reconnect=""):
@@ -54,24 +58,28 @@ def define(env, name, devices, shared=True):
 
 @pytest.fixture(scope="module")
 def backend(env):
-    """qemu-storage-daemon exporting a raw file on a vhost-user-blk socket."""
+    """qemu-storage-daemon exporting two raw files, each on its own
+    vhost-user-blk socket (one client each)."""
     if not os.access(QSD, os.X_OK):
         pytest.skip(f"{QSD} is missing (Debian's qemu-system-common has it)")
-    img = env.root / "vu-disk.img"
-    with open(img, "wb") as f:
-        f.truncate(SIZE)
-    sock = env.root / "vu-disk.sock"
+    args, out = [QSD], []
+    for i, size in enumerate((SIZE, SIZE2)):
+        img, sock = env.root / f"vu-disk{i}.img", env.root / f"vu-disk{i}.sock"
+        with open(img, "wb") as f:
+            f.truncate(size)
+        args += ["--blockdev", f"driver=file,node-name=file{i},filename={img}",
+                 "--export", f"type=vhost-user-blk,id=exp{i},node-name=file{i},writable=on,"
+                 f"addr.type=unix,addr.path={sock}"]
+        out.append(sock)
     log = open(env.root / "qsd.log", "wb")
     h.register_log("qemu-storage-daemon", env.root / "qsd.log")
-    p = subprocess.Popen([QSD, "--blockdev", f"driver=file,node-name=file0,filename={img}",
-                          "--export", f"type=vhost-user-blk,id=exp0,node-name=file0,writable=on,"
-                          f"addr.type=unix,addr.path={sock}"], stdout=log, stderr=subprocess.STDOUT)
+    p = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     try:
-        h.wait_until(lambda: os.path.exists(sock) or p.poll() is not None, 30, 0.1,
-                     "qemu-storage-daemon's socket")
+        h.wait_until(lambda: all(os.path.exists(s) for s in out) or p.poll() is not None, 30, 0.1,
+                     "qemu-storage-daemon's sockets")
         if p.poll() is not None:
             pytest.fail(f"qemu-storage-daemon ended: {(env.root / 'qsd.log').read_text()}")
-        yield img, sock
+        yield out
     finally:
         p.terminate()
         try:
@@ -83,7 +91,7 @@ def backend(env):
 
 
 def test_guest_sees_vhostuser_disk(env, backend):
-    img, sock = backend
+    sock, sock2 = backend
     g = define(env, "vudisk", vhost_disk(sock, reconnect="5"))
     try:
         inactive = g.call("GetXMLDesc", 0)
@@ -97,6 +105,16 @@ def test_guest_sees_vhostuser_disk(env, backend):
         g.wait_marker("VIRTBUS-GUEST-DISK")
         seen = {m[0].decode(): int(m[1]) for m in re.findall(DISK_RE, g.serial_text())}
         assert seen == {"vda": SIZE // 512}, seen
+
+        # hot-plug: chardev-add, then the device; the guest's kernel names the new disk's size
+        g.call("AttachDevice", vhost_disk(sock2, "vdb"), LIVE)
+        assert f"<source type='unix' path='{sock2}'/>" in g.call("GetXMLDesc", 0)
+        g.wait_marker(f"[vdb] {SIZE2 // 512} 512-byte logical blocks".encode(), timeout=60)
+        g.call("DetachDevice", vhost_disk(sock2, "vdb"), LIVE)
+        h.wait_until(lambda: f"path='{sock2}'" not in g.call("GetXMLDesc", 0), 60, 0.5, "vdb's removal")
+        # its chardev went too: the same disk plugs again
+        g.call("AttachDevice", vhost_disk(sock2, "vdb"), LIVE)
+        g.wait_marker(f"[vdb] {SIZE2 // 512} 512-byte logical blocks".encode(), n=2, timeout=60)
     finally:
         if g.state()[0] != S.SHUTOFF:
             g.call("Destroy", 0)
