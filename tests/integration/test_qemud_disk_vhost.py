@@ -135,6 +135,19 @@ def test_start_without_backend_names_the_socket(env):
         g.call("Undefine", 0)
 
 
+def test_snapshot_leaves_vhostuser_disk_out(env):
+    """libvirt's default for a vhostuser disk is snapshot='no': the back
+    end's image is not QEMU's to snapshot, so a guest with no other disk
+    has nothing to snapshot (not a refusal of the vhostuser disk)."""
+    g = define(env, "vusnap", vhost_disk("/run/vu-snap.sock"))
+    try:
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            g.call("SnapshotCreateXML", "<domainsnapshot><name>s1</name></domainsnapshot>", 0)
+        assert "has no disk to snapshot" in e.value.get_dbus_message(), e.value.get_dbus_message()
+    finally:
+        g.call("Undefine", 0)
+
+
 def test_vhostuser_needs_shared_memory(env):
     with pytest.raises(dbus.exceptions.DBusException) as e:
         define(env, "vuprivate", vhost_disk("/run/vu.sock"), shared=False)
