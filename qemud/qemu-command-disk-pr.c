@@ -32,9 +32,11 @@ static int pr_object(QemuCmd *c, const DomainDiskDef *disk, const char *id) {
         json_object *o;
 
         if (!path && managed(disk)) {
+                /* hot-plug: only beside a managed disk the guest started with */
                 if (!c->params->run_dir)
-                        return cmd_fail(c, -EINVAL, "disk %s: no directory for its managed qemu-pr-helper's socket",
-                                        disk->dst);
+                        return cmd_fail(c, -EOPNOTSUPP, "disk %s: its managed reservations need the qemu-pr-helper "
+                                        "qemud runs from the guest's start, and the guest has none: add the disk to "
+                                        "the persistent definition instead", disk->dst);
                 sock = qemu_disk_pr_managed_socket(c->params->run_dir);
                 if (!sock)
                         return -ENOMEM;

@@ -18,7 +18,7 @@ int qemu_build_disk_sd(QemuCmd *c, const DomainDiskDef *disk, unsigned index) {
                 return cmd_fail(c, -EOPNOTSUPP, "disk %s: bus 'sd' takes a file or block device image (%s)",
                                 disk->dst, disk->src ? "not this type" : "none given or resolved");
         if (!cmd_renders(c))
-                return cmd_fail(c, -EOPNOTSUPP, "disk %s: a disk on bus 'sd' cannot be hot-plugged", disk->dst);
+                return 0;       /* no device data: hot-plug refuses bus 'sd' (qemu-hotplug.c) */
         opt_add_str(&b, "file", disk->src);
         opt_add(&b, "format=%s", disk->format == DOMAIN_DISK_FORMAT_NONE ? "raw"
                                                                           : domain_disk_format_to_string(disk->format));
