@@ -116,7 +116,7 @@ static int assign_drives(Assign *a) {
                         continue;       /* the start reports it */
                 disk->bus = q.bus;
                 disk->bus_given = true;
-                if (q.bus == DOMAIN_DISK_BUS_VIRTIO || q.bus == DOMAIN_DISK_BUS_USB)
+                if (q.bus == DOMAIN_DISK_BUS_VIRTIO || q.bus == DOMAIN_DISK_BUS_USB || q.bus == DOMAIN_DISK_BUS_SD)
                         continue;
                 if (disk->addr.type == DOMAIN_ADDRESS_NONE)
                         disk->addr = (DomainDeviceAddress) {

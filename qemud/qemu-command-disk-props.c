@@ -11,6 +11,10 @@
 #include "qemu-command-internal.h"
 
 const char *qemu_disk_virtio_driver(const DomainDiskDef *disk) {
+        if (disk->vhostuser)
+                return streq_ptr(disk->model, "virtio-transitional")       ? "vhost-user-blk-pci-transitional"
+                       : streq_ptr(disk->model, "virtio-non-transitional") ? "vhost-user-blk-pci-non-transitional"
+                                                                           : "vhost-user-blk-pci";
         if (streq_ptr(disk->model, "virtio-transitional"))
                 return "virtio-blk-pci-transitional";
         if (streq_ptr(disk->model, "virtio-non-transitional"))

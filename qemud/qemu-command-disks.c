@@ -113,6 +113,9 @@ int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskA
                 a.bus_nr = (a.index % 4) / 2;
                 a.unit = a.index % 2;
                 break;
+        case DOMAIN_DISK_BUS_SD:        /* -drive if=sd,index=N: no controller of ours */
+                a.unit = a.index;
+                break;
         case DOMAIN_DISK_BUS_FDC:       /* one controller, drives A and B */
                 if (a.index > 1)
                         return -EINVAL;
@@ -154,6 +157,9 @@ static char *disk_alias_of(const QemuDiskAddr *a) {
                 break;
         case DOMAIN_DISK_BUS_USB:
                 r = asprintf(&s, "usb-disk%u", a->index);
+                break;
+        case DOMAIN_DISK_BUS_SD:
+                r = asprintf(&s, "sd-disk%u", a->index);
                 break;
         case DOMAIN_DISK_BUS_SCSI:
                 r = asprintf(&s, "scsi%u-%u-%u-%u", a->controller, a->bus_nr, a->target, a->unit);
@@ -294,6 +300,11 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         } else {
                 o = props_new("driver", disk_protocol(disk));
                 prop_str(&o, "filename", overlay ?: disk->src);
+                r = qemu_disk_pr_props(c, disk, alias, &o);
+                if (r < 0) {
+                        qemu_json_putp(&o);
+                        return r;
+                }
         }
         prop_strf(&o, "node-name", "%s-file", alias);
         prop_cache(&o, disk->cache);
@@ -524,10 +535,16 @@ static int build_disk(QemuCmd *c, size_t i) {
         if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");
+        if (a.bus == DOMAIN_DISK_BUS_SD)
+                return qemu_build_disk_sd(c, disk, a.index);
         /* an empty network CD-ROM too, as libvirt: no protocol to open it by */
         bool removable = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->device == DOMAIN_DISK_DEVICE_FLOPPY;
 
-        if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
+        if (disk->vhostuser) {
+                r = qemu_disk_vhostuser_chardev(c, disk, alias);
+                if (r < 0)
+                        return r;
+        } else if (!has_source && (!removable || disk->type == DOMAIN_DISK_TYPE_NETWORK))
                 return cmd_fail(c, -EINVAL, "disk %s has no source%s", disk->dst,
                                 disk->type == DOMAIN_DISK_TYPE_VOLUME ? " (volume not resolved)" : "");
         if (has_source) {
@@ -550,6 +567,8 @@ static int build_disk(QemuCmd *c, size_t i) {
         }
         if (has_source)
                 prop_str(&o, "drive", drive);
+        if (disk->vhostuser)
+                qemu_disk_vhostuser_device_props(&o, alias);
         if (disk->iothread && a.bus == DOMAIN_DISK_BUS_VIRTIO)
                 prop_strf(&o, "iothread", "iothread%u", disk->iothread);
         if (disk->ioeventfd != TRISTATE_ABSENT && a.bus == DOMAIN_DISK_BUS_VIRTIO)
@@ -585,8 +604,8 @@ static int check_disk_places(QemuCmd *c) {
         for (size_t i = 0; i < def->n_disks; i++) {
                 const QemuDiskAddr a = addrs[i];
 
-                if (a.bus == DOMAIN_DISK_BUS_VIRTIO || a.bus == DOMAIN_DISK_BUS_USB)
-                        continue;       /* a PCI or USB device: placed by its address */
+                if (a.bus == DOMAIN_DISK_BUS_VIRTIO || a.bus == DOMAIN_DISK_BUS_USB || a.bus == DOMAIN_DISK_BUS_SD)
+                        continue;       /* a PCI or USB device: placed by its address; an SD card by its index */
                 for (size_t j = 0; j < i; j++) {
                         const QemuDiskAddr *b = &addrs[j];
 

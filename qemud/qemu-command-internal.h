@@ -135,6 +135,14 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
  * node, with their secret objects (qemu-command-secret.c). */
 int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
+/* A disk on bus 'sd': QEMU's -drive if=sd,index=N (qemu-command-disk-sd.c). */
+int qemu_build_disk_sd(QemuCmd *c, const DomainDiskDef *disk, unsigned index);
+/* A vhostuser disk's socket chardev (qemu-command-disk-vhostuser.c). */
+int qemu_disk_vhostuser_chardev(QemuCmd *c, const DomainDiskDef *disk, const char *alias);
+void qemu_disk_vhostuser_device_props(json_object **o, const char *alias);
+/* A lun disk's <reservations>: its pr-manager-helper object (once for the
+ * managed one) and "pr-manager" on its storage node (qemu-command-disk-pr.c). */
+int qemu_disk_pr_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 /* One <audio> as the -audiodev option string (qemu-command-audio.c). */
 int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
 /* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the

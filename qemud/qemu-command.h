@@ -241,3 +241,10 @@ int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, cha
 /* How many tap fds an interface takes beyond its first: queues - 1 for a
  * multiqueue tap (domain_net_multi_queue()), else 0. */
 unsigned qemu_net_extra_queues(const DomainNetDef *net);
+
+/* "chr-vu-ALIAS": the socket chardev of a vhostuser disk (qemu-command-disk-vhostuser.c). */
+char *qemu_disk_vhostuser_chardev_id(const char *alias);
+
+/* RUN_DIR/pr-helper0.sock: where the qemu-pr-helper qemud runs for a
+ * guest's managed <reservations> listens (qemu-command-disk-pr.c). */
+char *qemu_disk_pr_managed_socket(const char *run_dir);

@@ -89,6 +89,11 @@ int hotplug_fs_detach_prepare(const DomainDef *live, const DevRef *ref, json_obj
                               sd_bus_error *error);
 /* DEVICE_DELETED: a share's virtiofsd ends */
 void hotplug_fs_removed(Domain *d, const DevRef *ref);
+/* qemu-hotplug-disk-vhostuser.c: a vhostuser disk's socket chardev, by
+ * chardev-add before its device (chardev-remove to undo), and chardev-remove
+ * once its device is gone. */
+int hotplug_disk_vhostuser_chardev(const DomainDiskDef *disk, json_object *cmds, json_object *undo);
+int hotplug_disk_vhostuser_unplug(const char *alias, json_object *backends);
 
 /* qemu-hotplug.c */
 int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);

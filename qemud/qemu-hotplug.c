@@ -752,6 +752,8 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         }
         if (hotplug_is_fs_or_shmem(&p->ref))
                 return hotplug_fs_host_side(p, p->handle->owner, cmds, error);
+        if (p->ref.family == QEMU_DEVICE_DISK && def->disks[p->ref.index].vhostuser)
+                return hotplug_disk_vhostuser_chardev(&def->disks[p->ref.index], cmds, p->undo);
         /* its chardev would need a chardev-add of its own first */
         if (p->ref.family == QEMU_DEVICE_RNG && def->rngs[p->ref.index].backend_chr)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an rng with an "

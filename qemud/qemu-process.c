@@ -31,6 +31,7 @@
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
 #include "qemu-passt.h"
+#include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
 #include "qemu-video.h"
 #include "qemu-process-internal.h"
@@ -169,6 +170,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         qemu_disk_transient_mark(d->live, q->transient_overlays);
         q->transient_overlays = strv_free_null(q->transient_overlays);
         qemu_video_stop_backends(d);
+        qemu_pr_helper_stop(d); /* it does not end with QEMU */
         qemu_disk_transient_remove(d->live); /* what the guest wrote to its transient disks */
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);

@@ -218,8 +218,10 @@ static int prepare_disk(const DomainDiskDef *disk, DomainSnapshotDef *def, unsig
                 free(sd->name);
                 sd->name = t;
         }
+        /* a vhostuser disk's image is its back end's: libvirt's default is snapshot='no' */
         if (sd->snapshot == SNAPSHOT_LOCATION_DEFAULT)
-                sd->snapshot = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->readonly ? SNAPSHOT_LOCATION_NO
+                sd->snapshot = disk->device == DOMAIN_DISK_DEVICE_CDROM || disk->readonly || disk->vhostuser
+                                       ? SNAPSHOT_LOCATION_NO
                                : (flags & SNAPSHOT_CREATE_DISK_ONLY) || def->memory == SNAPSHOT_LOCATION_EXTERNAL
                                        ? SNAPSHOT_LOCATION_EXTERNAL
                                        : SNAPSHOT_LOCATION_INTERNAL;

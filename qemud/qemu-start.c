@@ -24,6 +24,7 @@
 #include "qemu-shmem.h"
 #include "qemu-swtpm.h"
 #include "qemu-passt.h"
+#include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
 #include "qemu-tpm.h"
 #include "qemu-command.h"
@@ -659,6 +660,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                         k = qemu_passt_start(d, creds.uid, creds.gid, log_fd, err);
                 if (k >= 0)
                         k = qemu_video_start_backends(d, creds.uid, creds.gid, log_fd, err);
+                if (k >= 0)
+                        k = qemu_pr_helper_start(d, creds.uid, creds.gid, log_fd, err);
                 if (k >= 0)
                         k = qemu_secrets_write_key(d, creds.uid, creds.gid, err);
                 if (k < 0) {

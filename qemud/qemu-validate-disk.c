@@ -4,6 +4,7 @@
  * scsi-hd, vendor and product on scsi-hd, rotation_rate on the drive
  * buses, CHS translation on IDE), libvirt's words. */
 #include "qemu-validate.h"
+#include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -34,8 +35,9 @@ static int validate_geometry(const DomainDiskDef *d, ConfError *err) {
 
         if (!g->cyls || !g->heads || !g->secs)
                 return 0;
-        if (d->bus == DOMAIN_DISK_BUS_USB)
-                return xml_err_unsupported(err, "disk '%s': CHS geometry can not be set for 'usb' bus", d->dst);
+        if (d->bus == DOMAIN_DISK_BUS_USB || d->bus == DOMAIN_DISK_BUS_SD)
+                return xml_err_unsupported(err, "disk '%s': CHS geometry can not be set for '%s' bus", d->dst,
+                                           domain_disk_bus_to_string(d->bus));
         if (g->trans && d->bus != DOMAIN_DISK_BUS_IDE)
                 return xml_err_unsupported(err, "disk '%s': CHS translation mode can only be set for 'ide' bus "
                                            "not '%s'", d->dst, domain_disk_bus_to_string(d->bus));
@@ -117,8 +119,25 @@ static int validate_dir(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* An SD card has no serial and no tray (libvirt's words). */
+static int validate_sd(const DomainDiskDef *d, ConfError *err) {
+        if (d->bus != DOMAIN_DISK_BUS_SD)
+                return 0;
+        if (d->serial)
+                return xml_err_unsupported(err, "disk '%s': Serial property not supported for drive bus 'sd'",
+                                           d->dst);
+        if (d->device == DOMAIN_DISK_DEVICE_CDROM)
+                return xml_err_unsupported(err, "disk type of '%s' does not support ejectable media", d->dst);
+        if (d->iothread)
+                return xml_err_unsupported(err, "IOThreads not available for bus sd target %s", d->dst);
+        return 0;
+}
+
 int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
-        int r = validate_ids(d, err);
+        int r = validate_sd(d, err);
+
+        if (r >= 0)
+                r = validate_ids(d, err);
 
         if (r >= 0)
                 r = validate_geometry(d, err);
@@ -133,4 +152,18 @@ int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
         if (r >= 0)
                 r = validate_dir(d, err);
         return r;
+}
+
+/* A vhost-user back end maps the guest's RAM: libvirt's
+ * qemuValidateDomainDefVhostUserRequireSharedMemory(). */
+int qemu_validate_disks_machine(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *d = &def->disks[i];
+
+                if (d->vhostuser && !qemu_memory_shared(def))
+                        return xml_err_unsupported(err, "disk '%s': 'vhostuser' requires shared memory "
+                                                   "(<memoryBacking><access mode='shared'/>, or memAccess='shared' "
+                                                   "on every NUMA cell)", d->dst);
+        }
+        return 0;
 }

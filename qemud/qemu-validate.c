@@ -261,6 +261,9 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
                 if (r < 0)
                         return r;
         }
+        r = qemu_validate_disks_machine(def, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < def->clock.n_timers && i < _DOMAIN_TIMER_MAX; i++) {
                 r = validate_timer(&def->clock.timers[i], err);
                 if (r < 0)

@@ -33,3 +33,6 @@ int qemu_platform_validate(const DomainDef *def, ConfError *err);
  * transient and acpi index against the device QEMU makes of it
  * (qemu-validate-disk.c). */
 int qemu_validate_disk_extras(const DomainDiskDef *d, ConfError *err);
+/* What a disk asks of the rest of the machine: a vhostuser disk's shared
+ * memory (qemu-validate-disk.c). */
+int qemu_validate_disks_machine(const DomainDef *def, ConfError *err);

@@ -21,7 +21,7 @@
 
 /* libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory(): every NUMA
  * cell shared (or, without cells, the whole memory). */
-static bool memory_shared(const DomainDef *def) {
+bool qemu_memory_shared(const DomainDef *def) {
         bool all = def->memory_backing.access == DOMAIN_MEMORY_ACCESS_SHARED;
 
         if (def->cpu.n_cells == 0)
@@ -62,7 +62,7 @@ int qemu_virtiofs_validate(const DomainDef *def, const DomainFsDef *fs, ConfErro
         if (fs->fmode || fs->dmode)
                 return xml_err_unsupported(err, "filesystem '%s': virtiofs does not support fmode and dmode",
                                            fs->dst);
-        if (!memory_shared(def))
+        if (!qemu_memory_shared(def))
                 return xml_err_unsupported(err, "filesystem '%s': 'virtiofs' requires shared memory "
                                            "(<memoryBacking><access mode='shared'/>, or memAccess='shared' on "
                                            "every NUMA cell)", fs->dst);
@@ -170,7 +170,7 @@ static int pid_file(const Domain *d, const DomainFsDef *fs, char **ret) {
 
 /* A socket QEMU's user may connect to, bound before QEMU starts: QEMU
  * never waits for virtiofsd to be up. */
-static int listen_socket(const char *path, uid_t uid, gid_t gid) {
+int qemu_helper_listen_socket(const char *path, uid_t uid, gid_t gid) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
 
@@ -282,7 +282,7 @@ static int start_one(Domain *d, const DomainFsDef *fs, uid_t uid, gid_t gid, int
                 return r;
         if (qemu_confine_dir(d, &run) < 0 || !(sock = qemu_virtiofs_socket(run, fs->alias)))
                 return -ENOMEM;
-        fd = listen_socket(sock, uid, gid);
+        fd = qemu_helper_listen_socket(sock, uid, gid);
         if (fd < 0) {
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: filesystem '%s': cannot make the "
                                "virtiofsd socket %s: %s", fs->dst, sock, strerror(-fd));

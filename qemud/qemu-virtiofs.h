@@ -34,7 +34,15 @@
 #define QEMU_VHOST_USER_DIR "/usr/share/qemu/vhost-user"
 
 int qemu_virtiofs_validate(const DomainDef *def, const DomainFsDef *fs, ConfError *err);
+/* libvirt's qemuValidateDomainDefVhostUserRequireSharedMemory(): every NUMA
+ * cell shared (or, without cells, the whole memory), as a vhost-user back
+ * end maps the guest's RAM. */
+bool qemu_memory_shared(const DomainDef *def);
 char *qemu_virtiofs_socket(const char *run_dir, const char *alias);
+/* A listening unix socket at path (replacing a stale one), QEMU's user's,
+ * mode 0600, for a helper qemud runs (virtiofsd, qemu-pr-helper) to take
+ * over: its fd, or -errno. */
+int qemu_helper_listen_socket(const char *path, uid_t uid, gid_t gid);
 int qemu_virtiofsd_argv(const DomainFsDef *fs, const char *binary, int fd, char ***ret);
 char *qemu_virtiofs_find_binary(const char *dir);
 int qemu_virtiofs_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err);

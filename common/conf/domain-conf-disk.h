@@ -13,6 +13,7 @@ typedef enum DomainDiskType {
         DOMAIN_DISK_TYPE_NETWORK, /* <source protocol=''>: DomainDiskNetSource, domain-disk-net.c */
         DOMAIN_DISK_TYPE_DIR,     /* <source dir=''/>: a host directory as a read-only FAT disk (vvfat) */
         DOMAIN_DISK_TYPE_NVME,    /* <source type='pci' namespace=''>: DomainDiskNvme, domain-disk-nvme.c */
+        DOMAIN_DISK_TYPE_VHOSTUSER, /* <source type='unix' path=''>: DomainDiskVhostUser, domain-disk-vhostuser.c */
         _DOMAIN_DISK_TYPE_MAX,
 } DomainDiskType;
 
@@ -80,6 +81,23 @@ typedef struct DomainDiskNvme {
         unsigned pci_domain, pci_bus, pci_slot, pci_function;
 } DomainDiskNvme;
 
+/* <disk type='vhostuser'>: a vhost-user-blk back end (qemu-storage-daemon,
+ * SPDK...) on a unix socket QEMU connects to. */
+typedef struct DomainDiskVhostUser {
+        char *path;            /* the socket */
+        Tristate reconnect;    /* <reconnect enabled='yes|no'> */
+        unsigned reconnect_timeout; /* seconds, 0 = not given */
+} DomainDiskVhostUser;
+
+/* <source><reservations managed=''>: SCSI persistent reservations of a
+ * device='lun' disk go through a qemu-pr-helper (domain-disk-reservations.c):
+ * managed='yes' one the driver runs for the guest, else the one listening on
+ * <source type='unix' path='' mode='client'/>. */
+typedef struct DomainDiskReservations {
+        Tristate managed;
+        char *path;            /* managed='no': the helper's socket; managed: live, the driver's */
+} DomainDiskReservations;
+
 typedef enum DomainDiskDevice {
         DOMAIN_DISK_DEVICE_DISK,
         DOMAIN_DISK_DEVICE_CDROM,
@@ -95,6 +113,7 @@ typedef enum DomainDiskBus {
         DOMAIN_DISK_BUS_IDE,
         DOMAIN_DISK_BUS_FDC,           /* floppies: fda, fdb */
         DOMAIN_DISK_BUS_USB,           /* usb-storage: bus='usb' only, never derived from dst */
+        DOMAIN_DISK_BUS_SD,            /* an SD card: QEMU's -drive if=sd, bus='sd' only */
         _DOMAIN_DISK_BUS_MAX,
 } DomainDiskBus;
 
@@ -225,6 +244,8 @@ typedef struct DomainDiskDef {
         DomainDiskSlice slice; /* <source><slices> */
         DomainDiskNetSource *net; /* type=network */
         DomainDiskNvme *nvme;  /* type=nvme */
+        DomainDiskVhostUser *vhostuser; /* type=vhostuser */
+        DomainDiskReservations *pr; /* <source><reservations> */
         char *dst;             /* target dev: "vda", "sda", "hdc" */
         DomainDiskBus bus;
         bool bus_given;        /* bus attribute present (else derived from dst) */

@@ -301,6 +301,18 @@ int domain_parse_disk_nvme_source(DomainDiskDef *d, xmlNodePtr n, const char *pa
 void domain_format_disk_nvme_attrs(XmlWriter *w, const DomainDiskNvme *v);
 void domain_format_disk_nvme_address(XmlWriter *w, const DomainDiskNvme *v);
 bool domain_disk_nvme_own(DomainDiskNvme **p);
+/* <disk type='vhostuser'> (domain-disk-vhostuser.c) */
+int domain_parse_disk_vhostuser_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_vhostuser_source(XmlWriter *w, const DomainDiskVhostUser *v);
+int domain_validate_disk_vhostuser(const DomainDiskDef *d, ConfError *err);
+void domain_disk_vhostuser_free(DomainDiskVhostUser *v);
+bool domain_disk_vhostuser_own(DomainDiskVhostUser **p);
+/* <source><reservations> (domain-disk-reservations.c) */
+int domain_parse_disk_reservations(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_disk_reservations(XmlWriter *w, const DomainDiskReservations *pr);
+int domain_validate_disk_reservations(const DomainDiskDef *d, ConfError *err);
+void domain_disk_reservations_free(DomainDiskReservations *pr);
+bool domain_disk_reservations_own(DomainDiskReservations **p);
 /* <source><slices> (domain-disk-slice.c) */
 int domain_parse_disk_slices(DomainDiskSlice *s, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk_slices(XmlWriter *w, const DomainDiskSlice *s);

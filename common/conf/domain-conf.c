@@ -70,6 +70,7 @@ static const char *const domain_disk_type_table[_DOMAIN_DISK_TYPE_MAX] = {
         [DOMAIN_DISK_TYPE_NETWORK] = "network",
         [DOMAIN_DISK_TYPE_DIR] = "dir",
         [DOMAIN_DISK_TYPE_NVME] = "nvme",
+        [DOMAIN_DISK_TYPE_VHOSTUSER] = "vhostuser",
 };
 
 static const char *const domain_disk_protocol_table[_DOMAIN_DISK_PROTOCOL_MAX] = {
@@ -123,6 +124,7 @@ static const char *const domain_disk_bus_table[_DOMAIN_DISK_BUS_MAX] = {
         [DOMAIN_DISK_BUS_IDE] = "ide",
         [DOMAIN_DISK_BUS_FDC] = "fdc",
         [DOMAIN_DISK_BUS_USB] = "usb",
+        [DOMAIN_DISK_BUS_SD] = "sd",
 };
 
 static const char *const domain_disk_format_table[_DOMAIN_DISK_FORMAT_MAX] = {

@@ -179,6 +179,8 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                 return domain_parse_disk_net_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_NVME:
                 return domain_parse_disk_nvme_source(d, n, path, err);
+        case DOMAIN_DISK_TYPE_VHOSTUSER:
+                return domain_parse_disk_vhostuser_source(d, n, path, err);
         case DOMAIN_DISK_TYPE_VOLUME:
                 r = XML_CHECK_ATTRS(n, path, err, "pool", "volume", "mode", "startupPolicy", "index");
                 attr = NULL;
@@ -212,6 +214,7 @@ static int parse_source(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfEr
                     : xml_is(c, "slices")     ? domain_parse_disk_slices(&d->slice, c, sub, err)
                     : xml_is(c, "encryption") ? domain_parse_disk_encryption(d, c, sub, true, err)
                     : xml_is(c, "auth")       ? domain_parse_disk_auth(d, c, sub, true, err)
+                    : xml_is(c, "reservations") ? domain_parse_disk_reservations(d, c, sub, err)
                                               : xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
@@ -618,6 +621,9 @@ int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError 
         /* an empty CD-ROM may be of any type */
         if (d->type == DOMAIN_DISK_TYPE_NVME && !d->nvme)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'nvme'", path, d->dst);
+        if (d->type == DOMAIN_DISK_TYPE_VHOSTUSER && !d->vhostuser)
+                return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'vhostuser'", path,
+                                   d->dst);
         if (d->type == DOMAIN_DISK_TYPE_NETWORK && !d->net && d->device != DOMAIN_DISK_DEVICE_CDROM)
                 return xml_err_xml(err, "missing element <%s/source> for disk '%s' of type 'network'", path, d->dst);
         return 0;
@@ -630,6 +636,10 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                         return;
                 domain_format_disk_net_source(w, d->net, d->src_index);
                 break;
+        case DOMAIN_DISK_TYPE_VHOSTUSER:
+                if (d->vhostuser)
+                        domain_format_disk_vhostuser_source(w, d->vhostuser);
+                return;
         case DOMAIN_DISK_TYPE_NVME:
                 if (!d->nvme)
                         return;
@@ -671,6 +681,7 @@ static void format_source(XmlWriter *w, const DomainDiskDef *d) {
                 domain_format_dev_seclabels(w, d->seclabels, d->n_seclabels);
         domain_format_disk_auth(w, d, true);
         domain_format_disk_encryption(w, d, true);
+        domain_format_disk_reservations(w, d->pr);
         xw_end(w);
 }
 
@@ -809,6 +820,10 @@ void domain_disk_clear(DomainDiskDef *d) {
         d->net = NULL;
         free(d->nvme);
         d->nvme = NULL;
+        domain_disk_vhostuser_free(d->vhostuser);
+        d->vhostuser = NULL;
+        domain_disk_reservations_free(d->pr);
+        d->pr = NULL;
         free(d->dst);
         free(d->serial);
         free(d->iotune.group_name);
@@ -912,6 +927,8 @@ bool domain_disk_own(DomainDiskDef *d) {
         ok = own_str(&d->fdgroup) && ok;
         ok = domain_disk_net_own(&d->net) && ok;
         ok = domain_disk_nvme_own(&d->nvme) && ok;
+        ok = domain_disk_vhostuser_own(&d->vhostuser) && ok;
+        ok = domain_disk_reservations_own(&d->pr) && ok;
         ok = own_str(&d->dst) && ok;
         ok = own_str(&d->serial) && ok;
         ok = own_str(&d->iotune.group_name) && ok;

@@ -73,6 +73,10 @@ int domain_validate_disk_extras(const DomainDiskDef *d, ConfError *err) {
                 return xml_err_unsupported(err, "disk '%s': NVMe namespace can't be zero", d->dst);
         r = validate_startup_policy(d, err);
         if (r >= 0)
+                r = domain_validate_disk_vhostuser(d, err);
+        if (r >= 0)
+                r = domain_validate_disk_reservations(d, err);
+        if (r >= 0)
                 r = validate_lun(d, err);
         if (r >= 0)
                 r = validate_virtio_only(d, err);

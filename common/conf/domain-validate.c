@@ -151,7 +151,8 @@ static int validate_disk(const DomainDef *def, size_t idx, ConfError *err) {
         if (d->device == DOMAIN_DISK_DEVICE_CDROM && d->bus == DOMAIN_DISK_BUS_VIRTIO)
                 return xml_err_unsupported(err, "disk '%s': a cdrom cannot be on bus 'virtio' "
                                            "(<devices/disk/target>)", d->dst);
-        if (d->device == DOMAIN_DISK_DEVICE_DISK && !d->src && d->type != DOMAIN_DISK_TYPE_VOLUME && !d->net && !d->nvme)
+        if (d->device == DOMAIN_DISK_DEVICE_DISK && !d->src && d->type != DOMAIN_DISK_TYPE_VOLUME && !d->net && !d->nvme &&
+            !d->vhostuser)
                 return xml_err_invalid(err, "disk '%s' has no <devices/disk/source>", d->dst);
         if (d->has_iotune) {
                 r = validate_iotune(d, err);

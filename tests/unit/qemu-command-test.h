@@ -64,6 +64,7 @@ static char *fake_devices[] = {
         (char *) "virtio-balloon-pci-transitional", (char *) "virtio-balloon-pci-non-transitional",
         (char *) "vhost-vsock-pci-transitional", (char *) "vhost-vsock-pci-non-transitional",
         (char *) "virtio-blk-pci-transitional", (char *) "virtio-blk-pci-non-transitional", (char *) "scsi-block",
+        (char *) "vhost-user-blk-pci", (char *) "vhost-user-blk-pci-non-transitional",
         NULL,
 };
 

@@ -491,8 +491,8 @@ static void test_refuse_values(void) {
                 "<target dev='sda'/></disk>", VB_ERROR_NOT_SUPPORTED, "unfiltered sgio is no longer supported");
         REFUSED(NULL, "<disk type='network' device='disk'><target dev='vda'/></disk>", VB_ERROR_XML,
                 "missing element <devices/disk/source> for disk 'vda' of type 'network'");
-        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='sd'/></disk>",
-                VB_ERROR_NOT_SUPPORTED, "'sd' of attribute 'bus' of <devices/disk/target>");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='vda' bus='uml'/></disk>",
+                VB_ERROR_NOT_SUPPORTED, "'uml' of attribute 'bus' of <devices/disk/target>");
         REFUSED(NULL, "<disk type='file'><source file='/a'/><target dev='sda' bus='sata' removable='on'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "attribute 'removable' of <devices/disk/target> is not supported for "
                 "bus 'sata'");

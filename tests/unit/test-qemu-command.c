@@ -1142,6 +1142,20 @@ static bool has_nvme_disk(const DomainDef *def) {
         return false;
 }
 
+static bool has_sd_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].bus == DOMAIN_DISK_BUS_SD)
+                        return true;
+        return false;
+}
+
+static bool has_vhostuser_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].vhostuser)
+                        return true;
+        return false;
+}
+
 static bool has_network_disk(const DomainDef *def) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].net)
@@ -1276,6 +1290,18 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* QEMU connects to virtiofsd or an ivshmem-server at once, and
                  * makes /dev/shm files: test_qemud_devices2.py starts them */
                 fprintf(stderr, "  %s: not run, its virtiofs or shmem devices need host peers\n", xml_name);
+                return 1;
+        }
+        if (has_sd_disk(def)) {
+                /* x86 has no SD controller: QEMU refuses if=sd, as it does
+                 * libvirt's line (test_qemud_disk_vhost.py checks the start's error) */
+                fprintf(stderr, "  %s: not run, x86 machines have no SD card controller\n", xml_name);
+                return 1;
+        }
+        if (has_vhostuser_disk(def)) {
+                /* QEMU connects to the back end at once: test_qemud_disk_vhost.py
+                 * starts one with qemu-storage-daemon */
+                fprintf(stderr, "  %s: not run, its vhostuser disks need a vhost-user-blk back end\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {
