@@ -144,6 +144,17 @@ bool qemu_memory_backing_needs_backend(const DomainDef *def);
 int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const DomainNumaCell *cell);
 /* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
 int qemu_build_numa(QemuCmd *c);
+/* Whether the guest has an ACPI HMAT (<cell><cache>, <interconnects>):
+ * -machine hmat=on, each -numa node's initiator= and the hmat options. */
+bool qemu_numa_has_hmat(const DomainDef *def);
+/* <vcpus> (qemu-command-vcpus.c): how many vCPUs QEMU boots (-smp's
+ * first number), and the -device of each hot-pluggable vCPU enabled at
+ * start, of the CPU model's type (NULL: QEMU's default) in its slot. */
+typedef struct QemuVcpuTopology {
+        unsigned sockets, dies, cores, threads;
+} QemuVcpuTopology;
+unsigned qemu_vcpus_boot_count(const DomainDef *def);
+int qemu_build_vcpu_devices(QemuCmd *c, const char *model, const QemuVcpuTopology *t);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything
  * else InvalidArg) and returns r. */
 int cmd_fail(QemuCmd *c, int r, const char *fmt, ...) _printf_(3, 4);

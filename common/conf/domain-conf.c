@@ -1000,6 +1000,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "memtune", domain_parse_memtune, true },
                 { "memoryBacking", domain_parse_memory_backing, true },
                 { "vcpu", domain_parse_vcpu, true },
+                { "vcpus", domain_parse_vcpus, true },
                 { "iothreads", domain_parse_iothreads, true },
                 { "iothreadids", domain_parse_iothreadids, true },
                 { "defaultiothread", domain_parse_default_iothread, true },
@@ -1041,6 +1042,8 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         r = domain_iothreads_finish(def, err);
         if (r >= 0)
                 r = domain_numatune_finish(def, err);
+        if (r >= 0)
+                r = domain_vcpus_finish(def, err);
         if (r < 0)
                 return r;
         r = domain_seclabels_check(def->seclabels, def->n_seclabels, err);
@@ -1269,6 +1272,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_memtune(&w, &def->memtune);
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);
+        domain_format_vcpus(&w, def);
         domain_format_iothreads(&w, def);
         domain_format_default_iothread(&w, def);
         domain_format_cputune(&w, &def->cputune);
