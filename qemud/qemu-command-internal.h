@@ -302,6 +302,8 @@ int qemu_memdev_assign_aliases(DomainDef *def);
 const char *qemu_memdev_alias_prefix(DomainMemoryModel m);
 int qemu_build_memdevs(QemuCmd *c);
 bool qemu_memdev_has_nvdimm(const DomainDef *def);
+/* sgx-epc.N.memdev=,sgx-epc.N.node= of each <memory model='sgx-epc'>. */
+void qemu_memdev_sgx_machine_opts(const DomainDef *def, OptBuf *b);
 /* <hostdev> (qemu-command-hostdev.c): "hostdevN" aliases, the devices. */
 int qemu_hostdev_assign_aliases(DomainDef *def);
 int qemu_build_hostdevs(QemuCmd *c);

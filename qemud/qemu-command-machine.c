@@ -81,6 +81,7 @@ static int build_machine(QemuCmd *c, const char *machine) {
         }
         if (qemu_memdev_has_nvdimm(def))
                 opt_add(&b, "nvdimm=on");
+        qemu_memdev_sgx_machine_opts(def, &b);
         if (qemu_numa_has_hmat(def))
                 opt_add(&b, "hmat=on");
         qemu_sev_machine_opt(def, &b);
