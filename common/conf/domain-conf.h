@@ -1252,6 +1252,8 @@ typedef struct DomainDef {
         /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
          * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
         char **qemu_args, **qemu_env;
+        /* <qemu:capabilities>: the names of <qemu:add> and <qemu:del> */
+        char **qemu_caps_add, **qemu_caps_del;
 
         uint64_t memory_kib;         /* <memory> */
         Tristate memory_dump_core;   /* <memory dumpCore='on|off'>: guest RAM in QEMU's core dumps */
