@@ -242,6 +242,8 @@ int qemu_build_sysinfo(QemuCmd *c);
 int qemu_build_genid(QemuCmd *c);
 /* <qemu:commandline>'s <qemu:arg>s, last (qemu-command-ns.c). */
 int qemu_build_ns_args(QemuCmd *c);
+/* <qemu:deprecation> as -compat (qemu-command-ns.c). */
+int qemu_build_compat(QemuCmd *c);
 
 /* Every device, in command line order (qemu-device.c): the one walk that
  * both qemu_command_build() and qemu_device_props() take. */

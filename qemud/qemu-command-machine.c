@@ -929,6 +929,7 @@ int qemu_build_machine_options(QemuCmd *c) {
                cmd_arg(c, "-msg") ?: cmd_arg(c, "timestamp=on") ?:
                build_machine(c, machine) ?:
                build_accel(c) ?:
+               qemu_build_compat(c) ?:
                qemu_build_tseg(c) ?:
                qemu_build_sev(c) ?:
                build_loader(c) ?:

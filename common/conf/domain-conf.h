@@ -1254,6 +1254,7 @@ typedef struct DomainDef {
         char **qemu_args, **qemu_env;
         /* <qemu:capabilities>: the names of <qemu:add> and <qemu:del> */
         char **qemu_caps_add, **qemu_caps_del;
+        char *qemu_deprecation; /* <qemu:deprecation behavior=''/> */
 
         uint64_t memory_kib;         /* <memory> */
         Tristate memory_dump_core;   /* <memory dumpCore='on|off'>: guest RAM in QEMU's core dumps */

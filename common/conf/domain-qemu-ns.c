@@ -111,11 +111,31 @@ static int parse_capabilities(DomainDef *def, xmlNodePtr n, const char *path, Co
         return r < 0 ? r : 0;
 }
 
+/* <qemu:deprecation behavior=''/>: kept as given (libvirt warns at start
+ * about a behavior it does not know). */
+static int parse_deprecation(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        XML_SUBPATH(sub, path, "qemu:deprecation");
+        r = xml_check_unique(n, sub, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, sub, err, "behavior");
+        if (r >= 0)
+                r = xml_check_empty(n, sub, err);
+        if (r >= 0)
+                r = xml_attr_str(n, sub, "behavior", &def->qemu_deprecation, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'behavior' of <%s>", sub);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
         if (ns_child_is(n, "capabilities"))
                 return parse_capabilities(def, n, path, err);
+        if (ns_child_is(n, "deprecation"))
+                return parse_deprecation(def, n, path, err);
         if (!ns_child_is(n, "commandline"))
                 return xml_unsupported_element(n, path, err);
         XML_SUBPATH(sub, path, "qemu:commandline");
@@ -138,7 +158,7 @@ int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 }
 
 bool domain_qemu_ns_used(const DomainDef *def) {
-        return def->qemu_args || def->qemu_env || def->qemu_caps_add || def->qemu_caps_del;
+        return def->qemu_args || def->qemu_env || def->qemu_caps_add || def->qemu_caps_del || def->qemu_deprecation;
 }
 
 static void format_capabilities(XmlWriter *w, const DomainDef *def) {
@@ -190,4 +210,9 @@ static void format_commandline(XmlWriter *w, const DomainDef *def) {
 void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def) {
         format_commandline(w, def);
         format_capabilities(w, def);
+        if (def->qemu_deprecation) {
+                xw_start(w, "qemu:deprecation");
+                xw_attr(w, "behavior", def->qemu_deprecation);
+                xw_end(w);
+        }
 }

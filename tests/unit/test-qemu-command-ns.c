@@ -55,6 +55,8 @@ static void test_refused(void) {
                 VB_ERROR_XML, "No qemu command-line argument specified");
         REFUSED("<qemu:commandline xmlns:qemu='" NS "'><arg value='x'/></qemu:commandline>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "element <qemu:commandline/arg> is not supported");
+        REFUSED("<qemu:deprecation xmlns:qemu='" NS "'/>", NULL, VB_ERROR_XML,
+                "missing attribute 'behavior' of <qemu:deprecation>");
         REFUSED("<qemu:capabilities xmlns:qemu='" NS "'><qemu:add/></qemu:capabilities>", NULL,
                 VB_ERROR_XML, "missing capability name (<qemu:capabilities/qemu:add> needs a capability)");
         REFUSED("<qemu:capabilities xmlns:qemu='" NS "'><qemu:set capability='x'/></qemu:capabilities>", NULL,
@@ -134,13 +136,15 @@ static void test_capabilities(void) {
         def = parse_ok("<domain type='qemu' xmlns:qemu='" NS "'><name>t</name><memory>65536</memory>"
                        "<os><type>hvm</type></os><qemu:capabilities><qemu:add capability='vnc-colon'/>"
                        "<qemu:del capability='vmgenid'/><qemu:add capability='pvpanic-pci'/></qemu:capabilities>"
+                       "<qemu:deprecation behavior='reject'/>"
                        "<qemu:commandline><qemu:arg value='-S'/></qemu:commandline></domain>", "caps");
         if (!def)
                 return;
         xml = format_ok(def, DOMAIN_FORMAT_INACTIVE);
         CHECK_CONTAINS(xml, "  </qemu:commandline>\n  <qemu:capabilities>\n"
                             "    <qemu:add capability='vnc-colon'/>\n    <qemu:add capability='pvpanic-pci'/>\n"
-                            "    <qemu:del capability='vmgenid'/>\n  </qemu:capabilities>\n</domain>");
+                            "    <qemu:del capability='vmgenid'/>\n  </qemu:capabilities>\n"
+                            "  <qemu:deprecation behavior='reject'/>\n</domain>");
         if (schema)
                 CHECK(schema_valid(schema, xml));
         CHECK_INTEQ(domain_def_copy(def, &copy), 0);
