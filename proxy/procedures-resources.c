@@ -146,6 +146,7 @@ static const ProcDef rows[] = {
           .reply = reply_void },
         { 355, "virDomainAddIOThread", 0, "Duu", DOMAIN, "AddIOThread", .reply = reply_void },
         { 356, "virDomainDelIOThread", 0, "Duu", DOMAIN, "DelIOThread", .reply = reply_void },
+        { 384, "virDomainSetVcpu", 0, "Dsiu", DOMAIN, "SetVcpu", .reply = reply_void },
 };
 
 const ProcTable proc_table_resources = { rows, ELEMENTSOF(rows) };

@@ -48,6 +48,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(QemuCaps *, qemu_caps_free);
 /* Resolves "q35" to "pc-q35-7.2"; NULL machine gives the default. NULL if unknown. */
 const char *qemu_caps_canonical_machine(const QemuCaps *caps, const char *machine);
 bool qemu_caps_has_device(const QemuCaps *caps, const char *type);
+/* A copy of caps as a definition's <qemu:capabilities> asks (qemu-caps-ns.c):
+ * a <qemu:add> device type there, a <qemu:del> one gone; *ret NULL when the
+ * definition has none. -ENOMEM. */
+struct DomainDef;
+int qemu_caps_apply_ns(const QemuCaps *caps, const struct DomainDef *def, QemuCaps **ret);
 bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model);
 /* Known to QEMU and runnable here with the probe's accelerator. */
 bool qemu_caps_cpu_model_usable(const QemuCaps *caps, const char *model);

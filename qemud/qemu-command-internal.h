@@ -152,6 +152,17 @@ bool qemu_memory_backing_needs_backend(const DomainDef *def);
 int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const DomainNumaCell *cell);
 /* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
 int qemu_build_numa(QemuCmd *c);
+/* Whether the guest has an ACPI HMAT (<cell><cache>, <interconnects>):
+ * -machine hmat=on, each -numa node's initiator= and the hmat options. */
+bool qemu_numa_has_hmat(const DomainDef *def);
+/* <vcpus> (qemu-command-vcpus.c): how many vCPUs QEMU boots (-smp's
+ * first number), and the -device of each hot-pluggable vCPU enabled at
+ * start, of the CPU model's type (NULL: QEMU's default) in its slot. */
+typedef struct QemuVcpuTopology {
+        unsigned sockets, dies, cores, threads;
+} QemuVcpuTopology;
+unsigned qemu_vcpus_boot_count(const DomainDef *def);
+int qemu_build_vcpu_devices(QemuCmd *c, const char *model, const QemuVcpuTopology *t);
 /* Fills c->err (named after r: -EOPNOTSUPP gives ConfigUnsupported, anything
  * else InvalidArg) and returns r. */
 int cmd_fail(QemuCmd *c, int r, const char *fmt, ...) _printf_(3, 4);
@@ -239,6 +250,8 @@ int qemu_build_sysinfo(QemuCmd *c);
 int qemu_build_genid(QemuCmd *c);
 /* <qemu:commandline>'s <qemu:arg>s, last (qemu-command-ns.c). */
 int qemu_build_ns_args(QemuCmd *c);
+/* <qemu:deprecation> as -compat (qemu-command-ns.c). */
+int qemu_build_compat(QemuCmd *c);
 
 /* Every device, in command line order (qemu-device.c): the one walk that
  * both qemu_command_build() and qemu_device_props() take. */
@@ -299,6 +312,8 @@ int qemu_memdev_assign_aliases(DomainDef *def);
 const char *qemu_memdev_alias_prefix(DomainMemoryModel m);
 int qemu_build_memdevs(QemuCmd *c);
 bool qemu_memdev_has_nvdimm(const DomainDef *def);
+/* sgx-epc.N.memdev=,sgx-epc.N.node= of each <memory model='sgx-epc'>. */
+void qemu_memdev_sgx_machine_opts(const DomainDef *def, OptBuf *b);
 /* <hostdev> (qemu-command-hostdev.c): "hostdevN" aliases, the devices. */
 int qemu_hostdev_assign_aliases(DomainDef *def);
 int qemu_build_hostdevs(QemuCmd *c);

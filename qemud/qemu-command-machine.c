@@ -81,6 +81,9 @@ static int build_machine(QemuCmd *c, const char *machine) {
         }
         if (qemu_memdev_has_nvdimm(def))
                 opt_add(&b, "nvdimm=on");
+        qemu_memdev_sgx_machine_opts(def, &b);
+        if (qemu_numa_has_hmat(def))
+                opt_add(&b, "hmat=on");
         qemu_sev_machine_opt(def, &b);
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");
@@ -404,8 +407,10 @@ static int build_cpu(QemuCmd *c) {
 static int build_smp(QemuCmd *c) {
         const DomainDef *def = c->def;
         const DomainCpuDef *cpu = &def->cpu;
-        unsigned max = def->vcpus, cur = def->vcpus_current ?: def->vcpus;
+        unsigned max = def->vcpus, cur = qemu_vcpus_boot_count(def);
         unsigned sockets = max, dies = 1, cores = 1, threads = 1;
+        const char *model = NULL;
+
         if (max == 0)
                 return cmd_fail(c, -EINVAL, "<vcpu> must be at least 1");
         if (cur > max)
@@ -422,7 +427,9 @@ static int build_smp(QemuCmd *c) {
         }
         return cmd_arg(c, "-smp") ?:
                cmd_argf(c, "%u,maxcpus=%u,sockets=%u,dies=%u,cores=%u,threads=%u",
-                        cur, max, sockets, dies, cores, threads);
+                        cur, max, sockets, dies, cores, threads) ?:
+               cpu_model(c, &model) ?:
+               qemu_build_vcpu_devices(c, model, &(QemuVcpuTopology) { sockets, dies, cores, threads });
 }
 
 /* One iothread object per IOThread, named as libvirt names them: a disk's
@@ -922,6 +929,7 @@ int qemu_build_machine_options(QemuCmd *c) {
                cmd_arg(c, "-msg") ?: cmd_arg(c, "timestamp=on") ?:
                build_machine(c, machine) ?:
                build_accel(c) ?:
+               qemu_build_compat(c) ?:
                qemu_build_tseg(c) ?:
                qemu_build_sev(c) ?:
                build_loader(c) ?:

@@ -8,6 +8,9 @@
  *   virtio-pmem  memory-backend-file on <path>, virtio-pmem-pci
  *   virtio-mem   memory-backend-ram with reserve=false, virtio-mem-pci with
  *                node, block-size, requested-size
+ *   sgx-epc      memory-backend-epc (preallocated, as libvirt), no device:
+ *                -machine sgx-epc.N.memdev=,sgx-epc.N.node= (N counts
+ *                the EPC sections; node 0 when not given); not hot-pluggable
  * The aliases are "dimmN", "nvdimmN", "virtiopmemN", "virtiomemN" with N
  * the device's place in def->mems. The same objects are the arguments of
  * object-add and device_add for a hot-plug. */
@@ -54,6 +57,22 @@ int qemu_memdev_assign_aliases(DomainDef *def) {
         return 0;
 }
 
+/* The EPC sections of <memory model='sgx-epc'>, on -machine. */
+void qemu_memdev_sgx_machine_opts(const DomainDef *def, OptBuf *b) {
+        unsigned n = 0;
+
+        for (size_t i = 0; i < def->n_mems; i++) {
+                const DomainMemoryDef *m = &def->mems[i];
+                char alias[32];
+
+                if (m->model != DOMAIN_MEMORY_SGX_EPC)
+                        continue;
+                live_alias_of(def, i, alias, sizeof(alias));
+                opt_add(b, "sgx-epc.%u.memdev=mem%s,sgx-epc.%u.node=%d", n, alias, n, m->node >= 0 ? m->node : 0);
+                n++;
+        }
+}
+
 bool qemu_memdev_has_nvdimm(const DomainDef *def) {
         for (size_t i = 0; i < def->n_mems; i++)
                 if (def->mems[i].model == DOMAIN_MEMORY_NVDIMM)
@@ -89,7 +108,14 @@ static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *id, jso
         bool huge = m->pagesize_kib || mb->hugepages;
         json_object *o;
 
-        if (file_model) {
+        if (m->model == DOMAIN_MEMORY_SGX_EPC) {
+                /* the host's SGX enclave page cache, all of it taken at start */
+                o = props_new("qom-type", "memory-backend-epc");
+                prop_str(&o, "id", id);
+                prop_bool(&o, "prealloc", true);
+                *ret = o;
+                return 0;
+        } else if (file_model) {
                 o = props_new("qom-type", "memory-backend-file");
                 prop_str(&o, "id", id);
                 prop_str(&o, "mem-path", m->path);
@@ -213,8 +239,11 @@ int qemu_build_memdevs(QemuCmd *c) {
                 r = drivers[m->model] ? cmd_need_device(c, drivers[m->model]) : 0;
                 if (r >= 0)
                         r = build_backend(c, m, alias);
-                if (r >= 0)
-                        r = build_device(c, m, alias, &o);
+                if (r < 0)
+                        return r;
+                if (m->model == DOMAIN_MEMORY_SGX_EPC)
+                        continue;
+                r = build_device(c, m, alias, &o);
                 if (r >= 0)
                         r = cmd_device(c, o);
                 if (r < 0)

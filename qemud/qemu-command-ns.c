@@ -8,6 +8,22 @@
 #include "qemu-command-internal.h"
 #include "util.h"
 
+/* <qemu:deprecation behavior=''/> as libvirt's -compat: deprecated
+ * output hidden, deprecated input rejected or crashing QEMU; 'none' (and
+ * a behavior libvirt does not know, which it only warns about) gives
+ * nothing. */
+int qemu_build_compat(QemuCmd *c) {
+        const char *b = c->def->qemu_deprecation, *input = NULL;
+
+        if (!b || (!streq(b, "omit") && !streq(b, "reject") && !streq(b, "crash")))
+                return 0;
+        if (!streq(b, "omit"))
+                input = b;
+        return cmd_arg(c, "-compat") ?:
+               (input ? cmd_argf(c, "{\"deprecated-output\":\"hide\",\"deprecated-input\":\"%s\"}", input)
+                      : cmd_arg(c, "{\"deprecated-output\":\"hide\"}"));
+}
+
 int qemu_build_ns_args(QemuCmd *c) {
         int r = 0;
 

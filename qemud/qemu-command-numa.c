@@ -55,6 +55,34 @@ static int add_binding(QemuCmd *c, OptBuf *b, unsigned cell) {
         return 0;
 }
 
+/* libvirt's virDomainNumaGetNodeInitiator: a cell with vCPUs is its own
+ * initiator; another one takes the cell of lowest latency to it, else of
+ * highest bandwidth, else the first cell with vCPUs. */
+static unsigned cell_initiator(const DomainCpuDef *cpu, const DomainNumaCell *cell) {
+        const DomainNumaInterconnect *best_lat = NULL, *best_bw = NULL;
+
+        if (cell->cpus)
+                return cell->id;
+        for (size_t i = 0; i < cpu->n_interconnects; i++) {
+                const DomainNumaInterconnect *l = &cpu->interconnects[i];
+
+                if (l->target != cell->id)
+                        continue;
+                if (l->bandwidth && (!best_bw || l->value > best_bw->value))
+                        best_bw = l;
+                else if (!l->bandwidth && (!best_lat || l->value < best_lat->value))
+                        best_lat = l;
+        }
+        if (best_lat)
+                return best_lat->initiator;
+        if (best_bw)
+                return best_bw->initiator;
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                if (cpu->cells[i].cpus)
+                        return cpu->cells[i].id;
+        return 0;
+}
+
 static int build_cell(QemuCmd *c, const DomainNumaCell *cell) {
         char id[32];
         OptBuf b = {};
@@ -80,6 +108,8 @@ static int build_cell(QemuCmd *c, const DomainNumaCell *cell) {
                 opt_done(&b);
                 return cmd_fail(c, -EINVAL, "invalid cpus '%s' of guest NUMA cell %u", cell->cpus, cell->id);
         }
+        if (qemu_numa_has_hmat(c->def))
+                opt_add(&b, "initiator=%u", cell_initiator(&c->def->cpu, cell));
         opt_add(&b, "memdev=ram-node%u", cell->id);
         return cmd_opt(c, "-numa", &b);
 }
@@ -100,6 +130,65 @@ static int build_distances(QemuCmd *c, const DomainNumaCell *cell) {
         return 0;
 }
 
+bool qemu_numa_has_hmat(const DomainDef *def) {
+        if (def->cpu.n_interconnects)
+                return true;
+        for (size_t i = 0; i < def->cpu.n_cells; i++)
+                if (def->cpu.cells[i].n_caches)
+                        return true;
+        return false;
+}
+
+/* <interconnects> as -numa hmat-lb: the hierarchy is the target's memory
+ * or its cache of that level. */
+static int build_hmat_lb(QemuCmd *c, const DomainNumaInterconnect *l) {
+        static const char *const hierarchy[] = { "memory", "first-level", "second-level", "third-level" };
+
+        if (l->cache >= ELEMENTSOF(hierarchy))
+                return cmd_fail(c, -EINVAL, "invalid cache level %u of a NUMA interconnect", l->cache);
+        return cmd_arg(c, "-numa") ?:
+               cmd_argf(c, "hmat-lb,initiator=%u,target=%u,hierarchy=%s,data-type=%s-%s,%s=%" PRIu64 "%s",
+                        l->initiator, l->target, hierarchy[l->cache], domain_numa_access_to_string(l->type),
+                        l->bandwidth ? "bandwidth" : "latency", l->bandwidth ? "bandwidth" : "latency", l->value,
+                        l->bandwidth ? "K" : "");
+}
+
+/* <cell><cache> as -numa hmat-cache, which QEMU takes only after the
+ * hmat-lb of the cell. */
+static int build_hmat_cache(QemuCmd *c, const DomainNumaCell *cell, const DomainNumaCache *k) {
+        static const char *const assoc[] = {
+                [DOMAIN_NUMA_CACHE_ASSOC_NONE] = "none",
+                [DOMAIN_NUMA_CACHE_ASSOC_DIRECT] = "direct",
+                [DOMAIN_NUMA_CACHE_ASSOC_FULL] = "complex",
+        };
+        static const char *const policy[] = {
+                [DOMAIN_NUMA_CACHE_POLICY_NONE] = "none",
+                [DOMAIN_NUMA_CACHE_POLICY_WRITEBACK] = "write-back",
+                [DOMAIN_NUMA_CACHE_POLICY_WRITETHROUGH] = "write-through",
+        };
+        OptBuf b = {};
+
+        opt_add(&b, "hmat-cache,node-id=%u,size=%" PRIu64 "K,level=%u", cell->id, k->size_kib, k->level);
+        opt_add(&b, "associativity=%s,policy=%s", assoc[k->associativity], policy[k->policy]);
+        if (k->line)
+                opt_add(&b, "line=%" PRIu64, k->line);
+        return cmd_opt(c, "-numa", &b);
+}
+
+static int build_hmat(QemuCmd *c) {
+        const DomainCpuDef *cpu = &c->def->cpu;
+        int r;
+
+        for (size_t i = 0; i < cpu->n_interconnects; i++)
+                if ((r = build_hmat_lb(c, &cpu->interconnects[i])) < 0)
+                        return r;
+        for (size_t i = 0; i < cpu->n_cells; i++)
+                for (size_t j = 0; j < cpu->cells[i].n_caches; j++)
+                        if ((r = build_hmat_cache(c, &cpu->cells[i], &cpu->cells[i].caches[j])) < 0)
+                                return r;
+        return 0;
+}
+
 int qemu_build_numa(QemuCmd *c) {
         const DomainCpuDef *cpu = &c->def->cpu;
         uint64_t total = 0;
@@ -116,5 +205,5 @@ int qemu_build_numa(QemuCmd *c) {
         for (size_t i = 0; i < cpu->n_cells; i++)
                 if ((r = build_distances(c, &cpu->cells[i])) < 0)
                         return r;
-        return 0;
+        return build_hmat(c);
 }

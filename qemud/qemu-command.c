@@ -348,6 +348,7 @@ int qemu_command_build(
                 size_t *ret_n_fds,
                 ConfError *err) {
 
+        _cleanup_(qemu_caps_freep) QemuCaps *ns_caps = NULL;
         QemuCmd c = {
                 .def = def,
                 .caps = caps,
@@ -358,7 +359,11 @@ int qemu_command_build(
 
         if (!def || !caps || !params || !ret_argv)
                 return -EINVAL;
-        r = build_all(&c);
+        r = qemu_caps_apply_ns(caps, def, &ns_caps);
+        if (ns_caps)
+                c.caps = ns_caps;
+        if (r >= 0)
+                r = build_all(&c);
         if (r < 0) {
                 if (r == -ENOMEM)
                         cmd_fail(&c, r, "out of memory");

@@ -750,6 +750,9 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 json_object_object_add(args, "id", json_object_new_string(id));
                 return hotplug_push_cmd(p->undo, "chardev-remove", args);
         }
+        if (p->ref.family == QEMU_DEVICE_MEMORY && def->mems[p->ref.index].model == DOMAIN_MEMORY_SGX_EPC)
+                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: hotplug is "
+                                     "not supported for the sgx-epc device");
         if (hotplug_is_fs_or_shmem(&p->ref))
                 return hotplug_fs_host_side(p, p->handle->owner, cmds, error);
         if (p->ref.family == QEMU_DEVICE_DISK && def->disks[p->ref.index].vhostuser)

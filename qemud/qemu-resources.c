@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <sched.h>
 #include <stdarg.h>
+#include <string.h>
 
 #include "cpuset.h"
 #include "domain-status.h"
@@ -45,6 +46,8 @@ typedef struct Op {
         DomainIOThreadInfoFn info_done;
         void *userdata;
         unsigned id;            /* vCPUs wanted, or the IOThread */
+        unsigned vcpu;          /* SetVcpu: the vCPU */
+        bool enable;
         uint64_t kib;
         int period;
         char *cpuset;
@@ -215,11 +218,36 @@ static size_t slots_plugged(const Op *op) {
         return n;
 }
 
-/* The live definition says how many vCPUs run now. */
-static void set_live_vcpus(Domain *d, size_t n) {
+/* The live <vcpus>, when the definition has one, follows QEMU's slots
+ * (in vCPU order): a vCPU plugged or unplugged since the start is a
+ * hot-pluggable one, and the order of the start is no longer true. */
+static void set_live_states(DomainDef *live, const Op *op) {
+        bool changed = false;
+
+        if (live->n_vcpu_states != op->n_slots)
+                return;
+        for (size_t i = 0; i < op->n_slots; i++) {
+                DomainVcpuState *s = &live->vcpu_states[i];
+                bool on = op->slots[i].qom_path != NULL;
+
+                if (s->enabled == on)
+                        continue;
+                s->enabled = on;
+                s->hotpluggable = TRISTATE_ON;
+                changed = true;
+        }
+        for (size_t i = 0; changed && i < live->n_vcpu_states; i++)
+                live->vcpu_states[i].order = 0;
+}
+
+/* The live definition says which and how many vCPUs run now. */
+static void set_live_vcpus(Domain *d, const Op *op) {
+        size_t n = slots_plugged(op);
+
         if (n == 0)
                 return;
         d->live->vcpus_current = n >= d->live->vcpus ? 0 : (unsigned) n;
+        set_live_states(d->live, op);
 }
 
 static void plug_next(Op *op, Domain *d);
@@ -232,13 +260,13 @@ static void on_device_add(QemuMonitor *mon, json_object *result, const char *err
 
         if (d && error_class)
                 /* what got in before stays in, and is counted */
-                set_live_vcpus(d, slots_plugged(op));
+                set_live_vcpus(d, op);
         d = op_reply(op, "device_add of a vCPU", error_class, error_desc);
         if (!d)
                 return;
         op->slots[op->queue[op->next]].qom_path = strdup("plugged");
         op->next++;
-        set_live_vcpus(d, slots_plugged(op));
+        set_live_vcpus(d, op);
         plug_next(op, d);
 }
 
@@ -334,7 +362,7 @@ static void on_unplug_poll(QemuMonitor *mon, json_object *result, const char *er
                 return;
         }
         plugged = slots_plugged(op);
-        set_live_vcpus(d, plugged);
+        set_live_vcpus(d, op);
         if (plugged <= want) {
                 if (op->next >= op->n_queue) {
                         op_finish(op, 0, NULL, NULL);
@@ -360,6 +388,16 @@ static void on_unplug_poll(QemuMonitor *mon, json_object *result, const char *er
         unplug_wait(op, d);
 }
 
+/* QEMU's TCG aborts the guest instead of refusing: finishes op. */
+static bool replug_refused(Op *op, Domain *d) {
+        if (d->live->virt_type != DOMAIN_VIRT_QEMU || !qemu_domain(d)->vcpu_unplugged)
+                return false;
+        op_finish(op, -EOPNOTSUPP, VB_ERROR_OPERATION_INVALID,
+                  "cannot plug a vCPU into '%s' after one was unplugged: QEMU's TCG (domain type 'qemu') "
+                  "aborts the guest then; restart the guest first", d->def->name);
+        return true;
+}
+
 static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
                             void *userdata) {
         Op *op = userdata;
@@ -373,13 +411,8 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
                 return;
         }
         plugged = slots_plugged(op);
-        if (op->id > plugged && d->live->virt_type == DOMAIN_VIRT_QEMU && qemu_domain(d)->vcpu_unplugged) {
-                /* QEMU's TCG aborts the guest instead of refusing */
-                op_finish(op, -EOPNOTSUPP, VB_ERROR_OPERATION_INVALID,
-                          "cannot plug a vCPU into '%s' after one was unplugged: QEMU's TCG (domain type 'qemu') "
-                          "aborts the guest then; restart the guest first", d->def->name);
+        if (op->id > plugged && replug_refused(op, d))
                 return;
-        }
         if (op->id > plugged) {
                 /* the first free slots, in vCPU order */
                 for (size_t i = 0; i < op->n_slots && op->n_queue < op->id - plugged; i++)
@@ -395,7 +428,7 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
                 return;
         }
         if (op->id == plugged) {
-                set_live_vcpus(d, plugged);
+                set_live_vcpus(d, op);
                 op_finish(op, 0, NULL, NULL);
                 return;
         }
@@ -407,6 +440,57 @@ static void on_hotpluggable(QemuMonitor *mon, json_object *result, const char *e
                         break;
                 }
         unplug_next(op, d);
+}
+
+/* SetVcpu: one slot, by its vCPU number. Only a vCPU plugged as a device
+ * (at start from <vcpus>, or later) can be unplugged: QEMU cannot take
+ * away those it booted with. */
+static void on_hotpluggable_one(QemuMonitor *mon, json_object *result, const char *error_class,
+                                const char *error_desc, void *userdata) {
+        Op *op = userdata;
+        Domain *d = op_reply(op, "query-hotpluggable-cpus", error_class, error_desc);
+        const CpuSlot *s;
+
+        if (!d)
+                return;
+        if (read_slots(op, result) < 0) {
+                op_finish(op, -ENOMEM, VB_ERROR_NO_MEMORY, "out of memory");
+                return;
+        }
+        if (op->vcpu >= op->n_slots) {
+                op_finish(op, -EINVAL, VB_ERROR_INVALID_ARG, "vcpu %u is not present in live config", op->vcpu);
+                return;
+        }
+        s = &op->slots[op->vcpu];
+        if ((s->qom_path != NULL) == op->enable) {
+                op_finish(op, -EINVAL, VB_ERROR_INVALID_ARG, "vcpu '%u' is already in requested state", op->vcpu);
+                return;
+        }
+        if (!op->enable && strncmp(s->qom_path, "/machine/peripheral/", strlen("/machine/peripheral/")) != 0) {
+                op_finish(op, -EINVAL, VB_ERROR_INVALID_ARG, "vcpu '%u' can't be hotunplugged", op->vcpu);
+                return;
+        }
+        if (op->enable && replug_refused(op, d))
+                return;
+        op->queue[0] = op->vcpu;
+        op->n_queue = 1;
+        if (op->enable) {
+                plug_next(op, d);
+                return;
+        }
+        op->id = (unsigned) slots_plugged(op) - 1;
+        unplug_next(op, d);
+}
+
+static int set_vcpu(Domain *d, unsigned id, bool enabled, DomainLiveDoneFn done, void *userdata,
+                    sd_bus_error *error) {
+        Op *op = op_new(d, done, userdata);
+
+        if (!op)
+                return -ENOMEM;
+        op->vcpu = id;
+        op->enable = enabled;
+        return op_command(op, d, "query-hotpluggable-cpus", NULL, on_hotpluggable_one, error);
 }
 
 static int set_vcpus(Domain *d, unsigned nvcpus, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
@@ -776,6 +860,7 @@ static int iothread_info(Domain *d, DomainIOThreadInfoFn done, void *userdata, s
 
 const DomainResourcesOps qemu_resources_ops = {
         .set_vcpus = set_vcpus,
+        .set_vcpu = set_vcpu,
         .set_memory = set_memory,
         .set_memory_stats_period = set_memory_stats_period,
         .memory_stats = memory_stats,

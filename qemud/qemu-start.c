@@ -38,6 +38,7 @@
 #include "domain-prepare.h"
 #include "qemu-firmware.h"
 #include "qemu-sev.h"
+#include "qemu-sgx.h"
 #include "uuid.h"
 #include "qemu-hugepages.h"
 #include "qemu-migrate.h"
@@ -586,6 +587,8 @@ static int build_argv(Domain *d, ConfError *err) {
         if (r < 0)
                 return r;
         r = qemu_sev_prepare(d->live, "/dev", "/sys", dir, err);
+        if (r >= 0)
+                r = qemu_sgx_prepare(d->live, "/dev", "/proc/cpuinfo", err);
         if (r < 0)
                 return r;
         r = qemu_graphics_gl_prepare(d->live, "/dev", err);

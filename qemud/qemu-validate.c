@@ -250,7 +250,7 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
                 return r;
         r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
             qemu_tpm_validate(def, err) ?: validate_consoles(def, err) ?:
-            qemu_platform_validate(def, err);
+            qemu_platform_validate(def, err) ?: qemu_vcpus_validate(def, err);
         if (r < 0)
                 return r;
         r = qemu_graphics_validate(def, err);

@@ -29,6 +29,10 @@ int qemu_validate_def(const DomainDef *def, ConfError *err);
  * (qemu-validate-platform.c); part of qemu_validate_def(). */
 int qemu_platform_validate(const DomainDef *def, ConfError *err);
 
+/* <vcpus>: vCPU 0 and the fixed vCPUs first, orders (qemu-validate-vcpus.c);
+ * part of qemu_validate_def(). */
+int qemu_vcpus_validate(const DomainDef *def, ConfError *err);
+
 /* A disk's wwn, vendor, product, geometry, rotation_rate, copy_on_read,
  * transient and acpi index against the device QEMU makes of it
  * (qemu-validate-disk.c). */

@@ -157,6 +157,11 @@ void domain_format_memory_backing(XmlWriter *w, const DomainMemoryBackingDef *mb
 void domain_memory_backing_clear(DomainMemoryBackingDef *mb);
 bool domain_memory_backing_own(DomainMemoryBackingDef *mb);
 void domain_format_vcpu(XmlWriter *w, const DomainDef *def);
+/* <vcpus> (domain-vcpus.c); the finish after the whole document fills in
+ * every vCPU's state and the current count. */
+int domain_parse_vcpus(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+int domain_vcpus_finish(DomainDef *def, ConfError *err);
+void domain_format_vcpus(XmlWriter *w, const DomainDef *def);
 void domain_format_cputune(XmlWriter *w, const DomainCputuneDef *ct);
 void domain_format_numatune(XmlWriter *w, const DomainNumatuneDef *nt);
 int domain_numatune_finish(DomainDef *def, ConfError *err);
@@ -200,6 +205,13 @@ int domain_parse_numa_distances(DomainNumaCell *cell, xmlNodePtr n, const char *
                                 ConfError *err);
 int domain_numa_distances_finish(DomainCpuDef *cpu, ConfError *err);
 void domain_format_numa_distances(XmlWriter *w, const DomainNumaCell *cell);
+/* <cell><cache> and <numa><interconnects> (domain-numa-hmat.c); the finish
+ * checks them once every cell is known. */
+int domain_parse_numa_cache(DomainNumaCell *cell, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_numa_interconnects(DomainCpuDef *cpu, xmlNodePtr n, const char *path, ConfError *err);
+int domain_numa_hmat_finish(const DomainCpuDef *cpu, ConfError *err);
+void domain_format_numa_caches(XmlWriter *w, const DomainNumaCell *cell);
+void domain_format_numa_interconnects(XmlWriter *w, const DomainCpuDef *cpu);
 /* <features><kvm>, <tcg>, <smm> (domain-features-kvm.c). */
 int domain_parse_kvm_features(DomainFeaturesDef *f, xmlNodePtr n, const char *path, ConfError *err);
 bool domain_kvm_features_present(const DomainFeaturesDef *f);

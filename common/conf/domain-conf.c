@@ -642,6 +642,9 @@ DomainDef *domain_def_free(DomainDef *def) {
         strv_free(def->metadata);
         strv_free(def->qemu_args);
         strv_free(def->qemu_env);
+        strv_free(def->qemu_caps_add);
+        strv_free(def->qemu_caps_del);
+        free(def->qemu_deprecation);
         domain_resources_clear(def);
         domain_os_clear(def);
         domain_idmap_clear(&def->idmap);
@@ -701,6 +704,9 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = own_strv(&copy->metadata) && ok;
         ok = own_strv(&copy->qemu_args) && ok;
         ok = own_strv(&copy->qemu_env) && ok;
+        ok = own_strv(&copy->qemu_caps_add) && ok;
+        ok = own_strv(&copy->qemu_caps_del) && ok;
+        ok = own_str(&copy->qemu_deprecation) && ok;
         ok = own_str(&copy->emulator) && ok;
         ok = domain_resources_own(copy) && ok;
         ok = domain_os_own(copy) && ok;
@@ -1005,6 +1011,7 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
                 { "memtune", domain_parse_memtune, true },
                 { "memoryBacking", domain_parse_memory_backing, true },
                 { "vcpu", domain_parse_vcpu, true },
+                { "vcpus", domain_parse_vcpus, true },
                 { "iothreads", domain_parse_iothreads, true },
                 { "iothreadids", domain_parse_iothreadids, true },
                 { "defaultiothread", domain_parse_default_iothread, true },
@@ -1046,6 +1053,8 @@ static int parse_root(DomainDef *def, xmlNodePtr root, ConfError *err) {
         r = domain_iothreads_finish(def, err);
         if (r >= 0)
                 r = domain_numatune_finish(def, err);
+        if (r >= 0)
+                r = domain_vcpus_finish(def, err);
         if (r < 0)
                 return r;
         r = domain_seclabels_check(def->seclabels, def->n_seclabels, err);
@@ -1285,6 +1294,7 @@ int domain_def_format(const DomainDef *def, unsigned flags, char **ret) {
         domain_format_memtune(&w, &def->memtune);
         domain_format_memory_backing(&w, &def->memory_backing);
         domain_format_vcpu(&w, def);
+        domain_format_vcpus(&w, def);
         domain_format_iothreads(&w, def);
         domain_format_default_iothread(&w, def);
         domain_format_cputune(&w, &def->cputune);

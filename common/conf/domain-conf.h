@@ -271,6 +271,47 @@ typedef enum DomainMemoryAccess {
         _DOMAIN_MEMORY_ACCESS_MAX,
 } DomainMemoryAccess;
 
+/* <cell><cache level='' associativity='' policy=''><size/><line/></cache>:
+ * a memory-side cache of a guest NUMA cell, and <numa><interconnects>'
+ * <latency>/<bandwidth> between cells: the guest's ACPI HMAT
+ * (domain-numa-hmat.c). */
+typedef enum DomainNumaCacheAssociativity {
+        DOMAIN_NUMA_CACHE_ASSOC_NONE,
+        DOMAIN_NUMA_CACHE_ASSOC_DIRECT,
+        DOMAIN_NUMA_CACHE_ASSOC_FULL,
+        _DOMAIN_NUMA_CACHE_ASSOC_MAX,
+} DomainNumaCacheAssociativity;
+
+typedef enum DomainNumaCachePolicy {
+        DOMAIN_NUMA_CACHE_POLICY_NONE,
+        DOMAIN_NUMA_CACHE_POLICY_WRITEBACK,
+        DOMAIN_NUMA_CACHE_POLICY_WRITETHROUGH,
+        _DOMAIN_NUMA_CACHE_POLICY_MAX,
+} DomainNumaCachePolicy;
+
+typedef struct DomainNumaCache {
+        unsigned level;         /* 1 to 3 */
+        DomainNumaCacheAssociativity associativity;
+        DomainNumaCachePolicy policy;
+        uint64_t size_kib;
+        uint64_t line;          /* bytes */
+} DomainNumaCache;
+
+typedef enum DomainNumaAccess {
+        DOMAIN_NUMA_ACCESS_ACCESS,
+        DOMAIN_NUMA_ACCESS_READ,
+        DOMAIN_NUMA_ACCESS_WRITE,
+        _DOMAIN_NUMA_ACCESS_MAX,
+} DomainNumaAccess;
+
+typedef struct DomainNumaInterconnect {
+        bool bandwidth;         /* <bandwidth> (KiB/s), else <latency> (ns) */
+        unsigned initiator, target;
+        unsigned cache;         /* the target's cache level, 0: its memory */
+        DomainNumaAccess type;
+        uint64_t value;
+} DomainNumaInterconnect;
+
 typedef struct DomainNumaCell {
         unsigned id;          /* 0.. in order */
         char *cpus;           /* the vCPUs in it, libvirt's cpuset syntax */
@@ -281,6 +322,8 @@ typedef struct DomainNumaCell {
          * given; NULL: no distances (domain-numa-distances.c) */
         unsigned *distances;
         size_t n_distances;
+        DomainNumaCache *caches;
+        size_t n_caches;
 } DomainNumaCell;
 
 /* <cpu><cache mode=''/> and <cpu><maxphysaddr mode=''/>: domain-cpu-cache.c */
@@ -300,6 +343,8 @@ typedef enum DomainCpuPhysaddrMode {
 } DomainCpuPhysaddrMode;
 
 const char *domain_cpu_cache_mode_to_string(DomainCpuCacheMode m);
+const char *domain_numa_cache_policy_to_string(DomainNumaCachePolicy p);
+const char *domain_numa_access_to_string(DomainNumaAccess a);
 const char *domain_cpu_physaddr_mode_to_string(DomainCpuPhysaddrMode m);
 
 typedef struct DomainCpuDef {
@@ -317,6 +362,8 @@ typedef struct DomainCpuDef {
         size_t n_features;
         DomainNumaCell *cells;  /* <numa> */
         size_t n_cells;
+        DomainNumaInterconnect *interconnects;
+        size_t n_interconnects;
         DomainCpuCacheMode cache_mode;
         unsigned cache_level;   /* 0 = not given */
         DomainCpuPhysaddrMode physaddr_mode;
@@ -979,6 +1026,17 @@ typedef struct DomainIommuDef {
         char *alias;             /* live */
 } DomainIommuDef;
 
+/* <vcpus><vcpu id='' enabled='' hotpluggable='' order=''/>: which vCPUs
+ * run at start, which QEMU may plug and unplug, and the order they were
+ * enabled in (domain-vcpus.c). Once given they, not <vcpu current=''>,
+ * say which vCPUs run, as in libvirt. */
+typedef struct DomainVcpuState {
+        unsigned id;
+        bool enabled;
+        Tristate hotpluggable;  /* after parsing ON or OFF */
+        unsigned order;         /* 0: none */
+} DomainVcpuState;
+
 typedef struct DomainVcpuPin {
         unsigned vcpu;
         char *cpuset;
@@ -1195,6 +1253,9 @@ typedef struct DomainDef {
         /* <qemu:commandline> (libvirt's QEMU namespace): <qemu:arg>s appended to
          * QEMU's argv, <qemu:env>s as "NAME=VALUE" (or "NAME": empty) */
         char **qemu_args, **qemu_env;
+        /* <qemu:capabilities>: the names of <qemu:add> and <qemu:del> */
+        char **qemu_caps_add, **qemu_caps_del;
+        char *qemu_deprecation; /* <qemu:deprecation behavior=''/> */
 
         uint64_t memory_kib;         /* <memory> */
         Tristate memory_dump_core;   /* <memory dumpCore='on|off'>: guest RAM in QEMU's core dumps */
@@ -1206,6 +1267,9 @@ typedef struct DomainDef {
         unsigned vcpus_current;      /* current='' attribute, 0 = all */
         char *vcpu_placement;
         char *vcpu_cpuset;
+        /* <vcpus>: none, or after parsing one per vCPU (index == id) */
+        DomainVcpuState *vcpu_states;
+        size_t n_vcpu_states;
 
         /* <iothreads>N</iothreads> and <iothreadids>: after parsing, one
          * entry per IOThread (N of them), in the order given. */
@@ -1350,6 +1414,14 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret);
 /* The QEMU device a PCI controller model has by default (libvirt's
  * modelName: "i82801b11-bridge" for "dmi-to-pci-bridge"), NULL for the roots. */
 const char *domain_pci_model_default_name(const char *model);
+
+/* vCPU changes of a definition that keep <vcpus> and <vcpu current=''>
+ * together (domain-vcpus.c): a new maximum (the vCPUs added disabled),
+ * a new count of enabled ones (hotpluggable: those enabled are
+ * hot-pluggable), the vCPUs of map turned on or off. -ENOMEM. */
+int domain_vcpus_set_max(DomainDef *def, unsigned max);
+int domain_vcpus_set_count(DomainDef *def, unsigned n, bool hotpluggable);
+int domain_vcpus_set_enabled(DomainDef *def, const bool *map, size_t n_map, bool enabled);
 
 /* IOThreads of a definition (SetVcpus' cousins AddIOThread, DelIOThread,
  * PinIOThread): the one of id, or NULL; adding one (not yet there) as if

@@ -573,8 +573,9 @@ static int parse_numa_cell(DomainCpuDef *cpu, xmlNodePtr n, const char *path, si
 
                 if (r < 0)
                         break;
-                r = xml_is(c, "distances") ? domain_parse_numa_distances(cell, c, sub, n_total, err)
-                                           : xml_unsupported_element(c, path, err);
+                r = xml_is(c, "distances") ? domain_parse_numa_distances(cell, c, sub, n_total, err) :
+                    xml_is(c, "cache")     ? domain_parse_numa_cache(cell, c, sub, err) :
+                                             xml_unsupported_element(c, path, err);
         }
         return r < 0 ? r : 0;
 }
@@ -617,14 +618,17 @@ static int parse_cpu_numa(DomainCpuDef *cpu, xmlNodePtr n, const char *path, Con
         XML_FOREACH_ELEMENT(c, n) {
                 XML_SUBPATH(sub, path, (const char *) c->name);
 
-                r = xml_is(c, "cell") ? parse_numa_cell(cpu, c, sub, n_total, err) :
-                                        xml_unsupported_element(c, path, err);
+                r = xml_is(c, "cell")          ? parse_numa_cell(cpu, c, sub, n_total, err) :
+                    xml_is(c, "interconnects") ? domain_parse_numa_interconnects(cpu, c, sub, err) :
+                                                 xml_unsupported_element(c, path, err);
                 if (r < 0)
                         return r;
         }
         if (cpu->n_cells > 1)
                 qsort(cpu->cells, cpu->n_cells, sizeof(cpu->cells[0]), compare_cell);
         r = domain_numa_distances_finish(cpu, err);
+        if (r >= 0)
+                r = domain_numa_hmat_finish(cpu, err);
         return r < 0 ? r : domain_numa_check_overlap(cpu, err);
 }
 
@@ -761,8 +765,10 @@ void domain_format_cpu(XmlWriter *w, const DomainCpuDef *cpu) {
                         xw_attr(w, "memAccess", domain_memory_access_to_string(cpu->cells[i].mem_access));
                         xw_attr(w, "discard", tristate_word(cpu->cells[i].discard, "yes", "no"));
                         domain_format_numa_distances(w, &cpu->cells[i]);
+                        domain_format_numa_caches(w, &cpu->cells[i]);
                         xw_end(w);
                 }
+                domain_format_numa_interconnects(w, cpu);
                 xw_end(w);
         }
         xw_end(w);
@@ -859,8 +865,10 @@ void domain_os_clear(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_cells; i++) {
                 free(def->cpu.cells[i].cpus);
                 free(def->cpu.cells[i].distances);
+                free(def->cpu.cells[i].caches);
         }
         free(def->cpu.cells);
+        free(def->cpu.interconnects);
 }
 
 bool domain_os_own(DomainDef *def) {
@@ -889,7 +897,9 @@ bool domain_os_own(DomainDef *def) {
         for (size_t i = 0; i < def->cpu.n_cells; i++) {
                 ok = own_str(&def->cpu.cells[i].cpus) && ok;
                 ok = OWN_ARRAY(def->cpu.cells[i].distances, def->cpu.cells[i].n_distances) && ok;
+                ok = OWN_ARRAY(def->cpu.cells[i].caches, def->cpu.cells[i].n_caches) && ok;
         }
+        ok = OWN_ARRAY(def->cpu.interconnects, def->cpu.n_interconnects) && ok;
         ok = own_str(&def->cpu.model_fallback) && ok;
         ok = own_str(&def->cpu.model_vendor_id) && ok;
         ok = own_str(&def->cpu.vendor) && ok;

@@ -2,8 +2,10 @@
 /* libvirt's QEMU namespace (http://libvirt.org/schemas/domain/qemu/1.0):
  * <qemu:commandline> with <qemu:arg value=''/> and <qemu:env name=''
  * value=''/>, passed to QEMU as they are (the user's own risk, as in
- * libvirt). Any prefix may name the namespace; it is formatted back as
- * "qemu", declared on <domain>. */
+ * libvirt), and <qemu:capabilities> with <qemu:add|del capability=''/>:
+ * QEMU features the driver is told to take as there or not (qemud: the
+ * QEMU device types it probed, qemu-caps-ns.c). Any prefix may name the
+ * namespace; it is formatted back as "qemu", declared on <domain>. */
 #include <ctype.h>
 
 #include "domain-conf-internal.h"
@@ -70,9 +72,70 @@ static int parse_env(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
         return r < 0 ? xml_err_oom(err) : 0;
 }
 
+/* <qemu:add capability=''/> or <qemu:del capability=''/>, kept in order. */
+static int parse_capability(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        bool add = ns_child_is(n, "add");
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (!add && !ns_child_is(n, "del"))
+                return xml_unsupported_element(n, path, err);
+        XML_SUBPATH(sub, path, add ? "qemu:add" : "qemu:del");
+        r = XML_CHECK_ATTRS(n, sub, err, "capability");
+        if (r >= 0)
+                r = xml_check_empty(n, sub, err);
+        if (r >= 0)
+                r = xml_attr_str(n, sub, "capability", &name, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing capability name (<%s> needs a capability)", sub);
+        if (r < 0)
+                return r;
+        return strv_consume(add ? &def->qemu_caps_add : &def->qemu_caps_del, TAKE_PTR(name)) < 0 ? xml_err_oom(err)
+                                                                                              : 0;
+}
+
+static int parse_capabilities(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        XML_SUBPATH(sub, path, "qemu:capabilities");
+        r = xml_check_unique(n, sub, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, sub, err, NULL);
+        if (r >= 0)
+                r = xml_check_no_text(n, sub, err);
+        XML_FOREACH_ELEMENT(c, n) {
+                if (r < 0)
+                        break;
+                r = parse_capability(def, c, sub, err);
+        }
+        return r < 0 ? r : 0;
+}
+
+/* <qemu:deprecation behavior=''/>: kept as given (libvirt warns at start
+ * about a behavior it does not know). */
+static int parse_deprecation(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
+        int r;
+
+        XML_SUBPATH(sub, path, "qemu:deprecation");
+        r = xml_check_unique(n, sub, err);
+        if (r >= 0)
+                r = XML_CHECK_ATTRS(n, sub, err, "behavior");
+        if (r >= 0)
+                r = xml_check_empty(n, sub, err);
+        if (r >= 0)
+                r = xml_attr_str(n, sub, "behavior", &def->qemu_deprecation, err);
+        if (r == 0)
+                return xml_err_xml(err, "missing attribute 'behavior' of <%s>", sub);
+        return r < 0 ? r : 0;
+}
+
 int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
+        if (ns_child_is(n, "capabilities"))
+                return parse_capabilities(def, n, path, err);
+        if (ns_child_is(n, "deprecation"))
+                return parse_deprecation(def, n, path, err);
         if (!ns_child_is(n, "commandline"))
                 return xml_unsupported_element(n, path, err);
         XML_SUBPATH(sub, path, "qemu:commandline");
@@ -95,7 +158,24 @@ int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 }
 
 bool domain_qemu_ns_used(const DomainDef *def) {
-        return def->qemu_args || def->qemu_env;
+        return def->qemu_args || def->qemu_env || def->qemu_caps_add || def->qemu_caps_del || def->qemu_deprecation;
+}
+
+static void format_capabilities(XmlWriter *w, const DomainDef *def) {
+        if (!def->qemu_caps_add && !def->qemu_caps_del)
+                return;
+        xw_start(w, "qemu:capabilities");
+        for (char **c = def->qemu_caps_add; c && *c; c++) {
+                xw_start(w, "qemu:add");
+                xw_attr(w, "capability", *c);
+                xw_end(w);
+        }
+        for (char **c = def->qemu_caps_del; c && *c; c++) {
+                xw_start(w, "qemu:del");
+                xw_attr(w, "capability", *c);
+                xw_end(w);
+        }
+        xw_end(w);
 }
 
 void domain_format_qemu_ns_decl(XmlWriter *w, const DomainDef *def) {
@@ -103,8 +183,8 @@ void domain_format_qemu_ns_decl(XmlWriter *w, const DomainDef *def) {
                 xw_attr(w, "xmlns:qemu", QEMU_NS_HREF);
 }
 
-void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def) {
-        if (!domain_qemu_ns_used(def))
+static void format_commandline(XmlWriter *w, const DomainDef *def) {
+        if (!def->qemu_args && !def->qemu_env)
                 return;
         xw_start(w, "qemu:commandline");
         for (char **a = def->qemu_args; a && *a; a++) {
@@ -124,4 +204,15 @@ void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def) {
                 xw_end(w);
         }
         xw_end(w);
+}
+
+/* libvirt's order: <qemu:commandline>, then <qemu:capabilities>. */
+void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def) {
+        format_commandline(w, def);
+        format_capabilities(w, def);
+        if (def->qemu_deprecation) {
+                xw_start(w, "qemu:deprecation");
+                xw_attr(w, "behavior", def->qemu_deprecation);
+                xw_end(w);
+        }
 }

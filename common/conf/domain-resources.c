@@ -788,6 +788,7 @@ void domain_blkio_device_clear(DomainBlkioDevice *dev) {
 void domain_resources_clear(DomainDef *def) {
         free(def->vcpu_placement);
         free(def->vcpu_cpuset);
+        free(def->vcpu_states);
         for (size_t i = 0; i < def->cputune.n_vcpupin; i++)
                 free(def->cputune.vcpupin[i].cpuset);
         free(def->cputune.vcpupin);
@@ -816,6 +817,7 @@ bool domain_resources_own(DomainDef *def) {
 
         ok = own_str(&def->vcpu_placement) && ok;
         ok = own_str(&def->vcpu_cpuset) && ok;
+        ok = OWN_ARRAY(def->vcpu_states, def->n_vcpu_states) && ok;
         ok = OWN_ARRAY(def->cputune.vcpupin, def->cputune.n_vcpupin) && ok;
         for (size_t i = 0; i < def->cputune.n_vcpupin; i++)
                 ok = own_str(&def->cputune.vcpupin[i].cpuset) && ok;

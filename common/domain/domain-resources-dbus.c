@@ -138,6 +138,7 @@ static unsigned vcpus_current(const DomainDef *def) {
 typedef struct CountArgs {
         uint64_t n;             /* vCPUs, or KiB of memory */
         bool maximum;
+        bool hotpluggable;      /* vCPUs: those enabled in the config can be unplugged */
 } CountArgs;
 
 static int set_vcpus_config(Domain *d, DomainDef *def, const void *args, sd_bus_error *error) {
@@ -153,8 +154,10 @@ static int set_vcpus_config(Domain *d, DomainDef *def, const void *args, sd_bus_
                     (uint64_t) cpu->sockets * (cpu->dies ?: 1) * (cpu->cores ?: 1) * (cpu->threads ?: 1) != n)
                         return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                              "CPU topology doesn't match the desired vcpu count %u", n);
-                def->vcpus = n;
-                def->vcpus_current = cur == n ? 0 : cur;
+                if (domain_vcpus_set_max(def, n) < 0)
+                        return -ENOMEM;
+                if (!def->n_vcpu_states)
+                        def->vcpus_current = cur == n ? 0 : cur;
                 /* pins of vCPUs that no longer exist go */
                 for (size_t i = 0; i < def->cputune.n_vcpupin; i++) {
                         if (def->cputune.vcpupin[i].vcpu < n)
@@ -169,8 +172,7 @@ static int set_vcpus_config(Domain *d, DomainDef *def, const void *args, sd_bus_
                 return vb_error_setf(error, VB_ERROR_INVALID_ARG,
                                      "requested vcpus is greater than max allowable vcpus for the persistent domain: "
                                      "%u > %u", n, def->vcpus);
-        def->vcpus_current = n == def->vcpus ? 0 : n;
-        return 0;
+        return domain_vcpus_set_count(def, n, a->hotpluggable);
 }
 
 static int live_set_vcpus(Domain *d, const void *args, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
@@ -209,11 +211,123 @@ static int method_set_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *e
                                      n, d->live->vcpus);
         if (live && !(ops_of(d) && ops_of(d)->set_vcpus))
                 return domain_not_supported(d, "SetVcpus", error);
-        CountArgs a = { .n = n, .maximum = flags & DOMAIN_VCPU_MAXIMUM };
+        CountArgs a = { .n = n, .maximum = flags & DOMAIN_VCPU_MAXIMUM, .hotpluggable = flags & DOMAIN_VCPU_HOTPLUGGABLE };
         r = change_begin(msg, d, method_set_vcpus, conf, set_vcpus_config, &a, &c, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         return change_run(d, c, live, live_set_vcpus, &a, error);
+}
+
+/* ---- one vCPU on or off (virDomainSetVcpu) ----------------------------- */
+
+typedef struct VcpuArgs {
+        cpu_set_t map;
+        unsigned first, last;
+        bool state;
+} VcpuArgs;
+
+/* libvirt's qemuDomainVcpuValidateConfig: vCPU 0 stays, and the fixed
+ * vCPUs stay together from vCPU 0 on. */
+static int check_vcpu_config(const DomainDef *def, const VcpuArgs *a, sd_bus_error *error) {
+        if (CPU_ISSET(0, &a->map))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "vCPU '0' can't be modified");
+        for (size_t i = a->first + 1; i < def->n_vcpu_states; i++) {
+                const DomainVcpuState *s = &def->vcpu_states[i];
+
+                if (!CPU_ISSET(i, &a->map) && s->enabled && s->hotpluggable == TRISTATE_OFF)
+                        return vb_error_setf(error, VB_ERROR_INVALID_ARG,
+                                             "vcpu '%u' can't be modified as it is followed by non-hotpluggable "
+                                             "online vcpus", a->first);
+        }
+        return 0;
+}
+
+static int set_vcpu_config(Domain *d, DomainDef *def, const void *args, sd_bus_error *error) {
+        const VcpuArgs *a = args;
+        bool map[CPU_SETSIZE] = {};
+        int r;
+
+        if (a->last >= def->vcpus)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "vcpu %u is not present in persistent config",
+                                     a->last);
+        /* a definition without <vcpus> gets one, as in libvirt */
+        r = domain_vcpus_set_enabled(def, map, 0, false);
+        if (r >= 0)
+                r = check_vcpu_config(def, a, error);
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i <= a->last; i++)
+                map[i] = CPU_ISSET(i, &a->map);
+        return domain_vcpus_set_enabled(def, map, a->last + 1, a->state);
+}
+
+static int live_set_vcpu(Domain *d, const void *args, DomainLiveDoneFn done, void *userdata, sd_bus_error *error) {
+        const VcpuArgs *a = args;
+
+        return ops_of(d)->set_vcpu(d, a->first, a->state, done, userdata, error);
+}
+
+static int read_vcpu_map(const char *cpumap, VcpuArgs *a, sd_bus_error *error) {
+        int first = -1, last = -1;
+
+        if (cpuset_parse(cpumap, &a->map) < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "Failed to parse bitmap '%s'", cpumap);
+        for (int i = 0; i < CPU_SETSIZE; i++)
+                if (CPU_ISSET(i, &a->map)) {
+                        if (first < 0)
+                                first = i;
+                        last = i;
+                }
+        if (last < 0)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "no vcpus selected for modification");
+        a->first = (unsigned) first;
+        a->last = (unsigned) last;
+        return 0;
+}
+
+/* The live part plugs or unplugs one vCPU, as libvirt allows (on x86 a
+ * vCPU is a hot-pluggable entity of its own). */
+static int check_vcpu_live(Domain *d, const VcpuArgs *a, sd_bus_error *error) {
+        if (a->last >= d->live->vcpus)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "vcpu %u is not present in live config", a->last);
+        if (CPU_COUNT(&a->map) != 1)
+                return vb_error_setf(error, VB_ERROR_OPERATION_UNSUPPORTED,
+                                     "only one hotpluggable entity can be selected");
+        if (!(ops_of(d) && ops_of(d)->set_vcpu))
+                return domain_not_supported(d, "SetVcpu", error);
+        return 0;
+}
+
+static int method_set_vcpu(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        VcpuArgs a = {};
+        const char *cpumap;
+        int32_t state;
+        uint32_t flags;
+        bool live, conf;
+        Change *c;
+        int r;
+
+        r = sd_bus_message_read(msg, "si", &cpumap, &state);
+        if (r < 0)
+                return r;
+        r = bus_read_flags(msg, DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG, &flags, error);
+        if (r < 0)
+                return r;
+        if (state != 0 && state != 1)
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported state value: %d", (int) state);
+        a.state = state;
+        r = read_vcpu_map(cpumap, &a, error);
+        if (r >= 0)
+                r = domain_affect(d, flags, &live, &conf, error);
+        if (r >= 0 && live)
+                r = check_vcpu_live(d, &a, error);
+        if (r < 0)
+                return r;
+        r = change_begin(msg, d, method_set_vcpu, conf, set_vcpu_config, &a, &c, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        return change_run(d, c, live, live_set_vcpu, &a, error);
 }
 
 static int method_get_vcpus(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -719,6 +833,8 @@ const sd_bus_vtable domain_resources_vtable[] = {
                                  method_set_memory, 0),
         SD_BUS_METHOD_WITH_NAMES("SetMemoryStatsPeriod", "iu", SD_BUS_PARAM(period) SD_BUS_PARAM(flags), NULL, ,
                                  method_set_memory_stats_period, 0),
+        SD_BUS_METHOD_WITH_NAMES("SetVcpu", "siu", SD_BUS_PARAM(cpumap) SD_BUS_PARAM(state) SD_BUS_PARAM(flags),
+                                 NULL, , method_set_vcpu, 0),
         SD_BUS_METHOD_WITH_NAMES("SetVcpus", "uu", SD_BUS_PARAM(vcpus) SD_BUS_PARAM(flags), NULL, ,
                                  method_set_vcpus, 0),
         /* libvirt-dbus's Tunable: this group emits it for PinIOThread. */

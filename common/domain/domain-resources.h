@@ -68,6 +68,9 @@ typedef void (*DomainIOThreadInfoFn)(Domain *d, int r, const sd_bus_error *error
 struct DomainResourcesOps {
         /* nvcpus online vCPUs (1..<vcpu>, checked): hot-plug or unplug. */
         int (*set_vcpus)(Domain *d, unsigned nvcpus, DomainLiveDoneFn done, void *userdata, sd_bus_error *error);
+        /* vCPU id (below <vcpu>, checked) plugged (enabled) or unplugged. */
+        int (*set_vcpu)(Domain *d, unsigned id, bool enabled, DomainLiveDoneFn done, void *userdata,
+                        sd_bus_error *error);
         /* The balloon's target (KiB, up to <memory>, checked; a balloon exists). */
         int (*set_memory)(Domain *d, uint64_t kib, DomainLiveDoneFn done, void *userdata, sd_bus_error *error);
         /* The guest statistics' polling period (seconds, >= 0; a balloon exists). */

@@ -10,6 +10,7 @@ changed with UpdateDevice (qom-set requested-size); the refusals define
 nothing.
 """
 
+import os
 import re
 import signal
 
@@ -136,6 +137,25 @@ def test_refusals_define_nothing(env):
         define(env, "mem-bad", "<memory model='nvdimm'><target><size unit='MiB'>64</size><node>0</node>"
                                "</target></memory>")
     assert env.list_domains() == before
+
+
+def test_sgx_epc_start_names_what_the_host_lacks(env):
+    """<memory model='sgx-epc'> is defined (its command line is the golden
+    file memory-sgx-epc); a host without SGX refuses the start, naming the
+    device, and nothing runs."""
+    if os.path.exists("/dev/sgx_vepc"):
+        pytest.skip("this host has SGX (/dev/sgx_vepc): the refusal cannot be seen here")
+    g = define(env, "mem-sgx", "<memory model='sgx-epc'><target><size unit='MiB'>16</size></target></memory>")
+    try:
+        config = g.call("GetXMLDesc", 2)
+        assert "<memory model='sgx-epc'>" in config
+        with dbus_error("OperationFailed", "<memory model='sgx-epc'> needs") as e:
+            g.call("Create", 0)
+        assert "/dev/sgx_vepc" in e.message
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == config
+    finally:
+        g.call("Undefine", 0)
 
 
 def test_nvdimm_and_virtio_pmem_on_files(env):

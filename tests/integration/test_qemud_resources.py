@@ -109,19 +109,24 @@ def guest_xml(env, name, disk):
 
 
 class Booted:
+    boot_timeout = 120
+
     def __init__(self, env):
         self.env = env
         self.name = "res"
         disk = env.root / "res-vdb.img"
         with open(disk, "wb") as f:
             f.truncate(16 << 20)
-        self.path = env.call("DomainDefineXML", guest_xml(env, self.name, disk))
+        self.path = env.call("DomainDefineXML", self.domain_xml(disk))
         env.dcall(self.path, "Create", 0)
         pty = re.search(r"<serial type='pty' tty='([^']+)'", self.xml()).group(1)
         log = env.root / f"{self.name}.console"
         h.register_log(f"serial console of {self.name}", log)
         self.console = Console(pty, log)
-        self.console.wait(READY.encode() if isinstance(READY, str) else READY)
+        self.console.wait(READY.encode() if isinstance(READY, str) else READY, self.boot_timeout)
+
+    def domain_xml(self, disk):
+        return guest_xml(self.env, self.name, disk)
 
     def call(self, method, *args, **kw):
         return self.env.dcall(self.path, method, *args, **kw)

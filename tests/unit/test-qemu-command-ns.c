@@ -4,6 +4,7 @@
  * QEMU's environment from its <qemu:env>s (qemu_command_env()). */
 
 #include "domain-test.h"
+#include "qemu-caps.h"
 #include "qemu-command.h"
 #include "util.h"
 
@@ -54,8 +55,12 @@ static void test_refused(void) {
                 VB_ERROR_XML, "No qemu command-line argument specified");
         REFUSED("<qemu:commandline xmlns:qemu='" NS "'><arg value='x'/></qemu:commandline>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "element <qemu:commandline/arg> is not supported");
-        REFUSED("<qemu:capabilities xmlns:qemu='" NS "'><qemu:add capability='x'/></qemu:capabilities>", NULL,
-                VB_ERROR_NOT_SUPPORTED, "element <qemu:capabilities> is not supported");
+        REFUSED("<qemu:deprecation xmlns:qemu='" NS "'/>", NULL, VB_ERROR_XML,
+                "missing attribute 'behavior' of <qemu:deprecation>");
+        REFUSED("<qemu:capabilities xmlns:qemu='" NS "'><qemu:add/></qemu:capabilities>", NULL,
+                VB_ERROR_XML, "missing capability name (<qemu:capabilities/qemu:add> needs a capability)");
+        REFUSED("<qemu:capabilities xmlns:qemu='" NS "'><qemu:set capability='x'/></qemu:capabilities>", NULL,
+                VB_ERROR_NOT_SUPPORTED, "element <qemu:capabilities/qemu:set> is not supported");
         /* the same name in another namespace is not libvirt's */
         REFUSED("<x:commandline xmlns:x='urn:other'><x:arg value='x'/></x:commandline>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "element <x:commandline> is not supported");
@@ -119,4 +124,50 @@ static void test_env_clock_timezone(void) {
                 CHECK_STREQ(env2[1], "TZ=Asia/Tokyo");
 }
 
-UNIT_TESTS(test_round_trip, test_refused, test_env, test_env_clock_timezone)
+/* <qemu:capabilities>: kept in order (after <qemu:commandline>, as
+ * libvirt), and a name that is a QEMU device type changes what the
+ * builder takes as probed. */
+static void test_capabilities(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *copy = NULL;
+        _cleanup_(qemu_caps_freep) QemuCaps *caps = NULL, *ns = NULL;
+        _cleanup_free_ char *xml = NULL, *xml2 = NULL;
+        xmlRelaxNGPtr schema = load_schema();
+
+        def = parse_ok("<domain type='qemu' xmlns:qemu='" NS "'><name>t</name><memory>65536</memory>"
+                       "<os><type>hvm</type></os><qemu:capabilities><qemu:add capability='vnc-colon'/>"
+                       "<qemu:del capability='vmgenid'/><qemu:add capability='pvpanic-pci'/></qemu:capabilities>"
+                       "<qemu:deprecation behavior='reject'/>"
+                       "<qemu:commandline><qemu:arg value='-S'/></qemu:commandline></domain>", "caps");
+        if (!def)
+                return;
+        xml = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(xml, "  </qemu:commandline>\n  <qemu:capabilities>\n"
+                            "    <qemu:add capability='vnc-colon'/>\n    <qemu:add capability='pvpanic-pci'/>\n"
+                            "    <qemu:del capability='vmgenid'/>\n  </qemu:capabilities>\n"
+                            "  <qemu:deprecation behavior='reject'/>\n</domain>");
+        if (schema)
+                CHECK(schema_valid(schema, xml));
+        CHECK_INTEQ(domain_def_copy(def, &copy), 0);
+        if (copy) {
+                xml2 = format_ok(copy, DOMAIN_FORMAT_INACTIVE);
+                CHECK_STREQ(xml, xml2);
+        }
+        caps = calloc(1, sizeof(*caps));
+        if (!caps)
+                return;
+        caps->binary = strdup("/usr/bin/qemu-system-x86_64");
+        caps->arch = strdup("x86_64");
+        CHECK(strv_extend(&caps->device_types, "vmgenid") >= 0 &&
+              strv_extend(&caps->device_types, "virtio-blk-pci") >= 0);
+        if (!caps)
+                return;
+        CHECK_INTEQ(qemu_caps_apply_ns(caps, def, &ns), 0);
+        CHECK(ns != NULL);
+        if (!ns)
+                return;
+        CHECK(!qemu_caps_has_device(ns, "vmgenid") && qemu_caps_has_device(caps, "vmgenid"));
+        CHECK(qemu_caps_has_device(ns, "pvpanic-pci") && qemu_caps_has_device(ns, "virtio-blk-pci"));
+        CHECK(qemu_caps_has_device(ns, "vnc-colon"));
+}
+
+UNIT_TESTS(test_round_trip, test_refused, test_env, test_env_clock_timezone, test_capabilities)

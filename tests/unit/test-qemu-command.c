@@ -1211,6 +1211,13 @@ static bool has_virtiofs(const DomainDef *def) {
         return false;
 }
 
+static bool has_sgx_epc(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_mems; i++)
+                if (def->mems[i].model == DOMAIN_MEMORY_SGX_EPC)
+                        return true;
+        return false;
+}
+
 /* *ret_said gets what QEMU wrote when it refused the line (NULL otherwise). */
 static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu, bool kvm, char **ret_said) {
         _cleanup_free_ char *xml_path = NULL, *args_path = NULL, *sock = NULL, *log = NULL;
@@ -1242,6 +1249,14 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                  * what the start asks of the host */
                 fprintf(stderr, "  %s: not run, its SEV guest needs the host's /dev/sev\n", xml_name);
                 return 1;
+        }
+        if (has_sgx_epc(def)) {
+                /* QEMU's memory-backend-epc opens the host's SGX device:
+                 * test-qemu-sgx checks what the start asks of the host */
+                if (access("/dev/sgx_vepc", F_OK) < 0) {
+                        fprintf(stderr, "  %s: not run, its SGX EPC needs the host's /dev/sgx_vepc\n", xml_name);
+                        return 1;
+                }
         }
         if (def->n_hostdevs > 0 || has_host_input(def)) {
                 /* QEMU opens them at start and this host has none to give:

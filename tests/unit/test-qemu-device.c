@@ -105,11 +105,14 @@ static bool has_managed_reservations(const DomainDef *def) {
 }
 
 /* A device of the machine itself, built from a domain-wide element and
- * never plugged or unplugged on its own: <genid>'s vmgenid, <vmcoreinfo/>'s. */
+ * never plugged or unplugged on its own: <genid>'s vmgenid, <vmcoreinfo/>'s;
+ * or a vCPU of <vcpus> (SetVcpu and SetVcpus plug and unplug those). */
 static bool machine_device(json_object *dev) {
         const char *driver = json_object_get_string(get(dev, "driver"));
+        size_t n = driver ? strlen(driver) : 0;
 
-        return driver && (streq(driver, "vmgenid") || streq(driver, "vmcoreinfo"));
+        return driver && (streq(driver, "vmgenid") || streq(driver, "vmcoreinfo") ||
+                          (n > strlen("-x86_64-cpu") && streq(driver + n - strlen("-x86_64-cpu"), "-x86_64-cpu")));
 }
 
 static void check_golden_props(const char *dir, const char *xml_name, bool families[]) {

@@ -38,8 +38,11 @@ static void test_rules(void) {
         MEM_REFUSED(TOP, "<memory model='virtio-mem'><target><size unit='MiB'>64</size><block unit='KiB'>2048</block>"
                     "<requested unit='KiB'>1024</requested></target></memory>", VB_ERROR_NOT_SUPPORTED,
                     "requested size must be an integer multiple of block size");
-        MEM_REFUSED(TOP, "<memory model='sgx-epc'><target><size unit='MiB'>64</size></target></memory>",
-                    VB_ERROR_NOT_SUPPORTED, "model 'sgx-epc' is not supported by qemud");
+        MEM_REFUSED(TOP, "<memory model='sgx-epc'><target><size unit='MiB'>64</size></target>"
+                    "<address type='dimm' slot='1'/></memory>",
+                    VB_ERROR_NOT_SUPPORTED, "address type 'dimm' of <devices/memory/address> is not supported");
+        MEM_REFUSED(NULL, "<memory model='sgx-epc'><target><size unit='MiB'>64</size></target></memory>",
+                    VB_ERROR_NOT_SUPPORTED, "'maxMemory' is not defined");
         /* the model's own refusals: what another model has */
         check_refused("<domain type='kvm'><name>t</name><memory>65536</memory><os><type>hvm</type></os><devices>"
                       "<memory model='dimm'><source><path>/x</path></source><target><size>1024</size></target>"

@@ -332,5 +332,34 @@ static void test_net_options(void) {
                 VB_ERROR_NOT_SUPPORTED, "tso5");
 }
 
+/* <vcpus>: libvirt's qemuDomainDefVcpusPostParse and the order checks of
+ * its start, at define time. */
+#define VCPUS(inner) "<vcpu>4</vcpu><vcpus>" inner "</vcpus>"
+static void test_vcpus(void) {
+        const char *ns = VB_ERROR_NOT_SUPPORTED;
+
+        QEMU_OK(VCPUS("<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes' hotpluggable='yes' order='3'/>"
+                      "<vcpu id='2' enabled='yes' hotpluggable='yes' order='2'/>"), NULL, "hot-pluggable vCPUs");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='no' hotpluggable='yes'/><vcpu id='1' enabled='yes'/>"), NULL, ns,
+                     "vcpu 0 can't be offline");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes' hotpluggable='yes'/>"), NULL, ns, "vcpu0 can't be hotpluggable");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes' order='2'/><vcpu id='1' enabled='yes' order='1'/>"), NULL, ns,
+                     "vcpu0 must be enabled first");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes'/>"), NULL, ns,
+                     "all vcpus must have either set or unset order");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes'/><vcpu id='1' enabled='yes' hotpluggable='yes'/>"
+                           "<vcpu id='2' enabled='yes'/>"), NULL, ns,
+                     "online non-hotpluggable vcpus need to be ordered prior to hotplugable vcpus");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes' order='3'/>"
+                           "<vcpu id='2' enabled='yes' order='2'/>"), NULL, ns,
+                     "online non-hotpluggable vcpus must be ordered in ascending order");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes' hotpluggable='yes' "
+                           "order='2'/><vcpu id='2' enabled='yes' hotpluggable='yes' order='2'/>"), NULL, ns,
+                     "duplicate vcpu order '2'");
+        QEMU_REFUSED(VCPUS("<vcpu id='0' enabled='yes' order='1'/><vcpu id='1' enabled='yes' hotpluggable='yes' "
+                           "order='9'/>"), NULL, ns, "vcpu order '9' exceeds vcpu count");
+}
+
 UNIT_TESTS(test_net_options, test_net_rom, test_machine_fixtures_pass, test_containers_refused, test_qemu_policy,
-           test_network_disks, test_virtio_options, test_filesystem_9p, test_controller_options, test_disk_extras)
+           test_network_disks, test_virtio_options, test_filesystem_9p, test_controller_options, test_disk_extras,
+           test_vcpus)
