@@ -260,6 +260,13 @@ static int build_slice_node(QemuCmd *c, const DomainDiskDef *disk, const char *a
         return r < 0 ? r : 1;
 }
 
+static int disk_net_tls(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **o) {
+        char node[256];
+
+        snprintf(node, sizeof(node), "%s-file", alias);
+        return qemu_disk_net_tls(c, disk->net, node, o);
+}
+
 static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *alias) {
         static const char *const aio[_DOMAIN_DISK_IO_MAX] = {
                 [DOMAIN_DISK_IO_THREADS] = "threads",
@@ -270,7 +277,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         /* a transient disk runs on its overlay, which names the image as its backing file */
         _cleanup_free_ char *overlay = disk->guest.transient ? qemu_disk_transient_overlay(c->def, disk) : NULL;
         bool qcow2 = disk->format == DOMAIN_DISK_FORMAT_QCOW2 || overlay;
-        json_object *o;
+        json_object *o = NULL;
         int r;
 
         if (disk->guest.transient && !overlay)
@@ -279,8 +286,12 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 r = qemu_disk_net_node(c, disk, &o);
                 if (r >= 0)
                         r = qemu_disk_auth_props(c, disk, alias, &o);
-                if (r < 0)
+                if (r >= 0)
+                        r = disk_net_tls(c, disk, alias, &o);
+                if (r < 0) {
+                        qemu_json_putp(&o);
                         return r;
+                }
         } else if (disk->nvme) {
                 o = props_new("driver", "nvme");
                 prop_strf(&o, "device", "%04x:%02x:%02x.%x", disk->nvme->pci_domain, disk->nvme->pci_bus,

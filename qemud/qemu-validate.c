@@ -24,8 +24,7 @@ static int validate_kind(const DomainDef *def, ConfError *err) {
 }
 
 /* What QEMU 7.2's block drivers take of a network source: sheepdog and
- * vxhs are gone from QEMU, curl has no tftp; TLS needs credentials qemud
- * does not set up. */
+ * vxhs are gone from QEMU, curl has no tftp. */
 static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
         const DomainDiskNetSource *s = d->net;
         const char *proto = domain_disk_protocol_to_string(s->protocol);
@@ -35,9 +34,6 @@ static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
             s->protocol == DOMAIN_DISK_PROTOCOL_TFTP)
                 return xml_err_unsupported(err, "disk '%s': network protocol '%s' of <devices/disk/source> is not "
                                            "supported: QEMU has no block driver for it", d->dst, proto);
-        if (s->tls == TRISTATE_ON)
-                return xml_err_unsupported(err, "disk '%s': tls='yes' of <devices/disk/source> is not supported by "
-                                           "qemud: it sets up no TLS credentials for disks", d->dst);
         if (s->protocol != DOMAIN_DISK_PROTOCOL_RBD && !gluster && s->n_hosts != 1)
                 return xml_err_invalid(err, "disk '%s': protocol '%s' accepts only one host "
                                        "(<devices/disk/source/host>)", d->dst, proto);

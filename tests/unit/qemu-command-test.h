@@ -145,6 +145,7 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .hostdev_paths = fake_hostdev_paths,
                 .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),
                 .spice_tls_dir = "/etc/pki/libvirt-spice",
+                .nbd_tls_dir = "/etc/pki/libvirt-nbd",
                 .secrets = fake_secrets,
                 .n_secrets = ELEMENTSOF(fake_secrets),
                 .master_key_path = TEST_ROOT "/run/master-key.aes",
