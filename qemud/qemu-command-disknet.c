@@ -348,3 +348,29 @@ int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node
                 prop_str(o, "tls-hostname", s->tls_hostname);
         return 0;
 }
+
+/* pflash1-file, the nvram's protocol node with its <auth> and TLS, under
+ * a raw pflash1-fmt: the node names build_loader() gives a file's. */
+int qemu_build_nvram_net(QemuCmd *c) {
+        const DomainDiskDef *d = c->def->os.nvram_net;
+        json_object *o = NULL;
+        int r;
+
+        r = qemu_disk_net_node(c, d, &o);
+        if (r >= 0)
+                r = qemu_disk_auth_props(c, d, d->alias, &o);
+        if (r >= 0)
+                r = qemu_disk_net_tls(c, d->net, "pflash1-file", &o);
+        if (r < 0) {
+                qemu_json_putp(&o);
+                return r;
+        }
+        prop_str(&o, "node-name", "pflash1-file");
+        r = cmd_blockdev(c, o);
+        if (r < 0)
+                return r;
+        o = props_new("driver", "raw");
+        prop_str(&o, "node-name", "pflash1-fmt");
+        prop_str(&o, "file", "pflash1-file");
+        return cmd_blockdev(c, o);
+}

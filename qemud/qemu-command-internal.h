@@ -134,6 +134,9 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
 /* An NBD source's TLS: its tls-creds-x509 object, and tls-creds= (and
  * tls-hostname=) on its node named node (qemu-command-disknet.c). */
 int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node, json_object **o);
+/* <nvram type='network'>: its protocol node and raw node on pflash1
+ * (qemu-command-disknet.c). */
+int qemu_build_nvram_net(QemuCmd *c);
 /* A disk's <auth> on its protocol node and its <encryption> on its format
  * node, with their secret objects (qemu-command-secret.c). */
 int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);

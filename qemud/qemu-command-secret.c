@@ -17,28 +17,35 @@ static void object_id(char *buf, size_t size, const char *alias, bool auth) {
         snprintf(buf, size, auth ? "%s-auth-secret0" : "%s-encryption-secret0", alias);
 }
 
-int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata) {
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const DomainDiskDef *disk = &def->disks[i];
-                char id[256];
-                int r;
+static int disk_secret_refs(const DomainDiskDef *disk, qemu_secret_ref_fn fn, void *userdata) {
+        char id[256];
+        int r;
 
-                if (!disk->alias && (disk->auth || disk->encryption))
-                        return -EINVAL; /* aliases not assigned yet */
-                if (disk->auth) {
-                        object_id(id, sizeof(id), disk->alias, true);
-                        r = fn(userdata, disk, &disk->auth->secret, id);
-                        if (r < 0)
-                                return r;
-                }
-                if (disk->encryption && disk->encryption->has_secret) {
-                        object_id(id, sizeof(id), disk->alias, false);
-                        r = fn(userdata, disk, &disk->encryption->secret, id);
-                        if (r < 0)
-                                return r;
-                }
+        if (!disk->alias && (disk->auth || disk->encryption))
+                return -EINVAL; /* aliases not assigned yet */
+        if (disk->auth) {
+                object_id(id, sizeof(id), disk->alias, true);
+                r = fn(userdata, disk, &disk->auth->secret, id);
+                if (r < 0)
+                        return r;
+        }
+        if (disk->encryption && disk->encryption->has_secret) {
+                object_id(id, sizeof(id), disk->alias, false);
+                r = fn(userdata, disk, &disk->encryption->secret, id);
+                if (r < 0)
+                        return r;
         }
         return 0;
+}
+
+/* The disks' and a network nvram's (alias pflash1). */
+int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                int r = disk_secret_refs(&def->disks[i], fn, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return def->os.nvram_net ? disk_secret_refs(def->os.nvram_net, fn, userdata) : 0;
 }
 
 /* curl's protocols take a username and password (of any secret type, as

@@ -79,5 +79,7 @@ int qemu_disk_tls_check(const QemuDiskTls *t, const DomainDef *def, ConfError *e
 
         for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
                 r = check_source(t, def->disks[i].net, err);
+        if (r >= 0 && def->os.nvram_net)
+                r = check_source(t, def->os.nvram_net->net, err);
         return r;
 }

@@ -232,6 +232,8 @@ static int ask_tpms(Collect *c) {
 }
 
 static bool has_secrets(const DomainDef *def) {
+        if (def->os.nvram_net && def->os.nvram_net->auth)
+                return true;
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].auth || (def->disks[i].encryption && def->disks[i].encryption->has_secret))
                         return true;

@@ -55,6 +55,16 @@ static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* <nvram type='network'>: a network disk's source, as libvirt without
+ * slices; an encrypted store is not built. */
+static int validate_nvram_net(const DomainDiskDef *d, ConfError *err) {
+        if (d->slice.set)
+                return xml_err_unsupported(err, "slices are not supported with NVRAM (<os/nvram/source/slices>)");
+        if (d->encryption)
+                return xml_err_unsupported(err, "<os/nvram/source/encryption> is not supported by qemud");
+        return validate_disk_net(d, err) ?: qemu_validate_disk_secrets(d, err);
+}
+
 static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->net) {
                 int r = validate_disk_net(d, err);
@@ -246,7 +256,7 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
             qemu_platform_validate(def, err);
         if (r < 0)
                 return r;
-        r = qemu_graphics_validate(def, err);
+        r = qemu_graphics_validate(def, err) ?: (def->os.nvram_net ? validate_nvram_net(def->os.nvram_net, err) : 0);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {

@@ -239,6 +239,11 @@ int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfE
 int domain_parse_os_loader_stateless(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os_firmware(XmlWriter *w, const DomainOsDef *os);
 void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os);
+/* <nvram type='network'>'s <source> (domain-os-nvram-net.c). */
+int domain_parse_os_nvram_net(DomainOsDef *os, xmlNodePtr src, const char *path, ConfError *err);
+void domain_format_os_nvram_net(XmlWriter *w, const DomainOsDef *os);
+void domain_os_nvram_net_free(DomainOsDef *os);
+bool domain_os_nvram_net_own(DomainOsDef *os);
 int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os_bios(XmlWriter *w, const DomainOsDef *os);
 /* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
