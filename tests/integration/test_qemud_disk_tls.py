@@ -8,9 +8,13 @@ tls-hostname): the start succeeds only if both handshakes did; virsh
 through the proxy shows the source. A CA that did not sign the server's
 certificate, a tlsHostname the certificate does not name, or a directory
 that does not exist fail the start naming what was wrong and leave the
-domain shut off. No guest boots: the diskless machine is enough for QEMU
-to open its disks."""
+domain shut off. QMP (qemud killed and started again meanwhile) shows the
+nodes open on the export. An <nvram type='network'> on a TLS export of
+OVMF's variables is QEMU's pflash1. No guest OS boots: the machine is
+enough for QEMU to open its disks."""
 
+import os
+import re
 import shutil
 import socket
 import subprocess
@@ -133,6 +137,22 @@ def stop(g):
         g.call("Undefine", 0)
 
 
+def qmp_block_nodes(env, name):
+    """QEMU's block nodes over its monitor, qemud killed meanwhile (it holds
+    the monitor) and started again: it finds the guest again."""
+    live = (env.root / "run" / "virtbus" / "qemu" / f"{name}.xml").read_text()
+    monitor = re.search(r"<monitor path='([^']+)'", live).group(1)
+    env.qemud.kill()
+    try:
+        qmp = h.Qmp(monitor, timeout=20)
+        try:
+            return {n["node-name"]: n for n in qmp.cmd("query-named-block-nodes")}
+        finally:
+            qmp.close()
+    finally:
+        env.qemud.start()
+
+
 def objects(g):
     argv = open(f"/proc/{g.pid()}/cmdline", "rb").read().decode().split("\0")
     return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-object"]
@@ -154,7 +174,12 @@ def test_tls_disks_open_over_tls(env, nbd):
             assert any('"qom-type":"tls-creds-x509"' in o and f'"id":"objvirtio-disk{n}-file_tls0"' in o
                        and f'"dir":"{certs}"' in o and '"endpoint":"client"' in o for o in objs), objs
         # QEMU's nbd driver connects at open: the guest runs, so both TLS
-        # handshakes passed (a wrong CA or name fails the start, below)
+        # handshakes passed (a wrong CA or name fails the start, below);
+        # QMP shows both nodes open on the export, of the served size
+        nodes = qmp_block_nodes(env, "nbdtls1")
+        for n in (0, 1):
+            node = nodes.get(f"virtio-disk{n}-file")
+            assert node and "nbd" in node["file"] and node["image"]["virtual-size"] == SIZE, nodes
         proxy = h.Proxy(env.bus, env.root).start()
         try:
             out = proxy.virsh("dumpxml", "nbdtls1").stdout
@@ -184,3 +209,38 @@ def test_start_refused_and_left_shut_off(env, nbd, case):
         assert g.state()[0] == S.SHUTOFF
     finally:
         g.call("Undefine", 0)
+
+
+def test_nvram_on_a_tls_nbd_server(env, nbd):
+    """<nvram type='network'>: OVMF's variables store served by qemu-nbd over
+    TLS is QEMU's pflash1."""
+    code, template = "/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd"
+    if not (os.path.exists(code) and os.path.exists(template)):
+        pytest.skip(f"no {code} and {template} (apt-get install ovmf)")
+    _, certs, _ = nbd
+    vars_file = env.root / "nvram-net_VARS.fd"
+    vars_file.write_bytes(open(template, "rb").read())
+    port = free_port()
+    server = TlsNbdServer(vars_file, "vars", port, env.root / "pki-nbd" / "ca")
+    set_conf(env, f"nbd_tls_x509_cert_dir = \"{certs}\"\n")
+    nvram = (f"<nvram type='network'><source protocol='nbd' name='vars' tls='yes'>"
+             f"<host name='127.0.0.1' port='{port}'/></source></nvram>")
+    xml = bare_domain("nvramnet", "").replace(
+        "hvm</type></os>", f"hvm</type><loader readonly='yes' type='pflash'>{code}</loader>{nvram}</os>"
+        "<features><acpi/></features>")
+    g = Guest(env, env.call("DomainDefineXML", xml), "nvramnet")
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert re.search(r"<nvram type='network'>\s*<source protocol='nbd' name='vars' tls='yes'>\s*"
+                         rf"<host name='127.0.0.1' port='{port}'/>\s*</source>\s*</nvram>", inactive), inactive
+        g.call("Create", 0)
+        assert g.state()[0] == S.RUNNING
+        nodes = qmp_block_nodes(env, "nvramnet")
+        assert nodes["pflash0-file"]["file"] == code, nodes
+        node = nodes.get("pflash1-file")
+        assert node and "nbd" in node["file"] and node["image"]["virtual-size"] == len(vars_file.read_bytes()), nodes
+        assert not (env.root / "var" / "lib" / "virtbus" / "qemu" / "nvram" / "nvramnet_VARS.fd").exists()
+    finally:
+        stop(g)
+        server.stop()
