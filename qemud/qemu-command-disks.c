@@ -244,7 +244,7 @@ static int build_slice_node(QemuCmd *c, const DomainDiskDef *disk, const char *a
         int r;
 
         if (!disk->slice.set || (disk->format != DOMAIN_DISK_FORMAT_QCOW2 && disk->format != DOMAIN_DISK_FORMAT_VMDK &&
-                                 !disk->encryption))
+                                 (!disk->encryption || qemu_disk_librbd_encrypted(disk))))
                 return 0;
         o = props_new("driver", "raw");
         prop_strf(&o, "node-name", "%s-slice", alias);
@@ -260,11 +260,13 @@ static int build_slice_node(QemuCmd *c, const DomainDiskDef *disk, const char *a
         return r < 0 ? r : 1;
 }
 
-static int disk_net_tls(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **o) {
+/* What a network disk's protocol node takes besides its server and auth:
+ * NBD's TLS, librbd's encryption. */
+static int disk_net_extras(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **o) {
         char node[256];
 
         snprintf(node, sizeof(node), "%s-file", alias);
-        return qemu_disk_net_tls(c, disk->net, node, o);
+        return qemu_disk_net_tls(c, disk->net, node, o) ?: qemu_disk_librbd_encryption_props(c, disk, alias, o);
 }
 
 static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *alias) {
@@ -287,7 +289,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
                 if (r >= 0)
                         r = qemu_disk_auth_props(c, disk, alias, &o);
                 if (r >= 0)
-                        r = disk_net_tls(c, disk, alias, &o);
+                        r = disk_net_extras(c, disk, alias, &o);
                 if (r < 0) {
                         qemu_json_putp(&o);
                         return r;

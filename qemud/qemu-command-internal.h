@@ -141,6 +141,10 @@ int qemu_build_nvram_net(QemuCmd *c);
  * node, with their secret objects (qemu-command-secret.c). */
 int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
+/* <encryption engine='librbd'>: Ceph's own, on the rbd protocol node, the
+ * format node plain (qemu-command-secret.c). */
+bool qemu_disk_librbd_encrypted(const DomainDiskDef *d);
+int qemu_disk_librbd_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 /* One <audio> as the -audiodev option string (qemu-command-audio.c). */
 int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
 /* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the

@@ -74,8 +74,33 @@ static int validate_auth(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* engine='librbd': Ceph decrypts the image itself (QEMU's rbd "encrypt"),
+ * LUKS or LUKS2, under any format node. */
+static int validate_librbd(const DomainDiskDef *d, ConfError *err) {
+        const DomainDiskEncryption *e = d->encryption;
+
+        if (!d->net || d->net->protocol != DOMAIN_DISK_PROTOCOL_RBD)
+                return xml_err_unsupported(err, "disk '%s': librbd encryption is supported only with RBD backed "
+                                           "disks", d->dst);
+        if (e->format != DOMAIN_DISK_ENC_LUKS && e->format != DOMAIN_DISK_ENC_LUKS2)
+                return xml_err_unsupported(err, "disk '%s': <encryption format='%s' engine='librbd'> is not "
+                                           "supported, only 'luks' or 'luks2'", d->dst,
+                                           domain_disk_enc_format_to_string(e->format) ?: "");
+        return 0;
+}
+
+bool qemu_disk_librbd_encrypted(const DomainDiskDef *d) {
+        return d->encryption && streq_ptr(d->encryption->engine, "librbd");
+}
+
 static int validate_encryption(const DomainDiskDef *d, ConfError *err) {
         const DomainDiskEncryption *e = d->encryption;
+
+        if (qemu_disk_librbd_encrypted(d))
+                return validate_librbd(d, err);
+        if (e->format == DOMAIN_DISK_ENC_LUKS2)
+                return xml_err_unsupported(err, "disk '%s': <encryption format='luks2'> is currently not "
+                                           "supported by the qemu encryption engine (engine='librbd' of an rbd disk takes it)", d->dst);
 
         if (e->format == DOMAIN_DISK_ENC_QCOW)
                 return xml_err_unsupported(err, "disk '%s': the old qcow/qcow2 encryption (<encryption "
@@ -179,7 +204,7 @@ int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char
         char id[256];
         int r;
 
-        if (!disk->encryption)
+        if (!disk->encryption || qemu_disk_librbd_encrypted(disk))
                 return 0;
         if (!disk->encryption->has_secret)
                 return cmd_fail(c, -EINVAL, "disk '%s': <encryption format='luks'> has no <secret type='passphrase'>",
@@ -198,5 +223,26 @@ int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char
         /* raw: the LUKS layer is the format node itself */
         prop_str(node, "driver", "luks");
         prop_str(node, "key-secret", id);
+        return 0;
+}
+
+int qemu_disk_librbd_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node) {
+        json_object *enc;
+        char id[256];
+        int r;
+
+        if (!qemu_disk_librbd_encrypted(disk))
+                return 0;
+        if (!disk->encryption->has_secret)
+                return cmd_fail(c, -EINVAL, "disk '%s': <encryption engine='librbd'> has no <secret type='passphrase'>",
+                                disk->dst);
+        object_id(id, sizeof(id), alias, false);
+        r = secret_object(c, disk, id);
+        if (r < 0)
+                return r;
+        enc = json_object_new_object();
+        prop_str(&enc, "format", disk->encryption->format == DOMAIN_DISK_ENC_LUKS2 ? "luks2" : "luks");
+        prop_str(&enc, "key-secret", id);
+        prop_take(node, "encrypt", enc);
         return 0;
 }
