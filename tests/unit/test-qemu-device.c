@@ -97,6 +97,15 @@ static bool has_disk_secret(const DomainDef *def) {
         return false;
 }
 
+/* An NBD disk with tls='yes': its certificate directory is qemud.conf's,
+ * read at start; hot-plug refuses it. */
+static bool has_tls_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].net && def->disks[i].net->tls == TRISTATE_ON)
+                        return true;
+        return false;
+}
+
 /* A device of the machine itself, built from a domain-wide element and
  * never plugged or unplugged on its own: <genid>'s vmgenid, <vmcoreinfo/>'s. */
 static bool machine_device(json_object *dev) {
@@ -125,6 +134,11 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
         }
         if (has_disk_secret(def)) {
                 fprintf(stderr, "  %s: not compared, a disk's secrets are fetched at start, it is not "
+                        "hot-plugged\n", xml_name);
+                return;
+        }
+        if (has_tls_disk(def)) {
+                fprintf(stderr, "  %s: not compared, an NBD disk's TLS directory is set at start, it is not "
                         "hot-plugged\n", xml_name);
                 return;
         }
@@ -168,9 +182,14 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
                                 get(json_object_array_get_idx(a.lists[k], i), "node-name"));
                         const char *qom = json_object_get_string(
                                 get(json_object_array_get_idx(a.lists[k], i), "qom-type"));
+                        const char *id = json_object_get_string(
+                                get(json_object_array_get_idx(a.lists[k], i), "id"));
 
-                        /* the machine's launch security object, no device's */
+                        /* the machine's launch security object, no device's; a
+                         * network NVRAM's secret and TLS objects, the master key */
                         if ((node && strncmp(node, "pflash", 6) == 0) || (qom && streq(qom, "sev-guest")) ||
+                            (id && (!strncmp(id, "pflash1-", 8) || !strncmp(id, "objpflash1-", 11) ||
+                                    streq(id, "masterKey0"))) ||
                             (k == 2 && machine_device(json_object_array_get_idx(a.lists[k], i))))
                                 continue;
                         if (!a.seen[k][i])
