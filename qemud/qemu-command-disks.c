@@ -284,6 +284,9 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
 
         if (disk->guest.transient && !overlay)
                 return -ENOMEM;
+        r = qemu_build_disk_chain(c, disk, alias);
+        if (r < 0)
+                return r;
         if (disk->net) {
                 r = qemu_disk_net_node(c, disk, &o);
                 if (r >= 0)
@@ -338,6 +341,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         if (discard)
                 prop_str(&o, "discard", discard);
         qemu_disk_format_extra_props(&o, disk);
+        qemu_disk_chain_backing_prop(disk, alias, &o);
         r = qemu_disk_encryption_props(c, disk, alias, &o);
         if (r < 0) {
                 json_object_put(o);

@@ -134,6 +134,13 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
 /* An NBD source's TLS: its tls-creds-x509 object, and tls-creds= (and
  * tls-hostname=) on its node named node (qemu-command-disknet.c). */
 int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node, json_object **o);
+/* A backing chain QEMU cannot open from the headers alone (a network or
+ * encrypted layer) as explicit nodes under the image's format node
+ * (qemu-command-chain.c): the layers' nodes first, then "backing" on the
+ * image's format node. */
+bool qemu_disk_chain_explicit(const DomainDiskDef *disk);
+int qemu_build_disk_chain(QemuCmd *c, const DomainDiskDef *disk, const char *alias);
+void qemu_disk_chain_backing_prop(const DomainDiskDef *disk, const char *alias, json_object **o);
 /* <nvram type='network'>: its protocol node and raw node on pflash1
  * (qemu-command-disknet.c). */
 int qemu_build_nvram_net(QemuCmd *c);

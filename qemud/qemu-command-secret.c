@@ -17,6 +17,34 @@ static void object_id(char *buf, size_t size, const char *alias, bool auth) {
         snprintf(buf, size, auth ? "%s-auth-secret0" : "%s-encryption-secret0", alias);
 }
 
+bool qemu_disk_chain_encrypted(const DomainDiskDef *disk) {
+        for (size_t k = 0; k < disk->n_backing; k++)
+                if (disk->backing[k].encryption && disk->backing[k].encryption->has_secret)
+                        return true;
+        return false;
+}
+
+/* An encrypted backing layer k's: "<alias>-b<k>-encryption-secret0"
+ * (qemu-command-chain.c names the layers). */
+static int backing_secret_refs(const DomainDiskDef *disk, qemu_secret_ref_fn fn, void *userdata) {
+        for (size_t k = 0; k < disk->n_backing; k++) {
+                const DomainDiskEncryption *e = disk->backing[k].encryption;
+                char prefix[256], id[300];
+                int r;
+
+                if (!e || !e->has_secret)
+                        continue;
+                if (!disk->alias)
+                        return -EINVAL;
+                snprintf(prefix, sizeof(prefix), "%s-b%zu", disk->alias, k + 1);
+                object_id(id, sizeof(id), prefix, false);
+                r = fn(userdata, disk, &e->secret, id);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int disk_secret_refs(const DomainDiskDef *disk, qemu_secret_ref_fn fn, void *userdata) {
         char id[256];
         int r;
@@ -35,7 +63,7 @@ static int disk_secret_refs(const DomainDiskDef *disk, qemu_secret_ref_fn fn, vo
                 if (r < 0)
                         return r;
         }
-        return 0;
+        return backing_secret_refs(disk, fn, userdata);
 }
 
 /* The disks' and a network nvram's (alias pflash1). */
@@ -244,5 +272,21 @@ int qemu_disk_librbd_encryption_props(QemuCmd *c, const DomainDiskDef *disk, con
         prop_str(&enc, "format", disk->encryption->format == DOMAIN_DISK_ENC_LUKS2 ? "luks2" : "luks");
         prop_str(&enc, "key-secret", id);
         prop_take(node, "encrypt", enc);
+        return 0;
+}
+
+int qemu_validate_backing_layers(const DomainDiskDef *d, int (*check_net)(const DomainDiskDef *, ConfError *),
+                                 ConfError *err) {
+        for (size_t k = 0; k < d->n_backing; k++) {
+                const DomainDiskBacking *b = &d->backing[k];
+                DomainDiskDef view = { .type = b->type, .format = b->format, .net = b->net,
+                                       .encryption = b->encryption, .dst = d->dst };
+                int r = b->net ? check_net(&view, err) : 0;
+
+                if (r >= 0 && b->encryption)
+                        r = validate_encryption(&view, err);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

@@ -77,8 +77,11 @@ static int check_source(const QemuDiskTls *t, const DomainDiskNetSource *s, Conf
 int qemu_disk_tls_check(const QemuDiskTls *t, const DomainDef *def, ConfError *err) {
         int r = 0;
 
-        for (size_t i = 0; r >= 0 && i < def->n_disks; i++)
+        for (size_t i = 0; r >= 0 && i < def->n_disks; i++) {
                 r = check_source(t, def->disks[i].net, err);
+                for (size_t k = 0; r >= 0 && k < def->disks[i].n_backing; k++)
+                        r = check_source(t, def->disks[i].backing[k].net, err);
+        }
         if (r >= 0 && def->os.nvram_net)
                 r = check_source(t, def->os.nvram_net->net, err);
         return r;

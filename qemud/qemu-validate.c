@@ -76,6 +76,11 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
                 if (r < 0)
                         return r;
         }
+        if (d->n_backing) {
+                int r = qemu_validate_backing_layers(d, validate_disk_net, err);
+                if (r < 0)
+                        return r;
+        }
         if (d->driver_name && !streq(d->driver_name, "qemu"))
                 return xml_err_unsupported(err, "disk driver '%s' in <devices/disk/driver> is not supported, "
                                            "only 'qemu'", d->driver_name);

@@ -244,3 +244,31 @@ def test_nvram_on_a_tls_nbd_server(env, nbd):
     finally:
         stop(g)
         server.stop()
+
+
+def test_qcow2_over_a_tls_nbd_backing_layer(env, nbd):
+    """<backingStore type='network'>: a qcow2 overlay whose base is the TLS
+    export; QEMU gets the chain as nodes (it could not open it from the
+    overlay's header), the base read-only under it."""
+    port, certs, _ = nbd
+    top = env.root / "nbd-top.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(top), str(SIZE)], check=True)
+    set_conf(env, f"nbd_tls_x509_cert_dir = \"{certs}\"\n")
+    disk_xml = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{top}'/>"
+                f"<backingStore type='network'><format type='raw'/><source protocol='nbd' name='export0' "
+                f"tls='yes'><host name='127.0.0.1' port='{port}'/></source><backingStore/></backingStore>"
+                f"<target dev='vda' bus='virtio'/></disk>")
+    g = define(env, "nbdbacking", disk_xml)
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
+        assert re.search(r"<backingStore type='network'>\s*<format type='raw'/>\s*<source protocol='nbd' "
+                         r"name='export0' tls='yes'>", inactive), inactive
+        g.call("Create", 0)
+        assert g.state()[0] == S.RUNNING
+        nodes = qmp_block_nodes(env, "nbdbacking")
+        base = nodes.get("virtio-disk0-b1-fmt")
+        assert base and base["ro"] and "nbd" in base["file"], nodes
+        assert nodes["virtio-disk0-fmt"]["backing_file_depth"] == 1, nodes["virtio-disk0-fmt"]
+    finally:
+        stop(g)

@@ -123,7 +123,7 @@ static const QemuSecretObj fake_secrets[] = {
         FAKE_SECRET("virtio-disk0", "encryption"), FAKE_SECRET("virtio-disk1", "encryption"),
         FAKE_SECRET("virtio-disk2", "auth"),       FAKE_SECRET("virtio-disk3", "auth"),
         FAKE_SECRET("virtio-disk3", "encryption"), FAKE_SECRET("sata0-0-0", "auth"),
-        FAKE_SECRET("pflash1", "auth"),
+        FAKE_SECRET("pflash1", "auth"),            FAKE_SECRET("virtio-disk1-b1", "encryption"),
 };
 
 /* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
