@@ -11,6 +11,7 @@
 #include <pwd.h>
 
 #include "qemu-command-internal.h"
+#include "qemu-disk-tls.h"
 #include "xml-util.h"
 
 /* The port a protocol's server listens on when <host> names none. */
@@ -319,4 +320,57 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
                 return -ENOMEM;
         *ret = o;
         return 0;
+}
+
+/* -object tls-creds-x509 "obj<node>_tls0" before the node, as libvirt:
+ * QEMU the client, always verifying the server; tls-hostname= checks the
+ * server's certificate against that name instead of the host's. */
+int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node, json_object **o) {
+        json_object *obj;
+        int r;
+
+        if (!qemu_disk_tls_wanted(s, c->params && c->params->nbd_tls))
+                return 0;
+        if (!c->params || !c->params->nbd_tls_dir)
+                return cmd_fail(c, -EINVAL, "%s: TLS asked (tls='yes' or nbd_tls = 1) but no certificate directory "
+                                "is set (nbd_tls_x509_cert_dir in qemud.conf)%s", node,
+                                cmd_renders(c) ? "" : "; hot-plug of an NBD disk with TLS is not supported");
+        obj = props_new("qom-type", "tls-creds-x509");
+        prop_strf(&obj, "id", "obj%s_tls0", node);
+        prop_str(&obj, "dir", c->params->nbd_tls_dir);
+        prop_str(&obj, "endpoint", "client");
+        prop_bool(&obj, "verify-peer", true);
+        r = cmd_object(c, obj);
+        if (r < 0)
+                return r;
+        prop_strf(o, "tls-creds", "obj%s_tls0", node);
+        if (s->tls_hostname)
+                prop_str(o, "tls-hostname", s->tls_hostname);
+        return 0;
+}
+
+/* pflash1-file, the nvram's protocol node with its <auth> and TLS, under
+ * a raw pflash1-fmt: the node names build_loader() gives a file's. */
+int qemu_build_nvram_net(QemuCmd *c) {
+        const DomainDiskDef *d = c->def->os.nvram_net;
+        json_object *o = NULL;
+        int r;
+
+        r = qemu_disk_net_node(c, d, &o);
+        if (r >= 0)
+                r = qemu_disk_auth_props(c, d, d->alias, &o);
+        if (r >= 0)
+                r = qemu_disk_net_tls(c, d->net, "pflash1-file", &o);
+        if (r < 0) {
+                qemu_json_putp(&o);
+                return r;
+        }
+        prop_str(&o, "node-name", "pflash1-file");
+        r = cmd_blockdev(c, o);
+        if (r < 0)
+                return r;
+        o = props_new("driver", "raw");
+        prop_str(&o, "node-name", "pflash1-fmt");
+        prop_str(&o, "file", "pflash1-file");
+        return cmd_blockdev(c, o);
 }

@@ -250,7 +250,7 @@ static int build_slice_node(QemuCmd *c, const DomainDiskDef *disk, const char *a
         int r;
 
         if (!disk->slice.set || (disk->format != DOMAIN_DISK_FORMAT_QCOW2 && disk->format != DOMAIN_DISK_FORMAT_VMDK &&
-                                 !disk->encryption))
+                                 (!disk->encryption || qemu_disk_librbd_encrypted(disk))))
                 return 0;
         o = props_new("driver", "raw");
         prop_strf(&o, "node-name", "%s-slice", alias);
@@ -266,6 +266,15 @@ static int build_slice_node(QemuCmd *c, const DomainDiskDef *disk, const char *a
         return r < 0 ? r : 1;
 }
 
+/* What a network disk's protocol node takes besides its server and auth:
+ * NBD's TLS, librbd's encryption. */
+static int disk_net_extras(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **o) {
+        char node[256];
+
+        snprintf(node, sizeof(node), "%s-file", alias);
+        return qemu_disk_net_tls(c, disk->net, node, o) ?: qemu_disk_librbd_encryption_props(c, disk, alias, o);
+}
+
 static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *alias) {
         static const char *const aio[_DOMAIN_DISK_IO_MAX] = {
                 [DOMAIN_DISK_IO_THREADS] = "threads",
@@ -276,17 +285,24 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         /* a transient disk runs on its overlay, which names the image as its backing file */
         _cleanup_free_ char *overlay = disk->guest.transient ? qemu_disk_transient_overlay(c->def, disk) : NULL;
         bool qcow2 = disk->format == DOMAIN_DISK_FORMAT_QCOW2 || overlay;
-        json_object *o;
+        json_object *o = NULL;
         int r;
 
         if (disk->guest.transient && !overlay)
                 return -ENOMEM;
+        r = qemu_build_disk_chain(c, disk, alias);
+        if (r < 0)
+                return r;
         if (disk->net) {
                 r = qemu_disk_net_node(c, disk, &o);
                 if (r >= 0)
                         r = qemu_disk_auth_props(c, disk, alias, &o);
-                if (r < 0)
+                if (r >= 0)
+                        r = disk_net_extras(c, disk, alias, &o);
+                if (r < 0) {
+                        qemu_json_putp(&o);
                         return r;
+                }
         } else if (disk->nvme) {
                 o = props_new("driver", "nvme");
                 prop_strf(&o, "device", "%04x:%02x:%02x.%x", disk->nvme->pci_domain, disk->nvme->pci_bus,
@@ -336,6 +352,7 @@ static int build_disk_nodes(QemuCmd *c, const DomainDiskDef *disk, const char *a
         if (discard)
                 prop_str(&o, "discard", discard);
         qemu_disk_format_extra_props(&o, disk);
+        qemu_disk_chain_backing_prop(disk, alias, &o);
         r = qemu_disk_encryption_props(c, disk, alias, &o);
         if (r < 0) {
                 json_object_put(o);

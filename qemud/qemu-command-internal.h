@@ -131,6 +131,19 @@ int cmd_add_fd(QemuCmd *c, int fd);
 /* The protocol node of a network disk, without node name and flags
  * (qemu-command-disknet.c). */
 int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret);
+/* An NBD source's TLS: its tls-creds-x509 object, and tls-creds= (and
+ * tls-hostname=) on its node named node (qemu-command-disknet.c). */
+int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node, json_object **o);
+/* A backing chain QEMU cannot open from the headers alone (a network or
+ * encrypted layer) as explicit nodes under the image's format node
+ * (qemu-command-chain.c): the layers' nodes first, then "backing" on the
+ * image's format node. */
+bool qemu_disk_chain_explicit(const DomainDiskDef *disk);
+int qemu_build_disk_chain(QemuCmd *c, const DomainDiskDef *disk, const char *alias);
+void qemu_disk_chain_backing_prop(const DomainDiskDef *disk, const char *alias, json_object **o);
+/* <nvram type='network'>: its protocol node and raw node on pflash1
+ * (qemu-command-disknet.c). */
+int qemu_build_nvram_net(QemuCmd *c);
 /* A disk's <auth> on its protocol node and its <encryption> on its format
  * node, with their secret objects (qemu-command-secret.c). */
 int qemu_disk_auth_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
@@ -143,6 +156,10 @@ void qemu_disk_vhostuser_device_props(json_object **o, const char *alias);
 /* A lun disk's <reservations>: its pr-manager-helper object (once for the
  * managed one) and "pr-manager" on its storage node (qemu-command-disk-pr.c). */
 int qemu_disk_pr_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
+/* <encryption engine='librbd'>: Ceph's own, on the rbd protocol node, the
+ * format node plain (qemu-command-secret.c). */
+bool qemu_disk_librbd_encrypted(const DomainDiskDef *d);
+int qemu_disk_librbd_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node);
 /* One <audio> as the -audiodev option string (qemu-command-audio.c). */
 int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
 /* A RAM backend from <memoryBacking> (qemu-command-memory.c): whether the

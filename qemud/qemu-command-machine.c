@@ -87,7 +87,7 @@ static int build_machine(QemuCmd *c, const char *machine) {
         qemu_sev_machine_opt(def, &b);
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");
-                if (def->os.nvram)
+                if (def->os.nvram || def->os.nvram_net)
                         opt_add(&b, "pflash1=pflash1-fmt");
         }
         return cmd_opt(c, "-machine", &b);
@@ -158,7 +158,7 @@ static int build_loader(QemuCmd *c) {
                         return cmd_fail(c, -EINVAL, "<os firmware='efi'> has not been resolved to a firmware file");
                 if (os->loader_secure == TRISTATE_ON)
                         return cmd_fail(c, -EINVAL, "<loader secure='yes'> needs a firmware");
-                if (os->nvram)
+                if (os->nvram || os->nvram_net)
                         return cmd_fail(c, -EINVAL, "<nvram> needs a <loader type='pflash'>");
                 return 0;
         }
@@ -173,11 +173,13 @@ static int build_loader(QemuCmd *c) {
                         return r;
         }
         if (os->loader_type != DOMAIN_LOADER_PFLASH) {
-                if (os->nvram)
+                if (os->nvram || os->nvram_net)
                         return cmd_fail(c, -EINVAL, "<nvram> needs a <loader type='pflash'>, not a ROM");
                 return cmd_arg(c, "-bios") ?: cmd_arg(c, os->loader);
         }
         r = build_pflash(c, 0, os->loader, os->loader_readonly == TRISTATE_ON, false);
+        if (r >= 0 && os->nvram_net)
+                return qemu_build_nvram_net(c);
         if (r < 0 || !os->nvram)
                 return r;
         return build_pflash(c, 1, os->nvram, false, streq_ptr(os->nvram_type, "block"));

@@ -37,27 +37,64 @@ static int hostdev_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void
         return 0;
 }
 
-int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata) {
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const DomainDiskDef *disk = &def->disks[i];
-                char id[256];
+bool qemu_disk_chain_encrypted(const DomainDiskDef *disk) {
+        for (size_t k = 0; k < disk->n_backing; k++)
+                if (disk->backing[k].encryption && disk->backing[k].encryption->has_secret)
+                        return true;
+        return false;
+}
+
+/* An encrypted backing layer k's: "<alias>-b<k>-encryption-secret0"
+ * (qemu-command-chain.c names the layers). */
+static int backing_secret_refs(const DomainDiskDef *disk, qemu_secret_ref_fn fn, void *userdata) {
+        for (size_t k = 0; k < disk->n_backing; k++) {
+                const DomainDiskEncryption *e = disk->backing[k].encryption;
+                char prefix[256], id[300];
                 int r;
 
-                if (!disk->alias && (disk->auth || disk->encryption))
-                        return -EINVAL; /* aliases not assigned yet */
-                if (disk->auth) {
-                        object_id(id, sizeof(id), disk->alias, true);
-                        r = fn(userdata, disk, &disk->auth->secret, id);
-                        if (r < 0)
-                                return r;
-                }
-                if (disk->encryption && disk->encryption->has_secret) {
-                        object_id(id, sizeof(id), disk->alias, false);
-                        r = fn(userdata, disk, &disk->encryption->secret, id);
-                        if (r < 0)
-                                return r;
-                }
+                if (!e || !e->has_secret)
+                        continue;
+                if (!disk->alias)
+                        return -EINVAL;
+                snprintf(prefix, sizeof(prefix), "%s-b%zu", disk->alias, k + 1);
+                object_id(id, sizeof(id), prefix, false);
+                r = fn(userdata, disk, &e->secret, id);
+                if (r < 0)
+                        return r;
         }
+        return 0;
+}
+
+static int disk_secret_refs(const DomainDiskDef *disk, qemu_secret_ref_fn fn, void *userdata) {
+        char id[256];
+        int r;
+
+        if (!disk->alias && (disk->auth || disk->encryption))
+                return -EINVAL; /* aliases not assigned yet */
+        if (disk->auth) {
+                object_id(id, sizeof(id), disk->alias, true);
+                r = fn(userdata, disk, &disk->auth->secret, id);
+                if (r < 0)
+                        return r;
+        }
+        if (disk->encryption && disk->encryption->has_secret) {
+                object_id(id, sizeof(id), disk->alias, false);
+                r = fn(userdata, disk, &disk->encryption->secret, id);
+                if (r < 0)
+                        return r;
+        }
+        return backing_secret_refs(disk, fn, userdata);
+}
+
+/* The disks', a network nvram's (alias pflash1) and iSCSI hostdevs'. */
+int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata) {
+        int r;
+
+        for (size_t i = 0; i < def->n_disks; i++)
+                if ((r = disk_secret_refs(&def->disks[i], fn, userdata)) < 0)
+                        return r;
+        if (def->os.nvram_net && (r = disk_secret_refs(def->os.nvram_net, fn, userdata)) < 0)
+                return r;
         return hostdev_secret_refs(def, fn, userdata);
 }
 
@@ -87,8 +124,33 @@ static int validate_auth(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* engine='librbd': Ceph decrypts the image itself (QEMU's rbd "encrypt"),
+ * LUKS or LUKS2, under any format node. */
+static int validate_librbd(const DomainDiskDef *d, ConfError *err) {
+        const DomainDiskEncryption *e = d->encryption;
+
+        if (!d->net || d->net->protocol != DOMAIN_DISK_PROTOCOL_RBD)
+                return xml_err_unsupported(err, "disk '%s': librbd encryption is supported only with RBD backed "
+                                           "disks", d->dst);
+        if (e->format != DOMAIN_DISK_ENC_LUKS && e->format != DOMAIN_DISK_ENC_LUKS2)
+                return xml_err_unsupported(err, "disk '%s': <encryption format='%s' engine='librbd'> is not "
+                                           "supported, only 'luks' or 'luks2'", d->dst,
+                                           domain_disk_enc_format_to_string(e->format) ?: "");
+        return 0;
+}
+
+bool qemu_disk_librbd_encrypted(const DomainDiskDef *d) {
+        return d->encryption && streq_ptr(d->encryption->engine, "librbd");
+}
+
 static int validate_encryption(const DomainDiskDef *d, ConfError *err) {
         const DomainDiskEncryption *e = d->encryption;
+
+        if (qemu_disk_librbd_encrypted(d))
+                return validate_librbd(d, err);
+        if (e->format == DOMAIN_DISK_ENC_LUKS2)
+                return xml_err_unsupported(err, "disk '%s': <encryption format='luks2'> is currently not "
+                                           "supported by the qemu encryption engine (engine='librbd' of an rbd disk takes it)", d->dst);
 
         if (e->format == DOMAIN_DISK_ENC_QCOW)
                 return xml_err_unsupported(err, "disk '%s': the old qcow/qcow2 encryption (<encryption "
@@ -192,7 +254,7 @@ int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char
         char id[256];
         int r;
 
-        if (!disk->encryption)
+        if (!disk->encryption || qemu_disk_librbd_encrypted(disk))
                 return 0;
         if (!disk->encryption->has_secret)
                 return cmd_fail(c, -EINVAL, "disk '%s': <encryption format='luks'> has no <secret type='passphrase'>",
@@ -211,5 +273,42 @@ int qemu_disk_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char
         /* raw: the LUKS layer is the format node itself */
         prop_str(node, "driver", "luks");
         prop_str(node, "key-secret", id);
+        return 0;
+}
+
+int qemu_disk_librbd_encryption_props(QemuCmd *c, const DomainDiskDef *disk, const char *alias, json_object **node) {
+        json_object *enc;
+        char id[256];
+        int r;
+
+        if (!qemu_disk_librbd_encrypted(disk))
+                return 0;
+        if (!disk->encryption->has_secret)
+                return cmd_fail(c, -EINVAL, "disk '%s': <encryption engine='librbd'> has no <secret type='passphrase'>",
+                                disk->dst);
+        object_id(id, sizeof(id), alias, false);
+        r = secret_object(c, disk, id);
+        if (r < 0)
+                return r;
+        enc = json_object_new_object();
+        prop_str(&enc, "format", disk->encryption->format == DOMAIN_DISK_ENC_LUKS2 ? "luks2" : "luks");
+        prop_str(&enc, "key-secret", id);
+        prop_take(node, "encrypt", enc);
+        return 0;
+}
+
+int qemu_validate_backing_layers(const DomainDiskDef *d, int (*check_net)(const DomainDiskDef *, ConfError *),
+                                 ConfError *err) {
+        for (size_t k = 0; k < d->n_backing; k++) {
+                const DomainDiskBacking *b = &d->backing[k];
+                DomainDiskDef view = { .type = b->type, .format = b->format, .net = b->net,
+                                       .encryption = b->encryption, .dst = d->dst };
+                int r = b->net ? check_net(&view, err) : 0;
+
+                if (r >= 0 && b->encryption)
+                        r = validate_encryption(&view, err);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }

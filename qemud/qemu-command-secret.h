@@ -13,6 +13,13 @@
 typedef int (*qemu_secret_ref_fn)(void *userdata, const DomainDiskDef *disk, const DomainSecretRef *ref,
                                   const char *object_id);
 int qemu_disk_secret_refs(const DomainDef *def, qemu_secret_ref_fn fn, void *userdata);
+/* Whether a backing layer of disk has an <encryption> with a secret. */
+bool qemu_disk_chain_encrypted(const DomainDiskDef *disk);
+
+/* qemud's rules for a disk's backing layers: a network one's protocol as
+ * a disk's (check_net), an encrypted one's as a disk's <encryption>. */
+int qemu_validate_backing_layers(const DomainDiskDef *d, int (*check_net)(const DomainDiskDef *, ConfError *),
+                                 ConfError *err);
 
 /* qemud's rules (qemu_validate_def): <auth> on iSCSI (secret type iscsi)
  * and RBD (ceph) only; <encryption format='luks'> with QEMU's engine, on a

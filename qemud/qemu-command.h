@@ -161,6 +161,12 @@ typedef struct QemuCommandParams {
         bool chardev_tls;
         const char *chardev_tls_dir;
         bool chardev_tls_verify;
+        /* NBD disk TLS (qemud.conf's nbd_tls, nbd_tls_x509_cert_dir, as
+         * libvirt's qemu.conf): an NBD source without tls='' takes nbd_tls;
+         * one with TLS gets a client tls-creds-x509 object on nbd_tls_dir
+         * (NULL: fails, naming the setting). */
+        bool nbd_tls;
+        const char *nbd_tls_dir;
 
         /* Secrets (a disk's <encryption> passphrase, its <auth> password):
          * never in clear on the command line. Each is a QEMU secret object

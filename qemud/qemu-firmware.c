@@ -284,6 +284,9 @@ static int nvram_from_template(DomainDef *live, const char *template, const char
         DomainOsDef *os = &live->os;
         int r;
 
+        /* a network store is its server's to fill, as libvirt leaves it */
+        if (os->nvram_net)
+                return 0;
         r = default_nvram_path(live, statedir, err);
         if (r < 0)
                 return r;

@@ -174,7 +174,7 @@ static int rule_firmware_auto(const DomainDef *def, ConfError *err) {
         if (os->loader_secure == TRISTATE_OFF)
                 return xml_err_xml(err, "loader attribute 'secure' cannot be specified when firmware "
                                    "autoselection is enabled");
-        if ((os->nvram || os->nvram_template) && os->firmware != DOMAIN_FIRMWARE_EFI)
+        if ((os->nvram || os->nvram_net || os->nvram_template) && os->firmware != DOMAIN_FIRMWARE_EFI)
                 return xml_err_xml(err, "firmware type 'bios' does not support nvram");
         return 0;
 }
@@ -212,7 +212,7 @@ static int rule_loader_stateless(const DomainDef *def, ConfError *err) {
         if (os->loader_stateless == TRISTATE_ON) {
                 if (os->nvram_template)
                         return xml_err_xml(err, "NVRAM template is not permitted when loader is stateless");
-                if (os->nvram)
+                if (os->nvram || os->nvram_net)
                         return xml_err_xml(err, "NVRAM is not permitted when loader is stateless");
                 return 0;
         }

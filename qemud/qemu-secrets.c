@@ -235,8 +235,11 @@ static int ask_tpms(Collect *c) {
 }
 
 static bool has_secrets(const DomainDef *def) {
+        if (def->os.nvram_net && def->os.nvram_net->auth)
+                return true;
         for (size_t i = 0; i < def->n_disks; i++)
-                if (def->disks[i].auth || (def->disks[i].encryption && def->disks[i].encryption->has_secret))
+                if (def->disks[i].auth || (def->disks[i].encryption && def->disks[i].encryption->has_secret) ||
+                    qemu_disk_chain_encrypted(&def->disks[i]))
                         return true;
         for (size_t i = 0; i < def->n_tpms; i++)
                 if (def->tpms[i].secret)

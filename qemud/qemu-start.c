@@ -17,6 +17,7 @@
 #include "manager.h"
 #include "process.h"
 #include "qemu-chardev-tls.h"
+#include "qemu-disk-tls.h"
 #include "qemu-graphics-gl.h"
 #include "qemu-video.h"
 #include "qemu-smartcard.h"
@@ -156,6 +157,21 @@ static int chardev_tls_params(const char *confdir, const DomainDef *live, QemuCh
         params->chardev_tls = t->enabled;
         params->chardev_tls_dir = t->dir;
         params->chardev_tls_verify = t->verify;
+        return 0;
+}
+
+/* qemud.conf's NBD disk TLS settings into the builder's params, once the
+ * certificates the definition's TLS NBD sources need are found. */
+static int disk_tls_params(const char *confdir, const DomainDef *live, QemuDiskTls *t, QemuCommandParams *params,
+                           ConfError *err) {
+        int r = qemu_disk_tls_load(confdir, t, err);
+
+        if (r >= 0)
+                r = qemu_disk_tls_check(t, live, err);
+        if (r < 0)
+                return r;
+        params->nbd_tls = t->enabled;
+        params->nbd_tls_dir = t->dir;
         return 0;
 }
 
@@ -543,6 +559,10 @@ static int build_argv(Domain *d, ConfError *err) {
         params.spice_tls_dir = spice_tls.enabled ? spice_tls.dir : NULL;
         QemuChardevTls chardev_tls;
         r = chardev_tls_params(m->paths.confdir, d->live, &chardev_tls, &params, err);
+        if (r < 0)
+                return r;
+        QemuDiskTls disk_tls;
+        r = disk_tls_params(m->paths.confdir, d->live, &disk_tls, &params, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < d->live->n_graphics; i++)

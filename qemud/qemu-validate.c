@@ -25,8 +25,7 @@ static int validate_kind(const DomainDef *def, ConfError *err) {
 }
 
 /* What QEMU 7.2's block drivers take of a network source: sheepdog and
- * vxhs are gone from QEMU, curl has no tftp; TLS needs credentials qemud
- * does not set up. */
+ * vxhs are gone from QEMU, curl has no tftp. */
 static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
         const DomainDiskNetSource *s = d->net;
         const char *proto = domain_disk_protocol_to_string(s->protocol);
@@ -36,9 +35,6 @@ static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
             s->protocol == DOMAIN_DISK_PROTOCOL_TFTP)
                 return xml_err_unsupported(err, "disk '%s': network protocol '%s' of <devices/disk/source> is not "
                                            "supported: QEMU has no block driver for it", d->dst, proto);
-        if (s->tls == TRISTATE_ON)
-                return xml_err_unsupported(err, "disk '%s': tls='yes' of <devices/disk/source> is not supported by "
-                                           "qemud: it sets up no TLS credentials for disks", d->dst);
         if (s->protocol != DOMAIN_DISK_PROTOCOL_RBD && !gluster && s->n_hosts != 1)
                 return xml_err_invalid(err, "disk '%s': protocol '%s' accepts only one host "
                                        "(<devices/disk/source/host>)", d->dst, proto);
@@ -60,6 +56,16 @@ static int validate_disk_net(const DomainDiskDef *d, ConfError *err) {
         return 0;
 }
 
+/* <nvram type='network'>: a network disk's source, as libvirt without
+ * slices; an encrypted store is not built. */
+static int validate_nvram_net(const DomainDiskDef *d, ConfError *err) {
+        if (d->slice.set)
+                return xml_err_unsupported(err, "slices are not supported with NVRAM (<os/nvram/source/slices>)");
+        if (d->encryption)
+                return xml_err_unsupported(err, "<os/nvram/source/encryption> is not supported by qemud");
+        return validate_disk_net(d, err) ?: qemu_validate_disk_secrets(d, err);
+}
+
 static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         if (d->net) {
                 int r = validate_disk_net(d, err);
@@ -68,6 +74,11 @@ static int validate_disk(const DomainDiskDef *d, ConfError *err) {
         }
         if (d->auth || d->encryption) {
                 int r = qemu_validate_disk_secrets(d, err);
+                if (r < 0)
+                        return r;
+        }
+        if (d->n_backing) {
+                int r = qemu_validate_backing_layers(d, validate_disk_net, err);
                 if (r < 0)
                         return r;
         }
@@ -253,7 +264,7 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
             qemu_platform_validate(def, err) ?: qemu_vcpus_validate(def, err);
         if (r < 0)
                 return r;
-        r = qemu_graphics_validate(def, err);
+        r = qemu_graphics_validate(def, err) ?: (def->os.nvram_net ? validate_nvram_net(def->os.nvram_net, err) : 0);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < def->n_disks; i++) {

@@ -176,7 +176,7 @@ typedef struct DomainDiskSlice {
  * <backingStore type='file' index='1'><format type='raw'/><source file=''/>
  * ...</backingStore>. */
 typedef struct DomainDiskBacking {
-        DomainDiskType type;   /* file or block */
+        DomainDiskType type;   /* file, block or network */
         DomainDiskFormat format;
         char *path;
         unsigned index;        /* libvirt's: 1 for the first layer under the image, 0 = not given */
@@ -185,6 +185,10 @@ typedef struct DomainDiskBacking {
         size_t n_seclabels;
         uint64_t metadata_cache_max; /* <format><metadata_cache><max_size>: bytes, 0 = not set */
         DomainDiskSlice slice;  /* <source><slices> */
+        /* type network: its <source protocol=''> (path NULL then), and a
+         * layer's <source><encryption> (domain-disk-backing-src.c) */
+        DomainDiskNetSource *net;
+        struct DomainDiskEncryption *encryption;
 } DomainDiskBacking;
 
 /* The other end of a running block copy or active commit, live only:

@@ -251,6 +251,11 @@ int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfE
 int domain_parse_os_loader_stateless(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os_firmware(XmlWriter *w, const DomainOsDef *os);
 void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os);
+/* <nvram type='network'>'s <source> (domain-os-nvram-net.c). */
+int domain_parse_os_nvram_net(DomainOsDef *os, xmlNodePtr src, const char *path, ConfError *err);
+void domain_format_os_nvram_net(XmlWriter *w, const DomainOsDef *os);
+void domain_os_nvram_net_free(DomainOsDef *os);
+bool domain_os_nvram_net_own(DomainOsDef *os);
 int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_os_bios(XmlWriter *w, const DomainOsDef *os);
 /* <cpu><cache> and <cpu><maxphysaddr> (domain-cpu-cache.c). */
@@ -274,6 +279,16 @@ bool domain_os_own(DomainDef *def);
 int domain_parse_disk(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags);
 void domain_disk_clear(DomainDiskDef *d);
+/* A backing layer's network source and encryption (domain-disk-backing-src.c). */
+int domain_parse_backing_net_source(DomainDiskBacking *b, xmlNodePtr n, const char *path, ConfError *err);
+int domain_parse_backing_encryption(DomainDiskBacking *b, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_backing_net_source(XmlWriter *w, const DomainDiskBacking *b);
+void domain_format_backing_encryption(XmlWriter *w, const DomainDiskBacking *b);
+void domain_backing_src_clear(DomainDiskBacking *b);
+/* Whether the chain is part of the definition (a network or encrypted
+ * layer: what the image's header cannot say), formatted inactive too. */
+bool domain_backing_kept_inactive(const DomainDiskDef *d);
+bool domain_backing_src_own(DomainDiskBacking *b);
 /* <audio> (domain-audio.c). */
 void domain_audio_clear(DomainAudioDef *a);
 bool domain_audio_own(DomainAudioDef *a);

@@ -124,6 +124,9 @@ typedef struct DomainOsDef {
         char *nvram;          /* path: the element's text or its <source file=''|dev=''> */
         char *nvram_type;     /* type='file|block' (with a <source>); NULL: the path as text */
         char *nvram_template; /* template='': copied to nvram when that does not exist yet */
+        /* <nvram type='network'><source protocol=''>: a network disk's source
+         * (its net, <auth>), nvram NULL then (domain-os-nvram-net.c) */
+        struct DomainDiskDef *nvram_net;
         char *acpi_slic;      /* <acpi><table type='slic'>: a file QEMU adds as the SLIC table */
         /* <firmware><feature name='secure-boot|enrolled-keys' enabled=''/>: what
          * the auto-selected firmware must (not) have */

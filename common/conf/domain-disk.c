@@ -373,6 +373,8 @@ static int parse_backing_source(DomainDiskBacking *b, xmlNodePtr n, const char *
                         r = domain_parse_disk_slices(&b->slice, c, sub, err);
                 else if (xml_is(c, "seclabel"))
                         r = domain_parse_dev_seclabel(&b->seclabels, &b->n_seclabels, c, sub, err);
+                else if (xml_is(c, "encryption") && !b->encryption)
+                        r = domain_parse_backing_encryption(b, c, sub, err);
                 else
                         return xml_unsupported_element(c, path, err);
                 if (r < 0)
@@ -412,7 +414,10 @@ static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfE
         r = LIST_APPEND(d->backing, d->n_backing, &b, path, err);
         if (r < 0)
                 return r;
-        r = parse_layer_type(&b->type, n, path, err);
+        /* a layer may be on a network server; a mirror (parse_mirror) not */
+        r = DOMAIN_ATTR_ENUM(n, path, "type", domain_disk_type, &b->type, err);
+        if (r >= 0 && b->type != DOMAIN_DISK_TYPE_NETWORK)
+                r = parse_layer_type(&b->type, n, path, err);
         if (r < 0)
                 return r;
         r = xml_attr_uint(n, path, "index", &b->index, err);
@@ -426,7 +431,8 @@ static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfE
                 if (xml_is(c, "format"))
                         r = parse_layer_format(&b->format, &b->metadata_cache_max, c, sub, err);
                 else if (xml_is(c, "source"))
-                        r = parse_backing_source(b, c, sub, err);
+                        r = b->type == DOMAIN_DISK_TYPE_NETWORK ? domain_parse_backing_net_source(b, c, sub, err)
+                                                                : parse_backing_source(b, c, sub, err);
                 else if (xml_is(c, "backingStore"))
                         next = c;
                 else
@@ -434,7 +440,7 @@ static int parse_backing(DomainDiskDef *d, xmlNodePtr n, const char *path, ConfE
                 if (r < 0)
                         return r;
         }
-        if (!b->path)
+        if (!b->path && !b->net)
                 return xml_err_xml(err, "missing element <%s/source>", path);
         if (!next)
                 return 0;
@@ -697,11 +703,16 @@ static void format_layer_format(XmlWriter *w, DomainDiskFormat format, uint64_t 
 
 static void format_backing_layer(XmlWriter *w, const DomainDiskBacking *b) {
         format_layer_format(w, b->format, b->metadata_cache_max);
+        if (b->net) {
+                domain_format_backing_net_source(w, b);
+                return;
+        }
         xw_start(w, "source");
         xw_attr(w, b->type == DOMAIN_DISK_TYPE_BLOCK ? "dev" : "file", b->path);
         xw_attr(w, "fdgroup", b->fdgroup);
         domain_format_disk_slices(w, &b->slice);
         domain_format_dev_seclabels(w, b->seclabels, b->n_seclabels);
+        domain_format_backing_encryption(w, b);
         xw_end(w);
 }
 
@@ -782,7 +793,7 @@ void domain_format_disk(XmlWriter *w, const DomainDiskDef *d, unsigned flags) {
         format_driver(w, d);
         domain_format_disk_auth(w, d, false);
         format_source(w, d);
-        if (!(flags & DOMAIN_FORMAT_INACTIVE))
+        if (!(flags & DOMAIN_FORMAT_INACTIVE) || domain_backing_kept_inactive(d))
                 format_backing(w, d);
         domain_format_disk_shape(w, d);
         if (!(flags & DOMAIN_FORMAT_INACTIVE) && d->mirror)
@@ -852,6 +863,7 @@ void domain_disk_clear_backing(DomainDiskDef *d) {
                 for (size_t j = 0; j < b->n_seclabels; j++)
                         domain_dev_seclabel_clear(&b->seclabels[j]);
                 free(b->seclabels);
+                domain_backing_src_clear(b);
         }
         free(d->backing);
         d->backing = NULL;
@@ -881,6 +893,7 @@ static bool domain_disk_backing_own(DomainDiskBacking *b) {
         bool ok = own_str(&b->path);
 
         ok = own_str(&b->fdgroup) && ok;
+        ok = domain_backing_src_own(b) && ok;
         if (!OWN_ARRAY(b->seclabels, b->n_seclabels)) {
                 b->n_seclabels = 0;
                 return false;

@@ -40,7 +40,8 @@ int domain_parse_os_firmware(DomainOsDef *os, xmlNodePtr n, const char *path, Co
         return r < 0 ? r : 0;
 }
 
-/* <nvram type='file'><source file=''/></nvram>, type='block' with dev=''. */
+/* <nvram type='file'><source file=''/></nvram>, type='block' with dev='',
+ * type='network' with a network disk's source (domain-os-nvram-net.c). */
 static int parse_nvram_source(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         const char *attr = streq(os->nvram_type, "file") ? "file" : "dev";
         xmlNodePtr src = NULL;
@@ -54,6 +55,8 @@ static int parse_nvram_source(DomainOsDef *os, xmlNodePtr n, const char *path, C
         if (!src)
                 return xml_err_xml(err, "missing element <%s/source> for type='%s'", path, os->nvram_type);
         XML_SUBPATH(sub, path, "source");
+        if (streq(os->nvram_type, "network"))
+                return domain_parse_os_nvram_net(os, src, sub, err);
         r = XML_CHECK_ATTRS(src, sub, err, attr);
         if (r >= 0)
                 r = xml_check_empty(src, sub, err);
@@ -66,7 +69,7 @@ static int parse_nvram_source(DomainOsDef *os, xmlNodePtr n, const char *path, C
 }
 
 int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
-        static const char *const types[] = { "file", "block" };
+        static const char *const types[] = { "file", "block", "network" };
         int r;
 
         r = XML_CHECK_ATTRS(n, path, err, "template", "type");
@@ -120,12 +123,14 @@ void domain_format_os_firmware(XmlWriter *w, const DomainOsDef *os) {
 }
 
 void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os) {
-        if (!os->nvram && !os->nvram_template)
+        if (!os->nvram && !os->nvram_template && !os->nvram_net)
                 return;
         xw_start(w, "nvram");
         xw_attr(w, "template", os->nvram_template);
         xw_attr(w, "type", os->nvram_type);
-        if (os->nvram_type) {
+        if (os->nvram_net)
+                domain_format_os_nvram_net(w, os);
+        else if (os->nvram_type) {
                 xw_start(w, "source");
                 xw_attr(w, streq(os->nvram_type, "file") ? "file" : "dev", os->nvram);
                 xw_end(w);

@@ -848,6 +848,7 @@ void domain_os_clear(DomainDef *def) {
         free(os->nvram);
         free(os->nvram_type);
         free(os->nvram_template);
+        domain_os_nvram_net_free(os);
         free(os->acpi_slic);
         domain_os_init_clear(os);
         free(def->clock.timezone);
@@ -885,6 +886,7 @@ bool domain_os_own(DomainDef *def) {
         ok = own_str(&os->nvram) && ok;
         ok = own_str(&os->nvram_type) && ok;
         ok = own_str(&os->nvram_template) && ok;
+        ok = domain_os_nvram_net_own(os) && ok;
         ok = own_str(&os->acpi_slic) && ok;
         ok = domain_os_init_own(os) && ok;
         ok = own_str(&def->clock.timezone) && ok;

@@ -220,7 +220,4 @@ def test_unsupported_protocols_refused_with_nothing_defined(env):
                 f"<target dev='vda'/></disk>")
         with dbus_error("NotSupported", *words):
             env.call("DomainDefineXML", no_boot_xml("bad1", disk))
-    with dbus_error("NotSupported", "tls='yes'"):
-        env.call("DomainDefineXML", no_boot_xml("bad1", nbd_disk_xml("vda", "x", port=1).replace(
-            "name='x'", "name='x' tls='yes'")))
     assert env.list_domains() == before

@@ -125,6 +125,7 @@ static const QemuSecretObj fake_secrets[] = {
         FAKE_SECRET("virtio-disk2", "auth"),       FAKE_SECRET("virtio-disk3", "auth"),
         FAKE_SECRET("virtio-disk3", "encryption"), FAKE_SECRET("sata0-0-0", "auth"),
         FAKE_SECRET("hostdev1", "auth"),
+        FAKE_SECRET("pflash1", "auth"),            FAKE_SECRET("virtio-disk1-b1", "encryption"),
 };
 
 /* What a driver would pass: fds numbered from 3, paths under TEST_ROOT
@@ -147,6 +148,7 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .hostdev_paths = fake_hostdev_paths,
                 .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),
                 .spice_tls_dir = "/etc/pki/libvirt-spice",
+                .nbd_tls_dir = "/etc/pki/libvirt-nbd",
                 .secrets = fake_secrets,
                 .n_secrets = ELEMENTSOF(fake_secrets),
                 .master_key_path = TEST_ROOT "/run/master-key.aes",

@@ -394,8 +394,10 @@ static void test_refuse_unmodelled_attributes(void) {
                       "invalid value for boot menu timeout, must be in range [0,65535]");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><loader format='raw'/></os></domain>",
                       VB_ERROR_NOT_SUPPORTED, "attribute 'format' of <os/loader>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><nvram type='volume'/></os></domain>",
+                      VB_ERROR_NOT_SUPPORTED, "value 'volume' of attribute 'type' of <os/nvram>");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><nvram type='network'/></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "value 'network' of attribute 'type' of <os/nvram>");
+                      VB_ERROR_XML, "missing element <os/nvram/source> for type='network'");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><firmware><feature enabled='yes' "
                       "name='amd-sev'/></firmware></os></domain>", VB_ERROR_NOT_SUPPORTED,
                       "value 'amd-sev' of attribute 'name' of <os/firmware/feature>");
@@ -924,9 +926,13 @@ static void test_refuse_network_disk(void) {
                       "<target dev='vda'/></disk>", VB_ERROR_XML, "missing element <devices/disk/auth/secret>");
         REFUSED(NULL, NETSRC("<source protocol='rbd' name='p/i'><reservations managed='yes'/></source>"),
                 VB_ERROR_NOT_SUPPORTED, "element <devices/disk/source/reservations> is not supported");
-        REFUSED(NULL, "<disk type='file'><source file='/a'/><backingStore type='network'><source protocol='nbd'/>"
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><backingStore type='dir'><source dir='/d'/>"
                       "</backingStore><target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
-                "<devices/disk/backingStore> of type 'network' is not supported");
+                "<devices/disk/backingStore> of type 'dir' is not supported");
+        REFUSED(NULL, "<disk type='file'><source file='/a'/><backingStore type='network'><source protocol='nbd'>"
+                      "<host name='h'/><auth username='u'><secret type='iscsi' usage='x'/></auth></source>"
+                      "</backingStore><target dev='vda'/></disk>", VB_ERROR_NOT_SUPPORTED,
+                "element <devices/disk/backingStore/source/auth> is not supported");
 }
 
 /* <memoryBacking> <source>, <access>, <allocation>, <discard> and a cell's

@@ -1160,7 +1160,7 @@ static bool has_network_disk(const DomainDef *def) {
         for (size_t i = 0; i < def->n_disks; i++)
                 if (def->disks[i].net)
                         return true;
-        return false;
+        return def->os.nvram_net != NULL;
 }
 
 /* passthrough and evdev inputs read a host /dev/input/event* */

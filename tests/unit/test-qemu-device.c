@@ -104,6 +104,15 @@ static bool has_managed_reservations(const DomainDef *def) {
         return false;
 }
 
+/* An NBD disk with tls='yes': its certificate directory is qemud.conf's,
+ * read at start; hot-plug refuses it. */
+static bool has_tls_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].net && def->disks[i].net->tls == TRISTATE_ON)
+                        return true;
+        return false;
+}
+
 /* A device of the machine itself, built from a domain-wide element and
  * never plugged or unplugged on its own: <genid>'s vmgenid, <vmcoreinfo/>'s;
  * or a vCPU of <vcpus> (SetVcpu and SetVcpus plug and unplug those). */
@@ -141,6 +150,11 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
         if (has_managed_reservations(def)) {
                 fprintf(stderr, "  %s: not compared, the managed qemu-pr-helper's socket is made at start\n",
                         xml_name);
+                return;
+        }
+        if (has_tls_disk(def)) {
+                fprintf(stderr, "  %s: not compared, an NBD disk's TLS directory is set at start, it is not "
+                        "hot-plugged\n", xml_name);
                 return;
         }
         for (size_t k = 0; k < 3; k++) {
@@ -183,9 +197,14 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
                                 get(json_object_array_get_idx(a.lists[k], i), "node-name"));
                         const char *qom = json_object_get_string(
                                 get(json_object_array_get_idx(a.lists[k], i), "qom-type"));
+                        const char *id = json_object_get_string(
+                                get(json_object_array_get_idx(a.lists[k], i), "id"));
 
-                        /* the machine's launch security object, no device's */
+                        /* the machine's launch security object, no device's; a
+                         * network NVRAM's secret and TLS objects, the master key */
                         if ((node && strncmp(node, "pflash", 6) == 0) || (qom && streq(qom, "sev-guest")) ||
+                            (id && (!strncmp(id, "pflash1-", 8) || !strncmp(id, "objpflash1-", 11) ||
+                                    streq(id, "masterKey0"))) ||
                             (k == 2 && machine_device(json_object_array_get_idx(a.lists[k], i))))
                                 continue;
                         if (!a.seen[k][i])

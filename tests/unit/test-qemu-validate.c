@@ -163,8 +163,6 @@ static void test_network_disks(void) {
                      VB_ERROR_NOT_SUPPORTED, "'vxhs'");
         QEMU_REFUSED(NULL, NETDISK("<source protocol='tftp' name='img'><host name='h'/></source>"),
                      VB_ERROR_NOT_SUPPORTED, "'tftp'");
-        QEMU_REFUSED(NULL, NETDISK("<source protocol='nbd' tls='yes'><host name='h'/></source>"),
-                     VB_ERROR_NOT_SUPPORTED, "tls='yes' of <devices/disk/source> is not supported");
         QEMU_REFUSED(NULL, NETDISK("<source protocol='nbd'><host name='a'/><host name='b'/></source>"),
                      VB_ERROR_INVALID_ARG, "protocol 'nbd' accepts only one host");
         QEMU_REFUSED(NULL, NETDISK("<source protocol='http' name='x'/>"), VB_ERROR_INVALID_ARG,
