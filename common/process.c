@@ -271,6 +271,23 @@ int pid_start_time(pid_t pid, uint64_t *ret) {
         return read_proc_stat_fields(pid, NULL, NULL, NULL, ret);
 }
 
+pid_t pidfile_pid_named(const char *pidfile, const char *const names[]) {
+        _cleanup_free_ char *s = NULL, *comm = NULL;
+        char path[64];
+        int pid;
+
+        if (read_full_file(pidfile, 64, &s, NULL) < 0)
+                return 0;
+        s[strcspn(s, " \n")] = 0;
+        if (safe_atoi(s, &pid) < 0 || pid <= 1)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+        if (read_full_file(path, 64, &comm, NULL) < 0)
+                return 0;
+        comm[strcspn(comm, "\n")] = 0;
+        return strv_contains((char *const *) names, comm) ? pid : 0;
+}
+
 int pid_cpu_time_ns(pid_t pid, uint64_t *ret) {
         uint64_t ut, st;
         long hz = sysconf(_SC_CLK_TCK);

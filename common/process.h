@@ -60,6 +60,10 @@ int pid_is_alive(pid_t pid);
 int pid_start_time(pid_t pid, uint64_t *ret);
 /* utime + stime in nanoseconds. */
 int pid_cpu_time_ns(pid_t pid, uint64_t *ret);
+/* The pid a helper wrote to pidfile if that process still runs under one of
+ * the names (its /proc/PID/comm; NULL-terminated), else 0: never a process
+ * that took a recycled pid. */
+pid_t pidfile_pid_named(const char *pidfile, const char *const names[]);
 
 /* Calls cb once when the process behind pidfd exits. For our own children the
  * exit status is collected (si_code/si_status as from waitid); for adopted

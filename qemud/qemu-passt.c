@@ -273,21 +273,11 @@ int qemu_passt_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err
         return 0;
 }
 
-/* The pid in the file, if it is still a passt ("passt", or "passt.avx2"
- * which Debian's passt runs where it can): never a recycled pid. */
+/* Debian's passt runs as passt.avx2 where the CPU can. */
 static pid_t daemon_pid(const char *file) {
-        _cleanup_free_ char *s = NULL, *comm = NULL, *comm_path = NULL;
-        int pid;
+        static const char *const names[] = { "passt", "passt.avx2", NULL };
 
-        if (read_full_file(file, 64, &s, NULL) < 0)
-                return 0;
-        s[strcspn(s, "\n")] = 0;
-        if (safe_atoi(s, &pid) < 0 || pid <= 1)
-                return 0;
-        if (asprintf(&comm_path, "/proc/%d/comm", pid) < 0 || read_full_file(comm_path, 64, &comm, NULL) < 0)
-                return 0;
-        comm[strcspn(comm, "\n")] = 0;
-        return streq(comm, "passt") || streq(comm, "passt.avx2") ? pid : 0;
+        return pidfile_pid_named(file, names);
 }
 
 void qemu_passt_stop(Domain *d) {

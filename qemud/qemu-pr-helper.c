@@ -132,21 +132,10 @@ int qemu_pr_helper_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError 
         return note_socket(d->live, sock);
 }
 
-/* The pid in the file, if it is still a qemu-pr-helper: never a process
- * that took a recycled pid. */
 static pid_t helper_pid(const char *file) {
-        _cleanup_free_ char *s = NULL, *comm = NULL, *comm_path = NULL;
-        int pid;
+        static const char *const names[] = { "qemu-pr-helper", NULL };
 
-        if (read_full_file(file, 64, &s, NULL) < 0)
-                return 0;
-        s[strcspn(s, "\n")] = 0;
-        if (safe_atoi(s, &pid) < 0 || pid <= 1)
-                return 0;
-        if (asprintf(&comm_path, "/proc/%d/comm", pid) < 0 || read_full_file(comm_path, 64, &comm, NULL) < 0)
-                return 0;
-        comm[strcspn(comm, "\n")] = 0;
-        return streq(comm, "qemu-pr-helper") ? pid : 0;
+        return pidfile_pid_named(file, names);
 }
 
 void qemu_pr_helper_stop(Domain *d) {

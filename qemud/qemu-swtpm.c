@@ -450,21 +450,10 @@ int qemu_swtpm_start(Domain *d, uid_t uid, gid_t gid, ConfError *err) {
         return 0;
 }
 
-/* The pid in the file, if it is still an swtpm: never a process that took
- * a recycled pid. */
-static void chomp(char *s) {
-        s[strcspn(s, " \n")] = 0;
-}
-
 static pid_t swtpm_pid(const char *pidfile) {
-        _cleanup_free_ char *s = NULL, *comm = NULL, *comm_path = NULL;
-        int pid;
+        static const char *const names[] = { "swtpm", NULL };
 
-        if (read_full_file(pidfile, 64, &s, NULL) < 0 || (chomp(s), safe_atoi(s, &pid)) < 0 || pid <= 1)
-                return 0;
-        if (asprintf(&comm_path, "/proc/%d/comm", pid) < 0 || read_full_file(comm_path, 64, &comm, NULL) < 0)
-                return 0;
-        return (chomp(comm), streq(comm, "swtpm")) ? pid : 0;
+        return pidfile_pid_named(pidfile, names);
 }
 
 /* SIGTERM (it may be ending already, QEMU gone), and a short wait for its

@@ -169,20 +169,10 @@ int qemu_video_start_backends(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfE
         return 0;
 }
 
-/* The pid in the file, if it is still a vhost-user-gpu. */
 static pid_t backend_pid(const char *file) {
-        _cleanup_free_ char *s = NULL, *comm = NULL, *comm_path = NULL;
-        int pid;
+        static const char *const names[] = { "vhost-user-gpu", NULL };
 
-        if (read_full_file(file, 64, &s, NULL) < 0)
-                return 0;
-        s[strcspn(s, "\n")] = 0;
-        if (safe_atoi(s, &pid) < 0 || pid <= 1)
-                return 0;
-        if (asprintf(&comm_path, "/proc/%d/comm", pid) < 0 || read_full_file(comm_path, 64, &comm, NULL) < 0)
-                return 0;
-        comm[strcspn(comm, "\n")] = 0;
-        return strncmp(comm, "vhost-user-gpu", 14) == 0 ? pid : 0;
+        return pidfile_pid_named(file, names);
 }
 
 void qemu_video_stop_backends(Domain *d) {
