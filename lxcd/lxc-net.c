@@ -17,67 +17,8 @@
 #include <unistd.h>
 
 #include "lxc-net.h"
+#include "rtnl-req.h"
 #include "util.h"
-
-typedef struct NlReq {
-        struct nlmsghdr *h;
-        char buf[1024];
-} NlReq;
-
-static void req_init(NlReq *q, int type, int flags, const void *body, size_t len) {
-        memset(q->buf, 0, sizeof(q->buf));
-        q->h = (struct nlmsghdr *) q->buf;
-        q->h->nlmsg_type = type;
-        q->h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-        q->h->nlmsg_len = NLMSG_LENGTH(len);
-        memcpy(NLMSG_DATA(q->h), body, len);
-}
-
-static struct rtattr *req_attr(NlReq *q, int type, const void *data, size_t len) {
-        struct rtattr *a = (struct rtattr *) (q->buf + NLMSG_ALIGN(q->h->nlmsg_len));
-
-        if (NLMSG_ALIGN(q->h->nlmsg_len) + RTA_SPACE(len) > sizeof(q->buf))
-                return NULL; /* our requests are small: never */
-        a->rta_type = type;
-        a->rta_len = RTA_LENGTH(len);
-        if (data)
-                memcpy(RTA_DATA(a), data, len);
-        q->h->nlmsg_len = NLMSG_ALIGN(q->h->nlmsg_len) + RTA_SPACE(len);
-        return a;
-}
-
-static void req_attr_str(NlReq *q, int type, const char *s) {
-        req_attr(q, type, s, strlen(s) + 1);
-}
-
-static void req_nest_end(NlReq *q, struct rtattr *nest) {
-        nest->rta_len = (char *) q->buf + q->h->nlmsg_len - (char *) nest;
-}
-
-/* Sends the request on a fresh socket of the caller's network namespace
- * (or on fd, a socket of another one) and waits for its ack. */
-static int req_send(NlReq *q) {
-        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-        char reply[4096];
-        ssize_t n;
-
-        if (fd < 0)
-                return -errno;
-        q->h->nlmsg_seq = 1;
-        if (sendto(fd, q->buf, q->h->nlmsg_len, 0, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        for (;;) {
-                n = recv(fd, reply, sizeof(reply), 0);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                for (struct nlmsghdr *h = (struct nlmsghdr *) reply; NLMSG_OK(h, (size_t) n); h = NLMSG_NEXT(h, n))
-                        if (h->nlmsg_type == NLMSG_ERROR)
-                                return ((struct nlmsgerr *) NLMSG_DATA(h))->error;
-        }
-}
 
 static int link_index(const char *name) {
         unsigned i = if_nametoindex(name);
@@ -87,19 +28,19 @@ static int link_index(const char *name) {
 int lxc_net_veth_create(const char *host, const char *peer) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
         struct rtattr *info, *data, *peer_attr;
-        NlReq q;
+        RtnlReq q;
 
-        req_init(&q, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
-        req_attr_str(&q, IFLA_IFNAME, host);
-        info = req_attr(&q, IFLA_LINKINFO, NULL, 0);
-        req_attr_str(&q, IFLA_INFO_KIND, "veth");
-        data = req_attr(&q, IFLA_INFO_DATA, NULL, 0);
-        peer_attr = req_attr(&q, VETH_INFO_PEER, &ifi, sizeof(ifi));
-        req_attr_str(&q, IFLA_IFNAME, peer);
-        req_nest_end(&q, peer_attr);
-        req_nest_end(&q, data);
-        req_nest_end(&q, info);
-        return req_send(&q);
+        rtnl_req_init(&q, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+        rtnl_req_attr_str(&q, IFLA_IFNAME, host);
+        info = rtnl_req_attr(&q, IFLA_LINKINFO, NULL, 0);
+        rtnl_req_attr_str(&q, IFLA_INFO_KIND, "veth");
+        data = rtnl_req_attr(&q, IFLA_INFO_DATA, NULL, 0);
+        peer_attr = rtnl_req_attr(&q, VETH_INFO_PEER, &ifi, sizeof(ifi));
+        rtnl_req_attr_str(&q, IFLA_IFNAME, peer);
+        rtnl_req_nest_end(&q, peer_attr);
+        rtnl_req_nest_end(&q, data);
+        rtnl_req_nest_end(&q, info);
+        return rtnl_req_send(&q);
 }
 
 /* The name the kernel gave the other end of a veth. */
@@ -108,7 +49,7 @@ int lxc_net_veth_host_name(const char *peer, char ret[IF_NAMESIZE]) {
         _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
         char reply[8192];
-        NlReq q;
+        RtnlReq q;
         ssize_t n;
         int index = link_index(peer);
 
@@ -117,7 +58,7 @@ int lxc_net_veth_host_name(const char *peer, char ret[IF_NAMESIZE]) {
         if (fd < 0)
                 return -errno;
         ifi.ifi_index = index;
-        req_init(&q, RTM_GETLINK, 0, &ifi, sizeof(ifi));
+        rtnl_req_init(&q, RTM_GETLINK, 0, &ifi, sizeof(ifi));
         q.h->nlmsg_flags = NLM_F_REQUEST;
         if (sendto(fd, q.buf, q.h->nlmsg_len, 0, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
@@ -143,28 +84,28 @@ int lxc_net_veth_host_name(const char *peer, char ret[IF_NAMESIZE]) {
 
 int lxc_net_link_delete(const char *name) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-        NlReq q;
+        RtnlReq q;
         int index = link_index(name);
 
         if (index < 0)
                 return index;
         ifi.ifi_index = index;
-        req_init(&q, RTM_DELLINK, 0, &ifi, sizeof(ifi));
-        return req_send(&q);
+        rtnl_req_init(&q, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+        return rtnl_req_send(&q);
 }
 
 /* Moves a link into the namespace that attr (IFLA_NET_NS_PID or _FD) names. */
 static int link_move(const char *name, int attr, uint32_t value) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
-        NlReq q;
+        RtnlReq q;
         int index = link_index(name);
 
         if (index < 0)
                 return index;
         ifi.ifi_index = index;
-        req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-        req_attr(&q, attr, &value, sizeof(value));
-        return req_send(&q);
+        rtnl_req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        rtnl_req_attr(&q, attr, &value, sizeof(value));
+        return rtnl_req_send(&q);
 }
 
 int lxc_net_link_move(const char *name, pid_t pid) {
@@ -177,31 +118,31 @@ int lxc_net_link_move_fd(const char *name, int netns_fd) {
 
 int lxc_net_link_down(const char *name) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = 0, .ifi_change = IFF_UP };
-        NlReq q;
+        RtnlReq q;
         int index = link_index(name);
 
         if (index < 0)
                 return index;
         ifi.ifi_index = index;
-        req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
-        return req_send(&q);
+        rtnl_req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        return rtnl_req_send(&q);
 }
 
 int lxc_net_link_up(const char *name, const char *new_name, const uint8_t *mac) {
         struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP };
-        NlReq q;
+        RtnlReq q;
         int index = link_index(name);
 
         if (index < 0)
                 return index;
         ifi.ifi_index = index;
-        req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+        rtnl_req_init(&q, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
         /* the kernel renames before it sets the link up */
         if (new_name && !streq(new_name, name))
-                req_attr_str(&q, IFLA_IFNAME, new_name);
+                rtnl_req_attr_str(&q, IFLA_IFNAME, new_name);
         if (mac)
-                req_attr(&q, IFLA_ADDRESS, mac, 6);
-        return req_send(&q);
+                rtnl_req_attr(&q, IFLA_ADDRESS, mac, 6);
+        return rtnl_req_send(&q);
 }
 
 /* "address/prefix": its family and bytes. */
@@ -228,25 +169,25 @@ int lxc_net_addr_add(const char *ifname, const char *cidr) {
         unsigned char addr[16];
         unsigned prefix;
         int family, r, index = link_index(ifname);
-        NlReq q;
+        RtnlReq q;
 
         if (index < 0)
                 return index;
         if ((r = parse_cidr(cidr, &family, addr, &prefix)) < 0)
                 return r;
         ifa = (struct ifaddrmsg) { .ifa_family = family, .ifa_prefixlen = prefix, .ifa_index = index };
-        req_init(&q, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
-        req_attr(&q, IFA_LOCAL, addr, family == AF_INET6 ? 16 : 4);
-        req_attr(&q, IFA_ADDRESS, addr, family == AF_INET6 ? 16 : 4);
+        rtnl_req_init(&q, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
+        rtnl_req_attr(&q, IFA_LOCAL, addr, family == AF_INET6 ? 16 : 4);
+        rtnl_req_attr(&q, IFA_ADDRESS, addr, family == AF_INET6 ? 16 : 4);
         if (family == AF_INET) {
                 /* the broadcast address of the subnet, as ip(8) sets it with "brd +" */
                 uint32_t a, mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
                 memcpy(&a, addr, 4);
                 a |= ~mask;
                 if (prefix < 31)
-                        req_attr(&q, IFA_BROADCAST, &a, 4);
+                        rtnl_req_attr(&q, IFA_BROADCAST, &a, 4);
         }
-        return req_send(&q);
+        return rtnl_req_send(&q);
 }
 
 int lxc_net_route_add(const char *ifname, const char *cidr, const char *gateway) {
@@ -255,7 +196,7 @@ int lxc_net_route_add(const char *ifname, const char *cidr, const char *gateway)
         unsigned prefix, gw_prefix;
         int family, gw_family, r, index = link_index(ifname);
         uint32_t oif;
-        NlReq q;
+        RtnlReq q;
 
         if (index < 0)
                 return index;
@@ -266,11 +207,11 @@ int lxc_net_route_add(const char *ifname, const char *cidr, const char *gateway)
                 return -EINVAL;
         rt = (struct rtmsg) { .rtm_family = family, .rtm_dst_len = prefix, .rtm_table = RT_TABLE_MAIN,
                               .rtm_protocol = RTPROT_BOOT, .rtm_scope = RT_SCOPE_UNIVERSE, .rtm_type = RTN_UNICAST };
-        req_init(&q, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));
+        rtnl_req_init(&q, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt, sizeof(rt));
         if (prefix > 0)
-                req_attr(&q, RTA_DST, dst, family == AF_INET6 ? 16 : 4);
-        req_attr(&q, RTA_GATEWAY, gw, family == AF_INET6 ? 16 : 4);
+                rtnl_req_attr(&q, RTA_DST, dst, family == AF_INET6 ? 16 : 4);
+        rtnl_req_attr(&q, RTA_GATEWAY, gw, family == AF_INET6 ? 16 : 4);
         oif = index;
-        req_attr(&q, RTA_OIF, &oif, sizeof(oif));
-        return req_send(&q);
+        rtnl_req_attr(&q, RTA_OIF, &oif, sizeof(oif));
+        return rtnl_req_send(&q);
 }
