@@ -141,6 +141,26 @@ static int build_passt_netdev(QemuCmd *c, const DomainNetDef *net, const char *i
         return 0;
 }
 
+/* slirp: the guest's addresses of <ip> (validated: one of each family),
+ * as libvirt gives them: net=ADDR[/PREFIX], ipv6-prefix=ADDR[,ipv6-prefixlen=N]. */
+static void build_user_netdev(const DomainNetDef *net, OptBuf *b) {
+        opt_add(b, "user");
+        for (size_t k = 0; k < net->n_ips; k++) {
+                const DomainNetIp *ip = &net->ips[k];
+
+                if (!strchr(ip->address, ':')) {
+                        if (ip->prefix)
+                                opt_add(b, "net=%s/%u", ip->address, ip->prefix);
+                        else
+                                opt_add_str(b, "net", ip->address);
+                        continue;
+                }
+                opt_add_str(b, "ipv6-prefix", ip->address);
+                if (ip->prefix)
+                        opt_add(b, "ipv6-prefixlen=%u", ip->prefix);
+        }
+}
+
 /* The host side of an interface. Hot-plug passes the tap by name instead
  * (getfd, netdev_add). */
 static int build_netdev(QemuCmd *c, size_t i, const char *id) {
@@ -153,7 +173,7 @@ static int build_netdev(QemuCmd *c, size_t i, const char *id) {
                 if (domain_net_is_passt(net))
                         r = build_passt_netdev(c, net, id, &b);
                 else
-                        opt_add(&b, "user");
+                        build_user_netdev(net, &b);
                 break;
         case DOMAIN_NET_NETWORK:
         case DOMAIN_NET_BRIDGE:

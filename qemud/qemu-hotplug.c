@@ -698,6 +698,21 @@ static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
         return 0;
 }
 
+/* netdev_add's arguments for slirp: the guest's addresses as -netdev user. */
+static void hotplug_user_netdev(const DomainNetDef *net, json_object *args) {
+        json_object_object_add(args, "type", json_object_new_string("user"));
+        for (size_t k = 0; k < net->n_ips; k++) {
+                const DomainNetIp *ip = &net->ips[k];
+                bool six = strchr(ip->address, ':');
+                char v4[128];
+
+                snprintf(v4, sizeof(v4), ip->prefix ? "%s/%u" : "%s", ip->address, ip->prefix);
+                json_object_object_add(args, six ? "ipv6-prefix" : "net", json_object_new_string(six ? ip->address : v4));
+                if (six && ip->prefix)
+                        json_object_object_add(args, "ipv6-prefixlen", json_object_new_int((int) ip->prefix));
+        }
+}
+
 /* netdev_add's arguments for QEMU's socket netdev: as -netdev socket. */
 static int hotplug_socket_netdev(const DomainNetDef *net, json_object *args) {
         static const char *const keys[_DOMAIN_NET_MAX] = {
@@ -774,7 +789,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                         return -ENOMEM;
                 json_object_object_add(args, "id", json_object_new_string(id));
                 if (net->type == DOMAIN_NET_USER)
-                        json_object_object_add(args, "type", json_object_new_string("user"));
+                        hotplug_user_netdev(net, args);
                 else if (domain_net_is_socket(net)) {
                         r = hotplug_socket_netdev(net, args);
                         if (r < 0) {

@@ -22,35 +22,6 @@ static bool is_ipv4(const char *s) {
         return inet_pton(AF_INET, s, buf) == 1;
 }
 
-int qemu_passt_validate(const DomainNetDef *net, size_t i, ConfError *err) {
-        bool v4 = false, v6 = false;
-
-        if (!domain_net_is_passt(net))
-                return 0;
-        if (net->n_routes)
-                return xml_err_unsupported(err, "interface %zu: Invalid attempt to set network interface guest-side "
-                                           "IP route, not supported by QEMU", i);
-        for (size_t k = 0; k < net->n_ips; k++) {
-                const DomainNetIp *ip = &net->ips[k];
-                bool four = is_ipv4(ip->address);
-
-                if (ip->peer)
-                        return xml_err_unsupported(err, "interface %zu: Invalid attempt to set peer IP for guest", i);
-                if ((four && v4) || (!four && v6))
-                        return xml_err_unsupported(err, "interface %zu: Only one %s address per interface is allowed",
-                                                   i, four ? "IPv4" : "IPv6");
-                if (four && ip->prefix && (ip->prefix < 4 || ip->prefix > 27))
-                        return xml_err_xml(err, "interface %zu: invalid prefix %u of '%s', must be in range of 4-27",
-                                           i, ip->prefix, ip->address);
-                if (!four && ip->has_prefix && ip->prefix != 64)
-                        return xml_err_unsupported(err, "interface %zu: unsupported IPv6 address prefix='%u' - must "
-                                                   "be 64", i, ip->prefix);
-                v4 = v4 || four;
-                v6 = v6 || !four;
-        }
-        return 0;
-}
-
 char *qemu_passt_socket(const char *run_dir, const char *alias) {
         char *s;
 

@@ -4,9 +4,8 @@
 /* <interface type='user'><backend type='passt'/>: the guest's user
  * networking through passt, which qemud runs beside QEMU.
  *
- * qemu_passt_validate(): libvirt's rules for the guest addresses passt hands
- * out (qemuValidateDomainDeviceDefNetwork): one IPv4 with a prefix of 4 to
- * 27, one IPv6 with none or 64, no peer, no <route>.
+ * The guest addresses passt hands out follow slirp's rules
+ * (qemu_validate_net_guest_ips()).
  * qemu_passt_socket(): RUN_DIR/ALIAS-passt.sock, where passt listens and QEMU's
  * -netdev stream connects.
  * qemu_passt_argv(): passt's command line, pure, as libvirt's: BINARY
@@ -28,7 +27,6 @@
 
 #define QEMU_PASST_BINARY "/usr/bin/passt"
 
-int qemu_passt_validate(const DomainNetDef *net, size_t i, ConfError *err);
 char *qemu_passt_socket(const char *run_dir, const char *alias);
 int qemu_passt_argv(const DomainNetDef *net, const char *binary, const char *sock, const char *pidfile, uid_t uid,
                     gid_t gid, char ***ret);

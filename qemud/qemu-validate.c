@@ -5,7 +5,6 @@
 #include "qemu-memdev.h"
 #include "qemu-tpm.h"
 #include "qemu-validate.h"
-#include "qemu-passt.h"
 #include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
@@ -152,7 +151,7 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
         int r = validate_net_type(n, i, virtio, err);
 
         if (r >= 0)
-                r = qemu_passt_validate(n, i, err);
+                r = qemu_validate_net_guest_ips(n, i, err);
         if (r < 0)
                 return r;
         /* <driver>: virtio-net's options; name='vhost' and queues are kept

@@ -33,6 +33,10 @@ int qemu_platform_validate(const DomainDef *def, ConfError *err);
  * part of qemu_validate_def(). */
 int qemu_vcpus_validate(const DomainDef *def, ConfError *err);
 
+/* An interface's guest-side <ip>/<route>: only type 'user' (slirp or passt)
+ * takes them, within slirp's limits (qemu-validate-net.c). */
+int qemu_validate_net_guest_ips(const DomainNetDef *net, size_t i, ConfError *err);
+
 /* A disk's wwn, vendor, product, geometry, rotation_rate, copy_on_read,
  * transient and acpi index against the device QEMU makes of it
  * (qemu-validate-disk.c). */

@@ -35,6 +35,15 @@ static void test_rules(void) {
                      "Invalid attempt to set peer IP for guest");
         QEMU_REFUSED(NULL, PASST("<route address='10.1.0.0' prefix='16' gateway='10.0.0.1'/>"),
                      VB_ERROR_NOT_SUPPORTED, "guest-side IP route");
+        /* slirp takes the same, any other type none (QEMU hands it no address) */
+        QEMU_REFUSED(NULL, "<interface type='user'><ip address='10.0.0.2'/><ip address='10.0.0.3'/></interface>",
+                     VB_ERROR_NOT_SUPPORTED, "Only one IPv4 address per interface is allowed");
+        QEMU_REFUSED(NULL, "<interface type='user'><route address='10.1.0.0' prefix='16' gateway='10.0.0.1'/>"
+                     "</interface>", VB_ERROR_NOT_SUPPORTED, "guest-side IP route");
+        QEMU_REFUSED(NULL, "<interface type='network'><source network='default'/><ip address='10.0.0.2'/>"
+                     "</interface>", VB_ERROR_NOT_SUPPORTED, "guest-side IP route and/or address info");
+        QEMU_REFUSED(NULL, "<interface type='ethernet'><route address='10.1.0.0' prefix='16' gateway='10.0.0.1'/>"
+                     "</interface>", VB_ERROR_NOT_SUPPORTED, "guest-side IP route and/or address info");
         QEMU_REFUSED(NULL, "<interface type='user'><backend logFile='/var/log/x'/></interface>",
                      VB_ERROR_NOT_SUPPORTED, "logFile");
         QEMU_REFUSED(NULL, "<interface type='user'><backend type='passt' logFile='x'/></interface>",
