@@ -269,6 +269,8 @@ int qemu_build_genid(QemuCmd *c);
 int qemu_build_ns_args(QemuCmd *c);
 /* <qemu:deprecation> as -compat (qemu-command-ns.c). */
 int qemu_build_compat(QemuCmd *c);
+/* <qemu:override>: the properties given for dev's alias set on it (qemu-command-ns.c). */
+int qemu_override_device(const DomainDef *def, json_object *dev);
 
 /* Every device, in command line order (qemu-device.c): the one walk that
  * both qemu_command_build() and qemu_device_props() take. */

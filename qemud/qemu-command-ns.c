@@ -3,6 +3,7 @@
  * gives QEMU (so that they can add to it, as libvirt's do), and the
  * environment QEMU runs with. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "qemu-command-internal.h"
@@ -76,5 +77,50 @@ int qemu_command_env(const DomainDef *def, char *const *base, char ***ret) {
         if (!env && !(env = calloc(1, sizeof(char *))))
                 return -ENOMEM;
         *ret = TAKE_PTR(env);
+        return 0;
+}
+
+static json_object *override_value(const DomainQemuProp *p) {
+        switch (p->type) {
+        case DOMAIN_QEMU_PROP_SIGNED:
+                return json_object_new_int64(strtoll(p->value, NULL, 10));
+        case DOMAIN_QEMU_PROP_UNSIGNED:
+                return json_object_new_uint64(strtoull(p->value, NULL, 10));
+        case DOMAIN_QEMU_PROP_BOOL:
+                return json_object_new_boolean(streq(p->value, "true"));
+        default:
+                return json_object_new_string(p->value);
+        }
+}
+
+/* <qemu:override>: as libvirt, each property of the device's alias (its
+ * "id") is taken off and, unless removed, added again at the end with its
+ * value, in the order given. libvirt does it for the command line only, not
+ * for a hot-plugged device. */
+int qemu_override_device(const DomainDef *def, json_object *dev) {
+        json_object *id;
+        const char *alias;
+
+        if (!def->n_qemu_overrides || !json_object_object_get_ex(dev, "id", &id))
+                return 0;
+        alias = json_object_get_string(id);
+        for (size_t i = 0; i < def->n_qemu_overrides; i++) {
+                const DomainQemuOverride *o = &def->qemu_overrides[i];
+
+                if (!alias || !streq(alias, o->alias))
+                        continue;
+                for (size_t j = 0; j < o->n_props; j++) {
+                        json_object *v = NULL;
+
+                        json_object_object_del(dev, o->props[j].name);
+                        if (o->props[j].type == DOMAIN_QEMU_PROP_REMOVE)
+                                continue;
+                        v = override_value(&o->props[j]);
+                        if (!v || json_object_object_add(dev, o->props[j].name, v) < 0) {
+                                json_object_put(v);
+                                return -ENOMEM;
+                        }
+                }
+        }
         return 0;
 }

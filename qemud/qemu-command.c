@@ -243,6 +243,10 @@ static int cmd_json(QemuCmd *c, QemuDeviceArg kind, json_object *o) {
                 return -ENOMEM;
         if (c->collect)
                 return collect(c, kind, o);
+        if (kind == QEMU_DEVICE_ARG_DEVICE && qemu_override_device(c->def, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = s ? cmd_arg(c, options[kind]) : -ENOMEM;
         if (r >= 0)

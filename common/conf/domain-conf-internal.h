@@ -245,6 +245,10 @@ bool domain_qemu_ns_used(const DomainDef *def);
 int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_qemu_ns_decl(XmlWriter *w, const DomainDef *def);
 void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def);
+int domain_parse_qemu_override(DomainDef *def, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_qemu_override(XmlWriter *w, const DomainDef *def);
+void domain_qemu_ns_overrides_clear(DomainDef *def);
+bool domain_qemu_ns_overrides_own(DomainDef *copy);
 /* <os><firmware>, <loader stateless=''>, <nvram> (domain-os-firmware.c). */
 int domain_parse_os_firmware(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_os_nvram(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err);

@@ -645,6 +645,7 @@ DomainDef *domain_def_free(DomainDef *def) {
         strv_free(def->qemu_caps_add);
         strv_free(def->qemu_caps_del);
         free(def->qemu_deprecation);
+        domain_qemu_ns_overrides_clear(def);
         domain_resources_clear(def);
         domain_os_clear(def);
         domain_idmap_clear(&def->idmap);
@@ -707,6 +708,7 @@ int domain_def_copy(const DomainDef *def, DomainDef **ret) {
         ok = own_strv(&copy->qemu_caps_add) && ok;
         ok = own_strv(&copy->qemu_caps_del) && ok;
         ok = own_str(&copy->qemu_deprecation) && ok;
+        ok = domain_qemu_ns_overrides_own(copy) && ok;
         ok = own_str(&copy->emulator) && ok;
         ok = domain_resources_own(copy) && ok;
         ok = domain_os_own(copy) && ok;

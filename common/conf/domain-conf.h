@@ -1240,6 +1240,29 @@ typedef struct DomainLaunchSecurity {
 
 const char *domain_lsec_type_to_string(DomainLaunchSecurityType t);
 
+/* <qemu:override><qemu:device alias=''><qemu:frontend><qemu:property
+ * name='' type='' value=''/>: a property set on (or, type 'remove', taken
+ * off) the -device JSON of the device with that alias. value kept as given. */
+typedef enum {
+        DOMAIN_QEMU_PROP_STRING,
+        DOMAIN_QEMU_PROP_SIGNED,
+        DOMAIN_QEMU_PROP_UNSIGNED,
+        DOMAIN_QEMU_PROP_BOOL,
+        DOMAIN_QEMU_PROP_REMOVE,
+} DomainQemuPropType;
+
+typedef struct {
+        char *name;
+        DomainQemuPropType type;
+        char *value; /* NULL for 'remove' */
+} DomainQemuProp;
+
+typedef struct {
+        char *alias;
+        DomainQemuProp *props; /* <qemu:frontend>'s, in order */
+        size_t n_props;
+} DomainQemuOverride;
+
 typedef struct DomainDef {
         DomainVirtType virt_type;
         int id;                 /* live: -1 when inactive */
@@ -1259,6 +1282,8 @@ typedef struct DomainDef {
         /* <qemu:capabilities>: the names of <qemu:add> and <qemu:del> */
         char **qemu_caps_add, **qemu_caps_del;
         char *qemu_deprecation; /* <qemu:deprecation behavior=''/> */
+        DomainQemuOverride *qemu_overrides; /* <qemu:override><qemu:device>s, in order */
+        size_t n_qemu_overrides;
 
         uint64_t memory_kib;         /* <memory> */
         Tristate memory_dump_core;   /* <memory dumpCore='on|off'>: guest RAM in QEMU's core dumps */

@@ -4,7 +4,8 @@
  * value=''/>, passed to QEMU as they are (the user's own risk, as in
  * libvirt), and <qemu:capabilities> with <qemu:add|del capability=''/>:
  * QEMU features the driver is told to take as there or not (qemud: the
- * QEMU device types it probed, qemu-caps-ns.c). Any prefix may name the
+ * QEMU device types it probed, qemu-caps-ns.c), <qemu:deprecation> and
+ * <qemu:override> (domain-qemu-override.c). Any prefix may name the
  * namespace; it is formatted back as "qemu", declared on <domain>. */
 #include <ctype.h>
 
@@ -136,6 +137,8 @@ int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
                 return parse_capabilities(def, n, path, err);
         if (ns_child_is(n, "deprecation"))
                 return parse_deprecation(def, n, path, err);
+        if (ns_child_is(n, "override"))
+                return domain_parse_qemu_override(def, n, path, err);
         if (!ns_child_is(n, "commandline"))
                 return xml_unsupported_element(n, path, err);
         XML_SUBPATH(sub, path, "qemu:commandline");
@@ -158,7 +161,8 @@ int domain_parse_qemu_ns(DomainDef *def, xmlNodePtr n, const char *path, ConfErr
 }
 
 bool domain_qemu_ns_used(const DomainDef *def) {
-        return def->qemu_args || def->qemu_env || def->qemu_caps_add || def->qemu_caps_del || def->qemu_deprecation;
+        return def->qemu_args || def->qemu_env || def->qemu_caps_add || def->qemu_caps_del || def->qemu_deprecation ||
+               def->n_qemu_overrides;
 }
 
 static void format_capabilities(XmlWriter *w, const DomainDef *def) {
@@ -206,10 +210,11 @@ static void format_commandline(XmlWriter *w, const DomainDef *def) {
         xw_end(w);
 }
 
-/* libvirt's order: <qemu:commandline>, then <qemu:capabilities>. */
+/* libvirt's order: <qemu:commandline>, <qemu:capabilities>, <qemu:override>. */
 void domain_format_qemu_ns(XmlWriter *w, const DomainDef *def) {
         format_commandline(w, def);
         format_capabilities(w, def);
+        domain_format_qemu_override(w, def);
         if (def->qemu_deprecation) {
                 xw_start(w, "qemu:deprecation");
                 xw_attr(w, "behavior", def->qemu_deprecation);

@@ -58,3 +58,34 @@ def test_bad_env_name_is_refused(qemud):
         qemud.call("DomainDefineXML", bad)
     assert "Invalid environment name '9X'" in e.message, e.message
     assert qemud.domain_call(path, "GetXMLDesc", 2) == before
+
+
+def test_override_reaches_qemu(qemud, vroot):
+    """<qemu:override>: the -device JSON QEMU runs with has the properties
+    set (and removed) on the device of the alias; QEMU accepted them, as it
+    started. A value that does not fit its type is refused at define."""
+    dev = ("<interface type='user'><mac address='52:54:00:12:34:57'/><model type='virtio'/>"
+           "<alias name='ua-net'/></interface>")
+    ovr = (f"<qemu:override xmlns:qemu='{NS}'><qemu:device alias='ua-net'><qemu:frontend>"
+           "<qemu:property name='x-txburst' type='signed' value='128'/>"
+           "<qemu:property name='host_mtu' type='unsigned' value='1400'/>"
+           "<qemu:property name='mq' type='bool' value='true'/>"
+           "<qemu:property name='bus' type='remove'/></qemu:frontend></qemu:device></qemu:override>")
+    xml = domain_xml("ns-ovr", ovr).replace("</emulator>", "</emulator>" + dev)
+    path = qemud.call("DomainDefineXML", xml)
+    before = qemud.domain_call(path, "GetXMLDesc", 2)
+    assert "<qemu:property name='bus' type='remove'/>" in before, before
+    bad = xml.replace("value='1400'", "value='-1'")
+    with h.expect_dbus_error("org.virtbus.Error.XMLError") as e:
+        qemud.call("DomainDefineXML", bad)
+    assert "invalid value '-1' of 'value' attribute of 'qemu:property'" in e.message, e.message
+    assert qemud.domain_call(path, "GetXMLDesc", 2) == before
+
+    qemud.domain_call(path, "Create", 0)
+    try:
+        argv = open(f"/proc/{qemu_pid(vroot, 'ns-ovr')}/cmdline", "rb").read().split(b"\0")
+        net = [a for a in argv if b'"id":"ua-net"' in a]
+        assert len(net) == 1, argv
+        assert net[0].endswith(b'"x-txburst":128,"host_mtu":1400,"mq":true}') and b'"bus"' not in net[0], net
+    finally:
+        qemud.domain_call(path, "Destroy", 0)

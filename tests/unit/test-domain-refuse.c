@@ -226,8 +226,8 @@ static void test_refuse_unmodelled(void) {
                 VB_ERROR_INVALID_ARG, "<cputune/iothreadpin> of IOThread 2, which does not exist");
         REFUSED("<pm><suspend-to-mem enabled='no'/><suspend-to-ram/></pm>", NULL, VB_ERROR_NOT_SUPPORTED,
                 "<pm/suspend-to-ram>");
-        REFUSED("<qemu:override xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>",
-                NULL, VB_ERROR_NOT_SUPPORTED, "<qemu:override>");
+        REFUSED("<qemu:frobnicate xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'/>",
+                NULL, VB_ERROR_NOT_SUPPORTED, "<qemu:frobnicate>");
         REFUSED("<clock offset='utc'><timer name='platform'/></clock>", NULL,
                 VB_ERROR_NOT_SUPPORTED, "timer 'platform' in <clock/timer>");
         REFUSED("<clock offset='utc'><timer name='rtc' tickpolicy='delay'><catchup threshold='123'/></timer></clock>",

@@ -6,6 +6,7 @@
 #include "domain-test.h"
 #include "qemu-caps.h"
 #include "qemu-command.h"
+#include "qemu-command-internal.h"
 #include "util.h"
 
 #define NS "http://libvirt.org/schemas/domain/qemu/1.0"
@@ -170,4 +171,89 @@ static void test_capabilities(void) {
         CHECK(qemu_caps_has_device(ns, "vnc-colon"));
 }
 
-UNIT_TESTS(test_round_trip, test_refused, test_env, test_env_clock_timezone, test_capabilities)
+#define OVR(props) "<qemu:override xmlns:qemu='" NS "'><qemu:device alias='a'><qemu:frontend>" props \
+                   "</qemu:frontend></qemu:device></qemu:override>"
+
+/* <qemu:override>: libvirt's define-time messages. */
+static void test_override_refused(void) {
+        REFUSED("<qemu:override xmlns:qemu='" NS "'><qemu:device/></qemu:override>", NULL, VB_ERROR_XML,
+                "missing 'alias' attribute for qemu:device");
+        REFUSED(OVR("<qemu:property type='bool' value='true'/>"), NULL, VB_ERROR_XML,
+                "missing 'name' attribute for qemu:property");
+        REFUSED(OVR("<qemu:property name='id' type='string' value='x'/>"), NULL, VB_ERROR_XML,
+                "property with name 'id' can't be overridden");
+        REFUSED(OVR("<qemu:property name='p' value='x'/>"), NULL, VB_ERROR_XML,
+                "Missing required attribute 'type' in element 'property'");
+        REFUSED(OVR("<qemu:property name='p' type='int' value='1'/>"), NULL, VB_ERROR_XML,
+                "Invalid value for attribute 'type' in element 'property': 'int'.");
+        REFUSED(OVR("<qemu:property name='p' type='string'/>"), NULL, VB_ERROR_XML,
+                "missing 'value' attribute for 'qemu:property'");
+        REFUSED(OVR("<qemu:property name='p' type='remove' value='1'/>"), NULL, VB_ERROR_XML,
+                "setting 'value' attribute of 'qemu:property' doesn't make sense with 'remove' type");
+        REFUSED(OVR("<qemu:property name='p' type='signed' value='1x'/>"), NULL, VB_ERROR_XML,
+                "invalid value '1x' of 'value' attribute of 'qemu:property'");
+        REFUSED(OVR("<qemu:property name='p' type='signed' value='9223372036854775808'/>"), NULL, VB_ERROR_XML,
+                "invalid value '9223372036854775808' of 'value'");
+        REFUSED(OVR("<qemu:property name='p' type='unsigned' value='-1'/>"), NULL, VB_ERROR_XML,
+                "invalid value '-1' of 'value' attribute of 'qemu:property'");
+        REFUSED(OVR("<qemu:property name='p' type='bool' value='yes'/>"), NULL, VB_ERROR_XML,
+                "invalid value 'yes' of 'value' attribute of 'qemu:property'");
+        REFUSED(OVR("<qemu:prop name='p' type='bool' value='true'/>"), NULL, VB_ERROR_NOT_SUPPORTED,
+                "element <qemu:override/qemu:device/qemu:frontend/qemu:prop> is not supported");
+}
+
+/* Kept as given, formatted in libvirt's form (an empty <qemu:frontend> is
+ * not), and applied to the JSON of the device with the alias: each
+ * property taken off and added again at the end, removed ones not. */
+static void test_override(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *copy = NULL, *again = NULL;
+        _cleanup_free_ char *xml = NULL, *xml2 = NULL, *xml3 = NULL;
+        xmlRelaxNGPtr schema = load_schema();
+        json_object *dev, *other;
+
+        def = parse_ok("<domain type='qemu' xmlns:qemu='" NS "'><name>t</name><memory>65536</memory>"
+                       "<os><type>hvm</type></os><qemu:override><qemu:device alias='ua-disk'><qemu:frontend>"
+                       "<qemu:property name='bootindex' type='unsigned' value='18446744073709551615'/>"
+                       "<qemu:property name='p2' type='signed' value='-321'/>"
+                       "<qemu:property name='p3' type='string' value='a&amp;b'/>"
+                       "<qemu:property name='drive' type='remove'/>"
+                       "<qemu:property name='p4' type='bool' value='false'/></qemu:frontend></qemu:device>"
+                       "<qemu:device alias='x'><qemu:frontend/></qemu:device></qemu:override></domain>", "override");
+        if (!def)
+                return;
+        xml = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(xml, "  <qemu:override>\n    <qemu:device alias='ua-disk'>\n      <qemu:frontend>\n"
+                            "        <qemu:property name='bootindex' type='unsigned' value='18446744073709551615'/>\n"
+                            "        <qemu:property name='p2' type='signed' value='-321'/>\n"
+                            "        <qemu:property name='p3' type='string' value='a&amp;b'/>\n"
+                            "        <qemu:property name='drive' type='remove'/>\n"
+                            "        <qemu:property name='p4' type='bool' value='false'/>\n"
+                            "      </qemu:frontend>\n    </qemu:device>\n    <qemu:device alias='x'/>\n"
+                            "  </qemu:override>\n</domain>");
+        if (schema)
+                CHECK(schema_valid(schema, xml));
+        again = parse_ok(xml, "formatted");
+        if (again) {
+                xml2 = format_ok(again, DOMAIN_FORMAT_INACTIVE);
+                CHECK_STREQ(xml, xml2);
+        }
+        CHECK_INTEQ(domain_def_copy(def, &copy), 0);
+        if (copy) {
+                xml3 = format_ok(copy, DOMAIN_FORMAT_INACTIVE);
+                CHECK_STREQ(xml, xml3);
+        }
+        dev = json_tokener_parse("{\"driver\":\"ide-hd\",\"drive\":\"d\",\"id\":\"ua-disk\",\"bootindex\":1}");
+        other = json_tokener_parse("{\"driver\":\"ide-hd\",\"id\":\"ua-other\",\"bootindex\":1}");
+        CHECK_INTEQ(qemu_override_device(def, dev), 0);
+        CHECK_INTEQ(qemu_override_device(def, other), 0);
+        CHECK_STREQ(json_object_to_json_string_ext(dev, JSON_C_TO_STRING_PLAIN),
+                    "{\"driver\":\"ide-hd\",\"id\":\"ua-disk\",\"bootindex\":18446744073709551615,"
+                    "\"p2\":-321,\"p3\":\"a&b\",\"p4\":false}");
+        CHECK_STREQ(json_object_to_json_string_ext(other, JSON_C_TO_STRING_PLAIN),
+                    "{\"driver\":\"ide-hd\",\"id\":\"ua-other\",\"bootindex\":1}");
+        json_object_put(dev);
+        json_object_put(other);
+}
+
+UNIT_TESTS(test_round_trip, test_refused, test_env, test_env_clock_timezone, test_capabilities,
+           test_override_refused, test_override)
