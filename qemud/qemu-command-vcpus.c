@@ -55,6 +55,10 @@ static int add_vcpu_device(QemuCmd *c, const char *type, const DomainVcpuState *
 
         if (!o)
                 return -ENOMEM;
+        if (qemu_override_device(c->def, o) < 0) { /* a <qemu:override> of its vcpuN alias */
+                json_object_put(o);
+                return -ENOMEM;
+        }
         str = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = str ? cmd_arg(c, "-device") : -ENOMEM;
         if (r >= 0)
