@@ -676,6 +676,10 @@ int qemu_build_graphics(QemuCmd *c) {
                 if (c->def->graphics[i].n_extra_listens)
                         return cmd_fail(c, -EOPNOTSUPP, "QEMU does not support multiple listens for one graphics "
                                         "device.");
+                /* the start resolves it before the builder runs (qemu-graphics-network.c) */
+                if (c->def->graphics[i].listen_network && !c->def->graphics[i].listen)
+                        return cmd_fail(c, -EINVAL, "graphics %zu: the address of network '%s' is not resolved", i,
+                                        c->def->graphics[i].listen_network);
                 if (t == DOMAIN_GRAPHICS_VNC)
                         r = build_vnc(c, i);
                 else if (t == DOMAIN_GRAPHICS_SPICE)

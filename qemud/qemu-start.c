@@ -57,6 +57,7 @@
 #include "qemu-security.h"
 #include "qemu-spice-tls.h"
 #include "start-plan.h"
+#include "qemu-graphics-network.h"
 #include "qemu-tune.h"
 #include "qemu-vsock.h"
 #include "util.h"
@@ -71,6 +72,7 @@ enum {
         STEP_PREPARE,
         STEP_STORAGE,
         STEP_NETWORK,
+        STEP_LISTEN,
         STEP_SECRETS,
         STEP_COMMAND,
         STEP_INCOMING,
@@ -859,6 +861,18 @@ static void undo_network(void *ctx) {
         domain_network_release(d);
 }
 
+/* The address of a <listen type='network'/> (qemu-graphics-network.h). */
+static int step_listen(void *ctx) {
+        Domain *d = ctx;
+        int r = qemu_graphics_network_resolve(d, on_network_ready);
+
+        if (r < 0) {
+                start_note_error(d, VB_ERROR_OPERATION_FAILED, strerror(-r));
+                return r;
+        }
+        return 1;
+}
+
 /* The disks' secrets from secretd (qemu-secrets.h). */
 static int step_secrets(void *ctx) {
         Domain *d = ctx;
@@ -1090,6 +1104,7 @@ static const StartStep start_steps[] = {
         [STEP_PREPARE] = { "prepare", NULL, step_prepare, NULL }, /* the live definition: freed at the end */
         [STEP_STORAGE] = { "storage", "storage", step_storage, undo_storage },
         [STEP_NETWORK] = { "network", "network", step_network, undo_network },
+        [STEP_LISTEN] = { "listen", NULL, step_listen, NULL },
         [STEP_SECRETS] = { "secrets", NULL, step_secrets, undo_secrets },
         [STEP_COMMAND] = { "command", NULL, step_command, NULL },
         [STEP_INCOMING] = { "incoming", NULL, step_incoming, NULL },

@@ -468,6 +468,8 @@ bool domain_chr_backend_own(DomainChrDef **chr);
 /* domain-chr-net.c: tcp and udp sources of a chardev */
 int domain_chr_parse_net_source(DomainChrDef *chr, xmlNodePtr n, const char *path, ConfError *err);
 /* domain-graphics-listens.c: the <listen>s after the first */
+int domain_graphics_parse_listen_network(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
+void domain_graphics_format_listen_network(XmlWriter *w, const DomainGraphicsDef *g, bool live);
 int domain_graphics_parse_extra_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err);
 void domain_graphics_format_extra_listens(XmlWriter *w, const DomainGraphicsDef *g);
 void domain_graphics_extra_listens_clear(DomainGraphicsDef *g);

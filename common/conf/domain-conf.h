@@ -735,7 +735,8 @@ typedef struct DomainGraphicsDef {
         int tls_port;          /* SPICE tlsPort: 0 = none, -1 = autoport; live: the allocated port */
         DomainSpiceMode default_mode;                       /* SPICE defaultMode='' */
         DomainSpiceMode channel_modes[_DOMAIN_SPICE_CHANNEL_MAX]; /* <channel name='' mode=''/> */
-        char *listen;          /* address; NULL = 127.0.0.1 */
+        char *listen;          /* address; NULL = 127.0.0.1; live: the one resolved from listen_network */
+        char *listen_network;  /* <listen type='network' network=''/>: its address is looked up at start */
         char *passwd;
         DomainGraphicsListenExtra *extra_listens; /* the <listen>s after the first */
         size_t n_extra_listens;

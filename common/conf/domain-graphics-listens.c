@@ -1,9 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The <listen>s of a VNC or SPICE display after the first: libvirt keeps
- * them all and uses the first (its QEMU driver refuses to start a display
- * with more than one, as qemud's builder does); they are kept and
- * formatted back as given. */
+/* A first <listen type='network'/>, and the <listen>s of a VNC or SPICE
+ * display after the first: libvirt keeps them all and uses the first (its
+ * QEMU driver refuses to start a display with more than one, as qemud's
+ * builder does); they are kept and formatted back as given. */
 #include "domain-conf-internal.h"
+
+/* <listen type='network' network=''/>: the start looks the network's
+ * address up (qemud/qemu-graphics-network.c). An address='' beside it is
+ * the running guest's (its live XML read back); the graphics listen=''
+ * attribute is ignored for it, as libvirt ignores it at define. */
+int domain_graphics_parse_listen_network(DomainGraphicsDef *g, xmlNodePtr n, const char *path, ConfError *err) {
+        _cleanup_free_ char *address = NULL;
+        int r;
+
+        r = XML_CHECK_ATTRS(n, path, err, "type", "address", "network");
+        if (r >= 0)
+                r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "network", &g->listen_network, err);
+        if (r == 0)
+                return xml_err_xml(err, "'network' attribute is required for listen type 'network' (<%s>)", path);
+        if (r >= 0)
+                r = xml_attr_str(n, path, "address", &address, err);
+        if (r < 0)
+                return r;
+        if (address && !str_is_host_address(address))
+                return xml_err_invalid(err, "invalid listen address '%s' in <%s>", address, path);
+        if (address)
+                free_and_replace_str(&g->listen, TAKE_PTR(address));
+        return 0;
+}
+
+void domain_graphics_format_listen_network(XmlWriter *w, const DomainGraphicsDef *g, bool live) {
+        xw_start(w, "listen");
+        xw_attr(w, "type", "network");
+        if (live)
+                xw_attr(w, "address", g->listen);
+        xw_attr(w, "network", g->listen_network);
+        xw_end(w);
+}
 
 static const char *const listen_types[] = { "address", "network", "socket", "none" };
 

@@ -60,9 +60,11 @@ static int parse_listen(DomainGraphicsDef *g, xmlNodePtr n, const char *path, Co
                                        path, type, g->socket);
         if (streq(type, "none") || streq(type, "socket"))
                 return parse_listen_local(g, n, type, path, err);
+        if (streq(type, "network"))
+                return domain_graphics_parse_listen_network(g, n, path, err);
         if (!streq(type, "address"))
                 return xml_err_unsupported(err, "listen type '%s' of <%s> is not supported, only 'address', "
-                                           "'none' and 'socket'", type, path);
+                                           "'network', 'none' and 'socket'", type, path);
         r = XML_CHECK_ATTRS(n, path, err, "type", "address");
         if (r < 0)
                 return r;
@@ -366,7 +368,9 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
                 xw_attr(w, "autoport", g->autoport ? "yes" : "no");
         if (g->websocket)
                 xw_attrf(w, "websocket", "%d", g->websocket);
-        xw_attr(w, "listen", g->listen);
+        /* a network's address belongs to the running guest only */
+        if (!g->listen_network || live)
+                xw_attr(w, "listen", g->listen);
         xw_attr(w, "keymap", g->keymap);
         xw_attr(w, "sharePolicy", g->share_policy);
         if (flags & DOMAIN_FORMAT_SECURE)
@@ -375,7 +379,9 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
         xw_attr(w, "powerControl", tristate_word(g->power_control, "yes", "no"));
         if (g->default_mode != DOMAIN_SPICE_MODE_ANY)
                 xw_attr(w, "defaultMode", domain_spice_mode_to_string(g->default_mode));
-        if (g->listen) {
+        if (g->listen_network) {
+                domain_graphics_format_listen_network(w, g, live);
+        } else if (g->listen) {
                 xw_start(w, "listen");
                 xw_attr(w, "type", "address");
                 xw_attr(w, "address", g->listen);
@@ -402,6 +408,7 @@ void domain_format_graphics(XmlWriter *w, const DomainGraphicsDef *g, unsigned f
 
 void domain_graphics_clear(DomainGraphicsDef *g) {
         free(g->listen);
+        free(g->listen_network);
         free(g->socket);
         free(g->share_policy);
         /* the password must not linger in freed memory */
@@ -426,6 +433,7 @@ bool domain_graphics_own(DomainGraphicsDef *g) {
         bool ok = true;
 
         ok = own_str(&g->listen) && ok;
+        ok = own_str(&g->listen_network) && ok;
         ok = own_str(&g->socket) && ok;
         ok = own_str(&g->share_policy) && ok;
         ok = own_str(&g->passwd) && ok;

@@ -1,99 +1,74 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""<listen type='none'> and <listen type='socket'> in virtbus-qemud: no TCP
-port is picked; QEMU runs `-vnc none` (a client comes through
-OpenGraphicsFD) or serves VNC and SPICE on the unix socket given; the
-inactive XML keeps the listen as given, also through virsh."""
+"""<graphics type='vnc'><listen type='network' network=''/> with the real
+qemud and networkd (test_qemud_network's Env).
 
-import shutil
-import socket
+- The definition keeps the listen as given (no address in the inactive XML).
+- A network that does not exist, or one defined but not running: Create
+  fails naming it and leaves the domain shut off with no QEMU behind.
 
-import dbus
+Not covered here: a start that listens on the network's address. networkd
+runs in a network namespace of its own in this harness, so the network's
+bridge address is not one QEMU (in the host's namespace) can bind; the
+golden file tests/data/qemu-command/graphics-listen-network shows the
+command line with a resolved address.
+"""
+
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import Guest, bare_domain, dbus_error, module_env, xmllint_relaxng
+from virtbus_harness import DomainState as S
+from test_networkd_common import nat_xml
+from test_qemud_common import dbus_error
+from test_qemud_network import Env
 
-env = module_env()
+pytestmark = pytest.mark.timeout(150)
 
-
-def domain(name, graphics):
-    return bare_domain(name, graphics + "<video><model type='qxl'/></video>")
-
-
-def rfb_version(sock):
-    sock.settimeout(10)
-    return sock.recv(12)
+VNC = "<graphics type='vnc' autoport='yes'><listen type='network' network='{}'/></graphics>"
 
 
-def cmdline(g):
-    return open(f"/proc/{g.pid()}/cmdline", "rb").read().split(b"\0")
-
-
-def test_vnc_none_reached_by_fd_and_spice_on_a_socket(env):
-    sp = env.root / "spice.sock"
-    xml = domain("lst1", "<graphics type='vnc'><listen type='none'/></graphics>"
-                 f"<graphics type='spice'><listen type='socket' socket='{sp}'/></graphics>")
-    g = Guest(env, env.call("DomainDefineXML", xml), "lst1")
+@pytest.fixture(scope="module")
+def env(guest):
+    e = Env(guest)
     try:
-        inactive = g.call("GetXMLDesc", 2)
-        xmllint_relaxng(inactive, "domain", "GetXMLDesc")
-        assert "<graphics type='vnc'>\n      <listen type='none'/>" in inactive
-        assert f"<listen type='socket' socket='{sp}'/>" in inactive
-        g.call("Create", 0)
-        argv = cmdline(g)
-        assert argv[argv.index(b"-vnc") + 1] == b"none"
-        assert argv[argv.index(b"-spice") + 1].startswith(b"unix=on,addr=" + str(sp).encode())
-        live = g.call("GetXMLDesc", 0)
-        assert "port=" not in live.split("<graphics")[1].split(">")[0]
-        fd = g.call("OpenGraphicsFD", 0, 0)
-        fd = fd.take() if isinstance(fd, dbus.types.UnixFd) else int(fd)
-        with socket.socket(fileno=fd) as s:
-            assert rfb_version(s) == b"RFB 003.008\n"
-        # SPICE answers on its socket: a SpiceLinkHeader starts with "REDQ"
-        with socket.socket(socket.AF_UNIX) as s:
-            s.connect(str(sp))
-            assert sp.exists()
+        yield e
     finally:
-        try:
-            g.call("Destroy", 0)
-        finally:
-            g.call("Undefine", 0)
+        e.close()
 
 
-def test_vnc_on_a_socket_through_virsh(env):
-    if not shutil.which("virsh"):
-        pytest.skip("virsh (libvirt-clients) is not installed")
-    vs = env.root / "vnc.sock"
-    xmlf = env.root / "lst2.xml"
-    xmlf.write_text(domain("lst2", f"<graphics type='vnc'><listen type='socket' socket='{vs}'/></graphics>"))
-    proxy = h.Proxy(env.bus, env.root).start()
+@pytest.fixture(autouse=True)
+def _logs(env):
+    env.register_logs()
+    yield
+    env.register_logs()
+
+
+def assert_shut_off(env, path, name):
+    assert env.state(path) == (S.SHUTOFF, 6), env.state(path)   # failed
+    assert not (env.root / "run" / "virtbus" / "qemu" / f"{name}.xml").exists()
+    assert not h.pids_mentioning(env.serials[name]), "a QEMU of the failed start is still there"
+
+
+def test_listen_network_missing_or_inactive(env):
+    name, uuid = "listennet", "6b1f0d33-6a0e-4c5e-9d6e-0000000000a1"
+    path = env.define(name, uuid, nic=None, extra_devices=VNC.format("nolistennet"))
+    late = None
     try:
-        proxy.virsh("define", str(xmlf))
-        proxy.virsh("start", "lst2")
-        with socket.socket(socket.AF_UNIX) as s:
-            s.connect(str(vs))
-            assert rfb_version(s) == b"RFB 003.008\n"
-        out = proxy.virsh("dumpxml", "lst2").stdout
-        out = out.decode() if isinstance(out, bytes) else out
-        assert f"<listen type='socket' socket='{vs}'/>" in out
-        proxy.virsh("destroy", "lst2")
-        proxy.virsh("undefine", "lst2")
+        xml = env.dcall(path, "GetXMLDesc", 0)
+        assert "<listen type='network' network='nolistennet'/>" in xml, xml
+
+        with dbus_error("OperationFailed", "nolistennet") as e:
+            env.start(path, name)
+        print(f"\nCreate with a missing network: {e.message}")
+        assert_shut_off(env, path, name)
+
+        late = env.net.define(nat_xml("nolistennet", "192.168.152"), start=False)
+        with dbus_error("OperationFailed", "'nolistennet' is not active") as e:
+            env.start(path, name)
+        print(f"Create with an inactive network: {e.message}")
+        assert_shut_off(env, path, name)
     finally:
-        proxy.stop()
-
-
-@pytest.mark.parametrize("graphics,error,words", [
-    ("<graphics type='vnc' listen='127.0.0.1'><listen type='none'/></graphics>", "InvalidArg",
-     "cannot go with the graphics listen attribute"),
-    ("<graphics type='vnc' port='5905' autoport='no'><listen type='socket' socket='/run/x.sock'/></graphics>",
-     "InvalidArg", "cannot go with port '5905'"),
-    ("<graphics type='vnc'><listen type='socket' socket='rel.sock'/></graphics>", "InvalidArg",
-     "absolute path"),
-    ("<graphics type='vnc'><listen type='none' socket='/run/x.sock'/></graphics>", "NotSupported",
-     "attribute 'socket'"),
-])
-def test_refused_and_nothing_defined(env, graphics, error, words):
-    with dbus_error(error, words):
-        env.call("DomainDefineXML", domain("lstbad", graphics))
-    with dbus_error("NoDomain"):
-        env.call("DomainLookupByName", "lstbad")
+        if env.state(path)[0] != S.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
+        if late:
+            env.net.remove(late)

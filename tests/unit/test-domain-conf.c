@@ -633,6 +633,28 @@ static void test_backing_and_mirror(void) {
         }
 }
 
+/* <listen type='network'/>: the address the start resolved is the running
+ * guest's, in the live XML only (listen='' and address=''), as libvirt. */
+static void test_graphics_listen_network(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(
+                "<domain type='qemu'><name>g</name><os><type>hvm</type></os><devices>"
+                "<graphics type='vnc' port='5903' autoport='no' listen='192.168.122.1'>"
+                "<listen type='network' address='192.168.122.1' network='default'/></graphics>"
+                "</devices></domain>", "listen network");
+        _cleanup_free_ char *live = NULL, *inactive = NULL;
+
+        if (!def)
+                return;
+        CHECK_STREQ(def->graphics[0].listen_network, "default");
+        CHECK_STREQ(def->graphics[0].listen, "192.168.122.1");
+        live = format_ok(def, 0);
+        CHECK_CONTAINS(live, "<graphics type='vnc' port='5903' autoport='no' listen='192.168.122.1'>");
+        CHECK_CONTAINS(live, "<listen type='network' address='192.168.122.1' network='default'/>");
+        inactive = format_ok(def, DOMAIN_FORMAT_INACTIVE);
+        CHECK_CONTAINS(inactive, "<graphics type='vnc' port='5903' autoport='no'>");
+        CHECK_CONTAINS(inactive, "<listen type='network' network='default'/>");
+}
+
 static void test_live_fields(void) {
         _cleanup_free_ char *path = NULL, *xml = NULL, *live = NULL, *inactive = NULL, *secure = NULL;
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
@@ -850,5 +872,5 @@ static void test_conf_error_set(void) {
 
 UNIT_TESTS(test_hostdev_fields, test_hostdev_iscsi, test_lease, test_hostdev_refused, test_round_trip_fixtures, test_canonical_form, test_current_memory_written, test_schema_valid, test_containers_round_trip,
            test_container_fields, test_container_normalised, test_units, test_numbers,
-           test_overflow, test_big_documents, test_live_fields, test_backing_and_mirror, test_defaults, test_escaping,
+           test_overflow, test_big_documents, test_live_fields, test_graphics_listen_network, test_backing_and_mirror, test_defaults, test_escaping,
            test_copy_is_deep, test_string_tables, test_conf_error_set)

@@ -528,8 +528,10 @@ static void test_refuse_values(void) {
                 VB_ERROR_NOT_SUPPORTED, "attribute 'tls' of <devices/serial/source>");
         REFUSED(NULL, "<serial type='unix'><target port='0'/></serial>", VB_ERROR_XML, "'path'");
         REFUSED(NULL, "<serial type='pty'><target type='virtio'/></serial>", VB_ERROR_NOT_SUPPORTED, "'virtio'");
-        REFUSED(NULL, "<graphics type='vnc'><listen type='network' network='default'/></graphics>",
-                VB_ERROR_NOT_SUPPORTED, "listen type 'network'");
+        REFUSED(NULL, "<graphics type='vnc'><listen type='network'/></graphics>", VB_ERROR_XML,
+                "'network' attribute is required");
+        REFUSED(NULL, "<graphics type='vnc'><listen type='network' network='default' socket='/run/a'/></graphics>",
+                VB_ERROR_NOT_SUPPORTED, "'socket'");
         REFUSED(NULL,
                 "<graphics type='vnc' listen='127.0.0.1'><listen type='address' address='0.0.0.0'/></graphics>",
                 VB_ERROR_INVALID_ARG, "'0.0.0.0'");
