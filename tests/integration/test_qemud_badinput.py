@@ -91,11 +91,12 @@ def test_wrong_root_element(env, doms, method):
 
 @DEFINE_AND_CREATE
 @pytest.mark.parametrize("device,named", [
-    ("<hostdev mode='subsystem' type='scsi'><source protocol='iscsi' name='iqn.2008-06.org.example:t/1'>"
-     "<host name='192.0.2.1' port='3260'/></source></hostdev>",
-     "<devices/hostdev/source>"),
+    # QEMU 7.2 has no sheepdog block driver left
+    ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='sheepdog' name='v'>"
+     "<host name='192.0.2.1' port='7000'/></source><target dev='vdz' bus='virtio'/></disk>",
+     "sheepdog"),
     ("<frobnicator/>", "frobnicator"),
-], ids=["hostdev", "unknown-element"])
+], ids=["sheepdog-disk", "unknown-element"])
 def test_unsupported_element(env, doms, method, device, named):
     with unchanged(env, doms):
         with dbus_error("NotSupported", named):
