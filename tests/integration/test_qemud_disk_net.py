@@ -38,10 +38,10 @@ def free_port():
 
 class NbdServer:
     """qemu-nbd exporting a raw file as `name`, on 127.0.0.1:port or a unix
-    socket; persistent, up to 4 clients."""
+    socket; persistent, up to `clients` clients; `extra`: more options."""
 
-    def __init__(self, image, name, port=None, sock=None):
-        args = [QEMU_NBD, "-f", "raw", "-x", name, "-t", "-e", "4"]
+    def __init__(self, image, name, port=None, sock=None, clients=4, extra=()):
+        args = [QEMU_NBD, "-f", "raw", "-x", name, "-t", "-e", str(clients), *extra]
         args += ["-k", str(sock)] if sock else ["-b", "127.0.0.1", "-p", str(port)]
         self.proc = subprocess.Popen(args + [str(image)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if sock:

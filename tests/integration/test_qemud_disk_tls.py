@@ -16,13 +16,13 @@ enough for QEMU to open its disks."""
 import os
 import re
 import shutil
-import socket
 import subprocess
 
 import pytest
 
 import virtbus_harness as h
 from test_qemud_common import Guest, bare_domain, dbus_error, module_env, xmllint_relaxng
+from test_qemud_disk_net import NbdServer, free_port
 from test_qemud_graphics_tls import set_conf
 from virtbus_harness import DomainState as S
 
@@ -31,12 +31,6 @@ env = module_env()
 QEMU_NBD = shutil.which("qemu-nbd")
 SIZE = 3 << 20
 HOSTNAME = "nbd.virtbus.test"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def openssl(d, *args):
@@ -68,32 +62,14 @@ def client_dir(d, ca):
     return d
 
 
-class TlsNbdServer:
+class TlsNbdServer(NbdServer):
     """qemu-nbd serving image as `name` on 127.0.0.1:port, TLS only, not
     asking clients for a certificate."""
 
     def __init__(self, image, name, port, certs):
-        args = [QEMU_NBD, "-f", "raw", "-x", name, "-t", "-e", "8", "-b", "127.0.0.1", "-p", str(port),
-                "--object", f"tls-creds-x509,id=tls0,dir={certs},endpoint=server,verify-peer=off",
-                "--tls-creds", "tls0", str(image)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        h.wait_until(lambda: self._listening(port) or self.proc.poll() is not None, 10, 0.05,
-                     "qemu-nbd listening")
-        if self.proc.poll() is not None:
-            raise AssertionError(f"qemu-nbd ended: {self.proc.stderr.read().decode(errors='replace')}")
-
-    @staticmethod
-    def _listening(port):
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(image, name, port=port, clients=8, extra=(
+            "--object", f"tls-creds-x509,id=tls0,dir={certs},endpoint=server,verify-peer=off",
+            "--tls-creds", "tls0"))
 
 
 @pytest.fixture(scope="module")
