@@ -19,27 +19,11 @@ import virtbus_harness as h
 from virtbus_harness import DomainState as S
 from test_networkd_common import nat_xml
 from test_qemud_common import dbus_error
-from test_qemud_network import Env
+from test_qemud_network import _logs, env  # noqa: F401 - the network test env and its logs, shared
 
 pytestmark = pytest.mark.timeout(150)
 
 VNC = "<graphics type='vnc' autoport='yes'><listen type='network' network='{}'/></graphics>"
-
-
-@pytest.fixture(scope="module")
-def env(guest):
-    e = Env(guest)
-    try:
-        yield e
-    finally:
-        e.close()
-
-
-@pytest.fixture(autouse=True)
-def _logs(env):
-    env.register_logs()
-    yield
-    env.register_logs()
 
 
 def assert_shut_off(env, path, name):
