@@ -47,7 +47,10 @@ static int load_conf(Manager *m, SecurityConf *c, ConfError *err) {
 
 /* ---- checks --------------------------------------------------------------- */
 
-static int check_model(const char *model, const char *what, ConfError *err) {
+/* A model qemud knows, at define time; libvirt's define keeps a label of a
+ * model this host lacks and its start refuses it (virSecurityManagerCheckAllLabel),
+ * so a definition written for an SELinux host can be kept here. */
+static int check_model(const char *model, const char *what, bool at_start, ConfError *err) {
         int m;
 
         if (!model)
@@ -59,7 +62,7 @@ static int check_model(const char *model, const char *what, ConfError *err) {
                                "(dac, selinux, apparmor or none)", model, what);
                 return -EOPNOTSUPP;
         }
-        if (!security_model_available(m)) {
+        if (at_start && !security_model_available(m)) {
                 conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED,
                                "unsupported configuration: security model '%s' of %s is not available on this host%s",
                                model, what, m == SECURITY_MODEL_SELINUX ? " (its kernel runs no SELinux)" :
@@ -90,7 +93,20 @@ static int check_label(const char *model, const char *label, const char *what, C
         return 0;
 }
 
-int qemu_security_validate(const DomainDef *def, ConfError *err) {
+static int check_dev_labels(const DomainDevSeclabelDef *labels, size_t n, const char *what, bool at_start,
+                            ConfError *err) {
+        for (size_t j = 0; j < n; j++) {
+                int r = check_model(labels[j].model, what, at_start, err);
+
+                if (r >= 0)
+                        r = check_label(labels[j].model ? labels[j].model : "dac", labels[j].label, what, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int check_labels(const DomainDef *def, bool at_start, ConfError *err) {
         char what[128];
         int r;
 
@@ -98,35 +114,29 @@ int qemu_security_validate(const DomainDef *def, ConfError *err) {
                 const DomainSeclabelDef *s = &def->seclabels[i];
 
                 snprintf(what, sizeof(what), "domain '%s'", def->name ? def->name : "");
-                r = check_model(s->model, what, err);
+                r = check_model(s->model, what, at_start, err);
                 if (r >= 0 && s->type == DOMAIN_SECLABEL_STATIC)
                         r = check_label(s->model ? s->model : "dac", s->label, what, err);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < def->n_chrs; i++)
-                for (size_t j = 0; j < def->chrs[i].n_seclabels; j++) {
-                        const DomainDevSeclabelDef *s = &def->chrs[i].seclabels[j];
-
-                        snprintf(what, sizeof(what), "%s %zu", domain_chr_kind_to_string(def->chrs[i].kind), i);
-                        r = check_model(s->model, what, err);
-                        if (r >= 0)
-                                r = check_label(s->model ? s->model : "dac", s->label, what, err);
-                        if (r < 0)
-                                return r;
-                }
-        for (size_t i = 0; i < def->n_disks; i++)
-                for (size_t j = 0; j < def->disks[i].n_seclabels; j++) {
-                        const DomainDevSeclabelDef *s = &def->disks[i].seclabels[j];
-
-                        snprintf(what, sizeof(what), "disk '%s'", def->disks[i].dst ? def->disks[i].dst : "");
-                        r = check_model(s->model, what, err);
-                        if (r >= 0)
-                                r = check_label(s->model ? s->model : "dac", s->label, what, err);
-                        if (r < 0)
-                                return r;
-                }
+        for (size_t i = 0; i < def->n_chrs; i++) {
+                snprintf(what, sizeof(what), "%s %zu", domain_chr_kind_to_string(def->chrs[i].kind), i);
+                r = check_dev_labels(def->chrs[i].seclabels, def->chrs[i].n_seclabels, what, at_start, err);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < def->n_disks; i++) {
+                snprintf(what, sizeof(what), "disk '%s'", def->disks[i].dst ? def->disks[i].dst : "");
+                r = check_dev_labels(def->disks[i].seclabels, def->disks[i].n_seclabels, what, at_start, err);
+                if (r < 0)
+                        return r;
+        }
         return 0;
+}
+
+int qemu_security_validate(const DomainDef *def, ConfError *err) {
+        return check_labels(def, false, err);
 }
 
 /* ---- the files ------------------------------------------------------------ */
@@ -391,7 +401,7 @@ int qemu_security_start(Domain *d, ConfError *err) {
 
         r = load_conf(d->manager, &c, err);
         if (r >= 0)
-                r = qemu_security_validate(d->live, err);
+                r = check_labels(d->live, true, err);
         if (r >= 0)
                 r = selinux_gen_label(d, err);
         if (r < 0)

@@ -19,7 +19,8 @@
 
 extern const DomainSecurityOps qemu_security_ops;
 
-/* DomainDriver.validate's part: models this host lacks, bad labels. */
+/* Define time: each model known, each label well formed. Whether the host
+ * has the model is the start's check, as in libvirt. */
 int qemu_security_validate(const DomainDef *def, ConfError *err);
 
 int qemu_security_start(Domain *d, ConfError *err);

@@ -311,10 +311,19 @@ def test_bad_labels_are_refused(env):
         "</devices>", "</devices>\n  <seclabel type='dynamic' model='selinux'/>")
     if os.path.exists("/sys/fs/selinux/enforce"):
         pytest.skip("this host runs SELinux")
+    # kept at define as libvirt keeps it, refused at the start, left shut off
+    g = env.call("DomainDefineXML", selinux)
+    try:
+        assert "model='selinux'" in env.dcall(g, "GetXMLDesc", 0)
+        with dbus_error("ConfigUnsupported", "security model 'selinux'", "not available on this host"):
+            env.dcall(g, "Create", 0)
+        assert env.state(g)[0] == S.SHUTOFF
+    finally:
+        env.dcall(g, "Undefine", 0)
     with dbus_error("ConfigUnsupported", "security model 'selinux'", "not available on this host"):
-        env.call("DomainDefineXML", selinux)
-    with dbus_error("ConfigUnsupported", "security model 'selinux'"):
-        env.call("DomainCreateXML", selinux, 0)
+        env.call("DomainCreateXML", selinux.replace("bad2", "bad3"), 0)
+    with dbus_error("ConfigUnsupported", "security model 'smack'", "not known"):
+        env.call("DomainDefineXML", selinux.replace("'selinux'", "'smack'"))
     # by name: an object path's uuid may hold "bad" in its hex digits
     names = [str(env.qemud.get_property(p, "org.libvirt.Domain", "Name")) for p in env.call("ListDomains", 0)]
     assert not any(n.startswith("bad") for n in names), names
