@@ -21,6 +21,7 @@
 #include "qemu-save.h"
 #include "qemu-migrate.h"
 #include "qemu-security.h"
+#include "qemu-spice-tls.h"
 #include "qemu-snapshot.h"
 #include "qemu-stats.h"
 #include "qemu-tune.h"
@@ -183,7 +184,14 @@ static int post_parse(Manager *m, DomainDef *def, ConfError *err) {
 
 /* libvirt's define-time rules (qemu-rules.h), for what a caller gives. */
 static int define_rules(Manager *m, const DomainDef *def, ConfError *err) {
-        return qemu_rules_check(def, err);
+        QemuSpiceTls tls;
+        int r = qemu_rules_check(def, err);
+
+        if (r < 0 || def->n_graphics == 0)
+                return r;
+        /* read at each define, as at each start: a changed setting needs no restart */
+        r = qemu_spice_tls_load(m->paths.confdir, &tls, err);
+        return r < 0 ? r : qemu_spice_tls_validate(def, tls.enabled, err);
 }
 
 static void capabilities_reply(Manager *m, int r, void *userdata) {

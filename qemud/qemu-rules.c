@@ -325,11 +325,6 @@ static int rule_memory_backing(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
-/* x86's hugepage sizes; 4 KiB is the normal page, which libvirt lets be named. */
-static bool x86_page_size(uint64_t kib) {
-        return kib == 0 || kib == 4 || kib == 2048 || kib == 1048576;
-}
-
 /* A <page nodeset=''> names guest NUMA nodes: a guest without <numa> has
  * none to name, not even node 0 (libvirt's "hugepages: node 0 not found"). */
 static int rule_hugepage_nodes(const DomainDef *def, ConfError *err) {
@@ -340,9 +335,6 @@ static int rule_hugepage_nodes(const DomainDef *def, ConfError *err) {
                 const DomainHugepage *p = &mb->pages[i];
                 cpu_set_t set;
 
-                if (!x86_page_size(p->size_kib))
-                        return xml_err_unsupported(err, "hugepage size %" PRIu64 " KiB does not exist on x86 "
-                                                   "(2048 KiB and 1048576 KiB do)", p->size_kib);
                 if (!p->nodeset)
                         continue;
                 if (cpuset_parse(p->nodeset, &set) < 0)
@@ -377,6 +369,10 @@ static int rule_numatune_nodesets(const DomainDef *def, ConfError *err) {
                 r = nodeset_not_empty(nt->memnodes[i].nodeset, "<numatune/memnode>", err);
         return r;
 }
+
+/* ---- at start ---------------------------------------------------------------
+ * What libvirt's define takes and its start refuses: a definition made for
+ * another host is kept. */
 
 /* TCG has no host CPU to pass through (QEMU: "CPU model 'host' requires KVM"). */
 static int rule_cpu_host_tcg(const DomainDef *def, ConfError *err) {
@@ -430,10 +426,12 @@ static int rule_pci_expander(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
-static const struct {
+typedef struct QemuRule {
         const char *name;
         RuleFn check;
-} rules[] = {
+} QemuRule;
+
+static const QemuRule rules[] = {
         { "pci-root-index", rule_pci_root_index },
         { "pci-root-model", rule_pci_root_model },
         { "usb-none", rule_usb_none },
@@ -454,17 +452,56 @@ static const struct {
         { "iommu", rule_iommu },
         { "hugepage-nodes", rule_hugepage_nodes },
         { "numatune-nodesets", rule_numatune_nodesets },
-        { "cpu-host-tcg", rule_cpu_host_tcg },
         { "pci-root-only", rule_pci_root_only },
         { "pci-expander", rule_pci_expander },
 };
 
-int qemu_rules_check(const DomainDef *def, ConfError *err) {
-        for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
-                int r = rules[i].check(def, err);
+static int run_rules(const QemuRule *table, size_t n, const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < n; i++) {
+                int r = table[i].check(def, err);
 
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int qemu_rules_check(const DomainDef *def, ConfError *err) {
+        return run_rules(rules, ELEMENTSOF(rules), def, err);
+}
+
+/* x86's hugepage sizes; 4 KiB is the normal page, which libvirt lets be named.
+ * libvirt finds no hugetlbfs mount for another size when it starts. */
+static bool x86_page_size(uint64_t kib) {
+        return kib == 0 || kib == 4 || kib == 2048 || kib == 1048576;
+}
+
+static int rule_hugepage_sizes(const DomainDef *def, ConfError *err) {
+        const DomainMemoryBackingDef *mb = &def->memory_backing;
+
+        for (size_t i = 0; i < mb->n_pages; i++)
+                if (!x86_page_size(mb->pages[i].size_kib))
+                        return xml_err_unsupported(err, "hugepage size %" PRIu64 " KiB does not exist on x86 "
+                                                   "(2048 KiB and 1048576 KiB do)", mb->pages[i].size_kib);
+        return 0;
+}
+
+/* What QEMU's x86 machines address; libvirt's define takes up to 2^53 KiB. */
+#define MEMORY_MAX_KIB (UINT64_C(16) * 1024 * 1024 * 1024) /* 16 TiB */
+
+static int rule_memory_size(const DomainDef *def, ConfError *err) {
+        if (def->memory_kib > MEMORY_MAX_KIB)
+                return xml_err_invalid(err, "<memory> of %" PRIu64 " KiB is more than the 16 TiB "
+                                       "(%" PRIu64 " KiB) a guest may have", def->memory_kib, MEMORY_MAX_KIB);
+        return 0;
+}
+
+static const QemuRule start_rules[] = {
+        { "cpu-host-tcg", rule_cpu_host_tcg },
+        { "hugepage-sizes", rule_hugepage_sizes },
+        { "memory-size", rule_memory_size },
+};
+
+int qemu_rules_check_start(const DomainDef *def, ConfError *err) {
+        return run_rules(start_rules, ELEMENTSOF(start_rules), def, err);
 }

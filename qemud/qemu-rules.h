@@ -32,3 +32,8 @@
 #include "domain-conf.h"
 
 int qemu_rules_check(const DomainDef *def, ConfError *err);
+
+/* What libvirt's define takes and its start refuses, checked at the start:
+ * host-passthrough on TCG, a hugepage size x86 lacks, more than 16 TiB of
+ * <memory>. */
+int qemu_rules_check_start(const DomainDef *def, ConfError *err);

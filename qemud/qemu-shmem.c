@@ -45,3 +45,14 @@ int qemu_shmem_prepare(const DomainDef *live, ConfError *err) {
         }
         return 0;
 }
+
+int qemu_shmem_validate(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_shmems; i++)
+                if (streq_ptr(def->shmems[i].model, "ivshmem")) {
+                        conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: ivshmem device "
+                                       "is not supported with this QEMU binary (shmem '%s': use <model "
+                                       "type='ivshmem-plain'/> or 'ivshmem-doorbell')", def->shmems[i].name);
+                        return -EOPNOTSUPP;
+                }
+        return 0;
+}

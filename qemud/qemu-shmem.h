@@ -9,6 +9,11 @@
 #include "domain-conf.h"
 
 int qemu_shmem_prepare(const DomainDef *live, ConfError *err);
+
+/* At define, as libvirt with a QEMU of today: the legacy 'ivshmem' model
+ * (also the model of a <shmem> that names none) is refused, QEMU 4.0
+ * removed the device. */
+int qemu_shmem_validate(const DomainDef *def, ConfError *err);
 /* The same for one device (a hot-plug's). */
 int qemu_shmem_prepare_one(const DomainShmemDef *s, ConfError *err);
 /* The socket of a doorbell's server: <server path=''/> or libvirt's default. */

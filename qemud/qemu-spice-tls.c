@@ -60,6 +60,19 @@ bool qemu_spice_uses_tls(const DomainDef *def) {
         return false;
 }
 
+int qemu_spice_tls_validate(const DomainDef *def, bool tls_enabled, ConfError *err) {
+        for (size_t i = 0; i < def->n_graphics && !tls_enabled; i++) {
+                const DomainGraphicsDef *g = &def->graphics[i];
+
+                if (g->type == DOMAIN_GRAPHICS_SPICE && g->tls_port > 0 && g->listen_type == DOMAIN_GRAPHICS_LISTEN_ADDRESS) {
+                        conf_error_set(err, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: spice TLS port "
+                                       "set in XML configuration, but TLS is disabled in qemud.conf (spice_tls = 1)");
+                        return -EOPNOTSUPP;
+                }
+        }
+        return 0;
+}
+
 int qemu_spice_tls_check(const QemuSpiceTls *t, const DomainDef *def, ConfError *err) {
         static const char *const files[] = { "ca-cert.pem", "server-cert.pem", "server-key.pem" };
         struct stat st;

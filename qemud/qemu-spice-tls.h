@@ -35,6 +35,10 @@ bool qemu_spice_wants_tls_port(const DomainGraphicsDef *g, bool tls_enabled);
 /* Whether some SPICE display of def serves TLS (a tlsPort > 0). */
 bool qemu_spice_uses_tls(const DomainDef *def);
 
+/* At define, as libvirt: a fixed SPICE tlsPort on an address needs TLS on in
+ * qemud.conf. An autoport one is judged at start (qemu_spice_wants_tls_port). */
+int qemu_spice_tls_validate(const DomainDef *def, bool tls_enabled, ConfError *err);
+
 /* At start, for a definition that serves TLS: TLS on, and the directory
  * and the three files QEMU loads there. 0, or -EINVAL / -ENOENT with err
  * naming what is missing. */

@@ -20,6 +20,7 @@
 #include "qemu-disk-tls.h"
 #include "qemu-graphics-gl.h"
 #include "qemu-video.h"
+#include "qemu-rules.h"
 #include "qemu-smartcard.h"
 #include "qemu-hostdev.h"
 #include "qemu-shmem.h"
@@ -473,6 +474,8 @@ static int prepare_live(Domain *d, ConfError *err) {
                 d->live = TAKE_PTR(d->start_def);
         else
                 r = domain_def_copy(d->def, &d->live);
+        if (r >= 0)
+                r = qemu_rules_check_start(d->live, err);
         if (r < 0)
                 return r;
         d->id = manager_allocate_id(d->manager);

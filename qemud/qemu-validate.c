@@ -4,6 +4,7 @@
 #include "qemu-hostdev.h"
 #include "qemu-memdev.h"
 #include "qemu-tpm.h"
+#include "qemu-shmem.h"
 #include "qemu-validate.h"
 #include "qemu-virtiofs.h"
 #include "util.h"
@@ -260,7 +261,7 @@ int qemu_validate_def(const DomainDef *def, ConfError *err) {
                 return r;
         r = qemu_hostdev_validate(def, err) ?: qemu_memdev_validate(def, err) ?:
             qemu_tpm_validate(def, err) ?: validate_consoles(def, err) ?:
-            qemu_platform_validate(def, err) ?: qemu_vcpus_validate(def, err);
+            qemu_platform_validate(def, err) ?: qemu_vcpus_validate(def, err) ?: qemu_shmem_validate(def, err);
         if (r < 0)
                 return r;
         r = qemu_graphics_validate(def, err) ?: (def->os.nvram_net ? validate_nvram_net(def->os.nvram_net, err) : 0);

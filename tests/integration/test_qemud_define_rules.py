@@ -3,13 +3,15 @@
 DomainDefineXML and DomainCreateXML refuse a definition that breaks one,
 with libvirt's error kind and message and nothing defined; a definition saved
 before the rule came (in the config folder) is still loaded when qemud
-starts, as libvirt loads its saved definitions unvalidated."""
+starts, as libvirt loads its saved definitions unvalidated. What libvirt's
+define takes and its start refuses is refused at the start."""
 
 import signal
 
 import pytest
 
 from test_qemud_common import _env_logs, module_env, dbus_error, new_uuid  # noqa: F401
+from virtbus_harness import DomainState as S
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -54,3 +56,28 @@ def test_saved_definition_breaking_a_rule_still_loads(env):
     assert "<maxMemory slots='2' unit='KiB'>1048576</maxMemory>" in inactive, inactive
     assert f"<uuid>{uuid}</uuid>" in inactive, inactive
     env.dcall(path, "Undefine", 0)
+
+
+# What libvirt's define takes and its start refuses: kept at define, refused
+# at the start naming why, the guest left shut off and its definition as it was.
+START_RULES = [
+    ("cpu", "<cpu mode='host-passthrough'/>", "CPU mode 'host-passthrough' for x86_64 qemu domain is not supported"),
+    ("hugepages", "<memoryBacking><hugepages><page size='5' unit='MiB'/></hugepages></memoryBacking>",
+     "hugepage size 5120 KiB does not exist on x86"),
+]
+
+
+@pytest.mark.parametrize("case,element,words", START_RULES, ids=[c[0] for c in START_RULES])
+def test_rules_refuse_at_start(env, case, element, words):
+    doc = env.guest_xml(f"rules-start-{case}", uuid=new_uuid())
+    assert "<cpu" not in doc and "<memoryBacking" not in doc
+    doc = doc.replace("</devices>", f"</devices>\n  {element}", 1)
+    path = env.call("DomainDefineXML", doc)
+    try:
+        before = env.dcall(path, "GetXMLDesc", 2)
+        with dbus_error("NotSupported", words):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == S.SHUTOFF
+        assert env.dcall(path, "GetXMLDesc", 2) == before
+    finally:
+        env.dcall(path, "Undefine", 0)

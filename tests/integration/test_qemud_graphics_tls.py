@@ -109,21 +109,30 @@ def test_spice_tls_handshake(env):
         g.call("Undefine", 0)
 
 
-@pytest.mark.parametrize("conf,words", [
-    ("", ["TLS is disabled in qemud.conf", "spice_tls = 1"]),
-    ("spice_tls = 1\nspice_tls_x509_cert_dir = \"/nonexistent/spice-pki\"\n",
+@pytest.mark.parametrize("conf,at,words", [
+    # libvirt refuses a fixed TLS port at define when TLS is off
+    ("", "define", ["spice TLS port set in XML configuration", "TLS is disabled in qemud.conf", "spice_tls = 1"]),
+    ("spice_tls = yes\n", "define", ["spice_tls = yes"]),
+    ("spice_tls = 1\nspice_tls_x509_cert_dir = \"/nonexistent/spice-pki\"\n", "start",
      ["certificate directory /nonexistent/spice-pki", "is missing"]),
-    ("spice_tls = yes\n", ["spice_tls = yes"]),
 ])
-def test_start_refused_and_guest_stays_off(env, conf, words):
+def test_refused_and_nothing_changed(env, conf, at, words):
+    xml = domain("tls2", "<graphics type='spice' port='5990' tlsPort='5991' autoport='no'/>")
     set_conf(env, conf)
-    g = Guest(env, env.call("DomainDefineXML", domain("tls2", "<graphics type='spice' port='5990' "
-                                                      "tlsPort='5991' autoport='no'/>")), "tls2")
     try:
-        with dbus_error("ConfigUnsupported", *words):
-            g.call("Create", 0)
-        assert g.state()[0] == S.SHUTOFF
-        assert "tlsPort='5991'" in g.call("GetXMLDesc", 2)
+        if at == "define":
+            with dbus_error("ConfigUnsupported", *words):
+                env.call("DomainDefineXML", xml)
+            assert "tls2" not in [str(env.qemud.get_property(p, "org.libvirt.Domain", "Name"))
+                                  for p in env.call("ListDomains", 0)]
+            return
+        g = Guest(env, env.call("DomainDefineXML", xml), "tls2")
+        try:
+            with dbus_error("ConfigUnsupported", *words):
+                g.call("Create", 0)
+            assert g.state()[0] == S.SHUTOFF
+            assert "tlsPort='5991'" in g.call("GetXMLDesc", 2)
+        finally:
+            g.call("Undefine", 0)
     finally:
         set_conf(env, "")
-        g.call("Undefine", 0)

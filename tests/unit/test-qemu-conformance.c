@@ -3,7 +3,8 @@
  * (tests/data/conformance/, from libvirt's qemuxml2argvdata; see the README
  * there) each defined the way qemud's DomainDefineXML does it: the model's
  * parse and checks, qemud's own checks, the addresses it assigns, the checks
- * again. Each fixture ends up
+ * again, then the checks of its start that libvirt's test suite runs too
+ * (qemu_rules_check_start). Each fixture ends up
  *   accepted          qemud takes it (and its round trip is byte-identical);
  *   refused-as-libvirt qemud refuses it and so does libvirt
  *                     (libvirt-refuses.txt, or libvirt-refuses-with-qemu-7.txt
@@ -14,13 +15,20 @@
  * accepted: a regression fails.
  * A newly accepted fixture is printed, to be added to accepted.txt
  * (CONFORMANCE_WRITE=1 rewrites it). The counts and the most frequent
- * reasons for "unsupported" are printed, so progress is visible. */
+ * reasons for "unsupported" are printed, so progress is visible.
+ *
+ * A second run compares qemud's define with what the real libvirtd of a
+ * Debian 12 host defines (libvirt-define-here.txt, written by
+ * tests/conformance/libvirt-define-verdicts.py), with qemud's default
+ * qemud.conf as libvirt had its default qemu.conf. Each difference must be
+ * one of libvirt-define-here-differences.txt, which says why. */
 
 #include "domain-test.h"
 #include "qemu-address.h"
 #include "qemu-resources.h"
 #include "qemu-rules.h"
 #include "qemu-security.h"
+#include "qemu-spice-tls.h"
 #include "qemu-validate.h"
 #include "qemu-chr-generated.h"
 #include "util.h"
@@ -113,8 +121,14 @@ static char *fixture_name(const char *path) {
         return strndup(b, strlen(b) - 4);
 }
 
+/* The settings of qemud.conf a define reads. libvirt's test suite turns
+ * SPICE TLS on; a default qemu.conf and qemud.conf have it off. */
+typedef struct DefineConf {
+        bool spice_tls;
+} DefineConf;
+
 /* What DomainDefineXML does with a document (connect-dbus.c). */
-static int define_like_qemud(const char *xml, DomainDef **ret, ConfError *err) {
+static int define_like_qemud(const char *xml, const DefineConf *conf, DomainDef **ret, ConfError *err) {
         _cleanup_(domain_def_freep) DomainDef *def = NULL;
         int r;
 
@@ -134,6 +148,8 @@ static int define_like_qemud(const char *xml, DomainDef **ret, ConfError *err) {
         }
         if (r >= 0)
                 r = qemu_rules_check(def, err);
+        if (r >= 0)
+                r = qemu_spice_tls_validate(def, conf->spice_tls, err);
         if (r >= 0)
                 r = domain_def_validate(def, err);
         if (r >= 0)
@@ -225,7 +241,10 @@ static void test_conformance(void) {
                 if (!xml || !name)
                         continue;
                 total++;
-                r = define_like_qemud(xml, &def, &err);
+                r = define_like_qemud(xml, &(DefineConf) { .spice_tls = true }, &def, &err);
+                /* libvirt's test suite builds the command line: its start's checks run too */
+                if (r >= 0)
+                        r = qemu_rules_check_start(def, &err);
                 if (r >= 0 && !round_trip_stable(def, name)) {
                         unit_failed_checks++;
                         r = -EINVAL;
@@ -272,4 +291,95 @@ static void test_conformance(void) {
                 write_accepted(accepted);
 }
 
-UNIT_TESTS(test_conformance)
+/* One line of libvirt-define-here.txt: "NAME\taccepted" or
+ * "NAME\trefused\tMESSAGE"; its first line says whether type='kvm' was
+ * given to libvirt as 'qemu'. */
+typedef struct HereLine {
+        char *name;
+        bool accepted;
+        const char *message;
+} HereLine;
+
+static bool here_parse(char *line, HereLine *h) {
+        char *tab = strchr(line, '\t');
+
+        if (!tab)
+                return false;
+        *tab = 0;
+        h->name = line;
+        h->accepted = streq(tab + 1, "accepted");
+        h->message = h->accepted ? "" : strchr(tab + 1, '\t') ? strchr(tab + 1, '\t') + 1 : "";
+        return true;
+}
+
+static char *as_qemu(const char *xml) {
+        const char *kvm = "<domain type='kvm'", *p = strstr(xml, kvm);
+        char *doc;
+
+        if (!p)
+                return strdup(xml);
+        if (asprintf(&doc, "%.*s<domain type='qemu'%s", (int) (p - xml), xml, p + strlen(kvm)) < 0)
+                return NULL;
+        return doc;
+}
+
+static void test_against_libvirt_here(void) {
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_strv_free_ char **known = read_names("libvirt-define-here-differences.txt");
+        unsigned agree = 0, stricter = 0, laxer = 0, listed = 0;
+        bool kvm_as_qemu;
+        char *save = NULL;
+
+        if (asprintf(&path, "%s/libvirt-define-here.txt", conformance_dir()) < 0)
+                return;
+        text = read_file(path);
+        if (!text)
+                UNIT_SKIP("no libvirt-define-here.txt");
+        kvm_as_qemu = strstr(text, "type='kvm' given as type='qemu'") != NULL;
+        for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *file = NULL, *xml = NULL, *doc = NULL, *key = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+                HereLine h;
+                bool ours;
+
+                if (*t == '#' || !here_parse(t, &h) || asprintf(&file, "%s/%s.xml", conformance_dir(), h.name) < 0)
+                        continue;
+                xml = read_file(file);
+                doc = xml && kvm_as_qemu ? as_qemu(xml) : TAKE_PTR(xml);
+                if (!doc)
+                        continue;
+                ours = define_like_qemud(doc, &(DefineConf) { .spice_tls = false }, &def, &err) >= 0;
+                if (ours == h.accepted) {
+                        agree++;
+                        continue;
+                }
+                ours ? laxer++ : stricter++;
+                /* the differences file names a fixture, then a tab and why */
+                if (asprintf(&key, "%s\t", h.name) < 0)
+                        continue;
+                bool is_known = false;
+                for (char **k = known; k && *k; k++)
+                        is_known = is_known || strncmp(*k, key, strlen(key)) == 0;
+                listed += is_known;
+                if (getenv("CONFORMANCE_VERBOSE") || !is_known)
+                        printf("  %s %s: %s\n", ours ? "laxer   " : "stricter", h.name,
+                               ours ? h.message : err.message);
+                if (!is_known) {
+                        fprintf(stderr, "  %s: %s: qemud %s it, libvirt here %s it (not in "
+                                "libvirt-define-here-differences.txt)\n", unit_current, h.name,
+                                ours ? "defines" : "refuses", ours ? "refuses" : "defines");
+                        unit_failed_checks++;
+                }
+        }
+        if (listed != strv_length(known)) {
+                fprintf(stderr, "  %s: libvirt-define-here-differences.txt lists %zu, %u still differ: "
+                        "remove those that agree now\n", unit_current, strv_length(known), listed);
+                unit_failed_checks++;
+        }
+        printf("conformance: against libvirt 9.0's define on a Debian 12 host: %u agree, qemud stricter on %u, "
+               "laxer on %u (%u of them explained in libvirt-define-here-differences.txt)\n",
+               agree, stricter, laxer, listed);
+}
+
+UNIT_TESTS(test_conformance, test_against_libvirt_here)
