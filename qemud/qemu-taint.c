@@ -212,6 +212,8 @@ static bool is_element(xmlNodePtr c, const char *name) {
 
 /* A flag this qemud does not know (a newer one's) is dropped, as libvirt. */
 void qemu_taint_status_parse(xmlNodePtr root, unsigned *taint, char ***notes) {
+        *taint = 0;
+        *notes = strv_free_null(*notes);
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 xmlChar *v = NULL;
                 int t;

@@ -70,7 +70,8 @@ int qemu_taint_check(const DomainDef *def, const QemuCaps *caps, const QemuTaint
 int qemu_taint_messages(unsigned taint, char *const *notes, uint32_t flags, char ***ret);
 
 /* The live state's part, as libvirt's <domstatus>: <taint flag=''/> per
- * flag and <deprecation>NOTE</deprecation> per note. */
+ * flag and <deprecation>NOTE</deprecation> per note. Parsing replaces
+ * *taint and *notes. */
 int qemu_taint_status_format(unsigned taint, char *const *notes, char **ret);
 void qemu_taint_status_parse(xmlNodePtr root, unsigned *taint, char ***notes);
 

@@ -167,3 +167,24 @@ def test_virsh_and_python(env):
         env.proxy.virsh("destroy", "vtaint")
     assert "Messages:" not in env.proxy.virsh("dominfo", "vtaint").stdout
     env.proxy.virsh("undefine", "vtaint")
+
+
+def test_host_cpu_after_restore(env):
+    """libvirt's host-cpu: a guest with the host's CPU (maximum here, TCG's
+    own) that arrives from elsewhere, a saved state or a migration, not one
+    started afresh."""
+    host_cpu = "tainted: potentially unsafe use of host CPU passthrough"
+    path = env.call("DomainDefineXML", domain_xml("hostcpu", "pc", "<cpu mode='maximum'/>"))
+    image = env.root / "hostcpu.save"
+    try:
+        env.dcall(path, "Create", 0)
+        assert host_cpu not in messages(env, path)
+        env.dcall(path, "Save", str(image), "", 0)
+        assert messages(env, path) == []
+        env.call("DomainRestore", str(image), "", 0)
+        assert host_cpu in messages(env, path, MSG_TAINTING)
+        assert messages(env, path, MSG_DEPRECATION) == []
+    finally:
+        if env.prop(path, "Active"):
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
