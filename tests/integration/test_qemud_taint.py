@@ -188,3 +188,22 @@ def test_host_cpu_after_restore(env):
         if env.prop(path, "Active"):
             env.dcall(path, "Destroy", 0)
         env.dcall(path, "Undefine", 0)
+
+
+def test_shell_script(env):
+    """libvirt's shell-scripts: an interface with a <script> (qemud runs it
+    on the tap it made; this one leaves the tap as it is)."""
+    script = env.root / "ifup-taint.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    nic = (f"<interface type='ethernet'><mac address='52:54:00:7a:1e:01'/><script path='{script}'/>"
+           "<model type='virtio'/></interface>")
+    xml = domain_xml("scripted", "pc").replace("</emulator>", "</emulator>" + nic)
+    path = env.call("DomainDefineXML", xml)
+    try:
+        env.dcall(path, "Create", 0)
+        assert "tainted: network configuration using opaque shell scripts" in messages(env, path, MSG_TAINTING)
+    finally:
+        if env.prop(path, "Active"):
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
