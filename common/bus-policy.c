@@ -25,6 +25,7 @@ static const BusMethod qemud_open[] = {
         /* with the secure flag, root's only: checked by the method */
         { "org.libvirt.Domain", "GetXMLDesc" },
         { "org.libvirt.Domain", "GetState" },
+        { "org.libvirt.Domain", "GetMessages" },
         { "org.libvirt.Domain", "GetStats" },
         /* vCPUs, IOThreads, balloon (domain-resources-dbus.c) */
         { "org.libvirt.Domain", "GetVcpus" },

@@ -923,6 +923,7 @@ static const ProcTable *const tables[] = {
         &proc_table_agent,  &proc_table_control, &proc_table_stats, &proc_table_block,
         &proc_table_snapshot, &proc_table_perf, &proc_table_interface, &proc_table_security,
         &proc_table_migrate, &proc_table_secret,
+        &proc_table_messages,
 };
 
 const ProcDef *procedure_find(int32_t proc) {

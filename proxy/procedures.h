@@ -27,6 +27,7 @@ extern const ProcTable proc_table_security; /* procedures-security.c: security l
 extern const ProcTable proc_table_stats;   /* procedures-stats.c: statistics, node info, CPU models */
 extern const ProcTable proc_table_migrate; /* procedures-migrate.c: migration v3, its settings */
 extern const ProcTable proc_table_secret;  /* procedures-secret.c: secrets (secretd) */
+extern const ProcTable proc_table_messages; /* procedures-messages.c: virDomainGetMessages */
 
 /* Every table, for tests: fills ret with at most max, returns how many. */
 size_t procedure_tables(const ProcTable **ret, size_t max);

@@ -66,8 +66,18 @@ static int parse_machines(QemuCaps *caps, json_object *v) {
         return caps_machines_from_json(v, &caps->machines, &caps->n_machines);
 }
 
-/* The models, and those QEMU says it cannot run here (a non-empty
- * "unavailable-features"): with accel=kvm that is the host CPU's word. */
+/* The models, those QEMU says it cannot run here (a non-empty
+ * "unavailable-features"): with accel=kvm that is the host CPU's word, and
+ * those it marks "deprecated". */
+static int cpu_deprecated_add(QemuCaps *caps, json_object *e) {
+        json_object *name, *dep;
+
+        if (!json_object_object_get_ex(e, "name", &name) || !json_object_object_get_ex(e, "deprecated", &dep) ||
+            !json_object_get_boolean(dep))
+                return 0;
+        return strv_extend(&caps->cpu_deprecated, json_object_get_string(name));
+}
+
 static int parse_cpu_definitions(QemuCaps *caps, json_object *v) {
         int r = caps_json_to_strv(v, &caps->cpu_models);
         size_t n = r >= 0 ? json_object_array_length(v) : 0;
@@ -79,6 +89,8 @@ static int parse_cpu_definitions(QemuCaps *caps, json_object *v) {
                     json_object_object_get_ex(e, "unavailable-features", &missing) &&
                     json_object_is_type(missing, json_type_array) && json_object_array_length(missing) > 0)
                         r = strv_extend(&caps->cpu_unusable, json_object_get_string(name));
+                if (r >= 0)
+                        r = cpu_deprecated_add(caps, e);
         }
         return r;
 }

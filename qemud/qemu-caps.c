@@ -10,7 +10,7 @@
 
 /* Bumped whenever the JSON form changes meaning: older cache files are then
  * stale and the binary is probed again. */
-#define QEMU_CAPS_FORMAT 1
+#define QEMU_CAPS_FORMAT 2 /* 2: deprecated machines and CPU models */
 
 static void machines_free(QemuMachine *machines, size_t n) {
         for (size_t i = 0; i < n; i++) {
@@ -29,6 +29,7 @@ QemuCaps *qemu_caps_free(QemuCaps *caps) {
         machines_free(caps->machines, caps->n_machines);
         strv_free(caps->cpu_models);
         strv_free(caps->cpu_unusable);
+        strv_free(caps->cpu_deprecated);
         strv_free(caps->device_types);
         free(caps);
         return NULL;
@@ -65,6 +66,19 @@ bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model) {
 
 bool qemu_caps_cpu_model_usable(const QemuCaps *caps, const char *model) {
         return qemu_caps_has_cpu_model(caps, model) && !strv_contains(caps->cpu_unusable, model);
+}
+
+bool qemu_caps_machine_deprecated(const QemuCaps *caps, const char *machine) {
+        const char *name = machine ? qemu_caps_canonical_machine(caps, machine) : NULL;
+
+        for (size_t i = 0; name && i < caps->n_machines; i++)
+                if (streq(caps->machines[i].name, name))
+                        return caps->machines[i].deprecated;
+        return false;
+}
+
+bool qemu_caps_cpu_model_deprecated(const QemuCaps *caps, const char *model) {
+        return caps && model && strv_contains(caps->cpu_deprecated, model);
 }
 
 /* ---- JSON form ---- */
@@ -113,6 +127,8 @@ static int machine_to_json(const QemuMachine *mc, json_object **ret) {
                 r = caps_json_add(o, "default", json_object_new_boolean(mc->is_default));
         if (r >= 0)
                 r = caps_json_add(o, "max_cpus", json_object_new_int64(mc->max_cpus));
+        if (r >= 0 && mc->deprecated)
+                r = caps_json_add(o, "deprecated", json_object_new_boolean(true));
         if (r < 0) {
                 json_object_put(o);
                 return r;
@@ -163,6 +179,8 @@ int qemu_caps_to_json_object(const QemuCaps *caps, json_object **ret) {
                 r = caps_json_add(o, "cpu_models", strv_to_json(caps->cpu_models));
         if (r >= 0 && caps->cpu_usability_known)
                 r = caps_json_add(o, "cpu_unusable", strv_to_json(caps->cpu_unusable));
+        if (r >= 0 && caps->cpu_deprecated)
+                r = caps_json_add(o, "cpu_deprecated", strv_to_json(caps->cpu_deprecated));
         if (r >= 0)
                 r = caps_json_add(o, "device_types", strv_to_json(caps->device_types));
         if (r < 0) {
@@ -307,6 +325,8 @@ int caps_machines_from_json(json_object *a, QemuMachine **ret, size_t *ret_n) {
                         r = json_get_i64(e, "max_cpus", &max_cpus);
                 if (r >= 0)
                         r = json_get_i64(e, "cpu-max", &max_cpus);
+                if (r >= 0)
+                        r = caps_json_get_bool(e, "deprecated", &mc->deprecated);
                 mc->max_cpus = max_cpus > 0 && max_cpus <= UINT32_MAX ? (unsigned) max_cpus : 0;
         }
         if (r < 0) {
@@ -360,6 +380,8 @@ int qemu_caps_from_json_object(json_object *o, QemuCaps **ret) {
         if (r >= 0)
                 r = json_get_strv(o, "cpu_unusable", &caps->cpu_unusable);
         if (r >= 0)
+                r = json_get_strv(o, "cpu_deprecated", &caps->cpu_deprecated);
+        if (r >= 0)
                 r = json_get_strv(o, "device_types", &caps->device_types);
         if (r < 0)
                 return r;
@@ -400,6 +422,8 @@ void qemu_caps_sort(QemuCaps *caps) {
                 qsort(caps->cpu_models, strv_length(caps->cpu_models), sizeof(char *), strv_cmp);
         if (caps->cpu_unusable)
                 qsort(caps->cpu_unusable, strv_length(caps->cpu_unusable), sizeof(char *), strv_cmp);
+        if (caps->cpu_deprecated)
+                qsort(caps->cpu_deprecated, strv_length(caps->cpu_deprecated), sizeof(char *), strv_cmp);
         if (caps->device_types)
                 qsort(caps->device_types, strv_length(caps->device_types), sizeof(char *), strv_cmp);
         if (caps->machines)

@@ -22,6 +22,7 @@ typedef struct QemuMachine {
         char *alias;    /* "q35" or NULL */
         bool is_default;
         unsigned max_cpus;
+        bool deprecated; /* query-machines "deprecated": libvirt taints a guest using it */
 } QemuMachine;
 
 typedef struct QemuCaps {
@@ -37,6 +38,7 @@ typedef struct QemuCaps {
         char **cpu_models;      /* NULL-terminated */
         char **cpu_unusable;    /* the models QEMU cannot run on this host (its "unavailable-features") */
         bool cpu_usability_known; /* cpu_unusable was probed (an older cache has no word on it) */
+        char **cpu_deprecated;  /* query-cpu-definitions' "deprecated" models (libvirt taints a guest using one) */
         char **device_types;    /* NULL-terminated, from qom-list-types implements=device */
 } QemuCaps;
 
@@ -56,6 +58,9 @@ int qemu_caps_apply_ns(const QemuCaps *caps, const struct DomainDef *def, QemuCa
 bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model);
 /* Known to QEMU and runnable here with the probe's accelerator. */
 bool qemu_caps_cpu_model_usable(const QemuCaps *caps, const char *model);
+/* What QEMU marks deprecated: a machine (by name or alias) or a CPU model. */
+bool qemu_caps_machine_deprecated(const QemuCaps *caps, const char *machine);
+bool qemu_caps_cpu_model_deprecated(const QemuCaps *caps, const char *model);
 
 /* JSON cache form. */
 int qemu_caps_to_json(const QemuCaps *caps, char **ret);

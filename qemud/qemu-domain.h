@@ -47,6 +47,8 @@ typedef struct QemuDomain {
         unsigned confine_flags;   /* CONFINE_* for the spawn, from this start's qemud.conf (qemu-confine.h) */
         struct QemuSwtpmSetup *swtpm_setup; /* the start's swtpm_setup while it runs (qemu-swtpm.h) */
         struct QemuSecrets *secrets; /* the start's secrets, until QEMU runs (qemu-secrets.h) */
+        unsigned taint;           /* this run's taint flags, 1 << QemuTaint, kept in the live state (qemu-taint.h) */
+        char **deprecations;      /* this run's deprecation notes, likewise */
 } QemuDomain;
 
 static inline QemuDomain *qemu_domain(const Domain *d) {

@@ -28,6 +28,7 @@
 #include "qemu-validate.h"
 #include "qemu-chains.h"
 #include "qemu-chr-generated.h"
+#include "qemu-taint.h"
 #include "util.h"
 
 struct CapsWaiter {
@@ -140,6 +141,7 @@ static void domain_done(Domain *d) {
         free(q->monitor_path);
         strv_free(q->start_argv);
         strv_free(q->transient_overlays);
+        strv_free(q->deprecations);
         free(q->vcpu_tids);
         qemu_perf_free(d);
         qemu_secrets_done(d);
@@ -308,6 +310,7 @@ const DomainDriver qemu_driver = {
         .rollback = qemu_status_rollback,
         .status_format = status_format,
         .status_parse = qemu_status_parse,
+        .get_messages = qemu_taint_get_messages,
         .get_capabilities = get_capabilities,
         .get_domain_capabilities = get_domain_capabilities,
         .version = version,

@@ -36,6 +36,7 @@
 #include "qemu-video.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
+#include "qemu-taint.h"
 #include "qemu-tune.h"
 #include "util.h"
 
@@ -193,6 +194,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
                 stopped_detail = DOMAIN_EVENT_STOPPED_FROM_SNAPSHOT;
         }
         q->from_snapshot = false;
+        qemu_taint_clear(d);
         domain_set_state(d, DOMAIN_SHUTOFF, shutoff_reason);
         domain_log_stopped(d, shutoff_reason);
         if (stopped_detail >= 0)

@@ -28,6 +28,7 @@
 #include "qemu-passt.h"
 #include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
+#include "qemu-taint.h"
 #include "qemu-tpm.h"
 #include "qemu-command.h"
 #include "qemu-domain.h"
@@ -751,8 +752,10 @@ static void on_log_ready(Domain *d, int log_fd, void *userdata) {
         if (fd < 0)
                 conf_error_set(&err, VB_ERROR_OPERATION_FAILED, "cannot open the log of '%s': %s", d->def->name,
                                strerror(-fd));
-        else
+        else {
+                qemu_taint_start(d); /* told in the log after the command line, kept by record_start */
                 r = record_start(d, &err);
+        }
         /* The log is QEMU's stdout: it is spawned as soon as the log is open. */
         if (r >= 0)
                 r = spawn_qemu(d, fd, &err);

@@ -11,6 +11,7 @@
 #include "qemu-domain.h"
 #include "qemu-migrate.h"
 #include "qemu-process.h"
+#include "qemu-taint.h"
 #include "util.h"
 
 /* QEMU's part of the live state (domain-status.c): the monitor socket,
@@ -58,16 +59,17 @@ static void transient_overlays_parse(Domain *d, xmlNodePtr root) {
 
 int qemu_status_format(Domain *d, char **ret) {
         _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path), *jobs = NULL;
-        _cleanup_free_ char *overlays = transient_overlays_format(d);
+        _cleanup_free_ char *overlays = transient_overlays_format(d), *taint = NULL;
 
         /* the live XML written next shows each disk's chain: read once;
          * storaged hears of it when it changed */
         qemu_blockjob_fill_chains(d);
         qemu_chains_changed(d);
         if (!monitor || !overlays || qemu_blockjob_status_format(d, &jobs) < 0 ||
-            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s", monitor,
+            qemu_taint_status_format(qemu_domain(d)->taint, qemu_domain(d)->deprecations, &taint) < 0 ||
+            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s%s", monitor,
                      qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs,
-                     qemu_migrate_status_format(d), overlays) < 0)
+                     qemu_migrate_status_format(d), overlays, taint) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -90,6 +92,7 @@ int qemu_status_parse(Domain *d, xmlNodePtr root) {
 
         parse_vcpus(d, root);
         transient_overlays_parse(d, root);
+        qemu_taint_status_parse(root, &qemu_domain(d)->taint, &qemu_domain(d)->deprecations);
         qemu_migrate_status_parse(d, root);
         r = qemu_blockjob_status_parse(d, root);
         if (r < 0)

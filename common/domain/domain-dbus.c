@@ -215,6 +215,30 @@ static int method_get_state(sd_bus_message *msg, void *userdata, sd_bus_error *e
         return sd_bus_reply_method_return(msg, "(ii)", (int32_t) d->state, (int32_t) d->reason);
 }
 
+static int method_get_messages(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Domain *d = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **msgs = NULL;
+        uint32_t flags;
+        int r = sd_bus_message_read(msg, "u", &flags);
+
+        if (r < 0)
+                return r;
+        if (flags & ~(uint32_t) (DOMAIN_MESSAGE_DEPRECATION | DOMAIN_MESSAGE_TAINTING))
+                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "unsupported flags (0x%x) in function virDomainGetMessages",
+                                     flags & ~(uint32_t) (DOMAIN_MESSAGE_DEPRECATION | DOMAIN_MESSAGE_TAINTING));
+        if (!driver_of(d)->get_messages)
+                return domain_not_supported(d, "virDomainGetMessages", error);
+        r = driver_of(d)->get_messages(d, flags, &msgs);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "cannot list the messages of '%s': %s", d->def->name,
+                                     strerror(-r));
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, msgs ? msgs : (char *[]) { NULL });
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_get_stats(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         return domain_stats_get_one(msg, userdata, error); /* domain-stats-dbus.c */
 }
@@ -278,6 +302,8 @@ static const sd_bus_vtable domain_vtable[] = {
         SD_BUS_PROPERTY("UUID", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_NAMES("Create", "u", SD_BUS_PARAM(flags), NULL, , method_create, 0),
         SD_BUS_METHOD_WITH_NAMES("Destroy", "u", SD_BUS_PARAM(flags), NULL, , method_destroy, 0),
+        SD_BUS_METHOD_WITH_NAMES("GetMessages", "u", SD_BUS_PARAM(flags), "as", SD_BUS_PARAM(msgs),
+                                 method_get_messages, READ),
         SD_BUS_METHOD_WITH_NAMES("GetState", "u", SD_BUS_PARAM(flags), "(ii)", SD_BUS_PARAM(state),
                                  method_get_state, READ),
         SD_BUS_METHOD_WITH_NAMES("GetStats", "uu", SD_BUS_PARAM(stats) SD_BUS_PARAM(flags), "a{sv}",

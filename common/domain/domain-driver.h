@@ -46,6 +46,12 @@ typedef struct DomainSecurityOps DomainSecurityOps; /* domain-security.h */
 typedef struct DomainConsoleOps DomainConsoleOps; /* domain-console.h */
 typedef struct DomainMigrateOps DomainMigrateOps; /* domain-migrate.h */
 
+/* Domain.GetMessages flags (libvirt's virDomainMessageType). */
+enum {
+        DOMAIN_MESSAGE_DEPRECATION = 1 << 0,
+        DOMAIN_MESSAGE_TAINTING = 1 << 1,
+};
+
 typedef struct DomainDriver {
         const char *name;        /* "QEMU": for messages */
         const char *dir;         /* "qemu": its folder under confdir, rundir and logdir */
@@ -122,6 +128,11 @@ typedef struct DomainDriver {
          * leaves the file ignored). */
         int (*status_format)(Domain *d, char **ret);
         int (*status_parse)(Domain *d, xmlNodePtr root);
+        /* Domain.GetMessages (libvirt's virDomainGetMessages): the messages
+         * of d's run, its taint first, then its deprecations, as flags
+         * (DOMAIN_MESSAGE_*, checked; 0: both) ask; none when inactive.
+         * NULL: NotSupported. */
+        int (*get_messages)(Domain *d, uint32_t flags, char ***ret);
 
         /* Connect.GetCapabilities and GetDomainCapabilities: answer msg, now
          * or later (return 1), or -errno with error set. version: the

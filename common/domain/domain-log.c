@@ -159,9 +159,15 @@ char *domain_log_tail(Domain *d) {
 }
 
 void domain_log_stopped(Domain *d, int shutoff_reason) {
-        char what[64], line[96];
+        char what[64];
 
         snprintf(what, sizeof(what), "shutting down, reason=%s", domain_shutoff_reason_to_string(shutoff_reason));
+        domain_log_append(d, what);
+}
+
+void domain_log_append(Domain *d, const char *what) {
+        char line[512];
+
         stamp_line(line, sizeof(line), what);
         if (getenv("VIRTBUS_NO_LOGD")) {
                 _cleanup_free_ char *path = log_path(d);

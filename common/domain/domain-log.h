@@ -18,6 +18,11 @@ int domain_log_open(Domain *d, char *const *argv, domain_log_fn done, void *user
  * writes it when its guest process is gone. */
 void domain_log_stopped(Domain *d, int shutoff_reason);
 
+/* "<time>: WHAT" at the end of the log (after the command line of a start
+ * whose log is open): a line of the daemon's own, as libvirt's taint
+ * warnings. Cut at 500 bytes. */
+void domain_log_append(Domain *d, const char *what);
+
 /* The last bytes the guest process wrote, to explain a failed start. */
 char *domain_log_tail(Domain *d);
 

@@ -77,6 +77,13 @@ static void test_caps_from_replies(void) {
         CHECK(qemu_caps_has_cpu_model(caps, "qemu64"));
         CHECK(qemu_caps_has_cpu_model(caps, "host"));
         CHECK(qemu_caps_has_cpu_model(caps, "Haswell"));
+        /* QEMU 7.2 deprecates pc-i440fx-1.4 to 1.7 (libvirt taints a guest on one) */
+        CHECK(qemu_caps_machine_deprecated(caps, "pc-i440fx-1.4"));
+        CHECK(qemu_caps_machine_deprecated(caps, "pc-i440fx-1.7"));
+        CHECK(!qemu_caps_machine_deprecated(caps, "pc-i440fx-2.0"));
+        CHECK(!qemu_caps_machine_deprecated(caps, "pc"));
+        CHECK(!qemu_caps_machine_deprecated(caps, "no-such-machine"));
+        CHECK(!qemu_caps_cpu_model_deprecated(caps, "Haswell"));
         CHECK(!qemu_caps_has_cpu_model(caps, "pentium9"));
 
         /* sorted by the probe */
@@ -143,7 +150,9 @@ static void check_caps_equal(const QemuCaps *a, const QemuCaps *b) {
                 CHECK(streq_ptr(a->machines[i].alias, b->machines[i].alias));
                 CHECK_INTEQ(a->machines[i].is_default, b->machines[i].is_default);
                 CHECK_INTEQ(a->machines[i].max_cpus, b->machines[i].max_cpus);
+                CHECK_INTEQ(a->machines[i].deprecated, b->machines[i].deprecated);
         }
+        CHECK_INTEQ(strv_length(a->cpu_deprecated), strv_length(b->cpu_deprecated));
         CHECK_INTEQ(strv_length(a->cpu_models), strv_length(b->cpu_models));
         CHECK_INTEQ(strv_length(a->device_types), strv_length(b->device_types));
         for (size_t i = 0; a->device_types && b->device_types && a->device_types[i] && b->device_types[i]; i++)
@@ -169,7 +178,7 @@ static void test_caps_json_roundtrip(void) {
         CHECK_STREQ(json, json2);
 
         /* A minimal one: no lists at all. */
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": 7000000}", &minimal), 0);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000}", &minimal), 0);
         if (minimal) {
                 CHECK_STREQ(minimal->binary, "/q");
                 CHECK_INTEQ(minimal->n_machines, 0);
@@ -181,11 +190,11 @@ static void test_caps_json_roundtrip(void) {
         CHECK_INTEQ(qemu_caps_from_json("[]", &bad), -EBADMSG);
         /* another format: probe again */
         CHECK_INTEQ(qemu_caps_from_json("{\"format\": 99, \"binary\": \"/q\", \"version\": 7000000}", &bad), -ESTALE);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"version\": 7000000}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": \"7\"}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": 7000000, "
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"version\": 7000000}", &bad), -EBADMSG);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": \"7\"}", &bad), -EBADMSG);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000, "
                                         "\"machines\": [{\"alias\": \"q35\"}]}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 1, \"binary\": \"/q\", \"version\": 7000000, "
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000, "
                                         "\"device_types\": [1, 2]}", &bad), -EBADMSG);
         CHECK(bad == NULL);
 }
@@ -284,7 +293,7 @@ static void test_caps_cache(void) {
         }
 
         /* a corrupt or truncated file is stale, not an error */
-        CHECK(write_file_atomic(cache, "{\"format\": 1, \"bin", 18, 0644) >= 0);
+        CHECK(write_file_atomic(cache, "{\"format\": 2, \"bin", 18, 0644) >= 0);
         CHECK_INTEQ(qemu_caps_load_cache(cachedir, binary, &none), -ESTALE);
         /* a file for another path (hash collision, copied cache) */
         free(caps->binary);
