@@ -116,5 +116,10 @@ int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const Domai
         /* discard-data is the file backend's own, as libvirt gives it: on or off when asked */
         if (discard != TRISTATE_ABSENT && file)
                 opt_add_bool(b, "discard-data", discard == TRISTATE_ON);
+        /* The whole RAM in a file or memfd keeps the RAM block name "pc.ram"
+         * of QEMU's own default backend (-m alone), as libvirt's: a guest
+         * migrates between the two kinds of command line. */
+        if (!cell && (file || mb->source == DOMAIN_MEMORY_SOURCE_MEMFD))
+                opt_add(b, "x-use-canonical-path-for-ramblock-id=off");
         return 0;
 }
