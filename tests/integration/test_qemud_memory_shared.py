@@ -7,7 +7,8 @@ memory-backend-file in the guest's memory backing directory
 (<statedir>/qemu/ram/<id>-<name>, qemud.conf's memory_backing_dir), which
 the back end maps; the booted guest sees the disk and both nodes. The
 files are there while it runs, and gone once it stops, also when qemud was
-SIGKILLed and restarted in between. A memory_backing_dir that is missing,
+SIGKILLed and restarted in between; an unprivileged QEMU owns the
+directory. A memory_backing_dir that is missing,
 or not a directory, fails the start naming it and leaves the guest shut off.
 """
 
@@ -119,6 +120,29 @@ def test_shared_cells_with_vhostuser_disk(env, backend):
         h.wait_until(lambda: g.state()[0] == S.SHUTOFF, 30, what="memshared shut off")
         assert not os.path.exists(guest_dir), os.listdir(guest_dir)
     finally:
+        if g.state()[0] != S.SHUTOFF:
+            g.call("Destroy", 0)
+        g.call("Undefine", 0)
+
+
+def test_unprivileged_qemu_owns_its_directory(env):
+    """QEMU as libvirt-qemu's numeric user (qemud.conf's user and group):
+    the guest's directory is its, and QEMU makes its files there. The guest
+    is not waited for: the files are there once QEMU runs."""
+    set_conf(env, 'user = "+64055"\ngroup = "+64055"\n')
+    xml = env.guest_xml("memuser", nic=None, machine="pc", vcpus=2).replace("<os>", CELLS + "<os>", 1)
+    g = Guest(env, env.call("DomainDefineXML", xml), "memuser")
+    try:
+        g.start()
+        guest_dir = next(ram_dir(env).glob("*-memuser"))
+        st = os.stat(guest_dir)
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (64055, 64055, 0o700), st
+        assert sorted(os.listdir(guest_dir)) == ["ram-node0", "ram-node1"]
+        assert os.stat(guest_dir / "ram-node0").st_uid == 64055
+        g.call("Destroy", 0)
+        assert not guest_dir.exists()
+    finally:
+        set_conf(env, "")
         if g.state()[0] != S.SHUTOFF:
             g.call("Destroy", 0)
         g.call("Undefine", 0)
