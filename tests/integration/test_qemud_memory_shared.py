@@ -148,6 +148,22 @@ def test_unprivileged_qemu_owns_its_directory(env):
         g.call("Undefine", 0)
 
 
+def test_failed_start_leaves_no_directory(env):
+    """QEMU ends at start (no vhost-user back end listens): the guest's
+    directory, made before QEMU ran, goes with the failed start."""
+    set_conf(env, "")
+    missing = env.root / "nobody-listens.sock"
+    g = define(env, "memfail", missing)
+    try:
+        with pytest.raises(dbus.exceptions.DBusException) as e:
+            g.call("Create", 0)
+        assert str(missing) in e.value.get_dbus_message(), e.value.get_dbus_message()
+        assert g.state()[0] == S.SHUTOFF
+        assert not list(ram_dir(env).glob("*-memfail")), os.listdir(ram_dir(env))
+    finally:
+        g.call("Undefine", 0)
+
+
 @pytest.mark.parametrize("kind", ["missing", "file"])
 def test_bad_memory_backing_dir(env, kind):
     base = env.root / f"ram-{kind}"
