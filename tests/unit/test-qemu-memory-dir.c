@@ -159,4 +159,53 @@ static void test_make_and_remove(void) {
         nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-UNIT_TESTS(test_needed, test_path_and_conf, test_make_and_remove)
+static int build_in(const char *xml, const char *memory_dir, char ***argv, ConfError *err) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        QemuCommandParams params;
+        char pidfile[512];
+
+        if (parse_xml_string(xml, &def) < 0)
+                return -EBADMSG;
+        fake_params(def, pidfile, sizeof(pidfile), &params);
+        params.memory_dir = memory_dir;
+        int r = qemu_command_build(def, &fake_caps, &params, argv, NULL, NULL, err);
+
+        if (r < 0)
+                fprintf(stderr, "  build: %s\n", err->message);
+        return r;
+}
+
+#define MAXMEM "<maxMemory slots='4' unit='GiB'>4</maxMemory><features><acpi/></features>"
+#define MB_MEMFD "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>"
+#define DIMM_ON_1 "<memory model='dimm'><target><size unit='MiB'>128</size><node>1</node></target></memory>"
+
+/* A memory device takes its cell's memAccess and discard, as libvirt's
+ * qemuBuildMemoryBackendProps, and its file is named after its alias. */
+static void test_command_line(void) {
+        _cleanup_strv_free_ char **a = NULL, **b = NULL, **c = NULL, **d = NULL;
+        ConfError err = {};
+
+        CHECK(build_in(DOM("<numa><cell id='0' cpus='0' memory='64' unit='MiB'/><cell id='1' cpus='1' memory='64' "
+                        "unit='MiB' memAccess='shared' discard='no'/></numa>", MAXMEM, DIMM_ON_1),
+                    "/r/4-x", &a, &err) == 0);
+        CHECK(find_opt(a, "-object", "memory-backend-ram,id=ram-node0,size=65536k"));
+        CHECK(find_opt(a, "-object", "memory-backend-file,id=ram-node1,mem-path=/r/4-x/ram-node1,share=on,"
+                       "discard-data=off,size=65536k"));
+        CHECK(find_opt(a, "-object", "{\"qom-type\":\"memory-backend-file\",\"id\":\"memdimm0\",\"mem-path\":"
+                       "\"/r/4-x/dimm0\",\"size\":134217728,\"share\":true,\"discard-data\":false}"));
+        /* memfd: no file, whatever the access */
+        CHECK(build_in(DOM("", MB_MEMFD, ""), "/r/4-x", &b, &err) == 0);
+        CHECK(find_opt(b, "-object", "memory-backend-memfd,id=pc.ram,share=on,"));
+        /* no directory from the driver: a cell's file cannot be made */
+        CHECK(build_in(DOM(CELLS(" memAccess='private'"), "", ""), NULL, &c, &err) == -EINVAL);
+        CHECK_CONTAINS(err.message, "RAM backend ram-node0 must be a file, but the driver gave no memory backing "
+                       "directory");
+        /* a hot-plug's (no directory either): anonymous RAM, shared */
+        CHECK(build_in(DOM("<numa><cell id='0' cpus='0' memory='64' unit='MiB'/><cell id='1' cpus='1' memory='64' "
+                        "unit='MiB'/></numa>", MAXMEM, "<memory model='dimm' access='shared'><target><size unit='MiB'>128"
+                        "</size><node>0</node></target></memory>"), NULL, &d, &err) == 0);
+        CHECK(find_opt(d, "-object", "{\"qom-type\":\"memory-backend-ram\",\"id\":\"memdimm0\",\"size\":"
+                       "134217728,\"share\":true}"));
+}
+
+UNIT_TESTS(test_needed, test_path_and_conf, test_make_and_remove, test_command_line)
