@@ -9,7 +9,8 @@ the back end maps; the booted guest sees the disk and both nodes. The
 files are there while it runs, and gone once it stops, also when qemud was
 SIGKILLed and restarted in between; an unprivileged QEMU owns the
 directory. A memory_backing_dir that is missing,
-or not a directory, fails the start naming it and leaves the guest shut off.
+or not a directory, fails the start naming it and leaves the guest shut off
+(also through virsh on the proxy).
 """
 
 import os
@@ -180,6 +181,29 @@ def test_bad_memory_backing_dir(env, kind):
         assert f"memory backing directory {base} (memory_backing_dir in qemud.conf) {expected}" in said, said
         assert g.state()[0] == S.SHUTOFF
         assert "memAccess='shared'" in g.call("GetXMLDesc", 0)
+    finally:
+        set_conf(env, "")
+        g.call("Undefine", 0)
+
+
+@pytest.fixture(scope="module")
+def proxy(env):
+    p = h.Proxy(env.bus, env.root).start()
+    yield p
+    p.stop()
+
+
+def test_bad_memory_backing_dir_through_libvirt(env, proxy):
+    """virsh start on the proxy says the same, and the guest stays shut off."""
+    base = env.root / "ram-gone"
+    set_conf(env, f'memory_backing_dir = "{base}"\n')
+    g = define(env, "memvirsh", "/run/vu-unused.sock")
+    try:
+        r = proxy.virsh("start", "memvirsh", check=False)
+        assert r.returncode != 0
+        assert f"memory backing directory {base} (memory_backing_dir in qemud.conf) does not exist" in r.stderr, \
+            r.stderr
+        assert "shut off" in proxy.virsh("domstate", "memvirsh").stdout
     finally:
         set_conf(env, "")
         g.call("Undefine", 0)
