@@ -177,6 +177,11 @@ Tristate qemu_memory_discard(const DomainDef *def, Tristate own, int node);
  * there, params->memory_dir/ALIAS (none given: fails). */
 bool qemu_memory_wants_file(const DomainDef *def, DomainMemoryAccess access);
 int qemu_memory_file_path(QemuCmd *c, const char *alias, char **ret);
+/* Whether a <memory> device's backend is a file of the guest's memory
+ * directory, "DIR/ALIAS" (qemu-command-memdev.c): a dimm or virtio-mem
+ * with an access mode (its own, its node's, <memoryBacking>'s) or
+ * <source type='file'>, without hugepages or memfd. */
+bool qemu_memdev_wants_dir_file(const DomainDef *def, const DomainMemoryDef *m);
 /* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
 int qemu_build_numa(QemuCmd *c);
 /* Whether the guest has an ACPI HMAT (<cell><cache>, <interconnects>):

@@ -102,12 +102,22 @@ static int host_nodes(const char *set, json_object **ret) {
         return a ? 0 : -ENOMEM;
 }
 
+bool qemu_memdev_wants_dir_file(const DomainDef *def, const DomainMemoryDef *m) {
+        const DomainMemoryBackingDef *mb = &def->memory_backing;
+
+        if (m->model != DOMAIN_MEMORY_DIMM && m->model != DOMAIN_MEMORY_VIRTIO_MEM)
+                return false;
+        if (m->pagesize_kib || mb->hugepages || mb->source == DOMAIN_MEMORY_SOURCE_MEMFD)
+                return false;
+        return qemu_memory_wants_file(def, qemu_memory_access(def, m->access, m->node));
+}
+
 /* The backend type and where its memory comes from, as libvirt's
  * qemuBuildMemoryBackendProps: a file of the guest's memory directory
  * for an access mode or <source type='file'>, named after the device's
- * alias. A hot-plug has no directory yet: anonymous RAM then. */
-static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *alias, DomainMemoryAccess access,
-                       json_object **ret) {
+ * alias. Without a directory (a hot-plug's props) anonymous RAM, which
+ * qemu_memory_dir_plug() turns into the file. */
+static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *alias, json_object **ret) {
         const DomainMemoryBackingDef *mb = &c->def->memory_backing;
         bool file_model = m->model == DOMAIN_MEMORY_NVDIMM || m->model == DOMAIN_MEMORY_VIRTIO_PMEM;
         bool huge = m->pagesize_kib || mb->hugepages;
@@ -141,7 +151,7 @@ static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *alias, 
                 o = props_new("qom-type", "memory-backend-file");
                 prop_str(&o, "id", id);
                 prop_str(&o, "mem-path", c->params->hugepages_dir);
-        } else if (qemu_memory_wants_file(c->def, access) && c->params->memory_dir) {
+        } else if (qemu_memdev_wants_dir_file(c->def, m) && c->params->memory_dir) {
                 int r = qemu_memory_file_path(c, alias, &path);
 
                 if (r < 0)
@@ -166,7 +176,7 @@ static int build_backend(QemuCmd *c, const DomainMemoryDef *m, const char *alias
         json_object *o = NULL, *nodes = NULL;
         int r;
 
-        r = backend_new(c, m, alias, access, &o);
+        r = backend_new(c, m, alias, &o);
         if (r < 0)
                 return r;
         prop_int(&o, "size", (int64_t) (m->size_kib << 10));

@@ -128,8 +128,9 @@ typedef struct QemuCommandParams {
          * (qemu-memory-dir.h), where a RAM backend that must be fd-backed
          * without hugepages or memfd (memAccess, <access mode>, <source
          * type='file'>) gets its file, DIR/ALIAS (ram-node0, pc.ram, dimm1),
-         * as libvirt's. NULL: such a backend fails, except a hot-plugged
-         * memory device's (memory-backend-ram). */
+         * as libvirt's. NULL: such a backend fails, but a memory device's
+         * is memory-backend-ram (a hot-plug's props: qemu_memory_dir_plug()
+         * makes it the file). */
         const char *memory_dir;
 
         /* <clock offset='variable'>: the start time in seconds since the epoch

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf-file.h"
+#include "qemu-command-internal.h"
 #include "domain-manager.h"
 #include "log.h"
 #include "qemu-memory-dir.h"
@@ -97,12 +98,12 @@ static int check_base(const QemuMemoryDir *t, ConfError *err) {
         return 0;
 }
 
-int qemu_memory_dir_prepare(const Domain *d, char **ret, ConfError *err) {
+static int prepare_for(const Domain *d, const DomainDef *live, char **ret, ConfError *err) {
         QemuMemoryDir t;
         int r;
 
         *ret = NULL;
-        if (!qemu_memory_dir_needed(d->live))
+        if (!qemu_memory_dir_needed(live))
                 return 0;
         r = load(d, &t, err);
         if (r >= 0)
@@ -112,12 +113,13 @@ int qemu_memory_dir_prepare(const Domain *d, char **ret, ConfError *err) {
         return r;
 }
 
-int qemu_memory_dir_make(const Domain *d, uid_t uid, gid_t gid, ConfError *err) {
-        _cleanup_free_ char *dir = NULL;
-        int r = qemu_memory_dir_prepare(d, &dir, err);
+int qemu_memory_dir_prepare(const Domain *d, char **ret, ConfError *err) {
+        return prepare_for(d, d->live, ret, err);
+}
 
-        if (r < 0 || !dir)
-                return r;
+static int make_dir(const Domain *d, const char *dir, uid_t uid, gid_t gid, ConfError *err) {
+        int r = 0;
+
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 r = -errno;
         else if (chown(dir, uid, gid) < 0 || chmod(dir, 0700) < 0)
@@ -126,6 +128,66 @@ int qemu_memory_dir_make(const Domain *d, uid_t uid, gid_t gid, ConfError *err) 
                 conf_error_set(err, VB_ERROR_OPERATION_FAILED, "cannot make the memory backing directory %s of "
                                "domain '%s': %s", dir, d->def->name, strerror(-r));
         return r;
+}
+
+int qemu_memory_dir_make(const Domain *d, uid_t uid, gid_t gid, ConfError *err) {
+        _cleanup_free_ char *dir = NULL;
+        int r = qemu_memory_dir_prepare(d, &dir, err);
+
+        return r < 0 || !dir ? r : make_dir(d, dir, uid, gid, err);
+}
+
+static json_object *find_object(json_object *objects, const char *id) {
+        for (size_t i = 0; i < json_object_array_length(objects); i++) {
+                json_object *o = json_object_array_get_idx(objects, i), *v;
+
+                if (json_object_object_get_ex(o, "id", &v) && streq_ptr(json_object_get_string(v), id))
+                        return o;
+        }
+        return NULL;
+}
+
+int qemu_memory_dir_plug(const Domain *d, const DomainDef *live, size_t index, json_object *objects,
+                         ConfError *err) {
+        const DomainMemoryDef *m = &live->mems[index];
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        Tristate discard = qemu_memory_discard(live, m->discard, m->node);
+        char id[64], proc[32];
+        struct stat st;
+        json_object *o;
+        int r;
+
+        snprintf(id, sizeof(id), "mem%s", m->alias ?: "");
+        o = find_object(objects, id);
+        if (!o || !m->alias || !qemu_memdev_wants_dir_file(live, m))
+                return 0;
+        /* QEMU's user and group: its process's */
+        snprintf(proc, sizeof(proc), "/proc/%d", (int) d->pid);
+        if (stat(proc, &st) < 0)
+                return -errno;
+        r = prepare_for(d, live, &dir, err);
+        if (r >= 0 && dir)
+                r = make_dir(d, dir, st.st_uid, st.st_gid, err);
+        if (r < 0 || !dir)
+                return r;
+        if (asprintf(&path, "%s/%s", dir, m->alias) < 0)
+                return -ENOMEM;
+        json_object_object_add(o, "qom-type", json_object_new_string("memory-backend-file"));
+        json_object_object_add(o, "mem-path", json_object_new_string(path));
+        if (discard != TRISTATE_ABSENT)
+                json_object_object_add(o, "discard-data", json_object_new_boolean(discard == TRISTATE_ON));
+        return 0;
+}
+
+void qemu_memory_dir_unplug(const Domain *d, const char *alias) {
+        _cleanup_free_ char *dir = NULL, *path = NULL;
+        QemuMemoryDir t;
+
+        if (!alias || d->id < 0 || load(d, &t, NULL) < 0 ||
+            qemu_memory_dir_path(t.base, d->id, d->def->name, &dir) < 0 || asprintf(&path, "%s/%s", dir, alias) < 0)
+                return;
+        if (unlink(path) < 0 && errno != ENOENT)
+                log_warning("Cannot remove %s: %s", path, strerror(errno));
 }
 
 void qemu_memory_dir_remove(const Domain *d) {

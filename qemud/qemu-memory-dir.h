@@ -12,6 +12,7 @@
  * with its files when QEMU is gone, from the settings read again then, so
  * a qemud restarted in between removes it too. Read at each start. */
 
+#include <json-c/json.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -48,3 +49,16 @@ int qemu_memory_dir_prepare(const Domain *d, char **ret, ConfError *err);
 int qemu_memory_dir_make(const Domain *d, uid_t uid, gid_t gid, ConfError *err);
 /* Once QEMU is gone: the guest's directory and the files in it, if any. */
 void qemu_memory_dir_remove(const Domain *d);
+
+/* A <memory> device plugged while the guest runs (live: the live
+ * definition with it, index: its place): qemu_device_props() has no
+ * directory and gives its backend as anonymous RAM; when it should be a
+ * file (qemu_memdev_wants_dir_file()), the guest's directory is made
+ * (owned as QEMU's process is) and the backend in objects (the props'
+ * -object list) becomes memory-backend-file on DIR/ALIAS, as libvirt's
+ * hot-plug (qemuProcessBuildDestroyMemoryPaths). 0 (nothing to do, or
+ * done), or -errno with err naming the directory. */
+int qemu_memory_dir_plug(const Domain *d, const DomainDef *live, size_t index, json_object *objects,
+                         ConfError *err);
+/* Once QEMU let such a device go: its file, DIR/ALIAS. */
+void qemu_memory_dir_unplug(const Domain *d, const char *alias);

@@ -116,17 +116,15 @@ static bool has_tls_disk(const DomainDef *def) {
 
 /* A <memory> device whose RAM is a file of the guest's memory backing
  * directory (an access mode, <source type='file'>): the start names the
- * file; a hot-plug has no directory (anonymous RAM, qemu-command-memdev.c).
- * Its entries on the command line are taken by their ids unchecked. */
+ * file; a hot-plug's props have no directory (anonymous RAM, made the file
+ * by qemu_memory_dir_plug(): test-qemu-memory-dir). Its entries on the
+ * command line are taken by their ids unchecked. */
 static bool memory_file_at_start(const DomainDef *def, QemuDeviceFamily f, size_t i, ArgvDevices *a) {
         const DomainMemoryDef *m = &def->mems[i];
         const char *id;
         char alias[48], backend[64];
 
-        if (f != QEMU_DEVICE_MEMORY || m->model != DOMAIN_MEMORY_DIMM || def->memory_backing.hugepages ||
-            m->pagesize_kib || def->memory_backing.source == DOMAIN_MEMORY_SOURCE_MEMFD ||
-            (m->access == DOMAIN_MEMORY_ACCESS_DEFAULT && !def->memory_backing.access &&
-             def->memory_backing.source != DOMAIN_MEMORY_SOURCE_FILE))
+        if (f != QEMU_DEVICE_MEMORY || !qemu_memdev_wants_dir_file(def, m))
                 return false;
         /* the start's alias: the model's prefix and the device's place */
         snprintf(alias, sizeof(alias), "%s%zu", qemu_memdev_alias_prefix(m->model), i);

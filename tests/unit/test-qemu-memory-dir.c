@@ -11,6 +11,8 @@
 
 #include "domain-manager.h"
 #include "qemu-command-test.h"
+#include "qemu-device.h"
+#include "qemu-command-internal.h"
 #include "qemu-memory-dir.h"
 
 #define DOM(numa, backing, devices)                                                                          \
@@ -208,4 +210,52 @@ static void test_command_line(void) {
                        "134217728,\"share\":true}"));
 }
 
-UNIT_TESTS(test_needed, test_path_and_conf, test_make_and_remove, test_command_line)
+/* A hot-plugged dimm with an access mode: the hot-plug's anonymous RAM
+ * becomes the file of the guest's directory, made as QEMU's process is
+ * owned (here: this process's); its unplug removes the file. */
+static void test_hotplug(void) {
+        char root[] = "/tmp/vbtest-memdir-XXXXXX", dir[128], file[160];
+        _cleanup_free_ char *json = NULL;
+        QemuDeviceProps p = {};
+        ConfError err = {};
+        json_object *o;
+        FakeGuest g;
+
+        if (!mkdtemp(root) ||
+            fake_guest(&g, root, DOM("<numa><cell id='0' cpus='0' memory='64' unit='MiB'/><cell id='1' cpus='1' "
+                                     "memory='64' unit='MiB' discard='yes'/></numa>", MAXMEM,
+                                     "<memory model='dimm' access='shared'><target><size unit='MiB'>128</size>"
+                                     "<node>1</node></target></memory>")) < 0) {
+                CHECK(!"setup");
+                return;
+        }
+        g.d.pid = getpid();
+        CHECK(qemu_memdev_assign_aliases(g.def) == 0);
+        CHECK(qemu_device_props(g.def, &fake_caps, QEMU_DEVICE_MEMORY, 0, &p, &err) == 0);
+        CHECK(qemu_memory_dir_plug(&g.d, g.def, 0, p.objects, &err) == 0);
+        snprintf(dir, sizeof(dir), "%s/qemu/ram/4-a-rather-long-guest-", root);
+        snprintf(file, sizeof(file), "%s/dimm0", dir);
+        o = json_object_array_get_idx(p.objects, 0);
+        json = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        CHECK_CONTAINS(json, "\"qom-type\":\"memory-backend-file\"");
+        CHECK_CONTAINS(json, "\"share\":true");
+        CHECK_CONTAINS(json, "\"discard-data\":true");
+        CHECK(json_object_object_get_ex(o, "mem-path", NULL) &&
+              streq(json_object_get_string(json_object_object_get(o, "mem-path")), file));
+        CHECK(access(dir, F_OK) == 0);
+        CHECK(write_file_atomic(file, "x", 1, 0600) == 0);
+        qemu_memory_dir_unplug(&g.d, "dimm0");
+        CHECK(access(file, F_OK) < 0 && errno == ENOENT);
+        qemu_device_props_done(&p);
+        /* one without an access mode stays anonymous RAM */
+        g.def->mems[0].access = DOMAIN_MEMORY_ACCESS_DEFAULT;
+        CHECK(qemu_device_props(g.def, &fake_caps, QEMU_DEVICE_MEMORY, 0, &p, &err) == 0);
+        CHECK(qemu_memory_dir_plug(&g.d, g.def, 0, p.objects, &err) == 0);
+        CHECK(streq(json_object_get_string(json_object_object_get(json_object_array_get_idx(p.objects, 0),
+                                                                  "qom-type")), "memory-backend-ram"));
+        qemu_device_props_done(&p);
+        domain_def_free(g.def);
+        nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+UNIT_TESTS(test_needed, test_path_and_conf, test_make_and_remove, test_command_line, test_hotplug)
