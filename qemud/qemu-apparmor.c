@@ -10,6 +10,7 @@
 #include "qemu-domain.h"
 #include "qemu-hostdev-nodes.h"
 #include "qemu-hugepages.h"
+#include "qemu-memory-dir.h"
 #include "qemu-process-internal.h"
 #include "util.h"
 
@@ -78,9 +79,9 @@ static int extra_with_hostdevs(const DomainDef *def, char *const *extra, char **
 
 /* The profile's text for the live definition, extra paths with rw. */
 static int build(Domain *d, char *const *extra, char **ret, ConfError *err) {
-        _cleanup_free_ char *pidfile = NULL, *dir = NULL, *huge = NULL;
+        _cleanup_free_ char *pidfile = NULL, *dir = NULL, *huge = NULL, *mem = NULL;
         _cleanup_strv_free_ char **rw = NULL;
-        const char *dirs[1];
+        const char *dirs[2];
         AppArmorRunPaths run = {
                 .monitor = qemu_domain(d)->monitor_path,
                 .resolve = resolve,
@@ -97,12 +98,13 @@ static int build(Domain *d, char *const *extra, char **ret, ConfError *err) {
         if (d->live->memory_backing.hugepages) {
                 huge = qemu_hugepages_dir(d->live->memory_backing.n_pages ?
                                           d->live->memory_backing.pages[0].size_kib : 0);
-                if (huge) {
-                        dirs[0] = huge;
-                        run.hugepage_dirs = dirs;
-                        run.n_hugepage_dirs = 1;
-                }
+                if (huge)
+                        dirs[run.n_hugepage_dirs++] = huge;
         }
+        /* the guest's RAM files of qemu-memory-dir.h, as hugetlbfs's */
+        if (qemu_memory_dir_prepare(d, &mem, NULL) >= 0 && mem)
+                dirs[run.n_hugepage_dirs++] = mem;
+        run.hugepage_dirs = dirs;
         return apparmor_profile_build(d->live, &run, ret, err);
 }
 

@@ -167,6 +167,21 @@ int qemu_audiodev_opts(QemuCmd *c, const DomainAudioDef *a, OptBuf *b);
  * host nodes, for the whole RAM (cell NULL) or a guest NUMA cell. */
 bool qemu_memory_backing_needs_backend(const DomainDef *def);
 int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const DomainNumaCell *cell);
+/* The access and discard of a RAM backend, as libvirt resolves them: its
+ * own (a memory device's), else its guest NUMA node's (node -1: none),
+ * else <memoryBacking>'s. */
+DomainMemoryAccess qemu_memory_access(const DomainDef *def, DomainMemoryAccess own, int node);
+Tristate qemu_memory_discard(const DomainDef *def, Tristate own, int node);
+/* Whether a backend without hugepages or memfd is a file in the guest's
+ * memory directory (an access mode, <source type='file'>), and its path
+ * there, params->memory_dir/ALIAS (none given: fails). */
+bool qemu_memory_wants_file(const DomainDef *def, DomainMemoryAccess access);
+int qemu_memory_file_path(QemuCmd *c, const char *alias, char **ret);
+/* Whether a <memory> device's backend is a file of the guest's memory
+ * directory, "DIR/ALIAS" (qemu-command-memdev.c): a dimm or virtio-mem
+ * with an access mode (its own, its node's, <memoryBacking>'s) or
+ * <source type='file'>, without hugepages or memfd. */
+bool qemu_memdev_wants_dir_file(const DomainDef *def, const DomainMemoryDef *m);
 /* -numa node and their RAM backends for <cpu><numa> (qemu-command-numa.c). */
 int qemu_build_numa(QemuCmd *c);
 /* Whether the guest has an ACPI HMAT (<cell><cache>, <interconnects>):

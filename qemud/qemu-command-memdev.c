@@ -2,7 +2,8 @@
 /* <devices><memory> on QEMU's command line, as libvirt puts it: a RAM
  * backend object "mem" ALIAS and the device ALIAS on it:
  *   dimm         memory-backend-ram (file in the hugetlbfs directory with a
- *                <pagesize> or <hugepages/>), pc-dimm with node, slot, addr
+ *                <pagesize> or <hugepages/>, file ALIAS in the guest's memory
+ *                directory with an access mode), pc-dimm with node, slot, addr
  *   nvdimm       memory-backend-file on <path> (pmem, align), nvdimm with
  *                label-size, unarmed for <readonly/>; -machine nvdimm=on
  *   virtio-pmem  memory-backend-file on <path>, virtio-pmem-pci
@@ -101,13 +102,30 @@ static int host_nodes(const char *set, json_object **ret) {
         return a ? 0 : -ENOMEM;
 }
 
-/* The backend type and where its memory comes from. */
-static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *id, json_object **ret) {
+bool qemu_memdev_wants_dir_file(const DomainDef *def, const DomainMemoryDef *m) {
+        const DomainMemoryBackingDef *mb = &def->memory_backing;
+
+        if (m->model != DOMAIN_MEMORY_DIMM && m->model != DOMAIN_MEMORY_VIRTIO_MEM)
+                return false;
+        if (m->pagesize_kib || mb->hugepages || mb->source == DOMAIN_MEMORY_SOURCE_MEMFD)
+                return false;
+        return qemu_memory_wants_file(def, qemu_memory_access(def, m->access, m->node));
+}
+
+/* The backend type and where its memory comes from, as libvirt's
+ * qemuBuildMemoryBackendProps: a file of the guest's memory directory
+ * for an access mode or <source type='file'>, named after the device's
+ * alias. Without a directory (a hot-plug's props) anonymous RAM, which
+ * qemu_memory_dir_plug() turns into the file. */
+static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *alias, json_object **ret) {
         const DomainMemoryBackingDef *mb = &c->def->memory_backing;
         bool file_model = m->model == DOMAIN_MEMORY_NVDIMM || m->model == DOMAIN_MEMORY_VIRTIO_PMEM;
         bool huge = m->pagesize_kib || mb->hugepages;
+        _cleanup_free_ char *path = NULL;
         json_object *o;
+        char id[48];
 
+        snprintf(id, sizeof(id), "mem%s", alias);
         if (m->model == DOMAIN_MEMORY_SGX_EPC) {
                 /* the host's SGX enclave page cache, all of it taken at start */
                 o = props_new("qom-type", "memory-backend-epc");
@@ -133,6 +151,14 @@ static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *id, jso
                 o = props_new("qom-type", "memory-backend-file");
                 prop_str(&o, "id", id);
                 prop_str(&o, "mem-path", c->params->hugepages_dir);
+        } else if (qemu_memdev_wants_dir_file(c->def, m) && c->params->memory_dir) {
+                int r = qemu_memory_file_path(c, alias, &path);
+
+                if (r < 0)
+                        return r;
+                o = props_new("qom-type", "memory-backend-file");
+                prop_str(&o, "id", id);
+                prop_str(&o, "mem-path", path);
         } else {
                 o = props_new("qom-type", "memory-backend-ram");
                 prop_str(&o, "id", id);
@@ -144,13 +170,13 @@ static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *id, jso
 }
 
 static int build_backend(QemuCmd *c, const DomainMemoryDef *m, const char *alias) {
-        DomainMemoryAccess access = m->access ?: c->def->memory_backing.access;
+        DomainMemoryAccess access = qemu_memory_access(c->def, m->access, m->node);
+        Tristate discard = qemu_memory_discard(c->def, m->discard, m->node);
+        bool file_model = m->model == DOMAIN_MEMORY_NVDIMM || m->model == DOMAIN_MEMORY_VIRTIO_PMEM;
         json_object *o = NULL, *nodes = NULL;
-        char id[48];
         int r;
 
-        snprintf(id, sizeof(id), "mem%s", alias);
-        r = backend_new(c, m, id, &o);
+        r = backend_new(c, m, alias, &o);
         if (r < 0)
                 return r;
         prop_int(&o, "size", (int64_t) (m->size_kib << 10));
@@ -162,8 +188,9 @@ static int build_backend(QemuCmd *c, const DomainMemoryDef *m, const char *alias
                 prop_int(&o, "align", (int64_t) (m->alignsize_kib << 10));
         if (m->pmem)
                 prop_bool(&o, "pmem", true);
-        if (m->discard == TRISTATE_ON && json_object_object_get_ex(o, "mem-path", NULL))
-                prop_bool(&o, "discard-data", true);
+        /* a file libvirt made up, not the device's own <path> */
+        if (discard != TRISTATE_ABSENT && !file_model && json_object_object_get_ex(o, "mem-path", NULL))
+                prop_bool(&o, "discard-data", discard == TRISTATE_ON);
         if (m->nodemask) {
                 r = host_nodes(m->nodemask, &nodes);
                 if (r < 0) {

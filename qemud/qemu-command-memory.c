@@ -15,9 +15,52 @@ bool qemu_memory_backing_needs_backend(const DomainDef *def) {
                mb->allocation == DOMAIN_MEMORY_ALLOCATION_IMMEDIATE || mb->allocation_threads || mb->discard;
 }
 
-/* "TYPE,id=ID" and where the memory comes from. */
-static int add_type(QemuCmd *c, OptBuf *b, const char *id, bool *ret_file) {
+static const DomainNumaCell *cell_of(const DomainDef *def, int node) {
+        for (size_t i = 0; node >= 0 && i < def->cpu.n_cells; i++)
+                if (def->cpu.cells[i].id == (unsigned) node)
+                        return &def->cpu.cells[i];
+        return NULL;
+}
+
+DomainMemoryAccess qemu_memory_access(const DomainDef *def, DomainMemoryAccess own, int node) {
+        const DomainNumaCell *cell = cell_of(def, node);
+
+        if (own == DOMAIN_MEMORY_ACCESS_DEFAULT && cell)
+                own = cell->mem_access;
+        return own != DOMAIN_MEMORY_ACCESS_DEFAULT ? own : def->memory_backing.access;
+}
+
+Tristate qemu_memory_discard(const DomainDef *def, Tristate own, int node) {
+        const DomainNumaCell *cell = cell_of(def, node);
+
+        if (own == TRISTATE_ABSENT && cell)
+                own = cell->discard;
+        if (own == TRISTATE_ABSENT && def->memory_backing.discard)
+                own = TRISTATE_ON;
+        return own;
+}
+
+bool qemu_memory_wants_file(const DomainDef *def, DomainMemoryAccess access) {
+        return access != DOMAIN_MEMORY_ACCESS_DEFAULT || def->memory_backing.source == DOMAIN_MEMORY_SOURCE_FILE;
+}
+
+int qemu_memory_file_path(QemuCmd *c, const char *alias, char **ret) {
+        if (!c->params->memory_dir)
+                return cmd_fail(c, -EINVAL, "RAM backend %s must be a file, but the driver gave no memory backing "
+                                "directory", alias);
+        if (asprintf(ret, "%s/%s", c->params->memory_dir, alias) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* "TYPE,id=ID" and where the memory comes from: memfd, else a file (in
+ * hugetlbfs, or the guest's memory directory for shared or private access
+ * or <source type='file'>, as libvirt's: a vhost-user back end maps it),
+ * else anonymous RAM. */
+static int add_type(QemuCmd *c, OptBuf *b, const char *id, DomainMemoryAccess access, bool *ret_file) {
         const DomainMemoryBackingDef *mb = &c->def->memory_backing;
+        _cleanup_free_ char *path = NULL;
+        int r;
 
         *ret_file = false;
         if (mb->source == DOMAIN_MEMORY_SOURCE_MEMFD) {
@@ -29,15 +72,22 @@ static int add_type(QemuCmd *c, OptBuf *b, const char *id, bool *ret_file) {
                 }
                 return 0;
         }
-        if (mb->hugepages || mb->source == DOMAIN_MEMORY_SOURCE_FILE) {
-                const char *dir = mb->hugepages ? c->params->hugepages_dir : c->params->run_dir;
-
-                if (!dir)
-                        return cmd_fail(c, -EINVAL, "%s asked but the driver gave no directory for the guest's RAM",
-                                        mb->hugepages ? "hugepages" : "<memoryBacking><source type='file'/>");
+        if (mb->hugepages) {
+                if (!c->params->hugepages_dir)
+                        return cmd_fail(c, -EINVAL, "hugepages asked but the driver gave no directory for the "
+                                        "guest's RAM");
                 /* a directory: QEMU makes an unlinked file in it */
                 opt_add(b, "memory-backend-file,id=%s", id);
-                opt_add_str(b, "mem-path", dir);
+                opt_add_str(b, "mem-path", c->params->hugepages_dir);
+                *ret_file = true;
+                return 0;
+        }
+        if (qemu_memory_wants_file(c->def, access)) {
+                r = qemu_memory_file_path(c, id, &path);
+                if (r < 0)
+                        return r;
+                opt_add(b, "memory-backend-file,id=%s", id);
+                opt_add_str(b, "mem-path", path);
                 *ret_file = true;
                 return 0;
         }
@@ -47,12 +97,13 @@ static int add_type(QemuCmd *c, OptBuf *b, const char *id, bool *ret_file) {
 
 int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const DomainNumaCell *cell) {
         const DomainMemoryBackingDef *mb = &c->def->memory_backing;
-        DomainMemoryAccess access = cell && cell->mem_access ? cell->mem_access : mb->access;
-        bool discard = cell && cell->discard != TRISTATE_ABSENT ? cell->discard == TRISTATE_ON : mb->discard;
+        int node = cell ? (int) cell->id : -1;
+        DomainMemoryAccess access = qemu_memory_access(c->def, DOMAIN_MEMORY_ACCESS_DEFAULT, node);
+        Tristate discard = qemu_memory_discard(c->def, TRISTATE_ABSENT, node);
         bool file;
         int r;
 
-        r = add_type(c, b, id, &file);
+        r = add_type(c, b, id, access, &file);
         if (r < 0)
                 return r;
         /* a guest must not find its hugepages gone at run time */
@@ -62,8 +113,13 @@ int qemu_memory_backend_start(QemuCmd *c, OptBuf *b, const char *id, const Domai
                 opt_add(b, "prealloc-threads=%u", mb->allocation_threads);
         if (access != DOMAIN_MEMORY_ACCESS_DEFAULT)
                 opt_add_bool(b, "share", access == DOMAIN_MEMORY_ACCESS_SHARED);
-        /* discard-data is the file backend's own, as libvirt gives it */
-        if (discard && file)
-                opt_add(b, "discard-data=on");
+        /* discard-data is the file backend's own, as libvirt gives it: on or off when asked */
+        if (discard != TRISTATE_ABSENT && file)
+                opt_add_bool(b, "discard-data", discard == TRISTATE_ON);
+        /* The whole RAM in a file or memfd keeps the RAM block name "pc.ram"
+         * of QEMU's own default backend (-m alone), as libvirt's: a guest
+         * migrates between the two kinds of command line. */
+        if (!cell && (file || mb->source == DOMAIN_MEMORY_SOURCE_MEMFD))
+                opt_add(b, "x-use-canonical-path-for-ramblock-id=off");
         return 0;
 }

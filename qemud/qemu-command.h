@@ -124,6 +124,14 @@ typedef struct QemuCommandParams {
          * (a directory: QEMU creates an unlinked file in it). Needed only
          * with <memoryBacking><hugepages/>. */
         const char *hugepages_dir;
+        /* The guest's own directory below qemud.conf's memory_backing_dir
+         * (qemu-memory-dir.h), where a RAM backend that must be fd-backed
+         * without hugepages or memfd (memAccess, <access mode>, <source
+         * type='file'>) gets its file, DIR/ALIAS (ram-node0, pc.ram, dimm1),
+         * as libvirt's. NULL: such a backend fails, but a memory device's
+         * is memory-backend-ram (a hot-plug's props: qemu_memory_dir_plug()
+         * makes it the file). */
+        const char *memory_dir;
 
         /* <clock offset='variable'>: the start time in seconds since the epoch
          * (UTC). The builder reads def->clock.adjustment and requires

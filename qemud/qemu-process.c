@@ -34,6 +34,7 @@
 #include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
 #include "qemu-video.h"
+#include "qemu-memory-dir.h"
 #include "qemu-process-internal.h"
 #include "qemu-security.h"
 #include "qemu-taint.h"
@@ -176,6 +177,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         if (!d->persistent) /* as libvirt: a transient guest's TPM state goes with it (before the answer) */
                 qemu_swtpm_remove_state(d, 0);
         qemu_confine_dir_remove(d); /* the sockets QEMU made */
+        qemu_memory_dir_remove(d); /* its RAM files */
         qemu_machined_unregister(d);
         if (status_path(d, ".xml", &status) >= 0)
                 (void) unlink(status);

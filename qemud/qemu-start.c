@@ -44,6 +44,7 @@
 #include "qemu-sgx.h"
 #include "uuid.h"
 #include "qemu-hugepages.h"
+#include "qemu-memory-dir.h"
 #include "qemu-migrate.h"
 #include "domain-lock.h"
 #include "domain-log.h"
@@ -602,6 +603,11 @@ static int build_argv(Domain *d, ConfError *err) {
                 }
                 params.hugepages_dir = hugepages;
         }
+        _cleanup_free_ char *memory_dir = NULL;
+        r = qemu_memory_dir_prepare(d, &memory_dir, err);
+        if (r < 0)
+                return r;
+        params.memory_dir = memory_dir;
         r = qemu_confine_prepare(d, &params.sandbox, err);
         if (r >= 0)
                 r = qemu_disk_prepare(d->live, qemu_domain(d)->confine_flags, err);
@@ -681,6 +687,8 @@ static int spawn_qemu(Domain *d, int log_fd, ConfError *err) {
                 r = -errno;
         if (r >= 0) {
                 int k = qemu_confine_dir_make(d, creds.uid, creds.gid, err);
+                if (k >= 0)
+                        k = qemu_memory_dir_make(d, creds.uid, creds.gid, err);
                 if (k >= 0) /* its socket in the directory just made, QEMU's user's */
                         k = qemu_swtpm_start(d, creds.uid, creds.gid, err);
                 if (k >= 0)

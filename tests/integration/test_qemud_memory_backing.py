@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """<memoryBacking> <source>, <access>, <allocation> and <discard> in
 virtbus-qemud: the booted test guest (TCG) runs on a shared memfd with its
-RAM allocated up front, and on a file in its run directory with two NUMA
-cells, one of them shared; QEMU's memory maps show what backs the RAM.
+RAM allocated up front, and on files in its memory backing directory
+(qemud.conf's memory_backing_dir) with two NUMA cells, one of them shared; QEMU's memory maps show what backs the RAM.
 Bad combinations are refused at define with nothing defined.
 """
 
@@ -55,10 +55,12 @@ def test_file_backed_numa_cells_one_shared(env):
         g.start()
         g.wait_ready()
         m = maps(g)
-        files = [l for l in m.splitlines() if "qemu_back_mem" in l]
-        # one private and one shared mapping of an unlinked file each
-        assert any(" rw-p " in l for l in files) and any(" rw-s " in l for l in files), m
-        assert all("(deleted)" in l for l in files)
+        ram = env.root / "var" / "lib" / "virtbus" / "qemu" / "ram"
+        node0 = [l for l in m.splitlines() if re.search(rf"{ram}/\d+-mb-file/ram-node0$", l)]
+        node1 = [l for l in m.splitlines() if re.search(rf"{ram}/\d+-mb-file/ram-node1$", l)]
+        # a private and a shared mapping of a file each, in the guest's memory backing directory
+        assert node0 and all(" rw-p " in l for l in node0), m
+        assert node1 and all(" rw-s " in l for l in node1), m
         xml = g.call("GetXMLDesc", 0)
         assert "memAccess='shared' discard='yes'" in xml
         xmllint_relaxng(xml, "domain", "GetXMLDesc")

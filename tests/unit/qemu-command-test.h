@@ -144,6 +144,7 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .run_dir = TEST_ROOT "/run",
                 .pidfile = pidfile,
                 .hugepages_dir = TEST_ROOT "/hugepages",
+                .memory_dir = TEST_ROOT "/ram",
                 .now = 1700000000, /* 2023-11-14T22:13:20Z */
                 .hostdev_paths = fake_hostdev_paths,
                 .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),

@@ -716,7 +716,7 @@ static char *subst_root(const char *s, const char *root) {
 
 /* Creates the files the domain refers to, under the temporary root. */
 static int make_guest_files(const DomainDef *def, const char *root) {
-        static const char *const dirs[] = { "boot", "images", "run", "log", "dev", "hugepages" };
+        static const char *const dirs[] = { "boot", "images", "run", "log", "dev", "hugepages", "ram" };
         int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "qemu-command-test.h"
+#include "qemu-command-internal.h"
 #include "qemu-device.h"
 
 /* The JSON arguments of option opt in argv (-object also has key=value
@@ -113,6 +114,30 @@ static bool has_tls_disk(const DomainDef *def) {
         return false;
 }
 
+/* A <memory> device whose RAM is a file of the guest's memory backing
+ * directory (an access mode, <source type='file'>): the start names the
+ * file; a hot-plug's props have no directory (anonymous RAM, made the file
+ * by qemu_memory_dir_plug(): test-qemu-memory-dir). Its entries on the
+ * command line are taken by their ids unchecked. */
+static bool memory_file_at_start(const DomainDef *def, QemuDeviceFamily f, size_t i, ArgvDevices *a) {
+        const DomainMemoryDef *m = &def->mems[i];
+        const char *id;
+        char alias[48], backend[64];
+
+        if (f != QEMU_DEVICE_MEMORY || !qemu_memdev_wants_dir_file(def, m))
+                return false;
+        /* the start's alias: the model's prefix and the device's place */
+        snprintf(alias, sizeof(alias), "%s%zu", qemu_memdev_alias_prefix(m->model), i);
+        snprintf(backend, sizeof(backend), "mem%s", alias);
+        for (size_t k = 0; k < 3; k++)
+                for (size_t j = 0; j < json_object_array_length(a->lists[k]); j++) {
+                        id = json_object_get_string(get(json_object_array_get_idx(a->lists[k], j), "id"));
+                        if (id && (streq(id, backend) || streq(id, alias)))
+                                a->seen[k][j] = true;
+                }
+        return true;
+}
+
 /* A device of the machine itself, built from a domain-wide element and
  * never plugged or unplugged on its own: <genid>'s vmgenid, <vmcoreinfo/>'s;
  * or a vCPU of <vcpus> (SetVcpu and SetVcpus plug and unplug those). */
@@ -171,9 +196,15 @@ static void check_golden_props(const char *dir, const char *xml_name, bool famil
                 for (size_t i = 0; i < qemu_device_family_count(def, f); i++) {
                         QemuDeviceProps p = {};
                         char what[128];
-                        int r = qemu_device_props(def, &fake_caps, f, i, &p, &err);
+                        int r;
 
                         snprintf(what, sizeof(what), "%s: %s %zu", xml_name, qemu_device_family_to_string(f), i);
+                        if (memory_file_at_start(def, f, i, &a)) {
+                                fprintf(stderr, "  %s: not compared, its RAM file in the memory backing directory "
+                                        "is named at start\n", what);
+                                continue;
+                        }
+                        r = qemu_device_props(def, &fake_caps, f, i, &p, &err);
                         if (r < 0)
                                 fprintf(stderr, "  %s: %s\n", what, err.message);
                         CHECK(r == 0);
