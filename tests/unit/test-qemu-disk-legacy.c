@@ -37,6 +37,16 @@ static void test_start_refused_without_driver(void) {
                     -EOPNOTSUPP);
         CHECK(strstr(err.message, "disk 'vdc': network protocol 'sheepdog'"));
         err = (ConfError) {};
+        /* a backing layer's and the NVRAM's sources too */
+        CHECK_INTEQ(check(NETDISK("vdd", "<source protocol='nbd' name='e'><host name='h'/></source>"
+                                  "<driver name='qemu' type='qcow2'/><backingStore type='network' index='1'>"
+                                  "<format type='raw'/><source protocol='sheepdog' name='base'>"
+                                  "<host name='h'/></source></backingStore>"),
+                          NULL, &caps_72, &err),
+                    -EOPNOTSUPP);
+        CHECK(strstr(err.message, "disk 'vdd': network protocol 'sheepdog'"));
+        err = (ConfError) {};
+        err = (ConfError) {};
 }
 
 static void test_start_allowed(void) {
