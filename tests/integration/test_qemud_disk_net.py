@@ -225,6 +225,7 @@ def test_vxhs_sheepdog_defined_and_their_start_refused(env):
             before = g.call("GetXMLDesc", 0)
             for part in src.replace("><", ">\n<").splitlines()[:2]:
                 assert part in before, f"{part} not in:\n{before}"
+            xmllint_relaxng(before, "domain", f"{proto}: GetXMLDesc(0)")
             with dbus_error("NotSupported", "disk 'vda'", f"'{proto}'", f"no '{proto}' block driver") as e:
                 g.call("Create", 0)
             print(f"\n{e.message}")
