@@ -5,7 +5,9 @@ loopback TCP; a second export on a unix socket is hot-plugged and unplugged.
 The guest reads and writes them through its shell on the serial console.
 A start whose NBD server is gone fails naming the address and leaves the
 domain shut off; an http disk without QEMU's curl driver (Debian's
-qemu-block-extra) fails naming the driver.
+qemu-block-extra) fails naming the driver. vxhs and sheepdog disks are
+defined as libvirt 9.0 does; their start is refused naming the block driver
+QEMU 7.2 lacks, their hot-plug fails with QEMU's words, the guest unchanged.
 """
 
 import os
@@ -169,6 +171,20 @@ def test_nbd_disk_on_a_unix_socket_hotplugged_and_unplugged(env, nbd):
                         since=mark, timeout=30)
     h.wait_until(lambda: "vdb" not in guest_disks(con), 30, 0.5, "vdb gone from the guest")
     assert "vdb" not in g.call("GetXMLDesc", 0)
+
+
+def test_sheepdog_disk_hotplug_refused_guest_unchanged(env, nbd):
+    """As libvirt: QEMU 7.2's blockdev-add has no sheepdog driver; the
+    running guest keeps what it had."""
+    g = nbd[0]
+    before = g.call("GetXMLDesc", 0)
+    disk = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+            "<source protocol='sheepdog' name='img'><host name='192.0.2.1'/></source>"
+            "<target dev='vdc' bus='virtio'/></disk>")
+    with dbus_error("OperationFailed", "sheepdog") as e:
+        g.call("AttachDevice", disk, LIVE)
+    print(f"\n{e.message}")
+    assert g.call("GetXMLDesc", 0) == before
 
 
 def no_boot_xml(name, disk):
