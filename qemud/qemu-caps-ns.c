@@ -32,7 +32,8 @@ static QemuCaps *caps_copy(const QemuCaps *caps) {
                 return NULL;
         *c = (QemuCaps) { .binary_size = caps->binary_size, .binary_mtime = caps->binary_mtime,
                           .version = caps->version, .kvm_available = caps->kvm_available,
-                          .cpu_usability_known = caps->cpu_usability_known };
+                          .cpu_usability_known = caps->cpu_usability_known,
+                          .blockdev_drivers_known = caps->blockdev_drivers_known };
         ok = str_copy(caps->binary, &c->binary) && str_copy(caps->package, &c->package) &&
              str_copy(caps->arch, &c->arch);
         if (ok && caps->n_machines) {
@@ -47,7 +48,8 @@ static QemuCaps *caps_copy(const QemuCaps *caps) {
                 }
         }
         if (!ok || strv_copy(caps->cpu_models, &c->cpu_models) < 0 ||
-            strv_copy(caps->cpu_unusable, &c->cpu_unusable) < 0 || strv_copy(caps->device_types, &c->device_types) < 0)
+            strv_copy(caps->cpu_unusable, &c->cpu_unusable) < 0 || strv_copy(caps->device_types, &c->device_types) < 0 ||
+            strv_copy(caps->blockdev_drivers, &c->blockdev_drivers) < 0)
                 return NULL;
         return TAKE_PTR(c);
 }

@@ -112,6 +112,59 @@ static int parse_device_types(QemuCaps *caps, json_object *v) {
         return caps_json_to_strv(v, &caps->device_types);
 }
 
+/* The schema entry of this name (QEMU masks type names as numbers, so a
+ * type is found by following names from a command). */
+static json_object *schema_entry(json_object *schema, const char *name) {
+        size_t n = json_object_array_length(schema);
+
+        for (size_t i = 0; name && i < n; i++) {
+                json_object *e = json_object_array_get_idx(schema, i), *v;
+
+                if (json_object_object_get_ex(e, "name", &v) && streq_ptr(json_object_get_string(v), name))
+                        return e;
+        }
+        return NULL;
+}
+
+static const char *schema_str(json_object *e, const char *key) {
+        json_object *v;
+
+        return e && json_object_object_get_ex(e, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* The type of member name of an object type. */
+static const char *schema_member_type(json_object *obj, const char *name) {
+        json_object *members;
+
+        if (!obj || !json_object_object_get_ex(obj, "members", &members) ||
+            !json_object_is_type(members, json_type_array))
+                return NULL;
+        for (size_t i = 0; i < json_object_array_length(members); i++) {
+                json_object *m = json_object_array_get_idx(members, i);
+
+                if (streq_ptr(schema_str(m, "name"), name))
+                        return schema_str(m, "type");
+        }
+        return NULL;
+}
+
+/* blockdev-add's drivers, as libvirt reads them: the values of the enum
+ * that is the type of "driver" in the command's argument type. */
+static int parse_qmp_schema(QemuCaps *caps, json_object *v) {
+        json_object *args, *drivers, *values;
+        int r;
+
+        if (!json_object_is_type(v, json_type_array))
+                return -EBADMSG;
+        args = schema_entry(v, schema_str(schema_entry(v, "blockdev-add"), "arg-type"));
+        drivers = schema_entry(v, schema_member_type(args, "driver"));
+        if (!drivers || !json_object_object_get_ex(drivers, "values", &values))
+                return -EBADMSG;
+        r = caps_json_to_strv(values, &caps->blockdev_drivers);
+        caps->blockdev_drivers_known = r >= 0;
+        return r;
+}
+
 typedef struct ProbeCommand {
         const char *command;
         int (*parse)(QemuCaps *caps, json_object *result);
@@ -125,6 +178,7 @@ static const ProbeCommand probe_commands[] = {
         { "query-cpu-definitions", parse_cpu_definitions, false },
         { "query-kvm", parse_kvm, false },
         { "qom-list-types", parse_device_types, true },
+        { "query-qmp-schema", parse_qmp_schema, false },
 };
 
 static const ProbeCommand *probe_command_find(const char *command) {

@@ -10,7 +10,7 @@
 
 /* Bumped whenever the JSON form changes meaning: older cache files are then
  * stale and the binary is probed again. */
-#define QEMU_CAPS_FORMAT 2 /* 2: deprecated machines and CPU models */
+#define QEMU_CAPS_FORMAT 3 /* 2: deprecated machines and CPU models; 3: blockdev-add's drivers */
 
 static void machines_free(QemuMachine *machines, size_t n) {
         for (size_t i = 0; i < n; i++) {
@@ -31,6 +31,7 @@ QemuCaps *qemu_caps_free(QemuCaps *caps) {
         strv_free(caps->cpu_unusable);
         strv_free(caps->cpu_deprecated);
         strv_free(caps->device_types);
+        strv_free(caps->blockdev_drivers);
         free(caps);
         return NULL;
 }
@@ -58,6 +59,10 @@ const char *qemu_caps_canonical_machine(const QemuCaps *caps, const char *machin
  * any order, and a few hundred strcmp() are nothing next to starting QEMU. */
 bool qemu_caps_has_device(const QemuCaps *caps, const char *type) {
         return caps && strv_contains(caps->device_types, type);
+}
+
+bool qemu_caps_has_blockdev_driver(const QemuCaps *caps, const char *driver) {
+        return !caps || !caps->blockdev_drivers_known || strv_contains(caps->blockdev_drivers, driver);
 }
 
 bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model) {
@@ -183,6 +188,8 @@ int qemu_caps_to_json_object(const QemuCaps *caps, json_object **ret) {
                 r = caps_json_add(o, "cpu_deprecated", strv_to_json(caps->cpu_deprecated));
         if (r >= 0)
                 r = caps_json_add(o, "device_types", strv_to_json(caps->device_types));
+        if (r >= 0 && caps->blockdev_drivers_known)
+                r = caps_json_add(o, "blockdev_drivers", strv_to_json(caps->blockdev_drivers));
         if (r < 0) {
                 json_object_put(o);
                 return r;
@@ -383,6 +390,9 @@ int qemu_caps_from_json_object(json_object *o, QemuCaps **ret) {
                 r = json_get_strv(o, "cpu_deprecated", &caps->cpu_deprecated);
         if (r >= 0)
                 r = json_get_strv(o, "device_types", &caps->device_types);
+        caps->blockdev_drivers_known = json_object_object_get_ex(o, "blockdev_drivers", NULL);
+        if (r >= 0)
+                r = json_get_strv(o, "blockdev_drivers", &caps->blockdev_drivers);
         if (r < 0)
                 return r;
         if (!caps->binary || size < 0 || version <= 0 || version > UINT32_MAX)
@@ -426,6 +436,8 @@ void qemu_caps_sort(QemuCaps *caps) {
                 qsort(caps->cpu_deprecated, strv_length(caps->cpu_deprecated), sizeof(char *), strv_cmp);
         if (caps->device_types)
                 qsort(caps->device_types, strv_length(caps->device_types), sizeof(char *), strv_cmp);
+        if (caps->blockdev_drivers)
+                qsort(caps->blockdev_drivers, strv_length(caps->blockdev_drivers), sizeof(char *), strv_cmp);
         if (caps->machines)
                 qsort(caps->machines, caps->n_machines, sizeof(QemuMachine), machine_cmp);
 }

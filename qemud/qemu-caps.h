@@ -40,6 +40,8 @@ typedef struct QemuCaps {
         bool cpu_usability_known; /* cpu_unusable was probed (an older cache has no word on it) */
         char **cpu_deprecated;  /* query-cpu-definitions' "deprecated" models (libvirt taints a guest using one) */
         char **device_types;    /* NULL-terminated, from qom-list-types implements=device */
+        char **blockdev_drivers; /* blockdev-add's "driver" enum, from query-qmp-schema */
+        bool blockdev_drivers_known; /* the schema was read (a QEMU without it: not known) */
 } QemuCaps;
 
 /* ---- The model (qemu-caps.c). ---- */
@@ -56,6 +58,8 @@ bool qemu_caps_has_device(const QemuCaps *caps, const char *type);
 struct DomainDef;
 int qemu_caps_apply_ns(const QemuCaps *caps, const struct DomainDef *def, QemuCaps **ret);
 bool qemu_caps_has_cpu_model(const QemuCaps *caps, const char *model);
+/* Whether blockdev-add takes this driver; true when that is not known. */
+bool qemu_caps_has_blockdev_driver(const QemuCaps *caps, const char *driver);
 /* Known to QEMU and runnable here with the probe's accelerator. */
 bool qemu_caps_cpu_model_usable(const QemuCaps *caps, const char *model);
 /* What QEMU marks deprecated: a machine (by name or alias) or a CPU model. */
@@ -96,7 +100,8 @@ int qemu_caps_get_async(sd_event *event, const char *binary, const char *cachedi
  * its QMP monitor on one end of a socketpair (rundir is not needed for that
  * and may be NULL), asks query-version, query-target, query-machines,
  * query-cpu-definitions, query-kvm (one run is enough: with kvm:tcg QEMU
- * reports KVM enabled only when it could use it) and qom-list-types, then
+ * reports KVM enabled only when it could use it), qom-list-types and
+ * query-qmp-schema (for blockdev-add's drivers), then
  * quits and reaps it; calls done() on the event loop when finished, never
  * from inside this call. Gives up after 30 s (-ETIMEDOUT, QEMU killed). */
 int qemu_caps_probe_async(sd_event *event, const char *binary, const char *rundir,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The protocol node of a network disk (<disk type='network'>): QEMU's
  * block driver for the protocol with its server in QAPI's form (nbd,
- * iscsi, rbd, gluster, nfs, and curl's http, https, ftp and ftps). The
+ * iscsi, rbd, gluster, nfs, curl's http, https, ftp and ftps, and the
+ * vxhs and sheepdog QEMU 7.2 no longer has, as libvirt builds them). The
  * disk builder (qemu-command-disks.c) adds the node name, cache and
  * read-only flags. Pure: see qemu-command.h. Which protocols and host
  * counts qemud takes is checked at define (qemu-validate.c). */
@@ -33,6 +34,10 @@ static unsigned default_port(DomainDiskProtocol p) {
                 return 21;
         case DOMAIN_DISK_PROTOCOL_FTPS:
                 return 990;
+        case DOMAIN_DISK_PROTOCOL_SHEEPDOG:
+                return 7000;
+        case DOMAIN_DISK_PROTOCOL_VXHS:
+                return 9999;
         default:
                 return 0;
         }
@@ -263,6 +268,50 @@ static json_object *build_curl(const DomainDiskNetSource *s) {
         return o;
 }
 
+/* vxhs and sheepdog: what libvirt 9.0 builds for a QEMU that has them
+ * (qemu-disk-legacy.c refuses the start on one that has not). The vdisk
+ * is the source's name, the server a TCP one for vxhs. */
+static json_object *build_vxhs(const DomainDiskNetSource *s) {
+        json_object *o = props_new("driver", "vxhs");
+
+        prop_str(&o, "vdisk-id", s->name);
+        prop_take(&o, "server", socket_address(s, &s->hosts[0], false));
+        return o;
+}
+
+static json_object *build_sheepdog(const DomainDiskNetSource *s) {
+        json_object *o = props_new("driver", "sheepdog");
+
+        prop_take(&o, "server", socket_address(s, &s->hosts[0], true));
+        prop_str(&o, "vdi", s->name);
+        return o;
+}
+
+/* vxhs's TLS: qemud.conf's vxhs_tls for a source without tls='', a
+ * client tls-creds-x509 on vxhs_tls_x509_cert_dir (libvirt's qemu.conf
+ * keys; it has no hostname check). */
+static int build_vxhs_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node, json_object **o) {
+        bool on = s->tls == TRISTATE_ON || (s->tls == TRISTATE_ABSENT && c->params && c->params->vxhs_tls);
+        json_object *obj;
+        int r;
+
+        if (!on)
+                return 0;
+        if (!c->params || !c->params->vxhs_tls_dir)
+                return cmd_fail(c, -EINVAL, "%s: vxhs TLS asked (tls='yes' or vxhs_tls = 1) but no certificate "
+                                "directory is set (vxhs_tls_x509_cert_dir in qemud.conf)", node);
+        obj = props_new("qom-type", "tls-creds-x509");
+        prop_strf(&obj, "id", "obj%s_tls0", node);
+        prop_str(&obj, "dir", c->params->vxhs_tls_dir);
+        prop_str(&obj, "endpoint", "client");
+        prop_bool(&obj, "verify-peer", true);
+        r = cmd_object(c, obj);
+        if (r < 0)
+                return r;
+        prop_strf(o, "tls-creds", "obj%s_tls0", node);
+        return 0;
+}
+
 /* Whether the source has what its protocol's builder needs (what
  * qemu-validate.c checks at define; a definition loaded from disk is
  * checked here again). */
@@ -281,6 +330,11 @@ static bool shape_ok(const DomainDiskNetSource *s) {
         case DOMAIN_DISK_PROTOCOL_FTP:
         case DOMAIN_DISK_PROTOCOL_FTPS:
                 return s->n_hosts == 1 && s->name && s->hosts[0].name;
+        case DOMAIN_DISK_PROTOCOL_SHEEPDOG:
+                return s->n_hosts == 1 && s->name && (s->hosts[0].name || s->hosts[0].socket);
+        case DOMAIN_DISK_PROTOCOL_VXHS:
+                return s->n_hosts == 1 && s->name && s->hosts[0].name &&
+                       s->hosts[0].transport != DOMAIN_DISK_TRANSPORT_UNIX;
         default:
                 return false;
         }
@@ -310,6 +364,12 @@ int qemu_disk_net_node(QemuCmd *c, const DomainDiskDef *disk, json_object **ret)
         case DOMAIN_DISK_PROTOCOL_NFS:
                 r = build_nfs(c, disk, &o);
                 break;
+        case DOMAIN_DISK_PROTOCOL_VXHS:
+                o = build_vxhs(s);
+                break;
+        case DOMAIN_DISK_PROTOCOL_SHEEPDOG:
+                o = build_sheepdog(s);
+                break;
         default:
                 o = build_curl(s);
                 break;
@@ -329,6 +389,8 @@ int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node
         json_object *obj;
         int r;
 
+        if (s && s->protocol == DOMAIN_DISK_PROTOCOL_VXHS)
+                return build_vxhs_tls(c, s, node, o);
         if (!qemu_disk_tls_wanted(s, c->params && c->params->nbd_tls))
                 return 0;
         if (!c->params || !c->params->nbd_tls_dir)

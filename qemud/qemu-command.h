@@ -175,6 +175,10 @@ typedef struct QemuCommandParams {
          * (NULL: fails, naming the setting). */
         bool nbd_tls;
         const char *nbd_tls_dir;
+        /* vxhs disk TLS (vxhs_tls, vxhs_tls_x509_cert_dir): the same for
+         * vxhs sources. */
+        bool vxhs_tls;
+        const char *vxhs_tls_dir;
 
         /* Secrets (a disk's <encryption> passphrase, its <auth> password):
          * never in clear on the command line. Each is a QEMU secret object

@@ -18,6 +18,7 @@
 #include "process.h"
 #include "qemu-chardev-tls.h"
 #include "qemu-disk-tls.h"
+#include "qemu-disk-legacy.h"
 #include "qemu-graphics-gl.h"
 #include "qemu-video.h"
 #include "qemu-rules.h"
@@ -497,6 +498,9 @@ static int prepare_live(Domain *d, ConfError *err) {
         free_and_replace_str(&d->live->os.machine, strdup(machine));
         if (!d->live->os.machine)
                 return -ENOMEM;
+        r = qemu_disk_drivers_check(d->live, caps, err);
+        if (r < 0)
+                return r;
         /* <genid/>: a new generation ID at every start, in the live definition only */
         if (d->live->has_genid && uuid_is_null(d->live->genid)) {
                 r = uuid_generate(d->live->genid);
@@ -570,6 +574,10 @@ static int build_argv(Domain *d, ConfError *err) {
                 return r;
         QemuDiskTls disk_tls;
         r = disk_tls_params(m->paths.confdir, d->live, &disk_tls, &params, err);
+        if (r < 0)
+                return r;
+        QemuVxhsTls vxhs_tls;
+        r = qemu_vxhs_tls_params(m->paths.confdir, &vxhs_tls, &params, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < d->live->n_graphics; i++)

@@ -89,18 +89,45 @@ def test_wrong_root_element(env, doms, method):
             send(env, method, "<network><name>x</name></network>")
 
 
+SHEEPDOG_DISK = ("<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+                 "<source protocol='sheepdog' name='v'><host name='192.0.2.1' port='7000'/></source>"
+                 "<target dev='vdz' bus='virtio'/></disk>")
+
+
 @DEFINE_AND_CREATE
 @pytest.mark.parametrize("device,named", [
-    # QEMU 7.2 has no sheepdog block driver left
-    ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='sheepdog' name='v'>"
-     "<host name='192.0.2.1' port='7000'/></source><target dev='vdz' bus='virtio'/></disk>",
-     "sheepdog"),
+    # QEMU has no block driver for tftp (its curl driver has none)
+    ("<disk type='network' device='disk'><driver name='qemu' type='raw'/><source protocol='tftp' name='v'>"
+     "<host name='192.0.2.1'/></source><target dev='vdz' bus='virtio'/></disk>",
+     "tftp"),
     ("<frobnicator/>", "frobnicator"),
-], ids=["sheepdog-disk", "unknown-element"])
+], ids=["tftp-disk", "unknown-element"])
 def test_unsupported_element(env, doms, method, device, named):
     with unchanged(env, doms):
         with dbus_error("NotSupported", named):
             send(env, method, with_device(xml(env), device))
+
+
+def test_sheepdog_disk_creates_nothing(env, doms):
+    """libvirt 9.0 defines a sheepdog disk and refuses its start: QEMU 7.2
+    has no sheepdog block driver left. DomainCreateXML leaves nothing."""
+    with unchanged(env, doms):
+        with dbus_error("NotSupported", "disk 'vdz'", "'sheepdog'", "no 'sheepdog' block driver"):
+            env.call("DomainCreateXML", with_device(xml(env), SHEEPDOG_DISK), 0)
+
+
+def test_sheepdog_disk_defined_and_its_start_refused(env, doms):
+    path = env.call("DomainDefineXML", with_device(xml(env, "sheep"), SHEEPDOG_DISK))
+    try:
+        defined = env.dcall(path, "GetXMLDesc", 0)
+        assert "protocol='sheepdog'" in defined
+        with dbus_error("NotSupported", "disk 'vdz'", "'sheepdog'", "no 'sheepdog' block driver"):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == S.SHUTOFF
+        assert env.dcall(path, "GetXMLDesc", 0) == defined
+        assert doms["victim"].state()[0] == S.RUNNING
+    finally:
+        env.dcall(path, "Undefine", 0)
 
 
 def test_unsupported_attribute(env, doms):

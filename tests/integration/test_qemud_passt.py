@@ -9,13 +9,17 @@ Debian's passt and the real test guest (TCG):
   without a route to passt's gateway, so --address is proven by
   test-qemu-passt's command line); the guest's TCP (busybox nc on its
   shell) reaches a listener on the host's loopback through passt; passt
-  listens on the <portForward>'s port; the live XML keeps all of it. (A
-  connection to that port did not reach a listener in the guest with
-  passt 0.0~git20230309 here, nor with passt and QEMU run by hand: not
-  asserted.)
+  listens on the <portForward>'s port; the live XML keeps all of it; a
+  connection to that port reaches a listener of the guest at the port it
+  maps to, both ways. The host's side speaks first: Debian 12's passt
+  (0.0~git20230309) never ACKs the guest's SYN-ACK, so the guest's side of
+  the connection completes only with passt's first data segment (see
+  forwarded_exchange).
 - The guest destroyed: passt ended, its socket and pid file removed.
-- qemud SIGKILLed, QEMU killed while it was down: the restarted qemud finds
-  the guest gone, and no passt of it is left.
+- qemud SIGKILLed, QEMU killed while it was down, a passt left on the
+  guest's socket and pid file (not --one-off, so it does not end with
+  QEMU as the guest's own does): the restarted qemud finds the guest gone
+  and ends it.
 - AttachDevice of a passt interface is refused naming it.
 """
 
@@ -81,6 +85,24 @@ def need_passt(env):
         pytest.skip(f"{PASST} is not installed (Debian's passt; scripts/install-deps.sh)")
 
 
+def forwarded_exchange(port, words):
+    """Connects to the host's forwarded port, sends words first and returns
+    what comes back (b"" when passt closes the connection). First, because
+    Debian 12's passt (0.0~git20230309) does not ACK the guest's SYN-ACK of
+    a forwarded connection: the guest's side of it is complete only when
+    passt's first data segment (carrying that ACK) arrives, so a guest
+    that speaks first never gets its connection (seen in a capture of
+    QEMU's netdev and an strace of passt, with passt and QEMU run by hand
+    too; passt's bug, not its command line's)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=120) as c:
+            c.settimeout(120)
+            c.sendall(words)
+            return c.recv(100)
+    except OSError as e:
+        return str(e).encode()
+
+
 def test_dhcp_tcp_forward_log_and_stop(env):
     need_passt(env)
     log, port = env.root / "passt.log", free_port()
@@ -128,6 +150,17 @@ def test_dhcp_tcp_forward_log_and_stop(env):
             with c:
                 c.settimeout(60)
                 assert c.recv(100).startswith(b"VBPASST-OUT")
+        # a connection to the forwarded port reaches a listener of the guest
+        # (busybox nc, one connection, its output on the console) at the
+        # port it maps to: our words reach it, its words come back
+        con.run("(echo VBPASST-IN | nc -l -p 8080 &)")
+        h.wait_until(lambda: b":8080" in con.run("netstat -tln"), 30, 0.5, "the guest's listener on 8080")
+        seen = len(con.text())
+        inbound = forwarded_exchange(port, b"VBPASST-HOST\n")
+        assert inbound.startswith(b"VBPASST-IN"), (f"a connection to the forwarded port {port} got {inbound!r}, "
+                                                   f"not the guest's listener's words; passt's log:\n"
+                                                   f"{log.read_text()}")
+        h.wait_until(lambda: b"VBPASST-HOST" in con.text()[seen:], 60, 0.2, "our words in the guest")
         env.dcall(path, "Destroy", 0)
         h.wait_until(lambda: not passt_pids(sock), 30, 0.2, "passt to end with the guest")
         assert not sock.exists()
@@ -141,23 +174,43 @@ def test_dhcp_tcp_forward_log_and_stop(env):
 
 
 def test_restart_after_the_guest_is_gone_leaves_no_passt(env):
+    """qemud SIGKILLed, QEMU killed while it was down: the guest's --one-off
+    passt ends with QEMU's connection, so a passt that does not (one in
+    its place, not --one-off, on the same socket and pid file) stands for one
+    left behind; the restarted qemud finds the guest gone and ends it."""
     need_passt(env)
     xml = h.guest_domain_xml(env.guest, "passtgone", nic=None, extra_devices=passt_nic(env.root / "gone.log",
                                                                                          free_port()),
                              extra_cmdline="virtbus.nodhcp")
     path = env.call("DomainDefineXML", xml)
+    left = None
     try:
         env.dcall(path, "Create", 0)
         sock = passt_socket(env, "passtgone")
+        pidfile = sock.with_name("net0-passt.pid")
         assert passt_pids(sock)
         qemu = env.status_pid("passtgone")
         env.qemud.kill()
         os.kill(qemu, signal.SIGKILL)
+        h.wait_until(lambda: not passt_pids(sock), 30, 0.2, "the --one-off passt to end with QEMU")
+        if sock.exists():
+            sock.unlink()
+        st = pidfile.parent.stat()
+        subprocess.run([PASST, "--socket", str(sock), "--pid", str(pidfile), "--runas",
+                        f"{st.st_uid}:{st.st_gid}"], check=True, capture_output=True)
+        left = passt_pids(sock)
+        assert left, "the passt left behind did not start"
         env.qemud.start()
         h.wait_until(lambda: env.state(path)[0] == S.SHUTOFF, 30, 0.2, "the restarted qemud to find QEMU gone")
-        h.wait_until(lambda: not passt_pids(sock), 30, 0.2, "no passt of the gone guest")
+        h.wait_until(lambda: not passt_pids(sock), 30, 0.2, "qemud to end the passt left behind")
         assert not sock.exists()
+        assert not pidfile.exists()
     finally:
+        for pid in left or ():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if env.state(path)[0] != S.SHUTOFF:
             env.dcall(path, "Destroy", 0)
         env.dcall(path, "Undefine", 0)

@@ -150,6 +150,9 @@ static void fake_params(const DomainDef *def, char *pidfile, size_t n, QemuComma
                 .n_hostdev_paths = ELEMENTSOF(fake_hostdev_paths),
                 .spice_tls_dir = "/etc/pki/libvirt-spice",
                 .nbd_tls_dir = "/etc/pki/libvirt-nbd",
+                /* vxhs_tls = 1, as libvirt's disk-network-tlsx509-vxhs test */
+                .vxhs_tls = true,
+                .vxhs_tls_dir = "/etc/pki/libvirt-vxhs",
                 .secrets = fake_secrets,
                 .n_secrets = ELEMENTSOF(fake_secrets),
                 .master_key_path = TEST_ROOT "/run/master-key.aes",

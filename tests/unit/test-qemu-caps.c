@@ -41,6 +41,7 @@ static QemuCaps *canned_caps(void) {
         static const char *const commands[] = {
                 "query-version", "query-target", "query-machines",
                 "query-cpu-definitions", "query-kvm", "qom-list-types",
+                "query-qmp-schema",
         };
         QemuCaps *caps = calloc(1, sizeof(QemuCaps));
 
@@ -85,6 +86,13 @@ static void test_caps_from_replies(void) {
         CHECK(!qemu_caps_machine_deprecated(caps, "no-such-machine"));
         CHECK(!qemu_caps_cpu_model_deprecated(caps, "Haswell"));
         CHECK(!qemu_caps_has_cpu_model(caps, "pentium9"));
+        /* blockdev-add's drivers (the schema's entries cut to those the
+         * probe follows): QEMU 7.2 has dropped sheepdog and vxhs */
+        CHECK(caps->blockdev_drivers_known);
+        CHECK(qemu_caps_has_blockdev_driver(caps, "nbd"));
+        CHECK(qemu_caps_has_blockdev_driver(caps, "rbd"));
+        CHECK(!qemu_caps_has_blockdev_driver(caps, "sheepdog"));
+        CHECK(!qemu_caps_has_blockdev_driver(caps, "vxhs"));
 
         /* sorted by the probe */
         for (size_t i = 1; caps->device_types && caps->device_types[i]; i++)
@@ -157,6 +165,8 @@ static void check_caps_equal(const QemuCaps *a, const QemuCaps *b) {
         CHECK_INTEQ(strv_length(a->device_types), strv_length(b->device_types));
         for (size_t i = 0; a->device_types && b->device_types && a->device_types[i] && b->device_types[i]; i++)
                 CHECK_STREQ(a->device_types[i], b->device_types[i]);
+        CHECK_INTEQ(a->blockdev_drivers_known, b->blockdev_drivers_known);
+        CHECK_INTEQ(strv_length(a->blockdev_drivers), strv_length(b->blockdev_drivers));
 }
 
 static void test_caps_json_roundtrip(void) {
@@ -178,23 +188,26 @@ static void test_caps_json_roundtrip(void) {
         CHECK_STREQ(json, json2);
 
         /* A minimal one: no lists at all. */
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000}", &minimal), 0);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 3, \"binary\": \"/q\", \"version\": 7000000}", &minimal), 0);
         if (minimal) {
                 CHECK_STREQ(minimal->binary, "/q");
                 CHECK_INTEQ(minimal->n_machines, 0);
                 CHECK(qemu_caps_canonical_machine(minimal, NULL) == NULL);
                 CHECK(!qemu_caps_has_device(minimal, "e1000"));
+                /* no word on blockdev-add: QEMU itself decides */
+                CHECK(!minimal->blockdev_drivers_known);
+                CHECK(qemu_caps_has_blockdev_driver(minimal, "sheepdog"));
         }
 
         CHECK_INTEQ(qemu_caps_from_json("not json", &bad), -EBADMSG);
         CHECK_INTEQ(qemu_caps_from_json("[]", &bad), -EBADMSG);
         /* another format: probe again */
         CHECK_INTEQ(qemu_caps_from_json("{\"format\": 99, \"binary\": \"/q\", \"version\": 7000000}", &bad), -ESTALE);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"version\": 7000000}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": \"7\"}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000, "
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 3, \"version\": 7000000}", &bad), -EBADMSG);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 3, \"binary\": \"/q\", \"version\": \"7\"}", &bad), -EBADMSG);
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 3, \"binary\": \"/q\", \"version\": 7000000, "
                                         "\"machines\": [{\"alias\": \"q35\"}]}", &bad), -EBADMSG);
-        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 2, \"binary\": \"/q\", \"version\": 7000000, "
+        CHECK_INTEQ(qemu_caps_from_json("{\"format\": 3, \"binary\": \"/q\", \"version\": 7000000, "
                                         "\"device_types\": [1, 2]}", &bad), -EBADMSG);
         CHECK(bad == NULL);
 }
@@ -293,7 +306,7 @@ static void test_caps_cache(void) {
         }
 
         /* a corrupt or truncated file is stale, not an error */
-        CHECK(write_file_atomic(cache, "{\"format\": 2, \"bin", 18, 0644) >= 0);
+        CHECK(write_file_atomic(cache, "{\"format\": 3, \"bin", 18, 0644) >= 0);
         CHECK_INTEQ(qemu_caps_load_cache(cachedir, binary, &none), -ESTALE);
         /* a file for another path (hash collision, copied cache) */
         free(caps->binary);
@@ -393,6 +406,8 @@ static void test_caps_probe_real(void) {
                 CHECK(qemu_caps_has_device(c, "virtio-net-pci"));
                 CHECK(qemu_caps_has_device(c, "pcie-root-port"));
                 CHECK(qemu_caps_has_cpu_model(c, "qemu64"));
+                CHECK(c->blockdev_drivers_known);
+                CHECK(qemu_caps_has_blockdev_driver(c, "nbd"));
                 /* only when QEMU could use it, never by the mere presence of /dev/kvm */
                 if (access("/dev/kvm", R_OK | W_OK) < 0)
                         CHECK(!c->kvm_available);

@@ -1163,6 +1163,16 @@ static bool has_network_disk(const DomainDef *def) {
         return def->os.nvram_net != NULL;
 }
 
+/* vxhs and sheepdog: QEMU 7.2 has no block driver for them (qemud
+ * refuses their start, test_qemud_disk_net.py checks it) */
+static bool has_dropped_protocol_disk(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_disks; i++)
+                if (def->disks[i].net && (def->disks[i].net->protocol == DOMAIN_DISK_PROTOCOL_VXHS ||
+                                          def->disks[i].net->protocol == DOMAIN_DISK_PROTOCOL_SHEEPDOG))
+                        return true;
+        return false;
+}
+
 /* passthrough and evdev inputs read a host /dev/input/event* */
 static bool has_host_input(const DomainDef *def) {
         for (size_t i = 0; i < def->n_inputs; i++)
@@ -1317,6 +1327,11 @@ static int run_qemu_with(const char *dir, const char *xml_name, const char *qemu
                 /* QEMU connects to the back end at once: test_qemud_disk_vhost.py
                  * starts one with qemu-storage-daemon */
                 fprintf(stderr, "  %s: not run, its vhostuser disks need a vhost-user-blk back end\n", xml_name);
+                return 1;
+        }
+        if (has_dropped_protocol_disk(def)) {
+                fprintf(stderr, "  %s: not run, this QEMU has no vxhs or sheepdog block driver (QEMU dropped "
+                        "them; libvirt's line for a QEMU that had them)\n", xml_name);
                 return 1;
         }
         if (has_network_disk(def)) {

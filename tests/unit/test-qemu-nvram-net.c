@@ -83,7 +83,7 @@ static void test_refused(void) {
                    "slices are not supported with NVRAM");
         REFUSED_NV(OS(PFLASH, "<nvram type='network'><source protocol='nbd'><host name='a'/><host name='b'/>"
                       "</source></nvram>"), "accepts only one host");
-        REFUSED_NV(OS(PFLASH, "<nvram type='network'><source protocol='vxhs' name='x'><host name='a'/>"
+        REFUSED_NV(OS(PFLASH, "<nvram type='network'><source protocol='tftp' name='x'><host name='a'/>"
                       "</source></nvram>"), "no block driver");
 }
 
