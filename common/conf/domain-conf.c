@@ -495,7 +495,7 @@ int domain_parse_alias_address_only(xmlNodePtr n, const char *path, unsigned all
  * but for a user's own ("ua-..."), kept in the definition as libvirt
  * keeps it. */
 void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags) {
-        if (!alias || ((flags & DOMAIN_FORMAT_INACTIVE) && strncmp(alias, "ua-", 3) != 0))
+        if (!alias || ((flags & DOMAIN_FORMAT_INACTIVE) && !domain_alias_is_user(alias)))
                 return;
         xw_start(w, "alias");
         xw_attr(w, "name", alias);
