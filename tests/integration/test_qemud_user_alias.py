@@ -169,3 +169,20 @@ def test_virsh_detach_device_alias(env, booted):
         proxy.stop()
     assert "ua-hot" not in g.call("GetXMLDesc", 0)
     assert "ua-hot" not in g.call("GetXMLDesc", INACTIVE)
+
+
+def test_detach_device_alias_config_only(env, booted):
+    g, hot = booted
+    disk = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{hot}'/>"
+            "<target dev='vdd' bus='virtio'/><alias name='ua-later'/></disk>")
+    live = g.call("GetXMLDesc", 0)
+    g.call("AttachDevice", disk, CONFIG)
+    assert "<alias name='ua-later'/>" in g.call("GetXMLDesc", INACTIVE)
+    # the live definition has no such device: LIVE does not find it
+    with h.expect_dbus_error("org.virtbus.Error.InternalError") as e:
+        g.call("DetachDeviceAlias", "ua-later", LIVE)
+    assert "no device found with alias ua-later" in e.message, e.message
+    g.call("DetachDeviceAlias", "ua-later", CONFIG)
+    assert "ua-later" not in g.call("GetXMLDesc", INACTIVE)
+    assert "ua-later" not in (env.conf_dir / "ua1.xml").read_text()
+    assert g.call("GetXMLDesc", 0) == live
