@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Device hot-plug: virDomainAttachDevice[Flags], virDomainDetachDevice[Flags],
- * virDomainUpdateDeviceFlags, each org.libvirt.Domain's AttachDevice,
+ * virDomainDetachDeviceAlias, virDomainUpdateDeviceFlags, each org.libvirt.Domain's AttachDevice,
  * DetachDevice or UpdateDevice. */
 #include "procedures.h"
 
@@ -22,6 +22,7 @@ static const ProcDef rows[] = {
         { 161, "virDomainDetachDeviceFlags", 0, "Dsu", DOMAIN, "DetachDevice", .reply = reply_void },
         /* 174, not 162 (CONNECT_BASELINE_CPU): what virsh change-media sends */
         { 174, "virDomainUpdateDeviceFlags", 0, "Dsu", DOMAIN, "UpdateDevice", .reply = reply_void },
+        { 392, "virDomainDetachDeviceAlias", 0, "Dsu", DOMAIN, "DetachDeviceAlias", .reply = reply_void },
 };
 
 const ProcTable proc_table_device = { rows, sizeof(rows) / sizeof(rows[0]) };

@@ -31,13 +31,27 @@ static bool has_serial(const DomainDef *def) {
         return false;
 }
 
+/* The first serial port's user alias, or NULL. */
+static const char *first_serial_user_alias(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_SERIAL)
+                        return domain_alias_is_user(def->chrs[i].alias) ? def->chrs[i].alias : NULL;
+        return NULL;
+}
+
 /* The first console, when of target type serial, is the first serial port
- * (libvirt's rule): it shares its alias, or becomes it when there is none. */
+ * (libvirt's rule): it shares its alias, or becomes it when there is none.
+ * A user's alias stays. */
 char *qemu_chr_alias(const DomainDef *def, size_t i) {
         const DomainChrDef *chr = &def->chrs[i];
         size_t n = chr_ordinal(def, i);
+        const char *user = first_serial_user_alias(def);
         char *s;
 
+        if (chr->kind == DOMAIN_CHR_CONSOLE && n == 0 && qemu_console_is_serial(chr) && user)
+                return strdup(user);
+        if (domain_alias_is_user(chr->alias))
+                return strdup(chr->alias);
         if (chr->kind == DOMAIN_CHR_SERIAL)
                 return asprintf(&s, "serial%zu", n) < 0 ? NULL : s;
         if (chr->kind == DOMAIN_CHR_CHANNEL)
@@ -269,10 +283,12 @@ static int build_serial(QemuCmd *c, const DomainChrDef *chr, const char *alias) 
         return cmd_device(c, o);
 }
 
-/* "bus": "virtio-serialC.B" (and "nr": P) of a port with an address;
- * without one QEMU takes the first virtio-serial bus and its next free port. */
+/* "bus": "virtio-serialC.B" (or the controller's user alias ".B"; and
+ * "nr": P) of a port with an address; without one QEMU takes the first
+ * virtio-serial bus and its next free port. */
 static int virtio_serial_bus_props(QemuCmd *c, const DomainChrDef *chr, const char *alias, json_object **o) {
         const DomainDeviceAddress *a = &chr->addr;
+        char id[128];
 
         if (a->type == DOMAIN_ADDRESS_NONE)
                 return 0;
@@ -286,7 +302,8 @@ static int virtio_serial_bus_props(QemuCmd *c, const DomainChrDef *chr, const ch
                                 "domain does not have", alias, a->controller);
         if (a->bus != 0)
                 return cmd_fail(c, -EINVAL, "%s: a virtio-serial controller has only bus 0, not %u", alias, a->bus);
-        prop_strf(o, "bus", "virtio-serial%u.%u", a->controller, a->bus);
+        prop_strf(o, "bus", "%s.%u", qemu_dev_id(id, sizeof(id), qemu_controller_user_alias(c->def,
+                  DOMAIN_CONTROLLER_VIRTIO_SERIAL, a->controller), "virtio-serial%u", a->controller), a->bus);
         if (a->has_port)
                 prop_int(o, "nr", a->port);
         return 0;
@@ -478,10 +495,10 @@ static int build_redirdev(QemuCmd *c, size_t i) {
         const DomainRedirdevDef *rd = &c->def->redirdevs[i];
         _cleanup_free_ char *filter = NULL;
         json_object *o = NULL;
-        char what[32];
+        char what[128];
         int r;
 
-        snprintf(what, sizeof(what), "redir%zu", i);
+        qemu_dev_id(what, sizeof(what), rd->alias, "redir%zu", i);
         r = build_redirdev_chardev(c, rd, what);
         if (r < 0)
                 return r;

@@ -7,6 +7,7 @@
  * qemu-command.h. */
 
 #include <inttypes.h>
+#include <stdarg.h>
 
 #include "qemu-command-internal.h"
 #include "qemu-hostdev.h"
@@ -20,6 +21,18 @@ const DomainControllerDef *qemu_find_controller(const DomainDef *def, DomainCont
         for (size_t i = 0; i < def->n_controllers; i++)
                 if (def->controllers[i].type == type && def->controllers[i].index == index)
                         return &def->controllers[i];
+        return NULL;
+}
+
+const char *qemu_controller_user_alias(const DomainDef *def, DomainControllerType type, unsigned index) {
+        for (size_t i = 0; i < def->n_controllers; i++) {
+                const DomainControllerDef *ctrl = &def->controllers[i];
+
+                if (ctrl->type != type || ctrl->index != index ||
+                    (type == DOMAIN_CONTROLLER_USB && ctrl->model && startswith(ctrl->model, "ich9-uhci")))
+                        continue;
+                return domain_alias_is_user(ctrl->alias) ? ctrl->alias : NULL;
+        }
         return NULL;
 }
 
@@ -83,6 +96,27 @@ static char *controller_alias(const DomainDef *def, const DomainControllerDef *c
         return r < 0 ? NULL : s;
 }
 
+const char *qemu_dev_id(char *buf, size_t size, const char *alias, const char *fmt, ...) {
+        va_list ap;
+
+        if (domain_alias_is_user(alias)) {
+                snprintf(buf, size, "%s", alias);
+                return buf;
+        }
+        va_start(ap, fmt);
+        vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        return buf;
+}
+
+void qemu_set_alias(char **alias, char *s) {
+        if (domain_alias_is_user(*alias)) {
+                free(s);
+                return;
+        }
+        free_and_replace_str(alias, s);
+}
+
 int qemu_command_assign_aliases(DomainDef *def) {
         char *s;
         int r;
@@ -91,52 +125,49 @@ int qemu_command_assign_aliases(DomainDef *def) {
                 r = qemu_command_disk_alias(def, &def->disks[i], &s);
                 if (r < 0)
                         return r;
-                free_and_replace_str(&def->disks[i].alias, s);
+                qemu_set_alias(&def->disks[i].alias, s);
         }
         for (size_t i = 0; i < def->n_nets; i++) {
-                /* a user's alias names the device: <teaming persistent=''> refers to it */
-                if (def->nets[i].alias && strncmp(def->nets[i].alias, "ua-", 3) == 0)
-                        continue;
                 if (asprintf(&s, "net%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->nets[i].alias, s);
+                qemu_set_alias(&def->nets[i].alias, s);
         }
         for (size_t i = 0; i < def->n_chrs; i++) {
                 s = qemu_chr_alias(def, i);
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->chrs[i].alias, s);
+                qemu_set_alias(&def->chrs[i].alias, s);
         }
         for (size_t i = 0; i < def->n_rngs; i++) {
                 if (asprintf(&s, "rng%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->rngs[i].alias, s);
+                qemu_set_alias(&def->rngs[i].alias, s);
         }
         for (size_t i = 0; i < def->n_controllers; i++) {
                 s = controller_alias(def, &def->controllers[i]);
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->controllers[i].alias, s);
+                qemu_set_alias(&def->controllers[i].alias, s);
         }
         for (size_t i = 0; i < def->n_videos; i++) {
                 if (asprintf(&s, "video%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->videos[i].alias, s);
+                qemu_set_alias(&def->videos[i].alias, s);
         }
         for (size_t i = 0; i < def->n_inputs; i++) {
                 if (asprintf(&s, "input%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->inputs[i].alias, s);
+                qemu_set_alias(&def->inputs[i].alias, s);
         }
         for (size_t i = 0; i < def->n_sounds; i++) {
                 if (asprintf(&s, "sound%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->sounds[i].alias, s);
+                qemu_set_alias(&def->sounds[i].alias, s);
         }
         for (size_t i = 0; i < def->n_redirdevs; i++) {
                 if (asprintf(&s, "redir%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->redirdevs[i].alias, s);
+                qemu_set_alias(&def->redirdevs[i].alias, s);
         }
         r = qemu_platform_assign_aliases(def) ?: qemu_hostdev_assign_aliases(def) ?:
             qemu_memdev_assign_aliases(def) ?: qemu_tpm_assign_aliases(def) ?: qemu_hubs_assign_aliases(def) ?:
@@ -147,7 +178,7 @@ int qemu_command_assign_aliases(DomainDef *def) {
                 s = strdup("balloon0");
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->memballoon.alias, s);
+                qemu_set_alias(&def->memballoon.alias, s);
         }
         return 0;
 }
@@ -187,7 +218,7 @@ static bool pci_controller_fits(const QemuCmd *c, const char *model) {
 static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         const char *model = qemu_pci_controller_model(c, ctrl);
         _cleanup_(qemu_json_putp) json_object *o = NULL;
-        char what[64], id[16];
+        char what[64], id[128];
         int r;
 
         if (streq(model, "pcie-root") || streq(model, "pci-root")) {
@@ -215,7 +246,7 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 return cmd_fail(c, -EINVAL, "PCI controller index 0 must be the root");
         if (ctrl->index > 255)
                 return cmd_fail(c, -EINVAL, "PCI controller index %u is more than 255", ctrl->index);
-        snprintf(id, sizeof(id), "pci.%u", ctrl->index);
+        qemu_dev_id(id, sizeof(id), ctrl->alias, "pci.%u", ctrl->index);
         controller_what(ctrl, what);
         if (!pci_controller_fits(c, model))
                 return cmd_fail(c, -EOPNOTSUPP, "PCI controller model '%s' is not supported on %s",
@@ -244,10 +275,14 @@ static int build_pci_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         return cmd_device(c, TAKE_PTR(o));
 }
 
-static const char *usb_id(unsigned index, char buf[static 16]) {
+static const char *usb_id(const DomainDef *def, unsigned index, char buf[static 128]) {
+        const char *user = qemu_controller_user_alias(def, DOMAIN_CONTROLLER_USB, index);
+
+        if (user)
+                return user;
         if (index == 0)
                 return "usb";
-        snprintf(buf, 16, "usb%u", index);
+        snprintf(buf, 128, "usb%u", index);
         return buf;
 }
 
@@ -264,7 +299,7 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         };
         const char *model = ctrl->model ?: (c->q35 ? "qemu-xhci" : "piix3-uhci");
         json_object *o = NULL;
-        char buf[16], what[64], type[32];
+        char buf[128], what[64], type[32];
         int r;
 
         if (streq(model, "none")) {
@@ -279,14 +314,14 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 r = qemu_pci_device_new(c, &ctrl->addr, what, type, NULL, &o);
                 if (r < 0)
                         return r;
-                prop_strf(&o, "masterbus", "%s.0", usb_id(ctrl->index, buf));
+                prop_strf(&o, "masterbus", "%s.0", usb_id(c->def, ctrl->index, buf));
                 prop_int(&o, "firstport", ctrl->has_master ? ctrl->master_startport : (unsigned) (model[9] - '1') * 2);
                 return cmd_device(c, o);
         }
         for (size_t i = 0; i < ELEMENTSOF(table); i++) {
                 if (!streq(model, table[i].model))
                         continue;
-                r = qemu_pci_device_new(c, &ctrl->addr, what, table[i].type, usb_id(ctrl->index, buf), &o);
+                r = qemu_pci_device_new(c, &ctrl->addr, what, table[i].type, usb_id(c->def, ctrl->index, buf), &o);
                 if (r < 0)
                         return r;
                 if (ctrl->ports > 0 && strstr(model, "xhci")) {
@@ -301,11 +336,11 @@ static int build_usb_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
 static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, unsigned index) {
         const char *model = ctrl && ctrl->model ? ctrl->model : "lsilogic";
         json_object *o = NULL;
-        char what[64], id[16];
+        char what[64], id[128];
         int r;
 
         snprintf(what, sizeof(what), "controller 'scsi' index %u", index);
-        snprintf(id, sizeof(id), "scsi%u", index);
+        qemu_dev_id(id, sizeof(id), ctrl ? ctrl->alias : NULL, "scsi%u", index);
         if (streq(model, "virtio-scsi")) {
                 r = qemu_pci_device_new(c, ctrl ? &ctrl->addr : NULL, what, "virtio-scsi-pci", id, &o);
                 if (r < 0)
@@ -337,13 +372,13 @@ static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
 /* The q35 machine has its AHCI (ICH9) built in as controller 0, id "ide". */
 static int build_sata_controller(QemuCmd *c, const DomainControllerDef *ctrl, unsigned index) {
         json_object *o = NULL;
-        char what[64], id[16];
+        char what[64], id[128];
         int r;
 
         if (c->q35 && index == 0)
                 return ctrl ? qemu_pci_check_builtin(c, ctrl) : 0;
         snprintf(what, sizeof(what), "controller 'sata' index %u", index);
-        snprintf(id, sizeof(id), "sata%u", index);
+        qemu_dev_id(id, sizeof(id), ctrl ? ctrl->alias : NULL, "sata%u", index);
         r = qemu_pci_device_new(c, ctrl ? &ctrl->addr : NULL, what, "ahci", id, &o);
         if (r < 0)
                 return r;
@@ -352,7 +387,7 @@ static int build_sata_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
 
 static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
         json_object *o = NULL;
-        char what[64], id[32];
+        char what[64], id[128];
         int r;
 
         switch (ctrl->type) {
@@ -384,7 +419,7 @@ static int build_controller(QemuCmd *c, const DomainControllerDef *ctrl) {
                 snprintf(id, sizeof(id), "fdc%u", ctrl->index);
                 return cmd_device(c, dev_new("isa-fdc", id));
         case DOMAIN_CONTROLLER_VIRTIO_SERIAL:
-                snprintf(id, sizeof(id), "virtio-serial%u", ctrl->index);
+                qemu_dev_id(id, sizeof(id), ctrl->alias, "virtio-serial%u", ctrl->index);
                 r = qemu_pci_device_new(c, &ctrl->addr, controller_what(ctrl, what), "virtio-serial-pci", id, &o);
                 if (r < 0)
                         return r;
@@ -695,13 +730,13 @@ int qemu_build_graphics(QemuCmd *c) {
 /* ---- USB devices ---- */
 
 /* "bus": "usb.0" (and "port": "1.2"): the bus of USB controller N is
- * "usb.0" for 0, "usbN.0" else (see usb_id()). */
+ * "usb.0" for 0, "usbN.0" else, or its user alias ".0" (see usb_id()). */
 int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o) {
         const DomainControllerDef *usb;
-        char buf[16], port[DOMAIN_USB_PORT_DEPTH * 4 + 1] = "";
+        char buf[128], port[DOMAIN_USB_PORT_DEPTH * 4 + 1] = "";
 
         if (a->type == DOMAIN_ADDRESS_NONE) {
-                prop_str(o, "bus", "usb.0");
+                prop_strf(o, "bus", "%s.0", usb_id(c->def, 0, buf));
                 return 0;
         }
         if (a->type != DOMAIN_ADDRESS_USB)
@@ -712,7 +747,7 @@ int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
         if ((!usb && a->bus != 0) || (usb && streq_ptr(usb->model, "none")))
                 return cmd_fail(c, -EINVAL, "%s: its <address> names USB bus %u, which has no controller", what,
                                 a->bus);
-        prop_strf(o, "bus", "%s.0", usb_id(a->bus, buf));
+        prop_strf(o, "bus", "%s.0", usb_id(c->def, a->bus, buf));
         /* a path of hub ports, a string for QEMU ("1.2") */
         for (size_t k = 0; k < a->n_usb_port && k < DOMAIN_USB_PORT_DEPTH; k++) {
                 size_t n = strlen(port);
@@ -728,6 +763,7 @@ int qemu_usb_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
 int qemu_build_memballoon(QemuCmd *c) {
         const DomainMemballoonDef *m = &c->def->memballoon;
         json_object *o = NULL;
+        char id[128];
         int r;
 
         cmd_at(c, QEMU_DEVICE_MEMBALLOON, 0);
@@ -738,7 +774,8 @@ int qemu_build_memballoon(QemuCmd *c) {
         }
         r = qemu_pci_device_new(c, &m->addr, "memballoon", streq_ptr(m->model, "virtio-transitional") ?
                                 "virtio-balloon-pci-transitional" : streq_ptr(m->model, "virtio-non-transitional") ?
-                                "virtio-balloon-pci-non-transitional" : "virtio-balloon-pci", "balloon0", &o);
+                                "virtio-balloon-pci-non-transitional" : "virtio-balloon-pci",
+                                qemu_dev_id(id, sizeof(id), m->alias, "balloon0"), &o);
         if (r < 0)
                 return r;
         /* the guest statistics' period (SetMemoryStatsPeriod changes it live) */
@@ -766,12 +803,12 @@ static int build_rng(QemuCmd *c, size_t i) {
         const DomainRngDef *rng = &c->def->rngs[i];
         const char *backend = rng->backend_model ?: "random";
         json_object *o = NULL;
-        char what[32], obj[48];
+        char what[128], obj[140];
         int r;
 
         if (!rng_driver(rng))
                 return cmd_fail(c, -EOPNOTSUPP, "rng model '%s' is not supported", rng->model);
-        snprintf(what, sizeof(what), "rng%zu", i);
+        qemu_dev_id(what, sizeof(what), rng->alias, "rng%zu", i);
         snprintf(obj, sizeof(obj), "obj%s", what);
         if (streq(backend, "random")) {
                 o = props_new("qom-type", "rng-random");

@@ -138,10 +138,13 @@ int qemu_disk_address(const DomainDef *def, const DomainDiskDef *disk, QemuDiskA
         return 0;
 }
 
-static char *disk_alias_of(const QemuDiskAddr *a) {
+/* A user's alias names the disk (and its nodes), else its address does. */
+static char *disk_alias_of(const DomainDiskDef *disk, const QemuDiskAddr *a) {
         char *s = NULL;
         int r = -1;
 
+        if (domain_alias_is_user(disk->alias))
+                return strdup(disk->alias);
         switch (a->bus) {
         case DOMAIN_DISK_BUS_VIRTIO:
                 r = asprintf(&s, "virtio-disk%u", a->index);
@@ -178,7 +181,7 @@ int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, cha
         r = qemu_disk_address(def, disk, &a);
         if (r < 0)
                 return r;
-        s = disk_alias_of(&a);
+        s = disk_alias_of(disk, &a);
         if (!s)
                 return -ENOMEM;
         *ret = s;
@@ -456,6 +459,7 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                            json_object **ret) {
         bool cd = disk->device == DOMAIN_DISK_DEVICE_CDROM;
         json_object *o;
+        char id[128];
 
         switch (a->bus) {
         case DOMAIN_DISK_BUS_VIRTIO: {
@@ -471,7 +475,8 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
                 if (c->q35 && a->controller == 0)
                         prop_strf(&o, "bus", "ide.%u", a->unit);
                 else
-                        prop_strf(&o, "bus", "sata%u.%u", a->controller, a->unit);
+                        prop_strf(&o, "bus", "%s.%u", qemu_dev_id(id, sizeof(id), qemu_controller_user_alias(c->def,
+                                  DOMAIN_CONTROLLER_SATA, a->controller), "sata%u", a->controller), a->unit);
                 break;
         case DOMAIN_DISK_BUS_IDE:
                 if (c->q35)
@@ -510,7 +515,8 @@ static int disk_device_new(QemuCmd *c, const DomainDiskDef *disk, const QemuDisk
         case DOMAIN_DISK_BUS_SCSI:
                 o = dev_new(cd ? "scsi-cd" : disk->device == DOMAIN_DISK_DEVICE_LUN ? "scsi-block" : "scsi-hd",
                             alias);
-                prop_strf(&o, "bus", "scsi%u.0", a->controller);
+                prop_strf(&o, "bus", "%s.0", qemu_dev_id(id, sizeof(id), qemu_controller_user_alias(c->def,
+                          DOMAIN_CONTROLLER_SCSI, a->controller), "scsi%u", a->controller));
                 if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi")) {
                         prop_int(&o, "channel", a->bus_nr);
                         prop_int(&o, "scsi-id", a->target);
@@ -549,7 +555,7 @@ static int build_disk(QemuCmd *c, size_t i) {
             (disk->addr.bus > 1 || disk->addr.unit > 1))
                 return cmd_fail(c, -EINVAL, "disk %s: QEMU's IDE has buses 0 and 1 of units 0 and 1, not bus %u "
                                 "unit %u", disk->dst, disk->addr.bus, disk->addr.unit);
-        if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(&a)))
+        if (qemu_disk_address(c->def, disk, &a) < 0 || !(alias = disk_alias_of(disk, &a)))
                 return cmd_fail(c, -EINVAL, "disk target '%s' or its <address> is not valid for its bus",
                                 disk->dst ?: "");
         if (a.bus == DOMAIN_DISK_BUS_SD)

@@ -16,7 +16,7 @@ int qemu_fs_assign_aliases(DomainDef *def) {
 
                 if (asprintf(&s, "fs%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->filesystems[i].alias, s);
+                qemu_set_alias(&def->filesystems[i].alias, s);
         }
         return 0;
 }
@@ -111,7 +111,7 @@ int qemu_build_filesystems(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_filesystems; i++) {
                 const DomainFsDef *fs = &c->def->filesystems[i];
                 json_object *o = NULL;
-                char alias[32];
+                char alias[128];
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_FS, i);

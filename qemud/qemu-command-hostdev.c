@@ -17,10 +17,10 @@ int qemu_hostdev_assign_aliases(DomainDef *def) {
 
                 if (asprintf(&s, "hostdev%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->hostdevs[i].alias, s);
+                qemu_set_alias(&def->hostdevs[i].alias, s);
                 /* the iSCSI source's messages and secret object are the hostdev's */
                 if (def->hostdevs[i].iscsi) {
-                        char *dst = strdup(s);
+                        char *dst = strdup(def->hostdevs[i].alias);
                         if (!dst)
                                 return -ENOMEM;
                         free_and_replace_str(&def->hostdevs[i].iscsi->dst, dst);
@@ -150,6 +150,7 @@ static int scsi_backend(QemuCmd *c, size_t i, const DomainHostdevDef *h, const c
 static int build_scsi(QemuCmd *c, size_t i, const DomainHostdevDef *h, const char *id, json_object **ret) {
         const DomainDeviceAddress *a = &h->addr;
         json_object *node = NULL, *o;
+        char bus[128];
         int r;
 
         if (a->type != DOMAIN_ADDRESS_DRIVE)
@@ -163,7 +164,8 @@ static int build_scsi(QemuCmd *c, size_t i, const DomainHostdevDef *h, const cha
         if (r < 0)
                 return r;
         o = dev_new("scsi-generic", id);
-        prop_strf(&o, "bus", "scsi%u.0", a->controller);
+        prop_strf(&o, "bus", "%s.0", qemu_dev_id(bus, sizeof(bus), qemu_controller_user_alias(c->def,
+                  DOMAIN_CONTROLLER_SCSI, a->controller), "scsi%u", a->controller));
         if (streq(qemu_scsi_controller_model(c->def, a->controller), "virtio-scsi")) {
                 prop_int(&o, "channel", a->bus);
                 prop_int(&o, "scsi-id", a->target);
@@ -179,10 +181,10 @@ static int build_scsi(QemuCmd *c, size_t i, const DomainHostdevDef *h, const cha
 static int build_hostdev(QemuCmd *c, size_t i) {
         const DomainHostdevDef *h = &c->def->hostdevs[i];
         json_object *o = NULL;
-        char id[32];
+        char id[128];
         int r;
 
-        snprintf(id, sizeof(id), "hostdev%zu", i);
+        qemu_dev_id(id, sizeof(id), h->alias, "hostdev%zu", i);
         switch (h->type) {
         case DOMAIN_HOSTDEV_PCI:
                 r = cmd_need_device(c, "vfio-pci") ?: build_pci(c, h, id, &o);

@@ -46,10 +46,10 @@ static int build_input(QemuCmd *c, size_t i) {
         const char *type = in->type ?: "";
         const char *bus = in->bus ?: (streq(type, "tablet") ? "usb" : "ps2");
         json_object *o = NULL;
-        char what[32], dev[32];
+        char what[128], dev[32];
         int r;
 
-        snprintf(what, sizeof(what), "input%zu", i);
+        qemu_dev_id(what, sizeof(what), in->alias, "input%zu", i);
         if (streq(type, "evdev"))
                 return build_evdev(c, in, what);
         if (streq(type, "passthrough") && !streq(bus, "virtio"))

@@ -45,6 +45,12 @@ void opt_done(OptBuf *b);
  * and set *o to NULL, which its consumer (cmd_device()...) reports. */
 json_object *props_new(const char *key, const char *value);   /* {key: value}, or {} for value NULL */
 json_object *dev_new(const char *driver, const char *id);     /* {"driver", "id"}: id may be NULL */
+/* A device's QEMU id into buf: its user's alias ("ua-..."), else the
+ * driver's name made from fmt. Returns buf. */
+const char *qemu_dev_id(char *buf, size_t size, const char *alias, const char *fmt, ...) _printf_(4, 5);
+/* Stores the driver's alias s (owned) in *alias, unless *alias is a user's,
+ * which stays (s is freed). */
+void qemu_set_alias(char **alias, char *s);
 void prop_str(json_object **o, const char *key, const char *value);
 void prop_strf(json_object **o, const char *key, const char *fmt, ...) _printf_(3, 4);
 void prop_int(json_object **o, const char *key, int64_t v);
@@ -223,6 +229,9 @@ int qemu_pci_check_builtin(QemuCmd *c, const DomainControllerDef *ctrl);
 const char *qemu_pci_controller_model(const QemuCmd *c, const DomainControllerDef *ctrl);
 
 const DomainControllerDef *qemu_find_controller(const DomainDef *def, DomainControllerType type, unsigned index);
+/* The user alias of controller (type, index), its QEMU id and the name of
+ * its bus, or NULL (for a USB index: the controller no EHCI companion is). */
+const char *qemu_controller_user_alias(const DomainDef *def, DomainControllerType type, unsigned index);
 bool qemu_has_controller_type(const DomainDef *def, DomainControllerType type);
 /* {"driver", "id", "bus", "addr"...}: the start of every PCI device (id may be NULL). */
 int qemu_pci_device_new(QemuCmd *c, const DomainDeviceAddress *a, const char *what, const char *driver,

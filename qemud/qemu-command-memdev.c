@@ -53,7 +53,7 @@ int qemu_memdev_assign_aliases(DomainDef *def) {
                 s = strdup(a);
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->mems[i].alias, s);
+                qemu_set_alias(&def->mems[i].alias, s);
         }
         return 0;
 }

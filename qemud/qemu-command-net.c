@@ -253,7 +253,7 @@ static int build_net(QemuCmd *c, size_t i) {
         const char *type = net_device_type(net);
         const uint8_t *m = net->mac;
         json_object *o = NULL;
-        char what[64], id[64];
+        char what[64], id[128];
         int r;
 
         if (!type)

@@ -115,7 +115,7 @@ static int place_on_root(QemuCmd *c, const char *what, json_object **o) {
 
 int qemu_pci_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *what, json_object **o) {
         const DomainControllerDef *ctrl;
-        char bus[32];
+        char bus[128];
 
         if (!a || a->type == DOMAIN_ADDRESS_NONE || domain_address_pci_is_empty(a))
                 return place_on_root(c, what, o);
@@ -141,7 +141,7 @@ int qemu_pci_bus_props(QemuCmd *c, const DomainDeviceAddress *a, const char *wha
                 if ((streq(model, "pcie-root-port") || streq(model, "pcie-switch-downstream-port")) && a->slot != 0)
                         return cmd_fail(c, -EINVAL, "%s: a %s (PCI bus 0x%02x) has only slot 0, not 0x%02x",
                                         what, model, a->bus, a->slot);
-                snprintf(bus, sizeof(bus), "pci.%u", a->bus);
+                qemu_dev_id(bus, sizeof(bus), ctrl->alias, "pci.%u", a->bus);
         }
         prop_str(o, "bus", bus);
         /* QEMU's PCI "addr" takes "SLOT[.FN]" as a string (as libvirt gives it) */

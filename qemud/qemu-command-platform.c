@@ -14,24 +14,24 @@ int qemu_platform_assign_aliases(DomainDef *def) {
                 s = strdup("watchdog0");
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->watchdog.alias, s);
+                qemu_set_alias(&def->watchdog.alias, s);
         }
         for (size_t i = 0; i < def->n_panics; i++) {
                 if (asprintf(&s, "panic%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->panics[i].alias, s);
+                qemu_set_alias(&def->panics[i].alias, s);
         }
         if (def->iommu.present) {
                 s = strdup("iommu0");
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->iommu.alias, s);
+                qemu_set_alias(&def->iommu.alias, s);
         }
         if (def->vsock.present) {
                 s = strdup("vsock0");
                 if (!s)
                         return -ENOMEM;
-                free_and_replace_str(&def->vsock.alias, s);
+                qemu_set_alias(&def->vsock.alias, s);
         }
         return 0;
 }
@@ -44,22 +44,24 @@ const char *qemu_watchdog_qemu_action(DomainWatchdogActionKind a) {
 int qemu_build_iommu(QemuCmd *c) {
         const DomainIommuDef *io = &c->def->iommu;
         json_object *o = NULL;
+        char id[128];
         int r;
 
         if (!io->present)
                 return 0;
         cmd_at(c, QEMU_DEVICE_IOMMU, 0);
+        qemu_dev_id(id, sizeof(id), io->alias, "iommu0");
         if (!c->q35)
                 return cmd_fail(c, -EOPNOTSUPP, "iommu model '%s' needs a q35 machine",
                                 domain_iommu_model_to_string(io->model));
         if (io->model == DOMAIN_IOMMU_VIRTIO) {
-                r = qemu_pci_device_new(c, &io->addr, "iommu", "virtio-iommu-pci", "iommu0", &o);
+                r = qemu_pci_device_new(c, &io->addr, "iommu", "virtio-iommu-pci", id, &o);
                 if (r < 0)
                         return r;
                 return cmd_device(c, o);
         }
         o = props_new("driver", "intel-iommu");
-        prop_str(&o, "id", "iommu0");
+        prop_str(&o, "id", id);
         if (io->intremap != TRISTATE_ABSENT)
                 prop_str(&o, "intremap", io->intremap == TRISTATE_ON ? "on" : "off");
         if (io->caching_mode != TRISTATE_ABSENT)
@@ -76,18 +78,20 @@ int qemu_build_iommu(QemuCmd *c) {
 int qemu_build_watchdog(QemuCmd *c) {
         const DomainWatchdogDef *wd = &c->def->watchdog;
         json_object *o = NULL;
+        char id[128];
         int r;
 
         if (!wd->present)
                 return 0;
         cmd_at(c, QEMU_DEVICE_WATCHDOG, 0);
+        qemu_dev_id(id, sizeof(id), wd->alias, "watchdog0");
         if (wd->model == DOMAIN_WATCHDOG_MODEL_I6300ESB) {
-                r = qemu_pci_device_new(c, &wd->addr, "watchdog", "i6300esb", "watchdog0", &o);
+                r = qemu_pci_device_new(c, &wd->addr, "watchdog", "i6300esb", id, &o);
                 if (r < 0)
                         return r;
         } else {
                 o = props_new("driver", "ib700");
-                prop_str(&o, "id", "watchdog0");
+                prop_str(&o, "id", id);
         }
         r = cmd_device(c, o);
         if (r < 0 || !cmd_renders(c))
@@ -100,13 +104,14 @@ int qemu_build_watchdog(QemuCmd *c) {
 int qemu_build_panics(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_panics; i++) {
                 json_object *o;
+                char id[128];
                 int r;
 
                 if (c->def->panics[i].model != DOMAIN_PANIC_ISA)
                         continue;
                 cmd_at(c, QEMU_DEVICE_PANIC, i);
                 o = props_new("driver", "pvpanic");
-                prop_strf(&o, "id", "panic%zu", i);
+                prop_str(&o, "id", qemu_dev_id(id, sizeof(id), c->def->panics[i].alias, "panic%zu", i));
                 if (c->def->panics[i].addr.has_iobase)
                         prop_int(&o, "ioport", c->def->panics[i].addr.iobase);
                 r = cmd_device(c, o);
@@ -129,6 +134,7 @@ int qemu_build_vsock(QemuCmd *c) {
         const DomainVsockDef *v = &c->def->vsock;
         unsigned cid = c->params->vsock_cid ?: v->cid;
         json_object *o = NULL;
+        char id[128];
         int r;
 
         if (!v->present)
@@ -139,7 +145,7 @@ int qemu_build_vsock(QemuCmd *c) {
                                 "choose one with <cid auto='yes'/>");
         r = qemu_pci_device_new(c, &v->addr, "vsock", streq_ptr(v->model, "virtio-transitional") ?
                                 "vhost-vsock-pci-transitional" : streq_ptr(v->model, "virtio-non-transitional") ?
-                                "vhost-vsock-pci-non-transitional" : "vhost-vsock-pci", "vsock0", &o);
+                                "vhost-vsock-pci-non-transitional" : "vhost-vsock-pci", qemu_dev_id(id, sizeof(id), v->alias, "vsock0"), &o);
         if (r < 0)
                 return r;
         prop_int(&o, "guest-cid", cid);

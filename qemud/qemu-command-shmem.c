@@ -15,7 +15,7 @@ int qemu_shmem_assign_aliases(DomainDef *def) {
 
                 if (asprintf(&s, "shmem%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->shmems[i].alias, s);
+                qemu_set_alias(&def->shmems[i].alias, s);
         }
         return 0;
 }
@@ -92,7 +92,7 @@ static int build_one(QemuCmd *c, const DomainShmemDef *s, const char *alias) {
 
 int qemu_build_shmems(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_shmems; i++) {
-                char alias[32];
+                char alias[128];
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_SHMEM, i);

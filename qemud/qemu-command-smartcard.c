@@ -12,11 +12,11 @@
 static int build_reader(QemuCmd *c, size_t i) {
         const DomainControllerDef *ctrl = &c->def->controllers[i];
         json_object *o;
-        char id[32], what[64];
+        char id[128], what[64];
         int r;
 
         cmd_at(c, QEMU_DEVICE_CONTROLLER, i);
-        snprintf(id, sizeof(id), "ccid%u", ctrl->index);
+        qemu_dev_id(id, sizeof(id), ctrl->alias, "ccid%u", ctrl->index);
         snprintf(what, sizeof(what), "controller 'ccid' index %u", ctrl->index);
         o = dev_new("usb-ccid", id);
         r = qemu_usb_bus_props(c, &ctrl->addr, what, &o);
@@ -27,37 +27,39 @@ static int build_reader(QemuCmd *c, size_t i) {
         return cmd_device(c, o);
 }
 
-static int passthrough_chardev(QemuCmd *c, const DomainSmartcardDef *sc) {
+static int passthrough_chardev(QemuCmd *c, const DomainSmartcardDef *sc, const char *id) {
         OptBuf b = {};
 
         if (sc->src->type != DOMAIN_CHR_SPICEVMC)
-                return qemu_build_chardev(c, sc->src, "smartcard0");
+                return qemu_build_chardev(c, sc->src, id);
         if (!qemu_has_spice(c->def))
-                return cmd_fail(c, -EINVAL, "smartcard0: a spicevmc smartcard needs a <graphics type='spice'>");
+                return cmd_fail(c, -EINVAL, "%s: a spicevmc smartcard needs a <graphics type='spice'>", id);
         if (!cmd_renders(c))
                 return 0;
-        opt_add(&b, "spicevmc,id=charsmartcard0,name=smartcard");
+        opt_add(&b, "spicevmc,id=char%s,name=smartcard", id);
         return cmd_opt(c, "-chardev", &b);
 }
 
 static int build_card(QemuCmd *c) {
         const DomainSmartcardDef *sc = &c->def->smartcards[0];
         json_object *o;
+        char id[128], bus[128];
         int r;
 
         cmd_at(c, QEMU_DEVICE_SMARTCARD, 0);
+        qemu_dev_id(id, sizeof(id), sc->alias, "smartcard0");
         if (c->def->n_smartcards > 1 || sc->addr.type != DOMAIN_ADDRESS_CCID || sc->addr.controller != 0 ||
             sc->addr.slot != 0)
                 return cmd_fail(c, -EOPNOTSUPP, "this QEMU binary lacks multiple smartcard support: one "
                                 "<smartcard>, in ccid controller 0 slot 0");
         if (sc->mode == DOMAIN_SMARTCARD_PASSTHROUGH) {
-                r = passthrough_chardev(c, sc);
+                r = passthrough_chardev(c, sc, id);
                 if (r < 0)
                         return r;
-                o = dev_new("ccid-card-passthru", "smartcard0");
-                prop_str(&o, "chardev", "charsmartcard0");
+                o = dev_new("ccid-card-passthru", id);
+                prop_strf(&o, "chardev", "char%s", id);
         } else {
-                o = dev_new("ccid-card-emulated", "smartcard0");
+                o = dev_new("ccid-card-emulated", id);
                 prop_str(&o, "backend", sc->mode == DOMAIN_SMARTCARD_HOST ? "nss-emulated" : "certificates");
                 for (size_t i = 0; i < DOMAIN_SMARTCARD_CERTS; i++)
                         if (sc->certs[i])
@@ -65,7 +67,8 @@ static int build_card(QemuCmd *c) {
                 if (sc->database)
                         prop_str(&o, "db", sc->database);
         }
-        prop_str(&o, "bus", "ccid0.0");
+        prop_strf(&o, "bus", "%s.0", qemu_dev_id(bus, sizeof(bus),
+                  qemu_controller_user_alias(c->def, DOMAIN_CONTROLLER_CCID, 0), "ccid0"));
         return cmd_device(c, o);
 }
 

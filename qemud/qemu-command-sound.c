@@ -83,7 +83,7 @@ static int build_codecs(QemuCmd *c, const DomainSoundDef *s, const char *what, u
                 return cmd_fail(c, -EINVAL, "%s: %zu codecs, an HDA link has at most 15", what, n);
         for (size_t k = 0; k < n; k++) {
                 json_object *o;
-                char id[48];
+                char id[160];
 
                 if ((unsigned) codecs[k] >= _DOMAIN_SOUND_CODEC_MAX)
                         return cmd_fail(c, -EOPNOTSUPP, "%s: codec type %d is not supported", what, (int) codecs[k]);
@@ -104,10 +104,10 @@ static int build_sound(QemuCmd *c, size_t i) {
         const char *type;
         unsigned audio = 0;
         json_object *o = NULL;
-        char what[32];
+        char what[128];
         int r;
 
-        snprintf(what, sizeof(what), "sound%zu", i);
+        qemu_dev_id(what, sizeof(what), s->alias, "sound%zu", i);
         r = sound_audio_id(c, s, what, &audio);
         if (r < 0)
                 return r;

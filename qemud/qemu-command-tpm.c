@@ -13,7 +13,7 @@ int qemu_tpm_assign_aliases(DomainDef *def) {
 
                 if (asprintf(&s, "tpm%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->tpms[i].alias, s);
+                qemu_set_alias(&def->tpms[i].alias, s);
         }
         return 0;
 }
@@ -57,11 +57,11 @@ int qemu_build_tpms(QemuCmd *c) {
                 const DomainTpmDef *t = &c->def->tpms[i];
                 const char *model = t->model ?: "tpm-tis";
                 json_object *o;
-                char alias[32];
+                char alias[128];
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_TPM, i);
-                snprintf(alias, sizeof(alias), "tpm%zu", i);
+                qemu_dev_id(alias, sizeof(alias), t->alias, "tpm%zu", i);
                 r = cmd_need_device(c, model);
                 if (r >= 0 && cmd_renders(c))
                         r = t->backend == DOMAIN_TPM_PASSTHROUGH ? build_passthrough(c, t, alias) :

@@ -7,10 +7,10 @@
 
 static int build_hub(QemuCmd *c, size_t i) {
         json_object *o = NULL;
-        char what[32];
+        char what[128];
         int r;
 
-        snprintf(what, sizeof(what), "hub%zu", i);
+        qemu_dev_id(what, sizeof(what), c->def->hubs[i].alias, "hub%zu", i);
         r = cmd_need_device(c, "usb-hub");
         if (r < 0)
                 return r;
@@ -41,7 +41,7 @@ int qemu_hubs_assign_aliases(DomainDef *def) {
 
                 if (asprintf(&s, "hub%zu", i) < 0)
                         return -ENOMEM;
-                free_and_replace_str(&def->hubs[i].alias, s);
+                qemu_set_alias(&def->hubs[i].alias, s);
         }
         return 0;
 }

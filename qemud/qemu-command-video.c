@@ -95,13 +95,13 @@ static int build_video(QemuCmd *c, size_t i, bool primary) {
         const DomainVideoDef *v = &c->def->videos[i];
         const char *model = v->model ?: "vga", *type = NULL;
         _cleanup_(qemu_json_putp) json_object *o = NULL;
-        char what[32];
+        char what[128];
         int r;
 
         cmd_at(c, QEMU_DEVICE_VIDEO, i);
         if (streq(model, "none"))
                 return 0;
-        snprintf(what, sizeof(what), "video%zu", i);
+        qemu_dev_id(what, sizeof(what), v->alias, "video%zu", i);
         if (streq(model, "ramfb")) {
                 if (v->addr.type != DOMAIN_ADDRESS_NONE)
                         return cmd_fail(c, -EINVAL, "video model 'ramfb' is no PCI device: it has no <address>");

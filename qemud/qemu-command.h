@@ -225,7 +225,11 @@ bool qemu_command_env_changed(const DomainDef *def);
  * serials/consoles/channels, videos, inputs, sounds, redirdevs, memballoon,
  * rngs) of a definition the
  * driver is about to start, with exactly the ids the argv uses. Replaces any
- * alias already there. Controller aliases follow libvirt ("pcie.0", "pci.1",
+ * alias already there but a user's own ("ua-...", domain_alias_is_user()),
+ * which names its device as libvirt keeps it: its qdev id, and the ids made
+ * from it ("char" ALIAS, "host" ALIAS, ALIAS "-fmt"...). The built-in
+ * controllers (pci-root, pcie-root, pc's IDE, q35's first SATA) keep QEMU's
+ * names on the command line whatever their alias. Controller aliases follow libvirt ("pcie.0", "pci.1",
  * "usb", "scsi0", "ide" for the q35 SATA, "virtio-serial0"); they depend on
  * the machine, read from def->os.machine: store the canonical machine name in
  * the live definition first (NULL is taken as pc). ps2 inputs get an alias
@@ -253,7 +257,8 @@ int qemu_video_vhost_user_path(const DomainDef *def, size_t i, const char *run_d
 int qemu_graphics_socket_path(const DomainDef *def, size_t i, const char *run_dir, char **ret);
 
 /* The alias of one disk of def (which need not be in def->disks yet, for
- * hotplug), as qemu_command_assign_aliases() sets it. 0, -EINVAL, -ENOMEM. */
+ * hotplug), as qemu_command_assign_aliases() sets it: its user's alias, or
+ * one from its address. 0, -EINVAL, -ENOMEM. */
 int qemu_command_disk_alias(const DomainDef *def, const DomainDiskDef *disk, char **ret);
 
 /* How many tap fds an interface takes beyond its first: queues - 1 for a

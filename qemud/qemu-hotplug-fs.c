@@ -80,6 +80,8 @@ static int keep_family_aliases(const DomainDef *old, DomainDef *def, QemuDeviceF
         for (size_t i = n_old; i < n; i++) {
                 char alias[32];
 
+                if (domain_alias_is_user(*alias_slot(def, f, i)))
+                        continue;       /* a user's alias names it */
                 for (unsigned k = 0;; k++) {
                         snprintf(alias, sizeof(alias), "%s%u", fs_alias_prefix(f), k);
                         if (!alias_used(def, f, i, alias))

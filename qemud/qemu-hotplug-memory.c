@@ -34,6 +34,8 @@ int hotplug_keep_memory_aliases(const DomainDef *old, DomainDef *def) {
                 const char *prefix = qemu_memdev_alias_prefix(def->mems[i].model) ?: "mem";
                 char alias[32];
 
+                if (domain_alias_is_user(def->mems[i].alias))
+                        continue;       /* a user's alias names it */
                 for (unsigned k = 0;; k++) {
                         snprintf(alias, sizeof(alias), "%s%u", prefix, k);
                         if (!alias_used(def, i, alias))

@@ -863,6 +863,8 @@ static int keep_rng_aliases(const DomainDef *old, DomainDef *def) {
         for (size_t i = old->n_rngs; i < def->n_rngs; i++) {
                 char alias[32];
 
+                if (domain_alias_is_user(def->rngs[i].alias))
+                        continue;       /* a user's alias names it */
                 for (unsigned k = 0;; k++) {
                         snprintf(alias, sizeof(alias), "rng%u", k);
                         if (!rng_alias_used(def, i, alias))

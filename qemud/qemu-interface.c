@@ -65,6 +65,8 @@ int qemu_interface_keep_aliases(const DomainDef *old, DomainDef *def) {
         for (size_t i = old->n_nets; i < def->n_nets; i++) {
                 char alias[32];
 
+                if (domain_alias_is_user(def->nets[i].alias))
+                        continue;       /* a user's alias names it */
                 for (unsigned k = 0;; k++) {
                         snprintf(alias, sizeof(alias), "net%u", k);
                         if (!alias_used(def, i, alias))

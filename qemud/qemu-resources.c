@@ -14,8 +14,11 @@
 #include "qemu-resources.h"
 #include "util.h"
 
-/* The balloon's QOM path: its alias is always balloon0 (qemu-command-devices.c). */
-#define BALLOON_PATH "/machine/peripheral/balloon0"
+/* The balloon's QOM path: its id is its live alias, "balloon0" or a user's
+ * ("ua-..."), see qemu_command_assign_aliases(). */
+static void balloon_path(const Domain *d, char buf[static 160]) {
+        snprintf(buf, 160, "/machine/peripheral/%s", d->live->memballoon.alias ?: "balloon0");
+}
 /* How long a guest has to hand a vCPU back after device_del (libvirt waits 5 s;
  * a TCG guest is slower). */
 #define UNPLUG_TIMEOUT_USEC (15ULL * 1000000ULL)
@@ -542,12 +545,14 @@ static int set_memory_stats_period(Domain *d, int period, DomainLiveDoneFn done,
                                    sd_bus_error *error) {
         Op *op = op_new(d, done, userdata);
         json_object *args;
+        char path[160];
 
         if (!op)
                 return -ENOMEM;
         op->period = period;
         args = args_new();
-        arg_str(args, "path", BALLOON_PATH);
+        balloon_path(d, path);
+        arg_str(args, "path", path);
         arg_str(args, "property", "guest-stats-polling-interval");
         arg_int(args, "value", period);
         return op_command(op, d, "qom-set", args, on_period, error);
@@ -621,6 +626,7 @@ static void on_query_balloon(QemuMonitor *mon, json_object *result, const char *
         Op *op = userdata;
         Domain *d = op_reply(op, "query-balloon", error_class, error_desc);
         json_object *actual, *args;
+        char path[160];
         int r;
 
         if (!d)
@@ -628,7 +634,8 @@ static void on_query_balloon(QemuMonitor *mon, json_object *result, const char *
         if (json_object_object_get_ex(result, "actual", &actual))
                 add_stat(op, DOMAIN_MEMORY_STAT_ACTUAL_BALLOON, (uint64_t) json_object_get_int64(actual) / 1024);
         args = args_new();
-        arg_str(args, "path", BALLOON_PATH);
+        balloon_path(d, path);
+        arg_str(args, "path", path);
         arg_str(args, "property", "guest-stats");
         r = qemu_monitor_command(qemu_domain(d)->mon, "qom-get", args, on_guest_stats, op);
         if (r < 0)

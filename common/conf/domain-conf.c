@@ -466,7 +466,14 @@ int domain_parse_alias(xmlNodePtr n, const char *path, char **alias, ConfError *
         r = xml_attr_str_required(n, path, "name", alias, err);
         if (r < 0)
                 return r;
-        return domain_check_charset(*alias, CHARSET_ALNUM "_-.", "attribute 'name' of", path, err);
+        r = domain_check_charset(*alias, CHARSET_ALNUM "_-.", "attribute 'name' of", path, err);
+        if (r < 0)
+                return r;
+        /* libvirt keeps a user's alias of letters, digits, '_' and '-' only,
+         * and drops another (the driver names the device) */
+        if (domain_alias_is_user(*alias) && strchr(*alias, '.'))
+                *alias = mfree(*alias);
+        return 0;
 }
 
 /* The children of a device that may have only <alias> and <address>, the
@@ -495,7 +502,7 @@ int domain_parse_alias_address_only(xmlNodePtr n, const char *path, unsigned all
  * but for a user's own ("ua-..."), kept in the definition as libvirt
  * keeps it. */
 void domain_format_alias(XmlWriter *w, const char *alias, unsigned flags) {
-        if (!alias || ((flags & DOMAIN_FORMAT_INACTIVE) && strncmp(alias, "ua-", 3) != 0))
+        if (!alias || ((flags & DOMAIN_FORMAT_INACTIVE) && !domain_alias_is_user(alias)))
                 return;
         xw_start(w, "alias");
         xw_attr(w, "name", alias);

@@ -1207,6 +1207,17 @@ int domain_def_remove_device(DomainDef *def, const char *kind, size_t index);
 /* Formats into a newly allocated NUL-terminated string; flags DOMAIN_FORMAT_*. */
 int domain_def_format(const DomainDef *def, unsigned flags, char **ret);
 
+/* Device aliases (domain-alias.c). A user's alias ("ua-...") names its
+ * device for good: kept in the definition and given to the emulator as the
+ * device's id. domain_def_foreach_alias() calls f with each device's alias
+ * (NULL when it has none; the first serial console, which is the first
+ * serial port, once) and stops at the first non-zero return, returned.
+ * domain_validate_aliases(): no two devices with one user alias. */
+bool domain_alias_is_user(const char *alias);
+int domain_def_foreach_alias(const DomainDef *def, int (*f)(const char *alias, void *data), void *data);
+int domain_validate_aliases(const DomainDef *def, ConfError *err);
+bool domain_def_has_alias(const DomainDef *def, const char *alias);
+
 /* Semantic checks beyond the parser that hold whatever driver runs the
  * domain (iotune above LLONG_MAX, duplicate targets, an <idmap> without
  * gid ranges...). What one driver cannot run is that driver's own check

@@ -503,5 +503,8 @@ int domain_def_validate(const DomainDef *def, ConfError *err) {
         r = domain_validate_hostdevs(def, err);
         if (r < 0)
                 return r;
+        r = domain_validate_aliases(def, err);
+        if (r < 0)
+                return r;
         return validate_videos(def, err);
 }

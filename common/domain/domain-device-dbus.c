@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* AttachDevice, DetachDevice, UpdateDevice and the device signals of
+/* AttachDevice, DetachDevice, DetachDeviceAlias, UpdateDevice and the device signals of
  * org.libvirt.Domain. The core reads the arguments, resolves the AFFECT
  * flags as libvirt does and runs the driver's hook as the domain's modify
  * job; what plugging means is the driver's (qemud/qemu-hotplug.c). */
@@ -70,6 +70,47 @@ static int method_update_device(sd_bus_message *msg, void *userdata, sd_bus_erro
         return run(msg, userdata, method_update_device, ops ? ops->update : NULL, error);
 }
 
+/* DetachDeviceAlias: the device with that alias in the definition the
+ * call changes (the live one when LIVE), detached as DetachDevice would
+ * detach its XML. */
+static int method_detach_device_alias(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        const DomainDeviceOps *ops = ops_of(userdata);
+        Domain *d = userdata;
+        _cleanup_free_ char *xml = NULL;
+        const char *alias;
+        uint32_t flags;
+        unsigned affect = 0;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &alias);
+        if (r < 0)
+                return r;
+        r = bus_read_flags(msg, DOMAIN_AFFECT_LIVE | DOMAIN_AFFECT_CONFIG, &flags, error);
+        if (r < 0)
+                return r;
+        if (!ops || !ops->detach)
+                return domain_not_supported(d, sd_bus_message_get_member(msg), error);
+        r = domain_job_begin(d->jobs, DOMAIN_JOB_MODIFY, msg, method_detach_device_alias, d, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = resolve_flags(d, flags, &affect, error);
+        if (r >= 0) {
+                bool live = affect & DOMAIN_AFFECT_LIVE;
+
+                r = domain_device_xml_by_alias(live ? d->live : *domain_persistent_def(d), alias,
+                                               live ? 0 : DOMAIN_FORMAT_INACTIVE, &xml);
+                if (r == -ENOENT)
+                        r = vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: no device found with alias %s",
+                                          alias);
+        }
+        if (r >= 0)
+                r = ops->detach(d, xml, affect, error);
+        if (r > 0)
+                return 1;
+        domain_job_end(d->jobs);
+        return domain_reply_done(msg, r);
+}
+
 static void emit(Domain *d, const char *member, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
@@ -113,6 +154,8 @@ const sd_bus_vtable domain_device_vtable[] = {
                                  method_attach_device, 0),
         SD_BUS_METHOD_WITH_NAMES("DetachDevice", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), NULL,,
                                  method_detach_device, 0),
+        SD_BUS_METHOD_WITH_NAMES("DetachDeviceAlias", "su", SD_BUS_PARAM(alias) SD_BUS_PARAM(flags), NULL,,
+                                 method_detach_device_alias, 0),
         SD_BUS_METHOD_WITH_NAMES("UpdateDevice", "su", SD_BUS_PARAM(xml) SD_BUS_PARAM(flags), NULL,,
                                  method_update_device, 0),
         SD_BUS_SIGNAL_WITH_NAMES("DeviceAdded", "s", SD_BUS_PARAM(device), 0),

@@ -40,6 +40,11 @@ struct DomainDeviceOps {
         int (*update)(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
 };
 
+/* The element of def's <devices> whose <alias name=''/> is alias, formatted
+ * with format_flags (DOMAIN_FORMAT_*) as DetachDevice takes it
+ * (domain-device-alias.c). 0, -ENOENT (no such device), -ENOMEM. */
+int domain_device_xml_by_alias(const DomainDef *def, const char *alias, unsigned format_flags, char **ret);
+
 /* The signals (org.libvirt.Domain on d's path). device is the alias
  * ("virtio-disk1") as libvirt gives it. */
 void domain_emit_device_added(Domain *d, const char *device);
