@@ -21,6 +21,7 @@ typedef struct DevRef {
 } DevRef;
 
 typedef struct Plug Plug;
+typedef struct HotplugSecrets HotplugSecrets;
 typedef void (*PlugDoneFn)(Plug *p, Domain *d, const char *error_class, const char *error_desc);
 
 /* One change of a running guest: commands sent one after the other. */
@@ -46,6 +47,8 @@ struct Plug {
         unsigned n_fds_sent;      /* getfds sent: which fd the next one passes */
         char *port_uuid;          /* networkd's port for it: released if the plug fails */
         bool fs_started;          /* a virtiofs share's virtiofsd: stopped if the plug fails */
+        HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
+        char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
         DevRef ref;
 };
 
@@ -95,7 +98,23 @@ void hotplug_fs_removed(Domain *d, const DevRef *ref);
 int hotplug_disk_vhostuser_chardev(const DomainDiskDef *disk, json_object *cmds, json_object *undo);
 int hotplug_disk_vhostuser_unplug(const char *alias, json_object *backends);
 
+/* qemu-hotplug-secret.c: a disk's or an iSCSI hostdev's secrets, asked of
+ * secretd at plug time: 0 when the device has none (build it now), 1 when
+ * asked (hotplug_attach_resume() runs once all answered; a missing secret
+ * fails the job naming the device), -errno with error set. */
+int hotplug_secrets_fetch(Plug *p, Domain *d, sd_bus_error *error);
+/* The secret objects of objects (id only, from the builder) get their
+ * values, encrypted with the guest's master key; a guest without one gets
+ * it first, by cmds (its object-del in p->undo). */
+int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *cmds, sd_bus_error *error);
+/* A failed plug: the master key file it wrote goes. */
+void hotplug_secrets_undo(Plug *p);
+void hotplug_secrets_free(HotplugSecrets *s);
+
 /* qemu-hotplug.c */
+/* Builds and runs the plug once its definition is complete (a volume's
+ * path known, its secrets fetched); on failure the job fails and p goes. */
+void hotplug_attach_resume(Plug *p, Domain *d);
 int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);
 int hotplug_push_all(json_object *cmds, const char *execute, json_object *list);
 int hotplug_family_of(const char *kind, QemuDeviceFamily *ret);
