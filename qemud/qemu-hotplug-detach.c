@@ -225,7 +225,7 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
                                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                                      "operation invalid: %s is in use by disk '%s'", what,
                                                      d->live->disks[i].dst);
-        r = qemu_device_props(d->live, caps, ref.family, ref.index, &props, &e);
+        r = hotplug_device_props(d, d->live, &ref, false, &props, &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
         if (ref.family == QEMU_DEVICE_RNG)

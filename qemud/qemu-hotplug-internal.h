@@ -111,6 +111,12 @@ int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *
 void hotplug_secrets_undo(Plug *p);
 void hotplug_secrets_free(HotplugSecrets *s);
 
+/* qemu-hotplug-disk.c: the device's props as qemu_device_props(), a
+ * disk's with qemud.conf's NBD TLS (checked for a plug, as at start) and
+ * the guest's directory, as the start builds them. */
+int hotplug_device_props(Domain *d, const DomainDef *def, const DevRef *ref, bool plug, QemuDeviceProps *ret,
+                         ConfError *e);
+
 /* qemu-hotplug.c */
 /* Builds and runs the plug once its definition is complete (a volume's
  * path known, its secrets fetched); on failure the job fails and p goes. */

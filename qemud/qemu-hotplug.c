@@ -1035,7 +1035,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         r = host_side(p, cmds, error);
         if (r < 0)
                 return r;
-        r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
+        r = hotplug_device_props(d, p->live, &p->ref, true, &props, &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
         if (p->ref.family == QEMU_DEVICE_NET)
