@@ -25,6 +25,7 @@
 #include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-lease.h"
+#include "qemu-pr-helper.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -123,6 +124,7 @@ static void memory_removed(DomainDef *def, const char *kind, size_t index) {
 /* DEVICE_DELETED: the device is gone from the guest. */
 void hotplug_unplug_finish(Unplug *u, Domain *d) {
         DevRef r = { .kind = u->kind };
+        bool last_pr = false;
 
         if (hotplug_family_of(u->kind, &r.family) >= 0)
                 for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
@@ -136,11 +138,14 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                                  sizeof(msg));
                                 }
                                 hotplug_fs_removed(d, &r);
+                                last_pr = hotplug_pr_last(d->live, &r);
                                 memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }
         hotplug_send_quietly(d, u->backends, 0);
+        if (last_pr)    /* as libvirt, once the last managed disk is gone */
+                qemu_pr_helper_end(d);
         hotplug_release_lease(d, u->lease_path);
         if (u->port)
                 (void) qemu_interface_release_port(d, u->mac);
@@ -251,6 +256,8 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         }
         if (r >= 0)
                 r = hotplug_fs_detach_prepare(d->live, &ref, backends, error);
+        if (r >= 0)
+                r = hotplug_pr_detach_prepare(d->live, &ref, backends);
         if (r < 0)
                 return r;
 

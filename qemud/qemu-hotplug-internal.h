@@ -49,6 +49,7 @@ struct Plug {
         bool fs_started;          /* a virtiofs share's virtiofsd: stopped if the plug fails */
         HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
         char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
+        bool pr_started;          /* the guest's qemu-pr-helper, started for this plug: ended if it fails */
         DevRef ref;
 };
 
@@ -116,6 +117,15 @@ void hotplug_secrets_free(HotplugSecrets *s);
  * the guest's directory, as the start builds them. */
 int hotplug_device_props(Domain *d, const DomainDef *def, const DevRef *ref, bool plug, QemuDeviceProps *ret,
                          ConfError *e);
+/* <reservations managed='yes'>: the guest's qemu-pr-helper runs (started
+ * right before QEMU gets the commands if it does not), and ends if the
+ * plug that started it fails. */
+int hotplug_pr_start(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_pr_undo(Plug *p, Domain *d);
+/* An unplug leaves pr-helper0 to the other managed disks; the last one's
+ * takes it, and its helper ends once the disk is gone. */
+int hotplug_pr_detach_prepare(const DomainDef *live, const DevRef *ref, json_object *backends);
+bool hotplug_pr_last(const DomainDef *live, const DevRef *ref);
 
 /* qemu-hotplug.c */
 /* Builds and runs the plug once its definition is complete (a volume's

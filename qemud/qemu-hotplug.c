@@ -594,6 +594,7 @@ static void attach_failed(Plug *p, Domain *d) {
         hotplug_secrets_undo(p);
         hotplug_unlabel_disk(p, d);
         hotplug_fs_undo(p, d);
+        hotplug_pr_undo(p, d);
         hotplug_release_lease(d, p->lease_path);
         if (p->volume_marked)
                 volume_in_use(d, &p->live->disks[p->ref.index], false);
@@ -1092,8 +1093,13 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
                 return ask_port(p, d, error);
         r = hotplug_fs_start(p, d, error);
-        if (r < 0)
+        if (r >= 0)
+                r = hotplug_pr_start(p, d, error);
+        if (r < 0) {
+                hotplug_fs_undo(p, d);
+                hotplug_unlabel_disk(p, d);
                 return r;
+        }
         hotplug_plug_step(p);
         return 1;
 }
