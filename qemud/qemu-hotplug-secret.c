@@ -154,10 +154,11 @@ static int add_ref(void *userdata, const DomainDiskDef *disk, const DomainSecret
                 free(a[s->n].id);
                 return -ENOMEM;
         }
+        s->n++;         /* freed with the list from here */
         req = calloc(1, sizeof(*req));
         if (!req)
-                return -ENOMEM; /* freed with the list */
-        *req = (Request) { .plug = p, .index = s->n++ };
+                return -ENOMEM;
+        *req = (Request) { .plug = p, .index = s->n - 1 };
         if (ref->has_uuid)
                 uuid_format(ref->uuid, uuid);
         r = sd_bus_call_method_async(d->manager->bus, NULL, SECRETD_NAME, SECRETD_ROOT,
