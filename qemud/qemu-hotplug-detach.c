@@ -121,6 +121,43 @@ static void memory_removed(DomainDef *def, const char *kind, size_t index) {
         def->current_memory_kib -= MIN(size, def->current_memory_kib);
 }
 
+static void on_backends_gone(QemuMonitor *mon, json_object *result, const char *error_class,
+                             const char *error_desc, void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+
+        if (d)
+                hotplug_unplug_answer(u, d, NULL, NULL);
+        unplug_free(u);
+}
+
+/* The call is answered once QEMU answered the last backend command (it
+ * answers in order): the caller, or a qemud killed right after, then finds
+ * no node or object of the device left. u leaves the list now. */
+static void answer_when_gone(Unplug *u, Domain *d) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        size_t n = u->backends ? json_object_array_length(u->backends) : 0;
+
+        for (Unplug **i = &unplugs; *i; i = &(*i)->next)
+                if (*i == u) {
+                        *i = u->next;
+                        break;
+                }
+        for (size_t i = 0; mon && i < n; i++) {
+                json_object *c = json_object_array_get_idx(u->backends, i), *exe, *args = NULL;
+                bool last = i == n - 1;
+
+                json_object_object_get_ex(c, "execute", &exe);
+                if (json_object_object_get_ex(c, "arguments", &args))
+                        json_object_get(args);
+                if (qemu_monitor_command(mon, json_object_get_string(exe), args, last ? on_backends_gone : NULL,
+                                         last ? u : NULL) >= 0 && last)
+                        return;
+        }
+        hotplug_unplug_answer(u, d, NULL, NULL);
+        unplug_free(u);
+}
+
 /* DEVICE_DELETED: the device is gone from the guest. */
 void hotplug_unplug_finish(Unplug *u, Domain *d) {
         DevRef r = { .kind = u->kind };
@@ -143,7 +180,6 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }
-        hotplug_send_quietly(d, u->backends, 0);
         if (last_pr)    /* as libvirt, once the last managed disk is gone */
                 qemu_pr_helper_end(d);
         hotplug_release_lease(d, u->lease_path);
@@ -154,8 +190,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                  NULL, NULL);
         (void) domain_status_save(d);
         domain_emit_device_removed(d, u->alias);
-        hotplug_unplug_answer(u, d, NULL, NULL);
-        hotplug_unplug_remove(u);
+        answer_when_gone(u, d);
 }
 
 static void on_device_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
