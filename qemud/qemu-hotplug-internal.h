@@ -108,8 +108,10 @@ int hotplug_secrets_fetch(Plug *p, Domain *d, sd_bus_error *error);
  * values, encrypted with the guest's master key; a guest without one gets
  * it first, by cmds (its object-del in p->undo). */
 int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *cmds, sd_bus_error *error);
-/* A failed plug: the master key file it wrote goes. */
+/* A failed plug: the master key file it wrote goes (also when p is freed
+ * before its commands went to QEMU); a plug QEMU took keeps it. */
 void hotplug_secrets_undo(Plug *p);
+void hotplug_secrets_keep(Plug *p);
 void hotplug_secrets_free(HotplugSecrets *s);
 
 /* qemu-hotplug-disk.c: the device's props as qemu_device_props(), a

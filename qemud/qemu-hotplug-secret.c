@@ -52,6 +52,10 @@ typedef struct Request {
 void hotplug_secrets_free(HotplugSecrets *s) {
         if (!s)
                 return;
+        /* a master key written for a plug that never got to QEMU (or was
+         * taken back): the next plug must not take it for QEMU's */
+        if (s->key_path)
+                (void) unlink(s->key_path);
         for (size_t i = 0; i < s->n; i++) {
                 if (s->list[i].value)
                         explicit_bzero(s->list[i].value, s->list[i].len);
@@ -299,6 +303,11 @@ int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *
         }
         explicit_bzero(key, sizeof(key));
         return r;
+}
+
+void hotplug_secrets_keep(Plug *p) {
+        if (p->secrets)
+                p->secrets->key_path = mfree(p->secrets->key_path);
 }
 
 void hotplug_secrets_undo(Plug *p) {

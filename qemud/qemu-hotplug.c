@@ -650,6 +650,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
         if (p->alias && *p->alias)
                 domain_emit_device_added(d, p->alias);
         p->fs_started = false;  /* its virtiofsd is the guest's now */
+        hotplug_secrets_keep(p); /* and the master key QEMU read */
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
 }

@@ -227,6 +227,9 @@ def test_failed_plugs_leave_the_guest_as_it_was(env, images):
         print(f"\nwrong passphrase: {e.message}")
         assert g.call("GetXMLDesc", 0) == before
         assert qemu_state(env, "hpsec-fail") == ([], [])
+        # the master key file the plug wrote went with its object
+        keys = list((env.root / "run" / "virtbus" / "qemu").glob("domain-*-hpsec-fail/master-key.aes"))
+        assert keys == [], keys
         # and the right one plugs after all
         g.call("AttachDevice", images["sdb"], 1)
         assert qemu_state(env, "hpsec-fail")[0] == secret_ids(aliases(g)["sdb"])
