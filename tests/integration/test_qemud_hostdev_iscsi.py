@@ -8,7 +8,9 @@ and its scsi-generic device asks the LUN at once, so a running guest means
 the LUN was reached: tgtd lists each session with the initiator name the
 definition gave. A wrong password, or a target nobody serves, fails the start
 naming the target, the guest left shut off. Over D-Bus and with virsh
-through virtbus-proxyd.
+through virtbus-proxyd. Hot-plug: a LUN with or without a login, and an
+iSCSI <disk> with <auth> unplugged and plugged again, QEMU's secret
+objects and nodes checked over QMP.
 
 The test guest's initramfs has no SCSI drivers, so no guest is booted: what
 the guest would see is QEMU's scsi-generic on the LUN (the golden file
@@ -329,6 +331,42 @@ def test_lun_hot_plugged_and_unplugged(env, tgt, proxy, tmp_path):
             assert len(tgt.sessions()[iqn]) == 1
             proxy.virsh("detach-device", "iscsi-plug", f, "--live")
             h.wait_until(lambda: not tgt.sessions()[iqn], 30, 0.2, "the unplugged LUN's session closed")
+    finally:
+        if env.state(path)[0] != h.DomainState.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
+
+
+def iscsi_disk(port, iqn, usage, dev="sda"):
+    return (f"<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+            f"<source protocol='iscsi' name='{iqn}/1'><host name='127.0.0.1' port='{port}'/></source>"
+            f"{chap(usage)}<target dev='{dev}' bus='scsi'/></disk>")
+
+
+def test_iscsi_disk_with_login_unplugged_and_plugged(env, tgt):
+    """A <disk type='network'> on the CHAP target with <auth>: started with
+    it, DetachDevice removes its device, nodes and secret object by id (its
+    value was fetched at start, not now); AttachDevice asks secretd again at
+    plug time; qemud SIGKILLed in between still knows the disk."""
+    define_secret(env, "chap-disk", CHAP_PASS)
+    dev = iscsi_disk(tgt.port, CHAP_IQN, "chap-disk")
+    path = env.call("DomainDefineXML", domain("iscsi-disk", dev))
+    try:
+        env.dcall(path, "Create", 0)
+        assert len(tgt.sessions()[CHAP_IQN]) == 1
+        secrets, nodes = qemu_objects(env, "iscsi-disk")
+        assert secrets == ["masterKey0", "scsi0-0-0-0-auth-secret0"] and nodes, (secrets, nodes)
+        env.dcall(path, "DetachDevice", dev, 1)
+        h.wait_until(lambda: not tgt.sessions()[CHAP_IQN], 30, 0.2, "the unplugged disk's session closed")
+        assert qemu_objects(env, "iscsi-disk") == (["masterKey0"], [])
+        env.dcall(path, "AttachDevice", dev, 1)
+        assert len(tgt.sessions()[CHAP_IQN]) == 1
+        secrets, nodes = qemu_objects(env, "iscsi-disk")
+        assert secrets == ["masterKey0", "scsi0-0-0-0-auth-secret0"] and nodes, (secrets, nodes)
+        assert f"name='{CHAP_IQN}/1'" in env.dcall(path, "GetXMLDesc", 0)
+        env.dcall(path, "DetachDevice", dev, 1)
+        h.wait_until(lambda: not tgt.sessions()[CHAP_IQN], 30, 0.2, "the unplugged disk's session closed")
+        assert qemu_objects(env, "iscsi-disk") == (["masterKey0"], [])
     finally:
         if env.state(path)[0] != h.DomainState.SHUTOFF:
             env.dcall(path, "Destroy", 0)
