@@ -121,13 +121,19 @@ static void memory_removed(DomainDef *def, const char *kind, size_t index) {
         def->current_memory_kib -= MIN(size, def->current_memory_kib);
 }
 
+static void backends_gone(Unplug *u, Domain *d) {
+        if (u->end_pr)  /* as libvirt, once the last managed disk and pr-helper0 are gone */
+                qemu_pr_helper_end(d);
+        hotplug_unplug_answer(u, d, NULL, NULL);
+}
+
 static void on_backends_gone(QemuMonitor *mon, json_object *result, const char *error_class,
                              const char *error_desc, void *userdata) {
         Unplug *u = userdata;
         Domain *d = u->handle->owner;
 
         if (d)
-                hotplug_unplug_answer(u, d, NULL, NULL);
+                backends_gone(u, d);
         unplug_free(u);
 }
 
@@ -154,7 +160,7 @@ static void answer_when_gone(Unplug *u, Domain *d) {
                                          last ? u : NULL) >= 0 && last)
                         return;
         }
-        hotplug_unplug_answer(u, d, NULL, NULL);
+        backends_gone(u, d);
         unplug_free(u);
 }
 
@@ -180,8 +186,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }
-        if (last_pr)    /* as libvirt, once the last managed disk is gone */
-                qemu_pr_helper_end(d);
+        u->end_pr = last_pr;
         hotplug_release_lease(d, u->lease_path);
         if (u->port)
                 (void) qemu_interface_release_port(d, u->mac);

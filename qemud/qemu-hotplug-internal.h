@@ -63,6 +63,7 @@ typedef struct Unplug {
         char *lease_path;
         char *pool, *volume;      /* a volume disk: storaged learns this guest let it go */
         bool port;                /* an interface with a port of networkd's: released once gone */
+        bool end_pr;              /* the last managed-reservations disk: its qemu-pr-helper ends after it */
         uint8_t mac[6];
         DomainJob *job;           /* the call waiting, until answered */
         DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
