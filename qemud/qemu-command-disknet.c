@@ -393,15 +393,18 @@ int qemu_disk_net_tls(QemuCmd *c, const DomainDiskNetSource *s, const char *node
                 return build_vxhs_tls(c, s, node, o);
         if (!qemu_disk_tls_wanted(s, c->params && c->params->nbd_tls))
                 return 0;
-        if (!c->params || !c->params->nbd_tls_dir)
+        if ((!c->params || !c->params->nbd_tls_dir) && cmd_renders(c))
                 return cmd_fail(c, -EINVAL, "%s: TLS asked (tls='yes' or nbd_tls = 1) but no certificate directory "
-                                "is set (nbd_tls_x509_cert_dir in qemud.conf)%s", node,
-                                cmd_renders(c) ? "" : "; hot-plug of an NBD disk with TLS is not supported");
+                                "is set (nbd_tls_x509_cert_dir in qemud.conf)", node);
         obj = props_new("qom-type", "tls-creds-x509");
         prop_strf(&obj, "id", "obj%s_tls0", node);
-        prop_str(&obj, "dir", c->params->nbd_tls_dir);
-        prop_str(&obj, "endpoint", "client");
-        prop_bool(&obj, "verify-peer", true);
+        /* an unplug's props without qemud.conf's settings: the object by
+         * its id, all its object-del needs (a plug passes the directory) */
+        if (c->params && c->params->nbd_tls_dir) {
+                prop_str(&obj, "dir", c->params->nbd_tls_dir);
+                prop_str(&obj, "endpoint", "client");
+                prop_bool(&obj, "verify-peer", true);
+        }
         r = cmd_object(c, obj);
         if (r < 0)
                 return r;

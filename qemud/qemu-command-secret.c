@@ -203,9 +203,16 @@ static int secret_object(QemuCmd *c, const DomainDiskDef *disk, const char *id) 
         json_object *o;
         int r;
 
-        if (!s)
-                return cmd_fail(c, -EINVAL, "disk '%s': the value of its secret '%s' was not fetched%s", disk->dst, id,
-                                cmd_renders(c) ? "" : " (hot-plug of a disk with a secret is not supported)");
+        if (!s && cmd_renders(c))
+                return cmd_fail(c, -EINVAL, "disk '%s': the value of its secret '%s' was not fetched", disk->dst, id);
+        if (!s) {
+                /* hot-plug: the object by its id only, which is all an
+                 * unplug's object-del needs; a plug fills in the value it
+                 * fetched (qemu-hotplug-secret.c) */
+                o = props_new("qom-type", "secret");
+                prop_str(&o, "id", id);
+                return cmd_object(c, o);
+        }
         r = cmd_renders(c) ? master_key_object(c) : 0;
         if (r < 0)
                 return r;

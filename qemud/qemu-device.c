@@ -140,15 +140,16 @@ static void device_list_done(QemuDeviceList *l) {
         *l = (QemuDeviceList) {};
 }
 
-/* Every device of def, as data. */
-static int collect_all(const DomainDef *def, const QemuCaps *caps, QemuDeviceList *ret, ConfError *err) {
-        /* the devices need nothing of what the driver decides at start */
+/* Every device of def, as data; params: what the driver decided (NULL:
+ * nothing, which most devices need). */
+static int collect_all_params(const DomainDef *def, const QemuCaps *caps, const QemuCommandParams *params,
+                              QemuDeviceList *ret, ConfError *err) {
         static const QemuCommandParams no_params = { .monitor_fd = -1 };
         QemuDeviceList l = {};
         QemuCmd c = {
                 .def = def,
                 .caps = caps,
-                .params = &no_params,
+                .params = params ?: &no_params,
                 .err = err,
                 .collect = &l,
         };
@@ -166,6 +167,10 @@ static int collect_all(const DomainDef *def, const QemuCaps *caps, QemuDeviceLis
         }
         *ret = l;
         return 0;
+}
+
+static int collect_all(const DomainDef *def, const QemuCaps *caps, QemuDeviceList *ret, ConfError *err) {
+        return collect_all_params(def, caps, NULL, ret, err);
 }
 
 static json_object **props_array(QemuDeviceProps *p, QemuDeviceArg kind) {
@@ -280,5 +285,30 @@ int qemu_device_props_by_alias(
         device_list_done(&l);
         if (r == -ENOENT)
                 return no_device(err, "the domain has no device with alias '%s'", alias);
+        return r;
+}
+
+int qemu_device_props_params(
+                const DomainDef *def,
+                const QemuCaps *caps,
+                const QemuCommandParams *params,
+                QemuDeviceFamily family,
+                size_t index,
+                QemuDeviceProps *ret,
+                ConfError *err) {
+
+        QemuDeviceList l = {};
+        int r;
+
+        if (!def || !caps || !ret)
+                return -EINVAL;
+        if ((unsigned) family >= _QEMU_DEVICE_FAMILY_MAX || index >= qemu_device_family_count(def, family))
+                return no_device(err, "the domain has no %s %zu", qemu_device_family_to_string(family) ?: "device",
+                                 index);
+        r = collect_all_params(def, caps, params, &l, err);
+        if (r < 0)
+                return r;
+        r = take_entries(&l, family, index, NULL, ret);
+        device_list_done(&l);
         return r;
 }

@@ -84,6 +84,19 @@ int qemu_device_props(
                 QemuDeviceProps *ret,
                 ConfError *err);
 
+/* The same, with what the driver decides for a plug or an unplug (the
+ * guest's run_dir, qemud.conf's NBD TLS): params as qemu_command_build()'s,
+ * NULL as qemu_device_props(). */
+struct QemuCommandParams;
+int qemu_device_props_params(
+                const DomainDef *def,
+                const QemuCaps *caps,
+                const struct QemuCommandParams *params,
+                QemuDeviceFamily family,
+                size_t index,
+                QemuDeviceProps *ret,
+                ConfError *err);
+
 /* The same, for the device whose qdev id is alias ("virtio-disk0", "net1",
  * "usb"...): also reaches the controllers the builder adds itself. */
 int qemu_device_props_by_alias(

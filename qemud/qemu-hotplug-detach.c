@@ -25,6 +25,7 @@
 #include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-lease.h"
+#include "qemu-pr-helper.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -120,9 +121,53 @@ static void memory_removed(DomainDef *def, const char *kind, size_t index) {
         def->current_memory_kib -= MIN(size, def->current_memory_kib);
 }
 
+static void backends_gone(Unplug *u, Domain *d) {
+        if (u->end_pr)  /* as libvirt, once the last managed disk and pr-helper0 are gone */
+                qemu_pr_helper_end(d);
+        hotplug_unplug_answer(u, d, NULL, NULL);
+}
+
+static void on_backends_gone(QemuMonitor *mon, json_object *result, const char *error_class,
+                             const char *error_desc, void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+
+        if (d)
+                backends_gone(u, d);
+        unplug_free(u);
+}
+
+/* The call is answered once QEMU answered the last backend command (it
+ * answers in order): the caller, or a qemud killed right after, then finds
+ * no node or object of the device left. u leaves the list now. */
+static void answer_when_gone(Unplug *u, Domain *d) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        size_t n = u->backends ? json_object_array_length(u->backends) : 0;
+
+        for (Unplug **i = &unplugs; *i; i = &(*i)->next)
+                if (*i == u) {
+                        *i = u->next;
+                        break;
+                }
+        for (size_t i = 0; mon && i < n; i++) {
+                json_object *c = json_object_array_get_idx(u->backends, i), *exe, *args = NULL;
+                bool last = i == n - 1;
+
+                json_object_object_get_ex(c, "execute", &exe);
+                if (json_object_object_get_ex(c, "arguments", &args))
+                        json_object_get(args);
+                if (qemu_monitor_command(mon, json_object_get_string(exe), args, last ? on_backends_gone : NULL,
+                                         last ? u : NULL) >= 0 && last)
+                        return;
+        }
+        backends_gone(u, d);
+        unplug_free(u);
+}
+
 /* DEVICE_DELETED: the device is gone from the guest. */
 void hotplug_unplug_finish(Unplug *u, Domain *d) {
         DevRef r = { .kind = u->kind };
+        bool last_pr = false;
 
         if (hotplug_family_of(u->kind, &r.family) >= 0)
                 for (r.index = 0; r.index < qemu_device_family_count(d->live, r.family); r.index++)
@@ -136,11 +181,12 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                                  sizeof(msg));
                                 }
                                 hotplug_fs_removed(d, &r);
+                                last_pr = hotplug_pr_last(d->live, &r);
                                 memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);
                                 break;
                         }
-        hotplug_send_quietly(d, u->backends, 0);
+        u->end_pr = last_pr;
         hotplug_release_lease(d, u->lease_path);
         if (u->port)
                 (void) qemu_interface_release_port(d, u->mac);
@@ -149,8 +195,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                  NULL, NULL);
         (void) domain_status_save(d);
         domain_emit_device_removed(d, u->alias);
-        hotplug_unplug_answer(u, d, NULL, NULL);
-        hotplug_unplug_remove(u);
+        answer_when_gone(u, d);
 }
 
 static void on_device_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
@@ -225,7 +270,7 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
                                 return vb_error_setf(error, VB_ERROR_OPERATION_INVALID,
                                                      "operation invalid: %s is in use by disk '%s'", what,
                                                      d->live->disks[i].dst);
-        r = qemu_device_props(d->live, caps, ref.family, ref.index, &props, &e);
+        r = hotplug_device_props(d, d->live, &ref, false, &props, &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
         if (ref.family == QEMU_DEVICE_RNG)
@@ -251,6 +296,8 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         }
         if (r >= 0)
                 r = hotplug_fs_detach_prepare(d->live, &ref, backends, error);
+        if (r >= 0)
+                r = hotplug_pr_detach_prepare(d->live, &ref, backends);
         if (r < 0)
                 return r;
 

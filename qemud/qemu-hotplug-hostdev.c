@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <hostdev> in AttachDevice: the start's host checks (qemu-hostdev.c) run
  * first, so a device this host lacks (or one not bound to vfio-pci) is
- * named and the guest left as it was. An iSCSI LUN is plugged (an iscsi
- * blockdev and scsi-generic, as at start). */
+ * named and the guest left as it was. An iSCSI LUN is plugged (its
+ * login's secret object, an iscsi blockdev and scsi-generic, as at start). */
 #include <errno.h>
 
 #include "error.h"
@@ -27,13 +27,9 @@ int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error
 
         if (ref->family != QEMU_DEVICE_HOSTDEV)
                 return 0;
-        /* an iSCSI LUN is QEMU's to reach (blockdev-add logs in): nothing
-         * of the host's to give it, as libvirt plugs it */
-        if (live->hostdevs[ref->index].iscsi && live->hostdevs[ref->index].iscsi->auth)
-                return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: the iSCSI "
-                                     "hostdev '%s' has a login (<auth>): its secret is fetched at start, qemud "
-                                     "does not hot-plug it yet: define it and start the guest with it",
-                                     live->hostdevs[ref->index].iscsi->net->name);
+        /* an iSCSI LUN is QEMU's to reach (blockdev-add logs in, its
+         * login's secret fetched for the plug, qemu-hotplug-secret.c):
+         * nothing of the host's to give it, as libvirt plugs it */
         if (live->hostdevs[ref->index].iscsi)
                 return 0;
         r = qemu_hostdev_prepare(&one, "/sys", "/dev", &paths, &e);

@@ -21,6 +21,7 @@ typedef struct DevRef {
 } DevRef;
 
 typedef struct Plug Plug;
+typedef struct HotplugSecrets HotplugSecrets;
 typedef void (*PlugDoneFn)(Plug *p, Domain *d, const char *error_class, const char *error_desc);
 
 /* One change of a running guest: commands sent one after the other. */
@@ -46,6 +47,9 @@ struct Plug {
         unsigned n_fds_sent;      /* getfds sent: which fd the next one passes */
         char *port_uuid;          /* networkd's port for it: released if the plug fails */
         bool fs_started;          /* a virtiofs share's virtiofsd: stopped if the plug fails */
+        HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
+        char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
+        bool pr_started;          /* the guest's qemu-pr-helper, started for this plug: ended if it fails */
         DevRef ref;
 };
 
@@ -59,6 +63,7 @@ typedef struct Unplug {
         char *lease_path;
         char *pool, *volume;      /* a volume disk: storaged learns this guest let it go */
         bool port;                /* an interface with a port of networkd's: released once gone */
+        bool end_pr;              /* the last managed-reservations disk: its qemu-pr-helper ends after it */
         uint8_t mac[6];
         DomainJob *job;           /* the call waiting, until answered */
         DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
@@ -95,7 +100,40 @@ void hotplug_fs_removed(Domain *d, const DevRef *ref);
 int hotplug_disk_vhostuser_chardev(const DomainDiskDef *disk, json_object *cmds, json_object *undo);
 int hotplug_disk_vhostuser_unplug(const char *alias, json_object *backends);
 
+/* qemu-hotplug-secret.c: a disk's or an iSCSI hostdev's secrets, asked of
+ * secretd at plug time: 0 when the device has none (build it now), 1 when
+ * asked (hotplug_attach_resume() runs once all answered; a missing secret
+ * fails the job naming the device), -errno with error set. */
+int hotplug_secrets_fetch(Plug *p, Domain *d, sd_bus_error *error);
+/* The secret objects of objects (id only, from the builder) get their
+ * values, encrypted with the guest's master key; a guest without one gets
+ * it first, by cmds (its object-del in p->undo). */
+int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *cmds, sd_bus_error *error);
+/* A failed plug: the master key file it wrote goes (also when p is freed
+ * before its commands went to QEMU); a plug QEMU took keeps it. */
+void hotplug_secrets_undo(Plug *p);
+void hotplug_secrets_keep(Plug *p);
+void hotplug_secrets_free(HotplugSecrets *s);
+
+/* qemu-hotplug-disk.c: the device's props as qemu_device_props(), a
+ * disk's with qemud.conf's NBD TLS (checked for a plug, as at start) and
+ * the guest's directory, as the start builds them. */
+int hotplug_device_props(Domain *d, const DomainDef *def, const DevRef *ref, bool plug, QemuDeviceProps *ret,
+                         ConfError *e);
+/* <reservations managed='yes'>: the guest's qemu-pr-helper runs (started
+ * right before QEMU gets the commands if it does not), and ends if the
+ * plug that started it fails. */
+int hotplug_pr_start(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_pr_undo(Plug *p, Domain *d);
+/* An unplug leaves pr-helper0 to the other managed disks; the last one's
+ * takes it, and its helper ends once the disk is gone. */
+int hotplug_pr_detach_prepare(const DomainDef *live, const DevRef *ref, json_object *backends);
+bool hotplug_pr_last(const DomainDef *live, const DevRef *ref);
+
 /* qemu-hotplug.c */
+/* Builds and runs the plug once its definition is complete (a volume's
+ * path known, its secrets fetched); on failure the job fails and p goes. */
+void hotplug_attach_resume(Plug *p, Domain *d);
 int hotplug_push_cmd(json_object *cmds, const char *execute, json_object *args);
 int hotplug_push_all(json_object *cmds, const char *execute, json_object *list);
 int hotplug_family_of(const char *kind, QemuDeviceFamily *ret);

@@ -433,6 +433,8 @@ Plug *hotplug_plug_free(Plug *p) {
                 close(p->queue_fds[i]);
         free(p->queue_fds);
         free(p->port_uuid);
+        hotplug_secrets_free(p->secrets);
+        free(p->failure);
         return mfree(p);
 }
 
@@ -586,28 +588,69 @@ void hotplug_finish_job(Plug *p, Domain *d) {
 
 /* ---- attach ---- */
 
+/* QEMU took back what it took: the plug's other resources go, and the
+ * call fails with QEMU's word. */
+static void attach_failed(Plug *p, Domain *d) {
+        hotplug_secrets_undo(p);
+        hotplug_unlabel_disk(p, d);
+        hotplug_fs_undo(p, d);
+        hotplug_pr_undo(p, d);
+        hotplug_release_lease(d, p->lease_path);
+        if (p->volume_marked)
+                volume_in_use(d, &p->live->disks[p->ref.index], false);
+        if (p->port_uuid)
+                (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
+        hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
+                         p->failure ?: "out of memory");
+        hotplug_plug_free(p);
+}
+
+static void on_undone(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
+                      void *userdata) {
+        Plug *p = userdata;
+        Domain *d = p->handle->owner;
+
+        if (d)
+                attach_failed(p, d);
+        else
+                hotplug_plug_free(p);
+}
+
+/* Takes back what QEMU took, and fails the call once QEMU answered the
+ * last command (it answers in order): the caller then sees the guest as
+ * it was. The whole undo list goes: a command for what was never made
+ * fails in QEMU and harms nothing. */
+static void undo_then_fail(Plug *p, Domain *d) {
+        QemuMonitor *mon = qemu_domain(d)->mon;
+        size_t n = json_object_array_length(p->undo);
+
+        if (!mon || n == 0) {
+                attach_failed(p, d);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                json_object *c = json_object_array_get_idx(p->undo, i), *exe, *args = NULL;
+                bool last = i == n - 1;
+
+                json_object_object_get_ex(c, "execute", &exe);
+                if (json_object_object_get_ex(c, "arguments", &args))
+                        json_object_get(args);
+                if (qemu_monitor_command(mon, json_object_get_string(exe), args, last ? on_undone : NULL,
+                                         last ? p : NULL) < 0 && last)
+                        attach_failed(p, d);
+        }
+}
+
 static void attach_done(Plug *p, Domain *d, const char *error_class, const char *error_desc) {
         if (error_class) {
-                /* Take back what QEMU took. The whole undo list goes: a
-                 * command for what was never made fails in QEMU and harms
-                 * nothing, and QEMU answers in order, so the undo runs
-                 * after everything sent before. */
-                hotplug_send_quietly(d, p->undo, 0);
-                hotplug_unlabel_disk(p, d);
-                hotplug_fs_undo(p, d);
-                hotplug_release_lease(d, p->lease_path);
-                if (p->volume_marked)
-                        volume_in_use(d, &p->live->disks[p->ref.index], false);
-                if (p->port_uuid)
-                        (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
-                hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
-                         error_desc ?: error_class);
-                hotplug_plug_free(p);
+                p->failure = strdup(error_desc ?: error_class);
+                undo_then_fail(p, d);
                 return;
         }
         if (p->alias && *p->alias)
                 domain_emit_device_added(d, p->alias);
         p->fs_started = false;  /* its virtiofsd is the guest's now */
+        hotplug_secrets_keep(p); /* and the master key QEMU read */
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
 }
@@ -996,14 +1039,16 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         r = host_side(p, cmds, error);
         if (r < 0)
                 return r;
-        r = qemu_device_props(p->live, caps, p->ref.family, p->ref.index, &props, &e);
+        r = hotplug_device_props(d, p->live, &p->ref, true, &props, &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
         if (p->ref.family == QEMU_DEVICE_NET)
                 name_net_device(props.devices, p->alias);
         if (p->ref.family == QEMU_DEVICE_RNG)
                 hotplug_name_rng_device(&props, p->alias);
-        r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
+        r = hotplug_secrets_fill(p, d, props.objects, cmds, error);
+        if (r >= 0)
+                r = qemu_hotplug_plug_commands(props.objects, props.blockdevs, props.devices, &plug);
         if (r >= 0)
                 r = qemu_hotplug_unplug_backends(props.objects, props.blockdevs, &undo);
         qemu_device_props_done(&props);
@@ -1051,10 +1096,33 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
                 return ask_port(p, d, error);
         r = hotplug_fs_start(p, d, error);
-        if (r < 0)
+        if (r >= 0)
+                r = hotplug_pr_start(p, d, error);
+        if (r < 0) {
+                hotplug_fs_undo(p, d);
+                hotplug_unlabel_disk(p, d);
                 return r;
+        }
         hotplug_plug_step(p);
         return 1;
+}
+
+void hotplug_attach_resume(Plug *p, Domain *d) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r = attach_build(p, d, &e);
+
+        if (r < 0) {
+                domain_job_fail(d->jobs, e.name ?: VB_ERROR_INTERNAL, e.message ?: strerror(-r));
+                hotplug_plug_free(p);
+        }
+        sd_bus_error_free(&e);
+}
+
+/* The device's secrets first, if it has any, then its commands. */
+static int secrets_then_build(Plug *p, Domain *d, sd_bus_error *error) {
+        int r = hotplug_secrets_fetch(p, d, error);
+
+        return r != 0 ? r : attach_build(p, d, error);
 }
 
 /* storaged said where the volume of the disk being attached is. */
@@ -1079,7 +1147,7 @@ static void on_volume(int r, const sd_bus_error *error, const char *path, const 
         free_and_replace_str(&disk->src, strdup(path));
         if (disk->format == DOMAIN_DISK_FORMAT_NONE && format && domain_disk_format_from_string(format) >= 0)
                 disk->format = domain_disk_format_from_string(format);
-        r = disk->src ? attach_build(p, d, &e) : -ENOMEM;
+        r = disk->src ? secrets_then_build(p, d, &e) : -ENOMEM;
         if (r < 0) {
                 domain_job_fail(d->jobs, e.name ?: VB_ERROR_INTERNAL, e.message ?: strerror(-r));
                 hotplug_plug_free(p);
@@ -1176,10 +1244,12 @@ static int attach_live(Domain *d, const char *xml, DomainDef *config, sd_bus_err
                 TAKE_PTR(p);
                 return 1;
         }
-        r = attach_build(p, d, error);
-        if (r < 0)
-                return r;
         p->config = config;
+        r = secrets_then_build(p, d, error);
+        if (r < 0) {
+                p->config = NULL;
+                return r;
+        }
         TAKE_PTR(p);
         return 1;
 }

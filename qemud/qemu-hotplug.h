@@ -8,7 +8,10 @@
  * devices; qemu_device_props() gives the object-add, blockdev-add and
  * device_add arguments the command line would carry, and they are sent in
  * that order (chardev-add and netdev_add first for the host side, which is
- * not data yet). A writable disk gets its lease first. An <interface
+ * not data yet). A writable disk gets its lease first; a disk's or an
+ * iSCSI hostdev's secrets are asked of secretd first (qemu-hotplug-secret.c),
+ * a disk's NBD TLS and managed qemu-pr-helper are set up as at start
+ * (qemu-hotplug-disk.c). An <interface
  * type='network'|'bridge'> gets its port (a tap) from networkd, as the start
  * does; the tap goes to QEMU by getfd (SCM_RIGHTS on the monitor) before
  * netdev_add takes it by name. Interfaces keep their alias (qdev id ALIAS,
@@ -18,8 +21,9 @@
  * QEMU took everything.
  *
  * Detach: device_del, then the guest's answer: DEVICE_DELETED removes the
- * device (and its block nodes, its lease, an interface's netdev and
- * networkd's port) from QEMU and the live definition
+ * device (and its block nodes, its secret and TLS objects by id, its
+ * lease, an interface's netdev and networkd's port) from QEMU and the live
+ * definition
  * and emits DeviceRemoved; DEVICE_UNPLUG_GUEST_ERROR emits
  * DeviceRemovalFailed. The call returns at the answer or after 5 s, as
  * libvirt does (success, the removal still pending).

@@ -13,6 +13,7 @@
 #include "qemu-command.h"
 #include "qemu-confine.h"
 #include "qemu-pr-helper.h"
+#include "qemu-security.h"
 #include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
@@ -96,8 +97,8 @@ static int watch(Domain *d, pid_t pid, int pidfd, ConfError *err) {
         return r;
 }
 
-int qemu_pr_helper_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err) {
-        const DomainDiskDef *disk = managed_disk(d->live);
+static int start_for(Domain *d, DomainDef *def, uid_t uid, gid_t gid, int log_fd, ConfError *err) {
+        const DomainDiskDef *disk = managed_disk(def);
         _cleanup_free_ char *run = NULL, *sock = NULL, *pidf = NULL;
         _cleanup_close_ int fd = -1;
         int pidfd = -1;
@@ -129,7 +130,11 @@ int qemu_pr_helper_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError 
         if (watch(d, pid, pidfd, err) < 0)
                 return -EIO;
         log_info("Domain %s: qemu-pr-helper %d listens on %s", d->def->name, (int) pid, sock);
-        return note_socket(d->live, sock);
+        return note_socket(def, sock);
+}
+
+int qemu_pr_helper_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err) {
+        return start_for(d, d->live, uid, gid, log_fd, err);
 }
 
 static pid_t helper_pid(const char *file) {
@@ -139,10 +144,61 @@ static pid_t helper_pid(const char *file) {
 }
 
 void qemu_pr_helper_stop(Domain *d) {
+        if (managed_disk(d->live))
+                qemu_pr_helper_end(d);
+}
+
+bool qemu_pr_helper_running(const Domain *d) {
+        _cleanup_free_ char *pidf = NULL;
+
+        return pid_file(d, &pidf) >= 0 && helper_pid(pidf) > 0;
+}
+
+/* QEMU's log pipe (its stderr, through /proc), as a virtiofsd plugged
+ * later logs (qemu-virtiofs.c). */
+static int plugged_log_fd(const Domain *d) {
+        char path[64];
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/fd/2", (int) d->pid);
+        fd = d->pid > 0 ? open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY) : -1;
+        return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+}
+
+int qemu_pr_helper_plug(Domain *d, DomainDef *live, bool *ret_started, ConfError *err) {
+        _cleanup_free_ gid_t *groups = NULL;
+        _cleanup_free_ char *run = NULL, *sock = NULL;
+        _cleanup_close_ int log_fd = -1;
+        ProcessCreds creds = {};
+        int r;
+
+        *ret_started = false;
+        if (!managed_disk(live))
+                return 0;
+        if (qemu_pr_helper_running(d)) {
+                if (qemu_confine_dir(d, &run) < 0 || !(sock = qemu_disk_pr_managed_socket(run)))
+                        return -ENOMEM;
+                return note_socket(live, sock);
+        }
+        r = qemu_security_creds(d, &creds, &groups);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: no user for the socket of "
+                               "qemu-pr-helper: %s", strerror(-r));
+                return r;
+        }
+        log_fd = plugged_log_fd(d);
+        if (log_fd < 0)
+                return -errno;
+        r = start_for(d, live, creds.uid, creds.gid, log_fd, err);
+        *ret_started = r >= 0;
+        return r;
+}
+
+void qemu_pr_helper_end(Domain *d) {
         _cleanup_free_ char *pidf = NULL;
         pid_t pid;
 
-        if (!managed_disk(d->live) || pid_file(d, &pidf) < 0)
+        if (pid_file(d, &pidf) < 0)
                 return;
         pid = helper_pid(pidf);
         if (pid > 0 && kill(pid, SIGTERM) == 0)

@@ -10,12 +10,14 @@ certificate, a tlsHostname the certificate does not name, or a directory
 that does not exist fail the start naming what was wrong and leave the
 domain shut off. QMP (qemud killed and started again meanwhile) shows the
 nodes open on the export. An <nvram type='network'> on a TLS export of
-OVMF's variables is QEMU's pflash1. No guest OS boots: the machine is
-enough for QEMU to open its disks."""
+OVMF's variables is QEMU's pflash1. A TLS disk hot-plugged gets its
+tls-creds-x509 object at plug time and loses it at unplug. No guest OS
+boots: the machine is enough for QEMU to open its disks."""
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -246,5 +248,78 @@ def test_qcow2_over_a_tls_nbd_backing_layer(env, nbd):
         base = nodes.get("virtio-disk0-b1-fmt")
         assert base and base["ro"] and "nbd" in base["file"], nodes
         assert nodes["virtio-disk0-fmt"]["backing_file_depth"] == 1, nodes["virtio-disk0-fmt"]
+    finally:
+        stop(g)
+
+
+def qmp_tls_state(env, name):
+    """(QEMU's tls-creds-x509 objects, its nbd nodes) over its monitor, qemud
+    SIGKILLed meanwhile and started again: it finds the guest, and what was
+    plugged, again."""
+    live = (env.root / "run" / "virtbus" / "qemu" / f"{name}.xml").read_text()
+    monitor = re.search(r"<monitor path='([^']+)'", live).group(1)
+    env.qemud.kill(signal.SIGKILL)
+    try:
+        qmp = h.Qmp(monitor, timeout=20)
+        try:
+            objs = qmp.cmd("qom-list", path="/objects")
+            nodes = qmp.cmd("query-named-block-nodes")
+        finally:
+            qmp.close()
+    finally:
+        env.qemud.start()
+    return (sorted(o["name"] for o in objs if o["type"] == "child<tls-creds-x509>"),
+            sorted(n["node-name"] for n in nodes if "nbd" in n["file"]))
+
+
+def test_tls_disk_hot_plugged_and_unplugged(env, nbd, tmp_path):
+    """AttachDevice of an NBD disk with TLS (a SCSI disk: QEMU unplugs it at
+    once, no guest OS needed): its tls-creds-x509 object from qemud.conf's
+    settings at plug time, then its nodes (QEMU's client handshakes at
+    blockdev-add); DetachDevice removes the object after the nodes. Plug,
+    unplug, plug again leaves nothing behind; a wrong CA fails the plug with
+    QEMU's word and takes the object back; a missing directory is named
+    before anything is sent. With virsh through the proxy too; nbd_tls = 1
+    gives a source without tls='' TLS, as at start."""
+    port, certs, wrong = nbd
+    scsi = "<controller type='scsi' index='0' model='virtio-scsi'/>"
+    dev = disk("sda", port, " tls='yes'").replace("bus='virtio'", "bus='scsi'")
+    obj, nodes = "objscsi0-0-0-0-file_tls0", ["scsi0-0-0-0-file", "scsi0-0-0-0-fmt"]
+    set_conf(env, f"nbd_tls_x509_cert_dir = \"{certs}\"\n")
+    g = define(env, "nbdtls-plug", scsi)
+    try:
+        g.call("Create", 0)
+        for _ in range(2):
+            g.call("AttachDevice", dev, 1)
+            assert "<target dev='sda' bus='scsi'/>" in g.call("GetXMLDesc", 0)
+            assert qmp_tls_state(env, "nbdtls-plug") == ([obj], nodes)
+            assert "<target dev='sda' bus='scsi'/>" in g.call("GetXMLDesc", 0)   # after the restart
+            g.call("DetachDevice", dev, 1)
+            assert "<target dev='sda'" not in g.call("GetXMLDesc", 0)
+            assert qmp_tls_state(env, "nbdtls-plug") == ([], [])
+        before = g.call("GetXMLDesc", 0)
+        set_conf(env, f"nbd_tls_x509_cert_dir = \"{wrong}\"\n")
+        with dbus_error("OperationFailed", "disk 'sda'") as e:
+            g.call("AttachDevice", dev, 1)
+        print(f"\nwrong CA: {e.message}")
+        assert g.call("GetXMLDesc", 0) == before
+        assert qmp_tls_state(env, "nbdtls-plug") == ([], [])
+        missing = env.root / "pki-nbd" / "missing"
+        set_conf(env, f"nbd_tls_x509_cert_dir = \"{missing}\"\n")
+        with dbus_error("ConfigUnsupported", str(missing), "nbd_tls_x509_cert_dir"):
+            g.call("AttachDevice", dev, 1)
+        assert g.call("GetXMLDesc", 0) == before
+        # nbd_tls = 1, no tls='': TLS all the same; with virsh
+        set_conf(env, f"nbd_tls = 1\nnbd_tls_x509_cert_dir = \"{certs}\"\n")
+        f = tmp_path / "sda.xml"
+        f.write_text(disk("sda", port).replace("bus='virtio'", "bus='scsi'"))
+        proxy = h.Proxy(env.bus, env.root).start()
+        try:
+            proxy.virsh("attach-device", "nbdtls-plug", f, "--live")
+            assert qmp_tls_state(env, "nbdtls-plug") == ([obj], nodes)
+            proxy.virsh("detach-device", "nbdtls-plug", f, "--live")
+            assert qmp_tls_state(env, "nbdtls-plug") == ([], [])
+        finally:
+            proxy.stop()
     finally:
         stop(g)

@@ -8,7 +8,9 @@ and its scsi-generic device asks the LUN at once, so a running guest means
 the LUN was reached: tgtd lists each session with the initiator name the
 definition gave. A wrong password, or a target nobody serves, fails the start
 naming the target, the guest left shut off. Over D-Bus and with virsh
-through virtbus-proxyd.
+through virtbus-proxyd. Hot-plug: a LUN with or without a login, and an
+iSCSI <disk> with <auth> unplugged and plugged again, QEMU's secret
+objects and nodes checked over QMP.
 
 The test guest's initramfs has no SCSI drivers, so no guest is booted: what
 the guest would see is QEMU's scsi-generic on the LUN (the golden file
@@ -16,7 +18,9 @@ tests/data/qemu-command/hostdev-scsi-iscsi.args shows the whole line).
 """
 
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 
@@ -265,19 +269,54 @@ def test_virsh_define_start_destroy(env, tgt, proxy, tmp_path):
         proxy.virsh("undefine", "iscsi-virsh")
 
 
+def qemu_objects(env, name):
+    """(QEMU's secret objects, its block nodes) over its monitor, qemud
+    SIGKILLed meanwhile (it holds the monitor) and started again: it finds
+    the guest, and what was plugged, again."""
+    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
+    env.qemud.kill(signal.SIGKILL)
+    try:
+        qmp = h.Qmp(monitor, timeout=20)
+        try:
+            objs = qmp.cmd("qom-list", path="/objects")
+            nodes = qmp.cmd("query-named-block-nodes")
+        finally:
+            qmp.close()
+    finally:
+        env.qemud.start()
+    return (sorted(o["name"] for o in objs if o["type"] == "child<secret>"),
+            sorted(n["node-name"] for n in nodes))
+
+
 def test_lun_hot_plugged_and_unplugged(env, tgt, proxy, tmp_path):
     """AttachDevice of an iSCSI hostdev to a running guest: QEMU logs in
     (blockdev-add) and plugs scsi-generic; DetachDevice ends the session.
-    Over D-Bus, then with virsh attach-device/detach-device."""
+    Over D-Bus, then with virsh attach-device/detach-device. One behind a
+    CHAP login: its secret is asked of secretd at plug time and given to
+    QEMU as a secret object (with the master key the plug adds), and the
+    unplug removes the device, its node and the secret object; a wrong
+    password fails the plug and leaves nothing behind."""
+    define_secret(env, "chap-plug", CHAP_PASS)
+    define_secret(env, "chap-plug-bad", "not-the-password")
     path = env.call("DomainDefineXML", domain("iscsi-plug", ""))
     dev = lun(tgt.port, OPEN_IQN, 1, INIT)
+    login = lun(tgt.port, CHAP_IQN, 2, chap("chap-plug"))
     try:
         env.dcall(path, "Create", 0)
-        # a login's secret is fetched at start only (as an iSCSI disk's)
         before = env.dcall(path, "GetXMLDesc", 0)
-        with dbus_error("ConfigUnsupported", f"{CHAP_IQN}/1", "<auth>", "secret is fetched at start"):
-            env.dcall(path, "AttachDevice", lun(tgt.port, CHAP_IQN, 2, chap("chap-ok")), 1)
+        with dbus_error("OperationFailed", CHAP_IQN) as e:
+            env.dcall(path, "AttachDevice", lun(tgt.port, CHAP_IQN, 2, chap("chap-plug-bad")), 1)
+        print(f"\nwrong CHAP password: {e.message}")
         assert env.dcall(path, "GetXMLDesc", 0) == before
+        assert qemu_objects(env, "iscsi-plug") == ([], [])
+        env.dcall(path, "AttachDevice", login, 1)
+        assert len(tgt.sessions()[CHAP_IQN]) == 1
+        secrets, nodes = qemu_objects(env, "iscsi-plug")
+        assert secrets == ["hostdev0-auth-secret0", "masterKey0"] and nodes, (secrets, nodes)
+        assert f"name='{CHAP_IQN}/1'" in env.dcall(path, "GetXMLDesc", 0)   # known after the restart
+        env.dcall(path, "DetachDevice", login, 1)
+        h.wait_until(lambda: not tgt.sessions()[CHAP_IQN], 30, 0.2, "the unplugged LUN's session closed")
+        assert qemu_objects(env, "iscsi-plug") == (["masterKey0"], [])
         env.dcall(path, "AttachDevice", dev, 1)
         live = env.dcall(path, "GetXMLDesc", 0)
         assert f"<source protocol='iscsi' name='{OPEN_IQN}/1'>" in live
@@ -285,12 +324,49 @@ def test_lun_hot_plugged_and_unplugged(env, tgt, proxy, tmp_path):
         env.dcall(path, "DetachDevice", dev, 1)
         assert "protocol='iscsi'" not in env.dcall(path, "GetXMLDesc", 0)
         h.wait_until(lambda: not tgt.sessions()[OPEN_IQN], 30, 0.2, "the unplugged LUN's session closed")
-        f = tmp_path / "lun.xml"
-        f.write_text(dev)
-        proxy.virsh("attach-device", "iscsi-plug", f, "--live")
-        assert INITIATOR in tgt.sessions()[OPEN_IQN]
-        proxy.virsh("detach-device", "iscsi-plug", f, "--live")
-        h.wait_until(lambda: not tgt.sessions()[OPEN_IQN], 30, 0.2, "the unplugged LUN's session closed")
+        for xml, iqn in ((dev, OPEN_IQN), (login, CHAP_IQN)):
+            f = tmp_path / "lun.xml"
+            f.write_text(xml)
+            proxy.virsh("attach-device", "iscsi-plug", f, "--live")
+            assert len(tgt.sessions()[iqn]) == 1
+            proxy.virsh("detach-device", "iscsi-plug", f, "--live")
+            h.wait_until(lambda: not tgt.sessions()[iqn], 30, 0.2, "the unplugged LUN's session closed")
+    finally:
+        if env.state(path)[0] != h.DomainState.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
+
+
+def iscsi_disk(port, iqn, usage, dev="sda"):
+    return (f"<disk type='network' device='disk'><driver name='qemu' type='raw'/>"
+            f"<source protocol='iscsi' name='{iqn}/1'><host name='127.0.0.1' port='{port}'/></source>"
+            f"{chap(usage)}<target dev='{dev}' bus='scsi'/></disk>")
+
+
+def test_iscsi_disk_with_login_unplugged_and_plugged(env, tgt):
+    """A <disk type='network'> on the CHAP target with <auth>: started with
+    it, DetachDevice removes its device, nodes and secret object by id (its
+    value was fetched at start, not now); AttachDevice asks secretd again at
+    plug time; qemud SIGKILLed in between still knows the disk."""
+    define_secret(env, "chap-disk", CHAP_PASS)
+    dev = iscsi_disk(tgt.port, CHAP_IQN, "chap-disk")
+    path = env.call("DomainDefineXML", domain("iscsi-disk", dev))
+    try:
+        env.dcall(path, "Create", 0)
+        assert len(tgt.sessions()[CHAP_IQN]) == 1
+        secrets, nodes = qemu_objects(env, "iscsi-disk")
+        assert secrets == ["masterKey0", "scsi0-0-0-0-auth-secret0"] and nodes, (secrets, nodes)
+        env.dcall(path, "DetachDevice", dev, 1)
+        h.wait_until(lambda: not tgt.sessions()[CHAP_IQN], 30, 0.2, "the unplugged disk's session closed")
+        assert qemu_objects(env, "iscsi-disk") == (["masterKey0"], [])
+        env.dcall(path, "AttachDevice", dev, 1)
+        assert len(tgt.sessions()[CHAP_IQN]) == 1
+        secrets, nodes = qemu_objects(env, "iscsi-disk")
+        assert secrets == ["masterKey0", "scsi0-0-0-0-auth-secret0"] and nodes, (secrets, nodes)
+        assert f"name='{CHAP_IQN}/1'" in env.dcall(path, "GetXMLDesc", 0)
+        env.dcall(path, "DetachDevice", dev, 1)
+        h.wait_until(lambda: not tgt.sessions()[CHAP_IQN], 30, 0.2, "the unplugged disk's session closed")
+        assert qemu_objects(env, "iscsi-disk") == (["masterKey0"], [])
     finally:
         if env.state(path)[0] != h.DomainState.SHUTOFF:
             env.dcall(path, "Destroy", 0)
