@@ -270,3 +270,72 @@ int hotplug_chr_unplug(const DomainChrDef *chr, const char *alias, json_object *
         r = tls_id_args(alias, &args);
         return r < 0 ? r : hotplug_push_cmd(backends, "object-del", args);
 }
+
+bool hotplug_chr_is_guestfwd(const DomainDef *def, QemuDeviceFamily family, size_t index) {
+        return family == QEMU_DEVICE_CHR && def->chrs[index].kind == DOMAIN_CHR_CHANNEL &&
+               streq_ptr(def->chrs[index].target_type, "guestfwd");
+}
+
+static int guestfwd_netdev_args(const DomainChrDef *chr, json_object **ret) {
+        json_object *rule = json_object_new_object(), *rules = json_object_new_array(), *args;
+
+        prop_strf(&rule, "str", "tcp:%s:%u-chardev:char%s", chr->target_address, chr->port, chr->alias);
+        if (!rule || !rules || json_object_array_add(rules, rule) < 0) {
+                json_object_put(rule);
+                json_object_put(rules);
+                return -ENOMEM;
+        }
+        args = props_new("type", "user");
+        prop_take(&args, "guestfwd", rules);
+        prop_str(&args, "id", chr->alias);
+        if (!args)
+                return -ENOMEM;
+        *ret = args;
+        return 0;
+}
+
+int hotplug_chr_guestfwd_plug(Domain *d, const DomainDef *def, const DomainChrDef *chr, json_object *cmds,
+                              json_object *undo, sd_bus_error *error) {
+        _cleanup_(qemu_json_putp) json_object *chr_undo = json_object_new_array();
+        json_object *args;
+        int r;
+
+        if (!chr_undo)
+                return -ENOMEM;
+        if (!chr->target_address)
+                return vb_error_setf(error, VB_ERROR_XML, "XML error: a guestfwd channel needs its target "
+                                     "address");
+        r = hotplug_chr_plug(d, def, chr, chr->alias, cmds, chr_undo, error);
+        if (r < 0)
+                return r;
+        r = guestfwd_netdev_args(chr, &args);
+        if (r >= 0)
+                r = hotplug_push_cmd(cmds, "netdev_add", args);
+        /* the rule goes before the chardev it hands connections to */
+        if (r >= 0)
+                r = hotplug_id_args(chr->alias, &args);
+        if (r >= 0)
+                r = hotplug_push_cmd(undo, "netdev_del", args);
+        for (size_t i = 0; r >= 0 && i < json_object_array_length(chr_undo); i++)
+                r = json_object_array_add(undo, json_object_get(json_object_array_get_idx(chr_undo, i))) < 0 ?
+                    -ENOMEM : 0;
+        return r;
+}
+
+void hotplug_chr_netdev_deleted(QemuMonitor *mon, json_object *result, const char *error_class,
+                                const char *error_desc, void *userdata) {
+        Unplug *u = userdata;
+        Domain *d = u->handle->owner;
+        _cleanup_free_ char *msg = NULL;
+
+        if (d && !error_class) {
+                hotplug_unplug_finish(u, d);
+                return;
+        }
+        if (d) {
+                if (asprintf(&msg, "cannot detach %s: QEMU said: %s", u->alias, error_desc ?: error_class) < 0)
+                        msg = NULL;
+                hotplug_unplug_answer(u, d, VB_ERROR_OPERATION_FAILED, msg ?: "cannot detach the device");
+        }
+        hotplug_unplug_remove(u);
+}

@@ -14,6 +14,8 @@
 
 #include "domain-conf.h"
 #include "qemu-chardev-tls.h"
+#include "qemu-device.h"
+#include "qemu-monitor.h"
 
 typedef struct Domain Domain;
 
@@ -41,3 +43,16 @@ int hotplug_chr_plug(Domain *d, const DomainDef *def, const DomainChrDef *chr, c
  * object's object-del when it may have one (QEMU refusing an object it
  * does not have harms nothing). -ENOMEM. */
 int hotplug_chr_unplug(const DomainChrDef *chr, const char *alias, json_object *backends);
+
+/* A guestfwd <channel>: no device, a user network of its own whose
+ * guestfwd rule hands the guest's connections to the chardev (as the start
+ * builds it, as libvirt's qemuDomainAttachChrDevice plugs it): chardev-add,
+ * then netdev_add {"type": "user", "guestfwd": [{"str"}], "id": ALIAS};
+ * undone netdev first. -errno with error set. */
+bool hotplug_chr_is_guestfwd(const DomainDef *def, QemuDeviceFamily family, size_t index);
+int hotplug_chr_guestfwd_plug(Domain *d, const DomainDef *def, const DomainChrDef *chr, json_object *cmds,
+                              json_object *undo, sd_bus_error *error);
+/* Its detach: netdev_del instead of device_del (no DEVICE_DELETED comes);
+ * once QEMU answers, the removal ends (userdata: the Unplug). */
+void hotplug_chr_netdev_deleted(QemuMonitor *mon, json_object *result, const char *error_class,
+                                const char *error_desc, void *userdata);

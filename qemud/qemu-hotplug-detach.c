@@ -279,7 +279,10 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         u->config = config;
         args = json_object_new_object();
         json_object_object_add(args, "id", json_object_new_string(alias));
-        r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
+        if (hotplug_chr_is_guestfwd(d->live, ref.family, ref.index)) /* no device: its netdev */
+                r = qemu_monitor_command(mon, "netdev_del", args, hotplug_chr_netdev_deleted, u);
+        else
+                r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
         if (r < 0) {
                 u->config = NULL;
                 unplug_free(u);

@@ -687,10 +687,8 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_CHR) {
                 const DomainChrDef *chr = &def->chrs[p->ref.index];
 
-                if (chr->kind == DOMAIN_CHR_CHANNEL && streq_ptr(chr->target_type, "guestfwd"))
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: a guestfwd "
-                                             "channel cannot be hot-plugged: add it to the persistent definition");
-
+                if (hotplug_chr_is_guestfwd(def, p->ref.family, p->ref.index))
+                        return hotplug_chr_guestfwd_plug(p->handle->owner, def, chr, cmds, p->undo, error);
                 if (chr->type == DOMAIN_CHR_PTY)
                         p->pty_chr = p->ref.index;
                 return hotplug_chr_plug(p->handle->owner, def, chr, chr->alias, cmds, p->undo, error);

@@ -14,9 +14,11 @@ comes and goes without the guest's help) with spare pcie-root-ports:
 - an <rng> with an egd backend: its chardev connects to the test's server,
   the rng-egd object reads it (its detach needs a guest OS answering PCIe
   hot-unplug: not tested here);
-- refused and failed plugs (a server that is not listening, a spiceport
-  without SPICE, a guestfwd channel) leave QEMU and both definitions as
-  they were;
+- a guestfwd <channel>: its chardev and the user network whose guestfwd
+  rule hands connections to it (netdev_add, as libvirt), removed by netdev_del;
+- refused and failed plugs (a server that is not listening, an ISA serial
+  port, a spiceport without SPICE) leave QEMU and both definitions as they
+  were;
 - an <interface> with a <script> attached taints the guest shell-scripts
   (the log line, Domain.GetMessages, kept across a qemud SIGKILL).
 """
@@ -215,9 +217,28 @@ def test_refused_and_failed_plugs_leave_nothing(env, vm):
     assert "QEMU said: Bus 'isa.0' does not support hotplugging" in msg, msg
     msg = refused(env, vm, channel("spiceport", "<source channel='org.test.port'/>", "org.test.sp.0"))
     assert "chardev 'spiceport' not supported without spice graphics" in msg, msg
-    msg = refused(env, vm, "<channel type='pty'><target type='guestfwd' address='10.0.2.1' port='4600'/>"
-                           "</channel>")
-    assert "a guestfwd channel cannot be hot-plugged" in msg, msg
+
+
+def test_guestfwd_channel(env, vm):
+    srv = server()
+    xml = (f"<channel type='tcp'><source mode='connect' host='127.0.0.1' service='{srv.getsockname()[1]}'/>"
+           "<target type='guestfwd' address='10.0.2.1' port='4600'/></channel>")
+    try:
+        env.dcall(vm, "AttachDevice", xml, LIVE)
+        conn, _ = srv.accept()
+        alias = re.search(r"<target type='guestfwd' address='10.0.2.1' port='4600'/>\s*<alias name='([^']+)'/>",
+                          env.dcall(vm, "GetXMLDesc", 0)).group(1)
+        devs, net = qmp_ask(env, "query-chardev", ("human-monitor-command", {"command-line": "info network"}))
+        assert f"char{alias}" in {c["label"] for c in devs}, devs
+        assert f"{alias}: index=" in net and "type=user" in net, net
+        env.dcall(vm, "DetachDevice", xml, LIVE)
+        assert "guestfwd" not in env.dcall(vm, "GetXMLDesc", 0)
+        devs, net = qmp_ask(env, "query-chardev", ("human-monitor-command", {"command-line": "info network"}))
+        assert f"char{alias}" not in {c["label"] for c in devs}, devs
+        assert f"{alias}:" not in net, net
+        conn.close()
+    finally:
+        srv.close()
 
 
 def test_taint_at_attach(env, vm):
