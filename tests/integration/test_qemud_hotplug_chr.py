@@ -11,6 +11,10 @@ comes and goes without the guest's help) with spare pcie-root-ports:
   chardev from QEMU;
 - a tcp <channel> listening with telnet (the test connects and QEMU speaks
   telnet first) and a udp pair (the test's socket gets what QEMU sends);
+- a tcp <channel> speaking TLS (tls='yes', qemud.conf's certificate
+  directory): its tls-creds-x509 object is added first, a client trusting
+  the CA completes the handshake, the detach removes the object after the
+  chardev; a missing certificate directory is refused naming it;
 - an <rng> with an egd backend: its chardev connects to the test's server,
   the rng-egd object reads it (its detach needs a guest OS answering PCIe
   hot-unplug: not tested here);
@@ -24,14 +28,17 @@ comes and goes without the guest's help) with spare pcie-root-ports:
 """
 
 import re
+import shutil
 import signal
 import socket
+import ssl
 
 import dbus
 import pytest
 
 import virtbus_harness as h
 from test_qemud_common import QemudEnv, _env_logs  # noqa: F401
+from test_qemud_graphics_tls import make_certs, set_conf
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -74,9 +81,12 @@ def vm(env):
         env.dcall(path, "Undefine", 0)
 
 
-def qmp_ask(env, *commands):
+def qmp_ask(env, vm, *commands):
     """QEMU's answers over the guest's monitor, qemud SIGKILLed meanwhile (it
-    holds the monitor) and started again: it must know the guest again."""
+    holds the monitor) and started again: it must know the guest again.
+    MemoryStats first: its query-balloon is answered once QEMU has done what
+    qemud sent before (a detach's chardev-remove follows its answer)."""
+    env.dcall(vm, "MemoryStats", 0)
     monitor = re.search(r"<monitor path='([^']+)'", env.status_file(NAME).read_text()).group(1)
     env.qemud.kill(signal.SIGKILL)
     try:
@@ -89,8 +99,8 @@ def qmp_ask(env, *commands):
         env.qemud.start()
 
 
-def chardevs(env):
-    return {c["label"]: c["filename"] for c in qmp_ask(env, "query-chardev")[0]}
+def chardevs(env, vm):
+    return {c["label"]: c["filename"] for c in qmp_ask(env, vm, "query-chardev")[0]}
 
 
 def xmls(env, vm):
@@ -133,13 +143,13 @@ def test_tcp_connect_channel(env, vm):
         live = env.dcall(vm, "GetXMLDesc", 0)
         alias = alias_in(live, "org.test.tcp.0")
         assert "org.test.tcp.0" not in env.dcall(vm, "GetXMLDesc", 2), "a LIVE attach changed the persistent one"
-        devs = chardevs(env)                # qemud SIGKILLed and started again
+        devs = chardevs(env, vm)                # qemud SIGKILLed and started again
         assert devs.get(f"char{alias}", "").startswith("tcp:127.0.0.1"), devs
         assert alias_in(env.dcall(vm, "GetXMLDesc", 0), "org.test.tcp.0") == alias
 
         env.dcall(vm, "DetachDevice", xml, LIVE)
         assert "org.test.tcp.0" not in env.dcall(vm, "GetXMLDesc", 0)
-        assert f"char{alias}" not in chardevs(env)
+        assert f"char{alias}" not in chardevs(env, vm)
         conn.settimeout(30)
         assert conn.recv(16) == b"", "QEMU kept the connection after chardev-remove"
         conn.close()
@@ -164,12 +174,12 @@ def test_tcp_listen_telnet_and_udp(env, vm):
             assert c.recv(1) == b"\xff", "QEMU did not open with a telnet IAC"
         live = env.dcall(vm, "GetXMLDesc", 0)
         a_tcp, a_udp = alias_in(live, "org.test.telnet.0"), alias_in(live, "org.test.udp.0")
-        devs = chardevs(env)
+        devs = chardevs(env, vm)
         assert f"telnet:127.0.0.1:{port},server=on" in devs.get(f"char{a_tcp}", ""), devs
         assert devs.get(f"char{a_udp}") == "udp", devs
         env.dcall(vm, "DetachDevice", tcp, LIVE)
         env.dcall(vm, "DetachDevice", udp, LIVE)
-        devs = chardevs(env)
+        devs = chardevs(env, vm)
         assert f"char{a_tcp}" not in devs and f"char{a_udp}" not in devs, devs
     finally:
         peer.close()
@@ -185,7 +195,7 @@ def test_rng_egd(env, vm):
         conn, _ = srv.accept()
         alias = re.search(r"<rng model='virtio'>.*?<alias name='([^']+)'/>", env.dcall(vm, "GetXMLDesc", 0),
                           re.S).group(1)
-        devs, objs = qmp_ask(env, "query-chardev", ("qom-list", {"path": "/objects"}))
+        devs, objs = qmp_ask(env, vm, "query-chardev", ("qom-list", {"path": "/objects"}))
         assert f"char{alias}" in {c["label"] for c in devs}, devs
         assert f"obj{alias}" in {o["name"] for o in objs}, objs
         assert re.search(r"<backend model='egd' type='tcp'>", env.dcall(vm, "GetXMLDesc", 0))
@@ -195,11 +205,11 @@ def test_rng_egd(env, vm):
 
 
 def refused(env, vm, xml):
-    before, devs = xmls(env, vm), chardevs(env)
+    before, devs = xmls(env, vm), chardevs(env, vm)
     with pytest.raises(dbus.exceptions.DBusException) as e:
         env.dcall(vm, "AttachDevice", xml, LIVE)
     assert xmls(env, vm) == before, "a refused attach changed a definition"
-    assert chardevs(env) == devs, "a refused attach left a chardev in QEMU"
+    assert chardevs(env, vm) == devs, "a refused attach left a chardev in QEMU"
     return e.value.get_dbus_message()
 
 
@@ -228,12 +238,12 @@ def test_guestfwd_channel(env, vm):
         conn, _ = srv.accept()
         alias = re.search(r"<target type='guestfwd' address='10.0.2.1' port='4600'/>\s*<alias name='([^']+)'/>",
                           env.dcall(vm, "GetXMLDesc", 0)).group(1)
-        devs, net = qmp_ask(env, "query-chardev", ("human-monitor-command", {"command-line": "info network"}))
+        devs, net = qmp_ask(env, vm, "query-chardev", ("human-monitor-command", {"command-line": "info network"}))
         assert f"char{alias}" in {c["label"] for c in devs}, devs
         assert f"{alias}: index=" in net and "type=user" in net, net
         env.dcall(vm, "DetachDevice", xml, LIVE)
         assert "guestfwd" not in env.dcall(vm, "GetXMLDesc", 0)
-        devs, net = qmp_ask(env, "query-chardev", ("human-monitor-command", {"command-line": "info network"}))
+        devs, net = qmp_ask(env, vm, "query-chardev", ("human-monitor-command", {"command-line": "info network"}))
         assert f"char{alias}" not in {c["label"] for c in devs}, devs
         assert f"{alias}:" not in net, net
         conn.close()
@@ -253,3 +263,34 @@ def test_taint_at_attach(env, vm):
     env.qemud.kill(signal.SIGKILL)
     env.qemud.start()
     assert SCRIPTS in list(env.dcall(vm, "GetMessages", 0))
+
+
+def objects(env, vm):
+    return {o["name"] for o in qmp_ask(env, vm, ("qom-list", {"path": "/objects"}))[0]}
+
+
+def test_tls_channel(env, vm):
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed: no certificates can be made")
+    port = free_port()
+    xml = channel("tcp", f"<source mode='bind' host='127.0.0.1' service='{port}' tls='yes'/>", "org.test.tls.0",
+                  "<protocol type='raw'/>")
+    try:
+        set_conf(env, "chardev_tls_x509_cert_dir = \"/nonexistent/chardev-pki\"\n")
+        msg = refused(env, vm, xml)
+        assert "/nonexistent/chardev-pki" in msg and "chardev_tls_x509_cert_dir" in msg, msg
+
+        certs = make_certs(env.root / "pki" / "hotchr")
+        set_conf(env, f"chardev_tls_x509_cert_dir = \"{certs}\"\nchardev_tls_x509_verify = 0\n")
+        env.dcall(vm, "AttachDevice", xml, LIVE)
+        alias = alias_in(env.dcall(vm, "GetXMLDesc", 0), "org.test.tls.0")
+        ctx = ssl.create_default_context(cafile=str(certs / "ca-cert.pem"))
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                assert s.version()
+        assert f"objchar{alias}_tls0" in objects(env, vm)
+        env.dcall(vm, "DetachDevice", xml, LIVE)
+        assert f"objchar{alias}_tls0" not in objects(env, vm)
+        assert f"char{alias}" not in chardevs(env, vm)
+    finally:
+        set_conf(env, "")
