@@ -24,7 +24,11 @@ comes and goes without the guest's help) with spare pcie-root-ports:
   port, a spiceport without SPICE) leave QEMU and both definitions as they
   were;
 - an <interface> with a <script> attached taints the guest shell-scripts
-  (the log line, Domain.GetMessages, kept across a qemud SIGKILL).
+  (the log line, Domain.GetMessages, kept across a qemud SIGKILL);
+- a qemu-vdagent channel, and a tcp channel through virsh attach-device /
+  detach-device on the proxy; spicevmc and spiceport channels in a second
+  guest with SPICE. (A dbus chardev needs a D-Bus display: golden JSON in
+  test-qemu-hotplug-chr only.)
 """
 
 import re
@@ -32,6 +36,7 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 
 import dbus
 import pytest
@@ -294,3 +299,68 @@ def test_tls_channel(env, vm):
         assert f"char{alias}" not in chardevs(env, vm)
     finally:
         set_conf(env, "")
+
+
+def test_vdagent_and_virsh(env, vm, tmp_path):
+    """qemu-vdagent (QEMU's own agent end: no display needed) through D-Bus,
+    and a tcp channel through virsh attach-device/detach-device on the proxy."""
+    vdagent = ("<channel type='qemu-vdagent'><source><clipboard copypaste='yes'/><mouse mode='client'/></source>"
+               "<target type='virtio' name='com.redhat.spice.0'/></channel>")
+    env.dcall(vm, "AttachDevice", vdagent, LIVE)
+    alias = alias_in(env.dcall(vm, "GetXMLDesc", 0), "com.redhat.spice.0")
+    assert f"char{alias}" in chardevs(env, vm)
+    env.dcall(vm, "DetachDevice", vdagent, LIVE)
+    assert f"char{alias}" not in chardevs(env, vm)
+
+    if not shutil.which("virsh"):
+        pytest.skip("virsh (libvirt-clients) is not installed")
+    srv = server()
+    f = tmp_path / "chan.xml"
+    f.write_text(channel("tcp", f"<source mode='connect' host='127.0.0.1' service='{srv.getsockname()[1]}'/>",
+                         "org.test.virsh.0", "<protocol type='raw'/>"))
+    proxy = h.Proxy(env.bus, env.root).start()
+    try:
+        proxy.virsh("attach-device", NAME, f, "--live")
+        conn, _ = srv.accept()
+        assert "org.test.virsh.0" in proxy.virsh("dumpxml", NAME).stdout
+        proxy.virsh("detach-device", NAME, f, "--live")
+        assert "org.test.virsh.0" not in proxy.virsh("dumpxml", NAME).stdout
+        conn.settimeout(30)
+        assert conn.recv(16) == b""
+        conn.close()
+    finally:
+        proxy.stop()
+        srv.close()
+
+
+def test_spice_channels(env):
+    """spicevmc and spiceport channels plugged into a guest with SPICE."""
+    r = subprocess.run([h.QEMU, "-spice", "help"], capture_output=True, text=True)
+    if "port" not in r.stdout + r.stderr:
+        pytest.skip(f"this QEMU has no SPICE: {(r.stderr or r.stdout).strip()[:200]}")
+    xml = domain_xml("hpspice").replace("</devices>", "<graphics type='spice' autoport='yes'/></devices>")
+    path = env.call("DomainDefineXML", xml)
+    chans = ("<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>",
+             channel("spiceport", "<source channel='org.test.port.0'/>", "org.test.spiceport.0"))
+    try:
+        env.dcall(path, "Create", 0)
+        for c in chans:
+            env.dcall(path, "AttachDevice", c, LIVE)
+        live = env.dcall(path, "GetXMLDesc", 0)
+        aliases = [alias_in(live, "com.redhat.spice.0"), alias_in(live, "org.test.spiceport.0")]
+        env.dcall(path, "MemoryStats", 0)
+        monitor = re.search(r"<monitor path='([^']+)'", env.status_file("hpspice").read_text()).group(1)
+        env.qemud.kill(signal.SIGKILL)
+        try:
+            qmp = h.Qmp(monitor, timeout=20)
+            devs = {c["label"]: c["filename"] for c in qmp.cmd("query-chardev")}
+            qmp.close()
+        finally:
+            env.qemud.start()
+        assert devs.get(f"char{aliases[0]}") == "spicevmc" and devs.get(f"char{aliases[1]}") == "spiceport", devs
+        for c in chans:
+            env.dcall(path, "DetachDevice", c, LIVE)
+        assert "spicevmc" not in env.dcall(path, "GetXMLDesc", 0)
+    finally:
+        env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
