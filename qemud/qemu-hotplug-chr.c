@@ -276,7 +276,7 @@ bool hotplug_chr_is_guestfwd(const DomainDef *def, QemuDeviceFamily family, size
                streq_ptr(def->chrs[index].target_type, "guestfwd");
 }
 
-static int guestfwd_netdev_args(const DomainChrDef *chr, json_object **ret) {
+int qemu_hotplug_guestfwd_args(const DomainChrDef *chr, json_object **ret) {
         json_object *rule = json_object_new_object(), *rules = json_object_new_array(), *args;
 
         prop_strf(&rule, "str", "tcp:%s:%u-chardev:char%s", chr->target_address, chr->port, chr->alias);
@@ -308,7 +308,7 @@ int hotplug_chr_guestfwd_plug(Domain *d, const DomainDef *def, const DomainChrDe
         r = hotplug_chr_plug(d, def, chr, chr->alias, cmds, chr_undo, error);
         if (r < 0)
                 return r;
-        r = guestfwd_netdev_args(chr, &args);
+        r = qemu_hotplug_guestfwd_args(chr, &args);
         if (r >= 0)
                 r = hotplug_push_cmd(cmds, "netdev_add", args);
         /* the rule goes before the chardev it hands connections to */

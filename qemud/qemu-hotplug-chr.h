@@ -49,6 +49,8 @@ int hotplug_chr_unplug(const DomainChrDef *chr, const char *alias, json_object *
  * builds it, as libvirt's qemuDomainAttachChrDevice plugs it): chardev-add,
  * then netdev_add {"type": "user", "guestfwd": [{"str"}], "id": ALIAS};
  * undone netdev first. -errno with error set. */
+/* Pure: netdev_add's arguments of the guestfwd channel chr (its alias set). */
+int qemu_hotplug_guestfwd_args(const DomainChrDef *chr, json_object **ret);
 bool hotplug_chr_is_guestfwd(const DomainDef *def, QemuDeviceFamily family, size_t index);
 int hotplug_chr_guestfwd_plug(Domain *d, const DomainDef *def, const DomainChrDef *chr, json_object *cmds,
                               json_object *undo, sd_bus_error *error);

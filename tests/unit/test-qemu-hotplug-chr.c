@@ -160,4 +160,23 @@ static void test_refused(void) {
         }
 }
 
-UNIT_TESTS(test_golden, test_tls, test_refused)
+/* as libvirt's qemuBuildChannelGuestfwdNetdevProps: the rule is an array
+ * of objects with one member "str" */
+static void test_guestfwd(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = def_of(
+                "<channel type='unix'><source mode='connect' path='/run/fwd.sock'/>"
+                "<target type='guestfwd' address='10.0.2.1' port='4600'/></channel>");
+        DomainChrDef *chr = (DomainChrDef *) last_chr(def);
+        json_object *args = NULL;
+
+        if (!chr)
+                return;
+        chr->alias = strdup("channel0");
+        CHECK_INTEQ(qemu_hotplug_guestfwd_args(chr, &args), 0);
+        CHECK_STREQ(json_object_to_json_string_ext(args, JSON_PLAIN),
+                    "{\"type\":\"user\",\"guestfwd\":[{\"str\":\"tcp:10.0.2.1:4600-chardev:charchannel0\"}],"
+                    "\"id\":\"channel0\"}");
+        json_object_put(args);
+}
+
+UNIT_TESTS(test_golden, test_tls, test_refused, test_guestfwd)
