@@ -11,7 +11,7 @@
 #include "util.h"
 
 /* SocketAddressLegacy: {"type": "inet", "data": {"host", "port"}} */
-static json_object *inet_addr(const char *host, const char *port) {
+static json_object *inet_address(const char *host, const char *port) {
         json_object *data = props_new("host", host ?: ""), *addr = props_new("type", "inet");
 
         prop_str(&data, "port", port ?: "0");
@@ -34,7 +34,7 @@ static json_object *unix_addr(const char *path) {
  * gets (server=on,wait=off when it listens, telnet, reconnect, tls-creds). */
 static void socket_data(const DomainChrDef *chr, const char *alias, bool tls, json_object **data) {
         prop_take(data, "addr", chr->type == DOMAIN_CHR_UNIX ? unix_addr(chr->path) :
-                                inet_addr(chr->host, chr->service));
+                                inet_address(chr->host, chr->service));
         prop_bool(data, "server", chr->listen);
         if (chr->listen)
                 prop_bool(data, "wait", false);
@@ -49,9 +49,9 @@ static void socket_data(const DomainChrDef *chr, const char *alias, bool tls, js
 
 /* ChardevUdp: the remote end, and the local one when <source mode='bind'> is given. */
 static void udp_data(const DomainChrDef *chr, json_object **data) {
-        prop_take(data, "remote", inet_addr(chr->host, chr->service));
+        prop_take(data, "remote", inet_address(chr->host, chr->service));
         if (chr->bind_host || chr->bind_service)
-                prop_take(data, "local", inet_addr(chr->bind_host, chr->bind_service));
+                prop_take(data, "local", inet_address(chr->bind_host, chr->bind_service));
 }
 
 /* spicevmc, spiceport and dbus need their display, as at start. */
