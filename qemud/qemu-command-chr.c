@@ -382,7 +382,7 @@ static int build_guestfwd(QemuCmd *c, const DomainChrDef *chr, const char *alias
         int r;
 
         if (!cmd_renders(c))
-                return 0;       /* no device: a netdev (hot-plug refuses it, qemu-hotplug.c) */
+                return 0;       /* no device: a netdev (hot-plug: qemu-hotplug-chr.c) */
         r = build_chardev(c, chr, alias);
         if (r < 0)
                 return r;

@@ -20,6 +20,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-hotplug-chr.h"
 #include "qemu-confine.h"
 #include "qemu-security.h"
 #include "qemu-tune.h"
@@ -280,11 +281,9 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         if (r < 0)
                 return r;
         if (ref.family == QEMU_DEVICE_CHR) {
-                char id[128];
-                snprintf(id, sizeof(id), "char%s", alias);
-                args = json_object_new_object();
-                json_object_object_add(args, "id", json_object_new_string(id));
-                r = hotplug_push_cmd(backends, "chardev-remove", args);
+                r = hotplug_chr_unplug(&d->live->chrs[ref.index], alias, backends);
+        } else if (ref.family == QEMU_DEVICE_RNG && d->live->rngs[ref.index].backend_chr) {
+                r = hotplug_chr_unplug(d->live->rngs[ref.index].backend_chr, alias, backends);
         } else if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].vhostuser) {
                 r = hotplug_disk_vhostuser_unplug(alias, backends);
         } else if (ref.family == QEMU_DEVICE_NET) {
@@ -327,7 +326,10 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         u->config = config;
         args = json_object_new_object();
         json_object_object_add(args, "id", json_object_new_string(alias));
-        r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
+        if (hotplug_chr_is_guestfwd(d->live, ref.family, ref.index)) /* no device: its netdev */
+                r = qemu_monitor_command(mon, "netdev_del", args, hotplug_chr_netdev_deleted, u);
+        else
+                r = qemu_monitor_command(mon, "device_del", args, on_device_del, u);
         if (r < 0) {
                 u->config = NULL;
                 unplug_free(u);

@@ -21,9 +21,11 @@
 #include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-hotplug-chr.h"
 #include "qemu-chr-generated.h"
 #include "qemu-confine.h"
 #include "qemu-security.h"
+#include "qemu-taint.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-lease.h"
@@ -651,6 +653,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
                 domain_emit_device_added(d, p->alias);
         p->fs_started = false;  /* its virtiofsd is the guest's now */
         hotplug_secrets_keep(p); /* and the master key QEMU read */
+        qemu_taint_attach(d, p->live);
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
 }
@@ -679,66 +682,6 @@ static void on_lease(int r, const sd_bus_error *error, void *userdata) {
 
 bool hotplug_disk_needs_lease(const DomainDiskDef *disk) {
         return !disk->readonly && disk->src && disk->device == DOMAIN_DISK_DEVICE_DISK;
-}
-
-/* QMP's ChardevBackend for a serial, console or channel (the command line
- * gives it as -chardev, which is not data yet). */
-static int chardev_add_args(const DomainChrDef *chr, json_object **ret) {
-        json_object *args = json_object_new_object(), *backend = json_object_new_object(),
-                    *data = json_object_new_object();
-        char id[128];
-
-        if (!args || !backend || !data) {
-                json_object_put(args), json_object_put(backend), json_object_put(data);
-                return -ENOMEM;
-        }
-        snprintf(id, sizeof(id), "char%s", chr->alias);
-        json_object_object_add(args, "id", json_object_new_string(id));
-        switch (chr->type) {
-        case DOMAIN_CHR_PTY:
-                json_object_object_add(backend, "type", json_object_new_string("pty"));
-                break;
-        case DOMAIN_CHR_FILE:
-                json_object_object_add(backend, "type", json_object_new_string("file"));
-                json_object_object_add(data, "out", json_object_new_string(chr->path));
-                if (chr->append != TRISTATE_ABSENT)
-                        json_object_object_add(data, "append", json_object_new_boolean(chr->append == TRISTATE_ON));
-                break;
-        case DOMAIN_CHR_NULL:
-        case DOMAIN_CHR_VC:
-                json_object_object_add(backend, "type",
-                                       json_object_new_string(chr->type == DOMAIN_CHR_NULL ? "null" : "vc"));
-                break;
-        case DOMAIN_CHR_PIPE:
-        case DOMAIN_CHR_DEV:
-                json_object_object_add(backend, "type",
-                                       json_object_new_string(chr->type == DOMAIN_CHR_PIPE ? "pipe" : "serial"));
-                json_object_object_add(data, "device", json_object_new_string(chr->path));
-                break;
-        case DOMAIN_CHR_UNIX: {
-                json_object *addr = json_object_new_object(), *ud = json_object_new_object();
-
-                json_object_object_add(ud, "path", json_object_new_string(chr->path));
-                json_object_object_add(addr, "type", json_object_new_string("unix"));
-                json_object_object_add(addr, "data", ud);
-                json_object_object_add(backend, "type", json_object_new_string("socket"));
-                json_object_object_add(data, "addr", addr);
-                json_object_object_add(data, "server", json_object_new_boolean(chr->listen));
-                if (chr->listen)
-                        json_object_object_add(data, "wait", json_object_new_boolean(false));
-                if (chr->reconnect != TRISTATE_ABSENT)
-                        json_object_object_add(data, "reconnect", json_object_new_int64(
-                                               chr->reconnect == TRISTATE_ON ? chr->reconnect_timeout : 0));
-                break;
-        }
-        default:
-                json_object_put(args), json_object_put(backend), json_object_put(data);
-                return -EOPNOTSUPP;
-        }
-        json_object_object_add(backend, "data", data);
-        json_object_object_add(args, "backend", backend);
-        *ret = args;
-        return 0;
 }
 
 /* netdev_add's arguments for slirp: the guest's addresses as -netdev user. */
@@ -787,26 +730,11 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_CHR) {
                 const DomainChrDef *chr = &def->chrs[p->ref.index];
 
-                if (chr->kind == DOMAIN_CHR_CHANNEL && streq_ptr(chr->target_type, "guestfwd"))
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: a guestfwd "
-                                             "channel cannot be hot-plugged: add it to the persistent definition");
-
-                r = chardev_add_args(chr, &args);
-                if (r == -EOPNOTSUPP)
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
-                                             "unsupported configuration: %s of type '%s' cannot be hot-plugged",
-                                             p->ref.kind, domain_chr_type_to_string(chr->type));
-                if (r < 0)
-                        return r;
+                if (hotplug_chr_is_guestfwd(def, p->ref.family, p->ref.index))
+                        return hotplug_chr_guestfwd_plug(p->handle->owner, def, chr, cmds, p->undo, error);
                 if (chr->type == DOMAIN_CHR_PTY)
                         p->pty_chr = p->ref.index;
-                r = hotplug_push_cmd(cmds, "chardev-add", args);
-                if (r < 0)
-                        return r;
-                snprintf(id, sizeof(id), "char%s", chr->alias);
-                args = json_object_new_object();
-                json_object_object_add(args, "id", json_object_new_string(id));
-                return hotplug_push_cmd(p->undo, "chardev-remove", args);
+                return hotplug_chr_plug(p->handle->owner, def, chr, chr->alias, cmds, p->undo, error);
         }
         if (p->ref.family == QEMU_DEVICE_MEMORY && def->mems[p->ref.index].model == DOMAIN_MEMORY_SGX_EPC)
                 return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: hotplug is "
@@ -815,10 +743,10 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 return hotplug_fs_host_side(p, p->handle->owner, cmds, error);
         if (p->ref.family == QEMU_DEVICE_DISK && def->disks[p->ref.index].vhostuser)
                 return hotplug_disk_vhostuser_chardev(&def->disks[p->ref.index], cmds, p->undo);
-        /* its chardev would need a chardev-add of its own first */
+        /* an egd backend's chardev before the rng-egd object that reads it */
         if (p->ref.family == QEMU_DEVICE_RNG && def->rngs[p->ref.index].backend_chr)
-                return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an rng with an "
-                                     "egd backend cannot be hot-plugged: add it to the persistent definition");
+                return hotplug_chr_plug(p->handle->owner, def, def->rngs[p->ref.index].backend_chr,
+                                        def->rngs[p->ref.index].alias, cmds, p->undo, error);
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
 
@@ -926,9 +854,13 @@ void hotplug_name_rng_device(QemuDeviceProps *props, const char *alias) {
         char obj[64];
 
         snprintf(obj, sizeof(obj), "obj%s", alias);
-        for (size_t i = 0; props->objects && i < json_object_array_length(props->objects); i++)
-                json_object_object_add(json_object_array_get_idx(props->objects, i), "id",
-                                       json_object_new_string(obj));
+        for (size_t i = 0; props->objects && i < json_object_array_length(props->objects); i++) {
+                json_object *o = json_object_array_get_idx(props->objects, i);
+
+                json_object_object_add(o, "id", json_object_new_string(obj));
+                if (json_object_object_get_ex(o, "chardev", NULL)) /* egd: the chardev plugged for it */
+                        prop_strf(&o, "chardev", "char%s", alias);
+        }
         for (size_t i = 0; props->devices && i < json_object_array_length(props->devices); i++) {
                 json_object *dev = json_object_array_get_idx(props->devices, i);
 

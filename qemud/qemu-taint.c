@@ -287,6 +287,32 @@ void qemu_taint_start(Domain *d) {
                 log_taint(d, taints[QEMU_TAINT_DEPRECATED_CONFIG].name, notes[i]);
 }
 
+/* As libvirt's qemuDomainObjCheck{Disk,Net,Hostdev}Taint at attach: the
+ * rules run on the live definition with the device in it; a flag the
+ * guest did not have yet (and a new deprecation note) is logged and kept,
+ * saved with the live state the plug saves next. */
+void qemu_taint_attach(Domain *d, const DomainDef *live) {
+        QemuDomain *q = qemu_domain(d);
+        QemuTaintHost host;
+        unsigned f;
+        char **notes;
+
+        host_of(d, &host);
+        host.incoming = false;  /* the run's own start said that */
+        if (qemu_taint_check(live, qemu_driver_data(d->manager)->caps, &host, &f, &notes) < 0) {
+                log_oom();
+                return;
+        }
+        for (int t = 0; t < _QEMU_TAINT_MAX; t++)
+                if (f & ~q->taint & BIT(t) && t != QEMU_TAINT_DEPRECATED_CONFIG)
+                        log_taint(d, taints[t].name, NULL);
+        for (size_t i = 0; notes && notes[i]; i++)
+                if (!strv_contains(q->deprecations, notes[i]) && strv_extend(&q->deprecations, notes[i]) >= 0)
+                        log_taint(d, taints[QEMU_TAINT_DEPRECATED_CONFIG].name, notes[i]);
+        q->taint |= f;
+        strv_free(notes);
+}
+
 void qemu_taint_clear(Domain *d) {
         QemuDomain *q = qemu_domain(d);
 

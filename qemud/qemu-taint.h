@@ -78,6 +78,8 @@ void qemu_taint_status_parse(xmlNodePtr root, unsigned *taint, char ***notes);
 /* The start, once the log is open and before QEMU is spawned: d's flags and
  * notes, each written to the log. */
 void qemu_taint_start(Domain *d);
+/* An attach: the flags live (the device in it) adds, logged and kept. */
+void qemu_taint_attach(Domain *d, const DomainDef *live);
 /* The stop: d's run is over, so is its taint. */
 void qemu_taint_clear(Domain *d);
 /* DomainDriver.get_messages. */
