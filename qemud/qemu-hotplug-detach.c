@@ -20,6 +20,7 @@
 #include "qemu-domain.h"
 #include "qemu-driver.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-memory-dir.h"
 #include "qemu-hotplug-chr.h"
 #include "qemu-confine.h"
 #include "qemu-security.h"
@@ -125,6 +126,8 @@ static void memory_removed(DomainDef *def, const char *kind, size_t index) {
 static void backends_gone(Unplug *u, Domain *d) {
         if (u->end_pr)  /* as libvirt, once the last managed disk and pr-helper0 are gone */
                 qemu_pr_helper_end(d);
+        if (streq_ptr(u->kind, "memory"))     /* its RAM file, once its backend is gone */
+                qemu_memory_dir_unplug(d, u->alias);
         hotplug_unplug_answer(u, d, NULL, NULL);
 }
 

@@ -21,6 +21,7 @@
 #include "domain-lock.h"
 #include "qemu-hotplug.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-memory-dir.h"
 #include "qemu-hotplug-chr.h"
 #include "qemu-chr-generated.h"
 #include "qemu-confine.h"
@@ -972,8 +973,12 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         if (r < 0)
                 return r;
         r = hotplug_device_props(d, p->live, &p->ref, true, &props, &e);
-        if (r < 0)
+        if (r >= 0 && p->ref.family == QEMU_DEVICE_MEMORY)     /* fd-backed RAM, as at start */
+                r = qemu_memory_dir_plug(d, p->live, p->ref.index, props.objects, &e);
+        if (r < 0) {
+                qemu_device_props_done(&props);
                 return hotplug_conf_to_bus(&e, r, "cannot build the device", error);
+        }
         if (p->ref.family == QEMU_DEVICE_NET)
                 name_net_device(props.devices, p->alias);
         if (p->ref.family == QEMU_DEVICE_RNG)

@@ -122,6 +122,12 @@ def test_boot_with_a_dimm_and_hotplug_another(env, proxy, tmp_path):
         # a new one takes the first free alias, its backend object new too
         g.call("AttachDevice", DIMM, LIVE)
         assert "<alias name='dimm1'/>" in g.call("GetXMLDesc", 0)
+        # a shared one: its RAM a file of the guest's memory backing directory, as at start
+        g.call("AttachDevice", DIMM.replace("model='dimm'", "model='dimm' access='shared'"), LIVE)
+        assert "<alias name='dimm2'/>" in g.call("GetXMLDesc", 0)
+        ram = env.root / "var" / "lib" / "virtbus" / "qemu" / "ram"
+        files = [p.name for d in ram.iterdir() for p in d.iterdir()]
+        assert files == ["dimm2"], files
     finally:
         try:
             g.call("Destroy", 0)
