@@ -496,10 +496,29 @@ static int rule_memory_size(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* libvirt applies a <filterref> of a network, bridge or ethernet interface
+ * at start (its nwfilter driver) and ignores it on the other types; virtbus
+ * has no filter driver, and a guest must not run unfiltered where its
+ * definition asks for a filter. */
+static int rule_filterref(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const DomainNetDef *n = &def->nets[i];
+
+                if (n->opts.filterref && (n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE ||
+                                          n->type == DOMAIN_NET_ETHERNET))
+                        return xml_err_unsupported(err, "interface %zu (type '%s') references the network filter "
+                                                   "'%s' (<filterref>), and virtbus has no network filter "
+                                                   "driver to apply it", i, domain_net_type_to_string(n->type),
+                                                   n->opts.filterref);
+        }
+        return 0;
+}
+
 static const QemuRule start_rules[] = {
         { "cpu-host-tcg", rule_cpu_host_tcg },
         { "hugepage-sizes", rule_hugepage_sizes },
         { "memory-size", rule_memory_size },
+        { "filterref", rule_filterref },
 };
 
 int qemu_rules_check_start(const DomainDef *def, ConfError *err) {

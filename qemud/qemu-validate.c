@@ -124,9 +124,7 @@ static int validate_net_type(const DomainNetDef *n, size_t i, bool virtio, ConfE
         if ((n->opts.script || n->opts.downscript) && n->type != DOMAIN_NET_ETHERNET)
                 return xml_err_unsupported(err, "interface %zu: scripts are not supported on interfaces of type %s",
                                            i, type);
-        if (n->opts.backend_tap && !net_is_tap(n))
-                return xml_err_unsupported(err, "interface %zu: <backend tap=''> is only supported for interfaces of "
-                                           "type network, bridge and ethernet, not %s", i, type);
+        /* a <backend tap=''> of another type is kept and unused, as libvirt does */
         if (n->opts.target_managed == TRISTATE_OFF && n->type != DOMAIN_NET_ETHERNET)
                 return xml_err_unsupported(err, "interface %zu: unmanaged target dev (<target managed='no'>) is "
                                            "only supported for interface type 'ethernet', not '%s'", i, type);

@@ -405,6 +405,11 @@ void domain_format_net_port_forwards(XmlWriter *w, const DomainNetDef *net);
 int domain_check_net_passt(const DomainNetDef *net, const char *path, ConfError *err);
 void domain_net_forwards_clear(DomainNetDef *net);
 bool domain_net_forwards_own(DomainNetDef *net);
+/* <filterref> (domain-net-filterref.c). */
+int domain_parse_net_filterref(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_filterref(XmlWriter *w, const DomainNetDef *net);
+void domain_net_filterref_clear(DomainNetOpts *o);
+bool domain_net_filterref_own(DomainNetOpts *o);
 /* <source><ip/><route/></source> of type='ethernet' (domain-net-hostip.c). */
 int domain_parse_net_host_ips(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_net_host_ips(XmlWriter *w, const DomainNetDef *net);

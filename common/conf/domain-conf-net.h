@@ -34,6 +34,11 @@ typedef enum DomainNetTeaming {
 /* The sub-elements of <interface> beyond the basics (domain-net-opts.c) and
  * the sources of the socket, vhost-user and vDPA types
  * (domain-net-source.c). NULL / absent / 0 = not given. */
+/* <filterref><parameter name='' value=''/> (domain-net-filterref.c). */
+typedef struct DomainNetFilterParam {
+        char *name, *value;
+} DomainNetFilterParam;
+
 typedef struct DomainNetOpts {
         char *script, *downscript;         /* <script path=''/>, <downscript path=''/> */
         char *backend_tap, *backend_vhost; /* <backend tap='' vhost=''/>: other device nodes */
@@ -66,6 +71,9 @@ typedef struct DomainNetOpts {
         bool sock_server;                  /* mode='server': QEMU listens */
         Tristate reconnect;                /* <source><reconnect enabled='' timeout=''/> */
         unsigned reconnect_timeout;
+        char *filterref;                   /* <filterref filter=''>: a libvirt host's nwfilter */
+        DomainNetFilterParam *filter_params;
+        size_t n_filter_params;
 } DomainNetOpts;
 
 extern const char *const domain_net_host_offloads[DOMAIN_NET_HOST_OFFLOADS];

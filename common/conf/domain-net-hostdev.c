@@ -196,6 +196,11 @@ static int parse_child(DomainHostdevDef *h, xmlNodePtr c, const char *path, Conf
                 return domain_parse_alias(c, sub, &h->alias, err);
         if (xml_is(c, "address"))
                 return domain_parse_address(c, sub, DOMAIN_ADDRESS_ALLOW(DOMAIN_ADDRESS_PCI), &h->addr, err);
+        /* libvirt reads a filterref only of the types it filters (network,
+         * bridge, ethernet) and drops it here: a filter of a host device's
+         * traffic is nothing the host can apply */
+        if (xml_is(c, "filterref"))
+                return 0;
         return xml_unsupported_element(c, path, err);
 }
 

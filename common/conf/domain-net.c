@@ -306,7 +306,7 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                                                 "alias",   "address",   "guest", "ip",     "route",
                                                 "bandwidth", "rom", "script", "downscript", "backend", "mtu",
                                                 "link",    "teaming",   "coalesce", "vlan", "virtualport", "port", "acpi",
-                                                "portForward" };
+                                                "portForward", "filterref" };
         DomainNetDef *net;
         int r;
 
@@ -369,6 +369,8 @@ int domain_parse_net(DomainDef *def, xmlNodePtr n, const char *path, ConfError *
                         r = domain_parse_acpi_index(c, sub, &net->acpi_index, err);
                 else if (xml_is(c, "portForward"))
                         r = domain_parse_net_port_forward(net, c, sub, err);
+                else if (xml_is(c, "filterref"))
+                        r = domain_parse_net_filterref(net, c, sub, err);
                 else if (!xml_is(c, "alias"))
                         r = domain_parse_net_opt(net, c, sub, err);
                 else
@@ -447,6 +449,7 @@ void domain_format_net(XmlWriter *w, const DomainNetDef *net, unsigned flags) {
                 xw_end(w);
         }
         format_driver(w, net);
+        domain_format_net_filterref(w, net);
         domain_format_net_tail(w, net);
         domain_format_boot_order(w, net->boot_order);
         domain_format_alias(w, net->alias, flags);
@@ -521,6 +524,7 @@ void domain_net_clear(DomainNetDef *net) {
         domain_net_ips_clear(net->ips, net->n_ips, net->routes, net->n_routes);
         domain_net_ips_clear(net->host_ips, net->n_host_ips, net->host_routes, net->n_host_routes);
         domain_net_forwards_clear(net);
+        domain_net_filterref_clear(&net->opts);
 }
 
 bool domain_net_own(DomainNetDef *net) {
@@ -546,6 +550,7 @@ bool domain_net_own(DomainNetDef *net) {
         ok = domain_net_ips_own(&net->ips, &net->n_ips, &net->routes, &net->n_routes) && ok;
         ok = domain_net_ips_own(&net->host_ips, &net->n_host_ips, &net->host_routes, &net->n_host_routes) && ok;
         ok = domain_net_forwards_own(net) && ok;
+        ok = domain_net_filterref_own(&net->opts) && ok;
         ok = domain_net_opts_own(&net->opts) && ok;
         return ok;
 }

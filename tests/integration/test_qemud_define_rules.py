@@ -64,6 +64,9 @@ START_RULES = [
     ("cpu", "<cpu mode='host-passthrough'/>", "CPU mode 'host-passthrough' for x86_64 qemu domain is not supported"),
     ("hugepages", "<memoryBacking><hugepages><page size='5' unit='MiB'/></hugepages></memoryBacking>",
      "hugepage size 5120 KiB does not exist on x86"),
+    # a device: before </devices>
+    ("filterref", "<interface type='ethernet'><filterref filter='clean-traffic'/></interface>\n</devices>",
+     "references the network filter 'clean-traffic' (<filterref>)"),
 ]
 
 
@@ -71,7 +74,7 @@ START_RULES = [
 def test_rules_refuse_at_start(env, case, element, words):
     doc = env.guest_xml(f"rules-start-{case}", uuid=new_uuid())
     assert "<cpu" not in doc and "<memoryBacking" not in doc
-    doc = doc.replace("</devices>", f"</devices>\n  {element}", 1)
+    doc = doc.replace("</devices>", element if element.endswith("</devices>") else f"</devices>\n  {element}", 1)
     path = env.call("DomainDefineXML", doc)
     try:
         before = env.dcall(path, "GetXMLDesc", 2)

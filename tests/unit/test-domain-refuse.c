@@ -305,8 +305,8 @@ static void test_refuse_unmodelled(void) {
         REFUSED(NULL,
                 "<disk type='file' device='disk'><source file='/a'><cookies/></source><target dev='vda'/></disk>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/disk/source/cookies>");
-        REFUSED(NULL, "<interface type='user'><filterref filter='clean'/></interface>",
-                VB_ERROR_NOT_SUPPORTED, "<devices/interface/filterref>");
+        REFUSED(NULL, "<interface type='user'><tune><sndbuf>1600</sndbuf></tune></interface>",
+                VB_ERROR_NOT_SUPPORTED, "<devices/interface/tune>");
         REFUSED(NULL, "<interface type='user'><source dev='eth0'/></interface>",
                 VB_ERROR_NOT_SUPPORTED, "<devices/interface/source>");
         REFUSED(NULL, "<console type='pty'><target type='serial' port='0'><model name='isa-serial'/></target></console>",

@@ -76,7 +76,7 @@ static void refused_(const char *devices, const char *needle, int line) {
 #define IFACE_REFUSED(devices, needle) refused_(devices, needle, __LINE__)
 
 static void test_refusals(void) {
-        IFACE_REFUSED(VF("<filterref filter='myfilter'/>"), "element <devices/interface/filterref> is not supported");
+        IFACE_REFUSED(VF("<tune><sndbuf>1600</sndbuf></tune>"), "element <devices/interface/tune> is not supported");
         IFACE_REFUSED("<interface type='hostdev'><mac address='00:11:22:33:44:55'/></interface>",
                 "missing element <devices/interface/source>");
         IFACE_REFUSED("<interface type='hostdev'><source><address domain='0x0000' bus='0x03' slot='0x07' "

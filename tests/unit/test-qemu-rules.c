@@ -389,5 +389,36 @@ static void test_start_rules(void) {
         }
 }
 
+/* A <filterref> is kept (its parameters as libvirt writes them: by name,
+ * each name's values in order); the start refuses it on an interface
+ * libvirt would filter, and a hostdev interface's is dropped as libvirt's. */
+static void test_filterref(void) {
+        _cleanup_free_ char *path = NULL, *xml = NULL, *out = NULL, *hostdev = NULL, *out2 = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *def2 = NULL;
+        ConfError err = {};
+
+        CHECK(asprintf(&path, "%s/net-filterref.xml", data_dir()) > 0);
+        xml = read_file(path);
+        def = xml ? parse_ok(xml, "filterref") : NULL;
+        if (!def)
+                return;
+        out = format_ok(def, 0);
+        CHECK_CONTAINS(out, "<filterref filter='clean-traffic'>\n        <parameter name='CTRL_IP_LEARNING' "
+                            "value='none'/>\n        <parameter name='IP' value='10.0.0.1'/>\n        "
+                            "<parameter name='IP' value='10.0.0.2'/>\n      </filterref>");
+        CHECK_INTEQ(qemu_rules_check(def, &err), 0);
+        CHECK(qemu_rules_check_start(def, &err) < 0);
+        CHECK_CONTAINS(err.message, "interface 0 (type 'network') references the network filter 'clean-traffic'");
+        REFUSED(NULL, "<interface type='network'><source network='n'/><filterref filter='9x'/></interface>",
+                VB_ERROR_XML, "invalid filter name '9x'");
+        REFUSED(NULL, "<interface type='network'><source network='n'/><filterref filter='f'><parameter name='a b' "
+                "value='1'/></filterref></interface>", VB_ERROR_INVALID_ARG, "'a b'");
+        hostdev = domain_with(NULL, "<interface type='hostdev'><source><address type='pci' domain='0' bus='6' "
+                                    "slot='0x12' function='1'/></source><filterref filter='f'/></interface>");
+        def2 = parse_ok(hostdev, "hostdev filterref");
+        out2 = def2 ? format_ok(def2, 0) : NULL;
+        CHECK_NOT_CONTAINS(out2, "filterref");
+}
+
 UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused,
-           test_user_alias_kept, test_host_passthrough_needs_kvm, test_start_rules)
+           test_user_alias_kept, test_host_passthrough_needs_kvm, test_start_rules, test_filterref)
