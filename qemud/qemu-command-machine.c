@@ -84,6 +84,9 @@ static int build_machine(QemuCmd *c, const char *machine) {
         qemu_memdev_sgx_machine_opts(def, &b);
         if (qemu_numa_has_hmat(def))
                 opt_add(&b, "hmat=on");
+        /* <bios useserial='yes'>: on x86 this turns SeaBIOS's serial console on */
+        if (def->os.bios_useserial == TRISTATE_ON)
+                opt_add(&b, "graphics=off");
         qemu_sev_machine_opt(def, &b);
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");

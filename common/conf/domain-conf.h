@@ -115,6 +115,7 @@ typedef struct DomainOsDef {
         bool has_bootmenu_timeout, has_reboot_timeout;
         unsigned bootmenu_timeout; /* <bootmenu timeout=''>: ms, 0..65535 */
         int reboot_timeout;        /* <bios rebootTimeout=''>: ms, -1 (never) ..65535 */
+        Tristate bios_useserial;   /* <bios useserial='yes'>: the firmware's output on the serial port */
         DomainFirmware firmware;
         char *loader;  /* path */
         DomainLoaderType loader_type;
