@@ -471,7 +471,11 @@ static int place_root_ports(Assign *a) {
 }
 
 static PciKind net_kind(const DomainNetDef *n) {
-        return streq_ptr(n->model, "virtio") || streq_ptr(n->model, "e1000e") ? PCI_PCIE : PCI_LEGACY;
+        /* as libvirt: the transitional model is a conventional PCI device */
+        return streq_ptr(n->model, "virtio") || streq_ptr(n->model, "virtio-non-transitional") ||
+                               streq_ptr(n->model, "e1000e")
+                       ? PCI_PCIE
+                       : PCI_LEGACY;
 }
 
 static PciKind controller_kind(const Assign *a, const DomainControllerDef *c) {
