@@ -49,6 +49,20 @@ static int define_like_qemud(const char *xml, DomainDef **ret, ConfError *err) {
         return r;
 }
 
+/* The first line where two formatted documents part, to say what changed. */
+static void print_first_difference(const char *a, const char *b) {
+        size_t i = 0, bol = 0;
+        unsigned line = 1;
+
+        for (; a[i] && a[i] == b[i]; i++)
+                if (a[i] == '\n') {
+                        line++;
+                        bol = i + 1;
+                }
+        fprintf(stderr, "    line %u: first \"%.*s\"\n    then  \"%.*s\"\n", line, (int) strcspn(a + bol, "\n"),
+                a + bol, (int) strcspn(b + bol, "\n"), b + bol);
+}
+
 /* The defined document, formatted, parsed and formatted again, must not
  * change. */
 static bool round_trip_stable(const DomainDef *def, const char *name) {
@@ -66,6 +80,7 @@ static bool round_trip_stable(const DomainDef *def, const char *name) {
                 return false;
         if (!streq(a, b)) {
                 fprintf(stderr, "  %s: %s: the round trip changed the document\n", unit_current, name);
+                print_first_difference(a, b);
                 return false;
         }
         return true;
