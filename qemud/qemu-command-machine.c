@@ -302,6 +302,14 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                 *ret = cpu->model;
                 return 0;
         case DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
+                /* TCG has no host CPU to pass through. libvirt 9.0 takes
+                 * such a definition and refuses to start it, so do we. */
+                if (!kvm)
+                        return cmd_fail(c, -EOPNOTSUPP, "CPU mode 'host-passthrough' for %s qemu domain on %s "
+                                        "host is not supported by hypervisor: it needs <domain type='kvm'>",
+                                        c->def->os.arch ?: "x86_64", c->caps->arch ?: "x86_64");
+                *ret = "host";
+                return 0;
         case DOMAIN_CPU_MODE_HOST_MODEL:
                 /* "host" is a KVM thing; "max" is what TCG can emulate */
                 *ret = kvm ? "host" : "max";

@@ -378,15 +378,6 @@ static int rule_numatune_nodesets(const DomainDef *def, ConfError *err) {
         return r;
 }
 
-/* TCG has no host CPU to pass through (QEMU: "CPU model 'host' requires KVM"). */
-static int rule_cpu_host_tcg(const DomainDef *def, ConfError *err) {
-        if (def->virt_type == DOMAIN_VIRT_QEMU && def->cpu.mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH)
-                return xml_err_unsupported(err, "CPU mode 'host-passthrough' for %s qemu domain is not supported "
-                                           "by hypervisor: it needs <domain type='kvm'>",
-                                           def->os.arch ? def->os.arch : "x86_64");
-        return 0;
-}
-
 /* The PCI controllers that plug only into the root bus (pci-root or pcie-root). */
 static int rule_pci_root_only(const DomainDef *def, ConfError *err) {
         static const char *const root_only[] = { "pci-expander-bus", "pcie-expander-bus", "dmi-to-pci-bridge" };
@@ -454,7 +445,6 @@ static const struct {
         { "iommu", rule_iommu },
         { "hugepage-nodes", rule_hugepage_nodes },
         { "numatune-nodesets", rule_numatune_nodesets },
-        { "cpu-host-tcg", rule_cpu_host_tcg },
         { "pci-root-only", rule_pci_root_only },
         { "pci-expander", rule_pci_expander },
 };

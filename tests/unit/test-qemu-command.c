@@ -624,6 +624,13 @@ static void test_missing_device_type(void) {
         CHECK(qemu_command_build(def, &caps, &params, &argv, NULL, NULL, &err) == 0);
         CHECK(find_opt(argv, "-cpu", "max"));
         CHECK(find_opt(argv, "-accel", "tcg"));
+        /* host-passthrough needs KVM: defined, but not started on TCG (libvirt's words) */
+        strv_free(argv);
+        argv = NULL;
+        def->cpu.mode = DOMAIN_CPU_MODE_HOST_PASSTHROUGH;
+        CHECK(qemu_command_build(def, &caps, &params, &argv, NULL, NULL, &err) == -EOPNOTSUPP);
+        CHECK(strstr(err.message, "CPU mode 'host-passthrough' for x86_64 qemu domain on x86_64 host is not "
+                                  "supported by hypervisor"));
 }
 
 /* ---- the real QEMU accepts every golden argv ---- */
