@@ -327,6 +327,14 @@ typedef struct DomainControllerDef {
         char *alias;           /* live */
 } DomainControllerDef;
 
+/* A virtio-scsi controller, in any of its three models (KubeVirt asks for
+ * virtio-non-transitional). */
+static inline bool domain_controller_is_virtio_scsi(const DomainControllerDef *c) {
+        return c->type == DOMAIN_CONTROLLER_SCSI && c->model &&
+               (strcmp(c->model, "virtio-scsi") == 0 || strcmp(c->model, "virtio-transitional") == 0 ||
+                strcmp(c->model, "virtio-non-transitional") == 0);
+}
+
 /* <filesystem type=''>: what a container (or a guest) mounts. */
 typedef enum DomainFsType {
         DOMAIN_FS_MOUNT,        /* a host directory (the default) */

@@ -66,6 +66,7 @@ static char *fake_devices[] = {
         (char *) "virtio-blk-pci-transitional", (char *) "virtio-blk-pci-non-transitional", (char *) "scsi-block",
         (char *) "vhost-user-blk-pci", (char *) "vhost-user-blk-pci-non-transitional",
         (char *) "virtio-net-pci-transitional", (char *) "virtio-net-pci-non-transitional",
+        (char *) "virtio-scsi-pci-transitional", (char *) "virtio-scsi-pci-non-transitional",
         NULL,
 };
 
