@@ -471,7 +471,11 @@ static int place_root_ports(Assign *a) {
 }
 
 static PciKind net_kind(const DomainNetDef *n) {
-        return streq_ptr(n->model, "virtio") || streq_ptr(n->model, "e1000e") ? PCI_PCIE : PCI_LEGACY;
+        /* as libvirt: the transitional model is a conventional PCI device */
+        return streq_ptr(n->model, "virtio") || streq_ptr(n->model, "virtio-non-transitional") ||
+                               streq_ptr(n->model, "e1000e")
+                       ? PCI_PCIE
+                       : PCI_LEGACY;
 }
 
 static PciKind controller_kind(const Assign *a, const DomainControllerDef *c) {
@@ -483,7 +487,10 @@ static PciKind controller_kind(const Assign *a, const DomainControllerDef *c) {
                         return PCI_NONE;
                 return strstr(c->model ?: "", "xhci") ? PCI_PCIE : PCI_LEGACY;
         case DOMAIN_CONTROLLER_SCSI:
-                return streq_ptr(c->model, "virtio-scsi") ? PCI_PCIE : PCI_LEGACY;
+                /* as libvirt: the transitional model is a conventional PCI device */
+                return domain_controller_is_virtio_scsi(c) && !streq_ptr(c->model, "virtio-transitional")
+                               ? PCI_PCIE
+                               : PCI_LEGACY;
         case DOMAIN_CONTROLLER_SATA:
                 return a->q35 && c->index == 0 ? PCI_NONE : PCI_LEGACY;
         case DOMAIN_CONTROLLER_IDE:

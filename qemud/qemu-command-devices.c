@@ -341,8 +341,12 @@ static int build_scsi_controller(QemuCmd *c, const DomainControllerDef *ctrl, un
 
         snprintf(what, sizeof(what), "controller 'scsi' index %u", index);
         qemu_dev_id(id, sizeof(id), ctrl ? ctrl->alias : NULL, "scsi%u", index);
-        if (streq(model, "virtio-scsi")) {
-                r = qemu_pci_device_new(c, ctrl ? &ctrl->addr : NULL, what, "virtio-scsi-pci", id, &o);
+        if (ctrl && domain_controller_is_virtio_scsi(ctrl)) {
+                const char *dev = streq(model, "virtio-transitional")       ? "virtio-scsi-pci-transitional"
+                                  : streq(model, "virtio-non-transitional") ? "virtio-scsi-pci-non-transitional"
+                                                                            : "virtio-scsi-pci";
+
+                r = qemu_pci_device_new(c, &ctrl->addr, what, dev, id, &o);
                 if (r < 0)
                         return r;
                 if (ctrl && ctrl->queues > 0)

@@ -53,6 +53,9 @@ static int disk_target_index(const char *dst, unsigned *ret) {
 const char *qemu_scsi_controller_model(const DomainDef *def, unsigned index) {
         const DomainControllerDef *ctrl = qemu_find_controller(def, DOMAIN_CONTROLLER_SCSI, index);
 
+        /* the (non-)transitional virtio models address their disks as virtio-scsi */
+        if (ctrl && domain_controller_is_virtio_scsi(ctrl))
+                return "virtio-scsi";
         return ctrl && ctrl->model ? ctrl->model : "lsilogic";
 }
 

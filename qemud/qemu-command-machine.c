@@ -84,6 +84,9 @@ static int build_machine(QemuCmd *c, const char *machine) {
         qemu_memdev_sgx_machine_opts(def, &b);
         if (qemu_numa_has_hmat(def))
                 opt_add(&b, "hmat=on");
+        /* <bios useserial='yes'>: on x86 this turns SeaBIOS's serial console on */
+        if (def->os.bios_useserial == TRISTATE_ON)
+                opt_add(&b, "graphics=off");
         qemu_sev_machine_opt(def, &b);
         if (def->os.loader && def->os.loader_type == DOMAIN_LOADER_PFLASH) {
                 opt_add(&b, "pflash0=pflash0-fmt");
@@ -299,6 +302,7 @@ static int cpu_model(QemuCmd *c, const char **ret) {
                 *ret = cpu->model;
                 return 0;
         case DOMAIN_CPU_MODE_HOST_PASSTHROUGH:
+                /* on TCG the start refused it already (qemu-rules.c) */
         case DOMAIN_CPU_MODE_HOST_MODEL:
                 /* "host" is a KVM thing; "max" is what TCG can emulate */
                 *ret = kvm ? "host" : "max";
@@ -784,11 +788,12 @@ static int build_pit(QemuCmd *c) {
                 return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'pit' is not supported", policy ?: "?");
         if (pit->present == TRISTATE_OFF)
                 return cmd_fail(c, -EINVAL, "timer 'pit' has a tickpolicy but present='no'");
-        if (c->params->accel != QEMU_ACCEL_KVM) {
-                if (pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DELAY)
-                        return 0;
-                return cmd_fail(c, -EOPNOTSUPP, "tickpolicy '%s' of timer 'pit' needs KVM", policy);
-        }
+        /* Only KVM's in-kernel PIT has the policy. TCG's PIT delays; for
+         * 'discard' libvirt 9.0 still gives the global (its capability is the
+         * binary's), which QEMU takes and leaves unused: Proxmox-style guests
+         * carry it. */
+        if (c->params->accel != QEMU_ACCEL_KVM && pit->tickpolicy == DOMAIN_TIMER_TICKPOLICY_DELAY)
+                return 0;
         return cmd_arg(c, "-global") ?: cmd_argf(c, "kvm-pit.lost_tick_policy=%s", policy);
 }
 

@@ -15,13 +15,17 @@ static const char *net_device_type(const DomainNetDef *net) {
                 return "rtl8139";
         if (streq(model, "virtio"))
                 return "virtio-net-pci";
+        if (streq(model, "virtio-transitional"))
+                return "virtio-net-pci-transitional";
+        if (streq(model, "virtio-non-transitional"))
+                return "virtio-net-pci-non-transitional";
         if (streq(model, "e1000") || streq(model, "e1000e"))
                 return model;
         return NULL;
 }
 
 static bool net_is_virtio(const DomainNetDef *net) {
-        return streq(net_device_type(net) ?: "", "virtio-net-pci");
+        return domain_net_is_virtio(net) || (!net->model && net->type == DOMAIN_NET_VDPA);
 }
 
 /* The qdev id: the alias (the start numbers them net0, net1...; a user's

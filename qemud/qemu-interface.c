@@ -35,7 +35,7 @@ int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPort
                 .owner_name = d->def->name,
                 .portgroup = net->portgroup,
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
-                .vnet_hdr = streq_ptr(net->model, "virtio"),
+                .vnet_hdr = domain_net_is_virtio(net),
                 .multi_queue = domain_net_multi_queue(net),
                 .bandwidth_xml = bandwidth,
                 .vlan_xml = vlan,

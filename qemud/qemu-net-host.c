@@ -137,7 +137,7 @@ static int ethernet_tap(Domain *d, size_t i, char *msg, size_t size) {
         char name[IFNAMSIZ];
         int fd, r;
 
-        fd = tap_open(tun, want, streq_ptr(net->model, "virtio"), domain_net_multi_queue(net), name);
+        fd = tap_open(tun, want, domain_net_is_virtio(net), domain_net_multi_queue(net), name);
         if (fd < 0) {
                 snprintf(msg, size, "interface %zu: cannot %s tap '%s' through %s: %s%s", i,
                          unmanaged ? "open the existing" : "create the", want, tun, strerror(-fd),

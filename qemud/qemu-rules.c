@@ -496,6 +496,10 @@ static int rule_memory_size(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+static bool net_has_tap(const DomainNetDef *n) {
+        return n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE || n->type == DOMAIN_NET_ETHERNET;
+}
+
 /* libvirt applies a <filterref> of a network, bridge or ethernet interface
  * at start (its nwfilter driver) and ignores it on the other types; virtbus
  * has no filter driver, and a guest must not run unfiltered where its
@@ -504,12 +508,25 @@ static int rule_filterref(const DomainDef *def, ConfError *err) {
         for (size_t i = 0; i < def->n_nets; i++) {
                 const DomainNetDef *n = &def->nets[i];
 
-                if (n->opts.filterref && (n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE ||
-                                          n->type == DOMAIN_NET_ETHERNET))
+                if (n->opts.filterref && net_has_tap(n))
                         return xml_err_unsupported(err, "interface %zu (type '%s') references the network filter "
                                                    "'%s' (<filterref>), and virtbus has no network filter "
                                                    "driver to apply it", i, domain_net_type_to_string(n->type),
                                                    n->opts.filterref);
+        }
+        return 0;
+}
+
+/* libvirt keeps a <backend tap=''> on any interface and refuses it at the
+ * start of one that has no tap (qemuDomainValidateActualNetDef). */
+static int rule_backend_tap(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const DomainNetDef *n = &def->nets[i];
+
+                if (n->opts.backend_tap && !net_has_tap(n))
+                        return xml_err_unsupported(err, "interface %zu - custom tap device path (<backend tap=''>) "
+                                                   "is not supported for network interfaces of type %s", i,
+                                                   domain_net_type_to_string(n->type));
         }
         return 0;
 }
@@ -519,6 +536,7 @@ static const QemuRule start_rules[] = {
         { "hugepage-sizes", rule_hugepage_sizes },
         { "memory-size", rule_memory_size },
         { "filterref", rule_filterref },
+        { "backend-tap", rule_backend_tap },
 };
 
 int qemu_rules_check_start(const DomainDef *def, ConfError *err) {

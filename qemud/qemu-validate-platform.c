@@ -50,6 +50,29 @@ static int validate_features(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* <bios useserial='yes'>: -machine graphics=off, which is SeaBIOS's serial
+ * console on x86 only, and is of use only with a serial port to write to. */
+static bool has_serial(const DomainDef *def) {
+        for (size_t i = 0; i < def->n_chrs; i++)
+                if (def->chrs[i].kind == DOMAIN_CHR_SERIAL)
+                        return true;
+        return false;
+}
+
+static int validate_bios(const DomainDef *def, ConfError *err) {
+        const char *arch = def->os.arch;
+
+        if (def->os.bios_useserial != TRISTATE_ON)
+                return 0;
+        if (arch && !streq(arch, "x86_64") && !streq(arch, "i686"))
+                return xml_err_unsupported(err, "BIOS serial console only supported on x86 architectures "
+                                           "(<os><bios useserial='yes'> with arch '%s')", arch);
+        if (!has_serial(def))
+                return xml_err_xml(err, "need at least one serial port to use BIOS serial output "
+                                   "(<os><bios useserial='yes'>)");
+        return 0;
+}
+
 int qemu_platform_validate(const DomainDef *def, ConfError *err) {
         int r;
 
@@ -59,6 +82,8 @@ int qemu_platform_validate(const DomainDef *def, ConfError *err) {
                                            "(<launchSecurity type='s390-pv'> needs an s390x guest)");
 
         r = validate_features(def, err);
+        if (r >= 0)
+                r = validate_bios(def, err);
         if (r < 0)
                 return r;
 

@@ -148,7 +148,7 @@ static int validate_net_type(const DomainNetDef *n, size_t i, bool virtio, ConfE
 }
 
 static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
-        bool virtio = streq_ptr(n->model, "virtio") || (!n->model && n->type == DOMAIN_NET_VDPA);
+        bool virtio = domain_net_is_virtio(n) || (!n->model && n->type == DOMAIN_NET_VDPA);
         const DomainNetOpts *o = &n->opts;
         int r = validate_net_type(n, i, virtio, err);
 

@@ -155,8 +155,15 @@ static inline bool domain_net_is_passt(const DomainNetDef *net) {
         return net->type == DOMAIN_NET_USER && net->opts.backend_type && strcmp(net->opts.backend_type, "passt") == 0;
 }
 
+/* virtio-net, in any of its three models (libvirt's virDomainNetIsVirtioModel):
+ * KubeVirt asks for virtio-non-transitional. */
+static inline bool domain_net_is_virtio(const DomainNetDef *net) {
+        return net->model && (strcmp(net->model, "virtio") == 0 || strcmp(net->model, "virtio-transitional") == 0 ||
+                              strcmp(net->model, "virtio-non-transitional") == 0);
+}
+
 static inline bool domain_net_multi_queue(const DomainNetDef *net) {
         return (net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE ||
                 net->type == DOMAIN_NET_ETHERNET) &&
-               net->driver_queues > 1 && net->model && strcmp(net->model, "virtio") == 0;
+               net->driver_queues > 1 && domain_net_is_virtio(net);
 }

@@ -842,14 +842,19 @@ static int parse_metadata(DomainDef *def, xmlNodePtr n, const char *path, ConfEr
                 return r;
         XML_FOREACH_ELEMENT(c, n) {
                 _cleanup_(xml_buffer_freep) xmlBufferPtr buf = NULL;
+                xmlNodePtr copy;
+                int len;
 
                 if (!c->ns || !c->ns->href || metadata_ns_seen(n, c))
                         continue;
                 buf = xmlBufferCreate();
-                /* Namespaces declared higher up must travel with the element. */
-                xmlReconciliateNs(n->doc, c);
-                if (!buf || xmlNodeDump(buf, n->doc, c, 0, 0) < 0 ||
-                    strv_extend(&def->metadata, (const char *) xmlBufferContent(buf)) < 0)
+                /* Namespaces declared higher up (oVirt declares its own on
+                 * <domain>) must travel with the element: a copy outside the
+                 * document declares on its top element each one it uses. */
+                copy = xmlCopyNode(c, 1);
+                len = buf && copy ? xmlNodeDump(buf, NULL, copy, 0, 0) : -1;
+                xmlFreeNode(copy);
+                if (len < 0 || strv_extend(&def->metadata, (const char *) xmlBufferContent(buf)) < 0)
                         return xml_err_oom(err);
         }
         return 0;

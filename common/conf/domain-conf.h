@@ -115,6 +115,7 @@ typedef struct DomainOsDef {
         bool has_bootmenu_timeout, has_reboot_timeout;
         unsigned bootmenu_timeout; /* <bootmenu timeout=''>: ms, 0..65535 */
         int reboot_timeout;        /* <bios rebootTimeout=''>: ms, -1 (never) ..65535 */
+        Tristate bios_useserial;   /* <bios useserial='yes'>: the firmware's output on the serial port */
         DomainFirmware firmware;
         char *loader;  /* path */
         DomainLoaderType loader_type;
@@ -325,6 +326,14 @@ typedef struct DomainControllerDef {
         DomainDeviceAddress addr;
         char *alias;           /* live */
 } DomainControllerDef;
+
+/* A virtio-scsi controller, in any of its three models (KubeVirt asks for
+ * virtio-non-transitional). */
+static inline bool domain_controller_is_virtio_scsi(const DomainControllerDef *c) {
+        return c->type == DOMAIN_CONTROLLER_SCSI && c->model &&
+               (strcmp(c->model, "virtio-scsi") == 0 || strcmp(c->model, "virtio-transitional") == 0 ||
+                strcmp(c->model, "virtio-non-transitional") == 0);
+}
 
 /* <filesystem type=''>: what a container (or a guest) mounts. */
 typedef enum DomainFsType {

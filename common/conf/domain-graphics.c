@@ -112,6 +112,11 @@ static int parse_spice_tls(DomainGraphicsDef *g, xmlNodePtr n, const char *path,
         if (g->tls_port < -1 || g->tls_port > 65535)
                 return xml_err_invalid(err, "value '%d' of attribute 'tlsPort' of <%s> is out of range",
                                        g->tls_port, path);
+        /* As libvirt's define: with autoport, tlsPort='-1' (virt-install
+         * writes it) asks for nothing; a TLS port is picked at start when a
+         * channel is secure, or spice_tls is on and the default mode any. */
+        if (g->autoport && g->tls_port == -1)
+                g->tls_port = 0;
         r = DOMAIN_ATTR_ENUM(n, path, "defaultMode", domain_spice_mode, &g->default_mode, err);
         return r < 0 ? r : 0;
 }

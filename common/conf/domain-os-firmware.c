@@ -139,14 +139,16 @@ void domain_format_os_nvram(XmlWriter *w, const DomainOsDef *os) {
         xw_end(w);
 }
 
-/* <bios rebootTimeout=''/>: what the BIOS does when nothing boots (-1: stay).
- * useserial='yes' (the SGA device) is not modelled. */
+/* <bios rebootTimeout=''/>: what the BIOS does when nothing boots (-1: stay);
+ * useserial='yes': SeaBIOS writes to the serial port (libguestfs sets it). */
 int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfError *err) {
         int r;
 
-        r = XML_CHECK_ATTRS(n, path, err, "rebootTimeout");
+        r = XML_CHECK_ATTRS(n, path, err, "rebootTimeout", "useserial");
         if (r >= 0)
                 r = xml_check_empty(n, path, err);
+        if (r >= 0)
+                r = domain_attr_tristate(n, path, "useserial", "yes", "no", &os->bios_useserial, err);
         if (r >= 0)
                 r = xml_attr_int(n, path, "rebootTimeout", &os->reboot_timeout, err);
         if (r > 0 && (os->reboot_timeout < -1 || os->reboot_timeout > 65535))
@@ -157,9 +159,12 @@ int domain_parse_os_bios(DomainOsDef *os, xmlNodePtr n, const char *path, ConfEr
 }
 
 void domain_format_os_bios(XmlWriter *w, const DomainOsDef *os) {
-        if (!os->has_reboot_timeout)
+        if (!os->has_reboot_timeout && os->bios_useserial == TRISTATE_ABSENT)
                 return;
         xw_start(w, "bios");
-        xw_attrf(w, "rebootTimeout", "%d", os->reboot_timeout);
+        if (os->bios_useserial != TRISTATE_ABSENT)
+                xw_attr(w, "useserial", os->bios_useserial == TRISTATE_ON ? "yes" : "no");
+        if (os->has_reboot_timeout)
+                xw_attrf(w, "rebootTimeout", "%d", os->reboot_timeout);
         xw_end(w);
 }

@@ -175,7 +175,7 @@ static int validate_controllers(const DomainDef *def, ConfError *err) {
                                 return xml_err_invalid(err, "two <devices/controller> of type '%s' with index %u",
                                                        type, c->index);
                 if ((c->cmd_per_lun || c->max_sectors || c->iothread || c->ioeventfd != TRISTATE_ABSENT) &&
-                    !(c->type == DOMAIN_CONTROLLER_SCSI && streq_ptr(c->model, "virtio-scsi")))
+                    !domain_controller_is_virtio_scsi(c))
                         return xml_err_unsupported(err, "<devices/controller/driver> cmd_per_lun, max_sectors, "
                                                    "ioeventfd and iothread need a scsi controller of model "
                                                    "'virtio-scsi' (controller '%s' index %u)", type, c->index);

@@ -67,8 +67,20 @@ static bool ns_used_below(xmlNodePtr n, xmlNsPtr ns) {
         return false;
 }
 
-/* libvirt gives an element back without its own namespace prefix, so that
- * it can be set again as it came. */
+/* Takes the namespace off n's descendant elements that have it. */
+static void drop_ns_below(xmlNodePtr n, xmlNsPtr ns) {
+        for (xmlNodePtr c = n->children; c; c = c->next) {
+                if (c->type != XML_ELEMENT_NODE)
+                        continue;
+                if (c->ns == ns)
+                        xmlSetNs(c, NULL);
+                drop_ns_below(c, ns);
+        }
+}
+
+/* libvirt gives an element back without its namespace prefix, on it and on
+ * the elements inside it of that namespace (oVirt's <ovirt-vm:vm> has
+ * <ovirt-vm:...> children), so that it can be set again as it came. */
 static int element_unprefixed(const char *text, char **ret) {
         _cleanup_xmldoc_ xmlDocPtr doc = NULL;
         xmlNodePtr root;
@@ -80,6 +92,8 @@ static int element_unprefixed(const char *text, char **ret) {
         root = xmlDocGetRootElement(doc);
         ns = root->ns;
         xmlSetNs(root, NULL);
+        if (ns)
+                drop_ns_below(root, ns);
         if (ns && !ns_used_below(root, ns))
                 for (link = &root->nsDef; *link; link = &(*link)->next)
                         if (*link == ns) {

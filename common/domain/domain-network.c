@@ -77,7 +77,7 @@ static int ask_port(PrepareJob *job, size_t i, const char *peer) {
                 .portgroup = net->portgroup,
                 /* A name of the user's; networkd picks one otherwise. */
                 .ifname = net->ifname && !domain_net_ifname_is_generated(net->ifname) ? net->ifname : NULL,
-                .vnet_hdr = streq_ptr(net->model, "virtio"),
+                .vnet_hdr = domain_net_is_virtio(net),
                 .multi_queue = domain_net_multi_queue(net),
                 .bandwidth_xml = bandwidth, /* the interface's own <bandwidth> */
                 .vlan_xml = vlan,

@@ -65,6 +65,8 @@ static char *fake_devices[] = {
         (char *) "vhost-vsock-pci-transitional", (char *) "vhost-vsock-pci-non-transitional",
         (char *) "virtio-blk-pci-transitional", (char *) "virtio-blk-pci-non-transitional", (char *) "scsi-block",
         (char *) "vhost-user-blk-pci", (char *) "vhost-user-blk-pci-non-transitional",
+        (char *) "virtio-net-pci-transitional", (char *) "virtio-net-pci-non-transitional",
+        (char *) "virtio-scsi-pci-transitional", (char *) "virtio-scsi-pci-non-transitional",
         NULL,
 };
 

@@ -88,4 +88,29 @@ static void test_elements(void) {
         CHECK(!def->metadata);
 }
 
-UNIT_TESTS(test_title_description, test_elements)
+/* oVirt declares its namespaces on <domain>: each element keeps its
+ * declaration, and the definition formats, parses and reads back the same. */
+static void test_namespace_on_domain(void) {
+        static const char doc[] =
+                "<domain type='kvm' xmlns:ovirt-vm='http://ovirt.org/vm/1.0'><name>m</name>"
+                "<memory unit='MiB'>64</memory><os><type>hvm</type></os>"
+                "<metadata><ovirt-vm:vm><ovirt-vm:custom/></ovirt-vm:vm></metadata></domain>";
+        _cleanup_(domain_def_freep) DomainDef *def = NULL, *again = NULL;
+        _cleanup_free_ char *a = NULL, *b = NULL;
+        ConfError err = {};
+        char *s = NULL;
+
+        CHECK(domain_def_parse(doc, 0, &def, &err) >= 0);
+        if (!def)
+                return;
+        CHECK(domain_def_format(def, DOMAIN_FORMAT_INACTIVE, &a) == 0);
+        CHECK(a && strstr(a, "<ovirt-vm:vm xmlns:ovirt-vm=\"http://ovirt.org/vm/1.0\">"));
+        CHECK(a && domain_def_parse(a, 0, &again, &err) >= 0);
+        CHECK(again && domain_def_format(again, DOMAIN_FORMAT_INACTIVE, &b) == 0);
+        CHECK_STREQ(a, b);
+        CHECK(domain_metadata_get(def, DOMAIN_METADATA_ELEMENT, "http://ovirt.org/vm/1.0", &s) == 0);
+        CHECK_STREQ(s, "<vm><custom/></vm>");
+        free(s);
+}
+
+UNIT_TESTS(test_title_description, test_elements, test_namespace_on_domain)

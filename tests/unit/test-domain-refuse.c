@@ -387,8 +387,8 @@ static void test_refuse_unmodelled_attributes(void) {
         REFUSED(NULL, "<controller type='scsi' ports='4'/>", VB_ERROR_NOT_SUPPORTED, "'ports'");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bios rebootTimeout='-2'/></os>"
                       "</domain>", VB_ERROR_XML, "invalid value for rebootTimeout, must be in range [-1,65535]");
-        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bios useserial='yes'/></os></domain>",
-                      VB_ERROR_NOT_SUPPORTED, "attribute 'useserial' of <os/bios>");
+        check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bios useserial='maybe'/></os></domain>",
+                      VB_ERROR_INVALID_ARG, "value 'maybe' of attribute 'useserial' of <os/bios>");
         check_refused("<domain type='kvm'><name>x</name><os><type>hvm</type><bootmenu enable='yes' "
                       "timeout='65536'/></os></domain>", VB_ERROR_XML,
                       "invalid value for boot menu timeout, must be in range [0,65535]");

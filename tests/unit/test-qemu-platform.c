@@ -125,6 +125,25 @@ static void test_features_rules(void) {
                    "TCG features are incompatible with domain type 'kvm'");
 }
 
+/* <bios useserial='yes'> (libguestfs's appliance sets it): x86 only, with a
+ * serial port; kept as written, 'no' too. */
+static void test_bios_useserial(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *xml = NULL;
+
+        REFUSED_AT(STEP_VALIDATE, DOM("", "<bios useserial='yes'/>"), "need at least one serial port");
+        REFUSED_AT(STEP_VALIDATE, "<domain type='qemu'><name>p</name><memory unit='MiB'>256</memory>"
+                   "<os><type arch='aarch64' machine='virt'>hvm</type><bios useserial='yes'/></os>"
+                   "<devices><serial type='pty'/></devices></domain>",
+                   "BIOS serial console only supported on x86");
+        REFUSED_AT(STEP_PARSE, DOM("", "<bios useserial='maybe'/>"), "useserial");
+        def = ACCEPTED(DOM("", "<bios useserial='no' rebootTimeout='5'/>"));
+        if (!def)
+                return;
+        CHECK(domain_def_format(def, DOMAIN_FORMAT_INACTIVE, &xml) == 0);
+        CHECK(xml && strstr(xml, "<bios useserial='no' rebootTimeout='5'/>"));
+}
+
 /* Kept as libvirt formats them: a TSEG in its largest whole unit, a
  * dirty ring's size only when on; an smm that is off drops its TSEG (libvirt
  * reads it only with SMM on). */
@@ -174,4 +193,4 @@ static void test_cpu_vendor_id(void) {
                    "vendor id is invalid");
 }
 
-UNIT_TESTS(test_cpu_vendor_id, test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_features_kept, test_launch_security)
+UNIT_TESTS(test_cpu_vendor_id, test_sysinfo_rules, test_sysinfo_kept, test_features_rules, test_bios_useserial, test_features_kept, test_launch_security)

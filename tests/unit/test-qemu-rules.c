@@ -371,6 +371,9 @@ static void test_start_rules(void) {
                 { "<memory unit='KiB'>9007199254740991</memory>", "more than the 16 TiB" },
                 { "<memory unit='MiB'>256</memory><memoryBacking><hugepages><page size='5' unit='MiB'/>"
                   "</hugepages></memoryBacking>", "hugepage size 5120 KiB does not exist on x86" },
+                { "<memory unit='MiB'>256</memory><devices><interface type='user'><backend tap='/dev/net/tun'/>"
+                  "</interface></devices>", "custom tap device path (<backend tap=''>) is not supported for network "
+                  "interfaces of type user" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {

@@ -310,7 +310,7 @@ static void test_net_options(void) {
         QEMU_REFUSED(NULL, "<interface type='network'><source network='n'/><target dev='t0' managed='no'/></interface>",
                      VB_ERROR_NOT_SUPPORTED, "only supported for interface type 'ethernet', not 'network'");
         QEMU_OK(NULL, "<interface type='user'><backend tap='/dev/net/tun'/></interface>",
-                "a backend tap of a type without a tap: kept and unused, as libvirt does");
+                "a backend tap of a type without a tap: kept at define, refused at start (qemu-rules.c)");
         QEMU_REFUSED(NULL, "<interface type='vhostuser'><source type='unix' path='/run/v.sock' mode='client'/>"
                      "</interface>", VB_ERROR_NOT_SUPPORTED, "vhostuser requires the virtio-net* frontend");
         QEMU_REFUSED(NULL, "<interface type='user'><model type='e1000'/><mtu size='1400'/></interface>",
