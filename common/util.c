@@ -242,6 +242,24 @@ int remove_stale_temporaries(const char *dir, unsigned depth) {
         return n;
 }
 
+int remove_flat_dir(const char *dir) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        DIR *dh;
+        struct dirent *e;
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        dh = fdopendir(fd);
+        if (!dh)
+                return -errno;
+        fd = -1; /* the DIR owns it */
+        while ((e = readdir(dh)))
+                if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
+                        (void) unlinkat(dirfd(dh), e->d_name, 0);
+        closedir(dh);
+        return rmdir(dir) < 0 && errno != ENOENT ? -errno : 0;
+}
+
 /* The length of the well-formed UTF-8 sequence at s, or 0. */
 static size_t utf8_sequence_length(const unsigned char *s) {
         unsigned char c = s[0];

@@ -31,6 +31,9 @@ int read_full_file_at(int dfd, const char *path, size_t max, char **ret, size_t 
 int mkdir_p(const char *path, mode_t mode);
 /* Removes a file; a missing one is not an error. */
 int unlink_if_exists(const char *path);
+/* Removes the files of dir (not subdirectories: it has none) and dir.
+ * 0 (also when dir is not there), or -errno. */
+int remove_flat_dir(const char *dir);
 
 /* Joins with exactly one '/'; NULL on OOM. */
 char *path_join(const char *a, const char *b);

@@ -123,25 +123,13 @@ int qemu_confine_dir_make(Domain *d, uid_t uid, gid_t gid, ConfError *err) {
 
 void qemu_confine_dir_remove(Domain *d) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int fd = -1;
-        DIR *dh;
-        struct dirent *e;
+        int r;
 
         if (d->id < 0 || qemu_confine_dir(d, &dir) < 0)
                 return;
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return;
-        dh = fdopendir(fd);
-        if (!dh)
-                return;
-        fd = -1; /* the DIR owns it */
-        while ((e = readdir(dh)))
-                if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
-                        (void) unlinkat(dirfd(dh), e->d_name, 0);
-        closedir(dh);
-        if (rmdir(dir) < 0 && errno != ENOENT)
-                log_warning("Cannot remove %s: %s", dir, strerror(errno));
+        r = remove_flat_dir(dir);
+        if (r < 0)
+                log_warning("Cannot remove %s: %s", dir, strerror(-r));
 }
 
 static bool is_dev(const char *path) {

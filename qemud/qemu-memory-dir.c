@@ -192,26 +192,14 @@ void qemu_memory_dir_unplug(const Domain *d, const char *alias) {
 
 void qemu_memory_dir_remove(const Domain *d) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int fd = -1;
         QemuMemoryDir t;
-        struct dirent *e;
-        DIR *dh;
+        int r;
 
         /* a qemud.conf gone bad since the start names no directory */
         if (d->id < 0 || load(d, &t, NULL) < 0 || qemu_memory_dir_path(t.base, d->id, d->def->name, &dir) < 0)
                 return;
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return;
-        dh = fdopendir(fd);
-        if (!dh)
-                return;
-        fd = -1; /* the DIR owns it */
         /* QEMU's files only: it makes no directory there */
-        while ((e = readdir(dh)))
-                if (!streq(e->d_name, ".") && !streq(e->d_name, ".."))
-                        (void) unlinkat(dirfd(dh), e->d_name, 0);
-        closedir(dh);
-        if (rmdir(dir) < 0 && errno != ENOENT)
-                log_warning("Cannot remove %s: %s", dir, strerror(errno));
+        r = remove_flat_dir(dir);
+        if (r < 0)
+                log_warning("Cannot remove %s: %s", dir, strerror(-r));
 }

@@ -14,6 +14,29 @@
 #include "qemu-spice-tls.h"
 #include "qemu-validate.h"
 
+/* The .xml files of dir, sorted; NULL-terminated, NULL if none. */
+static char **list_xml(const char *dir) {
+        DIR *d = opendir(dir);
+        char **l = NULL;
+        size_t n = 0;
+
+        for (struct dirent *de; d && (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+                char *p;
+
+                if (len < 5 || !streq(de->d_name + len - 4, ".xml") || asprintf(&p, "%s/%s", dir, de->d_name) < 0)
+                        continue;
+                l = realloc(l, sizeof(char *) * (n + 2));
+                l[n++] = p;
+                l[n] = NULL;
+        }
+        if (d)
+                closedir(d);
+        if (l)
+                qsort(l, n, sizeof(char *), compare_str);
+        return l;
+}
+
 /* "foo-bar.xml" of a path, without ".xml". */
 static char *fixture_name(const char *path) {
         const char *b = strrchr(path, '/');

@@ -84,29 +84,6 @@ static bool has_name(char **l, const char *name) {
         return l && bsearch(&name, l, strv_length(l), sizeof(char *), compare_str);
 }
 
-/* The .xml files of dir, sorted; NULL-terminated, NULL if none. */
-static char **list_xml(const char *dir) {
-        DIR *d = opendir(dir);
-        char **l = NULL;
-        size_t n = 0;
-
-        for (struct dirent *de; d && (de = readdir(d));) {
-                size_t len = strlen(de->d_name);
-                char *p;
-
-                if (len < 5 || !streq(de->d_name + len - 4, ".xml") || asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-                        continue;
-                l = realloc(l, sizeof(char *) * (n + 2));
-                l[n++] = p;
-                l[n] = NULL;
-        }
-        if (d)
-                closedir(d);
-        if (l)
-                qsort(l, n, sizeof(char *), compare_str);
-        return l;
-}
-
 static void reason_add(Reason **reasons, size_t *n, const char *message, const char *name) {
         _cleanup_free_ char *text = strdup(message);
 

@@ -23,26 +23,7 @@ static const char *realworld_dir(void) {
 
 /* The .xml files of the corpus, sorted; NULL-terminated, NULL if none. */
 static char **corpus_files(void) {
-        const char *dir = realworld_dir();
-        DIR *d = opendir(dir);
-        char **l = NULL;
-        size_t n = 0;
-
-        for (struct dirent *de; d && (de = readdir(d));) {
-                size_t len = strlen(de->d_name);
-                char *p;
-
-                if (len < 5 || !streq(de->d_name + len - 4, ".xml") || asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-                        continue;
-                l = realloc(l, sizeof(char *) * (n + 2));
-                l[n++] = p;
-                l[n] = NULL;
-        }
-        if (d)
-                closedir(d);
-        if (l)
-                qsort(l, n, sizeof(char *), compare_str);
-        return l;
+        return list_xml(realworld_dir());
 }
 
 /* Whether known-gaps.txt has a line "name: ...". */
