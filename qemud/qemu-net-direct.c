@@ -100,7 +100,7 @@ static int tap_node(const char *name, int index, char path[64]) {
 
         if (asprintf(&sys, "/sys/class/net/%s/macvtap/tap%d/dev", name, index) < 0)
                 return -ENOMEM;
-        r = read_full_file(sys, 64, &s, NULL);
+        r = read_full_file(sys, 4096, &s, NULL);
         if (r >= 0)
                 r = qemu_net_direct_parse_devnum(s, &dev);
         if (r < 0)
@@ -190,7 +190,7 @@ static bool link_is_guests(const DomainNetDef *net) {
             asprintf(&lower, "/sys/class/net/%s/lower_%s", net->ifname, net->source) < 0 ||
             asprintf(&addr_path, "/sys/class/net/%s/address", net->ifname) < 0)
                 return false;
-        if (access(dir, F_OK) < 0 || access(lower, F_OK) < 0 || read_full_file(addr_path, 64, &addr, NULL) < 0)
+        if (access(dir, F_OK) < 0 || access(lower, F_OK) < 0 || read_full_file(addr_path, 4096, &addr, NULL) < 0)
                 return false;
         snprintf(want, sizeof(want), "%02x:%02x:%02x:%02x:%02x:%02x\n", m[0], m[1], m[2], m[3], m[4], m[5]);
         return streq(addr, want);
