@@ -152,6 +152,14 @@ int qemu_net_direct_prepare(Domain *d, size_t i, char *msg, size_t size) {
                          "interface", i, net->source);
                 return -ENODEV;
         }
+        /* the kernel gives a passthru macvtap its parent's MAC; libvirt
+         * sets the parent's to the guest's and restores it at stop */
+        if (qemu_net_direct_kernel_mode(net->opts.direct_mode) == MACVLAN_MODE_PASSTHRU) {
+                snprintf(msg, size, "interface %zu: <source mode='passthrough'> of <interface type='direct'> is not "
+                         "supported by qemud: it would set the MAC address of host interface '%s' to the guest's",
+                         i, net->source);
+                return -EOPNOTSUPP;
+        }
         if (net->driver_queues > 1 && streq_ptr(net->model, "virtio")) {
                 snprintf(msg, size, "interface %zu: a multiqueue macvtap (<driver queues='%u'/> on <interface "
                          "type='direct'>) is not supported by qemud", i, net->driver_queues);

@@ -10,8 +10,9 @@ no address carries nothing off the host), deleted at the end:
 - qemud SIGKILLed and restarted: Destroy still deletes it; QEMU killed
   while qemud was down: the restarted qemud finds the guest gone and
   deletes it.
-- a parent that does not exist: the start fails naming it, the domain
-  stays shut off and no link is left; hot-plug is refused by name.
+- a parent that does not exist, or mode='passthrough' (which would set
+  the parent's MAC, as libvirt does and restores): the start fails naming
+  it, the domain stays shut off; hot-plug is refused by name.
 """
 
 import json
@@ -139,6 +140,14 @@ def test_missing_parent_and_hotplug_refused(env, parent):
     path = define(env, "mvmissing", direct_nic("52:54:00:6e:5d:04", missing, "bridge"))
     try:
         with dbus_error("OperationFailed", f"host interface '{missing}': no such interface"):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == S.SHUTOFF
+    finally:
+        env.dcall(path, "Undefine", 0)
+    # passthrough would change the parent's MAC: refused, naming it
+    path = define(env, "mvpass", direct_nic("52:54:00:6e:5d:06", parent, "passthrough"))
+    try:
+        with dbus_error("OperationFailed", "<source mode='passthrough'>"):
             env.dcall(path, "Create", 0)
         assert env.state(path)[0] == S.SHUTOFF
     finally:
