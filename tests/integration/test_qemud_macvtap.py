@@ -162,3 +162,33 @@ def test_missing_parent_and_hotplug_refused(env, parent):
                     os.path.exists(f"/sys/class/net/{l}/lower_{parent}")]
     finally:
         cleanup(env, path)
+
+
+@pytest.fixture(scope="module")
+def proxy(env):
+    p = h.Proxy(env.bus, env.root).start()
+    yield p
+    p.stop()
+
+
+def test_through_libvirt(env, proxy, parent):
+    """python-libvirt on the proxy defines and starts it; virsh domiflist
+    shows the macvtap on its parent; destroy deletes it."""
+    libvirt = pytest.importorskip("libvirt")
+    conn = libvirt.open(proxy.uri)
+    try:
+        dom = conn.defineXML(bare_domain("mvlibvirt", direct_nic("52:54:00:6e:5d:07", parent, "bridge")))
+        try:
+            dom.create()
+            name = targets(dom.XMLDesc(0))[0]
+            check_link(name, parent, "52:54:00:6e:5d:07", "bridge")
+            out = proxy.virsh("domiflist", "mvlibvirt").stdout
+            assert name in out and "direct" in out and parent in out, out
+            dom.destroy()
+            assert link(name) is None
+        finally:
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+    finally:
+        conn.close()
