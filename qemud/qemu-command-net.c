@@ -182,6 +182,7 @@ static int build_netdev(QemuCmd *c, size_t i, const char *id) {
         case DOMAIN_NET_NETWORK:
         case DOMAIN_NET_BRIDGE:
         case DOMAIN_NET_ETHERNET:
+        case DOMAIN_NET_DIRECT: /* its macvtap's /dev/tapN */
                 r = build_tap_netdev(c, net, i, &b);
                 break;
         case DOMAIN_NET_VHOSTUSER:

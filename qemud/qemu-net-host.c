@@ -23,6 +23,7 @@
 #include "process.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
+#include "qemu-net-direct.h"
 #include "qemu-net-host.h"
 #include "qemu-net-hostip.h"
 #include "util.h"
@@ -244,6 +245,8 @@ int qemu_net_host_prepare(Domain *d, char *msg, size_t size) {
 
                 if (net->type == DOMAIN_NET_ETHERNET && i < d->n_tap_fds)
                         r = ethernet_tap(d, i, msg, size);
+                if (net->type == DOMAIN_NET_DIRECT && i < d->n_tap_fds)
+                        r = qemu_net_direct_prepare(d, i, msg, size);
                 /* the taps of networkd too: it does not coalesce */
                 if (r >= 0 && net->opts.coalesce_rx_frames && net->ifname &&
                     (r = tap_set_coalesce(net->ifname, net->opts.coalesce_rx_frames)) < 0)

@@ -30,6 +30,7 @@
 #include "qemu-chains.h"
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
+#include "qemu-net-direct.h"
 #include "qemu-passt.h"
 #include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
@@ -169,6 +170,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         qemu_swtpm_stop(d); /* one QEMU never connected to */
         qemu_virtiofs_stop(d);
         qemu_passt_stop(d); /* one QEMU never connected to, or left behind */
+        qemu_net_direct_remove(d); /* the macvtap links, whatever ended the guest */
         qemu_disk_transient_mark(d->live, q->transient_overlays);
         q->transient_overlays = strv_free_null(q->transient_overlays);
         qemu_video_stop_backends(d);

@@ -396,6 +396,9 @@ bool domain_net_opts_own(DomainNetOpts *o);
 int domain_parse_net_other_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
 int domain_parse_net_portid(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
 void domain_format_net_other_source(XmlWriter *w, const DomainNetDef *net);
+/* <source dev='' mode=''/> of type='direct' (domain-net-direct.c). */
+int domain_parse_net_direct_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);
+void domain_format_net_direct_source(XmlWriter *w, const DomainNetDef *net);
 /* passt: <source dev=''> of type='user', <portForward>, the backend's
  * rules (domain-net-passt.c). */
 int domain_parse_net_user_source(DomainNetDef *net, xmlNodePtr n, const char *path, ConfError *err);

@@ -16,6 +16,7 @@ typedef enum DomainNetType {
         DOMAIN_NET_MCAST,
         DOMAIN_NET_UDP,
         DOMAIN_NET_VDPA,       /* source: the /dev/vhost-vdpa-N character device */
+        DOMAIN_NET_DIRECT,     /* macvtap on the host link source, mode opts.direct_mode (domain-net-direct.c) */
         _DOMAIN_NET_MAX,
 } DomainNetType;
 
@@ -74,11 +75,13 @@ typedef struct DomainNetOpts {
         char *filterref;                   /* <filterref filter=''>: a libvirt host's nwfilter */
         DomainNetFilterParam *filter_params;
         size_t n_filter_params;
+        unsigned direct_mode;              /* direct: <source mode=''>, index in domain_net_direct_modes[] */
 } DomainNetOpts;
 
 extern const char *const domain_net_host_offloads[DOMAIN_NET_HOST_OFFLOADS];
 extern const char *const domain_net_guest_offloads[DOMAIN_NET_GUEST_OFFLOADS];
 extern const char *const domain_net_vport_params[6];
+extern const char *const domain_net_direct_modes[4];
 
 /* <portForward proto='tcp|udp' address='' dev=''> and its
  * <range start='' end='' to='' exclude=''/>: passt's -t/-u. 0 = not given. */

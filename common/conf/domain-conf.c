@@ -190,6 +190,7 @@ static const char *const domain_net_type_table[_DOMAIN_NET_MAX] = {
         [DOMAIN_NET_MCAST] = "mcast",
         [DOMAIN_NET_UDP] = "udp",
         [DOMAIN_NET_VDPA] = "vdpa",
+        [DOMAIN_NET_DIRECT] = "direct",
 };
 
 static const char *const domain_chr_type_table[_DOMAIN_CHR_MAX] = {

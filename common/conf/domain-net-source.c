@@ -154,6 +154,8 @@ int domain_parse_net_other_source(DomainNetDef *net, xmlNodePtr n, const char *p
                 return parse_socket(net, n, path, err);
         if (net->type == DOMAIN_NET_VHOSTUSER)
                 return parse_vhostuser(net, n, path, err);
+        if (net->type == DOMAIN_NET_DIRECT)
+                return domain_parse_net_direct_source(net, n, path, err);
         return parse_vdpa(net, n, path, err);
 }
 
@@ -190,7 +192,9 @@ void domain_format_net_other_source(XmlWriter *w, const DomainNetDef *net) {
                                 xw_attrf(w, "timeout", "%u", o->reconnect_timeout);
                         xw_end(w);
                 }
-        } else
+        } else if (net->type == DOMAIN_NET_DIRECT)
+                domain_format_net_direct_source(w, net);
+        else
                 xw_attr(w, "dev", net->source);
         xw_end(w);
 }

@@ -556,5 +556,6 @@ bool domain_net_own(DomainNetDef *net) {
 }
 
 bool domain_net_ifname_is_generated(const char *ifname) {
-        return strncmp(ifname, "vnet", 4) == 0 || strncmp(ifname, "vif", 3) == 0;
+        return strncmp(ifname, "vnet", 4) == 0 || strncmp(ifname, "vif", 3) == 0 ||
+               strncmp(ifname, "macvtap", 7) == 0 || strncmp(ifname, "macvlan", 7) == 0;
 }
