@@ -516,8 +516,8 @@ static void test_refuse_values(void) {
                 VB_ERROR_INVALID_MAC, "'52:54:00:zz:00:01'");
         REFUSED(NULL, "<interface type='user'><mac address='01:00:5e:00:00:01'/></interface>",
                 VB_ERROR_INVALID_MAC, "multicast");
-        REFUSED(NULL, "<interface type='direct'><source dev='eth0'/></interface>", VB_ERROR_NOT_SUPPORTED,
-                "'direct'");
+        REFUSED(NULL, "<interface type='vds'><source switchid='0' portid='1'/></interface>", VB_ERROR_NOT_SUPPORTED,
+                "'vds'");
         REFUSED(NULL, "<interface type='network'><model type='virtio'/></interface>", VB_ERROR_XML,
                 "<devices/interface/source>");
         REFUSED(NULL, "<interface type='network'><source network='default' portgroup='a b'/></interface>",
