@@ -47,7 +47,7 @@ const char *qemu_memdev_alias_prefix(DomainMemoryModel m) {
 
 int qemu_memdev_assign_aliases(DomainDef *def) {
         for (size_t i = 0; i < def->n_mems; i++) {
-                char a[32], *s;
+                char a[256], *s;
 
                 alias_of(def, i, a, sizeof(a));
                 s = strdup(a);
@@ -64,7 +64,7 @@ void qemu_memdev_sgx_machine_opts(const DomainDef *def, OptBuf *b) {
 
         for (size_t i = 0; i < def->n_mems; i++) {
                 const DomainMemoryDef *m = &def->mems[i];
-                char alias[32];
+                char alias[256];
 
                 if (m->model != DOMAIN_MEMORY_SGX_EPC)
                         continue;
@@ -123,7 +123,7 @@ static int backend_new(QemuCmd *c, const DomainMemoryDef *m, const char *alias, 
         bool huge = m->pagesize_kib || mb->hugepages;
         _cleanup_free_ char *path = NULL;
         json_object *o;
-        char id[48];
+        char id[260];
 
         snprintf(id, sizeof(id), "mem%s", alias);
         if (m->model == DOMAIN_MEMORY_SGX_EPC) {
@@ -258,7 +258,7 @@ int qemu_build_memdevs(QemuCmd *c) {
         for (size_t i = 0; i < c->def->n_mems; i++) {
                 const DomainMemoryDef *m = &c->def->mems[i];
                 json_object *o = NULL;
-                char alias[32];
+                char alias[256];
                 int r;
 
                 cmd_at(c, QEMU_DEVICE_MEMORY, i);

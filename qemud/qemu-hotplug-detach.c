@@ -290,7 +290,7 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         } else if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].vhostuser) {
                 r = hotplug_disk_vhostuser_unplug(alias, backends);
         } else if (ref.family == QEMU_DEVICE_NET) {
-                char id[64];
+                char id[256];
                 snprintf(id, sizeof(id), "host%s", alias);
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));

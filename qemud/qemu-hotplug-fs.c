@@ -78,7 +78,7 @@ static int keep_family_aliases(const DomainDef *old, DomainDef *def, QemuDeviceF
                 free_and_replace_str(alias_slot(def, f, i), c);
         }
         for (size_t i = n_old; i < n; i++) {
-                char alias[32];
+                char alias[256];
 
                 if (domain_alias_is_user(*alias_slot(def, f, i)))
                         continue;       /* a user's alias names it */

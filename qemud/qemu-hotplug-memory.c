@@ -32,7 +32,7 @@ int hotplug_keep_memory_aliases(const DomainDef *old, DomainDef *def) {
         }
         for (size_t i = old->n_mems; i < def->n_mems; i++) {
                 const char *prefix = qemu_memdev_alias_prefix(def->mems[i].model) ?: "mem";
-                char alias[32];
+                char alias[256];
 
                 if (domain_alias_is_user(def->mems[i].alias))
                         continue;       /* a user's alias names it */

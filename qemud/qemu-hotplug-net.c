@@ -50,7 +50,7 @@ int hotplug_tap_getfds(const DomainNetDef *net, json_object *cmds, json_object *
 
 int hotplug_tap_closefds(const DomainNetDef *net, json_object *undo) {
         unsigned n = 1 + qemu_net_extra_queues(net);
-        char name[64];
+        char name[256];
 
         for (unsigned k = 0; k < n; k++) {
                 int r;

@@ -725,7 +725,7 @@ static int hotplug_socket_netdev(const DomainNetDef *net, json_object *args) {
 static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         const DomainDef *def = p->live;
         json_object *args;
-        char id[64];
+        char id[256];
         int r;
 
         if (p->ref.family == QEMU_DEVICE_CHR) {
@@ -803,7 +803,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
  * hostnet2), which stays what it was given however the list of interfaces
  * changes; the props name them by index. */
 static void name_net_device(json_object *devices, const char *alias) {
-        char netdev[64];
+        char netdev[256];
 
         snprintf(netdev, sizeof(netdev), "host%s", alias);
         for (size_t i = 0; i < json_object_array_length(devices); i++) {
@@ -833,7 +833,7 @@ static int keep_rng_aliases(const DomainDef *old, DomainDef *def) {
                 free_and_replace_str(&def->rngs[i].alias, a);
         }
         for (size_t i = old->n_rngs; i < def->n_rngs; i++) {
-                char alias[32];
+                char alias[256];
 
                 if (domain_alias_is_user(def->rngs[i].alias))
                         continue;       /* a user's alias names it */
@@ -852,7 +852,7 @@ static int keep_rng_aliases(const DomainDef *old, DomainDef *def) {
 /* The rng's qdev id and backend object are named after its alias (rng1,
  * objrng1); the props name them by index. */
 void hotplug_name_rng_device(QemuDeviceProps *props, const char *alias) {
-        char obj[64];
+        char obj[256];
 
         snprintf(obj, sizeof(obj), "obj%s", alias);
         for (size_t i = 0; props->objects && i < json_object_array_length(props->objects); i++) {

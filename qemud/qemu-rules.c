@@ -531,12 +531,38 @@ static int rule_backend_tap(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* A disk's block node names are its alias with a suffix ("-fmt", "-slice",
+ * "-b2-file" for a backing layer), and QEMU takes node names of at most 31
+ * characters: a long user alias, which libvirt takes (its node names are
+ * its own), cannot name them. */
+#define QEMU_NODE_NAME_MAX 31
+
+static int rule_disk_alias_length(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_disks; i++) {
+                const DomainDiskDef *d = &def->disks[i];
+                char longest[64];
+                size_t need;
+
+                if (!d->alias || !domain_alias_is_user(d->alias))
+                        continue;
+                snprintf(longest, sizeof(longest), d->n_backing ? "-b%zu-slice" : "-slice", d->n_backing);
+                need = strlen(d->alias) + strlen(longest);
+                if (need > QEMU_NODE_NAME_MAX)
+                        return xml_err_unsupported(err, "disk '%s': its user alias '%s' is too long to name QEMU's "
+                                                   "block nodes ('%s%s' is more than %d characters)",
+                                                   d->dst ? d->dst : "", d->alias, d->alias, longest,
+                                                   QEMU_NODE_NAME_MAX);
+        }
+        return 0;
+}
+
 static const QemuRule start_rules[] = {
         { "cpu-host-tcg", rule_cpu_host_tcg },
         { "hugepage-sizes", rule_hugepage_sizes },
         { "memory-size", rule_memory_size },
         { "filterref", rule_filterref },
         { "backend-tap", rule_backend_tap },
+        { "disk-alias-length", rule_disk_alias_length },
 };
 
 int qemu_rules_check_start(const DomainDef *def, ConfError *err) {

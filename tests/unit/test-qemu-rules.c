@@ -374,6 +374,9 @@ static void test_start_rules(void) {
                 { "<memory unit='MiB'>256</memory><devices><interface type='user'><backend tap='/dev/net/tun'/>"
                   "</interface></devices>", "custom tap device path (<backend tap=''>) is not supported for network "
                   "interfaces of type user" },
+                { "<memory unit='MiB'>256</memory><devices><disk type='file'><source file='/a'/><target dev='vda'/>"
+                  "<alias name='ua-aVeryLongNameForOneDisk'/></disk></devices>",
+                  "its user alias 'ua-aVeryLongNameForOneDisk' is too long to name QEMU's block nodes" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
