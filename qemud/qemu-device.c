@@ -240,20 +240,7 @@ int qemu_device_props(
                 QemuDeviceProps *ret,
                 ConfError *err) {
 
-        QemuDeviceList l = {};
-        int r;
-
-        if (!def || !caps || !ret)
-                return -EINVAL;
-        if ((unsigned) family >= _QEMU_DEVICE_FAMILY_MAX || index >= qemu_device_family_count(def, family))
-                return no_device(err, "the domain has no %s %zu", qemu_device_family_to_string(family) ?: "device",
-                                 index);
-        r = collect_all(def, caps, &l, err);
-        if (r < 0)
-                return r;
-        r = take_entries(&l, family, index, NULL, ret);
-        device_list_done(&l);
-        return r;
+        return qemu_device_props_params(def, caps, NULL, family, index, ret, err);
 }
 
 int qemu_device_props_by_alias(
