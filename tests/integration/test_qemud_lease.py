@@ -130,11 +130,13 @@ def test_attached_lease_survives_a_qemud_sigkill(env):
         env.dcall(a, "AttachDevice", LEASE, LIVE)
         assert env.qemud.kill(signal.SIGKILL) == -signal.SIGKILL
         env.qemud.start()
-        assert env.state(a)[0] == h.DomainState.RUNNING
+        # the restarted qemud reconnects to QEMU, then takes its leases again, each in its own time
+        h.wait_until(lambda: env.state(a)[0] == h.DomainState.RUNNING, 30, 0.1, "kill-a running again")
         assert "<key>vm-disk-key</key>" in env.dcall(a, "GetXMLDesc", 0)
-        assert held(env).get(RESOURCE) == "kill-a"
+        h.wait_until(lambda: held(env).get(RESOURCE) == "kill-a", 15, 0.1, "kill-a's lease held again")
         env.dcall(a, "DetachDevice", LEASE, LIVE)
-        assert RESOURCE not in held(env)
+        # lockd lets it go after the call, as at the other detaches here
+        h.wait_until(lambda: RESOURCE not in held(env), 15, 0.1, "kill-a's lease let go")
     finally:
         stop(env, a)
         env.dcall(a, "Undefine", 0)
