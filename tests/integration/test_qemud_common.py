@@ -15,6 +15,7 @@ the serial consoles of the guests of its module.
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -494,3 +495,19 @@ class Client:
     def close(self):
         self.proc.stdin.close()
         return self.proc.wait(timeout=30)
+
+
+def qmp_ask(env, name, *commands):
+    """QEMU's answers over the guest's monitor, qemud SIGKILLed meanwhile (it
+    holds the monitor) and started again: it must find the guest again. A
+    command is a name, or (name, arguments)."""
+    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
+    env.qemud.kill(signal.SIGKILL)
+    try:
+        qmp = h.Qmp(monitor, timeout=20)
+        try:
+            return [qmp.cmd(c) if isinstance(c, str) else qmp.cmd(c[0], **c[1]) for c in commands]
+        finally:
+            qmp.close()
+    finally:
+        env.qemud.start()

@@ -42,7 +42,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import QemudEnv, _env_logs  # noqa: F401
+from test_qemud_common import qmp_ask as common_qmp_ask, QemudEnv, _env_logs  # noqa: F401
 from test_qemud_graphics_tls import make_certs, set_conf
 
 pytestmark = pytest.mark.timeout(300)
@@ -87,21 +87,11 @@ def vm(env):
 
 
 def qmp_ask(env, vm, *commands):
-    """QEMU's answers over the guest's monitor, qemud SIGKILLed meanwhile (it
-    holds the monitor) and started again: it must know the guest again.
-    MemoryStats first: its query-balloon is answered once QEMU has done what
-    qemud sent before (a detach's chardev-remove follows its answer)."""
+    """test_qemud_common's, after a MemoryStats: its query-balloon is answered
+    once QEMU has done what qemud sent before (a detach's chardev-remove
+    follows its answer)."""
     env.dcall(vm, "MemoryStats", 0)
-    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(NAME).read_text()).group(1)
-    env.qemud.kill(signal.SIGKILL)
-    try:
-        qmp = h.Qmp(monitor, timeout=20)
-        try:
-            return [qmp.cmd(c) if isinstance(c, str) else qmp.cmd(c[0], **c[1]) for c in commands]
-        finally:
-            qmp.close()
-    finally:
-        env.qemud.start()
+    return common_qmp_ask(env, NAME, *commands)
 
 
 def chardevs(env, vm):

@@ -18,7 +18,6 @@ plugged disk and unplugs it. Over D-Bus and with virsh attach-device and
 detach-device through virtbus-proxyd."""
 
 import re
-import signal
 import shutil
 import subprocess
 import uuid as uuidlib
@@ -27,7 +26,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import Guest, bare_domain, dbus_error, module_env, xmllint_relaxng
+from test_qemud_common import qmp_ask, Guest, bare_domain, dbus_error, module_env, xmllint_relaxng
 
 env = module_env()
 
@@ -102,20 +101,6 @@ def proxy(env):
     yield p
     p.stop()
 
-
-def qmp_ask(env, name, *commands):
-    """QEMU's answers over the guest's monitor, qemud SIGKILLed meanwhile (it
-    holds the monitor) and started again: it finds the guest again."""
-    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
-    env.qemud.kill(signal.SIGKILL)
-    try:
-        qmp = h.Qmp(monitor, timeout=20)
-        try:
-            return [qmp.cmd(c) if isinstance(c, str) else qmp.cmd(c[0], **c[1]) for c in commands]
-        finally:
-            qmp.close()
-    finally:
-        env.qemud.start()
 
 
 def qemu_state(env, name):

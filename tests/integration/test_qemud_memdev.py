@@ -11,13 +11,11 @@ nothing.
 """
 
 import os
-import re
-import signal
 
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import Guest, dbus_error, module_env, xmllint_relaxng
+from test_qemud_common import qmp_ask, Guest, dbus_error, module_env, xmllint_relaxng
 
 env = module_env()
 
@@ -37,20 +35,6 @@ def define(env, name, devices):
     xml = xml.replace("  <on_poweroff>", NUMA + "  <on_poweroff>", 1)
     return Guest(env, env.call("DomainDefineXML", xml), name)
 
-
-def qmp_ask(env, name, *commands):
-    """QEMU's answers over the guest's monitor, qemud killed meanwhile (it
-    holds the monitor) and started again: it reconnects."""
-    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
-    env.qemud.kill(signal.SIGKILL)
-    try:
-        qmp = h.Qmp(monitor, timeout=20)
-        try:
-            return [qmp.cmd(c) if isinstance(c, str) else qmp.cmd(c[0], **c[1]) for c in commands]
-        finally:
-            qmp.close()
-    finally:
-        env.qemud.start()
 
 
 def dimms(devs):
