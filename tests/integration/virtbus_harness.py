@@ -201,6 +201,28 @@ def keep_logs(logs, name):
     return out
 
 
+def describe_process(pid):
+    """What a process that does not answer is doing: its state, where it
+    waits in the kernel and, when gdb is there, its threads' stacks."""
+    out = [f"--- process {pid} ---"]
+    for name in ("status", "wchan", "stack"):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text(errors="replace")
+        except OSError as e:
+            text = f"({e.strerror})"
+        if name == "status":
+            text = "".join(l + "\n" for l in text.splitlines() if l.split(":")[0] in ("Name", "State"))
+        out.append(f"{name}: {text.strip()}")
+    if shutil.which("gdb"):
+        try:
+            r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex", "thread apply all bt"],
+                               capture_output=True, text=True, timeout=60)
+            out.append(r.stdout[-6000:])
+        except subprocess.TimeoutExpired:
+            out.append("(gdb did not answer within 60 s)")
+    return "\n".join(out)
+
+
 def spawn(argv, **kw):
     """subprocess.Popen that the harness remembers and reaps at teardown."""
     kw.setdefault("stdin", subprocess.DEVNULL)
@@ -568,8 +590,22 @@ class TestBus:
         kw = {"dbus_interface": interface, "timeout": timeout}
         if signature is not None:
             kw["signature"] = signature
-        r = obj.get_dbus_method(method, interface)(*args, **kw)
+        try:
+            r = obj.get_dbus_method(method, interface)(*args, **kw)
+        except dbus.exceptions.DBusException as e:
+            if dbus_error_name(e) != "org.freedesktop.DBus.Error.NoReply":
+                raise
+            # A daemon that does not answer: say what it was doing.
+            raise dbus.exceptions.DBusException(
+                f"{e.get_dbus_message()}\n{self.describe_owner(bus_name)}", name=dbus_error_name(e)) from e
         return r if raw else unwrap(r)
+
+    def describe_owner(self, bus_name):
+        try:
+            pid = self.name_owner_pid(bus_name)
+        except dbus.exceptions.DBusException as e:
+            return f"(the owner of {bus_name} is gone: {e.get_dbus_message()})"
+        return describe_process(pid)
 
     def get_property(self, bus_name, path, interface, prop, raw=False):
         return self.call(bus_name, path, "org.freedesktop.DBus.Properties", "Get",
