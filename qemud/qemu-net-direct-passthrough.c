@@ -30,9 +30,12 @@ int qemu_net_direct_parse_saved_mac(const char *s, uint8_t mac[6]) {
         return mac_parse(buf, mac);
 }
 
+/* NULL for no interface name (of a definition never started): it is a file name */
 static char *saved_path(const char *rundir, const char *parent) {
         char *p = NULL;
 
+        if (!*parent || strchr(parent, '/') || streq(parent, ".") || streq(parent, ".."))
+                return NULL;
         return asprintf(&p, "%s/" SAVED_DIR "/%s", rundir, parent) < 0 ? NULL : p;
 }
 
@@ -64,8 +67,9 @@ int qemu_net_direct_passthrough_set(const char *rundir, const char *parent, cons
         uint8_t old[6];
         int r;
 
-        if (!path || asprintf(&dir, "%s/" SAVED_DIR, rundir) < 0 ||
-            asprintf(&addr_path, "/sys/class/net/%s/address", parent) < 0)
+        if (!path)
+                return -EINVAL;
+        if (asprintf(&dir, "%s/" SAVED_DIR, rundir) < 0 || asprintf(&addr_path, "/sys/class/net/%s/address", parent) < 0)
                 return -ENOMEM;
         if (read_mac(path, old) < 0) {
                 r = read_full_file(addr_path, 4096, &addr, NULL);
