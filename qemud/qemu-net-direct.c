@@ -203,7 +203,12 @@ int qemu_net_direct_create(const char *rundir, const char *guest, DomainNetDef *
                 return r;
         }
         index = (int) if_nametoindex(name);
-        r = index > 0 ? setup(rundir, net, name, index, i, &fd, msg, size) : -ENODEV;
+        if (index > 0)
+                r = setup(rundir, net, name, index, i, &fd, msg, size);
+        else {
+                r = -ENODEV;
+                snprintf(msg, size, "interface %zu: macvtap %s went as soon as it was made", i, name);
+        }
         ifname = r >= 0 ? strdup(name) : NULL;
         if (r >= 0 && !ifname) {
                 snprintf(msg, size, "out of memory");
