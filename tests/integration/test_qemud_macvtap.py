@@ -21,6 +21,8 @@ no address carries nothing off the host), deleted at the end:
   after a SIGKILL of qemud and deleted by Destroy; a missing parent, and a
   device QEMU refuses, leave no link and the live XML as it was.
 - a parent that does not exist: the start fails naming it.
+- through the proxy: python-libvirt starts one, virsh domiflist shows it,
+  virsh attach-device --live plugs another.
 Unplug (which needs a guest that lets the NIC go) is in
 test_qemud_macvtap_guest.py.
 """
@@ -253,9 +255,10 @@ def test_multiqueue(env, parent):
 
 
 def q35_domain(name):
-    """bare_domain on q35 with a spare root port: a slot to hot-plug into."""
+    """bare_domain on q35 with two root ports: slots to hot-plug into."""
     return bare_domain(name, "<controller type='pci' index='0' model='pcie-root'/>"
                              "<controller type='pci' index='1' model='pcie-root-port'/>"
+                             "<controller type='pci' index='2' model='pcie-root-port'/>"
                              "<memballoon model='none'/>").replace(
         "machine='pc'", "machine='q35'")
 
@@ -298,21 +301,30 @@ def proxy(env):
     p.stop()
 
 
-def test_through_libvirt(env, proxy, parent):
+def test_through_libvirt(env, proxy, parent, tmp_path):
     """python-libvirt on the proxy defines and starts it; virsh domiflist
-    shows the macvtap on its parent; destroy deletes it."""
+    shows the macvtap on its parent; virsh attach-device --live plugs a
+    multiqueue macvtap; destroy deletes both."""
     libvirt = pytest.importorskip("libvirt")
     conn = libvirt.open(proxy.uri)
     try:
-        dom = conn.defineXML(bare_domain("mvlibvirt", direct_nic("52:54:00:6e:5d:07", parent, "bridge")))
+        dom = conn.defineXML(q35_domain("mvlibvirt").replace(
+            "<memballoon", direct_nic("52:54:00:6e:5d:07", parent, "bridge") + "<memballoon"))
         try:
             dom.create()
             name = targets(dom.XMLDesc(0))[0]
             check_link(name, parent, "52:54:00:6e:5d:07", "bridge")
             out = proxy.virsh("domiflist", "mvlibvirt").stdout
             assert name in out and "direct" in out and parent in out, out
+            nic = tmp_path / "nic.xml"
+            nic.write_text(direct_nic("52:54:00:6e:5d:08", parent, "private", queues=2))
+            proxy.virsh("attach-device", "mvlibvirt", str(nic), "--live")
+            names = targets(dom.XMLDesc(0))
+            assert len(names) == 2, names
+            index = check_link(names[1], parent, "52:54:00:6e:5d:08", "private")
+            assert tap_fds(env.status_pid("mvlibvirt"), index) == 2
             dom.destroy()
-            assert link(name) is None
+            assert link(name) is None and link(names[1]) is None
         finally:
             if dom.isActive():
                 dom.destroy()
