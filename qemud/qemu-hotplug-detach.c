@@ -29,6 +29,7 @@
 #include "qemu-lease.h"
 #include "qemu-pr-helper.h"
 #include "qemu-monitor.h"
+#include "qemu-net-direct.h"
 #include "qemu-validate.h"
 #include "util.h"
 
@@ -185,6 +186,10 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                                  sizeof(msg));
                                 }
                                 hotplug_fs_removed(d, &r);
+                                /* a macvtap goes with its NIC (QEMU's fd stays harmless until netdev_del) */
+                                if (r.family == QEMU_DEVICE_NET)
+                                        qemu_net_direct_delete(d->manager->rundir, d->def->name,
+                                                               &d->live->nets[r.index]);
                                 last_pr = hotplug_pr_last(d->live, &r);
                                 memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);

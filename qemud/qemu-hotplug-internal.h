@@ -46,6 +46,7 @@ struct Plug {
         unsigned n_queue_fds;
         unsigned n_fds_sent;      /* getfds sent: which fd the next one passes */
         char *port_uuid;          /* networkd's port for it: released if the plug fails */
+        bool direct_made;         /* an interface's macvtap, made for the plug: deleted if it fails */
         bool fs_started;          /* a virtiofs share's virtiofsd: stopped if the plug fails */
         HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
         char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
@@ -78,6 +79,13 @@ int hotplug_tap_getfds(const DomainNetDef *net, json_object *cmds, json_object *
 int hotplug_tap_closefds(const DomainNetDef *net, json_object *undo);
 /* Opens the other queues of net's multiqueue tap (net->ifname) for p. */
 int hotplug_tap_queues_open(Plug *p, const DomainNetDef *net);
+/* An interface type='direct': its macvtap made and opened (each queue)
+ * for p, before the getfds; undone (the link deleted, a passthrough
+ * parent's MAC given back) if the plug fails. 0 for another type. */
+int hotplug_direct_open(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_direct_undo(Plug *p, Domain *d);
+/* The fds of the interface reach QEMU by getfd: a port's tap or a macvtap. */
+bool hotplug_net_takes_fds(const DomainNetDef *net);
 
 /* qemu-hotplug-fs.c: <filesystem> (virtiofs) and <shmem> */
 bool hotplug_is_fs_or_shmem(const DevRef *ref);

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Hot-plug of an interface's tap: its fds reach QEMU by getfd, one per
- * queue of a multiqueue tap (qemu-hotplug-internal.h). */
+ * queue of a multiqueue tap; a macvtap (type='direct') is made here
+ * (qemu-hotplug-internal.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include "domain-manager.h"
+#include "error.h"
 #include "qemu-command.h"
 #include "qemu-hotplug-internal.h"
+#include "qemu-interface.h"
+#include "qemu-net-direct.h"
 #include "qemu-net-queues.h"
 #include "util.h"
 
@@ -78,4 +84,43 @@ int hotplug_tap_queues_open(Plug *p, const DomainNetDef *net) {
         p->queue_fds = fds;
         p->n_queue_fds = n;
         return 0;
+}
+
+bool hotplug_net_takes_fds(const DomainNetDef *net) {
+        return qemu_interface_uses_port(net) || net->type == DOMAIN_NET_DIRECT;
+}
+
+int hotplug_direct_open(Plug *p, Domain *d, sd_bus_error *error) {
+        DomainNetDef *net = &p->live->nets[p->ref.index];
+        unsigned n = qemu_net_extra_queues(net);
+        char msg[512];
+        int *fds, r;
+
+        if (net->type != DOMAIN_NET_DIRECT)
+                return 0;
+        r = qemu_net_direct_create(d->manager->rundir, d->def->name, net, p->ref.index, &p->tapfd, msg,
+                                   sizeof(msg));
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot attach %s: %s", p->what, msg);
+        p->direct_made = true;
+        if (n == 0)
+                return 0;
+        fds = calloc(n, sizeof(int));
+        r = fds ? qemu_net_direct_open_queues(net, n, fds) : -ENOMEM;
+        if (r < 0) {
+                free(fds);
+                hotplug_direct_undo(p, d);
+                return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot attach %s: cannot open queue 2 to "
+                                     "%u of macvtap %s: %s", p->what, net->driver_queues, net->ifname, strerror(-r));
+        }
+        p->queue_fds = fds;
+        p->n_queue_fds = n;
+        return 0;
+}
+
+void hotplug_direct_undo(Plug *p, Domain *d) {
+        if (!p->direct_made)
+                return;
+        qemu_net_direct_delete(d->manager->rundir, d->def->name, &p->live->nets[p->ref.index]);
+        p->direct_made = false;
 }

@@ -603,6 +603,7 @@ static void attach_failed(Plug *p, Domain *d) {
                 volume_in_use(d, &p->live->disks[p->ref.index], false);
         if (p->port_uuid)
                 (void) networkd_release_port_async(d->manager->bus, p->port_uuid, NULL, NULL, NULL);
+        hotplug_direct_undo(p, d);
         hotplug_fail_job(d, VB_ERROR_OPERATION_FAILED, "cannot attach %s: QEMU said: %s", p->what,
                          p->failure ?: "out of memory");
         hotplug_plug_free(p);
@@ -768,14 +769,14 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                                 json_object_put(args);
                                 return r;
                         }
-                } else if (!qemu_interface_uses_port(net)) {
+                } else if (!hotplug_net_takes_fds(net)) {
                         json_object_put(args);
                         return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an interface "
                                              "of type '%s' cannot be hot-plugged by qemud",
                                              domain_net_type_to_string(net->type));
                 } else {
-                        /* networkd's tap reaches QEMU by getfd under a name
-                         * of its own, which netdev_add then takes */
+                        /* networkd's tap (or the macvtap) reaches QEMU by getfd
+                         * under a name of its own, which netdev_add then takes */
                         r = hotplug_tap_getfds(net, cmds, args);
                         if (r < 0) {
                                 json_object_put(args);
@@ -791,7 +792,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                 args = json_object_new_object();
                 json_object_object_add(args, "id", json_object_new_string(id));
                 r = hotplug_push_cmd(p->undo, "netdev_del", args);
-                if (r < 0 || !qemu_interface_uses_port(net))
+                if (r < 0 || !hotplug_net_takes_fds(net))
                         return r;
                 /* netdev_add failed: the named fds are still QEMU's */
                 return hotplug_tap_closefds(net, p->undo);
@@ -1032,6 +1033,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         }
         if (p->ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&p->live->nets[p->ref.index]))
                 return ask_port(p, d, error);
+        if (p->ref.family == QEMU_DEVICE_NET && (r = hotplug_direct_open(p, d, error)) < 0)
+                return r;
         r = hotplug_fs_start(p, d, error);
         if (r >= 0)
                 r = hotplug_pr_start(p, d, error);

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "domain-manager.h"
 #include "log.h"
 #include "qemu-net-direct.h"
 #include "rtnl-req.h"
@@ -114,78 +115,127 @@ static int tap_node(const char *name, int index, char path[64]) {
         return 0;
 }
 
-/* As libvirt: the vnet header for virtio-net only. */
-static int tap_open(const char *name, int index, bool vnet_hdr) {
+/* As libvirt (virNetDevMacVLanTapSetup): the vnet header for virtio-net
+ * only, IFF_MULTI_QUEUE on each fd of a multiqueue one. */
+static int tap_open(const char *name, int index, bool vnet_hdr, bool multi_queue) {
         char path[64];
         struct ifreq ifr = {};
         _cleanup_close_ int fd = -1;
         int r = tap_node(name, index, path);
+        short flags;
 
         if (r < 0)
                 return r;
         fd = open(path, O_RDWR | O_CLOEXEC);
         if (fd < 0 || ioctl(fd, TUNGETIFF, &ifr) < 0)
                 return -errno;
-        ifr.ifr_flags = (short) (vnet_hdr ? (ifr.ifr_flags | IFF_VNET_HDR) : (ifr.ifr_flags & ~IFF_VNET_HDR));
+        flags = (short) (vnet_hdr ? (ifr.ifr_flags | IFF_VNET_HDR) : (ifr.ifr_flags & ~IFF_VNET_HDR));
+        flags = (short) (multi_queue ? (flags | IFF_MULTI_QUEUE) : (flags & ~IFF_MULTI_QUEUE));
+        ifr.ifr_flags = flags;
         if (ioctl(fd, TUNSETIFF, &ifr) < 0)
                 return -errno;
         return TAKE_FD(fd);
 }
 
-static int setup(DomainNetDef *net, const char *name, int *ret_fd) {
-        int index = (int) if_nametoindex(name);
-        int r = index > 0 ? link_up(index) : -ENODEV;
+int qemu_net_direct_open_queues(const DomainNetDef *net, unsigned n, int *fds) {
+        int index = net->ifname ? (int) if_nametoindex(net->ifname) : 0;
 
-        if (r >= 0)
-                r = *ret_fd = tap_open(name, index, streq_ptr(net->model, "virtio"));
-        return r < 0 ? r : 0;
+        if (index <= 0)
+                return -ENODEV;
+        for (unsigned k = 0; k < n; k++) {
+                int fd = tap_open(net->ifname, index, domain_net_is_virtio(net), true);
+
+                if (fd < 0) {
+                        while (k > 0)
+                                close(fds[--k]);
+                        return fd;
+                }
+                fds[k] = fd;
+        }
+        return 0;
 }
 
-int qemu_net_direct_prepare(Domain *d, size_t i, char *msg, size_t size) {
-        DomainNetDef *net = &d->live->nets[i];
-        int parent = (int) if_nametoindex(net->source);
-        char name[IFNAMSIZ];
-        int fd = -1, r;
+static bool is_passthrough(const DomainNetDef *net) {
+        return qemu_net_direct_kernel_mode(net->opts.direct_mode) == MACVLAN_MODE_PASSTHRU;
+}
+
+/* The made link named name (ifindex index) up, the parent of a passthrough
+ * one given the guest's MAC (the kernel gave the macvtap the parent's, and
+ * it follows the parent's), its first queue open. */
+static int setup(const char *rundir, const DomainNetDef *net, const char *name, int index, size_t i, int *ret_fd,
+                 char *msg, size_t size) {
+        int r = 0;
+
+        if (is_passthrough(net) && (r = qemu_net_direct_passthrough_set(rundir, net->source, net->mac)) < 0) {
+                snprintf(msg, size, "interface %zu: cannot set the MAC address of host interface '%s' (the parent "
+                         "of passthrough macvtap %s) to the guest's: %s", i, net->source, name, strerror(-r));
+                return r;
+        }
+        r = link_up(index);
+        if (r >= 0)
+                r = *ret_fd = tap_open(name, index, domain_net_is_virtio(net), domain_net_multi_queue(net));
+        if (r < 0) {
+                snprintf(msg, size, "interface %zu: cannot open macvtap %s: %s", i, name, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int qemu_net_direct_create(const char *rundir, const char *guest, DomainNetDef *net, size_t i, int *ret_fd,
+                           char *msg, size_t size) {
+        int parent = (int) if_nametoindex(net->source), index, fd = -1, r;
+        char name[IFNAMSIZ], path[64];
+        char *ifname;
 
         if (parent <= 0) {
                 snprintf(msg, size, "interface %zu: cannot create a macvtap on host interface '%s': no such "
                          "interface", i, net->source);
                 return -ENODEV;
         }
-        /* the kernel gives a passthru macvtap its parent's MAC; libvirt
-         * sets the parent's to the guest's and restores it at stop */
-        if (qemu_net_direct_kernel_mode(net->opts.direct_mode) == MACVLAN_MODE_PASSTHRU) {
-                snprintf(msg, size, "interface %zu: <source mode='passthrough'> of <interface type='direct'> is not "
-                         "supported by qemud: it would set the MAC address of host interface '%s' to the guest's",
-                         i, net->source);
-                return -EOPNOTSUPP;
-        }
-        if (net->driver_queues > 1 && streq_ptr(net->model, "virtio")) {
-                snprintf(msg, size, "interface %zu: a multiqueue macvtap (<driver queues='%u'/> on <interface "
-                         "type='direct'>) is not supported by qemud", i, net->driver_queues);
-                return -EOPNOTSUPP;
-        }
+        /* the kernel refuses a passthrough one on a parent that has a
+         * macvtap, and any on a parent that has a passthrough one */
         r = create_named(net, parent, name);
         if (r < 0) {
-                snprintf(msg, size, "interface %zu: cannot create macvtap '%s' on host interface '%s' (mode %s): %s",
-                         i, name, net->source, domain_net_direct_modes[net->opts.direct_mode], strerror(-r));
+                snprintf(msg, size, "interface %zu: cannot create macvtap '%s' on host interface '%s' (mode %s%s): "
+                         "%s", i, name, net->source, domain_net_direct_modes[net->opts.direct_mode],
+                         r == -EINVAL ? "; a passthrough macvtap must be the only one on its parent" : "",
+                         strerror(-r));
                 return r;
         }
-        /* named in the live definition at once: a failure from here on
-         * finds it to delete */
-        free_and_replace_str(&net->ifname, strdup(name));
-        if (!net->ifname) {
-                (void) link_delete((int) if_nametoindex(name));
-                return -ENOMEM;
+        index = (int) if_nametoindex(name);
+        if (index > 0)
+                r = setup(rundir, net, name, index, i, &fd, msg, size);
+        else {
+                r = -ENODEV;
+                snprintf(msg, size, "interface %zu: macvtap %s went as soon as it was made", i, name);
         }
-        r = setup(net, name, &fd);
+        ifname = r >= 0 ? strdup(name) : NULL;
+        if (r >= 0 && !ifname) {
+                snprintf(msg, size, "out of memory");
+                r = -ENOMEM;
+        }
         if (r < 0) {
-                snprintf(msg, size, "interface %zu: cannot open macvtap %s: %s", i, name, strerror(-r));
+                if (index > 0) {
+                        (void) link_delete(index);
+                        snprintf(path, sizeof(path), "/dev/tap%d", index);
+                        (void) unlink(path);
+                }
+                if (is_passthrough(net))
+                        qemu_net_direct_passthrough_restore(rundir, guest, net->source);
+                if (fd >= 0)
+                        close(fd);
                 return r;
         }
-        d->tap_fds[i] = fd;
-        log_debug("Interface %zu of %s: macvtap %s on %s", i, d->def->name, name, net->source);
+        free_and_replace_str(&net->ifname, ifname);
+        *ret_fd = fd;
+        log_debug("Interface %zu of %s: macvtap %s on %s (mode %s)", i, guest, name, net->source,
+                  domain_net_direct_modes[net->opts.direct_mode]);
         return 0;
+}
+
+int qemu_net_direct_prepare(Domain *d, size_t i, char *msg, size_t size) {
+        return qemu_net_direct_create(d->manager->rundir, d->def->name, &d->live->nets[i], i, &d->tap_fds[i], msg,
+                                      size);
 }
 
 /* The link is the guest's: a macvtap on its parent with its MAC. */
@@ -204,23 +254,33 @@ static bool link_is_guests(const DomainNetDef *net) {
         return streq(addr, want);
 }
 
-void qemu_net_direct_remove(Domain *d) {
-        for (size_t i = 0; d->live && i < d->live->n_nets; i++) {
-                const DomainNetDef *net = &d->live->nets[i];
-                char path[64];
-                int index, r;
+static void delete_link(const char *guest, const DomainNetDef *net) {
+        char path[64];
+        int index, r;
 
-                if (net->type != DOMAIN_NET_DIRECT || !net->ifname || !net->source || !link_is_guests(net))
-                        continue;
-                index = (int) if_nametoindex(net->ifname);
-                r = index > 0 ? link_delete(index) : -ENODEV;
-                if (r < 0) {
-                        log_warning("%s: cannot delete macvtap %s: %s", d->def->name, net->ifname, strerror(-r));
-                        continue;
-                }
-                /* the node qemud made where no udev runs */
-                snprintf(path, sizeof(path), "/dev/tap%d", index);
-                (void) unlink(path);
-                log_debug("%s: deleted macvtap %s of interface %zu", d->def->name, net->ifname, i);
+        if (!link_is_guests(net))
+                return;
+        index = (int) if_nametoindex(net->ifname);
+        r = index > 0 ? link_delete(index) : -ENODEV;
+        if (r < 0) {
+                log_warning("%s: cannot delete macvtap %s: %s", guest, net->ifname, strerror(-r));
+                return;
         }
+        /* the node qemud made where no udev runs */
+        snprintf(path, sizeof(path), "/dev/tap%d", index);
+        (void) unlink(path);
+        log_debug("%s: deleted macvtap %s on %s", guest, net->ifname, net->source);
+}
+
+void qemu_net_direct_delete(const char *rundir, const char *guest, const DomainNetDef *net) {
+        if (net->type != DOMAIN_NET_DIRECT || !net->ifname || !net->source)
+                return;
+        delete_link(guest, net);
+        if (is_passthrough(net))
+                qemu_net_direct_passthrough_restore(rundir, guest, net->source);
+}
+
+void qemu_net_direct_remove(Domain *d) {
+        for (size_t i = 0; d->live && i < d->live->n_nets; i++)
+                qemu_net_direct_delete(d->manager->rundir, d->def->name, &d->live->nets[i]);
 }

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "qemu-command.h"
+#include "qemu-net-direct.h"
 #include "qemu-net-queues.h"
 #include "util.h"
 
@@ -90,7 +91,15 @@ int qemu_net_queues_prepare(Domain *d, char *msg, size_t size) {
                         snprintf(msg, size, "interface %zu has no tap for its %u queues", i, net->driver_queues);
                         return -EINVAL;
                 }
-                r = qemu_net_queues_open(d->tap_fds[i], net->ifname, true, n, d->tap_queue_fds + at);
+                if (net->type == DOMAIN_NET_DIRECT) /* a macvtap: /dev/tapN once more per queue */
+                        r = qemu_net_direct_open_queues(net, n, d->tap_queue_fds + at);
+                else
+                        r = qemu_net_queues_open(d->tap_fds[i], net->ifname, true, n, d->tap_queue_fds + at);
+                if (r < 0 && net->type == DOMAIN_NET_DIRECT) {
+                        snprintf(msg, size, "interface %zu: cannot open queue 2 to %u of macvtap %s: %s", i,
+                                 net->driver_queues, net->ifname, strerror(-r));
+                        return r;
+                }
                 if (r < 0) {
                         snprintf(msg, size, "interface %zu: cannot open queue 2 to %u of tap %s (a multiqueue tap "
                                  "needs IFF_MULTI_QUEUE, which an existing tap made without it lacks): %s", i,

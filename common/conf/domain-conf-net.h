@@ -151,8 +151,6 @@ typedef struct DomainNetDef {
         DomainNetOpts opts;
 } DomainNetDef;
 
-/* A virtio-net tap with more than one queue pair (<driver queues='N'/>):
- * its tap is made with IFF_MULTI_QUEUE and QEMU gets one fd per queue. */
 /* <interface type='user'><backend type='passt'/>: qemud runs passt. */
 static inline bool domain_net_is_passt(const DomainNetDef *net) {
         return net->type == DOMAIN_NET_USER && net->opts.backend_type && strcmp(net->opts.backend_type, "passt") == 0;
@@ -165,8 +163,11 @@ static inline bool domain_net_is_virtio(const DomainNetDef *net) {
                               strcmp(net->model, "virtio-non-transitional") == 0);
 }
 
+/* A virtio-net tap with more than one queue pair (<driver queues='N'/>):
+ * its tap is made with IFF_MULTI_QUEUE (a macvtap: each open of its
+ * /dev/tapN) and QEMU gets one fd per queue. */
 static inline bool domain_net_multi_queue(const DomainNetDef *net) {
         return (net->type == DOMAIN_NET_NETWORK || net->type == DOMAIN_NET_BRIDGE ||
-                net->type == DOMAIN_NET_ETHERNET) &&
+                net->type == DOMAIN_NET_ETHERNET || net->type == DOMAIN_NET_DIRECT) &&
                net->driver_queues > 1 && domain_net_is_virtio(net);
 }

@@ -2,13 +2,16 @@
 /* <interface type='direct'> (common/conf/domain-net-direct.c): parsed and
  * formatted back (schema-valid, byte-identical, libvirt's default mode
  * filled in, a generated macvtapN name live only), its refusals, and the
- * pure parts of qemud/qemu-net-direct.c: the kernel's mode numbers and a
- * sysfs dev file's major:minor. */
+ * pure parts of qemud/qemu-net-direct.c: the kernel's mode numbers, a
+ * sysfs dev file's major:minor, a passthrough parent's saved MAC; a
+ * multiqueue one's hot-plug getfds. */
 
 #include <linux/if_link.h>
 #include <sys/sysmacros.h>
 
 #include "domain-test.h"
+#include "qemu-command.h"
+#include "qemu-hotplug-internal.h"
 #include "qemu-net-direct.h"
 #include "qemu-validate.h"
 #include "util.h"
@@ -106,4 +109,50 @@ static void test_pure(void) {
         CHECK(qemu_net_direct_parse_devnum("241:7x", &dev) == -EINVAL);
 }
 
-UNIT_TESTS(test_round_trip, test_generated_name, test_refusals, test_pure)
+static void test_saved_mac(void) {
+        uint8_t mac[6] = {};
+
+        CHECK(qemu_net_direct_parse_saved_mac("52:54:00:ab:cd:ef\n", mac) == 0);
+        CHECK(mac[0] == 0x52 && mac[3] == 0xab && mac[5] == 0xef);
+        CHECK(qemu_net_direct_parse_saved_mac("52:54:00:ab:cd:ee", mac) == 0 && mac[5] == 0xee);
+        CHECK(qemu_net_direct_parse_saved_mac("52:54:00:ab:cd\n", mac) == -EINVAL);
+        CHECK(qemu_net_direct_parse_saved_mac("52:54:00:ab:cd:ef\nxx", mac) == -EINVAL);
+        CHECK(qemu_net_direct_parse_saved_mac("52:54:00:ab:cd:eg\n", mac) == -EINVAL);
+        CHECK(qemu_net_direct_parse_saved_mac("", mac) == -EINVAL);
+}
+
+static const char *arg_str(json_object *o, const char *key) {
+        json_object *v;
+
+        return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* A multiqueue macvtap: one getfd per queue, netdev_add's "fds" naming
+ * them all, and a closefd each for the undo; one queue: "fd". */
+static void test_hotplug_fds(void) {
+        DomainNetDef net = { .type = DOMAIN_NET_DIRECT, .model = (char *) "virtio", .driver_queues = 3,
+                             .alias = (char *) "net1" };
+        json_object *cmds = json_object_new_array(), *args = json_object_new_object(), *undo = json_object_new_array();
+
+        CHECK(domain_net_multi_queue(&net) && qemu_net_extra_queues(&net) == 2);
+        CHECK(hotplug_net_takes_fds(&net));
+        CHECK(hotplug_tap_getfds(&net, cmds, args) == 0);
+        CHECK(json_object_array_length(cmds) == 3);
+        CHECK(streq_ptr(arg_str(args, "fds"), "fd-net1:fd-net1-q1:fd-net1-q2"));
+        CHECK(streq_ptr(arg_str(json_object_array_get_idx(cmds, 0), "execute"), "getfd"));
+        CHECK(hotplug_tap_closefds(&net, undo) == 0 && json_object_array_length(undo) == 3);
+        json_object_put(cmds);
+        json_object_put(args);
+        json_object_put(undo);
+
+        net.model = (char *) "e1000"; /* queues on virtio only */
+        cmds = json_object_new_array();
+        args = json_object_new_object();
+        CHECK(!domain_net_multi_queue(&net) && qemu_net_extra_queues(&net) == 0);
+        CHECK(hotplug_tap_getfds(&net, cmds, args) == 0 && json_object_array_length(cmds) == 1);
+        CHECK(streq_ptr(arg_str(args, "fd"), "fd-net1"));
+        json_object_put(cmds);
+        json_object_put(args);
+}
+
+UNIT_TESTS(test_round_trip, test_generated_name, test_refusals, test_pure, test_saved_mac, test_hotplug_fds)
