@@ -27,6 +27,7 @@
 #include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-lease.h"
+#include "qemu-passt.h"
 #include "qemu-pr-helper.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -128,6 +129,8 @@ static void backends_gone(Unplug *u, Domain *d) {
                 qemu_pr_helper_end(d);
         if (streq_ptr(u->kind, "memory"))     /* its RAM file, once its backend is gone */
                 qemu_memory_dir_unplug(d, u->alias);
+        if (streq_ptr(u->kind, "interface"))  /* a passt's, once netdev_del let go of it */
+                qemu_passt_stop_alias(d, u->alias);
         hotplug_unplug_answer(u, d, NULL, NULL);
 }
 

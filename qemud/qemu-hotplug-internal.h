@@ -50,6 +50,7 @@ struct Plug {
         HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
         char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
         bool pr_started;          /* the guest's qemu-pr-helper, started for this plug: ended if it fails */
+        bool passt_started;       /* a passt interface's passt: stopped if the plug fails */
         DevRef ref;
 };
 
@@ -94,6 +95,13 @@ int hotplug_fs_detach_prepare(const DomainDef *live, const DevRef *ref, json_obj
                               sd_bus_error *error);
 /* DEVICE_DELETED: a share's virtiofsd ends */
 void hotplug_fs_removed(Domain *d, const DevRef *ref);
+/* qemu-hotplug-passt.c: <interface type='user'><backend type='passt'/>:
+ * netdev_add's stream arguments to passt's socket (args has the id), and
+ * its passt started right before the commands go to QEMU, stopped if they
+ * fail. */
+int hotplug_passt_netdev(Domain *d, const DomainNetDef *net, json_object *args);
+int hotplug_passt_start(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_passt_undo(Plug *p, Domain *d);
 /* qemu-hotplug-disk-vhostuser.c: a vhostuser disk's socket chardev, by
  * chardev-add before its device (chardev-remove to undo), and chardev-remove
  * once its device is gone. */
