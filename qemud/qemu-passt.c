@@ -282,6 +282,13 @@ void qemu_passt_stop(Domain *d) {
 
 /* ---- hot-plug ---- */
 
+void qemu_passt_stop_alias(Domain *d, const char *alias) {
+        _cleanup_free_ char *dir = NULL;
+
+        if (alias && qemu_confine_dir(d, &dir) >= 0)
+                stop_one(d, dir, alias);
+}
+
 int qemu_passt_start_plugged(Domain *d, const DomainNetDef *net, size_t i, ConfError *err) {
         _cleanup_free_ gid_t *groups = NULL;
         _cleanup_close_ int log_fd = -1;
@@ -298,14 +305,10 @@ int qemu_passt_start_plugged(Domain *d, const DomainNetDef *net, size_t i, ConfE
         log_fd = qemu_helper_log_fd(d);
         if (log_fd < 0)
                 return -errno;
-        return start_one(d, net, i, creds.uid, creds.gid, log_fd, err);
-}
-
-void qemu_passt_stop_alias(Domain *d, const char *alias) {
-        _cleanup_free_ char *dir = NULL;
-
-        if (alias && qemu_confine_dir(d, &dir) >= 0)
-                stop_one(d, dir, alias);
+        r = start_one(d, net, i, creds.uid, creds.gid, log_fd, err);
+        if (r < 0) /* its pid file made, a passt that failed late */
+                qemu_passt_stop_alias(d, net->alias);
+        return r;
 }
 
 int qemu_passt_netdev_props(const char *run_dir, const char *alias, json_object *args) {
