@@ -3,6 +3,7 @@
  * rules, passt's command line, and the passt qemud runs beside QEMU, from
  * the start or for a plugged interface (qemu-passt.h). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -30,10 +31,12 @@ char *qemu_passt_socket(const char *run_dir, const char *alias) {
         return asprintf(&s, "%s/%s-passt.sock", run_dir, alias) < 0 ? NULL : s;
 }
 
+#define PID_SUFFIX "-passt.pid"
+
 static char *pid_path(const char *run_dir, const char *alias) {
         char *s;
 
-        return asprintf(&s, "%s/%s-passt.pid", run_dir, alias) < 0 ? NULL : s;
+        return asprintf(&s, "%s/%s" PID_SUFFIX, run_dir, alias) < 0 ? NULL : s;
 }
 
 /* One range of passt's port list: [~]START[-END][:TO[-TO_END]]. */
@@ -269,15 +272,25 @@ static void stop_one(Domain *d, const char *dir, const char *alias) {
         (void) unlink(sock);
 }
 
+/* Each ALIAS-passt.pid of the guest's directory: the live definition's
+ * passts, and one a qemud killed in the middle of a plug or an unplug
+ * started and no longer names. */
 void qemu_passt_stop(Domain *d) {
-        const DomainDef *def = d->live;
         _cleanup_free_ char *dir = NULL;
+        _cleanup_(closedirp) DIR *dh = NULL;
+        struct dirent *de;
 
-        if (!def || qemu_confine_dir(d, &dir) < 0)
+        if (qemu_confine_dir(d, &dir) < 0 || !(dh = opendir(dir)))
                 return;
-        for (size_t i = 0; i < def->n_nets; i++)
-                if (domain_net_is_passt(&def->nets[i]) && def->nets[i].alias)
-                        stop_one(d, dir, def->nets[i].alias);
+        while ((de = readdir(dh))) {
+                _cleanup_free_ char *alias = NULL;
+
+                if (!endswith(de->d_name, PID_SUFFIX) || strlen(de->d_name) == strlen(PID_SUFFIX))
+                        continue;
+                alias = strndup(de->d_name, strlen(de->d_name) - strlen(PID_SUFFIX));
+                if (alias)
+                        stop_one(d, dir, alias);
+        }
 }
 
 /* ---- hot-plug ---- */

@@ -15,8 +15,8 @@
  * qemu_passt_start(): before QEMU, for each such interface: passt run as
  * QEMU's user (it becomes a daemon once its socket listens), its output in
  * the guest's log (log_fd). It ends when QEMU's connection closes
- * (--one-off); qemu_passt_stop() ends one QEMU never reached or left
- * behind (its pid in RUN_DIR/ALIAS-passt.pid, checked to be a passt) and
+ * (--one-off); qemu_passt_stop() ends each one QEMU never reached or left
+ * behind (any RUN_DIR/ALIAS-passt.pid, its pid checked to be a passt's) and
  * removes its socket: at every stop, and when qemud finds the guest gone
  * after a restart.
  * For hot-plug, as libvirt 9.0 plugs such an interface:
@@ -25,10 +25,11 @@
  * user, its output in QEMU's log pipe), before netdev_add connects QEMU to
  * it; qemu_passt_netdev_props() adds that netdev_add's arguments to args
  * (which has its id), pure: type stream, server false, addr unix
- * RUN_DIR/ALIAS-passt.sock (the start's -netdev stream as QMP); qemu_passt_stop_alias() ends the passt of the
- * interface aliased ALIAS and removes its files, once its netdev is gone
- * (or the plug failed). A plugged interface is in the live definition, so
- * qemu_passt_stop() ends its passt at the guest's stop too. */
+ * RUN_DIR/ALIAS-passt.sock (the start's -netdev stream as QMP);
+ * qemu_passt_stop_alias() ends the passt of the interface aliased ALIAS and
+ * removes its files, once its netdev is gone (or the plug failed). qemu_passt_stop() ends a plugged one's at the
+ * guest's stop too, and one a qemud killed in the middle of a plug or an
+ * unplug left without an interface naming it. */
 
 #include <json-c/json.h>
 #include <sys/types.h>

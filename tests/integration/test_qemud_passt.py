@@ -29,7 +29,9 @@ Debian's passt and the real test guest (TCG):
   asked (the netdev is a stream to passt's socket) still knows the
   interface and its passt; DetachDevice ends passt after netdev_del and
   removes its socket and pid file, QEMU keeps no netdev of it.
-- A plugged passt is ended at the guest's stop by a restarted qemud too.
+- A plugged passt is ended at the guest's stop by a restarted qemud too,
+  and so is one no interface names any more (as a qemud killed in the
+  middle of a plug or an unplug leaves it).
 - A plug whose passt cannot start, and one QEMU refuses after passt started
   (a ROM file that does not exist), fail naming why, leave the guest and
   its live XML as they were and no passt running.
@@ -348,9 +350,17 @@ def test_plugged_passt_ends_with_the_guest_after_a_restart(env):
         env.qemud.start()
         assert "<backend type='passt'" in h.wait_until(lambda: env.dcall(path, "GetXMLDesc", 0), 30, 0.5,
                                                        "qemud back")
+        # one a qemud killed in the middle of a plug left: no interface names it
+        stray = sock.with_name("net9-passt.sock")
+        st = sock.parent.stat()
+        subprocess.run([PASST, "--socket", str(stray), "--pid", str(stray.with_name("net9-passt.pid")), "--runas",
+                        f"{st.st_uid}:{st.st_gid}"], check=True, capture_output=True)
+        pids += passt_pids(stray)
+        assert passt_pids(stray)
         env.dcall(path, "Destroy", 0)
         h.wait_until(lambda: not passt_pids(sock), 30, 0.2, "the plugged passt to end with the guest")
-        assert not sock.exists()
+        h.wait_until(lambda: not passt_pids(stray), 30, 0.2, "the stray passt to end with the guest")
+        assert not sock.exists() and not stray.exists()
         pids = []
     finally:
         end_guest(env, path, pids)
