@@ -26,7 +26,9 @@
  * definition
  * and emits DeviceRemoved; DEVICE_UNPLUG_GUEST_ERROR emits
  * DeviceRemovalFailed. The call returns at the answer or after 5 s, as
- * libvirt does (success, the removal still pending).
+ * libvirt does (success, the removal still pending). A removal under way
+ * is in the live state: a restarted qemud finishes it
+ * (qemu-hotplug-pending.c).
  *
  * Update: a cdrom's medium: open the tray, remove the medium, insert the
  * new one (none: eject). DEVICE_TRAY_MOVED emits TrayChange.
