@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* DetachDevice: device_del, the guest's DEVICE_DELETED (or libvirt's
  * wait and asynchronous removal), then the backends (a memory device's
- * memory-backend object-del), lease and port. */
+ * memory-backend object-del), lease and port. Each unplug under way is in
+ * the live state until its backends are gone (qemu-hotplug-pending.c). */
 #include <errno.h>
 #include <stdarg.h>
 
@@ -27,6 +28,7 @@
 #include "qemu-tune.h"
 #include "qemu-interface.h"
 #include "qemu-lease.h"
+#include "qemu-passt.h"
 #include "qemu-pr-helper.h"
 #include "qemu-monitor.h"
 #include "qemu-net-direct.h"
@@ -54,27 +56,85 @@ static Unplug *unplug_free(Unplug *u) {
         return mfree(u);
 }
 
+/* Of a domain gone, or of a QEMU that is no longer the one running. */
+static bool unplug_stale(const Unplug *u) {
+        const Domain *d = u->handle->owner;
+
+        return !d || d->pid <= 0 || u->pid != d->pid;
+}
+
 void hotplug_unplug_remove(Unplug *u) {
+        Domain *d = unplug_stale(u) ? NULL : u->handle->owner;
+        bool listed = false;
+
         for (Unplug **i = &unplugs; *i; i = &(*i)->next)
                 if (*i == u) {
                         *i = u->next;
+                        listed = true;
                         break;
                 }
         unplug_free(u);
+        if (d && listed)
+                (void) domain_status_save(d); /* the live state names it no more */
 }
 
-/* The unplug of alias in d; those of domains that stopped go away. */
+/* The unplug of alias in d waiting for the guest; stale ones go away. */
 Unplug *hotplug_unplug_find(Domain *d, const char *alias) {
         Unplug *found = NULL;
 
         for (Unplug *u = unplugs, *next; u; u = next) {
                 next = u->next;
-                if (!u->handle->owner)
+                if (unplug_stale(u))
                         hotplug_unplug_remove(u);
-                else if (u->handle->owner == d && streq(u->alias, alias))
+                else if (u->handle->owner == d && !u->deleted && streq(u->alias, alias))
                         found = u;
         }
         return found;
+}
+
+Unplug *hotplug_unplug_next(Domain *d, Unplug *after) {
+        for (Unplug *u = after ? after->next : unplugs; u; u = u->next)
+                if (u->handle->owner == d && !unplug_stale(u))
+                        return u;
+        return NULL;
+}
+
+void hotplug_unplug_add(Unplug *u) {
+        u->next = unplugs;
+        unplugs = u;
+}
+
+Unplug *hotplug_unplug_new(Domain *d, const DevRef *ref, const char *alias, const char *kind, json_object *backends) {
+        Unplug *u = calloc(1, sizeof(*u));
+
+        if (!u) {
+                json_object_put(backends);
+                return NULL;
+        }
+        u->backends = backends;
+        u->handle = domain_handle_get(&d->handle, d);
+        u->alias = strdup(alias);
+        u->kind = strdup(kind);
+        u->pid = d->pid;
+        if (!u->handle || !u->alias || !u->kind)
+                return unplug_free(u);
+        if (ref)
+                hotplug_unplug_fill(u, d->live, ref);
+        return u;
+}
+
+void hotplug_unplug_fill(Unplug *u, const DomainDef *live, const DevRef *ref) {
+        if (ref->family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&live->disks[ref->index]))
+                u->lease_path = strdup(live->disks[ref->index].src);
+        if (ref->family == QEMU_DEVICE_DISK && live->disks[ref->index].type == DOMAIN_DISK_TYPE_VOLUME &&
+            live->disks[ref->index].src_pool) {
+                u->pool = strdup(live->disks[ref->index].src_pool);
+                u->volume = strdup(live->disks[ref->index].src_volume);
+        }
+        if (ref->family == QEMU_DEVICE_NET && qemu_interface_uses_port(&live->nets[ref->index])) {
+                u->port = true;
+                memcpy(u->mac, live->nets[ref->index].mac, 6);
+        }
 }
 
 /* The call still waits: answer it (and save the persistent definition). */
@@ -129,6 +189,8 @@ static void backends_gone(Unplug *u, Domain *d) {
                 qemu_pr_helper_end(d);
         if (streq_ptr(u->kind, "memory"))     /* its RAM file, once its backend is gone */
                 qemu_memory_dir_unplug(d, u->alias);
+        if (streq_ptr(u->kind, "interface"))  /* a passt's, once netdev_del let go of it */
+                qemu_passt_stop_alias(d, u->alias);
         hotplug_unplug_answer(u, d, NULL, NULL);
 }
 
@@ -139,21 +201,17 @@ static void on_backends_gone(QemuMonitor *mon, json_object *result, const char *
 
         if (d)
                 backends_gone(u, d);
-        unplug_free(u);
+        hotplug_unplug_remove(u);
 }
 
 /* The call is answered once QEMU answered the last backend command (it
  * answers in order): the caller, or a qemud killed right after, then finds
- * no node or object of the device left. u leaves the list now. */
-static void answer_when_gone(Unplug *u, Domain *d) {
+ * no node or object of the device left. u stays in the list (and the live
+ * state) until then: a qemud killed before sends them again. */
+void hotplug_unplug_send_backends(Unplug *u, Domain *d) {
         QemuMonitor *mon = qemu_domain(d)->mon;
         size_t n = u->backends ? json_object_array_length(u->backends) : 0;
 
-        for (Unplug **i = &unplugs; *i; i = &(*i)->next)
-                if (*i == u) {
-                        *i = u->next;
-                        break;
-                }
         for (size_t i = 0; mon && i < n; i++) {
                 json_object *c = json_object_array_get_idx(u->backends, i), *exe, *args = NULL;
                 bool last = i == n - 1;
@@ -166,7 +224,7 @@ static void answer_when_gone(Unplug *u, Domain *d) {
                         return;
         }
         backends_gone(u, d);
-        unplug_free(u);
+        hotplug_unplug_remove(u);
 }
 
 /* DEVICE_DELETED: the device is gone from the guest. */
@@ -196,6 +254,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                 break;
                         }
         u->end_pr = last_pr;
+        u->deleted = true;
         hotplug_release_lease(d, u->lease_path);
         if (u->port)
                 (void) qemu_interface_release_port(d, u->mac);
@@ -204,7 +263,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                  NULL, NULL);
         (void) domain_status_save(d);
         domain_emit_device_removed(d, u->alias);
-        answer_when_gone(u, d);
+        hotplug_unplug_send_backends(u, d);
 }
 
 static void on_device_del(QemuMonitor *mon, json_object *result, const char *error_class, const char *error_desc,
@@ -308,28 +367,9 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
         if (r < 0)
                 return r;
 
-        u = calloc(1, sizeof(*u));
+        u = hotplug_unplug_new(d, &ref, alias, kind, TAKE_PTR(backends));
         if (!u)
                 return -ENOMEM;
-        u->handle = domain_handle_get(&d->handle, d);
-        u->alias = strdup(alias);
-        u->kind = strdup(kind);
-        if (!u->handle || !u->alias || !u->kind) {
-                unplug_free(u);
-                return -ENOMEM;
-        }
-        if (ref.family == QEMU_DEVICE_DISK && hotplug_disk_needs_lease(&d->live->disks[ref.index]))
-                u->lease_path = strdup(d->live->disks[ref.index].src);
-        if (ref.family == QEMU_DEVICE_DISK && d->live->disks[ref.index].type == DOMAIN_DISK_TYPE_VOLUME &&
-            d->live->disks[ref.index].src_pool) {
-                u->pool = strdup(d->live->disks[ref.index].src_pool);
-                u->volume = strdup(d->live->disks[ref.index].src_volume);
-        }
-        if (ref.family == QEMU_DEVICE_NET && qemu_interface_uses_port(&d->live->nets[ref.index])) {
-                u->port = true;
-                memcpy(u->mac, d->live->nets[ref.index].mac, 6);
-        }
-        u->backends = TAKE_PTR(backends);
         u->job = domain_job_ref(d->jobs->active);
         u->config = config;
         args = json_object_new_object();
@@ -343,8 +383,8 @@ static int detach_live(Domain *d, const DomainDef *holder, const char *kind, Dom
                 unplug_free(u);
                 return vb_error_setf(error, VB_ERROR_OPERATION_FAILED, "cannot detach %s: %s", what, strerror(-r));
         }
-        u->next = unplugs;
-        unplugs = u;
+        hotplug_unplug_add(u);
+        (void) domain_status_save(d); /* a qemud killed from here finishes it after a restart */
         return 1;
 }
 

@@ -51,6 +51,7 @@ struct Plug {
         HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
         char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
         bool pr_started;          /* the guest's qemu-pr-helper, started for this plug: ended if it fails */
+        bool passt_started;       /* a passt interface's passt: stopped if the plug fails */
         DevRef ref;
 };
 
@@ -69,6 +70,8 @@ typedef struct Unplug {
         DomainJob *job;           /* the call waiting, until answered */
         DomainDef *config;        /* CONFIG: the persistent definition to save with the answer */
         sd_event_source *timer;
+        pid_t pid;                /* the QEMU it is for: stale once another runs (or none) */
+        bool deleted;             /* the device is gone: its backends are being removed */
         struct Unplug *next;
 } Unplug;
 
@@ -102,6 +105,13 @@ int hotplug_fs_detach_prepare(const DomainDef *live, const DevRef *ref, json_obj
                               sd_bus_error *error);
 /* DEVICE_DELETED: a share's virtiofsd ends */
 void hotplug_fs_removed(Domain *d, const DevRef *ref);
+/* qemu-hotplug-passt.c: <interface type='user'><backend type='passt'/>:
+ * netdev_add's stream arguments to passt's socket (args has the id), and
+ * its passt started right before the commands go to QEMU, stopped if they
+ * fail. */
+int hotplug_passt_netdev(Domain *d, const DomainNetDef *net, json_object *args);
+int hotplug_passt_start(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_passt_undo(Plug *p, Domain *d);
 /* qemu-hotplug-disk-vhostuser.c: a vhostuser disk's socket chardev, by
  * chardev-add before its device (chardev-remove to undo), and chardev-remove
  * once its device is gone. */
@@ -168,9 +178,21 @@ void hotplug_finish_job(Plug *p, Domain *d);
 bool hotplug_disk_needs_lease(const DomainDiskDef *disk);
 void hotplug_name_rng_device(QemuDeviceProps *props, const char *alias);
 
-/* qemu-hotplug-detach.c */
+/* qemu-hotplug-detach.c. The unplugs under way are in the live state
+ * (qemu-hotplug-pending.c): each change is saved. */
 void hotplug_unplug_remove(Unplug *u);
 Unplug *hotplug_unplug_find(Domain *d, const char *alias);
+/* The unplug of d's device at ref (aliased alias; ref NULL: filled later),
+ * with what it gives back once the device is gone (lease, volume, port)
+ * read from the live definition (hotplug_unplug_fill()); backends (taken)
+ * are sent then. hotplug_unplug_add() puts it in the list. */
+Unplug *hotplug_unplug_new(Domain *d, const DevRef *ref, const char *alias, const char *kind, json_object *backends);
+void hotplug_unplug_fill(Unplug *u, const DomainDef *live, const DevRef *ref);
+void hotplug_unplug_add(Unplug *u);
+/* The unplugs of d's QEMU, in order. */
+Unplug *hotplug_unplug_next(Domain *d, Unplug *after);
+/* The device is gone: its backends are sent (again, after a restart). */
+void hotplug_unplug_send_backends(Unplug *u, Domain *d);
 void hotplug_unplug_answer(Unplug *u, Domain *d, const char *error_name, const char *message);
 void hotplug_unplug_finish(Unplug *u, Domain *d);
 int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);

@@ -598,6 +598,7 @@ static void attach_failed(Plug *p, Domain *d) {
         hotplug_unlabel_disk(p, d);
         hotplug_fs_undo(p, d);
         hotplug_pr_undo(p, d);
+        hotplug_passt_undo(p, d);
         hotplug_release_lease(d, p->lease_path);
         if (p->volume_marked)
                 volume_in_use(d, &p->live->disks[p->ref.index], false);
@@ -654,6 +655,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
         if (p->alias && *p->alias)
                 domain_emit_device_added(d, p->alias);
         p->fs_started = false;  /* its virtiofsd is the guest's now */
+        p->passt_started = false; /* and its passt */
         hotplug_secrets_keep(p); /* and the master key QEMU read */
         qemu_taint_attach(d, p->live);
         hotplug_finish_job(p, d);
@@ -752,16 +754,18 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         if (p->ref.family == QEMU_DEVICE_NET) {
                 const DomainNetDef *net = &def->nets[p->ref.index];
 
-                if (domain_net_is_passt(net)) /* qemud runs passt at start only */
-                        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an interface "
-                                             "with <backend type='passt'> cannot be hot-plugged by qemud: add it "
-                                             "to the persistent definition");
                 snprintf(id, sizeof(id), "host%s", net->alias);
                 args = json_object_new_object();
                 if (!args)
                         return -ENOMEM;
                 json_object_object_add(args, "id", json_object_new_string(id));
-                if (net->type == DOMAIN_NET_USER)
+                if (domain_net_is_passt(net)) {
+                        r = hotplug_passt_netdev(p->handle->owner, net, args);
+                        if (r < 0) {
+                                json_object_put(args);
+                                return r;
+                        }
+                } else if (net->type == DOMAIN_NET_USER)
                         hotplug_user_netdev(net, args);
                 else if (domain_net_is_socket(net)) {
                         r = hotplug_socket_netdev(net, args);
@@ -1038,6 +1042,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         r = hotplug_fs_start(p, d, error);
         if (r >= 0)
                 r = hotplug_pr_start(p, d, error);
+        if (r >= 0)
+                r = hotplug_passt_start(p, d, error);
         if (r < 0) {
                 hotplug_fs_undo(p, d);
                 hotplug_unlabel_disk(p, d);

@@ -26,7 +26,9 @@
  * definition
  * and emits DeviceRemoved; DEVICE_UNPLUG_GUEST_ERROR emits
  * DeviceRemovalFailed. The call returns at the answer or after 5 s, as
- * libvirt does (success, the removal still pending).
+ * libvirt does (success, the removal still pending). A removal under way
+ * is in the live state: a restarted qemud finishes it
+ * (qemu-hotplug-pending.c).
  *
  * Update: a cdrom's medium: open the tray, remove the medium, insert the
  * new one (none: eject). DEVICE_TRAY_MOVED emits TrayChange.
@@ -35,6 +37,7 @@
  * the same way, checked by the same rules, and saves it. */
 
 #include <json-c/json.h>
+#include <libxml/tree.h>
 
 #include "domain-device.h"
 
@@ -53,3 +56,10 @@ int qemu_hotplug_plug_commands(json_object *objects, json_object *blockdevs, jso
 /* The commands that take back what the plug commands made (object-del,
  * blockdev-del in reverse order; the device itself by device_del). */
 int qemu_hotplug_unplug_backends(json_object *objects, json_object *blockdevs, json_object **ret);
+
+/* DetachDevice's unplugs under way, in the live state (<unplug/>) until
+ * their backends are gone (qemu-hotplug-pending.c): formatted, read back
+ * after a restart, and finished once the monitor is back. */
+int qemu_hotplug_status_format(Domain *d, char **ret);
+int qemu_hotplug_status_parse(Domain *d, xmlNodePtr root);
+void qemu_hotplug_recover(Domain *d);

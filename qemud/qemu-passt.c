@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* passt for <interface type='user'><backend type='passt'/>: libvirt's
- * rules, passt's command line, and the passt qemud runs beside QEMU
- * (qemu-passt.h). */
+ * rules, passt's command line, and the passt qemud runs beside QEMU, from
+ * the start or for a plugged interface (qemu-passt.h). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,6 +14,8 @@
 #include "process.h"
 #include "qemu-confine.h"
 #include "qemu-passt.h"
+#include "qemu-security.h"
+#include "qemu-virtiofs.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -28,10 +31,12 @@ char *qemu_passt_socket(const char *run_dir, const char *alias) {
         return asprintf(&s, "%s/%s-passt.sock", run_dir, alias) < 0 ? NULL : s;
 }
 
+#define PID_SUFFIX "-passt.pid"
+
 static char *pid_path(const char *run_dir, const char *alias) {
         char *s;
 
-        return asprintf(&s, "%s/%s-passt.pid", run_dir, alias) < 0 ? NULL : s;
+        return asprintf(&s, "%s/%s" PID_SUFFIX, run_dir, alias) < 0 ? NULL : s;
 }
 
 /* One range of passt's port list: [~]START[-END][:TO[-TO_END]]. */
@@ -251,26 +256,86 @@ static pid_t daemon_pid(const char *file) {
         return pidfile_pid_named(file, names);
 }
 
+/* The passt of the interface aliased alias: ended (it ends with QEMU's
+ * connection; this is for one QEMU never reached, left behind, or
+ * unplugged), its pid file and socket removed. */
+static void stop_one(Domain *d, const char *dir, const char *alias) {
+        _cleanup_free_ char *pidf = pid_path(dir, alias), *sock = qemu_passt_socket(dir, alias);
+        pid_t pid;
+
+        if (!pidf || !sock)
+                return;
+        pid = daemon_pid(pidf);
+        if (pid > 0 && kill(pid, SIGTERM) == 0)
+                log_info("Domain %s: stopped passt %d of interface '%s'", d->def->name, (int) pid, alias);
+        (void) unlink(pidf);
+        (void) unlink(sock);
+}
+
+/* Each ALIAS-passt.pid of the guest's directory: the live definition's
+ * passts, and one a qemud killed in the middle of a plug or an unplug
+ * started and no longer names. */
 void qemu_passt_stop(Domain *d) {
-        const DomainDef *def = d->live;
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_(closedirp) DIR *dh = NULL;
+        struct dirent *de;
+
+        if (qemu_confine_dir(d, &dir) < 0 || !(dh = opendir(dir)))
+                return;
+        while ((de = readdir(dh))) {
+                _cleanup_free_ char *alias = NULL;
+
+                if (!endswith(de->d_name, PID_SUFFIX) || strlen(de->d_name) == strlen(PID_SUFFIX))
+                        continue;
+                alias = strndup(de->d_name, strlen(de->d_name) - strlen(PID_SUFFIX));
+                if (alias)
+                        stop_one(d, dir, alias);
+        }
+}
+
+/* ---- hot-plug ---- */
+
+void qemu_passt_stop_alias(Domain *d, const char *alias) {
         _cleanup_free_ char *dir = NULL;
 
-        if (!def || qemu_confine_dir(d, &dir) < 0)
-                return;
-        for (size_t i = 0; i < def->n_nets; i++) {
-                const DomainNetDef *net = &def->nets[i];
-                _cleanup_free_ char *pidf = NULL, *sock = NULL;
-                pid_t pid;
+        if (alias && qemu_confine_dir(d, &dir) >= 0)
+                stop_one(d, dir, alias);
+}
 
-                if (!domain_net_is_passt(net) || !net->alias || !(pidf = pid_path(dir, net->alias)) ||
-                    !(sock = qemu_passt_socket(dir, net->alias)))
-                        continue;
-                /* it ends with QEMU's connection; this is for one QEMU never
-                 * reached, or a qemud that finds the guest gone */
-                pid = daemon_pid(pidf);
-                if (pid > 0 && kill(pid, SIGTERM) == 0)
-                        log_info("Domain %s: stopped passt %d of interface %zu", d->def->name, (int) pid, i);
-                (void) unlink(pidf);
-                (void) unlink(sock);
+int qemu_passt_start_plugged(Domain *d, const DomainNetDef *net, size_t i, ConfError *err) {
+        _cleanup_free_ gid_t *groups = NULL;
+        _cleanup_close_ int log_fd = -1;
+        ProcessCreds creds = {};
+        int r;
+
+        /* QEMU's user, as the start gives it (qemu_security_creds) */
+        r = qemu_security_creds(d, &creds, &groups);
+        if (r < 0) {
+                conf_error_set(err, VB_ERROR_OPERATION_FAILED, "operation failed: interface %zu: no user for "
+                               "passt: %s", i, strerror(-r));
+                return r;
         }
+        log_fd = qemu_helper_log_fd(d);
+        if (log_fd < 0)
+                return -errno;
+        r = start_one(d, net, i, creds.uid, creds.gid, log_fd, err);
+        if (r < 0) /* its pid file made, a passt that failed late */
+                qemu_passt_stop_alias(d, net->alias);
+        return r;
+}
+
+int qemu_passt_netdev_props(const char *run_dir, const char *alias, json_object *args) {
+        _cleanup_free_ char *sock = qemu_passt_socket(run_dir, alias);
+        json_object *addr = json_object_new_object();
+
+        if (!sock || !addr) {
+                json_object_put(addr);
+                return -ENOMEM;
+        }
+        json_object_object_add(addr, "type", json_object_new_string("unix"));
+        json_object_object_add(addr, "path", json_object_new_string(sock));
+        json_object_object_add(args, "type", json_object_new_string("stream"));
+        json_object_object_add(args, "server", json_object_new_boolean(false));
+        json_object_object_add(args, "addr", addr);
+        return 0;
 }

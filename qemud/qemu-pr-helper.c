@@ -154,17 +154,6 @@ bool qemu_pr_helper_running(const Domain *d) {
         return pid_file(d, &pidf) >= 0 && helper_pid(pidf) > 0;
 }
 
-/* QEMU's log pipe (its stderr, through /proc), as a virtiofsd plugged
- * later logs (qemu-virtiofs.c). */
-static int plugged_log_fd(const Domain *d) {
-        char path[64];
-        int fd;
-
-        snprintf(path, sizeof(path), "/proc/%d/fd/2", (int) d->pid);
-        fd = d->pid > 0 ? open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY) : -1;
-        return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
-}
-
 int qemu_pr_helper_plug(Domain *d, DomainDef *live, bool *ret_started, ConfError *err) {
         _cleanup_free_ gid_t *groups = NULL;
         _cleanup_free_ char *run = NULL, *sock = NULL;
@@ -186,7 +175,7 @@ int qemu_pr_helper_plug(Domain *d, DomainDef *live, bool *ret_started, ConfError
                                "qemu-pr-helper: %s", strerror(-r));
                 return r;
         }
-        log_fd = plugged_log_fd(d);
+        log_fd = qemu_helper_log_fd(d);
         if (log_fd < 0)
                 return -errno;
         r = start_for(d, live, creds.uid, creds.gid, log_fd, err);

@@ -31,6 +31,7 @@
 #include "qemu-snapshot.h"
 #include "qemu-swtpm.h"
 #include "qemu-net-direct.h"
+#include "qemu-hotplug.h"
 #include "qemu-passt.h"
 #include "qemu-pr-helper.h"
 #include "qemu-virtiofs.h"
@@ -396,6 +397,7 @@ static void on_reconnect_ready(QemuMonitor *mon, void *userdata) {
         qemu_chains_changed(d); /* storaged may have missed a change while we were away */
         qemu_migrate_recover(d); /* a migration cut short (qemu-migrate.h) */
         qemu_snapshot_recover(d); /* a snapshot cut short (qemu-snapshot.h) */
+        qemu_hotplug_recover(d); /* an unplug cut short (qemu-hotplug.h) */
 }
 
 static const QemuMonitorCallbacks reconnect_callbacks = {

@@ -9,6 +9,7 @@
 #include "qemu-blockjob.h"
 #include "qemu-chains.h"
 #include "qemu-domain.h"
+#include "qemu-hotplug.h"
 #include "qemu-migrate.h"
 #include "qemu-process.h"
 #include "qemu-taint.h"
@@ -59,7 +60,7 @@ static void transient_overlays_parse(Domain *d, xmlNodePtr root) {
 
 int qemu_status_format(Domain *d, char **ret) {
         _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path), *jobs = NULL;
-        _cleanup_free_ char *overlays = transient_overlays_format(d), *taint = NULL;
+        _cleanup_free_ char *overlays = transient_overlays_format(d), *taint = NULL, *unplugs = NULL;
 
         /* the live XML written next shows each disk's chain: read once;
          * storaged hears of it when it changed */
@@ -67,9 +68,10 @@ int qemu_status_format(Domain *d, char **ret) {
         qemu_chains_changed(d);
         if (!monitor || !overlays || qemu_blockjob_status_format(d, &jobs) < 0 ||
             qemu_taint_status_format(qemu_domain(d)->taint, qemu_domain(d)->deprecations, &taint) < 0 ||
-            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s%s", monitor,
+            qemu_hotplug_status_format(d, &unplugs) < 0 ||
+            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s%s%s", monitor,
                      qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs,
-                     qemu_migrate_status_format(d), overlays, taint) < 0)
+                     qemu_migrate_status_format(d), overlays, taint, unplugs) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -95,6 +97,8 @@ int qemu_status_parse(Domain *d, xmlNodePtr root) {
         qemu_taint_status_parse(root, &qemu_domain(d)->taint, &qemu_domain(d)->deprecations);
         qemu_migrate_status_parse(d, root);
         r = qemu_blockjob_status_parse(d, root);
+        if (r >= 0)
+                r = qemu_hotplug_status_parse(d, root);
         if (r < 0)
                 return r;
         for (xmlNodePtr c = root->children; c; c = c->next) {

@@ -334,8 +334,8 @@ void qemu_virtiofs_stop(Domain *d) {
 }
 
 /* The log pipe QEMU writes to (its stderr, opened again through /proc):
- * a share plugged later logs where the others do. */
-static int qemu_log_fd(const Domain *d) {
+ * a helper started for a device plugged later logs where the others do. */
+int qemu_helper_log_fd(const Domain *d) {
         char path[64];
         int fd;
 
@@ -358,7 +358,7 @@ int qemu_virtiofs_start_plugged(Domain *d, const DomainFsDef *fs, ConfError *err
                                "QEMU's virtiofsd socket: %s", fs->dst, strerror(-r));
                 return r;
         }
-        log_fd = qemu_log_fd(d);
+        log_fd = qemu_helper_log_fd(d);
         if (log_fd < 0)
                 return -errno;
         return start_one(d, fs, creds.uid, creds.gid, log_fd, err);

@@ -43,6 +43,9 @@ char *qemu_virtiofs_socket(const char *run_dir, const char *alias);
  * mode 0600, for a helper qemud runs (virtiofsd, qemu-pr-helper) to take
  * over: its fd, or -errno. */
 int qemu_helper_listen_socket(const char *path, uid_t uid, gid_t gid);
+/* QEMU's log pipe (its stderr, through /proc) for a helper started while
+ * the guest runs (/dev/null when there is none): its fd, or -errno. */
+int qemu_helper_log_fd(const Domain *d);
 int qemu_virtiofsd_argv(const DomainFsDef *fs, const char *binary, int fd, char ***ret);
 char *qemu_virtiofs_find_binary(const char *dir);
 int qemu_virtiofs_start(Domain *d, uid_t uid, gid_t gid, int log_fd, ConfError *err);

@@ -2,7 +2,10 @@
 /* <interface type='user'><backend type='passt'/> and <interface
  * type='ethernet'><source><ip/><route/></source>: parsed and formatted
  * (schema-valid, the same after a second parse), libvirt's define-time
- * rules, and passt's command line (qemu_passt_argv()). */
+ * rules, passt's command line (qemu_passt_argv()) and the netdev_add of a
+ * plugged one (qemu_passt_netdev_props()). */
+
+#include <json-c/json.h>
 
 #include "domain-test.h"
 #include "qemu-passt.h"
@@ -135,4 +138,22 @@ static void test_argv(void) {
         CHECK(got && streq(got, want));
 }
 
-UNIT_TESTS(test_rules, test_round_trip, test_argv)
+/* A plugged interface's netdev_add: the start's "-netdev stream,server=off,
+ * addr.type=unix,addr.path=RUN/ALIAS-passt.sock,id=hostALIAS" as QMP, against
+ * golden JSON written from QEMU 7.2's QMP schema (NetdevStreamOptions). */
+static void test_netdev_props(void) {
+        const char *want = "{\"id\":\"hostnet1\",\"type\":\"stream\",\"server\":false,\"addr\":{\"type\":"
+                           "\"unix\",\"path\":\"/run/x/net1-passt.sock\"}}";
+        json_object *args = json_object_new_object();
+        const char *got;
+
+        json_object_object_add(args, "id", json_object_new_string("hostnet1"));
+        CHECK(qemu_passt_netdev_props("/run/x", "net1", args) == 0);
+        got = json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!streq(got, want))
+                fprintf(stderr, "  got:  %s\n  want: %s\n", got, want);
+        CHECK(streq(got, want));
+        json_object_put(args);
+}
+
+UNIT_TESTS(test_rules, test_round_trip, test_argv, test_netdev_props)
