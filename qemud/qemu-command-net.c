@@ -125,7 +125,7 @@ static int build_tap_netdev(QemuCmd *c, const DomainNetDef *net, size_t i, OptBu
                 return r;
         /* QEMU opens /dev/vhost-net itself; vhost serves virtio-net only
          * (libvirt leaves it out for other models too) */
-        if (streq_ptr(net->driver_name, "vhost") && net_is_virtio(net))
+        if (streq_ptr(net->driver_name, "vhost") && net_is_virtio(net) && !c->params->no_vhost_net)
                 opt_add(b, "vhost=on");
         return 0;
 }

@@ -143,6 +143,11 @@ typedef struct QemuCommandParams {
          * elevateprivileges, spawn, resourcecontrol): QEMU's seccomp filter,
          * qemud.conf's seccomp_sandbox (common/confine.h). */
         bool sandbox;
+        /* The host has no /dev/vhost-net: <driver name='vhost'/> gives no
+         * vhost=on (the start refuses it for a KVM guest, as libvirt does;
+         * libvirt never gives vhost to a TCG guest, and QEMU 7.2 aborts on a
+         * multiqueue tap whose vhost it cannot open). */
+        bool no_vhost_net;
 
         /* <vsock>: the CID the driver found free for <cid auto='yes'/>
          * (0: the definition's own <cid address=''/>). QEMU opens

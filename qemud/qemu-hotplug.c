@@ -29,6 +29,7 @@
 #include "qemu-taint.h"
 #include "qemu-tune.h"
 #include "qemu-interface.h"
+#include "qemu-net-host.h"
 #include "qemu-lease.h"
 #include "qemu-monitor.h"
 #include "qemu-validate.h"
@@ -728,7 +729,7 @@ static int hotplug_socket_netdev(const DomainNetDef *net, json_object *args) {
 static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
         const DomainDef *def = p->live;
         json_object *args;
-        char id[256];
+        char id[256], msg[300];
         int r;
 
         if (p->ref.family == QEMU_DEVICE_CHR) {
@@ -778,6 +779,9 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                         return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an interface "
                                              "of type '%s' cannot be hot-plugged by qemud",
                                              domain_net_type_to_string(net->type));
+                } else if (qemu_net_vhost_check(def, net, p->ref.index, msg, sizeof(msg)) < 0) {
+                        json_object_put(args);
+                        return vb_error_setf(error, VB_ERROR_CONFIG_UNSUPPORTED, "unsupported configuration: %s", msg);
                 } else {
                         /* networkd's tap (or the macvtap) reaches QEMU by getfd
                          * under a name of its own, which netdev_add then takes */
@@ -787,7 +791,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                                 return r;
                         }
                         json_object_object_add(args, "type", json_object_new_string("tap"));
-                        if (streq_ptr(net->driver_name, "vhost"))
+                        if (streq_ptr(net->driver_name, "vhost") && qemu_net_host_has_vhost())
                                 json_object_object_add(args, "vhost", json_object_new_boolean(true));
                 }
                 r = hotplug_push_cmd(cmds, "netdev_add", args);

@@ -19,6 +19,10 @@ int qemu_net_host_prepare(Domain *d, char *msg, size_t size);
 /* The checks alone, before networkd or storaged are asked for anything:
  * -EOPNOTSUPP / -ENODEV for what the host lacks, -ENOENT for a missing
  * vhost-user socket; msg names it. */
+bool qemu_net_host_has_vhost(void);
+/* <driver name='vhost'/> where the host or the NIC cannot give it to a KVM
+ * guest: -EOPNOTSUPP with msg naming interface i. */
+int qemu_net_vhost_check(const DomainDef *def, const DomainNetDef *net, size_t i, char *msg, size_t size);
 int qemu_net_host_check(Domain *d, char *msg, size_t size);
 void qemu_net_host_release(Domain *d);
 /* Runs script with ifname as its argument, at most 30 s; msg on failure. */

@@ -596,6 +596,7 @@ static int build_argv(Domain *d, ConfError *err) {
         for (size_t i = 0; i < d->n_tap_queue_fds; i++)
                 queues[i] = (int) next++;
         params.tap_fds = taps;
+        params.no_vhost_net = !qemu_net_host_has_vhost();
         params.n_tap_fds = d->n_tap_fds;
         params.tap_queue_fds = queues;
         params.n_tap_queue_fds = d->n_tap_queue_fds;

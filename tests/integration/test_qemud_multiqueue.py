@@ -166,3 +166,23 @@ def test_existing_tap_without_multiqueue_is_refused(env):
             env.dcall(path, "Undefine", 0)
     finally:
         subprocess.run(["ip", "link", "del", tap], check=False)
+
+
+def test_vhost_asked_of_a_tcg_guest(env):
+    """<driver name='vhost' queues='2'/> on a TCG guest: QEMU gets vhost=on
+    where the host has /dev/vhost-net, and none where it has not (libvirt
+    never gives a TCG guest vhost; QEMU 7.2 aborts on a multiqueue tap whose
+    vhost it cannot open)."""
+    extra = ("<interface type='ethernet'><mac address='52:54:00:5c:00:0a'/>"
+             "<model type='virtio'/><driver name='vhost' queues='2'/></interface>")
+    xml = h.guest_domain_xml(env.guest, "mqvhost", nic=None, vcpus=2, extra_devices=extra)
+    path = env.qemud.call("DomainDefineXML", xml)
+    try:
+        env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == h.DomainState.RUNNING
+        netdevs = qemu_netdevs(env.status_pid("mqvhost"))
+        assert len(netdevs) == 1 and re.match(r"tap,fds=\d+:\d+", netdevs[0]), netdevs
+        assert ("vhost=on" in netdevs[0]) == os.path.exists("/dev/vhost-net"), netdevs
+        env.dcall(path, "Destroy", 0)
+    finally:
+        env.dcall(path, "Undefine", 0)
