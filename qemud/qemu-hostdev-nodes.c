@@ -151,3 +151,32 @@ int qemu_hostdev_nodes(const DomainDef *def, const char *sysfs_root, char ***ret
         *ret = TAKE_PTR(l);
         return 0;
 }
+
+int qemu_hostdev_nodes_own(const DomainDef *def, size_t index, const char *sysfs_root, char ***ret) {
+        DomainDef one = { .hostdevs = def->hostdevs + index, .n_hostdevs = 1 };
+        DomainDef rest = { .tpms = def->tpms, .n_tpms = def->n_tpms };
+        _cleanup_strv_free_ char **mine = NULL, **theirs = NULL, **l = NULL;
+        _cleanup_free_ DomainHostdevDef *others = NULL;
+        int r;
+
+        if (index >= def->n_hostdevs)
+                return -ENOENT;
+        /* a view of the others, not a copy: only read here */
+        others = calloc(def->n_hostdevs, sizeof(*others));
+        if (!others)
+                return -ENOMEM;
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (i != index)
+                        others[rest.n_hostdevs++] = def->hostdevs[i];
+        rest.hostdevs = others;
+        r = qemu_hostdev_nodes(&one, sysfs_root, &mine);
+        if (r >= 0)
+                r = qemu_hostdev_nodes(&rest, sysfs_root, &theirs);
+        for (size_t i = 0; r >= 0 && mine && mine[i]; i++)
+                if (!strv_contains(theirs, mine[i]))
+                        r = strv_extend(&l, mine[i]);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}

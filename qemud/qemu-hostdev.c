@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "qemu-command.h"
 #include "qemu-hostdev.h"
 #include "util.h"
 #include "xml-util.h"
@@ -261,4 +262,43 @@ int qemu_hostdev_prepare(const DomainDef *def, const char *sysfs_root, const cha
         }
         *ret_paths = paths;
         return 0;
+}
+
+/* The /dev/sgN of each SCSI hostdev of def; "" for one the host lacks, but
+ * the one plugged. */
+static int scsi_paths(const DomainDef *def, size_t index, const char *sysfs_root, const char *dev_root, bool plug,
+                      char **paths, ConfError *err) {
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &def->hostdevs[i];
+                ConfError ignored = {};
+                char what[200];
+                int r;
+
+                if (h->type != DOMAIN_HOSTDEV_SCSI || h->iscsi)
+                        continue;
+                domain_hostdev_describe(h, what, sizeof(what));
+                r = check_scsi(h, sysfs_root, dev_root, what, &paths[i], i == index ? err : &ignored);
+                if (r == -ENOMEM || (r < 0 && plug && i == index))
+                        return r;
+                if (r < 0 && !(paths[i] = strdup("")))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int qemu_hostdev_props(const DomainDef *def, const QemuCaps *caps, size_t index, const char *sysfs_root,
+                       const char *dev_root, bool plug, QemuDeviceProps *ret, ConfError *err) {
+        QemuCommandParams params = { .monitor_fd = -1, .n_hostdev_paths = def->n_hostdevs };
+        char **paths = calloc(def->n_hostdevs + 1, sizeof(char *));
+        int r;
+
+        if (!paths)
+                return -ENOMEM;
+        r = scsi_paths(def, index, sysfs_root, dev_root, plug, paths, err);
+        if (r >= 0) {
+                params.hostdev_paths = paths;
+                r = qemu_device_props_params(def, caps, &params, QEMU_DEVICE_HOSTDEV, index, ret, err);
+        }
+        qemu_hostdev_paths_free(paths, def->n_hostdevs);
+        return r;
 }

@@ -185,6 +185,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                                                  sizeof(msg));
                                 }
                                 hotplug_fs_removed(d, &r);
+                                hotplug_hostdev_removed(d, &r);
                                 last_pr = hotplug_pr_last(d->live, &r);
                                 memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);

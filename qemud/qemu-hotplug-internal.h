@@ -50,6 +50,7 @@ struct Plug {
         HotplugSecrets *secrets;  /* the device's secrets, fetched for the plug */
         char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
         bool pr_started;          /* the guest's qemu-pr-helper, started for this plug: ended if it fails */
+        char **hostdev_nodes;     /* a host device's nodes given to QEMU for this plug: taken back if it fails */
         DevRef ref;
 };
 
@@ -175,4 +176,10 @@ int hotplug_keep_memory_aliases(const DomainDef *old, DomainDef *def);
 /* <hostdev> (qemu-hotplug-hostdev.c) */
 int hotplug_check_interface_kind(const DomainDef *holder, const char *kind, sd_bus_error *error);
 int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error);
+/* Its nodes (qemu_hostdev_nodes_own()) let through QEMU's device filter,
+ * made in its /dev and given to its user before device_add; taken back if
+ * the plug fails, and once the guest let the device go. */
+int hotplug_hostdev_give(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_hostdev_take_back(Plug *p, Domain *d);
+void hotplug_hostdev_removed(Domain *d, const DevRef *ref);
 int hotplug_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);

@@ -382,6 +382,7 @@ static int def_with_device(Domain *d, const DomainDef *def, const char *xml, con
         case QEMU_DEVICE_MEMORY: ref->index = copy->n_mems; break;
         case QEMU_DEVICE_FS: ref->index = copy->n_filesystems; break;
         case QEMU_DEVICE_SHMEM: ref->index = copy->n_shmems; break;
+        case QEMU_DEVICE_HOSTDEV: ref->index = copy->n_hostdevs; break;
         default: ref->index = copy->n_rngs; break;
         }
         /* <memory> counts the memory devices: the guest has that much more */
@@ -438,6 +439,7 @@ Plug *hotplug_plug_free(Plug *p) {
         free(p->port_uuid);
         hotplug_secrets_free(p->secrets);
         free(p->failure);
+        strv_free(p->hostdev_nodes);
         return mfree(p);
 }
 
@@ -596,6 +598,7 @@ void hotplug_finish_job(Plug *p, Domain *d) {
 static void attach_failed(Plug *p, Domain *d) {
         hotplug_secrets_undo(p);
         hotplug_unlabel_disk(p, d);
+        hotplug_hostdev_take_back(p, d);
         hotplug_fs_undo(p, d);
         hotplug_pr_undo(p, d);
         hotplug_release_lease(d, p->lease_path);
@@ -1008,6 +1011,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         p->done = attach_done;
         /* before the lease: a plug that fails from here gives the disk back */
         r = hotplug_label_disk(p, d, error);
+        if (r >= 0)
+                r = hotplug_hostdev_give(p, d, error);
         if (r < 0)
                 return r;
         if (p->ref.family == QEMU_DEVICE_NET &&
@@ -1038,6 +1043,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         if (r < 0) {
                 hotplug_fs_undo(p, d);
                 hotplug_unlabel_disk(p, d);
+                hotplug_hostdev_take_back(p, d);
                 return r;
         }
         hotplug_plug_step(p);
