@@ -279,7 +279,7 @@ int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *ms
 
 int qemu_confine_nodes(Domain *d, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
-        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, "/sys", &l);
+        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, qemu_hostdev_sysfs_root(), &l);
 
         /* a chain not read into the live definition yet: from the headers */
         for (size_t i = 0; r >= 0 && i < d->live->n_disks; i++) {

@@ -7,6 +7,12 @@
 #include "qemu-hostdev-nodes.h"
 #include "util.h"
 
+const char *qemu_hostdev_sysfs_root(void) {
+        const char *root = getenv("VIRTBUS_HOSTDEV_SYSFS");
+
+        return root && *root ? root : "/sys";
+}
+
 static int add(char ***l, const char *path) {
         for (size_t i = 0; *l && (*l)[i]; i++)
                 if (streq((*l)[i], path))

@@ -19,6 +19,10 @@
 
 #define QEMU_VFIO_CONTAINER "/dev/vfio/vfio"
 
+/* The sysfs qemud finds host devices in: "/sys", or the made-up tree
+ * VIRTBUS_HOSTDEV_SYSFS names (for tests, as VIRTBUS_DMI_TABLE). */
+const char *qemu_hostdev_sysfs_root(void);
+
 int qemu_hostdev_nodes(const DomainDef *def, const char *sysfs_root, char ***ret);
 
 /* The nodes def->hostdevs[index] needs that nothing else of def (its

@@ -20,6 +20,7 @@
 
 #include "domain-conf.h"
 #include "qemu-device.h"
+#include "qemu-hostdev-nodes.h"
 
 int qemu_hostdev_validate(const DomainDef *def, ConfError *err);
 

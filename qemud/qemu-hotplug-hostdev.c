@@ -46,7 +46,7 @@ int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error
         if (ref->family != QEMU_DEVICE_HOSTDEV || !has_host_side(ref, &live->hostdevs[ref->index]))
                 return 0;
         one = (DomainDef) { .hostdevs = live->hostdevs + ref->index, .n_hostdevs = 1 };
-        r = qemu_hostdev_prepare(&one, "/sys", "/dev", &paths, &e);
+        r = qemu_hostdev_prepare(&one, qemu_hostdev_sysfs_root(), "/dev", &paths, &e);
         if (r < 0)
                 return hotplug_conf_to_bus(&e, r, "cannot find the host device", error);
         qemu_hostdev_paths_free(paths, 1);
@@ -66,7 +66,7 @@ int hotplug_hostdev_give(Plug *p, Domain *d, sd_bus_error *error) {
         if (p->ref.family != QEMU_DEVICE_HOSTDEV || !has_host_side(&p->ref, &p->live->hostdevs[p->ref.index]))
                 return 0;
         /* the nodes the guest's other host devices hold already stay as they are */
-        r = qemu_hostdev_nodes_own(p->live, p->ref.index, "/sys", &p->hostdev_nodes);
+        r = qemu_hostdev_nodes_own(p->live, p->ref.index, qemu_hostdev_sysfs_root(), &p->hostdev_nodes);
         if (r < 0)
                 return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot find the nodes of %s: %s",
                                      p->what, strerror(-r));
@@ -109,6 +109,6 @@ void hotplug_hostdev_removed(Domain *d, const DevRef *ref) {
 
         if (ref->family != QEMU_DEVICE_HOSTDEV || !has_host_side(ref, &d->live->hostdevs[ref->index]))
                 return;
-        if (qemu_hostdev_nodes_own(d->live, ref->index, "/sys", &nodes) >= 0 && nodes)
+        if (qemu_hostdev_nodes_own(d->live, ref->index, qemu_hostdev_sysfs_root(), &nodes) >= 0 && nodes)
                 take_back(d, nodes);
 }

@@ -226,7 +226,7 @@ static int add_chr(OwnedList *l, const DomainChrDef *chr, uid_t uid, gid_t gid) 
  * name it. */
 static int add_hostdevs(OwnedList *l, const DomainDef *def, uid_t uid, gid_t gid) {
         _cleanup_strv_free_ char **nodes = NULL;
-        int r = qemu_hostdev_nodes(def, "/sys", &nodes);
+        int r = qemu_hostdev_nodes(def, qemu_hostdev_sysfs_root(), &nodes);
 
         for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++)
                 if (!streq(nodes[i], QEMU_VFIO_CONTAINER) && access(nodes[i], F_OK) == 0)
