@@ -15,21 +15,7 @@ the unplug takes the node back. By bus and device, QEMU refuses a
 hot-plugged usb-host it cannot find: the plug runs up to that refusal and
 leaves no rule and no node behind. What QEMU gets for the other kinds is
 proven by the golden files of test-qemu-hotplug-hostdev
-(tests/data/qemu-hotplug-hostdev)."""<hostdev> hot-plugged into a running guest and unplugged again, with real
-QEMU (qemud/qemu-hotplug-hostdev.c).
-
-This host has no USB bus, no VFIO device and no SCSI generic node. A USB
-device's node is one a test can make, though: /dev/bus/usb/001/NNN as a
-character device of major 189 (usb_device), which no device answers. That is
-all the host side a plug of <hostdev type='usb'> by bus and device needs
-(the start's check finds the node), and QEMU's usb-host takes it (it waits
-for the device to show up on the host, as a real host device that is
-unplugged). So the whole plug runs: the node let through QEMU's device
-cgroup, made in its own /dev, then device_add; qemud SIGKILLed and started
-again still knows the device, and the unplug takes the node back. A plug
-QEMU refuses (a USB port the guest's controller lacks) leaves no rule and
-no node behind. What QEMU gets for the other kinds is proven by the golden
-files of test-qemu-hotplug-hostdev (tests/data/qemu-hotplug-hostdev)."""
+(tests/data/qemu-hotplug-hostdev)."""
 
 import os
 import shutil
