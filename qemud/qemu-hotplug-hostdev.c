@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* <hostdev> in AttachDevice and DetachDevice, as libvirt plugs them: the
- * start's host checks (qemu-hostdev.c) first, so a device this host lacks
- * (or one not bound to vfio-pci) is named and the guest left as it was;
- * then the device's nodes (/dev/vfio/N, /dev/bus/usb/BBB/DDD, /dev/sgN,
- * /dev/vhost-scsi) let through QEMU's device filter, made in its own /dev
- * and given to its user, as the start gives them; then device_add with
- * the command line's props (a SCSI LUN's node by blockdev-add first). An
- * iSCSI LUN is QEMU's to reach: its login's secret object, an iscsi
- * blockdev and scsi-generic, nothing of the host's. The unplug takes the
- * nodes back once the guest let the device go. */
+/* <hostdev> and <interface type='hostdev'> in AttachDevice and
+ * DetachDevice, as libvirt plugs them: the start's host checks
+ * (qemu-hostdev.c) first, so a device this host lacks (or one not bound to
+ * vfio-pci) is named and the guest left as it was; then the device's nodes
+ * (/dev/vfio/N, /dev/bus/usb/BBB/DDD, /dev/sgN, /dev/vhost-scsi) let
+ * through QEMU's device filter, made in its own /dev and given to its
+ * user, as the start gives them, and an interface's VF given its MAC and
+ * VLAN through its PF (qemu-hostdev-vf.c); then device_add with the
+ * command line's props (a SCSI LUN's node by blockdev-add first). An iSCSI
+ * LUN is QEMU's to reach: its login's secret object, an iscsi blockdev and
+ * scsi-generic, nothing of the host's. A plug that fails, and the unplug
+ * once the guest let the device go, take all of it back. */
 #include <errno.h>
 
 #include "error.h"
@@ -16,25 +18,71 @@
 #include "qemu-confine.h"
 #include "qemu-hostdev.h"
 #include "qemu-hostdev-nodes.h"
+#include "qemu-hostdev-vf.h"
 #include "qemu-hotplug-internal.h"
 #include "qemu-security.h"
 #include "util.h"
 
 /* An <interface type='hostdev'> parses into the hostdev list (kind
- * "interface" with no net): its VF's MAC and VLAN are set through its PF,
- * which qemud does not do (nor does its start). */
-int hotplug_check_interface_kind(const DomainDef *holder, const char *kind, sd_bus_error *error) {
-        if (!streq(kind, "interface") || holder->n_nets > 0 || holder->n_hostdevs == 0)
-                return 0;
-        return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: an <interface "
-                             "type='hostdev'> cannot be hot-plugged or unplugged by qemud yet: qemud does not set "
-                             "the MAC address and VLAN of a VF through its PF");
+ * "interface" with no net). */
+int hotplug_interface_hostdev_kind(const DomainDef *holder, const char **kind, QemuDeviceFamily *family) {
+        if (streq(*kind, "interface") && holder->n_nets == 0 && holder->n_hostdevs > 0) {
+                *kind = "hostdev";
+                *family = QEMU_DEVICE_HOSTDEV;
+        }
+        return 0;
+}
+
+void hotplug_interface_hostdev_place(DomainDef *def, const DevRef *ref) {
+        if (ref->family == QEMU_DEVICE_HOSTDEV && def->hostdevs[ref->index].net.is_interface)
+                def->hostdevs[ref->index].net.position = def->n_nets;
 }
 
 static bool has_host_side(const DevRef *ref, const DomainHostdevDef *h) {
         /* an iSCSI LUN is QEMU's to reach (blockdev-add logs in, its
          * login's secret fetched for the plug, qemu-hotplug-secret.c) */
         return ref->family == QEMU_DEVICE_HOSTDEV && !h->iscsi;
+}
+
+/* The VF there (bound to vfio-pci), its PF's netdev found, its VLAN one
+ * a VF takes. */
+static int check_vf(const DomainHostdevDef *h, sd_bus_error *error) {
+        ConfError e = {};
+        QemuVf v;
+        int r = qemu_hostdev_check_vf(h, qemu_hostdev_sysfs_root(), &e);
+
+        if (r >= 0)
+                r = qemu_hostdev_vf_validate(h, &e);
+        if (r >= 0)
+                r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
+        return r < 0 ? hotplug_conf_to_bus(&e, r, "cannot find the VF", error) : 0;
+}
+
+/* An interface's VF gets its MAC and VLAN through its PF before QEMU
+ * has it, and gets back what it had once QEMU let it go. */
+static int vf_set(Domain *d, const DomainHostdevDef *h, ConfError *e) {
+        QemuVf v;
+        int r;
+
+        if (!h->net.is_interface)
+                return 0;
+        r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, e);
+        return r < 0 ? r : qemu_hostdev_vf_set(d->manager->rundir, &v, h, d->uuid_str, e);
+}
+
+static void vf_restore(Domain *d, const DomainHostdevDef *h) {
+        ConfError e = {};
+        QemuVf v;
+        int r;
+
+        if (!h->net.is_interface)
+                return;
+        r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
+        if (r >= 0)
+                r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
+        if (r < 0)
+                log_warning("Domain %s: cannot give the VF %s back its MAC address and VLAN: %s", d->def->name,
+                            e.message[0] ? e.message : "", strerror(-r));
 }
 
 int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error) {
@@ -45,6 +93,8 @@ int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error
 
         if (ref->family != QEMU_DEVICE_HOSTDEV || !has_host_side(ref, &live->hostdevs[ref->index]))
                 return 0;
+        if (live->hostdevs[ref->index].net.is_interface)
+                return check_vf(&live->hostdevs[ref->index], error);
         one = (DomainDef) { .hostdevs = live->hostdevs + ref->index, .n_hostdevs = 1 };
         r = qemu_hostdev_prepare(&one, qemu_hostdev_sysfs_root(), "/dev", &paths, &e);
         if (r < 0)
@@ -58,13 +108,11 @@ static void drop_nodes(Plug *p) {
         p->hostdev_nodes = NULL;
 }
 
-int hotplug_hostdev_give(Plug *p, Domain *d, sd_bus_error *error) {
+static int give_nodes(Plug *p, Domain *d, sd_bus_error *error) {
         ConfError e = {};
         char msg[512];
         int r;
 
-        if (p->ref.family != QEMU_DEVICE_HOSTDEV || !has_host_side(&p->ref, &p->live->hostdevs[p->ref.index]))
-                return 0;
         /* the nodes the guest's other host devices hold already stay as they are */
         r = qemu_hostdev_nodes_own(p->live, p->ref.index, qemu_hostdev_sysfs_root(), &p->hostdev_nodes);
         if (r < 0)
@@ -84,8 +132,26 @@ int hotplug_hostdev_give(Plug *p, Domain *d, sd_bus_error *error) {
                 drop_nodes(p);
                 return hotplug_conf_to_bus(&e, r, "cannot give the host device to QEMU's user", error);
         }
-        log_debug("Domain %s: %s: %zu node(s) given to QEMU", d->def->name, p->what,
-                  strv_length(p->hostdev_nodes));
+        log_debug("Domain %s: %s: %zu node(s) given to QEMU", d->def->name, p->what, strv_length(p->hostdev_nodes));
+        return 0;
+}
+
+int hotplug_hostdev_give(Plug *p, Domain *d, sd_bus_error *error) {
+        ConfError e = {};
+        const DomainHostdevDef *h;
+        int r;
+
+        if (p->ref.family != QEMU_DEVICE_HOSTDEV || !has_host_side(&p->ref, &p->live->hostdevs[p->ref.index]))
+                return 0;
+        h = &p->live->hostdevs[p->ref.index];
+        r = give_nodes(p, d, error);
+        if (r < 0)
+                return r;
+        r = vf_set(d, h, &e);
+        if (r < 0) {
+                hotplug_hostdev_take_back(p, d);
+                return hotplug_conf_to_bus(&e, r, "cannot set the VF's MAC address", error);
+        }
         return 0;
 }
 
@@ -98,9 +164,12 @@ static void take_back(Domain *d, char *const *nodes) {
 }
 
 void hotplug_hostdev_take_back(Plug *p, Domain *d) {
-        if (!p->hostdev_nodes)
+        if (p->ref.family != QEMU_DEVICE_HOSTDEV || !has_host_side(&p->ref, &p->live->hostdevs[p->ref.index]))
                 return;
-        take_back(d, p->hostdev_nodes);
+        /* only what this guest set: the VF's file names the guest */
+        vf_restore(d, &p->live->hostdevs[p->ref.index]);
+        if (p->hostdev_nodes)
+                take_back(d, p->hostdev_nodes);
         drop_nodes(p);
 }
 
@@ -109,6 +178,7 @@ void hotplug_hostdev_removed(Domain *d, const DevRef *ref) {
 
         if (ref->family != QEMU_DEVICE_HOSTDEV || !has_host_side(ref, &d->live->hostdevs[ref->index]))
                 return;
+        vf_restore(d, &d->live->hostdevs[ref->index]);
         if (qemu_hostdev_nodes_own(d->live, ref->index, qemu_hostdev_sysfs_root(), &nodes) >= 0 && nodes)
                 take_back(d, nodes);
 }

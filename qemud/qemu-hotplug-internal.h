@@ -174,7 +174,11 @@ int hotplug_id_args(const char *alias, json_object **ret);
 int hotplug_update_memory(Domain *d, const DomainDef *holder, unsigned flags, sd_bus_error *error);
 int hotplug_keep_memory_aliases(const DomainDef *old, DomainDef *def);
 /* <hostdev> (qemu-hotplug-hostdev.c) */
-int hotplug_check_interface_kind(const DomainDef *holder, const char *kind, sd_bus_error *error);
+/* An <interface type='hostdev'> is a hostdev (in the hostdev list, a
+ * vfio-pci device to QEMU): *kind and *family say so. 0. */
+int hotplug_interface_hostdev_kind(const DomainDef *holder, const char **kind, QemuDeviceFamily *family);
+/* One added to def at ref shows after the interfaces def has. */
+void hotplug_interface_hostdev_place(DomainDef *def, const DevRef *ref);
 int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error);
 /* Its nodes (qemu_hostdev_nodes_own()) let through QEMU's device filter,
  * made in its /dev and given to its user before device_add; taken back if

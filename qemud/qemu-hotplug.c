@@ -325,7 +325,7 @@ int hotplug_parse_device(const char *xml, const char *verb, DomainDef **ret_hold
         if (hotplug_family_of(*ret_kind, ret_family) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be %s", *ret_kind, verb);
-        return hotplug_check_interface_kind(*ret_holder, *ret_kind, error);
+        return hotplug_interface_hostdev_kind(*ret_holder, ret_kind, ret_family);
 }
 /* A SCSI disk on a guest without a SCSI controller: the allocator would add
  * libvirt's default lsilogic, a conventional PCI device that a q35 guest
@@ -393,6 +393,7 @@ static int def_with_device(Domain *d, const DomainDef *def, const char *xml, con
         r = domain_def_take_devices(copy, holder);
         if (r < 0)
                 return r;
+        hotplug_interface_hostdev_place(copy, ref);
         r = add_scsi_controller(copy, ref, error);
         if (r < 0)
                 return r;

@@ -10,7 +10,10 @@
  *    (qemu_hostdev_nodes_own()), on a made-up sysfs: none that another
  *    device of the guest still holds;
  *  - a SCSI LUN's /dev/sgN found below the roots for a plug, the plug of a
- *    LUN the host lacks refused naming it, and its unplug still built. */
+ *    LUN the host lacks refused naming it, and its unplug still built;
+ *  - an <interface type='hostdev'>'s VF: its PF's netdev and its index
+ *    found in sysfs, the VLANs a VF takes, the RTM_SETLINK request that
+ *    sets its MAC and VLAN and the reading of the kernel's answer. */
 
 #include <ftw.h>
 #include <sys/stat.h>
@@ -20,6 +23,7 @@
 #include "qemu-device.h"
 #include "qemu-hostdev.h"
 #include "qemu-hostdev-nodes.h"
+#include "qemu-hostdev-vf.h"
 #include "qemu-hotplug.h"
 
 static char root[] = "/tmp/vbtest-hotplug-hostdev-XXXXXX";
@@ -78,6 +82,14 @@ static void make_host(void) {
         CHECK(put("sys/bus/usb/devices/1-1/devnum", "7\n") == 0);
         CHECK(put("sys/bus/scsi/devices/2:0:0:1/scsi_generic/sg3", NULL) == 0);
         CHECK(put("dev/sg3", "") == 0);
+        /* PF 0000:03:00.0 (netdev eth7) with VFs 03:07.0 and 03:07.1 */
+        CHECK(put("sys/bus/pci/devices/0000:03:00.0/net/eth7", NULL) == 0);
+        CHECK(put("sys/bus/pci/devices/0000:03:07.0", NULL) == 0);
+        CHECK(put("sys/bus/pci/devices/0000:03:07.1", NULL) == 0);
+        link_to("sys/bus/pci/devices/0000:03:00.0/virtfn0", "../0000:03:07.0");
+        link_to("sys/bus/pci/devices/0000:03:00.0/virtfn1", "../0000:03:07.1");
+        link_to("sys/bus/pci/devices/0000:03:07.0/physfn", "../0000:03:00.0");
+        link_to("sys/bus/pci/devices/0000:03:07.1/physfn", "../0000:03:00.0");
 }
 
 static const char *hotplug_data_dir(void) {
@@ -293,8 +305,74 @@ static void test_scsi_node_for_plug_and_unplug(void) {
         qemu_device_props_done(&p);
 }
 
+#define VF(fn, extra) "<interface type='hostdev'><mac address='00:11:22:33:44:55'/><source><address type='pci' " \
+                       "domain='0' bus='3' slot='7' function='" fn "'/></source>" extra "</interface>"
+
+static void test_vf(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        ConfError err = {};
+        QemuVf v;
+
+        make_host();
+        def = guest_with(VF("1", "<vlan><tag id='42'/></vlan>") VF("0", "<vlan><tag id='42'/><tag id='47'/></vlan>")
+                         VF("2", "<vlan trunk='yes'><tag id='42'/></vlan>"));
+        if (!def)
+                return;
+        CHECK_INTEQ(qemu_hostdev_vf_find(&def->hostdevs[0], sys, &v, &err), 0);
+        CHECK_STREQ(v.pf, "eth7");
+        CHECK_INTEQ((int) v.vf, 1);
+        CHECK_INTEQ(qemu_hostdev_vf_find(&def->hostdevs[1], sys, &v, &err), 0);
+        CHECK_INTEQ((int) v.vf, 0);
+        /* no such VF: named, with what is missing */
+        CHECK_INTEQ(qemu_hostdev_vf_find(&def->hostdevs[2], sys, &v, &err), -ENODEV);
+        CHECK(strstr(err.message, "0000:03:07.2") && strstr(err.message, "physfn"));
+        CHECK_INTEQ(qemu_hostdev_vf_validate(&def->hostdevs[0], &err), 0);
+        CHECK_INTEQ(qemu_hostdev_vf_validate(&def->hostdevs[1], &err), -EOPNOTSUPP);
+        CHECK(strstr(err.message, "vlan trunking is not supported by SR-IOV network devices") != NULL);
+        CHECK_INTEQ(qemu_hostdev_vf_validate(&def->hostdevs[2], &err), -EOPNOTSUPP);
+}
+
+/* The nested attribute type of a in the request, with its payload. */
+static struct rtattr *find_attr(struct rtattr *a, unsigned len, unsigned short type) {
+        for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+                if (a->rta_type == type)
+                        return a;
+        return NULL;
+}
+
+static void test_vf_netlink(void) {
+        static const uint8_t mac[6] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55 };
+        struct rtattr *list, *info, *a;
+        struct ifinfomsg *ifi;
+        uint8_t got[6] = {};
+        unsigned vlan = 7;
+        RtnlReq q;
+
+        qemu_hostdev_vf_request(&q, 12, 3, mac, 42);
+        CHECK_INTEQ(q.h->nlmsg_type, RTM_SETLINK);
+        ifi = NLMSG_DATA(q.h);
+        CHECK_INTEQ(ifi->ifi_index, 12);
+        list = find_attr(IFLA_RTA(ifi), q.h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)), IFLA_VFINFO_LIST);
+        CHECK(list != NULL);
+        info = list ? find_attr(RTA_DATA(list), RTA_PAYLOAD(list), IFLA_VF_INFO) : NULL;
+        CHECK(info != NULL);
+        if (!info)
+                return;
+        a = find_attr(RTA_DATA(info), RTA_PAYLOAD(info), IFLA_VF_MAC);
+        CHECK(a && ((struct ifla_vf_mac *) RTA_DATA(a))->vf == 3 && !memcmp(((struct ifla_vf_mac *) RTA_DATA(a))->mac, mac, 6));
+        a = find_attr(RTA_DATA(info), RTA_PAYLOAD(info), IFLA_VF_VLAN);
+        CHECK(a && ((struct ifla_vf_vlan *) RTA_DATA(a))->vf == 3 && ((struct ifla_vf_vlan *) RTA_DATA(a))->vlan == 42);
+        /* the kernel's answer has the same shape: VF 3 found in it, VF 4 not */
+        q.h->nlmsg_type = RTM_NEWLINK;
+        CHECK_INTEQ(qemu_hostdev_vf_parse(q.buf, q.h->nlmsg_len, 3, got, &vlan), 0);
+        CHECK(!memcmp(got, mac, 6));
+        CHECK_INTEQ((int) vlan, 42);
+        CHECK_INTEQ(qemu_hostdev_vf_parse(q.buf, q.h->nlmsg_len, 4, got, &vlan), -ENOENT);
+}
+
 static void test_host_removed(void) {
         CHECK(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
 }
 
-UNIT_TESTS(test_golden_commands, test_nodes_of_each_kind, test_scsi_node_for_plug_and_unplug, test_host_removed)
+UNIT_TESTS(test_golden_commands, test_nodes_of_each_kind, test_scsi_node_for_plug_and_unplug, test_vf,
+           test_vf_netlink, test_host_removed)
