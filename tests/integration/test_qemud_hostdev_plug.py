@@ -19,6 +19,7 @@ proven by the golden files of test-qemu-hotplug-hostdev
 
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -208,6 +209,74 @@ def test_missing_usb_node_is_named(env, usb_node):
         missing = next(n for n in range(dev + 1, 128) if not os.path.exists(f"/dev/bus/usb/{BUS:03d}/{n:03d}"))
         with dbus_error("OperationFailed", "is not on this host", f"/dev/bus/usb/{BUS:03d}/{missing:03d}"):
             g.call("AttachDevice", usb_hostdev(missing), LIVE)
+        assert g.call("GetXMLDesc", 0) == before
+    finally:
+        g.ensure_shutoff()
+
+
+# --- <interface type='hostdev'>: the VF's MAC and VLAN through its PF ---------
+
+PF_ADDR, VF_ADDR = "0000:03:00.0", "0000:03:07.1"
+VF_XML = ("<interface type='hostdev' managed='yes'><mac address='00:11:22:33:44:55'/><source>"
+          "<address type='pci' domain='0x0000' bus='0x03' slot='0x07' function='0x1'/></source>{vlan}"
+          "</interface>")
+
+
+@pytest.fixture
+def vf_sysfs(env):
+    """A made-up sysfs with VF 0000:03:07.1 (bound to vfio-pci) of a PF
+    whose netdev is a real veth of this host: the kernel answers for it, and
+    a veth has no VF."""
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        pytest.skip("making a veth needs root and ip(8)")
+    pf = f"vbvf{os.getpid() % 100000}"
+    r = subprocess.run(["ip", "link", "add", pf, "type", "veth", "peer", "name", pf + "p"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot make a veth here: {r.stderr.strip()}")
+    sysfs = env.root / "sysfs"
+    devices = sysfs / "bus" / "pci" / "devices"
+    (sysfs / "bus" / "pci" / "drivers" / "vfio-pci").mkdir(parents=True, exist_ok=True)
+    (devices / PF_ADDR / "net" / pf).mkdir(parents=True, exist_ok=True)
+    (devices / VF_ADDR).mkdir(parents=True, exist_ok=True)
+    os.symlink("../../drivers/vfio-pci", devices / VF_ADDR / "driver")
+    os.symlink(f"../{PF_ADDR}", devices / VF_ADDR / "physfn")
+    os.symlink(f"../{VF_ADDR}", devices / PF_ADDR / "virtfn0")
+    os.symlink("../../../../kernel/iommu_groups/977", devices / VF_ADDR / "iommu_group")
+    env.qemud.extra_env["VIRTBUS_HOSTDEV_SYSFS"] = str(sysfs)
+    env.qemud.restart()
+    try:
+        yield pf
+    finally:
+        del env.qemud.extra_env["VIRTBUS_HOSTDEV_SYSFS"]
+        env.qemud.restart()
+        shutil.rmtree(sysfs)
+        subprocess.run(["ip", "link", "del", pf], check=False)
+
+
+def test_interface_hostdev_plug_asks_the_pf_and_leaves_the_guest(env, vf_sysfs):
+    """The VF is there and bound to vfio-pci; its MAC and VLAN go through
+    its PF, and this PF (a veth) lists no VF: the kernel's answer is named,
+    the guest, its live XML and the VF's saved state as they were. Two VLAN
+    tags are refused first, as libvirt refuses them for a VF."""
+    pf = vf_sysfs
+    g = usb_guest(env, "hdp4")
+    try:
+        before = g.call("GetXMLDesc", 0)
+        with dbus_error("NotSupported", "vlan trunking is not supported by SR-IOV network devices"):
+            g.call("AttachDevice", VF_XML.format(vlan="<vlan><tag id='42'/><tag id='47'/></vlan>"), LIVE)
+        with dbus_error("OperationFailed", f"PF {pf} has no VF 0"):
+            g.call("AttachDevice", VF_XML.format(vlan="<vlan><tag id='42'/></vlan>"), LIVE)
+        assert g.call("GetXMLDesc", 0) == before
+        assert g.state()[0] == h.DomainState.PAUSED
+        saved = env.run_dir / "hostdev-vf"
+        assert not saved.exists() or not os.listdir(saved)
+        assert "hostdev0" not in peripherals(env, "hdp4")
+        # the PF's netdev gone from sysfs: named before anything is asked
+        shutil.rmtree(env.root / "sysfs" / "bus" / "pci" / "devices" / PF_ADDR / "net")
+        with dbus_error("OperationFailed", f"cannot find the PF of SR-IOV virtual function {VF_ADDR}",
+                        "lists no netdev of its PF"):
+            g.call("AttachDevice", VF_XML.format(vlan=""), LIVE)
         assert g.call("GetXMLDesc", 0) == before
     finally:
         g.ensure_shutoff()
