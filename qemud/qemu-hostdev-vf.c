@@ -8,7 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "domain.h"
 #include "error.h"
+#include "log.h"
+#include "manager.h"
+#include "qemu-hostdev-nodes.h"
 #include "network-addr.h"
 #include "qemu-hostdev-vf.h"
 #include "util.h"
@@ -281,4 +285,22 @@ int qemu_hostdev_vf_restore(const char *rundir, const QemuVf *v, const char *uui
         if (unlink(path) < 0 && r >= 0)
                 r = -errno;
         return r;
+}
+
+void qemu_hostdev_vf_stop(Domain *d) {
+        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &d->live->hostdevs[i];
+                ConfError e = {};
+                QemuVf v;
+                int r;
+
+                if (!h->net.is_interface)
+                        continue;
+                r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
+                if (r >= 0)
+                        r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
+                if (r < 0)
+                        log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s",
+                                    d->def->name, v.vf, v.pf, e.message[0] ? e.message : strerror(-r));
+        }
 }

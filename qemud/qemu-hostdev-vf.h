@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "domain-conf.h"
+#include "domain.h"
 #include "rtnl-req.h"
 
 typedef struct QemuVf {
@@ -43,3 +44,6 @@ int qemu_hostdev_vf_set(const char *rundir, const QemuVf *v, const DomainHostdev
                         ConfError *err);
 /* What the VF had, given back (if uuid's guest set it), its file removed. */
 int qemu_hostdev_vf_restore(const char *rundir, const QemuVf *v, const char *uuid);
+
+/* QEMU of d is gone: each VF it had plugged gets back what it had. */
+void qemu_hostdev_vf_stop(Domain *d);
