@@ -127,8 +127,8 @@ def peripherals(env, name):
     return {p["name"] for p in got}
 
 
-def usb_guest(env, name, devices=""):
-    g = env.define(name, nic=None, machine="pc",
+def usb_guest(env, name, devices="", nic=None):
+    g = env.define(name, nic=nic, machine="pc",
                    extra_devices="<controller type='usb' index='0' model='piix3-uhci'/>" + devices)
     g.start(1)  # paused: a USB device plugs and unplugs without the guest's help
     h.wait_until(lambda: g.state()[0] == h.DomainState.PAUSED, 30, 0.2, f"{name} paused")
@@ -260,7 +260,7 @@ def test_interface_hostdev_plug_asks_the_pf_and_leaves_the_guest(env, vf_sysfs):
     the guest, its live XML and the VF's saved state as they were. Two VLAN
     tags are refused first, as libvirt refuses them for a VF."""
     pf = vf_sysfs
-    g = usb_guest(env, "hdp4")
+    g = usb_guest(env, "hdp4", nic="user")
     try:
         before = g.call("GetXMLDesc", 0)
         with dbus_error("NotSupported", "vlan trunking is not supported by SR-IOV network devices"):
@@ -278,5 +278,15 @@ def test_interface_hostdev_plug_asks_the_pf_and_leaves_the_guest(env, vf_sysfs):
                         "lists no netdev of its PF"):
             g.call("AttachDevice", VF_XML.format(vlan=""), LIVE)
         assert g.call("GetXMLDesc", 0) == before
+        # the persistent definition alone: an interface, after the others
+        vf = VF_XML.format(vlan="<vlan><tag id='42'/></vlan>")
+        g.call("AttachDevice", vf, CONFIG)
+        inactive = g.call("GetXMLDesc", 2)
+        assert "<interface type='hostdev' managed='yes'>" in inactive and "<tag id='42'/>" in inactive, inactive
+        assert inactive.index("<interface type='hostdev'") > inactive.rfind("<interface type='user'") and \
+            "<hostdev " not in inactive
+        assert g.call("GetXMLDesc", 0) == before
+        g.call("DetachDevice", vf, CONFIG)
+        assert "<interface type='hostdev'" not in g.call("GetXMLDesc", 2)
     finally:
         g.ensure_shutoff()
