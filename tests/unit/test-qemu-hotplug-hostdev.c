@@ -13,7 +13,8 @@
  *    LUN the host lacks refused naming it, and its unplug still built;
  *  - an <interface type='hostdev'>'s VF: its PF's netdev and its index
  *    found in sysfs, the VLANs a VF takes, the RTM_SETLINK request that
- *    sets its MAC and VLAN and the reading of the kernel's answer. */
+ *    sets its MAC and VLAN, the reading of the kernel's answer, and the
+ *    file that keeps what it had (another guest's not taken). */
 
 #include <ftw.h>
 #include <sys/stat.h>
@@ -370,9 +371,36 @@ static void test_vf_netlink(void) {
         CHECK_INTEQ(qemu_hostdev_vf_parse(q.buf, q.h->nlmsg_len, 4, got, &vlan), -ENOENT);
 }
 
+/* The file that keeps what a VF had: another guest's is not taken (a plug
+ * is refused naming it, a restore leaves it), the owner's restore removes
+ * it whatever the kernel says ("lo" has no VF). */
+static void test_vf_state_file(void) {
+        static const char owner[] = "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e90";
+        static const char other[] = "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e91";
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *rundir = NULL, *file = NULL;
+        QemuVf lo = { .pf = "lo", .vf = 1 };
+        ConfError err = {};
+
+        make_host();
+        def = guest_with(VF("1", ""));
+        CHECK(asprintf(&rundir, "%s/run", root) > 0 && asprintf(&file, "%s/run/hostdev-vf/lo_vf1", root) > 0);
+        if (!def || !rundir || !file)
+                return;
+        CHECK(put("run/hostdev-vf/lo_vf1", "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e90 52:54:00:aa:bb:cc 0\n") == 0);
+        CHECK_INTEQ(qemu_hostdev_vf_set(rundir, &lo, &def->hostdevs[0], other, &err), -EBUSY);
+        CHECK(strstr(err.message, "VF 1 of PF lo is in use by the domain with UUID") && strstr(err.message, owner));
+        CHECK_INTEQ(qemu_hostdev_vf_restore(rundir, &lo, other), 0);
+        CHECK(access(file, F_OK) == 0);
+        CHECK(qemu_hostdev_vf_restore(rundir, &lo, owner) < 0);
+        CHECK(access(file, F_OK) < 0);
+        /* nothing kept: nothing to give back */
+        CHECK_INTEQ(qemu_hostdev_vf_restore(rundir, &lo, owner), 0);
+}
+
 static void test_host_removed(void) {
         CHECK(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
 }
 
 UNIT_TESTS(test_golden_commands, test_nodes_of_each_kind, test_scsi_node_for_plug_and_unplug, test_vf,
-           test_vf_netlink, test_host_removed)
+           test_vf_netlink, test_vf_state_file, test_host_removed)
