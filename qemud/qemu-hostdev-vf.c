@@ -297,10 +297,13 @@ void qemu_hostdev_vf_stop(Domain *d) {
                 if (!h->net.is_interface)
                         continue;
                 r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
-                if (r >= 0)
-                        r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
+                if (r < 0) {
+                        log_warning("Domain %s: %s", d->def->name, e.message);
+                        continue;
+                }
+                r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
                 if (r < 0)
                         log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s",
-                                    d->def->name, v.vf, v.pf, e.message[0] ? e.message : strerror(-r));
+                                    d->def->name, v.vf, v.pf, strerror(-r));
         }
 }

@@ -78,11 +78,14 @@ static void vf_restore(Domain *d, const DomainHostdevDef *h) {
         if (!h->net.is_interface)
                 return;
         r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
-        if (r >= 0)
-                r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
+        if (r < 0) {
+                log_warning("Domain %s: %s", d->def->name, e.message);
+                return;
+        }
+        r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
         if (r < 0)
-                log_warning("Domain %s: cannot give the VF %s back its MAC address and VLAN: %s", d->def->name,
-                            e.message[0] ? e.message : "", strerror(-r));
+                log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s",
+                            d->def->name, v.vf, v.pf, strerror(-r));
 }
 
 int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error) {
