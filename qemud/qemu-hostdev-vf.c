@@ -287,23 +287,25 @@ int qemu_hostdev_vf_restore(const char *rundir, const QemuVf *v, const char *uui
         return r;
 }
 
-void qemu_hostdev_vf_stop(Domain *d) {
-        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++) {
-                const DomainHostdevDef *h = &d->live->hostdevs[i];
-                ConfError e = {};
-                QemuVf v;
-                int r;
+void qemu_hostdev_vf_give_back(Domain *d, const DomainHostdevDef *h) {
+        ConfError e = {};
+        QemuVf v;
+        int r;
 
-                if (!h->net.is_interface)
-                        continue;
-                r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
-                if (r < 0) {
-                        log_warning("Domain %s: %s", d->def->name, e.message);
-                        continue;
-                }
-                r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
-                if (r < 0)
-                        log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s",
-                                    d->def->name, v.vf, v.pf, strerror(-r));
+        if (!h->net.is_interface)
+                return;
+        r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
+        if (r < 0) {
+                log_warning("Domain %s: %s", d->def->name, e.message);
+                return;
         }
+        r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
+        if (r < 0)
+                log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s",
+                            d->def->name, v.vf, v.pf, strerror(-r));
+}
+
+void qemu_hostdev_vf_stop(Domain *d) {
+        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
+                qemu_hostdev_vf_give_back(d, &d->live->hostdevs[i]);
 }

@@ -45,5 +45,8 @@ int qemu_hostdev_vf_set(const char *rundir, const QemuVf *v, const DomainHostdev
 /* What the VF had, given back (if uuid's guest set it), its file removed. */
 int qemu_hostdev_vf_restore(const char *rundir, const QemuVf *v, const char *uuid);
 
+/* The VF of d's interface h gets back what it had (a warning if it
+ * cannot); nothing for a hostdev that is no interface. */
+void qemu_hostdev_vf_give_back(Domain *d, const DomainHostdevDef *h);
 /* QEMU of d is gone: each VF it had plugged gets back what it had. */
 void qemu_hostdev_vf_stop(Domain *d);

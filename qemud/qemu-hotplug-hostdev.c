@@ -70,24 +70,6 @@ static int vf_set(Domain *d, const DomainHostdevDef *h, ConfError *e) {
         return r < 0 ? r : qemu_hostdev_vf_set(d->manager->rundir, &v, h, d->uuid_str, e);
 }
 
-static void vf_restore(Domain *d, const DomainHostdevDef *h) {
-        ConfError e = {};
-        QemuVf v;
-        int r;
-
-        if (!h->net.is_interface)
-                return;
-        r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
-        if (r < 0) {
-                log_warning("Domain %s: %s", d->def->name, e.message);
-                return;
-        }
-        r = qemu_hostdev_vf_restore(d->manager->rundir, &v, d->uuid_str);
-        if (r < 0)
-                log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s",
-                            d->def->name, v.vf, v.pf, strerror(-r));
-}
-
 int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error) {
         DomainDef one;
         ConfError e = {};
@@ -170,7 +152,7 @@ void hotplug_hostdev_take_back(Plug *p, Domain *d) {
         if (p->ref.family != QEMU_DEVICE_HOSTDEV || !has_host_side(&p->ref, &p->live->hostdevs[p->ref.index]))
                 return;
         /* only what this guest set: the VF's file names the guest */
-        vf_restore(d, &p->live->hostdevs[p->ref.index]);
+        qemu_hostdev_vf_give_back(d, &p->live->hostdevs[p->ref.index]);
         if (p->hostdev_nodes)
                 take_back(d, p->hostdev_nodes);
         drop_nodes(p);
@@ -181,7 +163,7 @@ void hotplug_hostdev_removed(Domain *d, const DevRef *ref) {
 
         if (ref->family != QEMU_DEVICE_HOSTDEV || !has_host_side(ref, &d->live->hostdevs[ref->index]))
                 return;
-        vf_restore(d, &d->live->hostdevs[ref->index]);
+        qemu_hostdev_vf_give_back(d, &d->live->hostdevs[ref->index]);
         if (qemu_hostdev_nodes_own(d->live, ref->index, qemu_hostdev_sysfs_root(), &nodes) >= 0 && nodes)
                 take_back(d, nodes);
 }
