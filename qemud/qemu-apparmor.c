@@ -65,7 +65,7 @@ static char *resolve(const char *path, void *userdata) {
  * (qemu-hostdev-nodes.h), which QEMU opens rw as libvirt's profiles let it. */
 static int extra_with_hostdevs(const DomainDef *def, char *const *extra, char ***ret) {
         _cleanup_strv_free_ char **l = NULL, **nodes = NULL;
-        int r = qemu_hostdev_nodes(def, "/sys", &nodes);
+        int r = qemu_hostdev_nodes(def, qemu_hostdev_sysfs_root(), &nodes);
 
         for (size_t i = 0; r >= 0 && extra && extra[i]; i++)
                 r = strv_extend(&l, extra[i]);

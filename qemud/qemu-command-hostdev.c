@@ -115,7 +115,7 @@ static int running_login(QemuCmd *c, const DomainHostdevDef *h, const char *id, 
         return cmd_object(c, o);
 }
 
-/* The LUN's node: the host's /dev/sgN (found at start), or libiscsi's
+/* The LUN's node: the host's /dev/sgN (found at start or plug), or libiscsi's
  * connection to the target, built as an iSCSI disk's (with its login). */
 static int scsi_backend(QemuCmd *c, size_t i, const DomainHostdevDef *h, const char *id, json_object **ret) {
         const char *path = i < c->params->n_hostdev_paths ? c->params->hostdev_paths[i] : NULL;
@@ -135,9 +135,6 @@ static int scsi_backend(QemuCmd *c, size_t i, const DomainHostdevDef *h, const c
                 *ret = node;
                 return 0;
         }
-        if (!cmd_renders(c))
-                return cmd_fail(c, -EOPNOTSUPP, "%s: a SCSI hostdev cannot be hot-plugged: its /dev/sgN is found at "
-                                "start", id);
         if (!path)
                 return cmd_fail(c, -EINVAL, "%s: the SCSI generic node of host device %s:%u:%u:%u is not known",
                                 id, h->scsi_adapter, h->scsi_bus, h->scsi_target, h->scsi_unit);

@@ -279,7 +279,7 @@ int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *ms
 
 int qemu_confine_nodes(Domain *d, char ***ret) {
         _cleanup_strv_free_ char **l = NULL;
-        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, "/sys", &l);
+        int r = qemu_confine_ns_nodes(d->live, d->live->virt_type == DOMAIN_VIRT_KVM, qemu_hostdev_sysfs_root(), &l);
 
         /* a chain not read into the live definition yet: from the headers */
         for (size_t i = 0; r >= 0 && i < d->live->n_disks; i++) {
@@ -332,5 +332,66 @@ int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size)
         if (r < 0)
                 snprintf(msg, size, "cannot make %s in the /dev of QEMU of '%s': %s", VHOST_NET, d->def->name,
                          strerror(-r));
+        return r;
+}
+
+static int hostdev_cgroup(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r = qemu_tune_cgroup_path(d, &path);
+
+        if (r >= 0)
+                r = cgroup_open(path, false, &cg);
+        if (r == -ENOENT || r == -EOPNOTSUPP || (r >= 0 && !cgroup_devices_enabled(cg)))
+                return 0;
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++) {
+                if (access(nodes[i], F_OK) < 0)
+                        continue;
+                r = allow ? cgroup_devices_allow(cg, nodes[i], false) : cgroup_devices_deny(cg, nodes[i]);
+                if (r < 0)
+                        snprintf(msg, size, "cannot %s %s in the device cgroup of '%s': %s",
+                                 allow ? "allow" : "deny", nodes[i], d->def->name, strerror(-r));
+        }
+        if (r >= 0 && (r = cgroup_devices_commit(cg)) < 0)
+                snprintf(msg, size, "cannot attach the device filter of '%s': %s", d->def->name, strerror(-r));
+        return r;
+}
+
+static int hostdev_ns(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+        int r = 0;
+
+        if (d->pid <= 0 || confine_ns_is_private(d->pid) <= 0)
+                return 0;
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++) {
+                if (!is_dev(nodes[i]) || (allow && access(nodes[i], F_OK) < 0))
+                        continue;
+                r = allow ? confine_ns_add_node(d->pid, nodes[i]) : confine_ns_remove_node(d->pid, nodes[i]);
+                if (r < 0)
+                        snprintf(msg, size, "cannot %s %s in the /dev of QEMU of '%s': %s",
+                                 allow ? "make" : "remove", nodes[i], d->def->name, strerror(-r));
+        }
+        return r;
+}
+
+int qemu_confine_hostdev(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+        char ignored[256];
+        int r, k;
+
+        if (!allow) {
+                /* both, whatever the first says */
+                r = hostdev_cgroup(d, nodes, false, msg, size);
+                k = hostdev_ns(d, nodes, false, r < 0 ? ignored : msg, r < 0 ? sizeof(ignored) : size);
+                return r < 0 ? r : k;
+        }
+        r = hostdev_cgroup(d, nodes, true, msg, size);
+        if (r < 0) {
+                (void) hostdev_cgroup(d, nodes, false, ignored, sizeof(ignored));
+                return r;
+        }
+        r = hostdev_ns(d, nodes, true, msg, size);
+        if (r < 0) {
+                (void) hostdev_ns(d, nodes, false, ignored, sizeof(ignored));
+                (void) hostdev_cgroup(d, nodes, false, ignored, sizeof(ignored));
+        }
         return r;
 }

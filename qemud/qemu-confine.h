@@ -52,3 +52,10 @@ int qemu_confine_disk(Domain *d, const DomainDiskDef *disk, bool allow, char *ms
  * filter (v1 controller or BPF program). A host without the node, or an
  * interface without vhost, is 0 with nothing done. msg says what failed. */
 int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size);
+
+/* A host device's nodes (qemu_hostdev_nodes_own()) for a hot-plug or once
+ * its unplug is done: let through (or taken out of) QEMU's device filter
+ * and made in (or removed from) its own /dev, when it has one. A node the
+ * host lacks is left out (QEMU's device_add names it). Allowing undoes
+ * what it did when a step fails; msg says what failed. */
+int qemu_confine_hostdev(Domain *d, char *const *nodes, bool allow, char *msg, size_t size);

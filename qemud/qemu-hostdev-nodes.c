@@ -7,6 +7,12 @@
 #include "qemu-hostdev-nodes.h"
 #include "util.h"
 
+const char *qemu_hostdev_sysfs_root(void) {
+        const char *root = getenv("VIRTBUS_HOSTDEV_SYSFS");
+
+        return root && *root ? root : "/sys";
+}
+
 static int add(char ***l, const char *path) {
         for (size_t i = 0; *l && (*l)[i]; i++)
                 if (streq((*l)[i], path))
@@ -146,6 +152,35 @@ int qemu_hostdev_nodes(const DomainDef *def, const char *sysfs_root, char ***ret
         for (size_t i = 0; r >= 0 && i < def->n_tpms; i++)
                 if (def->tpms[i].backend == DOMAIN_TPM_PASSTHROUGH)
                         r = add(&l, def->tpms[i].path ?: "/dev/tpm0");
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int qemu_hostdev_nodes_own(const DomainDef *def, size_t index, const char *sysfs_root, char ***ret) {
+        DomainDef one = { .hostdevs = def->hostdevs + index, .n_hostdevs = 1 };
+        DomainDef rest = { .tpms = def->tpms, .n_tpms = def->n_tpms };
+        _cleanup_strv_free_ char **mine = NULL, **theirs = NULL, **l = NULL;
+        _cleanup_free_ DomainHostdevDef *others = NULL;
+        int r;
+
+        if (index >= def->n_hostdevs)
+                return -ENOENT;
+        /* a view of the others, not a copy: only read here */
+        others = calloc(def->n_hostdevs, sizeof(*others));
+        if (!others)
+                return -ENOMEM;
+        for (size_t i = 0; i < def->n_hostdevs; i++)
+                if (i != index)
+                        others[rest.n_hostdevs++] = def->hostdevs[i];
+        rest.hostdevs = others;
+        r = qemu_hostdev_nodes(&one, sysfs_root, &mine);
+        if (r >= 0)
+                r = qemu_hostdev_nodes(&rest, sysfs_root, &theirs);
+        for (size_t i = 0; r >= 0 && mine && mine[i]; i++)
+                if (!strv_contains(theirs, mine[i]))
+                        r = strv_extend(&l, mine[i]);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(l);

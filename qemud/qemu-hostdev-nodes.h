@@ -19,4 +19,14 @@
 
 #define QEMU_VFIO_CONTAINER "/dev/vfio/vfio"
 
+/* The sysfs qemud finds host devices in: "/sys", or the made-up tree
+ * VIRTBUS_HOSTDEV_SYSFS names (for tests, as VIRTBUS_DMI_TABLE). */
+const char *qemu_hostdev_sysfs_root(void);
+
 int qemu_hostdev_nodes(const DomainDef *def, const char *sysfs_root, char ***ret);
+
+/* The nodes def->hostdevs[index] needs that nothing else of def (its
+ * other host devices, its TPM) does: what a hot-plug gives QEMU before
+ * device_add and an unplug takes back once the device is gone (VFIO's
+ * container stays while another VFIO device uses it). */
+int qemu_hostdev_nodes_own(const DomainDef *def, size_t index, const char *sysfs_root, char ***ret);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "qemu-command.h"
 #include "qemu-hostdev.h"
 #include "util.h"
 #include "xml-util.h"
@@ -194,7 +195,7 @@ static int check_path(const char *root, const char *fmt_rest, const char *arg, c
 
 /* <interface type='hostdev'>: libvirt takes only an SR-IOV VF, whose MAC
  * and VLAN it sets through its PF. */
-static int check_vf(const DomainHostdevDef *h, const char *sysfs, const char *what, ConfError *err) {
+static int check_is_vf(const DomainHostdevDef *h, const char *sysfs, const char *what, ConfError *err) {
         _cleanup_free_ char *physfn = NULL;
         int r = check_pci(h, sysfs, what, err);
 
@@ -209,8 +210,31 @@ static int check_vf(const DomainHostdevDef *h, const char *sysfs, const char *wh
                                "must be one", what, physfn);
                 return -EOPNOTSUPP;
         }
+        return 0;
+}
+
+static void describe_vf(const DomainHostdevDef *h, char *what, size_t size) {
+        domain_hostdev_describe(h, what, size);
+        strncat(what, " (the VF of an <interface type='hostdev'>)", size - strlen(what) - 1);
+}
+
+int qemu_hostdev_check_vf(const DomainHostdevDef *h, const char *sysfs_root, ConfError *err) {
+        char what[200];
+
+        describe_vf(h, what, sizeof(what));
+        return check_is_vf(h, sysfs_root, what, err);
+}
+
+/* The start does not set the VF's MAC and VLAN (a hot-plug does,
+ * qemu-hostdev-vf.c). */
+static int check_vf(const DomainHostdevDef *h, const char *sysfs, const char *what, ConfError *err) {
+        int r = check_is_vf(h, sysfs, what, err);
+
+        if (r < 0)
+                return r;
         conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: qemud does not set the MAC address "
-                       "and VLAN of SR-IOV virtual function %s through its PF yet: give it as a <hostdev>", what);
+                       "and VLAN of SR-IOV virtual function %s through its PF at start yet: hot-plug it into the "
+                       "running guest, or give it as a <hostdev>", what);
         return -EOPNOTSUPP;
 }
 
@@ -218,11 +242,11 @@ static int check_one(const DomainHostdevDef *h, const char *sysfs, const char *d
                      ConfError *err) {
         char what[200];
 
-        domain_hostdev_describe(h, what, sizeof(what));
         if (h->net.is_interface) {
-                strncat(what, " (the VF of an <interface type='hostdev'>)", sizeof(what) - strlen(what) - 1);
+                describe_vf(h, what, sizeof(what));
                 return check_vf(h, sysfs, what, err);
         }
+        domain_hostdev_describe(h, what, sizeof(what));
         switch (h->type) {
         case DOMAIN_HOSTDEV_PCI:
                 return check_pci(h, sysfs, what, err);
@@ -261,4 +285,43 @@ int qemu_hostdev_prepare(const DomainDef *def, const char *sysfs_root, const cha
         }
         *ret_paths = paths;
         return 0;
+}
+
+/* The /dev/sgN of each SCSI hostdev of def; "" for one the host lacks, but
+ * the one plugged. */
+static int scsi_paths(const DomainDef *def, size_t index, const char *sysfs_root, const char *dev_root, bool plug,
+                      char **paths, ConfError *err) {
+        for (size_t i = 0; i < def->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &def->hostdevs[i];
+                ConfError ignored = {};
+                char what[200];
+                int r;
+
+                if (h->type != DOMAIN_HOSTDEV_SCSI || h->iscsi)
+                        continue;
+                domain_hostdev_describe(h, what, sizeof(what));
+                r = check_scsi(h, sysfs_root, dev_root, what, &paths[i], i == index ? err : &ignored);
+                if (r == -ENOMEM || (r < 0 && plug && i == index))
+                        return r;
+                if (r < 0 && !(paths[i] = strdup("")))
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int qemu_hostdev_props(const DomainDef *def, const QemuCaps *caps, size_t index, const char *sysfs_root,
+                       const char *dev_root, bool plug, QemuDeviceProps *ret, ConfError *err) {
+        QemuCommandParams params = { .monitor_fd = -1, .n_hostdev_paths = def->n_hostdevs };
+        char **paths = calloc(def->n_hostdevs + 1, sizeof(char *));
+        int r;
+
+        if (!paths)
+                return -ENOMEM;
+        r = scsi_paths(def, index, sysfs_root, dev_root, plug, paths, err);
+        if (r >= 0) {
+                params.hostdev_paths = paths;
+                r = qemu_device_props_params(def, caps, &params, QEMU_DEVICE_HOSTDEV, index, ret, err);
+        }
+        qemu_hostdev_paths_free(paths, def->n_hostdevs);
+        return r;
 }

@@ -19,6 +19,8 @@
  * refuses, naming it, a device the host lacks or QEMU cannot open. */
 
 #include "domain-conf.h"
+#include "qemu-device.h"
+#include "qemu-hostdev-nodes.h"
 
 int qemu_hostdev_validate(const DomainDef *def, ConfError *err);
 
@@ -34,3 +36,16 @@ bool qemu_hostdev_needs_usb(const DomainDef *def);
 int qemu_hostdev_prepare(const DomainDef *def, const char *sysfs_root, const char *dev_root, char ***ret_paths,
                          ConfError *err);
 void qemu_hostdev_paths_free(char **paths, size_t n);
+/* The VF of an <interface type='hostdev'> is on this host, bound to
+ * vfio-pci and an SR-IOV VF: as qemu_hostdev_prepare() checks it, which
+ * then refuses it (the start does not set its MAC and VLAN; a hot-plug
+ * does, qemu-hostdev-vf.h). */
+int qemu_hostdev_check_vf(const DomainHostdevDef *h, const char *sysfs_root, ConfError *err);
+
+/* The props of def->hostdevs[index] for a plug or an unplug
+ * (qemu_device_props()), with the SCSI generic node of each SCSI hostdev
+ * found below the roots as the start finds it. A plug fails, naming it,
+ * when the device's own node is not there; an unplug sends only the
+ * node's name (blockdev-del), so a LUN gone from the host still goes. */
+int qemu_hostdev_props(const DomainDef *def, const QemuCaps *caps, size_t index, const char *sysfs_root,
+                       const char *dev_root, bool plug, QemuDeviceProps *ret, ConfError *err);

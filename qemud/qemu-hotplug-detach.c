@@ -248,6 +248,7 @@ void hotplug_unplug_finish(Unplug *u, Domain *d) {
                                 if (r.family == QEMU_DEVICE_NET)
                                         qemu_net_direct_delete(d->manager->rundir, d->def->name,
                                                                &d->live->nets[r.index]);
+                                hotplug_hostdev_removed(d, &r);
                                 last_pr = hotplug_pr_last(d->live, &r);
                                 memory_removed(d->live, u->kind, r.index);
                                 (void) domain_def_remove_device(d->live, u->kind, r.index);

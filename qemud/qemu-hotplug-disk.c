@@ -9,6 +9,7 @@
 #include "qemu-command.h"
 #include "qemu-confine.h"
 #include "qemu-disk-tls.h"
+#include "qemu-hostdev.h"
 #include "qemu-hotplug-internal.h"
 #include "qemu-pr-helper.h"
 #include "util.h"
@@ -24,6 +25,8 @@ int hotplug_device_props(Domain *d, const DomainDef *def, const DevRef *ref, boo
         QemuDiskTls tls;
         int r;
 
+        if (ref->family == QEMU_DEVICE_HOSTDEV)       /* a SCSI LUN's /dev/sgN, as at start */
+                return qemu_hostdev_props(def, caps, ref->index, qemu_hostdev_sysfs_root(), "/dev", plug, ret, e);
         if (ref->family != QEMU_DEVICE_DISK)
                 return qemu_device_props(def, caps, ref->family, ref->index, ret, e);
         r = qemu_confine_dir(d, &dir);

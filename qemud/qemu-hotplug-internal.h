@@ -52,6 +52,7 @@ struct Plug {
         char *failure;            /* QEMU's word on a failed plug, told once the undo is done */
         bool pr_started;          /* the guest's qemu-pr-helper, started for this plug: ended if it fails */
         bool passt_started;       /* a passt interface's passt: stopped if the plug fails */
+        char **hostdev_nodes;     /* a host device's nodes given to QEMU for this plug: taken back if it fails */
         DevRef ref;
 };
 
@@ -203,6 +204,16 @@ int hotplug_id_args(const char *alias, json_object **ret);
 int hotplug_update_memory(Domain *d, const DomainDef *holder, unsigned flags, sd_bus_error *error);
 int hotplug_keep_memory_aliases(const DomainDef *old, DomainDef *def);
 /* <hostdev> (qemu-hotplug-hostdev.c) */
-int hotplug_check_interface_kind(const DomainDef *holder, const char *kind, sd_bus_error *error);
+/* An <interface type='hostdev'> is a hostdev (in the hostdev list, a
+ * vfio-pci device to QEMU): *kind and *family say so. 0. */
+int hotplug_interface_hostdev_kind(const DomainDef *holder, const char **kind, QemuDeviceFamily *family);
+/* One added to def at ref shows after the interfaces def has. */
+void hotplug_interface_hostdev_place(DomainDef *def, const DevRef *ref);
 int hotplug_hostdev_check(const DomainDef *live, const DevRef *ref, sd_bus_error *error);
+/* Its nodes (qemu_hostdev_nodes_own()) let through QEMU's device filter,
+ * made in its /dev and given to its user before device_add; taken back if
+ * the plug fails, and once the guest let the device go. */
+int hotplug_hostdev_give(Plug *p, Domain *d, sd_bus_error *error);
+void hotplug_hostdev_take_back(Plug *p, Domain *d);
+void hotplug_hostdev_removed(Domain *d, const DevRef *ref);
 int hotplug_update(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);

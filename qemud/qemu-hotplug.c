@@ -326,7 +326,7 @@ int hotplug_parse_device(const char *xml, const char *verb, DomainDef **ret_hold
         if (hotplug_family_of(*ret_kind, ret_family) < 0)
                 return vb_error_setf(error, VB_ERROR_NOT_SUPPORTED,
                                      "unsupported configuration: device type '%s' cannot be %s", *ret_kind, verb);
-        return hotplug_check_interface_kind(*ret_holder, *ret_kind, error);
+        return hotplug_interface_hostdev_kind(*ret_holder, ret_kind, ret_family);
 }
 /* A SCSI disk on a guest without a SCSI controller: the allocator would add
  * libvirt's default lsilogic, a conventional PCI device that a q35 guest
@@ -383,6 +383,7 @@ static int def_with_device(Domain *d, const DomainDef *def, const char *xml, con
         case QEMU_DEVICE_MEMORY: ref->index = copy->n_mems; break;
         case QEMU_DEVICE_FS: ref->index = copy->n_filesystems; break;
         case QEMU_DEVICE_SHMEM: ref->index = copy->n_shmems; break;
+        case QEMU_DEVICE_HOSTDEV: ref->index = copy->n_hostdevs; break;
         default: ref->index = copy->n_rngs; break;
         }
         /* <memory> counts the memory devices: the guest has that much more */
@@ -393,6 +394,7 @@ static int def_with_device(Domain *d, const DomainDef *def, const char *xml, con
         r = domain_def_take_devices(copy, holder);
         if (r < 0)
                 return r;
+        hotplug_interface_hostdev_place(copy, ref);
         r = add_scsi_controller(copy, ref, error);
         if (r < 0)
                 return r;
@@ -439,6 +441,7 @@ Plug *hotplug_plug_free(Plug *p) {
         free(p->port_uuid);
         hotplug_secrets_free(p->secrets);
         free(p->failure);
+        strv_free(p->hostdev_nodes);
         return mfree(p);
 }
 
@@ -597,6 +600,7 @@ void hotplug_finish_job(Plug *p, Domain *d) {
 static void attach_failed(Plug *p, Domain *d) {
         hotplug_secrets_undo(p);
         hotplug_unlabel_disk(p, d);
+        hotplug_hostdev_take_back(p, d);
         hotplug_fs_undo(p, d);
         hotplug_pr_undo(p, d);
         hotplug_passt_undo(p, d);
@@ -1017,6 +1021,8 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         p->done = attach_done;
         /* before the lease: a plug that fails from here gives the disk back */
         r = hotplug_label_disk(p, d, error);
+        if (r >= 0)
+                r = hotplug_hostdev_give(p, d, error);
         if (r < 0)
                 return r;
         if (p->ref.family == QEMU_DEVICE_NET &&
@@ -1051,6 +1057,7 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         if (r < 0) {
                 hotplug_fs_undo(p, d);
                 hotplug_unlabel_disk(p, d);
+                hotplug_hostdev_take_back(p, d);
                 return r;
         }
         hotplug_plug_step(p);

@@ -18,6 +18,7 @@
 #include "qemu-disk-prepare.h"
 #include "qemu-machined.h"
 #include "qemu-domain.h"
+#include "qemu-hostdev-vf.h"
 #include "qemu-migrate.h"
 #include "qemu-events.h"
 #include "qemu-monitor.h"
@@ -172,6 +173,7 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         qemu_virtiofs_stop(d);
         qemu_passt_stop(d); /* one QEMU never connected to, or left behind */
         qemu_net_direct_remove(d); /* the macvtap links, whatever ended the guest */
+        qemu_hostdev_vf_stop(d); /* the MAC and VLAN of the VFs it had plugged */
         qemu_disk_transient_mark(d->live, q->transient_overlays);
         q->transient_overlays = strv_free_null(q->transient_overlays);
         qemu_video_stop_backends(d);

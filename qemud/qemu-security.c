@@ -226,7 +226,7 @@ static int add_chr(OwnedList *l, const DomainChrDef *chr, uid_t uid, gid_t gid) 
  * name it. */
 static int add_hostdevs(OwnedList *l, const DomainDef *def, uid_t uid, gid_t gid) {
         _cleanup_strv_free_ char **nodes = NULL;
-        int r = qemu_hostdev_nodes(def, "/sys", &nodes);
+        int r = qemu_hostdev_nodes(def, qemu_hostdev_sysfs_root(), &nodes);
 
         for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++)
                 if (!streq(nodes[i], QEMU_VFIO_CONTAINER) && access(nodes[i], F_OK) == 0)
@@ -539,6 +539,28 @@ static int reload_apparmor(Domain *d, const SecurityConf *c, const OwnedList *l,
         return r;
 }
 
+/* What a hot-plug gives QEMU's user: l, each path in turn, then AppArmor's
+ * profile; all given back if a step fails. */
+static int give_list(Domain *d, const SecurityConf *c, const OwnedList *l, ConfError *err) {
+        int r;
+
+        for (size_t i = 0; i < l->n; i++) {
+                r = security_dac_set_owner(l->items[i].path, l->items[i].uid, l->items[i].gid, c->remember_owner);
+                if (r < 0) {
+                        conf_error_set(err, VB_ERROR_OPERATION_FAILED,
+                                       "cannot give '%s' to QEMU's user +%u:+%u for domain '%s': %s",
+                                       l->items[i].path, (unsigned) l->items[i].uid, (unsigned) l->items[i].gid,
+                                       d->def->name, strerror(-r));
+                        restore_list(l, i, c->remember_owner);
+                        return r;
+                }
+        }
+        r = reload_apparmor(d, c, l, err);
+        if (r < 0)
+                restore_list(l, l->n, c->remember_owner);
+        return r;
+}
+
 int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err) {
         _cleanup_(owned_list_done) OwnedList l = {};
         const DomainSeclabelDef *s = dac_label(d->live);
@@ -557,21 +579,7 @@ int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err)
         r = add_disk(&l, disk, uid, gid);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < l.n; i++) {
-                r = security_dac_set_owner(l.items[i].path, l.items[i].uid, l.items[i].gid, c.remember_owner);
-                if (r < 0) {
-                        conf_error_set(err, VB_ERROR_OPERATION_FAILED,
-                                       "cannot give '%s' to QEMU's user +%u:+%u for domain '%s': %s",
-                                       l.items[i].path, (unsigned) l.items[i].uid, (unsigned) l.items[i].gid,
-                                       d->def->name, strerror(-r));
-                        restore_list(&l, i, c.remember_owner);
-                        return r;
-                }
-        }
-        r = reload_apparmor(d, &c, &l, err);
-        if (r < 0)
-                restore_list(&l, l.n, c.remember_owner);
-        return r;
+        return give_list(d, &c, &l, err);
 }
 
 void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk) {
@@ -589,6 +597,49 @@ void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk) {
                 security_conf_init(&c);
         if (add_disk(&l, disk, uid, gid) >= 0)
                 restore_list(&l, l.n, c.remember_owner);
+        if (reload_apparmor(d, &c, NULL, &err) < 0)
+                log_warning("Domain %s: %s", d->def->name, err.message);
+}
+
+/* A hot-plugged host device's nodes, as the start gives them (add_hostdevs:
+ * not VFIO's container, not a node the host lacks). */
+static int hostdev_nodes_list(Domain *d, char *const *nodes, OwnedList *l) {
+        const DomainSeclabelDef *s = dac_label(d->live);
+        uid_t uid;
+        gid_t gid;
+        int r = 0;
+
+        if (!s || domain_seclabel_type(s) == DOMAIN_SECLABEL_NONE || !domain_seclabel_relabel(s))
+                return 0;
+        if (!s->imagelabel || security_dac_parse_label(s->imagelabel, &uid, &gid) < 0)
+                return -EINVAL;
+        for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++)
+                if (!streq(nodes[i], QEMU_VFIO_CONTAINER) && access(nodes[i], F_OK) == 0)
+                        r = owned_add(l, nodes[i], uid, gid);
+        return r;
+}
+
+int qemu_security_set_hostdev_nodes(Domain *d, char *const *nodes, ConfError *err) {
+        _cleanup_(owned_list_done) OwnedList l = {};
+        SecurityConf c;
+        int r = hostdev_nodes_list(d, nodes, &l);
+
+        if (r < 0 || l.n == 0)
+                return r;
+        r = load_conf(d->manager, &c, err);
+        return r < 0 ? r : give_list(d, &c, &l, err);
+}
+
+void qemu_security_restore_hostdev_nodes(Domain *d, char *const *nodes) {
+        _cleanup_(owned_list_done) OwnedList l = {};
+        ConfError err = {};
+        SecurityConf c;
+
+        if (hostdev_nodes_list(d, nodes, &l) < 0 || l.n == 0)
+                return;
+        if (load_conf(d->manager, &c, &err) < 0)
+                security_conf_init(&c);
+        restore_list(&l, l.n, c.remember_owner);
         if (reload_apparmor(d, &c, NULL, &err) < 0)
                 log_warning("Domain %s: %s", d->def->name, err.message);
 }

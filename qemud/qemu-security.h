@@ -31,6 +31,9 @@ void qemu_security_stop(Domain *d);
  * go. For qemu-hotplug.c and block jobs' new images. */
 int qemu_security_set_disk(Domain *d, const DomainDiskDef *disk, ConfError *err);
 void qemu_security_restore_disk(Domain *d, const DomainDiskDef *disk);
+/* The same for a hot-plugged host device's nodes (qemu_hostdev_nodes_own()). */
+int qemu_security_set_hostdev_nodes(Domain *d, char *const *nodes, ConfError *err);
+void qemu_security_restore_hostdev_nodes(Domain *d, char *const *nodes);
 
 /* A block job's images (qemu-security-blockjob.c), given as a hot-plugged
  * disk is (DAC owner, device controller, QEMU's /dev) and taken back when

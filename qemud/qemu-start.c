@@ -644,7 +644,7 @@ static int build_argv(Domain *d, ConfError *err) {
         r = qemu_smartcard_prepare(d->live, QEMU_SMARTCARD_DEFAULT_DB, err);
         if (r < 0)
                 return r;
-        r = qemu_hostdev_prepare(d->live, "/sys", "/dev", &hostdev_paths, err);
+        r = qemu_hostdev_prepare(d->live, qemu_hostdev_sysfs_root(), "/dev", &hostdev_paths, err);
         if (r < 0)
                 return r;
         params.hostdev_paths = hostdev_paths;

@@ -61,7 +61,7 @@ static int allow_hostdev_nodes(const Cgroup *cg, const DomainDef *def, char *msg
 
         if (!cgroup_devices_enabled(cg) || (def->n_hostdevs == 0 && def->n_tpms == 0))
                 return 0;
-        r = qemu_hostdev_nodes(def, "/sys", &nodes);
+        r = qemu_hostdev_nodes(def, qemu_hostdev_sysfs_root(), &nodes);
         for (size_t i = 0; r >= 0 && nodes && nodes[i]; i++) {
                 r = cgroup_devices_allow(cg, nodes[i], false);
                 if (r == -ENOENT)

@@ -166,8 +166,10 @@ def test_hotplug_names_the_missing_device_and_leaves_the_guest(env, proxy, tmp_p
         assert env.state(path)[0] == h.DomainState.RUNNING
         with dbus_error("OperationFailed", "no hostdev 'pci 0000:06:12.5' found in the live definition"):
             env.dcall(path, "DetachDevice", PCI, LIVE)
-        with dbus_error("NotSupported", "<interface type='hostdev'> cannot be hot-plugged"):
+        with dbus_error("OperationFailed", "host device pci 0000:03:07.1 (the VF of an <interface "
+                        "type='hostdev'>) of <devices/hostdev> is not on this host"):
             env.dcall(path, "AttachDevice", VF, LIVE)
+        assert env.dcall(path, "GetXMLDesc", 0) == live
         # the persistent definition alone: kept for the next start
         proxy.virsh("attach-device", "hd-plug", f, "--config")
         inactive = env.dcall(path, "GetXMLDesc", 2)
