@@ -299,43 +299,7 @@ int qemu_confine_nodes(Domain *d, char ***ret) {
         return 0;
 }
 
-#define VHOST_NET "/dev/vhost-net"
-
-static int allow_vhost(Domain *d, char *msg, size_t size) {
-        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
-        _cleanup_free_ char *path = NULL;
-        int r = qemu_tune_cgroup_path(d, &path);
-
-        if (r >= 0)
-                r = cgroup_open(path, false, &cg);
-        if (r == -ENOENT || r == -EOPNOTSUPP || (r >= 0 && !cgroup_devices_enabled(cg)))
-                return 0; /* no cgroup, or no device filter: nothing stands in the way */
-        if (r >= 0)
-                r = cgroup_devices_allow(cg, VHOST_NET, false);
-        if (r >= 0)
-                r = cgroup_devices_commit(cg);
-        if (r < 0)
-                snprintf(msg, size, "cannot let QEMU of '%s' open %s in its device cgroup: %s", d->def->name,
-                         VHOST_NET, strerror(-r));
-        return r;
-}
-
-int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size) {
-        int r;
-
-        if (net->type == DOMAIN_NET_USER || !streq_ptr(net->driver_name, "vhost") || access(VHOST_NET, F_OK) < 0)
-                return 0;
-        r = allow_vhost(d, msg, size);
-        if (r < 0 || d->pid <= 0 || confine_ns_is_private(d->pid) <= 0)
-                return r;
-        r = confine_ns_add_node(d->pid, VHOST_NET);
-        if (r < 0)
-                snprintf(msg, size, "cannot make %s in the /dev of QEMU of '%s': %s", VHOST_NET, d->def->name,
-                         strerror(-r));
-        return r;
-}
-
-static int hostdev_cgroup(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+static int nodes_cgroup(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         _cleanup_free_ char *path = NULL;
         int r = qemu_tune_cgroup_path(d, &path);
@@ -357,7 +321,7 @@ static int hostdev_cgroup(Domain *d, char *const *nodes, bool allow, char *msg, 
         return r;
 }
 
-static int hostdev_ns(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+static int nodes_ns(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
         int r = 0;
 
         if (d->pid <= 0 || confine_ns_is_private(d->pid) <= 0)
@@ -373,25 +337,40 @@ static int hostdev_ns(Domain *d, char *const *nodes, bool allow, char *msg, size
         return r;
 }
 
-int qemu_confine_hostdev(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+/* Nodes let through QEMU's device filter and made in its /dev, or taken
+ * back from both: all or nothing when given. */
+static int confine_nodes(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
         char ignored[256];
         int r, k;
 
         if (!allow) {
                 /* both, whatever the first says */
-                r = hostdev_cgroup(d, nodes, false, msg, size);
-                k = hostdev_ns(d, nodes, false, r < 0 ? ignored : msg, r < 0 ? sizeof(ignored) : size);
+                r = nodes_cgroup(d, nodes, false, msg, size);
+                k = nodes_ns(d, nodes, false, r < 0 ? ignored : msg, r < 0 ? sizeof(ignored) : size);
                 return r < 0 ? r : k;
         }
-        r = hostdev_cgroup(d, nodes, true, msg, size);
+        r = nodes_cgroup(d, nodes, true, msg, size);
         if (r < 0) {
-                (void) hostdev_cgroup(d, nodes, false, ignored, sizeof(ignored));
+                (void) nodes_cgroup(d, nodes, false, ignored, sizeof(ignored));
                 return r;
         }
-        r = hostdev_ns(d, nodes, true, msg, size);
+        r = nodes_ns(d, nodes, true, msg, size);
         if (r < 0) {
-                (void) hostdev_ns(d, nodes, false, ignored, sizeof(ignored));
-                (void) hostdev_cgroup(d, nodes, false, ignored, sizeof(ignored));
+                (void) nodes_ns(d, nodes, false, ignored, sizeof(ignored));
+                (void) nodes_cgroup(d, nodes, false, ignored, sizeof(ignored));
         }
         return r;
+}
+
+int qemu_confine_hostdev(Domain *d, char *const *nodes, bool allow, char *msg, size_t size) {
+        return confine_nodes(d, nodes, allow, msg, size);
+}
+
+/* QEMU opens /dev/vhost-net itself at netdev_add. */
+int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size) {
+        char *const nodes[] = { (char *) "/dev/vhost-net", NULL };
+
+        if (net->type == DOMAIN_NET_USER || !streq_ptr(net->driver_name, "vhost") || access(nodes[0], F_OK) < 0)
+                return 0;
+        return confine_nodes(d, nodes, true, msg, size);
 }
