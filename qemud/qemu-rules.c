@@ -383,6 +383,32 @@ static int rule_cpu_host_tcg(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
+/* The Hyper-V enlightenments QEMU 7.2's TCG refuses at start ("kernel
+ * doesn't allow setting HyperV VP_INDEX"): only KVM lets QEMU set the
+ * VP_INDEX MSR. It takes the others (relaxed, vapic, spinlocks, runtime,
+ * synic, stimer, frequencies, tlbflush, ipi, reset, evmcs...) and the guest
+ * sees them; libvirt defines such a guest and its start fails in QEMU. */
+static const DomainHypervFeature hyperv_kvm_only[] = { DOMAIN_HYPERV_VPINDEX };
+
+static int rule_hyperv_tcg(const DomainDef *def, ConfError *err) {
+        const DomainFeaturesDef *f = &def->features;
+        char names[128] = "";
+        size_t n = 0;
+
+        if (def->virt_type != DOMAIN_VIRT_QEMU || f->hyperv_mode != DOMAIN_HYPERV_MODE_CUSTOM)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(hyperv_kvm_only); i++) {
+                if (f->hyperv[hyperv_kvm_only[i]] != TRISTATE_ON)
+                        continue;
+                snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s'%s'", n++ ? ", " : "",
+                         domain_hyperv_feature_to_string(hyperv_kvm_only[i]));
+        }
+        if (n == 0)
+                return 0;
+        return xml_err_unsupported(err, "<features><hyperv> asks for what only KVM gives (<domain type='kvm'>) "
+                                   "and QEMU's TCG (domain type 'qemu') refuses: Hyper-V enlightenment %s", names);
+}
+
 /* The PCI controllers that plug only into the root bus (pci-root or pcie-root). */
 static int rule_pci_root_only(const DomainDef *def, ConfError *err) {
         static const char *const root_only[] = { "pci-expander-bus", "pcie-expander-bus", "dmi-to-pci-bridge" };
@@ -558,6 +584,7 @@ static int rule_disk_alias_length(const DomainDef *def, ConfError *err) {
 
 static const QemuRule start_rules[] = {
         { "cpu-host-tcg", rule_cpu_host_tcg },
+        { "hyperv-tcg", rule_hyperv_tcg },
         { "hugepage-sizes", rule_hugepage_sizes },
         { "memory-size", rule_memory_size },
         { "filterref", rule_filterref },
