@@ -22,6 +22,10 @@ static bool model_is(const char *model, const char *want) {
         return model && streq(model, want);
 }
 
+static bool net_has_tap(const DomainNetDef *n) {
+        return n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE || n->type == DOMAIN_NET_ETHERNET;
+}
+
 static int rule_pci_root_index(const DomainDef *def, ConfError *err) {
         for (size_t i = 0; i < def->n_controllers; i++) {
                 const DomainControllerDef *c = &def->controllers[i];
@@ -370,6 +374,28 @@ static int rule_numatune_nodesets(const DomainDef *def, ConfError *err) {
         return r;
 }
 
+/* libvirt takes an interface's <mtu> on the types that have a host side to
+ * set it on (a tap, passt, a vhost-user back end) and refuses it on the
+ * others (qemuDomainNetSupportsMTU), whatever the NIC model: virtio-net is
+ * also told it (host_mtu), another model gets only the host side's MTU. */
+static bool net_takes_mtu(const DomainNetDef *n) {
+        return net_has_tap(n) || n->type == DOMAIN_NET_VHOSTUSER || domain_net_is_passt(n);
+}
+
+static int rule_net_mtu(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const DomainNetDef *n = &def->nets[i];
+
+                if (n->opts.mtu && !net_takes_mtu(n))
+                        return xml_err_unsupported(err, "interface %zu: setting MTU on interface type %s%s is not "
+                                                   "supported (<mtu> is taken by types network, bridge, ethernet, "
+                                                   "vhostuser, and user with <backend type='passt'/>)", i,
+                                                   domain_net_type_to_string(n->type),
+                                                   n->type == DOMAIN_NET_USER ? " without passt" : "");
+        }
+        return 0;
+}
+
 /* ---- at start ---------------------------------------------------------------
  * What libvirt's define takes and its start refuses: a definition made for
  * another host is kept. */
@@ -478,6 +504,7 @@ static const QemuRule rules[] = {
         { "iommu", rule_iommu },
         { "hugepage-nodes", rule_hugepage_nodes },
         { "numatune-nodesets", rule_numatune_nodesets },
+        { "net-mtu", rule_net_mtu },
         { "pci-root-only", rule_pci_root_only },
         { "pci-expander", rule_pci_expander },
 };
@@ -520,10 +547,6 @@ static int rule_memory_size(const DomainDef *def, ConfError *err) {
                 return xml_err_invalid(err, "<memory> of %" PRIu64 " KiB is more than the 16 TiB "
                                        "(%" PRIu64 " KiB) a guest may have", def->memory_kib, MEMORY_MAX_KIB);
         return 0;
-}
-
-static bool net_has_tap(const DomainNetDef *n) {
-        return n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE || n->type == DOMAIN_NET_ETHERNET;
 }
 
 /* libvirt applies a <filterref> of a network, bridge or ethernet interface

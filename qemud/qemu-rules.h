@@ -26,6 +26,8 @@
  *   memory           <maxMemory> (hot-plug) without guest NUMA cells
  *   numatune         placement='static' without a nodeset; 'restrictive'
  *                    on <memory> but not on every <memnode>, or the reverse
+ *   interfaces       an <mtu> on a type with no host side to set it on
+ *                    (not network, bridge, ethernet, vhostuser or passt)
  *
  * Returns 0, or -errno with *err filled (NotSupported or XMLError). */
 

@@ -174,6 +174,33 @@ static const RuleCase cases[] = {
         { "numatune nodeset that names nothing", NULL, NULL,
           "<numatune><memory mode='strict' nodeset='0,^0'/></numatune>", NULL,
           XE, "invalid nodeset '0,^0' of <numatune/memory>: it must name at least one NUMA node" },
+        /* <mtu>: by interface type (libvirt's qemuDomainNetSupportsMTU), whatever the model */
+        { "mtu on user networking", NULL, NULL, NULL,
+          "<interface type='user'><model type='virtio'/><mtu size='1400'/></interface>",
+          NS, "interface 0: setting MTU on interface type user without passt is not supported" },
+        { "mtu on an e1000 of user networking", NULL, NULL, NULL,
+          "<interface type='user'><model type='e1000'/><mtu size='1400'/></interface>",
+          NS, "setting MTU on interface type user without passt" },
+        { "mtu on a mcast socket", NULL, NULL, NULL,
+          "<interface type='mcast'><source address='230.0.0.1' port='5558'/><model type='virtio'/>"
+          "<mtu size='1400'/></interface>", NS, "setting MTU on interface type mcast is not supported" },
+        { "mtu on a macvtap", NULL, NULL, NULL,
+          "<interface type='direct'><source dev='eth0' mode='bridge'/><model type='virtio'/><mtu size='9000'/>"
+          "</interface>", NS, "setting MTU on interface type direct is not supported" },
+        { "mtu on passt", NULL, NULL, NULL,
+          "<interface type='user'><backend type='passt'/><model type='e1000'/><mtu size='1400'/></interface>",
+          NULL, NULL },
+        { "mtu on an e1000 tap of a network", NULL, NULL, NULL,
+          "<interface type='network'><source network='default'/><model type='e1000'/><mtu size='9000'/>"
+          "</interface>", NULL, NULL },
+        { "mtu on an rtl8139 tap of a bridge", NULL, NULL, NULL,
+          "<interface type='bridge'><source bridge='br0'/><model type='rtl8139'/><mtu size='9000'/></interface>",
+          NULL, NULL },
+        { "mtu on an ethernet tap", NULL, NULL, NULL,
+          "<interface type='ethernet'><model type='e1000e'/><mtu size='1280'/></interface>", NULL, NULL },
+        { "mtu on vhost-user", NULL, NULL, NULL,
+          "<interface type='vhostuser'><source type='unix' path='/run/v.sock' mode='client'/><model type='virtio'/>"
+          "<mtu size='9000'/></interface>", NULL, NULL },
         /* controllers that plug only into the root bus */
         { "pcie-expander-bus on a root port", NULL, "q35", NULL,
           "<controller type='pci' index='0' model='pcie-root'/><controller type='pci' index='1' model='pcie-root-port'/>"
