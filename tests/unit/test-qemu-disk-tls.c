@@ -10,6 +10,7 @@
 
 #include "qemu-command-test.h"
 #include "qemu-disk-tls.h"
+#include "qemu-domain.h"
 #include "qemu-validate.h"
 
 #define DOM(devices)                                                                                            \
@@ -120,4 +121,45 @@ static void test_conf_and_check(void) {
         nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-UNIT_TESTS(test_validate, test_command, test_conf_and_check)
+/* What each disk's TLS objects were made with: only the disks whose TLS
+ * nbd_tls decided (vda; not vdb's tls='no' nor vdc's tls='yes'), as the
+ * live state keeps them and reads them back. */
+static void test_made_with(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *status = NULL, *doc = NULL;
+        QemuDomain q = {}, q2 = {};
+        Domain d = { .priv = &q }, d2 = { .priv = &q2 };
+        xmlDocPtr x;
+
+        if (parse_xml_string(DOM(DISKS), &def) < 0) {
+                CHECK(!"setup");
+                return;
+        }
+        d.live = d2.live = def;
+        CHECK(qemu_disk_tls_note_all(&d, def, true) == 0);
+        CHECK(qemu_disk_tls_made(&d, &def->disks[0]));
+        CHECK(!qemu_disk_tls_made(&d, &def->disks[1]) && !qemu_disk_tls_made(&d, &def->disks[2]));
+        status = qemu_disk_tls_status_format(&d);
+        CHECK_STREQ(status, "  <nbd-tls dst='vda'/>\n");
+        CHECK(asprintf(&doc, "<domstatus>\n%s</domstatus>", status ?: "") > 0);
+        x = doc ? xmlReadMemory(doc, (int) strlen(doc), NULL, NULL, XML_PARSE_NONET) : NULL;
+        CHECK(x != NULL);
+        if (x) {
+                qemu_disk_tls_status_parse(&d2, xmlDocGetRootElement(x));
+                xmlFreeDoc(x);
+        }
+        CHECK(qemu_disk_tls_made(&d2, &def->disks[0]) && !qemu_disk_tls_made(&d2, &def->disks[1]));
+        /* a plug with nbd_tls = 0 made none; a start with it off, none at all */
+        CHECK(qemu_disk_tls_note(&d, &def->disks[0], false) == 0);
+        CHECK(!qemu_disk_tls_made(&d, &def->disks[0]));
+        CHECK(qemu_disk_tls_note(&d, &def->disks[0], true) == 0);
+        CHECK(qemu_disk_tls_note_all(&d, def, false) == 0);
+        CHECK(!qemu_disk_tls_made(&d, &def->disks[0]));
+        free(status);
+        status = qemu_disk_tls_status_format(&d);
+        CHECK_STREQ(status, "");
+        strv_free(q.nbd_tls_disks);
+        strv_free(q2.nbd_tls_disks);
+}
+
+UNIT_TESTS(test_validate, test_command, test_conf_and_check, test_made_with)
