@@ -119,38 +119,55 @@ static void forget(char **l, const char *dst) {
 }
 
 int qemu_disk_tls_note(Domain *d, const DomainDiskDef *disk, bool enabled) {
-        char ***l = &qemu_domain(d)->nbd_tls_disks;
+        QemuDomain *q = qemu_domain(d);
 
         if (!disk->dst)
                 return 0;
-        forget(*l, disk->dst);
-        return enabled && disk_tls_from_conf(disk) ? strv_extend(l, disk->dst) : 0;
+        forget(q->nbd_tls_on, disk->dst);
+        forget(q->nbd_tls_off, disk->dst);
+        if (!disk_tls_from_conf(disk))
+                return 0;
+        return strv_extend(enabled ? &q->nbd_tls_on : &q->nbd_tls_off, disk->dst);
+}
+
+static void forget_all(QemuDomain *q) {
+        q->nbd_tls_on = strv_free_null(q->nbd_tls_on);
+        q->nbd_tls_off = strv_free_null(q->nbd_tls_off);
 }
 
 int qemu_disk_tls_note_all(Domain *d, const DomainDef *live, bool enabled) {
         int r = 0;
 
-        qemu_domain(d)->nbd_tls_disks = strv_free_null(qemu_domain(d)->nbd_tls_disks);
+        forget_all(qemu_domain(d));
         for (size_t i = 0; r >= 0 && i < live->n_disks; i++)
                 r = qemu_disk_tls_note(d, &live->disks[i], enabled);
         return r;
 }
 
-bool qemu_disk_tls_made(Domain *d, const DomainDiskDef *disk) {
-        return disk->dst && strv_contains(qemu_domain(d)->nbd_tls_disks, disk->dst);
+bool qemu_disk_tls_made(Domain *d, const DomainDiskDef *disk, bool enabled) {
+        const QemuDomain *q = qemu_domain(d);
+
+        if (disk->dst && strv_contains(q->nbd_tls_on, disk->dst))
+                return true;
+        if (disk->dst && strv_contains(q->nbd_tls_off, disk->dst))
+                return false;
+        return enabled;
 }
 
 char *qemu_disk_tls_status_format(Domain *d) {
+        const QemuDomain *q = qemu_domain(d);
         _cleanup_free_ char *s = strdup("");
 
         for (size_t i = 0; s && d->live && i < d->live->n_disks; i++) {
-                _cleanup_free_ char *dst = NULL;
+                const char *dst = d->live->disks[i].dst;
+                bool on = dst && strv_contains(q->nbd_tls_on, dst);
+                _cleanup_free_ char *e = NULL;
                 char *n;
 
-                if (!qemu_disk_tls_made(d, &d->live->disks[i]))
+                if (!on && !(dst && strv_contains(q->nbd_tls_off, dst)))
                         continue;
-                dst = domain_status_escape(d->live->disks[i].dst);
-                if (!dst || asprintf(&n, "%s  <nbd-tls dst='%s'/>\n", s, dst) < 0)
+                e = domain_status_escape(dst);
+                if (!e || asprintf(&n, "%s  <nbd-tls dst='%s' made='%s'/>\n", s, e, on ? "yes" : "no") < 0)
                         return NULL;
                 free_and_replace_str(&s, n);
         }
@@ -160,15 +177,18 @@ char *qemu_disk_tls_status_format(Domain *d) {
 void qemu_disk_tls_status_parse(Domain *d, xmlNodePtr root) {
         QemuDomain *q = qemu_domain(d);
 
-        q->nbd_tls_disks = strv_free_null(q->nbd_tls_disks);
+        forget_all(q);
         for (xmlNodePtr c = root->children; c; c = c->next) {
-                xmlChar *dst;
+                xmlChar *dst, *made;
 
                 if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "nbd-tls"))
                         continue;
                 dst = xmlGetProp(c, (const xmlChar *) "dst");
+                made = xmlGetProp(c, (const xmlChar *) "made");
                 if (dst)
-                        (void) strv_extend(&q->nbd_tls_disks, (const char *) dst);
+                        (void) strv_extend(made && xmlStrEqual(made, (const xmlChar *) "yes") ? &q->nbd_tls_on :
+                                           &q->nbd_tls_off, (const char *) dst);
                 xmlFree(dst);
+                xmlFree(made);
         }
 }

@@ -46,7 +46,7 @@ int hotplug_device_props(Domain *d, const DomainDef *def, const DevRef *ref, boo
                         return r;
         } else
                 /* the objects the plug or the start made, whatever nbd_tls says now */
-                params.nbd_tls = qemu_disk_tls_made(d, &def->disks[ref->index]);
+                params.nbd_tls = qemu_disk_tls_made(d, &def->disks[ref->index], params.nbd_tls);
         return qemu_device_props_params(def, caps, &params, ref->family, ref->index, ret, e);
 }
 
