@@ -40,6 +40,12 @@ def test_rules_refuse_at_define(env, method):
     args = (doc,) if method == "DomainDefineXML" else (doc, 0)
     with dbus_error("XMLError", "must be model='pcie-root'", "model='pci-root' was found instead"):
         env.call(method, *args)
+    # libvirt's qemuDomainNetSupportsMTU: by the interface's type, not its model
+    doc = env.guest_xml("rules-c", uuid=new_uuid()).replace("<model type='virtio'/>",
+                                                            "<model type='virtio'/><mtu size='1400'/>", 1)
+    args = (doc,) if method == "DomainDefineXML" else (doc, 0)
+    with dbus_error("NotSupported", "setting MTU on interface type user without passt is not supported"):
+        env.call(method, *args)
     assert env.list_domains() == before
 
 
