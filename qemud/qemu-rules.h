@@ -35,9 +35,9 @@
 
 int qemu_rules_check(const DomainDef *def, ConfError *err);
 
-/* What libvirt's define takes and its start refuses, checked at the start:
- * host-passthrough on TCG, a Hyper-V enlightenment TCG refuses (vpindex),
- * a hugepage size x86 lacks, more than 16 TiB of
+/* What libvirt's define takes and its start refuses, checked at the start
+ * (qemu-rules-start.c): host-passthrough on TCG, a Hyper-V enlightenment
+ * TCG refuses (vpindex), a hugepage size x86 lacks, more than 16 TiB of
  * <memory>, a <filterref> on an interface libvirt would filter, a <backend
  * tap=''> of an interface without a tap, a disk's user alias too long for
  * QEMU's block node names. */
