@@ -76,6 +76,8 @@ static int build_allocate(sd_bus *bus, const NetworkdPortRequest *req, sd_bus_me
                 r = append_option(m, "vlan", req->vlan_xml);
         if (r >= 0 && req->isolated)
                 r = sd_bus_message_append(m, "{sv}", "isolated", "b", (int) (req->isolated > 0));
+        if (r >= 0 && req->mtu)
+                r = sd_bus_message_append(m, "{sv}", "mtu", "u", req->mtu);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)

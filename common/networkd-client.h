@@ -45,6 +45,7 @@ typedef struct NetworkdPortRequest {
         const char *bandwidth_xml; /* the interface's own <bandwidth> element, or NULL */
         const char *vlan_xml;      /* the interface's own <vlan> element, or NULL */
         int isolated;              /* <port isolated=''>: 1 yes, -1 no, 0 as the network says */
+        unsigned mtu;              /* the interface's <mtu size=''>: the tap's MTU; 0: the network's */
         bool veth;                 /* AllocateVethPort: a veth pair (lxcd), no fd */
         const char *peer_ifname;   /* veth: the name of the guest's end; NULL: networkd's */
 } NetworkdPortRequest;

@@ -62,6 +62,17 @@ static int read_options(sd_bus_message *msg, PortRequest *req, sd_bus_error *err
                         req->isolated = b;
                         done = true;
                 }
+                if (!done && streq(key, "mtu")) {
+                        if (!streq(contents, "u"))
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "option 'mtu' must be a uint32");
+                        r = sd_bus_message_read(msg, "v", "u", &req->mtu);
+                        if (r < 0)
+                                return r;
+                        if (req->mtu < PORT_MTU_MIN || req->mtu > PORT_MTU_MAX)
+                                return vb_error_setf(error, VB_ERROR_INVALID_ARG, "option 'mtu' %u is not an MTU "
+                                                     "(%u to %u)", req->mtu, PORT_MTU_MIN, PORT_MTU_MAX);
+                        done = true;
+                }
                 if (!done && (streq(key, "vnet_hdr") || streq(key, "multi_queue"))) {
                         int b;
                         if (!streq(contents, "b"))

@@ -47,6 +47,8 @@ int port_save(const Port *p) {
         if (p->portgroup)
                 fprintf(f, "portgroup=%s\n", p->portgroup);
         fprintf(f, "ifindex=%d\nisolated=%d\nfloor_class=%u\nfloor=%" PRIu64 "\n", p->ifindex, p->isolated, p->floor_class, p->floor);
+        if (p->mtu)
+                fprintf(f, "mtu=%u\n", p->mtu);
         write_rate(f, "inbound", &p->bandwidth.in);
         write_rate(f, "outbound", &p->bandwidth.out);
         write_vlan(f, &p->vlan);
@@ -123,6 +125,8 @@ static int set_field(Port *p, const char *key, const char *v) {
                 p->ifindex = (int) u;
         else if (streq(key, "isolated"))
                 p->isolated = u != 0;
+        else if (streq(key, "mtu"))
+                p->mtu = (unsigned) u;
         else if (streq(key, "floor_class"))
                 p->floor_class = (unsigned) u;
         else if (streq(key, "floor"))

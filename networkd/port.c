@@ -318,6 +318,7 @@ int port_allocate(Manager *m, const PortRequest *req, Port **ret, int *ret_fd, s
                 return -ENOMEM;
         p->manager = m;
         p->type = req->type;
+        p->mtu = req->mtu;
         r = uuid_generate(uuid);
         if (r < 0)
                 return r;
@@ -333,7 +334,7 @@ int port_allocate(Manager *m, const PortRequest *req, Port **ret, int *ret_fd, s
         r = req->type == PORT_TAP ? make_tap(p, req, &fd, &ifindex) : make_veth(p, req, &ifindex);
         p->ifindex = ifindex;
         if (r >= 0)
-                r = plug(p, ifindex, n ? n->live->mtu : 0);
+                r = plug(p, ifindex, p->mtu ? p->mtu : n ? n->live->mtu : 0);
         if (r >= 0 && p->floor_class)
                 r = plug_floor(p, n);
         if (r >= 0)
@@ -379,7 +380,7 @@ int port_replug(Port *p) {
         p->bridge = strdup(n->live->bridge);
         if (!p->bridge)
                 return -ENOMEM;
-        r = plug(p, ifindex, n->live->mtu);
+        r = plug(p, ifindex, p->mtu ? p->mtu : n->live->mtu);
         if (r >= 0 && p->floor_class) {
                 if (n->floor_sum + p->floor <= n->live->bandwidth.in.average)
                         r = plug_floor(p, n);

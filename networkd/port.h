@@ -16,6 +16,10 @@ typedef enum PortType {
         PORT_VETH,
 } PortType;
 
+/* What the kernel takes as an Ethernet link's MTU (ETH_MIN_MTU, IP_MAX_MTU). */
+#define PORT_MTU_MIN 68u
+#define PORT_MTU_MAX 65535u
+
 typedef struct Port {
         Manager *manager;
         char uuid[37];
@@ -32,6 +36,7 @@ typedef struct Port {
         NetworkBandwidth bandwidth; /* effective: interface, else portgroup */
         NetworkVlan vlan;           /* effective: interface, else portgroup, else network */
         bool isolated;
+        unsigned mtu;               /* the interface's own MTU; 0: the network's */
         unsigned floor_class;       /* 0: none; else the minor of 1:<n> on the bridge */
         uint64_t floor;
 } Port;
@@ -52,6 +57,7 @@ typedef struct PortRequest {
         const char *bandwidth_xml; /* the interface's own <bandwidth> */
         const char *vlan_xml;      /* the interface's own <vlan> */
         int isolated;              /* the interface's <port isolated=''>: 1, 0, or -1 for the network's */
+        unsigned mtu;              /* the interface's <mtu size=''>; 0: the network's */
 } PortRequest;
 
 Port *port_free(Port *p);

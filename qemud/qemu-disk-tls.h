@@ -11,8 +11,12 @@
 
 #include <stdbool.h>
 
+#include <libxml/tree.h>
+
 #include "domain-conf.h"
 #include "error.h"
+
+typedef struct Domain Domain;
 
 #define QEMU_DISK_TLS_DIR_DEFAULT "/etc/pki/qemu"
 
@@ -35,3 +39,23 @@ bool qemu_disk_tls_wanted(const DomainDiskNetSource *s, bool enabled);
  * NVRAM), the directory and its CA certificate. 0, or -ENOENT with err
  * naming what is missing. */
 int qemu_disk_tls_check(const QemuDiskTls *t, const DomainDef *def, ConfError *err);
+
+/* What a disk's TLS objects were made with, as libvirt keeps a source's TLS
+ * object alias in its private data: nbd_tls decides the TLS of an NBD
+ * source (or backing layer) without tls='', and qemud.conf may change
+ * between a disk's start or plug and its unplug, which must delete the
+ * tls-creds-x509 objects the plug made, no more, no fewer. What nbd_tls
+ * said for each such disk is kept in the live state:
+ *
+ *   <nbd-tls dst='sda' made='yes'/>
+ *
+ * qemu_disk_tls_note() at a plug, qemu_disk_tls_note_all() at a start (or
+ * an incoming migration), qemu_disk_tls_made() for the unplug: what the
+ * disk was made with, or enabled (nbd_tls now) for a disk of a live state
+ * written before qemud kept it. */
+int qemu_disk_tls_note(Domain *d, const DomainDiskDef *disk, bool enabled);
+int qemu_disk_tls_note_all(Domain *d, const DomainDef *live, bool enabled);
+bool qemu_disk_tls_made(Domain *d, const DomainDiskDef *disk, bool enabled);
+/* The <nbd-tls/> lines of the live disks, "" if none; NULL on ENOMEM. */
+char *qemu_disk_tls_status_format(Domain *d);
+void qemu_disk_tls_status_parse(Domain *d, xmlNodePtr root);

@@ -33,6 +33,10 @@ typedef struct QemuDomain {
          * read from the live state after a restart (qemu-status.c): the
          * live definition, read after, is marked from it at the stop. */
         char **transient_overlays;
+        /* The targets of the disks whose TLS nbd_tls decided, by what it
+         * said at their start or plug (qemu-disk-tls.h), kept in the live
+         * state. */
+        char **nbd_tls_on, **nbd_tls_off;
         QemuAgent *agent;         /* the guest agent's connection, once used (qemu-agent-cmds.c) */
         bool agent_dying;         /* the domain is being freed: agent answers go nowhere */
         /* The vCPU threads the statistics found (qemu-stats.c), for the

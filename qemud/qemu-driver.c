@@ -141,6 +141,8 @@ static void domain_done(Domain *d) {
         free(q->monitor_path);
         strv_free(q->start_argv);
         strv_free(q->transient_overlays);
+        strv_free(q->nbd_tls_on);
+        strv_free(q->nbd_tls_off);
         strv_free(q->deprecations);
         free(q->vcpu_tids);
         qemu_perf_free(d);

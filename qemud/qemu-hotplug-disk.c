@@ -43,9 +43,13 @@ int hotplug_device_props(Domain *d, const DomainDef *def, const DevRef *ref, boo
                 DomainDef one = { .disks = def->disks + ref->index, .n_disks = 1 };
 
                 r = qemu_disk_tls_check(&tls, &one, e);
+                if (r >= 0)
+                        r = qemu_disk_tls_note(d, &one.disks[0], tls.enabled);
                 if (r < 0)
                         return r;
-        }
+        } else
+                /* the objects the plug or the start made, whatever nbd_tls says now */
+                params.nbd_tls = qemu_disk_tls_made(d, &def->disks[ref->index], params.nbd_tls);
         return qemu_device_props_params(def, caps, &params, ref->family, ref->index, ret, e);
 }
 

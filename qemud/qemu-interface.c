@@ -40,6 +40,8 @@ int qemu_interface_port_request(Domain *d, const DomainNetDef *net, NetworkdPort
                 .bandwidth_xml = bandwidth,
                 .vlan_xml = vlan,
                 .isolated = net->opts.port_isolated == TRISTATE_ON ? 1 : net->opts.port_isolated == TRISTATE_OFF ? -1 : 0,
+                /* the tap's, whatever the model, as libvirt sets it */
+                .mtu = net->opts.mtu,
         };
         memcpy(ret->mac, net->mac, sizeof(ret->mac));
         *ret_bandwidth = bandwidth;

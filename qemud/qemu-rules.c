@@ -3,11 +3,10 @@
 #include <inttypes.h>
 
 #include "cpuset.h"
+#include "qemu-rules-internal.h"
 #include "qemu-rules.h"
 #include "util.h"
 #include "xml-util.h"
-
-typedef int (*RuleFn)(const DomainDef *def, ConfError *err);
 
 static bool machine_is_q35(const char *m) {
         return m && (streq(m, "q35") || strncmp(m, "pc-q35-", 7) == 0);
@@ -20,6 +19,10 @@ static bool machine_is_i440fx(const char *m) {
 
 static bool model_is(const char *model, const char *want) {
         return model && streq(model, want);
+}
+
+bool qemu_rules_net_has_tap(const DomainNetDef *n) {
+        return n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE || n->type == DOMAIN_NET_ETHERNET;
 }
 
 static int rule_pci_root_index(const DomainDef *def, ConfError *err) {
@@ -370,16 +373,25 @@ static int rule_numatune_nodesets(const DomainDef *def, ConfError *err) {
         return r;
 }
 
-/* ---- at start ---------------------------------------------------------------
- * What libvirt's define takes and its start refuses: a definition made for
- * another host is kept. */
+/* libvirt takes an interface's <mtu> on the types that have a host side to
+ * set it on (a tap, passt, a vhost-user back end) and refuses it on the
+ * others (qemuDomainNetSupportsMTU), whatever the NIC model: virtio-net is
+ * also told it (host_mtu), another model gets only the host side's MTU. */
+static bool net_takes_mtu(const DomainNetDef *n) {
+        return qemu_rules_net_has_tap(n) || n->type == DOMAIN_NET_VHOSTUSER || domain_net_is_passt(n);
+}
 
-/* TCG has no host CPU to pass through (QEMU: "CPU model 'host' requires KVM"). */
-static int rule_cpu_host_tcg(const DomainDef *def, ConfError *err) {
-        if (def->virt_type == DOMAIN_VIRT_QEMU && def->cpu.mode == DOMAIN_CPU_MODE_HOST_PASSTHROUGH)
-                return xml_err_unsupported(err, "CPU mode 'host-passthrough' for %s qemu domain is not supported "
-                                           "by hypervisor: it needs <domain type='kvm'>",
-                                           def->os.arch ? def->os.arch : "x86_64");
+static int rule_net_mtu(const DomainDef *def, ConfError *err) {
+        for (size_t i = 0; i < def->n_nets; i++) {
+                const DomainNetDef *n = &def->nets[i];
+
+                if (n->opts.mtu && !net_takes_mtu(n))
+                        return xml_err_unsupported(err, "interface %zu: setting MTU on interface type %s%s is not "
+                                                   "supported (<mtu> is taken by types network, bridge, ethernet, "
+                                                   "vhostuser, and user with <backend type='passt'/>)", i,
+                                                   domain_net_type_to_string(n->type),
+                                                   n->type == DOMAIN_NET_USER ? " without passt" : "");
+        }
         return 0;
 }
 
@@ -426,11 +438,6 @@ static int rule_pci_expander(const DomainDef *def, ConfError *err) {
         return 0;
 }
 
-typedef struct QemuRule {
-        const char *name;
-        RuleFn check;
-} QemuRule;
-
 static const QemuRule rules[] = {
         { "pci-root-index", rule_pci_root_index },
         { "pci-root-model", rule_pci_root_model },
@@ -452,11 +459,12 @@ static const QemuRule rules[] = {
         { "iommu", rule_iommu },
         { "hugepage-nodes", rule_hugepage_nodes },
         { "numatune-nodesets", rule_numatune_nodesets },
+        { "net-mtu", rule_net_mtu },
         { "pci-root-only", rule_pci_root_only },
         { "pci-expander", rule_pci_expander },
 };
 
-static int run_rules(const QemuRule *table, size_t n, const DomainDef *def, ConfError *err) {
+int qemu_rules_run(const QemuRule *table, size_t n, const DomainDef *def, ConfError *err) {
         for (size_t i = 0; i < n; i++) {
                 int r = table[i].check(def, err);
 
@@ -467,104 +475,5 @@ static int run_rules(const QemuRule *table, size_t n, const DomainDef *def, Conf
 }
 
 int qemu_rules_check(const DomainDef *def, ConfError *err) {
-        return run_rules(rules, ELEMENTSOF(rules), def, err);
-}
-
-/* x86's hugepage sizes; 4 KiB is the normal page, which libvirt lets be named.
- * libvirt finds no hugetlbfs mount for another size when it starts. */
-static bool x86_page_size(uint64_t kib) {
-        return kib == 0 || kib == 4 || kib == 2048 || kib == 1048576;
-}
-
-static int rule_hugepage_sizes(const DomainDef *def, ConfError *err) {
-        const DomainMemoryBackingDef *mb = &def->memory_backing;
-
-        for (size_t i = 0; i < mb->n_pages; i++)
-                if (!x86_page_size(mb->pages[i].size_kib))
-                        return xml_err_unsupported(err, "hugepage size %" PRIu64 " KiB does not exist on x86 "
-                                                   "(2048 KiB and 1048576 KiB do)", mb->pages[i].size_kib);
-        return 0;
-}
-
-/* What QEMU's x86 machines address; libvirt's define takes up to 2^53 KiB. */
-#define MEMORY_MAX_KIB (UINT64_C(16) * 1024 * 1024 * 1024) /* 16 TiB */
-
-static int rule_memory_size(const DomainDef *def, ConfError *err) {
-        if (def->memory_kib > MEMORY_MAX_KIB)
-                return xml_err_invalid(err, "<memory> of %" PRIu64 " KiB is more than the 16 TiB "
-                                       "(%" PRIu64 " KiB) a guest may have", def->memory_kib, MEMORY_MAX_KIB);
-        return 0;
-}
-
-static bool net_has_tap(const DomainNetDef *n) {
-        return n->type == DOMAIN_NET_NETWORK || n->type == DOMAIN_NET_BRIDGE || n->type == DOMAIN_NET_ETHERNET;
-}
-
-/* libvirt applies a <filterref> of a network, bridge or ethernet interface
- * at start (its nwfilter driver) and ignores it on the other types; virtbus
- * has no filter driver, and a guest must not run unfiltered where its
- * definition asks for a filter. */
-static int rule_filterref(const DomainDef *def, ConfError *err) {
-        for (size_t i = 0; i < def->n_nets; i++) {
-                const DomainNetDef *n = &def->nets[i];
-
-                if (n->opts.filterref && net_has_tap(n))
-                        return xml_err_unsupported(err, "interface %zu (type '%s') references the network filter "
-                                                   "'%s' (<filterref>), and virtbus has no network filter "
-                                                   "driver to apply it", i, domain_net_type_to_string(n->type),
-                                                   n->opts.filterref);
-        }
-        return 0;
-}
-
-/* libvirt keeps a <backend tap=''> on any interface and refuses it at the
- * start of one that has no tap (qemuDomainValidateActualNetDef). */
-static int rule_backend_tap(const DomainDef *def, ConfError *err) {
-        for (size_t i = 0; i < def->n_nets; i++) {
-                const DomainNetDef *n = &def->nets[i];
-
-                if (n->opts.backend_tap && !net_has_tap(n))
-                        return xml_err_unsupported(err, "interface %zu - custom tap device path (<backend tap=''>) "
-                                                   "is not supported for network interfaces of type %s", i,
-                                                   domain_net_type_to_string(n->type));
-        }
-        return 0;
-}
-
-/* A disk's block node names are its alias with a suffix ("-fmt", "-slice",
- * "-b2-file" for a backing layer), and QEMU takes node names of at most 31
- * characters: a long user alias, which libvirt takes (its node names are
- * its own), cannot name them. */
-#define QEMU_NODE_NAME_MAX 31
-
-static int rule_disk_alias_length(const DomainDef *def, ConfError *err) {
-        for (size_t i = 0; i < def->n_disks; i++) {
-                const DomainDiskDef *d = &def->disks[i];
-                char longest[64];
-                size_t need;
-
-                if (!d->alias || !domain_alias_is_user(d->alias))
-                        continue;
-                snprintf(longest, sizeof(longest), d->n_backing ? "-b%zu-slice" : "-slice", d->n_backing);
-                need = strlen(d->alias) + strlen(longest);
-                if (need > QEMU_NODE_NAME_MAX)
-                        return xml_err_unsupported(err, "disk '%s': its user alias '%s' is too long to name QEMU's "
-                                                   "block nodes ('%s%s' is more than %d characters)",
-                                                   d->dst ? d->dst : "", d->alias, d->alias, longest,
-                                                   QEMU_NODE_NAME_MAX);
-        }
-        return 0;
-}
-
-static const QemuRule start_rules[] = {
-        { "cpu-host-tcg", rule_cpu_host_tcg },
-        { "hugepage-sizes", rule_hugepage_sizes },
-        { "memory-size", rule_memory_size },
-        { "filterref", rule_filterref },
-        { "backend-tap", rule_backend_tap },
-        { "disk-alias-length", rule_disk_alias_length },
-};
-
-int qemu_rules_check_start(const DomainDef *def, ConfError *err) {
-        return run_rules(start_rules, ELEMENTSOF(start_rules), def, err);
+        return qemu_rules_run(rules, ELEMENTSOF(rules), def, err);
 }

@@ -26,6 +26,8 @@
  *   memory           <maxMemory> (hot-plug) without guest NUMA cells
  *   numatune         placement='static' without a nodeset; 'restrictive'
  *                    on <memory> but not on every <memnode>, or the reverse
+ *   interfaces       an <mtu> on a type with no host side to set it on
+ *                    (not network, bridge, ethernet, vhostuser or passt)
  *
  * Returns 0, or -errno with *err filled (NotSupported or XMLError). */
 
@@ -33,8 +35,9 @@
 
 int qemu_rules_check(const DomainDef *def, ConfError *err);
 
-/* What libvirt's define takes and its start refuses, checked at the start:
- * host-passthrough on TCG, a hugepage size x86 lacks, more than 16 TiB of
+/* What libvirt's define takes and its start refuses, checked at the start
+ * (qemu-rules-start.c): host-passthrough on TCG, a Hyper-V enlightenment
+ * TCG refuses (vpindex), a hugepage size x86 lacks, more than 16 TiB of
  * <memory>, a <filterref> on an interface libvirt would filter, a <backend
  * tap=''> of an interface without a tap, a disk's user alias too long for
  * QEMU's block node names. */

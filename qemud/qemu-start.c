@@ -574,6 +574,8 @@ static int build_argv(Domain *d, ConfError *err) {
                 return r;
         QemuDiskTls disk_tls;
         r = disk_tls_params(m->paths.confdir, d->live, &disk_tls, &params, err);
+        if (r >= 0)
+                r = qemu_disk_tls_note_all(d, d->live, disk_tls.enabled);
         if (r < 0)
                 return r;
         QemuVxhsTls vxhs_tls;

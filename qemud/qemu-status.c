@@ -8,6 +8,7 @@
 #include "process.h"
 #include "qemu-blockjob.h"
 #include "qemu-chains.h"
+#include "qemu-disk-tls.h"
 #include "qemu-domain.h"
 #include "qemu-hotplug.h"
 #include "qemu-migrate.h"
@@ -61,17 +62,18 @@ static void transient_overlays_parse(Domain *d, xmlNodePtr root) {
 int qemu_status_format(Domain *d, char **ret) {
         _cleanup_free_ char *monitor = domain_status_escape(qemu_domain(d)->monitor_path), *jobs = NULL;
         _cleanup_free_ char *overlays = transient_overlays_format(d), *taint = NULL, *unplugs = NULL;
+        _cleanup_free_ char *nbd_tls = qemu_disk_tls_status_format(d);
 
         /* the live XML written next shows each disk's chain: read once;
          * storaged hears of it when it changed */
         qemu_blockjob_fill_chains(d);
         qemu_chains_changed(d);
-        if (!monitor || !overlays || qemu_blockjob_status_format(d, &jobs) < 0 ||
+        if (!monitor || !overlays || !nbd_tls || qemu_blockjob_status_format(d, &jobs) < 0 ||
             qemu_taint_status_format(qemu_domain(d)->taint, qemu_domain(d)->deprecations, &taint) < 0 ||
             qemu_hotplug_status_format(d, &unplugs) < 0 ||
-            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s%s%s", monitor,
+            asprintf(ret, "  <monitor path='%s'/>\n%s%s%s%s%s%s%s", monitor,
                      qemu_domain(d)->vcpu_unplugged ? "  <vcpus unplugged='yes'/>\n" : "", jobs,
-                     qemu_migrate_status_format(d), overlays, taint, unplugs) < 0)
+                     qemu_migrate_status_format(d), overlays, nbd_tls, taint, unplugs) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -94,6 +96,7 @@ int qemu_status_parse(Domain *d, xmlNodePtr root) {
 
         parse_vcpus(d, root);
         transient_overlays_parse(d, root);
+        qemu_disk_tls_status_parse(d, root);
         qemu_taint_status_parse(root, &qemu_domain(d)->taint, &qemu_domain(d)->deprecations);
         qemu_migrate_status_parse(d, root);
         r = qemu_blockjob_status_parse(d, root);

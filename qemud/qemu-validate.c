@@ -166,9 +166,8 @@ static int validate_net(const DomainNetDef *n, size_t i, ConfError *err) {
                 return xml_err_unsupported(err, "interface %zu: iommu, ats, packed and page_per_vq of "
                                            "<devices/interface/driver> are only supported for model type "
                                            "'virtio', not '%s'", i, n->model ?: "rtl8139");
-        if (!virtio && o->mtu)
-                return xml_err_unsupported(err, "interface %zu: setting MTU on interface model %s is not supported",
-                                           i, n->model ?: "rtl8139");
+        /* <mtu>: by type, a define-time rule (qemu-rules.c); a model other
+         * than virtio-net gets only its host side's MTU, as in libvirt */
         if (!virtio && o->teaming == DOMAIN_NET_TEAMING_PERSISTENT)
                 return xml_err_unsupported(err, "interface %zu: teaming type 'persistent' needs a virtio model "
                                            "(virtio-net's failover)", i);

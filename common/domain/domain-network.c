@@ -84,6 +84,9 @@ static int ask_port(PrepareJob *job, size_t i, const char *peer) {
                 .isolated = net->opts.port_isolated == TRISTATE_ON ? 1 : net->opts.port_isolated == TRISTATE_OFF ? -1 : 0,
                 .veth = peer != NULL,
                 .peer_ifname = peer,
+                /* a tap's MTU, whatever the NIC model, as libvirt's QEMU
+                 * driver sets it (its LXC driver sets none on a veth) */
+                .mtu = peer ? 0 : net->opts.mtu,
         };
         PortRequest *req = calloc(1, sizeof(*req));
         int r;

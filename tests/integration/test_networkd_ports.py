@@ -2,16 +2,18 @@
 """virtbus-networkd's ports (org.virtbus.NetworkPort1), in a network
 namespace of its own: taps and veths allocated and released, a tap released
 by itself when its last fd closes, bandwidth (tc htb) and floors from
-portgroups, VLANs with the bridge's VLAN filtering, and a SIGKILL restart
-that keeps networks, dnsmasq, ports and firewall as they were."""
+portgroups, VLANs with the bridge's VLAN filtering, a port's own MTU, and a
+SIGKILL restart that keeps networks, dnsmasq, ports and firewall as they
+were."""
 
 import os
 import signal
 import uuid as uuidlib
 
+import dbus
 import pytest
 
-from virtbus_harness import expect_dbus_error, wait_until
+from virtbus_harness import expect_dbus_error, unwrap, wait_until
 from test_networkd_common import ROOT_PATH, kernel_has_vlan_filtering, module_env, nat_xml  # noqa: F401
 
 env, env_logs = module_env()
@@ -70,6 +72,43 @@ def test_tap_allocate_release(env):
         wait_until(lambda: ports(env) == [], 10, what="the port to go")
         assert not env.link_exists(ifname)
         assert not (env.root / "run/virtbus/network/ports" / f"{port}.port").exists()
+    finally:
+        env.remove(path)
+
+
+def link_mtu(env, ifname):
+    return int(env.in_ns("cat", f"/sys/class/net/{ifname}/mtu").stdout)
+
+
+def test_port_mtu(env):
+    """Option 'mtu' (an interface's <mtu>) is the tap's MTU instead of the
+    network's; kept across a SIGKILL restart and a restart of the network,
+    which plugs the port back in. A value that is no MTU is refused."""
+    path = env.define(nat_xml("mtu", "192.168.126", extra="<mtu size='9000'/>"))
+
+    def allocate(mac, value):
+        opts = dbus.Dictionary({"mtu": value}, signature="sv")
+        return tuple(unwrap(x) for x in env.port_call("AllocatePort", "mtu", str(uuidlib.uuid4()), mac, "", opts))
+
+    try:
+        fd, ifname, port = allocate("52:54:00:40:01:01", dbus.UInt32(1400, variant_level=1))
+        fd2, ifname2, _ = env.allocate_tap("mtu", "52:54:00:40:01:02")
+        try:
+            assert (link_mtu(env, ifname), link_mtu(env, ifname2)) == (1400, 9000)
+            with expect_dbus_error(ERR + "InvalidArg"):
+                allocate("52:54:00:40:01:03", dbus.UInt32(20, variant_level=1))
+            with expect_dbus_error(ERR + "InvalidArg"):
+                allocate("52:54:00:40:01:03", dbus.String("1400", variant_level=1))
+            env.daemon.kill(signal.SIGKILL)
+            env.daemon.start()
+            env.net_call(path, "Destroy")
+            env.net_call(path, "Create")
+            assert port in [p[0] for p in ports(env)]
+            assert f"master {env.prop(path, 'BridgeName')}" in env.in_ns("ip", "link", "show", "dev", ifname).stdout
+            assert (link_mtu(env, ifname), link_mtu(env, ifname2)) == (1400, 9000)
+        finally:
+            os.close(fd)
+            os.close(fd2)
     finally:
         env.remove(path)
 

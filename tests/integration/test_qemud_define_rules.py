@@ -40,6 +40,12 @@ def test_rules_refuse_at_define(env, method):
     args = (doc,) if method == "DomainDefineXML" else (doc, 0)
     with dbus_error("XMLError", "must be model='pcie-root'", "model='pci-root' was found instead"):
         env.call(method, *args)
+    # libvirt's qemuDomainNetSupportsMTU: by the interface's type, not its model
+    doc = env.guest_xml("rules-c", uuid=new_uuid()).replace("<model type='virtio'/>",
+                                                            "<model type='virtio'/><mtu size='1400'/>", 1)
+    args = (doc,) if method == "DomainDefineXML" else (doc, 0)
+    with dbus_error("NotSupported", "setting MTU on interface type user without passt is not supported"):
+        env.call(method, *args)
     assert env.list_domains() == before
 
 
@@ -82,5 +88,39 @@ def test_rules_refuse_at_start(env, case, element, words):
             env.dcall(path, "Create", 0)
         assert env.state(path)[0] == S.SHUTOFF
         assert env.dcall(path, "GetXMLDesc", 2) == before
+    finally:
+        env.dcall(path, "Undefine", 0)
+
+
+# What QEMU 7.2's TCG takes of <hyperv>: all but vpindex, which it refuses
+# itself ("kernel doesn't allow setting HyperV VP_INDEX").
+HYPERV_TCG = ("<relaxed state='on'/><vapic state='on'/><spinlocks state='on' retries='8191'/>"
+              "<runtime state='on'/><synic state='on'/><stimer state='on'/><frequencies state='on'/>"
+              "<tlbflush state='on'/><ipi state='on'/><reset state='on'/>")
+
+
+def test_hyperv_vpindex_refused_at_start_on_tcg(env):
+    """Defined as libvirt defines it; the start on TCG is refused before
+    QEMU runs, naming vpindex and KVM, the guest shut off and its definition
+    as it was. Without vpindex the same guest starts, QEMU given the rest."""
+    doc = env.guest_xml("rules-hyperv", uuid=new_uuid())
+    assert "<acpi/>" in doc and "<hyperv" not in doc
+    path = env.call("DomainDefineXML", doc.replace(
+        "<acpi/>", f"<acpi/><hyperv mode='custom'>{HYPERV_TCG}<vpindex state='on'/></hyperv>", 1))
+    try:
+        before = env.dcall(path, "GetXMLDesc", 2)
+        assert "<vpindex state='on'/>" in before
+        with dbus_error("NotSupported", "Hyper-V enlightenment 'vpindex'", "<domain type='kvm'>"):
+            env.dcall(path, "Create", 0)
+        assert env.state(path)[0] == S.SHUTOFF
+        assert env.dcall(path, "GetXMLDesc", 2) == before
+        assert env.call("DomainDefineXML", before.replace("<vpindex state='on'/>", "")) == path
+        env.dcall(path, "Create", 1)                      # paused: QEMU took the CPU
+        try:
+            assert env.state(path)[0] == S.PAUSED
+            live = env.dcall(path, "GetXMLDesc", 0)
+            assert "<synic state='on'/>" in live and "vpindex" not in live
+        finally:
+            env.dcall(path, "Destroy", 0)
     finally:
         env.dcall(path, "Undefine", 0)

@@ -11,7 +11,8 @@ that does not exist fail the start naming what was wrong and leave the
 domain shut off. QMP (qemud killed and started again meanwhile) shows the
 nodes open on the export. An <nvram type='network'> on a TLS export of
 OVMF's variables is QEMU's pflash1. A TLS disk hot-plugged gets its
-tls-creds-x509 object at plug time and loses it at unplug. No guest OS
+tls-creds-x509 object at plug time and loses it at unplug, even when
+nbd_tls changed in between (for a disk of the start too). No guest OS
 boots: the machine is enough for QEMU to open its disks."""
 
 import os
@@ -321,5 +322,36 @@ def test_tls_disk_hot_plugged_and_unplugged(env, nbd, tmp_path):
             assert qmp_tls_state(env, "nbdtls-plug") == ([], [])
         finally:
             proxy.stop()
+    finally:
+        stop(g)
+
+
+def test_unplug_deletes_what_the_start_or_plug_made(env, nbd):
+    """nbd_tls = 1 gives a source without tls='' its tls-creds-x509 object at
+    the start (sda) and at a plug (sdb); qemud.conf then says nbd_tls = 0 and
+    qemud is SIGKILLed and started again: each unplug still deletes the
+    object its disk was made with, which the live state keeps
+    (<nbd-tls dst='' made='yes'/>, as libvirt keeps a source's TLS object
+    alias in its private data), and leaves QEMU with nothing of it."""
+    port, certs, _ = nbd
+    scsi = "<controller type='scsi' index='0' model='virtio-scsi'/>"
+    sda, sdb = (disk(dev, port).replace("bus='virtio'", "bus='scsi'") for dev in ("sda", "sdb"))
+    obj = {d: f"objscsi0-0-0-{u}-file_tls0" for d, u in (("sda", 0), ("sdb", 1))}
+    status = env.root / "run" / "virtbus" / "qemu" / "nbdtls-conf.xml"
+    set_conf(env, f"nbd_tls = 1\nnbd_tls_x509_cert_dir = \"{certs}\"\n")
+    g = define(env, "nbdtls-conf", scsi + sda)
+    try:
+        g.call("Create", 0)
+        g.call("AttachDevice", sdb, 1)
+        assert "<nbd-tls dst='sda' made='yes'/>" in status.read_text()
+        assert "<nbd-tls dst='sdb' made='yes'/>" in status.read_text()
+        set_conf(env, f"nbd_tls = 0\nnbd_tls_x509_cert_dir = \"{certs}\"\n")
+        assert qmp_tls_state(env, "nbdtls-conf")[0] == sorted(obj.values())
+        g.call("DetachDevice", sdb, 1)
+        assert qmp_tls_state(env, "nbdtls-conf") == ([obj["sda"]], ["scsi0-0-0-0-file", "scsi0-0-0-0-fmt"])
+        assert "<nbd-tls dst='sdb'" not in status.read_text()
+        g.call("DetachDevice", sda, 1)
+        assert qmp_tls_state(env, "nbdtls-conf") == ([], [])
+        assert "nbd-tls" not in status.read_text()
     finally:
         stop(g)

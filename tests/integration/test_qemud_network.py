@@ -356,6 +356,32 @@ def test_target_dev_names_the_tap(env):
         env.dcall(path, "Undefine", 0)
 
 
+def test_interface_mtu_is_the_taps(env):
+    """<mtu size=''/> of an interface is its tap's MTU, whatever the NIC
+    model, as libvirt sets it: an e1000 on the network gets a tap of that
+    MTU (networkd's port option 'mtu', instead of the network's) and no
+    host_mtu, which only virtio-net has; a virtio-net on it gets both."""
+    name, uuid = "mtuvm", "6b1f0d33-6a0e-4c5e-9d6e-000000000004"
+    macs = ("52:54:00:5a:00:05", "52:54:00:5a:00:06")
+    nics = "".join(iface_xml("network", NET, mac, target=tap).replace(
+        "<model type='virtio'/>", f"<model type='{model}'/><mtu size='{mtu}'/>")
+        for mac, tap, model, mtu in ((macs[0], "vbmtu0", "e1000", 1400), (macs[1], "vbmtu1", "virtio", 1300)))
+    path = env.define(name, uuid, nic=None, extra_devices=nics)
+    try:
+        env.start(path, name, 1)                       # paused: QEMU runs, no boot
+        assert [env.link(t)["mtu"] for t in ("vbmtu0", "vbmtu1")] == [1400, 1300]
+        with open(f"/proc/{env.status_pid(name)}/cmdline", "rb") as f:
+            devices = [a for a in f.read().decode().split("\0") if '"mac":"' in a]
+        assert len(devices) == 2, devices
+        assert [("host_mtu" in d, '"host_mtu":1300' in d) for d in devices] == [(False, False), (True, True)], \
+            devices
+        assert "<mtu size='1400'/>" in env.dcall(path, "GetXMLDesc", 0)
+    finally:
+        env.destroy(path)
+        assert_released(env, uuid, ["vbmtu0", "vbmtu1"])
+        env.dcall(path, "Undefine", 0)
+
+
 def test_port_isolated_and_vlan(env):
     """<port isolated='yes'/> of an interface makes its tap an isolated
     bridge port (networkd's AllocatePort option); a <vlan> on a network

@@ -10,6 +10,7 @@
 
 #include "qemu-command-test.h"
 #include "qemu-disk-tls.h"
+#include "qemu-domain.h"
 #include "qemu-validate.h"
 
 #define DOM(devices)                                                                                            \
@@ -120,4 +121,49 @@ static void test_conf_and_check(void) {
         nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
-UNIT_TESTS(test_validate, test_command, test_conf_and_check)
+/* What each disk's TLS objects were made with: what nbd_tls said for the
+ * disks it decides (vda; not vdb's tls='no' nor vdc's tls='yes'), as the
+ * live state keeps it and reads it back; nbd_tls now for a disk the live
+ * state says nothing of (written before it was kept). */
+static void test_made_with(void) {
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
+        _cleanup_free_ char *status = NULL, *doc = NULL;
+        QemuDomain q = {}, q2 = {};
+        Domain d = { .priv = &q }, d2 = { .priv = &q2 };
+        xmlDocPtr x;
+
+        if (parse_xml_string(DOM(DISKS), &def) < 0) {
+                CHECK(!"setup");
+                return;
+        }
+        d.live = d2.live = def;
+        CHECK(!qemu_disk_tls_made(&d, &def->disks[0], false) && qemu_disk_tls_made(&d, &def->disks[0], true));
+        CHECK(qemu_disk_tls_note_all(&d, def, true) == 0);
+        CHECK(qemu_disk_tls_made(&d, &def->disks[0], false));
+        status = qemu_disk_tls_status_format(&d);
+        CHECK_STREQ(status, "  <nbd-tls dst='vda' made='yes'/>\n");
+        CHECK(asprintf(&doc, "<domstatus>\n%s</domstatus>", status ?: "") > 0);
+        x = doc ? xmlReadMemory(doc, (int) strlen(doc), NULL, NULL, XML_PARSE_NONET) : NULL;
+        CHECK(x != NULL);
+        if (x) {
+                qemu_disk_tls_status_parse(&d2, xmlDocGetRootElement(x));
+                xmlFreeDoc(x);
+        }
+        CHECK(qemu_disk_tls_made(&d2, &def->disks[0], false));
+        /* a plug with nbd_tls = 0 made none, whatever it says later */
+        CHECK(qemu_disk_tls_note(&d, &def->disks[0], false) == 0);
+        CHECK(!qemu_disk_tls_made(&d, &def->disks[0], true));
+        free(status);
+        status = qemu_disk_tls_status_format(&d);
+        CHECK_STREQ(status, "  <nbd-tls dst='vda' made='no'/>\n");
+        /* vdb and vdc say themselves: never noted */
+        CHECK(qemu_disk_tls_note_all(&d, def, true) == 0);
+        CHECK(!strv_contains(q.nbd_tls_on, "vdb") && !strv_contains(q.nbd_tls_off, "vdb"));
+        CHECK(!strv_contains(q.nbd_tls_on, "vdc") && !strv_contains(q.nbd_tls_off, "vdc"));
+        strv_free(q.nbd_tls_on);
+        strv_free(q.nbd_tls_off);
+        strv_free(q2.nbd_tls_on);
+        strv_free(q2.nbd_tls_off);
+}
+
+UNIT_TESTS(test_validate, test_command, test_conf_and_check, test_made_with)

@@ -174,6 +174,33 @@ static const RuleCase cases[] = {
         { "numatune nodeset that names nothing", NULL, NULL,
           "<numatune><memory mode='strict' nodeset='0,^0'/></numatune>", NULL,
           XE, "invalid nodeset '0,^0' of <numatune/memory>: it must name at least one NUMA node" },
+        /* <mtu>: by interface type (libvirt's qemuDomainNetSupportsMTU), whatever the model */
+        { "mtu on user networking", NULL, NULL, NULL,
+          "<interface type='user'><model type='virtio'/><mtu size='1400'/></interface>",
+          NS, "interface 0: setting MTU on interface type user without passt is not supported" },
+        { "mtu on an e1000 of user networking", NULL, NULL, NULL,
+          "<interface type='user'><model type='e1000'/><mtu size='1400'/></interface>",
+          NS, "setting MTU on interface type user without passt" },
+        { "mtu on a mcast socket", NULL, NULL, NULL,
+          "<interface type='mcast'><source address='230.0.0.1' port='5558'/><model type='virtio'/>"
+          "<mtu size='1400'/></interface>", NS, "setting MTU on interface type mcast is not supported" },
+        { "mtu on a macvtap", NULL, NULL, NULL,
+          "<interface type='direct'><source dev='eth0' mode='bridge'/><model type='virtio'/><mtu size='9000'/>"
+          "</interface>", NS, "setting MTU on interface type direct is not supported" },
+        { "mtu on passt", NULL, NULL, NULL,
+          "<interface type='user'><backend type='passt'/><model type='e1000'/><mtu size='1400'/></interface>",
+          NULL, NULL },
+        { "mtu on an e1000 tap of a network", NULL, NULL, NULL,
+          "<interface type='network'><source network='default'/><model type='e1000'/><mtu size='9000'/>"
+          "</interface>", NULL, NULL },
+        { "mtu on an rtl8139 tap of a bridge", NULL, NULL, NULL,
+          "<interface type='bridge'><source bridge='br0'/><model type='rtl8139'/><mtu size='9000'/></interface>",
+          NULL, NULL },
+        { "mtu on an ethernet tap", NULL, NULL, NULL,
+          "<interface type='ethernet'><model type='e1000e'/><mtu size='1280'/></interface>", NULL, NULL },
+        { "mtu on vhost-user", NULL, NULL, NULL,
+          "<interface type='vhostuser'><source type='unix' path='/run/v.sock' mode='client'/><model type='virtio'/>"
+          "<mtu size='9000'/></interface>", NULL, NULL },
         /* controllers that plug only into the root bus */
         { "pcie-expander-bus on a root port", NULL, "q35", NULL,
           "<controller type='pci' index='0' model='pcie-root'/><controller type='pci' index='1' model='pcie-root-port'/>"
@@ -363,6 +390,52 @@ static void test_host_passthrough_needs_kvm(void) {
         }
 }
 
+/* QEMU 7.2's TCG refuses hv-vpindex ("kernel doesn't allow setting HyperV
+ * VP_INDEX") and takes the other enlightenments: the start refuses only
+ * that, naming it, and only on TCG; the define takes it. */
+static void test_hyperv_needs_kvm(void) {
+        static const struct {
+                const char *type, *hyperv, *needle; /* needle NULL: taken */
+        } rows[] = {
+                { "qemu", "<relaxed state='on'/><vapic state='on'/><spinlocks state='on' retries='8191'/>"
+                  "<vpindex state='on'/><runtime state='on'/><synic state='on'/><stimer state='on'/>",
+                  "Hyper-V enlightenment 'vpindex'" },
+                { "kvm", "<vpindex state='on'/><synic state='on'/>", NULL },
+                { "qemu", "<vpindex state='off'/><synic state='on'/>", NULL },
+                { "qemu", "<relaxed state='on'/><vapic state='on'/><spinlocks state='on' retries='8191'/>"
+                  "<runtime state='on'/><synic state='on'/><stimer state='on'><direct state='on'/></stimer>"
+                  "<reset state='on'/><vendor_id state='on' value='KVM Hv'/><frequencies state='on'/>"
+                  "<reenlightenment state='on'/><tlbflush state='on'/><ipi state='on'/><evmcs state='on'/>"
+                  "<avic state='on'/>", NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                _cleanup_free_ char *xml = NULL;
+                _cleanup_(domain_def_freep) DomainDef *def = NULL;
+                ConfError err = {};
+                int r;
+
+                CHECK(asprintf(&xml, "<domain type='%s'><name>t</name><memory unit='MiB'>256</memory>"
+                               "<os><type arch='x86_64' machine='q35'>hvm</type></os>"
+                               "<features><acpi/><hyperv mode='custom'>%s</hyperv></features></domain>",
+                               rows[i].type, rows[i].hyperv) > 0);
+                def = parse_ok(xml, rows[i].hyperv);
+                if (!def)
+                        continue;
+                CHECK_INTEQ(qemu_rules_check(def, &err), 0);
+                r = qemu_rules_check_start(def, &err);
+                if (!rows[i].needle) {
+                        CHECK_INTEQ(r, 0);
+                        continue;
+                }
+                CHECK(r == -EOPNOTSUPP);
+                CHECK_STREQ(err.name, VB_ERROR_NOT_SUPPORTED);
+                CHECK_CONTAINS(err.message, rows[i].needle);
+                CHECK_CONTAINS(err.message, "<domain type='kvm'>");
+                CHECK_NOT_CONTAINS(err.message, "synic");
+        }
+}
+
 /* What libvirt's define takes and its start refuses. */
 static void test_start_rules(void) {
         static const struct {
@@ -427,4 +500,4 @@ static void test_filterref(void) {
 }
 
 UNIT_TESTS(test_rules_table, test_fixtures_pass_rules, test_virtio_disk_options, test_net_driver_refused,
-           test_user_alias_kept, test_host_passthrough_needs_kvm, test_start_rules, test_filterref)
+           test_user_alias_kept, test_host_passthrough_needs_kvm, test_hyperv_needs_kvm, test_start_rules, test_filterref)
