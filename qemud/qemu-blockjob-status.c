@@ -11,6 +11,7 @@
 #include "log.h"
 #include "process.h"
 #include "qemu-blockjob-internal.h"
+#include "qemu-security.h"
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "util.h"
@@ -160,6 +161,9 @@ static int on_qemu_exit(sd_event_source *s, int fd, uint32_t revents, void *user
                         log_warning("Domain %s: QEMU went away during the block job on %s: it failed.",
                                     d->def->name, e->dst);
                         blockjob_drop_mirror(d, e->dst);
+                        if (e->type == DOMAIN_BLOCK_JOB_TYPE_COPY && e->new_path)
+                                /* never the disk: given back as job_ended does */
+                                qemu_security_blockjob_take(d, e->new_path, e->new_format, e->new_block);
                         if (e->waiting)
                                 domain_job_fail(d->jobs, VB_ERROR_OPERATION_FAILED, "QEMU went away during the block job");
                         domain_emit_block_job(d, e->dst, e->type, DOMAIN_BLOCK_JOB_FAILED);

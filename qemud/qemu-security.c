@@ -518,6 +518,19 @@ void qemu_security_stop(Domain *d) {
                 return;
         }
         restore_list(&l, l.n, c.remember_owner);
+        /* a copy's destination still in <mirror> (QEMU gone before its
+         * job's end was seen): given as a disk of its own, so back alone */
+        for (size_t i = 0; i < d->live->n_disks; i++) {
+                const DomainDiskMirror *m = d->live->disks[i].mirror;
+                _cleanup_(owned_list_done) OwnedList ml = {};
+                DomainDiskDef dest = {};
+
+                if (!m || !streq_ptr(m->job, "copy") || !m->path || access(m->path, F_OK) < 0)
+                        continue;
+                dest = (DomainDiskDef) { .src = m->path, .format = m->format, .type = m->type };
+                if (add_disk(&ml, &dest, uid, gid) >= 0)
+                        restore_list(&ml, ml.n, c.remember_owner);
+        }
         /* once only, whatever calls this again */
         for (size_t i = 0; i < d->live->n_seclabels; i++)
                 if (&d->live->seclabels[i] == s)

@@ -29,6 +29,7 @@ import os
 import shutil
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -496,3 +497,63 @@ def test_copy_destination_given_back_when_the_guest_stops(env):
         g.call("Undefine", 0)
     for p in (src, dest):
         assert owner(p) == (0, 0) and xattrs(p) == {}, (p, owner(p), xattrs(p))
+
+
+def _copying_guest(env, name):
+    """A paused guest whose vdb is being copied (READY); -> (guest, src, dest)."""
+    src = env.image(f"{name}-src.raw", size="4M")
+    dest = env.files / f"{name}-copy.raw"
+    path = env.call("DomainDefineXML", env.guest_xml(name, extra_devices=disk_xml(src, "vdb"), nic=None))
+    from test_qemud_common import Guest
+    g = Guest(env, path, name)
+    g.start(START_PAUSED)
+    since = env.mark()
+    g.call("BlockCopy", "vdb", f"<disk type='file'><source file='{dest}'/></disk>", {}, 0)
+    wait_job(env, g, "vdb", COPY_READY, since)
+    assert owner(dest) == (UID, GID)
+    return g, src, dest
+
+
+def _exited(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_copy_destination_given_back_when_qemu_exit_is_seen_first(env):
+    """QEMU's exit and its job's last event reach qemud together (qemud
+    stopped meanwhile): the exit, handled first, gives the destination back."""
+    g, src, dest = _copying_guest(env, "secrace")
+    try:
+        qemu = env.status_pid("secrace")
+        os.kill(env.qemud.pid, signal.SIGSTOP)
+        try:
+            os.kill(qemu, signal.SIGTERM)
+            h.wait_until(lambda: _exited(qemu), 20, what="QEMU to exit")
+        finally:
+            os.kill(env.qemud.pid, signal.SIGCONT)
+        h.wait_until(lambda: env.state(g.path)[0] == h.DomainState.SHUTOFF, 20, what="the guest shut off")
+    finally:
+        g.ensure_shutoff()
+        g.call("Undefine", 0)
+    for p in (src, dest):
+        assert owner(p) == (0, 0) and xattrs(p) == {}, (p, owner(p), xattrs(p))
+
+
+def test_copy_destination_given_back_when_qemu_died_while_qemud_was_down(env):
+    """QEMU killed while qemud is down, in the middle of a copy: the next
+    qemud gives the destination in the <mirror> back."""
+    g, src, dest = _copying_guest(env, "seclost")
+    try:
+        qemu = env.status_pid("seclost")
+        env.qemud.kill(signal.SIGKILL)
+        os.kill(qemu, signal.SIGKILL)
+        h.wait_until(lambda: _exited(qemu), 10, what="QEMU gone")
+        env.qemud.start()
+        h.wait_until(lambda: env.state(g.path)[0] == h.DomainState.SHUTOFF, 20, what="the guest shut off")
+    finally:
+        g.ensure_shutoff()
+        g.call("Undefine", 0)
+    for p in (src, dest):
+        h.wait_until(lambda: owner(p) == (0, 0) and xattrs(p) == {}, 10, what=f"{p} given back")
