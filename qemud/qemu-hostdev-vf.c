@@ -305,6 +305,26 @@ void qemu_hostdev_vf_give_back(Domain *d, const DomainHostdevDef *h) {
                             d->def->name, v.vf, v.pf, strerror(-r));
 }
 
+int qemu_hostdev_vf_start(Domain *d, ConfError *err) {
+        for (size_t i = 0; i < d->live->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &d->live->hostdevs[i];
+                QemuVf v;
+                int r;
+
+                if (!h->net.is_interface)
+                        continue;
+                r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, err);
+                if (r >= 0)
+                        r = qemu_hostdev_vf_set(d->manager->rundir, &v, h, d->uuid_str, err);
+                if (r < 0) {
+                        while (i-- > 0)
+                                qemu_hostdev_vf_give_back(d, &d->live->hostdevs[i]);
+                        return r;
+                }
+        }
+        return 0;
+}
+
 void qemu_hostdev_vf_stop(Domain *d) {
         for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
                 qemu_hostdev_vf_give_back(d, &d->live->hostdevs[i]);

@@ -48,5 +48,9 @@ int qemu_hostdev_vf_restore(const char *rundir, const QemuVf *v, const char *uui
 /* The VF of d's interface h gets back what it had (a warning if it
  * cannot); nothing for a hostdev that is no interface. */
 void qemu_hostdev_vf_give_back(Domain *d, const DomainHostdevDef *h);
-/* QEMU of d is gone: each VF it had plugged gets back what it had. */
+/* The start, before QEMU runs: each interface's VF of d->live gets its
+ * MAC and VLAN (found by qemu_hostdev_prepare() first). On a failure
+ * those set so far get back what they had; err names the VF and PF. */
+int qemu_hostdev_vf_start(Domain *d, ConfError *err);
+/* QEMU of d is gone (or its start failed): each VF it had gets back what it had. */
 void qemu_hostdev_vf_stop(Domain *d);
