@@ -290,3 +290,67 @@ def test_interface_hostdev_plug_asks_the_pf_and_leaves_the_guest(env, vf_sysfs):
         assert "<interface type='hostdev'" not in g.call("GetXMLDesc", 2)
     finally:
         g.ensure_shutoff()
+
+
+def saved_vf_files(env):
+    saved = env.run_dir / "hostdev-vf"
+    return sorted(os.listdir(saved)) if saved.exists() else []
+
+
+def test_interface_hostdev_start_asks_the_pf_and_leaves_the_guest_shut_off(env, vf_sysfs):
+    """The start sets the VF's MAC and VLAN through its PF before QEMU
+    runs, as libvirt does: this PF (a veth) lists no VF, the kernel's answer
+    is named, the guest is shut off with its definition as before and
+    nothing is left under hostdev-vf/. What a VF cannot take, or a PF sysfs
+    does not show, is named before the PF is asked; a VF whose saved state
+    names another guest is that guest's, and the start names it."""
+    pf = vf_sysfs
+    vf = VF_XML.format(vlan="<vlan><tag id='42'/></vlan>")
+    g = env.define("hdp5", nic="user", machine="pc", extra_devices=vf)
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        assert "<interface type='hostdev' managed='yes'>" in inactive, inactive
+        with dbus_error("OperationFailed", f"PF {pf} has no VF 0", "the kernel lists none of that index"):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == inactive
+        assert saved_vf_files(env) == []
+        # another guest's VF: its saved state is left as it was
+        other = "6c4b3f2e-0d8a-4b8e-9a77-5f1d2c3b4a59"
+        (env.run_dir / "hostdev-vf").mkdir(mode=0o700, exist_ok=True)
+        held = env.run_dir / "hostdev-vf" / f"{pf}_vf0"
+        held.write_text(f"{other} 02:00:00:00:00:07 0\n")
+        try:
+            with dbus_error("OperationInvalid", f"VF 0 of PF {pf} is in use by the domain with UUID {other}"):
+                g.call("Create", 0)
+            assert g.state()[0] == h.DomainState.SHUTOFF
+            assert held.read_text() == f"{other} 02:00:00:00:00:07 0\n"
+        finally:
+            held.unlink()
+        # the PF's netdev gone from sysfs: named before anything is asked
+        shutil.rmtree(env.root / "sysfs" / "bus" / "pci" / "devices" / PF_ADDR / "net")
+        with dbus_error("OperationFailed", f"cannot find the PF of SR-IOV virtual function {VF_ADDR}",
+                        "lists no netdev of its PF"):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == inactive
+        assert saved_vf_files(env) == []
+    finally:
+        g.ensure_shutoff()
+        g.call("Undefine", 0)
+
+
+def test_interface_hostdev_start_refuses_a_trunk(env, vf_sysfs):
+    """Two VLAN tags: refused at start as libvirt refuses them for a VF,
+    before the PF is asked."""
+    g = env.define("hdp6", nic="user", machine="pc",
+                   extra_devices=VF_XML.format(vlan="<vlan trunk='yes'><tag id='42'/><tag id='47'/></vlan>"))
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        with dbus_error("NotSupported", "vlan trunking is not supported by SR-IOV network devices"):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == inactive
+        assert saved_vf_files(env) == []
+    finally:
+        g.call("Undefine", 0)
