@@ -18,6 +18,7 @@ proven by the golden files of test-qemu-hotplug-hostdev
 (tests/data/qemu-hotplug-hostdev)."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -354,3 +355,36 @@ def test_interface_hostdev_start_refuses_a_trunk(env, vf_sysfs):
         assert saved_vf_files(env) == []
     finally:
         g.call("Undefine", 0)
+
+
+def test_saved_vf_state_given_back_at_stop_after_sigkill(env, vf_sysfs):
+    """The saved files are the record of what a start or a plug set: a
+    guest whose file is there (as a VF set for it leaves one), qemud
+    SIGKILLed and started again, is destroyed: its VF is given back through
+    the PF (this veth refuses, which qemud logs naming the VF and PF) and
+    its file removed; another guest's file stays as it was."""
+    pf = vf_sysfs
+    g = usb_guest(env, "hdp7", nic="user")
+    try:
+        uuid = re.search(r"<uuid>([^<]+)</uuid>", g.call("GetXMLDesc", 0)).group(1)
+        saved = env.run_dir / "hostdev-vf"
+        saved.mkdir(mode=0o700, exist_ok=True)
+        own, other = saved / f"{pf}_vf0", saved / f"{pf}_vf1"
+        own.write_text(f"{uuid} 02:00:00:00:00:08 0\n")
+        other.write_text("6c4b3f2e-0d8a-4b8e-9a77-5f1d2c3b4a59 02:00:00:00:00:09 0\n")
+        try:
+            env.qemud.restart()
+            h.wait_until(lambda: g.state()[0] == h.DomainState.PAUSED, 30, 0.2, "hdp7 found again")
+            assert own.exists()
+            g.call("Destroy", 0)
+            h.wait_until(lambda: not own.exists(), 15, 0.1, "the guest's VF file removed")
+            assert other.read_text() == "6c4b3f2e-0d8a-4b8e-9a77-5f1d2c3b4a59 02:00:00:00:00:09 0\n"
+            log = open(env.qemud.log_path, errors="replace").read()
+            assert f"Domain hdp7: cannot give VF 0 of PF {pf} back its MAC address and VLAN" in log
+            assert f"VF 1 of PF {pf}" not in log
+        finally:
+            for f in (own, other):
+                if f.exists():
+                    f.unlink()
+    finally:
+        g.ensure_shutoff()
