@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* An SR-IOV VF's MAC address and VLAN, set through its PF (qemu-hostdev-vf.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -305,7 +306,69 @@ void qemu_hostdev_vf_give_back(Domain *d, const DomainHostdevDef *h) {
                             d->def->name, v.vf, v.pf, strerror(-r));
 }
 
+int qemu_hostdev_vf_start(Domain *d, ConfError *err) {
+        for (size_t i = 0; i < d->live->n_hostdevs; i++) {
+                const DomainHostdevDef *h = &d->live->hostdevs[i];
+                QemuVf v;
+                int r;
+
+                if (!h->net.is_interface)
+                        continue;
+                r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, err);
+                if (r >= 0)
+                        r = qemu_hostdev_vf_set(d->manager->rundir, &v, h, d->uuid_str, err);
+                if (r < 0) {
+                        while (i-- > 0)
+                                qemu_hostdev_vf_give_back(d, &d->live->hostdevs[i]);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int qemu_hostdev_vf_from_file(const char *name, QemuVf *ret) {
+        const char *sep = strrstr(name, "_vf");
+        QemuVf v = {};
+        int end = -1;
+
+        if (!sep || sep == name || (size_t) (sep - name) >= sizeof(v.pf) || !isdigit((unsigned char) sep[3]) ||
+            sscanf(sep + 3, "%u%n", &v.vf, &end) != 1 || sep[3 + end] != '\0')
+                return -EINVAL;
+        memcpy(v.pf, name, sep - name);
+        *ret = v;
+        return 0;
+}
+
+int qemu_hostdev_vf_restore_all(const char *rundir, const char *uuid, const char *name) {
+        _cleanup_free_ char *path = NULL;
+        DIR *dir;
+        int ret = 0;
+
+        if (asprintf(&path, "%s/hostdev-vf", rundir) < 0)
+                return -ENOMEM;
+        dir = opendir(path);
+        if (!dir)
+                return errno == ENOENT ? 0 : -errno;
+        for (struct dirent *de; (de = readdir(dir));) {
+                QemuVf v;
+                int r;
+
+                if (qemu_hostdev_vf_from_file(de->d_name, &v) < 0)
+                        continue;
+                r = qemu_hostdev_vf_restore(rundir, &v, uuid); /* another guest's: left as it is */
+                if (r < 0) {
+                        log_warning("Domain %s: cannot give VF %u of PF %s back its MAC address and VLAN: %s", name,
+                                    v.vf, v.pf, strerror(-r));
+                        ret = ret ?: r;
+                }
+        }
+        closedir(dir);
+        return ret;
+}
+
+/* The saved files are the record, not the live definition: what a start
+ * or a plug set is given back whatever sysfs shows now, and a start that
+ * failed before it set anything finds nothing to give back. */
 void qemu_hostdev_vf_stop(Domain *d) {
-        for (size_t i = 0; d->live && i < d->live->n_hostdevs; i++)
-                qemu_hostdev_vf_give_back(d, &d->live->hostdevs[i]);
+        (void) qemu_hostdev_vf_restore_all(d->manager->rundir, d->uuid_str, d->def->name);
 }

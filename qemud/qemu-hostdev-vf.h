@@ -48,5 +48,17 @@ int qemu_hostdev_vf_restore(const char *rundir, const QemuVf *v, const char *uui
 /* The VF of d's interface h gets back what it had (a warning if it
  * cannot); nothing for a hostdev that is no interface. */
 void qemu_hostdev_vf_give_back(Domain *d, const DomainHostdevDef *h);
-/* QEMU of d is gone: each VF it had plugged gets back what it had. */
+/* The start, before QEMU runs: each interface's VF of d->live gets its
+ * MAC and VLAN (found by qemu_hostdev_prepare() first). On a failure
+ * those set so far get back what they had; err names the VF and PF. */
+int qemu_hostdev_vf_start(Domain *d, ConfError *err);
+/* Pure: the VF a saved file is named for ("<PF>_vf<N>"). 0, or -EINVAL
+ * for any other name (a write's temporary). */
+int qemu_hostdev_vf_from_file(const char *name, QemuVf *ret);
+/* Each VF whose saved file names the guest uuid gets back what it had
+ * (a warning naming the guest name for one that cannot), its file removed;
+ * another guest's are left. 0, or the first -errno. */
+int qemu_hostdev_vf_restore_all(const char *rundir, const char *uuid, const char *name);
+/* QEMU of d is gone (or its start failed): each VF it had gets back what
+ * it had, as its saved files say. */
 void qemu_hostdev_vf_stop(Domain *d);

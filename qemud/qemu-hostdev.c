@@ -7,6 +7,7 @@
 #include "error.h"
 #include "qemu-command.h"
 #include "qemu-hostdev.h"
+#include "qemu-hostdev-vf.h"
 #include "util.h"
 #include "xml-util.h"
 
@@ -218,24 +219,23 @@ static void describe_vf(const DomainHostdevDef *h, char *what, size_t size) {
         strncat(what, " (the VF of an <interface type='hostdev'>)", size - strlen(what) - 1);
 }
 
+/* The start sets the VF's MAC and VLAN through its PF (qemu-hostdev-vf.c):
+ * a VLAN it cannot take, or a PF sysfs does not show, is named before
+ * anything on the host changes. */
+static int check_vf(const DomainHostdevDef *h, const char *sysfs, const char *what, ConfError *err) {
+        QemuVf v;
+        int r = check_is_vf(h, sysfs, what, err);
+
+        if (r >= 0)
+                r = qemu_hostdev_vf_validate(h, err);
+        return r < 0 ? r : qemu_hostdev_vf_find(h, sysfs, &v, err);
+}
+
 int qemu_hostdev_check_vf(const DomainHostdevDef *h, const char *sysfs_root, ConfError *err) {
         char what[200];
 
         describe_vf(h, what, sizeof(what));
-        return check_is_vf(h, sysfs_root, what, err);
-}
-
-/* The start does not set the VF's MAC and VLAN (a hot-plug does,
- * qemu-hostdev-vf.c). */
-static int check_vf(const DomainHostdevDef *h, const char *sysfs, const char *what, ConfError *err) {
-        int r = check_is_vf(h, sysfs, what, err);
-
-        if (r < 0)
-                return r;
-        conf_error_set(err, VB_ERROR_NOT_SUPPORTED, "unsupported configuration: qemud does not set the MAC address "
-                       "and VLAN of SR-IOV virtual function %s through its PF at start yet: hot-plug it into the "
-                       "running guest, or give it as a <hostdev>", what);
-        return -EOPNOTSUPP;
+        return check_vf(h, sysfs_root, what, err);
 }
 
 static int check_one(const DomainHostdevDef *h, const char *sysfs, const char *devroot, char **ret_path,

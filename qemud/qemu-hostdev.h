@@ -37,9 +37,9 @@ int qemu_hostdev_prepare(const DomainDef *def, const char *sysfs_root, const cha
                          ConfError *err);
 void qemu_hostdev_paths_free(char **paths, size_t n);
 /* The VF of an <interface type='hostdev'> is on this host, bound to
- * vfio-pci and an SR-IOV VF: as qemu_hostdev_prepare() checks it, which
- * then refuses it (the start does not set its MAC and VLAN; a hot-plug
- * does, qemu-hostdev-vf.h). */
+ * vfio-pci and an SR-IOV VF whose PF's netdev sysfs shows, its VLAN one a
+ * VF takes: as qemu_hostdev_prepare() checks it before the start or a
+ * hot-plug sets its MAC and VLAN (qemu-hostdev-vf.h). */
 int qemu_hostdev_check_vf(const DomainHostdevDef *h, const char *sysfs_root, ConfError *err);
 
 /* The props of def->hostdevs[index] for a plug or an unplug

@@ -45,16 +45,11 @@ static bool has_host_side(const DevRef *ref, const DomainHostdevDef *h) {
 }
 
 /* The VF there (bound to vfio-pci), its PF's netdev found, its VLAN one
- * a VF takes. */
+ * a VF takes: the start's checks. */
 static int check_vf(const DomainHostdevDef *h, sd_bus_error *error) {
         ConfError e = {};
-        QemuVf v;
         int r = qemu_hostdev_check_vf(h, qemu_hostdev_sysfs_root(), &e);
 
-        if (r >= 0)
-                r = qemu_hostdev_vf_validate(h, &e);
-        if (r >= 0)
-                r = qemu_hostdev_vf_find(h, qemu_hostdev_sysfs_root(), &v, &e);
         return r < 0 ? hotplug_conf_to_bus(&e, r, "cannot find the VF", error) : 0;
 }
 

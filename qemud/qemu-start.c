@@ -57,6 +57,7 @@
 #include "confine.h"
 #include "qemu-confine.h"
 #include "qemu-disk-prepare.h"
+#include "qemu-hostdev-vf.h"
 #include "qemu-machined.h"
 #include "qemu-security.h"
 #include "qemu-spice-tls.h"
@@ -79,6 +80,7 @@ enum {
         STEP_LISTEN,
         STEP_SECRETS,
         STEP_COMMAND,
+        STEP_HOSTDEV,
         STEP_INCOMING,
         STEP_SECURITY,
         STEP_SWTPM,
@@ -933,6 +935,20 @@ static int step_command(void *ctx) {
         return r;
 }
 
+/* Each <interface type='hostdev'>'s VF gets its MAC and VLAN through its
+ * PF before QEMU has it, as libvirt sets them (qemu-hostdev-vf.h). What it
+ * had goes back when QEMU is gone or the start failed: finish_process()
+ * gives it back, also for a start a restarted qemud rolls back. */
+static int step_hostdev(void *ctx) {
+        Domain *d = ctx;
+        ConfError err = {};
+        int r = qemu_hostdev_vf_start(d, &err);
+
+        if (r < 0)
+                start_note_conf_error(d, r, &err);
+        return r;
+}
+
 /* A restore: QEMU waits for the image (the finisher sends it). */
 static int step_incoming(void *ctx) {
         Domain *d = ctx;
@@ -1132,6 +1148,7 @@ static const StartStep start_steps[] = {
         [STEP_LISTEN] = { "listen", NULL, step_listen, NULL },
         [STEP_SECRETS] = { "secrets", NULL, step_secrets, undo_secrets },
         [STEP_COMMAND] = { "command", NULL, step_command, NULL },
+        [STEP_HOSTDEV] = { "hostdev", NULL, step_hostdev, NULL }, /* given back by finish_process() */
         [STEP_INCOMING] = { "incoming", NULL, step_incoming, NULL },
         [STEP_SECURITY] = { "security", NULL, step_security, undo_security },
         [STEP_SWTPM] = { "swtpm", NULL, step_swtpm, undo_swtpm },

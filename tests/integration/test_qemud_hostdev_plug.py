@@ -18,6 +18,7 @@ proven by the golden files of test-qemu-hotplug-hostdev
 (tests/data/qemu-hotplug-hostdev)."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -288,5 +289,102 @@ def test_interface_hostdev_plug_asks_the_pf_and_leaves_the_guest(env, vf_sysfs):
         assert g.call("GetXMLDesc", 0) == before
         g.call("DetachDevice", vf, CONFIG)
         assert "<interface type='hostdev'" not in g.call("GetXMLDesc", 2)
+    finally:
+        g.ensure_shutoff()
+
+
+def saved_vf_files(env):
+    saved = env.run_dir / "hostdev-vf"
+    return sorted(os.listdir(saved)) if saved.exists() else []
+
+
+def test_interface_hostdev_start_asks_the_pf_and_leaves_the_guest_shut_off(env, vf_sysfs):
+    """The start sets the VF's MAC and VLAN through its PF before QEMU
+    runs, as libvirt does: this PF (a veth) lists no VF, the kernel's answer
+    is named, the guest is shut off with its definition as before and
+    nothing is left under hostdev-vf/. What a VF cannot take, or a PF sysfs
+    does not show, is named before the PF is asked; a VF whose saved state
+    names another guest is that guest's, and the start names it."""
+    pf = vf_sysfs
+    vf = VF_XML.format(vlan="<vlan><tag id='42'/></vlan>")
+    g = env.define("hdp5", nic="user", machine="pc", extra_devices=vf)
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        assert "<interface type='hostdev' managed='yes'>" in inactive, inactive
+        with dbus_error("OperationFailed", f"PF {pf} has no VF 0", "the kernel lists none of that index"):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == inactive
+        assert saved_vf_files(env) == []
+        # another guest's VF: its saved state is left as it was
+        other = "6c4b3f2e-0d8a-4b8e-9a77-5f1d2c3b4a59"
+        (env.run_dir / "hostdev-vf").mkdir(mode=0o700, exist_ok=True)
+        held = env.run_dir / "hostdev-vf" / f"{pf}_vf0"
+        held.write_text(f"{other} 02:00:00:00:00:07 0\n")
+        try:
+            with dbus_error("OperationInvalid", f"VF 0 of PF {pf} is in use by the domain with UUID {other}"):
+                g.call("Create", 0)
+            assert g.state()[0] == h.DomainState.SHUTOFF
+            assert held.read_text() == f"{other} 02:00:00:00:00:07 0\n"
+        finally:
+            held.unlink()
+        # the PF's netdev gone from sysfs: named before anything is asked
+        shutil.rmtree(env.root / "sysfs" / "bus" / "pci" / "devices" / PF_ADDR / "net")
+        with dbus_error("OperationFailed", f"cannot find the PF of SR-IOV virtual function {VF_ADDR}",
+                        "lists no netdev of its PF"):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == inactive
+        assert saved_vf_files(env) == []
+    finally:
+        g.ensure_shutoff()
+        g.call("Undefine", 0)
+
+
+def test_interface_hostdev_start_refuses_a_trunk(env, vf_sysfs):
+    """Two VLAN tags: refused at start as libvirt refuses them for a VF,
+    before the PF is asked."""
+    g = env.define("hdp6", nic="user", machine="pc",
+                   extra_devices=VF_XML.format(vlan="<vlan trunk='yes'><tag id='42'/><tag id='47'/></vlan>"))
+    try:
+        inactive = g.call("GetXMLDesc", 2)
+        with dbus_error("NotSupported", "vlan trunking is not supported by SR-IOV network devices"):
+            g.call("Create", 0)
+        assert g.state()[0] == h.DomainState.SHUTOFF
+        assert g.call("GetXMLDesc", 2) == inactive
+        assert saved_vf_files(env) == []
+    finally:
+        g.call("Undefine", 0)
+
+
+def test_saved_vf_state_given_back_at_stop_after_sigkill(env, vf_sysfs):
+    """The saved files are the record of what a start or a plug set: a
+    guest whose file is there (as a VF set for it leaves one), qemud
+    SIGKILLed and started again, is destroyed: its VF is given back through
+    the PF (this veth refuses, which qemud logs naming the VF and PF) and
+    its file removed; another guest's file stays as it was."""
+    pf = vf_sysfs
+    g = usb_guest(env, "hdp7", nic="user")
+    try:
+        uuid = re.search(r"<uuid>([^<]+)</uuid>", g.call("GetXMLDesc", 0)).group(1)
+        saved = env.run_dir / "hostdev-vf"
+        saved.mkdir(mode=0o700, exist_ok=True)
+        own, other = saved / f"{pf}_vf0", saved / f"{pf}_vf1"
+        own.write_text(f"{uuid} 02:00:00:00:00:08 0\n")
+        other.write_text("6c4b3f2e-0d8a-4b8e-9a77-5f1d2c3b4a59 02:00:00:00:00:09 0\n")
+        try:
+            env.qemud.restart()
+            h.wait_until(lambda: g.state()[0] == h.DomainState.PAUSED, 30, 0.2, "hdp7 found again")
+            assert own.exists()
+            g.call("Destroy", 0)
+            h.wait_until(lambda: not own.exists(), 15, 0.1, "the guest's VF file removed")
+            assert other.read_text() == "6c4b3f2e-0d8a-4b8e-9a77-5f1d2c3b4a59 02:00:00:00:00:09 0\n"
+            log = open(env.qemud.log_path, errors="replace").read()
+            assert f"Domain hdp7: cannot give VF 0 of PF {pf} back its MAC address and VLAN" in log
+            assert f"VF 1 of PF {pf}" not in log
+        finally:
+            for f in (own, other):
+                if f.exists():
+                    f.unlink()
     finally:
         g.ensure_shutoff()

@@ -51,6 +51,12 @@ static int put(const char *rel, const char *text) {
         return 0;
 }
 
+static bool exists(const char *rel) {
+        _cleanup_free_ char *path = NULL;
+
+        return asprintf(&path, "%s/%s", root, rel) > 0 && access(path, F_OK) == 0;
+}
+
 static void link_to(const char *from, const char *to) {
         _cleanup_free_ char *f = NULL;
 
@@ -398,9 +404,54 @@ static void test_vf_state_file(void) {
         CHECK_INTEQ(qemu_hostdev_vf_restore(rundir, &lo, owner), 0);
 }
 
+static void test_vf_from_file(void) {
+        QemuVf v;
+
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("enp3s0f0_vf7", &v), 0);
+        CHECK(streq(v.pf, "enp3s0f0") && v.vf == 7);
+        /* a PF's name may hold "_vf" itself: the last one counts */
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("my_vf_pf_vf12", &v), 0);
+        CHECK(streq(v.pf, "my_vf_pf") && v.vf == 12);
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("enp3s0f0_vf7.tmp.4242", &v), -EINVAL);
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("_vf1", &v), -EINVAL);
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("eth0_vf", &v), -EINVAL);
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("eth0_vf-1", &v), -EINVAL);
+        CHECK_INTEQ(qemu_hostdev_vf_from_file("a-name-far-too-long_vf1", &v), -EINVAL);
+        CHECK_INTEQ(qemu_hostdev_vf_from_file(".", &v), -EINVAL);
+}
+
+/* The stop gives back what the saved files say the guest set: its own
+ * files go (the kernel's refusal for "lo" told, the first error returned),
+ * another guest's and any other file stay. */
+static void test_vf_restore_all(void) {
+        static const char owner[] = "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e90";
+        static const char other[] = "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e91";
+        _cleanup_free_ char *rundir = NULL;
+
+        make_host();
+        CHECK(asprintf(&rundir, "%s/run2", root) > 0);
+        if (!rundir)
+                return;
+        /* nothing kept at all: nothing to do */
+        CHECK_INTEQ(qemu_hostdev_vf_restore_all(rundir, owner, "t"), 0);
+        CHECK(put("run2/hostdev-vf/lo_vf1", "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e90 52:54:00:aa:bb:cc 0\n") == 0);
+        CHECK(put("run2/hostdev-vf/lo_vf2", "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e90 52:54:00:aa:bb:cd 5\n") == 0);
+        CHECK(put("run2/hostdev-vf/lo_vf3", "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e91 52:54:00:aa:bb:ce 0\n") == 0);
+        CHECK(put("run2/hostdev-vf/lo_vf4.tmp.1", "5b0e3c1a-2d4f-4e6a-9b7c-1a2b3c4d5e90 52:54:00:aa:bb:cf 0\n")
+              == 0);
+        CHECK(qemu_hostdev_vf_restore_all(rundir, owner, "t") < 0);
+        CHECK(!exists("run2/hostdev-vf/lo_vf1") && !exists("run2/hostdev-vf/lo_vf2"));
+        CHECK(exists("run2/hostdev-vf/lo_vf3") && exists("run2/hostdev-vf/lo_vf4.tmp.1"));
+        /* given back once: nothing left of the owner's */
+        CHECK_INTEQ(qemu_hostdev_vf_restore_all(rundir, owner, "t"), 0);
+        CHECK_INTEQ(qemu_hostdev_vf_restore_all(rundir, other, "t") < 0, 1);
+        CHECK(!exists("run2/hostdev-vf/lo_vf3"));
+}
+
 static void test_host_removed(void) {
         CHECK(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
 }
 
 UNIT_TESTS(test_golden_commands, test_nodes_of_each_kind, test_scsi_node_for_plug_and_unplug, test_vf,
-           test_vf_netlink, test_vf_state_file, test_host_removed)
+           test_vf_netlink, test_vf_state_file, test_vf_from_file, test_vf_restore_all,
+           test_host_removed)

@@ -3,7 +3,8 @@
  * into the hostdev list and formatted back at its place among the
  * interfaces (schema-valid, byte-identical), its refusals, and the host
  * side at start (qemu_hostdev_prepare()) on a made-up sysfs: a missing
- * device, a PCI function that is no VF, and a VF, named each time. */
+ * device, a PCI function that is no VF, a VF whose PF is not found, and a
+ * VLAN a VF cannot take, named each time; a VF with its PF passes. */
 
 #include <ftw.h>
 #include <sys/stat.h>
@@ -102,14 +103,29 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
         return remove(p);
 }
 
-static void expect_start_error(const char *name, const char *needle) {
-        _cleanup_free_ char *xml = domain_with(NULL, VF("")), *sys = NULL;
-        _cleanup_(domain_def_freep) DomainDef *def = parse_ok(xml, "prepare input");
-        ConfError err = {};
+/* qemu_hostdev_prepare() of a guest with the VF, extra inside its <interface>. */
+static int prepare(const char *extra, ConfError *err) {
+        _cleanup_free_ char *dev = NULL, *xml = NULL, *sys = NULL;
+        _cleanup_(domain_def_freep) DomainDef *def = NULL;
         char **paths = NULL;
+        int r;
 
+        CHECK(asprintf(&dev, VF("%s"), extra) > 0);
+        xml = domain_with(NULL, dev);
+        def = parse_ok(xml, "prepare input");
         CHECK(asprintf(&sys, "%s/sys", root) > 0);
-        CHECK(def && qemu_hostdev_prepare(def, sys, "/dev", &paths, &err) < 0);
+        if (!def)
+                return -EINVAL;
+        r = qemu_hostdev_prepare(def, sys, "/dev", &paths, err);
+        if (r >= 0)
+                qemu_hostdev_paths_free(paths, def->n_hostdevs);
+        return r;
+}
+
+static void expect_vf_error(const char *extra, const char *name, const char *needle) {
+        ConfError err = {};
+
+        CHECK(prepare(extra, &err) < 0);
         if (!streq_ptr(err.name, name) || !strstr(err.message, needle)) {
                 fprintf(stderr, "  %s: got %s \"%s\", expected %s naming \"%s\"\n", unit_current, err.name,
                         err.message, name, needle);
@@ -117,8 +133,23 @@ static void expect_start_error(const char *name, const char *needle) {
         }
 }
 
+static void expect_start_error(const char *name, const char *needle) {
+        expect_vf_error("", name, needle);
+}
+
+static void link_to(const char *rel, const char *target) {
+        _cleanup_free_ char *path = NULL;
+
+        CHECK(asprintf(&path, "%s/%s", root, rel) > 0);
+        CHECK(symlink(target, path) == 0);
+}
+
+/* Before the start sets a VF's MAC and VLAN through its PF, the VF and
+ * its PF are found in sysfs and its VLAN is one a VF takes: each gap is
+ * named, and a VF whose PF's netdev and virtfnN are there passes. */
 static void test_prepare(void) {
         _cleanup_free_ char *drv = NULL, *link = NULL, *pf = NULL, *physfn = NULL;
+        ConfError err = {};
 
         CHECK(mkdtemp(root) != NULL);
         CHECK(put_dir("sys/bus/pci/drivers/vfio-pci") == 0);
@@ -133,8 +164,19 @@ static void test_prepare(void) {
         CHECK(asprintf(&pf, "%s/sys/bus/pci/devices/0000:03:00.0", root) > 0);
         CHECK(asprintf(&physfn, "%s/sys/bus/pci/devices/0000:03:07.1/physfn", root) > 0);
         CHECK(symlink(pf, physfn) == 0);
-        expect_start_error(VB_ERROR_NOT_SUPPORTED, "does not set the MAC address and VLAN of SR-IOV virtual "
-                                                   "function pci 0000:03:07.1");
+        expect_start_error(VB_ERROR_OPERATION_FAILED, "lists no netdev of its PF");
+        CHECK(put_dir("sys/bus/pci/devices/0000:03:00.0/net/enp3s0f0") == 0);
+        expect_start_error(VB_ERROR_OPERATION_FAILED, "has no virtfnN link to it");
+        link_to("sys/bus/pci/devices/0000:03:00.0/virtfn3", "../0000:03:07.1");
+        CHECK_INTEQ(prepare("", &err), 0);
+        CHECK_INTEQ(prepare("<vlan><tag id='42'/></vlan>", &err), 0);
+        /* what a VF cannot take, refused before anything is asked of the PF */
+        expect_vf_error("<vlan trunk='yes'><tag id='42'/><tag id='47'/></vlan>", VB_ERROR_NOT_SUPPORTED,
+                        "vlan trunking is not supported by SR-IOV network devices");
+        expect_vf_error("<vlan><tag id='42' nativeMode='untagged'/></vlan>", VB_ERROR_NOT_SUPPORTED,
+                        "vlan trunking is not supported by SR-IOV network devices");
+        expect_vf_error("<virtualport type='802.1Qbh'><parameters profileid='p1'/></virtualport>",
+                        VB_ERROR_NOT_SUPPORTED, "does not associate the <virtualport type='802.1Qbh'>");
         nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
