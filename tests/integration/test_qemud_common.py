@@ -427,6 +427,22 @@ def assert_same_snapshot(before, after):
                                                  f"after:  {after[p][k]}")
 
 
+def veth_pair(name, peer):
+    """A veth pair of the test's, name up; deleting name deletes both."""
+    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
+    subprocess.run(["ip", "link", "set", name, "up"], check=True)
+
+
+def need_macvtap(parent, probe):
+    """Skips the test on a kernel that makes no macvtap (CONFIG_MACVTAP),
+    tried as a link named probe on parent: a skip, not a failure."""
+    r = subprocess.run(["ip", "link", "add", "link", parent, probe, "type", "macvtap"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"this kernel makes no macvtap link: {r.stderr.strip()}")
+    subprocess.run(["ip", "link", "del", probe], check=True)
+
+
 def new_uuid():
     return str(uuidlib.uuid4())
 
