@@ -15,6 +15,7 @@
 #include "qemu-domain.h"
 #include "qemu-monitor.h"
 #include "util.h"
+#include "xml-util.h"
 
 
 static bool put_attr(FILE *f, const char *name, const char *value) {
@@ -72,16 +73,8 @@ int qemu_blockjob_status_format(Domain *d, char **ret) {
         return 0;
 }
 
-static char *prop(xmlNodePtr n, const char *name) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
-        char *r = v ? strdup((const char *) v) : NULL;
-
-        xmlFree(v);
-        return r;
-}
-
 static bool prop_yes(xmlNodePtr n, const char *name) {
-        _cleanup_free_ char *v = prop(n, name);
+        _cleanup_free_ char *v = xml_prop_dup(n, name);
 
         return streq_ptr(v, "yes");
 }
@@ -89,7 +82,8 @@ static bool prop_yes(xmlNodePtr n, const char *name) {
 static int on_recheck(sd_event_source *s, void *userdata);
 
 static int parse_one(Domain *d, xmlNodePtr n) {
-        _cleanup_free_ char *dst = prop(n, "disk"), *job = prop(n, "job"), *fmt = prop(n, "target-format");
+        _cleanup_free_ char *dst = xml_prop_dup(n, "disk"), *job = xml_prop_dup(n, "job"),
+                            *fmt = xml_prop_dup(n, "target-format");
         QemuBlockJob *j;
 
         if (!dst)
@@ -97,7 +91,7 @@ static int parse_one(Domain *d, xmlNodePtr n) {
         j = blockjob_entry_get(d, dst);
         if (!j)
                 return -ENOMEM;
-        j->top_node = prop(n, "node");
+        j->top_node = xml_prop_dup(n, "node");
         j->type = blockjob_type_of_word(job);
         if (!j->type)
                 return sd_event_add_defer(d->manager->event, &j->recheck, on_recheck, j);
@@ -106,21 +100,21 @@ static int parse_one(Domain *d, xmlNodePtr n) {
         j->aborted = prop_yes(n, "aborted");
         j->transient = prop_yes(n, "transient");
         j->new_block = prop_yes(n, "target-block");
-        j->new_path = prop(n, "target");
-        j->new_pool = prop(n, "target-pool");
-        j->new_volume = prop(n, "target-volume");
+        j->new_path = xml_prop_dup(n, "target");
+        j->new_pool = xml_prop_dup(n, "target-pool");
+        j->new_volume = xml_prop_dup(n, "target-volume");
         j->new_format = streq_ptr(fmt, "qcow2") ? DOMAIN_DISK_FORMAT_QCOW2 :
                         streq_ptr(fmt, "raw") ? DOMAIN_DISK_FORMAT_RAW : DOMAIN_DISK_FORMAT_NONE;
-        j->old_fmt = prop(n, "old-fmt");
-        j->old_file = prop(n, "old-file");
-        j->new_fmt = prop(n, "new-fmt");
-        j->new_file = prop(n, "new-file");
+        j->old_fmt = xml_prop_dup(n, "old-fmt");
+        j->old_file = xml_prop_dup(n, "old-file");
+        j->new_fmt = xml_prop_dup(n, "new-fmt");
+        j->new_file = xml_prop_dup(n, "new-file");
         for (xmlNodePtr c = n->children; c; c = c->next) {
                 _cleanup_free_ char *path = NULL;
 
                 if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "delete"))
                         continue;
-                path = prop(c, "path");
+                path = xml_prop_dup(c, "path");
                 if (path && strv_extend(&j->delete, path) < 0)
                         return -ENOMEM;
         }

@@ -23,6 +23,7 @@
 #include "qemu-hotplug-internal.h"
 #include "qemu-monitor.h"
 #include "util.h"
+#include "xml-util.h"
 
 static int format_one(const Unplug *u, char **s) {
         _cleanup_free_ char *alias = domain_status_escape(u->alias), *kind = domain_status_escape(u->kind),
@@ -53,23 +54,15 @@ int qemu_hotplug_status_format(Domain *d, char **ret) {
         return 0;
 }
 
-static char *prop(xmlNodePtr n, const char *name) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
-        char *s = v ? strdup((const char *) v) : NULL;
-
-        xmlFree(v);
-        return s;
-}
-
 static bool prop_yes(xmlNodePtr n, const char *name) {
-        _cleanup_free_ char *v = prop(n, name);
+        _cleanup_free_ char *v = xml_prop_dup(n, name);
 
         return streq_ptr(v, "yes");
 }
 
 static int parse_one(Domain *d, xmlNodePtr n) {
-        _cleanup_free_ char *alias = prop(n, "alias"), *kind = prop(n, "kind"), *pid = prop(n, "pid"),
-                            *backends = prop(n, "backends");
+        _cleanup_free_ char *alias = xml_prop_dup(n, "alias"), *kind = xml_prop_dup(n, "kind"),
+                            *pid = xml_prop_dup(n, "pid"), *backends = xml_prop_dup(n, "backends");
         json_object *cmds = backends ? json_tokener_parse(backends) : NULL;
         Unplug *u;
         int p;

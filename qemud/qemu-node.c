@@ -485,14 +485,6 @@ static void guest_cpu_done(GuestCpu *g) {
         strv_free(g->forbidden);
 }
 
-static char *prop(xmlNodePtr n, const char *name) {
-        xmlChar *v = xmlGetProp(n, BAD_CAST name);
-        char *s = v ? strdup((const char *) v) : NULL;
-
-        xmlFree(v);
-        return s;
-}
-
 static char *text_of(xmlNodePtr n) {
         xmlChar *v = xmlNodeGetContent(n);
         char *s = v ? strdup((const char *) v) : NULL;
@@ -529,14 +521,14 @@ static int guest_cpu_parse(const char *xml, GuestCpu *ret, char **why) {
                 *why = strdup("the XML holds no <cpu> element");
                 return -EINVAL;
         }
-        g.mode = prop(cpu, "mode");
+        g.mode = xml_prop_dup(cpu, "mode");
         for (xmlNodePtr c = xml_first_element(cpu); c && r >= 0; c = xml_next_element(c)) {
                 if (xml_is(c, "model") && !g.model)
                         g.model = text_of(c);
                 else if (xml_is(c, "vendor") && !g.vendor)
                         g.vendor = text_of(c);
                 else if (xml_is(c, "feature")) {
-                        _cleanup_free_ char *name = prop(c, "name"), *policy = prop(c, "policy");
+                        _cleanup_free_ char *name = xml_prop_dup(c, "name"), *policy = xml_prop_dup(c, "policy");
                         if (!name)
                                 continue;
                         if (!policy || streq(policy, "require") || streq(policy, "force"))

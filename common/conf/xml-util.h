@@ -16,6 +16,8 @@
  * Getters return 1 when the attribute/element was there, 0 when it was not
  * (leaving *ret untouched), or -errno with the ConfError filled. */
 
+#include <string.h>
+
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -37,6 +39,16 @@ static inline void xml_doc_freep(xmlDocPtr *p) {
 static inline void xml_char_freep(xmlChar **p) {
         if (*p)
                 xmlFree(*p);
+}
+
+/* A copy of n's attribute name, for free(); NULL without it (or without
+ * memory). */
+static inline char *xml_prop_dup(xmlNodePtr n, const char *name) {
+        xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
+        char *s = v ? strdup((const char *) v) : NULL;
+
+        xmlFree(v);
+        return s;
 }
 #define _cleanup_xmlchar_ _cleanup_(xml_char_freep)
 

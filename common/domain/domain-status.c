@@ -13,6 +13,7 @@
 #include "log.h"
 #include "process.h"
 #include "util.h"
+#include "xml-util.h"
 
 /* The live state of a running domain, enough to pick it up again after a
  * restart (SIGKILL included):
@@ -111,13 +112,6 @@ int domain_status_save(Domain *d) {
         return 0;
 }
 
-static char *attr(xmlNodePtr n, const char *name) {
-        xmlChar *v = xmlGetProp(n, (const xmlChar *) name);
-        char *r = v ? strdup((const char *) v) : NULL;
-        xmlFree(v);
-        return r;
-}
-
 void domain_status_remove(Domain *d) {
         _cleanup_free_ char *path = status_path(d);
 
@@ -151,24 +145,24 @@ static int status_parse(const char *path, DomainStatus *s, xmlDocPtr *ret_doc) {
         root = xmlDocGetRootElement(doc);
         if (!root || !xmlStrEqual(root->name, (const xmlChar *) "domstatus"))
                 goto out;
-        state = attr(root, "state");
-        reason = attr(root, "reason");
-        pid = attr(root, "pid");
-        start = attr(root, "starttime");
-        id = attr(root, "id");
-        persistent = attr(root, "persistent");
-        s->autodestroy = attr(root, "autodestroy");
+        state = xml_prop_dup(root, "state");
+        reason = xml_prop_dup(root, "reason");
+        pid = xml_prop_dup(root, "pid");
+        start = xml_prop_dup(root, "starttime");
+        id = xml_prop_dup(root, "id");
+        persistent = xml_prop_dup(root, "persistent");
+        s->autodestroy = xml_prop_dup(root, "autodestroy");
         if (!state || (s->state = domain_state_from_string(state)) < 0 || safe_atoi(reason, &s->reason) < 0 ||
             safe_atoi(pid, &s->pid) < 0 || safe_atou64(start, &s->starttime) < 0 || safe_atoi(id, &s->id) < 0)
                 goto out;
         s->persistent = streq_ptr(persistent, "yes");
-        phase = attr(root, "phase");
+        phase = xml_prop_dup(root, "phase");
         /* Files from before the phase was written: a guest still paused for
          * its start was not started; one paused by the user was. */
         s->half_started = phase ? streq(phase, "starting")
                                 : s->state == DOMAIN_PAUSED && s->reason == DOMAIN_PAUSED_STARTING_UP;
-        s->job = attr(root, "job");
-        s->job_phase = attr(root, "job-phase");
+        s->job = xml_prop_dup(root, "job");
+        s->job_phase = xml_prop_dup(root, "job-phase");
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 if (c->type != XML_ELEMENT_NODE)
                         continue;

@@ -16,6 +16,7 @@ the serial consoles of the guests of its module.
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -425,6 +426,32 @@ def assert_same_snapshot(before, after):
         for k in before[p]:
             assert before[p][k] == after[p][k], (f"{p}: {k} changed:\nbefore: {before[p][k]}\n"
                                                  f"after:  {after[p][k]}")
+
+
+def tcp_server(backlog=1):
+    """A listening TCP socket of the test's on 127.0.0.1 (a free port),
+    whose accept() waits 30 s at the most."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(backlog)
+    s.settimeout(30)
+    return s
+
+
+def veth_pair(name, peer):
+    """A veth pair of the test's, name up; deleting name deletes both."""
+    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
+    subprocess.run(["ip", "link", "set", name, "up"], check=True)
+
+
+def need_macvtap(parent, probe):
+    """Skips the test on a kernel that makes no macvtap (CONFIG_MACVTAP),
+    tried as a link named probe on parent: a skip, not a failure."""
+    r = subprocess.run(["ip", "link", "add", "link", parent, probe, "type", "macvtap"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"this kernel makes no macvtap link: {r.stderr.strip()}")
+    subprocess.run(["ip", "link", "del", probe], check=True)
 
 
 def new_uuid():

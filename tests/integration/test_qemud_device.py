@@ -144,6 +144,52 @@ def _shell_ready(con):
     return b"READY" in con.text()
 
 
+def console_devices(sock, root_ports=3):
+    """The devices of a guest with a shell on its console: a serial console
+    on the unix socket sock, and a PCIe root with root_ports
+    pcie-root-ports to hot-plug into."""
+    ports = "".join(f"\n    <controller type='pci' index='{i}' model='pcie-root-port'/>"
+                    for i in range(1, root_ports + 1))
+    return f"""    <serial type='unix'>
+      <source mode='bind' path='{sock}'/>
+      <target port='0'/>
+    </serial>
+    <controller type='pci' index='0' model='pcie-root'/>{ports}"""
+
+
+def start_shell_guest(env, name, sock, devices="", root_ports=3, **kw):
+    """Defines and starts the test guest `name` with a shell on its console
+    (console_devices() after devices, no NIC of its own); returns its path
+    and its connected Console, for the caller to wait_shell() on and end."""
+    extra = (f"    {devices}\n" if devices else "") + console_devices(sock, root_ports)
+    xml = h.guest_domain_xml(env.guest, name, nic=None, extra_devices=extra,
+                             extra_cmdline="virtbus.shell virtbus.nodhcp", **kw)
+    path = env.qemud.call("DomainDefineXML", xml)
+    env.dcall(path, "Create", 0)
+    return path, Console(sock).connect()
+
+
+def wait_shell(con, timeout):
+    """Waits for the shell on the guest's console (the guest booted); fails
+    with the end of the console."""
+    try:
+        h.wait_until(lambda: _shell_ready(con), timeout, 1, "a shell on the guest's console")
+    except TimeoutError as e:
+        raise AssertionError(f"{e}; console ends with:\n"
+                             f"{con.text()[-3000:].decode(errors='replace')}") from None
+
+
+def guest_queues(con, nic_mac):
+    """(ifname, sorted queue dirs) of the guest's NIC with this MAC, or
+    (None, None)."""
+    out = con.run("for n in /sys/class/net/eth*; do echo NIC ${n##*/} $(cat $n/address) $(ls $n/queues); done")
+    for line in out.decode(errors="replace").splitlines():
+        w = line.split()
+        if len(w) >= 3 and w[0] == "NIC" and w[2] == nic_mac:
+            return w[1], sorted(w[3:])
+    return None, None
+
+
 def disk_xml(path, dev, bus="virtio", extra=""):
     return (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
             f"<source file='{path}'/><target dev='{dev}' bus='{bus}'/>{extra}</disk>")

@@ -25,7 +25,7 @@ import subprocess
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import QemudEnv, _env_logs, dbus_error, qmp_ask  # noqa: F401
+from test_qemud_common import _env_logs, dbus_error, module_env, qmp_ask  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -38,14 +38,7 @@ BUS = 1
 VENDOR, PRODUCT = 0x1d6b, 0x0104
 
 
-@pytest.fixture(scope="module")
-def env(guest, request):
-    e = QemudEnv(guest)
-    yield e
-    e.failed = request.session.testsfailed > 0
-    errors = e.close()
-    if errors:
-        raise RuntimeError("cleanup errors: " + "; ".join(errors))
+env = module_env()
 
 
 @pytest.fixture

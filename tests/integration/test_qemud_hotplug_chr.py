@@ -42,7 +42,7 @@ import dbus
 import pytest
 
 import virtbus_harness as h
-from test_qemud_common import qmp_ask as common_qmp_ask, QemudEnv, _env_logs  # noqa: F401
+from test_qemud_common import qmp_ask as common_qmp_ask, QemudEnv, _env_logs, tcp_server  # noqa: F401
 from test_qemud_graphics_tls import make_certs, set_conf
 
 pytestmark = pytest.mark.timeout(300)
@@ -102,14 +102,6 @@ def xmls(env, vm):
     return env.dcall(vm, "GetXMLDesc", 0), env.dcall(vm, "GetXMLDesc", 2)
 
 
-def server():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    s.listen(1)
-    s.settimeout(30)
-    return s
-
-
 def free_port(kind=socket.SOCK_STREAM):
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
@@ -128,7 +120,7 @@ def alias_in(live, name):
 
 
 def test_tcp_connect_channel(env, vm):
-    srv = server()
+    srv = tcp_server()
     port = srv.getsockname()[1]
     xml = channel("tcp", f"<source mode='connect' host='127.0.0.1' service='{port}'/>", "org.test.tcp.0",
                   "<protocol type='raw'/>")
@@ -181,7 +173,7 @@ def test_tcp_listen_telnet_and_udp(env, vm):
 
 
 def test_rng_egd(env, vm):
-    srv = server()
+    srv = tcp_server()
     xml = ("<rng model='virtio'><backend model='egd' type='tcp'>"
            f"<source mode='connect' host='127.0.0.1' service='{srv.getsockname()[1]}'/>"
            "<protocol type='raw'/></backend></rng>")
@@ -225,7 +217,7 @@ def test_refused_and_failed_plugs_leave_nothing(env, vm):
 
 
 def test_guestfwd_channel(env, vm):
-    srv = server()
+    srv = tcp_server()
     xml = (f"<channel type='tcp'><source mode='connect' host='127.0.0.1' service='{srv.getsockname()[1]}'/>"
            "<target type='guestfwd' address='10.0.2.1' port='4600'/></channel>")
     try:
@@ -304,7 +296,7 @@ def test_vdagent_and_virsh(env, vm, tmp_path):
 
     if not shutil.which("virsh"):
         pytest.skip("virsh (libvirt-clients) is not installed")
-    srv = server()
+    srv = tcp_server()
     f = tmp_path / "chan.xml"
     f.write_text(channel("tcp", f"<source mode='connect' host='127.0.0.1' service='{srv.getsockname()[1]}'/>",
                          "org.test.virsh.0", "<protocol type='raw'/>"))

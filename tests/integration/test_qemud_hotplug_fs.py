@@ -59,24 +59,14 @@ def vm(env):
     img = copy.copy(env.guest)
     img.initrd = initrd
     sock = env.root / "hpfs-console.sock"
-    extra = f"""    <serial type='unix'>
-      <source mode='bind' path='{sock}'/>
-      <target port='0'/>
-    </serial>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'/>
-    <controller type='pci' index='2' model='pcie-root-port'/>
-    <controller type='pci' index='3' model='pcie-root-port'/>"""
+    extra = tdev.console_devices(sock)
     xml = h.guest_domain_xml(img, NAME, nic=None, extra_devices=extra,
                              extra_cmdline="virtbus.shell virtbus.nodhcp")
     xml = xml.replace("<vcpu>", SHARED + "<vcpu>", 1)
     g = Guest(env, env.call("DomainDefineXML", xml), NAME)
     g.call("Create", 0)
     con = tdev.Console(sock).connect()
-    try:
-        h.wait_until(lambda: tdev._shell_ready(con), 150, 1, "a shell on the guest's console")
-    except TimeoutError as e:
-        raise AssertionError(f"{e}; console ends with:\n{con.text()[-3000:].decode(errors='replace')}") from None
+    tdev.wait_shell(con, 150)
     yield g, con
     con.close()
     try:

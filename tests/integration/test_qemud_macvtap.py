@@ -37,7 +37,7 @@ import pytest
 
 import virtbus_harness as h
 from virtbus_harness import DomainState as S
-from test_qemud_common import bare_domain, dbus_error, module_env, qmp_ask
+from test_qemud_common import bare_domain, dbus_error, module_env, need_macvtap, qmp_ask, veth_pair
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -49,15 +49,9 @@ TAG = os.getpid() % 10000
 @pytest.fixture
 def parent():
     name, peer = f"vbtest-mv{TAG}", f"vbtest-mp{TAG}"
-    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
     try:
-        subprocess.run(["ip", "link", "set", name, "up"], check=True)
-        # a kernel without macvtap (CONFIG_MACVTAP) cannot run these: a skip, not a failure
-        probe = subprocess.run(["ip", "link", "add", "link", name, f"vbtest-mq{TAG}", "type", "macvtap"],
-                               capture_output=True, text=True)
-        if probe.returncode != 0:
-            pytest.skip(f"this kernel makes no macvtap link: {probe.stderr.strip()}")
-        subprocess.run(["ip", "link", "del", f"vbtest-mq{TAG}"], check=True)
+        veth_pair(name, peer)
+        need_macvtap(name, f"vbtest-mq{TAG}")
         yield name
     finally:
         # its macvtaps go with it

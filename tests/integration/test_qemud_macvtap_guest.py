@@ -20,7 +20,7 @@ import pytest
 
 import virtbus_harness as h
 import test_qemud_device as tdev
-from test_qemud_common import module_env
+from test_qemud_common import module_env, need_macvtap, veth_pair
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -47,32 +47,13 @@ def direct_nic(mac, dev, mode, queues=None):
             f"<model type='virtio'/>{q}</interface>")
 
 
-def guest_queues(con, nic_mac):
-    """{ifname: sorted queue dirs} of the guest's NIC with this MAC."""
-    out = con.run("for n in /sys/class/net/eth*; do echo NIC ${n##*/} $(cat $n/address) $(ls $n/queues); done")
-    for line in out.decode(errors="replace").splitlines():
-        w = line.split()
-        if len(w) >= 3 and w[0] == "NIC" and w[2] == nic_mac:
-            return w[1], sorted(w[3:])
-    return None, None
-
-
-def veth_pair(name, peer):
-    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
-    subprocess.run(["ip", "link", "set", name, "up"], check=True)
-
-
 @pytest.fixture(scope="module")
 def parents():
     names = (f"vbtest-gv{TAG}", f"vbtest-gp{TAG}")
     try:
         for n in names:
             veth_pair(n, n + "p")
-        probe = subprocess.run(["ip", "link", "add", "link", names[0], f"vbtest-gq{TAG}", "type", "macvtap"],
-                               capture_output=True, text=True)
-        if probe.returncode != 0:
-            pytest.skip(f"this kernel makes no macvtap link: {probe.stderr.strip()}")
-        subprocess.run(["ip", "link", "del", f"vbtest-gq{TAG}"], check=True)
+        need_macvtap(names[0], f"vbtest-gq{TAG}")
         yield names
     finally:
         for n in names:
@@ -81,27 +62,10 @@ def parents():
 
 @pytest.fixture(scope="module")
 def vm(env, parents):
-    sock = env.root / "mv-console.sock"
-    extra = f"""    {direct_nic(MAC0, parents[0], 'bridge', queues=2)}
-    <serial type='unix'>
-      <source mode='bind' path='{sock}'/>
-      <target port='0'/>
-    </serial>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'/>
-    <controller type='pci' index='2' model='pcie-root-port'/>
-    <controller type='pci' index='3' model='pcie-root-port'/>"""
-    xml = h.guest_domain_xml(env.guest, NAME, nic=None, vcpus=2, extra_devices=extra,
-                             extra_cmdline="virtbus.shell virtbus.nodhcp")
-    path = env.call("DomainDefineXML", xml)
-    env.dcall(path, "Create", 0)
-    con = tdev.Console(sock).connect()
+    path, con = tdev.start_shell_guest(env, NAME, env.root / "mv-console.sock",
+                                       direct_nic(MAC0, parents[0], "bridge", queues=2), vcpus=2)
     try:
-        try:
-            h.wait_until(lambda: tdev._shell_ready(con), 200, 1, "a shell on the guest's console")
-        except TimeoutError as e:
-            raise AssertionError(f"{e}; console ends with:\n"
-                                 f"{con.text()[-3000:].decode(errors='replace')}") from None
+        tdev.wait_shell(con, 200)
         yield path, con
     finally:
         con.close()
@@ -116,7 +80,7 @@ def test_start_multiqueue_seen_by_the_guest(env, vm, parents):
     path, con = vm
     name = targets(env.dcall(path, "GetXMLDesc", 0))[0]
     assert link(name)["linkinfo"]["info_kind"] == "macvtap"
-    _, queues = guest_queues(con, MAC0)
+    _, queues = tdev.guest_queues(con, MAC0)
     assert queues == ["rx-0", "rx-1", "tx-0", "tx-1"], queues
 
 
@@ -129,7 +93,7 @@ def test_hotplug_sigkill_unplug(env, vm, parents):
     name = names[1]
     info = link(name)
     assert info and info["address"] == MAC1 and info["linkinfo"]["info_data"]["mode"] == "vepa"
-    h.wait_until(lambda: guest_queues(con, MAC1)[1] == ["rx-0", "rx-1", "tx-0", "tx-1"], 30, 0.5,
+    h.wait_until(lambda: tdev.guest_queues(con, MAC1)[1] == ["rx-0", "rx-1", "tx-0", "tx-1"], 30, 0.5,
                  "the hot-plugged NIC's two queue pairs in the guest")
 
     env.qemud.restart()
@@ -138,7 +102,7 @@ def test_hotplug_sigkill_unplug(env, vm, parents):
     h.wait_until(lambda: MAC1 not in env.dcall(path, "GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
     assert env.dcall(path, "GetXMLDesc", 0) == before
     assert link(name) is None, f"{name} left after the unplug"
-    h.wait_until(lambda: guest_queues(con, MAC1)[0] is None, 10, 0.5, "the NIC to leave the guest")
+    h.wait_until(lambda: tdev.guest_queues(con, MAC1)[0] is None, 10, 0.5, "the NIC to leave the guest")
 
 
 def test_passthrough_hotplug_unplug(env, vm, parents):
@@ -149,7 +113,7 @@ def test_passthrough_hotplug_unplug(env, vm, parents):
     name = targets(env.dcall(path, "GetXMLDesc", 0))[-1]
     assert link(parent)["address"] == MAC2
     assert link(name)["linkinfo"]["info_data"]["mode"] == "passthru"
-    h.wait_until(lambda: guest_queues(con, MAC2)[0] is not None, 30, 0.5, "the passthrough NIC in the guest")
+    h.wait_until(lambda: tdev.guest_queues(con, MAC2)[0] is not None, 30, 0.5, "the passthrough NIC in the guest")
     env.dcall(path, "DetachDevice", direct_nic(MAC2, parent, "passthrough"), LIVE)
     h.wait_until(lambda: MAC2 not in env.dcall(path, "GetXMLDesc", 0), 30, 0.5, "the NIC to leave the live XML")
     assert link(name) is None

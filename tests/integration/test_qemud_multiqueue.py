@@ -58,39 +58,12 @@ def qemu_netdevs(pid):
     return [a for a in argv if a.startswith("tap,")]
 
 
-def guest_queues(con, nic_mac):
-    """{ifname: sorted queue dirs} of the guest's NIC with this MAC."""
-    out = con.run("for n in /sys/class/net/eth*; do echo NIC ${n##*/} $(cat $n/address) $(ls $n/queues); done")
-    for line in out.decode(errors="replace").splitlines():
-        w = line.split()
-        if len(w) >= 3 and w[0] == "NIC" and w[2] == nic_mac:
-            return w[1], sorted(w[3:])
-    return None, None
-
-
 @pytest.fixture(scope="module")
 def vm(env):
-    sock = env.root / "mq-console.sock"
-    extra = f"""    {mq_nic(MAC1)}
-    <serial type='unix'>
-      <source mode='bind' path='{sock}'/>
-      <target port='0'/>
-    </serial>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'/>
-    <controller type='pci' index='2' model='pcie-root-port'/>
-    <controller type='pci' index='3' model='pcie-root-port'/>"""
-    xml = h.guest_domain_xml(env.guest, NAME, uuid=UUID, nic=None, vcpus=2, extra_devices=extra,
-                             extra_cmdline="virtbus.shell virtbus.nodhcp")
-    path = env.qemud.call("DomainDefineXML", xml)
-    env.dcall(path, "Create", 0)
-    con = tdev.Console(sock).connect()
+    path, con = tdev.start_shell_guest(env, NAME, env.root / "mq-console.sock", mq_nic(MAC1), uuid=UUID,
+                                       vcpus=2)
     try:
-        try:
-            h.wait_until(lambda: tdev._shell_ready(con), 200, 1, "a shell on the guest's console")
-        except TimeoutError as e:
-            raise AssertionError(f"{e}; console ends with:\n"
-                                 f"{con.text()[-3000:].decode(errors='replace')}") from None
+        tdev.wait_shell(con, 200)
         yield path, con
     finally:
         con.close()
@@ -118,7 +91,7 @@ def test_start_opens_a_tap_fd_per_queue(env, vm):
     # nothing of the queues stays open in qemud
     assert tun_queues(env.qemud.pid, tap) == 0
 
-    ifname, queues = guest_queues(con, MAC1)
+    ifname, queues = tdev.guest_queues(con, MAC1)
     assert queues == ["rx-0", "rx-1", "tx-0", "tx-1"], (ifname, queues)
 
 
@@ -135,7 +108,7 @@ def test_hotplug_gets_a_getfd_per_queue(env, vm):
     assert tun_queues(pid, tap) == 2
     assert tun_queues(env.qemud.pid, tap) == 0
 
-    h.wait_until(lambda: guest_queues(con, MAC2)[1] == ["rx-0", "rx-1", "tx-0", "tx-1"], 30, 0.5,
+    h.wait_until(lambda: tdev.guest_queues(con, MAC2)[1] == ["rx-0", "rx-1", "tx-0", "tx-1"], 30, 0.5,
                  "the hot-plugged NIC's two queue pairs in the guest")
 
     env.dcall(path, "DetachDevice", mq_nic(MAC2), LIVE)

@@ -86,27 +86,9 @@ class Nic:
 
 @pytest.fixture(scope="module")
 def nic(env):
-    sock = env.root / "nic-console.sock"
-    extra = f"""    <serial type='unix'>
-      <source mode='bind' path='{sock}'/>
-      <target port='0'/>
-    </serial>
-    <controller type='pci' index='0' model='pcie-root'/>
-    <controller type='pci' index='1' model='pcie-root-port'/>
-    <controller type='pci' index='2' model='pcie-root-port'/>
-    <controller type='pci' index='3' model='pcie-root-port'/>
-    <controller type='pci' index='4' model='pcie-root-port'/>"""
-    xml = h.guest_domain_xml(env.guest, NAME, uuid=UUID, nic=None, extra_devices=extra,
-                             extra_cmdline="virtbus.shell virtbus.nodhcp")
-    path = env.qemud.call("DomainDefineXML", xml)
-    env.dcall(path, "Create", 0)
-    con = tdev.Console(sock).connect()
+    path, con = tdev.start_shell_guest(env, NAME, env.root / "nic-console.sock", root_ports=4, uuid=UUID)
     try:
-        try:
-            h.wait_until(lambda: tdev._shell_ready(con), 150, 1, "a shell on the guest's console")
-        except TimeoutError as e:
-            raise AssertionError(f"{e}; console ends with:\n"
-                                 f"{con.text()[-3000:].decode(errors='replace')}") from None
+        tdev.wait_shell(con, 150)
         yield Nic(env, path, con)
     finally:
         con.close()

@@ -187,6 +187,18 @@ def test_dhcp_tcp_forward_log_and_stop(env):
         env.dcall(path, "Undefine", 0)
 
 
+def end_guest(env, path, pids=()):
+    """The test's guest destroyed and undefined, its passts (pids) killed."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if env.state(path)[0] != S.SHUTOFF:
+        env.dcall(path, "Destroy", 0)
+    env.dcall(path, "Undefine", 0)
+
+
 def test_restart_after_the_guest_is_gone_leaves_no_passt(env):
     """qemud SIGKILLed, QEMU killed while it was down: the guest's --one-off
     passt ends with QEMU's connection, so a passt that does not (one in
@@ -220,14 +232,7 @@ def test_restart_after_the_guest_is_gone_leaves_no_passt(env):
         assert not sock.exists()
         assert not pidfile.exists()
     finally:
-        for pid in left or ():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if env.state(path)[0] != S.SHUTOFF:
-            env.dcall(path, "Destroy", 0)
-        env.dcall(path, "Undefine", 0)
+        end_guest(env, path, left or ())
 
 
 LIVE = 1
@@ -269,17 +274,6 @@ def plug_guest(env, name, shell=None):
     path = env.call("DomainDefineXML", xml)
     env.dcall(path, "Create", 0)
     return path
-
-
-def end_guest(env, path, pids=()):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if env.state(path)[0] != S.SHUTOFF:
-        env.dcall(path, "Destroy", 0)
-    env.dcall(path, "Undefine", 0)
 
 
 def test_plug_forward_restart_unplug(env):

@@ -20,13 +20,12 @@ that the guest lets go only when told:
 
 import re
 import signal
-import socket
 
 import pytest
 
 import virtbus_harness as h
 from virtbus_harness import DomainState as S
-from test_qemud_common import module_env
+from test_qemud_common import module_env, tcp_server
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -34,14 +33,6 @@ env = module_env()
 
 LIVE = 1
 NAME = "unplugvm"
-
-
-def server():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    s.listen(4)
-    s.settimeout(30)
-    return s
 
 
 def rng_xml(port):
@@ -117,7 +108,7 @@ def vm(env):
 
 
 def test_device_gone_while_qemud_was_down(env, vm):
-    srv = server()
+    srv = tcp_server(4)
     try:
         conn, alias = plug(env, srv)
         pending_detach(env, srv)
@@ -143,7 +134,7 @@ def test_device_gone_while_qemud_was_down(env, vm):
 
 
 def test_device_let_go_after_the_restart(env, vm):
-    srv = server()
+    srv = tcp_server(4)
     try:
         conn, alias = plug(env, srv)
         pending_detach(env, srv)

@@ -5,10 +5,8 @@
  * (qemu_hostdev_prepare()) on a made-up sysfs and /dev tree, and the nodes
  * QEMU is given (qemu_hostdev_nodes()) on a made-up sysfs. */
 
-#include <ftw.h>
-#include <sys/stat.h>
-
 #include "domain-test.h"
+#include "fake-tree-test.h"
 #include "qemu-address.h"
 #include "qemu-hostdev.h"
 #include "qemu-hostdev-nodes.h"
@@ -114,28 +112,7 @@ static void test_addresses(void) {
 static char root[] = "/tmp/vbtest-hostdev-XXXXXX";
 
 static int put(const char *rel, const char *text) {
-        _cleanup_free_ char *path = NULL;
-        FILE *f;
-
-        if (asprintf(&path, "%s/%s", root, rel) < 0)
-                return -ENOMEM;
-        for (char *s = strchr(path + strlen(root) + 1, '/'); s; s = strchr(s + 1, '/')) {
-                *s = 0;
-                (void) mkdir(path, 0755);
-                *s = '/';
-        }
-        if (!text)
-                return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-        f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        fputs(text, f);
-        fclose(f);
-        return 0;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(p);
+        return fake_tree_put(root, rel, text);
 }
 
 static int prepare(const char *devices, char ***paths, ConfError *err) {
@@ -205,14 +182,11 @@ static void test_prepare(void) {
         expect_missing("<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address "
                        "uuid='53764d0e-85a0-42b4-af5c-2046b460b1dd'/></source></hostdev>", -ENODEV,
                        "mdev 53764d0e-85a0-42b4-af5c-2046b460b1dd");
-        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        fake_tree_remove(root);
 }
 
 static void link_to(const char *from, const char *to) {
-        _cleanup_free_ char *f = NULL;
-
-        CHECK(asprintf(&f, "%s/%s", root, from) > 0);
-        CHECK(symlink(to, f) == 0);
+        fake_tree_link(root, from, to);
 }
 
 static bool has(char **l, const char *s) {
@@ -278,7 +252,7 @@ static void test_nodes(void) {
                 CHECK(has(l, "/dev/vfio/vfio") && has(l, "/dev/tpm0"));
                 domain_def_free(def);
         }
-        nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        fake_tree_remove(root);
 }
 
 UNIT_TESTS(test_rules, test_addresses, test_prepare, test_nodes)

@@ -16,9 +16,7 @@
  *    sets its MAC and VLAN, the reading of the kernel's answer, and the
  *    file that keeps what it had (another guest's not taken). */
 
-#include <ftw.h>
-#include <sys/stat.h>
-
+#include "fake-tree-test.h"
 #include "qemu-command-test.h"
 #include "qemu-address.h"
 #include "qemu-device.h"
@@ -31,24 +29,7 @@ static char root[] = "/tmp/vbtest-hotplug-hostdev-XXXXXX";
 static char sys[sizeof(root) + 8], dev[sizeof(root) + 8];
 
 static int put(const char *rel, const char *text) {
-        _cleanup_free_ char *path = NULL;
-        FILE *f;
-
-        if (asprintf(&path, "%s/%s", root, rel) < 0)
-                return -ENOMEM;
-        for (char *s = strchr(path + strlen(root) + 1, '/'); s; s = strchr(s + 1, '/')) {
-                *s = 0;
-                (void) mkdir(path, 0755);
-                *s = '/';
-        }
-        if (!text)
-                return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
-        f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        fputs(text, f);
-        fclose(f);
-        return 0;
+        return fake_tree_put(root, rel, text);
 }
 
 static bool exists(const char *rel) {
@@ -58,14 +39,7 @@ static bool exists(const char *rel) {
 }
 
 static void link_to(const char *from, const char *to) {
-        _cleanup_free_ char *f = NULL;
-
-        CHECK(asprintf(&f, "%s/%s", root, from) > 0);
-        CHECK(f && symlink(to, f) == 0);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(p);
+        fake_tree_link(root, from, to);
 }
 
 /* Two functions of one PCI card in IOMMU group 12, an mdev in group 40, a
@@ -449,7 +423,7 @@ static void test_vf_restore_all(void) {
 }
 
 static void test_host_removed(void) {
-        CHECK(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0);
+        CHECK(fake_tree_remove(root) == 0);
 }
 
 UNIT_TESTS(test_golden_commands, test_nodes_of_each_kind, test_scsi_node_for_plug_and_unplug, test_vf,
