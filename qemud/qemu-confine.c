@@ -366,11 +366,14 @@ int qemu_confine_hostdev(Domain *d, char *const *nodes, bool allow, char *msg, s
         return confine_nodes(d, nodes, allow, msg, size);
 }
 
-/* QEMU opens /dev/vhost-net itself at netdev_add. */
+/* QEMU opens /dev/vhost-net itself at netdev_add. Never taken back on a
+ * failure: the start may have given it to the guest's other NICs. */
 int qemu_confine_net(Domain *d, const DomainNetDef *net, char *msg, size_t size) {
         char *const nodes[] = { (char *) "/dev/vhost-net", NULL };
+        int r;
 
         if (net->type == DOMAIN_NET_USER || !streq_ptr(net->driver_name, "vhost") || access(nodes[0], F_OK) < 0)
                 return 0;
-        return confine_nodes(d, nodes, true, msg, size);
+        r = nodes_cgroup(d, nodes, true, msg, size);
+        return r < 0 ? r : nodes_ns(d, nodes, true, msg, size);
 }

@@ -795,7 +795,7 @@ static int host_side(Plug *p, json_object *cmds, sd_bus_error *error) {
                                 return r;
                         }
                         json_object_object_add(args, "type", json_object_new_string("tap"));
-                        if (streq_ptr(net->driver_name, "vhost") && qemu_net_host_has_vhost())
+                        if (streq_ptr(net->driver_name, "vhost") && domain_net_is_virtio(net) && qemu_net_host_has_vhost())
                                 json_object_object_add(args, "vhost", json_object_new_boolean(true));
                 }
                 r = hotplug_push_cmd(cmds, "netdev_add", args);
