@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A hot-plug cut short by a qemud SIGKILL is taken back by the restarted
+qemud.
+
+AttachDevice records the plug in the guest's live state (<plug alias=...
+undo=.../>) before its first host-side step, and again before its first
+QMP command, once the host side is known (a macvtap made). The window is
+the test's hook: qemud started with VIRTBUS_TEST_PLUG_PAUSE=<alias> holds
+the plug of that alias right before its device_add, and the test SIGKILLs
+qemud there. QEMU is asked over its own monitor while qemud is down (what
+the plug left is there), then qemud is started again and must:
+- find the device absent from QEMU's /machine/peripheral, send the undo
+  (netdev_del and closefd of a NIC, chardev-remove of a channel) and undo
+  the host side (the macvtap link deleted);
+- drop the <plug> record, keep the live XML as it was before the call, and
+  keep the guest running (a new plug of the same device then works).
+A guest that boots nothing (i440FX/q35, TCG) is enough: no device_add ever
+reaches QEMU for the held plug.
+"""
+
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+import virtbus_harness as h
+from virtbus_harness import DomainState as S
+from test_qemud_common import bare_domain, module_env
+
+pytestmark = pytest.mark.timeout(300)
+
+env = module_env()
+
+TAG = os.getpid() % 10000
+LIVE = 1
+
+
+def q35_domain(name, extra=""):
+    """bare_domain on q35 with root ports to hot-plug into."""
+    return bare_domain(name, "<controller type='pci' index='0' model='pcie-root'/>"
+                             "<controller type='pci' index='1' model='pcie-root-port'/>"
+                             "<controller type='pci' index='2' model='pcie-root-port'/>"
+                             "<memballoon model='none'/>" + extra).replace("machine='pc'", "machine='q35'")
+
+
+def link_exists(name):
+    return os.path.exists(f"/sys/class/net/{name}")
+
+
+def macvtaps_on(parent):
+    return [l for l in os.listdir("/sys/class/net")
+            if os.path.exists(f"/sys/class/net/{l}/macvtap") and os.path.exists(f"/sys/class/net/{l}/lower_{parent}")]
+
+
+@pytest.fixture
+def parent():
+    name, peer = f"vbtest-pv{TAG}", f"vbtest-pp{TAG}"
+    subprocess.run(["ip", "link", "add", name, "type", "veth", "peer", "name", peer], check=True)
+    try:
+        subprocess.run(["ip", "link", "set", name, "up"], check=True)
+        probe = subprocess.run(["ip", "link", "add", "link", name, f"vbtest-pq{TAG}", "type", "macvtap"],
+                               capture_output=True, text=True)
+        if probe.returncode != 0:
+            pytest.skip(f"this kernel makes no macvtap link: {probe.stderr.strip()}")
+        subprocess.run(["ip", "link", "del", f"vbtest-pq{TAG}"], check=True)
+        yield name
+    finally:
+        subprocess.run(["ip", "link", "del", name], check=False, capture_output=True)
+
+
+def qemud_pausing(env, alias):
+    """qemud started again holding the plug of alias before its device_add."""
+    env.qemud.kill(signal.SIGKILL)
+    env.qemud.extra_env["VIRTBUS_TEST_PLUG_PAUSE"] = alias
+    env.qemud.start()
+
+
+def qmp(env, name):
+    monitor = re.search(r"<monitor path='([^']+)'", env.status_file(name).read_text()).group(1)
+    return h.Qmp(monitor, timeout=20)
+
+
+def qemu_view(q):
+    return {"devices": {d["name"] for d in q.cmd("qom-list", path="/machine/peripheral")},
+            "chardevs": {c["label"] for c in q.cmd("query-chardev")},
+            "netdevs": q.cmd("human-monitor-command", **{"command-line": "info network"}),
+            "status": q.cmd("query-status")["status"]}
+
+
+def held_plug(env, path, name, alias, xml):
+    """AttachDevice asked (by busctl: it is never answered) and held before
+    its device_add; returns the busctl process."""
+    marks = env.qemud.log().count("held before its device_add")
+    call = h.spawn(["busctl", f"--address={env.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", path,
+                    "org.libvirt.Domain", "AttachDevice", "su", xml, str(LIVE)],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env.bus.env)
+    h.wait_until(lambda: env.qemud.log().count("held before its device_add") > marks, 60, 0.2,
+                 f"the plug of {alias} to be held")
+    assert f"<plug alias='{alias}'" in env.status_file(name).read_text()
+    return call
+
+
+def killed_midway(env, name, call):
+    """SIGKILL of qemud with the plug held; QEMU's view while it is down."""
+    env.qemud.kill(signal.SIGKILL)
+    call.communicate(timeout=30)
+    assert call.returncode != 0     # never answered
+    q = qmp(env, name)
+    try:
+        return qemu_view(q)
+    finally:
+        q.close()
+
+
+def view_after_restart(env, name, alias):
+    """qemud started again; QEMU's view once the plug's record is gone."""
+    env.qemud.start()
+    h.wait_until(lambda: f"<plug alias='{alias}'" not in env.status_file(name).read_text(), 30, 0.2,
+                 f"the restarted qemud to take back the plug of {alias}")
+    env.dcall(env.path_of[name], "MemoryStats", 0)   # answered once QEMU did what qemud sent before
+    env.qemud.kill(signal.SIGKILL)
+    try:
+        q = qmp(env, name)
+        try:
+            return qemu_view(q)
+        finally:
+            q.close()
+    finally:
+        env.qemud.start()
+
+
+@pytest.fixture
+def running(env):
+    made = []
+
+    def make(name, extra=""):
+        path = env.call("DomainDefineXML", q35_domain(name, extra))
+        made.append(path)
+        env.dcall(path, "Create", 0)
+        if not hasattr(env, "path_of"):
+            env.path_of = {}
+        env.path_of[name] = path
+        return path
+
+    yield make
+    env.qemud.extra_env.pop("VIRTBUS_TEST_PLUG_PAUSE", None)
+    if not env.qemud.alive():
+        env.qemud.start()
+    for path in made:
+        if env.state(path)[0] != S.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
+
+
+def test_macvtap_plug_cut_short(env, running, parent):
+    name, mac = "plugmv", "52:54:00:6e:5e:01"
+    nic = (f"<interface type='direct'><mac address='{mac}'/><source dev='{parent}' mode='bridge'/>"
+           "<model type='virtio'/></interface>")
+    path = running(name)
+    before = env.dcall(path, "GetXMLDesc", 0)
+    qemud_pausing(env, "net0")
+    call = held_plug(env, path, name, "net0", nic)
+    record = env.status_file(name).read_text()
+    made = macvtaps_on(parent)
+    assert len(made) == 1, made
+    assert f"direct='{made[0]}'" in record, record
+
+    down = killed_midway(env, name, call)
+    assert "net0" not in down["devices"]
+    assert "hostnet0" in down["netdevs"], down["netdevs"]      # what the plug left in QEMU
+    assert link_exists(made[0])
+
+    after = view_after_restart(env, name, "net0")
+    assert "hostnet0" not in after["netdevs"], after["netdevs"]
+    assert after["status"] == "running"
+    assert not link_exists(made[0]), f"macvtap {made[0]} left behind"
+    assert macvtaps_on(parent) == []
+    assert env.dcall(path, "GetXMLDesc", 0) == before
+    assert env.state(path)[0] == S.RUNNING
+    assert "<plug " not in env.status_file(name).read_text()
+
+    # the guest takes the same NIC afterwards (nothing of the first one is in the way)
+    env.qemud.extra_env.pop("VIRTBUS_TEST_PLUG_PAUSE")
+    env.qemud.restart()
+    env.dcall(path, "AttachDevice", nic, LIVE)
+    assert mac in env.dcall(path, "GetXMLDesc", 0)
+    assert len(macvtaps_on(parent)) == 1
+
+
+def test_channel_plug_cut_short(env, running):
+    name = "plugchr"
+    sock = env.root.path / "plugchr.sock"
+    xml = (f"<channel type='unix'><source mode='bind' path='{sock}'/>"
+           "<target type='virtio' name='org.test.pend.0'/></channel>")
+    path = running(name, "<controller type='virtio-serial' index='0'/>")
+    before = env.dcall(path, "GetXMLDesc", 0)
+    qemud_pausing(env, "channel0")
+    call = held_plug(env, path, name, "channel0", xml)
+
+    down = killed_midway(env, name, call)
+    assert "charchannel0" in down["chardevs"], down["chardevs"]   # what the plug left in QEMU
+    assert "channel0" not in down["devices"]
+
+    after = view_after_restart(env, name, "channel0")
+    assert "charchannel0" not in after["chardevs"], after["chardevs"]
+    assert after["status"] == "running"
+    assert env.dcall(path, "GetXMLDesc", 0) == before
+    assert env.state(path)[0] == S.RUNNING
+    assert "<plug " not in env.status_file(name).read_text()
