@@ -92,11 +92,11 @@ def qemu_view(q):
 def held_plug(env, path, name, alias, xml):
     """AttachDevice asked (by busctl: it is never answered) and held before
     its device_add; returns the busctl process."""
-    marks = env.qemud.log().count("held before its device_add")
+    marks = env.qemud.log().count("its device_add (VIRTBUS_TEST_PLUG_PAUSE)")
     call = h.spawn(["busctl", f"--address={env.bus.address}", "--timeout=300", "call", "org.virtbus.qemud", path,
                     "org.libvirt.Domain", "AttachDevice", "su", xml, str(LIVE)],
                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env.bus.env)
-    h.wait_until(lambda: env.qemud.log().count("held before its device_add") > marks, 60, 0.2,
+    h.wait_until(lambda: env.qemud.log().count("its device_add (VIRTBUS_TEST_PLUG_PAUSE)") > marks, 60, 0.2,
                  f"the plug of {alias} to be held")
     assert f"<plug alias='{alias}'" in env.status_file(name).read_text()
     return call
@@ -117,7 +117,7 @@ def killed_midway(env, name, call):
 def view_after_restart(env, name, alias):
     """qemud started again; QEMU's view once the plug's record is gone."""
     env.qemud.start()
-    h.wait_until(lambda: f"<plug alias='{alias}'" not in env.status_file(name).read_text(), 30, 0.2,
+    h.wait_until(lambda: f"<plug alias='{alias}'" not in env.status_file(name).read_text(), 60, 0.2,
                  f"the restarted qemud to take back the plug of {alias}")
     env.dcall(env.path_of[name], "MemoryStats", 0)   # answered once QEMU did what qemud sent before
     env.qemud.kill(signal.SIGKILL)
@@ -209,3 +209,49 @@ def test_channel_plug_cut_short(env, running):
     assert env.dcall(path, "GetXMLDesc", 0) == before
     assert env.state(path)[0] == S.RUNNING
     assert "<plug " not in env.status_file(name).read_text()
+
+
+def test_device_in_qemu_is_unplugged_then_undone(env, parent):
+    """Killed once QEMU took the device_add (held before its answer is
+    read): the restarted qemud finds the NIC in QEMU, not in the live XML,
+    unplugs it (the booted guest lets it go) and then undoes the rest."""
+    if not env.guest:
+        pytest.skip("no test guest (VIRTBUS_GUEST_DIR)")
+    name, mac = "plugboot", "52:54:00:6e:5e:02"
+    log = env.root.path / "plugboot-serial.log"
+    ports = "".join(f"<controller type='pci' index='{i}' model='pcie-root-port'/>" for i in (1, 2, 3))
+    path = env.call("DomainDefineXML", h.guest_domain_xml(env.guest, name, nic=None, serial_log=log,
+                                                          extra_devices=ports, extra_cmdline="virtbus.nodhcp"))
+    env.path_of = getattr(env, "path_of", {})
+    env.path_of[name] = path
+    nic = (f"<interface type='direct'><mac address='{mac}'/><source dev='{parent}' mode='bridge'/>"
+           "<model type='virtio'/></interface>")
+    try:
+        env.dcall(path, "Create", 0)
+        h.wait_until(lambda: log.exists() and b"VIRTBUS-GUEST-READY" in log.read_bytes(), 150, 0.5,
+                     "the guest to boot")
+        before = env.dcall(path, "GetXMLDesc", 0)
+        qemud_pausing(env, "net0:after")
+        call = held_plug(env, path, name, "net0", nic)
+        made = macvtaps_on(parent)
+        assert len(made) == 1, made
+
+        down = killed_midway(env, name, call)
+        assert "net0" in down["devices"], down["devices"]      # QEMU has the device
+
+        env.qemud.extra_env.pop("VIRTBUS_TEST_PLUG_PAUSE")
+        after = view_after_restart(env, name, "net0")
+        assert "net0 was plugged while qemud went down: unplugging it" in env.qemud.log()
+        assert "net0" not in after["devices"], after["devices"]
+        assert "hostnet0" not in after["netdevs"], after["netdevs"]
+        assert after["status"] == "running"
+        assert macvtaps_on(parent) == [], "the macvtap left behind"
+        assert env.dcall(path, "GetXMLDesc", 0) == before
+        assert env.state(path)[0] == S.RUNNING
+    finally:
+        env.qemud.extra_env.pop("VIRTBUS_TEST_PLUG_PAUSE", None)
+        if not env.qemud.alive():
+            env.qemud.start()
+        if env.state(path)[0] != S.SHUTOFF:
+            env.dcall(path, "Destroy", 0)
+        env.dcall(path, "Undefine", 0)
