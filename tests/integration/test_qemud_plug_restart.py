@@ -10,12 +10,15 @@ the plug of that alias right before its device_add, and the test SIGKILLs
 qemud there. QEMU is asked over its own monitor while qemud is down (what
 the plug left is there), then qemud is started again and must:
 - find the device absent from QEMU's /machine/peripheral, send the undo
-  (netdev_del and closefd of a NIC, chardev-remove of a channel) and undo
-  the host side (the macvtap link deleted);
+  (netdev_del and closefd of a NIC, chardev-remove of a channel,
+  blockdev-del of a disk's nodes) and undo the host side (the macvtap link
+  deleted, the disk's image and lease given back);
 - drop the <plug> record, keep the live XML as it was before the call, and
   keep the guest running (a new plug of the same device then works).
-A guest that boots nothing (i440FX/q35, TCG) is enough: no device_add ever
-reaches QEMU for the held plug.
+A guest that boots nothing (q35, TCG) is enough: no device_add reaches QEMU
+for a plug held before it. Held after it (<alias>:after), QEMU has the NIC:
+the restarted qemud device_dels it (the booted test guest lets it go) and
+undoes the rest on its DEVICE_DELETED.
 """
 
 import os
@@ -86,7 +89,8 @@ def qemu_view(q):
     return {"devices": {d["name"] for d in q.cmd("qom-list", path="/machine/peripheral")},
             "chardevs": {c["label"] for c in q.cmd("query-chardev")},
             "netdevs": q.cmd("human-monitor-command", **{"command-line": "info network"}),
-            "status": q.cmd("query-status")["status"]}
+            "status": q.cmd("query-status")["status"],
+            "files": {n.get("file") for n in q.cmd("query-named-block-nodes")}}
 
 
 def held_plug(env, path, name, alias, xml):
@@ -255,3 +259,33 @@ def test_device_in_qemu_is_unplugged_then_undone(env, parent):
         if env.state(path)[0] != S.SHUTOFF:
             env.dcall(path, "Destroy", 0)
         env.dcall(path, "Undefine", 0)
+
+
+def test_disk_plug_cut_short(env, running):
+    """The disk's blockdev-add nodes are taken back (blockdev-del), and the
+    image given back as the record says (its lease, its owner)."""
+    name = "plugdisk"
+    img = env.root.path / "plugdisk.img"
+    with open(img, "wb") as f:
+        f.truncate(8 << 20)
+    xml = (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='{img}'/>"
+           "<target dev='vdb' bus='virtio'/></disk>")
+    path = running(name)
+    before = env.dcall(path, "GetXMLDesc", 0)
+    owner = os.stat(img).st_uid, os.stat(img).st_gid
+    qemud_pausing(env, "virtio-disk1")
+    call = held_plug(env, path, name, "virtio-disk1", xml)
+    record = env.status_file(name).read_text()
+    assert f"disk='{img}'" in record and f"lease='{img}'" in record, record
+
+    down = killed_midway(env, name, call)
+    assert str(img) in down["files"], down["files"]     # what the plug left in QEMU
+    assert "virtio-disk1" not in down["devices"]
+
+    after = view_after_restart(env, name, "virtio-disk1")
+    assert str(img) not in after["files"], after["files"]
+    assert after["status"] == "running"
+    assert (os.stat(img).st_uid, os.stat(img).st_gid) == owner
+    assert env.dcall(path, "GetXMLDesc", 0) == before
+    assert env.state(path)[0] == S.RUNNING
+    assert "<plug " not in env.status_file(name).read_text()
