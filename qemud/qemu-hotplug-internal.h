@@ -133,6 +133,8 @@ int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *
  * before its commands went to QEMU); a plug QEMU took keeps it. */
 void hotplug_secrets_undo(Plug *p);
 void hotplug_secrets_keep(Plug *p);
+/* The master key file written for p (removed if it fails), or NULL. */
+const char *hotplug_secrets_key_path(const Plug *p);
 void hotplug_secrets_free(HotplugSecrets *s);
 
 /* qemu-hotplug-disk.c: the device's props as qemu_device_props(), a

@@ -6,11 +6,12 @@
  *   <plug alias='net1' kind='interface' pid='QEMU' [deleting='yes']
  *         [port='UUID'] [direct='macvtap0' direct-source='eth0'
  *         direct-mode='N' mac='52:54:..'] [lease='PATH'] [disk='PATH']
- *         [passt='yes'] [nodes='["/dev/..."]'] undo='[{"execute": ...}]'/>
+ *         [passt='yes'] [virtiofsd='yes'] [pr='yes'] [key='PATH']
+ *         [nodes='["/dev/..."]'] undo='[{"execute": ...}]'/>
  *
  * A plug is recorded before its first host-side step and again right
- * before its first QMP command (by then the port, the macvtap, passt and a
- * host device's nodes are known), and leaves the record in the status save
+ * before its first QMP command (by then the port, the macvtap, passt,
+ * virtiofsd, qemu-pr-helper and a host device's nodes are known), and leaves the record in the status save
  * that puts the device in the live definition, or once it failed and was
  * undone. Met again once the monitor is back, a plug's device is looked
  * for in QEMU's /machine/peripheral:
@@ -25,6 +26,7 @@
  * it ended. */
 #include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "domain-status.h"
 #include "log.h"
@@ -36,7 +38,9 @@
 #include "qemu-monitor.h"
 #include "qemu-net-direct.h"
 #include "qemu-passt.h"
+#include "qemu-pr-helper.h"
 #include "qemu-security.h"
+#include "qemu-virtiofs.h"
 #include "util.h"
 
 typedef struct PlugRecord {
@@ -51,6 +55,9 @@ typedef struct PlugRecord {
         char *lease;              /* a lease asked for, released */
         char *disk;               /* an image given to QEMU's user, given back */
         bool passt;               /* the interface's passt, stopped */
+        bool virtiofsd;           /* a share's virtiofsd, stopped */
+        bool pr;                  /* the guest's qemu-pr-helper, started for it: ended */
+        char *key;                /* the guest's master key file, written for it: removed */
         json_object *nodes;       /* a host device's nodes given to QEMU, taken back */
         bool deleting;            /* found in QEMU after a restart: device_del sent */
         struct PlugRecord *next;
@@ -68,6 +75,7 @@ static PlugRecord *record_free(PlugRecord *r) {
         free(r->direct_source);
         free(r->lease);
         free(r->disk);
+        free(r->key);
         json_object_put(r->nodes);
         return mfree(r);
 }
@@ -123,6 +131,9 @@ static int record_fill(PlugRecord *r, const Plug *p) {
                 memcpy(r->mac, net->mac, 6);
         }
         r->passt = p->passt_started;
+        r->virtiofsd = p->fs_started;
+        r->pr = p->pr_started;
+        k |= set_str(&r->key, hotplug_secrets_key_path(p));
         json_object_put(r->nodes);
         r->nodes = NULL;
         for (size_t i = 0; p->hostdev_nodes && p->hostdev_nodes[i]; i++) {
@@ -212,7 +223,8 @@ static int format_one(const PlugRecord *r, char **s) {
                     attr(&a, "direct", r->direct) | attr(&a, "direct-source", r->direct ? r->direct_source : NULL) |
                     attr(&a, "direct-mode", r->direct ? mode : NULL) | attr(&a, "mac", r->direct ? mac : NULL) |
                     attr(&a, "lease", r->lease) | attr(&a, "disk", r->disk) |
-                    attr(&a, "passt", r->passt ? "yes" : NULL);
+                    attr(&a, "passt", r->passt ? "yes" : NULL) | attr(&a, "virtiofsd", r->virtiofsd ? "yes" : NULL) |
+                    attr(&a, "pr", r->pr ? "yes" : NULL) | attr(&a, "key", r->key);
         if (k < 0 || asprintf(&n, "%s  <plug%s pid='%d'%s%s%s undo='%s'/>\n", *s, a, (int) r->pid,
                               nodes ? " nodes='" : "", nodes ?: "", nodes ? "'" : "", undo) < 0)
                 return -ENOMEM;
@@ -248,7 +260,8 @@ static json_object *prop_json_array(xmlNodePtr n, const char *name) {
 
 int hotplug_plug_record_parse(Domain *d, xmlNodePtr n) {
         _cleanup_free_ char *pid = prop(n, "pid"), *mode = prop(n, "direct-mode"), *mac = prop(n, "mac"),
-                            *passt = prop(n, "passt"), *deleting = prop(n, "deleting");
+                            *passt = prop(n, "passt"), *deleting = prop(n, "deleting"),
+                            *virtiofsd = prop(n, "virtiofsd"), *pr = prop(n, "pr");
         PlugRecord *r = calloc(1, sizeof(*r));
         int p, m = 0;
 
@@ -264,6 +277,9 @@ int hotplug_plug_record_parse(Domain *d, xmlNodePtr n) {
         r->disk = prop(n, "disk");
         r->nodes = prop_json_array(n, "nodes");
         r->passt = streq_ptr(passt, "yes");
+        r->virtiofsd = streq_ptr(virtiofsd, "yes");
+        r->pr = streq_ptr(pr, "yes");
+        r->key = prop(n, "key");
         r->deleting = streq_ptr(deleting, "yes");
         if (!r->alias || !r->kind || !r->undo || !pid || safe_atoi(pid, &p) < 0 ||
             (r->direct && (!r->direct_source || !mode || safe_atoi(mode, &m) < 0 || m < 0 || !mac ||
@@ -311,6 +327,15 @@ static void undo_host_side(Domain *d, const PlugRecord *r) {
         hotplug_release_lease(d, r->lease);
         if (r->passt)
                 qemu_passt_stop_alias(d, r->alias);
+        if (r->virtiofsd) {
+                DomainFsDef fs = { .virtiofs = true, .alias = r->alias, .dst = r->alias };
+
+                qemu_virtiofs_stop_one(d, &fs);
+        }
+        if (r->pr)
+                qemu_pr_helper_end(d);
+        if (r->key)
+                (void) unlink(r->key);
         if (r->port)
                 (void) networkd_release_port_async(d->manager->bus, r->port, NULL, NULL, NULL);
         if (r->direct) {
