@@ -40,12 +40,17 @@ TAG = os.getpid() % 10000
 LIVE = 1
 
 
-def q35_domain(name, extra=""):
-    """bare_domain on q35 with root ports to hot-plug into."""
-    return bare_domain(name, "<controller type='pci' index='0' model='pcie-root'/>"
-                             "<controller type='pci' index='1' model='pcie-root-port'/>"
-                             "<controller type='pci' index='2' model='pcie-root-port'/>"
-                             "<memballoon model='none'/>" + extra).replace("machine='pc'", "machine='q35'")
+def q35_domain(name, extra="", memory_backing=False):
+    """bare_domain on q35 with root ports to hot-plug into (and shared memfd
+    memory, which a virtiofs share needs)."""
+    xml = bare_domain(name, "<controller type='pci' index='0' model='pcie-root'/>"
+                            "<controller type='pci' index='1' model='pcie-root-port'/>"
+                            "<controller type='pci' index='2' model='pcie-root-port'/>"
+                            "<memballoon model='none'/>" + extra).replace("machine='pc'", "machine='q35'")
+    if memory_backing:
+        xml = xml.replace("</memory>", "</memory>\n  <memoryBacking><source type='memfd'/>"
+                                       "<access mode='shared'/></memoryBacking>")
+    return xml
 
 
 def link_exists(name):
@@ -139,8 +144,8 @@ def view_after_restart(env, name, alias):
 def running(env):
     made = []
 
-    def make(name, extra=""):
-        path = env.call("DomainDefineXML", q35_domain(name, extra))
+    def make(name, extra="", memory_backing=False):
+        path = env.call("DomainDefineXML", q35_domain(name, extra, memory_backing))
         made.append(path)
         env.dcall(path, "Create", 0)
         if not hasattr(env, "path_of"):
@@ -289,3 +294,42 @@ def test_disk_plug_cut_short(env, running):
     assert env.dcall(path, "GetXMLDesc", 0) == before
     assert env.state(path)[0] == S.RUNNING
     assert "<plug " not in env.status_file(name).read_text()
+
+
+def alive(pid):
+    """Running (a zombie left to whoever reaps it counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "\nState:\tZ" not in f.read()
+    except FileNotFoundError:
+        return False
+
+
+def test_virtiofs_plug_cut_short(env, running):
+    """A share's virtiofsd, started right before the plug's QMP commands,
+    ends after the restart: the undo's chardev-remove closes QEMU's
+    connection to it (the record's virtiofsd='yes' stops one QEMU never
+    connected to)."""
+    if not os.access("/usr/lib/qemu/virtiofsd", os.X_OK):
+        pytest.skip("no /usr/lib/qemu/virtiofsd on this host")
+    name = "plugfs"
+    share = env.root.path / "plugfs-share"
+    share.mkdir()
+    xml = (f"<filesystem type='mount' accessmode='passthrough'><driver type='virtiofs'/>"
+           f"<source dir='{share}'/><target dir='plugtag'/></filesystem>")
+    path = running(name, memory_backing=True)
+    before = env.dcall(path, "GetXMLDesc", 0)
+    qemud_pausing(env, "fs0")
+    call = held_plug(env, path, name, "fs0", xml)
+    assert "virtiofsd='yes'" in env.status_file(name).read_text()
+    pidfiles = list(env.root.path.rglob("fs0-fs.pid"))
+    assert len(pidfiles) == 1, pidfiles
+    pid = int(pidfiles[0].read_text().split()[0])
+    assert alive(pid)
+
+    killed_midway(env, name, call)
+    assert alive(pid)
+    view_after_restart(env, name, "fs0")
+    h.wait_until(lambda: not alive(pid), 20, 0.2, f"virtiofsd {pid} to end")
+    assert env.dcall(path, "GetXMLDesc", 0) == before
+    assert env.state(path)[0] == S.RUNNING
