@@ -215,6 +215,11 @@ void hotplug_plug_records_recover(Domain *d);
 /* DEVICE_DELETED of a plug found in QEMU after a restart: true when it was
  * one (undone now). */
 bool hotplug_plug_record_deleted(Domain *d, const char *alias);
+/* A test's window for a SIGKILL of qemud in the middle of a plug: with
+ * VIRTBUS_TEST_PLUG_PAUSE=<alias> in qemud's environment, true for the
+ * device_add command c of that alias (answered: <alias>:after, once QEMU
+ * answered it): the attach holds there for ever. */
+bool hotplug_plug_held(json_object *c, bool answered);
 /* qemu-hotplug-pending.c: whether a qom-list result names alias */
 bool hotplug_qom_listed(json_object *result, const char *alias);
 

@@ -6,7 +6,7 @@
  *   <plug alias='net1' kind='interface' pid='QEMU' [deleting='yes']
  *         [port='UUID'] [direct='macvtap0' direct-source='eth0'
  *         direct-mode='N' mac='52:54:..'] [lease='PATH'] [disk='PATH']
- *         [passt='yes'] [virtiofsd='yes'] [pr='yes'] [key='PATH']
+ *         [pool='P' volume='V'] [passt='yes'] [virtiofsd='yes'] [pr='yes'] [key='PATH']
  *         [nodes='["/dev/..."]'] undo='[{"execute": ...}]'/>
  *
  * A plug is recorded before its first host-side step and again right
@@ -41,6 +41,7 @@
 #include "qemu-pr-helper.h"
 #include "qemu-security.h"
 #include "qemu-virtiofs.h"
+#include "storaged-client.h"
 #include "util.h"
 
 typedef struct PlugRecord {
@@ -54,6 +55,7 @@ typedef struct PlugRecord {
         uint8_t mac[6];
         char *lease;              /* a lease asked for, released */
         char *disk;               /* an image given to QEMU's user, given back */
+        char *pool, *volume;      /* a volume disk: storaged learns this guest does not use it */
         bool passt;               /* the interface's passt, stopped */
         bool virtiofsd;           /* a share's virtiofsd, stopped */
         bool pr;                  /* the guest's qemu-pr-helper, started for it: ended */
@@ -75,6 +77,8 @@ static PlugRecord *record_free(PlugRecord *r) {
         free(r->direct_source);
         free(r->lease);
         free(r->disk);
+        free(r->pool);
+        free(r->volume);
         free(r->key);
         json_object_put(r->nodes);
         return mfree(r);
@@ -123,6 +127,9 @@ static int record_fill(PlugRecord *r, const Plug *p) {
          * what was not done yet harms nothing */
         k |= set_str(&r->lease, p->lease_path ?: disk && hotplug_disk_needs_lease(disk) ? disk->src : NULL);
         k |= set_str(&r->disk, disk ? disk->src : NULL);
+        /* storaged is told the guest uses it once the plug runs */
+        k |= set_str(&r->pool, disk && disk->type == DOMAIN_DISK_TYPE_VOLUME ? disk->src_pool : NULL);
+        k |= set_str(&r->volume, r->pool ? disk->src_volume : NULL);
         k |= set_str(&r->port, p->port_uuid);
         k |= set_str(&r->direct, p->direct_made ? net->ifname : NULL);
         k |= set_str(&r->direct_source, p->direct_made ? net->source : NULL);
@@ -188,6 +195,40 @@ void hotplug_plug_record_drop(Plug *p, bool save) {
                 }
 }
 
+/* ---- a test's window ---- */
+
+/* A test's window for a SIGKILL of qemud in the middle of a plug:
+ * VIRTBUS_TEST_PLUG_PAUSE=<alias> in qemud's environment holds the plug of
+ * that alias right before its device_add, for ever; <alias>:after holds it
+ * once QEMU answered the device_add (QEMU has the device). Read once. */
+static const char *plug_pause_alias(bool *after) {
+        static bool read, is_after;
+        static char alias[256];
+
+        if (!read) {
+                const char *v = getenv("VIRTBUS_TEST_PLUG_PAUSE") ?: "";
+
+                is_after = endswith(v, ":after");
+                snprintf(alias, sizeof(alias), "%.*s", (int) (strlen(v) - (is_after ? strlen(":after") : 0)), v);
+                read = true;
+        }
+        *after = is_after;
+        return alias[0] ? alias : NULL;
+}
+
+bool hotplug_plug_held(json_object *c, bool answered) {
+        bool after;
+        const char *alias = plug_pause_alias(&after);
+        json_object *exe, *args, *id;
+
+        if (!alias || after != answered || !json_object_object_get_ex(c, "execute", &exe) ||
+            !streq(json_object_get_string(exe), "device_add") || !json_object_object_get_ex(c, "arguments", &args) ||
+            !json_object_object_get_ex(args, "id", &id) || !streq_ptr(json_object_get_string(id), alias))
+                return false;
+        log_info("Plug of %s held %s its device_add (VIRTBUS_TEST_PLUG_PAUSE)", alias, after ? "after" : "before");
+        return true;
+}
+
 /* ---- the live state ---- */
 
 static char *json_escaped(json_object *o, const char *none) {
@@ -222,7 +263,8 @@ static int format_one(const PlugRecord *r, char **s) {
                     attr(&a, "deleting", r->deleting ? "yes" : NULL) | attr(&a, "port", r->port) |
                     attr(&a, "direct", r->direct) | attr(&a, "direct-source", r->direct ? r->direct_source : NULL) |
                     attr(&a, "direct-mode", r->direct ? mode : NULL) | attr(&a, "mac", r->direct ? mac : NULL) |
-                    attr(&a, "lease", r->lease) | attr(&a, "disk", r->disk) |
+                    attr(&a, "lease", r->lease) | attr(&a, "disk", r->disk) | attr(&a, "pool", r->pool) |
+                    attr(&a, "volume", r->pool ? r->volume : NULL) |
                     attr(&a, "passt", r->passt ? "yes" : NULL) | attr(&a, "virtiofsd", r->virtiofsd ? "yes" : NULL) |
                     attr(&a, "pr", r->pr ? "yes" : NULL) | attr(&a, "key", r->key);
         if (k < 0 || asprintf(&n, "%s  <plug%s pid='%d'%s%s%s undo='%s'/>\n", *s, a, (int) r->pid,
@@ -258,6 +300,10 @@ static json_object *prop_json_array(xmlNodePtr n, const char *name) {
         return o;
 }
 
+static bool direct_readable(PlugRecord *r, const char *mode, const char *mac, int *m) {
+        return r->direct_source && mode && safe_atoi(mode, m) >= 0 && *m >= 0 && mac && mac_parse(mac, r->mac) >= 0;
+}
+
 int hotplug_plug_record_parse(Domain *d, xmlNodePtr n) {
         _cleanup_free_ char *pid = prop(n, "pid"), *mode = prop(n, "direct-mode"), *mac = prop(n, "mac"),
                             *passt = prop(n, "passt"), *deleting = prop(n, "deleting"),
@@ -275,15 +321,16 @@ int hotplug_plug_record_parse(Domain *d, xmlNodePtr n) {
         r->direct_source = prop(n, "direct-source");
         r->lease = prop(n, "lease");
         r->disk = prop(n, "disk");
+        r->pool = prop(n, "pool");
+        r->volume = prop(n, "volume");
         r->nodes = prop_json_array(n, "nodes");
         r->passt = streq_ptr(passt, "yes");
         r->virtiofsd = streq_ptr(virtiofsd, "yes");
         r->pr = streq_ptr(pr, "yes");
         r->key = prop(n, "key");
         r->deleting = streq_ptr(deleting, "yes");
-        if (!r->alias || !r->kind || !r->undo || !pid || safe_atoi(pid, &p) < 0 ||
-            (r->direct && (!r->direct_source || !mode || safe_atoi(mode, &m) < 0 || m < 0 || !mac ||
-                           mac_parse(mac, r->mac) < 0))) {
+        if (!r->alias || !r->kind || !r->undo || !pid || safe_atoi(pid, &p) < 0 || (r->pool && !r->volume) ||
+            (r->direct && !direct_readable(r, mode, mac, &m))) {
                 log_warning("Domain %s: ignoring an unreadable <plug> in its live state", d->def->name);
                 record_free(r);
                 return 0;
@@ -325,6 +372,9 @@ static void undo_host_side(Domain *d, const PlugRecord *r) {
                         qemu_security_blockjob_take(d, r->disk, DOMAIN_DISK_FORMAT_RAW, S_ISBLK(st.st_mode));
         }
         hotplug_release_lease(d, r->lease);
+        if (r->pool)
+                (void) storaged_set_in_use_async(d->manager->bus, r->pool, r->volume, d->uuid_str, false, NULL, NULL,
+                                                 NULL);
         if (r->passt)
                 qemu_passt_stop_alias(d, r->alias);
         if (r->virtiofsd) {

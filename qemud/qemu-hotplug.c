@@ -422,39 +422,6 @@ int hotplug_save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
 
 static void attach_done(Plug *p, Domain *d, const char *error_class, const char *error_desc);
 
-/* A test's window for a SIGKILL of qemud in the middle of a plug:
- * VIRTBUS_TEST_PLUG_PAUSE=<alias> in qemud's environment holds the plug of
- * that alias right before its device_add, for ever; <alias>:after holds it
- * once QEMU answered the device_add (QEMU has the device). Read once. */
-static const char *plug_pause_alias(bool *after) {
-        static bool read, is_after;
-        static char alias[256];
-
-        if (!read) {
-                const char *v = getenv("VIRTBUS_TEST_PLUG_PAUSE") ?: "";
-
-                is_after = endswith(v, ":after");
-                snprintf(alias, sizeof(alias), "%.*s", (int) (strlen(v) - (is_after ? strlen(":after") : 0)), v);
-                read = true;
-        }
-        *after = is_after;
-        return alias[0] ? alias : NULL;
-}
-
-static bool plug_paused(Plug *p, json_object *c, bool answered) {
-        bool after;
-        const char *alias = plug_pause_alias(&after);
-        json_object *exe, *args, *id;
-
-        if (!alias || after != answered || p->done != attach_done ||
-            !json_object_object_get_ex(c, "execute", &exe) || !streq(json_object_get_string(exe), "device_add") ||
-            !json_object_object_get_ex(c, "arguments", &args) || !json_object_object_get_ex(args, "id", &id) ||
-            !streq_ptr(json_object_get_string(id), alias))
-                return false;
-        log_info("Plug of %s held %s its device_add (VIRTBUS_TEST_PLUG_PAUSE)", alias, after ? "after" : "before");
-        return true;
-}
-
 Plug *hotplug_plug_free(Plug *p) {
         if (!p)
                 return NULL;
@@ -495,7 +462,7 @@ static void on_reply(QemuMonitor *mon, json_object *result, const char *error_cl
                 p->done(p, d, error_class, error_desc);
                 return;
         }
-        if (plug_paused(p, c, true))
+        if (p->done == attach_done && hotplug_plug_held(c, true))
                 return;
         /* a pty chardev: the live XML names the terminal QEMU opened */
         if (p->pty_chr != SIZE_MAX && json_object_object_get_ex(c, "execute", &v) &&
@@ -525,7 +492,7 @@ void hotplug_plug_step(Plug *p) {
                 return;
         }
         c = json_object_array_get_idx(p->cmds, p->next++);
-        if (plug_paused(p, c, false))
+        if (p->done == attach_done && hotplug_plug_held(c, false))
                 return;
         json_object_object_get_ex(c, "execute", &exe);
         if (json_object_object_get_ex(c, "arguments", &args))
