@@ -115,6 +115,12 @@ static int set_str(char **to, const char *s) {
         return 0;
 }
 
+/* A disk whose source is a file or node of the host, given to QEMU's user. */
+static bool host_image(const DomainDiskDef *disk) {
+        return disk->type == DOMAIN_DISK_TYPE_FILE || disk->type == DOMAIN_DISK_TYPE_BLOCK ||
+               disk->type == DOMAIN_DISK_TYPE_VOLUME;
+}
+
 /* What p made, or is about to make, on the host. */
 static int record_fill(PlugRecord *r, const Plug *p) {
         const DomainDiskDef *disk = p->ref.family == QEMU_DEVICE_DISK ? &p->live->disks[p->ref.index] : NULL;
@@ -126,7 +132,7 @@ static int record_fill(PlugRecord *r, const Plug *p) {
         /* before the lease is asked for, and the disk given: the undo of
          * what was not done yet harms nothing */
         k |= set_str(&r->lease, p->lease_path ?: disk && hotplug_disk_needs_lease(disk) ? disk->src : NULL);
-        k |= set_str(&r->disk, disk ? disk->src : NULL);
+        k |= set_str(&r->disk, disk && host_image(disk) ? disk->src : NULL);
         /* storaged is told the guest uses it once the plug runs */
         k |= set_str(&r->pool, disk && disk->type == DOMAIN_DISK_TYPE_VOLUME ? disk->src_pool : NULL);
         k |= set_str(&r->volume, r->pool ? disk->src_volume : NULL);
