@@ -6,6 +6,7 @@
  * qemu-hotplug-media.c (UpdateDevice's medium change). */
 
 #include <json-c/json.h>
+#include <libxml/tree.h>
 #include <systemd/sd-bus.h>
 
 #include "domain-manager.h"
@@ -132,6 +133,8 @@ int hotplug_secrets_fill(Plug *p, Domain *d, json_object *objects, json_object *
  * before its commands went to QEMU); a plug QEMU took keeps it. */
 void hotplug_secrets_undo(Plug *p);
 void hotplug_secrets_keep(Plug *p);
+/* The master key file written for p (removed if it fails), or NULL. */
+const char *hotplug_secrets_key_path(const Plug *p);
 void hotplug_secrets_free(HotplugSecrets *s);
 
 /* qemu-hotplug-disk.c: the device's props as qemu_device_props(), a
@@ -197,6 +200,28 @@ void hotplug_unplug_send_backends(Unplug *u, Domain *d);
 void hotplug_unplug_answer(Unplug *u, Domain *d, const char *error_name, const char *message);
 void hotplug_unplug_finish(Unplug *u, Domain *d);
 int hotplug_detach(Domain *d, const char *xml, unsigned flags, sd_bus_error *error);
+
+/* qemu-hotplug-plug-record.c: a plug under way in the live state, from
+ * before its first host-side step until its device is in the live XML (or
+ * it failed and was undone), so that a restarted qemud undoes one that a
+ * SIGKILL cut short. hotplug_plug_record() adds or updates p's record and
+ * saves the status; _drop() removes it (saving the status if save). */
+int hotplug_plug_record(Plug *p, Domain *d);
+void hotplug_plug_record_drop(Plug *p, bool save);
+int hotplug_plug_records_format(Domain *d, char **s);
+int hotplug_plug_record_parse(Domain *d, xmlNodePtr n);
+/* Once the monitor is back: each plug's device looked for in QEMU. */
+void hotplug_plug_records_recover(Domain *d);
+/* DEVICE_DELETED of a plug found in QEMU after a restart: true when it was
+ * one (undone now). */
+bool hotplug_plug_record_deleted(Domain *d, const char *alias);
+/* A test's window for a SIGKILL of qemud in the middle of a plug: with
+ * VIRTBUS_TEST_PLUG_PAUSE=<alias> in qemud's environment, true for the
+ * device_add command c of that alias (answered: <alias>:after, once QEMU
+ * answered it): the attach holds there for ever. */
+bool hotplug_plug_held(json_object *c, bool answered);
+/* qemu-hotplug-pending.c: whether a qom-list result names alias */
+bool hotplug_qom_listed(json_object *result, const char *alias);
 
 /* qemu-hotplug-media.c */
 int hotplug_id_args(const char *alias, json_object **ret);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The unplugs under way (qemu-hotplug-detach.c) in the live state, so that
+/* The unplugs under way (qemu-hotplug-detach.c) in the live state (and
+ * the plugs, qemu-hotplug-plug-record.c, in the same status), so that
  * a qemud killed before one ended finishes it after a restart:
  *
  *   <unplug alias='rng1' kind='rng' pid='QEMU' [deleted='yes'] [end-pr='yes']
@@ -48,7 +49,7 @@ int qemu_hotplug_status_format(Domain *d, char **ret) {
         for (Unplug *u = hotplug_unplug_next(d, NULL); s && u; u = hotplug_unplug_next(d, u))
                 if (format_one(u, &s) < 0)
                         return -ENOMEM;
-        if (!s)
+        if (!s || hotplug_plug_records_format(d, &s) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(s);
         return 0;
@@ -87,9 +88,14 @@ int qemu_hotplug_status_parse(Domain *d, xmlNodePtr root) {
         for (xmlNodePtr c = root->children; c; c = c->next) {
                 int r;
 
-                if (c->type != XML_ELEMENT_NODE || !xmlStrEqual(c->name, (const xmlChar *) "unplug"))
+                if (c->type != XML_ELEMENT_NODE)
                         continue;
-                r = parse_one(d, c);
+                if (xmlStrEqual(c->name, (const xmlChar *) "plug"))
+                        r = hotplug_plug_record_parse(d, c);
+                else if (xmlStrEqual(c->name, (const xmlChar *) "unplug"))
+                        r = parse_one(d, c);
+                else
+                        continue;
                 if (r < 0)
                         return r;
         }
@@ -103,7 +109,7 @@ typedef struct Recheck {
         char *alias;
 } Recheck;
 
-static bool listed(json_object *result, const char *alias) {
+bool hotplug_qom_listed(json_object *result, const char *alias) {
         for (size_t i = 0; json_object_is_type(result, json_type_array) && i < json_object_array_length(result);
              i++) {
                 json_object *name;
@@ -123,7 +129,7 @@ static void on_peripherals(QemuMonitor *mon, json_object *result, const char *er
         Domain *d = c->handle->owner;
         Unplug *u = d ? hotplug_unplug_find(d, c->alias) : NULL;
 
-        if (u && !error_class && !listed(result, c->alias)) {
+        if (u && !error_class && !hotplug_qom_listed(result, c->alias)) {
                 log_info("Domain %s: %s went while qemud was down: finishing its unplug", d->def->name, c->alias);
                 hotplug_unplug_finish(u, d);
         }
@@ -181,6 +187,8 @@ static void finish_guestfwd(Domain *d, Unplug *u) {
 void qemu_hotplug_recover(Domain *d) {
         Unplug *u = hotplug_unplug_next(d, NULL), *next;
         DevRef ref;
+
+        hotplug_plug_records_recover(d);
 
         for (; u; u = next) {
                 next = hotplug_unplug_next(d, u);

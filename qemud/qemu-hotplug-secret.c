@@ -310,6 +310,10 @@ void hotplug_secrets_keep(Plug *p) {
                 p->secrets->key_path = mfree(p->secrets->key_path);
 }
 
+const char *hotplug_secrets_key_path(const Plug *p) {
+        return p->secrets ? p->secrets->key_path : NULL;
+}
+
 void hotplug_secrets_undo(Plug *p) {
         if (p->secrets && p->secrets->key_path) {
                 (void) unlink(p->secrets->key_path);

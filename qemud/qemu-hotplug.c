@@ -420,9 +420,12 @@ int hotplug_save_config(Domain *d, DomainDef *config, sd_bus_error *error) {
 
 /* ---- running QMP command lists ---- */
 
+static void attach_done(Plug *p, Domain *d, const char *error_class, const char *error_desc);
+
 Plug *hotplug_plug_free(Plug *p) {
         if (!p)
                 return NULL;
+        hotplug_plug_record_drop(p, true); /* a plug that ended without its device */
         domain_handle_unref(p->handle);
         domain_def_free(p->live);
         domain_def_free(p->config);
@@ -459,6 +462,8 @@ static void on_reply(QemuMonitor *mon, json_object *result, const char *error_cl
                 p->done(p, d, error_class, error_desc);
                 return;
         }
+        if (p->done == attach_done && hotplug_plug_held(c, true))
+                return;
         /* a pty chardev: the live XML names the terminal QEMU opened */
         if (p->pty_chr != SIZE_MAX && json_object_object_get_ex(c, "execute", &v) &&
             streq(json_object_get_string(v), "chardev-add") && json_object_object_get_ex(result, "pty", &v))
@@ -480,7 +485,15 @@ void hotplug_plug_step(Plug *p) {
                 p->done(p, d, NULL, NULL);
                 return;
         }
+        /* the host side is done: the record names all of it (a port, a
+         * macvtap, passt) before QEMU gets anything */
+        if (p->next == 0 && p->done == attach_done && (r = hotplug_plug_record(p, d)) < 0) {
+                p->done(p, d, "GenericError", "cannot record the plug in the live state");
+                return;
+        }
         c = json_object_array_get_idx(p->cmds, p->next++);
+        if (p->done == attach_done && hotplug_plug_held(c, false))
+                return;
         json_object_object_get_ex(c, "execute", &exe);
         if (json_object_object_get_ex(c, "arguments", &args))
                 json_object_get(args);
@@ -663,6 +676,7 @@ static void attach_done(Plug *p, Domain *d, const char *error_class, const char 
         p->passt_started = false; /* and its passt */
         hotplug_secrets_keep(p); /* and the master key QEMU read */
         qemu_taint_attach(d, p->live);
+        hotplug_plug_record_drop(p, false); /* gone in the save that adds the device */
         hotplug_finish_job(p, d);
         hotplug_plug_free(p);
 }
@@ -1019,6 +1033,12 @@ static int attach_build(Plug *p, Domain *d, sd_bus_error *error) {
         p->undo = all;
         p->cmds = TAKE_PTR(cmds);
         p->done = attach_done;
+        /* in the live state before the first host-side step: a qemud killed
+         * from here on takes it back once restarted */
+        r = hotplug_plug_record(p, d);
+        if (r < 0)
+                return vb_error_setf(error, VB_ERROR_INTERNAL, "internal error: cannot record the plug of %s: %s",
+                                     p->what, strerror(-r));
         /* before the lease: a plug that fails from here gives the disk back */
         r = hotplug_label_disk(p, d, error);
         if (r >= 0)
@@ -1263,6 +1283,8 @@ void qemu_hotplug_event(Domain *d, const char *event, json_object *data) {
         if (json_object_object_get_ex(data, "device", &v))
                 alias = json_object_get_string(v);
         if (streq(event, "DEVICE_DELETED")) {
+                if (alias && hotplug_plug_record_deleted(d, alias))
+                        return;
                 if (alias && (u = hotplug_unplug_find(d, alias)))
                         hotplug_unplug_finish(u, d);
         } else if (streq(event, "DEVICE_UNPLUG_GUEST_ERROR")) {
