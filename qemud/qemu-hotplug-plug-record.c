@@ -473,3 +473,20 @@ bool hotplug_plug_record_deleted(Domain *d, const char *alias) {
         undo_and_drop(d, r);
         return true;
 }
+
+/* The guest stops with a plug still recorded (its QEMU died, or stopped
+ * while the plug was being taken back): what the plug took on the host
+ * goes back; QEMU has nothing left to undo. */
+void hotplug_plug_records_stopped(Domain *d) {
+        PlugRecord *next;
+
+        for (PlugRecord *r = records; r; r = next) {
+                next = r->next;
+                if (r->handle->owner != d)
+                        continue;
+                log_info("Domain %s: taking back what the unfinished plug of %s took on the host", d->def->name,
+                         r->alias);
+                undo_host_side(d, r);
+                record_unlink(r);
+        }
+}

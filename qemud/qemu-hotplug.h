@@ -63,3 +63,5 @@ int qemu_hotplug_unplug_backends(json_object *objects, json_object *blockdevs, j
 int qemu_hotplug_status_format(Domain *d, char **ret);
 int qemu_hotplug_status_parse(Domain *d, xmlNodePtr root);
 void qemu_hotplug_recover(Domain *d);
+/* At the guest's stop: the host side of a plug left recorded, taken back. */
+void hotplug_plug_records_stopped(Domain *d);

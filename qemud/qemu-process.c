@@ -139,6 +139,8 @@ static void finish_process(Domain *d, int shutoff_reason, int stopped_detail, bo
         QemuDomain *q = qemu_domain(d);
         _cleanup_free_ char *status = NULL, *pidfile = NULL;
 
+        /* before the handle goes: the records are found by it */
+        hotplug_plug_records_stopped(d);
         /* Replies still to come (storaged, networkd, lockd, logd, the
          * monitor) find the domain gone. */
         domain_handle_cancel(&d->handle);

@@ -30,7 +30,7 @@ import pytest
 
 import virtbus_harness as h
 from virtbus_harness import DomainState as S
-from test_qemud_common import bare_domain, module_env
+from test_qemud_common import bare_domain, module_env, pid_alive
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -196,6 +196,31 @@ def test_macvtap_plug_cut_short(env, running, parent):
     env.dcall(path, "AttachDevice", nic, LIVE)
     assert mac in env.dcall(path, "GetXMLDesc", 0)
     assert len(macvtaps_on(parent)) == 1
+
+
+def test_macvtap_plug_cut_short_and_qemu_gone(env, running, parent):
+    """QEMU killed too while qemud is down in the middle of the plug: the
+    restarted qemud finds the guest gone, and its stop takes back what the
+    plug made on the host (the macvtap)."""
+    name, mac = "plugmvgone", "52:54:00:6e:5e:03"
+    nic = (f"<interface type='direct'><mac address='{mac}'/><source dev='{parent}' mode='bridge'/>"
+           "<model type='virtio'/></interface>")
+    path = running(name)
+    qemud_pausing(env, "net0")
+    call = held_plug(env, path, name, "net0", nic)
+    made = macvtaps_on(parent)
+    assert len(made) == 1, made
+    qemu = env.status_pid(name)
+    env.qemud.kill(signal.SIGKILL)
+    call.communicate(timeout=30)
+    os.kill(qemu, signal.SIGKILL)
+    h.wait_until(lambda: not pid_alive(qemu), 20, what="QEMU gone")
+    env.qemud.extra_env.pop("VIRTBUS_TEST_PLUG_PAUSE")
+    env.qemud.start()
+    h.wait_until(lambda: env.state(path)[0] == S.SHUTOFF, 30, what="the guest found shut off")
+    h.wait_until(lambda: not link_exists(made[0]), 10, what=f"macvtap {made[0]} to go")
+    assert macvtaps_on(parent) == []
+    assert "taking back what the unfinished plug of net0 took" in env.qemud.log()
 
 
 def test_channel_plug_cut_short(env, running):
