@@ -220,8 +220,11 @@ bool hotplug_plug_record_deleted(Domain *d, const char *alias);
  * device_add command c of that alias (answered: <alias>:after, once QEMU
  * answered it): the attach holds there for ever. */
 bool hotplug_plug_held(json_object *c, bool answered);
-/* qemu-hotplug-pending.c: whether a qom-list result names alias */
-bool hotplug_qom_listed(json_object *result, const char *alias);
+/* qemu-hotplug-pending.c: asks QEMU whether alias is among its devices
+ * (/machine/peripheral); fn is called with the answer if d is still there
+ * and QEMU answered. A restarted qemud's check of a plug or an unplug. */
+typedef void (*HotplugListedFn)(Domain *d, const char *alias, bool listed);
+int hotplug_ask_listed(Domain *d, const char *alias, HotplugListedFn fn);
 
 /* qemu-hotplug-media.c */
 int hotplug_id_args(const char *alias, json_object **ret);

@@ -107,9 +107,10 @@ int qemu_hotplug_status_parse(Domain *d, xmlNodePtr root) {
 typedef struct Recheck {
         DomainHandle *handle;
         char *alias;
+        HotplugListedFn fn;
 } Recheck;
 
-bool hotplug_qom_listed(json_object *result, const char *alias) {
+static bool qom_listed(json_object *result, const char *alias) {
         for (size_t i = 0; json_object_is_type(result, json_type_array) && i < json_object_array_length(result);
              i++) {
                 json_object *name;
@@ -121,43 +122,51 @@ bool hotplug_qom_listed(json_object *result, const char *alias) {
         return false;
 }
 
-/* QEMU's devices: the unplug's device gone from them went while qemud was
- * down (its DEVICE_DELETED lost), one still there waits for the guest. */
+static Recheck *recheck_free(Recheck *c) {
+        if (c) {
+                domain_handle_unref(c->handle);
+                free(c->alias);
+        }
+        return mfree(c);
+}
+
 static void on_peripherals(QemuMonitor *mon, json_object *result, const char *error_class,
                            const char *error_desc, void *userdata) {
         Recheck *c = userdata;
         Domain *d = c->handle->owner;
-        Unplug *u = d ? hotplug_unplug_find(d, c->alias) : NULL;
 
-        if (u && !error_class && !hotplug_qom_listed(result, c->alias)) {
-                log_info("Domain %s: %s went while qemud was down: finishing its unplug", d->def->name, c->alias);
-                hotplug_unplug_finish(u, d);
-        }
-        domain_handle_unref(c->handle);
-        free(c->alias);
-        free(c);
+        if (d && !error_class)
+                c->fn(d, c->alias, qom_listed(result, c->alias));
+        recheck_free(c);
 }
 
-static int recheck(Domain *d, Unplug *u) {
+int hotplug_ask_listed(Domain *d, const char *alias, HotplugListedFn fn) {
         Recheck *c = calloc(1, sizeof(*c));
         json_object *args = json_object_new_object();
         int r;
 
-        if (!c || !args || !(c->alias = strdup(u->alias)) || !(c->handle = domain_handle_get(&d->handle, d))) {
-                if (c)
-                        free(c->alias);
-                free(c);
+        if (!c || !args || !(c->alias = strdup(alias)) || !(c->handle = domain_handle_get(&d->handle, d))) {
+                recheck_free(c);
                 json_object_put(args);
                 return -ENOMEM;
         }
+        c->fn = fn;
         json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
         r = qemu_monitor_command(qemu_domain(d)->mon, "qom-list", args, on_peripherals, c);
-        if (r < 0) {
-                domain_handle_unref(c->handle);
-                free(c->alias);
-                free(c);
-        }
+        if (r < 0)
+                recheck_free(c);
         return r;
+}
+
+/* QEMU's devices: the unplug's device gone from them went while qemud was
+ * down (its DEVICE_DELETED lost), one still there waits for the guest. */
+static void unplug_rechecked(Domain *d, const char *alias, bool listed) {
+        Unplug *u = hotplug_unplug_find(d, alias);
+
+        if (u && !listed) {
+                log_info("Domain %s: %s went while qemud was down: finishing its unplug", d->def->name, alias);
+                hotplug_unplug_finish(u, d);
+        }
 }
 
 /* The device of u in the live definition (still there: its unplug waits
@@ -206,7 +215,7 @@ void qemu_hotplug_recover(Domain *d) {
                         finish_guestfwd(d, u);
                         continue;
                 }
-                if (recheck(d, u) < 0)
+                if (hotplug_ask_listed(d, u->alias, unplug_rechecked) < 0)
                         log_warning("Domain %s: cannot ask QEMU whether %s is gone", d->def->name, u->alias);
         }
 }

@@ -411,57 +411,24 @@ static void undo_and_drop(Domain *d, PlugRecord *r) {
         (void) domain_status_save(d);
 }
 
-typedef struct Recheck {
-        DomainHandle *handle;
-        char *alias;
-} Recheck;
-
-static void on_peripherals(QemuMonitor *mon, json_object *result, const char *error_class,
-                           const char *error_desc, void *userdata) {
-        Recheck *c = userdata;
-        Domain *d = c->handle->owner;
-        PlugRecord *r = d ? record_find(d, c->alias) : NULL;
+static void plug_rechecked(Domain *d, const char *alias, bool listed) {
+        PlugRecord *r = record_find(d, alias);
         json_object *args;
 
-        if (r && !error_class && !hotplug_qom_listed(result, c->alias))
+        if (r && !listed)
                 undo_and_drop(d, r);
-        else if (r && !error_class && hotplug_id_args(c->alias, &args) >= 0) {
+        else if (r && hotplug_id_args(alias, &args) >= 0) {
                 /* in QEMU, not in the live XML: it goes, then what it used */
-                log_info("Domain %s: %s was plugged while qemud went down: unplugging it", d->def->name, c->alias);
-                (void) qemu_monitor_command(mon, "device_del", args, NULL, NULL);
+                log_info("Domain %s: %s was plugged while qemud went down: unplugging it", d->def->name, alias);
+                (void) qemu_monitor_command(qemu_domain(d)->mon, "device_del", args, NULL, NULL);
                 r->deleting = true;
                 (void) domain_status_save(d);
         }
-        domain_handle_unref(c->handle);
-        free(c->alias);
-        free(c);
-}
-
-static int recheck(Domain *d, const PlugRecord *r) {
-        Recheck *c = calloc(1, sizeof(*c));
-        json_object *args = json_object_new_object();
-        int k;
-
-        if (!c || !args || !(c->alias = strdup(r->alias)) || !(c->handle = domain_handle_get(&d->handle, d))) {
-                if (c)
-                        free(c->alias);
-                free(c);
-                json_object_put(args);
-                return -ENOMEM;
-        }
-        json_object_object_add(args, "path", json_object_new_string("/machine/peripheral"));
-        k = qemu_monitor_command(qemu_domain(d)->mon, "qom-list", args, on_peripherals, c);
-        if (k < 0) {
-                domain_handle_unref(c->handle);
-                free(c->alias);
-                free(c);
-        }
-        return k;
 }
 
 void hotplug_plug_records_recover(Domain *d) {
         for (PlugRecord *r = records; r; r = r->next)
-                if (record_of(r, d) && recheck(d, r) < 0)
+                if (record_of(r, d) && hotplug_ask_listed(d, r->alias, plug_rechecked) < 0)
                         log_warning("Domain %s: cannot ask QEMU whether %s was plugged", d->def->name, r->alias);
 }
 
